@@ -1,0 +1,110 @@
+"""The Flask API: ``gunicorn "api:create_app()"``."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import redis
+import swagger_ui_bundle
+from celery import Celery
+from flask import Flask, Response, g, request, send_from_directory
+from flask_smorest import Api
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.database import init_database
+from api.errors import init_errors
+from api.ratelimit import init_rate_limits
+from models.db import make_engine, make_session_factory
+from workers.publish import install_publisher
+from workflows.config import Settings, get_settings
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def _openapi_config() -> dict[str, Any]:
+    return {
+        "API_TITLE": "Mentorship booking API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Swagger UI is served from the installed swagger-ui-bundle, so the docs work offline.
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "Book one-to-one and group mentorship sessions. Send `Authorization: Bearer <token>` "
+                    "(from `POST /api/v1/auth/token`) on every route except auth, health and docs. "
+                    "Errors use the body `{code, status, message, errors}`."
+                )
+            },
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        },
+    }
+
+
+def _request_id() -> None:
+    supplied = request.headers.get("X-Request-ID", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id") or ""
+    return response
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    celery_app: Celery | None = None,
+) -> Flask:
+    settings = settings or get_settings()
+    app = Flask(__name__)
+    app.config.update(_openapi_config())
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    if session_factory is None:
+        engine = make_engine(settings.sqlalchemy_database_url, pool_size=settings.db_pool_size,
+                             application_name="mentorship-api")
+        session_factory = make_session_factory(engine)
+    if celery_app is None:
+        from workers.celery_app import app as default_celery  # noqa: PLC0415 - keeps import light for tests
+
+        celery_app = default_celery
+    install_publisher(session_factory, lambda: celery_app)
+    app.extensions["celery"] = celery_app
+    app.extensions["health_redis"] = redis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=1, socket_timeout=1
+    )
+
+    app.before_request(_request_id)
+    init_database(app, session_factory)
+    init_rate_limits(app, settings)
+    app.after_request(_echo_request_id)
+
+    api = Api(app)
+    init_errors(app, api)
+
+    from api.auth.routes import blp as auth_blp  # noqa: PLC0415
+    from api.auth.routes import me_blp  # noqa: PLC0415
+    from api.health.routes import blp as health_blp  # noqa: PLC0415
+    from api.listings.routes import blp as listings_blp  # noqa: PLC0415
+    from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
+
+    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp):
+        api.register_blueprint(blueprint)
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename: str) -> Response:
+        return send_from_directory(_SWAGGER_ASSETS, filename)
+
+    return app

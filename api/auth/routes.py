@@ -1,0 +1,68 @@
+"""Registration, tokens and the caller's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth.schemas import MeSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from api.common.docs import documents_errors
+from api.database import db_session
+from api.ratelimit import enforce_auth_rate_limit
+from api.security import current_actor, issue_token, require_login
+from workflows import accounts
+from workflows.accounts import normalise_email
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and bearer tokens.")
+me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")
+me_blp.before_request(require_login)
+
+PUBLIC = [{}]  # OpenAPI: no security requirement
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(RegisterSchema, example={"email": "ada@example.com", "password": "correct horse battery staple",
+                                            "display_name": "Ada"})
+    @blp.response(201, UserSchema)
+    @documents_errors(blp, 409, 422, 429)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an account (rate-limited per IP and per email)."""
+        enforce_auth_rate_limit("register", normalise_email(data["email"]))
+        return accounts.register_user(db_session(), **data)
+
+
+@blp.route("/token")
+class Token(MethodView):
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(TokenRequestSchema, example={"email": "ada@example.com", "password": "correct horse battery staple"})
+    @blp.response(200, TokenSchema, example={"access_token": "eyJhbGciOi...", "token_type": "Bearer",
+                                             "expires_in": 3600})
+    @documents_errors(blp, 401, 422, 429)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Exchange email and password for a bearer token (rate-limited per IP and per email)."""
+        enforce_auth_rate_limit("token", normalise_email(data["email"]))
+        user = accounts.authenticate(db_session(), email=data["email"], password=data["password"])
+        token, ttl = issue_token(user.id)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+@me_blp.route("")
+class Me(MethodView):
+    @me_blp.response(200, MeSchema)
+    @documents_errors(me_blp, 401)
+    def get(self) -> Any:
+        """The signed-in user, with their mentor profile id if they have one."""
+        actor = current_actor()
+        user = accounts.get_user(db_session(), actor.user_id)
+        return {
+            "id": user.id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "is_admin": user.is_admin,
+            "created_at": user.created_at,
+            "mentor_profile_id": actor.mentor_profile_id,
+        }

@@ -1,0 +1,66 @@
+"""Bearer tokens (PyJWT) and the authenticated actor of a request."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+from flask import g, request
+from sqlalchemy import select
+
+from api.database import db_session
+from models import MentorProfile, User
+from workflows.actors import Actor
+from workflows.config import Settings, get_settings
+from workflows.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+ISSUER = "mentorship"
+
+
+def issue_token(user_id: uuid.UUID, settings: Settings | None = None) -> tuple[str, int]:
+    settings = settings or get_settings()
+    now = int(time.time())
+    ttl = settings.access_token_ttl_seconds
+    claims: dict[str, Any] = {"sub": str(user_id), "iat": now, "exp": now + ttl, "iss": ISSUER}
+    return jwt.encode(claims, settings.jwt_secret_key, algorithm=ALGORITHM), ttl
+
+
+def _user_id_from_token(token: str) -> uuid.UUID:
+    try:
+        claims = jwt.decode(
+            token,
+            get_settings().jwt_secret_key,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+        return uuid.UUID(claims["sub"])
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the token has expired") from None
+    except (jwt.InvalidTokenError, ValueError):
+        raise Unauthenticated("the token is invalid") from None
+
+
+def require_login() -> None:
+    """``before_request`` hook of every protected blueprint: sets ``g.actor``."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("missing bearer token")
+    user_id = _user_id_from_token(token.strip())
+    row = db_session().execute(
+        select(User.id, User.is_admin, MentorProfile.id)
+        .outerjoin(MentorProfile, MentorProfile.user_id == User.id)
+        .where(User.id == user_id)
+    ).one_or_none()
+    if row is None:
+        raise Unauthenticated("the token's user no longer exists")
+    g.actor = Actor(user_id=row[0], is_admin=row[1], mentor_profile_id=row[2])
+
+
+def current_actor() -> Actor:
+    actor: Actor = g.actor
+    return actor

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, IdMixin, TimestampMixin
+from models.enums import BookingStatus, check_in
+
+if TYPE_CHECKING:
+    from models.listings import Listing
+
+
+class Booking(IdMixin, TimestampMixin, Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint(check_in("status", BookingStatus), name="status_values"),
+        CheckConstraint("end_time > start_time", name="times_ordered"),
+        CheckConstraint("price_cents >= 0", name="price_non_negative"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+        # The last line of defence against double booking: a mentor's accepted
+        # bookings never overlap, whatever the application does.
+        ExcludeConstraint(
+            ("mentor_profile_id", "="),
+            (text("tstzrange(start_time, end_time, '[)')"), "&&"),
+            name="ex_bookings_mentor_accepted_overlap",
+            using="gist",
+            where=text("status = 'accepted'"),
+        ),
+        Index("ix_bookings_mentee_created", "mentee_user_id", "created_at", "id"),
+        Index("ix_bookings_mentor_created", "mentor_profile_id", "created_at", "id"),
+        Index("ix_bookings_draft_start", "start_time", postgresql_where=text("status = 'draft'")),
+    )
+
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id"), index=True)
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id"))
+    mentee_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.DRAFT)
+    price_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+
+    listing: Mapped[Listing] = relationship()

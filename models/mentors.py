@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, IdMixin, TimestampMixin
+
+if TYPE_CHECKING:
+    from models.users import User
+
+mentor_profile_skills = Table(
+    "mentor_profile_skills",
+    Base.metadata,
+    Column("mentor_profile_id", ForeignKey("mentor_profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_id", ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Skill(IdMixin, Base):
+    """A topic mentors teach; names are lower-case slugs such as ``python``."""
+
+    __tablename__ = "skills"
+    __table_args__ = (
+        CheckConstraint("name = lower(name) AND length(name) BETWEEN 1 AND 50", name="name_shape"),
+    )
+
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+class MentorProfile(IdMixin, TimestampMixin, Base):
+    __tablename__ = "mentor_profiles"
+    __table_args__ = (
+        CheckConstraint("rating_count >= 0", name="rating_count_non_negative"),
+        CheckConstraint("rating_average IS NULL OR rating_average BETWEEN 1 AND 5", name="rating_average_range"),
+        CheckConstraint("length(headline) BETWEEN 1 AND 200", name="headline_length"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    headline: Mapped[str] = mapped_column(String(200))
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    rating_average: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    user: Mapped[User] = relationship(back_populates="mentor_profile")
+    skills: Mapped[list[Skill]] = relationship(secondary=mentor_profile_skills, order_by="Skill.name")
+    availability: Mapped[list[AvailabilityWindow]] = relationship(
+        back_populates="mentor_profile",
+        cascade="all, delete-orphan",
+        order_by="(AvailabilityWindow.weekday, AvailabilityWindow.start_minute)",
+    )
+
+
+class AvailabilityWindow(IdMixin, Base):
+    """A weekly window in the mentor's timezone, as minutes since local midnight."""
+
+    __tablename__ = "availability_windows"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute", name="minutes_range"),
+        UniqueConstraint("mentor_profile_id", "weekday", "start_minute"),
+    )
+
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"))
+    weekday: Mapped[int]
+    start_minute: Mapped[int]
+    end_minute: Mapped[int]
+
+    mentor_profile: Mapped[MentorProfile] = relationship(back_populates="availability")

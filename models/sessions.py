@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, IdMixin, TimestampMixin
+from models.enums import ListingKind, SessionStatus, check_in
+
+
+class MentorshipSession(IdMixin, TimestampMixin, Base):
+    """The meeting itself. Individual sessions are created from accepted bookings only."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint(check_in("status", SessionStatus), name="status_values"),
+        CheckConstraint(check_in("kind", ListingKind), name="kind_values"),
+        CheckConstraint("end_time > start_time", name="times_ordered"),
+        CheckConstraint(
+            "kind <> 'individual' OR (booking_id IS NOT NULL AND mentee_user_id IS NOT NULL AND capacity IS NULL)",
+            name="individual_has_booking",
+        ),
+        CheckConstraint(
+            "kind <> 'group' OR (booking_id IS NULL AND capacity BETWEEN 2 AND 500)",
+            name="group_has_capacity",
+        ),
+        CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
+        CheckConstraint("status <> 'in_progress' OR started_at IS NOT NULL", name="started_has_time"),
+        CheckConstraint("cancel_fee_cents IS NULL OR cancel_fee_cents >= 0", name="fee_non_negative"),
+        Index("ix_sessions_mentor_start", "mentor_profile_id", "start_time", "id"),
+        Index("ix_sessions_mentee_start", "mentee_user_id", "start_time", "id"),
+        Index(
+            "ix_sessions_open_end",
+            "end_time",
+            postgresql_where=text("status IN ('scheduled', 'in_progress')"),
+        ),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16), default=ListingKind.INDIVIDUAL)
+    # One session per booking: the unique key is what makes creation idempotent.
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id"))
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id"))
+    mentee_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.SCHEDULED)
+    capacity: Mapped[int | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    action_items: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default="[]")
+    session_metadata: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, default=dict, server_default="{}"
+    )
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(16))
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_late: Mapped[bool | None]
+    cancel_fee_cents: Mapped[int | None]
+    credit_refunded: Mapped[bool | None]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, IdMixin, TimestampMixin
+
+if TYPE_CHECKING:
+    from models.mentors import MentorProfile
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Emails are stored lower-cased, so the unique key is case-insensitive.
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        CheckConstraint("position('@' in email) > 1", name="email_shape"),
+        CheckConstraint("length(display_name) BETWEEN 1 AND 100", name="display_name_length"),
+    )
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default="false")
+
+    mentor_profile: Mapped[MentorProfile | None] = relationship(back_populates="user", uselist=False)

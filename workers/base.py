@@ -1,0 +1,65 @@
+"""The Task base that owns the database session and the transaction."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import celery
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import make_engine, make_session_factory
+from workers.publish import install_publisher
+from workflows.config import get_settings
+from workflows.outbox import REQUEST_ID_KEY
+
+_factory: sessionmaker[Session] | None = None
+_factory_pid: int | None = None
+
+
+def session_factory() -> sessionmaker[Session]:
+    """One engine per process, created lazily so forked pool children never share sockets."""
+    global _factory, _factory_pid  # noqa: PLW0603 - a per-process cache
+    if _factory is None or _factory_pid != os.getpid():
+        settings = get_settings()
+        engine = make_engine(settings.sqlalchemy_database_url, pool_size=2, application_name="mentorship-worker")
+        _factory = make_session_factory(engine)
+        _factory_pid = os.getpid()
+
+        from workers.celery_app import app  # noqa: PLC0415 - avoids an import cycle at module load
+
+        install_publisher(_factory, lambda: app)
+    return _factory
+
+
+class DbTask(celery.Task):  # type: ignore[type-arg]
+    """Tasks take ids, open one session, call a workflow, commit once.
+
+    Any exception rolls the transaction back; the outbox redelivers work that
+    was not marked done, so a failed or killed task is retried from the database.
+    """
+
+    abstract = True
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        request_id = None
+        headers = getattr(self.request, "headers", None) or {}
+        if isinstance(headers, dict):
+            request_id = headers.get("request_id")
+        request_id = request_id or getattr(self.request, "request_id", None)
+        with structlog.contextvars.bound_contextvars(
+            task_id=self.request.id, task_name=self.name, request_id=request_id
+        ):
+            db = session_factory()()
+            db.info[REQUEST_ID_KEY] = request_id
+            try:
+                yield db
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+            finally:
+                db.close()

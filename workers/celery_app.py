@@ -1,0 +1,63 @@
+"""The Celery application: JSON only, late acks, queues and routes by task name."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from workflows.config import Settings, get_settings
+
+QUEUES = ("sessions", "events", "reviews", "notifications", "analytics", "webhooks", "maintenance")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    transport_options: dict[str, Any] = {
+        # Lost messages are redelivered from the outbox long before this; it only
+        # bounds how long an unacknowledged message stays invisible in Redis.
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
+    if settings.redis_key_prefix:
+        transport_options["global_keyprefix"] = settings.redis_key_prefix
+    return {
+        "broker_url": settings.redis_url,
+        "broker_transport_options": transport_options,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_serializer": "json",
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "task_soft_time_limit": settings.task_soft_time_limit,
+        "task_time_limit": settings.task_time_limit,
+        # Publishing happens after the database commit; a broker outage must not
+        # hold the request: the outbox relay sends what could not be sent.
+        "task_publish_retry": False,
+        "worker_prefetch_multiplier": 4,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "worker_hijack_root_logger": False,
+        "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
+        "task_default_queue": "events",
+        "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
+        "imports": ["workers.maintenance"],
+        "beat_schedule": {
+            "outbox-relay": {"task": "maintenance.relay_outbox", "schedule": timedelta(seconds=5)},
+        },
+        "timezone": "UTC",
+    }
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    app = Celery("workers")
+    app.config_from_object(celery_config(settings or get_settings()))
+    return app
+
+
+app = create_celery()

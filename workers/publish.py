@@ -1,0 +1,72 @@
+"""Publishing outbox dispatches to the broker once the database has committed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from celery import Celery
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.outbox import PENDING_KEY, REQUEST_ID_KEY, Dispatch
+
+log = structlog.get_logger(__name__)
+
+# Handlers whose task takes the aggregate id (so an operator can call them by hand).
+_AGGREGATE_HANDLERS = frozenset({"sessions.create_from_booking"})
+
+
+def task_arguments(dispatch: Dispatch) -> tuple[list[str], dict[str, str]]:
+    if dispatch.handler in _AGGREGATE_HANDLERS:
+        return [str(dispatch.aggregate_id)], {"event_id": str(dispatch.event_id)}
+    return [str(dispatch.event_id)], {}
+
+
+def publish(app: Celery, dispatches: list[Dispatch], request_id: str | None) -> int:
+    """Send each dispatch; return how many reached the broker.
+
+    A failure is logged and left to the outbox relay: the database already
+    holds the work, so nothing is lost while the broker is away.
+    """
+    sent = 0
+    for dispatch in dispatches:
+        args, kwargs = task_arguments(dispatch)
+        try:
+            app.send_task(
+                dispatch.handler,
+                args=args,
+                kwargs=kwargs,
+                headers={"request_id": request_id} if request_id else None,
+            )
+        except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
+            log.warning(
+                "outbox.publish_failed",
+                handler=dispatch.handler,
+                event_id=str(dispatch.event_id),
+                error=f"{type(exc).__name__}: {exc}",
+                left=len(dispatches) - sent,
+            )
+            return sent
+        sent += 1
+    return sent
+
+
+def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery]) -> None:
+    """Publish a session's outbox dispatches after it commits; forget them on rollback."""
+
+    @event.listens_for(factory, "after_commit")
+    def _after_commit(session: Session) -> None:
+        dispatches: list[Dispatch] = session.info.pop(PENDING_KEY, [])
+        if dispatches:
+            publish(app(), dispatches, session.info.get(REQUEST_ID_KEY))
+
+    @event.listens_for(factory, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(PENDING_KEY, None)
+
+
+def parse_id(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -1,0 +1,62 @@
+"""Users, passwords and credentials."""
+
+from __future__ import annotations
+
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import User
+from workflows.errors import Conflict, NotFound, Unauthenticated
+
+_hasher = PasswordHasher()
+# Verified when the email is unknown, so a wrong email costs as much time as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def register_user(db: Session, *, email: str, password: str, display_name: str) -> User:
+    user = User(
+        id=uuid.uuid4(),
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+        display_name=display_name.strip(),
+    )
+    try:
+        with db.begin_nested():
+            db.add(user)
+            db.flush()
+    except IntegrityError as exc:
+        raise Conflict("an account with this email already exists") from exc
+    return user
+
+
+def authenticate(db: Session, *, email: str, password: str) -> User:
+    user = db.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated("wrong email or password") from None
+    if user is None:
+        raise Unauthenticated("wrong email or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def get_user(db: Session, user_id: uuid.UUID) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    return user

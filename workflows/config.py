@@ -1,0 +1,173 @@
+"""All configuration, read once from environment variables.
+
+Development defaults are safe to run on a laptop; production refuses to start
+without the secrets it needs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _bool(name: str, *, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _str(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else raw
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``5s``, ``30m``, ``2h``, ``1d`` (or a plain number of seconds)."""
+    text = text.strip()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if text and text[-1] in units:
+            return timedelta(seconds=float(text[:-1]) * units[text[-1]])
+        return timedelta(seconds=float(text))
+    except ValueError as exc:
+        raise ConfigError(f"not a duration: {text!r}") from exc
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` form and pick the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str
+    var_dir: Path
+    database_url: str
+    redis_url: str
+    redis_key_prefix: str
+    jwt_secret_key: str
+    access_token_ttl_seconds: int
+    api_port: int
+    flower_port: int
+    db_pool_size: int
+    auth_rate_limit_per_ip: str
+    auth_rate_limit_per_email: str
+    min_notice_minutes: int
+    start_early_minutes: int
+    missed_grace_minutes: int
+    auto_complete_hours: int
+    cancellation_window_hours: int
+    cancellation_fee_percent: int
+    outbox_redeliver_seconds: int
+    outbox_redeliver_max_seconds: int
+    task_soft_time_limit: int
+    task_time_limit: int
+    webhook_timeout_seconds: float
+    webhook_retry_schedule: tuple[timedelta, ...]
+    webhook_allow_private_targets: bool
+    smtp_url: str
+    smtp_from: str
+
+    @property
+    def sqlalchemy_database_url(self) -> str:
+        return sqlalchemy_url(self.database_url)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+
+def _jwt_secret(app_env: str, var_dir: Path) -> str:
+    configured = os.environ.get("JWT_SECRET_KEY", "")
+    if configured:
+        return configured
+    if app_env == "production":
+        raise ConfigError(
+            "JWT_SECRET_KEY is not set. With APP_ENV=production the service needs "
+            "a signing key from the environment (for example: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    # Development: one key per checkout, generated on first use, never committed.
+    path = var_dir / "jwt_secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secrets.token_urlsafe(48).encode())
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    app_env = _str("APP_ENV", "development")
+    var_dir = Path(_str("VAR_DIR", "var")).resolve()
+    schedule = _str("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")
+    return Settings(
+        app_env=app_env,
+        var_dir=var_dir,
+        database_url=_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/mentorship"),
+        redis_url=_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        redis_key_prefix=_str("REDIS_KEY_PREFIX", ""),
+        jwt_secret_key=_jwt_secret(app_env, var_dir),
+        access_token_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", 3600),
+        api_port=_int("API_PORT", 8000),
+        flower_port=_int("FLOWER_PORT", 5555),
+        db_pool_size=_int("DB_POOL_SIZE", 5),
+        auth_rate_limit_per_ip=_str("AUTH_RATE_LIMIT_PER_IP", "30/minute"),
+        auth_rate_limit_per_email=_str("AUTH_RATE_LIMIT_PER_EMAIL", "10/minute"),
+        min_notice_minutes=_int("MIN_NOTICE_MINUTES", 0),
+        start_early_minutes=_int("START_EARLY_MINUTES", 15),
+        missed_grace_minutes=_int("MISSED_GRACE_MINUTES", 60),
+        auto_complete_hours=_int("AUTO_COMPLETE_HOURS", 2),
+        cancellation_window_hours=_int("CANCELLATION_WINDOW_HOURS", 24),
+        cancellation_fee_percent=_int("CANCELLATION_FEE_PERCENT", 50),
+        outbox_redeliver_seconds=_int("OUTBOX_REDELIVER_SECONDS", 30),
+        outbox_redeliver_max_seconds=_int("OUTBOX_REDELIVER_MAX_SECONDS", 600),
+        task_soft_time_limit=_int("TASK_SOFT_TIME_LIMIT", 60),
+        task_time_limit=_int("TASK_TIME_LIMIT", 90),
+        webhook_timeout_seconds=_float("WEBHOOK_TIMEOUT_SECONDS", 15.0),
+        webhook_retry_schedule=tuple(parse_duration(p) for p in schedule.split(",") if p.strip()),
+        webhook_allow_private_targets=_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False),
+        smtp_url=_str("SMTP_URL", ""),
+        smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,111 @@
+"""Listings: what a mentor offers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from models import Listing, ListingKind, MentorProfile
+from workflows.actors import Actor
+from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.mentors import ensure_skills, normalise_skill
+from workflows.pagination import Page, paginate
+
+EDITABLE_FIELDS = frozenset(
+    {"title", "description", "skill", "duration_minutes", "price_cents", "currency", "capacity", "active"}
+)
+
+
+def _mentor_profile_of(db: Session, actor: Actor) -> MentorProfile:
+    profile = db.execute(select(MentorProfile).where(MentorProfile.user_id == actor.user_id)).scalar_one_or_none()
+    if profile is None:
+        raise Forbidden("only mentors can do this: create a mentor profile first")
+    return profile
+
+
+def _check_capacity(kind: str, capacity: int | None) -> None:
+    if kind == ListingKind.GROUP and capacity is None:
+        raise BusinessRuleViolation("a group listing needs a capacity (2-500)")
+    if kind == ListingKind.INDIVIDUAL and capacity is not None:
+        raise BusinessRuleViolation("only group listings have a capacity")
+
+
+def create_listing(
+    db: Session,
+    actor: Actor,
+    *,
+    title: str,
+    description: str,
+    skill: str,
+    duration_minutes: int,
+    price_cents: int,
+    currency: str,
+    kind: str,
+    capacity: int | None,
+) -> Listing:
+    profile = _mentor_profile_of(db, actor)
+    _check_capacity(kind, capacity)
+    (skill_row,) = ensure_skills(db, [skill])
+    listing = Listing(
+        id=uuid.uuid4(),
+        mentor_profile_id=profile.id,
+        skill=skill_row,
+        title=title.strip(),
+        description=description,
+        duration_minutes=duration_minutes,
+        price_cents=price_cents,
+        currency=currency.upper(),
+        kind=kind,
+        capacity=capacity,
+    )
+    db.add(listing)
+    db.flush()
+    return listing
+
+
+def get_listing(db: Session, listing_id: uuid.UUID) -> Listing:
+    listing = db.get(Listing, listing_id, options=[joinedload(Listing.skill)])
+    if listing is None:
+        raise NotFound("listing not found")
+    return listing
+
+
+def list_listings(
+    db: Session,
+    *,
+    skill: str | None,
+    mentor_profile_id: uuid.UUID | None,
+    active: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Listing]:
+    query = select(Listing).options(joinedload(Listing.skill))
+    if skill:
+        query = query.where(Listing.skill.has(name=normalise_skill(skill)))
+    if mentor_profile_id:
+        query = query.where(Listing.mentor_profile_id == mentor_profile_id)
+    if active is not None:
+        query = query.where(Listing.active.is_(active))
+    return paginate(db, query, Listing.created_at, Listing.id, limit=limit, cursor=cursor)
+
+
+def update_listing(db: Session, actor: Actor, listing_id: uuid.UUID, changes: dict[str, Any]) -> Listing:
+    listing = get_listing(db, listing_id)
+    if listing.mentor_profile.user_id != actor.user_id:
+        raise Forbidden("only the listing's mentor can change it")
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise BusinessRuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+    if "skill" in changes:
+        (listing.skill,) = ensure_skills(db, [changes.pop("skill")])
+    if "currency" in changes:
+        changes["currency"] = changes["currency"].upper()
+    if "capacity" in changes:
+        _check_capacity(listing.kind, changes["capacity"])
+    for field, value in changes.items():
+        setattr(listing, field, value)
+    db.flush()
+    return listing

@@ -1,0 +1,110 @@
+"""Mentor profiles, skills and weekly availability."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
+from workflows.actors import Actor
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from workflows.pagination import Page, paginate
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    weekday: int
+    start_minute: int
+    end_minute: int
+
+
+def normalise_skill(name: str) -> str:
+    return " ".join(name.strip().lower().split())
+
+
+def ensure_skills(db: Session, names: Iterable[str]) -> list[Skill]:
+    """Get or create skills by name; safe under concurrent creation of the same name."""
+    wanted = sorted({normalise_skill(n) for n in names if normalise_skill(n)})
+    if not wanted:
+        return []
+    db.execute(
+        insert(Skill)
+        .values([{"id": uuid.uuid4(), "name": name} for name in wanted])
+        .on_conflict_do_nothing(index_elements=[Skill.name])
+    )
+    return list(db.execute(select(Skill).where(Skill.name.in_(wanted)).order_by(Skill.name)).scalars())
+
+
+def create_mentor_profile(
+    db: Session, actor: Actor, *, headline: str, bio: str, timezone: str, skills: Sequence[str]
+) -> MentorProfile:
+    profile = MentorProfile(
+        id=uuid.uuid4(), user_id=actor.user_id, headline=headline.strip(), bio=bio, timezone=timezone
+    )
+    profile.skills = ensure_skills(db, skills)
+    try:
+        with db.begin_nested():
+            db.add(profile)
+            db.flush()
+    except IntegrityError as exc:
+        raise Conflict("you already have a mentor profile") from exc
+    return profile
+
+
+def get_mentor_profile(db: Session, profile_id: uuid.UUID) -> MentorProfile:
+    profile = db.get(
+        MentorProfile,
+        profile_id,
+        options=[selectinload(MentorProfile.skills), selectinload(MentorProfile.availability)],
+    )
+    if profile is None:
+        raise NotFound("mentor profile not found")
+    return profile
+
+
+def list_mentor_profiles(
+    db: Session, *, skill: str | None, limit: int, cursor: str | None
+) -> Page[MentorProfile]:
+    query = select(MentorProfile).options(
+        selectinload(MentorProfile.skills), selectinload(MentorProfile.availability)
+    )
+    if skill:
+        query = query.where(
+            MentorProfile.id.in_(
+                select(mentor_profile_skills.c.mentor_profile_id)
+                .join(Skill, Skill.id == mentor_profile_skills.c.skill_id)
+                .where(Skill.name == normalise_skill(skill))
+            )
+        )
+    return paginate(db, query, MentorProfile.created_at, MentorProfile.id, limit=limit, cursor=cursor)
+
+
+def set_availability(
+    db: Session, actor: Actor, profile_id: uuid.UUID, windows: Sequence[WindowSpec]
+) -> MentorProfile:
+    """Replace the mentor's weekly windows. Windows of one day must not overlap."""
+    profile = get_mentor_profile(db, profile_id)
+    if profile.user_id != actor.user_id:
+        raise Forbidden("only the mentor can change their availability")
+    ordered = sorted(windows, key=lambda w: (w.weekday, w.start_minute))
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if before.weekday == after.weekday and after.start_minute < before.end_minute:
+            raise BusinessRuleViolation(
+                "availability windows of one day must not overlap", weekday=after.weekday
+            )
+    profile.availability.clear()
+    db.flush()
+    profile.availability.extend(
+        AvailabilityWindow(
+            id=uuid.uuid4(), weekday=w.weekday, start_minute=w.start_minute, end_minute=w.end_minute
+        )
+        for w in ordered
+    )
+    db.flush()
+    return profile

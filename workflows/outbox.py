@@ -1,0 +1,164 @@
+"""The transactional outbox: events written with the change, published after commit.
+
+Each event gets one row per handler in ``outbox_handlers``. The row is the
+truth about whether that handler's work is done; the broker message is only a
+wake-up call. The relay redelivers rows still pending once their
+``next_attempt_at`` passes, with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models import HandlerStatus, OutboxEvent, OutboxHandler
+from workflows.config import get_settings
+
+# Event type -> handler names. A handler name is also the Celery task that does the work.
+HANDLERS: dict[str, tuple[str, ...]] = {
+    "booking.requested": (),
+    "booking.accepted": ("sessions.create_from_booking",),
+    "booking.declined": (),
+    "booking.cancelled": (),
+    "booking.expired": (),
+    "session.scheduled": (),
+    "session.started": (),
+    "session.completed": (),
+    "session.cancelled": (),
+    "session.missed": (),
+}
+
+PENDING_KEY = "outbox_pending"
+REQUEST_ID_KEY = "request_id"
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """One message to publish after commit: run ``handler`` for ``event_id``."""
+
+    handler: str
+    event_id: uuid.UUID
+    aggregate_id: uuid.UUID
+
+
+def pending_dispatches(db: Session) -> list[Dispatch]:
+    """Messages this session owes the broker once it commits."""
+    pending: list[Dispatch] = db.info.setdefault(PENDING_KEY, [])
+    return pending
+
+
+def redeliver_delay(attempts: int) -> timedelta:
+    """Backoff before redelivering work not done: 30 s, 60 s, 120 s, … capped."""
+    settings = get_settings()
+    seconds = settings.outbox_redeliver_seconds * (2 ** min(attempts, 16))
+    return timedelta(seconds=min(seconds, settings.outbox_redeliver_max_seconds))
+
+
+def record_event(
+    db: Session,
+    event_type: str,
+    *,
+    aggregate_type: str,
+    aggregate_id: uuid.UUID,
+    payload: dict[str, Any],
+    actor: str | None,
+) -> OutboxEvent:
+    """Write ``event_type`` and one pending row per handler, in the caller's transaction."""
+    handlers = HANDLERS[event_type]
+    event = OutboxEvent(
+        id=uuid.uuid4(),
+        type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
+        actor=actor,
+        request_id=db.info.get(REQUEST_ID_KEY),
+    )
+    db.add(event)
+    first_redelivery = func.now() + redeliver_delay(0)
+    for handler in handlers:
+        db.add(OutboxHandler(event_id=event.id, handler=handler, next_attempt_at=first_redelivery))
+        pending_dispatches(db).append(Dispatch(handler, event.id, aggregate_id))
+    return event
+
+
+def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> OutboxHandler | None:
+    """Lock the (event, handler) row; ``None`` when the work is already done or unknown.
+
+    Two copies of one message serialise on this row lock: the second sees ``done``.
+    """
+    row = db.execute(
+        select(OutboxHandler)
+        .where(OutboxHandler.event_id == event_id, OutboxHandler.handler == handler)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.status == HandlerStatus.DONE:
+        return None
+    return row
+
+
+def mark_done(row: OutboxHandler) -> None:
+    row.status = HandlerStatus.DONE
+    row.done_at = func.now()  # type: ignore[assignment]  # SQL expression, evaluated by the database
+    row.last_error = None
+
+
+def mark_done_for_aggregate(db: Session, aggregate_id: uuid.UUID, event_type: str, handler: str) -> None:
+    """Mark the handler done for every event of this aggregate (for work sent by hand)."""
+    events = select(OutboxEvent.id).where(
+        OutboxEvent.aggregate_id == aggregate_id, OutboxEvent.type == event_type
+    )
+    db.execute(
+        update(OutboxHandler)
+        .where(
+            OutboxHandler.event_id.in_(events),
+            OutboxHandler.handler == handler,
+            OutboxHandler.status == HandlerStatus.PENDING,
+        )
+        .values(status=HandlerStatus.DONE, done_at=func.now(), last_error=None)
+    )
+
+
+def relay_due(db: Session, *, limit: int = 500) -> list[Dispatch]:
+    """Claim pending work whose redelivery time has passed and schedule its next one.
+
+    ``FOR UPDATE SKIP LOCKED`` lets two relays run at once without sending the
+    same row twice, and skips rows a handler is working on right now.
+    """
+    rows = db.execute(
+        select(OutboxHandler, OutboxEvent.aggregate_id)
+        .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
+        .where(OutboxHandler.status == HandlerStatus.PENDING, OutboxHandler.next_attempt_at <= func.now())
+        .order_by(OutboxHandler.next_attempt_at)
+        .limit(limit)
+        .with_for_update(of=OutboxHandler, skip_locked=True)
+    ).all()
+    dispatches: list[Dispatch] = []
+    for row, aggregate_id in rows:
+        row.attempts += 1
+        row.next_attempt_at = func.now() + redeliver_delay(row.attempts)  # type: ignore[assignment]
+        dispatch = Dispatch(row.handler, row.event_id, aggregate_id)
+        pending_dispatches(db).append(dispatch)
+        dispatches.append(dispatch)
+    return dispatches
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    pending: int
+    oldest_pending_at: datetime | None
+
+
+def outbox_status(db: Session) -> OutboxStatus:
+    pending, oldest = db.execute(
+        select(func.count(), func.min(OutboxEvent.created_at))
+        .select_from(OutboxHandler)
+        .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
+        .where(OutboxHandler.status == HandlerStatus.PENDING)
+    ).one()
+    return OutboxStatus(pending=pending, oldest_pending_at=oldest)
