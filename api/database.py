@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +33,7 @@ def _finish(response: Response) -> Response:
     if session is None:
         return response
     try:
-        if response.status_code < 400:
+        if response.status_code < HTTPStatus.BAD_REQUEST:
             session.commit()
         else:
             session.rollback()

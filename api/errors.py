@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -46,7 +47,7 @@ def status_for(error: errors.DomainError) -> int:
 def init_errors(app: Flask, api: Api) -> None:
     def handle_domain_error(error: errors.DomainError) -> Any:
         status = status_for(error)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == HTTPStatus.UNAUTHORIZED else None
         details = {k: str(v) for k, v in error.details.items()} or None
         return api.handle_http_exception(http_error(status, error.message, errors_=details, headers=headers))
 

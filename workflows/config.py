@@ -13,6 +13,8 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+MIN_SECRET_LENGTH = 32  # HMAC-SHA256 wants a key of at least 256 bits
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable service."""
@@ -112,6 +114,8 @@ class Settings:
 def _jwt_secret(app_env: str, var_dir: Path) -> str:
     configured = os.environ.get("JWT_SECRET_KEY", "")
     if configured:
+        if len(configured) < MIN_SECRET_LENGTH:
+            raise ConfigError("JWT_SECRET_KEY must be at least 32 characters (HMAC-SHA256 needs 256 bits)")
         return configured
     if app_env == "production":
         raise ConfigError(

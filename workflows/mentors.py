@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -93,7 +94,7 @@ def set_availability(
     if profile.user_id != actor.user_id:
         raise Forbidden("only the mentor can change their availability")
     ordered = sorted(windows, key=lambda w: (w.weekday, w.start_minute))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if before.weekday == after.weekday and after.start_minute < before.end_minute:
             raise BusinessRuleViolation(
                 "availability windows of one day must not overlap", weekday=after.weekday

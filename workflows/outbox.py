@@ -104,7 +104,7 @@ def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> OutboxHandl
 
 def mark_done(row: OutboxHandler) -> None:
     row.status = HandlerStatus.DONE
-    row.done_at = func.now()  # type: ignore[assignment]  # SQL expression, evaluated by the database
+    row.done_at = func.now()  # SQL expression, evaluated by the database
     row.last_error = None
 
 
@@ -141,7 +141,7 @@ def relay_due(db: Session, *, limit: int = 500) -> list[Dispatch]:
     dispatches: list[Dispatch] = []
     for row, aggregate_id in rows:
         row.attempts += 1
-        row.next_attempt_at = func.now() + redeliver_delay(row.attempts)  # type: ignore[assignment]
+        row.next_attempt_at = func.now() + redeliver_delay(row.attempts)
         dispatch = Dispatch(row.handler, row.event_id, aggregate_id)
         pending_dispatches(db).append(dispatch)
         dispatches.append(dispatch)

@@ -39,7 +39,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 def paginate(
     db: Session,
-    query: Select[tuple[T]],
+    query: Select[T],
     sort_column: InstrumentedAttribute[datetime],
     id_column: InstrumentedAttribute[uuid.UUID],
     *,

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.schemas import MeSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
-from api.common.docs import documents_errors
+from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
 from api.ratelimit import enforce_auth_rate_limit
 from api.security import current_actor, issue_token, require_login
@@ -19,7 +19,6 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accoun
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")
 me_blp.before_request(require_login)
 
-PUBLIC = [{}]  # OpenAPI: no security requirement
 
 
 @blp.route("/register")

@@ -9,6 +9,9 @@ from flask_smorest import Blueprint
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# OpenAPI security requirement of the routes anyone may call (auth, health).
+PUBLIC: list[dict[str, list[str]]] = [{}]
+
 _RESPONSE_NAMES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",

@@ -13,10 +13,10 @@ from marshmallow import fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.common.docs import PUBLIC
 from api.database import db_session
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Health checks (no authentication).")
-PUBLIC = [{}]
 
 
 class HealthSchema(ma.Schema):
@@ -56,7 +56,8 @@ class Ready(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="The database or the broker is unreachable.",
-                      example={"status": "unavailable", "checks": {"database": "ok", "redis": "error: ConnectionError"}})
+                      example={"status": "unavailable",
+                               "checks": {"database": "ok", "redis": "error: ConnectionError"}})
     def get(self) -> Any:
         """Ready to serve: the database and Redis both answer."""
         checks = {"database": _check_database(), "redis": _check_redis()}

@@ -10,7 +10,13 @@ from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
 from api.database import db_session
-from api.listings.schemas import ListingCreateSchema, ListingListArgs, ListingPageSchema, ListingPatchSchema, ListingSchema
+from api.listings.schemas import (
+    ListingCreateSchema,
+    ListingListArgs,
+    ListingPageSchema,
+    ListingPatchSchema,
+    ListingSchema,
+)
 from api.security import current_actor, require_login
 from workflows import listings
 

@@ -1,0 +1,52 @@
+# `make run` and `make test` are all a new user needs; see README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test lint typecheck pytest migrate api worker beat flower bench demo clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --python $(BIN)/python
+	@touch $@
+
+# Migrate, then API, worker, beat and Flower in the foreground; embedded PostgreSQL
+# and Redis under $VAR_DIR when DATABASE_URL / REDIS_URL are unset. Ctrl-C stops all.
+run: install
+	$(BIN)/python -m devstack run
+
+# Lint, types, then the tests (which include `alembic check` and schemathesis).
+test: install lint typecheck
+	$(BIN)/python -m devstack exec -- $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+# Components one by one, configured by the environment only.
+migrate: install
+	$(BIN)/alembic upgrade head
+
+api: install
+	$(BIN)/gunicorn "api:create_app()" --bind 127.0.0.1:$${API_PORT:-8000} --workers 2
+
+worker: install
+	$(BIN)/celery -A workers worker --loglevel INFO
+
+beat: install
+	$(BIN)/celery -A workers beat --loglevel INFO --schedule $${VAR_DIR:-var}/celerybeat-schedule
+
+flower: install
+	$(BIN)/celery -A workers flower --port=$${FLOWER_PORT:-5555}
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

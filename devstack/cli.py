@@ -1,0 +1,130 @@
+"""Command line: ``python -m devstack exec -- CMD ...`` and ``python -m devstack run``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from devstack.process import SignalRelay, become_subreaper, stop_leftovers
+from devstack.stack import DevStack, DevStackError, child_environment
+
+DEFAULT_VAR_DIR = "var"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description=(
+            "Run commands with embedded PostgreSQL and Redis servers (data under $VAR_DIR, "
+            "default ./var), started only when DATABASE_URL / REDIS_URL are unset."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    exec_parser = commands.add_parser(
+        "exec",
+        help="run CMD with DATABASE_URL and REDIS_URL exported, then stop the servers",
+    )
+    exec_parser.add_argument(
+        "argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]"
+    )
+    run_parser = commands.add_parser(
+        "run", help="alembic upgrade head, then honcho start -f Procfile"
+    )
+    run_parser.add_argument(
+        "-f",
+        "--procfile",
+        type=Path,
+        default=Path("Procfile"),
+        help="default: ./Procfile",
+    )
+    run_parser.add_argument(
+        "--skip-migrations", action="store_true", help="do not run alembic upgrade head"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: list[str] = []
+    if args.command == "exec":
+        command = list(args.argv)
+        if command[:1] == ["--"]:
+            command = command[1:]
+        if not command:
+            parser.error(
+                "exec needs a command: python -m devstack exec -- CMD [ARGS...]"
+            )
+    elif not args.procfile.is_file():
+        parser.error(f"no Procfile at {args.procfile}")
+
+    relay = SignalRelay()
+    relay.install()
+    var_dir = Path(os.environ.get("VAR_DIR") or DEFAULT_VAR_DIR).absolute()
+    try:
+        with DevStack(var_dir, os.environ) as stack:
+            if relay.received is not None:
+                return 128 + relay.received
+            env = child_environment(stack, os.environ)
+            if args.command == "exec":
+                return relay.run(command, env)
+            return _run_app(
+                relay,
+                stack,
+                env,
+                procfile=args.procfile,
+                migrate=not args.skip_migrations,
+            )
+    except DevStackError as exc:
+        print(f"devstack: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run_app(
+    relay: SignalRelay,
+    stack: DevStack,
+    env: dict[str, str],
+    *,
+    procfile: Path,
+    migrate: bool,
+) -> int:
+    """``alembic upgrade head``, then ``honcho start`` until it exits or is signalled."""
+    bin_dir = Path(sys.executable).parent
+    if migrate:
+        status = relay.run([str(bin_dir / "alembic"), "upgrade", "head"], env)
+        if status != 0:
+            print(
+                f"devstack: alembic upgrade head failed (exit {status})",
+                file=sys.stderr,
+            )
+            return status
+    if relay.received is not None:
+        return 128 + relay.received
+
+    become_subreaper()
+    try:
+        honcho = relay.start(
+            [str(bin_dir / "honcho"), "start", "-f", str(procfile)],
+            env,
+            # Its own group so it and its helpers can be killed as a whole;
+            # Ctrl-C reaches it through the relay.
+            own_process_group=True,
+            # honcho has no SIGHUP handler and would die leaving its processes behind.
+            translate={signal.SIGHUP: signal.SIGTERM},
+        )
+    except OSError as exc:
+        print(f"devstack: cannot run honcho: {exc.strerror or exc}", file=sys.stderr)
+        return 127
+    try:
+        return relay.wait(honcho)
+    finally:
+        if honcho.poll() is None:  # only if wait() itself failed
+            honcho.terminate()
+            honcho.wait()
+        leftovers = stop_leftovers(honcho.pid, spare=stack.server_pids())
+        if leftovers:
+            print(f"devstack: stopped leftover processes {leftovers}", file=sys.stderr)

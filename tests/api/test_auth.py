@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import jwt
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import create_app
+from models import User
+from tests.factories import PASSWORD, UserFactory, as_caller
+from workflows.config import get_settings
+
+
+def register(client: FlaskClient, email: str, password: str = PASSWORD, name: str = "Ada") -> tuple[int, dict]:
+    response = client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password, "display_name": name}
+    )
+    return response.status_code, response.get_json()
+
+
+def test_register_creates_user_with_argon2_hash(client: FlaskClient, db: Session) -> None:
+    status, body = register(client, "Grace@Example.com")
+    assert status == 201
+    assert body["email"] == "grace@example.com"
+    assert "password" not in body and "password_hash" not in body
+    stored = db.execute(select(User).where(User.email == "grace@example.com")).scalar_one()
+    assert stored.password_hash.startswith("$argon2id$")
+
+
+def test_register_same_email_any_case_is_conflict(client: FlaskClient) -> None:
+    assert register(client, "linus@example.com")[0] == 201
+    status, body = register(client, "LINUS@example.COM")
+    assert status == 409
+    assert body["code"] == 409 and body["status"] == "Conflict" and "already exists" in body["message"]
+
+
+def test_register_rejects_malformed_input_and_writes_nothing(client: FlaskClient, db: Session) -> None:
+    before = db.scalar(select(func.count()).select_from(User))
+    status, body = register(client, "not-an-email", password="short")
+    assert status == 422
+    assert set(body["errors"]["json"]) == {"email", "password"}
+    status, body = register(client, "nul@example.com", name="a\x00b")
+    assert status == 422
+    assert db.scalar(select(func.count()).select_from(User)) == before
+
+
+def test_token_then_me(client: FlaskClient, db: Session) -> None:
+    user = UserFactory(email="turing@example.com")
+    response = client.post("/api/v1/auth/token", json={"email": "Turing@example.com", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == get_settings().access_token_ttl_seconds
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.get_json() == {
+        "id": str(user.id), "email": "turing@example.com", "display_name": user.display_name,
+        "is_admin": False, "created_at": me.get_json()["created_at"], "mentor_profile_id": None,
+    }
+
+
+def test_token_wrong_password_or_unknown_email_is_401(client: FlaskClient, db: Session) -> None:
+    UserFactory(email="hopper@example.com")
+    for email, password in (("hopper@example.com", "wrong password"), ("nobody@example.com", PASSWORD)):
+        response = client.post("/api/v1/auth/token", json={"email": email, "password": password})
+        assert response.status_code == 401
+        assert response.get_json()["message"] == "wrong email or password"
+
+
+def test_protected_routes_need_a_valid_unexpired_token(client: FlaskClient, db: Session) -> None:
+    user = UserFactory()
+    settings = get_settings()
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    expired = jwt.encode(
+        {"sub": str(user.id), "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600, "iss": "mentorship"},
+        settings.jwt_secret_key, algorithm="HS256",
+    )
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401 and response.get_json()["message"] == "the token has expired"
+    forged = jwt.encode({"sub": str(user.id), "iat": int(time.time()), "exp": int(time.time()) + 60,
+                         "iss": "mentorship"}, "another key of at least thirty-two bytes", algorithm="HS256")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert client.get("/api/v1/me", headers=as_caller(user).headers).status_code == 200
+
+
+def test_auth_routes_are_rate_limited_per_email_with_retry_after(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    settings = dataclasses.replace(get_settings(), auth_rate_limit_per_email="3/minute")
+    client = create_app(settings, session_factory=session_factory).test_client()
+    UserFactory(email="limited@example.com")
+    statuses = [
+        client.post("/api/v1/auth/token", json={"email": "limited@example.com", "password": "wrong"}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    response = client.post("/api/v1/auth/token", json={"email": "limited@example.com", "password": PASSWORD})
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert response.get_json()["code"] == 429
+    # Another email from the same client is still allowed.
+    other = client.post("/api/v1/auth/token", json={"email": "other@example.com", "password": "wrong"})
+    assert other.status_code == 401
+
+
+def test_register_is_rate_limited_per_ip(session_factory: sessionmaker[Session], db: Session) -> None:
+    settings = dataclasses.replace(get_settings(), auth_rate_limit_per_ip="2/minute")
+    client = create_app(settings, session_factory=session_factory).test_client()
+    environ = {"REMOTE_ADDR": "203.0.113.9"}
+    statuses = [
+        client.post("/api/v1/auth/register", environ_base=environ,
+                    json={"email": f"ip{i}@example.com", "password": PASSWORD, "display_name": "x"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+
+
+def test_every_response_carries_a_request_id(client: FlaskClient) -> None:
+    assert len(client.get("/health/live").headers["X-Request-ID"]) == 32
+    assert client.get("/health/live", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"

@@ -1,0 +1,132 @@
+"""Test fixtures: a PostgreSQL database built by Alembic for the run, a savepoint
+per test, real Redis (keys under a prefix of this run), real worker processes.
+
+``DATABASE_URL`` and ``REDIS_URL`` name the servers (``make test`` sets them,
+starting embedded servers when none is configured). The run creates its own
+database on that server and drops only that database at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = uuid.uuid4().hex[:10]
+SERVER_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_DB_NAME = f"mentorship_test_{RUN_ID}"
+
+# Everything this process and its worker subprocesses read from the environment
+# is pointed at this run's database and this run's Redis key prefix.
+os.environ["DATABASE_URL"] = make_url(SERVER_URL).set(database=TEST_DB_NAME).render_as_string(hide_password=False)
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ["REDIS_KEY_PREFIX"] = f"test-{RUN_ID}:"
+os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "test"))
+os.environ["APP_ENV"] = "test"
+os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
+
+from models.db import make_engine  # noqa: E402 - the environment above must be set first
+from workflows.config import get_settings, sqlalchemy_url  # noqa: E402
+
+pytest_plugins = ["tests.factories", "tests.workers_fixtures"]
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["skip_logging_config"] = True
+    return config
+
+
+def _admin_engine() -> Engine:
+    return create_engine(sqlalchemy_url(SERVER_URL), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """This run's database, created here, built by Alembic, dropped at the end."""
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{TEST_DB_NAME}"'))
+    url = os.environ["DATABASE_URL"]
+    try:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(sqlalchemy_url(database_url), pool_size=10, application_name="mentorship-tests")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One outer transaction per test, rolled back at the end."""
+    conn = engine.connect()
+    outer = conn.begin()
+    try:
+        yield conn
+    finally:
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions that commit into savepoints of the test's outer transaction."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app(session_factory: sessionmaker[Session]) -> Flask:
+    from api import create_app
+
+    flask_app = create_app(get_settings(), session_factory=session_factory)
+    flask_app.testing = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    yield client
+    # Remove only this run's keys.
+    prefix = os.environ["REDIS_KEY_PREFIX"]
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clean_redis_at_end(redis_client: redis.Redis) -> None:
+    """Requesting the client registers its clean-up for every run."""

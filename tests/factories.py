@@ -1,0 +1,104 @@
+"""factory_boy factories on the test's session, and helpers to act as a user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import factory
+import pytest
+from sqlalchemy.orm import Session
+
+from api.security import issue_token
+from models import Listing, ListingKind, MentorProfile, User
+from workflows.accounts import hash_password
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
+class _Base(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(_Base):
+    class Meta:
+        model = User
+
+    id = factory.LazyFunction(uuid.uuid4)
+    email = factory.Sequence(lambda n: f"user{n}-{uuid.uuid4().hex[:6]}@example.com")
+    display_name = factory.Sequence(lambda n: f"User {n}")
+    password_hash = _PASSWORD_HASH
+    is_admin = False
+
+
+class MentorProfileFactory(_Base):
+    class Meta:
+        model = MentorProfile
+
+    id = factory.LazyFunction(uuid.uuid4)
+    user = factory.SubFactory(UserFactory)
+    headline = "Backend mentor"
+    bio = ""
+    timezone = "UTC"
+
+
+class ListingFactory(_Base):
+    class Meta:
+        model = Listing
+
+    id = factory.LazyFunction(uuid.uuid4)
+    mentor_profile = factory.SubFactory(MentorProfileFactory)
+    skill = factory.LazyAttribute(lambda _o: _skill("python"))
+    title = "Code review"
+    description = ""
+    duration_minutes = 60
+    price_cents = 5000
+    currency = "USD"
+    kind = ListingKind.INDIVIDUAL.value
+    capacity = None
+
+
+def _skill(name: str) -> object:
+    from workflows.mentors import ensure_skills
+
+    session = _Base._meta.sqlalchemy_session
+    assert session is not None
+    (skill,) = ensure_skills(session, [name])
+    return skill
+
+
+FACTORIES: tuple[type[_Base], ...] = (UserFactory, MentorProfileFactory, ListingFactory)
+
+
+@pytest.fixture(autouse=True)
+def _bind_factories(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Bind the factories to the test's savepoint session when the test uses the database."""
+    if "db" not in request.fixturenames:
+        yield
+        return
+    session: Session = request.getfixturevalue("db")
+    for cls in (_Base, *FACTORIES):
+        cls._meta.sqlalchemy_session = session
+    yield
+    for cls in (_Base, *FACTORIES):
+        cls._meta.sqlalchemy_session = None
+
+
+@dataclass
+class Caller:
+    """A user and the headers that authenticate as them."""
+
+    user: User
+
+    @property
+    def headers(self) -> dict[str, str]:
+        token, _ttl = issue_token(self.user.id)
+        return {"Authorization": f"Bearer {token}"}
+
+
+def as_caller(user: User) -> Caller:
+    return Caller(user)

