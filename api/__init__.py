@@ -96,11 +96,13 @@ def create_app(
 
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
+    from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.listings.routes import blp as listings_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
+    from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
 
-    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp):
+    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/docs/assets/<path:filename>")

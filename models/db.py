@@ -13,7 +13,8 @@ def make_engine(url: str, *, pool_size: int = 5, application_name: str = "mentor
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"application_name": application_name, "connect_timeout": 5},
+        # Every timestamp leaves the database in UTC, whatever the server's default.
+        connect_args={"application_name": application_name, "connect_timeout": 5, "options": "-c timezone=UTC"},
     )
 
 

@@ -76,11 +76,12 @@ FACTORIES: tuple[type[_Base], ...] = (UserFactory, MentorProfileFactory, Listing
 
 @pytest.fixture(autouse=True)
 def _bind_factories(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Bind the factories to the test's savepoint session when the test uses the database."""
-    if "db" not in request.fixturenames:
+    """Bind the factories to the test's session: the savepoint one (``db``) or a committing one (``seed``)."""
+    name = next((n for n in ("db", "seed") if n in request.fixturenames), None)
+    if name is None:
         yield
         return
-    session: Session = request.getfixturevalue("db")
+    session: Session = request.getfixturevalue(name)
     for cls in (_Base, *FACTORIES):
         cls._meta.sqlalchemy_session = session
     yield

@@ -39,10 +39,11 @@ def test_exclusion_constraint_refuses_overlapping_accepted_bookings(db: Session)
     db.add(_booking(listing, mentee.id, START + timedelta(minutes=30), BookingStatus.DRAFT))
     db.add(_booking(listing, mentee.id, START + timedelta(hours=1), BookingStatus.ACCEPTED))
     db.flush()
+    savepoint = db.begin_nested()
     db.add(_booking(listing, mentee.id, START + timedelta(minutes=30), BookingStatus.ACCEPTED))
     with pytest.raises(IntegrityError, match="ex_bookings_mentor_accepted_overlap"):
         db.flush()
-    db.rollback()
+    savepoint.rollback()
     # Another mentor at the same time is fine.
     db.add(_booking(ListingFactory(), mentee.id, START, BookingStatus.ACCEPTED))
     db.flush()
@@ -63,10 +64,11 @@ def test_one_session_per_booking(db: Session) -> None:
 
     db.add(session_row())
     db.flush()
+    savepoint = db.begin_nested()
     db.add(session_row())
     with pytest.raises(IntegrityError, match="uq_sessions_booking_id"):
         db.flush()
-    db.rollback()
+    savepoint.rollback()
 
 
 @pytest.mark.parametrize(

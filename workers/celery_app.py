@@ -20,6 +20,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "visibility_timeout": 3600,
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
+        # Publishing gives up quickly when Redis is down instead of retrying for ever:
+        # the request has committed, and the relay sends the work later.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
     }
     if settings.redis_key_prefix:
         transport_options["global_keyprefix"] = settings.redis_key_prefix
@@ -46,9 +52,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
         "task_default_queue": "events",
         "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
-        "imports": ["workers.maintenance"],
+        "imports": ["workers.sessions", "workers.maintenance"],
+        # Each periodic copy expires before the next is sent, so an outage never leaves a pile of them.
         "beat_schedule": {
-            "outbox-relay": {"task": "maintenance.relay_outbox", "schedule": timedelta(seconds=5)},
+            "outbox-relay": {"task": "maintenance.relay_outbox", "schedule": timedelta(seconds=5),
+                             "options": {"expires": 5}},
+            "expire-drafts": {"task": "maintenance.expire_drafts", "schedule": timedelta(seconds=60),
+                              "options": {"expires": 60}},
+            "mark-missed": {"task": "maintenance.mark_missed", "schedule": timedelta(seconds=60),
+                            "options": {"expires": 60}},
+            "auto-complete": {"task": "maintenance.auto_complete", "schedule": timedelta(seconds=60),
+                              "options": {"expires": 60}},
         },
         "timezone": "UTC",
     }

@@ -6,7 +6,7 @@ import structlog
 
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import outbox
+from workflows import bookings, outbox, sessions
 
 log = structlog.get_logger(__name__)
 
@@ -19,3 +19,24 @@ def relay_outbox(self: DbTask) -> int:
     if dispatches:
         log.info("outbox.relayed", count=len(dispatches))
     return len(dispatches)
+
+
+@app.task(name="maintenance.expire_drafts", base=DbTask, bind=True)
+def expire_drafts(self: DbTask) -> int:
+    """Drafts whose start time has passed become expired."""
+    with self.transaction() as db:
+        return bookings.expire_stale_drafts(db)
+
+
+@app.task(name="maintenance.mark_missed", base=DbTask, bind=True)
+def mark_missed(self: DbTask) -> int:
+    """Sessions never started by end + grace become missed."""
+    with self.transaction() as db:
+        return sessions.mark_missed_sessions(db)
+
+
+@app.task(name="maintenance.auto_complete", base=DbTask, bind=True)
+def auto_complete(self: DbTask) -> int:
+    """Sessions forgotten in progress are completed by the system."""
+    with self.transaction() as db:
+        return sessions.auto_complete_sessions(db)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+
+MAX_JSON_DEPTH = 10
+MAX_JSON_BYTES = 16_384
 
 
 def _no_nul(value: str) -> None:
@@ -21,6 +26,44 @@ class Text(fields.String):
         validators = kwargs.pop("validate", None)
         extra = [validators] if callable(validators) else list(validators or [])
         super().__init__(*args, validate=[_no_nul, *extra], **kwargs)
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class Timestamp(fields.AwareDateTime):
+    """An RFC 3339 time with an offset, kept within years 2000-2099, returned in UTC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= parsed < LATEST:
+            raise ma.ValidationError("must be between 2000 and 2099")
+        return parsed.astimezone(UTC)
+
+
+def _json_storable(value: Any, depth: int = 0) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise ma.ValidationError("nested too deeply")
+    if isinstance(value, str):
+        _no_nul(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _json_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _json_storable(item, depth + 1)
+
+
+def json_storable(value: Any) -> None:
+    """JSON that PostgreSQL's jsonb accepts (no NUL) and of bounded size."""
+    _json_storable(value)
+    if len(json.dumps(value)) > MAX_JSON_BYTES:
+        raise ma.ValidationError(f"must serialise to at most {MAX_JSON_BYTES} bytes")
 
 
 class PaginationArgs(ma.Schema):

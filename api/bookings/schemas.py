@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.common.schemas import PaginationArgs, Text, Timestamp, page_of
+from models import BookingStatus
+from workflows.bookings import BookingView
+
+EXAMPLE_BOOKING: dict[str, Any] = {
+    "id": "6f1c2f5e-8d4b-4a57-9a53-2a8b4f0f3c11",
+    "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
+    "mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f",
+    "mentee_user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
+    "start_time": "2030-03-04T09:00:00+00:00",
+    "end_time": "2030-03-04T10:00:00+00:00",
+    "status": "draft",
+    "price_cents": 8000,
+    "currency": "EUR",
+    "notes": "I'd like to practise a system design interview.",
+    "bundle_purchase_id": None,
+    "session_id": None,
+    "decline_reason": None,
+    "cancel_reason": None,
+    "created_at": "2030-03-01T12:00:00+00:00",
+    "updated_at": "2030-03-01T12:00:00+00:00",
+}
+
+
+class BookingCreateSchema(ma.Schema):
+    listing_id = fields.UUID(required=True)
+    start_time = Timestamp(required=True, metadata={"example": "2030-03-04T09:00:00Z"})
+    notes = Text(load_default="", validate=validate.Length(max=2000))
+
+
+class ReasonSchema(ma.Schema):
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class BookingSchema(ma.Schema):
+    id = fields.UUID()
+    listing_id = fields.UUID()
+    mentor_profile_id = fields.UUID()
+    mentee_user_id = fields.UUID()
+    start_time = fields.DateTime()
+    end_time = fields.DateTime()
+    status = fields.String(metadata={"enum": [s.value for s in BookingStatus]})
+    price_cents = fields.Integer()
+    currency = fields.String()
+    notes = fields.String()
+    bundle_purchase_id = fields.UUID(allow_none=True)
+    session_id = fields.UUID(allow_none=True, metadata={"description": "Set once the session exists."})
+    decline_reason = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+    @ma.pre_dump
+    def _flatten(self, view: BookingView, **_kwargs: Any) -> dict[str, Any]:
+        booking = view.booking
+        data = {name: getattr(booking, name, None) for name in self.fields if name != "session_id"}
+        data["session_id"] = view.session_id
+        return data
+
+
+BookingPageSchema = page_of(BookingSchema, "BookingPage")
+
+
+class BookingListArgs(PaginationArgs):
+    role = Text(load_default=None, validate=validate.OneOf(["mentee", "mentor"]))
+    status = Text(load_default=None, validate=validate.OneOf([s.value for s in BookingStatus]))

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models import AvailabilityWindow, Booking, BookingStatus, ListingKind, OutboxEvent
+from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from workflows import bookings as booking_flow
+from workflows import sessions as session_flow
+from workflows.actors import Actor
+
+
+def future(days: int = 7, hour: int = 10) -> datetime:
+    day = (datetime.now(UTC) + timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def request_booking(client: FlaskClient, mentee: Caller, listing_id: uuid.UUID, start: datetime,
+                    **headers: str) -> tuple[int, dict]:
+    response = client.post("/api/v1/bookings", json={"listing_id": str(listing_id), "start_time": iso(start)},
+                           headers={**mentee.headers, **headers})
+    return response.status_code, response.get_json()
+
+
+@pytest.fixture
+def parties(db: Session) -> tuple[Caller, Caller, uuid.UUID]:
+    listing = ListingFactory()
+    return as_caller(listing.mentor_profile.user), as_caller(UserFactory()), listing.id
+
+
+def test_request_accept_and_see_session_id(client: FlaskClient, db: Session, parties: tuple) -> None:
+    mentor, mentee, listing_id = parties
+    status, booking = request_booking(client, mentee, listing_id, future())
+    assert status == 201
+    assert (booking["status"], booking["session_id"], booking["price_cents"]) == ("draft", None, 5000)
+    assert booking["end_time"] == (future() + timedelta(hours=1)).isoformat()
+    url = f"/api/v1/bookings/{booking['id']}"
+    assert client.post(f"{url}/accept", headers=mentee.headers).status_code == 403
+    assert client.get(url, headers=as_caller(UserFactory()).headers).status_code == 404
+    accepted = client.post(f"{url}/accept", headers=mentor.headers)
+    assert accepted.status_code == 200 and accepted.get_json()["status"] == "accepted"
+    again = client.post(f"{url}/accept", headers=mentor.headers)
+    assert again.status_code == 400 and again.get_json()["message"] == "cannot accept a booking that is accepted"
+    assert client.post(f"{url}/decline", headers=mentor.headers).status_code == 400
+
+    session = session_flow.create_session_from_booking(db, uuid.UUID(booking["id"]))
+    assert session is not None
+    assert client.get(url, headers=mentee.headers).get_json()["session_id"] == str(session.id)
+    assert session_flow.create_session_from_booking(db, uuid.UUID(booking["id"])) is None
+
+
+def test_request_rules(client: FlaskClient, db: Session, parties: tuple) -> None:
+    mentor, mentee, listing_id = parties
+    assert request_booking(client, mentor, listing_id, future())[0] == 400  # own listing
+    status, body = request_booking(client, mentee, listing_id, datetime.now(UTC) - timedelta(minutes=1))
+    assert status == 400 and "future" in body["message"]
+    group = ListingFactory(kind=ListingKind.GROUP.value, capacity=5)
+    assert request_booking(client, mentee, group.id, future())[0] == 400
+    assert request_booking(client, mentee, uuid.uuid4(), future())[0] == 404
+    response = client.post("/api/v1/bookings", json={"listing_id": str(listing_id), "start_time": "2030-01-01T10:00"},
+                           headers=mentee.headers)
+    assert response.status_code == 422  # no offset
+    assert db.scalar(select(func.count()).select_from(Booking)) == 0
+
+
+def _next(weekday: int, month: int) -> datetime:
+    """A future date in ``month`` falling on ``weekday``."""
+    year = datetime.now(UTC).year + 1
+    day = datetime(year, month, 1, tzinfo=UTC)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day
+
+
+def test_availability_windows_in_mentor_timezone_across_dst(client: FlaskClient, db: Session) -> None:
+    profile = MentorProfileFactory(timezone="Europe/Paris")
+    profile.availability.append(AvailabilityWindow(id=uuid.uuid4(), weekday=0, start_minute=9 * 60,
+                                                   end_minute=12 * 60))
+    listing = ListingFactory(mentor_profile=profile)
+    mentee = as_caller(UserFactory())
+    winter_monday, summer_monday = _next(0, 1), _next(0, 7)
+    # 09:00 in Paris is 08:00 UTC in winter and 07:00 UTC in summer.
+    assert request_booking(client, mentee, listing.id, winter_monday.replace(hour=8))[0] == 201
+    assert request_booking(client, mentee, listing.id, summer_monday.replace(hour=7))[0] == 201
+    assert request_booking(client, mentee, listing.id, summer_monday.replace(hour=10))[0] == 400  # 12:00-13:00
+    status, body = request_booking(client, mentee, listing.id, winter_monday.replace(hour=7))
+    assert status == 400 and "Europe/Paris" in body["message"]
+    assert request_booking(client, mentee, listing.id, (winter_monday + timedelta(days=1)).replace(hour=8))[0] == 400
+
+
+def test_accepting_an_overlapping_draft_is_409(client: FlaskClient, db: Session, parties: tuple) -> None:
+    mentor, mentee, listing_id = parties
+    first = request_booking(client, mentee, listing_id, future())[1]
+    second = request_booking(client, as_caller(UserFactory()), listing_id, future() + timedelta(minutes=30))[1]
+    adjacent = request_booking(client, mentee, listing_id, future() + timedelta(hours=1))[1]
+    assert client.post(f"/api/v1/bookings/{first['id']}/accept", headers=mentor.headers).status_code == 200
+    response = client.post(f"/api/v1/bookings/{second['id']}/accept", headers=mentor.headers)
+    assert response.status_code == 409 and "overlaps" in response.get_json()["message"]
+    assert client.get(f"/api/v1/bookings/{second['id']}", headers=mentor.headers).get_json()["status"] == "draft"
+    assert client.post(f"/api/v1/bookings/{adjacent['id']}/accept", headers=mentor.headers).status_code == 200
+
+
+def test_decline_and_cancel_drafts(client: FlaskClient, db: Session, parties: tuple) -> None:
+    mentor, mentee, listing_id = parties
+    first = request_booking(client, mentee, listing_id, future())[1]
+    declined = client.post(f"/api/v1/bookings/{first['id']}/decline", json={"reason": "away"},
+                           headers=mentor.headers)
+    assert declined.status_code == 200 and declined.get_json()["decline_reason"] == "away"
+    second = request_booking(client, mentee, listing_id, future(days=8))[1]
+    assert client.post(f"/api/v1/bookings/{second['id']}/cancel", headers=mentor.headers).status_code == 403
+    cancelled = client.post(f"/api/v1/bookings/{second['id']}/cancel", headers=mentee.headers)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    events = db.scalars(select(OutboxEvent.type).order_by(OutboxEvent.created_at)).all()
+    assert sorted(events) == sorted(["booking.requested", "booking.declined", "booking.requested",
+                                     "booking.cancelled"])
+
+
+def test_idempotency_key_replays_and_refuses_other_bodies(client: FlaskClient, db: Session, parties: tuple) -> None:
+    _mentor, mentee, listing_id = parties
+    first = client.post("/api/v1/bookings", json={"listing_id": str(listing_id), "start_time": iso(future())},
+                        headers={**mentee.headers, "Idempotency-Key": "k-1"})
+    replay = client.post("/api/v1/bookings", json={"listing_id": str(listing_id), "start_time": iso(future())},
+                         headers={**mentee.headers, "Idempotency-Key": "k-1"})
+    assert first.status_code == replay.status_code == 201
+    assert replay.get_json() == first.get_json() and replay.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/api/v1/bookings", json={"listing_id": str(listing_id), "start_time": iso(future(days=9))},
+                        headers={**mentee.headers, "Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+    # Keys are per caller: another mentee's k-1 is a new request.
+    someone = as_caller(UserFactory())
+    assert request_booking(client, someone, listing_id, future(), **{"Idempotency-Key": "k-1"})[0] == 201
+    assert db.scalar(select(func.count()).select_from(Booking)) == 2
+
+
+def test_list_bookings_by_role_and_status(client: FlaskClient, db: Session, parties: tuple) -> None:
+    mentor, mentee, listing_id = parties
+    ids = [request_booking(client, mentee, listing_id, future(days=d))[1]["id"] for d in (3, 4, 5)]
+    # One test transaction gives every row the same now(); spread creation times as real requests would.
+    for minutes, booking_id in enumerate(ids):
+        db.execute(update(Booking).where(Booking.id == uuid.UUID(booking_id))
+                   .values(created_at=func.now() + timedelta(minutes=minutes)))
+    client.post(f"/api/v1/bookings/{ids[0]}/accept", headers=mentor.headers)
+    as_mentee = client.get("/api/v1/bookings?role=mentee&limit=2", headers=mentee.headers).get_json()
+    assert [b["id"] for b in as_mentee["items"]] == [ids[2], ids[1]]  # newest first
+    rest = client.get(f"/api/v1/bookings?role=mentee&limit=2&cursor={as_mentee['next_cursor']}",
+                      headers=mentee.headers).get_json()
+    assert [b["id"] for b in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    accepted = client.get("/api/v1/bookings?role=mentor&status=accepted", headers=mentor.headers).get_json()
+    assert [b["id"] for b in accepted["items"]] == [ids[0]]
+    assert client.get("/api/v1/bookings?role=mentor", headers=mentee.headers).get_json()["items"] == []
+    assert client.get("/api/v1/bookings?status=bogus", headers=mentee.headers).status_code == 422
+
+
+def test_expire_stale_drafts(db: Session, parties: tuple) -> None:
+    _mentor, mentee, listing_id = parties
+    actor = Actor(user_id=mentee.user.id)
+    booking = booking_flow.request_booking(db, actor, listing_id=listing_id, start_time=future(days=1))
+    assert booking_flow.expire_stale_drafts(db, now=future(days=0)) == 0
+    assert booking_flow.expire_stale_drafts(db, now=future(days=2)) == 1
+    assert booking.status == BookingStatus.EXPIRED
+    assert booking_flow.expire_stale_drafts(db, now=future(days=2)) == 0

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingStatus, MentorshipSession, SessionStatus
+from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from workflows import sessions as session_flow
+
+
+def make_session(db: Session, start: datetime) -> tuple[Caller, Caller, MentorshipSession]:
+    """An accepted booking and its session, created by the workflow the worker runs."""
+    listing = ListingFactory(price_cents=8000)
+    mentee = UserFactory()
+    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
+                      mentee_user_id=mentee.id, start_time=start, end_time=start + timedelta(hours=1),
+                      status=BookingStatus.ACCEPTED, price_cents=8000, currency="USD")
+    db.add(booking)
+    db.flush()
+    session = session_flow.create_session_from_booking(db, booking.id)
+    assert session is not None
+    return as_caller(listing.mentor_profile.user), as_caller(mentee), session
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def test_session_lifecycle_through_the_api(client: FlaskClient, db: Session) -> None:
+    mentor, mentee, session = make_session(db, now() + timedelta(minutes=10))
+    url = f"/api/v1/sessions/{session.id}"
+    body = client.get(url, headers=mentee.headers).get_json()
+    assert (body["status"], body["kind"], body["booking_id"]) == ("scheduled", "individual", str(session.booking_id))
+    assert (body["start_time"], body["end_time"]) == (session.start_time.isoformat(), session.end_time.isoformat())
+    assert client.get(url, headers=as_caller(UserFactory()).headers).status_code == 404
+    complete_early = client.post(f"{url}/complete", headers=mentor.headers)
+    assert complete_early.status_code == 400
+    assert complete_early.get_json()["message"] == "cannot complete a session that is scheduled"
+    started = client.patch(f"{url}/start", headers=mentee.headers)
+    assert started.status_code == 200 and started.get_json()["status"] == "in_progress"
+    assert started.get_json()["started_at"] is not None
+    assert client.post(f"{url}/start", headers=mentor.headers).status_code == 400
+    assert client.post(f"{url}/complete", headers=mentee.headers).status_code == 403
+    done = client.post(f"{url}/complete", headers=mentor.headers,
+                       json={"notes": "Good", "action_items": ["read"], "metadata": {"k": [1, 2]}})
+    assert done.status_code == 200
+    body = done.get_json()
+    assert (body["status"], body["completed_by"], body["notes"]) == ("completed", "mentor", "Good")
+    assert (body["action_items"], body["metadata"]) == (["read"], {"k": [1, 2]})
+    refused = client.post(f"{url}/cancel", json={"reason": "x"}, headers=mentee.headers)
+    assert refused.status_code == 400 and "completed" in refused.get_json()["message"]
+
+
+def test_complete_by_patch_and_bad_metadata(client: FlaskClient, db: Session) -> None:
+    mentor, _mentee, session = make_session(db, now() + timedelta(minutes=5))
+    url = f"/api/v1/sessions/{session.id}"
+    assert client.post(f"{url}/start", headers=mentor.headers).status_code == 200
+    assert client.patch(f"{url}/complete", headers=mentor.headers, json={"metadata": {"a": "\x00"}}).status_code == 422
+    assert client.patch(f"{url}/complete", headers=mentor.headers, json={"metadata": "x"}).status_code == 422
+    assert client.patch(f"{url}/complete", headers=mentor.headers).get_json()["status"] == "completed"
+
+
+def test_start_window(client: FlaskClient, db: Session) -> None:
+    mentor, _mentee, session = make_session(db, now() + timedelta(minutes=30))
+    response = client.post(f"/api/v1/sessions/{session.id}/start", headers=mentor.headers)
+    assert response.status_code == 400 and "too early" in response.get_json()["message"]
+    # The clock moves on: 10 minutes before the start it opens, after the end it is closed.
+    opened = session_flow.start_session(db, _actor(mentor), session.id, now=session.start_time - timedelta(minutes=10))
+    assert opened.status == SessionStatus.IN_PROGRESS
+    _mentor2, mentee2, late = make_session(db, now() + timedelta(days=1))
+    with pytest.raises(Exception, match="time has passed"):
+        session_flow.start_session(db, _actor(mentee2), late.id, now=late.end_time)
+
+
+def _actor(caller: Caller) -> session_flow.Actor:
+    profile = caller.user.mentor_profile
+    return session_flow.Actor(user_id=caller.user.id, mentor_profile_id=profile.id if profile else None)
+
+
+@pytest.mark.parametrize(
+    ("who", "hours_before", "late", "fee"),
+    [("mentee", 3, True, 4000), ("mentee", 30, False, 0), ("mentor", 3, False, 0)],
+)
+def test_cancellation_policy(client: FlaskClient, db: Session, who: str, hours_before: int, late: bool,
+                             fee: int) -> None:
+    mentor, mentee, session = make_session(db, now() + timedelta(hours=hours_before))
+    caller = mentee if who == "mentee" else mentor
+    response = client.post(f"/api/v1/sessions/{session.id}/cancel", json={"reason": "conflict"},
+                           headers=caller.headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "cancelled"
+    cancellation = body["cancellation"]
+    assert (cancellation["cancelled_by"], cancellation["late"], cancellation["fee_cents"]) == (who, late, fee)
+    assert cancellation["reason"] == "conflict"
+    booking = client.get(f"/api/v1/bookings/{session.booking_id}", headers=mentee.headers).get_json()
+    assert booking["status"] == "cancelled"
+    assert client.post(f"/api/v1/sessions/{session.id}/cancel", json={"reason": "again"},
+                       headers=caller.headers).status_code == 400
+    assert client.post(f"/api/v1/sessions/{session.id}/cancel", json={},
+                       headers=caller.headers).status_code == 422
+
+
+def test_list_sessions_by_role_with_cursor(client: FlaskClient, db: Session) -> None:
+    mentor, mentee, first = make_session(db, now() + timedelta(days=2))
+    listing_mentor_sessions = client.get("/api/v1/sessions?role=mentor", headers=mentor.headers).get_json()
+    assert [s["id"] for s in listing_mentor_sessions["items"]] == [str(first.id)]
+    assert client.get("/api/v1/sessions?role=mentee", headers=mentor.headers).get_json()["items"] == []
+    assert [s["id"] for s in client.get("/api/v1/sessions?status=scheduled",
+                                        headers=mentee.headers).get_json()["items"]] == [str(first.id)]
+    assert client.get("/api/v1/sessions?status=completed", headers=mentee.headers).get_json()["items"] == []
+
+
+def test_missed_and_auto_completed_by_the_system(db: Session) -> None:
+    mentor, _mentee, unstarted = make_session(db, now() + timedelta(days=1))
+    _m, _e, forgotten = make_session(db, now() + timedelta(days=1))
+    session_flow.start_session(db, _actor(as_caller(_m.user)), forgotten.id, now=forgotten.start_time)
+    assert session_flow.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=59)) == 0
+    assert session_flow.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=60)) == 1
+    assert unstarted.status == SessionStatus.MISSED
+    assert session_flow.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=1)) == 0
+    assert session_flow.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=2)) == 1
+    assert (forgotten.status, forgotten.completed_by) == (SessionStatus.COMPLETED, "system")
+    assert session_flow.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=3)) == 0
+    assert mentor is not None
