@@ -11,11 +11,11 @@ Commands::
     python -m devstack exec -- CMD ARGS...   # run CMD with the servers available
     python -m devstack run                   # alembic upgrade head + honcho start
 
-Servers that another ``devstack`` process started from the same ``$VAR_DIR``
-are reused and left running; only servers a process started itself are
-stopped by it.
+Servers that another, still running ``devstack`` process started from the
+same ``$VAR_DIR`` are reused and left running: a process stops only the
+servers it owns.  Servers whose ``devstack`` died without stopping them
+(SIGKILL) are adopted by the next one, which then stops them.
+
+The entry point is :func:`devstack.cli.main`.  This module imports nothing,
+so that ``python -m devstack`` can handle a Ctrl-C during its own imports.
 """
-
-from devstack.cli import main
-
-__all__ = ["main"]

@@ -2,7 +2,10 @@
 
 import sys
 
-from devstack.cli import main
+try:
+    from devstack.cli import main
+except KeyboardInterrupt:  # Ctrl-C while still importing: nothing has been started yet
+    sys.exit(130)
 
 if __name__ == "__main__":
     sys.exit(main())

