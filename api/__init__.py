@@ -100,9 +100,13 @@ def create_app(
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.listings.routes import blp as listings_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
+    from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
+    from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
+    from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
-    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp):
+    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
+                      reviews_blp, notifications_blp, webhooks_blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/docs/assets/<path:filename>")

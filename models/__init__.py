@@ -2,12 +2,14 @@
 
 from models.base import Base
 from models.bookings import Booking
+from models.engagement import MentorStats, Notification, Review, ReviewEligibility
 from models.enums import BookingStatus, HandlerStatus, ListingKind, SessionStatus
 from models.listings import Listing
 from models.mentors import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
 from models.sessions import MentorshipSession
 from models.users import User
+from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AvailabilityWindow",
@@ -19,11 +21,18 @@ __all__ = [
     "Listing",
     "ListingKind",
     "MentorProfile",
+    "MentorStats",
     "MentorshipSession",
+    "Notification",
     "OutboxEvent",
     "OutboxHandler",
+    "Review",
+    "ReviewEligibility",
     "SessionStatus",
     "Skill",
     "User",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "mentor_profile_skills",
 ]

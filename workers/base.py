@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import celery
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import OutboxEvent
 from models.db import make_engine, make_session_factory
 from workers.publish import install_publisher
+from workflows import outbox
 from workflows.config import get_settings
 from workflows.outbox import REQUEST_ID_KEY
 
@@ -32,6 +35,9 @@ def session_factory() -> sessionmaker[Session]:
 
         install_publisher(_factory, lambda: app)
     return _factory
+
+
+EventWork = Callable[[Session, OutboxEvent], None]
 
 
 class DbTask(celery.Task):  # type: ignore[type-arg]
@@ -63,3 +69,25 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
                 raise
             finally:
                 db.close()
+
+    def run_handler(self, event_id: str, work: EventWork) -> bool:
+        """Do one handler's work for one event, once: claim its outbox row, work, mark done, commit.
+
+        A second delivery finds the row done and does nothing. A failure rolls
+        everything back, keeps the error on the row and re-raises; the relay
+        redelivers later, without touching the other handlers of the event.
+        """
+        handler = self.name
+        try:
+            with self.transaction() as db:
+                row = outbox.claim_handler(db, uuid.UUID(event_id), handler)
+                if row is None:
+                    return False
+                work(db, row.event)
+                outbox.mark_done(row)
+        except Exception as exc:
+            with session_factory()() as db:
+                outbox.record_failure(db, uuid.UUID(event_id), handler, f"{type(exc).__name__}: {exc}")
+                db.commit()
+            raise
+        return True

@@ -52,7 +52,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
         "task_default_queue": "events",
         "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
-        "imports": ["workers.sessions", "workers.maintenance"],
+        "imports": [
+            "workers.sessions", "workers.maintenance", "workers.reviews", "workers.notifications",
+            "workers.analytics", "workers.webhooks",
+        ],
         # Each periodic copy expires before the next is sent, so an outage never leaves a pile of them.
         "beat_schedule": {
             "outbox-relay": {"task": "maintenance.relay_outbox", "schedule": timedelta(seconds=5),
@@ -63,6 +66,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                             "options": {"expires": 60}},
             "auto-complete": {"task": "maintenance.auto_complete", "schedule": timedelta(seconds=60),
                               "options": {"expires": 60}},
+            "webhooks-due": {"task": "webhooks.dispatch_due", "schedule": timedelta(seconds=5),
+                             "options": {"expires": 5}},
+            "emails-due": {"task": "notifications.send_due_emails", "schedule": timedelta(seconds=30),
+                           "options": {"expires": 30}},
         },
         "timezone": "UTC",
     }

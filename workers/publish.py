@@ -11,7 +11,7 @@ from celery import Celery
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.outbox import PENDING_KEY, REQUEST_ID_KEY, Dispatch
+from workflows.outbox import PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
 
 log = structlog.get_logger(__name__)
 
@@ -19,13 +19,15 @@ log = structlog.get_logger(__name__)
 _AGGREGATE_HANDLERS = frozenset({"sessions.create_from_booking"})
 
 
-def task_arguments(dispatch: Dispatch) -> tuple[list[str], dict[str, str]]:
+def task_arguments(dispatch: Dispatch | TaskCall) -> tuple[str, list[str], dict[str, str]]:
+    if isinstance(dispatch, TaskCall):
+        return dispatch.task, list(dispatch.args), {}
     if dispatch.handler in _AGGREGATE_HANDLERS:
-        return [str(dispatch.aggregate_id)], {"event_id": str(dispatch.event_id)}
-    return [str(dispatch.event_id)], {}
+        return dispatch.handler, [str(dispatch.aggregate_id)], {"event_id": str(dispatch.event_id)}
+    return dispatch.handler, [str(dispatch.event_id)], {}
 
 
-def publish(app: Celery, dispatches: list[Dispatch], request_id: str | None) -> int:
+def publish(app: Celery, dispatches: list[Dispatch | TaskCall], request_id: str | None) -> int:
     """Send each dispatch; return how many reached the broker.
 
     A failure is logged and left to the outbox relay: the database already
@@ -33,10 +35,10 @@ def publish(app: Celery, dispatches: list[Dispatch], request_id: str | None) -> 
     """
     sent = 0
     for dispatch in dispatches:
-        args, kwargs = task_arguments(dispatch)
+        task, args, kwargs = task_arguments(dispatch)
         try:
             app.send_task(
-                dispatch.handler,
+                task,
                 args=args,
                 kwargs=kwargs,
                 headers={"request_id": request_id} if request_id else None,
@@ -44,8 +46,8 @@ def publish(app: Celery, dispatches: list[Dispatch], request_id: str | None) -> 
         except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
             log.warning(
                 "outbox.publish_failed",
-                handler=dispatch.handler,
-                event_id=str(dispatch.event_id),
+                task=task,
+                args=args,
                 error=f"{type(exc).__name__}: {exc}",
                 left=len(dispatches) - sent,
             )
@@ -59,7 +61,7 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery])
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
-        dispatches: list[Dispatch] = session.info.pop(PENDING_KEY, [])
+        dispatches: list[Dispatch | TaskCall] = session.info.pop(PENDING_KEY, [])
         if dispatches:
             publish(app(), dispatches, session.info.get(REQUEST_ID_KEY))
 

@@ -19,18 +19,26 @@ from sqlalchemy.orm import Session
 from models import HandlerStatus, OutboxEvent, OutboxHandler
 from workflows.config import get_settings
 
-# Event type -> handler names. A handler name is also the Celery task that does the work.
+SESSIONS = "sessions.create_from_booking"
+REVIEWS = "reviews.unlock"
+NOTIFICATIONS = "notifications.notify"
+ANALYTICS = "analytics.record"
+WEBHOOKS = "webhooks.fan_out"
+
+# Event type -> handler names: one handler per side effect, each a Celery task on its own queue,
+# each done at most once per event (its outbox_handlers row) and retried on its own.
 HANDLERS: dict[str, tuple[str, ...]] = {
-    "booking.requested": (),
-    "booking.accepted": ("sessions.create_from_booking",),
-    "booking.declined": (),
-    "booking.cancelled": (),
-    "booking.expired": (),
-    "session.scheduled": (),
-    "session.started": (),
-    "session.completed": (),
-    "session.cancelled": (),
-    "session.missed": (),
+    "booking.requested": (NOTIFICATIONS, WEBHOOKS),
+    "booking.accepted": (SESSIONS, NOTIFICATIONS, WEBHOOKS),
+    "booking.declined": (NOTIFICATIONS, WEBHOOKS),
+    "booking.cancelled": (NOTIFICATIONS, WEBHOOKS),
+    "booking.expired": (NOTIFICATIONS, WEBHOOKS),
+    "session.scheduled": (WEBHOOKS,),
+    "session.started": (WEBHOOKS,),
+    "session.completed": (REVIEWS, NOTIFICATIONS, ANALYTICS, WEBHOOKS),
+    "session.cancelled": (NOTIFICATIONS, ANALYTICS, WEBHOOKS),
+    "session.missed": (NOTIFICATIONS, ANALYTICS, WEBHOOKS),
+    "review.created": (NOTIFICATIONS, WEBHOOKS),
 }
 
 PENDING_KEY = "outbox_pending"
@@ -46,10 +54,26 @@ class Dispatch:
     aggregate_id: uuid.UUID
 
 
-def pending_dispatches(db: Session) -> list[Dispatch]:
+@dataclass(frozen=True)
+class TaskCall:
+    """A task to send after commit whose durability lives in its own table (e.g. webhook messages)."""
+
+    task: str
+    args: tuple[str, ...]
+
+
+def pending_dispatches(db: Session) -> list[Dispatch | TaskCall]:
     """Messages this session owes the broker once it commits."""
-    pending: list[Dispatch] = db.info.setdefault(PENDING_KEY, [])
+    pending: list[Dispatch | TaskCall] = db.info.setdefault(PENDING_KEY, [])
     return pending
+
+
+def enqueue_after_commit(db: Session, task: str, *args: str) -> None:
+    """Send ``task(*args)`` once the transaction commits (nothing is sent if it rolls back).
+
+    The caller's own rows must make the work recoverable if this message is lost.
+    """
+    pending_dispatches(db).append(TaskCall(task, args))
 
 
 def redeliver_delay(attempts: int) -> timedelta:
@@ -100,6 +124,15 @@ def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> OutboxHandl
     if row is None or row.status == HandlerStatus.DONE:
         return None
     return row
+
+
+def record_failure(db: Session, event_id: uuid.UUID, handler: str, error: str) -> None:
+    """Keep the last error of a handler that failed; the relay retries it with backoff."""
+    db.execute(
+        update(OutboxHandler)
+        .where(OutboxHandler.event_id == event_id, OutboxHandler.handler == handler)
+        .values(last_error=error[:2000])
+    )
 
 
 def mark_done(row: OutboxHandler) -> None:

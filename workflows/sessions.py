@@ -27,7 +27,7 @@ from workflows.roles import Role
 
 log = structlog.get_logger(__name__)
 
-CREATE_HANDLER = "sessions.create_from_booking"
+CREATE_HANDLER = outbox.SESSIONS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,38 @@
+"""The signed-in user's in-app notifications."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.common.docs import documents_errors
+from api.database import db_session
+from api.notifications.schemas import NotificationListArgs, NotificationPageSchema, NotificationSchema
+from api.security import current_actor, require_login
+from workflows import notifications
+
+blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
+                description="In-app notifications (also emailed when SMTP is configured).")
+blp.before_request(require_login)
+
+
+@blp.route("")
+class Notifications(MethodView):
+    @blp.arguments(NotificationListArgs, location="query")
+    @blp.response(200, NotificationPageSchema)
+    @documents_errors(blp, 401, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Your notifications, newest first; `?unread=true` for unread ones only."""
+        return notifications.list_notifications(db_session(), current_actor(), **args)
+
+
+@blp.route("/<uuid:notification_id>/read")
+class MarkRead(MethodView):
+    @blp.response(200, NotificationSchema)
+    @documents_errors(blp, 401, 404)
+    def post(self, notification_id: uuid.UUID) -> Any:
+        """Mark one of your notifications read."""
+        return notifications.mark_read(db_session(), current_actor(), notification_id)

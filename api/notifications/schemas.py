@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from api.common.schemas import PaginationArgs, page_of
+
+
+class NotificationSchema(ma.Schema):
+    id = fields.UUID()
+    type = fields.String(metadata={"example": "booking.accepted"})
+    title = fields.String(metadata={"example": "Booking accepted"})
+    body = fields.String(metadata={"example": "Your session on 2030-03-04 09:00 UTC is confirmed."})
+    data = fields.Dict()
+    read_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")
+
+
+class NotificationListArgs(PaginationArgs):
+    unread = fields.Boolean(load_default=False, metadata={"description": "Only unread notifications."})

@@ -1,0 +1,68 @@
+"""Webhook endpoints, their messages (one per endpoint and event) and every delivery attempt."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, IdMixin, TimestampMixin
+
+
+class WebhookEndpoint(IdMixin, TimestampMixin, Base):
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        CheckConstraint("url ~ '^https?://'", name="url_scheme"),
+        Index("ix_webhook_endpoints_owner_created", "owner_user_id", "created_at", "id"),
+    )
+
+    owner_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    event_types: Mapped[list[Any]] = mapped_column(JSONB, default=lambda: ["*"], server_default='["*"]')
+    secret: Mapped[str] = mapped_column(String(128))
+    enabled: Mapped[bool] = mapped_column(default=True, server_default="true")
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # Set at the first failure after a success; five days of failure disables the endpoint.
+    failing_since: Mapped[datetime | None]
+
+
+class WebhookMessage(Base):
+    """One event for one endpoint. Its id is the ``webhook-id`` header, stable across retries."""
+
+    __tablename__ = "webhook_messages"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_values"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        Index("ix_webhook_messages_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_webhook_messages_endpoint_created", "endpoint_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbox_events.id", ondelete="SET NULL"))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class WebhookAttempt(IdMixin, Base):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_message", "message_id", "attempted_at"),)
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("webhook_messages.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    status_code: Mapped[int | None]
+    duration_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(Text)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)

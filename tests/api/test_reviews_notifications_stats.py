@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Notification, OutboxEvent
+from tests.api.test_sessions import make_session
+from tests.factories import UserFactory, as_caller
+from workflows import analytics, notifications, reviews
+from workflows import sessions as session_flow
+from workflows.actors import Actor
+
+
+def completed_session(db: Session) -> tuple:
+    mentor, mentee, session = make_session(db, datetime.now(UTC) + timedelta(minutes=5))
+    actor = Actor(user_id=mentor.user.id, mentor_profile_id=session.mentor_profile_id)
+    session_flow.start_session(db, actor, session.id)
+    session_flow.complete_session(db, actor, session.id)
+    event = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "session.completed",
+                                                 OutboxEvent.aggregate_id == session.id)).one()
+    return mentor, mentee, session, event
+
+
+def test_review_only_after_unlock_once_and_rating_follows(client: FlaskClient, db: Session) -> None:
+    mentor, mentee, session, event = completed_session(db)
+    url = f"/api/v1/sessions/{session.id}/review"
+    not_yet = client.post(url, json={"rating": 4}, headers=mentee.headers)
+    assert not_yet.status_code == 403 and "not eligible yet" in not_yet.get_json()["message"]
+    reviews.handle_event(db, event)
+    reviews.handle_event(db, event)  # delivered twice: still one eligibility
+    assert client.post(url, json={"rating": 4}, headers=mentor.headers).status_code == 403
+    assert client.post(url, json={"rating": 4}, headers=as_caller(UserFactory()).headers).status_code == 404
+    assert client.post(url, json={"rating": 6}, headers=mentee.headers).status_code == 422
+    created = client.post(url, json={"rating": 4, "comment": "good"}, headers=mentee.headers)
+    assert created.status_code == 201 and created.get_json()["rating"] == 4
+    assert client.post(url, json={"rating": 5}, headers=mentee.headers).status_code == 409
+    profile = client.get(f"/api/v1/mentor-profiles/{session.mentor_profile_id}", headers=mentee.headers).get_json()
+    assert (profile["rating_average"], profile["rating_count"]) == (4.0, 1)
+    listed = client.get(f"/api/v1/mentor-profiles/{session.mentor_profile_id}/reviews",
+                        headers=mentee.headers).get_json()
+    assert [r["comment"] for r in listed["items"]] == ["good"]
+    assert db.scalar(select(func.count()).where(OutboxEvent.type == "review.created")) == 1
+
+
+def test_notifications_reach_the_right_people_once(client: FlaskClient, db: Session) -> None:
+    mentor, mentee, _session, event = completed_session(db)
+    notifications.handle_event(db, event)
+    notifications.handle_event(db, event)
+    owners = db.scalars(select(Notification.user_id).where(Notification.event_id == event.id)).all()
+    assert sorted(owners) == sorted([mentor.user.id, mentee.user.id])
+    listed = client.get("/api/v1/notifications?unread=true", headers=mentee.headers).get_json()
+    assert [n["type"] for n in listed["items"]] == ["session.completed"]
+    notification_id = listed["items"][0]["id"]
+    assert client.post(f"/api/v1/notifications/{notification_id}/read", headers=mentor.headers).status_code == 404
+    read = client.post(f"/api/v1/notifications/{notification_id}/read", headers=mentee.headers)
+    assert read.status_code == 200 and read.get_json()["read_at"] is not None
+    assert client.get("/api/v1/notifications?unread=true", headers=mentee.headers).get_json()["items"] == []
+    assert len(client.get("/api/v1/notifications", headers=mentee.headers).get_json()["items"]) == 1
+
+
+def test_stats_count_each_event_once(client: FlaskClient, db: Session) -> None:
+    _mentor, mentee, session, event = completed_session(db)
+    url = f"/api/v1/mentor-profiles/{session.mentor_profile_id}/stats"
+    assert client.get(url, headers=mentee.headers).get_json() == {
+        "sessions_completed": 0, "minutes_completed": 0, "sessions_cancelled": 0, "sessions_missed": 0,
+        "average_rating": None, "reviews_count": 0}
+    analytics.handle_event(db, event)
+    stats = client.get(url, headers=mentee.headers).get_json()
+    assert (stats["sessions_completed"], stats["minutes_completed"]) == (1, 60)
+    assert client.get(f"/api/v1/mentor-profiles/{uuid.uuid4()}/stats", headers=mentee.headers).status_code == 404

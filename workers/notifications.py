@@ -1,0 +1,33 @@
+"""Tasks on the ``notifications`` queue."""
+
+from __future__ import annotations
+
+import uuid
+
+from workers.base import DbTask
+from workers.celery_app import app
+from workflows import notifications
+from workflows.outbox import enqueue_after_commit
+
+
+@app.task(name="notifications.notify", base=DbTask, bind=True)
+def notify(self: DbTask, event_id: str) -> bool:
+    """In-app notifications for the people an event concerns (once per event)."""
+    return self.run_handler(event_id, notifications.handle_event)
+
+
+@app.task(name="notifications.send_email", base=DbTask, bind=True)
+def send_email(self: DbTask, notification_id: str) -> bool:
+    """Email one notification when ``SMTP_URL`` is set."""
+    with self.transaction() as db:
+        return notifications.deliver_email(db, uuid.UUID(notification_id))
+
+
+@app.task(name="notifications.send_due_emails", base=DbTask, bind=True)
+def send_due_emails(self: DbTask) -> int:
+    """Resend the email tasks whose first message was lost or failed."""
+    with self.transaction() as db:
+        due = notifications.due_emails(db)
+        for notification_id in due:
+            enqueue_after_commit(db, notifications.SEND_EMAIL_TASK, str(notification_id))
+    return len(due)

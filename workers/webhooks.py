@@ -1,0 +1,1 @@
+"""Tasks on the ``webhooks`` queue (being written)."""

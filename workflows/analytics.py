@@ -1,0 +1,62 @@
+"""Mentor statistics, counted by the analytics worker once per event."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from models import MentorProfile, MentorStats, OutboxEvent
+from workflows.errors import NotFound
+
+# Event type -> counter it increments.
+COUNTERS = {
+    "session.completed": "sessions_completed",
+    "session.cancelled": "sessions_cancelled",
+    "session.missed": "sessions_missed",
+}
+
+
+def handle_event(db: Session, event: OutboxEvent) -> None:
+    """The analytics handler. Exactly-once comes from the handler row claimed by the task."""
+    counter = COUNTERS.get(event.type)
+    if counter is None:
+        return
+    payload = event.payload
+    increments = {counter: 1}
+    if event.type == "session.completed":
+        minutes = datetime.fromisoformat(payload["end_time"]) - datetime.fromisoformat(payload["start_time"])
+        increments["minutes_completed"] = int(minutes.total_seconds() // 60)
+    statement = insert(MentorStats).values(mentor_profile_id=uuid.UUID(payload["mentor_profile_id"]), **increments)
+    db.execute(statement.on_conflict_do_update(
+        index_elements=[MentorStats.mentor_profile_id],
+        set_={name: getattr(MentorStats, name) + value for name, value in increments.items()},
+    ))
+
+
+@dataclass(frozen=True)
+class Stats:
+    sessions_completed: int
+    minutes_completed: int
+    sessions_cancelled: int
+    sessions_missed: int
+    average_rating: float | None
+    reviews_count: int
+
+
+def mentor_stats(db: Session, mentor_profile_id: uuid.UUID) -> Stats:
+    profile = db.get(MentorProfile, mentor_profile_id)
+    if profile is None:
+        raise NotFound("mentor profile not found")
+    row = db.get(MentorStats, mentor_profile_id)
+    return Stats(
+        sessions_completed=row.sessions_completed if row else 0,
+        minutes_completed=row.minutes_completed if row else 0,
+        sessions_cancelled=row.sessions_cancelled if row else 0,
+        sessions_missed=row.sessions_missed if row else 0,
+        average_rating=float(profile.rating_average) if profile.rating_average is not None else None,
+        reviews_count=profile.rating_count,
+    )

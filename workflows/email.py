@@ -1,0 +1,27 @@
+"""Sending a notification by email over SMTP (``SMTP_URL``: smtp://user:pass@host:port, smtps://, ?starttls=true)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+def send_email(smtp_url: str, *, sender: str, to: str, subject: str, body: str, message_id: str,
+               timeout: float = 10.0) -> None:
+    url = urlsplit(smtp_url)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    # A stable Message-ID lets receiving systems drop a copy resent after a crash.
+    message["Message-ID"] = f"<{message_id}@mentorship>"
+    message.set_content(body)
+    port = url.port or (465 if url.scheme == "smtps" else 25)
+    client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+    with client_class(url.hostname or "localhost", port, timeout=timeout) as client:
+        if parse_qs(url.query).get("starttls", ["false"])[0].lower() == "true":
+            client.starttls()
+        if url.username:
+            client.login(unquote(url.username), unquote(url.password or ""))
+        client.send_message(message)
