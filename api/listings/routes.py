@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
 from api.database import db_session
+from api.idempotency import idempotent
 from api.listings.schemas import (
     ListingCreateSchema,
     ListingListArgs,
@@ -33,6 +34,7 @@ class Listings(MethodView):
         """List listings, filtered by skill, mentor or active flag."""
         return listings.list_listings(db_session(), **args)
 
+    @idempotent(blp)
     @blp.arguments(ListingCreateSchema, example={
         "title": "System design interview practice", "description": "A mock interview with written feedback.",
         "skill": "system design", "duration_minutes": 60, "price_cents": 8000, "currency": "EUR",

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
 from api.database import db_session
+from api.idempotency import idempotent
 from api.mentors.schemas import (
     AvailabilitySchema,
     MentorProfileCreateSchema,
@@ -35,6 +36,7 @@ class MentorProfiles(MethodView):
         """List mentor profiles, optionally those teaching `skill`."""
         return mentors.list_mentor_profiles(db_session(), **args)
 
+    @idempotent(blp)
     @blp.arguments(MentorProfileCreateSchema, example={
         "headline": "Staff engineer, distributed systems", "bio": "Ten years of backend work.",
         "timezone": "Europe/Paris", "skills": ["python", "postgresql"]})

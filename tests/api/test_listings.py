@@ -61,3 +61,15 @@ def test_list_listings_filters(client: FlaskClient, db: Session) -> None:
     assert client.get("/api/v1/listings?limit=101", headers=caller.headers).status_code == 422
     assert client.get("/api/v1/listings/00000000-0000-0000-0000-000000000000",
                       headers=caller.headers).status_code == 404
+
+
+def test_listing_creation_honours_idempotency_key(client: FlaskClient, db: Session) -> None:
+    mentor = as_caller(MentorProfileFactory().user)
+    headers = {**mentor.headers, "Idempotency-Key": "listing-1"}
+    first = client.post("/api/v1/listings", json=LISTING, headers=headers)
+    again = client.post("/api/v1/listings", json=LISTING, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    mine = client.get(f"/api/v1/listings?mentor_profile_id={first.get_json()['mentor_profile_id']}",
+                      headers=mentor.headers).get_json()
+    assert len(mine["items"]) == 1
