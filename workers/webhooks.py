@@ -1,1 +1,48 @@
-"""Tasks on the ``webhooks`` queue (being written)."""
+"""Tasks on the ``webhooks`` queue: fan-out, one delivery attempt, and the due-message dispatcher.
+
+The design (leases, one attempt in flight per endpoint, retries kept in the
+database) is described in ``workflows/webhook_delivery.py``.
+"""
+
+from __future__ import annotations
+
+from workers.base import DbTask
+from workers.celery_app import app
+from workflows import webhook_delivery
+from workflows.config import get_settings
+
+_settings = get_settings()
+
+
+@app.task(name="webhooks.fan_out", base=DbTask, bind=True)
+def fan_out(self: DbTask, event_id: str) -> bool:
+    """One message per endpoint that may see the event (once per event), each delivered after commit."""
+    return self.run_handler(event_id, webhook_delivery.handle_event)
+
+
+@app.task(
+    name="webhooks.deliver", base=DbTask, bind=True,
+    soft_time_limit=webhook_delivery.attempt_budget(_settings),
+    time_limit=webhook_delivery.task_time_limit(_settings),
+)
+def deliver(self: DbTask, message_id: str) -> str | None:
+    """One attempt: lease the message (short transaction), POST it (no transaction), record the outcome.
+
+    Returns the message's status afterwards, or ``None`` when there was nothing to do: not due, already
+    leased, delivered, or its endpoint disabled or busy with another attempt.
+    """
+    settings = get_settings()
+    with self.transaction() as db:
+        delivery = webhook_delivery.lease_message(db, message_id, settings=settings)
+    if delivery is None:
+        return None
+    outcome = webhook_delivery.send(delivery, settings=settings)
+    with self.transaction() as db:
+        return webhook_delivery.record_outcome(db, delivery, outcome, settings=settings)
+
+
+@app.task(name="webhooks.dispatch_due", base=DbTask, bind=True)
+def dispatch_due(self: DbTask) -> int:
+    """Send ``webhooks.deliver`` for messages whose retry time has come or whose lease has expired."""
+    with self.transaction() as db:
+        return len(webhook_delivery.dispatch_due(db))

@@ -1,11 +1,121 @@
-"""Webhook endpoints and deliveries (being written)."""
+"""Webhook endpoints and their deliveries (Standard Webhooks). Only an endpoint's owner sees it."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.security import require_login
+from api.common.docs import documents_errors
+from api.common.schemas import PaginationArgs
+from api.database import db_session
+from api.idempotency import idempotent
+from api.security import current_actor, require_login
+from api.webhooks.schemas import (
+    EXAMPLE_DELIVERY,
+    EXAMPLE_ENDPOINT,
+    EXAMPLE_SECRET,
+    DeliveryListArgs,
+    DeliveryPageSchema,
+    DeliverySchema,
+    EndpointCreateSchema,
+    EndpointPageSchema,
+    EndpointPatchSchema,
+    EndpointSchema,
+    EndpointWithSecretSchema,
+)
+from workflows import webhooks
+from workflows.webhooks import DeliveryView
 
 blp = Blueprint("webhook_endpoints", __name__, url_prefix="/api/v1/webhook-endpoints",
-                description="Signed webhook deliveries (Standard Webhooks).")
+                description="Signed webhook deliveries (Standard Webhooks). Each delivery is a POST of "
+                            "`{type, timestamp, data}` with `webhook-id`, `webhook-timestamp` and "
+                            "`webhook-signature` headers; verify them with the endpoint's secret.")
 blp.before_request(require_login)
+
+_WITH_SECRET = {**EXAMPLE_ENDPOINT, "secret": EXAMPLE_SECRET}
+_DELIVERY_PATH = "/<uuid:endpoint_id>/deliveries/<string(maxlength=64):delivery_id>/retry"
+
+
+@blp.route("")
+class Endpoints(MethodView):
+    @blp.arguments(PaginationArgs, location="query")
+    @blp.response(200, EndpointPageSchema, example={"items": [EXAMPLE_ENDPOINT], "next_cursor": None})
+    @documents_errors(blp, 401, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Your webhook endpoints, newest first (secrets are not shown)."""
+        return webhooks.list_endpoints(db_session(), current_actor(), **args)
+
+    @idempotent(blp)
+    @blp.arguments(EndpointCreateSchema, example={
+        "url": "https://hooks.example.com/mentorship", "event_types": ["booking.accepted", "session.completed"],
+        "description": "Our CRM"})
+    @blp.response(201, EndpointWithSecretSchema, example=_WITH_SECRET)
+    @documents_errors(blp, 401, 409, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register an endpoint. The answer holds its signing `secret`, shown this once (and on rotation)."""
+        return webhooks.create_endpoint(db_session(), current_actor(), **data)
+
+
+@blp.route("/<uuid:endpoint_id>")
+class EndpointById(MethodView):
+    @blp.response(200, EndpointSchema, example=EXAMPLE_ENDPOINT)
+    @documents_errors(blp, 401, 404)
+    def get(self, endpoint_id: uuid.UUID) -> Any:
+        """One of your endpoints."""
+        return webhooks.get_endpoint(db_session(), current_actor(), endpoint_id)
+
+    @blp.arguments(EndpointPatchSchema, example={"enabled": True, "event_types": ["*"]})
+    @blp.response(200, EndpointSchema, example=EXAMPLE_ENDPOINT)
+    @documents_errors(blp, 401, 404, 422)
+    def patch(self, data: dict[str, Any], endpoint_id: uuid.UUID) -> Any:
+        """Change the URL, event types or description, or pause/resume deliveries with `enabled`."""
+        return webhooks.update_endpoint(db_session(), current_actor(), endpoint_id, data)
+
+    @blp.response(204)
+    @documents_errors(blp, 401, 404)
+    def delete(self, endpoint_id: uuid.UUID) -> None:
+        """Delete the endpoint and its delivery history."""
+        webhooks.delete_endpoint(db_session(), current_actor(), endpoint_id)
+
+
+@blp.route("/<uuid:endpoint_id>/rotate-secret")
+class RotateSecret(MethodView):
+    @blp.response(200, EndpointWithSecretSchema, example=_WITH_SECRET)
+    @documents_errors(blp, 401, 404)
+    def post(self, endpoint_id: uuid.UUID) -> Any:
+        """Replace the signing secret; the answer shows the new one. Every later attempt is signed with it."""
+        return webhooks.rotate_secret(db_session(), current_actor(), endpoint_id)
+
+
+@blp.route("/<uuid:endpoint_id>/test")
+class SendTest(MethodView):
+    @blp.response(202, DeliverySchema, example={
+        **EXAMPLE_DELIVERY, "event_type": "webhook.test", "event_id": None, "attempt_count": 0, "attempts": [],
+        "last_status_code": None, "payload": {"endpoint_id": EXAMPLE_ENDPOINT["id"], "message": "…"}})
+    @documents_errors(blp, 401, 404, 409)
+    def post(self, endpoint_id: uuid.UUID) -> Any:
+        """Send a `webhook.test` delivery to this endpoint now; follow it in its deliveries. 409 if disabled."""
+        return DeliveryView(webhooks.send_test(db_session(), current_actor(), endpoint_id), [])
+
+
+@blp.route("/<uuid:endpoint_id>/deliveries")
+class Deliveries(MethodView):
+    @blp.arguments(DeliveryListArgs, location="query")
+    @blp.response(200, DeliveryPageSchema, example={"items": [EXAMPLE_DELIVERY], "next_cursor": None})
+    @documents_errors(blp, 401, 404, 422)
+    def get(self, args: dict[str, Any], endpoint_id: uuid.UUID) -> Any:
+        """The endpoint's deliveries, newest first, each with its attempts."""
+        return webhooks.list_deliveries(db_session(), current_actor(), endpoint_id, **args)
+
+
+@blp.route(_DELIVERY_PATH)
+class RetryDelivery(MethodView):
+    @blp.response(202, DeliverySchema, example={**EXAMPLE_DELIVERY, "attempt_count": 0,
+                                                "next_attempt_at": "2030-03-01T13:00:00+00:00"})
+    @documents_errors(blp, 401, 404, 409)
+    def post(self, endpoint_id: uuid.UUID, delivery_id: str) -> Any:
+        """Send a delivery again now, with the same `webhook-id`. 409 while an attempt is in progress."""
+        return webhooks.retry_delivery(db_session(), current_actor(), endpoint_id, delivery_id)

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import base64
+import dataclasses
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from standardwebhooks import Webhook
+
+from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from tests.factories import Caller, UserFactory, as_caller
+from workflows import webhook_delivery, webhook_targets, webhooks
+from workflows.config import get_settings
+
+BASE = "/api/v1/webhook-endpoints"
+URL = "https://hooks.example.com/mentorship"
+
+
+@pytest.fixture
+def owner(db: Session) -> Caller:
+    return as_caller(UserFactory())
+
+
+def create(client: FlaskClient, caller: Caller, **body: Any) -> tuple[int, dict[str, Any]]:
+    response = client.post(BASE, json={"url": URL, **body}, headers=caller.headers)
+    return response.status_code, response.get_json()
+
+
+def test_create_shows_a_standard_webhooks_secret_once(client: FlaskClient, owner: Caller) -> None:
+    status, created = create(client, owner, description="CRM")
+    assert status == 201
+    assert (created["url"], created["event_types"], created["enabled"], created["disabled_reason"]) == (
+        URL, ["*"], True, None)
+    secret = created["secret"]
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) >= 24
+    Webhook(secret)  # the receiver's library accepts it as is
+    shown = client.get(f"{BASE}/{created['id']}", headers=owner.headers).get_json()
+    assert "secret" not in shown and shown["description"] == "CRM"
+    listed = client.get(BASE, headers=owner.headers).get_json()
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+    assert listed["next_cursor"] is None and "secret" not in listed["items"][0]
+
+
+def test_list_pages_newest_first_and_shows_only_your_endpoints(client: FlaskClient, owner: Caller) -> None:
+    ids = [create(client, owner)[1]["id"] for _ in range(3)]
+    create(client, as_caller(UserFactory()))
+    first = client.get(f"{BASE}?limit=2", headers=owner.headers).get_json()
+    second = client.get(f"{BASE}?limit=2&cursor={first['next_cursor']}", headers=owner.headers).get_json()
+    # One test transaction: every created_at is equal, so newest-first falls back to the id, descending.
+    assert [item["id"] for item in first["items"] + second["items"]] == sorted(ids, reverse=True)
+    assert second["next_cursor"] is None
+
+
+def test_everyone_but_the_owner_gets_404_on_every_route(client: FlaskClient, db: Session, owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    message_id = client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers).get_json()["id"]
+    stranger = as_caller(UserFactory(is_admin=True))
+    calls = [
+        ("get", f"{BASE}/{endpoint_id}", None), ("patch", f"{BASE}/{endpoint_id}", {"description": "mine"}),
+        ("delete", f"{BASE}/{endpoint_id}", None), ("post", f"{BASE}/{endpoint_id}/rotate-secret", None),
+        ("post", f"{BASE}/{endpoint_id}/test", None), ("get", f"{BASE}/{endpoint_id}/deliveries", None),
+        ("post", f"{BASE}/{endpoint_id}/deliveries/{message_id}/retry", None),
+    ]
+    for method, url, body in calls:
+        response = getattr(client, method)(url, json=body, headers=stranger.headers)
+        assert response.status_code == 404, (method, url)
+        assert response.get_json()["message"] == "webhook endpoint not found"
+    assert client.get(f"{BASE}/{endpoint_id}").status_code == 401
+    unknown = client.post(f"{BASE}/{endpoint_id}/deliveries/msg_nope/retry", headers=owner.headers)
+    assert unknown.status_code == 404
+    assert db.scalar(select(WebhookEndpoint.description).where(WebhookEndpoint.id == uuid.UUID(endpoint_id))) == ""
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"event_types": ["booking.exploded"]}, "event_types"),
+    ({"event_types": []}, "event_types"),
+    ({"event_types": ["*", "booking.accepted"]}, None),
+    ({"url": "ftp://hooks.example.com/"}, "url"),
+    ({"url": "not a url"}, "url"),
+    ({"url": None}, "url"),
+    ({"description": "nul \x00 byte"}, "description"),
+    ({"description": "x" * 501}, "description"),
+])
+def test_malformed_endpoints_are_refused_with_422(client: FlaskClient, db: Session, owner: Caller,
+                                                  body: dict[str, Any], field: str | None) -> None:
+    response = client.post(BASE, json={"url": URL, **body}, headers=owner.headers)
+    assert response.status_code == 422, response.get_json()
+    if field:
+        assert field in response.get_json()["errors"]["json"]
+    assert db.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
+
+
+def test_patch_changes_fields_and_re_enabling_forgets_the_failures(client: FlaskClient, db: Session,
+                                                                   owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    url = f"{BASE}/{endpoint_id}"
+    paused = client.patch(url, json={"enabled": False, "event_types": ["session.completed", "session.completed"]},
+                          headers=owner.headers).get_json()
+    assert (paused["enabled"], paused["disabled_reason"], paused["event_types"]) == (
+        False, "disabled by its owner", ["session.completed"])
+    endpoint = db.get(WebhookEndpoint, uuid.UUID(endpoint_id))
+    assert endpoint is not None
+    endpoint.disabled_reason = "the endpoint answered 410 Gone"
+    endpoint.failing_since = func.now() - timedelta(days=2)
+    db.flush()
+    resumed = client.patch(url, json={"enabled": True, "url": "https://other.example.com/in"},
+                           headers=owner.headers).get_json()
+    assert (resumed["enabled"], resumed["disabled_reason"], resumed["failing_since"], resumed["url"]) == (
+        True, None, None, "https://other.example.com/in")
+    assert client.patch(url, json={}, headers=owner.headers).status_code == 422
+    assert client.patch(url, json={"secret": "whsec_mine"}, headers=owner.headers).status_code == 422
+
+
+def test_delete_removes_the_endpoint_and_its_deliveries(client: FlaskClient, db: Session, owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers)
+    response = client.delete(f"{BASE}/{endpoint_id}", headers=owner.headers)
+    assert response.status_code == 204 and response.data == b""
+    assert client.get(f"{BASE}/{endpoint_id}", headers=owner.headers).status_code == 404
+    assert db.scalar(select(func.count()).select_from(WebhookMessage)) == 0
+
+
+def test_rotate_secret_answers_a_new_secret(client: FlaskClient, db: Session, owner: Caller) -> None:
+    _, created = create(client, owner)
+    rotated = client.post(f"{BASE}/{created['id']}/rotate-secret", headers=owner.headers)
+    assert rotated.status_code == 200
+    assert rotated.get_json()["secret"].startswith("whsec_") and rotated.get_json()["secret"] != created["secret"]
+    assert db.scalar(select(WebhookEndpoint.secret)) == rotated.get_json()["secret"]
+
+
+def test_test_delivery_is_queued_listed_and_refused_when_disabled(client: FlaskClient, owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    queued = client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers)
+    assert queued.status_code == 202
+    body = queued.get_json()
+    assert (body["event_type"], body["status"], body["attempt_count"], body["event_id"]) == (
+        "webhook.test", "pending", 0, None)
+    assert body["id"] == body["webhook_id"] and body["id"].startswith("msg_")
+    listed = client.get(f"{BASE}/{endpoint_id}/deliveries?status=pending", headers=owner.headers).get_json()
+    assert [item["id"] for item in listed["items"]] == [body["id"]]
+    client.patch(f"{BASE}/{endpoint_id}", json={"enabled": False}, headers=owner.headers)
+    refused = client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers)
+    assert refused.status_code == 409 and "disabled" in refused.get_json()["message"]
+
+
+def test_deliveries_list_newest_first_with_attempts_and_pages(client: FlaskClient, db: Session,
+                                                              owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    ids = [client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers).get_json()["id"] for _ in range(3)]
+    db.add(WebhookAttempt(message_id=ids[2], status_code=503, duration_ms=40, error="HTTP 503"))
+    db.flush()
+    first = client.get(f"{BASE}/{endpoint_id}/deliveries?limit=2", headers=owner.headers).get_json()
+    second = client.get(f"{BASE}/{endpoint_id}/deliveries?limit=2&cursor={first['next_cursor']}",
+                        headers=owner.headers).get_json()
+    items = {item["id"]: item for item in first["items"] + second["items"]}
+    assert list(items) == sorted(ids, reverse=True)  # equal created_at in one transaction: by id
+    assert [(a["status_code"], a["duration_ms"], a["error"]) for a in items[ids[2]]["attempts"]] == [
+        (503, 40, "HTTP 503")]
+    assert items[ids[0]]["attempts"] == []
+    assert second["next_cursor"] is None
+    bad = client.get(f"{BASE}/{endpoint_id}/deliveries?cursor=garbage", headers=owner.headers)
+    assert bad.status_code == 422
+    assert client.get(f"{BASE}/{endpoint_id}/deliveries?status=lost", headers=owner.headers).status_code == 422
+
+
+def test_retry_requeues_with_the_same_id_unless_an_attempt_is_in_flight(client: FlaskClient, db: Session,
+                                                                        owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    message_id = client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers).get_json()["id"]
+    leased = webhook_delivery.lease_message(db, message_id, settings=get_settings())
+    assert leased is not None
+    retry = f"{BASE}/{endpoint_id}/deliveries/{message_id}/retry"
+    in_flight = client.post(retry, headers=owner.headers)
+    assert in_flight.status_code == 409 and "in progress" in in_flight.get_json()["message"]
+    outcome = webhook_delivery.Outcome(None, 15000, error="timed out after 15 s")
+    failed_settings = dataclasses.replace(get_settings(), webhook_retry_schedule=())
+    assert webhook_delivery.record_outcome(db, leased, outcome, settings=failed_settings) == "failed"
+    retried = client.post(retry, headers=owner.headers)
+    assert retried.status_code == 202
+    body = retried.get_json()
+    assert (body["id"], body["status"], body["attempt_count"]) == (message_id, "pending", 0)
+    assert [a["error"] for a in body["attempts"]] == ["timed out after 15 s"]
+
+
+def test_private_targets_are_refused_at_creation_and_on_change(client: FlaskClient, db: Session, owner: Caller,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    strict = dataclasses.replace(get_settings(), webhook_allow_private_targets=False)
+    monkeypatch.setattr(webhooks, "get_settings", lambda: strict)
+    for url in ("http://127.0.0.1:8080/hook", "http://10.0.0.1/hook", "http://169.254.169.254/latest/meta-data",
+                "http://localhost/hook", "http://[::1]/hook", "http://100.64.0.1/"):
+        status, body = create(client, owner, url=url)
+        assert status == 422, url
+        assert "public addresses" in body["message"], body
+    assert db.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
+    monkeypatch.setattr(webhook_targets.socket, "getaddrinfo",
+                        lambda host, port, *_a, **_k: [(2, 1, 6, "", ("93.184.216.34", port))])
+    status, created = create(client, owner, url="https://hooks.example.com/in")
+    assert status == 201
+    monkeypatch.undo()
+    monkeypatch.setattr(webhooks, "get_settings", lambda: strict)
+    changed = client.patch(f"{BASE}/{created['id']}", json={"url": "http://192.168.0.10/"}, headers=owner.headers)
+    assert changed.status_code == 422 and "private address" in changed.get_json()["message"]

@@ -1,0 +1,256 @@
+"""The webhook domain in-process on PostgreSQL (savepoint per test): fan-out, leases, dispatch, outcomes.
+
+Inside one test transaction ``now()`` stands still, so "time passes" is written as moving
+``next_attempt_at`` or ``failing_since`` into the past.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models import Notification, OutboxEvent, WebhookAttempt, WebhookEndpoint, WebhookMessage
+from tests.factories import MentorProfileFactory, UserFactory
+from workflows import outbox, webhook_delivery, webhooks
+from workflows.actors import Actor
+from workflows.config import Settings, get_settings
+from workflows.outbox import TaskCall
+from workflows.webhook_delivery import Delivery, Outcome
+
+
+def settings(**changes: Any) -> Settings:
+    return dataclasses.replace(get_settings(), **changes)
+
+
+def make_endpoint(db: Session, owner: Any = None, **fields: Any) -> WebhookEndpoint:
+    user = owner or UserFactory()
+    return webhooks.create_endpoint(db, Actor(user.id), url="https://hooks.example.com/in", **fields)
+
+
+def make_message(db: Session, endpoint: WebhookEndpoint, *, due_in: timedelta = timedelta(0)) -> WebhookMessage:
+    message = WebhookMessage(id=webhook_delivery.new_message_id(), endpoint_id=endpoint.id,
+                             event_type="booking.accepted", payload={"id": str(uuid.uuid4())},
+                             next_attempt_at=db_now(db) + due_in)
+    db.add(message)
+    db.flush()
+    return message
+
+
+def db_now(db: Session) -> datetime:
+    now: datetime = db.execute(select(func.now())).scalar_one()
+    return now
+
+
+def delivered_task_args(db: Session) -> list[str]:
+    """Message ids whose ``webhooks.deliver`` this session would send after commit."""
+    return [call.args[0] for call in outbox.pending_dispatches(db)
+            if isinstance(call, TaskCall) and call.task == webhook_delivery.DELIVER_TASK]
+
+
+def event(db: Session, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
+    recorded = outbox.record_event(db, event_type, aggregate_type="booking", aggregate_id=uuid.uuid4(),
+                                   payload=payload, actor=None)
+    db.flush()
+    return recorded
+
+
+def lease(db: Session, message: WebhookMessage, config: Settings | None = None) -> Delivery | None:
+    return webhook_delivery.lease_message(db, message.id, settings=config or get_settings())
+
+
+def test_fan_out_reaches_subscribed_endpoints_of_participants_and_admins_only(db: Session) -> None:
+    profile = MentorProfileFactory()
+    mentee, stranger, admin = UserFactory(), UserFactory(), UserFactory(is_admin=True)
+    mentors = make_endpoint(db, profile.user)
+    mentees = make_endpoint(db, mentee, event_types=["booking.accepted"])
+    admins = make_endpoint(db, admin)
+    make_endpoint(db, stranger)
+    make_endpoint(db, mentee, event_types=["session.completed"])  # not subscribed
+    paused = make_endpoint(db, profile.user)
+    paused.enabled = False
+    accepted = event(db, "booking.accepted", {"id": str(uuid.uuid4()), "mentor_profile_id": str(profile.id),
+                                              "mentee_user_id": str(mentee.id), "status": "accepted"})
+
+    created = webhook_delivery.fan_out(db, accepted)
+
+    rows = db.scalars(select(WebhookMessage).where(WebhookMessage.event_id == accepted.id)).all()
+    assert {row.endpoint_id for row in rows} == {mentors.id, mentees.id, admins.id}
+    assert all(row.id.startswith("msg_") and row.payload == accepted.payload for row in rows)
+    assert sorted(delivered_task_args(db)) == sorted(created) == sorted(row.id for row in rows)
+
+
+def test_group_session_events_reach_every_listed_mentee(db: Session) -> None:
+    profile = MentorProfileFactory()
+    first, second, outsider = UserFactory(), UserFactory(), UserFactory()
+    endpoints = [make_endpoint(db, user) for user in (first, second, outsider)]
+    started = event(db, "session.started", {"id": str(uuid.uuid4()), "mentor_profile_id": str(profile.id),
+                                             "mentee_user_id": None,
+                                             "mentee_user_ids": [str(first.id), str(second.id)]})
+    webhook_delivery.fan_out(db, started)
+    reached = set(db.scalars(select(WebhookMessage.endpoint_id).where(WebhookMessage.event_id == started.id)))
+    assert reached == {endpoints[0].id, endpoints[1].id}
+
+
+def test_fan_out_of_the_same_event_twice_makes_one_message_per_endpoint(db: Session) -> None:
+    admins = [make_endpoint(db, UserFactory(is_admin=True)) for _ in range(2)]
+    expired = event(db, "booking.expired", {"id": str(uuid.uuid4())})
+    assert len(webhook_delivery.fan_out(db, expired)) == 2
+    assert webhook_delivery.fan_out(db, expired) == []
+    counted = db.scalar(select(func.count()).where(WebhookMessage.event_id == expired.id))
+    assert counted == len(admins)
+    assert len(delivered_task_args(db)) == 2
+
+
+def test_an_endpoint_with_an_attempt_in_flight_takes_no_second_one_until_the_outcome(db: Session) -> None:
+    endpoint = make_endpoint(db)
+    first, second = make_message(db, endpoint), make_message(db, endpoint)
+    other = make_message(db, make_endpoint(db))
+
+    leased = lease(db, first)
+    assert leased is not None and leased.attempt_number == 1
+    assert lease(db, first) is None  # leased: no longer due
+    assert lease(db, second) is None  # the endpoint is busy
+    assert lease(db, other) is not None  # other endpoints are not
+
+    outbox.pending_dispatches(db).clear()
+    webhook_delivery.record_outcome(db, leased, Outcome(200, 12), settings=get_settings())
+    assert delivered_task_args(db) == [second.id]  # the finished attempt hands the slot on
+    assert lease(db, second) is not None
+
+
+def test_an_expired_lease_is_dispatched_again_with_the_same_webhook_id(db: Session) -> None:
+    endpoint = make_endpoint(db)
+    message = make_message(db, endpoint)
+    first = lease(db, message)
+    assert first is not None
+    assert webhook_delivery.dispatch_due(db) == []
+    # The worker died mid-attempt; its lease runs out.
+    db.execute(update(WebhookMessage).where(WebhookMessage.id == message.id)
+               .values(next_attempt_at=func.now() - timedelta(seconds=1)))
+    assert webhook_delivery.dispatch_due(db) == [message.id]
+    second = lease(db, message)
+    assert second is not None
+    assert (second.message_id, second.attempt_number, second.body) == (message.id, 2, first.body)
+    lost = db.get(WebhookAttempt, first.attempt_id)
+    assert lost is not None and lost.error is not None and "worker stopped" in lost.error
+    # The dead attempt's late outcome, if it ever came, no longer decides the message.
+    assert webhook_delivery.record_outcome(db, first, Outcome(500, 5, error="HTTP 500"),
+                                           settings=get_settings()) == "pending"
+    assert webhook_delivery.record_outcome(db, second, Outcome(204, 5), settings=get_settings()) == "delivered"
+
+
+def test_dispatch_due_sends_the_oldest_due_message_of_each_free_enabled_endpoint(db: Session) -> None:
+    free = make_endpoint(db)
+    oldest = make_message(db, free, due_in=-timedelta(minutes=2))
+    make_message(db, free, due_in=-timedelta(minutes=1))
+    make_message(db, free, due_in=timedelta(minutes=1))  # not due
+    disabled = make_endpoint(db)
+    disabled.enabled = False
+    make_message(db, disabled, due_in=-timedelta(minutes=3))
+    busy = make_endpoint(db)
+    in_flight = make_message(db, busy, due_in=-timedelta(minutes=5))
+    make_message(db, busy, due_in=-timedelta(minutes=4))
+    assert lease(db, in_flight) is not None
+    outbox.pending_dispatches(db).clear()
+
+    assert webhook_delivery.dispatch_due(db) == [oldest.id]
+    assert delivered_task_args(db) == [oldest.id]
+
+
+def test_failures_follow_the_retry_schedule_then_the_message_fails(db: Session) -> None:
+    config = settings(webhook_retry_schedule=(timedelta(seconds=10), timedelta(minutes=5)))
+    endpoint = make_endpoint(db)
+    message = make_message(db, endpoint)
+    now = db_now(db)
+    expected = [timedelta(seconds=10), timedelta(minutes=5)]
+    for step in expected:
+        leased = lease(db, message, config)
+        assert leased is not None
+        status = webhook_delivery.record_outcome(db, leased, Outcome(503, 40, error="HTTP 503"), settings=config)
+        assert status == "pending"
+        db.refresh(message)
+        assert message.next_attempt_at is not None
+        assert step * 0.8 <= message.next_attempt_at - now <= step * 1.2
+        message.next_attempt_at = now
+        db.flush()
+    leased = lease(db, message, config)
+    assert leased is not None
+    assert webhook_delivery.record_outcome(db, leased, Outcome(None, 3000, error="timed out"), settings=config) \
+        == "failed"
+    db.refresh(endpoint)
+    assert endpoint.enabled and endpoint.failing_since == now
+
+
+def test_retry_after_is_honoured_up_to_the_longest_step() -> None:
+    schedule = (timedelta(seconds=5), timedelta(minutes=5), timedelta(hours=2))
+    rng = random.Random(7)  # noqa: S311 - reproducible jitter
+    assert webhook_delivery.retry_delay(1, schedule, timedelta(minutes=1), rng=rng) == timedelta(minutes=1)
+    assert webhook_delivery.retry_delay(1, schedule, timedelta(days=30), rng=rng) == timedelta(hours=2)
+    jittered = webhook_delivery.retry_delay(2, schedule, timedelta(seconds=1), rng=rng)
+    assert jittered is not None and timedelta(minutes=4) <= jittered <= timedelta(minutes=6)
+    assert webhook_delivery.retry_delay(4, schedule, None, rng=rng) is None
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("120", timedelta(seconds=120)),
+    ("Wed, 21 Oct 2015 07:28:30 GMT", timedelta(seconds=30)),
+    ("Wed, 21 Oct 2015 07:27:00 GMT", timedelta(0)),
+    ("soon", None),
+    ("", None),
+    (None, None),
+])
+def test_retry_after_reads_seconds_and_http_dates(header: str | None, expected: timedelta | None) -> None:
+    now = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)
+    assert webhook_delivery.parse_retry_after(header, now) == expected
+
+
+def test_five_days_of_failures_disable_the_endpoint_and_notify_its_owner(db: Session) -> None:
+    owner = UserFactory()
+    endpoint = make_endpoint(db, owner)
+    endpoint.failing_since = db_now(db) - timedelta(days=5, minutes=1)
+    message = make_message(db, endpoint)
+    leased = lease(db, message)
+    assert leased is not None
+    webhook_delivery.record_outcome(db, leased, Outcome(500, 9, error="HTTP 500"), settings=get_settings())
+    db.refresh(endpoint)
+    assert not endpoint.enabled
+    assert endpoint.disabled_reason is not None and "failed since" in endpoint.disabled_reason
+    notice = db.scalars(select(Notification).where(Notification.user_id == owner.id)).one()
+    assert (notice.type, notice.data["endpoint_id"]) == ("webhook.endpoint_disabled", str(endpoint.id))
+    assert lease(db, make_message(db, endpoint)) is None  # nothing more is attempted
+
+
+def test_a_success_clears_failing_since_and_four_days_of_failure_do_not_disable(db: Session) -> None:
+    endpoint = make_endpoint(db)
+    endpoint.failing_since = db_now(db) - timedelta(days=4)
+    failing = lease(db, make_message(db, endpoint))
+    assert failing is not None
+    webhook_delivery.record_outcome(db, failing, Outcome(502, 9, error="HTTP 502"), settings=get_settings())
+    db.refresh(endpoint)
+    assert endpoint.enabled and endpoint.failing_since is not None
+    succeeding = lease(db, make_message(db, endpoint))
+    assert succeeding is not None
+    webhook_delivery.record_outcome(db, succeeding, Outcome(200, 9), settings=get_settings())
+    db.refresh(endpoint)
+    assert endpoint.failing_since is None
+
+
+def test_the_envelope_is_type_timestamp_and_data_of_the_event(db: Session) -> None:
+    endpoint = make_endpoint(db, UserFactory(is_admin=True))
+    completed = event(db, "session.completed", {"id": "s-1", "status": "completed"})
+    (message_id,) = webhook_delivery.fan_out(db, completed)
+    message = db.get(WebhookMessage, message_id)
+    assert message is not None
+    leased = lease(db, message)
+    assert leased is not None and leased.endpoint_id == endpoint.id
+    occurred = completed.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert leased.body == (
+        '{"type":"session.completed","timestamp":"' + occurred + '","data":{"id":"s-1","status":"completed"}}'
+    )

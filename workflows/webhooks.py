@@ -1,0 +1,247 @@
+"""Webhook endpoints and their deliveries, as their owners manage them.
+
+Only an endpoint's owner sees or changes it; anyone else gets ``NotFound``, so
+ids leak nothing. Delivery itself (fan-out, leases, retries, isolation) is in
+``workflows.webhook_delivery``; where a URL may point, in ``workflows.webhook_targets``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from workflows import outbox, webhook_targets
+from workflows.actors import Actor
+from workflows.config import Settings, get_settings
+from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.pagination import Page, paginate
+from workflows.webhook_delivery import (
+    ALL_EVENTS,
+    DELIVER_TASK,
+    PENDING,
+    TEST_EVENT,
+    close_lost_attempts,
+    message_in_flight,
+    new_message_id,
+)
+
+log = structlog.get_logger(__name__)
+
+# What an endpoint may subscribe to: every event the webhooks handler receives, and the test event.
+EVENT_TYPES: tuple[str, ...] = (
+    *(event for event, handlers in outbox.HANDLERS.items() if outbox.WEBHOOKS in handlers),
+    TEST_EVENT,
+)
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
+SECRET_BYTES = 32
+EDITABLE_FIELDS = frozenset({"url", "event_types", "description", "enabled"})
+DISABLED_BY_OWNER = "disabled by its owner"
+
+
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def normalise_event_types(event_types: Iterable[str]) -> list[str]:
+    """Known event types without repeats, or ``["*"]`` for all of them."""
+    chosen = list(dict.fromkeys(event_types))
+    if not chosen:
+        raise InvalidInput("event_types must name at least one event type, or be [\"*\"] for all")
+    if ALL_EVENTS in chosen:
+        if len(chosen) > 1:
+            raise InvalidInput("event_types is either [\"*\"] (every event) or a list of event types, not both")
+        return chosen
+    unknown = [event for event in chosen if event not in EVENT_TYPES]
+    if unknown:
+        raise InvalidInput(f"unknown event types: {', '.join(unknown)}", known=", ".join(EVENT_TYPES))
+    return chosen
+
+
+def _target(url: str, settings: Settings | None) -> str:
+    settings = settings or get_settings()
+    return webhook_targets.validate_target(url, allow_private=settings.webhook_allow_private_targets)
+
+
+def create_endpoint(
+    db: Session, actor: Actor, *, url: str, event_types: Iterable[str] = (ALL_EVENTS,), description: str = "",
+    settings: Settings | None = None,
+) -> WebhookEndpoint:
+    """A new endpoint of the caller's; its ``secret`` is shown now and after each rotation only."""
+    endpoint = WebhookEndpoint(
+        id=uuid.uuid4(), owner_user_id=actor.user_id, url=_target(url, settings),
+        event_types=normalise_event_types(event_types), description=description, secret=new_secret(),
+        enabled=True,
+    )
+    db.add(endpoint)
+    db.flush()
+    log.info("webhooks.endpoint_created", endpoint_id=str(endpoint.id), actor=str(actor))
+    return endpoint
+
+
+def get_endpoint(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, for_update: bool = False) -> WebhookEndpoint:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
+    if for_update:
+        query = query.with_for_update(key_share=True)
+    endpoint = db.scalar(query)
+    if endpoint is None or endpoint.owner_user_id != actor.user_id:
+        raise NotFound("webhook endpoint not found")
+    return endpoint
+
+
+def list_endpoints(db: Session, actor: Actor, *, limit: int, cursor: str | None) -> Page[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.owner_user_id == actor.user_id)
+    return paginate(db, query, WebhookEndpoint.created_at, WebhookEndpoint.id, limit=limit, cursor=cursor,
+                    descending=True)
+
+
+def update_endpoint(
+    db: Session, actor: Actor, endpoint_id: uuid.UUID, changes: dict[str, Any], *, settings: Settings | None = None,
+) -> WebhookEndpoint:
+    """Change url, event types, description or enabled; re-enabling forgets the failure history."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+    endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
+    if "url" in changes:
+        url = _target(changes["url"], settings)
+        if url != endpoint.url:
+            endpoint.url, endpoint.failing_since = url, None  # a new target starts with a clean record
+    if "event_types" in changes:
+        endpoint.event_types = normalise_event_types(changes["event_types"])
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    if "enabled" in changes and changes["enabled"] != endpoint.enabled:
+        endpoint.enabled = changes["enabled"]
+        endpoint.disabled_reason = None if endpoint.enabled else DISABLED_BY_OWNER
+        endpoint.failing_since = None
+    db.flush()
+    log.info("webhooks.endpoint_updated", endpoint_id=str(endpoint.id), fields=sorted(changes), actor=str(actor))
+    return endpoint
+
+
+def delete_endpoint(db: Session, actor: Actor, endpoint_id: uuid.UUID) -> None:
+    """Delete the endpoint with its messages and attempts; an attempt in flight is forgotten on return."""
+    endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
+    db.delete(endpoint)
+    db.flush()
+    log.info("webhooks.endpoint_deleted", endpoint_id=str(endpoint_id), actor=str(actor))
+
+
+def rotate_secret(db: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """A new secret signs every attempt from now on, retries of older messages included."""
+    endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
+    endpoint.secret = new_secret()
+    db.flush()
+    log.info("webhooks.secret_rotated", endpoint_id=str(endpoint.id), actor=str(actor))
+    return endpoint
+
+
+def _require_enabled(endpoint: WebhookEndpoint) -> None:
+    if not endpoint.enabled:
+        raise Conflict("the endpoint is disabled; enable it first", disabled_reason=endpoint.disabled_reason or "")
+
+
+def send_test(db: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookMessage:
+    """A ``webhook.test`` message for this endpoint only, sent after commit like any other."""
+    endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
+    _require_enabled(endpoint)
+    message = WebhookMessage(
+        id=new_message_id(), endpoint_id=endpoint.id, event_id=None, event_type=TEST_EVENT,
+        payload={"endpoint_id": str(endpoint.id), "message": "This is a test delivery. Your endpoint works."},
+        status=PENDING, attempts=0, next_attempt_at=func.now(),
+    )
+    db.add(message)
+    db.flush()
+    db.refresh(message)
+    outbox.enqueue_after_commit(db, DELIVER_TASK, message.id)
+    log.info("webhooks.test_queued", endpoint_id=str(endpoint.id), message_id=message.id, actor=str(actor))
+    return message
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """A message with its attempts, oldest attempt first."""
+
+    message: WebhookMessage
+    attempts: list[WebhookAttempt]
+
+
+def _delivery_cursor(created_at: datetime, message_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), message_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after_delivery(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_text, message_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created_text), str(message_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise InvalidInput("invalid cursor") from exc
+
+
+def _with_attempts(db: Session, messages: list[WebhookMessage]) -> list[DeliveryView]:
+    by_message: dict[str, list[WebhookAttempt]] = {m.id: [] for m in messages}
+    if messages:
+        attempts = db.scalars(
+            select(WebhookAttempt).where(WebhookAttempt.message_id.in_(by_message))
+            .order_by(WebhookAttempt.attempted_at, WebhookAttempt.id)
+        )
+        for attempt in attempts:
+            by_message[attempt.message_id].append(attempt)
+    return [DeliveryView(m, by_message[m.id]) for m in messages]
+
+
+def list_deliveries(
+    db: Session, actor: Actor, endpoint_id: uuid.UUID, *, status: str | None = None, limit: int,
+    cursor: str | None,
+) -> Page[DeliveryView]:
+    """The endpoint's messages, newest first, each with its attempts."""
+    endpoint = get_endpoint(db, actor, endpoint_id)
+    query = select(WebhookMessage).where(WebhookMessage.endpoint_id == endpoint.id)
+    if status:
+        query = query.where(WebhookMessage.status == status)
+    if cursor:
+        query = query.where(tuple_(WebhookMessage.created_at, WebhookMessage.id) < _after_delivery(cursor))
+    messages = list(db.scalars(
+        query.order_by(WebhookMessage.created_at.desc(), WebhookMessage.id.desc()).limit(limit + 1)
+    ))
+    next_cursor = None
+    if len(messages) > limit:
+        messages = messages[:limit]
+        next_cursor = _delivery_cursor(messages[-1].created_at, messages[-1].id)
+    return Page(_with_attempts(db, messages), next_cursor)
+
+
+def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id: str) -> DeliveryView:
+    """Send a message again now, with the same ``webhook-id`` and a fresh retry schedule."""
+    endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
+    message = db.scalar(
+        select(WebhookMessage).where(WebhookMessage.id == message_id, WebhookMessage.endpoint_id == endpoint.id)
+        .with_for_update()
+    )
+    if message is None:
+        raise NotFound("delivery not found")
+    _require_enabled(endpoint)
+    if message_in_flight(db, message.id):
+        raise Conflict("an attempt of this delivery is in progress; retry once it has finished")
+    close_lost_attempts(db, message.id)
+    message.status, message.attempts, message.next_attempt_at = PENDING, 0, func.now()
+    message.delivered_at = None
+    db.flush()
+    db.refresh(message)
+    outbox.enqueue_after_commit(db, DELIVER_TASK, message.id)
+    log.info("webhooks.retry_queued", endpoint_id=str(endpoint.id), message_id=message.id, actor=str(actor))
+    return _with_attempts(db, [message])[0]
