@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,8 @@ def create_app(
         celery_app = default_celery
     install_publisher(session_factory, lambda: celery_app)
     app.extensions["celery"] = celery_app
+    app.extensions["settings"] = settings
+    app.extensions["sse_gate"] = threading.BoundedSemaphore(settings.sse_max_streams_per_process)
     app.extensions["health_redis"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1
     )
@@ -97,6 +100,8 @@ def create_app(
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
+    from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
+    from api.events.routes import blp as events_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.listings.routes import blp as listings_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
@@ -106,7 +111,7 @@ def create_app(
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
-                      reviews_blp, notifications_blp, webhooks_blp):
+                      reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/docs/assets/<path:filename>")

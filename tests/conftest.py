@@ -36,6 +36,8 @@ os.environ["REDIS_KEY_PREFIX"] = f"test-{RUN_ID}:"
 os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "test"))
 os.environ["APP_ENV"] = "test"
 os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
+# Live streams end quickly in tests (the fuzzer calls the stream route too); SSE tests set their own.
+os.environ["SSE_MAX_SECONDS"] = "0.2"
 
 from models.db import make_engine  # noqa: E402 - the environment above must be set first
 from workflows.config import get_settings, sqlalchemy_url  # noqa: E402

@@ -11,7 +11,9 @@ from celery import Celery
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.outbox import PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
+from models import OutboxEvent
+from workers import live_updates
+from workflows.outbox import LIVE_KEY, PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
 
 log = structlog.get_logger(__name__)
 
@@ -64,10 +66,14 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery])
         dispatches: list[Dispatch | TaskCall] = session.info.pop(PENDING_KEY, [])
         if dispatches:
             publish(app(), dispatches, session.info.get(REQUEST_ID_KEY))
+        events: list[OutboxEvent] = session.info.pop(LIVE_KEY, [])
+        if events:
+            live_updates.publish(events)
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(LIVE_KEY, None)
 
 
 def parse_id(value: Any) -> uuid.UUID:

@@ -42,6 +42,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
 }
 
 PENDING_KEY = "outbox_pending"
+LIVE_KEY = "outbox_live"
 REQUEST_ID_KEY = "request_id"
 
 
@@ -104,6 +105,7 @@ def record_event(
         request_id=db.info.get(REQUEST_ID_KEY),
     )
     db.add(event)
+    db.info.setdefault(LIVE_KEY, []).append(event)
     first_redelivery = func.now() + redeliver_delay(0)
     for handler in handlers:
         db.add(OutboxHandler(event_id=event.id, handler=handler, next_attempt_at=first_redelivery))
