@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import redis
+import structlog
 import swagger_ui_bundle
 from celery import Celery
 from flask import Flask, Response, g, request, send_from_directory
@@ -21,6 +23,9 @@ from api.ratelimit import init_rate_limits
 from models.db import make_engine, make_session_factory
 from workers.publish import install_publisher
 from workflows.config import Settings, get_settings
+from workflows.logging_setup import configure_logging
+
+_access_log = structlog.get_logger("api.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
@@ -55,10 +60,17 @@ def _openapi_config() -> dict[str, Any]:
 def _request_id() -> None:
     supplied = request.headers.get("X-Request-ID", "")
     g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
 
 def _echo_request_id(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id") or ""
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    _access_log.info("request", method=request.method, route=route, status=response.status_code,
+                     duration_ms=round(elapsed * 1000, 2))
     return response
 
 
@@ -69,6 +81,7 @@ def create_app(
     celery_app: Celery | None = None,
 ) -> Flask:
     settings = settings or get_settings()
+    configure_logging()
     app = Flask(__name__)
     app.config.update(_openapi_config())
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -96,11 +96,11 @@ def test_stream_shows_own_changes_and_watched_slots_and_resumes(
 def test_stream_count_is_capped_per_process(seed: Session, server: tuple[str, Flask]) -> None:
     base, _app = server
     _mentor, mentee, _listing, _ids = seed_bookings(seed, 0)
-    with httpx.Client(base_url=base, timeout=10) as http:
-        with http.stream("GET", "/api/v1/events/stream", headers=mentee.headers) as one, \
-                http.stream("GET", "/api/v1/events/stream", headers=mentee.headers) as two:
-            assert one.status_code == two.status_code == 200
-            third = http.get("/api/v1/events/stream", headers=mentee.headers)
-            assert third.status_code == 503 and third.headers["Retry-After"] == "5"
-            # Ordinary requests are still served while the streams are open.
-            assert http.get("/api/v1/me", headers=mentee.headers).status_code == 200
+    with httpx.Client(base_url=base, timeout=10) as http, \
+            http.stream("GET", "/api/v1/events/stream", headers=mentee.headers) as one, \
+            http.stream("GET", "/api/v1/events/stream", headers=mentee.headers) as two:
+        assert one.status_code == two.status_code == 200
+        third = http.get("/api/v1/events/stream", headers=mentee.headers)
+        assert third.status_code == 503 and third.headers["Retry-After"] == "5"
+        # Ordinary requests are still served while the streams are open.
+        assert http.get("/api/v1/me", headers=mentee.headers).status_code == 200

@@ -38,12 +38,14 @@ def publish(app: Celery, dispatches: list[Dispatch | TaskCall], request_id: str 
     sent = 0
     for dispatch in dispatches:
         task, args, kwargs = task_arguments(dispatch)
+        # A redelivered event keeps the id of the request that first caused it.
+        origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
         try:
             app.send_task(
                 task,
                 args=args,
                 kwargs=kwargs,
-                headers={"request_id": request_id} if request_id else None,
+                headers={"request_id": origin} if origin else None,
             )
         except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
             log.warning(
