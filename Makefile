@@ -37,7 +37,7 @@ migrate: install
 	$(BIN)/alembic upgrade head
 
 api: install
-	$(BIN)/gunicorn "api:create_app()" --bind 127.0.0.1:$${API_PORT:-8000} --workers 2 --worker-class gthread --threads 16
+	$(BIN)/gunicorn "api:create_app()"
 
 worker: install
 	$(BIN)/celery -A workers worker --loglevel INFO

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import init_database
 from api.errors import init_errors
+from api.metrics import init_metrics, observe_request
 from api.ratelimit import init_rate_limits
 from models.db import make_engine, make_session_factory
 from workers.publish import install_publisher
@@ -71,6 +72,7 @@ def _echo_request_id(response: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     _access_log.info("request", method=request.method, route=route, status=response.status_code,
                      duration_ms=round(elapsed * 1000, 2))
+    observe_request(request.method, route, response.status_code, elapsed)
     return response
 
 
@@ -109,6 +111,7 @@ def create_app(
 
     api = Api(app)
     init_errors(app, api)
+    init_metrics(app)
 
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +95,12 @@ def _run_app(
 ) -> int:
     """``alembic upgrade head``, then ``honcho start`` until it exits or is signalled."""
     bin_dir = Path(sys.executable).parent
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One directory for every process's metric samples, fresh for each run (see api/metrics.py).
+        metrics_dir = Path(env["VAR_DIR"]) / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     if migrate:
         status = relay.run([str(bin_dir / "alembic"), "upgrade", "head"], env)
         if status != 0:

@@ -56,7 +56,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
         "imports": [
             "workers.sessions", "workers.maintenance", "workers.reviews", "workers.notifications",
-            "workers.analytics", "workers.webhooks",
+            "workers.analytics", "workers.webhooks", "workers.metrics",
         ],
         # Each periodic copy expires before the next is sent, so an outage never leaves a pile of them.
         "beat_schedule": {
