@@ -17,6 +17,7 @@ from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.cli import init_cli
 from api.database import init_database
 from api.errors import init_errors
 from api.metrics import init_metrics, observe_request
@@ -112,6 +113,7 @@ def create_app(
     api = Api(app)
     init_errors(app, api)
     init_metrics(app)
+    init_cli(app)
 
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
