@@ -48,5 +48,9 @@ beat: install
 flower: install
 	$(BIN)/celery -A workers flower --port=$${FLOWER_PORT:-5555}
 
+# Against a running `make run`: sample data, then one booking's whole life with the webhooks it causes.
+demo: install
+	$(BIN)/python -m devstack.demo
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
