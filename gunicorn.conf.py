@@ -9,6 +9,8 @@ import os
 
 from prometheus_client import multiprocess
 
+from workers.metrics import process_identity
+
 bind = f"{os.environ.get('API_HOST', '127.0.0.1')}:{os.environ.get('API_PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
@@ -19,4 +21,4 @@ accesslog = None
 
 def child_exit(_server: object, worker: object) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+        multiprocess.mark_process_dead(process_identity(worker.pid))  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
+import workers.metrics  # noqa: F401 - names metric files by host and pid before these metrics exist
 from api.errors import http_error
 from api.security import require_login
 from workflows.outbox import outbox_status

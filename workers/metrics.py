@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from typing import Any
 
 from celery import signals
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Histogram, values
 from prometheus_client import multiprocess as prometheus_multiprocess
+
+
+def process_identity(pid: int | None = None) -> str:
+    """Host and pid: the name of this process's metric files.
+
+    Containers sharing one metrics volume number their processes from 1 each;
+    the pid alone would let two of them write the same file.
+    """
+    host = socket.gethostname().replace("_", "-")
+    return f"{host}-{pid or os.getpid()}"
+
+
+# Before any metric exists, in every process that imports our metrics.
+values.ValueClass = values.MultiProcessValue(process_identifier=process_identity)  # type: ignore[no-untyped-call]
 
 TASK_DURATION = Histogram(
     "celery_task_duration_seconds", "Task run time by task name", ["task"],
@@ -38,4 +53,4 @@ def _task_finished(task_id: str | None = None, task: Any = None, state: str | No
 @signals.worker_process_shutdown.connect
 def _process_gone(pid: int | None = None, **_kwargs: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        prometheus_multiprocess.mark_process_dead(pid or os.getpid())  # type: ignore[no-untyped-call]
+        prometheus_multiprocess.mark_process_dead(process_identity(pid))  # type: ignore[no-untyped-call]
