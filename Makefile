@@ -37,7 +37,7 @@ migrate: install
 	$(BIN)/alembic upgrade head
 
 api: install
-	$(BIN)/gunicorn "api:create_app()" --bind 127.0.0.1:$${API_PORT:-8000} --workers 2
+	$(BIN)/gunicorn "api:create_app()"
 
 worker: install
 	$(BIN)/celery -A workers worker --loglevel INFO
@@ -47,6 +47,10 @@ beat: install
 
 flower: install
 	$(BIN)/celery -A workers flower --port=$${FLOWER_PORT:-5555}
+
+# Against a running `make run`: sample data, then one booking's whole life with the webhooks it causes.
+demo: install
+	$(BIN)/python -m devstack.demo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

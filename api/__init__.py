@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import redis
+import structlog
 import swagger_ui_bundle
 from celery import Celery
 from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.cli import init_cli
 from api.database import init_database
 from api.errors import init_errors
+from api.metrics import init_metrics, observe_request
 from api.ratelimit import init_rate_limits
 from models.db import make_engine, make_session_factory
 from workers.publish import install_publisher
 from workflows.config import Settings, get_settings
+from workflows.logging_setup import configure_logging
+
+_access_log = structlog.get_logger("api.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
@@ -54,10 +62,18 @@ def _openapi_config() -> dict[str, Any]:
 def _request_id() -> None:
     supplied = request.headers.get("X-Request-ID", "")
     g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
 
 def _echo_request_id(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id") or ""
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    _access_log.info("request", method=request.method, route=route, status=response.status_code,
+                     duration_ms=round(elapsed * 1000, 2))
+    observe_request(request.method, route, response.status_code, elapsed)
     return response
 
 
@@ -68,6 +84,7 @@ def create_app(
     celery_app: Celery | None = None,
 ) -> Flask:
     settings = settings or get_settings()
+    configure_logging()
     app = Flask(__name__)
     app.config.update(_openapi_config())
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -82,6 +99,8 @@ def create_app(
         celery_app = default_celery
     install_publisher(session_factory, lambda: celery_app)
     app.extensions["celery"] = celery_app
+    app.extensions["settings"] = settings
+    app.extensions["sse_gate"] = threading.BoundedSemaphore(settings.sse_max_streams_per_process)
     app.extensions["health_redis"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1
     )
@@ -93,10 +112,14 @@ def create_app(
 
     api = Api(app)
     init_errors(app, api)
+    init_metrics(app)
+    init_cli(app)
 
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
+    from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
+    from api.events.routes import blp as events_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.listings.routes import blp as listings_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
@@ -106,7 +129,7 @@ def create_app(
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
-                      reviews_blp, notifications_blp, webhooks_blp):
+                      reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/docs/assets/<path:filename>")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +96,13 @@ def _run_app(
 ) -> int:
     """``alembic upgrade head``, then ``honcho start`` until it exits or is signalled."""
     bin_dir = Path(sys.executable).parent
+    env = {**env, **local_defaults(Path(env["VAR_DIR"]), env)}
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One directory for every process's metric samples, fresh for each run (see api/metrics.py).
+        metrics_dir = Path(env["VAR_DIR"]) / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     if migrate:
         status = relay.run([str(bin_dir / "alembic"), "upgrade", "head"], env)
         if status != 0:
@@ -129,6 +138,26 @@ def _run_app(
         leftovers = stop_leftovers(honcho.pid, spare=stack.server_pids())
         if leftovers:
             print(f"devstack: stopped leftover processes {leftovers}", file=sys.stderr)
+
+
+def local_defaults(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """What a laptop run needs and an operator would otherwise set: Flower's login, local webhook targets.
+
+    Flower's password is generated once into ``$VAR_DIR/flower_password`` and printed.
+    """
+    extra: dict[str, str] = {}
+    if not env.get("FLOWER_BASIC_AUTH"):
+        path = var_dir / "flower_password"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(18))
+        extra["FLOWER_BASIC_AUTH"] = f"admin:{path.read_text().strip()}"
+        print(f"devstack: Flower at http://127.0.0.1:{env.get('FLOWER_PORT', '5555')} "
+              f"(user admin, password in {path})", file=sys.stderr)
+    # Development receivers (the demo's, yours) listen on this machine.
+    extra.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", env.get("WEBHOOK_ALLOW_PRIVATE_TARGETS") or "true")
+    return extra
 
 
 def _wait_for_honcho(relay: SignalRelay, honcho: subprocess.Popen[bytes], *, spare: set[int]) -> int:

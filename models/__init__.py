@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.bookings import Booking
+from models.bundles import Bundle, BundlePurchase
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
 from models.enums import BookingStatus, HandlerStatus, ListingKind, SessionStatus
 from models.listings import Listing
@@ -16,6 +17,8 @@ __all__ = [
     "Base",
     "Booking",
     "BookingStatus",
+    "Bundle",
+    "BundlePurchase",
     "HandlerStatus",
     "IdempotencyKey",
     "Listing",

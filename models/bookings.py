@@ -23,13 +23,28 @@ class Booking(IdMixin, TimestampMixin, Base):
         CheckConstraint("price_cents >= 0", name="price_non_negative"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         # The last line of defence against double booking: a mentor's accepted
-        # bookings never overlap, whatever the application does.
+        # individual bookings never overlap, whatever the application does.
+        # (Seats of one group session share its time; sessions have their own constraint.)
         ExcludeConstraint(
             ("mentor_profile_id", "="),
             (text("tstzrange(start_time, end_time, '[)')"), "&&"),
             name="ex_bookings_mentor_accepted_overlap",
             using="gist",
-            where=text("status = 'accepted'"),
+            where=text("status = 'accepted' AND group_session_id IS NULL"),
+        ),
+        CheckConstraint(
+            "credit_status IN ('none', 'held', 'returned', 'forfeited')", name="credit_status_values"
+        ),
+        CheckConstraint(
+            "(bundle_purchase_id IS NULL) = (credit_status = 'none')", name="credit_needs_purchase"
+        ),
+        # One seat per mentee in a group session.
+        Index(
+            "uq_bookings_group_seat",
+            "group_session_id",
+            "mentee_user_id",
+            unique=True,
+            postgresql_where=text("group_session_id IS NOT NULL AND status = 'accepted'"),
         ),
         Index("ix_bookings_mentee_created", "mentee_user_id", "created_at", "id"),
         Index("ix_bookings_mentor_created", "mentor_profile_id", "created_at", "id"),
@@ -48,5 +63,10 @@ class Booking(IdMixin, TimestampMixin, Base):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
+    bundle_purchase_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bundle_purchases.id"), index=True)
+    # A bundle credit reserved at request time: held, then returned or forfeited.
+    credit_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    # use_alter: bookings and sessions refer to each other.
+    group_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", use_alter=True), index=True)
 
     listing: Mapped[Listing] = relationship()

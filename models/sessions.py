@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
@@ -31,6 +31,18 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
         CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
         CheckConstraint("status <> 'in_progress' OR started_at IS NOT NULL", name="started_has_time"),
         CheckConstraint("cancel_fee_cents IS NULL OR cancel_fee_cents >= 0", name="fee_non_negative"),
+        # Concurrent joins can never overfill a group session.
+        CheckConstraint(
+            "seats_taken >= 0 AND (capacity IS NULL OR seats_taken <= capacity)", name="seats_within_capacity"
+        ),
+        # A mentor's live sessions (individual or group) never overlap.
+        ExcludeConstraint(
+            ("mentor_profile_id", "="),
+            (text("tstzrange(start_time, end_time, '[)')"), "&&"),
+            name="ex_sessions_mentor_live_overlap",
+            using="gist",
+            where=text("status IN ('scheduled', 'in_progress')"),
+        ),
         Index("ix_sessions_mentor_start", "mentor_profile_id", "start_time", "id"),
         Index("ix_sessions_mentee_start", "mentee_user_id", "start_time", "id"),
         Index(
@@ -50,6 +62,7 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     end_time: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.SCHEDULED)
     capacity: Mapped[int | None]
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
     notes: Mapped[str | None] = mapped_column(Text)
     action_items: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default="[]")
     session_metadata: Mapped[dict[str, Any]] = mapped_column(

@@ -9,6 +9,7 @@ database on that server and drops only that database at the end.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,13 @@ os.environ["REDIS_KEY_PREFIX"] = f"test-{RUN_ID}:"
 os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "test"))
 os.environ["APP_ENV"] = "test"
 os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
+# Live streams end quickly in tests (the fuzzer calls the stream route too); SSE tests set their own.
+os.environ["SSE_MAX_SECONDS"] = "0.2"
+# Every process of the run (this one, worker subprocesses) writes Prometheus samples here.
+_METRICS_DIR = Path(os.environ["VAR_DIR"]) / f"metrics-{RUN_ID}"
+_METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_METRICS_DIR)
+os.environ["METRICS_TOKEN"] = f"metrics-{RUN_ID}"
 
 from models.db import make_engine  # noqa: E402 - the environment above must be set first
 from workflows.config import get_settings, sqlalchemy_url  # noqa: E402
@@ -68,6 +76,7 @@ def database_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)'))
         admin.dispose()
+        shutil.rmtree(_METRICS_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

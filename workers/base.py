@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import celery
-import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import OutboxEvent
 from models.db import make_engine, make_session_factory
+from workers.celery_app import app, request_id_of
 from workers.publish import install_publisher
 from workflows import outbox
 from workflows.config import get_settings
@@ -30,8 +30,6 @@ def session_factory() -> sessionmaker[Session]:
         engine = make_engine(settings.sqlalchemy_database_url, pool_size=2, application_name="mentorship-worker")
         _factory = make_session_factory(engine)
         _factory_pid = os.getpid()
-
-        from workers.celery_app import app  # noqa: PLC0415 - avoids an import cycle at module load
 
         install_publisher(_factory, lambda: app)
     return _factory
@@ -51,24 +49,17 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        request_id = None
-        headers = getattr(self.request, "headers", None) or {}
-        if isinstance(headers, dict):
-            request_id = headers.get("request_id")
-        request_id = request_id or getattr(self.request, "request_id", None)
-        with structlog.contextvars.bound_contextvars(
-            task_id=self.request.id, task_name=self.name, request_id=request_id
-        ):
-            db = session_factory()()
-            db.info[REQUEST_ID_KEY] = request_id
-            try:
-                yield db
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-            finally:
-                db.close()
+        db = session_factory()()
+        # Work this task publishes carries the id of the request that caused it.
+        db.info[REQUEST_ID_KEY] = request_id_of(self)
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        finally:
+            db.close()
 
     def run_handler(self, event_id: str, work: EventWork) -> bool:
         """Do one handler's work for one event, once: claim its outbox row, work, mark done, commit.

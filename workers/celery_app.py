@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from celery import Celery
+import structlog
+from celery import Celery, signals
 from kombu import Queue
 
 from workflows.config import Settings, get_settings
+from workflows.logging_setup import configure_logging
 
 QUEUES = ("sessions", "events", "reviews", "notifications", "analytics", "webhooks", "maintenance")
 
@@ -54,7 +56,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
         "imports": [
             "workers.sessions", "workers.maintenance", "workers.reviews", "workers.notifications",
-            "workers.analytics", "workers.webhooks",
+            "workers.analytics", "workers.webhooks", "workers.metrics",
         ],
         # Each periodic copy expires before the next is sent, so an outage never leaves a pile of them.
         "beat_schedule": {
@@ -82,3 +84,29 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 app = create_celery()
+
+
+def request_id_of(task: Any) -> str | None:
+    """The id of the HTTP request that caused this task, carried in the message headers."""
+    headers = getattr(getattr(task, "request", None), "headers", None)
+    value = headers.get("request_id") if isinstance(headers, dict) else None
+    return str(value) if value else None
+
+
+@signals.setup_logging.connect
+def _configure_logging(**_kwargs: Any) -> None:
+    """Celery leaves logging to us: the same JSON lines as the API."""
+    configure_logging()
+
+
+@signals.task_prerun.connect
+def _bind_task_context(task_id: str | None = None, task: Any = None, **_kwargs: Any) -> None:
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(
+        task_id=task_id, task_name=getattr(task, "name", None), request_id=request_id_of(task)
+    )
+
+
+@signals.task_postrun.connect
+def _clear_task_context(**_kwargs: Any) -> None:
+    structlog.contextvars.clear_contextvars()

@@ -11,7 +11,9 @@ from celery import Celery
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.outbox import PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
+from models import OutboxEvent
+from workers import live_updates
+from workflows.outbox import LIVE_KEY, PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
 
 log = structlog.get_logger(__name__)
 
@@ -36,12 +38,14 @@ def publish(app: Celery, dispatches: list[Dispatch | TaskCall], request_id: str 
     sent = 0
     for dispatch in dispatches:
         task, args, kwargs = task_arguments(dispatch)
+        # A redelivered event keeps the id of the request that first caused it.
+        origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
         try:
             app.send_task(
                 task,
                 args=args,
                 kwargs=kwargs,
-                headers={"request_id": request_id} if request_id else None,
+                headers={"request_id": origin} if origin else None,
             )
         except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
             log.warning(
@@ -64,10 +68,14 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery])
         dispatches: list[Dispatch | TaskCall] = session.info.pop(PENDING_KEY, [])
         if dispatches:
             publish(app(), dispatches, session.info.get(REQUEST_ID_KEY))
+        events: list[OutboxEvent] = session.info.pop(LIVE_KEY, [])
+        if events:
+            live_updates.publish(events)
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(LIVE_KEY, None)
 
 
 def parse_id(value: Any) -> uuid.UUID:

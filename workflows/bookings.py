@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession
 from workflows.actors import Actor
 from workflows.availability import fits_windows
+from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
 from workflows.config import get_settings
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
@@ -68,6 +69,8 @@ def booking_payload(booking: Booking) -> dict[str, Any]:
         "status": booking.status,
         "price_cents": booking.price_cents,
         "currency": booking.currency,
+        "bundle_purchase_id": str(booking.bundle_purchase_id) if booking.bundle_purchase_id else None,
+        "group_session_id": str(booking.group_session_id) if booking.group_session_id else None,
     }
 
 
@@ -104,6 +107,28 @@ def get_visible_booking(db: Session, actor: Actor, booking_id: uuid.UUID, *, loc
     return booking
 
 
+def lock_mentor_schedule(db: Session, mentor_profile_id: uuid.UUID) -> None:
+    """Serialise changes to one mentor's calendar that two tables share.
+
+    Accepted individual bookings and group sessions live in different tables,
+    each with its own exclusion constraint; this row lock makes the check
+    between them race-free.
+    """
+    db.execute(select(MentorProfile.id).where(MentorProfile.id == mentor_profile_id).with_for_update())
+
+
+def overlapping_group_session(db: Session, mentor_profile_id: uuid.UUID, start: datetime, end: datetime) -> bool:
+    return db.scalar(
+        select(MentorshipSession.id).where(
+            MentorshipSession.mentor_profile_id == mentor_profile_id,
+            MentorshipSession.kind == ListingKind.GROUP.value,
+            MentorshipSession.status.in_(["scheduled", "in_progress"]),
+            MentorshipSession.start_time < end,
+            MentorshipSession.end_time > start,
+        ).limit(1)
+    ) is not None
+
+
 def request_booking(
     db: Session,
     actor: Actor,
@@ -111,6 +136,7 @@ def request_booking(
     listing_id: uuid.UUID,
     start_time: datetime,
     notes: str = "",
+    bundle_purchase_id: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Booking:
     now = now or utcnow()
@@ -139,8 +165,12 @@ def request_booking(
         raise BusinessRuleViolation(
             f"outside the mentor's availability (windows are in {profile.timezone})", timezone=profile.timezone
         )
+    if bundle_purchase_id is not None:
+        reserve_credit(db, actor, bundle_purchase_id, listing.id, now)
     booking = Booking(
         id=uuid.uuid4(),
+        bundle_purchase_id=bundle_purchase_id,
+        credit_status="held" if bundle_purchase_id else "none",
         listing_id=listing.id,
         mentor_profile_id=listing.mentor_profile_id,
         mentee_user_id=actor.user_id,
@@ -164,8 +194,13 @@ def _decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: str, *, re
     booking = get_visible_booking(db, actor, booking_id, lock=True)
     role = role_of(actor, booking)
     assert role is not None  # get_visible_booking refused everyone else
-    apply_transition(booking, action, role)
     now = now or utcnow()
+    if action == "accept" and role == Role.MENTOR and booking.status == BookingStatus.DRAFT:
+        # Before the status changes, so no autoflush can hit the exclusion constraint early.
+        lock_mentor_schedule(db, booking.mentor_profile_id)
+        if overlapping_group_session(db, booking.mentor_profile_id, booking.start_time, booking.end_time):
+            raise Conflict("this time overlaps one of the mentor's group sessions")
+    apply_transition(booking, action, role)
     if action == "accept":
         if booking.start_time <= now:
             raise BusinessRuleViolation("this booking's start time has passed")
@@ -180,8 +215,10 @@ def _decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: str, *, re
     elif action == "decline":
         booking.decline_reason = reason
         booking.decided_at = now
+        release_credit(db, booking, refund=True)
     elif action == "cancel":
         booking.cancel_reason = reason
+        release_credit(db, booking, refund=True)
     db.flush()
     record_event(db, EVENT_BY_ACTION[action], aggregate_type="booking", aggregate_id=booking.id,
                  payload=booking_payload(booking), actor=str(actor))
@@ -213,6 +250,7 @@ def expire_stale_drafts(db: Session, *, now: datetime | None = None, limit: int 
     ).scalars().all()
     for booking in drafts:
         apply_transition(booking, "expire", Role.SYSTEM)
+        release_credit(db, booking, refund=True)
         record_event(db, "booking.expired", aggregate_type="booking", aggregate_id=booking.id,
                      payload=booking_payload(booking), actor=Role.SYSTEM.value)
         log.info("booking.expired", booking_id=str(booking.id), actor=Role.SYSTEM.value)

@@ -101,6 +101,8 @@ class Settings:
     webhook_allow_private_targets: bool
     smtp_url: str
     smtp_from: str
+    sse_max_seconds: float
+    sse_max_streams_per_process: int
 
     @property
     def sqlalchemy_database_url(self) -> str:
@@ -169,6 +171,8 @@ def load_settings() -> Settings:
         webhook_allow_private_targets=_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False),
         smtp_url=_str("SMTP_URL", ""),
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
+        sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
+        sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
     )
 
 

@@ -42,6 +42,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
 }
 
 PENDING_KEY = "outbox_pending"
+LIVE_KEY = "outbox_live"
 REQUEST_ID_KEY = "request_id"
 
 
@@ -52,6 +53,7 @@ class Dispatch:
     handler: str
     event_id: uuid.UUID
     aggregate_id: uuid.UUID
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def record_event(
         request_id=db.info.get(REQUEST_ID_KEY),
     )
     db.add(event)
+    db.info.setdefault(LIVE_KEY, []).append(event)
     first_redelivery = func.now() + redeliver_delay(0)
     for handler in handlers:
         db.add(OutboxHandler(event_id=event.id, handler=handler, next_attempt_at=first_redelivery))
@@ -164,7 +167,7 @@ def relay_due(db: Session, *, limit: int = 500) -> list[Dispatch]:
     same row twice, and skips rows a handler is working on right now.
     """
     rows = db.execute(
-        select(OutboxHandler, OutboxEvent.aggregate_id)
+        select(OutboxHandler, OutboxEvent.aggregate_id, OutboxEvent.request_id)
         .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
         .where(OutboxHandler.status == HandlerStatus.PENDING, OutboxHandler.next_attempt_at <= func.now())
         .order_by(OutboxHandler.next_attempt_at)
@@ -172,10 +175,10 @@ def relay_due(db: Session, *, limit: int = 500) -> list[Dispatch]:
         .with_for_update(of=OutboxHandler, skip_locked=True)
     ).all()
     dispatches: list[Dispatch] = []
-    for row, aggregate_id in rows:
+    for row, aggregate_id, request_id in rows:
         row.attempts += 1
         row.next_attempt_at = func.now() + redeliver_delay(row.attempts)
-        dispatch = Dispatch(row.handler, row.event_id, aggregate_id)
+        dispatch = Dispatch(row.handler, row.event_id, aggregate_id, request_id)
         pending_dispatches(db).append(dispatch)
         dispatches.append(dispatch)
     return dispatches

@@ -46,7 +46,7 @@ def handle_event(db: Session, event: OutboxEvent) -> None:
 
 def create_review(db: Session, actor: Actor, session_id: uuid.UUID, *, rating: int, comment: str) -> Review:
     session = get_visible_session(db, actor, session_id)
-    if role_of(actor, session) != Role.MENTEE:
+    if role_of(db, actor, session) != Role.MENTEE:
         raise Forbidden("only the session's mentee can review it")
     eligible = db.get(ReviewEligibility, (session_id, actor.user_id))
     if eligible is None:

@@ -11,17 +11,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, ListingKind, MentorshipSession, SessionStatus
+from models import Booking, BookingStatus, Listing, ListingKind, MentorshipSession, SessionStatus
 from workflows import outbox
 from workflows.actors import Actor
 from workflows.bookings import apply_transition as apply_booking_transition
+from workflows.bookings import booking_payload, lock_mentor_schedule
+from workflows.bundles import release_credit
 from workflows.clock import utcnow
 from workflows.config import get_settings
-from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
 
@@ -58,8 +61,21 @@ EVENT_BY_ACTION = {
 }
 
 
-def session_payload(session: MentorshipSession) -> dict[str, Any]:
-    return {
+def group_participants(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
+    """Mentees holding a seat in a group session."""
+    return list(db.scalars(
+        select(Booking.mentee_user_id)
+        .where(Booking.group_session_id == session_id, Booking.status == BookingStatus.ACCEPTED)
+        .order_by(Booking.created_at, Booking.id)
+    ))
+
+
+def session_payload(session: MentorshipSession, participants: list[uuid.UUID] | None = None) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if session.kind == ListingKind.GROUP:
+        extra = {"capacity": session.capacity, "seats_taken": session.seats_taken,
+                 "mentee_user_ids": [str(p) for p in participants or []]}
+    return {**extra,
         "id": str(session.id),
         "kind": session.kind,
         "booking_id": str(session.booking_id) if session.booking_id else None,
@@ -72,10 +88,16 @@ def session_payload(session: MentorshipSession) -> dict[str, Any]:
     }
 
 
-def role_of(actor: Actor, session: MentorshipSession) -> Role | None:
+def role_of(db: Session, actor: Actor, session: MentorshipSession) -> Role | None:
+    """The actor's part in the session: its mentor, its mentee (or one holding a seat), or none."""
     if actor.mentor_profile_id is not None and session.mentor_profile_id == actor.mentor_profile_id:
         return Role.MENTOR
     if session.mentee_user_id is not None and session.mentee_user_id == actor.user_id:
+        return Role.MENTEE
+    if session.kind == ListingKind.GROUP and db.scalar(
+        select(Booking.id).where(Booking.group_session_id == session.id, Booking.mentee_user_id == actor.user_id,
+                                 Booking.status == BookingStatus.ACCEPTED)
+    ):
         return Role.MENTEE
     return None
 
@@ -91,8 +113,9 @@ def apply_transition(session: MentorshipSession, action: str, role: Role) -> Non
 
 def _emit(db: Session, session: MentorshipSession, action: str, actor: str) -> None:
     event = EVENT_BY_ACTION[action]
+    participants = group_participants(db, session.id) if session.kind == ListingKind.GROUP else None
     outbox.record_event(db, event, aggregate_type="session", aggregate_id=session.id,
-                        payload=session_payload(session), actor=actor)
+                        payload=session_payload(session, participants), actor=actor)
     log.info(event, session_id=str(session.id), booking_id=str(session.booking_id), actor=actor)
 
 
@@ -115,7 +138,8 @@ def create_session_from_booking(
             return None  # already done by another delivery
     booking = db.get(Booking, booking_id)
     created = None
-    if booking is not None and booking.status == BookingStatus.ACCEPTED:
+    # A seat in a group session is an accepted booking too, but its session already exists.
+    if booking is not None and booking.status == BookingStatus.ACCEPTED and booking.group_session_id is None:
         new_id = db.execute(
             insert(MentorshipSession)
             .values(
@@ -157,7 +181,7 @@ def get_visible_session(
     db: Session, actor: Actor, session_id: uuid.UUID, *, lock: bool = False
 ) -> MentorshipSession:
     session = _load(db, session_id, lock=lock)
-    if session is None or (role_of(actor, session) is None and not (actor.is_admin and not lock)):
+    if session is None or (role_of(db, actor, session) is None and not (actor.is_admin and not lock)):
         raise NotFound("session not found")
     return session
 
@@ -168,7 +192,11 @@ def list_sessions(
     """The actor's sessions in start order. Each role filter is served by its own index."""
     query = select(MentorshipSession)
     as_mentor = MentorshipSession.mentor_profile_id == actor.mentor_profile_id
-    as_mentee = MentorshipSession.mentee_user_id == actor.user_id
+    seats = select(Booking.group_session_id).where(
+        Booking.mentee_user_id == actor.user_id, Booking.group_session_id.is_not(None),
+        Booking.status == BookingStatus.ACCEPTED,
+    )
+    as_mentee = (MentorshipSession.mentee_user_id == actor.user_id) | MentorshipSession.id.in_(seats)
     if role == Role.MENTOR:
         if actor.mentor_profile_id is None:
             return Page(items=[], next_cursor=None)
@@ -188,7 +216,7 @@ def list_sessions(
 def start_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now: datetime | None = None
                   ) -> MentorshipSession:
     session = get_visible_session(db, actor, session_id, lock=True)
-    role = role_of(actor, session)
+    role = role_of(db, actor, session)
     assert role is not None
     apply_transition(session, "start", role)
     now = now or utcnow()
@@ -216,7 +244,7 @@ def complete_session(
     now: datetime | None = None,
 ) -> MentorshipSession:
     session = get_visible_session(db, actor, session_id, lock=True)
-    role = role_of(actor, session)
+    role = role_of(db, actor, session)
     assert role is not None
     apply_transition(session, "complete", role)
     session.completed_at = now or utcnow()
@@ -232,28 +260,152 @@ def complete_session(
 def cancel_session(
     db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, now: datetime | None = None
 ) -> MentorshipSession:
-    """Cancel with the policy: a mentee less than the window before start is late and pays the fee."""
+    """Cancel with the policy: a mentee less than the window before start is late and pays the fee
+    (or forfeits the bundle credit); a mentor is never late and always refunds.
+
+    A mentee cancelling a group session gives up their own seat; the session goes on for the others.
+    """
     session = get_visible_session(db, actor, session_id, lock=True)
-    role = role_of(actor, session)
+    role = role_of(db, actor, session)
     assert role is not None
-    apply_transition(session, "cancel", role)
     now = now or utcnow()
     settings = get_settings()
-    booking = db.get(Booking, session.booking_id, with_for_update=True) if session.booking_id else None
     late = role == Role.MENTEE and session.start_time - now < timedelta(hours=settings.cancellation_window_hours)
-    price = booking.price_cents if booking else 0
+    if session.kind == ListingKind.GROUP and role == Role.MENTEE:
+        return _leave_group_session(db, actor, session, reason=reason, late=late)
+    apply_transition(session, "cancel", role)
+    if session.booking_id is not None:
+        bookings = [db.get(Booking, session.booking_id, with_for_update=True)]
+    else:
+        bookings = list(db.scalars(select(Booking).where(
+            Booking.group_session_id == session.id, Booking.status == BookingStatus.ACCEPTED).with_for_update()))
+    refunded = False
+    fee = 0
+    for booking in bookings:
+        assert booking is not None
+        if booking.credit_status == "held":
+            refunded = release_credit(db, booking, refund=not late)
+        elif late:
+            fee = booking.price_cents * settings.cancellation_fee_percent // 100
+        apply_booking_transition(booking, "cancel_session", Role.SYSTEM)
+        booking.cancel_reason = reason
     session.cancelled_at = now
     session.cancelled_by = role.value
     session.cancel_reason = reason
     session.cancel_late = late
-    session.cancel_fee_cents = price * settings.cancellation_fee_percent // 100 if late else 0
-    session.credit_refunded = False
-    if booking is not None:
-        apply_booking_transition(booking, "cancel_session", Role.SYSTEM)
-        booking.cancel_reason = reason
+    session.cancel_fee_cents = fee
+    session.credit_refunded = refunded
     db.flush()
     _emit(db, session, "cancel", str(actor))
     return session
+
+
+def _leave_group_session(db: Session, actor: Actor, session: MentorshipSession, *, reason: str, late: bool
+                         ) -> MentorshipSession:
+    if session.status != SessionStatus.SCHEDULED:
+        raise InvalidTransition("session", session.status, "cancel")
+    seat = db.execute(select(Booking).where(
+        Booking.group_session_id == session.id, Booking.mentee_user_id == actor.user_id,
+        Booking.status == BookingStatus.ACCEPTED).with_for_update()).scalar_one()
+    apply_booking_transition(seat, "cancel_session", Role.SYSTEM)
+    seat.cancel_reason = reason
+    session.seats_taken -= 1
+    db.flush()
+    outbox.record_event(db, "booking.cancelled", aggregate_type="booking", aggregate_id=seat.id,
+                        payload={**booking_payload(seat), "late": late}, actor=str(actor))
+    log.info("session.seat_released", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
+    return session
+
+
+# --- group sessions -------------------------------------------------------------------------------
+
+
+def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, start_time: datetime,
+                           now: datetime | None = None) -> MentorshipSession:
+    """The mentor puts a group session on the calendar; it never overlaps their other sessions."""
+    listing = db.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound("listing not found")
+    if listing.mentor_profile_id != actor.mentor_profile_id:
+        raise Forbidden("only the listing's mentor can schedule its group sessions")
+    if listing.kind != ListingKind.GROUP:
+        raise BusinessRuleViolation("only group listings have group sessions")
+    if not listing.active:
+        raise BusinessRuleViolation("this listing is not active")
+    now = now or utcnow()
+    if start_time <= now:
+        raise BusinessRuleViolation("a group session must start in the future")
+    end_time = start_time + timedelta(minutes=listing.duration_minutes)
+    lock_mentor_schedule(db, listing.mentor_profile_id)
+    overlapping_booking = db.scalar(select(Booking.id).where(
+        Booking.mentor_profile_id == listing.mentor_profile_id, Booking.status == BookingStatus.ACCEPTED,
+        Booking.group_session_id.is_(None), Booking.start_time < end_time, Booking.end_time > start_time,
+    ).limit(1))
+    if overlapping_booking is not None:
+        raise Conflict("this time overlaps one of the mentor's accepted bookings")
+    session = MentorshipSession(
+        id=uuid.uuid4(), kind=ListingKind.GROUP.value, listing_id=listing.id,
+        mentor_profile_id=listing.mentor_profile_id, start_time=start_time, end_time=end_time,
+        status=SessionStatus.SCHEDULED.value, capacity=listing.capacity, seats_taken=0,
+    )
+    try:
+        with db.begin_nested():
+            db.add(session)
+            db.flush()
+    except IntegrityError as exc:
+        if "ex_sessions_mentor_live_overlap" in str(exc.orig):
+            raise Conflict("this time overlaps another session of the mentor") from None
+        raise
+    _emit(db, session, "schedule", str(actor))
+    return session
+
+
+def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now: datetime | None = None
+                       ) -> Booking:
+    """Take a seat: a booking accepted at once. 409 when full or already joined.
+
+    The seat count moves with one conditional UPDATE (``seats_taken < capacity``),
+    and a check constraint stands behind it, so concurrent joins cannot overfill.
+    """
+    session = db.get(MentorshipSession, session_id)
+    if session is None or session.kind != ListingKind.GROUP:
+        raise NotFound("group session not found")
+    if session.mentor_profile_id == actor.mentor_profile_id:
+        raise BusinessRuleViolation("you cannot join your own group session")
+    now = now or utcnow()
+    if session.status != SessionStatus.SCHEDULED:
+        raise InvalidTransition("session", session.status, "join")
+    if session.start_time <= now:
+        raise BusinessRuleViolation("this group session has already started")
+    listing = db.get(Listing, session.listing_id)
+    assert listing is not None
+    seat = Booking(
+        id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=session.mentor_profile_id,
+        mentee_user_id=actor.user_id, start_time=session.start_time, end_time=session.end_time,
+        status=BookingStatus.ACCEPTED, price_cents=listing.price_cents, currency=listing.currency,
+        group_session_id=session.id, decided_at=now,
+    )
+    try:
+        with db.begin_nested():
+            db.add(seat)
+            db.flush()
+    except IntegrityError as exc:
+        if "uq_bookings_group_seat" in str(exc.orig):
+            raise Conflict("you already hold a seat in this session") from None
+        raise
+    taken = db.execute(
+        update(MentorshipSession)
+        .where(MentorshipSession.id == session.id, MentorshipSession.seats_taken < MentorshipSession.capacity)
+        .values(seats_taken=MentorshipSession.seats_taken + 1)
+        .returning(MentorshipSession.seats_taken)
+    ).scalar_one_or_none()
+    if taken is None:
+        raise Conflict("this group session is full")
+    db.refresh(session)
+    outbox.record_event(db, "booking.accepted", aggregate_type="booking", aggregate_id=seat.id,
+                        payload=booking_payload(seat), actor=str(actor))
+    log.info("session.joined", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
+    return seat
 
 
 # --- periodic -----------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class BookingCreateSchema(ma.Schema):
     listing_id = fields.UUID(required=True)
     start_time = Timestamp(required=True, metadata={"example": "2030-03-04T09:00:00Z"})
     notes = Text(load_default="", validate=validate.Length(max=2000))
+    bundle_purchase_id = fields.UUID(load_default=None, allow_none=True,
+                                     metadata={"description": "Pay with one credit of this bundle purchase."})
 
 
 class ReasonSchema(ma.Schema):

@@ -17,9 +17,12 @@ from api.listings.schemas import (
     ListingPageSchema,
     ListingPatchSchema,
     ListingSchema,
+    SlotListSchema,
+    SlotsArgs,
 )
 from api.security import current_actor, require_login
-from workflows import listings
+from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, SessionSchema
+from workflows import listings, sessions, slots
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Mentors' offerings.")
 blp.before_request(require_login)
@@ -60,3 +63,27 @@ class ListingById(MethodView):
     def patch(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
         """Change your listing."""
         return listings.update_listing(db_session(), current_actor(), listing_id, data)
+
+
+@blp.route("/<uuid:listing_id>/slots")
+class ListingSlots(MethodView):
+    @blp.arguments(SlotsArgs, location="query")
+    @blp.response(200, SlotListSchema, example={"items": [
+        {"start_time": "2030-03-04T08:00:00+00:00", "end_time": "2030-03-04T09:00:00+00:00"}]})
+    @documents_errors(blp, 400, 401, 404, 422)
+    def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
+        """Free start times in [from, to) (at most 62 days): the mentor's windows minus their commitments."""
+        return {"items": slots.free_slots(db_session(), listing_id, start=args["from_"], end=args["to"])}
+
+
+@blp.route("/<uuid:listing_id>/group-sessions")
+class GroupSessions(MethodView):
+    @idempotent(blp)
+    @blp.arguments(GroupSessionCreateSchema, example={"start_time": "2030-03-06T17:00:00Z"})
+    @blp.response(201, SessionSchema, example={**EXAMPLE_SESSION, "kind": "group", "booking_id": None,
+                                                "mentee_user_id": None, "capacity": 8, "seats_taken": 0,
+                                                "full": False})
+    @documents_errors(blp, 400, 401, 403, 404, 409, 422)
+    def post(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
+        """Schedule a group session of your group listing; it may not overlap your other sessions."""
+        return sessions.schedule_group_session(db_session(), current_actor(), listing_id, **data)

@@ -5,7 +5,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, page_of
+from api.common.schemas import PaginationArgs, Text, Timestamp, page_of
 from models import ListingKind
 
 MAX_PRICE_CENTS = 100_000_000
@@ -66,3 +66,17 @@ class ListingListArgs(PaginationArgs):
     skill = Text(load_default=None, validate=validate.Length(max=50))
     mentor_profile_id = fields.UUID(load_default=None)
     active = fields.Boolean(load_default=None, allow_none=True)
+
+
+class SlotsArgs(ma.Schema):
+    from_ = Timestamp(required=True, data_key="from", metadata={"example": "2030-03-04T00:00:00Z"})
+    to = Timestamp(required=True, metadata={"example": "2030-03-11T00:00:00Z"})
+
+
+class SlotSchema(ma.Schema):
+    start_time = fields.DateTime()
+    end_time = fields.DateTime()
+
+
+class SlotListSchema(ma.Schema):
+    items = fields.List(fields.Nested(SlotSchema))

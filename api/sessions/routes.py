@@ -8,8 +8,10 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.bookings.schemas import EXAMPLE_BOOKING, BookingSchema
 from api.common.docs import documents_errors
 from api.database import db_session
+from api.idempotency import idempotent
 from api.security import current_actor, require_login
 from api.sessions.schemas import (
     EXAMPLE_SESSION,
@@ -20,6 +22,7 @@ from api.sessions.schemas import (
     SessionSchema,
 )
 from workflows import sessions
+from workflows.bookings import BookingView
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
                 description="The meetings: scheduled → in_progress → completed, or cancelled / missed.")
@@ -91,3 +94,14 @@ class CancelSession(MethodView):
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Cancel a scheduled session (either participant). A mentee within 24 h of the start pays the fee."""
         return sessions.cancel_session(db_session(), current_actor(), session_id, reason=data["reason"])
+
+
+@blp.route("/<uuid:session_id>/join")
+class JoinSession(MethodView):
+    @idempotent(blp)
+    @blp.response(201, BookingSchema, example={**EXAMPLE_BOOKING, "status": "accepted"})
+    @documents_errors(blp, 400, 401, 404, 409)
+    def post(self, session_id: uuid.UUID) -> Any:
+        """Take a seat in a group session (accepted at once); 409 when full or already joined."""
+        seat = sessions.join_group_session(db_session(), current_actor(), session_id)
+        return BookingView(seat, seat.group_session_id)

@@ -5,7 +5,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, json_storable, page_of
+from api.common.schemas import PaginationArgs, Text, Timestamp, json_storable, page_of
 from models import MentorshipSession, SessionStatus
 
 EXAMPLE_SESSION: dict[str, Any] = {
@@ -62,10 +62,18 @@ class SessionSchema(ma.Schema):
                                  metadata={"type": "object", "nullable": True,
                                            "description": "Set when cancelled: who, why, late, fee, refund."})
     capacity = fields.Integer(allow_none=True)
-    seats_taken = fields.Integer(allow_none=True)
-    full = fields.Boolean(allow_none=True)
+    seats_taken = fields.Method("_seats_taken", allow_none=True, metadata={"type": "integer", "nullable": True})
+    full = fields.Method("_full", allow_none=True, metadata={"type": "boolean", "nullable": True})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+    def _seats_taken(self, session: MentorshipSession) -> int | None:
+        return session.seats_taken if session.kind == "group" else None
+
+    def _full(self, session: MentorshipSession) -> bool | None:
+        if session.kind != "group" or session.capacity is None:
+            return None
+        return session.seats_taken >= session.capacity
 
     def _cancellation(self, session: MentorshipSession) -> dict[str, Any] | None:
         if session.cancelled_at is None:
@@ -92,6 +100,10 @@ class CompleteSchema(ma.Schema):
                                validate=validate.Length(max=100))
     metadata = fields.Dict(keys=Text(validate=validate.Length(max=100)), load_default=dict,
                            validate=json_storable)
+
+
+class GroupSessionCreateSchema(ma.Schema):
+    start_time = Timestamp(required=True, metadata={"example": "2030-03-06T17:00:00Z"})
 
 
 class CancelSchema(ma.Schema):

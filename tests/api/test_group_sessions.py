@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingStatus, ListingKind, OutboxEvent
+from tests.factories import ListingFactory, UserFactory, as_caller
+
+
+def start_at(hours: int) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0).isoformat()
+
+
+def test_schedule_join_until_full_then_run_the_session(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=2)
+    mentor = as_caller(listing.mentor_profile.user)
+    created = client.post(f"/api/v1/listings/{listing.id}/group-sessions", json={"start_time": start_at(48)},
+                          headers=mentor.headers)
+    assert created.status_code == 201
+    session = created.get_json()
+    assert (session["kind"], session["capacity"], session["seats_taken"], session["full"]) == ("group", 2, 0, False)
+    first, second, third = (as_caller(UserFactory()) for _ in range(3))
+    joined = client.post(f"/api/v1/sessions/{session['id']}/join", headers=first.headers)
+    assert joined.status_code == 201 and joined.get_json()["status"] == "accepted"
+    assert client.post(f"/api/v1/sessions/{session['id']}/join", headers=first.headers).status_code == 409
+    assert client.post(f"/api/v1/sessions/{session['id']}/join", headers=second.headers).status_code == 201
+    full = client.post(f"/api/v1/sessions/{session['id']}/join", headers=third.headers)
+    assert full.status_code == 409 and "full" in full.get_json()["message"]
+    view = client.get(f"/api/v1/sessions/{session['id']}", headers=first.headers).get_json()
+    assert (view["seats_taken"], view["full"]) == (2, True)
+    assert client.get(f"/api/v1/sessions/{session['id']}", headers=third.headers).status_code == 404
+    mine = client.get("/api/v1/sessions?role=mentee", headers=second.headers).get_json()["items"]
+    assert [s["id"] for s in mine] == [session["id"]]
+    # A mentee's cancellation gives up their seat; the session goes on.
+    left = client.post(f"/api/v1/sessions/{session['id']}/cancel", json={"reason": "ill"}, headers=second.headers)
+    assert left.status_code == 200 and (left.get_json()["status"], left.get_json()["seats_taken"]) == ("scheduled", 1)
+    assert client.post(f"/api/v1/sessions/{session['id']}/join", headers=third.headers).status_code == 201
+
+
+def test_group_completion_fans_out_to_every_participant(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=5)
+    mentor = as_caller(listing.mentor_profile.user)
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0).isoformat()
+    session = client.post(f"/api/v1/listings/{listing.id}/group-sessions", json={"start_time": soon},
+                          headers=mentor.headers).get_json()
+    mentees = [as_caller(UserFactory()) for _ in range(3)]
+    for mentee in mentees:
+        assert client.post(f"/api/v1/sessions/{session['id']}/join", headers=mentee.headers).status_code == 201
+    assert client.post(f"/api/v1/sessions/{session['id']}/start", headers=mentees[0].headers).status_code == 200
+    assert client.post(f"/api/v1/sessions/{session['id']}/complete", headers=mentees[1].headers).status_code == 403
+    assert client.post(f"/api/v1/sessions/{session['id']}/complete", headers=mentor.headers).status_code == 200
+    event = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "session.completed")).one()
+    assert sorted(event.payload["mentee_user_ids"]) == sorted(str(m.user.id) for m in mentees)
+    # No individual session is ever created from a seat's booking.
+    seats = db.scalars(select(Booking).where(Booking.group_session_id == uuid.UUID(session["id"]))).all()
+    assert {seat.status for seat in seats} == {BookingStatus.ACCEPTED}
+
+
+def test_group_sessions_never_overlap_the_mentors_other_commitments(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=5)
+    mentor = as_caller(listing.mentor_profile.user)
+    individual = ListingFactory(mentor_profile=listing.mentor_profile)
+    url = f"/api/v1/listings/{listing.id}/group-sessions"
+    assert client.post(url, json={"start_time": start_at(72)}, headers=mentor.headers).status_code == 201
+    overlap = client.post(url, json={"start_time": start_at(72)}, headers=mentor.headers)
+    assert overlap.status_code == 409
+    mentee = as_caller(UserFactory())
+    booking = client.post("/api/v1/bookings", headers=mentee.headers,
+                          json={"listing_id": str(individual.id), "start_time": start_at(72)}).get_json()
+    refused = client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=mentor.headers)
+    assert refused.status_code == 409 and "group session" in refused.get_json()["message"]
+    other = client.post("/api/v1/bookings", headers=mentee.headers,
+                        json={"listing_id": str(individual.id), "start_time": start_at(96)}).get_json()
+    assert client.post(f"/api/v1/bookings/{other['id']}/accept", headers=mentor.headers).status_code == 200
+    assert client.post(url, json={"start_time": start_at(96)}, headers=mentor.headers).status_code == 409
+    assert client.post(f"/api/v1/listings/{individual.id}/group-sessions", json={"start_time": start_at(120)},
+                       headers=mentor.headers).status_code == 400
+    assert client.post(url, json={"start_time": start_at(120)},
+                       headers=mentee.headers).status_code == 403

@@ -1,0 +1,39 @@
+"""The operator commands, run through Flask's CLI runner on the test database."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.cli import ops
+from models import Booking, HandlerStatus, Listing, OutboxHandler, User
+
+
+def test_create_admin_then_promote_existing(app: Flask, db: Session) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(ops, ["create-admin", "Boss@Example.com", "--password", "a long password"])
+    assert result.exit_code == 0, result.output
+    boss = db.scalar(select(User).where(User.email == "boss@example.com"))
+    assert boss is not None and boss.is_admin
+    again = runner.invoke(ops, ["create-admin", "boss@example.com", "--password", "ignored password"])
+    assert again.exit_code == 0 and db.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_seed_demo_then_outbox_status_then_reconcile(app: Flask, db: Session) -> None:
+    runner = app.test_cli_runner()
+    seeded = runner.invoke(ops, ["seed-demo", "--mentors", "2", "--mentees", "3", "--bookings", "4"])
+    assert seeded.exit_code == 0, seeded.output
+    assert db.scalar(select(func.count()).select_from(Listing)) == 2
+    assert db.scalar(select(func.count()).select_from(Booking)) == 4
+    status = runner.invoke(ops, ["outbox-status", "--json"])
+    report = json.loads(status.output.strip().splitlines()[-1])
+    pending = db.scalar(select(func.count()).where(OutboxHandler.status == HandlerStatus.PENDING))
+    assert report["pending"] == pending == 8  # 4 requests x (notifications, webhooks)
+    assert {h["handler"] for h in report["handlers"]} == {"notifications.notify", "webhooks.fan_out"}
+    reconciled = runner.invoke(ops, ["reconcile"])
+    assert reconciled.exit_code == 0 and "redelivered 8" in reconciled.output
+    attempts = db.scalars(select(OutboxHandler.attempts)).all()
+    assert set(attempts) == {1}

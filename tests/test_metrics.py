@@ -1,0 +1,68 @@
+"""``/metrics``: requests by route and status, outbox backlog, task durations from real workers."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Booking, BookingStatus
+from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.test_workflow_guarantees import live_app
+from tests.workers_fixtures import StartWorker
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample, 0 when absent."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{key}="{value}"' in line for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_need_the_token_or_an_admin(client: FlaskClient, db: Session) -> None:
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=as_caller(UserFactory()).headers).status_code == 403
+    assert client.get("/metrics", headers=as_caller(UserFactory(is_admin=True)).headers).status_code == 200
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {os.environ['METRICS_TOKEN']}"})
+    assert response.status_code == 200 and b"outbox_pending_handlers" in response.data
+
+
+def test_metrics_count_requests_outbox_and_worker_tasks(
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker
+) -> None:
+    listing = ListingFactory()
+    start = datetime.now(UTC) + timedelta(days=2)
+    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
+                      mentee_user_id=UserFactory().id, start_time=start, end_time=start + timedelta(hours=1),
+                      status=BookingStatus.DRAFT, price_cents=1, currency="USD")
+    seed.add(booking)
+    seed.commit()
+    client = live_app(committed).test_client()
+    token = {"Authorization": f"Bearer {os.environ['METRICS_TOKEN']}"}
+    before = client.get("/metrics", headers=token).get_data(as_text=True)
+    route = "/api/v1/bookings/<uuid:booking_id>/accept"
+    accepted_before = sample(before, "http_requests_total", route=route, status="200")
+    tasks_before = sample(before, "celery_task_duration_seconds_count", task="sessions.create_from_booking")
+    assert client.post(f"/api/v1/bookings/{booking.id}/accept",
+                       headers=as_caller(listing.mentor_profile.user).headers).status_code == 200
+    backlog = client.get("/metrics", headers=token).get_data(as_text=True)
+    assert sample(backlog, "outbox_pending_handlers") >= 1
+    assert sample(backlog, "http_requests_total", route=route, status="200") == accepted_before + 1
+    assert re.search(r'http_request_duration_seconds_bucket\{.*route="/api/v1/bookings/<uuid:booking_id>/accept"',
+                     backlog)
+    start_worker()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        text = client.get("/metrics", headers=token).get_data(as_text=True)
+        if sample(text, "celery_task_duration_seconds_count", task="sessions.create_from_booking") > tasks_before:
+            break
+        time.sleep(0.3)
+    assert sample(text, "celery_tasks_total", task="sessions.create_from_booking", outcome="success") >= 1
