@@ -115,6 +115,7 @@ def create_app(
     init_metrics(app)
     init_cli(app)
 
+    from api.admin.routes import blp as admin_blp  # noqa: PLC0415
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
@@ -129,7 +130,7 @@ def create_app(
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
-                      reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp):
+                      reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp, admin_blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/docs/assets/<path:filename>")

@@ -121,5 +121,19 @@ def reconcile() -> None:
     click.echo(f"redelivered {sent} pending handler(s)")
 
 
+@ops.command("replay-webhooks")
+@click.argument("endpoint_id", type=click.UUID)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]), required=True,
+              help="Start of the window (UTC if no offset).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]), default=None)
+def replay_webhooks(endpoint_id: uuid.UUID, since: datetime, until: datetime | None) -> None:
+    """Send an endpoint's failed webhook messages of a time window again (same webhook-id)."""
+    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    until = until if until is None or until.tzinfo else until.replace(tzinfo=UTC)
+    with transaction() as db:
+        count = operations.recover_failed_messages(db, endpoint_id, since=since, until=until)
+    click.echo(f"recovered {count} failed message(s)")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(ops)

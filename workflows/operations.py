@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import HandlerStatus, OutboxEvent, OutboxHandler
+from models import HandlerStatus, OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage
 from workflows import outbox
+from workflows.errors import Conflict, NotFound
+from workflows.pagination import Page, paginate
+from workflows.webhook_delivery import FAILED, PENDING, kick_endpoint
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,3 +67,39 @@ def reconcile(db: Session, *, limit: int = 5000) -> int:
         .values(next_attempt_at=func.now())
     )
     return len(outbox.relay_due(db, limit=limit))
+
+
+def recover_failed_messages(db: Session, endpoint_id: uuid.UUID, *, since: datetime,
+                            until: datetime | None = None) -> int:
+    """Send an endpoint's failed messages of a time window again (as Svix's *recover* does).
+
+    Each keeps its ``webhook-id`` and starts a fresh retry schedule. A disabled endpoint
+    must be enabled by its owner first.
+    """
+    endpoint = db.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+    if endpoint is None:
+        raise NotFound("webhook endpoint not found")
+    if not endpoint.enabled:
+        raise Conflict("this endpoint is disabled; enable it before recovering its messages")
+    window = [WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.status == FAILED,
+              WebhookMessage.created_at >= since]
+    if until is not None:
+        window.append(WebhookMessage.created_at < until)
+    recovered = db.scalars(
+        update(WebhookMessage).where(*window)
+        .values(status=PENDING, attempts=0, next_attempt_at=func.now(), delivered_at=None)
+        .returning(WebhookMessage.id)
+    ).all()
+    if recovered:
+        kick_endpoint(db, endpoint.id)
+    log.info("webhooks.recovered", endpoint_id=str(endpoint.id), count=len(recovered))
+    return len(recovered)
+
+
+def failed_deliveries(db: Session, *, endpoint_id: uuid.UUID | None, limit: int, cursor: str | None
+                      ) -> Page[WebhookMessage]:
+    query = select(WebhookMessage).where(WebhookMessage.status == FAILED)
+    if endpoint_id is not None:
+        query = query.where(WebhookMessage.endpoint_id == endpoint_id)
+    return paginate(db, query, WebhookMessage.created_at, WebhookMessage.id, limit=limit, cursor=cursor,
+                    descending=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, Uuid, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from workflows.errors import InvalidInput
@@ -23,16 +23,16 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(sort_value: datetime, row_id: uuid.UUID) -> str:
+def encode_cursor(sort_value: datetime, row_id: uuid.UUID | str) -> str:
     raw = json.dumps([sort_value.isoformat(), str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(cursor: str, *, uuid_ids: bool = True) -> tuple[datetime, uuid.UUID | str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort_text, id_text = json.loads(raw)
-        return datetime.fromisoformat(sort_text), uuid.UUID(id_text)
+        return datetime.fromisoformat(sort_text), uuid.UUID(id_text) if uuid_ids else str(id_text)
     except (ValueError, TypeError) as exc:
         raise InvalidInput("invalid cursor") from exc
 
@@ -41,7 +41,7 @@ def paginate(
     db: Session,
     query: Select[T],
     sort_column: InstrumentedAttribute[datetime],
-    id_column: InstrumentedAttribute[uuid.UUID],
+    id_column: InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[str],
     *,
     limit: int,
     cursor: str | None,
@@ -49,7 +49,7 @@ def paginate(
 ) -> Page[T]:
     """One page of ``query`` ordered by (sort_column, id), after ``cursor``."""
     if cursor:
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, uuid_ids=isinstance(id_column.type, Uuid))
         key = tuple_(sort_column, id_column)
         query = query.where(key < after if descending else key > after)
     order: list[Any] = (
