@@ -23,6 +23,7 @@ from api.errors import init_errors
 from api.metrics import init_metrics, observe_request
 from api.ratelimit import init_rate_limits
 from models.db import make_engine, make_session_factory
+from workers.celery_app import create_celery
 from workers.publish import install_publisher
 from workflows.config import Settings, get_settings
 from workflows.logging_setup import configure_logging
@@ -94,9 +95,7 @@ def create_app(
                              application_name="mentorship-api")
         session_factory = make_session_factory(engine)
     if celery_app is None:
-        from workers.celery_app import app as default_celery  # noqa: PLC0415 - keeps import light for tests
-
-        celery_app = default_celery
+        celery_app = create_celery(settings, publisher=True)
     install_publisher(session_factory, lambda: celery_app)
     app.extensions["celery"] = celery_app
     app.extensions["settings"] = settings

@@ -15,20 +15,19 @@ from workflows.logging_setup import configure_logging
 QUEUES = ("sessions", "events", "reviews", "notifications", "analytics", "webhooks", "maintenance")
 
 
-def celery_config(settings: Settings) -> dict[str, Any]:
+def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, Any]:
     transport_options: dict[str, Any] = {
         # Lost messages are redelivered from the outbox long before this; it only
         # bounds how long an unacknowledged message stays invisible in Redis.
         "visibility_timeout": 3600,
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
-        # Publishing gives up quickly when Redis is down instead of retrying for ever:
-        # the request has committed, and the relay sends the work later.
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.5,
     }
+    if publisher:
+        # The API gives up publishing quickly when Redis is down instead of retrying
+        # for ever: the request has committed, and the relay sends the work later.
+        # (Workers keep kombu's own reconnection: they cannot work without Redis anyway.)
+        transport_options.update({"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5})
     if settings.redis_key_prefix:
         transport_options["global_keyprefix"] = settings.redis_key_prefix
     return {
@@ -77,9 +76,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_celery(settings: Settings | None = None) -> Celery:
+def create_celery(settings: Settings | None = None, *, publisher: bool = False) -> Celery:
+    """The worker app, or (``publisher=True``) the API's app, which only sends tasks and fails fast."""
     app = Celery("workers")
-    app.config_from_object(celery_config(settings or get_settings()))
+    app.config_from_object(celery_config(settings or get_settings(), publisher=publisher))
     return app
 
 
