@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 from celery import Celery
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
@@ -240,6 +242,7 @@ def test_failed_attempts_are_retried_from_the_database_with_the_same_webhook_id(
 ) -> None:
     target = endpoint(seed, receiver, admin(seed), "/flaky")
     receiver.answer("/flaky", 500, 500, 200)
+    counted_before = attempt_counts()
     start_worker(queues="webhooks", env=FAST_RETRIES)
     emit(committed, celery_app)
     wait_until(lambda: statuses(committed, target.id)() == ["delivered"], 20, "delivery after two failures")
@@ -254,6 +257,22 @@ def test_failed_attempts_are_retried_from_the_database_with_the_same_webhook_id(
         (500, "HTTP 500"), (500, "HTTP 500"), (200, None)]
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(requests)]
     assert all(gap >= 0.75 for gap in gaps), gaps  # the 1 s schedule, less 20 % jitter
+    # The worker counted each attempt by outcome, for /metrics.
+    counted = attempt_counts()
+    assert (counted["http_error"] - counted_before["http_error"],
+            counted["delivered"] - counted_before["delivered"]) == (2, 1)
+
+
+def attempt_counts() -> dict[str, float]:
+    """``webhook_attempts_total`` by outcome, summed over every process of this run."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    counts = {"delivered": 0.0, "http_error": 0.0, "network_error": 0.0}
+    for metric in registry.collect():
+        for sample in metric.samples:
+            if sample.name == "webhook_attempts_total":
+                counts[sample.labels["outcome"]] += sample.value
+    return counts
 
 
 def test_410_gone_disables_the_endpoint_and_tells_its_owner(

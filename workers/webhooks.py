@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from workers.base import DbTask
 from workers.celery_app import app
+from workers.metrics import WEBHOOK_ATTEMPTS
 from workflows import webhook_delivery
 from workflows.config import get_settings
 
 _settings = get_settings()
+
+
+def outcome_label(outcome: webhook_delivery.Outcome) -> str:
+    """delivered, http_error (the endpoint answered non-2xx) or network_error (no answer, refused target)."""
+    if outcome.delivered:
+        return "delivered"
+    return "http_error" if outcome.status_code is not None else "network_error"
 
 
 @app.task(name="webhooks.fan_out", base=DbTask, bind=True)
@@ -37,6 +45,7 @@ def deliver(self: DbTask, message_id: str) -> str | None:
     if delivery is None:
         return None
     outcome = webhook_delivery.send(delivery, settings=settings)
+    WEBHOOK_ATTEMPTS.labels(outcome_label(outcome)).inc()
     with self.transaction() as db:
         return webhook_delivery.record_outcome(db, delivery, outcome, settings=settings)
 
