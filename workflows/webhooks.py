@@ -8,17 +8,14 @@ ids leak nothing. Delivery itself (fan-out, leases, retries, isolation) is in
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
@@ -179,19 +176,6 @@ class DeliveryView:
     attempts: list[WebhookAttempt]
 
 
-def _delivery_cursor(created_at: datetime, message_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), message_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after_delivery(cursor: str) -> tuple[datetime, str]:
-    try:
-        created_text, message_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_text), str(message_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise InvalidInput("invalid cursor") from exc
-
-
 def _with_attempts(db: Session, messages: list[WebhookMessage]) -> list[DeliveryView]:
     by_message: dict[str, list[WebhookAttempt]] = {m.id: [] for m in messages}
     if messages:
@@ -213,16 +197,9 @@ def list_deliveries(
     query = select(WebhookMessage).where(WebhookMessage.endpoint_id == endpoint.id)
     if status:
         query = query.where(WebhookMessage.status == status)
-    if cursor:
-        query = query.where(tuple_(WebhookMessage.created_at, WebhookMessage.id) < _after_delivery(cursor))
-    messages = list(db.scalars(
-        query.order_by(WebhookMessage.created_at.desc(), WebhookMessage.id.desc()).limit(limit + 1)
-    ))
-    next_cursor = None
-    if len(messages) > limit:
-        messages = messages[:limit]
-        next_cursor = _delivery_cursor(messages[-1].created_at, messages[-1].id)
-    return Page(_with_attempts(db, messages), next_cursor)
+    page = paginate(db, query, WebhookMessage.created_at, WebhookMessage.id, limit=limit, cursor=cursor,
+                    descending=True)
+    return Page(_with_attempts(db, page.items), page.next_cursor)
 
 
 def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id: str) -> DeliveryView:
