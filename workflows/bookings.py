@@ -25,7 +25,7 @@ from workflows.config import get_settings
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
 from workflows.outbox import record_event
 from workflows.pagination import Page, paginate
-from workflows.roles import Role
+from workflows.roles import Role, participation
 
 log = structlog.get_logger(__name__)
 
@@ -274,17 +274,11 @@ def list_bookings(
     db: Session, actor: Actor, *, role: str | None, status: str | None, limit: int, cursor: str | None
 ) -> Page[Booking]:
     """The actor's bookings, newest first, as mentee, mentor or both."""
-    query = select(Booking)
-    as_mentor = Booking.mentor_profile_id == actor.mentor_profile_id
-    as_mentee = Booking.mentee_user_id == actor.user_id
-    if role == Role.MENTOR:
-        if actor.mentor_profile_id is None:
-            return Page(items=[], next_cursor=None)
-        query = query.where(as_mentor)
-    elif role == Role.MENTEE:
-        query = query.where(as_mentee)
-    else:
-        query = query.where(as_mentee | as_mentor) if actor.mentor_profile_id else query.where(as_mentee)
+    mine = participation(role, actor, Booking.mentor_profile_id == actor.mentor_profile_id,
+                         Booking.mentee_user_id == actor.user_id)
+    if mine is None:
+        return Page(items=[], next_cursor=None)
+    query = select(Booking).where(mine)
     if status:
         query = query.where(Booking.status == status)
     return paginate(db, query, Booking.created_at, Booking.id, limit=limit, cursor=cursor, descending=True)

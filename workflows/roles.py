@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlalchemy import ColumnElement, or_
+
+from workflows.actors import Actor
+
 
 class Role(StrEnum):
     """Who makes a transition."""
@@ -9,3 +13,14 @@ class Role(StrEnum):
     MENTOR = "mentor"
     MENTEE = "mentee"
     SYSTEM = "system"
+
+
+def participation(
+    role: str | None, actor: Actor, as_mentor: ColumnElement[bool], as_mentee: ColumnElement[bool]
+) -> ColumnElement[bool] | None:
+    """The condition for "mine, as mentor / as mentee / either"; ``None`` when the actor can have none."""
+    if role == Role.MENTOR:
+        return as_mentor if actor.mentor_profile_id is not None else None
+    if role == Role.MENTEE:
+        return as_mentee
+    return or_(as_mentee, as_mentor) if actor.mentor_profile_id is not None else as_mentee

@@ -26,7 +26,7 @@ from workflows.clock import utcnow
 from workflows.config import get_settings
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
 from workflows.pagination import Page, paginate
-from workflows.roles import Role
+from workflows.roles import Role, participation
 
 log = structlog.get_logger(__name__)
 
@@ -190,21 +190,17 @@ def list_sessions(
     db: Session, actor: Actor, *, role: str | None, status: str | None, limit: int, cursor: str | None
 ) -> Page[MentorshipSession]:
     """The actor's sessions in start order. Each role filter is served by its own index."""
-    query = select(MentorshipSession)
-    as_mentor = MentorshipSession.mentor_profile_id == actor.mentor_profile_id
     seats = select(Booking.group_session_id).where(
         Booking.mentee_user_id == actor.user_id, Booking.group_session_id.is_not(None),
         Booking.status == BookingStatus.ACCEPTED,
     )
-    as_mentee = (MentorshipSession.mentee_user_id == actor.user_id) | MentorshipSession.id.in_(seats)
-    if role == Role.MENTOR:
-        if actor.mentor_profile_id is None:
-            return Page(items=[], next_cursor=None)
-        query = query.where(as_mentor)
-    elif role == Role.MENTEE:
-        query = query.where(as_mentee)
-    else:
-        query = query.where(as_mentee | as_mentor) if actor.mentor_profile_id else query.where(as_mentee)
+    mine = participation(
+        role, actor, MentorshipSession.mentor_profile_id == actor.mentor_profile_id,
+        (MentorshipSession.mentee_user_id == actor.user_id) | MentorshipSession.id.in_(seats),
+    )
+    if mine is None:
+        return Page(items=[], next_cursor=None)
+    query = select(MentorshipSession).where(mine)
     if status:
         query = query.where(MentorshipSession.status == status)
     return paginate(db, query, MentorshipSession.start_time, MentorshipSession.id, limit=limit, cursor=cursor)
@@ -411,17 +407,22 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now:
 # --- periodic -----------------------------------------------------------------------------------
 
 
+def _ended_before(db: Session, status: SessionStatus, cutoff: datetime, limit: int) -> list[MentorshipSession]:
+    """Sessions still in ``status`` that ended before ``cutoff``, locked; rows another run holds are skipped."""
+    return list(db.execute(
+        select(MentorshipSession)
+        .where(MentorshipSession.status == status, MentorshipSession.end_time <= cutoff)
+        .order_by(MentorshipSession.end_time)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).scalars())
+
+
 def mark_missed_sessions(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:
     """Scheduled sessions never started by end + grace become ``missed``."""
     now = now or utcnow()
     cutoff = now - timedelta(minutes=get_settings().missed_grace_minutes)
-    rows = db.execute(
-        select(MentorshipSession)
-        .where(MentorshipSession.status == SessionStatus.SCHEDULED, MentorshipSession.end_time <= cutoff)
-        .order_by(MentorshipSession.end_time)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+    rows = _ended_before(db, SessionStatus.SCHEDULED, cutoff, limit)
     for session in rows:
         apply_transition(session, "miss", Role.SYSTEM)
         _emit(db, session, "miss", Role.SYSTEM.value)
@@ -433,13 +434,7 @@ def auto_complete_sessions(db: Session, *, now: datetime | None = None, limit: i
     """Sessions left in progress past end + the grace hours are completed by the system."""
     now = now or utcnow()
     cutoff = now - timedelta(hours=get_settings().auto_complete_hours)
-    rows = db.execute(
-        select(MentorshipSession)
-        .where(MentorshipSession.status == SessionStatus.IN_PROGRESS, MentorshipSession.end_time <= cutoff)
-        .order_by(MentorshipSession.end_time)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+    rows = _ended_before(db, SessionStatus.IN_PROGRESS, cutoff, limit)
     for session in rows:
         apply_transition(session, "complete", Role.SYSTEM)
         session.completed_at = now
