@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 from celery import Celery
@@ -77,6 +75,3 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery])
         session.info.pop(PENDING_KEY, None)
         session.info.pop(LIVE_KEY, None)
 
-
-def parse_id(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
