@@ -52,5 +52,9 @@ flower: install
 demo: install
 	$(BIN)/python -m devstack.demo
 
+# SPEC §8 figures (about 10 minutes): a table, and bench/results/latest.json. Not part of `make test`.
+bench: install
+	$(BIN)/python -m devstack exec -- $(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

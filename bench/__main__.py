@@ -1,0 +1,142 @@
+"""``python -m bench``: every figure of SPEC §8, as a table and as ``bench/results/latest.json``.
+
+``--smoke`` runs each benchmark once, for a second, on small tables: the test
+suite uses it so the benchmarks cannot rot; its figures mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# figure: (where it comes from, the key in each repetition, the target, "max" or "min")
+TARGETS: dict[str, tuple[str, str, float, str]] = {
+    "api_accept_ratio": ("api_accept", "ratio", 0.3, "min"),
+    "task_ratio": ("task_throughput", "ratio", 0.5, "min"),
+    "webhook_ratio": ("webhooks", "ratio", 0.5, "min"),
+    "workflow_latency_ratio_p50": ("workflow_latency", "p50_ratio", 3.0, "max"),
+    "workflow_latency_ratio_p99": ("workflow_latency", "p99_ratio", 10.0, "max"),
+    "list_scaling_ratio": ("list_scaling", "ratio", 1.5, "max"),
+    "rss_mb_api_worker": ("api_accept", "rss_api_mb", 150.0, "max"),
+    "rss_mb_celery_worker": ("task_throughput", "rss_celery_mb", 200.0, "max"),
+}
+BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured run (default 10)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each figure (default 3, at least 3)")
+    parser.add_argument("--large", type=int, default=1_000_000, help="session rows for the large list (1M)")
+    parser.add_argument("--small", type=int, default=10_000, help="session rows for the small list (10k)")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run only these benchmarks")
+    parser.add_argument("--smoke", action="store_true", help="one short repetition of each, small tables")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    return parser
+
+
+def summarise(results: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    figures = {}
+    for figure, (bench, key, target, direction) in TARGETS.items():
+        if bench not in results:
+            continue
+        values = [rep[key] for rep in results[bench]]
+        median = statistics.median(values)
+        figures[figure] = {
+            "median": median, "min": min(values), "max": max(values), "reps": values, "target": target,
+            "met": median >= target if direction == "min" else median <= target,
+            "target_text": f"{'≥' if direction == 'min' else '≤'} {target:g}",
+        }
+    return figures
+
+
+def table(figures: dict[str, dict[str, Any]]) -> str:
+    lines = [f"{'figure':<28} {'median':>9} {'min':>9} {'max':>9}  {'target':<8} met",
+             "-" * 66]
+    for name, fig in figures.items():
+        lines.append(f"{name:<28} {fig['median']:>9.3f} {fig['min']:>9.3f} {fig['max']:>9.3f}  "
+                     f"{fig['target_text']:<8} {'yes' if fig['met'] else 'NO'}")
+    return "\n".join(lines)
+
+
+def details(results: dict[str, list[dict[str, Any]]]) -> str:
+    lines = []
+    for bench, reps in results.items():
+        keys = [k for k in reps[0] if not k.endswith("ratio")]
+        medians = ", ".join(f"{k} {statistics.median(r[k] for r in reps):.2f}" for k in keys)
+        lines.append(f"  {bench}: {medians}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.smoke:
+        args.seconds, args.reps, args.small, args.large = 1.0, 1, 200, 2000
+    elif args.reps < 3:  # noqa: PLR2004
+        print("--reps must be at least 3 (figures are medians)", file=sys.stderr)
+        return 2
+    from bench.stack import bench_stack
+
+    began = time.monotonic()
+    work_dir = Path(os.environ.get("VAR_DIR", ROOT / "var")) / "bench"
+    with bench_stack(work_dir) as stack:
+        # Only now, with the run's database and Redis prefix in the environment.
+        from bench import figures as bench_figures
+        from bench.load import generator_name
+        from workers.celery_app import create_celery
+        from workflows.config import get_settings
+
+        # The workflows this process runs to prepare data log at INFO; the servers' logs go to files.
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+        get_settings()  # creates the development signing key before any server reads it
+        cfg = bench_figures.Config(seconds=args.seconds, reps=args.reps, list_rows_small=args.small,
+                                   list_rows_large=args.large,
+                                   latency_samples=20 if args.smoke else 100,
+                                   progress=lambda line: print(f"  {line}", flush=True))
+        app = create_celery()
+        print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
+        runs: dict[str, Callable[[], list[dict[str, Any]]]] = {
+            "api_accept": lambda: bench_figures.api_accept(stack, cfg),
+            "task_throughput": lambda: bench_figures.task_throughput(stack, cfg, app),
+            "workflow_latency": lambda: bench_figures.workflow_latency(stack, cfg, app),
+            "webhooks": lambda: bench_figures.webhooks(stack, cfg, app),
+            "list_scaling": lambda: bench_figures.list_scaling(stack, cfg),
+        }
+        results = {}
+        for name in args.only or BENCHMARKS:
+            print(f"{name}:", flush=True)
+            results[name] = runs[name]()
+        generator = generator_name()
+    figures = summarise(results)
+    print()
+    print(table(figures))
+    print(details(results))
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "load_generator": generator, "seconds_per_run": args.seconds, "repetitions": args.reps,
+        "smoke": args.smoke, "wall_seconds": round(time.monotonic() - began, 1),
+        "figures": figures, "repetitions_detail": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten to {args.output} in {report['wall_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,420 @@
+"""The measurements of SPEC §8, each returning one dict per repetition.
+
+Every figure is a ratio of two rates or latencies measured side by side, in the
+same repetition, against the same servers, so the machine's drift cancels out.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from celery import Celery
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from bench import seed
+from bench.load import run_load
+from bench.stack import WORKER_CONCURRENCY, Process, Stack, free_port
+from bench.worker import NOOP_TASK
+from workers.publish import task_arguments
+from workflows import webhook_delivery
+from workflows.actors import Actor
+from workflows.bookings import accept_booking
+from workflows.outbox import Dispatch, pending_dispatches
+from workflows.webhooks import new_secret
+
+CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers × 16)
+CREATE_TASK = "sessions.create_from_booking"
+
+Rep = dict[str, Any]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Config:
+    seconds: float = 10.0
+    reps: int = 3
+    list_rows_small: int = 10_000
+    list_rows_large: int = 1_000_000
+    latency_samples: int = 100
+    progress: Progress = print
+
+
+# -- Celery: send tasks, and learn from the workers' own events when each is done ---------------------------
+
+
+class TaskWatcher:
+    """Follows ``task-succeeded`` / ``task-failed`` events (the ones Flower shows) on a background thread."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+        self.done: dict[str, float] = {}
+        self.failed: dict[str, str] = {}
+        self._changed = threading.Condition()
+        self._connection = app.connection()
+        self._receiver = app.events.Receiver(self._connection, handlers={
+            "task-succeeded": self._succeeded, "task-failed": self._failed,
+        })
+        self._thread = threading.Thread(target=self._receiver.capture, kwargs={"limit": None}, daemon=True)
+        self._thread.start()
+        time.sleep(0.5)  # the event queue is bound before the first task is sent
+
+    def _succeeded(self, event: dict[str, Any]) -> None:
+        with self._changed:
+            self.done[event["uuid"]] = time.perf_counter()
+            self._changed.notify_all()
+
+    def _failed(self, event: dict[str, Any]) -> None:
+        with self._changed:
+            self.failed[event["uuid"]] = str(event.get("exception"))
+            self._changed.notify_all()
+
+    def wait(self, task_ids: list[str], timeout: float) -> float:
+        """Wait until every task in ``task_ids`` succeeded; the time the last one did."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                failures = [self.failed[i] for i in task_ids if i in self.failed]
+                if failures:
+                    raise RuntimeError(f"{len(failures)} tasks failed, e.g. {failures[0]}")
+                missing = [i for i in task_ids if i not in self.done]
+                if not missing:
+                    return max(self.done[i] for i in task_ids)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{len(missing)} of {len(task_ids)} tasks not done after {timeout} s")
+                self._changed.wait(min(left, 1.0))
+
+    def close(self) -> None:
+        self._receiver.should_stop = True
+        self._thread.join(timeout=5)
+        self._connection.release()
+
+
+def send_noops(app: Celery, count: int) -> list[str]:
+    return [app.send_task(NOOP_TASK, queue="sessions", routing_key="sessions").id for _ in range(count)]
+
+
+def send_dispatches(app: Celery, dispatches: list[Dispatch]) -> list[str]:
+    """Exactly what the API's after-commit publisher sends for these dispatches."""
+    ids = []
+    for dispatch in dispatches:
+        task, args, kwargs = task_arguments(dispatch)
+        ids.append(app.send_task(task, args=args, kwargs=kwargs).id)
+    return ids
+
+
+def accepted_bookings(stack: Stack, count: int) -> list[Dispatch]:
+    """``count`` bookings accepted by the real workflow (nothing published): their session-creation dispatches."""
+    mentor = seed.mentors(stack.engine, 1)[0]
+    mentees = seed.users(stack.engine, 10)
+    ids = seed.drafts(stack.engine, mentor, mentees, count)
+    actor = Actor(user_id=mentor.user_id, mentor_profile_id=mentor.profile_id)
+    found: list[Dispatch] = []
+    for start in range(0, count, 200):
+        with Session(stack.engine) as db:
+            for booking_id in ids[start:start + 200]:
+                accept_booking(db, actor, booking_id)
+            found += [d for d in pending_dispatches(db) if isinstance(d, Dispatch) and d.handler == CREATE_TASK]
+            db.commit()
+    return found
+
+
+def _throughput(watcher: TaskWatcher, send: Callable[[], list[str]], timeout: float) -> tuple[int, float]:
+    began = time.perf_counter()
+    ids = send()
+    finished = watcher.wait(ids, timeout)
+    return len(ids), finished - began
+
+
+# -- api_accept_ratio and the API worker's memory ---------------------------------------------------------------
+
+
+def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
+    mentees = seed.users(stack.engine, 20)
+    reps = []
+    for rep in range(cfg.reps):
+        api, base = stack.start_api()
+        mentor = seed.mentors(stack.engine, 1)[0]
+        ids = seed.drafts(stack.engine, mentor, mentees, int(1000 * cfg.seconds) + 200)
+        headers = mentor.headers()
+
+        def noop(base: str = base, headers: dict[str, str] = headers) -> Any:
+            return run_load(base, ["/bench/noop"], seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
+                            headers=headers)
+
+        def accept(base: str = base, headers: dict[str, str] = headers, ids: list[uuid.UUID] = ids) -> Any:
+            return run_load(base, [f"/api/v1/bookings/{i}/accept" for i in ids], seconds=cfg.seconds,
+                            connections=CONNECTIONS, method="POST", headers=headers)
+
+        # Alternate the order, so neither side always runs on a warmer machine.
+        if rep % 2 == 0:
+            noop_result, accept_result = noop(), accept()
+        else:
+            accept_result, noop_result = accept(), noop()
+        rss = api.children_peak_rss_mb()
+        api.stop()
+        stack.purge_queues()
+        if accept_result.ok() >= len(ids):
+            raise RuntimeError("the accept load ran out of drafts: raise their number")
+        unexpected = {s: n for s, n in accept_result.statuses.items() if s != 200}  # noqa: PLR2004
+        if unexpected or accept_result.socket_errors:
+            raise RuntimeError(f"accept answered {unexpected}, {accept_result.socket_errors} socket errors")
+        with stack.engine.connect() as conn:
+            accepted = conn.execute(text("SELECT count(*) FROM bookings WHERE mentor_profile_id = :m "
+                                         "AND status = 'accepted'"), {"m": mentor.profile_id}).scalar_one()
+        # wrk stops with up to one request in flight per connection: those may commit unseen.
+        if not accept_result.ok() <= accepted <= accept_result.ok() + CONNECTIONS:
+            raise RuntimeError(f"{accept_result.ok()} accepts answered 200 but {accepted} bookings are accepted")
+        reps.append({
+            "noop_rps": noop_result.ok_per_second(), "accept_rps": accept_result.ok_per_second(),
+            "ratio": accept_result.ok_per_second() / noop_result.ok_per_second(),
+            "accept_p50_ms": accept_result.p50_ms, "noop_p50_ms": noop_result.p50_ms, "rss_api_mb": rss,
+        })
+        cfg.progress(f"api_accept rep {rep + 1}: accept {reps[-1]['accept_rps']:.0f}/s, "
+                     f"no-op {reps[-1]['noop_rps']:.0f}/s")
+    return reps
+
+
+# -- task_ratio and the Celery worker's memory ------------------------------------------------------------------
+
+
+def task_throughput(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
+    reps = []
+    worker = stack.start_worker(queues="sessions")
+    watcher = TaskWatcher(app)
+    try:
+        # A short run of each sizes the measured ones to about ``seconds`` each.
+        count, took = _throughput(watcher, lambda: send_noops(app, 200), 120)
+        noop_count = max(50, int(count / took * cfg.seconds))
+        calibration = accepted_bookings(stack, 100)
+        count, took = _throughput(watcher, lambda: send_dispatches(app, calibration), 120)
+        create_count = max(20, int(count / took * cfg.seconds))
+        for rep in range(cfg.reps):
+            dispatches = accepted_bookings(stack, create_count)
+            noop_n, noop_s = _throughput(watcher, lambda: send_noops(app, noop_count), 600)
+            create_n, create_s = _throughput(watcher, lambda d=dispatches: send_dispatches(app, d), 600)
+            with stack.engine.connect() as conn:
+                made = conn.execute(text("SELECT count(*) FROM sessions WHERE booking_id = ANY(:ids)"),
+                                    {"ids": [d.aggregate_id for d in dispatches]}).scalar_one()
+            if made != create_n:
+                raise RuntimeError(f"{create_n} creation tasks succeeded but {made} sessions exist")
+            reps.append({"noop_tasks_per_s": noop_n / noop_s, "create_tasks_per_s": create_n / create_s,
+                         "ratio": (create_n / create_s) / (noop_n / noop_s),
+                         "rss_celery_mb": worker.children_peak_rss_mb()})
+            cfg.progress(f"task_ratio rep {rep + 1}: create {reps[-1]['create_tasks_per_s']:.0f}/s, "
+                         f"no-op {reps[-1]['noop_tasks_per_s']:.0f}/s")
+    finally:
+        watcher.close()
+        worker.stop()
+        stack.purge_queues()
+    return reps
+
+
+# -- workflow_latency_ratio -------------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
+    """One accept at a time through gunicorn, the whole worker (every queue) consuming, as under ``make run``."""
+    api, base = stack.start_api()
+    worker = stack.start_worker()
+    watcher = TaskWatcher(app)
+    mentees = seed.users(stack.engine, 10)
+    reps = []
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for rep in range(cfg.reps):
+                mentor = seed.mentors(stack.engine, 1)[0]
+                ids = seed.drafts(stack.engine, mentor, mentees, cfg.latency_samples)
+                headers = mentor.headers()
+                accept_ms = []
+                with stack.engine.connect() as conn:
+                    for booking_id in ids:
+                        began = time.perf_counter()
+                        client.post(f"/api/v1/bookings/{booking_id}/accept", headers=headers).raise_for_status()
+                        while conn.execute(text("SELECT 1 FROM sessions WHERE booking_id = :b"),
+                                           {"b": booking_id}).first() is None:
+                            conn.commit()
+                            time.sleep(0.001)
+                        conn.commit()
+                        accept_ms.append((time.perf_counter() - began) * 1000)
+                        time.sleep(0.05)  # let the rest of the fan-out finish: one workflow at a time
+                noop_ms = []
+                for _ in range(cfg.latency_samples):
+                    began = time.perf_counter()
+                    finished = watcher.wait(send_noops(app, 1), 30)
+                    noop_ms.append((finished - began) * 1000)
+                    time.sleep(0.01)
+                noop_p50 = statistics.median(noop_ms)
+                reps.append({"accept_to_session_p50_ms": statistics.median(accept_ms),
+                             "accept_to_session_p99_ms": _percentile(accept_ms, 99), "noop_task_p50_ms": noop_p50,
+                             "p50_ratio": statistics.median(accept_ms) / noop_p50,
+                             "p99_ratio": _percentile(accept_ms, 99) / noop_p50})
+                cfg.progress(f"workflow_latency rep {rep + 1}: accept→session p50 "
+                             f"{reps[-1]['accept_to_session_p50_ms']:.1f} ms, p99 "
+                             f"{reps[-1]['accept_to_session_p99_ms']:.1f} ms; no-op task p50 {noop_p50:.1f} ms")
+    finally:
+        watcher.close()
+        worker.stop()
+        api.stop()
+        stack.purge_queues()
+    return reps
+
+
+# -- webhook_ratio ------------------------------------------------------------------------------------------------
+
+ENDPOINTS = 8  # distinct endpoints: each has at most one attempt in flight, by design
+
+
+def _sample_payload() -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat()
+    return {"session_id": str(uuid.uuid4()), "booking_id": str(uuid.uuid4()), "listing_id": str(uuid.uuid4()),
+            "mentor_profile_id": str(uuid.uuid4()), "mentee_user_id": str(uuid.uuid4()), "kind": "individual",
+            "status": "completed", "start_time": now, "end_time": now, "completed_by": "mentor",
+            "participants": [str(uuid.uuid4())]}
+
+
+def _webhook_messages(stack: Stack, endpoint_ids: list[uuid.UUID], count: int) -> list[str]:
+    """``count`` due messages, each of its own outbox event, spread over the endpoints, as fan-out writes them."""
+    ids = [webhook_delivery.new_message_id() for _ in range(count)]
+    payload = json.dumps(_sample_payload())
+    with stack.engine.begin() as conn:
+        conn.execute(text("""
+            CREATE TEMPORARY TABLE new_messages ON COMMIT DROP AS
+            SELECT m.id, gen_random_uuid() AS event_id, (CAST(:endpoints AS uuid[]))[1 + m.n % :e] AS endpoint_id
+            FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS m(id, n)
+        """), {"ids": ids, "endpoints": endpoint_ids, "e": len(endpoint_ids)})
+        conn.execute(text("""
+            INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload)
+            SELECT event_id, 'session.completed', 'session', gen_random_uuid(), CAST(:payload AS jsonb)
+            FROM new_messages
+        """), {"payload": payload})
+        conn.execute(text("""
+            INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, payload, next_attempt_at)
+            SELECT id, endpoint_id, event_id, 'session.completed', CAST(:payload AS jsonb), now() FROM new_messages
+        """), {"payload": payload})
+    return ids
+
+
+def _deliveries(stack: Stack, app: Celery, endpoint_ids: list[uuid.UUID], count: int) -> tuple[int, float]:
+    ids = _webhook_messages(stack, endpoint_ids, count)
+    began = time.perf_counter()
+    for message_id in ids:
+        app.send_task(webhook_delivery.DELIVER_TASK, args=[message_id])
+    deadline = time.monotonic() + 600
+    with stack.engine.connect() as conn:
+        while True:
+            pending = conn.execute(text("SELECT count(*) FROM webhook_messages WHERE id = ANY(:ids) "
+                                        "AND status <> 'delivered'"), {"ids": ids}).scalar_one()
+            conn.commit()
+            if pending == 0:
+                return count, time.perf_counter() - began
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{pending} of {count} webhook messages not delivered")
+            time.sleep(0.02)
+
+
+def _raw_posts(url: str, seconds: float, work_dir: Path) -> float:
+    body_file = work_dir / "webhook-body.json"
+    body_file.write_text(webhook_delivery.envelope("session.completed", datetime.now(UTC), _sample_payload()))
+    posters = [subprocess.Popen([sys.executable, "-m", "bench.rawpost", url, str(seconds), str(body_file)],  # noqa: S603
+                                stdout=subprocess.PIPE, text=True) for _ in range(WORKER_CONCURRENCY)]
+    total = sum(int(poster.communicate(timeout=seconds + 60)[0].strip()) for poster in posters)
+    return total / seconds
+
+
+def webhooks(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
+    port = free_port()
+    receiver: Process = stack.start("receiver", [sys.executable, "-m", "bench.receiver", str(port)])
+    deadline = time.monotonic() + 30
+    while "listening" not in receiver.log():
+        receiver.check_alive()
+        if time.monotonic() > deadline:
+            raise TimeoutError("the receiver did not start")
+        time.sleep(0.05)
+    owner = seed.users(stack.engine, 1)[0]
+    endpoint_ids = [uuid.uuid4() for _ in range(ENDPOINTS)]
+    with stack.engine.begin() as conn:
+        for index, endpoint_id in enumerate(endpoint_ids):
+            conn.execute(text("INSERT INTO webhook_endpoints (id, owner_user_id, url, secret) "
+                              "VALUES (:id, :owner, :url, :secret)"),
+                         {"id": endpoint_id, "owner": owner, "url": f"http://127.0.0.1:{port}/hooks/{index}",
+                          "secret": new_secret()})
+    worker = stack.start_worker(queues="webhooks")
+    reps = []
+    try:
+        count, took = _deliveries(stack, app, endpoint_ids, 100)
+        size = max(20, int(count / took * cfg.seconds))
+        for rep in range(cfg.reps):
+            raw = _raw_posts(f"http://127.0.0.1:{port}/hooks/raw", cfg.seconds, stack.work_dir)
+            delivered, took = _deliveries(stack, app, endpoint_ids, size)
+            reps.append({"raw_posts_per_s": raw, "deliveries_per_s": delivered / took,
+                         "ratio": delivered / took / raw, "rss_celery_mb": worker.children_peak_rss_mb()})
+            cfg.progress(f"webhook_ratio rep {rep + 1}: deliveries {reps[-1]['deliveries_per_s']:.0f}/s, "
+                         f"raw POSTs {raw:.0f}/s")
+    finally:
+        worker.stop()
+        receiver.stop()
+        stack.purge_queues()
+    return reps
+
+
+# -- list_scaling_ratio -------------------------------------------------------------------------------------------
+
+
+def list_scaling(stack: Stack, cfg: Config) -> list[Rep]:
+    """``GET /sessions?role=mentor`` p50 as the table grows from the small size to the large one.
+
+    The rows belong to 100 mentors, the measured one among them, so the mentor's own
+    history grows with the table (100 → 10,000 sessions at the default sizes).
+    """
+    mentors = seed.mentors(stack.engine, 100)
+    mentees = seed.users(stack.engine, 200)
+    measured = mentors[0]
+    path = "/api/v1/sessions?role=mentor"
+
+    def measure(base: str) -> list[float]:
+        results = []
+        for _ in range(cfg.reps):
+            result = run_load(base, [path], seconds=cfg.seconds, connections=2, threads=1,
+                              headers=measured.headers())
+            if result.ok() == 0 or set(result.statuses) != {200}:  # noqa: PLR2004
+                raise RuntimeError(f"GET {path} answered {result.statuses}")
+            results.append(result.p50_ms)
+        return results
+
+    seed.past_sessions(stack.engine, mentors, mentees, cfg.list_rows_small)
+    api, base = stack.start_api()
+    with httpx.Client(base_url=base) as client:
+        page = client.get(path, headers=measured.headers()).raise_for_status().json()
+    if not page.get("items"):
+        raise RuntimeError(f"the measured mentor sees no sessions: {page}")
+    small = measure(base)
+    cfg.progress(f"list_scaling: p50 {statistics.median(small):.2f} ms with {cfg.list_rows_small} sessions; "
+                 f"adding {cfg.list_rows_large - cfg.list_rows_small}")
+    added, batch = cfg.list_rows_small, 100_000
+    while added < cfg.list_rows_large:
+        step = min(batch, cfg.list_rows_large - added)
+        seed.past_sessions(stack.engine, mentors, mentees, step, analyze=added + step >= cfg.list_rows_large)
+        added += step
+        cfg.progress(f"list_scaling: {added} sessions")
+    large = measure(base)
+    api.stop()
+    cfg.progress(f"list_scaling: p50 {statistics.median(large):.2f} ms with {cfg.list_rows_large} sessions")
+    return [{"p50_small_ms": s, "p50_large_ms": big, "ratio": big / s} for s, big in zip(small, large, strict=True)]

@@ -1,0 +1,118 @@
+"""Benchmark data written with set-based SQL: a million rows take seconds, not hours of API calls."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+
+from api.security import issue_token
+
+_counter = itertools.count()
+# Far enough ahead that nothing expires or becomes "missed" during a run.
+FUTURE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
+# Where the history of past sessions ends; fixed, so that batches added later never overlap earlier ones.
+PAST = FUTURE - timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class Mentor:
+    user_id: uuid.UUID
+    profile_id: uuid.UUID
+    listing_id: uuid.UUID
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(self.user_id)[0]}"}
+
+
+def users(engine: Engine, count: int) -> list[uuid.UUID]:
+    """``count`` users who cannot log in (a placeholder hash); tokens are issued directly."""
+    batch = next(_counter)
+    with engine.begin() as conn:
+        rows = conn.execute(text("""
+            INSERT INTO users (id, email, display_name, password_hash)
+            SELECT gen_random_uuid(), 'bench-' || :batch || '-' || n || '@example.com', 'Bench user ' || n, 'x'
+            FROM generate_series(1, :count) AS n RETURNING id
+        """), {"batch": batch, "count": count}).scalars().all()
+    return list(rows)
+
+
+def mentors(engine: Engine, count: int) -> list[Mentor]:
+    """``count`` mentors, each with a profile and an individual one-hour listing."""
+    user_ids = users(engine, count)
+    created = []
+    with engine.begin() as conn:
+        skill_id = conn.execute(text("""
+            INSERT INTO skills (id, name) VALUES (gen_random_uuid(), 'python')
+            ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id
+        """)).scalar_one()
+        for user_id in user_ids:
+            profile_id, listing_id = uuid.uuid4(), uuid.uuid4()
+            conn.execute(text("""
+                INSERT INTO mentor_profiles (id, user_id, headline, timezone) VALUES (:p, :u, 'Bench mentor', 'UTC')
+            """), {"p": profile_id, "u": user_id})
+            conn.execute(text("""
+                INSERT INTO listings (id, mentor_profile_id, skill_id, title, duration_minutes, price_cents,
+                                      currency, kind)
+                VALUES (:l, :p, :s, 'Code review', 60, 5000, 'USD', 'individual')
+            """), {"l": listing_id, "p": profile_id, "s": skill_id})
+            created.append(Mentor(user_id, profile_id, listing_id))
+    return created
+
+
+def drafts(engine: Engine, mentor: Mentor, mentee_ids: list[uuid.UUID], count: int) -> list[uuid.UUID]:
+    """``count`` draft bookings of ``mentor``, an hour apart, so any of them can be accepted."""
+    with engine.begin() as conn:
+        rows = conn.execute(text("""
+            INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
+                                  status, price_cents, currency)
+            SELECT gen_random_uuid(), :listing, :profile, (:mentees)[1 + n % cardinality(:mentees)],
+                   :start + n * interval '1 hour', :start + (n + 1) * interval '1 hour', 'draft', 5000, 'USD'
+            FROM generate_series(0, :count - 1) AS n ORDER BY n RETURNING id
+        """), {"listing": mentor.listing_id, "profile": mentor.profile_id, "mentees": mentee_ids,
+               "start": FUTURE, "count": count}).scalars().all()
+    return list(rows)
+
+
+def past_sessions(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uuid.UUID], count: int, *,
+                  analyze: bool = True) -> None:
+    """``count`` completed sessions (and their bookings) spread evenly over ``mentor_list``, in the past.
+
+    Each mentor's sessions are an hour apart, so they form a real history; the
+    table's other rows belong to other mentors, as on a shared platform.
+    """
+    with engine.begin() as conn:
+        offset = conn.execute(text("SELECT count(*) FROM sessions")).scalar_one()
+        conn.execute(text("""
+            CREATE TEMPORARY TABLE new_bookings ON COMMIT DROP AS
+            SELECT gen_random_uuid() AS id, m.listing_id, m.profile_id,
+                   (:mentees)[1 + n % cardinality(:mentees)] AS mentee,
+                   CAST(:past AS timestamptz) - (n / cardinality(:profiles)) * interval '1 hour' AS start_time
+            FROM generate_series(:offset, :offset + :count - 1) AS n
+            JOIN unnest(CAST(:profiles AS uuid[]), CAST(:listings AS uuid[])) WITH ORDINALITY
+                 AS m(profile_id, listing_id, k) ON m.k = 1 + n % cardinality(:profiles)
+        """), {"mentees": mentee_ids, "profiles": [m.profile_id for m in mentor_list],
+               "listings": [m.listing_id for m in mentor_list], "offset": offset, "count": count,
+               "past": PAST})
+        conn.execute(text("""
+            INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
+                                  status, price_cents, currency, decided_at)
+            SELECT id, listing_id, profile_id, mentee, start_time, start_time + interval '1 hour', 'accepted',
+                   5000, 'USD', start_time - interval '2 days'
+            FROM new_bookings
+        """))
+        conn.execute(text("""
+            INSERT INTO sessions (id, kind, booking_id, listing_id, mentor_profile_id, mentee_user_id,
+                                  start_time, end_time, status, started_at, completed_at, completed_by)
+            SELECT gen_random_uuid(), 'individual', id, listing_id, profile_id, mentee, start_time,
+                   start_time + interval '1 hour', 'completed', start_time, start_time + interval '1 hour', 'mentor'
+            FROM new_bookings
+        """))
+    if not analyze:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE bookings"))
+        conn.execute(text("VACUUM ANALYZE sessions"))
