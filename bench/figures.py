@@ -36,6 +36,7 @@ from workflows.outbox import Dispatch, pending_dispatches
 from workflows.webhooks import new_secret
 
 CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers × 16)
+ACCEPTING_MENTORS = 100
 CREATE_TASK = "sessions.create_from_booking"
 
 Rep = dict[str, Any]
@@ -143,21 +144,27 @@ def _throughput(watcher: TaskWatcher, send: Callable[[], list[str]], timeout: fl
 
 
 def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
+    """Accepts by many mentors at once, as on a platform; one mentor's own accepts are serialised by design."""
     mentees = seed.users(stack.engine, 20)
     reps = []
     for rep in range(cfg.reps):
         api, base = stack.start_api()
-        mentor = seed.mentors(stack.engine, 1)[0]
-        ids = seed.drafts(stack.engine, mentor, mentees, int(1000 * cfg.seconds) + 200)
-        headers = mentor.headers()
+        mentors = seed.mentors(stack.engine, ACCEPTING_MENTORS)
+        per_mentor = int(1000 * cfg.seconds / ACCEPTING_MENTORS) + 10
+        drafts = [seed.drafts(stack.engine, mentor, mentees, per_mentor) for mentor in mentors]
+        tokens = [mentor.headers()["Authorization"].removeprefix("Bearer ") for mentor in mentors]
+        # Request j accepts a draft of mentor j mod M: concurrent requests are by different mentors.
+        paths = [f"/api/v1/bookings/{drafts[m][k]}/accept" for k in range(per_mentor) for m in range(len(mentors))]
+        path_tokens = [tokens[m] for _ in range(per_mentor) for m in range(len(mentors))]
+        ids = [booking_id for mine in drafts for booking_id in mine]
 
-        def noop(base: str = base, headers: dict[str, str] = headers) -> Any:
+        def noop(base: str = base, headers: dict[str, str] = mentors[0].headers()) -> Any:
             return run_load(base, ["/bench/noop"], seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
                             headers=headers)
 
-        def accept(base: str = base, headers: dict[str, str] = headers, ids: list[uuid.UUID] = ids) -> Any:
-            return run_load(base, [f"/api/v1/bookings/{i}/accept" for i in ids], seconds=cfg.seconds,
-                            connections=CONNECTIONS, method="POST", headers=headers)
+        def accept(base: str = base, paths: list[str] = paths, path_tokens: list[str] = path_tokens) -> Any:
+            return run_load(base, paths, seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
+                            tokens=path_tokens)
 
         # Alternate the order, so neither side always runs on a warmer machine.
         if rep % 2 == 0:
@@ -173,8 +180,8 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
         if unexpected or accept_result.socket_errors:
             raise RuntimeError(f"accept answered {unexpected}, {accept_result.socket_errors} socket errors")
         with stack.engine.connect() as conn:
-            accepted = conn.execute(text("SELECT count(*) FROM bookings WHERE mentor_profile_id = :m "
-                                         "AND status = 'accepted'"), {"m": mentor.profile_id}).scalar_one()
+            accepted = conn.execute(text("SELECT count(*) FROM bookings WHERE id = ANY(:ids) "
+                                         "AND status = 'accepted'"), {"ids": ids}).scalar_one()
         # wrk stops with up to one request in flight per connection: those may commit unseen.
         if not accept_result.ok() <= accepted <= accept_result.ok() + CONNECTIONS:
             raise RuntimeError(f"{accept_result.ok()} accepts answered 200 but {accepted} bookings are accepted")

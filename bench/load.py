@@ -19,6 +19,7 @@ RESULT_MARK = "BENCH-RESULT "
 
 _WRK_SCRIPT = """
 local paths = {%(paths)s}
+local tokens = {%(tokens)s}
 local method, body = %(method)s, %(body)s
 local headers = {%(headers)s}
 local threads, created = {}, 0
@@ -35,9 +36,10 @@ function init(args)
 end
 
 function request()
-  local i = index + sent * stride
+  local i = (index + sent * stride) %% #paths + 1
   sent = sent + 1
-  return wrk.format(method, paths[(i %% #paths) + 1], headers, body)
+  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[i] end
+  return wrk.format(method, paths[i], headers, body)
 end
 
 function response(status, hdrs, resp_body)
@@ -85,8 +87,15 @@ def _lua(text: str) -> str:
 
 
 def run_load(base_url: str, paths: list[str], *, seconds: float, connections: int, threads: int = 2,
-             method: str = "GET", headers: dict[str, str] | None = None, body: str = "") -> LoadResult:
-    """Send requests for ``seconds`` over ``connections`` keep-alive connections; ``paths`` are taken in turn."""
+             method: str = "GET", headers: dict[str, str] | None = None, body: str = "",
+             tokens: list[str] | None = None) -> LoadResult:
+    """Send requests for ``seconds`` over ``connections`` keep-alive connections; ``paths`` are taken in turn.
+
+    ``tokens``, when given, are bearer tokens, one per path: request *i* authenticates with ``tokens[i]``.
+    """
+    tokens = tokens or []
+    if tokens and len(tokens) != len(paths):
+        raise ValueError("one token per path")
     headers = dict(headers or {})
     if body:
         headers.setdefault("Content-Type", "application/json")
@@ -96,6 +105,7 @@ def run_load(base_url: str, paths: list[str], *, seconds: float, connections: in
             script = Path(tmp) / "load.lua"
             script.write_text(_WRK_SCRIPT % {
                 "paths": ", ".join(_lua(path) for path in paths),
+                "tokens": ", ".join(_lua(token) for token in tokens),
                 "method": _lua(method), "body": _lua(body) if body else "nil",
                 "headers": ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in headers.items()),
                 "threads": threads, "mark": RESULT_MARK,
@@ -105,7 +115,7 @@ def run_load(base_url: str, paths: list[str], *, seconds: float, connections: in
         else:
             spec = Path(tmp) / "load.json"
             spec.write_text(json.dumps({"base_url": base_url, "paths": paths, "method": method,
-                                        "headers": headers, "body": body, "seconds": seconds,
+                                        "headers": headers, "body": body, "seconds": seconds, "tokens": tokens,
                                         "connections": connections}))
             argv = [sys.executable, "-m", "bench.pyload", str(spec)]
         done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=seconds + 120)  # noqa: S603

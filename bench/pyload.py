@@ -26,6 +26,7 @@ def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     target = urlsplit(spec["base_url"])
     paths: list[str] = spec["paths"]
+    tokens: list[str] = spec["tokens"]
     body = spec["body"].encode() or None
     counter = itertools.count()
     statuses: Counter[int] = Counter()
@@ -39,10 +40,13 @@ def main(spec_path: str) -> None:
         mine: Counter[int] = Counter()
         times: list[float] = []
         while time.monotonic() < deadline:
-            path = paths[next(counter) % len(paths)]
+            index = next(counter) % len(paths)
+            headers = spec["headers"]
+            if tokens:
+                headers = {**headers, "Authorization": f"Bearer {tokens[index]}"}
             began = time.perf_counter()
             try:
-                conn.request(spec["method"], path, body=body, headers=spec["headers"])
+                conn.request(spec["method"], paths[index], body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):

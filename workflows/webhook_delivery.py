@@ -56,6 +56,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import os
 import random
 import time
 import uuid
@@ -324,6 +325,24 @@ def _describe(exc: Exception, timeout: float) -> str:
     return _text(f"{type(exc).__name__}: {exc}", 1000)
 
 
+_CLIENTS: dict[tuple[int, float], httpx.Client] = {}
+
+
+def _client(timeout: float) -> httpx.Client:
+    """One client per process (and timeout): its TLS context, the costly part, is built once, not per attempt.
+
+    It keeps no idle connection: every attempt connects anew to the address
+    ``pin_target`` has just checked, with that attempt's host as TLS server name.
+    """
+    key = (os.getpid(), timeout)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+                              limits=httpx.Limits(max_keepalive_connections=0))
+        _CLIENTS[key] = client
+    return client
+
+
 def send(delivery: Delivery, *, settings: Settings) -> Outcome:
     """Make one attempt: check the target again, POST the signed body to the checked address, no redirects."""
     began = time.monotonic()
@@ -339,11 +358,8 @@ def send(delivery: Delivery, *, settings: Settings) -> Outcome:
     headers = {**signed_headers(delivery, sent_at), **target.headers}
     timeout = settings.webhook_timeout_seconds
     try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-            client.stream("POST", target.url, content=delivery.body.encode(), headers=headers,
-                          extensions=target.extensions) as response,
-        ):
+        with _client(timeout).stream("POST", target.url, content=delivery.body.encode(), headers=headers,
+                                     extensions=target.extensions) as response:
             excerpt = b""
             for chunk in response.iter_raw():
                 excerpt += chunk
