@@ -89,16 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     elif args.reps < 3:  # noqa: PLR2004
         print("--reps must be at least 3 (figures are medians)", file=sys.stderr)
         return 2
-    from bench.stack import bench_stack
+    from bench.stack import bench_stack  # noqa: PLC0415 - keeps --help fast
 
     began = time.monotonic()
     work_dir = Path(os.environ.get("VAR_DIR", ROOT / "var")) / "bench"
     with bench_stack(work_dir) as stack:
         # Only now, with the run's database and Redis prefix in the environment.
-        from bench import figures as bench_figures
-        from bench.load import generator_name
-        from workers.celery_app import create_celery
-        from workflows.config import get_settings
+        # These imports read the settings as they load: they must follow the run's environment.
+        from bench import figures as bench_figures  # noqa: PLC0415
+        from bench.load import generator_name  # noqa: PLC0415
+        from workers.celery_app import create_celery  # noqa: PLC0415
+        from workflows.config import get_settings  # noqa: PLC0415
 
         # The workflows this process runs to prepare data log at INFO; the servers' logs go to files.
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

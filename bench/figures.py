@@ -35,7 +35,7 @@ from workflows.bookings import accept_booking
 from workflows.outbox import Dispatch, pending_dispatches
 from workflows.webhooks import new_secret
 
-CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers × 16)
+CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers, 16 each)
 ACCEPTING_MENTORS = 100
 CREATE_TASK = "sessions.create_from_booking"
 
@@ -158,7 +158,9 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
         path_tokens = [tokens[m] for _ in range(per_mentor) for m in range(len(mentors))]
         ids = [booking_id for mine in drafts for booking_id in mine]
 
-        def noop(base: str = base, headers: dict[str, str] = mentors[0].headers()) -> Any:
+        noop_headers = mentors[0].headers()
+
+        def noop(base: str = base, headers: dict[str, str] = noop_headers) -> Any:
             return run_load(base, ["/bench/noop"], seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
                             headers=headers)
 
@@ -401,7 +403,7 @@ def list_scaling(stack: Stack, cfg: Config) -> list[Rep]:
         for _ in range(cfg.reps):
             result = run_load(base, [path], seconds=cfg.seconds, connections=2, threads=1,
                               headers=measured.headers())
-            if result.ok() == 0 or set(result.statuses) != {200}:  # noqa: PLR2004
+            if result.ok() == 0 or set(result.statuses) != {200}:
                 raise RuntimeError(f"GET {path} answered {result.statuses}")
             results.append(result.p50_ms)
         return results

@@ -25,6 +25,8 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from workflows.config import sqlalchemy_url
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WORKER_CONCURRENCY = 2  # as in the Procfile
@@ -127,10 +129,10 @@ class Stack:
         while time.monotonic() < deadline:
             process.check_alive()
             try:
-                if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:  # noqa: PLR2004
-                    # Both workers must be up before the load starts.
-                    if len(children_of(process.popen.pid)) >= int(self.env.get("WEB_CONCURRENCY", "2")):
-                        return process, base
+                up = httpx.get(f"{base}/health/live", timeout=2).status_code == 200  # noqa: PLR2004
+                # Both workers must be up before the load starts.
+                if up and len(children_of(process.popen.pid)) >= int(self.env.get("WEB_CONCURRENCY", "2")):
+                    return process, base
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
@@ -184,8 +186,6 @@ def _server_url() -> str:
 @contextmanager
 def bench_stack(work_dir: Path) -> Iterator[Stack]:
     """A database built by Alembic and a Redis prefix for this run; both removed at the end."""
-    from workflows.config import sqlalchemy_url  # the environment is set by the caller
-
     run_id = uuid.uuid4().hex[:8]
     server_url = _server_url()
     db_name = f"mentorship_bench_{run_id}"

@@ -41,6 +41,9 @@ class WebhookMessage(Base):
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         Index("ix_webhook_messages_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_webhook_messages_endpoint_created", "endpoint_id", "created_at", "id"),
+        # An endpoint's pending messages: its busy check and its next due message, however long its history.
+        Index("ix_webhook_messages_endpoint_pending", "endpoint_id", "next_attempt_at", "created_at",
+              postgresql_where=text("status = 'pending'")),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -140,7 +140,7 @@ def create_session_from_booking(
     created = None
     # A seat in a group session is an accepted booking too, but its session already exists.
     if booking is not None and booking.status == BookingStatus.ACCEPTED and booking.group_session_id is None:
-        new_id = db.execute(
+        created = db.scalars(
             insert(MentorshipSession)
             .values(
                 id=uuid.uuid4(),
@@ -154,11 +154,9 @@ def create_session_from_booking(
                 status=SessionStatus.SCHEDULED.value,
             )
             .on_conflict_do_nothing(index_elements=[MentorshipSession.booking_id])
-            .returning(MentorshipSession.id)
-        ).scalar_one_or_none()
-        if new_id is not None:
-            created = db.get(MentorshipSession, new_id)
-            assert created is not None
+            .returning(MentorshipSession)  # the new row as an object, in the same round trip
+        ).one_or_none()
+        if created is not None:
             _emit(db, created, "schedule", Role.SYSTEM.value)
     if handler_row is not None:
         outbox.mark_done(handler_row)
