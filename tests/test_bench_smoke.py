@@ -33,7 +33,7 @@ def test_every_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     output = tmp_path / "latest.json"
     before = _bench_databases()
 
-    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--output", str(output)],  # noqa: S603
+    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--output", str(output)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -62,7 +62,7 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
             db.close()
 
     def run_handler(self, event_id: str, work: EventWork) -> bool:
-        """Do one handler's work for one event, once: claim its outbox row, work, mark done, commit.
+        """Do one handler's work for one event, once: claim (mark done) its outbox row, work, commit.
 
         A second delivery finds the row done and does nothing. A failure rolls
         everything back, keeps the error on the row and re-raises; the relay
@@ -71,11 +71,12 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
         handler = self.name
         try:
             with self.transaction() as db:
-                row = outbox.claim_handler(db, uuid.UUID(event_id), handler)
-                if row is None:
+                if not outbox.claim_handler(db, uuid.UUID(event_id), handler):
                     return False
-                work(db, row.event)
-                outbox.mark_done(row)
+                event = db.get(OutboxEvent, uuid.UUID(event_id))
+                if event is None:
+                    return False
+                work(db, event)
         except Exception as exc:
             with session_factory()() as db:
                 outbox.record_failure(db, uuid.UUID(event_id), handler, f"{type(exc).__name__}: {exc}")

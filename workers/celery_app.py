@@ -48,9 +48,9 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
         "task_publish_retry": False,
         "worker_prefetch_multiplier": 4,
         "worker_send_task_events": True,
-        # Workers report "sent" for the tasks they publish; the API does not, which halves
-        # its Redis commands per publish (Flower still shows every task from the workers' events).
-        "task_send_sent_event": not publisher,
+        # No "task-sent" event: it would double the Redis commands of every publish, and Flower
+        # shows every task from the workers' own events (received, started, succeeded, failed).
+        "task_send_sent_event": False,
         "worker_hijack_root_logger": False,
         "task_queues": [Queue(name, routing_key=name) for name in QUEUES],
         "task_default_queue": "events",

@@ -114,19 +114,22 @@ def record_event(
     return event
 
 
-def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> OutboxHandler | None:
-    """Lock the (event, handler) row; ``None`` when the work is already done or unknown.
+def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> bool:
+    """Mark the (event, handler) row done in the caller's transaction; ``False`` when it already was, or is unknown.
 
-    Two copies of one message serialise on this row lock: the second sees ``done``.
+    One statement claims and completes: the UPDATE locks the row, so a second
+    copy of the message waits for this transaction and then finds the row done.
+    If the work fails, the rollback undoes the mark with everything else.
     """
-    row = db.execute(
-        select(OutboxHandler)
-        .where(OutboxHandler.event_id == event_id, OutboxHandler.handler == handler)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if row is None or row.status == HandlerStatus.DONE:
-        return None
-    return row
+    claimed = db.execute(
+        update(OutboxHandler)
+        .where(OutboxHandler.event_id == event_id, OutboxHandler.handler == handler,
+               OutboxHandler.status == HandlerStatus.PENDING)
+        .values(status=HandlerStatus.DONE, done_at=func.now(), last_error=None)
+        .returning(OutboxHandler.event_id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return claimed is not None
 
 
 def record_failure(db: Session, event_id: uuid.UUID, handler: str, error: str) -> None:
@@ -136,12 +139,6 @@ def record_failure(db: Session, event_id: uuid.UUID, handler: str, error: str) -
         .where(OutboxHandler.event_id == event_id, OutboxHandler.handler == handler)
         .values(last_error=error[:2000])
     )
-
-
-def mark_done(row: OutboxHandler) -> None:
-    row.status = HandlerStatus.DONE
-    row.done_at = func.now()  # SQL expression, evaluated by the database
-    row.last_error = None
 
 
 def mark_done_for_aggregate(db: Session, aggregate_id: uuid.UUID, event_type: str, handler: str) -> None:

@@ -131,11 +131,8 @@ def create_session_from_booking(
     workers at once, insert nothing. The handler row of the event is marked
     done in the same transaction, so the outbox stops redelivering.
     """
-    handler_row = None
-    if event_id is not None:
-        handler_row = outbox.claim_handler(db, event_id, CREATE_HANDLER)
-        if handler_row is None:
-            return None  # already done by another delivery
+    if event_id is not None and not outbox.claim_handler(db, event_id, CREATE_HANDLER):
+        return None  # already done by another delivery
     booking = db.get(Booking, booking_id)
     created = None
     # A seat in a group session is an accepted booking too, but its session already exists.
@@ -158,9 +155,7 @@ def create_session_from_booking(
         ).one_or_none()
         if created is not None:
             _emit(db, created, "schedule", Role.SYSTEM.value)
-    if handler_row is not None:
-        outbox.mark_done(handler_row)
-    else:
+    if event_id is None:
         outbox.mark_done_for_aggregate(db, booking_id, "booking.accepted", CREATE_HANDLER)
     return created
 
