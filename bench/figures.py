@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bench import seed
 from bench.load import run_load
 from bench.stack import WORKER_CONCURRENCY, Process, Stack, free_port
-from bench.worker import NOOP_TASK
+from bench.worker import FLOOR_CREATE_TASK, NOOP_TASK
 from workers.publish import task_arguments
 from workflows import webhook_delivery
 from workflows.actors import Actor
@@ -104,8 +104,14 @@ class TaskWatcher:
         self._connection.release()
 
 
-def send_noops(app: Celery, count: int) -> list[str]:
-    return [app.send_task(NOOP_TASK, queue="sessions", routing_key="sessions").id for _ in range(count)]
+def send_noops(app: Celery, count: int, queue: str = "sessions") -> list[str]:
+    return [app.send_task(NOOP_TASK, queue=queue, routing_key=queue).id for _ in range(count)]
+
+
+def send_floor_creates(app: Celery, dispatches: list[Dispatch]) -> list[str]:
+    """The floor task for each creation dispatch, on the creation tasks' queue."""
+    return [app.send_task(FLOOR_CREATE_TASK, args=[str(d.aggregate_id), str(d.event_id)], queue="sessions",
+                          routing_key="sessions").id for d in dispatches]
 
 
 def send_dispatches(app: Celery, dispatches: list[Dispatch]) -> list[str]:
@@ -151,10 +157,13 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
         api, base = stack.start_api()
         mentors = seed.mentors(stack.engine, ACCEPTING_MENTORS)
         per_mentor = int(1000 * cfg.seconds / ACCEPTING_MENTORS) + 10
-        drafts = [seed.drafts(stack.engine, mentor, mentees, per_mentor) for mentor in mentors]
+        # One call per mentor, so the accept's and the floor route's drafts never overlap in time.
+        both = [seed.drafts(stack.engine, mentor, mentees, 2 * per_mentor) for mentor in mentors]
+        drafts, floor_drafts = [mine[:per_mentor] for mine in both], [mine[per_mentor:] for mine in both]
         tokens = [mentor.headers()["Authorization"].removeprefix("Bearer ") for mentor in mentors]
         # Request j accepts a draft of mentor j mod M: concurrent requests are by different mentors.
         paths = [f"/api/v1/bookings/{drafts[m][k]}/accept" for k in range(per_mentor) for m in range(len(mentors))]
+        floor_paths = [f"/bench/floor/{floor_drafts[m][k]}" for k in range(per_mentor) for m in range(len(mentors))]
         path_tokens = [tokens[m] for _ in range(per_mentor) for m in range(len(mentors))]
         ids = [booking_id for mine in drafts for booking_id in mine]
 
@@ -168,12 +177,19 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
             return run_load(base, paths, seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
                             tokens=path_tokens)
 
+        def floor(base: str = base, paths: list[str] = floor_paths, path_tokens: list[str] = path_tokens) -> Any:
+            return run_load(base, paths, seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
+                            tokens=path_tokens)
+
         # Alternate the order, so neither side always runs on a warmer machine.
         if rep % 2 == 0:
             noop_result, accept_result = noop(), accept()
         else:
             accept_result, noop_result = accept(), noop()
         rss = api.children_peak_rss_mb()
+        floor_result = floor()
+        if set(floor_result.statuses) != {200}:
+            raise RuntimeError(f"the floor route answered {floor_result.statuses}")
         api.stop()
         stack.purge_queues()
         if accept_result.ok() >= len(ids):
@@ -191,9 +207,11 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
             "noop_rps": noop_result.ok_per_second(), "accept_rps": accept_result.ok_per_second(),
             "ratio": accept_result.ok_per_second() / noop_result.ok_per_second(),
             "accept_p50_ms": accept_result.p50_ms, "noop_p50_ms": noop_result.p50_ms, "rss_api_mb": rss,
+            "floor_rps": floor_result.ok_per_second(),
+            "floor_ratio": floor_result.ok_per_second() / noop_result.ok_per_second(),
         })
         cfg.progress(f"api_accept rep {rep + 1}: accept {reps[-1]['accept_rps']:.0f}/s, "
-                     f"no-op {reps[-1]['noop_rps']:.0f}/s")
+                     f"no-op {reps[-1]['noop_rps']:.0f}/s, floor {reps[-1]['floor_rps']:.0f}/s")
     return reps
 
 
@@ -213,18 +231,22 @@ def task_throughput(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
         create_count = max(20, int(count / took * cfg.seconds))
         for rep in range(cfg.reps):
             dispatches = accepted_bookings(stack, create_count)
+            floor_dispatches = accepted_bookings(stack, create_count)
             noop_n, noop_s = _throughput(watcher, lambda: send_noops(app, noop_count), 600)
             create_n, create_s = _throughput(watcher, lambda d=dispatches: send_dispatches(app, d), 600)
+            rss = worker.children_peak_rss_mb()
+            floor_n, floor_s = _throughput(watcher, lambda d=floor_dispatches: send_floor_creates(app, d), 600)
             with stack.engine.connect() as conn:
                 made = conn.execute(text("SELECT count(*) FROM sessions WHERE booking_id = ANY(:ids)"),
-                                    {"ids": [d.aggregate_id for d in dispatches]}).scalar_one()
-            if made != create_n:
-                raise RuntimeError(f"{create_n} creation tasks succeeded but {made} sessions exist")
-            reps.append({"noop_tasks_per_s": noop_n / noop_s, "create_tasks_per_s": create_n / create_s,
-                         "ratio": (create_n / create_s) / (noop_n / noop_s),
-                         "rss_celery_mb": worker.children_peak_rss_mb()})
+                                    {"ids": [d.aggregate_id for d in dispatches + floor_dispatches]}).scalar_one()
+            if made != create_n + floor_n:
+                raise RuntimeError(f"{create_n + floor_n} creation tasks succeeded but {made} sessions exist")
+            noop_rate = noop_n / noop_s
+            reps.append({"noop_tasks_per_s": noop_rate, "create_tasks_per_s": create_n / create_s,
+                         "ratio": (create_n / create_s) / noop_rate, "rss_celery_mb": rss,
+                         "floor_tasks_per_s": floor_n / floor_s, "floor_ratio": (floor_n / floor_s) / noop_rate})
             cfg.progress(f"task_ratio rep {rep + 1}: create {reps[-1]['create_tasks_per_s']:.0f}/s, "
-                         f"no-op {reps[-1]['noop_tasks_per_s']:.0f}/s")
+                         f"no-op {noop_rate:.0f}/s, floor {reps[-1]['floor_tasks_per_s']:.0f}/s")
     finally:
         watcher.close()
         worker.stop()
@@ -252,11 +274,12 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                 mentor = seed.mentors(stack.engine, 1)[0]
                 ids = seed.drafts(stack.engine, mentor, mentees, cfg.latency_samples)
                 headers = mentor.headers()
-                accept_ms = []
+                accept_ms, response_ms = [], []
                 with stack.engine.connect() as conn:
                     for booking_id in ids:
                         began = time.perf_counter()
                         client.post(f"/api/v1/bookings/{booking_id}/accept", headers=headers).raise_for_status()
+                        response_ms.append((time.perf_counter() - began) * 1000)
                         while conn.execute(text("SELECT 1 FROM sessions WHERE booking_id = :b"),
                                            {"b": booking_id}).first() is None:
                             conn.commit()
@@ -273,6 +296,7 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                 noop_p50 = statistics.median(noop_ms)
                 reps.append({"accept_to_session_p50_ms": statistics.median(accept_ms),
                              "accept_to_session_p99_ms": _percentile(accept_ms, 99), "noop_task_p50_ms": noop_p50,
+                             "accept_response_p50_ms": statistics.median(response_ms),
                              "p50_ratio": statistics.median(accept_ms) / noop_p50,
                              "p99_ratio": _percentile(accept_ms, 99) / noop_p50})
                 cfg.progress(f"workflow_latency rep {rep + 1}: accept→session p50 "
@@ -366,18 +390,25 @@ def webhooks(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                          {"id": endpoint_id, "owner": owner, "url": f"http://127.0.0.1:{port}/hooks/{index}",
                           "secret": new_secret()})
     worker = stack.start_worker(queues="webhooks")
+    watcher = TaskWatcher(app)
     reps = []
     try:
         count, took = _deliveries(stack, app, endpoint_ids, 100)
         size = max(20, int(count / took * cfg.seconds))
+        count, took = _throughput(watcher, lambda: send_noops(app, 200, "webhooks"), 120)
+        noop_count = max(50, int(count / took * cfg.seconds))
         for rep in range(cfg.reps):
             raw = _raw_posts(f"http://127.0.0.1:{port}/hooks/raw", cfg.seconds, stack.work_dir)
             delivered, took = _deliveries(stack, app, endpoint_ids, size)
+            # A delivery is a Celery task: no delivery can be faster than a task that does nothing.
+            noop_n, noop_s = _throughput(watcher, lambda: send_noops(app, noop_count, "webhooks"), 600)
             reps.append({"raw_posts_per_s": raw, "deliveries_per_s": delivered / took,
-                         "ratio": delivered / took / raw, "rss_celery_mb": worker.children_peak_rss_mb()})
+                         "ratio": delivered / took / raw, "rss_celery_mb": worker.children_peak_rss_mb(),
+                         "noop_tasks_per_s": noop_n / noop_s, "floor_ratio": noop_n / noop_s / raw})
             cfg.progress(f"webhook_ratio rep {rep + 1}: deliveries {reps[-1]['deliveries_per_s']:.0f}/s, "
-                         f"raw POSTs {raw:.0f}/s")
+                         f"raw POSTs {raw:.0f}/s, no-op tasks {reps[-1]['noop_tasks_per_s']:.0f}/s")
     finally:
+        watcher.close()
         worker.stop()
         receiver.stop()
         stack.purge_queues()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -104,3 +105,44 @@ def test_stream_count_is_capped_per_process(seed: Session, server: tuple[str, Fl
         assert third.status_code == 503 and third.headers["Retry-After"] == "5"
         # Ordinary requests are still served while the streams are open.
         assert http.get("/api/v1/me", headers=mentee.headers).status_code == 200
+
+
+class _BrokenPipeline:
+    """A pipeline whose connection another attempt closed, as redis-py can leave it under load."""
+
+    def __enter__(self) -> _BrokenPipeline:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def publish(self, *_args: object) -> None:
+        return None
+
+    def execute(self) -> None:
+        raise ValueError("I/O operation on closed file.")
+
+
+def test_a_failing_live_publish_never_fails_the_committed_request(
+    seed: Session, committed: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import live_updates
+
+    broken = type("BrokenRedis", (), {"pipeline": lambda _self, **_kw: _BrokenPipeline()})()
+    monkeypatch.setattr(live_updates, "_client", broken)
+    monkeypatch.setattr(live_updates, "_client_pid", os.getpid())
+    listing = ListingFactory()
+    start = datetime.now(UTC) + timedelta(days=2)
+    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
+                      mentee_user_id=UserFactory().id, start_time=start, end_time=start + timedelta(hours=1),
+                      status=BookingStatus.DRAFT, price_cents=1, currency="USD")
+    seed.add(booking)
+    seed.commit()
+
+    response = live_app(committed).test_client().post(
+        f"/api/v1/bookings/{booking.id}/accept", headers=as_caller(listing.mentor_profile.user).headers)
+
+    assert response.status_code == 200, response.get_json()
+    with committed() as db:
+        assert db.get(Booking, booking.id).status == BookingStatus.ACCEPTED  # type: ignore[union-attr]
+    assert live_updates._client is None  # the next publish starts on a fresh connection pool

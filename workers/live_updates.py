@@ -37,5 +37,14 @@ def publish(events: list[OutboxEvent]) -> None:
                 for channel in live.channels_for(prefix, event.type, event.payload):
                     pipe.publish(channel, text)
             pipe.execute()
-    except redis.RedisError as exc:
-        log.warning("live.publish_failed", error=str(exc), events=len(events))
+    except Exception as exc:  # noqa: BLE001 - runs after the commit: a failure here must not fail the request
+        # Not only RedisError: under load redis-py can also raise OSError or ValueError from a
+        # connection another attempt closed. Start the next publish on a fresh pool.
+        if not isinstance(exc, redis.RedisError):
+            reset_client()
+        log.warning("live.publish_failed", error=f"{type(exc).__name__}: {exc}", events=len(events))
+
+
+def reset_client() -> None:
+    global _client  # noqa: PLW0603 - one connection pool per process
+    _client = None
