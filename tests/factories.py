@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import factory
 import pytest
 from sqlalchemy.orm import Session
 
 from api.security import issue_token
-from models import Listing, ListingKind, MentorProfile, User
+from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, User
 from workflows.accounts import hash_password
 
 PASSWORD = "correct horse battery staple"
@@ -62,6 +63,23 @@ class ListingFactory(_Base):
     capacity = None
 
 
+class BookingFactory(_Base):
+    """A draft on a new listing, two days ahead, by a new mentee."""
+
+    class Meta:
+        model = Booking
+
+    id = factory.LazyFunction(uuid.uuid4)
+    listing = factory.SubFactory(ListingFactory)
+    mentor_profile_id = factory.SelfAttribute("listing.mentor_profile_id")
+    mentee_user_id = factory.LazyFunction(lambda: UserFactory().id)
+    start_time = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(days=2))
+    end_time = factory.LazyAttribute(lambda o: o.start_time + timedelta(hours=1))
+    status = BookingStatus.DRAFT
+    price_cents = 1
+    currency = "USD"
+
+
 def _skill(name: str) -> object:
     from workflows.mentors import ensure_skills
 
@@ -71,7 +89,7 @@ def _skill(name: str) -> object:
     return skill
 
 
-FACTORIES: tuple[type[_Base], ...] = (UserFactory, MentorProfileFactory, ListingFactory)
+FACTORIES: tuple[type[_Base], ...] = (UserFactory, MentorProfileFactory, ListingFactory, BookingFactory)
 
 
 @pytest.fixture(autouse=True)

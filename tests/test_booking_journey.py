@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -12,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Booking, BookingStatus, OutboxEvent
-from tests.factories import ListingFactory, UserFactory
+from models import Booking, OutboxEvent
+from tests.factories import BookingFactory, ListingFactory, UserFactory
 from tests.test_workflow_guarantees import live_app
 from tests.workers_fixtures import StartWorker
 from workflows import bookings as booking_flow
@@ -70,10 +69,7 @@ def test_periodic_expiry_twice_at_once_expires_each_draft_once(
 ) -> None:
     listing = ListingFactory()
     past = datetime.now(UTC) - timedelta(minutes=1)
-    for _ in range(300):
-        seed.add(Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                         mentee_user_id=UserFactory().id, start_time=past, end_time=past + timedelta(hours=1),
-                         status=BookingStatus.DRAFT, price_cents=1, currency="USD"))
+    BookingFactory.create_batch(300, listing=listing, start_time=past)
     seed.commit()
     counts: list[int] = []
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from models import Booking, BookingStatus
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, as_caller
 from tests.test_workflow_guarantees import live_app
 from workflows.config import get_settings
 
@@ -131,12 +131,8 @@ def test_a_failing_live_publish_never_fails_the_committed_request(
     broken = type("BrokenRedis", (), {"pipeline": lambda _self, **_kw: _BrokenPipeline()})()
     monkeypatch.setattr(live_updates, "_client", broken)
     monkeypatch.setattr(live_updates, "_client_pid", os.getpid())
-    listing = ListingFactory()
-    start = datetime.now(UTC) + timedelta(days=2)
-    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                      mentee_user_id=UserFactory().id, start_time=start, end_time=start + timedelta(hours=1),
-                      status=BookingStatus.DRAFT, price_cents=1, currency="USD")
-    seed.add(booking)
+    booking = BookingFactory()
+    listing = booking.listing
     seed.commit()
 
     response = live_app(committed).test_client().post(

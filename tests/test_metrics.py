@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Booking, BookingStatus
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories import BookingFactory, UserFactory, as_caller
 from tests.test_workflow_guarantees import live_app
 from tests.workers_fixtures import StartWorker
 
@@ -38,12 +35,8 @@ def test_metrics_need_the_token_or_an_admin(client: FlaskClient, db: Session) ->
 def test_metrics_count_requests_outbox_and_worker_tasks(
     seed: Session, committed: sessionmaker[Session], start_worker: StartWorker
 ) -> None:
-    listing = ListingFactory()
-    start = datetime.now(UTC) + timedelta(days=2)
-    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                      mentee_user_id=UserFactory().id, start_time=start, end_time=start + timedelta(hours=1),
-                      status=BookingStatus.DRAFT, price_cents=1, currency="USD")
-    seed.add(booking)
+    booking = BookingFactory()
+    listing = booking.listing
     seed.commit()
     client = live_app(committed).test_client()
     token = {"Authorization": f"Bearer {os.environ['METRICS_TOKEN']}"}

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Booking, BookingStatus
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories import BookingFactory, as_caller
 from tests.test_workflow_guarantees import live_app
 from tests.workers_fixtures import StartWorker
 
@@ -18,13 +16,8 @@ from tests.workers_fixtures import StartWorker
 def test_request_id_follows_the_work_into_tasks(
     seed: Session, committed: sessionmaker[Session], start_worker: StartWorker
 ) -> None:
-    listing = ListingFactory()
-    mentee = UserFactory()
-    start = datetime.now(UTC) + timedelta(days=2)
-    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                      mentee_user_id=mentee.id, start_time=start, end_time=start + timedelta(hours=1),
-                      status=BookingStatus.DRAFT, price_cents=1, currency="USD")
-    seed.add(booking)
+    booking = BookingFactory()
+    listing = booking.listing
     seed.commit()
     worker = start_worker()
     request_id = f"trace-{uuid.uuid4().hex[:8]}"
