@@ -141,23 +141,33 @@ def _run_app(
 
 
 def local_defaults(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    """What a laptop run needs and an operator would otherwise set: Flower's login, local webhook targets.
+    """What a laptop run needs and an operator would otherwise set: Flower's login, a metrics token, local targets.
 
-    Flower's password is generated once into ``$VAR_DIR/flower_password`` and printed.
+    Flower's password and the ``/metrics`` bearer token are generated once into
+    ``$VAR_DIR/flower_password`` and ``$VAR_DIR/metrics_token``, and where they are is printed.
     """
     extra: dict[str, str] = {}
     if not env.get("FLOWER_BASIC_AUTH"):
-        path = var_dir / "flower_password"
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(18))
+        path = generated_once(var_dir / "flower_password")
         extra["FLOWER_BASIC_AUTH"] = f"admin:{path.read_text().strip()}"
         print(f"devstack: Flower at http://127.0.0.1:{env.get('FLOWER_PORT', '5555')} "
               f"(user admin, password in {path})", file=sys.stderr)
+    if not env.get("METRICS_TOKEN"):
+        path = generated_once(var_dir / "metrics_token")
+        extra["METRICS_TOKEN"] = path.read_text().strip()
+        print(f"devstack: /metrics takes Authorization: Bearer <the token in {path}>", file=sys.stderr)
     # Development receivers (the demo's, yours) listen on this machine.
     extra.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", env.get("WEBHOOK_ALLOW_PRIVATE_TARGETS") or "true")
     return extra
+
+
+def generated_once(path: Path) -> Path:
+    """A random secret written to ``path`` (owner-only) unless it is there already."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(24))
+    return path
 
 
 def _wait_for_honcho(relay: SignalRelay, honcho: subprocess.Popen[bytes], *, spare: set[int]) -> int:

@@ -16,9 +16,11 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks import Webhook
 
 PASSWORD = "demo password 123"  # noqa: S105 - the demo accounts' password, printed on purpose
@@ -175,14 +177,43 @@ def main() -> int:
     print(f"    review {wait_for(review, 'review eligibility')['id']}: 5/5", flush=True)
     show_webhooks(receiver)
 
+    show_outcome(demo, mentee=mentee, mentor=mentor, profile_id=profile["id"])
+    show_metrics(demo)
+    print("\nDone. Flower shows the tasks too.", flush=True)
+    return 0
+
+
+def show_outcome(demo: Demo, *, mentee: str, mentor: str, profile_id: str) -> None:
     step("What each side sees now")
     notes = demo.call("GET", "/notifications", mentee)["items"]
     print(f"    mentee notifications: {', '.join(n['type'] for n in notes)}", flush=True)
-    stats = wait_for(lambda: (s := demo.call("GET", f"/mentor-profiles/{profile['id']}/stats", mentor))
+    stats = wait_for(lambda: (s := demo.call("GET", f"/mentor-profiles/{profile_id}/stats", mentor))
                      ["sessions_completed"] and s, "the mentor's stats")
     print(f"    mentor stats: {stats}", flush=True)
-    print("\nDone. Flower shows the tasks; /metrics counts them.", flush=True)
-    return 0
+
+
+def show_metrics(demo: Demo) -> None:
+    """What ``/metrics`` counted: tasks by name, webhook attempts, accepts (with ``make run``'s token)."""
+    token = os.environ.get("METRICS_TOKEN") or _read(Path(os.environ.get("VAR_DIR", "var")) / "metrics_token")
+    step("What /metrics counted")
+    if not token:
+        print("    (set METRICS_TOKEN to the API's to read /metrics)", flush=True)
+        return
+    response = demo.http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    if response.status_code != 200:  # noqa: PLR2004 - 200 OK
+        print(f"    /metrics answered {response.status_code}: is METRICS_TOKEN the API's?", flush=True)
+        return
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            shown = sample.name in {"celery_tasks_total", "webhook_attempts_total"} or (
+                sample.name == "http_requests_total" and "/bookings" in sample.labels.get("route", ""))
+            if shown:
+                labels = ", ".join(f"{key}={value}" for key, value in sorted(sample.labels.items()))
+                print(f"    {sample.name} {{{labels}}} {sample.value:g}", flush=True)
+
+
+def _read(path: Path) -> str:
+    return path.read_text().strip() if path.exists() else ""
 
 
 if __name__ == "__main__":
