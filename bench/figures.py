@@ -294,11 +294,22 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                     noop_ms.append((finished - began) * 1000)
                     time.sleep(0.01)
                 noop_p50 = statistics.median(noop_ms)
+                # The floor route's answer, one at a time like the accepts: any accept→session takes at
+                # least that (commit and publish) plus a task's trip through the broker (the no-op's).
+                floor_mentor = seed.mentors(stack.engine, 1)[0]
+                floor_ms = []
+                for booking_id in seed.drafts(stack.engine, floor_mentor, mentees, cfg.latency_samples):
+                    began = time.perf_counter()
+                    client.post(f"/bench/floor/{booking_id}").raise_for_status()
+                    floor_ms.append((time.perf_counter() - began) * 1000)
+                    time.sleep(0.05)
                 reps.append({"accept_to_session_p50_ms": statistics.median(accept_ms),
                              "accept_to_session_p99_ms": _percentile(accept_ms, 99), "noop_task_p50_ms": noop_p50,
                              "accept_response_p50_ms": statistics.median(response_ms),
                              "p50_ratio": statistics.median(accept_ms) / noop_p50,
-                             "p99_ratio": _percentile(accept_ms, 99) / noop_p50})
+                             "p99_ratio": _percentile(accept_ms, 99) / noop_p50,
+                             "floor_response_p50_ms": statistics.median(floor_ms),
+                             "floor_p50_ratio": (statistics.median(floor_ms) + noop_p50) / noop_p50})
                 cfg.progress(f"workflow_latency rep {rep + 1}: accept→session p50 "
                              f"{reps[-1]['accept_to_session_p50_ms']:.1f} ms, p99 "
                              f"{reps[-1]['accept_to_session_p99_ms']:.1f} ms; no-op task p50 {noop_p50:.1f} ms")

@@ -204,10 +204,11 @@ def _decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: str, *, re
     if action == "accept":
         if booking.start_time <= now:
             raise BusinessRuleViolation("this booking's start time has passed")
+        booking.decided_at = now
+        # No savepoint: a refused accept ends the transaction anyway (the caller rolls back), so
+        # the flush that meets the exclusion constraint needs no way to carry on after it.
         try:
-            with db.begin_nested():
-                booking.decided_at = now
-                db.flush()
+            db.flush()
         except IntegrityError as exc:
             if EXCLUSION_CONSTRAINT in str(exc.orig):
                 raise Conflict("this time overlaps another accepted booking of the mentor") from None
