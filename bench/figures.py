@@ -443,7 +443,9 @@ def list_scaling(stack: Stack, cfg: Config) -> list[Rep]:
     def measure(base: str) -> list[float]:
         results = []
         for _ in range(cfg.reps):
-            result = run_load(base, [path], seconds=cfg.seconds, connections=2, threads=1,
+            # One connection: with two, both can land on the same gunicorn worker and queue behind each
+            # other's GIL in some runs and not in others, doubling p50 at random whatever the table size.
+            result = run_load(base, [path], seconds=cfg.seconds, connections=1, threads=1,
                               headers=measured.headers())
             if result.ok() == 0 or set(result.statuses) != {200}:
                 raise RuntimeError(f"GET {path} answered {result.statuses}")
