@@ -217,3 +217,22 @@ def test_exec_adopts_servers_of_a_killed_devstack(var_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("adopted") == 2, result.stderr
     _assert_servers_stopped(var_dir, record["port"], record["pid"])
+
+
+def test_make_run_generates_flower_and_metrics_secrets_once_unless_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from devstack.cli import local_defaults
+
+    first = local_defaults(tmp_path, {})
+    again = local_defaults(tmp_path, {})
+    assert first == again  # the same secrets on every run from the same VAR_DIR
+    assert first["FLOWER_BASIC_AUTH"] == f"admin:{(tmp_path / 'flower_password').read_text()}"
+    assert first["METRICS_TOKEN"] == (tmp_path / "metrics_token").read_text()
+    assert len(first["METRICS_TOKEN"]) >= 32 and first["METRICS_TOKEN"] not in first["FLOWER_BASIC_AUTH"]
+    for name in ("flower_password", "metrics_token"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+    assert str(tmp_path / "metrics_token") in capsys.readouterr().err  # where to find it is printed
+
+    chosen = local_defaults(tmp_path / "other", {"FLOWER_BASIC_AUTH": "ops:pw", "METRICS_TOKEN": "operator-token"})
+    assert "FLOWER_BASIC_AUTH" not in chosen and "METRICS_TOKEN" not in chosen
