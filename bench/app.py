@@ -10,7 +10,6 @@ from sqlalchemy import text
 from api import create_app
 from api.database import db_session
 from bench.worker import write_event_raw
-from workflows.outbox import HANDLERS, Dispatch, pending_dispatches
 
 FLOOR_EVENT = "booking.accepted"
 
@@ -37,9 +36,7 @@ def create_bench_app() -> Flask:
                                    "WHERE id = :id AND status = 'draft' RETURNING id"), {"id": booking_id}).first()
         if accepted is None:
             return {"ok": False}, 409
-        event_id = write_event_raw(db, FLOOR_EVENT, "booking", booking_id,
-                                   {"booking_id": str(booking_id), "status": "accepted"})
-        pending_dispatches(db).extend(Dispatch(handler, event_id, booking_id) for handler in HANDLERS[FLOOR_EVENT])
+        write_event_raw(db, FLOOR_EVENT, "booking", booking_id, {"booking_id": str(booking_id), "status": "accepted"})
         return {"ok": True}, 200
 
     return app

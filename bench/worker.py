@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from workers import app
 from workers.base import session_factory
-from workflows.outbox import HANDLERS, Dispatch, pending_dispatches
+from workflows.outbox import HANDLERS, SESSIONS, Dispatch, pending_dispatches, redeliver_delay
 
 __all__ = ["app", "floor_create", "noop", "write_event_raw"]
 
@@ -26,16 +26,16 @@ def noop(*_args: object, **_kwargs: object) -> None:
 
 def write_event_raw(db: Session, event_type: str, aggregate_type: str, aggregate_id: uuid.UUID,
                     payload: dict[str, str]) -> uuid.UUID:
-    """The outbox rows of one event, in plain SQL: the event and one pending row per handler."""
+    """``outbox.record_event`` in plain SQL: the event, one pending row per handler, their dispatches."""
     event_id = uuid.uuid4()
     db.execute(text("INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload) "
                     "VALUES (:id, :type, :aggregate_type, :aggregate_id, CAST(:payload AS jsonb))"),
                {"id": event_id, "type": event_type, "aggregate_type": aggregate_type,
                 "aggregate_id": aggregate_id, "payload": json.dumps(payload)})
     db.execute(text("INSERT INTO outbox_handlers (event_id, handler, status, next_attempt_at) "
-                    "SELECT :event, h, 'pending', now() + interval '30 seconds' "
-                    "FROM unnest(CAST(:handlers AS text[])) h"),
-               {"event": event_id, "handlers": list(HANDLERS[event_type])})
+                    "SELECT :event, h, 'pending', now() + :first FROM unnest(CAST(:handlers AS text[])) h"),
+               {"event": event_id, "handlers": list(HANDLERS[event_type]), "first": redeliver_delay(0)})
+    pending_dispatches(db).extend(Dispatch(handler, event_id, aggregate_id) for handler in HANDLERS[event_type])
     return event_id
 
 
@@ -49,8 +49,8 @@ def floor_create(booking_id: str, event_id: str) -> bool:
     """
     with session_factory()() as db:
         claimed = db.execute(text("UPDATE outbox_handlers SET status = 'done', done_at = now() "
-                                  "WHERE event_id = :event AND handler = 'sessions.create_from_booking' "
-                                  "AND status = 'pending' RETURNING event_id"), {"event": event_id}).first()
+                                  "WHERE event_id = :event AND handler = :handler AND status = 'pending' "
+                                  "RETURNING event_id"), {"event": event_id, "handler": SESSIONS}).first()
         if claimed is None:
             return False
         session_id = uuid.uuid4()
@@ -62,8 +62,7 @@ def floor_create(booking_id: str, event_id: str) -> bool:
             FROM bookings WHERE id = :booking AND status = 'accepted'
             ON CONFLICT (booking_id) DO NOTHING
         """), {"id": session_id, "booking": booking_id})
-        scheduled = write_event_raw(db, _SCHEDULED, "session", session_id,
-                                    {"session_id": str(session_id), "booking_id": booking_id})
-        pending_dispatches(db).extend(Dispatch(handler, scheduled, session_id) for handler in HANDLERS[_SCHEDULED])
+        write_event_raw(db, _SCHEDULED, "session", session_id,
+                        {"session_id": str(session_id), "booking_id": booking_id})
         db.commit()
     return True
