@@ -32,7 +32,7 @@ from workers.publish import task_arguments
 from workflows import webhook_delivery
 from workflows.actors import Actor
 from workflows.bookings import accept_booking
-from workflows.outbox import Dispatch, pending_dispatches
+from workflows.outbox import Dispatch, TaskCall, pending_dispatches
 from workflows.webhooks import new_secret
 
 CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers, 16 each)
@@ -334,33 +334,42 @@ def _sample_payload() -> dict[str, Any]:
             "participants": [str(uuid.uuid4())]}
 
 
-def _webhook_messages(stack: Stack, endpoint_ids: list[uuid.UUID], count: int) -> list[str]:
-    """``count`` due messages, each of its own outbox event, spread over the endpoints, as fan-out writes them."""
+def _webhook_messages(stack: Stack, endpoint_ids: list[uuid.UUID], count: int
+                      ) -> tuple[list[str], list[TaskCall]]:
+    """``count`` due messages, each of its own outbox event, spread over the endpoints, as fan-out writes them.
+
+    Their ``deliver`` tasks are the ones fan-out sends for new messages (one per endpoint with no batch
+    in flight), decided by the same function, and sent only once this returns.
+    """
     ids = [webhook_delivery.new_message_id() for _ in range(count)]
     payload = json.dumps(_sample_payload())
-    with stack.engine.begin() as conn:
-        conn.execute(text("""
+    with Session(stack.engine) as db:
+        db.execute(text("""
             CREATE TEMPORARY TABLE new_messages ON COMMIT DROP AS
             SELECT m.id, gen_random_uuid() AS event_id, (CAST(:endpoints AS uuid[]))[1 + m.n % :e] AS endpoint_id
             FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS m(id, n)
         """), {"ids": ids, "endpoints": endpoint_ids, "e": len(endpoint_ids)})
-        conn.execute(text("""
+        db.execute(text("""
             INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload)
             SELECT event_id, 'session.completed', 'session', gen_random_uuid(), CAST(:payload AS jsonb)
             FROM new_messages
         """), {"payload": payload})
-        conn.execute(text("""
+        created = db.execute(text("""
             INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, payload, next_attempt_at)
             SELECT id, endpoint_id, event_id, 'session.completed', CAST(:payload AS jsonb), now() FROM new_messages
-        """), {"payload": payload})
-    return ids
+            RETURNING id, endpoint_id
+        """), {"payload": payload}).all()
+        webhook_delivery.send_deliveries(db, [(row.id, row.endpoint_id) for row in created])
+        sends = [call for call in pending_dispatches(db) if isinstance(call, TaskCall)]
+        db.commit()
+    return ids, sends
 
 
 def _deliveries(stack: Stack, app: Celery, endpoint_ids: list[uuid.UUID], count: int) -> tuple[int, float]:
-    ids = _webhook_messages(stack, endpoint_ids, count)
+    ids, sends = _webhook_messages(stack, endpoint_ids, count)
     began = time.perf_counter()
-    for message_id in ids:
-        app.send_task(webhook_delivery.DELIVER_TASK, args=[message_id])
+    for call in sends:
+        app.send_task(call.task, args=list(call.args))
     deadline = time.monotonic() + 600
     with stack.engine.connect() as conn:
         while True:

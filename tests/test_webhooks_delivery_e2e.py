@@ -65,6 +65,7 @@ class Receiver:
     release: threading.Event = field(default_factory=threading.Event)
     in_flight: dict[str, int] = field(default_factory=dict)
     most_in_flight: dict[str, int] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before each answer that is not HANG
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -95,16 +96,18 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
+            with receiver.lock:
+                receiver.in_flight[self.path] = receiver.in_flight.get(self.path, 0) + 1
+                receiver.most_in_flight[self.path] = max(receiver.most_in_flight.get(self.path, 0),
+                                                         receiver.in_flight[self.path])
             answer = receiver.handle(self.path, headers, body)
             if answer == HANG:
-                with receiver.lock:
-                    receiver.in_flight[self.path] = receiver.in_flight.get(self.path, 0) + 1
-                    receiver.most_in_flight[self.path] = max(receiver.most_in_flight.get(self.path, 0),
-                                                             receiver.in_flight[self.path])
                 receiver.release.wait(30)
-                with receiver.lock:
-                    receiver.in_flight[self.path] -= 1
                 answer = 200
+            elif receiver.delay:
+                time.sleep(receiver.delay)
+            with receiver.lock:
+                receiver.in_flight[self.path] -= 1
             try:
                 self.send_response(int(answer))
                 if answer in {301, 302, 307, 308}:
@@ -381,6 +384,46 @@ def test_a_hanging_endpoint_does_not_delay_deliveries_to_a_healthy_one(
     wait_until(lambda: any(a.error and "timed out" in a.error
                            for m in messages(committed, hanging.id) for a in attempts(committed, m.id)),
                2 * timeout, "the hanging attempt to time out")
+
+
+def test_a_backlog_goes_out_in_batches_one_request_at_a_time_and_nothing_is_left_behind(
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
+    celery_app: Celery,
+) -> None:
+    """Events fan out while the endpoint's batch is in flight. No dispatcher runs here (no beat): what
+    their fan-out leaves to the batch in flight goes out only if that batch sends it when it finishes."""
+    target = endpoint(seed, receiver, admin(seed), "/backlog")
+    receiver.answer("/backlog", HANG, 200)
+    receiver.delay = 0.005
+    start_worker(queues="webhooks", concurrency=2)
+
+    def emit_concurrently(count: int) -> None:
+        emitters = [threading.Thread(target=lambda: [emit(committed, celery_app) for _ in range(count // 2)])
+                    for _ in range(2)]
+        for emitter in emitters:
+            emitter.start()
+        for emitter in emitters:
+            emitter.join()
+
+    emit(committed, celery_app)
+    wait_until(lambda: len(receiver.at("/backlog")) == 1, 15, "the first, hanging, request")
+    emit_concurrently(20)
+    wait_until(lambda: len(messages(committed, target.id)) == 21, 15, "the fan-out of every event")
+    time.sleep(0.5)
+    assert len(receiver.at("/backlog")) == 1  # the endpoint's batch is in flight: nothing else goes to it
+    receiver.release.set()
+    wait_until(lambda: statuses(committed, target.id)() == ["delivered"] * 21, 15, "the backlog")
+    backlog = [m.id for m in messages(committed, target.id)][1:]
+    assert [r.webhook_id for r in receiver.at("/backlog")][1:] == backlog  # in order, in one batch
+
+    emit_concurrently(40)  # while the batches they cause are in flight
+    wait_until(lambda: statuses(committed, target.id)() == ["delivered"] * 61, 30, "every delivery")
+    received = receiver.at("/backlog")
+    assert sorted(r.webhook_id for r in received) == sorted(m.id for m in messages(committed, target.id))
+    assert all(r.verify_error is None for r in received)
+    assert receiver.most_in_flight["/backlog"] == 1
+    each = [len(attempts(committed, m.id)) for m in messages(committed, target.id)]
+    assert each == [1] * 61  # none was sent twice or left for a retry
 
 
 def test_a_manual_retry_keeps_the_webhook_id_and_is_signed_with_the_rotated_secret(

@@ -254,3 +254,70 @@ def test_the_envelope_is_type_timestamp_and_data_of_the_event(db: Session) -> No
     assert leased.body == (
         '{"type":"session.completed","timestamp":"' + occurred + '","data":{"id":"s-1","status":"completed"}}'
     )
+
+
+def test_a_batch_leases_the_asked_message_and_the_endpoints_other_due_ones_oldest_first(db: Session) -> None:
+    endpoint = make_endpoint(db)
+    oldest = make_message(db, endpoint, due_in=-timedelta(minutes=3))
+    asked = make_message(db, endpoint, due_in=-timedelta(minutes=2))
+    newest = make_message(db, endpoint, due_in=-timedelta(minutes=1))
+    later = make_message(db, endpoint, due_in=timedelta(minutes=1))  # not due
+    other = make_message(db, make_endpoint(db))
+
+    assert [d.message_id for d in webhook_delivery.lease_batch(db, asked.id, settings=get_settings(), limit=1)] \
+        == [asked.id]
+    db.execute(update(WebhookMessage).where(WebhookMessage.id == asked.id)  # as if that attempt had failed
+               .values(next_attempt_at=func.now() - timedelta(minutes=2)))
+    db.execute(update(WebhookAttempt).values(error="HTTP 500"))
+    batch = webhook_delivery.lease_batch(db, newest.id, settings=get_settings())
+    assert [d.message_id for d in batch] == [oldest.id, asked.id, newest.id]
+    assert [d.attempt_number for d in batch] == [1, 2, 1] and {d.endpoint_id for d in batch} == {endpoint.id}
+    open_attempts = db.scalars(select(WebhookAttempt.message_id)
+                               .where(WebhookAttempt.status_code.is_(None), WebhookAttempt.error.is_(None)))
+    assert sorted(open_attempts) == sorted(d.message_id for d in batch)
+    # One batch in flight: the endpoint takes no other, the dispatcher leaves it alone, others go on.
+    db.execute(update(WebhookMessage).where(WebhookMessage.id == later.id).values(next_attempt_at=func.now()))
+    assert webhook_delivery.lease_batch(db, later.id, settings=get_settings()) == []
+    assert webhook_delivery.dispatch_due(db) == [other.id]
+    assert [d.message_id for d in webhook_delivery.lease_batch(db, other.id, settings=get_settings())] == [other.id]
+
+
+def test_a_batch_cut_short_by_a_failure_records_each_outcome_and_puts_the_unsent_back(db: Session) -> None:
+    endpoint = make_endpoint(db)
+    first, second, failing, unsent = (make_message(db, endpoint, due_in=-timedelta(minutes=4 - i)) for i in range(4))
+    batch = webhook_delivery.lease_batch(db, first.id, settings=get_settings())
+    assert [d.message_id for d in batch] == [first.id, second.id, failing.id, unsent.id]
+    outbox.pending_dispatches(db).clear()
+
+    outcomes = [Outcome(200, 3), Outcome(204, 4), Outcome(503, 5, error="HTTP 503")]
+    statuses = webhook_delivery.record_outcomes(db, batch, outcomes, settings=get_settings())
+    assert statuses == ["delivered", "delivered", "pending", "pending"]
+    for message in (first, second, failing, unsent):
+        db.refresh(message)
+    now = db_now(db)
+    assert (first.status, first.last_status_code, second.last_status_code) == ("delivered", 200, 204)
+    assert failing.attempts == 1 and failing.next_attempt_at is not None and failing.next_attempt_at > now
+    # The unsent message was never attempted: no attempt, no retry step spent, due at once.
+    assert unsent.attempts == 0 and unsent.next_attempt_at is not None and unsent.next_attempt_at <= now
+    recorded = db.execute(select(WebhookAttempt.message_id, WebhookAttempt.status_code, WebhookAttempt.error)).all()
+    assert sorted(recorded) == sorted([(first.id, 200, None), (second.id, 204, None), (failing.id, 503, "HTTP 503")])
+    db.refresh(endpoint)
+    assert endpoint.failing_since == now
+    assert delivered_task_args(db) == [unsent.id]  # the endpoint is free again: its next batch is sent
+
+
+def test_fan_out_leaves_an_endpoint_with_a_batch_in_flight_to_that_batch(db: Session) -> None:
+    busy = make_endpoint(db, UserFactory(is_admin=True))
+    free = make_endpoint(db, UserFactory(is_admin=True))
+    in_flight = lease(db, make_message(db, busy))
+    assert in_flight is not None
+    outbox.pending_dispatches(db).clear()
+
+    created = webhook_delivery.fan_out(db, event(db, "booking.accepted", {"id": str(uuid.uuid4())}))
+    by_endpoint = dict(db.execute(select(WebhookMessage.endpoint_id, WebhookMessage.id)
+                                  .where(WebhookMessage.id.in_(created))).all())
+    assert delivered_task_args(db) == [by_endpoint[free.id]]
+    outbox.pending_dispatches(db).clear()
+    # When the batch in flight finishes, it sends the busy endpoint's new message.
+    webhook_delivery.record_outcome(db, in_flight, Outcome(200, 5), settings=get_settings())
+    assert delivered_task_args(db) == [by_endpoint[busy.id]]

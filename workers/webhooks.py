@@ -1,6 +1,6 @@
-"""Tasks on the ``webhooks`` queue: fan-out, one delivery attempt, and the due-message dispatcher.
+"""Tasks on the ``webhooks`` queue: fan-out, one endpoint's batch of deliveries, and the due-message dispatcher.
 
-The design (leases, one attempt in flight per endpoint, retries kept in the
+The design (leases, one batch in flight per endpoint, retries kept in the
 database) is described in ``workflows/webhook_delivery.py``.
 """
 
@@ -30,24 +30,27 @@ def fan_out(self: DbTask, event_id: str) -> bool:
 
 @app.task(
     name="webhooks.deliver", base=DbTask, bind=True,
-    soft_time_limit=webhook_delivery.attempt_budget(_settings),
+    soft_time_limit=webhook_delivery.task_soft_time_limit(_settings),
     time_limit=webhook_delivery.task_time_limit(_settings),
 )
-def deliver(self: DbTask, message_id: str) -> str | None:
-    """One attempt: lease the message (short transaction), POST it (no transaction), record the outcome.
+def deliver(self: DbTask, message_id: str) -> int:
+    """Deliver ``message_id`` and its endpoint's next due messages: lease a batch (short transaction),
+    POST them one by one (no transaction), record the outcomes (short transaction).
 
-    Returns the message's status afterwards, or ``None`` when there was nothing to do: not due, already
-    leased, delivered, or its endpoint disabled or busy with another attempt.
+    Returns how many were delivered: 0 also when there was nothing to do (the message is not due,
+    already leased or delivered, or its endpoint is disabled or busy with another batch).
     """
     settings = get_settings()
     with self.transaction() as db:
-        delivery = webhook_delivery.lease_message(db, message_id, settings=settings)
-    if delivery is None:
-        return None
-    outcome = webhook_delivery.send(delivery, settings=settings)
-    WEBHOOK_ATTEMPTS.labels(outcome_label(outcome)).inc()
+        deliveries = webhook_delivery.lease_batch(db, message_id, settings=settings)
+    if not deliveries:
+        return 0
+    outcomes = webhook_delivery.send_batch(deliveries, settings=settings)
+    for outcome in outcomes:
+        WEBHOOK_ATTEMPTS.labels(outcome_label(outcome)).inc()
     with self.transaction() as db:
-        return webhook_delivery.record_outcome(db, delivery, outcome, settings=settings)
+        statuses = webhook_delivery.record_outcomes(db, deliveries, outcomes, settings=settings)
+    return statuses.count(webhook_delivery.DELIVERED)
 
 
 @app.task(name="webhooks.dispatch_due", base=DbTask, bind=True)

@@ -4,22 +4,29 @@
 enabled endpoint that subscribes to the event type and may see the event (its
 owner takes part, or is an admin), with ``INSERT … SELECT … ON CONFLICT
 (endpoint_id, event_id) DO NOTHING``: an event handled twice yields one message
-per endpoint. Each new message's ``webhooks.deliver`` is sent after commit. The
-message id (``msg_…``) is the ``webhook-id`` header, stable across retries.
+per endpoint. After commit it sends ``webhooks.deliver`` for each new message
+whose endpoint has no batch in flight (a busy endpoint's batch sends the next
+one itself, see :func:`send_deliveries`). The message id (``msg_…``) is the
+``webhook-id`` header, stable across retries.
 
-**One attempt = three steps.** (1) A short transaction takes a *lease*: the
-message must be pending and due; its ``next_attempt_at`` moves to now + the
-lease (longer than an attempt can take, see :func:`lease_duration`) and an
-*open* ``WebhookAttempt`` row (no status, no error) is written. (2) The HTTP
-POST runs outside any transaction. (3) A second transaction closes the attempt
-and applies the outcome — delivered, retry at a time, failed, endpoint disabled
-— unless the lease was lost meanwhile: the lease belongs to the open attempt,
-and a newer lease or a manual retry closes it first; a late outcome is then
-only recorded on its attempt. A worker killed between (1) and (3) leaves a
-lease that simply expires: the message becomes due again,
-``webhooks.dispatch_due`` resends it, and the next lease closes the dead
-attempt with an error. Same message, same ``webhook-id``. The task's hard time
-limit is shorter than the lease, so no attempt outlives its lease.
+**One batch = three steps.** ``webhooks.deliver`` is sent per message, and
+delivers that message and whatever else its endpoint has due, up to
+``BATCH_SIZE``, oldest first. (1) A short transaction takes a *lease* on each
+of them: pending and due, its ``next_attempt_at`` moves to now + the lease
+(longer than a batch can take, see :func:`lease_duration`) and an *open*
+``WebhookAttempt`` row (no status, no error) is written. (2) Outside any
+transaction the target is checked once, then the messages are POSTed one
+after another over one connection. The batch stops at the first failure and
+starts no attempt after ``BATCH_SECONDS``. (3) A second transaction closes the
+attempts and applies each outcome — delivered, retry at a time, failed,
+endpoint disabled — unless that lease was lost meanwhile: the lease belongs to
+the open attempt, and a newer lease or a manual retry closes it first; a late
+outcome is then only recorded on its attempt. The leased messages left unsent
+lose their open attempt and are due again at once. A worker killed between
+(1) and (3) leaves leases that simply expire: the messages become due again,
+``webhooks.dispatch_due`` resends them, and the next lease closes each dead
+attempt with an error. Same messages, same ``webhook-id``s. The task's hard
+time limit is shorter than the lease, so no attempt outlives its lease.
 
 **Long waits live in the database.** Retries are a ``next_attempt_at``, never a
 broker countdown. ``webhooks.dispatch_due`` (beat, every 5 s) sends
@@ -27,19 +34,20 @@ broker countdown. ``webhooks.dispatch_due`` (beat, every 5 s) sends
 it changes nothing itself, so two copies running at once, or a copy repeated,
 at worst send a redundant ``deliver`` that finds no due message and returns.
 
-**Isolation.** At most ``MAX_IN_FLIGHT_PER_ENDPOINT`` (1) attempts are in
-flight per endpoint: an open attempt younger than its lease marks the endpoint
-busy, and the lease transaction locks the endpoint row, so the check and the
-new lease cannot race. A ``deliver`` for a busy endpoint returns at once,
-leaving its message due; when the busy attempt finishes, its outcome
+**Isolation.** At most one batch is in flight per endpoint, and a batch sends
+one request at a time: an open attempt younger than its lease marks the
+endpoint busy, and the lease transaction locks the endpoint row, so the check
+and the new lease cannot race. A ``deliver`` for a busy endpoint returns at
+once, leaving its message due; when the busy batch finishes, its outcome
 transaction sends ``deliver`` for the endpoint's next due message (and
 ``dispatch_due`` picks up anything missed). So an endpoint that hangs until the
 timeout holds at most one worker slot, however many messages it has, and the
-other slots keep delivering to everyone else. With the default single worker
-(``--concurrency 2``) one hanging endpoint leaves a slot free; run the
-``webhooks`` queue on a worker with more slots (``-Q webhooks -c 8``) to ride
-out several at once. One in flight also keeps each endpoint's deliveries in
-order while it is healthy.
+other slots keep delivering to everyone else; a busy healthy endpoint holds a
+slot for at most ``BATCH_SECONDS`` at a time before its next batch queues
+behind the others' work. With the default single worker (``--concurrency 2``)
+one hanging endpoint leaves a slot free; run the ``webhooks`` queue on a worker
+with more slots (``-Q webhooks -c 8``) to ride out several at once. One request
+at a time also keeps each endpoint's deliveries in order while it is healthy.
 
 **Retries.** Non-2xx (3xx included: redirects are not followed), timeouts,
 connection errors and refused targets are failures, retried after
@@ -54,19 +62,21 @@ resumes them.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import math
-import os
 import random
+import ssl
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import structlog
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
@@ -86,7 +96,8 @@ ALL_EVENTS = "*"
 TEST_EVENT = "webhook.test"
 ENDPOINT_DISABLED = "webhook.endpoint_disabled"
 
-MAX_IN_FLIGHT_PER_ENDPOINT = 1
+BATCH_SIZE = 100  # messages one ``deliver`` leases from its endpoint
+BATCH_SECONDS = 5  # a batch starts no attempt after this; the rest go back to due
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 JITTER = 0.2
 RESPONSE_EXCERPT_BYTES = 1024
@@ -97,6 +108,10 @@ _HTTP_PHASES = 4
 _DNS_ALLOWANCE_SECONDS = 10
 _LEASE_MARGIN_SECONDS = 10
 _LOST_ATTEMPT = "no outcome recorded: the worker stopped during the attempt"
+# The batch paths write many rows with one statement each: table-level statements, without the ORM's
+# per-object bookkeeping (and no object of the session is left stale: the ORM holds none of these rows).
+_MESSAGES = cast(Table, WebhookMessage.__table__)
+_ATTEMPTS = cast(Table, WebhookAttempt.__table__)
 _JITTER_RNG = random.Random()  # noqa: S311 - spreads retries out; nothing secret depends on it
 
 
@@ -108,17 +123,22 @@ def new_message_id() -> str:
 
 
 def attempt_budget(settings: Settings) -> int:
-    """Seconds one attempt may take at most (the deliver task's soft time limit)."""
+    """Seconds one attempt may take at most."""
     return math.ceil(settings.webhook_timeout_seconds * _HTTP_PHASES) + _DNS_ALLOWANCE_SECONDS
 
 
+def task_soft_time_limit(settings: Settings) -> int:
+    """The deliver task's soft limit: the last attempt of a batch starts before ``BATCH_SECONDS``."""
+    return BATCH_SECONDS + attempt_budget(settings)
+
+
 def task_time_limit(settings: Settings) -> int:
-    """The deliver task's hard limit: the pool kills the process after it, so no attempt outlives it."""
-    return attempt_budget(settings) + _LEASE_MARGIN_SECONDS
+    """The deliver task's hard limit: the pool kills the process after it, so no attempt outlives its lease."""
+    return task_soft_time_limit(settings) + _LEASE_MARGIN_SECONDS
 
 
 def lease_duration(settings: Settings) -> timedelta:
-    """How long a leased message is left alone: longer than any attempt can run."""
+    """How long a leased message is left alone: longer than any batch can run."""
     return timedelta(seconds=task_time_limit(settings) + _LEASE_MARGIN_SECONDS)
 
 
@@ -157,15 +177,37 @@ def fan_out(db: Session, event: OutboxEvent) -> list[str]:
         .where(WebhookEndpoint.enabled, subscribed_to(event.type), visible)
     )
     columns = ["id", "endpoint_id", "event_id", "event_type", "payload", "next_attempt_at"]
-    created = list(db.scalars(
+    created = [(row.id, row.endpoint_id) for row in db.execute(
         insert(WebhookMessage).from_select(columns, targets)
         .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
-        .returning(WebhookMessage.id)
-    ))
-    for message_id in created:
-        enqueue_after_commit(db, DELIVER_TASK, message_id)
+        .returning(WebhookMessage.id, WebhookMessage.endpoint_id)
+    )]
+    send_deliveries(db, created)
     log.info("webhooks.fanned_out", event_id=str(event.id), event_type=event.type, messages=len(created))
-    return created
+    return [message_id for message_id, _ in created]
+
+
+def send_deliveries(db: Session, messages: Sequence[tuple[str, uuid.UUID]]) -> None:
+    """Send ``deliver`` after commit for new (message, endpoint) pairs whose endpoint has no batch in flight.
+
+    A busy endpoint's batch sends the next ``deliver`` itself when it finishes. The endpoint row lock,
+    held until commit, orders this with that batch's outcome transaction: if the outcome commits
+    first, the check here finds the endpoint free and sends; if this commits first, the outcome's
+    :func:`kick_endpoint` sees the new message. Either way nothing waits for the periodic dispatcher,
+    and a backlog costs one task per batch, not one per message.
+    """
+    endpoint_ids = sorted({endpoint_id for _, endpoint_id in messages})
+    if not endpoint_ids:
+        return
+    db.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(endpoint_ids))
+               .order_by(WebhookEndpoint.id).with_for_update(key_share=True))
+    # A statement of its own, after the locks: it sees any outcome committed while this waited for them.
+    busy = set(db.scalars(select(WebhookEndpoint.id)
+                          .where(WebhookEndpoint.id.in_(endpoint_ids), endpoint_busy(WebhookEndpoint.id))))
+    for message_id, endpoint_id in messages:
+        if endpoint_id not in busy:
+            enqueue_after_commit(db, DELIVER_TASK, message_id)
+            busy.add(endpoint_id)  # this message's batch takes the endpoint's other new messages
 
 
 def handle_event(db: Session, event: OutboxEvent) -> None:
@@ -195,10 +237,10 @@ def envelope(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> st
     return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":"))
 
 
-def _attempts_in_flight() -> Select[int]:
+def _attempts_in_flight() -> Select[tuple[int]]:
     """Attempts without an outcome yet whose message is still under its lease."""
     return (
-        select(func.count())
+        select(1)
         .select_from(WebhookAttempt)
         .join(WebhookMessage, WebhookMessage.id == WebhookAttempt.message_id)
         .where(
@@ -210,65 +252,85 @@ def _attempts_in_flight() -> Select[int]:
     )
 
 
-def open_attempts(endpoint_id: Any) -> ColumnElement[int]:
-    """How many attempts are in flight for ``endpoint_id`` (the endpoint's busy marker)."""
-    return _attempts_in_flight().where(WebhookMessage.endpoint_id == endpoint_id).scalar_subquery()
+def endpoint_busy(endpoint_id: Any) -> ColumnElement[bool]:
+    """Whether a batch is in flight for ``endpoint_id``: one of its attempts is open and under its lease."""
+    return _attempts_in_flight().where(WebhookMessage.endpoint_id == endpoint_id).exists()
 
 
 def message_in_flight(db: Session, message_id: str) -> bool:
-    return bool(db.scalar(_attempts_in_flight().where(WebhookMessage.id == message_id)))
+    return bool(db.scalar(select(_attempts_in_flight().where(WebhookMessage.id == message_id).exists())))
 
 
-def close_lost_attempts(db: Session, message_id: str) -> None:
+def close_lost_attempts(db: Session, message_ids: Sequence[str]) -> None:
     """Attempts left open by a worker that died: they will never get an outcome."""
     db.execute(
         update(WebhookAttempt)
-        .where(WebhookAttempt.message_id == message_id, WebhookAttempt.status_code.is_(None),
+        .where(WebhookAttempt.message_id.in_(message_ids), WebhookAttempt.status_code.is_(None),
                WebhookAttempt.error.is_(None))
         .values(error=_LOST_ATTEMPT)
     )
 
 
-def lease_message(db: Session, message_id: str, *, settings: Settings) -> Delivery | None:
-    """Take the lease of a due message whose endpoint is enabled and not busy; ``None`` otherwise."""
+def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int = BATCH_SIZE) -> list[Delivery]:
+    """Lease ``message_id`` and its endpoint's oldest other due messages, up to ``limit``, in the order to send them.
+
+    Nothing when ``message_id`` is not due (delivered, failed, leased, or waiting for its retry time),
+    or its endpoint is disabled or busy with another batch.
+    """
     endpoint_id = db.scalar(
         select(WebhookMessage.endpoint_id)
         .where(WebhookMessage.id == message_id, WebhookMessage.status == PENDING,
                WebhookMessage.next_attempt_at <= func.now())
     )
     if endpoint_id is None:
-        return None
+        return []
     # The endpoint row lock serialises leases and outcomes of one endpoint: the busy check cannot race.
     endpoint = db.scalar(
         select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.enabled)
         .with_for_update(key_share=True).execution_options(populate_existing=True)
     )
     if endpoint is None:
-        return None
-    if (db.scalar(select(open_attempts(endpoint.id))) or 0) >= MAX_IN_FLIGHT_PER_ENDPOINT:
+        return []
+    if db.scalar(select(endpoint_busy(endpoint.id))):
         log.info("webhooks.endpoint_busy", message_id=message_id, endpoint_id=str(endpoint.id))
-        return None
-    leased = db.execute(
-        update(WebhookMessage)
-        .where(WebhookMessage.id == message_id, WebhookMessage.status == PENDING,
-               WebhookMessage.next_attempt_at <= func.now())
-        .values(next_attempt_at=func.now() + lease_duration(settings), attempts=WebhookMessage.attempts + 1)
-        .returning(WebhookMessage.attempts, WebhookMessage.event_type, WebhookMessage.payload,
-                   WebhookMessage.created_at, WebhookMessage.event_id)
-    ).one_or_none()
-    if leased is None:
-        return None
-    attempts, event_type, payload, created_at, event_id = leased
-    close_lost_attempts(db, message_id)
-    attempt = WebhookAttempt(id=uuid.uuid4(), message_id=message_id, duration_ms=0)
-    db.add(attempt)
-    occurred_at = (db.scalar(select(OutboxEvent.created_at).where(OutboxEvent.id == event_id))
-                   if event_id else None) or created_at
-    db.flush()
-    return Delivery(
-        message_id=message_id, attempt_id=attempt.id, attempt_number=attempts, endpoint_id=endpoint.id,
-        url=endpoint.url, secret=endpoint.secret, body=envelope(event_type, occurred_at, payload),
+        return []
+    due = (
+        select(_MESSAGES.c.id, _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at,
+               OutboxEvent.created_at.label("occurred_at"))
+        .outerjoin(OutboxEvent, OutboxEvent.id == _MESSAGES.c.event_id)
+        .where(_MESSAGES.c.endpoint_id == endpoint.id, _MESSAGES.c.status == PENDING,
+               _MESSAGES.c.next_attempt_at <= func.now())
+        .order_by((_MESSAGES.c.id == message_id).desc(), _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at)
+        .limit(limit)
+        .with_for_update(of=_MESSAGES, skip_locked=True)
+        .subquery()
     )
+    leased = sorted(db.execute(
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == due.c.id)
+        .values(next_attempt_at=func.now() + lease_duration(settings), attempts=_MESSAGES.c.attempts + 1)
+        .returning(_MESSAGES.c.id, _MESSAGES.c.attempts, _MESSAGES.c.event_type, _MESSAGES.c.payload,
+                   func.coalesce(due.c.occurred_at, due.c.created_at).label("occurred_at"),
+                   due.c.next_attempt_at, due.c.created_at)
+    ).all(), key=lambda row: (row.next_attempt_at, row.created_at))
+    if not leased:
+        return []
+    close_lost_attempts(db, [row.id for row in leased])
+    deliveries = [
+        Delivery(message_id=row.id, attempt_id=uuid.uuid4(), attempt_number=row.attempts, endpoint_id=endpoint.id,
+                 url=endpoint.url, secret=endpoint.secret, body=envelope(row.event_type, row.occurred_at, row.payload))
+        for row in leased
+    ]
+    # One open attempt per leased message: what marks the endpoint busy, and what a dead worker leaves behind.
+    db.execute(insert(_ATTEMPTS),
+               [{"id": d.attempt_id, "message_id": d.message_id, "duration_ms": 0} for d in deliveries])
+    return deliveries
+
+
+def lease_message(db: Session, message_id: str, *, settings: Settings) -> Delivery | None:
+    """Lease ``message_id`` alone; ``None`` when it is not due or its endpoint is disabled or busy."""
+    leased = lease_batch(db, message_id, settings=settings, limit=1)
+    return leased[0] if leased else None
 
 
 # -- the request -------------------------------------------------------------------------------------------
@@ -281,6 +343,7 @@ class Outcome:
     error: str | None = None
     retry_after: timedelta | None = None
     response_excerpt: str | None = None
+    attempted_at: datetime | None = None  # when the request was sent; the lease's time if never sent
 
     @property
     def delivered(self) -> bool:
@@ -325,48 +388,42 @@ def _describe(exc: Exception, timeout: float) -> str:
     return _text(f"{type(exc).__name__}: {exc}", 1000)
 
 
-_CLIENTS: dict[tuple[int, float], httpx.Client] = {}
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once per process: the costly part of a client, and the same for every endpoint."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
-def _client(timeout: float) -> httpx.Client:
-    """One client per process (and timeout): its TLS context, the costly part, is built once, not per attempt.
+def _batch_client(timeout: float) -> httpx.Client:
+    """A client for one batch: one keep-alive connection to the address ``pin_target`` has just checked.
 
-    It keeps no idle connection: every attempt connects anew to the address
-    ``pin_target`` has just checked, with that attempt's host as TLS server name.
+    The connection lives as long as the batch, never longer: the next batch checks the
+    target again and connects anew, with its own host as TLS server name.
     """
-    key = (os.getpid(), timeout)
-    client = _CLIENTS.get(key)
-    if client is None:
-        client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
-                              limits=httpx.Limits(max_keepalive_connections=0))
-        _CLIENTS[key] = client
-    return client
+    transport = httpx.HTTPTransport(verify=_tls_context(), trust_env=False,
+                                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)
 
 
-def send(delivery: Delivery, *, settings: Settings) -> Outcome:
-    """Make one attempt: check the target again, POST the signed body to the checked address, no redirects."""
+def _post(client: httpx.Client, target: webhook_targets.PinnedTarget, delivery: Delivery, timeout: float) -> Outcome:
+    """One attempt: POST the signed body to the checked address, no redirects, keep an excerpt of the answer."""
     began = time.monotonic()
+    sent_at = datetime.now(UTC)
 
     def elapsed_ms() -> int:
         return int((time.monotonic() - began) * 1000)
 
-    try:
-        target = webhook_targets.pin_target(delivery.url, allow_private=settings.webhook_allow_private_targets)
-    except webhook_targets.TargetRefused as exc:
-        return Outcome(None, elapsed_ms(), error=f"target refused, nothing sent: {exc.message}")
-    sent_at = datetime.now(UTC)
     headers = {**signed_headers(delivery, sent_at), **target.headers}
-    timeout = settings.webhook_timeout_seconds
     try:
-        with _client(timeout).stream("POST", target.url, content=delivery.body.encode(), headers=headers,
-                                     extensions=target.extensions) as response:
+        with client.stream("POST", target.url, content=delivery.body.encode(), headers=headers,
+                           extensions=target.extensions) as response:
             excerpt = b""
             for chunk in response.iter_raw():
                 excerpt += chunk
                 if len(excerpt) >= RESPONSE_EXCERPT_BYTES:
                     break
     except (httpx.HTTPError, OSError) as exc:
-        return Outcome(None, elapsed_ms(), error=_describe(exc, timeout))
+        return Outcome(None, elapsed_ms(), error=_describe(exc, timeout), attempted_at=sent_at)
     code = response.status_code
     error = None
     if response.is_redirect:
@@ -378,7 +435,34 @@ def send(delivery: Delivery, *, settings: Settings) -> Outcome:
         retry_after=parse_retry_after(response.headers.get("retry-after"), sent_at),
         response_excerpt=_text(excerpt[:RESPONSE_EXCERPT_BYTES].decode("utf-8", "replace"), RESPONSE_EXCERPT_BYTES)
         or None,
+        attempted_at=sent_at,
     )
+
+
+def send_batch(deliveries: Sequence[Delivery], *, settings: Settings) -> list[Outcome]:
+    """Attempt one endpoint's batch in order, one request at a time; ``outcomes[i]`` is ``deliveries[i]``'s.
+
+    The target is checked once, then each delivery is POSTed over the same connection. The batch
+    stops after the first failure (an endpoint that fails or hangs is not sent the rest now), and
+    starts no attempt after ``BATCH_SECONDS``; the deliveries left unsent go back to due.
+    """
+    if not deliveries:
+        return []
+    began = time.monotonic()
+    try:
+        target = webhook_targets.pin_target(deliveries[0].url, allow_private=settings.webhook_allow_private_targets)
+    except webhook_targets.TargetRefused as exc:
+        return [Outcome(None, 0, error=f"target refused, nothing sent: {exc.message}", attempted_at=datetime.now(UTC))]
+    timeout = settings.webhook_timeout_seconds
+    outcomes: list[Outcome] = []
+    with _batch_client(timeout) as client:
+        for delivery in deliveries:
+            if outcomes and time.monotonic() - began >= BATCH_SECONDS:
+                break
+            outcomes.append(_post(client, target, delivery, timeout))
+            if not outcomes[-1].delivered:
+                break
+    return outcomes
 
 
 # -- outcomes ----------------------------------------------------------------------------------------------
@@ -410,41 +494,87 @@ def disable_endpoint(db: Session, endpoint: WebhookEndpoint, reason: str) -> Non
     log.warning("webhooks.endpoint_disabled", endpoint_id=str(endpoint.id), reason=reason)
 
 
-def record_outcome(db: Session, delivery: Delivery, outcome: Outcome, *, settings: Settings) -> str | None:
-    """Close the attempt and move the message on; returns the message's status (``None`` if it is gone)."""
+def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome], *,
+                    settings: Settings) -> list[str | None]:
+    """Close a batch's attempts and move its messages on; each message's status afterwards (``None`` if gone).
+
+    ``outcomes[i]`` is that of ``deliveries[i]``; the deliveries past the last outcome were not sent:
+    their open attempts are removed and the messages are due again at once, as if never leased.
+    """
+    if not deliveries:
+        return []
     endpoint = db.scalar(
-        select(WebhookEndpoint).where(WebhookEndpoint.id == delivery.endpoint_id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
+        select(WebhookEndpoint).where(WebhookEndpoint.id == deliveries[0].endpoint_id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
     )
-    message = db.scalar(select(WebhookMessage).where(WebhookMessage.id == delivery.message_id).with_for_update()
-                        .execution_options(populate_existing=True))
-    attempt = db.scalar(select(WebhookAttempt).where(WebhookAttempt.id == delivery.attempt_id)
-                        .execution_options(populate_existing=True))
-    if endpoint is None or message is None or attempt is None:
-        return None  # the endpoint was deleted meanwhile
+    if endpoint is None:
+        return [None] * len(deliveries)  # the endpoint was deleted meanwhile, and its messages with it
     # Our lease holds while our attempt is still open: a new lease or a manual retry closes it first.
-    lease_held = message.status == PENDING and attempt.status_code is None and attempt.error is None
-    attempt.status_code = outcome.status_code
-    attempt.duration_ms = outcome.duration_ms
-    attempt.error = outcome.error
-    attempt.response_excerpt = outcome.response_excerpt
-    if not lease_held:
-        # The lease expired and another attempt (or a manual retry) took over: it decides the state.
-        log.info("webhooks.lease_lost", message_id=message.id, attempt_id=str(attempt.id))
-        return message.status
-    now: datetime = db.execute(select(func.now())).scalar_one()
-    message.last_status_code = outcome.status_code
-    if outcome.delivered:
-        message.status, message.delivered_at, message.next_attempt_at = DELIVERED, now, None
+    held = {row.id: row for row in db.execute(
+        select(_MESSAGES.c.id, _MESSAGES.c.status,
+               and_(_MESSAGES.c.status == PENDING, _ATTEMPTS.c.status_code.is_(None), _ATTEMPTS.c.error.is_(None))
+               .label("lease_held"))
+        .join(_ATTEMPTS, _ATTEMPTS.c.message_id == _MESSAGES.c.id)
+        .where(_ATTEMPTS.c.id.in_([d.attempt_id for d in deliveries]))
+        .with_for_update(of=_MESSAGES)
+    )}
+    sent = list(zip(deliveries, outcomes, strict=False))
+    if sent:
+        db.execute(
+            update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id")).values(
+                status_code=bindparam("b_code"), duration_ms=bindparam("b_ms"), error=bindparam("b_error"),
+                response_excerpt=bindparam("b_excerpt"),
+                attempted_at=func.coalesce(bindparam("b_sent_at", type_=_ATTEMPTS.c.attempted_at.type),
+                                           _ATTEMPTS.c.attempted_at),
+            ),
+            [{"b_id": d.attempt_id, "b_code": o.status_code, "b_ms": o.duration_ms, "b_error": o.error,
+              "b_excerpt": o.response_excerpt, "b_sent_at": o.attempted_at} for d, o in sent],
+        )
+    statuses: dict[str, str] = {}
+    delivered = [(d, o) for d, o in sent if o.delivered and d.message_id in held and held[d.message_id].lease_held]
+    if delivered:
+        db.execute(
+            update(_MESSAGES).where(_MESSAGES.c.id == bindparam("b_id")).values(
+                status=DELIVERED, delivered_at=func.now(), next_attempt_at=None, last_status_code=bindparam("b_code"),
+            ),
+            [{"b_id": d.message_id, "b_code": o.status_code} for d, o in delivered],
+        )
+        statuses |= {d.message_id: DELIVERED for d, _ in delivered}
         endpoint.failing_since = None
-    else:
+    for delivery, outcome in sent:
+        row = held.get(delivery.message_id)
+        if row is None or outcome.delivered:
+            continue
+        if not row.lease_held:
+            # The lease expired and another attempt (or a manual retry) took over: it decides the state.
+            log.info("webhooks.lease_lost", message_id=delivery.message_id, attempt_id=str(delivery.attempt_id))
+            statuses[delivery.message_id] = row.status
+            continue
+        message = db.scalar(select(WebhookMessage).where(WebhookMessage.id == delivery.message_id)
+                            .execution_options(populate_existing=True))
+        assert message is not None  # locked above
+        now: datetime = db.execute(select(func.now())).scalar_one()
+        message.last_status_code = outcome.status_code
         _apply_failure(db, endpoint, message, outcome, now=now, settings=settings)
-    log.info("webhooks.attempted", message_id=message.id, endpoint_id=str(endpoint.id), attempt=message.attempts,
-             status_code=outcome.status_code, error=outcome.error, outcome=message.status,
-             duration_ms=outcome.duration_ms)
+        statuses[delivery.message_id] = message.status
+    unsent = [d for d in deliveries[len(sent):] if d.message_id in held and held[d.message_id].lease_held]
+    if unsent:
+        db.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.id.in_([d.attempt_id for d in unsent])))
+        db.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_([d.message_id for d in unsent]))
+                   .values(attempts=_MESSAGES.c.attempts - 1, next_attempt_at=func.now()))
+    for delivery, outcome in sent:
+        log.info("webhooks.attempted", message_id=delivery.message_id, endpoint_id=str(endpoint.id),
+                 attempt=delivery.attempt_number, status_code=outcome.status_code, error=outcome.error,
+                 outcome=statuses.get(delivery.message_id), duration_ms=outcome.duration_ms)
     if endpoint.enabled:
         kick_endpoint(db, endpoint.id)
-    return message.status
+    return [statuses.get(d.message_id, held[d.message_id].status if d.message_id in held else None)
+            for d in deliveries]
+
+
+def record_outcome(db: Session, delivery: Delivery, outcome: Outcome, *, settings: Settings) -> str | None:
+    """Close one attempt and move its message on; returns the message's status (``None`` if it is gone)."""
+    return record_outcomes(db, [delivery], [outcome], settings=settings)[0]
 
 
 def _apply_failure(db: Session, endpoint: WebhookEndpoint, message: WebhookMessage, outcome: Outcome, *,
@@ -466,13 +596,13 @@ def _apply_failure(db: Session, endpoint: WebhookEndpoint, message: WebhookMessa
 
 
 def kick_endpoint(db: Session, endpoint_id: uuid.UUID) -> None:
-    """Send ``deliver`` for the endpoint's next due messages, up to its free in-flight slots, after commit."""
+    """Send ``deliver`` for the endpoint's oldest due message (its next batch) after commit."""
     due = db.scalars(
         select(WebhookMessage.id)
         .where(WebhookMessage.endpoint_id == endpoint_id, WebhookMessage.status == PENDING,
                WebhookMessage.next_attempt_at <= func.now())
         .order_by(WebhookMessage.next_attempt_at, WebhookMessage.created_at)
-        .limit(MAX_IN_FLIGHT_PER_ENDPOINT)
+        .limit(1)
     )
     for message_id in due:
         enqueue_after_commit(db, DELIVER_TASK, message_id)
@@ -482,7 +612,7 @@ def kick_endpoint(db: Session, endpoint_id: uuid.UUID) -> None:
 
 
 def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
-    """Send ``deliver`` for due messages: the oldest of each enabled endpoint that has a free slot.
+    """Send ``deliver`` for due messages: the oldest of each enabled endpoint with no batch in flight.
 
     Retries and messages whose first ``deliver`` was lost (broker down, worker killed, lease expired)
     all come back this way. Rows being leased right now are skipped, not waited for.
@@ -501,7 +631,7 @@ def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
         .subquery()
     )
     chosen = select(ranked.c.id).where(
-        ranked.c.rank <= MAX_IN_FLIGHT_PER_ENDPOINT, open_attempts(ranked.c.endpoint_id) < MAX_IN_FLIGHT_PER_ENDPOINT
+        ranked.c.rank == 1, ~endpoint_busy(ranked.c.endpoint_id)
     )
     due = list(db.scalars(
         select(WebhookMessage.id)
