@@ -39,7 +39,6 @@ TARGETS: dict[str, tuple[str, str, float, str]] = {
 BOUNDS: dict[str, str] = {
     "api_accept_ratio": "floor_ratio",
     "task_ratio": "floor_ratio",
-    "webhook_ratio": "floor_ratio",
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling")

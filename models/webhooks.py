@@ -44,6 +44,8 @@ class WebhookMessage(Base):
         # An endpoint's pending messages: its busy check and its next due message, however long its history.
         Index("ix_webhook_messages_endpoint_pending", "endpoint_id", "next_attempt_at", "created_at",
               postgresql_where=text("status = 'pending'")),
+        # The few messages under a lease: an endpoint's busy check, however many retries it has waiting.
+        Index("ix_webhook_messages_leased", "endpoint_id", postgresql_where=text("lease_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -54,6 +56,9 @@ class WebhookMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
+    # The attempt in flight: set with the lease (``next_attempt_at`` is then the lease's end), cleared by
+    # its outcome; its attempt row is written under this id. Left set by a worker that died.
+    lease_id: Mapped[uuid.UUID | None]
     last_status_code: Mapped[int | None]
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -267,14 +267,12 @@ def test_a_batch_leases_the_asked_message_and_the_endpoints_other_due_ones_oldes
     assert [d.message_id for d in webhook_delivery.lease_batch(db, asked.id, settings=get_settings(), limit=1)] \
         == [asked.id]
     db.execute(update(WebhookMessage).where(WebhookMessage.id == asked.id)  # as if that attempt had failed
-               .values(next_attempt_at=func.now() - timedelta(minutes=2)))
-    db.execute(update(WebhookAttempt).values(error="HTTP 500"))
+               .values(next_attempt_at=func.now() - timedelta(minutes=2), lease_id=None))
     batch = webhook_delivery.lease_batch(db, newest.id, settings=get_settings())
     assert [d.message_id for d in batch] == [oldest.id, asked.id, newest.id]
     assert [d.attempt_number for d in batch] == [1, 2, 1] and {d.endpoint_id for d in batch} == {endpoint.id}
-    open_attempts = db.scalars(select(WebhookAttempt.message_id)
-                               .where(WebhookAttempt.status_code.is_(None), WebhookAttempt.error.is_(None)))
-    assert sorted(open_attempts) == sorted(d.message_id for d in batch)
+    leases = db.execute(select(WebhookMessage.id, WebhookMessage.lease_id).where(WebhookMessage.lease_id.is_not(None)))
+    assert sorted(leases) == sorted((d.message_id, d.attempt_id) for d in batch)
     # One batch in flight: the endpoint takes no other, the dispatcher leaves it alone, others go on.
     db.execute(update(WebhookMessage).where(WebhookMessage.id == later.id).values(next_attempt_at=func.now()))
     assert webhook_delivery.lease_batch(db, later.id, settings=get_settings()) == []

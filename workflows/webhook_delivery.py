@@ -76,8 +76,21 @@ from typing import Any, cast
 
 import httpx
 import structlog
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, delete, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -96,7 +109,7 @@ ALL_EVENTS = "*"
 TEST_EVENT = "webhook.test"
 ENDPOINT_DISABLED = "webhook.endpoint_disabled"
 
-BATCH_SIZE = 100  # messages one ``deliver`` leases from its endpoint
+BATCH_SIZE = 500  # messages one ``deliver`` leases from its endpoint
 BATCH_SECONDS = 5  # a batch starts no attempt after this; the rest go back to due
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 JITTER = 0.2
@@ -223,7 +236,7 @@ class Delivery:
     """Everything one attempt needs, taken under a lease, so the request runs outside any transaction."""
 
     message_id: str
-    attempt_id: uuid.UUID
+    attempt_id: uuid.UUID  # the lease's token, and the id its attempt is recorded under
     attempt_number: int
     endpoint_id: uuid.UUID
     url: str
@@ -237,38 +250,31 @@ def envelope(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> st
     return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":"))
 
 
-def _attempts_in_flight() -> Select[tuple[int]]:
-    """Attempts without an outcome yet whose message is still under its lease."""
-    return (
-        select(1)
-        .select_from(WebhookAttempt)
-        .join(WebhookMessage, WebhookMessage.id == WebhookAttempt.message_id)
-        .where(
-            WebhookMessage.status == PENDING,
-            WebhookMessage.next_attempt_at > func.now(),
-            WebhookAttempt.status_code.is_(None),
-            WebhookAttempt.error.is_(None),
-        )
-    )
+def _leased_now() -> ColumnElement[bool]:
+    """A message with an attempt in flight: pending, leased, and the lease not yet run out."""
+    return and_(WebhookMessage.status == PENDING, WebhookMessage.lease_id.is_not(None),
+                WebhookMessage.next_attempt_at > func.now())
 
 
 def endpoint_busy(endpoint_id: Any) -> ColumnElement[bool]:
-    """Whether a batch is in flight for ``endpoint_id``: one of its attempts is open and under its lease."""
-    return _attempts_in_flight().where(WebhookMessage.endpoint_id == endpoint_id).exists()
+    """Whether a batch is in flight for ``endpoint_id``: one of its messages is under a live lease."""
+    return select(1).where(WebhookMessage.endpoint_id == endpoint_id, _leased_now()).exists()
 
 
 def message_in_flight(db: Session, message_id: str) -> bool:
-    return bool(db.scalar(select(_attempts_in_flight().where(WebhookMessage.id == message_id).exists())))
+    return bool(db.scalar(select(select(1).where(WebhookMessage.id == message_id, _leased_now()).exists())))
 
 
 def close_lost_attempts(db: Session, message_ids: Sequence[str]) -> None:
-    """Attempts left open by a worker that died: they will never get an outcome."""
+    """Leases a dead worker left behind: their attempts never got an outcome, and are recorded as such."""
     db.execute(
-        update(WebhookAttempt)
-        .where(WebhookAttempt.message_id.in_(message_ids), WebhookAttempt.status_code.is_(None),
-               WebhookAttempt.error.is_(None))
-        .values(error=_LOST_ATTEMPT)
+        insert(_ATTEMPTS)
+        .from_select(["id", "message_id", "duration_ms", "error"],
+                     select(_MESSAGES.c.lease_id, _MESSAGES.c.id, literal(0), literal(_LOST_ATTEMPT))
+                     .where(_MESSAGES.c.id.in_(message_ids), _MESSAGES.c.lease_id.is_not(None)))
+        .on_conflict_do_nothing(index_elements=["id"])
     )
+    db.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_(message_ids)).values(lease_id=None))
 
 
 def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int = BATCH_SIZE) -> list[Delivery]:
@@ -296,35 +302,46 @@ def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int 
         return []
     due = (
         select(_MESSAGES.c.id, _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at,
-               OutboxEvent.created_at.label("occurred_at"))
+               _MESSAGES.c.lease_id.label("dead_lease"), OutboxEvent.created_at.label("occurred_at"))
         .outerjoin(OutboxEvent, OutboxEvent.id == _MESSAGES.c.event_id)
         .where(_MESSAGES.c.endpoint_id == endpoint.id, _MESSAGES.c.status == PENDING,
                _MESSAGES.c.next_attempt_at <= func.now())
         .order_by((_MESSAGES.c.id == message_id).desc(), _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at)
         .limit(limit)
         .with_for_update(of=_MESSAGES, skip_locked=True)
-        .subquery()
+        .cte("due")
     )
-    leased = sorted(db.execute(
+    leased = (
         update(_MESSAGES)
         .where(_MESSAGES.c.id == due.c.id)
-        .values(next_attempt_at=func.now() + lease_duration(settings), attempts=_MESSAGES.c.attempts + 1)
+        .values(next_attempt_at=func.now() + lease_duration(settings), attempts=_MESSAGES.c.attempts + 1,
+                lease_id=func.gen_random_uuid())
         .returning(_MESSAGES.c.id, _MESSAGES.c.attempts, _MESSAGES.c.event_type, _MESSAGES.c.payload,
+                   _MESSAGES.c.lease_id, due.c.dead_lease,
                    func.coalesce(due.c.occurred_at, due.c.created_at).label("occurred_at"),
-                   due.c.next_attempt_at, due.c.created_at)
-    ).all(), key=lambda row: (row.next_attempt_at, row.created_at))
-    if not leased:
-        return []
-    close_lost_attempts(db, [row.id for row in leased])
-    deliveries = [
-        Delivery(message_id=row.id, attempt_id=uuid.uuid4(), attempt_number=row.attempts, endpoint_id=endpoint.id,
+                   due.c.next_attempt_at.label("due_at"), due.c.created_at)
+        .cte("leased")
+    )
+    # A due message still holding a lease was leased by a worker that died: that attempt is recorded as lost.
+    lost = (
+        insert(_ATTEMPTS)
+        .from_select(["id", "message_id", "duration_ms", "error"],
+                     select(leased.c.dead_lease, leased.c.id, literal(0), literal(_LOST_ATTEMPT))
+                     .where(leased.c.dead_lease.is_not(None)))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .cte("lost")
+    )
+    rows = db.execute(
+        select(leased.c.id, leased.c.attempts, leased.c.event_type, leased.c.payload, leased.c.occurred_at,
+               leased.c.lease_id)
+        .order_by(leased.c.due_at, leased.c.created_at)
+        .add_cte(lost)
+    ).all()
+    return [
+        Delivery(message_id=row.id, attempt_id=row.lease_id, attempt_number=row.attempts, endpoint_id=endpoint.id,
                  url=endpoint.url, secret=endpoint.secret, body=envelope(row.event_type, row.occurred_at, row.payload))
-        for row in leased
+        for row in rows
     ]
-    # One open attempt per leased message: what marks the endpoint busy, and what a dead worker leaves behind.
-    db.execute(insert(_ATTEMPTS),
-               [{"id": d.attempt_id, "message_id": d.message_id, "duration_ms": 0} for d in deliveries])
-    return deliveries
 
 
 def lease_message(db: Session, message_id: str, *, settings: Settings) -> Delivery | None:
@@ -499,7 +516,7 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
     """Close a batch's attempts and move its messages on; each message's status afterwards (``None`` if gone).
 
     ``outcomes[i]`` is that of ``deliveries[i]``; the deliveries past the last outcome were not sent:
-    their open attempts are removed and the messages are due again at once, as if never leased.
+    their messages are due again at once, as if never leased.
     """
     if not deliveries:
         return []
@@ -509,66 +526,84 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
     )
     if endpoint is None:
         return [None] * len(deliveries)  # the endpoint was deleted meanwhile, and its messages with it
-    # Our lease holds while our attempt is still open: a new lease or a manual retry closes it first.
-    held = {row.id: row for row in db.execute(
-        select(_MESSAGES.c.id, _MESSAGES.c.status,
-               and_(_MESSAGES.c.status == PENDING, _ATTEMPTS.c.status_code.is_(None), _ATTEMPTS.c.error.is_(None))
-               .label("lease_held"))
-        .join(_ATTEMPTS, _ATTEMPTS.c.message_id == _MESSAGES.c.id)
-        .where(_ATTEMPTS.c.id.in_([d.attempt_id for d in deliveries]))
-        .with_for_update(of=_MESSAGES)
-    )}
     sent = list(zip(deliveries, outcomes, strict=False))
+    # Our lease holds while the message still carries it: a new lease or a manual retry replaces it
+    # first (and the endpoint lock taken above keeps both out until this transaction ends).
+    prior = (
+        select(_MESSAGES.c.id, _MESSAGES.c.status, _MESSAGES.c.lease_id)
+        .where(_MESSAGES.c.id.in_([d.message_id for d in deliveries]))
+        .cte("prior")
+    )
+    query = select(prior.c.id, prior.c.status, prior.c.lease_id)
     if sent:
-        db.execute(
-            update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id")).values(
-                status_code=bindparam("b_code"), duration_ms=bindparam("b_ms"), error=bindparam("b_error"),
-                response_excerpt=bindparam("b_excerpt"),
-                attempted_at=func.coalesce(bindparam("b_sent_at", type_=_ATTEMPTS.c.attempted_at.type),
-                                           _ATTEMPTS.c.attempted_at),
-            ),
-            [{"b_id": d.attempt_id, "b_code": o.status_code, "b_ms": o.duration_ms, "b_error": o.error,
-              "b_excerpt": o.response_excerpt, "b_sent_at": o.attempted_at} for d, o in sent],
+        # One statement writes every attempt sent and marks the delivered messages whose lease held;
+        # the outcomes travel as one array per column, whatever the batch's size.
+        results = (
+            select(func.unnest(
+                literal([d.message_id for d, _ in sent], ARRAY(Text)),
+                literal([d.attempt_id for d, _ in sent], ARRAY(Uuid)),
+                literal([o.status_code for _, o in sent], ARRAY(Integer)),
+                literal([o.duration_ms for _, o in sent], ARRAY(Integer)),
+                literal([o.error for _, o in sent], ARRAY(Text)),
+                literal([o.response_excerpt for _, o in sent], ARRAY(Text)),
+                literal([o.attempted_at for _, o in sent], ARRAY(DateTime(timezone=True))),
+            ).table_valued("message_id", "attempt_id", "status_code", "duration_ms", "error", "response_excerpt",
+                           "sent_at")
+             .render_derived())
+            .cte("results")
         )
-    statuses: dict[str, str] = {}
-    delivered = [(d, o) for d, o in sent if o.delivered and d.message_id in held and held[d.message_id].lease_held]
-    if delivered:
-        db.execute(
-            update(_MESSAGES).where(_MESSAGES.c.id == bindparam("b_id")).values(
-                status=DELIVERED, delivered_at=func.now(), next_attempt_at=None, last_status_code=bindparam("b_code"),
-            ),
-            [{"b_id": d.message_id, "b_code": o.status_code} for d, o in delivered],
+        columns = ["id", "message_id", "attempted_at", "status_code", "duration_ms", "error", "response_excerpt"]
+        written = insert(_ATTEMPTS).from_select(columns, select(
+            results.c.attempt_id, results.c.message_id, func.coalesce(results.c.sent_at, func.now()),
+            results.c.status_code, results.c.duration_ms, results.c.error, results.c.response_excerpt,
+        ))
+        # An attempt a later lease already recorded as lost gets its real outcome, late.
+        recorded = written.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: written.excluded[name] for name in ("status_code", "duration_ms", "error", "response_excerpt")},
+        ).cte("recorded")
+        delivered = (
+            update(_MESSAGES)
+            .where(_MESSAGES.c.id == results.c.message_id, _MESSAGES.c.status == PENDING,
+                   _MESSAGES.c.lease_id == results.c.attempt_id, results.c.status_code.between(200, 299))
+            .values(status=DELIVERED, delivered_at=func.now(), next_attempt_at=None, lease_id=None,
+                    last_status_code=results.c.status_code)
+            .cte("delivered")
         )
-        statuses |= {d.message_id: DELIVERED for d, _ in delivered}
+        query = query.add_cte(recorded).add_cte(delivered)
+    before = {row.id: row for row in db.execute(query)}
+    held = {d.message_id for d in deliveries
+            if d.message_id in before and before[d.message_id].status == PENDING
+            and before[d.message_id].lease_id == d.attempt_id}
+    statuses = {d.message_id: DELIVERED for d, o in sent if o.delivered and d.message_id in held}
+    if statuses:
         endpoint.failing_since = None
+        log.info("webhooks.delivered", endpoint_id=str(endpoint.id), count=len(statuses), message_ids=list(statuses))
     for delivery, outcome in sent:
-        row = held.get(delivery.message_id)
-        if row is None or outcome.delivered:
+        if delivery.message_id not in before or delivery.message_id in statuses:
             continue
-        if not row.lease_held:
+        if delivery.message_id not in held:
             # The lease expired and another attempt (or a manual retry) took over: it decides the state.
             log.info("webhooks.lease_lost", message_id=delivery.message_id, attempt_id=str(delivery.attempt_id))
-            statuses[delivery.message_id] = row.status
+            statuses[delivery.message_id] = before[delivery.message_id].status
             continue
         message = db.scalar(select(WebhookMessage).where(WebhookMessage.id == delivery.message_id)
                             .execution_options(populate_existing=True))
-        assert message is not None  # locked above
+        assert message is not None  # its endpoint is locked: it cannot have been deleted
         now: datetime = db.execute(select(func.now())).scalar_one()
-        message.last_status_code = outcome.status_code
+        message.lease_id, message.last_status_code = None, outcome.status_code
         _apply_failure(db, endpoint, message, outcome, now=now, settings=settings)
         statuses[delivery.message_id] = message.status
-    unsent = [d for d in deliveries[len(sent):] if d.message_id in held and held[d.message_id].lease_held]
-    if unsent:
-        db.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.id.in_([d.attempt_id for d in unsent])))
-        db.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_([d.message_id for d in unsent]))
-                   .values(attempts=_MESSAGES.c.attempts - 1, next_attempt_at=func.now()))
-    for delivery, outcome in sent:
-        log.info("webhooks.attempted", message_id=delivery.message_id, endpoint_id=str(endpoint.id),
+        log.info("webhooks.attempt_failed", message_id=message.id, endpoint_id=str(endpoint.id),
                  attempt=delivery.attempt_number, status_code=outcome.status_code, error=outcome.error,
-                 outcome=statuses.get(delivery.message_id), duration_ms=outcome.duration_ms)
+                 outcome=message.status, duration_ms=outcome.duration_ms)
+    unsent = [d.message_id for d in deliveries[len(sent):] if d.message_id in held]
+    if unsent:
+        db.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_(unsent))
+                   .values(lease_id=None, attempts=_MESSAGES.c.attempts - 1, next_attempt_at=func.now()))
     if endpoint.enabled:
         kick_endpoint(db, endpoint.id)
-    return [statuses.get(d.message_id, held[d.message_id].status if d.message_id in held else None)
+    return [statuses.get(d.message_id, before[d.message_id].status if d.message_id in before else None)
             for d in deliveries]
 
 
