@@ -32,7 +32,7 @@ from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.test_workflow_guarantees import live_app, wait_until
 from tests.workers_fixtures import StartWorker
 from workers.celery_app import create_celery
-from workflows import outbox, webhooks
+from workflows import outbox, webhook_delivery, webhooks
 from workflows.actors import Actor
 from workflows.config import get_settings
 
@@ -65,7 +65,7 @@ class Receiver:
     release: threading.Event = field(default_factory=threading.Event)
     in_flight: dict[str, int] = field(default_factory=dict)
     most_in_flight: dict[str, int] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before each answer that is not HANG
+    delays: dict[str, float] = field(default_factory=dict)  # per path, before each answer but HANG
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -104,8 +104,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if answer == HANG:
                 receiver.release.wait(30)
                 answer = 200
-            elif receiver.delay:
-                time.sleep(receiver.delay)
+            elif self.path in receiver.delays:
+                time.sleep(receiver.delays[self.path])
             with receiver.lock:
                 receiver.in_flight[self.path] -= 1
             try:
@@ -394,7 +394,7 @@ def test_a_backlog_goes_out_in_batches_one_request_at_a_time_and_nothing_is_left
     their fan-out leaves to the batch in flight goes out only if that batch sends it when it finishes."""
     target = endpoint(seed, receiver, admin(seed), "/backlog")
     receiver.answer("/backlog", HANG, 200)
-    receiver.delay = 0.005
+    receiver.delays["/backlog"] = 0.005
     start_worker(queues="webhooks", concurrency=2)
 
     def emit_concurrently(count: int) -> None:
@@ -424,6 +424,33 @@ def test_a_backlog_goes_out_in_batches_one_request_at_a_time_and_nothing_is_left
     assert receiver.most_in_flight["/backlog"] == 1
     each = [len(attempts(committed, m.id)) for m in messages(committed, target.id)]
     assert each == [1] * 61  # none was sent twice or left for a retry
+
+
+def test_a_slow_endpoints_backlog_holds_a_worker_slot_for_about_a_batch_window_only(
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
+    celery_app: Celery,
+) -> None:
+    """One worker slot, a slow endpoint with a backlog: another endpoint's delivery waits for the slow
+    endpoint's batch window and one more attempt, not for its whole backlog."""
+    owner = admin(seed)
+    slow = endpoint(seed, receiver, owner, "/slow", event_types=["booking.accepted"])
+    endpoint(seed, receiver, owner, "/fast", event_types=["booking.declined"])
+    receiver.delays["/slow"] = 0.5  # each answer: the backlog of 20 takes 10 s one at a time
+    start_worker(queues="webhooks", concurrency=1)
+    for _ in range(20):
+        emit(committed, celery_app, "booking.accepted")
+    wait_until(lambda: len(receiver.at("/slow")) >= 1, 15, "the slow endpoint's first request")
+    began = time.monotonic()
+    emit(committed, celery_app, "booking.declined")
+    wait_until(lambda: len(receiver.at("/fast")) == 1, 15, "the other endpoint's delivery")
+    waited = time.monotonic() - began
+    pending = [status for status in statuses(committed, slow.id)() if status == "pending"]
+    print(f"the fast endpoint waited {waited:.2f} s; {len(pending)} slow messages still pending")
+    # Two of the slow endpoint's batches at most (each: BATCH_SECONDS, then one more answer), and slack.
+    assert waited < 2 * (webhook_delivery.BATCH_SECONDS + 0.5) + 2.5, "it waited for the slow endpoint's backlog"
+    assert len(pending) >= 8  # the slow endpoint's backlog was still there: it was not simply done first
+    wait_until(lambda: statuses(committed, slow.id)() == ["delivered"] * 20, 30, "the slow backlog, in the end")
+    assert receiver.most_in_flight["/slow"] == 1
 
 
 def test_a_manual_retry_keeps_the_webhook_id_and_is_signed_with_the_rotated_secret(

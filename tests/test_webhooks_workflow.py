@@ -304,9 +304,12 @@ def test_a_batch_cut_short_by_a_failure_records_each_outcome_and_puts_the_unsent
     assert delivered_task_args(db) == [unsent.id]  # the endpoint is free again: its next batch is sent
 
 
-def test_fan_out_leaves_an_endpoint_with_a_batch_in_flight_to_that_batch(db: Session) -> None:
+def test_fan_out_leaves_an_endpoint_with_a_batch_in_flight_or_a_message_due_to_that_one(db: Session) -> None:
     busy = make_endpoint(db, UserFactory(is_admin=True))
     free = make_endpoint(db, UserFactory(is_admin=True))
+    queued = make_endpoint(db, UserFactory(is_admin=True))
+    make_message(db, queued, due_in=-timedelta(seconds=1))  # its deliver is queued: it takes the new one too
+    make_message(db, free, due_in=timedelta(minutes=5))  # waiting for a retry: no deliver is queued for it
     in_flight = lease(db, make_message(db, busy))
     assert in_flight is not None
     outbox.pending_dispatches(db).clear()

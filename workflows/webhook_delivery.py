@@ -5,11 +5,11 @@ enabled endpoint that subscribes to the event type and may see the event (its
 owner takes part, or is an admin), with ``INSERT … SELECT … ON CONFLICT
 (endpoint_id, event_id) DO NOTHING``: an event handled twice yields one message
 per endpoint. After commit it sends ``webhooks.deliver`` for each new message
-whose endpoint has no batch in flight (a busy endpoint's batch sends the next
-one itself, see :func:`send_deliveries`). The message id (``msg_…``) is the
+whose endpoint has no batch in flight and no older message due (see
+:func:`send_deliveries`). The message id (``msg_…``) is the
 ``webhook-id`` header, stable across retries.
 
-**One batch = three steps.** ``webhooks.deliver`` is sent per message, and
+**One batch = three steps.** ``webhooks.deliver`` names one message, and
 delivers that message and whatever else its endpoint has due, up to
 ``BATCH_SIZE``, oldest first. (1) A short transaction takes a *lease* on each
 of them: pending and due, its ``next_attempt_at`` moves to now + the lease
@@ -110,7 +110,7 @@ TEST_EVENT = "webhook.test"
 ENDPOINT_DISABLED = "webhook.endpoint_disabled"
 
 BATCH_SIZE = 500  # messages one ``deliver`` leases from its endpoint
-BATCH_SECONDS = 5  # a batch starts no attempt after this; the rest go back to due
+BATCH_SECONDS = 1  # a batch starts no attempt after this (the rest go back to due): a slot is shared
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 JITTER = 0.2
 RESPONSE_EXCERPT_BYTES = 1024
@@ -201,26 +201,34 @@ def fan_out(db: Session, event: OutboxEvent) -> list[str]:
 
 
 def send_deliveries(db: Session, messages: Sequence[tuple[str, uuid.UUID]]) -> None:
-    """Send ``deliver`` after commit for new (message, endpoint) pairs whose endpoint has no batch in flight.
+    """Send ``deliver`` after commit for new (message, endpoint) pairs, once per endpoint that needs it.
 
-    A busy endpoint's batch sends the next ``deliver`` itself when it finishes. The endpoint row lock,
-    held until commit, orders this with that batch's outcome transaction: if the outcome commits
-    first, the check here finds the endpoint free and sends; if this commits first, the outcome's
-    :func:`kick_endpoint` sees the new message. Either way nothing waits for the periodic dispatcher,
-    and a backlog costs one task per batch, not one per message.
+    An endpoint needs none when a batch is in flight (it sends the next ``deliver`` itself when it
+    finishes) or an older message of it is due (its ``deliver`` is queued; if that was lost, the
+    periodic dispatcher resends it): a burst of events to one endpoint queues one task, not one per
+    event, so it cannot crowd other endpoints out of the queue. The endpoint row lock, held until
+    commit, orders this with the batch's outcome transaction: if the outcome commits first, the
+    check here finds the endpoint free and sends; if this commits first, the outcome's
+    :func:`kick_endpoint` sees the new message.
     """
     endpoint_ids = sorted({endpoint_id for _, endpoint_id in messages})
     if not endpoint_ids:
         return
     db.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(endpoint_ids))
                .order_by(WebhookEndpoint.id).with_for_update(key_share=True))
+    older_due = select(1).where(
+        WebhookMessage.endpoint_id == WebhookEndpoint.id, WebhookMessage.status == PENDING,
+        WebhookMessage.next_attempt_at <= func.now(), WebhookMessage.id.not_in([m for m, _ in messages]),
+    ).exists()
     # A statement of its own, after the locks: it sees any outcome committed while this waited for them.
-    busy = set(db.scalars(select(WebhookEndpoint.id)
-                          .where(WebhookEndpoint.id.in_(endpoint_ids), endpoint_busy(WebhookEndpoint.id))))
+    taken_care_of = set(db.scalars(
+        select(WebhookEndpoint.id)
+        .where(WebhookEndpoint.id.in_(endpoint_ids), or_(endpoint_busy(WebhookEndpoint.id), older_due))
+    ))
     for message_id, endpoint_id in messages:
-        if endpoint_id not in busy:
+        if endpoint_id not in taken_care_of:
             enqueue_after_commit(db, DELIVER_TASK, message_id)
-            busy.add(endpoint_id)  # this message's batch takes the endpoint's other new messages
+            taken_care_of.add(endpoint_id)  # this message's batch takes the endpoint's other new messages
 
 
 def handle_event(db: Session, event: OutboxEvent) -> None:
