@@ -338,8 +338,8 @@ def _webhook_messages(stack: Stack, endpoint_ids: list[uuid.UUID], count: int
                       ) -> tuple[list[str], list[TaskCall]]:
     """``count`` due messages, each of its own outbox event, spread over the endpoints, as fan-out writes them.
 
-    Their ``deliver`` tasks are the ones fan-out sends for new messages (one per endpoint with no batch
-    in flight), decided by the same function, and sent only once this returns.
+    Their ``deliver`` tasks are the ones fan-out sends for new messages (one per endpoint with nothing
+    in flight or due), decided by the same function, and sent only once this returns.
     """
     ids = [webhook_delivery.new_message_id() for _ in range(count)]
     payload = json.dumps(_sample_payload())

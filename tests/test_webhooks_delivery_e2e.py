@@ -379,7 +379,8 @@ def test_a_hanging_endpoint_does_not_delay_deliveries_to_a_healthy_one(
           f"(timeout {timeout} s); worker up after {first_hang - began:.1f} s")
     assert healthy_done - first_hang < timeout * 2 / 3, "a healthy delivery waited for the hanging endpoint"
     assert receiver.most_in_flight["/hang"] == 1
-    assert statuses(committed, healthy.id)() == ["delivered"] * events
+    # A batch records its outcomes once its last request has its answer.
+    wait_until(lambda: statuses(committed, healthy.id)() == ["delivered"] * events, 5, "the healthy outcomes")
     assert all(r.verify_error is None for r in receiver.received)
     wait_until(lambda: any(a.error and "timed out" in a.error
                            for m in messages(committed, hanging.id) for a in attempts(committed, m.id)),

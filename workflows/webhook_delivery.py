@@ -11,21 +11,22 @@ whose endpoint has no batch in flight and no older message due (see
 
 **One batch = three steps.** ``webhooks.deliver`` names one message, and
 delivers that message and whatever else its endpoint has due, up to
-``BATCH_SIZE``, oldest first. (1) A short transaction takes a *lease* on each
-of them: pending and due, its ``next_attempt_at`` moves to now + the lease
-(longer than a batch can take, see :func:`lease_duration`) and an *open*
-``WebhookAttempt`` row (no status, no error) is written. (2) Outside any
-transaction the target is checked once, then the messages are POSTed one
-after another over one connection. The batch stops at the first failure and
-starts no attempt after ``BATCH_SECONDS``. (3) A second transaction closes the
-attempts and applies each outcome — delivered, retry at a time, failed,
-endpoint disabled — unless that lease was lost meanwhile: the lease belongs to
-the open attempt, and a newer lease or a manual retry closes it first; a late
-outcome is then only recorded on its attempt. The leased messages left unsent
-lose their open attempt and are due again at once. A worker killed between
-(1) and (3) leaves leases that simply expire: the messages become due again,
-``webhooks.dispatch_due`` resends them, and the next lease closes each dead
-attempt with an error. Same messages, same ``webhook-id``s. The task's hard
+``BATCH_SIZE``, oldest first. (1) One statement takes a *lease* on each of
+them: pending and due, its ``next_attempt_at`` moves to now + the lease (longer
+than a batch can take, see :func:`lease_duration`) and its ``lease_id`` gets a
+new id, the id its attempt will be recorded under. (2) Outside any transaction
+the target is checked once, then the messages are POSTed one after another
+over one connection. The batch stops at the first failure and starts no
+attempt after ``BATCH_SECONDS``. (3) One statement writes each attempt with its
+outcome and marks the delivered messages; failures get their retry time (or
+fail, or disable the endpoint) one by one. A message whose lease was lost
+meanwhile (it no longer carries that ``lease_id``: a newer lease or a manual
+retry replaced it) is left to whoever holds it now; the late outcome is only
+recorded on its attempt. Leased messages left unsent lose their lease and are
+due again at once, their attempt count as before. A worker killed between (1)
+and (3) leaves leases that simply expire: the messages become due again,
+``webhooks.dispatch_due`` resends them, and the next lease records each dead
+lease as a lost attempt. Same messages, same ``webhook-id``s. The task's hard
 time limit is shorter than the lease, so no attempt outlives its lease.
 
 **Long waits live in the database.** Retries are a ``next_attempt_at``, never a
@@ -35,15 +36,15 @@ it changes nothing itself, so two copies running at once, or a copy repeated,
 at worst send a redundant ``deliver`` that finds no due message and returns.
 
 **Isolation.** At most one batch is in flight per endpoint, and a batch sends
-one request at a time: an open attempt younger than its lease marks the
-endpoint busy, and the lease transaction locks the endpoint row, so the check
-and the new lease cannot race. A ``deliver`` for a busy endpoint returns at
+one request at a time: a message under a live lease marks the endpoint busy,
+and the lease transaction locks the endpoint row, so the check and the new
+lease cannot race. A ``deliver`` for a busy endpoint returns at
 once, leaving its message due; when the busy batch finishes, its outcome
 transaction sends ``deliver`` for the endpoint's next due message (and
 ``dispatch_due`` picks up anything missed). So an endpoint that hangs until the
 timeout holds at most one worker slot, however many messages it has, and the
 other slots keep delivering to everyone else; a busy healthy endpoint holds a
-slot for at most ``BATCH_SECONDS`` at a time before its next batch queues
+slot for ``BATCH_SECONDS`` and one more answer at most before its next batch queues
 behind the others' work. With the default single worker (``--concurrency 2``)
 one hanging endpoint leaves a slot free; run the ``webhooks`` queue on a worker
 with more slots (``-Q webhooks -c 8``) to ride out several at once. One request
@@ -120,7 +121,7 @@ USER_AGENT = "mentorship-webhooks/1.0"
 _HTTP_PHASES = 4
 _DNS_ALLOWANCE_SECONDS = 10
 _LEASE_MARGIN_SECONDS = 10
-_LOST_ATTEMPT = "no outcome recorded: the worker stopped during the attempt"
+_LOST_ATTEMPT = "no outcome recorded: the worker stopped before saving it"
 # The batch paths write many rows with one statement each: table-level statements, without the ORM's
 # per-object bookkeeping (and no object of the session is left stale: the ORM holds none of these rows).
 _MESSAGES = cast(Table, WebhookMessage.__table__)
@@ -368,7 +369,7 @@ class Outcome:
     error: str | None = None
     retry_after: timedelta | None = None
     response_excerpt: str | None = None
-    attempted_at: datetime | None = None  # when the request was sent; the lease's time if never sent
+    attempted_at: datetime | None = None  # when the request was sent, or refused
 
     @property
     def delivered(self) -> bool:
