@@ -80,7 +80,9 @@ import structlog
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Insert,
     Integer,
+    Select,
     Table,
     Text,
     Uuid,
@@ -274,16 +276,18 @@ def message_in_flight(db: Session, message_id: str) -> bool:
     return bool(db.scalar(select(select(1).where(WebhookMessage.id == message_id, _leased_now()).exists())))
 
 
-def close_lost_attempts(db: Session, message_ids: Sequence[str]) -> None:
-    """Leases a dead worker left behind: their attempts never got an outcome, and are recorded as such."""
-    db.execute(
-        insert(_ATTEMPTS)
-        .from_select(["id", "message_id", "duration_ms", "error"],
-                     select(_MESSAGES.c.lease_id, _MESSAGES.c.id, literal(0), literal(_LOST_ATTEMPT))
-                     .where(_MESSAGES.c.id.in_(message_ids), _MESSAGES.c.lease_id.is_not(None)))
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    db.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_(message_ids)).values(lease_id=None))
+def _record_lost(leases: Select[tuple[uuid.UUID, str]]) -> Insert:
+    """Leases (lease id, message id) a dead worker left behind, as attempts that never got an outcome, once each."""
+    lost = leases.add_columns(literal(0), literal(_LOST_ATTEMPT))
+    return (insert(_ATTEMPTS).from_select(["id", "message_id", "duration_ms", "error"], lost)
+            .on_conflict_do_nothing(index_elements=["id"]))
+
+
+def close_lost_attempts(db: Session, message_id: str) -> None:
+    """A lease a dead worker left on ``message_id``: recorded as a lost attempt, and the message freed of it."""
+    db.execute(_record_lost(select(_MESSAGES.c.lease_id, _MESSAGES.c.id)
+                            .where(_MESSAGES.c.id == message_id, _MESSAGES.c.lease_id.is_not(None))))
+    db.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(lease_id=None))
 
 
 def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int = BATCH_SIZE) -> list[Delivery]:
@@ -332,14 +336,7 @@ def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int 
         .cte("leased")
     )
     # A due message still holding a lease was leased by a worker that died: that attempt is recorded as lost.
-    lost = (
-        insert(_ATTEMPTS)
-        .from_select(["id", "message_id", "duration_ms", "error"],
-                     select(leased.c.dead_lease, leased.c.id, literal(0), literal(_LOST_ATTEMPT))
-                     .where(leased.c.dead_lease.is_not(None)))
-        .on_conflict_do_nothing(index_elements=["id"])
-        .cte("lost")
-    )
+    lost = _record_lost(select(leased.c.dead_lease, leased.c.id).where(leased.c.dead_lease.is_not(None))).cte("lost")
     rows = db.execute(
         select(leased.c.id, leased.c.attempts, leased.c.event_type, leased.c.payload, leased.c.occurred_at,
                leased.c.lease_id)

@@ -214,7 +214,7 @@ def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id
     _require_enabled(endpoint)
     if message_in_flight(db, message.id):
         raise Conflict("an attempt of this delivery is in progress; retry once it has finished")
-    close_lost_attempts(db, [message.id])
+    close_lost_attempts(db, message.id)
     message.status, message.attempts, message.next_attempt_at = PENDING, 0, func.now()
     message.delivered_at = None
     db.flush()
