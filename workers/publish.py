@@ -28,34 +28,25 @@ def task_arguments(dispatch: Dispatch | TaskCall) -> tuple[str, list[str], dict[
 
 
 def publish(app: Celery, dispatches: list[Dispatch | TaskCall], request_id: str | None) -> int:
-    """Send each dispatch; return how many reached the broker.
+    """Send every dispatch in one trip to the broker; return how many were sent (all or none).
 
-    A failure is logged and left to the outbox relay: the database already
-    holds the work, so nothing is lost while the broker is away.
+    kombu's publish batch buffers the messages, in order, and writes them in
+    one Redis pipeline. A failure is logged and left to the outbox relay: the
+    database already holds the work, so nothing is lost while the broker is away.
     """
-    sent = 0
-    for dispatch in dispatches:
-        task, args, kwargs = task_arguments(dispatch)
-        # A redelivered event keeps the id of the request that first caused it.
-        origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
-        try:
-            app.send_task(
-                task,
-                args=args,
-                kwargs=kwargs,
-                headers={"request_id": origin} if origin else None,
-            )
-        except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
-            log.warning(
-                "outbox.publish_failed",
-                task=task,
-                args=args,
-                error=f"{type(exc).__name__}: {exc}",
-                left=len(dispatches) - sent,
-            )
-            return sent
-        sent += 1
-    return sent
+    try:
+        with app.producer_or_acquire() as producer, producer.batch():
+            for dispatch in dispatches:
+                task, args, kwargs = task_arguments(dispatch)
+                # A redelivered event keeps the id of the request that first caused it.
+                origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
+                app.send_task(task, args=args, kwargs=kwargs, headers={"request_id": origin} if origin else None,
+                              producer=producer)
+    except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
+        log.warning("outbox.publish_failed", tasks=len(dispatches),
+                    error=f"{type(exc).__name__}: {exc}")
+        return 0
+    return len(dispatches)
 
 
 def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery]) -> None:
