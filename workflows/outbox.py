@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, Table, func, insert, literal, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from models import HandlerStatus, OutboxEvent, OutboxHandler
@@ -44,6 +45,9 @@ HANDLERS: dict[str, tuple[str, ...]] = {
 PENDING_KEY = "outbox_pending"
 LIVE_KEY = "outbox_live"
 REQUEST_ID_KEY = "request_id"
+
+_EVENTS = cast(Table, OutboxEvent.__table__)
+_HANDLER_ROWS = cast(Table, OutboxHandler.__table__)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,11 @@ def record_event(
     payload: dict[str, Any],
     actor: str | None,
 ) -> OutboxEvent:
-    """Write ``event_type`` and one pending row per handler, in the caller's transaction."""
+    """Write ``event_type`` and one pending row per handler, in the caller's transaction.
+
+    One statement writes both, at once: the event, and its handler rows from
+    the event it returns. The returned ``OutboxEvent`` is not in the session.
+    """
     handlers = HANDLERS[event_type]
     event = OutboxEvent(
         id=uuid.uuid4(),
@@ -105,12 +113,22 @@ def record_event(
         actor=actor,
         request_id=db.info.get(REQUEST_ID_KEY),
     )
-    db.add(event)
+    written = (
+        insert(_EVENTS)
+        .values(id=event.id, type=event.type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                payload=payload, actor=actor, request_id=event.request_id)
+        .returning(_EVENTS.c.id, _EVENTS.c.created_at)
+        .cte("written")
+    )
+    names = func.unnest(literal(list(handlers), ARRAY(String))).table_valued("handler").render_derived()
+    pending_rows = insert(_HANDLER_ROWS).from_select(
+        ["event_id", "handler", "status", "attempts", "next_attempt_at"],
+        select(written.c.id, names.c.handler, literal(HandlerStatus.PENDING.value), literal(0),
+               func.now() + redeliver_delay(0)).select_from(written).join(names, true()),
+    ).cte("pending_rows")
+    event.created_at = db.execute(select(written.c.created_at).add_cte(pending_rows)).scalar_one()
     db.info.setdefault(LIVE_KEY, []).append(event)
-    first_redelivery = func.now() + redeliver_delay(0)
-    for handler in handlers:
-        db.add(OutboxHandler(event_id=event.id, handler=handler, next_attempt_at=first_redelivery))
-        pending_dispatches(db).append(Dispatch(handler, event.id, aggregate_id))
+    pending_dispatches(db).extend(Dispatch(handler, event.id, aggregate_id) for handler in handlers)
     return event
 
 
