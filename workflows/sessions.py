@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -133,28 +133,22 @@ def create_session_from_booking(
     """
     if event_id is not None and not outbox.claim_handler(db, event_id, CREATE_HANDLER):
         return None  # already done by another delivery
-    booking = db.get(Booking, booking_id)
-    created = None
-    # A seat in a group session is an accepted booking too, but its session already exists.
-    if booking is not None and booking.status == BookingStatus.ACCEPTED and booking.group_session_id is None:
-        created = db.scalars(
-            insert(MentorshipSession)
-            .values(
-                id=uuid.uuid4(),
-                kind=ListingKind.INDIVIDUAL.value,
-                booking_id=booking.id,
-                listing_id=booking.listing_id,
-                mentor_profile_id=booking.mentor_profile_id,
-                mentee_user_id=booking.mentee_user_id,
-                start_time=booking.start_time,
-                end_time=booking.end_time,
-                status=SessionStatus.SCHEDULED.value,
-            )
-            .on_conflict_do_nothing(index_elements=[MentorshipSession.booking_id])
-            .returning(MentorshipSession)  # the new row as an object, in the same round trip
-        ).one_or_none()
-        if created is not None:
-            _emit(db, created, "schedule", Role.SYSTEM.value)
+    # One statement reads the booking and inserts its session. A seat in a group session is an
+    # accepted booking too, but its session already exists.
+    booking = select(
+        literal(uuid.uuid4()), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
+        Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
+        literal(SessionStatus.SCHEDULED.value),
+    ).where(Booking.id == booking_id, Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None))
+    created = db.scalars(
+        insert(MentorshipSession)
+        .from_select(["id", "kind", "booking_id", "listing_id", "mentor_profile_id", "mentee_user_id",
+                      "start_time", "end_time", "status"], booking)
+        .on_conflict_do_nothing(index_elements=[MentorshipSession.booking_id])
+        .returning(MentorshipSession)  # the new row as an object, in the same round trip
+    ).one_or_none()
+    if created is not None:
+        _emit(db, created, "schedule", Role.SYSTEM.value)
     if event_id is None:
         outbox.mark_done_for_aggregate(db, booking_id, "booking.accepted", CREATE_HANDLER)
     return created
