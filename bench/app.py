@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import text
 
 from api import create_app
 from api.database import db_session
-from bench.worker import write_event_raw
+from bench.worker import FLOOR_CREATE_TASK, NOOP_TASK, write_event_raw
+from workflows.outbox import SESSIONS, Dispatch, TaskCall, pending_dispatches
 
 FLOOR_EVENT = "booking.accepted"
 
@@ -21,7 +22,10 @@ def create_bench_app() -> Flask:
     the least any accept must do on this stack, with no ORM and no checks: one
     transaction that accepts the draft and writes its outbox event with one row
     per handler, then, after the commit, one Celery message per handler through
-    the real publisher. An accept cannot run faster than this route.
+    the real publisher. An accept cannot run faster than this route. With
+    ``?handlers=floor``, each message goes to the least its handler can do:
+    the session's to the floor task, the others' to the no-op task. That is
+    the least a whole accept→session workflow can do.
     """
     app = create_app()
 
@@ -36,7 +40,12 @@ def create_bench_app() -> Flask:
                                    "WHERE id = :id AND status = 'draft' RETURNING id"), {"id": booking_id}).first()
         if accepted is None:
             return {"ok": False}, 409
-        write_event_raw(db, FLOOR_EVENT, "booking", booking_id, {"booking_id": str(booking_id), "status": "accepted"})
+        event_id = write_event_raw(db, FLOOR_EVENT, "booking", booking_id,
+                                   {"booking_id": str(booking_id), "status": "accepted"})
+        if request.args.get("handlers") == "floor":
+            pending_dispatches(db)[:] = [
+                TaskCall(FLOOR_CREATE_TASK, (str(booking_id), str(event_id))) if d.handler == SESSIONS
+                else TaskCall(NOOP_TASK, ()) for d in pending_dispatches(db) if isinstance(d, Dispatch)]
         return {"ok": True}, 200
 
     return app

@@ -15,7 +15,7 @@ from workflows.outbox import HANDLERS, SESSIONS, Dispatch, pending_dispatches, r
 __all__ = ["app", "floor_create", "noop", "write_event_raw"]
 
 NOOP_TASK = "bench.noop"
-FLOOR_CREATE_TASK = "bench.floor_create"
+FLOOR_CREATE_TASK = "sessions.bench_floor_create"  # routed to the sessions queue, as the real one
 _SCHEDULED = "session.scheduled"
 
 
