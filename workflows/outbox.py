@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import String, Table, func, insert, literal, select, true, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Interval, Select, String, Table, bindparam, func, insert, literal, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
 from models import HandlerStatus, OutboxEvent, OutboxHandler
@@ -89,6 +89,28 @@ def redeliver_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.outbox_redeliver_max_seconds))
 
 
+def _record_event_statement() -> Select[datetime]:
+    """The event, and its handler rows from the event it returns, as one statement built once."""
+    written = (
+        insert(_EVENTS)
+        .values(id=bindparam("id"), type=bindparam("type"), aggregate_type=bindparam("aggregate_type"),
+                aggregate_id=bindparam("aggregate_id"), payload=bindparam("payload", type_=JSONB),
+                actor=bindparam("actor"), request_id=bindparam("request_id"))
+        .returning(_EVENTS.c.id, _EVENTS.c.created_at)
+        .cte("written")
+    )
+    names = func.unnest(bindparam("handlers", type_=ARRAY(String))).table_valued("handler").render_derived()
+    pending_rows = insert(_HANDLER_ROWS).from_select(
+        ["event_id", "handler", "status", "attempts", "next_attempt_at"],
+        select(written.c.id, names.c.handler, literal(HandlerStatus.PENDING.value), literal(0),
+               func.now() + bindparam("first_redelivery", type_=Interval)).select_from(written).join(names, true()),
+    ).cte("pending_rows")
+    return select(written.c.created_at).add_cte(pending_rows)
+
+
+_RECORD_EVENT = _record_event_statement()
+
+
 def record_event(
     db: Session,
     event_type: str,
@@ -100,8 +122,8 @@ def record_event(
 ) -> OutboxEvent:
     """Write ``event_type`` and one pending row per handler, in the caller's transaction.
 
-    One statement writes both, at once: the event, and its handler rows from
-    the event it returns. The returned ``OutboxEvent`` is not in the session.
+    One statement (:data:`_RECORD_EVENT`) writes both. The returned
+    ``OutboxEvent`` is not in the session.
     """
     handlers = HANDLERS[event_type]
     event = OutboxEvent(
@@ -113,23 +135,24 @@ def record_event(
         actor=actor,
         request_id=db.info.get(REQUEST_ID_KEY),
     )
-    written = (
-        insert(_EVENTS)
-        .values(id=event.id, type=event.type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                payload=payload, actor=actor, request_id=event.request_id)
-        .returning(_EVENTS.c.id, _EVENTS.c.created_at)
-        .cte("written")
-    )
-    names = func.unnest(literal(list(handlers), ARRAY(String))).table_valued("handler").render_derived()
-    pending_rows = insert(_HANDLER_ROWS).from_select(
-        ["event_id", "handler", "status", "attempts", "next_attempt_at"],
-        select(written.c.id, names.c.handler, literal(HandlerStatus.PENDING.value), literal(0),
-               func.now() + redeliver_delay(0)).select_from(written).join(names, true()),
-    ).cte("pending_rows")
-    event.created_at = db.execute(select(written.c.created_at).add_cte(pending_rows)).scalar_one()
+    event.created_at = db.execute(_RECORD_EVENT, {
+        "id": event.id, "type": event_type, "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
+        "payload": payload, "actor": actor, "request_id": event.request_id, "handlers": list(handlers),
+        "first_redelivery": redeliver_delay(0),
+    }).scalar_one()
     db.info.setdefault(LIVE_KEY, []).append(event)
     pending_dispatches(db).extend(Dispatch(handler, event.id, aggregate_id) for handler in handlers)
     return event
+
+
+_CLAIM_HANDLER = (
+    update(_HANDLER_ROWS)
+    .where(_HANDLER_ROWS.c.event_id == bindparam("claimed_event"),
+           _HANDLER_ROWS.c.handler == bindparam("claimed_handler"),
+           _HANDLER_ROWS.c.status == HandlerStatus.PENDING.value)
+    .values(status=HandlerStatus.DONE.value, done_at=func.now(), last_error=None)
+    .returning(_HANDLER_ROWS.c.event_id)
+)
 
 
 def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> bool:
@@ -139,14 +162,7 @@ def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> bool:
     copy of the message waits for this transaction and then finds the row done.
     If the work fails, the rollback undoes the mark with everything else.
     """
-    claimed = db.execute(
-        update(OutboxHandler)
-        .where(OutboxHandler.event_id == event_id, OutboxHandler.handler == handler,
-               OutboxHandler.status == HandlerStatus.PENDING)
-        .values(status=HandlerStatus.DONE, done_at=func.now(), last_error=None)
-        .returning(OutboxHandler.event_id)
-        .execution_options(synchronize_session=False)
-    ).first()
+    claimed = db.execute(_CLAIM_HANDLER, {"claimed_event": event_id, "claimed_handler": handler}).first()
     return claimed is not None
 
 
