@@ -6,6 +6,7 @@ same repetition, against the same servers, so the machine's drift cancels out.
 
 from __future__ import annotations
 
+import ast
 import json
 import statistics
 import subprocess
@@ -14,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,26 +59,61 @@ class Config:
 # -- Celery: send tasks, and learn from the workers' own events when each is done ---------------------------
 
 
+@dataclass
+class Trip:
+    """One task's way through the worker, by the worker's clock (``time.time()``) from its events."""
+
+    received: float
+    started: float | None = None
+    runtime: float | None = None
+
+
 class TaskWatcher:
-    """Follows ``task-succeeded`` / ``task-failed`` events (the ones Flower shows) on a background thread."""
+    """Follows the workers' task events (the ones Flower shows) on a background thread."""
 
     def __init__(self, app: Celery) -> None:
         self.app = app
         self.done: dict[str, float] = {}
         self.failed: dict[str, str] = {}
+        self.trips: dict[str, Trip] = {}
+        self._by_first_argument: dict[tuple[str, str], str] = {}
         self._changed = threading.Condition()
         self._connection = app.connection()
         self._receiver = app.events.Receiver(self._connection, handlers={
+            "task-received": self._received, "task-started": self._started,
             "task-succeeded": self._succeeded, "task-failed": self._failed,
         })
         self._thread = threading.Thread(target=self._receiver.capture, kwargs={"limit": None}, daemon=True)
         self._thread.start()
         time.sleep(0.5)  # the event queue is bound before the first task is sent
 
+    def _received(self, event: dict[str, Any]) -> None:
+        arguments = ast.literal_eval(event.get("args") or "()")
+        with self._changed:
+            self.trips[event["uuid"]] = Trip(received=event["timestamp"])
+            if arguments:
+                self._by_first_argument[(event["name"], str(arguments[0]))] = event["uuid"]
+
+    def _started(self, event: dict[str, Any]) -> None:
+        with self._changed:
+            if event["uuid"] in self.trips:
+                self.trips[event["uuid"]].started = event["timestamp"]
+
     def _succeeded(self, event: dict[str, Any]) -> None:
         with self._changed:
             self.done[event["uuid"]] = time.perf_counter()
+            if event["uuid"] in self.trips:
+                self.trips[event["uuid"]].runtime = event.get("runtime")
             self._changed.notify_all()
+
+    def trip(self, task: str, first_argument: str) -> tuple[float, float, float] | None:
+        """When the ``task`` with this first argument was received and started, and how long it ran (s)."""
+        with self._changed:
+            task_id = self._by_first_argument.get((task, first_argument))
+            trip = self.trips.get(task_id) if task_id else None
+            if trip is None or trip.started is None or trip.runtime is None:
+                return None
+            return trip.received, trip.started, trip.runtime
 
     def _failed(self, event: dict[str, Any]) -> None:
         with self._changed:
@@ -290,17 +326,39 @@ class SessionWatch:
         self._connection.close()
 
 
+@dataclass
+class Workflows:
+    """Accepts sent one at a time: per accept, its answer and its session, in ms from sending it."""
+
+    answer_ms: list[float] = field(default_factory=list)
+    session_ms: list[float] = field(default_factory=list)
+    sent_at: dict[uuid.UUID, float] = field(default_factory=dict)  # time.time(), to compare with task events
+
+    def creation_trips(self, watcher: TaskWatcher, task: str) -> dict[str, float]:
+        """Medians (ms) of the creation task's way: sent → received by the worker → started, and its run."""
+        trips = [(self.sent_at[b], *t) for b in self.sent_at if (t := watcher.trip(task, str(b))) is not None]
+        if not trips:
+            return {}
+        return {
+            "send_to_received_ms": statistics.median(received - sent for sent, received, _, _ in trips) * 1000,
+            "received_to_started_ms": statistics.median(started - received for _, received, started, _ in trips) * 1000,
+            "task_runtime_ms": statistics.median(runtime for _, _, _, runtime in trips) * 1000,
+        }
+
+
 def _accepts_to_sessions(client: httpx.Client, watch: SessionWatch, paths: list[tuple[str, uuid.UUID]],
-                         headers: dict[str, str] | None = None) -> tuple[list[float], list[float]]:
-    """POST each path one at a time; per accept, the time to its answer and to its session (ms)."""
-    answer_ms, session_ms = [], []
+                         headers: dict[str, str] | None = None) -> Workflows:
+    """POST each path one at a time and wait for its booking's session."""
+    runs = Workflows()
     for path, booking_id in paths:
+        runs.sent_at[booking_id] = time.time()
         began = time.perf_counter()
         client.post(path, headers=headers).raise_for_status()
-        answer_ms.append((time.perf_counter() - began) * 1000)
-        session_ms.append((watch.wait(booking_id) - began) * 1000)
+        runs.answer_ms.append((time.perf_counter() - began) * 1000)
+        runs.session_ms.append((watch.wait(booking_id) - began) * 1000)
         time.sleep(0.05)  # let the rest of the fan-out finish: one workflow at a time
-    return answer_ms, session_ms
+    time.sleep(0.2)  # the last task's events
+    return runs
 
 
 def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
@@ -322,7 +380,7 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
             for rep in range(cfg.reps):
                 mentor = seed.mentors(stack.engine, 1)[0]
                 ids = seed.drafts(stack.engine, mentor, mentees, cfg.latency_samples)
-                response_ms, accept_ms = _accepts_to_sessions(
+                accepts = _accepts_to_sessions(
                     client, watch, [(f"/api/v1/bookings/{b}/accept", b) for b in ids], mentor.headers())
                 noop_ms = []
                 for _ in range(cfg.latency_samples):
@@ -333,16 +391,20 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                 noop_p50 = statistics.median(noop_ms)
                 floor_mentor = seed.mentors(stack.engine, 1)[0]
                 floor_ids = seed.drafts(stack.engine, floor_mentor, mentees, cfg.latency_samples)
-                floor_response_ms, floor_ms = _accepts_to_sessions(
+                floors = _accepts_to_sessions(
                     client, watch, [(f"/bench/floor/{b}?handlers=floor", b) for b in floor_ids])
+                accept_ms, floor_ms = accepts.session_ms, floors.session_ms
                 reps.append({"accept_to_session_p50_ms": statistics.median(accept_ms),
                              "accept_to_session_p99_ms": _percentile(accept_ms, 99), "noop_task_p50_ms": noop_p50,
-                             "accept_response_p50_ms": statistics.median(response_ms),
+                             "accept_response_p50_ms": statistics.median(accepts.answer_ms),
                              "p50_ratio": statistics.median(accept_ms) / noop_p50,
                              "p99_ratio": _percentile(accept_ms, 99) / noop_p50,
-                             "floor_response_p50_ms": statistics.median(floor_response_ms),
+                             "floor_response_p50_ms": statistics.median(floors.answer_ms),
                              "floor_to_session_p50_ms": statistics.median(floor_ms),
-                             "floor_p50_ratio": statistics.median(floor_ms) / noop_p50})
+                             "floor_p50_ratio": statistics.median(floor_ms) / noop_p50,
+                             **{f"create_{k}": v for k, v in accepts.creation_trips(watcher, CREATE_TASK).items()},
+                             **{f"floor_create_{k}": v
+                                for k, v in floors.creation_trips(watcher, FLOOR_CREATE_TASK).items()}})
                 cfg.progress(f"workflow_latency rep {rep + 1}: accept→session p50 "
                              f"{reps[-1]['accept_to_session_p50_ms']:.1f} ms, p99 "
                              f"{reps[-1]['accept_to_session_p99_ms']:.1f} ms; no-op task p50 {noop_p50:.1f} ms; "
