@@ -71,9 +71,7 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
         handler = self.name
         try:
             with self.transaction() as db:
-                if not outbox.claim_handler(db, uuid.UUID(event_id), handler):
-                    return False
-                event = db.get(OutboxEvent, uuid.UUID(event_id))
+                event = outbox.claim_event(db, uuid.UUID(event_id), handler)
                 if event is None:
                     return False
                 work(db, event)

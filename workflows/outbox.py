@@ -145,13 +145,18 @@ def record_event(
     return event
 
 
-_CLAIM_HANDLER = (
+# Marks one (event, handler) row done, if it is still pending.
+_CLAIM = (
     update(_HANDLER_ROWS)
     .where(_HANDLER_ROWS.c.event_id == bindparam("claimed_event"),
            _HANDLER_ROWS.c.handler == bindparam("claimed_handler"),
            _HANDLER_ROWS.c.status == HandlerStatus.PENDING.value)
     .values(status=HandlerStatus.DONE.value, done_at=func.now(), last_error=None)
-    .returning(_HANDLER_ROWS.c.event_id)
+)
+_CLAIM_HANDLER = _CLAIM.returning(_HANDLER_ROWS.c.event_id)
+# The same, returning the event (``UPDATE … FROM outbox_events``).
+_CLAIM_EVENT = select(OutboxEvent).from_statement(
+    _CLAIM.where(_EVENTS.c.id == _HANDLER_ROWS.c.event_id).returning(*_EVENTS.c)
 )
 
 
@@ -164,6 +169,11 @@ def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> bool:
     """
     claimed = db.execute(_CLAIM_HANDLER, {"claimed_event": event_id, "claimed_handler": handler}).first()
     return claimed is not None
+
+
+def claim_event(db: Session, event_id: uuid.UUID, handler: str) -> OutboxEvent | None:
+    """:func:`claim_handler`, and the event it claimed, in one statement; ``None`` when it claimed nothing."""
+    return db.scalars(_CLAIM_EVENT, {"claimed_event": event_id, "claimed_handler": handler}).one_or_none()
 
 
 def record_failure(db: Session, event_id: uuid.UUID, handler: str, error: str) -> None:
