@@ -333,6 +333,7 @@ class Workflows:
     answer_ms: list[float] = field(default_factory=list)
     session_ms: list[float] = field(default_factory=list)
     sent_at: dict[uuid.UUID, float] = field(default_factory=dict)  # time.time(), to compare with task events
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per workflow, by server process
 
     def creation_trips(self, watcher: TaskWatcher, task: str) -> dict[str, float]:
         """Medians (ms) of the creation task's way: sent → received by the worker → started, and its run."""
@@ -347,9 +348,11 @@ class Workflows:
 
 
 def _accepts_to_sessions(client: httpx.Client, watch: SessionWatch, paths: list[tuple[str, uuid.UUID]],
-                         headers: dict[str, str] | None = None) -> Workflows:
+                         servers: tuple[Process, Process], headers: dict[str, str] | None = None) -> Workflows:
     """POST each path one at a time and wait for its booking's session."""
     runs = Workflows()
+    api, worker = servers
+    (_, api_before), (main_before, pool_before) = api.cpu_seconds(), worker.cpu_seconds()
     for path, booking_id in paths:
         runs.sent_at[booking_id] = time.time()
         began = time.perf_counter()
@@ -358,6 +361,11 @@ def _accepts_to_sessions(client: httpx.Client, watch: SessionWatch, paths: list[
         runs.session_ms.append((watch.wait(booking_id) - began) * 1000)
         time.sleep(0.05)  # let the rest of the fan-out finish: one workflow at a time
     time.sleep(0.2)  # the last task's events
+    (_, api_after), (main_after, pool_after) = api.cpu_seconds(), worker.cpu_seconds()
+    # CPU per workflow: the servers are idle between workflows, so this is what one costs them.
+    runs.cpu_ms = {"api_workers": (api_after - api_before) * 1000 / len(paths),
+                   "worker_main": (main_after - main_before) * 1000 / len(paths),
+                   "worker_pool": (pool_after - pool_before) * 1000 / len(paths)}
     return runs
 
 
@@ -380,8 +388,8 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
             for rep in range(cfg.reps):
                 mentor = seed.mentors(stack.engine, 1)[0]
                 ids = seed.drafts(stack.engine, mentor, mentees, cfg.latency_samples)
-                accepts = _accepts_to_sessions(
-                    client, watch, [(f"/api/v1/bookings/{b}/accept", b) for b in ids], mentor.headers())
+                accepts = _accepts_to_sessions(client, watch, [(f"/api/v1/bookings/{b}/accept", b) for b in ids],
+                                               (api, worker), mentor.headers())
                 noop_ms = []
                 for _ in range(cfg.latency_samples):
                     began = time.perf_counter()
@@ -391,8 +399,8 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                 noop_p50 = statistics.median(noop_ms)
                 floor_mentor = seed.mentors(stack.engine, 1)[0]
                 floor_ids = seed.drafts(stack.engine, floor_mentor, mentees, cfg.latency_samples)
-                floors = _accepts_to_sessions(
-                    client, watch, [(f"/bench/floor/{b}?handlers=floor", b) for b in floor_ids])
+                floor_paths = [(f"/bench/floor/{b}?handlers=floor", b) for b in floor_ids]
+                floors = _accepts_to_sessions(client, watch, floor_paths, (api, worker))
                 accept_ms, floor_ms = accepts.session_ms, floors.session_ms
                 reps.append({"accept_to_session_p50_ms": statistics.median(accept_ms),
                              "accept_to_session_p99_ms": _percentile(accept_ms, 99), "noop_task_p50_ms": noop_p50,
@@ -404,7 +412,9 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                              "floor_p50_ratio": statistics.median(floor_ms) / noop_p50,
                              **{f"create_{k}": v for k, v in accepts.creation_trips(watcher, CREATE_TASK).items()},
                              **{f"floor_create_{k}": v
-                                for k, v in floors.creation_trips(watcher, FLOOR_CREATE_TASK).items()}})
+                                for k, v in floors.creation_trips(watcher, FLOOR_CREATE_TASK).items()},
+                             **{f"accept_cpu_ms_{k}": v for k, v in accepts.cpu_ms.items()},
+                             **{f"floor_cpu_ms_{k}": v for k, v in floors.cpu_ms.items()}})
                 cfg.progress(f"workflow_latency rep {rep + 1}: accept→session p50 "
                              f"{reps[-1]['accept_to_session_p50_ms']:.1f} ms, p99 "
                              f"{reps[-1]['accept_to_session_p99_ms']:.1f} ms; no-op task p50 {noop_p50:.1f} ms; "

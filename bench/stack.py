@@ -64,6 +64,12 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Process:
     """A server process in its own process group, its output in a log file."""
@@ -85,6 +91,10 @@ class Process:
         if not children:
             raise RuntimeError(f"{self.name} has no child processes")
         return max(peak_rss_mb(child) for child in children)
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time used so far by the main process, and by its children (workers, pool processes) together."""
+        return cpu_seconds(self.popen.pid), sum(cpu_seconds(child) for child in children_of(self.popen.pid))
 
     def stop(self) -> None:
         if self.popen.poll() is None:
