@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from api.database import db_session
 from models import MentorProfile, User
@@ -44,6 +44,14 @@ def _user_id_from_token(token: str) -> uuid.UUID:
         raise Unauthenticated("the token is invalid") from None
 
 
+# The token's user and their mentor profile, if any: built once.
+_ACTOR = (
+    select(User.id, User.is_admin, MentorProfile.id)
+    .outerjoin(MentorProfile, MentorProfile.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
 def require_login() -> None:
     """``before_request`` hook of every protected blueprint: sets ``g.actor``."""
     header = request.headers.get("Authorization", "")
@@ -51,11 +59,7 @@ def require_login() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token")
     user_id = _user_id_from_token(token.strip())
-    row = db_session().execute(
-        select(User.id, User.is_admin, MentorProfile.id)
-        .outerjoin(MentorProfile, MentorProfile.user_id == User.id)
-        .where(User.id == user_id)
-    ).one_or_none()
+    row = db_session().execute(_ACTOR, {"user_id": user_id}).one_or_none()
     if row is None:
         raise Unauthenticated("the token's user no longer exists")
     g.actor = Actor(user_id=row[0], is_admin=row[1], mentor_profile_id=row[2])

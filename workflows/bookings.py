@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -92,11 +92,21 @@ def apply_transition(booking: Booking, action: str, role: Role) -> None:
     booking.status = transition.target
 
 
+# Statements built once, run with bind parameters.
+_BOOKING = select(Booking).where(Booking.id == bindparam("booking_id"))
+_LOCKED_BOOKING = _BOOKING.with_for_update()
+_LOCK_MENTOR = select(MentorProfile.id).where(MentorProfile.id == bindparam("mentor_profile_id")).with_for_update()
+_GROUP_SESSION_OVERLAP = select(MentorshipSession.id).where(
+    MentorshipSession.mentor_profile_id == bindparam("mentor_profile_id"),
+    MentorshipSession.kind == ListingKind.GROUP.value,
+    MentorshipSession.status.in_(["scheduled", "in_progress"]),
+    MentorshipSession.start_time < bindparam("end"),
+    MentorshipSession.end_time > bindparam("start"),
+).limit(1)
+
+
 def _load(db: Session, booking_id: uuid.UUID, *, lock: bool) -> Booking | None:
-    query = select(Booking).where(Booking.id == booking_id)
-    if lock:
-        query = query.with_for_update()
-    return db.execute(query).scalar_one_or_none()
+    return db.execute(_LOCKED_BOOKING if lock else _BOOKING, {"booking_id": booking_id}).scalar_one_or_none()
 
 
 def get_visible_booking(db: Session, actor: Actor, booking_id: uuid.UUID, *, lock: bool = False) -> Booking:
@@ -114,19 +124,12 @@ def lock_mentor_schedule(db: Session, mentor_profile_id: uuid.UUID) -> None:
     each with its own exclusion constraint; this row lock makes the check
     between them race-free.
     """
-    db.execute(select(MentorProfile.id).where(MentorProfile.id == mentor_profile_id).with_for_update())
+    db.execute(_LOCK_MENTOR, {"mentor_profile_id": mentor_profile_id})
 
 
 def overlapping_group_session(db: Session, mentor_profile_id: uuid.UUID, start: datetime, end: datetime) -> bool:
-    return db.scalar(
-        select(MentorshipSession.id).where(
-            MentorshipSession.mentor_profile_id == mentor_profile_id,
-            MentorshipSession.kind == ListingKind.GROUP.value,
-            MentorshipSession.status.in_(["scheduled", "in_progress"]),
-            MentorshipSession.start_time < end,
-            MentorshipSession.end_time > start,
-        ).limit(1)
-    ) is not None
+    found = db.scalar(_GROUP_SESSION_OVERLAP, {"mentor_profile_id": mentor_profile_id, "start": start, "end": end})
+    return found is not None
 
 
 def request_booking(
