@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import literal, select, update
+from sqlalchemy import Executable, Table, Uuid, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -122,6 +122,31 @@ def _emit(db: Session, session: MentorshipSession, action: str, actor: str) -> N
 # --- creation -----------------------------------------------------------------------------------
 
 
+def _create_session_statement() -> Executable:
+    """Reads the booking and inserts its session, in one statement built once.
+
+    A seat in a group session is an accepted booking too, but its session already exists.
+    """
+    sessions = cast(Table, MentorshipSession.__table__)
+    booking = select(
+        bindparam("session_id", type_=Uuid), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
+        Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
+        literal(SessionStatus.SCHEDULED.value),
+    ).where(Booking.id == bindparam("booking_id"), Booking.status == BookingStatus.ACCEPTED,
+            Booking.group_session_id.is_(None))
+    inserted = (
+        insert(sessions)
+        .from_select(["id", "kind", "booking_id", "listing_id", "mentor_profile_id", "mentee_user_id",
+                      "start_time", "end_time", "status"], booking)
+        .on_conflict_do_nothing(index_elements=[sessions.c.booking_id])
+        .returning(*sessions.c)  # the new row as an object, in the same round trip
+    )
+    return select(MentorshipSession).from_statement(inserted)
+
+
+_CREATE_SESSION = _create_session_statement()
+
+
 def create_session_from_booking(
     db: Session, booking_id: uuid.UUID, *, event_id: uuid.UUID | None = None
 ) -> MentorshipSession | None:
@@ -133,20 +158,8 @@ def create_session_from_booking(
     """
     if event_id is not None and not outbox.claim_handler(db, event_id, CREATE_HANDLER):
         return None  # already done by another delivery
-    # One statement reads the booking and inserts its session. A seat in a group session is an
-    # accepted booking too, but its session already exists.
-    booking = select(
-        literal(uuid.uuid4()), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
-        Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
-        literal(SessionStatus.SCHEDULED.value),
-    ).where(Booking.id == booking_id, Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None))
-    created = db.scalars(
-        insert(MentorshipSession)
-        .from_select(["id", "kind", "booking_id", "listing_id", "mentor_profile_id", "mentee_user_id",
-                      "start_time", "end_time", "status"], booking)
-        .on_conflict_do_nothing(index_elements=[MentorshipSession.booking_id])
-        .returning(MentorshipSession)  # the new row as an object, in the same round trip
-    ).one_or_none()
+    created: MentorshipSession | None = db.scalars(
+        _CREATE_SESSION, {"session_id": uuid.uuid4(), "booking_id": booking_id}).one_or_none()
     if created is not None:
         _emit(db, created, "schedule", Role.SYSTEM.value)
     if event_id is None:
