@@ -5,10 +5,10 @@ from __future__ import annotations
 import smtplib
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,17 @@ SEND_EMAIL_TASK = "notifications.send_email"
 MAX_EMAIL_ATTEMPTS = 5
 
 
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+# One notification per (event, user, type): built once, run with bind parameters.
+_NOTIFY = (
+    insert(_NOTIFICATIONS)
+    .values({name: bindparam(name) for name in
+             ("id", "user_id", "event_id", "type", "title", "body", "data", "email_status")})
+    .on_conflict_do_nothing(index_elements=["event_id", "user_id", "type"])
+    .returning(_NOTIFICATIONS.c.id)
+)
+
+
 def notify_user(
     db: Session,
     user_id: uuid.UUID,
@@ -42,13 +53,10 @@ def notify_user(
     Returns the new id, or ``None`` when it already existed.
     """
     email_status = "pending" if get_settings().smtp_url else "none"
-    new_id: uuid.UUID | None = db.execute(
-        insert(Notification)
-        .values(id=uuid.uuid4(), user_id=user_id, event_id=event_id, type=type_, title=title, body=body,
-                data=data, email_status=email_status)
-        .on_conflict_do_nothing(index_elements=["event_id", "user_id", "type"])
-        .returning(Notification.id)
-    ).scalar_one_or_none()
+    new_id: uuid.UUID | None = db.execute(_NOTIFY, {
+        "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "type": type_, "title": title, "body": body,
+        "data": data, "email_status": email_status,
+    }).scalar_one_or_none()
     if new_id is not None:
         log.info("notification.created", notification_id=str(new_id), user_id=str(user_id), type=type_)
         if email_status == "pending":

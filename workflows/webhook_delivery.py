@@ -87,6 +87,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     and_,
+    bindparam,
     func,
     literal,
     or_,
@@ -170,34 +171,48 @@ def participant_ids(payload: dict[str, Any]) -> tuple[uuid.UUID | None, list[uui
     return (uuid.UUID(mentor) if mentor else None), [uuid.UUID(str(m)) for m in mentees]
 
 
-def subscribed_to(event_type: str) -> ColumnElement[bool]:
-    return or_(WebhookEndpoint.event_types.contains([ALL_EVENTS]), WebhookEndpoint.event_types.contains([event_type]))
+def _fan_out_statement() -> Insert:
+    """One message per enabled, subscribed endpoint allowed to see an event: built once, run with its values.
+
+    Subscribed: to every event (``*``) or to this event's type. Allowed: an admin's endpoint, or one
+    owned by the mentor or a mentee the event concerns.
+    """
+    mentor_user = select(MentorProfile.user_id).where(
+        MentorProfile.id == bindparam("mentor_profile_id", type_=Uuid)).scalar_subquery()
+    owner = WebhookEndpoint.owner_user_id
+    visible = or_(User.is_admin, owner.in_(bindparam("mentees", expanding=True, type_=Uuid)), owner == mentor_user)
+    targets = (
+        select(
+            literal("msg_") + func.replace(func.gen_random_uuid().cast(WebhookMessage.id.type), "-", ""),
+            WebhookEndpoint.id,
+            bindparam("event_id", type_=Uuid),
+            bindparam("event_type", type_=Text),
+            bindparam("payload", type_=WebhookMessage.payload.type),
+            func.now(),
+        )
+        .join(User, User.id == WebhookEndpoint.owner_user_id)
+        # ``?|``: the endpoint's list holds one of the strings in ``subscribed``.
+        .where(WebhookEndpoint.enabled, WebhookEndpoint.event_types.has_any(bindparam("subscribed", type_=ARRAY(Text))),
+               visible)
+    )
+    columns = ["id", "endpoint_id", "event_id", "event_type", "payload", "next_attempt_at"]
+    return (
+        insert(_MESSAGES).from_select(columns, targets)
+        .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
+        .returning(_MESSAGES.c.id, _MESSAGES.c.endpoint_id)
+    )
+
+
+_FAN_OUT = _fan_out_statement()
 
 
 def fan_out(db: Session, event: OutboxEvent) -> list[str]:
     """One message per enabled, subscribed endpoint allowed to see ``event``; deliveries sent after commit."""
     mentor_profile_id, mentees = participant_ids(event.payload)
-    mentor_user = select(MentorProfile.user_id).where(MentorProfile.id == mentor_profile_id).scalar_subquery()
-    owner = WebhookEndpoint.owner_user_id
-    visible = or_(User.is_admin, owner.in_(mentees), owner == mentor_user)
-    targets = (
-        select(
-            literal("msg_") + func.replace(func.gen_random_uuid().cast(WebhookMessage.id.type), "-", ""),
-            WebhookEndpoint.id,
-            literal(event.id),
-            literal(event.type),
-            literal(event.payload, WebhookMessage.payload.type),
-            func.now(),
-        )
-        .join(User, User.id == WebhookEndpoint.owner_user_id)
-        .where(WebhookEndpoint.enabled, subscribed_to(event.type), visible)
-    )
-    columns = ["id", "endpoint_id", "event_id", "event_type", "payload", "next_attempt_at"]
-    created = [(row.id, row.endpoint_id) for row in db.execute(
-        insert(WebhookMessage).from_select(columns, targets)
-        .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
-        .returning(WebhookMessage.id, WebhookMessage.endpoint_id)
-    )]
+    created = [(row.id, row.endpoint_id) for row in db.execute(_FAN_OUT, {
+        "mentor_profile_id": mentor_profile_id, "mentees": mentees, "event_id": event.id, "event_type": event.type,
+        "payload": event.payload, "subscribed": [ALL_EVENTS, event.type],
+    })]
     send_deliveries(db, created)
     log.info("webhooks.fanned_out", event_id=str(event.id), event_type=event.type, messages=len(created))
     return [message_id for message_id, _ in created]
