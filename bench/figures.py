@@ -88,7 +88,10 @@ class TaskWatcher:
         time.sleep(0.5)  # the event queue is bound before the first task is sent
 
     def _received(self, event: dict[str, Any]) -> None:
-        arguments = ast.literal_eval(event.get("args") or "()")
+        try:  # Celery's repr of the arguments, cut short when long
+            arguments = ast.literal_eval(event.get("args") or "()")
+        except (ValueError, SyntaxError):
+            arguments = ()
         with self._changed:
             self.trips[event["uuid"]] = Trip(received=event["timestamp"])
             if arguments:

@@ -28,11 +28,13 @@ def task_arguments(dispatch: Dispatch | TaskCall) -> tuple[str, list[str], dict[
 
 
 def publish(app: Celery, dispatches: list[Dispatch | TaskCall], request_id: str | None) -> int:
-    """Send every dispatch in one trip to the broker; return how many were sent (all or none).
+    """Send every dispatch in one trip to the broker; return how many were sent: all, or 0 on a failure.
 
     kombu's publish batch buffers the messages, in order, and writes them in
     one Redis pipeline. A failure is logged and left to the outbox relay: the
-    database already holds the work, so nothing is lost while the broker is away.
+    database already holds the work, so nothing is lost while the broker is
+    away. (A pipeline cut short may have delivered some messages: the relay
+    sends them again, and handlers do their work once per event.)
     """
     try:
         with app.producer_or_acquire() as producer, producer.batch():
