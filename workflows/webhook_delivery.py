@@ -235,8 +235,8 @@ def send_deliveries(db: Session, messages: Sequence[tuple[str, uuid.UUID]]) -> N
     db.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(endpoint_ids))
                .order_by(WebhookEndpoint.id).with_for_update(key_share=True))
     older_due = select(1).where(
-        WebhookMessage.endpoint_id == WebhookEndpoint.id, WebhookMessage.status == PENDING,
-        WebhookMessage.next_attempt_at <= func.now(), WebhookMessage.id.not_in([m for m, _ in messages]),
+        WebhookMessage.endpoint_id == WebhookEndpoint.id, _due_now(),
+        WebhookMessage.id.not_in([m for m, _ in messages]),
     ).exists()
     # A statement of its own, after the locks: it sees any outcome committed while this waited for them.
     taken_care_of = set(db.scalars(
@@ -276,6 +276,11 @@ def envelope(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> st
     return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":"))
 
 
+def _due_now() -> ColumnElement[bool]:
+    """A message waiting to be sent: pending, and its next attempt's time (or a dead lease's end) has come."""
+    return and_(WebhookMessage.status == PENDING, WebhookMessage.next_attempt_at <= func.now())
+
+
 def _leased_now() -> ColumnElement[bool]:
     """A message with an attempt in flight: pending, leased, and the lease not yet run out."""
     return and_(WebhookMessage.status == PENDING, WebhookMessage.lease_id.is_not(None),
@@ -313,8 +318,7 @@ def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int 
     """
     endpoint_id = db.scalar(
         select(WebhookMessage.endpoint_id)
-        .where(WebhookMessage.id == message_id, WebhookMessage.status == PENDING,
-               WebhookMessage.next_attempt_at <= func.now())
+        .where(WebhookMessage.id == message_id, _due_now())
     )
     if endpoint_id is None:
         return []
@@ -332,8 +336,7 @@ def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int 
         select(_MESSAGES.c.id, _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at,
                _MESSAGES.c.lease_id.label("dead_lease"), OutboxEvent.created_at.label("occurred_at"))
         .outerjoin(OutboxEvent, OutboxEvent.id == _MESSAGES.c.event_id)
-        .where(_MESSAGES.c.endpoint_id == endpoint.id, _MESSAGES.c.status == PENDING,
-               _MESSAGES.c.next_attempt_at <= func.now())
+        .where(_MESSAGES.c.endpoint_id == endpoint.id, _due_now())
         .order_by((_MESSAGES.c.id == message_id).desc(), _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at)
         .limit(limit)
         .with_for_update(of=_MESSAGES, skip_locked=True)
@@ -653,15 +656,14 @@ def _apply_failure(db: Session, endpoint: WebhookEndpoint, message: WebhookMessa
 
 def kick_endpoint(db: Session, endpoint_id: uuid.UUID) -> None:
     """Send ``deliver`` for the endpoint's oldest due message (its next batch) after commit."""
-    due = db.scalars(
+    oldest = db.scalar(
         select(WebhookMessage.id)
-        .where(WebhookMessage.endpoint_id == endpoint_id, WebhookMessage.status == PENDING,
-               WebhookMessage.next_attempt_at <= func.now())
+        .where(WebhookMessage.endpoint_id == endpoint_id, _due_now())
         .order_by(WebhookMessage.next_attempt_at, WebhookMessage.created_at)
         .limit(1)
     )
-    for message_id in due:
-        enqueue_after_commit(db, DELIVER_TASK, message_id)
+    if oldest is not None:
+        enqueue_after_commit(db, DELIVER_TASK, oldest)
 
 
 # -- the periodic dispatcher -------------------------------------------------------------------------------
@@ -683,7 +685,7 @@ def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
             ).label("rank"),
         )
         .join(WebhookEndpoint, and_(WebhookEndpoint.id == WebhookMessage.endpoint_id, WebhookEndpoint.enabled))
-        .where(WebhookMessage.status == PENDING, WebhookMessage.next_attempt_at <= func.now())
+        .where(_due_now())
         .subquery()
     )
     chosen = select(ranked.c.id).where(
@@ -691,8 +693,7 @@ def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
     )
     due = list(db.scalars(
         select(WebhookMessage.id)
-        .where(WebhookMessage.id.in_(chosen), WebhookMessage.status == PENDING,
-               WebhookMessage.next_attempt_at <= func.now())
+        .where(WebhookMessage.id.in_(chosen), _due_now())
         .order_by(WebhookMessage.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
