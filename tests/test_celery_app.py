@@ -36,3 +36,16 @@ def test_plain_worker_consumes_every_queue(start_worker: StartWorker) -> None:
     replies = json.loads(result.stdout)
     (queues,) = replies.values()
     assert sorted(queue["name"] for queue in queues) == sorted(QUEUES)
+
+
+def test_the_redis_channel_keeps_one_client_per_connection_pool() -> None:
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        assert type(connection.transport).__module__ == "workers.redis_transport"
+        client = channel._create_client()
+        assert channel._create_client() is client
+        assert client.ping()
+        channel._disconnect_pools()  # what kombu does after a fork or a lost connection
+        fresh = channel._create_client()
+        assert fresh is not client and fresh.connection_pool is channel.pool
+        assert fresh.ping()

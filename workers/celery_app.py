@@ -32,6 +32,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
         transport_options["global_keyprefix"] = settings.redis_key_prefix
     return {
         "broker_url": settings.redis_url,
+        # kombu's Redis transport, keeping one client per connection pool (see the module).
+        "broker_transport": "workers.redis_transport:Transport",
         "broker_transport_options": transport_options,
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
