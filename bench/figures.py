@@ -71,7 +71,8 @@ class Trip:
 class TaskWatcher:
     """Follows the workers' task events (the ones Flower shows) on a background thread."""
 
-    def __init__(self, app: Celery) -> None:
+    def __init__(self, app: Celery, *, follow_trips: bool = False) -> None:
+        """``follow_trips``: also time each task's way (:meth:`trip`), which parses every task's arguments."""
         self.app = app
         self.done: dict[str, float] = {}
         self.failed: dict[str, str] = {}
@@ -79,10 +80,10 @@ class TaskWatcher:
         self._by_first_argument: dict[tuple[str, str], str] = {}
         self._changed = threading.Condition()
         self._connection = app.connection()
-        self._receiver = app.events.Receiver(self._connection, handlers={
-            "task-received": self._received, "task-started": self._started,
-            "task-succeeded": self._succeeded, "task-failed": self._failed,
-        })
+        handlers = {"task-succeeded": self._succeeded, "task-failed": self._failed}
+        if follow_trips:
+            handlers |= {"task-received": self._received, "task-started": self._started}
+        self._receiver = app.events.Receiver(self._connection, handlers=handlers)
         self._thread = threading.Thread(target=self._receiver.capture, kwargs={"limit": None}, daemon=True)
         self._thread.start()
         time.sleep(0.5)  # the event queue is bound before the first task is sent
@@ -382,7 +383,7 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
     """
     api, base = stack.start_api()
     worker = stack.start_worker()
-    watcher = TaskWatcher(app)
+    watcher = TaskWatcher(app, follow_trips=True)
     watch = SessionWatch(stack.database_url)
     mentees = seed.users(stack.engine, 10)
     reps = []

@@ -39,6 +39,11 @@ def free_port() -> int:
         return port
 
 
+def _stat_fields(pid: int | str) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name, which is in parentheses and may contain spaces."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def children_of(pid: int) -> list[int]:
     """Direct children of ``pid`` (Linux ``/proc``)."""
     found = []
@@ -46,11 +51,9 @@ def children_of(pid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            ppid = int(_stat_fields(entry.name)[1])
         except OSError:
             continue
-        # The command name is in parentheses and may contain spaces: the fields after it are fixed.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
         if ppid == pid:
             found.append(int(entry.name))
     return found
@@ -66,7 +69,7 @@ def peak_rss_mb(pid: int) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time the process has used so far, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
