@@ -161,7 +161,7 @@ def start_beat(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Beat
         beat.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -220,7 +220,7 @@ class RedisServer:
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(port=_free_port(), workdir=tmp_path)
+    server = RedisServer(port=free_port(), workdir=tmp_path)
     server.start()
     yield server
     server.stop()

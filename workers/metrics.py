@@ -1,4 +1,10 @@
-"""Task metrics from the worker processes (Prometheus multiprocess mode when configured)."""
+"""Task metrics from the worker processes (Prometheus multiprocess mode when configured).
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set, every process writes its samples to files
+there, named by host and pid, and ``/metrics`` aggregates them. Without it each
+process keeps its own samples in memory (prometheus-client's default), so a
+component started bare still works.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +28,10 @@ def process_identity(pid: int | None = None) -> str:
     return f"{host}-{pid or os.getpid()}"
 
 
-# Before any metric exists, in every process that imports our metrics.
-values.ValueClass = values.MultiProcessValue(process_identifier=process_identity)  # type: ignore[no-untyped-call]
+# Before any metric exists, in every process that imports our metrics. The multiprocess value class
+# needs the directory; without one, prometheus-client's in-memory values stay.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    values.ValueClass = values.MultiProcessValue(process_identifier=process_identity)  # type: ignore[no-untyped-call]
 
 TASK_DURATION = Histogram(
     "celery_task_duration_seconds", "Task run time by task name", ["task"],
