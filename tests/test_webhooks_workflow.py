@@ -211,6 +211,24 @@ def test_retry_after_reads_seconds_and_http_dates(header: str | None, expected: 
     assert webhook_delivery.parse_retry_after(header, now) == expected
 
 
+@pytest.mark.parametrize("header", ["²", "¹²", "\u0661\u0662\u0660", "\u07c0", "1" * 5000, "9" * 30, "+5", "-5",
+                                    "1e3", "5.5", "\x00", "\ud800", "Mon, 01 Jan 99999 00:00:00 GMT",
+                                    "Mon, 32 Foo 2015 99:99:99", "Wed, 21 Oct 2015 07:28:30 +9999", "é" * 100])
+def test_retry_after_never_raises_whatever_the_receiver_sends(header: str) -> None:
+    now = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)
+    parsed = webhook_delivery.parse_retry_after(header, now)
+    assert parsed is None or timedelta(0) <= parsed <= timedelta(seconds=10**8)
+
+
+def test_retry_after_reads_no_digit_but_ascii_ones() -> None:
+    now = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)
+    numeric = [chr(cp) for cp in range(0x30000) if chr(cp).isnumeric() or chr(cp).isdigit()]
+    assert len(numeric) > 1000
+    for char in numeric:
+        expected = timedelta(seconds=int(char) * 11) if "0" <= char <= "9" else None
+        assert webhook_delivery.parse_retry_after(char * 2, now) == expected, ascii(char)
+
+
 def test_five_days_of_failures_disable_the_endpoint_and_notify_its_owner(db: Session) -> None:
     owner = UserFactory()
     endpoint = make_endpoint(db, owner)

@@ -99,6 +99,9 @@ class Settings:
     webhook_timeout_seconds: float
     webhook_retry_schedule: tuple[timedelta, ...]
     webhook_allow_private_targets: bool
+    webhook_allow_loopback_targets: bool
+    webhook_max_endpoints_per_user: int
+    webhook_tests_per_minute: int
     smtp_url: str
     smtp_from: str
     sse_max_seconds: float
@@ -169,6 +172,9 @@ def load_settings() -> Settings:
         webhook_timeout_seconds=_float("WEBHOOK_TIMEOUT_SECONDS", 15.0),
         webhook_retry_schedule=tuple(parse_duration(p) for p in schedule.split(",") if p.strip()),
         webhook_allow_private_targets=_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False),
+        webhook_allow_loopback_targets=_bool("WEBHOOK_ALLOW_LOOPBACK_TARGETS", default=False),
+        webhook_max_endpoints_per_user=_int("WEBHOOK_MAX_ENDPOINTS_PER_USER", 20),
+        webhook_tests_per_minute=_int("WEBHOOK_TESTS_PER_MINUTE", 5),
         smtp_url=_str("SMTP_URL", ""),
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),

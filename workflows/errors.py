@@ -43,5 +43,13 @@ class InvalidInput(DomainError):
     """The input is malformed in a way the schema could not see (a bad cursor, say)."""
 
 
+class RateLimited(DomainError):
+    """Too many requests of this kind for now; ``retry_after`` seconds tells when to try again."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unauthenticated(DomainError):
     """Credentials are missing or wrong."""

@@ -63,11 +63,10 @@ resumes them.
 from __future__ import annotations
 
 import email.utils
-import functools
 import json
 import math
 import random
-import ssl
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -99,7 +98,7 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
 from models import MentorProfile, OutboxEvent, User, WebhookAttempt, WebhookEndpoint, WebhookMessage
-from workflows import webhook_targets
+from workflows import webhook_http, webhook_targets
 from workflows.config import Settings
 from workflows.notifications import notify_user
 from workflows.outbox import enqueue_after_commit
@@ -119,9 +118,8 @@ DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 JITTER = 0.2
 RESPONSE_EXCERPT_BYTES = 1024
 USER_AGENT = "mentorship-webhooks/1.0"
-# An attempt has four phases each bounded by the timeout (connect, write, first byte, excerpt)
-# plus DNS resolution; the task's time limits and the lease follow from that bound.
-_HTTP_PHASES = 4
+# An attempt ends within the timeout (see webhook_http), and the target is resolved once per batch
+# before it; the task's time limits and the lease follow from that bound.
 _DNS_ALLOWANCE_SECONDS = 10
 _LEASE_MARGIN_SECONDS = 10
 _LOST_ATTEMPT = "no outcome recorded: the worker stopped before saving it"
@@ -129,6 +127,8 @@ _LOST_ATTEMPT = "no outcome recorded: the worker stopped before saving it"
 # per-object bookkeeping (and no object of the session is left stale: the ORM holds none of these rows).
 _MESSAGES = cast(Table, WebhookMessage.__table__)
 _ATTEMPTS = cast(Table, WebhookAttempt.__table__)
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_RETRY_AFTER_CAP = 10**8  # seconds; retry_delay caps it again at the schedule's longest step
 _JITTER_RNG = random.Random()  # noqa: S311 - spreads retries out; nothing secret depends on it
 
 
@@ -141,7 +141,7 @@ def new_message_id() -> str:
 
 def attempt_budget(settings: Settings) -> int:
     """Seconds one attempt may take at most."""
-    return math.ceil(settings.webhook_timeout_seconds * _HTTP_PHASES) + _DNS_ALLOWANCE_SECONDS
+    return math.ceil(settings.webhook_timeout_seconds) + _DNS_ALLOWANCE_SECONDS
 
 
 def task_soft_time_limit(settings: Settings) -> int:
@@ -407,11 +407,14 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=min(int(value), 10**8))
+    if _ASCII_DIGITS.fullmatch(value):
+        # Only ASCII digits: str.isdigit() also takes superscripts and other scripts' digits, which
+        # int() refuses or reads otherwise; int() refuses thousands of digits: longer than the cap is the cap.
+        return timedelta(seconds=_RETRY_AFTER_CAP if len(value) > len(str(_RETRY_AFTER_CAP)) else
+                         min(int(value), _RETRY_AFTER_CAP))
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -429,25 +432,13 @@ def _describe(exc: Exception, timeout: float) -> str:
     return _text(f"{type(exc).__name__}: {exc}", 1000)
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """Built once per process: the costly part of a client, and the same for every endpoint."""
-    return httpx.create_ssl_context(trust_env=False)
+def _post(client: httpx.Client, deadline: webhook_http.AttemptDeadline, target: webhook_targets.PinnedTarget,
+          delivery: Delivery, timeout: float) -> Outcome:
+    """One attempt: POST the signed body to the checked address, no redirects, keep an excerpt of the answer.
 
-
-def _batch_client(timeout: float) -> httpx.Client:
-    """A client for one batch: one keep-alive connection to the address ``pin_target`` has just checked.
-
-    The connection lives as long as the batch, never longer: the next batch checks the
-    target again and connects anew, with its own host as TLS server name.
+    The whole exchange, from sending to the last byte of the excerpt, ends within ``timeout``.
     """
-    transport = httpx.HTTPTransport(verify=_tls_context(), trust_env=False,
-                                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
-    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)
-
-
-def _post(client: httpx.Client, target: webhook_targets.PinnedTarget, delivery: Delivery, timeout: float) -> Outcome:
-    """One attempt: POST the signed body to the checked address, no redirects, keep an excerpt of the answer."""
+    deadline.start(timeout)
     began = time.monotonic()
     sent_at = datetime.now(UTC)
 
@@ -491,16 +482,17 @@ def send_batch(deliveries: Sequence[Delivery], *, settings: Settings) -> list[Ou
         return []
     began = time.monotonic()
     try:
-        target = webhook_targets.pin_target(deliveries[0].url, allow_private=settings.webhook_allow_private_targets)
+        target = webhook_targets.pin_target(deliveries[0].url, scope=webhook_targets.configured_scope(settings))
     except webhook_targets.TargetRefused as exc:
         return [Outcome(None, 0, error=f"target refused, nothing sent: {exc.message}", attempted_at=datetime.now(UTC))]
     timeout = settings.webhook_timeout_seconds
     outcomes: list[Outcome] = []
-    with _batch_client(timeout) as client:
+    client, deadline = webhook_http.batch_client(timeout)
+    with client:
         for delivery in deliveries:
             if outcomes and time.monotonic() - began >= BATCH_SECONDS:
                 break
-            outcomes.append(_post(client, target, delivery, timeout))
+            outcomes.append(_post(client, deadline, target, delivery, timeout))
             if not outcomes[-1].delivered:
                 break
     return outcomes

@@ -12,8 +12,11 @@ connects to the very address that was checked, with the original host in the
 ``Host`` header and, for https, as the TLS server name (SNI and certificate
 check): a second DNS answer (rebinding) cannot move the request elsewhere.
 
-``allow_private`` (``WEBHOOK_ALLOW_PRIVATE_TARGETS``) switches the guard off for
-development and tests, where receivers listen on 127.0.0.1.
+The scope widens the guard for development: ``LOOPBACK``
+(``WEBHOOK_ALLOW_LOOPBACK_TARGETS``, set by ``make run``) admits this machine's
+own loopback addresses and nothing else, so a receiver on 127.0.0.1 works while
+link-local, metadata and private addresses stay refused; ``ANY``
+(``WEBHOOK_ALLOW_PRIVATE_TARGETS``, tests only) switches the guard off.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import httpx
 
+from workflows.config import Settings
 from workflows.errors import InvalidInput
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,6 +43,21 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 class TargetRefused(InvalidInput):
     """The URL is malformed or points somewhere webhooks may not go."""
+
+
+class TargetScope(StrEnum):
+    """Which addresses webhooks may be sent to."""
+
+    PUBLIC = "public"  # production: publicly routable unicast only
+    LOOPBACK = "loopback"  # development: public, and this machine's loopback addresses
+    ANY = "any"  # tests: the guard is off
+
+
+def configured_scope(settings: Settings) -> TargetScope:
+    """The scope ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` and ``WEBHOOK_ALLOW_LOOPBACK_TARGETS`` name."""
+    if settings.webhook_allow_private_targets:
+        return TargetScope.ANY
+    return TargetScope.LOOPBACK if settings.webhook_allow_loopback_targets else TargetScope.PUBLIC
 
 
 @dataclass(frozen=True)
@@ -77,16 +97,23 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
-def refusal_reason(address: IPAddress) -> str | None:
-    """Why a request may not go to ``address``; ``None`` when it is a public unicast address."""
+def refusal_reason(address: IPAddress, scope: TargetScope = TargetScope.PUBLIC) -> str | None:
+    """Why a request may not go to ``address``; ``None`` when it is a public unicast address.
+
+    In the ``LOOPBACK`` scope a loopback address is admitted too.
+    """
     if isinstance(address, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(address)
         if embedded is not None:
-            reason = refusal_reason(embedded)
+            reason = refusal_reason(embedded, scope)
             return f"{reason} (embedded in {address})" if reason else None
+    if scope is TargetScope.LOOPBACK and address.is_loopback:
+        return None
     checks = (
         (address.is_unspecified, "an unspecified address"),
         (address.is_loopback, "a loopback address"),
+        # fec0::/10, deprecated site-local: still routed inside some networks, and not "private" to Python.
+        (isinstance(address, ipaddress.IPv6Address) and address.is_site_local, "a site-local address"),
         (address.is_link_local, "a link-local address"),
         (address.is_multicast, "a multicast address"),
         (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT, "a carrier-grade NAT address"),
@@ -114,32 +141,32 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
-def public_addresses(parsed: httpx.URL) -> list[IPAddress]:
-    """The host's addresses, all of them public, or ``TargetRefused`` naming the first that is not."""
+def public_addresses(parsed: httpx.URL, scope: TargetScope = TargetScope.PUBLIC) -> list[IPAddress]:
+    """The host's addresses, all of them admitted by ``scope``, or ``TargetRefused`` naming the first that is not."""
     host = parsed.raw_host.decode("ascii")
     addresses = resolve(host, parsed.port or DEFAULT_PORTS[parsed.scheme])
     for address in addresses:
-        reason = refusal_reason(address)
+        reason = refusal_reason(address, scope)
         if reason:
             where = f"{address} is" if host == str(address) else f"{host} resolves to {address}, which is"
             raise TargetRefused(f"webhook URLs must point to public addresses: {where} {reason}")
     return addresses
 
 
-def validate_target(url: str, *, allow_private: bool) -> str:
+def validate_target(url: str, *, scope: TargetScope) -> str:
     """The normalised URL when webhooks may be sent to it; ``TargetRefused`` with the reason otherwise."""
     parsed = parse_url(url)
-    if not allow_private:
-        public_addresses(parsed)
+    if scope is not TargetScope.ANY:
+        public_addresses(parsed, scope)
     return str(parsed)
 
 
-def pin_target(url: str, *, allow_private: bool) -> PinnedTarget:
+def pin_target(url: str, *, scope: TargetScope) -> PinnedTarget:
     """Check ``url`` now and return a request target that connects to the address checked."""
     parsed = parse_url(url)
-    if allow_private:
+    if scope is TargetScope.ANY:
         return PinnedTarget(str(parsed))
-    address = public_addresses(parsed)[0]
+    address = public_addresses(parsed, scope)[0]
     pinned = parsed.copy_with(host=str(address))
     extensions: dict[str, Any] = {}
     if parsed.scheme == "https":

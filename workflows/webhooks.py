@@ -8,21 +8,23 @@ ids leak nothing. Delivery itself (fan-out, leases, retries, isolation) is in
 from __future__ import annotations
 
 import base64
+import math
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from models import User, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from workflows import outbox, webhook_targets
 from workflows.actors import Actor
 from workflows.config import Settings, get_settings
-from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.errors import Conflict, InvalidInput, NotFound, RateLimited
 from workflows.pagination import Page, paginate
 from workflows.webhook_delivery import (
     ALL_EVENTS,
@@ -45,6 +47,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a sec
 SECRET_BYTES = 32
 EDITABLE_FIELDS = frozenset({"url", "event_types", "description", "enabled"})
 DISABLED_BY_OWNER = "disabled by its owner"
+_TEST_WINDOW = timedelta(minutes=1)
 
 
 def new_secret() -> str:
@@ -69,14 +72,25 @@ def normalise_event_types(event_types: Iterable[str]) -> list[str]:
 
 def _target(url: str, settings: Settings | None) -> str:
     settings = settings or get_settings()
-    return webhook_targets.validate_target(url, allow_private=settings.webhook_allow_private_targets)
+    return webhook_targets.validate_target(url, scope=webhook_targets.configured_scope(settings))
 
 
 def create_endpoint(
     db: Session, actor: Actor, *, url: str, event_types: Iterable[str] = (ALL_EVENTS,), description: str = "",
     settings: Settings | None = None,
 ) -> WebhookEndpoint:
-    """A new endpoint of the caller's; its ``secret`` is shown now and after each rotation only."""
+    """A new endpoint of the caller's; its ``secret`` is shown now and after each rotation only.
+
+    At most ``WEBHOOK_MAX_ENDPOINTS_PER_USER`` per user: the owner's row is locked while counting,
+    so concurrent creations cannot both take the last place.
+    """
+    settings = settings or get_settings()
+    db.execute(select(User.id).where(User.id == actor.user_id).with_for_update(key_share=True))
+    owned = db.scalar(select(func.count()).select_from(WebhookEndpoint)
+                      .where(WebhookEndpoint.owner_user_id == actor.user_id))
+    if (owned or 0) >= settings.webhook_max_endpoints_per_user:
+        raise Conflict(f"you have {owned} webhook endpoints, the most one user may have; delete one first",
+                       limit=settings.webhook_max_endpoints_per_user)
     endpoint = WebhookEndpoint(
         id=uuid.uuid4(), owner_user_id=actor.user_id, url=_target(url, settings),
         event_types=normalise_event_types(event_types), description=description, secret=new_secret(),
@@ -151,10 +165,24 @@ def _require_enabled(endpoint: WebhookEndpoint) -> None:
         raise Conflict("the endpoint is disabled; enable it first", disabled_reason=endpoint.disabled_reason or "")
 
 
-def send_test(db: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookMessage:
-    """A ``webhook.test`` message for this endpoint only, sent after commit like any other."""
+def send_test(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, settings: Settings | None = None) -> WebhookMessage:
+    """A ``webhook.test`` message for this endpoint only, sent after commit like any other.
+
+    At most ``WEBHOOK_TESTS_PER_MINUTE`` per endpoint, counted under the endpoint's row lock.
+    """
+    settings = settings or get_settings()
     endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
     _require_enabled(endpoint)
+    recent = select(WebhookMessage.created_at).where(
+        WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.event_type == TEST_EVENT,
+        WebhookMessage.created_at > func.now() - _TEST_WINDOW,
+    ).order_by(WebhookMessage.created_at.desc()).limit(settings.webhook_tests_per_minute).subquery()
+    age_of_oldest = func.extract("epoch", func.now() - func.min(recent.c.created_at))
+    count, oldest_age = db.execute(select(func.count(), age_of_oldest)).one()
+    if count >= settings.webhook_tests_per_minute:
+        retry_after = max(1, math.ceil(_TEST_WINDOW.total_seconds() - float(oldest_age)))
+        raise RateLimited(f"at most {settings.webhook_tests_per_minute} test deliveries a minute per endpoint; "
+                          f"retry in {retry_after} s", retry_after=retry_after)
     message = WebhookMessage(
         id=new_message_id(), endpoint_id=endpoint.id, event_id=None, event_type=TEST_EVENT,
         payload={"endpoint_id": str(endpoint.id), "message": "This is a test delivery. Your endpoint works."},

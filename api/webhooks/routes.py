@@ -55,7 +55,8 @@ class Endpoints(MethodView):
     @blp.response(201, EndpointWithSecretSchema, example=_WITH_SECRET)
     @documents_errors(blp, 401, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
-        """Register an endpoint. The answer holds its signing `secret`, shown this once (and on rotation)."""
+        """Register an endpoint. The answer holds its signing `secret`, shown this once (and on rotation).
+        409 beyond `WEBHOOK_MAX_ENDPOINTS_PER_USER` endpoints."""
         return webhooks.create_endpoint(db_session(), current_actor(), **data)
 
 
@@ -95,9 +96,10 @@ class SendTest(MethodView):
     @blp.response(202, DeliverySchema, example={
         **EXAMPLE_DELIVERY, "event_type": "webhook.test", "event_id": None, "attempt_count": 0, "attempts": [],
         "last_status_code": None, "payload": {"endpoint_id": EXAMPLE_ENDPOINT["id"], "message": "…"}})
-    @documents_errors(blp, 401, 404, 409)
+    @documents_errors(blp, 401, 404, 409, 429)
     def post(self, endpoint_id: uuid.UUID) -> Any:
-        """Send a `webhook.test` delivery to this endpoint now; follow it in its deliveries. 409 if disabled."""
+        """Send a `webhook.test` delivery to this endpoint now; follow it in its deliveries. 409 if disabled,
+        429 beyond `WEBHOOK_TESTS_PER_MINUTE` per endpoint."""
         return DeliveryView(webhooks.send_test(db_session(), current_actor(), endpoint_id), [])
 
 

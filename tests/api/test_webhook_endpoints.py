@@ -205,3 +205,41 @@ def test_private_targets_are_refused_at_creation_and_on_change(client: FlaskClie
     monkeypatch.setattr(webhooks, "get_settings", lambda: strict)
     changed = client.patch(f"{BASE}/{created['id']}", json={"url": "http://192.168.0.10/"}, headers=owner.headers)
     assert changed.status_code == 422 and "private address" in changed.get_json()["message"]
+
+
+def test_the_loopback_scope_of_make_run_admits_127_0_0_1_and_refuses_metadata_and_private_targets(
+        client: FlaskClient, db: Session, owner: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
+    loopback = dataclasses.replace(get_settings(), webhook_allow_private_targets=False,
+                                   webhook_allow_loopback_targets=True)
+    monkeypatch.setattr(webhooks, "get_settings", lambda: loopback)
+    for url in ("http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/", "http://10.0.0.1/hook",
+                "http://[fec0::1]/hook", "http://[fe80::1]/hook", "http://[::ffff:169.254.169.254]/"):
+        status, body = create(client, owner, url=url)
+        assert status == 422, (url, body)
+    assert db.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
+    for url in ("http://127.0.0.1:8080/hook", "http://localhost:9000/hook", "http://[::1]:9000/hook"):
+        status, body = create(client, owner, url=url)
+        assert status == 201, (url, body)
+
+
+def test_a_user_may_have_twenty_endpoints_and_the_next_is_refused_with_409(
+        client: FlaskClient, db: Session, owner: Caller) -> None:
+    for _ in range(20):
+        assert create(client, owner)[0] == 201
+    status, body = create(client, owner)
+    assert status == 409 and "delete one first" in body["message"], body
+    assert db.scalar(select(func.count()).select_from(WebhookEndpoint)) == 20
+    assert create(client, as_caller(UserFactory()))[0] == 201  # another user's count is their own
+
+
+def test_test_deliveries_are_limited_per_endpoint_with_retry_after(client: FlaskClient, db: Session,
+                                                                   owner: Caller) -> None:
+    first, second = create(client, owner)[1]["id"], create(client, owner)[1]["id"]
+    for _ in range(5):
+        assert client.post(f"{BASE}/{first}/test", headers=owner.headers).status_code == 202
+    refused = client.post(f"{BASE}/{first}/test", headers=owner.headers)
+    assert refused.status_code == 429 and "retry in" in refused.get_json()["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert db.scalar(select(func.count()).select_from(WebhookMessage)
+                     .where(WebhookMessage.endpoint_id == uuid.UUID(first))) == 5
+    assert client.post(f"{BASE}/{second}/test", headers=owner.headers).status_code == 202
