@@ -59,6 +59,9 @@ class WebhookMessage(Base):
     # The attempt in flight: set with the lease (``next_attempt_at`` is then the lease's end), cleared by
     # its outcome; its attempt row is written under this id. Left set by a worker that died.
     lease_id: Mapped[uuid.UUID | None]
+    # Its place in the batch that leased it (1 = sent first): of a dead batch's messages, the first
+    # without an outcome is the one whose attempt was in flight.
+    lease_rank: Mapped[int | None]
     last_status_code: Mapped[int | None]
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

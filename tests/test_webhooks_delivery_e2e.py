@@ -372,7 +372,9 @@ def test_a_hanging_endpoint_does_not_delay_deliveries_to_a_healthy_one(
         emit(committed, celery_app)
     began = time.monotonic()
     start_worker(queues="webhooks", concurrency=2, env={"WEBHOOK_TIMEOUT_SECONDS": str(timeout)})
-    wait_until(lambda: len(receiver.at("/ok")) == events, 4 * timeout, "every healthy delivery")
+    # The healthy deliveries may all be done before the first hanging request even arrives: wait for both.
+    wait_until(lambda: len(receiver.at("/ok")) == events and receiver.at("/hang"), 4 * timeout,
+               "every healthy delivery and the first hanging request")
     first_hang = receiver.at("/hang")[0].at
     healthy_done = max(r.at for r in receiver.at("/ok"))
     print(f"healthy deliveries done {healthy_done - first_hang:+.2f} s after the first hanging request "
@@ -488,30 +490,42 @@ def test_a_manual_retry_keeps_the_webhook_id_and_is_signed_with_the_rotated_secr
     assert [a.status_code for a in attempts(committed, message_id)] == [200, 200]
 
 
-def test_a_worker_killed_mid_delivery_loses_nothing_and_keeps_the_webhook_id(
+def test_a_worker_killed_mid_batch_keeps_its_deliveries_and_retries_the_one_in_flight_on_schedule(
     seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
     celery_app: Celery, fast_beat: None,
 ) -> None:
     target = endpoint(seed, receiver, admin(seed), "/crash")
-    receiver.answer("/crash", HANG, 200)
+    receiver.answer("/crash", 200, 200, HANG, 200)
+    # Three messages due at once: one deliver leases them as one batch.
+    ids = [webhook_delivery.new_message_id() for _ in range(3)]
+    for rank, message_id in enumerate(ids):
+        seed.add(WebhookMessage(id=message_id, endpoint_id=target.id, event_type="booking.accepted",
+                                payload={"n": rank}, next_attempt_at=datetime.now(UTC) - timedelta(minutes=3 - rank)))
+    seed.commit()
+    celery_app.send_task(webhook_delivery.DELIVER_TASK, args=[ids[0]])
     worker = start_worker(queues="webhooks")
-    emit(committed, celery_app)
-    wait_until(lambda: len(receiver.at("/crash")) == 1, 15, "the first attempt")
+    wait_until(lambda: len(receiver.at("/crash")) == 3, 15, "the third attempt, which hangs")
+    # The batch is still in flight, and the first two deliveries are already on record.
+    def by_id() -> list[str]:
+        status = {m.id: m.status for m in messages(committed, target.id)}
+        return [status[message_id] for message_id in ids]
+
+    wait_until(lambda: by_id()[:2] == ["delivered", "delivered"], 5, "the deliveries recorded while the batch goes on")
     worker.kill()
     receiver.release.set()
-    (message,) = messages(committed, target.id)
-    assert message.status == "pending" and message.next_attempt_at is not None
-    # The lease outlives any attempt (minutes by default); let the clock run out instead of waiting.
+    assert by_id() == ["delivered", "delivered", "pending"]
+    # The lease outlives any attempt (about a minute by default); let the clock run out instead of waiting.
     with committed() as db:
-        db.execute(update(WebhookMessage).where(WebhookMessage.id == message.id)
+        db.execute(update(WebhookMessage).where(WebhookMessage.id == ids[2])
                    .values(next_attempt_at=func.now() - timedelta(seconds=1)))
         db.commit()
-    start_worker(queues="webhooks")
-    wait_until(lambda: statuses(committed, target.id)() == ["delivered"], 15, "the delivery after the crash")
-    first, second = receiver.at("/crash")
-    assert first.webhook_id == second.webhook_id == message.id
-    assert second.verify_error is None
-    lost, done = attempts(committed, message.id)
+    start_worker(queues="webhooks", env=FAST_RETRIES)
+    wait_until(lambda: statuses(committed, target.id)() == ["delivered"] * 3, 15, "the retry after the crash")
+    received = [r.webhook_id for r in receiver.at("/crash")]
+    assert received == [ids[0], ids[1], ids[2], ids[2]], "a delivered message was sent again"
+    lost, done = attempts(committed, ids[2])
     assert lost.error is not None and "worker stopped" in lost.error
     assert (done.status_code, done.error) == (200, None)
-
+    # The dead attempt was a failure: the retry waited for its step of the schedule (1 s ± 20 %).
+    retried = receiver.at("/crash")[3]
+    assert retried.at - receiver.at("/crash")[2].at >= 0.8

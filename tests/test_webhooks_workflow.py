@@ -125,25 +125,90 @@ def test_an_endpoint_with_an_attempt_in_flight_takes_no_second_one_until_the_out
     assert lease(db, second) is not None
 
 
-def test_an_expired_lease_is_dispatched_again_with_the_same_webhook_id(db: Session) -> None:
+def expire_leases(db: Session, *messages: WebhookMessage) -> None:
+    """The worker holding these leases died; their time runs out."""
+    db.execute(update(WebhookMessage).where(WebhookMessage.id.in_([m.id for m in messages]))
+               .values(next_attempt_at=func.now() - timedelta(seconds=1)))
+
+
+def test_an_attempt_whose_worker_died_counts_as_a_failure_with_backoff(db: Session) -> None:
     endpoint = make_endpoint(db)
     message = make_message(db, endpoint)
     first = lease(db, message)
     assert first is not None
     assert webhook_delivery.dispatch_due(db) == []
-    # The worker died mid-attempt; its lease runs out.
-    db.execute(update(WebhookMessage).where(WebhookMessage.id == message.id)
-               .values(next_attempt_at=func.now() - timedelta(seconds=1)))
+    expire_leases(db, message)
     assert webhook_delivery.dispatch_due(db) == [message.id]
+    # The deliver that comes settles the dead attempt as failed: the retry schedule, not at once.
+    assert lease(db, message) is None
+    db.refresh(message)
+    db.refresh(endpoint)
+    now = db_now(db)
+    assert (message.status, message.attempts, message.lease_id) == ("pending", 1, None)
+    assert message.next_attempt_at is not None
+    assert timedelta(seconds=3) <= message.next_attempt_at - now <= timedelta(seconds=7)  # 5 s ± 20 %
+    assert endpoint.failing_since == now
+    lost = db.get(WebhookAttempt, first.attempt_id)
+    assert lost is not None and lost.error is not None and "worker stopped" in lost.error
+    # Once the retry time comes, the same message goes again, same body (same webhook-id).
+    expire_leases(db, message)
     second = lease(db, message)
     assert second is not None
     assert (second.message_id, second.attempt_number, second.body) == (message.id, 2, first.body)
-    lost = db.get(WebhookAttempt, first.attempt_id)
-    assert lost is not None and lost.error is not None and "worker stopped" in lost.error
     # The dead attempt's late outcome, if it ever came, no longer decides the message.
     assert webhook_delivery.record_outcome(db, first, Outcome(500, 5, error="HTTP 500"),
                                            settings=get_settings()) == "pending"
     assert webhook_delivery.record_outcome(db, second, Outcome(204, 5), settings=get_settings()) == "delivered"
+
+
+def test_a_dead_batch_keeps_its_recorded_deliveries_fails_the_one_in_flight_and_frees_the_unsent(
+        db: Session) -> None:
+    endpoint = make_endpoint(db)
+    sent, in_flight, unsent = (make_message(db, endpoint, due_in=-timedelta(minutes=3 - i)) for i in range(3))
+    batch = webhook_delivery.lease_batch(db, sent.id, settings=get_settings())
+    assert [d.message_id for d in batch] == [sent.id, in_flight.id, unsent.id]
+    webhook_delivery.record_delivered(db, [(batch[0], Outcome(200, 3))])  # as the batch went on
+    # The worker dies during the second attempt; every lease of the batch runs out.
+    expire_leases(db, sent, in_flight, unsent)
+    assert webhook_delivery.lease_batch(db, unsent.id, settings=get_settings(), limit=1)[0].message_id == unsent.id
+    for message in (sent, in_flight, unsent):
+        db.refresh(message)
+    now = db_now(db)
+    assert (sent.status, sent.attempts) == ("delivered", 1)  # not sent again
+    assert (in_flight.status, in_flight.attempts) == ("pending", 1)
+    assert in_flight.next_attempt_at is not None and in_flight.next_attempt_at > now
+    assert unsent.attempts == 1 and unsent.lease_id is not None  # its first attempt, leased again at once
+    recorded = db.execute(select(WebhookAttempt.message_id, WebhookAttempt.status_code)).all()
+    assert sorted(recorded) == sorted([(sent.id, 200), (in_flight.id, None)])
+
+
+def test_a_message_that_keeps_killing_its_worker_fails_on_the_normal_schedule(db: Session) -> None:
+    config = settings(webhook_retry_schedule=(timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30)))
+    endpoint = make_endpoint(db)
+    message = make_message(db, endpoint)
+    for attempt in range(1, 5):
+        expire_leases(db, message)
+        leased = lease(db, message, config)
+        assert leased is not None and leased.attempt_number == attempt
+        expire_leases(db, message)  # the worker dies, again
+        assert lease(db, message, config) is None  # settled: a failure
+        db.refresh(message)
+        assert message.attempts == attempt
+    assert (message.status, message.next_attempt_at) == ("failed", None)
+    assert db.scalar(select(func.count()).select_from(WebhookAttempt)
+                     .where(WebhookAttempt.message_id == message.id)) == 4
+
+
+def test_five_days_of_dead_attempts_disable_the_endpoint(db: Session) -> None:
+    endpoint = make_endpoint(db)
+    message = make_message(db, endpoint)
+    assert lease(db, message) is not None
+    db.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id)
+               .values(failing_since=func.now() - timedelta(days=5, minutes=1)))
+    expire_leases(db, message)
+    assert lease(db, message) is None
+    db.refresh(endpoint)
+    assert not endpoint.enabled and endpoint.disabled_reason is not None
 
 
 def test_dispatch_due_sends_the_oldest_due_message_of_each_free_enabled_endpoint(db: Session) -> None:

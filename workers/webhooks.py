@@ -6,13 +6,69 @@ database) is described in ``workflows/webhook_delivery.py``.
 
 from __future__ import annotations
 
-from workers.base import DbTask
+import queue
+import threading
+from types import TracebackType
+from typing import Self
+
+import structlog
+
+from workers.base import DbTask, session_factory
 from workers.celery_app import app
 from workers.metrics import WEBHOOK_ATTEMPTS
 from workflows import webhook_delivery
 from workflows.config import get_settings
 
 _settings = get_settings()
+log = structlog.get_logger(__name__)
+_Sent = tuple[webhook_delivery.Delivery, webhook_delivery.Outcome]
+
+
+class DeliveredRecorder:
+    """Records a batch's deliveries in a thread of its own while the batch goes on.
+
+    A batch that dies (killed, out of time) keeps every delivery recorded so far, and is not
+    sent again; the request path does not wait for the database. Outcomes that arrive while a
+    write is running are written together by the next one.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Sent | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="webhook-outcomes", daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def hear(self, delivery: webhook_delivery.Delivery, outcome: webhook_delivery.Outcome) -> None:
+        if outcome.delivered:
+            self._queue.put((delivery, outcome))
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            batch: list[_Sent] = []
+            item = self._queue.get()
+            while item is not None:
+                batch.append(item)
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            done = item is None
+            if not batch:
+                continue
+            try:
+                with session_factory()() as db:
+                    webhook_delivery.record_delivered(db, batch)
+                    db.commit()
+            except Exception:  # the batch's own outcome transaction records these again
+                log.exception("webhooks.record_delivered_failed", count=len(batch))
 
 
 def outcome_label(outcome: webhook_delivery.Outcome) -> str:
@@ -45,7 +101,8 @@ def deliver(self: DbTask, message_id: str) -> int:
         deliveries = webhook_delivery.lease_batch(db, message_id, settings=settings)
     if not deliveries:
         return 0
-    outcomes = webhook_delivery.send_batch(deliveries, settings=settings)
+    with DeliveredRecorder() as recorder:
+        outcomes = webhook_delivery.send_batch(deliveries, settings=settings, on_outcome=recorder.hear)
     for outcome in outcomes:
         WEBHOOK_ATTEMPTS.labels(outcome_label(outcome)).inc()
     with self.transaction() as db:

@@ -16,17 +16,24 @@ them: pending and due, its ``next_attempt_at`` moves to now + the lease (longer
 than a batch can take, see :func:`lease_duration`) and its ``lease_id`` gets a
 new id, the id its attempt will be recorded under. (2) Outside any transaction
 the target is checked once, then the messages are POSTed one after another
-over one connection. The batch stops at the first failure and starts no
-attempt after ``BATCH_SECONDS``. (3) One statement writes each attempt with its
-outcome and marks the delivered messages; failures get their retry time (or
-fail, or disable the endpoint) one by one. A message whose lease was lost
-meanwhile (it no longer carries that ``lease_id``: a newer lease or a manual
-retry replaced it) is left to whoever holds it now; the late outcome is only
-recorded on its attempt. Leased messages left unsent lose their lease and are
-due again at once, their attempt count as before. A worker killed between (1)
-and (3) leaves leases that simply expire: the messages become due again,
-``webhooks.dispatch_due`` resends them, and the next lease records each dead
-lease as a lost attempt. Same messages, same ``webhook-id``s. The task's hard
+over one connection, each within ``WEBHOOK_TIMEOUT_SECONDS`` from its first byte
+sent to its last byte read. The batch stops at the first failure and starts no
+attempt after ``BATCH_SECONDS``. Each delivery is recorded as it comes (the
+worker writes them from a thread of its own while the batch goes on). (3) One
+statement writes each attempt with its outcome and marks the delivered
+messages; failures get their retry time (or fail, or disable the endpoint) one
+by one. A message whose lease was lost meanwhile (it no longer carries that
+``lease_id``: a manual retry replaced it) is left to whoever holds it now; the
+late outcome is only recorded on its attempt. Leased messages left unsent lose
+their lease and are due again at once, their attempt count as before.
+
+**A batch that dies** (worker killed, or out of time) leaves leases that expire.
+The next lease of the endpoint settles them first: deliveries recorded so far
+stay delivered (not sent again); the first message still leased, in the batch's
+order (``lease_rank``), was in flight and counts as a failed attempt, with its
+retry time, ``failing_since`` and the five-day disable like any failure, so a
+message that keeps killing its worker ends ``failed`` on the normal schedule;
+the ones after it were never sent and are due again at once. The task's hard
 time limit is shorter than the lease, so no attempt outlives its lease.
 
 **Long waits live in the database.** Retries are a ``next_attempt_at``, never a
@@ -69,7 +76,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -77,6 +84,7 @@ from typing import Any, cast
 import httpx
 import structlog
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     DateTime,
     Insert,
@@ -307,14 +315,48 @@ def close_lost_attempts(db: Session, message_id: str) -> None:
     """A lease a dead worker left on ``message_id``: recorded as a lost attempt, and the message freed of it."""
     db.execute(_record_lost(select(_MESSAGES.c.lease_id, _MESSAGES.c.id)
                             .where(_MESSAGES.c.id == message_id, _MESSAGES.c.lease_id.is_not(None))))
-    db.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(lease_id=None))
+    db.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(lease_id=None, lease_rank=None))
+
+
+def settle_dead_batch(db: Session, endpoint: WebhookEndpoint, *, settings: Settings) -> None:
+    """Close the batch a dead worker left on ``endpoint`` (its leases have run out); the endpoint row is locked.
+
+    Outcomes the batch got were recorded as they came, so what still holds a lease had none: the first
+    of those in the batch's order was in flight when the worker died (killed, or out of time), and counts
+    as a failed attempt, with the retry schedule, ``failing_since`` and the five-day disable as for any
+    other failure; the ones after it were never sent and are due again at once, their attempt not spent.
+    """
+    dead = db.execute(
+        select(_MESSAGES.c.id, _MESSAGES.c.lease_id)
+        .where(_MESSAGES.c.endpoint_id == endpoint.id, _MESSAGES.c.status == PENDING,
+               _MESSAGES.c.lease_id.is_not(None), _MESSAGES.c.next_attempt_at <= func.now())
+        .order_by(_MESSAGES.c.lease_rank.nulls_first(), _MESSAGES.c.created_at)
+        .with_for_update()
+    ).all()
+    if not dead:
+        return
+    in_flight, unsent = dead[0], [row.id for row in dead[1:]]
+    db.execute(_record_lost(select(literal(in_flight.lease_id, Uuid), literal(in_flight.id, Text))))
+    message = db.scalar(select(WebhookMessage).where(WebhookMessage.id == in_flight.id)
+                        .execution_options(populate_existing=True))
+    assert message is not None  # locked above
+    now: datetime = db.execute(select(func.now())).scalar_one()
+    message.lease_id, message.lease_rank, message.last_status_code = None, None, None
+    _apply_failure(db, endpoint, message, Outcome(None, 0, error=_LOST_ATTEMPT), now=now, settings=settings)
+    if unsent:
+        db.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_(unsent))
+                   .values(lease_id=None, lease_rank=None, attempts=_MESSAGES.c.attempts - 1,
+                           next_attempt_at=func.now()))
+    db.flush()
+    log.warning("webhooks.dead_batch_settled", endpoint_id=str(endpoint.id), message_id=message.id,
+                outcome=message.status, unsent=len(unsent))
 
 
 def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int = BATCH_SIZE) -> list[Delivery]:
     """Lease ``message_id`` and its endpoint's oldest other due messages, up to ``limit``, in the order to send them.
 
     Nothing when ``message_id`` is not due (delivered, failed, leased, or waiting for its retry time),
-    or its endpoint is disabled or busy with another batch.
+    or its endpoint is disabled or busy with another batch. A batch a dead worker left is settled first.
     """
     endpoint_id = db.scalar(
         select(WebhookMessage.endpoint_id)
@@ -332,9 +374,10 @@ def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int 
     if db.scalar(select(endpoint_busy(endpoint.id))):
         log.info("webhooks.endpoint_busy", message_id=message_id, endpoint_id=str(endpoint.id))
         return []
+    settle_dead_batch(db, endpoint, settings=settings)
     due = (
         select(_MESSAGES.c.id, _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at,
-               _MESSAGES.c.lease_id.label("dead_lease"), OutboxEvent.created_at.label("occurred_at"))
+               OutboxEvent.created_at.label("occurred_at"))
         .outerjoin(OutboxEvent, OutboxEvent.id == _MESSAGES.c.event_id)
         .where(_MESSAGES.c.endpoint_id == endpoint.id, _due_now())
         .order_by((_MESSAGES.c.id == message_id).desc(), _MESSAGES.c.next_attempt_at, _MESSAGES.c.created_at)
@@ -342,24 +385,23 @@ def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int 
         .with_for_update(of=_MESSAGES, skip_locked=True)
         .cte("due")
     )
+    # The order to send them in; a window function cannot share a statement level with FOR UPDATE.
+    ranked = select(due, func.row_number().over(order_by=(due.c.next_attempt_at, due.c.created_at))
+                    .label("rank")).cte("ranked")
     leased = (
         update(_MESSAGES)
-        .where(_MESSAGES.c.id == due.c.id)
+        .where(_MESSAGES.c.id == ranked.c.id)
         .values(next_attempt_at=func.now() + lease_duration(settings), attempts=_MESSAGES.c.attempts + 1,
-                lease_id=func.gen_random_uuid())
+                lease_id=func.gen_random_uuid(), lease_rank=ranked.c.rank)
         .returning(_MESSAGES.c.id, _MESSAGES.c.attempts, _MESSAGES.c.event_type, _MESSAGES.c.payload,
-                   _MESSAGES.c.lease_id, due.c.dead_lease,
-                   func.coalesce(due.c.occurred_at, due.c.created_at).label("occurred_at"),
-                   due.c.next_attempt_at.label("due_at"), due.c.created_at)
+                   _MESSAGES.c.lease_id, _MESSAGES.c.lease_rank,
+                   func.coalesce(ranked.c.occurred_at, ranked.c.created_at).label("occurred_at"))
         .cte("leased")
     )
-    # A due message still holding a lease was leased by a worker that died: that attempt is recorded as lost.
-    lost = _record_lost(select(leased.c.dead_lease, leased.c.id).where(leased.c.dead_lease.is_not(None))).cte("lost")
     rows = db.execute(
         select(leased.c.id, leased.c.attempts, leased.c.event_type, leased.c.payload, leased.c.occurred_at,
                leased.c.lease_id)
-        .order_by(leased.c.due_at, leased.c.created_at)
-        .add_cte(lost)
+        .order_by(leased.c.lease_rank)
     ).all()
     return [
         Delivery(message_id=row.id, attempt_id=row.lease_id, attempt_number=row.attempts, endpoint_id=endpoint.id,
@@ -471,12 +513,14 @@ def _post(client: httpx.Client, deadline: webhook_http.AttemptDeadline, target: 
     )
 
 
-def send_batch(deliveries: Sequence[Delivery], *, settings: Settings) -> list[Outcome]:
+def send_batch(deliveries: Sequence[Delivery], *, settings: Settings,
+               on_outcome: Callable[[Delivery, Outcome], None] | None = None) -> list[Outcome]:
     """Attempt one endpoint's batch in order, one request at a time; ``outcomes[i]`` is ``deliveries[i]``'s.
 
     The target is checked once, then each delivery is POSTed over the same connection. The batch
     stops after the first failure (an endpoint that fails or hangs is not sent the rest now), and
     starts no attempt after ``BATCH_SECONDS``; the deliveries left unsent go back to due.
+    ``on_outcome`` hears each outcome as it comes (to record it before the batch ends).
     """
     if not deliveries:
         return []
@@ -493,6 +537,8 @@ def send_batch(deliveries: Sequence[Delivery], *, settings: Settings) -> list[Ou
             if outcomes and time.monotonic() - began >= BATCH_SECONDS:
                 break
             outcomes.append(_post(client, deadline, target, delivery, timeout))
+            if on_outcome is not None:
+                on_outcome(delivery, outcomes[-1])
             if not outcomes[-1].delivered:
                 break
     return outcomes
@@ -527,6 +573,60 @@ def disable_endpoint(db: Session, endpoint: WebhookEndpoint, reason: str) -> Non
     log.warning("webhooks.endpoint_disabled", endpoint_id=str(endpoint.id), reason=reason)
 
 
+def _write_outcomes(sent: Sequence[tuple[Delivery, Outcome]]) -> tuple[CTE, CTE]:
+    """Statements that write each attempt sent and mark the delivered messages whose lease held.
+
+    The outcomes travel as one array per column, whatever the batch's size; both are CTEs, run by
+    whatever statement they are added to.
+    """
+    results = (
+        select(func.unnest(
+            literal([d.message_id for d, _ in sent], ARRAY(Text)),
+            literal([d.attempt_id for d, _ in sent], ARRAY(Uuid)),
+            literal([o.status_code for _, o in sent], ARRAY(Integer)),
+            literal([o.duration_ms for _, o in sent], ARRAY(Integer)),
+            literal([o.error for _, o in sent], ARRAY(Text)),
+            literal([o.response_excerpt for _, o in sent], ARRAY(Text)),
+            literal([o.attempted_at for _, o in sent], ARRAY(DateTime(timezone=True))),
+        ).table_valued("message_id", "attempt_id", "status_code", "duration_ms", "error", "response_excerpt",
+                       "sent_at")
+         .render_derived())
+        .cte("results")
+    )
+    columns = ["id", "message_id", "attempted_at", "status_code", "duration_ms", "error", "response_excerpt"]
+    written = insert(_ATTEMPTS).from_select(columns, select(
+        results.c.attempt_id, results.c.message_id, func.coalesce(results.c.sent_at, func.now()),
+        results.c.status_code, results.c.duration_ms, results.c.error, results.c.response_excerpt,
+    ))
+    # An attempt a later lease already recorded as lost gets its real outcome, late.
+    recorded = written.on_conflict_do_update(
+        index_elements=["id"],
+        set_={name: written.excluded[name] for name in ("status_code", "duration_ms", "error", "response_excerpt")},
+    ).cte("recorded")
+    delivered = (
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == results.c.message_id, _MESSAGES.c.status == PENDING,
+               _MESSAGES.c.lease_id == results.c.attempt_id, results.c.status_code.between(200, 299))
+        .values(status=DELIVERED, delivered_at=func.now(), next_attempt_at=None, lease_id=None, lease_rank=None,
+                last_status_code=results.c.status_code)
+        .cte("delivered")
+    )
+    return recorded, delivered
+
+
+def record_delivered(db: Session, sent: Sequence[tuple[Delivery, Outcome]]) -> None:
+    """Record attempts that delivered while their batch goes on, so a batch that dies keeps them.
+
+    No endpoint lock: each message changes only while it still carries this batch's lease.
+    """
+    if not sent:
+        return
+    db.execute(select(literal(1)).add_cte(*_write_outcomes(sent)))
+    db.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == sent[0][0].endpoint_id,
+                                             WebhookEndpoint.failing_since.is_not(None))
+               .values(failing_since=None))
+
+
 def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome], *,
                     settings: Settings) -> list[str | None]:
     """Close a batch's attempts and move its messages on; each message's status afterwards (``None`` if gone).
@@ -552,46 +652,14 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
     )
     query = select(prior.c.id, prior.c.status, prior.c.lease_id)
     if sent:
-        # One statement writes every attempt sent and marks the delivered messages whose lease held;
-        # the outcomes travel as one array per column, whatever the batch's size.
-        results = (
-            select(func.unnest(
-                literal([d.message_id for d, _ in sent], ARRAY(Text)),
-                literal([d.attempt_id for d, _ in sent], ARRAY(Uuid)),
-                literal([o.status_code for _, o in sent], ARRAY(Integer)),
-                literal([o.duration_ms for _, o in sent], ARRAY(Integer)),
-                literal([o.error for _, o in sent], ARRAY(Text)),
-                literal([o.response_excerpt for _, o in sent], ARRAY(Text)),
-                literal([o.attempted_at for _, o in sent], ARRAY(DateTime(timezone=True))),
-            ).table_valued("message_id", "attempt_id", "status_code", "duration_ms", "error", "response_excerpt",
-                           "sent_at")
-             .render_derived())
-            .cte("results")
-        )
-        columns = ["id", "message_id", "attempted_at", "status_code", "duration_ms", "error", "response_excerpt"]
-        written = insert(_ATTEMPTS).from_select(columns, select(
-            results.c.attempt_id, results.c.message_id, func.coalesce(results.c.sent_at, func.now()),
-            results.c.status_code, results.c.duration_ms, results.c.error, results.c.response_excerpt,
-        ))
-        # An attempt a later lease already recorded as lost gets its real outcome, late.
-        recorded = written.on_conflict_do_update(
-            index_elements=["id"],
-            set_={name: written.excluded[name] for name in ("status_code", "duration_ms", "error", "response_excerpt")},
-        ).cte("recorded")
-        delivered = (
-            update(_MESSAGES)
-            .where(_MESSAGES.c.id == results.c.message_id, _MESSAGES.c.status == PENDING,
-                   _MESSAGES.c.lease_id == results.c.attempt_id, results.c.status_code.between(200, 299))
-            .values(status=DELIVERED, delivered_at=func.now(), next_attempt_at=None, lease_id=None,
-                    last_status_code=results.c.status_code)
-            .cte("delivered")
-        )
-        query = query.add_cte(recorded).add_cte(delivered)
+        query = query.add_cte(*_write_outcomes(sent))
     before = {row.id: row for row in db.execute(query)}
     held = {d.message_id for d in deliveries
             if d.message_id in before and before[d.message_id].status == PENDING
             and before[d.message_id].lease_id == d.attempt_id}
-    statuses = {d.message_id: DELIVERED for d, o in sent if o.delivered and d.message_id in held}
+    # Delivered: by this statement, or already by record_delivered as the batch went on.
+    statuses = {d.message_id: DELIVERED for d, o in sent if o.delivered and d.message_id in before
+                and (d.message_id in held or before[d.message_id].status == DELIVERED)}
     if statuses:
         endpoint.failing_since = None
         log.info("webhooks.delivered", endpoint_id=str(endpoint.id), count=len(statuses), message_ids=list(statuses))
@@ -616,7 +684,8 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
     unsent = [d.message_id for d in deliveries[len(sent):] if d.message_id in held]
     if unsent:
         db.execute(update(_MESSAGES).where(_MESSAGES.c.id.in_(unsent))
-                   .values(lease_id=None, attempts=_MESSAGES.c.attempts - 1, next_attempt_at=func.now()))
+                   .values(lease_id=None, lease_rank=None, attempts=_MESSAGES.c.attempts - 1,
+                           next_attempt_at=func.now()))
     if endpoint.enabled:
         kick_endpoint(db, endpoint.id)
     return [statuses.get(d.message_id, before[d.message_id].status if d.message_id in before else None)
