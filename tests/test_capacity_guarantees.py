@@ -37,6 +37,44 @@ def test_concurrent_joins_never_exceed_capacity(seed: Session, committed: sessio
     assert seats == taken == 5
 
 
+def test_a_join_racing_the_mentors_cancellation_never_leaves_a_seat_on_a_cancelled_session(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=50)
+    mentor = as_caller(listing.mentor_profile.user)
+    mentees = [as_caller(UserFactory()) for _ in range(12)]
+    sessions = []
+    for day in range(4):
+        start = datetime.now(UTC) + timedelta(days=2 + day)
+        session = MentorshipSession(id=uuid.uuid4(), kind="group", listing_id=listing.id,
+                                    mentor_profile_id=listing.mentor_profile_id, start_time=start,
+                                    end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED, capacity=50)
+        seed.add(session)
+        sessions.append(session)
+    seed.commit()
+    app = live_app(committed)
+
+    def post(path: str, headers: dict[str, str], body: dict[str, str] | None = None):
+        return lambda: app.test_client().post(path, headers=headers, json=body).status_code
+
+    for session in sessions:
+        calls = [post(f"/api/v1/sessions/{session.id}/join", m.headers) for m in mentees]
+        calls.insert(len(calls) // 2, post(f"/api/v1/sessions/{session.id}/cancel", mentor.headers,
+                                           {"reason": "called off"}))
+        outcomes = concurrently(calls)
+        assert set(outcomes) <= {200, 201, 400}, outcomes
+    with committed() as db:
+        left = db.execute(
+            select(MentorshipSession.id, func.count(Booking.id))
+            .join(Booking, Booking.group_session_id == MentorshipSession.id)
+            .where(MentorshipSession.status == SessionStatus.CANCELLED, Booking.status == BookingStatus.ACCEPTED)
+            .group_by(MentorshipSession.id)
+        ).all()
+        cancelled = db.scalar(select(func.count()).select_from(MentorshipSession)
+                              .where(MentorshipSession.status == SessionStatus.CANCELLED))
+    assert cancelled == len(sessions)
+    assert left == [], f"accepted seats on cancelled sessions: {left}"
+
+
 def test_concurrent_bundle_bookings_never_overspend(seed: Session, committed: sessionmaker[Session]) -> None:
     listing = ListingFactory()
     mentee = UserFactory()

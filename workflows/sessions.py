@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy import Executable, Table, Uuid, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models import Booking, BookingStatus, Listing, ListingKind, MentorshipSession, SessionStatus
 from workflows import outbox
@@ -96,10 +96,18 @@ def role_of(db: Session, actor: Actor, session: MentorshipSession) -> Role | Non
         return Role.MENTEE
     if session.kind == ListingKind.GROUP and db.scalar(
         select(Booking.id).where(Booking.group_session_id == session.id, Booking.mentee_user_id == actor.user_id,
-                                 Booking.status == BookingStatus.ACCEPTED)
+                                 Booking.status.in_(_seat_statuses(session)))
     ):
         return Role.MENTEE
     return None
+
+
+def _seat_statuses(session: MentorshipSession) -> tuple[BookingStatus, ...]:
+    """Seats that make their holder a participant: held ones, and, once the mentor cancelled the session,
+    the seats that cancellation ended (so the participants can still read what happened)."""
+    if session.status == SessionStatus.CANCELLED:
+        return (BookingStatus.ACCEPTED, BookingStatus.CANCELLED)
+    return (BookingStatus.ACCEPTED,)
 
 
 def apply_transition(session: MentorshipSession, action: str, role: Role) -> None:
@@ -111,9 +119,12 @@ def apply_transition(session: MentorshipSession, action: str, role: Role) -> Non
     session.status = transition.target
 
 
-def _emit(db: Session, session: MentorshipSession, action: str, actor: str) -> None:
+def _emit(db: Session, session: MentorshipSession, action: str, actor: str,
+          participants: list[uuid.UUID] | None = None) -> None:
+    """Record the session's event; a group's participants are read now unless the caller knew them before."""
     event = EVENT_BY_ACTION[action]
-    participants = group_participants(db, session.id) if session.kind == ListingKind.GROUP else None
+    if participants is None and session.kind == ListingKind.GROUP:
+        participants = group_participants(db, session.id)
     outbox.record_event(db, event, aggregate_type="session", aggregate_id=session.id,
                         payload=session_payload(session, participants), actor=actor)
     log.info(event, session_id=str(session.id), booking_id=str(session.booking_id), actor=actor)
@@ -190,9 +201,11 @@ def list_sessions(
     db: Session, actor: Actor, *, role: str | None, status: str | None, limit: int, cursor: str | None
 ) -> Page[MentorshipSession]:
     """The actor's sessions in start order. Each role filter is served by its own index."""
-    seats = select(Booking.group_session_id).where(
-        Booking.mentee_user_id == actor.user_id, Booking.group_session_id.is_not(None),
-        Booking.status == BookingStatus.ACCEPTED,
+    seated_in = aliased(MentorshipSession)
+    seats = select(Booking.group_session_id).join(seated_in, seated_in.id == Booking.group_session_id).where(
+        Booking.mentee_user_id == actor.user_id,
+        (Booking.status == BookingStatus.ACCEPTED)
+        | ((Booking.status == BookingStatus.CANCELLED) & (seated_in.status == SessionStatus.CANCELLED)),
     )
     mine = participation(
         role, actor, MentorshipSession.mentor_profile_id == actor.mentor_profile_id,
@@ -270,11 +283,14 @@ def cancel_session(
     if session.kind == ListingKind.GROUP and role == Role.MENTEE:
         return _leave_group_session(db, actor, session, reason=reason, late=late)
     apply_transition(session, "cancel", role)
+    participants: list[uuid.UUID] | None = None
     if session.booking_id is not None:
         bookings = [db.get(Booking, session.booking_id, with_for_update=True)]
     else:
         bookings = list(db.scalars(select(Booking).where(
-            Booking.group_session_id == session.id, Booking.status == BookingStatus.ACCEPTED).with_for_update()))
+            Booking.group_session_id == session.id, Booking.status == BookingStatus.ACCEPTED)
+            .order_by(Booking.created_at, Booking.id).with_for_update()))
+        participants = [seat.mentee_user_id for seat in bookings]  # told of it, though their seats end now
     refunded = False
     fee = 0
     for booking in bookings:
@@ -292,7 +308,7 @@ def cancel_session(
     session.cancel_fee_cents = fee
     session.credit_refunded = refunded
     db.flush()
-    _emit(db, session, "cancel", str(actor))
+    _emit(db, session, "cancel", str(actor), participants)
     return session
 
 
@@ -363,7 +379,8 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now:
     The seat count moves with one conditional UPDATE (``seats_taken < capacity``),
     and a check constraint stands behind it, so concurrent joins cannot overfill.
     """
-    session = db.get(MentorshipSession, session_id)
+    # The row lock orders a join with a cancellation: a join that waited sees the session cancelled.
+    session = db.get(MentorshipSession, session_id, with_for_update=True)
     if session is None or session.kind != ListingKind.GROUP:
         raise NotFound("group session not found")
     if session.mentor_profile_id == actor.mentor_profile_id:
@@ -391,7 +408,8 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now:
         raise
     taken = db.execute(
         update(MentorshipSession)
-        .where(MentorshipSession.id == session.id, MentorshipSession.seats_taken < MentorshipSession.capacity)
+        .where(MentorshipSession.id == session.id, MentorshipSession.seats_taken < MentorshipSession.capacity,
+               MentorshipSession.status == SessionStatus.SCHEDULED)
         .values(seats_taken=MentorshipSession.seats_taken + 1)
         .returning(MentorshipSession.seats_taken)
     ).scalar_one_or_none()

@@ -7,8 +7,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, ListingKind, OutboxEvent
+from models import Booking, BookingStatus, ListingKind, Notification, OutboxEvent
 from tests.factories import ListingFactory, UserFactory, as_caller
+from workflows import notifications
 
 
 def start_at(hours: int) -> str:
@@ -81,3 +82,31 @@ def test_group_sessions_never_overlap_the_mentors_other_commitments(client: Flas
                        headers=mentor.headers).status_code == 400
     assert client.post(url, json={"start_time": start_at(120)},
                        headers=mentee.headers).status_code == 403
+
+
+def test_a_mentor_cancelling_a_group_session_tells_every_participant_who_can_still_read_it(
+        client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=5)
+    mentor = as_caller(listing.mentor_profile.user)
+    session = client.post(f"/api/v1/listings/{listing.id}/group-sessions", json={"start_time": start_at(48)},
+                          headers=mentor.headers).get_json()
+    mentees = [as_caller(UserFactory()) for _ in range(3)]
+    for mentee in mentees:
+        assert client.post(f"/api/v1/sessions/{session['id']}/join", headers=mentee.headers).status_code == 201
+    cancelled = client.post(f"/api/v1/sessions/{session['id']}/cancel", json={"reason": "mentor ill"},
+                            headers=mentor.headers)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    event = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "session.cancelled")).one()
+    assert sorted(event.payload["mentee_user_ids"]) == sorted(str(m.user.id) for m in mentees)
+    notifications.handle_event(db, event)  # as the notifications worker does
+    told = db.scalars(select(Notification.user_id).where(Notification.type == "session.cancelled")).all()
+    assert sorted(told) == sorted([m.user.id for m in mentees] + [mentor.user.id])
+    for mentee in mentees:
+        seen = client.get(f"/api/v1/sessions/{session['id']}", headers=mentee.headers)
+        assert seen.status_code == 200 and seen.get_json()["status"] == "cancelled"
+        listed = client.get("/api/v1/sessions?role=mentee", headers=mentee.headers).get_json()["items"]
+        assert [s["id"] for s in listed] == [session["id"]]
+    assert client.get(f"/api/v1/sessions/{session['id']}", headers=as_caller(UserFactory()).headers
+                      ).status_code == 404
+    refused = client.post(f"/api/v1/sessions/{session['id']}/join", headers=as_caller(UserFactory()).headers)
+    assert refused.status_code == 400
