@@ -287,10 +287,11 @@ def cancel_session(
     if session.booking_id is not None:
         bookings = [db.get(Booking, session.booking_id, with_for_update=True)]
     else:
-        bookings = list(db.scalars(select(Booking).where(
+        seats = list(db.scalars(select(Booking).where(
             Booking.group_session_id == session.id, Booking.status == BookingStatus.ACCEPTED)
             .order_by(Booking.created_at, Booking.id).with_for_update()))
-        participants = [seat.mentee_user_id for seat in bookings]  # told of it, though their seats end now
+        participants = [seat.mentee_user_id for seat in seats]  # told of it, though their seats end now
+        bookings = list(seats)
     refunded = False
     fee = 0
     for booking in bookings:
