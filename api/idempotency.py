@@ -48,8 +48,18 @@ def _request_hash() -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotent(blp: Blueprint) -> Callable[[F], F]:
-    """Apply outside ``blp.response`` so the finished response can be stored."""
+def _without(body: Any, fields: tuple[str, ...]) -> Any:
+    if isinstance(body, dict) and fields:
+        return {name: value for name, value in body.items() if name not in fields}
+    return body
+
+
+def idempotent(blp: Blueprint, *, never_stored: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Apply outside ``blp.response`` so the finished response can be stored.
+
+    ``never_stored`` names fields of the response kept out of the stored copy (a secret shown once):
+    a replay answers without them.
+    """
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
@@ -78,7 +88,7 @@ def idempotent(blp: Blueprint) -> Callable[[F], F]:
                         db.add(IdempotencyKey(
                             user_id=actor.user_id, key=key, endpoint=f"{request.method} {request.path}",
                             request_hash=fingerprint, status_code=response.status_code,
-                            response_body=response.get_json(),
+                            response_body=_without(response.get_json(), never_stored),
                         ))
                         db.flush()
                 except IntegrityError:

@@ -25,6 +25,10 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     event_types: Mapped[list[Any]] = mapped_column(JSONB, default=lambda: ["*"], server_default='["*"]')
     secret: Mapped[str] = mapped_column(String(128))
+    # The secret a rotation replaced: deliveries are signed with it too until it expires, so
+    # receivers can switch over without dropping any.
+    previous_secret: Mapped[str | None] = mapped_column(String(128))
+    previous_secret_expires_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(default=True, server_default="true")
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     # Set at the first failure after a success; five days of failure disables the endpoint.

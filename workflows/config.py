@@ -102,6 +102,7 @@ class Settings:
     webhook_allow_loopback_targets: bool
     webhook_max_endpoints_per_user: int
     webhook_tests_per_minute: int
+    webhook_secret_overlap: timedelta
     smtp_url: str
     smtp_from: str
     sse_max_seconds: float
@@ -175,6 +176,7 @@ def load_settings() -> Settings:
         webhook_allow_loopback_targets=_bool("WEBHOOK_ALLOW_LOOPBACK_TARGETS", default=False),
         webhook_max_endpoints_per_user=_int("WEBHOOK_MAX_ENDPOINTS_PER_USER", 20),
         webhook_tests_per_minute=_int("WEBHOOK_TESTS_PER_MINUTE", 5),
+        webhook_secret_overlap=parse_duration(_str("WEBHOOK_SECRET_OVERLAP", "24h")),
         smtp_url=_str("SMTP_URL", ""),
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),

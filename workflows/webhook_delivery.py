@@ -276,6 +276,7 @@ class Delivery:
     url: str
     secret: str
     body: str
+    previous_secret: str | None = None  # the secret a rotation replaced, while its overlap lasts
 
 
 def envelope(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> str:
@@ -400,12 +401,17 @@ def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int 
     )
     rows = db.execute(
         select(leased.c.id, leased.c.attempts, leased.c.event_type, leased.c.payload, leased.c.occurred_at,
-               leased.c.lease_id)
+               leased.c.lease_id, func.now().label("now"))
         .order_by(leased.c.lease_rank)
     ).all()
+    previous = None
+    expires = endpoint.previous_secret_expires_at
+    if rows and endpoint.previous_secret and expires is not None and expires > rows[0].now:
+        previous = endpoint.previous_secret
     return [
         Delivery(message_id=row.id, attempt_id=row.lease_id, attempt_number=row.attempts, endpoint_id=endpoint.id,
-                 url=endpoint.url, secret=endpoint.secret, body=envelope(row.event_type, row.occurred_at, row.payload))
+                 url=endpoint.url, secret=endpoint.secret, body=envelope(row.event_type, row.occurred_at, row.payload),
+                 previous_secret=previous)
         for row in rows
     ]
 
@@ -434,13 +440,20 @@ class Outcome:
 
 
 def signed_headers(delivery: Delivery, sent_at: datetime) -> dict[str, str]:
-    """Standard Webhooks headers: a receiver using the ``standardwebhooks`` package verifies them unchanged."""
+    """Standard Webhooks headers: a receiver using the ``standardwebhooks`` package verifies them unchanged.
+
+    After a rotation, and until the old secret expires, the signature header carries one signature per
+    secret (space-separated, as the standard allows): receivers still on the old secret keep verifying.
+    """
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(delivery.secret).sign(delivery.message_id, sent_at, delivery.body),
+        "webhook-signature": " ".join(
+            Webhook(secret).sign(delivery.message_id, sent_at, delivery.body)
+            for secret in (delivery.secret, delivery.previous_secret) if secret
+        ),
     }
 
 

@@ -151,9 +151,14 @@ def delete_endpoint(db: Session, actor: Actor, endpoint_id: uuid.UUID) -> None:
     log.info("webhooks.endpoint_deleted", endpoint_id=str(endpoint_id), actor=str(actor))
 
 
-def rotate_secret(db: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    """A new secret signs every attempt from now on, retries of older messages included."""
+def rotate_secret(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, settings: Settings | None = None
+                  ) -> WebhookEndpoint:
+    """A new secret signs every attempt from now on, retries of older messages included; the old one
+    signs them too for ``WEBHOOK_SECRET_OVERLAP`` more, so receivers can switch without dropping any."""
+    settings = settings or get_settings()
     endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = db.execute(select(func.now())).scalar_one() + settings.webhook_secret_overlap
     endpoint.secret = new_secret()
     db.flush()
     log.info("webhooks.secret_rotated", endpoint_id=str(endpoint.id), actor=str(actor))

@@ -48,7 +48,7 @@ class Endpoints(MethodView):
         """Your webhook endpoints, newest first (secrets are not shown)."""
         return webhooks.list_endpoints(db_session(), current_actor(), **args)
 
-    @idempotent(blp)
+    @idempotent(blp, never_stored=("secret",))
     @blp.arguments(EndpointCreateSchema, example={
         "url": "https://hooks.example.com/mentorship", "event_types": ["booking.accepted", "session.completed"],
         "description": "Our CRM"})
@@ -56,7 +56,8 @@ class Endpoints(MethodView):
     @documents_errors(blp, 401, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Register an endpoint. The answer holds its signing `secret`, shown this once (and on rotation).
-        409 beyond `WEBHOOK_MAX_ENDPOINTS_PER_USER` endpoints."""
+        409 beyond `WEBHOOK_MAX_ENDPOINTS_PER_USER` endpoints. A replay of the same `Idempotency-Key` shows
+        the endpoint without its secret: if the first answer was lost, rotate the secret."""
         return webhooks.create_endpoint(db_session(), current_actor(), **data)
 
 
@@ -87,7 +88,8 @@ class RotateSecret(MethodView):
     @blp.response(200, EndpointWithSecretSchema, example=_WITH_SECRET)
     @documents_errors(blp, 401, 404)
     def post(self, endpoint_id: uuid.UUID) -> Any:
-        """Replace the signing secret; the answer shows the new one. Every later attempt is signed with it."""
+        """Replace the signing secret; the answer shows the new one. Every later attempt is signed with it,
+        and also with the old one until `WEBHOOK_SECRET_OVERLAP` (24 h) has passed."""
         return webhooks.rotate_secret(db_session(), current_actor(), endpoint_id)
 
 

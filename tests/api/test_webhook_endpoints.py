@@ -3,14 +3,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from tests.factories import Caller, UserFactory, as_caller
@@ -131,6 +132,39 @@ def test_rotate_secret_answers_a_new_secret(client: FlaskClient, db: Session, ow
     assert rotated.status_code == 200
     assert rotated.get_json()["secret"].startswith("whsec_") and rotated.get_json()["secret"] != created["secret"]
     assert db.scalar(select(WebhookEndpoint.secret)) == rotated.get_json()["secret"]
+
+
+def test_after_a_rotation_deliveries_are_signed_with_both_secrets_until_the_overlap_ends(
+        client: FlaskClient, db: Session, owner: Caller) -> None:
+    _, created = create(client, owner)
+    old = created["secret"]
+    new = client.post(f"{BASE}/{created['id']}/rotate-secret", headers=owner.headers).get_json()["secret"]
+    client.post(f"{BASE}/{created['id']}/test", headers=owner.headers)
+    message_id = db.scalar(select(WebhookMessage.id))
+    [delivery] = webhook_delivery.lease_batch(db, message_id, settings=get_settings())
+    headers = webhook_delivery.signed_headers(delivery, datetime.now(UTC))
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):  # a receiver on either secret verifies the same delivery
+        Webhook(secret).verify(delivery.body, headers)
+    # Once the overlap has passed, only the new secret signs.
+    db.execute(update(WebhookEndpoint).values(previous_secret_expires_at=func.now() - timedelta(seconds=1)))
+    db.execute(update(WebhookMessage).values(next_attempt_at=func.now() - timedelta(seconds=1), lease_id=None))
+    [later] = webhook_delivery.lease_batch(db, message_id, settings=get_settings())
+    headers = webhook_delivery.signed_headers(later, datetime.now(UTC))
+    Webhook(new).verify(later.body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(later.body, headers)
+
+
+def test_a_replayed_endpoint_creation_does_not_show_the_secret_again(client: FlaskClient, owner: Caller) -> None:
+    headers = {**owner.headers, "Idempotency-Key": "create-endpoint-1"}
+    first = client.post(BASE, json={"url": URL}, headers=headers)
+    assert first.status_code == 201 and first.get_json()["secret"].startswith("whsec_")
+    client.post(f"{BASE}/{first.get_json()['id']}/rotate-secret", headers=owner.headers)
+    replay = client.post(BASE, json={"url": URL}, headers=headers)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.get_json()["id"] == first.get_json()["id"]
+    assert "secret" not in replay.get_json()
 
 
 def test_test_delivery_is_queued_listed_and_refused_when_disabled(client: FlaskClient, owner: Caller) -> None:
