@@ -10,16 +10,25 @@ from sqlalchemy.orm import Session
 
 from api.cli import ops
 from models import Booking, HandlerStatus, Listing, OutboxHandler, User
+from tests.factories import UserFactory
 
 
-def test_create_admin_then_promote_existing(app: Flask, db: Session) -> None:
+def test_create_admin_makes_a_new_admin(app: Flask, db: Session) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(ops, ["create-admin", "Boss@Example.com", "--password", "a long password"])
     assert result.exit_code == 0, result.output
     boss = db.scalar(select(User).where(User.email == "boss@example.com"))
     assert boss is not None and boss.is_admin
-    again = runner.invoke(ops, ["create-admin", "boss@example.com", "--password", "ignored password"])
-    assert again.exit_code == 0 and db.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_create_admin_promotes_an_existing_user_and_keeps_their_password(app: Flask, db: Session) -> None:
+    member = UserFactory(email="member@example.com", is_admin=False)
+    password_hash = member.password_hash
+    result = app.test_cli_runner().invoke(ops, ["create-admin", "Member@Example.com", "--password", "ignored one"])
+    assert result.exit_code == 0, result.output
+    db.refresh(member)
+    assert member.is_admin and member.password_hash == password_hash
+    assert db.scalar(select(func.count()).select_from(User)) == 1
 
 
 def test_seed_demo_then_outbox_status_then_reconcile(app: Flask, db: Session) -> None:
