@@ -25,6 +25,8 @@ from models import (
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
 from tests.test_workflow_guarantees import live_app, wait_until
 from tests.workers_fixtures import BeatProcess, StartWorker
+from workers.celery_app import create_celery
+from workflows.config import get_settings
 
 
 def seed_sessions_in_progress(seed: Session, count: int) -> list[tuple[Caller, Caller, uuid.UUID]]:
@@ -67,16 +69,19 @@ def test_completion_side_effects_happen_once_each_when_a_worker_is_killed(
     seed: Session, committed: sessionmaker[Session], start_worker: StartWorker,
     start_beat: Callable[..., BeatProcess],
 ) -> None:
-    sessions = seed_sessions_in_progress(seed, 40)
+    sessions = seed_sessions_in_progress(seed, 60)
     client = live_app(committed).test_client()
-    worker = start_worker(concurrency=2)
     for mentor, _mentee, session_id in sessions:
         response = client.post(f"/api/v1/sessions/{session_id}/complete", headers=mentor.headers)
         assert response.status_code == 200
+    worker = start_worker(concurrency=2)
+    wait_until(lambda: side_effects(committed)["eligibilities"] >= 5, 30, "the worker to get going")
     worker.kill()  # mid-stream: some side effects done, some in flight, some still queued
+    at_kill = side_effects(committed)
+    assert 0 < at_kill["pending_handlers"] < 3 * 60, f"the kill did not land mid-stream: {at_kill}"
     start_worker(concurrency=2)
     start_beat()
-    expected = {"notifications": 80, "eligibilities": 40, "completed_counted": 40, "pending_handlers": 0}
+    expected = {"notifications": 120, "eligibilities": 60, "completed_counted": 60, "pending_handlers": 0}
     wait_until(lambda: side_effects(committed) == expected, 75, f"all side effects once: {expected}")
     time.sleep(2)
     assert side_effects(committed) == expected
@@ -125,3 +130,22 @@ def test_a_failing_side_effect_neither_blocks_nor_repeats_the_others(
     with committed() as db:
         events = db.scalar(select(func.count()).where(OutboxEvent.type == "session.completed"))
     assert events == 1
+
+
+def test_each_completion_handler_delivered_three_times_does_its_effect_once(
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker,
+) -> None:
+    ((mentor, _mentee, session_id),) = seed_sessions_in_progress(seed, 1)
+    client = live_app(committed).test_client()  # publishes each handler's task once, after commit
+    assert client.post(f"/api/v1/sessions/{session_id}/complete", headers=mentor.headers).status_code == 200
+    with committed() as db:
+        event_id = db.scalar(select(OutboxEvent.id).where(OutboxEvent.type == "session.completed"))
+    app = create_celery(get_settings())
+    for handler in ("reviews.unlock", "notifications.notify", "analytics.record"):
+        for _ in range(2):  # two more copies of each: three deliveries in all
+            app.send_task(handler, args=[str(event_id)])
+    start_worker(concurrency=2)
+    expected = {"notifications": 2, "eligibilities": 1, "completed_counted": 1, "pending_handlers": 0}
+    wait_until(lambda: side_effects(committed) == expected, 20, f"each side effect once: {expected}")
+    time.sleep(2)  # every copy has been taken by now; none may add a second effect
+    assert side_effects(committed) == expected
