@@ -69,10 +69,28 @@ class WorkerProcess:
 StartWorker = Callable[..., WorkerProcess]
 
 
+def purge_queues() -> int:
+    """Drop every message waiting in this run's queues: tests that committed through savepoints
+    still published, and a later test's worker must not run an earlier test's tasks."""
+    from workers.celery_app import create_celery
+    from workflows.config import get_settings
+
+    app = create_celery(get_settings())
+    try:
+        with app.connection_for_write() as connection:
+            return int(app.control.purge(connection=connection) or 0)
+    except OSError:
+        return 0  # Redis is down (a test stopped it); nothing to purge
+
+
 @pytest.fixture
 def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
-    """Start real worker processes on this run's database and Redis prefix; stopped after the test."""
+    """Start real worker processes on this run's database and Redis prefix; stopped after the test.
+
+    The run's queues are purged before the first worker starts and after the last one stops.
+    """
     started: list[WorkerProcess] = []
+    purge_queues()
 
     def start(
         *, queues: str | None = None, concurrency: int = 2, env: dict[str, str] | None = None
@@ -101,6 +119,7 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
     yield start
     for worker in started:
         worker.stop()
+    purge_queues()
 
 
 @pytest.fixture
