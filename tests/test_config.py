@@ -44,7 +44,7 @@ def test_urls_and_durations() -> None:
         parse_duration("soon")
 
 
-@pytest.mark.parametrize("name", ["OUTBOX_RETENTION_DAYS", "RETENTION_BATCH_SIZE"])
+@pytest.mark.parametrize("name", ["OUTBOX_RETENTION_DAYS", "RETENTION_BATCH_SIZE", "SSE_MAX_STREAMS_PER_USER"])
 def test_limits_below_one_are_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setenv(name, "0")
     with pytest.raises(ConfigError, match=name):

@@ -110,6 +110,7 @@ class Settings:
     smtp_from: str
     sse_max_seconds: float
     sse_max_streams_per_process: int
+    sse_max_streams_per_user: int
     outbox_retention_days: int
     webhook_attempt_retention_days: int
     idempotency_retention_days: int
@@ -186,6 +187,7 @@ def load_settings() -> Settings:
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
         sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
+        sse_max_streams_per_user=_positive_int("SSE_MAX_STREAMS_PER_USER", 3),
         outbox_retention_days=_positive_int("OUTBOX_RETENTION_DAYS", 30),
         webhook_attempt_retention_days=_positive_int("WEBHOOK_ATTEMPT_RETENTION_DAYS", 30),
         idempotency_retention_days=_positive_int("IDEMPOTENCY_RETENTION_DAYS", 1),
