@@ -48,6 +48,8 @@ class Notification(IdMixin, Base):
         Index("ix_notifications_user_created", "user_id", "created_at", "id"),
         Index("ix_notifications_user_unread", "user_id", "created_at", postgresql_where=text("read_at IS NULL")),
         Index("ix_notifications_email_due", "created_at", postgresql_where=text("email_status = 'pending'")),
+        # Retention: read notifications, the longest read first.
+        Index("ix_notifications_read", "read_at", postgresql_where=text("read_at IS NOT NULL")),
         CheckConstraint("email_status IN ('none', 'pending', 'sent', 'failed')", name="email_status_values"),
     )
 

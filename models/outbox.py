@@ -63,7 +63,10 @@ class IdempotencyKey(Base):
     """The first response to a creation request, replayed for retries with the same key."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (CheckConstraint("status_code BETWEEN 200 AND 599", name="status_code_range"),)
+    __table_args__ = (
+        CheckConstraint("status_code BETWEEN 200 AND 599", name="status_code_range"),
+        Index("ix_idempotency_keys_created", "created_at"),  # retention: the oldest first
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -50,6 +50,8 @@ class WebhookMessage(Base):
               postgresql_where=text("status = 'pending'")),
         # The few messages under a lease: an endpoint's busy check, however many retries it has waiting.
         Index("ix_webhook_messages_leased", "endpoint_id", postgresql_where=text("lease_id IS NOT NULL")),
+        # An event's messages: whether retention may prune it, and its ON DELETE SET NULL when it does.
+        Index("ix_webhook_messages_event", "event_id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -73,7 +75,10 @@ class WebhookMessage(Base):
 
 class WebhookAttempt(IdMixin, Base):
     __tablename__ = "webhook_attempts"
-    __table_args__ = (Index("ix_webhook_attempts_message", "message_id", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_webhook_attempts_message", "message_id", "attempted_at"),
+        Index("ix_webhook_attempts_attempted", "attempted_at"),  # retention: the oldest first
+    )
 
     message_id: Mapped[str] = mapped_column(ForeignKey("webhook_messages.id", ondelete="CASCADE"))
     attempted_at: Mapped[datetime] = mapped_column(server_default=func.now())

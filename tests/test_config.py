@@ -42,3 +42,10 @@ def test_urls_and_durations() -> None:
     assert [parse_duration(x).total_seconds() for x in ("5s", "5m", "2h", "1d", "7")] == [5, 300, 7200, 86400, 7]
     with pytest.raises(ConfigError):
         parse_duration("soon")
+
+
+@pytest.mark.parametrize("name", ["OUTBOX_RETENTION_DAYS", "RETENTION_BATCH_SIZE", "SSE_MAX_STREAMS_PER_USER"])
+def test_limits_below_one_are_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ConfigError, match=name):
+        load_settings()

@@ -9,23 +9,28 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from flask import Flask
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from models import Booking, BookingStatus
+from models import Booking, BookingStatus, HandlerStatus, OutboxEvent, OutboxHandler
 from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, as_caller
 from tests.test_workflow_guarantees import live_app
+from workflows import outbox, retention
 from workflows.config import get_settings
+from workflows.live_replay import MAX_REPLAY
 
 
-@pytest.fixture
-def server(committed: sessionmaker[Session]) -> Iterator[tuple[str, Flask]]:
-    settings = dataclasses.replace(get_settings(), sse_max_seconds=8.0, sse_max_streams_per_process=2)
+@contextmanager
+def serving(committed: sessionmaker[Session], **changes: Any) -> Iterator[tuple[str, Flask]]:
+    settings = dataclasses.replace(get_settings(), **{"sse_max_seconds": 8.0, **changes})
     app = live_app(committed, settings)
     http: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
@@ -33,6 +38,19 @@ def server(committed: sessionmaker[Session]) -> Iterator[tuple[str, Flask]]:
     yield f"http://127.0.0.1:{http.server_port}", app
     http.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(committed: sessionmaker[Session]) -> Iterator[tuple[str, Flask]]:
+    with serving(committed, sse_max_streams_per_process=2) as served:
+        yield served
+
+
+@pytest.fixture
+def roomy_server(committed: sessionmaker[Session]) -> Iterator[tuple[str, Flask]]:
+    """Room for streams a test closed but the server has not noticed yet (it notices at its next write)."""
+    with serving(committed, sse_max_streams_per_process=8, sse_max_streams_per_user=8) as served:
+        yield served
 
 
 def read_events(response: httpx.Response, count: int) -> list[dict]:
@@ -151,3 +169,66 @@ def test_a_failing_live_publish_never_fails_the_committed_request(
     with committed() as db:
         assert db.get(Booking, booking.id).status == BookingStatus.ACCEPTED  # type: ignore[union-attr]
     assert live_updates._client is None  # the next publish starts on a fresh connection pool
+
+
+def test_a_resume_from_before_the_retention_horizon_gets_a_reset(
+    seed: Session, committed: sessionmaker[Session], roomy_server: tuple[str, Flask]
+) -> None:
+    base, _app = roomy_server
+    mentor, mentee, _listing_id, (first, second, third) = seed_bookings(seed, 3)
+
+    def event_of(booking_id: uuid.UUID) -> uuid.UUID:
+        with committed() as db:
+            return db.scalars(select(OutboxEvent.id).where(OutboxEvent.aggregate_id == booking_id)
+                              .order_by(OutboxEvent.created_at.desc())).first()  # type: ignore[return-value]
+
+    def age(event_id: uuid.UUID, *, handlers_done: bool) -> None:
+        with committed() as db:
+            db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                       .values(created_at=func.now() - timedelta(days=31)))
+            if handlers_done:
+                db.execute(update(OutboxHandler).where(OutboxHandler.event_id == event_id)
+                           .values(status=HandlerStatus.DONE))
+            db.commit()
+
+    with httpx.Client(base_url=base, timeout=10) as http:
+        for booking_id, action in ((first, "accept"), (third, "accept"), (second, "decline")):
+            assert http.post(f"/api/v1/bookings/{booking_id}/{action}", headers=mentor.headers).status_code == 200
+        pruned, kept_but_old, newest = event_of(first), event_of(third), event_of(second)
+        age(pruned, handlers_done=True)
+        age(kept_but_old, handlers_done=False)  # work still pending: retention keeps the row
+        with committed() as db:
+            retention.TARGETS[0].prune_batch(db, get_settings())
+            db.commit()
+            assert db.get(OutboxEvent, pruned) is None and db.get(OutboxEvent, kept_but_old) is not None
+
+        for last_event_id in (str(pruned), str(kept_but_old), "not-an-event-id"):
+            with http.stream("GET", "/api/v1/events/stream",
+                             headers={**mentee.headers, "Last-Event-ID": last_event_id}) as resumed:
+                assert resumed.status_code == 200
+                (reset,) = read_events(resumed, 1)
+            # The client reloads, and its next resume starts from the newest event: nothing missed, nothing scanned.
+            assert (reset["event"], reset["id"]) == ("reset", str(newest)), last_event_id
+            assert reset["data"]["reason"] == "history_unavailable"
+
+
+def test_a_resume_with_more_missed_events_than_a_replay_carries_gets_a_reset(
+    seed: Session, roomy_server: tuple[str, Flask]
+) -> None:
+    base, _app = roomy_server
+    mentee = UserFactory()
+    payload = {"mentee_user_id": str(mentee.id)}
+    events = []
+    for _ in range(MAX_REPLAY + 2):  # one transaction each, so each has its own time
+        events.append(outbox.record_event(seed, "booking.requested", aggregate_type="booking",
+                                          aggregate_id=uuid.uuid4(), payload=payload, actor=None))
+        seed.commit()
+    with httpx.Client(base_url=base, timeout=10) as http:
+        headers = {**as_caller(mentee).headers, "Last-Event-ID": str(events[1].id)}
+        with http.stream("GET", "/api/v1/events/stream", headers=headers) as resumed:
+            (first,) = read_events(resumed, 1)
+        assert first["event"] == "booking.requested"  # exactly MAX_REPLAY missed: replayed
+        headers["Last-Event-ID"] = str(events[0].id)
+        with http.stream("GET", "/api/v1/events/stream", headers=headers) as resumed:
+            (first,) = read_events(resumed, 1)
+        assert first["event"] == "reset"

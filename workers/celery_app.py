@@ -75,6 +75,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
                              "options": {"expires": 5}},
             "emails-due": {"task": "notifications.send_due_emails", "schedule": timedelta(seconds=30),
                            "options": {"expires": 30}},
+            "prune-history": {"task": "maintenance.prune_history", "schedule": timedelta(minutes=5),
+                              "options": {"expires": 300}},
         },
         "timezone": "UTC",
     }

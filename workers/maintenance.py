@@ -6,7 +6,8 @@ import structlog
 
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import bookings, outbox, sessions
+from workflows import bookings, outbox, retention, sessions
+from workflows.config import get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -40,3 +41,24 @@ def auto_complete(self: DbTask) -> int:
     """Sessions forgotten in progress are completed by the system."""
     with self.transaction() as db:
         return sessions.auto_complete_sessions(db)
+
+
+@app.task(name="maintenance.prune_history", base=DbTask, bind=True)
+def prune_history(self: DbTask) -> dict[str, int]:
+    """Remove history past its retention: at most ``RETENTION_MAX_BATCHES`` batches per kind, one transaction each.
+
+    A backlog larger than one run allows is taken by the next runs; a short run never holds a long transaction.
+    """
+    settings = get_settings()
+    removed: dict[str, int] = {}
+    for target in retention.TARGETS:
+        removed[target.name] = 0
+        for _ in range(settings.retention_max_batches):
+            with self.transaction() as db:
+                count = target.prune_batch(db, settings)
+            removed[target.name] += count
+            if count < settings.retention_batch_size:
+                break
+    if any(removed.values()):
+        log.info("retention.pruned", **removed)
+    return removed

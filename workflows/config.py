@@ -30,6 +30,13 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _positive_int(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -107,6 +114,13 @@ class Settings:
     smtp_from: str
     sse_max_seconds: float
     sse_max_streams_per_process: int
+    sse_max_streams_per_user: int
+    outbox_retention_days: int
+    webhook_attempt_retention_days: int
+    idempotency_retention_days: int
+    notification_retention_days: int
+    retention_batch_size: int
+    retention_max_batches: int
 
     @property
     def sqlalchemy_database_url(self) -> str:
@@ -181,6 +195,13 @@ def load_settings() -> Settings:
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
         sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
+        sse_max_streams_per_user=_positive_int("SSE_MAX_STREAMS_PER_USER", 3),
+        outbox_retention_days=_positive_int("OUTBOX_RETENTION_DAYS", 30),
+        webhook_attempt_retention_days=_positive_int("WEBHOOK_ATTEMPT_RETENTION_DAYS", 30),
+        idempotency_retention_days=_positive_int("IDEMPOTENCY_RETENTION_DAYS", 1),
+        notification_retention_days=_positive_int("NOTIFICATION_RETENTION_DAYS", 90),
+        retention_batch_size=_positive_int("RETENTION_BATCH_SIZE", 1000),
+        retention_max_batches=_positive_int("RETENTION_MAX_BATCHES", 20),
     )
 
 

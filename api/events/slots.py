@@ -1,0 +1,136 @@
+"""Who may open a live stream: a slot of this process and one of the user's, both given back exactly once.
+
+A process admits ``SSE_MAX_STREAMS_PER_PROCESS`` streams (a semaphore: a stream holds one of the
+process's threads). A user holds at most ``SSE_MAX_STREAMS_PER_USER`` streams across every API
+process: the count lives in Redis, so it holds however a load balancer spreads the user's requests
+and however many processes run. Each of the user's streams is a member of a sorted set scored by
+its expiry (Redis's own clock, so processes' clocks never disagree); a running stream renews it,
+and a process that dies leaves members that expire within ``lease_seconds`` instead of holding the
+user's slots for ever. Redis is needed for the stream itself (pub/sub), so counting there adds no
+new way to fail.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import redis
+import structlog
+from flask.sansio.app import App
+from redis.commands.core import Script
+
+from workflows.config import Settings
+
+log = structlog.get_logger(__name__)
+
+EXTENSION = "sse_slots"
+# A stream renews its user slot this often; a dead process's slot is gone three renewals later.
+RENEW_SECONDS = 15.0
+LEASE_SECONDS = 3 * RENEW_SECONDS
+# A user at the cap waits for one of their streams to end, or for the server to notice one is gone:
+# it writes to each stream at least every 15 s (keep-alive), and a write to a dead connection fails.
+USER_RETRY_AFTER_SECONDS = 15
+PROCESS_RETRY_AFTER_SECONDS = 5
+
+_NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+# KEYS[1]: the user's set; ARGV: member, cap, lease (ms). 1 if admitted.
+_ACQUIRE = _NOW_MS + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+# KEYS[1]: the user's set; ARGV: member, lease (ms). 0 if the member had already expired.
+_RENEW = _NOW_MS + """
+local expires = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not expires or tonumber(expires) <= now then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+class Refused(Exception):
+    """A stream not admitted: its HTTP status, why, and when to try again."""
+
+    def __init__(self, status: int, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass
+class StreamLease:
+    """One admitted stream's two slots. :meth:`release` is safe to call any number of times, from anywhere."""
+
+    slots: StreamSlots
+    key: str
+    member: str
+    renewed_at: float = field(default_factory=time.monotonic)
+    _released: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def renew_if_due(self) -> bool:
+        """Keep the user slot alive while the stream runs; ``False`` if it expired (the stream should end)."""
+        if time.monotonic() - self.renewed_at < RENEW_SECONDS:
+            return True
+        self.renewed_at = time.monotonic()
+        return bool(self.slots.renew_script(keys=[self.key], args=[self.member, self.slots.lease_ms]))
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self.slots.gate.release()
+        try:
+            self.slots.client.zrem(self.key, self.member)
+        except redis.RedisError as exc:
+            # Not lost: the member expires on its own within the lease.
+            log.warning("live.slot_release_failed", error=str(exc))
+
+
+class StreamSlots:
+    """The admission of one API process's live streams."""
+
+    def __init__(self, client: redis.Redis, gate: threading.BoundedSemaphore, settings: Settings, *,
+                 lease_seconds: float = LEASE_SECONDS) -> None:
+        self.client = client
+        self.gate = gate
+        self.prefix = settings.redis_key_prefix
+        self.per_user = settings.sse_max_streams_per_user
+        self.lease_ms = max(1, int(lease_seconds * 1000))
+        self.acquire_script: Script = client.register_script(_ACQUIRE)
+        self.renew_script: Script = client.register_script(_RENEW)
+
+    @classmethod
+    def for_app(cls, app: App, *, lease_seconds: float = LEASE_SECONDS) -> StreamSlots:
+        return cls(app.extensions["health_redis"], app.extensions["sse_gate"], app.extensions["settings"],
+                   lease_seconds=lease_seconds)
+
+    def acquire(self, user_id: uuid.UUID) -> StreamLease:
+        """Both slots, or :class:`Refused` (503 when this process is full, 429 at the user's cap)."""
+        if not self.gate.acquire(blocking=False):
+            raise Refused(503, "too many live streams on this server; retry shortly", PROCESS_RETRY_AFTER_SECONDS)
+        key = f"{self.prefix}live:streams:{user_id}"
+        member = uuid.uuid4().hex
+        try:
+            admitted = self.acquire_script(keys=[key], args=[member, self.per_user, self.lease_ms])
+        except redis.RedisError as exc:
+            self.gate.release()
+            log.warning("live.unavailable", error=str(exc))
+            raise Refused(503, "live updates are unavailable right now; retry shortly",
+                          PROCESS_RETRY_AFTER_SECONDS) from exc
+        if not admitted:
+            self.gate.release()
+            raise Refused(429, f"you already have {self.per_user} live streams open; close one first",
+                          USER_RETRY_AFTER_SECONDS)
+        return StreamLease(self, key, member)

@@ -1,0 +1,87 @@
+"""How long history is kept: outbox events, webhook attempts, idempotency keys and read notifications.
+
+Each kind of row has a retention period (``*_RETENTION_DAYS``) and is removed in batches of at most
+``RETENTION_BATCH_SIZE`` rows, each batch one short statement in its own transaction (the caller
+commits), so pruning a large backlog never holds long locks or one huge transaction. Rows another
+transaction has locked are skipped (``SKIP LOCKED``) and taken by a later run, so two runs at once
+never wait on each other or on live work.
+
+Nothing still needed goes: an outbox event stays while any of its handlers is pending or a pending
+webhook message was made from it (its delivery reads the event's time); delivered and failed
+messages keep their own copy of the payload and lose only the link (``ON DELETE SET NULL``). A read
+notification stays while its email is still to be sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Delete, delete, exists, func, select, tuple_
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from models import (
+    HandlerStatus,
+    IdempotencyKey,
+    Notification,
+    OutboxEvent,
+    OutboxHandler,
+    WebhookAttempt,
+    WebhookMessage,
+)
+from workflows.config import Settings
+
+
+@dataclass(frozen=True)
+class Target:
+    """One kind of history: its name, how long it is kept, and the statement that removes one batch."""
+
+    name: str
+    retention_days: Callable[[Settings], int]
+    statement: Callable[[timedelta, int], Delete]
+
+    def prune_batch(self, db: Session, settings: Settings) -> int:
+        """Remove up to ``RETENTION_BATCH_SIZE`` rows older than the horizon; how many went."""
+        horizon = timedelta(days=self.retention_days(settings))
+        result = cast(CursorResult[Any], db.execute(self.statement(horizon, settings.retention_batch_size)))
+        return result.rowcount
+
+
+def _batch(model: type[Any], keys: tuple[QueryableAttribute[Any], ...], age: QueryableAttribute[Any], limit: int,
+           *conditions: ColumnElement[bool]) -> Delete:
+    """``DELETE … WHERE key IN (the oldest `limit` rows meeting the conditions, skipping locked ones)``."""
+    victims = select(*keys).where(*conditions).order_by(age).limit(limit).with_for_update(skip_locked=True)
+    return delete(model).where(tuple_(*keys).in_(victims))
+
+
+def _outbox_events(horizon: timedelta, limit: int) -> Delete:
+    pending_handler = exists().where(OutboxHandler.event_id == OutboxEvent.id,
+                                     OutboxHandler.status == HandlerStatus.PENDING)
+    pending_message = exists().where(WebhookMessage.event_id == OutboxEvent.id, WebhookMessage.status == "pending")
+    return _batch(OutboxEvent, (OutboxEvent.id,), OutboxEvent.created_at, limit,
+                  OutboxEvent.created_at < func.now() - horizon, ~pending_handler, ~pending_message)
+
+
+def _webhook_attempts(horizon: timedelta, limit: int) -> Delete:
+    return _batch(WebhookAttempt, (WebhookAttempt.id,), WebhookAttempt.attempted_at, limit,
+                  WebhookAttempt.attempted_at < func.now() - horizon)
+
+
+def _idempotency_keys(horizon: timedelta, limit: int) -> Delete:
+    return _batch(IdempotencyKey, (IdempotencyKey.user_id, IdempotencyKey.key), IdempotencyKey.created_at, limit,
+                  IdempotencyKey.created_at < func.now() - horizon)
+
+
+def _read_notifications(horizon: timedelta, limit: int) -> Delete:
+    return _batch(Notification, (Notification.id,), Notification.read_at, limit,
+                  Notification.read_at < func.now() - horizon, Notification.email_status != "pending")
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("outbox_events", lambda s: s.outbox_retention_days, _outbox_events),
+    Target("webhook_attempts", lambda s: s.webhook_attempt_retention_days, _webhook_attempts),
+    Target("idempotency_keys", lambda s: s.idempotency_retention_days, _idempotency_keys),
+    Target("notifications", lambda s: s.notification_retention_days, _read_notifications),
+)
