@@ -11,11 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import User
-from workflows.errors import Conflict, NotFound, Unauthenticated
+from workflows.errors import Conflict, DomainError, NotFound, Unauthenticated
 
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a wrong email costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class PasswordRejected(DomainError):
+    """A password did not match: what sign-in throttling counts."""
+
+
+class WrongCredentials(PasswordRejected, Unauthenticated):
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
 
 
 def normalise_email(email: str) -> str:
@@ -47,9 +56,9 @@ def authenticate(db: Session, *, email: str, password: str) -> User:
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        raise Unauthenticated("wrong email or password") from None
+        raise WrongCredentials from None
     if user is None:
-        raise Unauthenticated("wrong email or password")
+        raise WrongCredentials
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -60,3 +69,4 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
     if user is None:
         raise NotFound("user not found")
     return user
+

@@ -30,6 +30,13 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _hops(name: str) -> int:
+    value = _int(name, 0)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -86,6 +93,7 @@ class Settings:
     db_pool_size: int
     auth_rate_limit_per_ip: str
     auth_rate_limit_per_email: str
+    trusted_proxies: int
     min_notice_minutes: int
     start_early_minutes: int
     missed_grace_minutes: int
@@ -156,6 +164,7 @@ def load_settings() -> Settings:
         db_pool_size=_int("DB_POOL_SIZE", 5),
         auth_rate_limit_per_ip=_str("AUTH_RATE_LIMIT_PER_IP", "30/minute"),
         auth_rate_limit_per_email=_str("AUTH_RATE_LIMIT_PER_EMAIL", "10/minute"),
+        trusted_proxies=_hops("TRUSTED_PROXIES"),
         min_notice_minutes=_int("MIN_NOTICE_MINUTES", 0),
         start_early_minutes=_int("START_EARLY_MINUTES", 15),
         missed_grace_minutes=_int("MISSED_GRACE_MINUTES", 60),

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from api.auth.schemas import MeSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
-from api.ratelimit import enforce_auth_rate_limit
+from api.ratelimit import limit_registrations, throttled_password_check
 from api.security import current_actor, issue_token, require_login
 from workflows import accounts
 from workflows.accounts import normalise_email
@@ -19,6 +19,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accoun
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")
 me_blp.before_request(require_login)
 
+EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expires_in": 3600}
 
 
 @blp.route("/register")
@@ -29,8 +30,8 @@ class Register(MethodView):
     @blp.response(201, UserSchema)
     @documents_errors(blp, 409, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Create an account (rate-limited per IP and per email)."""
-        enforce_auth_rate_limit("register", normalise_email(data["email"]))
+        """Create an account (rate-limited per client address)."""
+        limit_registrations()
         return accounts.register_user(db_session(), **data)
 
 
@@ -38,13 +39,16 @@ class Register(MethodView):
 class Token(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.arguments(TokenRequestSchema, example={"email": "ada@example.com", "password": "correct horse battery staple"})
-    @blp.response(200, TokenSchema, example={"access_token": "eyJhbGciOi...", "token_type": "Bearer",
-                                             "expires_in": 3600})
+    @blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
     @documents_errors(blp, 401, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Exchange email and password for a bearer token (rate-limited per IP and per email)."""
-        enforce_auth_rate_limit("token", normalise_email(data["email"]))
-        user = accounts.authenticate(db_session(), email=data["email"], password=data["password"])
+        """Exchange email and password for a bearer token.
+
+        Wrong passwords are throttled per email and client address, and per client address
+        (429 with `Retry-After`); successful sign-ins are not counted.
+        """
+        with throttled_password_check(f"email:{normalise_email(data['email'])}"):
+            user = accounts.authenticate(db_session(), email=data["email"], password=data["password"])
         token, ttl = issue_token(user.id)
         return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
 
