@@ -6,12 +6,13 @@ import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import User
-from workflows.errors import Conflict, DomainError, NotFound, Unauthenticated
+from workflows.actors import Actor
+from workflows.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
 
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a wrong email costs as much time as a wrong password.
@@ -25,6 +26,13 @@ class PasswordRejected(DomainError):
 class WrongCredentials(PasswordRejected, Unauthenticated):
     def __init__(self) -> None:
         super().__init__("wrong email or password")
+
+
+class WrongCurrentPassword(PasswordRejected, Forbidden):
+    """The caller is signed in, but may change their password only by proving they know it."""
+
+    def __init__(self) -> None:
+        super().__init__("the current password is wrong")
 
 
 def normalise_email(email: str) -> str:
@@ -70,3 +78,23 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
         raise NotFound("user not found")
     return user
 
+
+def end_all_tokens(db: Session, actor: Actor) -> None:
+    """Every token issued to the actor so far stops working (they carry the old version)."""
+    db.execute(update(User).where(User.id == actor.user_id).values(token_version=User.token_version + 1))
+
+
+def change_password(db: Session, actor: Actor, *, current_password: str, new_password: str) -> User:
+    """Set a new password and end every earlier token; the caller must know the current password."""
+    # Locked, so two changes at once apply one after the other, each checking the password it replaces.
+    user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True)
+    if user is None:
+        raise Unauthenticated("the token's user no longer exists")
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise WrongCurrentPassword from None
+    user.password_hash = hash_password(new_password)
+    user.token_version += 1
+    db.flush()
+    return user

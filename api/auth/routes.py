@@ -1,4 +1,4 @@
-"""Registration, tokens and the caller's own account."""
+"""Registration, tokens and their revocation, and the caller's own account."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth.schemas import MeSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from api.auth.schemas import (
+    MeSchema,
+    PasswordChangeSchema,
+    RegisterSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserSchema,
+)
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
 from api.ratelimit import limit_registrations, throttled_password_check
 from api.security import current_actor, issue_token, require_login
+from models import User
 from workflows import accounts
 from workflows.accounts import normalise_email
 
@@ -20,6 +28,11 @@ me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The sig
 me_blp.before_request(require_login)
 
 EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expires_in": 3600}
+
+
+def token_body(user: User) -> dict[str, Any]:
+    token, ttl = issue_token(user.id, user.token_version)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
 
 
 @blp.route("/register")
@@ -49,8 +62,17 @@ class Token(MethodView):
         """
         with throttled_password_check(f"email:{normalise_email(data['email'])}"):
             user = accounts.authenticate(db_session(), email=data["email"], password=data["password"])
-        token, ttl = issue_token(user.id)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+        return token_body(user)
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    @documents_errors(blp, 401)
+    def post(self) -> None:
+        """Sign out everywhere: every token issued to you so far, this one included, stops working (401)."""
+        require_login()
+        accounts.end_all_tokens(db_session(), current_actor())
 
 
 @me_blp.route("")
@@ -69,3 +91,20 @@ class Me(MethodView):
             "created_at": user.created_at,
             "mentor_profile_id": actor.mentor_profile_id,
         }
+
+
+@me_blp.route("/password")
+class Password(MethodView):
+    @me_blp.arguments(PasswordChangeSchema, example={"current_password": "correct horse battery staple",
+                                                     "new_password": "a longer passphrase nobody has seen"})
+    @me_blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
+    @documents_errors(me_blp, 401, 403, 422, 429)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Change your password. Every earlier token stops working; the response carries a new one.
+
+        403 when `current_password` is wrong (nothing changes); wrong guesses are throttled
+        like sign-ins (429 with `Retry-After`).
+        """
+        with throttled_password_check(f"user:{current_actor().user_id}"):
+            user = accounts.change_password(db_session(), current_actor(), **data)
+        return token_body(user)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from api import create_app
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, as_caller
 from workflows.config import ConfigError, get_settings, load_settings
 
 RUN = uuid.uuid4().hex[:8]
@@ -120,6 +120,19 @@ def test_registration_stays_limited_per_address(session_factory: sessionmaker[Se
     other = client.post("/api/v1/auth/register", environ_base={"REMOTE_ADDR": "198.51.100.60"},
                         json={"email": f"reg9-{RUN}@example.com", "password": PASSWORD, "display_name": "x"})
     assert other.status_code == 201
+
+
+def test_wrong_current_passwords_are_throttled_like_sign_ins(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_email="2/minute")
+    caller = as_caller(UserFactory())
+    statuses = [
+        client.post("/api/v1/me/password", headers=caller.headers, environ_base={"REMOTE_ADDR": "203.0.113.70"},
+                    json={"current_password": f"guess {i}", "new_password": "a brand new passphrase"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [403, 403, 429]
 
 
 def test_a_redis_outage_throttles_nobody(session_factory: sessionmaker[Session], db: Session) -> None:
