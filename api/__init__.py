@@ -16,6 +16,7 @@ from celery import Celery
 from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.cli import init_cli
 from api.database import init_database
@@ -87,6 +88,9 @@ def create_app(
     settings = settings or get_settings()
     configure_logging()
     app = Flask(__name__)
+    if settings.trusted_proxies:
+        # Only then is X-Forwarded-For believed: the entry that many hops from the right is the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config.update(_openapi_config())
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

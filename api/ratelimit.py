@@ -1,22 +1,50 @@
-"""Rate limits on Redis for the unauthenticated auth routes, per client IP and per email."""
+"""Rate limits on Redis for the password routes and registration, per client address.
+
+Failed password checks are counted per (account, client address) and per client
+address; successes are not counted. So someone who knows an email is throttled
+where they are, and the owner signing in from elsewhere is not held back by them.
+Registration keeps a per-address limit. The client address is ``remote_addr``:
+the peer, or the entry ``TRUSTED_PROXIES`` hops from the right of
+``X-Forwarded-For`` when the app factory installs werkzeug's ``ProxyFix``.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import structlog
 from flask import Flask, current_app, request
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from api.errors import http_error
+from workflows.accounts import PasswordRejected
 from workflows.config import Settings
 
 log = structlog.get_logger(__name__)
 _EXTENSION = "auth_rate_limiter"
+# One subscriber is routed a whole IPv6 /64: counting single addresses there would count nothing.
+_IPV6_CLIENT_PREFIX = 64
+
+
+def client_address() -> str:
+    """The request's client address as counted: an IPv4 address, or the IPv6 /64 network it is in."""
+    raw = request.remote_addr or "unknown"
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, _IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)
 
 
 class AuthRateLimiter:
@@ -29,34 +57,77 @@ class AuthRateLimiter:
             socket_timeout=1,
         )
         self._limiter = MovingWindowRateLimiter(storage)
-        self._per_ip = parse(settings.auth_rate_limit_per_ip)
-        self._per_email = parse(settings.auth_rate_limit_per_email)
+        self._per_address = parse(settings.auth_rate_limit_per_ip)
+        self._per_account_and_address = parse(settings.auth_rate_limit_per_email)
 
-    def enforce(self, scope: str, email: str) -> None:
-        """Count one attempt; raise 429 with ``Retry-After`` when a limit is exceeded.
+    def count_registration(self) -> None:
+        """Count one registration attempt from this address; 429 beyond the per-address limit."""
+        address = client_address()
+        with _unless_storage_fails():
+            if not self._limiter.hit(self._per_address, "register", address):
+                raise self._too_many("registrations from this address", self._per_address, "register", address)
 
-        If Redis is unreachable the attempt is allowed and logged: a broker
-        outage must not lock every user out (argon2 still slows guessing).
-        """
-        checks = ((self._per_ip, ("ip", request.remote_addr or "unknown")), (self._per_email, ("email", email)))
-        try:
-            for item, (kind, value) in checks:
-                if not self._limiter.hit(item, scope, kind, value):
-                    reset = self._limiter.get_window_stats(item, scope, kind, value).reset_time
-                    retry_after = max(1, math.ceil(reset - time.time()))
-                    raise http_error(
-                        429,
-                        f"too many attempts for this {kind}; retry in {retry_after} s",
-                        headers={"Retry-After": str(retry_after)},
-                    )
-        except StorageError as exc:
-            log.warning("ratelimit.unavailable", error=str(exc.storage_error))
+    def refuse_while_throttled(self, account: str) -> None:
+        """429 when this address has used up its failures, for this account or for any."""
+        address = client_address()
+        with _unless_storage_fails():
+            for item, keys in self._failure_counters(account, address):
+                if not self._limiter.test(item, *keys):
+                    raise self._too_many("failed attempts", item, *keys)
+
+    def count_failure(self, account: str) -> None:
+        address = client_address()
+        with _unless_storage_fails():
+            for item, keys in self._failure_counters(account, address):
+                self._limiter.hit(item, *keys)
+
+    def _failure_counters(self, account: str, address: str) -> tuple[tuple[RateLimitItem, tuple[str, ...]], ...]:
+        return (
+            (self._per_account_and_address, ("password-failures", account, address)),
+            (self._per_address, ("password-failures", address)),
+        )
+
+    def _too_many(self, what: str, item: RateLimitItem, *keys: str) -> Exception:
+        reset = self._limiter.get_window_stats(item, *keys).reset_time
+        retry_after = max(1, math.ceil(reset - time.time()))
+        return http_error(429, f"too many {what}; retry in {retry_after} s", headers={"Retry-After": str(retry_after)})
+
+
+@contextmanager
+def _unless_storage_fails() -> Iterator[None]:
+    """If Redis is unreachable the attempt is allowed and logged: a broker outage must not lock
+    every user out (argon2 still slows guessing)."""
+    try:
+        yield
+    except StorageError as exc:
+        log.warning("ratelimit.unavailable", error=str(exc.storage_error))
 
 
 def init_rate_limits(app: Flask, settings: Settings) -> None:
     app.extensions[_EXTENSION] = AuthRateLimiter(settings)
 
 
-def enforce_auth_rate_limit(scope: str, email: str) -> None:
+def _limiter() -> AuthRateLimiter:
     limiter: AuthRateLimiter = current_app.extensions[_EXTENSION]
-    limiter.enforce(scope, email)
+    return limiter
+
+
+def limit_registrations() -> None:
+    _limiter().count_registration()
+
+
+@contextmanager
+def throttled_password_check(account: str) -> Iterator[None]:
+    """Refuse with 429 while this address is throttled for ``account``; count a rejected password.
+
+    The check and the count are separate steps (only failures count), so requests
+    already past the check when the limit is reached still finish: the excess is
+    bounded by how many requests one address has in flight at once.
+    """
+    limiter = _limiter()
+    limiter.refuse_while_throttled(account)
+    try:
+        yield
+    except PasswordRejected:
+        limiter.count_failure(account)
+        raise

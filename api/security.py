@@ -20,15 +20,17 @@ ALGORITHM = "HS256"
 ISSUER = "mentorship"
 
 
-def issue_token(user_id: uuid.UUID, settings: Settings | None = None) -> tuple[str, int]:
+def issue_token(user_id: uuid.UUID, token_version: int, settings: Settings | None = None) -> tuple[str, int]:
+    """A signed token for the user at their current ``token_version`` (``users.token_version``)."""
     settings = settings or get_settings()
     now = int(time.time())
     ttl = settings.access_token_ttl_seconds
-    claims: dict[str, Any] = {"sub": str(user_id), "iat": now, "exp": now + ttl, "iss": ISSUER}
+    claims: dict[str, Any] = {"sub": str(user_id), "ver": token_version, "iat": now, "exp": now + ttl, "iss": ISSUER}
     return jwt.encode(claims, settings.jwt_secret_key, algorithm=ALGORITHM), ttl
 
 
-def _user_id_from_token(token: str) -> uuid.UUID:
+def _claims_from_token(token: str) -> tuple[uuid.UUID, int]:
+    """The user id and token version of a token signed by us and not expired."""
     try:
         claims = jwt.decode(
             token,
@@ -37,16 +39,21 @@ def _user_id_from_token(token: str) -> uuid.UUID:
             issuer=ISSUER,
             options={"require": ["exp", "iat", "sub", "iss"]},
         )
-        return uuid.UUID(claims["sub"])
+        user_id = uuid.UUID(claims["sub"])
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired") from None
     except (jwt.InvalidTokenError, ValueError):
         raise Unauthenticated("the token is invalid") from None
+    # Tokens issued before versions existed carry none: they are version 0 until the first revocation.
+    version = claims.get("ver", 0)
+    if type(version) is not int:
+        raise Unauthenticated("the token is invalid")
+    return user_id, version
 
 
-# The token's user and their mentor profile, if any: built once.
+# The token's user, their token version and their mentor profile, if any: one query, built once.
 _ACTOR = (
-    select(User.id, User.is_admin, MentorProfile.id)
+    select(User.id, User.is_admin, User.token_version, MentorProfile.id)
     .outerjoin(MentorProfile, MentorProfile.user_id == User.id)
     .where(User.id == bindparam("user_id"))
 )
@@ -58,11 +65,13 @@ def require_login() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token")
-    user_id = _user_id_from_token(token.strip())
+    user_id, version = _claims_from_token(token.strip())
     row = db_session().execute(_ACTOR, {"user_id": user_id}).one_or_none()
     if row is None:
         raise Unauthenticated("the token's user no longer exists")
-    g.actor = Actor(user_id=row[0], is_admin=row[1], mentor_profile_id=row[2])
+    if row[2] != version:
+        raise Unauthenticated("the token has been revoked (signed out, or the password changed)")
+    g.actor = Actor(user_id=row[0], is_admin=row[1], mentor_profile_id=row[3])
 
 
 def current_actor() -> Actor:

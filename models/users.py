@@ -24,5 +24,7 @@ class User(IdMixin, TimestampMixin, Base):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Written into every token and compared on each request: raising it ends every earlier token.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     mentor_profile: Mapped[MentorProfile | None] = relationship(back_populates="user", uselist=False)

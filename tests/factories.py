@@ -115,7 +115,7 @@ class Caller:
 
     @property
     def headers(self) -> dict[str, str]:
-        token, _ttl = issue_token(self.user.id)
+        token, _ttl = issue_token(self.user.id, self.user.token_version)
         return {"Authorization": f"Bearer {token}"}
 
 

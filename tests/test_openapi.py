@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.factories import ListingFactory, as_caller
+from api.security import issue_token
+from models import User
+from tests.factories import ListingFactory
 
 MAX_EXAMPLES = 30
 PUBLIC_PATHS = ("/api/v1/auth/register", "/api/v1/auth/token", "/health/live", "/health/ready")
@@ -48,13 +53,23 @@ def test_swagger_ui_is_served_with_local_assets(client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def fuzz_headers(db: Session) -> dict[str, str]:
-    """A signed-in mentor with a listing, so authenticated routes get past 401."""
-    listing = ListingFactory()
-    return as_caller(listing.mentor_profile.user).headers
+def fuzz_headers(db: Session) -> Callable[[], dict[str, str]]:
+    """A signed-in mentor with a listing, so authenticated routes get past 401.
+
+    A new token for every request, at the user's current token version: the fuzzer also
+    signs out and changes the password, which end every earlier token.
+    """
+    user_id = ListingFactory().mentor_profile.user.id
+
+    def headers() -> dict[str, str]:
+        version = db.scalar(select(User.token_version).where(User.id == user_id))
+        assert version is not None
+        return {"Authorization": f"Bearer {issue_token(user_id, version)[0]}"}
+
+    return headers
 
 
-def test_no_operation_answers_5xx(app: Flask, fuzz_headers: dict[str, str]) -> None:
+def test_no_operation_answers_5xx(app: Flask, fuzz_headers: Callable[[], dict[str, str]]) -> None:
     """Schemathesis generates valid and invalid requests for every operation (bounded per operation)."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -66,7 +81,7 @@ def test_no_operation_answers_5xx(app: Flask, fuzz_headers: dict[str, str]) -> N
         @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                   derandomize=True, database=None)
         def fuzz(case: schemathesis.Case) -> None:
-            response = case.call(headers=fuzz_headers)
+            response = case.call(headers=fuzz_headers())
             case.validate_response(response, checks=[not_a_server_error])
 
         fuzz()

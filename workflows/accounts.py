@@ -6,16 +6,33 @@ import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import User
-from workflows.errors import Conflict, NotFound, Unauthenticated
+from workflows.actors import Actor
+from workflows.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
 
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a wrong email costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class PasswordRejected(DomainError):
+    """A password did not match: what sign-in throttling counts."""
+
+
+class WrongCredentials(PasswordRejected, Unauthenticated):
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
+class WrongCurrentPassword(PasswordRejected, Forbidden):
+    """The caller is signed in, but may change their password only by proving they know it."""
+
+    def __init__(self) -> None:
+        super().__init__("the current password is wrong")
 
 
 def normalise_email(email: str) -> str:
@@ -47,9 +64,9 @@ def authenticate(db: Session, *, email: str, password: str) -> User:
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        raise Unauthenticated("wrong email or password") from None
+        raise WrongCredentials from None
     if user is None:
-        raise Unauthenticated("wrong email or password")
+        raise WrongCredentials
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -59,4 +76,25 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
     user = db.get(User, user_id)
     if user is None:
         raise NotFound("user not found")
+    return user
+
+
+def end_all_tokens(db: Session, actor: Actor) -> None:
+    """Every token issued to the actor so far stops working (they carry the old version)."""
+    db.execute(update(User).where(User.id == actor.user_id).values(token_version=User.token_version + 1))
+
+
+def change_password(db: Session, actor: Actor, *, current_password: str, new_password: str) -> User:
+    """Set a new password and end every earlier token; the caller must know the current password."""
+    # Locked, so two changes at once apply one after the other, each checking the password it replaces.
+    user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True)
+    if user is None:
+        raise Unauthenticated("the token's user no longer exists")
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise WrongCurrentPassword from None
+    user.password_hash = hash_password(new_password)
+    user.token_version += 1
+    db.flush()
     return user

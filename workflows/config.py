@@ -30,10 +30,10 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
-def _positive_int(name: str, default: int) -> int:
+def _int_at_least(name: str, default: int, least: int) -> int:
     value = _int(name, default)
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
+    if value < least:
+        raise ConfigError(f"{name} must be at least {least}, got {value}")
     return value
 
 
@@ -93,6 +93,7 @@ class Settings:
     db_pool_size: int
     auth_rate_limit_per_ip: str
     auth_rate_limit_per_email: str
+    trusted_proxies: int
     min_notice_minutes: int
     start_early_minutes: int
     missed_grace_minutes: int
@@ -174,6 +175,7 @@ def load_settings() -> Settings:
         db_pool_size=_int("DB_POOL_SIZE", 5),
         auth_rate_limit_per_ip=_str("AUTH_RATE_LIMIT_PER_IP", "30/minute"),
         auth_rate_limit_per_email=_str("AUTH_RATE_LIMIT_PER_EMAIL", "10/minute"),
+        trusted_proxies=_int_at_least("TRUSTED_PROXIES", 0, 0),
         min_notice_minutes=_int("MIN_NOTICE_MINUTES", 0),
         start_early_minutes=_int("START_EARLY_MINUTES", 15),
         missed_grace_minutes=_int("MISSED_GRACE_MINUTES", 60),
@@ -195,13 +197,13 @@ def load_settings() -> Settings:
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
         sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
-        sse_max_streams_per_user=_positive_int("SSE_MAX_STREAMS_PER_USER", 3),
-        outbox_retention_days=_positive_int("OUTBOX_RETENTION_DAYS", 30),
-        webhook_attempt_retention_days=_positive_int("WEBHOOK_ATTEMPT_RETENTION_DAYS", 30),
-        idempotency_retention_days=_positive_int("IDEMPOTENCY_RETENTION_DAYS", 1),
-        notification_retention_days=_positive_int("NOTIFICATION_RETENTION_DAYS", 90),
-        retention_batch_size=_positive_int("RETENTION_BATCH_SIZE", 1000),
-        retention_max_batches=_positive_int("RETENTION_MAX_BATCHES", 20),
+        sse_max_streams_per_user=_int_at_least("SSE_MAX_STREAMS_PER_USER", 3, 1),
+        outbox_retention_days=_int_at_least("OUTBOX_RETENTION_DAYS", 30, 1),
+        webhook_attempt_retention_days=_int_at_least("WEBHOOK_ATTEMPT_RETENTION_DAYS", 30, 1),
+        idempotency_retention_days=_int_at_least("IDEMPOTENCY_RETENTION_DAYS", 1, 1),
+        notification_retention_days=_int_at_least("NOTIFICATION_RETENTION_DAYS", 90, 1),
+        retention_batch_size=_int_at_least("RETENTION_BATCH_SIZE", 1000, 1),
+        retention_max_batches=_int_at_least("RETENTION_MAX_BATCHES", 20, 1),
     )
 
 

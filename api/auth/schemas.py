@@ -35,6 +35,21 @@ class TokenRequestSchema(ma.Schema):
     )
 
 
+class PasswordChangeSchema(ma.Schema):
+    current_password = Text(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={"example": "correct horse battery staple"},
+    )
+    new_password = Text(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=8, max=256),
+        metadata={"example": "a longer passphrase nobody has seen"},
+    )
+
+
 class TokenSchema(ma.Schema):
     access_token = fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`."})
     token_type = fields.String(metadata={"example": "Bearer"})

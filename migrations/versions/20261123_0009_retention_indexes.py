@@ -1,7 +1,7 @@
 """indexes for retention: the oldest rows of each pruned table first, and an event's webhook messages
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-23 13:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0005'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

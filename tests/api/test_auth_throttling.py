@@ -1,0 +1,158 @@
+"""Sign-in throttling counts failures per (account, client address) and per client address.
+
+Someone who only knows an email cannot keep its owner out: their wrong guesses are
+throttled at their address, and the owner signing in from elsewhere still succeeds.
+Each test uses its own documentation addresses (RFC 5737 / 3849): counters live in
+Redis for the whole run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import uuid
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from api import create_app
+from tests.factories import PASSWORD, UserFactory, as_caller
+from workflows.config import ConfigError, get_settings, load_settings
+
+RUN = uuid.uuid4().hex[:8]
+
+
+def client_with(session_factory: sessionmaker[Session], **overrides: Any) -> FlaskClient:
+    settings = dataclasses.replace(get_settings(), **overrides)
+    return create_app(settings, session_factory=session_factory).test_client()
+
+
+def sign_in(client: FlaskClient, email: str, password: str, address: str,
+            forwarded_for: str | None = None) -> TestResponse:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return client.post("/api/v1/auth/token", json={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_email="3/minute")
+    victim = UserFactory()
+    attacker, owner = "203.0.113.10", "198.51.100.10"
+    statuses = [sign_in(client, victim.email, f"guess {i}", attacker).status_code for i in range(6)]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    # The owner, elsewhere, signs in while the attacker is still throttled.
+    assert sign_in(client, victim.email, PASSWORD, owner).status_code == 200
+    refused = sign_in(client, victim.email, PASSWORD, attacker)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "too many failed attempts" in refused.get_json()["message"]
+
+
+def test_successful_sign_ins_are_not_throttled(session_factory: sessionmaker[Session], db: Session) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_email="2/minute", auth_rate_limit_per_ip="2/minute")
+    user = UserFactory()
+    statuses = [sign_in(client, user.email, PASSWORD, "203.0.113.20").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+
+
+def test_one_address_guessing_many_accounts_is_throttled_there_only(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_ip="4/minute")
+    users = UserFactory.create_batch(6)
+    sprayer = "203.0.113.30"
+    statuses = [sign_in(client, u.email, "Winter2026!", sprayer).status_code for u in users[:5]]
+    assert statuses == [401, 401, 401, 401, 429]
+    assert sign_in(client, users[5].email, PASSWORD, sprayer).status_code == 429
+    assert sign_in(client, users[5].email, PASSWORD, "198.51.100.30").status_code == 200
+
+
+def test_ipv6_clients_are_counted_per_64_network(session_factory: sessionmaker[Session], db: Session) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_ip="2/minute")
+    users = UserFactory.create_batch(3)
+    # Three addresses of one /64 (what one subscriber is routed) share the per-address counter.
+    statuses = [sign_in(client, u.email, "wrong", f"2001:db8:40:1::{i + 1}").status_code for i, u in enumerate(users)]
+    assert statuses == [401, 401, 429]
+    assert sign_in(client, users[2].email, PASSWORD, "2001:db8:40:2::1").status_code == 200
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_email="3/minute")
+    victim = UserFactory()
+    attacker = "203.0.113.40"
+    # A new made-up X-Forwarded-For on every try does not give the attacker a fresh counter...
+    statuses = [sign_in(client, victim.email, "guess", attacker, forwarded_for=f"192.0.2.{i}").status_code
+                for i in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    # ...and a header naming the attacker's address does not make the owner share their counter.
+    assert sign_in(client, victim.email, PASSWORD, "198.51.100.40", forwarded_for=attacker).status_code == 200
+
+
+def test_forwarded_for_names_the_client_behind_trusted_proxies(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_email="3/minute", trusted_proxies=1)
+    victim = UserFactory()
+    proxy, attacker, owner = "10.0.0.40", "203.0.113.50", "198.51.100.50"
+    # The proxy appends the address it saw; anything the client wrote before it is not trusted.
+    statuses = [sign_in(client, victim.email, "guess", proxy, forwarded_for=f"192.0.2.{i}, {attacker}").status_code
+                for i in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    assert sign_in(client, victim.email, PASSWORD, proxy, forwarded_for=owner).status_code == 200
+
+
+def test_registration_stays_limited_per_address(session_factory: sessionmaker[Session], db: Session) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_ip="2/minute")
+    statuses = [
+        client.post("/api/v1/auth/register", environ_base={"REMOTE_ADDR": "203.0.113.60"},
+                    json={"email": f"reg{i}-{RUN}@example.com", "password": PASSWORD,
+                          "display_name": "x"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+    other = client.post("/api/v1/auth/register", environ_base={"REMOTE_ADDR": "198.51.100.60"},
+                        json={"email": f"reg9-{RUN}@example.com", "password": PASSWORD, "display_name": "x"})
+    assert other.status_code == 201
+
+
+def test_wrong_current_passwords_are_throttled_like_sign_ins(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    client = client_with(session_factory, auth_rate_limit_per_email="2/minute")
+    caller = as_caller(UserFactory())
+    statuses = [
+        client.post("/api/v1/me/password", headers=caller.headers, environ_base={"REMOTE_ADDR": "203.0.113.70"},
+                    json={"current_password": f"guess {i}", "new_password": "a brand new passphrase"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [403, 403, 429]
+
+
+def test_a_redis_outage_throttles_nobody(session_factory: sessionmaker[Session], db: Session) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    client = client_with(session_factory, redis_url=f"redis://127.0.0.1:{closed_port}/0",
+                         auth_rate_limit_per_email="1/minute", auth_rate_limit_per_ip="1/minute")
+    user = UserFactory()
+    statuses = [sign_in(client, user.email, "wrong", "203.0.113.80").status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    assert sign_in(client, user.email, PASSWORD, "203.0.113.80").status_code == 200
+
+
+def test_trusted_proxies_is_a_count_of_hops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    assert load_settings().trusted_proxies == 0
+    monkeypatch.setenv("TRUSTED_PROXIES", "2")
+    assert load_settings().trusted_proxies == 2
+    for bad in ("-1", "yes"):
+        monkeypatch.setenv("TRUSTED_PROXIES", bad)
+        with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+            load_settings()
