@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.cli import init_cli
 from api.database import init_database
 from api.errors import init_errors
-from api.metrics import init_metrics, observe_request
+from api.metrics import UNMATCHED_ROUTE, init_metrics, observe_request
 from api.ratelimit import init_rate_limits
 from models.db import make_engine, make_session_factory
 from workers.celery_app import create_celery
@@ -70,7 +70,7 @@ def _request_id() -> None:
 
 def _echo_request_id(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id") or ""
-    route = request.url_rule.rule if request.url_rule else "unmatched"
+    route = request.url_rule.rule if request.url_rule else UNMATCHED_ROUTE
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     _access_log.info("request", method=request.method, route=route, status=response.status_code,
                      duration_ms=round(elapsed * 1000, 2))
