@@ -11,7 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import User
-from workflows.errors import Conflict, NotFound, Unauthenticated
+from workflows.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+
+# users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
+# a string ("İ" becomes "i" and a combining dot), so it is measured after normalising.
+MAX_EMAIL_LENGTH = 320
 
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a wrong email costs as much time as a wrong password.
@@ -19,7 +23,11 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The stored, compared form of an email; ``InvalidInput`` when that form is too long to store."""
+    normalised = email.strip().lower()
+    if len(normalised) > MAX_EMAIL_LENGTH:
+        raise InvalidInput(f"the email is longer than {MAX_EMAIL_LENGTH} characters once lower-cased")
+    return normalised
 
 
 def hash_password(password: str) -> str:

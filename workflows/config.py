@@ -103,6 +103,7 @@ class Settings:
     smtp_from: str
     sse_max_seconds: float
     sse_max_streams_per_process: int
+    max_content_length: int
 
     @property
     def sqlalchemy_database_url(self) -> str:
@@ -173,6 +174,7 @@ def load_settings() -> Settings:
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
         sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
+        max_content_length=_int("MAX_CONTENT_LENGTH", 1024 * 1024),
     )
 
 

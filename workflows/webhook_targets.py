@@ -129,9 +129,12 @@ def public_addresses(parsed: httpx.URL) -> list[IPAddress]:
 def validate_target(url: str, *, allow_private: bool) -> str:
     """The normalised URL when webhooks may be sent to it; ``TargetRefused`` with the reason otherwise."""
     parsed = parse_url(url)
+    normalised = str(parsed)
+    if len(normalised) > MAX_URL_LENGTH:  # percent-encoding lengthens it: "é" is "%C3%A9"
+        raise TargetRefused(f"the URL is longer than {MAX_URL_LENGTH} characters once percent-encoded")
     if not allow_private:
         public_addresses(parsed)
-    return str(parsed)
+    return normalised
 
 
 def pin_target(url: str, *, allow_private: bool) -> PinnedTarget:
