@@ -123,7 +123,7 @@ def test_an_email_is_measured_once_lower_cased(client: FlaskClient, db: Session)
     before = users(db)
     response = client.post(REGISTER, json={"email": email, "password": "correct horse", "display_name": "I"})
     assert "email" in response.get_json().get("errors", {}).get("json", {}), response.get_json()
-    refused(response, 422)
+    assert refused(response, 422).startswith("email: ")
     assert users(db) == before
     refused(client.post("/api/v1/auth/token", json={"email": email, "password": "correct horse"}), 422)
     fits = "İ" * 100 + "@example.com"
@@ -181,3 +181,13 @@ def test_every_response_forbids_sniffing_and_framing(client: FlaskClient, db: Se
     assert response.headers["X-Frame-Options"] == "DENY"
     if status >= 400:
         refused(response, status)
+
+
+def test_a_validation_error_names_the_first_invalid_field_in_its_message(client: FlaskClient, db: Session) -> None:
+    mentor = as_caller(MentorProfileFactory().user)
+    windows = {"windows": [{"weekday": 0, "start": "09:00", "end": "10:00"}, {"weekday": 9, "start": "x"}]}
+    profile_id = mentor.user.mentor_profile.id
+    response = client.put(f"/api/v1/mentor-profiles/{profile_id}/availability", json=windows, headers=mentor.headers)
+    assert refused(response, 422).startswith("windows.1.")
+    assert refused(client.get("/api/v1/listings?limit=0", headers=mentor.headers), 422).startswith("limit: ")
+    assert refused(client.get("/api/v1/listings/not-a-uuid", headers=mentor.headers), 404)
