@@ -34,7 +34,7 @@ class Text(fields.String):
         super().__init__(*args, validate=[_no_nul, *extra], **kwargs)
 
 
-def normalised_length(normalise: Callable[[str], str], *, min: int = 0, max: int) -> Callable[[str], None]:  # noqa: A002
+def normalised_length(normalise: Callable[[str], str], *, least: int = 0, most: int) -> Callable[[str], None]:
     """A validator of the length ``value`` has once ``normalise``d, the form that is stored.
 
     Lower-casing can lengthen a string and trimming can empty it, so the raw length says little.
@@ -46,8 +46,8 @@ def normalised_length(normalise: Callable[[str], str], *, min: int = 0, max: int
             length = len(normalise(value))
         except InvalidInput as exc:
             raise ma.ValidationError(exc.message) from None
-        if not min <= length <= max:
-            raise ma.ValidationError(f"must be {min}-{max} characters once normalised, not {length}")
+        if not least <= length <= most:
+            raise ma.ValidationError(f"must be {least}-{most} characters once normalised, not {length}")
 
     return check
 
@@ -57,13 +57,13 @@ class EmailAddress(fields.Email):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=[validate.Length(max=MAX_EMAIL_LENGTH),
-                                   normalised_length(normalise_email, max=MAX_EMAIL_LENGTH)], **kwargs)
+                                   normalised_length(normalise_email, most=MAX_EMAIL_LENGTH)], **kwargs)
 
 
 def skill_name(**kwargs: Any) -> Text:
     """A skill, measured as stored: trimmed, lower-cased, inner spaces collapsed."""
     return Text(validate=[validate.Length(min=1, max=MAX_SKILL_LENGTH),
-                          normalised_length(normalise_skill, min=1, max=MAX_SKILL_LENGTH)], **kwargs)
+                          normalised_length(normalise_skill, least=1, most=MAX_SKILL_LENGTH)], **kwargs)
 
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
