@@ -31,6 +31,7 @@ MAX_DEPTH = 32
 MAX_NUMBER_DIGITS = 100
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class BodyRefused(Exception):
@@ -41,17 +42,10 @@ class BodyRefused(Exception):
         self.status, self.message, self.path = status, message, path
 
 
-def _bounded(convert: Callable[[str], Any]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        if len(text) > MAX_NUMBER_DIGITS:
-            raise BodyRefused(400, f"numbers may have at most {MAX_NUMBER_DIGITS} digits")
-        return convert(text)
-
-    return parse
-
-
-# NaN and Infinity parse to floats (the default), and are refused with where they are.
-_DECODER = json.JSONDecoder(parse_int=_bounded(int), parse_float=_bounded(float))
+def _number(literal: str, convert: Callable[[str], Any]) -> Any:
+    if len(literal) > MAX_NUMBER_DIGITS:
+        raise BodyRefused(400, f"numbers may have at most {MAX_NUMBER_DIGITS} digits")
+    return convert(literal)
 
 
 def _printable(part: str) -> str:
@@ -67,14 +61,44 @@ def _check_string(text: str, path: tuple[str, ...]) -> None:
         raise BodyRefused(422, f"{_where(path)} contains a lone UTF-16 surrogate, which is not a character", path)
 
 
-def check_document(document: Any) -> None:
-    """``BodyRefused`` unless every container is at most ``MAX_DEPTH`` deep, every number finite, every
-    string (keys too) free of lone surrogates. Iterative, so no depth can exhaust the stack."""
-    stack: list[tuple[Any, int, tuple[str, ...]]] = [(document, 1, ())]
-    while stack:
-        value, depth, path = stack.pop()
-        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+def check_depth(document: Any) -> None:
+    """``BodyRefused`` when containers nest more than ``MAX_DEPTH`` deep; level by level, no recursion."""
+    level = [document] if isinstance(document, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
             raise BodyRefused(400, f"the JSON body is nested more than {MAX_DEPTH} levels deep")
+        children = (child for node in level for child in (node.values() if isinstance(node, dict) else node))
+        level = [child for child in children if isinstance(child, dict | list)]
+
+
+def _has_bad_value(document: Any) -> bool:
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def check_values(document: Any) -> None:
+    """``BodyRefused`` naming the first number that is not finite, or string (or key) with a lone
+    surrogate. Call after ``check_depth``."""
+    if not _has_bad_value(document):
+        return
+    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
         if isinstance(value, str):
             _check_string(value, path)
         elif isinstance(value, float) and not math.isfinite(value):
@@ -82,24 +106,46 @@ def check_document(document: Any) -> None:
         elif isinstance(value, dict):
             for key, item in value.items():
                 _check_string(key, (*path, key))
-                stack.append((item, depth + 1, (*path, key)))
+                stack.append((item, (*path, key)))
         elif isinstance(value, list):
-            stack.extend((item, depth + 1, (*path, str(index))) for index, item in enumerate(value))
+            stack.extend((item, (*path, str(index))) for index, item in enumerate(value))
 
 
 def parse_json(data: bytes) -> Any:
-    """The document in ``data``, or ``BodyRefused`` saying what is wrong with it."""
+    """The document in ``data``, or ``BodyRefused`` saying what is wrong with it.
+
+    The value-by-value check runs only when the text can hold a bad value: a surrogate arrives
+    only as a ``\\uD800``-style escape (UTF-8 cannot encode one), a non-finite number only
+    through the float or constant hooks below.
+    """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BodyRefused(400, f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    suspect = _SURROGATE_ESCAPE.search(text) is not None
+
+    def parse_float(literal: str) -> float:
+        nonlocal suspect
+        number: float = _number(literal, float)
+        suspect = suspect or not math.isfinite(number)
+        return number
+
+    def parse_constant(literal: str) -> float:  # NaN, Infinity, -Infinity
+        nonlocal suspect
+        suspect = True
+        return float(literal)
+
+    decoder = json.JSONDecoder(parse_int=lambda literal: _number(literal, int), parse_float=parse_float,
+                               parse_constant=parse_constant)
     try:
-        document = _DECODER.decode(text)
+        document = decoder.decode(text)
     except RecursionError:
         raise BodyRefused(400, f"the JSON body is nested more than {MAX_DEPTH} levels deep") from None
     except json.JSONDecodeError as exc:
         raise BodyRefused(400, f"the body is not valid JSON: {exc}") from None
-    check_document(document)
+    check_depth(document)
+    if suspect:
+        check_values(document)
     return document
 
 

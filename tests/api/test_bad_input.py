@@ -101,6 +101,10 @@ def test_a_lone_surrogate_in_a_key_is_a_422(client: FlaskClient, db: Session) ->
     ok = client.post(REGISTER, json={"email": "p@example.com", "password": "pair \U0001f600 ok",
                                      "display_name": "\U0001f600"})
     assert ok.status_code == 201 and ok.get_json()["display_name"] == "\U0001f600"
+    # So is a backslash followed by the text "ud800".
+    text = client.post(REGISTER, json={"email": "b@example.com", "password": "correct horse",
+                                       "display_name": "\\ud800"})
+    assert text.status_code == 201 and text.get_json()["display_name"] == "\\ud800"
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
