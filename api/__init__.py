@@ -14,14 +14,14 @@ import structlog
 import swagger_ui_bundle
 from celery import Celery
 from flask import Flask, Response, g, request, send_from_directory
-from flask_smorest import Api
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.cli import init_cli
+from api.common.bodies import init_request_bodies
 from api.database import init_database
-from api.errors import init_errors
-from api.metrics import init_metrics, observe_request
+from api.errors import ServiceApi, init_errors
+from api.metrics import UNMATCHED_ROUTE, init_metrics, observe_request
 from api.ratelimit import init_rate_limits
 from models.db import make_engine, make_session_factory
 from workers.celery_app import create_celery
@@ -32,6 +32,8 @@ from workflows.logging_setup import configure_logging
 _access_log = structlog.get_logger("api.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Every response: never sniff a type other than the one declared, never render inside a frame.
+_SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
 _SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 
 
@@ -71,7 +73,8 @@ def _request_id() -> None:
 
 def _echo_request_id(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id") or ""
-    route = request.url_rule.rule if request.url_rule else "unmatched"
+    response.headers.update(_SECURITY_HEADERS)
+    route = request.url_rule.rule if request.url_rule else UNMATCHED_ROUTE
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     _access_log.info("request", method=request.method, route=route, status=response.status_code,
                      duration_ms=round(elapsed * 1000, 2))
@@ -109,11 +112,12 @@ def create_app(
     )
 
     app.before_request(_request_id)
+    init_request_bodies(app, settings)
     init_database(app, session_factory)
     init_rate_limits(app, settings)
     app.after_request(_echo_request_id)
 
-    api = Api(app)
+    api = ServiceApi(app)
     init_errors(app, api)
     init_metrics(app)
     init_cli(app)

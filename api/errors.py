@@ -45,6 +45,36 @@ def status_for(error: errors.DomainError) -> int:
     return 400
 
 
+def _first_error(errors: Any, path: tuple[str, ...] = ()) -> str | None:
+    """The first validation message in webargs' nested ``errors``, prefixed with where it is."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            found = _first_error(value, path if key in {"json", "query", "_schema"} else (*path, str(key)))
+            if found:
+                return found
+    elif isinstance(errors, list) and errors:
+        if all(isinstance(item, str) for item in errors):
+            where = ".".join(path)
+            return f"{where}: {errors[0]}" if where else str(errors[0])
+        return _first_error(dict(enumerate(errors)), path)
+    return None
+
+
+class ServiceApi(Api):  # type: ignore[misc]  # flask-smorest ships no type information
+    """flask-smorest's ``Api`` whose error body always has a ``message``.
+
+    webargs' 422 (and its 400 for unreadable JSON) and werkzeug's own errors
+    (404, 405, 413) carry none; the message then names the first invalid field,
+    or is werkzeug's description of the status.
+    """
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        payload, status, headers = super().handle_http_exception(error)
+        if not payload.get("message"):
+            payload["message"] = _first_error(payload.get("errors")) or error.description or error.name
+        return payload, status, headers
+
+
 def init_errors(app: Flask, api: Api) -> None:
     def handle_domain_error(error: errors.DomainError) -> Any:
         status = status_for(error)

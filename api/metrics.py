@@ -31,9 +31,15 @@ LATENCY = Histogram(
     "http_request_duration_seconds", "HTTP request latency by route", ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+# Any token is a valid HTTP method: the others share one label, so a client cannot mint series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+UNMATCHED_ROUTE = "unmatched"
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one request; ``route`` is the matched URL rule or ``UNMATCHED_ROUTE``, never the raw path."""
+    method = method if method in KNOWN_METHODS else OTHER_METHOD
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,3 +64,17 @@ def test_metrics_count_requests_outbox_and_worker_tasks(
     # This test's one task, not the run's: other tests' workers write to the same metrics directory.
     assert sample(text, "celery_tasks_total", task="sessions.create_from_booking",
                   outcome="success") == successes_before + 1
+
+
+def test_unknown_methods_and_unmatched_paths_share_one_label_each(client: FlaskClient, db: Session) -> None:
+    token = {"Authorization": f"Bearer {os.environ['METRICS_TOKEN']}"}
+    method, path = f"X{uuid.uuid4().hex[:8].upper()}", f"/nowhere-{uuid.uuid4().hex}"
+    before = client.get("/metrics", headers=token).get_data(as_text=True)
+    others = sample(before, "http_requests_total", method="other", route="unmatched", status="405")
+    unmatched = sample(before, "http_requests_total", method="GET", route="unmatched", status="404")
+    assert client.open("/api/v1/me", method=method).status_code == 405
+    assert client.get(path).status_code == 404
+    after = client.get("/metrics", headers=token).get_data(as_text=True)
+    assert method not in after and path not in after
+    assert sample(after, "http_requests_total", method="other", route="unmatched", status="405") == others + 1
+    assert sample(after, "http_requests_total", method="GET", route="unmatched", status="404") == unmatched + 1

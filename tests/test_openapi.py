@@ -1,4 +1,5 @@
-"""The OpenAPI document, and schemathesis fuzzing every operation for 5xx responses."""
+"""The OpenAPI document, and schemathesis fuzzing every operation: valid requests never answer 5xx;
+invalid ones (negative generation) answer a 4xx with a message."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +21,7 @@ from models import User
 from tests.factories import ListingFactory
 
 MAX_EXAMPLES = 30
+NEGATIVE_EXAMPLES = 15
 PUBLIC_PATHS = ("/api/v1/auth/register", "/api/v1/auth/token", "/health/live", "/health/ready")
 
 
@@ -85,3 +89,34 @@ def test_no_operation_answers_5xx(app: Flask, fuzz_headers: Callable[[], dict[st
             case.validate_response(response, checks=[not_a_server_error])
 
         fuzz()
+
+
+def test_invalid_requests_answer_4xx_with_a_message(app: Flask, fuzz_headers: Callable[[], dict[str, str]]) -> None:
+    """Schemathesis breaks the documented schema of each operation (types, formats, bounds, required
+    fields, extra fields) and every answer must be a 4xx with a ``message``; a mutation that serialises
+    to a valid request is recognised by ``negative_data_rejection`` and let through."""
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    # An operation without parameters or body (GET /health/live) has nothing to break.
+    operations = [operation for operation in (result.ok() for result in schema.get_all_operations())
+                  if len(operation.path_parameters) + len(operation.query) + len(operation.body) > 0]
+    assert len(operations) >= 30
+    refused = 0
+
+    for operation in operations:
+
+        # The token is fixed, not fuzzed: every request is sent with it, so "drop the header" breaks nothing.
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE, headers=fuzz_headers()))
+        @settings(max_examples=NEGATIVE_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+                  derandomize=True, database=None)
+        def fuzz(case: schemathesis.Case) -> None:
+            nonlocal refused
+            response = case.call(headers=fuzz_headers())
+            case.validate_response(response, checks=[not_a_server_error, negative_data_rejection])
+            if response.status_code >= 400:
+                body = response.json()
+                assert response.status_code < 500 and isinstance(body, dict) and body.get("message"), (
+                    case.method, case.formatted_path, response.status_code, body)
+                refused += 1
+
+        fuzz()
+    assert refused >= len(operations)  # the pass did send invalid requests, and they were refused

@@ -12,7 +12,11 @@ from sqlalchemy.orm import Session
 
 from models import User
 from workflows.actors import Actor
-from workflows.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
+from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+
+# users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
+# a string ("İ" becomes "i" and a combining dot), so it is measured after normalising.
+MAX_EMAIL_LENGTH = 320
 
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a wrong email costs as much time as a wrong password.
@@ -36,7 +40,11 @@ class WrongCurrentPassword(PasswordRejected, Forbidden):
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The stored, compared form of an email; ``InvalidInput`` when that form is too long to store."""
+    normalised = email.strip().lower()
+    if len(normalised) > MAX_EMAIL_LENGTH:
+        raise InvalidInput(f"the email is longer than {MAX_EMAIL_LENGTH} characters once lower-cased")
+    return normalised
 
 
 def hash_password(password: str) -> str:

@@ -122,6 +122,7 @@ class Settings:
     notification_retention_days: int
     retention_batch_size: int
     retention_max_batches: int
+    max_content_length: int
 
     @property
     def sqlalchemy_database_url(self) -> str:
@@ -204,6 +205,7 @@ def load_settings() -> Settings:
         notification_retention_days=_int_at_least("NOTIFICATION_RETENTION_DAYS", 90, 1),
         retention_batch_size=_int_at_least("RETENTION_BATCH_SIZE", 1000, 1),
         retention_max_batches=_int_at_least("RETENTION_MAX_BATCHES", 20, 1),
+        max_content_length=_int("MAX_CONTENT_LENGTH", 1024 * 1024),
     )
 
 

@@ -156,9 +156,12 @@ def public_addresses(parsed: httpx.URL, scope: TargetScope = TargetScope.PUBLIC)
 def validate_target(url: str, *, scope: TargetScope) -> str:
     """The normalised URL when webhooks may be sent to it; ``TargetRefused`` with the reason otherwise."""
     parsed = parse_url(url)
+    normalised = str(parsed)
+    if len(normalised) > MAX_URL_LENGTH:  # percent-encoding lengthens it: "é" is "%C3%A9"
+        raise TargetRefused(f"the URL is longer than {MAX_URL_LENGTH} characters once percent-encoded")
     if scope is not TargetScope.ANY:
         public_addresses(parsed, scope)
-    return str(parsed)
+    return normalised
 
 
 def pin_target(url: str, *, scope: TargetScope) -> PinnedTarget:

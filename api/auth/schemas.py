@@ -3,11 +3,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import Text
+from api.common.schemas import EmailAddress, Text
 
 
 class RegisterSchema(ma.Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=320), metadata={"example": "ada@example.com"})
+    email = EmailAddress(required=True, metadata={"example": "ada@example.com"})
     password = Text(
         required=True,
         load_only=True,
@@ -26,7 +26,7 @@ class UserSchema(ma.Schema):
 
 
 class TokenRequestSchema(ma.Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=320), metadata={"example": "ada@example.com"})
+    email = EmailAddress(required=True, metadata={"example": "ada@example.com"})
     password = Text(
         required=True,
         load_only=True,

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from workflows.accounts import MAX_EMAIL_LENGTH, normalise_email
+from workflows.errors import InvalidInput
+from workflows.mentors import normalise_skill
+
 MAX_JSON_DEPTH = 10
 MAX_JSON_BYTES = 16_384
+MAX_SKILL_LENGTH = 50  # skills.name is varchar(50)
 
 
 def _no_nul(value: str) -> None:
@@ -26,6 +32,38 @@ class Text(fields.String):
         validators = kwargs.pop("validate", None)
         extra = [validators] if callable(validators) else list(validators or [])
         super().__init__(*args, validate=[_no_nul, *extra], **kwargs)
+
+
+def normalised_length(normalise: Callable[[str], str], *, least: int = 0, most: int) -> Callable[[str], None]:
+    """A validator of the length ``value`` has once ``normalise``d, the form that is stored.
+
+    Lower-casing can lengthen a string and trimming can empty it, so the raw length says little.
+    ``normalise`` may also refuse the value with ``InvalidInput``.
+    """
+
+    def check(value: str) -> None:
+        try:
+            length = len(normalise(value))
+        except InvalidInput as exc:
+            raise ma.ValidationError(exc.message) from None
+        if not least <= length <= most:
+            raise ma.ValidationError(f"must be {least}-{most} characters once normalised, not {length}")
+
+    return check
+
+
+class EmailAddress(fields.Email):
+    """An email address, whose length is measured as stored (trimmed and lower-cased)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=[validate.Length(max=MAX_EMAIL_LENGTH),
+                                   normalised_length(normalise_email, most=MAX_EMAIL_LENGTH)], **kwargs)
+
+
+def skill_name(**kwargs: Any) -> Text:
+    """A skill, measured as stored: trimmed, lower-cased, inner spaces collapsed."""
+    return Text(validate=[validate.Length(min=1, max=MAX_SKILL_LENGTH),
+                          normalised_length(normalise_skill, least=1, most=MAX_SKILL_LENGTH)], **kwargs)
 
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

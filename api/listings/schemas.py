@@ -5,7 +5,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, Timestamp, page_of
+from api.common.schemas import PaginationArgs, Text, Timestamp, page_of, skill_name
 from models import ListingKind
 
 MAX_PRICE_CENTS = 100_000_000
@@ -15,7 +15,7 @@ class ListingCreateSchema(ma.Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=200),
                  metadata={"example": "System design interview practice"})
     description = Text(load_default="", validate=validate.Length(max=10_000))
-    skill = Text(required=True, validate=validate.Length(min=1, max=50), metadata={"example": "system design"})
+    skill = skill_name(required=True, metadata={"example": "system design"})
     duration_minutes = fields.Integer(required=True, validate=validate.Range(min=15, max=480),
                                       metadata={"example": 60})
     price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_PRICE_CENTS),
@@ -30,7 +30,7 @@ class ListingCreateSchema(ma.Schema):
 class ListingPatchSchema(ma.Schema):
     title = Text(validate=validate.Length(min=1, max=200))
     description = Text(validate=validate.Length(max=10_000))
-    skill = Text(validate=validate.Length(min=1, max=50))
+    skill = skill_name()
     duration_minutes = fields.Integer(validate=validate.Range(min=15, max=480))
     price_cents = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE_CENTS))
     currency = Text(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code"))

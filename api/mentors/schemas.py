@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, page_of
+from api.common.schemas import PaginationArgs, Text, page_of, skill_name
 
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -38,7 +38,7 @@ class MentorProfileCreateSchema(ma.Schema):
     bio = Text(load_default="", validate=validate.Length(max=5000))
     timezone = Text(required=True, validate=[validate.Length(max=64), _valid_timezone],
                     metadata={"example": "Europe/Paris"})
-    skills = fields.List(Text(validate=validate.Length(min=1, max=50)), load_default=list,
+    skills = fields.List(skill_name(), load_default=list,
                          validate=validate.Length(max=20), metadata={"example": ["python", "postgresql"]})
 
 
