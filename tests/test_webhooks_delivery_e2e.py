@@ -456,7 +456,7 @@ def test_a_slow_endpoints_backlog_holds_a_worker_slot_for_about_a_batch_window_o
     assert receiver.most_in_flight["/slow"] == 1
 
 
-def test_a_manual_retry_keeps_the_webhook_id_and_is_signed_with_the_rotated_secret(
+def test_a_manual_retry_keeps_the_webhook_id_and_is_signed_with_the_rotated_secret_and_the_old_one_for_now(
     seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
 ) -> None:
     owner = UserFactory()
@@ -485,7 +485,10 @@ def test_a_manual_retry_keeps_the_webhook_id_and_is_signed_with_the_rotated_secr
     assert first.verify_error is None and second.verify_error is None  # each with the secret of its time
     Webhook(old_secret).verify(first.body, first.headers)
     with pytest.raises(WebhookVerificationError):
-        Webhook(old_secret).verify(second.body, second.headers)
+        Webhook(new_secret).verify(first.body, first.headers)
+    # Within the rotation's overlap the retry carries both signatures: a receiver not yet switched verifies it.
+    Webhook(old_secret).verify(second.body, second.headers)
+    assert len(second.headers["webhook-signature"].split(" ")) == 2
     wait_until(lambda: statuses(committed, target.id)() == ["delivered"], 5, "the retried outcome")
     assert [a.status_code for a in attempts(committed, message_id)] == [200, 200]
 
