@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from collections.abc import Callable
 
 import redis
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import OutboxHandler
 from tests.test_workflow_guarantees import every_booking_has_one_session, live_app, seed_drafts, wait_until
 from tests.workers_fixtures import BeatProcess, RedisServer, StartWorker, WorkerProcess
 from workers.celery_app import create_celery
+from workers.publish import install_publisher
+from workflows import outbox
 from workflows.config import get_settings
 
 
@@ -64,3 +69,38 @@ def test_a_worker_holding_unacked_messages_survives_redis_dropping_it_mid_poll_a
         return every_booking_has_one_session(committed, ids)
 
     wait_until(consumed, 30, "the worker to consume again")
+
+
+def handler_rows(committed: sessionmaker[Session]) -> list[tuple[int, float]]:
+    """(attempts, seconds until due) of every outbox handler row."""
+    with committed() as db:
+        return [(attempts, due.total_seconds()) for attempts, due in db.execute(
+            select(OutboxHandler.attempts, OutboxHandler.next_attempt_at - func.now()).order_by(OutboxHandler.handler))]
+
+
+def test_publishes_that_fail_leave_the_work_due_and_do_not_count_as_attempts(
+    committed: sessionmaker[Session], private_redis: RedisServer,
+) -> None:
+    settings = dataclasses.replace(get_settings(), redis_url=private_redis.url)
+    install_publisher(committed, lambda: create_celery(settings, publisher=True))
+    private_redis.stop()
+    with committed() as db:
+        outbox.record_event(db, "session.completed", aggregate_type="session", aggregate_id=uuid.uuid4(),
+                            payload={}, actor=None)
+        db.commit()  # its publish fails: the rows are due now, not in 30 s
+    assert all(attempts == 0 and due <= 0 for attempts, due in handler_rows(committed)), handler_rows(committed)
+
+    for _ in range(3):  # the relay runs while Redis flaps: three publishes lost
+        with committed() as db:
+            assert len(outbox.relay_due(db)) == 4
+            db.commit()
+    assert all(attempts == 0 and due <= 0 for attempts, due in handler_rows(committed)), handler_rows(committed)
+
+    private_redis.start()
+    with committed() as db:
+        assert len(outbox.relay_due(db)) == 4
+        db.commit()  # this one reaches Redis: the first attempt, next due after the first backoff
+    first_backoff = outbox.redeliver_delay(1).total_seconds()
+    assert all(attempts == 1 and first_backoff - 5 < due <= first_backoff
+               for attempts, due in handler_rows(committed)), handler_rows(committed)
+    assert redis.Redis(port=private_redis.port).llen(f"{settings.redis_key_prefix}reviews") == 1
