@@ -17,6 +17,9 @@ from workflows.outbox import LIVE_KEY, PENDING_KEY, REQUEST_ID_KEY, Dispatch, Ta
 
 log = structlog.get_logger(__name__)
 
+#: A key the relay keeps in Redis: when it is gone, Redis has lost its data, and the queued messages with it.
+BROKER_MARKER_KEY = "outbox:broker-marker"
+
 # Handlers whose task takes the aggregate id (so an operator can call them by hand).
 _AGGREGATE_HANDLERS = frozenset({"sessions.create_from_booking"})
 
@@ -51,6 +54,21 @@ def publish(app: Celery, dispatches: list[Dispatch | TaskCall], request_id: str 
                     error=f"{type(exc).__name__}: {exc}")
         return 0
     return len(dispatches)
+
+
+def broker_lost_its_queues(app: Celery) -> bool:
+    """Whether Redis no longer holds :data:`BROKER_MARKER_KEY` (which this puts back).
+
+    A Redis restarted without its data (no persistence, or a new server) has
+    lost every queued and unacknowledged message. Also true against a fresh
+    Redis: then pending work is sent once more, and handlers do it once.
+    """
+    try:
+        with app.producer_or_acquire() as producer:
+            return bool(producer.channel.client.set(BROKER_MARKER_KEY, "1", nx=True))
+    except Exception as exc:  # noqa: BLE001 - the broker is away: nothing to tell yet
+        log.warning("outbox.broker_check_failed", error=f"{type(exc).__name__}: {exc}")
+        return False
 
 
 def reschedule_unsent(factory: sessionmaker[Session], dispatches: list[Dispatch | TaskCall]) -> None:

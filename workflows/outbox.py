@@ -247,6 +247,20 @@ def reschedule_unsent(db: Session, dispatches: list[Dispatch]) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
 
 
+def make_pending_due(db: Session) -> int:
+    """Every pending row is due now: the broker lost the messages already sent for them (e.g. Redis restarted empty).
+
+    Without this, work whose message was lost waits out its backoff (up to
+    ``OUTBOX_REDELIVER_MAX_SECONDS``). Returns how many rows were waiting.
+    """
+    result = db.execute(
+        update(_HANDLER_ROWS)
+        .where(_HANDLER_ROWS.c.status == HandlerStatus.PENDING.value, _HANDLER_ROWS.c.next_attempt_at > func.now())
+        .values(next_attempt_at=func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+
+
 @dataclass(frozen=True)
 class OutboxStatus:
     pending: int
