@@ -256,3 +256,31 @@ def test_twenty_redis_restarts_during_accepts_and_completions_lose_and_double_no
     work.assert_each_once()
     assert_alive(worker)
     assert beat.process.poll() is None
+
+
+def test_after_a_long_outage_everything_follows_within_fifteen_seconds_of_redis_returning(
+    seed: Session, committed: sessionmaker[Session], private_redis: RedisServer, start_worker: StartWorker,
+    start_beat: Callable[..., BeatProcess], webhooks_received: Receiver,
+) -> None:
+    """Neither the workers' reconnection nor the outbox's backoff may have grown with the outage's length."""
+    settings, env = private_settings(private_redis)
+    work = workload(seed, committed, webhooks_received, settings, drafts=20, completions=10)
+    worker = start_worker(env=env)
+    start_beat(env=env)
+    for booking_id in work.drafts[:10]:
+        work.accept(booking_id)
+    for index in range(5):
+        work.complete(index)
+    private_redis.stop()
+    stopped = time.monotonic()
+    for booking_id in work.drafts[10:]:
+        work.accept(booking_id)
+    for index in range(5, 10):
+        work.complete(index)
+    time.sleep(max(0.0, 45 - (time.monotonic() - stopped)))
+    private_redis.start()
+    returned = time.monotonic()
+    wait_until(work.all_done, 15, "every session and every side effect within 15 s of Redis returning")
+    print(f"everything done {time.monotonic() - returned:.1f} s after a 45 s outage")
+    work.assert_each_once()
+    assert_alive(worker)
