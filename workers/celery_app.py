@@ -27,7 +27,7 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
     if publisher:
         # The API gives up publishing quickly when Redis is down instead of retrying
         # for ever: the request has committed, and the relay sends the work later.
-        # (Workers keep kombu's own reconnection: they cannot work without Redis anyway.)
+        # (Workers keep reconnecting for as long as it takes: they cannot work without Redis anyway.)
         transport_options.update({"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5})
     else:
         # Reconnect within a second once Redis is back, however long it was away (see workers/broker_connection.py).
