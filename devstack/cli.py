@@ -1,4 +1,4 @@
-"""Command line: ``python -m devstack exec -- CMD ...`` and ``python -m devstack run``."""
+"""Command line: ``python -m devstack exec -- CMD ...``, ``python -m devstack run`` and ``... supervise -- CMD``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from devstack.process import SignalRelay, become_subreaper, stop_leftovers
 from devstack.stack import DevStack, DevStackError, child_environment
+from devstack.supervise import supervise
 
 DEFAULT_VAR_DIR = "var"
 #: honcho SIGKILLs its processes 5 s after a stop signal; allow for that first.
@@ -45,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         help="default: ./Procfile",
     )
     run_parser.add_argument("--skip-migrations", action="store_true", help="do not run alembic upgrade head")
+    supervise_parser = commands.add_parser(
+        "supervise",
+        help="run CMD, and run it again after a short pause whenever it exits, until stopped by a signal",
+    )
+    supervise_parser.add_argument("--name", help="how the log lines name CMD (default: its program)")
+    supervise_parser.add_argument("--first-delay", type=float, default=1.0, metavar="SECONDS",
+                                  help="the first pause before a restart; it doubles up to 10 s (default: 1)")
+    supervise_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     return parser
 
 
@@ -52,12 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command: list[str] = []
-    if args.command == "exec":
+    if args.command in {"exec", "supervise"}:
         command = list(args.argv)
         if command[:1] == ["--"]:
             command = command[1:]
         if not command:
-            parser.error("exec needs a command: python -m devstack exec -- CMD [ARGS...]")
+            parser.error(f"{args.command} needs a command: python -m devstack {args.command} -- CMD [ARGS...]")
+        if args.command == "supervise":
+            return supervise(command, name=args.name, first_delay=args.first_delay)
     elif not args.procfile.is_file():
         parser.error(f"no Procfile at {args.procfile}")
 
@@ -96,6 +107,7 @@ def _run_app(
 ) -> int:
     """``alembic upgrade head``, then ``honcho start`` until it exits or is signalled."""
     bin_dir = Path(sys.executable).parent
+    Path(env["VAR_DIR"]).mkdir(parents=True, exist_ok=True)  # not made by DevStack when both URLs are given
     env = {**env, **local_defaults(Path(env["VAR_DIR"]), env)}
     if not env.get("PROMETHEUS_MULTIPROC_DIR"):
         # One directory for every process's metric samples, fresh for each run (see api/metrics.py).
@@ -141,7 +153,7 @@ def _run_app(
 
 
 def local_defaults(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    """What a laptop run needs and an operator would otherwise set: Flower's login, a metrics token, local targets.
+    """What a laptop run needs and an operator would otherwise set: Flower's login, a metrics token, loopback targets.
 
     Flower's password and the ``/metrics`` bearer token are generated once into
     ``$VAR_DIR/flower_password`` and ``$VAR_DIR/metrics_token``, and where they are is printed.
@@ -156,8 +168,9 @@ def local_defaults(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
         path = generated_once(var_dir / "metrics_token")
         extra["METRICS_TOKEN"] = path.read_text().strip()
         print(f"devstack: /metrics takes Authorization: Bearer <the token in {path}>", file=sys.stderr)
-    # Development receivers (the demo's, yours) listen on this machine.
-    extra.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", env.get("WEBHOOK_ALLOW_PRIVATE_TARGETS") or "true")
+    # Development receivers (the demo's, yours) listen on this machine: loopback targets only, never
+    # link-local (cloud metadata at 169.254.169.254) or other private ranges.
+    extra.setdefault("WEBHOOK_ALLOW_LOOPBACK_TARGETS", env.get("WEBHOOK_ALLOW_LOOPBACK_TARGETS") or "true")
     return extra
 
 

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 
-from tests.workers_fixtures import BIN, StartWorker
+import pytest
+from kombu.exceptions import OperationalError
+
+from tests.workers_fixtures import BIN, RedisServer, StartWorker
 from workers import QUEUES, app
+from workers.celery_app import create_celery
+from workflows.config import get_settings
 
 
 def test_celery_is_json_only_with_late_acks_and_time_limits() -> None:
@@ -49,3 +55,15 @@ def test_the_redis_channel_keeps_one_client_per_connection_pool() -> None:
         fresh = channel._create_client()
         assert fresh is not client and fresh.connection_pool is channel.pool
         assert fresh.ping()
+
+
+def test_workers_and_beat_retry_a_lost_broker_at_most_a_second_apart(private_redis: RedisServer) -> None:
+    """As the worker's consumer and beat call it: no intervals of their own, kombu's 2, 4, 6 … 30 s otherwise."""
+    private_redis.stop()
+    worker_app = create_celery(dataclasses.replace(get_settings(), redis_url=private_redis.url))
+    waits: list[float] = []
+    connection = worker_app.connection_for_read()
+    with pytest.raises(OperationalError):
+        connection.ensure_connection(lambda _exc, interval: waits.append(interval), 3)
+    connection.release()
+    assert waits == [0.5, 1.0, 1.0]

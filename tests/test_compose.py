@@ -224,9 +224,20 @@ def test_app_services_share_settings_and_the_metrics_volume() -> None:
         multiproc_dir = services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
         assert f"metrics:{multiproc_dir}" in services[name]["volumes"], name
     assert "metrics" in raw_compose()["volumes"]
-    assert services["api"]["ports"] == ["8000:8000"]
-    assert services["flower"]["ports"] == ["5555:5555"]
     assert option_value(services["flower"]["command"], "--port") == "5555"
+
+
+def published_ports(env: dict[str, str]) -> dict[str, list[str]]:
+    services = interpolate(raw_compose(), env)["services"]
+    return {name: service["ports"] for name, service in services.items() if "ports" in service}
+
+
+def test_ports_are_published_on_loopback_unless_the_operator_names_an_address() -> None:
+    assert published_ports(secret_values()) == {
+        "api": ["127.0.0.1:8000:8000"], "flower": ["127.0.0.1:5555:5555"], "mailpit": ["127.0.0.1:8025:8025"]}
+    everywhere = published_ports({**secret_values(), "BIND_ADDRESS": "0.0.0.0"})  # noqa: S104 - what is tested
+    assert everywhere == {
+        "api": ["0.0.0.0:8000:8000"], "flower": ["0.0.0.0:5555:5555"], "mailpit": ["0.0.0.0:8025:8025"]}
 
 
 def test_worker_groups_consume_every_queue_exactly_once() -> None:

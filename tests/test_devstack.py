@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -236,3 +239,99 @@ def test_make_run_generates_flower_and_metrics_secrets_once_unless_set(
 
     chosen = local_defaults(tmp_path / "other", {"FLOWER_BASIC_AUTH": "ops:pw", "METRICS_TOKEN": "operator-token"})
     assert "FLOWER_BASIC_AUTH" not in chosen and "METRICS_TOKEN" not in chosen
+
+
+def test_make_run_allows_loopback_webhook_targets_only(tmp_path: Path) -> None:
+    from devstack.cli import local_defaults
+
+    extra = local_defaults(tmp_path, {})
+    assert extra["WEBHOOK_ALLOW_LOOPBACK_TARGETS"] == "true"
+    assert "WEBHOOK_ALLOW_PRIVATE_TARGETS" not in extra  # link-local (169.254.169.254) and private ranges stay refused
+
+
+# --- Procfile and supervision -------------------------------------------------------------------
+
+CRASH_TWICE = (  # exits 3 on its first two runs, then stays up; counts its runs in ./runs
+    'n=$(cat runs 2>/dev/null || echo 0); echo $((n + 1)) > runs; [ "$n" -ge 2 ] && exec sleep 60; exit 3'
+)
+
+
+def _procfile() -> dict[str, list[str]]:
+    entries = {}
+    for line in (PROJECT_ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        entries[name.strip()] = shlex.split(command)
+    return entries
+
+
+def _supervised(command: list[str]) -> list[str]:
+    assert command[:4] == ["python", "-m", "devstack", "supervise"], command
+    return command[command.index("--") + 1:]
+
+
+def _option(command: list[str], option: str) -> str:
+    for index, part in enumerate(command):
+        if part == option:
+            return command[index + 1]
+        if part.startswith(f"{option}="):
+            return part.split("=", 1)[1]
+    raise AssertionError(f"no {option} in {command}")
+
+
+def test_procfile_gives_webhooks_a_worker_of_their_own_and_supervises_workers_and_beat() -> None:
+    from workers.celery_app import QUEUES
+
+    entries = _procfile()
+    workers = {name: _supervised(command) for name, command in entries.items()
+               if command[-1:] != ["beat"] and "worker" in command}
+    consumed = {name: set(_option(command, "-Q").split(",")) for name, command in workers.items()}
+    assert consumed["webhooks"] == {"webhooks"}  # a hanging receiver never holds a session's slot
+    assert sorted(queue for queues in consumed.values() for queue in queues) == sorted(QUEUES)  # each once
+    assert len({_option(command, "-n") for command in workers.values()}) == len(workers)
+    assert _supervised(entries["beat"])[:4] == ["celery", "-A", "workers", "beat"]
+    assert _option(entries["flower"], "--address") == "127.0.0.1"
+
+
+def test_supervise_restarts_a_command_that_exits_until_it_is_stopped(tmp_path: Path) -> None:
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "supervise", "--name", "crashy", "--first-delay", "0.2",
+         "--", "sh", "-c", CRASH_TWICE],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 15
+    while not ((tmp_path / "runs").exists() and (tmp_path / "runs").read_text().strip() == "3"):
+        assert time.monotonic() < deadline and supervisor.poll() is None, "not restarted twice"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert supervisor.poll() is None
+    supervisor.send_signal(signal.SIGTERM)
+    _, stderr = supervisor.communicate(timeout=15)
+    assert supervisor.returncode == 128 + signal.SIGTERM  # the command's status: it was stopped, not restarted
+    assert (tmp_path / "runs").read_text().strip() == "3"
+    restarts = [line for line in stderr.splitlines() if "restarting" in line]
+    assert len(restarts) == 2, stderr
+    assert "[crashy]: exited with status 3" in restarts[0] and "restarting in 0.2 s (restart 1)" in restarts[0]
+    assert "restarting in 0.4 s (restart 2)" in restarts[1]
+
+
+def test_make_run_keeps_the_stack_up_when_a_supervised_process_crashes(tmp_path: Path) -> None:
+    """honcho stops every process when one exits: a crashing worker must not take the others down."""
+    (tmp_path / "Procfile").write_text(
+        f"crashy: python -m devstack supervise --first-delay 0.2 -- sh -c '{CRASH_TWICE}'\n"
+        "steady: sleep 60\n"
+    )
+    env = {**os.environ, "VAR_DIR": str(tmp_path / "var"), "PYTHONPATH": str(PROJECT_ROOT),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "run", "--skip-migrations", "-f", str(tmp_path / "Procfile")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not ((tmp_path / "runs").exists() and (tmp_path / "runs").read_text().strip() == "3"):
+        assert time.monotonic() < deadline and run.poll() is None, "the stack stopped"
+        time.sleep(0.1)
+    time.sleep(1)
+    assert run.poll() is None, "the stack stopped after the crashes"
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=30)
+    assert output.count("restarting in") == 2, output

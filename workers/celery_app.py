@@ -9,6 +9,7 @@ import structlog
 from celery import Celery, signals
 from kombu import Queue
 
+from workers.broker_connection import RECONNECT_INTERVALS, BrokerAMQP
 from workflows.config import Settings, get_settings
 from workflows.logging_setup import configure_logging
 
@@ -26,8 +27,11 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
     if publisher:
         # The API gives up publishing quickly when Redis is down instead of retrying
         # for ever: the request has committed, and the relay sends the work later.
-        # (Workers keep kombu's own reconnection: they cannot work without Redis anyway.)
+        # (Workers keep reconnecting for as long as it takes: they cannot work without Redis anyway.)
         transport_options.update({"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5})
+    else:
+        # Reconnect within a second once Redis is back, however long it was away (see workers/broker_connection.py).
+        transport_options.update(RECONNECT_INTERVALS)
     if settings.redis_key_prefix:
         transport_options["global_keyprefix"] = settings.redis_key_prefix
     return {
@@ -84,7 +88,7 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
 
 def create_celery(settings: Settings | None = None, *, publisher: bool = False) -> Celery:
     """The worker app, or (``publisher=True``) the API's app, which only sends tasks and fails fast."""
-    app = Celery("workers")
+    app = Celery("workers", amqp=BrokerAMQP)
     app.config_from_object(celery_config(settings or get_settings(), publisher=publisher))
     return app
 

@@ -6,6 +6,7 @@ import structlog
 
 from workers.base import DbTask
 from workers.celery_app import app
+from workers.publish import broker_lost_its_queues
 from workflows import bookings, outbox, retention, sessions
 from workflows.config import get_settings
 
@@ -14,8 +15,10 @@ log = structlog.get_logger(__name__)
 
 @app.task(name="maintenance.relay_outbox", base=DbTask, bind=True)
 def relay_outbox(self: DbTask) -> int:
-    """Redeliver outbox work not done once its redelivery time has passed."""
+    """Redeliver outbox work not done once its redelivery time has passed, or at once if Redis lost its queues."""
     with self.transaction() as db:
+        if broker_lost_its_queues(app):
+            log.warning("outbox.broker_lost_its_queues", pending=outbox.make_pending_due(db))
         dispatches = outbox.relay_due(db)
     if dispatches:
         log.info("outbox.relayed", count=len(dispatches))

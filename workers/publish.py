@@ -7,13 +7,18 @@ from collections.abc import Callable
 import structlog
 from celery import Celery
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import OutboxEvent
 from workers import live_updates
+from workflows import outbox
 from workflows.outbox import LIVE_KEY, PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
 
 log = structlog.get_logger(__name__)
+
+#: A key the relay keeps in Redis: when it is gone, Redis has lost its data, and the queued messages with it.
+BROKER_MARKER_KEY = "outbox:broker-marker"
 
 # Handlers whose task takes the aggregate id (so an operator can call them by hand).
 _AGGREGATE_HANDLERS = frozenset({"sessions.create_from_booking"})
@@ -51,14 +56,50 @@ def publish(app: Celery, dispatches: list[Dispatch | TaskCall], request_id: str 
     return len(dispatches)
 
 
+def broker_lost_its_queues(app: Celery) -> bool:
+    """Whether Redis no longer holds :data:`BROKER_MARKER_KEY` (which this puts back).
+
+    A Redis restarted without its data (no persistence, or a new server) has
+    lost every queued and unacknowledged message. Also true against a fresh
+    Redis: then pending work is sent once more, and handlers do it once.
+    """
+    try:
+        with app.producer_or_acquire() as producer:
+            return bool(producer.channel.client.set(BROKER_MARKER_KEY, "1", nx=True))
+    except Exception as exc:  # noqa: BLE001 - the broker is away: nothing to tell yet
+        log.warning("outbox.broker_check_failed", error=f"{type(exc).__name__}: {exc}")
+        return False
+
+
+def reschedule_unsent(factory: sessionmaker[Session], dispatches: list[Dispatch | TaskCall]) -> None:
+    """Make the outbox rows of messages that did not reach the broker due again now (see ``outbox.reschedule_unsent``).
+
+    Messages of :class:`TaskCall` need nothing: their own tables say when they are due.
+    If this fails too, the rows keep their backoff: later, but not lost.
+    """
+    unsent = [dispatch for dispatch in dispatches if isinstance(dispatch, Dispatch)]
+    if not unsent:
+        return
+    try:
+        with factory() as db:
+            outbox.reschedule_unsent(db, unsent)
+            db.commit()
+    except SQLAlchemyError as exc:
+        log.warning("outbox.reschedule_failed", tasks=len(unsent), error=f"{type(exc).__name__}: {exc}")
+
+
 def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery]) -> None:
-    """Publish a session's outbox dispatches after it commits; forget them on rollback."""
+    """Publish a session's outbox dispatches after it commits; forget them on rollback.
+
+    Rows whose messages could not be published are made due again at once, so the
+    relay sends them as soon as the broker is back, whatever their backoff was.
+    """
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
         dispatches: list[Dispatch | TaskCall] = session.info.pop(PENDING_KEY, [])
-        if dispatches:
-            publish(app(), dispatches, session.info.get(REQUEST_ID_KEY))
+        if dispatches and not publish(app(), dispatches, session.info.get(REQUEST_ID_KEY)):
+            reschedule_unsent(factory, dispatches)
         events: list[OutboxEvent] = session.info.pop(LIVE_KEY, [])
         if events:
             live_updates.publish(events)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Interval, Select, String, Table, bindparam, func, insert, literal, select, true, update
+from sqlalchemy import Interval, Select, String, Table, bindparam, func, insert, literal, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
@@ -205,7 +205,9 @@ def relay_due(db: Session, *, limit: int = 500) -> list[Dispatch]:
     """Claim pending work whose redelivery time has passed and schedule its next one.
 
     ``FOR UPDATE SKIP LOCKED`` lets two relays run at once without sending the
-    same row twice, and skips rows a handler is working on right now.
+    same row twice, and skips rows a handler is working on right now. The
+    attempt counted here is taken back by :func:`reschedule_unsent` if its
+    message does not reach the broker.
     """
     rows = db.execute(
         select(OutboxHandler, OutboxEvent.aggregate_id, OutboxEvent.request_id)
@@ -223,6 +225,40 @@ def relay_due(db: Session, *, limit: int = 500) -> list[Dispatch]:
         pending_dispatches(db).append(dispatch)
         dispatches.append(dispatch)
     return dispatches
+
+
+def reschedule_unsent(db: Session, dispatches: list[Dispatch]) -> int:
+    """Work whose message did not reach the broker is due again at once, and that attempt does not count.
+
+    Backoff spaces out deliveries that reached a worker (whose handler may be
+    failing); an outage of the broker must not push work minutes out, so the
+    next relay after the broker returns sends it. Returns how many rows were
+    still pending.
+    """
+    if not dispatches:
+        return 0
+    keys = [(dispatch.event_id, dispatch.handler) for dispatch in dispatches]
+    result = db.execute(
+        update(_HANDLER_ROWS)
+        .where(tuple_(_HANDLER_ROWS.c.event_id, _HANDLER_ROWS.c.handler).in_(keys),
+               _HANDLER_ROWS.c.status == HandlerStatus.PENDING.value)
+        .values(attempts=func.greatest(_HANDLER_ROWS.c.attempts - 1, 0), next_attempt_at=func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+
+
+def make_pending_due(db: Session) -> int:
+    """Every pending row is due now: the broker lost the messages already sent for them (e.g. Redis restarted empty).
+
+    Without this, work whose message was lost waits out its backoff (up to
+    ``OUTBOX_REDELIVER_MAX_SECONDS``). Returns how many rows were waiting.
+    """
+    result = db.execute(
+        update(_HANDLER_ROWS)
+        .where(_HANDLER_ROWS.c.status == HandlerStatus.PENDING.value, _HANDLER_ROWS.c.next_attempt_at > func.now())
+        .values(next_attempt_at=func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
 
 
 @dataclass(frozen=True)
