@@ -39,6 +39,9 @@ os.environ["APP_ENV"] = "test"
 os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
 # Live streams end quickly in tests (the fuzzer calls the stream route too); SSE tests set their own.
 os.environ["SSE_MAX_SECONDS"] = "0.2"
+# Work not done comes back after 2 s rather than 30 s, so recovery tests wait seconds, not minutes;
+# test_worker_killed_mid_stream_loses_nothing runs with the default and proves it within a minute.
+os.environ["OUTBOX_REDELIVER_SECONDS"] = "2"
 # Every process of the run (this one, worker subprocesses) writes Prometheus samples here.
 _METRICS_DIR = Path(os.environ["VAR_DIR"]) / f"metrics-{RUN_ID}"
 _METRICS_DIR.mkdir(parents=True, exist_ok=True)

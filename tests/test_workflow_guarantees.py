@@ -7,6 +7,7 @@ Redis outages are in ``test_redis_outages.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +25,7 @@ from models import Booking, BookingStatus, HandlerStatus, MentorshipSession, Out
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
 from tests.workers_fixtures import BeatProcess, StartWorker
 from workers.celery_app import create_celery
+from workflows import outbox
 from workflows.config import Settings, get_settings
 
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
@@ -154,19 +157,25 @@ def _accept_all(app: Flask, mentor: Caller, ids: list[uuid.UUID]) -> None:
 
 def test_worker_killed_mid_stream_loses_nothing(
     seed: Session, committed: sessionmaker[Session], start_worker: StartWorker,
-    start_beat: Callable[..., BeatProcess],
+    start_beat: Callable[..., BeatProcess], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The shipped redelivery delay (30 s), here alone: recovery within a minute with the default.
+    default = {"OUTBOX_REDELIVER_SECONDS": "30"}
+    monkeypatch.setattr(outbox, "get_settings", lambda: dataclasses.replace(get_settings(),
+                                                                            outbox_redeliver_seconds=30))
     mentor, ids = seed_drafts(seed, 220)
     app = live_app(committed)
-    worker = start_worker(concurrency=2)
+    worker = start_worker(concurrency=2, env=default)
     _accept_all(app, mentor, ids[:120])
     # Kill while the worker is busy with the stream: some tasks in flight, some prefetched, unacknowledged.
     wait_until(lambda: sum(sessions_per_booking(committed, ids).values()) >= 10, 20, "the stream to start")
     worker.kill()
+    done_at_kill = sum(sessions_per_booking(committed, ids).values())
+    assert 0 < done_at_kill < 120, f"the kill did not land mid-stream: {done_at_kill} of 120 sessions"
     _accept_all(app, mentor, ids[120:])
     killed_at = time.monotonic()
-    start_worker(concurrency=2)
-    start_beat()
+    start_worker(concurrency=2, env=default)
+    start_beat(env=default)
     waited = wait_until(lambda: every_booking_has_one_session(committed, ids), 60, "a session for every booking")
     print(f"all {len(ids)} sessions {time.monotonic() - killed_at:.1f} s after the kill (waited {waited:.1f} s)")
     time.sleep(1)
