@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from types import TracebackType
 from typing import Self
 
@@ -28,11 +29,16 @@ class DeliveredRecorder:
     """Records a batch's deliveries in a thread of its own while the batch goes on.
 
     A batch that dies (killed, out of time) keeps every delivery recorded so far, and is not
-    sent again; the request path does not wait for the database. Outcomes that arrive while a
-    write is running are written together by the next one.
+    sent again; the request path does not wait for the database. A write takes what arrives
+    within ``LINGER_SECONDS`` of its first outcome, so a fast batch costs a few writes, not one
+    per delivery: a worker killed while deliveries are flowing leaves at most that much
+    unrecorded (sent again, same ``webhook-id``); one killed during a slow attempt, none.
     """
 
+    LINGER_SECONDS = 0.1
+
     def __init__(self) -> None:
+        self.recorded: set[str] = set()  # messages whose delivery is written; read once the thread is joined
         self._queue: queue.SimpleQueue[_Sent | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="webhook-outcomes", daemon=True)
 
@@ -54,10 +60,11 @@ class DeliveredRecorder:
         while not done:
             batch: list[_Sent] = []
             item = self._queue.get()
+            until = time.monotonic() + self.LINGER_SECONDS
             while item is not None:
                 batch.append(item)
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, until - time.monotonic()))
                 except queue.Empty:
                     break
             done = item is None
@@ -67,6 +74,7 @@ class DeliveredRecorder:
                 with session_factory()() as db:
                     webhook_delivery.record_delivered(db, batch)
                     db.commit()
+                self.recorded.update(delivery.message_id for delivery, _ in batch)
             except Exception:  # the batch's own outcome transaction records these again
                 log.exception("webhooks.record_delivered_failed", count=len(batch))
 
@@ -106,7 +114,8 @@ def deliver(self: DbTask, message_id: str) -> int:
     for outcome in outcomes:
         WEBHOOK_ATTEMPTS.labels(outcome_label(outcome)).inc()
     with self.transaction() as db:
-        statuses = webhook_delivery.record_outcomes(db, deliveries, outcomes, settings=settings)
+        statuses = webhook_delivery.record_outcomes(db, deliveries, outcomes, settings=settings,
+                                                    recorded=recorder.recorded)
     return statuses.count(webhook_delivery.DELIVERED)
 
 

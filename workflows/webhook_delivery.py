@@ -76,7 +76,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -641,11 +641,12 @@ def record_delivered(db: Session, sent: Sequence[tuple[Delivery, Outcome]]) -> N
 
 
 def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome], *,
-                    settings: Settings) -> list[str | None]:
+                    settings: Settings, recorded: Collection[str] = ()) -> list[str | None]:
     """Close a batch's attempts and move its messages on; each message's status afterwards (``None`` if gone).
 
     ``outcomes[i]`` is that of ``deliveries[i]``; the deliveries past the last outcome were not sent:
-    their messages are due again at once, as if never leased.
+    their messages are due again at once, as if never leased. ``recorded`` names the messages whose
+    delivery :func:`record_delivered` has already written: they are not written again.
     """
     if not deliveries:
         return []
@@ -664,8 +665,9 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
         .cte("prior")
     )
     query = select(prior.c.id, prior.c.status, prior.c.lease_id)
-    if sent:
-        query = query.add_cte(*_write_outcomes(sent))
+    unwritten = [(d, o) for d, o in sent if d.message_id not in recorded]
+    if unwritten:
+        query = query.add_cte(*_write_outcomes(unwritten))
     before = {row.id: row for row in db.execute(query)}
     held = {d.message_id for d in deliveries
             if d.message_id in before and before[d.message_id].status == PENDING
