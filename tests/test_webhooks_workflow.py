@@ -378,6 +378,7 @@ def test_a_batch_cut_short_by_a_failure_records_each_outcome_and_puts_the_unsent
     now = db_now(db)
     assert (first.status, first.last_status_code, second.last_status_code) == ("delivered", 200, 204)
     assert failing.attempts == 1 and failing.next_attempt_at is not None and failing.next_attempt_at > now
+    assert (failing.lease_id, failing.lease_rank, unsent.lease_rank) == (None, None, None)
     # The unsent message was never attempted: no attempt, no retry step spent, due at once.
     assert unsent.attempts == 0 and unsent.next_attempt_at is not None and unsent.next_attempt_at <= now
     recorded = db.execute(select(WebhookAttempt.message_id, WebhookAttempt.status_code, WebhookAttempt.error)).all()

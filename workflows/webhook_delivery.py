@@ -690,7 +690,7 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
                             .execution_options(populate_existing=True))
         assert message is not None  # its endpoint is locked: it cannot have been deleted
         now: datetime = db.execute(select(func.now())).scalar_one()
-        message.lease_id, message.last_status_code = None, outcome.status_code
+        message.lease_id, message.lease_rank, message.last_status_code = None, None, outcome.status_code
         _apply_failure(db, endpoint, message, outcome, now=now, settings=settings)
         statuses[delivery.message_id] = message.status
         log.info("webhooks.attempt_failed", message_id=message.id, endpoint_id=str(endpoint.id),
