@@ -64,6 +64,14 @@ class Workload:
         response = self.client.post(f"/api/v1/sessions/{session_id}/complete", headers=mentor.headers)
         assert response.status_code == 200, response.get_json()
 
+    def run_half(self, half: int) -> None:
+        """Accept the first (0) or second (1) half of the drafts and complete that half of the sessions."""
+        drafts, sessions = len(self.drafts) // 2, len(self.in_progress) // 2
+        for booking_id in self.drafts[half * drafts:(half + 1) * drafts]:
+            self.accept(booking_id)
+        for index in range(half * sessions, (half + 1) * sessions):
+            self.complete(index)
+
     def completion_effects(self) -> dict[str, int]:
         return {**side_effects(self.committed),
                 "webhook_ids": len({request.webhook_id for request in self.receiver.at(COMPLETED)}),
@@ -188,10 +196,8 @@ def test_redis_down_at_commit_the_api_answers_and_every_side_effect_follows(
     work = workload(seed, committed, webhooks_received, settings, drafts=20, completions=10)
     private_redis.stop()
     began = time.monotonic()
-    for booking_id in work.drafts:
-        work.accept(booking_id)
-    for index in range(len(work.in_progress)):
-        work.complete(index)
+    work.run_half(0)
+    work.run_half(1)
     print(f"20 accepts and 10 completions with Redis down took {time.monotonic() - began:.2f} s")
     # Nothing reached Redis, and nothing is lost: every accept's and completion's work is on record.
     with committed() as db:
@@ -217,17 +223,11 @@ def test_redis_restarted_losing_its_data_mid_stream_loses_and_doubles_nothing(
     work = workload(seed, committed, webhooks_received, settings, drafts=150, completions=30)
     worker = start_worker(env=env)
     start_beat(env=env)
-    for booking_id in work.drafts[:75]:
-        work.accept(booking_id)
-    for index in range(15):
-        work.complete(index)
+    work.run_half(0)
     private_redis.kill()
     private_redis.start()  # empty: every queued message is gone
     restarted = time.monotonic()
-    for booking_id in work.drafts[75:]:
-        work.accept(booking_id)
-    for index in range(15, 30):
-        work.complete(index)
+    work.run_half(1)
     wait_until(work.all_done, 30, "every session and every side effect within 30 s of the restart")
     print(f"everything done {time.monotonic() - restarted:.1f} s after the restart")
     work.assert_each_once()
@@ -271,16 +271,10 @@ def test_after_a_long_outage_everything_follows_within_fifteen_seconds_of_redis_
     work = workload(seed, committed, webhooks_received, settings, drafts=20, completions=10)
     worker = start_worker(env=env)
     start_beat(env=env)
-    for booking_id in work.drafts[:10]:
-        work.accept(booking_id)
-    for index in range(5):
-        work.complete(index)
+    work.run_half(0)
     private_redis.stop()
     stopped = time.monotonic()
-    for booking_id in work.drafts[10:]:
-        work.accept(booking_id)
-    for index in range(5, 10):
-        work.complete(index)
+    work.run_half(1)
     time.sleep(max(0.0, 45 - (time.monotonic() - stopped)))
     private_redis.start()
     returned = time.monotonic()
