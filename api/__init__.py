@@ -19,15 +19,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.cli import init_cli
 from api.common.bodies import init_request_bodies
-from api.database import init_database
+from api.common.openapi import NamedQueryEnums, document_webhooks, service_version
+from api.cors import init_cors
+from api.database import UnitOfWorkFlask, init_database
 from api.errors import ServiceApi, init_errors
 from api.metrics import UNMATCHED_ROUTE, init_metrics, observe_request
 from api.ratelimit import init_rate_limits
-from models.db import make_engine, make_session_factory
-from workers.celery_app import create_celery
-from workers.publish import install_publisher
-from workflows.config import Settings, get_settings
-from workflows.logging_setup import configure_logging
+from infra.celery_config import create_celery
+from infra.config import Settings, get_settings
+from infra.db import make_engine, make_session_factory
+from infra.logs import configure_logging
+from infra.publish import install_publisher
 
 _access_log = structlog.get_logger("api.access")
 
@@ -40,8 +42,8 @@ _SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 def _openapi_config() -> dict[str, Any]:
     return {
         "API_TITLE": "Mentorship booking API",
-        "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
+        "API_VERSION": service_version(),
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
@@ -90,7 +92,7 @@ def create_app(
 ) -> Flask:
     settings = settings or get_settings()
     configure_logging()
-    app = Flask(__name__)
+    app = UnitOfWorkFlask(__name__)
     if settings.trusted_proxies:
         # Only then is X-Forwarded-For believed: the entry that many hops from the right is the client.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
@@ -107,17 +109,19 @@ def create_app(
     app.extensions["celery"] = celery_app
     app.extensions["settings"] = settings
     app.extensions["sse_gate"] = threading.BoundedSemaphore(settings.sse_max_streams_per_process)
-    app.extensions["health_redis"] = redis.Redis.from_url(
+    # The API's Redis client: the readiness check, and the live stream's subscriptions and slots.
+    app.extensions["redis"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1
     )
 
     app.before_request(_request_id)
+    init_cors(app, settings)
     init_request_bodies(app, settings)
     init_database(app, session_factory)
     init_rate_limits(app, settings)
     app.after_request(_echo_request_id)
 
-    api = ServiceApi(app)
+    api = ServiceApi(app, spec_kwargs={"extra_plugins": [NamedQueryEnums()]})
     init_errors(app, api)
     init_metrics(app)
     init_cli(app)
@@ -127,18 +131,24 @@ def create_app(
     from api.auth.routes import me_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
     from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
+    from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
     from api.events.routes import blp as events_blp  # noqa: PLC0415
+    from api.group_sessions.routes import blp as group_sessions_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.listings.routes import blp as listings_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
     from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
+    from api.webapp.routes import blp as webapp_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
-                      reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp, admin_blp):
+                      group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp,
+                      admin_blp, calendar_blp):
         api.register_blueprint(blueprint)
+    document_webhooks(api.spec)
+    app.register_blueprint(webapp_blp)  # the browser app, outside the OpenAPI document
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Response:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -14,7 +13,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import User
+from infra.db import transaction as db_transaction
+from models import ListingKind, User
 from workflows import accounts, bookings, listings, mentors, operations
 from workflows.actors import Actor
 
@@ -24,19 +24,10 @@ DEMO_PASSWORD = "demo password 123"  # noqa: S105 - printed for the demo account
 DEMO_SKILLS = ("python", "system design", "go", "postgresql", "career")
 
 
-@contextmanager
-def transaction() -> Iterator[Session]:
+def transaction() -> AbstractContextManager[Session]:
     """One session, committed if the command succeeds (published work goes out after the commit)."""
     factory: sessionmaker[Session] = current_app.extensions["db_session_factory"]
-    db = factory()
-    try:
-        yield db
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-    finally:
-        db.close()
+    return db_transaction(factory)
 
 
 @ops.command("create-admin")
@@ -74,7 +65,7 @@ def seed_demo(mentor_count: int, mentee_count: int, booking_count: int) -> None:
             actor = Actor(user_id=user.id, mentor_profile_id=profile.id)
             listing = listings.create_listing(db, actor, title=f"{skill.title()} session", description="Demo.",
                                               skill=skill, duration_minutes=60, price_cents=5000, currency="USD",
-                                              kind="individual", capacity=None)
+                                              kind=ListingKind.INDIVIDUAL, capacity=None)
             created_listings.append(listing.id)
             progress.update(1)
         for index in range(mentee_count):

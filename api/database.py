@@ -1,49 +1,76 @@
-"""One database session per request and one commit point: after a successful view."""
+"""One database session per request and one commit point, inside the request's unit of work.
+
+The view and its commit are one step: :class:`UnitOfWorkFlask` commits right after the view
+returns and before any response exists, so a commit that fails (a deferred constraint, a
+serialization failure) raises where the view's own errors do and is answered by the error
+mapping in ``api/errors.py``. Work published after the commit is sent only if it succeeded.
+A refusal rolls the request back, unless its domain error ``keeps_changes`` (a reused refresh
+token: the revocation of its family is the point, and is committed before the 401).
+"""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, current_app, g
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.errors import DomainError
 from workflows.outbox import REQUEST_ID_KEY
 
 _EXTENSION = "db_session_factory"
 
 
+class UnitOfWorkFlask(Flask):
+    """Flask whose views run with their commit: a success is a response to a committed request."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        try:
+            response = self.make_response(super().dispatch_request())
+        except DomainError as refused:
+            if refused.keeps_changes:
+                _finish(commit=True)
+            raise
+        _finish(commit=response.status_code < HTTPStatus.BAD_REQUEST)
+        return response
+
+
 def init_database(app: Flask, factory: sessionmaker[Session]) -> None:
+    if not isinstance(app, UnitOfWorkFlask):
+        raise TypeError("the API's unit of work needs a UnitOfWorkFlask app")
     app.extensions[_EXTENSION] = factory
-    app.after_request(_finish)
-    app.teardown_request(_close)
+    # A view that raised, or a before_request hook that answered: nothing is committed.
+    app.teardown_request(lambda _exc: _finish(commit=False))
 
 
 def db_session() -> Session:
     """The request's session, opened on first use."""
     if "db" not in g:
-        factory: sessionmaker[Session] = current_app.extensions[_EXTENSION]
-        g.db = factory()
+        g.db = session_factory()()
         g.db.info[REQUEST_ID_KEY] = g.get("request_id")
     session: Session = g.db
     return session
 
 
-def _finish(response: Response) -> Response:
+def session_factory() -> sessionmaker[Session]:
+    """The app's session factory, for work that outlives the request (a live stream's reads)."""
+    factory: sessionmaker[Session] = current_app.extensions[_EXTENSION]
+    return factory
+
+
+def _finish(*, commit: bool) -> None:
+    """Commit (or roll back) and close the request's session, if it opened one; a failed commit raises."""
     session: Session | None = g.pop("db", None)
     if session is None:
-        return response
+        return
     try:
-        if response.status_code < HTTPStatus.BAD_REQUEST:
+        if commit:
             session.commit()
         else:
             session.rollback()
-    finally:
-        session.close()
-    return response
-
-
-def _close(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("db", None)
-    if session is not None:
+    except BaseException:
         session.rollback()
+        raise
+    finally:
         session.close()

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 from flask import Flask
 from flask_smorest import Api
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from workflows import errors
@@ -24,6 +24,10 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.InvalidInput, 422),
     (errors.BusinessRuleViolation, 400),
 )
+
+# SQLSTATE class 40, transaction rollback: a serialization failure (40001) or a deadlock (40P01).
+# The transaction lost a race with another; the same request, sent again, may well succeed.
+_TRANSACTION_ROLLBACK_CLASS = "40"
 
 
 def http_error(status: int, message: str, *, errors_: dict[str, Any] | None = None,
@@ -84,11 +88,34 @@ def init_errors(app: Flask, api: Api) -> None:
         details = {k: str(v) for k, v in error.details.items()} or None
         return api.handle_http_exception(http_error(status, error.message, errors_=details, headers=headers))
 
-    def handle_database_unavailable(error: OperationalError) -> Any:
+    def handle_constraint_violation(error: IntegrityError) -> Any:
+        """A constraint no workflow turned into a domain error: one checked at commit, say."""
+        log.warning("database.constraint_violation", constraint=_constraint_name(error), error=str(error.orig))
+        return api.handle_http_exception(
+            http_error(409, "the request conflicts with data saved meanwhile; nothing was saved")
+        )
+
+    def handle_operational_error(error: OperationalError) -> Any:
+        if _sqlstate(error).startswith(_TRANSACTION_ROLLBACK_CLASS):
+            log.warning("database.transaction_rolled_back", sqlstate=_sqlstate(error), error=str(error.orig))
+            return api.handle_http_exception(http_error(
+                409, "the request collided with a concurrent change; nothing was saved, send it again",
+                headers={"Retry-After": "1"},
+            ))
         log.error("database.unavailable", error=str(error.orig))
         return api.handle_http_exception(
             http_error(503, "the database is unavailable, try again shortly", headers={"Retry-After": "5"})
         )
 
     app.register_error_handler(errors.DomainError, handle_domain_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(IntegrityError, handle_constraint_violation)
+    app.register_error_handler(OperationalError, handle_operational_error)
+
+
+def _sqlstate(error: DBAPIError) -> str:
+    return str(getattr(error.orig, "sqlstate", None) or "")
+
+
+def _constraint_name(error: DBAPIError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)

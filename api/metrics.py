@@ -10,7 +10,6 @@ token.
 from __future__ import annotations
 
 import hmac
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -21,7 +20,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
-import workers.metrics  # noqa: F401 - names metric files by host and pid before these metrics exist
+import infra.metrics  # noqa: F401 - names metric files by host and pid before these metrics exist
 from api.errors import http_error
 from api.security import require_login
 from workflows.outbox import outbox_status
@@ -52,15 +51,24 @@ class OutboxCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._factory() as db:
-            status = outbox_status(db)
-        age = (datetime.now(UTC) - status.oldest_pending_at).total_seconds() if status.oldest_pending_at else 0.0
+            status = outbox_status(db)  # one query, grouped by handler
+        now = datetime.now(UTC)
+
+        def age(since: datetime | None) -> float:
+            return max((now - since).total_seconds(), 0.0) if since else 0.0
+
         yield GaugeMetricFamily("outbox_pending_handlers", "Outbox handler rows not done yet", value=status.pending)
         yield GaugeMetricFamily("outbox_oldest_pending_age_seconds", "Age of the oldest event with work not done",
-                                value=max(age, 0.0))
+                                value=age(status.oldest_pending_at))
+        lag = GaugeMetricFamily("handler_lag_seconds", "Age of the oldest event a handler has not done yet (0: none)",
+                                labels=["handler"])
+        for backlog in status.handlers:
+            lag.add_metric([backlog.handler], age(backlog.oldest_pending_at))
+        yield lag
 
 
 def _authorised() -> bool:
-    token = os.environ.get("METRICS_TOKEN", "")
+    token = current_app.extensions["settings"].metrics_token
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if token and supplied and hmac.compare_digest(token.encode(), supplied.encode()):
         return True
@@ -74,7 +82,7 @@ def metrics() -> Response:
     if not _authorised():
         raise http_error(403, "metrics are for operators: use METRICS_TOKEN or an admin's token")
     registry: CollectorRegistry
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if current_app.extensions["settings"].prometheus_multiproc_dir:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:

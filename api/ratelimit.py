@@ -24,8 +24,8 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from api.errors import http_error
+from infra.config import Settings
 from workflows.accounts import PasswordRejected
-from workflows.config import Settings
 
 log = structlog.get_logger(__name__)
 _EXTENSION = "auth_rate_limiter"

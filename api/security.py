@@ -11,9 +11,9 @@ from flask import g, request
 from sqlalchemy import bindparam, select
 
 from api.database import db_session
+from infra.config import Settings, get_settings
 from models import MentorProfile, User
 from workflows.actors import Actor
-from workflows.config import Settings, get_settings
 from workflows.errors import Unauthenticated
 
 ALGORITHM = "HS256"
@@ -66,12 +66,24 @@ def require_login() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token")
     user_id, version = _claims_from_token(token.strip())
+    act_as(user_id, version)
+
+
+def act_as(user_id: uuid.UUID, token_version: int) -> None:
+    """Set ``g.actor`` for a credential of the user at ``token_version``: 401 if it has been revoked since."""
     row = db_session().execute(_ACTOR, {"user_id": user_id}).one_or_none()
     if row is None:
         raise Unauthenticated("the token's user no longer exists")
-    if row[2] != version:
+    if row[2] != token_version:
         raise Unauthenticated("the token has been revoked (signed out, or the password changed)")
     g.actor = Actor(user_id=row[0], is_admin=row[1], mentor_profile_id=row[3])
+    g.token_version = token_version
+
+
+def current_token_version() -> int:
+    """The token version the request authenticated with: what a credential derived from it carries."""
+    version: int = g.token_version
+    return version
 
 
 def current_actor() -> Actor:

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Flask, request
 from sqlalchemy import text
 
 from api import create_app
+from api.bookings.schemas import BookingSchema
+from api.common.named import named_booking
 from api.database import db_session
+from api.security import current_actor, require_login
 from bench.worker import FLOOR_CREATE_TASK, NOOP_TASK, write_event_raw
-from workflows.outbox import SESSIONS, Dispatch, TaskCall, pending_dispatches
+from workflows.bookings import BookingView, accept_booking
+from workflows.outbox import CREATE_SESSION_TASK, LIVE_KEY, PENDING_KEY, Dispatch, TaskCall, pending_dispatches
 
 FLOOR_EVENT = "booking.accepted"
 
 
 def create_bench_app() -> Flask:
-    """``create_app()`` with two routes under the same middleware and the same gunicorn.
+    """``create_app()`` with three routes under the same middleware and the same gunicorn.
 
     ``POST /bench/noop`` does nothing. ``POST /bench/floor/<booking_id>`` does
     the least any accept must do on this stack, with no ORM and no checks: one
@@ -26,6 +31,11 @@ def create_bench_app() -> Flask:
     ``?handlers=floor``, each message goes to the least its handler can do:
     the session's to the floor task, the others' to the no-op task. That is
     the least a whole accept→session workflow can do.
+
+    ``POST /bench/tx-only/<booking_id>`` is the accept route's own work (its
+    login, ``accept_booking``, its answer, its commit) with nothing published
+    after the commit: neither the Celery messages nor the live update. The
+    accept's rate over this one's is what publishing costs it.
     """
     app = create_app()
 
@@ -44,8 +54,18 @@ def create_bench_app() -> Flask:
                                    {"booking_id": str(booking_id), "status": "accepted"})
         if request.args.get("handlers") == "floor":
             pending_dispatches(db)[:] = [
-                TaskCall(FLOOR_CREATE_TASK, (str(booking_id), str(event_id))) if d.handler == SESSIONS
+                TaskCall(FLOOR_CREATE_TASK, (str(booking_id), str(event_id))) if d.handler == CREATE_SESSION_TASK
                 else TaskCall(NOOP_TASK, ()) for d in pending_dispatches(db) if isinstance(d, Dispatch)]
         return {"ok": True}, 200
+
+    @app.post("/bench/tx-only/<uuid:booking_id>")
+    def tx_only(booking_id: uuid.UUID) -> tuple[dict[str, Any], int]:
+        require_login()
+        db = db_session()
+        answer = BookingSchema().dump(named_booking(BookingView(accept_booking(db, current_actor(), booking_id), None)))
+        # What the after-commit publisher would send, dropped: the commit then publishes nothing.
+        db.info.pop(PENDING_KEY, None)
+        db.info.pop(LIVE_KEY, None)
+        return answer, 200
 
     return app

@@ -29,18 +29,18 @@ from sqlalchemy.orm import Session
 
 from bench import seed
 from bench.load import run_load
-from bench.stack import WORKER_CONCURRENCY, Process, Stack, free_port
+from bench.stack import WORKER_CONCURRENCY, Process, Stack
 from bench.worker import FLOOR_CREATE_TASK, NOOP_TASK
-from workers.publish import task_arguments
-from workflows import webhook_delivery
+from devstack.processes import free_port
+from infra.publish import task_arguments
 from workflows.actors import Actor
 from workflows.bookings import accept_booking
-from workflows.outbox import Dispatch, TaskCall, pending_dispatches
-from workflows.webhooks import new_secret
+from workflows.outbox import CREATE_SESSION_TASK, Dispatch, TaskCall, pending_dispatches
+from workflows.webhooks import fanout, messages, sending
+from workflows.webhooks.endpoints import new_secret
 
 CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers, 16 each)
 ACCEPTING_MENTORS = 100
-CREATE_TASK = "sessions.create_from_booking"
 
 Rep = dict[str, Any]
 Progress = Callable[[str], None]
@@ -53,6 +53,8 @@ class Config:
     list_rows_small: int = 10_000
     list_rows_large: int = 1_000_000
     latency_samples: int = 100
+    e2e_seconds: float = 20.0  # accepts sent for the end-to-end throughput
+    backlog: int = 5000  # accepts taken with the workers stopped, for the drain
     progress: Progress = print
 
 
@@ -176,16 +178,24 @@ def accepted_bookings(stack: Stack, count: int) -> list[Dispatch]:
         with Session(stack.engine) as db:
             for booking_id in ids[start:start + 200]:
                 accept_booking(db, actor, booking_id)
-            found += [d for d in pending_dispatches(db) if isinstance(d, Dispatch) and d.handler == CREATE_TASK]
+            found += [d for d in pending_dispatches(db) if isinstance(d, Dispatch) and d.handler == CREATE_SESSION_TASK]
             db.commit()
     return found
 
 
-def _throughput(watcher: TaskWatcher, send: Callable[[], list[str]], timeout: float) -> tuple[int, float]:
+def timed_tasks(watcher: TaskWatcher, send: Callable[[], list[str]], timeout: float) -> tuple[int, float]:
+    """How many tasks ``send`` sent, and the time from sending the first to the last one's success."""
     began = time.perf_counter()
     ids = send()
     finished = watcher.wait(ids, timeout)
     return len(ids), finished - began
+
+
+def noop_task_rate(watcher: TaskWatcher, app: Celery, seconds: float) -> float:
+    """No-op tasks per second on the ``sessions`` queue: a short run sizes one of about ``seconds``."""
+    count, took = timed_tasks(watcher, lambda: send_noops(app, 200), 120)
+    count, took = timed_tasks(watcher, lambda: send_noops(app, max(50, int(count / took * seconds))), 600)
+    return count / took
 
 
 # -- api_accept_ratio and the API worker's memory ---------------------------------------------------------------
@@ -199,15 +209,8 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
         api, base = stack.start_api()
         mentors = seed.mentors(stack.engine, ACCEPTING_MENTORS)
         per_mentor = int(1000 * cfg.seconds / ACCEPTING_MENTORS) + 10
-        # One call per mentor, so the accept's and the floor route's drafts never overlap in time.
-        both = [seed.drafts(stack.engine, mentor, mentees, 2 * per_mentor) for mentor in mentors]
-        drafts, floor_drafts = [mine[:per_mentor] for mine in both], [mine[per_mentor:] for mine in both]
-        tokens = [mentor.headers()["Authorization"].removeprefix("Bearer ") for mentor in mentors]
-        # Request j accepts a draft of mentor j mod M: concurrent requests are by different mentors.
-        paths = [f"/api/v1/bookings/{drafts[m][k]}/accept" for k in range(per_mentor) for m in range(len(mentors))]
-        floor_paths = [f"/bench/floor/{floor_drafts[m][k]}" for k in range(per_mentor) for m in range(len(mentors))]
-        path_tokens = [tokens[m] for _ in range(per_mentor) for m in range(len(mentors))]
-        ids = [booking_id for mine in drafts for booking_id in mine]
+        drafts, floor_drafts, tx_drafts = seed.interleaved_drafts(stack.engine, mentors, mentees, per_mentor, 3)
+        ids = drafts.ids
 
         noop_headers = mentors[0].headers()
 
@@ -215,23 +218,21 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
             return run_load(base, ["/bench/noop"], seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
                             headers=headers)
 
-        def accept(base: str = base, paths: list[str] = paths, path_tokens: list[str] = path_tokens) -> Any:
-            return run_load(base, paths, seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
-                            tokens=path_tokens)
-
-        def floor(base: str = base, paths: list[str] = floor_paths, path_tokens: list[str] = path_tokens) -> Any:
-            return run_load(base, paths, seconds=cfg.seconds, connections=CONNECTIONS, method="POST",
-                            tokens=path_tokens)
+        def accept(base: str, accepts: seed.Accepts, template: str = "/api/v1/bookings/{}/accept") -> Any:
+            return run_load(base, accepts.paths(template), seconds=cfg.seconds, connections=CONNECTIONS,
+                            method="POST", tokens=accepts.tokens)
 
         # Alternate the order, so neither side always runs on a warmer machine.
         if rep % 2 == 0:
-            noop_result, accept_result = noop(), accept()
+            noop_result, accept_result = noop(), accept(base, drafts)
         else:
-            accept_result, noop_result = accept(), noop()
+            accept_result, noop_result = accept(base, drafts), noop()
         rss = api.children_peak_rss_mb()
-        floor_result = floor()
-        if set(floor_result.statuses) != {200}:
-            raise RuntimeError(f"the floor route answered {floor_result.statuses}")
+        floor_result = accept(base, floor_drafts, "/bench/floor/{}")
+        tx_result = accept(base, tx_drafts, "/bench/tx-only/{}")
+        for name, result in (("floor", floor_result), ("tx-only", tx_result)):
+            if set(result.statuses) != {200}:
+                raise RuntimeError(f"the {name} route answered {result.statuses}")
         api.stop()
         stack.purge_queues()
         if accept_result.ok() >= len(ids):
@@ -251,9 +252,12 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
             "accept_p50_ms": accept_result.p50_ms, "noop_p50_ms": noop_result.p50_ms, "rss_api_mb": rss,
             "floor_rps": floor_result.ok_per_second(),
             "floor_ratio": floor_result.ok_per_second() / noop_result.ok_per_second(),
+            "tx_only_rps": tx_result.ok_per_second(),
+            "tx_only_ratio": accept_result.ok_per_second() / tx_result.ok_per_second(),
         })
         cfg.progress(f"api_accept rep {rep + 1}: accept {reps[-1]['accept_rps']:.0f}/s, "
-                     f"no-op {reps[-1]['noop_rps']:.0f}/s, floor {reps[-1]['floor_rps']:.0f}/s")
+                     f"no-op {reps[-1]['noop_rps']:.0f}/s, floor {reps[-1]['floor_rps']:.0f}/s, "
+                     f"tx-only {reps[-1]['tx_only_rps']:.0f}/s")
     return reps
 
 
@@ -266,18 +270,18 @@ def task_throughput(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
     watcher = TaskWatcher(app)
     try:
         # A short run of each sizes the measured ones to about ``seconds`` each.
-        count, took = _throughput(watcher, lambda: send_noops(app, 200), 120)
+        count, took = timed_tasks(watcher, lambda: send_noops(app, 200), 120)
         noop_count = max(50, int(count / took * cfg.seconds))
         calibration = accepted_bookings(stack, 100)
-        count, took = _throughput(watcher, lambda: send_dispatches(app, calibration), 120)
+        count, took = timed_tasks(watcher, lambda: send_dispatches(app, calibration), 120)
         create_count = max(20, int(count / took * cfg.seconds))
         for rep in range(cfg.reps):
             dispatches = accepted_bookings(stack, create_count)
             floor_dispatches = accepted_bookings(stack, create_count)
-            noop_n, noop_s = _throughput(watcher, lambda: send_noops(app, noop_count), 600)
-            create_n, create_s = _throughput(watcher, lambda d=dispatches: send_dispatches(app, d), 600)
+            noop_n, noop_s = timed_tasks(watcher, lambda: send_noops(app, noop_count), 600)
+            create_n, create_s = timed_tasks(watcher, lambda d=dispatches: send_dispatches(app, d), 600)
             rss = worker.children_peak_rss_mb()
-            floor_n, floor_s = _throughput(watcher, lambda d=floor_dispatches: send_floor_creates(app, d), 600)
+            floor_n, floor_s = timed_tasks(watcher, lambda d=floor_dispatches: send_floor_creates(app, d), 600)
             with stack.engine.connect() as conn:
                 made = conn.execute(text("SELECT count(*) FROM sessions WHERE booking_id = ANY(:ids)"),
                                     {"ids": [d.aggregate_id for d in dispatches + floor_dispatches]}).scalar_one()
@@ -381,7 +385,7 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
     floor task (``sessions.bench_floor_create``) creates the session, and the
     no-op task takes every other handler's message.
     """
-    api, base = stack.start_api()
+    api, base = stack.shared_api()
     worker = stack.start_worker()
     watcher = TaskWatcher(app, follow_trips=True)
     watch = SessionWatch(stack.database_url)
@@ -414,7 +418,8 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                              "floor_response_p50_ms": statistics.median(floors.answer_ms),
                              "floor_to_session_p50_ms": statistics.median(floor_ms),
                              "floor_p50_ratio": statistics.median(floor_ms) / noop_p50,
-                             **{f"create_{k}": v for k, v in accepts.creation_trips(watcher, CREATE_TASK).items()},
+                             **{f"create_{k}": v
+                                for k, v in accepts.creation_trips(watcher, CREATE_SESSION_TASK).items()},
                              **{f"floor_create_{k}": v
                                 for k, v in floors.creation_trips(watcher, FLOOR_CREATE_TASK).items()},
                              **{f"accept_cpu_ms_{k}": v for k, v in accepts.cpu_ms.items()},
@@ -427,7 +432,6 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
         watch.close()
         watcher.close()
         worker.stop()
-        api.stop()
         stack.purge_queues()
     return reps
 
@@ -452,7 +456,7 @@ def _webhook_messages(stack: Stack, endpoint_ids: list[uuid.UUID], count: int
     Their ``deliver`` tasks are the ones fan-out sends for new messages (one per endpoint with nothing
     in flight or due), decided by the same function, and sent only once this returns.
     """
-    ids = [webhook_delivery.new_message_id() for _ in range(count)]
+    ids = [messages.new_message_id() for _ in range(count)]
     payload = json.dumps(_sample_payload())
     with Session(stack.engine) as db:
         db.execute(text("""
@@ -470,7 +474,7 @@ def _webhook_messages(stack: Stack, endpoint_ids: list[uuid.UUID], count: int
             SELECT id, endpoint_id, event_id, 'session.completed', CAST(:payload AS jsonb), now() FROM new_messages
             RETURNING id, endpoint_id
         """), {"payload": payload}).all()
-        webhook_delivery.send_deliveries(db, [(row.id, row.endpoint_id) for row in created])
+        fanout.send_deliveries(db, [(row.id, row.endpoint_id) for row in created])
         sends = [call for call in pending_dispatches(db) if isinstance(call, TaskCall)]
         db.commit()
     return ids, sends
@@ -507,14 +511,15 @@ def _deliveries(stack: Stack, app: Celery, endpoint_ids: list[uuid.UUID], count:
 
 def _raw_posts(url: str, seconds: float, work_dir: Path) -> float:
     body_file = work_dir / "webhook-body.json"
-    body_file.write_text(webhook_delivery.envelope("session.completed", datetime.now(UTC), _sample_payload()))
+    body_file.write_text(sending.envelope("session.completed", datetime.now(UTC), _sample_payload()))
     posters = [subprocess.Popen([sys.executable, "-m", "bench.rawpost", url, str(seconds), str(body_file)],  # noqa: S603
                                 stdout=subprocess.PIPE, text=True) for _ in range(WORKER_CONCURRENCY)]
     total = sum(int(poster.communicate(timeout=seconds + 60)[0].strip()) for poster in posters)
     return total / seconds
 
 
-def webhooks(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
+def start_receiver(stack: Stack) -> tuple[Process, int]:
+    """``bench.receiver`` on a free port, once it listens."""
     port = free_port()
     receiver: Process = stack.start("receiver", [sys.executable, "-m", "bench.receiver", str(port)])
     deadline = time.monotonic() + 30
@@ -523,6 +528,11 @@ def webhooks(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
         if time.monotonic() > deadline:
             raise TimeoutError("the receiver did not start")
         time.sleep(0.05)
+    return receiver, port
+
+
+def webhooks(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
+    receiver, port = start_receiver(stack)
     owner = seed.users(stack.engine, 1)[0]
     endpoint_ids = [uuid.uuid4() for _ in range(ENDPOINTS)]
     with stack.engine.begin() as conn:
@@ -579,7 +589,7 @@ def list_scaling(stack: Stack, cfg: Config) -> list[Rep]:
         return results
 
     seed.past_sessions(stack.engine, mentors, mentees, cfg.list_rows_small)
-    api, base = stack.start_api()
+    _, base = stack.shared_api()
     with httpx.Client(base_url=base) as client:
         page = client.get(path, headers=measured.headers()).raise_for_status().json()
     if not page.get("items"):
@@ -594,6 +604,5 @@ def list_scaling(stack: Stack, cfg: Config) -> list[Rep]:
         added += step
         cfg.progress(f"list_scaling: {added} sessions")
     large = measure(base)
-    api.stop()
     cfg.progress(f"list_scaling: p50 {statistics.median(large):.2f} ms with {cfg.list_rows_large} sessions")
     return [{"p50_small_ms": s, "p50_large_ms": big, "ratio": big / s} for s, big in zip(small, large, strict=True)]

@@ -2,7 +2,8 @@
 
 Both walk a list of paths (each request takes the next one, so every accept
 hits a different booking), count responses by status and report latency
-percentiles, as one JSON line.
+percentiles, as one JSON line. :func:`run_open_loop` sends on a schedule
+instead (``bench.openload``), whatever the answers' pace.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 RESULT_MARK = "BENCH-RESULT "
 
@@ -78,12 +80,30 @@ class LoadResult:
         return self.ok() / self.duration_s
 
 
+def content_length(head: bytes) -> int:
+    """The ``Content-Length`` of an HTTP/1.1 message head (through its blank line); 0 when it has none."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
 def generator_name() -> str:
     return "wrk" if shutil.which("wrk") else "python (bench.pyload; install wrk for a lighter generator)"
 
 
 def _lua(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid Lua string literal for our ASCII inputs
+
+
+def _result(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            data: dict[str, Any] = json.loads(line[len(RESULT_MARK):])
+            data["statuses"] = {int(k): v for k, v in data["statuses"].items()}
+            return data
+    raise RuntimeError(f"the load generator reported nothing ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
 def run_load(base_url: str, paths: list[str], *, seconds: float, connections: int, threads: int = 2,
@@ -113,15 +133,52 @@ def run_load(base_url: str, paths: list[str], *, seconds: float, connections: in
             argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
                     "--timeout", "10s", "-s", str(script), base_url]
         else:
-            spec = Path(tmp) / "load.json"
-            spec.write_text(json.dumps({"base_url": base_url, "paths": paths, "method": method,
-                                        "headers": headers, "body": body, "seconds": seconds, "tokens": tokens,
-                                        "connections": connections}))
-            argv = [sys.executable, "-m", "bench.pyload", str(spec)]
+            argv = _pyload(Path(tmp), {"base_url": base_url, "paths": paths, "method": method, "headers": headers,
+                                       "body": body, "seconds": seconds, "tokens": tokens,
+                                       "connections": connections})
         done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=seconds + 120)  # noqa: S603
-    for line in done.stdout.splitlines():
-        if line.startswith(RESULT_MARK):
-            data = json.loads(line[len(RESULT_MARK):])
-            return LoadResult(data["duration_s"], {int(k): v for k, v in data["statuses"].items()},
-                              data["socket_errors"], data["p50_ms"], data["p99_ms"])
-    raise RuntimeError(f"the load generator reported nothing ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    data = _result(done)
+    return LoadResult(data["duration_s"], data["statuses"], data["socket_errors"], data["p50_ms"], data["p99_ms"])
+
+
+def _pyload(tmp: Path, spec: dict[str, Any]) -> list[str]:
+    path = tmp / "load.json"
+    path.write_text(json.dumps(spec))
+    return [sys.executable, "-m", "bench.pyload", str(path)]
+
+
+def run_each_once(base_url: str, paths: list[str], tokens: list[str], *, connections: int,
+                  timeout: float = 600) -> LoadResult:
+    """POST each path exactly once, with its bearer token, over ``connections`` keep-alive connections."""
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = _pyload(Path(tmp), {"base_url": base_url, "paths": paths, "method": "POST", "headers": {},
+                                   "body": "", "seconds": timeout, "tokens": tokens, "connections": connections,
+                                   "once": True})
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout + 60)  # noqa: S603
+    data = _result(done)
+    return LoadResult(data["duration_s"], data["statuses"], data["socket_errors"], data["p50_ms"], data["p99_ms"])
+
+
+@dataclass(frozen=True)
+class OpenLoopResult:
+    """What ``bench.openload`` saw: latencies run from each request's scheduled time, not from when it left."""
+
+    statuses: dict[int, int]
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+    first_send: float  # time.time() of the first request and the last
+    last_send: float
+    max_lag_ms: float  # how far behind its schedule the sender fell at worst
+
+
+def run_open_loop(base_url: str, paths: list[str], tokens: list[str], *, rate: float) -> OpenLoopResult:
+    """POST ``paths[i]`` at ``i / rate`` seconds from the start, each on time whether or not earlier ones answered."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "open.json"
+        spec.write_text(json.dumps({"base_url": base_url, "paths": paths, "tokens": tokens, "rate": rate}))
+        done = subprocess.run([sys.executable, "-m", "bench.openload", str(spec)],  # noqa: S603
+                              capture_output=True, text=True, check=False, timeout=len(paths) / rate + 120)
+    data = _result(done)
+    return OpenLoopResult(data["statuses"], data["socket_errors"], data["p50_ms"], data["p99_ms"],
+                          data["first_send"], data["last_send"], data["max_lag_ms"])

@@ -1,6 +1,7 @@
 """A small HTTP load generator for machines without wrk: ``python -m bench.pyload SPEC.json``.
 
-Keep-alive connections, one thread each, taking the spec's paths in turn; prints
+Keep-alive connections, one thread each, taking the spec's paths in turn (each
+path once, then stop, when the spec says ``once``); prints
 the same result line as the wrk script. It costs more CPU per request than wrk,
 which on a small machine takes some from the server: figures measured with it
 are lower bounds of what wrk measures.
@@ -40,7 +41,10 @@ def main(spec_path: str) -> None:
         mine: Counter[int] = Counter()
         times: list[float] = []
         while time.monotonic() < deadline:
-            index = next(counter) % len(paths)
+            index = next(counter)
+            if spec.get("once") and index >= len(paths):
+                break
+            index %= len(paths)
             headers = spec["headers"]
             if tokens:
                 headers = {**headers, "Authorization": f"Bearer {tokens[index]}"}

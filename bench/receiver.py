@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from bench.load import content_length
+
 _RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
 
@@ -16,11 +18,7 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
+            length = content_length(head)
             if length:
                 await reader.readexactly(length)
             writer.write(_RESPONSE)

@@ -64,8 +64,17 @@ def mentors(engine: Engine, count: int) -> list[Mentor]:
     return created
 
 
+_hours_drafted = [0]  # hours after FUTURE already given to drafts in this run
+
+
 def drafts(engine: Engine, mentor: Mentor, mentee_ids: list[uuid.UUID], count: int) -> list[uuid.UUID]:
-    """``count`` draft bookings of ``mentor``, an hour apart, so any of them can be accepted."""
+    """``count`` draft bookings of ``mentor``, an hour apart, so any of them can be accepted.
+
+    Every draft of the run has an hour of its own: a mentee never holds two accepted bookings at
+    once (the database refuses it), whichever mentors accept them.
+    """
+    first = _hours_drafted[0]
+    _hours_drafted[0] += count
     with engine.begin() as conn:
         rows = conn.execute(text("""
             INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
@@ -74,7 +83,7 @@ def drafts(engine: Engine, mentor: Mentor, mentee_ids: list[uuid.UUID], count: i
                    :start + n * interval '1 hour', :start + (n + 1) * interval '1 hour', 'draft', 5000, 'USD'
             FROM generate_series(0, :count - 1) AS n ORDER BY n RETURNING id
         """), {"listing": mentor.listing_id, "profile": mentor.profile_id, "mentees": mentee_ids,
-               "start": FUTURE, "count": count}).scalars().all()
+               "start": FUTURE + timedelta(hours=first), "count": count}).scalars().all()
     return list(rows)
 
 
@@ -82,8 +91,8 @@ def past_sessions(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uu
                   analyze: bool = True) -> None:
     """``count`` completed sessions (and their bookings) spread evenly over ``mentor_list``, in the past.
 
-    Each mentor's sessions are an hour apart, so they form a real history; the
-    table's other rows belong to other mentors, as on a shared platform.
+    Each session has an hour of its own (no mentee is in two at once), so each mentor's form a real
+    history; the table's other rows belong to other mentors, as on a shared platform.
     """
     with engine.begin() as conn:
         offset = conn.execute(text("SELECT count(*) FROM sessions")).scalar_one()
@@ -91,7 +100,7 @@ def past_sessions(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uu
             CREATE TEMPORARY TABLE new_bookings ON COMMIT DROP AS
             SELECT gen_random_uuid() AS id, m.listing_id, m.profile_id,
                    (:mentees)[1 + n % cardinality(:mentees)] AS mentee,
-                   CAST(:past AS timestamptz) - (n / cardinality(:profiles)) * interval '1 hour' AS start_time
+                   CAST(:past AS timestamptz) - n * interval '1 hour' AS start_time
             FROM generate_series(:offset, :offset + :count - 1) AS n
             JOIN unnest(CAST(:profiles AS uuid[]), CAST(:listings AS uuid[])) WITH ORDINALITY
                  AS m(profile_id, listing_id, k) ON m.k = 1 + n % cardinality(:profiles)
@@ -117,3 +126,28 @@ def past_sessions(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uu
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE bookings"))
         conn.execute(text("VACUUM ANALYZE sessions"))
+
+
+@dataclass(frozen=True)
+class Accepts:
+    """Drafts in the order a load sends their accepts, each with its mentor's bearer token."""
+
+    ids: list[uuid.UUID]
+    tokens: list[str]
+
+    def paths(self, template: str = "/api/v1/bookings/{}/accept") -> list[str]:
+        return [template.format(booking_id) for booking_id in self.ids]
+
+
+def interleaved_drafts(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uuid.UUID], per_mentor: int,
+                       sets: int = 1) -> list[Accepts]:
+    """``sets`` disjoint sets of ``per_mentor`` drafts per mentor; in each, draft *j* is of mentor *j* mod M.
+
+    Consecutive requests are by different mentors, as on a platform: one mentor's own accepts
+    queue on that mentor's schedule lock by design. One call per mentor, so no two sets overlap in time.
+    """
+    every = [drafts(engine, mentor, mentee_ids, sets * per_mentor) for mentor in mentor_list]
+    tokens = [mentor.headers()["Authorization"].removeprefix("Bearer ") for mentor in mentor_list]
+    order = [(m, k) for k in range(per_mentor) for m in range(len(mentor_list))]
+    return [Accepts([every[m][s * per_mentor + k] for m, k in order], [tokens[m] for m, _ in order])
+            for s in range(sets)]

@@ -9,8 +9,6 @@ starts them (``gunicorn.conf.py``; a Celery worker with ``--concurrency 2``).
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,38 +23,15 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from workflows.config import sqlalchemy_url
+from devstack.processes import STIME, UTIME, children_of, free_port, stat_fields, stop_groups
+from infra.config import sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WORKER_CONCURRENCY = 2  # as in the Procfile
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _stat_fields(pid: int | str) -> list[str]:
-    """The fields of ``/proc/<pid>/stat`` after the command name, which is in parentheses and may contain spaces."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def children_of(pid: int) -> list[int]:
-    """Direct children of ``pid`` (Linux ``/proc``)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int(_stat_fields(entry.name)[1])
-        except OSError:
-            continue
-        if ppid == pid:
-            found.append(int(entry.name))
-    return found
+# The Procfile's two workers, as ``make run`` starts them: the core worker, and the webhooks worker.
+CORE_QUEUES = "sessions,events,maintenance,reviews,notifications,analytics"
+WEBHOOKS_QUEUES, WEBHOOKS_CONCURRENCY = "webhooks", 4
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -69,8 +44,10 @@ def peak_rss_mb(pid: int) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time the process has used so far, in seconds."""
-    fields = _stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    fields = stat_fields(pid)
+    if fields is None:
+        raise RuntimeError(f"no /proc/{pid}/stat")
+    return (int(fields[UTIME]) + int(fields[STIME])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -100,13 +77,7 @@ class Process:
         return cpu_seconds(self.popen.pid), sum(cpu_seconds(child) for child in children_of(self.popen.pid))
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=10)
+        stop_groups(self.popen, grace=30)
 
 
 @dataclass
@@ -120,6 +91,7 @@ class Stack:
     work_dir: Path
     engine: Engine
     processes: list[Process] = field(default_factory=list)
+    _shared_api: tuple[Process, str] | None = None
 
     def start(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> Process:
         log_path = self.work_dir / f"{name}-{len(self.processes)}.log"
@@ -151,19 +123,53 @@ class Stack:
             time.sleep(0.2)
         raise TimeoutError(f"gunicorn did not answer:\n{process.log()[-4000:]}")
 
-    def start_worker(self, queues: str | None = None, extra_env: dict[str, str] | None = None) -> Process:
-        """A Celery worker as the Procfile starts it (every queue unless ``queues`` is given)."""
+    def shared_api(self) -> tuple[Process, str]:
+        """One gunicorn for the benchmarks that measure neither its start nor its memory; stopped with the rest."""
+        if self._shared_api is None or self._shared_api[0].popen.poll() is not None:
+            self._shared_api = self.start_api()
+        return self._shared_api
+
+    def start_worker(self, queues: str | None = None, extra_env: dict[str, str] | None = None, *,
+                     concurrency: int = WORKER_CONCURRENCY, wait: bool = True) -> Process:
+        """A Celery worker as the Procfile starts it (every queue unless ``queues`` is given).
+
+        ``wait=False`` returns at once: :meth:`wait_ready` waits, so that several workers start together.
+        """
         argv = [str(BIN / "celery"), "-A", "bench.worker", "worker", "--loglevel", "INFO",
-                "--concurrency", str(WORKER_CONCURRENCY), "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h"]
+                "--concurrency", str(concurrency), "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h"]
         if queues:
             argv += ["--queues", queues]
         process = self.start("worker", argv, extra_env)
+        if wait:
+            self.wait_ready(process)
+        return process
+
+    def start_make_run_workers(self) -> tuple[Process, Process, Process]:
+        """The core worker, the webhooks worker and beat of the Procfile, started together.
+
+        Beat sends the periodic tasks (the outbox relay, due webhook deliveries) as under ``make run``:
+        without it, work whose message was never sent would wait for ever.
+        """
+        core = self.start_worker(CORE_QUEUES, wait=False)
+        webhooks = self.start_worker(WEBHOOKS_QUEUES, concurrency=WEBHOOKS_CONCURRENCY, wait=False)
+        beat = self.start_beat()
+        self.wait_ready(core)
+        self.wait_ready(webhooks)
+        return core, webhooks, beat
+
+    def start_beat(self) -> Process:
+        """``celery beat`` as the Procfile starts it: the outbox relay and due webhook deliveries."""
+        return self.start("beat", [str(BIN / "celery"), "-A", "bench.worker", "beat", "--loglevel", "INFO",
+                                   "--schedule", str(self.work_dir / f"beat-schedule-{uuid.uuid4().hex[:6]}")])
+
+    @staticmethod
+    def wait_ready(process: Process) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             process.check_alive()
             if " ready." in process.log():
-                return process
-            time.sleep(0.1)
+                return
+            time.sleep(0.05)
         raise TimeoutError(f"worker not ready:\n{process.log()[-4000:]}")
 
     def stop_all(self) -> None:

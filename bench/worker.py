@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from workers import app
 from workers.base import session_factory
-from workflows.outbox import HANDLERS, SESSIONS, Dispatch, pending_dispatches, redeliver_delay
+from workflows.outbox import CREATE_SESSION_TASK, HANDLERS, Dispatch, pending_dispatches, redeliver_delay
 
 __all__ = ["app", "floor_create", "noop", "write_event_raw"]
 
@@ -50,7 +50,7 @@ def floor_create(booking_id: str, event_id: str) -> bool:
     with session_factory()() as db:
         claimed = db.execute(text("UPDATE outbox_handlers SET status = 'done', done_at = now() "
                                   "WHERE event_id = :event AND handler = :handler AND status = 'pending' "
-                                  "RETURNING event_id"), {"event": event_id, "handler": SESSIONS}).first()
+                                  "RETURNING event_id"), {"event": event_id, "handler": CREATE_SESSION_TASK}).first()
         if claimed is None:
             return False
         session_id = uuid.uuid4()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import secrets
 import shutil
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from devstack.process import SignalRelay, become_subreaper, stop_leftovers
+from devstack.processes import signal_group
 from devstack.stack import DevStack, DevStackError, child_environment
 from devstack.supervise import supervise
 
@@ -210,5 +210,4 @@ def _wait_for_honcho(relay: SignalRelay, honcho: subprocess.Popen[bytes], *, spa
         elif escalation == 1 and waited > HONCHO_GRACE + 10:
             escalation = 2
             print("devstack: killing honcho", file=sys.stderr)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(honcho.pid, signal.SIGKILL)
+            signal_group(honcho.pid, signal.SIGKILL)

@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Collection, Mapping, Sequence
-from pathlib import Path
 from types import FrameType
+
+from devstack.processes import PPID, STATE, all_stat_fields, group_alive, pid_alive, signal_group
 
 #: Signals that ask devstack (and therefore its child) to stop.
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -20,29 +21,6 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _TERMINAL_SIGNALS = frozenset({signal.SIGINT, signal.SIGHUP})
 
 _PR_SET_CHILD_SUBREAPER = 36
-_STAT_FIELDS = 3  # state, ppid, pgrp: the fields after the command name that we read
-
-
-def pid_alive(pid: int) -> bool:
-    """Return whether ``pid`` names a live (non-zombie) process."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, but belongs to another user (e.g. the postgres system user)
-    stat = _proc_stat(pid)
-    return stat is None or stat[0] != "Z"
-
-
-def process_name(pid: int) -> str | None:
-    """Return the kernel's short name for ``pid`` (Linux ``/proc``), or None if unknown."""
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return None
 
 
 def signal_and_wait(pid: int, steps: Sequence[tuple[int, float]]) -> bool:
@@ -209,7 +187,7 @@ def stop_leftovers(pgid: int | None, *, spare: Collection[int], grace: float = 5
     seconds.  Returns the orphan pids that were found running.
     """
     if pgid is not None:
-        _killpg(pgid, signal.SIGTERM)
+        signal_group(pgid, signal.SIGTERM)
     seen: set[int] = set()
     deadline = time.monotonic() + grace
     force = False
@@ -219,8 +197,8 @@ def stop_leftovers(pgid: int | None, *, spare: Collection[int], grace: float = 5
             if pid not in seen:
                 seen.add(pid)
                 _kill(pid, signal.SIGTERM)
-        group_alive = pgid is not None and _group_alive(pgid)
-        if not orphans and not group_alive:
+        group_running = pgid is not None and group_alive(pgid)
+        if not orphans and not group_running:
             return sorted(seen)
         if time.monotonic() >= deadline:
             if force:
@@ -229,33 +207,15 @@ def stop_leftovers(pgid: int | None, *, spare: Collection[int], grace: float = 5
             force = True
             deadline = time.monotonic() + grace
             if pgid is not None:
-                _killpg(pgid, signal.SIGKILL)
+                signal_group(pgid, signal.SIGKILL)
             for pid in orphans:
                 _kill(pid, signal.SIGKILL)
         time.sleep(0.05)
 
 
-def _killpg(pgid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
-
-
 def _kill(pid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, signum)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if not sys.platform.startswith("linux"):
-        return True
-    # killpg() also succeeds while only zombies are left; those are not worth waiting for.
-    return any(pgrp == pgid and state != "Z" for _pid, (state, _ppid, pgrp) in _all_proc_stats())
 
 
 def _live_children(parent: int, *, spare: Collection[int]) -> list[int]:
@@ -264,40 +224,12 @@ def _live_children(parent: int, *, spare: Collection[int]) -> list[int]:
     ``spare`` children are not even reaped: their ``Popen`` objects must see their exit status.
     """
     alive = []
-    for pid, (state, ppid, _pgrp) in _all_proc_stats():
-        if ppid != parent or pid in spare:
+    for pid, fields in all_stat_fields():
+        if int(fields[PPID]) != parent or pid in spare:
             continue
-        if state == "Z":
+        if fields[STATE] == "Z":
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
             continue
         alive.append(pid)
     return alive
-
-
-def _proc_stat(pid: int) -> tuple[str, int, int] | None:
-    """Return (state, ppid, pgrp) from ``/proc/PID/stat``, or None if unavailable."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name is in parentheses and may itself contain spaces or ')'.
-    fields = raw[raw.rfind(")") + 2 :].split()
-    if len(fields) < _STAT_FIELDS:
-        return None
-    return fields[0], int(fields[1]), int(fields[2])
-
-
-def _all_proc_stats() -> list[tuple[int, tuple[str, int, int]]]:
-    """(pid, (state, ppid, pgrp)) for every process; empty where there is no ``/proc``."""
-    try:
-        entries = [entry.name for entry in Path("/proc").iterdir()]
-    except OSError:
-        return []
-    stats = []
-    for name in entries:
-        if name.isdigit():
-            stat = _proc_stat(int(name))
-            if stat is not None:
-                stats.append((int(name), stat))
-    return stats

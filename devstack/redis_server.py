@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.process import pid_alive, signal_and_wait
+from devstack.process import signal_and_wait
+from devstack.processes import HOST, free_port, pid_alive
 from devstack.state import Record, Status
 
-HOST = "127.0.0.1"
 #: Which devstack process owns the server, and its port (see devstack.state).
 RECORD_FILE = "server.json"
 _START_ATTEMPTS = 5
@@ -84,7 +84,7 @@ def ensure_redis(var_dir: Path) -> RedisHandle:
 
     last_error = "no attempt made"
     for _ in range(_START_ATTEMPTS):
-        port = _free_port()
+        port = free_port(HOST)
         process = _spawn(redis_dir, port)
         try:
             ready = _wait_until_ready(process, port)
@@ -211,13 +211,6 @@ def _recv(conn: socket.socket) -> bytes:
     if not chunk:
         raise ConnectionError("connection closed by redis-server")
     return chunk
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _log_tail(path: Path, lines: int = 5) -> str:

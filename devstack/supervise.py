@@ -11,8 +11,6 @@ this process.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.process import FORWARDED_SIGNALS, exit_code
+from devstack.processes import signal_group
 
 #: The longest pause between restarts.
 MAX_DELAY = 10.0
@@ -48,8 +47,7 @@ class Supervisor:
         self.stopping.set()
         child = self._child
         if child is not None and child.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signum)  # the command and its own children (e.g. a worker's pool)
+            signal_group(child.pid, signum)  # the command and its own children (e.g. a worker's pool)
 
     def run(self) -> int:
         """Return the exit status of the command's last run, once a stop signal ended it."""

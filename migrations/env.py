@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
+from infra.config import load_migration_settings, sqlalchemy_url
 from models import Base
-from workflows.config import sqlalchemy_url
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):
@@ -19,15 +18,13 @@ target_metadata = Base.metadata
 
 # A migration waiting on a lock held by live traffic would block that traffic behind it:
 # give up quickly instead, and never let one statement run away.
-LOCK_TIMEOUT = os.environ.get("MIGRATION_LOCK_TIMEOUT", "5s")
-STATEMENT_TIMEOUT = os.environ.get("MIGRATION_STATEMENT_TIMEOUT", "120s")
+_settings = load_migration_settings()
+LOCK_TIMEOUT = _settings.lock_timeout
+STATEMENT_TIMEOUT = _settings.statement_timeout
 
 
 def database_url() -> str:
-    url = config.attributes.get("database_url") or os.environ.get(
-        "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/mentorship"
-    )
-    return sqlalchemy_url(url)
+    return sqlalchemy_url(config.attributes.get("database_url") or _settings.database_url)
 
 
 def run_migrations_offline() -> None:

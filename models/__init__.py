@@ -1,41 +1,61 @@
 """SQLAlchemy 2 models: the database is the last line of defence."""
 
+from models.audit import AdminAction
 from models.base import Base
 from models.bookings import Booking
 from models.bundles import Bundle, BundlePurchase
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
-from models.enums import BookingStatus, HandlerStatus, ListingKind, SessionStatus
+from models.enums import (
+    BookingStatus,
+    CreditStatus,
+    EmailStatus,
+    HandlerStatus,
+    ListingKind,
+    SessionStatus,
+    WebhookMessageStatus,
+)
 from models.listings import Listing
 from models.mentors import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
+from models.reminders import CalendarFeed, SessionReminder
 from models.sessions import MentorshipSession
+from models.teams import ListingMember
+from models.tokens import RefreshToken
 from models.users import User
 from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
+    "AdminAction",
     "AvailabilityWindow",
     "Base",
     "Booking",
     "BookingStatus",
     "Bundle",
     "BundlePurchase",
+    "CalendarFeed",
+    "CreditStatus",
+    "EmailStatus",
     "HandlerStatus",
     "IdempotencyKey",
     "Listing",
     "ListingKind",
+    "ListingMember",
     "MentorProfile",
     "MentorStats",
     "MentorshipSession",
     "Notification",
     "OutboxEvent",
     "OutboxHandler",
+    "RefreshToken",
     "Review",
     "ReviewEligibility",
+    "SessionReminder",
     "SessionStatus",
     "Skill",
     "User",
     "WebhookAttempt",
     "WebhookEndpoint",
     "WebhookMessage",
+    "WebhookMessageStatus",
     "mentor_profile_skills",
 ]

@@ -9,10 +9,15 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin
-from models.enums import BookingStatus, check_in
+from models.enums import BookingStatus, CreditStatus, check_in, stored_as_text
 
 if TYPE_CHECKING:
     from models.listings import Listing
+
+# Constraints the workflows tell apart when a write runs into them.
+ACCEPTED_OVERLAP = "ex_bookings_mentor_accepted_overlap"
+MENTEE_OVERLAP = "ex_bookings_mentee_accepted_overlap"
+GROUP_SEAT = "uq_bookings_group_seat"
 
 
 class Booking(IdMixin, TimestampMixin, Base):
@@ -28,19 +33,27 @@ class Booking(IdMixin, TimestampMixin, Base):
         ExcludeConstraint(
             ("mentor_profile_id", "="),
             (text("tstzrange(start_time, end_time, '[)')"), "&&"),
-            name="ex_bookings_mentor_accepted_overlap",
+            name=ACCEPTED_OVERLAP,
             using="gist",
             where=text("status = 'accepted' AND group_session_id IS NULL"),
         ),
-        CheckConstraint(
-            "credit_status IN ('none', 'held', 'returned', 'forfeited')", name="credit_status_values"
+        # Nor can a mentee hold two accepted bookings at once. Seats of group sessions count:
+        # a seat is an accepted booking with the session's times.
+        ExcludeConstraint(
+            ("mentee_user_id", "="),
+            (text("tstzrange(start_time, end_time, '[)')"), "&&"),
+            name=MENTEE_OVERLAP,
+            using="gist",
+            where=text("status = 'accepted'"),
         ),
+        CheckConstraint(check_in("credit_status", CreditStatus), name="credit_status_values"),
+        CheckConstraint("cancel_fee_cents IS NULL OR cancel_fee_cents >= 0", name="fee_non_negative"),
         CheckConstraint(
             "(bundle_purchase_id IS NULL) = (credit_status = 'none')", name="credit_needs_purchase"
         ),
         # One seat per mentee in a group session.
         Index(
-            "uq_bookings_group_seat",
+            GROUP_SEAT,
             "group_session_id",
             "mentee_user_id",
             unique=True,
@@ -56,16 +69,21 @@ class Booking(IdMixin, TimestampMixin, Base):
     mentee_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     start_time: Mapped[datetime]
     end_time: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.DRAFT)
+    status: Mapped[BookingStatus] = mapped_column(stored_as_text(BookingStatus), default=BookingStatus.DRAFT)
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when an accepted booking (or a seat) ends by cancellation: late, and the fee it cost.
+    cancel_late: Mapped[bool | None]
+    cancel_fee_cents: Mapped[int | None]
     decided_at: Mapped[datetime | None]
     bundle_purchase_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bundle_purchases.id"), index=True)
     # A bundle credit reserved at request time: held, then returned or forfeited.
-    credit_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    credit_status: Mapped[CreditStatus] = mapped_column(
+        stored_as_text(CreditStatus), default=CreditStatus.NONE, server_default=CreditStatus.NONE.value
+    )
     # use_alter: bookings and sessions refer to each other.
     group_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", use_alter=True), index=True)
 

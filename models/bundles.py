@@ -25,7 +25,9 @@ class Bundle(IdMixin, Base):
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     valid_days: Mapped[int]
+    # A withdrawn offer (``active`` false) can no longer be bought; purchases keep their credits.
     active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -34,6 +36,7 @@ class BundlePurchase(IdMixin, Base):
     __table_args__ = (
         # Never below zero, whatever the concurrency: the last line of defence against overspending.
         CheckConstraint("remaining_sessions >= 0", name="remaining_non_negative"),
+        CheckConstraint("valid_until > valid_from", name="validity_ordered"),
         Index("ix_bundle_purchases_mentee_created", "mentee_user_id", "created_at", "id"),
     )
 
@@ -42,5 +45,7 @@ class BundlePurchase(IdMixin, Base):
     remaining_sessions: Mapped[int]
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
+    # Credits pay for sessions starting in [valid_from, valid_until).
+    valid_from: Mapped[datetime] = mapped_column(server_default=func.now())
     valid_until: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
+from models.enums import EmailStatus, check_in, stored_as_text
 
 
 class ReviewEligibility(Base):
@@ -21,6 +22,9 @@ class ReviewEligibility(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
     mentee_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     unlocked_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+ONE_REVIEW_PER_SESSION = "uq_reviews_session_id"
 
 
 class Review(IdMixin, Base):
@@ -38,6 +42,9 @@ class Review(IdMixin, Base):
     rating: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Hidden by an admin: out of public lists and of the mentor's rating.
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Notification(IdMixin, Base):
@@ -50,7 +57,7 @@ class Notification(IdMixin, Base):
         Index("ix_notifications_email_due", "created_at", postgresql_where=text("email_status = 'pending'")),
         # Retention: read notifications, the longest read first.
         Index("ix_notifications_read", "read_at", postgresql_where=text("read_at IS NOT NULL")),
-        CheckConstraint("email_status IN ('none', 'pending', 'sent', 'failed')", name="email_status_values"),
+        CheckConstraint(check_in("email_status", EmailStatus), name="email_status_values"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -60,7 +67,9 @@ class Notification(IdMixin, Base):
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     read_at: Mapped[datetime | None]
-    email_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    email_status: Mapped[EmailStatus] = mapped_column(
+        stored_as_text(EmailStatus), default=EmailStatus.NONE, server_default=EmailStatus.NONE.value
+    )
     email_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
+
+from sqlalchemy import Enum
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class ListingKind(StrEnum):
@@ -29,6 +34,40 @@ class SessionStatus(StrEnum):
 class HandlerStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
+
+
+class WebhookMessageStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class CreditStatus(StrEnum):
+    """A booking's bundle credit: none used, held by a draft or accepted booking, then returned or forfeited."""
+
+    NONE = "none"
+    HELD = "held"
+    RETURNED = "returned"
+    FORFEITED = "forfeited"
+
+
+class EmailStatus(StrEnum):
+    """A notification's email: none to send, waiting, sent, or given up on."""
+
+    NONE = "none"
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def stored_as_text(enum: type[E], length: int = 16) -> Enum:
+    """The column type of a StrEnum: ``VARCHAR(length)`` holding its values, read back as members.
+
+    No native PostgreSQL enum and no constraint of SQLAlchemy's own: the check constraints come from
+    ``check_in``, so the schema is the same as for a plain string column.
+    """
+    return Enum(enum, native_enum=False, create_constraint=False, length=length, validate_strings=True,
+                values_callable=lambda members: [member.value for member in members])
 
 
 def check_in(column: str, enum: type[StrEnum]) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin
-from models.enums import ListingKind, check_in
+from models.enums import ListingKind, check_in, stored_as_text
 
 if TYPE_CHECKING:
     from models.mentors import MentorProfile, Skill
@@ -35,9 +35,11 @@ class Listing(IdMixin, TimestampMixin, Base):
     duration_minutes: Mapped[int]
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    kind: Mapped[str] = mapped_column(String(16), default=ListingKind.INDIVIDUAL)
+    kind: Mapped[ListingKind] = mapped_column(stored_as_text(ListingKind), default=ListingKind.INDIVIDUAL)
     capacity: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # Where sessions of this listing meet by default: an https meeting URL or a place.
+    location: Mapped[str | None] = mapped_column(String(500))
 
     mentor_profile: Mapped[MentorProfile] = relationship()
     skill: Mapped[Skill] = relationship()

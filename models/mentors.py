@@ -31,12 +31,16 @@ class Skill(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(50), unique=True)
 
 
+ONE_PROFILE_PER_USER = "uq_mentor_profiles_user_id"
+
+
 class MentorProfile(IdMixin, TimestampMixin, Base):
     __tablename__ = "mentor_profiles"
     __table_args__ = (
         CheckConstraint("rating_count >= 0", name="rating_count_non_negative"),
         CheckConstraint("rating_average IS NULL OR rating_average BETWEEN 1 AND 5", name="rating_average_range"),
         CheckConstraint("length(headline) BETWEEN 1 AND 200", name="headline_length"),
+        CheckConstraint("avatar_url IS NULL OR avatar_url ~ '^https://'", name="avatar_url_https"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
@@ -45,6 +49,9 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     rating_average: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
     rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    # False once the mentor deleted their account: out of the directory, 404 to everyone.
+    listed: Mapped[bool] = mapped_column(default=True, server_default="true")
 
     user: Mapped[User] = relationship(back_populates="mentor_profile")
     skills: Mapped[list[Skill]] = relationship(secondary=mentor_profile_skills, order_by="Skill.name")

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin
-from models.enums import HandlerStatus, check_in
+from models.enums import HandlerStatus, check_in, stored_as_text
 
 
 class OutboxEvent(IdMixin, Base):
@@ -35,8 +35,10 @@ class OutboxEvent(IdMixin, Base):
 class OutboxHandler(Base):
     """Whether one handler has done its work for one event.
 
-    The relay redelivers rows still ``pending`` once ``next_attempt_at`` passes,
-    with backoff, so lost messages never wait for the broker's visibility timeout.
+    A handler's task claims its pending rows in batches; a row whose work failed
+    is not claimed again before ``backoff_until``. The relay kicks the handler of
+    rows still ``pending`` once ``next_attempt_at`` passes, with backoff, so lost
+    messages never wait for the broker's visibility timeout.
     """
 
     __tablename__ = "outbox_handlers"
@@ -44,16 +46,20 @@ class OutboxHandler(Base):
         CheckConstraint(check_in("status", HandlerStatus), name="status_values"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         Index("ix_outbox_handlers_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        # A handler's batch: its pending rows, the longest waiting first.
+        Index("ix_outbox_handlers_pending_by_handler", "handler", "next_attempt_at",
+              postgresql_where=text("status = 'pending'")),
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True
     )
     handler: Mapped[str] = mapped_column(String(64), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default=HandlerStatus.PENDING)
+    status: Mapped[HandlerStatus] = mapped_column(stored_as_text(HandlerStatus), default=HandlerStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
+    backoff_until: Mapped[datetime | None]  # set when the work failed: not claimed again before then
     done_at: Mapped[datetime | None]
 
     event: Mapped[OutboxEvent] = relationship(back_populates="handlers")

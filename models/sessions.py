@@ -4,12 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
-from models.enums import ListingKind, SessionStatus, check_in
+from models.enums import ListingKind, SessionStatus, check_in, stored_as_text
+
+# The constraint the workflows tell apart when a write runs into it.
+LIVE_OVERLAP = "ex_sessions_mentor_live_overlap"
 
 
 class MentorshipSession(IdMixin, TimestampMixin, Base):
@@ -30,6 +33,8 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
         ),
         CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name="completed_has_time"),
         CheckConstraint("status <> 'in_progress' OR started_at IS NOT NULL", name="started_has_time"),
+        CheckConstraint("meeting_url IS NULL OR meeting_url ~ '^https://'", name="meeting_url_https"),
+        CheckConstraint("agenda IS NULL OR length(agenda) <= 5000", name="agenda_length"),
         CheckConstraint("cancel_fee_cents IS NULL OR cancel_fee_cents >= 0", name="fee_non_negative"),
         # Concurrent joins can never overfill a group session.
         CheckConstraint(
@@ -39,7 +44,7 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
         ExcludeConstraint(
             ("mentor_profile_id", "="),
             (text("tstzrange(start_time, end_time, '[)')"), "&&"),
-            name="ex_sessions_mentor_live_overlap",
+            name=LIVE_OVERLAP,
             using="gist",
             where=text("status IN ('scheduled', 'in_progress')"),
         ),
@@ -52,7 +57,7 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
         ),
     )
 
-    kind: Mapped[str] = mapped_column(String(16), default=ListingKind.INDIVIDUAL)
+    kind: Mapped[ListingKind] = mapped_column(stored_as_text(ListingKind), default=ListingKind.INDIVIDUAL)
     # One session per booking: the unique key is what makes creation idempotent.
     booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
     listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id"))
@@ -60,7 +65,7 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     mentee_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     start_time: Mapped[datetime]
     end_time: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.SCHEDULED)
+    status: Mapped[SessionStatus] = mapped_column(stored_as_text(SessionStatus), default=SessionStatus.SCHEDULED)
     capacity: Mapped[int | None]
     seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
     notes: Mapped[str | None] = mapped_column(Text)
@@ -68,6 +73,9 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     session_metadata: Mapped[dict[str, Any]] = mapped_column(
         "metadata", JSONB, default=dict, server_default="{}"
     )
+    # Set by the mentor before the start; the meeting URL wins over the listing's location and the template.
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
+    agenda: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(16))
@@ -77,3 +85,6 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     cancel_late: Mapped[bool | None]
     cancel_fee_cents: Mapped[int | None]
     credit_refunded: Mapped[bool | None]
+    # The iCalendar SEQUENCE: a trigger (migration 0015) raises it whenever the time or status changes,
+    # whichever code path made the change, so calendar clients replace their copy.
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0", server_onupdate=FetchedValue())

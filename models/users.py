@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, String
@@ -9,6 +10,9 @@ from models.base import Base, IdMixin, TimestampMixin
 
 if TYPE_CHECKING:
     from models.mentors import MentorProfile
+
+
+UNIQUE_EMAIL = "uq_users_email"
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -26,5 +30,10 @@ class User(IdMixin, TimestampMixin, Base):
     is_admin: Mapped[bool] = mapped_column(default=False, server_default="false")
     # Written into every token and compared on each request: raising it ends every earlier token.
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The user's own preferences (IANA timezone name, BCP 47 language tag); unset until they choose.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    # Set when the account was deleted: the row stays, anonymised, so past bookings keep their people.
+    deleted_at: Mapped[datetime | None]
 
     mentor_profile: Mapped[MentorProfile | None] = relationship(back_populates="user", uselist=False)

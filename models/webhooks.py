@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
+from models.enums import WebhookMessageStatus, check_in, stored_as_text
 
 
 class WebhookEndpoint(IdMixin, TimestampMixin, Base):
@@ -41,7 +42,7 @@ class WebhookMessage(Base):
     __tablename__ = "webhook_messages"
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id"),
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_values"),
+        CheckConstraint(check_in("status", WebhookMessageStatus), name="status_values"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         Index("ix_webhook_messages_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_webhook_messages_endpoint_created", "endpoint_id", "created_at", "id"),
@@ -59,7 +60,11 @@ class WebhookMessage(Base):
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbox_events.id", ondelete="SET NULL"))
     event_type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    # Stored as its value in a VARCHAR(16) (the check constraint limits it), read back as the enum.
+    status: Mapped[WebhookMessageStatus] = mapped_column(
+        stored_as_text(WebhookMessageStatus),
+        default=WebhookMessageStatus.PENDING, server_default=WebhookMessageStatus.PENDING.value,
+    )
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     # The attempt in flight: set with the lease (``next_attempt_at`` is then the lease's end), cleared by

@@ -26,7 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:10]
-SERVER_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The server this run was given. pytest-xdist's workers import this module again, with DATABASE_URL
+# already naming the first process's database: they read the server from here.
+SERVER_URL = os.environ.setdefault(
+    "TEST_SERVER_DATABASE_URL", os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 TEST_DB_NAME = f"mentorship_test_{RUN_ID}"
 
 # Everything this process and its worker subprocesses read from the environment
@@ -36,9 +39,11 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ["REDIS_KEY_PREFIX"] = f"test-{RUN_ID}:"
 os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "test"))
 os.environ["APP_ENV"] = "test"
+# Passwords hash with argon2's cheapest parameters: the suite registers hundreds of users.
+os.environ["PASSWORD_HASH_PROFILE"] = "cheapest"
 os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
 # Live streams end quickly in tests (the fuzzer calls the stream route too); SSE tests set their own.
-os.environ["SSE_MAX_SECONDS"] = "0.2"
+os.environ["SSE_MAX_SECONDS"] = "0.05"
 # Work not done comes back after 2 s rather than 30 s, so recovery tests wait seconds, not minutes;
 # test_worker_killed_mid_stream_loses_nothing runs with the default and proves it within a minute.
 os.environ["OUTBOX_REDELIVER_SECONDS"] = "2"
@@ -48,8 +53,8 @@ _METRICS_DIR.mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_METRICS_DIR)
 os.environ["METRICS_TOKEN"] = f"metrics-{RUN_ID}"
 
-from models.db import make_engine  # noqa: E402 - the environment above must be set first
-from workflows.config import get_settings, sqlalchemy_url  # noqa: E402
+from infra.config import get_settings, sqlalchemy_url  # noqa: E402
+from infra.db import make_engine  # noqa: E402 - the environment above must be set first
 
 pytest_plugins = ["tests.factories", "tests.workers_fixtures"]
 
@@ -142,3 +147,11 @@ def redis_client() -> Iterator[redis.Redis]:
 @pytest.fixture(autouse=True, scope="session")
 def _clean_redis_at_end(redis_client: redis.Redis) -> None:
     """Requesting the client registers its clean-up for every run."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``-n 2 --dist loadgroup`` the end-to-end tests run one after another on one process
+    (they start servers and workers and measure recovery times), the rest on the other."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("e2e"))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from devstack.processes import free_port, kill_group, stop_groups
 from models import Base
 
 BIN = Path(sys.executable).parent
@@ -48,21 +47,12 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole worker: the main process and its pool children."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        kill_group(self.process)
         self._closed = True
 
     def stop(self) -> None:
-        if self._closed or self.process.poll() is not None:
-            self._closed = True
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if not self._closed:
+            stop_groups(self.process, grace=20)
         self._closed = True
 
 
@@ -71,16 +61,22 @@ StartWorker = Callable[..., WorkerProcess]
 
 def purge_queues() -> int:
     """Drop every message waiting in this run's queues: tests that committed through savepoints
-    still published, and a later test's worker must not run an earlier test's tasks."""
-    from workers.celery_app import create_celery
-    from workflows.config import get_settings
+    still published, and a later test's worker must not run an earlier test's tasks.
+
+    The handlers' kick keys go with them: the kicks they stand for are gone.
+    """
+    from infra.celery_config import create_celery
+    from infra.config import get_settings
+    from infra.publish import clear_kicks
 
     app = create_celery(get_settings())
     try:
         with app.connection_for_write() as connection:
-            return int(app.control.purge(connection=connection) or 0)
+            purged = int(app.control.purge(connection=connection) or 0)
+        clear_kicks(app)
     except OSError:
         return 0  # Redis is down (a test stopped it); nothing to purge
+    return purged
 
 
 @pytest.fixture
@@ -149,13 +145,7 @@ class BeatProcess:
     process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_groups(self.process, grace=10)
 
 
 @pytest.fixture
@@ -180,12 +170,6 @@ def start_beat(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Beat
     yield start
     for beat in started:
         beat.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def redis_server_binary() -> str:

@@ -1,5 +1,6 @@
 """Celery workers: ``celery -A workers worker`` consumes every queue."""
 
-from workers.celery_app import QUEUES, app
+from infra.celery_config import QUEUES
+from workers.celery_app import app
 
 __all__ = ["QUEUES", "app"]

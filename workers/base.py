@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import celery
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import OutboxEvent
-from models.db import make_engine, make_session_factory
+from infra.config import get_settings
+from infra.db import make_engine, make_session_factory, transaction
+from infra.publish import install_publisher, publish, start_draining
 from workers.celery_app import app, request_id_of
-from workers.publish import install_publisher
-from workflows import outbox
-from workflows.config import get_settings
-from workflows.outbox import REQUEST_ID_KEY
+from workers.metrics import HANDLER_BATCH_SIZE
+from workflows import outbox_batches
+from workflows.outbox import REQUEST_ID_KEY, Dispatch
+from workflows.outbox_batches import EventsWork
 
 _factory: sessionmaker[Session] | None = None
 _factory_pid: int | None = None
@@ -35,7 +37,8 @@ def session_factory() -> sessionmaker[Session]:
     return _factory
 
 
-EventWork = Callable[[Session, OutboxEvent], None]
+#: How long one task goes on draining full batches before it leaves the rest to the kick it sent.
+DRAIN_SECONDS = 5.0
 
 
 class DbTask(celery.Task):  # type: ignore[type-arg]
@@ -47,37 +50,36 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
 
     abstract = True
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        db = session_factory()()
+    def transaction(self) -> AbstractContextManager[Session]:
         # Work this task publishes carries the id of the request that caused it.
-        db.info[REQUEST_ID_KEY] = request_id_of(self)
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-        finally:
-            db.close()
+        return transaction(session_factory(), **{REQUEST_ID_KEY: request_id_of(self)})
 
-    def run_handler(self, event_id: str, work: EventWork) -> bool:
-        """Do one handler's work for one event, once: claim (mark done) its outbox row, work, commit.
+    def drain(self, work: EventsWork, hint: str | None = None) -> int:
+        """Do this handler's due work in batches; ``hint``'s row (the message's event) is claimed first.
 
-        A second delivery finds the row done and does nothing. A failure rolls
-        everything back, keeps the error on the row and re-raises; the relay
-        redelivers later, without touching the other handlers of the event.
+        Each batch is one transaction (``workflows.outbox_batches``): claimed, done and marked together;
+        a row that fails stays pending with its error and backoff while the rest commits. A full batch
+        sends a kick at once (at most one is queued per handler), so an idle worker can take the next
+        batch while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns the rows done.
         """
         handler = self.name
-        try:
+        limit = get_settings().handler_batch
+        start_draining(self.app, handler)  # before claiming: an event committed from now on kicks again
+        began = time.monotonic()
+        next_hint = uuid.UUID(hint) if hint else None
+        done = 0
+        while True:
             with self.transaction() as db:
-                event = outbox.claim_event(db, uuid.UUID(event_id), handler)
-                if event is None:
-                    return False
-                work(db, event)
-        except Exception as exc:
-            with session_factory()() as db:
-                outbox.record_failure(db, uuid.UUID(event_id), handler, f"{type(exc).__name__}: {exc}")
-                db.commit()
-            raise
-        return True
+                events = outbox_batches.claim_due(db, handler, limit=limit, hint=next_hint)
+                # Full: the longest-waiting part took all it could (the hint's place may have gone unused).
+                full = bool(events) and len(events) >= limit - (1 if next_hint else 0)
+                if full:
+                    last = events[-1]
+                    publish(self.app, [Dispatch(handler, last.id, last.aggregate_id)], request_id_of(self))
+                batch = outbox_batches.do_batch(db, handler, events, work, fatal=(SoftTimeLimitExceeded,))
+            if events:
+                HANDLER_BATCH_SIZE.labels(handler).observe(len(events))
+            done += batch.done
+            next_hint = None
+            if not full or time.monotonic() - began > DRAIN_SECONDS:
+                return done

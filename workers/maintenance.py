@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import structlog
 
+from infra.config import get_settings
+from infra.publish import broker_lost_its_queues
 from workers.base import DbTask
 from workers.celery_app import app
-from workers.publish import broker_lost_its_queues
-from workflows import bookings, outbox, retention, sessions
-from workflows.config import get_settings
+from workflows import bookings, outbox, reminders, retention, session_sweeps
 
 log = structlog.get_logger(__name__)
 
@@ -36,14 +36,14 @@ def expire_drafts(self: DbTask) -> int:
 def mark_missed(self: DbTask) -> int:
     """Sessions never started by end + grace become missed."""
     with self.transaction() as db:
-        return sessions.mark_missed_sessions(db)
+        return session_sweeps.mark_missed_sessions(db)
 
 
 @app.task(name="maintenance.auto_complete", base=DbTask, bind=True)
 def auto_complete(self: DbTask) -> int:
     """Sessions forgotten in progress are completed by the system."""
     with self.transaction() as db:
-        return sessions.auto_complete_sessions(db)
+        return session_sweeps.auto_complete_sessions(db)
 
 
 @app.task(name="maintenance.prune_history", base=DbTask, bind=True)
@@ -65,3 +65,10 @@ def prune_history(self: DbTask) -> dict[str, int]:
     if any(removed.values()):
         log.info("retention.pruned", **removed)
     return removed
+
+
+@app.task(name="maintenance.send_reminders", base=DbTask, bind=True)
+def send_reminders(self: DbTask) -> int:
+    """Each participant of a session is reminded once per ``REMINDER_OFFSETS`` offset before it starts."""
+    with self.transaction() as db:
+        return reminders.send_due_reminders(db)

@@ -1,43 +1,24 @@
-"""Task metrics from the worker processes (Prometheus multiprocess mode when configured).
-
-With ``PROMETHEUS_MULTIPROC_DIR`` set, every process writes its samples to files
-there, named by host and pid, and ``/metrics`` aggregates them. Without it each
-process keeps its own samples in memory (prometheus-client's default), so a
-component started bare still works.
-"""
+"""Task metrics from the worker processes (multiprocess mode: see infra/metrics.py)."""
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from typing import Any
 
 from celery import signals
-from prometheus_client import Counter, Histogram, values
-from prometheus_client import multiprocess as prometheus_multiprocess
+from prometheus_client import Counter, Histogram
 
-
-def process_identity(pid: int | None = None) -> str:
-    """Host and pid: the name of this process's metric files.
-
-    Containers sharing one metrics volume number their processes from 1 each;
-    the pid alone would let two of them write the same file.
-    """
-    host = socket.gethostname().replace("_", "-")
-    return f"{host}-{pid or os.getpid()}"
-
-
-# Before any metric exists, in every process that imports our metrics. The multiprocess value class
-# needs the directory; without one, prometheus-client's in-memory values stay.
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    values.ValueClass = values.MultiProcessValue(process_identifier=process_identity)  # type: ignore[no-untyped-call]
+from infra.metrics import mark_process_dead
 
 TASK_DURATION = Histogram(
     "celery_task_duration_seconds", "Task run time by task name", ["task"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60),
 )
 TASK_OUTCOMES = Counter("celery_tasks_total", "Tasks run, by name and outcome", ["task", "outcome"])
+HANDLER_BATCH_SIZE = Histogram(
+    "outbox_handler_batch_size", "Outbox rows claimed per batch, by handler", ["handler"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
 WEBHOOK_ATTEMPTS = Counter("webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
 
 _started: dict[str, float] = {}
@@ -60,5 +41,4 @@ def _task_finished(task_id: str | None = None, task: Any = None, state: str | No
 
 @signals.worker_process_shutdown.connect
 def _process_gone(pid: int | None = None, **_kwargs: Any) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        prometheus_multiprocess.mark_process_dead(process_identity(pid))  # type: ignore[no-untyped-call]
+    mark_process_dead(pid)

@@ -7,13 +7,14 @@ import uuid
 from workers.base import DbTask
 from workers.celery_app import app
 from workflows import notifications
-from workflows.outbox import enqueue_after_commit
+from workflows.outbox import NOTIFY_TASK, enqueue_after_commit
 
 
-@app.task(name="notifications.notify", base=DbTask, bind=True)
-def notify(self: DbTask, event_id: str) -> bool:
-    """In-app notifications for the people an event concerns (once per event)."""
-    return self.run_handler(event_id, notifications.handle_event)
+@app.task(name=NOTIFY_TASK, base=DbTask, bind=True)
+def notify(self: DbTask, event_id: str | None = None) -> int:
+    """In-app notifications for the people events concern (once per event). ``event_id`` is claimed first;
+    every due row of the handler is taken."""
+    return self.drain(notifications.handle_events, event_id)
 
 
 @app.task(name="notifications.send_email", base=DbTask, bind=True)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from workers.base import DbTask
 from workers.celery_app import app
 from workflows import reviews
+from workflows.outbox import UNLOCK_REVIEWS_TASK
 
 
-@app.task(name="reviews.unlock", base=DbTask, bind=True)
-def unlock(self: DbTask, event_id: str) -> bool:
-    """A completed session makes its mentees eligible to review (once per event)."""
-    return self.run_handler(event_id, reviews.handle_event)
+@app.task(name=UNLOCK_REVIEWS_TASK, base=DbTask, bind=True)
+def unlock(self: DbTask, event_id: str | None = None) -> int:
+    """Completed sessions make their mentees eligible to review (once per event).
+
+    ``event_id`` is claimed first; every due row of the handler is taken.
+    """
+    return self.drain(reviews.handle_events, event_id)

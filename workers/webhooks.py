@@ -1,7 +1,7 @@
 """Tasks on the ``webhooks`` queue: fan-out, one endpoint's batch of deliveries, and the due-message dispatcher.
 
 The design (leases, one batch in flight per endpoint, retries kept in the
-database) is described in ``workflows/webhook_delivery.py``.
+database) is described in ``workflows/webhooks/__init__.py``.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from typing import Self
 
 import structlog
 
+from infra.config import get_settings
+from models import WebhookMessageStatus
 from workers.base import DbTask, session_factory
 from workers.celery_app import app
 from workers.metrics import WEBHOOK_ATTEMPTS
-from workflows import webhook_delivery
-from workflows.config import get_settings
+from workflows.outbox import FAN_OUT_WEBHOOKS_TASK
+from workflows.webhooks import fanout, leases, outcomes, sending
 
 _settings = get_settings()
 log = structlog.get_logger(__name__)
-_Sent = tuple[webhook_delivery.Delivery, webhook_delivery.Outcome]
+_Sent = tuple[sending.Delivery, sending.Outcome]
 
 
 class DeliveredRecorder:
@@ -51,7 +53,7 @@ class DeliveredRecorder:
         self._queue.put(None)
         self._thread.join()
 
-    def hear(self, delivery: webhook_delivery.Delivery, outcome: webhook_delivery.Outcome) -> None:
+    def hear(self, delivery: sending.Delivery, outcome: sending.Outcome) -> None:
         if outcome.delivered:
             self._queue.put((delivery, outcome))
 
@@ -72,30 +74,31 @@ class DeliveredRecorder:
                 continue
             try:
                 with session_factory()() as db:
-                    webhook_delivery.record_delivered(db, batch)
+                    outcomes.record_delivered(db, batch)
                     db.commit()
                 self.recorded.update(delivery.message_id for delivery, _ in batch)
             except Exception:  # the batch's own outcome transaction records these again
                 log.exception("webhooks.record_delivered_failed", count=len(batch))
 
 
-def outcome_label(outcome: webhook_delivery.Outcome) -> str:
+def outcome_label(outcome: sending.Outcome) -> str:
     """delivered, http_error (the endpoint answered non-2xx) or network_error (no answer, refused target)."""
     if outcome.delivered:
         return "delivered"
     return "http_error" if outcome.status_code is not None else "network_error"
 
 
-@app.task(name="webhooks.fan_out", base=DbTask, bind=True)
-def fan_out(self: DbTask, event_id: str) -> bool:
-    """One message per endpoint that may see the event (once per event), each delivered after commit."""
-    return self.run_handler(event_id, webhook_delivery.handle_event)
+@app.task(name=FAN_OUT_WEBHOOKS_TASK, base=DbTask, bind=True)
+def fan_out(self: DbTask, event_id: str | None = None) -> int:
+    """One message per endpoint that may see an event (once per event), each delivered after commit.
+    ``event_id`` is claimed first; every due row of the handler is taken."""
+    return self.drain(fanout.handle_events, event_id)
 
 
 @app.task(
     name="webhooks.deliver", base=DbTask, bind=True,
-    soft_time_limit=webhook_delivery.task_soft_time_limit(_settings),
-    time_limit=webhook_delivery.task_time_limit(_settings),
+    soft_time_limit=leases.task_soft_time_limit(_settings),
+    time_limit=leases.task_time_limit(_settings),
 )
 def deliver(self: DbTask, message_id: str) -> int:
     """Deliver ``message_id`` and its endpoint's next due messages: lease a batch (short transaction),
@@ -106,21 +109,21 @@ def deliver(self: DbTask, message_id: str) -> int:
     """
     settings = get_settings()
     with self.transaction() as db:
-        deliveries = webhook_delivery.lease_batch(db, message_id, settings=settings)
+        deliveries = leases.lease_batch(db, message_id, settings=settings)
     if not deliveries:
         return 0
     with DeliveredRecorder() as recorder:
-        outcomes = webhook_delivery.send_batch(deliveries, settings=settings, on_outcome=recorder.hear)
-    for outcome in outcomes:
+        results = sending.send_batch(deliveries, settings=settings, on_outcome=recorder.hear)
+    for outcome in results:
         WEBHOOK_ATTEMPTS.labels(outcome_label(outcome)).inc()
     with self.transaction() as db:
-        statuses = webhook_delivery.record_outcomes(db, deliveries, outcomes, settings=settings,
-                                                    recorded=recorder.recorded)
-    return statuses.count(webhook_delivery.DELIVERED)
+        statuses = outcomes.record_outcomes(db, deliveries, results, settings=settings,
+                                            recorded=recorder.recorded)
+    return statuses.count(WebhookMessageStatus.DELIVERED)
 
 
 @app.task(name="webhooks.dispatch_due", base=DbTask, bind=True)
 def dispatch_due(self: DbTask) -> int:
     """Send ``webhooks.deliver`` for messages whose retry time has come or whose lease has expired."""
     with self.transaction() as db:
-        return len(webhook_delivery.dispatch_due(db))
+        return len(fanout.dispatch_due(db))

@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import uuid
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from infra.config import PasswordHashProfile, get_settings
 from models import User
+from models.users import UNIQUE_EMAIL
+from workflows import refresh_tokens
 from workflows.actors import Actor
-from workflows.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from workflows.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated, add_or_conflict
 
 # users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
 # a string ("İ" becomes "i" and a combining dot), so it is measured after normalising.
 MAX_EMAIL_LENGTH = 320
 
-_hasher = PasswordHasher()
-# Verified when the email is unknown, so a wrong email costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+@cache
+def _hasher() -> PasswordHasher:
+    if get_settings().password_hash_profile is PasswordHashProfile.CHEAPEST:
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()  # argon2id with RFC 9106's low-memory parameters
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so a wrong email costs as much time as a wrong password."""
+    return _hasher().hash("not a real password")
 
 
 class PasswordRejected(DomainError):
@@ -48,7 +60,7 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def register_user(db: Session, *, email: str, password: str, display_name: str) -> User:
@@ -58,24 +70,19 @@ def register_user(db: Session, *, email: str, password: str, display_name: str) 
         password_hash=hash_password(password),
         display_name=display_name.strip(),
     )
-    try:
-        with db.begin_nested():
-            db.add(user)
-            db.flush()
-    except IntegrityError as exc:
-        raise Conflict("an account with this email already exists") from exc
+    add_or_conflict(db, user, {UNIQUE_EMAIL: "an account with this email already exists"})
     return user
 
 
 def authenticate(db: Session, *, email: str, password: str) -> User:
     user = db.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise WrongCredentials from None
     if user is None:
         raise WrongCredentials
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
@@ -88,8 +95,33 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
 
 
 def end_all_tokens(db: Session, actor: Actor) -> None:
-    """Every token issued to the actor so far stops working (they carry the old version)."""
+    """Every token issued to the actor so far stops working: access tokens carry the old version,
+    refresh tokens are revoked."""
     db.execute(update(User).where(User.id == actor.user_id).values(token_version=User.token_version + 1))
+    refresh_tokens.revoke_all(db, actor.user_id)
+
+
+def verify_current_password(user: User, password: str) -> None:
+    """The signed-in user proves they know their password before a sensitive change; 403 otherwise."""
+    try:
+        _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise WrongCurrentPassword from None
+
+
+def update_account(db: Session, actor: Actor, changes: dict[str, str | None]) -> User:
+    """Change the caller's display name, timezone or locale (``None`` clears the last two)."""
+    user = get_user(db, actor.user_id)
+    if "display_name" in changes:
+        name = (changes["display_name"] or "").strip()
+        if not name:
+            raise InvalidInput("display_name must not be blank")
+        user.display_name = name
+    for field in ("timezone", "locale"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    db.flush()
+    return user
 
 
 def change_password(db: Session, actor: Actor, *, current_password: str, new_password: str) -> User:
@@ -98,11 +130,9 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True)
     if user is None:
         raise Unauthenticated("the token's user no longer exists")
-    try:
-        _hasher.verify(user.password_hash, current_password)
-    except (VerificationError, InvalidHashError):
-        raise WrongCurrentPassword from None
+    verify_current_password(user, current_password)
     user.password_hash = hash_password(new_password)
     user.token_version += 1
+    refresh_tokens.revoke_all(db, user.id)
     db.flush()
     return user

@@ -14,3 +14,10 @@ class Actor:
 
     def __str__(self) -> str:
         return f"user:{self.user_id}"
+
+    def as_admin(self) -> str:
+        """How an admin acting on someone else's booking or session is recorded (the events' ``actor``)."""
+        return f"{ADMIN_ACTOR_PREFIX}{self.user_id}"
+
+
+ADMIN_ACTOR_PREFIX = "admin:"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,23 +20,46 @@ COUNTERS = {
     "session.cancelled": "sessions_cancelled",
     "session.missed": "sessions_missed",
 }
+_COUNTER_COLUMNS = ("sessions_completed", "minutes_completed", "sessions_cancelled", "sessions_missed")
+
+
+def _increments(event: OutboxEvent) -> dict[str, int]:
+    counter = COUNTERS.get(event.type)
+    if counter is None:
+        return {}
+    increments = {counter: 1}
+    if event.type == "session.completed":
+        payload = event.payload
+        minutes = datetime.fromisoformat(payload["end_time"]) - datetime.fromisoformat(payload["start_time"])
+        increments["minutes_completed"] = int(minutes.total_seconds() // 60)
+    return increments
+
+
+def handle_events(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """The analytics handler: a batch's counts added up per mentor, then one upsert for every mentor.
+
+    Mentors are written in id order, so two batches touching the same mentors never deadlock.
+    Exactly-once comes from the handler rows claimed by the task.
+    """
+    totals: dict[uuid.UUID, Counter[str]] = defaultdict(Counter)
+    for event in events:
+        increments = _increments(event)
+        if increments:
+            totals[uuid.UUID(event.payload["mentor_profile_id"])].update(increments)
+    if not totals:
+        return
+    rows = [{"mentor_profile_id": mentor, **{name: totals[mentor][name] for name in _COUNTER_COLUMNS}}
+            for mentor in sorted(totals)]
+    statement = insert(MentorStats).values(rows)
+    db.execute(statement.on_conflict_do_update(
+        index_elements=[MentorStats.mentor_profile_id],
+        set_={name: getattr(MentorStats, name) + statement.excluded[name] for name in _COUNTER_COLUMNS},
+    ))
 
 
 def handle_event(db: Session, event: OutboxEvent) -> None:
-    """The analytics handler. Exactly-once comes from the handler row claimed by the task."""
-    counter = COUNTERS.get(event.type)
-    if counter is None:
-        return
-    payload = event.payload
-    increments = {counter: 1}
-    if event.type == "session.completed":
-        minutes = datetime.fromisoformat(payload["end_time"]) - datetime.fromisoformat(payload["start_time"])
-        increments["minutes_completed"] = int(minutes.total_seconds() // 60)
-    statement = insert(MentorStats).values(mentor_profile_id=uuid.UUID(payload["mentor_profile_id"]), **increments)
-    db.execute(statement.on_conflict_do_update(
-        index_elements=[MentorStats.mentor_profile_id],
-        set_={name: getattr(MentorStats, name) + value for name, value in increments.items()},
-    ))
+    """:func:`handle_events` for one event."""
+    handle_events(db, [event])
 
 
 @dataclass(frozen=True)

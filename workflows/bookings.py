@@ -9,45 +9,37 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
-from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession
+from infra.config import get_settings
+from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, MentorshipSession
+from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
 from workflows.actors import Actor
-from workflows.availability import fits_windows
 from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
-from workflows.config import get_settings
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
-from workflows.outbox import record_event
+from workflows.commitments import lock_mentor_schedule, mentee_is_busy, overlapping_group_session
+from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
+from workflows.events import record_booking_event
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
+from workflows.state_machine import StateMachine, move
+from workflows.teams import assign_mentor
 
 log = structlog.get_logger(__name__)
 
-EXCLUSION_CONSTRAINT = "ex_bookings_mentor_accepted_overlap"
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[BookingStatus]
-    target: BookingStatus
-    by: Role
-
-
 # The booking state machine: action -> (allowed from, goes to, who may do it).
-TRANSITIONS: dict[str, Transition] = {
-    "accept": Transition(frozenset({BookingStatus.DRAFT}), BookingStatus.ACCEPTED, Role.MENTOR),
-    "decline": Transition(frozenset({BookingStatus.DRAFT}), BookingStatus.DECLINED, Role.MENTOR),
-    "cancel": Transition(frozenset({BookingStatus.DRAFT}), BookingStatus.CANCELLED, Role.MENTEE),
-    "expire": Transition(frozenset({BookingStatus.DRAFT}), BookingStatus.EXPIRED, Role.SYSTEM),
+BOOKINGS = StateMachine("booking", Booking, {
+    "accept": move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR),
+    "decline": move(BookingStatus.DRAFT, BookingStatus.DECLINED, Role.MENTOR),
+    "cancel": move(BookingStatus.DRAFT, BookingStatus.CANCELLED, Role.MENTEE),
+    "expire": move(BookingStatus.DRAFT, BookingStatus.EXPIRED, Role.SYSTEM),
     # An accepted booking ends with its session's cancellation (see workflows.sessions).
-    "cancel_session": Transition(frozenset({BookingStatus.ACCEPTED}), BookingStatus.CANCELLED, Role.SYSTEM),
-}
+    "cancel_session": move(BookingStatus.ACCEPTED, BookingStatus.CANCELLED, Role.SYSTEM),
+})
 
 EVENT_BY_ACTION = {
     "accept": "booking.accepted",
@@ -57,79 +49,7 @@ EVENT_BY_ACTION = {
 }
 
 
-def booking_payload(booking: Booking) -> dict[str, Any]:
-    """What an event says about a booking: ids and times, JSON-ready."""
-    return {
-        "id": str(booking.id),
-        "listing_id": str(booking.listing_id),
-        "mentor_profile_id": str(booking.mentor_profile_id),
-        "mentee_user_id": str(booking.mentee_user_id),
-        "start_time": booking.start_time.isoformat(),
-        "end_time": booking.end_time.isoformat(),
-        "status": booking.status,
-        "price_cents": booking.price_cents,
-        "currency": booking.currency,
-        "bundle_purchase_id": str(booking.bundle_purchase_id) if booking.bundle_purchase_id else None,
-        "group_session_id": str(booking.group_session_id) if booking.group_session_id else None,
-    }
-
-
-def role_of(actor: Actor, booking: Booking) -> Role | None:
-    if actor.mentor_profile_id is not None and booking.mentor_profile_id == actor.mentor_profile_id:
-        return Role.MENTOR
-    if booking.mentee_user_id == actor.user_id:
-        return Role.MENTEE
-    return None
-
-
-def apply_transition(booking: Booking, action: str, role: Role) -> None:
-    """Move the booking, or refuse: wrong party → 403, wrong state → 400 naming the state."""
-    transition = TRANSITIONS[action]
-    if role != transition.by:
-        raise Forbidden(f"only the {transition.by.value} can {action} this booking")
-    if booking.status not in transition.sources:
-        raise InvalidTransition("booking", booking.status, action)
-    booking.status = transition.target
-
-
-# Statements built once, run with bind parameters.
-_BOOKING = select(Booking).where(Booking.id == bindparam("booking_id"))
-_LOCKED_BOOKING = _BOOKING.with_for_update()
-_LOCK_MENTOR = select(MentorProfile.id).where(MentorProfile.id == bindparam("mentor_profile_id")).with_for_update()
-_GROUP_SESSION_OVERLAP = select(MentorshipSession.id).where(
-    MentorshipSession.mentor_profile_id == bindparam("mentor_profile_id"),
-    MentorshipSession.kind == ListingKind.GROUP.value,
-    MentorshipSession.status.in_(["scheduled", "in_progress"]),
-    MentorshipSession.start_time < bindparam("end"),
-    MentorshipSession.end_time > bindparam("start"),
-).limit(1)
-
-
-def _load(db: Session, booking_id: uuid.UUID, *, lock: bool) -> Booking | None:
-    return db.execute(_LOCKED_BOOKING if lock else _BOOKING, {"booking_id": booking_id}).scalar_one_or_none()
-
-
-def get_visible_booking(db: Session, actor: Actor, booking_id: uuid.UUID, *, lock: bool = False) -> Booking:
-    """The booking if the actor takes part in it (or is an admin reading); else 404, no existence leak."""
-    booking = _load(db, booking_id, lock=lock)
-    if booking is None or (role_of(actor, booking) is None and not (actor.is_admin and not lock)):
-        raise NotFound("booking not found")
-    return booking
-
-
-def lock_mentor_schedule(db: Session, mentor_profile_id: uuid.UUID) -> None:
-    """Serialise changes to one mentor's calendar that two tables share.
-
-    Accepted individual bookings and group sessions live in different tables,
-    each with its own exclusion constraint; this row lock makes the check
-    between them race-free.
-    """
-    db.execute(_LOCK_MENTOR, {"mentor_profile_id": mentor_profile_id})
-
-
-def overlapping_group_session(db: Session, mentor_profile_id: uuid.UUID, start: datetime, end: datetime) -> bool:
-    found = db.scalar(_GROUP_SESSION_OVERLAP, {"mentor_profile_id": mentor_profile_id, "start": start, "end": end})
-    return found is not None
+get_visible_booking = BOOKINGS.get_visible
 
 
 def request_booking(
@@ -140,13 +60,17 @@ def request_booking(
     start_time: datetime,
     notes: str = "",
     bundle_purchase_id: uuid.UUID | None = None,
+    mentor_profile_id: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Booking:
+    """A draft with the mentor named, or chosen among the listing's team (``workflows.teams``).
+
+    A time the mentor or the mentee is already committed at is refused now (409): such a draft could
+    never be accepted.
+    """
     now = now or utcnow()
     listing = db.execute(
-        select(Listing)
-        .where(Listing.id == listing_id)
-        .options(selectinload(Listing.mentor_profile).selectinload(MentorProfile.availability))
+        select(Listing).where(Listing.id == listing_id).options(joinedload(Listing.mentor_profile))
     ).scalar_one_or_none()
     if listing is None:
         raise NotFound("listing not found")
@@ -154,8 +78,7 @@ def request_booking(
         raise BusinessRuleViolation("this listing is not taking bookings")
     if listing.kind == ListingKind.GROUP:
         raise BusinessRuleViolation("group listings are joined through their group sessions, not booked")
-    profile = listing.mentor_profile
-    if profile.user_id == actor.user_id:
+    if listing.mentor_profile.user_id == actor.user_id:
         raise BusinessRuleViolation("you cannot book your own listing")
     earliest = now + timedelta(minutes=get_settings().min_notice_minutes)
     if start_time < earliest:
@@ -164,18 +87,17 @@ def request_booking(
             earliest_start=earliest.isoformat(),
         )
     end_time = start_time + timedelta(minutes=listing.duration_minutes)
-    if not fits_windows(profile.availability, profile.timezone, start_time, end_time):
-        raise BusinessRuleViolation(
-            f"outside the mentor's availability (windows are in {profile.timezone})", timezone=profile.timezone
-        )
+    mentor = assign_mentor(db, actor, listing, requested=mentor_profile_id, start=start_time, end=end_time, now=now)
+    if mentee_is_busy(db, actor.user_id, start_time, end_time):
+        raise Conflict("you already have an accepted booking or a seat at that time")
     if bundle_purchase_id is not None:
-        reserve_credit(db, actor, bundle_purchase_id, listing.id, now)
+        reserve_credit(db, actor, bundle_purchase_id, listing.id, now=now, start_time=start_time)
     booking = Booking(
         id=uuid.uuid4(),
         bundle_purchase_id=bundle_purchase_id,
-        credit_status="held" if bundle_purchase_id else "none",
+        credit_status=CreditStatus.HELD if bundle_purchase_id else CreditStatus.NONE,
         listing_id=listing.id,
-        mentor_profile_id=listing.mentor_profile_id,
+        mentor_profile_id=mentor.id,
         mentee_user_id=actor.user_id,
         start_time=start_time,
         end_time=end_time,
@@ -186,24 +108,28 @@ def request_booking(
     )
     db.add(booking)
     db.flush()
-    record_event(db, "booking.requested", aggregate_type="booking", aggregate_id=booking.id,
-                 payload=booking_payload(booking), actor=str(actor))
+    record_booking_event(db, "booking.requested", booking, actor=str(actor))
     log.info("booking.requested", booking_id=str(booking.id), actor=str(actor))
     return booking
 
 
+_ACCEPT_CONFLICTS = {
+    ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
+    MENTEE_OVERLAP: "the mentee already has an accepted booking or a seat at this time",
+}
+
+
 def _decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: str, *, reason: str | None = None,
             now: datetime | None = None) -> Booking:
-    booking = get_visible_booking(db, actor, booking_id, lock=True)
-    role = role_of(actor, booking)
-    assert role is not None  # get_visible_booking refused everyone else
+    booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     now = now or utcnow()
-    if action == "accept" and role == Role.MENTOR and booking.status == BookingStatus.DRAFT:
+    BOOKINGS.check(booking, action, role)
+    if action == "accept":
         # Before the status changes, so no autoflush can hit the exclusion constraint early.
         lock_mentor_schedule(db, booking.mentor_profile_id)
         if overlapping_group_session(db, booking.mentor_profile_id, booking.start_time, booking.end_time):
             raise Conflict("this time overlaps one of the mentor's group sessions")
-    apply_transition(booking, action, role)
+    BOOKINGS.apply(booking, action, role)
     if action == "accept":
         if booking.start_time <= now:
             raise BusinessRuleViolation("this booking's start time has passed")
@@ -213,9 +139,10 @@ def _decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: str, *, re
         try:
             db.flush()
         except IntegrityError as exc:
-            if EXCLUSION_CONSTRAINT in str(exc.orig):
-                raise Conflict("this time overlaps another accepted booking of the mentor") from None
-            raise
+            message = _ACCEPT_CONFLICTS.get(violated_constraint(exc) or "")
+            if message is None:
+                raise
+            raise Conflict(message) from None
     elif action == "decline":
         booking.decline_reason = reason
         booking.decided_at = now
@@ -224,8 +151,7 @@ def _decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: str, *, re
         booking.cancel_reason = reason
         release_credit(db, booking, refund=True)
     db.flush()
-    record_event(db, EVENT_BY_ACTION[action], aggregate_type="booking", aggregate_id=booking.id,
-                 payload=booking_payload(booking), actor=str(actor))
+    record_booking_event(db, EVENT_BY_ACTION[action], booking, actor=str(actor))
     log.info(EVENT_BY_ACTION[action], booking_id=str(booking.id), actor=str(actor))
     return booking
 
@@ -242,6 +168,25 @@ def cancel_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str
     return _decide(db, actor, booking_id, "cancel", reason=reason)
 
 
+def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, reason: str) -> tuple[int, bool]:
+    """End an accepted booking (or a seat) because its session is cancelled, or its mentee leaves.
+
+    The policy of SPEC §3, in one place: a late mentee forfeits the bundle credit the booking holds,
+    or else pays ``CANCELLATION_FEE_PERCENT`` of its price; anyone else is refunded. Returns
+    ``(fee_cents, credit_refunded)``, also recorded on the booking.
+    """
+    fee, refunded = 0, False
+    if booking.credit_status == CreditStatus.HELD:
+        refunded = release_credit(db, booking, refund=not late)
+    elif late:
+        fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
+    BOOKINGS.apply(booking, "cancel_session", Role.SYSTEM)
+    booking.cancel_reason = reason
+    booking.cancel_late = late
+    booking.cancel_fee_cents = fee
+    return fee, refunded
+
+
 def expire_stale_drafts(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:
     """Drafts whose start has passed become ``expired``. Safe to run twice at once (SKIP LOCKED)."""
     now = now or utcnow()
@@ -253,10 +198,9 @@ def expire_stale_drafts(db: Session, *, now: datetime | None = None, limit: int 
         .with_for_update(skip_locked=True)
     ).scalars().all()
     for booking in drafts:
-        apply_transition(booking, "expire", Role.SYSTEM)
+        BOOKINGS.apply(booking, "expire", Role.SYSTEM)
         release_credit(db, booking, refund=True)
-        record_event(db, "booking.expired", aggregate_type="booking", aggregate_id=booking.id,
-                     payload=booking_payload(booking), actor=Role.SYSTEM.value)
+        record_booking_event(db, "booking.expired", booking, actor=Role.SYSTEM.value)
         log.info("booking.expired", booking_id=str(booking.id), actor=Role.SYSTEM.value)
     db.flush()
     return len(drafts)
@@ -270,8 +214,7 @@ class BookingView:
 
 def view_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> BookingView:
     booking = get_visible_booking(db, actor, booking_id)
-    session_id = db.scalar(select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
-    return BookingView(booking, session_id)
+    return BookingView(booking, session_ids_for(db, [booking]).get(booking.id))
 
 
 def list_bookings(
@@ -284,16 +227,17 @@ def list_bookings(
         return Page(items=[], next_cursor=None)
     query = select(Booking).where(mine)
     if status:
-        query = query.where(Booking.status == status)
+        query = query.where(Booking.status == BookingStatus(status))
     return paginate(db, query, Booking.created_at, Booking.id, limit=limit, cursor=cursor, descending=True)
 
 
 def session_ids_for(db: Session, bookings: list[Booking]) -> dict[uuid.UUID, uuid.UUID]:
-    if not bookings:
-        return {}
+    """booking id -> its session: the group session of a seat, else the session made from it."""
+    seats = {b.id: b.group_session_id for b in bookings if b.group_session_id is not None}
+    individual = [b.id for b in bookings if b.group_session_id is None]
+    if not individual:
+        return seats
     rows = db.execute(
-        select(MentorshipSession.booking_id, MentorshipSession.id).where(
-            MentorshipSession.booking_id.in_([b.id for b in bookings])
-        )
+        select(MentorshipSession.booking_id, MentorshipSession.id).where(MentorshipSession.booking_id.in_(individual))
     ).all()
-    return {booking_id: session_id for booking_id, session_id in rows if booking_id is not None}
+    return {**seats, **{booking_id: session_id for booking_id, session_id in rows if booking_id is not None}}

@@ -2,7 +2,10 @@
 
 A credit is taken with one conditional UPDATE (``remaining_sessions > 0``), so
 concurrent bookings on one purchase can never overspend it; the check
-constraint ``remaining_sessions >= 0`` stands behind that.
+constraint ``remaining_sessions >= 0`` stands behind that. A purchase pays for
+sessions starting in [valid_from, valid_until). Purchases and withdrawal of one
+bundle take turns on its row, so a withdrawn offer is never bought and a mentee
+never ends with two live purchases of it.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Booking, Bundle, BundlePurchase, Listing, MentorProfile
+from models import Booking, Bundle, BundlePurchase, CreditStatus, Listing, MentorProfile
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from workflows.pagination import Page, paginate
 
 log = structlog.get_logger(__name__)
+
+MAX_VALIDITY_DELAY = timedelta(days=365)
 
 
 def create_bundle(db: Session, actor: Actor, listing_id: uuid.UUID, *, sessions_count: int, price_cents: int,
@@ -31,8 +36,6 @@ def create_bundle(db: Session, actor: Actor, listing_id: uuid.UUID, *, sessions_
     owner = db.scalar(select(MentorProfile.user_id).where(MentorProfile.id == listing.mentor_profile_id))
     if owner != actor.user_id:
         raise Forbidden("only the listing's mentor can offer bundles of it")
-    if listing.kind != "individual":
-        raise BusinessRuleViolation("bundles are for individual listings")
     bundle = Bundle(id=uuid.uuid4(), listing_id=listing.id, sessions_count=sessions_count,
                     price_cents=price_cents, currency=listing.currency, valid_days=valid_days)
     db.add(bundle)
@@ -41,28 +44,73 @@ def create_bundle(db: Session, actor: Actor, listing_id: uuid.UUID, *, sessions_
     return bundle
 
 
-def list_bundles(db: Session, listing_id: uuid.UUID) -> list[Bundle]:
+def list_bundles(db: Session, listing_id: uuid.UUID, *, include_withdrawn: bool, limit: int, cursor: str | None
+                 ) -> Page[Bundle]:
+    """A listing's bundles in the order they were offered; withdrawn ones only when asked for."""
     if db.get(Listing, listing_id) is None:
         raise NotFound("listing not found")
-    return list(db.scalars(select(Bundle).where(Bundle.listing_id == listing_id, Bundle.active.is_(True))
-                           .order_by(Bundle.created_at, Bundle.id)))
+    query = select(Bundle).where(Bundle.listing_id == listing_id)
+    if not include_withdrawn:
+        query = query.where(Bundle.active.is_(True))
+    return paginate(db, query, Bundle.created_at, Bundle.id, limit=limit, cursor=cursor)
 
 
-def purchase_bundle(db: Session, actor: Actor, bundle_id: uuid.UUID, *, now: datetime | None = None
-                    ) -> BundlePurchase:
-    """Record a purchase (no payment processing): the mentee holds ``sessions_count`` credits."""
+def get_bundle(db: Session, bundle_id: uuid.UUID) -> Bundle:
+    """Any bundle, withdrawn ones too: their buyers still hold credits of them."""
     bundle = db.get(Bundle, bundle_id)
-    if bundle is None or not bundle.active:
+    if bundle is None:
         raise NotFound("bundle not found")
-    listing = db.get(Listing, bundle.listing_id)
-    assert listing is not None
-    owner = db.scalar(select(MentorProfile.user_id).where(MentorProfile.id == listing.mentor_profile_id))
-    if owner == actor.user_id:
+    return bundle
+
+
+def _listing_owner(db: Session, listing_id: uuid.UUID) -> uuid.UUID | None:
+    return db.scalar(select(MentorProfile.user_id).join(Listing, Listing.mentor_profile_id == MentorProfile.id)
+                     .where(Listing.id == listing_id))
+
+
+def withdraw_bundle(db: Session, actor: Actor, bundle_id: uuid.UUID, *, now: datetime | None = None) -> Bundle:
+    """Stop selling a bundle (the listing's mentor). Purchases made keep their credits."""
+    bundle = db.get(Bundle, bundle_id, with_for_update={"key_share": True})
+    if bundle is None:
+        raise NotFound("bundle not found")
+    if _listing_owner(db, bundle.listing_id) != actor.user_id:
+        raise Forbidden("only the listing's mentor can withdraw its bundles")
+    if not bundle.active:
+        raise BusinessRuleViolation("this bundle offer is already withdrawn")
+    bundle.active = False
+    bundle.withdrawn_at = now or utcnow()
+    db.flush()
+    log.info("bundle.withdrawn", bundle_id=str(bundle.id), actor=str(actor))
+    return bundle
+
+
+def purchase_bundle(db: Session, actor: Actor, bundle_id: uuid.UUID, *, valid_from: datetime | None = None,
+                    now: datetime | None = None) -> BundlePurchase:
+    """Record a purchase (no payment processing): the mentee holds ``sessions_count`` credits for
+    sessions starting from ``valid_from`` (now unless later) for ``valid_days``.
+
+    409 when the offer is withdrawn, or the mentee still holds a purchase of it with credits left.
+    """
+    bundle = db.get(Bundle, bundle_id, with_for_update={"key_share": True})
+    if bundle is None:
+        raise NotFound("bundle not found")
+    if not bundle.active:
+        raise Conflict("this bundle offer has been withdrawn")
+    if _listing_owner(db, bundle.listing_id) == actor.user_id:
         raise BusinessRuleViolation("you cannot buy your own bundle")
     now = now or utcnow()
+    starts = max(valid_from or now, now)
+    if starts > now + MAX_VALIDITY_DELAY:
+        raise BusinessRuleViolation("valid_from may be at most a year ahead")
+    held = db.scalar(select(BundlePurchase.valid_until).where(
+        BundlePurchase.bundle_id == bundle.id, BundlePurchase.mentee_user_id == actor.user_id,
+        BundlePurchase.remaining_sessions > 0, BundlePurchase.valid_until > now).limit(1))
+    if held is not None:
+        raise Conflict(f"you already hold this bundle with credits left, valid until {held.isoformat()}")
     purchase = BundlePurchase(id=uuid.uuid4(), bundle_id=bundle.id, mentee_user_id=actor.user_id,
                               remaining_sessions=bundle.sessions_count, price_cents=bundle.price_cents,
-                              currency=bundle.currency, valid_until=now + timedelta(days=bundle.valid_days))
+                              currency=bundle.currency, valid_from=starts,
+                              valid_until=starts + timedelta(days=bundle.valid_days))
     db.add(purchase)
     db.flush()
     log.info("bundle.purchased", purchase_id=str(purchase.id), bundle_id=str(bundle.id), actor=str(actor))
@@ -75,13 +123,15 @@ def list_purchases(db: Session, actor: Actor, *, limit: int, cursor: str | None)
                     descending=True)
 
 
-def reserve_credit(db: Session, actor: Actor, purchase_id: uuid.UUID, listing_id: uuid.UUID,
-                   now: datetime) -> None:
-    """Take one credit for a booking request, or refuse: unknown → 404, expired or empty → 409."""
+def reserve_credit(db: Session, actor: Actor, purchase_id: uuid.UUID, listing_id: uuid.UUID, *,
+                   now: datetime, start_time: datetime) -> None:
+    """Take one credit for a session starting at ``start_time``, or refuse: unknown → 404; expired,
+    not valid at that time, or empty → 409; another listing's → 400."""
     taken = db.execute(
         update(BundlePurchase)
         .where(BundlePurchase.id == purchase_id, BundlePurchase.mentee_user_id == actor.user_id,
-               BundlePurchase.remaining_sessions > 0, BundlePurchase.valid_until > now)
+               BundlePurchase.remaining_sessions > 0, BundlePurchase.valid_until > now,
+               BundlePurchase.valid_from <= start_time, BundlePurchase.valid_until > start_time)
         .values(remaining_sessions=BundlePurchase.remaining_sessions - 1)
         .returning(BundlePurchase.bundle_id)
     ).scalar_one_or_none()
@@ -91,7 +141,10 @@ def reserve_credit(db: Session, actor: Actor, purchase_id: uuid.UUID, listing_id
             raise NotFound("bundle purchase not found")
         if purchase.valid_until <= now:
             raise Conflict("this bundle purchase has expired")
-        raise Conflict("no credits left on this bundle purchase")
+        if purchase.remaining_sessions <= 0:
+            raise Conflict("no credits left on this bundle purchase")
+        raise Conflict(f"this bundle purchase pays for sessions starting from {purchase.valid_from.isoformat()} "
+                       f"until {purchase.valid_until.isoformat()}")
     bundle_listing = db.scalar(select(Bundle.listing_id).where(Bundle.id == taken))
     if bundle_listing != listing_id:
         raise BusinessRuleViolation("this bundle is for another listing")
@@ -99,7 +152,7 @@ def reserve_credit(db: Session, actor: Actor, purchase_id: uuid.UUID, listing_id
 
 def release_credit(db: Session, booking: Booking, *, refund: bool) -> bool:
     """End the booking's hold on its credit: give it back, or forfeit it. ``True`` when refunded."""
-    if booking.credit_status != "held" or booking.bundle_purchase_id is None:
+    if booking.credit_status != CreditStatus.HELD or booking.bundle_purchase_id is None:
         return False
     if refund:
         db.execute(
@@ -107,9 +160,9 @@ def release_credit(db: Session, booking: Booking, *, refund: bool) -> bool:
             .where(BundlePurchase.id == booking.bundle_purchase_id)
             .values(remaining_sessions=BundlePurchase.remaining_sessions + 1)
         )
-        booking.credit_status = "returned"
+        booking.credit_status = CreditStatus.RETURNED
     else:
-        booking.credit_status = "forfeited"
+        booking.credit_status = CreditStatus.FORFEITED
     log.info("bundle.credit_released", credit_status=booking.credit_status, booking_id=str(booking.id),
              purchase_id=str(booking.bundle_purchase_id))
     return refund

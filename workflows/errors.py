@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+import psycopg
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 
 class DomainError(Exception):
-    """Base class: a request the domain refuses."""
+    """Base class: a request the domain refuses.
+
+    A refusal undoes the request's writes, unless its class ``keeps_changes``: then what the
+    workflow wrote before refusing (a revocation, say) is the point of the refusal and is committed.
+    """
+
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -53,3 +63,26 @@ class RateLimited(DomainError):
 
 class Unauthenticated(DomainError):
     """Credentials are missing or wrong."""
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint (or unique index) a write ran into, as the server reported it.
+
+    Read from psycopg's diagnostics, not from the message text, which a translation or a longer
+    name in the detail line could change.
+    """
+    return error.orig.diag.constraint_name if isinstance(error.orig, psycopg.Error) else None
+
+
+def add_or_conflict(db: Session, row: object, conflicts: dict[str, str]) -> None:
+    """Insert ``row`` in a savepoint; running into a constraint named in ``conflicts`` is a
+    :class:`Conflict` with that message, and the transaction goes on. Any other violation propagates."""
+    try:
+        with db.begin_nested():
+            db.add(row)
+            db.flush()
+    except IntegrityError as exc:
+        message = conflicts.get(violated_constraint(exc) or "")
+        if message is None:
+            raise
+        raise Conflict(message) from None

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Listing, ListingKind, MentorProfile
+from workflows import slots
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.mentors import ensure_skills, normalise_skill
-from workflows.pagination import Page, paginate
+from workflows.pagination import Page, encode_cursor, paginate
 
 EDITABLE_FIELDS = frozenset(
-    {"title", "description", "skill", "duration_minutes", "price_cents", "currency", "capacity", "active"}
+    {"title", "description", "skill", "duration_minutes", "price_cents", "currency", "capacity", "active", "location"}
 )
 
 
@@ -45,6 +47,7 @@ def create_listing(
     currency: str,
     kind: str,
     capacity: int | None,
+    location: str | None = None,
 ) -> Listing:
     profile = _mentor_profile_of(db, actor)
     _check_capacity(kind, capacity)
@@ -58,8 +61,9 @@ def create_listing(
         duration_minutes=duration_minutes,
         price_cents=price_cents,
         currency=currency.upper(),
-        kind=kind,
+        kind=ListingKind(kind),
         capacity=capacity,
+        location=location,
     )
     db.add(listing)
     db.flush()
@@ -73,6 +77,10 @@ def get_listing(db: Session, listing_id: uuid.UUID) -> Listing:
     return listing
 
 
+# How many listings one page of a free-slot search checks at most (each check reads the mentors' calendars).
+FREE_SLOT_CANDIDATES = 50
+
+
 def list_listings(
     db: Session,
     *,
@@ -81,7 +89,11 @@ def list_listings(
     active: bool | None,
     limit: int,
     cursor: str | None,
+    kind: str | None = None,
+    max_price_cents: int | None = None,
+    has_free_slot_between: tuple[datetime, datetime] | None = None,
 ) -> Page[Listing]:
+    """Listings in creation order, filtered in SQL; with ``has_free_slot_between``, active ones with a free slot."""
     query = select(Listing).options(joinedload(Listing.skill))
     if skill:
         query = query.where(Listing.skill.has(name=normalise_skill(skill)))
@@ -89,7 +101,30 @@ def list_listings(
         query = query.where(Listing.mentor_profile_id == mentor_profile_id)
     if active is not None:
         query = query.where(Listing.active.is_(active))
-    return paginate(db, query, Listing.created_at, Listing.id, limit=limit, cursor=cursor)
+    if kind:
+        query = query.where(Listing.kind == ListingKind(kind))
+    if max_price_cents is not None:
+        query = query.where(Listing.price_cents <= max_price_cents)
+    if has_free_slot_between is None:
+        return paginate(db, query, Listing.created_at, Listing.id, limit=limit, cursor=cursor)
+    return _with_free_slot(db, query.where(Listing.active.is_(True)), has_free_slot_between, limit=limit,
+                           cursor=cursor)
+
+
+def _with_free_slot(db: Session, query: Select[Any], window: tuple[datetime, datetime], *, limit: int,
+                    cursor: str | None) -> Page[Listing]:
+    """The page's listings with a free slot in ``window``, checking at most ``FREE_SLOT_CANDIDATES`` of them
+    (or ``limit``, if more); the cursor resumes after the last one checked, so a page may be short."""
+    start, end = window
+    candidates: Page[Listing] = paginate(db, query, Listing.created_at, Listing.id,
+                                         limit=max(limit, FREE_SLOT_CANDIDATES), cursor=cursor)
+    found: list[Listing] = []
+    for checked, listing in enumerate(candidates.items, start=1):
+        if slots.free_slots(db, listing.id, start=start, end=end):
+            found.append(listing)
+        if len(found) == limit and checked < len(candidates.items):
+            return Page(found, encode_cursor(listing.created_at, listing.id))
+    return Page(found, candidates.next_cursor)
 
 
 def update_listing(db: Session, actor: Actor, listing_id: uuid.UUID, changes: dict[str, Any]) -> Listing:

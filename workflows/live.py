@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
+
+from infra.channels import mentor_channel, slots_channel, user_channel
+from workflows.events import DomainEvent
+from workflows.roles import Role
+
+# How a participant's stream shows an event: the resource as they may see it (the API's REST view).
+Show = Callable[[DomainEvent, Role], dict[str, Any]]
 
 # Event types whose change frees or takes a mentor's time, so the slots of their listings move.
 SLOT_EVENTS = frozenset({
@@ -13,33 +20,17 @@ SLOT_EVENTS = frozenset({
 })
 
 
-def user_channel(prefix: str, user_id: uuid.UUID | str) -> str:
-    return f"{prefix}live:user:{user_id}"
+def channels_for(prefix: str, event: DomainEvent) -> list[str]:
+    """The channels an event goes to: each participating mentee's, the mentor's, and the mentor's slots.
 
-
-def mentor_channel(prefix: str, mentor_profile_id: uuid.UUID | str) -> str:
-    return f"{prefix}live:mentor:{mentor_profile_id}"
-
-
-def slots_channel(prefix: str, mentor_profile_id: uuid.UUID | str) -> str:
-    return f"{prefix}live:slots:{mentor_profile_id}"
-
-
-def mentee_ids(payload: dict[str, Any]) -> list[str]:
-    many = payload.get("mentee_user_ids")
-    if isinstance(many, list):
-        return [str(m) for m in many]
-    return [str(payload["mentee_user_id"])] if payload.get("mentee_user_id") else []
-
-
-def channels_for(prefix: str, event_type: str, payload: dict[str, Any]) -> list[str]:
-    """The channels an event goes to: each mentee's, the mentor's, and the mentor's slots."""
-    channels = [user_channel(prefix, mentee) for mentee in mentee_ids(payload)]
-    mentor = payload.get("mentor_profile_id")
-    if mentor:
-        channels.append(mentor_channel(prefix, mentor))
-        if event_type in SLOT_EVENTS:
-            channels.append(slots_channel(prefix, mentor))
+    Each stream turns the message into what its user may see (:func:`frames`).
+    """
+    people = event.participants
+    channels = [user_channel(prefix, mentee) for mentee in people.mentee_user_ids]
+    if people.mentor_profile_id is not None:
+        channels.append(mentor_channel(prefix, people.mentor_profile_id))
+        if event.type in SLOT_EVENTS:
+            channels.append(slots_channel(prefix, people.mentor_profile_id))
     return channels
 
 
@@ -52,10 +43,20 @@ def frame(event_id: str, event_type: str, data: dict[str, Any]) -> str:
     return f"id: {event_id}\nevent: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def visible_to(payload: dict[str, Any], user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> bool:
-    return str(user_id) in mentee_ids(payload) or (
-        mentor_profile_id is not None and payload.get("mentor_profile_id") == str(mentor_profile_id)
-    )
+def frames(event: DomainEvent, user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None,
+           watched: Mapping[uuid.UUID, Collection[uuid.UUID]], show: Show | None = None) -> list[str]:
+    """What one user's stream shows of an event: to a participant, the resource as ``show`` renders it for
+    their part (by default the event's own view for that part); else, for each watched listing (listing
+    id -> its mentors) taught by the event's mentor, that its slots changed."""
+    role = event.role_of(user_id, mentor_profile_id)
+    if role is not None:
+        return [frame(str(event.id), event.type, show(event, role) if show else event.view_for(role))]
+    payload: Mapping[str, Any] = event.payload
+    return [
+        frame(str(event.id), event.type, {"listing_id": str(listing_id), "start_time": payload.get("start_time"),
+                                          "end_time": payload.get("end_time"), "slots_changed": True})
+        for listing_id, mentors in watched.items() if event.participants.mentor_profile_id in mentors
+    ]
 
 
 def subscriptions(prefix: str, user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None,

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from models import Listing, OutboxEvent
+from models import Listing, ListingMember, OutboxEvent
 from workflows.clock import utcnow
+from workflows.events import concerns_clause, mentor_in
 from workflows.live import SLOT_EVENTS
 
 MAX_REPLAY = 500
@@ -33,12 +34,17 @@ class Resume:
     cursor: uuid.UUID | None = None
 
 
-def mentors_of_listings(db: Session, listing_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
-    """listing id -> mentor profile id, for the listings a stream watches."""
+def mentors_of_listings(db: Session, listing_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """listing id -> the mentors teaching it (its team, else its owner), for the listings a stream watches."""
     if not listing_ids:
         return {}
-    rows = db.execute(select(Listing.id, Listing.mentor_profile_id).where(Listing.id.in_(listing_ids))).all()
-    return dict(rows)
+    owners: dict[uuid.UUID, uuid.UUID] = dict(
+        db.execute(select(Listing.id, Listing.mentor_profile_id).where(Listing.id.in_(listing_ids))).all())
+    teams: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for listing_id, member in db.execute(select(ListingMember.listing_id, ListingMember.mentor_profile_id)
+                                         .where(ListingMember.listing_id.in_(listing_ids))):
+        teams.setdefault(listing_id, set()).add(member)
+    return {listing_id: frozenset(teams.get(listing_id) or {owner}) for listing_id, owner in owners.items()}
 
 
 def resume(db: Session, last_event_id: str, horizon: timedelta, *, user_id: uuid.UUID,
@@ -64,14 +70,9 @@ def _reset(db: Session) -> Resume:
 def events_after(db: Session, last: OutboxEvent, user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None,
                  slot_mentors: Sequence[uuid.UUID]) -> list[OutboxEvent]:
     """Up to ``MAX_REPLAY + 1`` events after ``last`` that concern the user or the watched mentors' slots."""
-    me = str(user_id)
     mine = or_(
-        OutboxEvent.payload["mentee_user_id"].astext == me,
-        OutboxEvent.payload["mentee_user_ids"].contains([me]),
-        OutboxEvent.payload["mentor_profile_id"].astext == str(mentor_profile_id) if mentor_profile_id else false(),
-        and_(OutboxEvent.type.in_(SLOT_EVENTS),
-             OutboxEvent.payload["mentor_profile_id"].astext.in_([str(m) for m in slot_mentors]))
-        if slot_mentors else false(),
+        concerns_clause(user_id, mentor_profile_id),
+        and_(OutboxEvent.type.in_(SLOT_EVENTS), mentor_in(slot_mentors)),
     )
     return list(db.scalars(
         select(OutboxEvent)

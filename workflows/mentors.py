@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
+from models.mentors import ONE_PROFILE_PER_USER
 from workflows.actors import Actor
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.pagination import Page, paginate
 
 
@@ -42,39 +43,56 @@ def ensure_skills(db: Session, names: Iterable[str]) -> list[Skill]:
     return list(db.execute(select(Skill).where(Skill.name.in_(wanted)).order_by(Skill.name)).scalars())
 
 
+# A profile is shown with its owner's display name, its skills and its windows, in one round trip per kind.
+_SHOWN = (joinedload(MentorProfile.user), selectinload(MentorProfile.skills), selectinload(MentorProfile.availability))
+EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url"})
+
+
 def create_mentor_profile(
-    db: Session, actor: Actor, *, headline: str, bio: str, timezone: str, skills: Sequence[str]
+    db: Session, actor: Actor, *, headline: str, bio: str, timezone: str, skills: Sequence[str],
+    avatar_url: str | None = None,
 ) -> MentorProfile:
     profile = MentorProfile(
-        id=uuid.uuid4(), user_id=actor.user_id, headline=headline.strip(), bio=bio, timezone=timezone
+        id=uuid.uuid4(), user_id=actor.user_id, headline=headline.strip(), bio=bio, timezone=timezone,
+        avatar_url=avatar_url,
     )
     profile.skills = ensure_skills(db, skills)
-    try:
-        with db.begin_nested():
-            db.add(profile)
-            db.flush()
-    except IntegrityError as exc:
-        raise Conflict("you already have a mentor profile") from exc
+    add_or_conflict(db, profile, {ONE_PROFILE_PER_USER: "you already have a mentor profile"})
     return profile
 
 
 def get_mentor_profile(db: Session, profile_id: uuid.UUID) -> MentorProfile:
-    profile = db.get(
-        MentorProfile,
-        profile_id,
-        options=[selectinload(MentorProfile.skills), selectinload(MentorProfile.availability)],
-    )
-    if profile is None:
+    """A listed profile; a deleted account's profile is unlisted and answers 404."""
+    profile = db.get(MentorProfile, profile_id, options=list(_SHOWN))
+    if profile is None or not profile.listed:
         raise NotFound("mentor profile not found")
+    return profile
+
+
+def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, changes: dict[str, Any]
+                          ) -> MentorProfile:
+    """Change your own profile's headline, bio, timezone, skills (replaced whole) or avatar."""
+    profile = get_mentor_profile(db, profile_id)
+    if profile.user_id != actor.user_id:
+        raise Forbidden("only the mentor can change their profile")
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    for field, value in changes.items():
+        if field == "skills":
+            profile.skills = ensure_skills(db, value)
+        elif field == "headline":
+            profile.headline = value.strip()
+        else:
+            setattr(profile, field, value)
+    db.flush()
     return profile
 
 
 def list_mentor_profiles(
     db: Session, *, skill: str | None, limit: int, cursor: str | None
 ) -> Page[MentorProfile]:
-    query = select(MentorProfile).options(
-        selectinload(MentorProfile.skills), selectinload(MentorProfile.availability)
-    )
+    query = select(MentorProfile).where(MentorProfile.listed).options(*_SHOWN)
     if skill:
         query = query.where(
             MentorProfile.id.in_(

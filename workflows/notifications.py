@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -12,14 +13,17 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from models import MentorProfile, Notification, OutboxEvent, User
+from infra.config import get_settings
+from infra.smtp import Attachment, send_email
+from models import EmailStatus, MentorProfile, Notification, OutboxEvent, User
 from workflows.actors import Actor
+from workflows.calendars import booking_invite, invite_attachment
 from workflows.clock import utcnow
-from workflows.config import get_settings
-from workflows.email import send_email
 from workflows.errors import NotFound
+from workflows.events import DomainEvent, from_outbox
 from workflows.outbox import enqueue_after_commit
 from workflows.pagination import Page, paginate
+from workflows.roles import Role
 
 log = structlog.get_logger(__name__)
 
@@ -52,23 +56,16 @@ def notify_user(
 
     Returns the new id, or ``None`` when it already existed.
     """
-    email_status = "pending" if get_settings().smtp_url else "none"
+    email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     new_id: uuid.UUID | None = db.execute(_NOTIFY, {
         "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "type": type_, "title": title, "body": body,
         "data": data, "email_status": email_status,
     }).scalar_one_or_none()
     if new_id is not None:
         log.info("notification.created", notification_id=str(new_id), user_id=str(user_id), type=type_)
-        if email_status == "pending":
+        if email_status == EmailStatus.PENDING:
             enqueue_after_commit(db, SEND_EMAIL_TASK, str(new_id))
     return new_id
-
-
-def mentor_user_id(db: Session, mentor_profile_id: uuid.UUID) -> uuid.UUID:
-    user_id = db.scalar(select(MentorProfile.user_id).where(MentorProfile.id == mentor_profile_id))
-    if user_id is None:
-        raise NotFound("mentor profile not found")
-    return user_id
 
 
 def _when(payload: dict[str, Any]) -> str:
@@ -76,48 +73,78 @@ def _when(payload: dict[str, Any]) -> str:
     return start.strftime("%Y-%m-%d %H:%M UTC")
 
 
-# Event type -> (who is told, title, body template). Recipients: "mentor", "mentee", or both.
-MESSAGES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "booking.requested": (("mentor",), "New booking request", "A mentee asked for a session on {when}."),
-    "booking.accepted": (("mentee",), "Booking accepted", "Your session on {when} is confirmed."),
-    "booking.declined": (("mentee",), "Booking declined", "Your request for {when} was declined."),
-    "booking.cancelled": (("mentor",), "Booking request withdrawn", "The request for {when} was withdrawn."),
-    "booking.expired": (("mentor", "mentee"), "Booking request expired",
+# Event type -> (who is told, title, body template).
+MESSAGES: dict[str, tuple[tuple[Role, ...], str, str]] = {
+    "booking.requested": ((Role.MENTOR,), "New booking request", "A mentee asked for a session on {when}."),
+    "booking.accepted": ((Role.MENTEE,), "Booking accepted", "Your session on {when} is confirmed."),
+    "booking.declined": ((Role.MENTEE,), "Booking declined", "Your request for {when} was declined."),
+    "booking.cancelled": ((Role.MENTOR,), "Booking request withdrawn", "The request for {when} was withdrawn."),
+    "booking.expired": ((Role.MENTOR, Role.MENTEE), "Booking request expired",
                         "The request for {when} expired before it was answered."),
-    "session.cancelled": (("mentor", "mentee"), "Session cancelled", "The session on {when} was cancelled."),
-    "session.completed": (("mentor", "mentee"), "Session completed", "The session on {when} is complete."),
-    "session.missed": (("mentor", "mentee"), "Session missed", "The session on {when} was never started."),
-    "review.created": (("mentor",), "New review", "A mentee rated a session {rating}/5."),
+    "session.cancelled": ((Role.MENTOR, Role.MENTEE), "Session cancelled", "The session on {when} was cancelled."),
+    "session.completed": ((Role.MENTOR, Role.MENTEE), "Session completed", "The session on {when} is complete."),
+    "session.missed": ((Role.MENTOR, Role.MENTEE), "Session missed", "The session on {when} was never started."),
+    "session.updated": ((Role.MENTEE,), "Session details changed", "The meeting link or agenda of {when} changed."),
+    "review.created": ((Role.MENTOR,), "New review", "A mentee rated a session {rating}/5."),
 }
 
 
-def recipients(db: Session, event: OutboxEvent, roles: tuple[str, ...]) -> list[uuid.UUID]:
-    payload = event.payload
-    people: list[uuid.UUID] = []
-    if "mentor" in roles:
-        people.append(mentor_user_id(db, uuid.UUID(payload["mentor_profile_id"])))
-    if "mentee" in roles:
-        people.extend(uuid.UUID(user) for user in _mentees(payload))
+def recipients(event: DomainEvent, roles: tuple[Role, ...], mentor_users: Mapping[uuid.UUID, uuid.UUID]
+               ) -> list[tuple[uuid.UUID, Role]]:
+    """The users told of ``event`` among its participants in ``roles``, each with their part in it.
+
+    ``mentor_users`` maps mentor profiles to their users (:func:`mentor_users_of`).
+    """
+    people: list[tuple[uuid.UUID, Role]] = []
+    mentor = event.participants.mentor_profile_id
+    if Role.MENTOR in roles and mentor is not None:
+        if mentor not in mentor_users:
+            raise NotFound("mentor profile not found")
+        people.append((mentor_users[mentor], Role.MENTOR))
+    if Role.MENTEE in roles:
+        people.extend((mentee, Role.MENTEE) for mentee in event.participants.mentee_user_ids)
     return people
 
 
-def _mentees(payload: dict[str, Any]) -> list[str]:
-    if payload.get("mentee_user_ids"):
-        return list(payload["mentee_user_ids"])
-    return [payload["mentee_user_id"]] if payload.get("mentee_user_id") else []
+def mentor_users_of(db: Session, events: Sequence[DomainEvent]) -> dict[uuid.UUID, uuid.UUID]:
+    """The users of the events' mentors, in one query."""
+    profiles = {event.participants.mentor_profile_id for event in events} - {None}
+    if not profiles:
+        return {}
+    rows = db.execute(select(MentorProfile.id, MentorProfile.user_id).where(MentorProfile.id.in_(profiles)))
+    return {profile: user for profile, user in rows}  # noqa: C416 - rows are typed pairs, not a mapping
 
 
-def handle_event(db: Session, event: OutboxEvent) -> None:
-    """The notifications handler: tell the right people about ``event``."""
-    spec = MESSAGES.get(event.type)
-    if spec is None:
+def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
+    """The notifications handler: tell the right people about the events, each as their part lets them see it.
+
+    A batch of events costs two statements: the mentors' users, and one insert of every notification.
+    """
+    told = [(outbox_event, MESSAGES[outbox_event.type]) for outbox_event in outbox_events
+            if outbox_event.type in MESSAGES]
+    events = [from_outbox(outbox_event) for outbox_event, _ in told]
+    mentor_users = mentor_users_of(db, events)
+    email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
+    rows: list[dict[str, Any]] = []
+    for (outbox_event, (roles, title, template)), event in zip(told, events, strict=True):
+        payload = outbox_event.payload
+        body = template.format(when=_when(payload) if "start_time" in payload else "", rating=payload.get("rating"))
+        rows.extend({"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type, "title": title,
+                     "body": body, "data": {"event_type": event.type, "resource": event.view_for(role)},
+                     "email_status": email_status}
+                    for user_id, role in recipients(event, roles, mentor_users))
+    if not rows:
         return
-    roles, title, template = spec
-    payload = event.payload
-    body = template.format(when=_when(payload) if "start_time" in payload else "", rating=payload.get("rating"))
-    for user_id in recipients(db, event, roles):
-        notify_user(db, user_id, type_=event.type, title=title, body=body, event_id=event.id,
-                    data={"event_type": event.type, "resource": payload})
+    created = list(db.execute(_NOTIFY, rows).scalars())
+    log.info("notifications.created", count=len(created), events=len(events))
+    if email_status == EmailStatus.PENDING:
+        for new_id in created:
+            enqueue_after_commit(db, SEND_EMAIL_TASK, str(new_id))
+
+
+def handle_event(db: Session, outbox_event: OutboxEvent) -> None:
+    """:func:`handle_events` for one event."""
+    handle_events(db, [outbox_event])
 
 
 def list_notifications(db: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None
@@ -150,7 +177,7 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     settings = get_settings()
     notification = db.execute(
         select(Notification)
-        .where(Notification.id == notification_id, Notification.email_status == "pending")
+        .where(Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
         .with_for_update(skip_locked=True)
     ).scalar_one_or_none()
     if notification is None or not settings.smtp_url:
@@ -159,23 +186,33 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     notification.email_attempts += 1
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=notification.title,
-                   body=notification.body, message_id=str(notification.id))
+                   body=notification.body, message_id=str(notification.id),
+                   attachments=email_attachments(db, notification))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("notification.email_failed", notification_id=str(notification.id), error=str(exc),
                     attempts=notification.email_attempts)
         if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
-            notification.email_status = "failed"
+            notification.email_status = EmailStatus.FAILED
         return False
-    notification.email_status = "sent"
+    notification.email_status = EmailStatus.SENT
     log.info("notification.emailed", notification_id=str(notification.id))
     return True
+
+
+def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
+    """A booking accepted: its email carries the session's calendar invite."""
+    booking_id = notification.data.get("resource", {}).get("id")
+    if notification.type != "booking.accepted" or booking_id is None:
+        return []
+    invite = booking_invite(db, notification.user_id, uuid.UUID(booking_id))
+    return [invite_attachment(invite)] if invite is not None else []
 
 
 def due_emails(db: Session, *, older_than_seconds: int = 60, limit: int = 200) -> list[uuid.UUID]:
     """Emails still owed a while after their notification: their first message was lost or failed."""
     return list(db.scalars(
         select(Notification.id)
-        .where(Notification.email_status == "pending",
+        .where(Notification.email_status == EmailStatus.PENDING,
                Notification.created_at <= func.now() - timedelta(seconds=older_than_seconds))
         .order_by(Notification.created_at).limit(limit)
     ))

@@ -10,11 +10,11 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import HandlerStatus, OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage
+from models import HandlerStatus, OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from workflows import outbox
 from workflows.errors import Conflict, NotFound
 from workflows.pagination import Page, paginate
-from workflows.webhook_delivery import FAILED, PENDING, kick_endpoint
+from workflows.webhooks.fanout import kick_endpoint
 
 log = structlog.get_logger(__name__)
 
@@ -64,7 +64,7 @@ def reconcile(db: Session, *, limit: int = 5000) -> int:
     db.execute(
         update(OutboxHandler)
         .where(OutboxHandler.status == HandlerStatus.PENDING)
-        .values(next_attempt_at=func.now())
+        .values(next_attempt_at=func.now(), backoff_until=None)
     )
     return len(outbox.relay_due(db, limit=limit))
 
@@ -81,13 +81,13 @@ def recover_failed_messages(db: Session, endpoint_id: uuid.UUID, *, since: datet
         raise NotFound("webhook endpoint not found")
     if not endpoint.enabled:
         raise Conflict("this endpoint is disabled; enable it before recovering its messages")
-    window = [WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.status == FAILED,
+    window = [WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.status == WebhookMessageStatus.FAILED,
               WebhookMessage.created_at >= since]
     if until is not None:
         window.append(WebhookMessage.created_at < until)
     recovered = db.scalars(
         update(WebhookMessage).where(*window)
-        .values(status=PENDING, attempts=0, next_attempt_at=func.now(), delivered_at=None)
+        .values(status=WebhookMessageStatus.PENDING, attempts=0, next_attempt_at=func.now(), delivered_at=None)
         .returning(WebhookMessage.id)
     ).all()
     if recovered:
@@ -98,7 +98,7 @@ def recover_failed_messages(db: Session, endpoint_id: uuid.UUID, *, since: datet
 
 def failed_deliveries(db: Session, *, endpoint_id: uuid.UUID | None, limit: int, cursor: str | None
                       ) -> Page[WebhookMessage]:
-    query = select(WebhookMessage).where(WebhookMessage.status == FAILED)
+    query = select(WebhookMessage).where(WebhookMessage.status == WebhookMessageStatus.FAILED)
     if endpoint_id is not None:
         query = query.where(WebhookMessage.endpoint_id == endpoint_id)
     return paginate(db, query, WebhookMessage.created_at, WebhookMessage.id, limit=limit, cursor=cursor,

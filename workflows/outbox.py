@@ -2,8 +2,9 @@
 
 Each event gets one row per handler in ``outbox_handlers``. The row is the
 truth about whether that handler's work is done; the broker message is only a
-wake-up call. The relay redelivers rows still pending once their
-``next_attempt_at`` passes, with exponential backoff.
+wake-up call for the handler, which then drains its due rows in batches
+(``workflows.outbox_batches``). The relay kicks handlers again for rows still
+pending once their ``next_attempt_at`` passes, with exponential backoff.
 """
 
 from __future__ import annotations
@@ -17,30 +18,39 @@ from sqlalchemy import Interval, Select, String, Table, bindparam, func, insert,
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
+from infra.config import get_settings
 from models import HandlerStatus, OutboxEvent, OutboxHandler
-from workflows.config import get_settings
 
-SESSIONS = "sessions.create_from_booking"
-REVIEWS = "reviews.unlock"
-NOTIFICATIONS = "notifications.notify"
-ANALYTICS = "analytics.record"
-WEBHOOKS = "webhooks.fan_out"
+# The handlers: each is the name of the Celery task that does its work.
+CREATE_SESSION_TASK = "sessions.create_from_booking"
+UNLOCK_REVIEWS_TASK = "reviews.unlock"
+NOTIFY_TASK = "notifications.notify"
+RECORD_ANALYTICS_TASK = "analytics.record"
+FAN_OUT_WEBHOOKS_TASK = "webhooks.fan_out"
 
 # Event type -> handler names: one handler per side effect, each a Celery task on its own queue,
 # each done at most once per event (its outbox_handlers row) and retried on its own.
 HANDLERS: dict[str, tuple[str, ...]] = {
-    "booking.requested": (NOTIFICATIONS, WEBHOOKS),
-    "booking.accepted": (SESSIONS, NOTIFICATIONS, WEBHOOKS),
-    "booking.declined": (NOTIFICATIONS, WEBHOOKS),
-    "booking.cancelled": (NOTIFICATIONS, WEBHOOKS),
-    "booking.expired": (NOTIFICATIONS, WEBHOOKS),
-    "session.scheduled": (WEBHOOKS,),
-    "session.started": (WEBHOOKS,),
-    "session.completed": (REVIEWS, NOTIFICATIONS, ANALYTICS, WEBHOOKS),
-    "session.cancelled": (NOTIFICATIONS, ANALYTICS, WEBHOOKS),
-    "session.missed": (NOTIFICATIONS, ANALYTICS, WEBHOOKS),
-    "review.created": (NOTIFICATIONS, WEBHOOKS),
+    "booking.requested": (NOTIFY_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "booking.accepted": (CREATE_SESSION_TASK, NOTIFY_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "booking.declined": (NOTIFY_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "booking.cancelled": (NOTIFY_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "booking.expired": (NOTIFY_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "session.scheduled": (FAN_OUT_WEBHOOKS_TASK,),
+    "session.started": (FAN_OUT_WEBHOOKS_TASK,),
+    "session.completed": (UNLOCK_REVIEWS_TASK, NOTIFY_TASK, RECORD_ANALYTICS_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "session.cancelled": (NOTIFY_TASK, RECORD_ANALYTICS_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "session.missed": (NOTIFY_TASK, RECORD_ANALYTICS_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "session.updated": (NOTIFY_TASK, FAN_OUT_WEBHOOKS_TASK),
+    "review.created": (NOTIFY_TASK, FAN_OUT_WEBHOOKS_TASK),
+    # Reminders are told in-app and by email by the beat task that records them (workflows/reminders.py).
+    "session.reminder": (FAN_OUT_WEBHOOKS_TASK,),
 }
+
+def handler_names() -> list[str]:
+    """Every handler, once, in name order."""
+    return sorted({name for names in HANDLERS.values() for name in names})
+
 
 PENDING_KEY = "outbox_pending"
 LIVE_KEY = "outbox_live"
@@ -52,12 +62,18 @@ _HANDLER_ROWS = cast(Table, OutboxHandler.__table__)
 
 @dataclass(frozen=True)
 class Dispatch:
-    """One message to publish after commit: run ``handler`` for ``event_id``."""
+    """A kick to publish after commit: ``handler`` has work, ``event_id``'s first.
+
+    The publisher sends at most one message per handler whose queue holds no kick yet. A
+    ``redelivery`` (the relay's) is sent even then: the kick the queue seemed to hold may have
+    died with a killed worker, and the relay has already moved the row's next redelivery on.
+    """
 
     handler: str
     event_id: uuid.UUID
     aggregate_id: uuid.UUID
     request_id: str | None = None
+    redelivery: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,46 +161,6 @@ def record_event(
     return event
 
 
-# Marks one (event, handler) row done, if it is still pending.
-_CLAIM = (
-    update(_HANDLER_ROWS)
-    .where(_HANDLER_ROWS.c.event_id == bindparam("claimed_event"),
-           _HANDLER_ROWS.c.handler == bindparam("claimed_handler"),
-           _HANDLER_ROWS.c.status == HandlerStatus.PENDING.value)
-    .values(status=HandlerStatus.DONE.value, done_at=func.now(), last_error=None)
-)
-_CLAIM_HANDLER = _CLAIM.returning(_HANDLER_ROWS.c.event_id)
-# The same, returning the event (``UPDATE … FROM outbox_events``).
-_CLAIM_EVENT = select(OutboxEvent).from_statement(
-    _CLAIM.where(_EVENTS.c.id == _HANDLER_ROWS.c.event_id).returning(*_EVENTS.c)
-)
-
-
-def claim_handler(db: Session, event_id: uuid.UUID, handler: str) -> bool:
-    """Mark the (event, handler) row done in the caller's transaction; ``False`` when it already was, or is unknown.
-
-    One statement claims and completes: the UPDATE locks the row, so a second
-    copy of the message waits for this transaction and then finds the row done.
-    If the work fails, the rollback undoes the mark with everything else.
-    """
-    claimed = db.execute(_CLAIM_HANDLER, {"claimed_event": event_id, "claimed_handler": handler}).first()
-    return claimed is not None
-
-
-def claim_event(db: Session, event_id: uuid.UUID, handler: str) -> OutboxEvent | None:
-    """:func:`claim_handler`, and the event it claimed, in one statement; ``None`` when it claimed nothing."""
-    return db.scalars(_CLAIM_EVENT, {"claimed_event": event_id, "claimed_handler": handler}).one_or_none()
-
-
-def record_failure(db: Session, event_id: uuid.UUID, handler: str, error: str) -> None:
-    """Keep the last error of a handler that failed; the relay retries it with backoff."""
-    db.execute(
-        update(OutboxHandler)
-        .where(OutboxHandler.event_id == event_id, OutboxHandler.handler == handler)
-        .values(last_error=error[:2000])
-    )
-
-
 def mark_done_for_aggregate(db: Session, aggregate_id: uuid.UUID, event_type: str, handler: str) -> None:
     """Mark the handler done for every event of this aggregate (for work sent by hand)."""
     events = select(OutboxEvent.id).where(
@@ -221,7 +197,7 @@ def relay_due(db: Session, *, limit: int = 500) -> list[Dispatch]:
     for row, aggregate_id, request_id in rows:
         row.attempts += 1
         row.next_attempt_at = func.now() + redeliver_delay(row.attempts)
-        dispatch = Dispatch(row.handler, row.event_id, aggregate_id, request_id)
+        dispatch = Dispatch(row.handler, row.event_id, aggregate_id, request_id, redelivery=True)
         pending_dispatches(db).append(dispatch)
         dispatches.append(dispatch)
     return dispatches
@@ -251,27 +227,45 @@ def make_pending_due(db: Session) -> int:
     """Every pending row is due now: the broker lost the messages already sent for them (e.g. Redis restarted empty).
 
     Without this, work whose message was lost waits out its backoff (up to
-    ``OUTBOX_REDELIVER_MAX_SECONDS``). Returns how many rows were waiting.
+    ``OUTBOX_REDELIVER_MAX_SECONDS``). A row whose work failed keeps the backoff
+    of its failure. Returns how many rows were waiting.
     """
+    due_at = func.greatest(func.now(), func.coalesce(_HANDLER_ROWS.c.backoff_until, func.now()))
     result = db.execute(
         update(_HANDLER_ROWS)
-        .where(_HANDLER_ROWS.c.status == HandlerStatus.PENDING.value, _HANDLER_ROWS.c.next_attempt_at > func.now())
-        .values(next_attempt_at=func.now())
+        .where(_HANDLER_ROWS.c.status == HandlerStatus.PENDING.value, _HANDLER_ROWS.c.next_attempt_at > due_at)
+        .values(next_attempt_at=due_at)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+
+
+@dataclass(frozen=True)
+class HandlerBacklog:
+    """One handler's rows not done: how many, and when the oldest one's event happened."""
+
+    handler: str
+    pending: int
+    oldest_pending_at: datetime | None
 
 
 @dataclass(frozen=True)
 class OutboxStatus:
     pending: int
     oldest_pending_at: datetime | None
+    handlers: list[HandlerBacklog]
 
 
 def outbox_status(db: Session) -> OutboxStatus:
-    pending, oldest = db.execute(
-        select(func.count(), func.min(OutboxEvent.created_at))
-        .select_from(OutboxHandler)
+    """Work not done, in all and per handler (every handler listed, idle ones with nothing), in one query."""
+    rows = db.execute(
+        select(OutboxHandler.handler, func.count(), func.min(OutboxEvent.created_at))
         .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
         .where(OutboxHandler.status == HandlerStatus.PENDING)
-    ).one()
-    return OutboxStatus(pending=pending, oldest_pending_at=oldest)
+        .group_by(OutboxHandler.handler)
+    ).all()
+    found = {handler: HandlerBacklog(handler, pending, oldest) for handler, pending, oldest in rows}
+    names = sorted(set(handler_names()) | set(found))
+    handlers = [found.get(name, HandlerBacklog(name, 0, None)) for name in names]
+    oldest_times = [backlog.oldest_pending_at for backlog in handlers if backlog.oldest_pending_at is not None]
+    return OutboxStatus(pending=sum(backlog.pending for backlog in handlers),
+                        oldest_pending_at=min(oldest_times, default=None), handlers=handlers)

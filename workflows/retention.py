@@ -22,7 +22,9 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, Delete, delete, exists, func, select, tuple_
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from infra.config import Settings
 from models import (
+    EmailStatus,
     HandlerStatus,
     IdempotencyKey,
     Notification,
@@ -30,8 +32,8 @@ from models import (
     OutboxHandler,
     WebhookAttempt,
     WebhookMessage,
+    WebhookMessageStatus,
 )
-from workflows.config import Settings
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def _batch(model: type[Any], keys: tuple[QueryableAttribute[Any], ...], age: Que
 def _outbox_events(horizon: timedelta, limit: int) -> Delete:
     pending_handler = exists().where(OutboxHandler.event_id == OutboxEvent.id,
                                      OutboxHandler.status == HandlerStatus.PENDING)
-    pending_message = exists().where(WebhookMessage.event_id == OutboxEvent.id, WebhookMessage.status == "pending")
+    pending_message = exists().where(WebhookMessage.event_id == OutboxEvent.id,
+                                     WebhookMessage.status == WebhookMessageStatus.PENDING)
     return _batch(OutboxEvent, (OutboxEvent.id,), OutboxEvent.created_at, limit,
                   OutboxEvent.created_at < func.now() - horizon, ~pending_handler, ~pending_message)
 
@@ -76,7 +79,7 @@ def _idempotency_keys(horizon: timedelta, limit: int) -> Delete:
 
 def _read_notifications(horizon: timedelta, limit: int) -> Delete:
     return _batch(Notification, (Notification.id,), Notification.read_at, limit,
-                  Notification.read_at < func.now() - horizon, Notification.email_status != "pending")
+                  Notification.read_at < func.now() - horizon, Notification.email_status != EmailStatus.PENDING)
 
 
 TARGETS: tuple[Target, ...] = (

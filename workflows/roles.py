@@ -13,6 +13,7 @@ class Role(StrEnum):
     MENTOR = "mentor"
     MENTEE = "mentee"
     SYSTEM = "system"
+    ADMIN = "admin"  # an administrator acting on someone else's record
 
 
 def participation(

@@ -1,4 +1,4 @@
-"""Free start times of a listing: the mentor's windows, minus their commitments."""
+"""Free start times of a listing: the mentor's windows, minus their commitments (a team's: the union)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Booking, BookingStatus, Listing, MentorProfile, MentorshipSession
+from infra.config import get_settings
+from models import Listing, MentorProfile
 from workflows.availability import MINUTES_PER_DAY, fits_windows
 from workflows.clock import utcnow
-from workflows.config import get_settings
+from workflows.commitments import busy_intervals
 from workflows.errors import BusinessRuleViolation, NotFound
+from workflows.teams import teacher_ids
 
 MAX_RANGE = timedelta(days=62)
 
@@ -35,45 +37,42 @@ def _local(day: datetime, minute: int, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def busy_intervals(db: Session, mentor_profile_id: uuid.UUID, start: datetime, end: datetime
-                   ) -> list[tuple[datetime, datetime]]:
-    """What the mentor has committed to: accepted individual bookings and live sessions."""
-    bookings = db.execute(select(Booking.start_time, Booking.end_time).where(
-        Booking.mentor_profile_id == mentor_profile_id, Booking.status == BookingStatus.ACCEPTED,
-        Booking.group_session_id.is_(None), Booking.start_time < end, Booking.end_time > start)).all()
-    sessions = db.execute(select(MentorshipSession.start_time, MentorshipSession.end_time).where(
-        MentorshipSession.mentor_profile_id == mentor_profile_id,
-        MentorshipSession.status.in_(["scheduled", "in_progress"]),
-        MentorshipSession.start_time < end, MentorshipSession.end_time > start)).all()
-    return sorted((s, e) for s, e in [*bookings, *sessions])
-
-
 def free_slots(db: Session, listing_id: uuid.UUID, *, start: datetime, end: datetime,
                now: datetime | None = None) -> list[Slot]:
-    """Start times in [start, end) at which the whole listing fits a window and nothing else.
+    """Start times in [start, end) at which the whole listing fits a window and nothing else, of its
+    mentor or, for a team listing, of at least one of its members (the union of their free slots)."""
+    if end <= start:
+        raise BusinessRuleViolation("`to` must be after `from`")
+    if end - start > MAX_RANGE:
+        raise BusinessRuleViolation("the range may span at most 62 days")
+    listing = db.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound("listing not found")
+    earliest = max(start, (now or utcnow()) + timedelta(minutes=get_settings().min_notice_minutes))
+    profiles = db.scalars(select(MentorProfile).where(MentorProfile.id.in_(teacher_ids(db, listing)))
+                          .options(selectinload(MentorProfile.availability)))
+    slots: set[Slot] = set()
+    for profile in profiles:
+        slots.update(_free_slots_of(db, profile, listing.duration_minutes, start=start, end=end, earliest=earliest))
+    return sorted(slots, key=lambda slot: slot.start_time)
+
+
+def _free_slots_of(db: Session, profile: MentorProfile, minutes: int, *, start: datetime, end: datetime,
+                   earliest: datetime) -> set[Slot]:
+    """One mentor's free slots of ``minutes``.
 
     Candidates step by the listing's duration from each window's opening (or from
     local midnight when the mentor has no windows), in the mentor's timezone, so a
     09:00 window means 09:00 local on both sides of a daylight-saving change.
     """
-    if end <= start:
-        raise BusinessRuleViolation("`to` must be after `from`")
-    if end - start > MAX_RANGE:
-        raise BusinessRuleViolation("the range may span at most 62 days")
-    listing = db.execute(select(Listing).where(Listing.id == listing_id).options(
-        selectinload(Listing.mentor_profile).selectinload(MentorProfile.availability))).scalar_one_or_none()
-    if listing is None:
-        raise NotFound("listing not found")
-    profile = listing.mentor_profile
     zone = ZoneInfo(profile.timezone)
-    duration = timedelta(minutes=listing.duration_minutes)
-    earliest = max(start, (now or utcnow()) + timedelta(minutes=get_settings().min_notice_minutes))
+    duration = timedelta(minutes=minutes)
     busy = busy_intervals(db, profile.id, start, end + duration)
     windows = profile.availability or []
     openings = [(w.weekday, w.start_minute, w.end_minute) for w in windows] or [
         (weekday, 0, MINUTES_PER_DAY) for weekday in range(7)]
 
-    slots: list[Slot] = []
+    slots: set[Slot] = set()
     day = start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     last_day = end.astimezone(zone)
     while day <= last_day:
@@ -81,9 +80,9 @@ def free_slots(db: Session, listing_id: uuid.UUID, *, start: datetime, end: date
             if day.weekday() != weekday:
                 continue
             minute = first_minute
-            while minute + listing.duration_minutes <= last_minute:
+            while minute + minutes <= last_minute:
                 slot_start = _local(day, minute, zone)
-                minute += listing.duration_minutes
+                minute += minutes
                 if slot_start is None or not earliest <= slot_start < end:
                     continue
                 slot_end = slot_start + duration
@@ -91,6 +90,6 @@ def free_slots(db: Session, listing_id: uuid.UUID, *, start: datetime, end: date
                     continue
                 if any(b_start < slot_end and slot_start < b_end for b_start, b_end in busy):
                     continue
-                slots.append(Slot(slot_start, slot_end))
+                slots.add(Slot(slot_start, slot_end))
         day = (day + timedelta(days=1, hours=3)).replace(hour=0)
-    return sorted(set(slots), key=lambda slot: slot.start_time)
+    return slots

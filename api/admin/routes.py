@@ -1,4 +1,5 @@
-"""Operator views for administrators: outbox backlog, failed deliveries, webhook recovery."""
+"""Administrators: outbox backlog, failed deliveries, webhook recovery; finding users, bookings and sessions;
+cancelling a session, granting or revoking admin, hiding a review; the audit trail of those actions."""
 
 from __future__ import annotations
 
@@ -10,11 +11,26 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from api.admin.schemas import (
+    EXAMPLE_USER,
+    AdminActionPageSchema,
+    AdminBookingArgs,
+    AdminReasonSchema,
+    AdminSessionArgs,
+    AdminUserPageSchema,
+    AdminUserSchema,
+    AuditArgs,
+    HiddenReviewSchema,
+    UserSearchArgs,
+)
+from api.bookings.schemas import BookingPageSchema
 from api.common.docs import documents_errors
+from api.common.named import named_bookings, named_session, named_sessions
 from api.common.schemas import PaginationArgs, Timestamp, page_of
 from api.database import db_session
 from api.security import current_actor, require_login
-from workflows import operations
+from api.sessions.schemas import EXAMPLE_SESSION, SessionPageSchema, SessionSchema
+from workflows import administration, operations
 from workflows.errors import Forbidden
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Operators (admins only).")
@@ -68,6 +84,7 @@ class RecoveredSchema(ma.Schema):
 
 @blp.route("/outbox")
 class Outbox(MethodView):
+    @blp.doc(operationId="getOutboxStatus")
     @blp.response(200, OutboxReportSchema, example={"pending": 0, "oldest_pending_at": None, "handlers": []})
     @documents_errors(blp, 401, 403)
     def get(self) -> Any:
@@ -77,6 +94,7 @@ class Outbox(MethodView):
 
 @blp.route("/webhook-deliveries")
 class FailedDeliveries(MethodView):
+    @blp.doc(operationId="listFailedWebhookDeliveries")
     @blp.arguments(FailedDeliveryArgs, location="query")
     @blp.response(200, FailedDeliveryPageSchema)
     @documents_errors(blp, 401, 403, 422)
@@ -87,9 +105,96 @@ class FailedDeliveries(MethodView):
 
 @blp.route("/webhook-endpoints/<uuid:endpoint_id>/recover")
 class Recover(MethodView):
+    @blp.doc(operationId="recoverWebhookEndpoint")
     @blp.arguments(RecoverSchema, example={"since": "2030-03-01T00:00:00Z"})
     @blp.response(202, RecoveredSchema, example={"recovered": 12})
     @documents_errors(blp, 401, 403, 404, 409, 422)
     def post(self, data: dict[str, Any], endpoint_id: uuid.UUID) -> Any:
         """Send an endpoint's failed messages since a time again, keeping their webhook-ids."""
         return {"recovered": operations.recover_failed_messages(db_session(), endpoint_id, **data)}
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.doc(operationId="adminListUsers")
+    @blp.arguments(UserSearchArgs, location="query")
+    @blp.response(200, AdminUserPageSchema)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Users, newest first, by a part of their email or name, or by admin flag."""
+        return administration.list_users(db_session(), **args)
+
+
+@blp.route("/users/<uuid:user_id>/admin")
+class UserAdmin(MethodView):
+    @blp.doc(operationId="grantAdmin")
+    @blp.response(200, AdminUserSchema, example={**EXAMPLE_USER, "is_admin": True})
+    @documents_errors(blp, 401, 403, 404)
+    def put(self, user_id: uuid.UUID) -> Any:
+        """Make a user an admin (recorded in the audit trail)."""
+        return administration.grant_admin(db_session(), current_actor(), user_id)
+
+    @blp.doc(operationId="revokeAdmin")
+    @blp.response(200, AdminUserSchema, example=EXAMPLE_USER)
+    @documents_errors(blp, 401, 403, 404, 409)
+    def delete(self, user_id: uuid.UUID) -> Any:
+        """Take admin away (recorded); 409 when it would leave no admin."""
+        return administration.revoke_admin(db_session(), current_actor(), user_id)
+
+
+@blp.route("/bookings")
+class Bookings(MethodView):
+    @blp.doc(operationId="adminListBookings")
+    @blp.arguments(AdminBookingArgs, location="query")
+    @blp.response(200, BookingPageSchema)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every booking, newest first, by status, mentor, mentee and start time in [`from`, `to`)."""
+        return named_bookings(administration.list_bookings(
+            db_session(), start_from=args.pop("from_"), start_to=args.pop("to"), **args))
+
+
+@blp.route("/sessions")
+class Sessions(MethodView):
+    @blp.doc(operationId="adminListSessions")
+    @blp.arguments(AdminSessionArgs, location="query")
+    @blp.response(200, SessionPageSchema)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every session in start order, by status, mentor and start time in [`from`, `to`)."""
+        return named_sessions(administration.list_sessions(
+            db_session(), start_from=args.pop("from_"), start_to=args.pop("to"), **args))
+
+
+@blp.route("/sessions/<uuid:session_id>/cancel")
+class CancelSession(MethodView):
+    @blp.doc(operationId="adminCancelSession")
+    @blp.arguments(AdminReasonSchema, example={"reason": "The mentor's account was suspended."})
+    @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "cancelled"})
+    @documents_errors(blp, 400, 401, 403, 404, 422)
+    def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
+        """Cancel a scheduled session as the mentor would (never late, every seat refunded); its history shows
+        the admin as the actor, and the audit trail the reason. 400 unless scheduled."""
+        return named_session(administration.cancel_session(db_session(), current_actor(), session_id, **data))
+
+
+@blp.route("/reviews/<uuid:review_id>/hide")
+class HideReview(MethodView):
+    @blp.doc(operationId="hideReview")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Personal data in the comment."})
+    @blp.response(200, HiddenReviewSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def post(self, data: dict[str, Any], review_id: uuid.UUID) -> Any:
+        """Hide a review from public lists and the mentor's rating (recorded with the reason)."""
+        return administration.hide_review(db_session(), current_actor(), review_id, **data)
+
+
+@blp.route("/audit")
+class Audit(MethodView):
+    @blp.doc(operationId="adminListAudit")
+    @blp.arguments(AuditArgs, location="query")
+    @blp.response(200, AdminActionPageSchema)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """What admins did, newest first: who, what, to which user, session or review, and why."""
+        return administration.list_actions(db_session(), **args)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.schemas import (
+    AccountDeletionSchema,
+    CalendarTokenSchema,
+    MePatchSchema,
     MeSchema,
     PasswordChangeSchema,
+    RefreshSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -20,23 +25,35 @@ from api.database import db_session
 from api.ratelimit import limit_registrations, throttled_password_check
 from api.security import current_actor, issue_token, require_login
 from models import User
-from workflows import accounts
+from workflows import account_deletion, accounts, calendars, refresh_tokens
 from workflows.accounts import normalise_email
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and bearer tokens.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")
 me_blp.before_request(require_login)
 
-EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expires_in": 3600}
+EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expires_in": 3600,
+                 "refresh_token": "q3V0c2lkZS1vZi10aGUtYm94LXJlZnJlc2gtdG9rZW4"}
+EXAMPLE_ME = {"id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
+              "is_admin": False, "created_at": "2030-03-01T12:00:00+00:00", "mentor_profile_id": None,
+              "timezone": "Europe/London", "locale": "en-GB"}
 
 
-def token_body(user: User) -> dict[str, Any]:
+def token_body(user: User, refresh_token: str | None = None) -> dict[str, Any]:
+    """An access token for the user, with ``refresh_token`` or else the first of a new sign-in's family."""
     token, ttl = issue_token(user.id, user.token_version)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl,
+            "refresh_token": refresh_token or refresh_tokens.issue(db_session(), user.id)}
+
+
+def me_body(user: User) -> dict[str, Any]:
+    fields = ("id", "email", "display_name", "is_admin", "created_at", "timezone", "locale")
+    return {**{name: getattr(user, name) for name in fields}, "mentor_profile_id": current_actor().mentor_profile_id}
 
 
 @blp.route("/register")
 class Register(MethodView):
+    @blp.doc(operationId="registerUser")
     @blp.doc(security=PUBLIC)
     @blp.arguments(RegisterSchema, example={"email": "ada@example.com", "password": "correct horse battery staple",
                                             "display_name": "Ada"})
@@ -50,12 +67,13 @@ class Register(MethodView):
 
 @blp.route("/token")
 class Token(MethodView):
+    @blp.doc(operationId="createToken")
     @blp.doc(security=PUBLIC)
     @blp.arguments(TokenRequestSchema, example={"email": "ada@example.com", "password": "correct horse battery staple"})
     @blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
     @documents_errors(blp, 401, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Exchange email and password for a bearer token.
+        """Exchange email and password for a bearer token and a refresh token.
 
         Wrong passwords are throttled per email and client address, and per client address
         (429 with `Retry-After`); successful sign-ins are not counted.
@@ -65,42 +83,80 @@ class Token(MethodView):
         return token_body(user)
 
 
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @blp.doc(operationId="refreshToken")
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(RefreshSchema, example={"refresh_token": EXAMPLE_TOKEN["refresh_token"]})
+    @blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
+    @documents_errors(blp, 401, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Spend a refresh token for a new access token and the next refresh token (the old one is used up).
+
+        401 when the token is unknown, expired or revoked. Presenting a token that was already used
+        revokes every refresh token of that sign-in, the newest included: sign in again.
+        """
+        user, refresh_token = refresh_tokens.rotate(db_session(), data["refresh_token"])
+        return token_body(user, refresh_token)
+
+
 @blp.route("/logout")
 class Logout(MethodView):
+    @blp.doc(operationId="logout")
     @blp.response(204)
     @documents_errors(blp, 401)
     def post(self) -> None:
-        """Sign out everywhere: every token issued to you so far, this one included, stops working (401)."""
+        """Sign out everywhere: every access token issued to you so far, this one included, stops working
+        (401), and every refresh token is revoked."""
         require_login()
         accounts.end_all_tokens(db_session(), current_actor())
 
 
 @me_blp.route("")
 class Me(MethodView):
-    @me_blp.response(200, MeSchema)
+    @me_blp.doc(operationId="getCurrentUser")
+    @me_blp.response(200, MeSchema, example=EXAMPLE_ME)
     @documents_errors(me_blp, 401)
     def get(self) -> Any:
-        """The signed-in user, with their mentor profile id if they have one."""
-        actor = current_actor()
-        user = accounts.get_user(db_session(), actor.user_id)
-        return {
-            "id": user.id,
-            "email": user.email,
-            "display_name": user.display_name,
-            "is_admin": user.is_admin,
-            "created_at": user.created_at,
-            "mentor_profile_id": actor.mentor_profile_id,
-        }
+        """The signed-in user, with their mentor profile id if they have one. The only place an email is shown."""
+        return me_body(accounts.get_user(db_session(), current_actor().user_id))
+
+    @me_blp.doc(operationId="updateCurrentUser")
+    @me_blp.arguments(MePatchSchema, example={"display_name": "Ada Lovelace", "timezone": "Europe/London",
+                                             "locale": "en-GB"})
+    @me_blp.response(200, MeSchema, example=EXAMPLE_ME)
+    @documents_errors(me_blp, 401, 422)
+    def patch(self, data: dict[str, Any]) -> Any:
+        """Change your display name, timezone (IANA) or locale (BCP 47); null clears timezone or locale."""
+        return me_body(accounts.update_account(db_session(), current_actor(), data))
+
+    @me_blp.doc(operationId="deleteCurrentUser")
+    @me_blp.arguments(AccountDeletionSchema, example={"current_password": "my current password"})
+    @me_blp.response(204)
+    @documents_errors(me_blp, 401, 403, 422, 429)
+    def delete(self, data: dict[str, Any]) -> None:
+        """Delete your account. Needs your current password (403 if wrong; throttled like sign-ins).
+
+        Your future bookings and sessions are cancelled as if you cancelled them (the cancellation policy
+        applies; as a mentor, your future group sessions are cancelled whole and every seat refunded).
+        Past sessions, reviews and bookings stay, shown as "Deleted user". Your email, name and password
+        are erased, every token is revoked, your mentor profile and listings are withdrawn and your
+        webhook endpoints disabled.
+        """
+        with throttled_password_check(f"user:{current_actor().user_id}"):
+            account_deletion.delete_account(db_session(), current_actor(), **data)
 
 
 @me_blp.route("/password")
 class Password(MethodView):
+    @me_blp.doc(operationId="changePassword")
     @me_blp.arguments(PasswordChangeSchema, example={"current_password": "correct horse battery staple",
                                                      "new_password": "a longer passphrase nobody has seen"})
     @me_blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
     @documents_errors(me_blp, 401, 403, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Change your password. Every earlier token stops working; the response carries a new one.
+        """Change your password. Every earlier token (refresh tokens too) stops working; the response
+        carries a new pair.
 
         403 when `current_password` is wrong (nothing changes); wrong guesses are throttled
         like sign-ins (429 with `Retry-After`).
@@ -108,3 +164,21 @@ class Password(MethodView):
         with throttled_password_check(f"user:{current_actor().user_id}"):
             user = accounts.change_password(db_session(), current_actor(), **data)
         return token_body(user)
+
+
+@me_blp.route("/calendar-token")
+class CalendarToken(MethodView):
+    @me_blp.doc(operationId="createCalendarToken")
+    @me_blp.response(201, CalendarTokenSchema)
+    @documents_errors(me_blp, 401)
+    def post(self) -> Any:
+        """A new private calendar feed URL (shown once); any earlier one stops working."""
+        token = calendars.issue_feed_token(db_session(), current_actor())
+        return {"url": url_for("calendar.CalendarFeedView", token=token, _external=True)}
+
+    @me_blp.doc(operationId="revokeCalendarToken")
+    @me_blp.response(204)
+    @documents_errors(me_blp, 401)
+    def delete(self) -> None:
+        """Revoke your calendar feed URL: it answers 404 from now on."""
+        calendars.revoke_feed_token(db_session(), current_actor())

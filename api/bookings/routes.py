@@ -16,13 +16,14 @@ from api.bookings.schemas import (
     BookingSchema,
     ReasonSchema,
 )
-from api.common.docs import documents_errors
+from api.common.docs import TIMELINE_EXAMPLE, documents_errors
+from api.common.named import named_booking, named_bookings
+from api.common.schemas import PaginationArgs, TimelinePageSchema
 from api.database import db_session
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
-from workflows import bookings
+from workflows import bookings, history
 from workflows.bookings import BookingView
-from workflows.pagination import Page
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Mentees request; mentors accept or decline. Accepting creates the session.")
@@ -31,16 +32,15 @@ blp.before_request(require_login)
 
 @blp.route("")
 class Bookings(MethodView):
+    @blp.doc(operationId="listBookings")
     @blp.arguments(BookingListArgs, location="query")
     @blp.response(200, BookingPageSchema)
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Your bookings, newest first, as mentee, mentor or both."""
-        db, actor = db_session(), current_actor()
-        page = bookings.list_bookings(db, actor, **args)
-        session_ids = bookings.session_ids_for(db, page.items)
-        return Page([BookingView(b, session_ids.get(b.id)) for b in page.items], page.next_cursor)
+        return named_bookings(bookings.list_bookings(db_session(), current_actor(), **args))
 
+    @blp.doc(operationId="requestBooking")
     @idempotent(blp)
     @blp.arguments(BookingCreateSchema, example={
         "listing_id": EXAMPLE_BOOKING["listing_id"], "start_time": "2030-03-04T09:00:00Z",
@@ -49,48 +49,63 @@ class Bookings(MethodView):
     @documents_errors(blp, 400, 401, 404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Request a booking (status `draft`). It must fit the mentor's availability windows."""
-        booking = bookings.request_booking(db_session(), current_actor(), **data)
-        return BookingView(booking, None)
+        return named_booking(BookingView(bookings.request_booking(db_session(), current_actor(), **data), None))
 
 
 @blp.route("/<uuid:booking_id>")
 class BookingById(MethodView):
+    @blp.doc(operationId="getBooking")
     @blp.response(200, BookingSchema, example={**EXAMPLE_BOOKING, "status": "accepted",
                                                 "session_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"})
     @documents_errors(blp, 401, 404)
     def get(self, booking_id: uuid.UUID) -> Any:
         """One of your bookings, with `session_id` once the session exists."""
-        return bookings.view_booking(db_session(), current_actor(), booking_id)
+        return named_booking(bookings.view_booking(db_session(), current_actor(), booking_id))
+
+
+@blp.route("/<uuid:booking_id>/events")
+class BookingHistory(MethodView):
+    @blp.doc(operationId="listBookingEvents")
+    @blp.arguments(PaginationArgs, location="query")
+    @blp.response(200, TimelinePageSchema, example=TIMELINE_EXAMPLE)
+    @documents_errors(blp, 401, 404, 422)
+    def get(self, args: dict[str, Any], booking_id: uuid.UUID) -> Any:
+        """The booking's history, oldest first: each event's type, the part its actor took, and when
+        (its participants and admins)."""
+        return history.booking_timeline(db_session(), current_actor(), booking_id, **args)
 
 
 @blp.route("/<uuid:booking_id>/accept")
 class AcceptBooking(MethodView):
+    @blp.doc(operationId="acceptBooking")
     @blp.response(200, BookingSchema, example={**EXAMPLE_BOOKING, "status": "accepted"})
     @documents_errors(blp, 400, 401, 403, 404, 409)
     def post(self, booking_id: uuid.UUID) -> Any:
         """Accept a draft (mentor). 409 if it overlaps another accepted booking; the session follows shortly."""
-        return BookingView(bookings.accept_booking(db_session(), current_actor(), booking_id), None)
+        return named_booking(BookingView(bookings.accept_booking(db_session(), current_actor(), booking_id), None))
 
 
 @blp.route("/<uuid:booking_id>/decline")
 class DeclineBooking(MethodView):
+    @blp.doc(operationId="declineBooking")
     @blp.arguments(ReasonSchema, required=False, example={"reason": "I'm travelling that week."})
     @blp.response(200, BookingSchema, example={**EXAMPLE_BOOKING, "status": "declined"})
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], booking_id: uuid.UUID) -> Any:
         """Decline a draft (mentor)."""
-        return BookingView(
+        return named_booking(BookingView(
             bookings.decline_booking(db_session(), current_actor(), booking_id, data.get("reason")), None
-        )
+        ))
 
 
 @blp.route("/<uuid:booking_id>/cancel")
 class CancelBooking(MethodView):
+    @blp.doc(operationId="cancelBooking")
     @blp.arguments(ReasonSchema, required=False, example={"reason": "Found the answer already."})
     @blp.response(200, BookingSchema, example={**EXAMPLE_BOOKING, "status": "cancelled"})
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], booking_id: uuid.UUID) -> Any:
         """Withdraw your draft request (mentee). An accepted booking is cancelled through its session."""
-        return BookingView(
+        return named_booking(BookingView(
             bookings.cancel_booking(db_session(), current_actor(), booking_id, data.get("reason")), None
-        )
+        ))

@@ -5,15 +5,17 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, Timestamp, page_of
+from api.common.schemas import PaginationArgs, PersonSchema, Text, Timestamp, page_of
 from models import BookingStatus
-from workflows.bookings import BookingView
+from workflows.people import NamedBooking
 
 EXAMPLE_BOOKING: dict[str, Any] = {
     "id": "6f1c2f5e-8d4b-4a57-9a53-2a8b4f0f3c11",
     "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
     "mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f",
     "mentee_user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
+    "mentor": {"id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "display_name": "Grace Hopper"},
+    "mentee": {"id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "display_name": "Ada Lovelace"},
     "start_time": "2030-03-04T09:00:00+00:00",
     "end_time": "2030-03-04T10:00:00+00:00",
     "status": "draft",
@@ -22,8 +24,11 @@ EXAMPLE_BOOKING: dict[str, Any] = {
     "notes": "I'd like to practise a system design interview.",
     "bundle_purchase_id": None,
     "session_id": None,
+    "group_session_id": None,
     "decline_reason": None,
     "cancel_reason": None,
+    "cancel_late": None,
+    "cancel_fee_cents": None,
     "created_at": "2030-03-01T12:00:00+00:00",
     "updated_at": "2030-03-01T12:00:00+00:00",
 }
@@ -35,6 +40,8 @@ class BookingCreateSchema(ma.Schema):
     notes = Text(load_default="", validate=validate.Length(max=2000))
     bundle_purchase_id = fields.UUID(load_default=None, allow_none=True,
                                      metadata={"description": "Pay with one credit of this bundle purchase."})
+    mentor_profile_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "A team listing's member to book; omit to let the service choose one free at that time."})
 
 
 class ReasonSchema(ma.Schema):
@@ -46,6 +53,8 @@ class BookingSchema(ma.Schema):
     listing_id = fields.UUID()
     mentor_profile_id = fields.UUID()
     mentee_user_id = fields.UUID()
+    mentor = fields.Nested(PersonSchema, metadata={"description": "The mentor: mentor profile id and name."})
+    mentee = fields.Nested(PersonSchema, metadata={"description": "The mentee: user id and name."})
     start_time = fields.DateTime()
     end_time = fields.DateTime()
     status = fields.String(metadata={"enum": [s.value for s in BookingStatus]})
@@ -53,17 +62,23 @@ class BookingSchema(ma.Schema):
     currency = fields.String()
     notes = fields.String()
     bundle_purchase_id = fields.UUID(allow_none=True)
-    session_id = fields.UUID(allow_none=True, metadata={"description": "Set once the session exists."})
+    session_id = fields.UUID(allow_none=True, metadata={
+        "description": "Set once the session exists; a seat's is its group session's."})
+    group_session_id = fields.UUID(allow_none=True, metadata={"description": "Set on a seat in a group session."})
     decline_reason = fields.String(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    cancel_late = fields.Boolean(allow_none=True, metadata={
+        "description": "Set when an accepted booking or seat was cancelled: within the late window?"})
+    cancel_fee_cents = fields.Integer(allow_none=True, metadata={
+        "description": "The late cancellation fee (0 when refunded or the bundle credit was forfeited instead)."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
     @ma.pre_dump
-    def _flatten(self, view: BookingView, **_kwargs: Any) -> dict[str, Any]:
+    def _flatten(self, view: NamedBooking, **_kwargs: Any) -> dict[str, Any]:
         booking = view.booking
-        data = {name: getattr(booking, name, None) for name in self.fields if name != "session_id"}
-        data["session_id"] = view.session_id
+        data = {name: getattr(booking, name, None) for name in self.fields}
+        data.update(session_id=view.session_id, mentor=view.mentor, mentee=view.mentee)
         return data
 
 

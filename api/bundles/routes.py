@@ -12,8 +12,10 @@ from api.bundles.schemas import (
     EXAMPLE_BUNDLE,
     EXAMPLE_PURCHASE,
     BundleCreateSchema,
-    BundleListSchema,
+    BundleListArgs,
+    BundlePageSchema,
     BundleSchema,
+    PurchaseCreateSchema,
     PurchasePageSchema,
     PurchaseSchema,
 )
@@ -30,33 +32,62 @@ blp.before_request(require_login)
 
 @blp.route("/listings/<uuid:listing_id>/bundles")
 class ListingBundles(MethodView):
-    @blp.response(200, BundleListSchema, example={"items": [EXAMPLE_BUNDLE]})
-    @documents_errors(blp, 401, 404)
-    def get(self, listing_id: uuid.UUID) -> Any:
-        """The bundles offered on a listing."""
-        return {"items": bundles.list_bundles(db_session(), listing_id)}
+    @blp.doc(operationId="listListingBundles")
+    @blp.arguments(BundleListArgs, location="query")
+    @blp.response(200, BundlePageSchema, example={"items": [EXAMPLE_BUNDLE], "next_cursor": None})
+    @documents_errors(blp, 401, 404, 422)
+    def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
+        """The bundles offered on a listing, oldest first; withdrawn ones with `include_withdrawn=true`."""
+        return bundles.list_bundles(db_session(), listing_id, **args)
 
+    @blp.doc(operationId="createBundle")
     @idempotent(blp)
     @blp.arguments(BundleCreateSchema, example={"sessions_count": 5, "price_cents": 35000, "valid_days": 90})
     @blp.response(201, BundleSchema, example=EXAMPLE_BUNDLE)
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
-        """Offer N sessions of your listing for a price, valid D days (mentor)."""
+        """Offer N sessions of your listing for a price, valid D days (mentor). On a team listing the
+        credits pay for sessions with any member; on a group listing, for seats."""
         return bundles.create_bundle(db_session(), current_actor(), listing_id, **data)
+
+
+@blp.route("/bundles/<uuid:bundle_id>")
+class BundleById(MethodView):
+    @blp.doc(operationId="getBundle")
+    @blp.response(200, BundleSchema, example=EXAMPLE_BUNDLE)
+    @documents_errors(blp, 401, 404)
+    def get(self, bundle_id: uuid.UUID) -> Any:
+        """One bundle offer, withdrawn or not."""
+        return bundles.get_bundle(db_session(), bundle_id)
+
+
+@blp.route("/bundles/<uuid:bundle_id>/withdraw")
+class WithdrawBundle(MethodView):
+    @blp.doc(operationId="withdrawBundle")
+    @blp.response(200, BundleSchema, example={**EXAMPLE_BUNDLE, "active": False,
+                                               "withdrawn_at": "2030-04-01T12:00:00+00:00"})
+    @documents_errors(blp, 400, 401, 403, 404)
+    def post(self, bundle_id: uuid.UUID) -> Any:
+        """Stop selling a bundle (the listing's mentor); purchases keep their credits. 400 if already withdrawn."""
+        return bundles.withdraw_bundle(db_session(), current_actor(), bundle_id)
 
 
 @blp.route("/bundles/<uuid:bundle_id>/purchase")
 class PurchaseBundle(MethodView):
+    @blp.doc(operationId="purchaseBundle")
     @idempotent(blp)
+    @blp.arguments(PurchaseCreateSchema, required=False, example={"valid_from": "2030-04-01T00:00:00Z"})
     @blp.response(201, PurchaseSchema, example=EXAMPLE_PURCHASE)
-    @documents_errors(blp, 400, 401, 404)
-    def post(self, bundle_id: uuid.UUID) -> Any:
-        """Buy a bundle (recorded, no payment processing): its credits pay for bookings."""
-        return bundles.purchase_bundle(db_session(), current_actor(), bundle_id)
+    @documents_errors(blp, 400, 401, 404, 409, 422)
+    def post(self, data: dict[str, Any], bundle_id: uuid.UUID) -> Any:
+        """Buy a bundle (recorded, no payment processing): its credits pay for bookings. 409 when withdrawn,
+        or while you hold a purchase of it with credits left."""
+        return bundles.purchase_bundle(db_session(), current_actor(), bundle_id, **data)
 
 
 @blp.route("/bundle-purchases")
 class Purchases(MethodView):
+    @blp.doc(operationId="listBundlePurchases")
     @blp.arguments(PaginationArgs, location="query")
     @blp.response(200, PurchasePageSchema)
     @documents_errors(blp, 401, 422)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import page_of
+from api.common.schemas import PaginationArgs, Timestamp, page_of
 
 
 class BundleCreateSchema(ma.Schema):
@@ -20,19 +20,31 @@ class BundleSchema(ma.Schema):
     price_cents = fields.Integer()
     currency = fields.String()
     valid_days = fields.Integer()
-    active = fields.Boolean()
+    active = fields.Boolean(metadata={"description": "False once withdrawn: no longer for sale."})
+    withdrawn_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
-class BundleListSchema(ma.Schema):
-    items = fields.List(fields.Nested(BundleSchema))
+BundlePageSchema = page_of(BundleSchema, "BundlePage")
+
+
+class BundleListArgs(PaginationArgs):
+    include_withdrawn = fields.Boolean(load_default=False, metadata={
+        "description": "Also list withdrawn offers."})
+
+
+class PurchaseCreateSchema(ma.Schema):
+    valid_from = Timestamp(load_default=None, allow_none=True, metadata={
+        "example": "2030-04-01T00:00:00Z",
+        "description": "When the credits start to pay for sessions (now if omitted or past; at most a year ahead)."})
 
 
 class PurchaseSchema(ma.Schema):
     id = fields.UUID()
     bundle_id = fields.UUID()
     remaining_sessions = fields.Integer(metadata={"example": 5})
-    valid_until = fields.DateTime()
+    valid_from = fields.DateTime(metadata={"description": "Credits pay for sessions starting from here ..."})
+    valid_until = fields.DateTime(metadata={"description": "... until here (exclusive)."})
     price_cents = fields.Integer()
     currency = fields.String()
     created_at = fields.DateTime()
@@ -42,7 +54,8 @@ PurchasePageSchema = page_of(PurchaseSchema, "BundlePurchasePage")
 
 EXAMPLE_BUNDLE = {"id": "1b2c3d4e-5f60-4172-8394-a5b6c7d8e9f0", "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
                   "sessions_count": 5, "price_cents": 35000, "currency": "EUR", "valid_days": 90, "active": True,
-                  "created_at": "2030-03-01T12:00:00+00:00"}
+                  "withdrawn_at": None, "created_at": "2030-03-01T12:00:00+00:00"}
 EXAMPLE_PURCHASE = {"id": "2c3d4e5f-6071-4283-94a5-b6c7d8e9f0a1", "bundle_id": EXAMPLE_BUNDLE["id"],
-                    "remaining_sessions": 5, "valid_until": "2030-05-30T12:00:00+00:00", "price_cents": 35000,
+                    "remaining_sessions": 5, "valid_from": "2030-03-01T12:00:00+00:00",
+                    "valid_until": "2030-05-30T12:00:00+00:00", "price_cents": 35000,
                     "currency": "EUR", "created_at": "2030-03-01T12:00:00+00:00"}

@@ -25,7 +25,7 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import http_error
-from workflows.config import Settings
+from infra.config import Settings
 
 MAX_DEPTH = 32
 MAX_NUMBER_DIGITS = 100

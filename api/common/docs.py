@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import datetime
+from email.utils import format_datetime
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from flask_smorest import Blueprint
 
@@ -33,3 +36,28 @@ def documents_errors(blp: Blueprint, *codes: int) -> Callable[[F], F]:
         return func
 
     return decorate
+
+
+def deprecated(blp: Blueprint, *, since: datetime, sunset: datetime) -> Callable[[F], F]:
+    """Retire an operation: ``deprecated`` in the document, and ``Deprecation`` (RFC 9745) and ``Sunset``
+    (RFC 8594) headers on every answer, so clients learn it before it goes. Put it above ``blp.response``."""
+    headers = {"Deprecation": f"@{int(since.timestamp())}", "Sunset": format_datetime(sunset, usegmt=True)}
+
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def answer(*args: Any, **kwargs: Any) -> Any:
+            response = func(*args, **kwargs)
+            response.headers.update(headers)
+            return response
+
+        return cast(F, blp.doc(deprecated=True)(answer))
+
+    return decorate
+
+
+# A booking's or session's history, as ``GET …/events`` shows it.
+TIMELINE_EXAMPLE: dict[str, Any] = {"items": [
+    {"id": "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b", "type": "booking.requested", "actor": "mentee",
+     "at": "2030-03-01T12:00:00+00:00"},
+    {"id": "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d", "type": "booking.accepted", "actor": "mentor",
+     "at": "2030-03-01T12:30:00+00:00"}], "next_cursor": None}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import marshmallow as ma
@@ -66,6 +69,45 @@ def skill_name(**kwargs: Any) -> Text:
                           normalised_length(normalise_skill, least=1, most=MAX_SKILL_LENGTH)], **kwargs)
 
 
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _valid_timezone(value: str) -> None:
+    if value not in _timezones():
+        raise ma.ValidationError("not an IANA timezone name, e.g. Europe/Paris")
+
+
+def timezone_name(**kwargs: Any) -> Text:
+    """An IANA timezone name that zoneinfo knows, e.g. ``Europe/Paris``."""
+    return Text(validate=[validate.Length(max=64), _valid_timezone], **kwargs)
+
+
+# BCP 47, loosely: a 2-3 letter language, then subtags of 1-8 letters or digits (en, pt-BR, zh-Hant-TW).
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+MAX_LOCALE_LENGTH = 35  # users.locale is varchar(35)
+
+
+def locale_tag(**kwargs: Any) -> Text:
+    return Text(validate=[validate.Length(min=2, max=MAX_LOCALE_LENGTH),
+                          validate.Regexp(_LANGUAGE_TAG, error="not a BCP 47 language tag, e.g. en or pt-BR")],
+                **kwargs)
+
+
+MAX_AVATAR_URL_LENGTH = 500  # mentor_profiles.avatar_url is varchar(500)
+
+
+def https_url(*, max_length: int, **kwargs: Any) -> fields.Url:
+    """An https URL of bounded length that PostgreSQL can store (browsers open it; http would be mixed content)."""
+    return fields.Url(schemes={"https"}, require_tld=True, validate=[validate.Length(max=max_length), _no_nul],
+                      **kwargs)
+
+
+def avatar_url(**kwargs: Any) -> fields.Url:
+    return https_url(max_length=MAX_AVATAR_URL_LENGTH, **kwargs)
+
+
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -104,6 +146,13 @@ def json_storable(value: Any) -> None:
         raise ma.ValidationError(f"must serialise to at most {MAX_JSON_BYTES} bytes")
 
 
+class PersonSchema(ma.Schema):
+    """Someone taking part, as others see them: never their email."""
+
+    id = fields.UUID(metadata={"description": "A mentor's mentor profile id; a mentee's user id."})
+    display_name = fields.String(metadata={"example": "Ada Lovelace"})
+
+
 class PaginationArgs(ma.Schema):
     limit = fields.Integer(
         load_default=20, validate=validate.Range(min=1, max=100), metadata={"description": "Page size (1-100)."}
@@ -113,6 +162,18 @@ class PaginationArgs(ma.Schema):
         validate=validate.Length(max=500),
         metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
     )
+
+
+class StartWindowArgs(PaginationArgs):
+    """Pagination, and a start time in [``from``, ``to``)."""
+
+    from_ = Timestamp(load_default=None, data_key="from", metadata={"description": "Starting at or after."})
+    to = Timestamp(load_default=None, metadata={"description": "Starting before."})
+
+    @ma.validates_schema
+    def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("from_") and data.get("to") and data["to"] <= data["from_"]:
+            raise ma.ValidationError("`to` must be after `from`", "to")
 
 
 class PageSchema(ma.Schema):
@@ -126,5 +187,14 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema))})
 
 
-def id_field(description: str, **kwargs: Any) -> fields.UUID:
-    return fields.UUID(metadata={"description": description}, **kwargs)
+class TimelineEntrySchema(ma.Schema):
+    """One event in the history of a booking or session."""
+
+    id = fields.UUID(metadata={"description": "The event's id (also the `webhook-id` source of its deliveries)."})
+    type = fields.String(metadata={"example": "booking.accepted"})
+    actor = fields.String(metadata={"enum": ["mentor", "mentee", "admin", "system"],
+                                    "description": "The part the actor took: never their id."})
+    at = fields.DateTime(metadata={"description": "When it happened (UTC)."})
+
+
+TimelinePageSchema = page_of(TimelineEntrySchema, "TimelinePage")

@@ -22,7 +22,7 @@ import structlog
 from flask.sansio.app import App
 from redis.commands.core import Script
 
-from workflows.config import Settings
+from infra.config import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -113,7 +113,7 @@ class StreamSlots:
 
     @classmethod
     def for_app(cls, app: App, *, lease_seconds: float = LEASE_SECONDS) -> StreamSlots:
-        return cls(app.extensions["health_redis"], app.extensions["sse_gate"], app.extensions["settings"],
+        return cls(app.extensions["redis"], app.extensions["sse_gate"], app.extensions["settings"],
                    lease_seconds=lease_seconds)
 
     def acquire(self, user_id: uuid.UUID) -> StreamLease:

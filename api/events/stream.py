@@ -25,13 +25,14 @@ from typing import Any
 import redis
 from flask import Response, current_app
 
-from api.database import db_session
+from api.database import db_session, session_factory
 from api.errors import http_error
 from api.events.slots import EXTENSION, Refused, StreamLease, StreamSlots
+from api.events.views import ResourceViews
 from api.security import current_actor
-from workflows import live
+from infra.config import Settings
+from workflows import events, live
 from workflows.actors import Actor
-from workflows.config import Settings
 from workflows.live_replay import mentors_of_listings, resume
 
 KEEP_ALIVE_SECONDS = 15.0
@@ -64,17 +65,6 @@ def live_response(listing_ids: list[uuid.UUID], last_event_id: str) -> Response:
     return response
 
 
-def _slots_view(event_id: str, event_type: str, payload: dict[str, Any], listings: dict[uuid.UUID, uuid.UUID]
-                ) -> list[str]:
-    """What a watcher who takes no part sees: that some time of the listing changed, nothing private."""
-    mentor = payload.get("mentor_profile_id")
-    return [
-        live.frame(event_id, event_type, {"listing_id": str(listing_id), "start_time": payload.get("start_time"),
-                                          "end_time": payload.get("end_time"), "slots_changed": True})
-        for listing_id, listing_mentor in listings.items() if str(listing_mentor) == mentor
-    ]
-
-
 @dataclass
 class LiveStream:
     """One client's stream: subscribed channels, the replayed history, then live events."""
@@ -82,11 +72,12 @@ class LiveStream:
     settings: Settings
     lease: StreamLease
     actor: Actor
-    listings: dict[uuid.UUID, uuid.UUID]
+    listings: dict[uuid.UUID, frozenset[uuid.UUID]]
     pubsub: redis.client.PubSub
     reset: bool
     cursor: uuid.UUID | None
     replay: list[tuple[str, str, dict[str, Any]]]
+    views: ResourceViews
 
     @classmethod
     def open(cls, settings: Settings, lease: StreamLease, listing_ids: list[uuid.UUID],
@@ -94,8 +85,8 @@ class LiveStream:
         actor = current_actor()
         db = db_session()
         listings = mentors_of_listings(db, listing_ids)
-        mentors = list(set(listings.values()))
-        client: redis.Redis = current_app.extensions["health_redis"]
+        mentors = list(frozenset[uuid.UUID]().union(*listings.values()))
+        client: redis.Redis = current_app.extensions["redis"]
         pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
             # Subscribe before reading the history, so nothing falls between the two.
@@ -108,7 +99,8 @@ class LiveStream:
             raise
         # Read now: the request's session is closed before the stream is iterated.
         replay = [(str(e.id), e.type, e.payload) for e in missed.events]
-        return cls(settings, lease, actor, listings, pubsub, missed.reset, missed.cursor, replay)
+        return cls(settings, lease, actor, listings, pubsub, missed.reset, missed.cursor, replay,
+                   ResourceViews(session_factory(), actor))
 
     def close(self) -> None:
         """Give the subscription and both slots back; safe to call again."""
@@ -116,9 +108,8 @@ class LiveStream:
         self.lease.release()
 
     def frames(self, event_id: str, event_type: str, payload: dict[str, Any]) -> list[str]:
-        if live.visible_to(payload, self.actor.user_id, self.actor.mentor_profile_id):
-            return [live.frame(event_id, event_type, payload)]
-        return _slots_view(event_id, event_type, payload, self.listings)
+        event = events.parse(event_id, event_type, payload)
+        return live.frames(event, self.actor.user_id, self.actor.mentor_profile_id, self.listings, self.views)
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()

@@ -34,7 +34,7 @@ def _check_database() -> str:
 
 
 def _check_redis() -> str:
-    client: redis.Redis = current_app.extensions["health_redis"]
+    client: redis.Redis = current_app.extensions["redis"]
     try:
         client.ping()
     except redis.RedisError as exc:
@@ -44,6 +44,7 @@ def _check_redis() -> str:
 
 @blp.route("/live")
 class Live(MethodView):
+    @blp.doc(operationId="checkLiveness")
     @blp.doc(security=PUBLIC)
     @blp.response(200, HealthSchema)
     def get(self) -> Any:
@@ -53,6 +54,7 @@ class Live(MethodView):
 
 @blp.route("/ready")
 class Ready(MethodView):
+    @blp.doc(operationId="checkReadiness")
     @blp.doc(security=PUBLIC)
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="The database or the broker is unreachable.",

@@ -9,9 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
+from api.common.named import named_session
+from api.common.schemas import PaginationArgs
 from api.database import db_session
 from api.idempotency import idempotent
 from api.listings.schemas import (
+    EXAMPLE_TEAM,
     ListingCreateSchema,
     ListingListArgs,
     ListingPageSchema,
@@ -19,10 +22,12 @@ from api.listings.schemas import (
     ListingSchema,
     SlotListSchema,
     SlotsArgs,
+    TeamSchema,
+    TeamUpdateSchema,
 )
 from api.security import current_actor, require_login
-from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, SessionSchema
-from workflows import listings, sessions, slots
+from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, GroupSessionPageSchema, SessionSchema
+from workflows import group_sessions, listings, slots, teams
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Mentors' offerings.")
 blp.before_request(require_login)
@@ -30,13 +35,16 @@ blp.before_request(require_login)
 
 @blp.route("")
 class Listings(MethodView):
+    @blp.doc(operationId="listListings")
     @blp.arguments(ListingListArgs, location="query")
     @blp.response(200, ListingPageSchema)
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
-        """List listings, filtered by skill, mentor or active flag."""
+        """Search listings by skill, kind, price, mentor or active flag, and, with `has_free_slot_between`,
+        active listings with at least one free slot in a window of at most 31 days."""
         return listings.list_listings(db_session(), **args)
 
+    @blp.doc(operationId="createListing")
     @idempotent(blp)
     @blp.arguments(ListingCreateSchema, example={
         "title": "System design interview practice", "description": "A mock interview with written feedback.",
@@ -51,12 +59,14 @@ class Listings(MethodView):
 
 @blp.route("/<uuid:listing_id>")
 class ListingById(MethodView):
+    @blp.doc(operationId="getListing")
     @blp.response(200, ListingSchema)
     @documents_errors(blp, 401, 404)
     def get(self, listing_id: uuid.UUID) -> Any:
         """One listing."""
         return listings.get_listing(db_session(), listing_id)
 
+    @blp.doc(operationId="updateListing")
     @blp.arguments(ListingPatchSchema, example={"price_cents": 9000, "active": True})
     @blp.response(200, ListingSchema)
     @documents_errors(blp, 400, 401, 403, 404, 422)
@@ -67,17 +77,48 @@ class ListingById(MethodView):
 
 @blp.route("/<uuid:listing_id>/slots")
 class ListingSlots(MethodView):
+    @blp.doc(operationId="listFreeSlots")
     @blp.arguments(SlotsArgs, location="query")
     @blp.response(200, SlotListSchema, example={"items": [
         {"start_time": "2030-03-04T08:00:00+00:00", "end_time": "2030-03-04T09:00:00+00:00"}]})
     @documents_errors(blp, 400, 401, 404, 422)
     def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
-        """Free start times in [from, to) (at most 62 days): the mentor's windows minus their commitments."""
+        """Free start times in [from, to) (at most 62 days): the mentor's windows minus their commitments;
+        for a team listing, the union over its members."""
         return {"items": slots.free_slots(db_session(), listing_id, start=args["from_"], end=args["to"])}
+
+
+@blp.route("/<uuid:listing_id>/team")
+class ListingTeam(MethodView):
+    @blp.doc(operationId="getListingTeam")
+    @blp.response(200, TeamSchema, example=EXAMPLE_TEAM)
+    @documents_errors(blp, 401, 404)
+    def get(self, listing_id: uuid.UUID) -> Any:
+        """Who teaches a listing: its team, or its owner alone."""
+        return teams.get_team(db_session(), listing_id)
+
+    @blp.doc(operationId="setListingTeam")
+    @blp.arguments(TeamUpdateSchema, example={"mentor_profile_ids": [m["mentor_profile_id"]
+                                                                      for m in EXAMPLE_TEAM["members"]]})
+    @blp.response(200, TeamSchema, example=EXAMPLE_TEAM)
+    @documents_errors(blp, 400, 401, 403, 404, 422)
+    def put(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
+        """Set your individual listing's team (owner). Requests then go to a member named in them, or to one
+        the service chooses; existing bookings keep their mentor. 400 for unknown mentor profiles."""
+        return teams.set_team(db_session(), current_actor(), listing_id, data["mentor_profile_ids"])
 
 
 @blp.route("/<uuid:listing_id>/group-sessions")
 class GroupSessions(MethodView):
+    @blp.doc(operationId="listUpcomingGroupSessions")
+    @blp.arguments(PaginationArgs, location="query")
+    @blp.response(200, GroupSessionPageSchema)
+    @documents_errors(blp, 401, 404, 422)
+    def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
+        """The listing's group sessions still open to join, in start order, with their seats taken."""
+        return group_sessions.upcoming_group_sessions(db_session(), listing_id, **args)
+
+    @blp.doc(operationId="scheduleGroupSession")
     @idempotent(blp)
     @blp.arguments(GroupSessionCreateSchema, example={"start_time": "2030-03-06T17:00:00Z"})
     @blp.response(201, SessionSchema, example={**EXAMPLE_SESSION, "kind": "group", "booking_id": None,
@@ -86,4 +127,4 @@ class GroupSessions(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 409, 422)
     def post(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
         """Schedule a group session of your group listing; it may not overlap your other sessions."""
-        return sessions.schedule_group_session(db_session(), current_actor(), listing_id, **data)
+        return named_session(group_sessions.schedule_group_session(db_session(), current_actor(), listing_id, **data))

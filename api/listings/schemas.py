@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
@@ -9,6 +11,21 @@ from api.common.schemas import PaginationArgs, Text, Timestamp, page_of, skill_n
 from models import ListingKind
 
 MAX_PRICE_CENTS = 100_000_000
+MAX_LOCATION = 500
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_HTTPS_URL = validate.URL(schemes={"https"}, error="a meeting URL must be an https URL")
+
+
+def _location(value: str) -> None:
+    """A place in words, or a meeting URL, which must then be https."""
+    if _URL_SCHEME.match(value):
+        _HTTPS_URL(value)
+
+
+def location_field(**kwargs: Any) -> Text:
+    return Text(allow_none=True, validate=[validate.Length(min=1, max=MAX_LOCATION), _location], metadata={
+        "description": "Where sessions meet: an https meeting URL or a place (at most 500 characters); "
+                       "null to clear it.", "example": "https://meet.example.com/grace"}, **kwargs)
 
 
 class ListingCreateSchema(ma.Schema):
@@ -25,6 +42,7 @@ class ListingCreateSchema(ma.Schema):
     kind = Text(load_default=ListingKind.INDIVIDUAL.value, validate=validate.OneOf([k.value for k in ListingKind]))
     capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2, max=500),
                               metadata={"description": "Seats of a group listing (2-500); omit for individual."})
+    location = location_field(load_default=None)
 
 
 class ListingPatchSchema(ma.Schema):
@@ -36,6 +54,7 @@ class ListingPatchSchema(ma.Schema):
     currency = Text(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code"))
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=2, max=500))
     active = fields.Boolean()
+    location = location_field()
 
     @ma.validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -55,6 +74,7 @@ class ListingSchema(ma.Schema):
     kind = fields.String(dump_only=True)
     capacity = fields.Integer(allow_none=True, dump_only=True)
     active = fields.Boolean(dump_only=True)
+    location = fields.String(allow_none=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -62,10 +82,41 @@ class ListingSchema(ma.Schema):
 ListingPageSchema = page_of(ListingSchema, "ListingPage")
 
 
+MAX_FREE_SLOT_WINDOW = timedelta(days=31)
+MAX_WINDOW_TEXT = 100
+
+
+class TimeWindow(fields.String):
+    """``from,to``: two RFC 3339 times, ``to`` after ``from``, at most 31 days apart."""
+
+    # Documented as the string it is sent as; loaded as the pair of times it means.
+    def _deserialize(  # type: ignore[override]
+            self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[datetime, datetime]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > MAX_WINDOW_TEXT:
+            raise ma.ValidationError(f"at most {MAX_WINDOW_TEXT} characters")
+        start_text, comma, end_text = text.partition(",")
+        if not comma or "," in end_text:
+            raise ma.ValidationError("give two times: from,to")
+        start, end = Timestamp().deserialize(start_text.strip()), Timestamp().deserialize(end_text.strip())
+        if end <= start:
+            raise ma.ValidationError("`to` must be after `from`")
+        if end - start > MAX_FREE_SLOT_WINDOW:
+            raise ma.ValidationError("the window may span at most 31 days")
+        return start, end
+
+
 class ListingListArgs(PaginationArgs):
     skill = Text(load_default=None, validate=validate.Length(max=50))
     mentor_profile_id = fields.UUID(load_default=None)
     active = fields.Boolean(load_default=None, allow_none=True)
+    kind = Text(load_default=None, validate=validate.OneOf([k.value for k in ListingKind]))
+    max_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_PRICE_CENTS))
+    has_free_slot_between = TimeWindow(load_default=None, metadata={
+        "description": "`from,to` (RFC 3339, at most 31 days): only active listings with at least one free slot "
+                       "starting then. Such a page may hold fewer than `limit` items and still have a `next_cursor`: "
+                       "each page checks a bounded number of listings.",
+        "example": "2030-03-04T00:00:00Z,2030-03-11T00:00:00Z"})
 
 
 class SlotsArgs(ma.Schema):
@@ -80,3 +131,43 @@ class SlotSchema(ma.Schema):
 
 class SlotListSchema(ma.Schema):
     items = fields.List(fields.Nested(SlotSchema))
+
+
+MAX_TEAM_SIZE = 20
+
+EXAMPLE_TEAM: dict[str, Any] = {
+    "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
+    "owner_mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f",
+    "is_team": True,
+    "members": [
+        {"mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "headline": "Staff engineer",
+         "timezone": "Europe/Paris"},
+        {"mentor_profile_id": "b4f2e3d5-6c7a-4b8f-9e0d-1c2b3d4e5f60", "headline": "Backend mentor",
+         "timezone": "America/New_York"},
+    ],
+}
+
+
+class TeamMemberSchema(ma.Schema):
+    mentor_profile_id = fields.UUID(attribute="id")
+    headline = fields.String()
+    timezone = fields.String()
+
+
+class TeamSchema(ma.Schema):
+    listing_id = fields.UUID()
+    owner_mentor_profile_id = fields.UUID()
+    is_team = fields.Boolean(metadata={"description": "False when the owner teaches alone (no members set)."})
+    members = fields.List(fields.Nested(TeamMemberSchema), metadata={
+        "description": "Who teaches the listing, in the team's order (the last tie-break when choosing one)."})
+
+
+def _distinct(values: list[Any]) -> None:
+    if len(set(values)) != len(values):
+        raise ma.ValidationError("each mentor profile may appear once")
+
+
+class TeamUpdateSchema(ma.Schema):
+    mentor_profile_ids = fields.List(fields.UUID(), required=True,
+                                     validate=[validate.Length(max=MAX_TEAM_SIZE), _distinct], metadata={
+        "description": "The team, in order (at most 20; the owner only if they teach too). Empty: the owner alone."})

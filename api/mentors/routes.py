@@ -16,6 +16,7 @@ from api.mentors.schemas import (
     MentorProfileCreateSchema,
     MentorProfileListArgs,
     MentorProfilePageSchema,
+    MentorProfilePatchSchema,
     MentorProfileSchema,
     minutes_from_hhmm,
 )
@@ -29,6 +30,7 @@ blp.before_request(require_login)
 
 @blp.route("")
 class MentorProfiles(MethodView):
+    @blp.doc(operationId="listMentorProfiles")
     @blp.arguments(MentorProfileListArgs, location="query")
     @blp.response(200, MentorProfilePageSchema)
     @documents_errors(blp, 401, 422)
@@ -36,10 +38,12 @@ class MentorProfiles(MethodView):
         """List mentor profiles, optionally those teaching `skill`."""
         return mentors.list_mentor_profiles(db_session(), **args)
 
+    @blp.doc(operationId="createMentorProfile")
     @idempotent(blp)
     @blp.arguments(MentorProfileCreateSchema, example={
         "headline": "Staff engineer, distributed systems", "bio": "Ten years of backend work.",
-        "timezone": "Europe/Paris", "skills": ["python", "postgresql"]})
+        "timezone": "Europe/Paris", "skills": ["python", "postgresql"],
+        "avatar_url": "https://images.example.com/ada.png"})
     @blp.response(201, MentorProfileSchema)
     @documents_errors(blp, 401, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -49,15 +53,28 @@ class MentorProfiles(MethodView):
 
 @blp.route("/<uuid:profile_id>")
 class MentorProfileById(MethodView):
+    @blp.doc(operationId="getMentorProfile")
     @blp.response(200, MentorProfileSchema)
     @documents_errors(blp, 401, 404)
     def get(self, profile_id: uuid.UUID) -> Any:
-        """One mentor profile."""
+        """One mentor profile (404 once its mentor deleted their account)."""
         return mentors.get_mentor_profile(db_session(), profile_id)
+
+    @blp.doc(operationId="updateMentorProfile")
+    @blp.arguments(MentorProfilePatchSchema, example={
+        "headline": "Principal engineer, databases", "bio": "I help backend engineers grow into staff roles.",
+        "skills": ["postgresql", "system design"], "timezone": "America/New_York",
+        "avatar_url": "https://images.example.com/grace.png"})
+    @blp.response(200, MentorProfileSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def patch(self, data: dict[str, Any], profile_id: uuid.UUID) -> Any:
+        """Change your profile: headline, bio, timezone, skills (replaced whole), avatar. 403 if not yours."""
+        return mentors.update_mentor_profile(db_session(), current_actor(), profile_id, data)
 
 
 @blp.route("/<uuid:profile_id>/availability")
 class Availability(MethodView):
+    @blp.doc(operationId="setAvailability")
     @blp.arguments(AvailabilitySchema, example={"windows": [{"weekday": 0, "start": "09:00", "end": "12:00"},
                                                             {"weekday": 2, "start": "14:00", "end": "18:00"}]})
     @blp.response(200, MentorProfileSchema)

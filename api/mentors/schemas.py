@@ -1,26 +1,14 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
-from functools import cache
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, page_of, skill_name
+from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, skill_name, timezone_name
 
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
-
-
-@cache
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _valid_timezone(value: str) -> None:
-    if value not in _timezones():
-        raise ma.ValidationError("not an IANA timezone name, e.g. Europe/Paris")
 
 
 def minutes_from_hhmm(value: str) -> int:
@@ -32,14 +20,37 @@ def hhmm_from_minutes(value: int) -> str:
     return f"{value // 60:02d}:{value % 60:02d}"
 
 
+MAX_BIO_LENGTH = 5000
+MAX_SKILLS = 20
+
+
+def _headline(**kwargs: Any) -> Text:
+    return Text(validate=validate.Length(min=1, max=200), metadata={"example": "Staff engineer, distributed systems"},
+                **kwargs)
+
+
 class MentorProfileCreateSchema(ma.Schema):
-    headline = Text(required=True, validate=validate.Length(min=1, max=200),
-                    metadata={"example": "Staff engineer, distributed systems"})
-    bio = Text(load_default="", validate=validate.Length(max=5000))
-    timezone = Text(required=True, validate=[validate.Length(max=64), _valid_timezone],
-                    metadata={"example": "Europe/Paris"})
+    headline = _headline(required=True)
+    bio = Text(load_default="", validate=validate.Length(max=MAX_BIO_LENGTH))
+    timezone = timezone_name(required=True, metadata={"example": "Europe/Paris"})
     skills = fields.List(skill_name(), load_default=list,
-                         validate=validate.Length(max=20), metadata={"example": ["python", "postgresql"]})
+                         validate=validate.Length(max=MAX_SKILLS), metadata={"example": ["python", "postgresql"]})
+    avatar_url = avatar_url(load_default=None, allow_none=True,
+                            metadata={"example": "https://images.example.com/ada.png"})
+
+
+class MentorProfilePatchSchema(ma.Schema):
+    headline = _headline()
+    bio = Text(validate=validate.Length(max=MAX_BIO_LENGTH))
+    timezone = timezone_name(metadata={"example": "Europe/Paris"})
+    skills = fields.List(skill_name(), validate=validate.Length(max=MAX_SKILLS),
+                         metadata={"description": "Replaces the list.", "example": ["python", "postgresql"]})
+    avatar_url = avatar_url(allow_none=True, metadata={"description": "https only; null removes it."})
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError("give at least one field to change")
 
 
 class WindowSchema(ma.Schema):
@@ -71,6 +82,9 @@ class AvailabilitySchema(ma.Schema):
 class MentorProfileSchema(ma.Schema):
     id = fields.UUID(dump_only=True)
     user_id = fields.UUID(dump_only=True)
+    display_name = fields.Function(lambda profile: profile.user.display_name,
+                                   metadata={"type": "string", "example": "Grace Hopper"})
+    avatar_url = fields.String(allow_none=True, dump_only=True)
     headline = fields.String(dump_only=True)
     bio = fields.String(dump_only=True)
     timezone = fields.String(dump_only=True)

@@ -21,6 +21,7 @@ blp.before_request(require_login)
 
 @blp.route("")
 class Notifications(MethodView):
+    @blp.doc(operationId="listNotifications")
     @blp.arguments(NotificationListArgs, location="query")
     @blp.response(200, NotificationPageSchema)
     @documents_errors(blp, 401, 422)
@@ -31,6 +32,7 @@ class Notifications(MethodView):
 
 @blp.route("/<uuid:notification_id>/read")
 class MarkRead(MethodView):
+    @blp.doc(operationId="markNotificationRead")
     @blp.response(200, NotificationSchema)
     @documents_errors(blp, 401, 404)
     def post(self, notification_id: uuid.UUID) -> Any:

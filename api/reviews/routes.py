@@ -27,6 +27,7 @@ EXAMPLE_REVIEW = {"id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "session_id": "9
 
 @blp.route("/sessions/<uuid:session_id>/review")
 class SessionReview(MethodView):
+    @blp.doc(operationId="reviewSession")
     @idempotent(blp)
     @blp.arguments(ReviewCreateSchema, example={"rating": 5, "comment": "Clear explanations and useful homework."})
     @blp.response(201, ReviewSchema, example=EXAMPLE_REVIEW)
@@ -38,6 +39,7 @@ class SessionReview(MethodView):
 
 @blp.route("/mentor-profiles/<uuid:profile_id>/reviews")
 class MentorReviews(MethodView):
+    @blp.doc(operationId="listMentorReviews")
     @blp.arguments(PaginationArgs, location="query")
     @blp.response(200, ReviewPageSchema)
     @documents_errors(blp, 401, 404, 422)
@@ -48,6 +50,7 @@ class MentorReviews(MethodView):
 
 @blp.route("/mentor-profiles/<uuid:profile_id>/stats")
 class MentorStatistics(MethodView):
+    @blp.doc(operationId="getMentorStatistics")
     @blp.response(200, StatsSchema)
     @documents_errors(blp, 401, 404)
     def get(self, profile_id: uuid.UUID) -> Any:

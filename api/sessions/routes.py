@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.bookings.schemas import EXAMPLE_BOOKING, BookingSchema
-from api.common.docs import documents_errors
+from api.common.docs import TIMELINE_EXAMPLE, deprecated, documents_errors
+from api.common.named import named_booking, named_session, named_sessions
+from api.common.schemas import PaginationArgs, TimelinePageSchema
 from api.database import db_session
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
@@ -17,13 +20,19 @@ from api.sessions.schemas import (
     EXAMPLE_SESSION,
     CancelSchema,
     CompleteSchema,
+    JoinSchema,
+    ParticipantListSchema,
     SessionListArgs,
     SessionPageSchema,
     SessionSchema,
+    SessionUpdateSchema,
 )
-from workflows import sessions
+from workflows import group_sessions, history, people, sessions
 from workflows.bookings import BookingView
 
+# PATCH on start and complete: POST replaces it (see README, "Versioning and deprecation").
+PATCH_DEPRECATED = datetime(2026, 11, 23, tzinfo=UTC)
+PATCH_SUNSET = datetime(2027, 6, 1, tzinfo=UTC)
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
                 description="The meetings: scheduled → in_progress → completed, or cancelled / missed.")
 blp.before_request(require_login)
@@ -34,74 +43,123 @@ COMPLETE_EXAMPLE = {"notes": "Covered sharding and caching.", "action_items": ["
 
 @blp.route("")
 class Sessions(MethodView):
+    @blp.doc(operationId="listSessions")
     @blp.arguments(SessionListArgs, location="query")
     @blp.response(200, SessionPageSchema)
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Your sessions in start order, as mentee, mentor or both."""
-        return sessions.list_sessions(db_session(), current_actor(), **args)
+        return named_sessions(sessions.list_sessions(db_session(), current_actor(), **args))
 
 
 @blp.route("/<uuid:session_id>")
 class SessionById(MethodView):
+    @blp.doc(operationId="getSession")
     @blp.response(200, SessionSchema, example=EXAMPLE_SESSION)
     @documents_errors(blp, 401, 404)
     def get(self, session_id: uuid.UUID) -> Any:
         """One of your sessions."""
-        return sessions.get_visible_session(db_session(), current_actor(), session_id)
+        return named_session(sessions.get_visible_session(db_session(), current_actor(), session_id))
+
+    @blp.doc(operationId="updateSession")
+    @blp.arguments(SessionUpdateSchema, example={"meeting_url": "https://meet.example.com/9d8c7b6a",
+                                                 "agenda": "Walk through the design of a URL shortener."})
+    @blp.response(200, SessionSchema, example=EXAMPLE_SESSION)
+    @documents_errors(blp, 400, 401, 403, 404, 422)
+    def patch(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
+        """Set or change the meeting URL and agenda before the session starts (mentor only; 403 for a mentee,
+        400 once started or ended). The participants are told (`session.updated`)."""
+        return named_session(sessions.update_session_details(db_session(), current_actor(), session_id, data))
+
+
+@blp.route("/<uuid:session_id>/participants")
+class SessionParticipants(MethodView):
+    @blp.doc(operationId="listSessionParticipants")
+    @blp.response(200, ParticipantListSchema, example={"items": [EXAMPLE_SESSION["mentee"]]})
+    @documents_errors(blp, 401, 404)
+    def get(self, session_id: uuid.UUID) -> Any:
+        """Who takes part, by name (the session's mentor only; 404 for anyone else)."""
+        return {"items": people.session_participants(db_session(), current_actor(), session_id)}
+
+
+@blp.route("/<uuid:session_id>/events")
+class SessionHistory(MethodView):
+    @blp.doc(operationId="listSessionEvents")
+    @blp.arguments(PaginationArgs, location="query")
+    @blp.response(200, TimelinePageSchema, example=TIMELINE_EXAMPLE)
+    @documents_errors(blp, 401, 404, 422)
+    def get(self, args: dict[str, Any], session_id: uuid.UUID) -> Any:
+        """The session's history with its booking's, oldest first: each event's type, the part its actor took,
+        and when (its participants and admins)."""
+        return history.session_timeline(db_session(), current_actor(), session_id, **args)
 
 
 @blp.route("/<uuid:session_id>/start")
 class StartSession(MethodView):
+    @blp.doc(operationId="startSession")
     @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "in_progress",
                                                 "started_at": "2030-03-04T08:58:00+00:00"})
     @documents_errors(blp, 400, 401, 404)
     def post(self, session_id: uuid.UUID) -> Any:
         """Start (either participant), from `START_EARLY_MINUTES` before the start until the end."""
-        return sessions.start_session(db_session(), current_actor(), session_id)
+        return named_session(sessions.start_session(db_session(), current_actor(), session_id))
 
+    @blp.doc(operationId="startSessionWithPatch")
+    @deprecated(blp, since=PATCH_DEPRECATED, sunset=PATCH_SUNSET)
     @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "in_progress"})
     @documents_errors(blp, 400, 401, 404)
     def patch(self, session_id: uuid.UUID) -> Any:
         """Same as `POST`."""
-        return sessions.start_session(db_session(), current_actor(), session_id)
+        return named_session(sessions.start_session(db_session(), current_actor(), session_id))
 
 
 @blp.route("/<uuid:session_id>/complete")
 class CompleteSession(MethodView):
+    @blp.doc(operationId="completeSession")
     @blp.arguments(CompleteSchema, required=False, example=COMPLETE_EXAMPLE)
     @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "completed", "completed_by": "mentor"})
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Complete a session in progress (mentor only), with notes, action items and metadata."""
-        return sessions.complete_session(db_session(), current_actor(), session_id, **data)
+        return named_session(sessions.complete_session(db_session(), current_actor(), session_id, **data))
 
+    @blp.doc(operationId="completeSessionWithPatch")
+    @deprecated(blp, since=PATCH_DEPRECATED, sunset=PATCH_SUNSET)
     @blp.arguments(CompleteSchema, required=False, example=COMPLETE_EXAMPLE)
     @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "completed", "completed_by": "mentor"})
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def patch(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Same as `POST`."""
-        return sessions.complete_session(db_session(), current_actor(), session_id, **data)
+        return named_session(sessions.complete_session(db_session(), current_actor(), session_id, **data))
 
 
 @blp.route("/<uuid:session_id>/cancel")
 class CancelSession(MethodView):
+    @blp.doc(operationId="cancelSession")
     @blp.arguments(CancelSchema, example={"reason": "Something came up at work."})
     @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "cancelled", "cancellation": {
         "cancelled_by": "mentee", "reason": "Something came up at work.", "late": True, "fee_cents": 4000,
         "credit_refunded": False, "cancelled_at": "2030-03-03T20:00:00+00:00"}})
     @documents_errors(blp, 400, 401, 404, 422)
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
-        """Cancel a scheduled session (either participant). A mentee within 24 h of the start pays the fee."""
-        return sessions.cancel_session(db_session(), current_actor(), session_id, reason=data["reason"])
+        """Cancel a scheduled session (either participant). A mentee within 24 h of the start pays the fee
+        (or forfeits the bundle credit); a mentee of a group session gives up their seat, whose booking
+        records it (`cancel_late`, `cancel_fee_cents`), and the session goes on."""
+        return named_session(sessions.cancel_session(db_session(), current_actor(), session_id,
+                                                     reason=data["reason"]))
 
 
 @blp.route("/<uuid:session_id>/join")
 class JoinSession(MethodView):
+    @blp.doc(operationId="joinGroupSession")
     @idempotent(blp)
-    @blp.response(201, BookingSchema, example={**EXAMPLE_BOOKING, "status": "accepted"})
-    @documents_errors(blp, 400, 401, 404, 409)
-    def post(self, session_id: uuid.UUID) -> Any:
-        """Take a seat in a group session (accepted at once); 409 when full or already joined."""
-        seat = sessions.join_group_session(db_session(), current_actor(), session_id)
-        return BookingView(seat, seat.group_session_id)
+    @blp.arguments(JoinSchema, required=False, example={"bundle_purchase_id": None})
+    @blp.response(201, BookingSchema, example={**EXAMPLE_BOOKING, "status": "accepted",
+                                                "session_id": EXAMPLE_SESSION["id"],
+                                                "group_session_id": EXAMPLE_SESSION["id"]})
+    @documents_errors(blp, 400, 401, 404, 409, 422)
+    def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
+        """Take a seat in a group session (accepted at once), optionally with a bundle credit; 409 when full,
+        already joined, or you hold another accepted booking or seat at that time."""
+        seat = group_sessions.join_group_session(db_session(), current_actor(), session_id, **data)
+        return named_booking(BookingView(seat, seat.group_session_id))

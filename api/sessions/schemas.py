@@ -3,10 +3,23 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app, has_app_context
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, Timestamp, json_storable, page_of
-from models import MentorshipSession, SessionStatus
+from api.common.schemas import (
+    PaginationArgs,
+    PersonSchema,
+    StartWindowArgs,
+    Text,
+    Timestamp,
+    https_url,
+    json_storable,
+    page_of,
+)
+from infra.config import Settings, get_settings
+from models import ListingKind, MentorshipSession, SessionStatus
+from workflows.people import NamedSession
+from workflows.sessions import meeting_url
 
 EXAMPLE_SESSION: dict[str, Any] = {
     "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
@@ -15,6 +28,9 @@ EXAMPLE_SESSION: dict[str, Any] = {
     "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
     "mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f",
     "mentee_user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
+    "mentor": {"id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "display_name": "Grace Hopper"},
+    "mentee": {"id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "display_name": "Ada Lovelace"},
+    "participants": None,
     "start_time": "2030-03-04T09:00:00+00:00",
     "end_time": "2030-03-04T10:00:00+00:00",
     "status": "scheduled",
@@ -25,6 +41,9 @@ EXAMPLE_SESSION: dict[str, Any] = {
     "completed_at": None,
     "completed_by": None,
     "cancellation": None,
+    "meeting_url": "https://meet.example.com/9d8c7b6a",
+    "location": None,
+    "agenda": "Walk through the design of a URL shortener.",
     "capacity": None,
     "seats_taken": None,
     "full": None,
@@ -34,7 +53,7 @@ EXAMPLE_SESSION: dict[str, Any] = {
 
 
 class CancellationSchema(ma.Schema):
-    cancelled_by = fields.String(metadata={"enum": ["mentor", "mentee"]})
+    cancelled_by = fields.String(metadata={"enum": ["mentor", "mentee", "admin"]})
     reason = fields.String()
     late = fields.Boolean()
     fee_cents = fields.Integer()
@@ -49,44 +68,92 @@ class SessionSchema(ma.Schema):
     listing_id = fields.UUID()
     mentor_profile_id = fields.UUID()
     mentee_user_id = fields.UUID(allow_none=True)
+    mentor = fields.Nested(PersonSchema, metadata={"description": "The mentor: mentor profile id and name."})
+    mentee = fields.Nested(PersonSchema, allow_none=True,
+                           metadata={"description": "The mentee of an individual session; null for a group."})
+    participants = fields.List(fields.Nested(PersonSchema), allow_none=True, metadata={
+        "description": "A group session's mentees holding a seat: shown to its mentor only, null to anyone else "
+                       "and for individual sessions."})
     start_time = fields.DateTime()
     end_time = fields.DateTime()
     status = fields.String(metadata={"enum": [s.value for s in SessionStatus]})
     notes = fields.String(allow_none=True)
     action_items = fields.List(fields.Raw())
-    metadata = fields.Dict(attribute="session_metadata")
+    metadata = fields.Dict()
     started_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
-    completed_by = fields.String(allow_none=True, metadata={"enum": ["mentor", "system"]})
-    cancellation = fields.Method("_cancellation", allow_none=True,
-                                 metadata={"type": "object", "nullable": True,
-                                           "description": "Set when cancelled: who, why, late, fee, refund."})
+    completed_by = fields.String(allow_none=True, metadata={"enum": ["mentor", "system", None]})
+    cancellation = fields.Nested(CancellationSchema, allow_none=True, metadata={
+        "description": "Set when cancelled: who, why, late, fee, refund."})
     capacity = fields.Integer(allow_none=True)
-    seats_taken = fields.Method("_seats_taken", allow_none=True, metadata={"type": "integer", "nullable": True})
-    full = fields.Method("_full", allow_none=True, metadata={"type": "boolean", "nullable": True})
+    seats_taken = fields.Integer(allow_none=True, metadata={"description": "Seats held (group sessions)."})
+    full = fields.Boolean(allow_none=True, metadata={"description": "Whether every seat is taken (group sessions)."})
+    meeting_url = fields.String(allow_none=True, metadata={
+        "description": "Where the participants meet: the URL the mentor set, else the listing's location when it "
+                       "is a URL, else the service's default (`MEETING_URL_TEMPLATE`)."})
+    location = fields.String(allow_none=True, metadata={
+        "description": "The listing's location (a meeting URL or a place), when set."})
+    agenda = fields.String(allow_none=True, metadata={"description": "What the mentor plans to cover."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
-    def _seats_taken(self, session: MentorshipSession) -> int | None:
-        return session.seats_taken if session.kind == "group" else None
+    @ma.pre_dump
+    def _flatten(self, view: NamedSession, **_kwargs: Any) -> dict[str, Any]:
+        session = view.session
+        group = session.kind == ListingKind.GROUP
+        data: dict[str, Any] = {name: getattr(session, name, None) for name in self.fields}
+        data.update(
+            metadata=session.session_metadata, mentor=view.mentor, mentee=view.mentee,
+            participants=view.participants, cancellation=_cancellation(session),
+            seats_taken=session.seats_taken if group else None,
+            full=session.seats_taken >= session.capacity if group and session.capacity is not None else None,
+            meeting_url=_meeting_url(view), location=view.listing_location,
+        )
+        return data
 
-    def _full(self, session: MentorshipSession) -> bool | None:
-        if session.kind != "group" or session.capacity is None:
-            return None
-        return session.seats_taken >= session.capacity
 
-    def _cancellation(self, session: MentorshipSession) -> dict[str, Any] | None:
-        if session.cancelled_at is None:
-            return None
-        result: dict[str, Any] = CancellationSchema().dump({
-            "cancelled_by": session.cancelled_by, "reason": session.cancel_reason, "late": session.cancel_late,
+def _meeting_url(view: NamedSession) -> str | None:
+    # A live stream renders sessions after its request's context is gone: the process's settings then.
+    settings: Settings = current_app.extensions["settings"] if has_app_context() else get_settings()
+    return meeting_url(view.session, view.listing_location, settings.meeting_url_template)
+
+
+def _cancellation(session: MentorshipSession) -> dict[str, Any] | None:
+    if session.cancelled_at is None:
+        return None
+    return {"cancelled_by": session.cancelled_by, "reason": session.cancel_reason, "late": session.cancel_late,
             "fee_cents": session.cancel_fee_cents, "credit_refunded": session.credit_refunded,
-            "cancelled_at": session.cancelled_at,
-        })
-        return result
+            "cancelled_at": session.cancelled_at}
 
 
 SessionPageSchema = page_of(SessionSchema, "SessionPage")
+
+
+class GroupSessionSchema(ma.Schema):
+    """What anyone may see of a group session open to join: when, and how many seats are left."""
+
+    id = fields.UUID()
+    listing_id = fields.UUID()
+    mentor_profile_id = fields.UUID()
+    start_time = fields.DateTime()
+    end_time = fields.DateTime()
+    status = fields.String(metadata={"enum": [s.value for s in SessionStatus]})
+    capacity = fields.Integer()
+    seats_taken = fields.Integer()
+    full = fields.Function(lambda session: session.seats_taken >= session.capacity, metadata={"type": "boolean"})
+
+
+GroupSessionPageSchema = page_of(GroupSessionSchema, "GroupSessionPage")
+
+
+class GroupSessionSearchArgs(StartWindowArgs):
+    listing_id = fields.UUID(load_default=None)
+    skill = Text(load_default=None, validate=validate.Length(max=50))
+
+
+class ParticipantListSchema(ma.Schema):
+    items = fields.List(fields.Nested(PersonSchema), metadata={
+        "description": "The mentees: an individual session's one, a group session's seat holders in joining order."})
 
 
 class SessionListArgs(PaginationArgs):
@@ -104,6 +171,27 @@ class CompleteSchema(ma.Schema):
 
 class GroupSessionCreateSchema(ma.Schema):
     start_time = Timestamp(required=True, metadata={"example": "2030-03-06T17:00:00Z"})
+
+
+class JoinSchema(ma.Schema):
+    bundle_purchase_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "Pay for the seat with one credit of this bundle purchase (of the group listing)."})
+
+
+MAX_MEETING_URL = 500
+MAX_AGENDA = 5000
+
+
+class SessionUpdateSchema(ma.Schema):
+    meeting_url = https_url(max_length=MAX_MEETING_URL, allow_none=True, metadata={
+        "description": "An https URL (at most 500 characters); null to clear it."})
+    agenda = Text(allow_none=True, validate=validate.Length(max=MAX_AGENDA),
+                  metadata={"description": "At most 5000 characters; null to clear it."})
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError("give `meeting_url`, `agenda` or both")
 
 
 class CancelSchema(ma.Schema):

@@ -6,9 +6,10 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.common.schemas import PaginationArgs, Text, page_of
-from workflows.webhook_delivery import ALL_EVENTS, STATUSES
-from workflows.webhook_targets import MAX_URL_LENGTH
-from workflows.webhooks import EVENT_TYPES, DeliveryView
+from infra.http_targets import MAX_URL_LENGTH
+from models import WebhookMessageStatus
+from workflows.webhooks.endpoints import EVENT_TYPES, DeliveryView
+from workflows.webhooks.messages import ALL_EVENTS
 
 _EVENT_TYPES_HELP = (
     f"Event types to receive, or `[\"*\"]` for all (default). Known types: {', '.join(EVENT_TYPES)}."
@@ -123,7 +124,7 @@ class DeliverySchema(ma.Schema):
         "description": "The `webhook-id` header, the same on every attempt and manual retry."})
     event_id = fields.UUID(allow_none=True, dump_only=True)
     event_type = fields.String(dump_only=True)
-    status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
+    status = fields.String(dump_only=True, metadata={"enum": [s.value for s in WebhookMessageStatus]})
     attempt_count = fields.Integer(dump_only=True, metadata={
         "description": "Attempts since the delivery was created or last retried by hand."})
     next_attempt_at = fields.DateTime(allow_none=True, dump_only=True)
@@ -150,4 +151,4 @@ DeliveryPageSchema = page_of(DeliverySchema, "WebhookDeliveryPage")
 
 
 class DeliveryListArgs(PaginationArgs):
-    status = Text(load_default=None, validate=validate.OneOf(STATUSES))
+    status = Text(load_default=None, validate=validate.OneOf([s.value for s in WebhookMessageStatus]))

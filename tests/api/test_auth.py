@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
+from infra.config import get_settings
 from models import User
 from tests.factories import PASSWORD, UserFactory, as_caller
-from workflows.config import get_settings
 
 
 def register(client: FlaskClient, email: str, password: str = PASSWORD, name: str = "Ada") -> tuple[int, dict]:
@@ -58,6 +58,7 @@ def test_token_then_me(client: FlaskClient, db: Session) -> None:
     assert me.get_json() == {
         "id": str(user.id), "email": "turing@example.com", "display_name": user.display_name,
         "is_admin": False, "created_at": me.get_json()["created_at"], "mentor_profile_id": None,
+        "timezone": None, "locale": None,
     }
 
 

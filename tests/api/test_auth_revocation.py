@@ -10,9 +10,9 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from api.security import require_login
+from infra.config import get_settings
 from models import User
 from tests.factories import PASSWORD, MentorProfileFactory, UserFactory
-from workflows.config import get_settings
 
 NEW_PASSWORD = "a longer passphrase nobody has seen"
 

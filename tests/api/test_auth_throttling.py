@@ -9,7 +9,6 @@ Redis for the whole run.
 from __future__ import annotations
 
 import dataclasses
-import socket
 import uuid
 from typing import Any
 
@@ -19,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from api import create_app
+from devstack.processes import free_port
+from infra.config import ConfigError, get_settings, load_settings
 from tests.factories import PASSWORD, UserFactory, as_caller
-from workflows.config import ConfigError, get_settings, load_settings
 
 RUN = uuid.uuid4().hex[:8]
 
@@ -136,10 +136,7 @@ def test_wrong_current_passwords_are_throttled_like_sign_ins(
 
 
 def test_a_redis_outage_throttles_nobody(session_factory: sessionmaker[Session], db: Session) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
-    client = client_with(session_factory, redis_url=f"redis://127.0.0.1:{closed_port}/0",
+    client = client_with(session_factory, redis_url=f"redis://127.0.0.1:{free_port()}/0",
                          auth_rate_limit_per_email="1/minute", auth_rate_limit_per_ip="1/minute")
     user = UserFactory()
     statuses = [sign_in(client, user.email, "wrong", "203.0.113.80").status_code for _ in range(3)]

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from models import Base, Booking, BookingStatus, SessionStatus
 from tests.api.test_sessions import make_session
 from tests.factories import UserFactory
-from workflows import webhooks
 from workflows.actors import Actor
+from workflows.webhooks import endpoints
 
 LIMIT = 1024 * 1024
 PLACEHOLDER = "__bad_value__"
@@ -115,7 +115,7 @@ def world(db: Session) -> tuple[dict[str, str], dict[str, str]]:
                       currency="USD")
     db.add(booking)
     actor = Actor(user_id=mentor.user.id, is_admin=True, mentor_profile_id=session.mentor_profile_id)
-    endpoint = webhooks.create_endpoint(db, actor, url="https://hooks.example.com/x")
+    endpoint = endpoints.create_endpoint(db, actor, url="https://hooks.example.com/x")
     db.flush()
     ids = {"profile_id": str(session.mentor_profile_id), "listing_id": str(session.listing_id),
            "booking_id": str(booking.id), "session_id": str(session.id), "endpoint_id": str(endpoint.id)}

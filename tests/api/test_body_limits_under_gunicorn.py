@@ -7,8 +7,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,25 +14,21 @@ from pathlib import Path
 
 import pytest
 
+from devstack.processes import free_port, stop_groups
+
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 1024 * 1024
 REGISTER = "/api/v1/auth/register"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def gunicorn_port(database_url: str, tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "API_HOST": "127.0.0.1", "API_PORT": str(port), "WEB_CONCURRENCY": "1",
            "API_THREADS": "2"}
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "api:create_app()"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -48,12 +42,7 @@ def gunicorn_port(database_url: str, tmp_path: Path) -> Iterator[int]:
             time.sleep(0.2)
         yield port
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_groups(process, grace=20)
         log.close()
 
 

@@ -67,7 +67,8 @@ def test_empty_expired_or_foreign_purchases_are_refused(client: FlaskClient, db:
                .values(remaining_sessions=1))
     assert book(client, mentee, other_listing.id, purchase["id"], future(6)).status_code == 400
     db.execute(update(BundlePurchase).where(BundlePurchase.id == uuid.UUID(purchase["id"]))
-               .values(valid_until=datetime.now(UTC) - timedelta(days=1)))
+               .values(valid_from=datetime.now(UTC) - timedelta(days=31),
+                       valid_until=datetime.now(UTC) - timedelta(days=1)))
     expired = book(client, mentee, listing_id, purchase["id"], future(7))
     assert expired.status_code == 409 and "expired" in expired.get_json()["message"]
 

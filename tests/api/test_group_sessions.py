@@ -66,14 +66,19 @@ def test_group_sessions_never_overlap_the_mentors_other_commitments(client: Flas
     mentor = as_caller(listing.mentor_profile.user)
     individual = ListingFactory(mentor_profile=listing.mentor_profile)
     url = f"/api/v1/listings/{listing.id}/group-sessions"
+    mentee = as_caller(UserFactory())
+    # A draft made before the group session was scheduled cannot be accepted over it.
+    booking = client.post("/api/v1/bookings", headers=mentee.headers,
+                          json={"listing_id": str(individual.id), "start_time": start_at(72)}).get_json()
     assert client.post(url, json={"start_time": start_at(72)}, headers=mentor.headers).status_code == 201
     overlap = client.post(url, json={"start_time": start_at(72)}, headers=mentor.headers)
     assert overlap.status_code == 409
-    mentee = as_caller(UserFactory())
-    booking = client.post("/api/v1/bookings", headers=mentee.headers,
-                          json={"listing_id": str(individual.id), "start_time": start_at(72)}).get_json()
     refused = client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=mentor.headers)
     assert refused.status_code == 409 and "group session" in refused.get_json()["message"]
+    # A new request for that time is refused at once.
+    late = client.post("/api/v1/bookings", headers=mentee.headers,
+                       json={"listing_id": str(individual.id), "start_time": start_at(72)})
+    assert late.status_code == 409 and "session" in late.get_json()["message"]
     other = client.post("/api/v1/bookings", headers=mentee.headers,
                         json={"listing_id": str(individual.id), "start_time": start_at(96)}).get_json()
     assert client.post(f"/api/v1/bookings/{other['id']}/accept", headers=mentor.headers).status_code == 200
@@ -110,3 +115,21 @@ def test_a_mentor_cancelling_a_group_session_tells_every_participant_who_can_sti
                       ).status_code == 404
     refused = client.post(f"/api/v1/sessions/{session['id']}/join", headers=as_caller(UserFactory()).headers)
     assert refused.status_code == 400
+
+
+def test_anyone_sees_a_listings_open_group_sessions_with_their_seats(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=2)
+    mentor = as_caller(listing.mentor_profile.user)
+    later, sooner = (client.post(f"/api/v1/listings/{listing.id}/group-sessions", json={"start_time": start_at(h)},
+                                 headers=mentor.headers).get_json() for h in (72, 48))
+    stranger = as_caller(UserFactory())
+    assert client.post(f"/api/v1/sessions/{sooner['id']}/join", headers=stranger.headers).status_code == 201
+    cancelled = client.post(f"/api/v1/sessions/{later['id']}/cancel", json={"reason": "ill"}, headers=mentor.headers)
+    assert cancelled.status_code == 200
+    response = client.get(f"/api/v1/listings/{listing.id}/group-sessions", headers=as_caller(UserFactory()).headers)
+    assert response.status_code == 200
+    (only,) = response.get_json()["items"]
+    assert (only["id"], only["seats_taken"], only["capacity"], only["full"]) == (sooner["id"], 1, 2, False)
+    assert "notes" not in only and "meeting_url" not in only  # what anyone sees: time and seats only
+    missing = client.get(f"/api/v1/listings/{uuid.uuid4()}/group-sessions", headers=stranger.headers)
+    assert missing.status_code == 404

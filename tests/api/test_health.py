@@ -1,20 +1,14 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from models.db import make_engine, make_session_factory
-from workflows.config import get_settings
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from devstack.processes import free_port
+from infra.config import get_settings
+from infra.db import make_engine, make_session_factory
 
 
 def test_live_and_ready(client: FlaskClient) -> None:
@@ -25,7 +19,7 @@ def test_live_and_ready(client: FlaskClient) -> None:
 
 
 def test_ready_is_503_when_redis_is_down(session_factory: sessionmaker[Session]) -> None:
-    settings = dataclasses.replace(get_settings(), redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+    settings = dataclasses.replace(get_settings(), redis_url=f"redis://127.0.0.1:{free_port()}/0")
     client = create_app(settings, session_factory=session_factory).test_client()
     response = client.get("/health/ready")
     assert response.status_code == 503
@@ -35,7 +29,7 @@ def test_ready_is_503_when_redis_is_down(session_factory: sessionmaker[Session])
 
 
 def test_ready_is_503_when_database_is_down() -> None:
-    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/nothing")
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing")
     client = create_app(get_settings(), session_factory=make_session_factory(engine)).test_client()
     response = client.get("/health/ready")
     assert response.status_code == 503

@@ -74,3 +74,13 @@ def test_availability_owner_only_and_validated(client: FlaskClient, db: Session)
     current = client.get(f"/api/v1/mentor-profiles/{profile.id}", headers=stranger.headers).get_json()
     assert len(current["availability"]) == 2
     assert client.put(url, json={"windows": []}, headers=owner.headers).get_json()["availability"] == []
+
+
+def test_profiles_carry_the_mentors_display_name(client: FlaskClient, db: Session) -> None:
+    caller = as_caller(UserFactory(display_name="Grace Hopper"))
+    created = client.post("/api/v1/mentor-profiles", json=PROFILE, headers=caller.headers).get_json()
+    assert created["display_name"] == "Grace Hopper"
+    assert client.get(f"/api/v1/mentor-profiles/{created['id']}", headers=caller.headers).get_json()[
+        "display_name"] == "Grace Hopper"
+    listed = client.get("/api/v1/mentor-profiles?skill=python", headers=caller.headers).get_json()["items"]
+    assert [p["display_name"] for p in listed] == ["Grace Hopper"]

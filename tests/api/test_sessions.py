@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, MentorshipSession, SessionStatus
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from workflows import session_sweeps
 from workflows import sessions as session_flow
 
 
@@ -119,11 +121,35 @@ def test_missed_and_auto_completed_by_the_system(db: Session) -> None:
     mentor, _mentee, unstarted = make_session(db, now() + timedelta(days=1))
     _m, _e, forgotten = make_session(db, now() + timedelta(days=1))
     session_flow.start_session(db, _actor(as_caller(_m.user)), forgotten.id, now=forgotten.start_time)
-    assert session_flow.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=59)) == 0
-    assert session_flow.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=60)) == 1
+    assert session_sweeps.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=59)) == 0
+    assert session_sweeps.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=60)) == 1
     assert unstarted.status == SessionStatus.MISSED
-    assert session_flow.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=1)) == 0
-    assert session_flow.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=2)) == 1
+    assert session_sweeps.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=1)) == 0
+    assert session_sweeps.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=2)) == 1
     assert (forgotten.status, forgotten.completed_by) == (SessionStatus.COMPLETED, "system")
-    assert session_flow.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=3)) == 0
+    assert session_sweeps.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=3)) == 0
     assert mentor is not None
+
+
+def test_sessions_carry_a_meeting_link_from_the_template(client: FlaskClient, db: Session) -> None:
+    mentor, mentee, session = make_session(db, now() + timedelta(days=2))
+    body = client.get(f"/api/v1/sessions/{session.id}", headers=mentee.headers).get_json()
+    assert body["meeting_url"] == f"https://meet.jit.si/mentorship-{session.id}"
+    client.application.extensions["settings"] = dataclasses.replace(
+        client.application.extensions["settings"], meeting_url_template="")
+    assert client.get(f"/api/v1/sessions/{session.id}", headers=mentor.headers).get_json()["meeting_url"] is None
+
+
+def test_the_patch_forms_are_deprecated_with_a_sunset_date(client: FlaskClient, db: Session) -> None:
+    mentor, mentee, session = make_session(db, now() + timedelta(minutes=10))
+    url = f"/api/v1/sessions/{session.id}"
+    started = client.patch(f"{url}/start", headers=mentee.headers)
+    assert started.status_code == 200
+    assert started.headers["Deprecation"] == f"@{int(datetime(2026, 11, 23, tzinfo=UTC).timestamp())}"
+    assert started.headers["Sunset"] == "Tue, 01 Jun 2027 00:00:00 GMT"
+    completed = client.patch(f"{url}/complete", headers=mentor.headers, json={})
+    assert completed.status_code == 200 and "Sunset" in completed.headers
+    assert "Deprecation" not in client.get(url, headers=mentor.headers).headers
+    paths = client.get("/api/openapi.json").json["paths"]
+    assert paths["/api/v1/sessions/{session_id}/start"]["patch"]["deprecated"] is True
+    assert "deprecated" not in paths["/api/v1/sessions/{session_id}/start"]["post"]

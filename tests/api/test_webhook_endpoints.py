@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from infra import http_targets
+from infra.config import get_settings
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from tests.factories import Caller, UserFactory, as_caller
-from workflows import webhook_delivery, webhook_targets, webhooks
-from workflows.config import get_settings
+from tests.workflows.test_webhook_delivery import lease_message, record_outcome
+from workflows.webhooks import endpoints, leases, sending
 
 BASE = "/api/v1/webhook-endpoints"
 URL = "https://hooks.example.com/mentorship"
@@ -141,16 +143,16 @@ def test_after_a_rotation_deliveries_are_signed_with_both_secrets_until_the_over
     new = client.post(f"{BASE}/{created['id']}/rotate-secret", headers=owner.headers).get_json()["secret"]
     client.post(f"{BASE}/{created['id']}/test", headers=owner.headers)
     message_id = db.scalar(select(WebhookMessage.id))
-    [delivery] = webhook_delivery.lease_batch(db, message_id, settings=get_settings())
-    headers = webhook_delivery.signed_headers(delivery, datetime.now(UTC))
+    [delivery] = leases.lease_batch(db, message_id, settings=get_settings())
+    headers = sending.signed_headers(delivery, datetime.now(UTC))
     assert len(headers["webhook-signature"].split(" ")) == 2
     for secret in (old, new):  # a receiver on either secret verifies the same delivery
         Webhook(secret).verify(delivery.body, headers)
     # Once the overlap has passed, only the new secret signs.
     db.execute(update(WebhookEndpoint).values(previous_secret_expires_at=func.now() - timedelta(seconds=1)))
     db.execute(update(WebhookMessage).values(next_attempt_at=func.now() - timedelta(seconds=1), lease_id=None))
-    [later] = webhook_delivery.lease_batch(db, message_id, settings=get_settings())
-    headers = webhook_delivery.signed_headers(later, datetime.now(UTC))
+    [later] = leases.lease_batch(db, message_id, settings=get_settings())
+    headers = sending.signed_headers(later, datetime.now(UTC))
     Webhook(new).verify(later.body, headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(later.body, headers)
@@ -206,14 +208,14 @@ def test_retry_requeues_with_the_same_id_unless_an_attempt_is_in_flight(client: 
                                                                         owner: Caller) -> None:
     endpoint_id = create(client, owner)[1]["id"]
     message_id = client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers).get_json()["id"]
-    leased = webhook_delivery.lease_message(db, message_id, settings=get_settings())
+    leased = lease_message(db, message_id, settings=get_settings())
     assert leased is not None
     retry = f"{BASE}/{endpoint_id}/deliveries/{message_id}/retry"
     in_flight = client.post(retry, headers=owner.headers)
     assert in_flight.status_code == 409 and "in progress" in in_flight.get_json()["message"]
-    outcome = webhook_delivery.Outcome(None, 15000, error="timed out after 15 s")
+    outcome = sending.Outcome(None, 15000, error="timed out after 15 s")
     failed_settings = dataclasses.replace(get_settings(), webhook_retry_schedule=())
-    assert webhook_delivery.record_outcome(db, leased, outcome, settings=failed_settings) == "failed"
+    assert record_outcome(db, leased, outcome, settings=failed_settings) == "failed"
     retried = client.post(retry, headers=owner.headers)
     assert retried.status_code == 202
     body = retried.get_json()
@@ -224,19 +226,19 @@ def test_retry_requeues_with_the_same_id_unless_an_attempt_is_in_flight(client: 
 def test_private_targets_are_refused_at_creation_and_on_change(client: FlaskClient, db: Session, owner: Caller,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     strict = dataclasses.replace(get_settings(), webhook_allow_private_targets=False)
-    monkeypatch.setattr(webhooks, "get_settings", lambda: strict)
+    monkeypatch.setattr(endpoints, "get_settings", lambda: strict)
     for url in ("http://127.0.0.1:8080/hook", "http://10.0.0.1/hook", "http://169.254.169.254/latest/meta-data",
                 "http://localhost/hook", "http://[::1]/hook", "http://100.64.0.1/"):
         status, body = create(client, owner, url=url)
         assert status == 422, url
         assert "public addresses" in body["message"], body
     assert db.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
-    monkeypatch.setattr(webhook_targets.socket, "getaddrinfo",
+    monkeypatch.setattr(http_targets.socket, "getaddrinfo",
                         lambda host, port, *_a, **_k: [(2, 1, 6, "", ("93.184.216.34", port))])
     status, created = create(client, owner, url="https://hooks.example.com/in")
     assert status == 201
     monkeypatch.undo()
-    monkeypatch.setattr(webhooks, "get_settings", lambda: strict)
+    monkeypatch.setattr(endpoints, "get_settings", lambda: strict)
     changed = client.patch(f"{BASE}/{created['id']}", json={"url": "http://192.168.0.10/"}, headers=owner.headers)
     assert changed.status_code == 422 and "private address" in changed.get_json()["message"]
 
@@ -245,7 +247,7 @@ def test_the_loopback_scope_of_make_run_admits_127_0_0_1_and_refuses_metadata_an
         client: FlaskClient, db: Session, owner: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
     loopback = dataclasses.replace(get_settings(), webhook_allow_private_targets=False,
                                    webhook_allow_loopback_targets=True)
-    monkeypatch.setattr(webhooks, "get_settings", lambda: loopback)
+    monkeypatch.setattr(endpoints, "get_settings", lambda: loopback)
     for url in ("http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/", "http://10.0.0.1/hook",
                 "http://[fec0::1]/hook", "http://[fe80::1]/hook", "http://[::ffff:169.254.169.254]/"):
         status, body = create(client, owner, url=url)

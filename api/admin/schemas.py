@@ -1,0 +1,75 @@
+"""What administrators send and see when they look after people, sessions and reviews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
+from models import BookingStatus, SessionStatus
+
+EXAMPLE_USER: dict[str, Any] = {
+    "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
+    "is_admin": False, "created_at": "2030-03-01T12:00:00+00:00", "deleted_at": None,
+}
+
+
+class AdminUserSchema(ma.Schema):
+    id = fields.UUID()
+    email = fields.String()
+    display_name = fields.String()
+    is_admin = fields.Boolean()
+    created_at = fields.DateTime()
+    deleted_at = fields.DateTime(allow_none=True)
+
+
+AdminUserPageSchema = page_of(AdminUserSchema, "AdminUserPage")
+
+
+class UserSearchArgs(PaginationArgs):
+    q = Text(load_default=None, validate=validate.Length(min=1, max=200), metadata={
+        "description": "A part of the email or display name (case-insensitive)."})
+    is_admin = fields.Boolean(load_default=None)
+
+
+class AdminBookingArgs(StartWindowArgs):
+    mentor_profile_id = fields.UUID(load_default=None)
+    status = Text(load_default=None, validate=validate.OneOf([s.value for s in BookingStatus]))
+    mentee_user_id = fields.UUID(load_default=None)
+
+
+class AdminSessionArgs(StartWindowArgs):
+    mentor_profile_id = fields.UUID(load_default=None)
+    status = Text(load_default=None, validate=validate.OneOf([s.value for s in SessionStatus]))
+
+
+class AdminReasonSchema(ma.Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class AdminActionSchema(ma.Schema):
+    id = fields.UUID()
+    admin_user_id = fields.UUID(allow_none=True, metadata={"description": "Null once that admin's account is gone."})
+    action = fields.String(metadata={"enum": ["user.granted_admin", "user.revoked_admin", "session.cancelled",
+                                              "review.hidden"]})
+    target_type = fields.String(metadata={"enum": ["user", "session", "review"]})
+    target_id = fields.UUID()
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+AdminActionPageSchema = page_of(AdminActionSchema, "AdminActionPage")
+
+
+class AuditArgs(PaginationArgs):
+    target_id = fields.UUID(load_default=None, metadata={"description": "Of one user, session or review."})
+
+
+class HiddenReviewSchema(ma.Schema):
+    id = fields.UUID()
+    mentor_profile_id = fields.UUID()
+    rating = fields.Integer()
+    hidden_at = fields.DateTime()
+    hidden_reason = fields.String()

@@ -1,0 +1,178 @@
+"""The OpenAPI document's shape for integrators: named query enums, the webhooks we send, the version.
+
+Generated clients name an inline query enum after the route (``ListBookingsRoleType2Type1``), so
+:class:`NamedQueryEnums` turns every query enum into a named schema. The ``webhooks`` section
+(OpenAPI 3.1) has one entry per event type we send, whose body schema is derived from the typed
+payloads in ``workflows/events.py``, so the document cannot drift from what fan-out sends.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import types
+from functools import cache
+from pathlib import Path
+from typing import Any, TypedDict, Union, get_args, get_origin, get_type_hints
+
+from apispec import APISpec, BasePlugin
+
+from models import BookingStatus, ListingKind, SessionStatus, WebhookMessageStatus
+from workflows import events
+from workflows.outbox import FAN_OUT_WEBHOOKS_TASK, HANDLERS
+from workflows.webhooks.messages import TEST_EVENT
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+# The name of each query enum, by its values.
+_ENUM_NAMES: dict[frozenset[str], str] = {
+    frozenset(BookingStatus): "BookingStatus",
+    frozenset(SessionStatus): "SessionStatus",
+    frozenset(WebhookMessageStatus): "DeliveryStatus",
+    frozenset(ListingKind): "ListingKind",
+    frozenset({"mentee", "mentor"}): "ParticipantRole",
+}
+
+
+@cache
+def service_version() -> str:
+    """The package version (``pyproject.toml``): the document's ``info.version``."""
+    with PYPROJECT.open("rb") as file:
+        return str(tomllib.load(file)["project"]["version"])
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+
+
+class NamedQueryEnums(BasePlugin):
+    """Every enum of a query parameter becomes a named schema (``BookingStatus``), referenced by name."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        self.spec = spec
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
+                         **_kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema") if isinstance(parameter, dict) else None
+                values = [value for value in (schema or {}).get("enum", []) if value is not None]
+                if parameter.get("in") != "query" or not values:
+                    continue
+                name = _ENUM_NAMES.get(frozenset(values)) or _pascal(parameter["name"])
+                if name not in self.spec.components.schemas:
+                    self.spec.components.schema(name, {"type": "string", "enum": values})
+                parameter["schema"] = {"$ref": f"#/components/schemas/{name}"}
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+WEBHOOK_HEADERS = (
+    ("webhook-id", "The message id (`msg_…`): the same on every retry of this message; deduplicate on it."),
+    ("webhook-timestamp", "Seconds since the epoch when this attempt was signed; refuse stale ones."),
+    ("webhook-signature", ("`v1,<base64 HMAC-SHA256>` of `{id}.{timestamp}.{body}`, space-separated when "
+                          "a rotated secret still signs too (Standard Webhooks).")),
+)
+
+
+def _json_type(annotation: Any) -> dict[str, Any]:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in get_args(annotation) if arg is not type(None)]
+        inner = _json_type(options[0])
+        return {**inner, "type": [inner["type"], "null"]} if len(options) < len(get_args(annotation)) else inner
+    if origin is list:
+        return {"type": "array", "items": _json_type(get_args(annotation)[0])}
+    return {"type": {str: "string", int: "integer", bool: "boolean"}[annotation]}
+
+
+def payload_schema(payload: type, *, optional: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The JSON Schema of a payload ``TypedDict``: every key required unless named in ``optional``."""
+    hints = get_type_hints(payload)
+    return {
+        "type": "object",
+        "description": (payload.__doc__ or "").strip(),
+        "properties": {key: _json_type(hint) for key, hint in hints.items()},
+        "required": sorted(set(hints) - optional),
+        "additionalProperties": False,
+    }
+
+
+class WebhookTestPayload(TypedDict):
+    """``webhook.test``: sent by ``POST /webhook-endpoints/{id}/test``."""
+
+    endpoint_id: str
+    message: str
+
+
+# Schema name -> (payload type, keys a receiver may not get). A group's participant list goes to the
+# mentor's and admins' endpoints only.
+PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
+    "BookingEventData": (events.BookingPayload, frozenset()),
+    "SeatReleasedEventData": (events.SeatReleasedPayload, frozenset()),
+    "SessionEventData": (events.SessionPayload, frozenset()),
+    "GroupSessionEventData": (events.GroupSessionPayload, frozenset({events.GROUP_KEY})),
+    "ReviewEventData": (events.ReviewPayload, frozenset()),
+    "SessionReminderEventData": (events.SessionReminderPayload, frozenset()),
+    "GroupSessionReminderEventData": (events.GroupSessionReminderPayload, frozenset({events.GROUP_KEY})),
+    "WebhookTestEventData": (WebhookTestPayload, frozenset()),
+}
+
+
+def sent_event_types() -> list[str]:
+    """Every event type a webhook endpoint can receive."""
+    return sorted([kind for kind, handlers in HANDLERS.items() if FAN_OUT_WEBHOOKS_TASK in handlers] + [TEST_EVENT])
+
+
+def data_schemas(event_type: str) -> list[str]:
+    """The payload schemas an event type's ``data`` may take."""
+    if event_type == TEST_EVENT:
+        return ["WebhookTestEventData"]
+    if event_type == "booking.cancelled":
+        return ["BookingEventData", "SeatReleasedEventData"]
+    if event_type in events.BOOKING_EVENTS:
+        return ["BookingEventData"]
+    if event_type in events.SESSION_EVENTS:
+        return ["SessionEventData", "GroupSessionEventData"]
+    if event_type in events.REMINDER_EVENTS:
+        return ["SessionReminderEventData", "GroupSessionReminderEventData"]
+    if event_type in events.REVIEW_EVENTS:
+        return ["ReviewEventData"]
+    raise KeyError(f"no payload schema for {event_type}")
+
+
+def envelope_schema_name(event_type: str) -> str:
+    return "".join(_pascal(part) for part in event_type.split(".")) + "Webhook"
+
+
+def document_webhooks(spec: APISpec) -> None:
+    """Register the payload and envelope schemas, and one ``webhooks`` entry per event type we send."""
+    for name, (payload, optional) in PAYLOAD_SCHEMAS.items():
+        spec.components.schema(name, payload_schema(payload, optional=optional))
+    webhooks: dict[str, Any] = {}
+    for event_type in sent_event_types():
+        refs = [{"$ref": f"#/components/schemas/{name}"} for name in data_schemas(event_type)]
+        envelope = envelope_schema_name(event_type)
+        spec.components.schema(envelope, {
+            "type": "object",
+            "description": f"The body of a `{event_type}` delivery (Standard Webhooks envelope).",
+            "properties": {
+                "type": {"type": "string", "const": event_type},
+                "timestamp": {"type": "string", "format": "date-time",
+                              "description": "When the event happened (UTC)."},
+                "data": refs[0] if len(refs) == 1 else {"oneOf": refs},
+            },
+            "required": ["type", "timestamp", "data"],
+            "additionalProperties": False,
+        })
+        webhooks[event_type] = {"post": {
+            "operationId": "on" + envelope.removesuffix("Webhook"),
+            "summary": f"`{event_type}`, POSTed to every enabled endpoint subscribed to it that may see it.",
+            "tags": ["webhooks"],
+            "parameters": [{"in": "header", "name": name, "required": True, "description": description,
+                            "schema": {"type": "string"}} for name, description in WEBHOOK_HEADERS],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{envelope}"}}}},
+            "responses": {"2XX": {"description": "Received. Any other answer, or none within the timeout, is "
+                                                 "retried on the schedule (410 disables the endpoint)."}},
+        }}
+    spec.options["webhooks"] = webhooks

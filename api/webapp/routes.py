@@ -1,0 +1,47 @@
+"""The browser app: ``web/`` served as static files, ``/`` for its page and ``/web/…`` for its modules.
+
+The page is a client of the public API like any other; nothing here knows about bookings. The
+files have no content hash in their names (there is no build step), so browsers revalidate them
+on every load (``no-cache`` with an ETag answers 304 when nothing changed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, send_from_directory
+
+WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
+
+# Only our own origin: scripts, styles, and the API the page calls. No inline script, no framing.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+blp = Blueprint("webapp", __name__)
+
+
+def _served(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@blp.get("/")
+def page() -> Response:
+    return _served(send_from_directory(WEB_ROOT, "index.html"))
+
+
+@blp.get("/web/<path:filename>")
+def asset(filename: str) -> Response:
+    return _served(send_from_directory(WEB_ROOT, filename))

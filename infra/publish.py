@@ -1,0 +1,196 @@
+"""Publishing outbox dispatches to the broker once the database has committed, one kick per handler.
+
+A handler's task drains every due row of its handler (``workflows.outbox_batches``), so one queued
+message per handler is enough: a kick is sent only when Redis holds no kick key for the handler.
+The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent, and
+deleted by the task as it starts to drain, before it claims rows: an event committed after that
+sends a new kick, and one committed before it is claimed by that drain. If the key outlives its
+message (a worker killed holding it), the TTL ends it, and the relay kicks the handler again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from celery import Celery
+from prometheus_client import Counter
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+import infra.metrics  # noqa: F401 - names metric files by host and pid before these metrics exist
+from infra import live_publish
+from infra.config import get_settings
+from models import OutboxEvent
+from workflows import outbox
+from workflows.outbox import LIVE_KEY, PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
+
+log = structlog.get_logger(__name__)
+
+#: A key the relay keeps in Redis: when it is gone, Redis has lost its data, and the queued messages with it.
+BROKER_MARKER_KEY = "outbox:broker-marker"
+
+#: Redis key of a handler's queued kick (under the broker's key prefix, as kombu's own keys are).
+KICK_KEY = "outbox:kick:{handler}"
+
+# Handlers whose task takes the aggregate id (so an operator can call them by hand).
+_AGGREGATE_HANDLERS = frozenset({outbox.CREATE_SESSION_TASK})
+
+KICKS = Counter("outbox_handler_kicks_total",
+                "Handler kicks owed after commit, by handler and whether a message was sent or one was queued",
+                ["handler", "outcome"])
+
+
+def kick_key(handler: str) -> str:
+    return KICK_KEY.format(handler=handler)
+
+
+def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> tuple[list[Dispatch | TaskCall], list[str]]:
+    """The messages to send: every task call, and one kick per handler whose kick key this sets.
+
+    Returns them in their order, with the keys set (to take back if the send fails).
+    """
+    first: dict[str, Dispatch] = {}
+    redelivered: set[str] = set()
+    for dispatch in dispatches:
+        if isinstance(dispatch, Dispatch):
+            first.setdefault(dispatch.handler, dispatch)
+            if dispatch.redelivery:
+                redelivered.add(dispatch.handler)
+    if not first:
+        return list(dispatches), []
+    ttl = get_settings().handler_kick_ttl_seconds
+    with client.pipeline(transaction=False) as pipe:
+        for handler in first:
+            # The relay's kick goes out even if a key says one is queued (see Dispatch.redelivery).
+            pipe.set(kick_key(handler), "1", nx=handler not in redelivered, ex=ttl)
+        results = pipe.execute()
+    kicked = {handler for handler, was_set in zip(first, results, strict=True) if was_set}
+    for handler in first:
+        KICKS.labels(handler, "sent" if handler in kicked else "already_queued").inc()
+    messages = [d for d in dispatches if isinstance(d, TaskCall) or (d.handler in kicked and first[d.handler] is d)]
+    return messages, [kick_key(handler) for handler in kicked]
+
+
+def task_arguments(dispatch: Dispatch | TaskCall) -> tuple[str, list[str], dict[str, str]]:
+    if isinstance(dispatch, TaskCall):
+        return dispatch.task, list(dispatch.args), {}
+    if dispatch.handler in _AGGREGATE_HANDLERS:
+        return dispatch.handler, [str(dispatch.aggregate_id)], {"event_id": str(dispatch.event_id)}
+    return dispatch.handler, [str(dispatch.event_id)], {}
+
+
+def publish(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None) -> int:
+    """Send what ``dispatches`` owe the broker in two trips; return how many were covered: all, or 0 on a failure.
+
+    The first trip sets the kick keys (:func:`_claim_kicks`): a handler whose kick is already queued
+    gets no message. The second writes the messages, in order, in one Redis pipeline (kombu's publish
+    batch). A failure is logged and left to the outbox relay, and the keys this set are taken back:
+    the database already holds the work, so nothing is lost while the broker is away. (A pipeline
+    cut short may have delivered some messages: the relay sends them again, and handlers do their
+    work once per event.)
+    """
+    claimed: list[str] = []
+    try:
+        with app.producer_or_acquire() as producer:
+            client = producer.channel.client
+            messages, claimed = _claim_kicks(client, dispatches)
+            try:
+                with producer.batch():
+                    for dispatch in messages:
+                        task, args, kwargs = task_arguments(dispatch)
+                        # A redelivered event keeps the id of the request that first caused it.
+                        origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
+                        app.send_task(task, args=args, kwargs=kwargs,
+                                      headers={"request_id": origin} if origin else None, producer=producer)
+            except Exception:
+                if claimed:
+                    _forget_kicks(client, claimed)
+                raise
+    except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
+        log.warning("outbox.publish_failed", tasks=len(dispatches),
+                    error=f"{type(exc).__name__}: {exc}")
+        return 0
+    return len(dispatches)
+
+
+def _forget_kicks(client: Any, keys: list[str]) -> None:
+    try:
+        client.delete(*keys)
+    except Exception as exc:  # noqa: BLE001 - the broker is away: the keys' TTL ends them
+        log.warning("outbox.kick_keys_kept", keys=len(keys), error=f"{type(exc).__name__}: {exc}")
+
+
+def start_draining(app: Celery, handler: str) -> None:
+    """A handler's task is about to claim rows: the next event committed must send a new kick.
+
+    If Redis is away the key stays until its TTL: events meanwhile wait for the relay, no longer.
+    """
+    try:
+        with app.producer_or_acquire() as producer:
+            producer.channel.client.delete(kick_key(handler))
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("outbox.kick_key_kept", handler=handler, error=f"{type(exc).__name__}: {exc}")
+
+
+def clear_kicks(app: Celery) -> None:
+    """Forget every handler's kick key (the queues were purged: the kicks they stood for are gone)."""
+    with app.producer_or_acquire() as producer:
+        producer.channel.client.delete(*(kick_key(handler) for handler in outbox.handler_names()))
+
+
+def broker_lost_its_queues(app: Celery) -> bool:
+    """Whether Redis no longer holds :data:`BROKER_MARKER_KEY` (which this puts back).
+
+    A Redis restarted without its data (no persistence, or a new server) has
+    lost every queued and unacknowledged message. Also true against a fresh
+    Redis: then pending work is sent once more, and handlers do it once.
+    """
+    try:
+        with app.producer_or_acquire() as producer:
+            return bool(producer.channel.client.set(BROKER_MARKER_KEY, "1", nx=True))
+    except Exception as exc:  # noqa: BLE001 - the broker is away: nothing to tell yet
+        log.warning("outbox.broker_check_failed", error=f"{type(exc).__name__}: {exc}")
+        return False
+
+
+def reschedule_unsent(factory: sessionmaker[Session], dispatches: list[Dispatch | TaskCall]) -> None:
+    """Make the outbox rows of messages that did not reach the broker due again now (see ``outbox.reschedule_unsent``).
+
+    Messages of :class:`TaskCall` need nothing: their own tables say when they are due.
+    If this fails too, the rows keep their backoff: later, but not lost.
+    """
+    unsent = [dispatch for dispatch in dispatches if isinstance(dispatch, Dispatch)]
+    if not unsent:
+        return
+    try:
+        with factory() as db:
+            outbox.reschedule_unsent(db, unsent)
+            db.commit()
+    except SQLAlchemyError as exc:
+        log.warning("outbox.reschedule_failed", tasks=len(unsent), error=f"{type(exc).__name__}: {exc}")
+
+
+def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery]) -> None:
+    """Publish a session's outbox dispatches after it commits; forget them on rollback.
+
+    Rows whose messages could not be published are made due again at once, so the
+    relay sends them as soon as the broker is back, whatever their backoff was.
+    """
+
+    @event.listens_for(factory, "after_commit")
+    def _after_commit(session: Session) -> None:
+        dispatches: list[Dispatch | TaskCall] = session.info.pop(PENDING_KEY, [])
+        if dispatches and not publish(app(), dispatches, session.info.get(REQUEST_ID_KEY)):
+            reschedule_unsent(factory, dispatches)
+        events: list[OutboxEvent] = session.info.pop(LIVE_KEY, [])
+        if events:
+            live_publish.publish(events)
+
+    @event.listens_for(factory, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(PENDING_KEY, None)
+        session.info.pop(LIVE_KEY, None)
+

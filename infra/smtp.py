@@ -1,0 +1,43 @@
+"""Sending a notification by email over SMTP (``SMTP_URL``: smtp://user:pass@host:port, smtps://, ?starttls=true)."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to the message, e.g. ``invite.ics`` as ``text/calendar`` with ``method=REQUEST``."""
+
+    filename: str
+    content: bytes
+    maintype: str
+    subtype: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+def send_email(smtp_url: str, *, sender: str, to: str, subject: str, body: str, message_id: str,
+               timeout: float = 10.0, attachments: Sequence[Attachment] = ()) -> None:
+    url = urlsplit(smtp_url)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    # A stable Message-ID lets receiving systems drop a copy resent after a crash.
+    message["Message-ID"] = f"<{message_id}@mentorship>"
+    message.set_content(body)
+    for attachment in attachments:
+        message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
+                               filename=attachment.filename, params=dict(attachment.params))
+    port = url.port or (465 if url.scheme == "smtps" else 25)
+    client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+    with client_class(url.hostname or "localhost", port, timeout=timeout) as client:
+        if parse_qs(url.query).get("starttls", ["false"])[0].lower() == "true":
+            client.starttls()
+        if url.username:
+            client.login(unquote(url.username), unquote(url.password or ""))
+        client.send_message(message)

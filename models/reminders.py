@@ -1,0 +1,37 @@
+"""Reminders sent before a session, and the private calendar feeds that list a user's sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class SessionReminder(Base):
+    """One reminder told to one participant of a session at one offset before its start.
+
+    The primary key is the exactly-once guarantee: the beat task inserts with ``ON CONFLICT DO
+    NOTHING`` and tells only the people whose row it inserted, in the same transaction.
+    """
+
+    __tablename__ = "session_reminders"
+    __table_args__ = (CheckConstraint("offset_seconds > 0", name="offset_positive"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    offset_seconds: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CalendarFeed(Base):
+    """A user's private iCalendar feed: the token in its URL is the credential, stored only as a SHA-256 hash."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,171 @@
+"""Handlers drain in batches on real workers: two workers share one backlog; a burst kicks each handler once."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from infra.celery_config import create_celery
+from infra.config import get_settings
+from models import (
+    Booking,
+    BookingStatus,
+    HandlerStatus,
+    MentorshipSession,
+    MentorStats,
+    Notification,
+    OutboxEvent,
+    OutboxHandler,
+    SessionStatus,
+    WebhookMessage,
+)
+from tests.e2e.test_webhook_delivery import Receiver, admin, endpoint, receiver  # noqa: F401 - a fixture
+from tests.e2e.test_workflow_guarantees import (
+    _accept_all,
+    every_booking_has_one_session,
+    live_app,
+    seed_drafts,
+    sessions_per_booking,
+    wait_until,
+)
+from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.workers_fixtures import StartWorker, purge_queues
+from workflows import bookings, outbox
+from workflows import sessions as session_flow
+from workflows.actors import Actor
+
+MENTORS = 10
+PER_MENTOR = 30  # 300 completions, counted into 10 mentors' statistics
+
+
+def seed_in_progress_per_mentor(seed: Session) -> list[tuple[Caller, uuid.UUID]]:
+    """``MENTORS`` mentors with ``PER_MENTOR`` sessions under way each, an hour apart in the past."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    made = []
+    for _ in range(MENTORS):
+        listing = ListingFactory()
+        mentor = as_caller(listing.mentor_profile.user)
+        for index in range(PER_MENTOR):
+            mentee = UserFactory()
+            start = now - timedelta(hours=index + 1)
+            booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
+                              mentee_user_id=mentee.id, start_time=start, end_time=start + timedelta(minutes=50),
+                              status=BookingStatus.ACCEPTED, price_cents=5000, currency="USD")
+            seed.add(booking)
+            seed.flush()
+            session = MentorshipSession(
+                id=uuid.uuid4(), kind="individual", booking_id=booking.id, listing_id=listing.id,
+                mentor_profile_id=listing.mentor_profile_id, mentee_user_id=mentee.id, start_time=start,
+                end_time=booking.end_time, status=SessionStatus.IN_PROGRESS, started_at=start)
+            seed.add(session)
+            made.append((mentor, session.id))
+    seed.commit()
+    return made
+
+
+def effects(committed: sessionmaker[Session], endpoint_id: uuid.UUID) -> dict[str, object]:
+    with committed() as db:
+        per_notification = Counter(db.execute(
+            select(Notification.event_id, Notification.user_id, Notification.type)).all())
+        per_message = Counter(db.scalars(
+            select(WebhookMessage.event_id).where(WebhookMessage.endpoint_id == endpoint_id)))
+        return {
+            "notifications": sum(per_notification.values()),
+            "notifications_doubled": sum(1 for n in per_notification.values() if n > 1),
+            "completed_counted": db.scalar(select(func.coalesce(func.sum(MentorStats.sessions_completed), 0))),
+            "minutes_counted": db.scalar(select(func.coalesce(func.sum(MentorStats.minutes_completed), 0))),
+            "mentors_counted": db.scalar(select(func.count()).select_from(MentorStats)),
+            "webhook_messages": sum(per_message.values()),
+            "webhook_messages_doubled": sum(1 for n in per_message.values() if n > 1),
+            "pending_handlers": db.scalar(select(func.count()).where(OutboxHandler.status == HandlerStatus.PENDING)),
+        }
+
+
+def test_two_workers_draining_one_backlog_do_each_effect_exactly_once(
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,  # noqa: F811
+) -> None:
+    mentor, drafts = seed_drafts(seed, 300)
+    in_progress = seed_in_progress_per_mentor(seed)
+    hook = endpoint(seed, receiver, admin(seed), "/completed", event_types=["session.completed"])
+    # The backlog is written with no worker and no message sent: plain sessions, no after-commit publisher.
+    quiet = sessionmaker(bind=committed.kw["bind"], expire_on_commit=False)
+    with quiet() as db:
+        for booking_id in drafts:
+            bookings.accept_booking(db, Actor(mentor.user.id, mentor_profile_id=mentor.user.mentor_profile.id),
+                                    booking_id)
+        for caller, session_id in in_progress:
+            session_flow.complete_session(
+                db, Actor(caller.user.id, mentor_profile_id=caller.user.mentor_profile.id), session_id)
+        db.commit()
+    with committed() as db:
+        pending = dict(db.execute(select(OutboxHandler.handler, func.count()).group_by(OutboxHandler.handler)).all())
+        accepted = db.execute(select(OutboxEvent.id, OutboxEvent.aggregate_id)
+                              .where(OutboxEvent.type == "booking.accepted").limit(1)).one()
+        completed = db.scalar(select(OutboxEvent.id).where(OutboxEvent.type == "session.completed").limit(1))
+    assert pending[outbox.CREATE_SESSION_TASK] == 300 and pending[outbox.RECORD_ANALYTICS_TASK] == 300, pending
+
+    small_batches = {"HANDLER_BATCH": "10"}  # 30 batches per handler and backlog: the workers interleave
+    workers = [start_worker(concurrency=2, env=small_batches), start_worker(concurrency=2, env=small_batches)]
+    app = create_celery(get_settings())
+    # First the analytics backlog alone, kicked eight times: all four worker processes drain it at once.
+    # (Its counters are where a row done twice would show: the other effects have unique keys behind them.)
+    for _ in range(8):
+        app.send_task(outbox.RECORD_ANALYTICS_TASK, args=[str(completed)])
+    time.sleep(1)
+    for _ in range(4):  # then every handler, several kicks each (copies of the messages the outbox sends)
+        app.send_task(outbox.CREATE_SESSION_TASK, args=[str(accepted.aggregate_id)],
+                      kwargs={"event_id": str(accepted.id)})
+        for handler in (outbox.NOTIFY_TASK, outbox.UNLOCK_REVIEWS_TASK, outbox.FAN_OUT_WEBHOOKS_TASK):
+            app.send_task(handler, args=[str(completed)])
+
+    expected = {"notifications": 300 + 2 * 300, "notifications_doubled": 0, "completed_counted": 300,
+                "minutes_counted": 300 * 50, "mentors_counted": MENTORS, "webhook_messages": 300,
+                "webhook_messages_doubled": 0}
+
+    def drained() -> bool:
+        now = effects(committed, hook.id)
+        return every_booking_has_one_session(committed, drafts) and now == {**expected, "pending_handlers": 0}
+
+    # The sessions' own events (session.scheduled) are fanned out too, so the backlog is still growing here.
+    try:
+        wait_until(drained, 90, f"every effect once: {expected}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; now {effects(committed, hook.id)}") from None
+    time.sleep(2)  # anything doubled would show by now
+    assert set(sessions_per_booking(committed, drafts).values()) == {1}
+    assert effects(committed, hook.id) == {**expected, "pending_handlers": 0}
+    # Both workers drained analytics batches (Celery logs each task's result: the rows it did).
+    done = re.compile(rf"Task {re.escape(outbox.RECORD_ANALYTICS_TASK)}\[[^]]+\] succeeded in [0-9.e-]+s: ([0-9]+)")
+    for worker in workers:
+        rows_done = [int(found) for found in done.findall(worker.log())]
+        assert sum(rows_done) > 0, f"{worker.name} drained no analytics: {rows_done}"
+
+
+def queued(client: redis.Redis, queue: str) -> int:
+    return int(client.llen(f"{get_settings().redis_key_prefix}{queue}"))
+
+
+def test_a_burst_of_events_sends_one_kick_per_handler_not_one_message_per_event(
+    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis,
+) -> None:
+    mentor, drafts = seed_drafts(seed, 300)
+    purge_queues()  # no worker runs: what the burst sends stays in the queues
+    try:
+        began = time.monotonic()
+        _accept_all(live_app(committed), mentor, drafts)
+        print(f"300 accepts took {time.monotonic() - began:.1f} s")
+        with committed() as db:
+            rows = db.scalar(select(func.count()).select_from(OutboxHandler))
+        messages = {queue: queued(redis_client, queue) for queue in ("sessions", "notifications", "webhooks")}
+        print(f"300 booking.accepted events, {rows} handler rows -> {sum(messages.values())} messages: {messages}")
+        assert rows == 3 * 300
+        assert messages == {"sessions": 1, "notifications": 1, "webhooks": 1}
+    finally:
+        purge_queues()

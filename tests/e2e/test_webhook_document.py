@@ -1,0 +1,126 @@
+"""Every webhook event type we send, through the real fan-out and delivery, matches its schema in our
+own OpenAPI document; and a receiver verifies it as the README shows, with the ``standardwebhooks`` package."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from celery import Celery
+from flask.testing import FlaskClient
+from jsonschema_rs import Draft202012Validator
+from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks import Webhook
+
+from infra.config import get_settings
+from models import (
+    Booking,
+    BookingStatus,
+    ListingKind,
+    MentorshipSession,
+    OutboxEvent,
+    Review,
+    SessionStatus,
+)
+from tests.e2e.test_webhook_delivery import Receiver, admin, celery_app, endpoint, fast_beat, receiver  # noqa: F401 - fixtures
+from tests.e2e.test_workflow_guarantees import wait_until
+from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.workers_fixtures import StartWorker
+from workflows import events
+from workflows.actors import Actor
+from workflows.webhooks import endpoints
+
+
+def receive(body: bytes, headers: dict[str, str], secret: str) -> dict[str, Any]:
+    """The README's Python receiver: the verified payload, or ``WebhookVerificationError``."""
+    return Webhook(secret).verify(body, headers)  # type: ignore[no-any-return]
+
+
+def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
+    """One event of each type we send, built from real rows by the workflows' own constructors, plus
+    the group-session and seat-release shapes. Returns the events and a group participant's user id."""
+    now = datetime.now(UTC)
+    recorded = []
+    for event_type in sorted(events.BOOKING_EVENTS):
+        booking = BookingFactory(status=BookingStatus.ACCEPTED)
+        recorded.append(events.record_booking_event(seed, event_type, booking, actor="mentee"))
+
+    accepted = BookingFactory(status=BookingStatus.ACCEPTED)
+    individual = MentorshipSession(
+        id=uuid.uuid4(), kind=ListingKind.INDIVIDUAL, booking_id=accepted.id, listing_id=accepted.listing_id,
+        mentor_profile_id=accepted.mentor_profile_id, mentee_user_id=accepted.mentee_user_id,
+        start_time=accepted.start_time, end_time=accepted.end_time, status=SessionStatus.SCHEDULED)
+    group_listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=5)
+    seated = [UserFactory(), UserFactory()]
+    group = MentorshipSession(
+        id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=group_listing.id,
+        mentor_profile_id=group_listing.mentor_profile_id, start_time=now + timedelta(days=3),
+        end_time=now + timedelta(days=3, hours=1), status=SessionStatus.SCHEDULED, capacity=5, seats_taken=2)
+    seed.add_all([individual, group])
+    seed.flush()
+    for event_type in sorted(events.SESSION_EVENTS):
+        recorded.append(events.record_session_event(seed, event_type, individual, actor="system"))
+        recorded.append(events.record_session_event(seed, event_type, group, actor="system",
+                                                    participants=[user.id for user in seated]))
+    recorded.append(events.record_reminder_event(seed, individual, 3600))
+    recorded.append(events.record_reminder_event(seed, group, 86400, [user.id for user in seated]))
+    seat = Booking(
+        id=uuid.uuid4(), listing_id=group_listing.id, mentor_profile_id=group_listing.mentor_profile_id,
+        mentee_user_id=seated[0].id, start_time=group.start_time, end_time=group.end_time,
+        status=BookingStatus.CANCELLED, price_cents=100, currency="USD", group_session_id=group.id)
+    seed.add(seat)
+    seed.flush()
+    recorded.append(events.record_booking_event(seed, "booking.cancelled", seat, actor="mentee", late=True))
+
+    review = Review(id=uuid.uuid4(), session_id=individual.id, mentor_profile_id=individual.mentor_profile_id,
+                    mentee_user_id=accepted.mentee_user_id, rating=5, comment="Clear and useful.")
+    seed.add(review)
+    seed.flush()
+    recorded.append(events.record_review_event(seed, review, actor="mentee"))
+    seed.commit()
+    return recorded, seated[1].id
+
+
+def test_every_event_type_we_send_matches_its_schema_in_our_openapi_document(
+    client: FlaskClient, seed: Session, celery_app: Celery, committed: sessionmaker[Session],  # noqa: F811
+    receiver: Receiver, start_worker: StartWorker, fast_beat: None,  # noqa: F811
+) -> None:
+    document = client.get("/api/openapi.json").json
+    assert document["openapi"].startswith("3.1")
+    documented = document["webhooks"]
+
+    operator = admin(seed)  # an admin's endpoint gets every event, as the mentor sees it
+    everything = endpoint(seed, receiver, operator, "/all", event_types=["*"])
+    recorded, participant = _every_event(seed)
+    mentee = endpoint(seed, receiver, Actor(participant), "/participant", event_types=["*"])
+    with committed() as db:
+        endpoints.send_test(db, operator, everything.id, settings=get_settings())
+        db.commit()
+
+    start_worker(queues="webhooks")
+    for event in recorded:
+        celery_app.send_task("webhooks.fan_out", args=[str(event.id)])
+    # The participant's endpoint sees its group's events only (its reminder too).
+    group_events = len(events.SESSION_EVENTS) + len(events.REMINDER_EVENTS)
+    expected = (len(recorded) + 1, group_events)
+    wait_until(lambda: (len(receiver.at("/all")), len(receiver.at("/participant"))) == expected, 30, "every delivery")
+
+    deliveries = receiver.at("/all") + receiver.at("/participant")
+    assert {d.payload["type"] for d in deliveries if d.payload} == set(documented)
+    for delivery in deliveries:
+        assert delivery.verify_error is None, delivery.verify_error
+        secret = receiver.secrets[delivery.path]
+        body = receive(delivery.body, delivery.headers, secret)
+        post = documented[body["type"]]["post"]
+        for header in post["parameters"]:
+            assert delivery.headers.get(header["name"]), header["name"]
+        schema = post["requestBody"]["content"]["application/json"]["schema"]
+        errors = list(Draft202012Validator({**schema, "components": document["components"]})
+                      .iter_errors(body))
+        assert errors == [], (body, [error.message for error in errors])
+
+    # The participant's view of a group event names no other participant.
+    for delivery in receiver.at("/participant"):
+        assert events.GROUP_KEY not in delivery.payload["data"]
+    assert mentee.id != everything.id

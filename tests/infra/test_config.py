@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from infra.config import ConfigError, load_settings, parse_duration, sqlalchemy_url
+
+
+def test_production_without_signing_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PASSWORD_HASH_PROFILE")
+    with pytest.raises(ConfigError, match="JWT_SECRET_KEY is not set"):
+        load_settings()
+    assert not any(tmp_path.iterdir())
+    monkeypatch.setenv("JWT_SECRET_KEY", "k" * 48)
+    assert load_settings().jwt_secret_key == "k" * 48
+
+
+def test_development_key_is_generated_once_and_private(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PASSWORD_HASH_PROFILE")
+    first = load_settings().jwt_secret_key
+    key_file = tmp_path / "jwt_secret_key"
+    assert len(first) >= 48
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_settings().jwt_secret_key == first
+
+
+@pytest.mark.parametrize("app_env", ["production", "development"])
+def test_the_cheapest_password_hashing_is_refused_outside_test_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                     app_env: str) -> None:
+    monkeypatch.setenv("APP_ENV", app_env)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("JWT_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("PASSWORD_HASH_PROFILE", "cheapest")
+    with pytest.raises(ConfigError, match="APP_ENV=test only"):
+        load_settings()
+    monkeypatch.delenv("PASSWORD_HASH_PROFILE")
+    assert load_settings().password_hash_profile == "standard"
+
+
+def test_bad_numbers_are_reported_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIN_NOTICE_MINUTES", "soon")
+    with pytest.raises(ConfigError, match="MIN_NOTICE_MINUTES"):
+        load_settings()
+
+
+def test_urls_and_durations() -> None:
+    assert sqlalchemy_url("postgresql://u:p@h:5/db") == "postgresql+psycopg://u:p@h:5/db"
+    assert sqlalchemy_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert [parse_duration(x).total_seconds() for x in ("5s", "5m", "2h", "1d", "7")] == [5, 300, 7200, 86400, 7]
+    with pytest.raises(ConfigError):
+        parse_duration("soon")
+
+
+@pytest.mark.parametrize("name", ["OUTBOX_RETENTION_DAYS", "RETENTION_BATCH_SIZE", "SSE_MAX_STREAMS_PER_USER"])
+def test_limits_below_one_are_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ConfigError, match=name):
+        load_settings()

@@ -1,0 +1,126 @@
+"""Notifications emailed over SMTP, against a real local SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+from sqlalchemy.orm import Session
+
+from devstack.processes import free_port
+from infra.config import get_settings
+from models import BookingStatus, Notification
+from tests.factories import BookingFactory, UserFactory
+from workflows import events, notifications, sessions
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, Inbox]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield f"smtp://127.0.0.1:{port}", inbox
+    controller.stop()
+
+
+def test_notification_is_emailed_once(db: Session, smtp_server: tuple[str, Inbox],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    url, inbox = smtp_server
+    settings = dataclasses.replace(get_settings(), smtp_url=url)
+    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
+    user = UserFactory(email="ada@example.com")
+    notification_id = notifications.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted",
+                                                body="Your session is confirmed.", data={})
+    assert notification_id is not None
+    assert notifications.deliver_email(db, notification_id) is True
+    assert notifications.deliver_email(db, notification_id) is False
+    (message,) = inbox.messages
+    assert (message["To"], message["Subject"]) == ("ada@example.com", "Booking accepted")
+    assert message["Message-ID"] == f"<{notification_id}@mentorship>"
+    assert db.get(Notification, notification_id).email_status == "sent"
+
+
+def test_unreachable_smtp_is_retried_then_given_up(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = dataclasses.replace(get_settings(), smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
+    user = UserFactory()
+    notification_id = notifications.notify_user(db, user.id, type_="x", title="t", body="b", data={})
+    assert notification_id is not None
+    for _ in range(notifications.MAX_EMAIL_ATTEMPTS):
+        assert notifications.deliver_email(db, notification_id) is False
+    assert db.get(Notification, notification_id).email_status == "failed"
+
+
+def test_without_smtp_nothing_is_owed(db: Session) -> None:
+    user = UserFactory()
+    notification_id = notifications.notify_user(db, user.id, type_="x", title="t", body="b", data={})
+    assert notification_id is not None
+    assert db.get(Notification, notification_id).email_status == "none"
+
+
+def _invite(message: Message) -> Any:
+    parts = [part for part in message.walk() if part.get_filename() == "invite.ics"]
+    assert len(parts) == 1, [part.get_content_type() for part in message.walk()]
+    assert parts[0].get_content_type() == "text/calendar"
+    assert parts[0].get_param("method") == "REQUEST"
+    return Calendar.from_ical(parts[0].get_payload(decode=True))
+
+
+@pytest.mark.parametrize("session_created", [True, False])
+def test_a_booking_acceptance_email_carries_a_calendar_invite(
+    db: Session, smtp_server: tuple[str, Inbox], monkeypatch: pytest.MonkeyPatch, session_created: bool,
+) -> None:
+    """With the session already created, or not yet (its handler runs beside this one): the same UID."""
+    url, inbox = smtp_server
+    settings = dataclasses.replace(get_settings(), smtp_url=url)
+    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    booking = BookingFactory(status=BookingStatus.ACCEPTED, start_time=start, end_time=start + timedelta(hours=1))
+    if session_created:
+        session = sessions.create_session_from_booking(db, booking.id)
+        assert session is not None
+    notification_id = notifications.notify_user(
+        db, booking.mentee_user_id, type_="booking.accepted", title="Booking accepted", body="Confirmed.",
+        data={"event_type": "booking.accepted", "resource": events.booking_payload(booking)})
+    assert notification_id is not None
+    assert notifications.deliver_email(db, notification_id) is True
+
+    (message,) = inbox.messages
+    assert message.get_content_type() == "multipart/mixed"
+    calendar = _invite(message)
+    assert str(calendar["METHOD"]) == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == f"{booking.id}@mentorship"
+    assert (event["DTSTART"].dt, event["DTEND"].dt) == (start, start + timedelta(hours=1))
+    assert str(event["SUMMARY"]).startswith("Code review with ")
+    assert ("LOCATION" in event) is session_created  # the meeting link needs the session's id
+
+
+def test_other_notification_emails_carry_no_attachment(db: Session, smtp_server: tuple[str, Inbox],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    url, inbox = smtp_server
+    settings = dataclasses.replace(get_settings(), smtp_url=url)
+    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
+    notification_id = notifications.notify_user(db, UserFactory().id, type_="booking.declined", title="Declined",
+                                                body="Declined.", data={})
+    assert notification_id is not None
+    notifications.deliver_email(db, notification_id)
+    (message,) = inbox.messages
+    assert not message.is_multipart()

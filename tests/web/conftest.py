@@ -1,0 +1,133 @@
+"""A real browser (Debian's Chromium, driven by Playwright) on the real app over HTTP, with a real worker.
+
+Without Chromium the browser tests are skipped: ``apt-get install -y chromium`` (Playwright's own
+browser download is not used), then ``pytest tests/web``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from infra.config import get_settings
+from tests.e2e.test_workflow_guarantees import live_app
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_SOURCE = ROOT / "tests" / "web" / "vendor" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PASSWORD = "correct horse battery"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if CHROMIUM:
+        return
+    skip = pytest.mark.skip(reason="no Chromium on this machine: `apt-get install -y chromium`, then run tests/web")
+    for item in items:
+        if "browser" in item.fixturenames:
+            item.add_marker(skip)
+
+
+def browser_timezone(now: datetime) -> str:
+    """A fixed-offset zone where it is late morning now, so today's slots soon after now fit one day."""
+    hour = now.astimezone(UTC).hour
+    offset = (11 - hour + 12) % 24 - 12  # -12 … +11 hours from UTC
+    # Etc/GMT-N is UTC+N (POSIX sign).
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+@dataclasses.dataclass
+class Served:
+    url: str
+    http: httpx.Client
+
+    def register(self, name: str, email: str) -> dict[str, str]:
+        """An account made over the API (for people whose sign-up the test does not watch)."""
+        body = {"email": email, "password": PASSWORD, "display_name": name}
+        response = self.http.post("/api/v1/auth/register", json=body)
+        assert response.status_code == 201, response.text
+        return self.token(email)
+
+    def token(self, email: str) -> dict[str, str]:
+        response = self.http.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def call(self, method: str, path: str, headers: dict[str, str], body: Any = None, status: int = 200) -> Any:
+        response = self.http.request(method, f"/api/v1{path}", headers=headers, json=body)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+
+@pytest.fixture
+def web_server(committed: sessionmaker[Session], start_worker: Callable[..., Any]) -> Iterator[Served]:
+    """The app over a real HTTP server on a free port, and a worker that turns accepted bookings into sessions."""
+    start_worker()
+    # Streams live 30 s here (the default is 5 minutes); each of the test's users changes listing a few
+    # times, and a closed stream holds its place until the server's next write to it.
+    settings = dataclasses.replace(get_settings(), sse_max_seconds=30.0, sse_max_streams_per_user=6,
+                                   sse_max_streams_per_process=16)
+    app = live_app(committed, settings)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    with httpx.Client(base_url=base, timeout=10) as http:
+        yield Served(base, http)
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield launched
+        launched.close()
+
+
+class Axe:
+    """axe-core run in the page (through the DevTools protocol, so the page's CSP stays as it is)."""
+
+    def __init__(self) -> None:
+        self.source = AXE_SOURCE.read_text()
+        self.results: dict[str, list[dict[str, Any]]] = {}
+
+    def check(self, page: Any, screen: str) -> None:
+        if not page.evaluate("() => Boolean(window.axe)"):
+            page.evaluate(self.source)
+        found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+        serious = [v for v in found if v.get("impact") in {"serious", "critical"}]
+        self.results[screen] = found
+        assert not serious, f"{screen}: " + json.dumps(
+            [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in serious],
+            indent=1)
+
+
+@pytest.fixture(scope="module")
+def axe() -> Iterator[Axe]:
+    checker = Axe()
+    yield checker
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    report = {screen: [{"id": v["id"], "impact": v["impact"]} for v in found]
+              for screen, found in checker.results.items()}
+    (SCREENSHOTS / "axe-report.json").write_text(json.dumps(report, indent=1))
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

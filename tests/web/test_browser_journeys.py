@@ -1,0 +1,305 @@
+"""The web app in Chromium: a mentee, a mentor and a third viewer, each in their own browser context.
+
+Screenshots of every step go to var/screenshots/ (git-ignored); axe-core checks every screen.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.web.conftest import PASSWORD, Axe, Served, browser_timezone, shot
+
+EXPECT_MS = 5000
+LIVE_MS = 1500  # a change made elsewhere shows within this, without a reload
+
+
+def expect(target: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def new_page(browser: Any, served: Served, zone: str) -> Any:
+    context = browser.new_context(base_url=served.url, timezone_id=zone, locale="en-GB",
+                                  viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(EXPECT_MS)
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    return page
+
+
+def sign_up(page: Any, name: str, email: str) -> None:
+    page.goto("/#/signup")
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    live_status(page, "Live")
+
+
+def live_status(page: Any, text: str) -> None:
+    expect(page.locator("#live")).to_have_attribute("role", "status")
+    expect(page.locator("#live")).to_have_text(text)
+
+
+def open_listing(page: Any, title: str, skill: str) -> None:
+    page.get_by_role("link", name="Mentors", exact=True).click()
+    page.get_by_label("Skill").fill(skill)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+
+
+def slot_button(page: Any, start: datetime) -> Any:
+    # The name starts with the local start time, and ends with the day (en-GB: "Mon 23 Nov").
+    name = re.compile(f"^{start:%H:%M}.*, {start:%a} {start.day} {start:%b}$")
+    return page.get_by_role("region", name="Free slots").get_by_role("button", name=name)
+
+
+def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 - one journey, step by step
+    browser: Any, web_server: Served, axe: Axe,
+) -> None:
+    now = datetime.now(UTC)
+    zone = browser_timezone(now)
+    local = now.astimezone(ZoneInfo(zone))
+    # A window opening a few minutes from now: its first 30-minute slot can be started at once.
+    opens = (local + timedelta(minutes=7)).replace(second=0, microsecond=0)
+    opens -= timedelta(minutes=opens.minute % 5)
+    closes = opens + timedelta(hours=2)
+    mentor, mentee, viewer = (new_page(browser, web_server, zone) for _ in range(3))
+
+    # The mentor signs up, becomes a mentor, opens a window today and creates a listing.
+    mentor.goto("/#/signin")
+    shot(mentor, "01-sign-in")
+    axe.check(mentor, "sign in")
+    sign_up(mentor, "Grace Hopper", "grace@example.com")
+    mentor.get_by_role("link", name="Become a mentor").click()
+    mentor.get_by_label("Headline").fill("Compiler engineer, COBOL and code review")
+    mentor.get_by_label("Skills").fill("python, cobol")
+    axe.check(mentor, "become a mentor")
+    mentor.get_by_role("button", name="Create profile").click()
+    expect(mentor.get_by_role("heading", level=1, name="Mentor setup")).to_be_visible()
+    mentor.get_by_label("Weekday").select_option(str(opens.weekday()))
+    mentor.get_by_label("From").fill(opens.strftime("%H:%M"))
+    mentor.get_by_label("To").fill(closes.strftime("%H:%M"))
+    mentor.get_by_role("button", name="Add window").click()
+    mentor.get_by_role("button", name="Save availability").click()
+    expect(mentor.get_by_text("Availability saved.")).to_be_visible()
+    mentor.get_by_label("Title").fill("Python code review")
+    mentor.get_by_label("Skill", exact=True).fill("python")
+    mentor.get_by_label("Duration (minutes)").fill("30")
+    mentor.get_by_label("Price").fill("40.00")
+    mentor.get_by_role("button", name="Create listing").click()
+    expect(mentor.get_by_role("link", name="Python code review")).to_be_visible()
+    shot(mentor, "02-mentor-setup")
+    axe.check(mentor, "mentor setup")
+    mentor.get_by_role("link", name="Requests").click()
+    expect(mentor.get_by_text("No requests waiting.")).to_be_visible()
+
+    # The mentee and a viewer find the listing: the mentor's name, headline, rating and price.
+    sign_up(mentee, "Ada Lovelace", "ada@example.com")
+    mentee.get_by_label("Skill").fill("python")
+    mentee.get_by_role("button", name="Search").click()
+    card = mentee.get_by_role("article").filter(has=mentee.get_by_role("link", name="Python code review"))
+    expect(card).to_contain_text("Grace Hopper")
+    expect(card).to_contain_text("Compiler engineer")
+    expect(card).to_contain_text("No ratings yet")
+    expect(card).to_contain_text("40.00")
+    shot(mentee, "03-browse")
+    axe.check(mentee, "browse")
+    card.get_by_role("link", name="Python code review").click()
+    first_slot = slot_button(mentee, opens)
+    expect(first_slot).to_be_visible()
+    sign_up(viewer, "Viewer Three", "viewer@example.com")
+    open_listing(viewer, "Python code review", "python")
+    expect(slot_button(viewer, opens)).to_be_visible()
+    axe.check(mentee, "listing")
+
+    # The mentee requests the first slot: shown as requested at once.
+    first_slot.click()
+    mentee.get_by_label("Agenda (optional)").fill("Review my parser pull request")
+    mentee.get_by_role("button", name="Request booking").click()
+    requests = mentee.get_by_role("region", name="Your requests for this listing")
+    expect(requests.get_by_text("Requested")).to_be_visible()
+    shot(mentee, "04-requested")
+
+    # The mentor sees it live, with the mentee's name when the API gives it, and accepts.
+    request = mentor.get_by_role("group", name=re.compile("^Request from"))
+    expect(request).to_be_visible(timeout=LIVE_MS)
+    booking = web_server.call("GET", "/bookings?role=mentor", web_server.token("grace@example.com"))["items"][0]
+    if booking.get("mentee"):
+        expect(request).to_contain_text("Ada Lovelace")
+    expect(request).to_contain_text("Review my parser pull request")
+    shot(mentor, "05-incoming-request")
+    axe.check(mentor, "requests")
+    request.get_by_role("button", name="Accept").click()
+
+    # The mentee's page shows Accepted and the viewer's slot is gone, both without a reload.
+    expect(requests.get_by_text("Accepted")).to_be_visible(timeout=LIVE_MS)
+    expect(slot_button(viewer, opens)).to_have_count(0, timeout=LIVE_MS)
+    shot(viewer, "06-viewer-slot-gone")
+    shot(mentee, "07-accepted")
+
+    # The session (made by the worker) starts within 15 minutes of its start.
+    requests.get_by_role("link", name="Open session").click()
+    expect(mentee.get_by_role("link", name=re.compile(r"meet\.jit\.si.mentorship-"))).to_be_visible()
+    expect(mentee.get_by_text("Review my parser pull request")).to_be_visible()
+    expect(mentee.get_by_text(re.compile("^Starts in"))).to_be_visible()
+    shot(mentee, "08-session")
+    axe.check(mentee, "session")
+    mentee.get_by_role("button", name="Start session").click()
+    expect(mentee.get_by_text("In progress", exact=True)).to_be_visible()
+
+    # The mentor completes it with notes and action items.
+    mentor.get_by_role("region", name="My sessions as mentor").get_by_role("link", name="Python code review").click()
+    mentor.get_by_label("Notes").fill("Good structure; tests need names.")
+    mentor.get_by_label("Action items").fill("Rename the tests\nAdd a fuzzer")
+    axe.check(mentor, "complete session")
+    mentor.get_by_role("button", name="Complete session").click()
+    expect(mentor.get_by_text("Completed", exact=True)).to_be_visible()
+
+    # The mentee's page turns completed live; the review is accepted once the worker unlocks it.
+    expect(mentee.get_by_label("Rating")).to_be_visible(timeout=LIVE_MS)
+    expect(mentee.get_by_text("Rename the tests")).to_be_visible()
+    mentee.get_by_label("Rating").select_option("5")
+    mentee.get_by_label("Comment").fill("Precise and kind.")
+    axe.check(mentee, "review")
+    deadline = time.monotonic() + 10
+    while True:
+        mentee.get_by_role("button", name="Submit review").click()
+        thanks = mentee.get_by_text("Thank you: your review is published.")
+        try:
+            expect(thanks).to_be_visible(timeout=1000)
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline, "the review was never accepted"
+            expect(mentee.get_by_role("alert")).to_be_visible()  # the API's reason, in words
+    shot(mentee, "09-reviewed")
+
+    # Notifications: the unread count in the button's name, updated live.
+    bell = mentee.get_by_role("button", name=re.compile(r"^Notifications \([1-9]\d* unread\)"))
+    expect(bell).to_be_visible(timeout=EXPECT_MS)
+    bell.click()
+    expect(mentee.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+    expect(mentee.get_by_role("button", name="Mark read").first).to_be_visible()
+    shot(mentee, "10-notifications")
+    axe.check(mentee, "notifications")
+    mentee.get_by_role("link", name="My bookings").click()
+    expect(mentee.get_by_role("region", name="Booking requests").get_by_text("Accepted")).to_be_visible()
+    shot(mentee, "11-my-bookings")
+    axe.check(mentee, "my bookings")
+
+    viewer.get_by_role("button", name="Sign out").click()
+    expect(viewer.get_by_role("button", name="Sign in")).to_be_visible()
+    for page in (mentor, mentee, viewer):
+        assert page.csp_errors == []
+        page.context.close()
+
+
+def wait_for_session(served: Served, headers: dict[str, str], booking_id: str) -> str:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        session_id = served.call("GET", f"/bookings/{booking_id}", headers)["session_id"]
+        if session_id:
+            return str(session_id)
+        time.sleep(0.1)
+    raise AssertionError("the worker never made the session")
+
+
+def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # noqa: PLR0915 - one journey
+    browser: Any, web_server: Served, axe: Axe,
+) -> None:
+    now = datetime.now(UTC)
+    zone = browser_timezone(now)
+    served = web_server
+    # The mentor's side over the API: no windows (any time), a one-to-one listing with a one-session
+    # bundle, and a group listing of two seats with a session tomorrow.
+    grace = served.register("Grace Hopper", "grace@example.com")
+    served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": zone, "skills": ["cobol"]},
+                status=201)
+    solo = served.call("POST", "/listings", grace, {"title": "COBOL clinic", "skill": "cobol", "duration_minutes": 60,
+                                                    "price_cents": 5000, "currency": "USD"}, status=201)
+    served.call("POST", f"/listings/{solo['id']}/bundles", grace,
+                {"sessions_count": 1, "price_cents": 4000, "valid_days": 30}, status=201)
+    group = served.call("POST", "/listings", grace, {"title": "COBOL circle", "skill": "cobol", "duration_minutes": 60,
+                                                     "price_cents": 1500, "currency": "USD", "kind": "group",
+                                                     "capacity": 2}, status=201)
+    starts = (now + timedelta(days=1, hours=3)).replace(minute=0, second=0, microsecond=0)
+    served.call("POST", f"/listings/{group['id']}/group-sessions", grace, {"start_time": starts.isoformat()},
+                status=201)
+    mentee, viewer = (new_page(browser, served, zone) for _ in range(2))
+    sign_up(mentee, "Ada Lovelace", "ada@example.com")
+    ada = served.token("ada@example.com")
+
+    # A bundle bought on the page; its one credit then spent elsewhere, so the page's credit is stale.
+    open_listing(mentee, "COBOL clinic", "cobol")
+    mentee.get_by_role("button", name="Buy bundle of 1").click()
+    expect(mentee.get_by_text(re.compile("^Your credits here: 1 left"))).to_be_visible()
+    purchase = served.call("GET", "/bundle-purchases", ada)["items"][0]
+    slots = served.call("GET", f"/listings/{solo['id']}/slots?from={(now + timedelta(hours=2)).isoformat()}"
+                        f"&to={(now + timedelta(days=2)).isoformat()}".replace("+", "%2B"), ada)["items"]
+    served.call("POST", "/bookings", ada, {"listing_id": solo["id"], "start_time": slots[0]["start_time"],
+                                           "bundle_purchase_id": purchase["id"]}, status=201)
+    # The request is held until the optimistic state has been seen.
+    held: list[Any] = []
+    mentee.route("**/api/v1/bookings", lambda route: held.append(route) if route.request.method == "POST"
+                 else route.continue_())
+    mentee.get_by_label("Pay with").select_option(label="Bundle credit (1 left)")
+    slot_start = datetime.fromisoformat(slots[1]["start_time"]).astimezone(ZoneInfo(zone))
+    slot_button(mentee, slot_start).click()
+    mentee.get_by_role("button", name="Request booking").click()
+    requests = mentee.get_by_role("region", name="Your requests for this listing")
+    expect(requests.get_by_text("sending…")).to_be_visible()
+    shot(mentee, "12-optimistic")
+    assert held, "the booking request never left the page"
+    held[0].continue_()
+    expect(mentee.get_by_role("alert")).to_have_text(re.compile("no credits left"))
+    expect(requests.get_by_text("sending…")).to_have_count(0)
+    shot(mentee, "13-conflict-rolled-back")
+    axe.check(mentee, "listing after a conflict")
+    mentee.unroute("**/api/v1/bookings")
+
+    # A session less than 24 hours away: cancelling it shows the fee before confirming.
+    booking = served.call("POST", "/bookings", ada, {"listing_id": solo["id"], "start_time": slots[2]["start_time"]},
+                          status=201)
+    served.call("POST", f"/bookings/{booking['id']}/accept", grace)
+    session_id = wait_for_session(served, ada, booking["id"])
+    mentee.goto(f"/#/sessions/{session_id}")
+    mentee.get_by_role("button", name="Cancel session").click()
+    fee = re.compile(r"late cancellation .* fee of US\$25\.00 \(50% of US\$50\.00\)")
+    expect(mentee.get_by_text(fee)).to_be_visible()
+    mentee.get_by_label("Reason").fill("A clash at work")
+    shot(mentee, "14-late-cancel-fee")
+    axe.check(mentee, "cancel session")
+    mentee.get_by_role("button", name="Confirm cancellation").click()
+    expect(mentee.get_by_text(re.compile(r"Late cancellation, fee US\$25\.00"))).to_be_visible()
+
+    # The group session fills up: both pages follow the seats live, then show FULL.
+    open_listing(mentee, "COBOL circle", "cobol")
+    sign_up(viewer, "Viewer Three", "viewer@example.com")
+    open_listing(viewer, "COBOL circle", "cobol")
+    sessions = viewer.get_by_role("region", name="Group sessions")
+    expect(sessions.get_by_text("2 seats left")).to_be_visible()
+    mentee.get_by_role("region", name="Group sessions").get_by_role("button", name="Join").click()
+    expect(mentee.get_by_role("button", name="Leave")).to_be_visible()
+    expect(sessions.get_by_text("1 seat left")).to_be_visible(timeout=LIVE_MS)
+    sessions.get_by_role("button", name="Join").click()
+    expect(sessions.get_by_text("FULL")).to_be_visible()
+    expect(mentee.get_by_role("region", name="Group sessions").get_by_text("FULL")).to_be_visible(timeout=LIVE_MS)
+    shot(viewer, "15-group-full")
+    axe.check(viewer, "group listing")
+    # Leaving gives the seat back (more than 24 hours ahead: no fee).
+    viewer.get_by_role("button", name="Leave").click()
+    expect(viewer.get_by_text(re.compile("^Cancelling now is free"))).to_be_visible()
+    viewer.get_by_role("button", name="Confirm leaving").click()
+    mentee_sessions = mentee.get_by_role("region", name="Group sessions")
+    expect(mentee_sessions.get_by_text("1 seat left")).to_be_visible(timeout=LIVE_MS)
+    for page in (mentee, viewer):
+        assert page.csp_errors == []
+        page.context.close()

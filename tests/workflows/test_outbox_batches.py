@@ -1,0 +1,91 @@
+"""A handler's batch: which rows are due, the hint first, and one failing row left alone with its backoff."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import HandlerStatus, MentorStats, OutboxHandler
+from tests.factories import MentorProfileFactory
+from workflows import analytics, outbox, outbox_batches
+from workflows.outbox import RECORD_ANALYTICS_TASK
+
+START = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+def completions(db: Session, count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``count`` ``session.completed`` events, each of its own mentor: (event id, mentor profile id)."""
+    made = []
+    for _ in range(count):
+        mentor = MentorProfileFactory()
+        db.flush()
+        payload = {"mentor_profile_id": str(mentor.id), "start_time": START.isoformat(),
+                   "end_time": (START + timedelta(minutes=45)).isoformat()}
+        event = outbox.record_event(db, "session.completed", aggregate_type="session", aggregate_id=uuid.uuid4(),
+                                    payload=payload, actor=None)
+        made.append((event.id, mentor.id))
+    return made
+
+
+def analytics_row(db: Session, event_id: uuid.UUID) -> OutboxHandler:
+    row = db.get(OutboxHandler, (event_id, RECORD_ANALYTICS_TASK), populate_existing=True)
+    assert row is not None
+    return row
+
+
+def test_fresh_rows_are_due_at_once_the_hint_first_and_a_row_in_backoff_is_not(db: Session) -> None:
+    (first, _), (second, _), (hinted, _), (backing_off, _) = completions(db, 4)
+    db.execute(update(OutboxHandler).where(OutboxHandler.event_id == backing_off)
+               .values(backoff_until=func.now() + timedelta(minutes=1)))
+    claimed = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=2, hint=hinted)
+    assert {event.id for event in claimed} == {hinted, first}  # the hint, then the longest waiting
+    assert analytics_row(db, hinted).status == HandlerStatus.DONE
+    rest = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=10, hint=backing_off)
+    assert [event.id for event in rest] == [second]
+    assert analytics_row(db, backing_off).status == HandlerStatus.PENDING
+
+
+def test_a_failing_row_keeps_its_error_and_backoff_while_the_rest_of_its_batch_commits(
+    seed: Session, committed: sessionmaker[Session],
+) -> None:
+    made = completions(seed, 5)
+    seed.commit()
+    (failing_event, failing_mentor) = made[2]
+    with committed.kw["bind"].begin() as conn:
+        conn.execute(text(f"""
+            CREATE FUNCTION refuse_one_mentor() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN
+                IF NEW.mentor_profile_id = '{failing_mentor}' THEN RAISE EXCEPTION 'no stats for this mentor'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_one_mentor BEFORE INSERT OR UPDATE ON mentor_stats
+            FOR EACH ROW EXECUTE FUNCTION refuse_one_mentor();
+        """))
+    try:
+        with committed() as db:
+            events = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=10)
+            batch = outbox_batches.do_batch(db, RECORD_ANALYTICS_TASK, events, analytics.handle_events)
+            db.commit()
+    finally:
+        with committed.kw["bind"].begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse_one_mentor ON mentor_stats; DROP FUNCTION refuse_one_mentor();"))
+    assert (len(batch.events), batch.done, list(batch.failed)) == (5, 4, [failing_event])
+    with committed() as db:
+        counted = dict(db.execute(select(MentorStats.mentor_profile_id, MentorStats.sessions_completed)).all())
+        assert counted == {mentor: 1 for event, mentor in made if event != failing_event}
+        rows = {event: analytics_row(db, event) for event, _ in made}
+        assert [row.status for event, row in rows.items() if event != failing_event] == [HandlerStatus.DONE] * 4
+        failed = rows[failing_event]
+        assert failed.status == HandlerStatus.PENDING and failed.done_at is None
+        assert failed.last_error is not None and "no stats for this mentor" in failed.last_error
+        now = db.scalar(select(func.now()))
+        assert failed.backoff_until is not None
+        waits = (failed.backoff_until - now).total_seconds()
+        assert 0 < waits <= outbox.redeliver_delay(failed.attempts).total_seconds()
+        assert failed.next_attempt_at >= failed.backoff_until  # the relay kicks it once its backoff passes
+        # Not claimed again while it waits out its backoff, even when named first.
+        assert outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=10, hint=failing_event) == []
+        db.rollback()

@@ -1,0 +1,188 @@
+"""The booking and session state machines: every (status, action, role) either moves as the table says
+or is refused with the error the API turns into 403 (wrong party) or 400 (wrong status); who takes part
+in a record; and constraint violations told apart by name."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.errors import status_for
+from models import Booking, BookingStatus, ListingKind, MentorshipSession, SessionStatus
+from models.bookings import ACCEPTED_OVERLAP, GROUP_SEAT
+from tests.factories import BookingFactory, ListingFactory, UserFactory
+from workflows.actors import Actor
+from workflows.bookings import BOOKINGS
+from workflows.errors import Forbidden, InvalidTransition, NotFound, violated_constraint
+from workflows.roles import Role
+from workflows.sessions import SESSIONS
+
+B, S = BookingStatus, SessionStatus
+MENTOR, MENTEE, SYSTEM, ADMIN = Role.MENTOR, Role.MENTEE, Role.SYSTEM, Role.ADMIN
+
+# The rules as the product states them, written out apart from the tables they check:
+# (from, action, by) -> to. Everything not listed must be refused.
+BOOKING_MOVES = {
+    (B.DRAFT, "accept", MENTOR): B.ACCEPTED,
+    (B.DRAFT, "decline", MENTOR): B.DECLINED,
+    (B.DRAFT, "cancel", MENTEE): B.CANCELLED,
+    (B.DRAFT, "expire", SYSTEM): B.EXPIRED,
+    (B.ACCEPTED, "cancel_session", SYSTEM): B.CANCELLED,
+}
+SESSION_MOVES = {
+    (S.SCHEDULED, "start", MENTOR): S.IN_PROGRESS,
+    (S.SCHEDULED, "start", MENTEE): S.IN_PROGRESS,
+    (S.IN_PROGRESS, "complete", MENTOR): S.COMPLETED,
+    (S.IN_PROGRESS, "complete", SYSTEM): S.COMPLETED,
+    (S.SCHEDULED, "cancel", MENTOR): S.CANCELLED,
+    (S.SCHEDULED, "cancel", MENTEE): S.CANCELLED,
+    (S.SCHEDULED, "cancel", ADMIN): S.CANCELLED,  # an administrator, on someone else's session
+    (S.SCHEDULED, "miss", SYSTEM): S.MISSED,
+}
+# Who a refusal names: the people who may act, the system only when nobody else may.
+WHO_MAY = {
+    ("booking", "accept"): "mentor", ("booking", "decline"): "mentor", ("booking", "cancel"): "mentee",
+    ("booking", "expire"): "system", ("booking", "cancel_session"): "system",
+    ("session", "start"): "mentor or the mentee", ("session", "complete"): "mentor",
+    ("session", "cancel"): "mentor or the mentee or the admin", ("session", "miss"): "system",
+}
+
+
+def _record(kind: str, status: BookingStatus | SessionStatus) -> Booking | MentorshipSession:
+    if kind == "booking":
+        return Booking(status=status)
+    return MentorshipSession(status=status)
+
+
+def _cases() -> list[tuple[str, str, str, Role]]:
+    machines = (("booking", BookingStatus, BOOKINGS), ("session", SessionStatus, SESSIONS))
+    return [(kind, status, action, role) for kind, statuses, machine in machines
+            for status, action, role in itertools.product(statuses, machine.transitions, Role)]
+
+
+def test_the_tables_have_exactly_the_actions_of_the_rules() -> None:
+    assert set(BOOKINGS.transitions) == {action for _, action, _ in BOOKING_MOVES}
+    assert set(SESSIONS.transitions) == {action for _, action, _ in SESSION_MOVES}
+
+
+@pytest.mark.parametrize(("kind", "status", "action", "role"), _cases())
+def test_every_status_action_and_role_moves_or_is_refused_with_the_right_error(
+        kind: str, status: str, action: str, role: Role) -> None:
+    machine = BOOKINGS if kind == "booking" else SESSIONS
+    moves = BOOKING_MOVES if kind == "booking" else SESSION_MOVES
+    record = _record(kind, status)
+    allowed_roles = {r for (_, a, r) in moves if a == action}
+    target = moves.get((status, action, role))
+    if target is not None:
+        machine.apply(record, action, role)
+        assert record.status == target
+        return
+    if role not in allowed_roles:
+        with pytest.raises(Forbidden) as refused:
+            machine.apply(record, action, role)
+        assert refused.value.message == f"only the {WHO_MAY[kind, action]} can {action} this {kind}"
+        assert status_for(refused.value) == 403
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            machine.apply(record, action, role)
+        assert refused.value.message == f"cannot {action} a {kind} that is {status}"
+        assert refused.value.details["current_status"] == status
+        assert status_for(refused.value) == 400
+    assert record.status == status, "a refused move leaves the status as it was"
+
+
+def test_check_refuses_like_apply_but_moves_nothing() -> None:
+    session = MentorshipSession(status=SessionStatus.SCHEDULED)
+    assert SESSIONS.check(session, "cancel", Role.MENTEE).target == SessionStatus.CANCELLED
+    assert session.status == SessionStatus.SCHEDULED
+    with pytest.raises(InvalidTransition):
+        SESSIONS.check(MentorshipSession(status=SessionStatus.COMPLETED), "cancel", Role.MENTEE)
+
+
+def _actor(user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None = None, *, admin: bool = False) -> Actor:
+    return Actor(user_id=user_id, is_admin=admin, mentor_profile_id=mentor_profile_id)
+
+
+def test_who_takes_part_in_a_booking_and_who_may_load_it(db: Session) -> None:
+    booking = BookingFactory()
+    mentor = _actor(booking.listing.mentor_profile.user_id, booking.mentor_profile_id)
+    mentee = _actor(booking.mentee_user_id)
+    stranger = _actor(UserFactory().id)
+    admin = _actor(UserFactory(is_admin=True).id, admin=True)
+    assert BOOKINGS.role_of(db, mentor, booking) == Role.MENTOR
+    assert BOOKINGS.role_of(db, mentee, booking) == Role.MENTEE
+    assert BOOKINGS.role_of(db, stranger, booking) is None
+    assert BOOKINGS.get_visible(db, mentee, booking.id) is booking
+    assert BOOKINGS.get_visible(db, admin, booking.id) is booking  # an admin may read
+    assert BOOKINGS.load_to_act(db, mentor, booking.id) == (booking, Role.MENTOR)
+    for outsider, lock in ((stranger, False), (stranger, True), (admin, True)):
+        with pytest.raises(NotFound, match="booking not found"):
+            BOOKINGS.get_visible(db, outsider, booking.id, lock=lock)
+    with pytest.raises(NotFound):
+        BOOKINGS.load_to_act(db, admin, booking.id)  # an admin may not act on others' bookings
+    with pytest.raises(NotFound):
+        BOOKINGS.get_visible(db, mentee, uuid.uuid4())
+
+
+def test_a_seat_makes_a_mentee_of_a_group_session_until_given_up(db: Session) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP, capacity=3)
+    start = datetime.now(UTC) + timedelta(days=3)
+    session = MentorshipSession(id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id,
+                                mentor_profile_id=listing.mentor_profile_id, start_time=start,
+                                end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED, capacity=3)
+    db.add(session)
+    db.flush()
+    seat = BookingFactory(listing=listing, start_time=start, status=BookingStatus.ACCEPTED,
+                          group_session_id=session.id)
+    holder = _actor(seat.mentee_user_id)
+    assert SESSIONS.role_of(db, holder, session) == Role.MENTEE
+    assert SESSIONS.role_of(db, _actor(UserFactory().id), session) is None
+    seat.status = BookingStatus.CANCELLED  # gave the seat up; the session goes on without them
+    db.flush()
+    assert SESSIONS.role_of(db, holder, session) is None
+    with pytest.raises(NotFound, match="session not found"):
+        SESSIONS.get_visible(db, holder, session.id)
+    session.status = SessionStatus.CANCELLED  # the mentor called it off: they may still read what happened
+    db.flush()
+    assert SESSIONS.role_of(db, holder, session) == Role.MENTEE
+
+
+def test_constraint_violations_are_told_apart_by_name(db: Session) -> None:
+    accepted = BookingFactory(status=BookingStatus.ACCEPTED)
+
+    def violation(booking: Booking) -> str | None:
+        savepoint = db.begin_nested()
+        db.add(booking)
+        with pytest.raises(IntegrityError) as caught:
+            db.flush()
+        savepoint.rollback()
+        return violated_constraint(caught.value)
+
+    overlapping = Booking(id=uuid.uuid4(), listing_id=accepted.listing_id, mentor_profile_id=accepted.mentor_profile_id,
+                          mentee_user_id=UserFactory().id, start_time=accepted.start_time + timedelta(minutes=30),
+                          end_time=accepted.end_time, status=BookingStatus.ACCEPTED, price_cents=1, currency="USD")
+    assert violation(overlapping) == ACCEPTED_OVERLAP
+    backwards = Booking(id=uuid.uuid4(), listing_id=accepted.listing_id, mentor_profile_id=accepted.mentor_profile_id,
+                        mentee_user_id=accepted.mentee_user_id, start_time=accepted.end_time,
+                        end_time=accepted.start_time, status=BookingStatus.DRAFT, price_cents=1, currency="USD")
+    assert violation(backwards) == "ck_bookings_times_ordered"
+
+    listing = ListingFactory(kind=ListingKind.GROUP, capacity=3)
+    session = MentorshipSession(id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id,
+                                mentor_profile_id=listing.mentor_profile_id, start_time=accepted.start_time,
+                                end_time=accepted.end_time, status=SessionStatus.SCHEDULED, capacity=3)
+    db.add(session)
+    seat = BookingFactory(listing=listing, status=BookingStatus.ACCEPTED, group_session_id=session.id)
+    second = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
+                     mentee_user_id=seat.mentee_user_id, start_time=seat.start_time, end_time=seat.end_time,
+                     status=BookingStatus.ACCEPTED, price_cents=1, currency="USD", group_session_id=session.id)
+    assert violation(second) == GROUP_SEAT
+
+
+def test_violated_constraint_is_none_without_driver_diagnostics() -> None:
+    assert violated_constraint(IntegrityError("INSERT", {}, ValueError(ACCEPTED_OVERLAP))) is None

@@ -1,0 +1,130 @@
+// The live stream GET /api/v1/events/stream (Server-Sent Events) read with fetch() and a
+// ReadableStream, since an EventSource cannot send the Authorization header. It resumes with
+// Last-Event-ID after every disconnect, and tells listeners to reload on a `reset` frame.
+import { BASE_URL, refreshTokens, session } from './api.js';
+
+const MAX_WATCHED = 20; // the API accepts up to 20 listing_id parameters
+const listeners = new Set();
+const statusListeners = new Set();
+let watched = [];
+let controller = null;
+let running = false;
+let connected = false;
+let lastEventId = '';
+let generation = 0;
+
+const sleep = (ms, signal) => new Promise((resolve) => {
+  const timer = setTimeout(resolve, ms);
+  if (signal) signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+});
+
+function setConnected(value) {
+  if (connected === value) return;
+  connected = value;
+  statusListeners.forEach((fn) => fn(value));
+}
+
+/** Parse `text/event-stream` bytes into frames {id, event, data}; calls onFrame for each. */
+export async function readFrames(body, onFrame) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let frame = { id: null, event: 'message', data: [] };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let newline;
+    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? 2 : 1));
+      if (line === '') {
+        if (frame.data.length || frame.id !== null) onFrame({ ...frame, data: frame.data.join('\n') });
+        frame = { id: null, event: 'message', data: [] };
+        continue;
+      }
+      if (line.startsWith(':')) continue; // keep-alive comment
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const valueText = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') frame.id = valueText;
+      else if (field === 'event') frame.event = valueText;
+      else if (field === 'data') frame.data.push(valueText);
+    }
+  }
+}
+
+function deliver(frame) {
+  if (frame.id) lastEventId = frame.id;
+  if (frame.event === 'message' && !frame.data) return;
+  let data = null;
+  try { data = frame.data ? JSON.parse(frame.data) : null; } catch { data = null; }
+  listeners.forEach((fn) => fn(frame.event, data || {}));
+}
+
+async function loop(myGeneration) {
+  let delay = 1000;
+  while (running && myGeneration === generation) {
+    controller = new AbortController();
+    const { signal } = controller;
+    try {
+      const query = watched.map((id) => `listing_id=${encodeURIComponent(id)}`).join('&');
+      const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${session.token}` };
+      if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+      const res = await fetch(`${BASE_URL}/events/stream${query ? `?${query}` : ''}`, { headers, signal, cache: 'no-store' });
+      if (res.status === 401) {
+        if (!(await refreshTokens())) { session.clear(); return; }
+        continue;
+      }
+      if (!res.ok || !res.body) {
+        const retryAfter = Number(res.headers.get('Retry-After'));
+        setConnected(false);
+        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : delay, signal);
+        delay = Math.min(delay * 2, 15000);
+        continue;
+      }
+      setConnected(true);
+      delay = 1000;
+      await readFrames(res.body, deliver);
+      // The server ends each stream after its lifetime: reconnect at once, resuming after the last id.
+    } catch {
+      if (signal.aborted && myGeneration !== generation) return; // replaced by a newer connection
+      setConnected(false);
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 15000);
+    }
+  }
+}
+
+function restart() {
+  generation += 1;
+  if (controller) controller.abort();
+  if (running) loop(generation);
+}
+
+export const live = {
+  get connected() { return connected; },
+  start() {
+    if (running) return;
+    running = true;
+    restart();
+  },
+  stop() {
+    running = false;
+    generation += 1;
+    if (controller) controller.abort();
+    lastEventId = '';
+    setConnected(false);
+  },
+  /** Reconnect now, e.g. after becoming a mentor: the stream's audience is fixed when it opens. */
+  reconnect() { if (running) restart(); },
+  /** Also receive slot changes of this listing; the stream reconnects once to add it. */
+  watch(listingId) {
+    if (watched.includes(listingId)) return;
+    watched = [...watched, listingId].slice(-MAX_WATCHED);
+    if (running) restart();
+  },
+  /** fn(eventType, data) for every frame; returns the unsubscribe function. */
+  on(fn) { listeners.add(fn); return () => listeners.delete(fn); },
+  onStatus(fn) { statusListeners.add(fn); return () => statusListeners.delete(fn); },
+};

@@ -1,0 +1,137 @@
+// The router (hash routes, so every screen has a link) and the header: navigation, live status,
+// unread notifications and the account.
+import { api, session } from './api.js';
+import { live } from './live.js';
+import { currentUser, forgetUser, onUnread, refreshUnread } from './state.js';
+import { h, replace, errorBox } from './ui.js';
+import { signIn, signUp } from './screens/auth.js';
+import { browse, mentorPage } from './screens/browse.js';
+import { listingPage } from './screens/listing.js';
+import { myBookings, requests } from './screens/bookings.js';
+import { sessionPage } from './screens/session.js';
+import { mentorSetup } from './screens/mentor.js';
+import { notificationsPage, bundlesPage } from './screens/notifications.js';
+
+const routes = [
+  [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
+  [/^\/signup$/, signUp, { open: true, title: 'Sign up' }],
+  [/^\/$/, browse, { title: 'Find a mentor' }],
+  [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
+  [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],
+  [/^\/bookings$/, myBookings, { title: 'My bookings' }],
+  [/^\/requests$/, requests, { title: 'Requests' }],
+  [/^\/sessions\/([\w-]+)$/, sessionPage, { title: 'Session' }],
+  [/^\/bundles$/, bundlesPage, { title: 'My bundles' }],
+  [/^\/mentor$/, mentorSetup, { title: 'Mentor setup' }],
+  [/^\/notifications$/, notificationsPage, { title: 'Notifications' }],
+];
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const account = document.getElementById('account');
+const liveStatus = document.getElementById('live');
+let cleanup = null;
+let renderId = 0;
+
+function go(path) {
+  if (location.hash === `#${path}`) route();
+  else location.hash = path;
+}
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, query = ''] = raw.split('?');
+  return { path, query: new URLSearchParams(query) };
+}
+
+async function route() {
+  const id = ++renderId;
+  if (cleanup) { try { cleanup(); } catch { /* the old screen is gone anyway */ } cleanup = null; }
+  const { path, query } = parseHash();
+  const match = routes.find(([pattern]) => pattern.test(path));
+  if (!match) {
+    replace(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to mentors')));
+    return;
+  }
+  const [pattern, screen, { open, title }] = match;
+  if (!open && !session.signedIn) {
+    sessionStorage.setItem('mentorship.after', path);
+    go('/signin');
+    return;
+  }
+  if (open && session.signedIn) { go('/'); return; }
+  document.title = `${title} · Mentorship`;
+  replace(main);
+  try {
+    const result = await screen(main, { params: path.match(pattern).slice(1), query, go, signedIn });
+    if (id !== renderId) { if (typeof result === 'function') result(); return; }
+    cleanup = typeof result === 'function' ? result : null;
+  } catch (err) {
+    if (id === renderId) replace(main, h('h1', {}, title), errorBox(err.message || String(err)));
+  }
+  const heading = main.querySelector('h1');
+  if (heading && id === renderId && document.activeElement === document.body) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: true });
+  }
+}
+
+function navLink(href, text) {
+  const current = parseHash().path === href.slice(1);
+  return h('a', { href, 'aria-current': current ? 'page' : null }, text);
+}
+
+async function renderHeader() {
+  if (!session.signedIn) {
+    replace(nav, navLink('#/signin', 'Sign in'), navLink('#/signup', 'Sign up'));
+    replace(account);
+    return;
+  }
+  let user = null;
+  try { user = await currentUser(); } catch { user = null; }
+  const links = [navLink('#/', 'Mentors'), navLink('#/bookings', 'My bookings'), navLink('#/bundles', 'Bundles')];
+  if (user && user.mentor_profile_id) links.push(navLink('#/requests', 'Requests'));
+  links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
+  replace(nav, links);
+  replace(account,
+    bell,
+    h('span', { class: 'who' }, user ? user.display_name : ''),
+    h('button', { type: 'button', onclick: signOut }, 'Sign out'));
+}
+
+const bell = h('button', { type: 'button', class: 'bell', onclick: () => go('/notifications') }, 'Notifications');
+onUnread((count) => { bell.textContent = `Notifications (${count} unread)`; });
+
+async function signOut() {
+  try { await api('POST', '/auth/logout'); } catch { /* signed out locally either way */ }
+  session.clear();
+}
+
+live.onStatus((connected) => {
+  liveStatus.textContent = connected ? 'Live' : 'Reconnecting…';
+  liveStatus.className = connected ? 'live on' : 'live off';
+});
+
+session.onChange((auth) => {
+  if (!auth) {
+    live.stop();
+    forgetUser();
+    renderHeader();
+    go('/signin');
+  }
+});
+
+function signedIn() {
+  forgetUser();
+  live.start();
+  refreshUnread();
+  renderHeader();
+  const after = sessionStorage.getItem('mentorship.after');
+  sessionStorage.removeItem('mentorship.after');
+  go(after && after !== '/signin' && after !== '/signup' ? after : '/');
+}
+
+window.addEventListener('hashchange', () => { route(); renderHeader(); });
+if (session.signedIn) { live.start(); refreshUnread(); }
+renderHeader();
+route();

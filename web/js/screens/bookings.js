@@ -1,0 +1,111 @@
+// The mentee's bookings and sessions; the mentor's incoming requests (Accept / Decline) and
+// sessions. Both update live from the stream.
+import { post } from '../api.js';
+import { live } from '../live.js';
+import { all, listing } from '../state.js';
+import { h, replace, loading, empty, errorBox, messageArea, act, span, badge, BOOKING_STATUS, SESSION_STATUS } from '../ui.js';
+
+async function titleOf(listingId) {
+  try { return (await listing(listingId)).title; } catch { return 'Listing'; }
+}
+
+function personName(summary, fallback) {
+  return summary && summary.display_name ? summary.display_name : fallback;
+}
+
+async function renderInto(el, items, render, emptyText) {
+  if (!items.length) { replace(el, empty(emptyText)); return; }
+  const rows = await Promise.all(items.map(render));
+  replace(el, h('ul', { class: 'list' }, rows.map((row) => h('li', {}, row))));
+}
+
+function sessionRow(role) {
+  return async (s) => [
+    h('a', { href: `#/sessions/${s.id}` }, await titleOf(s.listing_id)), ' · ', span(s.start_time, s.end_time), ' ',
+    badge(SESSION_STATUS[s.status] || s.status),
+    s.kind === 'group' ? h('span', { class: 'meta' }, ` group, ${s.seats_taken}/${s.capacity} seats`) : null,
+    role === 'mentor' && s.mentee ? h('span', { class: 'meta' }, ` with ${s.mentee.display_name}`) : null,
+    role === 'mentee' && s.mentor ? h('span', { class: 'meta' }, ` with ${s.mentor.display_name}`) : null,
+  ];
+}
+
+function liveReload(reload) {
+  const off = live.on((type) => {
+    if (type === 'reset' || type.startsWith('booking.') || type.startsWith('session.')) reload();
+  });
+  reload();
+  return off;
+}
+
+export function myBookings(main) {
+  const messages = messageArea();
+  const bookingsEl = h('div', {}, loading());
+  const sessionsEl = h('div', {}, loading());
+  main.append(h('h1', {}, 'My bookings'), messages.el,
+    h('section', { 'aria-labelledby': 'mb-h' }, h('h2', { id: 'mb-h' }, 'Booking requests'), bookingsEl),
+    h('section', { 'aria-labelledby': 'ms-h' }, h('h2', { id: 'ms-h' }, 'My sessions'), sessionsEl));
+
+  async function reload() {
+    try {
+      const bookings = (await all('/bookings', { role: 'mentee' }, 1)).filter((b) => !b.group_session_id);
+      await renderInto(bookingsEl, bookings, async (b) => [
+        h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
+        badge(BOOKING_STATUS[b.status] || b.status),
+        b.mentor ? h('span', { class: 'meta' }, ` with ${b.mentor.display_name}`) : null,
+        b.decline_reason ? h('span', { class: 'meta' }, ` (${b.decline_reason})`) : null,
+        b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null,
+        b.status === 'draft' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+          await post(`/bookings/${b.id}/cancel`, {});
+          await reload();
+        }) }, 'Withdraw request')] : null,
+      ], 'No booking requests yet. Find a mentor and request a slot.');
+    } catch (err) { replace(bookingsEl, errorBox(err.message)); }
+    try {
+      await renderInto(sessionsEl, await all('/sessions', { role: 'mentee' }, 1), sessionRow('mentee'), 'No sessions yet.');
+    } catch (err) { replace(sessionsEl, errorBox(err.message)); }
+  }
+  return liveReload(reload);
+}
+
+export function requests(main) {
+  const messages = messageArea();
+  const requestsEl = h('div', {}, loading());
+  const decidedEl = h('div', {}, loading());
+  const sessionsEl = h('div', {}, loading());
+  main.append(h('h1', {}, 'Requests'), messages.el,
+    h('section', { 'aria-labelledby': 'in-h' }, h('h2', { id: 'in-h' }, 'Incoming requests'), requestsEl),
+    h('section', { 'aria-labelledby': 'ds-h' }, h('h2', { id: 'ds-h' }, 'My sessions as mentor'), sessionsEl),
+    h('section', { 'aria-labelledby': 'dc-h' }, h('h2', { id: 'dc-h' }, 'Decided requests'), decidedEl));
+
+  function decide(b, action) {
+    return (e) => act(e.currentTarget, messages, async () => {
+      const done = await post(`/bookings/${b.id}/${action}`, {});
+      messages.ok(`${action === 'accept' ? 'Accepted' : 'Declined'}: ${span(done.start_time, done.end_time)}.`);
+      await reload();
+    });
+  }
+
+  async function reload() {
+    try {
+      const bookings = (await all('/bookings', { role: 'mentor' }, 1)).filter((b) => !b.group_session_id);
+      const drafts = bookings.filter((b) => b.status === 'draft');
+      await renderInto(requestsEl, drafts, async (b) => h('div', { class: 'request', role: 'group', 'aria-label': `Request from ${personName(b.mentee, 'a mentee')}` },
+        h('strong', { class: 'mentee' }, personName(b.mentee, 'A mentee')), ' asks for ',
+        h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
+        badge(BOOKING_STATUS[b.status]),
+        b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'primary', onclick: decide(b, 'accept') }, 'Accept'),
+          h('button', { type: 'button', onclick: decide(b, 'decline') }, 'Decline'))), 'No requests waiting.');
+      await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').slice(0, 20), async (b) => [
+        h('strong', {}, personName(b.mentee, 'A mentee')), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',
+        badge(BOOKING_STATUS[b.status] || b.status),
+        b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null,
+      ], 'Nothing decided yet.');
+    } catch (err) { replace(requestsEl, errorBox(err.message)); replace(decidedEl); }
+    try {
+      await renderInto(sessionsEl, await all('/sessions', { role: 'mentor' }, 1), sessionRow('mentor'), 'No sessions yet.');
+    } catch (err) { replace(sessionsEl, errorBox(err.message)); }
+  }
+  return liveReload(reload);
+}

@@ -1,0 +1,210 @@
+// The mentor's setup: profile, weekly availability (in their own timezone), listings, bundle
+// offers, and webhook endpoints with their delivery log and a test button.
+import { del, get, patch, post, put } from '../api.js';
+import { live } from '../live.js';
+import { all, currentUser, rememberProfile } from '../state.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge } from '../ui.js';
+
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
+
+export async function mentorSetup(main) {
+  const me = await currentUser(true);
+  if (!me.mentor_profile_id) { becomeMentor(main); return undefined; }
+  const mentor = await get(`/mentor-profiles/${me.mentor_profile_id}`);
+  rememberProfile(mentor);
+  main.append(h('h1', {}, 'Mentor setup'),
+    h('p', { class: 'lead' }, `${mentor.display_name} · ${mentor.headline}`),
+    h('p', { class: 'meta' }, `Timezone ${mentor.timezone} · skills: ${mentor.skills.join(', ') || 'none'} · `,
+      h('a', { href: `#/mentors/${mentor.id}` }, 'See your public page')),
+    availabilitySection(mentor), listingsSection(mentor), webhooksSection());
+  return undefined;
+}
+
+function becomeMentor(main) {
+  const messages = messageArea();
+  const form = h('form', { class: 'card narrow' },
+    field('Headline', { name: 'headline', required: true, maxlength: 200, placeholder: 'Staff engineer, distributed systems' }),
+    field('Bio', { tag: 'textarea', name: 'bio', rows: 3, maxlength: 5000 }),
+    field('Timezone', { name: 'timezone', required: true, value: tz(), hint: 'IANA name, e.g. Europe/Paris. Your availability is in this timezone.' }),
+    field('Skills', { name: 'skills', hint: 'Comma separated, e.g. python, postgresql' }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Create profile'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      await post('/mentor-profiles', { headline: form.headline.value.trim(), bio: form.bio.value.trim(),
+        timezone: form.timezone.value.trim(), skills: splitList(form.skills.value) });
+      await currentUser(true);
+      live.reconnect(); // the stream now carries the mentor's requests too
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+  });
+  main.append(h('h1', {}, 'Become a mentor'), h('p', {}, 'Mentees find you by your skills and book your listings.'), form);
+}
+
+function availabilitySection(mentor) {
+  const messages = messageArea();
+  let windows = mentor.availability.map((w) => ({ ...w }));
+  const listEl = h('div', {});
+  const render = () => {
+    replace(listEl, windows.length ? h('ul', { class: 'list' }, windows.map((w, i) => h('li', {},
+      `${WEEKDAYS[w.weekday]} ${w.start}–${w.end} `,
+      h('button', { type: 'button', 'aria-label': `Remove ${WEEKDAYS[w.weekday]} ${w.start}–${w.end}`, onclick: () => { windows.splice(i, 1); render(); } }, 'Remove'))))
+      : empty('No windows: mentees may book you at any time.'));
+  };
+  const form = h('form', { class: 'inline-form' },
+    field('Weekday', { tag: 'select', name: 'weekday' }, WEEKDAYS.map((d, i) => [String(i), d])),
+    field('From', { type: 'time', name: 'start', value: '09:00', required: true }),
+    field('To', { type: 'time', name: 'end', value: '17:00', required: true }),
+    h('button', { type: 'submit' }, 'Add window'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    windows.push({ weekday: Number(form.weekday.value), start: form.start.value, end: form.end.value === '00:00' ? '24:00' : form.end.value });
+    windows.sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start));
+    render();
+  });
+  const save = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
+    const saved = await put(`/mentor-profiles/${mentor.id}/availability`, { windows });
+    windows = saved.availability.map((w) => ({ ...w }));
+    render();
+    messages.ok('Availability saved.');
+  }) }, 'Save availability');
+  render();
+  return h('section', { 'aria-labelledby': 'av-h', class: 'card' }, h('h2', { id: 'av-h' }, 'Weekly availability'),
+    h('p', { class: 'muted' }, `Times are in your profile's timezone, ${mentor.timezone}.`), listEl, form, messages.el, save);
+}
+
+function listingsSection(mentor) {
+  const messages = messageArea();
+  const listEl = h('div', {}, loading());
+  const load = async () => {
+    try {
+      const items = await all('/listings', { mentor_profile_id: mentor.id }, 1);
+      if (!items.length) { replace(listEl, empty('No listings yet: create one below.')); return; }
+      replace(listEl, h('ul', { class: 'list' }, items.map((l) => h('li', { class: 'card' },
+        h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
+        h('p', { class: 'meta' }, `${money(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
+          l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled')),
+        h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await load(); }) },
+          l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
+        bundleOffers(l)))));
+    } catch (err) { replace(listEl, errorBox(err.message)); }
+  };
+  const form = h('form', { class: 'card' }, h('h3', {}, 'New listing'),
+    field('Title', { name: 'title', required: true, maxlength: 200 }),
+    field('Skill', { name: 'skill', required: true, value: mentor.skills[0] || '' }),
+    field('Description', { tag: 'textarea', name: 'description', rows: 2 }),
+    h('div', { class: 'row' },
+      field('Duration (minutes)', { type: 'number', name: 'duration', min: 15, max: 480, value: 60, required: true }),
+      field('Price', { type: 'number', name: 'price', min: 0, step: '0.01', value: '50.00', required: true }),
+      field('Currency', { name: 'currency', value: 'USD', maxlength: 3, required: true })),
+    h('div', { class: 'row' },
+      field('Kind', { tag: 'select', name: 'kind' }, [['individual', 'One-to-one'], ['group', 'Group']]),
+      field('Capacity', { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: 'Group listings only.' })),
+    h('button', { type: 'submit', class: 'primary' }, 'Create listing'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      const body = { title: form.title.value.trim(), skill: form.skill.value.trim(), description: form.description.value.trim(),
+        duration_minutes: Number(form.duration.value), price_cents: Math.round(Number(form.price.value) * 100),
+        currency: form.currency.value.trim().toUpperCase(), kind: form.kind.value };
+      if (body.kind === 'group') body.capacity = Number(form.capacity.value);
+      const created = await post('/listings', body);
+      messages.ok(`Listing “${created.title}” created.`);
+      form.reset();
+      await load();
+    });
+  });
+  load();
+  return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, 'Listings'), messages.el, listEl, form);
+}
+
+function bundleOffers(l) {
+  const messages = messageArea();
+  const listEl = h('div', {}, loading());
+  const load = async () => {
+    try {
+      const offers = (await get(`/listings/${l.id}/bundles`)).items;
+      replace(listEl, offers.length ? h('ul', {}, offers.map((o) => h('li', {}, `${o.sessions_count} sessions for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days`)))
+        : empty('No bundle offered.'));
+    } catch (err) { replace(listEl, errorBox(err.message)); }
+  };
+  const form = h('form', { class: 'inline-form', 'aria-label': `Offer a bundle of ${l.title}` },
+    field('Sessions', { type: 'number', name: 'count', min: 2, value: 5, required: true }),
+    field('Bundle price', { type: 'number', name: 'price', min: 0, step: '0.01', value: ((l.price_cents * 4) / 100).toFixed(2), required: true }),
+    field('Valid days', { type: 'number', name: 'days', min: 1, value: 90, required: true }),
+    h('button', { type: 'submit' }, 'Offer bundle'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      await post(`/listings/${l.id}/bundles`, { sessions_count: Number(form.count.value),
+        price_cents: Math.round(Number(form.price.value) * 100), valid_days: Number(form.days.value) });
+      await load();
+    });
+  });
+  load();
+  return h('details', {}, h('summary', {}, 'Bundle offers'), listEl, form, messages.el);
+}
+
+function webhooksSection() {
+  const messages = messageArea();
+  const listEl = h('div', {}, loading());
+  const secretEl = h('div', {});
+  const load = async () => {
+    try {
+      const endpoints = await all('/webhook-endpoints', {}, 1);
+      if (!endpoints.length) { replace(listEl, empty('No webhook endpoints.')); return; }
+      replace(listEl, h('ul', { class: 'list' }, endpoints.map((ep) => endpointItem(ep, messages, load))));
+    } catch (err) { replace(listEl, errorBox(err.message)); }
+  };
+  const form = h('form', { class: 'card' }, h('h3', {}, 'New endpoint'),
+    field('URL', { type: 'url', name: 'url', required: true, placeholder: 'https://example.com/webhooks' }),
+    field('Event types', { name: 'events', value: '*', hint: 'Comma separated, e.g. booking.accepted, session.completed; * for all.' }),
+    field('Description', { name: 'description', maxlength: 500 }),
+    h('button', { type: 'submit', class: 'primary' }, 'Add endpoint'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      const created = await post('/webhook-endpoints', { url: form.url.value.trim(), event_types: splitList(form.events.value),
+        description: form.description.value.trim() });
+      replace(secretEl, h('p', { class: 'ok', role: 'status' }, 'Signing secret (shown once; keep it safe): ', h('code', {}, created.secret)));
+      form.reset();
+      await load();
+    });
+  });
+  load();
+  return h('section', { 'aria-labelledby': 'wh-h' }, h('h2', { id: 'wh-h' }, 'Webhook endpoints'), messages.el, secretEl, listEl, form);
+}
+
+function endpointItem(ep, messages, reload) {
+  const log = h('div', {});
+  const loadLog = async () => {
+    replace(log, loading('Loading deliveries…'));
+    try {
+      const items = (await get(`/webhook-endpoints/${ep.id}/deliveries?limit=20`)).items;
+      replace(log, items.length ? h('table', {}, h('caption', {}, `Deliveries to ${ep.url}`),
+        h('thead', {}, h('tr', {}, ['Event', 'Status', 'Attempts', 'Last HTTP status', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, items.map((d) => h('tr', {}, h('td', {}, d.event_type), h('td', {}, d.status), h('td', {}, String(d.attempt_count)),
+          h('td', {}, d.last_status_code ? String(d.last_status_code) : '—'), h('td', {}, when(d.created_at))))))
+        : empty('No deliveries yet.'));
+    } catch (err) { replace(log, errorBox(err.message)); }
+  };
+  loadLog();
+  return h('li', { class: 'card' },
+    h('p', {}, h('code', {}, ep.url), ' ', badge(ep.enabled ? 'Enabled' : 'Disabled', ep.enabled ? 'accepted' : 'cancelled'),
+      ep.disabled_reason ? ` (${ep.disabled_reason})` : ''),
+    h('p', { class: 'meta' }, `Events: ${ep.event_types.join(', ')}`, ep.description ? ` · ${ep.description}` : ''),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+        await post(`/webhook-endpoints/${ep.id}/test`);
+        messages.ok('Test delivery sent: it appears in the log below.');
+        setTimeout(loadLog, 1500);
+        await loadLog();
+      }) }, 'Send test'),
+      h('button', { type: 'button', onclick: loadLog }, 'Refresh log'),
+      h('button', { type: 'button', class: 'danger', 'aria-label': `Delete endpoint ${ep.url}`, onclick: (e) => act(e.currentTarget, messages, async () => {
+        await del(`/webhook-endpoints/${ep.id}`);
+        await reload();
+      }) }, 'Delete')),
+    log);
+}

@@ -1,0 +1,68 @@
+// What several screens need: the signed-in user, and cached mentor profiles and listings.
+import { get, post, qs, session } from './api.js';
+import { live } from './live.js';
+
+let me = null;
+const profiles = new Map();
+const listings = new Map();
+const unreadListeners = new Set();
+let unread = null;
+
+export async function currentUser(force = false) {
+  if (!session.signedIn) return null;
+  if (!me || force) me = await get('/me');
+  return me;
+}
+export const forgetUser = () => { me = null; unread = null; profiles.clear(); listings.clear(); };
+
+export async function profile(id) {
+  if (!profiles.has(id)) profiles.set(id, get(`/mentor-profiles/${id}`).catch((err) => { profiles.delete(id); throw err; }));
+  return profiles.get(id);
+}
+export const rememberProfile = (item) => profiles.set(item.id, Promise.resolve(item));
+
+export async function listing(id) {
+  if (!listings.has(id)) listings.set(id, get(`/listings/${id}`).catch((err) => { listings.delete(id); throw err; }));
+  return listings.get(id);
+}
+export const rememberListing = (item) => listings.set(item.id, Promise.resolve(item));
+
+/** Every page of a list route (bounded: at most `pages` pages of 100). */
+export async function all(path, params = {}, pages = 5) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < pages; page += 1) {
+    const body = await get(path + qs({ ...params, limit: 100, cursor }));
+    items.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+// --- unread notifications ---------------------------------------------------------------------
+export function onUnread(fn) { unreadListeners.add(fn); if (unread !== null) fn(unread); return () => unreadListeners.delete(fn); }
+export async function refreshUnread() {
+  if (!session.signedIn) return;
+  try {
+    const body = await get(`/notifications${qs({ unread: 'true', limit: 100 })}`);
+    unread = body.next_cursor ? '100+' : body.items.length;
+  } catch {
+    return; // the count stays as it was; the notifications screen shows errors in words
+  }
+  unreadListeners.forEach((fn) => fn(unread));
+}
+export async function markRead(id) {
+  await post(`/notifications/${id}/read`);
+  await refreshUnread();
+}
+
+// Notifications are written by a worker shortly after the event that causes them: look again
+// when an event arrives and once more a moment later, and every 30 s in case the stream is down.
+let recheck = null;
+live.on(() => {
+  refreshUnread();
+  clearTimeout(recheck);
+  recheck = setTimeout(refreshUnread, 1500);
+});
+setInterval(refreshUnread, 30000);

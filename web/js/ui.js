@@ -1,0 +1,137 @@
+// Small DOM and formatting helpers shared by the screens.
+
+/** h('button', {onclick, class: 'x'}, 'text', child…): an element; null/false children are skipped. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'class') el.className = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (typeof value === 'boolean' || typeof value === 'object') el[key] = value;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let fieldCount = 0;
+/** A labelled form field: label text, then the input's attributes (tag: input|textarea|select). */
+export function field(label, attrs = {}, options = null) {
+  const id = attrs.id || `f${++fieldCount}`;
+  const { tag = 'input', hint, ...rest } = attrs;
+  const control = h(tag, { id, name: rest.name || id, ...rest },
+    options ? options.map(([value, text]) => h('option', { value }, text)) : null);
+  const hintEl = hint ? h('small', { id: `${id}-hint`, class: 'hint' }, hint) : null;
+  if (hintEl) control.setAttribute('aria-describedby', hintEl.id);
+  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hintEl);
+}
+
+/** An error message in words, announced to screen readers. */
+export const errorBox = (message) => h('p', { class: 'error', role: 'alert' }, message);
+export const loading = (what = 'Loading…') => h('p', { class: 'muted loading', 'aria-busy': 'true' }, what);
+export const empty = (text) => h('p', { class: 'muted empty' }, text);
+
+/** Shows API errors (or success notes) in one place of a screen. */
+export function messageArea() {
+  const el = h('div', { class: 'messages' });
+  return {
+    el,
+    error(err) { replace(el, errorBox(err && err.message ? err.message : String(err))); },
+    ok(text) { replace(el, h('p', { class: 'ok', role: 'status' }, text)); },
+    clear() { replace(el); },
+  };
+}
+
+/** Run an async action from a button: disabled while it runs, errors shown in `messages`. */
+export async function act(button, messages, fn) {
+  if (button) button.disabled = true;
+  messages.clear();
+  try {
+    return await fn();
+  } catch (err) {
+    messages.error(err);
+    return undefined;
+  } finally {
+    if (button && button.isConnected) button.disabled = false;
+  }
+}
+
+/** Load a list into `container`: loading state, empty state, error in words. */
+export async function loadList(container, loader, render, emptyText) {
+  replace(container, loading());
+  try {
+    const items = await loader();
+    if (!items.length) replace(container, empty(emptyText));
+    else replace(container, h('ul', { class: 'list' }, items.map((item) => h('li', {}, render(item)))));
+    return items;
+  } catch (err) {
+    replace(container, errorBox(err.message));
+    return null;
+  }
+}
+
+export const tz = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function money(cents, currency = 'USD') {
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
+  } catch {
+    return `${(cents / 100).toFixed(2)} ${currency}`;
+  }
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+/** The viewer's local time as HH:MM. */
+export const hhmm = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+export const dayLabel = (date) => date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+export const dayKey = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+export function when(iso) {
+  const date = new Date(iso);
+  return `${dayLabel(date)}, ${hhmm(date)}`;
+}
+export function span(startIso, endIso) {
+  const start = new Date(startIso);
+  return `${dayLabel(start)}, ${hhmm(start)}–${hhmm(new Date(endIso))}`;
+}
+
+export function duration(ms) {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const days = Math.floor(total / 86400);
+  const hours = Math.floor((total % 86400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (days) return `${days} d ${hours} h`;
+  if (hours) return `${hours} h ${minutes} min`;
+  return `${minutes} min ${pad(seconds)} s`;
+}
+
+export const BOOKING_STATUS = {
+  draft: 'Requested', accepted: 'Accepted', declined: 'Declined', cancelled: 'Cancelled', expired: 'Expired',
+};
+export const SESSION_STATUS = {
+  scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed', cancelled: 'Cancelled', missed: 'Missed',
+};
+export const badge = (text, kind = text.toLowerCase().replace(/\s+/g, '-')) => h('span', { class: `badge ${kind}` }, text);
+
+export function rating(profile) {
+  if (!profile || !profile.rating_count) return 'No ratings yet';
+  return `★ ${Number(profile.rating_average).toFixed(1)} (${profile.rating_count} review${profile.rating_count === 1 ? '' : 's'})`;
+}
+
+export function heading(text, level = 1) {
+  return h(`h${level}`, {}, text);
+}

@@ -1,0 +1,186 @@
+"""Calendars: each user's private iCalendar feed of their sessions, and the invite attached to booking emails.
+
+The feed's URL carries a random token that is its only credential; only its SHA-256 is stored, so a
+lookup by hash is the comparison (no timing leak about the token) and a leaked database holds no
+working URL. Issuing a token replaces the previous one; revoking deletes it.
+
+Each session is one event with a stable UID (``<session id>@mentorship``) and a SEQUENCE that a
+database trigger raises whenever the session's time or status changes, so calendar clients replace
+their copy; cancelled sessions stay in the feed as ``STATUS:CANCELLED``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+
+from infra.config import get_settings
+from infra.smtp import Attachment
+from models import Booking, CalendarFeed, Listing, MentorProfile, MentorshipSession, SessionStatus, User
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.errors import NotFound
+from workflows.sessions import meeting_url, seated_sessions
+
+PRODUCT_ID = "-//Mentorship//Sessions//EN"
+UID_DOMAIN = "mentorship"
+# Past sessions stay in the feed this long (completed, missed, cancelled).
+FEED_HISTORY = timedelta(days=30)
+FEED_LIMIT = 1000
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_feed_token(db: Session, actor: Actor) -> str:
+    """A new feed token for the actor, replacing any earlier one (whose URL stops working). Shown once."""
+    token = secrets.token_urlsafe(32)
+    statement = insert(CalendarFeed).values(user_id=actor.user_id, token_hash=_digest(token))
+    db.execute(statement.on_conflict_do_update(
+        index_elements=[CalendarFeed.user_id],
+        set_={"token_hash": statement.excluded.token_hash, "created_at": utcnow()},
+    ))
+    return token
+
+
+def revoke_feed_token(db: Session, actor: Actor) -> None:
+    """The actor's feed URL stops working (nothing to do when there is none)."""
+    db.execute(delete(CalendarFeed).where(CalendarFeed.user_id == actor.user_id))
+
+
+def feed_owner(db: Session, token: str) -> uuid.UUID:
+    """The user whose feed this token opens; ``NotFound`` for any other string (a bearer token included)."""
+    user_id = db.scalar(select(CalendarFeed.user_id).where(CalendarFeed.token_hash == _digest(token)))
+    if user_id is None:
+        raise NotFound("calendar not found")
+    return user_id
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One session as a calendar shows it to one user."""
+
+    session: MentorshipSession
+    title: str
+    with_whom: str
+    location: str | None
+
+
+def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarEntry]:
+    """The user's sessions ending after ``since``: as mentor, as mentee, and by a group seat."""
+    mentor_user = aliased(User)
+    mentee_user = aliased(User)
+    rows = db.execute(
+        select(MentorshipSession, Listing.title, Listing.location, MentorProfile.user_id, mentor_user.display_name,
+               mentee_user.display_name)
+        .join(Listing, Listing.id == MentorshipSession.listing_id)
+        .join(MentorProfile, MentorProfile.id == MentorshipSession.mentor_profile_id)
+        .join(mentor_user, mentor_user.id == MentorProfile.user_id)
+        .outerjoin(mentee_user, mentee_user.id == MentorshipSession.mentee_user_id)
+        .where(or_(MentorProfile.user_id == user_id, MentorshipSession.mentee_user_id == user_id,
+                   MentorshipSession.id.in_(seated_sessions(user_id))),
+               MentorshipSession.end_time >= since)
+        .order_by(MentorshipSession.start_time, MentorshipSession.id)
+        .limit(FEED_LIMIT)
+    ).all()
+    entries = []
+    for session, title, location, mentor_id, mentor_name, mentee_name in rows:
+        if mentor_id != user_id:
+            with_whom = mentor_name
+        else:
+            with_whom = mentee_name if mentee_name is not None else f"{session.seats_taken} participants"
+        entries.append(CalendarEntry(session, title, with_whom, location))
+    return entries
+
+
+def calendar_uid(session_id: uuid.UUID, booking_id: uuid.UUID | None) -> str:
+    """Stable per session: an individual session's booking id (known before the session exists, so the
+    booking email's invite and the feed agree), a group session's own id."""
+    return f"{booking_id or session_id}@{UID_DOMAIN}"
+
+
+def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: str, cancelled: bool,
+           link: str | None, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if link:
+        event.add("location", link)
+        event.add("url", link)
+    return event
+
+
+def session_event(entry: CalendarEntry, *, template: str, stamp: datetime) -> Event:
+    """The VEVENT of one session: stable UID, SEQUENCE, times in UTC, the meeting link when there is one."""
+    session = entry.session
+    return _event(uid=calendar_uid(session.id, session.booking_id), sequence=session.calendar_sequence,
+                  start=session.start_time, end=session.end_time, summary=f"{entry.title} with {entry.with_whom}",
+                  cancelled=session.status == SessionStatus.CANCELLED,
+                  link=meeting_url(session, entry.location, template), stamp=stamp)
+
+
+def _calendar(events: Sequence[Event], *, method: str | None = None) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
+    for event in events:
+        calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def calendar_feed(db: Session, token: str, *, now: datetime | None = None) -> bytes:
+    """The feed this token opens, as ``text/calendar``; ``NotFound`` when the token opens none."""
+    now = now or utcnow()
+    user_id = feed_owner(db, token)
+    template = get_settings().meeting_url_template
+    return _calendar([session_event(entry, template=template, stamp=now)
+                      for entry in _entries(db, user_id, now - FEED_HISTORY)])
+
+
+def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> bytes | None:
+    """A ``METHOD:REQUEST`` invite to the session of an accepted booking, as this user sees it.
+
+    The session is created from the booking by its own handler, maybe not yet: then the invite is built
+    from the booking (same UID; the meeting link comes with the feed). ``None`` for an unknown booking.
+    """
+    booking = db.get(Booking, booking_id)
+    if booking is None:
+        return None
+    stamp = utcnow()
+    template = get_settings().meeting_url_template
+    session_id = booking.group_session_id or db.scalar(
+        select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
+    entry = next((e for e in _entries(db, user_id, booking.start_time) if e.session.id == session_id), None)
+    if entry is not None:
+        return _calendar([session_event(entry, template=template, stamp=stamp)], method="REQUEST")
+    title, mentor_name = db.execute(
+        select(Listing.title, User.display_name)
+        .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
+        .join(User, User.id == MentorProfile.user_id)
+        .where(Listing.id == booking.listing_id)
+    ).one()
+    event = _event(uid=calendar_uid(booking.id, None), sequence=0, start=booking.start_time, end=booking.end_time,
+                   summary=f"{title} with {mentor_name}", cancelled=False, link=None, stamp=stamp)
+    return _calendar([event], method="REQUEST")
+
+
+def invite_attachment(invite: bytes) -> Attachment:
+    """The invite as an email attachment calendar apps offer to add (``text/calendar; method=REQUEST``)."""
+    return Attachment("invite.ics", invite, "text", "calendar", (("method", "REQUEST"),))

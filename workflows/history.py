@@ -1,0 +1,85 @@
+"""The history of a booking or a session: its outbox events in order, as the people who may see it read them.
+
+The outbox is the record: every change of a booking or session writes one event in the same transaction.
+A timeline shows each event's type, when it happened and the part its actor took (mentor, mentee, admin
+or the system), never the actor's id, so a group session's mentees do not learn each other's ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import MentorProfile, OutboxEvent
+from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
+from workflows.bookings import get_visible_booking
+from workflows.events import participants
+from workflows.pagination import Page, paginate
+from workflows.roles import Role
+from workflows.sessions import get_visible_session
+
+USER_ACTOR_PREFIX = "user:"
+ADMIN = Role.ADMIN.value
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: uuid.UUID
+    type: str
+    actor: str
+    at: datetime
+
+
+def booking_timeline(db: Session, actor: Actor, booking_id: uuid.UUID, *, limit: int, cursor: str | None
+                     ) -> Page[TimelineEntry]:
+    """A booking's events, oldest first (its participants and admins; 404 for anyone else)."""
+    get_visible_booking(db, actor, booking_id)
+    return _timeline(db, [booking_id], limit=limit, cursor=cursor)
+
+
+def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit: int, cursor: str | None
+                     ) -> Page[TimelineEntry]:
+    """A session's events and, for an individual session, its booking's, oldest first (participants and admins)."""
+    session = get_visible_session(db, actor, session_id)
+    aggregates = [session.id] + ([session.booking_id] if session.booking_id else [])
+    return _timeline(db, aggregates, limit=limit, cursor=cursor)
+
+
+def _timeline(db: Session, aggregate_ids: Sequence[uuid.UUID], *, limit: int, cursor: str | None
+              ) -> Page[TimelineEntry]:
+    query = select(OutboxEvent).where(OutboxEvent.aggregate_id.in_(aggregate_ids))
+    page: Page[OutboxEvent] = paginate(db, query, OutboxEvent.created_at, OutboxEvent.id, limit=limit,
+                                       cursor=cursor)
+    mentors = _mentor_users(db, page.items)
+    return Page([TimelineEntry(event.id, event.type, _part(event, mentors), event.created_at)
+                 for event in page.items], page.next_cursor)
+
+
+def _mentor_users(db: Session, events: Sequence[OutboxEvent]) -> dict[uuid.UUID, uuid.UUID]:
+    profile_ids = {p for p in (participants(e.payload).mentor_profile_id for e in events) if p is not None}
+    if not profile_ids:
+        return {}
+    rows = db.execute(select(MentorProfile.id, MentorProfile.user_id).where(MentorProfile.id.in_(profile_ids)))
+    return {row.id: row.user_id for row in rows}
+
+
+def _part(event: OutboxEvent, mentor_users: dict[uuid.UUID, uuid.UUID]) -> str:
+    """The part the event's actor took in it."""
+    recorded = event.actor or Role.SYSTEM.value
+    if recorded.startswith(ADMIN_ACTOR_PREFIX):
+        return ADMIN
+    if not recorded.startswith(USER_ACTOR_PREFIX):
+        return recorded if recorded in {role.value for role in Role} else Role.SYSTEM.value
+    try:
+        user_id = uuid.UUID(recorded.removeprefix(USER_ACTOR_PREFIX))
+    except ValueError:
+        return Role.SYSTEM.value
+    people = participants(event.payload)
+    if people.mentor_profile_id is not None and mentor_users.get(people.mentor_profile_id) == user_id:
+        return Role.MENTOR.value
+    return Role.MENTEE.value if user_id in people.mentee_user_ids else ADMIN

@@ -1,0 +1,182 @@
+"""A handler drains its outbox rows in batches: one transaction per batch, one savepoint per failing row.
+
+A handler's task claims up to ``HANDLER_BATCH`` of its own due rows with
+``FOR UPDATE SKIP LOCKED`` (two workers drain one backlog side by side, never
+the same row), marks them done and does their work in that same transaction.
+The work runs for the whole batch at once, set-based where the handler allows;
+if that fails, each row runs again in a savepoint of its own, so only the rows
+that fail stay pending, each with its error and a backoff of its own.
+
+Due: pending, and not waiting out a failure (``backoff_until`` unset or
+passed). A fresh row is due at once. ``next_attempt_at`` is the relay's timer
+for rows whose kick was lost; it never holds a row back from a batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import cast
+
+import structlog
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Interval,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from infra.config import get_settings
+from models import HandlerStatus, OutboxEvent, OutboxHandler
+from workflows.outbox import LIVE_KEY, pending_dispatches
+
+log = structlog.get_logger(__name__)
+
+#: A handler's work for some of its events, all in the caller's transaction.
+EventsWork = Callable[[Session, Sequence[OutboxEvent]], None]
+
+_EVENTS = cast(Table, OutboxEvent.__table__)
+_ROWS = cast(Table, OutboxHandler.__table__)
+
+
+def _claim_statement() -> Executable:
+    """Claim a handler's due rows (the hinted one, then the longest waiting) and mark them done, returning their events.
+
+    Each part locks with ``SKIP LOCKED`` in a CTE of its own: rows another batch holds are left to it.
+    """
+    hint = bindparam("hint", type_=Uuid)
+    # The status inline, as the partial index on pending rows is written: a generic plan still uses it.
+    pending: ColumnElement[str] = literal_column(f"'{HandlerStatus.PENDING.value}'")
+    due = and_(_ROWS.c.handler == bindparam("claim_handler"), _ROWS.c.status == pending,
+               or_(_ROWS.c.backoff_until.is_(None), _ROWS.c.backoff_until <= func.now()))
+    hinted = select(_ROWS.c.event_id).where(due, _ROWS.c.event_id == hint).with_for_update(skip_locked=True)
+    oldest = (
+        select(_ROWS.c.event_id).where(due, _ROWS.c.event_id.is_distinct_from(hint))
+        .order_by(_ROWS.c.next_attempt_at).limit(bindparam("others")).with_for_update(skip_locked=True)
+    )
+    hinted_cte, oldest_cte = hinted.cte("hinted"), oldest.cte("oldest")
+    claimed = union_all(select(hinted_cte.c.event_id), select(oldest_cte.c.event_id))
+    marked = (
+        update(_ROWS)
+        .where(_ROWS.c.handler == bindparam("claim_handler"), _ROWS.c.event_id.in_(claimed),
+               _EVENTS.c.id == _ROWS.c.event_id)
+        .values(status=HandlerStatus.DONE.value, done_at=func.now(), last_error=None, backoff_until=None)
+        .returning(*_EVENTS.c)
+    )
+    return select(OutboxEvent).from_statement(marked)
+
+
+_CLAIM = _claim_statement()
+
+
+def claim_due(db: Session, handler: str, *, limit: int, hint: uuid.UUID | None = None) -> list[OutboxEvent]:
+    """Up to ``limit`` due rows of ``handler``, ``hint``'s first if it is due, marked done; their events, oldest first.
+
+    The marks are undone with everything else if the transaction rolls back: a batch that dies leaves its
+    rows pending, and the relay kicks the handler again once their ``next_attempt_at`` passes.
+    """
+    others = limit - 1 if hint is not None else limit
+    events = list(db.scalars(_CLAIM, {"claim_handler": handler, "hint": hint, "others": others}))
+    events.sort(key=lambda event: (event.created_at, event.id))
+    return events
+
+
+@contextmanager
+def savepoint(db: Session) -> Iterator[None]:
+    """A savepoint whose rollback also forgets the messages and live events written inside it."""
+    owed, live = pending_dispatches(db), db.info.setdefault(LIVE_KEY, [])
+    owed_before, live_before = len(owed), len(live)
+    try:
+        with db.begin_nested():
+            yield
+    except BaseException:
+        del owed[owed_before:]
+        del live[live_before:]
+        raise
+
+
+def _backoff_seconds() -> ColumnElement[timedelta]:
+    """The row's redelivery delay (``outbox.redeliver_delay`` of its attempts), in SQL."""
+    settings = get_settings()
+    seconds = func.least(settings.outbox_redeliver_seconds * func.power(2, func.least(_ROWS.c.attempts, 16)),
+                         settings.outbox_redeliver_max_seconds)
+    return func.make_interval(0, 0, 0, 0, 0, 0, seconds, type_=Interval)
+
+
+def keep_failures(db: Session, handler: str, errors: dict[uuid.UUID, str]) -> None:
+    """Rows whose work failed stay pending with their error, not claimed again before their backoff passes.
+
+    The relay's timer moves out with the backoff, so it kicks the handler when the row is due again.
+    """
+    if not errors:
+        return
+    retry_at = func.now() + _backoff_seconds()
+    db.execute(
+        update(_ROWS)
+        .where(_ROWS.c.handler == handler, _ROWS.c.event_id == bindparam("failed_event"))
+        .values(status=HandlerStatus.PENDING.value, done_at=None, last_error=bindparam("error"),
+                backoff_until=retry_at, next_attempt_at=func.greatest(_ROWS.c.next_attempt_at, retry_at)),
+        [{"failed_event": event_id, "error": error[:2000]} for event_id, error in errors.items()],
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class Batch:
+    """What one batch claimed, and the errors of the rows that failed (left pending)."""
+
+    events: list[OutboxEvent]
+    failed: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        return len(self.events) - len(self.failed)
+
+
+def do_batch(db: Session, handler: str, events: Sequence[OutboxEvent], work: EventsWork, *,
+             fatal: tuple[type[BaseException], ...] = ()) -> Batch:
+    """Do ``work`` for the claimed ``events``: all at once, or, if that fails, row by row in savepoints.
+
+    Exceptions in ``fatal`` (e.g. the task's time limit) are not a row's failure: they end the batch.
+    """
+    batch = Batch(list(events))
+    if not events:
+        return batch
+    try:
+        with savepoint(db):
+            work(db, events)
+    except fatal:
+        raise
+    except Exception as exc:  # noqa: BLE001 - each row is tried alone: its own failure is kept on it
+        if len(events) == 1:
+            batch.failed[events[0].id] = _describe(exc)
+        else:
+            log.warning("outbox.batch_failed", handler=handler, events=len(events), error=_describe(exc))
+            for event in events:
+                try:
+                    with savepoint(db):
+                        work(db, [event])
+                except fatal:
+                    raise
+                except Exception as row_exc:  # noqa: BLE001 - a row's failure is kept on its row
+                    batch.failed[event.id] = _describe(row_exc)
+    for event_id, error in batch.failed.items():
+        log.warning("outbox.handler_failed", handler=handler, event_id=str(event_id), error=error)
+    keep_failures(db, handler, batch.failed)
+    return batch

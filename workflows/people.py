@@ -1,0 +1,146 @@
+"""The people of bookings and sessions, by name: loaded in batches, shown by what each viewer may see.
+
+A booking or session names its mentor (by mentor profile id) and its mentee (by user id), each with
+their display name. A group session names its participants to its mentor only; its mentees see the
+seat count, never each other. Emails never leave ``/me``.
+
+Names are read in at most three queries for a whole page (mentors, mentees, seats), never one per row;
+a session's default meeting place (its listing's location) in one more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
+from workflows.actors import Actor
+from workflows.bookings import BookingView
+from workflows.errors import NotFound
+
+UNKNOWN = "Unknown user"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone as others see them: the mentor's id is their mentor profile id, a mentee's their user id."""
+
+    id: uuid.UUID
+    display_name: str
+
+
+@dataclass(frozen=True)
+class NamedBooking:
+    booking: Booking
+    session_id: uuid.UUID | None
+    mentor: Person
+    mentee: Person
+
+
+@dataclass(frozen=True)
+class NamedSession:
+    session: MentorshipSession
+    mentor: Person
+    mentee: Person | None  # individual sessions only
+    participants: list[Person] | None  # group sessions, and only for their mentor
+    listing_location: str | None = None  # where the listing's sessions meet by default
+
+
+def mentor_names(db: Session, profile_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Person]:
+    wanted = set(profile_ids)
+    if not wanted:
+        return {}
+    rows = db.execute(select(MentorProfile.id, User.display_name).join(User, User.id == MentorProfile.user_id)
+                      .where(MentorProfile.id.in_(wanted))).all()
+    return {profile_id: Person(profile_id, name) for profile_id, name in rows}
+
+
+def user_names(db: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Person]:
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = db.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
+    return {user_id: Person(user_id, name) for user_id, name in rows}
+
+
+def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
+    return people.get(key) or Person(key, UNKNOWN)
+
+
+def name_bookings(db: Session, views: Sequence[BookingView]) -> list[NamedBooking]:
+    mentors = mentor_names(db, (v.booking.mentor_profile_id for v in views))
+    mentees = user_names(db, (v.booking.mentee_user_id for v in views))
+    return [NamedBooking(v.booking, v.session_id, _named(mentors, v.booking.mentor_profile_id),
+                         _named(mentees, v.booking.mentee_user_id)) for v in views]
+
+
+def name_booking(db: Session, view: BookingView) -> NamedBooking:
+    (named,) = name_bookings(db, [view])
+    return named
+
+
+def seat_holders(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:
+    """Each group session's mentees holding a seat, in the order they joined; of a cancelled session,
+    those whose seats its cancellation ended (the rule of ``workflows.sessions``' ``_holds_seat``)."""
+    if not session_ids:
+        return {}
+    rows = db.execute(
+        select(Booking.group_session_id, User.id, User.display_name)
+        .join(User, User.id == Booking.mentee_user_id)
+        .join(MentorshipSession, MentorshipSession.id == Booking.group_session_id)
+        .where(Booking.group_session_id.in_(session_ids),
+               or_(Booking.status == BookingStatus.ACCEPTED,
+                   and_(Booking.status == BookingStatus.CANCELLED,
+                        MentorshipSession.status == SessionStatus.CANCELLED)))
+        .order_by(Booking.created_at, Booking.id)
+    ).all()
+    seats: dict[uuid.UUID, list[Person]] = {session_id: [] for session_id in session_ids}
+    for session_id, user_id, name in rows:
+        if session_id is not None:  # always, by the WHERE clause
+            seats[session_id].append(Person(user_id, name))
+    return seats
+
+
+def name_sessions(db: Session, actor: Actor, sessions: Sequence[MentorshipSession]) -> list[NamedSession]:
+    """The sessions as ``actor`` sees them: participants of the group sessions they mentor, no one else's."""
+    mentors = mentor_names(db, (s.mentor_profile_id for s in sessions))
+    mentees = user_names(db, (s.mentee_user_id for s in sessions if s.mentee_user_id is not None))
+    mentored = [s.id for s in sessions if s.kind == ListingKind.GROUP
+                and actor.mentor_profile_id is not None and s.mentor_profile_id == actor.mentor_profile_id]
+    seats = seat_holders(db, mentored)
+    locations = listing_locations(db, {s.listing_id for s in sessions if s.meeting_url is None})
+    return [
+        NamedSession(s, _named(mentors, s.mentor_profile_id),
+                     _named(mentees, s.mentee_user_id) if s.mentee_user_id is not None else None,
+                     seats.get(s.id), locations.get(s.listing_id))
+        for s in sessions
+    ]
+
+
+def listing_locations(db: Session, listing_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The listings' locations, where set: one query for a page."""
+    if not listing_ids:
+        return {}
+    rows = db.execute(select(Listing.id, Listing.location)
+                      .where(Listing.id.in_(listing_ids), Listing.location.is_not(None))).all()
+    return {listing_id: location for listing_id, location in rows if location is not None}
+
+
+def session_participants(db: Session, actor: Actor, session_id: uuid.UUID) -> list[Person]:
+    """The mentees of a session, by name, for its mentor only (404 for anyone else): an individual session's
+    mentee, or a group session's seat holders in the order they joined."""
+    session = db.get(MentorshipSession, session_id)
+    if session is None or actor.mentor_profile_id is None or session.mentor_profile_id != actor.mentor_profile_id:
+        raise NotFound("session not found")
+    if session.mentee_user_id is not None:
+        return [_named(user_names(db, [session.mentee_user_id]), session.mentee_user_id)]
+    return seat_holders(db, [session.id])[session.id]
+
+
+def name_session(db: Session, actor: Actor, session: MentorshipSession) -> NamedSession:
+    (named,) = name_sessions(db, actor, [session])
+    return named

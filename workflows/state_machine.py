@@ -1,0 +1,115 @@
+"""The one shape of the booking and session state machines.
+
+A machine is a table, action → (the statuses it moves from, the status it moves to, the roles that
+may make it), plus who takes part in a record. ``check`` (and ``apply``, which then moves) refuses
+the wrong party first (403, naming who may do it), then the wrong status (400, naming the status).
+``get_visible`` is the one rule for who may see a record: its participants, and admins reading
+without a lock; everyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from workflows.actors import Actor
+from workflows.errors import Forbidden, InvalidTransition, NotFound
+from workflows.roles import Role
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class Stateful(Protocol[S]):
+    """A record a machine moves: a booking or a session."""
+
+    status: S
+
+    @property
+    def mentor_profile_id(self) -> uuid.UUID: ...
+
+    @property
+    def mentee_user_id(self) -> uuid.UUID | None: ...
+
+
+R = TypeVar("R", bound=Stateful[Any])
+
+
+@dataclass(frozen=True)
+class Transition(Generic[S]):
+    sources: frozenset[S]
+    target: S
+    by: frozenset[Role]
+
+
+def move(sources: S | set[S], target: S, *by: Role) -> Transition[S]:
+    """One row of a table: ``move(DRAFT, ACCEPTED, Role.MENTOR)``."""
+    return Transition(frozenset(sources if isinstance(sources, set) else {sources}), target, frozenset(by))
+
+
+def who_may(roles: frozenset[Role]) -> str:
+    """The parties named in a refusal: the people who may act; the system only when nobody else may."""
+    people = [role.value for role in Role if role in roles and role != Role.SYSTEM]
+    return " or the ".join(people) if people else Role.SYSTEM.value
+
+
+class StateMachine(Generic[R, S]):
+    """The transitions of one kind of record, and the rule for who takes part in one.
+
+    ``more_mentees`` finds mentees beyond the record's own ``mentee_user_id`` (the seats of a group
+    session); it runs only when the direct checks found no part for the actor.
+    """
+
+    def __init__(self, kind: str, model: type[R], transitions: Mapping[str, Transition[S]], *,
+                 more_mentees: Callable[[Session, Actor, R], bool] | None = None) -> None:
+        self.kind = kind
+        self.model = model
+        self.transitions = dict(transitions)
+        self._more_mentees = more_mentees
+
+    def check(self, record: Stateful[S], action: str, role: Role) -> Transition[S]:
+        """The transition ``role`` may make on ``record`` now, or Forbidden / InvalidTransition."""
+        transition = self.transitions[action]
+        if role not in transition.by:
+            raise Forbidden(f"only the {who_may(transition.by)} can {action} this {self.kind}")
+        if record.status not in transition.sources:
+            raise InvalidTransition(self.kind, record.status, action)
+        return transition
+
+    def apply(self, record: Stateful[S], action: str, role: Role) -> None:
+        """Move ``record`` by ``action`` made by ``role``, or refuse as ``check`` does."""
+        record.status = self.check(record, action, role).target
+
+    def role_of(self, db: Session, actor: Actor, record: R) -> Role | None:
+        """The actor's part in the record: its mentor, its mentee, or none."""
+        if actor.mentor_profile_id is not None and record.mentor_profile_id == actor.mentor_profile_id:
+            return Role.MENTOR
+        if record.mentee_user_id is not None and record.mentee_user_id == actor.user_id:
+            return Role.MENTEE
+        if self._more_mentees is not None and self._more_mentees(db, actor, record):
+            return Role.MENTEE
+        return None
+
+    def get_visible(self, db: Session, actor: Actor, record_id: uuid.UUID, *, lock: bool = False) -> R:
+        """The record if the actor takes part in it (or is an admin reading); else 404, no existence leak."""
+        record, role = self._load(db, actor, record_id, lock=lock)
+        if role is None and not (actor.is_admin and not lock):
+            raise NotFound(f"{self.kind} not found")
+        return record
+
+    def load_to_act(self, db: Session, actor: Actor, record_id: uuid.UUID) -> tuple[R, Role]:
+        """The record, locked, and the actor's part in it; 404 for anyone without one (admins too)."""
+        record, role = self._load(db, actor, record_id, lock=True)
+        if role is None:
+            raise NotFound(f"{self.kind} not found")
+        return record, role
+
+    def _load(self, db: Session, actor: Actor, record_id: uuid.UUID, *, lock: bool) -> tuple[R, Role | None]:
+        record = db.get(self.model, record_id, with_for_update=True if lock else None)
+        if record is None:
+            raise NotFound(f"{self.kind} not found")
+        return record, self.role_of(db, actor, record)

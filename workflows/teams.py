@@ -1,0 +1,144 @@
+"""Listings taught by a team, and which mentor a booking request goes to.
+
+A listing without members is taught by its owner alone. With members, a request may name one, or the
+service chooses (round-robin in the manner of Cal.com): among the members free at that time and
+within their own windows, prefer those with no pending request overlapping it, then the fewest
+upcoming sessions, then the fewest pending requests at that time, then the team's order. Choosers
+of one listing take turns on the listing's row, so concurrent requests see each other's drafts
+and spread. The choice is a preference; the exclusion constraints decide at accept time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, union_all
+from sqlalchemy.orm import Session, selectinload
+
+from models import Booking, BookingStatus, Listing, ListingKind, ListingMember, MentorProfile, MentorshipSession
+from workflows.actors import Actor
+from workflows.availability import fits_windows
+from workflows.commitments import LIVE, busy_mentors
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+
+NOT_ON_TEAM = "this mentor does not teach this listing"
+
+
+@dataclass(frozen=True)
+class Team:
+    listing_id: uuid.UUID
+    owner_mentor_profile_id: uuid.UUID
+    # In the team's order; the owner alone when the listing has no members.
+    members: list[MentorProfile]
+    is_team: bool
+
+
+def teacher_ids(db: Session, listing: Listing) -> list[uuid.UUID]:
+    """Who teaches the listing, in the team's order: its members, or its owner when it has none."""
+    members = list(db.scalars(select(ListingMember.mentor_profile_id).where(ListingMember.listing_id == listing.id)
+                              .order_by(ListingMember.position)))
+    return members or [listing.mentor_profile_id]
+
+
+def _profiles(db: Session, ids: Sequence[uuid.UUID]) -> list[MentorProfile]:
+    """The profiles, with their windows, in the order of ``ids``."""
+    found = {p.id: p for p in db.scalars(select(MentorProfile).where(MentorProfile.id.in_(ids))
+                                         .options(selectinload(MentorProfile.availability)))}
+    return [found[i] for i in ids if i in found]
+
+
+def get_team(db: Session, listing_id: uuid.UUID) -> Team:
+    listing = db.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound("listing not found")
+    ids = teacher_ids(db, listing)
+    return Team(listing.id, listing.mentor_profile_id, _profiles(db, ids), ids != [listing.mentor_profile_id])
+
+
+def set_team(db: Session, actor: Actor, listing_id: uuid.UUID, mentor_profile_ids: list[uuid.UUID]) -> Team:
+    """Replace the listing's team (owner only). An empty list leaves the owner teaching alone.
+
+    Bookings already made keep their mentor, on the team or not.
+    """
+    listing = db.get(Listing, listing_id, with_for_update={"key_share": True})
+    if listing is None:
+        raise NotFound("listing not found")
+    if actor.mentor_profile_id != listing.mentor_profile_id:
+        raise Forbidden("only the listing's mentor can change its team")
+    if listing.kind != ListingKind.INDIVIDUAL:
+        raise BusinessRuleViolation("teams are for individual listings")
+    known = set(db.scalars(select(MentorProfile.id).where(MentorProfile.id.in_(mentor_profile_ids))))
+    unknown = [str(i) for i in mentor_profile_ids if i not in known]
+    if unknown:
+        raise BusinessRuleViolation(f"no such mentor profile: {', '.join(unknown)}")
+    db.execute(delete(ListingMember).where(ListingMember.listing_id == listing.id))
+    db.add_all(ListingMember(listing_id=listing.id, mentor_profile_id=member, position=index)
+               for index, member in enumerate(mentor_profile_ids))
+    db.flush()
+    return get_team(db, listing.id)
+
+
+def _outside_windows(profile: MentorProfile) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        f"outside the mentor's availability (windows are in {profile.timezone})", timezone=profile.timezone)
+
+
+def assign_mentor(db: Session, actor: Actor, listing: Listing, *, requested: uuid.UUID | None, start: datetime,
+                  end: datetime, now: datetime) -> MentorProfile:
+    """The mentor a request for [start, end) goes to: the one named, or the one the service chooses.
+
+    Refuses a mentor not teaching the listing (400), a time outside their windows (400), and a time
+    they are already committed at (409).
+    """
+    teachers = teacher_ids(db, listing)
+    if requested is not None:
+        if requested not in teachers:
+            raise BusinessRuleViolation(NOT_ON_TEAM)
+        teachers = [requested]
+    if len(teachers) == 1:
+        (profile,) = _profiles(db, teachers)
+        if profile.user_id == actor.user_id:
+            raise BusinessRuleViolation("you cannot book a session with yourself")
+        if not fits_windows(profile.availability, profile.timezone, start, end):
+            raise _outside_windows(profile)
+        if busy_mentors(db, [profile.id], start, end):
+            raise Conflict("the mentor already has an accepted booking or a session at that time")
+        return profile
+    # Choosers of this listing take turns, so each sees the drafts the others made (the lock does not
+    # conflict with the key-share locks that inserting bookings takes).
+    db.get(Listing, listing.id, with_for_update={"key_share": True}, populate_existing=True)
+    candidates = [p for p in _profiles(db, teachers) if p.user_id != actor.user_id]
+    fitting = [p for p in candidates if fits_windows(p.availability, p.timezone, start, end)]
+    if not fitting:
+        raise BusinessRuleViolation("outside the availability of every mentor of this listing's team")
+    busy = busy_mentors(db, [p.id for p in fitting], start, end)
+    free = [p for p in fitting if p.id not in busy]
+    if not free:
+        raise Conflict("no mentor of this listing's team is free at that time")
+    ids = [p.id for p in free]
+    pending, upcoming = _pending_at(db, ids, start, end), _upcoming(db, ids, now)
+    position = {member: index for index, member in enumerate(teachers)}
+    return min(free, key=lambda p: (pending[p.id] > 0, upcoming[p.id], pending[p.id], position[p.id]))
+
+
+def _pending_at(db: Session, ids: list[uuid.UUID], start: datetime, end: datetime) -> Counter[uuid.UUID]:
+    """Draft requests per mentor overlapping [start, end)."""
+    return Counter(db.scalars(select(Booking.mentor_profile_id).where(
+        Booking.mentor_profile_id.in_(ids), Booking.status == BookingStatus.DRAFT,
+        Booking.start_time < end, Booking.end_time > start)))
+
+
+def _upcoming(db: Session, ids: list[uuid.UUID], now: datetime) -> Counter[uuid.UUID]:
+    """Sessions per mentor still to come: accepted individual bookings (their session may not exist
+    yet) and live group sessions."""
+    bookings = select(Booking.mentor_profile_id).where(
+        Booking.mentor_profile_id.in_(ids), Booking.status == BookingStatus.ACCEPTED,
+        Booking.group_session_id.is_(None), Booking.start_time > now)
+    groups = select(MentorshipSession.mentor_profile_id).where(
+        MentorshipSession.mentor_profile_id.in_(ids), MentorshipSession.booking_id.is_(None),
+        MentorshipSession.status.in_(LIVE), MentorshipSession.start_time > now)
+    return Counter(db.scalars(union_all(bookings, groups)))

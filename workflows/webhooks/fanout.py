@@ -1,0 +1,178 @@
+"""Fan-out: one message per endpoint that may see an event, and the ``deliver`` tasks that send them.
+
+Messages are written with the event's handler, in its transaction; ``deliver`` is queued after
+commit, at most once per endpoint that needs one, so a burst of events to one endpoint cannot crowd
+the others out of the queue. Retries wait in the database and come back through :func:`dispatch_due`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import structlog
+from sqlalchemy import Insert, Text, Uuid, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.orm import Session
+
+from models import MentorProfile, OutboxEvent, User, WebhookEndpoint, WebhookMessage
+from workflows.events import from_outbox
+from workflows.outbox import enqueue_after_commit
+from workflows.roles import Role
+from workflows.webhooks.messages import ALL_EVENTS, DELIVER_TASK, MESSAGES, due_now, endpoint_busy
+
+log = structlog.get_logger(__name__)
+
+
+def _fan_out_statement() -> Insert:
+    """One message per enabled, subscribed endpoint allowed to see an event: built once, run with its values.
+
+    Subscribed: to every event (``*``) or to this event's type. Allowed: an admin's endpoint, or one
+    owned by the mentor or a mentee the event concerns (:func:`workflows.events.participants`). An
+    admin's and the mentor's endpoints get the mentor's view of the event, a mentee's the mentee's.
+    """
+    mentor_user = select(MentorProfile.user_id).where(
+        MentorProfile.id == bindparam("mentor_profile_id", type_=Uuid)).scalar_subquery()
+    owner = WebhookEndpoint.owner_user_id
+    sees_all = or_(User.is_admin, owner == mentor_user)
+    visible = or_(sees_all, owner.in_(bindparam("mentees", expanding=True, type_=Uuid)))
+    payload_type = WebhookMessage.payload.type
+    targets = (
+        select(
+            literal("msg_") + func.replace(func.gen_random_uuid().cast(WebhookMessage.id.type), "-", ""),
+            WebhookEndpoint.id,
+            bindparam("event_id", type_=Uuid),
+            bindparam("event_type", type_=Text),
+            case((sees_all, bindparam("payload", type_=payload_type)),
+                 else_=bindparam("mentee_view", type_=payload_type)),
+            func.now(),
+            # The statement's own time, not the transaction's: a batch's events, fanned out in event order,
+            # keep that order in each endpoint's queue (due at the same time, they go oldest first).
+            func.clock_timestamp(),
+        )
+        .join(User, User.id == WebhookEndpoint.owner_user_id)
+        # ``?|``: the endpoint's list holds one of the strings in ``subscribed``.
+        .where(WebhookEndpoint.enabled, WebhookEndpoint.event_types.has_any(bindparam("subscribed", type_=ARRAY(Text))),
+               visible)
+    )
+    columns = ["id", "endpoint_id", "event_id", "event_type", "payload", "next_attempt_at", "created_at"]
+    return (
+        insert(MESSAGES).from_select(columns, targets)
+        .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
+        .returning(MESSAGES.c.id, MESSAGES.c.endpoint_id)
+    )
+
+
+_FAN_OUT = _fan_out_statement()
+
+
+def _messages_for(db: Session, event: OutboxEvent) -> list[tuple[str, uuid.UUID]]:
+    """Write ``event``'s messages (:data:`_FAN_OUT`); the (message, endpoint) pairs it created."""
+    domain_event = from_outbox(event)
+    people = domain_event.participants
+    return [(row.id, row.endpoint_id) for row in db.execute(_FAN_OUT, {
+        "mentor_profile_id": people.mentor_profile_id, "mentees": list(people.mentee_user_ids),
+        "event_id": event.id, "event_type": event.type, "payload": domain_event.view_for(Role.MENTOR),
+        "mentee_view": domain_event.view_for(Role.MENTEE), "subscribed": [ALL_EVENTS, event.type],
+    })]
+
+
+def fan_out_events(db: Session, events: Sequence[OutboxEvent]) -> list[str]:
+    """One message per enabled, subscribed endpoint allowed to see each event; deliveries sent after commit.
+
+    One insert per event (its audience and views are its own), then one :func:`send_deliveries` for the
+    whole batch: each endpoint's lock is taken once, and one ``deliver`` queued per endpoint that needs it.
+    """
+    created = [pair for event in events for pair in _messages_for(db, event)]
+    send_deliveries(db, created)
+    log.info("webhooks.fanned_out", events=len(events), messages=len(created))
+    return [message_id for message_id, _ in created]
+
+
+def fan_out(db: Session, event: OutboxEvent) -> list[str]:
+    """:func:`fan_out_events` for one event."""
+    return fan_out_events(db, [event])
+
+
+def send_deliveries(db: Session, messages: Sequence[tuple[str, uuid.UUID]]) -> None:
+    """Send ``deliver`` after commit for new (message, endpoint) pairs, once per endpoint that needs it.
+
+    An endpoint needs none when a batch is in flight (it sends the next ``deliver`` itself when it
+    finishes) or an older message of it is due (its ``deliver`` is queued; if that was lost, the
+    periodic dispatcher resends it): a burst of events to one endpoint queues one task, not one per
+    event, so it cannot crowd other endpoints out of the queue. The endpoint row lock, held until
+    commit, orders this with the batch's outcome transaction: if the outcome commits first, the
+    check here finds the endpoint free and sends; if this commits first, the outcome's
+    :func:`kick_endpoint` sees the new message.
+    """
+    endpoint_ids = sorted({endpoint_id for _, endpoint_id in messages})
+    if not endpoint_ids:
+        return
+    db.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(endpoint_ids))
+               .order_by(WebhookEndpoint.id).with_for_update(key_share=True))
+    older_due = select(1).where(
+        WebhookMessage.endpoint_id == WebhookEndpoint.id, due_now(),
+        WebhookMessage.id.not_in([m for m, _ in messages]),
+    ).exists()
+    # A statement of its own, after the locks: it sees any outcome committed while this waited for them.
+    taken_care_of = set(db.scalars(
+        select(WebhookEndpoint.id)
+        .where(WebhookEndpoint.id.in_(endpoint_ids), or_(endpoint_busy(WebhookEndpoint.id), older_due))
+    ))
+    for message_id, endpoint_id in messages:
+        if endpoint_id not in taken_care_of:
+            enqueue_after_commit(db, DELIVER_TASK, message_id)
+            taken_care_of.add(endpoint_id)  # this message's batch takes the endpoint's other new messages
+
+
+def handle_events(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """The ``webhooks.fan_out`` outbox handler."""
+    fan_out_events(db, events)
+
+
+def kick_endpoint(db: Session, endpoint_id: uuid.UUID) -> None:
+    """Send ``deliver`` for the endpoint's oldest due message (its next batch) after commit."""
+    oldest = db.scalar(
+        select(WebhookMessage.id)
+        .where(WebhookMessage.endpoint_id == endpoint_id, due_now())
+        .order_by(WebhookMessage.next_attempt_at, WebhookMessage.created_at)
+        .limit(1)
+    )
+    if oldest is not None:
+        enqueue_after_commit(db, DELIVER_TASK, oldest)
+
+
+def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
+    """Send ``deliver`` for due messages: the oldest of each enabled endpoint with no batch in flight.
+
+    Retries and messages whose first ``deliver`` was lost (broker down, worker killed, lease expired)
+    all come back this way. Rows being leased right now are skipped, not waited for.
+    """
+    ranked = (
+        select(
+            WebhookMessage.id,
+            WebhookMessage.endpoint_id,
+            func.row_number().over(
+                partition_by=WebhookMessage.endpoint_id,
+                order_by=(WebhookMessage.next_attempt_at, WebhookMessage.created_at),
+            ).label("rank"),
+        )
+        .join(WebhookEndpoint, and_(WebhookEndpoint.id == WebhookMessage.endpoint_id, WebhookEndpoint.enabled))
+        .where(due_now())
+        .subquery()
+    )
+    chosen = select(ranked.c.id).where(
+        ranked.c.rank == 1, ~endpoint_busy(ranked.c.endpoint_id)
+    )
+    due = list(db.scalars(
+        select(WebhookMessage.id)
+        .where(WebhookMessage.id.in_(chosen), due_now())
+        .order_by(WebhookMessage.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+    for message_id in due:
+        enqueue_after_commit(db, DELIVER_TASK, message_id)
+    if due:
+        log.info("webhooks.dispatched_due", count=len(due))
+    return due
