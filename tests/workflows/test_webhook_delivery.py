@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import Settings, get_settings
 from models import Notification, OutboxEvent, WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
@@ -419,3 +419,20 @@ def test_fan_out_leaves_an_endpoint_with_a_batch_in_flight_or_a_message_due_to_t
     # When the batch in flight finishes, it sends the busy endpoint's new message.
     record_outcome(db, in_flight, Outcome(200, 5), settings=get_settings())
     assert delivered_task_args(db) == [by_endpoint[busy.id]]
+
+
+def test_a_dispatch_going_on_takes_nothing_out_of_the_batch_a_deliver_leases(
+    seed: Session, committed: sessionmaker[Session],
+) -> None:
+    endpoint = make_endpoint(seed)
+    oldest = make_message(seed, endpoint, due_in=-timedelta(minutes=3))
+    newer = make_message(seed, endpoint, due_in=-timedelta(minutes=2))
+    seed.commit()
+    with committed() as dispatching, committed() as delivering:
+        # The dispatcher has chosen the endpoint's oldest message and not committed yet.
+        assert fanout.dispatch_due(dispatching) == [oldest.id]
+        batch = leases.lease_batch(delivering, newer.id, settings=get_settings())
+        delivering.commit()
+        dispatching.rollback()
+    # One batch, in order: a message the dispatcher was looking at is neither skipped nor sent after newer ones.
+    assert [d.message_id for d in batch] == [oldest.id, newer.id]

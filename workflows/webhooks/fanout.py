@@ -146,7 +146,9 @@ def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
     """Send ``deliver`` for due messages: the oldest of each enabled endpoint with no batch in flight.
 
     Retries and messages whose first ``deliver`` was lost (broker down, worker killed, lease expired)
-    all come back this way. Rows being leased right now are skipped, not waited for.
+    all come back this way. Nothing is locked: the lease decides who sends what (a second ``deliver``
+    for a message finds it leased, or its endpoint busy), and a lock here would make a lease going on
+    at the same time skip the message, sending it after newer ones in a batch of its own.
     """
     ranked = (
         select(
@@ -169,7 +171,6 @@ def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
         .where(WebhookMessage.id.in_(chosen), due_now())
         .order_by(WebhookMessage.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     ))
     for message_id in due:
         enqueue_after_commit(db, DELIVER_TASK, message_id)
