@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 from bench.load import RESULT_MARK, content_length
 
 _WARM_CONNECTIONS = 16
+#: A connection idle longer than this is closed rather than reused: gunicorn closes idle keep-alive
+#: connections after 2 s, and a request written as it does so is lost.
+_IDLE_REUSE_SECONDS = 1.0
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
@@ -42,15 +45,25 @@ async def main(spec: dict[str, object]) -> dict[str, object]:
     paths: list[str] = spec["paths"]  # type: ignore[assignment]
     tokens: list[str] = spec["tokens"]  # type: ignore[assignment]
     rate = float(spec["rate"])  # type: ignore[arg-type]
-    idle: list[Connection] = [await asyncio.open_connection(host, port) for _ in range(_WARM_CONNECTIONS)]
+    loop = asyncio.get_running_loop()
+    # Idle connections, with the time each went idle; the most recently used is reused first.
+    idle: list[tuple[Connection, float]] = [(await asyncio.open_connection(host, port), loop.time())
+                                            for _ in range(_WARM_CONNECTIONS)]
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
     errors = 0
-    loop = asyncio.get_running_loop()
+
+    async def connect() -> Connection:
+        while idle:
+            connection, since = idle.pop()
+            if loop.time() - since < _IDLE_REUSE_SECONDS:
+                return connection
+            connection[1].close()
+        return await asyncio.open_connection(host, port)
 
     async def one(index: int, scheduled: float) -> None:
         nonlocal errors
-        connection = idle.pop() if idle else await asyncio.open_connection(host, port)
+        connection = await connect()
         try:
             status = await _post(connection, host, paths[index], tokens[index])
         except (OSError, asyncio.IncompleteReadError, ValueError):
@@ -59,7 +72,7 @@ async def main(spec: dict[str, object]) -> dict[str, object]:
             return
         latencies.append(loop.time() - scheduled)
         statuses[status] += 1
-        idle.append(connection)
+        idle.append((connection, loop.time()))
 
     start = loop.time() + 0.01
     lag, first_send, last_send = 0.0, time.time(), time.time()
@@ -75,7 +88,7 @@ async def main(spec: dict[str, object]) -> dict[str, object]:
             first_send = last_send
         tasks.append(asyncio.create_task(one(index, scheduled)))
     await asyncio.gather(*tasks)
-    for _, writer in idle:
+    for (_, writer), _ in idle:
         writer.close()
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {"statuses": {str(k): v for k, v in statuses.items()}, "socket_errors": errors,

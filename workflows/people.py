@@ -4,7 +4,7 @@ A booking or session names its mentor (by mentor profile id) and its mentee (by 
 their display name. A group session names its participants to its mentor only; its mentees see the
 seat count, never each other. Emails never leave ``/me``.
 
-Names are read in at most three queries for a whole page (mentors, mentees, seats), never one per row;
+Names are read in at most two queries for a whole page (mentors and mentees, seats), never one per row;
 a session's default meeting place (its listing's location) in one more.
 """
 
@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ARRAY, Uuid, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
@@ -50,21 +50,24 @@ class NamedSession:
     listing_location: str | None = None  # where the listing's sessions meet by default
 
 
-def mentor_names(db: Session, profile_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Person]:
-    wanted = set(profile_ids)
-    if not wanted:
-        return {}
-    rows = db.execute(select(MentorProfile.id, User.display_name).join(User, User.id == MentorProfile.user_id)
-                      .where(MentorProfile.id.in_(wanted))).all()
-    return {profile_id: Person(profile_id, name) for profile_id, name in rows}
+_MENTORS_AND_USERS = union_all(
+    select(literal("mentor").label("kind"), MentorProfile.id, User.display_name)
+    .join(User, User.id == MentorProfile.user_id)
+    .where(MentorProfile.id == func.any(bindparam("mentor_ids", type_=ARRAY(Uuid)))),
+    select(literal("user").label("kind"), User.id, User.display_name)
+    .where(User.id == func.any(bindparam("user_ids", type_=ARRAY(Uuid)))),
+)
 
 
-def user_names(db: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Person]:
-    wanted = set(user_ids)
-    if not wanted:
-        return {}
-    rows = db.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
-    return {user_id: Person(user_id, name) for user_id, name in rows}
+def names(db: Session, mentor_profile_ids: Iterable[uuid.UUID], user_ids: Iterable[uuid.UUID] = ()
+          ) -> tuple[dict[uuid.UUID, Person], dict[uuid.UUID, Person]]:
+    """Mentors by mentor profile id and users by user id, each with their display name, in one query."""
+    mentors, users = set(mentor_profile_ids), set(user_ids)
+    found: dict[str, dict[uuid.UUID, Person]] = {"mentor": {}, "user": {}}
+    if mentors or users:
+        for kind, key, name in db.execute(_MENTORS_AND_USERS, {"mentor_ids": list(mentors), "user_ids": list(users)}):
+            found[kind][key] = Person(key, name)
+    return found["mentor"], found["user"]
 
 
 def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
@@ -72,8 +75,8 @@ def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
 
 
 def name_bookings(db: Session, views: Sequence[BookingView]) -> list[NamedBooking]:
-    mentors = mentor_names(db, (v.booking.mentor_profile_id for v in views))
-    mentees = user_names(db, (v.booking.mentee_user_id for v in views))
+    mentors, mentees = names(db, (v.booking.mentor_profile_id for v in views),
+                             (v.booking.mentee_user_id for v in views))
     return [NamedBooking(v.booking, v.session_id, _named(mentors, v.booking.mentor_profile_id),
                          _named(mentees, v.booking.mentee_user_id)) for v in views]
 
@@ -107,8 +110,8 @@ def seat_holders(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUI
 
 def name_sessions(db: Session, actor: Actor, sessions: Sequence[MentorshipSession]) -> list[NamedSession]:
     """The sessions as ``actor`` sees them: participants of the group sessions they mentor, no one else's."""
-    mentors = mentor_names(db, (s.mentor_profile_id for s in sessions))
-    mentees = user_names(db, (s.mentee_user_id for s in sessions if s.mentee_user_id is not None))
+    mentors, mentees = names(db, (s.mentor_profile_id for s in sessions),
+                             (s.mentee_user_id for s in sessions if s.mentee_user_id is not None))
     mentored = [s.id for s in sessions if s.kind == ListingKind.GROUP
                 and actor.mentor_profile_id is not None and s.mentor_profile_id == actor.mentor_profile_id]
     seats = seat_holders(db, mentored)
@@ -137,7 +140,7 @@ def session_participants(db: Session, actor: Actor, session_id: uuid.UUID) -> li
     if session is None or actor.mentor_profile_id is None or session.mentor_profile_id != actor.mentor_profile_id:
         raise NotFound("session not found")
     if session.mentee_user_id is not None:
-        return [_named(user_names(db, [session.mentee_user_id]), session.mentee_user_id)]
+        return [_named(names(db, (), [session.mentee_user_id])[1], session.mentee_user_id)]
     return seat_holders(db, [session.id])[session.id]
 
 
