@@ -237,6 +237,7 @@ def drain(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
             beat = stack.start_beat()  # as under make run: the relay sends what no kick announced
             try:
                 effects.wait_done()
+                cpu = sum(worker.cpu_seconds())  # the worker's main process and its pool, for the whole drain
                 with stack.engine.connect() as conn:
                     rows, first, last = conn.execute(text(
                         "SELECT count(*), min(done_at), max(done_at) FROM outbox_handlers WHERE done_at >= :s"),
@@ -256,7 +257,8 @@ def drain(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
             took = (last - first).total_seconds()
             reps.append({"backlog_rows": backlog, "rows_done": rows, "drain_seconds": took,
                          "drain_rows_per_s": rows / took, "noop_tasks_per_s": noop_rate,
-                         "drain_ratio": rows / took / noop_rate, "backlog_accept_rps": taken.ok_per_second()})
+                         "drain_ratio": rows / took / noop_rate, "backlog_accept_rps": taken.ok_per_second(),
+                         "worker_cpu_ms_per_row": cpu * 1000 / rows})
             cfg.progress(f"drain rep {rep + 1}: {rows} handler rows in {took:.1f} s "
                          f"({reps[-1]['drain_rows_per_s']:.0f}/s), no-op tasks {noop_rate:.0f}/s")
     finally:
