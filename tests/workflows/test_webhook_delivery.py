@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -436,3 +437,31 @@ def test_a_dispatch_going_on_takes_nothing_out_of_the_batch_a_deliver_leases(
         dispatching.rollback()
     # One batch, in order: a message the dispatcher was looking at is neither skipped nor sent after newer ones.
     assert [d.message_id for d in batch] == [oldest.id, newer.id]
+
+
+def test_a_message_fanned_out_while_a_batch_records_its_outcome_gets_its_deliver(
+    seed: Session, committed: sessionmaker[Session],
+) -> None:
+    endpoint = make_endpoint(seed)
+    in_flight = make_message(seed, endpoint, due_in=-timedelta(seconds=1))
+    seed.commit()
+    with committed() as leasing:
+        (delivery,) = leases.lease_batch(leasing, in_flight.id, settings=get_settings())
+        leasing.commit()
+    with committed() as outcome, committed() as fanning:
+        # The batch's outcome transaction began first (its now() is the earlier one) ...
+        db_now(outcome)
+        time.sleep(0.01)
+        # ... and a fan-out wrote a message while the batch was still in flight: it sent no deliver.
+        new = WebhookMessage(id=messages.new_message_id(), endpoint_id=endpoint.id, event_type="booking.accepted",
+                             payload={}, next_attempt_at=func.now())
+        fanning.add(new)
+        fanning.flush()
+        fanout.send_deliveries(fanning, [(new.id, endpoint.id)])
+        assert delivered_task_args(fanning) == []
+        fanning.commit()
+        # The outcome, recorded after that commit, sends the new message's deliver.
+        outcomes.record_outcomes(outcome, [delivery], [Outcome(200, 5, attempted_at=datetime.now(UTC))],
+                                 settings=get_settings())
+        assert delivered_task_args(outcome) == [new.id]
+        outcome.commit()

@@ -78,7 +78,7 @@ def settle_dead_batch(db: Session, endpoint: WebhookEndpoint, *, settings: Setti
     dead = db.execute(
         select(MESSAGES.c.id, MESSAGES.c.lease_id)
         .where(MESSAGES.c.endpoint_id == endpoint.id, MESSAGES.c.status == WebhookMessageStatus.PENDING,
-               MESSAGES.c.lease_id.is_not(None), MESSAGES.c.next_attempt_at <= func.now())
+               MESSAGES.c.lease_id.is_not(None), MESSAGES.c.next_attempt_at <= func.statement_timestamp())
         .order_by(MESSAGES.c.lease_rank.nulls_first(), MESSAGES.c.created_at)
         .with_for_update()
     ).all()

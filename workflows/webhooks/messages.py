@@ -29,14 +29,20 @@ def new_message_id() -> str:
 
 
 def due_now() -> ColumnElement[bool]:
-    """A message waiting to be sent: pending, and its next attempt's time (or a dead lease's end) has come."""
-    return and_(WebhookMessage.status == WebhookMessageStatus.PENDING, WebhookMessage.next_attempt_at <= func.now())
+    """A message waiting to be sent: pending, and its next attempt's time (or a dead lease's end) has come.
+
+    "Now" is the statement's start, not the transaction's: a message written with its writer's
+    ``now()`` by a transaction that committed while this one waited for the endpoint's lock is
+    due to it (a batch's outcome, begun before that write, must see it to send its ``deliver``).
+    """
+    return and_(WebhookMessage.status == WebhookMessageStatus.PENDING,
+                WebhookMessage.next_attempt_at <= func.statement_timestamp())
 
 
 def leased_now() -> ColumnElement[bool]:
-    """A message with an attempt in flight: pending, leased, and the lease not yet run out."""
+    """A message with an attempt in flight: pending, leased, and the lease not yet run out (as of the statement)."""
     return and_(WebhookMessage.status == WebhookMessageStatus.PENDING, WebhookMessage.lease_id.is_not(None),
-                WebhookMessage.next_attempt_at > func.now())
+                WebhookMessage.next_attempt_at > func.statement_timestamp())
 
 
 def endpoint_busy(endpoint_id: Any) -> ColumnElement[bool]:
