@@ -117,7 +117,17 @@ def in_words(offset: timedelta) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
-def _remind(db: Session, session: MentorshipSession, offset: timedelta) -> int:
+def time_left_in_words(left: timedelta) -> str:
+    """The time until a session, to the nearest hour (from an hour on) or minute: a reminder sent late
+    (the session was booked inside the offset) says how long is really left, not the offset."""
+    seconds = max(0.0, left.total_seconds())
+    minutes = round(seconds / 60)
+    if minutes >= 60:  # noqa: PLR2004 - an hour
+        return in_words(timedelta(hours=round(seconds / 3600)))
+    return in_words(timedelta(minutes=minutes)) if minutes else "less than a minute"
+
+
+def _remind(db: Session, session: MentorshipSession, offset: timedelta, now: datetime) -> int:
     offset_seconds = int(offset.total_seconds())
     people = participants_of(db, session)
     claimed = _claim(db, session.id, offset_seconds, people)
@@ -139,7 +149,8 @@ def _remind(db: Session, session: MentorshipSession, offset: timedelta) -> int:
             continue
         when = local_time(session.start_time, zones.get(person.user_id), mentor_timezone)
         notify_user(db, person.user_id, type_=REMINDER_EVENT, title=f"Reminder: {title}",
-                    body=f"Your session \u201c{title}\u201d starts in {in_words(offset)}, at {when}.",
+                    body=f"Your session \u201c{title}\u201d starts in {time_left_in_words(session.start_time - now)}, "
+                         f"at {when}.",
                     event_id=event.id if event is not None else None,
                     data={"event_type": REMINDER_EVENT, "resource": view_for(payload, person.role)})
     log.info("session.reminded", session_id=str(session.id), offset_seconds=offset_seconds, told=len(claimed))
@@ -155,6 +166,6 @@ def send_due_reminders(db: Session, *, now: datetime | None = None, limit: int =
     sent = 0
     for offset, nearer in due_windows(get_settings().reminder_offsets):
         for session in _due_sessions(db, now, offset, nearer, limit):
-            sent += _remind(db, session, offset)
+            sent += _remind(db, session, offset, now)
     db.flush()
     return sent

@@ -46,6 +46,7 @@ EXAMPLE_SESSION: dict[str, Any] = {
     "agenda": "Walk through the design of a URL shortener.",
     "capacity": None,
     "seats_taken": None,
+    "seats_left": None,
     "full": None,
     "created_at": "2030-03-01T12:00:05+00:00",
     "updated_at": "2030-03-01T12:00:05+00:00",
@@ -87,6 +88,7 @@ class SessionSchema(ma.Schema):
         "description": "Set when cancelled: who, why, late, fee, refund."})
     capacity = fields.Integer(allow_none=True)
     seats_taken = fields.Integer(allow_none=True, metadata={"description": "Seats held (group sessions)."})
+    seats_left = fields.Integer(allow_none=True, metadata={"description": "Seats still free (group sessions)."})
     full = fields.Boolean(allow_none=True, metadata={"description": "Whether every seat is taken (group sessions)."})
     meeting_url = fields.String(allow_none=True, metadata={
         "description": "Where the participants meet: the URL the mentor set, else the listing's location when it "
@@ -106,6 +108,8 @@ class SessionSchema(ma.Schema):
             metadata=session.session_metadata, mentor=view.mentor, mentee=view.mentee,
             participants=view.participants, cancellation=_cancellation(session),
             seats_taken=session.seats_taken if group else None,
+            seats_left=max(0, session.capacity - session.seats_taken) if group and session.capacity is not None
+            else None,
             full=session.seats_taken >= session.capacity if group and session.capacity is not None else None,
             meeting_url=_meeting_url(view), location=view.listing_location,
         )
@@ -140,6 +144,8 @@ class GroupSessionSchema(ma.Schema):
     status = fields.String(metadata={"enum": [s.value for s in SessionStatus]})
     capacity = fields.Integer()
     seats_taken = fields.Integer()
+    seats_left = fields.Function(lambda session: max(0, session.capacity - session.seats_taken),
+                                 metadata={"type": "integer"})
     full = fields.Function(lambda session: session.seats_taken >= session.capacity, metadata={"type": "boolean"})
 
 

@@ -101,8 +101,8 @@ def test_upcoming_group_sessions_across_listings_with_their_seats(client: FlaskC
     db.flush()
     caller = as_caller(UserFactory())
     body = client.get(f"/api/v1/group-sessions?skill={topic.name}", headers=caller.headers).get_json()
-    assert [(s["id"], s["capacity"], s["seats_taken"], s["full"]) for s in body["items"]] == [
-        (str(first.id), 2, 1, False), (str(later.id), 2, 2, True)]
+    assert [(s["id"], s["capacity"], s["seats_taken"], s["seats_left"], s["full"]) for s in body["items"]] == [
+        (str(first.id), 2, 1, 1, False), (str(later.id), 2, 2, 0, True)]
     assert ids(client.get(f"/api/v1/group-sessions?listing_id={one.id}", headers=caller.headers)) == [str(later.id)]
     window = f"from={iso(soon + timedelta(days=1))}&to={iso(soon + timedelta(days=4))}"
     assert ids(client.get(f"/api/v1/group-sessions?skill={topic.name}&{window}",

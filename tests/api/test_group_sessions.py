@@ -23,7 +23,8 @@ def test_schedule_join_until_full_then_run_the_session(client: FlaskClient, db: 
                           headers=mentor.headers)
     assert created.status_code == 201
     session = created.get_json()
-    assert (session["kind"], session["capacity"], session["seats_taken"], session["full"]) == ("group", 2, 0, False)
+    assert (session["kind"], session["capacity"], session["seats_taken"], session["seats_left"], session["full"]) \
+        == ("group", 2, 0, 2, False)
     first, second, third = (as_caller(UserFactory()) for _ in range(3))
     joined = client.post(f"/api/v1/sessions/{session['id']}/join", headers=first.headers)
     assert joined.status_code == 201 and joined.get_json()["status"] == "accepted"

@@ -153,6 +153,15 @@ def test_each_offset_is_superseded_by_the_next_nearer_one() -> None:
     assert reminders.in_words(timedelta(seconds=90)) == "90 seconds"
 
 
+def test_a_reminder_says_how_long_is_really_left() -> None:
+    # On time (beat runs a little after the offset), or late: booked two and a half hours before.
+    assert reminders.time_left_in_words(timedelta(hours=23, minutes=59, seconds=30)) == "24 hours"
+    assert reminders.time_left_in_words(timedelta(hours=2, minutes=40)) == "3 hours"
+    assert reminders.time_left_in_words(timedelta(minutes=59, seconds=50)) == "1 hour"
+    assert reminders.time_left_in_words(timedelta(minutes=14, seconds=20)) == "14 minutes"
+    assert reminders.time_left_in_words(timedelta(seconds=20)) == "less than a minute"
+
+
 def test_reminder_offsets_setting() -> None:
     assert _reminder_offsets("1h, 24h") == (timedelta(hours=24), timedelta(hours=1))
     assert _reminder_offsets("2s,1s") == (timedelta(seconds=2), timedelta(seconds=1))
