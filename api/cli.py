@@ -22,6 +22,9 @@ ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhoo
 
 DEMO_PASSWORD = "demo password 123"  # noqa: S105 - printed for the demo accounts, never a real secret
 DEMO_SKILLS = ("python", "system design", "go", "postgresql", "career")
+# Every demo mentor takes bookings 08:00-20:00 UTC, every day of the week.
+DEMO_WINDOW = (8 * 60, 20 * 60)
+DEMO_HOURS_PER_DAY = (DEMO_WINDOW[1] - DEMO_WINDOW[0]) // 60
 
 
 def transaction() -> AbstractContextManager[Session]:
@@ -49,7 +52,7 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 @click.option("--mentees", "mentee_count", default=10, show_default=True)
 @click.option("--bookings", "booking_count", default=20, show_default=True)
 def seed_demo(mentor_count: int, mentee_count: int, booking_count: int) -> None:
-    """Sample mentors with availability and listings, mentees, and booking requests."""
+    """Sample mentors with availability (08:00-20:00 UTC daily) and listings, mentees, and booking requests."""
     tag = uuid.uuid4().hex[:6]
     created_listings: list[uuid.UUID] = []
     mentees: list[Actor] = []
@@ -63,6 +66,10 @@ def seed_demo(mentor_count: int, mentee_count: int, booking_count: int) -> None:
             profile = mentors.create_mentor_profile(db, actor, headline=f"Mentor for {skill}", bio="Demo profile.",
                                                     timezone="UTC", skills=[skill])
             actor = Actor(user_id=user.id, mentor_profile_id=profile.id)
+            mentors.set_availability(db, actor, profile.id, [
+                mentors.WindowSpec(weekday=day, start_minute=DEMO_WINDOW[0], end_minute=DEMO_WINDOW[1])
+                for day in range(7)
+            ])
             listing = listings.create_listing(db, actor, title=f"{skill.title()} session", description="Demo.",
                                               skill=skill, duration_minutes=60, price_cents=5000, currency="USD",
                                               kind=ListingKind.INDIVIDUAL, capacity=None)
@@ -73,12 +80,16 @@ def seed_demo(mentor_count: int, mentee_count: int, booking_count: int) -> None:
                                           display_name=f"Demo mentee {index}")
             mentees.append(Actor(user_id=user.id))
             progress.update(1)
-        start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+        # One-hour requests inside the windows, from 08:00 UTC the day after tomorrow.
+        first = (datetime.now(UTC) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+        first += timedelta(minutes=DEMO_WINDOW[0])
         for index in range(booking_count):
             if created_listings and mentees:
+                hour = index // len(created_listings)
                 bookings.request_booking(db, mentees[index % len(mentees)],
                                          listing_id=created_listings[index % len(created_listings)],
-                                         start_time=start + timedelta(hours=index))
+                                         start_time=first + timedelta(days=hour // DEMO_HOURS_PER_DAY,
+                                                                      hours=hour % DEMO_HOURS_PER_DAY))
             progress.update(1)
     click.echo(f"demo accounts: mentor0-{tag}@demo.example … mentee0-{tag}@demo.example …, "
                f"password {DEMO_PASSWORD!r}")

@@ -142,9 +142,10 @@ class CancelSession(MethodView):
         "credit_refunded": False, "cancelled_at": "2030-03-03T20:00:00+00:00"}})
     @documents_errors(blp, 400, 401, 404, 422)
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
-        """Cancel a scheduled session (either participant). A mentee within 24 h of the start pays the fee
-        (or forfeits the bundle credit); a mentee of a group session gives up their seat, whose booking
-        records it (`cancel_late`, `cancel_fee_cents`), and the session goes on."""
+        """Cancel a scheduled session (either participant). A mentee less than `CANCELLATION_WINDOW_HOURS`
+        (24 h) before the start pays `CANCELLATION_FEE_PERCENT` of the price, or, on a bundle booking,
+        forfeits the credit instead; a mentor is never late. A mentee of a group session gives up their
+        seat, whose booking records it (`cancel_late`, `cancel_fee_cents`), and the session goes on."""
         return named_session(sessions.cancel_session(db_session(), current_actor(), session_id,
                                                      reason=data["reason"]))
 

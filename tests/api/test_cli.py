@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.cli import ops
-from models import Booking, HandlerStatus, Listing, OutboxHandler, User
+from models import AvailabilityWindow, Booking, HandlerStatus, Listing, OutboxHandler, User
 from tests.factories import UserFactory
 
 
@@ -37,6 +37,8 @@ def test_seed_demo_then_outbox_status_then_reconcile(app: Flask, db: Session) ->
     assert seeded.exit_code == 0, seeded.output
     assert db.scalar(select(func.count()).select_from(Listing)) == 2
     assert db.scalar(select(func.count()).select_from(Booking)) == 4
+    windows = db.scalars(select(AvailabilityWindow)).all()
+    assert len(windows) == 2 * 7 and {(w.start_minute, w.end_minute) for w in windows} == {(480, 1200)}
     status = runner.invoke(ops, ["outbox-status", "--json"])
     report = json.loads(status.output.strip().splitlines()[-1])
     pending = db.scalar(select(func.count()).where(OutboxHandler.status == HandlerStatus.PENDING))
