@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -19,7 +19,10 @@ class SessionReminder(Base):
     """
 
     __tablename__ = "session_reminders"
-    __table_args__ = (CheckConstraint("offset_seconds > 0", name="offset_positive"),)
+    __table_args__ = (
+        CheckConstraint("offset_seconds > 0", name="offset_positive"),
+        Index("ix_session_reminders_sent_at", "sent_at"),  # retention: the oldest first
+    )
 
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

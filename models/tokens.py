@@ -19,6 +19,7 @@ class RefreshToken(IdMixin, Base):
     __table_args__ = (
         Index("ix_refresh_tokens_family", "family_id"),
         Index("ix_refresh_tokens_user", "user_id"),
+        Index("ix_refresh_tokens_expires_at", "expires_at"),  # retention: the oldest expired first
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

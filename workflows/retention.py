@@ -1,4 +1,5 @@
-"""How long history is kept: outbox events, webhook attempts, idempotency keys and read notifications.
+"""How long history is kept: outbox events, webhook attempts, idempotency keys, read notifications,
+expired refresh tokens and sent reminders.
 
 Each kind of row has a retention period (``*_RETENTION_DAYS``) and is removed in batches of at most
 ``RETENTION_BATCH_SIZE`` rows, each batch one short statement in its own transaction (the caller
@@ -9,7 +10,10 @@ never wait on each other or on live work.
 Nothing still needed goes: an outbox event stays while any of its handlers is pending or a pending
 webhook message was made from it (its delivery reads the event's time); delivered and failed
 messages keep their own copy of the payload and lose only the link (``ON DELETE SET NULL``). A read
-notification stays while its email is still to be sent.
+notification stays while its email is still to be sent. A refresh token goes a day after it expires
+(it is refused from then on, its family's reuse check with it); a reminder row once it is the
+longest ``REMINDER_OFFSETS`` plus two days old (sent at most that offset before its session, which
+has then started two days ago at least).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from models import (
     Notification,
     OutboxEvent,
     OutboxHandler,
+    RefreshToken,
+    SessionReminder,
     WebhookAttempt,
     WebhookMessage,
     WebhookMessageStatus,
@@ -82,9 +88,25 @@ def _read_notifications(horizon: timedelta, limit: int) -> Delete:
                   Notification.read_at < func.now() - horizon, Notification.email_status != EmailStatus.PENDING)
 
 
+def _expired_refresh_tokens(horizon: timedelta, limit: int) -> Delete:
+    return _batch(RefreshToken, (RefreshToken.id,), RefreshToken.expires_at, limit,
+                  RefreshToken.expires_at < func.now() - horizon)
+
+
+def _sent_reminders(horizon: timedelta, limit: int) -> Delete:
+    keys = (SessionReminder.session_id, SessionReminder.user_id, SessionReminder.offset_seconds)
+    return _batch(SessionReminder, keys, SessionReminder.sent_at, limit, SessionReminder.sent_at < func.now() - horizon)
+
+
+def _days_after_the_longest_reminder(settings: Settings) -> int:
+    return max(settings.reminder_offsets).days + 2
+
+
 TARGETS: tuple[Target, ...] = (
     Target("outbox_events", lambda s: s.outbox_retention_days, _outbox_events),
     Target("webhook_attempts", lambda s: s.webhook_attempt_retention_days, _webhook_attempts),
     Target("idempotency_keys", lambda s: s.idempotency_retention_days, _idempotency_keys),
     Target("notifications", lambda s: s.notification_retention_days, _read_notifications),
+    Target("refresh_tokens", lambda _: 1, _expired_refresh_tokens),
+    Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )

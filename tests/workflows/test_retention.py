@@ -23,11 +23,14 @@ from models import (
     Notification,
     OutboxEvent,
     OutboxHandler,
+    RefreshToken,
+    SessionReminder,
     WebhookAttempt,
     WebhookMessage,
 )
 from tests.factories import UserFactory
 from tests.workers_fixtures import StartWorker
+from tests.workflows.test_reminders import individual_session
 from tests.workflows.test_webhook_delivery import db_now, event, make_endpoint, make_message
 from workers import app as celery_app
 from workflows import retention
@@ -136,6 +139,34 @@ def test_read_notifications_go_after_the_horizon_unread_ones_and_pending_emails_
     assert prune_all(db, "notifications") == [1]
     assert set(db.scalars(select(Notification.title).where(Notification.user_id == user.id))) == {
         "read lately", "never read", "email to send"}
+
+
+def test_refresh_tokens_go_a_day_after_they_expire(db: Session) -> None:
+    user = UserFactory()
+    now = db_now(db)
+    family = uuid.uuid4()
+    tokens = {name: RefreshToken(id=uuid.uuid4(), user_id=user.id, family_id=family, token_hash=uuid.uuid4().hex * 2,
+                                 expires_at=now + expires)
+              for name, expires in (("long expired", -timedelta(hours=25)), ("just expired", -timedelta(hours=23)),
+                                    ("valid", timedelta(days=5)))}
+    db.add_all(tokens.values())
+    db.flush()
+    assert prune_all(db, "refresh_tokens") == [1]
+    kept = set(db.scalars(select(RefreshToken.id).where(RefreshToken.user_id == user.id)))
+    assert kept == {tokens["just expired"].id, tokens["valid"].id}
+
+
+def test_reminders_go_a_day_after_their_session_started_at_the_latest(db: Session) -> None:
+    # The longest offset is 24 hours by default: a reminder row is kept three days, then goes.
+    now = db_now(db)
+    session = individual_session(db, now - timedelta(days=3))
+    for offset, age in ((86400, timedelta(days=4)), (3600, timedelta(hours=47))):
+        db.add(SessionReminder(session_id=session.id, user_id=session.mentee_user_id, offset_seconds=offset,
+                               sent_at=now - age))
+    db.flush()
+    assert prune_all(db, "session_reminders") == [1]
+    assert list(db.scalars(select(SessionReminder.offset_seconds).where(SessionReminder.session_id == session.id))) \
+        == [3600]
 
 
 def test_the_beat_task_prunes_a_bounded_number_of_batches_per_run(
