@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,6 +14,7 @@ from api.bookings.schemas import (
     BookingCreateSchema,
     BookingListArgs,
     BookingPageSchema,
+    BookingPolicySchema,
     BookingSchema,
     ReasonSchema,
 )
@@ -28,6 +30,16 @@ from workflows.bookings import BookingView
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Mentees request; mentors accept or decline. Accepting creates the session.")
 blp.before_request(require_login)
+
+
+@blp.route("/policy")
+class Policy(MethodView):
+    @blp.doc(operationId="getBookingPolicy")
+    @blp.response(200, BookingPolicySchema)
+    @documents_errors(blp, 401)
+    def get(self) -> Any:
+        """The notice, early start and cancellation rules in force, for a client to show before acting."""
+        return current_app.extensions["settings"]
 
 
 @blp.route("")

@@ -88,3 +88,18 @@ BookingPageSchema = page_of(BookingSchema, "BookingPage")
 class BookingListArgs(PaginationArgs):
     role = Text(load_default=None, validate=validate.OneOf(["mentee", "mentor"]))
     status = Text(load_default=None, validate=validate.OneOf([s.value for s in BookingStatus]))
+
+
+class BookingPolicySchema(ma.Schema):
+    """The rules the API applies to bookings and sessions, as configured: what a client shows before acting."""
+
+    min_notice_minutes = fields.Integer(metadata={
+        "description": "A booking must start at least this long from now (`MIN_NOTICE_MINUTES`).", "example": 0})
+    start_early_minutes = fields.Integer(metadata={
+        "description": "A session can be started this long before its start (`START_EARLY_MINUTES`).", "example": 15})
+    cancellation_window_hours = fields.Integer(metadata={
+        "description": "A mentee cancelling less than this before the start pays the fee, or forfeits the bundle "
+                       "credit booked with (`CANCELLATION_WINDOW_HOURS`).", "example": 24})
+    cancellation_fee_percent = fields.Integer(metadata={
+        "description": "The late fee, in percent of the price (`CANCELLATION_FEE_PERCENT`).", "example": 50})
+

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from infra.config import get_settings
 from models import AvailabilityWindow, Booking, BookingStatus, ListingKind, OutboxEvent
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
 from workflows import bookings as booking_flow
@@ -168,3 +170,22 @@ def test_expire_stale_drafts(db: Session, parties: tuple) -> None:
     assert booking_flow.expire_stale_drafts(db, now=future(days=2)) == 1
     assert booking.status == BookingStatus.EXPIRED
     assert booking_flow.expire_stale_drafts(db, now=future(days=2)) == 0
+
+
+def test_the_booking_policy_in_force_is_stated_to_signed_in_users(
+    client: FlaskClient, session_factory: sessionmaker[Session],
+) -> None:
+    caller = as_caller(UserFactory())
+    assert client.get("/api/v1/bookings/policy", headers=caller.headers).get_json() == {
+        "min_notice_minutes": 0, "start_early_minutes": 15, "cancellation_window_hours": 24,
+        "cancellation_fee_percent": 50}
+    assert client.get("/api/v1/bookings/policy").status_code == 401
+    # What the service is configured with, not the defaults.
+    from api import create_app
+
+    strict = dataclasses.replace(get_settings(), cancellation_window_hours=48, cancellation_fee_percent=100,
+                                 min_notice_minutes=120, start_early_minutes=5)
+    stated = create_app(strict, session_factory=session_factory).test_client().get(
+        "/api/v1/bookings/policy", headers=caller.headers).get_json()
+    assert stated == {"min_notice_minutes": 120, "start_early_minutes": 5, "cancellation_window_hours": 48,
+                      "cancellation_fee_percent": 100}

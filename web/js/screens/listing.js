@@ -2,7 +2,7 @@
 // an optimistic "Requested" state, bundles, and for group listings their sessions' seats.
 import { get, post, qs } from '../api.js';
 import { live } from '../live.js';
-import { cancellationCost, feeNote } from '../policy.js';
+import { cancellationCost, feeNote, loadPolicy } from '../policy.js';
 import { all, currentUser, listing as loadListing, profile } from '../state.js';
 import {
   append, h, field, replace, loading, empty, errorBox, messageArea, act, money, rating, hhmm, dayLabel, dayKey,
@@ -193,6 +193,7 @@ export async function listingPage(main, { params: [id] }) {
   async function loadGroup() {
     const groupMessages = messageArea();
     try {
+      await loadPolicy();  // leaving a seat shows the late fee before confirming
       const [upcoming, seats] = await Promise.all([
         all(`/listings/${id}/group-sessions`, {}, 1),
         mine ? Promise.resolve([]) : all('/sessions', { role: 'mentee', status: 'scheduled' }, 1),

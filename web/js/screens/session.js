@@ -2,7 +2,7 @@
 // policy's fee shown first; the mentee's review once it is completed.
 import { get, post } from '../api.js';
 import { live } from '../live.js';
-import { canStartAt, cancellationCost, feeNote, START_EARLY_MINUTES } from '../policy.js';
+import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../policy.js';
 import { currentUser, listing, profile } from '../state.js';
 import { h, field, replace, messageArea, act, money, span, duration, badge, errorBox, SESSION_STATUS } from '../ui.js';
 
@@ -19,6 +19,7 @@ export async function sessionPage(main, { params: [id] }) {
 
   async function load() {
     try {
+      await loadPolicy();
       session = await get(`/sessions/${id}`);
       item = await listing(session.listing_id);
       booking = session.booking_id ? await get(`/bookings/${session.booking_id}`).catch(() => null) : null;
@@ -69,7 +70,7 @@ export async function sessionPage(main, { params: [id] }) {
       agenda,
       session.status === 'scheduled' ? h('div', { class: 'actions' }, startButton,
         h('button', { type: 'button', class: 'danger', 'aria-expanded': String(cancelOpen), onclick: () => { cancelOpen = !cancelOpen; render(); } }, 'Cancel session')) : null,
-      session.status === 'scheduled' ? h('p', { class: 'muted' }, `You can start ${START_EARLY_MINUTES} minutes before the start time.`) : null,
+      session.status === 'scheduled' ? h('p', { class: 'muted' }, `You can start ${policy.start_early_minutes} minutes before the start time.`) : null,
       session.status === 'scheduled' && cancelOpen ? cancelPanel(price, currency) : null,
       session.status === 'in_progress' && role() === 'mentor' ? completeForm() : null,
       session.status === 'in_progress' && role() === 'mentee' ? h('p', {}, 'The mentor completes the session with notes and action items.') : null,
