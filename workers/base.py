@@ -69,14 +69,19 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
         next_hint = uuid.UUID(hint) if hint else None
         done = 0
         while True:
-            with self.transaction() as db:
-                events = outbox_batches.claim_due(db, handler, limit=limit, hint=next_hint)
-                # Full: the longest-waiting part took all it could (the hint's place may have gone unused).
-                full = bool(events) and len(events) >= limit - (1 if next_hint else 0)
-                if full:
-                    last = events[-1]
-                    publish(self.app, [Dispatch(handler, last.id, last.aggregate_id)], request_id_of(self))
-                batch = outbox_batches.do_batch(db, handler, events, work, fatal=(SoftTimeLimitExceeded,))
+            try:
+                with self.transaction() as db:
+                    events = outbox_batches.claim_due(db, handler, limit=limit, hint=next_hint)
+                    # Full: the longest-waiting part took all it could (the hint's place may have gone unused).
+                    full = bool(events) and len(events) >= limit - (1 if next_hint else 0)
+                    if full:
+                        last = events[-1]
+                        publish(self.app, [Dispatch(handler, last.id, last.aggregate_id)], request_id_of(self))
+                    batch = outbox_batches.do_batch(db, handler, events, work, fatal=(SoftTimeLimitExceeded,))
+            except outbox_batches.RowFailed as failed:  # its one row's work, and the claim, rolled back
+                with self.transaction() as db:
+                    outbox_batches.keep_failure(db, handler, failed)
+                batch = outbox_batches.Batch(events, {failed.event_id: failed.error})
             if events:
                 HANDLER_BATCH_SIZE.labels(handler).observe(len(events))
             done += batch.done

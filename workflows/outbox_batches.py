@@ -5,7 +5,10 @@ A handler's task claims up to ``HANDLER_BATCH`` of its own due rows with
 the same row), marks them done and does their work in that same transaction.
 The work runs for the whole batch at once, set-based where the handler allows;
 if that fails, each row runs again in a savepoint of its own, so only the rows
-that fail stay pending, each with its error and a backoff of its own.
+that fail stay pending, each with its error and a backoff of its own. A batch of
+one row (the usual case with no backlog) runs without a savepoint: if it fails,
+its transaction rolls back, claim included, and :func:`keep_failure` writes the
+row's error and backoff in a transaction of its own.
 
 Due: pending, and not waiting out a failure (``backoff_until`` unset or
 passed). A fresh row is due at once. ``next_attempt_at`` is the relay's timer
@@ -116,17 +119,21 @@ def _backoff_seconds() -> ColumnElement[timedelta]:
     return func.make_interval(0, 0, 0, 0, 0, 0, seconds, type_=Interval)
 
 
-def keep_failures(db: Session, handler: str, errors: dict[uuid.UUID, str]) -> None:
+def keep_failures(db: Session, handler: str, errors: dict[uuid.UUID, str], *, still_pending: bool = False) -> None:
     """Rows whose work failed stay pending with their error, not claimed again before their backoff passes.
 
     The relay's timer moves out with the backoff, so it kicks the handler when the row is due again.
+    ``still_pending``: only rows no batch has done since (the failed batch was rolled back, claim and all).
     """
     if not errors:
         return
     retry_at = func.now() + _backoff_seconds()
+    where = [_ROWS.c.handler == handler, _ROWS.c.event_id == bindparam("failed_event")]
+    if still_pending:
+        where.append(_ROWS.c.status == HandlerStatus.PENDING.value)
     db.execute(
         update(_ROWS)
-        .where(_ROWS.c.handler == handler, _ROWS.c.event_id == bindparam("failed_event"))
+        .where(*where)
         .values(status=HandlerStatus.PENDING.value, done_at=None, last_error=bindparam("error"),
                 backoff_until=retry_at, next_attempt_at=func.greatest(_ROWS.c.next_attempt_at, retry_at)),
         [{"failed_event": event_id, "error": error[:2000]} for event_id, error in errors.items()],
@@ -135,6 +142,20 @@ def keep_failures(db: Session, handler: str, errors: dict[uuid.UUID, str]) -> No
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+class RowFailed(Exception):
+    """The one row of a batch failed: roll its transaction back, then :func:`keep_failure`."""
+
+    def __init__(self, event_id: uuid.UUID, error: str) -> None:
+        super().__init__(error)
+        self.event_id, self.error = event_id, error
+
+
+def keep_failure(db: Session, handler: str, failed: RowFailed) -> None:
+    """After a one-row batch rolled back: its row keeps the error and backoff, unless a batch did it since."""
+    keep_failures(db, handler, {failed.event_id: failed.error}, still_pending=True)
+    log.warning("outbox.handler_failed", handler=handler, event_id=str(failed.event_id), error=failed.error)
 
 
 @dataclass
@@ -153,10 +174,20 @@ def do_batch(db: Session, handler: str, events: Sequence[OutboxEvent], work: Eve
              fatal: tuple[type[BaseException], ...] = ()) -> Batch:
     """Do ``work`` for the claimed ``events``: all at once, or, if that fails, row by row in savepoints.
 
-    Exceptions in ``fatal`` (e.g. the task's time limit) are not a row's failure: they end the batch.
+    One event runs without a savepoint (two round trips fewer); its failure raises :class:`RowFailed`
+    for the caller to roll back and :func:`keep_failure`. Exceptions in ``fatal`` (e.g. the task's time
+    limit) are not a row's failure: they end the batch.
     """
     batch = Batch(list(events))
     if not events:
+        return batch
+    if len(events) == 1:
+        try:
+            work(db, events)
+        except fatal:
+            raise
+        except Exception as exc:
+            raise RowFailed(events[0].id, _describe(exc)) from exc
         return batch
     try:
         with savepoint(db):
@@ -164,18 +195,15 @@ def do_batch(db: Session, handler: str, events: Sequence[OutboxEvent], work: Eve
     except fatal:
         raise
     except Exception as exc:  # noqa: BLE001 - each row is tried alone: its own failure is kept on it
-        if len(events) == 1:
-            batch.failed[events[0].id] = _describe(exc)
-        else:
-            log.warning("outbox.batch_failed", handler=handler, events=len(events), error=_describe(exc))
-            for event in events:
-                try:
-                    with savepoint(db):
-                        work(db, [event])
-                except fatal:
-                    raise
-                except Exception as row_exc:  # noqa: BLE001 - a row's failure is kept on its row
-                    batch.failed[event.id] = _describe(row_exc)
+        log.warning("outbox.batch_failed", handler=handler, events=len(events), error=_describe(exc))
+        for event in events:
+            try:
+                with savepoint(db):
+                    work(db, [event])
+            except fatal:
+                raise
+            except Exception as row_exc:  # noqa: BLE001 - a row's failure is kept on its row
+                batch.failed[event.id] = _describe(row_exc)
     for event_id, error in batch.failed.items():
         log.warning("outbox.handler_failed", handler=handler, event_id=str(event_id), error=error)
     keep_failures(db, handler, batch.failed)

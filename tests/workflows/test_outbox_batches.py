@@ -89,3 +89,40 @@ def test_a_failing_row_keeps_its_error_and_backoff_while_the_rest_of_its_batch_c
         # Not claimed again while it waits out its backoff, even when named first.
         assert outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=10, hint=failing_event) == []
         db.rollback()
+
+
+def test_a_batch_of_one_failing_row_rolls_back_and_keeps_its_error_unless_done_since(
+    seed: Session, committed: sessionmaker[Session],
+) -> None:
+    (failing, _), (done_since, _) = completions(seed, 2)
+    seed.commit()
+
+    def refuse(_db: Session, _events: object) -> None:
+        raise RuntimeError("the analytics store is away")
+
+    for event_id in (failing, done_since):
+        with committed() as db:
+            events = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=1, hint=event_id)
+            assert [event.id for event in events] == [event_id]
+            try:
+                outbox_batches.do_batch(db, RECORD_ANALYTICS_TASK, events, refuse)
+            except outbox_batches.RowFailed as exc:
+                failed = exc
+            else:
+                raise AssertionError("a failing row of a batch of one raises RowFailed")
+            db.rollback()  # as the task's transaction does: the claim goes with the work
+        assert failed.event_id == event_id and "the analytics store is away" in failed.error
+        with committed() as db:
+            assert analytics_row(db, event_id).status == HandlerStatus.PENDING
+            if event_id == done_since:  # another batch did it between the rollback and keep_failure
+                db.execute(update(OutboxHandler).where(OutboxHandler.event_id == event_id,
+                                                       OutboxHandler.handler == RECORD_ANALYTICS_TASK)
+                           .values(status=HandlerStatus.DONE, done_at=func.now()))
+            outbox_batches.keep_failure(db, RECORD_ANALYTICS_TASK, failed)
+            db.commit()
+    with committed() as db:
+        kept = analytics_row(db, failing)
+        assert kept.status == HandlerStatus.PENDING and kept.backoff_until is not None
+        assert kept.last_error is not None and "the analytics store is away" in kept.last_error
+        untouched = analytics_row(db, done_since)
+        assert untouched.status == HandlerStatus.DONE and untouched.last_error is None
