@@ -173,7 +173,7 @@ def test_expire_stale_drafts(db: Session, parties: tuple) -> None:
 
 
 def test_the_booking_policy_in_force_is_stated_to_signed_in_users(
-    client: FlaskClient, session_factory: sessionmaker[Session],
+    client: FlaskClient, db: Session, session_factory: sessionmaker[Session],
 ) -> None:
     caller = as_caller(UserFactory())
     assert client.get("/api/v1/bookings/policy", headers=caller.headers).get_json() == {
