@@ -124,12 +124,15 @@ def name_sessions(db: Session, actor: Actor, sessions: Sequence[MentorshipSessio
     ]
 
 
+_LOCATIONS = select(Listing.id, Listing.location).where(
+    Listing.id == func.any(bindparam("listing_ids", type_=ARRAY(Uuid))), Listing.location.is_not(None))
+
+
 def listing_locations(db: Session, listing_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The listings' locations, where set: one query for a page."""
     if not listing_ids:
         return {}
-    rows = db.execute(select(Listing.id, Listing.location)
-                      .where(Listing.id.in_(listing_ids), Listing.location.is_not(None))).all()
+    rows = db.execute(_LOCATIONS, {"listing_ids": list(listing_ids)}).all()
     return {listing_id: location for listing_id, location in rows if location is not None}
 
 
