@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import psycopg
 from celery import Celery
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -264,7 +264,25 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
 # -- task_ratio and the Celery worker's memory ------------------------------------------------------------------
 
 
+def settle_leftovers(engine: Engine) -> None:
+    """Leave the backlog to this benchmark alone.
+
+    Earlier benchmarks purge their queues and leave outbox rows pending that
+    nothing will take up (no relay runs here); they are marked done, as work
+    sent by hand is. Otherwise the first kick of a handler would drain them all
+    in the middle of this benchmark's timing. Their webhook endpoints are
+    disabled: their receiver is gone.
+    """
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox_handlers SET status = 'done', done_at = now() WHERE status = 'pending'"))
+        conn.execute(text("UPDATE webhook_endpoints SET enabled = false WHERE enabled"))
+        left = conn.execute(text("SELECT count(*) FROM webhook_messages WHERE status = 'pending'")).scalar_one()
+    if left:
+        raise RuntimeError(f"{left} webhook messages of an earlier benchmark are still pending")
+
+
 def task_throughput(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
+    settle_leftovers(stack.engine)
     reps = []
     worker = stack.start_worker(queues="sessions")
     watcher = TaskWatcher(app)
@@ -385,6 +403,7 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
     floor task (``sessions.bench_floor_create``) creates the session, and the
     no-op task takes every other handler's message.
     """
+    settle_leftovers(stack.engine)
     api, base = stack.shared_api()
     worker = stack.start_worker()
     watcher = TaskWatcher(app, follow_trips=True)

@@ -23,7 +23,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from bench import seed
-from bench.figures import ACCEPTING_MENTORS, CONNECTIONS, Config, Rep, TaskWatcher, noop_task_rate, start_receiver
+from bench.figures import (
+    ACCEPTING_MENTORS,
+    CONNECTIONS,
+    Config,
+    Rep,
+    TaskWatcher,
+    noop_task_rate,
+    settle_leftovers,
+    start_receiver,
+)
 from bench.load import LoadResult, run_each_once, run_load, run_open_loop
 from bench.stack import Stack
 from workflows.webhooks.endpoints import new_secret
@@ -76,21 +85,6 @@ class SideEffects:
 
     def close(self) -> None:
         self._connection.close()
-
-
-def settle_leftovers(engine: Engine) -> None:
-    """Leave the backlog to this benchmark alone.
-
-    Earlier benchmarks purge their queues and leave outbox rows pending that
-    nothing will take up (no relay runs here); they are marked done, as work
-    sent by hand is. Their webhook endpoints are disabled: their receiver is gone.
-    """
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE outbox_handlers SET status = 'done', done_at = now() WHERE status = 'pending'"))
-        conn.execute(text("UPDATE webhook_endpoints SET enabled = false WHERE enabled"))
-        left = conn.execute(text("SELECT count(*) FROM webhook_messages WHERE status = 'pending'")).scalar_one()
-    if left:
-        raise RuntimeError(f"{left} webhook messages of an earlier benchmark are still pending")
 
 
 def _check_all_ok(name: str, statuses: dict[int, int], socket_errors: int) -> None:
