@@ -20,7 +20,10 @@ from models import Booking, BookingStatus, ListingKind, MentorProfile, Mentorshi
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 
 # Statements built once, run with bind parameters.
-_LOCK_MENTOR = select(MentorProfile.id).where(MentorProfile.id == bindparam("mentor_profile_id")).with_for_update()
+# FOR NO KEY UPDATE: it conflicts with itself, not with the key-share locks that inserts referencing
+# the mentor take (a batch creating the mentor's sessions, a booking request), which FOR UPDATE waits for.
+_LOCK_MENTOR = (select(MentorProfile.id).where(MentorProfile.id == bindparam("mentor_profile_id"))
+                .with_for_update(key_share=True))
 _GROUP_SESSION_OVERLAP = select(MentorshipSession.id).where(
     MentorshipSession.mentor_profile_id == bindparam("mentor_profile_id"),
     MentorshipSession.kind == ListingKind.GROUP,

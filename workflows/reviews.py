@@ -48,8 +48,9 @@ def create_review(db: Session, actor: Actor, session_id: uuid.UUID, *, rating: i
     eligible = db.get(ReviewEligibility, (session_id, actor.user_id))
     if eligible is None:
         raise Forbidden("not eligible yet: reviews open once the session is completed")
-    # Serialise reviews of one mentor so the average is computed over every committed review.
-    profile = db.get(MentorProfile, session.mentor_profile_id, with_for_update=True)
+    # Serialise reviews of one mentor so the average is computed over every committed review
+    # (FOR NO KEY UPDATE: rows that only reference the mentor are not waited for).
+    profile = db.get(MentorProfile, session.mentor_profile_id, with_for_update={"key_share": True})
     assert profile is not None
     review = Review(id=uuid.uuid4(), session_id=session_id, mentor_profile_id=profile.id,
                     mentee_user_id=actor.user_id, rating=rating, comment=comment)
@@ -77,7 +78,7 @@ def hide_review(db: Session, review_id: uuid.UUID, *, reason: str, now: datetime
         raise NotFound("review not found")
     if review.hidden_at is not None:
         return review
-    profile = db.get(MentorProfile, review.mentor_profile_id, with_for_update=True)
+    profile = db.get(MentorProfile, review.mentor_profile_id, with_for_update={"key_share": True})
     assert profile is not None
     review.hidden_at = now or utcnow()
     review.hidden_reason = reason

@@ -4,11 +4,13 @@ PostgreSQL: the exclusion constraints decide."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Booking, BookingStatus, ListingMember
 from tests.e2e.test_workflow_guarantees import concurrently, live_app
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from workflows.sessions import create_session_from_booking
 
 T = (datetime.now(UTC) + timedelta(days=4)).replace(hour=10, minute=0, second=0, microsecond=0)
 
@@ -140,3 +143,37 @@ def test_concurrent_requests_for_one_slot_of_a_team_spread_and_never_double_book
         accepted = Counter(db.scalars(select(Booking.mentor_profile_id).where(
             Booking.listing_id == listing.id, Booking.status == BookingStatus.ACCEPTED)))
     assert accepted == Counter({m.id: 1 for m in members}), accepted
+
+
+def _create_first_session(db: Session, first: Booking, mentee_id: uuid.UUID) -> None:
+    create_session_from_booking(db, first.id)
+
+
+def _request_another_booking(db: Session, first: Booking, mentee_id: uuid.UUID) -> None:
+    draft(db, first.listing_id, first.mentor_profile_id, mentee_id, T + timedelta(days=2))
+    db.flush()
+
+
+@pytest.mark.parametrize("holder", [_create_first_session, _request_another_booking])
+def test_an_accept_does_not_wait_for_other_writes_that_reference_its_mentor(
+        seed: Session, committed: sessionmaker[Session], holder: Callable[[Session, Booking, uuid.UUID], None]) -> None:
+    """The lock that orders changes to a mentor's calendar does not wait for a transaction that only
+    references the mentor: a batch creating the mentor's sessions, or a booking request, still open."""
+    listing, other_mentee = ListingFactory(), UserFactory()
+    first = draft(seed, listing.id, listing.mentor_profile_id, UserFactory().id, T)
+    second = draft(seed, listing.id, listing.mentor_profile_id, UserFactory().id, T + timedelta(days=1))
+    seed.commit()
+    app = live_app(committed)
+    mentor = as_caller(listing.mentor_profile.user)
+    assert accept(app, mentor, first)() == 200
+    statuses: list[int] = []
+    with committed() as open_transaction:
+        holder(open_transaction, open_transaction.get_one(Booking, first), other_mentee.id)
+        accepting = threading.Thread(target=lambda: statuses.append(accept(app, mentor, second)()))
+        accepting.start()
+        accepting.join(timeout=10)
+        answered_while_open = not accepting.is_alive()
+        open_transaction.commit()
+    accepting.join(timeout=10)
+    assert answered_while_open, "the accept waited for the other transaction to end"
+    assert statuses == [200]
