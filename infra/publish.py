@@ -174,7 +174,7 @@ def reschedule_unsent(factory: sessionmaker[Session], dispatches: list[Dispatch 
 
 
 def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery]) -> None:
-    """Publish a session's outbox dispatches after it commits; forget them on rollback.
+    """Publish a session's outbox dispatches after its outermost transaction commits; forget them on its rollback.
 
     Rows whose messages could not be published are made due again at once, so the
     relay sends them as soon as the broker is back, whatever their backoff was.
@@ -182,6 +182,9 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery])
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
+        # SQLAlchemy calls this at a savepoint's release too: nothing is committed until the outermost commit.
+        if session.in_nested_transaction():
+            return
         dispatches: list[Dispatch | TaskCall] = session.info.pop(PENDING_KEY, [])
         if dispatches and not publish(app(), dispatches, session.info.get(REQUEST_ID_KEY)):
             reschedule_unsent(factory, dispatches)
@@ -191,6 +194,9 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery])
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
+        # A savepoint's rollback forgets only what was owed inside it (``outbox_batches.savepoint``).
+        if session.in_nested_transaction():
+            return
         session.info.pop(PENDING_KEY, None)
         session.info.pop(LIVE_KEY, None)
 

@@ -3,17 +3,22 @@ stood for (a worker killed holding it), and the relay has already pushed the row
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 from celery import Celery
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from infra.celery_config import create_celery
 from infra.config import get_settings
-from infra.publish import kick_key, publish
+from infra.publish import install_publisher, kick_key, publish
+from models import HandlerStatus, OutboxHandler
 from tests.workers_fixtures import purge_queues
+from workflows import outbox, outbox_batches
 from workflows.outbox import NOTIFY_TASK, Dispatch
 
 
@@ -40,3 +45,41 @@ def test_a_queued_kick_holds_back_new_ones_but_not_the_relays(app: Celery) -> No
     assert _queued("notifications") == 2  # the relay's kick goes out whatever the key says
     settings = get_settings()
     assert redis.Redis.from_url(settings.redis_url).exists(f"{settings.redis_key_prefix}{kick_key(NOTIFY_TASK)}")
+
+
+def _scheduled(db: Session) -> uuid.UUID:
+    """An event whose one handler (webhook fan-out) is kicked on the ``webhooks`` queue."""
+    return outbox.record_event(db, "session.scheduled", aggregate_type="session", aggregate_id=uuid.uuid4(),
+                               payload={}, actor=None).id
+
+
+def _publishing(app: Celery, committed: sessionmaker[Session]) -> sessionmaker[Session]:
+    factory = sessionmaker(bind=committed.kw["bind"], expire_on_commit=False)
+    install_publisher(factory, lambda: app)
+    return factory
+
+
+def test_kicks_wait_for_the_outermost_commit_not_a_savepoints_release(
+        app: Celery, committed: sessionmaker[Session]) -> None:
+    """SQLAlchemy reports a savepoint's release as a commit: a kick sent then would reach a worker
+    before the rows it points at are committed, and the real commit would have nothing left to send."""
+    with _publishing(app, committed)() as db:
+        with db.begin_nested():
+            _scheduled(db)
+        assert _queued("webhooks") == 0
+        db.commit()
+    assert _queued("webhooks") == 1
+
+
+def test_a_savepoints_rollback_forgets_only_what_was_owed_inside_it(
+        app: Celery, committed: sessionmaker[Session]) -> None:
+    with _publishing(app, committed)() as db:
+        kept = _scheduled(db)
+        with contextlib.suppress(RuntimeError), outbox_batches.savepoint(db):
+            _scheduled(db)
+            raise RuntimeError("this row's work failed")
+        db.commit()
+    assert _queued("webhooks") == 1  # the kick for the event written before the savepoint
+    with committed() as db:
+        pending = db.scalars(select(OutboxHandler.event_id).where(OutboxHandler.status == HandlerStatus.PENDING))
+        assert list(pending) == [kept]
