@@ -265,7 +265,7 @@ def load_settings() -> Settings:
         outbox_redeliver_max_seconds=_int("OUTBOX_REDELIVER_MAX_SECONDS", 600),
         # Outbox rows one handler task claims and does per transaction.
         handler_batch=_int_at_least("HANDLER_BATCH", 100, 1),
-        # How long a queued kick of a handler stops further kicks, should its message be lost.
+        # How long a handler's kick, queued or running, stops further kicks, should its message or worker be lost.
         handler_kick_ttl_seconds=_int_at_least("HANDLER_KICK_TTL_SECONDS", 15, 1),
         task_soft_time_limit=_int("TASK_SOFT_TIME_LIMIT", 60),
         task_time_limit=_int("TASK_TIME_LIMIT", 90),

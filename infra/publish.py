@@ -1,11 +1,12 @@
 """Publishing outbox dispatches to the broker once the database has committed, one kick per handler.
 
 A handler's task drains every due row of its handler (``workflows.outbox_batches``), so one queued
-message per handler is enough: a kick is sent only when Redis holds no kick key for the handler.
-The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent, and
-deleted by the task as it starts to drain, before it claims rows: an event committed after that
-sends a new kick, and one committed before it is claimed by that drain. If the key outlives its
-message (a worker killed holding it), the TTL ends it, and the relay kicks the handler again.
+or running task per handler is enough: a kick is sent only when Redis holds no kick key for the
+handler. The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent,
+and held by the task the kick starts while it drains; the task deletes it once a batch comes back
+short, then claims once more: an event committed before the delete is claimed by that last batch,
+one committed after it sends a new kick. If the key outlives its task (a worker killed holding
+it), the TTL ends it, and the relay kicks the handler again.
 """
 
 from __future__ import annotations
@@ -123,8 +124,8 @@ def _forget_kicks(client: Any, keys: list[str]) -> None:
         log.warning("outbox.kick_keys_kept", keys=len(keys), error=f"{type(exc).__name__}: {exc}")
 
 
-def start_draining(app: Celery, handler: str) -> None:
-    """A handler's task is about to claim rows: the next event committed must send a new kick.
+def stop_holding_kicks(app: Celery, handler: str) -> None:
+    """Delete the handler's kick key: the next event committed sends a kick (see ``DbTask.drain``).
 
     If Redis is away the key stays until its TTL: events meanwhile wait for the relay, no longer.
     """

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from infra.db import make_engine, make_session_factory, transaction
-from infra.publish import install_publisher, publish, start_draining
+from infra.publish import install_publisher, publish, stop_holding_kicks
 from workers.celery_app import app, request_id_of
 from workers.metrics import HANDLER_BATCH_SIZE
 from workflows import outbox_batches
@@ -58,33 +58,52 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
         """Do this handler's due work in batches; ``hint``'s row (the message's event) is claimed first.
 
         Each batch is one transaction (``workflows.outbox_batches``): claimed, done and marked together;
-        a row that fails stays pending with its error and backoff while the rest commits. A full batch
-        sends a kick at once (at most one is queued per handler), so an idle worker can take the next
-        batch while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns the rows done.
+        a row that fails stays pending with its error and backoff while the rest commits.
+
+        The handler's kick key stays set while this drains, so events committed meanwhile send no
+        message: this task takes them. Once a batch comes back short, the key is deleted and one more
+        batch is claimed: an event committed before the delete is in it, one committed after sends a
+        kick of its own. A burst of events thus costs a message per batch, not one per event. A full
+        batch sends a kick at once (at most one is queued per handler), so an idle worker can take the
+        next batch while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns
+        the rows done.
         """
         handler = self.name
         limit = get_settings().handler_batch
-        start_draining(self.app, handler)  # before claiming: an event committed from now on kicks again
         began = time.monotonic()
         next_hint = uuid.UUID(hint) if hint else None
         done = 0
-        while True:
-            try:
-                with self.transaction() as db:
-                    events = outbox_batches.claim_due(db, handler, limit=limit, hint=next_hint)
-                    # Full: the longest-waiting part took all it could (the hint's place may have gone unused).
-                    full = bool(events) and len(events) >= limit - (1 if next_hint else 0)
-                    if full:
-                        last = events[-1]
-                        publish(self.app, [Dispatch(handler, last.id, last.aggregate_id)], request_id_of(self))
-                    batch = outbox_batches.do_batch(db, handler, events, work, fatal=(SoftTimeLimitExceeded,))
-            except outbox_batches.RowFailed as failed:  # its one row's work, and the claim, rolled back
-                with self.transaction() as db:
-                    outbox_batches.keep_failure(db, handler, failed)
-                batch = outbox_batches.Batch(events, {failed.event_id: failed.error})
-            if events:
-                HANDLER_BATCH_SIZE.labels(handler).observe(len(events))
-            done += batch.done
-            next_hint = None
-            if not full or time.monotonic() - began > DRAIN_SECONDS:
-                return done
+        key_held = True  # by the kick that started this task
+        try:
+            while True:
+                try:
+                    with self.transaction() as db:
+                        events = outbox_batches.claim_due(db, handler, limit=limit, hint=next_hint)
+                        # Full: the longest-waiting part took all it could (the hint's place may have gone unused).
+                        full = bool(events) and len(events) >= limit - (1 if next_hint else 0)
+                        if full:
+                            last = events[-1]
+                            stop_holding_kicks(self.app, handler)
+                            publish(self.app, [Dispatch(handler, last.id, last.aggregate_id)], request_id_of(self))
+                            key_held = True  # by the kick just sent
+                        batch = outbox_batches.do_batch(db, handler, events, work, fatal=(SoftTimeLimitExceeded,))
+                except outbox_batches.RowFailed as failed:  # its one row's work, and the claim, rolled back
+                    with self.transaction() as db:
+                        outbox_batches.keep_failure(db, handler, failed)
+                    batch = outbox_batches.Batch(events, {failed.event_id: failed.error})
+                if events:
+                    HANDLER_BATCH_SIZE.labels(handler).observe(len(events))
+                done += batch.done
+                next_hint = None
+                if full:
+                    if time.monotonic() - began > DRAIN_SECONDS:
+                        key_held = False  # the key is the queued kick's, which takes the rest
+                        return done
+                elif key_held:
+                    stop_holding_kicks(self.app, handler)  # then one more batch: see above
+                    key_held = False
+                else:
+                    return done
+        finally:
+            if key_held:  # a failure: events from now on kick again
+                stop_holding_kicks(self.app, handler)

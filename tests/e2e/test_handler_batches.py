@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra import publish as publish_module
 from infra.celery_config import create_celery
 from infra.config import get_settings
 from models import (
@@ -169,3 +174,63 @@ def test_a_burst_of_events_sends_one_kick_per_handler_not_one_message_per_event(
         assert messages == {"sessions": 1, "notifications": 1, "webhooks": 1}
     finally:
         purge_queues()
+
+
+def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_does_them(
+    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis,
+) -> None:
+    """The kick's task holds the handler's kick key while it drains: accepts committed meanwhile queue
+    no message, and the same drain creates their sessions (the batch after it lets the key go)."""
+    from workers.sessions import create_from_booking
+
+    mentor, drafts = seed_drafts(seed, 4)
+    api = live_app(committed)
+    purge_queues()
+    try:
+        _accept_all(api, mentor, drafts[:1])
+        assert queued(redis_client, "sessions") == 1  # the kick; no worker runs, this test drains in process
+        batches: list[int] = []
+
+        def create_and_accept_more(db: Session, events: Sequence[OutboxEvent]) -> None:
+            session_flow.create_sessions_for_events(db, events)
+            if not batches:
+                _accept_all(api, mentor, drafts[1:3])  # committed while the first batch is under way
+            batches.append(len(events))
+
+        done = create_from_booking.drain(create_and_accept_more)
+        assert (done, batches) == (3, [1, 2])
+        assert queued(redis_client, "sessions") == 1  # the two accepts sent nothing
+        assert every_booking_has_one_session(committed, drafts[:3])
+        _accept_all(api, mentor, drafts[3:])  # the drain let the key go: the next accept kicks again
+        assert queued(redis_client, "sessions") == 2
+    finally:
+        purge_queues()
+
+
+def test_a_stream_of_accepts_drained_by_four_processes_leaves_no_row_without_a_kick(
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows are done by kicks alone while drains begin and end all the time (batches of three, four
+    processes, four threads accepting): no relay runs, and kick keys outlive the test, so a row whose
+    event found a key that no drain then looked past would stay pending."""
+    long_ttl = {"HANDLER_KICK_TTL_SECONDS": "600"}
+    monkeypatch.setattr(publish_module, "get_settings",
+                        lambda: dataclasses.replace(get_settings(), handler_kick_ttl_seconds=600))
+    mentor, drafts = seed_drafts(seed, 400)
+    start_worker(concurrency=4, env={"HANDLER_BATCH": "3", **long_ttl})
+    api = live_app(committed)
+    threads = [threading.Thread(target=_accept_all, args=(api, mentor, drafts[i::4])) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    def pending() -> int:
+        with committed() as db:
+            return db.scalar(select(func.count()).where(OutboxHandler.status == HandlerStatus.PENDING)) or 0
+
+    try:
+        wait_until(lambda: pending() == 0, 30, "every handler row done")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {pending()} rows pending") from None
+    assert every_booking_has_one_session(committed, drafts)
