@@ -3,10 +3,10 @@
 A handler's task drains every due row of its handler (``workflows.outbox_batches``), so one queued
 or running task per handler is enough: a kick is sent only when Redis holds no kick key for the
 handler. The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent,
-and held by the task the kick starts while it drains; the task deletes it once a batch comes back
-short, then claims once more: an event committed before the delete is claimed by that last batch,
-one committed after it sends a new kick. If the key outlives its task (a worker killed holding
-it), the TTL ends it, and the relay kicks the handler again.
+and held by the task the kick starts while it drains (its TTL starts again then); the task deletes
+it once a batch comes back short, then claims once more: an event committed before the delete is
+claimed by that last batch, one committed after it sends a new kick. If the key outlives its task
+(a worker killed holding it), the TTL ends it, and the relay kicks the handler again.
 """
 
 from __future__ import annotations
@@ -122,6 +122,21 @@ def _forget_kicks(client: Any, keys: list[str]) -> None:
         client.delete(*keys)
     except Exception as exc:  # noqa: BLE001 - the broker is away: the keys' TTL ends them
         log.warning("outbox.kick_keys_kept", keys=len(keys), error=f"{type(exc).__name__}: {exc}")
+
+
+def hold_kicks(app: Celery, handler: str) -> bool:
+    """Whether the handler's kick key is set, for the task about to drain (see ``DbTask.drain``); its TTL starts again.
+
+    False also when Redis is away: publishers cannot set the key then either (the relay sends their work).
+    """
+    try:
+        with app.producer_or_acquire() as producer:
+            held = producer.channel.client.set(kick_key(handler), "1", xx=True,
+                                               ex=get_settings().handler_kick_ttl_seconds)
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("outbox.kick_key_unknown", handler=handler, error=f"{type(exc).__name__}: {exc}")
+        return False
+    return bool(held)
 
 
 def stop_holding_kicks(app: Celery, handler: str) -> None:

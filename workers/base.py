@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from infra.db import make_engine, make_session_factory, transaction
-from infra.publish import install_publisher, publish, stop_holding_kicks
+from infra.publish import hold_kicks, install_publisher, publish, stop_holding_kicks
 from workers.celery_app import app, request_id_of
 from workers.metrics import HANDLER_BATCH_SIZE
 from workflows import outbox_batches
@@ -60,20 +60,22 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
         Each batch is one transaction (``workflows.outbox_batches``): claimed, done and marked together;
         a row that fails stays pending with its error and backoff while the rest commits.
 
-        The handler's kick key stays set while this drains, so events committed meanwhile send no
-        message: this task takes them. Once a batch comes back short, the key is deleted and one more
-        batch is claimed: an event committed before the delete is in it, one committed after sends a
-        kick of its own. A burst of events thus costs a message per batch, not one per event. A full
-        batch sends a kick at once (at most one is queued per handler), so an idle worker can take the
-        next batch while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns
-        the rows done.
+        The handler's kick key stays set while this drains (its TTL starts again as this starts), so
+        events committed meanwhile send no message: this task takes them. Once a batch comes back short,
+        the key is deleted and one more batch is claimed: an event committed before the delete is in it,
+        one committed after sends a kick of its own. With no key set at the start, the short batch ends
+        it. A burst of events thus costs a message per batch, not one per event. A full batch sends a
+        kick at once (at most one is queued per handler), so an idle worker can take the next batch
+        while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns the rows done.
         """
         handler = self.name
         limit = get_settings().handler_batch
         began = time.monotonic()
         next_hint = uuid.UUID(hint) if hint else None
         done = 0
-        key_held = True  # by the kick that started this task
+        # Held by the kick that started this task; a task sent by hand, or whose kick key has expired,
+        # holds none, and no event waits on it.
+        key_held = hold_kicks(self.app, handler)
         try:
             while True:
                 try:

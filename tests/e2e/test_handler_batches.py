@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra import publish as publish_module
 from infra.celery_config import create_celery
 from infra.config import get_settings
+from infra.publish import kick_key
 from models import (
     Booking,
     BookingStatus,
@@ -42,7 +43,7 @@ from tests.e2e.test_workflow_guarantees import (
 )
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
 from tests.workers_fixtures import StartWorker, purge_queues
-from workflows import bookings, outbox
+from workflows import bookings, outbox, outbox_batches
 from workflows import sessions as session_flow
 from workflows.actors import Actor
 
@@ -234,3 +235,30 @@ def test_a_stream_of_accepts_drained_by_four_processes_leaves_no_row_without_a_k
     except AssertionError as exc:
         raise AssertionError(f"{exc}: {pending()} rows pending") from None
     assert every_booking_has_one_session(committed, drafts)
+
+
+def test_a_drain_holding_no_kick_key_claims_once_and_one_holding_it_looks_again_after_letting_it_go(
+    committed: sessionmaker[Session], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A task sent by hand (or whose kick key expired) holds no key, so no event waits on it: one
+    claim ends it. A kicked task lets its key go, then claims once more."""
+    from workers.sessions import create_from_booking
+
+    claims: list[int] = []
+    real_claim = outbox_batches.claim_due
+
+    def counting(*args: object, **kwargs: object) -> list[OutboxEvent]:
+        found = real_claim(*args, **kwargs)  # type: ignore[arg-type]
+        claims.append(len(found))
+        return found
+
+    monkeypatch.setattr(outbox_batches, "claim_due", counting)
+    purge_queues()
+    key = f"{get_settings().redis_key_prefix}{kick_key(outbox.CREATE_SESSION_TASK)}"
+    assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
+    assert claims == [0]
+    redis_client.set(key, "1", ex=60)
+    claims.clear()
+    assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
+    assert claims == [0, 0]
+    assert not redis_client.exists(key)
