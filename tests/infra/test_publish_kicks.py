@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from celery import Celery
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra import publish as publish_module
 from infra.celery_config import create_celery
 from infra.config import get_settings
 from infra.publish import install_publisher, kick_key, publish
-from models import HandlerStatus, OutboxHandler
+from models import HandlerStatus, OutboxEvent, OutboxHandler
+from tests.e2e.test_workflow_guarantees import live_app
+from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.workers_fixtures import purge_queues
 from workflows import outbox, outbox_batches
-from workflows.outbox import NOTIFY_TASK, Dispatch
+from workflows.outbox import NOTIFY_TASK, Dispatch, TaskCall
 
 
 @pytest.fixture
@@ -83,3 +87,28 @@ def test_a_savepoints_rollback_forgets_only_what_was_owed_inside_it(
     with committed() as db:
         pending = db.scalars(select(OutboxHandler.event_id).where(OutboxHandler.status == HandlerStatus.PENDING))
         assert list(pending) == [kept]
+
+
+def test_a_request_with_an_idempotency_key_sends_its_messages_once_it_has_committed(
+        app: Celery, seed: Session, committed: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key is stored in a savepoint after the view has written its event: the request's messages
+    must wait for the request's commit, not go out at that savepoint's release."""
+    listing, mentee = ListingFactory(), UserFactory()
+    seed.commit()
+    sent: list[tuple[int, int]] = []
+    real_publish = publish_module.publish
+
+    def watching(celery: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None) -> int:
+        ids = {d.event_id for d in dispatches if isinstance(d, Dispatch)}
+        with committed() as db:
+            visible = db.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.id.in_(ids)))
+        sent.append((len(ids), visible or 0))
+        return real_publish(celery, dispatches, request_id)
+
+    monkeypatch.setattr(publish_module, "publish", watching)
+    start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+    response = live_app(committed).test_client().post(
+        "/api/v1/bookings", json={"listing_id": str(listing.id), "start_time": start.isoformat()},
+        headers={**as_caller(mentee).headers, "Idempotency-Key": "k-1"})
+    assert response.status_code == 201, response.get_json()
+    assert sent == [(1, 1)]  # booking.requested (for its two handlers), sent once the event was committed
