@@ -1,5 +1,6 @@
 """Kicks are de-duplicated per handler, except the relay's: a kick key may outlive the message it
-stood for (a worker killed holding it), and the relay has already pushed the row's next redelivery out."""
+stood for (a worker killed holding it), and the relay has already pushed the row's next redelivery out.
+They go out once the outermost transaction commits, never when a savepoint is released."""
 
 from __future__ import annotations
 
