@@ -183,6 +183,16 @@ def record_session_event(db: Session, event_type: str, session: MentorshipSessio
                                payload=dict(session_payload(session, participants)), actor=actor)
 
 
+def record_session_events(db: Session, event_type: str, sessions: Sequence[MentorshipSession], *, actor: str
+                          ) -> list[OutboxEvent]:
+    """Record ``session.*`` for many individual sessions in one statement."""
+    _require(event_type, SESSION_EVENTS)
+    if any(session.kind == ListingKind.GROUP for session in sessions):
+        raise ValueError("a group session's event names its participants: record it alone")
+    return outbox.record_events(db, event_type, aggregate_type="session", actor=actor,
+                                items=[(session.id, dict(session_payload(session))) for session in sessions])
+
+
 def record_reminder_event(db: Session, session: MentorshipSession, offset_seconds: int,
                           participants: Sequence[uuid.UUID] = ()) -> OutboxEvent:
     """Record ``session.reminder``: the session's payload and how long before its start this reminder is."""

@@ -10,11 +10,26 @@ pending once their ``next_attempt_at`` passes, with exponential backoff.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Interval, Select, String, Table, bindparam, func, insert, literal, select, true, tuple_, update
+from sqlalchemy import (
+    Interval,
+    Select,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
@@ -105,13 +120,24 @@ def redeliver_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.outbox_redeliver_max_seconds))
 
 
-def _record_event_statement() -> Select[datetime]:
-    """The event, and its handler rows from the event it returns, as one statement built once."""
+def _record_events_statement() -> Select[uuid.UUID, datetime]:
+    """Events of one type, and each one's handler rows, as one statement built once.
+
+    The events come in as arrays (``ids``, ``aggregate_ids``, ``payloads``, zipped by ``unnest``), so a
+    batch of them costs one round trip, as one does.
+    """
+    given = func.unnest(
+        bindparam("ids", type_=ARRAY(Uuid)), bindparam("aggregate_ids", type_=ARRAY(Uuid)),
+        bindparam("payloads", type_=ARRAY(JSONB)),
+    ).table_valued("id", "aggregate_id", "payload").render_derived()
     written = (
         insert(_EVENTS)
-        .values(id=bindparam("id"), type=bindparam("type"), aggregate_type=bindparam("aggregate_type"),
-                aggregate_id=bindparam("aggregate_id"), payload=bindparam("payload", type_=JSONB),
-                actor=bindparam("actor"), request_id=bindparam("request_id"))
+        .from_select(
+            ["id", "type", "aggregate_type", "aggregate_id", "payload", "actor", "request_id"],
+            select(given.c.id, bindparam("type", type_=String), bindparam("aggregate_type", type_=String),
+                   given.c.aggregate_id, given.c.payload, bindparam("actor", type_=String),
+                   bindparam("request_id", type_=String)),
+        )
         .returning(_EVENTS.c.id, _EVENTS.c.created_at)
         .cte("written")
     )
@@ -121,10 +147,46 @@ def _record_event_statement() -> Select[datetime]:
         select(written.c.id, names.c.handler, literal(HandlerStatus.PENDING.value), literal(0),
                func.now() + bindparam("first_redelivery", type_=Interval)).select_from(written).join(names, true()),
     ).cte("pending_rows")
-    return select(written.c.created_at).add_cte(pending_rows)
+    return select(written.c.id, written.c.created_at).add_cte(pending_rows)
 
 
-_RECORD_EVENT = _record_event_statement()
+_RECORD_EVENTS = _record_events_statement()
+
+
+def record_events(
+    db: Session,
+    event_type: str,
+    *,
+    aggregate_type: str,
+    items: Sequence[tuple[uuid.UUID, dict[str, Any]]],
+    actor: str | None,
+) -> list[OutboxEvent]:
+    """Write one ``event_type`` event per ``(aggregate_id, payload)`` and one pending row per handler each.
+
+    All in one statement (:data:`_RECORD_EVENTS`), in the caller's transaction; the returned events,
+    in the order of ``items``, are not in the session.
+    """
+    handlers = HANDLERS[event_type]
+    request_id = db.info.get(REQUEST_ID_KEY)
+    events = [
+        OutboxEvent(id=uuid.uuid4(), type=event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                    payload=payload, actor=actor, request_id=request_id)
+        for aggregate_id, payload in items
+    ]
+    if not events:
+        return events
+    rows = db.execute(_RECORD_EVENTS, {
+        "ids": [event.id for event in events], "aggregate_ids": [event.aggregate_id for event in events],
+        "payloads": [event.payload for event in events], "type": event_type, "aggregate_type": aggregate_type,
+        "actor": actor, "request_id": request_id, "handlers": list(handlers), "first_redelivery": redeliver_delay(0),
+    })
+    created = dict(rows.all())
+    for event in events:
+        event.created_at = created[event.id]
+    db.info.setdefault(LIVE_KEY, []).extend(events)
+    pending_dispatches(db).extend(Dispatch(handler, event.id, event.aggregate_id)
+                                  for event in events for handler in handlers)
+    return events
 
 
 def record_event(
@@ -136,29 +198,9 @@ def record_event(
     payload: dict[str, Any],
     actor: str | None,
 ) -> OutboxEvent:
-    """Write ``event_type`` and one pending row per handler, in the caller's transaction.
-
-    One statement (:data:`_RECORD_EVENT`) writes both. The returned
-    ``OutboxEvent`` is not in the session.
-    """
-    handlers = HANDLERS[event_type]
-    event = OutboxEvent(
-        id=uuid.uuid4(),
-        type=event_type,
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
-        payload=payload,
-        actor=actor,
-        request_id=db.info.get(REQUEST_ID_KEY),
-    )
-    event.created_at = db.execute(_RECORD_EVENT, {
-        "id": event.id, "type": event_type, "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
-        "payload": payload, "actor": actor, "request_id": event.request_id, "handlers": list(handlers),
-        "first_redelivery": redeliver_delay(0),
-    }).scalar_one()
-    db.info.setdefault(LIVE_KEY, []).append(event)
-    pending_dispatches(db).extend(Dispatch(handler, event.id, aggregate_id) for handler in handlers)
-    return event
+    """Write ``event_type`` and one pending row per handler, in the caller's transaction (:func:`record_events`)."""
+    return record_events(db, event_type, aggregate_type=aggregate_type, items=[(aggregate_id, payload)],
+                         actor=actor)[0]
 
 
 def mark_done_for_aggregate(db: Session, aggregate_id: uuid.UUID, event_type: str, handler: str) -> None:

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Executable, Select, Table, Uuid, bindparam, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Executable, Select, Table, Uuid, any_, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session, aliased
 
 from infra.config import get_settings
@@ -23,7 +23,7 @@ from workflows.actors import Actor
 from workflows.bookings import end_with_session_cancellation
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
-from workflows.events import record_booking_event, record_session_event
+from workflows.events import record_booking_event, record_session_event, record_session_events
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
 from workflows.state_machine import StateMachine, move
@@ -98,38 +98,41 @@ def meeting_url(session: MentorshipSession, listing_location: str | None, templa
 # --- creation -----------------------------------------------------------------------------------
 
 
-def _create_session_statement() -> Executable:
-    """Reads the booking and inserts its session, in one statement built once.
+def _create_sessions_statement() -> Executable:
+    """Reads the bookings and inserts their sessions, in one statement built once.
 
-    A seat in a group session is an accepted booking too, but its session already exists.
+    A seat in a group session is an accepted booking too, but its session already exists. The
+    bookings go in id order, so two transactions inserting some of the same sessions take their
+    unique keys in one order.
     """
     sessions = cast(Table, MentorshipSession.__table__)
-    booking = select(
-        bindparam("session_id", type_=Uuid), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
+    bookings = select(
+        func.gen_random_uuid(), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
         Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
         literal(SessionStatus.SCHEDULED.value),
-    ).where(Booking.id == bindparam("booking_id"), Booking.status == BookingStatus.ACCEPTED,
-            Booking.group_session_id.is_(None))
+    ).where(Booking.id == any_(bindparam("booking_ids", type_=ARRAY(Uuid))),
+            Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None)).order_by(Booking.id)
     inserted = (
         insert(sessions)
         .from_select(["id", "kind", "booking_id", "listing_id", "mentor_profile_id", "mentee_user_id",
-                      "start_time", "end_time", "status"], booking)
+                      "start_time", "end_time", "status"], bookings)
         .on_conflict_do_nothing(index_elements=[sessions.c.booking_id])
-        .returning(*sessions.c)  # the new row as an object, in the same round trip
+        .returning(*sessions.c)  # the new rows as objects, in the same round trip
     )
     return select(MentorshipSession).from_statement(inserted)
 
 
-_CREATE_SESSION = _create_session_statement()
+_CREATE_SESSIONS = _create_sessions_statement()
 
 
-def _create_session(db: Session, booking_id: uuid.UUID) -> MentorshipSession | None:
-    """Insert the booking's session unless it exists (the unique key on ``sessions.booking_id`` decides)."""
-    created: MentorshipSession | None = db.scalars(
-        _CREATE_SESSION, {"session_id": uuid.uuid4(), "booking_id": booking_id}).one_or_none()
-    if created is not None:
-        emit_event(db, created, "schedule", Role.SYSTEM.value)
-        log.info("session.created", booking_id=str(booking_id), session_id=str(created.id))
+def _create_sessions(db: Session, booking_ids: Sequence[uuid.UUID]) -> list[MentorshipSession]:
+    """Insert each booking's session unless it exists (the unique key on ``sessions.booking_id`` decides),
+    and the new sessions' ``session.scheduled`` events: two statements, however many bookings."""
+    created = list(db.scalars(_CREATE_SESSIONS, {"booking_ids": list(booking_ids)}))
+    event = EVENT_BY_ACTION["schedule"]
+    record_session_events(db, event, created, actor=Role.SYSTEM.value)
+    for session in created:
+        log.info("session.created", booking_id=str(session.booking_id), session_id=str(session.id))
     return created
 
 
@@ -139,8 +142,7 @@ def create_sessions_for_events(db: Session, events: Sequence[OutboxEvent]) -> No
     The task claimed the events' handler rows in this transaction; a second run, or two workers at
     once, insert nothing more.
     """
-    for event in events:
-        _create_session(db, event.aggregate_id)
+    _create_sessions(db, [event.aggregate_id for event in events])
 
 
 def create_session_from_booking(db: Session, booking_id: uuid.UUID) -> MentorshipSession | None:
@@ -149,9 +151,9 @@ def create_session_from_booking(db: Session, booking_id: uuid.UUID) -> Mentorshi
     The booking's ``booking.accepted`` handler rows are marked done in the same transaction, so the
     outbox stops redelivering.
     """
-    created = _create_session(db, booking_id)
+    created = _create_sessions(db, [booking_id])
     outbox.mark_done_for_aggregate(db, booking_id, "booking.accepted", CREATE_HANDLER)
-    return created
+    return created[0] if created else None
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -5,13 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import HandlerStatus, MentorStats, OutboxHandler
-from tests.factories import MentorProfileFactory
-from workflows import analytics, outbox, outbox_batches
-from workflows.outbox import RECORD_ANALYTICS_TASK
+from models import BookingStatus, HandlerStatus, MentorshipSession, MentorStats, OutboxEvent, OutboxHandler
+from tests.api.test_people import counting
+from tests.factories import BookingFactory, MentorProfileFactory
+from workflows import analytics, outbox, outbox_batches, sessions
+from workflows.events import record_booking_event
+from workflows.outbox import (
+    CREATE_SESSION_TASK,
+    FAN_OUT_WEBHOOKS_TASK,
+    RECORD_ANALYTICS_TASK,
+    Dispatch,
+    pending_dispatches,
+)
 
 START = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
@@ -126,3 +134,46 @@ def test_a_batch_of_one_failing_row_rolls_back_and_keeps_its_error_unless_done_s
         assert kept.last_error is not None and "the analytics store is away" in kept.last_error
         untouched = analytics_row(db, done_since)
         assert untouched.status == HandlerStatus.DONE and untouched.last_error is None
+
+
+def accepted(db: Session, count: int) -> list[uuid.UUID]:
+    """``count`` accepted bookings with their ``booking.accepted`` events: the events' ids."""
+    events = []
+    for _ in range(count):
+        booking = BookingFactory(status=BookingStatus.ACCEPTED)
+        db.flush()
+        events.append(record_booking_event(db, "booking.accepted", booking, actor="mentor").id)
+    return events
+
+
+def test_a_batch_of_session_creations_costs_the_same_statements_for_3_events_as_for_30(
+    db: Session, connection: Connection,
+) -> None:
+    """Set-based: the sessions, their ``session.scheduled`` events and those events' handler rows are
+    written by a fixed number of statements, whatever the batch's size; a second run writes nothing."""
+    statements = []
+    for count in (3, 30):
+        events = accepted(db, count)
+        claimed = outbox_batches.claim_due(db, CREATE_SESSION_TASK, limit=100)
+        assert sorted(event.id for event in claimed) == sorted(events)
+        pending_dispatches(db).clear()
+        with counting(connection) as counted:
+            batch = outbox_batches.do_batch(db, CREATE_SESSION_TASK, claimed, sessions.create_sessions_for_events)
+            statements.append(counted())
+        assert batch.done == count
+        booking_ids = [event.aggregate_id for event in claimed]
+        made = db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id.in_(booking_ids))).all()
+        assert len(made) == count
+        scheduled = db.scalars(select(OutboxEvent).where(
+            OutboxEvent.type == "session.scheduled", OutboxEvent.aggregate_id.in_([s.id for s in made]))).all()
+        assert sorted(event.payload["booking_id"] for event in scheduled) == sorted(map(str, booking_ids))
+        fan_out = db.scalar(select(func.count()).select_from(OutboxHandler).where(
+            OutboxHandler.event_id.in_([event.id for event in scheduled]),
+            OutboxHandler.handler == FAN_OUT_WEBHOOKS_TASK, OutboxHandler.status == HandlerStatus.PENDING))
+        assert fan_out == count
+        assert {(d.handler, d.event_id) for d in pending_dispatches(db) if isinstance(d, Dispatch)} == {
+            (FAN_OUT_WEBHOOKS_TASK, event.id) for event in scheduled}
+        sessions.create_sessions_for_events(db, claimed)  # again: the unique key on the booking says no
+        assert db.scalar(select(func.count()).select_from(MentorshipSession)
+                         .where(MentorshipSession.booking_id.in_(booking_ids))) == count
+    assert statements[0] == statements[1] == 4  # a savepoint, the sessions, the events, its release
