@@ -120,23 +120,28 @@ def redeliver_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.outbox_redeliver_max_seconds))
 
 
-def _record_events_statement() -> Select[uuid.UUID, datetime]:
+def _record_events_statement(*, many: bool) -> Select[uuid.UUID, datetime]:
     """Events of one type, and each one's handler rows, as one statement built once.
 
-    The events come in as arrays (``ids``, ``aggregate_ids``, ``payloads``, zipped by ``unnest``), so a
-    batch of them costs one round trip, as one does.
+    One event's columns are plain parameters (``id``, ``aggregate_id``, ``payload``); ``many`` events'
+    come in as arrays (``ids``, ``aggregate_ids``, ``payloads``, zipped by ``unnest``), so a batch of
+    them costs one round trip, as one does. Arrays cost more to send: one event goes without.
     """
-    given = func.unnest(
-        bindparam("ids", type_=ARRAY(Uuid)), bindparam("aggregate_ids", type_=ARRAY(Uuid)),
-        bindparam("payloads", type_=ARRAY(JSONB)),
-    ).table_valued("id", "aggregate_id", "payload").render_derived()
+    if many:
+        given = func.unnest(
+            bindparam("ids", type_=ARRAY(Uuid)), bindparam("aggregate_ids", type_=ARRAY(Uuid)),
+            bindparam("payloads", type_=ARRAY(JSONB)),
+        ).table_valued("id", "aggregate_id", "payload").render_derived()
+        event_id, aggregate_id, payload = given.c.id, given.c.aggregate_id, given.c.payload
+    else:
+        event_id, aggregate_id = bindparam("id", type_=Uuid), bindparam("aggregate_id", type_=Uuid)
+        payload = bindparam("payload", type_=JSONB)
     written = (
         insert(_EVENTS)
         .from_select(
             ["id", "type", "aggregate_type", "aggregate_id", "payload", "actor", "request_id"],
-            select(given.c.id, bindparam("type", type_=String), bindparam("aggregate_type", type_=String),
-                   given.c.aggregate_id, given.c.payload, bindparam("actor", type_=String),
-                   bindparam("request_id", type_=String)),
+            select(event_id, bindparam("type", type_=String), bindparam("aggregate_type", type_=String),
+                   aggregate_id, payload, bindparam("actor", type_=String), bindparam("request_id", type_=String)),
         )
         .returning(_EVENTS.c.id, _EVENTS.c.created_at)
         .cte("written")
@@ -150,7 +155,7 @@ def _record_events_statement() -> Select[uuid.UUID, datetime]:
     return select(written.c.id, written.c.created_at).add_cte(pending_rows)
 
 
-_RECORD_EVENTS = _record_events_statement()
+_RECORD_ONE_EVENT, _RECORD_EVENTS = _record_events_statement(many=False), _record_events_statement(many=True)
 
 
 def record_events(
@@ -163,8 +168,8 @@ def record_events(
 ) -> list[OutboxEvent]:
     """Write one ``event_type`` event per ``(aggregate_id, payload)`` and one pending row per handler each.
 
-    All in one statement (:data:`_RECORD_EVENTS`), in the caller's transaction; the returned events,
-    in the order of ``items``, are not in the session.
+    All in one statement (:func:`_record_events_statement`), in the caller's transaction; the returned
+    events, in the order of ``items``, are not in the session.
     """
     handlers = HANDLERS[event_type]
     request_id = db.info.get(REQUEST_ID_KEY)
@@ -175,11 +180,16 @@ def record_events(
     ]
     if not events:
         return events
-    rows = db.execute(_RECORD_EVENTS, {
-        "ids": [event.id for event in events], "aggregate_ids": [event.aggregate_id for event in events],
-        "payloads": [event.payload for event in events], "type": event_type, "aggregate_type": aggregate_type,
-        "actor": actor, "request_id": request_id, "handlers": list(handlers), "first_redelivery": redeliver_delay(0),
-    })
+    shared = {"type": event_type, "aggregate_type": aggregate_type, "actor": actor, "request_id": request_id,
+              "handlers": list(handlers), "first_redelivery": redeliver_delay(0)}
+    if len(events) == 1:
+        one = events[0]
+        rows = db.execute(_RECORD_ONE_EVENT, {"id": one.id, "aggregate_id": one.aggregate_id, "payload": one.payload,
+                                              **shared})
+    else:
+        rows = db.execute(_RECORD_EVENTS, {"ids": [event.id for event in events],
+                                           "aggregate_ids": [event.aggregate_id for event in events],
+                                           "payloads": [event.payload for event in events], **shared})
     created = dict(rows.all())
     for event in events:
         event.created_at = created[event.id]
