@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for name in args.only or BENCHMARKS:
             print(f"{name}:", flush=True)
+            stack.vacuum()
             results[name] = runs[name]()
         generator = generator_name()
     figures = summarise(results)

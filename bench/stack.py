@@ -176,6 +176,12 @@ class Stack:
         while self.processes:
             self.processes.pop().stop()
 
+    def vacuum(self) -> None:
+        """``VACUUM (ANALYZE)`` this run's database, so that autovacuum does not clean up after one
+        benchmark in the middle of the next one's timing (the rows each benchmark writes, it keeps)."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM (ANALYZE)"))
+
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
 
