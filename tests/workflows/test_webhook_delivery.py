@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import Settings, get_settings
 from models import Notification, OutboxEvent, WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from tests.api.test_people import counting
 from tests.factories import MentorProfileFactory, UserFactory
 from workflows import outbox
 from workflows.actors import Actor
@@ -120,6 +121,38 @@ def test_fan_out_of_the_same_event_twice_makes_one_message_per_endpoint(db: Sess
     counted = db.scalar(select(func.count()).where(WebhookMessage.event_id == expired.id))
     assert counted == len(admins)
     assert len(delivered_task_args(db)) == 2
+
+
+def test_a_batch_fans_out_with_the_same_statements_for_3_events_as_for_30(db: Session, connection: Connection) -> None:
+    """Set-based: one insert for a batch's messages, each event with its own audience and views, in event order."""
+    admin = make_endpoint(db, UserFactory(is_admin=True))
+    statements = []
+    for count in (3, 30):
+        mentees = [UserFactory() for _ in range(count)]
+        theirs = make_endpoint(db, mentees[1])
+        # Group events: each mentee takes part in its own, beside another; a mentee's copy leaves the other out.
+        batch = [event(db, "session.started", {"id": str(uuid.uuid4()), "mentor_profile_id": None,
+                                               "mentee_user_id": None,
+                                               "mentee_user_ids": [str(mentee.id), str(uuid.uuid4())]})
+                 for mentee in mentees]
+        outbox.pending_dispatches(db).clear()
+        with counting(connection) as counted:
+            created = fanout.fan_out_events(db, batch)
+            statements.append(counted())
+        assert len(created) == count + 1  # the admin's endpoint has every event, the mentee's only its own
+        to_admin = db.scalars(select(WebhookMessage).where(WebhookMessage.endpoint_id == admin.id,
+                                                           WebhookMessage.event_id.in_([e.id for e in batch]))
+                              .order_by(WebhookMessage.next_attempt_at, WebhookMessage.created_at)).all()
+        assert [message.event_id for message in to_admin] == [e.id for e in batch]
+        assert all(message.payload == e.payload for message, e in zip(to_admin, batch, strict=True))
+        (to_mentee,) = db.scalars(select(WebhookMessage).where(WebhookMessage.endpoint_id == theirs.id)).all()
+        assert to_mentee.event_id == batch[1].id
+        assert to_mentee.payload == {key: value for key, value in batch[1].payload.items() if key != "mentee_user_ids"}
+        # A deliver for each endpoint's first new message, unless older ones wait (the admin's, the second time).
+        waiting = [to_admin[0].id] if count == 3 else []
+        assert sorted(delivered_task_args(db)) == sorted([*waiting, to_mentee.id])
+    # the messages, the endpoints' locks, the check for a batch in flight
+    assert statements[0] == statements[1] == 3
 
 
 def test_an_endpoint_with_an_attempt_in_flight_takes_no_second_one_until_the_outcome(db: Session) -> None:

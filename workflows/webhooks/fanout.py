@@ -7,12 +7,29 @@ the others out of the queue. Retries wait in the database and come back through 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 
 import structlog
-from sqlalchemy import Insert, Text, Uuid, and_, bindparam, case, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import (
+    Insert,
+    Interval,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array, insert
 from sqlalchemy.orm import Session
 
 from models import MentorProfile, OutboxEvent, User, WebhookEndpoint, WebhookMessage
@@ -25,65 +42,81 @@ log = structlog.get_logger(__name__)
 
 
 def _fan_out_statement() -> Insert:
-    """One message per enabled, subscribed endpoint allowed to see an event: built once, run with its values.
+    """One message per enabled, subscribed endpoint allowed to see each of a batch's events, as one statement.
 
-    Subscribed: to every event (``*``) or to this event's type. Allowed: an admin's endpoint, or one
-    owned by the mentor or a mentee the event concerns (:func:`workflows.events.participants`). An
-    admin's and the mentor's endpoints get the mentor's view of the event, a mentee's the mentee's.
+    The events come in as arrays zipped by ``unnest`` (id, type, mentor profile, mentees, both views),
+    so a batch costs one round trip, as one event does. Subscribed: to every event (``*``) or to the
+    event's type. Allowed: an admin's endpoint, or one owned by the mentor or a mentee the event
+    concerns (:func:`workflows.events.participants`). An admin's and the mentor's endpoints get the
+    mentor's view of the event, a mentee's the mentee's.
     """
-    mentor_user = select(MentorProfile.user_id).where(
-        MentorProfile.id == bindparam("mentor_profile_id", type_=Uuid)).scalar_subquery()
+    given = func.unnest(
+        bindparam("event_ids", type_=ARRAY(Uuid)), bindparam("event_types", type_=ARRAY(Text)),
+        bindparam("mentor_profile_ids", type_=ARRAY(Uuid)), bindparam("mentees", type_=ARRAY(Text)),
+        bindparam("payloads", type_=ARRAY(JSONB)), bindparam("mentee_views", type_=ARRAY(JSONB)),
+    ).table_valued(
+        column("event_id", Uuid), column("event_type", Text), column("mentor_profile_id", Uuid),
+        column("mentees", Text), column("payload", JSONB), column("mentee_view", JSONB),
+        with_ordinality="ordinal",
+    ).render_derived()
+    mentor_user = (select(MentorProfile.user_id).where(MentorProfile.id == given.c.mentor_profile_id)
+                   .scalar_subquery())
     owner = WebhookEndpoint.owner_user_id
     sees_all = or_(User.is_admin, owner == mentor_user)
-    visible = or_(sees_all, owner.in_(bindparam("mentees", expanding=True, type_=Uuid)))
-    payload_type = WebhookMessage.payload.type
+    # ``?``: the event's mentees (a JSON list of user ids, as text: a list per event) hold the owner.
+    visible = or_(sees_all, cast(given.c.mentees, JSONB).has_key(cast(owner, Text)))
     targets = (
         select(
             literal("msg_") + func.replace(func.gen_random_uuid().cast(WebhookMessage.id.type), "-", ""),
             WebhookEndpoint.id,
-            bindparam("event_id", type_=Uuid),
-            bindparam("event_type", type_=Text),
-            case((sees_all, bindparam("payload", type_=payload_type)),
-                 else_=bindparam("mentee_view", type_=payload_type)),
+            given.c.event_id,
+            given.c.event_type,
+            case((sees_all, given.c.payload), else_=given.c.mentee_view),
             func.now(),
-            # The statement's own time, not the transaction's: a batch's events, fanned out in event order,
-            # keep that order in each endpoint's queue (due at the same time, they go oldest first).
-            func.clock_timestamp(),
+            # A batch's events, fanned out in event order, keep that order in each endpoint's queue (due at
+            # the same time, they go oldest first): a microsecond apart from the statement's start.
+            func.statement_timestamp() + given.c.ordinal * literal(timedelta(microseconds=1), Interval),
         )
+        .select_from(given)
+        .join(WebhookEndpoint, true())
         .join(User, User.id == WebhookEndpoint.owner_user_id)
-        # ``?|``: the endpoint's list holds one of the strings in ``subscribed``.
-        .where(WebhookEndpoint.enabled, WebhookEndpoint.event_types.has_any(bindparam("subscribed", type_=ARRAY(Text))),
+        # ``?|``: the endpoint's list holds ``*`` or the event's type.
+        .where(WebhookEndpoint.enabled,
+               WebhookEndpoint.event_types.has_any(array([literal(ALL_EVENTS, Text), given.c.event_type])),
                visible)
     )
     columns = ["id", "endpoint_id", "event_id", "event_type", "payload", "next_attempt_at", "created_at"]
     return (
         insert(MESSAGES).from_select(columns, targets)
         .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
-        .returning(MESSAGES.c.id, MESSAGES.c.endpoint_id)
+        .returning(MESSAGES.c.id, MESSAGES.c.endpoint_id, MESSAGES.c.created_at)
     )
 
 
 _FAN_OUT = _fan_out_statement()
 
 
-def _messages_for(db: Session, event: OutboxEvent) -> list[tuple[str, uuid.UUID]]:
-    """Write ``event``'s messages (:data:`_FAN_OUT`); the (message, endpoint) pairs it created."""
-    domain_event = from_outbox(event)
-    people = domain_event.participants
-    return [(row.id, row.endpoint_id) for row in db.execute(_FAN_OUT, {
-        "mentor_profile_id": people.mentor_profile_id, "mentees": list(people.mentee_user_ids),
-        "event_id": event.id, "event_type": event.type, "payload": domain_event.view_for(Role.MENTOR),
-        "mentee_view": domain_event.view_for(Role.MENTEE), "subscribed": [ALL_EVENTS, event.type],
-    })]
+def _write_messages(db: Session, events: Sequence[OutboxEvent]) -> list[tuple[str, uuid.UUID]]:
+    """Write ``events``' messages (:data:`_FAN_OUT`); the (message, endpoint) pairs it created, in event order."""
+    domain_events = [from_outbox(event) for event in events]
+    rows = db.execute(_FAN_OUT, {
+        "event_ids": [event.id for event in events], "event_types": [event.type for event in events],
+        "mentor_profile_ids": [e.participants.mentor_profile_id for e in domain_events],
+        "mentees": [json.dumps([str(user_id) for user_id in e.participants.mentee_user_ids]) for e in domain_events],
+        "payloads": [e.view_for(Role.MENTOR) for e in domain_events],
+        "mentee_views": [e.view_for(Role.MENTEE) for e in domain_events],
+    }).all()
+    return [(row.id, row.endpoint_id) for row in sorted(rows, key=lambda row: (row.created_at, row.id))]
 
 
 def fan_out_events(db: Session, events: Sequence[OutboxEvent]) -> list[str]:
     """One message per enabled, subscribed endpoint allowed to see each event; deliveries sent after commit.
 
-    One insert per event (its audience and views are its own), then one :func:`send_deliveries` for the
-    whole batch: each endpoint's lock is taken once, and one ``deliver`` queued per endpoint that needs it.
+    One insert for the whole batch (each event with its own audience and views), then one
+    :func:`send_deliveries`: each endpoint's lock is taken once, and one ``deliver`` queued per endpoint
+    that needs it.
     """
-    created = [pair for event in events for pair in _messages_for(db, event)]
+    created = _write_messages(db, events) if events else []
     send_deliveries(db, created)
     log.info("webhooks.fanned_out", events=len(events), messages=len(created))
     return [message_id for message_id, _ in created]
