@@ -3,10 +3,14 @@
 A handler's task drains every due row of its handler (``workflows.outbox_batches``), so one queued
 or running task per handler is enough: a kick is sent only when Redis holds no kick key for the
 handler. The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent,
-and held by the task the kick starts while it drains (its TTL starts again then); the task deletes
-it once a batch comes back short, then claims once more: an event committed before the delete is
-claimed by that last batch, one committed after it sends a new kick. If the key outlives its task
-(a worker killed holding it), the TTL ends it, and the relay kicks the handler again.
+and held by the task the kick starts while it drains (its TTL starts again then). Each kick owed
+after a commit also sets the handler's *missed* flag, in the same ``MULTI`` as the key: a task
+clears the flag before each claim, and once a batch comes back short it deletes flag and key in
+one ``MULTI``. A flag found set there means an event was committed, and found the key held, since
+that batch's claim began: the task claims once more. Unset, every event committed since found the
+key held by this task before that claim began, and is in it, or finds it gone and sends a kick.
+If the key outlives its task (a worker killed holding it), the TTL ends it, and the relay kicks
+the handler again.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ BROKER_MARKER_KEY = "outbox:broker-marker"
 
 #: Redis key of a handler's queued kick (under the broker's key prefix, as kombu's own keys are).
 KICK_KEY = "outbox:kick:{handler}"
+#: Set with every kick owed, cleared by a draining task before each claim (see the module's docstring).
+MISSED_KEY = "outbox:kick-missed:{handler}"
 
 # Handlers whose task takes the aggregate id (so an operator can call them by hand).
 _AGGREGATE_HANDLERS = frozenset({outbox.CREATE_SESSION_TASK})
@@ -46,6 +52,10 @@ KICKS = Counter("outbox_handler_kicks_total",
 
 def kick_key(handler: str) -> str:
     return KICK_KEY.format(handler=handler)
+
+
+def missed_key(handler: str) -> str:
+    return MISSED_KEY.format(handler=handler)
 
 
 def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> tuple[list[Dispatch | TaskCall], list[str]]:
@@ -63,11 +73,13 @@ def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> tupl
     if not first:
         return list(dispatches), []
     ttl = get_settings().handler_kick_ttl_seconds
-    with client.pipeline(transaction=False) as pipe:
+    # One MULTI: a draining task deletes flag and key together, so it sees the flag of any kick that found its key.
+    with client.pipeline(transaction=True) as pipe:
         for handler in first:
             # The relay's kick goes out even if a key says one is queued (see Dispatch.redelivery).
             pipe.set(kick_key(handler), "1", nx=handler not in redelivered, ex=ttl)
-        results = pipe.execute()
+            pipe.set(missed_key(handler), "1", ex=ttl)
+        results = pipe.execute()[::2]
     kicked = {handler for handler, was_set in zip(first, results, strict=True) if was_set}
     for handler in first:
         KICKS.labels(handler, "sent" if handler in kicked else "already_queued").inc()
@@ -127,34 +139,55 @@ def _forget_kicks(client: Any, keys: list[str]) -> None:
 def hold_kicks(app: Celery, handler: str) -> bool:
     """Whether the handler's kick key is set, for the task about to drain (see ``DbTask.drain``); its TTL starts again.
 
-    False also when Redis is away: publishers cannot set the key then either (the relay sends their work).
+    Clears the missed flag too, as before every claim (:func:`look_again`). False also when Redis is
+    away: publishers cannot set the key then either (the relay sends their work).
     """
     try:
-        with app.producer_or_acquire() as producer:
-            held = producer.channel.client.set(kick_key(handler), "1", xx=True,
-                                               ex=get_settings().handler_kick_ttl_seconds)
+        with app.producer_or_acquire() as producer, producer.channel.client.pipeline(transaction=False) as pipe:
+            pipe.set(kick_key(handler), "1", xx=True, ex=get_settings().handler_kick_ttl_seconds)
+            pipe.delete(missed_key(handler))
+            held, _ = pipe.execute()
     except Exception as exc:  # noqa: BLE001 - see above
         log.warning("outbox.kick_key_unknown", handler=handler, error=f"{type(exc).__name__}: {exc}")
         return False
     return bool(held)
 
 
-def stop_holding_kicks(app: Celery, handler: str) -> None:
-    """Delete the handler's kick key: the next event committed sends a kick (see ``DbTask.drain``).
+def look_again(app: Celery, handler: str) -> None:
+    """Clear the handler's missed flag before a claim: a kick owed after it sets it again.
 
-    If Redis is away the key stays until its TTL: events meanwhile wait for the relay, no longer.
+    If Redis is away, the flag stays: the task claims once more than it needs to at the end, no less.
     """
     try:
         with app.producer_or_acquire() as producer:
-            producer.channel.client.delete(kick_key(handler))
+            producer.channel.client.delete(missed_key(handler))
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("outbox.kick_flag_kept", handler=handler, error=f"{type(exc).__name__}: {exc}")
+
+
+def stop_holding_kicks(app: Celery, handler: str) -> bool:
+    """Delete the handler's kick key and missed flag: the next event committed sends a kick (see ``DbTask.drain``).
+
+    Returns whether a kick found the key held since the flag was last cleared, so that the task must
+    claim once more; also true when Redis is away (the key then stays until its TTL: events
+    meanwhile wait for the relay, no longer).
+    """
+    try:
+        with app.producer_or_acquire() as producer, producer.channel.client.pipeline(transaction=True) as pipe:
+            pipe.delete(missed_key(handler))
+            pipe.delete(kick_key(handler))
+            missed, _ = pipe.execute()
     except Exception as exc:  # noqa: BLE001 - see above
         log.warning("outbox.kick_key_kept", handler=handler, error=f"{type(exc).__name__}: {exc}")
+        return True
+    return bool(missed)
 
 
 def clear_kicks(app: Celery) -> None:
     """Forget every handler's kick key (the queues were purged: the kicks they stood for are gone)."""
     with app.producer_or_acquire() as producer:
-        producer.channel.client.delete(*(kick_key(handler) for handler in outbox.handler_names()))
+        producer.channel.client.delete(*(key(handler) for handler in outbox.handler_names()
+                                         for key in (kick_key, missed_key)))
 
 
 def broker_lost_its_queues(app: Celery) -> bool:

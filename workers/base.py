@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from infra.db import make_engine, make_session_factory, transaction
-from infra.publish import hold_kicks, install_publisher, publish, stop_holding_kicks
+from infra.publish import hold_kicks, install_publisher, look_again, publish, stop_holding_kicks
 from workers.celery_app import app, request_id_of
 from workers.metrics import HANDLER_BATCH_SIZE
 from workflows import outbox_batches
@@ -62,11 +62,13 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
 
         The handler's kick key stays set while this drains (its TTL starts again as this starts), so
         events committed meanwhile send no message: this task takes them. Once a batch comes back short,
-        the key is deleted and one more batch is claimed: an event committed before the delete is in it,
-        one committed after sends a kick of its own. With no key set at the start, the short batch ends
-        it. A burst of events thus costs a message per batch, not one per event. A full batch sends a
-        kick at once (at most one is queued per handler), so an idle worker can take the next batch
-        while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns the rows done.
+        the key is deleted with the handler's missed flag, cleared before each claim: if an event found
+        the key held since then, one more batch is claimed; an event committed after the delete sends a
+        kick of its own (``infra.publish``). With no key set at the start, the short batch ends it. A
+        burst of events thus costs a message per batch, not one per event, and an event alone one claim.
+        A full batch sends a kick at once (at most one is queued per handler), so an idle worker can take
+        the next batch while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns
+        the rows done.
         """
         handler = self.name
         limit = get_settings().handler_batch
@@ -101,9 +103,12 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
                     if time.monotonic() - began > DRAIN_SECONDS:
                         key_held = False  # the key is the queued kick's, which takes the rest
                         return done
+                    look_again(self.app, handler)
                 elif key_held:
-                    stop_holding_kicks(self.app, handler)  # then one more batch: see above
                     key_held = False
+                    if not stop_holding_kicks(self.app, handler):
+                        return done  # no event found the key held since this batch's claim began
+                    # else one more batch: see above (the delete cleared the flag, as before a claim)
                 else:
                     return done
         finally:

@@ -237,28 +237,38 @@ def test_a_stream_of_accepts_drained_by_four_processes_leaves_no_row_without_a_k
     assert every_booking_has_one_session(committed, drafts)
 
 
-def test_a_drain_holding_no_kick_key_claims_once_and_one_holding_it_looks_again_after_letting_it_go(
+def test_a_drain_claims_again_only_when_an_event_found_its_kick_key_held(
     committed: sessionmaker[Session], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A task sent by hand (or whose kick key expired) holds no key, so no event waits on it: one
-    claim ends it. A kicked task lets its key go, then claims once more."""
+    claim ends it. A kicked task lets its key go after a short batch, and claims once more only if a
+    kick was owed meanwhile (its publisher found the key held and sent nothing)."""
     from workers.sessions import create_from_booking
 
     claims: list[int] = []
     real_claim = outbox_batches.claim_due
+    owe_a_kick = False
 
     def counting(*args: object, **kwargs: object) -> list[OutboxEvent]:
         found = real_claim(*args, **kwargs)  # type: ignore[arg-type]
+        if owe_a_kick and not claims:  # as the publisher of an event committed during this claim does
+            publish_module.publish(create_from_booking.app, [outbox.Dispatch(
+                outbox.CREATE_SESSION_TASK, uuid.uuid4(), uuid.uuid4())], None)
         claims.append(len(found))
         return found
 
     monkeypatch.setattr(outbox_batches, "claim_due", counting)
     purge_queues()
-    key = f"{get_settings().redis_key_prefix}{kick_key(outbox.CREATE_SESSION_TASK)}"
+    prefix = get_settings().redis_key_prefix
+    key = f"{prefix}{kick_key(outbox.CREATE_SESSION_TASK)}"
     assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
     assert claims == [0]
-    redis_client.set(key, "1", ex=60)
-    claims.clear()
-    assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
-    assert claims == [0, 0]
-    assert not redis_client.exists(key)
+    for owed, expected in ((False, [0]), (True, [0, 0])):
+        redis_client.set(key, "1", ex=60)
+        claims.clear()
+        owe_a_kick = owed
+        assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
+        assert claims == expected
+        assert not redis_client.exists(key)
+        assert not redis_client.exists(f"{prefix}{publish_module.missed_key(outbox.CREATE_SESSION_TASK)}")
+    assert queued(redis_client, "sessions") == 0  # the owed kick found the key held: no message
