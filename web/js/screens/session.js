@@ -16,6 +16,9 @@ export async function sessionPage(main, { params: [id] }) {
   let item = null;
   let timer = null;
   let cancelOpen = false;
+  // Forms are made once and kept across renders: a live update leaves what is typed in them, and their messages.
+  const kept = {};
+  const keep = (name, make) => (kept[name] ||= make());
 
   async function load() {
     try {
@@ -69,13 +72,13 @@ export async function sessionPage(main, { params: [id] }) {
         : null,
       agenda,
       session.status === 'scheduled' ? h('div', { class: 'actions' }, startButton,
-        h('button', { type: 'button', class: 'danger', 'aria-expanded': String(cancelOpen), onclick: () => { cancelOpen = !cancelOpen; render(); } }, 'Cancel session')) : null,
+        h('button', { type: 'button', class: 'danger', 'aria-expanded': String(cancelOpen), onclick: () => { cancelOpen = !cancelOpen; delete kept.cancel; render(); } }, 'Cancel session')) : null,
       session.status === 'scheduled' ? h('p', { class: 'muted' }, `You can start ${policy.start_early_minutes} minutes before the start time.`) : null,
-      session.status === 'scheduled' && cancelOpen ? cancelPanel(price, currency) : null,
-      session.status === 'in_progress' && role() === 'mentor' ? completeForm() : null,
+      session.status === 'scheduled' && cancelOpen ? keep('cancel', () => cancelPanel(price, currency)) : null,
+      session.status === 'in_progress' && role() === 'mentor' ? keep('complete', completeForm) : null,
       session.status === 'in_progress' && role() === 'mentee' ? h('p', {}, 'The mentor completes the session with notes and action items.') : null,
       session.status === 'completed' ? outcome() : null,
-      session.status === 'completed' && role() === 'mentee' ? reviewForm() : null,
+      session.status === 'completed' && role() === 'mentee' ? keep('review', reviewForm) : null,
       session.cancellation ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
         session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : 'No fee.',
         session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
@@ -87,7 +90,7 @@ export async function sessionPage(main, { params: [id] }) {
       feeNote(cost, price, currency),
       field('Reason', { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, 'Confirm cancellation'),
-        h('button', { type: 'button', onclick: () => { cancelOpen = false; render(); } }, 'Keep the session')));
+        h('button', { type: 'button', onclick: () => { cancelOpen = false; delete kept.cancel; render(); } }, 'Keep the session')));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       act(form.querySelector('button[type=submit]'), messages, async () => {
