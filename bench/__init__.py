@@ -1,1 +1,1 @@
-"""``make bench``: how close the service runs to its limits (SPEC §8). See bench/README.md."""
+"""``make bench``: how close the service runs to its limits. See bench/README.md."""

@@ -171,7 +171,7 @@ def cancel_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str
 def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, reason: str) -> tuple[int, bool]:
     """End an accepted booking (or a seat) because its session is cancelled, or its mentee leaves.
 
-    The policy of SPEC §3, in one place: a late mentee forfeits the bundle credit the booking holds,
+    The cancellation policy (docs/PRIMER.md), in one place: a late mentee forfeits the bundle credit the booking holds,
     or else pays ``CANCELLATION_FEE_PERCENT`` of its price; anyone else is refunded. Returns
     ``(fee_cents, credit_refunded)``, also recorded on the booking.
     """

@@ -1,6 +1,6 @@
 """Sessions: created once per accepted booking, then scheduled → in_progress → completed.
 
-Also cancelled (policy of SPEC §3) or missed; terminal states never change. The periodic moves
+Also cancelled (the cancellation policy of docs/PRIMER.md) or missed; terminal states never change. The periodic moves
 (missed, auto-completed) are in ``workflows.session_sweeps``.
 """
 

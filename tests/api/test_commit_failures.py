@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
 
 from api import create_app
 from infra import publish
@@ -50,7 +51,7 @@ _DROP = (
 def published(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """What the after-commit publisher sent to the broker and to the live stream."""
     sent: list[object] = []
-    monkeypatch.setattr(publish, "publish", lambda _app, dispatches, _request_id: sent.extend(dispatches)
+    monkeypatch.setattr(publish, "publish", lambda _app, dispatches, _request_id, **_options: sent.extend(dispatches)
                         or len(dispatches))
     monkeypatch.setattr(publish.live_publish, "publish", sent.extend)
     return sent
@@ -87,14 +88,19 @@ def _booking_and_events(committed: sessionmaker[Session], booking_id: uuid.UUID)
     return str(status), events
 
 
+def _accept(seed: Session, committed: sessionmaker[Session]) -> tuple[TestResponse, uuid.UUID]:
+    """A mentor's accept of a fresh draft, through an app on ``committed`` sessions."""
+    mentor, booking_id = _draft(seed)
+    app = create_app(get_settings(), session_factory=committed)
+    return app.test_client().post(f"/api/v1/bookings/{booking_id}/accept", headers=mentor.headers), booking_id
+
+
 def test_constraint_violated_at_commit_is_a_409_and_publishes_nothing(
     seed: Session, committed: sessionmaker[Session], schema_change: SchemaChange, published: list[object]
 ) -> None:
-    mentor, booking_id = _draft(seed)
     schema_change(_DEFERRED_FOREIGN_KEY)
-    app = create_app(get_settings(), session_factory=committed)
 
-    response = app.test_client().post(f"/api/v1/bookings/{booking_id}/accept", headers=mentor.headers)
+    response, booking_id = _accept(seed, committed)
 
     assert response.status_code == 409, response.get_json()
     assert "nothing was saved" in response.get_json()["message"]
@@ -105,11 +111,9 @@ def test_constraint_violated_at_commit_is_a_409_and_publishes_nothing(
 def test_serialization_failure_at_commit_is_a_retryable_409_and_publishes_nothing(
     seed: Session, committed: sessionmaker[Session], schema_change: SchemaChange, published: list[object]
 ) -> None:
-    mentor, booking_id = _draft(seed)
     schema_change(_DEFERRED_SERIALIZATION_FAILURE)
-    app = create_app(get_settings(), session_factory=committed)
 
-    response = app.test_client().post(f"/api/v1/bookings/{booking_id}/accept", headers=mentor.headers)
+    response, booking_id = _accept(seed, committed)
 
     assert response.status_code == 409, response.get_json()
     assert response.headers["Retry-After"] == "1"
@@ -120,10 +124,7 @@ def test_serialization_failure_at_commit_is_a_retryable_409_and_publishes_nothin
 def test_the_same_accept_commits_and_publishes_without_the_guard(
     seed: Session, committed: sessionmaker[Session], published: list[object]
 ) -> None:
-    mentor, booking_id = _draft(seed)
-    app = create_app(get_settings(), session_factory=committed)
-
-    response = app.test_client().post(f"/api/v1/bookings/{booking_id}/accept", headers=mentor.headers)
+    response, booking_id = _accept(seed, committed)
 
     assert response.status_code == 200, response.get_json()
     assert _booking_and_events(committed, booking_id) == (BookingStatus.ACCEPTED, 1)

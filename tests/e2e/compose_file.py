@@ -25,7 +25,7 @@ WORKER_QUEUES = {
     "worker-side-effects": {"reviews", "notifications", "analytics"},
     "worker-webhooks": {"webhooks"},
 }
-# Each component's own command (SPEC §2, README "Components"): a service may add options only.
+# Each component's own command (README "Components"): a service may add options only.
 COMPONENT_COMMANDS = {
     "migrate": ("alembic", "upgrade", "head"),
     "api": ("gunicorn", "api:create_app()"),

@@ -1,4 +1,4 @@
-"""SPEC §7 on real PostgreSQL, Redis and worker processes.
+"""The workflow guarantees, on real PostgreSQL, Redis and worker processes.
 
 Each test would fail if its guarantee broke: concurrent requests hit the real
 database from threads and workers are separate processes killed with SIGKILL.

@@ -1,4 +1,4 @@
-"""SPEC §7: concurrent joins never overfill a group; concurrent bundle bookings never overspend."""
+"""Capacity guarantees: concurrent joins never overfill a group; concurrent bundle bookings never overspend."""
 
 from __future__ import annotations
 
