@@ -8,6 +8,7 @@ import structlog
 from celery import signals
 
 from infra.celery_config import create_celery
+from infra.gc_freeze import freeze_startup_objects
 from infra.logs import configure_logging
 
 app = create_celery()
@@ -24,6 +25,15 @@ def request_id_of(task: Any) -> str | None:
 def _configure_logging(**_kwargs: Any) -> None:
     """Celery leaves logging to us: the same JSON lines as the API."""
     configure_logging()
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+@signals.worker_ready.connect
+def _freeze_startup_objects(**_kwargs: Any) -> None:
+    """Before the pool forks (the tasks are imported), in each pool process, and once the main process is
+    ready: what each has built so far leaves the collector's full passes (``infra.gc_freeze``)."""
+    freeze_startup_objects()
 
 
 @signals.task_prerun.connect
