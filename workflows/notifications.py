@@ -118,12 +118,14 @@ def mentor_users_of(db: Session, events: Sequence[DomainEvent]) -> dict[uuid.UUI
 def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     """The notifications handler: tell the right people about the events, each as their part lets them see it.
 
-    A batch of events costs two statements: the mentors' users, and one insert of every notification.
+    A batch of events costs two statements: the mentors' users (when one of the events tells its mentor),
+    and one insert of every notification.
     """
     told = [(outbox_event, MESSAGES[outbox_event.type]) for outbox_event in outbox_events
             if outbox_event.type in MESSAGES]
     events = [from_outbox(outbox_event) for outbox_event, _ in told]
-    mentor_users = mentor_users_of(db, events)
+    telling_mentors = [event for event, (_, message) in zip(events, told, strict=True) if Role.MENTOR in message[0]]
+    mentor_users = mentor_users_of(db, telling_mentors)
     email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     rows: list[dict[str, Any]] = []
     for (outbox_event, (roles, title, template)), event in zip(told, events, strict=True):

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import BookingStatus, HandlerStatus, MentorshipSession, MentorStats, OutboxEvent, OutboxHandler
 from tests.api.test_people import counting
 from tests.factories import BookingFactory, MentorProfileFactory
-from workflows import analytics, outbox, outbox_batches, sessions
+from workflows import analytics, notifications, outbox, outbox_batches, sessions
 from workflows.events import record_booking_event
 from workflows.outbox import (
     CREATE_SESSION_TASK,
     FAN_OUT_WEBHOOKS_TASK,
+    NOTIFY_TASK,
     RECORD_ANALYTICS_TASK,
     Dispatch,
     pending_dispatches,
@@ -177,3 +178,19 @@ def test_a_batch_of_session_creations_costs_the_same_statements_for_3_events_as_
         assert db.scalar(select(func.count()).select_from(MentorshipSession)
                          .where(MentorshipSession.booking_id.in_(booking_ids))) == count
     assert statements[0] == statements[1] == 4  # a savepoint, the sessions, the events, its release
+
+
+def test_notifying_mentees_of_accepted_bookings_reads_no_mentor(db: Session, connection: Connection) -> None:
+    """An accepted booking tells its mentee only: a batch of them is one insert. A request tells the
+    mentor, whose user is read first, in one statement for the batch."""
+    told = {}
+    for event_type in ("booking.accepted", "booking.requested"):
+        for _ in range(3):
+            booking = BookingFactory(status=BookingStatus.ACCEPTED)
+            db.flush()
+            record_booking_event(db, event_type, booking, actor="mentor")
+        claimed = outbox_batches.claim_due(db, NOTIFY_TASK, limit=100)
+        with counting(connection) as counted:
+            notifications.handle_events(db, claimed)
+            told[event_type] = counted()
+    assert told == {"booking.accepted": 1, "booking.requested": 2}
