@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from infra.db import make_engine, make_session_factory, transaction
-from infra.publish import hold_kicks, install_publisher, look_again, publish, stop_holding_kicks
+from infra.publish import hand_over, hold_kicks, install_publisher, look_again, publish, stop_holding_kicks
+from models import OutboxEvent
 from workers.celery_app import app, request_id_of
 from workers.metrics import HANDLER_BATCH_SIZE
 from workflows import outbox_batches
@@ -66,6 +67,8 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
         the key held since then, one more batch is claimed; an event committed after the delete sends a
         kick of its own (``infra.publish``). With no key set at the start, the short batch ends it. A
         burst of events thus costs a message per batch, not one per event, and an event alone one claim.
+        In a busy stream, the events that came in while a batch was done go to a kick that waits
+        ``HANDLER_LINGER_MS``, so that the next claim takes them with the ones that follow.
         A full batch sends a kick at once (at most one is queued per handler), so an idle worker can take
         the next batch while this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Returns
         the rows done.
@@ -106,11 +109,22 @@ class DbTask(celery.Task):  # type: ignore[type-arg]
                     look_again(self.app, handler)
                 elif key_held:
                     key_held = False
-                    if not stop_holding_kicks(self.app, handler):
+                    released = stop_holding_kicks(self.app, handler)
+                    if not released.missed:
                         return done  # no event found the key held since this batch's claim began
+                    if released.busy and events and self._hand_over(handler, events[-1]):
+                        return done
                     # else one more batch: see above (the delete cleared the flag, as before a claim)
                 else:
                     return done
         finally:
             if key_held:  # a failure: events from now on kick again
                 stop_holding_kicks(self.app, handler)
+
+    def _hand_over(self, handler: str, last: OutboxEvent) -> bool:
+        """Leave the events that came in during a busy handler's batch to a kick that waits; whether one was sent.
+
+        Not when another publisher took the key first: its kick might yet fail to go out, so the caller
+        claims them itself. The batch's last event, done, serves as the kick's hint.
+        """
+        return hand_over(self.app, Dispatch(handler, last.id, last.aggregate_id), request_id_of(self))
