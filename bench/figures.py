@@ -1,4 +1,7 @@
-"""The measurements of SPEC §8, each returning one dict per repetition.
+"""The measurements of bench/README.md, each returning one dict per repetition: the API's and the task's
+throughput and the list's scaling here, with what the other benchmarks share (the configuration, the
+workers' task events); the latency in ``bench.latency``, webhooks in ``bench.deliveries``, the whole
+pipeline and the drain in ``bench.pipeline``.
 
 Every figure is a ratio of two rates or latencies measured side by side, in the
 same repetition, against the same servers, so the machine's drift cancels out.
@@ -7,37 +10,26 @@ same repetition, against the same servers, so the machine's drift cancels out.
 from __future__ import annotations
 
 import ast
-import json
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import psycopg
 from celery import Celery
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench import seed
 from bench.load import run_load
-from bench.stack import WORKER_CONCURRENCY, Process, Stack
+from bench.stack import Stack
 from bench.worker import FLOOR_CREATE_TASK, NOOP_TASK
-from devstack.processes import free_port
 from infra.publish import task_arguments
 from workflows.actors import Actor
 from workflows.bookings import accept_booking
-from workflows.outbox import CREATE_SESSION_TASK, Dispatch, TaskCall, pending_dispatches
-from workflows.webhooks import fanout, messages, sending
-from workflows.webhooks.endpoints import new_secret
+from workflows.outbox import CREATE_SESSION_TASK, Dispatch, pending_dispatches
 
 CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers, 16 each)
 ACCEPTING_MENTORS = 100
@@ -314,269 +306,6 @@ def task_throughput(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
     finally:
         watcher.close()
         worker.stop()
-        stack.purge_queues()
-    return reps
-
-
-# -- workflow_latency_ratio -------------------------------------------------------------------------------------
-
-
-def _percentile(values: list[float], pct: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
-
-
-class SessionWatch:
-    """Waits for a booking's session row, polling every millisecond on a connection of its own.
-
-    Plain psycopg, autocommit, one prepared statement: each poll costs the
-    machine as little as it can, so the watch takes little CPU from the API and
-    the worker it is timing.
-    """
-
-    def __init__(self, database_url: str) -> None:
-        # libpq's URL: the same server and database, without SQLAlchemy's driver name.
-        url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self._connection = psycopg.connect(url, autocommit=True)
-
-    def wait(self, booking_id: uuid.UUID, timeout: float = 30) -> float:
-        """The time the session of ``booking_id`` was first seen (``time.perf_counter()``)."""
-        deadline = time.monotonic() + timeout
-        while self._connection.execute("SELECT 1 FROM sessions WHERE booking_id = %s", (booking_id,),
-                                       prepare=True).fetchone() is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no session for booking {booking_id} after {timeout} s")
-            time.sleep(0.001)
-        return time.perf_counter()
-
-    def close(self) -> None:
-        self._connection.close()
-
-
-@dataclass
-class Workflows:
-    """Accepts sent one at a time: per accept, its answer and its session, in ms from sending it."""
-
-    answer_ms: list[float] = field(default_factory=list)
-    session_ms: list[float] = field(default_factory=list)
-    sent_at: dict[uuid.UUID, float] = field(default_factory=dict)  # time.time(), to compare with task events
-    cpu_ms: dict[str, float] = field(default_factory=dict)  # per workflow, by server process
-
-    def creation_trips(self, watcher: TaskWatcher, task: str) -> dict[str, float]:
-        """Medians (ms) of the creation task's way: sent → received by the worker → started, and its run."""
-        trips = [(self.sent_at[b], *t) for b in self.sent_at if (t := watcher.trip(task, str(b))) is not None]
-        if not trips:
-            return {}
-        return {
-            "send_to_received_ms": statistics.median(received - sent for sent, received, _, _ in trips) * 1000,
-            "received_to_started_ms": statistics.median(started - received for _, received, started, _ in trips) * 1000,
-            "task_runtime_ms": statistics.median(runtime for _, _, _, runtime in trips) * 1000,
-        }
-
-
-def _accepts_to_sessions(client: httpx.Client, watch: SessionWatch, paths: list[tuple[str, uuid.UUID]],
-                         servers: tuple[Process, Process], headers: dict[str, str] | None = None) -> Workflows:
-    """POST each path one at a time and wait for its booking's session."""
-    runs = Workflows()
-    api, worker = servers
-    (_, api_before), (main_before, pool_before) = api.cpu_seconds(), worker.cpu_seconds()
-    for path, booking_id in paths:
-        runs.sent_at[booking_id] = time.time()
-        began = time.perf_counter()
-        client.post(path, headers=headers).raise_for_status()
-        runs.answer_ms.append((time.perf_counter() - began) * 1000)
-        runs.session_ms.append((watch.wait(booking_id) - began) * 1000)
-        time.sleep(0.05)  # let the rest of the fan-out finish: one workflow at a time
-    time.sleep(0.2)  # the last task's events
-    (_, api_after), (main_after, pool_after) = api.cpu_seconds(), worker.cpu_seconds()
-    # CPU per workflow: the servers are idle between workflows, so this is what one costs them.
-    runs.cpu_ms = {"api_workers": (api_after - api_before) * 1000 / len(paths),
-                   "worker_main": (main_after - main_before) * 1000 / len(paths),
-                   "worker_pool": (pool_after - pool_before) * 1000 / len(paths)}
-    return runs
-
-
-def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
-    """One accept at a time through gunicorn, the whole worker (every queue) consuming, as under ``make run``.
-
-    The floor workflow runs beside it, the same way: the floor route
-    (``/bench/floor``) publishes one message per handler as an accept does; the
-    floor task (``sessions.bench_floor_create``) creates the session, and the
-    no-op task takes every other handler's message.
-    """
-    settle_leftovers(stack.engine)
-    api, base = stack.shared_api()
-    worker = stack.start_worker()
-    watcher = TaskWatcher(app, follow_trips=True)
-    watch = SessionWatch(stack.database_url)
-    mentees = seed.users(stack.engine, 10)
-    reps = []
-    try:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            for rep in range(cfg.reps):
-                mentor = seed.mentors(stack.engine, 1)[0]
-                ids = seed.drafts(stack.engine, mentor, mentees, cfg.latency_samples)
-                accepts = _accepts_to_sessions(client, watch, [(f"/api/v1/bookings/{b}/accept", b) for b in ids],
-                                               (api, worker), mentor.headers())
-                noop_ms = []
-                for _ in range(cfg.latency_samples):
-                    began = time.perf_counter()
-                    finished = watcher.wait(send_noops(app, 1), 30)
-                    noop_ms.append((finished - began) * 1000)
-                    time.sleep(0.01)
-                noop_p50 = statistics.median(noop_ms)
-                floor_mentor = seed.mentors(stack.engine, 1)[0]
-                floor_ids = seed.drafts(stack.engine, floor_mentor, mentees, cfg.latency_samples)
-                floor_paths = [(f"/bench/floor/{b}?handlers=floor", b) for b in floor_ids]
-                floors = _accepts_to_sessions(client, watch, floor_paths, (api, worker))
-                accept_ms, floor_ms = accepts.session_ms, floors.session_ms
-                reps.append({"accept_to_session_p50_ms": statistics.median(accept_ms),
-                             "accept_to_session_p99_ms": _percentile(accept_ms, 99), "noop_task_p50_ms": noop_p50,
-                             "accept_response_p50_ms": statistics.median(accepts.answer_ms),
-                             "p50_ratio": statistics.median(accept_ms) / noop_p50,
-                             "p99_ratio": _percentile(accept_ms, 99) / noop_p50,
-                             "floor_response_p50_ms": statistics.median(floors.answer_ms),
-                             "floor_to_session_p50_ms": statistics.median(floor_ms),
-                             "floor_p50_ratio": statistics.median(floor_ms) / noop_p50,
-                             **{f"create_{k}": v
-                                for k, v in accepts.creation_trips(watcher, CREATE_SESSION_TASK).items()},
-                             **{f"floor_create_{k}": v
-                                for k, v in floors.creation_trips(watcher, FLOOR_CREATE_TASK).items()},
-                             **{f"accept_cpu_ms_{k}": v for k, v in accepts.cpu_ms.items()},
-                             **{f"floor_cpu_ms_{k}": v for k, v in floors.cpu_ms.items()}})
-                cfg.progress(f"workflow_latency rep {rep + 1}: accept→session p50 "
-                             f"{reps[-1]['accept_to_session_p50_ms']:.1f} ms, p99 "
-                             f"{reps[-1]['accept_to_session_p99_ms']:.1f} ms; no-op task p50 {noop_p50:.1f} ms; "
-                             f"floor→session p50 {reps[-1]['floor_to_session_p50_ms']:.1f} ms")
-    finally:
-        watch.close()
-        watcher.close()
-        worker.stop()
-        stack.purge_queues()
-    return reps
-
-
-# -- webhook_ratio ------------------------------------------------------------------------------------------------
-
-ENDPOINTS = 8  # distinct endpoints: each has at most one batch in flight, by design
-
-
-def _sample_payload() -> dict[str, Any]:
-    now = datetime.now(UTC).isoformat()
-    return {"session_id": str(uuid.uuid4()), "booking_id": str(uuid.uuid4()), "listing_id": str(uuid.uuid4()),
-            "mentor_profile_id": str(uuid.uuid4()), "mentee_user_id": str(uuid.uuid4()), "kind": "individual",
-            "status": "completed", "start_time": now, "end_time": now, "completed_by": "mentor",
-            "participants": [str(uuid.uuid4())]}
-
-
-def _webhook_messages(stack: Stack, endpoint_ids: list[uuid.UUID], count: int
-                      ) -> tuple[list[str], list[TaskCall]]:
-    """``count`` due messages, each of its own outbox event, spread over the endpoints, as fan-out writes them.
-
-    Their ``deliver`` tasks are the ones fan-out sends for new messages (one per endpoint with nothing
-    in flight or due), decided by the same function, and sent only once this returns.
-    """
-    ids = [messages.new_message_id() for _ in range(count)]
-    payload = json.dumps(_sample_payload())
-    with Session(stack.engine) as db:
-        db.execute(text("""
-            CREATE TEMPORARY TABLE new_messages ON COMMIT DROP AS
-            SELECT m.id, gen_random_uuid() AS event_id, (CAST(:endpoints AS uuid[]))[1 + m.n % :e] AS endpoint_id
-            FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS m(id, n)
-        """), {"ids": ids, "endpoints": endpoint_ids, "e": len(endpoint_ids)})
-        db.execute(text("""
-            INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload)
-            SELECT event_id, 'session.completed', 'session', gen_random_uuid(), CAST(:payload AS jsonb)
-            FROM new_messages
-        """), {"payload": payload})
-        created = db.execute(text("""
-            INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, payload, next_attempt_at)
-            SELECT id, endpoint_id, event_id, 'session.completed', CAST(:payload AS jsonb), now() FROM new_messages
-            RETURNING id, endpoint_id
-        """), {"payload": payload}).all()
-        fanout.send_deliveries(db, [(row.id, row.endpoint_id) for row in created])
-        sends = [call for call in pending_dispatches(db) if isinstance(call, TaskCall)]
-        db.commit()
-    return ids, sends
-
-
-def _deliveries(stack: Stack, app: Celery, endpoint_ids: list[uuid.UUID], count: int) -> tuple[int, float]:
-    """Deliver ``count`` new messages: the time from the first send to the last delivery, by the database clock.
-
-    The wait polls rarely, with a query on the pending messages' index, so it takes next to nothing
-    from the machine while the workers deliver.
-    """
-    ids, sends = _webhook_messages(stack, endpoint_ids, count)
-    with stack.engine.connect() as conn:
-        began = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-        conn.commit()
-        for call in sends:
-            app.send_task(call.task, args=list(call.args))
-        deadline = time.monotonic() + 600
-        while True:
-            time.sleep(0.2)
-            pending = conn.execute(text("SELECT count(*) FROM webhook_messages WHERE endpoint_id = ANY(:endpoints) "
-                                        "AND status = 'pending'"), {"endpoints": endpoint_ids}).scalar_one()
-            conn.commit()
-            if pending == 0:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{pending} of {count} webhook messages not delivered")
-        delivered, finished = conn.execute(text("SELECT count(*), max(delivered_at) FROM webhook_messages "
-                                                "WHERE id = ANY(:ids) AND status = 'delivered'"), {"ids": ids}).one()
-    if delivered != count:
-        raise RuntimeError(f"{delivered} of {count} webhook messages delivered, the others failed")
-    return count, (finished - began).total_seconds()
-
-
-def _raw_posts(url: str, seconds: float, work_dir: Path) -> float:
-    body_file = work_dir / "webhook-body.json"
-    body_file.write_text(sending.envelope("session.completed", datetime.now(UTC), _sample_payload()))
-    posters = [subprocess.Popen([sys.executable, "-m", "bench.rawpost", url, str(seconds), str(body_file)],  # noqa: S603
-                                stdout=subprocess.PIPE, text=True) for _ in range(WORKER_CONCURRENCY)]
-    total = sum(int(poster.communicate(timeout=seconds + 60)[0].strip()) for poster in posters)
-    return total / seconds
-
-
-def start_receiver(stack: Stack) -> tuple[Process, int]:
-    """``bench.receiver`` on a free port, once it listens."""
-    port = free_port()
-    receiver: Process = stack.start("receiver", [sys.executable, "-m", "bench.receiver", str(port)])
-    deadline = time.monotonic() + 30
-    while "listening" not in receiver.log():
-        receiver.check_alive()
-        if time.monotonic() > deadline:
-            raise TimeoutError("the receiver did not start")
-        time.sleep(0.05)
-    return receiver, port
-
-
-def webhooks(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
-    receiver, port = start_receiver(stack)
-    owner = seed.users(stack.engine, 1)[0]
-    endpoint_ids = [uuid.uuid4() for _ in range(ENDPOINTS)]
-    with stack.engine.begin() as conn:
-        for index, endpoint_id in enumerate(endpoint_ids):
-            conn.execute(text("INSERT INTO webhook_endpoints (id, owner_user_id, url, secret) "
-                              "VALUES (:id, :owner, :url, :secret)"),
-                         {"id": endpoint_id, "owner": owner, "url": f"http://127.0.0.1:{port}/hooks/{index}",
-                          "secret": new_secret()})
-    worker = stack.start_worker(queues="webhooks")
-    reps = []
-    try:
-        # Two warm-up runs, the second at about the steady rate, size the measured runs to about ``seconds`` each.
-        count, took = _deliveries(stack, app, endpoint_ids, max(100, int(100 * cfg.seconds)))
-        count, took = _deliveries(stack, app, endpoint_ids, max(100, int(count / took * cfg.seconds / 2)))
-        size = max(20, int(count / took * cfg.seconds))
-        for rep in range(cfg.reps):
-            raw = _raw_posts(f"http://127.0.0.1:{port}/hooks/raw", cfg.seconds, stack.work_dir)
-            delivered, took = _deliveries(stack, app, endpoint_ids, size)
-            reps.append({"raw_posts_per_s": raw, "deliveries_per_s": delivered / took, "delivery_seconds": took,
-                         "ratio": delivered / took / raw, "rss_celery_mb": worker.children_peak_rss_mb()})
-            cfg.progress(f"webhook_ratio rep {rep + 1}: deliveries {reps[-1]['deliveries_per_s']:.0f}/s "
-                         f"({delivered} in {took:.1f} s), raw POSTs {raw:.0f}/s")
-    finally:
-        worker.stop()
-        receiver.stop()
         stack.purge_queues()
     return reps
 

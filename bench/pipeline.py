@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from bench import seed
+from bench.deliveries import start_receiver
 from bench.figures import (
     ACCEPTING_MENTORS,
     CONNECTIONS,
@@ -31,10 +33,9 @@ from bench.figures import (
     TaskWatcher,
     noop_task_rate,
     settle_leftovers,
-    start_receiver,
 )
 from bench.load import LoadResult, run_each_once, run_load, run_open_loop
-from bench.stack import Stack
+from bench.stack import Process, Stack, server_cpu_seconds
 from workflows.webhooks.endpoints import new_secret
 
 _PENDING = """
@@ -104,19 +105,39 @@ def _accepted(engine: Engine, ids: list[uuid.UUID]) -> tuple[int, int]:
 # -- e2e_throughput_ratio and burst_p99_ratio -------------------------------------------------------------------
 
 
-def _end_to_end(stack: Stack, cfg: Config, base: str, effects: SideEffects, mentees: list[uuid.UUID]) -> Rep:
-    """Accepts as fast as the API takes them for ``e2e_seconds``; then the wait for their last side effect."""
+@dataclass
+class MachineCpu:
+    """CPU of every part of the stack: its own processes (with their children), and the servers they share."""
+
+    processes: dict[str, Process]
+
+    def read(self) -> dict[str, float]:
+        return {**{name: sum(process.cpu_seconds()) for name, process in self.processes.items()},
+                **server_cpu_seconds()}
+
+    def since(self, before: dict[str, float]) -> dict[str, float]:
+        return {part: seconds - before[part] for part, seconds in self.read().items()}
+
+
+def _end_to_end(stack: Stack, cfg: Config, base: str, effects: SideEffects, mentees: list[uuid.UUID], *,
+                cpu: MachineCpu) -> Rep:
+    """Accepts as fast as the API takes them for ``e2e_seconds``; then the wait for their last side effect.
+
+    Also the CPU each part of the stack spent per accept, from the first accept to the last side effect.
+    """
     seconds = cfg.e2e_seconds
     mentors = seed.mentors(stack.engine, ACCEPTING_MENTORS)
     (accepts,) = seed.interleaved_drafts(stack.engine, mentors, mentees,
                                          int(1000 * seconds / ACCEPTING_MENTORS) + 10)
     since = effects.clock()
+    cpu_before = cpu.read()
     load: LoadResult = run_load(base, accepts.paths(), seconds=seconds, connections=CONNECTIONS, method="POST",
                                 tokens=accepts.tokens)
     _check_all_ok("e2e", load.statuses, load.socket_errors)
     if load.ok() >= len(accepts.ids):
         raise RuntimeError("the accept load ran out of drafts: raise their number")
     effects.wait_done()
+    cpu_used = cpu.since(cpu_before)
     first, last = effects.span(since)
     accepted, sessions = _accepted(stack.engine, accepts.ids)
     if sessions != accepted or not load.ok() <= accepted <= load.ok() + CONNECTIONS:
@@ -131,7 +152,8 @@ def _end_to_end(stack: Stack, cfg: Config, base: str, effects: SideEffects, ment
     took = (last - first).total_seconds()
     api_rate = load.ok_per_second()
     return {"api_accept_rps": api_rate, "e2e_workflows_per_s": accepted / took, "e2e_seconds": took,
-            "e2e_ratio": accepted / took / api_rate}
+            "e2e_ratio": accepted / took / api_rate,
+            **{f"e2e_cpu_ms_per_accept_{part}": seconds * 1000 / accepted for part, seconds in cpu_used.items()}}
 
 
 def _idle_answers(stack: Stack, cfg: Config, base: str, effects: SideEffects, mentees: list[uuid.UUID]) -> float:
@@ -179,14 +201,15 @@ def pipeline(stack: Stack, cfg: Config) -> list[Rep]:
                           "VALUES (:id, :owner, :url, :secret, '[\"*\"]')"),
                      {"id": uuid.uuid4(), "owner": admin, "url": f"http://127.0.0.1:{port}/hooks/all",
                       "secret": new_secret()})
-    _, base = stack.shared_api()
+    api, base = stack.shared_api()
     workers = stack.start_make_run_workers()
     effects = SideEffects(stack.database_url)
     mentees = seed.users(stack.engine, 20)
+    cpu = MachineCpu({"api": api, "core_worker": workers[0], "webhooks_worker": workers[1], "receiver": receiver})
     reps = []
     try:
         for rep in range(cfg.reps):
-            e2e = _end_to_end(stack, cfg, base, effects, mentees)
+            e2e = _end_to_end(stack, cfg, base, effects, mentees, cpu=cpu)
             burst = _burst(stack, cfg, base, effects, mentees, api_rate=e2e["api_accept_rps"])
             reps.append(e2e | burst)
             cfg.progress(f"pipeline rep {rep + 1}: API {e2e['api_accept_rps']:.0f} accepts/s, all done "
@@ -227,11 +250,13 @@ def drain(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
             _check_all_ok("drain", taken.statuses, taken.socket_errors)
             backlog = effects.pending()
             since = effects.clock()
+            servers_before = server_cpu_seconds()
             worker = stack.start_worker()
             beat = stack.start_beat()  # as under make run: the relay sends what no kick announced
             try:
                 effects.wait_done()
                 cpu = sum(worker.cpu_seconds())  # the worker's main process and its pool, for the whole drain
+                servers = {part: seconds - servers_before[part] for part, seconds in server_cpu_seconds().items()}
                 with stack.engine.connect() as conn:
                     rows, first, last = conn.execute(text(
                         "SELECT count(*), min(done_at), max(done_at) FROM outbox_handlers WHERE done_at >= :s"),
@@ -252,7 +277,8 @@ def drain(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
             reps.append({"backlog_rows": backlog, "rows_done": rows, "drain_seconds": took,
                          "drain_rows_per_s": rows / took, "noop_tasks_per_s": noop_rate,
                          "drain_ratio": rows / took / noop_rate, "backlog_accept_rps": taken.ok_per_second(),
-                         "worker_cpu_ms_per_row": cpu * 1000 / rows})
+                         "worker_cpu_ms_per_row": cpu * 1000 / rows,
+                         **{f"{part}_cpu_ms_per_row": seconds * 1000 / rows for part, seconds in servers.items()}})
             cfg.progress(f"drain rep {rep + 1}: {rows} handler rows in {took:.1f} s "
                          f"({reps[-1]['drain_rows_per_s']:.0f}/s), no-op tasks {noop_rate:.0f}/s")
     finally:

@@ -23,7 +23,18 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from devstack.processes import STIME, UTIME, children_of, free_port, stat_fields, stop_groups
+from devstack.processes import (
+    CSTIME,
+    CUTIME,
+    STIME,
+    UTIME,
+    all_stat_fields,
+    children_of,
+    free_port,
+    process_name,
+    stat_fields,
+    stop_groups,
+)
 from infra.config import sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +59,27 @@ def cpu_seconds(pid: int) -> float:
     if fields is None:
         raise RuntimeError(f"no /proc/{pid}/stat")
     return (int(fields[UTIME]) + int(fields[STIME])) / os.sysconf("SC_CLK_TCK")
+
+
+#: The servers whose CPU the benchmarks count by process name: every process of each, on this machine.
+SERVER_NAMES = {"postgres": "postgres", "redis": "redis-server"}
+
+
+def server_cpu_seconds() -> dict[str, float]:
+    """CPU used so far by all PostgreSQL and all Redis processes on this machine (seconds), by server.
+
+    Only the benchmark should be using them while it measures. A backend that has exited counts in its
+    postmaster's children's time (``cutime``, ``cstime``), so connections opened and closed between two
+    readings are counted too.
+    """
+    totals = dict.fromkeys(SERVER_NAMES, 0.0)
+    for pid, fields in all_stat_fields():
+        name = process_name(pid)
+        for server, command in SERVER_NAMES.items():
+            if name == command:
+                ticks = sum(int(fields[index]) for index in (UTIME, STIME, CUTIME, CSTIME))
+                totals[server] += ticks / os.sysconf("SC_CLK_TCK")
+    return totals
 
 
 @dataclass

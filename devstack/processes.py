@@ -20,7 +20,7 @@ HOST = "127.0.0.1"
 
 # Indexes into stat_fields(): the fields after the command name (see proc(5), which counts from 1
 # with the pid and the name as fields 1 and 2).
-STATE, PPID, PGRP, UTIME, STIME = 0, 1, 2, 11, 12
+STATE, PPID, PGRP, UTIME, STIME, CUTIME, CSTIME = 0, 1, 2, 11, 12, 13, 14
 
 
 def free_port(host: str = HOST) -> int:
