@@ -45,8 +45,9 @@ class OutboxHandler(Base):
     __table_args__ = (
         CheckConstraint(check_in("status", HandlerStatus), name="status_values"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
-        Index("ix_outbox_handlers_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
-        # A handler's batch: its pending rows, the longest waiting first.
+        # A handler's batch (its pending rows, the longest waiting first), and the relay's due rows, handler by
+        # handler. No index spans every handler's pending rows: a claim planned on one would read past the
+        # backlogs of all the others.
         Index("ix_outbox_handlers_pending_by_handler", "handler", "next_attempt_at",
               postgresql_where=text("status = 'pending'")),
     )

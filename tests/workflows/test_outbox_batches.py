@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import BookingStatus, HandlerStatus, MentorshipSession, MentorStats, OutboxEvent, OutboxHandler
@@ -194,3 +194,37 @@ def test_notifying_mentees_of_accepted_bookings_reads_no_mentor(db: Session, con
             notifications.handle_events(db, claimed)
             told[event_type] = counted()
     assert told == {"booking.accepted": 1, "booking.requested": 2}
+
+
+def _backlog(db: Session, handler: str, count: int) -> None:
+    """``count`` pending rows of ``handler`` (and their events), waiting since an hour ago."""
+    db.execute(text("""
+        WITH events AS (
+            INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload)
+            SELECT gen_random_uuid(), 'session.completed', 'session', gen_random_uuid(), '{}'::jsonb
+            FROM generate_series(1, :count) RETURNING id)
+        INSERT INTO outbox_handlers (event_id, handler, status, attempts, next_attempt_at)
+        SELECT id, :handler, 'pending', 0, now() - interval '1 hour' FROM events
+    """), {"count": count, "handler": handler})
+
+
+def test_a_claim_never_reads_past_another_handlers_backlog(committed: sessionmaker[Session], engine: Engine) -> None:
+    """Statistics taken while analytics had a backlog of its own, as the planner still holds them once that
+    backlog is done and vacuumed: its claim reads its own handler's part of the pending rows, never the
+    webhooks' 20,000."""
+    with committed.begin() as db:
+        _backlog(db, FAN_OUT_WEBHOOKS_TASK, 20_000)
+        _backlog(db, RECORD_ANALYTICS_TASK, 20_000)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE outbox_handlers"))
+        conn.execute(update(OutboxHandler).where(OutboxHandler.handler == RECORD_ANALYTICS_TASK)
+                     .values(status=HandlerStatus.DONE))
+        conn.execute(text("VACUUM outbox_handlers"))  # the done rows leave the index; the statistics stay
+    claim = outbox_batches._CLAIM.compile(dialect=engine.dialect)
+    params = {**claim.params, "claim_handler": RECORD_ANALYTICS_TASK, "hint": None, "others": 100}
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {claim}", params).scalar_one()
+        conn.rollback()
+    top = plan[0]["Plan"]
+    assert top["Actual Rows"] == 0
+    assert top["Shared Hit Blocks"] + top["Shared Read Blocks"] < 50, plan
