@@ -101,7 +101,7 @@ def past_sessions(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uu
             SELECT gen_random_uuid() AS id, m.listing_id, m.profile_id,
                    (:mentees)[1 + n % cardinality(:mentees)] AS mentee,
                    CAST(:past AS timestamptz) - n * interval '1 hour' AS start_time
-            FROM generate_series(:offset, :offset + :count - 1) AS n
+            FROM generate_series(CAST(:offset AS bigint), CAST(:offset AS bigint) + :count - 1) AS n
             JOIN unnest(CAST(:profiles AS uuid[]), CAST(:listings AS uuid[])) WITH ORDINALITY
                  AS m(profile_id, listing_id, k) ON m.k = 1 + n % cardinality(:profiles)
         """), {"mentees": mentee_ids, "profiles": [m.profile_id for m in mentor_list],
