@@ -250,13 +250,14 @@ def drain(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
             _check_all_ok("drain", taken.statuses, taken.socket_errors)
             backlog = effects.pending()
             since = effects.clock()
-            servers_before = server_cpu_seconds()
+            servers = MachineCpu({})  # PostgreSQL's and Redis's CPU: the worker's is counted by its process
+            servers_before = servers.read()
             worker = stack.start_worker()
             beat = stack.start_beat()  # as under make run: the relay sends what no kick announced
             try:
                 effects.wait_done()
                 cpu = sum(worker.cpu_seconds())  # the worker's main process and its pool, for the whole drain
-                servers = {part: seconds - servers_before[part] for part, seconds in server_cpu_seconds().items()}
+                servers_used = servers.since(servers_before)
                 with stack.engine.connect() as conn:
                     rows, first, last = conn.execute(text(
                         "SELECT count(*), min(done_at), max(done_at) FROM outbox_handlers WHERE done_at >= :s"),
@@ -278,7 +279,7 @@ def drain(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                          "drain_rows_per_s": rows / took, "noop_tasks_per_s": noop_rate,
                          "drain_ratio": rows / took / noop_rate, "backlog_accept_rps": taken.ok_per_second(),
                          "worker_cpu_ms_per_row": cpu * 1000 / rows,
-                         **{f"{part}_cpu_ms_per_row": seconds * 1000 / rows for part, seconds in servers.items()}})
+                         **{f"{part}_cpu_ms_per_row": seconds * 1000 / rows for part, seconds in servers_used.items()}})
             cfg.progress(f"drain rep {rep + 1}: {rows} handler rows in {took:.1f} s "
                          f"({reps[-1]['drain_rows_per_s']:.0f}/s), no-op tasks {noop_rate:.0f}/s")
     finally:
