@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.cli import init_cli
 from api.common.bodies import init_request_bodies
+from api.common.docs import add_deprecation_headers
 from api.common.openapi import NamedQueryEnums, document_webhooks, service_version
 from api.cors import init_cors
 from api.database import UnitOfWorkFlask, init_database
@@ -120,6 +121,7 @@ def create_app(
     init_database(app, session_factory)
     init_rate_limits(app, settings)
     app.after_request(_echo_request_id)
+    app.after_request(add_deprecation_headers)
 
     api = ServiceApi(app, spec_kwargs={"extra_plugins": [NamedQueryEnums()]})
     init_errors(app, api)

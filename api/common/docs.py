@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
-from functools import wraps
 from typing import Any, TypeVar, cast
 
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,19 +40,31 @@ def documents_errors(blp: Blueprint, *codes: int) -> Callable[[F], F]:
 
 def deprecated(blp: Blueprint, *, since: datetime, sunset: datetime) -> Callable[[F], F]:
     """Retire an operation: ``deprecated`` in the document, and ``Deprecation`` (RFC 9745) and ``Sunset``
-    (RFC 8594) headers on every answer, so clients learn it before it goes. Put it above ``blp.response``."""
+    (RFC 8594) headers on every answer, so clients learn it before it goes. Put it above ``blp.response``;
+    :func:`add_deprecation_headers` sends them."""
     headers = {"Deprecation": f"@{int(since.timestamp())}", "Sunset": format_datetime(sunset, usegmt=True)}
 
     def decorate(func: F) -> F:
-        @wraps(func)
-        def answer(*args: Any, **kwargs: Any) -> Any:
-            response = func(*args, **kwargs)
-            response.headers.update(headers)
-            return response
-
-        return cast(F, blp.doc(deprecated=True)(answer))
+        setattr(func, _DEPRECATION_HEADERS, headers)
+        return cast(F, blp.doc(deprecated=True)(func))
 
     return decorate
+
+
+_DEPRECATION_HEADERS = "_deprecation_headers"
+
+
+def add_deprecation_headers(response: Response) -> Response:
+    """``after_request``: a deprecated operation's headers on all its answers, errors included.
+
+    After the request rather than around the view, so that the answers given before the view runs
+    carry them too: the blueprint's 401, a 413 for the body, a 422 for the arguments.
+    """
+    view_class = getattr(current_app.view_functions.get(request.endpoint or ""), "view_class", None)
+    headers = getattr(getattr(view_class, request.method.lower(), None), _DEPRECATION_HEADERS, None)
+    if headers:
+        response.headers.update(headers)
+    return response
 
 
 # A booking's or session's history, as ``GET …/events`` shows it.

@@ -153,3 +153,22 @@ def test_the_patch_forms_are_deprecated_with_a_sunset_date(client: FlaskClient, 
     paths = client.get("/api/openapi.json").json["paths"]
     assert paths["/api/v1/sessions/{session_id}/start"]["patch"]["deprecated"] is True
     assert "deprecated" not in paths["/api/v1/sessions/{session_id}/start"]["post"]
+
+
+def test_the_patch_forms_send_their_deprecation_headers_with_every_error_too(
+    client: FlaskClient, db: Session
+) -> None:
+    mentor, mentee, session = make_session(db, now() + timedelta(days=2))
+    url = f"/api/v1/sessions/{session.id}"
+    errors = {
+        401: client.patch(f"{url}/start"),  # refused by the blueprint's login check, before the view
+        404: client.patch(f"/api/v1/sessions/{uuid.uuid4()}/start", headers=mentee.headers),
+        400: client.patch(f"{url}/start", headers=mentee.headers),  # two days too early
+        403: client.patch(f"{url}/complete", headers=mentee.headers, json={}),
+        422: client.patch(f"{url}/complete", headers=mentor.headers, json={"notes": 5}),
+    }
+    for status, answer in errors.items():
+        assert answer.status_code == status, (status, answer.get_json())
+        assert "Deprecation" in answer.headers and "Sunset" in answer.headers, status
+    refused_post = client.post(f"{url}/start", headers=mentee.headers)
+    assert refused_post.status_code == 400 and "Deprecation" not in refused_post.headers
