@@ -1,4 +1,8 @@
-"""Keyset pagination with opaque cursors: cost does not grow with the page number."""
+"""Keyset pagination with opaque cursors: cost does not grow with the page number.
+
+The page sizes live here: every list takes 1 to ``MAX_PAGE_SIZE`` items a page,
+``DEFAULT_PAGE_SIZE`` when the caller does not say (api/common/schemas.py reads both).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from workflows.errors import InvalidInput
 
 T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ def paginate(
     descending: bool = False,
 ) -> Page[T]:
     """One page of ``query`` ordered by (sort_column, id), after ``cursor``."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"a page holds 1 to {MAX_PAGE_SIZE} items")
     if cursor:
         after = decode_cursor(cursor, uuid_ids=isinstance(id_column.type, Uuid))
         key = tuple_(sort_column, id_column)

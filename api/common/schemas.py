@@ -16,6 +16,7 @@ from marshmallow import fields, validate
 from workflows.accounts import MAX_EMAIL_LENGTH, normalise_email
 from workflows.errors import InvalidInput
 from workflows.mentors import normalise_skill
+from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_JSON_DEPTH = 10
 MAX_JSON_BYTES = 16_384
@@ -155,7 +156,8 @@ class PersonSchema(ma.Schema):
 
 class PaginationArgs(ma.Schema):
     limit = fields.Integer(
-        load_default=20, validate=validate.Range(min=1, max=100), metadata={"description": "Page size (1-100)."}
+        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+        metadata={"description": f"Page size (1-{MAX_PAGE_SIZE})."},
     )
     cursor = Text(
         load_default=None,
