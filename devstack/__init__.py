@@ -10,6 +10,8 @@ Commands::
 
     python -m devstack exec -- CMD ARGS...   # run CMD with the servers available
     python -m devstack run                   # alembic upgrade head + honcho start
+    python -m devstack status                # where the running `make run` of $VAR_DIR is
+    python -m devstack url [--flower]        # its API's (or Flower's) base URL
 
 Servers that another, still running ``devstack`` process started from the
 same ``$VAR_DIR`` are reused and left running: a process stops only the

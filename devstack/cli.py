@@ -1,4 +1,4 @@
-"""Command line: ``python -m devstack exec -- CMD ...``, ``python -m devstack run`` and ``... supervise -- CMD``."""
+"""Command line: ``python -m devstack exec -- CMD ...``, ``run``, ``url``, ``status`` and ``supervise -- CMD``."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from devstack.process import SignalRelay, become_subreaper, stop_leftovers
-from devstack.processes import signal_group
+from devstack.processes import port_open, signal_group
+from devstack.running import RunningStack, addresses, not_running_message, var_dir_of
 from devstack.stack import DevStack, DevStackError, child_environment
 from devstack.supervise import supervise
 
-DEFAULT_VAR_DIR = "var"
 #: honcho SIGKILLs its processes 5 s after a stop signal; allow for that first.
 HONCHO_GRACE = 8.0
 
@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         help="default: ./Procfile",
     )
     run_parser.add_argument("--skip-migrations", action="store_true", help="do not run alembic upgrade head")
+    url_parser = commands.add_parser(
+        "url", help="print the base URL of the API (or Flower) of the `make run` using $VAR_DIR; exit 1 if none",
+    )
+    url_parser.add_argument("--flower", action="store_true", help="Flower's URL instead of the API's")
+    commands.add_parser("status", help="where every part of the `make run` using $VAR_DIR is, and its logins")
     supervise_parser = commands.add_parser(
         "supervise",
         help="run CMD, and run it again after a short pause whenever it exits, until stopped by a signal",
@@ -60,27 +65,43 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    command: list[str] = []
-    if args.command in {"exec", "supervise"}:
-        command = list(args.argv)
-        if command[:1] == ["--"]:
-            command = command[1:]
-        if not command:
-            parser.error(f"{args.command} needs a command: python -m devstack {args.command} -- CMD [ARGS...]")
-        if args.command == "supervise":
-            return supervise(command, name=args.name, first_delay=args.first_delay)
-    elif not args.procfile.is_file():
-        parser.error(f"no Procfile at {args.procfile}")
+    if args.command in {"url", "status"}:
+        return _show_running(var_dir_of(os.environ), flower=args.command == "url" and args.flower,
+                             status=args.command == "status")
+    if args.command == "supervise":
+        return supervise(_command(parser, args), name=args.name, first_delay=args.first_delay)
+    if args.command == "run":
+        if not args.procfile.is_file():
+            parser.error(f"no Procfile at {args.procfile}")
+        if taken := _taken_ports(os.environ):
+            print(f"devstack: {taken}", file=sys.stderr)
+            return 1
+    return _with_servers(args, _command(parser, args) if args.command == "exec" else [])
 
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    command = list(args.argv)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        parser.error(f"{args.command} needs a command: python -m devstack {args.command} -- CMD [ARGS...]")
+    return command
+
+
+def _with_servers(args: argparse.Namespace, command: list[str]) -> int:
+    """``exec`` or ``run`` with the servers started, reused or configured."""
     relay = SignalRelay()
     relay.install()
-    var_dir = Path(os.environ.get("VAR_DIR") or DEFAULT_VAR_DIR).absolute()
+    var_dir = var_dir_of(os.environ)
     try:
         with DevStack(var_dir, os.environ) as stack:
             if relay.received is not None:  # signalled while the servers were starting
                 return 128 + relay.received
             env = child_environment(stack, os.environ)
             if args.command == "exec":
+                if (running := RunningStack.find(var_dir)) is not None:
+                    print(f"devstack: found {running.describe()}", file=sys.stderr, flush=True)
+                    env.setdefault("API_URL", running.api_url)
                 return relay.run(command, env)
             return _run_app(
                 relay,
@@ -95,6 +116,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 128 + relay.received
         print(f"devstack: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _show_running(var_dir: Path, *, flower: bool, status: bool) -> int:
+    """``devstack url`` / ``status``: the running stack of ``var_dir``, or why there is none (exit 1)."""
+    running = RunningStack.find(var_dir)
+    if running is None:
+        print(f"devstack: {not_running_message(var_dir)}", file=sys.stderr)
+        return 1
+    print(running.status() if status else running.flower_url if flower else running.api_url)
+    return 0
+
+
+def _taken_ports(environ: Mapping[str, str]) -> str | None:
+    """Why ``make run`` cannot start here: its API or Flower port already answers (another stack?)."""
+    api_url, flower_url, api_port, flower_port = addresses(environ)
+    for name, url, port, variable in (("API", api_url, api_port, "API_PORT"),
+                                      ("Flower", flower_url, flower_port, "FLOWER_PORT")):
+        if port_open(port):
+            return (f"{url} is already in use, so the {name} cannot listen there (another `make run`?): "
+                    f"set {variable} to a free port (and VAR_DIR to a folder of its own for a second stack)")
+    return None
 
 
 def _run_app(
@@ -127,6 +169,9 @@ def _run_app(
         return 128 + relay.received
 
     become_subreaper()
+    api_url, flower_url, _, _ = addresses(env)
+    running = RunningStack(pid=os.getpid(), var_dir=env["VAR_DIR"], api_url=api_url, flower_url=flower_url,
+                           database_url=env.get("DATABASE_URL", ""), redis_url=env.get("REDIS_URL", ""))
     try:
         honcho = relay.start(
             [str(bin_dir / "honcho"), "start", "-f", str(procfile)],
@@ -140,9 +185,12 @@ def _run_app(
     except OSError as exc:
         print(f"devstack: cannot run honcho: {exc.strerror or exc}", file=sys.stderr)
         return 127
+    running.write()
+    print(f"devstack: {running.describe()} (`python -m devstack status` shows it all)", file=sys.stderr, flush=True)
     try:
         return _wait_for_honcho(relay, honcho, spare=stack.server_pids())
     finally:
+        running.remove()
         if honcho.poll() is None:  # only if waiting itself failed
             honcho.kill()
             honcho.wait()

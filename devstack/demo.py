@@ -1,8 +1,9 @@
 """``make demo``: sample data in the running system, then one booking's whole life, step by step.
 
-Talks to the API only (``API_URL``, default http://127.0.0.1:$API_PORT), and
-receives the webhooks each step causes on a local receiver that verifies every
-signature with the ``standardwebhooks`` package.
+Talks to the API only: ``API_URL`` or ``API_PORT`` when set, else the API of the
+``make run`` using ``$VAR_DIR`` (devstack/running.py), and says which. Receives the
+webhooks each step causes on a local receiver that verifies every signature with
+the ``standardwebhooks`` package.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +24,8 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks import Webhook
+
+from devstack.running import DEFAULT_API_PORT, RunningStack, not_running_message, var_dir_of
 
 PASSWORD = "demo password 123"  # noqa: S105 - the demo accounts' password, printed on purpose
 
@@ -108,8 +112,23 @@ def wait_for(check: Any, what: str, timeout: float = 60.0) -> Any:
     raise SystemExit(f"timed out waiting for {what}: are the workers running (make run)?")
 
 
+def find_api(environ: Mapping[str, str]) -> tuple[str, Path | None, str]:
+    """The API's base URL, the data folder of its stack when known, and a line saying where both came from."""
+    if url := environ.get("API_URL"):
+        return url.rstrip("/"), None, f"the API at {url} (API_URL)"
+    if port := environ.get("API_PORT"):
+        return f"http://127.0.0.1:{port}", None, f"the API on port {port} (API_PORT)"
+    var_dir = var_dir_of(environ)
+    running = RunningStack.find(var_dir)
+    if running is None:
+        default = f"http://127.0.0.1:{DEFAULT_API_PORT}"
+        return default, None, f"{not_running_message(var_dir)}; trying {default}"
+    return running.api_url, Path(running.var_dir), running.describe()
+
+
 def main() -> int:
-    base = os.environ.get("API_URL", f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}")
+    base, var_dir, where = find_api(os.environ)
+    print(f"make demo: {where}", flush=True)
     demo = Demo(base)
     try:
         demo.http.get("/health/ready").raise_for_status()
@@ -178,7 +197,7 @@ def main() -> int:
     show_webhooks(receiver)
 
     show_outcome(demo, mentee=mentee, mentor=mentor, profile_id=profile["id"])
-    show_metrics(demo)
+    show_metrics(demo, var_dir)
     print("\nDone. Flower shows the tasks too.", flush=True)
     return 0
 
@@ -192,9 +211,9 @@ def show_outcome(demo: Demo, *, mentee: str, mentor: str, profile_id: str) -> No
     print(f"    mentor stats: {stats}", flush=True)
 
 
-def show_metrics(demo: Demo) -> None:
-    """What ``/metrics`` counted: tasks by name, webhook attempts, accepts (with ``make run``'s token)."""
-    token = os.environ.get("METRICS_TOKEN") or _read(Path(os.environ.get("VAR_DIR", "var")) / "metrics_token")
+def show_metrics(demo: Demo, var_dir: Path | None) -> None:
+    """What ``/metrics`` counted: tasks by name, webhook attempts, accepts (with the stack's token)."""
+    token = os.environ.get("METRICS_TOKEN") or (_read(var_dir / "metrics_token") if var_dir else "")
     step("What /metrics counted")
     if not token:
         print("    (set METRICS_TOKEN to the API's to read /metrics)", flush=True)

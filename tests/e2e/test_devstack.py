@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import pid_alive, port_open
+from devstack.processes import free_port, pid_alive, port_open
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -300,7 +300,9 @@ def test_make_run_keeps_the_stack_up_when_a_supervised_process_crashes(tmp_path:
         "steady: sleep 60\n"
     )
     env = {**os.environ, "VAR_DIR": str(tmp_path / "var"), "PYTHONPATH": str(PROJECT_ROOT),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           # Ports of its own: `make run` refuses ports in use, and a stack may be running on the defaults.
+           "API_PORT": str(free_port()), "FLOWER_PORT": str(free_port())}
     run = subprocess.Popen(
         [sys.executable, "-m", "devstack", "run", "--skip-migrations", "-f", str(tmp_path / "Procfile")],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
