@@ -60,6 +60,15 @@ class EmailStatus(StrEnum):
     FAILED = "failed"
 
 
+class FeedRevocation(StrEnum):
+    """Why a calendar feed stopped working: its owner revoked it, or a change to their account ended it."""
+
+    REVOKED = "revoked"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason, not a password
+    ACCOUNT_DELETED = "account_deleted"
+
+
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:
     """The column type of a StrEnum: ``VARCHAR(length)`` holding its values, read back as members.
 

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.enums import FeedRevocation, check_in, stored_as_text
 
 
 class SessionReminder(Base):
@@ -31,10 +32,19 @@ class SessionReminder(Base):
 
 
 class CalendarFeed(Base):
-    """A user's private iCalendar feed: the token in its URL is the credential, stored only as a SHA-256 hash."""
+    """A user's private iCalendar feed: the token in its URL is the credential, stored only as a SHA-256 hash.
+
+    A revoked feed keeps its row without a token, with when and why, so its owner sees what ended it.
+    """
 
     __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        CheckConstraint("(token_hash IS NULL) = (revoked_at IS NOT NULL)", name="revoked_without_token"),
+        CheckConstraint(check_in("revoked_reason", FeedRevocation), name="revoked_reason_values"),
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[FeedRevocation | None] = mapped_column(stored_as_text(FeedRevocation))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from models import (
     Booking,
     BookingStatus,
+    FeedRevocation,
     Listing,
     MentorProfile,
     MentorshipSession,
@@ -30,7 +31,7 @@ from models import (
     User,
     WebhookEndpoint,
 )
-from workflows import bookings, refresh_tokens, sessions
+from workflows import bookings, calendars, refresh_tokens, sessions
 from workflows.accounts import verify_current_password
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -64,6 +65,7 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
     user.deleted_at = now
     user.token_version += 1
     refresh_tokens.revoke_all(db, user.id, now=now)
+    calendars.revoke_feed_token(db, user.id, FeedRevocation.ACCOUNT_DELETED)
     if actor.mentor_profile_id is not None:
         db.execute(update(MentorProfile).where(MentorProfile.id == actor.mentor_profile_id)
                    .values(listed=False, bio="", avatar_url=None))

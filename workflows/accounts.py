@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from infra.config import PasswordHashProfile, get_settings
-from models import User
+from models import FeedRevocation, User
 from models.users import UNIQUE_EMAIL
-from workflows import refresh_tokens
+from workflows import calendars, notifications, refresh_tokens
 from workflows.actors import Actor
 from workflows.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated, add_or_conflict
 
@@ -134,5 +134,22 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     user.password_hash = hash_password(new_password)
     user.token_version += 1
     refresh_tokens.revoke_all(db, user.id)
+    end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_CHANGED)
     db.flush()
     return user
+
+
+FEED_ENDED_BECAUSE = {
+    FeedRevocation.PASSWORD_CHANGED: "your password was changed",
+    FeedRevocation.PASSWORD_RESET: "your password was reset",
+}
+
+
+def end_calendar_feed(db: Session, user_id: uuid.UUID, reason: FeedRevocation) -> None:
+    """A change that ends every credential of the account ends its calendar feed URL too, and says so."""
+    if calendars.revoke_feed_token(db, user_id, reason) and reason in FEED_ENDED_BECAUSE:
+        notifications.notify_user(
+            db, user_id, type_="calendar_feed.revoked", title="Calendar feed turned off",
+            body=f"Your private calendar feed stopped working because {FEED_ENDED_BECAUSE[reason]}. "
+                 "Create a new feed address in your settings and subscribe to it again.",
+            data={"reason": reason.value})

@@ -2,7 +2,9 @@
 
 The feed's URL carries a random token that is its only credential; only its SHA-256 is stored, so a
 lookup by hash is the comparison (no timing leak about the token) and a leaked database holds no
-working URL. Issuing a token replaces the previous one; revoking deletes it.
+working URL. Issuing a token replaces the previous one; revoking drops it and records when and why: the
+owner, or a change that ends every credential of the account (a new password, a reset, a deletion).
+A deleted user's feed opens nothing, whatever its token.
 
 Each session is one event with a stable UID (``<session id>@mentorship``) and a SEQUENCE that a
 database trigger raises whenever the session's time or status changes, so calendar clients replace
@@ -19,13 +21,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
 from infra.config import get_settings
 from infra.smtp import Attachment
-from models import Booking, CalendarFeed, Listing, MentorProfile, MentorshipSession, SessionStatus, User
+from models import (
+    Booking,
+    CalendarFeed,
+    FeedRevocation,
+    Listing,
+    MentorProfile,
+    MentorshipSession,
+    SessionStatus,
+    User,
+)
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import NotFound
@@ -48,19 +59,46 @@ def issue_feed_token(db: Session, actor: Actor) -> str:
     statement = insert(CalendarFeed).values(user_id=actor.user_id, token_hash=_digest(token))
     db.execute(statement.on_conflict_do_update(
         index_elements=[CalendarFeed.user_id],
-        set_={"token_hash": statement.excluded.token_hash, "created_at": utcnow()},
+        set_={"token_hash": statement.excluded.token_hash, "created_at": utcnow(), "revoked_at": None,
+              "revoked_reason": None},
     ))
     return token
 
 
-def revoke_feed_token(db: Session, actor: Actor) -> None:
-    """The actor's feed URL stops working (nothing to do when there is none)."""
-    db.execute(delete(CalendarFeed).where(CalendarFeed.user_id == actor.user_id))
+def revoke_feed_token(db: Session, user_id: uuid.UUID, reason: FeedRevocation = FeedRevocation.REVOKED) -> bool:
+    """The user's feed URL stops working; ``True`` when there was one working until now."""
+    revoked = db.execute(
+        update(CalendarFeed)
+        .where(CalendarFeed.user_id == user_id, CalendarFeed.token_hash.is_not(None))
+        .values(token_hash=None, revoked_at=utcnow(), revoked_reason=reason)
+        .returning(CalendarFeed.user_id)
+    ).first()
+    return revoked is not None
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """Whether the user's feed works, and if it stopped, when and why."""
+
+    active: bool
+    created_at: datetime | None
+    revoked_at: datetime | None
+    revoked_reason: FeedRevocation | None
+
+
+def feed_status(db: Session, actor: Actor) -> FeedStatus:
+    feed = db.get(CalendarFeed, actor.user_id)
+    if feed is None:
+        return FeedStatus(active=False, created_at=None, revoked_at=None, revoked_reason=None)
+    return FeedStatus(active=feed.token_hash is not None, created_at=feed.created_at, revoked_at=feed.revoked_at,
+                      revoked_reason=feed.revoked_reason)
 
 
 def feed_owner(db: Session, token: str) -> uuid.UUID:
-    """The user whose feed this token opens; ``NotFound`` for any other string (a bearer token included)."""
-    user_id = db.scalar(select(CalendarFeed.user_id).where(CalendarFeed.token_hash == _digest(token)))
+    """The user whose feed this token opens; ``NotFound`` for any other string (a bearer token included),
+    and for the feed of a deleted account."""
+    user_id = db.scalar(select(CalendarFeed.user_id).join(User, User.id == CalendarFeed.user_id)
+                        .where(CalendarFeed.token_hash == _digest(token), User.deleted_at.is_(None)))
     if user_id is None:
         raise NotFound("calendar not found")
     return user_id

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from api.auth.schemas import (
     AccountDeletionSchema,
+    CalendarFeedStatusSchema,
     CalendarTokenSchema,
     MePatchSchema,
     MeSchema,
@@ -168,6 +169,18 @@ class Password(MethodView):
 
 @me_blp.route("/calendar-token")
 class CalendarToken(MethodView):
+    @me_blp.doc(operationId="getCalendarFeedStatus")
+    @me_blp.response(200, CalendarFeedStatusSchema, example={
+        "active": False, "created_at": "2030-03-01T12:00:00+00:00", "revoked_at": "2030-03-04T08:30:00+00:00",
+        "revoked_reason": "password_changed"})
+    @documents_errors(me_blp, 401)
+    def get(self) -> Any:
+        """Whether your calendar feed URL works, and if it stopped, when and why (never the URL itself).
+
+        A password change or reset and an account deletion end the feed, as they end every token.
+        """
+        return calendars.feed_status(db_session(), current_actor())
+
     @me_blp.doc(operationId="createCalendarToken")
     @me_blp.response(201, CalendarTokenSchema)
     @documents_errors(me_blp, 401)
@@ -181,4 +194,4 @@ class CalendarToken(MethodView):
     @documents_errors(me_blp, 401)
     def delete(self) -> None:
         """Revoke your calendar feed URL: it answers 404 from now on."""
-        calendars.revoke_feed_token(db_session(), current_actor())
+        calendars.revoke_feed_token(db_session(), current_actor().user_id)

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.common.schemas import EmailAddress, Text, locale_tag, timezone_name
+from models import FeedRevocation
 
 
 class RegisterSchema(ma.Schema):
@@ -96,3 +97,12 @@ class CalendarTokenSchema(ma.Schema):
     url = fields.String(metadata={
         "description": "Your private calendar feed (iCalendar). Shown once: anyone with it can read your sessions.",
         "example": "https://mentorship.example.com/api/v1/calendar/Jx3k9q…ZT.ics"})
+
+
+class CalendarFeedStatusSchema(ma.Schema):
+    active = fields.Boolean(metadata={"description": "Whether your feed URL works now."})
+    created_at = fields.DateTime(allow_none=True, metadata={"description": "When the current (or last) URL was made."})
+    revoked_at = fields.DateTime(allow_none=True, metadata={"description": "When it stopped working, if it did."})
+    revoked_reason = fields.Enum(FeedRevocation, by_value=True, allow_none=True, metadata={
+        "description": "Why it stopped: you revoked it, your password was changed or reset, or the account was "
+                       "deleted. Make a new URL with `POST /me/calendar-token`."})

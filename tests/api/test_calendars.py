@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import CalendarFeed, Listing, ListingKind
 from tests.api.test_sessions import make_session
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories import PASSWORD, Caller, ListingFactory, UserFactory, as_caller
 
 
 def feed_url(client: FlaskClient, caller: Caller) -> str:
@@ -121,3 +121,45 @@ def test_the_feed_shows_the_meeting_link_the_session_shows(client: FlaskClient, 
                            json={"meeting_url": "https://meet.example.com/grace"})
     assert changed.status_code == 200 and changed.get_json()["meeting_url"] == "https://meet.example.com/grace"
     assert str(events_of(client, path)[uid]["URL"]) == "https://meet.example.com/grace"
+
+
+def _feed_status(client: FlaskClient, caller: Caller) -> dict[str, Any]:
+    response = client.get("/api/v1/me/calendar-token", headers=caller.headers)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def test_a_password_change_revokes_the_feed_and_says_so(client: FlaskClient, db: Session) -> None:
+    _mentor, mentee, _session = make_session(db, datetime.now(UTC) + timedelta(days=1))
+    path = feed_url(client, mentee)
+    assert _feed_status(client, mentee)["active"] is True
+    changed = client.post("/api/v1/me/password", headers=mentee.headers,
+                          json={"current_password": PASSWORD, "new_password": "a brand new passphrase"})
+    assert changed.status_code == 200
+    assert client.get(path).status_code == 404
+    fresh = {"Authorization": f"Bearer {changed.get_json()['access_token']}"}
+    status = client.get("/api/v1/me/calendar-token", headers=fresh).get_json()
+    assert (status["active"], status["revoked_reason"]) == (False, "password_changed") and status["revoked_at"]
+    notices = client.get("/api/v1/notifications", headers=fresh).get_json()["items"]
+    assert [n["type"] for n in notices] == ["calendar_feed.revoked"]
+    renewed = client.post("/api/v1/me/calendar-token", headers=fresh)
+    assert renewed.status_code == 201
+    assert client.get(renewed.get_json()["url"].removeprefix("http://localhost")).status_code == 200
+    assert client.get("/api/v1/me/calendar-token", headers=fresh).get_json()["active"] is True
+
+
+def test_deleting_the_account_ends_its_feed(client: FlaskClient, db: Session) -> None:
+    _mentor, mentee, _session = make_session(db, datetime.now(UTC) + timedelta(days=1))
+    path = feed_url(client, mentee)
+    deleted = client.delete("/api/v1/me", headers=mentee.headers, json={"current_password": PASSWORD})
+    assert deleted.status_code == 204
+    assert client.get(path).status_code == 404
+
+
+def test_the_feed_of_a_deleted_user_answers_404_whatever_its_token(client: FlaskClient, db: Session) -> None:
+    _mentor, mentee, _session = make_session(db, datetime.now(UTC) + timedelta(days=1))
+    path = feed_url(client, mentee)
+    mentee.user.deleted_at = datetime.now(UTC)  # the token row left in place: the user's state decides
+    db.flush()
+    assert client.get(path).status_code == 404
