@@ -233,6 +233,17 @@ def _password_hash_profile(app_env: str) -> PasswordHashProfile:
     return profile
 
 
+def _meeting_url_template(template: str) -> str:
+    """``none`` (no default link, stored as ""), or an https URL with ``{room}``: each session's random secret."""
+    if template == "none":
+        return ""
+    if not template.startswith("https://") or "{room}" not in template or "{session_id}" in template:
+        raise ConfigError(
+            "MEETING_URL_TEMPLATE must be `none` or an https URL containing {room} (a random secret per session) "
+            f"and no public id such as {{session_id}}, got {template!r}")
+    return template
+
+
 def load_settings() -> Settings:
     app_env = _str("APP_ENV", "development")
     var_dir = Path(_str("VAR_DIR", "var")).resolve()
@@ -266,7 +277,7 @@ def load_settings() -> Settings:
         auto_complete_hours=_int("AUTO_COMPLETE_HOURS", 2),
         cancellation_window_hours=_int("CANCELLATION_WINDOW_HOURS", 24),
         cancellation_fee_percent=_int("CANCELLATION_FEE_PERCENT", 50),
-        meeting_url_template=_str("MEETING_URL_TEMPLATE", "https://meet.jit.si/mentorship-{session_id}"),
+        meeting_url_template=_meeting_url_template(_str("MEETING_URL_TEMPLATE", "https://meet.jit.si/mentorship-{room}")),
         reminder_offsets=_reminder_offsets(_str("REMINDER_OFFSETS", "24h,1h")),
         reminder_check_seconds=_int_at_least("REMINDER_CHECK_SECONDS", 30, 1),
         outbox_redeliver_seconds=_int("OUTBOX_REDELIVER_SECONDS", 30),

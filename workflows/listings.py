@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Listing, ListingKind, MentorProfile
-from workflows import slots
+from workflows import slots, teams
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.mentors import ensure_skills, normalise_skill
@@ -144,3 +147,32 @@ def update_listing(db: Session, actor: Actor, listing_id: uuid.UUID, changes: di
         setattr(listing, field, value)
     db.flush()
     return listing
+
+
+class LocationKind(StrEnum):
+    """What anyone may know of where a listing meets: online (an https meeting URL) or in person (a place)."""
+
+    ONLINE = "online"
+    IN_PERSON = "in_person"
+
+
+@dataclass(frozen=True)
+class ListingView:
+    """A listing as one caller sees it: the location itself only for its mentors (owner and team)."""
+
+    listing: Listing
+    location: str | None
+    location_kind: LocationKind | None
+
+
+def location_kind(location: str | None) -> LocationKind | None:
+    if location is None:
+        return None
+    return LocationKind.ONLINE if location.startswith("https://") else LocationKind.IN_PERSON
+
+
+def as_seen_by(db: Session, actor: Actor, listings: Sequence[Listing]) -> list[ListingView]:
+    """The listings as ``actor`` sees them. Mentees learn where a session meets from the session itself."""
+    taught = teams.listings_taught_by(db, actor.mentor_profile_id, listings)
+    return [ListingView(listing, listing.location if listing.id in taught else None, location_kind(listing.location))
+            for listing in listings]

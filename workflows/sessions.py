@@ -87,12 +87,13 @@ def emit_event(db: Session, session: MentorshipSession, action: str, actor: str,
 
 def meeting_url(session: MentorshipSession, listing_location: str | None, template: str) -> str | None:
     """Where a session meets: the URL its mentor set; else its listing's location if that is an https
-    URL; else ``MEETING_URL_TEMPLATE`` (``{session_id}`` replaced); none when that is empty."""
+    URL; else ``MEETING_URL_TEMPLATE`` with ``{room}`` replaced by the session's room secret (random, made
+    by the database, never derived from an id); none when that is empty."""
     if session.meeting_url:
         return session.meeting_url
     if listing_location and listing_location.startswith("https://"):
         return listing_location
-    return template.replace("{session_id}", str(session.id)) if template else None
+    return template.replace("{room}", session.meeting_room) if template else None
 
 
 # --- creation -----------------------------------------------------------------------------------

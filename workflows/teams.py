@@ -142,3 +142,15 @@ def _upcoming(db: Session, ids: list[uuid.UUID], now: datetime) -> Counter[uuid.
         MentorshipSession.mentor_profile_id.in_(ids), MentorshipSession.booking_id.is_(None),
         MentorshipSession.status.in_(LIVE), MentorshipSession.start_time > now)
     return Counter(db.scalars(union_all(bookings, groups)))
+
+
+def listings_taught_by(db: Session, mentor_profile_id: uuid.UUID | None, listings: Sequence[Listing]) -> set[uuid.UUID]:
+    """The ids of those listings the mentor teaches: their own, and those whose team they are on."""
+    if mentor_profile_id is None or not listings:
+        return set()
+    owned = {listing.id for listing in listings if listing.mentor_profile_id == mentor_profile_id}
+    others = [listing.id for listing in listings if listing.id not in owned]
+    if not others:
+        return owned
+    return owned | set(db.scalars(select(ListingMember.listing_id).where(
+        ListingMember.mentor_profile_id == mentor_profile_id, ListingMember.listing_id.in_(others))))

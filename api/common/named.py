@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from api.database import db_session
 from api.security import current_actor
-from models import Booking, MentorshipSession
-from workflows import bookings, people
+from models import Booking, Listing, MentorshipSession
+from workflows import bookings, listings, people
 from workflows.bookings import BookingView
+from workflows.listings import ListingView
 from workflows.pagination import Page
 from workflows.people import NamedBooking, NamedSession
 
@@ -29,3 +30,12 @@ def named_bookings(page: Page[Booking]) -> Page[NamedBooking]:
 
 def named_sessions(page: Page[MentorshipSession]) -> Page[NamedSession]:
     return Page(people.name_sessions(db_session(), current_actor(), page.items), page.next_cursor)
+
+
+def seen_listing(listing: Listing) -> ListingView:
+    (view,) = listings.as_seen_by(db_session(), current_actor(), [listing])
+    return view
+
+
+def seen_listings(page: Page[Listing]) -> Page[ListingView]:
+    return Page(listings.as_seen_by(db_session(), current_actor(), page.items), page.next_cursor)

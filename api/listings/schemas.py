@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from api.common.schemas import PaginationArgs, Text, Timestamp, page_of, skill_name
 from models import ListingKind
+from workflows.listings import ListingView, LocationKind
 
 MAX_PRICE_CENTS = 100_000_000
 MAX_LOCATION = 500
@@ -67,16 +68,26 @@ class ListingSchema(ma.Schema):
     mentor_profile_id = fields.UUID(dump_only=True)
     title = fields.String(dump_only=True)
     description = fields.String(dump_only=True)
-    skill = fields.Function(lambda listing: listing.skill.name, metadata={"type": "string"})
+    skill = fields.Function(lambda data: data["skill"].name, metadata={"type": "string"})
     duration_minutes = fields.Integer(dump_only=True)
     price_cents = fields.Integer(dump_only=True)
     currency = fields.String(dump_only=True)
     kind = fields.String(dump_only=True)
     capacity = fields.Integer(allow_none=True, dump_only=True)
     active = fields.Boolean(dump_only=True)
-    location = fields.String(allow_none=True, dump_only=True)
+    location = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "Where sessions meet (an https meeting URL or a place): shown to the listing's mentors only; "
+                       "participants see it on their sessions."})
+    location_kind = fields.Enum(LocationKind, by_value=True, allow_none=True, dump_only=True, metadata={
+        "description": "`online` (a meeting URL) or `in_person` (a place); null when the listing names none."})
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
+
+    @ma.pre_dump
+    def _seen(self, view: ListingView, **_kwargs: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {name: getattr(view.listing, name) for name in self.fields
+                                if name not in {"location", "location_kind"}}
+        return {**data, "location": view.location, "location_kind": view.location_kind}
 
 
 ListingPageSchema = page_of(ListingSchema, "ListingPage")

@@ -48,7 +48,7 @@ def test_the_feed_lists_my_sessions_as_mentor_and_mentee_with_stable_uids(client
     assert event["DTSTART"].dt == start and event["DTSTART"].dt.utcoffset() == timedelta(0)
     assert event["DTEND"].dt == start + timedelta(hours=1)
     assert str(event["STATUS"]) == "CONFIRMED"
-    assert str(event["LOCATION"]) == str(event["URL"]) == f"https://meet.jit.si/mentorship-{session.id}"
+    assert str(event["LOCATION"]) == str(event["URL"]) == f"https://meet.jit.si/mentorship-{session.meeting_room}"
     assert f"{unrelated.booking_id}@mentorship" not in mine
 
     as_mentor = events_of(client, feed_url(client, mentor))

@@ -45,7 +45,7 @@ def test_the_mentor_sets_the_meeting_url_and_agenda_and_the_participants_are_tol
     assert len(updates(db)) == 1
     # Cleared: the template applies again.
     cleared = client.patch(url, json={"meeting_url": None}, headers=mentor.headers).get_json()
-    assert cleared["meeting_url"] == TEMPLATE_URL.format(session.id)
+    assert cleared["meeting_url"] == TEMPLATE_URL.format(session.meeting_room)
 
 
 def test_only_the_mentor_may_change_a_session_before_it_starts(client: FlaskClient, db: Session) -> None:
@@ -85,11 +85,12 @@ def test_the_meeting_url_comes_from_the_mentor_then_the_listing_location_then_th
     mentor, mentee, session = make_session(db, soon(days=2))
     url = f"/api/v1/sessions/{session.id}"
     listing = f"/api/v1/listings/{session.listing_id}"
-    assert client.get(url, headers=mentee.headers).get_json()["meeting_url"] == TEMPLATE_URL.format(session.id)
+    default = TEMPLATE_URL.format(session.meeting_room)
+    assert client.get(url, headers=mentee.headers).get_json()["meeting_url"] == default
     placed = client.patch(listing, json={"location": "Room 4, 12 Main Street"}, headers=mentor.headers)
     assert placed.status_code == 200 and placed.get_json()["location"] == "Room 4, 12 Main Street"
     body = client.get(url, headers=mentee.headers).get_json()
-    assert (body["meeting_url"], body["location"]) == (TEMPLATE_URL.format(session.id), "Room 4, 12 Main Street")
+    assert (body["meeting_url"], body["location"]) == (default, "Room 4, 12 Main Street")
     assert client.patch(listing, json={"location": "https://meet.example.com/room"},
                         headers=mentor.headers).status_code == 200
     assert client.get(url, headers=mentee.headers).get_json()["meeting_url"] == "https://meet.example.com/room"
@@ -112,3 +113,41 @@ def test_a_listing_location_is_set_on_create_and_must_be_an_https_url_or_a_place
         assert patched.status_code == 422, location
     assert client.get(f"/api/v1/listings/{created.get_json()['id']}",
                       headers=mentor.headers).get_json()["location"] == "https://meet.example.com/me"
+
+
+def test_the_default_meeting_room_is_a_secret_no_public_id_reveals(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(kind="group", capacity=4)
+    mentor = as_caller(listing.mentor_profile.user)
+    group = client.post(f"/api/v1/listings/{listing.id}/group-sessions", headers=mentor.headers,
+                        json={"start_time": soon(days=2).replace(microsecond=0).isoformat()}).get_json()
+    stranger = as_caller(UserFactory())
+    listed = client.get("/api/v1/group-sessions", headers=stranger.headers).get_json()["items"]
+    public_text = repr(listed) + repr(client.get(f"/api/v1/listings/{listing.id}", headers=stranger.headers).json)
+    assert group["id"] in public_text
+
+    seat = as_caller(UserFactory())
+    assert client.post(f"/api/v1/sessions/{group['id']}/join", headers=seat.headers).status_code == 201
+    room_url = client.get(f"/api/v1/sessions/{group['id']}", headers=seat.headers).get_json()["meeting_url"]
+    room = room_url.removeprefix("https://meet.jit.si/mentorship-")
+    assert room != room_url and group["id"] not in room_url
+    assert len(room) * 4 >= 128 and int(room, 16) >= 0  # hex: at least 128 bits
+    assert room not in public_text
+    _m, _e, other = make_session(db, soon(days=3))
+    other_url = client.get(f"/api/v1/sessions/{other.id}", headers=_e.headers).get_json()["meeting_url"]
+    assert other_url != room_url and str(other.id) not in other_url
+
+
+def test_a_listing_location_is_shown_to_its_mentors_only(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory()
+    mentor = as_caller(listing.mentor_profile.user)
+    url = f"/api/v1/listings/{listing.id}"
+    mentee = as_caller(UserFactory())
+    for location, kind in (("Room 4, 12 Main Street", "in_person"), ("https://meet.example.com/room", "online"),
+                           (None, None)):
+        assert client.patch(url, json={"location": location}, headers=mentor.headers).status_code == 200
+        own = client.get(url, headers=mentor.headers).get_json()
+        assert (own["location"], own["location_kind"]) == (location, kind)
+        search = f"/api/v1/listings?mentor_profile_id={listing.mentor_profile_id}"
+        for seen in (client.get(url, headers=mentee.headers).get_json(),
+                     *client.get(search, headers=mentee.headers).get_json()["items"]):
+            assert (seen["location"], seen["location_kind"]) == (None, kind)

@@ -134,7 +134,7 @@ def test_missed_and_auto_completed_by_the_system(db: Session) -> None:
 def test_sessions_carry_a_meeting_link_from_the_template(client: FlaskClient, db: Session) -> None:
     mentor, mentee, session = make_session(db, now() + timedelta(days=2))
     body = client.get(f"/api/v1/sessions/{session.id}", headers=mentee.headers).get_json()
-    assert body["meeting_url"] == f"https://meet.jit.si/mentorship-{session.id}"
+    assert body["meeting_url"] == f"https://meet.jit.si/mentorship-{session.meeting_room}"
     client.application.extensions["settings"] = dataclasses.replace(
         client.application.extensions["settings"], meeting_url_template="")
     assert client.get(f"/api/v1/sessions/{session.id}", headers=mentor.headers).get_json()["meeting_url"] is None

@@ -64,3 +64,20 @@ def test_limits_below_one_are_refused_by_name(monkeypatch: pytest.MonkeyPatch, n
     monkeypatch.setenv(name, "0")
     with pytest.raises(ConfigError, match=name):
         load_settings()
+
+
+@pytest.mark.parametrize("template", [
+    "https://meet.jit.si/mentorship-{session_id}",  # a public id: anyone who lists group sessions could join
+    "https://meet.jit.si/{room}-{session_id}",
+    "https://meet.jit.si/one-room-for-all",  # every session in one room
+    "http://meet.example.com/{room}",
+])
+def test_a_meeting_url_template_without_a_room_secret_refuses_to_start(monkeypatch: pytest.MonkeyPatch,
+                                                                       template: str) -> None:
+    monkeypatch.setenv("MEETING_URL_TEMPLATE", template)
+    with pytest.raises(ConfigError, match="MEETING_URL_TEMPLATE"):
+        load_settings()
+    monkeypatch.setenv("MEETING_URL_TEMPLATE", "https://meet.example.com/{room}")
+    assert load_settings().meeting_url_template == "https://meet.example.com/{room}"
+    monkeypatch.setenv("MEETING_URL_TEMPLATE", "none")
+    assert load_settings().meeting_url_template == ""  # no default link at all
