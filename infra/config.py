@@ -156,6 +156,8 @@ class Settings:
     auto_complete_hours: int
     cancellation_window_hours: int
     cancellation_fee_percent: int
+    max_pending_requests_per_mentor: int
+    max_pending_requests: int
     meeting_url_template: str
     reminder_offsets: tuple[timedelta, ...]
     reminder_check_seconds: int
@@ -277,6 +279,8 @@ def load_settings() -> Settings:
         auto_complete_hours=_int("AUTO_COMPLETE_HOURS", 2),
         cancellation_window_hours=_int("CANCELLATION_WINDOW_HOURS", 24),
         cancellation_fee_percent=_int("CANCELLATION_FEE_PERCENT", 50),
+        max_pending_requests_per_mentor=_int_at_least("MAX_PENDING_REQUESTS_PER_MENTOR", 3, 1),
+        max_pending_requests=_int_at_least("MAX_PENDING_REQUESTS", 20, 1),
         meeting_url_template=_meeting_url_template(_str("MEETING_URL_TEMPLATE", "https://meet.jit.si/mentorship-{room}")),
         reminder_offsets=_reminder_offsets(_str("REMINDER_OFFSETS", "24h,1h")),
         reminder_check_seconds=_int_at_least("REMINDER_CHECK_SECONDS", 30, 1),

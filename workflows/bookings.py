@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from infra.config import get_settings
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, MentorshipSession
 from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
+from workflows import request_limits
 from workflows.actors import Actor
 from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
@@ -66,7 +67,8 @@ def request_booking(
     """A draft with the mentor named, or chosen among the listing's team (``workflows.teams``).
 
     A time the mentor or the mentee is already committed at is refused now (409): such a draft could
-    never be accepted.
+    never be accepted. So is a request beyond the mentee's pending caps, or a repeat of a pending one
+    (``workflows.request_limits``).
     """
     now = now or utcnow()
     listing = db.execute(
@@ -87,7 +89,10 @@ def request_booking(
             earliest_start=earliest.isoformat(),
         )
     end_time = start_time + timedelta(minutes=listing.duration_minutes)
+    request_limits.take_turn(db, actor.user_id)
     mentor = assign_mentor(db, actor, listing, requested=mentor_profile_id, start=start_time, end=end_time, now=now)
+    request_limits.refuse_repeat(db, actor.user_id, listing.id, start_time)
+    request_limits.refuse_beyond_caps(db, actor.user_id, mentor.id)
     if mentee_is_busy(db, actor.user_id, start_time, end_time):
         raise Conflict("you already have an accepted booking or a seat at that time")
     if bundle_purchase_id is not None:

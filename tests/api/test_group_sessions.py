@@ -76,8 +76,8 @@ def test_group_sessions_never_overlap_the_mentors_other_commitments(client: Flas
     assert overlap.status_code == 409
     refused = client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=mentor.headers)
     assert refused.status_code == 409 and "group session" in refused.get_json()["message"]
-    # A new request for that time is refused at once.
-    late = client.post("/api/v1/bookings", headers=mentee.headers,
+    # A new request for that time is refused at once (from another mentee: this one's request is pending).
+    late = client.post("/api/v1/bookings", headers=as_caller(UserFactory()).headers,
                        json={"listing_id": str(individual.id), "start_time": start_at(72)})
     assert late.status_code == 409 and "session" in late.get_json()["message"]
     other = client.post("/api/v1/bookings", headers=mentee.headers,

@@ -131,7 +131,8 @@ def test_the_service_never_chooses_a_busy_member_or_one_outside_their_windows(cl
 def test_a_member_is_never_chosen_to_mentor_themselves(client: FlaskClient, db: Session) -> None:
     listing_id, _owner, members = team_listing(client)
     member = as_caller(members[1].user)
-    chosen = [mentor_of(client, member, listing_id, T) for _ in range(4)]
+    # Overlapping times: one mentee asks once per listing and start.
+    chosen = [mentor_of(client, member, listing_id, T + timedelta(minutes=step)) for step in (0, 10, 20, 30)]
     assert chosen == [str(members[0].id), str(members[2].id)] * 2
     self_named = request(client, member, listing_id, T + timedelta(days=1), mentor_profile_id=str(members[1].id))
     assert self_named.status_code == 400 and "yourself" in self_named.get_json()["message"]

@@ -1,0 +1,52 @@
+"""How many booking requests a mentee may keep open, so that nobody floods a mentor or mails them at will.
+
+A mentee holds at most ``MAX_PENDING_REQUESTS_PER_MENTOR`` pending requests to one mentor (on a team
+listing, the member the request goes to), ``MAX_PENDING_REQUESTS`` in all, and never two for the same
+listing and start. One mentee's requests are decided one after the other (a lock on their user row,
+taken in the request's transaction), so the counts hold exactly however many arrive at once; the
+unique index on a mentee's pending (listing, start) is the database's own guard behind the first rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from infra.config import get_settings
+from models import Booking, BookingStatus, User
+from workflows.errors import Conflict
+
+# FOR NO KEY UPDATE: it conflicts with itself, not with the key-share locks of rows referencing the user.
+_LOCK_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
+
+
+def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
+    """Wait for the mentee's other requests in flight: what they wrote is then seen by the checks below."""
+    db.execute(_LOCK_MENTEE, {"user_id": mentee_user_id})
+
+
+def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID, start_time: datetime) -> None:
+    """409 when the mentee already asked for this listing at this start and the request is pending."""
+    existing = db.scalar(select(Booking.id).where(
+        Booking.mentee_user_id == mentee_user_id, Booking.listing_id == listing_id, Booking.start_time == start_time,
+        Booking.status == BookingStatus.DRAFT))
+    if existing is not None:
+        raise Conflict(f"you already asked for this time: request {existing} is pending", existing_booking_id=existing)
+
+
+def refuse_beyond_caps(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID) -> None:
+    """409 when one more request would exceed the mentee's pending requests to this mentor, or in all."""
+    settings = get_settings()
+    total, to_mentor = db.execute(
+        select(func.count(), func.count().filter(Booking.mentor_profile_id == mentor_profile_id))
+        .where(Booking.mentee_user_id == mentee_user_id, Booking.status == BookingStatus.DRAFT)
+    ).one()
+    if to_mentor >= settings.max_pending_requests_per_mentor:
+        raise Conflict(f"you have {to_mentor} pending requests to this mentor already: wait for an answer, or "
+                       "withdraw one, before asking again", limit=settings.max_pending_requests_per_mentor)
+    if total >= settings.max_pending_requests:
+        raise Conflict(f"you have {total} pending requests already: wait for answers, or withdraw some, before "
+                       "asking again", limit=settings.max_pending_requests)
