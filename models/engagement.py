@@ -41,6 +41,8 @@ class Review(IdMixin, Base):
     mentee_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     rating: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Shown as "A mentee" instead of the author's first name and initial.
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Hidden by an admin: out of public lists and of the mentor's rating.
     hidden_at: Mapped[datetime | None]

@@ -1,9 +1,14 @@
-"""Reviews: unlocked per mentee when a session completes; one per mentee and session."""
+"""Reviews: unlocked per mentee when a session completes; one per mentee and session.
+
+The public list names no one's id: each review shows its author as a first name and an initial
+("Grace H."), or "A mentee" when they chose to stay anonymous (or their account is deleted).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from models import MentorProfile, OutboxEvent, Review, ReviewEligibility
+from models import MentorProfile, OutboxEvent, Review, ReviewEligibility, User
 from models.engagement import ONE_REVIEW_PER_SESSION
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -41,7 +46,8 @@ def handle_event(db: Session, event: OutboxEvent) -> None:
     handle_events(db, [event])
 
 
-def create_review(db: Session, actor: Actor, session_id: uuid.UUID, *, rating: int, comment: str) -> Review:
+def create_review(db: Session, actor: Actor, session_id: uuid.UUID, *, rating: int, comment: str,
+                  anonymous: bool = False) -> Review:
     session = SESSIONS.get_visible(db, actor, session_id)
     if SESSIONS.role_of(db, actor, session) != Role.MENTEE:
         raise Forbidden("only the session's mentee can review it")
@@ -53,7 +59,7 @@ def create_review(db: Session, actor: Actor, session_id: uuid.UUID, *, rating: i
     profile = db.get(MentorProfile, session.mentor_profile_id, with_for_update={"key_share": True})
     assert profile is not None
     review = Review(id=uuid.uuid4(), session_id=session_id, mentor_profile_id=profile.id,
-                    mentee_user_id=actor.user_id, rating=rating, comment=comment)
+                    mentee_user_id=actor.user_id, rating=rating, comment=comment, anonymous=anonymous)
     add_or_conflict(db, review, {ONE_REVIEW_PER_SESSION: "you already reviewed this session"})
     refresh_rating(db, profile)
     record_review_event(db, review, actor=str(actor))
@@ -87,8 +93,39 @@ def hide_review(db: Session, review_id: uuid.UUID, *, reason: str, now: datetime
     return review
 
 
-def list_reviews(db: Session, mentor_profile_id: uuid.UUID, *, limit: int, cursor: str | None) -> Page[Review]:
+ANONYMOUS = "A mentee"
+
+
+def public_name(display_name: str | None, *, anonymous: bool, deleted: bool) -> str:
+    """How a review names its author in public: "Grace H." for Grace Hopper, "Grace" alone, else "A mentee"."""
+    words = (display_name or "").split()
+    if anonymous or deleted or not words:
+        return ANONYMOUS
+    return words[0] if len(words) == 1 else f"{words[0]} {words[-1][0].upper()}."
+
+
+@dataclass(frozen=True)
+class PublicReview:
+    review: Review
+    reviewer: str
+
+
+def as_posted(db: Session, review: Review) -> PublicReview:
+    """A review as its author sees it once posted: with the name it shows in public."""
+    return reviewer_of(review, db.get(User, review.mentee_user_id))
+
+
+def reviewer_of(review: Review, author: User | None) -> PublicReview:
+    return PublicReview(review, public_name(author.display_name if author else None, anonymous=review.anonymous,
+                                            deleted=author is None or author.deleted_at is not None))
+
+
+def list_reviews(db: Session, mentor_profile_id: uuid.UUID, *, limit: int, cursor: str | None
+                 ) -> Page[PublicReview]:
     if db.get(MentorProfile, mentor_profile_id) is None:
         raise NotFound("mentor profile not found")
     query = select(Review).where(Review.mentor_profile_id == mentor_profile_id, Review.hidden_at.is_(None))
-    return paginate(db, query, Review.created_at, Review.id, limit=limit, cursor=cursor, descending=True)
+    page = paginate(db, query, Review.created_at, Review.id, limit=limit, cursor=cursor, descending=True)
+    ids = {review.mentee_user_id for review in page.items}
+    authors = {user.id: user for user in db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return Page([reviewer_of(review, authors.get(review.mentee_user_id)) for review in page.items], page.next_cursor)

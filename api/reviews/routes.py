@@ -20,21 +20,23 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1", description="Reviews 
 blp.before_request(require_login)
 
 EXAMPLE_REVIEW = {"id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "session_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
-                  "mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f",
-                  "mentee_user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "rating": 5,
-                  "comment": "Clear explanations and useful homework.", "created_at": "2030-03-04T11:00:00+00:00"}
+                  "mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "reviewer": "Grace H.",
+                  "anonymous": False, "rating": 5, "comment": "Clear explanations and useful homework.",
+                  "created_at": "2030-03-04T11:00:00+00:00"}
 
 
 @blp.route("/sessions/<uuid:session_id>/review")
 class SessionReview(MethodView):
     @blp.doc(operationId="reviewSession")
     @idempotent(blp)
-    @blp.arguments(ReviewCreateSchema, example={"rating": 5, "comment": "Clear explanations and useful homework."})
+    @blp.arguments(ReviewCreateSchema, example={"rating": 5, "comment": "Clear explanations and useful homework.",
+                                                "anonymous": False})
     @blp.response(201, ReviewSchema, example=EXAMPLE_REVIEW)
     @documents_errors(blp, 401, 403, 404, 409, 422)
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Review a completed session (mentee, once). 403 until the session's completion unlocks it."""
-        return reviews.create_review(db_session(), current_actor(), session_id, **data)
+        db = db_session()
+        return reviews.as_posted(db, reviews.create_review(db, current_actor(), session_id, **data))
 
 
 @blp.route("/mentor-profiles/<uuid:profile_id>/reviews")
@@ -44,7 +46,8 @@ class MentorReviews(MethodView):
     @blp.response(200, ReviewPageSchema)
     @documents_errors(blp, 401, 404, 422)
     def get(self, args: dict[str, Any], profile_id: uuid.UUID) -> Any:
-        """A mentor's reviews, newest first."""
+        """A mentor's reviews, newest first. Each names its author by first name and initial ("Grace H."), or
+        "A mentee" when they chose to stay anonymous; never by id."""
         return reviews.list_reviews(db_session(), profile_id, **args)
 
 

@@ -1,28 +1,52 @@
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.common.schemas import Text, page_of
+from workflows.reviews import PublicReview
 
 
 class ReviewCreateSchema(ma.Schema):
     rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5), metadata={"example": 5})
     comment = Text(load_default="", validate=validate.Length(max=5000),
                    metadata={"example": "Clear explanations and useful homework."})
+    anonymous = fields.Boolean(load_default=False, metadata={
+        "description": "Shown in public as \"A mentee\" rather than your first name and initial."})
 
 
-class ReviewSchema(ma.Schema):
-    id = fields.UUID()
-    session_id = fields.UUID()
+class PublicReviewSchema(ma.Schema):
+    """A review as anyone reads it: no session, no author's id; the author as a first name and initial."""
+
+    id = fields.UUID(metadata={"description": "The review's own id (admins hide reviews by it)."})
     mentor_profile_id = fields.UUID()
-    mentee_user_id = fields.UUID()
+    reviewer = fields.String(metadata={"description": "\"Grace H.\", or \"A mentee\" when anonymous.",
+                                       "example": "Grace H."})
     rating = fields.Integer()
     comment = fields.String()
     created_at = fields.DateTime()
 
+    @ma.pre_dump
+    def _flatten(self, view: PublicReview, **_kwargs: Any) -> dict[str, Any]:
+        review = view.review
+        return {"id": review.id, "mentor_profile_id": review.mentor_profile_id, "reviewer": view.reviewer,
+                "rating": review.rating, "comment": review.comment, "created_at": review.created_at}
 
-ReviewPageSchema = page_of(ReviewSchema, "ReviewPage")
+
+class ReviewSchema(PublicReviewSchema):
+    """Your own review, as you posted it."""
+
+    session_id = fields.UUID()
+    anonymous = fields.Boolean()
+
+    @ma.pre_dump
+    def _flatten(self, view: PublicReview, **_kwargs: Any) -> dict[str, Any]:
+        return {**super()._flatten(view), "session_id": view.review.session_id, "anonymous": view.review.anonymous}
+
+
+ReviewPageSchema = page_of(PublicReviewSchema, "ReviewPage")
 
 
 class StatsSchema(ma.Schema):

@@ -43,7 +43,26 @@ def test_review_only_after_unlock_once_and_rating_follows(client: FlaskClient, d
     listed = client.get(f"/api/v1/mentor-profiles/{session.mentor_profile_id}/reviews",
                         headers=mentee.headers).get_json()
     assert [r["comment"] for r in listed["items"]] == ["good"]
+    (public,) = listed["items"]
+    assert public["reviewer"] == f"{mentee.user.display_name.split()[0]} {mentee.user.display_name.split()[-1][0]}."
+    assert "mentee_user_id" not in public and "session_id" not in public
     assert db.scalar(select(func.count()).where(OutboxEvent.type == "review.created")) == 1
+
+
+def test_a_review_names_its_author_by_first_name_and_initial_or_not_at_all(client: FlaskClient, db: Session) -> None:
+    names = []
+    for display_name, anonymous in (("Grace Brewster Hopper", False), ("Ada", False), ("Alan Turing", True)):
+        _mentor, mentee, session, event = completed_session(db)
+        mentee.user.display_name = display_name
+        reviews.handle_event(db, event)
+        posted = client.post(f"/api/v1/sessions/{session.id}/review", headers=mentee.headers,
+                             json={"rating": 5, "anonymous": anonymous})
+        assert posted.status_code == 201 and posted.get_json()["anonymous"] is anonymous
+        listed = client.get(f"/api/v1/mentor-profiles/{session.mentor_profile_id}/reviews",
+                            headers=mentee.headers).get_json()["items"]
+        names.append(listed[0]["reviewer"])
+    assert names == ["Grace H.", "Ada", "A mentee"]
+    assert reviews.public_name("Deleted user", anonymous=False, deleted=True) == "A mentee"
 
 
 def test_notifications_reach_the_right_people_once(client: FlaskClient, db: Session) -> None:

@@ -75,7 +75,7 @@ export async function mentorPage(main, { params: [id] }) {
     const reviews = (await get(`/mentor-profiles/${id}/reviews?limit=20`)).items;
     replace(reviewsEl, reviews.length
       ? h('ul', { class: 'list' }, reviews.map((r) => h('li', {}, h('strong', {}, `${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)}`),
-        ` ${r.comment || ''}`, h('span', { class: 'meta' }, ` — ${when(r.created_at)}`))))
+        ` ${r.comment || ''}`, h('span', { class: 'meta' }, ` — ${r.reviewer}, ${when(r.created_at)}`))))
       : empty('No reviews yet.'));
   } catch (err) { replace(reviewsEl, errorBox(err.message)); }
 }

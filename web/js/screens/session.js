@@ -130,11 +130,13 @@ export async function sessionPage(main, { params: [id] }) {
     const form = h('form', { class: 'card', 'aria-labelledby': 'rv-h' }, h('h2', { id: 'rv-h' }, 'Review this session'),
       field('Rating', { tag: 'select', name: 'rating', required: true }, [['5', '5 – excellent'], ['4', '4 – good'], ['3', '3 – fine'], ['2', '2 – poor'], ['1', '1 – bad']]),
       field('Comment', { tag: 'textarea', name: 'comment', rows: 3, maxlength: 5000 }),
+      field('Post as "A mentee" (otherwise your first name and initial)', { type: 'checkbox', name: 'anonymous' }),
       reviewMessages.el, h('button', { type: 'submit', class: 'primary' }, 'Submit review'));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       act(form.querySelector('button[type=submit]'), reviewMessages, async () => {
-        await post(`/sessions/${id}/review`, { rating: Number(form.rating.value), comment: form.comment.value.trim() });
+        await post(`/sessions/${id}/review`, { rating: Number(form.rating.value), comment: form.comment.value.trim(),
+          anonymous: form.anonymous.checked });
         replace(form, h('h2', {}, 'Review this session'), h('p', { class: 'ok', role: 'status' }, 'Thank you: your review is published.'));
       });
     });
