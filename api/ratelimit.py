@@ -59,6 +59,7 @@ class AuthRateLimiter:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_address = parse(settings.auth_rate_limit_per_ip)
         self._per_account_and_address = parse(settings.auth_rate_limit_per_email)
+        self._account_emails = parse(settings.account_email_rate_limit)
 
     def count_registration(self) -> None:
         """Count one registration attempt from this address; 429 beyond the per-address limit."""
@@ -66,6 +67,15 @@ class AuthRateLimiter:
         with _unless_storage_fails():
             if not self._limiter.hit(self._per_address, "register", address):
                 raise self._too_many("registrations from this address", self._per_address, "register", address)
+
+    def count_account_email(self, what: str, recipient: str) -> None:
+        """Count one mailed link to ``recipient`` (an address or a user), and one asked from this client address;
+        429 beyond ``ACCOUNT_EMAIL_RATE_LIMIT`` per recipient or ``AUTH_RATE_LIMIT_PER_IP`` per client."""
+        address = client_address()
+        with _unless_storage_fails():
+            for item, keys in ((self._account_emails, (what, recipient)), (self._per_address, (what, address))):
+                if not self._limiter.hit(item, *keys):
+                    raise self._too_many(f"{what} requests", item, *keys)
 
     def refuse_while_throttled(self, account: str) -> None:
         """429 when this address has used up its failures, for this account or for any."""
@@ -114,6 +124,11 @@ def _limiter() -> AuthRateLimiter:
 
 def limit_registrations() -> None:
     _limiter().count_registration()
+
+
+def limit_account_emails(what: str, recipient: str) -> None:
+    """429 when ``recipient`` was sent too many links of this kind lately, or this client asked too many."""
+    _limiter().count_account_email(what, recipient)
 
 
 @contextmanager

@@ -177,6 +177,9 @@ class Settings:
     webhook_secret_overlap: timedelta
     smtp_url: str
     smtp_from: str
+    public_url: str
+    email_verification_ttl: timedelta
+    account_email_rate_limit: str
     sse_max_seconds: float
     sse_max_streams_per_process: int
     sse_max_streams_per_user: int
@@ -233,6 +236,13 @@ def _password_hash_profile(app_env: str) -> PasswordHashProfile:
     if profile is PasswordHashProfile.CHEAPEST and app_env != "test":
         raise ConfigError("PASSWORD_HASH_PROFILE=cheapest is for APP_ENV=test only: it does not protect passwords")
     return profile
+
+
+def _public_url(url: str) -> str:
+    """Where people open the web app (links in emails point there): an http(s) origin, perhaps with a path."""
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "?#\"' <>"):
+        raise ConfigError(f"PUBLIC_URL must be an http(s) URL without query or fragment, got {url!r}")
+    return url.rstrip("/")
 
 
 def _meeting_url_template(template: str) -> str:
@@ -303,6 +313,9 @@ def load_settings() -> Settings:
         webhook_secret_overlap=parse_duration(_str("WEBHOOK_SECRET_OVERLAP", "24h")),
         smtp_url=_str("SMTP_URL", ""),
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
+        public_url=_public_url(_str("PUBLIC_URL", f"http://127.0.0.1:{_int('API_PORT', 8000)}")),
+        email_verification_ttl=parse_duration(_str("EMAIL_VERIFICATION_TTL", "48h")),
+        account_email_rate_limit=_str("ACCOUNT_EMAIL_RATE_LIMIT", "5/hour"),
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
         sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
         sse_max_streams_per_user=_int_at_least("SSE_MAX_STREAMS_PER_USER", 3, 1),

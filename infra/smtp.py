@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
+MAX_7BIT_LINE = 998
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -29,7 +31,10 @@ def send_email(smtp_url: str, *, sender: str, to: str, subject: str, body: str, 
     message["Subject"] = subject
     # A stable Message-ID lets receiving systems drop a copy resent after a crash.
     message["Message-ID"] = f"<{message_id}@mentorship>"
-    message.set_content(body)
+    # ASCII goes as it is (7bit), so a link stays whole on its line in the raw message (and a mail catcher's
+    # output); anything else as quoted-printable. RFC 5322 allows lines of 998 characters.
+    plain = body.isascii() and all(len(line) <= MAX_7BIT_LINE for line in body.splitlines())
+    message.set_content(body, cte="7bit" if plain else "quoted-printable")
     for attachment in attachments:
         message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
                                filename=attachment.filename, params=dict(attachment.params))

@@ -1,11 +1,13 @@
 """SQLAlchemy 2 models: the database is the last line of defence."""
 
+from models.account_tokens import AccountToken
 from models.audit import AdminAction
 from models.base import Base
 from models.bookings import Booking
 from models.bundles import Bundle, BundlePurchase
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
 from models.enums import (
+    AccountTokenPurpose,
     BookingStatus,
     CreditStatus,
     EmailStatus,
@@ -26,6 +28,8 @@ from models.users import User
 from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
+    "AccountToken",
+    "AccountTokenPurpose",
     "AdminAction",
     "AvailabilityWindow",
     "Base",

@@ -69,6 +69,13 @@ class FeedRevocation(StrEnum):
     ACCOUNT_DELETED = "account_deleted"
 
 
+class AccountTokenPurpose(StrEnum):
+    """What a link mailed to an address does: confirm that address, or set a new password."""
+
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a password
+
+
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:
     """The column type of a StrEnum: ``VARCHAR(length)`` holding its values, read back as members.
 

@@ -35,5 +35,8 @@ class User(IdMixin, TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(35))
     # Set when the account was deleted: the row stays, anonymised, so past bookings keep their people.
     deleted_at: Mapped[datetime | None]
+    # Set once the owner opened a verification link sent to ``email`` (or reset the password through it):
+    # until then no email but those links goes to the address.
+    email_verified_at: Mapped[datetime | None]
 
     mentor_profile: Mapped[MentorProfile | None] = relationship(back_populates="user", uselist=False)

@@ -56,7 +56,7 @@ os.environ["METRICS_TOKEN"] = f"metrics-{RUN_ID}"
 from infra.config import get_settings, sqlalchemy_url  # noqa: E402
 from infra.db import make_engine  # noqa: E402 - the environment above must be set first
 
-pytest_plugins = ["tests.factories", "tests.workers_fixtures"]
+pytest_plugins = ["tests.factories", "tests.mail", "tests.workers_fixtures"]
 
 
 def alembic_config(database_url: str) -> Config:

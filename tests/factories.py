@@ -34,6 +34,8 @@ class UserFactory(_Base):
     display_name = factory.Sequence(lambda n: f"User {n}")
     password_hash = _PASSWORD_HASH
     is_admin = False
+    # Verified unless a test asks otherwise (email_verified_at=None): most tests are not about addresses.
+    email_verified_at = factory.LazyFunction(lambda: datetime.now(UTC))
 
 
 class MentorProfileFactory(_Base):

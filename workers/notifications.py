@@ -6,7 +6,7 @@ import uuid
 
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import notifications
+from workflows import account_emails, notifications
 from workflows.outbox import NOTIFY_TASK, enqueue_after_commit
 
 
@@ -24,11 +24,21 @@ def send_email(self: DbTask, notification_id: str) -> bool:
         return notifications.deliver_email(db, uuid.UUID(notification_id))
 
 
+@app.task(name=account_emails.SEND_TASK, base=DbTask, bind=True)
+def send_account_email(self: DbTask, token_id: str) -> bool:
+    """Mail one verification or password reset link when ``SMTP_URL`` is set."""
+    with self.transaction() as db:
+        return account_emails.deliver(db, uuid.UUID(token_id))
+
+
 @app.task(name="notifications.send_due_emails", base=DbTask, bind=True)
 def send_due_emails(self: DbTask) -> int:
-    """Resend the email tasks whose first message was lost or failed."""
+    """Resend the email tasks whose first message was lost or failed: notifications, and account links."""
     with self.transaction() as db:
         due = notifications.due_emails(db)
         for notification_id in due:
             enqueue_after_commit(db, notifications.SEND_EMAIL_TASK, str(notification_id))
-    return len(due)
+        links = account_emails.due(db)
+        for token_id in links:
+            enqueue_after_commit(db, account_emails.SEND_TASK, str(token_id))
+    return len(due) + len(links)

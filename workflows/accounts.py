@@ -15,6 +15,7 @@ from models import FeedRevocation, User
 from models.users import UNIQUE_EMAIL
 from workflows import calendars, notifications, refresh_tokens
 from workflows.actors import Actor
+from workflows.clock import utcnow
 from workflows.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated, add_or_conflict
 
 # users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
@@ -63,12 +64,14 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def register_user(db: Session, *, email: str, password: str, display_name: str) -> User:
+def register_user(db: Session, *, email: str, password: str, display_name: str, verified: bool = False) -> User:
+    """A new account; its email counts as verified only when an operator vouches for it (``verified``)."""
     user = User(
         id=uuid.uuid4(),
         email=normalise_email(email),
         password_hash=hash_password(password),
         display_name=display_name.strip(),
+        email_verified_at=utcnow() if verified else None,
     )
     add_or_conflict(db, user, {UNIQUE_EMAIL: "an account with this email already exists"})
     return user
@@ -135,6 +138,11 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     user.token_version += 1
     refresh_tokens.revoke_all(db, user.id)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_CHANGED)
+    notifications.notify_user(
+        db, user.id, type_="account.password_changed", title="Your password was changed",
+        body="The password of your account was just changed, and every other sign-in ended. If this was not you, "
+             f"reset it at once: {get_settings().public_url}/#/forgot-password",
+        data={})
     db.flush()
     return user
 

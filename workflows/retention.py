@@ -1,5 +1,5 @@
 """How long history is kept: outbox events, webhook attempts, idempotency keys, read notifications,
-expired refresh tokens and sent reminders.
+expired refresh tokens and account links, and sent reminders.
 
 Each kind of row has a retention period (``*_RETENTION_DAYS``) and is removed in batches of at most
 ``RETENTION_BATCH_SIZE`` rows, each batch one short statement in its own transaction (the caller
@@ -11,7 +11,8 @@ Nothing still needed goes: an outbox event stays while any of its handlers is pe
 webhook message was made from it (its delivery reads the event's time); delivered and failed
 messages keep their own copy of the payload and lose only the link (``ON DELETE SET NULL``). A read
 notification stays while its email is still to be sent. A refresh token goes a day after it expires
-(it is refused from then on, its family's reuse check with it); a reminder row once it is the
+(it is refused from then on, its family's reuse check with it), and so does an emailed account link
+(verification or reset); a reminder row once it is the
 longest ``REMINDER_OFFSETS`` plus two days old (sent at most that offset before its session, which
 has then started two days ago at least).
 """
@@ -28,6 +29,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from infra.config import Settings
 from models import (
+    AccountToken,
     EmailStatus,
     HandlerStatus,
     IdempotencyKey,
@@ -93,6 +95,11 @@ def _expired_refresh_tokens(horizon: timedelta, limit: int) -> Delete:
                   RefreshToken.expires_at < func.now() - horizon)
 
 
+def _expired_account_links(horizon: timedelta, limit: int) -> Delete:
+    return _batch(AccountToken, (AccountToken.id,), AccountToken.expires_at, limit,
+                  AccountToken.expires_at < func.now() - horizon)
+
+
 def _sent_reminders(horizon: timedelta, limit: int) -> Delete:
     keys = (SessionReminder.session_id, SessionReminder.user_id, SessionReminder.offset_seconds)
     return _batch(SessionReminder, keys, SessionReminder.sent_at, limit, SessionReminder.sent_at < func.now() - horizon)
@@ -108,5 +115,6 @@ TARGETS: tuple[Target, ...] = (
     Target("idempotency_keys", lambda s: s.idempotency_retention_days, _idempotency_keys),
     Target("notifications", lambda s: s.notification_retention_days, _read_notifications),
     Target("refresh_tokens", lambda _: 1, _expired_refresh_tokens),
+    Target("account_tokens", lambda _: 1, _expired_account_links),
     Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )

@@ -9,12 +9,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.schemas import (
+    AcceptedSchema,
     AccountDeletionSchema,
+    AccountLinkSchema,
     CalendarFeedStatusSchema,
     CalendarTokenSchema,
+    EmailVerifiedSchema,
     MePatchSchema,
     MeSchema,
     PasswordChangeSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
     RefreshSchema,
     RegisterSchema,
     TokenRequestSchema,
@@ -23,10 +28,10 @@ from api.auth.schemas import (
 )
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
-from api.ratelimit import limit_registrations, throttled_password_check
+from api.ratelimit import limit_account_emails, limit_registrations, throttled_password_check
 from api.security import current_actor, issue_token, require_login
 from models import User
-from workflows import account_deletion, accounts, calendars, refresh_tokens
+from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens
 from workflows.accounts import normalise_email
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and bearer tokens.")
@@ -37,7 +42,9 @@ EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expir
                  "refresh_token": "q3V0c2lkZS1vZi10aGUtYm94LXJlZnJlc2gtdG9rZW4"}
 EXAMPLE_ME = {"id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
               "is_admin": False, "created_at": "2030-03-01T12:00:00+00:00", "mentor_profile_id": None,
-              "timezone": "Europe/London", "locale": "en-GB"}
+              "timezone": "Europe/London", "locale": "en-GB", "email_verified": True, "pending_email": None}
+RESET_ANSWER = {"message": "If an account uses this address, a link to reset its password is on its way. "
+                           "It works once, for 30 minutes."}
 
 
 def token_body(user: User, refresh_token: str | None = None) -> dict[str, Any]:
@@ -49,7 +56,9 @@ def token_body(user: User, refresh_token: str | None = None) -> dict[str, Any]:
 
 def me_body(user: User) -> dict[str, Any]:
     fields = ("id", "email", "display_name", "is_admin", "created_at", "timezone", "locale")
-    return {**{name: getattr(user, name) for name in fields}, "mentor_profile_id": current_actor().mentor_profile_id}
+    return {**{name: getattr(user, name) for name in fields}, "mentor_profile_id": current_actor().mentor_profile_id,
+            "email_verified": user.email_verified_at is not None,
+            "pending_email": account_emails.pending_email(db_session(), user)}
 
 
 @blp.route("/register")
@@ -61,9 +70,55 @@ class Register(MethodView):
     @blp.response(201, UserSchema)
     @documents_errors(blp, 409, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Create an account (rate-limited per client address)."""
+        """Create an account (rate-limited per client address). A link to confirm the email goes to it: until it
+        is opened, the address receives no other mail (in-app notifications still arrive)."""
         limit_registrations()
-        return accounts.register_user(db_session(), **data)
+        return account_emails.sign_up(db_session(), **data)
+
+
+@blp.route("/verify-email")
+class VerifyEmail(MethodView):
+    @blp.doc(operationId="verifyEmail")
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(AccountLinkSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT"})
+    @blp.response(200, EmailVerifiedSchema, example={"email": "ada@example.com", "email_verified": True})
+    @documents_errors(blp, 409, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Confirm an email address with the link sent to it (no sign-in needed). A new address you asked for
+        replaces your email now. 422 for a link that is unknown, used or expired; 409 when another account took
+        the new address meanwhile."""
+        user = account_emails.verify_email(db_session(), data["token"])
+        return {"email": user.email, "email_verified": True}
+
+
+@blp.route("/password-reset")
+class PasswordResetRequest(MethodView):
+    @blp.doc(operationId="requestPasswordReset")
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(PasswordResetRequestSchema, example={"email": "ada@example.com"})
+    @blp.response(202, AcceptedSchema, example=RESET_ANSWER)
+    @documents_errors(blp, 422, 429)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Forgot your password? A single-use link valid 30 minutes goes to the address, if an account uses it.
+        The answer is the same either way. Rate-limited per address and per client (429 with `Retry-After`)."""
+        limit_account_emails("password-reset", normalise_email(data["email"]))
+        account_emails.request_password_reset(db_session(), data["email"])
+        return RESET_ANSWER
+
+
+@blp.route("/password-reset/confirm")
+class PasswordReset(MethodView):
+    @blp.doc(operationId="resetPassword")
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(PasswordResetSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT",
+                                                 "new_password": "a longer passphrase nobody has seen"})
+    @blp.response(204)
+    @documents_errors(blp, 422)
+    def post(self, data: dict[str, Any]) -> None:
+        """Set a new password with a reset link. Every sign-in ends (access and refresh tokens) and so does your
+        calendar feed URL; the address counts as confirmed; a notice goes to it. Sign in with the new password.
+        422 for a link that is unknown, used or expired."""
+        account_emails.reset_password(db_session(), data["token"], data["new_password"])
 
 
 @blp.route("/token")
@@ -128,8 +183,19 @@ class Me(MethodView):
     @me_blp.response(200, MeSchema, example=EXAMPLE_ME)
     @documents_errors(me_blp, 401, 422)
     def patch(self, data: dict[str, Any]) -> Any:
-        """Change your display name, timezone (IANA) or locale (BCP 47); null clears timezone or locale."""
-        return me_body(accounts.update_account(db_session(), current_actor(), data))
+        """Change your display name, timezone (IANA) or locale (BCP 47); null clears timezone or locale.
+
+        A new `email` needs `current_password` (403 if wrong; throttled like sign-ins; 409 if another account
+        uses it): a link goes to the new address, which becomes your email once opened (`pending_email` until
+        then), and the current address is told.
+        """
+        if "email" in data:
+            with throttled_password_check(f"user:{current_actor().user_id}"):
+                account_emails.change_email(db_session(), current_actor(), email=data.pop("email"),
+                                            current_password=data.pop("current_password"))
+        user = accounts.update_account(db_session(), current_actor(), data) if data else \
+            accounts.get_user(db_session(), current_actor().user_id)
+        return me_body(user)
 
     @me_blp.doc(operationId="deleteCurrentUser")
     @me_blp.arguments(AccountDeletionSchema, example={"current_password": "my current password"})
@@ -165,6 +231,20 @@ class Password(MethodView):
         with throttled_password_check(f"user:{current_actor().user_id}"):
             user = accounts.change_password(db_session(), current_actor(), **data)
         return token_body(user)
+
+
+@me_blp.route("/email-verification")
+class EmailVerification(MethodView):
+    @me_blp.doc(operationId="resendEmailVerification")
+    @me_blp.response(202, AcceptedSchema, example={"message": "A new link is on its way."})
+    @documents_errors(me_blp, 400, 401, 429)
+    def post(self) -> Any:
+        """Send the link confirming your email (or the new one you asked for) again; earlier links stop working.
+        400 when there is nothing to confirm; rate-limited (429 with `Retry-After`)."""
+        actor = current_actor()
+        limit_account_emails("email-verification", str(actor.user_id))
+        account_emails.resend_verification(db_session(), actor)
+        return {"message": "A new link is on its way."}
 
 
 @me_blp.route("/calendar-token")

@@ -67,12 +67,22 @@ class RefreshSchema(ma.Schema):
 
 class MeSchema(UserSchema):
     mentor_profile_id = fields.UUID(allow_none=True, dump_only=True)
+    email_verified = fields.Boolean(dump_only=True, metadata={
+        "description": "Whether you confirmed `email` through the link sent to it. Until then it receives no "
+                       "mail but that link and password reset links (in-app notifications still arrive)."})
+    pending_email = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "A new address you asked for and have not confirmed yet: `email` stays until you do."})
     timezone = fields.String(allow_none=True, dump_only=True, metadata={"example": "Europe/Paris"})
     locale = fields.String(allow_none=True, dump_only=True, metadata={"example": "en-GB"})
 
 
 class MePatchSchema(ma.Schema):
     display_name = Text(validate=validate.Length(min=1, max=100), metadata={"example": "Ada Lovelace"})
+    email = EmailAddress(metadata={
+        "description": "A new email: a link goes to it, and it replaces the current one once opened (the current "
+                       "one is told). Needs `current_password`.", "example": "ada@newmail.example"})
+    current_password = Text(load_only=True, validate=validate.Length(min=1, max=256), metadata={
+        "description": "Needed to change `email`.", "example": "correct horse battery staple"})
     timezone = timezone_name(allow_none=True, metadata={"description": "IANA name; null clears it.",
                                                         "example": "Europe/London"})
     locale = locale_tag(allow_none=True, metadata={"description": "BCP 47 tag; null clears it.", "example": "en-GB"})
@@ -81,6 +91,13 @@ class MePatchSchema(ma.Schema):
     def _not_empty(self, data: dict[str, object], **_kwargs: object) -> None:
         if not data:
             raise ma.ValidationError("give at least one field to change")
+
+    @ma.validates_schema
+    def _password_with_email(self, data: dict[str, object], **_kwargs: object) -> None:
+        if "email" in data and "current_password" not in data:
+            raise ma.ValidationError("changing the email needs current_password", "current_password")
+        if "current_password" in data and "email" not in data:
+            raise ma.ValidationError("current_password goes with a new email only", "current_password")
 
     @ma.validates("display_name")
     def _not_blank(self, value: str, **_kwargs: object) -> None:
@@ -106,3 +123,26 @@ class CalendarFeedStatusSchema(ma.Schema):
     revoked_reason = fields.Enum(FeedRevocation, by_value=True, allow_none=True, metadata={
         "description": "Why it stopped: you revoked it, your password was changed or reset, or the account was "
                        "deleted. Make a new URL with `POST /me/calendar-token`."})
+
+
+class AccountLinkSchema(ma.Schema):
+    token = Text(required=True, load_only=True, validate=validate.Length(min=1, max=100), metadata={
+        "description": "The `token` of the link you received by email.", "example": "Xq3k9vN2…"})
+
+
+class EmailVerifiedSchema(ma.Schema):
+    email = fields.Email(dump_only=True)
+    email_verified = fields.Boolean(dump_only=True)
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = EmailAddress(required=True, metadata={"example": "ada@example.com"})
+
+
+class PasswordResetSchema(AccountLinkSchema):
+    new_password = Text(required=True, load_only=True, validate=validate.Length(min=8, max=256),
+                        metadata={"example": "a longer passphrase nobody has seen"})
+
+
+class AcceptedSchema(ma.Schema):
+    message = fields.String(dump_only=True)

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from api.common.schemas import PaginationArgs, page_of
+from workflows.notifications import EMAIL_TO
 
 
 class NotificationSchema(ma.Schema):
@@ -11,7 +12,8 @@ class NotificationSchema(ma.Schema):
     type = fields.String(metadata={"example": "booking.accepted"})
     title = fields.String(metadata={"example": "Booking accepted"})
     body = fields.String(metadata={"example": "Your session on 2030-03-04 09:00 UTC is confirmed."})
-    data = fields.Dict()
+    data = fields.Function(lambda notification: {key: value for key, value in notification.data.items()
+                                                 if key != EMAIL_TO}, metadata={"type": "object"})
     read_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 

@@ -142,7 +142,7 @@ def test_a_password_change_revokes_the_feed_and_says_so(client: FlaskClient, db:
     status = client.get("/api/v1/me/calendar-token", headers=fresh).get_json()
     assert (status["active"], status["revoked_reason"]) == (False, "password_changed") and status["revoked_at"]
     notices = client.get("/api/v1/notifications", headers=fresh).get_json()["items"]
-    assert [n["type"] for n in notices] == ["calendar_feed.revoked"]
+    assert "calendar_feed.revoked" in [n["type"] for n in notices]
     renewed = client.post("/api/v1/me/calendar-token", headers=fresh)
     assert renewed.status_code == 201
     assert client.get(renewed.get_json()["url"].removeprefix("http://localhost")).status_code == 200

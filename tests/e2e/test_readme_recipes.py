@@ -84,8 +84,9 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return clone
 
 
-def _start(clone: Path, var_dir: Path, *args: str) -> tuple[subprocess.Popen[bytes], dict[str, str], Path]:
-    env = {**_newcomer_environment(var_dir), "API_PORT": str(free_port()), "FLOWER_PORT": str(free_port())}
+def _start(clone: Path, var_dir: Path, *args: str, **extra: str
+           ) -> tuple[subprocess.Popen[bytes], dict[str, str], Path]:
+    env = {**_newcomer_environment(var_dir), "API_PORT": str(free_port()), "FLOWER_PORT": str(free_port()), **extra}
     log = var_dir.parent / f"{var_dir.name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen([str(clone / ".venv/bin/python"), "-m", "devstack", "run", *args], cwd=clone,
@@ -118,19 +119,27 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def stack(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """``make run`` in the copy: embedded servers under a ``VAR_DIR`` of its own, free ports for the API and Flower.
+    """``make run`` in the copy: embedded servers under a ``VAR_DIR`` of its own, free ports for the API and Flower,
+    and the README's mail catcher (on a free port) as its ``SMTP_URL``.
 
     The shells that paste the blocks get ``VAR_DIR`` only, not the ports: the blocks must find the stack.
     """
     var_dir = tmp_path_factory.mktemp("rs") / "var"
     var_dir.mkdir()
-    process, env, log = _start(clone, var_dir)
+    smtp_port = str(free_port())
+    (catcher_line,) = [line.split("#")[0] for line in readme_block("Local recipes", "aiosmtpd").splitlines()
+                       if "aiosmtpd" in line]
+    catcher = subprocess.Popen(["bash", "-c", catcher_line.replace("1025", smtp_port)], cwd=clone,
+                               env=_newcomer_environment(var_dir), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process, env, log = _start(clone, var_dir, SMTP_URL=f"smtp://127.0.0.1:{smtp_port}")
     api_url = f"http://127.0.0.1:{env['API_PORT']}"
     try:
         _wait_ready(api_url, process, log)
         yield Stack(clone, var_dir, api_url, _newcomer_environment(var_dir), process, log)
     finally:
         _stop(process)
+        stop_groups(catcher, grace=2)
     assert not (var_dir / "stack.json").exists()  # a stopped stack is not found any more
 
 
@@ -142,6 +151,9 @@ def test_the_tour_takes_a_session_from_request_to_review(stack: Stack) -> None:
     assert '"status": "completed"' in done.stdout and '"rating_count": 1' in done.stdout, done.stdout
     history = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('["')]
     assert history[-1] == ["session.completed", "mentor"], done.stdout
+    # Step 8: the links read out of the mail catcher's log confirm the address and set a new password.
+    assert '"email_verified": false' in done.stdout and '"email_verified": true' in done.stdout, done.stdout
+    assert "\n204\n" in done.stdout and '"token_type": "Bearer"' in done.stdout, done.stdout
 
 
 def test_the_recipes_that_write_files_leave_the_clone_clean(stack: Stack) -> None:

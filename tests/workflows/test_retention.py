@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import Settings, get_settings
 from models import (
+    AccountToken,
     HandlerStatus,
     IdempotencyKey,
     Notification,
@@ -154,6 +155,21 @@ def test_refresh_tokens_go_a_day_after_they_expire(db: Session) -> None:
     assert prune_all(db, "refresh_tokens") == [1]
     kept = set(db.scalars(select(RefreshToken.id).where(RefreshToken.user_id == user.id)))
     assert kept == {tokens["just expired"].id, tokens["valid"].id}
+
+
+def test_account_links_go_a_day_after_they_expire(db: Session) -> None:
+    user = UserFactory()
+    now = db_now(db)
+    links = {name: AccountToken(id=uuid.uuid4(), user_id=user.id, purpose="reset_password", email=user.email,
+                                token_hash=uuid.uuid4().hex * 2, created_at=now + expires - timedelta(minutes=30),
+                                expires_at=now + expires)
+             for name, expires in (("long expired", -timedelta(hours=25)), ("just expired", -timedelta(hours=23)),
+                                   ("valid", timedelta(minutes=20)))}
+    db.add_all(links.values())
+    db.flush()
+    assert prune_all(db, "account_tokens") == [1]
+    kept = set(db.scalars(select(AccountToken.id).where(AccountToken.user_id == user.id)))
+    assert kept == {links["just expired"].id, links["valid"].id}
 
 
 def test_reminders_go_a_day_after_their_session_started_at_the_latest(db: Session) -> None:

@@ -4,7 +4,7 @@ import { api, session } from './api.js';
 import { live } from './live.js';
 import { currentUser, forgetUser, onUnread, refreshUnread } from './state.js';
 import { h, replace, errorBox } from './ui.js';
-import { signIn, signUp } from './screens/auth.js';
+import { forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
 import { browse, mentorPage } from './screens/browse.js';
 import { listingPage } from './screens/listing.js';
 import { myBookings, requests } from './screens/bookings.js';
@@ -15,6 +15,9 @@ import { notificationsPage, bundlesPage } from './screens/notifications.js';
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
   [/^\/signup$/, signUp, { open: true, title: 'Sign up' }],
+  [/^\/forgot-password$/, forgotPassword, { open: true, title: 'Forgot password' }],
+  [/^\/reset-password$/, resetPassword, { open: true, signedInToo: true, title: 'New password' }],
+  [/^\/verify-email$/, verifyEmail, { open: true, signedInToo: true, title: 'Confirm your email' }],
   [/^\/$/, browse, { title: 'Find a mentor' }],
   [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
   [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],
@@ -53,13 +56,13 @@ async function route() {
     replace(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to mentors')));
     return;
   }
-  const [pattern, screen, { open, title }] = match;
+  const [pattern, screen, { open, signedInToo, title }] = match;
   if (!open && !session.signedIn) {
     sessionStorage.setItem('mentorship.after', path);
     go('/signin');
     return;
   }
-  if (open && session.signedIn) { go('/'); return; }
+  if (open && !signedInToo && session.signedIn) { go('/'); return; }
   document.title = `${title} · Mentorship`;
   replace(main);
   try {

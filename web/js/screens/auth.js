@@ -1,6 +1,6 @@
-// Sign up and sign in.
+// Sign up and sign in; a forgotten password reset, and an email address confirmed, through the links mailed.
 import { api, session } from '../api.js';
-import { h, field, messageArea, act } from '../ui.js';
+import { h, field, messageArea, act, replace, loading, errorBox } from '../ui.js';
 
 async function tokenFor(email, password) {
   session.store(await api('POST', '/auth/token', { email, password }, { authed: false }));
@@ -13,6 +13,7 @@ export function signIn(main, { signedIn }) {
     field('Password', { type: 'password', name: 'password', autocomplete: 'current-password', required: true }),
     messages.el,
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    h('p', {}, h('a', { href: '#/forgot-password' }, 'Forgot password?')),
     h('p', {}, 'New here? ', h('a', { href: '#/signup' }, 'Create an account')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -46,4 +47,63 @@ export function signUp(main, { signedIn }) {
     });
   });
   main.append(h('h1', {}, 'Create your account'), form);
+}
+
+// The link's token leaves the address bar (and the history) once read.
+function takeToken(query, route) {
+  const token = query.get('token') || '';
+  history.replaceState(null, '', `#/${route}`);
+  return token;
+}
+
+export function forgotPassword(main) {
+  const messages = messageArea();
+  const form = h('form', { class: 'card narrow', novalidate: true },
+    h('p', {}, 'Enter the email of your account: a link to choose a new password goes to it. It works once, for 30 minutes.'),
+    field('Email', { type: 'email', name: 'email', autocomplete: 'username', required: true }),
+    messages.el,
+    h('button', { type: 'submit', class: 'primary' }, 'Send the link'),
+    h('p', {}, h('a', { href: '#/signin' }, 'Back to sign in')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      const answer = await api('POST', '/auth/password-reset', { email: form.email.value.trim() }, { authed: false });
+      messages.ok(answer.message);
+    });
+  });
+  main.append(h('h1', {}, 'Forgot your password?'), form);
+}
+
+export function resetPassword(main, { query }) {
+  const token = takeToken(query, 'reset-password');
+  const messages = messageArea();
+  const form = h('form', { class: 'card narrow', novalidate: true },
+    field('New password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
+      hint: 'At least 8 characters. Every sign-in of your account ends, on every device.' }),
+    field('New password again', { type: 'password', name: 'again', autocomplete: 'new-password', required: true }),
+    messages.el,
+    h('button', { type: 'submit', class: 'primary' }, 'Set the new password'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (form.password.value !== form.again.value) { messages.error('The two passwords differ.'); return; }
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      await api('POST', '/auth/password-reset/confirm', { token, new_password: form.password.value }, { authed: false });
+      replace(form, h('p', { class: 'ok', role: 'status' }, 'Your new password is set. '),
+        h('p', {}, h('a', { href: '#/signin' }, 'Sign in with it')));
+    });
+  });
+  main.append(h('h1', {}, 'Choose a new password'), form);
+}
+
+export async function verifyEmail(main, { query }) {
+  const token = takeToken(query, 'verify-email');
+  const status = h('div', { class: 'card narrow' }, loading('Confirming your email…'));
+  main.append(h('h1', {}, 'Confirm your email'), status);
+  try {
+    const answer = await api('POST', '/auth/verify-email', { token }, { authed: false });
+    replace(status, h('p', { class: 'ok', role: 'status' }, `${answer.email} is confirmed. Thank you.`),
+      h('p', {}, h('a', { href: '#/' }, 'Go on')));
+  } catch (err) {
+    replace(status, errorBox(err.message || String(err)));
+  }
 }

@@ -1,0 +1,182 @@
+"""Email verification and password reset, through the API, with the links read out of the mail a real SMTP
+server received. The mails go out as the notifications worker sends them (``account_emails.deliver``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import AccountToken, Notification, User
+from tests.api.test_calendars import feed_url
+from tests.api.test_sessions import make_session
+from tests.factories import PASSWORD, UserFactory, as_caller
+from tests.mail import Mailbox
+from workflows import account_emails, notifications
+
+
+def send_links(db: Session) -> None:
+    """What the worker does after the commit: mail every link owed."""
+    for token_id in db.scalars(select(AccountToken.id).where(AccountToken.email_status == "pending")):
+        account_emails.deliver(db, token_id)
+
+
+def send_notices(db: Session, user_id: Any) -> None:
+    for notification_id in db.scalars(select(Notification.id).where(Notification.user_id == user_id,
+                                                                    Notification.email_status == "pending")):
+        notifications.deliver_email(db, notification_id)
+
+
+def register(client: FlaskClient, email: str, password: str = "a long enough password") -> dict[str, str]:  # noqa: S107
+    created = client.post("/api/v1/auth/register", json={"email": email, "password": password, "display_name": "Ada"})
+    assert created.status_code == 201, created.get_json()
+    token = client.post("/api/v1/auth/token", json={"email": email, "password": password}).get_json()
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def test_a_new_address_is_verified_through_the_link_mailed_to_it(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    headers = register(client, "ada@example.com")
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert (me["email_verified"], me["pending_email"]) == (False, None)
+    send_links(db)
+    (mail,) = mailbox.inbox.to("ada@example.com")
+    assert mail["Subject"] == "Confirm your email address"
+    token = mailbox.inbox.link("ada@example.com", "verify-email")
+    assert token not in str(db.scalars(select(AccountToken.token_hash)).all())  # only its hash is stored
+    verified = client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert verified.status_code == 200 and verified.get_json() == {"email": "ada@example.com", "email_verified": True}
+    assert client.get("/api/v1/me", headers=headers).get_json()["email_verified"] is True
+    again = client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert again.status_code == 422 and "used or expired" in again.get_json()["message"]
+    assert client.post("/api/v1/auth/verify-email", json={"token": "x" * 43}).status_code == 422
+    assert client.post("/api/v1/me/email-verification", headers=headers).status_code == 400  # nothing left
+
+
+def test_an_unverified_address_gets_no_mail_but_its_links(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    headers = register(client, "grace@example.com")
+    user = db.scalars(select(User).where(User.email == "grace@example.com")).one()
+    first = notifications.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted", body="Hi",
+                                      data={})
+    assert first is not None and notifications.deliver_email(db, first) is False
+    assert db.get(Notification, first).email_status == "none"
+    assert client.get("/api/v1/notifications", headers=headers).get_json()["items"]  # in-app still
+    assert client.post("/api/v1/me/email-verification", headers=headers).status_code == 202  # the earlier link ends
+    send_links(db)
+    assert [m["Subject"] for m in mailbox.inbox.to("grace@example.com")] == ["Confirm your email address"]
+    assert client.post("/api/v1/auth/verify-email",
+                       json={"token": mailbox.inbox.link("grace@example.com", "verify-email")}).status_code == 200
+    later = notifications.notify_user(db, user.id, type_="booking.declined", title="Booking declined", body="Hi",
+                                      data={})
+    assert later is not None and notifications.deliver_email(db, later) is True
+    assert mailbox.inbox.to("grace@example.com")[-1]["Subject"] == "Booking declined"
+
+
+def test_a_forgotten_password_is_reset_through_a_single_use_link(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    _mentor, mentee, _session = make_session(db, datetime.now(UTC) + timedelta(days=2))
+    mentee.user.email = "alan@example.com"
+    db.flush()
+    feed = feed_url(client, mentee)
+    refresh = client.post("/api/v1/auth/token", json={"email": "alan@example.com", "password": PASSWORD}).get_json()
+    known = client.post("/api/v1/auth/password-reset", json={"email": "Alan@Example.com"})
+    unknown = client.post("/api/v1/auth/password-reset", json={"email": "nobody@example.com"})
+    assert (known.status_code, known.get_json()) == (unknown.status_code, unknown.get_json())
+    assert known.status_code == 202
+    send_links(db)
+    assert [m["To"] for m in mailbox.inbox.messages] == ["alan@example.com"]  # nothing to the unknown address
+    token = mailbox.inbox.link("alan@example.com", "reset-password")
+
+    assert client.post("/api/v1/auth/password-reset/confirm",
+                       json={"token": token, "new_password": "short"}).status_code == 422
+    done = client.post("/api/v1/auth/password-reset/confirm",
+                       json={"token": token, "new_password": "a brand new passphrase"})
+    assert done.status_code == 204
+    assert client.post("/api/v1/auth/password-reset/confirm",
+                       json={"token": token, "new_password": "another new passphrase"}).status_code == 422
+    assert client.get("/api/v1/me", headers=mentee.headers).status_code == 401  # every access token ended
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": refresh["refresh_token"]}).status_code == 401
+    assert client.get(feed).status_code == 404
+    assert client.post("/api/v1/auth/token", json={"email": "alan@example.com", "password": PASSWORD}
+                       ).status_code == 401
+    signed_in = client.post("/api/v1/auth/token",
+                            json={"email": "alan@example.com", "password": "a brand new passphrase"})
+    assert signed_in.status_code == 200
+    fresh = {"Authorization": f"Bearer {signed_in.get_json()['access_token']}"}
+    assert client.get("/api/v1/me/calendar-token", headers=fresh).get_json()["revoked_reason"] == "password_reset"
+    send_notices(db, mentee.user.id)
+    assert "Your password was reset" in [m["Subject"] for m in mailbox.inbox.to("alan@example.com")]
+
+
+def test_a_reset_link_expires_and_a_newer_one_replaces_it(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    UserFactory(email="edsger@example.com")
+    client.post("/api/v1/auth/password-reset", json={"email": "edsger@example.com"})
+    send_links(db)
+    first = mailbox.inbox.link("edsger@example.com", "reset-password")
+    client.post("/api/v1/auth/password-reset", json={"email": "edsger@example.com"})
+    send_links(db)
+    second = mailbox.inbox.link("edsger@example.com", "reset-password")
+    assert first != second
+    body = {"new_password": "a brand new passphrase"}
+    assert client.post("/api/v1/auth/password-reset/confirm", json={"token": first, **body}).status_code == 422
+    db.execute(update(AccountToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1),
+                                           created_at=datetime.now(UTC) - timedelta(minutes=31)))
+    assert client.post("/api/v1/auth/password-reset/confirm", json={"token": second, **body}).status_code == 422
+
+
+def test_completing_a_reset_verifies_the_address(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    user = UserFactory(email="barbara@example.com", email_verified_at=None)
+    client.post("/api/v1/auth/password-reset", json={"email": "barbara@example.com"})
+    send_links(db)
+    token = mailbox.inbox.link("barbara@example.com", "reset-password")
+    assert client.post("/api/v1/auth/password-reset/confirm",
+                       json={"token": token, "new_password": "a brand new passphrase"}).status_code == 204
+    db.refresh(user)
+    assert user.email_verified_at is not None
+
+
+def test_a_new_email_replaces_the_old_one_once_verified_and_the_old_one_is_told(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    caller = as_caller(UserFactory(email="old@example.com"))
+    url = "/api/v1/me"
+    assert client.patch(url, headers=caller.headers, json={"email": "new@example.com"}).status_code == 422
+    wrong = client.patch(url, headers=caller.headers, json={"email": "new@example.com", "current_password": "nope"})
+    assert wrong.status_code == 403
+    taken = UserFactory(email="taken@example.com")
+    assert client.patch(url, headers=caller.headers,
+                        json={"email": taken.email, "current_password": PASSWORD}).status_code == 409
+    asked = client.patch(url, headers=caller.headers, json={"email": "New@Example.com", "current_password": PASSWORD})
+    assert asked.status_code == 200
+    assert (asked.get_json()["email"], asked.get_json()["pending_email"]) == ("old@example.com", "new@example.com")
+    send_links(db)
+    send_notices(db, caller.user.id)
+    assert [m["Subject"] for m in mailbox.inbox.to("old@example.com")] == ["Your email is being changed"]
+    token = mailbox.inbox.link("new@example.com", "verify-email")
+    assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 200
+    me = client.get(url, headers=caller.headers).get_json()
+    assert (me["email"], me["pending_email"], me["email_verified"]) == ("new@example.com", None, True)
+    send_notices(db, caller.user.id)
+    assert [m["Subject"] for m in mailbox.inbox.to("old@example.com")][-1] == "Your email was changed"
+    notices = client.get("/api/v1/notifications", headers=caller.headers).get_json()["items"]
+    assert "old@example.com" not in str(notices)  # where a notice went is not shown back
+
+
+def test_a_changed_password_mails_a_notice(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    caller = as_caller(UserFactory(email="hedy@example.com"))
+    changed = client.post("/api/v1/me/password", headers=caller.headers,
+                          json={"current_password": PASSWORD, "new_password": "a brand new passphrase"})
+    assert changed.status_code == 200
+    send_notices(db, caller.user.id)
+    assert [m["Subject"] for m in mailbox.inbox.to("hedy@example.com")] == ["Your password was changed"]
+
+
+def test_reset_requests_are_rate_limited_per_address(client: FlaskClient, db: Session) -> None:
+    UserFactory(email="limited@example.com")
+    answers = [client.post("/api/v1/auth/password-reset", json={"email": "limited@example.com"}).status_code
+               for _ in range(6)]
+    assert answers == [202] * 5 + [429]
+    assert client.post("/api/v1/auth/password-reset", json={"email": "other@example.com"}).status_code == 202
+    assert len(db.scalars(select(AccountToken.id)).all()) == 5

@@ -1,0 +1,66 @@
+"""A real SMTP server for a test (aiosmtpd on a free port), and the links read out of what it received."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from devstack.processes import free_port
+from infra.config import get_settings
+
+
+@dataclass
+class Inbox:
+    """What the server received, in order."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [message for message in self.messages if message["To"] == address]
+
+    def link(self, address: str, route: str) -> str:
+        """The token of the newest ``#/<route>?token=`` link mailed to ``address``."""
+        for message in reversed(self.to(address)):
+            found = re.search(rf"#/{route}\?token=([\w-]+)", message.get_payload(decode=True).decode())
+            if found:
+                return found.group(1)
+        raise AssertionError(f"no {route} link mailed to {address}: {[m['Subject'] for m in self.messages]}")
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    url: str
+    inbox: Inbox
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """An SMTP server, and ``SMTP_URL`` pointing at it for this process (its settings are read again)."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    before = os.environ.get("SMTP_URL")
+    os.environ["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    get_settings.cache_clear()
+    try:
+        yield Mailbox(os.environ["SMTP_URL"], inbox)
+    finally:
+        controller.stop()
+        if before is None:
+            del os.environ["SMTP_URL"]
+        else:
+            os.environ["SMTP_URL"] = before
+        get_settings.cache_clear()

@@ -1,0 +1,82 @@
+"""Account links in Chromium: a forgotten password reset, and an address confirmed, through the mail a real SMTP
+server received from a real worker (the links read out of it)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.mail import Inbox, Mailbox
+from tests.web.conftest import PASSWORD, Axe, Served, shot
+from tests.web.test_browser_journeys import expect, new_page, sign_up
+
+MAIL_WAIT_S = 20
+
+
+def mailed_link(inbox: Inbox, address: str, route: str) -> str:
+    """The token of the newest ``route`` link the worker mailed to ``address``, waiting for it."""
+    deadline = time.monotonic() + MAIL_WAIT_S
+    while True:
+        try:
+            return inbox.link(address, route)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_a_forgotten_password_is_reset_from_the_sign_in_page(
+        mailbox: Mailbox, web_server: Served, browser: Any, axe: Axe) -> None:
+    web_server.register("Katherine Johnson", "katherine@example.com")
+    page = new_page(browser, web_server, "UTC")
+    page.goto("/#/signin")
+    page.get_by_role("link", name="Forgot password?").click()
+    expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    axe.check(page, "forgot-password")
+    page.get_by_label("Email").fill("katherine@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#main [role=status]")).to_contain_text("a link to reset its password is on its way")
+    shot(page, "account-01-forgot-password")
+
+    token = mailed_link(mailbox.inbox, "katherine@example.com", "reset-password")
+    page.goto(f"/#/reset-password?token={token}")
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    assert token not in page.url  # the token leaves the address bar once read
+    axe.check(page, "reset-password")
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    page.get_by_label("New password again").fill("not the same one")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("#main [role=alert]")).to_have_text("The two passwords differ.")
+    page.get_by_label("New password again").fill("a brand new passphrase")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("#main [role=status]")).to_contain_text("Your new password is set")
+    shot(page, "account-02-new-password-set")
+
+    page.get_by_role("link", name="Sign in with it").click()
+    page.get_by_label("Email").fill("katherine@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#main [role=alert]")).to_have_text("wrong email or password")
+    page.get_by_label("Password").fill("a brand new passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    page.goto(f"/#/reset-password?token={token}")  # spent: the page says so
+    page.get_by_label("New password", exact=True).fill("yet another passphrase")
+    page.get_by_label("New password again").fill("yet another passphrase")
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("#main [role=alert]")).to_contain_text("invalid, used or expired")
+
+
+def test_a_new_account_confirms_its_email_from_the_link(
+        mailbox: Mailbox, web_server: Served, browser: Any, axe: Axe) -> None:
+    page = new_page(browser, web_server, "UTC")
+    sign_up(page, "Dorothy Vaughan", "dorothy@example.com")
+    headers = web_server.token("dorothy@example.com")
+    assert web_server.call("GET", "/me", headers)["email_verified"] is False
+    token = mailed_link(mailbox.inbox, "dorothy@example.com", "verify-email")
+    page.goto(f"/#/verify-email?token={token}")
+    expect(page.locator("#main [role=status]")).to_have_text("dorothy@example.com is confirmed. Thank you.")
+    axe.check(page, "verify-email")
+    shot(page, "account-03-email-confirmed")
+    assert web_server.call("GET", "/me", headers)["email_verified"] is True
