@@ -136,6 +136,7 @@ class Settings:
     jwt_secret_key: str
     access_token_ttl_seconds: int
     refresh_token_ttl_days: int
+    max_refresh_tokens_per_user: int
     cors_origins: tuple[str, ...]
     event_ticket_ttl_seconds: int
     api_host: str
@@ -246,6 +247,8 @@ def load_settings() -> Settings:
         jwt_secret_key=_jwt_secret(app_env, var_dir),
         access_token_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", 3600),
         refresh_token_ttl_days=_int_at_least("REFRESH_TOKEN_TTL_DAYS", 30, 1),
+        # Live sign-ins (refresh token families) per user; at most a page, so GET /me/sign-ins lists them all.
+        max_refresh_tokens_per_user=_int_between("MAX_REFRESH_TOKENS_PER_USER", 20, 1, 100),
         cors_origins=_origins("CORS_ORIGINS"),
         event_ticket_ttl_seconds=_int_at_least("EVENT_TICKET_TTL_SECONDS", 60, 1),
         api_host=_str("API_HOST", "127.0.0.1"),

@@ -11,7 +11,8 @@ Nothing still needed goes: an outbox event stays while any of its handlers is pe
 webhook message was made from it (its delivery reads the event's time); delivered and failed
 messages keep their own copy of the payload and lose only the link (``ON DELETE SET NULL``). A read
 notification stays while its email is still to be sent. A refresh token goes a day after it expires
-(it is refused from then on, its family's reuse check with it); a reminder row once it is the
+(it is refused from then on, its family's reuse check with it); a sign-in too, once none of its
+tokens is left (it expires with its newest, so they all go by then); a reminder row once it is the
 longest ``REMINDER_OFFSETS`` plus two days old (sent at most that offset before its session, which
 has then started two days ago at least).
 """
@@ -36,6 +37,7 @@ from models import (
     OutboxHandler,
     RefreshToken,
     SessionReminder,
+    SignIn,
     WebhookAttempt,
     WebhookMessage,
     WebhookMessageStatus,
@@ -93,6 +95,12 @@ def _expired_refresh_tokens(horizon: timedelta, limit: int) -> Delete:
                   RefreshToken.expires_at < func.now() - horizon)
 
 
+def _expired_sign_ins(horizon: timedelta, limit: int) -> Delete:
+    tokens_left = exists().where(RefreshToken.family_id == SignIn.id)
+    return _batch(SignIn, (SignIn.id,), SignIn.expires_at, limit,
+                  SignIn.expires_at < func.now() - horizon, ~tokens_left)
+
+
 def _sent_reminders(horizon: timedelta, limit: int) -> Delete:
     keys = (SessionReminder.session_id, SessionReminder.user_id, SessionReminder.offset_seconds)
     return _batch(SessionReminder, keys, SessionReminder.sent_at, limit, SessionReminder.sent_at < func.now() - horizon)
@@ -108,5 +116,6 @@ TARGETS: tuple[Target, ...] = (
     Target("idempotency_keys", lambda s: s.idempotency_retention_days, _idempotency_keys),
     Target("notifications", lambda s: s.notification_retention_days, _read_notifications),
     Target("refresh_tokens", lambda _: 1, _expired_refresh_tokens),
+    Target("sign_ins", lambda _: 1, _expired_sign_ins),
     Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )
