@@ -179,6 +179,7 @@ class Settings:
     sse_max_seconds: float
     sse_max_streams_per_process: int
     sse_max_streams_per_user: int
+    sse_first_stream_share_percent: int
     outbox_retention_days: int
     webhook_attempt_retention_days: int
     idempotency_retention_days: int
@@ -294,6 +295,8 @@ def load_settings() -> Settings:
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
         sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
         sse_max_streams_per_user=_int_at_least("SSE_MAX_STREAMS_PER_USER", 3, 1),
+        # The part of each process's streams only a user holding none anywhere may take.
+        sse_first_stream_share_percent=_int_between("SSE_FIRST_STREAM_SHARE_PERCENT", 50, 0, 100),
         outbox_retention_days=_int_at_least("OUTBOX_RETENTION_DAYS", 30, 1),
         webhook_attempt_retention_days=_int_at_least("WEBHOOK_ATTEMPT_RETENTION_DAYS", 30, 1),
         idempotency_retention_days=_int_at_least("IDEMPOTENCY_RETENTION_DAYS", 1, 1),
