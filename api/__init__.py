@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +23,7 @@ from api.common.openapi import NamedQueryEnums, document_webhooks, service_versi
 from api.cors import init_cors
 from api.database import UnitOfWorkFlask, init_database
 from api.errors import ServiceApi, init_errors
+from api.events.slots import ProcessSlots
 from api.metrics import UNMATCHED_ROUTE, init_metrics, observe_request
 from api.ratelimit import init_rate_limits
 from infra.celery_config import create_celery
@@ -109,7 +109,7 @@ def create_app(
     install_publisher(session_factory, lambda: celery_app)
     app.extensions["celery"] = celery_app
     app.extensions["settings"] = settings
-    app.extensions["sse_gate"] = threading.BoundedSemaphore(settings.sse_max_streams_per_process)
+    app.extensions["sse_gate"] = ProcessSlots.for_settings(settings)
     # The API's Redis client: the readiness check, and the live stream's subscriptions and slots.
     app.extensions["redis"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1

@@ -1,4 +1,8 @@
-"""Bearer tokens (PyJWT) and the authenticated actor of a request."""
+"""Bearer tokens (PyJWT) and the authenticated actor of a request.
+
+A token names its user, their token version and its sign-in (``sid``); whether that still holds is
+decided by :func:`workflows.sign_ins.actor_for`, one query per request.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,32 @@ from typing import Any
 
 import jwt
 from flask import g, request
-from sqlalchemy import bindparam, select
 
 from api.database import db_session
 from infra.config import Settings, get_settings
-from models import MentorProfile, User
 from workflows.actors import Actor
 from workflows.errors import Unauthenticated
+from workflows.sign_ins import Credential, actor_for
 
 ALGORITHM = "HS256"
 ISSUER = "mentorship"
 
 
-def issue_token(user_id: uuid.UUID, token_version: int, settings: Settings | None = None) -> tuple[str, int]:
-    """A signed token for the user at their current ``token_version`` (``users.token_version``)."""
+def issue_token(user_id: uuid.UUID, token_version: int, sign_in_id: uuid.UUID | None = None,
+                settings: Settings | None = None) -> tuple[str, int]:
+    """A signed token for the user at their current ``token_version`` (``users.token_version``), of the
+    sign-in ``sign_in_id``: ending that sign-in ends the token."""
     settings = settings or get_settings()
     now = int(time.time())
     ttl = settings.access_token_ttl_seconds
     claims: dict[str, Any] = {"sub": str(user_id), "ver": token_version, "iat": now, "exp": now + ttl, "iss": ISSUER}
+    if sign_in_id is not None:
+        claims["sid"] = str(sign_in_id)
     return jwt.encode(claims, settings.jwt_secret_key, algorithm=ALGORITHM), ttl
 
 
-def _claims_from_token(token: str) -> tuple[uuid.UUID, int]:
-    """The user id and token version of a token signed by us and not expired."""
+def _credential_from_token(token: str) -> Credential:
+    """What a token signed by us and not expired proves."""
     try:
         claims = jwt.decode(
             token,
@@ -40,23 +47,18 @@ def _claims_from_token(token: str) -> tuple[uuid.UUID, int]:
             options={"require": ["exp", "iat", "sub", "iss"]},
         )
         user_id = uuid.UUID(claims["sub"])
+        sign_in = claims.get("sid")
+        sign_in_id = uuid.UUID(sign_in) if sign_in is not None else None
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired") from None
-    except (jwt.InvalidTokenError, ValueError):
+    except (jwt.InvalidTokenError, ValueError, TypeError, AttributeError):
         raise Unauthenticated("the token is invalid") from None
     # Tokens issued before versions existed carry none: they are version 0 until the first revocation.
+    # Those issued before sign-ins were recorded carry no sign-in: the version alone ends them.
     version = claims.get("ver", 0)
     if type(version) is not int:
         raise Unauthenticated("the token is invalid")
-    return user_id, version
-
-
-# The token's user, their token version and their mentor profile, if any: one query, built once.
-_ACTOR = (
-    select(User.id, User.is_admin, User.token_version, MentorProfile.id)
-    .outerjoin(MentorProfile, MentorProfile.user_id == User.id)
-    .where(User.id == bindparam("user_id"))
-)
+    return Credential(user_id, version, sign_in_id)
 
 
 def require_login() -> None:
@@ -65,25 +67,19 @@ def require_login() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token")
-    user_id, version = _claims_from_token(token.strip())
-    act_as(user_id, version)
+    act_as(_credential_from_token(token.strip()))
 
 
-def act_as(user_id: uuid.UUID, token_version: int) -> None:
-    """Set ``g.actor`` for a credential of the user at ``token_version``: 401 if it has been revoked since."""
-    row = db_session().execute(_ACTOR, {"user_id": user_id}).one_or_none()
-    if row is None:
-        raise Unauthenticated("the token's user no longer exists")
-    if row[2] != token_version:
-        raise Unauthenticated("the token has been revoked (signed out, or the password changed)")
-    g.actor = Actor(user_id=row[0], is_admin=row[1], mentor_profile_id=row[3])
-    g.token_version = token_version
+def act_as(credential: Credential) -> None:
+    """Set ``g.actor`` for a credential: 401 if it has been revoked since it was issued."""
+    g.actor = actor_for(db_session(), credential)
+    g.credential = credential
 
 
-def current_token_version() -> int:
-    """The token version the request authenticated with: what a credential derived from it carries."""
-    version: int = g.token_version
-    return version
+def current_credential() -> Credential:
+    """The credential the request authenticated with: what a credential derived from it carries."""
+    credential: Credential = g.credential
+    return credential
 
 
 def current_actor() -> Actor:

@@ -136,6 +136,7 @@ class Settings:
     jwt_secret_key: str
     access_token_ttl_seconds: int
     refresh_token_ttl_days: int
+    max_refresh_tokens_per_user: int
     cors_origins: tuple[str, ...]
     event_ticket_ttl_seconds: int
     api_host: str
@@ -183,6 +184,7 @@ class Settings:
     sse_max_seconds: float
     sse_max_streams_per_process: int
     sse_max_streams_per_user: int
+    sse_first_stream_share_percent: int
     outbox_retention_days: int
     webhook_attempt_retention_days: int
     idempotency_retention_days: int
@@ -269,6 +271,8 @@ def load_settings() -> Settings:
         jwt_secret_key=_jwt_secret(app_env, var_dir),
         access_token_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", 3600),
         refresh_token_ttl_days=_int_at_least("REFRESH_TOKEN_TTL_DAYS", 30, 1),
+        # Live sign-ins (refresh token families) per user; at most a page, so GET /me/sign-ins lists them all.
+        max_refresh_tokens_per_user=_int_between("MAX_REFRESH_TOKENS_PER_USER", 20, 1, 100),
         cors_origins=_origins("CORS_ORIGINS"),
         event_ticket_ttl_seconds=_int_at_least("EVENT_TICKET_TTL_SECONDS", 60, 1),
         api_host=_str("API_HOST", "127.0.0.1"),
@@ -319,6 +323,8 @@ def load_settings() -> Settings:
         sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
         sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
         sse_max_streams_per_user=_int_at_least("SSE_MAX_STREAMS_PER_USER", 3, 1),
+        # The part of each process's streams only a user holding none anywhere may take.
+        sse_first_stream_share_percent=_int_between("SSE_FIRST_STREAM_SHARE_PERCENT", 50, 0, 100),
         outbox_retention_days=_int_at_least("OUTBOX_RETENTION_DAYS", 30, 1),
         webhook_attempt_retention_days=_int_at_least("WEBHOOK_ATTEMPT_RETENTION_DAYS", 30, 1),
         idempotency_retention_days=_int_at_least("IDEMPOTENCY_RETENTION_DAYS", 1, 1),

@@ -23,7 +23,7 @@ from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
 from models.reminders import CalendarFeed, SessionReminder
 from models.sessions import MentorshipSession
 from models.teams import ListingMember
-from models.tokens import RefreshToken
+from models.tokens import RefreshToken, SignIn
 from models.users import User
 from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
@@ -57,6 +57,7 @@ __all__ = [
     "ReviewEligibility",
     "SessionReminder",
     "SessionStatus",
+    "SignIn",
     "Skill",
     "User",
     "WebhookAttempt",

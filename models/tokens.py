@@ -1,4 +1,4 @@
-"""Refresh tokens: opaque, stored only as a hash, rotated on each use, revoked by family."""
+"""Sign-ins and their refresh tokens: opaque, stored only as a hash, rotated on each use, revoked by sign-in."""
 
 from __future__ import annotations
 
@@ -10,10 +10,39 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
 
+# What is kept of the client that signed in: enough to recognise it, bounded whatever it sends.
+MAX_USER_AGENT_LENGTH = 255
+MAX_IP_ADDRESS_LENGTH = 45  # the longest textual IPv6 address, IPv4-mapped form included
+
+
+class SignIn(IdMixin, Base):
+    """One sign-in of a user (one device or browser): the family of refresh tokens descended from one
+    ``POST /auth/token``, and the access tokens issued with them, which carry its id.
+
+    Revoking it ends all of them at once: each request checks ``revoked_at`` in the same query that
+    reads the caller. ``expires_at`` is its newest refresh token's; ``last_used_at`` moves on each refresh.
+    """
+
+    __tablename__ = "sign_ins"
+    __table_args__ = (
+        Index("ix_sign_ins_user", "user_id"),
+        Index("ix_sign_ins_expires_at", "expires_at"),  # retention: the oldest expired first
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_used_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    # The client's own words and address, at sign-in and then at each refresh; either may be unknown.
+    user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT_LENGTH))
+    ip_address: Mapped[str | None] = mapped_column(String(MAX_IP_ADDRESS_LENGTH))
+
 
 class RefreshToken(IdMixin, Base):
-    """One refresh token. Every token of one sign-in shares a ``family_id``: presenting a token that
-    was already spent revokes the whole family, so a stolen token dies with the one it was copied from."""
+    """One refresh token. Every token of one sign-in shares its ``family_id`` (the sign-in's id):
+    presenting a token that was already spent revokes the whole sign-in, so a stolen token dies with
+    the one it was copied from."""
 
     __tablename__ = "refresh_tokens"
     __table_args__ = (
@@ -23,7 +52,7 @@ class RefreshToken(IdMixin, Base):
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    family_id: Mapped[uuid.UUID]
+    family_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sign_ins.id", ondelete="CASCADE"))
     # SHA-256 of the token, hex: the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]

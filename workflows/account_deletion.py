@@ -31,7 +31,7 @@ from models import (
     User,
     WebhookEndpoint,
 )
-from workflows import bookings, calendars, refresh_tokens, sessions
+from workflows import bookings, calendars, sessions, sign_ins
 from workflows.accounts import verify_current_password
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -52,7 +52,7 @@ def placeholder_email(user_id: uuid.UUID) -> str:
 
 def delete_account(db: Session, actor: Actor, *, current_password: str, now: datetime | None = None) -> None:
     """Cancel the actor's future bookings and sessions, then anonymise them; 403 on a wrong password."""
-    user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True)
+    user = db.get(User, actor.user_id, with_for_update={"key_share": True}, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the token's user no longer exists")
     verify_current_password(user, current_password)
@@ -63,8 +63,8 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
     user.password_hash = UNUSABLE_HASH
     user.timezone = user.locale = None
     user.deleted_at = now
-    user.token_version += 1
-    refresh_tokens.revoke_all(db, user.id, now=now)
+    db.flush()
+    sign_ins.end_all(db, user.id, now=now)
     calendars.revoke_feed_token(db, user.id, FeedRevocation.ACCOUNT_DELETED)
     if actor.mentor_profile_id is not None:
         db.execute(update(MentorProfile).where(MentorProfile.id == actor.mentor_profile_id)

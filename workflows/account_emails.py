@@ -28,7 +28,7 @@ from infra.config import get_settings
 from infra.smtp import send_email
 from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, User
 from models.users import UNIQUE_EMAIL
-from workflows import notifications, refresh_tokens
+from workflows import notifications, sign_ins
 from workflows.accounts import (
     end_calendar_feed,
     hash_password,
@@ -180,9 +180,9 @@ def reset_password(db: Session, token: str, new_password: str) -> User:
     if user is None or user.deleted_at is not None or row.email != user.email:
         raise InvalidInput(INVALID_LINK)
     user.password_hash = hash_password(new_password)
-    user.token_version += 1
     user.email_verified_at = user.email_verified_at or utcnow()
-    refresh_tokens.revoke_all(db, user.id)
+    db.flush()
+    sign_ins.end_all(db, user.id)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_RESET)
     notifications.notify_user(
         db, user.id, type_="account.password_reset", title="Your password was reset",

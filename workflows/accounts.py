@@ -7,13 +7,13 @@ from functools import cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from infra.config import PasswordHashProfile, get_settings
 from models import FeedRevocation, User
 from models.users import UNIQUE_EMAIL
-from workflows import calendars, notifications, refresh_tokens
+from workflows import calendars, notifications, sign_ins
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated, add_or_conflict
@@ -98,10 +98,9 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
 
 
 def end_all_tokens(db: Session, actor: Actor) -> None:
-    """Every token issued to the actor so far stops working: access tokens carry the old version,
-    refresh tokens are revoked."""
-    db.execute(update(User).where(User.id == actor.user_id).values(token_version=User.token_version + 1))
-    refresh_tokens.revoke_all(db, actor.user_id)
+    """Sign out everywhere: every token issued to the actor so far stops working, and their live
+    streams end (:func:`workflows.sign_ins.end_all`)."""
+    sign_ins.end_all(db, actor.user_id)
 
 
 def verify_current_password(user: User, password: str) -> None:
@@ -130,13 +129,12 @@ def update_account(db: Session, actor: Actor, changes: dict[str, str | None]) ->
 def change_password(db: Session, actor: Actor, *, current_password: str, new_password: str) -> User:
     """Set a new password and end every earlier token; the caller must know the current password."""
     # Locked, so two changes at once apply one after the other, each checking the password it replaces.
-    user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE: a refresh inserting a token (a key share on the user) need not wait for it.
+    user = db.get(User, actor.user_id, with_for_update={"key_share": True}, populate_existing=True)
     if user is None:
         raise Unauthenticated("the token's user no longer exists")
     verify_current_password(user, current_password)
     user.password_hash = hash_password(new_password)
-    user.token_version += 1
-    refresh_tokens.revoke_all(db, user.id)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_CHANGED)
     notifications.notify_user(
         db, user.id, type_="account.password_changed", title="Your password was changed",
@@ -144,6 +142,7 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
              f"reset it at once: {get_settings().public_url}/#/forgot-password",
         data={})
     db.flush()
+    sign_ins.end_all(db, user.id)
     return user
 
 

@@ -12,7 +12,8 @@ webhook message was made from it (its delivery reads the event's time); delivere
 messages keep their own copy of the payload and lose only the link (``ON DELETE SET NULL``). A read
 notification stays while its email is still to be sent. A refresh token goes a day after it expires
 (it is refused from then on, its family's reuse check with it), and so does an emailed account link
-(verification or reset); a reminder row once it is the
+(verification or reset); a sign-in too, once none of its tokens is left (it expires with its newest, so
+they all go by then); a reminder row once it is the
 longest ``REMINDER_OFFSETS`` plus two days old (sent at most that offset before its session, which
 has then started two days ago at least).
 """
@@ -38,6 +39,7 @@ from models import (
     OutboxHandler,
     RefreshToken,
     SessionReminder,
+    SignIn,
     WebhookAttempt,
     WebhookMessage,
     WebhookMessageStatus,
@@ -98,6 +100,10 @@ def _expired_refresh_tokens(horizon: timedelta, limit: int) -> Delete:
 def _expired_account_links(horizon: timedelta, limit: int) -> Delete:
     return _batch(AccountToken, (AccountToken.id,), AccountToken.expires_at, limit,
                   AccountToken.expires_at < func.now() - horizon)
+def _expired_sign_ins(horizon: timedelta, limit: int) -> Delete:
+    tokens_left = exists().where(RefreshToken.family_id == SignIn.id)
+    return _batch(SignIn, (SignIn.id,), SignIn.expires_at, limit,
+                  SignIn.expires_at < func.now() - horizon, ~tokens_left)
 
 
 def _sent_reminders(horizon: timedelta, limit: int) -> Delete:
@@ -116,5 +122,6 @@ TARGETS: tuple[Target, ...] = (
     Target("notifications", lambda s: s.notification_retention_days, _read_notifications),
     Target("refresh_tokens", lambda _: 1, _expired_refresh_tokens),
     Target("account_tokens", lambda _: 1, _expired_account_links),
+    Target("sign_ins", lambda _: 1, _expired_sign_ins),
     Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )

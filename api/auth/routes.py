@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -22,6 +23,7 @@ from api.auth.schemas import (
     PasswordResetSchema,
     RefreshSchema,
     RegisterSchema,
+    SignInListSchema,
     TokenRequestSchema,
     TokenSchema,
     UserSchema,
@@ -29,10 +31,12 @@ from api.auth.schemas import (
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
 from api.ratelimit import limit_account_emails, limit_registrations, throttled_password_check
-from api.security import current_actor, issue_token, require_login
+from api.security import current_actor, current_credential, issue_token, require_login
 from models import User
-from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens
+from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens, sign_ins
 from workflows.accounts import normalise_email
+from workflows.refresh_tokens import SignedIn
+from workflows.sign_ins import ClientInfo
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and bearer tokens.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")
@@ -47,11 +51,30 @@ RESET_ANSWER = {"message": "If an account uses this address, a link to reset its
                            "It works once, for 30 minutes."}
 
 
-def token_body(user: User, refresh_token: str | None = None) -> dict[str, Any]:
-    """An access token for the user, with ``refresh_token`` or else the first of a new sign-in's family."""
-    token, ttl = issue_token(user.id, user.token_version)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl,
-            "refresh_token": refresh_token or refresh_tokens.issue(db_session(), user.id)}
+EXAMPLE_SIGN_INS = {"items": [
+    {"id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "created_at": "2030-03-01T12:00:00+00:00",
+     "last_used_at": "2030-03-04T08:30:00+00:00", "expires_at": "2030-04-03T08:30:00+00:00",
+     "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+     "ip_address": "203.0.113.7", "current": True},
+    {"id": "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9", "created_at": "2030-02-20T18:00:00+00:00",
+     "last_used_at": "2030-02-28T19:10:00+00:00", "expires_at": "2030-03-30T19:10:00+00:00",
+     "user_agent": "MentorshipApp/2.1 (iPhone; iOS 17.4)", "ip_address": "2001:db8::1", "current": False}]}
+
+
+def client_info() -> ClientInfo:
+    """The calling client as a sign-in records it: its ``User-Agent`` and its address."""
+    return ClientInfo.of(request.headers.get("User-Agent"), request.remote_addr)
+
+
+def token_body(signed_in: SignedIn) -> dict[str, Any]:
+    """An access token of the sign-in, and its refresh token."""
+    token, ttl = issue_token(signed_in.user.id, signed_in.user.token_version, signed_in.sign_in_id)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "refresh_token": signed_in.refresh_token}
+
+
+def signed_in_body(user: User) -> dict[str, Any]:
+    """The first tokens of a new sign-in of ``user``, recording the client."""
+    return token_body(refresh_tokens.sign_in(db_session(), user, client_info()))
 
 
 def me_body(user: User) -> dict[str, Any]:
@@ -129,14 +152,15 @@ class Token(MethodView):
     @blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
     @documents_errors(blp, 401, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Exchange email and password for a bearer token and a refresh token.
+        """Exchange email and password for a bearer token and a refresh token: a new sign-in.
 
         Wrong passwords are throttled per email and client address, and per client address
-        (429 with `Retry-After`); successful sign-ins are not counted.
+        (429 with `Retry-After`); successful sign-ins are not counted. Beyond
+        `MAX_REFRESH_TOKENS_PER_USER` live sign-ins, the least recently used one is ended.
         """
         with throttled_password_check(f"email:{normalise_email(data['email'])}"):
             user = accounts.authenticate(db_session(), email=data["email"], password=data["password"])
-        return token_body(user)
+        return signed_in_body(user)
 
 
 @blp.route("/refresh")
@@ -150,10 +174,10 @@ class Refresh(MethodView):
         """Spend a refresh token for a new access token and the next refresh token (the old one is used up).
 
         401 when the token is unknown, expired or revoked. Presenting a token that was already used
-        revokes every refresh token of that sign-in, the newest included: sign in again.
+        ends that sign-in: every refresh token of it, the newest included, and every access token issued
+        with them stop working at once, and its live streams end: sign in again.
         """
-        user, refresh_token = refresh_tokens.rotate(db_session(), data["refresh_token"])
-        return token_body(user, refresh_token)
+        return token_body(refresh_tokens.rotate(db_session(), data["refresh_token"], client_info()))
 
 
 @blp.route("/logout")
@@ -163,7 +187,7 @@ class Logout(MethodView):
     @documents_errors(blp, 401)
     def post(self) -> None:
         """Sign out everywhere: every access token issued to you so far, this one included, stops working
-        (401), and every refresh token is revoked."""
+        (401), every refresh token is revoked, and your live streams end within seconds."""
         require_login()
         accounts.end_all_tokens(db_session(), current_actor())
 
@@ -222,15 +246,42 @@ class Password(MethodView):
     @me_blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
     @documents_errors(me_blp, 401, 403, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Change your password. Every earlier token (refresh tokens too) stops working; the response
-        carries a new pair.
+        """Change your password. Every earlier token (refresh tokens too) stops working and your live
+        streams end within seconds; the response carries a new pair, of a new sign-in.
 
         403 when `current_password` is wrong (nothing changes); wrong guesses are throttled
         like sign-ins (429 with `Retry-After`).
         """
         with throttled_password_check(f"user:{current_actor().user_id}"):
             user = accounts.change_password(db_session(), current_actor(), **data)
-        return token_body(user)
+        return signed_in_body(user)
+
+
+@me_blp.route("/sign-ins")
+class SignIns(MethodView):
+    @me_blp.doc(operationId="listSignIns")
+    @me_blp.response(200, SignInListSchema, example=EXAMPLE_SIGN_INS)
+    @documents_errors(me_blp, 401)
+    def get(self) -> Any:
+        """Where you are signed in: each live sign-in (device or browser), most recently used first.
+
+        At most `MAX_REFRESH_TOKENS_PER_USER`; `current` marks the one this request's token belongs to.
+        """
+        return {"items": sign_ins.list_sign_ins(db_session(), current_actor(), current_credential().sign_in_id)}
+
+
+@me_blp.route("/sign-ins/<uuid:sign_in_id>")
+class OneSignIn(MethodView):
+    @me_blp.doc(operationId="endSignIn")
+    @me_blp.response(204)
+    @documents_errors(me_blp, 401, 404)
+    def delete(self, sign_in_id: uuid.UUID) -> None:
+        """Sign out of one sign-in: its refresh token, and the access tokens issued with it, stop working at
+        once (this one too, if it is the current one), and its live streams end within seconds.
+
+        404 when it is not one of your live sign-ins.
+        """
+        sign_ins.end_sign_in(db_session(), current_actor(), sign_in_id)
 
 
 @me_blp.route("/email-verification")

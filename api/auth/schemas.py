@@ -146,3 +146,22 @@ class PasswordResetSchema(AccountLinkSchema):
 
 class AcceptedSchema(ma.Schema):
     message = fields.String(dump_only=True)
+
+
+class SignInSchema(ma.Schema):
+    id = fields.UUID(dump_only=True, metadata={"description": "End it with `DELETE /me/sign-ins/{id}`."})
+    created_at = fields.DateTime(dump_only=True, metadata={"description": "When you signed in."})
+    last_used_at = fields.DateTime(dump_only=True, metadata={
+        "description": "When it signed in or last renewed its access token (`POST /auth/refresh`)."})
+    expires_at = fields.DateTime(dump_only=True, metadata={
+        "description": "When it ends unless renewed before: its refresh token's expiry."})
+    user_agent = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "The client's `User-Agent` when it last signed in or renewed (at most 255 characters); "
+                       "null if it sent none."})
+    ip_address = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "The client's address then, as the API saw it (see `TRUSTED_PROXIES`); null if unknown."})
+    current = fields.Boolean(dump_only=True, metadata={"description": "The sign-in of this request's token."})
+
+
+class SignInListSchema(ma.Schema):
+    items = fields.List(fields.Nested(SignInSchema), dump_only=True)

@@ -17,7 +17,7 @@ from api.errors import http_error
 from api.events import tickets
 from api.events.slots import EXTENSION, StreamSlots
 from api.events.stream import live_response
-from api.security import act_as, current_actor, current_token_version, require_login
+from api.security import act_as, current_credential, require_login
 from infra.config import Settings
 from workflows.errors import Unauthenticated
 
@@ -43,7 +43,7 @@ def _redeem(ticket: str) -> None:
                          headers={"Retry-After": "5"}) from None
     if holder is None:
         raise Unauthenticated("the stream ticket is unknown, used or expired; ask for a new one")
-    act_as(*holder)
+    act_as(holder)
 
 
 @blp.record_once
@@ -83,8 +83,8 @@ class StreamTickets(MethodView):
         """
         settings: Settings = current_app.extensions["settings"]
         try:
-            return tickets.issue(current_app.extensions["redis"], settings.redis_key_prefix, current_actor().user_id,
-                                 current_token_version(), settings.event_ticket_ttl_seconds)
+            return tickets.issue(current_app.extensions["redis"], settings.redis_key_prefix, current_credential(),
+                                 settings.event_ticket_ttl_seconds)
         except tickets.Unavailable:
             raise http_error(503, "live updates are unavailable right now; retry shortly",
                              headers={"Retry-After": "5"}) from None

@@ -1,7 +1,11 @@
 """Who may open a live stream: a slot of this process and one of the user's, both given back exactly once.
 
-A process admits ``SSE_MAX_STREAMS_PER_PROCESS`` streams (a semaphore: a stream holds one of the
-process's threads). A user holds at most ``SSE_MAX_STREAMS_PER_USER`` streams across every API
+A process admits ``SSE_MAX_STREAMS_PER_PROCESS`` streams (:class:`ProcessSlots`: a stream holds one
+of the process's threads), and shares them fairly: the last ``SSE_FIRST_STREAM_SHARE_PERCENT`` of
+them (half, by default) go only to users who hold no stream on any process. A user's second and
+later streams take only the rest, so however many streams a few accounts open, a newcomer still
+finds room; everyone refused is answered 503 with ``Retry-After``, as when the process is full.
+A user holds at most ``SSE_MAX_STREAMS_PER_USER`` streams across every API
 process: the count lives in Redis, so it holds however a load balancer spreads the user's requests
 and however many processes run. Each of the user's streams is a member of a sorted set scored by
 its expiry (Redis's own clock, so processes' clocks never disagree); a running stream renews it,
@@ -36,13 +40,15 @@ USER_RETRY_AFTER_SECONDS = 15
 PROCESS_RETRY_AFTER_SECONDS = 5
 
 _NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
-# KEYS[1]: the user's set; ARGV: member, cap, lease (ms). 1 if admitted.
+# KEYS[1]: the user's set; ARGV: member, cap, lease (ms). How many streams the user held before this
+# one, once admitted; -1 at the cap.
 _ACQUIRE = _NOW_MS + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+local held = redis.call('ZCARD', KEYS[1])
+if held >= tonumber(ARGV[2]) then return -1 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return held
 """
 # KEYS[1]: the user's set; ARGV: member, lease (ms). 0 if the member had already expired.
 _RENEW = _NOW_MS + """
@@ -91,17 +97,48 @@ class StreamLease:
                 return
             self._released = True
         self.slots.gate.release()
-        try:
-            self.slots.client.zrem(self.key, self.member)
-        except redis.RedisError as exc:
-            # Not lost: the member expires on its own within the lease.
-            log.warning("live.slot_release_failed", error=str(exc))
+        self.slots.forget(self.key, self.member)
+
+
+class ProcessSlots:
+    """One process's stream slots: ``capacity`` in all, of which the last ``kept_for_first`` go only to
+    a user's first stream. Thread-safe; ``SSE_MAX_STREAMS_PER_PROCESS`` and its share, as the app's ``sse_gate``."""
+
+    def __init__(self, capacity: int, first_stream_share_percent: int) -> None:
+        self.capacity = max(capacity, 0)
+        self.kept_for_first = self.capacity * first_stream_share_percent // 100
+        self.in_use = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ProcessSlots:
+        return cls(settings.sse_max_streams_per_process, settings.sse_first_stream_share_percent)
+
+    def full(self) -> bool:
+        """A glance (not a reservation): when full, no need to ask Redis about the user."""
+        return self.in_use >= self.capacity
+
+    def take(self, *, first: bool) -> bool:
+        """A slot for a user's first stream anywhere (``first``), or for a further one while more than the
+        share kept for first streams is free."""
+        with self._lock:
+            free = self.capacity - self.in_use
+            if free <= 0 or (not first and free <= self.kept_for_first):
+                return False
+            self.in_use += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            if self.in_use <= 0:
+                raise ValueError("released a stream slot that was not taken")
+            self.in_use -= 1
 
 
 class StreamSlots:
     """The admission of one API process's live streams."""
 
-    def __init__(self, client: redis.Redis, gate: threading.BoundedSemaphore, settings: Settings, *,
+    def __init__(self, client: redis.Redis, gate: ProcessSlots, settings: Settings, *,
                  lease_seconds: float = LEASE_SECONDS) -> None:
         self.client = client
         self.gate = gate
@@ -117,20 +154,32 @@ class StreamSlots:
                    lease_seconds=lease_seconds)
 
     def acquire(self, user_id: uuid.UUID) -> StreamLease:
-        """Both slots, or :class:`Refused` (503 when this process is full, 429 at the user's cap)."""
-        if not self.gate.acquire(blocking=False):
+        """Both slots, or :class:`Refused`: 429 at the user's cap; 503 when this process is full, or when
+        only the share kept for users holding no stream is left and the user holds one."""
+        if self.gate.full():
             raise Refused(503, "too many live streams on this server; retry shortly", PROCESS_RETRY_AFTER_SECONDS)
         key = f"{self.prefix}live:streams:{user_id}"
         member = uuid.uuid4().hex
         try:
-            admitted = self.acquire_script(keys=[key], args=[member, self.per_user, self.lease_ms])
+            held = int(self.acquire_script(keys=[key], args=[member, self.per_user, self.lease_ms]))
         except redis.RedisError as exc:
-            self.gate.release()
             log.warning("live.unavailable", error=str(exc))
             raise Refused(503, "live updates are unavailable right now; retry shortly",
                           PROCESS_RETRY_AFTER_SECONDS) from exc
-        if not admitted:
-            self.gate.release()
+        if held < 0:
             raise Refused(429, f"you already have {self.per_user} live streams open; close one first",
                           USER_RETRY_AFTER_SECONDS)
+        if not self.gate.take(first=held == 0):
+            self.forget(key, member)
+            message = ("too many live streams on this server; retry shortly" if self.gate.full() else
+                       "this server keeps its last live streams for users with none open; retry shortly")
+            raise Refused(503, message, PROCESS_RETRY_AFTER_SECONDS)
         return StreamLease(self, key, member)
+
+    def forget(self, key: str, member: str) -> None:
+        """Give the user's slot back."""
+        try:
+            self.client.zrem(key, member)
+        except redis.RedisError as exc:
+            # Not lost: the member expires on its own within the lease.
+            log.warning("live.slot_release_failed", error=str(exc))

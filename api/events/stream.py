@@ -6,6 +6,10 @@ workers; a stream occupies one thread, never a process, and is admitted by :mod:
 ends after ``SSE_MAX_SECONDS``; the client reconnects with ``Last-Event-ID`` and loses nothing:
 missed events are replayed from the outbox table, live ones come from Redis pub/sub.
 
+A stream is as good as the credential that opened it: it reads that again every
+``CREDENTIAL_CHECK_SECONDS`` (:class:`CredentialCheck`, the same check as every request's), and ends
+once it fails: signed out, password changed, account deleted, or its sign-in ended.
+
 Its slots are given back by :meth:`LiveStream.close`, which the response's close callback calls
 on every path: a HEAD (the body is never iterated), a client gone before the first byte, an
 error, or the normal end. A generator's ``finally`` alone would miss the first two: a generator
@@ -18,24 +22,34 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import redis
+import structlog
 from flask import Response, current_app
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import db_session, session_factory
 from api.errors import http_error
 from api.events.slots import EXTENSION, Refused, StreamLease, StreamSlots
 from api.events.views import ResourceViews
-from api.security import current_actor
+from api.security import current_actor, current_credential
 from infra.config import Settings
 from workflows import events, live
 from workflows.actors import Actor
+from workflows.errors import Unauthenticated
 from workflows.live_replay import mentors_of_listings, resume
+from workflows.sign_ins import Credential, actor_for
+
+log = structlog.get_logger(__name__)
 
 KEEP_ALIVE_SECONDS = 15.0
+# How often a stream reads its credential again. One primary-key query per stream this often; a
+# process holds at most SSE_MAX_STREAMS_PER_PROCESS streams, so at most that many every 2 s.
+CREDENTIAL_CHECK_SECONDS = 2.0
 RESET_EVENT = "reset"
 RESET_DATA = {"reason": "history_unavailable",
               "message": "Events since your Last-Event-ID can no longer be replayed: reload what you show."}
@@ -66,6 +80,31 @@ def live_response(listing_ids: list[uuid.UUID], last_event_id: str) -> Response:
 
 
 @dataclass
+class CredentialCheck:
+    """Whether the stream's credential still holds, read again at most every ``CREDENTIAL_CHECK_SECONDS``
+    in a session of its own (a stream holds no database connection while it waits)."""
+
+    factory: sessionmaker[Session]
+    credential: Credential
+    checked_at: float = field(default_factory=time.monotonic)
+
+    def holds(self) -> bool:
+        if time.monotonic() - self.checked_at < CREDENTIAL_CHECK_SECONDS:
+            return True
+        self.checked_at = time.monotonic()
+        try:
+            with self.factory() as db:
+                actor_for(db, self.credential)
+        except Unauthenticated:
+            return False
+        except SQLAlchemyError as exc:
+            # Unchecked is not valid: the client reconnects, and is answered once the database is back.
+            log.warning("live.credential_check_failed", error=str(exc))
+            return False
+        return True
+
+
+@dataclass
 class LiveStream:
     """One client's stream: subscribed channels, the replayed history, then live events."""
 
@@ -78,6 +117,7 @@ class LiveStream:
     cursor: uuid.UUID | None
     replay: list[tuple[str, str, dict[str, Any]]]
     views: ResourceViews
+    check: CredentialCheck
 
     @classmethod
     def open(cls, settings: Settings, lease: StreamLease, listing_ids: list[uuid.UUID],
@@ -100,7 +140,7 @@ class LiveStream:
         # Read now: the request's session is closed before the stream is iterated.
         replay = [(str(e.id), e.type, e.payload) for e in missed.events]
         return cls(settings, lease, actor, listings, pubsub, missed.reset, missed.cursor, replay,
-                   ResourceViews(session_factory(), actor))
+                   ResourceViews(session_factory(), actor), CredentialCheck(session_factory(), current_credential()))
 
     def close(self) -> None:
         """Give the subscription and both slots back; safe to call again."""
@@ -122,7 +162,7 @@ class LiveStream:
                 yield from self.frames(event_id, event_type, payload)
             deadline = time.monotonic() + self.settings.sse_max_seconds
             quiet_since = time.monotonic()
-            while (left := deadline - time.monotonic()) > 0 and self.lease.renew_if_due():
+            while (left := deadline - time.monotonic()) > 0 and self.lease.renew_if_due() and self.check.holds():
                 message = self.pubsub.get_message(timeout=min(1.0, left))
                 if message and message.get("type") == "message":
                     event = json.loads(message["data"])

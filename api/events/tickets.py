@@ -4,8 +4,9 @@ authenticates a live stream.
 A signed-in client asks for a ticket (``POST /events/tickets``) and opens
 ``GET /events/stream?ticket=…``. A ticket is random, single-use (taken with ``GETDEL``, so two
 redemptions cannot both succeed) and short-lived (``EVENT_TICKET_TTL_SECONDS``, a Redis TTL). It
-carries the user's token version, so signing out ends tickets not yet used. Only its SHA-256 is a
-Redis key: a URL that ends up in a log holds a spent ticket, never a bearer token.
+carries the credential it was asked with (user, token version, sign-in), so signing out, or ending
+that sign-in, ends tickets not yet used and the streams they opened. Only its SHA-256 is a Redis
+key: a URL that ends up in a log holds a spent ticket, never a bearer token.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 import redis
 
 from workflows.clock import utcnow
+from workflows.sign_ins import Credential
 
 
 @dataclass(frozen=True)
@@ -35,22 +37,24 @@ def _key(prefix: str, ticket: str) -> str:
     return f"{prefix}live:ticket:{hashlib.sha256(ticket.encode()).hexdigest()}"
 
 
-def issue(client: redis.Redis, prefix: str, user_id: uuid.UUID, token_version: int, ttl_seconds: int) -> Ticket:
+def issue(client: redis.Redis, prefix: str, credential: Credential, ttl_seconds: int) -> Ticket:
     ticket = secrets.token_urlsafe(32)
+    sign_in = credential.sign_in_id or ""
     try:
-        client.set(_key(prefix, ticket), f"{user_id}:{token_version}", ex=ttl_seconds)
+        client.set(_key(prefix, ticket), f"{credential.user_id}:{credential.token_version}:{sign_in}", ex=ttl_seconds)
     except redis.RedisError as exc:
         raise Unavailable from exc
     return Ticket(ticket, utcnow() + timedelta(seconds=ttl_seconds))
 
 
-def redeem(client: redis.Redis, prefix: str, ticket: str) -> tuple[uuid.UUID, int] | None:
-    """The ticket's user and token version, once: ``None`` when unknown, used or expired."""
+def redeem(client: redis.Redis, prefix: str, ticket: str) -> Credential | None:
+    """The ticket's credential, once: ``None`` when unknown, used or expired."""
     try:
         value = client.getdel(_key(prefix, ticket))
     except redis.RedisError as exc:
         raise Unavailable from exc
     if value is None:
         return None
-    user_id, _, version = (value.decode() if isinstance(value, bytes) else str(value)).partition(":")
-    return uuid.UUID(user_id), int(version)
+    # Tickets issued before sign-ins were recorded hold two fields: they name no sign-in.
+    user_id, version, *sign_in = (value.decode() if isinstance(value, bytes) else str(value)).split(":")
+    return Credential(uuid.UUID(user_id), int(version), uuid.UUID(sign_in[0]) if sign_in and sign_in[0] else None)

@@ -53,7 +53,8 @@ def test_me_refuses_bad_preferences_and_changes_nothing(client: FlaskClient, db:
                         ({"locale": "en-" + "x" * 40}, "locale"), ({"display_name": "   "}, "display_name"),
                         ({"display_name": "x" * 101}, "display_name"),
                         # A new email needs the current password (and the password goes with an email only).
-                        ({"email": "new@example.com"}, "current_password"), ({"current_password": "x"}, "current_password"),
+                        ({"email": "new@example.com"}, "current_password"),
+                        ({"current_password": "x"}, "current_password"),
                         ({"email": "not an email", "current_password": "x"}, "email")):
         response = client.patch("/api/v1/me", headers=caller.headers, json={"display_name": "Changed", **body})
         assert response.status_code == 422, body

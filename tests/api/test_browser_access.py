@@ -121,3 +121,18 @@ def test_signing_out_voids_unused_tickets(client: FlaskClient, db: Session) -> N
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     status, body = open_stream(client, f"ticket={issued['ticket']}")
     assert status == 401 and "revoked" in body
+
+
+def test_a_ticket_of_an_ended_sign_in_is_refused(client: FlaskClient, db: Session) -> None:
+    user = UserFactory()
+    first, second = (client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).get_json()
+                     for _ in range(2))
+    issued = ticket_for(client, {"Authorization": f"Bearer {first['access_token']}"})
+    kept = ticket_for(client, {"Authorization": f"Bearer {second['access_token']}"})
+    headers = {"Authorization": f"Bearer {second['access_token']}"}
+    (ended,) = [item["id"] for item in client.get("/api/v1/me/sign-ins", headers=headers).get_json()["items"]
+                if not item["current"]]
+    assert client.delete(f"/api/v1/me/sign-ins/{ended}", headers=headers).status_code == 204
+    status, body = open_stream(client, f"ticket={issued['ticket']}")
+    assert status == 401 and "sign-in has ended" in body
+    assert open_stream(client, f"ticket={kept['ticket']}")[0] == 200

@@ -43,7 +43,10 @@ def first_line(response: httpx.Response) -> str:
 
 def test_forty_heads_then_a_get_still_streams(seed: Session, serve: Serve) -> None:
     (user,) = callers(seed, 1)
-    base = serve(sse_max_seconds=8.0, sse_max_streams_per_process=2, sse_max_streams_per_user=3)
+    # No share kept for first streams: a HEAD's slots come back when the server closes its response,
+    # just after the client has it, so the user may still hold the last one as the next arrives.
+    base = serve(sse_max_seconds=8.0, sse_max_streams_per_process=2, sse_max_streams_per_user=3,
+                 sse_first_stream_share_percent=0)
     with httpx.Client(base_url=base, timeout=10) as http:
         heads = [http.head(STREAM, headers=user.headers).status_code for _ in range(40)]
         assert heads == [200] * 40
@@ -96,6 +99,48 @@ def test_a_users_fourth_stream_is_refused_while_another_user_streams(seed: Sessi
     with httpx.Client(base_url=base, timeout=10) as http, ExitStack() as streams:
         again = [streams.enter_context(http.stream("GET", STREAM, headers=greedy.headers)) for _ in range(3)]
         assert [s.status_code for s in again] == [200, 200, 200]
+
+
+def test_a_few_accounts_cannot_take_every_stream_of_a_process(seed: Session, serve: Serve) -> None:
+    """Half of the process's eight streams are kept for users holding none: three accounts trying three
+    streams each get their first streams and two more, and three newcomers still get in."""
+    greedy = callers(seed, 3)
+    newcomers = callers(seed, 4)
+    base = serve(sse_max_seconds=8.0, sse_max_streams_per_process=8, sse_max_streams_per_user=3,
+                 sse_first_stream_share_percent=50)
+    with httpx.Client(base_url=base, timeout=10) as http, ExitStack() as streams:
+        answers = []
+        for caller in greedy:
+            for _ in range(3):
+                response = streams.enter_context(http.stream("GET", STREAM, headers=caller.headers))
+                answers.append(response.status_code)
+                if response.status_code != 200:
+                    response.read()
+                    assert response.headers["Retry-After"] == "5"
+                    assert "users with none open" in response.json()["message"]
+        # The first account's three streams, then only each other account's first: four slots stay free.
+        assert answers == [200, 200, 200, 200, 503, 503, 200, 503, 503]
+        admitted = [streams.enter_context(http.stream("GET", STREAM, headers=c.headers)) for c in newcomers[:3]]
+        assert [response.status_code for response in admitted] == [200, 200, 200]
+        assert first_line(admitted[-1]) == "retry: 3000"
+        # Now the process is full, for newcomers too: 503 with Retry-After, as ever.
+        full = http.get(STREAM, headers=newcomers[3].headers)
+        assert full.status_code == 503 and full.headers["Retry-After"] == "5"
+        assert full.json()["message"] == "too many live streams on this server; retry shortly"
+
+
+def test_a_stream_on_another_process_counts_as_one_held(seed: Session, serve: Serve) -> None:
+    user, newcomer, another = callers(seed, 3)
+    settings = {"sse_max_seconds": 8.0, "sse_max_streams_per_process": 2, "sse_max_streams_per_user": 3,
+                "sse_first_stream_share_percent": 50}
+    first, second = serve(**settings), serve(**settings)
+    with httpx.Client(timeout=10) as http, ExitStack() as streams:
+        assert streams.enter_context(http.stream("GET", second + STREAM, headers=user.headers)).status_code == 200
+        assert streams.enter_context(http.stream("GET", first + STREAM, headers=newcomer.headers)).status_code == 200
+        # One slot left on the first process, kept for users with none open: the user has one, elsewhere.
+        refused = http.get(first + STREAM, headers=user.headers)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+        assert streams.enter_context(http.stream("GET", first + STREAM, headers=another.headers)).status_code == 200
 
 
 def test_a_users_cap_counts_the_streams_of_every_api_process(seed: Session, serve: Serve) -> None:

@@ -10,7 +10,7 @@ import dataclasses
 import json
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -26,6 +26,7 @@ from models import (
     OutboxHandler,
     RefreshToken,
     SessionReminder,
+    SignIn,
     WebhookAttempt,
     WebhookMessage,
 )
@@ -142,10 +143,18 @@ def test_read_notifications_go_after_the_horizon_unread_ones_and_pending_emails_
         "read lately", "never read", "email to send"}
 
 
+def sign_in_expiring(db: Session, user_id: uuid.UUID, expires_at: datetime) -> SignIn:
+    sign_in = SignIn(id=uuid.uuid4(), user_id=user_id, last_used_at=expires_at - timedelta(days=30),
+                     expires_at=expires_at)
+    db.add(sign_in)
+    db.flush()
+    return sign_in
+
+
 def test_refresh_tokens_go_a_day_after_they_expire(db: Session) -> None:
     user = UserFactory()
     now = db_now(db)
-    family = uuid.uuid4()
+    family = sign_in_expiring(db, user.id, now + timedelta(days=5)).id
     tokens = {name: RefreshToken(id=uuid.uuid4(), user_id=user.id, family_id=family, token_hash=uuid.uuid4().hex * 2,
                                  expires_at=now + expires)
               for name, expires in (("long expired", -timedelta(hours=25)), ("just expired", -timedelta(hours=23)),
@@ -170,6 +179,24 @@ def test_account_links_go_a_day_after_they_expire(db: Session) -> None:
     assert prune_all(db, "account_tokens") == [1]
     kept = set(db.scalars(select(AccountToken.id).where(AccountToken.user_id == user.id)))
     assert kept == {links["just expired"].id, links["valid"].id}
+
+
+def test_sign_ins_go_a_day_after_they_expire_once_their_tokens_are_gone(db: Session) -> None:
+    user = UserFactory()
+    now = db_now(db)
+    _gone, token_left, just_expired, live = (sign_in_expiring(db, user.id, now + expires) for expires in (
+        -timedelta(hours=25), -timedelta(hours=25), -timedelta(hours=23), timedelta(days=5)))
+    # Not pruned yet: a token of it remains, and goes first (the refresh_tokens target runs before).
+    db.add(RefreshToken(id=uuid.uuid4(), user_id=user.id, family_id=token_left.id, token_hash=uuid.uuid4().hex * 2,
+                        expires_at=token_left.expires_at))
+    db.flush()
+    assert prune_all(db, "sign_ins") == [1]
+    assert set(db.scalars(select(SignIn.id).where(SignIn.user_id == user.id))) == {
+        token_left.id, just_expired.id, live.id}
+    assert [target.name for target in retention.TARGETS].index("refresh_tokens") < \
+        [target.name for target in retention.TARGETS].index("sign_ins")
+    assert prune_all(db, "refresh_tokens") == [1] and prune_all(db, "sign_ins") == [1]
+    assert set(db.scalars(select(SignIn.id).where(SignIn.user_id == user.id))) == {just_expired.id, live.id}
 
 
 def test_reminders_go_a_day_after_their_session_started_at_the_latest(db: Session) -> None:
