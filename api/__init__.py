@@ -142,12 +142,13 @@ def create_app(
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
     from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
+    from api.teams.routes import blp as teams_blp  # noqa: PLC0415
     from api.webapp.routes import blp as webapp_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp,
-                      admin_blp, calendar_blp):
+                      admin_blp, calendar_blp, teams_blp):
         api.register_blueprint(blueprint)
     document_webhooks(api.spec)
     app.register_blueprint(webapp_blp)  # the browser app, outside the OpenAPI document

@@ -13,6 +13,7 @@ from models.enums import (
     EmailStatus,
     FeedRevocation,
     HandlerStatus,
+    InvitationStatus,
     ListingKind,
     SessionStatus,
     WebhookMessageStatus,
@@ -22,7 +23,7 @@ from models.mentors import AvailabilityWindow, MentorProfile, Skill, mentor_prof
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
 from models.reminders import CalendarFeed, SessionReminder
 from models.sessions import MentorshipSession
-from models.teams import ListingMember
+from models.teams import ListingMember, TeamInvitation
 from models.tokens import RefreshToken, SignIn
 from models.users import User
 from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
@@ -43,6 +44,7 @@ __all__ = [
     "FeedRevocation",
     "HandlerStatus",
     "IdempotencyKey",
+    "InvitationStatus",
     "Listing",
     "ListingKind",
     "ListingMember",
@@ -59,6 +61,7 @@ __all__ = [
     "SessionStatus",
     "SignIn",
     "Skill",
+    "TeamInvitation",
     "User",
     "WebhookAttempt",
     "WebhookEndpoint",

@@ -76,6 +76,15 @@ class AccountTokenPurpose(StrEnum):
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a password
 
 
+class InvitationStatus(StrEnum):
+    """A mentor's invitation to a listing's team: waiting for them, taken, turned down, or withdrawn by the owner."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:
     """The column type of a StrEnum: ``VARCHAR(length)`` holding its values, read back as members.
 

@@ -16,14 +16,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, union_all
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from models import Booking, BookingStatus, Listing, ListingKind, ListingMember, MentorProfile, MentorshipSession
+from models import (
+    Booking,
+    BookingStatus,
+    InvitationStatus,
+    Listing,
+    ListingMember,
+    MentorProfile,
+    MentorshipSession,
+    TeamInvitation,
+)
 from workflows.actors import Actor
 from workflows.availability import fits_windows
 from workflows.commitments import LIVE, busy_mentors
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 
 NOT_ON_TEAM = "this mentor does not teach this listing"
 
@@ -35,6 +44,8 @@ class Team:
     # In the team's order; the owner alone when the listing has no members.
     members: list[MentorProfile]
     is_team: bool
+    # Mentors invited who have not accepted yet (shown to the owner only: None for anyone else).
+    invited: list[MentorProfile] | None = None
 
 
 def teacher_ids(db: Session, listing: Listing) -> list[uuid.UUID]:
@@ -44,42 +55,30 @@ def teacher_ids(db: Session, listing: Listing) -> list[uuid.UUID]:
     return members or [listing.mentor_profile_id]
 
 
-def _profiles(db: Session, ids: Sequence[uuid.UUID]) -> list[MentorProfile]:
+def profiles(db: Session, ids: Sequence[uuid.UUID]) -> list[MentorProfile]:
     """The profiles, with their windows, in the order of ``ids``."""
     found = {p.id: p for p in db.scalars(select(MentorProfile).where(MentorProfile.id.in_(ids))
                                          .options(selectinload(MentorProfile.availability)))}
     return [found[i] for i in ids if i in found]
 
 
-def get_team(db: Session, listing_id: uuid.UUID) -> Team:
+def get_team(db: Session, listing_id: uuid.UUID, actor: Actor | None = None) -> Team:
+    """Who teaches the listing; with the invitations still open when ``actor`` owns it."""
     listing = db.get(Listing, listing_id)
     if listing is None:
         raise NotFound("listing not found")
     ids = teacher_ids(db, listing)
-    return Team(listing.id, listing.mentor_profile_id, _profiles(db, ids), ids != [listing.mentor_profile_id])
+    owner = actor is not None and actor.mentor_profile_id == listing.mentor_profile_id
+    return Team(listing.id, listing.mentor_profile_id, profiles(db, ids), ids != [listing.mentor_profile_id],
+                pending_invitees(db, listing.id) if owner else None)
 
 
-def set_team(db: Session, actor: Actor, listing_id: uuid.UUID, mentor_profile_ids: list[uuid.UUID]) -> Team:
-    """Replace the listing's team (owner only). An empty list leaves the owner teaching alone.
-
-    Bookings already made keep their mentor, on the team or not.
-    """
-    listing = db.get(Listing, listing_id, with_for_update={"key_share": True})
-    if listing is None:
-        raise NotFound("listing not found")
-    if actor.mentor_profile_id != listing.mentor_profile_id:
-        raise Forbidden("only the listing's mentor can change its team")
-    if listing.kind != ListingKind.INDIVIDUAL:
-        raise BusinessRuleViolation("teams are for individual listings")
-    known = set(db.scalars(select(MentorProfile.id).where(MentorProfile.id.in_(mentor_profile_ids))))
-    unknown = [str(i) for i in mentor_profile_ids if i not in known]
-    if unknown:
-        raise BusinessRuleViolation(f"no such mentor profile: {', '.join(unknown)}")
-    db.execute(delete(ListingMember).where(ListingMember.listing_id == listing.id))
-    db.add_all(ListingMember(listing_id=listing.id, mentor_profile_id=member, position=index)
-               for index, member in enumerate(mentor_profile_ids))
-    db.flush()
-    return get_team(db, listing.id)
+def pending_invitees(db: Session, listing_id: uuid.UUID) -> list[MentorProfile]:
+    """The mentors invited to the listing's team who have not answered yet, in the team's order."""
+    return list(db.scalars(
+        select(MentorProfile).join(TeamInvitation, TeamInvitation.mentor_profile_id == MentorProfile.id)
+        .where(TeamInvitation.listing_id == listing_id, TeamInvitation.status == InvitationStatus.PENDING)
+        .order_by(TeamInvitation.position, TeamInvitation.created_at)))
 
 
 def _outside_windows(profile: MentorProfile) -> BusinessRuleViolation:
@@ -100,7 +99,7 @@ def assign_mentor(db: Session, actor: Actor, listing: Listing, *, requested: uui
             raise BusinessRuleViolation(NOT_ON_TEAM)
         teachers = [requested]
     if len(teachers) == 1:
-        (profile,) = _profiles(db, teachers)
+        (profile,) = profiles(db, teachers)
         if profile.user_id == actor.user_id:
             raise BusinessRuleViolation("you cannot book a session with yourself")
         if not fits_windows(profile.availability, profile.timezone, start, end):
@@ -111,7 +110,7 @@ def assign_mentor(db: Session, actor: Actor, listing: Listing, *, requested: uui
     # Choosers of this listing take turns, so each sees the drafts the others made (the lock does not
     # conflict with the key-share locks that inserting bookings takes).
     db.get(Listing, listing.id, with_for_update={"key_share": True}, populate_existing=True)
-    candidates = [p for p in _profiles(db, teachers) if p.user_id != actor.user_id]
+    candidates = [p for p in profiles(db, teachers) if p.user_id != actor.user_id]
     fitting = [p for p in candidates if fits_windows(p.availability, p.timezone, start, end)]
     if not fitting:
         raise BusinessRuleViolation("outside the availability of every mentor of this listing's team")

@@ -27,7 +27,7 @@ from api.listings.schemas import (
 )
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, GroupSessionPageSchema, SessionSchema
-from workflows import group_sessions, listings, slots, teams
+from workflows import group_sessions, listings, slots, team_invitations, teams
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Mentors' offerings.")
 blp.before_request(require_login)
@@ -94,18 +94,32 @@ class ListingTeam(MethodView):
     @blp.response(200, TeamSchema, example=EXAMPLE_TEAM)
     @documents_errors(blp, 401, 404)
     def get(self, listing_id: uuid.UUID) -> Any:
-        """Who teaches a listing: its team, or its owner alone."""
-        return teams.get_team(db_session(), listing_id)
+        """Who teaches a listing: its team, or its owner alone; its owner also sees whom they invited."""
+        return teams.get_team(db_session(), listing_id, current_actor())
 
     @blp.doc(operationId="setListingTeam")
     @blp.arguments(TeamUpdateSchema, example={"mentor_profile_ids": [m["mentor_profile_id"]
                                                                       for m in EXAMPLE_TEAM["members"]]})
     @blp.response(200, TeamSchema, example=EXAMPLE_TEAM)
-    @documents_errors(blp, 400, 401, 403, 404, 422)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 422)
     def put(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
-        """Set your individual listing's team (owner). Requests then go to a member named in them, or to one
-        the service chooses; existing bookings keep their mentor. 400 for unknown mentor profiles."""
-        return teams.set_team(db_session(), current_actor(), listing_id, data["mentor_profile_ids"])
+        """Set your individual listing's team (owner). Members not listed leave it; other mentors listed are
+        invited (`GET /team-invitations` shows them theirs) and teach once they accept; you teach at once if you
+        list yourself. Requests then go to a member named in them, or to one the service chooses; existing
+        bookings keep their mentor. 400 for unknown mentor profiles; 409 for a mentor whose email is not
+        confirmed yet."""
+        return team_invitations.set_team(db_session(), current_actor(), listing_id, data["mentor_profile_ids"])
+
+
+@blp.route("/<uuid:listing_id>/team/leave")
+class LeaveTeam(MethodView):
+    @blp.doc(operationId="leaveListingTeam")
+    @blp.response(204)
+    @documents_errors(blp, 400, 401, 404)
+    def post(self, listing_id: uuid.UUID) -> None:
+        """Leave the team of a listing you teach on (not your own: set its team instead). Requests no longer go to
+        you; bookings already made keep you as their mentor. 404 when you are not on its team."""
+        team_invitations.leave(db_session(), current_actor(), listing_id)
 
 
 @blp.route("/<uuid:listing_id>/group-sessions")

@@ -170,7 +170,11 @@ class TeamSchema(ma.Schema):
     owner_mentor_profile_id = fields.UUID()
     is_team = fields.Boolean(metadata={"description": "False when the owner teaches alone (no members set)."})
     members = fields.List(fields.Nested(TeamMemberSchema), metadata={
-        "description": "Who teaches the listing, in the team's order (the last tie-break when choosing one)."})
+        "description": "Who teaches the listing, in the team's order (the last tie-break when choosing one): the "
+                       "mentors who accepted their invitation, and the owner if they teach too."})
+    invited = fields.List(fields.Nested(TeamMemberSchema), allow_none=True, metadata={
+        "description": "Mentors invited who have not accepted yet: not in the team or its slots until they do. "
+                       "Shown to the owner; null for anyone else."})
 
 
 def _distinct(values: list[Any]) -> None:
@@ -181,4 +185,6 @@ def _distinct(values: list[Any]) -> None:
 class TeamUpdateSchema(ma.Schema):
     mentor_profile_ids = fields.List(fields.UUID(), required=True,
                                      validate=[validate.Length(max=MAX_TEAM_SIZE), _distinct], metadata={
-        "description": "The team, in order (at most 20; the owner only if they teach too). Empty: the owner alone."})
+        "description": "The team, in order (at most 20; the owner only if they teach too). Members not listed leave "
+                       "it; mentors listed who are not members are invited, and join when they accept. Empty: the "
+                       "owner alone."})

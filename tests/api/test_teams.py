@@ -17,14 +17,23 @@ DAY = (datetime.now(UTC) + timedelta(days=7)).replace(hour=0, minute=0, second=0
 T = DAY.replace(hour=10)
 
 
+def accept_invitations(client: FlaskClient, *mentors: MentorProfile) -> None:
+    for mentor in mentors:
+        headers = as_caller(mentor.user).headers
+        for invitation in client.get("/api/v1/team-invitations", headers=headers).get_json()["items"]:
+            accepted = client.post(f"/api/v1/team-invitations/{invitation['id']}/accept", headers=headers)
+            assert accepted.status_code == 200, accepted.get_json()
+
+
 def team_listing(client: FlaskClient, size: int = 3) -> tuple[uuid.UUID, Caller, list[MentorProfile]]:
-    """A listing whose owner set a team of ``size`` members, the owner first."""
+    """A listing whose owner set a team of ``size`` members, the owner first, each other member having accepted."""
     listing = ListingFactory()
     owner = as_caller(listing.mentor_profile.user)
     members = [listing.mentor_profile, *(MentorProfileFactory() for _ in range(size - 1))]
     response = client.put(f"/api/v1/listings/{listing.id}/team", headers=owner.headers,
                           json={"mentor_profile_ids": [str(m.id) for m in members]})
     assert response.status_code == 200, response.get_json()
+    accept_invitations(client, *members[1:])
     return listing.id, owner, members
 
 
@@ -57,10 +66,14 @@ def test_the_owner_manages_the_team(client: FlaskClient, db: Session) -> None:
     assert twice.status_code == 422 and twice.get_json()["message"]
     assert client.put(url, json={}, headers=owner.headers).status_code == 422
     assert client.get(url, headers=owner.headers).get_json()["is_team"] is False  # nothing changed
-    team = client.put(url, json=body, headers=owner.headers).get_json()
-    assert team["is_team"] is True
+    invited = client.put(url, json=body, headers=owner.headers).get_json()
+    assert invited["is_team"] is False  # invited, not members until they accept
+    assert [m["mentor_profile_id"] for m in invited["invited"]] == body["mentor_profile_ids"]
+    accept_invitations(client, *others)
+    team = client.get(url, headers=owner.headers).get_json()
+    assert team["is_team"] is True and team["invited"] == []
     assert [m["mentor_profile_id"] for m in team["members"]] == body["mentor_profile_ids"]
-    assert client.get(url, headers=stranger.headers).get_json() == team
+    assert client.get(url, headers=stranger.headers).get_json() == {**team, "invited": None}
     cleared = client.put(url, json={"mentor_profile_ids": []}, headers=owner.headers).get_json()
     assert cleared["is_team"] is False
     group = ListingFactory(kind=ListingKind.GROUP.value, capacity=3)
