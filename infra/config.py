@@ -175,6 +175,8 @@ class Settings:
     webhook_allow_loopback_targets: bool
     webhook_max_endpoints_per_user: int
     webhook_tests_per_minute: int
+    webhook_retries_per_minute: int
+    webhook_max_inflight_per_owner: int
     webhook_secret_overlap: timedelta
     smtp_url: str
     smtp_from: str
@@ -314,6 +316,9 @@ def load_settings() -> Settings:
         webhook_allow_loopback_targets=_bool("WEBHOOK_ALLOW_LOOPBACK_TARGETS", default=False),
         webhook_max_endpoints_per_user=_int("WEBHOOK_MAX_ENDPOINTS_PER_USER", 20),
         webhook_tests_per_minute=_int("WEBHOOK_TESTS_PER_MINUTE", 5),
+        webhook_retries_per_minute=_int_at_least("WEBHOOK_RETRIES_PER_MINUTE", 5, 0),
+        # Batches of one owner's endpoints in flight at once, across every worker process.
+        webhook_max_inflight_per_owner=_int_at_least("WEBHOOK_MAX_INFLIGHT_PER_OWNER", 2, 1),
         webhook_secret_overlap=parse_duration(_str("WEBHOOK_SECRET_OVERLAP", "24h")),
         smtp_url=_str("SMTP_URL", ""),
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
@@ -18,6 +18,7 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     __tablename__ = "webhook_endpoints"
     __table_args__ = (
         CheckConstraint("url ~ '^https?://'", name="url_scheme"),
+        CheckConstraint("consecutive_failures >= 0", name="consecutive_failures_non_negative"),
         Index("ix_webhook_endpoints_owner_created", "owner_user_id", "created_at", "id"),
     )
 
@@ -31,9 +32,19 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     previous_secret: Mapped[str | None] = mapped_column(String(128))
     previous_secret_expires_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(default=True, server_default="true")
-    disabled_reason: Mapped[str | None] = mapped_column(Text)
-    # Set at the first failure after a success; five days of failure disables the endpoint.
+    disabled_reason: Mapped[str | None] = mapped_column(Text)  # while disabled: why
+    # When and why it was last disabled; kept when it is enabled again.
+    last_disabled_at: Mapped[datetime | None]
+    last_disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # The failure record, cleared by a delivery (or a new URL), not by re-enabling. ``failing_since``: the
+    # first failure after a success; five days of failure disable the endpoint. ``consecutive_failures``:
+    # failed attempts since; the endpoint's backoff grows with it, and no attempt starts before ``backoff_until``.
     failing_since: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    backoff_until: Mapped[datetime | None]
+    # The owner's manual retries of the last minute (at most WEBHOOK_RETRIES_PER_MINUTE are kept): their rate limit.
+    recent_retries_at: Mapped[list[datetime]] = mapped_column(
+        ARRAY(DateTime(timezone=True)), default=list, server_default="{}")
 
 
 class WebhookMessage(Base):

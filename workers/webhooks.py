@@ -126,4 +126,4 @@ def deliver(self: DbTask, message_id: str) -> int:
 def dispatch_due(self: DbTask) -> int:
     """Send ``webhooks.deliver`` for messages whose retry time has come or whose lease has expired."""
     with self.transaction() as db:
-        return len(fanout.dispatch_due(db))
+        return len(fanout.dispatch_due(db, settings=get_settings()))

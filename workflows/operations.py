@@ -10,11 +10,12 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from infra.config import get_settings
 from models import HandlerStatus, OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from workflows import outbox
 from workflows.errors import Conflict, NotFound
 from workflows.pagination import Page, paginate
-from workflows.webhooks.fanout import kick_endpoint
+from workflows.webhooks.fanout import kick_owner
 
 log = structlog.get_logger(__name__)
 
@@ -73,8 +74,8 @@ def recover_failed_messages(db: Session, endpoint_id: uuid.UUID, *, since: datet
                             until: datetime | None = None) -> int:
     """Send an endpoint's failed messages of a time window again (as Svix's *recover* does).
 
-    Each keeps its ``webhook-id`` and starts a fresh retry schedule. A disabled endpoint
-    must be enabled by its owner first.
+    Each keeps its ``webhook-id`` and starts a fresh retry schedule, at once even while the endpoint
+    backs off. A disabled endpoint must be enabled by its owner first.
     """
     endpoint = db.get(WebhookEndpoint, endpoint_id, with_for_update=True)
     if endpoint is None:
@@ -91,7 +92,8 @@ def recover_failed_messages(db: Session, endpoint_id: uuid.UUID, *, since: datet
         .returning(WebhookMessage.id)
     ).all()
     if recovered:
-        kick_endpoint(db, endpoint.id)
+        endpoint.backoff_until = None  # sent now, as a manual retry is
+        kick_owner(db, endpoint.owner_user_id, settings=get_settings())
     log.info("webhooks.recovered", endpoint_id=str(endpoint.id), count=len(recovered))
     return len(recovered)
 

@@ -107,8 +107,8 @@ class SendTest(MethodView):
         "last_status_code": None, "payload": {"endpoint_id": EXAMPLE_ENDPOINT["id"], "message": "…"}})
     @documents_errors(blp, 401, 404, 409, 429)
     def post(self, endpoint_id: uuid.UUID) -> Any:
-        """Send a `webhook.test` delivery to this endpoint now; follow it in its deliveries. 409 if disabled,
-        429 beyond `WEBHOOK_TESTS_PER_MINUTE` per endpoint."""
+        """Send a `webhook.test` delivery to this endpoint now, even while it backs off; follow it in its
+        deliveries. 409 if disabled, 429 beyond `WEBHOOK_TESTS_PER_MINUTE` per endpoint."""
         return DeliveryView(endpoints.send_test(db_session(), current_actor(), endpoint_id), [])
 
 
@@ -128,7 +128,9 @@ class RetryDelivery(MethodView):
     @blp.doc(operationId="retryWebhookDelivery")
     @blp.response(202, DeliverySchema, example={**EXAMPLE_DELIVERY, "attempt_count": 0,
                                                 "next_attempt_at": "2030-03-01T13:00:00+00:00"})
-    @documents_errors(blp, 401, 404, 409)
+    @documents_errors(blp, 401, 404, 409, 429)
     def post(self, endpoint_id: uuid.UUID, delivery_id: str) -> Any:
-        """Send a delivery again now, with the same `webhook-id`. 409 while an attempt is in progress."""
+        """Send a delivery again now, with the same `webhook-id`, even while the endpoint backs off. 409 while
+        an attempt is in progress or the endpoint is disabled, 429 beyond `WEBHOOK_RETRIES_PER_MINUTE` per
+        endpoint."""
         return endpoints.retry_delivery(db_session(), current_actor(), endpoint_id, delivery_id)

@@ -26,7 +26,11 @@ EXAMPLE_ENDPOINT: dict[str, Any] = {
     "description": "Our CRM",
     "enabled": True,
     "disabled_reason": None,
+    "last_disabled_at": None,
+    "last_disabled_reason": None,
     "failing_since": None,
+    "consecutive_failures": 0,
+    "backoff_until": None,
     "created_at": "2030-03-01T12:00:00+00:00",
     "updated_at": "2030-03-01T12:00:00+00:00",
 }
@@ -77,8 +81,11 @@ class EndpointPatchSchema(ma.Schema):
     event_types = _event_types()
     description = Text(validate=validate.Length(max=500))
     enabled = fields.Boolean(metadata={
-        "description": "Pause (`false`) or resume (`true`) deliveries. Re-enabling clears `disabled_reason` "
-                       "and the failure history; pending deliveries resume."})
+        "description": "Pause (`false`) or resume (`true`) deliveries. Re-enabling clears `disabled_reason` and "
+                       "resumes pending deliveries; the failure record stays (`failing_since`, "
+                       "`consecutive_failures`, `backoff_until`, `last_disabled_at`, `last_disabled_reason`), so "
+                       "the five days without a success count on. Send a test to try the endpoint at once. A new "
+                       "`url` starts a clean record."})
 
     @ma.validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -93,9 +100,21 @@ class EndpointSchema(ma.Schema):
     description = fields.String(dump_only=True)
     enabled = fields.Boolean(dump_only=True)
     disabled_reason = fields.String(allow_none=True, dump_only=True, metadata={
-        "description": "Why deliveries stopped: the owner paused them, a 410 Gone, or five days of failures."})
+        "description": "While disabled, why deliveries stopped: the owner paused them, a 410 Gone, or five days "
+                       "of failures."})
+    last_disabled_at = fields.DateTime(allow_none=True, dump_only=True, metadata={
+        "description": "When the endpoint was last disabled; kept after it is enabled again."})
+    last_disabled_reason = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "Why it was last disabled; kept after it is enabled again."})
     failing_since = fields.DateTime(allow_none=True, dump_only=True, metadata={
-        "description": "First failure since the last success; after five days the endpoint is disabled."})
+        "description": "First failure since the last success; after five days the endpoint is disabled. "
+                       "Cleared by a successful delivery or a new `url`, not by re-enabling."})
+    consecutive_failures = fields.Integer(dump_only=True, metadata={
+        "description": "Failed attempts since the last success (cleared as `failing_since` is)."})
+    backoff_until = fields.DateTime(allow_none=True, dump_only=True, metadata={
+        "description": "After failures, no attempt starts before this time: the n-th failure in a row waits the "
+                       "n-th step of `WEBHOOK_RETRY_SCHEDULE` (its last step beyond), longer if the endpoint "
+                       "asked with `Retry-After`. A test send or a manual retry goes at once."})
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 

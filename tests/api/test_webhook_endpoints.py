@@ -98,25 +98,101 @@ def test_malformed_endpoints_are_refused_with_422(client: FlaskClient, db: Sessi
     assert db.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
 
 
-def test_patch_changes_fields_and_re_enabling_forgets_the_failures(client: FlaskClient, db: Session,
-                                                                   owner: Caller) -> None:
+def test_patch_changes_fields_and_only_a_new_url_clears_the_failure_record(client: FlaskClient, db: Session,
+                                                                          owner: Caller) -> None:
     endpoint_id = create(client, owner)[1]["id"]
     url = f"{BASE}/{endpoint_id}"
     paused = client.patch(url, json={"enabled": False, "event_types": ["session.completed", "session.completed"]},
                           headers=owner.headers).get_json()
     assert (paused["enabled"], paused["disabled_reason"], paused["event_types"]) == (
         False, "disabled by its owner", ["session.completed"])
+    assert (paused["last_disabled_reason"], paused["last_disabled_at"] is not None) == ("disabled by its owner", True)
     endpoint = db.get(WebhookEndpoint, uuid.UUID(endpoint_id))
     assert endpoint is not None
-    endpoint.disabled_reason = "the endpoint answered 410 Gone"
-    endpoint.failing_since = func.now() - timedelta(days=2)
+    endpoint.failing_since, endpoint.consecutive_failures = func.now() - timedelta(days=2), 7
+    endpoint.backoff_until = func.now() + timedelta(hours=5)
     db.flush()
     resumed = client.patch(url, json={"enabled": True, "url": "https://other.example.com/in"},
                            headers=owner.headers).get_json()
     assert (resumed["enabled"], resumed["disabled_reason"], resumed["failing_since"], resumed["url"]) == (
         True, None, None, "https://other.example.com/in")
+    assert (resumed["consecutive_failures"], resumed["backoff_until"]) == (0, None)
+    assert resumed["last_disabled_reason"] == "disabled by its owner"  # the endpoint's history, not its target's
     assert client.patch(url, json={}, headers=owner.headers).status_code == 422
     assert client.patch(url, json={"secret": "whsec_mine"}, headers=owner.headers).status_code == 422
+
+
+def test_re_enabling_keeps_the_failure_record_the_last_disable_and_the_deliveries_visible(
+        client: FlaskClient, db: Session, owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    url = f"{BASE}/{endpoint_id}"
+    message_id = client.post(f"{url}/test", headers=owner.headers).get_json()["id"]
+    db.execute(update(WebhookEndpoint).values(failing_since=func.now() - timedelta(days=5, minutes=1)))
+    leased = lease_message(db, message_id, settings=get_settings())
+    assert leased is not None
+    record_outcome(db, leased, sending.Outcome(None, 15000, error="timed out after 15 s"), settings=get_settings())
+    disabled = client.get(url, headers=owner.headers).get_json()
+    assert not disabled["enabled"] and disabled["disabled_reason"].startswith("every delivery has failed since")
+
+    assert client.patch(url, json={"enabled": True}, headers=owner.headers).status_code == 200
+    shown = client.get(url, headers=owner.headers).get_json()
+    assert (shown["enabled"], shown["disabled_reason"]) == (True, None)
+    assert shown["failing_since"] == disabled["failing_since"] is not None  # still failing, for five days and more
+    assert (shown["last_disabled_reason"], shown["last_disabled_at"]) == (
+        disabled["disabled_reason"], disabled["last_disabled_at"])
+    assert shown["last_disabled_at"] is not None
+    assert (shown["consecutive_failures"], shown["backoff_until"]) == (1, disabled["backoff_until"])
+    (delivery,) = client.get(f"{url}/deliveries", headers=owner.headers).get_json()["items"]
+    assert (delivery["id"], delivery["status"]) == (message_id, "pending")
+    assert [(a["status_code"], a["error"]) for a in delivery["attempts"]] == [(None, "timed out after 15 s")]
+
+
+def test_manual_retries_are_limited_per_endpoint_with_retry_after_and_a_refused_one_changes_nothing(
+        client: FlaskClient, db: Session, owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    other_id = create(client, owner)[1]["id"]
+    message_id = client.post(f"{BASE}/{endpoint_id}/test", headers=owner.headers).get_json()["id"]
+    retry = f"{BASE}/{endpoint_id}/deliveries/{message_id}/retry"
+    limit = 5  # WEBHOOK_RETRIES_PER_MINUTE's default, which the tests run with
+    for _ in range(limit):
+        assert client.post(retry, headers=owner.headers).status_code == 202
+    message = db.get(WebhookMessage, message_id)
+    assert message is not None
+    message.attempts = 3  # as if it had been tried since
+    db.flush()
+    refused = client.post(retry, headers=owner.headers)
+    assert refused.status_code == 429, refused.get_json()
+    assert "at most 5 manual retries a minute" in refused.get_json()["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    db.refresh(message)
+    assert message.attempts == 3  # not reset: the refused retry changed nothing
+    endpoint = db.get(WebhookEndpoint, uuid.UUID(endpoint_id))
+    assert endpoint is not None and len(endpoint.recent_retries_at) == limit
+    # Each endpoint has its own budget.
+    other_message = client.post(f"{BASE}/{other_id}/test", headers=owner.headers).get_json()["id"]
+    assert client.post(f"{BASE}/{other_id}/deliveries/{other_message}/retry", headers=owner.headers).status_code == 202
+
+
+def test_a_test_or_a_manual_retry_goes_at_once_while_the_endpoint_backs_off(
+        client: FlaskClient, db: Session, owner: Caller) -> None:
+    endpoint_id = create(client, owner)[1]["id"]
+    url = f"{BASE}/{endpoint_id}"
+    timed_out = sending.Outcome(None, 15000, error="timed out after 15 s")
+
+    def fails(message_id: str) -> None:
+        leased = lease_message(db, message_id, settings=get_settings())
+        assert leased is not None  # sent now, whatever the backoff before
+        record_outcome(db, leased, timed_out, settings=get_settings())
+        assert client.get(url, headers=owner.headers).get_json()["backoff_until"] is not None
+
+    first = client.post(f"{url}/test", headers=owner.headers).get_json()["id"]
+    fails(first)
+    second = client.post(f"{url}/test", headers=owner.headers).get_json()["id"]
+    fails(second)
+    assert client.post(f"{url}/deliveries/{first}/retry", headers=owner.headers).status_code == 202
+    fails(first)
+    shown = client.get(url, headers=owner.headers).get_json()
+    assert shown["consecutive_failures"] == 3
 
 
 def test_delete_removes_the_endpoint_and_its_deliveries(client: FlaskClient, db: Session, owner: Caller) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 import uuid
@@ -68,10 +69,16 @@ class Receiver:
     in_flight: dict[str, int] = field(default_factory=dict)
     most_in_flight: dict[str, int] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)  # per path, before each answer but HANG
+    # Per watched path prefix: the most requests to its paths left unanswered at one moment.
+    most_in_flight_under: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def watch(self, prefix: str) -> None:
+        """Count the requests in flight together to every path starting with ``prefix``."""
+        self.most_in_flight_under[prefix] = 0
 
     def answer(self, path: str, *answers: int | str) -> None:
         """The next answers for ``path`` (status codes or ``HANG``); the last one repeats."""
@@ -102,9 +109,12 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver.in_flight[self.path] = receiver.in_flight.get(self.path, 0) + 1
                 receiver.most_in_flight[self.path] = max(receiver.most_in_flight.get(self.path, 0),
                                                          receiver.in_flight[self.path])
+                for prefix, most in receiver.most_in_flight_under.items():
+                    together = sum(n for path, n in receiver.in_flight.items() if path.startswith(prefix))
+                    receiver.most_in_flight_under[prefix] = max(most, together)
             answer = receiver.handle(self.path, headers, body)
             if answer == HANG:
-                receiver.release.wait(30)
+                self._hang()
                 answer = 200
             elif self.path in receiver.delays:
                 time.sleep(receiver.delays[self.path])
@@ -119,6 +129,19 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(b"ok")
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the sender gave up (timeout) or was killed
+
+        def _hang(self) -> None:
+            """Answer nothing until released, or until the sender hangs up (its timeout): only then is the
+            request no longer in flight."""
+            deadline = time.monotonic() + 30
+            while not receiver.release.wait(0.05) and time.monotonic() < deadline:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                        return  # the sender closed the connection
+                except BlockingIOError:
+                    continue  # nothing to read: the sender still waits
+                except OSError:
+                    return
 
         def log_message(self, *_args: Any) -> None:
             pass

@@ -178,6 +178,12 @@ def expire_leases(db: Session, *messages: WebhookMessage) -> None:
                .values(next_attempt_at=func.now() - timedelta(seconds=1)))
 
 
+def end_backoff(db: Session, *endpoints: WebhookEndpoint) -> None:
+    """The endpoints' backoff after their failures runs out."""
+    db.execute(update(WebhookEndpoint).where(WebhookEndpoint.id.in_([e.id for e in endpoints]))
+               .values(backoff_until=func.now() - timedelta(seconds=1)))
+
+
 def test_an_attempt_whose_worker_died_counts_as_a_failure_with_backoff(db: Session) -> None:
     endpoint = make_endpoint(db)
     message = make_message(db, endpoint)
@@ -194,11 +200,14 @@ def test_an_attempt_whose_worker_died_counts_as_a_failure_with_backoff(db: Sessi
     assert (message.status, message.attempts, message.lease_id) == ("pending", 1, None)
     assert message.next_attempt_at is not None
     assert timedelta(seconds=3) <= message.next_attempt_at - now <= timedelta(seconds=7)  # 5 s ± 20 %
-    assert endpoint.failing_since == now
+    assert (endpoint.failing_since, endpoint.consecutive_failures) == (now, 1)
+    assert endpoint.backoff_until is not None
+    assert timedelta(seconds=3) <= endpoint.backoff_until - now <= timedelta(seconds=7)  # the endpoint's first step
     lost = db.get(WebhookAttempt, first.attempt_id)
     assert lost is not None and lost.error is not None and "worker stopped" in lost.error
     # Once the retry time comes, the same message goes again, same body (same webhook-id).
     expire_leases(db, message)
+    end_backoff(db, endpoint)
     second = lease(db, message)
     assert second is not None
     assert (second.message_id, second.attempt_number, second.body) == (message.id, 2, first.body)
@@ -217,14 +226,19 @@ def test_a_dead_batch_keeps_its_recorded_deliveries_fails_the_one_in_flight_and_
     outcomes.record_delivered(db, [(batch[0], Outcome(200, 3))])  # as the batch went on
     # The worker dies during the second attempt; every lease of the batch runs out.
     expire_leases(db, sent, in_flight, unsent)
-    assert leases.lease_batch(db, unsent.id, settings=get_settings(), limit=1)[0].message_id == unsent.id
+    # The next lease settles the dead batch, and leases nothing: the attempt in flight failed, the endpoint backs off.
+    assert leases.lease_batch(db, unsent.id, settings=get_settings(), limit=1) == []
     for message in (sent, in_flight, unsent):
         db.refresh(message)
     now = db_now(db)
     assert (sent.status, sent.attempts) == ("delivered", 1)  # not sent again
     assert (in_flight.status, in_flight.attempts) == ("pending", 1)
     assert in_flight.next_attempt_at is not None and in_flight.next_attempt_at > now
-    assert unsent.attempts == 1 and unsent.lease_id is not None  # its first attempt, leased again at once
+    # Never sent: its attempt is not spent, and it is due again as soon as the endpoint's backoff ends.
+    assert (unsent.attempts, unsent.lease_id) == (0, None)
+    assert unsent.next_attempt_at is not None and unsent.next_attempt_at <= now
+    end_backoff(db, endpoint)
+    assert [d.message_id for d in leases.lease_batch(db, unsent.id, settings=get_settings(), limit=1)] == [unsent.id]
     recorded = db.execute(select(WebhookAttempt.message_id, WebhookAttempt.status_code)).all()
     assert sorted(recorded) == sorted([(sent.id, 200), (in_flight.id, None)])
 
@@ -235,6 +249,7 @@ def test_a_message_that_keeps_killing_its_worker_fails_on_the_normal_schedule(db
     message = make_message(db, endpoint)
     for attempt in range(1, 5):
         expire_leases(db, message)
+        end_backoff(db, endpoint)
         leased = lease(db, message, config)
         assert leased is not None and leased.attempt_number == attempt
         expire_leases(db, message)  # the worker dies, again
@@ -292,6 +307,7 @@ def test_failures_follow_the_retry_schedule_then_the_message_fails(db: Session) 
         assert step * 0.8 <= message.next_attempt_at - now <= step * 1.2
         message.next_attempt_at = now
         db.flush()
+        end_backoff(db, endpoint)
     leased = lease(db, message, config)
     assert leased is not None
     assert record_outcome(db, leased, Outcome(None, 3000, error="timed out"), settings=config) \
@@ -357,19 +373,41 @@ def test_five_days_of_failures_disable_the_endpoint_and_notify_its_owner(db: Ses
     assert lease(db, make_message(db, endpoint)) is None  # nothing more is attempted
 
 
-def test_a_success_clears_failing_since_and_four_days_of_failure_do_not_disable(db: Session) -> None:
+def test_re_enabling_does_not_restart_the_five_days_a_still_failing_endpoint_is_disabled_again(db: Session) -> None:
+    owner = UserFactory()
+    endpoint = make_endpoint(db, owner)
+    endpoint.failing_since = failing_since = db_now(db) - timedelta(days=5, minutes=1)
+    leased = lease(db, make_message(db, endpoint))
+    assert leased is not None
+    record_outcome(db, leased, Outcome(500, 9, error="HTTP 500"), settings=get_settings())
+    assert not endpoint.enabled
+    endpoints.update_endpoint(db, Actor(owner.id), endpoint.id, {"enabled": True})
+    assert (endpoint.enabled, endpoint.failing_since, endpoint.consecutive_failures) == (True, failing_since, 1)
+    end_backoff(db, endpoint)
+    leased = lease(db, make_message(db, endpoint))
+    assert leased is not None
+    record_outcome(db, leased, Outcome(500, 9, error="HTTP 500"), settings=get_settings())
+    db.refresh(endpoint)
+    assert not endpoint.enabled and endpoint.consecutive_failures == 2
+    notices = db.scalars(select(Notification.type).where(Notification.user_id == owner.id)).all()
+    assert notices == ["webhook.endpoint_disabled"] * 2
+
+
+def test_a_success_clears_the_failure_record_and_four_days_of_failure_do_not_disable(db: Session) -> None:
     endpoint = make_endpoint(db)
     endpoint.failing_since = db_now(db) - timedelta(days=4)
+    endpoint.consecutive_failures = 40
     failing = lease(db, make_message(db, endpoint))
     assert failing is not None
     record_outcome(db, failing, Outcome(502, 9, error="HTTP 502"), settings=get_settings())
     db.refresh(endpoint)
-    assert endpoint.enabled and endpoint.failing_since is not None
+    assert endpoint.enabled and endpoint.failing_since is not None and endpoint.consecutive_failures == 41
+    end_backoff(db, endpoint)
     succeeding = lease(db, make_message(db, endpoint))
     assert succeeding is not None
     record_outcome(db, succeeding, Outcome(200, 9), settings=get_settings())
     db.refresh(endpoint)
-    assert endpoint.failing_since is None
+    assert (endpoint.failing_since, endpoint.consecutive_failures, endpoint.backoff_until) == (None, 0, None)
 
 
 def test_the_envelope_is_type_timestamp_and_data_of_the_event(db: Session) -> None:
@@ -431,8 +469,13 @@ def test_a_batch_cut_short_by_a_failure_records_each_outcome_and_puts_the_unsent
     recorded = db.execute(select(WebhookAttempt.message_id, WebhookAttempt.status_code, WebhookAttempt.error)).all()
     assert sorted(recorded) == sorted([(first.id, 200, None), (second.id, 204, None), (failing.id, 503, "HTTP 503")])
     db.refresh(endpoint)
-    assert endpoint.failing_since == now
-    assert delivered_task_args(db) == [unsent.id]  # the endpoint is free again: its next batch is sent
+    assert (endpoint.failing_since, endpoint.consecutive_failures) == (now, 1)
+    # The endpoint backs off (its first step, 5 s): its next batch is the dispatcher's once that has passed.
+    assert endpoint.backoff_until is not None and endpoint.backoff_until > now
+    assert delivered_task_args(db) == []
+    assert fanout.dispatch_due(db) == []
+    end_backoff(db, endpoint)
+    assert fanout.dispatch_due(db) == [unsent.id]
 
 
 def test_fan_out_leaves_an_endpoint_with_a_batch_in_flight_or_a_message_due_to_that_one(db: Session) -> None:

@@ -10,9 +10,9 @@ import base64
 import math
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -28,6 +28,7 @@ from workflows.errors import Conflict, InvalidInput, NotFound, RateLimited
 from workflows.pagination import Page, paginate
 from workflows.webhooks.leases import close_lost_attempts
 from workflows.webhooks.messages import ALL_EVENTS, DELIVER_TASK, TEST_EVENT, message_in_flight, new_message_id
+from workflows.webhooks.outcomes import clear_record, mark_disabled
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +41,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a sec
 SECRET_BYTES = 32
 EDITABLE_FIELDS = frozenset({"url", "event_types", "description", "enabled"})
 DISABLED_BY_OWNER = "disabled by its owner"
-_TEST_WINDOW = timedelta(minutes=1)
+_MANUAL_WINDOW = timedelta(minutes=1)  # test sends and manual retries are limited per endpoint per minute
 
 
 def new_secret() -> str:
@@ -114,7 +115,12 @@ def list_endpoints(db: Session, actor: Actor, *, limit: int, cursor: str | None)
 def update_endpoint(
     db: Session, actor: Actor, endpoint_id: uuid.UUID, changes: dict[str, Any], *, settings: Settings | None = None,
 ) -> WebhookEndpoint:
-    """Change url, event types, description or enabled; re-enabling forgets the failure history."""
+    """Change url, event types, description or enabled.
+
+    Re-enabling keeps the failure record (failing since, failures in a row, backoff) and when and why the
+    endpoint was last disabled: a failing endpoint enabled again is still failing, and the five days count
+    on. A new URL starts a clean record: nothing is known about the new target yet.
+    """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InvalidInput(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
@@ -122,15 +128,17 @@ def update_endpoint(
     if "url" in changes:
         url = _target(changes["url"], settings)
         if url != endpoint.url:
-            endpoint.url, endpoint.failing_since = url, None  # a new target starts with a clean record
+            endpoint.url = url
+            clear_record(endpoint)
     if "event_types" in changes:
         endpoint.event_types = normalise_event_types(changes["event_types"])
     if "description" in changes:
         endpoint.description = changes["description"]
     if "enabled" in changes and changes["enabled"] != endpoint.enabled:
-        endpoint.enabled = changes["enabled"]
-        endpoint.disabled_reason = None if endpoint.enabled else DISABLED_BY_OWNER
-        endpoint.failing_since = None
+        if changes["enabled"]:
+            endpoint.enabled, endpoint.disabled_reason = True, None
+        else:
+            mark_disabled(endpoint, DISABLED_BY_OWNER, now=db.execute(select(func.now())).scalar_one())
     db.flush()
     log.info("webhooks.endpoint_updated", endpoint_id=str(endpoint.id), fields=sorted(changes), actor=str(actor))
     return endpoint
@@ -163,29 +171,41 @@ def _require_enabled(endpoint: WebhookEndpoint) -> None:
         raise Conflict("the endpoint is disabled; enable it first", disabled_reason=endpoint.disabled_reason or "")
 
 
+def _refuse_beyond(limit: int, recent: Sequence[datetime], now: datetime, what: str) -> None:
+    """At most ``limit`` of ``what`` per endpoint in any minute; ``recent`` holds those of the last minute.
+
+    Beyond: ``RateLimited``, with the seconds until one of them is a minute old.
+    """
+    if len(recent) < limit:
+        return
+    oldest = sorted(recent)[len(recent) - limit] if limit else now
+    retry_after = max(1, math.ceil((oldest + _MANUAL_WINDOW - now).total_seconds()))
+    raise RateLimited(f"at most {limit} {what} a minute per endpoint; retry in {retry_after} s",
+                      retry_after=retry_after)
+
+
 def send_test(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, settings: Settings | None = None) -> WebhookMessage:
     """A ``webhook.test`` message for this endpoint only, sent after commit like any other.
 
-    At most ``WEBHOOK_TESTS_PER_MINUTE`` per endpoint, counted under the endpoint's row lock.
+    At most ``WEBHOOK_TESTS_PER_MINUTE`` per endpoint, counted under the endpoint's row lock. The test
+    goes at once, even while the endpoint backs off after failures (its owner asks to know now); if it
+    is delivered, the failure record is cleared and the endpoint's waiting messages follow.
     """
     settings = settings or get_settings()
     endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
     _require_enabled(endpoint)
-    recent = select(WebhookMessage.created_at).where(
+    now: datetime = db.execute(select(func.now())).scalar_one()
+    recent = db.scalars(select(WebhookMessage.created_at).where(
         WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.event_type == TEST_EVENT,
-        WebhookMessage.created_at > func.now() - _TEST_WINDOW,
-    ).order_by(WebhookMessage.created_at.desc()).limit(settings.webhook_tests_per_minute).subquery()
-    age_of_oldest = func.extract("epoch", func.now() - func.min(recent.c.created_at))
-    count, oldest_age = db.execute(select(func.count(), age_of_oldest)).one()
-    if count >= settings.webhook_tests_per_minute:
-        retry_after = max(1, math.ceil(_TEST_WINDOW.total_seconds() - float(oldest_age)))
-        raise RateLimited(f"at most {settings.webhook_tests_per_minute} test deliveries a minute per endpoint; "
-                          f"retry in {retry_after} s", retry_after=retry_after)
+        WebhookMessage.created_at > now - _MANUAL_WINDOW,
+    ).order_by(WebhookMessage.created_at.desc()).limit(settings.webhook_tests_per_minute)).all()
+    _refuse_beyond(settings.webhook_tests_per_minute, recent, now, "test deliveries")
     message = WebhookMessage(
         id=new_message_id(), endpoint_id=endpoint.id, event_id=None, event_type=TEST_EVENT,
         payload={"endpoint_id": str(endpoint.id), "message": "This is a test delivery. Your endpoint works."},
         status=WebhookMessageStatus.PENDING, attempts=0, next_attempt_at=func.now(),
     )
+    endpoint.backoff_until = None
     db.add(message)
     db.flush()
     db.refresh(message)
@@ -228,8 +248,14 @@ def list_deliveries(
     return Page(_with_attempts(db, page.items), page.next_cursor)
 
 
-def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id: str) -> DeliveryView:
-    """Send a message again now, with the same ``webhook-id`` and a fresh retry schedule."""
+def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id: str, *,
+                   settings: Settings | None = None) -> DeliveryView:
+    """Send a message again now, with the same ``webhook-id`` and a fresh retry schedule.
+
+    At most ``WEBHOOK_RETRIES_PER_MINUTE`` per endpoint (the endpoint row is locked while counting); like a
+    test, a retry goes at once even while the endpoint backs off.
+    """
+    settings = settings or get_settings()
     endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
     message = db.scalar(
         select(WebhookMessage).where(WebhookMessage.id == message_id, WebhookMessage.endpoint_id == endpoint.id)
@@ -240,6 +266,11 @@ def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id
     _require_enabled(endpoint)
     if message_in_flight(db, message.id):
         raise Conflict("an attempt of this delivery is in progress; retry once it has finished")
+    now: datetime = db.execute(select(func.now())).scalar_one()
+    recent = [at for at in endpoint.recent_retries_at if at > now - _MANUAL_WINDOW]
+    _refuse_beyond(settings.webhook_retries_per_minute, recent, now, "manual retries")
+    endpoint.recent_retries_at = [*recent, now][-settings.webhook_retries_per_minute:]
+    endpoint.backoff_until = None
     close_lost_attempts(db, message.id)
     message.status, message.attempts, message.next_attempt_at = WebhookMessageStatus.PENDING, 0, func.now()
     message.delivered_at = None

@@ -32,11 +32,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array, insert
 from sqlalchemy.orm import Session
 
+from infra.config import Settings, get_settings
 from models import MentorProfile, OutboxEvent, User, WebhookEndpoint, WebhookMessage
 from workflows.events import from_outbox
 from workflows.outbox import enqueue_after_commit
 from workflows.roles import Role
-from workflows.webhooks.messages import ALL_EVENTS, DELIVER_TASK, MESSAGES, due_now, endpoint_busy
+from workflows.webhooks.messages import (
+    ALL_EVENTS,
+    DELIVER_TASK,
+    MESSAGES,
+    due_now,
+    endpoint_busy,
+    endpoint_ready,
+    owner_batches_in_flight,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -131,12 +140,14 @@ def send_deliveries(db: Session, messages: Sequence[tuple[str, uuid.UUID]]) -> N
     """Send ``deliver`` after commit for new (message, endpoint) pairs, once per endpoint that needs it.
 
     An endpoint needs none when a batch is in flight (it sends the next ``deliver`` itself when it
-    finishes) or an older message of it is due (its ``deliver`` is queued; if that was lost, the
-    periodic dispatcher resends it): a burst of events to one endpoint queues one task, not one per
-    event, so it cannot crowd other endpoints out of the queue. The endpoint row lock, held until
-    commit, orders this with the batch's outcome transaction: if the outcome commits first, the
-    check here finds the endpoint free and sends; if this commits first, the outcome's
-    :func:`kick_endpoint` sees the new message.
+    finishes), an older message of it is due (its ``deliver`` is queued; if that was lost, the
+    periodic dispatcher resends it), or it is backing off (the dispatcher sends one when the backoff
+    ends): a burst of events to one endpoint queues one task, not one per event, so it cannot crowd
+    other endpoints out of the queue. The endpoint row lock, held until commit, orders this with the
+    batch's outcome transaction: if the outcome commits first, the check here finds the endpoint free
+    and sends; if this commits first, the outcome's :func:`kick_owner` sees the new message. Owners'
+    slots are left to the lease: a ``deliver`` that finds them all taken leaves its message to the
+    next of that owner's batches to finish.
     """
     endpoint_ids = sorted({endpoint_id for _, endpoint_id in messages})
     if not endpoint_ids:
@@ -150,7 +161,8 @@ def send_deliveries(db: Session, messages: Sequence[tuple[str, uuid.UUID]]) -> N
     # A statement of its own, after the locks: it sees any outcome committed while this waited for them.
     taken_care_of = set(db.scalars(
         select(WebhookEndpoint.id)
-        .where(WebhookEndpoint.id.in_(endpoint_ids), or_(endpoint_busy(WebhookEndpoint.id), older_due))
+        .where(WebhookEndpoint.id.in_(endpoint_ids),
+               or_(endpoint_busy(WebhookEndpoint.id), older_due, ~endpoint_ready()))
     ))
     for message_id, endpoint_id in messages:
         if endpoint_id not in taken_care_of:
@@ -163,48 +175,65 @@ def handle_events(db: Session, events: Sequence[OutboxEvent]) -> None:
     fan_out_events(db, events)
 
 
-def kick_endpoint(db: Session, endpoint_id: uuid.UUID) -> None:
-    """Send ``deliver`` for the endpoint's oldest due message (its next batch) after commit."""
-    oldest = db.scalar(
-        select(WebhookMessage.id)
-        .where(WebhookMessage.endpoint_id == endpoint_id, due_now())
-        .order_by(WebhookMessage.next_attempt_at, WebhookMessage.created_at)
-        .limit(1)
-    )
-    if oldest is not None:
-        enqueue_after_commit(db, DELIVER_TASK, oldest)
+def kick_owner(db: Session, owner_user_id: uuid.UUID, *, settings: Settings) -> list[str]:
+    """Send ``deliver`` after commit for the owner's next batches, as many as it has slots free (:func:`next_batches`).
 
-
-def dispatch_due(db: Session, *, limit: int = 500) -> list[str]:
-    """Send ``deliver`` for due messages: the oldest of each enabled endpoint with no batch in flight.
-
-    Retries and messages whose first ``deliver`` was lost (broker down, worker killed, lease expired)
-    all come back this way. Nothing is locked: the lease decides who sends what (a second ``deliver``
-    for a message finds it leased, or its endpoint busy), and a lock here would make a lease going on
-    at the same time skip the message, sending it after newer ones in a batch of its own.
+    A finished batch calls it: the slot it frees goes to whichever of the owner's endpoints has waited longest,
+    itself included, so one endpoint's backlog does not keep the owner's others waiting.
     """
-    ranked = (
+    chosen = next_batches(db, settings=settings, owner_user_id=owner_user_id)
+    for message_id in chosen:
+        enqueue_after_commit(db, DELIVER_TASK, message_id)
+    return chosen
+
+
+def next_batches(db: Session, *, settings: Settings, owner_user_id: uuid.UUID | None = None,
+                 limit: int = 500) -> list[str]:
+    """The message each next batch starts with: the oldest due message of endpoints ready and free, oldest first.
+
+    Per owner, no more endpoints than it has slots free (``WEBHOOK_MAX_INFLIGHT_PER_OWNER`` less its batches in
+    flight), those that have waited longest first. Nothing is locked: the lease decides who sends what (a second
+    ``deliver`` for a message finds it leased, its endpoint busy or its owner's slots taken), and a lock here
+    would make a lease going on at the same time skip the message, sending it after newer ones in a batch of
+    its own.
+    """
+    heads = (
         select(
-            WebhookMessage.id,
-            WebhookMessage.endpoint_id,
+            WebhookMessage.id, WebhookMessage.next_attempt_at, WebhookMessage.created_at,
+            WebhookMessage.endpoint_id, WebhookEndpoint.owner_user_id,
             func.row_number().over(
                 partition_by=WebhookMessage.endpoint_id,
                 order_by=(WebhookMessage.next_attempt_at, WebhookMessage.created_at),
             ).label("rank"),
         )
-        .join(WebhookEndpoint, and_(WebhookEndpoint.id == WebhookMessage.endpoint_id, WebhookEndpoint.enabled))
-        .where(due_now())
+        .join(WebhookEndpoint, and_(WebhookEndpoint.id == WebhookMessage.endpoint_id, endpoint_ready()))
+        .where(due_now(), *([] if owner_user_id is None else [WebhookEndpoint.owner_user_id == owner_user_id]))
         .subquery()
     )
-    chosen = select(ranked.c.id).where(
-        ranked.c.rank == 1, ~endpoint_busy(ranked.c.endpoint_id)
+    free = (
+        select(heads.c.id, heads.c.owner_user_id, func.row_number().over(
+            partition_by=heads.c.owner_user_id, order_by=(heads.c.next_attempt_at, heads.c.created_at),
+        ).label("turn"))
+        .where(heads.c.rank == 1, ~endpoint_busy(heads.c.endpoint_id))
+        .subquery()
     )
-    due = list(db.scalars(
+    chosen = select(free.c.id).where(
+        free.c.turn <= settings.webhook_max_inflight_per_owner - owner_batches_in_flight(free.c.owner_user_id))
+    return list(db.scalars(
         select(WebhookMessage.id)
         .where(WebhookMessage.id.in_(chosen), due_now())
         .order_by(WebhookMessage.next_attempt_at)
         .limit(limit)
     ))
+
+
+def dispatch_due(db: Session, *, settings: Settings | None = None, limit: int = 500) -> list[str]:
+    """Send ``deliver`` for the next batches of every owner (:func:`next_batches`).
+
+    Retries, endpoints whose backoff has ended, the owners' endpoints that waited for a free slot, and
+    messages whose first ``deliver`` was lost (broker down, worker killed, lease expired) all come back this way.
+    """
+    due = next_batches(db, settings=settings or get_settings(), limit=limit)
     for message_id in due:
         enqueue_after_commit(db, DELIVER_TASK, message_id)
     if due:

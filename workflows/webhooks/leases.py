@@ -3,7 +3,9 @@
 A lease moves each message's ``next_attempt_at`` past the end of any batch (:func:`lease_duration`)
 and gives it a ``lease_id``, the id its attempt is recorded under. A live lease marks the endpoint
 busy, so at most one batch is in flight per endpoint; the endpoint row lock makes that check and the
-new lease one step. Leases a dead worker left behind are settled by the endpoint's next lease.
+new lease one step. Live leases also count against the owner's slots (``WEBHOOK_MAX_INFLIGHT_PER_OWNER``),
+checked under the owner's row lock; a lease that runs out stops counting, so a dead worker holds a slot
+for :func:`lease_duration` at most. Leases a dead worker left behind are settled by the endpoint's next lease.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from infra.config import Settings
-from models import OutboxEvent, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
-from workflows.webhooks.messages import ATTEMPTS, MESSAGES, due_now, endpoint_busy
+from models import OutboxEvent, User, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from workflows.webhooks.messages import ATTEMPTS, MESSAGES, due_now, endpoint_busy, owner_batches_in_flight
 from workflows.webhooks.outcomes import apply_failure
 from workflows.webhooks.sending import BATCH_SECONDS, Delivery, Outcome, envelope
 
@@ -72,8 +74,9 @@ def settle_dead_batch(db: Session, endpoint: WebhookEndpoint, *, settings: Setti
 
     Outcomes the batch got were recorded as they came, so what still holds a lease had none: the first
     of those in the batch's order was in flight when the worker died (killed, or out of time), and counts
-    as a failed attempt, with the retry schedule, ``failing_since`` and the five-day disable as for any
-    other failure; the ones after it were never sent and are due again at once, their attempt not spent.
+    as a failed attempt, with the retry schedule, the endpoint's failure record and backoff, and the five-day
+    disable as for any other failure; the ones after it were never sent and are due again once the endpoint's
+    backoff ends, their attempt not spent.
     """
     dead = db.execute(
         select(MESSAGES.c.id, MESSAGES.c.lease_id)
@@ -104,26 +107,42 @@ def settle_dead_batch(db: Session, endpoint: WebhookEndpoint, *, settings: Setti
 def lease_batch(db: Session, message_id: str, *, settings: Settings, limit: int = BATCH_SIZE) -> list[Delivery]:
     """Lease ``message_id`` and its endpoint's oldest other due messages, up to ``limit``, in the order to send them.
 
-    Nothing when ``message_id`` is not due (delivered, failed, leased, or waiting for its retry time),
-    or its endpoint is disabled or busy with another batch. A batch a dead worker left is settled first.
+    Nothing when ``message_id`` is not due (delivered, failed, leased, or waiting for its retry time), its
+    endpoint is disabled, busy with another batch or backing off, or its owner has
+    ``WEBHOOK_MAX_INFLIGHT_PER_OWNER`` batches in flight already. A batch a dead worker left is settled first.
     """
-    endpoint_id = db.scalar(
-        select(WebhookMessage.endpoint_id)
+    found = db.execute(
+        select(WebhookMessage.endpoint_id, WebhookEndpoint.owner_user_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookMessage.endpoint_id)
         .where(WebhookMessage.id == message_id, due_now())
-    )
-    if endpoint_id is None:
+    ).first()
+    if found is None:
         return []
+    # The owner's row lock serialises the leases of its endpoints, whichever processes take them: counting its
+    # batches in flight and adding one is one step (FOR NO KEY UPDATE: references to the user still go on).
+    db.execute(select(User.id).where(User.id == found.owner_user_id).with_for_update(key_share=True))
     # The endpoint row lock serialises leases and outcomes of one endpoint: the busy check cannot race.
-    endpoint = db.scalar(
-        select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.enabled)
-        .with_for_update(key_share=True).execution_options(populate_existing=True)
-    )
-    if endpoint is None:
+    row = db.execute(
+        select(WebhookEndpoint, func.statement_timestamp())
+        .where(WebhookEndpoint.id == found.endpoint_id, WebhookEndpoint.enabled)
+        .with_for_update(of=WebhookEndpoint, key_share=True).execution_options(populate_existing=True)
+    ).first()
+    if row is None:
         return []
+    endpoint, now = row
     if db.scalar(select(endpoint_busy(endpoint.id))):
         log.info("webhooks.endpoint_busy", message_id=message_id, endpoint_id=str(endpoint.id))
         return []
     settle_dead_batch(db, endpoint, settings=settings)
+    if endpoint.backoff_until is not None and endpoint.backoff_until > now:
+        log.info("webhooks.endpoint_backing_off", message_id=message_id, endpoint_id=str(endpoint.id),
+                 until=endpoint.backoff_until.isoformat())
+        return []
+    in_flight: int = db.execute(select(owner_batches_in_flight(endpoint.owner_user_id))).scalar_one()
+    if in_flight >= settings.webhook_max_inflight_per_owner:
+        log.info("webhooks.owner_slots_taken", message_id=message_id, endpoint_id=str(endpoint.id),
+                 owner_user_id=str(endpoint.owner_user_id))
+        return []
     due = (
         select(MESSAGES.c.id, MESSAGES.c.next_attempt_at, MESSAGES.c.created_at,
                OutboxEvent.created_at.label("occurred_at"))

@@ -1,7 +1,8 @@
 """What every webhook module says about messages: their ids, the task that delivers them, and when one is due.
 
-"Due", "under a live lease" and "endpoint busy" are written once here, as SQL, because fan-out,
-leasing, outcomes and the owner's manual retry must all agree on them.
+"Due", "under a live lease", "endpoint busy", "endpoint ready" and "an owner's batches in flight" are
+written once here, as SQL, because fan-out, leasing, dispatch, outcomes and the owner's manual retry must
+all agree on them.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, Table, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from models import WebhookAttempt, WebhookMessage, WebhookMessageStatus
+from models import WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 
 DELIVER_TASK = "webhooks.deliver"
 ALL_EVENTS = "*"
@@ -48,6 +49,22 @@ def leased_now() -> ColumnElement[bool]:
 def endpoint_busy(endpoint_id: Any) -> ColumnElement[bool]:
     """Whether a batch is in flight for ``endpoint_id``: one of its messages is under a live lease."""
     return select(1).where(WebhookMessage.endpoint_id == endpoint_id, leased_now()).exists()
+
+
+def endpoint_ready() -> ColumnElement[bool]:
+    """An endpoint that may start a batch once free: enabled, and not backing off (as of the statement)."""
+    return and_(WebhookEndpoint.enabled, or_(WebhookEndpoint.backoff_until.is_(None),
+                                             WebhookEndpoint.backoff_until <= func.statement_timestamp()))
+
+
+def owner_batches_in_flight(owner_user_id: Any) -> ScalarSelect[int]:
+    """How many of ``owner_user_id``'s endpoints have a batch in flight: what ``WEBHOOK_MAX_INFLIGHT_PER_OWNER`` caps.
+
+    Counted from the leases themselves, so a batch whose worker died stops counting when its lease runs out.
+    """
+    owned = aliased(WebhookEndpoint)
+    return (select(func.count()).select_from(owned)
+            .where(owned.owner_user_id == owner_user_id, endpoint_busy(owned.id)).scalar_subquery())
 
 
 def message_in_flight(db: Session, message_id: str) -> bool:

@@ -2,13 +2,16 @@
 
 Each message changes only while it still carries the lease its attempt was made under, so a late
 outcome cannot undo what a newer lease or a manual retry decided. Failures also keep the endpoint's
-record: ``410 Gone``, or five days without a success, disables it and tells its owner.
+record (failing since, failures in a row, backoff), which a delivery clears: ``410 Gone``, or five days
+without a success, disables it and tells its owner. A finished batch hands its owner's slot on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any
 
 import structlog
 from sqlalchemy import CTE, DateTime, Integer, Text, Uuid, func, literal, select, update
@@ -18,21 +21,35 @@ from sqlalchemy.orm import Session
 from infra.config import Settings
 from models import WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from workflows.notifications import notify_user
-from workflows.webhooks.fanout import kick_endpoint
+from workflows.webhooks.fanout import kick_owner
 from workflows.webhooks.messages import ATTEMPTS, MESSAGES
-from workflows.webhooks.retry import retry_delay
+from workflows.webhooks.retry import endpoint_backoff, retry_delay
 from workflows.webhooks.sending import Delivery, Outcome
 
 log = structlog.get_logger(__name__)
 
 ENDPOINT_DISABLED = "webhook.endpoint_disabled"
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
+# The failure record a delivery clears (a new URL too); the same values for the ORM and for a statement.
+CLEAN_RECORD: Mapping[str, Any] = MappingProxyType(
+    {"failing_since": None, "consecutive_failures": 0, "backoff_until": None})
 
 
-def disable_endpoint(db: Session, endpoint: WebhookEndpoint, reason: str) -> None:
-    """Stop sending to ``endpoint`` and tell its owner why."""
+def clear_record(endpoint: WebhookEndpoint) -> None:
+    for name, value in CLEAN_RECORD.items():
+        setattr(endpoint, name, value)
+
+
+def mark_disabled(endpoint: WebhookEndpoint, reason: str, *, now: datetime) -> None:
+    """Stop sending to ``endpoint``; when and why stay on record after it is enabled again."""
     endpoint.enabled = False
-    endpoint.disabled_reason = reason
+    endpoint.disabled_reason = endpoint.last_disabled_reason = reason
+    endpoint.last_disabled_at = now
+
+
+def disable_endpoint(db: Session, endpoint: WebhookEndpoint, reason: str, *, now: datetime) -> None:
+    """Stop sending to ``endpoint`` and tell its owner why."""
+    mark_disabled(endpoint, reason, now=now)
     notify_user(
         db, endpoint.owner_user_id, type_=ENDPOINT_DISABLED, title="Webhook endpoint disabled",
         body=f"Deliveries to {endpoint.url} have stopped: {reason}. Fix it, then re-enable the endpoint.",
@@ -91,8 +108,8 @@ def record_delivered(db: Session, sent: Sequence[tuple[Delivery, Outcome]]) -> N
         return
     db.execute(select(literal(1)).add_cte(*_write_outcomes(sent)))
     db.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == sent[0][0].endpoint_id,
-                                             WebhookEndpoint.failing_since.is_not(None))
-               .values(failing_since=None))
+                                             WebhookEndpoint.consecutive_failures > 0)
+               .values(**CLEAN_RECORD))
 
 
 def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Sequence[Outcome], *,
@@ -132,7 +149,7 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
                 if o.delivered and d.message_id in before
                 and (d.message_id in held or before[d.message_id].status == WebhookMessageStatus.DELIVERED)}
     if statuses:
-        endpoint.failing_since = None
+        clear_record(endpoint)
         log.info("webhooks.delivered", endpoint_id=str(endpoint.id), count=len(statuses), message_ids=list(statuses))
     for delivery, outcome in sent:
         if delivery.message_id not in before or delivery.message_id in statuses:
@@ -157,26 +174,34 @@ def record_outcomes(db: Session, deliveries: Sequence[Delivery], outcomes: Seque
         db.execute(update(MESSAGES).where(MESSAGES.c.id.in_(unsent))
                    .values(lease_id=None, lease_rank=None, attempts=MESSAGES.c.attempts - 1,
                            next_attempt_at=func.now()))
-    if endpoint.enabled:
-        kick_endpoint(db, endpoint.id)
+    kick_owner(db, endpoint.owner_user_id, settings=settings)
     return [statuses.get(d.message_id, before[d.message_id].status if d.message_id in before else None)
             for d in deliveries]
 
 
 def apply_failure(db: Session, endpoint: WebhookEndpoint, message: WebhookMessage, outcome: Outcome, *,
                   now: datetime, settings: Settings) -> None:
-    """A failed attempt of a leased ``message``: its retry time, or ``failed``; the endpoint's record with it."""
+    """A failed attempt of a leased ``message``: its retry time, or ``failed``; the endpoint's record with it.
+
+    The endpoint backs off too, by the number of its failures in a row (:func:`endpoint_backoff`): a
+    receiver that keeps timing out holds a worker slot once per step of the schedule, not once per message.
+    ``410 Gone``, or five days of failures since the last success, disables it and tells its owner.
+    """
+    endpoint.consecutive_failures += 1
+    if endpoint.failing_since is None:
+        endpoint.failing_since = now
+    pause = endpoint_backoff(endpoint.consecutive_failures, settings.webhook_retry_schedule, outcome.retry_after)
+    endpoint.backoff_until = None if pause is None else now + pause
     if outcome.status_code == 410:  # noqa: PLR2004 - HTTP 410 Gone
         message.status, message.next_attempt_at = WebhookMessageStatus.FAILED, None
         if endpoint.enabled:
-            disable_endpoint(db, endpoint, "the endpoint answered 410 Gone")
+            disable_endpoint(db, endpoint, "the endpoint answered 410 Gone", now=now)
         return
     delay = retry_delay(message.attempts, settings.webhook_retry_schedule, outcome.retry_after)
     if delay is None:
         message.status, message.next_attempt_at = WebhookMessageStatus.FAILED, None
     else:
         message.next_attempt_at = now + delay
-    if endpoint.failing_since is None:
-        endpoint.failing_since = now
-    elif endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER_FAILING_FOR:
-        disable_endpoint(db, endpoint, f"every delivery has failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC")
+    if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER_FAILING_FOR:
+        disable_endpoint(db, endpoint, f"every delivery has failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC",
+                         now=now)

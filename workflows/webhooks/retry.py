@@ -1,4 +1,5 @@
-"""When a failed delivery is tried again: the configured schedule, jittered, never sooner than ``Retry-After``.
+"""When a failed delivery is tried again, and when an endpoint that keeps failing is: the configured schedule,
+jittered, never sooner than ``Retry-After``.
 
 Pure functions of their arguments (and a random source), so the policy is tested without a database.
 """
@@ -28,6 +29,20 @@ def retry_delay(
     if retry_after is not None:
         delay = max(delay, min(retry_after, max(schedule)))
     return delay
+
+
+def endpoint_backoff(
+    failures_in_a_row: int, schedule: tuple[timedelta, ...], retry_after: timedelta | None = None,
+    *, rng: random.Random | None = None,
+) -> timedelta | None:
+    """How long an endpoint whose last ``failures_in_a_row`` attempts failed waits before its next one.
+
+    The schedule's step of that number (its last step beyond it), as a message's retry would wait: with the
+    default schedule 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h. ``None`` (no wait) for an empty schedule.
+    """
+    if not schedule or failures_in_a_row < 1:
+        return None
+    return retry_delay(min(failures_in_a_row, len(schedule)), schedule, retry_after, rng=rng)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
