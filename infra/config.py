@@ -55,6 +55,13 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _float_between(name: str, default: float, least: float, most: float) -> float:
+    value = _float(name, default)
+    if not least <= value <= most:  # NaN fails both comparisons
+        raise ConfigError(f"{name} must be between {least:g} and {most:g}, got {value}")
+    return value
+
+
 def _bool(name: str, *, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -172,6 +179,8 @@ class Settings:
     webhook_timeout_seconds: float
     webhook_retry_schedule: tuple[timedelta, ...]
     webhook_allow_private_targets: bool
+    # Production refuses plain-http URLs the service sends to (webhooks), unless ALLOW_HTTP_TARGETS.
+    https_targets_only: bool
     webhook_allow_loopback_targets: bool
     webhook_max_endpoints_per_user: int
     webhook_tests_per_minute: int
@@ -260,62 +269,74 @@ def _meeting_url_template(template: str) -> str:
     return template
 
 
+def _agreeing(settings: Settings) -> Settings:
+    """Settings that bound each other: a hard limit above its soft one, a backoff cap above its start."""
+    if settings.task_time_limit <= settings.task_soft_time_limit:
+        raise ConfigError(f"TASK_TIME_LIMIT ({settings.task_time_limit}) must be above TASK_SOFT_TIME_LIMIT "
+                          f"({settings.task_soft_time_limit})")
+    if settings.outbox_redeliver_max_seconds < settings.outbox_redeliver_seconds:
+        raise ConfigError(f"OUTBOX_REDELIVER_MAX_SECONDS ({settings.outbox_redeliver_max_seconds}) must be at least "
+                          f"OUTBOX_REDELIVER_SECONDS ({settings.outbox_redeliver_seconds})")
+    return settings
+
+
 def load_settings() -> Settings:
     app_env = _str("APP_ENV", "development")
     var_dir = Path(_str("VAR_DIR", "var")).resolve()
     schedule = _str("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")
-    return Settings(
+    return _agreeing(Settings(
         password_hash_profile=_password_hash_profile(app_env),
         var_dir=var_dir,
         database_url=_str("DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
         redis_key_prefix=_str("REDIS_KEY_PREFIX", ""),
         jwt_secret_key=_jwt_secret(app_env, var_dir),
-        access_token_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", 3600),
+        access_token_ttl_seconds=_int_between("ACCESS_TOKEN_TTL_SECONDS", 3600, 60, 86_400),
         refresh_token_ttl_days=_int_at_least("REFRESH_TOKEN_TTL_DAYS", 30, 1),
         # Live sign-ins (refresh token families) per user; at most a page, so GET /me/sign-ins lists them all.
         max_refresh_tokens_per_user=_int_between("MAX_REFRESH_TOKENS_PER_USER", 20, 1, 100),
         cors_origins=_origins("CORS_ORIGINS"),
         event_ticket_ttl_seconds=_int_at_least("EVENT_TICKET_TTL_SECONDS", 60, 1),
         api_host=_str("API_HOST", "127.0.0.1"),
-        api_port=_int("API_PORT", 8000),
+        api_port=_int_between("API_PORT", 8000, 1, 65_535),
         web_concurrency=_int_at_least("WEB_CONCURRENCY", 2, 1),
         api_threads=_int_at_least("API_THREADS", 16, 1),
         log_level=_str("LOG_LEVEL", "INFO").upper(),
         log_format=_str("LOG_FORMAT", "json").lower(),
         metrics_token=_str("METRICS_TOKEN", ""),
         prometheus_multiproc_dir=_str("PROMETHEUS_MULTIPROC_DIR", ""),
-        db_pool_size=_int("DB_POOL_SIZE", 5),
+        db_pool_size=_int_between("DB_POOL_SIZE", 5, 1, 100),
         auth_rate_limit_per_ip=_str("AUTH_RATE_LIMIT_PER_IP", "30/minute"),
         auth_rate_limit_per_email=_str("AUTH_RATE_LIMIT_PER_EMAIL", "10/minute"),
         trusted_proxies=_int_at_least("TRUSTED_PROXIES", 0, 0),
-        min_notice_minutes=_int("MIN_NOTICE_MINUTES", 0),
-        start_early_minutes=_int("START_EARLY_MINUTES", 15),
-        missed_grace_minutes=_int("MISSED_GRACE_MINUTES", 60),
-        auto_complete_hours=_int("AUTO_COMPLETE_HOURS", 2),
-        cancellation_window_hours=_int("CANCELLATION_WINDOW_HOURS", 24),
-        cancellation_fee_percent=_int("CANCELLATION_FEE_PERCENT", 50),
+        min_notice_minutes=_int_between("MIN_NOTICE_MINUTES", 0, 0, 525_600),
+        start_early_minutes=_int_between("START_EARLY_MINUTES", 15, 0, 1440),
+        missed_grace_minutes=_int_between("MISSED_GRACE_MINUTES", 60, 0, 10_080),
+        auto_complete_hours=_int_between("AUTO_COMPLETE_HOURS", 2, 0, 168),
+        cancellation_window_hours=_int_between("CANCELLATION_WINDOW_HOURS", 24, 0, 8760),
+        cancellation_fee_percent=_int_between("CANCELLATION_FEE_PERCENT", 50, 0, 100),
         max_pending_requests_per_mentor=_int_at_least("MAX_PENDING_REQUESTS_PER_MENTOR", 3, 1),
         max_pending_requests=_int_at_least("MAX_PENDING_REQUESTS", 20, 1),
         meeting_url_template=_meeting_url_template(_str("MEETING_URL_TEMPLATE", "https://meet.jit.si/mentorship-{room}")),
         reminder_offsets=_reminder_offsets(_str("REMINDER_OFFSETS", "24h,1h")),
         reminder_check_seconds=_int_at_least("REMINDER_CHECK_SECONDS", 30, 1),
-        outbox_redeliver_seconds=_int("OUTBOX_REDELIVER_SECONDS", 30),
-        outbox_redeliver_max_seconds=_int("OUTBOX_REDELIVER_MAX_SECONDS", 600),
+        outbox_redeliver_seconds=_int_between("OUTBOX_REDELIVER_SECONDS", 30, 1, 3600),
+        outbox_redeliver_max_seconds=_int_between("OUTBOX_REDELIVER_MAX_SECONDS", 600, 1, 86_400),
         # Outbox rows one handler task claims and does per transaction.
         handler_batch=_int_at_least("HANDLER_BATCH", 100, 1),
         # How long a handler's kick, queued or running, stops further kicks, should its message or worker be lost.
         handler_kick_ttl_seconds=_int_at_least("HANDLER_KICK_TTL_SECONDS", 15, 1),
         # How long the kick of a busy handler (a stream of commits owe it kicks) waits, so its task takes them at once.
         handler_linger_ms=_int_between("HANDLER_LINGER_MS", 100, 0, 1000),
-        task_soft_time_limit=_int("TASK_SOFT_TIME_LIMIT", 60),
-        task_time_limit=_int("TASK_TIME_LIMIT", 90),
-        webhook_timeout_seconds=_float("WEBHOOK_TIMEOUT_SECONDS", 15.0),
+        task_soft_time_limit=_int_between("TASK_SOFT_TIME_LIMIT", 60, 1, 3600),
+        task_time_limit=_int_between("TASK_TIME_LIMIT", 90, 2, 7200),
+        webhook_timeout_seconds=_float_between("WEBHOOK_TIMEOUT_SECONDS", 15.0, 1, 60),
         webhook_retry_schedule=tuple(parse_duration(p) for p in schedule.split(",") if p.strip()),
         webhook_allow_private_targets=_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False),
+        https_targets_only=app_env == "production" and not _bool("ALLOW_HTTP_TARGETS", default=False),
         webhook_allow_loopback_targets=_bool("WEBHOOK_ALLOW_LOOPBACK_TARGETS", default=False),
-        webhook_max_endpoints_per_user=_int("WEBHOOK_MAX_ENDPOINTS_PER_USER", 20),
-        webhook_tests_per_minute=_int("WEBHOOK_TESTS_PER_MINUTE", 5),
+        webhook_max_endpoints_per_user=_int_between("WEBHOOK_MAX_ENDPOINTS_PER_USER", 20, 1, 1000),
+        webhook_tests_per_minute=_int_between("WEBHOOK_TESTS_PER_MINUTE", 5, 1, 60),
         webhook_retries_per_minute=_int_at_least("WEBHOOK_RETRIES_PER_MINUTE", 5, 0),
         # Batches of one owner's endpoints in flight at once, across every worker process.
         webhook_max_inflight_per_owner=_int_at_least("WEBHOOK_MAX_INFLIGHT_PER_OWNER", 2, 1),
@@ -325,8 +346,8 @@ def load_settings() -> Settings:
         public_url=_public_url(_str("PUBLIC_URL", f"http://127.0.0.1:{_int('API_PORT', 8000)}")),
         email_verification_ttl=parse_duration(_str("EMAIL_VERIFICATION_TTL", "48h")),
         account_email_rate_limit=_str("ACCOUNT_EMAIL_RATE_LIMIT", "5/hour"),
-        sse_max_seconds=_float("SSE_MAX_SECONDS", 300.0),
-        sse_max_streams_per_process=_int("SSE_MAX_STREAMS_PER_PROCESS", 8),
+        sse_max_seconds=_float_between("SSE_MAX_SECONDS", 300.0, 0.01, 3600),
+        sse_max_streams_per_process=_int_between("SSE_MAX_STREAMS_PER_PROCESS", 8, 1, 1000),
         sse_max_streams_per_user=_int_at_least("SSE_MAX_STREAMS_PER_USER", 3, 1),
         # The part of each process's streams only a user holding none anywhere may take.
         sse_first_stream_share_percent=_int_between("SSE_FIRST_STREAM_SHARE_PERCENT", 50, 0, 100),
@@ -336,8 +357,8 @@ def load_settings() -> Settings:
         notification_retention_days=_int_at_least("NOTIFICATION_RETENTION_DAYS", 90, 1),
         retention_batch_size=_int_at_least("RETENTION_BATCH_SIZE", 1000, 1),
         retention_max_batches=_int_at_least("RETENTION_MAX_BATCHES", 20, 1),
-        max_content_length=_int("MAX_CONTENT_LENGTH", 1024 * 1024),
-    )
+        max_content_length=_int_between("MAX_CONTENT_LENGTH", 1024 * 1024, 1024, 100 * 1024 * 1024),
+    ))
 
 
 @cache

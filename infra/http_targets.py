@@ -153,9 +153,15 @@ def public_addresses(parsed: httpx.URL, scope: TargetScope = TargetScope.PUBLIC)
     return addresses
 
 
-def validate_target(url: str, *, scope: TargetScope) -> str:
+def _secure(parsed: httpx.URL, *, https_only: bool) -> httpx.URL:
+    if https_only and parsed.scheme != "https":
+        raise TargetRefused("the URL must start with https:// (plain http is refused in production)")
+    return parsed
+
+
+def validate_target(url: str, *, scope: TargetScope, https_only: bool = False) -> str:
     """The normalised URL when webhooks may be sent to it; ``TargetRefused`` with the reason otherwise."""
-    parsed = parse_url(url)
+    parsed = _secure(parse_url(url), https_only=https_only)
     normalised = str(parsed)
     if len(normalised) > MAX_URL_LENGTH:  # percent-encoding lengthens it: "é" is "%C3%A9"
         raise TargetRefused(f"the URL is longer than {MAX_URL_LENGTH} characters once percent-encoded")
@@ -164,9 +170,9 @@ def validate_target(url: str, *, scope: TargetScope) -> str:
     return normalised
 
 
-def pin_target(url: str, *, scope: TargetScope) -> PinnedTarget:
+def pin_target(url: str, *, scope: TargetScope, https_only: bool = False) -> PinnedTarget:
     """Check ``url`` now and return a request target that connects to the address checked."""
-    parsed = parse_url(url)
+    parsed = _secure(parse_url(url), https_only=https_only)
     if scope is TargetScope.ANY:
         return PinnedTarget(str(parsed))
     address = public_addresses(parsed, scope)[0]

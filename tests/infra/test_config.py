@@ -81,3 +81,42 @@ def test_a_meeting_url_template_without_a_room_secret_refuses_to_start(monkeypat
     assert load_settings().meeting_url_template == "https://meet.example.com/{room}"
     monkeypatch.setenv("MEETING_URL_TEMPLATE", "none")
     assert load_settings().meeting_url_template == ""  # no default link at all
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("CANCELLATION_FEE_PERCENT", "150"), ("CANCELLATION_FEE_PERCENT", "-5"), ("CANCELLATION_WINDOW_HOURS", "-1"),
+    ("MIN_NOTICE_MINUTES", "-30"), ("START_EARLY_MINUTES", "-1"), ("MISSED_GRACE_MINUTES", "-1"),
+    ("AUTO_COMPLETE_HOURS", "-2"), ("ACCESS_TOKEN_TTL_SECONDS", "0"), ("WEBHOOK_TESTS_PER_MINUTE", "0"),
+    ("WEBHOOK_MAX_ENDPOINTS_PER_USER", "0"), ("WEBHOOK_TIMEOUT_SECONDS", "0"), ("WEBHOOK_TIMEOUT_SECONDS", "nan"),
+    ("OUTBOX_REDELIVER_SECONDS", "0"), ("TASK_SOFT_TIME_LIMIT", "0"), ("SSE_MAX_STREAMS_PER_PROCESS", "0"),
+    ("SSE_MAX_SECONDS", "-1"), ("DB_POOL_SIZE", "0"), ("MAX_CONTENT_LENGTH", "10"), ("API_PORT", "70000"),
+])
+def test_out_of_range_settings_refuse_to_start_naming_the_setting(monkeypatch: pytest.MonkeyPatch, name: str,
+                                                                   value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+def test_limits_that_must_agree_refuse_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASK_SOFT_TIME_LIMIT", "90")
+    monkeypatch.setenv("TASK_TIME_LIMIT", "60")
+    with pytest.raises(ConfigError, match="TASK_TIME_LIMIT"):
+        load_settings()
+    monkeypatch.delenv("TASK_SOFT_TIME_LIMIT")
+    monkeypatch.delenv("TASK_TIME_LIMIT")
+    monkeypatch.setenv("OUTBOX_REDELIVER_SECONDS", "60")
+    monkeypatch.setenv("OUTBOX_REDELIVER_MAX_SECONDS", "30")
+    with pytest.raises(ConfigError, match="OUTBOX_REDELIVER_MAX_SECONDS"):
+        load_settings()
+
+
+def test_production_sends_to_https_urls_only_unless_allowed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    assert load_settings().https_targets_only is False  # development and tests
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("JWT_SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("PASSWORD_HASH_PROFILE")
+    assert load_settings().https_targets_only is True
+    monkeypatch.setenv("ALLOW_HTTP_TARGETS", "true")
+    assert load_settings().https_targets_only is False

@@ -97,3 +97,12 @@ def test_a_request_is_pinned_to_the_address_that_was_checked(monkeypatch: pytest
     fake_dns(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
     with pytest.raises(TargetRefused, match="loopback"):
         pin_target("https://hooks.example.com:8443/in", scope=TargetScope.PUBLIC)
+
+
+def test_plain_http_is_refused_when_only_https_is_allowed() -> None:
+    with pytest.raises(TargetRefused, match="https"):
+        validate_target("http://93.184.216.34/hook", scope=TargetScope.PUBLIC, https_only=True)
+    with pytest.raises(TargetRefused, match="https"):
+        pin_target("http://93.184.216.34/hook", scope=TargetScope.ANY, https_only=True)
+    assert validate_target("https://93.184.216.34/hook", scope=TargetScope.PUBLIC, https_only=True)
+    assert validate_target("http://93.184.216.34/hook", scope=TargetScope.PUBLIC)

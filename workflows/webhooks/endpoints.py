@@ -66,7 +66,8 @@ def normalise_event_types(event_types: Iterable[str]) -> list[str]:
 
 def _target(url: str, settings: Settings | None) -> str:
     settings = settings or get_settings()
-    return http_targets.validate_target(url, scope=http_targets.configured_scope(settings))
+    return http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
+                                        https_only=settings.https_targets_only)
 
 
 def create_endpoint(

@@ -144,7 +144,8 @@ def send_batch(deliveries: Sequence[Delivery], *, settings: Settings,
         return []
     began = time.monotonic()
     try:
-        target = http_targets.pin_target(deliveries[0].url, scope=http_targets.configured_scope(settings))
+        target = http_targets.pin_target(deliveries[0].url, scope=http_targets.configured_scope(settings),
+                                         https_only=settings.https_targets_only)
     except http_targets.TargetRefused as exc:
         return [Outcome(None, 0, error=f"target refused, nothing sent: {exc.message}", attempted_at=datetime.now(UTC))]
     timeout = settings.webhook_timeout_seconds
