@@ -21,6 +21,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.RateLimited, 429),
+    (errors.Overloaded, 503),
     (errors.InvalidInput, 422),
     (errors.BusinessRuleViolation, 400),
 )
@@ -83,7 +84,7 @@ def init_errors(app: Flask, api: Api) -> None:
     def handle_domain_error(error: errors.DomainError) -> Any:
         status = status_for(error)
         headers = {"WWW-Authenticate": "Bearer"} if status == HTTPStatus.UNAUTHORIZED else None
-        if isinstance(error, errors.RateLimited):
+        if isinstance(error, errors.RateLimited | errors.Overloaded):
             headers = {"Retry-After": str(error.retry_after)}
         details = {k: str(v) for k, v in error.details.items()} or None
         return api.handle_http_exception(http_error(status, error.message, errors_=details, headers=headers))

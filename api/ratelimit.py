@@ -60,6 +60,7 @@ class AuthRateLimiter:
         self._per_address = parse(settings.auth_rate_limit_per_ip)
         self._per_account_and_address = parse(settings.auth_rate_limit_per_email)
         self._account_emails = parse(settings.account_email_rate_limit)
+        self._successes_per_account = parse(settings.auth_rate_limit_success_per_account)
 
     def count_registration(self) -> None:
         """Count one registration attempt from this address; 429 beyond the per-address limit."""
@@ -67,6 +68,17 @@ class AuthRateLimiter:
         with _unless_storage_fails():
             if not self._limiter.hit(self._per_address, "register", address):
                 raise self._too_many("registrations from this address", self._per_address, "register", address)
+
+    def refuse_beyond_successes(self, account: str) -> None:
+        """429 when the account signed in ``AUTH_RATE_LIMIT_SUCCESS_PER_ACCOUNT`` times lately, from anywhere:
+        checked before the password, so a stolen password cannot buy unlimited argon2 work or tokens."""
+        with _unless_storage_fails():
+            if not self._limiter.test(self._successes_per_account, "sign-ins", account):
+                raise self._too_many("sign-ins to this account", self._successes_per_account, "sign-ins", account)
+
+    def count_success(self, account: str) -> None:
+        with _unless_storage_fails():
+            self._limiter.hit(self._successes_per_account, "sign-ins", account)
 
     def count_account_email(self, what: str, recipient: str) -> None:
         """Count one mailed link to ``recipient`` (an address or a user), and one asked from this client address;
@@ -129,6 +141,16 @@ def limit_registrations() -> None:
 def limit_account_emails(what: str, recipient: str) -> None:
     """429 when ``recipient`` was sent too many links of this kind lately, or this client asked too many."""
     _limiter().count_account_email(what, recipient)
+
+
+@contextmanager
+def throttled_sign_in(account: str) -> Iterator[None]:
+    """A password check (:func:`throttled_password_check`) that signs in: successes are counted per account too."""
+    limiter = _limiter()
+    limiter.refuse_beyond_successes(account)
+    with throttled_password_check(account):
+        yield
+    limiter.count_success(account)
 
 
 @contextmanager

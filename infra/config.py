@@ -157,6 +157,8 @@ class Settings:
     db_pool_size: int
     auth_rate_limit_per_ip: str
     auth_rate_limit_per_email: str
+    auth_rate_limit_success_per_account: str
+    password_checks_per_process: int
     trusted_proxies: int
     min_notice_minutes: int
     start_early_minutes: int
@@ -308,6 +310,8 @@ def load_settings() -> Settings:
         db_pool_size=_int_between("DB_POOL_SIZE", 5, 1, 100),
         auth_rate_limit_per_ip=_str("AUTH_RATE_LIMIT_PER_IP", "30/minute"),
         auth_rate_limit_per_email=_str("AUTH_RATE_LIMIT_PER_EMAIL", "10/minute"),
+        auth_rate_limit_success_per_account=_str("AUTH_RATE_LIMIT_SUCCESS_PER_ACCOUNT", "30/minute"),
+        password_checks_per_process=_int_between("PASSWORD_CHECKS_PER_PROCESS", 4, 1, 64),
         trusted_proxies=_int_at_least("TRUSTED_PROXIES", 0, 0),
         min_notice_minutes=_int_between("MIN_NOTICE_MINUTES", 0, 0, 525_600),
         start_early_minutes=_int_between("START_EARLY_MINUTES", 15, 0, 1440),

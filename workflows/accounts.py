@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from argon2 import PasswordHasher, profiles
@@ -16,11 +19,47 @@ from models.users import UNIQUE_EMAIL
 from workflows import calendars, notifications, sign_ins
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated, add_or_conflict
+from workflows.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    Unauthenticated,
+    add_or_conflict,
+)
 
 # users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
 # a string ("İ" becomes "i" and a combining dot), so it is measured after normalising.
 MAX_EMAIL_LENGTH = 320
+
+
+@cache
+def _hashing_slots() -> threading.BoundedSemaphore:
+    """``PASSWORD_CHECKS_PER_PROCESS`` argon2 computations at once in this process; more wait, then are refused."""
+    return threading.BoundedSemaphore(get_settings().password_checks_per_process)
+
+
+# How long a password check waits for a slot before the request is refused with 503.
+HASHING_WAIT_SECONDS = 2.0
+
+
+@contextmanager
+def _hashing_slot() -> Iterator[None]:
+    """One of the process's argon2 slots: a burst of sign-ins costs memory and CPU it is bounded to, and requests
+    that cannot get one within ``HASHING_WAIT_SECONDS`` are answered 503 with ``Retry-After`` rather than queued."""
+    slots = _hashing_slots()
+    if not slots.acquire(timeout=HASHING_WAIT_SECONDS):
+        raise Overloaded("too many password checks at once: retry in a moment", retry_after=1)
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def _verify(password_hash: str, password: str) -> None:
+    with _hashing_slot():
+        _hasher().verify(password_hash, password)
 
 
 @cache
@@ -61,7 +100,8 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with _hashing_slot():
+        return _hasher().hash(password)
 
 
 def register_user(db: Session, *, email: str, password: str, display_name: str, verified: bool = False) -> User:
@@ -80,7 +120,7 @@ def register_user(db: Session, *, email: str, password: str, display_name: str, 
 def authenticate(db: Session, *, email: str, password: str) -> User:
     user = db.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
     try:
-        _hasher().verify(user.password_hash if user else _dummy_hash(), password)
+        _verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise WrongCredentials from None
     if user is None:
@@ -106,7 +146,7 @@ def end_all_tokens(db: Session, actor: Actor) -> None:
 def verify_current_password(user: User, password: str) -> None:
     """The signed-in user proves they know their password before a sensitive change; 403 otherwise."""
     try:
-        _hasher().verify(user.password_hash, password)
+        _verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise WrongCurrentPassword from None
 

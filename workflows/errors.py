@@ -61,6 +61,14 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class Overloaded(DomainError):
+    """This process is at its bound for costly work of this kind (password hashing); ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unauthenticated(DomainError):
     """Credentials are missing or wrong."""
 

@@ -30,7 +30,7 @@ from api.auth.schemas import (
 )
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
-from api.ratelimit import limit_account_emails, limit_registrations, throttled_password_check
+from api.ratelimit import limit_account_emails, limit_registrations, throttled_password_check, throttled_sign_in
 from api.security import current_actor, current_credential, issue_token, require_login
 from models import User
 from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens, sign_ins
@@ -158,7 +158,7 @@ class Token(MethodView):
         (429 with `Retry-After`); successful sign-ins are not counted. Beyond
         `MAX_REFRESH_TOKENS_PER_USER` live sign-ins, the least recently used one is ended.
         """
-        with throttled_password_check(f"email:{normalise_email(data['email'])}"):
+        with throttled_sign_in(f"email:{normalise_email(data['email'])}"):
             user = accounts.authenticate(db_session(), email=data["email"], password=data["password"])
         return signed_in_body(user)
 

@@ -53,11 +53,19 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(
     assert "too many failed attempts" in refused.get_json()["message"]
 
 
-def test_successful_sign_ins_are_not_throttled(session_factory: sessionmaker[Session], db: Session) -> None:
-    client = client_with(session_factory, auth_rate_limit_per_email="2/minute", auth_rate_limit_per_ip="2/minute")
-    user = UserFactory()
-    statuses = [sign_in(client, user.email, PASSWORD, "203.0.113.20").status_code for _ in range(5)]
-    assert statuses == [200] * 5
+def test_successful_sign_ins_are_limited_per_account_not_by_the_failure_limits(
+        session_factory: sessionmaker[Session], db: Session) -> None:
+    """Successes do not count against the failure limits, but have a per-account limit of their own, wherever
+    they come from, checked before the password (a stolen one buys no unlimited tokens)."""
+    client = client_with(session_factory, auth_rate_limit_per_email="2/minute", auth_rate_limit_per_ip="2/minute",
+                         auth_rate_limit_success_per_account="5/minute")
+    user, other = UserFactory(), UserFactory()
+    statuses = [sign_in(client, user.email, PASSWORD, f"203.0.113.{20 + i % 2}").status_code for i in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    refused = sign_in(client, user.email, PASSWORD, "198.51.100.20")
+    assert refused.status_code == 429 and "sign-ins to this account" in refused.get_json()["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert sign_in(client, other.email, PASSWORD, "203.0.113.20").status_code == 200
 
 
 def test_one_address_guessing_many_accounts_is_throttled_there_only(
