@@ -8,9 +8,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import flask_swagger_ui
 import redis
 import structlog
-import swagger_ui_bundle
 from celery import Celery
 from flask import Flask, Response, g, request, send_from_directory
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api.cli import init_cli
 from api.common.bodies import init_request_bodies
 from api.common.docs import add_deprecation_headers
+from api.common.headers import init_security_headers
 from api.common.openapi import NamedQueryEnums, document_webhooks, service_version
 from api.cors import init_cors
 from api.database import UnitOfWorkFlask, init_database
@@ -37,7 +38,8 @@ _access_log = structlog.get_logger("api.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Every response: never sniff a type other than the one declared, never render inside a frame.
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
-_SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+# Swagger UI 5 (OpenAPI 3.1), as the flask-swagger-ui wheel ships it: the page is flask-smorest's.
+_SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 
 
 def _openapi_config() -> dict[str, Any]:
@@ -48,7 +50,7 @@ def _openapi_config() -> dict[str, Any]:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        # Swagger UI is served from the installed swagger-ui-bundle, so the docs work offline.
+        # Swagger UI is served from the installed flask-swagger-ui wheel, so the docs work offline.
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "API_SPEC_OPTIONS": {
             "info": {
@@ -122,6 +124,7 @@ def create_app(
     init_rate_limits(app, settings)
     app.after_request(_echo_request_id)
     app.after_request(add_deprecation_headers)
+    init_security_headers(app, settings)
 
     api = ServiceApi(app, spec_kwargs={"extra_plugins": [NamedQueryEnums()]})
     init_errors(app, api)

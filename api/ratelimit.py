@@ -26,6 +26,7 @@ from limits.strategies import MovingWindowRateLimiter
 from api.errors import http_error
 from infra.config import Settings
 from workflows.accounts import PasswordRejected
+from workflows.errors import LockedOut
 
 log = structlog.get_logger(__name__)
 _EXTENSION = "auth_rate_limiter"
@@ -90,12 +91,13 @@ class AuthRateLimiter:
                     raise self._too_many(f"{what} requests", item, *keys)
 
     def refuse_while_throttled(self, account: str) -> None:
-        """429 when this address has used up its failures, for this account or for any."""
+        """429 (:class:`LockedOut`) when this address has used up its failures, for this account or for any."""
         address = client_address()
         with _unless_storage_fails():
             for item, keys in self._failure_counters(account, address):
                 if not self._limiter.test(item, *keys):
-                    raise self._too_many("failed attempts", item, *keys)
+                    raise LockedOut(f"too many failed attempts; retry in {self._retry_after(item, *keys)} s",
+                                    retry_after=self._retry_after(item, *keys))
 
     def count_failure(self, account: str) -> None:
         address = client_address()
@@ -109,9 +111,11 @@ class AuthRateLimiter:
             (self._per_address, ("password-failures", address)),
         )
 
+    def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
+        return max(1, math.ceil(self._limiter.get_window_stats(item, *keys).reset_time - time.time()))
+
     def _too_many(self, what: str, item: RateLimitItem, *keys: str) -> Exception:
-        reset = self._limiter.get_window_stats(item, *keys).reset_time
-        retry_after = max(1, math.ceil(reset - time.time()))
+        retry_after = self._retry_after(item, *keys)
         return http_error(429, f"too many {what}; retry in {retry_after} s", headers={"Retry-After": str(retry_after)})
 
 

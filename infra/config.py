@@ -202,6 +202,7 @@ class Settings:
     webhook_attempt_retention_days: int
     idempotency_retention_days: int
     notification_retention_days: int
+    auth_event_retention_days: int
     retention_batch_size: int
     retention_max_batches: int
     max_content_length: int
@@ -359,6 +360,7 @@ def load_settings() -> Settings:
         webhook_attempt_retention_days=_int_at_least("WEBHOOK_ATTEMPT_RETENTION_DAYS", 30, 1),
         idempotency_retention_days=_int_at_least("IDEMPOTENCY_RETENTION_DAYS", 1, 1),
         notification_retention_days=_int_at_least("NOTIFICATION_RETENTION_DAYS", 90, 1),
+        auth_event_retention_days=_int_at_least("AUTH_EVENT_RETENTION_DAYS", 90, 1),
         retention_batch_size=_int_at_least("RETENTION_BATCH_SIZE", 1000, 1),
         retention_max_batches=_int_at_least("RETENTION_MAX_BATCHES", 20, 1),
         max_content_length=_int_between("MAX_CONTENT_LENGTH", 1024 * 1024, 1024, 100 * 1024 * 1024),

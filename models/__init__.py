@@ -1,13 +1,14 @@
 """SQLAlchemy 2 models: the database is the last line of defence."""
 
 from models.account_tokens import AccountToken
-from models.audit import AdminAction
+from models.audit import AdminAction, AuthEvent
 from models.base import Base
 from models.bookings import Booking
 from models.bundles import Bundle, BundlePurchase
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
 from models.enums import (
     AccountTokenPurpose,
+    AuthEventKind,
     BookingStatus,
     CreditStatus,
     EmailStatus,
@@ -32,6 +33,8 @@ __all__ = [
     "AccountToken",
     "AccountTokenPurpose",
     "AdminAction",
+    "AuthEvent",
+    "AuthEventKind",
     "AvailabilityWindow",
     "Base",
     "Booking",

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
+from models.enums import AuthEventKind, check_in, stored_as_text
 
 
 class AdminAction(IdMixin, Base):
@@ -24,4 +25,24 @@ class AdminAction(IdMixin, Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[uuid.UUID]
     reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AuthEvent(IdMixin, Base):
+    """A sign-in, a failed one, a lock-out, a password or email change: who (when known) and from where.
+
+    Never the password, a token or an email address: a failed sign-in of an unknown address has no user.
+    """
+
+    __tablename__ = "auth_events"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", AuthEventKind), name="kind_values"),
+        Index("ix_auth_events_created", "created_at", "id"),
+        Index("ix_auth_events_user", "user_id", "created_at"),
+    )
+
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[AuthEventKind] = mapped_column(stored_as_text(AuthEventKind, length=32))
+    # The client address as counted by the rate limits (an IPv6 client's /64).
+    client_address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

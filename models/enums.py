@@ -85,6 +85,20 @@ class InvitationStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class AuthEventKind(StrEnum):
+    """What happened to an account's credentials, as the audit trail records it."""
+
+    SIGNED_IN = "signed_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    LOCKED_OUT = "locked_out"
+    SIGNED_OUT = "signed_out"
+    REFRESH_REUSED = "refresh_reused"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event, not a password
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an event, not a password
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
+
+
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:
     """The column type of a StrEnum: ``VARCHAR(length)`` holding its values, read back as members.
 

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import smtplib
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -138,7 +139,13 @@ def _spend(db: Session, token: str, purpose: AccountTokenPurpose) -> AccountToke
     return row
 
 
-def verify_email(db: Session, token: str) -> User:
+@dataclass(frozen=True)
+class Verified:
+    user: User
+    changed: bool  # the address confirmed was a new one, which is now the account's email
+
+
+def verify_email(db: Session, token: str) -> Verified:
     """Confirm the address the link was sent to; it becomes the account's email if it was a new one."""
     row = _spend(db, token, AccountTokenPurpose.VERIFY_EMAIL)
     user = db.get(User, row.user_id, with_for_update=True, populate_existing=True)
@@ -157,7 +164,7 @@ def verify_email(db: Session, token: str) -> User:
     user.email_verified_at = utcnow()
     db.flush()
     log.info("account.email_verified", user_id=str(user.id), changed=row.email != previous)
-    return user
+    return Verified(user, changed=row.email != previous)
 
 
 def request_password_reset(db: Session, email: str) -> None:

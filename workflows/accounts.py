@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import ClassVar
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -80,8 +81,14 @@ class PasswordRejected(DomainError):
 
 
 class WrongCredentials(PasswordRejected, Unauthenticated):
-    def __init__(self) -> None:
+    """A failed sign-in; ``user_id`` says whose account it was, when the email is one (never shown to the client).
+    Nothing was written before it but the audit trail's record of it, which is kept."""
+
+    keeps_changes: ClassVar[bool] = True
+
+    def __init__(self, user_id: uuid.UUID | None) -> None:
         super().__init__("wrong email or password")
+        self.user_id = user_id
 
 
 class WrongCurrentPassword(PasswordRejected, Forbidden):
@@ -122,12 +129,17 @@ def authenticate(db: Session, *, email: str, password: str) -> User:
     try:
         _verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        raise WrongCredentials from None
+        raise WrongCredentials(user.id if user else None) from None
     if user is None:
-        raise WrongCredentials
+        raise WrongCredentials(None)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def user_id_of(db: Session, email: str) -> uuid.UUID | None:
+    """The account of an (already normalised) email, if any."""
+    return db.scalar(select(User.id).where(User.email == email))
 
 
 def get_user(db: Session, user_id: uuid.UUID) -> User:

@@ -61,6 +61,13 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class LockedOut(RateLimited):
+    """Too many failed password checks from this client, for this account or any: the audit trail's record of
+    the lock-out is kept though the request is refused."""
+
+    keeps_changes: ClassVar[bool] = True
+
+
 class Overloaded(DomainError):
     """This process is at its bound for costly work of this kind (password hashing); ``retry_after`` seconds."""
 

@@ -35,8 +35,9 @@ class RefreshTokenReused(Unauthenticated):
 
     keeps_changes: ClassVar[bool] = True
 
-    def __init__(self) -> None:
+    def __init__(self, user_id: uuid.UUID) -> None:
         super().__init__("the refresh token was already used; every token of this sign-in is now revoked")
+        self.user_id = user_id
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def rotate(db: Session, token: str, client: ClientInfo, *, now: datetime | None 
     if stored.spent_at is not None:
         sign_ins.end_family(db, signed_in.id, now=now)
         log.warning("auth.refresh_token_reused", user_id=str(stored.user_id), sign_in_id=str(signed_in.id))
-        raise RefreshTokenReused
+        raise RefreshTokenReused(stored.user_id)
     if stored.expires_at <= now:
         raise Unauthenticated("the refresh token has expired; sign in again")
     user = db.get(User, stored.user_id)

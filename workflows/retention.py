@@ -1,5 +1,5 @@
 """How long history is kept: outbox events, webhook attempts, idempotency keys, read notifications,
-expired refresh tokens and account links, and sent reminders.
+expired refresh tokens and account links, the audit trail of credentials, and sent reminders.
 
 Each kind of row has a retention period (``*_RETENTION_DAYS``) and is removed in batches of at most
 ``RETENTION_BATCH_SIZE`` rows, each batch one short statement in its own transaction (the caller
@@ -31,6 +31,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from infra.config import Settings
 from models import (
     AccountToken,
+    AuthEvent,
     EmailStatus,
     HandlerStatus,
     IdempotencyKey,
@@ -106,6 +107,10 @@ def _expired_sign_ins(horizon: timedelta, limit: int) -> Delete:
                   SignIn.expires_at < func.now() - horizon, ~tokens_left)
 
 
+def _auth_events(horizon: timedelta, limit: int) -> Delete:
+    return _batch(AuthEvent, (AuthEvent.id,), AuthEvent.created_at, limit, AuthEvent.created_at < func.now() - horizon)
+
+
 def _sent_reminders(horizon: timedelta, limit: int) -> Delete:
     keys = (SessionReminder.session_id, SessionReminder.user_id, SessionReminder.offset_seconds)
     return _batch(SessionReminder, keys, SessionReminder.sent_at, limit, SessionReminder.sent_at < func.now() - horizon)
@@ -122,6 +127,7 @@ TARGETS: tuple[Target, ...] = (
     Target("notifications", lambda s: s.notification_retention_days, _read_notifications),
     Target("refresh_tokens", lambda _: 1, _expired_refresh_tokens),
     Target("account_tokens", lambda _: 1, _expired_account_links),
+    Target("auth_events", lambda s: s.auth_event_retention_days, _auth_events),
     Target("sign_ins", lambda _: 1, _expired_sign_ins),
     Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )

@@ -20,6 +20,8 @@ from api.admin.schemas import (
     AdminUserPageSchema,
     AdminUserSchema,
     AuditArgs,
+    AuthEventArgs,
+    AuthEventPageSchema,
     HiddenReviewSchema,
     UserSearchArgs,
 )
@@ -30,7 +32,7 @@ from api.common.schemas import PaginationArgs, Timestamp, page_of
 from api.database import db_session
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, SessionPageSchema, SessionSchema
-from workflows import administration, operations
+from workflows import administration, auth_events, operations
 from workflows.errors import Forbidden
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Operators (admins only).")
@@ -198,3 +200,18 @@ class Audit(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """What admins did, newest first: who, what, to which user, session or review, and why."""
         return administration.list_actions(db_session(), **args)
+
+
+@blp.route("/audit/auth-events")
+class AuthEvents(MethodView):
+    @blp.doc(operationId="adminListAuthEvents")
+    @blp.arguments(AuthEventArgs, location="query")
+    @blp.response(200, AuthEventPageSchema, example={"items": [{
+        "id": "3f2e1d0c-9b8a-4776-a655-443322110099", "user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
+        "kind": "sign_in_failed", "client_address": "203.0.113.7", "created_at": "2030-03-01T12:00:00+00:00"}],
+        "next_cursor": None})
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The audit trail of credentials, newest first: sign-ins and their failures, lock-outs, sign-outs, reused
+        refresh tokens, password changes and resets, email changes. Never a password, token or email."""
+        return auth_events.list_events(db_session(), **args)

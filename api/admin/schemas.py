@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
-from models import BookingStatus, SessionStatus
+from models import AuthEventKind, BookingStatus, SessionStatus
 
 EXAMPLE_USER: dict[str, Any] = {
     "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
@@ -65,6 +65,24 @@ AdminActionPageSchema = page_of(AdminActionSchema, "AdminActionPage")
 
 class AuditArgs(PaginationArgs):
     target_id = fields.UUID(load_default=None, metadata={"description": "Of one user, session or review."})
+
+
+class AuthEventSchema(ma.Schema):
+    id = fields.UUID()
+    user_id = fields.UUID(allow_none=True, metadata={
+        "description": "Whose credentials; null for a failed sign-in of an address no account uses."})
+    kind = fields.Enum(AuthEventKind, by_value=True)
+    client_address = fields.String(allow_none=True, metadata={
+        "description": "As the rate limits count it: an IPv4 address, or an IPv6 client's /64 network."})
+    created_at = fields.DateTime()
+
+
+AuthEventPageSchema = page_of(AuthEventSchema, "AuthEventPage")
+
+
+class AuthEventArgs(PaginationArgs):
+    user_id = fields.UUID(load_default=None, metadata={"description": "Of one user."})
+    kind = fields.Enum(AuthEventKind, by_value=True, load_default=None, metadata={"description": "Of one kind."})
 
 
 class HiddenReviewSchema(ma.Schema):

@@ -9,6 +9,7 @@ from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.auth import audit
 from api.auth.schemas import (
     AcceptedSchema,
     AccountDeletionSchema,
@@ -30,9 +31,9 @@ from api.auth.schemas import (
 )
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
-from api.ratelimit import limit_account_emails, limit_registrations, throttled_password_check, throttled_sign_in
+from api.ratelimit import limit_account_emails, limit_registrations
 from api.security import current_actor, current_credential, issue_token, require_login
-from models import User
+from models import AuthEventKind, User
 from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens, sign_ins
 from workflows.accounts import normalise_email
 from workflows.refresh_tokens import SignedIn
@@ -110,8 +111,10 @@ class VerifyEmail(MethodView):
         """Confirm an email address with the link sent to it (no sign-in needed). A new address you asked for
         replaces your email now. 422 for a link that is unknown, used or expired; 409 when another account took
         the new address meanwhile."""
-        user = account_emails.verify_email(db_session(), data["token"])
-        return {"email": user.email, "email_verified": True}
+        verified = account_emails.verify_email(db_session(), data["token"])
+        if verified.changed:
+            audit.record(AuthEventKind.EMAIL_CHANGED, verified.user.id)
+        return {"email": verified.user.email, "email_verified": True}
 
 
 @blp.route("/password-reset")
@@ -141,7 +144,8 @@ class PasswordReset(MethodView):
         """Set a new password with a reset link. Every sign-in ends (access and refresh tokens) and so does your
         calendar feed URL; the address counts as confirmed; a notice goes to it. Sign in with the new password.
         422 for a link that is unknown, used or expired."""
-        account_emails.reset_password(db_session(), data["token"], data["new_password"])
+        user = account_emails.reset_password(db_session(), data["token"], data["new_password"])
+        audit.record(AuthEventKind.PASSWORD_RESET, user.id)
 
 
 @blp.route("/token")
@@ -158,9 +162,7 @@ class Token(MethodView):
         (429 with `Retry-After`); successful sign-ins are not counted. Beyond
         `MAX_REFRESH_TOKENS_PER_USER` live sign-ins, the least recently used one is ended.
         """
-        with throttled_sign_in(f"email:{normalise_email(data['email'])}"):
-            user = accounts.authenticate(db_session(), email=data["email"], password=data["password"])
-        return signed_in_body(user)
+        return signed_in_body(audit.sign_in(data["email"], data["password"]))
 
 
 @blp.route("/refresh")
@@ -177,7 +179,11 @@ class Refresh(MethodView):
         ends that sign-in: every refresh token of it, the newest included, and every access token issued
         with them stop working at once, and its live streams end: sign in again.
         """
-        return token_body(refresh_tokens.rotate(db_session(), data["refresh_token"], client_info()))
+        try:
+            return token_body(refresh_tokens.rotate(db_session(), data["refresh_token"], client_info()))
+        except refresh_tokens.RefreshTokenReused as reused:
+            audit.record(AuthEventKind.REFRESH_REUSED, reused.user_id)
+            raise
 
 
 @blp.route("/logout")
@@ -190,6 +196,7 @@ class Logout(MethodView):
         (401), every refresh token is revoked, and your live streams end within seconds."""
         require_login()
         accounts.end_all_tokens(db_session(), current_actor())
+        audit.record(AuthEventKind.SIGNED_OUT, current_actor().user_id)
 
 
 @me_blp.route("")
@@ -205,7 +212,7 @@ class Me(MethodView):
     @me_blp.arguments(MePatchSchema, example={"display_name": "Ada Lovelace", "timezone": "Europe/London",
                                              "locale": "en-GB"})
     @me_blp.response(200, MeSchema, example=EXAMPLE_ME)
-    @documents_errors(me_blp, 401, 422)
+    @documents_errors(me_blp, 401, 403, 409, 422, 429)
     def patch(self, data: dict[str, Any]) -> Any:
         """Change your display name, timezone (IANA) or locale (BCP 47); null clears timezone or locale.
 
@@ -214,9 +221,10 @@ class Me(MethodView):
         then), and the current address is told.
         """
         if "email" in data:
-            with throttled_password_check(f"user:{current_actor().user_id}"):
+            with audit.password_checked(current_actor().user_id):
                 account_emails.change_email(db_session(), current_actor(), email=data.pop("email"),
                                             current_password=data.pop("current_password"))
+            audit.record(AuthEventKind.EMAIL_CHANGE_REQUESTED, current_actor().user_id)
         user = accounts.update_account(db_session(), current_actor(), data) if data else \
             accounts.get_user(db_session(), current_actor().user_id)
         return me_body(user)
@@ -234,7 +242,7 @@ class Me(MethodView):
         are erased, every token is revoked, your mentor profile and listings are withdrawn and your
         webhook endpoints disabled.
         """
-        with throttled_password_check(f"user:{current_actor().user_id}"):
+        with audit.password_checked(current_actor().user_id):
             account_deletion.delete_account(db_session(), current_actor(), **data)
 
 
@@ -252,8 +260,9 @@ class Password(MethodView):
         403 when `current_password` is wrong (nothing changes); wrong guesses are throttled
         like sign-ins (429 with `Retry-After`).
         """
-        with throttled_password_check(f"user:{current_actor().user_id}"):
+        with audit.password_checked(current_actor().user_id):
             user = accounts.change_password(db_session(), current_actor(), **data)
+        audit.record(AuthEventKind.PASSWORD_CHANGED, user.id)
         return signed_in_body(user)
 
 

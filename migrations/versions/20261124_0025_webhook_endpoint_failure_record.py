@@ -5,8 +5,8 @@
 rate-limits manual retries. Endpoints failing now start with their failed attempts since ``failing_since``
 (at least one), and disabled ones with their reason, as of their last change.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-11-24 21:42:35.019648
 """
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0019'
-down_revision: str | None = '0018'
+revision: str = '0025'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

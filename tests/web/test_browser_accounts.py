@@ -80,3 +80,15 @@ def test_a_new_account_confirms_its_email_from_the_link(
     axe.check(page, "verify-email")
     shot(page, "account-03-email-confirmed")
     assert web_server.call("GET", "/me", headers)["email_verified"] is True
+
+
+def test_swagger_ui_works_under_its_content_security_policy(web_server: Served, browser: Any) -> None:
+    page = new_page(browser, web_server, "UTC")
+    policy_errors: list[str] = []
+    page.on("console", lambda m: policy_errors.append(m.text) if "Policy" in m.text else None)
+    answer = page.goto("/api/docs")
+    assert answer is not None and "default-src 'none'" in answer.headers["content-security-policy"]
+    expect(page.get_by_text("/api/v1/auth/token", exact=True).first).to_be_visible()
+    page.get_by_text("/api/v1/auth/token", exact=True).first.click()  # an operation opens: its script runs
+    expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
+    assert page.csp_errors == [] and policy_errors == []
