@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from api.security import issue_token
 
@@ -107,26 +107,37 @@ def past_sessions(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uu
         """), {"mentees": mentee_ids, "profiles": [m.profile_id for m in mentor_list],
                "listings": [m.listing_id for m in mentor_list], "offset": offset, "count": count,
                "past": PAST})
-        conn.execute(text("""
-            INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
-                                  status, price_cents, currency, decided_at)
-            SELECT id, listing_id, profile_id, mentee, start_time, start_time + interval '1 hour', 'accepted',
-                   5000, 'USD', start_time - interval '2 days'
-            FROM new_bookings
-        """))
-        conn.execute(text("""
-            INSERT INTO sessions (id, kind, booking_id, listing_id, mentor_profile_id, mentee_user_id,
-                                  start_time, end_time, status, started_at, completed_at, completed_by)
-            SELECT gen_random_uuid(), 'individual', id, listing_id, profile_id, mentee, start_time,
-                   start_time + interval '1 hour', 'completed', start_time, start_time + interval '1 hour', 'mentor'
-            FROM new_bookings
-        """))
-    if not analyze:
-        return
+        _accept_new_bookings(conn)
+    if analyze:
+        _settle(engine)
+
+
+def _accept_new_bookings(conn: Connection) -> None:
+    """The temporary table ``new_bookings`` as accepted one-hour bookings, each with its session: completed
+    when already over, else scheduled."""
+    conn.execute(text("""
+        INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
+                              status, price_cents, currency, decided_at)
+        SELECT id, listing_id, profile_id, mentee, start_time, start_time + interval '1 hour', 'accepted',
+               5000, 'USD', start_time - interval '2 days'
+        FROM new_bookings
+    """))
+    conn.execute(text("""
+        INSERT INTO sessions (id, kind, booking_id, listing_id, mentor_profile_id, mentee_user_id,
+                              start_time, end_time, status, started_at, completed_at, completed_by)
+        SELECT gen_random_uuid(), 'individual', id, listing_id, profile_id, mentee, start_time,
+               start_time + interval '1 hour', CASE WHEN over THEN 'completed' ELSE 'scheduled' END,
+               CASE WHEN over THEN start_time END, CASE WHEN over THEN start_time + interval '1 hour' END,
+               CASE WHEN over THEN 'mentor' END
+        FROM (SELECT *, start_time + interval '1 hour' < now() AS over FROM new_bookings) AS booking
+    """))
+
+
+def _settle(engine: Engine) -> None:
+    """Statistics for the new rows, and their pages written now, not by a checkpoint in the middle of a timing."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE bookings"))
         conn.execute(text("VACUUM ANALYZE sessions"))
-        # The pages these rows dirtied are written now, not by a checkpoint in the middle of a timing.
         conn.execute(text("CHECKPOINT"))
 
 
@@ -195,27 +206,5 @@ def calendars(engine: Engine, members: list[Mentor], per_member: int, *, inside:
         """), {"inside": inside, "start": window_start, "hours": hours, "before": before, "per_member": per_member,
                "profiles": [m.profile_id for m in members], "listings": [m.listing_id for m in members],
                "mentees": mentees})
-        conn.execute(text("""
-            INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
-                                  status, price_cents, currency, decided_at)
-            SELECT id, listing_id, profile_id, mentee, start_time, start_time + interval '1 hour', 'accepted',
-                   5000, 'USD', start_time - interval '2 days'
-            FROM new_bookings
-        """))
-        conn.execute(text("""
-            INSERT INTO sessions (id, kind, booking_id, listing_id, mentor_profile_id, mentee_user_id,
-                                  start_time, end_time, status, started_at, completed_at, completed_by)
-            SELECT gen_random_uuid(), 'individual', id, listing_id, profile_id, mentee, start_time,
-                   start_time + interval '1 hour', past.status, past.started, past.completed, past.completed_by
-            FROM new_bookings, LATERAL (
-                SELECT CASE WHEN start_time + interval '1 hour' < now() THEN 'completed' ELSE 'scheduled' END AS status,
-                       CASE WHEN start_time + interval '1 hour' < now() THEN start_time END AS started,
-                       CASE WHEN start_time + interval '1 hour' < now() THEN start_time + interval '1 hour' END
-                           AS completed,
-                       CASE WHEN start_time + interval '1 hour' < now() THEN 'mentor' END AS completed_by
-            ) AS past
-        """))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE bookings"))
-        conn.execute(text("VACUUM ANALYZE sessions"))
-        conn.execute(text("CHECKPOINT"))
+        _accept_new_bookings(conn)
+    _settle(engine)
