@@ -39,6 +39,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "burst_p99_ratio": ("pipeline", "burst_p99_ratio", 10.0, "max"),
     "burst_done_after_s": ("pipeline", "burst_done_after_s", None, "max"),
     "drain_ratio": ("drain", "drain_ratio", 3.0, "min"),
+    "slot_query_scaling": ("slot_query", "ratio", 5.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/README.md, "Bounds").
@@ -47,7 +48,8 @@ BOUNDS: dict[str, str] = {
     "task_ratio": "floor_ratio",
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
-BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain")
+BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
+              "slot_query")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             deliveries,
             latency,
             pipeline,
+            slots,
         )
         from bench import figures as bench_figures  # noqa: PLC0415
         from bench.load import generator_name  # noqa: PLC0415
@@ -131,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                                    latency_samples=20 if args.smoke else 100,
                                    e2e_seconds=1 if args.smoke else 2 * args.seconds,
                                    backlog=100 if args.smoke else 5000,
+                                   slot_bookings=60 if args.smoke else 3000,
+                                   slot_bookings_inside=10 if args.smoke else 500,
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
@@ -142,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             "list_scaling": lambda: bench_figures.list_scaling(stack, cfg),
             "pipeline": lambda: pipeline.pipeline(stack, cfg),
             "drain": lambda: pipeline.drain(stack, cfg, app),
+            "slot_query": lambda: slots.slot_query(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

@@ -47,6 +47,8 @@ class Config:
     latency_samples: int = 100
     e2e_seconds: float = 20.0  # accepts sent for the end-to-end throughput
     backlog: int = 5000  # accepts taken with the workers stopped, for the drain
+    slot_bookings: int = 3000  # accepted bookings of each team member, for the slot query
+    slot_bookings_inside: int = 500  # of which inside the queried window
     progress: Progress = print
 
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from api.security import issue_token
 
@@ -107,26 +107,37 @@ def past_sessions(engine: Engine, mentor_list: list[Mentor], mentee_ids: list[uu
         """), {"mentees": mentee_ids, "profiles": [m.profile_id for m in mentor_list],
                "listings": [m.listing_id for m in mentor_list], "offset": offset, "count": count,
                "past": PAST})
-        conn.execute(text("""
-            INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
-                                  status, price_cents, currency, decided_at)
-            SELECT id, listing_id, profile_id, mentee, start_time, start_time + interval '1 hour', 'accepted',
-                   5000, 'USD', start_time - interval '2 days'
-            FROM new_bookings
-        """))
-        conn.execute(text("""
-            INSERT INTO sessions (id, kind, booking_id, listing_id, mentor_profile_id, mentee_user_id,
-                                  start_time, end_time, status, started_at, completed_at, completed_by)
-            SELECT gen_random_uuid(), 'individual', id, listing_id, profile_id, mentee, start_time,
-                   start_time + interval '1 hour', 'completed', start_time, start_time + interval '1 hour', 'mentor'
-            FROM new_bookings
-        """))
-    if not analyze:
-        return
+        _accept_new_bookings(conn)
+    if analyze:
+        _settle(engine)
+
+
+def _accept_new_bookings(conn: Connection) -> None:
+    """The temporary table ``new_bookings`` as accepted one-hour bookings, each with its session: completed
+    when already over, else scheduled."""
+    conn.execute(text("""
+        INSERT INTO bookings (id, listing_id, mentor_profile_id, mentee_user_id, start_time, end_time,
+                              status, price_cents, currency, decided_at)
+        SELECT id, listing_id, profile_id, mentee, start_time, start_time + interval '1 hour', 'accepted',
+               5000, 'USD', start_time - interval '2 days'
+        FROM new_bookings
+    """))
+    conn.execute(text("""
+        INSERT INTO sessions (id, kind, booking_id, listing_id, mentor_profile_id, mentee_user_id,
+                              start_time, end_time, status, started_at, completed_at, completed_by)
+        SELECT gen_random_uuid(), 'individual', id, listing_id, profile_id, mentee, start_time,
+               start_time + interval '1 hour', CASE WHEN over THEN 'completed' ELSE 'scheduled' END,
+               CASE WHEN over THEN start_time END, CASE WHEN over THEN start_time + interval '1 hour' END,
+               CASE WHEN over THEN 'mentor' END
+        FROM (SELECT *, start_time + interval '1 hour' < now() AS over FROM new_bookings) AS booking
+    """))
+
+
+def _settle(engine: Engine) -> None:
+    """Statistics for the new rows, and their pages written now, not by a checkpoint in the middle of a timing."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE bookings"))
         conn.execute(text("VACUUM ANALYZE sessions"))
-        # The pages these rows dirtied are written now, not by a checkpoint in the middle of a timing.
         conn.execute(text("CHECKPOINT"))
 
 
@@ -153,3 +164,47 @@ def interleaved_drafts(engine: Engine, mentor_list: list[Mentor], mentee_ids: li
     order = [(m, k) for k in range(per_mentor) for m in range(len(mentor_list))]
     return [Accepts([every[m][s * per_mentor + k] for m, k in order], [tokens[m] for m, _ in order])
             for s in range(sets)]
+
+
+def team(engine: Engine, members: list[Mentor]) -> uuid.UUID:
+    """The first member's listing, taught by all of ``members`` in their order: its id."""
+    listing_id = members[0].listing_id
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO listing_members (listing_id, mentor_profile_id, position)
+            SELECT :listing, profile, k - 1 FROM unnest(CAST(:profiles AS uuid[])) WITH ORDINALITY AS m(profile, k)
+        """), {"listing": listing_id, "profiles": [m.profile_id for m in members]})
+    return listing_id
+
+
+def calendars(engine: Engine, members: list[Mentor], per_member: int, *, inside: int, window_start: datetime,
+              window: timedelta) -> None:
+    """``per_member`` accepted one-hour bookings for each of ``members``, each with its session, ``inside`` of
+    them in [window_start, window_start + window) and the rest half before it and half after it.
+
+    Inside, member *k*'s bookings are spread evenly and shifted by *k* mod 3 hours, so members are busy at
+    different times, as on a real team. Outside, one every other hour. Sessions in the past are completed,
+    the others scheduled. Member *k*'s bookings all go to a mentee of their own, who is never double-booked.
+    """
+    mentees = users(engine, len(members))
+    hours = int(window / timedelta(hours=1))
+    before = (per_member - inside) // 2
+    with engine.begin() as conn:
+        conn.execute(text("""
+            CREATE TEMPORARY TABLE new_bookings ON COMMIT DROP AS
+            SELECT gen_random_uuid() AS id, m.listing_id, m.profile_id, m.mentee,
+                   CASE WHEN n < :inside THEN CAST(:start AS timestamptz)
+                                              + (n * :hours / :inside + (m.k - 1) % 3) * interval '1 hour'
+                        WHEN n < :inside + :before THEN CAST(:start AS timestamptz)
+                                                        - (n - :inside + 1) * interval '2 hours'
+                        ELSE CAST(:start AS timestamptz)
+                             + (:hours + (n - :inside - :before) * 2) * interval '1 hour'
+                   END AS start_time
+            FROM generate_series(0, :per_member - 1) AS n
+            CROSS JOIN unnest(CAST(:profiles AS uuid[]), CAST(:listings AS uuid[]), CAST(:mentees AS uuid[]))
+                 WITH ORDINALITY AS m(profile_id, listing_id, mentee, k)
+        """), {"inside": inside, "start": window_start, "hours": hours, "before": before, "per_member": per_member,
+               "profiles": [m.profile_id for m in members], "listings": [m.listing_id for m in members],
+               "mentees": mentees})
+        _accept_new_bookings(conn)
+    _settle(engine)

@@ -80,8 +80,10 @@ def get_listing(db: Session, listing_id: uuid.UUID) -> Listing:
     return listing
 
 
-# How many listings one page of a free-slot search checks at most (each check reads the mentors' calendars).
+# A free-slot search reads mentors' calendars: one page checks at most this many listings, and reads at most
+# this many calendars (a team listing's members each count; its first listing is checked whatever its team).
 FREE_SLOT_CANDIDATES = 50
+FREE_SLOT_CALENDARS = 100
 
 
 def list_listings(
@@ -116,16 +118,26 @@ def list_listings(
 
 def _with_free_slot(db: Session, query: Select[Any], window: tuple[datetime, datetime], *, limit: int,
                     cursor: str | None) -> Page[Listing]:
-    """The page's listings with a free slot in ``window``, checking at most ``FREE_SLOT_CANDIDATES`` of them
-    (or ``limit``, if more); the cursor resumes after the last one checked, so a page may be short."""
+    """The page's listings with a free slot in ``window``.
+
+    Listings are checked in order until ``limit`` are found, ``FREE_SLOT_CANDIDATES`` (or ``limit``, if
+    more) are checked, or the next one would take the calendars read past ``FREE_SLOT_CALENDARS``; the
+    cursor resumes after the last one checked, so a page may be short, even empty, and still have a next one.
+    """
     start, end = window
     candidates: Page[Listing] = paginate(db, query, Listing.created_at, Listing.id,
                                          limit=max(limit, FREE_SLOT_CANDIDATES), cursor=cursor)
+    sizes = teams.team_sizes(db, [listing.id for listing in candidates.items])
     found: list[Listing] = []
-    for checked, listing in enumerate(candidates.items, start=1):
-        if slots.free_slots(db, listing.id, start=start, end=end):
+    calendars = 0
+    for index, listing in enumerate(candidates.items):
+        calendars += sizes[listing.id]
+        if index and calendars > FREE_SLOT_CALENDARS:
+            last = candidates.items[index - 1]
+            return Page(found, encode_cursor(last.created_at, last.id))
+        if slots.has_free_slot(db, listing, start=start, end=end):
             found.append(listing)
-        if len(found) == limit and checked < len(candidates.items):
+        if len(found) == limit and index + 1 < len(candidates.items):
             return Page(found, encode_cursor(listing.created_at, listing.id))
     return Page(found, candidates.next_cursor)
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -53,6 +53,14 @@ def teacher_ids(db: Session, listing: Listing) -> list[uuid.UUID]:
     members = list(db.scalars(select(ListingMember.mentor_profile_id).where(ListingMember.listing_id == listing.id)
                               .order_by(ListingMember.position)))
     return members or [listing.mentor_profile_id]
+
+
+def team_sizes(db: Session, listing_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many mentors teach each listing: its members, or 1 (its owner) when it has none."""
+    counted: dict[uuid.UUID, int] = dict(db.execute(
+        select(ListingMember.listing_id, func.count()).where(ListingMember.listing_id.in_(listing_ids))
+        .group_by(ListingMember.listing_id)).all())
+    return {listing_id: counted.get(listing_id, 1) for listing_id in listing_ids}
 
 
 def profiles(db: Session, ids: Sequence[uuid.UUID]) -> list[MentorProfile]:

@@ -84,7 +84,7 @@ class ListingSlots(MethodView):
     @documents_errors(blp, 400, 401, 404, 422)
     def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
         """Free start times in [from, to) (at most 62 days): the mentor's windows minus their commitments;
-        for a team listing, the union over its members."""
+        for a team listing, the union over its members (a start where one member is free for the whole session)."""
         return {"items": slots.free_slots(db_session(), listing_id, start=args["from_"], end=args["to"])}
 
 

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from api.common.schemas import PaginationArgs, Text, Timestamp, page_of, skill_name
 from models import ListingKind
-from workflows.listings import ListingView, LocationKind
+from workflows.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind
 
 MAX_PRICE_CENTS = 100_000_000
 MAX_LOCATION = 500
@@ -125,8 +125,10 @@ class ListingListArgs(PaginationArgs):
     max_price_cents = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_PRICE_CENTS))
     has_free_slot_between = TimeWindow(load_default=None, metadata={
         "description": "`from,to` (RFC 3339, at most 31 days): only active listings with at least one free slot "
-                       "starting then. Such a page may hold fewer than `limit` items and still have a `next_cursor`: "
-                       "each page checks a bounded number of listings.",
+                       f"starting then. Each page checks at most {FREE_SLOT_CANDIDATES} listings and reads at most "
+                       f"{FREE_SLOT_CALENDARS} mentors' calendars "
+                       "(a team listing reads each member's), so such a page may hold fewer than `limit` items, even "
+                       "none, and still have a `next_cursor`: follow it to search on.",
         "example": "2030-03-04T00:00:00Z,2030-03-11T00:00:00Z"})
 
 

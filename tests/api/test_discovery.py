@@ -5,12 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from models import AvailabilityWindow, Booking, BookingStatus, ListingKind, MentorshipSession, SessionStatus, Skill
+from models import (
+    AvailabilityWindow,
+    Booking,
+    BookingStatus,
+    Listing,
+    ListingKind,
+    ListingMember,
+    MentorshipSession,
+    SessionStatus,
+    Skill,
+)
 from tests.api.test_sessions import make_session
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from workflows import listings
 from workflows.mentors import ensure_skills
 
 
@@ -71,6 +83,51 @@ def test_listings_with_a_free_slot_in_a_window_page_after_the_last_one_checked(
     assert [item["id"] for item in page["items"]] == [str(free.id)] and page["next_cursor"]
     rest = client.get(f"{url}&limit=1&cursor={page['next_cursor']}", headers=caller.headers).get_json()
     assert ([item["id"] for item in rest["items"]], rest["next_cursor"]) == ([str(also_free.id)], None)
+
+
+def test_a_free_slot_search_page_reads_a_bounded_number_of_calendars(
+        client: FlaskClient, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    topic, day = skill(db), wednesday_in_two_weeks()
+    first = datetime.now(UTC) - timedelta(days=1)
+
+    def taught_by(size: int, *, busy: bool, minute: int) -> Listing:
+        members = [MentorProfileFactory() for _ in range(size)]
+        made = ListingFactory(skill=topic, mentor_profile=members[0], duration_minutes=120,
+                              created_at=first + timedelta(minutes=minute))
+        db.add_all(ListingMember(listing_id=made.id, mentor_profile_id=m.id, position=i)
+                   for i, m in enumerate(members) if size > 1)
+        for member in members:
+            member.availability.append(
+                AvailabilityWindow(id=uuid.uuid4(), weekday=2, start_minute=8 * 60, end_minute=10 * 60))
+            if busy:
+                db.add(Booking(id=uuid.uuid4(), listing_id=made.id, mentor_profile_id=member.id,
+                               mentee_user_id=UserFactory().id, start_time=day.replace(hour=8),
+                               end_time=day.replace(hour=10), status=BookingStatus.ACCEPTED, price_cents=1,
+                               currency="USD"))
+        db.flush()
+        return made
+
+    taught_by(3, busy=True, minute=0)
+    taught_by(1, busy=True, minute=1)
+    free_team, free_one = taught_by(2, busy=False, minute=2), taught_by(1, busy=False, minute=3)
+    caller = as_caller(UserFactory())
+    url = f"/api/v1/listings?skill={topic.name}&has_free_slot_between={iso(day)},{iso(day + timedelta(days=1))}"
+
+    def pages() -> list[list[str]]:
+        found, cursor = [], ""
+        while True:
+            page = client.get(url + cursor, headers=caller.headers).get_json()
+            found.append([item["id"] for item in page["items"]])
+            if page["next_cursor"] is None:
+                return found
+            cursor = f"&cursor={page['next_cursor']}"
+
+    # Four calendars a page: the two busy listings take them all, and the page is empty but has a next one.
+    monkeypatch.setattr(listings, "FREE_SLOT_CALENDARS", 4)
+    assert pages() == [[], [str(free_team.id), str(free_one.id)]]
+    # Two a page: a team larger than that is still checked, alone on its page, so the search moves on.
+    monkeypatch.setattr(listings, "FREE_SLOT_CALENDARS", 2)
+    assert pages() == [[], [], [str(free_team.id)], [str(free_one.id)]]
 
 
 def test_a_free_slot_window_must_be_two_ordered_times_at_most_31_days_apart(client: FlaskClient, db: Session) -> None:
