@@ -56,7 +56,12 @@ os.environ["METRICS_TOKEN"] = f"metrics-{RUN_ID}"
 from infra.config import get_settings, sqlalchemy_url  # noqa: E402
 from infra.db import make_engine  # noqa: E402 - the environment above must be set first
 
-pytest_plugins = ["tests.factories", "tests.mail", "tests.workers_fixtures"]
+# Fixtures and helpers shared by test modules live in these modules (never in a test module: tests/test_layout.py);
+# listing them here also has pytest rewrite their asserts.
+pytest_plugins = [
+    "tests.factories", "tests.mail", "tests.workers_fixtures", "tests.concurrency", "tests.servers",
+    "tests.workflow_runs", "tests.webhook_receiver", "tests.webhook_domain", "tests.database", "tests.api_calls",
+]
 
 
 def alembic_config(database_url: str) -> Config:

@@ -1,4 +1,5 @@
-"""factory_boy factories on the test's session, and helpers to act as a user."""
+"""factory_boy factories on the test's session, sessions made as the workflows make them, and helpers to act
+as a user."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.security import issue_token
-from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, User
+from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
+from workflows import sessions as session_flow
 from workflows.accounts import hash_password
 
 PASSWORD = "correct horse battery staple"
@@ -123,3 +125,48 @@ class Caller:
 
 def as_caller(user: User) -> Caller:
     return Caller(user)
+
+
+def make_session(db: Session, start: datetime) -> tuple[Caller, Caller, MentorshipSession]:
+    """An accepted booking and its session, created by the workflow the worker runs."""
+    listing = ListingFactory(price_cents=8000)
+    mentee = UserFactory()
+    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
+                      mentee_user_id=mentee.id, start_time=start, end_time=start + timedelta(hours=1),
+                      status=BookingStatus.ACCEPTED, price_cents=8000, currency="USD")
+    db.add(booking)
+    db.flush()
+    session = session_flow.create_session_from_booking(db, booking.id)
+    assert session is not None
+    return as_caller(listing.mentor_profile.user), as_caller(mentee), session
+
+
+def individual_session(db: Session, start: datetime, *, mentee_timezone: str | None = None,
+                       mentor_timezone: str = "Europe/Paris") -> MentorshipSession:
+    """A scheduled individual session of an accepted booking, written as rows (no workflow runs, no event)."""
+    booking = BookingFactory(status=BookingStatus.ACCEPTED, start_time=start, end_time=start + timedelta(hours=1),
+                             mentee_user_id=UserFactory(timezone=mentee_timezone).id)
+    db.get_one(MentorProfile, booking.mentor_profile_id).timezone = mentor_timezone
+    session = MentorshipSession(
+        id=uuid.uuid4(), kind=ListingKind.INDIVIDUAL, booking_id=booking.id, listing_id=booking.listing_id,
+        mentor_profile_id=booking.mentor_profile_id, mentee_user_id=booking.mentee_user_id,
+        start_time=start, end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED)
+    db.add(session)
+    db.flush()
+    return session
+
+
+def group_session(db: Session, start: datetime, seats: int) -> tuple[MentorshipSession, list[uuid.UUID]]:
+    """A scheduled group session of five places, ``seats`` of them held; the session and its mentees' ids."""
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=5, title="Design clinic")
+    session = MentorshipSession(
+        id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
+        start_time=start, end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED, capacity=5,
+        seats_taken=seats)
+    db.add(session)
+    db.flush()
+    mentees = [UserFactory().id for _ in range(seats)]
+    for mentee in mentees:
+        BookingFactory(listing=listing, mentee_user_id=mentee, status=BookingStatus.ACCEPTED,
+                       start_time=start, end_time=start + timedelta(hours=1), group_session_id=session.id)
+    return session, mentees

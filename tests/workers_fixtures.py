@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +59,41 @@ class WorkerProcess:
 
 
 StartWorker = Callable[..., WorkerProcess]
+
+
+PROCFILE = Path(__file__).resolve().parents[1] / "Procfile"
+
+
+def procfile_workers() -> list[tuple[str | None, int]]:
+    """(queues, concurrency) of each ``celery -A workers worker`` line of the Procfile ``make run`` starts."""
+    found = []
+    for line in PROCFILE.read_text().splitlines():
+        _name, _, command = line.partition(":")
+        words = shlex.split(command)
+        if "celery" not in words or "worker" not in words:
+            continue
+        queues, concurrency = None, 2
+        for flag, value in zip(words, [*words[1:], ""], strict=True):
+            if flag in {"-Q", "--queues"}:
+                queues = value
+            elif flag in {"-c", "--concurrency"}:
+                concurrency = int(value)
+            elif flag.startswith("--queues="):
+                queues = flag.split("=", 1)[1]
+            elif flag.startswith("--concurrency="):
+                concurrency = int(flag.split("=", 1)[1])
+        found.append((queues, concurrency))
+    assert found, "the Procfile starts no worker"
+    return found
+
+
+@pytest.fixture
+def celery_app() -> Celery:
+    """A Celery app of this run's settings, to send tasks as the API and beat do."""
+    from infra.celery_config import create_celery
+    from infra.config import get_settings
+
+    return create_celery(get_settings())
 
 
 def purge_queues() -> int:

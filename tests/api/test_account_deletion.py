@@ -23,9 +23,8 @@ from models import (
     User,
     WebhookEndpoint,
 )
-from tests.api.test_bad_input_every_route import fingerprint
-from tests.api.test_sessions import make_session
-from tests.factories import PASSWORD, BookingFactory, ListingFactory, UserFactory, as_caller
+from tests.database import fingerprint
+from tests.factories import PASSWORD, BookingFactory, ListingFactory, UserFactory, as_caller, make_session
 from workflows import sessions as session_flow
 from workflows.actors import Actor
 from workflows.webhooks import endpoints

@@ -11,9 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import AccountToken, Notification, User
-from tests.api.test_calendars import feed_url
-from tests.api.test_sessions import make_session
-from tests.factories import PASSWORD, UserFactory, as_caller
+from tests.api_calls import feed_url
+from tests.factories import PASSWORD, UserFactory, as_caller, make_session
 from tests.mail import Mailbox
 from workflows import account_emails, notifications
 

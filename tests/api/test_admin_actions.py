@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AdminAction, BookingStatus, MentorProfile, OutboxEvent, Review, SessionStatus, User
-from tests.api.test_sessions import make_session
-from tests.factories import MentorProfileFactory, UserFactory, as_caller
+from tests.factories import MentorProfileFactory, UserFactory, as_caller, make_session
 from workflows import reviews
 
 

@@ -15,8 +15,7 @@ from werkzeug.test import TestResponse
 
 from infra.config import get_settings
 from models import MentorProfile, Skill, User, WebhookEndpoint
-from tests.api.test_sessions import make_session
-from tests.factories import MentorProfileFactory, UserFactory, as_caller
+from tests.factories import MentorProfileFactory, UserFactory, as_caller, make_session
 
 REGISTER = "/api/v1/auth/register"
 LIMIT = 1024 * 1024  # MAX_CONTENT_LENGTH's default

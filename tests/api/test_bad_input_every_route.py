@@ -19,12 +19,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Base, Booking, BookingStatus, SessionStatus
-from tests.api.test_sessions import make_session
-from tests.factories import UserFactory
+from models import Booking, BookingStatus, SessionStatus
+from tests.database import fingerprint
+from tests.factories import UserFactory, make_session
 from workflows.actors import Actor
 from workflows.webhooks import endpoints
 
@@ -95,12 +94,6 @@ def with_value(example: Any, where: tuple[str | int, ...], raw: str) -> str:
         parent = parent[part]
     parent[where[-1]] = PLACEHOLDER
     return json.dumps(document).replace(json.dumps(PLACEHOLDER), raw)
-
-
-def fingerprint(db: Session) -> dict[str, list[str]]:
-    """Every row of every table."""
-    return {table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
-            for table in Base.metadata.sorted_tables}
 
 
 @pytest.fixture

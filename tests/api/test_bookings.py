@@ -11,26 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from models import AvailabilityWindow, Booking, BookingStatus, ListingKind, OutboxEvent
+from tests.api_calls import future, iso, request_booking
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
 from workflows import bookings as booking_flow
 from workflows import sessions as session_flow
 from workflows.actors import Actor
-
-
-def future(days: int = 7, hour: int = 10) -> datetime:
-    day = (datetime.now(UTC) + timedelta(days=days)).date()
-    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def request_booking(client: FlaskClient, mentee: Caller, listing_id: uuid.UUID, start: datetime,
-                    **headers: str) -> tuple[int, dict]:
-    response = client.post("/api/v1/bookings", json={"listing_id": str(listing_id), "start_time": iso(start)},
-                           headers={**mentee.headers, **headers})
-    return response.status_code, response.get_json()
 
 
 @pytest.fixture

@@ -10,16 +10,8 @@ from icalendar import Calendar
 from sqlalchemy.orm import Session
 
 from models import CalendarFeed, Listing, ListingKind
-from tests.api.test_sessions import make_session
-from tests.factories import PASSWORD, Caller, ListingFactory, UserFactory, as_caller
-
-
-def feed_url(client: FlaskClient, caller: Caller) -> str:
-    response = client.post("/api/v1/me/calendar-token", headers=caller.headers)
-    assert response.status_code == 201
-    url: str = response.get_json()["url"]
-    assert url.startswith("http://localhost/api/v1/calendar/") and url.endswith(".ics")
-    return url.removeprefix("http://localhost")
+from tests.api_calls import feed_url
+from tests.factories import PASSWORD, Caller, ListingFactory, UserFactory, as_caller, make_session
 
 
 def events_of(client: FlaskClient, path: str) -> dict[str, Any]:

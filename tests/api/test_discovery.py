@@ -20,8 +20,7 @@ from models import (
     SessionStatus,
     Skill,
 )
-from tests.api.test_sessions import make_session
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller, make_session
 from workflows import listings
 from workflows.mentors import ensure_skills
 

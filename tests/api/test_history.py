@@ -7,7 +7,7 @@ import uuid
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.api.test_bookings import future, request_booking
+from tests.api_calls import future, request_booking
 from tests.factories import ListingFactory, UserFactory, as_caller
 from workflows import sessions as session_flow
 

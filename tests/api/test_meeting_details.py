@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import OutboxEvent, OutboxHandler
-from tests.api.test_sessions import make_session
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories import ListingFactory, UserFactory, as_caller, make_session
 from workflows import outbox
 
 TEMPLATE_URL = "https://meet.jit.si/mentorship-{}"

@@ -10,8 +10,8 @@ import uuid
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.e2e.test_workflow_guarantees import live_app
 from tests.factories import BookingFactory, UserFactory, as_caller
+from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 
 

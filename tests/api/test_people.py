@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, ListingKind, OutboxEvent, User
-from tests.api.test_sessions import make_session
-from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.database import counting
+from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller, make_session
 from workflows import notifications, reviews
 from workflows import sessions as session_flow
 
@@ -64,20 +62,6 @@ def test_a_group_sessions_participants_are_shown_to_its_mentor_only(client: Flas
     client.post(f"{url}/cancel", json={"reason": "ill"}, headers=mentor.headers)
     after = client.get(url, headers=mentor.headers).get_json()["participants"]
     assert sorted(after, key=lambda p: p["id"]) == by_id
-
-
-@contextmanager
-def counting(connection: Connection) -> Iterator[Callable[[], int]]:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield lambda: len(statements)
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
 
 
 def test_lists_read_names_in_batches_not_per_row(client: FlaskClient, db: Session, connection: Connection) -> None:

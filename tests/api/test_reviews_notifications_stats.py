@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Notification, OutboxEvent
-from tests.api.test_sessions import make_session
-from tests.factories import UserFactory, as_caller
+from tests.factories import UserFactory, as_caller, make_session
 from workflows import analytics, notifications, reviews
 from workflows import sessions as session_flow
 from workflows.actors import Actor

@@ -8,24 +8,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, MentorshipSession, SessionStatus
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from models import SessionStatus
+from tests.factories import Caller, UserFactory, as_caller, make_session
 from workflows import session_sweeps
 from workflows import sessions as session_flow
-
-
-def make_session(db: Session, start: datetime) -> tuple[Caller, Caller, MentorshipSession]:
-    """An accepted booking and its session, created by the workflow the worker runs."""
-    listing = ListingFactory(price_cents=8000)
-    mentee = UserFactory()
-    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                      mentee_user_id=mentee.id, start_time=start, end_time=start + timedelta(hours=1),
-                      status=BookingStatus.ACCEPTED, price_cents=8000, currency="USD")
-    db.add(booking)
-    db.flush()
-    session = session_flow.create_session_from_booking(db, booking.id)
-    assert session is not None
-    return as_caller(listing.mentor_profile.user), as_caller(mentee), session
 
 
 def now() -> datetime:

@@ -17,7 +17,7 @@ from infra import http_targets
 from infra.config import get_settings
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from tests.factories import Caller, UserFactory, as_caller
-from tests.workflows.test_webhook_delivery import lease_message, record_outcome
+from tests.webhook_domain import lease_message, record_outcome
 from workflows.webhooks import endpoints, leases, sending
 
 BASE = "/api/v1/webhook-endpoints"

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, OutboxEvent
-from tests.e2e.test_workflow_guarantees import live_app
 from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 from workflows import bookings as booking_flow
 from workflows.actors import Actor

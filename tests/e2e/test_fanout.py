@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,56 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.celery_config import create_celery
 from infra.config import get_settings
 from models import (
-    Booking,
-    BookingStatus,
-    HandlerStatus,
-    MentorshipSession,
-    MentorStats,
-    Notification,
     OutboxEvent,
     OutboxHandler,
-    ReviewEligibility,
-    SessionStatus,
 )
-from tests.e2e.test_workflow_guarantees import live_app, wait_until
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.concurrency import wait_until
+from tests.servers import live_app
 from tests.workers_fixtures import BeatProcess, StartWorker
-
-
-def seed_sessions_in_progress(seed: Session, count: int) -> list[tuple[Caller, Caller, uuid.UUID]]:
-    """``count`` sessions under way, each with its own mentor and mentee."""
-    now = datetime.now(UTC)
-    result = []
-    for _ in range(count):
-        listing = ListingFactory()
-        mentee = UserFactory()
-        booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                          mentee_user_id=mentee.id, start_time=now - timedelta(minutes=5),
-                          end_time=now + timedelta(minutes=55), status=BookingStatus.ACCEPTED,
-                          price_cents=5000, currency="USD")
-        session = MentorshipSession(
-            id=uuid.uuid4(), kind="individual", booking_id=booking.id, listing_id=listing.id,
-            mentor_profile_id=listing.mentor_profile_id, mentee_user_id=mentee.id,
-            start_time=booking.start_time, end_time=booking.end_time, status=SessionStatus.IN_PROGRESS,
-            started_at=now - timedelta(minutes=4))
-        seed.add(booking)
-        seed.flush()
-        seed.add(session)
-        result.append((as_caller(listing.mentor_profile.user), as_caller(mentee), session.id))
-    seed.commit()
-    return result
-
-
-def side_effects(committed: sessionmaker[Session]) -> dict[str, int]:
-    with committed() as db:
-        return {
-            "notifications": db.scalar(select(func.count()).where(Notification.type == "session.completed")) or 0,
-            "eligibilities": db.scalar(select(func.count()).select_from(ReviewEligibility)) or 0,
-            "completed_counted": db.scalar(select(func.coalesce(func.sum(MentorStats.sessions_completed), 0))) or 0,
-            "pending_handlers": db.scalar(select(func.count()).where(
-                OutboxHandler.status == HandlerStatus.PENDING,
-                OutboxHandler.handler.in_(["reviews.unlock", "notifications.notify", "analytics.record"]))) or 0,
-        }
+from tests.workflow_runs import seed_sessions_in_progress, side_effects
 
 
 def test_completion_side_effects_happen_once_each_when_a_worker_is_killed(

@@ -17,7 +17,8 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.e2e.test_workflow_guarantees import live_app, wait_until
+from tests.concurrency import wait_until
+from tests.servers import live_app
 from tests.workers_fixtures import BIN, StartWorker
 
 PACKAGE = "mentorship_client"

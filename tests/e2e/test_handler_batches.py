@@ -34,17 +34,12 @@ from models import (
     SessionStatus,
     WebhookMessage,
 )
-from tests.e2e.test_webhook_delivery import Receiver, admin, endpoint, receiver  # noqa: F401 - a fixture
-from tests.e2e.test_workflow_guarantees import (
-    _accept_all,
-    every_booking_has_one_session,
-    live_app,
-    seed_drafts,
-    sessions_per_booking,
-    wait_until,
-)
+from tests.concurrency import wait_until
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.servers import live_app
+from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker, purge_queues
+from tests.workflow_runs import accept_all, every_booking_has_one_session, seed_drafts, sessions_per_booking
 from workflows import bookings, outbox, outbox_batches
 from workflows import sessions as session_flow
 from workflows.actors import Actor
@@ -97,7 +92,7 @@ def effects(committed: sessionmaker[Session], endpoint_id: uuid.UUID) -> dict[st
 
 
 def test_two_workers_draining_one_backlog_do_each_effect_exactly_once(
-    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,  # noqa: F811
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
 ) -> None:
     mentor, drafts = seed_drafts(seed, 300)
     in_progress = seed_in_progress_per_mentor(seed)
@@ -183,7 +178,7 @@ def test_a_burst_of_events_sends_one_kick_per_handler_not_one_message_per_event(
     purge_queues()  # no worker runs: what the burst sends stays in the queues
     try:
         began = time.monotonic()
-        _accept_all(live_app(committed), mentor, drafts)
+        accept_all(live_app(committed), mentor, drafts)
         print(f"300 accepts took {time.monotonic() - began:.1f} s")
         with committed() as db:
             rows = db.scalar(select(func.count()).select_from(OutboxHandler))
@@ -201,7 +196,7 @@ def accepting_during_the_first_batch(api: Flask, mentor: Caller, drafts: list[uu
     def create_and_accept_more(db: Session, events: Sequence[OutboxEvent]) -> None:
         session_flow.create_sessions_for_events(db, events)
         if not batches:
-            _accept_all(api, mentor, drafts)  # committed while the first batch is under way
+            accept_all(api, mentor, drafts)  # committed while the first batch is under way
         batches.append(len(events))
 
     return create_and_accept_more
@@ -218,7 +213,7 @@ def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_
     api = live_app(committed)
     purge_queues()
     try:
-        _accept_all(api, mentor, drafts[:1])
+        accept_all(api, mentor, drafts[:1])
         assert queued(redis_client, "sessions") == 1  # the kick; no worker runs, this test drains in process
         batches: list[int] = []
         create_and_accept_more = accepting_during_the_first_batch(api, mentor, drafts[1:3], batches)
@@ -227,7 +222,7 @@ def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_
         assert (done, batches) == (3, [1, 2])
         assert queued(redis_client, "sessions") == 1  # the two accepts sent nothing
         assert every_booking_has_one_session(committed, drafts[:3])
-        _accept_all(api, mentor, drafts[3:])  # the drain let the key go: the next accept kicks again
+        accept_all(api, mentor, drafts[3:])  # the drain let the key go: the next accept kicks again
         assert queued(redis_client, "sessions") == 2
     finally:
         purge_queues()
@@ -243,7 +238,7 @@ def drain_while_two_accepts_come_in(seed: Session, committed: sessionmaker[Sessi
 
     mentor, drafts = seed_drafts(seed, 3)
     api = live_app(committed)
-    _accept_all(api, mentor, drafts[:1])
+    accept_all(api, mentor, drafts[:1])
     batches: list[int] = []
     done = create_from_booking.drain(accepting_during_the_first_batch(api, mentor, drafts[1:3], batches))
     return done, batches, drafts
@@ -323,7 +318,7 @@ def test_a_stream_of_accepts_drained_by_four_processes_leaves_no_row_without_a_k
     mentor, drafts = seed_drafts(seed, 400)
     start_worker(concurrency=4, env={"HANDLER_BATCH": "3", **long_ttl})
     api = live_app(committed)
-    threads = [threading.Thread(target=_accept_all, args=(api, mentor, drafts[i::4])) for i in range(4)]
+    threads = [threading.Thread(target=accept_all, args=(api, mentor, drafts[i::4])) for i in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import EnvironBuilder
 
 from infra.config import get_settings
-from tests.e2e.test_live_updates import serving
-from tests.e2e.test_workflow_guarantees import live_app
 from tests.factories import Caller, UserFactory, as_caller
+from tests.servers import live_app, serving
 from tests.workers_fixtures import RedisServer
 
 STREAM = "/api/v1/events/stream"

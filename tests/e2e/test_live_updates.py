@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.config import get_settings
 from models import Booking, BookingStatus, HandlerStatus, ListingKind, OutboxEvent, OutboxHandler
-from tests.e2e.test_workflow_guarantees import live_app
 from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, as_caller
+from tests.servers import live_app, serving
 from workflows import outbox, retention
 from workflows.live_replay import MAX_REPLAY
-
-
-@contextmanager
-def serving(committed: sessionmaker[Session], **changes: Any) -> Iterator[tuple[str, Flask]]:
-    settings = dataclasses.replace(get_settings(), **{"sse_max_seconds": 8.0, **changes})
-    app = live_app(committed, settings)
-    http: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", app
-    http.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.fixture

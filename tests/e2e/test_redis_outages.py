@@ -23,17 +23,18 @@ from infra.celery_config import create_celery
 from infra.config import Settings, get_settings
 from infra.publish import install_publisher
 from models import OutboxHandler
-from tests.e2e.test_fanout import seed_sessions_in_progress, side_effects
-from tests.e2e.test_webhook_delivery import Receiver, admin, endpoint, receiver  # noqa: F401 - a fixture
-from tests.e2e.test_workflow_guarantees import (
-    every_booking_has_one_session,
-    live_app,
-    seed_drafts,
-    sessions_per_booking,
-    wait_until,
-)
+from tests.concurrency import wait_until
 from tests.factories import Caller
+from tests.servers import live_app
+from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import BeatProcess, RedisServer, StartWorker, WorkerProcess
+from tests.workflow_runs import (
+    every_booking_has_one_session,
+    seed_drafts,
+    seed_sessions_in_progress,
+    sessions_per_booking,
+    side_effects,
+)
 from workflows import outbox
 
 
@@ -97,7 +98,7 @@ COMPLETED = "/completed"
 
 
 @pytest.fixture
-def webhooks_received(receiver: Receiver) -> Receiver:  # noqa: F811 - the fixture imported above
+def webhooks_received(receiver: Receiver) -> Receiver:
     return receiver
 
 

@@ -13,15 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Notification, OutboxEvent, SessionReminder, SessionStatus
-from tests.e2e.test_webhook_delivery import celery_app  # noqa: F401 - fixture
-from tests.e2e.test_workflow_guarantees import wait_until
+from tests.concurrency import wait_until
+from tests.factories import group_session, individual_session
 from tests.workers_fixtures import BeatProcess, StartWorker
-from tests.workflows.test_reminders import group_session, individual_session
 from workflows.events import REMINDER_EVENT
 
 
 def test_concurrent_reminder_runs_tell_each_participant_once_per_session_and_offset(
-    seed: Session, committed: sessionmaker[Session], celery_app: Celery, start_worker: StartWorker,  # noqa: F811
+    seed: Session, committed: sessionmaker[Session], celery_app: Celery, start_worker: StartWorker,
 ) -> None:
     now = datetime.now(UTC)
     # REMINDER_OFFSETS=1h,10m: the first ten are due their one-hour reminder, the last five their ten-minute one.

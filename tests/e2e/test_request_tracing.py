@@ -8,8 +8,8 @@ import uuid
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.e2e.test_workflow_guarantees import live_app
 from tests.factories import BookingFactory, as_caller
+from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.events.stream import CREDENTIAL_CHECK_SECONDS
-from tests.e2e.test_live_updates import serving
 from tests.factories import PASSWORD, UserFactory
+from tests.servers import serving
 
 STREAM = "/api/v1/events/stream"
 NEW_PASSWORD = "a longer passphrase nobody has seen"

@@ -23,9 +23,9 @@ from models import (
     Review,
     SessionStatus,
 )
-from tests.e2e.test_webhook_delivery import Receiver, admin, celery_app, endpoint, fast_beat, receiver  # noqa: F401 - fixtures
-from tests.e2e.test_workflow_guarantees import wait_until
+from tests.concurrency import wait_until
 from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker
 from workflows import events
 from workflows.actors import Actor
@@ -83,8 +83,8 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
 
 
 def test_every_event_type_we_send_matches_its_schema_in_our_openapi_document(
-    client: FlaskClient, seed: Session, celery_app: Celery, committed: sessionmaker[Session],  # noqa: F811
-    receiver: Receiver, start_worker: StartWorker, fast_beat: None,  # noqa: F811
+    client: FlaskClient, seed: Session, celery_app: Celery, committed: sessionmaker[Session],
+    receiver: Receiver, start_worker: StartWorker, fast_beat: None,
 ) -> None:
     document = client.get("/api/openapi.json").json
     assert document["openapi"].startswith("3.1")

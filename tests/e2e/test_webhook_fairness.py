@@ -16,23 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from models import User, WebhookMessage
-from tests.e2e.test_webhook_delivery import (  # noqa: F401 - fixtures
-    HANG,
-    Receiver,
-    admin,
-    attempts,
-    celery_app,
-    emit,
-    endpoint,
-    fast_beat,
-    messages,
-    receiver,
-    statuses,
-)
-from tests.e2e.test_webhook_isolation import procfile_workers
-from tests.e2e.test_workflow_guarantees import live_app, wait_until
+from tests.concurrency import wait_until
 from tests.factories import as_caller
-from tests.workers_fixtures import StartWorker
+from tests.servers import live_app
+from tests.webhook_receiver import HANG, Receiver, admin, attempts, emit, endpoint, messages, statuses
+from tests.workers_fixtures import StartWorker, procfile_workers
 
 CAP = 2  # WEBHOOK_MAX_INFLIGHT_PER_OWNER's default, which these tests run with
 
@@ -44,8 +32,8 @@ def webhooks_concurrency() -> int:
 
 
 def test_an_owner_with_twenty_hanging_endpoints_holds_two_deliveries_and_another_owners_arrive_within_seconds(
-    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,  # noqa: F811
-    celery_app: Celery,  # noqa: F811
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
+    celery_app: Celery,
 ) -> None:
     assert get_settings().webhook_max_inflight_per_owner == CAP
     hoarder = admin(seed)  # an admin's endpoints receive every event
@@ -83,8 +71,8 @@ def user(committed: sessionmaker[Session], user_id: uuid.UUID) -> User:
 
 
 def test_an_endpoint_that_keeps_timing_out_backs_off_while_its_neighbour_delivers(
-    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,  # noqa: F811
-    celery_app: Celery, fast_beat: None,  # noqa: F811
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
+    celery_app: Celery, fast_beat: None,
 ) -> None:
     owner = admin(seed)
     hanging = endpoint(seed, receiver, owner, "/slow", event_types=["booking.accepted"])
@@ -118,8 +106,8 @@ def test_an_endpoint_that_keeps_timing_out_backs_off_while_its_neighbour_deliver
 
 
 def test_a_killed_worker_frees_its_owners_slot_once_its_lease_runs_out(
-    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,  # noqa: F811
-    celery_app: Celery, fast_beat: None,  # noqa: F811
+    seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, receiver: Receiver,
+    celery_app: Celery, fast_beat: None,
 ) -> None:
     owner = admin(seed)
     stuck = endpoint(seed, receiver, owner, "/stuck", event_types=["booking.accepted"])

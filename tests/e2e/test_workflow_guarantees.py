@@ -8,88 +8,25 @@ Redis outages are in ``test_redis_outages.py``.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import create_app
 from infra.celery_config import create_celery
-from infra.config import Settings, get_settings
-from models import Booking, BookingStatus, HandlerStatus, MentorshipSession, OutboxEvent, OutboxHandler
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from infra.config import get_settings
+from models import Booking, HandlerStatus, OutboxEvent, OutboxHandler
+from tests.concurrency import concurrently, wait_until
+from tests.factories import Caller
+from tests.servers import live_app
 from tests.workers_fixtures import BeatProcess, StartWorker
+from tests.workflow_runs import accept_all, every_booking_has_one_session, seed_drafts, sessions_per_booking
 from workflows import outbox
-
-START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
-
-
-def live_app(committed: sessionmaker[Session], settings: Settings | None = None) -> Flask:
-    """The real app on committing sessions, publishing to the settings' Redis."""
-    settings = settings or get_settings()
-    return create_app(settings, session_factory=committed)
-
-
-def seed_drafts(seed: Session, count: int, *, overlapping: bool = False) -> tuple[Caller, list[uuid.UUID]]:
-    """``count`` drafts on one mentor's listing, an hour apart (or 5 minutes apart, all overlapping)."""
-    listing = ListingFactory()
-    step = timedelta(minutes=5) if overlapping else timedelta(hours=1)
-    ids = []
-    for index in range(count):
-        mentee = UserFactory()
-        start = START + index * step
-        booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                          mentee_user_id=mentee.id, start_time=start, end_time=start + timedelta(hours=1),
-                          status=BookingStatus.DRAFT, price_cents=5000, currency="USD")
-        seed.add(booking)
-        ids.append(booking.id)
-    seed.commit()
-    return as_caller(listing.mentor_profile.user), ids
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        if check():
-            return time.monotonic() - began
-        time.sleep(0.25)
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
-def sessions_per_booking(committed: sessionmaker[Session], ids: list[uuid.UUID]) -> Counter[uuid.UUID]:
-    with committed() as db:
-        rows = db.scalars(select(MentorshipSession.booking_id).where(MentorshipSession.booking_id.in_(ids)))
-        return Counter(row for row in rows if row is not None)
-
-
-def every_booking_has_one_session(committed: sessionmaker[Session], ids: list[uuid.UUID]) -> bool:
-    counts = sessions_per_booking(committed, ids)
-    assert all(n == 1 for n in counts.values()), f"doubled sessions: {counts.most_common(3)}"
-    return len(counts) == len(ids)
-
-
-def concurrently(calls: list[Callable[[], int]]) -> list[int]:
-    """Run the calls in threads released together; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[int] = [0] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def accept(app: Flask, mentor: Caller, booking_id: uuid.UUID) -> Callable[[], int]:
@@ -147,14 +84,6 @@ def test_creation_task_delivered_twice_creates_one_session(
     assert handler == HandlerStatus.DONE
 
 
-def _accept_all(app: Flask, mentor: Caller, ids: list[uuid.UUID]) -> None:
-    client = app.test_client()
-    headers = mentor.headers
-    for booking_id in ids:
-        response = client.post(f"/api/v1/bookings/{booking_id}/accept", headers=headers)
-        assert response.status_code == 200, response.get_json()
-
-
 def test_worker_killed_mid_stream_loses_nothing(
     seed: Session, committed: sessionmaker[Session], start_worker: StartWorker,
     start_beat: Callable[..., BeatProcess], monkeypatch: pytest.MonkeyPatch,
@@ -167,13 +96,13 @@ def test_worker_killed_mid_stream_loses_nothing(
     app = live_app(committed)
     # One row per claim: the stream takes long enough for the kill to land in it.
     worker = start_worker(concurrency=2, env={**default, "HANDLER_BATCH": "1"})
-    _accept_all(app, mentor, ids[:120])
+    accept_all(app, mentor, ids[:120])
     # Kill while the worker is busy with the stream: some tasks in flight, some prefetched, unacknowledged.
     wait_until(lambda: sum(sessions_per_booking(committed, ids).values()) >= 10, 20, "the stream to start")
     worker.kill()
     done_at_kill = sum(sessions_per_booking(committed, ids).values())
     assert 0 < done_at_kill < 120, f"the kill did not land mid-stream: {done_at_kill} of 120 sessions"
-    _accept_all(app, mentor, ids[120:])
+    accept_all(app, mentor, ids[120:])
     killed_at = time.monotonic()
     start_worker(concurrency=2, env=default)
     start_beat(env=default)

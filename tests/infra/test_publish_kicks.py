@@ -22,8 +22,8 @@ from infra.celery_config import create_celery
 from infra.config import get_settings
 from infra.publish import Linger, install_publisher, kick_key, publish
 from models import HandlerStatus, OutboxEvent, OutboxHandler
-from tests.e2e.test_workflow_guarantees import live_app
 from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.servers import live_app
 from tests.workers_fixtures import purge_queues
 from workflows import outbox, outbox_batches
 from workflows.outbox import NOTIFY_TASK, Dispatch, TaskCall

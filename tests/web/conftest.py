@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.config import get_settings
-from tests.e2e.test_workflow_guarantees import live_app
+from tests.servers import live_app
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SOURCE = ROOT / "tests" / "web" / "vendor" / "axe-core" / "axe.min.js"
@@ -131,3 +131,40 @@ def axe() -> Iterator[Axe]:
 def shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+EXPECT_MS = 5000  # how long a page has to show what a step expects
+
+
+def expect(target: Any) -> Any:
+    """Playwright's ``expect``, imported only once a browser test runs."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def new_page(browser: Any, served: Served, zone: str) -> Any:
+    """A page in a browser context of its own (a person of the test) in ``zone``, recording CSP errors."""
+    context = browser.new_context(base_url=served.url, timezone_id=zone, locale="en-GB",
+                                  viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(EXPECT_MS)
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    return page
+
+
+def sign_up(page: Any, name: str, email: str) -> None:
+    """Sign up through the web app's form, and wait for the page's live stream."""
+    page.goto("/#/signup")
+    page.get_by_label("Display name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    live_status(page, "Live")
+
+
+def live_status(page: Any, text: str) -> None:
+    expect(page.locator("#live")).to_have_attribute("role", "status")
+    expect(page.locator("#live")).to_have_text(text)

@@ -7,8 +7,7 @@ import time
 from typing import Any
 
 from tests.mail import Inbox, Mailbox
-from tests.web.conftest import PASSWORD, Axe, Served, shot
-from tests.web.test_browser_journeys import expect, new_page, sign_up
+from tests.web.conftest import PASSWORD, Axe, Served, expect, new_page, shot, sign_up
 
 MAIL_WAIT_S = 20
 

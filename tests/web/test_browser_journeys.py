@@ -11,26 +11,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.web.conftest import PASSWORD, Axe, Served, browser_timezone, shot
+from tests.web.conftest import (
+    EXPECT_MS,
+    Axe,
+    Served,
+    browser_timezone,
+    expect,
+    new_page,
+    shot,
+    sign_up,
+)
 
-EXPECT_MS = 5000
 LIVE_MS = 1500  # a change made elsewhere shows within this, without a reload
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
-
-
-def new_page(browser: Any, served: Served, zone: str) -> Any:
-    context = browser.new_context(base_url=served.url, timezone_id=zone, locale="en-GB",
-                                  viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(EXPECT_MS)
-    page = context.new_page()
-    page.csp_errors = []
-    page.on("console", lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
-    return page
 
 
 def rerendered(page: Any, selector: str) -> None:
@@ -41,21 +33,6 @@ def rerendered(page: Any, selector: str) -> None:
     page.evaluate("import('/web/js/live.js').then((m) => m.live.reconnect())")
     expect(page.locator(f"{selector}[data-old]")).to_have_count(0)
     expect(page.locator(selector).first).to_be_visible()
-
-
-def sign_up(page: Any, name: str, email: str) -> None:
-    page.goto("/#/signup")
-    page.get_by_label("Display name").fill(name)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    live_status(page, "Live")
-
-
-def live_status(page: Any, text: str) -> None:
-    expect(page.locator("#live")).to_have_attribute("role", "status")
-    expect(page.locator("#live")).to_have_text(text)
 
 
 def open_listing(page: Any, title: str, skill: str) -> None:

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Bundle, BundlePurchase
-from tests.e2e.test_workflow_guarantees import concurrently, live_app
+from tests.concurrency import concurrently
 from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.servers import live_app
 
 
 def test_concurrent_purchases_of_one_bundle_by_one_mentee_make_one(

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, BookingStatus, Bundle, BundlePurchase, ListingKind, MentorshipSession, SessionStatus
-from tests.e2e.test_workflow_guarantees import concurrently, live_app
+from tests.concurrency import concurrently
 from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.servers import live_app
 
 
 def test_concurrent_joins_never_exceed_capacity(seed: Session, committed: sessionmaker[Session]) -> None:

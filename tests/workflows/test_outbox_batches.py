@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import BookingStatus, HandlerStatus, MentorshipSession, MentorStats, OutboxEvent, OutboxHandler
-from tests.api.test_people import counting
+from tests.database import counting
 from tests.factories import BookingFactory, MentorProfileFactory
 from workflows import analytics, notifications, outbox, outbox_batches, sessions
 from workflows.events import record_booking_event

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, BookingStatus, ListingMember
-from tests.e2e.test_workflow_guarantees import concurrently, live_app
+from tests.concurrency import concurrently
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.servers import live_app
 from workflows.sessions import create_session_from_booking
 
 T = (datetime.now(UTC) + timedelta(days=4)).replace(hour=10, minute=0, second=0, microsecond=0)

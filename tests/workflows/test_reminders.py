@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session
 
 from infra.config import ConfigError, _reminder_offsets
 from models import (
-    BookingStatus,
-    ListingKind,
     MentorProfile,
     MentorshipSession,
     Notification,
@@ -21,40 +19,11 @@ from models import (
     SessionReminder,
     SessionStatus,
 )
-from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.factories import group_session, individual_session
 from workflows import reminders
 from workflows.events import GROUP_KEY, REMINDER_EVENT
 
 NOW = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def individual_session(db: Session, start: datetime, *, mentee_timezone: str | None = None,
-                       mentor_timezone: str = "Europe/Paris") -> MentorshipSession:
-    booking = BookingFactory(status=BookingStatus.ACCEPTED, start_time=start, end_time=start + timedelta(hours=1),
-                             mentee_user_id=UserFactory(timezone=mentee_timezone).id)
-    db.get_one(MentorProfile, booking.mentor_profile_id).timezone = mentor_timezone
-    session = MentorshipSession(
-        id=uuid.uuid4(), kind=ListingKind.INDIVIDUAL, booking_id=booking.id, listing_id=booking.listing_id,
-        mentor_profile_id=booking.mentor_profile_id, mentee_user_id=booking.mentee_user_id,
-        start_time=start, end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED)
-    db.add(session)
-    db.flush()
-    return session
-
-
-def group_session(db: Session, start: datetime, seats: int) -> tuple[MentorshipSession, list[uuid.UUID]]:
-    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=5, title="Design clinic")
-    session = MentorshipSession(
-        id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-        start_time=start, end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED, capacity=5,
-        seats_taken=seats)
-    db.add(session)
-    db.flush()
-    mentees = [UserFactory().id for _ in range(seats)]
-    for mentee in mentees:
-        BookingFactory(listing=listing, mentee_user_id=mentee, status=BookingStatus.ACCEPTED,
-                       start_time=start, end_time=start + timedelta(hours=1), group_session_id=session.id)
-    return session, mentees
 
 
 def mentor_of(db: Session, session: MentorshipSession) -> uuid.UUID:

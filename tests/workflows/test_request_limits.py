@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from models import Booking, BookingStatus
-from tests.e2e.test_workflow_guarantees import concurrently, live_app
+from tests.concurrency import concurrently
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.servers import live_app
 
 T = (datetime.now(UTC) + timedelta(days=5)).replace(hour=9, minute=0, second=0, microsecond=0)
 

@@ -30,10 +30,9 @@ from models import (
     WebhookAttempt,
     WebhookMessage,
 )
-from tests.factories import UserFactory
+from tests.factories import UserFactory, individual_session
+from tests.webhook_domain import db_now, event, make_endpoint, make_message
 from tests.workers_fixtures import StartWorker
-from tests.workflows.test_reminders import individual_session
-from tests.workflows.test_webhook_delivery import db_now, event, make_endpoint, make_message
 from workers import app as celery_app
 from workflows import retention
 

@@ -24,7 +24,7 @@ from models import (
     MentorshipSession,
     SessionStatus,
 )
-from tests.api.test_people import counting
+from tests.database import counting
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory
 from workflows import slots
 from workflows.availability import MINUTES_PER_DAY, fits_windows

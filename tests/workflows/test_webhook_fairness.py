@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import WebhookEndpoint
 from tests.factories import UserFactory
-from tests.workflows.test_webhook_delivery import (
+from tests.webhook_domain import (
     db_now,
     delivered_task_args,
     end_backoff,
