@@ -10,7 +10,9 @@ export async function sessionPage(main, { params: [id] }) {
   const me = await currentUser();
   const messages = messageArea();
   const body = h('div', {});
-  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/bookings' }, 'My bookings')), h('h1', {}, 'Session'), messages.el, body);
+  const heading = h('h1', {}, 'Session');
+  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/bookings' }, 'My bookings')), heading, messages.el, body);
+  let gone = false; // the screen was left: a load still under way draws nothing
   let session = null;
   let booking = null;
   let item = null;
@@ -26,14 +28,14 @@ export async function sessionPage(main, { params: [id] }) {
       session = await get(`/sessions/${id}`);
       item = await listing(session.listing_id);
       booking = session.booking_id ? await get(`/bookings/${session.booking_id}`).catch(() => null) : null;
-      render();
-    } catch (err) { replace(body, errorBox(err.message)); }
+      if (!gone) render();
+    } catch (err) { if (!gone) replace(body, errorBox(err.message)); }
   }
 
   const role = () => (me.mentor_profile_id && me.mentor_profile_id === session.mentor_profile_id ? 'mentor' : 'mentee');
 
   function render() {
-    main.querySelector('h1').textContent = item.title;
+    heading.textContent = item.title;
     const mentor = h('span', {});
     profile(session.mentor_profile_id).then((p) => { mentor.textContent = p.display_name; }).catch(() => {});
     const countdown = h('p', { class: 'countdown' });
@@ -147,5 +149,5 @@ export async function sessionPage(main, { params: [id] }) {
     if (type === 'reset' || data.id === id || data.session_id === id || (booking && data.id === booking.id)) load();
   });
   await load();
-  return () => { off(); clearInterval(timer); };
+  return () => { gone = true; off(); clearInterval(timer); };
 }
