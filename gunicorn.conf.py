@@ -1,7 +1,7 @@
 """Gunicorn settings, read by a plain ``gunicorn "api:create_app()"`` from the project root.
 
 ``gthread`` workers: a long-lived event stream occupies one thread, never a whole
-process (see api/events/routes.py). Each worker tells the arbiter it is alive by
+process (see api/live/routes.py). Each worker tells the arbiter it is alive by
 touching a file on every turn of its loop: on a disk's file system that write can
 wait for the journal, so the file lives in memory (``/dev/shm``) where there is
 one, as gunicorn's documentation advises. ``post_worker_init`` takes the loaded

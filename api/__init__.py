@@ -24,15 +24,17 @@ from api.common.openapi import NamedQueryEnums, document_webhooks, service_versi
 from api.cors import init_cors
 from api.database import UnitOfWorkFlask, init_database
 from api.errors import ServiceApi, init_errors
-from api.events.slots import ProcessSlots
+from api.live.slots import ProcessSlots
 from api.metrics import UNMATCHED_ROUTE, init_metrics, observe_request
 from api.ratelimit import init_rate_limits
 from infra.celery_config import create_celery
 from infra.config import Settings, get_settings
 from infra.db import make_engine, make_session_factory
 from infra.logs import configure_logging
-from infra.publish import install_publisher
+from outbox.publisher import install_publisher
+from workflows import handlers, live
 
+handlers.declare()  # this process records each event's handler rows
 _access_log = structlog.get_logger("api.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -108,7 +110,7 @@ def create_app(
         session_factory = make_session_factory(engine)
     if celery_app is None:
         celery_app = create_celery(settings, publisher=True)
-    install_publisher(session_factory, lambda: celery_app)
+    install_publisher(session_factory, lambda: celery_app, live.publish_committed)
     app.extensions["celery"] = celery_app
     app.extensions["settings"] = settings
     app.extensions["sse_gate"] = ProcessSlots.for_settings(settings)
@@ -137,10 +139,10 @@ def create_app(
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
     from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
     from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
-    from api.events.routes import blp as events_blp  # noqa: PLC0415
     from api.group_sessions.routes import blp as group_sessions_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.listings.routes import blp as listings_blp  # noqa: PLC0415
+    from api.live.routes import blp as live_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
     from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
@@ -150,7 +152,7 @@ def create_app(
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
-                      group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, events_blp,
+                      group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp):
         api.register_blueprint(blueprint)
     document_webhooks(api.spec)

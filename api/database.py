@@ -16,8 +16,8 @@ from flask import Flask, current_app, g
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session, sessionmaker
 
+from outbox.recording import tag_request
 from workflows.errors import DomainError
-from workflows.outbox import REQUEST_ID_KEY
 
 _EXTENSION = "db_session_factory"
 
@@ -48,7 +48,7 @@ def db_session() -> Session:
     """The request's session, opened on first use."""
     if "db" not in g:
         g.db = session_factory()()
-        g.db.info[REQUEST_ID_KEY] = g.get("request_id")
+        tag_request(g.db, g.get("request_id"))
     session: Session = g.db
     return session
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import infra.metrics  # noqa: F401 - names metric files by host and pid before these metrics exist
 from api.errors import http_error
 from api.security import require_login
-from workflows.outbox import outbox_status
+from outbox.relay import outbox_status
 
 REQUESTS = Counter("http_requests_total", "HTTP requests by route and status", ["method", "route", "status"])
 LATENCY = Histogram(

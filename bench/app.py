@@ -10,12 +10,11 @@ from sqlalchemy import text
 
 from api import create_app
 from api.bookings.schemas import BookingSchema
-from api.common.named import named_booking
 from api.database import db_session
 from api.security import current_actor, require_login
-from bench.worker import FLOOR_CREATE_TASK, NOOP_TASK, write_event_raw
-from workflows.bookings import BookingView, accept_booking
-from workflows.outbox import CREATE_SESSION_TASK, LIVE_KEY, PENDING_KEY, Dispatch, TaskCall, pending_dispatches
+from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK, write_event_raw
+from outbox.recording import Dispatch, TaskCall, pending_dispatches, take_owed
+from workflows.bookings import accept_booking
 
 FLOOR_EVENT = "booking.accepted"
 
@@ -54,7 +53,7 @@ def create_bench_app() -> Flask:
                                    {"booking_id": str(booking_id), "status": "accepted"})
         if request.args.get("handlers") == "floor":
             pending_dispatches(db)[:] = [
-                TaskCall(FLOOR_CREATE_TASK, (str(booking_id), str(event_id))) if d.handler == CREATE_SESSION_TASK
+                TaskCall(FLOOR_CREATE_TASK, (str(booking_id), str(event_id))) if d.handler == CREATE_SESSIONS
                 else TaskCall(NOOP_TASK, ()) for d in pending_dispatches(db) if isinstance(d, Dispatch)]
         return {"ok": True}, 200
 
@@ -62,10 +61,9 @@ def create_bench_app() -> Flask:
     def tx_only(booking_id: uuid.UUID) -> tuple[dict[str, Any], int]:
         require_login()
         db = db_session()
-        answer = BookingSchema().dump(named_booking(BookingView(accept_booking(db, current_actor(), booking_id), None)))
+        answer = BookingSchema().dump(accept_booking(db, current_actor(), booking_id))
         # What the after-commit publisher would send, dropped: the commit then publishes nothing.
-        db.info.pop(PENDING_KEY, None)
-        db.info.pop(LIVE_KEY, None)
+        take_owed(db)
         return answer, 200
 
     return app

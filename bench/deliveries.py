@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from bench import seed
 from bench.figures import Config, Rep
 from bench.stack import WORKER_CONCURRENCY, Process, Stack
-from devstack.processes import free_port
-from workflows.outbox import TaskCall, pending_dispatches
+from devstack.host import free_port
+from outbox.recording import TaskCall, pending_dispatches
 from workflows.webhooks import fanout, messages, sending
 from workflows.webhooks.endpoints import new_secret
 

@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 from bench import seed
 from bench.load import run_load
 from bench.stack import Stack
-from bench.worker import FLOOR_CREATE_TASK, NOOP_TASK
-from infra.publish import task_arguments
+from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK
+from outbox.publisher import task_arguments
+from outbox.recording import Dispatch, pending_dispatches
 from workflows.actors import Actor
 from workflows.bookings import accept_booking
-from workflows.outbox import CREATE_SESSION_TASK, Dispatch, pending_dispatches
 
 CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers, 16 each)
 ACCEPTING_MENTORS = 100
@@ -172,7 +172,7 @@ def accepted_bookings(stack: Stack, count: int) -> list[Dispatch]:
         with Session(stack.engine) as db:
             for booking_id in ids[start:start + 200]:
                 accept_booking(db, actor, booking_id)
-            found += [d for d in pending_dispatches(db) if isinstance(d, Dispatch) and d.handler == CREATE_SESSION_TASK]
+            found += [d for d in pending_dispatches(db) if isinstance(d, Dispatch) and d.handler == CREATE_SESSIONS]
             db.commit()
     return found
 

@@ -15,8 +15,7 @@ from sqlalchemy.engine import make_url
 from bench import seed
 from bench.figures import Config, Rep, TaskWatcher, send_noops, settle_leftovers
 from bench.stack import Process, Stack
-from bench.worker import FLOOR_CREATE_TASK
-from workflows.outbox import CREATE_SESSION_TASK
+from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK
 
 
 def _percentile(values: list[float], pct: int) -> float:
@@ -175,7 +174,7 @@ def workflow_latency(stack: Stack, cfg: Config, app: Celery) -> list[Rep]:
                              "floor_to_session_p50_ms": statistics.median(floor_ms),
                              "floor_p50_ratio": statistics.median(floor_ms) / noop_p50,
                              **{f"create_{k}": v
-                                for k, v in accepts.creation_trips(watcher, CREATE_SESSION_TASK).items()},
+                                for k, v in accepts.creation_trips(watcher, CREATE_SESSIONS).items()},
                              **{f"floor_create_{k}": v
                                 for k, v in floors.creation_trips(watcher, FLOOR_CREATE_TASK).items()},
                              **{f"accept_cpu_ms_{k}": v for k, v in accepts.cpu_ms().items()},

@@ -23,7 +23,7 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from devstack.processes import (
+from devstack.host import (
     CSTIME,
     CUTIME,
     STIME,

@@ -8,12 +8,14 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from outbox import REGISTRY
+from outbox.recording import Dispatch, pending_dispatches, redeliver_delay
 from workers import app
 from workers.base import session_factory
-from workflows.outbox import CREATE_SESSION_TASK, HANDLERS, Dispatch, pending_dispatches, redeliver_delay
 
-__all__ = ["app", "floor_create", "noop", "write_event_raw"]
+__all__ = ["CREATE_SESSIONS", "app", "floor_create", "noop", "write_event_raw"]
 
+CREATE_SESSIONS = "sessions.create_from_booking"  # the handler the floor task stands in for
 NOOP_TASK = "bench.noop"
 FLOOR_CREATE_TASK = "sessions.bench_floor_create"  # routed to the sessions queue, as the real one
 _SCHEDULED = "session.scheduled"
@@ -26,16 +28,17 @@ def noop(*_args: object, **_kwargs: object) -> None:
 
 def write_event_raw(db: Session, event_type: str, aggregate_type: str, aggregate_id: uuid.UUID,
                     payload: dict[str, str]) -> uuid.UUID:
-    """``outbox.record_event`` in plain SQL: the event, one pending row per handler, their dispatches."""
+    """``outbox.record_events`` in plain SQL: the event, one pending row per handler, their dispatches."""
     event_id = uuid.uuid4()
     db.execute(text("INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload) "
                     "VALUES (:id, :type, :aggregate_type, :aggregate_id, CAST(:payload AS jsonb))"),
                {"id": event_id, "type": event_type, "aggregate_type": aggregate_type,
                 "aggregate_id": aggregate_id, "payload": json.dumps(payload)})
+    handlers = REGISTRY.handlers_for(event_type)
     db.execute(text("INSERT INTO outbox_handlers (event_id, handler, status, next_attempt_at) "
                     "SELECT :event, h, 'pending', now() + :first FROM unnest(CAST(:handlers AS text[])) h"),
-               {"event": event_id, "handlers": list(HANDLERS[event_type]), "first": redeliver_delay(0)})
-    pending_dispatches(db).extend(Dispatch(handler, event_id, aggregate_id) for handler in HANDLERS[event_type])
+               {"event": event_id, "handlers": list(handlers), "first": redeliver_delay(0)})
+    pending_dispatches(db).extend(Dispatch(handler, event_id, aggregate_id) for handler in handlers)
     return event_id
 
 
@@ -50,7 +53,7 @@ def floor_create(booking_id: str, event_id: str) -> bool:
     with session_factory()() as db:
         claimed = db.execute(text("UPDATE outbox_handlers SET status = 'done', done_at = now() "
                                   "WHERE event_id = :event AND handler = :handler AND status = 'pending' "
-                                  "RETURNING event_id"), {"event": event_id, "handler": CREATE_SESSION_TASK}).first()
+                                  "RETURNING event_id"), {"event": event_id, "handler": CREATE_SESSIONS}).first()
         if claimed is None:
             return False
         session_id = uuid.uuid4()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from types import FrameType
 
-from devstack.processes import PPID, STATE, all_stat_fields, group_alive, pid_alive, signal_group
+from devstack.host import PPID, STATE, all_stat_fields, group_alive, pid_alive, signal_group
 
 #: Signals that ask devstack (and therefore its child) to stop.
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

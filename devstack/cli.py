@@ -13,8 +13,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from devstack.process import SignalRelay, become_subreaper, stop_leftovers
-from devstack.processes import port_open, signal_group
+from devstack.children import SignalRelay, become_subreaper, stop_leftovers
+from devstack.host import port_open, signal_group
 from devstack.running import RunningStack, addresses, not_running_message, var_dir_of
 from devstack.stack import DevStack, DevStackError, child_environment
 from devstack.supervise import supervise

@@ -30,8 +30,8 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-from devstack.process import signal_and_wait
-from devstack.processes import pid_alive, process_name
+from devstack.children import signal_and_wait
+from devstack.host import pid_alive, process_name
 from devstack.state import Record, Status
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.process import signal_and_wait
-from devstack.processes import HOST, free_port, pid_alive
+from devstack.children import signal_and_wait
+from devstack.host import HOST, free_port, pid_alive
 from devstack.state import Record, Status
 
 #: Which devstack process owns the server, and its port (see devstack.state).

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from devstack.processes import pid_alive
+from devstack.host import pid_alive
 
 DEFAULT_VAR_DIR = "var"
 STACK_FILE = "stack.json"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from devstack.processes import pid_alive
+from devstack.host import pid_alive
 
 
 class Status(Enum):

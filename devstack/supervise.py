@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from devstack.process import FORWARDED_SIGNALS, exit_code
-from devstack.processes import signal_group
+from devstack.children import FORWARDED_SIGNALS, exit_code
+from devstack.host import signal_group
 
 #: The longest pause between restarts.
 MAX_DELAY = 10.0

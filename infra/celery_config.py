@@ -14,8 +14,7 @@ from kombu import Queue
 
 from infra.broker_connection import RECONNECT_INTERVALS, BrokerAMQP
 from infra.config import Settings, get_settings
-
-QUEUES = ("sessions", "events", "reviews", "notifications", "analytics", "webhooks", "maintenance")
+from infra.queues import QUEUES
 
 
 def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, Any]:
@@ -64,8 +63,7 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
         "task_default_queue": "events",
         "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
         "imports": [
-            "workers.sessions", "workers.maintenance", "workers.reviews", "workers.notifications",
-            "workers.analytics", "workers.webhooks", "workers.metrics",
+            "workers.handlers", "workers.maintenance", "workers.notifications", "workers.webhooks", "workers.metrics",
         ],
         # Each periodic copy expires before the next is sent, so an outage never leaves a pile of them.
         "beat_schedule": {

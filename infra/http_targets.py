@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 
 from infra.config import Settings
-from workflows.errors import InvalidInput
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -41,8 +40,8 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-class TargetRefused(InvalidInput):
-    """The URL is malformed or points somewhere webhooks may not go."""
+class TargetRefused(ValueError):
+    """The URL is malformed or points somewhere webhooks may not go; the message says why (the domain answers 422)."""
 
 
 class TargetScope(StrEnum):

@@ -1,4 +1,4 @@
-"""Publishing committed domain events to Redis pub/sub for the live (SSE) streams.
+"""Publishing messages to Redis pub/sub channels for the live (SSE) streams (the domain says which: ``workflows/live``).
 
 Best effort by design: if Redis is away the event is still in the outbox table,
 and a client that reconnects with ``Last-Event-ID`` replays it from there.
@@ -12,9 +12,6 @@ import redis
 import structlog
 
 from infra.config import get_settings
-from models import OutboxEvent
-from workflows import live
-from workflows.events import from_outbox
 
 log = structlog.get_logger(__name__)
 _client: redis.Redis | None = None
@@ -29,21 +26,19 @@ def client() -> redis.Redis:
     return _client
 
 
-def publish(events: list[OutboxEvent]) -> None:
-    prefix = get_settings().redis_key_prefix
+def publish(messages: list[tuple[str, str]]) -> None:
+    """Each ``(channel, text)``, in one round trip; a failure is logged, never raised (see above)."""
     try:
         with client().pipeline(transaction=False) as pipe:
-            for event in events:
-                text = live.message(event.id, event.type, event.payload)
-                for channel in live.channels_for(prefix, from_outbox(event)):
-                    pipe.publish(channel, text)
+            for channel, text in messages:
+                pipe.publish(channel, text)
             pipe.execute()
     except Exception as exc:  # noqa: BLE001 - runs after the commit: a failure here must not fail the request
         # Not only RedisError: under load redis-py can also raise OSError or ValueError from a
         # connection another attempt closed. Start the next publish on a fresh pool.
         if not isinstance(exc, redis.RedisError):
             reset_client()
-        log.warning("live.publish_failed", error=f"{type(exc).__name__}: {exc}", events=len(events))
+        log.warning("live.publish_failed", error=f"{type(exc).__name__}: {exc}", messages=len(messages))
 
 
 def reset_client() -> None:

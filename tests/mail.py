@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from devstack.processes import free_port
+from devstack.host import free_port
 from infra.config import get_settings
 
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from infra.config import Settings, get_settings
 from models import OutboxEvent, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from outbox import record_events
+from outbox.recording import TaskCall, pending_dispatches
 from tests.factories import UserFactory
-from workflows import outbox
 from workflows.actors import Actor
-from workflows.outbox import TaskCall
 from workflows.webhooks import endpoints, leases, messages, outcomes
 from workflows.webhooks.sending import Delivery, Outcome
 
@@ -62,13 +62,12 @@ def db_now(db: Session) -> datetime:
 
 def delivered_task_args(db: Session) -> list[str]:
     """Message ids whose ``webhooks.deliver`` this session would send after commit."""
-    return [call.args[0] for call in outbox.pending_dispatches(db)
+    return [call.args[0] for call in pending_dispatches(db)
             if isinstance(call, TaskCall) and call.task == messages.DELIVER_TASK]
 
 
 def event(db: Session, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
-    recorded = outbox.record_event(db, event_type, aggregate_type="booking", aggregate_id=uuid.uuid4(),
-                                   payload=payload, actor=None)
+    [recorded] = record_events(db, event_type, [(uuid.uuid4(), payload)], actor=None)
     db.flush()
     return recorded
 

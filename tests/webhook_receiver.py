@@ -26,8 +26,8 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from outbox import record_events
 from tests.factories import UserFactory
-from workflows import outbox
 from workflows.actors import Actor
 from workflows.webhooks import endpoints
 
@@ -188,8 +188,8 @@ def emit(committed: sessionmaker[Session], celery_app: Celery, event_type: str =
          payload: dict[str, Any] | None = None, *, copies: int = 1) -> uuid.UUID:
     """Record an outbox event as a workflow would, and send its webhooks handler ``copies`` times."""
     with committed() as db:
-        event = outbox.record_event(db, event_type, aggregate_type="booking", aggregate_id=uuid.uuid4(),
-                                    payload=payload or {"id": str(uuid.uuid4()), "status": "accepted"}, actor=None)
+        [event] = record_events(db, event_type, [(uuid.uuid4(), payload or {"id": str(uuid.uuid4()),
+                                                                            "status": "accepted"})], actor=None)
         db.commit()
         event_id = event.id
     for _ in range(copies):

@@ -19,7 +19,7 @@ from celery import Celery
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from devstack.processes import free_port, kill_group, stop_groups
+from devstack.host import free_port, kill_group, stop_groups
 from models import Base
 
 BIN = Path(sys.executable).parent
@@ -104,7 +104,7 @@ def purge_queues() -> int:
     """
     from infra.celery_config import create_celery
     from infra.config import get_settings
-    from infra.publish import clear_kicks
+    from outbox.publisher import clear_kicks
 
     app = create_celery(get_settings())
     try:
@@ -126,7 +126,8 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
     purge_queues()
 
     def start(
-        *, queues: str | None = None, concurrency: int = 2, env: dict[str, str] | None = None
+        *, queues: str | None = None, concurrency: int = 2, env: dict[str, str] | None = None,
+        include: str | None = None,
     ) -> WorkerProcess:
         name = f"test-{uuid.uuid4().hex[:8]}"
         log_path = tmp_path / f"{name}.log"
@@ -136,6 +137,8 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
         ]
         if queues:
             command += ["-Q", queues]
+        if include:  # modules of the tests' own, e.g. declaring a handler
+            command += ["--include", include]
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
                 command,

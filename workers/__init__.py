@@ -1,6 +1,6 @@
 """Celery workers: ``celery -A workers worker`` consumes every queue."""
 
-from infra.celery_config import QUEUES
+from infra.queues import QUEUES
 from workers.celery_app import app
 
 __all__ = ["QUEUES", "app"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import structlog
 
 from infra.config import get_settings
-from infra.publish import broker_lost_its_queues
+from outbox import relay
+from outbox.publisher import broker_lost_its_queues
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import bookings, outbox, reminders, retention, session_sweeps
+from workflows import bookings, reminders, retention, session_sweeps
 
 log = structlog.get_logger(__name__)
 
@@ -18,8 +19,8 @@ def relay_outbox(self: DbTask) -> int:
     """Redeliver outbox work not done once its redelivery time has passed, or at once if Redis lost its queues."""
     with self.transaction() as db:
         if broker_lost_its_queues(app):
-            log.warning("outbox.broker_lost_its_queues", pending=outbox.make_pending_due(db))
-        dispatches = outbox.relay_due(db)
+            log.warning("outbox.broker_lost_its_queues", pending=relay.make_pending_due(db))
+        dispatches = relay.relay_due(db)
     if dispatches:
         log.info("outbox.relayed", count=len(dispatches))
     return len(dispatches)

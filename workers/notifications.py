@@ -1,20 +1,13 @@
-"""Tasks on the ``notifications`` queue."""
+"""Email tasks on the ``notifications`` queue (its outbox handler's task is made in ``workers/handlers.py``)."""
 
 from __future__ import annotations
 
 import uuid
 
+from outbox import enqueue_after_commit
 from workers.base import DbTask
 from workers.celery_app import app
 from workflows import account_emails, notifications
-from workflows.outbox import NOTIFY_TASK, enqueue_after_commit
-
-
-@app.task(name=NOTIFY_TASK, base=DbTask, bind=True)
-def notify(self: DbTask, event_id: str | None = None) -> int:
-    """In-app notifications for the people events concern (once per event). ``event_id`` is claimed first;
-    every due row of the handler is taken."""
-    return self.drain(notifications.handle_events, event_id)
 
 
 @app.task(name="notifications.send_email", base=DbTask, bind=True)

@@ -19,8 +19,7 @@ from models import WebhookMessageStatus
 from workers.base import DbTask, session_factory
 from workers.celery_app import app
 from workers.metrics import WEBHOOK_ATTEMPTS
-from workflows.outbox import FAN_OUT_WEBHOOKS_TASK
-from workflows.webhooks import fanout, leases, outcomes, sending
+from workflows.webhooks import fanout, leases, messages, outcomes, sending
 
 _settings = get_settings()
 log = structlog.get_logger(__name__)
@@ -88,15 +87,8 @@ def outcome_label(outcome: sending.Outcome) -> str:
     return "http_error" if outcome.status_code is not None else "network_error"
 
 
-@app.task(name=FAN_OUT_WEBHOOKS_TASK, base=DbTask, bind=True)
-def fan_out(self: DbTask, event_id: str | None = None) -> int:
-    """One message per endpoint that may see an event (once per event), each delivered after commit.
-    ``event_id`` is claimed first; every due row of the handler is taken."""
-    return self.drain(fanout.handle_events, event_id)
-
-
 @app.task(
-    name="webhooks.deliver", base=DbTask, bind=True,
+    name=messages.DELIVER_TASK, base=DbTask, bind=True,
     soft_time_limit=leases.task_soft_time_limit(_settings),
     time_limit=leases.task_time_limit(_settings),
 )

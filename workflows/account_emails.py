@@ -29,6 +29,7 @@ from infra.config import get_settings
 from infra.smtp import send_email
 from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, User
 from models.users import UNIQUE_EMAIL
+from outbox import enqueue_after_commit
 from workflows import notifications, sign_ins
 from workflows.accounts import (
     end_calendar_feed,
@@ -40,7 +41,6 @@ from workflows.accounts import (
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, Unauthenticated, add_or_conflict
-from workflows.outbox import enqueue_after_commit
 
 log = structlog.get_logger(__name__)
 

@@ -15,12 +15,14 @@ from models import AdminAction, Booking, BookingStatus, MentorshipSession, Revie
 from workflows import reviews, sessions
 from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, NotFound
+from workflows.events import EventType
 from workflows.pagination import Page, paginate
 
 GRANTED_ADMIN = "user.granted_admin"
 REVOKED_ADMIN = "user.revoked_admin"
-CANCELLED_SESSION = "session.cancelled"
+CANCELLED_SESSION = EventType.SESSION_CANCELLED.value  # the admin's action: what its event says
 HID_REVIEW = "review.hidden"
+ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW)
 
 
 def _require_admin(actor: Actor) -> None:

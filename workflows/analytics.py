@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from models import MentorProfile, MentorStats, OutboxEvent
 from workflows.errors import NotFound
+from workflows.events import EventType
 
 # Event type -> counter it increments.
-COUNTERS = {
-    "session.completed": "sessions_completed",
-    "session.cancelled": "sessions_cancelled",
-    "session.missed": "sessions_missed",
+COUNTERS: dict[str, str] = {
+    EventType.SESSION_COMPLETED: "sessions_completed",
+    EventType.SESSION_CANCELLED: "sessions_cancelled",
+    EventType.SESSION_MISSED: "sessions_missed",
 }
 _COUNTER_COLUMNS = ("sessions_completed", "minutes_completed", "sessions_cancelled", "sessions_missed")
 
@@ -28,7 +29,7 @@ def _increments(event: OutboxEvent) -> dict[str, int]:
     if counter is None:
         return {}
     increments = {counter: 1}
-    if event.type == "session.completed":
+    if event.type == EventType.SESSION_COMPLETED:
         payload = event.payload
         minutes = datetime.fromisoformat(payload["end_time"]) - datetime.fromisoformat(payload["start_time"])
         increments["minutes_completed"] = int(minutes.total_seconds() // 60)

@@ -7,8 +7,10 @@ constraint is what refuses a second accepted booking over the same time.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import structlog
 from sqlalchemy import select
@@ -24,7 +26,7 @@ from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule, mentee_is_busy, overlapping_group_session
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
-from workflows.events import record_booking_event
+from workflows.events import EventType, booking_payload, record
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
 from workflows.state_machine import StateMachine, move
@@ -32,22 +34,78 @@ from workflows.teams import assign_mentor
 
 log = structlog.get_logger(__name__)
 
-# The booking state machine: action -> (allowed from, goes to, who may do it).
-BOOKINGS = StateMachine("booking", Booking, {
-    "accept": move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR),
-    "decline": move(BookingStatus.DRAFT, BookingStatus.DECLINED, Role.MENTOR),
-    "cancel": move(BookingStatus.DRAFT, BookingStatus.CANCELLED, Role.MENTEE),
-    "expire": move(BookingStatus.DRAFT, BookingStatus.EXPIRED, Role.SYSTEM),
-    # An accepted booking ends with its session's cancellation (see workflows.sessions).
-    "cancel_session": move(BookingStatus.ACCEPTED, BookingStatus.CANCELLED, Role.SYSTEM),
-})
+class BookingAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    END_WITH_SESSION = "end with its session"
 
-EVENT_BY_ACTION = {
-    "accept": "booking.accepted",
-    "decline": "booking.declined",
-    "cancel": "booking.cancelled",
-    "expire": "booking.expired",
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision on a booking is made with: its reason, and when."""
+
+    now: datetime
+    reason: str | None = None
+
+
+_ACCEPT_CONFLICTS = {
+    ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
+    MENTEE_OVERLAP: "the mentee already has an accepted booking or a seat at this time",
 }
+
+
+def _hold_the_time(db: Session, booking: Booking, _decision: Decision) -> None:
+    """Before an accept changes the status (so no autoflush meets the exclusion constraint early)."""
+    lock_mentor_schedule(db, booking.mentor_profile_id)
+    if overlapping_group_session(db, booking.mentor_profile_id, booking.start_time, booking.end_time):
+        raise Conflict("this time overlaps one of the mentor's group sessions")
+
+
+def _accepted(db: Session, booking: Booking, decision: Decision) -> None:
+    if booking.start_time <= decision.now:
+        raise BusinessRuleViolation("this booking's start time has passed")
+    booking.decided_at = decision.now
+    # No savepoint: a refused accept ends the transaction anyway (the caller rolls back), so
+    # the flush that meets the exclusion constraint needs no way to carry on after it.
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        message = _ACCEPT_CONFLICTS.get(violated_constraint(exc) or "")
+        if message is None:
+            raise
+        raise Conflict(message) from None
+
+
+def _declined(db: Session, booking: Booking, decision: Decision) -> None:
+    booking.decline_reason = decision.reason
+    booking.decided_at = decision.now
+    release_credit(db, booking, refund=True)
+
+
+def _withdrawn(db: Session, booking: Booking, decision: Decision) -> None:
+    booking.cancel_reason = decision.reason
+    release_credit(db, booking, refund=True)
+
+
+def _expired(db: Session, booking: Booking, _decision: Decision) -> None:
+    release_credit(db, booking, refund=True)
+
+
+# The booking state machine: action -> (allowed from, goes to, who may do it, its event, what else it does).
+BOOKINGS = StateMachine("booking", Booking, {
+    BookingAction.ACCEPT: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR,
+                               event=EventType.BOOKING_ACCEPTED, guard=_hold_the_time, effect=_accepted),
+    BookingAction.DECLINE: move(BookingStatus.DRAFT, BookingStatus.DECLINED, Role.MENTOR,
+                                event=EventType.BOOKING_DECLINED, effect=_declined),
+    BookingAction.CANCEL: move(BookingStatus.DRAFT, BookingStatus.CANCELLED, Role.MENTEE,
+                               event=EventType.BOOKING_CANCELLED, effect=_withdrawn),
+    BookingAction.EXPIRE: move(BookingStatus.DRAFT, BookingStatus.EXPIRED, Role.SYSTEM,
+                               event=EventType.BOOKING_EXPIRED, effect=_expired),
+    # An accepted booking ends with its session's cancellation, whose event tells of it (workflows.sessions).
+    BookingAction.END_WITH_SESSION: move(BookingStatus.ACCEPTED, BookingStatus.CANCELLED, Role.SYSTEM),
+})
 
 
 get_visible_booking = BOOKINGS.get_visible
@@ -113,64 +171,39 @@ def request_booking(
     )
     db.add(booking)
     db.flush()
-    record_booking_event(db, "booking.requested", booking, actor=str(actor))
-    log.info("booking.requested", booking_id=str(booking.id), actor=str(actor))
+    record(db, EventType.BOOKING_REQUESTED, booking_payload(booking), actor=str(actor))
+    log.info(EventType.BOOKING_REQUESTED, booking_id=str(booking.id), actor=str(actor))
     return booking
 
 
-_ACCEPT_CONFLICTS = {
-    ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
-    MENTEE_OVERLAP: "the mentee already has an accepted booking or a seat at this time",
-}
-
-
-def _decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: str, *, reason: str | None = None,
-            now: datetime | None = None) -> Booking:
-    booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
-    now = now or utcnow()
-    BOOKINGS.check(booking, action, role)
-    if action == "accept":
-        # Before the status changes, so no autoflush can hit the exclusion constraint early.
-        lock_mentor_schedule(db, booking.mentor_profile_id)
-        if overlapping_group_session(db, booking.mentor_profile_id, booking.start_time, booking.end_time):
-            raise Conflict("this time overlaps one of the mentor's group sessions")
-    BOOKINGS.apply(booking, action, role)
-    if action == "accept":
-        if booking.start_time <= now:
-            raise BusinessRuleViolation("this booking's start time has passed")
-        booking.decided_at = now
-        # No savepoint: a refused accept ends the transaction anyway (the caller rolls back), so
-        # the flush that meets the exclusion constraint needs no way to carry on after it.
-        try:
-            db.flush()
-        except IntegrityError as exc:
-            message = _ACCEPT_CONFLICTS.get(violated_constraint(exc) or "")
-            if message is None:
-                raise
-            raise Conflict(message) from None
-    elif action == "decline":
-        booking.decline_reason = reason
-        booking.decided_at = now
-        release_credit(db, booking, refund=True)
-    elif action == "cancel":
-        booking.cancel_reason = reason
-        release_credit(db, booking, refund=True)
+def _act(db: Session, booking: Booking, action: BookingAction, role: Role, *, actor: str, decision: Decision
+         ) -> None:
+    """Make ``action`` as the table says (its guard, the move, its effect), then record its event."""
+    transition = BOOKINGS.act(db, booking, action, role, decision)
     db.flush()
-    record_booking_event(db, EVENT_BY_ACTION[action], booking, actor=str(actor))
-    log.info(EVENT_BY_ACTION[action], booking_id=str(booking.id), actor=str(actor))
+    if transition.event is not None:
+        record(db, EventType(transition.event), booking_payload(booking), actor=actor)
+        log.info(transition.event, booking_id=str(booking.id), actor=actor)
+
+
+def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingAction, *, reason: str | None = None,
+           now: datetime | None = None) -> Booking:
+    """The actor's ``action`` on one of their bookings (accept, decline, cancel), as the table allows."""
+    booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
+    _act(db, booking, action, role, actor=str(actor), decision=Decision(now or utcnow(), reason))
     return booking
 
 
 def accept_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> Booking:
-    return _decide(db, actor, booking_id, "accept")
+    return decide(db, actor, booking_id, BookingAction.ACCEPT)
 
 
 def decline_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str | None = None) -> Booking:
-    return _decide(db, actor, booking_id, "decline", reason=reason)
+    return decide(db, actor, booking_id, BookingAction.DECLINE, reason=reason)
 
 
 def cancel_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str | None = None) -> Booking:
-    return _decide(db, actor, booking_id, "cancel", reason=reason)
+    return decide(db, actor, booking_id, BookingAction.CANCEL, reason=reason)
 
 
 def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, reason: str) -> tuple[int, bool]:
@@ -185,7 +218,7 @@ def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, 
         refunded = release_credit(db, booking, refund=not late)
     elif late:
         fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
-    BOOKINGS.apply(booking, "cancel_session", Role.SYSTEM)
+    BOOKINGS.apply(booking, BookingAction.END_WITH_SESSION, Role.SYSTEM)
     booking.cancel_reason = reason
     booking.cancel_late = late
     booking.cancel_fee_cents = fee
@@ -203,23 +236,8 @@ def expire_stale_drafts(db: Session, *, now: datetime | None = None, limit: int 
         .with_for_update(skip_locked=True)
     ).scalars().all()
     for booking in drafts:
-        BOOKINGS.apply(booking, "expire", Role.SYSTEM)
-        release_credit(db, booking, refund=True)
-        record_booking_event(db, "booking.expired", booking, actor=Role.SYSTEM.value)
-        log.info("booking.expired", booking_id=str(booking.id), actor=Role.SYSTEM.value)
-    db.flush()
+        _act(db, booking, BookingAction.EXPIRE, Role.SYSTEM, actor=Role.SYSTEM.value, decision=Decision(now))
     return len(drafts)
-
-
-@dataclass(frozen=True)
-class BookingView:
-    booking: Booking
-    session_id: uuid.UUID | None
-
-
-def view_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> BookingView:
-    booking = get_visible_booking(db, actor, booking_id)
-    return BookingView(booking, session_ids_for(db, [booking]).get(booking.id))
 
 
 def list_bookings(
@@ -236,10 +254,14 @@ def list_bookings(
     return paginate(db, query, Booking.created_at, Booking.id, limit=limit, cursor=cursor, descending=True)
 
 
-def session_ids_for(db: Session, bookings: list[Booking]) -> dict[uuid.UUID, uuid.UUID]:
-    """booking id -> its session: the group session of a seat, else the session made from it."""
+_MAY_HAVE_A_SESSION = frozenset({BookingStatus.ACCEPTED, BookingStatus.CANCELLED})
+
+
+def session_ids_for(db: Session, bookings: Sequence[Booking]) -> dict[uuid.UUID, uuid.UUID]:
+    """booking id -> its session: the group session of a seat, else the session made from it (only an
+    accepted booking has one, or a booking cancelled with its session)."""
     seats = {b.id: b.group_session_id for b in bookings if b.group_session_id is not None}
-    individual = [b.id for b in bookings if b.group_session_id is None]
+    individual = [b.id for b in bookings if b.group_session_id is None and b.status in _MAY_HAVE_A_SESSION]
     if not individual:
         return seats
     rows = db.execute(

@@ -1,8 +1,10 @@
-"""Domain events: the payload of each event type, built in one place, and who an event concerns.
+"""Domain events: every event type once (:class:`EventType`), its payload, and who an event concerns.
 
-Workflows record their events with :func:`record_booking_event`, :func:`record_session_event` and
-:func:`record_review_event`; the payload is the JSON the outbox stores, webhooks carry and live
-streams show. Handlers read an event back with :func:`parse`.
+Each type is declared in the outbox's registry at the end of this module (:data:`DECLARED`), with the
+aggregate it is about and its payload's ``TypedDict``; its handlers are declared in
+``workflows/handlers.py``. Workflows record an event with one call,
+``record(db, EventType.SESSION_COMPLETED, session_payload(session), actor=...)``; the payload is the JSON
+the outbox stores, webhooks carry and live streams show. Handlers read an event back with :func:`parse`.
 
 One audience rule (:func:`participants`): an event concerns its mentor (by mentor profile) and
 its mentees: the participants of a group session (``mentee_user_ids``), else the one
@@ -16,25 +18,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy.orm import Session
 
+import outbox
 from models import Booking, ListingKind, MentorshipSession, OutboxEvent, Review
-from workflows import outbox
+from outbox import REGISTRY, EventSpec
 from workflows.roles import Role
 
-BOOKING_EVENTS = frozenset({
-    "booking.requested", "booking.accepted", "booking.declined", "booking.cancelled", "booking.expired",
-})
-SESSION_EVENTS = frozenset({
-    "session.scheduled", "session.started", "session.completed", "session.cancelled", "session.missed",
-    "session.updated",
-})
-REVIEW_EVENTS = frozenset({"review.created"})
-REMINDER_EVENT = "session.reminder"
-REMINDER_EVENTS = frozenset({REMINDER_EVENT})
+
+class EventType(StrEnum):
+    """Every event, once: ``<aggregate>.<what happened>``. The webhook test is sent, never recorded."""
+
+    BOOKING_REQUESTED = "booking.requested"
+    BOOKING_ACCEPTED = "booking.accepted"
+    BOOKING_DECLINED = "booking.declined"
+    BOOKING_CANCELLED = "booking.cancelled"
+    BOOKING_EXPIRED = "booking.expired"
+    SESSION_SCHEDULED = "session.scheduled"
+    SESSION_STARTED = "session.started"
+    SESSION_COMPLETED = "session.completed"
+    SESSION_CANCELLED = "session.cancelled"
+    SESSION_MISSED = "session.missed"
+    SESSION_UPDATED = "session.updated"
+    SESSION_REMINDER = "session.reminder"
+    REVIEW_CREATED = "review.created"
+    WEBHOOK_TEST = "webhook.test"
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
 MENTOR_KEY = "mentor_profile_id"
@@ -164,51 +176,21 @@ def review_payload(review: Review) -> ReviewPayload:
             "rating": review.rating, "comment": review.comment}
 
 
-def record_booking_event(db: Session, event_type: str, booking: Booking, *, actor: str,
-                         late: bool | None = None) -> OutboxEvent:
-    """Record ``booking.*``; ``late`` marks a mentee's release of a group seat (``booking.cancelled``)."""
-    _require(event_type, BOOKING_EVENTS)
-    payload: BookingPayload | SeatReleasedPayload = booking_payload(booking)
-    if late is not None:
-        payload = {**payload, "late": late}
-    return outbox.record_event(db, event_type, aggregate_type="booking", aggregate_id=booking.id,
-                               payload=dict(payload), actor=actor)
+def record(db: Session, event_type: EventType, payload: EventPayload, *, actor: str) -> OutboxEvent:
+    """Record ``event_type`` about the aggregate ``payload["id"]``, with its handlers' rows, in the caller's
+    transaction; refused if the payload is not of the type's shape."""
+    return record_all(db, event_type, [payload], actor=actor)[0]
 
 
-def record_session_event(db: Session, event_type: str, session: MentorshipSession, *, actor: str,
-                         participants: Sequence[uuid.UUID] = ()) -> OutboxEvent:
-    """Record ``session.*``; a group session's event names its ``participants`` (see :func:`view_for`)."""
-    _require(event_type, SESSION_EVENTS)
-    return outbox.record_event(db, event_type, aggregate_type="session", aggregate_id=session.id,
-                               payload=dict(session_payload(session, participants)), actor=actor)
-
-
-def record_session_events(db: Session, event_type: str, sessions: Sequence[MentorshipSession], *, actor: str
-                          ) -> list[OutboxEvent]:
-    """Record ``session.*`` for many individual sessions in one statement."""
-    _require(event_type, SESSION_EVENTS)
-    if any(session.kind == ListingKind.GROUP for session in sessions):
-        raise ValueError("a group session's event names its participants: record it alone")
-    return outbox.record_events(db, event_type, aggregate_type="session", actor=actor,
-                                items=[(session.id, dict(session_payload(session))) for session in sessions])
-
-
-def record_reminder_event(db: Session, session: MentorshipSession, offset_seconds: int,
-                          participants: Sequence[uuid.UUID] = ()) -> OutboxEvent:
-    """Record ``session.reminder``: the session's payload and how long before its start this reminder is."""
-    payload = {**session_payload(session, participants), "offset_seconds": offset_seconds}
-    return outbox.record_event(db, REMINDER_EVENT, aggregate_type="session", aggregate_id=session.id,
-                               payload=payload, actor="system")
-
-
-def _require(event_type: str, shape: frozenset[str]) -> None:
-    if event_type not in shape:
-        raise ValueError(f"{event_type} does not carry this payload")
-
-
-def record_review_event(db: Session, review: Review, *, actor: str) -> OutboxEvent:
-    return outbox.record_event(db, "review.created", aggregate_type="review", aggregate_id=review.id,
-                               payload=dict(review_payload(review)), actor=actor)
+def record_all(db: Session, event_type: EventType, payloads: Sequence[EventPayload], *, actor: str
+               ) -> list[OutboxEvent]:
+    """:func:`record` for many aggregates at once, in one statement."""
+    shape: Any = REGISTRY.spec_of(event_type).payload
+    for payload in payloads:
+        missing = shape.__required_keys__ - payload.keys()
+        if missing:
+            raise ValueError(f"{event_type} needs {', '.join(sorted(missing))} in its payload")
+    return outbox.record_events(db, event_type, [(uuid.UUID(str(p["id"])), dict(p)) for p in payloads], actor=actor)
 
 
 # --- reading: who an event concerns, and what each of them sees -------------------------------------
@@ -284,3 +266,36 @@ def parse(event_id: uuid.UUID | str, event_type: str, payload: Mapping[str, Any]
 
 def from_outbox(event: OutboxEvent) -> DomainEvent:
     return parse(event.id, event.type, event.payload)
+
+
+# --- the registry ----------------------------------------------------------------------------------
+
+#: Every recorded event type: the aggregate it is about, and its payload's type (its handlers are declared
+#: in ``workflows/handlers.py``). Who it concerns is the one audience rule, :func:`participants`.
+DECLARED: dict[EventType, tuple[str, type]] = {
+    EventType.BOOKING_REQUESTED: ("booking", BookingPayload),
+    EventType.BOOKING_ACCEPTED: ("booking", BookingPayload),
+    EventType.BOOKING_DECLINED: ("booking", BookingPayload),
+    EventType.BOOKING_CANCELLED: ("booking", BookingPayload),  # a group seat given up: SeatReleasedPayload
+    EventType.BOOKING_EXPIRED: ("booking", BookingPayload),
+    EventType.SESSION_SCHEDULED: ("session", SessionPayload),  # a group session's: GroupSessionPayload
+    EventType.SESSION_STARTED: ("session", SessionPayload),
+    EventType.SESSION_COMPLETED: ("session", SessionPayload),
+    EventType.SESSION_CANCELLED: ("session", SessionPayload),
+    EventType.SESSION_MISSED: ("session", SessionPayload),
+    EventType.SESSION_UPDATED: ("session", SessionPayload),
+    EventType.SESSION_REMINDER: ("session", SessionReminderPayload),
+    EventType.REVIEW_CREATED: ("review", ReviewPayload),
+}
+for _type, (_aggregate, _payload) in DECLARED.items():
+    REGISTRY.event(EventSpec(_type, _aggregate, _payload, participants))
+
+
+def of_aggregate(aggregate: str) -> frozenset[EventType]:
+    """The recorded event types about one kind of aggregate (``booking``, ``session``, ``review``)."""
+    return frozenset(t for t, (about, _) in DECLARED.items() if about == aggregate)
+
+
+BOOKING_EVENTS = of_aggregate("booking")
+SESSION_EVENTS = of_aggregate("session") - {EventType.SESSION_REMINDER}  # a reminder's payload is its own
+REVIEW_EVENTS = of_aggregate("review")

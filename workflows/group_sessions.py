@@ -20,7 +20,7 @@ from workflows.bundles import reserve_credit
 from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound, add_or_conflict
-from workflows.events import record_booking_event
+from workflows.events import EventType, booking_payload, record
 from workflows.mentors import normalise_skill
 from workflows.pagination import Page, paginate
 from workflows.sessions import emit_event
@@ -60,7 +60,7 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
         status=SessionStatus.SCHEDULED, capacity=listing.capacity, seats_taken=0,
     )
     add_or_conflict(db, session, {LIVE_OVERLAP: "this time overlaps another session of the mentor"})
-    emit_event(db, session, "schedule", str(actor))
+    emit_event(db, session, EventType.SESSION_SCHEDULED, str(actor))
     return session
 
 
@@ -105,7 +105,7 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *,
     if taken is None:
         raise Conflict("this group session is full")
     db.refresh(session)
-    record_booking_event(db, "booking.accepted", seat, actor=str(actor))
+    record(db, EventType.BOOKING_ACCEPTED, booking_payload(seat), actor=str(actor))
     log.info("session.joined", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
     return seat
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from infra import live_publish
 from infra.channels import mentor_channel, slots_channel, user_channel
-from workflows.events import DomainEvent
+from infra.config import get_settings
+from models import OutboxEvent
+from workflows.events import DomainEvent, EventType, from_outbox
 from workflows.roles import Role
 
 # How a participant's stream shows an event: the resource as they may see it (the API's REST view).
@@ -16,7 +19,7 @@ Show = Callable[[DomainEvent, Role], dict[str, Any]]
 
 # Event types whose change frees or takes a mentor's time, so the slots of their listings move.
 SLOT_EVENTS = frozenset({
-    "booking.accepted", "booking.cancelled", "session.scheduled", "session.cancelled",
+    EventType.BOOKING_ACCEPTED, EventType.BOOKING_CANCELLED, EventType.SESSION_SCHEDULED, EventType.SESSION_CANCELLED,
 })
 
 
@@ -32,6 +35,13 @@ def channels_for(prefix: str, event: DomainEvent) -> list[str]:
         if event.type in SLOT_EVENTS:
             channels.append(slots_channel(prefix, people.mentor_profile_id))
     return channels
+
+
+def publish_committed(events: Sequence[OutboxEvent]) -> None:
+    """After a commit: each event to the channels of the people it concerns (best effort: ``infra.live_publish``)."""
+    prefix = get_settings().redis_key_prefix
+    live_publish.publish([(channel, message(event.id, event.type, event.payload))
+                          for event in events for channel in channels_for(prefix, from_outbox(event))])
 
 
 def message(event_id: uuid.UUID | str, event_type: str, payload: dict[str, Any]) -> str:

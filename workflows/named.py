@@ -1,4 +1,5 @@
-"""The people of bookings and sessions, by name: loaded in batches, shown by what each viewer may see.
+"""Bookings and sessions as responses show them: with their session and their people's names, as each viewer
+may see them (the schemas of ``api/`` name what routes return through these).
 
 A booking or session names its mentor (by mentor profile id) and its mentee (by user id), each with
 their display name. A group session names its participants to its mentor only; its mentees see the
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
 from workflows.actors import Actor
-from workflows.bookings import BookingView
+from workflows.bookings import session_ids_for
 from workflows.errors import NotFound
 
 UNKNOWN = "Unknown user"
@@ -74,16 +75,12 @@ def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
     return people.get(key) or Person(key, UNKNOWN)
 
 
-def name_bookings(db: Session, views: Sequence[BookingView]) -> list[NamedBooking]:
-    mentors, mentees = names(db, (v.booking.mentor_profile_id for v in views),
-                             (v.booking.mentee_user_id for v in views))
-    return [NamedBooking(v.booking, v.session_id, _named(mentors, v.booking.mentor_profile_id),
-                         _named(mentees, v.booking.mentee_user_id)) for v in views]
-
-
-def name_booking(db: Session, view: BookingView) -> NamedBooking:
-    (named,) = name_bookings(db, [view])
-    return named
+def name_bookings(db: Session, bookings: Sequence[Booking]) -> list[NamedBooking]:
+    """The bookings with their sessions and their people's names: three queries at most for a page."""
+    session_ids = session_ids_for(db, bookings)
+    mentors, mentees = names(db, (b.mentor_profile_id for b in bookings), (b.mentee_user_id for b in bookings))
+    return [NamedBooking(b, session_ids.get(b.id), _named(mentors, b.mentor_profile_id),
+                         _named(mentees, b.mentee_user_id)) for b in bookings]
 
 
 def seat_holders(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:
@@ -146,7 +143,3 @@ def session_participants(db: Session, actor: Actor, session_id: uuid.UUID) -> li
         return [_named(names(db, (), [session.mentee_user_id])[1], session.mentee_user_id)]
     return seat_holders(db, [session.id])[session.id]
 
-
-def name_session(db: Session, actor: Actor, session: MentorshipSession) -> NamedSession:
-    (named,) = name_sessions(db, actor, [session])
-    return named

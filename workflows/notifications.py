@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from infra.smtp import Attachment, send_email
 from models import EmailStatus, MentorProfile, Notification, OutboxEvent, User
+from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.calendars import booking_invite, invite_attachment
 from workflows.clock import utcnow
 from workflows.errors import NotFound
-from workflows.events import DomainEvent, from_outbox
-from workflows.outbox import enqueue_after_commit
+from workflows.events import DomainEvent, EventType, from_outbox
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
 
@@ -77,18 +77,23 @@ def _when(payload: dict[str, Any]) -> str:
 
 
 # Event type -> (who is told, title, body template).
-MESSAGES: dict[str, tuple[tuple[Role, ...], str, str]] = {
-    "booking.requested": ((Role.MENTOR,), "New booking request", "A mentee asked for a session on {when}."),
-    "booking.accepted": ((Role.MENTEE,), "Booking accepted", "Your session on {when} is confirmed."),
-    "booking.declined": ((Role.MENTEE,), "Booking declined", "Your request for {when} was declined."),
-    "booking.cancelled": ((Role.MENTOR,), "Booking request withdrawn", "The request for {when} was withdrawn."),
-    "booking.expired": ((Role.MENTOR, Role.MENTEE), "Booking request expired",
-                        "The request for {when} expired before it was answered."),
-    "session.cancelled": ((Role.MENTOR, Role.MENTEE), "Session cancelled", "The session on {when} was cancelled."),
-    "session.completed": ((Role.MENTOR, Role.MENTEE), "Session completed", "The session on {when} is complete."),
-    "session.missed": ((Role.MENTOR, Role.MENTEE), "Session missed", "The session on {when} was never started."),
-    "session.updated": ((Role.MENTEE,), "Session details changed", "The meeting link or agenda of {when} changed."),
-    "review.created": ((Role.MENTOR,), "New review", "A mentee rated a session {rating}/5."),
+MESSAGES: dict[EventType, tuple[tuple[Role, ...], str, str]] = {
+    EventType.BOOKING_REQUESTED: ((Role.MENTOR,), "New booking request", "A mentee asked for a session on {when}."),
+    EventType.BOOKING_ACCEPTED: ((Role.MENTEE,), "Booking accepted", "Your session on {when} is confirmed."),
+    EventType.BOOKING_DECLINED: ((Role.MENTEE,), "Booking declined", "Your request for {when} was declined."),
+    EventType.BOOKING_CANCELLED: ((Role.MENTOR,), "Booking request withdrawn",
+                                  "The request for {when} was withdrawn."),
+    EventType.BOOKING_EXPIRED: ((Role.MENTOR, Role.MENTEE), "Booking request expired",
+                                "The request for {when} expired before it was answered."),
+    EventType.SESSION_CANCELLED: ((Role.MENTOR, Role.MENTEE), "Session cancelled",
+                                  "The session on {when} was cancelled."),
+    EventType.SESSION_COMPLETED: ((Role.MENTOR, Role.MENTEE), "Session completed",
+                                  "The session on {when} is complete."),
+    EventType.SESSION_MISSED: ((Role.MENTOR, Role.MENTEE), "Session missed",
+                               "The session on {when} was never started."),
+    EventType.SESSION_UPDATED: ((Role.MENTEE,), "Session details changed",
+                                "The meeting link or agenda of {when} changed."),
+    EventType.REVIEW_CREATED: ((Role.MENTOR,), "New review", "A mentee rated a session {rating}/5."),
 }
 
 
@@ -124,7 +129,7 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     A batch of events costs two statements: the mentors' users (when one of the events tells its mentor),
     and one insert of every notification.
     """
-    told = [(outbox_event, MESSAGES[outbox_event.type]) for outbox_event in outbox_events
+    told = [(outbox_event, MESSAGES[EventType(outbox_event.type)]) for outbox_event in outbox_events
             if outbox_event.type in MESSAGES]
     events = [from_outbox(outbox_event) for outbox_event, _ in told]
     telling_mentors = [event for event, (_, message) in zip(events, told, strict=True) if Role.MENTOR in message[0]]
@@ -214,7 +219,7 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
 def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
     """A booking accepted: its email carries the session's calendar invite."""
     booking_id = notification.data.get("resource", {}).get("id")
-    if notification.type != "booking.accepted" or booking_id is None:
+    if notification.type != EventType.BOOKING_ACCEPTED or booking_id is None:
         return []
     invite = booking_invite(db, notification.user_id, uuid.UUID(booking_id))
     return [invite_attachment(invite)] if invite is not None else []

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import HandlerStatus, OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
-from workflows import outbox
+from outbox import relay
 from workflows.errors import Conflict, NotFound
 from workflows.pagination import Page, paginate
 from workflows.webhooks.fanout import kick_owner
@@ -38,7 +38,7 @@ class OutboxReport:
 
 def outbox_report(db: Session) -> OutboxReport:
     """Work not done, per handler: how much, since when, and the latest error."""
-    status = outbox.outbox_status(db)
+    status = relay.outbox_status(db)
     rows = db.execute(
         select(OutboxHandler.handler, func.count(), func.min(OutboxEvent.created_at),
                func.count().filter(OutboxHandler.last_error.is_not(None)))
@@ -67,7 +67,7 @@ def reconcile(db: Session, *, limit: int = 5000) -> int:
         .where(OutboxHandler.status == HandlerStatus.PENDING)
         .values(next_attempt_at=func.now(), backoff_until=None)
     )
-    return len(outbox.relay_due(db, limit=limit))
+    return len(relay.relay_due(db, limit=limit))
 
 
 def recover_failed_messages(db: Session, endpoint_id: uuid.UUID, *, since: datetime,

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models import Listing, ListingKind, MentorProfile, MentorshipSession, SessionReminder, SessionStatus, User
 from workflows.clock import utcnow
-from workflows.events import REMINDER_EVENT, record_reminder_event, session_payload, view_for
+from workflows.events import EventType, SessionReminderPayload, record, session_payload, view_for
 from workflows.notifications import notify_user
 from workflows.roles import Role
 from workflows.sessions import group_participants
@@ -135,8 +135,9 @@ def _remind(db: Session, session: MentorshipSession, offset: timedelta, now: dat
         return 0
     mentees = [p.user_id for p in people if p.role == Role.MENTEE] if session.kind == ListingKind.GROUP else []
     mentor = next((p.user_id for p in people if p.role == Role.MENTOR), None)
-    event = record_reminder_event(db, session, offset_seconds, mentees) if mentor in claimed else None
-    payload = {**session_payload(session, mentees), "offset_seconds": offset_seconds}
+    payload: SessionReminderPayload = {**session_payload(session, mentees),
+                                       "offset_seconds": offset_seconds}
+    event = record(db, EventType.SESSION_REMINDER, payload, actor=Role.SYSTEM.value) if mentor in claimed else None
     title, mentor_timezone = db.execute(
         select(Listing.title, MentorProfile.timezone)
         .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
@@ -148,11 +149,11 @@ def _remind(db: Session, session: MentorshipSession, offset: timedelta, now: dat
         if person.user_id not in claimed:
             continue
         when = local_time(session.start_time, zones.get(person.user_id), mentor_timezone)
-        notify_user(db, person.user_id, type_=REMINDER_EVENT, title=f"Reminder: {title}",
+        notify_user(db, person.user_id, type_=EventType.SESSION_REMINDER, title=f"Reminder: {title}",
                     body=f"Your session \u201c{title}\u201d starts in {time_left_in_words(session.start_time - now)}, "
                          f"at {when}.",
                     event_id=event.id if event is not None else None,
-                    data={"event_type": REMINDER_EVENT, "resource": view_for(payload, person.role)})
+                    data={"event_type": EventType.SESSION_REMINDER, "resource": view_for(payload, person.role)})
     log.info("session.reminded", session_id=str(session.id), offset_seconds=offset_seconds, told=len(claimed))
     return len(claimed)
 

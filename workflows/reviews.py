@@ -22,7 +22,7 @@ from models.engagement import ONE_REVIEW_PER_SESSION
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import Forbidden, NotFound, add_or_conflict
-from workflows.events import from_outbox, record_review_event
+from workflows.events import EventType, from_outbox, record, review_payload
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
 from workflows.sessions import SESSIONS
@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 def handle_events(db: Session, events: Sequence[OutboxEvent]) -> None:
     """The reviews handler: a completed session makes each of its mentees eligible to review (one insert a batch)."""
     eligible = [{"session_id": event.aggregate_id, "mentee_user_id": mentee}
-                for event in events if event.type == "session.completed"
+                for event in events if event.type == EventType.SESSION_COMPLETED
                 for mentee in from_outbox(event).participants.mentee_user_ids]
     if not eligible:
         return
@@ -62,8 +62,8 @@ def create_review(db: Session, actor: Actor, session_id: uuid.UUID, *, rating: i
                     mentee_user_id=actor.user_id, rating=rating, comment=comment, anonymous=anonymous)
     add_or_conflict(db, review, {ONE_REVIEW_PER_SESSION: "you already reviewed this session"})
     refresh_rating(db, profile)
-    record_review_event(db, review, actor=str(actor))
-    log.info("review.created", review_id=str(review.id), session_id=str(session_id), actor=str(actor))
+    record(db, EventType.REVIEW_CREATED, review_payload(review), actor=str(actor))
+    log.info(EventType.REVIEW_CREATED, review_id=str(review.id), session_id=str(session_id), actor=str(actor))
     return review
 
 

@@ -15,7 +15,7 @@ from infra.config import get_settings
 from models import MentorshipSession, SessionStatus
 from workflows.clock import utcnow
 from workflows.roles import Role
-from workflows.sessions import SESSIONS, emit_event
+from workflows.sessions import SESSIONS, SessionAction, emit_event
 
 
 def _ended_before(db: Session, status: SessionStatus, cutoff: datetime, limit: int) -> list[MentorshipSession]:
@@ -35,8 +35,8 @@ def mark_missed_sessions(db: Session, *, now: datetime | None = None, limit: int
     cutoff = now - timedelta(minutes=get_settings().missed_grace_minutes)
     rows = _ended_before(db, SessionStatus.SCHEDULED, cutoff, limit)
     for session in rows:
-        SESSIONS.apply(session, "miss", Role.SYSTEM)
-        emit_event(db, session, "miss", Role.SYSTEM.value)
+        missed = SESSIONS.apply(session, SessionAction.MISS, Role.SYSTEM)
+        emit_event(db, session, missed.event, Role.SYSTEM.value)
     db.flush()
     return len(rows)
 
@@ -47,9 +47,9 @@ def auto_complete_sessions(db: Session, *, now: datetime | None = None, limit: i
     cutoff = now - timedelta(hours=get_settings().auto_complete_hours)
     rows = _ended_before(db, SessionStatus.IN_PROGRESS, cutoff, limit)
     for session in rows:
-        SESSIONS.apply(session, "complete", Role.SYSTEM)
+        completed = SESSIONS.apply(session, SessionAction.COMPLETE, Role.SYSTEM)
         session.completed_at = now
         session.completed_by = Role.SYSTEM.value
-        emit_event(db, session, "complete", Role.SYSTEM.value)
+        emit_event(db, session, completed.event, Role.SYSTEM.value)
     db.flush()
     return len(rows)

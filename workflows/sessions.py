@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, cast
 
 import structlog
@@ -16,31 +17,29 @@ from sqlalchemy import Executable, Select, Table, Uuid, any_, bindparam, func, l
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session, aliased
 
+import outbox
 from infra.config import get_settings
 from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
-from workflows import outbox
 from workflows.actors import Actor
 from workflows.bookings import end_with_session_cancellation
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
-from workflows.events import record_booking_event, record_session_event, record_session_events
+from workflows.events import EventType, booking_payload, record, record_all, session_payload
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
 from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
 
-CREATE_HANDLER = outbox.CREATE_SESSION_TASK
+#: The handler that makes sessions of accepted bookings (declared in workflows/handlers.py).
+CREATE_HANDLER = "sessions.create_from_booking"
 
 
-EVENT_BY_ACTION = {
-    "schedule": "session.scheduled",
-    "start": "session.started",
-    "complete": "session.completed",
-    "cancel": "session.cancelled",
-    "miss": "session.missed",
-    "update": "session.updated",
-}
+class SessionAction(StrEnum):
+    START = "start"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    MISS = "miss"
 
 
 def group_participants(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
@@ -65,23 +64,31 @@ def _holds_seat(db: Session, actor: Actor, session: MentorshipSession) -> bool:
         Booking.status.in_(statuses))) is not None
 
 
-# The session state machine: action -> (allowed from, goes to, who may do it). No skipping, no reversal.
+# The session state machine: action -> (allowed from, goes to, who may do it, its event). No skipping, no
+# reversal. A session is scheduled when it is made (``session.scheduled``), and changed in place
+# (``session.updated``) outside the machine.
 SESSIONS = StateMachine("session", MentorshipSession, {
-    "start": move(SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, Role.MENTOR, Role.MENTEE),
-    "complete": move(SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED, Role.MENTOR, Role.SYSTEM),
-    "cancel": move(SessionStatus.SCHEDULED, SessionStatus.CANCELLED, Role.MENTOR, Role.MENTEE, Role.ADMIN),
-    "miss": move(SessionStatus.SCHEDULED, SessionStatus.MISSED, Role.SYSTEM),
+    SessionAction.START: move(SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS, Role.MENTOR, Role.MENTEE,
+                              event=EventType.SESSION_STARTED),
+    SessionAction.COMPLETE: move(SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED, Role.MENTOR, Role.SYSTEM,
+                                 event=EventType.SESSION_COMPLETED),
+    SessionAction.CANCEL: move(SessionStatus.SCHEDULED, SessionStatus.CANCELLED, Role.MENTOR, Role.MENTEE,
+                               Role.ADMIN, event=EventType.SESSION_CANCELLED),
+    SessionAction.MISS: move(SessionStatus.SCHEDULED, SessionStatus.MISSED, Role.SYSTEM,
+                             event=EventType.SESSION_MISSED),
 }, more_mentees=_holds_seat)
 get_visible_session = SESSIONS.get_visible
 
 
-def emit_event(db: Session, session: MentorshipSession, action: str, actor: str,
-          participants: list[uuid.UUID] | None = None) -> None:
+def emit_event(db: Session, session: MentorshipSession, event: EventType | str | None, actor: str,
+               participants: list[uuid.UUID] | None = None) -> None:
     """Record the session's event; a group's participants are read now unless the caller knew them before."""
-    event = EVENT_BY_ACTION[action]
+    if event is None:
+        return
+    event = EventType(event)
     if participants is None and session.kind == ListingKind.GROUP:
         participants = group_participants(db, session.id)
-    record_session_event(db, event, session, actor=actor, participants=participants or ())
+    record(db, event, session_payload(session, participants or ()), actor=actor)
     log.info(event, session_id=str(session.id), booking_id=str(session.booking_id), actor=actor)
 
 
@@ -130,8 +137,8 @@ def _create_sessions(db: Session, booking_ids: Sequence[uuid.UUID]) -> list[Ment
     """Insert each booking's session unless it exists (the unique key on ``sessions.booking_id`` decides),
     and the new sessions' ``session.scheduled`` events: two statements, however many bookings."""
     created = list(db.scalars(_CREATE_SESSIONS, {"booking_ids": list(booking_ids)}))
-    event = EVENT_BY_ACTION["schedule"]
-    record_session_events(db, event, created, actor=Role.SYSTEM.value)
+    event = EventType.SESSION_SCHEDULED
+    record_all(db, event, [session_payload(session) for session in created], actor=Role.SYSTEM.value)
     for session in created:
         log.info("session.created", booking_id=str(session.booking_id), session_id=str(session.id))
     return created
@@ -153,7 +160,7 @@ def create_session_from_booking(db: Session, booking_id: uuid.UUID) -> Mentorshi
     outbox stops redelivering.
     """
     created = _create_sessions(db, [booking_id])
-    outbox.mark_done_for_aggregate(db, booking_id, "booking.accepted", CREATE_HANDLER)
+    outbox.mark_done_for_aggregate(db, booking_id, EventType.BOOKING_ACCEPTED, CREATE_HANDLER)
     return created[0] if created else None
 
 
@@ -193,7 +200,7 @@ def list_sessions(
 def start_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now: datetime | None = None
                   ) -> MentorshipSession:
     session, role = SESSIONS.load_to_act(db, actor, session_id)
-    SESSIONS.apply(session, "start", role)
+    started = SESSIONS.apply(session, SessionAction.START, role)
     now = now or utcnow()
     opens = session.start_time - timedelta(minutes=get_settings().start_early_minutes)
     if now < opens:
@@ -204,7 +211,7 @@ def start_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now: date
         raise BusinessRuleViolation("this session's time has passed")
     session.started_at = now
     db.flush()
-    emit_event(db, session, "start", str(actor))
+    emit_event(db, session, started.event, str(actor))
     return session
 
 
@@ -219,14 +226,14 @@ def complete_session(
     now: datetime | None = None,
 ) -> MentorshipSession:
     session, role = SESSIONS.load_to_act(db, actor, session_id)
-    SESSIONS.apply(session, "complete", role)
+    completed = SESSIONS.apply(session, SessionAction.COMPLETE, role)
     session.completed_at = now or utcnow()
     session.completed_by = Role.MENTOR.value
     session.notes = notes
     session.action_items = action_items or []
     session.session_metadata = metadata or {}
     db.flush()
-    emit_event(db, session, "complete", str(actor))
+    emit_event(db, session, completed.event, str(actor))
     return session
 
 
@@ -262,7 +269,7 @@ def cancel_session_as_admin(db: Session, actor: Actor, session_id: uuid.UUID, *,
 def _cancel(db: Session, session: MentorshipSession, role: Role, actor: str, *, reason: str, late: bool,
             now: datetime) -> MentorshipSession:
     """End the session and its booking (or every seat), recording who and why."""
-    SESSIONS.apply(session, "cancel", role)
+    cancelled = SESSIONS.apply(session, SessionAction.CANCEL, role)
     participants: list[uuid.UUID] | None = None
     if session.booking_id is not None:
         bookings = [db.get(Booking, session.booking_id, with_for_update=True)]
@@ -284,7 +291,7 @@ def _cancel(db: Session, session: MentorshipSession, role: Role, actor: str, *, 
     session.cancel_fee_cents = fee
     session.credit_refunded = refunded
     db.flush()
-    emit_event(db, session, "cancel", actor, participants)
+    emit_event(db, session, cancelled.event, actor, participants)
     return session
 
 
@@ -303,7 +310,7 @@ def update_session_details(db: Session, actor: Actor, session_id: uuid.UUID, cha
     for field, value in changed.items():
         setattr(session, field, value)
     db.flush()
-    emit_event(db, session, "update", str(actor))
+    emit_event(db, session, EventType.SESSION_UPDATED, str(actor))
     return session
 
 
@@ -311,13 +318,13 @@ def _leave_group_session(db: Session, actor: Actor, session: MentorshipSession, 
                          ) -> MentorshipSession:
     """Give up the actor's seat; the session goes on. The seat's booking records the fee, or the
     forfeited credit, of a late leave, as an individual booking's cancellation does."""
-    SESSIONS.check(session, "cancel", Role.MENTEE)
+    SESSIONS.check(session, SessionAction.CANCEL, Role.MENTEE)
     seat = db.execute(select(Booking).where(
         Booking.group_session_id == session.id, Booking.mentee_user_id == actor.user_id,
         Booking.status == BookingStatus.ACCEPTED).with_for_update()).scalar_one()
     end_with_session_cancellation(db, seat, late=late, reason=reason)
     session.seats_taken -= 1
     db.flush()
-    record_booking_event(db, "booking.cancelled", seat, actor=str(actor), late=late)
+    record(db, EventType.BOOKING_CANCELLED, {**booking_payload(seat), "late": late}, actor=str(actor))
     log.info("session.seat_released", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
     return session

@@ -1,8 +1,9 @@
 """The one shape of the booking and session state machines.
 
-A machine is a table, action → (the statuses it moves from, the status it moves to, the roles that
-may make it), plus who takes part in a record. ``check`` (and ``apply``, which then moves) refuses
-the wrong party first (403, naming who may do it), then the wrong status (400, naming the status).
+A machine is a table, action (an enum) → (the statuses it moves from, the status it moves to, the roles
+that may make it, the event it records, and what else it does), plus who takes part in a record.
+``check`` (and ``apply`` and ``act``, which then move) refuses the wrong party first (403, naming who may
+do it), then the wrong status (400, naming the status).
 ``get_visible`` is the one rule for who may see a record: its participants, and admins reading
 without a lock; everyone else gets 404.
 """
@@ -22,6 +23,7 @@ from workflows.errors import Forbidden, InvalidTransition, NotFound
 from workflows.roles import Role
 
 S = TypeVar("S", bound=StrEnum)
+A = TypeVar("A", bound=StrEnum)
 
 
 class Stateful(Protocol[S]):
@@ -39,16 +41,31 @@ class Stateful(Protocol[S]):
 R = TypeVar("R", bound=Stateful[Any])
 
 
+#: What an action does besides moving the status: ``(db, record, the action's arguments)``.
+Effect = Callable[[Session, Any, Any], None]
+
+
 @dataclass(frozen=True)
 class Transition(Generic[S]):
+    """One row of a table: who may move a record from where to where, and what that records and does.
+
+    ``guard`` runs before the status changes (locks, checks that must precede a flush); ``effect`` after it.
+    ``event`` is the event the move records (none when the caller records a broader one).
+    """
+
     sources: frozenset[S]
     target: S
     by: frozenset[Role]
+    event: str | None = None
+    guard: Effect | None = None
+    effect: Effect | None = None
 
 
-def move(sources: S | set[S], target: S, *by: Role) -> Transition[S]:
-    """One row of a table: ``move(DRAFT, ACCEPTED, Role.MENTOR)``."""
-    return Transition(frozenset(sources if isinstance(sources, set) else {sources}), target, frozenset(by))
+def move(sources: S | set[S], target: S, *by: Role, event: str | None = None, guard: Effect | None = None,
+         effect: Effect | None = None) -> Transition[S]:
+    """One row of a table: ``move(DRAFT, ACCEPTED, Role.MENTOR, event=EventType.BOOKING_ACCEPTED)``."""
+    return Transition(frozenset(sources if isinstance(sources, set) else {sources}), target, frozenset(by),
+                      event, guard, effect)
 
 
 def who_may(roles: frozenset[Role]) -> str:
@@ -57,21 +74,21 @@ def who_may(roles: frozenset[Role]) -> str:
     return " or the ".join(people) if people else Role.SYSTEM.value
 
 
-class StateMachine(Generic[R, S]):
+class StateMachine(Generic[R, A, S]):
     """The transitions of one kind of record, and the rule for who takes part in one.
 
     ``more_mentees`` finds mentees beyond the record's own ``mentee_user_id`` (the seats of a group
     session); it runs only when the direct checks found no part for the actor.
     """
 
-    def __init__(self, kind: str, model: type[R], transitions: Mapping[str, Transition[S]], *,
+    def __init__(self, kind: str, model: type[R], transitions: Mapping[A, Transition[S]], *,
                  more_mentees: Callable[[Session, Actor, R], bool] | None = None) -> None:
         self.kind = kind
         self.model = model
         self.transitions = dict(transitions)
         self._more_mentees = more_mentees
 
-    def check(self, record: Stateful[S], action: str, role: Role) -> Transition[S]:
+    def check(self, record: Stateful[S], action: A, role: Role) -> Transition[S]:
         """The transition ``role`` may make on ``record`` now, or Forbidden / InvalidTransition."""
         transition = self.transitions[action]
         if role not in transition.by:
@@ -80,9 +97,21 @@ class StateMachine(Generic[R, S]):
             raise InvalidTransition(self.kind, record.status, action)
         return transition
 
-    def apply(self, record: Stateful[S], action: str, role: Role) -> None:
-        """Move ``record`` by ``action`` made by ``role``, or refuse as ``check`` does."""
-        record.status = self.check(record, action, role).target
+    def apply(self, record: Stateful[S], action: A, role: Role) -> Transition[S]:
+        """Move ``record`` by ``action`` made by ``role``, or refuse as ``check`` does; the transition made."""
+        transition = self.check(record, action, role)
+        record.status = transition.target
+        return transition
+
+    def act(self, db: Session, record: R, action: A, role: Role, arguments: Any = None) -> Transition[S]:
+        """``apply`` with what the table says the action does: its guard before the move, its effect after."""
+        transition = self.check(record, action, role)
+        if transition.guard is not None:
+            transition.guard(db, record, arguments)
+        record.status = transition.target
+        if transition.effect is not None:
+            transition.effect(db, record, arguments)
+        return transition
 
     def role_of(self, db: Session, actor: Actor, record: R) -> Role | None:
         """The actor's part in the record: its mentor, its mentee, or none."""

@@ -27,7 +27,6 @@ from api.admin.schemas import (
 )
 from api.bookings.schemas import BookingPageSchema
 from api.common.docs import documents_errors
-from api.common.named import named_bookings, named_session, named_sessions
 from api.common.schemas import PaginationArgs, Timestamp, page_of
 from api.database import db_session
 from api.security import current_actor, require_login
@@ -152,8 +151,8 @@ class Bookings(MethodView):
     @documents_errors(blp, 401, 403, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Every booking, newest first, by status, mentor, mentee and start time in [`from`, `to`)."""
-        return named_bookings(administration.list_bookings(
-            db_session(), start_from=args.pop("from_"), start_to=args.pop("to"), **args))
+        return administration.list_bookings(
+            db_session(), start_from=args.pop("from_"), start_to=args.pop("to"), **args)
 
 
 @blp.route("/sessions")
@@ -164,8 +163,8 @@ class Sessions(MethodView):
     @documents_errors(blp, 401, 403, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Every session in start order, by status, mentor and start time in [`from`, `to`)."""
-        return named_sessions(administration.list_sessions(
-            db_session(), start_from=args.pop("from_"), start_to=args.pop("to"), **args))
+        return administration.list_sessions(
+            db_session(), start_from=args.pop("from_"), start_to=args.pop("to"), **args)
 
 
 @blp.route("/sessions/<uuid:session_id>/cancel")
@@ -177,7 +176,7 @@ class CancelSession(MethodView):
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Cancel a scheduled session as the mentor would (never late, every seat refunded); its history shows
         the admin as the actor, and the audit trail the reason. 400 unless scheduled."""
-        return named_session(administration.cancel_session(db_session(), current_actor(), session_id, **data))
+        return administration.cancel_session(db_session(), current_actor(), session_id, **data)
 
 
 @blp.route("/reviews/<uuid:review_id>/hide")

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
 from models import AuthEventKind, BookingStatus, SessionStatus
+from workflows import administration
 
 EXAMPLE_USER: dict[str, Any] = {
     "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
@@ -52,8 +53,7 @@ class AdminReasonSchema(ma.Schema):
 class AdminActionSchema(ma.Schema):
     id = fields.UUID()
     admin_user_id = fields.UUID(allow_none=True, metadata={"description": "Null once that admin's account is gone."})
-    action = fields.String(metadata={"enum": ["user.granted_admin", "user.revoked_admin", "session.cancelled",
-                                              "review.hidden"]})
+    action = fields.String(metadata={"enum": list(administration.ACTIONS)})
     target_type = fields.String(metadata={"enum": ["user", "session", "review"]})
     target_id = fields.UUID()
     reason = fields.String(allow_none=True)

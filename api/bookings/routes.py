@@ -19,13 +19,11 @@ from api.bookings.schemas import (
     ReasonSchema,
 )
 from api.common.docs import TIMELINE_EXAMPLE, documents_errors
-from api.common.named import named_booking, named_bookings
 from api.common.schemas import PaginationArgs, TimelinePageSchema
 from api.database import db_session
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
 from workflows import bookings, history
-from workflows.bookings import BookingView
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Mentees request; mentors accept or decline. Accepting creates the session.")
@@ -50,7 +48,7 @@ class Bookings(MethodView):
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Your bookings, newest first, as mentee, mentor or both."""
-        return named_bookings(bookings.list_bookings(db_session(), current_actor(), **args))
+        return bookings.list_bookings(db_session(), current_actor(), **args)
 
     @blp.doc(operationId="requestBooking")
     @idempotent(blp)
@@ -61,7 +59,7 @@ class Bookings(MethodView):
     @documents_errors(blp, 400, 401, 404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Request a booking (status `draft`). It must fit the mentor's availability windows."""
-        return named_booking(BookingView(bookings.request_booking(db_session(), current_actor(), **data), None))
+        return bookings.request_booking(db_session(), current_actor(), **data)
 
 
 @blp.route("/<uuid:booking_id>")
@@ -72,7 +70,7 @@ class BookingById(MethodView):
     @documents_errors(blp, 401, 404)
     def get(self, booking_id: uuid.UUID) -> Any:
         """One of your bookings, with `session_id` once the session exists."""
-        return named_booking(bookings.view_booking(db_session(), current_actor(), booking_id))
+        return bookings.get_visible_booking(db_session(), current_actor(), booking_id)
 
 
 @blp.route("/<uuid:booking_id>/events")
@@ -94,7 +92,7 @@ class AcceptBooking(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 409)
     def post(self, booking_id: uuid.UUID) -> Any:
         """Accept a draft (mentor). 409 if it overlaps another accepted booking; the session follows shortly."""
-        return named_booking(BookingView(bookings.accept_booking(db_session(), current_actor(), booking_id), None))
+        return bookings.accept_booking(db_session(), current_actor(), booking_id)
 
 
 @blp.route("/<uuid:booking_id>/decline")
@@ -105,9 +103,7 @@ class DeclineBooking(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], booking_id: uuid.UUID) -> Any:
         """Decline a draft (mentor)."""
-        return named_booking(BookingView(
-            bookings.decline_booking(db_session(), current_actor(), booking_id, data.get("reason")), None
-        ))
+        return bookings.decline_booking(db_session(), current_actor(), booking_id, data.get("reason"))
 
 
 @blp.route("/<uuid:booking_id>/cancel")
@@ -118,6 +114,4 @@ class CancelBooking(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], booking_id: uuid.UUID) -> Any:
         """Withdraw your draft request (mentee). An accepted booking is cancelled through its session."""
-        return named_booking(BookingView(
-            bookings.cancel_booking(db_session(), current_actor(), booking_id, data.get("reason")), None
-        ))
+        return bookings.cancel_booking(db_session(), current_actor(), booking_id, data.get("reason"))

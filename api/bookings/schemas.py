@@ -5,9 +5,10 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, PersonSchema, Text, Timestamp, page_of
-from models import BookingStatus
-from workflows.people import NamedBooking
+from api.common.schemas import PaginationArgs, PersonSchema, ShownSchema, Text, Timestamp, page_of
+from api.database import db_session
+from models import Booking, BookingStatus
+from workflows.named import NamedBooking, name_bookings
 
 EXAMPLE_BOOKING: dict[str, Any] = {
     "id": "6f1c2f5e-8d4b-4a57-9a53-2a8b4f0f3c11",
@@ -48,7 +49,9 @@ class ReasonSchema(ma.Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
-class BookingSchema(ma.Schema):
+class BookingSchema(ShownSchema):
+    records = Booking
+
     id = fields.UUID()
     listing_id = fields.UUID()
     mentor_profile_id = fields.UUID()
@@ -74,8 +77,10 @@ class BookingSchema(ma.Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
-    @ma.pre_dump
-    def _flatten(self, view: NamedBooking, **_kwargs: Any) -> dict[str, Any]:
+    def show(self, records: list[Booking]) -> list[NamedBooking]:
+        return name_bookings(db_session(), records)
+
+    def flatten(self, view: NamedBooking) -> dict[str, Any]:
         booking = view.booking
         data = {name: getattr(booking, name, None) for name in self.fields}
         data.update(session_id=view.session_id, mentor=view.mentor, mentee=view.mentee)

@@ -18,8 +18,8 @@ from apispec import APISpec, BasePlugin
 
 from models import BookingStatus, ListingKind, SessionStatus, WebhookMessageStatus
 from workflows import events
-from workflows.outbox import FAN_OUT_WEBHOOKS_TASK, HANDLERS
-from workflows.webhooks.messages import TEST_EVENT
+from workflows.events import EventType
+from workflows.webhooks.endpoints import EVENT_TYPES
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
@@ -120,20 +120,20 @@ PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
 
 def sent_event_types() -> list[str]:
     """Every event type a webhook endpoint can receive."""
-    return sorted([kind for kind, handlers in HANDLERS.items() if FAN_OUT_WEBHOOKS_TASK in handlers] + [TEST_EVENT])
+    return sorted(EVENT_TYPES)
 
 
 def data_schemas(event_type: str) -> list[str]:
     """The payload schemas an event type's ``data`` may take."""
-    if event_type == TEST_EVENT:
+    if event_type == EventType.WEBHOOK_TEST:
         return ["WebhookTestEventData"]
-    if event_type == "booking.cancelled":
+    if event_type == EventType.BOOKING_CANCELLED:
         return ["BookingEventData", "SeatReleasedEventData"]
     if event_type in events.BOOKING_EVENTS:
         return ["BookingEventData"]
     if event_type in events.SESSION_EVENTS:
         return ["SessionEventData", "GroupSessionEventData"]
-    if event_type in events.REMINDER_EVENTS:
+    if event_type == EventType.SESSION_REMINDER:
         return ["SessionReminderEventData", "GroupSessionReminderEventData"]
     if event_type in events.REVIEW_EVENTS:
         return ["ReviewEventData"]

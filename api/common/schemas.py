@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -185,8 +185,35 @@ class PageSchema(ma.Schema):
 
 
 def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """A ``{items, next_cursor}`` schema for ``item_schema``."""
-    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema))})
+    """A ``{items, next_cursor}`` schema for ``item_schema``, whose hooks see the whole page at once."""
+    return type(name, (PageSchema,), {"items": fields.Nested(item_schema, many=True)})
+
+
+class ShownSchema(ma.Schema):
+    """A resource as a route returns it, the domain's record (``records``), shown as its schema dumps it.
+
+    Routes return what the domain function they call returns; :meth:`show` turns the records into their
+    views (names, sessions, what the caller may see) in one batch, a page's too, before each is dumped.
+    A view built already (a live frame's) is dumped as it is.
+    """
+
+    records: ClassVar[type]
+
+    def show(self, records: list[Any]) -> Sequence[Any]:
+        """The records' views, in one batch."""
+        raise NotImplementedError
+
+    def flatten(self, view: Any) -> dict[str, Any]:
+        """One view as the fields' values."""
+        raise NotImplementedError
+
+    @ma.pre_dump(pass_collection=True)
+    def _shown(self, data: Any, *, many: bool, **_kwargs: Any) -> Any:
+        items = list(data) if many else [data]
+        if items and isinstance(items[0], self.records):
+            items = list(self.show(items))
+        flat = [self.flatten(item) for item in items]
+        return flat if many else flat[0]
 
 
 class TimelineEntrySchema(ma.Schema):

@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
-from api.common.named import named_session, seen_listing, seen_listings
 from api.common.schemas import PaginationArgs
 from api.database import db_session
 from api.idempotency import idempotent
@@ -42,7 +41,7 @@ class Listings(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Search listings by skill, kind, price, mentor or active flag, and, with `has_free_slot_between`,
         active listings with at least one free slot in a window of at most 31 days."""
-        return seen_listings(listings.list_listings(db_session(), **args))
+        return listings.list_listings(db_session(), **args)
 
     @blp.doc(operationId="createListing")
     @idempotent(blp)
@@ -54,7 +53,7 @@ class Listings(MethodView):
     @documents_errors(blp, 400, 401, 403, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a listing (mentors only)."""
-        return seen_listing(listings.create_listing(db_session(), current_actor(), **data))
+        return listings.create_listing(db_session(), current_actor(), **data)
 
 
 @blp.route("/<uuid:listing_id>")
@@ -64,7 +63,7 @@ class ListingById(MethodView):
     @documents_errors(blp, 401, 404)
     def get(self, listing_id: uuid.UUID) -> Any:
         """One listing."""
-        return seen_listing(listings.get_listing(db_session(), listing_id))
+        return listings.get_listing(db_session(), listing_id)
 
     @blp.doc(operationId="updateListing")
     @blp.arguments(ListingPatchSchema, example={"price_cents": 9000, "active": True})
@@ -72,7 +71,7 @@ class ListingById(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def patch(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
         """Change your listing."""
-        return seen_listing(listings.update_listing(db_session(), current_actor(), listing_id, data))
+        return listings.update_listing(db_session(), current_actor(), listing_id, data)
 
 
 @blp.route("/<uuid:listing_id>/slots")
@@ -141,4 +140,4 @@ class GroupSessions(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 409, 422)
     def post(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
         """Schedule a group session of your group listing; it may not overlap your other sessions."""
-        return named_session(group_sessions.schedule_group_session(db_session(), current_actor(), listing_id, **data))
+        return group_sessions.schedule_group_session(db_session(), current_actor(), listing_id, **data)

@@ -7,9 +7,11 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, Timestamp, page_of, skill_name
-from models import ListingKind
-from workflows.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind
+from api.common.schemas import PaginationArgs, ShownSchema, Text, Timestamp, page_of, skill_name
+from api.database import db_session
+from api.security import current_actor
+from models import Listing, ListingKind
+from workflows.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind, as_seen_by
 
 MAX_PRICE_CENTS = 100_000_000
 MAX_LOCATION = 500
@@ -63,7 +65,9 @@ class ListingPatchSchema(ma.Schema):
             raise ma.ValidationError("give at least one field to change")
 
 
-class ListingSchema(ma.Schema):
+class ListingSchema(ShownSchema):
+    records = Listing
+
     id = fields.UUID(dump_only=True)
     mentor_profile_id = fields.UUID(dump_only=True)
     title = fields.String(dump_only=True)
@@ -83,8 +87,10 @@ class ListingSchema(ma.Schema):
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
-    @ma.pre_dump
-    def _seen(self, view: ListingView, **_kwargs: Any) -> dict[str, Any]:
+    def show(self, records: list[Listing]) -> list[ListingView]:
+        return as_seen_by(db_session(), current_actor(), records)
+
+    def flatten(self, view: ListingView) -> dict[str, Any]:
         data: dict[str, Any] = {name: getattr(view.listing, name) for name in self.fields
                                 if name not in {"location", "location_kind"}}
         return {**data, "location": view.location, "location_kind": view.location_kind}

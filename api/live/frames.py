@@ -18,7 +18,7 @@ from api.bookings.schemas import BookingSchema
 from api.reviews.schemas import ReviewSchema
 from api.sessions.schemas import SessionSchema
 from models import Review
-from workflows import bookings, people, sessions
+from workflows import bookings, named, reviews, sessions
 from workflows.actors import Actor
 from workflows.errors import NotFound
 from workflows.events import BOOKING_EVENTS, REVIEW_EVENTS, SESSION_EVENTS, DomainEvent
@@ -50,14 +50,14 @@ class ResourceViews:
 
     def _read(self, db: Session, event_type: str, resource_id: uuid.UUID) -> dict[str, Any] | None:
         if event_type in BOOKING_EVENTS:
-            view = bookings.view_booking(db, self.actor, resource_id)
-            return _dumped(_BOOKING, people.name_booking(db, view))
+            booking = bookings.get_visible_booking(db, self.actor, resource_id)
+            return _dumped(_BOOKING, named.name_bookings(db, [booking])[0])
         if event_type in SESSION_EVENTS:
             session = sessions.get_visible_session(db, self.actor, resource_id)
-            return _dumped(_SESSION, people.name_session(db, self.actor, session))
+            return _dumped(_SESSION, named.name_sessions(db, self.actor, [session])[0])
         if event_type in REVIEW_EVENTS:
             review = db.get(Review, resource_id)
-            return _dumped(_REVIEW, review) if review is not None else None
+            return _dumped(_REVIEW, reviews.as_posted(db, review)) if review is not None else None
         return None
 
 

@@ -1,4 +1,4 @@
-"""Live updates for the booking screens: Server-Sent Events (see :mod:`api.events.stream`)."""
+"""Live updates for the booking screens: Server-Sent Events (see :mod:`api.live.stream`)."""
 
 from __future__ import annotations
 
@@ -14,21 +14,21 @@ from marshmallow import fields, validate
 from api.common.docs import documents_errors
 from api.common.schemas import Text
 from api.errors import http_error
-from api.events import tickets
-from api.events.slots import EXTENSION, StreamSlots
-from api.events.stream import live_response
+from api.live import tickets
+from api.live.slots import EXTENSION, StreamSlots
+from api.live.stream import live_response
 from api.security import act_as, current_credential, require_login
 from infra.config import Settings
 from workflows.errors import Unauthenticated
 
-blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Live updates (Server-Sent Events).")
+blp = Blueprint("live", __name__, url_prefix="/api/v1/events", description="Live updates (Server-Sent Events).")
 TICKET_PARAMETER = "ticket"
 
 
 @blp.before_request
 def _authenticate() -> None:
     """A bearer token in the header; the stream also takes a ticket in the URL instead (never a token)."""
-    if request.endpoint == "events.EventStream" and TICKET_PARAMETER in request.args:
+    if request.endpoint == "live.EventStream" and TICKET_PARAMETER in request.args:
         _redeem(request.args[TICKET_PARAMETER])
     else:
         require_login()

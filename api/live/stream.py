@@ -1,7 +1,7 @@
 """One client's live stream: admission, the replayed history (or a reset), then live events.
 
 Long-lived streams must not starve the request workers. The API runs gunicorn's ``gthread``
-workers; a stream occupies one thread, never a process, and is admitted by :mod:`api.events.slots`
+workers; a stream occupies one thread, never a process, and is admitted by :mod:`api.live.slots`
 (a cap per process and one per user). A stream holds no database connection while it waits, and
 ends after ``SSE_MAX_SECONDS``; the client reconnects with ``Last-Event-ID`` and loses nothing:
 missed events are replayed from the outbox table, live ones come from Redis pub/sub.
@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import db_session, session_factory
 from api.errors import http_error
-from api.events.slots import EXTENSION, Refused, StreamLease, StreamSlots
-from api.events.views import ResourceViews
+from api.live.frames import ResourceViews
+from api.live.slots import EXTENSION, Refused, StreamLease, StreamSlots
 from api.security import current_actor, current_credential
 from infra.config import Settings
 from workflows import events, live

@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 
 from api.bookings.schemas import EXAMPLE_BOOKING, BookingSchema
 from api.common.docs import TIMELINE_EXAMPLE, deprecated, documents_errors
-from api.common.named import named_booking, named_session, named_sessions
 from api.common.schemas import PaginationArgs, TimelinePageSchema
 from api.database import db_session
 from api.idempotency import idempotent
@@ -27,8 +26,7 @@ from api.sessions.schemas import (
     SessionSchema,
     SessionUpdateSchema,
 )
-from workflows import group_sessions, history, people, sessions
-from workflows.bookings import BookingView
+from workflows import group_sessions, history, named, sessions
 
 # PATCH on start and complete: POST replaces it (see README, "Versioning and deprecation").
 PATCH_DEPRECATED = datetime(2026, 11, 23, tzinfo=UTC)
@@ -49,7 +47,7 @@ class Sessions(MethodView):
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Your sessions in start order, as mentee, mentor or both."""
-        return named_sessions(sessions.list_sessions(db_session(), current_actor(), **args))
+        return sessions.list_sessions(db_session(), current_actor(), **args)
 
 
 @blp.route("/<uuid:session_id>")
@@ -59,7 +57,7 @@ class SessionById(MethodView):
     @documents_errors(blp, 401, 404)
     def get(self, session_id: uuid.UUID) -> Any:
         """One of your sessions."""
-        return named_session(sessions.get_visible_session(db_session(), current_actor(), session_id))
+        return sessions.get_visible_session(db_session(), current_actor(), session_id)
 
     @blp.doc(operationId="updateSession")
     @blp.arguments(SessionUpdateSchema, example={"meeting_url": "https://meet.example.com/9d8c7b6a",
@@ -69,7 +67,7 @@ class SessionById(MethodView):
     def patch(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Set or change the meeting URL and agenda before the session starts (mentor only; 403 for a mentee,
         400 once started or ended). The participants are told (`session.updated`)."""
-        return named_session(sessions.update_session_details(db_session(), current_actor(), session_id, data))
+        return sessions.update_session_details(db_session(), current_actor(), session_id, data)
 
 
 @blp.route("/<uuid:session_id>/participants")
@@ -79,7 +77,7 @@ class SessionParticipants(MethodView):
     @documents_errors(blp, 401, 404)
     def get(self, session_id: uuid.UUID) -> Any:
         """Who takes part, by name (the session's mentor only; 404 for anyone else)."""
-        return {"items": people.session_participants(db_session(), current_actor(), session_id)}
+        return {"items": named.session_participants(db_session(), current_actor(), session_id)}
 
 
 @blp.route("/<uuid:session_id>/events")
@@ -102,7 +100,7 @@ class StartSession(MethodView):
     @documents_errors(blp, 400, 401, 404)
     def post(self, session_id: uuid.UUID) -> Any:
         """Start (either participant), from `START_EARLY_MINUTES` before the start until the end."""
-        return named_session(sessions.start_session(db_session(), current_actor(), session_id))
+        return sessions.start_session(db_session(), current_actor(), session_id)
 
     @blp.doc(operationId="startSessionWithPatch")
     @deprecated(blp, since=PATCH_DEPRECATED, sunset=PATCH_SUNSET)
@@ -110,7 +108,7 @@ class StartSession(MethodView):
     @documents_errors(blp, 400, 401, 404)
     def patch(self, session_id: uuid.UUID) -> Any:
         """Same as `POST`."""
-        return named_session(sessions.start_session(db_session(), current_actor(), session_id))
+        return sessions.start_session(db_session(), current_actor(), session_id)
 
 
 @blp.route("/<uuid:session_id>/complete")
@@ -121,7 +119,7 @@ class CompleteSession(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Complete a session in progress (mentor only), with notes, action items and metadata."""
-        return named_session(sessions.complete_session(db_session(), current_actor(), session_id, **data))
+        return sessions.complete_session(db_session(), current_actor(), session_id, **data)
 
     @blp.doc(operationId="completeSessionWithPatch")
     @deprecated(blp, since=PATCH_DEPRECATED, sunset=PATCH_SUNSET)
@@ -130,7 +128,7 @@ class CompleteSession(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def patch(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Same as `POST`."""
-        return named_session(sessions.complete_session(db_session(), current_actor(), session_id, **data))
+        return sessions.complete_session(db_session(), current_actor(), session_id, **data)
 
 
 @blp.route("/<uuid:session_id>/cancel")
@@ -146,8 +144,8 @@ class CancelSession(MethodView):
         (24 h) before the start pays `CANCELLATION_FEE_PERCENT` of the price, or, on a bundle booking,
         forfeits the credit instead; a mentor is never late. A mentee of a group session gives up their
         seat, whose booking records it (`cancel_late`, `cancel_fee_cents`), and the session goes on."""
-        return named_session(sessions.cancel_session(db_session(), current_actor(), session_id,
-                                                     reason=data["reason"]))
+        return sessions.cancel_session(db_session(), current_actor(), session_id,
+                                                     reason=data["reason"])
 
 
 @blp.route("/<uuid:session_id>/join")
@@ -162,5 +160,4 @@ class JoinSession(MethodView):
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Take a seat in a group session (accepted at once), optionally with a bundle credit; 409 when full,
         already joined, or you hold another accepted booking or seat at that time."""
-        seat = group_sessions.join_group_session(db_session(), current_actor(), session_id, **data)
-        return named_booking(BookingView(seat, seat.group_session_id))
+        return group_sessions.join_group_session(db_session(), current_actor(), session_id, **data)

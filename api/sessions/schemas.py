@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from api.common.schemas import (
     PaginationArgs,
     PersonSchema,
+    ShownSchema,
     StartWindowArgs,
     Text,
     Timestamp,
@@ -16,9 +17,11 @@ from api.common.schemas import (
     json_storable,
     page_of,
 )
+from api.database import db_session
+from api.security import current_actor
 from infra.config import Settings, get_settings
 from models import ListingKind, MentorshipSession, SessionStatus
-from workflows.people import NamedSession
+from workflows.named import NamedSession, name_sessions
 from workflows.sessions import meeting_url
 
 EXAMPLE_SESSION: dict[str, Any] = {
@@ -62,7 +65,9 @@ class CancellationSchema(ma.Schema):
     cancelled_at = fields.DateTime()
 
 
-class SessionSchema(ma.Schema):
+class SessionSchema(ShownSchema):
+    records = MentorshipSession
+
     id = fields.UUID()
     kind = fields.String(metadata={"enum": ["individual", "group"]})
     booking_id = fields.UUID(allow_none=True)
@@ -99,8 +104,10 @@ class SessionSchema(ma.Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
-    @ma.pre_dump
-    def _flatten(self, view: NamedSession, **_kwargs: Any) -> dict[str, Any]:
+    def show(self, records: list[MentorshipSession]) -> list[NamedSession]:
+        return name_sessions(db_session(), current_actor(), records)
+
+    def flatten(self, view: NamedSession) -> dict[str, Any]:
         session = view.session
         group = session.kind == ListingKind.GROUP
         data: dict[str, Any] = {name: getattr(session, name, None) for name in self.fields}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from api import create_app
-from devstack.processes import free_port
+from devstack.host import free_port
 from infra.config import ConfigError, get_settings, load_settings
 from tests.factories import PASSWORD, UserFactory, as_caller
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import free_port, stop_groups
+from devstack.host import free_port, stop_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 1024 * 1024

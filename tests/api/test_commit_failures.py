@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from api import create_app
-from infra import publish
+from infra import live_publish
 from infra.config import get_settings
 from models import Booking, BookingStatus, OutboxEvent
+from outbox import publisher
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
 
 SchemaChange = Callable[[tuple[str, ...]], None]
@@ -51,9 +52,9 @@ _DROP = (
 def published(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """What the after-commit publisher sent to the broker and to the live stream."""
     sent: list[object] = []
-    monkeypatch.setattr(publish, "publish", lambda _app, dispatches, _request_id, **_options: sent.extend(dispatches)
+    monkeypatch.setattr(publisher, "publish", lambda _app, dispatches, _request_id, **_options: sent.extend(dispatches)
                         or len(dispatches))
-    monkeypatch.setattr(publish.live_publish, "publish", sent.extend)
+    monkeypatch.setattr(live_publish, "publish", sent.extend)
     return sent
 
 

@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from devstack.processes import free_port
+from devstack.host import free_port
 from infra.config import get_settings
 from infra.db import make_engine, make_session_factory
 

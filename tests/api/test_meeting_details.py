@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from models import OutboxEvent, OutboxHandler
 from tests.factories import ListingFactory, UserFactory, as_caller, make_session
-from workflows import outbox
 
 TEMPLATE_URL = "https://meet.jit.si/mentorship-{}"
 
@@ -38,7 +37,7 @@ def test_the_mentor_sets_the_meeting_url_and_agenda_and_the_participants_are_tol
     assert (event.aggregate_id, event.actor) == (session.id, f"user:{mentor.user.id}")
     assert (event.payload["meeting_url"], event.payload["agenda"]) == ("https://meet.example.com/abc", "Caching")
     handlers = set(db.scalars(select(OutboxHandler.handler).where(OutboxHandler.event_id == event.id)))
-    assert handlers == {outbox.NOTIFY_TASK, outbox.FAN_OUT_WEBHOOKS_TASK}
+    assert handlers == {"notifications.notify", "webhooks.fan_out"}
     # The same values again change nothing and tell nobody.
     assert client.patch(url, json={"agenda": "Caching"}, headers=mentor.headers).status_code == 200
     assert len(updates(db)) == 1

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from devstack.processes import free_port, stop_groups
+from devstack.host import free_port, stop_groups
 from tests.workers_fixtures import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]

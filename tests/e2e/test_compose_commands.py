@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from devstack.processes import free_port, group_alive, kill_group, signal_group, stop_groups
+from devstack.host import free_port, group_alive, kill_group, signal_group, stop_groups
 from tests.e2e.compose_file import (
     APP_SERVICES,
     BIN,

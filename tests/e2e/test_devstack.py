@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import free_port, pid_alive, port_open
+from devstack.host import free_port, pid_alive, port_open
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,10 +18,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra import publish as publish_module
 from infra.celery_config import create_celery
 from infra.config import get_settings
-from infra.publish import kick_key
 from models import (
     Booking,
     BookingStatus,
@@ -34,17 +32,26 @@ from models import (
     SessionStatus,
     WebhookMessage,
 )
+from outbox import batches as outbox_batches
+from outbox import draining
+from outbox import publisher as publish_module
+from outbox.publisher import kick_key
+from outbox.recording import Dispatch
+from outbox.registry import Work
 from tests.concurrency import wait_until
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
 from tests.servers import live_app
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker, purge_queues
 from tests.workflow_runs import accept_all, every_booking_has_one_session, seed_drafts, sessions_per_booking
-from workflows import bookings, outbox, outbox_batches
+from workers.handlers import task_of
+from workflows import bookings
 from workflows import sessions as session_flow
 from workflows.actors import Actor
 
 MENTORS = 10
+CREATE_SESSIONS = "sessions.create_from_booking"
+RECORD_ANALYTICS = "analytics.record"
 PER_MENTOR = 30  # 300 completions, counted into 10 mentors' statistics
 
 
@@ -112,7 +119,7 @@ def test_two_workers_draining_one_backlog_do_each_effect_exactly_once(
         accepted = db.execute(select(OutboxEvent.id, OutboxEvent.aggregate_id)
                               .where(OutboxEvent.type == "booking.accepted").limit(1)).one()
         completed = db.scalar(select(OutboxEvent.id).where(OutboxEvent.type == "session.completed").limit(1))
-    assert pending[outbox.CREATE_SESSION_TASK] == 300 and pending[outbox.RECORD_ANALYTICS_TASK] == 300, pending
+    assert pending[CREATE_SESSIONS] == 300 and pending[RECORD_ANALYTICS] == 300, pending
 
     small_batches = {"HANDLER_BATCH": "10"}  # 30 batches per handler and backlog: the workers interleave
     workers = [start_worker(concurrency=2, env=small_batches), start_worker(concurrency=2, env=small_batches)]
@@ -120,12 +127,12 @@ def test_two_workers_draining_one_backlog_do_each_effect_exactly_once(
     # First the analytics backlog alone, kicked eight times: all four worker processes drain it at once.
     # (Its counters are where a row done twice would show: the other effects have unique keys behind them.)
     for _ in range(8):
-        app.send_task(outbox.RECORD_ANALYTICS_TASK, args=[str(completed)])
+        app.send_task(RECORD_ANALYTICS, args=[str(completed)])
     time.sleep(1)
     for _ in range(4):  # then every handler, several kicks each (copies of the messages the outbox sends)
-        app.send_task(outbox.CREATE_SESSION_TASK, args=[str(accepted.aggregate_id)],
+        app.send_task(CREATE_SESSIONS, args=[str(accepted.aggregate_id)],
                       kwargs={"event_id": str(accepted.id)})
-        for handler in (outbox.NOTIFY_TASK, outbox.UNLOCK_REVIEWS_TASK, outbox.FAN_OUT_WEBHOOKS_TASK):
+        for handler in ("notifications.notify", "reviews.unlock", "webhooks.fan_out"):
             app.send_task(handler, args=[str(completed)])
 
     expected = {"notifications": 300 + 2 * 300, "notifications_doubled": 0, "completed_counted": 300,
@@ -145,7 +152,7 @@ def test_two_workers_draining_one_backlog_do_each_effect_exactly_once(
     assert set(sessions_per_booking(committed, drafts).values()) == {1}
     assert effects(committed, hook.id) == {**expected, "pending_handlers": 0}
     # Both workers drained analytics batches (Celery logs each task's result: the rows it did).
-    done = re.compile(rf"Task {re.escape(outbox.RECORD_ANALYTICS_TASK)}\[[^]]+\] succeeded in [0-9.e-]+s: ([0-9]+)")
+    done = re.compile(rf"Task {re.escape(RECORD_ANALYTICS)}\[[^]]+\] succeeded in [0-9.e-]+s: ([0-9]+)")
     for worker in workers:
         rows_done = [int(found) for found in done.findall(worker.log())]
         assert sum(rows_done) > 0, f"{worker.name} drained no analytics: {rows_done}"
@@ -191,7 +198,7 @@ def test_a_burst_of_events_sends_one_kick_per_handler_not_one_message_per_event(
 
 
 def accepting_during_the_first_batch(api: Flask, mentor: Caller, drafts: list[uuid.UUID], batches: list[int]
-                                     ) -> outbox_batches.EventsWork:
+                                     ) -> Work:
     """Session creation that accepts ``drafts`` while its first batch is under way; each batch's size in ``batches``."""
     def create_and_accept_more(db: Session, events: Sequence[OutboxEvent]) -> None:
         session_flow.create_sessions_for_events(db, events)
@@ -207,7 +214,7 @@ def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_
 ) -> None:
     """The kick's task holds the handler's kick key while it drains: accepts committed meanwhile queue
     no message, and the same drain creates their sessions (the batch after it lets the key go)."""
-    from workers.sessions import create_from_booking
+    create_from_booking = task_of(CREATE_SESSIONS)
 
     mentor, drafts = seed_drafts(seed, 4)
     api = live_app(committed)
@@ -234,7 +241,7 @@ def drain_while_two_accepts_come_in(seed: Session, committed: sessionmaker[Sessi
 
     Returns the rows the drain did, its batches' sizes, and the three drafts.
     """
-    from workers.sessions import create_from_booking
+    create_from_booking = task_of(CREATE_SESSIONS)
 
     mentor, drafts = seed_drafts(seed, 3)
     api = live_app(committed)
@@ -259,7 +266,7 @@ def test_in_a_busy_stream_the_events_that_came_in_during_a_drain_go_to_a_kick_th
     """Three accepts make the creation handler busy: the drain that saw two of them come in hands them to
     a kick of its own, sent with a countdown of ``HANDLER_LINGER_MS``, instead of claiming them one or
     two at a time; that kick's task takes them."""
-    from workers.sessions import create_from_booking
+    create_from_booking = task_of(CREATE_SESSIONS)
 
     purge_queues()
     try:
@@ -285,17 +292,15 @@ def test_a_drain_whose_hand_over_finds_the_key_taken_claims_the_events_itself(
     """Between the drain letting its key go and its hand-over, a publisher may take the key: its kick
     might yet fail to go out (then it forgets the key and reschedules only its own rows), so the drain
     sends nothing and claims the events that came in itself."""
-    import workers.base
-
-    real_stop = workers.base.stop_holding_kicks
-    key = f"{get_settings().redis_key_prefix}{kick_key(outbox.CREATE_SESSION_TASK)}"
+    real_stop = draining.stop_holding_kicks
+    key = f"{get_settings().redis_key_prefix}{kick_key(CREATE_SESSIONS)}"
 
     def a_publisher_takes_the_key(*args: object) -> publish_module.Released:
         released = real_stop(*args)  # type: ignore[arg-type]
         redis_client.set(key, "1", ex=60)
         return released
 
-    monkeypatch.setattr(workers.base, "stop_holding_kicks", a_publisher_takes_the_key)
+    monkeypatch.setattr(draining, "stop_holding_kicks", a_publisher_takes_the_key)
     purge_queues()
     try:
         done, batches, drafts = drain_while_two_accepts_come_in(seed, committed)
@@ -341,7 +346,7 @@ def test_a_drain_claims_again_only_when_an_event_found_its_kick_key_held(
     """A task sent by hand (or whose kick key expired) holds no key, so no event waits on it: one
     claim ends it. A kicked task lets its key go after a short batch, and claims once more only if a
     kick was owed meanwhile (its publisher found the key held and sent nothing)."""
-    from workers.sessions import create_from_booking
+    create_from_booking = task_of(CREATE_SESSIONS)
 
     claims: list[int] = []
     real_claim = outbox_batches.claim_due
@@ -350,15 +355,15 @@ def test_a_drain_claims_again_only_when_an_event_found_its_kick_key_held(
     def counting(*args: object, **kwargs: object) -> list[OutboxEvent]:
         found = real_claim(*args, **kwargs)  # type: ignore[arg-type]
         if owe_a_kick and not claims:  # as the publisher of an event committed during this claim does
-            publish_module.publish(create_from_booking.app, [outbox.Dispatch(
-                outbox.CREATE_SESSION_TASK, uuid.uuid4(), uuid.uuid4())], None)
+            publish_module.publish(create_from_booking.app, [Dispatch(
+                CREATE_SESSIONS, uuid.uuid4(), uuid.uuid4())], None)
         claims.append(len(found))
         return found
 
     monkeypatch.setattr(outbox_batches, "claim_due", counting)
     purge_queues()
     prefix = get_settings().redis_key_prefix
-    key = f"{prefix}{kick_key(outbox.CREATE_SESSION_TASK)}"
+    key = f"{prefix}{kick_key(CREATE_SESSIONS)}"
     assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
     assert claims == [0]
     for owed, expected in ((False, [0]), (True, [0, 0])):
@@ -368,5 +373,5 @@ def test_a_drain_claims_again_only_when_an_event_found_its_kick_key_held(
         assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
         assert claims == expected
         assert not redis_client.exists(key)
-        assert not redis_client.exists(f"{prefix}{publish_module.missed_key(outbox.CREATE_SESSION_TASK)}")
+        assert not redis_client.exists(f"{prefix}{publish_module.missed_key(CREATE_SESSIONS)}")
     assert queued(redis_client, "sessions") == 0  # the owed kick found the key held: no message

@@ -153,7 +153,7 @@ def test_a_users_cap_counts_the_streams_of_every_api_process(seed: Session, serv
 
 
 def test_a_slot_left_by_a_dead_process_expires(seed: Session, committed: sessionmaker[Session]) -> None:
-    from api.events.slots import Refused, StreamSlots
+    from api.live.slots import Refused, StreamSlots
 
     (user,) = callers(seed, 1)
     app: Flask = live_app(committed, dataclasses.replace(get_settings(), sse_max_streams_per_user=1))

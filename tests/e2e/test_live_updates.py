@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from models import Booking, BookingStatus, HandlerStatus, ListingKind, OutboxEvent, OutboxHandler
+from outbox import record_events
 from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, as_caller
 from tests.servers import live_app, serving
-from workflows import outbox, retention
+from workflows import retention
 from workflows.live_replay import MAX_REPLAY
 
 
@@ -204,8 +205,7 @@ def test_a_resume_with_more_missed_events_than_a_replay_carries_gets_a_reset(
     payload = {"mentee_user_id": str(mentee.id)}
     events = []
     for _ in range(MAX_REPLAY + 2):  # one transaction each, so each has its own time
-        events.append(outbox.record_event(seed, "booking.requested", aggregate_type="booking",
-                                          aggregate_id=uuid.uuid4(), payload=payload, actor=None))
+        events += record_events(seed, "booking.requested", [(uuid.uuid4(), payload)], actor=None)
         seed.commit()
     with httpx.Client(base_url=base, timeout=10) as http:
         headers = {**as_caller(mentee).headers, "Last-Event-ID": str(events[1].id)}

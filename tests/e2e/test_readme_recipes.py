@@ -23,7 +23,7 @@ import httpx
 import pytest
 from gunicorn.ctl.client import ControlClient
 
-from devstack.processes import free_port, port_open, stop_groups
+from devstack.host import free_port, port_open, stop_groups
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The servers a newcomer's machine may lack, and what a stack of this machine would export.

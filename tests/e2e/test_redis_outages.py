@@ -21,8 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.celery_config import create_celery
 from infra.config import Settings, get_settings
-from infra.publish import install_publisher
 from models import OutboxHandler
+from outbox import record_events
+from outbox.publisher import install_publisher
+from outbox.recording import redeliver_delay
+from outbox.relay import relay_due
 from tests.concurrency import wait_until
 from tests.factories import Caller
 from tests.servers import live_app
@@ -35,7 +38,6 @@ from tests.workflow_runs import (
     sessions_per_booking,
     side_effects,
 )
-from workflows import outbox
 
 
 def assert_alive(worker: WorkerProcess) -> None:
@@ -161,25 +163,24 @@ def test_publishes_that_fail_leave_the_work_due_and_do_not_count_as_attempts(
     committed: sessionmaker[Session], private_redis: RedisServer,
 ) -> None:
     settings = dataclasses.replace(get_settings(), redis_url=private_redis.url)
-    install_publisher(committed, lambda: create_celery(settings, publisher=True))
+    install_publisher(committed, lambda: create_celery(settings, publisher=True), lambda _events: None)
     private_redis.stop()
     with committed() as db:
-        outbox.record_event(db, "session.completed", aggregate_type="session", aggregate_id=uuid.uuid4(),
-                            payload={}, actor=None)
+        record_events(db, "session.completed", [(uuid.uuid4(), {})], actor=None)
         db.commit()  # its publish fails: the rows are due now, not in 30 s
     assert all(attempts == 0 and due <= 0 for attempts, due in handler_rows(committed)), handler_rows(committed)
 
     for _ in range(3):  # the relay runs while Redis flaps: three publishes lost
         with committed() as db:
-            assert len(outbox.relay_due(db)) == 4
+            assert len(relay_due(db)) == 4
             db.commit()
     assert all(attempts == 0 and due <= 0 for attempts, due in handler_rows(committed)), handler_rows(committed)
 
     private_redis.start()
     with committed() as db:
-        assert len(outbox.relay_due(db)) == 4
+        assert len(relay_due(db)) == 4
         db.commit()  # this one reaches Redis: the first attempt, next due after the first backoff
-    first_backoff = outbox.redeliver_delay(1).total_seconds()
+    first_backoff = redeliver_delay(1).total_seconds()
     assert all(attempts == 1 and first_backoff - 5 < due <= first_backoff
                for attempts, due in handler_rows(committed)), handler_rows(committed)
     assert redis.Redis(port=private_redis.port).llen(f"{settings.redis_key_prefix}reviews") == 1

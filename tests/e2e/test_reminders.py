@@ -16,7 +16,7 @@ from models import Notification, OutboxEvent, SessionReminder, SessionStatus
 from tests.concurrency import wait_until
 from tests.factories import group_session, individual_session
 from tests.workers_fixtures import BeatProcess, StartWorker
-from workflows.events import REMINDER_EVENT
+from workflows.events import EventType
 
 
 def test_concurrent_reminder_runs_tell_each_participant_once_per_session_and_offset(
@@ -38,7 +38,7 @@ def test_concurrent_reminder_runs_tell_each_participant_once_per_session_and_off
 
     def told() -> int:
         with committed() as db:
-            return len(db.scalars(select(Notification.id).where(Notification.type == REMINDER_EVENT)).all())
+            return len(db.scalars(select(Notification.id).where(Notification.type == EventType.SESSION_REMINDER)).all())
 
     wait_until(lambda: told() >= expected, 30, "every reminder")
     time.sleep(2)  # any late duplicate would land by now
@@ -47,10 +47,10 @@ def test_concurrent_reminder_runs_tell_each_participant_once_per_session_and_off
     time.sleep(2)
 
     with committed() as db:
-        notes = db.scalars(select(Notification).where(Notification.type == REMINDER_EVENT)).all()
+        notes = db.scalars(select(Notification).where(Notification.type == EventType.SESSION_REMINDER)).all()
         per_person = Counter((n.data["resource"]["id"], n.user_id, n.data["resource"]["offset_seconds"])
                              for n in notes)
-        events = db.scalars(select(OutboxEvent).where(OutboxEvent.type == REMINDER_EVENT)).all()
+        events = db.scalars(select(OutboxEvent).where(OutboxEvent.type == EventType.SESSION_REMINDER)).all()
         per_session = Counter((e.payload["id"], e.payload["offset_seconds"]) for e in events)
         rows = db.scalars(select(SessionReminder)).all()
     assert len(notes) == expected
@@ -87,8 +87,8 @@ def test_two_beats_remind_each_participant_once_per_offset_and_never_for_a_cance
     time.sleep(3)  # beats keep sending until the sessions start: nothing more may come of it
 
     with committed() as db:
-        notes = db.scalars(select(Notification).where(Notification.type == REMINDER_EVENT)).all()
-        events = db.scalars(select(OutboxEvent).where(OutboxEvent.type == REMINDER_EVENT)).all()
+        notes = db.scalars(select(Notification).where(Notification.type == EventType.SESSION_REMINDER)).all()
+        events = db.scalars(select(OutboxEvent).where(OutboxEvent.type == EventType.SESSION_REMINDER)).all()
     per_person = Counter((n.data["resource"]["id"], n.user_id, n.data["resource"]["offset_seconds"]) for n in notes)
     assert len(rows()) == len(notes) == 2 * people
     assert set(per_person.values()) == {1}

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.events.stream import CREDENTIAL_CHECK_SECONDS
+from api.live.stream import CREDENTIAL_CHECK_SECONDS
 from tests.factories import PASSWORD, UserFactory
 from tests.servers import serving
 

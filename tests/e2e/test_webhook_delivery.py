@@ -29,7 +29,6 @@ from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.servers import live_app
 from tests.webhook_receiver import HANG, Receiver, admin, attempts, emit, endpoint, messages, statuses
 from tests.workers_fixtures import StartWorker
-from workflows import outbox
 from workflows.actors import Actor
 from workflows.webhooks import sending
 from workflows.webhooks.messages import DELIVER_TASK, new_message_id
@@ -138,7 +137,7 @@ def test_410_gone_disables_the_endpoint_and_tells_its_owner(
 def fan_out_done(committed: sessionmaker[Session], event_id: uuid.UUID) -> bool:
     with committed() as db:
         status = db.scalar(select(OutboxHandler.status).where(
-            OutboxHandler.event_id == event_id, OutboxHandler.handler == outbox.FAN_OUT_WEBHOOKS_TASK))
+            OutboxHandler.event_id == event_id, OutboxHandler.handler == "webhooks.fan_out"))
     return status == HandlerStatus.DONE
 
 

@@ -44,7 +44,7 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     recorded = []
     for event_type in sorted(events.BOOKING_EVENTS):
         booking = BookingFactory(status=BookingStatus.ACCEPTED)
-        recorded.append(events.record_booking_event(seed, event_type, booking, actor="mentee"))
+        recorded.append(events.record(seed, event_type, events.booking_payload(booking), actor="mentee"))
 
     accepted = BookingFactory(status=BookingStatus.ACCEPTED)
     individual = MentorshipSession(
@@ -60,24 +60,27 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     seed.add_all([individual, group])
     seed.flush()
     for event_type in sorted(events.SESSION_EVENTS):
-        recorded.append(events.record_session_event(seed, event_type, individual, actor="system"))
-        recorded.append(events.record_session_event(seed, event_type, group, actor="system",
-                                                    participants=[user.id for user in seated]))
-    recorded.append(events.record_reminder_event(seed, individual, 3600))
-    recorded.append(events.record_reminder_event(seed, group, 86400, [user.id for user in seated]))
+        recorded.append(events.record(seed, event_type, events.session_payload(individual), actor="system"))
+        recorded.append(events.record(seed, event_type, events.session_payload(group, [u.id for u in seated]),
+                                      actor="system"))
+    for session, offset, participants in ((individual, 3600, []), (group, 86400, [u.id for u in seated])):
+        reminder: events.SessionReminderPayload = {**events.session_payload(session, participants),
+                                                   "offset_seconds": offset}
+        recorded.append(events.record(seed, events.EventType.SESSION_REMINDER, reminder, actor="system"))
     seat = Booking(
         id=uuid.uuid4(), listing_id=group_listing.id, mentor_profile_id=group_listing.mentor_profile_id,
         mentee_user_id=seated[0].id, start_time=group.start_time, end_time=group.end_time,
         status=BookingStatus.CANCELLED, price_cents=100, currency="USD", group_session_id=group.id)
     seed.add(seat)
     seed.flush()
-    recorded.append(events.record_booking_event(seed, "booking.cancelled", seat, actor="mentee", late=True))
+    released: events.SeatReleasedPayload = {**events.booking_payload(seat), "late": True}
+    recorded.append(events.record(seed, events.EventType.BOOKING_CANCELLED, released, actor="mentee"))
 
     review = Review(id=uuid.uuid4(), session_id=individual.id, mentor_profile_id=individual.mentor_profile_id,
                     mentee_user_id=accepted.mentee_user_id, rating=5, comment="Clear and useful.")
     seed.add(review)
     seed.flush()
-    recorded.append(events.record_review_event(seed, review, actor="mentee"))
+    recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, events.review_payload(review), actor="mentee"))
     seed.commit()
     return recorded, seated[1].id
 
@@ -102,7 +105,7 @@ def test_every_event_type_we_send_matches_its_schema_in_our_openapi_document(
     for event in recorded:
         celery_app.send_task("webhooks.fan_out", args=[str(event.id)])
     # The participant's endpoint sees its group's events only (its reminder too).
-    group_events = len(events.SESSION_EVENTS) + len(events.REMINDER_EVENTS)
+    group_events = len(events.SESSION_EVENTS) + 1  # and its reminder
     expected = (len(recorded) + 1, group_events)
     wait_until(lambda: (len(receiver.at("/all")), len(receiver.at("/participant"))) == expected, 30, "every delivery")
 

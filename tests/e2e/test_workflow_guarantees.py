@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.celery_config import create_celery
 from infra.config import get_settings
 from models import Booking, HandlerStatus, OutboxEvent, OutboxHandler
+from outbox import recording
 from tests.concurrency import concurrently, wait_until
 from tests.factories import Caller
 from tests.servers import live_app
 from tests.workers_fixtures import BeatProcess, StartWorker
 from tests.workflow_runs import accept_all, every_booking_has_one_session, seed_drafts, sessions_per_booking
-from workflows import outbox
 
 
 def accept(app: Flask, mentor: Caller, booking_id: uuid.UUID) -> Callable[[], int]:
@@ -90,8 +90,8 @@ def test_worker_killed_mid_stream_loses_nothing(
 ) -> None:
     # The shipped redelivery delay (30 s), here alone: recovery within a minute with the default.
     default = {"OUTBOX_REDELIVER_SECONDS": "30"}
-    monkeypatch.setattr(outbox, "get_settings", lambda: dataclasses.replace(get_settings(),
-                                                                            outbox_redeliver_seconds=30))
+    monkeypatch.setattr(recording, "get_settings", lambda: dataclasses.replace(get_settings(),
+                                                                               outbox_redeliver_seconds=30))
     mentor, ids = seed_drafts(seed, 220)
     app = live_app(committed)
     # One row per claim: the stream takes long enough for the kill to land in it.

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlalchemy.orm import Session
 
-from devstack.processes import free_port
+from devstack.host import free_port
 from infra.config import get_settings
 from models import BookingStatus, Notification
 from tests.factories import BookingFactory, UserFactory

@@ -9,18 +9,17 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import BookingStatus, HandlerStatus, MentorshipSession, MentorStats, OutboxEvent, OutboxHandler
+from outbox import batches, record_events
+from outbox.recording import Dispatch, pending_dispatches, redeliver_delay
 from tests.database import counting
 from tests.factories import BookingFactory, MentorProfileFactory
-from workflows import analytics, notifications, outbox, outbox_batches, sessions
-from workflows.events import record_booking_event
-from workflows.outbox import (
-    CREATE_SESSION_TASK,
-    FAN_OUT_WEBHOOKS_TASK,
-    NOTIFY_TASK,
-    RECORD_ANALYTICS_TASK,
-    Dispatch,
-    pending_dispatches,
-)
+from workflows import analytics, notifications, sessions
+from workflows.events import EventType, booking_payload, record
+
+CREATE_SESSIONS = "sessions.create_from_booking"
+NOTIFY = "notifications.notify"
+RECORD_ANALYTICS = "analytics.record"
+FAN_OUT_WEBHOOKS = "webhooks.fan_out"
 
 START = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
@@ -33,14 +32,13 @@ def completions(db: Session, count: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
         db.flush()
         payload = {"mentor_profile_id": str(mentor.id), "start_time": START.isoformat(),
                    "end_time": (START + timedelta(minutes=45)).isoformat()}
-        event = outbox.record_event(db, "session.completed", aggregate_type="session", aggregate_id=uuid.uuid4(),
-                                    payload=payload, actor=None)
+        [event] = record_events(db, EventType.SESSION_COMPLETED, [(uuid.uuid4(), payload)], actor="system")
         made.append((event.id, mentor.id))
     return made
 
 
 def analytics_row(db: Session, event_id: uuid.UUID) -> OutboxHandler:
-    row = db.get(OutboxHandler, (event_id, RECORD_ANALYTICS_TASK), populate_existing=True)
+    row = db.get(OutboxHandler, (event_id, RECORD_ANALYTICS), populate_existing=True)
     assert row is not None
     return row
 
@@ -49,10 +47,10 @@ def test_fresh_rows_are_due_at_once_the_hint_first_and_a_row_in_backoff_is_not(d
     (first, _), (second, _), (hinted, _), (backing_off, _) = completions(db, 4)
     db.execute(update(OutboxHandler).where(OutboxHandler.event_id == backing_off)
                .values(backoff_until=func.now() + timedelta(minutes=1)))
-    claimed = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=2, hint=hinted)
+    claimed = batches.claim_due(db, RECORD_ANALYTICS, limit=2, hint=hinted)
     assert {event.id for event in claimed} == {hinted, first}  # the hint, then the longest waiting
     assert analytics_row(db, hinted).status == HandlerStatus.DONE
-    rest = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=10, hint=backing_off)
+    rest = batches.claim_due(db, RECORD_ANALYTICS, limit=10, hint=backing_off)
     assert [event.id for event in rest] == [second]
     assert analytics_row(db, backing_off).status == HandlerStatus.PENDING
 
@@ -75,8 +73,8 @@ def test_a_failing_row_keeps_its_error_and_backoff_while_the_rest_of_its_batch_c
         """))
     try:
         with committed() as db:
-            events = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=10)
-            batch = outbox_batches.do_batch(db, RECORD_ANALYTICS_TASK, events, analytics.handle_events)
+            events = batches.claim_due(db, RECORD_ANALYTICS, limit=10)
+            batch = batches.do_batch(db, RECORD_ANALYTICS, events, analytics.handle_events)
             db.commit()
     finally:
         with committed.kw["bind"].begin() as conn:
@@ -93,10 +91,10 @@ def test_a_failing_row_keeps_its_error_and_backoff_while_the_rest_of_its_batch_c
         now = db.scalar(select(func.now()))
         assert failed.backoff_until is not None
         waits = (failed.backoff_until - now).total_seconds()
-        assert 0 < waits <= outbox.redeliver_delay(failed.attempts).total_seconds()
+        assert 0 < waits <= redeliver_delay(failed.attempts).total_seconds()
         assert failed.next_attempt_at >= failed.backoff_until  # the relay kicks it once its backoff passes
         # Not claimed again while it waits out its backoff, even when named first.
-        assert outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=10, hint=failing_event) == []
+        assert batches.claim_due(db, RECORD_ANALYTICS, limit=10, hint=failing_event) == []
         db.rollback()
 
 
@@ -111,11 +109,11 @@ def test_a_batch_of_one_failing_row_rolls_back_and_keeps_its_error_unless_done_s
 
     for event_id in (failing, done_since):
         with committed() as db:
-            events = outbox_batches.claim_due(db, RECORD_ANALYTICS_TASK, limit=1, hint=event_id)
+            events = batches.claim_due(db, RECORD_ANALYTICS, limit=1, hint=event_id)
             assert [event.id for event in events] == [event_id]
             try:
-                outbox_batches.do_batch(db, RECORD_ANALYTICS_TASK, events, refuse)
-            except outbox_batches.RowFailed as exc:
+                batches.do_batch(db, RECORD_ANALYTICS, events, refuse)
+            except batches.RowFailed as exc:
                 failed = exc
             else:
                 raise AssertionError("a failing row of a batch of one raises RowFailed")
@@ -125,9 +123,9 @@ def test_a_batch_of_one_failing_row_rolls_back_and_keeps_its_error_unless_done_s
             assert analytics_row(db, event_id).status == HandlerStatus.PENDING
             if event_id == done_since:  # another batch did it between the rollback and keep_failure
                 db.execute(update(OutboxHandler).where(OutboxHandler.event_id == event_id,
-                                                       OutboxHandler.handler == RECORD_ANALYTICS_TASK)
+                                                       OutboxHandler.handler == RECORD_ANALYTICS)
                            .values(status=HandlerStatus.DONE, done_at=func.now()))
-            outbox_batches.keep_failure(db, RECORD_ANALYTICS_TASK, failed)
+            batches.keep_failure(db, RECORD_ANALYTICS, failed)
             db.commit()
     with committed() as db:
         kept = analytics_row(db, failing)
@@ -143,7 +141,7 @@ def accepted(db: Session, count: int) -> list[uuid.UUID]:
     for _ in range(count):
         booking = BookingFactory(status=BookingStatus.ACCEPTED)
         db.flush()
-        events.append(record_booking_event(db, "booking.accepted", booking, actor="mentor").id)
+        events.append(record(db, EventType.BOOKING_ACCEPTED, booking_payload(booking), actor="mentor").id)
     return events
 
 
@@ -155,11 +153,11 @@ def test_a_batch_of_session_creations_costs_the_same_statements_for_3_events_as_
     statements = []
     for count in (3, 30):
         events = accepted(db, count)
-        claimed = outbox_batches.claim_due(db, CREATE_SESSION_TASK, limit=100)
+        claimed = batches.claim_due(db, CREATE_SESSIONS, limit=100)
         assert sorted(event.id for event in claimed) == sorted(events)
         pending_dispatches(db).clear()
         with counting(connection) as counted:
-            batch = outbox_batches.do_batch(db, CREATE_SESSION_TASK, claimed, sessions.create_sessions_for_events)
+            batch = batches.do_batch(db, CREATE_SESSIONS, claimed, sessions.create_sessions_for_events)
             statements.append(counted())
         assert batch.done == count
         booking_ids = [event.aggregate_id for event in claimed]
@@ -170,10 +168,10 @@ def test_a_batch_of_session_creations_costs_the_same_statements_for_3_events_as_
         assert sorted(event.payload["booking_id"] for event in scheduled) == sorted(map(str, booking_ids))
         fan_out = db.scalar(select(func.count()).select_from(OutboxHandler).where(
             OutboxHandler.event_id.in_([event.id for event in scheduled]),
-            OutboxHandler.handler == FAN_OUT_WEBHOOKS_TASK, OutboxHandler.status == HandlerStatus.PENDING))
+            OutboxHandler.handler == FAN_OUT_WEBHOOKS, OutboxHandler.status == HandlerStatus.PENDING))
         assert fan_out == count
         assert {(d.handler, d.event_id) for d in pending_dispatches(db) if isinstance(d, Dispatch)} == {
-            (FAN_OUT_WEBHOOKS_TASK, event.id) for event in scheduled}
+            (FAN_OUT_WEBHOOKS, event.id) for event in scheduled}
         sessions.create_sessions_for_events(db, claimed)  # again: the unique key on the booking says no
         assert db.scalar(select(func.count()).select_from(MentorshipSession)
                          .where(MentorshipSession.booking_id.in_(booking_ids))) == count
@@ -184,12 +182,12 @@ def test_notifying_mentees_of_accepted_bookings_reads_no_mentor(db: Session, con
     """An accepted booking tells its mentee only: a batch of them is one insert. A request tells the
     mentor, whose user is read first, in one statement for the batch."""
     told = {}
-    for event_type in ("booking.accepted", "booking.requested"):
+    for event_type in (EventType.BOOKING_ACCEPTED, EventType.BOOKING_REQUESTED):
         for _ in range(3):
             booking = BookingFactory(status=BookingStatus.ACCEPTED)
             db.flush()
-            record_booking_event(db, event_type, booking, actor="mentor")
-        claimed = outbox_batches.claim_due(db, NOTIFY_TASK, limit=100)
+            record(db, event_type, booking_payload(booking), actor="mentor")
+        claimed = batches.claim_due(db, NOTIFY, limit=100)
         with counting(connection) as counted:
             notifications.handle_events(db, claimed)
             told[event_type] = counted()
@@ -213,15 +211,15 @@ def test_a_claim_never_reads_past_another_handlers_backlog(committed: sessionmak
     backlog is done and vacuumed: its claim reads its own handler's part of the pending rows, never the
     webhooks' 20,000."""
     with committed.begin() as db:
-        _backlog(db, FAN_OUT_WEBHOOKS_TASK, 20_000)
-        _backlog(db, RECORD_ANALYTICS_TASK, 20_000)
+        _backlog(db, FAN_OUT_WEBHOOKS, 20_000)
+        _backlog(db, RECORD_ANALYTICS, 20_000)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE outbox_handlers"))
-        conn.execute(update(OutboxHandler).where(OutboxHandler.handler == RECORD_ANALYTICS_TASK)
+        conn.execute(update(OutboxHandler).where(OutboxHandler.handler == RECORD_ANALYTICS)
                      .values(status=HandlerStatus.DONE))
         conn.execute(text("VACUUM outbox_handlers"))  # the done rows leave the index; the statistics stay
-    claim = outbox_batches._CLAIM.compile(dialect=engine.dialect)
-    params = {**claim.params, "claim_handler": RECORD_ANALYTICS_TASK, "hint": None, "others": 100}
+    claim = batches._CLAIM.compile(dialect=engine.dialect)
+    params = {**claim.params, "claim_handler": RECORD_ANALYTICS, "hint": None, "others": 100}
     with engine.connect() as conn:
         plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {claim}", params).scalar_one()
         conn.rollback()

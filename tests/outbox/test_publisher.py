@@ -17,16 +17,19 @@ from celery import Celery
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra import publish as publish_module
 from infra.celery_config import create_celery
 from infra.config import get_settings
-from infra.publish import Linger, install_publisher, kick_key, publish
 from models import HandlerStatus, OutboxEvent, OutboxHandler
+from outbox import batches as outbox_batches
+from outbox import publisher as publish_module
+from outbox import record_events
+from outbox.publisher import Linger, install_publisher, kick_key, publish
+from outbox.recording import Dispatch, TaskCall
 from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.servers import live_app
 from tests.workers_fixtures import purge_queues
-from workflows import outbox, outbox_batches
-from workflows.outbox import NOTIFY_TASK, Dispatch, TaskCall
+
+NOTIFY_TASK = "notifications.notify"
 
 
 @pytest.fixture
@@ -93,13 +96,12 @@ def test_a_busy_handlers_kick_waits_but_an_event_alone_and_the_relays_do_not(
 
 def _scheduled(db: Session) -> uuid.UUID:
     """An event whose one handler (webhook fan-out) is kicked on the ``webhooks`` queue."""
-    return outbox.record_event(db, "session.scheduled", aggregate_type="session", aggregate_id=uuid.uuid4(),
-                               payload={}, actor=None).id
+    return record_events(db, "session.scheduled", [(uuid.uuid4(), {})], actor=None)[0].id
 
 
 def _publishing(app: Celery, committed: sessionmaker[Session]) -> sessionmaker[Session]:
     factory = sessionmaker(bind=committed.kw["bind"], expire_on_commit=False)
-    install_publisher(factory, lambda: app)
+    install_publisher(factory, lambda: app, lambda _events: None)
     return factory
 
 

@@ -12,13 +12,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ListingKind, Notification, OutboxEvent, ReviewEligibility, User, WebhookEndpoint, WebhookMessage
+from outbox import REGISTRY
 from tests.factories import BookingFactory, ListingFactory, UserFactory
-from workflows import bookings, events, group_sessions, live, notifications, outbox, reviews, sessions
+from workflows import bookings, events, group_sessions, live, notifications, reviews, sessions
 from workflows.actors import Actor
+from workflows.events import EventType
 from workflows.roles import Role
 from workflows.webhooks import endpoints, fanout, sending
 
@@ -56,11 +59,18 @@ def others(mentees: list[User], mentee: User) -> list[str]:
 # --- one shape per event type, built in one place ----------------------------------------------------
 
 
-def test_every_event_type_the_outbox_knows_has_exactly_one_payload_shape() -> None:
-    shapes = (events.BOOKING_EVENTS, events.SESSION_EVENTS, events.REVIEW_EVENTS, events.REMINDER_EVENTS)
-    for event_type in outbox.HANDLERS:
-        assert sum(event_type in shape for shape in shapes) == 1, event_type
-    assert set().union(*shapes) == set(outbox.HANDLERS)
+def test_every_recorded_event_type_is_declared_once_with_its_payload_and_handlers() -> None:
+    recorded = set(EventType) - {EventType.WEBHOOK_TEST}
+    assert recorded <= set(REGISTRY.event_types())  # and a test's own (tests/e2e/test_adding_a_handler.py)
+    for event_type in recorded:
+        spec = REGISTRY.spec_of(event_type)
+        assert event_type.value.startswith(f"{spec.aggregate}.")
+        assert spec.payload.__required_keys__ >= {"id", "mentor_profile_id"}, event_type
+        assert "webhooks.fan_out" in REGISTRY.handlers_for(event_type)
+    handled = set().union(*(spec.event_types for spec in REGISTRY.handler_specs()))
+    assert recorded <= handled
+    with pytest.raises(ValueError, match="unknown event type"):
+        REGISTRY.spec_of(EventType.WEBHOOK_TEST)
 
 
 def test_workflows_store_each_payload_shape_whole(db: Session) -> None:
@@ -112,8 +122,8 @@ def test_live_replay_selects_exactly_the_events_the_audience_rule_names(db: Sess
     mentor, mentees, completed = completed_group_session(db, seats=2)
     single = BookingFactory(mentee_user_id=mentees[0].id)
     elsewhere = BookingFactory()
-    recorded = [completed, *(events.record_booking_event(db, "booking.requested", booking, actor="test")
-                             for booking in (single, elsewhere))]
+    recorded = [completed, *(events.record(db, EventType.BOOKING_REQUESTED, events.booking_payload(booking),
+                                           actor="test") for booking in (single, elsewhere))]
     db.flush()
     ids = [event.id for event in recorded]
     viewers = [(mentee.id, None) for mentee in mentees] + [
@@ -199,7 +209,7 @@ def test_a_group_mentees_notification_never_names_the_other_mentees(db: Session)
 
 def test_an_individual_events_views_are_its_payload_unchanged(db: Session) -> None:
     booking = BookingFactory()
-    recorded = events.record_booking_event(db, "booking.requested", booking, actor="test")
+    recorded = events.record(db, EventType.BOOKING_REQUESTED, events.booking_payload(booking), actor="test")
     db.flush()
     event = events.from_outbox(recorded)
     assert event.view_for(Role.MENTEE) == event.view_for(Role.MENTOR) == recorded.payload

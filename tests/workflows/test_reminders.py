@@ -21,7 +21,7 @@ from models import (
 )
 from tests.factories import group_session, individual_session
 from workflows import reminders
-from workflows.events import GROUP_KEY, REMINDER_EVENT
+from workflows.events import GROUP_KEY, EventType
 
 NOW = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -32,13 +32,13 @@ def mentor_of(db: Session, session: MentorshipSession) -> uuid.UUID:
 
 def reminders_of(db: Session, session: MentorshipSession) -> list[Notification]:
     return list(db.scalars(select(Notification).where(
-        Notification.type == REMINDER_EVENT,
+        Notification.type == EventType.SESSION_REMINDER,
         Notification.data["resource"]["id"].astext == str(session.id))))
 
 
 def reminder_events(db: Session, session: MentorshipSession) -> list[OutboxEvent]:
     return list(db.scalars(select(OutboxEvent).where(
-        OutboxEvent.type == REMINDER_EVENT, OutboxEvent.aggregate_id == session.id)
+        OutboxEvent.type == EventType.SESSION_REMINDER, OutboxEvent.aggregate_id == session.id)
         .order_by(OutboxEvent.created_at)))
 
 

@@ -32,7 +32,7 @@ BOOKING_MOVES = {
     (B.DRAFT, "decline", MENTOR): B.DECLINED,
     (B.DRAFT, "cancel", MENTEE): B.CANCELLED,
     (B.DRAFT, "expire", SYSTEM): B.EXPIRED,
-    (B.ACCEPTED, "cancel_session", SYSTEM): B.CANCELLED,
+    (B.ACCEPTED, "end with its session", SYSTEM): B.CANCELLED,
 }
 SESSION_MOVES = {
     (S.SCHEDULED, "start", MENTOR): S.IN_PROGRESS,
@@ -47,7 +47,7 @@ SESSION_MOVES = {
 # Who a refusal names: the people who may act, the system only when nobody else may.
 WHO_MAY = {
     ("booking", "accept"): "mentor", ("booking", "decline"): "mentor", ("booking", "cancel"): "mentee",
-    ("booking", "expire"): "system", ("booking", "cancel_session"): "system",
+    ("booking", "expire"): "system", ("booking", "end with its session"): "system",
     ("session", "start"): "mentor or the mentee", ("session", "complete"): "mentor",
     ("session", "cancel"): "mentor or the mentee or the admin", ("session", "miss"): "system",
 }
@@ -94,6 +94,15 @@ def test_every_status_action_and_role_moves_or_is_refused_with_the_right_error(
         assert refused.value.details["current_status"] == status
         assert status_for(refused.value) == 400
     assert record.status == status, "a refused move leaves the status as it was"
+
+
+def test_each_action_records_the_event_its_row_names() -> None:
+    assert {action: t.event for action, t in BOOKINGS.transitions.items()} == {
+        "accept": "booking.accepted", "decline": "booking.declined", "cancel": "booking.cancelled",
+        "expire": "booking.expired", "end with its session": None}  # its session's cancellation tells of it
+    assert {action: t.event for action, t in SESSIONS.transitions.items()} == {
+        "start": "session.started", "complete": "session.completed", "cancel": "session.cancelled",
+        "miss": "session.missed"}
 
 
 def test_check_refuses_like_apply_but_moves_nothing() -> None:

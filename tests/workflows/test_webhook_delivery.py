@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from models import Notification, WebhookAttempt, WebhookEndpoint, WebhookMessage
+from outbox.recording import pending_dispatches
 from tests.database import counting
 from tests.factories import MentorProfileFactory, UserFactory
 from tests.webhook_domain import (
@@ -31,7 +32,6 @@ from tests.webhook_domain import (
     record_outcome,
     settings,
 )
-from workflows import outbox
 from workflows.actors import Actor
 from workflows.webhooks import endpoints, fanout, leases, messages, outcomes, retry
 from workflows.webhooks.sending import Outcome
@@ -92,7 +92,7 @@ def test_a_batch_fans_out_with_the_same_statements_for_3_events_as_for_30(db: Se
                                                "mentee_user_id": None,
                                                "mentee_user_ids": [str(mentee.id), str(uuid.uuid4())]})
                  for mentee in mentees]
-        outbox.pending_dispatches(db).clear()
+        pending_dispatches(db).clear()
         with counting(connection) as counted:
             created = fanout.fan_out_events(db, batch)
             statements.append(counted())
@@ -123,7 +123,7 @@ def test_an_endpoint_with_an_attempt_in_flight_takes_no_second_one_until_the_out
     assert lease(db, second) is None  # the endpoint is busy
     assert lease(db, other) is not None  # other endpoints are not
 
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
     record_outcome(db, leased, Outcome(200, 12), settings=get_settings())
     assert delivered_task_args(db) == [second.id]  # the finished attempt hands the slot on
     assert lease(db, second) is not None
@@ -230,7 +230,7 @@ def test_dispatch_due_sends_the_oldest_due_message_of_each_free_enabled_endpoint
     in_flight = make_message(db, busy, due_in=-timedelta(minutes=5))
     make_message(db, busy, due_in=-timedelta(minutes=4))
     assert lease(db, in_flight) is not None
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
 
     assert fanout.dispatch_due(db) == [oldest.id]
     assert delivered_task_args(db) == [oldest.id]
@@ -398,7 +398,7 @@ def test_a_batch_cut_short_by_a_failure_records_each_outcome_and_puts_the_unsent
     first, second, failing, unsent = (make_message(db, endpoint, due_in=-timedelta(minutes=4 - i)) for i in range(4))
     batch = leases.lease_batch(db, first.id, settings=get_settings())
     assert [d.message_id for d in batch] == [first.id, second.id, failing.id, unsent.id]
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
 
     results = [Outcome(200, 3), Outcome(204, 4), Outcome(503, 5, error="HTTP 503")]
     statuses = outcomes.record_outcomes(db, batch, results, settings=get_settings())
@@ -431,13 +431,13 @@ def test_fan_out_leaves_an_endpoint_with_a_batch_in_flight_or_a_message_due_to_t
     make_message(db, free, due_in=timedelta(minutes=5))  # waiting for a retry: no deliver is queued for it
     in_flight = lease(db, make_message(db, busy))
     assert in_flight is not None
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
 
     created = fanout.fan_out(db, event(db, "booking.accepted", {"id": str(uuid.uuid4())}))
     by_endpoint = dict(db.execute(select(WebhookMessage.endpoint_id, WebhookMessage.id)
                                   .where(WebhookMessage.id.in_(created))).all())
     assert delivered_task_args(db) == [by_endpoint[free.id]]
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
     # When the batch in flight finishes, it sends the busy endpoint's new message.
     record_outcome(db, in_flight, Outcome(200, 5), settings=get_settings())
     assert delivered_task_args(db) == [by_endpoint[busy.id]]

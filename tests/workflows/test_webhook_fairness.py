@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import WebhookEndpoint
+from outbox.recording import pending_dispatches
 from tests.factories import UserFactory
 from tests.webhook_domain import (
     db_now,
@@ -28,7 +29,6 @@ from tests.webhook_domain import (
     record_outcome,
     settings,
 )
-from workflows import outbox
 from workflows.webhooks import fanout, leases
 from workflows.webhooks.sending import Outcome
 
@@ -102,11 +102,11 @@ def test_dispatch_sends_each_owner_no_more_batches_than_its_free_slots_those_wai
     assert lease(db, make_message(db, busy, due_in=-timedelta(minutes=9))) is not None
     waiting = [make_message(db, e, due_in=-timedelta(minutes=m)) for e, m in ((newest, 1), (older, 2), (oldest, 3))]
     other = make_message(db, make_endpoint(db), due_in=-timedelta(seconds=1))
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
 
     assert fanout.dispatch_due(db) == [waiting[2].id, other.id]  # one slot free: the longest waiting takes it
     assert delivered_task_args(db) == [waiting[2].id, other.id]
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
     assert fanout.dispatch_due(db, settings=settings(webhook_max_inflight_per_owner=3)) == [
         waiting[2].id, waiting[1].id, other.id]
 
@@ -119,7 +119,7 @@ def test_a_finished_batch_hands_its_owners_slot_to_the_endpoint_that_waited_long
     waited = make_message(db, third, due_in=-timedelta(minutes=5))
     make_message(db, first)  # the finishing endpoint's own backlog, newer
     assert lease(db, waited) is None  # the owner's two slots are taken
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
     delivery = in_flight[0]
     assert delivery is not None
     record_outcome(db, delivery, Outcome(200, 5), settings=settings())
@@ -167,7 +167,7 @@ def test_fan_out_leaves_a_backing_off_endpoint_to_the_dispatcher(db: Session) ->
     leased = lease(db, make_message(db, endpoint, due_in=-timedelta(minutes=1)))
     assert leased is not None
     record_outcome(db, leased, Outcome(500, 4, error="HTTP 500"), settings=settings())
-    outbox.pending_dispatches(db).clear()
+    pending_dispatches(db).clear()
     created = fanout.fan_out(db, event(db, "booking.expired", {"id": str(uuid.uuid4())}))
     assert len(created) == 1 and delivered_task_args(db) == []
     assert fanout.dispatch_due(db) == []

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from infra import http_targets
 from infra.config import Settings, get_settings
 from models import User, WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
-from workflows import outbox
+from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.errors import Conflict, InvalidInput, NotFound, RateLimited
+from workflows.events import EventType
 from workflows.pagination import Page, paginate
 from workflows.webhooks.leases import close_lost_attempts
 from workflows.webhooks.messages import ALL_EVENTS, DELIVER_TASK, TEST_EVENT, message_in_flight, new_message_id
@@ -33,10 +34,7 @@ from workflows.webhooks.outcomes import clear_record, mark_disabled
 log = structlog.get_logger(__name__)
 
 # What an endpoint may subscribe to: every event the webhooks handler receives, and the test event.
-EVENT_TYPES: tuple[str, ...] = (
-    *(event for event, handlers in outbox.HANDLERS.items() if outbox.FAN_OUT_WEBHOOKS_TASK in handlers),
-    TEST_EVENT,
-)
+EVENT_TYPES: tuple[str, ...] = tuple(EventType)
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 SECRET_BYTES = 32
 EDITABLE_FIELDS = frozenset({"url", "event_types", "description", "enabled"})
@@ -66,8 +64,11 @@ def normalise_event_types(event_types: Iterable[str]) -> list[str]:
 
 def _target(url: str, settings: Settings | None) -> str:
     settings = settings or get_settings()
-    return http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
-                                        https_only=settings.https_targets_only)
+    try:
+        return http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
+                                            https_only=settings.https_targets_only)
+    except http_targets.TargetRefused as refused:
+        raise InvalidInput(str(refused)) from None
 
 
 def create_endpoint(
@@ -210,7 +211,7 @@ def send_test(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, settings: Se
     db.add(message)
     db.flush()
     db.refresh(message)
-    outbox.enqueue_after_commit(db, DELIVER_TASK, message.id)
+    enqueue_after_commit(db, DELIVER_TASK, message.id)
     log.info("webhooks.test_queued", endpoint_id=str(endpoint.id), message_id=message.id, actor=str(actor))
     return message
 
@@ -277,6 +278,6 @@ def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id
     message.delivered_at = None
     db.flush()
     db.refresh(message)
-    outbox.enqueue_after_commit(db, DELIVER_TASK, message.id)
+    enqueue_after_commit(db, DELIVER_TASK, message.id)
     log.info("webhooks.retry_queued", endpoint_id=str(endpoint.id), message_id=message.id, actor=str(actor))
     return _with_attempts(db, [message])[0]

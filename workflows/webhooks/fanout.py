@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 
 from infra.config import Settings, get_settings
 from models import MentorProfile, OutboxEvent, User, WebhookEndpoint, WebhookMessage
+from outbox import enqueue_after_commit
 from workflows.events import from_outbox
-from workflows.outbox import enqueue_after_commit
 from workflows.roles import Role
 from workflows.webhooks.messages import (
     ALL_EVENTS,

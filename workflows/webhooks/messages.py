@@ -14,10 +14,11 @@ from sqlalchemy import ColumnElement, ScalarSelect, Table, and_, func, or_, sele
 from sqlalchemy.orm import Session, aliased
 
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from workflows.events import EventType
 
 DELIVER_TASK = "webhooks.deliver"
 ALL_EVENTS = "*"
-TEST_EVENT = "webhook.test"
+TEST_EVENT = EventType.WEBHOOK_TEST
 
 # The batch paths write many rows with one statement each: table-level statements, without the ORM's
 # per-object bookkeeping (and no object of the session is left stale: the ORM holds none of these rows).

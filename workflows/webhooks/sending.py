@@ -147,7 +147,7 @@ def send_batch(deliveries: Sequence[Delivery], *, settings: Settings,
         target = http_targets.pin_target(deliveries[0].url, scope=http_targets.configured_scope(settings),
                                          https_only=settings.https_targets_only)
     except http_targets.TargetRefused as exc:
-        return [Outcome(None, 0, error=f"target refused, nothing sent: {exc.message}", attempted_at=datetime.now(UTC))]
+        return [Outcome(None, 0, error=f"target refused, nothing sent: {exc!s}", attempted_at=datetime.now(UTC))]
     timeout = settings.webhook_timeout_seconds
     outcomes: list[Outcome] = []
     client, deadline = http_client.batch_client(timeout)

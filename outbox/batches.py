@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import HandlerStatus, OutboxEvent, OutboxHandler
-from workflows.outbox import LIVE_KEY, pending_dispatches
+from outbox.recording import live_events, pending_dispatches
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +100,7 @@ def claim_due(db: Session, handler: str, *, limit: int, hint: uuid.UUID | None =
 @contextmanager
 def savepoint(db: Session) -> Iterator[None]:
     """A savepoint whose rollback also forgets the messages and live events written inside it."""
-    owed, live = pending_dispatches(db), db.info.setdefault(LIVE_KEY, [])
+    owed, live = pending_dispatches(db), live_events(db)
     owed_before, live_before = len(owed), len(live)
     try:
         with db.begin_nested():
@@ -112,7 +112,7 @@ def savepoint(db: Session) -> Iterator[None]:
 
 
 def _backoff_seconds() -> ColumnElement[timedelta]:
-    """The row's redelivery delay (``outbox.redeliver_delay`` of its attempts), in SQL."""
+    """The row's redelivery delay (``outbox.recording.redeliver_delay`` of its attempts), in SQL."""
     settings = get_settings()
     seconds = func.least(settings.outbox_redeliver_seconds * func.power(2, func.least(_ROWS.c.attempts, 16)),
                          settings.outbox_redeliver_max_seconds)

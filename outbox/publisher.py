@@ -1,4 +1,4 @@
-"""Publishing outbox dispatches to the broker once the database has committed, one kick per handler.
+"""The outbox's Celery-facing part: publishing after commit, one kick per handler, and a handler's drain.
 
 A handler's task drains every due row of its handler (``workflows.outbox_batches``), so one queued
 or running task per handler is enough: a kick is sent only when Redis holds no kick key for the
@@ -38,11 +38,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import infra.metrics  # noqa: F401 - names metric files by host and pid before these metrics exist
-from infra import live_publish
 from infra.config import get_settings
 from models import OutboxEvent
-from workflows import outbox
-from workflows.outbox import LIVE_KEY, PENDING_KEY, REQUEST_ID_KEY, Dispatch, TaskCall
+from outbox import relay
+from outbox.recording import Dispatch, TaskCall, request_id_of, take_owed
+from outbox.registry import REGISTRY
 
 log = structlog.get_logger(__name__)
 
@@ -58,9 +58,6 @@ MISSED_KEY = "outbox:kick-missed:{handler}"
 COMMITS_KEY = "outbox:commits:{handler}:{window}"
 BUSY_WINDOW_MS = 100
 BUSY_COMMITS = 3  # one booking's workflow owes webhook fan-out two: a stream is more
-
-# Handlers whose task takes the aggregate id (so an operator can call them by hand).
-_AGGREGATE_HANDLERS = frozenset({outbox.CREATE_SESSION_TASK})
 
 KICKS = Counter("outbox_handler_kicks_total",
                 "Handler kicks owed (after commits, by the relay, by draining tasks), by handler and outcome: "
@@ -140,7 +137,7 @@ def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall], linger:
 def task_arguments(dispatch: Dispatch | TaskCall) -> tuple[str, list[str], dict[str, str]]:
     if isinstance(dispatch, TaskCall):
         return dispatch.task, list(dispatch.args), {}
-    if dispatch.handler in _AGGREGATE_HANDLERS:
+    if REGISTRY.takes_aggregate(dispatch.handler):
         return dispatch.handler, [str(dispatch.aggregate_id)], {"event_id": str(dispatch.event_id)}
     return dispatch.handler, [str(dispatch.event_id)], {}
 
@@ -265,7 +262,7 @@ def stop_holding_kicks(app: Celery, handler: str) -> Released:
 def clear_kicks(app: Celery) -> None:
     """Forget every handler's kick key (the queues were purged: the kicks they stood for are gone)."""
     with app.producer_or_acquire() as producer:
-        producer.channel.client.delete(*(key(handler) for handler in outbox.handler_names()
+        producer.channel.client.delete(*(key(handler) for handler in REGISTRY.handler_names()
                                          for key in (kick_key, missed_key)))
 
 
@@ -285,7 +282,7 @@ def broker_lost_its_queues(app: Celery) -> bool:
 
 
 def reschedule_unsent(factory: sessionmaker[Session], dispatches: list[Dispatch | TaskCall]) -> None:
-    """Make the outbox rows of messages that did not reach the broker due again now (see ``outbox.reschedule_unsent``).
+    """Make the outbox rows of messages that did not reach the broker due again now (``relay.reschedule_unsent``).
 
     Messages of :class:`TaskCall` need nothing: their own tables say when they are due.
     If this fails too, the rows keep their backoff: later, but not lost.
@@ -295,14 +292,16 @@ def reschedule_unsent(factory: sessionmaker[Session], dispatches: list[Dispatch 
         return
     try:
         with factory() as db:
-            outbox.reschedule_unsent(db, unsent)
+            relay.reschedule_unsent(db, unsent)
             db.commit()
     except SQLAlchemyError as exc:
         log.warning("outbox.reschedule_failed", tasks=len(unsent), error=f"{type(exc).__name__}: {exc}")
 
 
-def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery]) -> None:
-    """Publish a session's outbox dispatches after its outermost transaction commits; forget them on its rollback.
+def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery],
+                      on_committed: Callable[[list[OutboxEvent]], None]) -> None:
+    """Publish a session's outbox dispatches after its outermost transaction commits, and hand its events to
+    ``on_committed`` (the live streams); forget both on its rollback.
 
     Rows whose messages could not be published are made due again at once, so the
     relay sends them as soon as the broker is back, whatever their backoff was.
@@ -313,18 +312,17 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery])
         # SQLAlchemy calls this at a savepoint's release too: nothing is committed until the outermost commit.
         if session.in_nested_transaction():
             return
-        dispatches: list[Dispatch | TaskCall] = session.info.pop(PENDING_KEY, [])
-        if dispatches and not publish(app(), dispatches, session.info.get(REQUEST_ID_KEY), linger=Linger.IF_BUSY):
+        request_id = request_id_of(session)
+        dispatches, events = take_owed(session)
+        if dispatches and not publish(app(), dispatches, request_id, linger=Linger.IF_BUSY):
             reschedule_unsent(factory, dispatches)
-        events: list[OutboxEvent] = session.info.pop(LIVE_KEY, [])
         if events:
-            live_publish.publish(events)
+            on_committed(events)
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
-        # A savepoint's rollback forgets only what was owed inside it (``outbox_batches.savepoint``).
+        # A savepoint's rollback forgets only what was owed inside it (``outbox.batches.savepoint``).
         if session.in_nested_transaction():
             return
-        session.info.pop(PENDING_KEY, None)
-        session.info.pop(LIVE_KEY, None)
+        take_owed(session)
 

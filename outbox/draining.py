@@ -1,0 +1,101 @@
+"""A handler's task: drain its due rows in batches, holding its kick so events meanwhile send no message.
+
+Each batch is one transaction (``outbox.batches``): claimed, done and marked together; a row that
+fails stays pending with its error and backoff while the rest commits. See ``outbox/__init__.py``
+for the kick protocol this takes part in.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.orm import Session
+
+from infra.config import get_settings
+from models import OutboxEvent
+from outbox import batches
+from outbox.publisher import hand_over, hold_kicks, look_again, publish, stop_holding_kicks
+from outbox.recording import Dispatch
+from outbox.registry import Work
+
+#: How long one task goes on draining full batches before it leaves the rest to the kick it sent.
+DRAIN_SECONDS = 5.0
+
+
+def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
+          transaction: Callable[[], AbstractContextManager[Session]], request_id: str | None,
+          observe: Callable[[int], None] | None = None) -> int:
+    """Do ``handler``'s due work in batches; ``hint``'s row (the message's event) is claimed first. Returns the
+    rows done.
+
+    The handler's kick key stays set while this drains (its TTL starts again as this starts), so
+    events committed meanwhile send no message: this task takes them. Once a batch comes back short,
+    the key is deleted with the handler's missed flag, cleared before each claim: if an event found
+    the key held since then, one more batch is claimed; an event committed after the delete sends a
+    kick of its own. With no key set at the start, the short batch ends it. A burst of events thus
+    costs a message per batch, not one per event, and an event alone one claim. In a busy stream, the
+    events that came in while a batch was done go to a kick that waits ``HANDLER_LINGER_MS``, so that
+    the next claim takes them with the ones that follow. A full batch sends a kick at once (at most one
+    is queued per handler), so an idle worker can take the next batch while this one works; this task
+    goes on for up to :data:`DRAIN_SECONDS`.
+    """
+    limit = get_settings().handler_batch
+    began = time.monotonic()
+    next_hint = uuid.UUID(hint) if hint else None
+    done = 0
+    # Held by the kick that started this task; a task sent by hand, or whose kick key has expired,
+    # holds none, and no event waits on it.
+    key_held = hold_kicks(app, handler)
+    try:
+        while True:
+            try:
+                with transaction() as db:
+                    events = batches.claim_due(db, handler, limit=limit, hint=next_hint)
+                    # Full: the longest-waiting part took all it could (the hint's place may have gone unused).
+                    full = bool(events) and len(events) >= limit - (1 if next_hint else 0)
+                    if full:
+                        last = events[-1]
+                        stop_holding_kicks(app, handler)
+                        publish(app, [Dispatch(handler, last.id, last.aggregate_id)], request_id)
+                        key_held = True  # by the kick just sent
+                    batch = batches.do_batch(db, handler, events, work, fatal=(SoftTimeLimitExceeded,))
+            except batches.RowFailed as failed:  # its one row's work, and the claim, rolled back
+                with transaction() as db:
+                    batches.keep_failure(db, handler, failed)
+                batch = batches.Batch(events, {failed.event_id: failed.error})
+            if events and observe is not None:
+                observe(len(events))
+            done += batch.done
+            next_hint = None
+            if full:
+                if time.monotonic() - began > DRAIN_SECONDS:
+                    key_held = False  # the key is the queued kick's, which takes the rest
+                    return done
+                look_again(app, handler)
+            elif key_held:
+                key_held = False
+                released = stop_holding_kicks(app, handler)
+                if not released.missed:
+                    return done  # no event found the key held since this batch's claim began
+                if released.busy and events and _hand_over(app, handler, events[-1], request_id):
+                    return done
+                # else one more batch: see above (the delete cleared the flag, as before a claim)
+            else:
+                return done
+    finally:
+        if key_held:  # a failure: events from now on kick again
+            stop_holding_kicks(app, handler)
+
+
+def _hand_over(app: Celery, handler: str, last: OutboxEvent, request_id: str | None) -> bool:
+    """Leave the events that came in during a busy handler's batch to a kick that waits; whether one was sent.
+
+    Not when another publisher took the key first: its kick might yet fail to go out, so the caller
+    claims them itself. The batch's last event, done, serves as the kick's hint.
+    """
+    return hand_over(app, Dispatch(handler, last.id, last.aggregate_id), request_id)

@@ -1,0 +1,120 @@
+"""The shape the code keeps: packages import one way, event types are spelled once, the domain needs no Celery."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workflows.events import EventType
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = ("api", "devstack", "infra", "models", "outbox", "workers", "workflows")
+RUFF = Path(sys.executable).with_name("ruff")
+
+
+def _modules(package: str) -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted((ROOT / package).rglob("*.py")):
+        yield path, ast.parse(path.read_text(), str(path))
+
+
+def _imported_packages(tree: ast.Module) -> set[str]:
+    """The top-level packages a module imports, at its top or inside a function."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.partition(".")[0])
+    return found & set(PRODUCTION)
+
+
+def test_no_two_packages_import_each_other_even_through_others() -> None:
+    imports = {package: set().union(*(_imported_packages(tree) for _, tree in _modules(package))) - {package}
+               for package in PRODUCTION}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in imports[start])
+
+    cycles = sorted(package for package in PRODUCTION if reaches(package, package, {package}))
+    assert not cycles, f"packages on an import cycle: {cycles}: {imports}"
+    # The layers, bottom up: nothing below imports what stands on it.
+    assert imports["models"] <= set()
+    assert imports["infra"] <= {"models"}
+    assert imports["outbox"] <= {"infra", "models"}
+    assert "workers" not in imports["api"] and "api" not in imports["workers"]
+
+
+def _ruff_on(path: str, source: str) -> subprocess.CompletedProcess[str]:
+    """Ruff as the repository configures it, on ``source`` as though it were the file at ``path``."""
+    return subprocess.run([str(RUFF), "check", "--no-cache", "--select", "TID251", "--stdin-filename", path, "-"],
+                          input=source, capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+@pytest.mark.parametrize(("path", "source", "says"), [
+    ("infra/planted.py", "from workflows import bookings\n", "infra/ is below the domain"),
+    ("infra/planted.py", "from outbox import REGISTRY\n", "infra/ is below the outbox"),
+    ("outbox/planted.py", "from workflows.events import EventType\n", "the outbox knows nothing of the domain"),
+    ("workflows/planted.py", "import celery\n", "never import Celery"),
+    ("workflows/planted.py", "from outbox.publisher import publish\n", "publishing is the API's and the workers'"),
+    ("workflows/planted.py", "from outbox.draining import drain\n", "draining them is the workers'"),
+])
+def test_an_import_across_the_layers_is_refused_by_the_linter(path: str, source: str, says: str) -> None:
+    planted = _ruff_on(path, source)
+    assert planted.returncode == 1 and "TID251" in planted.stdout and says in planted.stdout, planted.stdout
+    allowed = _ruff_on(path, "from models import Booking\n")
+    assert allowed.returncode == 0, allowed.stdout
+
+
+def _examples_and_the_enum(tree: ast.Module) -> Iterator[ast.AST]:
+    """What may spell an event type: the ``EventType`` class, and OpenAPI examples (an ``example=`` argument,
+    an ``"example"`` entry, a constant named ``*EXAMPLE*``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "EventType":
+            yield node
+        elif isinstance(node, ast.keyword) and node.arg in {"example", "examples"}:
+            yield node.value
+        elif isinstance(node, ast.Dict):
+            yield from (value for key, value in zip(node.keys, node.values, strict=True)
+                        if isinstance(key, ast.Constant) and key.value in {"example", "examples"})
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and "EXAMPLE" in t.id for t in targets) and node.value is not None:
+                yield node.value
+
+
+def _event_type_literals(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    values = {event_type.value for event_type in EventType}
+    allowed = {id(inner) for node in _examples_and_the_enum(tree) for inner in ast.walk(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and node.value in values and id(node) not in allowed:
+            yield node.lineno, node.value
+
+
+def test_no_event_type_is_spelled_in_the_production_packages_outside_its_enum() -> None:
+    spelled = [f"{path.relative_to(ROOT)}:{line}: {value!r}"
+               for package in PRODUCTION for path, tree in _modules(package)
+               for line, value in _event_type_literals(tree)]
+    assert not spelled, "use EventType:\n" + "\n".join(spelled)
+
+
+def test_the_literal_scan_sees_a_planted_event_type() -> None:
+    planted = ast.parse("\n".join([
+        'class EventType:\n    A = "session.completed"',
+        'EXAMPLE = {"type": "session.completed"}',
+        'field = String(metadata={"example": "session.completed"})',
+        'routed = blp.arguments(Schema, example={"types": ["session.completed"]})',
+        'if kind == "session.completed":\n    pass',
+    ]))
+    assert list(_event_type_literals(planted)) == [(6, "session.completed")]
+
+
+def test_the_domain_records_events_without_loading_celery() -> None:
+    probe = ("import sys\nimport workflows.bookings, workflows.handlers, workflows.sessions, outbox.relay\n"
+             "print(sorted(m for m in ('celery', 'kombu', 'flask') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert loaded.stdout.strip() == "[]"

@@ -1,0 +1,62 @@
+"""Who does what once an event is recorded: each handler, the event types it handles, and its work.
+
+A handler is a function of a session and a batch of its events, declared with
+``@REGISTRY.handler("<queue>.<verb>", *event types)``: recording an event of those types writes the
+handler's row in the same transaction, and the workers run it as the Celery task of that name on that
+queue (``workers/handlers.py``), once per event. Its work must be safe to run again for an event (a
+unique key or an upsert): a batch that dies before its commit is done again.
+
+The API, the workers and beat import this module at start (``workflows.handlers.declare()``), so that
+every process records the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from models import OutboxEvent
+from outbox import REGISTRY
+from workflows import analytics, notifications, reviews, sessions
+from workflows.events import DECLARED, EventType
+from workflows.webhooks import fanout
+
+SESSION_OUTCOMES = (EventType.SESSION_COMPLETED, EventType.SESSION_CANCELLED, EventType.SESSION_MISSED)
+# Every recorded event goes to the webhook endpoints that subscribe to it (the test is sent by hand).
+SENT_TO_WEBHOOKS = tuple(DECLARED)
+
+
+@REGISTRY.handler(sessions.CREATE_HANDLER, EventType.BOOKING_ACCEPTED, by_hand=sessions.create_session_from_booking)
+def create_sessions(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """Each accepted booking's session, exactly once (an operator can run it for one booking by hand)."""
+    sessions.create_sessions_for_events(db, events)
+
+
+@REGISTRY.handler("reviews.unlock", EventType.SESSION_COMPLETED)
+def unlock_reviews(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """A completed session's mentees may review it."""
+    reviews.handle_events(db, events)
+
+
+@REGISTRY.handler("notifications.notify", *notifications.MESSAGES)
+def notify(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """In-app notifications (emailed when SMTP is set) for the people each event concerns."""
+    notifications.handle_events(db, events)
+
+
+@REGISTRY.handler("analytics.record", *SESSION_OUTCOMES)
+def record_outcomes(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """Session outcomes counted in the mentors' statistics."""
+    analytics.handle_events(db, events)
+
+
+@REGISTRY.handler("webhooks.fan_out", *SENT_TO_WEBHOOKS)
+def fan_out_webhooks(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """One message per subscribed endpoint allowed to see the event; deliveries sent after commit."""
+    fanout.handle_events(db, events)
+
+
+def declare() -> None:
+    """Nothing to do: importing this module declared the handlers. Named so that start-up code says why it
+    imports it."""
