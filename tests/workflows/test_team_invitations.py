@@ -53,6 +53,7 @@ def test_an_accepted_invitation_makes_a_member_at_its_place_and_the_owner_is_tol
     team_invitations.accept(db, actor_of(second.user), invitation_of(db, listing, second).id)
     team_invitations.decline(db, actor_of(first.user), invitation_of(db, listing, first).id)
     assert members(db, listing) == [second.id]
+    assert db.get_one(ListingMember, (listing.id, second.id)).position == 1  # where the owner placed them
     assert invitations(db, listing) == {first.id: (InvitationStatus.DECLINED, 0),
                                         second.id: (InvitationStatus.ACCEPTED, 1)}
     assert told(db, owner) == ["team.accepted", "team.declined"]

@@ -56,8 +56,9 @@ def test_among_free_members_the_choice_prefers_no_overlapping_request_then_fewes
     draft_of(third, listing)
     draft_of(first, listing, START + timedelta(minutes=30))
     # All have a request at that time now: fewest sessions to come, then fewest such requests.
-    assert chosen(db, listing) == third
+    assert chosen(db, listing) == third  # none to come, one request; the first has none to come but two
     accepted_of(third, listing, START + timedelta(days=2))
+    assert chosen(db, listing) == first  # the only one with no session to come, though it has the most requests
     accepted_of(first, listing, START + timedelta(days=3))
     assert chosen(db, listing) == second  # one session each: the second has one request pending, the first two
 
