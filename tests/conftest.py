@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -136,6 +136,27 @@ def app(session_factory: sessionmaker[Session]) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def configure() -> Iterator[Callable[..., None]]:
+    """Run the test with some settings of its own, given as their environment variables
+    (``configure(CANCELLATION_FEE_PERCENT="100")``): read, and checked, as the service reads them."""
+    before: dict[str, str | None] = {}
+
+    def change(**variables: str) -> None:
+        for name, value in variables.items():
+            before.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+        get_settings.cache_clear()
+
+    yield change
+    for name, value in before.items():
+        if value is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = value
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

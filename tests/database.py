@@ -1,15 +1,19 @@
-"""What tests read of the database itself: the statements code sends, and every row of every table."""
+"""What tests read of the database itself: the statements code sends, every row of every table, and the events
+workflows recorded; and a refused call undone as the API undoes it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from models import Base
+from models import Base, OutboxEvent
+from workflows.errors import DomainError
 
 
 @contextmanager
@@ -31,3 +35,17 @@ def fingerprint(db: Session) -> dict[str, list[str]]:
     """Every row of every table."""
     return {table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))
             for table in Base.metadata.sorted_tables}
+
+
+def events_of(db: Session, *aggregate_ids: uuid.UUID) -> list[tuple[str, str | None]]:
+    """The (type, actor) of every event recorded about these bookings, sessions or reviews, sorted."""
+    rows = db.execute(select(OutboxEvent.type, OutboxEvent.actor).where(OutboxEvent.aggregate_id.in_(aggregate_ids)))
+    return sorted((event_type, actor) for event_type, actor in rows)
+
+
+def refused(db: Session, error: type[DomainError], call: Callable[[], object]) -> DomainError:
+    """Make the call, which the domain must refuse with ``error``, and undo what it wrote before refusing, as the
+    API does (a rollback to before the call); the error, to read its message and details."""
+    with pytest.raises(error) as caught, db.begin_nested():
+        call()
+    return caught.value

@@ -16,6 +16,7 @@ from api.security import issue_token
 from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
 from workflows import sessions as session_flow
 from workflows.accounts import hash_password
+from workflows.actors import Actor
 
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -125,6 +126,13 @@ class Caller:
 
 def as_caller(user: User) -> Caller:
     return Caller(user)
+
+
+def actor_of(user: User) -> Actor:
+    """The user as the domain sees them act, as a verified token establishes them: with their mentor
+    profile if they have one, and admin if they are."""
+    profile = user.mentor_profile
+    return Actor(user.id, is_admin=user.is_admin, mentor_profile_id=profile.id if profile else None)
 
 
 def make_session(db: Session, start: datetime) -> tuple[Caller, Caller, MentorshipSession]:

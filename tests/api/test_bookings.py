@@ -10,12 +10,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
-from models import AvailabilityWindow, Booking, BookingStatus, ListingKind, OutboxEvent
+from models import AvailabilityWindow, Booking, ListingKind, OutboxEvent
 from tests.api_calls import future, iso, request_booking
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
-from workflows import bookings as booking_flow
 from workflows import sessions as session_flow
-from workflows.actors import Actor
 
 
 @pytest.fixture
@@ -145,16 +143,6 @@ def test_list_bookings_by_role_and_status(client: FlaskClient, db: Session, part
     assert [b["id"] for b in accepted["items"]] == [ids[0]]
     assert client.get("/api/v1/bookings?role=mentor", headers=mentee.headers).get_json()["items"] == []
     assert client.get("/api/v1/bookings?status=bogus", headers=mentee.headers).status_code == 422
-
-
-def test_expire_stale_drafts(db: Session, parties: tuple) -> None:
-    _mentor, mentee, listing_id = parties
-    actor = Actor(user_id=mentee.user.id)
-    booking = booking_flow.request_booking(db, actor, listing_id=listing_id, start_time=future(days=1))
-    assert booking_flow.expire_stale_drafts(db, now=future(days=0)) == 0
-    assert booking_flow.expire_stale_drafts(db, now=future(days=2)) == 1
-    assert booking.status == BookingStatus.EXPIRED
-    assert booking_flow.expire_stale_drafts(db, now=future(days=2)) == 0
 
 
 def test_the_booking_policy_in_force_is_stated_to_signed_in_users(

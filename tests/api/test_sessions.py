@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from models import SessionStatus
 from tests.factories import Caller, UserFactory, as_caller, make_session
-from workflows import session_sweeps
 from workflows import sessions as session_flow
 
 
@@ -101,20 +100,6 @@ def test_list_sessions_by_role_with_cursor(client: FlaskClient, db: Session) -> 
     assert [s["id"] for s in client.get("/api/v1/sessions?status=scheduled",
                                         headers=mentee.headers).get_json()["items"]] == [str(first.id)]
     assert client.get("/api/v1/sessions?status=completed", headers=mentee.headers).get_json()["items"] == []
-
-
-def test_missed_and_auto_completed_by_the_system(db: Session) -> None:
-    mentor, _mentee, unstarted = make_session(db, now() + timedelta(days=1))
-    _m, _e, forgotten = make_session(db, now() + timedelta(days=1))
-    session_flow.start_session(db, _actor(as_caller(_m.user)), forgotten.id, now=forgotten.start_time)
-    assert session_sweeps.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=59)) == 0
-    assert session_sweeps.mark_missed_sessions(db, now=unstarted.end_time + timedelta(minutes=60)) == 1
-    assert unstarted.status == SessionStatus.MISSED
-    assert session_sweeps.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=1)) == 0
-    assert session_sweeps.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=2)) == 1
-    assert (forgotten.status, forgotten.completed_by) == (SessionStatus.COMPLETED, "system")
-    assert session_sweeps.auto_complete_sessions(db, now=forgotten.end_time + timedelta(hours=3)) == 0
-    assert mentor is not None
 
 
 def test_sessions_carry_a_meeting_link_from_the_template(client: FlaskClient, db: Session) -> None:

@@ -1,0 +1,62 @@
+"""Operator repairs (``workflows/operations.py``), called directly: recovering an endpoint's failed messages of a
+time window. The outbox's status and reconciliation belong with the outbox and are left to its own tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from models import WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from tests.database import refused
+from tests.factories import UserFactory, actor_of
+from tests.webhook_domain import db_now, make_endpoint, make_message
+from workflows import operations
+from workflows.errors import Conflict, NotFound
+from workflows.webhooks import endpoints
+
+
+def failed(db: Session, endpoint: WebhookEndpoint, age: timedelta) -> WebhookMessage:
+    message = make_message(db, endpoint)
+    db.execute(update(WebhookMessage).where(WebhookMessage.id == message.id).values(
+        status=WebhookMessageStatus.FAILED, attempts=7, next_attempt_at=None, created_at=db_now(db) - age))
+    return message
+
+
+def test_the_failed_messages_of_the_window_are_sent_again_from_a_fresh_schedule_at_once(db: Session) -> None:
+    endpoint = make_endpoint(db)
+    since, until = db_now(db) - timedelta(days=2), db_now(db) - timedelta(days=1)
+    inside = failed(db, endpoint, timedelta(days=2))  # at the window's start
+    at_until = failed(db, endpoint, timedelta(days=1))  # the window ends before it
+    before = failed(db, endpoint, timedelta(days=2, seconds=1))
+    pending = make_message(db, endpoint)
+    elsewhere = failed(db, make_endpoint(db), timedelta(days=2))
+    endpoint.backoff_until = db_now(db) + timedelta(hours=5)
+    db.flush()
+    assert operations.recover_failed_messages(db, endpoint.id, since=since, until=until) == 1
+    db.expire_all()
+    recovered = db.get_one(WebhookMessage, inside.id)
+    assert (recovered.status, recovered.attempts, recovered.next_attempt_at) == (
+        WebhookMessageStatus.PENDING, 0, db_now(db))
+    assert {db.get_one(WebhookMessage, m.id).status for m in (at_until, before, elsewhere)} == {
+        WebhookMessageStatus.FAILED}
+    assert db.get_one(WebhookMessage, pending.id).status == WebhookMessageStatus.PENDING
+    assert db.get_one(WebhookEndpoint, endpoint.id).backoff_until is None
+    assert operations.recover_failed_messages(db, endpoint.id, since=since - timedelta(days=1)) == 2
+
+
+def test_a_disabled_or_unknown_endpoint_recovers_nothing(db: Session) -> None:
+    owner = UserFactory()
+    endpoint = make_endpoint(db, owner)
+    message = failed(db, endpoint, timedelta(hours=1))
+    endpoints.update_endpoint(db, actor_of(owner), endpoint.id, {"enabled": False})
+    disabled = refused(db, Conflict, lambda: operations.recover_failed_messages(
+        db, endpoint.id, since=db_now(db) - timedelta(days=1)))
+    assert disabled.message == "this endpoint is disabled; enable it before recovering its messages"
+    unknown = refused(db, NotFound, lambda: operations.recover_failed_messages(
+        db, uuid.uuid4(), since=db_now(db) - timedelta(days=1)))
+    assert unknown.message == "webhook endpoint not found"
+    db.expire_all()
+    assert db.get_one(WebhookMessage, message.id).status == WebhookMessageStatus.FAILED
