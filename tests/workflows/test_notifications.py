@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from devstack.processes import free_port
+from devstack.host import free_port
 from models import Booking, EmailStatus, MentorProfile, Notification, OutboxEvent, User
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, make_session

@@ -1,0 +1,72 @@
+"""Bookings and sessions as responses show them (``workflows/named.py``), called directly: each booking with
+its session and its people's names, and a group session's participants, its mentor's to see. That no response of a
+journey shows another mentee or an email is the API tests' (``tests/api/test_people.py``,
+``tests/api/test_mentee_privacy.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingStatus, MentorProfile, User
+from tests.database import counting, refused
+from tests.factories import BookingFactory, UserFactory, actor_of, group_session, make_session
+from workflows import named, sessions
+from workflows.errors import NotFound
+
+START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+
+
+def test_a_group_sessions_participants_are_named_to_its_mentor_and_to_no_one_else(db: Session) -> None:
+    session, mentees = group_session(db, START, seats=2)
+    mentor = db.get_one(MentorProfile, session.mentor_profile_id).user
+    names = [db.get_one(User, m).display_name for m in mentees]
+    (as_mentor,) = named.name_sessions(db, actor_of(mentor), [session])
+    (as_mentee,) = named.name_sessions(db, actor_of(db.get_one(User, mentees[0])), [session])
+    assert sorted(p.display_name for p in as_mentor.participants or []) == sorted(names)
+    assert (as_mentee.participants, as_mentee.mentee, as_mentee.mentor.id) == (None, None, session.mentor_profile_id)
+    assert sorted(p.id for p in named.session_participants(db, actor_of(mentor), session.id)) == sorted(mentees)
+    for outsider in (db.get_one(User, mentees[0]), UserFactory(is_admin=True)):
+        error = refused(db, NotFound, lambda who=outsider: named.session_participants(db, actor_of(who), session.id))
+        assert error.message == "session not found"
+
+
+def test_a_cancelled_group_session_still_names_those_whose_seats_its_cancellation_ended(db: Session) -> None:
+    session, mentees = group_session(db, START, seats=2)
+    mentor = db.get_one(MentorProfile, session.mentor_profile_id).user
+    sessions.cancel_session(db, actor_of(mentor), session.id, reason="ill", now=START - timedelta(days=1))
+    assert sorted(p.id for p in named.session_participants(db, actor_of(mentor), session.id)) == sorted(mentees)
+
+
+def test_an_individual_session_names_its_mentee_by_user_and_its_mentor_by_profile(db: Session) -> None:
+    mentor, mentee, session = make_session(db, START)
+    (shown,) = named.name_sessions(db, actor_of(mentee.user), [session])
+    assert (shown.mentor.id, shown.mentor.display_name) == (session.mentor_profile_id, mentor.user.display_name)
+    assert shown.mentee == named.Person(mentee.user.id, mentee.user.display_name)
+
+
+def test_a_page_of_bookings_is_named_with_its_sessions_in_three_queries(db: Session, connection: Connection) -> None:
+    """A booking's session: the one made from it once accepted, a seat's group session; a draft has none
+    and costs no lookup. The names of every mentor and mentee in one query, whatever the page's size."""
+    draft = BookingFactory()
+    accepted = BookingFactory(status=BookingStatus.ACCEPTED)
+    waiting = BookingFactory(status=BookingStatus.ACCEPTED)  # accepted, its session not made yet
+    db.flush()
+    made = sessions.create_session_from_booking(db, accepted.id)
+    group, _ = group_session(db, START + timedelta(days=1), seats=1)
+    seat = db.scalars(select(Booking).where(Booking.group_session_id == group.id)).one()
+    assert made is not None
+    bookings = [draft, accepted, waiting, seat]
+    with counting(connection) as counted:
+        shown = named.name_bookings(db, bookings)
+        assert counted() == 2  # the sessions of the accepted ones, then every name at once
+    assert [s.session_id for s in shown] == [None, made.id, None, group.id]
+    for view, booking in zip(shown, bookings, strict=True):
+        mentee = db.get_one(User, booking.mentee_user_id)
+        assert (view.mentee.id, view.mentee.display_name) == (mentee.id, mentee.display_name)
+        assert view.mentor.id == booking.mentor_profile_id
+    with counting(connection) as counted:
+        assert [s.session_id for s in named.name_bookings(db, [draft])] == [None]
+        assert counted() == 1  # a draft's names only
