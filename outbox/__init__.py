@@ -28,8 +28,8 @@ What survives what:
 - A kick lost (Redis restarted empty, a message dropped): the relay kicks the handler once the row's
   ``next_attempt_at`` passes, or at once when Redis's marker key is gone.
 - A worker killed mid-batch: the batch's transaction never commits; its rows stay pending, and the
-  relay kicks them again. The work is done once: the row is marked in the transaction that does it,
-  and each handler's work is safe to run again (unique keys, upserts).
+  relay kicks them again. The work is done once: the row is marked in the transaction that does it
+  (work that can also be started by hand, such as a session's creation, has a unique key besides).
 - Two workers on one backlog: ``SKIP LOCKED`` gives each its own rows.
 
 The kick protocol (``outbox.publisher``): a kick key per handler in Redis means "a kick is queued or a

@@ -18,7 +18,7 @@ for rows whose kick was lost; it never holds a row back from a batch.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,11 +45,9 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models import HandlerStatus, OutboxEvent, OutboxHandler
 from outbox.recording import live_events, pending_dispatches
+from outbox.registry import Work
 
 log = structlog.get_logger(__name__)
-
-#: A handler's work for some of its events, all in the caller's transaction.
-EventsWork = Callable[[Session, Sequence[OutboxEvent]], None]
 
 _EVENTS = cast(Table, OutboxEvent.__table__)
 _ROWS = cast(Table, OutboxHandler.__table__)
@@ -170,7 +168,7 @@ class Batch:
         return len(self.events) - len(self.failed)
 
 
-def do_batch(db: Session, handler: str, events: Sequence[OutboxEvent], work: EventsWork, *,
+def do_batch(db: Session, handler: str, events: Sequence[OutboxEvent], work: Work, *,
              fatal: tuple[type[BaseException], ...] = ()) -> Batch:
     """Do ``work`` for the claimed ``events``: all at once, or, if that fails, row by row in savepoints.
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from infra.queues import QUEUES
 from models import OutboxEvent
 
-#: A handler's work for a batch of its events, in the caller's transaction; safe to run again for an event.
+#: A handler's work for a batch of its events, in the transaction that marks their rows done.
 Work = Callable[[Session, Sequence[OutboxEvent]], None]
 #: Work an operator starts by hand for one aggregate (``celery call <handler> --args='["<id>"]'``).
 ByHand = Callable[[Session, uuid.UUID], Any]

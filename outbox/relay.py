@@ -30,7 +30,10 @@ def _due_rows(limit: int) -> Select[tuple[uuid.UUID, str]]:
     Handler by handler, each on its own part of the pending rows' index: a backlog of one handler costs
     the others nothing. The status inline, as the partial index is written, so a generic plan uses it.
     """
-    handlers = func.unnest(literal(REGISTRY.handler_names(), ARRAY(String))).table_valued("name").render_derived()
+    names = REGISTRY.handler_names()
+    if not names:  # a process that never imported its handlers would relay nothing, and say nothing
+        raise RuntimeError("no handler is declared: import workflows.handlers first")
+    handlers = func.unnest(literal(names, ARRAY(String))).table_valued("name").render_derived()
     rows = _HANDLER_ROWS.c
     oldest = (
         select(rows.event_id, rows.handler)

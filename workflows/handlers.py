@@ -3,8 +3,10 @@
 A handler is a function of a session and a batch of its events, declared with
 ``@REGISTRY.handler("<queue>.<verb>", *event types)``: recording an event of those types writes the
 handler's row in the same transaction, and the workers run it as the Celery task of that name on that
-queue (``workers/handlers.py``), once per event. Its work must be safe to run again for an event (a
-unique key or an upsert): a batch that dies before its commit is done again.
+queue (``workers/handlers.py``), once per event: its work runs in the transaction that marks the rows
+done, so a batch that dies before its commit leaves nothing behind and is done again, whole. It must
+do all its writes through the session it is given, and send nothing outside the database itself
+(``enqueue_after_commit`` sends after the commit).
 
 The API, the workers and beat import this module at start (``workflows.handlers.declare()``), so that
 every process records the same rows.

@@ -9,9 +9,12 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Connection, text
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import WebhookEndpoint
@@ -173,3 +176,45 @@ def test_fan_out_leaves_a_backing_off_endpoint_to_the_dispatcher(db: Session) ->
     assert fanout.dispatch_due(db) == []
     end_backoff(db, endpoint)
     assert fanout.dispatch_due(db) == created
+
+
+def _loops(plan: dict[str, Any]) -> Iterator[int]:
+    yield int(plan.get("Actual Loops", 0))
+    for child in plan.get("Plans", []):
+        yield from _loops(child)
+
+
+def test_choosing_the_next_batches_reads_each_endpoint_once_however_stale_the_statistics(
+    db: Session, connection: Connection,
+) -> None:
+    """Statistics taken while every message was delivered (as after a quiet spell), then a backlog of 2,000: the
+    choice of the next batches runs no part of its plan once per due message (it once ran its whole window
+    again for each: 127,896 loops here, and minutes for a backlog of 20,000)."""
+    owner = UserFactory()
+    endpoints = owned(db, owner, 8)
+    ids = [str(endpoint.id) for endpoint in endpoints]
+    insert_messages = text("""
+        INSERT INTO webhook_messages (id, endpoint_id, event_type, payload, next_attempt_at, status)
+        SELECT :prefix || g, (CAST(:endpoints AS uuid[]))[1 + g % 8], 'session.completed', '{}'::jsonb,
+               now() - interval '1 minute', :status
+        FROM generate_series(1, 2000) AS g
+    """)
+    db.execute(insert_messages, {"prefix": "msg_old", "endpoints": ids, "status": "delivered"})
+    db.execute(text("ANALYZE webhook_messages"))
+    db.execute(insert_messages, {"prefix": "msg_due", "endpoints": ids, "status": "pending"})
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        statements.append((statement, parameters))
+
+    sqlalchemy_event.listen(connection, "before_cursor_execute", capture)
+    try:
+        chosen = fanout.next_batches(db, settings=settings())
+    finally:
+        sqlalchemy_event.remove(connection, "before_cursor_execute", capture)
+    assert len(chosen) == 2  # the owner's two slots, each an endpoint's oldest message
+    ((statement, parameters),) = statements
+    plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar_one()
+    # Per endpoint, and per pair of the owner's endpoints (its batches in flight, counted for each candidate):
+    # never per message.
+    assert max(_loops(plan[0]["Plan"])) <= len(endpoints) ** 2, plan
