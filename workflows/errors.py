@@ -39,7 +39,7 @@ class BusinessRuleViolation(DomainError):
 class InvalidTransition(BusinessRuleViolation):
     def __init__(self, kind: str, current: str, action: str) -> None:
         super().__init__(
-            f"cannot {action} a {kind} that is {current}",
+            f"cannot {action} {'an' if kind[:1] in 'aeiou' else 'a'} {kind} that is {current}",
             current_status=current,
             action=action,
         )

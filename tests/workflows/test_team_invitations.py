@@ -68,7 +68,8 @@ def test_an_invitation_is_answered_once_and_only_by_its_mentor(db: Session) -> N
         assert error.message == "invitation not found"
     team_invitations.accept(db, actor_of(invited.user), invitation.id)
     again = refused(db, InvalidTransition, lambda: team_invitations.decline(db, actor_of(invited.user), invitation.id))
-    assert again.details == {"current_status": "accepted", "action": "decline"}
+    assert (again.message, again.details) == ("cannot decline an invitation that is accepted",
+                                              {"current_status": "accepted", "action": "decline"})
     assert members(db, listing) == [invited.id]
 
 
