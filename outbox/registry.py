@@ -104,12 +104,16 @@ class Registry:
             raise ValueError(f"unknown event type {event_type!r}") from None
 
     def handlers_for(self, event_type: str) -> tuple[str, ...]:
-        """The handlers of ``event_type``, by name; refuses before any handler is declared (so no event is
-        recorded without its work while ``workflows.handlers`` is not imported)."""
+        """The handlers of ``event_type``, by name, in the order they were declared; refuses before any handler is
+        declared (so no event is recorded without its work while ``workflows.handlers`` is not imported).
+
+        Kicks go out in this order after a commit, and a worker that takes every queue receives them in it:
+        the handler a user waits for (the accepted booking's session) is declared first.
+        """
         self.spec_of(event_type)
         if not self._handlers:
             raise RuntimeError("no handler is declared: import workflows.handlers first")
-        return tuple(sorted(name for name, spec in self._handlers.items() if event_type in spec.event_types))
+        return tuple(name for name, spec in self._handlers.items() if event_type in spec.event_types)
 
     def takes_aggregate(self, handler: str) -> bool:
         """Whether the handler's task takes its event's aggregate id first (it can be run by hand for one)."""

@@ -7,7 +7,6 @@ constraint is what refuses a second accepted booking over the same time.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from infra.config import get_settings
-from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, MentorshipSession
+from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
 from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
 from workflows import request_limits
 from workflows.actors import Actor
@@ -27,6 +26,7 @@ from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule, mentee_is_busy, overlapping_group_session
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
 from workflows.events import EventType, booking_payload, record
+from workflows.named import NamedBooking, name_bookings
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
 from workflows.state_machine import StateMachine, move
@@ -187,22 +187,26 @@ def _act(db: Session, booking: Booking, action: BookingAction, role: Role, *, ac
 
 
 def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingAction, *, reason: str | None = None,
-           now: datetime | None = None) -> Booking:
-    """The actor's ``action`` on one of their bookings (accept, decline, cancel), as the table allows."""
+           now: datetime | None = None) -> NamedBooking:
+    """The actor's ``action`` on one of their bookings (accept, decline, cancel), as the table allows.
+
+    The booking is named as answers show it, with no session: none exists before the accept commits (the
+    session is made from the committed event), so the answer does not look for one.
+    """
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     _act(db, booking, action, role, actor=str(actor), decision=Decision(now or utcnow(), reason))
-    return booking
+    return name_bookings(db, [booking], sessions=False)[0]
 
 
-def accept_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> Booking:
+def accept_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> NamedBooking:
     return decide(db, actor, booking_id, BookingAction.ACCEPT)
 
 
-def decline_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str | None = None) -> Booking:
+def decline_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str | None = None) -> NamedBooking:
     return decide(db, actor, booking_id, BookingAction.DECLINE, reason=reason)
 
 
-def cancel_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str | None = None) -> Booking:
+def cancel_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str | None = None) -> NamedBooking:
     return decide(db, actor, booking_id, BookingAction.CANCEL, reason=reason)
 
 
@@ -252,19 +256,3 @@ def list_bookings(
     if status:
         query = query.where(Booking.status == BookingStatus(status))
     return paginate(db, query, Booking.created_at, Booking.id, limit=limit, cursor=cursor, descending=True)
-
-
-_MAY_HAVE_A_SESSION = frozenset({BookingStatus.ACCEPTED, BookingStatus.CANCELLED})
-
-
-def session_ids_for(db: Session, bookings: Sequence[Booking]) -> dict[uuid.UUID, uuid.UUID]:
-    """booking id -> its session: the group session of a seat, else the session made from it (only an
-    accepted booking has one, or a booking cancelled with its session)."""
-    seats = {b.id: b.group_session_id for b in bookings if b.group_session_id is not None}
-    individual = [b.id for b in bookings if b.group_session_id is None and b.status in _MAY_HAVE_A_SESSION]
-    if not individual:
-        return seats
-    rows = db.execute(
-        select(MentorshipSession.booking_id, MentorshipSession.id).where(MentorshipSession.booking_id.in_(individual))
-    ).all()
-    return {**seats, **{booking_id: session_id for booking_id, session_id in rows if booking_id is not None}}

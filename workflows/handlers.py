@@ -6,7 +6,8 @@ handler's row in the same transaction, and the workers run it as the Celery task
 queue (``workers/handlers.py``), once per event: its work runs in the transaction that marks the rows
 done, so a batch that dies before its commit leaves nothing behind and is done again, whole. It must
 do all its writes through the session it is given, and send nothing outside the database itself
-(``enqueue_after_commit`` sends after the commit).
+(``enqueue_after_commit`` sends after the commit). An event's kicks are sent in the order its handlers
+are declared here: the one a user waits for comes first.
 
 The API, the workers and beat import this module at start (``workflows.handlers.declare()``), so that
 every process records the same rows.

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
 from workflows.actors import Actor
-from workflows.bookings import session_ids_for
 from workflows.errors import NotFound
 
 UNKNOWN = "Unknown user"
@@ -75,9 +74,26 @@ def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
     return people.get(key) or Person(key, UNKNOWN)
 
 
-def name_bookings(db: Session, bookings: Sequence[Booking]) -> list[NamedBooking]:
-    """The bookings with their sessions and their people's names: three queries at most for a page."""
-    session_ids = session_ids_for(db, bookings)
+_MAY_HAVE_A_SESSION = frozenset({BookingStatus.ACCEPTED, BookingStatus.CANCELLED})
+
+
+def session_ids_for(db: Session, bookings: Sequence[Booking]) -> dict[uuid.UUID, uuid.UUID]:
+    """booking id -> its session: the group session of a seat, else the session made from it (only an
+    accepted booking has one, or a booking cancelled with its session)."""
+    seats = {b.id: b.group_session_id for b in bookings if b.group_session_id is not None}
+    individual = [b.id for b in bookings if b.group_session_id is None and b.status in _MAY_HAVE_A_SESSION]
+    if not individual:
+        return seats
+    rows = db.execute(
+        select(MentorshipSession.booking_id, MentorshipSession.id).where(MentorshipSession.booking_id.in_(individual))
+    ).all()
+    return {**seats, **{booking_id: session_id for booking_id, session_id in rows if booking_id is not None}}
+
+
+def name_bookings(db: Session, bookings: Sequence[Booking], *, sessions: bool = True) -> list[NamedBooking]:
+    """The bookings with their sessions and their people's names: two queries at most for a page, one
+    without ``sessions`` (a decision's answer: its session is made after it commits)."""
+    session_ids = session_ids_for(db, bookings) if sessions else {}
     mentors, mentees = names(db, (b.mentor_profile_id for b in bookings), (b.mentee_user_id for b in bookings))
     return [NamedBooking(b, session_ids.get(b.id), _named(mentors, b.mentor_profile_id),
                          _named(mentees, b.mentee_user_id)) for b in bookings]

@@ -17,7 +17,7 @@ from models import Booking, BookingStatus, BundlePurchase, CreditStatus, Listing
 from models.listings import Listing
 from tests.database import events_of, refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, group_session, make_session
-from workflows import bookings, bundles
+from workflows import bookings, bundles, named
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
@@ -160,7 +160,7 @@ def test_accepting_over_the_mentors_accepted_booking_is_a_conflict_but_one_that_
     touching = BookingFactory(listing=listing, start_time=START + timedelta(hours=1))
     error = refused(db, Conflict, lambda: bookings.accept_booking(db, mentor, overlapping.id))
     assert error.message == "this time overlaps another accepted booking of the mentor"
-    assert bookings.accept_booking(db, mentor, touching.id).status == BookingStatus.ACCEPTED
+    assert bookings.accept_booking(db, mentor, touching.id).booking.status == BookingStatus.ACCEPTED
     db.expire_all()
     assert db.get_one(Booking, overlapping.id).status == BookingStatus.DRAFT
 
@@ -252,5 +252,5 @@ def test_a_seat_belongs_to_its_group_session_and_an_accepted_booking_to_the_sess
     accepted = db.get_one(Booking, individual.booking_id)
     draft = BookingFactory()
     assert seat.mentee_user_id == seated
-    assert bookings.session_ids_for(db, [seat, accepted, draft]) == {seat.id: session.id, accepted.id: individual.id}
+    assert named.session_ids_for(db, [seat, accepted, draft]) == {seat.id: session.id, accepted.id: individual.id}
     assert db.get_one(MentorshipSession, individual.id).booking_id == accepted.id

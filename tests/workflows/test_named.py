@@ -47,7 +47,7 @@ def test_an_individual_session_names_its_mentee_by_user_and_its_mentor_by_profil
     assert shown.mentee == named.Person(mentee.user.id, mentee.user.display_name)
 
 
-def test_a_page_of_bookings_is_named_with_its_sessions_in_three_queries(db: Session, connection: Connection) -> None:
+def test_a_page_of_bookings_is_named_with_its_sessions_in_two_queries(db: Session, connection: Connection) -> None:
     """A booking's session: the one made from it once accepted, a seat's group session; a draft has none
     and costs no lookup. The names of every mentor and mentee in one query, whatever the page's size."""
     draft = BookingFactory()
@@ -70,3 +70,6 @@ def test_a_page_of_bookings_is_named_with_its_sessions_in_three_queries(db: Sess
     with counting(connection) as counted:
         assert [s.session_id for s in named.name_bookings(db, [draft])] == [None]
         assert counted() == 1  # a draft's names only
+    with counting(connection) as counted:  # a decision's answer: its session is made once it commits
+        assert [s.session_id for s in named.name_bookings(db, [accepted], sessions=False)] == [None]
+        assert counted() == 1
