@@ -175,7 +175,6 @@ class Settings:
     outbox_redeliver_max_seconds: int
     handler_batch: int
     handler_kick_ttl_seconds: int
-    handler_linger_ms: int
     task_soft_time_limit: int
     task_time_limit: int
     webhook_timeout_seconds: float
@@ -331,8 +330,6 @@ def load_settings() -> Settings:
         handler_batch=_int_at_least("HANDLER_BATCH", 100, 1),
         # How long a handler's kick, queued or running, stops further kicks, should its message or worker be lost.
         handler_kick_ttl_seconds=_int_at_least("HANDLER_KICK_TTL_SECONDS", 15, 1),
-        # How long the kick of a busy handler (a stream of commits owe it kicks) waits, so its task takes them at once.
-        handler_linger_ms=_int_between("HANDLER_LINGER_MS", 100, 0, 1000),
         task_soft_time_limit=_int_between("TASK_SOFT_TIME_LIMIT", 60, 1, 3600),
         task_time_limit=_int_between("TASK_TIME_LIMIT", 90, 2, 7200),
         webhook_timeout_seconds=_float_between("WEBHOOK_TIMEOUT_SECONDS", 15.0, 1, 60),

@@ -35,8 +35,7 @@ What survives what:
 The kick protocol (``outbox.publisher``): a kick key per handler in Redis means "a kick is queued or a
 task is draining". Publishers send a kick only when they set the key; the draining task holds it and,
 as it lets it go, a *missed* flag tells it whether an event came in meanwhile (then it claims once
-more). A handler owed kicks by a stream of commits (busy) has its next batch wait ``HANDLER_LINGER_MS``.
-The key's TTL (``HANDLER_KICK_TTL_SECONDS``) ends a key whose task died.
+more). The key's TTL (``HANDLER_KICK_TTL_SECONDS``) ends a key whose task died.
 
 The modules: ``registry`` (event types and handlers, declared by the domain), ``recording``,
 ``batches`` (claiming and doing a batch), ``relay``; the Celery-facing ``publisher`` and ``draining``,

@@ -17,9 +17,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import OutboxEvent
 from outbox import batches
-from outbox.publisher import hand_over, hold_kicks, look_again, publish, stop_holding_kicks
+from outbox.publisher import hold_kicks, look_again, publish, stop_holding_kicks
 from outbox.recording import Dispatch
 from outbox.registry import Work
 
@@ -38,11 +37,9 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
     the key is deleted with the handler's missed flag, cleared before each claim: if an event found
     the key held since then, one more batch is claimed; an event committed after the delete sends a
     kick of its own. With no key set at the start, the short batch ends it. A burst of events thus
-    costs a message per batch, not one per event, and an event alone one claim. In a busy stream, the
-    events that came in while a batch was done go to a kick that waits ``HANDLER_LINGER_MS``, so that
-    the next claim takes them with the ones that follow. A full batch sends a kick at once (at most one
-    is queued per handler), so an idle worker can take the next batch while this one works; this task
-    goes on for up to :data:`DRAIN_SECONDS`.
+    costs a message per batch, not one per event, and an event alone one claim. A full batch sends a
+    kick at once (at most one is queued per handler), so an idle worker can take the next batch while
+    this one works; this task goes on for up to :data:`DRAIN_SECONDS`.
     """
     limit = get_settings().handler_batch
     began = time.monotonic()
@@ -79,11 +76,8 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
                 look_again(app, handler)
             elif key_held:
                 key_held = False
-                released = stop_holding_kicks(app, handler)
-                if not released.missed:
+                if not stop_holding_kicks(app, handler):
                     return done  # no event found the key held since this batch's claim began
-                if released.busy and events and _hand_over(app, handler, events[-1], request_id):
-                    return done
                 # else one more batch: see above (the delete cleared the flag, as before a claim)
             else:
                 return done
@@ -91,11 +85,3 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
         if key_held:  # a failure: events from now on kick again
             stop_holding_kicks(app, handler)
 
-
-def _hand_over(app: Celery, handler: str, last: OutboxEvent, request_id: str | None) -> bool:
-    """Leave the events that came in during a busy handler's batch to a kick that waits; whether one was sent.
-
-    Not when another publisher took the key first: its kick might yet fail to go out, so the caller
-    claims them itself. The batch's last event, done, serves as the kick's hint.
-    """
-    return hand_over(app, Dispatch(handler, last.id, last.aggregate_id), request_id)

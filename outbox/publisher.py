@@ -12,23 +12,15 @@ key held by this task before that claim began, and is in it, or finds it gone an
 If the key outlives its task (a worker killed holding it), the TTL ends it, and the relay kicks
 the handler again.
 
-A handler owed kicks by at least :data:`BUSY_COMMITS` commits in one :data:`BUSY_WINDOW_MS` window of
-the clock (counted in Redis across every process) is busy. A kick it is sent after a commit then
-waits ``HANDLER_LINGER_MS`` in the worker before its task starts, and a task that found events
-arriving while it drained hands them to such a kick of its own instead of claiming again at once:
-each claim takes the events of that time in one batch, not one or two (a worker's cost is mostly
-per claim, not per row). A commit with no other owing that handler in its window, and the commits
-of one booking's workflow, never wait. The countdown is an ``eta`` from the publisher's clock that
-the worker compares with its own: hosts keep their clocks in step (NTP), as Celery expects.
+Each part is kept by a benchmark figure that misses its target without it (``bench/NOTES.md``): the
+key's de-duplication by ``e2e_throughput_ratio``, the missed flag by ``workflow_latency_ratio_p50``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any
 
 import structlog
 from celery import Celery
@@ -53,15 +45,10 @@ BROKER_MARKER_KEY = "outbox:broker-marker"
 KICK_KEY = "outbox:kick:{handler}"
 #: Set with every kick owed, cleared by a draining task before each claim (see the module's docstring).
 MISSED_KEY = "outbox:kick-missed:{handler}"
-#: A list with an item per commit that owed the handler a kick in one window of the clock (its number).
-#: A list, not a counter: kombu prefixes LPUSH, PEXPIRE and LLEN with ``REDIS_KEY_PREFIX``, not INCR.
-COMMITS_KEY = "outbox:commits:{handler}:{window}"
-BUSY_WINDOW_MS = 100
-BUSY_COMMITS = 3  # one booking's workflow owes webhook fan-out two: a stream is more
 
 KICKS = Counter("outbox_handler_kicks_total",
                 "Handler kicks owed (after commits, by the relay, by draining tasks), by handler and outcome: "
-                "a message sent at once, one sent to wait HANDLER_LINGER_MS, or none as one was queued",
+                "a message sent, or none as one was queued",
                 ["handler", "outcome"])
 
 
@@ -73,30 +60,16 @@ def missed_key(handler: str) -> str:
     return MISSED_KEY.format(handler=handler)
 
 
-def commits_key(handler: str) -> str:
-    """The list counting the commits that owed ``handler`` a kick in the window of the clock this falls in."""
-    return COMMITS_KEY.format(handler=handler, window=time.time_ns() // 1_000_000 // BUSY_WINDOW_MS)
-
-
-class Linger(Enum):
-    """Whether a publish's kicks wait ``HANDLER_LINGER_MS`` in the worker before their task starts."""
-
-    NEVER = "never"  # the relay's kicks, a full batch's next one: there is work to take now
-    IF_BUSY = "if_busy"  # kicks owed after a commit: counted in their handler's window, they wait if it is busy
-    ALWAYS = "always"  # a drain handing a busy handler's next events to its next task
-
-
 @dataclass(frozen=True)
 class Kicks:
     """What a publish sends: every task call and one kick per handler whose kick key it set, in order."""
 
     messages: list[Dispatch | TaskCall]
     keys: list[str]  # the kick keys set, to take back if the send fails
-    lingering: frozenset[str] = frozenset()  # busy handlers, whose kick waits HANDLER_LINGER_MS
 
 
-def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall], linger: Linger) -> Kicks:
-    """Set the kick keys in one ``MULTI``, and count each handler's commits there (:attr:`Linger.IF_BUSY`)."""
+def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> Kicks:
+    """Set the kick keys, and each handler's missed flag, in one ``MULTI``."""
     first: dict[str, Dispatch] = {}
     redelivered: set[str] = set()
     for dispatch in dispatches:
@@ -107,31 +80,18 @@ def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall], linger:
     if not first:
         return Kicks(list(dispatches), [])
     settings = get_settings()
-    if settings.handler_linger_ms == 0:
-        linger = Linger.NEVER
-    counted = linger is Linger.IF_BUSY
-    per_handler = 4 if counted else 2  # commands per handler in the MULTI
     # One MULTI: a draining task deletes flag and key together, so it sees the flag of any kick that found its key.
     with client.pipeline(transaction=True) as pipe:
         for handler in first:
             # The relay's kick goes out even if a key says one is queued (see Dispatch.redelivery).
             pipe.set(kick_key(handler), "1", nx=handler not in redelivered, ex=settings.handler_kick_ttl_seconds)
             pipe.set(missed_key(handler), "1", ex=settings.handler_kick_ttl_seconds)
-            if counted:  # this window's list: its length is the commits so far; it outlives the window briefly
-                key = commits_key(handler)
-                pipe.lpush(key, "1")
-                pipe.pexpire(key, 2 * BUSY_WINDOW_MS)
         results = pipe.execute()
-    kicked = {handler for handler, was_set in zip(first, results[::per_handler], strict=True) if was_set}
-    waiting = set(first) if linger is Linger.ALWAYS else set()
-    if counted:
-        waiting = {handler for handler, commits in zip(first, results[2::4], strict=True) if commits >= BUSY_COMMITS}
-    lingering = waiting & kicked - redelivered  # the relay's kicks are late already
+    kicked = {handler for handler, was_set in zip(first, results[::2], strict=True) if was_set}
     for handler in first:
-        KICKS.labels(handler, "lingered" if handler in lingering else "sent" if handler in kicked
-                     else "already_queued").inc()
+        KICKS.labels(handler, "sent" if handler in kicked else "already_queued").inc()
     messages = [d for d in dispatches if isinstance(d, TaskCall) or (d.handler in kicked and first[d.handler] is d)]
-    return Kicks(messages, [kick_key(handler) for handler in kicked], frozenset(lingering))
+    return Kicks(messages, [kick_key(handler) for handler in kicked])
 
 
 def task_arguments(dispatch: Dispatch | TaskCall) -> tuple[str, list[str], dict[str, str]]:
@@ -142,50 +102,29 @@ def task_arguments(dispatch: Dispatch | TaskCall) -> tuple[str, list[str], dict[
     return dispatch.handler, [str(dispatch.event_id)], {}
 
 
-def publish(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None, *,
-            linger: Linger = Linger.NEVER) -> int:
+def publish(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None) -> int:
     """Send what ``dispatches`` owe the broker in two trips; return how many were covered: all, or 0 on a failure.
 
     The first trip sets the kick keys (:func:`_claim_kicks`): a handler whose kick is already queued
-    gets no message, and a kick may wait ``HANDLER_LINGER_MS`` (see :class:`Linger`; a countdown: the
-    worker holds the message, no pool process waits). The second writes the messages, in order, in one
-    Redis pipeline (kombu's publish batch). A failure is logged and left to the outbox relay, and the
-    keys this set are taken back: the database already holds the work, so nothing is lost while the
-    broker is away. (A pipeline cut short may have delivered some messages: the relay sends them
-    again, and handlers do their work once per event.)
+    gets no message. The second writes the messages, in order, in one Redis pipeline (kombu's publish
+    batch). A failure is logged and left to the outbox relay, and the keys this set are taken back:
+    the database already holds the work, so nothing is lost while the broker is away. (A pipeline cut
+    short may have delivered some messages: the relay sends them again, and handlers do their work
+    once per event.)
     """
-    return len(dispatches) if _send(app, dispatches, request_id, linger) is not None else 0
-
-
-def hand_over(app: Celery, dispatch: Dispatch, request_id: str | None) -> bool:
-    """Send ``dispatch``'s kick, waiting ``HANDLER_LINGER_MS``, if this sets its handler's kick key.
-
-    False if another publisher holds the key (its kick may yet fail: the caller claims the events
-    itself) or the broker is away.
-    """
-    kicks = _send(app, [dispatch], request_id, Linger.ALWAYS)
-    return kicks is not None and bool(kicks.keys)
-
-
-def _send(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None,
-          linger: Linger) -> Kicks | None:
-    """:func:`publish`'s two trips; the kicks sent, or None on a failure."""
     kicks = Kicks([], [])
     try:
         with app.producer_or_acquire() as producer:
             client = producer.channel.client
-            kicks = _claim_kicks(client, dispatches, linger)
-            wait = get_settings().handler_linger_ms / 1000
+            kicks = _claim_kicks(client, dispatches)
             try:
                 with producer.batch():
                     for dispatch in kicks.messages:
                         task, args, kwargs = task_arguments(dispatch)
                         # A redelivered event keeps the id of the request that first caused it.
                         origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
-                        lingering = isinstance(dispatch, Dispatch) and dispatch.handler in kicks.lingering
                         # Ids only: their plain repr is what Flower shows, without Celery's size-bounded one.
-                        app.send_task(task, args=args, kwargs=kwargs, countdown=wait if lingering else None,
-                                      argsrepr=repr(args), kwargsrepr=repr(kwargs),
+                        app.send_task(task, args=args, kwargs=kwargs, argsrepr=repr(args), kwargsrepr=repr(kwargs),
                                       headers={"request_id": origin} if origin else None, producer=producer)
             except Exception:
                 if kicks.keys:
@@ -194,8 +133,8 @@ def _send(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: st
     except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
         log.warning("outbox.publish_failed", tasks=len(dispatches),
                     error=f"{type(exc).__name__}: {exc}")
-        return None
-    return kicks
+        return 0
+    return len(dispatches)
 
 
 def _forget_kicks(client: Any, keys: list[str]) -> None:
@@ -234,29 +173,22 @@ def look_again(app: Celery, handler: str) -> None:
         log.warning("outbox.kick_flag_kept", handler=handler, error=f"{type(exc).__name__}: {exc}")
 
 
-class Released(NamedTuple):
-    """What a draining task learns as it lets go of its handler's kick key."""
-
-    missed: bool  # a kick found the key held since the flag was last cleared: its event waits for this task
-    busy: bool  # the handler is busy (see the module's docstring)
-
-
-def stop_holding_kicks(app: Celery, handler: str) -> Released:
+def stop_holding_kicks(app: Celery, handler: str) -> bool:
     """Delete the handler's kick key and missed flag: the next event committed sends a kick (see ``DbTask.drain``).
 
-    ``missed``, the task must claim once more (or hand over to a kick of its own); also when Redis is
-    away (the key then stays until its TTL: events meanwhile wait for the relay, no longer).
+    Whether the flag was set: a kick found the key held since the flag was last cleared, and its
+    event waits for this task, which must claim once more. Also True when Redis is away (the key then
+    stays until its TTL: events meanwhile wait for the relay, no longer).
     """
     try:
         with app.producer_or_acquire() as producer, producer.channel.client.pipeline(transaction=True) as pipe:
             pipe.delete(missed_key(handler))
             pipe.delete(kick_key(handler))
-            pipe.llen(commits_key(handler))
-            missed, _, commits = pipe.execute()
+            missed, _ = pipe.execute()
     except Exception as exc:  # noqa: BLE001 - see above
         log.warning("outbox.kick_key_kept", handler=handler, error=f"{type(exc).__name__}: {exc}")
-        return Released(missed=True, busy=False)
-    return Released(missed=bool(missed), busy=commits >= BUSY_COMMITS)
+        return True
+    return bool(missed)
 
 
 def clear_kicks(app: Celery) -> None:
@@ -314,7 +246,7 @@ def install_publisher(factory: sessionmaker[Session], app: Callable[[], Celery],
             return
         request_id = request_id_of(session)
         dispatches, events = take_owed(session)
-        if dispatches and not publish(app(), dispatches, request_id, linger=Linger.IF_BUSY):
+        if dispatches and not publish(app(), dispatches, request_id):
             reschedule_unsent(factory, dispatches)
         if events:
             on_committed(events)

@@ -195,7 +195,7 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
     """
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     _act(db, booking, action, role, actor=str(actor), decision=Decision(now or utcnow(), reason))
-    return name_bookings(db, [booking], sessions=False)[0]
+    return name_bookings(db, [booking], sessions_made=False)[0]
 
 
 def accept_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> NamedBooking:

@@ -77,11 +77,14 @@ def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
 _MAY_HAVE_A_SESSION = frozenset({BookingStatus.ACCEPTED, BookingStatus.CANCELLED})
 
 
-def session_ids_for(db: Session, bookings: Sequence[Booking]) -> dict[uuid.UUID, uuid.UUID]:
+def session_ids_for(db: Session, bookings: Sequence[Booking], *, sessions_made: bool = True
+                    ) -> dict[uuid.UUID, uuid.UUID]:
     """booking id -> its session: the group session of a seat, else the session made from it (only an
-    accepted booking has one, or a booking cancelled with its session)."""
+    accepted booking has one, or a booking cancelled with its session). Without ``sessions_made``, none
+    has been made from these bookings yet (the transaction deciding them has not committed): no lookup."""
     seats = {b.id: b.group_session_id for b in bookings if b.group_session_id is not None}
-    individual = [b.id for b in bookings if b.group_session_id is None and b.status in _MAY_HAVE_A_SESSION]
+    individual = [b.id for b in bookings
+                  if sessions_made and b.group_session_id is None and b.status in _MAY_HAVE_A_SESSION]
     if not individual:
         return seats
     rows = db.execute(
@@ -90,10 +93,10 @@ def session_ids_for(db: Session, bookings: Sequence[Booking]) -> dict[uuid.UUID,
     return {**seats, **{booking_id: session_id for booking_id, session_id in rows if booking_id is not None}}
 
 
-def name_bookings(db: Session, bookings: Sequence[Booking], *, sessions: bool = True) -> list[NamedBooking]:
+def name_bookings(db: Session, bookings: Sequence[Booking], *, sessions_made: bool = True) -> list[NamedBooking]:
     """The bookings with their sessions and their people's names: two queries at most for a page, one
-    without ``sessions`` (a decision's answer: its session is made after it commits)."""
-    session_ids = session_ids_for(db, bookings) if sessions else {}
+    without ``sessions_made`` (a decision's answer: its session is made after it commits)."""
+    session_ids = session_ids_for(db, bookings, sessions_made=sessions_made)
     mentors, mentees = names(db, (b.mentor_profile_id for b in bookings), (b.mentee_user_id for b in bookings))
     return [NamedBooking(b, session_ids.get(b.id), _named(mentors, b.mentor_profile_id),
                          _named(mentees, b.mentee_user_id)) for b in bookings]

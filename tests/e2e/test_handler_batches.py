@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import threading
 import time
@@ -33,7 +32,6 @@ from models import (
     WebhookMessage,
 )
 from outbox import batches as outbox_batches
-from outbox import draining
 from outbox import publisher as publish_module
 from outbox.publisher import kick_key
 from outbox.recording import Dispatch
@@ -162,22 +160,6 @@ def queued(client: redis.Redis, queue: str) -> int:
     return int(client.llen(f"{get_settings().redis_key_prefix}{queue}"))
 
 
-def etas_in_queue(client: redis.Redis, queue: str) -> list[datetime | None]:
-    """For each message in ``queue``, oldest first: when its countdown ends, or None if it has none."""
-    etas = []
-    for raw in reversed(client.lrange(f"{get_settings().redis_key_prefix}{queue}", 0, -1)):
-        eta = json.loads(raw)["headers"].get("eta")
-        etas.append(datetime.fromisoformat(eta) if eta else None)
-    return etas
-
-
-@pytest.fixture
-def linger_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kicks never wait: no stream is counted, so no handler is ever busy."""
-    monkeypatch.setattr(publish_module, "get_settings",
-                        lambda: dataclasses.replace(get_settings(), handler_linger_ms=0))
-
-
 def test_a_burst_of_events_sends_one_kick_per_handler_not_one_message_per_event(
     seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis,
 ) -> None:
@@ -210,7 +192,7 @@ def accepting_during_the_first_batch(api: Flask, mentor: Caller, drafts: list[uu
 
 
 def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_does_them(
-    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis, linger_off: None,
+    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis,
 ) -> None:
     """The kick's task holds the handler's kick key while it drains: accepts committed meanwhile queue
     no message, and the same drain creates their sessions (the batch after it lets the key go)."""
@@ -231,82 +213,6 @@ def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_
         assert every_booking_has_one_session(committed, drafts[:3])
         accept_all(api, mentor, drafts[3:])  # the drain let the key go: the next accept kicks again
         assert queued(redis_client, "sessions") == 2
-    finally:
-        purge_queues()
-
-
-def drain_while_two_accepts_come_in(seed: Session, committed: sessionmaker[Session]
-                                    ) -> tuple[int, list[int], list[uuid.UUID]]:
-    """An accept, then its creation drained in process while two more accepts commit during its first batch.
-
-    Returns the rows the drain did, its batches' sizes, and the three drafts.
-    """
-    create_from_booking = task_of(CREATE_SESSIONS)
-
-    mentor, drafts = seed_drafts(seed, 3)
-    api = live_app(committed)
-    accept_all(api, mentor, drafts[:1])
-    batches: list[int] = []
-    done = create_from_booking.drain(accepting_during_the_first_batch(api, mentor, drafts[1:3], batches))
-    return done, batches, drafts
-
-
-@pytest.fixture
-def busy(monkeypatch: pytest.MonkeyPatch) -> float:
-    """Every commit falls in one window (three make a handler busy), and a kick waits a second: the linger (s)."""
-    monkeypatch.setattr(publish_module, "commits_key", lambda handler: f"outbox:commits:{handler}:test")
-    monkeypatch.setattr(publish_module, "get_settings",
-                        lambda: dataclasses.replace(get_settings(), handler_linger_ms=1000))
-    return 1.0
-
-
-def test_in_a_busy_stream_the_events_that_came_in_during_a_drain_go_to_a_kick_that_waits(
-    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis, busy: float,
-) -> None:
-    """Three accepts make the creation handler busy: the drain that saw two of them come in hands them to
-    a kick of its own, sent with a countdown of ``HANDLER_LINGER_MS``, instead of claiming them one or
-    two at a time; that kick's task takes them."""
-    create_from_booking = task_of(CREATE_SESSIONS)
-
-    purge_queues()
-    try:
-        began = datetime.now(UTC)
-        done, batches, drafts = drain_while_two_accepts_come_in(seed, committed)
-        ended = datetime.now(UTC)
-        assert (done, batches) == (1, [1])  # no second claim: the two accepts wait for the kick handed over
-        first, handed_over = etas_in_queue(redis_client, "sessions")
-        assert first is None  # the first accept's kick went out at once
-        assert handed_over is not None
-        assert began + timedelta(seconds=busy) <= handed_over <= ended + timedelta(seconds=busy)
-        assert not every_booking_has_one_session(committed, drafts[1:3])
-        assert create_from_booking.drain(session_flow.create_sessions_for_events) == 2  # as that kick's task does
-        assert every_booking_has_one_session(committed, drafts)
-    finally:
-        purge_queues()
-
-
-def test_a_drain_whose_hand_over_finds_the_key_taken_claims_the_events_itself(
-    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis, busy: float,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Between the drain letting its key go and its hand-over, a publisher may take the key: its kick
-    might yet fail to go out (then it forgets the key and reschedules only its own rows), so the drain
-    sends nothing and claims the events that came in itself."""
-    real_stop = draining.stop_holding_kicks
-    key = f"{get_settings().redis_key_prefix}{kick_key(CREATE_SESSIONS)}"
-
-    def a_publisher_takes_the_key(*args: object) -> publish_module.Released:
-        released = real_stop(*args)  # type: ignore[arg-type]
-        redis_client.set(key, "1", ex=60)
-        return released
-
-    monkeypatch.setattr(draining, "stop_holding_kicks", a_publisher_takes_the_key)
-    purge_queues()
-    try:
-        done, batches, drafts = drain_while_two_accepts_come_in(seed, committed)
-        assert (done, batches) == (3, [1, 2])
-        assert queued(redis_client, "sessions") == 1  # the first accept's kick only: no hand-over was sent
-        assert every_booking_has_one_session(committed, drafts)
     finally:
         purge_queues()
 

@@ -5,8 +5,6 @@ They go out once the outermost transaction commits, never when a savepoint is re
 from __future__ import annotations
 
 import contextlib
-import json
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,7 +21,7 @@ from models import HandlerStatus, OutboxEvent, OutboxHandler
 from outbox import batches as outbox_batches
 from outbox import publisher as publish_module
 from outbox import record_events
-from outbox.publisher import Linger, install_publisher, kick_key, publish
+from outbox.publisher import install_publisher, kick_key, publish
 from outbox.recording import Dispatch, TaskCall
 from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.servers import live_app
@@ -55,43 +53,6 @@ def test_a_queued_kick_holds_back_new_ones_but_not_the_relays(app: Celery) -> No
     assert _queued("notifications") == 2  # the relay's kick goes out whatever the key says
     settings = get_settings()
     assert redis.Redis.from_url(settings.redis_url).exists(f"{settings.redis_key_prefix}{kick_key(NOTIFY_TASK)}")
-
-
-def _countdowns(queue: str) -> list[bool]:
-    """For each message in ``queue``, oldest first: whether it carries a countdown (an ``eta``)."""
-    settings = get_settings()
-    raw = redis.Redis.from_url(settings.redis_url).lrange(f"{settings.redis_key_prefix}{queue}", 0, -1)
-    return [json.loads(message)["headers"].get("eta") is not None for message in reversed(raw)]
-
-
-def test_a_busy_handlers_kick_waits_but_an_event_alone_and_the_relays_do_not(
-        app: Celery, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kicks owed after commits are counted per handler: from the third in one window, a kick sent (its
-    handler's key was free) waits ``HANDLER_LINGER_MS``; the relay's never does."""
-    monkeypatch.setattr(publish_module, "BUSY_WINDOW_MS", 1000)  # room for a slow machine
-    def commit_owing_a_kick(*, redelivery: bool = False) -> None:
-        publish(app, [Dispatch(NOTIFY_TASK, uuid.uuid4(), uuid.uuid4(), redelivery=redelivery)], None,
-                linger=Linger.IF_BUSY)
-        settings = get_settings()  # as a drain lets the key go: the next commit sends a kick
-        redis.Redis.from_url(settings.redis_url).delete(f"{settings.redis_key_prefix}{kick_key(NOTIFY_TASK)}")
-
-    window = publish_module.BUSY_WINDOW_MS / 1000
-    time.sleep(window - time.time() % window)  # all four below in one window of the clock
-    commit_owing_a_kick()
-    commit_owing_a_kick()  # one booking's workflow owes webhook fan-out two: not yet a stream
-    assert _countdowns("notifications") == [False, False]
-    commit_owing_a_kick()
-    commit_owing_a_kick(redelivery=True)
-    assert _countdowns("notifications") == [False, False, True, False]
-    # The counter is the broker's prefixed key (kombu prefixes the commands it takes), and expires.
-    settings = get_settings()
-    client = redis.Redis.from_url(settings.redis_url)
-    counter = f"{settings.redis_key_prefix}{publish_module.commits_key(NOTIFY_TASK)}"
-    assert client.llen(counter) == 4
-    assert 0 < client.pttl(counter) <= 2 * publish_module.BUSY_WINDOW_MS
-    time.sleep(window)  # the window is over: an event alone again
-    commit_owing_a_kick()
-    assert _countdowns("notifications") == [False, False, True, False, False]
 
 
 def _scheduled(db: Session) -> uuid.UUID:
@@ -140,13 +101,12 @@ def test_a_request_with_an_idempotency_key_sends_its_messages_once_it_has_commit
     sent: list[tuple[int, int]] = []
     real_publish = publish_module.publish
 
-    def watching(celery: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None, *,
-                 linger: Linger = Linger.NEVER) -> int:
+    def watching(celery: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None) -> int:
         ids = {d.event_id for d in dispatches if isinstance(d, Dispatch)}
         with committed() as db:
             visible = db.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.id.in_(ids)))
         sent.append((len(ids), visible or 0))
-        return real_publish(celery, dispatches, request_id, linger=linger)
+        return real_publish(celery, dispatches, request_id)
 
     monkeypatch.setattr(publish_module, "publish", watching)
     start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
