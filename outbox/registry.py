@@ -107,8 +107,9 @@ class Registry:
         """The handlers of ``event_type``, by name, in the order they were declared; refuses before any handler is
         declared (so no event is recorded without its work while ``workflows.handlers`` is not imported).
 
-        Kicks go out in this order after a commit, and a worker that takes every queue receives them in it:
-        the handler a user waits for (the accepted booking's session) is declared first.
+        Kicks go out in this order after a commit, and a worker idle on every queue receives them in it
+        (with messages waiting, kombu reads its queues in turn): the handler a user waits for (the accepted
+        booking's session) is declared first.
         """
         self.spec_of(event_type)
         if not self._handlers:

@@ -91,3 +91,22 @@ def test_swagger_ui_works_under_its_content_security_policy(web_server: Served, 
     page.get_by_text("/api/v1/auth/token", exact=True).first.click()  # an operation opens: its script runs
     expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
     assert page.csp_errors == [] and policy_errors == []
+
+
+def test_the_skip_link_moves_focus_to_the_screen_and_a_route_change_keeps_focus_on_the_page(
+        web_server: Served, browser: Any) -> None:
+    """Hashes are routes: the skip link once went to ``#main``, a screen that does not exist; the first
+    screen once took the focus past it."""
+    page = new_page(browser, web_server, "UTC")
+    page.goto("/#/signin")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.url.endswith("#/signin")
+    page.keyboard.press("Tab")  # the next stop is inside the screen, not back in the header
+    assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
+    page.get_by_role("link", name="Forgot password?").click()  # the link goes with its screen: focus does not
+    expect(page.get_by_role("heading", name="Forgot your password?")).to_be_focused()

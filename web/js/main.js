@@ -35,6 +35,7 @@ const account = document.getElementById('account');
 const liveStatus = document.getElementById('live');
 let cleanup = null;
 let renderId = 0;
+let landed = false; // the first screen keeps the focus where the page starts: the skip link comes first
 
 function go(path) {
   if (location.hash === `#${path}`) route();
@@ -73,7 +74,9 @@ async function route() {
     if (id === renderId) replace(main, h('h1', {}, title), errorBox(err.message || String(err)));
   }
   const heading = main.querySelector('h1');
-  if (heading && id === renderId && document.activeElement === document.body) {
+  const first = !landed;
+  landed = true;
+  if (!first && heading && id === renderId && document.activeElement === document.body) {
     heading.setAttribute('tabindex', '-1');
     heading.focus({ preventScroll: true });
   }
@@ -135,6 +138,11 @@ function signedIn() {
 }
 
 window.addEventListener('hashchange', () => { route(); renderHeader(); });
+// Hashes are routes here: the skip link moves focus to the screen instead of following its href.
+document.getElementById('skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
 if (session.signedIn) { live.start(); refreshUnread(); }
 renderHeader();
 route();
