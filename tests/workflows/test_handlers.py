@@ -73,7 +73,7 @@ def test_an_accepted_booking_gets_its_session_and_a_request_gets_none(db: Sessio
         made.append(booking)
     accepted = record(db, EventType.BOOKING_ACCEPTED, booking_payload(made[0]), actor="mentor")
     assert "sessions.create_from_booking" not in REGISTRY.handlers_for(EventType.BOOKING_REQUESTED)
-    # Kicked first after the accept commits: a worker taking every queue starts on the session before the rest.
+    # Kicked first after the accept commits: an idle worker taking every queue receives the session's first.
     assert REGISTRY.handlers_for(EventType.BOOKING_ACCEPTED) == (
         "sessions.create_from_booking", "notifications.notify", "webhooks.fan_out")
 
