@@ -2,6 +2,13 @@
 
 A draft does not hold the slot; accepting does, and the database's exclusion
 constraint is what refuses a second accepted booking over the same time.
+
+Once a time is taken, the pending requests that could never be accepted any more are settled at
+once by the system (:func:`settle_clashes`): the mentor's other requests for an overlapping time
+are declined, and the accepted mentee's own overlapping requests withdrawn. An accept therefore
+waits, as a request does, for the mentee's turn and then the mentor's schedule (one order for
+both, so neither deadlocks the other), and a request re-checks the mentor under that lock: no
+request slips in beside an accept in flight and stays pending.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -23,7 +30,7 @@ from workflows import request_limits
 from workflows.actors import Actor
 from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
-from workflows.commitments import lock_mentor_schedule, mentee_is_busy, overlapping_group_session
+from workflows.commitments import busy_mentors, lock_mentor_schedule, mentee_is_busy, overlapping_group_session
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
 from workflows.events import EventType, booking_payload, record
 from workflows.named import NamedBooking, name_bookings
@@ -49,6 +56,12 @@ class Decision:
     now: datetime
     reason: str | None = None
 
+
+# Why the system settles a pending request: the reason the mentee and the mentor read.
+ANOTHER_ACCEPTED = "the mentor accepted another request for this time"
+GROUP_SCHEDULED = "the mentor scheduled a group session at this time"
+MENTEE_BOOKED = "you have a session at this time"
+SETTLED_BY_SYSTEM = frozenset({ANOTHER_ACCEPTED, GROUP_SCHEDULED, MENTEE_BOOKED})
 
 _ACCEPT_CONFLICTS = {
     ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
@@ -97,9 +110,10 @@ def _expired(db: Session, booking: Booking, _decision: Decision) -> None:
 BOOKINGS = StateMachine("booking", Booking, {
     BookingAction.ACCEPT: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR,
                                event=EventType.BOOKING_ACCEPTED, guard=_hold_the_time, effect=_accepted),
-    BookingAction.DECLINE: move(BookingStatus.DRAFT, BookingStatus.DECLINED, Role.MENTOR,
+    # The system declines a request, or withdraws it, once its time is taken (settle_clashes).
+    BookingAction.DECLINE: move(BookingStatus.DRAFT, BookingStatus.DECLINED, Role.MENTOR, Role.SYSTEM,
                                 event=EventType.BOOKING_DECLINED, effect=_declined),
-    BookingAction.CANCEL: move(BookingStatus.DRAFT, BookingStatus.CANCELLED, Role.MENTEE,
+    BookingAction.CANCEL: move(BookingStatus.DRAFT, BookingStatus.CANCELLED, Role.MENTEE, Role.SYSTEM,
                                event=EventType.BOOKING_CANCELLED, effect=_withdrawn),
     BookingAction.EXPIRE: move(BookingStatus.DRAFT, BookingStatus.EXPIRED, Role.SYSTEM,
                                event=EventType.BOOKING_EXPIRED, effect=_expired),
@@ -149,6 +163,10 @@ def request_booking(
     end_time = start_time + timedelta(minutes=listing.duration_minutes)
     request_limits.take_turn(db, actor.user_id)
     mentor = assign_mentor(db, actor, listing, requested=mentor_profile_id, start=start_time, end=end_time, now=now)
+    # After an accept of this mentor in flight, which settles the requests it can see: this one must see it.
+    lock_mentor_schedule(db, mentor.id)
+    if busy_mentors(db, [mentor.id], start_time, end_time):
+        raise Conflict("the mentor already has an accepted booking or a session at that time")
     request_limits.refuse_repeat(db, actor.user_id, listing.id, start_time)
     request_limits.refuse_beyond_caps(db, actor.user_id, mentor.id)
     if mentee_is_busy(db, actor.user_id, start_time, end_time):
@@ -193,9 +211,59 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
     The booking is named as answers show it, with no session: none exists before the accept commits (the
     session is made from the committed event), so the answer does not look for one.
     """
+    now = now or utcnow()
+    if action is BookingAction.ACCEPT:
+        _take_turns(db, booking_id)
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
-    _act(db, booking, action, role, actor=str(actor), decision=Decision(now or utcnow(), reason))
+    if action is BookingAction.ACCEPT:
+        _refuse_settled(booking)
+    _act(db, booking, action, role, actor=str(actor), decision=Decision(now, reason))
+    if action is BookingAction.ACCEPT:
+        settle_clashes(db, mentor_profile_id=booking.mentor_profile_id, start=booking.start_time,
+                       end=booking.end_time, now=now, reason=ANOTHER_ACCEPTED, mentee_user_id=booking.mentee_user_id)
     return name_bookings(db, [booking], sessions_made=False)[0]
+
+
+def _refuse_settled(booking: Booking) -> None:
+    """409 for accepting a request the system settled because its time was taken, as for an overlapping accept."""
+    why = booking.decline_reason if booking.status == BookingStatus.DECLINED else \
+        booking.cancel_reason if booking.status == BookingStatus.CANCELLED else None
+    if why in SETTLED_BY_SYSTEM:
+        done = "declined" if booking.status == BookingStatus.DECLINED else "withdrawn"
+        raise Conflict(f"this request was {done} by the system: {why}", current_status=booking.status.value)
+
+
+def _take_turns(db: Session, booking_id: uuid.UUID) -> None:
+    """Before an accept locks its booking: the mentee's turn, then the mentor's schedule, as requests take them."""
+    row = db.execute(select(Booking.mentee_user_id, Booking.mentor_profile_id).where(Booking.id == booking_id)).first()
+    if row is None:
+        return  # load_to_act answers 404
+    request_limits.take_turn(db, row.mentee_user_id)
+    lock_mentor_schedule(db, row.mentor_profile_id)
+
+
+def settle_clashes(db: Session, *, start: datetime, end: datetime, now: datetime,
+                   mentor_profile_id: uuid.UUID | None = None, reason: str = ANOTHER_ACCEPTED,
+                   mentee_user_id: uuid.UUID | None = None) -> list[Booking]:
+    """Settle the pending requests that can no longer be accepted now that [start, end) is taken.
+
+    The mentor's requests for an overlapping time are declined by the system with ``reason``; the
+    mentee's own (``mentee_user_id``: the one who took the time), to any mentor, are withdrawn with
+    :data:`MENTEE_BOOKED`. Each is refunded its credit and tells its people, as a decision does. The
+    caller holds the mentor's schedule lock (or the mentee's turn), so no new request overlaps meanwhile.
+    """
+    whose = or_(Booking.mentor_profile_id == mentor_profile_id if mentor_profile_id else false(),
+                Booking.mentee_user_id == mentee_user_id if mentee_user_id else false())
+    drafts = db.scalars(
+        select(Booking).where(Booking.status == BookingStatus.DRAFT, whose,
+                              Booking.start_time < end, Booking.end_time > start)
+        .order_by(Booking.id).with_for_update().execution_options(populate_existing=True)).all()
+    # A row another transaction settled while this one waited for it no longer matches, and is skipped.
+    for draft in drafts:
+        action = BookingAction.CANCEL if draft.mentee_user_id == mentee_user_id else BookingAction.DECLINE
+        why = MENTEE_BOOKED if action is BookingAction.CANCEL else reason
+        _act(db, draft, action, Role.SYSTEM, actor=Role.SYSTEM.value, decision=Decision(now, why))
+    return list(drafts)
 
 
 def accept_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> NamedBooking:

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy.orm import Session
 
 import outbox
-from models import Booking, ListingKind, MentorshipSession, OutboxEvent, Review
+from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, Review
 from outbox import REGISTRY, EventSpec
 from workflows.roles import Role
 
@@ -55,7 +55,12 @@ GROUP_KEY = "mentee_user_ids"
 
 
 class BookingPayload(TypedDict):
-    """``booking.*``: a request, a decision, a seat taken in a group session (``booking.accepted``)."""
+    """``booking.*``: a request, a decision, a seat taken in a group session (``booking.accepted``).
+
+    ``reason``: why a request was declined or withdrawn, or a booking cancelled, when a reason was given: the
+    mentor's or mentee's words, or the system's when it settled a request whose time was taken ("the mentor
+    accepted another request for this time", "you have a session at this time"); null otherwise.
+    """
 
     id: str
     listing_id: str
@@ -68,6 +73,7 @@ class BookingPayload(TypedDict):
     currency: str
     bundle_purchase_id: str | None
     group_session_id: str | None
+    reason: str | None
 
 
 class SeatReleasedPayload(BookingPayload):
@@ -145,6 +151,7 @@ def booking_payload(booking: Booking) -> BookingPayload:
         "currency": booking.currency,
         "bundle_purchase_id": str(booking.bundle_purchase_id) if booking.bundle_purchase_id else None,
         "group_session_id": str(booking.group_session_id) if booking.group_session_id else None,
+        "reason": booking.decline_reason if booking.status == BookingStatus.DECLINED else booking.cancel_reason,
     }
 
 

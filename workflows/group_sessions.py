@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, MentorshipSession, SessionStatus
 from models.bookings import GROUP_SEAT, MENTEE_OVERLAP
 from models.sessions import LIVE_OVERLAP
+from workflows import request_limits
 from workflows.actors import Actor
+from workflows.bookings import GROUP_SCHEDULED, settle_clashes
 from workflows.bundles import reserve_credit
 from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule
@@ -61,6 +63,8 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
     )
     add_or_conflict(db, session, {LIVE_OVERLAP: "this time overlaps another session of the mentor"})
     emit_event(db, session, EventType.SESSION_SCHEDULED, str(actor))
+    settle_clashes(db, start=start_time, end=end_time, now=now, mentor_profile_id=listing.mentor_profile_id,
+                   reason=GROUP_SCHEDULED)
     return session
 
 
@@ -72,6 +76,8 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *,
     The seat count moves with one conditional UPDATE (``seats_taken < capacity``),
     and a check constraint stands behind it, so concurrent joins cannot overfill.
     """
+    # The mentee's turn, as their requests take it: a request in flight sees the seat, or is withdrawn by it.
+    request_limits.take_turn(db, actor.user_id)
     # The row lock orders a join with a cancellation: a join that waited sees the session cancelled.
     session = db.get(MentorshipSession, session_id, with_for_update=True)
     if session is None or session.kind != ListingKind.GROUP:
@@ -107,6 +113,7 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *,
     db.refresh(session)
     record(db, EventType.BOOKING_ACCEPTED, booking_payload(seat), actor=str(actor))
     log.info("session.joined", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
+    settle_clashes(db, start=seat.start_time, end=seat.end_time, now=now, mentee_user_id=actor.user_id)
     return seat
 
 

@@ -24,6 +24,7 @@ from workflows.errors import NotFound
 from workflows.events import DomainEvent, EventType, from_outbox
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
+from workflows.slots import free_slots
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +98,46 @@ MESSAGES: dict[EventType, tuple[tuple[Role, ...], str, str]] = {
 }
 
 
+# A request the system settled because its time was taken (its reason in the payload): who is told, the
+# title, and each one's words; the mentee is offered the listing's next free times.
+SETTLED: dict[EventType, tuple[str, dict[Role, str]]] = {
+    EventType.BOOKING_DECLINED: ("Booking declined", {
+        Role.MENTEE: "Your request for {when} was declined: {reason}. {next}"}),
+    EventType.BOOKING_CANCELLED: ("Booking request withdrawn", {
+        Role.MENTEE: "Your request for {when} was withdrawn: {reason}. {next}",
+        Role.MENTOR: "The request for {when} was withdrawn: the mentee has another session at this time."}),
+}
+NEXT_SLOTS_SHOWN = 3
+NEXT_SLOTS_DAYS = 14
+
+
+def next_free_times(db: Session, listing_id: str, now: datetime) -> str:
+    """The listing's next free starts, in words, for a mentee whose request was settled."""
+    found = free_slots(db, uuid.UUID(listing_id), start=now, end=now + timedelta(days=NEXT_SLOTS_DAYS), now=now)
+    if not found:
+        return f"The listing has no free time in the next {NEXT_SLOTS_DAYS} days."
+    times = ", ".join(slot.start_time.strftime("%a %d %b %H:%M UTC") for slot in found[:NEXT_SLOTS_SHOWN])
+    return f"Its next free times: {times}."
+
+
+def _settled_rows(db: Session, outbox_event: OutboxEvent, event: DomainEvent,
+                  mentor_users: Mapping[uuid.UUID, uuid.UUID], email_status: EmailStatus) -> list[dict[str, Any]]:
+    title, bodies = SETTLED[EventType(outbox_event.type)]
+    payload = outbox_event.payload
+    words = {"when": _when(payload), "reason": payload.get("reason") or "its time was taken",
+             "next": next_free_times(db, payload["listing_id"], utcnow())}
+    return [{"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type, "title": title,
+             "body": bodies[role].format(**words), "data": {"event_type": event.type, "resource": event.view_for(role)},
+             "email_status": email_status}
+            for user_id, role in recipients(event, tuple(bodies), mentor_users)]
+
+
+def settled_by_system(outbox_event: OutboxEvent) -> bool:
+    """Whether the event is the system's settling of a request (not a seat, not a person's decision)."""
+    return (outbox_event.type in SETTLED and outbox_event.actor == Role.SYSTEM.value
+            and not outbox_event.payload.get("group_session_id"))
+
+
 def recipients(event: DomainEvent, roles: tuple[Role, ...], mentor_users: Mapping[uuid.UUID, uuid.UUID]
                ) -> list[tuple[uuid.UUID, Role]]:
     """The users told of ``event`` among its participants in ``roles``, each with their part in it.
@@ -132,11 +173,15 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     told = [(outbox_event, MESSAGES[EventType(outbox_event.type)]) for outbox_event in outbox_events
             if outbox_event.type in MESSAGES]
     events = [from_outbox(outbox_event) for outbox_event, _ in told]
-    telling_mentors = [event for event, (_, message) in zip(events, told, strict=True) if Role.MENTOR in message[0]]
+    telling_mentors = [event for event, (outbox_event, message) in zip(events, told, strict=True)
+                       if Role.MENTOR in message[0] or settled_by_system(outbox_event)]
     mentor_users = mentor_users_of(db, telling_mentors)
     email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     rows: list[dict[str, Any]] = []
     for (outbox_event, (roles, title, template)), event in zip(told, events, strict=True):
+        if settled_by_system(outbox_event):
+            rows.extend(_settled_rows(db, outbox_event, event, mentor_users, email_status))
+            continue
         payload = outbox_event.payload
         body = template.format(when=_when(payload) if "start_time" in payload else "", rating=payload.get("rating"))
         rows.extend({"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type, "title": title,

@@ -82,15 +82,20 @@ def test_availability_windows_in_mentor_timezone_across_dst(client: FlaskClient,
     assert request_booking(client, mentee, listing.id, (winter_monday + timedelta(days=1)).replace(hour=8))[0] == 400
 
 
-def test_accepting_an_overlapping_draft_is_409(client: FlaskClient, db: Session, parties: tuple) -> None:
+def test_accepting_an_overlapping_draft_is_409_for_the_system_declined_it(
+        client: FlaskClient, db: Session, parties: tuple) -> None:
     mentor, mentee, listing_id = parties
     first = request_booking(client, mentee, listing_id, future())[1]
     second = request_booking(client, as_caller(UserFactory()), listing_id, future() + timedelta(minutes=30))[1]
     adjacent = request_booking(client, mentee, listing_id, future() + timedelta(hours=1))[1]
     assert client.post(f"/api/v1/bookings/{first['id']}/accept", headers=mentor.headers).status_code == 200
+    # The accept declined the overlapping request at once (it once stayed a draft until it expired).
+    declined = client.get(f"/api/v1/bookings/{second['id']}", headers=mentor.headers).get_json()
+    assert (declined["status"], declined["decline_reason"]) == (
+        "declined", "the mentor accepted another request for this time")
     response = client.post(f"/api/v1/bookings/{second['id']}/accept", headers=mentor.headers)
-    assert response.status_code == 409 and "overlaps" in response.get_json()["message"]
-    assert client.get(f"/api/v1/bookings/{second['id']}", headers=mentor.headers).get_json()["status"] == "draft"
+    assert response.status_code == 409 and response.get_json()["message"] == (
+        "this request was declined by the system: the mentor accepted another request for this time")
     assert client.post(f"/api/v1/bookings/{adjacent['id']}/accept", headers=mentor.headers).status_code == 200
 
 

@@ -19,6 +19,7 @@ from models import Booking, BookingStatus, ListingMember
 from tests.concurrency import concurrently
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
 from tests.servers import live_app
+from workflows.bookings import ANOTHER_ACCEPTED, MENTEE_BOOKED
 from workflows.sessions import create_session_from_booking
 
 T = (datetime.now(UTC) + timedelta(days=4)).replace(hour=10, minute=0, second=0, microsecond=0)
@@ -79,9 +80,10 @@ def test_ten_concurrent_accepts_by_different_mentors_of_one_mentee_accept_one(
     statuses = concurrently([accept(app, mentor, booking_id) for mentor, booking_id in zip(mentors, ids, strict=True)])
     assert Counter(statuses) == {200: 1, 409: 9}, statuses
     with committed() as db:
-        accepted = db.scalar(select(func.count()).where(Booking.mentee_user_id == mentee.id,
-                                                        Booking.status == BookingStatus.ACCEPTED))
-    assert accepted == 1
+        outcome = Counter((b.status, b.cancel_reason) for b in db.scalars(select(Booking).where(
+            Booking.mentee_user_id == mentee.id)))
+    # The first accept withdrew the mentee's nine other requests: each later accept found its request withdrawn.
+    assert outcome == {(BookingStatus.ACCEPTED, None): 1, (BookingStatus.CANCELLED, MENTEE_BOOKED): 9}, outcome
 
 
 def test_requests_racing_accepts_leave_no_accepted_overlap(seed: Session, committed: sessionmaker[Session]) -> None:
@@ -108,6 +110,57 @@ def test_requests_racing_accepts_leave_no_accepted_overlap(seed: Session, commit
     assert outcomes[409] >= len(rounds), outcomes  # every round had a loser on each side, at least one
     assert overlapping_accepted(committed, "mentee_user_id") == []
     assert overlapping_accepted(committed, "mentor_profile_id") == []
+
+
+def pending_over_accepted(committed: sessionmaker[Session], column: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(draft, accepted) pairs of one mentor or mentee whose times overlap: requests that can never be accepted."""
+    with committed() as db:
+        a, d = Booking.__table__.alias("a"), Booking.__table__.alias("d")
+        return [(row.d, row.a) for row in db.execute(
+            select(d.c.id.label("d"), a.c.id.label("a")).select_from(a.join(d, a.c[column] == d.c[column]))
+            .where(a.c.status == BookingStatus.ACCEPTED, a.c.group_session_id.is_(None),
+                   d.c.status == BookingStatus.DRAFT, a.c.start_time < d.c.end_time, d.c.start_time < a.c.end_time))]
+
+
+def request_only(app: Flask, mentee: Caller, listing_id: uuid.UUID, start: datetime) -> Callable[[], int]:
+    headers = mentee.headers
+    return lambda: app.test_client().post("/api/v1/bookings", headers=headers, json={
+        "listing_id": str(listing_id), "start_time": start.isoformat()}).status_code
+
+
+def test_requests_racing_an_accept_are_refused_or_settled_never_left_pending(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    """Each round: mentor A accepts mentee M's draft while three other mentees request A at overlapping times and
+    M requests mentor B at an overlapping time. Each such request is refused (409) or made and then settled by the
+    accept (declined, or withdrawn): none stays pending beside the accepted booking."""
+    rounds = []
+    for day in range(8):
+        start = T + timedelta(days=day)
+        a_listing, b_listing = ListingFactory(), ListingFactory()
+        mentee, others = UserFactory(), [UserFactory() for _ in range(3)]
+        booking_id = draft(seed, a_listing.id, a_listing.mentor_profile_id, mentee.id, start)
+        rounds.append((start, a_listing, b_listing, as_caller(mentee), [as_caller(o) for o in others], booking_id))
+    seed.commit()
+    app = live_app(committed)
+    outcomes: Counter[int] = Counter()
+    for start, a_listing, b_listing, mentee, others, booking_id in rounds:
+        a_mentor = as_caller(a_listing.mentor_profile.user)
+        outcomes.update(concurrently([
+            accept(app, a_mentor, booking_id),
+            *(request_only(app, other, a_listing.id, start + timedelta(minutes=15 * index))
+              for index, other in enumerate(others)),
+            request_only(app, mentee, b_listing.id, start + timedelta(minutes=20)),
+        ]))
+    assert set(outcomes) <= {200, 201, 409}, outcomes
+    assert outcomes[200] == len(rounds), outcomes
+    assert pending_over_accepted(committed, "mentor_profile_id") == []
+    assert pending_over_accepted(committed, "mentee_user_id") == []
+    with committed() as db:
+        settled = Counter((b.status, b.decline_reason or b.cancel_reason) for b in db.scalars(
+            select(Booking).where(Booking.start_time >= T, Booking.status != BookingStatus.ACCEPTED,
+                                  Booking.listing_id.in_([r[1].id for r in rounds] + [r[2].id for r in rounds]))))
+    assert set(settled) <= {(BookingStatus.DECLINED, ANOTHER_ACCEPTED), (BookingStatus.CANCELLED, MENTEE_BOOKED)}
+    assert sum(settled.values()) == outcomes[201], (settled, outcomes)
 
 
 def test_concurrent_requests_for_one_slot_of_a_team_spread_and_never_double_book(
@@ -140,6 +193,7 @@ def test_concurrent_requests_for_one_slot_of_a_team_spread_and_never_double_book
 
     accepts = concurrently([accept(app, callers[b["mentor_profile_id"]], uuid.UUID(b["id"])) for b in made])
     assert Counter(accepts) == {200: 3, 409: 9}, accepts
+    assert pending_over_accepted(committed, "mentor_profile_id") == []
     with committed() as db:
         accepted = Counter(db.scalars(select(Booking.mentor_profile_id).where(
             Booking.listing_id == listing.id, Booking.status == BookingStatus.ACCEPTED)))

@@ -30,7 +30,9 @@ MENTOR, MENTEE, SYSTEM, ADMIN = Role.MENTOR, Role.MENTEE, Role.SYSTEM, Role.ADMI
 BOOKING_MOVES = {
     (B.DRAFT, "accept", MENTOR): B.ACCEPTED,
     (B.DRAFT, "decline", MENTOR): B.DECLINED,
+    (B.DRAFT, "decline", SYSTEM): B.DECLINED,  # a request whose time the mentor's accept or group session took
     (B.DRAFT, "cancel", MENTEE): B.CANCELLED,
+    (B.DRAFT, "cancel", SYSTEM): B.CANCELLED,  # withdrawn: the mentee's own accepted booking or seat took its time
     (B.DRAFT, "expire", SYSTEM): B.EXPIRED,
     (B.ACCEPTED, "end with its session", SYSTEM): B.CANCELLED,
 }
