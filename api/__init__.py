@@ -99,8 +99,10 @@ def create_app(
     configure_logging()
     app = UnitOfWorkFlask(__name__)
     if settings.trusted_proxies:
-        # Only then is X-Forwarded-For believed: the entry that many hops from the right is the client.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+        # Only then are X-Forwarded-For and -Proto believed: the entry that many hops from the right is the
+        # client, and its scheme (https makes the refresh cookie Secure, and links https).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     app.config.update(_openapi_config())
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

@@ -9,7 +9,7 @@ from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import audit
+from api.auth import audit, cookie
 from api.auth.schemas import (
     AcceptedSchema,
     AccountDeletionSchema,
@@ -36,6 +36,7 @@ from api.security import current_actor, current_credential, issue_token, require
 from models import AuthEventKind, User
 from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens, sign_ins
 from workflows.accounts import normalise_email
+from workflows.errors import Unauthenticated
 from workflows.refresh_tokens import SignedIn
 from workflows.sign_ins import ClientInfo
 
@@ -161,8 +162,10 @@ class Token(MethodView):
         Wrong passwords are throttled per email and client address, and per client address
         (429 with `Retry-After`); successful sign-ins are not counted. Beyond
         `MAX_REFRESH_TOKENS_PER_USER` live sign-ins, the least recently used one is ended.
+        With `refresh_cookie`, the refresh token is set as an `HttpOnly` cookie instead of returned.
         """
-        return signed_in_body(audit.sign_in(data["email"], data["password"]))
+        return cookie.deliver(signed_in_body(audit.sign_in(data["email"], data["password"])),
+                              cookie=data["refresh_cookie"])
 
 
 @blp.route("/refresh")
@@ -171,19 +174,30 @@ class Refresh(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.arguments(RefreshSchema, example={"refresh_token": EXAMPLE_TOKEN["refresh_token"]})
     @blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
-    @documents_errors(blp, 401, 422)
+    @documents_errors(blp, 401, 403, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Spend a refresh token for a new access token and the next refresh token (the old one is used up).
 
         401 when the token is unknown, expired or revoked. Presenting a token that was already used
         ends that sign-in: every refresh token of it, the newest included, and every access token issued
         with them stop working at once, and its live streams end: sign in again.
+        Without `refresh_token`, the refresh cookie's is spent and the next one set as the cookie; such a
+        request must come from this service's own pages (its `Origin`), else 403.
         """
+        by_cookie = data["refresh_token"] is None
+        token = cookie.refresh_token_from_cookie() if by_cookie else data["refresh_token"]
         try:
-            return token_body(refresh_tokens.rotate(db_session(), data["refresh_token"], client_info()))
+            body = token_body(refresh_tokens.rotate(db_session(), token, client_info()))
         except refresh_tokens.RefreshTokenReused as reused:
             audit.record(AuthEventKind.REFRESH_REUSED, reused.user_id)
+            if by_cookie:
+                cookie.clear_refresh_cookie()
             raise
+        except Unauthenticated:
+            if by_cookie:
+                cookie.clear_refresh_cookie()
+            raise
+        return cookie.deliver(body, cookie=by_cookie)
 
 
 @blp.route("/logout")
@@ -193,8 +207,10 @@ class Logout(MethodView):
     @documents_errors(blp, 401)
     def post(self) -> None:
         """Sign out everywhere: every access token issued to you so far, this one included, stops working
-        (401), every refresh token is revoked, and your live streams end within seconds."""
+        (401), every refresh token is revoked, and your live streams end within seconds. The refresh cookie,
+        if any, is cleared."""
         require_login()
+        cookie.clear_refresh_cookie()
         accounts.end_all_tokens(db_session(), current_actor())
         audit.record(AuthEventKind.SIGNED_OUT, current_actor().user_id)
 
@@ -244,6 +260,7 @@ class Me(MethodView):
         """
         with audit.password_checked(current_actor().user_id):
             account_deletion.delete_account(db_session(), current_actor(), **data)
+        cookie.clear_refresh_cookie()
 
 
 @me_blp.route("/password")
@@ -260,10 +277,11 @@ class Password(MethodView):
         403 when `current_password` is wrong (nothing changes); wrong guesses are throttled
         like sign-ins (429 with `Retry-After`).
         """
+        refresh_cookie = data.pop("refresh_cookie")
         with audit.password_checked(current_actor().user_id):
             user = accounts.change_password(db_session(), current_actor(), **data)
         audit.record(AuthEventKind.PASSWORD_CHANGED, user.id)
-        return signed_in_body(user)
+        return cookie.deliver(signed_in_body(user), cookie=refresh_cookie)
 
 
 @me_blp.route("/sign-ins")

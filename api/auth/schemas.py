@@ -34,6 +34,9 @@ class TokenRequestSchema(ma.Schema):
         validate=validate.Length(min=1, max=256),
         metadata={"example": "correct horse battery staple"},
     )
+    refresh_cookie = fields.Boolean(load_default=False, load_only=True, metadata={
+        "description": "For the browser app: the refresh token comes as an `HttpOnly` cookie sent only to "
+                       "`POST /auth/refresh`, not in the body (`refresh_token` is then null)."})
 
 
 class PasswordChangeSchema(ma.Schema):
@@ -49,20 +52,26 @@ class PasswordChangeSchema(ma.Schema):
         validate=validate.Length(min=8, max=256),
         metadata={"example": "a longer passphrase nobody has seen"},
     )
+    refresh_cookie = fields.Boolean(load_default=False, load_only=True, metadata={
+        "description": "For the browser app: the refresh token comes as an `HttpOnly` cookie sent only to "
+                       "`POST /auth/refresh`, not in the body (`refresh_token` is then null)."})
 
 
 class TokenSchema(ma.Schema):
     access_token = fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`."})
     token_type = fields.String(metadata={"example": "Bearer"})
     expires_in = fields.Integer(metadata={"description": "Seconds until the token expires.", "example": 3600})
-    refresh_token = fields.String(metadata={
+    refresh_token = fields.String(allow_none=True, metadata={
         "description": "Opaque and single-use: send it to `POST /auth/refresh` for the next pair. Valid for "
-                       "`REFRESH_TOKEN_TTL_DAYS`; presenting one already used revokes every token of the sign-in."})
+                       "`REFRESH_TOKEN_TTL_DAYS`; presenting one already used revokes every token of the sign-in. "
+                       "Null when it was set as the refresh cookie instead (`refresh_cookie`)."})
 
 
 class RefreshSchema(ma.Schema):
-    refresh_token = Text(required=True, load_only=True, validate=validate.Length(min=1, max=200),
-                         metadata={"example": "q3V0c2lkZS1vZi10aGUtYm94LXJlZnJlc2gtdG9rZW4"})
+    refresh_token = Text(load_default=None, load_only=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "Omitted: the refresh cookie's (the browser app's; only from this service's own pages, "
+                       "else 403), and the next one is set as the cookie.",
+        "example": "q3V0c2lkZS1vZi10aGUtYm94LXJlZnJlc2gtdG9rZW4"})
 
 
 class MeSchema(UserSchema):

@@ -35,8 +35,9 @@ EXTENSION = "sse_slots"
 RENEW_SECONDS = 15.0
 LEASE_SECONDS = 3 * RENEW_SECONDS
 # A user at the cap waits for one of their streams to end, or for the server to notice one is gone:
-# it writes to each stream at least every 15 s (keep-alive), and a write to a dead connection fails.
-USER_RETRY_AFTER_SECONDS = 15
+# it writes to each quiet stream every 2 s (keep-alive), and the first or second write to a dead
+# connection fails. The browser app polls meanwhile.
+USER_RETRY_AFTER_SECONDS = 5
 PROCESS_RETRY_AFTER_SECONDS = 5
 
 _NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "

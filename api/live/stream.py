@@ -46,7 +46,9 @@ from workflows.sign_ins import Credential, actor_for
 
 log = structlog.get_logger(__name__)
 
-KEEP_ALIVE_SECONDS = 15.0
+# A quiet stream writes a comment this often: proxies keep it open, and a stream whose client left (a
+# reload, a closed tab) fails its next write or the one after, and gives its slots back within seconds.
+KEEP_ALIVE_SECONDS = 2.0
 # How often a stream reads its credential again. One primary-key query per stream this often; a
 # process holds at most SSE_MAX_STREAMS_PER_PROCESS streams, so at most that many every 2 s.
 CREDENTIAL_CHECK_SECONDS = 2.0
