@@ -159,16 +159,18 @@ EXAMPLE_TEAM: dict[str, Any] = {
     "owner_mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f",
     "is_team": True,
     "members": [
-        {"mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "headline": "Staff engineer",
-         "timezone": "Europe/Paris"},
-        {"mentor_profile_id": "b4f2e3d5-6c7a-4b8f-9e0d-1c2b3d4e5f60", "headline": "Backend mentor",
-         "timezone": "America/New_York"},
+        {"mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "display_name": "Grace Hopper",
+         "headline": "Staff engineer", "timezone": "Europe/Paris"},
+        {"mentor_profile_id": "b4f2e3d5-6c7a-4b8f-9e0d-1c2b3d4e5f60", "display_name": "Margaret Hamilton",
+         "headline": "Backend mentor", "timezone": "America/New_York"},
     ],
 }
 
 
 class TeamMemberSchema(ma.Schema):
     mentor_profile_id = fields.UUID(attribute="id")
+    display_name = fields.Function(lambda profile: profile.user.display_name,
+                                   metadata={"type": "string", "example": "Grace Hopper"})
     headline = fields.String()
     timezone = fields.String()
 

@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,23 +71,31 @@ class Served:
         return response.json() if response.content else None
 
 
-@pytest.fixture
-def web_server(committed: sessionmaker[Session], start_worker: Callable[..., Any]) -> Iterator[Served]:
-    """The app over a real HTTP server on a free port, and a worker that turns accepted bookings into sessions."""
-    start_worker()
+@contextmanager
+def serving_web(committed: sessionmaker[Session], **settings: Any) -> Iterator[Served]:
+    """The app over a real HTTP server on a free port, with ``settings`` replaced."""
     # Streams live 30 s here (the default is 5 minutes); each of the test's users changes listing a few
     # times, and a closed stream holds its place until the server's next write to it.
-    settings = dataclasses.replace(get_settings(), sse_max_seconds=30.0, sse_max_streams_per_user=6,
-                                   sse_max_streams_per_process=16)
-    app = live_app(committed, settings)
+    defaults = {"sse_max_seconds": 30.0, "sse_max_streams_per_user": 6, "sse_max_streams_per_process": 16}
+    app = live_app(committed, dataclasses.replace(get_settings(), **{**defaults, **settings}))
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
-    with httpx.Client(base_url=base, timeout=10) as http:
-        yield Served(base, http)
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            yield Served(base, http)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def web_server(committed: sessionmaker[Session], start_worker: Callable[..., Any]) -> Iterator[Served]:
+    """The app over a real HTTP server, and a worker that turns accepted bookings into sessions."""
+    start_worker()
+    with serving_web(committed) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +152,15 @@ def expect(target: Any) -> Any:
     return playwright_expect(target)
 
 
-def new_page(browser: Any, served: Served, zone: str) -> Any:
+DESKTOP = {"width": 1200, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def new_page(browser: Any, served: Served, zone: str, viewport: dict[str, int] = DESKTOP) -> Any:
     """A page in a browser context of its own (a person of the test) in ``zone``, recording CSP errors."""
-    context = browser.new_context(base_url=served.url, timezone_id=zone, locale="en-GB",
-                                  viewport={"width": 1200, "height": 900})
+    phone = viewport == PHONE
+    context = browser.new_context(base_url=served.url, timezone_id=zone, locale="en-GB", viewport=viewport,
+                                  is_mobile=phone, has_touch=phone)
     context.set_default_timeout(EXPECT_MS)
     page = context.new_page()
     page.csp_errors = []
@@ -161,7 +175,8 @@ def sign_up(page: Any, name: str, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # Attached, not visible: at phone size the account's buttons are in the folded menu.
+    expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
     live_status(page, "Live")
 
 

@@ -110,3 +110,40 @@ def test_the_skip_link_moves_focus_to_the_screen_and_a_route_change_keeps_focus_
     assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
     page.get_by_role("link", name="Forgot password?").click()  # the link goes with its screen: focus does not
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_focused()
+
+
+def test_a_reload_and_new_tabs_stay_signed_in_by_an_http_only_cookie_and_signing_out_ends_every_tab(
+        web_server: Served, browser: Any) -> None:
+    """The access token lives in the page's memory only, the refresh token in a cookie no script reads: a reload
+    or a new tab signs in from it, four tabs opening at once too (they renew one at a time)."""
+    page = new_page(browser, web_server, "UTC")
+    sign_up(page, "Ada Lovelace", "ada@example.com")
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "mentorship_refresh"]
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/api/v1/auth/refresh")
+    stored = page.evaluate("() => document.cookie + JSON.stringify({...localStorage, ...sessionStorage})")
+    assert "eyJ" not in stored and cookie["value"] not in stored  # no token where a script could read it
+
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    tabs = [page.context.new_page() for _ in range(4)]
+    for tab in tabs:
+        tab.goto("/#/bookings", wait_until="commit")
+    for tab in tabs:
+        expect(tab.get_by_role("heading", level=1, name="My bookings")).to_be_visible()
+        expect(tab.locator("#live")).to_have_text("Live")
+
+    # The cookie cannot be spent from another site's page.
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "mentorship_refresh"]
+    forged = web_server.http.post("/api/v1/auth/refresh", json={}, headers={
+        "Origin": "https://attacker.example", "Cookie": f"mentorship_refresh={cookie['value']}"})
+    assert forged.status_code == 403
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    for tab in tabs:  # told by the first tab, and their tokens stopped working anyway
+        expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert [c for c in page.context.cookies() if c["name"] == "mentorship_refresh"] == []
+    fresh = page.context.new_page()
+    fresh.goto("/#/bookings")
+    expect(fresh.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.context.close()

@@ -44,9 +44,15 @@ def open_listing(page: Any, title: str, skill: str) -> None:
 
 
 def slot_button(page: Any, start: datetime) -> Any:
-    # The name starts with the local start time, and ends with the day (en-GB: "Mon 23 Nov").
-    name = re.compile(f"^{start:%H:%M}.*, {start:%a} {start.day} {start:%b}$")
-    return page.get_by_role("region", name="Free slots").get_by_role("button", name=name)
+    """The slot starting at ``start`` (local), its day's tab chosen first if another day is shown."""
+    region = page.get_by_role("region", name="Free slots")
+    expect(region.get_by_role("tablist", name="Days")).to_be_visible()
+    day = f"{start:%a} {start.day} {start:%b}"  # en-GB: "Mon 23 Nov"
+    tab = region.get_by_role("tab", name=re.compile(f"^{day} · "))
+    if tab.count() and tab.get_attribute("aria-selected") != "true":
+        tab.click()
+    # The name starts with the local start time, and ends with the day.
+    return region.get_by_role("button", name=re.compile(f"^{start:%H:%M}.*, {day}$"))
 
 
 def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 - one journey, step by step
@@ -83,7 +89,7 @@ def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 
     mentor.get_by_label("Duration (minutes)").fill("30")
     mentor.get_by_label("Price").fill("40.00")
     mentor.get_by_role("button", name="Create listing").click()
-    expect(mentor.get_by_role("link", name="Python code review")).to_be_visible()
+    expect(mentor.get_by_role("link", name="Python code review", exact=True)).to_be_visible()
     shot(mentor, "02-mentor-setup")
     axe.check(mentor, "mentor setup")
     mentor.get_by_role("link", name="Requests").click()
@@ -233,7 +239,7 @@ def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # no
     # A bundle bought on the page; its one credit then spent elsewhere, so the page's credit is stale.
     open_listing(mentee, "COBOL clinic", "cobol")
     mentee.get_by_role("button", name="Buy bundle of 1").click()
-    expect(mentee.get_by_text(re.compile("^Your credits here: 1 left"))).to_be_visible()
+    expect(mentee.get_by_text(re.compile("^Your bundle credits for this listing: 1 left"))).to_be_visible()
     purchase = served.call("GET", "/bundle-purchases", ada)["items"][0]
     slots = served.call("GET", f"/listings/{solo['id']}/slots?from={(now + timedelta(hours=2)).isoformat()}"
                         f"&to={(now + timedelta(days=2)).isoformat()}".replace("+", "%2B"), ada)["items"]
@@ -243,7 +249,7 @@ def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # no
     held: list[Any] = []
     mentee.route("**/api/v1/bookings", lambda route: held.append(route) if route.request.method == "POST"
                  else route.continue_())
-    mentee.get_by_label("Pay with").select_option(label="Bundle credit (1 left)")
+    mentee.get_by_label("Pay with").select_option(label="A bundle credit (1 left)")
     slot_start = datetime.fromisoformat(slots[1]["start_time"]).astimezone(ZoneInfo(zone))
     slot_button(mentee, slot_start).click()
     mentee.get_by_role("button", name="Request booking").click()

@@ -1,21 +1,20 @@
-// The public REST API under /api/v1, with the bearer token kept in this tab's sessionStorage
-// (never in a URL). A refresh token, when the API issues one, renews the access token once on 401.
+// The public REST API under /api/v1. The access token lives in this page's memory only; the refresh
+// token in an HttpOnly cookie that no script can read, sent only to /auth/refresh (api/auth/cookie.py).
+// A reload or a new tab signs in again from that cookie. Tabs renew one at a time (a Web Lock), so no
+// tab sends a refresh token another tab has just spent, which would end the sign-in.
 const BASE = '/api/v1';
-const STORE = 'mentorship.auth';
 const listeners = new Set();
-let auth = readAuth();
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('mentorship.auth') : null;
+let auth = null; // { access_token, expires_at }
 let refreshing = null;
 
-function readAuth() {
-  try { return JSON.parse(sessionStorage.getItem(STORE)) || null; } catch { return null; }
-}
-
-function saveAuth(value) {
+function setAuth(value, { tellTabs = true } = {}) {
   auth = value;
-  if (value) sessionStorage.setItem(STORE, JSON.stringify(value));
-  else sessionStorage.removeItem(STORE);
   listeners.forEach((fn) => fn(value));
+  if (!value && tellTabs && tabs) tabs.postMessage('signed-out');
 }
+// Signing out in one tab signs out the others (their tokens stopped working on the server anyway).
+if (tabs) tabs.onmessage = (event) => { if (event.data === 'signed-out' && auth) setAuth(null, { tellTabs: false }); };
 
 export class ApiError extends Error {
   constructor(status, message, body = null) {
@@ -25,20 +24,33 @@ export class ApiError extends Error {
   }
 }
 
-/** The API's words for a failure: its `message`, and the field errors of a 422. */
-export function messageOf(body, status) {
-  if (body && typeof body === 'object') {
-    const parts = [];
-    if (body.message) parts.push(body.message);
-    const fields = body.errors && (body.errors.json || body.errors.query || body.errors);
-    if (fields && typeof fields === 'object') {
-      for (const [name, problems] of Object.entries(fields)) {
-        const text = Array.isArray(problems) ? problems.join(' ') : typeof problems === 'string' ? problems : JSON.stringify(problems);
-        parts.push(`${name.replace(/_/g, ' ')}: ${text}`);
-      }
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** The field errors of a 422, each {path, name, text}: `path` without its location (json, query), `name` the
+ * field's own (its last part that is not a list index), `text` in words ("End must be after start"). */
+export function fieldErrors(body) {
+  const found = [];
+  const walk = (node, path) => {
+    if (typeof node === 'string' || (Array.isArray(node) && node.every((item) => typeof item === 'string'))) {
+      const raw = Array.isArray(node) ? node.join(' ') : node;
+      const name = [...path].reverse().find((part) => !/^\d+$/.test(part)) || '';
+      const label = name.replace(/_/g, ' ');
+      found.push({ path, name, text: capital(!label || raw.toLowerCase().startsWith(label) ? raw : `${label}: ${raw}`) });
+    } else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) walk(value, key === '_schema' ? path : [...path, key]);
     }
-    if (parts.length) return parts.join(' — ');
-  }
+  };
+  // Only what the request's schema refused (webargs' `json` and `query`); a domain error's details are not fields.
+  const errors = body && body.errors;
+  if (errors && typeof errors === 'object') for (const where of ['json', 'query']) if (errors[where]) walk(errors[where], []);
+  return found;
+}
+
+/** The API's words for a failure: its field errors in words, each once; else its `message`. */
+export function messageOf(body, status) {
+  const fields = fieldErrors(body);
+  if (fields.length) return [...new Set(fields.map((f) => f.text))].join(' ');
+  if (body && typeof body === 'object' && body.message) return body.message;
   return `The request failed (HTTP ${status}).`;
 }
 
@@ -46,38 +58,29 @@ export const session = {
   get token() { return auth && auth.access_token; },
   get signedIn() { return Boolean(auth && auth.access_token); },
   onChange(fn) { listeners.add(fn); return () => listeners.delete(fn); },
-  store(tokens) {
-    saveAuth({
-      access_token: tokens.access_token,
-      refresh_token: tokens.refresh_token || (auth && auth.refresh_token) || null,
-      expires_at: Date.now() + (tokens.expires_in || 3600) * 1000,
-    });
-  },
-  clear() { saveAuth(null); },
+  store(tokens) { setAuth({ access_token: tokens.access_token, expires_at: Date.now() + (tokens.expires_in || 3600) * 1000 }); },
+  clear() { setAuth(null); },
+  /** Signed in again from the refresh cookie, if this browser holds a live one (a reload, a new tab). */
+  resume() { return refreshTokens(); },
 };
 
-/** Exchange the refresh token for a new pair; false when there is none, or the API has no refresh. */
+const oneTabAtATime = (fn) => (navigator.locks ? navigator.locks.request('mentorship.refresh', fn) : fn());
+
+/** Spend the refresh cookie for a new access token (and the next cookie); false when there is none, or it ended. */
 export function refreshTokens() {
-  if (!auth || !auth.refresh_token) return Promise.resolve(false);
   if (!refreshing) {
-    refreshing = (async () => {
+    refreshing = oneTabAtATime(async () => {
       try {
         const res = await fetch(`${BASE}/auth/refresh`, {
-          method: 'POST', headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ refresh_token: auth.refresh_token }),
+          method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: '{}',
         });
-        if (!res.ok) {
-          if (res.status === 404 || res.status === 405) auth.refresh_token = null; // no refresh on this API
-          return false;
-        }
+        if (!res.ok) return false;
         session.store(await res.json());
         return true;
       } catch {
         return false;
-      } finally {
-        refreshing = null;
       }
-    })();
+    }).finally(() => { refreshing = null; });
   }
   return refreshing;
 }

@@ -1,15 +1,22 @@
 // The live stream GET /api/v1/events/stream (Server-Sent Events) read with fetch() and a
 // ReadableStream, since an EventSource cannot send the Authorization header. It resumes with
 // Last-Event-ID after every disconnect, and tells listeners to reload on a `reset` frame.
+// When the server has no stream for this tab (429: the account's other tabs hold them all, or
+// streams of pages just reloaded not yet noticed gone; 503: the server is full), the tab polls:
+// every POLL_MS its listeners get a `reset` and reload what they show, until a stream is admitted.
 import { BASE_URL, refreshTokens, session } from './api.js';
 
 const MAX_WATCHED = 20; // the API accepts up to 20 listing_id parameters
+const POLL_MS = 10000;
+const MAX_RETRY_MS = 15000;
 const listeners = new Set();
 const statusListeners = new Set();
 let watched = [];
 let controller = null;
 let running = false;
 let connected = false;
+let mode = 'reconnecting'; // 'live' | 'polling' | 'reconnecting'
+let poller = null;
 let lastEventId = '';
 let generation = 0;
 
@@ -18,10 +25,13 @@ const sleep = (ms, signal) => new Promise((resolve) => {
   if (signal) signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
 });
 
-function setConnected(value) {
-  if (connected === value) return;
-  connected = value;
-  statusListeners.forEach((fn) => fn(value));
+function setMode(value) {
+  connected = value === 'live';
+  if (value === 'polling' && !poller) poller = setInterval(() => listeners.forEach((fn) => fn('reset', { reason: 'polling' })), POLL_MS);
+  if (value !== 'polling' && poller) { clearInterval(poller); poller = null; }
+  if (mode === value) return;
+  mode = value;
+  statusListeners.forEach((fn) => fn(connected, mode));
 }
 
 /** Parse `text/event-stream` bytes into frames {id, event, data}; calls onFrame for each. */
@@ -78,20 +88,22 @@ async function loop(myGeneration) {
       }
       if (!res.ok || !res.body) {
         const retryAfter = Number(res.headers.get('Retry-After'));
-        setConnected(false);
-        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : delay, signal);
-        delay = Math.min(delay * 2, 15000);
+        setMode(res.status === 429 || res.status === 503 ? 'polling' : 'reconnecting');
+        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, MAX_RETRY_MS) : delay, signal);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
         continue;
       }
-      setConnected(true);
+      const wasPolling = mode === 'polling';
+      setMode('live');
+      if (wasPolling) deliver({ id: null, event: 'reset', data: '{}' }); // what changed since the last poll
       delay = 1000;
       await readFrames(res.body, deliver);
       // The server ends each stream after its lifetime: reconnect at once, resuming after the last id.
     } catch {
       if (signal.aborted && myGeneration !== generation) return; // replaced by a newer connection
-      setConnected(false);
+      if (mode !== 'polling') setMode('reconnecting');
       await sleep(delay, signal);
-      delay = Math.min(delay * 2, 15000);
+      delay = Math.min(delay * 2, MAX_RETRY_MS);
     }
   }
 }
@@ -104,6 +116,7 @@ function restart() {
 
 export const live = {
   get connected() { return connected; },
+  get mode() { return mode; },
   start() {
     if (running) return;
     running = true;
@@ -114,7 +127,7 @@ export const live = {
     generation += 1;
     if (controller) controller.abort();
     lastEventId = '';
-    setConnected(false);
+    setMode('reconnecting');
   },
   /** Reconnect now, e.g. after becoming a mentor: the stream's audience is fixed when it opens. */
   reconnect() { if (running) restart(); },
@@ -126,5 +139,6 @@ export const live = {
   },
   /** fn(eventType, data) for every frame; returns the unsubscribe function. */
   on(fn) { listeners.add(fn); return () => listeners.delete(fn); },
+  /** fn(connected, mode) when the mode changes: 'live', 'polling' (no stream for this tab) or 'reconnecting'. */
   onStatus(fn) { statusListeners.add(fn); return () => statusListeners.delete(fn); },
 };

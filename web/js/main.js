@@ -2,7 +2,7 @@
 // unread notifications and the account.
 import { api, session } from './api.js';
 import { live } from './live.js';
-import { currentUser, forgetUser, onUnread, refreshUnread } from './state.js';
+import { currentUser, forgetUser, onUnread, onUserChange, refreshUnread } from './state.js';
 import { h, replace, errorBox } from './ui.js';
 import { forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
 import { browse, mentorPage } from './screens/browse.js';
@@ -11,6 +11,8 @@ import { myBookings, requests } from './screens/bookings.js';
 import { sessionPage } from './screens/session.js';
 import { mentorSetup } from './screens/mentor.js';
 import { notificationsPage, bundlesPage } from './screens/notifications.js';
+import { settingsPage } from './screens/settings.js';
+import { teamPage } from './screens/team.js';
 
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
@@ -21,12 +23,14 @@ const routes = [
   [/^\/$/, browse, { title: 'Find a mentor' }],
   [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
   [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],
+  [/^\/listings\/([\w-]+)\/team$/, teamPage, { title: 'Team' }],
   [/^\/bookings$/, myBookings, { title: 'My bookings' }],
   [/^\/requests$/, requests, { title: 'Requests' }],
   [/^\/sessions\/([\w-]+)$/, sessionPage, { title: 'Session' }],
   [/^\/bundles$/, bundlesPage, { title: 'My bundles' }],
   [/^\/mentor$/, mentorSetup, { title: 'Mentor setup' }],
   [/^\/notifications$/, notificationsPage, { title: 'Notifications' }],
+  [/^\/settings$/, settingsPage, { title: 'Settings' }],
 ];
 
 const main = document.getElementById('main');
@@ -98,6 +102,7 @@ async function renderHeader() {
   const links = [navLink('#/', 'Mentors'), navLink('#/bookings', 'My bookings'), navLink('#/bundles', 'Bundles')];
   if (user && user.mentor_profile_id) links.push(navLink('#/requests', 'Requests'));
   links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
+  links.push(navLink('#/settings', 'Settings'));
   replace(nav, links);
   replace(account,
     bell,
@@ -106,6 +111,7 @@ async function renderHeader() {
 }
 
 const bell = h('button', { type: 'button', class: 'bell', onclick: () => go('/notifications') }, 'Notifications');
+onUserChange(() => renderHeader());
 onUnread((count) => { bell.textContent = `Notifications (${count} unread)`; });
 
 async function signOut() {
@@ -113,9 +119,10 @@ async function signOut() {
   session.clear();
 }
 
-live.onStatus((connected) => {
-  liveStatus.textContent = connected ? 'Live' : 'Reconnecting…';
-  liveStatus.className = connected ? 'live on' : 'live off';
+const LIVE_TEXT = { live: 'Live', polling: 'Updating every 10 s', reconnecting: 'Reconnecting…' };
+live.onStatus((connected, mode) => {
+  liveStatus.textContent = LIVE_TEXT[mode];
+  liveStatus.className = `live ${mode === 'live' ? 'on' : mode === 'polling' ? 'poll' : 'off'}`;
 });
 
 session.onChange((auth) => {
@@ -137,12 +144,20 @@ function signedIn() {
   go(after && after !== '/signin' && after !== '/signup' ? after : '/');
 }
 
-window.addEventListener('hashchange', () => { route(); renderHeader(); });
+// On a phone the menu folds behind its button; choosing a route folds it again.
+const menu = document.getElementById('menu');
+const menuToggle = document.getElementById('menu-toggle');
+const foldMenu = (open) => { menu.classList.toggle('open', open); menuToggle.setAttribute('aria-expanded', String(open)); };
+menuToggle.addEventListener('click', () => foldMenu(!menu.classList.contains('open')));
+menu.addEventListener('click', (event) => { if (event.target.closest('a, button')) foldMenu(false); });
+
+window.addEventListener('hashchange', () => { foldMenu(false); route(); renderHeader(); });
 // Hashes are routes here: the skip link moves focus to the screen instead of following its href.
 document.getElementById('skip-link').addEventListener('click', (event) => {
   event.preventDefault();
   main.focus();
 });
+await session.resume(); // a reload or a new tab: signed in again from the refresh cookie, if any
 if (session.signedIn) { live.start(); refreshUnread(); }
 renderHeader();
 route();

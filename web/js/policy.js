@@ -22,11 +22,25 @@ export function cancellationCost({ startTime, priceCents, role, withCredit, now 
   const late = role === 'mentee' && new Date(startTime).getTime() - now < policy.cancellation_window_hours * 3600000;
   if (!late) return { late: false, feeCents: 0, creditForfeited: false };
   if (withCredit) return { late: true, feeCents: 0, creditForfeited: true };
-  return { late: true, feeCents: Math.floor((priceCents * policy.cancellation_fee_percent) / 100), creditForfeited: false };
+  return { late: true, feeCents: lateFee(priceCents), creditForfeited: false };
+}
+
+const lateFee = (priceCents) => Math.floor((priceCents * policy.cancellation_fee_percent) / 100);
+const windowText = () => `${policy.cancellation_window_hours} hour${policy.cancellation_window_hours === 1 ? '' : 's'}`;
+
+/** The cancellation rule in words, shown before a request is sent or a seat taken (`what`: 'request' or 'seat'). */
+export function policyNote(priceCents, currency, what = 'request') {
+  const late = `less than ${windowText()} before the start`;
+  const fee = `${policy.cancellation_fee_percent}% of the price (${money(lateFee(priceCents), currency)})`;
+  return h('p', { class: 'policy' }, h('strong', {}, 'Cancellation policy: '), what === 'seat'
+    ? `leaving the session is free until ${windowText()} before its start; leaving ${late} costs ${fee}.`
+    : `cancelling is free until ${windowText()} before the start; cancelling ${late} costs ${fee}, or the bundle credit `
+      + 'it was paid with. Withdrawing a request, or a request the mentor declines or that expires, costs nothing and '
+      + 'gives a credit back.');
 }
 
 export function costText(cost, priceCents, currency) {
-  const hours = `${policy.cancellation_window_hours} hour${policy.cancellation_window_hours === 1 ? '' : 's'}`;
+  const hours = windowText();
   if (!cost.late) return `Cancelling now is free: it is more than ${hours} before the start, or you are the mentor.`;
   if (cost.creditForfeited) return `This is a late cancellation (less than ${hours} before the start): the bundle credit you booked with is forfeited.`;
   return `This is a late cancellation (less than ${hours} before the start): a fee of ${money(cost.feeCents, currency)} `

@@ -14,6 +14,10 @@ export async function currentUser(force = false) {
   return me;
 }
 export const forgetUser = () => { me = null; unread = null; profiles.clear(); listings.clear(); };
+const userListeners = new Set();
+/** The account changed (its name, say): screens showing it draw it again. */
+export function userChanged(user) { me = user; userListeners.forEach((fn) => fn(user)); }
+export function onUserChange(fn) { userListeners.add(fn); return () => userListeners.delete(fn); }
 
 export async function profile(id) {
   if (!profiles.has(id)) profiles.set(id, get(`/mentor-profiles/${id}`).catch((err) => { profiles.delete(id); throw err; }));

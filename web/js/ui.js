@@ -1,4 +1,5 @@
 // Small DOM and formatting helpers shared by the screens.
+import { fieldErrors } from './api.js';
 
 /** h('button', {onclick, class: 'x'}, 'text', child…): an element; null/false children are skipped. */
 export function h(tag, attrs = {}, ...children) {
@@ -26,6 +27,14 @@ export function replace(el, ...children) {
   el.replaceChildren();
   append(el, children);
   return el;
+}
+
+/** `replace`, keeping the focus on the new element of the same `data-key` when an old one had it. */
+export function redrawKeepingFocus(el, ...children) {
+  const active = document.activeElement;
+  const key = active && el.contains(active) ? active.dataset.key : null;
+  replace(el, ...children);
+  if (key) el.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
 }
 
 let fieldCount = 0;
@@ -56,18 +65,56 @@ export function messageArea() {
   };
 }
 
-/** Run an async action from a button: disabled while it runs, errors shown in `messages`. */
-export async function act(button, messages, fn) {
+/** Run an async action from a button: disabled while it runs, errors shown in `messages`; with `form`, the
+ * API's field errors go under their fields (once each), and only those no field of the form takes above. */
+export async function act(button, messages, fn, form = null) {
   if (button) button.disabled = true;
   messages.clear();
+  if (form) clearFieldErrors(form);
   try {
     return await fn();
   } catch (err) {
-    messages.error(err);
+    const rest = form ? placeFieldErrors(form, fieldErrors(err && err.body)) : null;
+    if (rest === null) messages.error(err);
+    else if (rest.length) messages.error(rest.map((f) => f.text).join(' '));
+    else messages.error('Check the fields marked above.');
     return undefined;
   } finally {
     if (button && button.isConnected) button.disabled = false;
   }
+}
+
+function clearFieldErrors(form) {
+  form.querySelectorAll('.field-error').forEach((el) => {
+    const control = form.querySelector(`[aria-errormessage="${el.id}"]`);
+    if (control) {
+      control.removeAttribute('aria-invalid');
+      control.removeAttribute('aria-errormessage');
+      const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== el.id);
+      if (described.length) control.setAttribute('aria-describedby', described.join(' ')); else control.removeAttribute('aria-describedby');
+    }
+    el.remove();
+  });
+}
+
+/** Each field error under the form's control of that name; the errors no control takes (null: none were fields). */
+function placeFieldErrors(form, errors) {
+  if (!errors.length) return null;
+  const rest = [];
+  const placed = new Set();
+  for (const error of errors) {
+    const control = error.name && form.elements.namedItem(error.name);
+    if (!(control instanceof HTMLElement) || placed.has(error.name)) { if (!control) rest.push(error); continue; }
+    placed.add(error.name);
+    const note = h('small', { class: 'field-error', id: `${control.id}-error` }, error.text);
+    control.setAttribute('aria-invalid', 'true');
+    control.setAttribute('aria-errormessage', note.id);
+    control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '));
+    control.closest('.field')?.append(note);
+  }
+  const first = form.querySelector('[aria-invalid="true"]');
+  if (first) first.focus();
+  return rest;
 }
 
 /** Load a list into `container`: loading state, empty state, error in words. */
@@ -122,6 +169,11 @@ export function duration(ms) {
 export const BOOKING_STATUS = {
   draft: 'Requested', accepted: 'Accepted', declined: 'Declined', cancelled: 'Cancelled', expired: 'Expired',
 };
+/** A request cancelled before any decision was withdrawn (by its mentee, or by the system): no fee was ever at stake. */
+export const withdrawn = (b) => b.status === 'cancelled' && (b.cancel_late === null || b.cancel_late === undefined);
+/** A booking's status in words: "Withdrawn" for a request cancelled before any decision. */
+export const bookingStatus = (b) => (withdrawn(b) ? 'Withdrawn' : BOOKING_STATUS[b.status] || b.status);
+export const bookingBadge = (b) => badge(bookingStatus(b), withdrawn(b) ? 'cancelled' : undefined);
 export const SESSION_STATUS = {
   scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed', cancelled: 'Cancelled', missed: 'Missed',
 };

@@ -3,7 +3,7 @@ import { api, session } from '../api.js';
 import { h, field, messageArea, act, replace, loading, errorBox } from '../ui.js';
 
 async function tokenFor(email, password) {
-  session.store(await api('POST', '/auth/token', { email, password }, { authed: false }));
+  session.store(await api('POST', '/auth/token', { email, password, refresh_cookie: true }, { authed: false }));
 }
 
 export function signIn(main, { signedIn }) {

@@ -3,11 +3,15 @@
 import { post } from '../api.js';
 import { live } from '../live.js';
 import { all, listing } from '../state.js';
-import { h, replace, loading, empty, errorBox, messageArea, act, span, badge, BOOKING_STATUS, SESSION_STATUS } from '../ui.js';
+import { h, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, withdrawn, SESSION_STATUS } from '../ui.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return 'Listing'; }
 }
+
+const reasonOf = (b) => (b.status === 'declined' ? b.decline_reason : b.status === 'cancelled' ? b.cancel_reason : null);
+// A request declined or withdrawn before any session: the mentee may ask for another time of the listing.
+const settled = (b) => b.status === 'declined' || withdrawn(b);
 
 function personName(summary, fallback) {
   return summary && summary.display_name ? summary.display_name : fallback;
@@ -50,10 +54,11 @@ export function myBookings(main) {
       const bookings = (await all('/bookings', { role: 'mentee' }, 1)).filter((b) => !b.group_session_id);
       await renderInto(bookingsEl, bookings, async (b) => [
         h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
-        badge(BOOKING_STATUS[b.status] || b.status),
+        bookingBadge(b),
         b.mentor ? h('span', { class: 'meta' }, ` with ${b.mentor.display_name}`) : null,
-        b.decline_reason ? h('span', { class: 'meta' }, ` (${b.decline_reason})`) : null,
+        reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
         b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null,
+        settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
         b.status === 'draft' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
           await post(`/bookings/${b.id}/cancel`, {});
           await reload();
@@ -77,8 +82,9 @@ export function requests(main) {
     h('section', { 'aria-labelledby': 'ds-h' }, h('h2', { id: 'ds-h' }, 'My sessions as mentor'), sessionsEl),
     h('section', { 'aria-labelledby': 'dc-h' }, h('h2', { id: 'dc-h' }, 'Decided requests'), decidedEl));
 
-  function decide(b, action) {
-    return (e) => act(e.currentTarget, messages, async () => {
+  // The answer shows at the top (the request's row is gone once decided); a refusal beside its buttons.
+  function decide(b, action, rowMessages) {
+    return (e) => act(e.currentTarget, rowMessages, async () => {
       const done = await post(`/bookings/${b.id}/${action}`, {});
       messages.ok(`${action === 'accept' ? 'Accepted' : 'Declined'}: ${span(done.start_time, done.end_time)}.`);
       await reload();
@@ -89,17 +95,22 @@ export function requests(main) {
     try {
       const bookings = (await all('/bookings', { role: 'mentor' }, 1)).filter((b) => !b.group_session_id);
       const drafts = bookings.filter((b) => b.status === 'draft');
-      await renderInto(requestsEl, drafts, async (b) => h('div', { class: 'request', role: 'group', 'aria-label': `Request from ${personName(b.mentee, 'a mentee')}` },
-        h('strong', { class: 'mentee' }, personName(b.mentee, 'A mentee')), ' asks for ',
-        h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
-        badge(BOOKING_STATUS[b.status]),
-        b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
-        h('div', { class: 'actions' },
-          h('button', { type: 'button', class: 'primary', onclick: decide(b, 'accept') }, 'Accept'),
-          h('button', { type: 'button', onclick: decide(b, 'decline') }, 'Decline'))), 'No requests waiting.');
+      await renderInto(requestsEl, drafts, async (b) => {
+        const rowMessages = messageArea();
+        return h('div', { class: 'request', role: 'group', 'aria-label': `Request from ${personName(b.mentee, 'a mentee')}` },
+          h('strong', { class: 'mentee' }, personName(b.mentee, 'A mentee')), ' asks for ',
+          h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
+          bookingBadge(b),
+          b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
+          h('div', { class: 'actions' },
+            h('button', { type: 'button', class: 'primary', onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
+            h('button', { type: 'button', onclick: decide(b, 'decline', rowMessages) }, 'Decline')),
+          rowMessages.el);
+      }, 'No requests waiting.');
       await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').slice(0, 20), async (b) => [
         h('strong', {}, personName(b.mentee, 'A mentee')), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',
-        badge(BOOKING_STATUS[b.status] || b.status),
+        bookingBadge(b),
+        reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
         b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null,
       ], 'Nothing decided yet.');
     } catch (err) { replace(requestsEl, errorBox(err.message)); replace(decidedEl); }

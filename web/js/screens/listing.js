@@ -2,23 +2,30 @@
 // an optimistic "Requested" state, bundles, and for group listings their sessions' seats.
 import { get, post, qs } from '../api.js';
 import { live } from '../live.js';
-import { cancellationCost, feeNote, loadPolicy } from '../policy.js';
+import { slotPicker } from '../slot-picker.js';
+import { cancellationCost, feeNote, loadPolicy, policyNote } from '../policy.js';
 import { all, currentUser, listing as loadListing, profile } from '../state.js';
 import {
-  append, h, field, replace, loading, empty, errorBox, messageArea, act, money, rating, hhmm, dayLabel, dayKey,
-  span, tz, badge, BOOKING_STATUS,
+  append, h, field, replace, loading, empty, errorBox, messageArea, act, money, rating,
+  span, tz, badge, bookingBadge,
 } from '../ui.js';
 
 const DAYS = 7;
 
 export async function listingPage(main, { params: [id] }) {
-  const [item, me] = await Promise.all([loadListing(id), currentUser()]);
+  const [item, me] = await Promise.all([loadListing(id), currentUser(), loadPolicy()]);
   const mentor = await profile(item.mentor_profile_id).catch(() => null);
   const mine = me && me.mentor_profile_id === item.mentor_profile_id;
-  const messages = messageArea();
+  const messages = messageArea(); // the booking form's, beside its button
   live.watch(id);
 
-  const slotsEl = h('div', {}, loading('Loading free slots…'));
+  const picker = slotPicker({
+    onChoose: (slot) => choose(slot),
+    isRequested: (slot) => pending.some((b) => b.start_time === slot.start_time)
+      || bookings.some((b) => b.status === 'draft' && sameInstant(b.start_time, slot.start_time)),
+    disabled: mine,
+  });
+  replace(picker.el, loading('Loading free slots…'));
   const requestsEl = h('div', {});
   const bundlesEl = h('div', {}, loading());
   const groupEl = h('div', {}, loading());
@@ -26,15 +33,17 @@ export async function listingPage(main, { params: [id] }) {
   let pending = []; // optimistic bookings not yet confirmed
   let purchases = [];
   let bookings = [];
-  let lastSlots = null;
 
   const bookingForm = h('form', { class: 'card', 'aria-labelledby': 'book-h' });
   const agenda = field('Agenda (optional)', { tag: 'textarea', name: 'notes', rows: 2, maxlength: 2000,
     hint: 'What you would like to cover; the mentor sees it with your request.' });
   const payWith = h('div', {});
+  const policyEl = policyNote(item.price_cents, item.currency);
   const selectedText = h('p', { class: 'muted', id: 'selected-slot' }, 'Choose a free slot above.');
   const requestButton = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Request booking');
-  bookingForm.append(h('h2', { id: 'book-h' }, 'Request a booking'), selectedText, agenda, payWith, requestButton);
+  let sending = false;
+  bookingForm.append(h('h2', { id: 'book-h' }, 'Request a booking'), selectedText, agenda, payWith, policyEl, messages.el,
+    h('div', { class: 'book-bar' }, requestButton));
   bookingForm.addEventListener('submit', (event) => { event.preventDefault(); requestBooking(); });
 
   append(main, [
@@ -45,13 +54,12 @@ export async function listingPage(main, { params: [id] }) {
       ` · ${item.duration_minutes} min · ${item.skill}`, item.kind === 'group' ? ` · group of up to ${item.capacity}` : '',
       item.active ? '' : ' · not taking bookings'),
     item.description ? h('p', {}, item.description) : null,
-    messages.el,
     item.kind === 'group'
       ? h('section', { 'aria-labelledby': 'group-h' }, h('h2', { id: 'group-h' }, 'Group sessions'), groupEl)
       : [
         h('section', { 'aria-labelledby': 'slots-h', class: 'slots' },
           h('h2', { id: 'slots-h' }, 'Free slots'),
-          h('p', { class: 'muted' }, `Next ${DAYS} days, in your timezone (${tz()}).`), slotsEl),
+          h('p', { class: 'muted' }, `Next ${DAYS} days, in your timezone (${tz()}).`), picker.el),
         mine ? h('p', { class: 'muted' }, 'This is your listing: mentees book these slots.') : bookingForm,
         mine ? null : h('section', { 'aria-labelledby': 'req-h' }, h('h2', { id: 'req-h' }, 'Your requests for this listing'), requestsEl),
       ],
@@ -63,42 +71,15 @@ export async function listingPage(main, { params: [id] }) {
     const to = new Date(from.getTime() + DAYS * 86400000);
     try {
       const body = await get(`/listings/${id}/slots${qs({ from: from.toISOString(), to: to.toISOString() })}`);
-      lastSlots = body.items;
-      renderSlots(lastSlots);
+      picker.set(body.items);
     } catch (err) {
-      replace(slotsEl, errorBox(err.message));
+      replace(picker.el, errorBox(err.message));
     }
-  }
-
-  function renderSlots(slots) {
-    if (selected && !slots.some((s) => s.start_time === selected.start_time)) choose(null);
-    if (!slots.length) { replace(slotsEl, empty('No free slot in the next days.')); return; }
-    const days = new Map();
-    for (const slot of slots) {
-      const start = new Date(slot.start_time);
-      const key = dayKey(start);
-      if (!days.has(key)) days.set(key, { label: dayLabel(start), slots: [] });
-      days.get(key).slots.push(slot);
-    }
-    replace(slotsEl, [...days.values()].map((day) => h('div', { class: 'day' },
-      h('h3', {}, day.label),
-      h('div', { class: 'slot-row' }, day.slots.map((slot) => {
-        const start = new Date(slot.start_time);
-        const requested = pending.some((b) => b.start_time === slot.start_time)
-          || bookings.some((b) => b.status === 'draft' && sameInstant(b.start_time, slot.start_time));
-        return h('button', {
-          type: 'button', class: `slot${requested ? ' requested' : ''}`, 'aria-pressed': String(selected?.start_time === slot.start_time),
-          dataset: { start: slot.start_time }, disabled: mine,
-          onclick: () => choose(slot),
-        }, `${hhmm(start)}–${hhmm(new Date(slot.end_time))}`, h('span', { class: 'sr-only' }, `, ${day.label}`),
-        requested ? h('span', { class: 'tag' }, ' Requested') : null);
-      })))));
   }
 
   function choose(slot) {
     selected = slot;
-    slotsEl.querySelectorAll('button.slot').forEach((b) => b.setAttribute('aria-pressed', String(slot?.start_time === b.dataset.start)));
-    requestButton.disabled = !slot;
+    requestButton.disabled = !slot || sending;
     selectedText.textContent = slot ? `Selected: ${span(slot.start_time, slot.end_time)}` : 'Choose a free slot above.';
   }
 
@@ -115,40 +96,45 @@ export async function listingPage(main, { params: [id] }) {
     const rows = [...pending, ...bookings];
     if (!rows.length) { replace(requestsEl, empty('You have not requested this listing yet.')); return; }
     replace(requestsEl, h('ul', { class: 'list' }, rows.map((b) => h('li', { class: b.optimistic ? 'optimistic' : '' },
-      span(b.start_time, b.end_time), ' ', badge(BOOKING_STATUS[b.status] || b.status),
+      span(b.start_time, b.end_time), ' ', bookingBadge(b),
       b.optimistic ? h('span', { class: 'muted' }, ' sending…') : null,
       b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null))));
   }
 
   async function requestBooking() {
-    if (!selected) return;
+    if (!selected || sending) return;
     const slot = selected;
-    const purchaseId = payWith.querySelector('select')?.value || '';
+    const credit = payWith.querySelector('select')?.value === 'credit' ? usable()[0] : null;
     const body = { listing_id: id, start_time: slot.start_time, notes: bookingForm.notes.value.trim() };
-    if (purchaseId) body.bundle_purchase_id = purchaseId;
-    // Optimistic: shown as requested at once, rolled back with the API's message if refused.
+    if (credit) body.bundle_purchase_id = credit.id;
+    // Optimistic: shown as requested at once, rolled back with the API's message if refused. The slot
+    // is cleared and the button shows progress, so the same request is not sent twice.
     const temp = { id: `pending-${Date.now()}`, optimistic: true, status: 'draft', start_time: slot.start_time, end_time: slot.end_time };
     pending = [temp, ...pending];
-    const purchase = purchases.find((p) => p.id === purchaseId);
-    if (purchase) purchase.remaining_sessions -= 1;
-    renderRequests(); renderPayWith(); loadSlotsFromCache();
+    sending = true;
+    picker.clear();
+    requestButton.textContent = 'Sending request…';
+    renderRequests(); loadSlotsFromCache();
     messages.clear();
     try {
       const booking = await post('/bookings', body);
       bookings = [booking, ...bookings.filter((b) => b.id !== booking.id)];
-      messages.ok(`Requested ${span(booking.start_time, booking.end_time)}. The mentor will accept or decline.`);
+      messages.ok(`Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. The mentor will accept or decline.`);
       bookingForm.notes.value = '';
     } catch (err) {
-      if (purchase) purchase.remaining_sessions += 1;
-      messages.error(err);
-      if (purchaseId) loadBundles(); // the credits may have changed elsewhere
+      if (err.body?.errors?.existing_booking_id) messages.error('You already asked for this time: the request is below, waiting for the mentor.');
+      else messages.error(err);
     } finally {
       pending = pending.filter((b) => b !== temp);
-      renderRequests(); renderPayWith(); loadSlotsFromCache();
+      sending = false;
+      requestButton.textContent = 'Request booking';
+      renderRequests(); loadSlotsFromCache();
+      payWithPrice(); // the next request is paid with the price unless the mentee chooses a credit again
+      if (credit) loadBundles(); // the credits left, as the API counts them
     }
   }
 
-  function loadSlotsFromCache() { if (lastSlots) renderSlots(lastSlots); }
+  const loadSlotsFromCache = () => picker.redraw();
 
   // --- bundles ------------------------------------------------------------------------------
   let offers = [];
@@ -160,9 +146,14 @@ export async function listingPage(main, { params: [id] }) {
     } catch (err) { replace(bundlesEl, errorBox(err.message)); }
   }
 
+  // Credits usable here, the one expiring first first: a request paid with a credit takes from it.
+  const usable = () => purchases.filter((p) => p.remaining_sessions > 0 && new Date(p.valid_until) > new Date())
+    .sort((x, y) => new Date(x.valid_until) - new Date(y.valid_until));
+  const creditsLeft = () => usable().reduce((sum, p) => sum + p.remaining_sessions, 0);
+
   function renderBundles() {
     const bundleMessages = messageArea();
-    const credits = purchases.filter((p) => p.remaining_sessions > 0 && new Date(p.valid_until) > new Date());
+    const left = creditsLeft();
     replace(bundlesEl,
       offers.length ? h('ul', { class: 'list' }, offers.map((o) => h('li', {},
         `${o.sessions_count} session${o.sessions_count === 1 ? '' : 's'} for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days `,
@@ -171,29 +162,33 @@ export async function listingPage(main, { params: [id] }) {
           bundleMessages.ok('Bundle bought: its credits can pay for your bookings of this listing.');
           await loadBundles();
         }) }, `Buy bundle of ${o.sessions_count}`)))) : empty('No bundle offered on this listing.'),
-      mine ? null : h('p', { class: 'credits' }, credits.length
-        ? `Your credits here: ${credits.map((p) => `${p.remaining_sessions} left (valid until ${new Date(p.valid_until).toLocaleDateString()})`).join('; ')}`
-        : 'You have no credits for this listing.'),
-      bundleMessages.el);
+      bundleMessages.el,
+      mine ? null : h('p', { class: 'credits' }, left
+        ? `Your bundle credits for this listing: ${left} left (the first expire ${new Date(usable()[0].valid_until).toLocaleDateString()}).`
+        : 'You have no credits for this listing.'));
   }
 
   function renderPayWith() {
-    const usable = purchases.filter((p) => p.remaining_sessions > 0 && new Date(p.valid_until) > new Date());
-    if (!usable.length) { replace(payWith); return; }
+    const left = creditsLeft();
     const current = payWith.querySelector('select')?.value;
+    if (!left) { replace(payWith); return; }
     const fieldEl = field('Pay with', { tag: 'select', name: 'pay_with' }, [
       ['', `Listing price (${money(item.price_cents, item.currency)})`],
-      ...usable.map((p) => [p.id, `Bundle credit (${p.remaining_sessions} left)`]),
+      ['credit', `A bundle credit (${left} left)`],
     ]);
     replace(payWith, fieldEl);
-    if (current !== undefined) fieldEl.querySelector('select').value = current;
+    if (current) fieldEl.querySelector('select').value = current;
+  }
+
+  function payWithPrice() {
+    const select = payWith.querySelector('select');
+    if (select) select.value = '';
   }
 
   // --- group sessions -----------------------------------------------------------------------
   async function loadGroup() {
     const groupMessages = messageArea();
     try {
-      await loadPolicy();  // leaving a seat shows the late fee before confirming
       const [upcoming, seats] = await Promise.all([
         all(`/listings/${id}/group-sessions`, {}, 1),
         mine ? Promise.resolve([]) : all('/sessions', { role: 'mentee', status: 'scheduled' }, 1),
@@ -217,7 +212,8 @@ export async function listingPage(main, { params: [id] }) {
           mine ? [' ', h('a', { href: `#/sessions/${s.id}` }, 'Open session')] : null,
           ' ', action);
       })) : empty('No group session scheduled yet.');
-      replace(groupEl, list, groupMessages.el, mine ? scheduleForm() : null);
+      replace(groupEl, mine ? null : policyNote(item.price_cents, item.currency, 'seat'), list, groupMessages.el,
+        mine ? scheduleForm() : null);
     } catch (err) { replace(groupEl, errorBox(err.message)); }
   }
 

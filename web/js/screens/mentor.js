@@ -1,6 +1,6 @@
 // The mentor's setup: profile, weekly availability (in their own timezone), listings, bundle
 // offers, and webhook endpoints with their delivery log and a test button.
-import { del, get, patch, post, put } from '../api.js';
+import { del, fieldErrors, get, patch, post, put } from '../api.js';
 import { live } from '../live.js';
 import { all, currentUser, rememberProfile } from '../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge } from '../ui.js';
@@ -37,7 +37,7 @@ function becomeMentor(main) {
       await currentUser(true);
       live.reconnect(); // the stream now carries the mentor's requests too
       window.dispatchEvent(new HashChangeEvent('hashchange'));
-    });
+    }, form);
   });
   main.append(h('h1', {}, 'Become a mentor'), h('p', {}, 'Mentees find you by your skills and book your listings.'), form);
 }
@@ -63,8 +63,18 @@ function availabilitySection(mentor) {
     windows.sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start));
     render();
   });
+  // The API names a window by its place in the list: the mentee reads it as the window itself.
+  const inWords = (err) => {
+    const fields = fieldErrors(err.body);
+    if (!fields.length) return err;
+    const said = fields.map(({ path, text }) => {
+      const w = path[0] === 'windows' ? windows[Number(path[1])] : null;
+      return w ? `${WEEKDAYS[w.weekday]} ${w.start}–${w.end}: ${text}` : text;
+    });
+    return new Error([...new Set(said)].join(' '));
+  };
   const save = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
-    const saved = await put(`/mentor-profiles/${mentor.id}/availability`, { windows });
+    const saved = await put(`/mentor-profiles/${mentor.id}/availability`, { windows }).catch((err) => { throw inWords(err); });
     windows = saved.availability.map((w) => ({ ...w }));
     render();
     messages.ok('Availability saved.');
@@ -81,13 +91,7 @@ function listingsSection(mentor) {
     try {
       const items = await all('/listings', { mentor_profile_id: mentor.id }, 1);
       if (!items.length) { replace(listEl, empty('No listings yet: create one below.')); return; }
-      replace(listEl, h('ul', { class: 'list' }, items.map((l) => h('li', { class: 'card' },
-        h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
-        h('p', { class: 'meta' }, `${money(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
-          l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled')),
-        h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await load(); }) },
-          l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
-        bundleOffers(l)))));
+      replace(listEl, h('ul', { class: 'list' }, items.map((l) => listingCard(l, load))));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
   const form = h('form', { class: 'card' }, h('h3', {}, 'New listing'),
@@ -95,28 +99,40 @@ function listingsSection(mentor) {
     field('Skill', { name: 'skill', required: true, value: mentor.skills[0] || '' }),
     field('Description', { tag: 'textarea', name: 'description', rows: 2 }),
     h('div', { class: 'row' },
-      field('Duration (minutes)', { type: 'number', name: 'duration', min: 15, max: 480, value: 60, required: true }),
+      field('Duration (minutes)', { type: 'number', name: 'duration_minutes', min: 15, max: 480, value: 60, required: true }),
       field('Price', { type: 'number', name: 'price', min: 0, step: '0.01', value: '50.00', required: true }),
       field('Currency', { name: 'currency', value: 'USD', maxlength: 3, required: true })),
     h('div', { class: 'row' },
       field('Kind', { tag: 'select', name: 'kind' }, [['individual', 'One-to-one'], ['group', 'Group']]),
       field('Capacity', { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: 'Group listings only.' })),
-    h('button', { type: 'submit', class: 'primary' }, 'Create listing'));
+    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Create listing'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
       const body = { title: form.title.value.trim(), skill: form.skill.value.trim(), description: form.description.value.trim(),
-        duration_minutes: Number(form.duration.value), price_cents: Math.round(Number(form.price.value) * 100),
+        duration_minutes: Number(form.duration_minutes.value), price_cents: Math.round(Number(form.price.value) * 100),
         currency: form.currency.value.trim().toUpperCase(), kind: form.kind.value };
       if (body.kind === 'group') body.capacity = Number(form.capacity.value);
       const created = await post('/listings', body);
       messages.ok(`Listing “${created.title}” created.`);
       form.reset();
       await load();
-    });
+    }, form);
   });
   load();
-  return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, 'Listings'), messages.el, listEl, form);
+  return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, 'Listings'), listEl, form);
+}
+
+function listingCard(l, reload) {
+  const messages = messageArea();
+  return h('li', { class: 'card' },
+    h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
+    h('p', { class: 'meta' }, `${money(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
+      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled')),
+    h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await reload(); }) },
+      l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
+    l.kind === 'individual' ? [' ', h('a', { href: `#/listings/${l.id}/team` }, `Team of ${l.title}`)] : null,
+    messages.el, bundleOffers(l));
 }
 
 function bundleOffers(l) {
@@ -140,7 +156,7 @@ function bundleOffers(l) {
       await post(`/listings/${l.id}/bundles`, { sessions_count: Number(form.count.value),
         price_cents: Math.round(Number(form.price.value) * 100), valid_days: Number(form.days.value) });
       await load();
-    });
+    }, form);
   });
   load();
   return h('details', {}, h('summary', {}, 'Bundle offers'), listEl, form, messages.el);
@@ -148,6 +164,7 @@ function bundleOffers(l) {
 
 function webhooksSection() {
   const messages = messageArea();
+  const formMessages = messageArea();
   const listEl = h('div', {}, loading());
   const secretEl = h('div', {});
   const load = async () => {
@@ -159,18 +176,18 @@ function webhooksSection() {
   };
   const form = h('form', { class: 'card' }, h('h3', {}, 'New endpoint'),
     field('URL', { type: 'url', name: 'url', required: true, placeholder: 'https://example.com/webhooks' }),
-    field('Event types', { name: 'events', value: '*', hint: 'Comma separated, e.g. booking.accepted, session.completed; * for all.' }),
+    field('Event types', { name: 'event_types', value: '*', hint: 'Comma separated, e.g. booking.accepted, session.completed; * for all.' }),
     field('Description', { name: 'description', maxlength: 500 }),
-    h('button', { type: 'submit', class: 'primary' }, 'Add endpoint'));
+    formMessages.el, h('button', { type: 'submit', class: 'primary' }, 'Add endpoint'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    act(form.querySelector('button'), messages, async () => {
-      const created = await post('/webhook-endpoints', { url: form.url.value.trim(), event_types: splitList(form.events.value),
+    act(form.querySelector('button'), formMessages, async () => {
+      const created = await post('/webhook-endpoints', { url: form.url.value.trim(), event_types: splitList(form.event_types.value),
         description: form.description.value.trim() });
       replace(secretEl, h('p', { class: 'ok', role: 'status' }, 'Signing secret (shown once; keep it safe): ', h('code', {}, created.secret)));
       form.reset();
       await load();
-    });
+    }, form);
   });
   load();
   return h('section', { 'aria-labelledby': 'wh-h' }, h('h2', { id: 'wh-h' }, 'Webhook endpoints'), messages.el, secretEl, listEl, form);
@@ -182,10 +199,10 @@ function endpointItem(ep, messages, reload) {
     replace(log, loading('Loading deliveries…'));
     try {
       const items = (await get(`/webhook-endpoints/${ep.id}/deliveries?limit=20`)).items;
-      replace(log, items.length ? h('table', {}, h('caption', {}, `Deliveries to ${ep.url}`),
+      replace(log, items.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, `Deliveries to ${ep.url}`),
         h('thead', {}, h('tr', {}, ['Event', 'Status', 'Attempts', 'Last HTTP status', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, items.map((d) => h('tr', {}, h('td', {}, d.event_type), h('td', {}, d.status), h('td', {}, String(d.attempt_count)),
-          h('td', {}, d.last_status_code ? String(d.last_status_code) : '—'), h('td', {}, when(d.created_at))))))
+          h('td', {}, d.last_status_code ? String(d.last_status_code) : '—'), h('td', {}, when(d.created_at)))))))
         : empty('No deliveries yet.'));
     } catch (err) { replace(log, errorBox(err.message)); }
   };

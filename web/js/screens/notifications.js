@@ -1,6 +1,7 @@
 // Notifications (unread first marked), and the mentee's bundle purchases with their credits.
 import { live } from '../live.js';
-import { all, markRead, refreshUnread } from '../state.js';
+import { get } from '../api.js';
+import { all, listing, markRead, refreshUnread } from '../state.js';
 import { h, replace, loading, empty, errorBox, messageArea, act, when, money } from '../ui.js';
 
 export function notificationsPage(main) {
@@ -34,15 +35,30 @@ function linkFor(n) {
   return null;
 }
 
+// Credits are counted per listing, as its page counts them: the credits usable now, of every purchase.
 export async function bundlesPage(main) {
-  const messages = messageArea();
   const listEl = h('div', {}, loading());
-  main.append(h('h1', {}, 'My bundles'), messages.el, listEl);
+  main.append(h('h1', {}, 'My bundles'), listEl);
   try {
     const items = await all('/bundle-purchases', {}, 1);
     if (!items.length) { replace(listEl, empty('No bundles bought yet. Listings show the bundles their mentors offer.')); return; }
-    replace(listEl, h('ul', { class: 'list' }, items.map((p) => h('li', {},
-      h('strong', {}, `${p.remaining_sessions} credit${p.remaining_sessions === 1 ? '' : 's'} left`),
-      ` · bought for ${money(p.price_cents, p.currency)} · valid until ${when(p.valid_until)}`))));
+    const offers = new Map();
+    await Promise.all([...new Set(items.map((p) => p.bundle_id))].map(async (bundleId) => offers.set(bundleId, await get(`/bundles/${bundleId}`))));
+    const byListing = new Map();
+    for (const p of items) {
+      const listingId = offers.get(p.bundle_id).listing_id;
+      if (!byListing.has(listingId)) byListing.set(listingId, []);
+      byListing.get(listingId).push(p);
+    }
+    const now = new Date();
+    const cards = await Promise.all([...byListing].map(async ([listingId, bought]) => {
+      const title = await listing(listingId).then((l) => l.title).catch(() => 'Listing');
+      const left = bought.filter((p) => new Date(p.valid_until) > now).reduce((sum, p) => sum + p.remaining_sessions, 0);
+      return h('li', { class: 'card' }, h('h2', {}, h('a', { href: `#/listings/${listingId}` }, title)),
+        h('p', { class: 'credits' }, h('strong', {}, `${left} credit${left === 1 ? '' : 's'} left`)),
+        h('ul', {}, bought.map((p) => h('li', { class: 'meta' }, `Bought ${when(p.created_at)} for ${money(p.price_cents, p.currency)}: `
+          + `${p.remaining_sessions} left, ${new Date(p.valid_until) > now ? 'valid until' : 'expired'} ${when(p.valid_until)}`))));
+    }));
+    replace(listEl, h('ul', { class: 'list' }, cards));
   } catch (err) { replace(listEl, errorBox(err.message)); }
 }

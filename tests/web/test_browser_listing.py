@@ -1,0 +1,137 @@
+"""A listing's booking form in Chromium: credits shown once and spent only when chosen, the policy shown before
+a request, and a request that cannot be sent twice."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, sign_up
+from tests.web.test_browser_journeys import open_listing, slot_button
+
+
+def clinic(served: Served, zone: str, *, bundle_of: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Grace's one-to-one listing, bookable at any time, with its free slots of the next two days."""
+    grace = served.register("Grace Hopper", "grace@example.com")
+    served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": zone, "skills": ["cobol"]},
+                status=201)
+    listing = served.call("POST", "/listings", grace, {"title": "COBOL clinic", "skill": "cobol",
+                                                       "duration_minutes": 60, "price_cents": 5000, "currency": "USD"},
+                          status=201)
+    if bundle_of:
+        served.call("POST", f"/listings/{listing['id']}/bundles", grace,
+                    {"sessions_count": bundle_of, "price_cents": 12000, "valid_days": 30}, status=201)
+    now = datetime.now(UTC)
+    window = f"from={(now + timedelta(hours=2)).isoformat()}&to={(now + timedelta(days=2)).isoformat()}"
+    slots = served.call("GET", f"/listings/{listing['id']}/slots?{window}".replace("+", "%2B"), grace)["items"]
+    return listing, slots
+
+
+def local(slot: dict[str, Any], zone: str) -> datetime:
+    return datetime.fromisoformat(slot["start_time"]).astimezone(ZoneInfo(zone))
+
+
+def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(
+        web_server: Served, browser: Any, axe: Axe) -> None:
+    served = web_server
+    zone = browser_timezone(datetime.now(UTC))
+    listing, slots = clinic(served, zone, bundle_of=3)
+    page = new_page(browser, served, zone)
+    sign_up(page, "Ada Lovelace", "ada@example.com")
+    ada = served.token("ada@example.com")
+    open_listing(page, "COBOL clinic", "cobol")
+    form = page.get_by_role("form", name="Request a booking")
+    # The policy, as GET /bookings/policy states it, before any request.
+    expect(form).to_contain_text("Cancellation policy: cancelling is free until 24 hours before the start; cancelling "
+                                 "less than 24 hours before the start costs 50% of the price (US$25.00)")
+    page.get_by_role("button", name="Buy bundle of 3").click()
+    left = page.locator("p.credits")
+    expect(left).to_contain_text("Your bundle credits for this listing: 3 left")
+    pay_with = form.get_by_label("Pay with")
+    expect(pay_with.locator("option")).to_have_text(["Listing price (US$50.00)", "A bundle credit (3 left)"])
+    axe.check(page, "listing with credits")
+
+    # The first request is paid with a credit, chosen; the choice then returns to the price.
+    pay_with.select_option(label="A bundle credit (3 left)")
+    slot_button(page, local(slots[0], zone)).click()
+    form.get_by_role("button", name="Request booking").click()
+    expect(form.get_by_role("status")).to_contain_text("paid with a bundle credit")
+    expect(left).to_contain_text("Your bundle credits for this listing: 2 left")
+    expect(pay_with.locator("option")).to_have_text(["Listing price (US$50.00)", "A bundle credit (2 left)"])
+    expect(pay_with).to_have_value("")
+
+    # The second, with nothing chosen, is paid with the price: no credit is spent behind the mentee's back.
+    slot_button(page, local(slots[1], zone)).click()
+    form.get_by_role("button", name="Request booking").click()
+    expect(form.get_by_role("status")).to_contain_text("The mentor will accept or decline.")
+    mine = served.call("GET", "/bookings?role=mentee", ada)["items"]
+    bookings = {datetime.fromisoformat(b["start_time"]): b for b in mine}
+    first, second = (bookings[datetime.fromisoformat(s["start_time"])] for s in slots[:2])
+    assert first["bundle_purchase_id"] is not None
+    assert second["bundle_purchase_id"] is None
+    assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 2
+    expect(left).to_contain_text("2 left")
+
+    # My bundles counts the same way: one number per listing.
+    page.get_by_role("link", name="Bundles").click()
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="COBOL clinic"))
+    expect(card.locator("p.credits")).to_have_text("2 credits left")
+    axe.check(page, "my bundles")
+
+    # Joining a group session shows its policy first.
+    grace = served.token("grace@example.com")
+    served.call("POST", "/listings", grace, {"title": "COBOL circle", "skill": "cobol", "duration_minutes": 60,
+                                             "price_cents": 1500, "currency": "USD", "kind": "group", "capacity": 3},
+                status=201)
+    open_listing(page, "COBOL circle", "cobol")
+    expect(page.get_by_role("region", name="Group sessions")).to_contain_text(
+        "Cancellation policy: leaving the session is free until 24 hours before its start; leaving less than 24 "
+        "hours before the start costs 50% of the price (US$7.50).")
+    assert listing["id"] and page.csp_errors == []
+    page.context.close()
+
+
+def test_a_request_clears_its_slot_shows_progress_and_a_repeat_reads_in_words(
+        web_server: Served, browser: Any) -> None:
+    served = web_server
+    zone = browser_timezone(datetime.now(UTC))
+    _, slots = clinic(served, zone)
+    page = new_page(browser, served, zone)
+    sign_up(page, "Ada Lovelace", "ada@example.com")
+    ada = served.token("ada@example.com")
+    open_listing(page, "COBOL clinic", "cobol")
+    form = page.get_by_role("form", name="Request a booking")
+    button = form.get_by_role("button", name=re.compile("^(Request booking|Sending request…)$"))
+
+    held: list[Any] = []
+    page.route("**/api/v1/bookings", lambda route: held.append(route) if route.request.method == "POST"
+               else route.continue_())
+    slot = slot_button(page, local(slots[0], zone))
+    slot.click()
+    form.get_by_role("button", name="Request booking").click()
+    # While it is sent: the button says so and cannot be pressed, and no slot is chosen any more.
+    expect(button).to_have_text("Sending request…")
+    expect(button).to_be_disabled()
+    expect(slot).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#selected-slot")).to_have_text("Choose a free slot above.")
+    for _ in range(100):  # the route's handler runs as Playwright reads the page's events
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(form.get_by_role("status")).to_contain_text("Requested")
+    expect(button).to_have_text("Request booking")
+    expect(button).to_be_disabled()  # enabled again only once a slot is chosen
+    page.unroute("**/api/v1/bookings")
+
+    # The same time again: the API's 409 reads as what it means, beside the button.
+    slot.click()
+    form.get_by_role("button", name="Request booking").click()
+    expect(form.get_by_role("alert")).to_have_text(
+        "You already asked for this time: the request is below, waiting for the mentor.")
+    assert len(served.call("GET", "/bookings?role=mentee", ada)["items"]) == 1
+    assert page.csp_errors == []
+    page.context.close()
