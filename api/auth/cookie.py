@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, after_this_request, request
 
-from infra.config import get_settings
 from api.errors import http_error
+from infra.config import get_settings
 from workflows.errors import Forbidden
 
 NAME = "mentorship_refresh"
