@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, IdMixin, TimestampMixin
+from models.base import Base, IdMixin, TimestampMixin, trigram_index
 from models.enums import ListingKind, check_in, stored_as_text
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ class Listing(IdMixin, TimestampMixin, Base):
         ),
         CheckConstraint("length(title) BETWEEN 1 AND 200", name="title_length"),
         Index("ix_listings_mentor_created", "mentor_profile_id", "created_at"),
+        trigram_index("ix_listings_title_trgm", "title"),
     )
 
     mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, IdMixin, TimestampMixin
+from models.base import Base, IdMixin, TimestampMixin, trigram_index
 
 if TYPE_CHECKING:
     from models.users import User
@@ -26,6 +26,7 @@ class Skill(IdMixin, Base):
     __tablename__ = "skills"
     __table_args__ = (
         CheckConstraint("name = lower(name) AND length(name) BETWEEN 1 AND 50", name="name_shape"),
+        trigram_index("ix_skills_name_trgm", "name"),
     )
 
     name: Mapped[str] = mapped_column(String(50), unique=True)
@@ -41,6 +42,7 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
         CheckConstraint("rating_average IS NULL OR rating_average BETWEEN 1 AND 5", name="rating_average_range"),
         CheckConstraint("length(headline) BETWEEN 1 AND 200", name="headline_length"),
         CheckConstraint("avatar_url IS NULL OR avatar_url ~ '^https://'", name="avatar_url_https"),
+        trigram_index("ix_mentor_profiles_headline_trgm", "headline"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, IdMixin, TimestampMixin
+from models.base import Base, IdMixin, TimestampMixin, trigram_index
 
 if TYPE_CHECKING:
     from models.mentors import MentorProfile
@@ -22,6 +22,7 @@ class User(IdMixin, TimestampMixin, Base):
         CheckConstraint("email = lower(email)", name="email_lower_case"),
         CheckConstraint("position('@' in email) > 1", name="email_shape"),
         CheckConstraint("length(display_name) BETWEEN 1 AND 100", name="display_name_length"),
+        trigram_index("ix_users_display_name_trgm", "display_name"),
     )
 
     email: Mapped[str] = mapped_column(String(320), unique=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Listing, ListingKind, MentorProfile
-from workflows import slots, teams
+from workflows import search, slots, teams
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.mentors import ensure_skills, normalise_skill
@@ -97,8 +97,10 @@ def list_listings(
     kind: str | None = None,
     max_price_cents: int | None = None,
     has_free_slot_between: tuple[datetime, datetime] | None = None,
+    q: str | None = None,
 ) -> Page[Listing]:
-    """Listings in creation order, filtered in SQL; with ``has_free_slot_between``, active ones with a free slot."""
+    """Listings in creation order, filtered in SQL; with ``has_free_slot_between``, active ones with a free slot;
+    with ``q``, the best ``limit`` matches, ranked (``workflows.search``), on one page."""
     query = select(Listing).options(joinedload(Listing.skill))
     if skill:
         query = query.where(Listing.skill.has(name=normalise_skill(skill)))
@@ -110,6 +112,8 @@ def list_listings(
         query = query.where(Listing.kind == ListingKind(kind))
     if max_price_cents is not None:
         query = query.where(Listing.price_cents <= max_price_cents)
+    if q:
+        return Page(items=search.rank_listings(db, query, q, limit=limit), next_cursor=None)
     if has_free_slot_between is None:
         return paginate(db, query, Listing.created_at, Listing.id, limit=limit, cursor=cursor)
     return _with_free_slot(db, query.where(Listing.active.is_(True)), has_free_slot_between, limit=limit,

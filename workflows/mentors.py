@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
 from models.mentors import ONE_PROFILE_PER_USER
+from workflows import search
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.pagination import Page, paginate
@@ -90,8 +91,9 @@ def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, chan
 
 
 def list_mentor_profiles(
-    db: Session, *, skill: str | None, limit: int, cursor: str | None
+    db: Session, *, skill: str | None, limit: int, cursor: str | None, q: str | None = None
 ) -> Page[MentorProfile]:
+    """Listed profiles in creation order, of a skill; with ``q``, the best ``limit`` matches, ranked, on one page."""
     query = select(MentorProfile).where(MentorProfile.listed).options(*_SHOWN)
     if skill:
         query = query.where(
@@ -101,6 +103,8 @@ def list_mentor_profiles(
                 .where(Skill.name == normalise_skill(skill))
             )
         )
+    if q:
+        return Page(items=search.rank_mentors(db, query, q, limit=limit), next_cursor=None)
     return paginate(db, query, MentorProfile.created_at, MentorProfile.id, limit=limit, cursor=cursor)
 
 

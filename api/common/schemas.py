@@ -80,6 +80,11 @@ def _valid_timezone(value: str) -> None:
         raise ma.ValidationError("not an IANA timezone name, e.g. Europe/Paris")
 
 
+def search_words(**kwargs: Any) -> Text:
+    """What a mentee types to search: ranked matches, typos forgiven (``workflows.search``)."""
+    return Text(load_default=None, validate=validate.Length(min=1, max=100), **kwargs)
+
+
 def timezone_name(**kwargs: Any) -> Text:
     """An IANA timezone name that zoneinfo knows, e.g. ``Europe/Paris``."""
     return Text(validate=[validate.Length(max=64), _valid_timezone], **kwargs)

@@ -40,7 +40,8 @@ class Listings(MethodView):
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Search listings by skill, kind, price, mentor or active flag, and, with `has_free_slot_between`,
-        active listings with at least one free slot in a window of at most 31 days."""
+        active listings with at least one free slot in a window of at most 31 days. With `q`, the best matches
+        of the words, ranked (PostgreSQL trigram indexes; a typo or two in a skill forgiven)."""
         return listings.list_listings(db_session(), **args)
 
     @blp.doc(operationId="createListing")

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, ShownSchema, Text, Timestamp, page_of, skill_name
+from api.common.schemas import PaginationArgs, ShownSchema, Text, Timestamp, page_of, search_words, skill_name
 from api.database import db_session
 from api.security import current_actor
 from models import Listing, ListingKind
@@ -125,6 +125,10 @@ class TimeWindow(fields.String):
 
 class ListingListArgs(PaginationArgs):
     skill = Text(load_default=None, validate=validate.Length(max=50))
+    q = search_words(metadata={
+        "description": "Words to find: a skill (by prefix, or with a typo or two) or a title. The best `limit` "
+                       "matches, best first, on one page (`next_cursor` is null); not with `has_free_slot_between`.",
+        "example": "postgres"})
     mentor_profile_id = fields.UUID(load_default=None)
     active = fields.Boolean(load_default=None, allow_none=True)
     kind = Text(load_default=None, validate=validate.OneOf([k.value for k in ListingKind]))
@@ -136,6 +140,11 @@ class ListingListArgs(PaginationArgs):
                        "(a team listing reads each member's), so such a page may hold fewer than `limit` items, even "
                        "none, and still have a `next_cursor`: follow it to search on.",
         "example": "2030-03-04T00:00:00Z,2030-03-11T00:00:00Z"})
+
+    @ma.validates_schema
+    def _one_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("q") and data.get("has_free_slot_between"):
+            raise ma.ValidationError("search words and has_free_slot_between do not combine: choose one", "q")
 
 
 class SlotsArgs(ma.Schema):

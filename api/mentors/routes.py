@@ -35,7 +35,8 @@ class MentorProfiles(MethodView):
     @blp.response(200, MentorProfilePageSchema)
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
-        """List mentor profiles, optionally those teaching `skill`."""
+        """List mentor profiles, optionally those teaching `skill`; with `q`, the best matches of the words
+        (a skill, a name or a headline), ranked."""
         return mentors.list_mentor_profiles(db_session(), **args)
 
     @blp.doc(operationId="createMentorProfile")

@@ -6,7 +6,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, skill_name, timezone_name
+from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, search_words, skill_name, timezone_name
 
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -101,3 +101,6 @@ MentorProfilePageSchema = page_of(MentorProfileSchema, "MentorProfilePage")
 
 class MentorProfileListArgs(PaginationArgs):
     skill = Text(load_default=None, validate=validate.Length(max=50), metadata={"example": "python"})
+    q = search_words(metadata={
+        "description": "Words to find: a skill (by prefix, or with a typo or two), a name or a headline. The best "
+                       "`limit` matches, best first, on one page (`next_cursor` is null).", "example": "pyhton"})

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import EnvironBuilder
 
+from api.live.slots import USER_RETRY_AFTER_SECONDS
 from infra.config import get_settings
 from tests.factories import Caller, UserFactory, as_caller
 from tests.servers import live_app, serving
@@ -87,7 +88,7 @@ def test_a_users_fourth_stream_is_refused_while_another_user_streams(seed: Sessi
         assert [s.status_code for s in held] == [200, 200, 200]
         fourth = http.get(STREAM, headers=greedy.headers)
         assert fourth.status_code == 429
-        assert fourth.headers["Retry-After"] == "15"
+        assert fourth.headers["Retry-After"] == str(USER_RETRY_AFTER_SECONDS)  # its streams write every 2 s
         assert "live streams" in fourth.json()["message"]
         with http.stream("GET", STREAM, headers=other.headers) as theirs:
             assert theirs.status_code == 200

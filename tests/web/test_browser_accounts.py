@@ -3,25 +3,11 @@ server received from a real worker (the links read out of it)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from tests.mail import Inbox, Mailbox
+from tests.mail import Mailbox
 from tests.web.conftest import PASSWORD, Axe, Served, expect, new_page, shot, sign_up
-
-MAIL_WAIT_S = 20
-
-
-def mailed_link(inbox: Inbox, address: str, route: str) -> str:
-    """The token of the newest ``route`` link the worker mailed to ``address``, waiting for it."""
-    deadline = time.monotonic() + MAIL_WAIT_S
-    while True:
-        try:
-            return inbox.link(address, route)
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+from tests.web.pages import mailed_link
 
 
 def test_a_forgotten_password_is_reset_from_the_sign_in_page(

@@ -21,38 +21,7 @@ from tests.web.conftest import (
     shot,
     sign_up,
 )
-
-LIVE_MS = 1500  # a change made elsewhere shows within this, without a reload
-
-
-def rerendered(page: Any, selector: str) -> None:
-    """Send the page's live stream a ``reset`` frame, and wait until the screen's ``selector`` is drawn anew."""
-    page.locator(selector).first.evaluate("(el) => { el.dataset.old = '1'; }")
-    page.route("**/api/v1/events/stream*", lambda route: route.fulfill(
-        status=200, headers={"Content-Type": "text/event-stream"}, body="event: reset\ndata: {}\n\n"), times=1)
-    page.evaluate("import('/web/js/live.js').then((m) => m.live.reconnect())")
-    expect(page.locator(f"{selector}[data-old]")).to_have_count(0)
-    expect(page.locator(selector).first).to_be_visible()
-
-
-def open_listing(page: Any, title: str, skill: str) -> None:
-    page.get_by_role("link", name="Mentors", exact=True).click()
-    page.get_by_label("Skill").fill(skill)
-    page.get_by_role("button", name="Search").click()
-    page.get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
-
-
-def slot_button(page: Any, start: datetime) -> Any:
-    """The slot starting at ``start`` (local), its day's tab chosen first if another day is shown."""
-    region = page.get_by_role("region", name="Free slots")
-    expect(region.get_by_role("tablist", name="Days")).to_be_visible()
-    day = f"{start:%a} {start.day} {start:%b}"  # en-GB: "Mon 23 Nov"
-    tab = region.get_by_role("tab", name=re.compile(f"^{day} · "))
-    if tab.count() and tab.get_attribute("aria-selected") != "true":
-        tab.click()
-    # The name starts with the local start time, and ends with the day.
-    return region.get_by_role("button", name=re.compile(f"^{start:%H:%M}.*, {day}$"))
+from tests.web.pages import LIVE_MS, open_listing, rerendered, slot_button
 
 
 def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 - one journey, step by step

@@ -4,33 +4,11 @@ a request, and a request that cannot be sent twice."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, sign_up
-from tests.web.test_browser_journeys import open_listing, slot_button
-
-
-def clinic(served: Served, zone: str, *, bundle_of: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Grace's one-to-one listing, bookable at any time, with its free slots of the next two days."""
-    grace = served.register("Grace Hopper", "grace@example.com")
-    served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": zone, "skills": ["cobol"]},
-                status=201)
-    listing = served.call("POST", "/listings", grace, {"title": "COBOL clinic", "skill": "cobol",
-                                                       "duration_minutes": 60, "price_cents": 5000, "currency": "USD"},
-                          status=201)
-    if bundle_of:
-        served.call("POST", f"/listings/{listing['id']}/bundles", grace,
-                    {"sessions_count": bundle_of, "price_cents": 12000, "valid_days": 30}, status=201)
-    now = datetime.now(UTC)
-    window = f"from={(now + timedelta(hours=2)).isoformat()}&to={(now + timedelta(days=2)).isoformat()}"
-    slots = served.call("GET", f"/listings/{listing['id']}/slots?{window}".replace("+", "%2B"), grace)["items"]
-    return listing, slots
-
-
-def local(slot: dict[str, Any], zone: str) -> datetime:
-    return datetime.fromisoformat(slot["start_time"]).astimezone(ZoneInfo(zone))
+from tests.web.pages import clinic, local, open_listing, slot_button
 
 
 def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, sign_up
-from tests.web.test_browser_journeys import open_listing, slot_button
-from tests.web.test_browser_listing import clinic, local
+from tests.web.pages import clinic, local, open_listing, slot_button
 
 
 def test_field_errors_sit_under_their_field_once_in_words(web_server: Served, browser: Any, axe: Axe) -> None:

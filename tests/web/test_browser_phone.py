@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.web.conftest import PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
-from tests.web.test_browser_journeys import slot_button
-from tests.web.test_browser_listing import clinic, local
+from tests.web.pages import clinic, local, slot_button
 
 
 def fits_the_screen(page: Any, screen: str) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, shot, sign_up
-from tests.web.test_browser_journeys import LIVE_MS
+from tests.web.pages import LIVE_MS
 
 ANOTHER_ACCEPTED = "the mentor accepted another request for this time"
 

@@ -9,7 +9,7 @@ import httpx
 
 from tests.mail import Mailbox
 from tests.web.conftest import PASSWORD, Axe, Served, expect, new_page, shot, sign_up
-from tests.web.test_browser_accounts import mailed_link
+from tests.web.pages import mailed_link
 
 
 def confirm_email(served: Served, mailbox: Mailbox, address: str) -> None:

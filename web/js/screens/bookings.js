@@ -3,7 +3,7 @@
 import { post } from '../api.js';
 import { live } from '../live.js';
 import { all, listing } from '../state.js';
-import { h, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, withdrawn, SESSION_STATUS } from '../ui.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, withdrawn, SESSION_STATUS } from '../ui.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return 'Listing'; }
@@ -53,9 +53,9 @@ export function myBookings(main) {
     try {
       const bookings = (await all('/bookings', { role: 'mentee' }, 1)).filter((b) => !b.group_session_id);
       await renderInto(bookingsEl, bookings, async (b) => [
-        h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
+        h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time),
+        b.mentor ? h('span', { class: 'meta' }, ` · with ${b.mentor.display_name}`) : null, ' ',
         bookingBadge(b),
-        b.mentor ? h('span', { class: 'meta' }, ` with ${b.mentor.display_name}`) : null,
         reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
         b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null,
         settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
@@ -83,20 +83,37 @@ export function requests(main) {
     h('section', { 'aria-labelledby': 'dc-h' }, h('h2', { id: 'dc-h' }, 'Decided requests'), decidedEl));
 
   // The answer shows at the top (the request's row is gone once decided); a refusal beside its buttons.
-  function decide(b, action, rowMessages) {
+  function decide(b, action, rowMessages, body = () => ({})) {
     return (e) => act(e.currentTarget, rowMessages, async () => {
-      const done = await post(`/bookings/${b.id}/${action}`, {});
+      const done = await post(`/bookings/${b.id}/${action}`, body());
       messages.ok(`${action === 'accept' ? 'Accepted' : 'Declined'}: ${span(done.start_time, done.end_time)}.`);
+      kept.delete(b.id);
       await reload();
     });
   }
+
+  // A request's messages and decline form, kept across the live redraws of the list: what is typed stays.
+  const kept = new Map();
+  function rowParts(b) {
+    if (kept.has(b.id)) return kept.get(b.id);
+    const rowMessages = messageArea();
+    const name = personName(b.mentee, 'the mentee');
+    const form = h('form', { class: 'confirm', hidden: true, 'aria-label': `Decline the request from ${name}` },
+      field('Reason (optional; the mentee sees it)', { tag: 'textarea', name: 'reason', rows: 2, maxlength: 1000 }),
+      h('button', { type: 'submit', class: 'danger' }, 'Confirm decline'));
+    const send = decide(b, 'decline', rowMessages, () => ({ reason: form.reason.value.trim() || null }));
+    form.addEventListener('submit', (event) => { event.preventDefault(); send({ currentTarget: form.querySelector('button') }); });
+    kept.set(b.id, { rowMessages, reasonForm: form });
+    return kept.get(b.id);
+  }
+  const openDecline = (form) => () => { form.hidden = false; form.reason.focus(); };
 
   async function reload() {
     try {
       const bookings = (await all('/bookings', { role: 'mentor' }, 1)).filter((b) => !b.group_session_id);
       const drafts = bookings.filter((b) => b.status === 'draft');
       await renderInto(requestsEl, drafts, async (b) => {
-        const rowMessages = messageArea();
+        const { rowMessages, reasonForm } = rowParts(b);
         return h('div', { class: 'request', role: 'group', 'aria-label': `Request from ${personName(b.mentee, 'a mentee')}` },
           h('strong', { class: 'mentee' }, personName(b.mentee, 'A mentee')), ' asks for ',
           h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
@@ -104,8 +121,8 @@ export function requests(main) {
           b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'primary', onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
-            h('button', { type: 'button', onclick: decide(b, 'decline', rowMessages) }, 'Decline')),
-          rowMessages.el);
+            h('button', { type: 'button', onclick: openDecline(reasonForm) }, 'Decline…')),
+          reasonForm, rowMessages.el);
       }, 'No requests waiting.');
       await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').slice(0, 20), async (b) => [
         h('strong', {}, personName(b.mentee, 'A mentee')), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',

@@ -14,27 +14,28 @@ function listingCard(item, mentor) {
       item.kind === 'group' ? ` · group of up to ${item.capacity}` : '', ` · ${item.skill}`));
 }
 
+// Search words (`q`): the API ranks listings and mentors by skill, title, name and headline, typos forgiven.
 export async function browse(main, { query, go }) {
-  const skill = query.get('skill') || '';
+  const words = query.get('q') || query.get('skill') || '';
   const form = h('form', { class: 'search', role: 'search' },
-    field('Skill', { type: 'search', name: 'skill', value: skill, placeholder: 'e.g. python' }),
+    field('Skill, title or mentor', { type: 'search', name: 'q', value: words, placeholder: 'e.g. python, postgres, Grace' }),
     h('button', { type: 'submit' }, 'Search'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const value = form.skill.value.trim();
-    go(value ? `/?skill=${encodeURIComponent(value)}` : '/');
+    const value = form.q.value.trim();
+    go(value ? `/?q=${encodeURIComponent(value)}` : '/');
   });
   const mentorsEl = h('div', {}, loading());
   const listingsEl = h('div', {}, loading());
-  main.append(h('h1', {}, skill ? `Mentors for “${skill}”` : 'Find a mentor'), form,
+  main.append(h('h1', {}, words ? `Mentors for “${words}”` : 'Find a mentor'), form,
     h('section', { 'aria-labelledby': 'listings-h' }, h('h2', { id: 'listings-h' }, 'Listings'), listingsEl),
     h('section', { 'aria-labelledby': 'mentors-h' }, h('h2', { id: 'mentors-h' }, 'Mentors'), mentorsEl));
 
   let mentors = [];
   try {
-    mentors = (await get(`/mentor-profiles${qs({ skill, limit: 50 })}`)).items;
+    mentors = (await get(`/mentor-profiles${qs({ q: words, limit: 50 })}`)).items;
     mentors.forEach(rememberProfile);
-    if (!mentors.length) replace(mentorsEl, empty(skill ? `No mentor teaches “${skill}” yet.` : 'No mentors yet.'));
+    if (!mentors.length) replace(mentorsEl, empty(words ? `No mentor matches “${words}” yet.` : 'No mentors yet.'));
     else replace(mentorsEl, h('ul', { class: 'grid' }, mentors.map((m) => h('li', {}, h('article', { class: 'card' },
       h('h3', {}, h('a', { href: `#/mentors/${m.id}` }, m.display_name || 'Mentor')),
       h('p', {}, m.headline),
@@ -43,9 +44,9 @@ export async function browse(main, { query, go }) {
     replace(mentorsEl, errorBox(err.message));
   }
   try {
-    const items = (await get(`/listings${qs({ skill, active: 'true', limit: 50 })}`)).items;
+    const items = (await get(`/listings${qs({ q: words, active: 'true', limit: 50 })}`)).items;
     items.forEach(rememberListing);
-    if (!items.length) { replace(listingsEl, empty(skill ? `No listing for “${skill}” yet.` : 'No listings yet.')); return; }
+    if (!items.length) { replace(listingsEl, empty(words ? `No listing matches “${words}” yet.` : 'No listings yet.')); return; }
     const owners = await Promise.all(items.map((item) => profile(item.mentor_profile_id).catch(() => null)));
     replace(listingsEl, h('ul', { class: 'grid' }, items.map((item, i) => h('li', {}, listingCard(item, owners[i])))));
   } catch (err) {

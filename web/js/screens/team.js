@@ -62,16 +62,16 @@ export async function teamPage(main, { params: [id] }) {
       taken.has(m.id) ? h('span', { class: 'muted' }, 'on the team or invited')
         : h('button', { type: 'button', 'aria-label': `Invite ${m.display_name}`, onclick: (e) => save(
           teamOf(ownerTeaches(), [...others(), m.id]), e.currentTarget,
-          `${m.display_name} is invited: they teach once they accept.`) }, 'Invite')))) : empty('No other mentor has this skill.'));
+          `${m.display_name} is invited: they teach once they accept.`) }, 'Invite')))) : empty('No other mentor matches.'));
   }
   const search = h('form', { class: 'search', role: 'search', 'aria-label': 'Find a mentor to invite' },
-    field('Skill of the mentor to invite', { type: 'search', name: 'skill', value: item.skill }),
+    field('Name or skill of the mentor to invite', { type: 'search', name: 'q', value: item.skill }),
     h('button', { type: 'submit' }, 'Find mentors'));
   search.addEventListener('submit', async (event) => {
     event.preventDefault();
     replace(results, loading());
     try {
-      found = (await get(`/mentor-profiles${qs({ skill: search.skill.value.trim(), limit: 20 })}`)).items.filter((m) => m.id !== owner);
+      found = (await get(`/mentor-profiles${qs({ q: search.q.value.trim(), limit: 20 })}`)).items.filter((m) => m.id !== owner);
       renderResults();
     } catch (err) { replace(results, errorBox(err.message)); }
   });

@@ -1,0 +1,82 @@
+"""What the browser tests share: finding a listing and its slots, a live redraw, a bookable listing, a mailed link.
+
+Fixtures and the browser itself are ``conftest.py``'s."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.mail import Inbox
+from tests.web.conftest import Served, expect
+
+LIVE_MS = 1500  # a change made elsewhere shows within this, without a reload
+
+
+def rerendered(page: Any, selector: str) -> None:
+    """Send the page's live stream a ``reset`` frame, and wait until the screen's ``selector`` is drawn anew."""
+    page.locator(selector).first.evaluate("(el) => { el.dataset.old = '1'; }")
+    page.route("**/api/v1/events/stream*", lambda route: route.fulfill(
+        status=200, headers={"Content-Type": "text/event-stream"}, body="event: reset\ndata: {}\n\n"), times=1)
+    page.evaluate("import('/web/js/live.js').then((m) => m.live.reconnect())")
+    expect(page.locator(f"{selector}[data-old]")).to_have_count(0)
+    expect(page.locator(selector).first).to_be_visible()
+
+
+def open_listing(page: Any, title: str, skill: str) -> None:
+    page.get_by_role("link", name="Mentors", exact=True).click()
+    page.get_by_label("Skill").fill(skill)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+
+
+def slot_button(page: Any, start: datetime) -> Any:
+    """The slot starting at ``start`` (local), its day's tab chosen first if another day is shown."""
+    region = page.get_by_role("region", name="Free slots")
+    expect(region.get_by_role("tablist", name="Days")).to_be_visible()
+    day = f"{start:%a} {start.day} {start:%b}"  # en-GB: "Mon 23 Nov"
+    tab = region.get_by_role("tab", name=re.compile(f"^{day} · "))
+    if tab.count() and tab.get_attribute("aria-selected") != "true":
+        tab.click()
+    # The name starts with the local start time, and ends with the day.
+    return region.get_by_role("button", name=re.compile(f"^{start:%H:%M}.*, {day}$"))
+
+
+def clinic(served: Served, zone: str, *, bundle_of: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Grace's one-to-one listing, bookable at any time, with its free slots of the next two days."""
+    grace = served.register("Grace Hopper", "grace@example.com")
+    served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": zone, "skills": ["cobol"]},
+                status=201)
+    listing = served.call("POST", "/listings", grace, {"title": "COBOL clinic", "skill": "cobol",
+                                                       "duration_minutes": 60, "price_cents": 5000, "currency": "USD"},
+                          status=201)
+    if bundle_of:
+        served.call("POST", f"/listings/{listing['id']}/bundles", grace,
+                    {"sessions_count": bundle_of, "price_cents": 12000, "valid_days": 30}, status=201)
+    now = datetime.now(UTC)
+    window = f"from={(now + timedelta(hours=2)).isoformat()}&to={(now + timedelta(days=2)).isoformat()}"
+    slots = served.call("GET", f"/listings/{listing['id']}/slots?{window}".replace("+", "%2B"), grace)["items"]
+    return listing, slots
+
+
+def local(slot: dict[str, Any], zone: str) -> datetime:
+    return datetime.fromisoformat(slot["start_time"]).astimezone(ZoneInfo(zone))
+
+
+MAIL_WAIT_S = 20
+
+
+def mailed_link(inbox: Inbox, address: str, route: str) -> str:
+    """The token of the newest ``route`` link the worker mailed to ``address``, waiting for it."""
+    deadline = time.monotonic() + MAIL_WAIT_S
+    while True:
+        try:
+            return inbox.link(address, route)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
