@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from sqlalchemy import ARRAY, Uuid, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
+from models import (
+    Booking,
+    BookingStatus,
+    Listing,
+    ListingKind,
+    MentorProfile,
+    MentorshipSession,
+    Review,
+    SessionStatus,
+    User,
+)
 from workflows.actors import Actor
 from workflows.errors import NotFound
 
@@ -48,6 +58,7 @@ class NamedSession:
     mentee: Person | None  # individual sessions only
     participants: list[Person] | None  # group sessions, and only for their mentor
     listing_location: str | None = None  # where the listing's sessions meet by default
+    reviewed: bool | None = None  # completed sessions the viewer attended as a mentee: whether they reviewed it
 
 
 _MENTORS_AND_USERS = union_all(
@@ -132,10 +143,15 @@ def name_sessions(db: Session, actor: Actor, sessions: Sequence[MentorshipSessio
                 and actor.mentor_profile_id is not None and s.mentor_profile_id == actor.mentor_profile_id]
     seats = seat_holders(db, mentored)
     locations = listing_locations(db, {s.listing_id for s in sessions if s.meeting_url is None})
+    attended = [s.id for s in sessions if s.status == SessionStatus.COMPLETED
+                and s.mentor_profile_id != actor.mentor_profile_id]
+    reviewed = set(db.scalars(select(Review.session_id).where(
+        Review.session_id.in_(attended), Review.mentee_user_id == actor.user_id))) if attended else set()
     return [
         NamedSession(s, _named(mentors, s.mentor_profile_id),
                      _named(mentees, s.mentee_user_id) if s.mentee_user_id is not None else None,
-                     seats.get(s.id), locations.get(s.listing_id))
+                     seats.get(s.id), locations.get(s.listing_id),
+                     (s.id in reviewed) if s.id in attended else None)
         for s in sessions
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from infra.smtp import Attachment, send_email
-from models import EmailStatus, MentorProfile, Notification, OutboxEvent, User
+from models import EmailStatus, Listing, MentorProfile, Notification, OutboxEvent, User
 from outbox import enqueue_after_commit
+from workflows import wording
 from workflows.actors import Actor
 from workflows.calendars import booking_invite, invite_attachment
 from workflows.clock import utcnow
@@ -72,64 +74,48 @@ def notify_user(
     return new_id
 
 
-def _when(payload: dict[str, Any]) -> str:
-    start = datetime.fromisoformat(payload["start_time"])
-    return start.strftime("%Y-%m-%d %H:%M UTC")
-
-
-# Event type -> (who is told, title, body template).
-MESSAGES: dict[EventType, tuple[tuple[Role, ...], str, str]] = {
-    EventType.BOOKING_REQUESTED: ((Role.MENTOR,), "New booking request", "A mentee asked for a session on {when}."),
-    EventType.BOOKING_ACCEPTED: ((Role.MENTEE,), "Booking accepted", "Your session on {when} is confirmed."),
-    EventType.BOOKING_DECLINED: ((Role.MENTEE,), "Booking declined", "Your request for {when} was declined."),
-    EventType.BOOKING_CANCELLED: ((Role.MENTOR,), "Booking request withdrawn",
-                                  "The request for {when} was withdrawn."),
-    EventType.BOOKING_EXPIRED: ((Role.MENTOR, Role.MENTEE), "Booking request expired",
-                                "The request for {when} expired before it was answered."),
-    EventType.SESSION_CANCELLED: ((Role.MENTOR, Role.MENTEE), "Session cancelled",
-                                  "The session on {when} was cancelled."),
-    EventType.SESSION_COMPLETED: ((Role.MENTOR, Role.MENTEE), "Session completed",
-                                  "The session on {when} is complete."),
-    EventType.SESSION_MISSED: ((Role.MENTOR, Role.MENTEE), "Session missed",
-                               "The session on {when} was never started."),
-    EventType.SESSION_UPDATED: ((Role.MENTEE,), "Session details changed",
-                                "The meeting link or agenda of {when} changed."),
-    EventType.REVIEW_CREATED: ((Role.MENTOR,), "New review", "A mentee rated a session {rating}/5."),
+# Event type -> each told party's (title, body). The body names the other person ({other}), the listing
+# ({listing}), the time in the reader's timezone and locale ({when}), and a reason when one was given.
+MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
+    EventType.BOOKING_REQUESTED: {Role.MENTOR: ("New booking request", "{other} asked for {listing} on {when}.")},
+    EventType.BOOKING_ACCEPTED: {Role.MENTEE: (
+        "Booking accepted", "{other} accepted your request for {listing} on {when}.")},
+    EventType.BOOKING_DECLINED: {Role.MENTEE: (
+        "Booking declined", "{other} declined your request for {listing} on {when}{reason}.")},
+    EventType.BOOKING_CANCELLED: {Role.MENTOR: (
+        "Booking request withdrawn", "{other} withdrew the request for {listing} on {when}{reason}.")},
+    EventType.BOOKING_EXPIRED: {
+        Role.MENTOR: ("Booking request expired",
+                      "The request of {other} for {listing} on {when} expired before it was answered."),
+        Role.MENTEE: ("Booking request expired",
+                      "Your request to {other} for {listing} on {when} expired before it was answered.")},
+    EventType.SESSION_CANCELLED: dict.fromkeys((Role.MENTOR, Role.MENTEE), (
+        "Session cancelled", "{listing} with {other} on {when} was cancelled{reason}.")),
+    EventType.SESSION_COMPLETED: {
+        Role.MENTOR: ("Session completed", "{listing} with {other} on {when} is complete."),
+        Role.MENTEE: ("Session completed", "{listing} with {other} on {when} is complete: you can review it now.")},
+    EventType.SESSION_MISSED: dict.fromkeys((Role.MENTOR, Role.MENTEE), (
+        "Session missed", "{listing} with {other} on {when} was never started.")),
+    EventType.SESSION_UPDATED: {Role.MENTEE: (
+        "Session details changed", "{other} changed the meeting link or agenda of {listing} on {when}.")},
+    EventType.REVIEW_CREATED: {Role.MENTOR: ("New review", "A mentee rated your session {rating}/5.")},
 }
-
-
-# A request the system settled because its time was taken (its reason in the payload): who is told, the
-# title, and each one's words; the mentee is offered the listing's next free times.
-SETTLED: dict[EventType, tuple[str, dict[Role, str]]] = {
-    EventType.BOOKING_DECLINED: ("Booking declined", {
-        Role.MENTEE: "Your request for {when} was declined: {reason}. {next}"}),
-    EventType.BOOKING_CANCELLED: ("Booking request withdrawn", {
-        Role.MENTEE: "Your request for {when} was withdrawn: {reason}. {next}",
-        Role.MENTOR: "The request for {when} was withdrawn: the mentee has another session at this time."}),
+# A seat given up in a group session (booking.cancelled with its group session), as the mentor reads it.
+SEAT_RELEASED = ("A seat was given up", "{other} left {listing} on {when}{reason}.")
+# A request the system settled because its time was taken (its reason in the payload); the mentee is offered
+# the listing's next free times.
+SETTLED: dict[EventType, dict[Role, tuple[str, str]]] = {
+    EventType.BOOKING_DECLINED: {Role.MENTEE: (
+        "Booking declined", "Your request to {other} for {listing} on {when} was declined: {reason}. {next}")},
+    EventType.BOOKING_CANCELLED: {
+        Role.MENTEE: ("Booking request withdrawn",
+                      "Your request to {other} for {listing} on {when} was withdrawn: {reason}. {next}"),
+        Role.MENTOR: ("Booking request withdrawn", (
+            "The request of {other} for {listing} on {when} was withdrawn: they have another session at this time."))},
 }
 NEXT_SLOTS_SHOWN = 3
 NEXT_SLOTS_DAYS = 14
-
-
-def next_free_times(db: Session, listing_id: str, now: datetime) -> str:
-    """The listing's next free starts, in words, for a mentee whose request was settled."""
-    found = free_slots(db, uuid.UUID(listing_id), start=now, end=now + timedelta(days=NEXT_SLOTS_DAYS), now=now)
-    if not found:
-        return f"The listing has no free time in the next {NEXT_SLOTS_DAYS} days."
-    times = ", ".join(slot.start_time.strftime("%a %d %b %H:%M UTC") for slot in found[:NEXT_SLOTS_SHOWN])
-    return f"Its next free times: {times}."
-
-
-def _settled_rows(db: Session, outbox_event: OutboxEvent, event: DomainEvent,
-                  mentor_users: Mapping[uuid.UUID, uuid.UUID], email_status: EmailStatus) -> list[dict[str, Any]]:
-    title, bodies = SETTLED[EventType(outbox_event.type)]
-    payload = outbox_event.payload
-    words = {"when": _when(payload), "reason": payload.get("reason") or "its time was taken",
-             "next": next_free_times(db, payload["listing_id"], utcnow())}
-    return [{"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type, "title": title,
-             "body": bodies[role].format(**words), "data": {"event_type": event.type, "resource": event.view_for(role)},
-             "email_status": email_status}
-            for user_id, role in recipients(event, tuple(bodies), mentor_users)]
+GROUP = "the group"
 
 
 def settled_by_system(outbox_event: OutboxEvent) -> bool:
@@ -138,11 +124,109 @@ def settled_by_system(outbox_event: OutboxEvent) -> bool:
             and not outbox_event.payload.get("group_session_id"))
 
 
+def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
+    """Who the event tells, and what each reads."""
+    event_type = EventType(outbox_event.type)
+    if settled_by_system(outbox_event):
+        return SETTLED[event_type]
+    if event_type == EventType.BOOKING_CANCELLED and outbox_event.payload.get("group_session_id"):
+        return {Role.MENTOR: SEAT_RELEASED}
+    return MESSAGES.get(event_type, {})
+
+
+def link_for(event_type: EventType, payload: dict[str, Any], role: Role) -> str:
+    """The web app's route of what a notification is about."""
+    if event_type == EventType.REVIEW_CREATED:
+        return f"#/sessions/{payload['session_id']}"
+    if event_type.value.startswith("session."):
+        return f"#/sessions/{payload['id']}"
+    if payload.get("group_session_id"):
+        return f"#/sessions/{payload['group_session_id']}"
+    if role == Role.MENTOR:
+        return "#/requests"
+    if event_type in {EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED, EventType.BOOKING_EXPIRED}:
+        return f"#/listings/{payload['listing_id']}"  # to choose another time
+    return "#/bookings"
+
+
+def next_free_times(db: Session, listing_id: str, now: datetime, reader: Reader) -> str:
+    """The listing's next free starts, in the reader's words, for a mentee whose request was settled."""
+    found = free_slots(db, uuid.UUID(listing_id), start=now, end=now + timedelta(days=NEXT_SLOTS_DAYS), now=now)
+    if not found:
+        return f"The listing has no free time in the next {NEXT_SLOTS_DAYS} days."
+    times = "; ".join(reader.when(slot.start_time) for slot in found[:NEXT_SLOTS_SHOWN])
+    return f"Its next free times: {times}."
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a notification: their name, and how they read times."""
+
+    name: str
+    timezone: str | None
+    locale: str | None
+
+    def when(self, start: datetime, fallback_timezone: str | None = None) -> str:
+        return wording.when(start, self.timezone, self.locale, fallback_timezone=fallback_timezone)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a batch of events' messages name, read in a few queries: people, listings, mentors' timezones."""
+
+    readers: dict[uuid.UUID, Reader]
+    titles: dict[uuid.UUID, str]
+    mentor_users: Mapping[uuid.UUID, uuid.UUID]
+    mentor_zones: dict[uuid.UUID, str]
+
+    @classmethod
+    def read(cls, db: Session, events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]]) -> Context:
+        profiles = {event.participants.mentor_profile_id for event in events} - {None}
+        rows = db.execute(select(MentorProfile.id, MentorProfile.user_id, MentorProfile.timezone)
+                          .where(MentorProfile.id.in_(profiles))).all() if profiles else []
+        mentor_users = {row.id: row.user_id for row in rows}
+        people = set(mentor_users.values()) | {m for event in events for m in event.participants.mentee_user_ids}
+        readers = {row.id: Reader(row.display_name, row.timezone, row.locale) for row in db.execute(
+            select(User.id, User.display_name, User.timezone, User.locale).where(User.id.in_(people)))}
+        listing_ids = {uuid.UUID(p["listing_id"]) for p in payloads if p.get("listing_id")}
+        titles = {row.id: row.title for row in db.execute(
+            select(Listing.id, Listing.title).where(Listing.id.in_(listing_ids)))}
+        return cls(readers, titles, mentor_users, {row.id: row.timezone for row in rows})
+
+    def name(self, user_id: uuid.UUID | None, fallback: str) -> str:
+        reader = self.readers.get(user_id) if user_id else None
+        return reader.name if reader else fallback
+
+
+def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, role: Role, user_id: uuid.UUID,
+          template: str) -> str:
+    payload = outbox_event.payload
+    reader = context.readers.get(user_id, Reader("", None, None))
+    mentor = from_outbox(outbox_event).participants.mentor_profile_id
+    mentee = payload.get("mentee_user_id")
+    if role == Role.MENTOR:
+        other = context.name(uuid.UUID(mentee), "a mentee") if mentee else GROUP
+    else:
+        other = context.name(context.mentor_users.get(mentor) if mentor else None, "your mentor")
+    fallback_zone = context.mentor_zones.get(mentor) if mentor else None
+    start = datetime.fromisoformat(payload["start_time"]) if payload.get("start_time") else None
+    listing = context.titles.get(uuid.UUID(payload["listing_id"])) if payload.get("listing_id") else None
+    words = {
+        "other": other, "listing": f"\u201c{listing}\u201d" if listing else "your session",
+        "when": reader.when(start, fallback_zone) if start else "",
+        "reason": payload.get("reason") or "", "rating": payload.get("rating"),
+        "next": next_free_times(db, payload["listing_id"], utcnow(), reader) if "{next}" in template else "",
+    }
+    if not settled_by_system(outbox_event) and words["reason"]:
+        words["reason"] = f": \u201c{words['reason']}\u201d"
+    return template.format(**words)
+
+
 def recipients(event: DomainEvent, roles: tuple[Role, ...], mentor_users: Mapping[uuid.UUID, uuid.UUID]
                ) -> list[tuple[uuid.UUID, Role]]:
     """The users told of ``event`` among its participants in ``roles``, each with their part in it.
 
-    ``mentor_users`` maps mentor profiles to their users (:func:`mentor_users_of`).
+    ``mentor_users`` maps mentor profiles to their users (:class:`Context`).
     """
     people: list[tuple[uuid.UUID, Role]] = []
     mentor = event.participants.mentor_profile_id
@@ -155,39 +239,28 @@ def recipients(event: DomainEvent, roles: tuple[Role, ...], mentor_users: Mappin
     return people
 
 
-def mentor_users_of(db: Session, events: Sequence[DomainEvent]) -> dict[uuid.UUID, uuid.UUID]:
-    """The users of the events' mentors, in one query."""
-    profiles = {event.participants.mentor_profile_id for event in events} - {None}
-    if not profiles:
-        return {}
-    rows = db.execute(select(MentorProfile.id, MentorProfile.user_id).where(MentorProfile.id.in_(profiles)))
-    return {profile: user for profile, user in rows}  # noqa: C416 - rows are typed pairs, not a mapping
-
-
 def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
-    """The notifications handler: tell the right people about the events, each as their part lets them see it.
+    """The notifications handler: tell the right people about the events, each as their part lets them see it,
+    in their own words: the other person's name, the listing, the time in their timezone and locale, a link.
 
-    A batch of events costs two statements: the mentors' users (when one of the events tells its mentor),
-    and one insert of every notification.
+    A batch of events costs four statements (mentors, people, listings, and one insert of every
+    notification), and a free-slot search for each request the system settled.
     """
-    told = [(outbox_event, MESSAGES[EventType(outbox_event.type)]) for outbox_event in outbox_events
-            if outbox_event.type in MESSAGES]
+    told = [(outbox_event, messages_for(outbox_event)) for outbox_event in outbox_events]
+    told = [(outbox_event, texts) for outbox_event, texts in told if texts]
     events = [from_outbox(outbox_event) for outbox_event, _ in told]
-    telling_mentors = [event for event, (outbox_event, message) in zip(events, told, strict=True)
-                       if Role.MENTOR in message[0] or settled_by_system(outbox_event)]
-    mentor_users = mentor_users_of(db, telling_mentors)
+    context = Context.read(db, events, [outbox_event.payload for outbox_event, _ in told])
     email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     rows: list[dict[str, Any]] = []
-    for (outbox_event, (roles, title, template)), event in zip(told, events, strict=True):
-        if settled_by_system(outbox_event):
-            rows.extend(_settled_rows(db, outbox_event, event, mentor_users, email_status))
-            continue
-        payload = outbox_event.payload
-        body = template.format(when=_when(payload) if "start_time" in payload else "", rating=payload.get("rating"))
-        rows.extend({"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type, "title": title,
-                     "body": body, "data": {"event_type": event.type, "resource": event.view_for(role)},
-                     "email_status": email_status}
-                    for user_id, role in recipients(event, roles, mentor_users))
+    for (outbox_event, texts), event in zip(told, events, strict=True):
+        for user_id, role in recipients(event, tuple(texts), context.mentor_users):
+            title, template = texts[role]
+            rows.append({"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type,
+                         "title": title,
+                         "body": _body(db, context, outbox_event, role=role, user_id=user_id, template=template),
+                         "data": {"event_type": event.type, "resource": event.view_for(role),
+                                  "link": link_for(EventType(event.type), outbox_event.payload, role)},
+                         "email_status": email_status})
     if not rows:
         return
     created = list(db.execute(_NOTIFY, rows).scalars())
@@ -248,7 +321,7 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     notification.email_attempts += 1
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=notification.title,
-                   body=notification.body, message_id=str(notification.id),
+                   body=email_body(notification, settings.public_url), message_id=str(notification.id),
                    attachments=email_attachments(db, notification))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("notification.email_failed", notification_id=str(notification.id), error=str(exc),
@@ -259,6 +332,12 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     notification.email_status = EmailStatus.SENT
     log.info("notification.emailed", notification_id=str(notification.id))
     return True
+
+
+def email_body(notification: Notification, public_url: str) -> str:
+    """The notification's words, and the address of what it is about in the web app."""
+    link = notification.data.get("link")
+    return f"{notification.body}\n\nOpen it: {public_url}/{link}" if link else notification.body
 
 
 def email_attachments(db: Session, notification: Notification) -> list[Attachment]:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 from sqlalchemy import Table, select
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import Listing, ListingKind, MentorProfile, MentorshipSession, SessionReminder, SessionStatus, User
+from workflows import wording
 from workflows.clock import utcnow
 from workflows.events import EventType, SessionReminderPayload, record, session_payload, view_for
 from workflows.notifications import notify_user
@@ -94,18 +94,11 @@ def _claim(db: Session, session_id: uuid.UUID, offset_seconds: int, people: Sequ
     return set(db.scalars(statement))
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def local_time(start: datetime, user_timezone: str | None, mentor_timezone: str | None) -> str:
-    """The start in the user's timezone, else the mentor's, else UTC, e.g. ``2030-03-01 14:00 (Europe/Paris)``."""
-    zone = _zone(user_timezone) or _zone(mentor_timezone)
-    name = str(zone.key) if zone is not None else "UTC"
-    return f"{start.astimezone(zone or UTC):%Y-%m-%d %H:%M} ({name})"
+def local_time(start: datetime, user_timezone: str | None, mentor_timezone: str | None,
+               locale: str | None = None) -> str:
+    """The start in the user's timezone and locale ("Fri 1 Mar, 14:00"), else in the mentor's timezone, else
+    UTC, naming the zone then ("Fri 1 Mar, 14:00 (Europe/Paris)")."""
+    return wording.when(start, user_timezone, locale, fallback_timezone=mentor_timezone)
 
 
 def in_words(offset: timedelta) -> str:
@@ -143,12 +136,13 @@ def _remind(db: Session, session: MentorshipSession, offset: timedelta, now: dat
         .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
         .where(Listing.id == session.listing_id)
     ).one()
-    zones: dict[uuid.UUID, str | None] = {row.id: row.timezone for row in db.execute(
-        select(User.id, User.timezone).where(User.id.in_(claimed)))}
+    readers = {row.id: (row.timezone, row.locale) for row in db.execute(
+        select(User.id, User.timezone, User.locale).where(User.id.in_(claimed)))}
     for person in people:
         if person.user_id not in claimed:
             continue
-        when = local_time(session.start_time, zones.get(person.user_id), mentor_timezone)
+        user_timezone, locale = readers.get(person.user_id, (None, None))
+        when = local_time(session.start_time, user_timezone, mentor_timezone, locale)
         notify_user(db, person.user_id, type_=EventType.SESSION_REMINDER, title=f"Reminder: {title}",
                     body=f"Your session \u201c{title}\u201d starts in {time_left_in_words(session.start_time - now)}, "
                          f"at {when}.",

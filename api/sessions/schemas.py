@@ -47,6 +47,7 @@ EXAMPLE_SESSION: dict[str, Any] = {
     "meeting_url": "https://meet.example.com/9d8c7b6a",
     "location": None,
     "agenda": "Walk through the design of a URL shortener.",
+    "reviewed": None,
     "capacity": None,
     "seats_taken": None,
     "seats_left": None,
@@ -101,6 +102,8 @@ class SessionSchema(ShownSchema):
     location = fields.String(allow_none=True, metadata={
         "description": "The listing's location (a meeting URL or a place), when set."})
     agenda = fields.String(allow_none=True, metadata={"description": "What the mentor plans to cover."})
+    reviewed = fields.Boolean(allow_none=True, metadata={
+        "description": "For a completed session you attended as a mentee: whether you reviewed it; else null."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -118,7 +121,7 @@ class SessionSchema(ShownSchema):
             seats_left=max(0, session.capacity - session.seats_taken) if group and session.capacity is not None
             else None,
             full=session.seats_taken >= session.capacity if group and session.capacity is not None else None,
-            meeting_url=_meeting_url(view), location=view.listing_location,
+            meeting_url=_meeting_url(view), location=view.listing_location, reviewed=view.reviewed,
         )
         return data
 

@@ -43,17 +43,20 @@ def smtp_server() -> Iterator[tuple[str, Inbox]]:
 def test_notification_is_emailed_once(db: Session, smtp_server: tuple[str, Inbox],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     url, inbox = smtp_server
-    settings = dataclasses.replace(get_settings(), smtp_url=url)
+    settings = dataclasses.replace(get_settings(), smtp_url=url, public_url="https://mentors.example.org")
     monkeypatch.setattr(notifications, "get_settings", lambda: settings)
     user = UserFactory(email="ada@example.com")
     notification_id = notifications.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted",
-                                                body="Your session is confirmed.", data={})
+                                                body="Your session is confirmed.", data={"link": "#/bookings"})
     assert notification_id is not None
     assert notifications.deliver_email(db, notification_id) is True
     assert notifications.deliver_email(db, notification_id) is False
     (message,) = inbox.messages
     assert (message["To"], message["Subject"]) == ("ada@example.com", "Booking accepted")
     assert message["Message-ID"] == f"<{notification_id}@mentorship>"
+    # The words, and the address of what they are about in the web app.
+    assert message.get_payload(decode=True).decode().replace("\r\n", "\n").strip() == (
+        "Your session is confirmed.\n\nOpen it: https://mentors.example.org/#/bookings")
     assert db.get(Notification, notification_id).email_status == "sent"
 
 

@@ -80,3 +80,13 @@ def mailed_link(inbox: Inbox, address: str, route: str) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def wait_for_session(served: Served, headers: dict[str, str], booking_id: str) -> str:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        session_id = served.call("GET", f"/bookings/{booking_id}", headers)["session_id"]
+        if session_id:
+            return str(session_id)
+        time.sleep(0.1)
+    raise AssertionError("the worker never made the session")

@@ -21,7 +21,7 @@ from tests.web.conftest import (
     shot,
     sign_up,
 )
-from tests.web.pages import LIVE_MS, open_listing, rerendered, slot_button
+from tests.web.pages import LIVE_MS, open_listing, rerendered, slot_button, wait_for_session
 
 
 def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 - one journey, step by step
@@ -159,7 +159,10 @@ def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 
     shot(mentee, "10-notifications")
     axe.check(mentee, "notifications")
     mentee.get_by_role("link", name="My bookings").click()
-    expect(mentee.get_by_role("region", name="Booking requests").get_by_text("Accepted")).to_be_visible()
+    # Each booking once: the completed one under Past, as its session ended, and nothing left upcoming.
+    expect(mentee.get_by_role("region", name="Past").get_by_text("Completed")).to_be_visible()
+    expect(mentee.get_by_role("region", name="Past").get_by_role("listitem")).to_have_count(1)
+    expect(mentee.get_by_role("region", name="Upcoming")).to_contain_text("Nothing coming up.")
     shot(mentee, "11-my-bookings")
     axe.check(mentee, "my bookings")
 
@@ -168,16 +171,6 @@ def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 
     for page in (mentor, mentee, viewer):
         assert page.csp_errors == []
         page.context.close()
-
-
-def wait_for_session(served: Served, headers: dict[str, str], booking_id: str) -> str:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        session_id = served.call("GET", f"/bookings/{booking_id}", headers)["session_id"]
-        if session_id:
-            return str(session_id)
-        time.sleep(0.1)
-    raise AssertionError("the worker never made the session")
 
 
 def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # noqa: PLR0915 - one journey

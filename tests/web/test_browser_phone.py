@@ -58,7 +58,7 @@ def test_the_booking_journey_at_phone_size(web_server: Served, browser: Any, axe
     assert in_view(page.get_by_role("button", name="Request booking"))
 
     go(page, "My bookings")
-    expect(page.get_by_role("region", name="Booking requests").get_by_text("Requested")).to_be_visible()
+    expect(page.get_by_role("region", name="Upcoming").get_by_text("Requested")).to_be_visible()
     fits_the_screen(page, "my bookings")
     go(page, "Settings")
     expect(page.get_by_role("heading", level=1, name="Settings")).to_be_visible()

@@ -43,8 +43,8 @@ def test_accepting_one_request_declines_the_clashing_one_and_the_other_mentee_se
                               status=201)
 
     bob_page.get_by_role("link", name="My bookings").click()
-    bob_requests = bob_page.get_by_role("region", name="Booking requests")
-    expect(bob_requests.get_by_text("Requested")).to_be_visible()
+    expect(bob_page.get_by_role("region", name="Upcoming").get_by_text("Requested")).to_be_visible()
+    bob_requests = bob_page.get_by_role("region", name="Cancelled and declined")
     grace_page.reload()
     grace_page.get_by_role("link", name="Requests").click()
     incoming = grace_page.get_by_role("region", name="Incoming requests")
@@ -60,7 +60,8 @@ def test_accepting_one_request_declines_the_clashing_one_and_the_other_mentee_se
     axe.check(grace_page, "requests after a clash")
 
     # Live on Bob's screen, with a way to choose another time, and a notification offering the next free times.
-    expect(bob_requests.get_by_text("Declined")).to_be_visible(timeout=LIVE_MS)
+    expect(bob_requests.get_by_text("Declined", exact=True)).to_be_visible(timeout=LIVE_MS)
+    expect(bob_page.get_by_role("region", name="Upcoming")).to_contain_text("Nothing coming up.")
     expect(bob_requests).to_contain_text(ANOTHER_ACCEPTED)
     bob_requests.get_by_role("link", name="Choose another time").click()
     expect(bob_page.get_by_role("heading", level=1, name="COBOL clinic")).to_be_visible()

@@ -73,7 +73,7 @@ def test_a_decline_reason_is_kept_while_typed_and_shown_to_the_mentee(web_server
     request.get_by_role("button", name="Confirm decline").click()
     expect(mentor_page.get_by_role("region", name="Decided requests")).to_contain_text(
         "Declined (I am travelling that week; any day the week after works)")
-    requests = mentee_page.get_by_role("region", name="Booking requests")
+    requests = mentee_page.get_by_role("region", name="Cancelled and declined")
     expect(requests).to_contain_text("Declined (I am travelling that week; any day the week after works)",
                                      timeout=LIVE_MS)
     for page in (mentor_page, mentee_page):

@@ -100,28 +100,35 @@ def test_taking_a_seat_withdraws_the_mentees_overlapping_requests(db: Session) -
     assert status_and_reason(db, pending) == (BookingStatus.CANCELLED, bookings.MENTEE_BOOKED)
 
 
-def test_the_mentee_is_told_why_with_the_next_free_times_and_the_other_mentor_of_the_withdrawal(
+def test_the_mentee_is_told_why_in_their_own_time_with_the_next_free_times_and_the_other_mentor_too(
         db: Session) -> None:
-    listing, elsewhere = ListingFactory(title="Code review"), ListingFactory()
-    mentee, rival = UserFactory(), UserFactory()
-    chosen = request(db, mentee, listing, START)
-    declined = request(db, rival, listing, START)
-    withdrawn = request(db, mentee, elsewhere, START)
+    at = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)  # a Monday
+    listing = ListingFactory(title="Code review", mentor_profile__user=UserFactory(display_name="Grace Hopper"))
+    elsewhere = ListingFactory(title="Apollo guidance",
+                               mentor_profile__user=UserFactory(display_name="Margaret Hamilton"))
+    mentee = UserFactory(display_name="Ada Lovelace", timezone="Europe/Paris", locale="en-GB")
+    rival = UserFactory(display_name="Bob Kahn", timezone="America/New_York", locale="en-US")
+    chosen = request(db, mentee, listing, at)
+    declined = request(db, rival, listing, at)
+    withdrawn = request(db, mentee, elsewhere, at)
     bookings.accept_booking(db, actor_of(listing.mentor_profile.user), chosen.id)
     settled = list(db.scalars(select(OutboxEvent).where(
         OutboxEvent.aggregate_id.in_([declined.id, withdrawn.id]),
         OutboxEvent.type.in_(["booking.declined", "booking.cancelled"]))))
     notifications.handle_events(db, settled)
-    told = {(n.user_id, n.title): n.body for n in db.scalars(
+    told = {(n.user_id, n.title): (n.body, n.data["link"]) for n in db.scalars(
         select(Notification).where(Notification.event_id.in_([e.id for e in settled])))}
-    when = START.strftime("%Y-%m-%d %H:%M UTC")
-    rival_body = told[(rival.id, "Booking declined")]
-    assert rival_body.startswith(f"Your request for {when} was declined: {bookings.ANOTHER_ACCEPTED}. "
-                                 "Its next free times: ")
-    # The listing is free at any time but the accepted hour: its next free start is within the next minutes.
-    assert START.strftime("%a %d %b %H:%M UTC") not in rival_body
-    assert told[(mentee.id, "Booking request withdrawn")].startswith(
-        f"Your request for {when} was withdrawn: {bookings.MENTEE_BOOKED}. Its next free times: ")
-    assert told[(elsewhere.mentor_profile.user_id, "Booking request withdrawn")] == (
-        f"The request for {when} was withdrawn: the mentee has another session at this time.")
+    rival_body, rival_link = told[(rival.id, "Booking declined")]
+    assert rival_body.startswith(  # New York's time, in US English
+        f"Your request to Grace Hopper for \u201cCode review\u201d on Mon, Jun 2, 5:30\u202fAM was declined: "
+        f"{bookings.ANOTHER_ACCEPTED}. Its next free times: ")
+    assert rival_link == f"#/listings/{listing.id}"
+    mentee_body, _ = told[(mentee.id, "Booking request withdrawn")]
+    assert mentee_body.startswith(  # Paris time, in British English
+        f"Your request to Margaret Hamilton for \u201cApollo guidance\u201d on Mon 2 Jun, 11:30 was withdrawn: "
+        f"{bookings.MENTEE_BOOKED}. Its next free times: ")
+    # The other mentor has no timezone of their own: their profile's (UTC here), named.
+    words = ("The request of Ada Lovelace for \u201cApollo guidance\u201d on Mon 2 Jun, 09:30 (UTC) was withdrawn: "
+             "they have another session at this time.")
+    assert told[(elsewhere.mentor_profile.user_id, "Booking request withdrawn")] == (words, "#/requests")
     assert len(told) == 3

@@ -39,19 +39,27 @@ def mentor_user(db: Session, booking: Booking) -> uuid.UUID:
     return db.get_one(MentorProfile, booking.mentor_profile_id).user_id
 
 
-def test_a_request_tells_its_mentor_and_a_decision_its_mentee(db: Session) -> None:
-    listing, mentee = ListingFactory(), UserFactory()
+def test_a_request_tells_its_mentor_and_a_decision_its_mentee_by_name_in_their_own_time_and_words(
+        db: Session) -> None:
+    mentor = UserFactory(display_name="Grace Hopper", timezone="Asia/Tokyo", locale="ja-JP")
+    listing = ListingFactory(title="Code review", mentor_profile__user=mentor)
+    mentee = UserFactory(display_name="Ada Lovelace", timezone="Europe/Berlin", locale="de-DE")
     requested = bookings.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=START,
                                          now=START - timedelta(days=2))
-    declined = BookingFactory(listing=listing, start_time=START + timedelta(days=1))
-    bookings.decline_booking(db, actor_of(listing.mentor_profile.user), declined.id)
+    declined = BookingFactory(listing=listing, mentee_user_id=mentee.id, start_time=START + timedelta(days=1))
+    bookings.decline_booking(db, actor_of(mentor), declined.id, reason="Travelling that week")
     told = notified(db, event(db, requested.id, "booking.requested"), event(db, declined.id, "booking.declined"))
+    # 2031-06-02 09:30 UTC: 18:30 in Tokyo, written in Japanese; the next day 11:30 in Berlin, in German.
     assert told == {
-        listing.mentor_profile.user_id: [
-            ("booking.requested", "New booking request", "A mentee asked for a session on 2031-06-02 09:30 UTC.")],
-        declined.mentee_user_id: [
-            ("booking.declined", "Booking declined", "Your request for 2031-06-03 09:30 UTC was declined.")],
+        mentor.id: [("booking.requested", "New booking request",
+                     "Ada Lovelace asked for \u201cCode review\u201d on 6\u67082\u65e5(\u6708), 18:30.")],
+        mentee.id: [("booking.declined", "Booking declined", (
+            "Grace Hopper declined your request for \u201cCode review\u201d on Di., 3. Juni, 11:30: "
+            "\u201cTravelling that week\u201d."))],
     }
+    links = {n.user_id: n.data["link"] for n in db.scalars(select(Notification).where(
+        Notification.user_id.in_([mentor.id, mentee.id])))}
+    assert links == {mentor.id: "#/requests", mentee.id: f"#/listings/{listing.id}"}
 
 
 def test_an_expired_request_and_a_cancelled_session_tell_both_parties(db: Session) -> None:

@@ -41,33 +41,54 @@ function liveReload(reload) {
   return off;
 }
 
+// Each booking once: upcoming first (soonest first), then past (latest first), then those cancelled, declined,
+// withdrawn or expired. A booking's session, when it has one, gives the status shown once it has started.
+const ENDED = new Set(['declined', 'cancelled', 'expired']);
+const PAST_SESSION = new Set(['completed', 'missed']);
+
+function myBookingRow(b, session, messages, reload) {
+  const seat = b.group_session_id;
+  const sessionId = b.session_id || seat;
+  const status = session && (PAST_SESSION.has(session.status) || session.status === 'in_progress')
+    ? badge(SESSION_STATUS[session.status]) : bookingBadge(b);
+  return async () => [
+    h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time),
+    b.mentor ? h('span', { class: 'meta' }, ` · with ${b.mentor.display_name}${seat ? ' (group)' : ''}`) : null, ' ',
+    status,
+    reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
+    sessionId && !ENDED.has(b.status) ? [' ', h('a', { href: `#/sessions/${sessionId}` }, 'Open session')] : null,
+    settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
+    b.status === 'draft' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await post(`/bookings/${b.id}/cancel`, {});
+      await reload();
+    }) }, 'Withdraw request')] : null,
+  ];
+}
+
 export function myBookings(main) {
   const messages = messageArea();
-  const bookingsEl = h('div', {}, loading());
-  const sessionsEl = h('div', {}, loading());
-  main.append(h('h1', {}, 'My bookings'), messages.el,
-    h('section', { 'aria-labelledby': 'mb-h' }, h('h2', { id: 'mb-h' }, 'Booking requests'), bookingsEl),
-    h('section', { 'aria-labelledby': 'ms-h' }, h('h2', { id: 'ms-h' }, 'My sessions'), sessionsEl));
+  const parts = { upcoming: h('div', {}, loading()), past: h('div', {}, loading()), ended: h('div', {}, loading()) };
+  const section = (id, title, el) => h('section', { 'aria-labelledby': id }, h('h2', { id }, title), el);
+  main.append(h('h1', {}, 'My bookings'), messages.el, section('mb-up', 'Upcoming', parts.upcoming),
+    section('mb-past', 'Past', parts.past), section('mb-ended', 'Cancelled and declined', parts.ended));
 
   async function reload() {
     try {
-      const bookings = (await all('/bookings', { role: 'mentee' }, 1)).filter((b) => !b.group_session_id);
-      await renderInto(bookingsEl, bookings, async (b) => [
-        h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time),
-        b.mentor ? h('span', { class: 'meta' }, ` · with ${b.mentor.display_name}`) : null, ' ',
-        bookingBadge(b),
-        reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
-        b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null,
-        settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
-        b.status === 'draft' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
-          await post(`/bookings/${b.id}/cancel`, {});
-          await reload();
-        }) }, 'Withdraw request')] : null,
-      ], 'No booking requests yet. Find a mentor and request a slot.');
-    } catch (err) { replace(bookingsEl, errorBox(err.message)); }
-    try {
-      await renderInto(sessionsEl, await all('/sessions', { role: 'mentee' }, 1), sessionRow('mentee'), 'No sessions yet.');
-    } catch (err) { replace(sessionsEl, errorBox(err.message)); }
+      const [bookings, sessions] = await Promise.all([all('/bookings', { role: 'mentee' }, 1), all('/sessions', { role: 'mentee' }, 1)]);
+      const sessionOf = (b) => sessions.find((s) => s.id === (b.session_id || b.group_session_id));
+      const now = Date.now();
+      const isPast = (b) => PAST_SESSION.has(sessionOf(b)?.status) || new Date(b.end_time).getTime() <= now;
+      const byStart = (x, y) => new Date(x.start_time) - new Date(y.start_time);
+      const ended = bookings.filter((b) => ENDED.has(b.status)).sort((x, y) => byStart(y, x));
+      const live = bookings.filter((b) => !ENDED.has(b.status));
+      const rows = (list) => list.map((b) => myBookingRow(b, sessionOf(b), messages, reload));
+      await Promise.all([
+        renderInto(parts.upcoming, rows(live.filter((b) => !isPast(b)).sort(byStart)), (row) => row(),
+          'Nothing coming up. Find a mentor and request a slot.'),
+        renderInto(parts.past, rows(live.filter(isPast).sort((x, y) => byStart(y, x))), (row) => row(), 'No past sessions yet.'),
+        renderInto(parts.ended, rows(ended), (row) => row(), 'None.'),
+      ]);
+    } catch (err) { Object.values(parts).forEach((el) => replace(el, errorBox(err.message))); }
   }
   return liveReload(reload);
 }

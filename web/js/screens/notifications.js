@@ -28,6 +28,7 @@ export function notificationsPage(main) {
 
 function linkFor(n) {
   const data = n.data || {};
+  if (typeof data.link === 'string' && data.link.startsWith('#/')) return h('a', { href: data.link }, linkText(data.link));
   const resource = data.resource || {};
   const sessionId = String(data.event_type || '').startsWith('session.') ? resource.id : resource.session_id;
   if (sessionId) return h('a', { href: `#/sessions/${sessionId}` }, 'Open session');
@@ -36,6 +37,9 @@ function linkFor(n) {
 }
 
 // Credits are counted per listing, as its page counts them: the credits usable now, of every purchase.
+const linkText = (link) => (link.startsWith('#/sessions/') ? 'Open session' : link.startsWith('#/listings/') ? 'Choose another time'
+  : link === '#/requests' ? 'Open the request' : 'Go to your bookings');
+
 export async function bundlesPage(main) {
   const listEl = h('div', {}, loading());
   main.append(h('h1', {}, 'My bundles'), listEl);

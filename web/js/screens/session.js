@@ -66,7 +66,8 @@ export async function sessionPage(main, { params: [id] }) {
 
     replace(body,
       h('p', { class: 'meta' }, span(session.start_time, session.end_time), ' ', badge(SESSION_STATUS[session.status] || session.status),
-        ' · with ', mentor, session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : ''),
+        ' · with ', role() === 'mentor' ? (session.mentee ? session.mentee.display_name : 'your group') : mentor,
+        session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : ''),
       other ? h('p', {}, other) : null,
       countdown,
       session.meeting_url && ['scheduled', 'in_progress'].includes(session.status)
@@ -80,7 +81,10 @@ export async function sessionPage(main, { params: [id] }) {
       session.status === 'in_progress' && role() === 'mentor' ? keep('complete', completeForm) : null,
       session.status === 'in_progress' && role() === 'mentee' ? h('p', {}, 'The mentor completes the session with notes and action items.') : null,
       session.status === 'completed' ? outcome() : null,
-      session.status === 'completed' && role() === 'mentee' ? keep('review', reviewForm) : null,
+      // The review form until the mentee has reviewed (kept, with its thanks, once they did here).
+      session.status === 'completed' && role() === 'mentee' && (session.reviewed === false || kept.review)
+        ? keep('review', reviewForm) : null,
+      session.reviewed && !kept.review ? h('p', { class: 'ok' }, 'You reviewed this session. Thank you.') : null,
       session.cancellation ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
         session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : 'No fee.',
         session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
