@@ -3,7 +3,7 @@
 // keeps its own messages beside its own button.
 import { api, del, get, patch, post, session } from '../api.js';
 import { currentUser, rememberProfile, userChanged } from '../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act, when, tz } from '../ui.js';
+import { append, h, field, replace, loading, empty, errorBox, messageArea, act, when, tz } from '../ui.js';
 
 const LOCALES = ['en-GB', 'en-US', 'de-DE', 'es-ES', 'fr-FR', 'it-IT', 'ja-JP', 'nl-NL', 'pl-PL', 'pt-BR', 'sv-SE', 'zh-CN'];
 const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -11,13 +11,13 @@ const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean)
 export async function settingsPage(main) {
   const me = await currentUser(true);
   const mentor = me.mentor_profile_id ? await get(`/mentor-profiles/${me.mentor_profile_id}`) : null;
-  main.append(h('h1', {}, 'Settings'),
+  append(main, [h('h1', {}, 'Settings'),
     h('nav', { class: 'toc', 'aria-label': 'Settings sections' }, h('ul', {},
       [['st-account', 'Account'], ['st-email', 'Email'], ['st-password', 'Password'], ['st-calendar', 'Calendar feed'],
         ['st-signins', 'Sign-ins'], mentor ? ['st-mentor', 'Mentor profile'] : null, ['st-delete', 'Delete account']]
         .filter(Boolean).map(([id, text]) => h('li', {}, h('a', { href: `#/settings`, onclick: jump(id) }, text))))),
     accountSection(me), emailSection(me), passwordSection(), calendarSection(), signInsSection(),
-    mentor ? mentorProfileSection(mentor) : null, mentor ? invitationsSection() : null, deleteSection());
+    mentor ? mentorProfileSection(mentor) : null, mentor ? invitationsSection() : null, deleteSection()]);
 }
 
 // Hash links are routes here: move to the section (and its heading's focus) without leaving the screen.
@@ -144,6 +144,17 @@ function calendarSection() {
     h('ul', {}, SUBSCRIBE.map(([app, how]) => h('li', {}, h('strong', {}, `${app}: `), how))));
 }
 
+/** "Chrome on Linux" for a browser's User-Agent; a script's own name (its first word) otherwise. */
+export function deviceName(agent) {
+  if (!agent) return 'Unknown device';
+  const browser = [['Edg/', 'Edge'], ['OPR/', 'Opera'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari']]
+    .find(([mark]) => agent.includes(mark));
+  const system = [['iPhone', 'iPhone'], ['iPad', 'iPad'], ['Android', 'Android'], ['Windows', 'Windows'], ['Mac OS X', 'macOS'],
+    ['Linux', 'Linux']].find(([mark]) => agent.includes(mark));
+  if (browser && agent.startsWith('Mozilla/')) return system ? `${browser[1]} on ${system[1]}` : browser[1];
+  return agent.split(' ')[0].slice(0, 60);
+}
+
 function signInsSection() {
   const messages = messageArea();
   const listEl = h('div', {}, loading());
@@ -151,9 +162,9 @@ function signInsSection() {
     try {
       const items = (await get('/me/sign-ins')).items;
       replace(listEl, items.length ? h('ul', { class: 'list' }, items.map((s) => h('li', {},
-        h('strong', {}, s.user_agent || 'Unknown device'), s.current ? ' (this browser)' : '',
+        h('strong', { title: s.user_agent || '' }, deviceName(s.user_agent)), s.current ? ' (this browser)' : '',
         h('span', { class: 'meta' }, ` · signed in ${when(s.created_at)} · last used ${when(s.last_used_at)}${s.ip_address ? ` from ${s.ip_address}` : ''}`), ' ',
-        h('button', { type: 'button', 'aria-label': `Sign out ${s.current ? 'this browser' : s.user_agent || 'the device'} (signed in ${when(s.created_at)})`,
+        h('button', { type: 'button', 'aria-label': `Sign out ${s.current ? 'this browser' : deviceName(s.user_agent)} (signed in ${when(s.created_at)})`,
           onclick: (e) => act(e.currentTarget, messages, async () => {
             await del(`/me/sign-ins/${s.id}`);
             if (s.current) { session.clear(); return; }
