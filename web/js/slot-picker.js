@@ -1,7 +1,7 @@
 // A compact day-by-day picker of free slots: a row of days (tabs) and the chosen day's slots. The days
 // and the slots are one Tab stop each, moved through with the arrow keys, so the request form is one Tab
 // away from the chosen slot; a redraw (a live update) keeps the focus where it was.
-import { h, replace, empty, hhmm, dayLabel, dayKey, redrawKeepingFocus } from './ui.js';
+import { h, replace, empty, hhmm, dayLabel, dayKey, redraw } from './ui.js';
 
 /** Arrow keys, Home and End move the focus among `group`'s items (those matching `selector`); `onMove(item)`. */
 function roving(group, selector, onMove = () => {}) {
@@ -69,7 +69,7 @@ export function slotPicker({ onChoose, isRequested, disabled = false }) {
       day.slots.map((slot) => slotButton(slot, day, slot === stop)));
     roving(tabs, '[role=tab]', (tab) => showDay(tab.dataset.key.slice(4)));
     roving(panel, 'button.slot');
-    redrawKeepingFocus(el, tabs, panel);
+    redraw(el, tabs, panel);
   }
 
   function showDay(key) {

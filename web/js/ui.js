@@ -29,12 +29,28 @@ export function replace(el, ...children) {
   return el;
 }
 
-/** `replace`, keeping the focus on the new element of the same `data-key` when an old one had it. */
-export function redrawKeepingFocus(el, ...children) {
+/**
+ * The one way a screen draws a part of itself again (a live update, a list loaded anew). What people type
+ * lives in forms made once and kept, which a redraw moves, never rebuilds; the focus goes back to the same
+ * control in the new part (its `data-key`, else the control of the same kind, name and words); the page
+ * keeps its scroll position.
+ */
+export function redraw(el, ...children) {
   const active = document.activeElement;
-  const key = active && el.contains(active) ? active.dataset.key : null;
+  const focused = active && active !== el && el.contains(active) ? identityOf(active) : null;
+  const { scrollX, scrollY } = window;
   replace(el, ...children);
-  if (key) el.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
+  if (focused) {
+    const again = [...el.querySelectorAll(focused.selector)].find((node) => identityOf(node).key === focused.key);
+    if (again && again !== document.activeElement) again.focus({ preventScroll: true });
+  }
+  if (window.scrollX !== scrollX || window.scrollY !== scrollY) window.scrollTo(scrollX, scrollY);
+}
+
+function identityOf(node) {
+  if (node.dataset.key) return { selector: `[data-key="${CSS.escape(node.dataset.key)}"]`, key: node.dataset.key };
+  const key = [node.tagName, node.getAttribute('name'), node.getAttribute('aria-label'), node.textContent.trim()].join('|');
+  return { selector: node.tagName.toLowerCase(), key };
 }
 
 let fieldCount = 0;
@@ -115,20 +131,6 @@ function placeFieldErrors(form, errors) {
   const first = form.querySelector('[aria-invalid="true"]');
   if (first) first.focus();
   return rest;
-}
-
-/** Load a list into `container`: loading state, empty state, error in words. */
-export async function loadList(container, loader, render, emptyText) {
-  replace(container, loading());
-  try {
-    const items = await loader();
-    if (!items.length) replace(container, empty(emptyText));
-    else replace(container, h('ul', { class: 'list' }, items.map((item) => h('li', {}, render(item)))));
-    return items;
-  } catch (err) {
-    replace(container, errorBox(err.message));
-    return null;
-  }
 }
 
 export const tz = () => Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -3,7 +3,7 @@
 import { post } from '../api.js';
 import { live } from '../live.js';
 import { all, listing } from '../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, withdrawn, SESSION_STATUS } from '../ui.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, withdrawn, SESSION_STATUS } from '../ui.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return 'Listing'; }
@@ -18,9 +18,9 @@ function personName(summary, fallback) {
 }
 
 async function renderInto(el, items, render, emptyText) {
-  if (!items.length) { replace(el, empty(emptyText)); return; }
+  if (!items.length) { redraw(el, empty(emptyText)); return; }
   const rows = await Promise.all(items.map(render));
-  replace(el, h('ul', { class: 'list' }, rows.map((row) => h('li', {}, row))));
+  redraw(el, h('ul', { class: 'list' }, rows.map((row) => h('li', {}, row))));
 }
 
 function sessionRow(role) {
@@ -58,7 +58,7 @@ function myBookingRow(b, session, messages, reload) {
     reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
     sessionId && !ENDED.has(b.status) ? [' ', h('a', { href: `#/sessions/${sessionId}` }, 'Open session')] : null,
     settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
-    b.status === 'draft' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+    b.status === 'draft' ? [' ', h('button', { type: 'button', dataset: { key: `withdraw-${b.id}` }, onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/bookings/${b.id}/cancel`, {});
       await reload();
     }) }, 'Withdraw request')] : null,
@@ -141,8 +141,8 @@ export function requests(main) {
           bookingBadge(b),
           b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
           h('div', { class: 'actions' },
-            h('button', { type: 'button', class: 'primary', onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
-            h('button', { type: 'button', onclick: openDecline(reasonForm) }, 'Decline…')),
+            h('button', { type: 'button', class: 'primary', dataset: { key: `accept-${b.id}` }, onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
+            h('button', { type: 'button', dataset: { key: `decline-${b.id}` }, onclick: openDecline(reasonForm) }, 'Decline…')),
           reasonForm, rowMessages.el);
       }, 'No requests waiting.');
       await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').slice(0, 20), async (b) => [

@@ -2,7 +2,7 @@
 import { live } from '../live.js';
 import { get } from '../api.js';
 import { all, listing, markRead, refreshUnread } from '../state.js';
-import { h, replace, loading, empty, errorBox, messageArea, act, when, money } from '../ui.js';
+import { h, redraw, replace, loading, empty, errorBox, messageArea, act, when, money } from '../ui.js';
 
 export function notificationsPage(main) {
   const messages = messageArea();
@@ -12,7 +12,7 @@ export function notificationsPage(main) {
     try {
       const items = await all('/notifications', {}, 1);
       if (!items.length) { replace(listEl, empty('No notifications yet.')); return; }
-      replace(listEl, h('ul', { class: 'list' }, items.map((n) => h('li', { class: n.read_at ? 'read' : 'unread' },
+      redraw(listEl, h('ul', { class: 'list' }, items.map((n) => h('li', { class: n.read_at ? 'read' : 'unread' },
         h('strong', {}, n.title), n.read_at ? '' : h('span', { class: 'badge requested' }, 'New'),
         h('p', {}, n.body), h('span', { class: 'meta' }, when(n.created_at)), ' ',
         linkFor(n),

@@ -1,0 +1,111 @@
+// A one-to-one listing's booking: the free slots (live, in a day-by-day picker), the request form (made once:
+// a live update never touches what is typed in it) and the viewer's requests of the listing, shown as
+// requested at once (optimistic) and rolled back with the API's words if refused.
+import { get, post, qs } from '../../api.js';
+import { policyNote } from '../../policy.js';
+import { slotPicker } from '../../slot-picker.js';
+import { all } from '../../state.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../ui.js';
+
+const DAYS = 7;
+const sameInstant = (a, b) => new Date(a).getTime() === new Date(b).getTime();
+
+export function bookingPanel({ id, item, mine, credits }) {
+  const state = { pending: [], bookings: [] };
+  const picker = slotPicker({
+    onChoose: (slot) => form?.show(slot),
+    isRequested: (slot) => state.pending.some((b) => b.start_time === slot.start_time)
+      || state.bookings.some((b) => b.status === 'draft' && sameInstant(b.start_time, slot.start_time)),
+    disabled: mine,
+  });
+  replace(picker.el, loading('Loading free slots…'));
+  const requestsEl = h('div', {});
+  const drawRequests = () => redraw(requestsEl, state.pending.length + state.bookings.length
+    ? h('ul', { class: 'list' }, [...state.pending, ...state.bookings].map((b) => h('li', { class: b.optimistic ? 'optimistic' : '' },
+      span(b.start_time, b.end_time), ' ', bookingBadge(b), b.optimistic ? h('span', { class: 'muted' }, ' sending…') : null,
+      b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null)))
+    : empty('You have not requested this listing yet.'));
+  const form = mine ? null : requestForm({ id, item, picker, credits, state, drawn: () => { drawRequests(); picker.redraw(); } });
+
+  async function reload() {
+    const from = new Date();
+    const to = new Date(from.getTime() + DAYS * 86400000);
+    try {
+      picker.set((await get(`/listings/${id}/slots${qs({ from: from.toISOString(), to: to.toISOString() })}`)).items);
+    } catch (err) { replace(picker.el, errorBox(err.message)); }
+    if (mine) return;
+    try {
+      state.bookings = (await all('/bookings', { role: 'mentee' }, 1)).filter((b) => b.listing_id === id);
+      drawRequests();
+    } catch (err) { replace(requestsEl, errorBox(err.message)); }
+  }
+
+  return {
+    els: [
+      h('section', { 'aria-labelledby': 'slots-h', class: 'slots' }, h('h2', { id: 'slots-h' }, 'Free slots'),
+        h('p', { class: 'muted' }, `Next ${DAYS} days, in your timezone (${tz()}).`), picker.el),
+      mine ? h('p', { class: 'muted' }, 'This is your listing: mentees book these slots.') : form.el,
+      mine ? null : h('section', { 'aria-labelledby': 'req-h' }, h('h2', { id: 'req-h' }, 'Your requests for this listing'), requestsEl),
+    ],
+    reload,
+  };
+}
+
+function requestForm({ id, item, picker, credits, state, drawn }) {
+  const messages = messageArea(); // beside the button
+  const payWith = h('div', {});
+  const selectedText = h('p', { class: 'muted', id: 'selected-slot' }, 'Choose a free slot above.');
+  const button = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Request booking');
+  const el = h('form', { class: 'card', 'aria-labelledby': 'book-h' }, h('h2', { id: 'book-h' }, 'Request a booking'), selectedText,
+    field('Agenda (optional)', { tag: 'textarea', name: 'notes', rows: 2, maxlength: 2000,
+      hint: 'What you would like to cover; the mentor sees it with your request.' }),
+    payWith, policyNote(item.price_cents, item.currency), messages.el, h('div', { class: 'book-bar' }, button));
+  let sending = false;
+  const show = (slot) => {
+    button.disabled = !slot || sending;
+    selectedText.textContent = slot ? `Selected: ${span(slot.start_time, slot.end_time)}` : 'Choose a free slot above.';
+  };
+  // The credits as the API counts them, after every read: the choice stays unless no credit is left.
+  credits.onChange(() => {
+    const current = payWith.querySelector('select')?.value;
+    if (!credits.left()) { redraw(payWith); return; }
+    const choice = field('Pay with', { tag: 'select', name: 'pay_with' }, [['', `Listing price (${money(item.price_cents, item.currency)})`],
+      ['credit', `A bundle credit (${credits.left()} left)`]]);
+    redraw(payWith, choice);
+    if (current) choice.querySelector('select').value = current;
+  });
+
+  el.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const slot = picker.selected;
+    if (!slot || sending) return;
+    const credit = payWith.querySelector('select')?.value === 'credit' ? credits.usable()[0] : null;
+    const body = { listing_id: id, start_time: slot.start_time, notes: el.notes.value.trim() };
+    if (credit) body.bundle_purchase_id = credit.id;
+    // Shown as requested at once; the slot cleared and the button busy, so the same request is not sent twice.
+    const temp = { id: `pending-${Date.now()}`, optimistic: true, status: 'draft', start_time: slot.start_time, end_time: slot.end_time };
+    state.pending = [temp, ...state.pending];
+    sending = true;
+    picker.clear();
+    button.textContent = 'Sending request…';
+    drawn();
+    messages.clear();
+    try {
+      const booking = await post('/bookings', body);
+      state.bookings = [booking, ...state.bookings.filter((b) => b.id !== booking.id)];
+      messages.ok(`Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. The mentor will accept or decline.`);
+      el.notes.value = '';
+    } catch (err) {
+      messages.error(err.body?.errors?.existing_booking_id ? 'You already asked for this time: the request is below, waiting for the mentor.' : err);
+    } finally {
+      state.pending = state.pending.filter((b) => b !== temp);
+      sending = false;
+      button.textContent = 'Request booking';
+      drawn();
+      const select = payWith.querySelector('select');
+      if (select) select.value = ''; // the next request is paid with the price unless a credit is chosen again
+      if (credit) credits.reload();
+    }
+  });
+  return { el, show };
+}
