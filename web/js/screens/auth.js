@@ -20,7 +20,7 @@ export function signIn(main, { signedIn }) {
     act(form.querySelector('button[type=submit]'), messages, async () => {
       await tokenFor(form.email.value.trim(), form.password.value);
       signedIn();
-    });
+    }, form);
   });
   main.append(h('h1', {}, 'Sign in'), form);
 }
@@ -44,7 +44,7 @@ export function signUp(main, { signedIn }) {
       }, { authed: false });
       await tokenFor(email, form.password.value);
       signedIn();
-    });
+    }, form);
   });
   main.append(h('h1', {}, 'Create your account'), form);
 }
