@@ -178,20 +178,24 @@ def test_a_batch_of_session_creations_costs_the_same_statements_for_3_events_as_
     assert statements[0] == statements[1] == 4  # a savepoint, the sessions, the events, its release
 
 
-def test_notifying_mentees_of_accepted_bookings_reads_no_mentor(db: Session, connection: Connection) -> None:
-    """An accepted booking tells its mentee only: a batch of them is one insert. A request tells the
-    mentor, whose user is read first, in one statement for the batch."""
+def test_a_batch_of_notifications_costs_four_statements_whatever_its_size(db: Session, connection: Connection) -> None:
+    """Each notification names the other person, the listing and the time in the reader's words: a batch reads
+    the mentors, the people (names, timezones, locales) and the listings' titles, then inserts every
+    notification in one statement. (Before notifications named anyone, an accepted booking's batch was one
+    insert.)"""
     told = {}
     for event_type in (EventType.BOOKING_ACCEPTED, EventType.BOOKING_REQUESTED):
-        for _ in range(3):
-            booking = BookingFactory(status=BookingStatus.ACCEPTED)
-            db.flush()
-            record(db, event_type, booking_payload(booking), actor="mentor")
-        claimed = batches.claim_due(db, NOTIFY, limit=100)
-        with counting(connection) as counted:
-            notifications.handle_events(db, claimed)
-            told[event_type] = counted()
-    assert told == {"booking.accepted": 1, "booking.requested": 2}
+        for size in (3, 6):
+            for _ in range(size):
+                booking = BookingFactory(status=BookingStatus.ACCEPTED)
+                db.flush()
+                record(db, event_type, booking_payload(booking), actor="mentor")
+            claimed = batches.claim_due(db, NOTIFY, limit=100)
+            assert len(claimed) == size
+            with counting(connection) as counted:
+                notifications.handle_events(db, claimed)
+                told[(event_type, size)] = counted()
+    assert set(told.values()) == {4}, told
 
 
 def _backlog(db: Session, handler: str, count: int) -> None:
