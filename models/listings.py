@@ -13,10 +13,14 @@ if TYPE_CHECKING:
     from models.mentors import MentorProfile, Skill
 
 
+# A session's length, in minutes: a booking or session is never longer than MAX_DURATION_MINUTES.
+MIN_DURATION_MINUTES, MAX_DURATION_MINUTES = 15, 480
+
 class Listing(IdMixin, TimestampMixin, Base):
     __tablename__ = "listings"
     __table_args__ = (
-        CheckConstraint("duration_minutes BETWEEN 15 AND 480", name="duration_range"),
+        CheckConstraint(f"duration_minutes BETWEEN {MIN_DURATION_MINUTES} AND {MAX_DURATION_MINUTES}",
+                        name="duration_range"),
         CheckConstraint("price_cents >= 0", name="price_non_negative"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
         CheckConstraint(check_in("kind", ListingKind), name="kind_values"),

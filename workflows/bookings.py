@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from infra.config import get_settings
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
 from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
+from models.listings import MAX_DURATION_MINUTES
 from workflows import request_limits
 from workflows.actors import Actor
 from workflows.bundles import release_credit, reserve_credit
@@ -57,6 +58,7 @@ class Decision:
     reason: str | None = None
 
 
+LONGEST_BOOKING = timedelta(minutes=MAX_DURATION_MINUTES)
 # Why the system settles a pending request: the reason the mentee and the mentor read.
 ANOTHER_ACCEPTED = "the mentor accepted another request for this time"
 GROUP_SCHEDULED = "the mentor scheduled a group session at this time"
@@ -254,9 +256,12 @@ def settle_clashes(db: Session, *, start: datetime, end: datetime, now: datetime
     """
     whose = or_(Booking.mentor_profile_id == mentor_profile_id if mentor_profile_id else false(),
                 Booking.mentee_user_id == mentee_user_id if mentee_user_id else false())
+    # A draft overlapping [start, end) starts in (start - the longest booking, end): the drafts' start index
+    # reads that window only, however many drafts the mentor or the mentee holds.
     drafts = db.scalars(
         select(Booking).where(Booking.status == BookingStatus.DRAFT, whose,
-                              Booking.start_time < end, Booking.end_time > start)
+                              Booking.start_time > start - LONGEST_BOOKING, Booking.start_time < end,
+                              Booking.end_time > start)
         .order_by(Booking.id).with_for_update().execution_options(populate_existing=True)).all()
     # A row another transaction settled while this one waited for it no longer matches, and is skipped.
     for draft in drafts:

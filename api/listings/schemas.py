@@ -11,6 +11,7 @@ from api.common.schemas import PaginationArgs, ShownSchema, Text, Timestamp, pag
 from api.database import db_session
 from api.security import current_actor
 from models import Listing, ListingKind
+from models.listings import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
 from workflows.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind, as_seen_by
 
 MAX_PRICE_CENTS = 100_000_000
@@ -36,7 +37,8 @@ class ListingCreateSchema(ma.Schema):
                  metadata={"example": "System design interview practice"})
     description = Text(load_default="", validate=validate.Length(max=10_000))
     skill = skill_name(required=True, metadata={"example": "system design"})
-    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=15, max=480),
+    duration_minutes = fields.Integer(required=True,
+                                      validate=validate.Range(min=MIN_DURATION_MINUTES, max=MAX_DURATION_MINUTES),
                                       metadata={"example": 60})
     price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_PRICE_CENTS),
                                  metadata={"example": 8000})
@@ -52,7 +54,7 @@ class ListingPatchSchema(ma.Schema):
     title = Text(validate=validate.Length(min=1, max=200))
     description = Text(validate=validate.Length(max=10_000))
     skill = skill_name()
-    duration_minutes = fields.Integer(validate=validate.Range(min=15, max=480))
+    duration_minutes = fields.Integer(validate=validate.Range(min=MIN_DURATION_MINUTES, max=MAX_DURATION_MINUTES))
     price_cents = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE_CENTS))
     currency = Text(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code"))
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=2, max=500))
