@@ -6,9 +6,9 @@ constraint is what refuses a second accepted booking over the same time.
 Once a time is taken, the pending requests that could never be accepted any more are settled at
 once by the system (:func:`settle_clashes`): the mentor's other requests for an overlapping time
 are declined, and the accepted mentee's own overlapping requests withdrawn. An accept therefore
-waits, as a request does, for the mentee's turn and then the mentor's schedule (one order for
-both, so neither deadlocks the other), and a request re-checks the mentor under that lock: no
-request slips in beside an accept in flight and stays pending.
+waits for the mentee's requests in flight and then for the mentor's schedule (the order a request
+takes them in, so neither deadlocks the other), and a request re-checks the mentor under that lock:
+no request slips in beside an accept in flight and stays pending.
 """
 
 from __future__ import annotations
@@ -236,11 +236,14 @@ def _refuse_settled(booking: Booking) -> None:
 
 
 def _take_turns(db: Session, booking_id: uuid.UUID) -> None:
-    """Before an accept locks its booking: the mentee's turn, then the mentor's schedule, as requests take them."""
+    """Before an accept locks its booking: the mentee's requests in flight, then the mentor's schedule, in the
+    order requests take them. Accepts of one mentee by different mentors share the first: two of them at
+    overlapping times may then deadlock, and PostgreSQL ends one (a 409 to send again; the other settles its
+    request), which is rarer and cheaper than making every accept of a mentee wait for the others."""
     row = db.execute(select(Booking.mentee_user_id, Booking.mentor_profile_id).where(Booking.id == booking_id)).first()
     if row is None:
         return  # load_to_act answers 404
-    request_limits.take_turn(db, row.mentee_user_id)
+    request_limits.wait_for_requests(db, row.mentee_user_id)
     lock_mentor_schedule(db, row.mentor_profile_id)
 
 

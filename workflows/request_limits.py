@@ -28,6 +28,16 @@ def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
     db.execute(_LOCK_MENTEE, {"user_id": mentee_user_id})
 
 
+# FOR SHARE: it conflicts with the requests' FOR NO KEY UPDATE, not with itself.
+_SHARE_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_update(read=True)
+
+
+def wait_for_requests(db: Session, mentee_user_id: uuid.UUID) -> None:
+    """Wait for the mentee's requests in flight, and hold new ones off until this transaction ends, without
+    waiting for other holders of this lock: accepts of one mentee's bookings by different mentors run at once."""
+    db.execute(_SHARE_MENTEE, {"user_id": mentee_user_id})
+
+
 def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID, start_time: datetime) -> None:
     """409 when the mentee already asked for this listing at this start and the request is pending."""
     existing = db.scalar(select(Booking.id).where(
