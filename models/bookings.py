@@ -62,6 +62,11 @@ class Booking(IdMixin, TimestampMixin, Base):
         Index("ix_bookings_mentee_created", "mentee_user_id", "created_at", "id"),
         Index("ix_bookings_mentor_created", "mentor_profile_id", "created_at", "id"),
         Index("ix_bookings_draft_start", "start_time", postgresql_where=text("status = 'draft'")),
+        # A mentor's and a mentee's pending requests by start: what an accept settles (workflows.bookings).
+        Index("ix_bookings_mentor_draft_start", "mentor_profile_id", "start_time",
+              postgresql_where=text("status = 'draft'")),
+        Index("ix_bookings_mentee_draft_start", "mentee_user_id", "start_time",
+              postgresql_where=text("status = 'draft'")),
     )
 
     listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id"), index=True)

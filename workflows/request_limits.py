@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
@@ -21,21 +21,27 @@ from workflows.errors import Conflict
 
 # FOR NO KEY UPDATE: it conflicts with itself, not with the key-share locks of rows referencing the user.
 _LOCK_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
+# A transaction-scoped advisory lock per mentee (in memory: no row written), exclusive for the mentee's own
+# requests, shared for accepts of their bookings; the key is the user id's first 63 bits.
+_REQUESTS = "SELECT pg_advisory_xact_lock(:key)"
+_ACCEPTS = "SELECT pg_advisory_xact_lock_shared(:key)"
+
+
+def _key(user_id: uuid.UUID) -> int:
+    return user_id.int >> 65
 
 
 def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
-    """Wait for the mentee's other requests in flight: what they wrote is then seen by the checks below."""
+    """Wait for the mentee's other requests in flight, and for accepts of their bookings: what they wrote is
+    then seen by the checks below."""
     db.execute(_LOCK_MENTEE, {"user_id": mentee_user_id})
-
-
-# FOR SHARE: it conflicts with the requests' FOR NO KEY UPDATE, not with itself.
-_SHARE_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_update(read=True)
+    db.execute(text(_REQUESTS), {"key": _key(mentee_user_id)})
 
 
 def wait_for_requests(db: Session, mentee_user_id: uuid.UUID) -> None:
     """Wait for the mentee's requests in flight, and hold new ones off until this transaction ends, without
-    waiting for other holders of this lock: accepts of one mentee's bookings by different mentors run at once."""
-    db.execute(_SHARE_MENTEE, {"user_id": mentee_user_id})
+    waiting for other accepts: accepts of one mentee's bookings by different mentors run at once."""
+    db.execute(text(_ACCEPTS), {"key": _key(mentee_user_id)})
 
 
 def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID, start_time: datetime) -> None:
