@@ -72,8 +72,8 @@ _ACCEPT_CONFLICTS = {
 
 
 def _hold_the_time(db: Session, booking: Booking, _decision: Decision) -> None:
-    """Before an accept changes the status (so no autoflush meets the exclusion constraint early)."""
-    lock_mentor_schedule(db, booking.mentor_profile_id)
+    """Before an accept changes the status (so no autoflush meets the exclusion constraint early). The mentor's
+    schedule is locked already (:func:`_take_turns`, before the booking's row)."""
     if overlapping_group_session(db, booking.mentor_profile_id, booking.start_time, booking.end_time):
         raise Conflict("this time overlaps one of the mentor's group sessions")
 
@@ -240,11 +240,10 @@ def _take_turns(db: Session, booking_id: uuid.UUID) -> None:
     order requests take them. Accepts of one mentee by different mentors share the first: two of them at
     overlapping times may then deadlock, and PostgreSQL ends one (a 409 to send again; the other settles its
     request), which is rarer and cheaper than making every accept of a mentee wait for the others."""
-    row = db.execute(select(Booking.mentee_user_id, Booking.mentor_profile_id).where(Booking.id == booking_id)).first()
-    if row is None:
+    mentor_profile_id = request_limits.wait_for_requests_of_booking(db, booking_id)
+    if mentor_profile_id is None:
         return  # load_to_act answers 404
-    request_limits.wait_for_requests(db, row.mentee_user_id)
-    lock_mentor_schedule(db, row.mentor_profile_id)
+    lock_mentor_schedule(db, mentor_profile_id)
 
 
 def settle_clashes(db: Session, *, start: datetime, end: datetime, now: datetime,

@@ -22,26 +22,27 @@ from workflows.errors import Conflict
 # FOR NO KEY UPDATE: it conflicts with itself, not with the key-share locks of rows referencing the user.
 _LOCK_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
 # A transaction-scoped advisory lock per mentee (in memory: no row written), exclusive for the mentee's own
-# requests, shared for accepts of their bookings; the key is the user id's first 63 bits.
-_REQUESTS = "SELECT pg_advisory_xact_lock(:key)"
-_ACCEPTS = "SELECT pg_advisory_xact_lock_shared(:key)"
-
-
-def _key(user_id: uuid.UUID) -> int:
-    return user_id.int >> 65
+# requests, shared for accepts of their bookings; keyed by a 64-bit hash of the user id.
+_REQUESTS = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:user_id AS text), 0))")
+# One round trip for an accept: its booking's mentor, once the lock of its mentee is held.
+_ACCEPTS = text("SELECT mentor_profile_id, "
+                "pg_advisory_xact_lock_shared(hashtextextended(CAST(mentee_user_id AS text), 0)) "
+                "FROM bookings WHERE id = :booking_id")
 
 
 def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
     """Wait for the mentee's other requests in flight, and for accepts of their bookings: what they wrote is
     then seen by the checks below."""
     db.execute(_LOCK_MENTEE, {"user_id": mentee_user_id})
-    db.execute(text(_REQUESTS), {"key": _key(mentee_user_id)})
+    db.execute(_REQUESTS, {"user_id": str(mentee_user_id)})
 
 
-def wait_for_requests(db: Session, mentee_user_id: uuid.UUID) -> None:
-    """Wait for the mentee's requests in flight, and hold new ones off until this transaction ends, without
-    waiting for other accepts: accepts of one mentee's bookings by different mentors run at once."""
-    db.execute(text(_ACCEPTS), {"key": _key(mentee_user_id)})
+def wait_for_requests_of_booking(db: Session, booking_id: uuid.UUID) -> uuid.UUID | None:
+    """Wait for the requests in flight of the booking's mentee, and hold new ones off until this transaction
+    ends, without waiting for other accepts: accepts of one mentee's bookings by different mentors run at
+    once. The booking's mentor profile, or ``None`` when there is no such booking."""
+    row = db.execute(_ACCEPTS, {"booking_id": booking_id}).first()
+    return row.mentor_profile_id if row is not None else None
 
 
 def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID, start_time: datetime) -> None:
