@@ -215,7 +215,11 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
     """
     now = now or utcnow()
     if action is BookingAction.ACCEPT:
-        _take_turns(db, booking_id)
+        # Before the booking's row: the mentee's requests in flight, then the mentor's schedule, in the order
+        # requests take them. Accepts of one mentee by different mentors share the first: two at overlapping
+        # times may then deadlock, and PostgreSQL ends one (a 409 to send again; the other settles its request),
+        # which is rarer and cheaper than making every accept of a mentee wait for the others.
+        request_limits.accept_turns(db, booking_id)  # no such booking: load_to_act answers 404
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     if action is BookingAction.ACCEPT:
         _refuse_settled(booking)
@@ -233,17 +237,6 @@ def _refuse_settled(booking: Booking) -> None:
     if why in SETTLED_BY_SYSTEM:
         done = "declined" if booking.status == BookingStatus.DECLINED else "withdrawn"
         raise Conflict(f"this request was {done} by the system: {why}", current_status=booking.status.value)
-
-
-def _take_turns(db: Session, booking_id: uuid.UUID) -> None:
-    """Before an accept locks its booking: the mentee's requests in flight, then the mentor's schedule, in the
-    order requests take them. Accepts of one mentee by different mentors share the first: two of them at
-    overlapping times may then deadlock, and PostgreSQL ends one (a 409 to send again; the other settles its
-    request), which is rarer and cheaper than making every accept of a mentee wait for the others."""
-    mentor_profile_id = request_limits.wait_for_requests_of_booking(db, booking_id)
-    if mentor_profile_id is None:
-        return  # load_to_act answers 404
-    lock_mentor_schedule(db, mentor_profile_id)
 
 
 def settle_clashes(db: Session, *, start: datetime, end: datetime, now: datetime,

@@ -24,10 +24,12 @@ _LOCK_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_u
 # A transaction-scoped advisory lock per mentee (in memory: no row written), exclusive for the mentee's own
 # requests, shared for accepts of their bookings; keyed by a 64-bit hash of the user id.
 _REQUESTS = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:user_id AS text), 0))")
-# One round trip for an accept: its booking's mentor, once the lock of its mentee is held.
-_ACCEPTS = text("SELECT mentor_profile_id, "
-                "pg_advisory_xact_lock_shared(hashtextextended(CAST(mentee_user_id AS text), 0)) "
-                "FROM bookings WHERE id = :booking_id")
+# One round trip for an accept: the shared lock of its booking's mentee (computed below the row lock), then
+# its mentor's schedule (``workflows.commitments``' lock, FOR NO KEY UPDATE of the mentor's row).
+_ACCEPTS = text("SELECT m.id AS mentor_profile_id, "
+                "pg_advisory_xact_lock_shared(hashtextextended(CAST(b.mentee_user_id AS text), 0)) "
+                "FROM bookings b JOIN mentor_profiles m ON m.id = b.mentor_profile_id WHERE b.id = :booking_id "
+                "FOR NO KEY UPDATE OF m")
 
 
 def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
@@ -37,12 +39,11 @@ def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
     db.execute(_REQUESTS, {"user_id": str(mentee_user_id)})
 
 
-def wait_for_requests_of_booking(db: Session, booking_id: uuid.UUID) -> uuid.UUID | None:
-    """Wait for the requests in flight of the booking's mentee, and hold new ones off until this transaction
-    ends, without waiting for other accepts: accepts of one mentee's bookings by different mentors run at
-    once. The booking's mentor profile, or ``None`` when there is no such booking."""
-    row = db.execute(_ACCEPTS, {"booking_id": booking_id}).first()
-    return row.mentor_profile_id if row is not None else None
+def accept_turns(db: Session, booking_id: uuid.UUID) -> bool:
+    """Before an accept locks its booking: wait for the requests in flight of its mentee (holding new ones off
+    until this transaction ends, but not other accepts: accepts of one mentee's bookings by different mentors
+    run at once), then lock its mentor's schedule. ``False`` when there is no such booking."""
+    return db.execute(_ACCEPTS, {"booking_id": booking_id}).first() is not None
 
 
 def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID, start_time: datetime) -> None:
