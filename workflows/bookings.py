@@ -14,12 +14,12 @@ no request slips in beside an accept in flight and stays pending.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -31,7 +31,7 @@ from workflows import request_limits
 from workflows.actors import Actor
 from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
-from workflows.commitments import busy_mentors, lock_mentor_schedule, mentee_is_busy, overlapping_group_session
+from workflows.commitments import busy_mentors, lock_mentor_schedule, mentee_is_busy
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
 from workflows.events import EventType, booking_payload, record
 from workflows.named import NamedBooking, name_bookings
@@ -52,10 +52,12 @@ class BookingAction(StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
-    """What a decision on a booking is made with: its reason, and when."""
+    """What a decision on a booking is made with: its reason, and when. An accept's guard adds the pending
+    requests it found clashing with the booking (locked), which the system settles once the accept is made."""
 
     now: datetime
     reason: str | None = None
+    clashes: list[uuid.UUID] = field(default_factory=list)
 
 
 LONGEST_BOOKING = timedelta(minutes=MAX_DURATION_MINUTES)
@@ -71,11 +73,29 @@ _ACCEPT_CONFLICTS = {
 }
 
 
-def _hold_the_time(db: Session, booking: Booking, _decision: Decision) -> None:
+# In one round trip, under the mentor's schedule lock: whether one of the mentor's group sessions overlaps the
+# booking, and the pending requests that will clash with it once accepted, locked (see settle_clashes).
+_ACCEPT_CHECK = text("""
+    SELECT EXISTS (SELECT 1 FROM sessions s WHERE s.mentor_profile_id = :mentor AND s.kind = 'group'
+                   AND s.status IN ('scheduled', 'in_progress') AND s.start_time < :end AND s.end_time > :start)
+             AS group_overlaps,
+           ARRAY (SELECT b.id FROM bookings b WHERE b.status = 'draft' AND b.id <> :booking
+                  AND (b.mentor_profile_id = :mentor OR b.mentee_user_id = :mentee)
+                  AND b.start_time > :earliest AND b.start_time < :end AND b.end_time > :start
+                  ORDER BY b.id FOR UPDATE) AS clashes
+""")
+
+
+def _hold_the_time(db: Session, booking: Booking, decision: Decision) -> None:
     """Before an accept changes the status (so no autoflush meets the exclusion constraint early). The mentor's
-    schedule is locked already (:func:`_take_turns`, before the booking's row)."""
-    if overlapping_group_session(db, booking.mentor_profile_id, booking.start_time, booking.end_time):
+    schedule is locked already (``request_limits.accept_turns``, before the booking's row)."""
+    group_overlaps, clashes = db.execute(_ACCEPT_CHECK, {
+        "mentor": booking.mentor_profile_id, "mentee": booking.mentee_user_id, "booking": booking.id,
+        "start": booking.start_time, "end": booking.end_time, "earliest": booking.start_time - LONGEST_BOOKING,
+    }).one()
+    if group_overlaps:
         raise Conflict("this time overlaps one of the mentor's group sessions")
+    decision.clashes.extend(clashes)
 
 
 def _accepted(db: Session, booking: Booking, decision: Decision) -> None:
@@ -223,10 +243,12 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     if action is BookingAction.ACCEPT:
         _refuse_settled(booking)
-    _act(db, booking, action, role, actor=str(actor), decision=Decision(now, reason))
-    if action is BookingAction.ACCEPT:
-        settle_clashes(db, mentor_profile_id=booking.mentor_profile_id, start=booking.start_time,
-                       end=booking.end_time, now=now, reason=ANOTHER_ACCEPTED, mentee_user_id=booking.mentee_user_id)
+    decision = Decision(now, reason)
+    _act(db, booking, action, role, actor=str(actor), decision=decision)
+    if decision.clashes:  # found and locked by the accept's guard
+        _settle(db, list(db.scalars(select(Booking).where(Booking.id.in_(decision.clashes)).order_by(Booking.id)
+                                    .execution_options(populate_existing=True))),
+                now=now, reason=ANOTHER_ACCEPTED, mentee_user_id=booking.mentee_user_id)
     return name_bookings(db, [booking], sessions_made=False)[0]
 
 
@@ -259,11 +281,17 @@ def settle_clashes(db: Session, *, start: datetime, end: datetime, now: datetime
                               Booking.end_time > start)
         .order_by(Booking.id).with_for_update().execution_options(populate_existing=True)).all()
     # A row another transaction settled while this one waited for it no longer matches, and is skipped.
+    _settle(db, list(drafts), now=now, reason=reason, mentee_user_id=mentee_user_id)
+    return list(drafts)
+
+
+def _settle(db: Session, drafts: list[Booking], *, now: datetime, reason: str, mentee_user_id: uuid.UUID | None
+            ) -> None:
+    """Withdraw the drafts of ``mentee_user_id`` (the one who took the time), decline the others with ``reason``."""
     for draft in drafts:
         action = BookingAction.CANCEL if draft.mentee_user_id == mentee_user_id else BookingAction.DECLINE
         why = MENTEE_BOOKED if action is BookingAction.CANCEL else reason
         _act(db, draft, action, Role.SYSTEM, actor=Role.SYSTEM.value, decision=Decision(now, why))
-    return list(drafts)
 
 
 def accept_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> NamedBooking:

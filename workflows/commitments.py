@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from models import Booking, BookingStatus, ListingKind, MentorProfile, MentorshipSession, SessionStatus
+from models import Booking, BookingStatus, MentorProfile, MentorshipSession, SessionStatus
 
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 # An open interval of instants: (lower, upper), both excluded.
@@ -42,13 +42,6 @@ OpenInterval = tuple[datetime, datetime]
 # the mentor take (a batch creating the mentor's sessions, a booking request), which FOR UPDATE waits for.
 _LOCK_MENTOR = (select(MentorProfile.id).where(MentorProfile.id == bindparam("mentor_profile_id"))
                 .with_for_update(key_share=True))
-_GROUP_SESSION_OVERLAP = select(MentorshipSession.id).where(
-    MentorshipSession.mentor_profile_id == bindparam("mentor_profile_id"),
-    MentorshipSession.kind == ListingKind.GROUP,
-    MentorshipSession.status.in_(LIVE),
-    MentorshipSession.start_time < bindparam("end"),
-    MentorshipSession.end_time > bindparam("start"),
-).limit(1)
 _MENTEE_OVERLAP = select(Booking.id).where(
     Booking.mentee_user_id == bindparam("mentee_user_id"),
     Booking.status == BookingStatus.ACCEPTED,
@@ -65,11 +58,6 @@ def lock_mentor_schedule(db: Session, mentor_profile_id: uuid.UUID) -> None:
     between them race-free.
     """
     db.execute(_LOCK_MENTOR, {"mentor_profile_id": mentor_profile_id})
-
-
-def overlapping_group_session(db: Session, mentor_profile_id: uuid.UUID, start: datetime, end: datetime) -> bool:
-    found = db.scalar(_GROUP_SESSION_OVERLAP, {"mentor_profile_id": mentor_profile_id, "start": start, "end": end})
-    return found is not None
 
 
 def _meets(start_time: InstrumentedAttribute[datetime], end_time: InstrumentedAttribute[datetime],
