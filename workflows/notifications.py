@@ -198,11 +198,10 @@ class Context:
         return reader.name if reader else fallback
 
 
-def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, role: Role, user_id: uuid.UUID,
-          template: str) -> str:
+def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: uuid.UUID | None, role: Role,
+          user_id: uuid.UUID, template: str) -> str:
     payload = outbox_event.payload
     reader = context.readers.get(user_id, Reader("", None, None))
-    mentor = from_outbox(outbox_event).participants.mentor_profile_id
     mentee = payload.get("mentee_user_id")
     if role == Role.MENTOR:
         other = context.name(uuid.UUID(mentee), "a mentee") if mentee else GROUP
@@ -257,7 +256,8 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
             title, template = texts[role]
             rows.append({"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type,
                          "title": title,
-                         "body": _body(db, context, outbox_event, role=role, user_id=user_id, template=template),
+                         "body": _body(db, context, outbox_event, mentor=event.participants.mentor_profile_id,
+                                       role=role, user_id=user_id, template=template),
                          "data": {"event_type": event.type, "resource": event.view_for(role),
                                   "link": link_for(EventType(event.type), outbox_event.payload, role)},
                          "email_status": email_status})

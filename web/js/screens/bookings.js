@@ -23,13 +23,13 @@ async function renderInto(el, items, render, emptyText) {
   redraw(el, h('ul', { class: 'list' }, rows.map((row) => h('li', {}, row))));
 }
 
-function sessionRow(role) {
-  return async (s) => [
+// A mentor's session: the mentee's sessions are their bookings' (My bookings lists each once).
+async function mentorSessionRow(s) {
+  return [
     h('a', { href: `#/sessions/${s.id}` }, await titleOf(s.listing_id)), ' · ', span(s.start_time, s.end_time), ' ',
     badge(SESSION_STATUS[s.status] || s.status),
     s.kind === 'group' ? h('span', { class: 'meta' }, ` group, ${s.seats_taken}/${s.capacity} seats`) : null,
-    role === 'mentor' && s.mentee ? h('span', { class: 'meta' }, ` with ${s.mentee.display_name}`) : null,
-    role === 'mentee' && s.mentor ? h('span', { class: 'meta' }, ` with ${s.mentor.display_name}`) : null,
+    s.mentee ? h('span', { class: 'meta' }, ` with ${s.mentee.display_name}`) : null,
   ];
 }
 
@@ -153,7 +153,7 @@ export function requests(main) {
       ], 'Nothing decided yet.');
     } catch (err) { replace(requestsEl, errorBox(err.message)); replace(decidedEl); }
     try {
-      await renderInto(sessionsEl, await all('/sessions', { role: 'mentor' }, 1), sessionRow('mentor'), 'No sessions yet.');
+      await renderInto(sessionsEl, await all('/sessions', { role: 'mentor' }, 1), mentorSessionRow, 'No sessions yet.');
     } catch (err) { replace(sessionsEl, errorBox(err.message)); }
   }
   return liveReload(reload);
