@@ -20,7 +20,7 @@ from models.enums import (
     WebhookMessageStatus,
 )
 from models.listings import Listing
-from models.mentors import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
+from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
 from models.reminders import CalendarFeed, SessionReminder
 from models.sessions import MentorshipSession
@@ -43,6 +43,7 @@ __all__ = [
     "BundlePurchase",
     "CalendarFeed",
     "CreditStatus",
+    "DateOverride",
     "EmailStatus",
     "FeedRevocation",
     "HandlerStatus",
@@ -65,6 +66,7 @@ __all__ = [
     "SignIn",
     "Skill",
     "TeamInvitation",
+    "TimeOff",
     "User",
     "WebhookAttempt",
     "WebhookEndpoint",

@@ -92,4 +92,8 @@ class Booking(IdMixin, TimestampMixin, Base):
     # use_alter: bookings and sessions refer to each other.
     group_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", use_alter=True), index=True)
 
+    # The listing's buffers when requested (workflows.scheduling): a later edit of the listing never moves them.
+    buffer_before_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+
     listing: Mapped[Listing] = relationship()

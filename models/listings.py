@@ -15,6 +15,13 @@ if TYPE_CHECKING:
 
 # A session's length, in minutes: a booking or session is never longer than MAX_DURATION_MINUTES.
 MIN_DURATION_MINUTES, MAX_DURATION_MINUTES = 15, 480
+# Time a mentor keeps free before or after a session of a listing, in minutes (workflows.scheduling).
+MAX_BUFFER_MINUTES = 120
+SLOT_STEPS = (15, 30, 60)
+MAX_NOTICE_MINUTES = 525_600
+MAX_DAYS_AHEAD = 730
+MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK, MAX_ACTIVE_BOOKINGS = 48, 336, 1000
+
 
 class Listing(IdMixin, TimestampMixin, Base):
     __tablename__ = "listings"
@@ -29,6 +36,17 @@ class Listing(IdMixin, TimestampMixin, Base):
             name="capacity_by_kind",
         ),
         CheckConstraint("length(title) BETWEEN 1 AND 200", name="title_length"),
+        CheckConstraint(f"buffer_before_minutes BETWEEN 0 AND {MAX_BUFFER_MINUTES} "
+                        f"AND buffer_after_minutes BETWEEN 0 AND {MAX_BUFFER_MINUTES}", name="buffers_range"),
+        CheckConstraint(f"min_notice_minutes IS NULL OR min_notice_minutes BETWEEN 0 AND {MAX_NOTICE_MINUTES}",
+                        name="notice_range"),
+        CheckConstraint(f"max_days_ahead IS NULL OR max_days_ahead BETWEEN 1 AND {MAX_DAYS_AHEAD}",
+                        name="horizon_range"),
+        CheckConstraint(f"slot_step_minutes IS NULL OR slot_step_minutes IN {SLOT_STEPS}", name="slot_step_values"),
+        CheckConstraint(f"(max_sessions_per_day IS NULL OR max_sessions_per_day BETWEEN 1 AND {MAX_SESSIONS_PER_DAY}) "
+                        f"AND (max_sessions_per_week IS NULL OR max_sessions_per_week BETWEEN 1 AND "
+                        f"{MAX_SESSIONS_PER_WEEK}) AND (max_active_bookings_per_mentor IS NULL OR "
+                        f"max_active_bookings_per_mentor BETWEEN 1 AND {MAX_ACTIVE_BOOKINGS})", name="limits_range"),
         Index("ix_listings_mentor_created", "mentor_profile_id", "created_at"),
         trigram_index("ix_listings_title_trgm", "title"),
     )
@@ -45,6 +63,17 @@ class Listing(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True, server_default="true")
     # Where sessions of this listing meet by default: an https meeting URL or a place.
     location: Mapped[str | None] = mapped_column(String(500))
+    # Scheduling rules (workflows.scheduling): what a booking copies (the buffers), and what shapes its slots.
+    buffer_before_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    min_notice_minutes: Mapped[int | None]  # None: the service's MIN_NOTICE_MINUTES
+    max_days_ahead: Mapped[int | None]
+    slot_step_minutes: Mapped[int | None]  # None: the duration
+    # Of this listing's sessions, per mentor teaching it, in the mentor's day and week.
+    max_sessions_per_day: Mapped[int | None]
+    max_sessions_per_week: Mapped[int | None]
+    # A mentee's accepted and pending future bookings with one mentor (None: the service's setting).
+    max_active_bookings_per_mentor: Mapped[int | None]
 
     mentor_profile: Mapped[MentorProfile] = relationship()
     skill: Mapped[Skill] = relationship()

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin, trigram_index
+from models.listings import MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK
 
 if TYPE_CHECKING:
     from models.users import User
@@ -43,6 +46,9 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
         CheckConstraint("length(headline) BETWEEN 1 AND 200", name="headline_length"),
         CheckConstraint("avatar_url IS NULL OR avatar_url ~ '^https://'", name="avatar_url_https"),
         trigram_index("ix_mentor_profiles_headline_trgm", "headline"),
+        CheckConstraint(f"(max_sessions_per_day IS NULL OR max_sessions_per_day BETWEEN 1 AND {MAX_SESSIONS_PER_DAY}) "
+                        f"AND (max_sessions_per_week IS NULL OR max_sessions_per_week BETWEEN 1 AND "
+                        f"{MAX_SESSIONS_PER_WEEK})", name="limits_range"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
@@ -54,6 +60,9 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     # False once the mentor deleted their account: out of the directory, 404 to everyone.
     listed: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # Sessions of any listing (group sessions included) in the mentor's local day and week; None: no limit.
+    max_sessions_per_day: Mapped[int | None]
+    max_sessions_per_week: Mapped[int | None]
 
     user: Mapped[User] = relationship(back_populates="mentor_profile")
     skills: Mapped[list[Skill]] = relationship(secondary=mentor_profile_skills, order_by="Skill.name")
@@ -80,3 +89,35 @@ class AvailabilityWindow(IdMixin, Base):
     end_minute: Mapped[int]
 
     mentor_profile: Mapped[MentorProfile] = relationship(back_populates="availability")
+
+
+class TimeOff(IdMixin, Base):
+    """A period the mentor is away: no slots, requests or accepts meet it. ``end_time`` None: until further
+    notice. Stored as instants; the API reads and shows them in the mentor's timezone."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (
+        CheckConstraint("end_time IS NULL OR end_time > start_time", name="times_ordered"),
+        CheckConstraint("length(note) <= 200", name="note_length"),
+    )
+
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"),
+                                                         index=True)
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class DateOverride(IdMixin, Base):
+    """Other hours for one local date of the mentor, replacing that weekday's windows: ``[start, end]`` minute
+    pairs, or none (not available that day)."""
+
+    __tablename__ = "date_overrides"
+    __table_args__ = (
+        UniqueConstraint("mentor_profile_id", "day"),
+        CheckConstraint("jsonb_typeof(hours) = 'array' AND jsonb_array_length(hours) <= 8", name="hours_shape"),
+    )
+
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    hours: Mapped[list[list[int]]] = mapped_column(JSONB)

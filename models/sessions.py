@@ -71,6 +71,9 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     status: Mapped[SessionStatus] = mapped_column(stored_as_text(SessionStatus), default=SessionStatus.SCHEDULED)
     capacity: Mapped[int | None]
     seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The buffers the mentor keeps around it: its booking's, or a group session's listing's when scheduled.
+    buffer_before_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     notes: Mapped[str | None] = mapped_column(Text)
     action_items: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default="[]")
     session_metadata: Mapped[dict[str, Any]] = mapped_column(

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import false, or_, select, text
+from sqlalchemy import false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -27,11 +27,12 @@ from infra.config import get_settings
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
 from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
 from models.listings import MAX_DURATION_MINUTES
-from workflows import request_limits
+from workflows import request_limits, scheduling
 from workflows.actors import Actor
+from workflows.availability import weekly_hours
 from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
-from workflows.commitments import busy_mentors, lock_mentor_schedule, mentee_is_busy
+from workflows.commitments import lock_mentor_schedule, mentee_is_busy
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
 from workflows.events import EventType, booking_payload, record
 from workflows.named import NamedBooking, name_bookings
@@ -65,7 +66,9 @@ LONGEST_BOOKING = timedelta(minutes=MAX_DURATION_MINUTES)
 ANOTHER_ACCEPTED = "the mentor accepted another request for this time"
 GROUP_SCHEDULED = "the mentor scheduled a group session at this time"
 MENTEE_BOOKED = "you have a session at this time"
-SETTLED_BY_SYSTEM = frozenset({ANOTHER_ACCEPTED, GROUP_SCHEDULED, MENTEE_BOOKED})
+AWAY = "the mentor is away at this time"
+HOURS_CHANGED = "the mentor changed their hours for this date"
+SETTLED_BY_SYSTEM = frozenset({ANOTHER_ACCEPTED, GROUP_SCHEDULED, MENTEE_BOOKED, AWAY, HOURS_CHANGED})
 
 _ACCEPT_CONFLICTS = {
     ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
@@ -73,29 +76,14 @@ _ACCEPT_CONFLICTS = {
 }
 
 
-# In one round trip, under the mentor's schedule lock: whether one of the mentor's group sessions overlaps the
-# booking, and the pending requests that will clash with it once accepted, locked (see settle_clashes).
-_ACCEPT_CHECK = text("""
-    SELECT EXISTS (SELECT 1 FROM sessions s WHERE s.mentor_profile_id = :mentor AND s.kind = 'group'
-                   AND s.status IN ('scheduled', 'in_progress') AND s.start_time < :end AND s.end_time > :start)
-             AS group_overlaps,
-           ARRAY (SELECT b.id FROM bookings b WHERE b.status = 'draft' AND b.id <> :booking
-                  AND (b.mentor_profile_id = :mentor OR b.mentee_user_id = :mentee)
-                  AND b.start_time > :earliest AND b.start_time < :end AND b.end_time > :start
-                  ORDER BY b.id FOR UPDATE) AS clashes
-""")
-
-
 def _hold_the_time(db: Session, booking: Booking, decision: Decision) -> None:
-    """Before an accept changes the status (so no autoflush meets the exclusion constraint early). The mentor's
-    schedule is locked already (``request_limits.accept_turns``, before the booking's row)."""
-    group_overlaps, clashes = db.execute(_ACCEPT_CHECK, {
-        "mentor": booking.mentor_profile_id, "mentee": booking.mentee_user_id, "booking": booking.id,
-        "start": booking.start_time, "end": booking.end_time, "earliest": booking.start_time - LONGEST_BOOKING,
-    }).one()
-    if group_overlaps:
-        raise Conflict("this time overlaps one of the mentor's group sessions")
-    decision.clashes.extend(clashes)
+    """Before an accept changes the status (so no autoflush meets the exclusion constraint early): the mentor's
+    rules as they are now (``workflows.scheduling``), and the pending requests the accept will settle. The
+    mentor's schedule is locked already (``request_limits.accept_turns``, before the booking's row)."""
+    decision.clashes.extend(scheduling.check(db, scheduling.Commitment(
+        booking.mentor_profile_id, booking.listing_id, booking.start_time, booking.end_time,
+        booking.buffer_before_minutes, booking.buffer_after_minutes, booking_id=booking.id,
+        mentee_user_id=booking.mentee_user_id), at_accept=True))
 
 
 def _accepted(db: Session, booking: Booking, decision: Decision) -> None:
@@ -160,9 +148,9 @@ def request_booking(
 ) -> Booking:
     """A draft with the mentor named, or chosen among the listing's team (``workflows.teams``).
 
-    A time the mentor or the mentee is already committed at is refused now (409): such a draft could
-    never be accepted. So is a request beyond the mentee's pending caps, or a repeat of a pending one
-    (``workflows.request_limits``).
+    A time that breaks one of the scheduling rules (``workflows.scheduling``), or the mentee is already
+    committed at, is refused now (409): such a draft could never be accepted. So is a request beyond the
+    mentee's pending caps, or a repeat of a pending one (``workflows.request_limits``).
     """
     now = now or utcnow()
     listing = db.execute(
@@ -176,21 +164,20 @@ def request_booking(
         raise BusinessRuleViolation("group listings are joined through their group sessions, not booked")
     if listing.mentor_profile.user_id == actor.user_id:
         raise BusinessRuleViolation("you cannot book your own listing")
-    earliest = now + timedelta(minutes=get_settings().min_notice_minutes)
-    if start_time < earliest:
-        raise BusinessRuleViolation(
-            "a booking must start in the future" if start_time < now else "a booking needs more notice",
-            earliest_start=earliest.isoformat(),
-        )
-    end_time = start_time + timedelta(minutes=listing.duration_minutes)
+    rules = scheduling.ListingRules.of(listing)
+    scheduling.check_request_time(rules, start_time, now)
+    end_time = start_time + rules.duration
     request_limits.take_turn(db, actor.user_id)
-    mentor = assign_mentor(db, actor, listing, requested=mentor_profile_id, start=start_time, end=end_time, now=now)
-    # After an accept of this mentor in flight, which settles the requests it can see: this one must see it.
+    mentor = assign_mentor(db, actor, listing, rules, requested=mentor_profile_id, start=start_time, end=end_time,
+                           now=now)
+    # After an accept of this mentor in flight, which settles the requests it can see: this one must see it. Under
+    # the lock, the mentor's rules decide as they do for an accept.
     lock_mentor_schedule(db, mentor.id)
-    if busy_mentors(db, [mentor.id], start_time, end_time):
-        raise Conflict("the mentor already has an accepted booking or a session at that time")
+    scheduling.check(db, scheduling.Commitment(mentor.id, listing.id, start_time, end_time, rules.before, rules.after),
+                     weekly=weekly_hours(mentor.availability))
     request_limits.refuse_repeat(db, actor.user_id, listing.id, start_time)
     request_limits.refuse_beyond_caps(db, actor.user_id, mentor.id)
+    scheduling.check_mentee(db, rules, actor.user_id, mentor.id, now)
     if mentee_is_busy(db, actor.user_id, start_time, end_time):
         raise Conflict("you already have an accepted booking or a seat at that time")
     if bundle_purchase_id is not None:
@@ -208,6 +195,8 @@ def request_booking(
         price_cents=listing.price_cents,
         currency=listing.currency,
         notes=notes,
+        buffer_before_minutes=rules.before,
+        buffer_after_minutes=rules.after,
     )
     db.add(booking)
     db.flush()
@@ -292,6 +281,11 @@ def _settle(db: Session, drafts: list[Booking], *, now: datetime, reason: str, m
         action = BookingAction.CANCEL if draft.mentee_user_id == mentee_user_id else BookingAction.DECLINE
         why = MENTEE_BOOKED if action is BookingAction.CANCEL else reason
         _act(db, draft, action, Role.SYSTEM, actor=Role.SYSTEM.value, decision=Decision(now, why))
+
+
+def decline_by_system(db: Session, drafts: list[Booking], *, now: datetime, reason: str) -> None:
+    """Decline pending requests (locked by the caller) that a change of the mentor's rules made impossible."""
+    _settle(db, drafts, now=now, reason=reason, mentee_user_id=None)
 
 
 def accept_booking(db: Session, actor: Actor, booking_id: uuid.UUID) -> NamedBooking:

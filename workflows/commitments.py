@@ -4,7 +4,7 @@ A mentor is committed by accepted individual bookings and live (scheduled or in-
 group ones included; a mentee by accepted bookings, seats in group sessions included. These reads
 answer "is this time taken" at request time, so an impossible request fails at once; the
 exclusion constraints on ``bookings`` and ``sessions`` stay what decides under concurrency.
-:func:`blocked_starts` tells when a listing's mentors cannot start a session, for its free slots.
+:func:`blocked_starts` tells when a listing's mentors cannot start a session, buffers kept, for its free slots.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
-    text,
     true,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models import Booking, BookingStatus, MentorProfile, MentorshipSession, SessionStatus
+from models.listings import MAX_BUFFER_MINUTES
 
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 # An open interval of instants: (lower, upper), both excluded.
@@ -85,59 +85,63 @@ def _live_sessions_over(start: datetime | ColumnElement[datetime], end: datetime
             _meets(MentorshipSession.start_time, MentorshipSession.end_time, start, end))
 
 
-def _blocked_starts_statement() -> Select[int, datetime, datetime]:
-    """Per group of mentors, the start times at which each of them has a commitment meeting [s, s + duration).
+def _blocked_starts_statement() -> Select[uuid.UUID, datetime, datetime]:
+    """Per mentor, the start times at which a session of ``duration`` would meet a commitment or its buffers.
 
-    A commitment [a, b) meets [s, s + duration) when a - duration < s < b: an open interval of starts. The
-    database merges each mentor's intervals (``range_agg``, open ends never joined, so a start at a
-    commitment's end stays free) and intersects those of a group's mentors (``range_intersect_agg``);
-    a mentor with no commitment makes the group's intersection empty.
+    A commitment [a, b) keeping ``c.before`` and ``c.after`` minutes, against a session keeping ``before`` and
+    ``after``, blocks the starts s with a - duration - max(after, c.before) < s < b + max(c.after, before): an
+    open interval. The database merges each mentor's intervals (``range_agg``, open ends never joined, so a
+    start where a blocked interval ends stays free).
     """
     start, end = bindparam("start", type_=DateTime(timezone=True)), bindparam("end", type_=DateTime(timezone=True))
     duration = bindparam("duration", type_=Interval)
-    member = func.unnest(bindparam("mentor_profile_ids", type_=ARRAY(Uuid)), bindparam("groups", type_=ARRAY(Integer))
-                         ).table_valued("mentor_profile_id", "grp").render_derived("member")
+    before, after = bindparam("before", type_=Integer), bindparam("after", type_=Integer)
+    member = func.unnest(bindparam("mentor_profile_ids", type_=ARRAY(Uuid))
+                         ).table_valued("mentor_profile_id").render_derived("member")
     commitments = union_all(
-        select(Booking.mentor_profile_id, Booking.start_time, Booking.end_time)
+        select(Booking.start_time, Booking.end_time, Booking.buffer_before_minutes.label("before"),
+               Booking.buffer_after_minutes.label("after"))
         .where(Booking.mentor_profile_id == member.c.mentor_profile_id, *_accepted_bookings_over(start, end)),
-        select(MentorshipSession.mentor_profile_id, MentorshipSession.start_time, MentorshipSession.end_time)
+        select(MentorshipSession.start_time, MentorshipSession.end_time, MentorshipSession.buffer_before_minutes,
+               MentorshipSession.buffer_after_minutes)
         .where(MentorshipSession.mentor_profile_id == member.c.mentor_profile_id, *_live_sessions_over(start, end)),
     ).lateral("commitment")
-    starts = func.tstzrange(commitments.c.start_time - duration, commitments.c.end_time, literal_column("'()'"))
+    minutes: ColumnElement[timedelta] = literal_column("interval '1 minute'", type_=Interval)
+    starts = func.tstzrange(commitments.c.start_time - duration - func.greatest(after, commitments.c.before) * minutes,
+                            commitments.c.end_time + func.greatest(commitments.c.after, before) * minutes,
+                            literal_column("'()'"))
     per_mentor = (
-        select(member.c.grp, func.coalesce(func.range_agg(starts).filter(commitments.c.start_time.is_not(None)),
-                                           text("'{}'::tstzmultirange")).label("blocked"))
-        .select_from(member).outerjoin(commitments, true())
-        .group_by(member.c.mentor_profile_id, member.c.grp)
+        select(member.c.mentor_profile_id, func.range_agg(starts).label("blocked"))
+        .select_from(member).join(commitments, true())
+        .group_by(member.c.mentor_profile_id)
         .subquery("per_mentor")
     )
-    per_group = (select(per_mentor.c.grp, func.range_intersect_agg(per_mentor.c.blocked).label("blocked"))
-                 .group_by(per_mentor.c.grp).subquery("per_group"))
-    ranges = func.unnest(per_group.c.blocked).table_valued("blocked").render_derived().lateral("ranges")
+    ranges = func.unnest(per_mentor.c.blocked).table_valued("blocked").render_derived().lateral("ranges")
     lower = func.lower(ranges.c.blocked, type_=DateTime(timezone=True))
-    return (select(per_group.c.grp, lower, func.upper(ranges.c.blocked, type_=DateTime(timezone=True)))
-            .select_from(per_group).join(ranges, true()).order_by(per_group.c.grp, lower))
+    return (select(per_mentor.c.mentor_profile_id, lower, func.upper(ranges.c.blocked, type_=DateTime(timezone=True)))
+            .select_from(per_mentor).join(ranges, true()).order_by(per_mentor.c.mentor_profile_id, lower))
 
 
 _BLOCKED_STARTS = _blocked_starts_statement()
+# The largest buffer a commitment keeps: commitments this far outside a period can still block starts in it.
+_WIDEST_BUFFER = timedelta(minutes=MAX_BUFFER_MINUTES)
 
 
-def blocked_starts(db: Session, groups: Sequence[Sequence[uuid.UUID]], start: datetime, end: datetime,
-                   duration: timedelta) -> list[list[OpenInterval]]:
-    """For each group of mentors, in start order, the open intervals of start times in which every mentor of
-    the group is committed for some part of [s, s + duration), counting commitments meeting [start, end).
+def blocked_starts(db: Session, mentor_profile_ids: Sequence[uuid.UUID], start: datetime, end: datetime,
+                   duration: timedelta, *, before: int = 0, after: int = 0) -> dict[uuid.UUID, list[OpenInterval]]:
+    """For each mentor, the open intervals of start times in [start, end) at which a session of ``duration``,
+    keeping ``before`` and ``after`` minutes, would meet one of their commitments or its buffers.
 
     Sorted and disjoint; two may touch, the instant between them being free.
     """
-    ids = [mentor for group in groups for mentor in group]
-    numbers = [number for number, group in enumerate(groups) for _ in group]
-    found: list[list[OpenInterval]] = [[] for _ in groups]
-    if not ids:
+    found: dict[uuid.UUID, list[OpenInterval]] = {mentor: [] for mentor in mentor_profile_ids}
+    if not found:
         return found
-    rows = db.execute(_BLOCKED_STARTS, {"mentor_profile_ids": ids, "groups": numbers, "start": start, "end": end,
-                                        "duration": duration})
-    for number, lower, upper in rows:
-        found[number].append((lower, upper))
+    rows = db.execute(_BLOCKED_STARTS, {"mentor_profile_ids": list(found), "start": start - _WIDEST_BUFFER,
+                                        "end": end + duration + _WIDEST_BUFFER, "duration": duration,
+                                        "before": before, "after": after})
+    for mentor, lower, upper in rows:
+        found[mentor].append((lower, upper))
     return found
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypedDict, cast
 
@@ -46,6 +47,7 @@ class EventType(StrEnum):
     SESSION_UPDATED = "session.updated"
     SESSION_REMINDER = "session.reminder"
     REVIEW_CREATED = "review.created"
+    SCHEDULE_CHANGED = "schedule.changed"
     WEBHOOK_TEST = "webhook.test"
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
@@ -131,8 +133,20 @@ class ReviewPayload(TypedDict):
     comment: str
 
 
+class SchedulePayload(TypedDict):
+    """``schedule.changed``: a mentor changed their time off, date overrides, weekly availability or a listing's
+    scheduling rules (``change``: ``time_off``, ``date_overrides``, ``availability``, ``rules``). ``start_time``
+    and ``end_time`` bound the times it touched; null when it touches every time to come (or has no end)."""
+
+    id: str
+    mentor_profile_id: str
+    change: str
+    start_time: str | None
+    end_time: str | None
+
+
 EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSessionPayload | ReviewPayload
-                | SessionReminderPayload | GroupSessionReminderPayload)
+                | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload)
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -181,6 +195,22 @@ def review_payload(review: Review) -> ReviewPayload:
     return {"id": str(review.id), "session_id": str(review.session_id),
             "mentor_profile_id": str(review.mentor_profile_id), "mentee_user_id": str(review.mentee_user_id),
             "rating": review.rating, "comment": review.comment}
+
+
+class ScheduleChange(StrEnum):
+    """What a ``schedule.changed`` event changed."""
+
+    TIME_OFF = "time_off"
+    DATE_OVERRIDES = "date_overrides"
+    AVAILABILITY = "availability"
+    RULES = "rules"
+
+
+def schedule_payload(mentor_profile_id: uuid.UUID, change: ScheduleChange, start: datetime | None = None,
+                     end: datetime | None = None) -> SchedulePayload:
+    """A change of a mentor's schedule touching [start, end) (``None``: from now on, or without end)."""
+    return {"id": str(mentor_profile_id), "mentor_profile_id": str(mentor_profile_id), "change": change.value,
+            "start_time": start.isoformat() if start else None, "end_time": end.isoformat() if end else None}
 
 
 def record(db: Session, event_type: EventType, payload: EventPayload, *, actor: str) -> OutboxEvent:
@@ -293,6 +323,7 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.SESSION_UPDATED: ("session", SessionPayload),
     EventType.SESSION_REMINDER: ("session", SessionReminderPayload),
     EventType.REVIEW_CREATED: ("review", ReviewPayload),
+    EventType.SCHEDULE_CHANGED: ("mentor", SchedulePayload),
 }
 for _type, (_aggregate, _payload) in DECLARED.items():
     REGISTRY.event(EventSpec(_type, _aggregate, _payload, participants))

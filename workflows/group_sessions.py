@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, MentorshipSession, SessionStatus
 from models.bookings import GROUP_SEAT, MENTEE_OVERLAP
 from models.sessions import LIVE_OVERLAP
-from workflows import request_limits
+from workflows import request_limits, scheduling
 from workflows.actors import Actor
 from workflows.bookings import GROUP_SCHEDULED, settle_clashes
 from workflows.bundles import reserve_credit
@@ -35,7 +35,8 @@ SEAT_CONFLICTS = {
 }
 def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, start_time: datetime,
                            now: datetime | None = None) -> MentorshipSession:
-    """The mentor puts a group session on the calendar; it never overlaps their other sessions."""
+    """The mentor puts a group session on the calendar; it never overlaps their other sessions, and honours
+    their time off, buffers and limits (``workflows.scheduling``)."""
     listing = db.get(Listing, listing_id)
     if listing is None:
         raise NotFound("listing not found")
@@ -50,16 +51,15 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
         raise BusinessRuleViolation("a group session must start in the future")
     end_time = start_time + timedelta(minutes=listing.duration_minutes)
     lock_mentor_schedule(db, listing.mentor_profile_id)
-    overlapping_booking = db.scalar(select(Booking.id).where(
-        Booking.mentor_profile_id == listing.mentor_profile_id, Booking.status == BookingStatus.ACCEPTED,
-        Booking.group_session_id.is_(None), Booking.start_time < end_time, Booking.end_time > start_time,
-    ).limit(1))
-    if overlapping_booking is not None:
-        raise Conflict("this time overlaps one of the mentor's accepted bookings")
+    # The mentor's rules but their hours: time off, buffers around their other commitments, their limits.
+    scheduling.check(db, scheduling.Commitment(listing.mentor_profile_id, listing.id, start_time, end_time,
+                                               listing.buffer_before_minutes, listing.buffer_after_minutes),
+                     hours=False)
     session = MentorshipSession(
         id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id,
         mentor_profile_id=listing.mentor_profile_id, start_time=start_time, end_time=end_time,
         status=SessionStatus.SCHEDULED, capacity=listing.capacity, seats_taken=0,
+        buffer_before_minutes=listing.buffer_before_minutes, buffer_after_minutes=listing.buffer_after_minutes,
     )
     add_or_conflict(db, session, {LIVE_OVERLAP: "this time overlaps another session of the mentor"})
     emit_event(db, session, EventType.SESSION_SCHEDULED, str(actor))
@@ -91,6 +91,7 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *,
         raise BusinessRuleViolation("this group session has already started")
     listing = db.get(Listing, session.listing_id)
     assert listing is not None
+    scheduling.check_mentee(db, scheduling.ListingRules.of(listing), actor.user_id, session.mentor_profile_id, now)
     if bundle_purchase_id is not None:
         reserve_credit(db, actor, bundle_purchase_id, listing.id, now=now, start_time=session.start_time)
     seat = Booking(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from models import MentorProfile, OutboxEvent
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
 from workflows.bookings import get_visible_booking
+from workflows.errors import Forbidden, NotFound
 from workflows.events import participants
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
@@ -48,6 +49,17 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
     session = get_visible_session(db, actor, session_id)
     aggregates = [session.id] + ([session.booking_id] if session.booking_id else [])
     return _timeline(db, aggregates, limit=limit, cursor=cursor)
+
+
+def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None
+                    ) -> Page[TimelineEntry]:
+    """The changes of a mentor's schedule (``schedule.changed``), oldest first: the mentor's own (403 for others)."""
+    profile = db.get(MentorProfile, profile_id)
+    if profile is None or not profile.listed:
+        raise NotFound("mentor profile not found")
+    if profile.user_id != actor.user_id:
+        raise Forbidden("only the mentor can read their schedule's history")
+    return _timeline(db, [profile_id], limit=limit, cursor=cursor)
 
 
 def _timeline(db: Session, aggregate_ids: Sequence[uuid.UUID], *, limit: int, cursor: str | None

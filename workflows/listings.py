@@ -16,12 +16,17 @@ from models import Listing, ListingKind, MentorProfile
 from workflows import search, slots, teams
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.events import EventType, ScheduleChange, record, schedule_payload
 from workflows.mentors import ensure_skills, normalise_skill
 from workflows.pagination import Page, encode_cursor, paginate
 
+# The scheduling rules of a listing (workflows.scheduling): changing one moves its free slots.
+RULE_FIELDS = frozenset({"buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_days_ahead",
+                         "slot_step_minutes", "max_sessions_per_day", "max_sessions_per_week",
+                         "max_active_bookings_per_mentor"})
 EDITABLE_FIELDS = frozenset(
     {"title", "description", "skill", "duration_minutes", "price_cents", "currency", "capacity", "active", "location"}
-)
+) | RULE_FIELDS
 
 
 def _mentor_profile_of(db: Session, actor: Actor) -> MentorProfile:
@@ -51,7 +56,9 @@ def create_listing(
     kind: str,
     capacity: int | None,
     location: str | None = None,
+    **rules: Any,
 ) -> Listing:
+    """A new listing of the actor's; ``rules``: any of :data:`RULE_FIELDS`."""
     profile = _mentor_profile_of(db, actor)
     _check_capacity(kind, capacity)
     (skill_row,) = ensure_skills(db, [skill])
@@ -67,6 +74,7 @@ def create_listing(
         kind=ListingKind(kind),
         capacity=capacity,
         location=location,
+        **{field: value for field, value in rules.items() if field in RULE_FIELDS},
     )
     db.add(listing)
     db.flush()
@@ -159,9 +167,14 @@ def update_listing(db: Session, actor: Actor, listing_id: uuid.UUID, changes: di
         changes["currency"] = changes["currency"].upper()
     if "capacity" in changes:
         _check_capacity(listing.kind, changes["capacity"])
+    moves_slots = any(getattr(listing, field) != value for field, value in changes.items()
+                      if field in RULE_FIELDS | {"duration_minutes", "active"})
     for field, value in changes.items():
         setattr(listing, field, value)
     db.flush()
+    if moves_slots:
+        record(db, EventType.SCHEDULE_CHANGED, schedule_payload(listing.mentor_profile_id, ScheduleChange.RULES),
+               actor=str(actor))
     return listing
 
 

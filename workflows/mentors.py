@@ -17,6 +17,7 @@ from models.mentors import ONE_PROFILE_PER_USER
 from workflows import search
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, add_or_conflict
+from workflows.events import EventType, ScheduleChange, record, schedule_payload
 from workflows.pagination import Page, paginate
 
 
@@ -46,7 +47,8 @@ def ensure_skills(db: Session, names: Iterable[str]) -> list[Skill]:
 
 # A profile is shown with its owner's display name, its skills and its windows, in one round trip per kind.
 _SHOWN = (joinedload(MentorProfile.user), selectinload(MentorProfile.skills), selectinload(MentorProfile.availability))
-EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url"})
+LIMIT_FIELDS = frozenset({"max_sessions_per_day", "max_sessions_per_week"})
+EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url"}) | LIMIT_FIELDS
 
 
 def create_mentor_profile(
@@ -79,6 +81,8 @@ def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, chan
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    moves_slots = any(getattr(profile, field) != value for field, value in changes.items()
+                      if field in LIMIT_FIELDS | {"timezone"})
     for field, value in changes.items():
         if field == "skills":
             profile.skills = ensure_skills(db, value)
@@ -87,6 +91,8 @@ def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, chan
         else:
             setattr(profile, field, value)
     db.flush()
+    if moves_slots:
+        record(db, EventType.SCHEDULE_CHANGED, schedule_payload(profile.id, ScheduleChange.RULES), actor=str(actor))
     return profile
 
 
@@ -111,7 +117,8 @@ def list_mentor_profiles(
 def set_availability(
     db: Session, actor: Actor, profile_id: uuid.UUID, windows: Sequence[WindowSpec]
 ) -> MentorProfile:
-    """Replace the mentor's weekly windows. Windows of one day must not overlap."""
+    """Replace the mentor's weekly windows. Windows of one day must not overlap. Pending requests outside the new
+    windows stay: the mentor may still accept them (an accept checks time off and date overrides, not windows)."""
     profile = get_mentor_profile(db, profile_id)
     if profile.user_id != actor.user_id:
         raise Forbidden("only the mentor can change their availability")
@@ -130,4 +137,5 @@ def set_availability(
         for w in ordered
     )
     db.flush()
+    record(db, EventType.SCHEDULE_CHANGED, schedule_payload(profile.id, ScheduleChange.AVAILABILITY), actor=str(actor))
     return profile

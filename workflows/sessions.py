@@ -117,13 +117,14 @@ def _create_sessions_statement() -> Executable:
     bookings = select(
         func.gen_random_uuid(), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
         Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
-        literal(SessionStatus.SCHEDULED.value),
+        literal(SessionStatus.SCHEDULED.value), Booking.buffer_before_minutes, Booking.buffer_after_minutes,
     ).where(Booking.id == any_(bindparam("booking_ids", type_=ARRAY(Uuid))),
             Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None)).order_by(Booking.id)
     inserted = (
         insert(sessions)
         .from_select(["id", "kind", "booking_id", "listing_id", "mentor_profile_id", "mentee_user_id",
-                      "start_time", "end_time", "status"], bookings)
+                      "start_time", "end_time", "status", "buffer_before_minutes", "buffer_after_minutes"],
+                     bookings)
         .on_conflict_do_nothing(index_elements=[sessions.c.booking_id])
         .returning(*sessions.c)  # the new rows as objects, in the same round trip
     )

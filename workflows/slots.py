@@ -1,34 +1,38 @@
-"""Free start times of a listing: the mentor's windows, minus their commitments (a team's: the union).
+"""Free start times of a listing: the mentor's hours, minus what their rules and commitments block (a team's: the
+union of its members').
 
-A start is free when the listing's whole duration fits one of a mentor's windows, in the mentor's
-timezone, and that mentor has no commitment during it; a team listing's starts are those free for at
-least one member. Candidates come in runs, evenly spaced by the duration. Members with the same
-candidates (the same windows, or timezones keeping the same clock over the range) form a group whose
-runs are walked once, against the intervals in which every member of the group is committed: the
-database merges each member's commitments and intersects them (``commitments.blocked_starts``). A run
-skips a blocked interval in one step, so the work grows with the windows and the commitments, not
-with their product.
+A start is free when the listing's whole duration fits the mentor's hours of that local date (its date override's,
+or its weekday's windows), in the mentor's timezone, and nothing blocks it: a commitment or its buffers, time off,
+a day or week at one of the mentor's or the listing's limits (``workflows.scheduling``); and it is at least the
+listing's notice from now and within its horizon. Candidates come in runs, evenly spaced by the listing's slot
+step (its duration by default) from each opening. Members with the same candidates form a group whose runs are
+walked once, against the intervals in which every member of the group is blocked: sorted open intervals of
+starts, each mentor's merged (the database merges their commitments: ``commitments.blocked_starts``), then
+intersected. A run skips a blocked interval in one step, so the work grows with the hours and the blocked
+intervals, not with their product.
 """
 
 from __future__ import annotations
 
 import uuid
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import reduce
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from infra.config import get_settings
-from models import Listing, MentorProfile
-from workflows.availability import MINUTES_PER_DAY, fits_windows
+from models import Listing
+from workflows.availability import MINUTES_PER_DAY, fits_hours
 from workflows.clock import utcnow
 from workflows.commitments import OpenInterval, blocked_starts
 from workflows.errors import BusinessRuleViolation, NotFound
-from workflows.teams import teacher_ids
+from workflows.scheduling import ListingRules, MentorCalendar, calendars, local_day
+from workflows.teams import profiles, teacher_ids
 
 MAX_RANGE = timedelta(days=62)
 
@@ -47,9 +51,9 @@ class _Run:
     count: int
 
 
-def _local(day: datetime, minute: int, zone: ZoneInfo) -> datetime | None:
+def _local(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
     """The instant of ``minute`` past local midnight of ``day``; ``None`` inside a DST gap."""
-    wall = datetime.combine(day.date(), time()) + timedelta(minutes=minute)
+    wall = datetime.combine(day, time()) + timedelta(minutes=minute)
     moment = wall.replace(tzinfo=zone)
     # Wall times skipped by a spring-forward change do not round-trip: there is no such slot.
     if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
@@ -64,45 +68,44 @@ def _steps(since: datetime, until: datetime, step: timedelta) -> int:
     return -((since - until) // step)
 
 
-def _runs(profile: MentorProfile, minutes: int, *, start: datetime, end: datetime) -> Iterator[_Run]:
+def _runs(calendar: MentorCalendar, minutes: int, step_minutes: int, *, start: datetime, end: datetime
+          ) -> Iterator[_Run]:
     """The mentor's candidate starts in [start, end), as runs.
 
-    Candidates step by the listing's duration from each window's opening (or from local midnight when
-    the mentor has no windows), in the mentor's timezone, so a 09:00 window means 09:00 local on both
-    sides of a daylight-saving change. Where the UTC offset is the same at a run's first start and at
-    its last end, it is the same throughout (no zone of the time zone database changes its offset
-    twice within two days, from 2000 on), so every candidate of the window is there, evenly spaced; on
-    the day of a change, each candidate is checked alone, and those in a skipped hour, or no longer
-    fitting their window once the clock moved, are left out.
+    Candidates step by ``step_minutes`` from each opening of the mentor's hours of a local date (from local
+    midnight when they take any time), in the mentor's timezone, so 09:00 means 09:00 local on both sides of a
+    daylight-saving change; the last one ends by the opening's close. Where the UTC offset is the same at a
+    run's first start and at its last end, it is the same throughout (no zone of the time zone database
+    changes its offset twice within two days, from 2000 on), so every candidate of the opening is there,
+    evenly spaced; on the day of a change, each candidate is checked alone, and those in a skipped hour, or no
+    longer fitting once the clock moved, are left out.
     """
-    zone = ZoneInfo(profile.timezone)
-    duration = timedelta(minutes=minutes)
-    windows = profile.availability or []
-    openings = [(w.weekday, w.start_minute, w.end_minute) for w in windows] or [
-        (weekday, 0, MINUTES_PER_DAY) for weekday in range(7)]
-    day = start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    last_day = end.astimezone(zone)
+    zone = calendar.zone
+    duration, step = timedelta(minutes=minutes), timedelta(minutes=step_minutes)
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    last_day = end.astimezone(zone).date()
     while day <= last_day:
-        for weekday, first_minute, last_minute in openings:
-            count = (last_minute - first_minute) // minutes
-            if day.weekday() != weekday or count == 0:
+        hours = calendar.hours(day)
+        for first_minute, last_minute in ((0, MINUTES_PER_DAY),) if hours is None else hours:
+            if last_minute - first_minute < minutes:
                 continue
+            count = (last_minute - first_minute - minutes) // step_minutes + 1
             first = _local(day, first_minute, zone)
-            closing = _local(day, first_minute + count * minutes, zone)
-            if first is not None and closing is not None and closing - first == count * duration:
-                skip = _steps(first, start, duration)
-                count = min(count, _steps(first, end, duration))
+            closing = _local(day, first_minute + (count - 1) * step_minutes + minutes, zone)
+            if first is not None and closing is not None and closing - first == (count - 1) * step + duration:
+                skip = _steps(first, start, step)
+                count = min(count, _steps(first, end, step))
                 if skip < count:
-                    yield _Run(first + skip * duration, count - skip)
+                    yield _Run(first + skip * step, count - skip)
                 continue
             for index in range(count):
-                slot_start = _local(day, first_minute + index * minutes, zone)
+                slot_start = _local(day, first_minute + index * step_minutes, zone)
                 if slot_start is None or not start <= slot_start < end:
                     continue
-                if windows and not fits_windows(windows, profile.timezone, slot_start, slot_start + duration):
+                if not fits_hours(hours, zone, slot_start, slot_start + duration):
                     continue
                 yield _Run(slot_start, 1)
-        day = (day + timedelta(days=1, hours=3)).replace(hour=0)
+        day += timedelta(days=1)
 
 
 _Runs = tuple[_Run, ...]
@@ -143,32 +146,114 @@ def _check_range(start: datetime, end: datetime) -> None:
         raise BusinessRuleViolation("the range may span at most 62 days")
 
 
-def _groups(db: Session, listing: Listing, *, start: datetime, end: datetime) -> dict[_Runs, list[uuid.UUID]]:
-    """The listing's mentors grouped by their candidate starts in [start, end): each group's runs, and its ids."""
-    profiles = db.scalars(select(MentorProfile).where(MentorProfile.id.in_(teacher_ids(db, listing)))
-                          .options(selectinload(MentorProfile.availability)))
-    step = timedelta(minutes=listing.duration_minutes)
-    runs_of: dict[tuple[str, frozenset[tuple[int, int, int]]], _Runs] = {}
-    groups: dict[_Runs, list[uuid.UUID]] = {}
-    for profile in profiles:
-        shape = (profile.timezone, frozenset((w.weekday, w.start_minute, w.end_minute) for w in profile.availability))
-        if shape not in runs_of:
-            runs_of[shape] = _joined(_runs(profile, listing.duration_minutes, start=start, end=end), step)
-        groups.setdefault(runs_of[shape], []).append(profile.id)
-    return groups
+_Shape = tuple[str, object, tuple[tuple[date, object], ...]]
+
+
+def _merged(intervals: list[OpenInterval]) -> list[OpenInterval]:
+    """Open intervals sorted and joined where they overlap (touching ones stay apart: the instant between is free)."""
+    merged: list[OpenInterval] = []
+    for lower, upper in sorted(intervals):
+        if merged and lower < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], upper))
+        else:
+            merged.append((lower, upper))
+    return merged
+
+
+def _intersected(first: Sequence[OpenInterval], second: Sequence[OpenInterval]) -> list[OpenInterval]:
+    """The instants in both (each sorted and disjoint), in one pass."""
+    both: list[OpenInterval] = []
+    i = j = 0
+    while i < len(first) and j < len(second):
+        lower, upper = max(first[i][0], second[j][0]), min(first[i][1], second[j][1])
+        if lower < upper:
+            both.append((lower, upper))
+        if first[i][1] < second[j][1]:
+            i += 1
+        else:
+            j += 1
+    return both
+
+
+_FOREVER = datetime.max.replace(tzinfo=UTC)
+_INSTANT = timedelta(microseconds=1)
+# Accepted individual bookings and group sessions not cancelled, per mentor and local date, in all and of the
+# listing: what the day and week limits count (``workflows.scheduling``).
+_DAY_COUNTS = text("""
+    SELECT c.mentor_profile_id, CAST(c.start_time AT TIME ZONE m.timezone AS date), count(*),
+           count(*) FILTER (WHERE c.listing_id = :listing)
+    FROM (SELECT mentor_profile_id, start_time, listing_id FROM bookings WHERE mentor_profile_id = ANY(:ids)
+          AND status = 'accepted' AND group_session_id IS NULL
+          AND tstzrange(start_time, end_time, '[)') && tstzrange(:start, :end, '[)')
+          UNION ALL
+          SELECT mentor_profile_id, start_time, listing_id FROM sessions WHERE mentor_profile_id = ANY(:ids)
+          AND kind = 'group' AND status <> 'cancelled'
+          AND tstzrange(start_time, end_time, '[)') && tstzrange(:start, :end, '[)')) c
+    JOIN mentor_profiles m ON m.id = c.mentor_profile_id
+    WHERE c.start_time >= :start AND c.start_time < :end
+    GROUP BY 1, 2
+""")
+
+
+def _full_periods(db: Session, limited: Sequence[MentorCalendar], rules: ListingRules, start: datetime,
+                  end: datetime) -> dict[uuid.UUID, list[OpenInterval]]:
+    """For each mentor with a limit (theirs or the listing's), the local days and weeks already at it, as the
+    intervals of starts they block."""
+    found: dict[uuid.UUID, list[OpenInterval]] = {c.id: [] for c in limited}
+    if not limited:
+        return found
+    days: dict[uuid.UUID, dict[date, tuple[int, int]]] = defaultdict(dict)
+    for mentor, day, in_all, in_listing in db.execute(_DAY_COUNTS, {
+            "ids": list(found), "listing": rules.listing_id, "start": start - timedelta(days=8),
+            "end": end + timedelta(days=8)}):
+        days[mentor][day] = (in_all, in_listing)
+    for calendar in limited:
+        weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+        for day, (in_all, in_listing) in days[calendar.id].items():
+            if _at(in_all, calendar.per_day) or _at(in_listing, rules.per_day):
+                first, last = local_day(day, calendar.zone)
+                found[calendar.id].append((first - _INSTANT, last))
+            week = weeks[day - timedelta(days=day.weekday())]
+            week[0] += in_all
+            week[1] += in_listing
+        for monday, (in_all, in_listing) in weeks.items():
+            if _at(in_all, calendar.per_week) or _at(in_listing, rules.per_week):
+                first = local_day(monday, calendar.zone)[0]
+                found[calendar.id].append((first - _INSTANT, local_day(monday + timedelta(days=7), calendar.zone)[0]))
+    return found
+
+
+def _at(count: int, limit: int | None) -> bool:
+    return limit is not None and count >= limit
 
 
 def _free_starts(db: Session, listing: Listing, start: datetime, end: datetime,
                  now: datetime | None) -> Iterator[datetime]:
     """The listing's free starts in [start, end), group after group (a start free in two groups comes twice)."""
-    step = timedelta(minutes=listing.duration_minutes)
-    earliest = max(start, (now or utcnow()) + timedelta(minutes=get_settings().min_notice_minutes))
-    if earliest >= end:
+    rules = ListingRules.of(listing)
+    now = now or utcnow()
+    earliest = max(start, now + rules.notice)
+    horizon = rules.horizon(now)
+    latest = min(end, horizon) if horizon is not None else end
+    if earliest >= latest:
         return
-    groups = _groups(db, listing, start=earliest, end=end)
-    blocked = blocked_starts(db, list(groups.values()), earliest, end + step, step)
-    for runs, intervals in zip(groups, blocked, strict=True):
-        yield from _free(runs, intervals, step)
+    minutes, step_minutes = listing.duration_minutes, int(rules.step.total_seconds() // 60)
+    mentors = calendars(db, profiles(db, teacher_ids(db, listing)), earliest - rules.duration, latest)
+    groups: dict[_Shape, list[MentorCalendar]] = {}
+    for calendar in mentors.values():
+        shape = (calendar.timezone, tuple(sorted(calendar.weekly.items())) if calendar.weekly is not None else None,
+                 tuple(sorted(calendar.overrides.items())))
+        groups.setdefault(shape, []).append(calendar)
+    blocked = blocked_starts(db, list(mentors), earliest, latest, rules.duration, before=rules.before,
+                             after=rules.after)
+    limited = [c for c in mentors.values() if c.limited or rules.per_day is not None or rules.per_week is not None]
+    full = _full_periods(db, limited, rules, earliest, latest)
+    for members in groups.values():
+        runs = _joined(_runs(members[0], minutes, step_minutes, start=earliest, end=latest), rules.step)
+        each = [_merged(blocked[c.id] + full.get(c.id, []) + [(off - rules.duration, until or _FOREVER)
+                                                              for off, until in c.time_off])
+                for c in members]
+        yield from _free(runs, reduce(_intersected, each), rules.step)
 
 
 def _listing(db: Session, listing_id: uuid.UUID) -> Listing:

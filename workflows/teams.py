@@ -29,10 +29,12 @@ from models import (
     MentorshipSession,
     TeamInvitation,
 )
+from workflows import scheduling
 from workflows.actors import Actor
-from workflows.availability import fits_windows
-from workflows.commitments import LIVE, busy_mentors
+from workflows.availability import weekly_hours
+from workflows.commitments import LIVE
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.scheduling import ListingRules
 
 NOT_ON_TEAM = "this mentor does not teach this listing"
 
@@ -89,17 +91,13 @@ def pending_invitees(db: Session, listing_id: uuid.UUID) -> list[MentorProfile]:
         .order_by(TeamInvitation.position, TeamInvitation.created_at)))
 
 
-def _outside_windows(profile: MentorProfile) -> BusinessRuleViolation:
-    return BusinessRuleViolation(
-        f"outside the mentor's availability (windows are in {profile.timezone})", timezone=profile.timezone)
-
-
-def assign_mentor(db: Session, actor: Actor, listing: Listing, *, requested: uuid.UUID | None, start: datetime,
-                  end: datetime, now: datetime) -> MentorProfile:
+def assign_mentor(db: Session, actor: Actor, listing: Listing, rules: ListingRules, *, requested: uuid.UUID | None,
+                  start: datetime, end: datetime, now: datetime) -> MentorProfile:
     """The mentor a request for [start, end) goes to: the one named, or the one the service chooses.
 
-    Refuses a mentor not teaching the listing (400), a time outside their windows (400), and a time
-    they are already committed at (409).
+    Refuses a mentor not teaching the listing (400). A team's choice is among the members whose rules allow the
+    time (``workflows.scheduling``, read without their locks: a preference, which the request then checks again
+    under the chosen mentor's lock); 409 when none does, naming a rule that refused one of them.
     """
     teachers = teacher_ids(db, listing)
     if requested is not None:
@@ -110,22 +108,27 @@ def assign_mentor(db: Session, actor: Actor, listing: Listing, *, requested: uui
         (profile,) = profiles(db, teachers)
         if profile.user_id == actor.user_id:
             raise BusinessRuleViolation("you cannot book a session with yourself")
-        if not fits_windows(profile.availability, profile.timezone, start, end):
-            raise _outside_windows(profile)
-        if busy_mentors(db, [profile.id], start, end):
-            raise Conflict("the mentor already has an accepted booking or a session at that time")
         return profile
     # Choosers of this listing take turns, so each sees the drafts the others made (the lock does not
     # conflict with the key-share locks that inserting bookings takes).
     db.get(Listing, listing.id, with_for_update={"key_share": True}, populate_existing=True)
     candidates = [p for p in profiles(db, teachers) if p.user_id != actor.user_id]
-    fitting = [p for p in candidates if fits_windows(p.availability, p.timezone, start, end)]
-    if not fitting:
-        raise BusinessRuleViolation("outside the availability of every mentor of this listing's team")
-    busy = busy_mentors(db, [p.id for p in fitting], start, end)
-    free = [p for p in fitting if p.id not in busy]
+    free: list[MentorProfile] = []
+    refusals: list[str] = []
+    for profile in candidates:
+        try:
+            scheduling.check(db, scheduling.Commitment(profile.id, listing.id, start, end, rules.before, rules.after),
+                             weekly=weekly_hours(profile.availability))
+        except Conflict as refusal:
+            refusals.append(str(refusal.details.get("rule")))
+            continue
+        free.append(profile)
     if not free:
-        raise Conflict("no mentor of this listing's team is free at that time")
+        if all(rule == scheduling.Rule.HOURS for rule in refusals):
+            raise scheduling.refused(scheduling.Rule.HOURS, "outside the availability of every mentor of this "
+                                     "listing's team")
+        rule = next(rule for rule in refusals if rule != scheduling.Rule.HOURS)
+        raise Conflict("no mentor of this listing's team is free at that time", rule=rule)
     ids = [p.id for p in free]
     pending, upcoming = _pending_at(db, ids, start, end), _upcoming(db, ids, now)
     position = {member: index for index, member in enumerate(teachers)}

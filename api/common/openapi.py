@@ -115,6 +115,7 @@ PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
     "SessionReminderEventData": (events.SessionReminderPayload, frozenset()),
     "GroupSessionReminderEventData": (events.GroupSessionReminderPayload, frozenset({events.GROUP_KEY})),
     "WebhookTestEventData": (WebhookTestPayload, frozenset()),
+    "ScheduleEventData": (events.SchedulePayload, frozenset()),
 }
 
 
@@ -123,18 +124,23 @@ def sent_event_types() -> list[str]:
     return sorted(EVENT_TYPES)
 
 
+# The payload schemas of the event types whose data takes one shape of its own.
+_OWN_SCHEMAS: dict[str, list[str]] = {
+    EventType.WEBHOOK_TEST: ["WebhookTestEventData"],
+    EventType.BOOKING_CANCELLED: ["BookingEventData", "SeatReleasedEventData"],
+    EventType.SESSION_REMINDER: ["SessionReminderEventData", "GroupSessionReminderEventData"],
+    EventType.SCHEDULE_CHANGED: ["ScheduleEventData"],
+}
+
+
 def data_schemas(event_type: str) -> list[str]:
     """The payload schemas an event type's ``data`` may take."""
-    if event_type == EventType.WEBHOOK_TEST:
-        return ["WebhookTestEventData"]
-    if event_type == EventType.BOOKING_CANCELLED:
-        return ["BookingEventData", "SeatReleasedEventData"]
+    if event_type in _OWN_SCHEMAS:
+        return _OWN_SCHEMAS[event_type]
     if event_type in events.BOOKING_EVENTS:
         return ["BookingEventData"]
     if event_type in events.SESSION_EVENTS:
         return ["SessionEventData", "GroupSessionEventData"]
-    if event_type == EventType.SESSION_REMINDER:
-        return ["SessionReminderEventData", "GroupSessionReminderEventData"]
     if event_type in events.REVIEW_EVENTS:
         return ["ReviewEventData"]
     raise KeyError(f"no payload schema for {event_type}")

@@ -11,7 +11,17 @@ from api.common.schemas import PaginationArgs, ShownSchema, Text, Timestamp, pag
 from api.database import db_session
 from api.security import current_actor
 from models import Listing, ListingKind
-from models.listings import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
+from models.listings import (
+    MAX_ACTIVE_BOOKINGS,
+    MAX_BUFFER_MINUTES,
+    MAX_DAYS_AHEAD,
+    MAX_DURATION_MINUTES,
+    MAX_NOTICE_MINUTES,
+    MAX_SESSIONS_PER_DAY,
+    MAX_SESSIONS_PER_WEEK,
+    MIN_DURATION_MINUTES,
+    SLOT_STEPS,
+)
 from workflows.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind, as_seen_by
 
 MAX_PRICE_CENTS = 100_000_000
@@ -32,7 +42,35 @@ def location_field(**kwargs: Any) -> Text:
                        "null to clear it.", "example": "https://meet.example.com/grace"}, **kwargs)
 
 
-class ListingCreateSchema(ma.Schema):
+def _minutes(most: int, description: str, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=0, max=most), metadata={"description": description}, **kwargs)
+
+
+def _optional(least: int, most: int, description: str, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(allow_none=True, validate=validate.Range(min=least, max=most),
+                          metadata={"description": description}, **kwargs)
+
+
+class SchedulingRulesSchema(ma.Schema):
+    """A listing's scheduling rules (workflows.scheduling); null for none, or the service's default."""
+
+    buffer_before_minutes = _minutes(MAX_BUFFER_MINUTES, "Time the mentor keeps free before each session (0-120). "
+                                     "Between two sessions: the larger of the earlier's after and the later's before.")
+    buffer_after_minutes = _minutes(MAX_BUFFER_MINUTES, "Time the mentor keeps free after each session (0-120).")
+    min_notice_minutes = _optional(0, MAX_NOTICE_MINUTES, "How long before its start a session can be requested; "
+                                   "null: the service's `MIN_NOTICE_MINUTES`.")
+    max_days_ahead = _optional(1, MAX_DAYS_AHEAD, "How far ahead a session can be requested, in days; null: any time.")
+    slot_step_minutes = fields.Integer(allow_none=True, validate=validate.OneOf(SLOT_STEPS), metadata={
+        "description": "Free slots start every 15, 30 or 60 minutes; null: every duration."})
+    max_sessions_per_day = _optional(1, MAX_SESSIONS_PER_DAY, "At most this many sessions of this listing a day with "
+                                     "one mentor (in the mentor's timezone); null: no limit.")
+    max_sessions_per_week = _optional(1, MAX_SESSIONS_PER_WEEK, "The same, a week (Monday to Sunday).")
+    max_active_bookings_per_mentor = _optional(1, MAX_ACTIVE_BOOKINGS, "At most this many upcoming bookings and "
+                                               "requests one mentee holds with one mentor; null: the service's "
+                                               "`MAX_ACTIVE_BOOKINGS_PER_MENTOR` (none by default).")
+
+
+class ListingCreateSchema(SchedulingRulesSchema):
     title = Text(required=True, validate=validate.Length(min=1, max=200),
                  metadata={"example": "System design interview practice"})
     description = Text(load_default="", validate=validate.Length(max=10_000))
@@ -50,7 +88,7 @@ class ListingCreateSchema(ma.Schema):
     location = location_field(load_default=None)
 
 
-class ListingPatchSchema(ma.Schema):
+class ListingPatchSchema(SchedulingRulesSchema):
     title = Text(validate=validate.Length(min=1, max=200))
     description = Text(validate=validate.Length(max=10_000))
     skill = skill_name()
@@ -86,6 +124,15 @@ class ListingSchema(ShownSchema):
                        "participants see it on their sessions."})
     location_kind = fields.Enum(LocationKind, by_value=True, allow_none=True, dump_only=True, metadata={
         "description": "`online` (a meeting URL) or `in_person` (a place); null when the listing names none."})
+    buffer_before_minutes = fields.Integer(dump_only=True)
+    buffer_after_minutes = fields.Integer(dump_only=True)
+    min_notice_minutes = fields.Integer(allow_none=True, dump_only=True,
+                                        metadata={"description": "Null: the service's default."})
+    max_days_ahead = fields.Integer(allow_none=True, dump_only=True)
+    slot_step_minutes = fields.Integer(allow_none=True, dump_only=True, metadata={"description": "Null: the duration."})
+    max_sessions_per_day = fields.Integer(allow_none=True, dump_only=True)
+    max_sessions_per_week = fields.Integer(allow_none=True, dump_only=True)
+    max_active_bookings_per_mentor = fields.Integer(allow_none=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 

@@ -1,4 +1,4 @@
-"""Mentor profiles and their weekly availability."""
+"""Mentor profiles: their weekly availability, time off and date overrides, and their schedule's history."""
 
 from __future__ import annotations
 
@@ -9,19 +9,24 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
+from api.common.schemas import PaginationArgs, TimelinePageSchema
 from api.database import db_session
 from api.idempotency import idempotent
 from api.mentors.schemas import (
     AvailabilitySchema,
+    DateOverridesSchema,
+    DateOverridesViewSchema,
     MentorProfileCreateSchema,
     MentorProfileListArgs,
     MentorProfilePageSchema,
     MentorProfilePatchSchema,
     MentorProfileSchema,
+    TimeOffSchema,
+    TimeOffViewSchema,
     minutes_from_hhmm,
 )
 from api.security import current_actor, require_login
-from workflows import mentors
+from workflows import history, mentor_schedule, mentors
 
 blp = Blueprint("mentor_profiles", __name__, url_prefix="/api/v1/mentor-profiles",
                 description="Mentors: headline, timezone, skills, availability.")
@@ -87,3 +92,67 @@ class Availability(MethodView):
             for w in data["windows"]
         ]
         return mentors.set_availability(db_session(), current_actor(), profile_id, windows)
+
+
+@blp.route("/<uuid:profile_id>/time-off")
+class TimeOff(MethodView):
+    @blp.doc(operationId="getTimeOff")
+    @blp.response(200, TimeOffViewSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, profile_id: uuid.UUID) -> Any:
+        """Your time off (current and later periods), and the accepted bookings and group sessions still inside it."""
+        return mentor_schedule.get_time_off(db_session(), current_actor(), profile_id)
+
+    @blp.doc(operationId="setTimeOff")
+    @blp.arguments(TimeOffSchema, example={"time_off": [
+        {"start": "2030-12-20T00:00", "end": "2031-01-05T00:00", "note": "Holiday"},
+        {"start": "2031-03-01T00:00", "end": None, "note": "Sabbatical"}]})
+    @blp.response(200, TimeOffViewSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def put(self, data: dict[str, Any], profile_id: uuid.UUID) -> Any:
+        """Replace your time off: periods in your timezone (or with an offset), `end` null for until further notice.
+
+        No slot, request or accept meets it. Pending requests inside it are declined at once (the mentee is told
+        why); accepted bookings and group sessions inside it are not cancelled silently: the answer lists them, for
+        you to cancel each with a reason (the mentee pays no fee). Periods already over are not kept.
+        """
+        ranges = [mentor_schedule.TimeOffSpec(r["start"], r["end"], r["note"]) for r in data["time_off"]]
+        return mentor_schedule.set_time_off(db_session(), current_actor(), profile_id, ranges)
+
+
+@blp.route("/<uuid:profile_id>/date-overrides")
+class DateOverrides(MethodView):
+    @blp.doc(operationId="getDateOverrides")
+    @blp.response(200, DateOverridesViewSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, profile_id: uuid.UUID) -> Any:
+        """Your date overrides from today on, in your timezone."""
+        return mentor_schedule.get_date_overrides(db_session(), current_actor(), profile_id)
+
+    @blp.doc(operationId="setDateOverrides")
+    @blp.arguments(DateOverridesSchema, example={"overrides": [
+        {"date": "2030-12-24", "hours": [{"start": "09:00", "end": "12:00"}]}, {"date": "2030-12-31", "hours": []}]})
+    @blp.response(200, DateOverridesViewSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def put(self, data: dict[str, Any], profile_id: uuid.UUID) -> Any:
+        """Replace your date overrides: for a date, other hours than its weekday's windows, or none (away that day).
+
+        Pending requests on such a date that its new hours do not hold are declined at once. Dates before today
+        are not kept.
+        """
+        overrides = [mentor_schedule.OverrideSpec(o["date"], tuple(
+            (minutes_from_hhmm(h["start"]), minutes_from_hhmm(h["end"])) for h in o["hours"]))
+            for o in data["overrides"]]
+        return mentor_schedule.set_date_overrides(db_session(), current_actor(), profile_id, overrides)
+
+
+@blp.route("/<uuid:profile_id>/events")
+class ScheduleHistory(MethodView):
+    @blp.doc(operationId="listMentorScheduleEvents")
+    @blp.arguments(PaginationArgs, location="query")
+    @blp.response(200, TimelinePageSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], profile_id: uuid.UUID) -> Any:
+        """Your schedule's history, oldest first: each change of your availability, time off, date overrides and
+        scheduling rules (`schedule.changed`), and when. Yours only."""
+        return history.mentor_timeline(db_session(), current_actor(), profile_id, **args)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from api.bookings.schemas import BookingSchema
 from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, search_words, skill_name, timezone_name
+from api.sessions.schemas import SessionSchema
+from models.listings import MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK
+from workflows.mentor_schedule import MAX_HOURS_PER_DAY, MAX_OVERRIDES, MAX_TIME_OFF
 
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -39,6 +45,11 @@ class MentorProfileCreateSchema(ma.Schema):
                             metadata={"example": "https://images.example.com/ada.png"})
 
 
+def _limit(most: int, description: str, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(allow_none=True, validate=validate.Range(min=1, max=most),
+                          metadata={"description": description}, **kwargs)
+
+
 class MentorProfilePatchSchema(ma.Schema):
     headline = _headline()
     bio = Text(validate=validate.Length(max=MAX_BIO_LENGTH))
@@ -46,6 +57,9 @@ class MentorProfilePatchSchema(ma.Schema):
     skills = fields.List(skill_name(), validate=validate.Length(max=MAX_SKILLS),
                          metadata={"description": "Replaces the list.", "example": ["python", "postgresql"]})
     avatar_url = avatar_url(allow_none=True, metadata={"description": "https only; null removes it."})
+    max_sessions_per_day = _limit(MAX_SESSIONS_PER_DAY, "At most this many sessions a day, of every listing, group "
+                                  "sessions included (in your timezone); null: no limit.")
+    max_sessions_per_week = _limit(MAX_SESSIONS_PER_WEEK, "The same, a week (Monday to Sunday).")
 
     @ma.validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -75,6 +89,99 @@ class WindowSchema(ma.Schema):
         }
 
 
+class HoursSchema(ma.Schema):
+    start = Text(required=True, validate=validate.Regexp(_HHMM, error="expected HH:MM"), metadata={"example": "09:00"})
+    end = Text(required=True, validate=validate.Regexp(_HHMM, error="expected HH:MM (24:00 for midnight)"),
+               metadata={"example": "12:00"})
+
+    @ma.validates_schema
+    def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if minutes_from_hhmm(data["start"]) >= minutes_from_hhmm(data["end"]):
+            raise ma.ValidationError("end must be after start", "end")
+
+    @ma.pre_dump
+    def _from_pair(self, pair: Any, **_kwargs: Any) -> dict[str, Any]:
+        start, end = pair
+        return {"start": hhmm_from_minutes(start), "end": hhmm_from_minutes(end)}
+
+
+class DateOverrideSchema(ma.Schema):
+    date = fields.Date(required=True, metadata={"example": "2030-12-24"})
+    hours = fields.List(fields.Nested(HoursSchema), required=True, validate=validate.Length(max=MAX_HOURS_PER_DAY),
+                        metadata={"description": "That date's hours, in place of its weekday's windows; none: not "
+                                                 "available that date."})
+
+    @ma.pre_dump
+    def _from_model(self, override: Any, **_kwargs: Any) -> dict[str, Any]:
+        return {"date": override.day, "hours": [tuple(pair) for pair in override.hours]}
+
+
+class DateOverridesSchema(ma.Schema):
+    overrides = fields.List(fields.Nested(DateOverrideSchema), required=True,
+                            validate=validate.Length(max=MAX_OVERRIDES))
+
+
+class DateOverridesViewSchema(ma.Schema):
+    timezone = fields.String(metadata={"description": "The mentor's timezone, which the dates and hours are in."})
+    overrides = fields.List(fields.Nested(DateOverrideSchema), metadata={"description": "Today's and later ones."})
+    declined_requests = fields.List(fields.UUID(), metadata={
+        "description": "Pending requests this change declined: their date's new hours do not hold them."})
+
+
+class LocalTime(fields.DateTime):
+    """A date-time in the mentor's timezone (``2030-12-24T09:00``), or with an offset; within years 2000-2099."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not 2000 <= parsed.year < 2100:  # noqa: PLR2004 - the years every time of the API is kept within
+            raise ma.ValidationError("must be between 2000 and 2099")
+        return parsed
+
+
+class TimeOffRangeSchema(ma.Schema):
+    start = LocalTime(required=True, metadata={"example": "2030-12-20T00:00"})
+    end = LocalTime(load_default=None, allow_none=True, metadata={
+        "description": "Null: until further notice.", "example": "2031-01-05T00:00"})
+    note = Text(load_default="", validate=validate.Length(max=200), metadata={"example": "Holiday"})
+
+
+class TimeOffSchema(ma.Schema):
+    time_off = fields.List(fields.Nested(TimeOffRangeSchema), required=True,
+                           validate=validate.Length(max=MAX_TIME_OFF))
+
+
+class TimeOffShownSchema(ma.Schema):
+    start = fields.String(metadata={"description": "In the mentor's timezone.", "example": "2030-12-20T00:00"})
+    end = fields.String(allow_none=True, metadata={"description": "Null: until further notice."})
+    start_time = fields.DateTime(metadata={"description": "The same instant, in UTC."})
+    end_time = fields.DateTime(allow_none=True)
+    note = fields.String()
+
+
+class TimeOffViewSchema(ma.Schema):
+    timezone = fields.String(metadata={"description": "The mentor's timezone."})
+    time_off = fields.List(fields.Nested(TimeOffShownSchema), metadata={"description": "Current and later periods."})
+    affected_bookings = fields.List(fields.Nested(BookingSchema), metadata={
+        "description": "Accepted bookings inside the time off: they stand until you cancel each "
+                       "(`POST /sessions/{id}/cancel` with a reason; the mentee pays no fee)."})
+    affected_group_sessions = fields.List(fields.Nested(SessionSchema), metadata={
+        "description": "Your group sessions inside the time off, which stand until you cancel them."})
+    declined_requests = fields.List(fields.UUID(), metadata={
+        "description": "Pending requests inside the time off, declined by this change."})
+
+    @ma.pre_dump
+    def _shown(self, view: Any, **_kwargs: Any) -> dict[str, Any]:
+        zone = ZoneInfo(view.timezone)
+
+        def local(moment: datetime | None) -> str | None:
+            return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else None
+
+        return {"timezone": view.timezone, "affected_bookings": view.affected_bookings,
+                "affected_group_sessions": view.affected_group_sessions, "declined_requests": view.declined_requests,
+                "time_off": [{"start": local(r.start_time), "end": local(r.end_time), "start_time": r.start_time,
+                              "end_time": r.end_time, "note": r.note} for r in view.ranges]}
+
+
 class AvailabilitySchema(ma.Schema):
     windows = fields.List(fields.Nested(WindowSchema), required=True, validate=validate.Length(max=100))
 
@@ -93,6 +200,8 @@ class MentorProfileSchema(ma.Schema):
     rating_average = fields.Float(allow_none=True, dump_only=True)
     rating_count = fields.Integer(dump_only=True)
     availability = fields.List(fields.Nested(WindowSchema), dump_only=True)
+    max_sessions_per_day = fields.Integer(allow_none=True, dump_only=True)
+    max_sessions_per_week = fields.Integer(allow_none=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
 

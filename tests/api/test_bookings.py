@@ -76,10 +76,11 @@ def test_availability_windows_in_mentor_timezone_across_dst(client: FlaskClient,
     # 09:00 in Paris is 08:00 UTC in winter and 07:00 UTC in summer.
     assert request_booking(client, mentee, listing.id, winter_monday.replace(hour=8))[0] == 201
     assert request_booking(client, mentee, listing.id, summer_monday.replace(hour=7))[0] == 201
-    assert request_booking(client, mentee, listing.id, summer_monday.replace(hour=10))[0] == 400  # 12:00-13:00
+    # Outside the mentor's hours: 409 naming the rule, as every scheduling rule's refusal.
+    assert request_booking(client, mentee, listing.id, summer_monday.replace(hour=10))[0] == 409  # 12:00-13:00
     status, body = request_booking(client, mentee, listing.id, winter_monday.replace(hour=7))
-    assert status == 400 and "Europe/Paris" in body["message"]
-    assert request_booking(client, mentee, listing.id, (winter_monday + timedelta(days=1)).replace(hour=8))[0] == 400
+    assert status == 409 and "Europe/Paris" in body["message"] and body["errors"]["rule"] == "hours"
+    assert request_booking(client, mentee, listing.id, (winter_monday + timedelta(days=1)).replace(hour=8))[0] == 409
 
 
 def test_accepting_an_overlapping_draft_is_409_for_the_system_declined_it(

@@ -87,9 +87,9 @@ def test_a_request_gives_the_notice_the_service_asks_for_and_not_a_second_less(
     listing, mentee = ListingFactory(), UserFactory()
     now = START - timedelta(hours=5)
     earliest = now + timedelta(minutes=90)
-    short = refused(db, BusinessRuleViolation, lambda: request(db, mentee, listing, earliest - timedelta(seconds=1),
-                                                               now=now))
-    assert (short.message, short.details) == ("a booking needs more notice", {"earliest_start": earliest.isoformat()})
+    short = refused(db, Conflict, lambda: request(db, mentee, listing, earliest - timedelta(seconds=1), now=now))
+    assert (short.message, short.details) == ("this listing needs 90 minutes of notice",
+                                              {"rule": "min_notice", "earliest_start": earliest.isoformat()})
     assert request(db, mentee, listing, earliest, now=now).start_time == earliest
 
 
@@ -159,7 +159,8 @@ def test_accepting_over_the_mentors_accepted_booking_is_a_conflict_but_one_that_
     overlapping = BookingFactory(listing=listing, start_time=START + timedelta(minutes=59))
     touching = BookingFactory(listing=listing, start_time=START + timedelta(hours=1))
     error = refused(db, Conflict, lambda: bookings.accept_booking(db, mentor, overlapping.id))
-    assert error.message == "this time overlaps another accepted booking of the mentor"
+    assert (error.message, error.details) == (
+        "the mentor already has an accepted booking or a session at that time", {"rule": "busy"})
     assert bookings.accept_booking(db, mentor, touching.id).booking.status == BookingStatus.ACCEPTED
     db.expire_all()
     # The refused draft overlaps the one just accepted too: the system declined it (settle_clashes).
@@ -173,7 +174,8 @@ def test_accepting_over_one_of_the_mentors_group_sessions_is_a_conflict(db: Sess
     draft = BookingFactory(listing=listing, start_time=START)
     error = refused(db, Conflict, lambda: bookings.accept_booking(
         db, actor_of(listing.mentor_profile.user), draft.id))
-    assert error.message == "this time overlaps one of the mentor's group sessions"
+    assert (error.message, error.details) == (
+        "the mentor already has an accepted booking or a session at that time", {"rule": "busy"})
 
 
 def test_accepting_a_mentee_already_taken_at_that_time_is_a_conflict(db: Session) -> None:

@@ -67,10 +67,10 @@ def test_a_group_session_never_overlaps_the_mentors_accepted_bookings_nor_their_
     other = ListingFactory(mentor_profile=listing.mentor_profile)
     BookingFactory(listing=other, status=BookingStatus.ACCEPTED, start_time=START)
     booked = refused(db, Conflict, lambda: schedule(db, listing, START + timedelta(minutes=59)))
-    assert booked.message == "this time overlaps one of the mentor's accepted bookings"
+    assert booked.message == "the mentor already has an accepted booking or a session at that time"
     schedule(db, listing, START + timedelta(hours=2))
     taken = refused(db, Conflict, lambda: schedule(db, listing, START + timedelta(hours=2, minutes=30)))
-    assert taken.message == "this time overlaps another session of the mentor"
+    assert taken.message == "the mentor already has an accepted booking or a session at that time"
     assert schedule(db, listing, START + timedelta(hours=1)).start_time == START + timedelta(hours=1)  # touching
 
 

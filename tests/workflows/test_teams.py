@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from models import AvailabilityWindow, BookingStatus, Listing, ListingMember, MentorProfile, User
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows import teams
+from workflows import bookings, teams
 from workflows.errors import BusinessRuleViolation, Conflict
+from workflows.scheduling import ListingRules
 
 NOW = datetime(2031, 2, 1, 8, tzinfo=UTC)
 START = datetime(2031, 2, 3, 9, tzinfo=UTC)  # a Monday
@@ -31,8 +32,8 @@ def team(db: Session, size: int = 3) -> tuple[Listing, list[MentorProfile]]:
 
 def chosen(db: Session, listing: Listing, mentee: User | None = None, requested: uuid.UUID | None = None
            ) -> MentorProfile:
-    return teams.assign_mentor(db, actor_of(mentee or UserFactory()), listing, requested=requested, start=START,
-                               end=END, now=NOW)
+    return teams.assign_mentor(db, actor_of(mentee or UserFactory()), listing, ListingRules.of(listing),
+                               requested=requested, start=START, end=END, now=NOW)
 
 
 def draft_of(member: MentorProfile, listing: Listing, start: datetime = START) -> None:
@@ -83,8 +84,9 @@ def test_a_team_none_of_whose_members_works_then_is_refused(db: Session) -> None
         member.availability.append(AvailabilityWindow(id=uuid.uuid4(), weekday=START.weekday() + 1,
                                                       start_minute=0, end_minute=1440))
     db.flush()
-    error = refused(db, BusinessRuleViolation, lambda: chosen(db, listing))
-    assert error.message == "outside the availability of every mentor of this listing's team"
+    error = refused(db, Conflict, lambda: chosen(db, listing))
+    assert (error.message, error.details) == ("outside the availability of every mentor of this listing's team",
+                                              {"rule": "hours"})
 
 
 def test_a_named_mentor_must_teach_the_listing(db: Session) -> None:
@@ -95,6 +97,7 @@ def test_a_named_mentor_must_teach_the_listing(db: Session) -> None:
 
 
 def test_a_lone_teacher_is_refused_to_themselves_outside_their_windows_and_when_taken(db: Session) -> None:
+    """The lone teacher is chosen at once; the request then checks their rules under their lock."""
     listing = ListingFactory()
     mentor = listing.mentor_profile
     own = refused(db, BusinessRuleViolation, lambda: chosen(db, listing, mentee=mentor.user))
@@ -103,12 +106,16 @@ def test_a_lone_teacher_is_refused_to_themselves_outside_their_windows_and_when_
     mentor.availability.append(AvailabilityWindow(id=uuid.uuid4(), weekday=START.weekday(), start_minute=13 * 60,
                                                   end_minute=18 * 60))
     db.flush()
-    outside = refused(db, BusinessRuleViolation, lambda: chosen(db, listing))
+
+    def request() -> object:
+        return bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=START, now=NOW)
+
+    outside = refused(db, Conflict, request)
     assert (outside.message, outside.details) == (
-        "outside the mentor's availability (windows are in Europe/Paris)", {"timezone": "Europe/Paris"})
+        "outside the mentor's availability (hours are in Europe/Paris)", {"rule": "hours", "timezone": "Europe/Paris"})
     mentor.availability.clear()
     accepted_of(mentor, listing, START - timedelta(minutes=59))
-    taken = refused(db, Conflict, lambda: chosen(db, listing))
+    taken = refused(db, Conflict, request)
     assert taken.message == "the mentor already has an accepted booking or a session at that time"
 
 
