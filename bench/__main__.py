@@ -40,6 +40,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "burst_done_after_s": ("pipeline", "burst_done_after_s", None, "max"),
     "drain_ratio": ("drain", "drain_ratio", 3.0, "min"),
     "slot_query_scaling": ("slot_query", "ratio", 5.0, "max"),
+    "slots_rules_ratio": ("slot_rules", "ratio", 2.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/README.md, "Bounds").
@@ -49,7 +50,7 @@ BOUNDS: dict[str, str] = {
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
-              "slot_query")
+              "slot_query", "slot_rules")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             "pipeline": lambda: pipeline.pipeline(stack, cfg),
             "drain": lambda: pipeline.drain(stack, cfg, app),
             "slot_query": lambda: slots.slot_query(stack, cfg),
+            "slot_rules": lambda: slots.slot_rules(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

@@ -323,7 +323,7 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.SESSION_UPDATED: ("session", SessionPayload),
     EventType.SESSION_REMINDER: ("session", SessionReminderPayload),
     EventType.REVIEW_CREATED: ("review", ReviewPayload),
-    EventType.SCHEDULE_CHANGED: ("mentor", SchedulePayload),
+    EventType.SCHEDULE_CHANGED: ("schedule", SchedulePayload),  # the schedule of the mentor profile `id`
 }
 for _type, (_aggregate, _payload) in DECLARED.items():
     REGISTRY.event(EventSpec(_type, _aggregate, _payload, participants))

@@ -42,9 +42,10 @@ def test_seed_demo_then_outbox_status_then_reconcile(app: Flask, db: Session) ->
     status = runner.invoke(ops, ["outbox-status", "--json"])
     report = json.loads(status.output.strip().splitlines()[-1])
     pending = db.scalar(select(func.count()).where(OutboxHandler.status == HandlerStatus.PENDING))
-    assert report["pending"] == pending == 8  # 4 requests x (notifications, webhooks)
+    # 4 requests x (notifications, webhooks), and each mentor's availability set: schedule.changed x webhooks.
+    assert report["pending"] == pending == 10
     assert {h["handler"] for h in report["handlers"]} == {"notifications.notify", "webhooks.fan_out"}
     reconciled = runner.invoke(ops, ["reconcile"])
-    assert reconciled.exit_code == 0 and "redelivered 8" in reconciled.output
+    assert reconciled.exit_code == 0 and "redelivered 10" in reconciled.output
     attempts = db.scalars(select(OutboxHandler.attempts)).all()
     assert set(attempts) == {1}
