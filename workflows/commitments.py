@@ -10,8 +10,9 @@ exclusion constraints on ``bookings`` and ``sessions`` stay what decides under c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
     true,
     union_all,
 )
@@ -85,41 +87,55 @@ def _live_sessions_over(start: datetime | ColumnElement[datetime], end: datetime
             _meets(MentorshipSession.start_time, MentorshipSession.end_time, start, end))
 
 
-def _blocked_starts_statement() -> Select[uuid.UUID, datetime, datetime]:
-    """Per mentor, the start times at which a session of ``duration`` would meet a commitment or its buffers.
+def _blocked_starts_statement() -> Select[int, datetime, datetime]:
+    """Per group of mentors, the start times at which a session of ``duration`` would meet, for every mentor of
+    the group, a commitment or its buffers, or one of the mentor's other blocked intervals (``extra``).
 
     A commitment [a, b) keeping ``c.before`` and ``c.after`` minutes, against a session keeping ``before`` and
     ``after``, blocks the starts s with a - duration - max(after, c.before) < s < b + max(c.after, before): an
     open interval. The database merges each mentor's intervals (``range_agg``, open ends never joined, so a
-    start where a blocked interval ends stays free).
+    start where a blocked interval ends stays free) and intersects those of a group's mentors
+    (``range_intersect_agg``); a mentor with nothing blocked makes the group's intersection empty.
     """
     start, end = bindparam("start", type_=DateTime(timezone=True)), bindparam("end", type_=DateTime(timezone=True))
     duration = bindparam("duration", type_=Interval)
     before, after = bindparam("before", type_=Integer), bindparam("after", type_=Integer)
-    member = func.unnest(bindparam("mentor_profile_ids", type_=ARRAY(Uuid))
-                         ).table_valued("mentor_profile_id").render_derived("member")
-    commitments = union_all(
-        select(Booking.start_time, Booking.end_time, Booking.buffer_before_minutes.label("before"),
-               Booking.buffer_after_minutes.label("after"))
-        .where(Booking.mentor_profile_id == member.c.mentor_profile_id, *_accepted_bookings_over(start, end)),
-        select(MentorshipSession.start_time, MentorshipSession.end_time, MentorshipSession.buffer_before_minutes,
-               MentorshipSession.buffer_after_minutes)
-        .where(MentorshipSession.mentor_profile_id == member.c.mentor_profile_id, *_live_sessions_over(start, end)),
-    ).lateral("commitment")
+    member = func.unnest(bindparam("mentor_profile_ids", type_=ARRAY(Uuid)), bindparam("groups", type_=ARRAY(Integer))
+                         ).table_valued("mentor_profile_id", "grp").render_derived("member")
+    extra = func.unnest(bindparam("extra_mentors", type_=ARRAY(Uuid)),
+                        bindparam("extra_lower", type_=ARRAY(DateTime(timezone=True))),
+                        bindparam("extra_upper", type_=ARRAY(DateTime(timezone=True)))
+                        ).table_valued("mentor_profile_id", "lower", "upper").render_derived("extra")
     minutes: ColumnElement[timedelta] = literal_column("interval '1 minute'", type_=Interval)
-    starts = func.tstzrange(commitments.c.start_time - duration - func.greatest(after, commitments.c.before) * minutes,
-                            commitments.c.end_time + func.greatest(commitments.c.after, before) * minutes,
-                            literal_column("'()'"))
+    open_ends: ColumnElement[str] = literal_column("'()'")
+
+    def starts(start_time: Any, end_time: Any, its_before: Any, its_after: Any) -> ColumnElement[Any]:
+        return func.tstzrange(start_time - duration - func.greatest(after, its_before) * minutes,
+                              end_time + func.greatest(its_after, before) * minutes, open_ends).label("starts")
+
+    blocked = union_all(
+        select(starts(Booking.start_time, Booking.end_time, Booking.buffer_before_minutes,
+                      Booking.buffer_after_minutes))
+        .where(Booking.mentor_profile_id == member.c.mentor_profile_id, *_accepted_bookings_over(start, end)),
+        select(starts(MentorshipSession.start_time, MentorshipSession.end_time,
+                      MentorshipSession.buffer_before_minutes, MentorshipSession.buffer_after_minutes))
+        .where(MentorshipSession.mentor_profile_id == member.c.mentor_profile_id, *_live_sessions_over(start, end)),
+        select(func.tstzrange(extra.c.lower, extra.c.upper, open_ends).label("starts"))
+        .where(extra.c.mentor_profile_id == member.c.mentor_profile_id),
+    ).lateral("blocked")
     per_mentor = (
-        select(member.c.mentor_profile_id, func.range_agg(starts).label("blocked"))
-        .select_from(member).join(commitments, true())
-        .group_by(member.c.mentor_profile_id)
+        select(member.c.grp, func.coalesce(func.range_agg(blocked.c.starts).filter(blocked.c.starts.is_not(None)),
+                                           text("'{}'::tstzmultirange")).label("blocked"))
+        .select_from(member).outerjoin(blocked, true())
+        .group_by(member.c.mentor_profile_id, member.c.grp)
         .subquery("per_mentor")
     )
-    ranges = func.unnest(per_mentor.c.blocked).table_valued("blocked").render_derived().lateral("ranges")
+    per_group = (select(per_mentor.c.grp, func.range_intersect_agg(per_mentor.c.blocked).label("blocked"))
+                 .group_by(per_mentor.c.grp).subquery("per_group"))
+    ranges = func.unnest(per_group.c.blocked).table_valued("blocked").render_derived().lateral("ranges")
     lower = func.lower(ranges.c.blocked, type_=DateTime(timezone=True))
-    return (select(per_mentor.c.mentor_profile_id, lower, func.upper(ranges.c.blocked, type_=DateTime(timezone=True)))
-            .select_from(per_mentor).join(ranges, true()).order_by(per_mentor.c.mentor_profile_id, lower))
+    return (select(per_group.c.grp, lower, func.upper(ranges.c.blocked, type_=DateTime(timezone=True)))
+            .select_from(per_group).join(ranges, true()).order_by(per_group.c.grp, lower))
 
 
 _BLOCKED_STARTS = _blocked_starts_statement()
@@ -127,21 +143,29 @@ _BLOCKED_STARTS = _blocked_starts_statement()
 _WIDEST_BUFFER = timedelta(minutes=MAX_BUFFER_MINUTES)
 
 
-def blocked_starts(db: Session, mentor_profile_ids: Sequence[uuid.UUID], start: datetime, end: datetime,
-                   duration: timedelta, *, before: int = 0, after: int = 0) -> dict[uuid.UUID, list[OpenInterval]]:
-    """For each mentor, the open intervals of start times in [start, end) at which a session of ``duration``,
-    keeping ``before`` and ``after`` minutes, would meet one of their commitments or its buffers.
+def blocked_starts(db: Session, groups: Sequence[Sequence[uuid.UUID]], start: datetime, end: datetime,
+                   duration: timedelta, *, before: int = 0, after: int = 0,
+                   extra: Mapping[uuid.UUID, Sequence[OpenInterval]] | None = None) -> list[list[OpenInterval]]:
+    """For each group of mentors, in start order, the open intervals of start times in [start, end) at which every
+    mentor of the group is blocked: a session of ``duration``, keeping ``before`` and ``after`` minutes, would
+    meet one of their commitments or its buffers, or falls in one of their ``extra`` intervals (time off, a full
+    day: ``workflows.slots``).
 
     Sorted and disjoint; two may touch, the instant between them being free.
     """
-    found: dict[uuid.UUID, list[OpenInterval]] = {mentor: [] for mentor in mentor_profile_ids}
-    if not found:
+    ids = [mentor for group in groups for mentor in group]
+    numbers = [number for number, group in enumerate(groups) for _ in group]
+    found: list[list[OpenInterval]] = [[] for _ in groups]
+    if not ids:
         return found
-    rows = db.execute(_BLOCKED_STARTS, {"mentor_profile_ids": list(found), "start": start - _WIDEST_BUFFER,
-                                        "end": end + duration + _WIDEST_BUFFER, "duration": duration,
-                                        "before": before, "after": after})
-    for mentor, lower, upper in rows:
-        found[mentor].append((lower, upper))
+    added = [(mentor, lower, upper) for mentor, intervals in (extra or {}).items() for lower, upper in intervals]
+    rows = db.execute(_BLOCKED_STARTS, {
+        "mentor_profile_ids": ids, "groups": numbers, "start": start - _WIDEST_BUFFER,
+        "end": end + duration + _WIDEST_BUFFER, "duration": duration, "before": before, "after": after,
+        "extra_mentors": [m for m, _l, _u in added], "extra_lower": [lo for _m, lo, _u in added],
+        "extra_upper": [up for _m, _l, up in added]})
+    for number, lower, upper in rows:
+        found[number].append((lower, upper))
     return found
 
 

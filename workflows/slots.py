@@ -7,9 +7,9 @@ a day or week at one of the mentor's or the listing's limits (``workflows.schedu
 listing's notice from now and within its horizon. Candidates come in runs, evenly spaced by the listing's slot
 step (its duration by default) from each opening. Members with the same candidates form a group whose runs are
 walked once, against the intervals in which every member of the group is blocked: sorted open intervals of
-starts, each mentor's merged (the database merges their commitments: ``commitments.blocked_starts``), then
-intersected. A run skips a blocked interval in one step, so the work grows with the hours and the blocked
-intervals, not with their product.
+starts, which the database merges for each mentor (their commitments with buffers, their time off and full
+days) and intersects for the group (``commitments.blocked_starts``). A run skips a blocked interval in one step,
+so the work grows with the hours and the blocked intervals, not with their product.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -149,32 +148,6 @@ def _check_range(start: datetime, end: datetime) -> None:
 _Shape = tuple[str, object, tuple[tuple[date, object], ...]]
 
 
-def _merged(intervals: list[OpenInterval]) -> list[OpenInterval]:
-    """Open intervals sorted and joined where they overlap (touching ones stay apart: the instant between is free)."""
-    merged: list[OpenInterval] = []
-    for lower, upper in sorted(intervals):
-        if merged and lower < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], upper))
-        else:
-            merged.append((lower, upper))
-    return merged
-
-
-def _intersected(first: Sequence[OpenInterval], second: Sequence[OpenInterval]) -> list[OpenInterval]:
-    """The instants in both (each sorted and disjoint), in one pass."""
-    both: list[OpenInterval] = []
-    i = j = 0
-    while i < len(first) and j < len(second):
-        lower, upper = max(first[i][0], second[j][0]), min(first[i][1], second[j][1])
-        if lower < upper:
-            both.append((lower, upper))
-        if first[i][1] < second[j][1]:
-            i += 1
-        else:
-            j += 1
-    return both
-
-
 _FOREVER = datetime.max.replace(tzinfo=UTC)
 _INSTANT = timedelta(microseconds=1)
 # Accepted individual bookings and group sessions not cancelled, per mentor and local date, in all and of the
@@ -244,16 +217,17 @@ def _free_starts(db: Session, listing: Listing, start: datetime, end: datetime,
         shape = (calendar.timezone, tuple(sorted(calendar.weekly.items())) if calendar.weekly is not None else None,
                  tuple(sorted(calendar.overrides.items())))
         groups.setdefault(shape, []).append(calendar)
-    blocked = blocked_starts(db, list(mentors), earliest, latest, rules.duration, before=rules.before,
-                             after=rules.after)
     limited = [c for c in mentors.values() if c.limited or rules.per_day is not None or rules.per_week is not None]
-    full = _full_periods(db, limited, rules, earliest, latest)
-    for members in groups.values():
-        runs = _joined(_runs(members[0], minutes, step_minutes, start=earliest, end=latest), rules.step)
-        each = [_merged(blocked[c.id] + full.get(c.id, []) + [(off - rules.duration, until or _FOREVER)
-                                                              for off, until in c.time_off])
-                for c in members]
-        yield from _free(runs, reduce(_intersected, each), rules.step)
+    extra = _full_periods(db, limited, rules, earliest, latest)
+    for calendar in mentors.values():
+        extra.setdefault(calendar.id, []).extend((off - rules.duration, until or _FOREVER)
+                                                 for off, until in calendar.time_off)
+    members = list(groups.values())
+    blocked = blocked_starts(db, [[c.id for c in group] for group in members], earliest, latest, rules.duration,
+                             before=rules.before, after=rules.after, extra=extra)
+    for group, intervals in zip(members, blocked, strict=True):
+        runs = _joined(_runs(group[0], minutes, step_minutes, start=earliest, end=latest), rules.step)
+        yield from _free(runs, intervals, rules.step)
 
 
 def _listing(db: Session, listing_id: uuid.UUID) -> Listing:

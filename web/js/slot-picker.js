@@ -99,5 +99,9 @@ export function slotPicker({ onChoose, isRequested, disabled = false }) {
     },
     redraw: render,
     clear() { choose(null); },
+    /** The first `count` free slots the picker holds, earliest first. */
+    next(count) { return slots.slice(0, count); },
+    /** Choose a slot, showing its day. */
+    pick(slot) { shownDay = dayKey(new Date(slot.start_time)); selected = slot; render(); choose(slot); },
   };
 }

@@ -1,9 +1,11 @@
-// The mentor's setup: profile, weekly availability (in their own timezone), listings, bundle
-// offers, and webhook endpoints with their delivery log and a test button.
+// The mentor's setup: profile, weekly availability (in their own timezone), time off, date overrides and
+// limits (screens/schedule.js), listings with their scheduling rules and bundle offers, and webhook
+// endpoints with their delivery log and a test button.
 import { del, fieldErrors, get, patch, post, put } from '../api.js';
 import { live } from '../live.js';
 import { all, currentUser, rememberProfile } from '../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge } from '../ui.js';
+import { limitsSection, listingRules, overridesSection, timeOffSection } from './schedule.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -17,7 +19,8 @@ export async function mentorSetup(main) {
     h('p', { class: 'lead' }, `${mentor.display_name} · ${mentor.headline}`),
     h('p', { class: 'meta' }, `Timezone ${mentor.timezone} · skills: ${mentor.skills.join(', ') || 'none'} · `,
       h('a', { href: `#/mentors/${mentor.id}` }, 'See your public page')),
-    availabilitySection(mentor), listingsSection(mentor), webhooksSection());
+    availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
+    listingsSection(mentor), webhooksSection());
   return undefined;
 }
 
@@ -132,7 +135,7 @@ function listingCard(l, reload) {
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await reload(); }) },
       l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
     l.kind === 'individual' ? [' ', h('a', { href: `#/listings/${l.id}/team` }, `Team of ${l.title}`)] : null,
-    messages.el, bundleOffers(l));
+    messages.el, listingRules(l), bundleOffers(l));
 }
 
 function bundleOffers(l) {

@@ -25,7 +25,8 @@ export function bookingPanel({ id, item, mine, credits }) {
       span(b.start_time, b.end_time), ' ', bookingBadge(b), b.optimistic ? h('span', { class: 'muted' }, ' sending…') : null,
       b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null)))
     : empty('You have not requested this listing yet.'));
-  const form = mine ? null : requestForm({ id, item, picker, credits, state, drawn: () => { drawRequests(); picker.redraw(); } });
+  const form = mine ? null : requestForm({ id, item, picker, credits, state, reload: () => reload(),
+    drawn: () => { drawRequests(); picker.redraw(); } });
 
   async function reload() {
     const from = new Date();
@@ -51,7 +52,7 @@ export function bookingPanel({ id, item, mine, credits }) {
   };
 }
 
-function requestForm({ id, item, picker, credits, state, drawn }) {
+function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   const messages = messageArea(); // beside the button
   const payWith = h('div', {});
   const selectedText = h('p', { class: 'muted', id: 'selected-slot' }, 'Choose a free slot above.');
@@ -96,7 +97,13 @@ function requestForm({ id, item, picker, credits, state, drawn }) {
       messages.ok(`Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. The mentor will accept or decline.`);
       el.notes.value = '';
     } catch (err) {
-      messages.error(err.body?.errors?.existing_booking_id ? 'You already asked for this time: the request is below, waiting for the mentor.' : err);
+      if (err.body?.errors?.rule) {
+        // A scheduling rule refused it (someone took the time meanwhile, say): its words, and the next free times.
+        await reload();
+        offerNext(messages, err.message, picker);
+      } else {
+        messages.error(err.body?.errors?.existing_booking_id ? 'You already asked for this time: the request is below, waiting for the mentor.' : err);
+      }
     } finally {
       state.pending = state.pending.filter((b) => b !== temp);
       sending = false;
@@ -108,4 +115,13 @@ function requestForm({ id, item, picker, credits, state, drawn }) {
     }
   });
   return { el, show };
+}
+
+/** The refusal, and the next free slots as buttons that choose one. */
+function offerNext(messages, said, picker) {
+  const next = picker.next(3);
+  messages.clear();
+  messages.el.append(h('div', { class: 'error', role: 'alert' }, h('p', {}, `${said[0].toUpperCase()}${said.slice(1)}.`),
+    next.length ? h('p', {}, 'Next free times: ', next.map((slot) => [h('button', { type: 'button', class: 'slot', onclick: () => { picker.pick(slot); messages.clear(); } },
+      span(slot.start_time, slot.end_time)), ' '])) : h('p', {}, 'No free time in the next days.')));
 }
