@@ -68,10 +68,10 @@ def _rules(engine: Engine, ruled: seed.Mentor, plain: seed.Mentor, start: dateti
         """), {"ids": [ruled.profile_id, plain.profile_id]})
         conn.execute(text("""
             UPDATE listings SET buffer_before_minutes = 10, buffer_after_minutes = 15, min_notice_minutes = 120,
-                   max_days_ahead = 180, slot_step_minutes = 30, max_sessions_per_day = 14, max_sessions_per_week = 60,
+                   max_days_ahead = 180, slot_step_minutes = 30, max_sessions_per_day = 10, max_sessions_per_week = 60,
                    max_active_bookings_per_mentor = 5 WHERE id = :listing
         """), {"listing": ruled.listing_id})
-        conn.execute(text("UPDATE mentor_profiles SET max_sessions_per_day = 14, max_sessions_per_week = 60 "
+        conn.execute(text("UPDATE mentor_profiles SET max_sessions_per_day = 10, max_sessions_per_week = 60 "
                           "WHERE id = :p"), {"p": ruled.profile_id})
         # Time off: half a day every third day of the window and before it, none overlapping.
         conn.execute(text("""
