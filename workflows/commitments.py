@@ -10,7 +10,7 @@ exclusion constraints on ``bookings`` and ``sessions`` stay what decides under c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -167,19 +167,6 @@ def blocked_starts(db: Session, groups: Sequence[Sequence[uuid.UUID]], start: da
     for number, lower, upper in rows:
         found[number].append((lower, upper))
     return found
-
-
-def busy_mentors(db: Session, mentor_profile_ids: Collection[uuid.UUID], start: datetime, end: datetime
-                 ) -> set[uuid.UUID]:
-    """Those of the mentors with a commitment overlapping [start, end)."""
-    if not mentor_profile_ids:
-        return set()
-    ids = list(mentor_profile_ids)
-    bookings = select(Booking.mentor_profile_id).where(Booking.mentor_profile_id.in_(ids),
-                                                       *_accepted_bookings_over(start, end))
-    sessions = select(MentorshipSession.mentor_profile_id).where(MentorshipSession.mentor_profile_id.in_(ids),
-                                                                 *_live_sessions_over(start, end))
-    return set(db.scalars(union_all(bookings, sessions)))
 
 
 def mentee_is_busy(db: Session, mentee_user_id: uuid.UUID, start: datetime, end: datetime) -> bool:

@@ -1,19 +1,39 @@
-"""What mentors and mentees are committed to (``workflows/commitments.py``), called directly: which bookings and
-sessions take a time, and that one ending as another starts takes nothing from it. The open intervals of blocked
-starts behind free slots are ``test_slots.py``'s."""
+"""What mentors and mentees are committed to (``workflows/commitments.py``; a mentor's, as the scheduling check reads
+it: ``workflows/scheduling.py``), called directly: which bookings and sessions take a time, and that one ending as
+another starts takes nothing from it. The open intervals of blocked starts behind free slots are
+``test_slots.py``'s."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import BookingStatus, SessionStatus
+from models import BookingStatus, Listing, SessionStatus
 from tests.factories import BookingFactory, ListingFactory, UserFactory, group_session
-from workflows.commitments import busy_mentors, mentee_is_busy
+from workflows import scheduling
+from workflows.commitments import mentee_is_busy
+from workflows.errors import Conflict
 
 START = datetime(2031, 4, 7, 9, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+
+
+def busy_mentors(db: Session, mentor_profile_ids: list[uuid.UUID], start: datetime, end: datetime) -> set[uuid.UUID]:
+    """Those of the mentors the scheduling check finds committed over [start, end) (rule ``busy``)."""
+    busy = set()
+    for mentor in mentor_profile_ids:
+        listing_id = db.scalars(select(Listing.id).where(Listing.mentor_profile_id == mentor)).first()
+        assert listing_id is not None
+        try:
+            scheduling.check(db, scheduling.Commitment(mentor, listing_id, start, end, 0, 0), hours=False)
+        except Conflict as refusal:
+            if refusal.details["rule"] != "busy":
+                raise
+            busy.add(mentor)
+    return busy
 
 
 def test_a_mentor_is_taken_by_accepted_individual_bookings_and_live_sessions_only(db: Session) -> None:
