@@ -81,6 +81,9 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     seed.add(review)
     seed.flush()
     recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, events.review_payload(review), actor="mentee"))
+    for start, end in ((now, now + timedelta(days=7)), (now, None), (None, None)):  # a period, open-ended, everything
+        recorded.append(events.record(seed, events.EventType.SCHEDULE_CHANGED, events.schedule_payload(
+            group_listing.mentor_profile_id, events.ScheduleChange.TIME_OFF, start, end), actor="mentor"))
     seed.commit()
     return recorded, seated[1].id
 

@@ -20,13 +20,14 @@ from models import (
     Listing,
     ListingKind,
     ListingMember,
+    Notification,
     OutboxEvent,
     TimeOff,
 )
 from models.users import User
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows import bookings, group_sessions, listings, mentor_schedule, mentors, sessions, slots
+from workflows import bookings, group_sessions, listings, mentor_schedule, mentors, notifications, sessions, slots
 from workflows.errors import Conflict, InvalidInput
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -71,10 +72,17 @@ def test_time_off_closes_slots_requests_and_accepts_and_may_be_open_ended(db: Se
         mentor_schedule.TimeOffSpec(datetime.combine(MONDAY.date(), datetime.min.time()),
                                     datetime.combine(MONDAY.date() + timedelta(days=2), datetime.min.time()),
                                     "Conference")], now=NOW)
-    # Pending requests inside it are declined by the system, with the reason the mentee reads.
+    # Pending requests inside it are declined by the system, with the reason the mentee reads, and the listing's
+    # next free times (after the time off).
     assert view.declined_requests == [pending.id]
     db.refresh(pending)
     assert (pending.status, pending.decline_reason) == (BookingStatus.DECLINED, bookings.AWAY)
+    declined = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == pending.id,
+                                                    OutboxEvent.type == "booking.declined")).one()
+    notifications.handle_events(db, [declined])
+    told = db.scalars(select(Notification).where(Notification.event_id == declined.id)).one()
+    assert told.user_id == pending.mentee_user_id
+    assert f"was declined: {bookings.AWAY}. Its next free times: " in told.body
     day = MONDAY.replace(hour=0)
     assert starts(db, listing, day - timedelta(days=1), day + timedelta(days=3)) == [
         (MONDAY - timedelta(days=1)).replace(hour=h) for h in range(9, 17)] + [
