@@ -89,6 +89,32 @@ def _echo_request_id(response: Response) -> Response:
     return response
 
 
+def _register_blueprints(api: ServiceApi) -> None:
+    """Every route of the API, in the OpenAPI document's order."""
+    from api.admin.routes import blp as admin_blp  # noqa: PLC0415
+    from api.auth.routes import blp as auth_blp  # noqa: PLC0415
+    from api.auth.routes import me_blp  # noqa: PLC0415
+    from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
+    from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
+    from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
+    from api.group_sessions.routes import blp as group_sessions_blp  # noqa: PLC0415
+    from api.health.routes import blp as health_blp  # noqa: PLC0415
+    from api.listings.routes import blp as listings_blp  # noqa: PLC0415
+    from api.live.routes import blp as live_blp  # noqa: PLC0415
+    from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
+    from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
+    from api.reschedules.routes import blp as reschedules_blp  # noqa: PLC0415
+    from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
+    from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
+    from api.teams.routes import blp as teams_blp  # noqa: PLC0415
+    from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
+
+    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
+                      group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
+                      admin_blp, calendar_blp, teams_blp, reschedules_blp):
+        api.register_blueprint(blueprint)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -135,29 +161,10 @@ def create_app(
     init_metrics(app)
     init_cli(app)
 
-    from api.admin.routes import blp as admin_blp  # noqa: PLC0415
-    from api.auth.routes import blp as auth_blp  # noqa: PLC0415
-    from api.auth.routes import me_blp  # noqa: PLC0415
-    from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
-    from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
-    from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
-    from api.group_sessions.routes import blp as group_sessions_blp  # noqa: PLC0415
-    from api.health.routes import blp as health_blp  # noqa: PLC0415
-    from api.listings.routes import blp as listings_blp  # noqa: PLC0415
-    from api.live.routes import blp as live_blp  # noqa: PLC0415
-    from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
-    from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
-    from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
-    from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
-    from api.teams.routes import blp as teams_blp  # noqa: PLC0415
-    from api.webapp.routes import blp as webapp_blp  # noqa: PLC0415
-    from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
-
-    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
-                      group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
-                      admin_blp, calendar_blp, teams_blp):
-        api.register_blueprint(blueprint)
+    _register_blueprints(api)
     document_webhooks(api.spec)
+    from api.webapp.routes import blp as webapp_blp  # noqa: PLC0415
+
     app.register_blueprint(webapp_blp)  # the browser app, outside the OpenAPI document
 
     @app.get("/api/docs/assets/<path:filename>")

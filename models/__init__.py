@@ -16,6 +16,7 @@ from models.enums import (
     HandlerStatus,
     InvitationStatus,
     ListingKind,
+    ProposalStatus,
     SessionStatus,
     WebhookMessageStatus,
 )
@@ -23,6 +24,7 @@ from models.listings import Listing
 from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
 from models.reminders import CalendarFeed, SessionReminder
+from models.reschedules import RescheduleProposal
 from models.sessions import MentorshipSession
 from models.teams import ListingMember, TeamInvitation
 from models.tokens import RefreshToken, SignIn
@@ -58,7 +60,9 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "OutboxHandler",
+    "ProposalStatus",
     "RefreshToken",
+    "RescheduleProposal",
     "Review",
     "ReviewEligibility",
     "SessionReminder",

@@ -48,6 +48,8 @@ class Booking(IdMixin, TimestampMixin, Base):
         ),
         CheckConstraint(check_in("credit_status", CreditStatus), name="credit_status_values"),
         CheckConstraint("cancel_fee_cents IS NULL OR cancel_fee_cents >= 0", name="fee_non_negative"),
+        CheckConstraint("reschedule_count >= 0 AND (reschedule_count = 0) = (rescheduled_from_booking_id IS NULL)",
+                        name="reschedule_chain"),
         CheckConstraint(
             "(bundle_purchase_id IS NULL) = (credit_status = 'none')", name="credit_needs_purchase"
         ),
@@ -92,6 +94,11 @@ class Booking(IdMixin, TimestampMixin, Base):
     # use_alter: bookings and sessions refer to each other.
     group_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", use_alter=True), index=True)
 
+    # A reschedule's new booking: the one it follows, the chain's first (its calendar UID), and how many moves
+    # the chain has had (workflows.reschedules).
+    rescheduled_from_booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    chain_booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"))
+    reschedule_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The listing's buffers when requested (workflows.scheduling): a later edit of the listing never moves them.
     buffer_before_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     buffer_after_minutes: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -21,6 +21,7 @@ class BookingStatus(StrEnum):
     DECLINED = "declined"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    RESCHEDULED = "rescheduled"  # moved by agreement: a new booking at the new time follows it
 
 
 class SessionStatus(StrEnum):
@@ -49,6 +50,18 @@ class CreditStatus(StrEnum):
     HELD = "held"
     RETURNED = "returned"
     FORFEITED = "forfeited"
+    MOVED = "moved"  # went with a reschedule to the booking that follows: held there
+
+
+class ProposalStatus(StrEnum):
+    """A proposal to move a booking: waiting for the other participant, then taken, turned down, withdrawn by
+    its proposer, or past its time."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
 
 
 class EmailStatus(StrEnum):

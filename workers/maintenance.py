@@ -9,7 +9,7 @@ from outbox import relay
 from outbox.publisher import broker_lost_its_queues
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import bookings, reminders, retention, session_sweeps
+from workflows import bookings, reminders, reschedules, retention, session_sweeps
 
 log = structlog.get_logger(__name__)
 
@@ -28,9 +28,9 @@ def relay_outbox(self: DbTask) -> int:
 
 @app.task(name="maintenance.expire_drafts", base=DbTask, bind=True)
 def expire_drafts(self: DbTask) -> int:
-    """Drafts whose start time has passed become expired."""
+    """Drafts whose start time has passed become expired, and so do proposals to move a booking."""
     with self.transaction() as db:
-        return bookings.expire_stale_drafts(db)
+        return bookings.expire_stale_drafts(db) + reschedules.expire_proposals(db)
 
 
 @app.task(name="maintenance.mark_missed", base=DbTask, bind=True)

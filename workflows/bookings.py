@@ -49,6 +49,7 @@ class BookingAction(StrEnum):
     CANCEL = "cancel"
     EXPIRE = "expire"
     END_WITH_SESSION = "end with its session"
+    RESCHEDULE = "reschedule"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ BOOKINGS = StateMachine("booking", Booking, {
                                event=EventType.BOOKING_EXPIRED, effect=_expired),
     # An accepted booking ends with its session's cancellation, whose event tells of it (workflows.sessions).
     BookingAction.END_WITH_SESSION: move(BookingStatus.ACCEPTED, BookingStatus.CANCELLED, Role.SYSTEM),
+    # Moved by agreement: the participant accepting the other's proposal; ``booking.rescheduled`` is the new
+    # booking's event (workflows.reschedules).
+    BookingAction.RESCHEDULE: move(BookingStatus.ACCEPTED, BookingStatus.RESCHEDULED, Role.MENTOR, Role.MENTEE),
 })
 
 

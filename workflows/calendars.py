@@ -29,6 +29,7 @@ from infra.config import get_settings
 from infra.smtp import Attachment
 from models import (
     Booking,
+    BookingStatus,
     CalendarFeed,
     FeedRevocation,
     Listing,
@@ -112,6 +113,7 @@ class CalendarEntry:
     title: str
     with_whom: str
     location: str | None
+    chain_booking_id: uuid.UUID | None = None  # a moved booking's chain: one calendar event throughout
 
 
 def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarEntry]:
@@ -120,31 +122,36 @@ def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarE
     mentee_user = aliased(User)
     rows = db.execute(
         select(MentorshipSession, Listing.title, Listing.location, MentorProfile.user_id, mentor_user.display_name,
-               mentee_user.display_name)
+               mentee_user.display_name, Booking.chain_booking_id)
         .join(Listing, Listing.id == MentorshipSession.listing_id)
+        .outerjoin(Booking, Booking.id == MentorshipSession.booking_id)
         .join(MentorProfile, MentorProfile.id == MentorshipSession.mentor_profile_id)
         .join(mentor_user, mentor_user.id == MentorProfile.user_id)
         .outerjoin(mentee_user, mentee_user.id == MentorshipSession.mentee_user_id)
         .where(or_(MentorProfile.user_id == user_id, MentorshipSession.mentee_user_id == user_id,
                    MentorshipSession.id.in_(seated_sessions(user_id))),
-               MentorshipSession.end_time >= since)
+               MentorshipSession.end_time >= since,
+               # A moved booking's old session leaves the feed: the chain's event moves to the new one.
+               or_(Booking.status.is_(None), Booking.status != BookingStatus.RESCHEDULED))
         .order_by(MentorshipSession.start_time, MentorshipSession.id)
         .limit(FEED_LIMIT)
     ).all()
     entries = []
-    for session, title, location, mentor_id, mentor_name, mentee_name in rows:
+    for session, title, location, mentor_id, mentor_name, mentee_name, chain in rows:
         if mentor_id != user_id:
             with_whom = mentor_name
         else:
             with_whom = mentee_name if mentee_name is not None else f"{session.seats_taken} participants"
-        entries.append(CalendarEntry(session, title, with_whom, location))
+        entries.append(CalendarEntry(session, title, with_whom, location, chain))
     return entries
 
 
-def calendar_uid(session_id: uuid.UUID, booking_id: uuid.UUID | None) -> str:
+def calendar_uid(session_id: uuid.UUID, booking_id: uuid.UUID | None, chain_booking_id: uuid.UUID | None = None
+                 ) -> str:
     """Stable per session: an individual session's booking id (known before the session exists, so the
-    booking email's invite and the feed agree), a group session's own id."""
-    return f"{booking_id or session_id}@{UID_DOMAIN}"
+    booking email's invite and the feed agree), the first booking's of a moved booking's chain (so a move
+    moves the event), a group session's own id."""
+    return f"{chain_booking_id or booking_id or session_id}@{UID_DOMAIN}"
 
 
 def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: str, cancelled: bool,
@@ -166,7 +173,8 @@ def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: 
 def session_event(entry: CalendarEntry, *, template: str, stamp: datetime) -> Event:
     """The VEVENT of one session: stable UID, SEQUENCE, times in UTC, the meeting link when there is one."""
     session = entry.session
-    return _event(uid=calendar_uid(session.id, session.booking_id), sequence=session.calendar_sequence,
+    return _event(uid=calendar_uid(session.id, session.booking_id, entry.chain_booking_id),
+                  sequence=session.calendar_sequence,
                   start=session.start_time, end=session.end_time, summary=f"{entry.title} with {entry.with_whom}",
                   cancelled=session.status == SessionStatus.CANCELLED,
                   link=meeting_url(session, entry.location, template), stamp=stamp)
@@ -214,7 +222,12 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
         .join(User, User.id == MentorProfile.user_id)
         .where(Listing.id == booking.listing_id)
     ).one()
-    event = _event(uid=calendar_uid(booking.id, None), sequence=0, start=booking.start_time, end=booking.end_time,
+    # Before its session exists, a moved booking's invite already follows the chain's last SEQUENCE.
+    sequence = db.scalar(select(MentorshipSession.calendar_sequence + 1).where(
+        MentorshipSession.booking_id == booking.rescheduled_from_booking_id)) if booking.rescheduled_from_booking_id \
+        else 0
+    event = _event(uid=calendar_uid(booking.id, None, booking.chain_booking_id), sequence=sequence or 0,
+                   start=booking.start_time, end=booking.end_time,
                    summary=f"{title} with {mentor_name}", cancelled=False, link=None, stamp=stamp)
     return _calendar([event], method="REQUEST")
 

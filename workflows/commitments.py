@@ -49,6 +49,7 @@ _MENTEE_OVERLAP = select(Booking.id).where(
     Booking.status == BookingStatus.ACCEPTED,
     Booking.start_time < bindparam("end"),
     Booking.end_time > bindparam("start"),
+    Booking.id != bindparam("other_than"),
 ).limit(1)
 
 
@@ -169,7 +170,9 @@ def blocked_starts(db: Session, groups: Sequence[Sequence[uuid.UUID]], start: da
     return found
 
 
-def mentee_is_busy(db: Session, mentee_user_id: uuid.UUID, start: datetime, end: datetime) -> bool:
-    """Whether the mentee holds an accepted booking or a seat overlapping [start, end)."""
-    found = db.scalar(_MENTEE_OVERLAP, {"mentee_user_id": mentee_user_id, "start": start, "end": end})
+def mentee_is_busy(db: Session, mentee_user_id: uuid.UUID, start: datetime, end: datetime, *,
+                   other_than: uuid.UUID | None = None) -> bool:
+    """Whether the mentee holds an accepted booking or a seat overlapping [start, end), ``other_than`` aside."""
+    found = db.scalar(_MENTEE_OVERLAP, {"mentee_user_id": mentee_user_id, "start": start, "end": end,
+                                        "other_than": other_than or uuid.UUID(int=0)})
     return found is not None

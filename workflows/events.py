@@ -48,6 +48,11 @@ class EventType(StrEnum):
     SESSION_REMINDER = "session.reminder"
     REVIEW_CREATED = "review.created"
     SCHEDULE_CHANGED = "schedule.changed"
+    BOOKING_RESCHEDULED = "booking.rescheduled"
+    RESCHEDULE_PROPOSED = "reschedule.proposed"
+    RESCHEDULE_DECLINED = "reschedule.declined"
+    RESCHEDULE_WITHDRAWN = "reschedule.withdrawn"
+    RESCHEDULE_EXPIRED = "reschedule.expired"
     WEBHOOK_TEST = "webhook.test"
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
@@ -76,6 +81,37 @@ class BookingPayload(TypedDict):
     bundle_purchase_id: str | None
     group_session_id: str | None
     reason: str | None
+
+
+class BookingRescheduledPayload(BookingPayload):
+    """``booking.rescheduled``: the new booking a move by agreement made, accepted, and the one it follows (its
+    times before), who proposed the move and who accepted it (``mentor`` or ``mentee``)."""
+
+    rescheduled_from_booking_id: str
+    previous_start_time: str
+    previous_end_time: str
+    proposed_by: str
+    accepted_by: str
+
+
+class ProposalPayload(TypedDict):
+    """``reschedule.*``: a proposal to move a booking (``start_time``, ``end_time``: the booking's times now) to
+    one of ``start_times``; ``status`` ``open``, ``declined``, ``withdrawn`` or ``expired``."""
+
+    id: str
+    booking_id: str
+    listing_id: str
+    mentor_profile_id: str
+    mentee_user_id: str
+    start_time: str
+    end_time: str
+    proposed_by: str
+    start_times: list[str]
+    message: str
+    status: str
+    expires_at: str
+    chosen_start: str | None
+    new_booking_id: str | None
 
 
 class SeatReleasedPayload(BookingPayload):
@@ -146,7 +182,8 @@ class SchedulePayload(TypedDict):
 
 
 EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSessionPayload | ReviewPayload
-                | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload)
+                | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
+                | ProposalPayload)
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -324,6 +361,11 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.SESSION_REMINDER: ("session", SessionReminderPayload),
     EventType.REVIEW_CREATED: ("review", ReviewPayload),
     EventType.SCHEDULE_CHANGED: ("schedule", SchedulePayload),  # the schedule of the mentor profile `id`
+    EventType.BOOKING_RESCHEDULED: ("booking", BookingRescheduledPayload),  # the new booking
+    EventType.RESCHEDULE_PROPOSED: ("reschedule", ProposalPayload),
+    EventType.RESCHEDULE_DECLINED: ("reschedule", ProposalPayload),
+    EventType.RESCHEDULE_WITHDRAWN: ("reschedule", ProposalPayload),
+    EventType.RESCHEDULE_EXPIRED: ("reschedule", ProposalPayload),
 }
 for _type, (_aggregate, _payload) in DECLARED.items():
     REGISTRY.event(EventSpec(_type, _aggregate, _payload, participants))

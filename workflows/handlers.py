@@ -30,9 +30,11 @@ SESSION_OUTCOMES = (EventType.SESSION_COMPLETED, EventType.SESSION_CANCELLED, Ev
 SENT_TO_WEBHOOKS = tuple(DECLARED)
 
 
-@REGISTRY.handler(sessions.CREATE_HANDLER, EventType.BOOKING_ACCEPTED, by_hand=sessions.create_session_from_booking)
+@REGISTRY.handler(sessions.CREATE_HANDLER, EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED,
+                  by_hand=sessions.create_session_from_booking)
 def create_sessions(db: Session, events: Sequence[OutboxEvent]) -> None:
-    """Each accepted booking's session, exactly once (an operator can run it for one booking by hand)."""
+    """Each accepted booking's session, a moved booking's new one too, exactly once (an operator can run it for one
+    booking by hand)."""
     sessions.create_sessions_for_events(db, events)
 
 

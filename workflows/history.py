@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from models import MentorProfile, OutboxEvent
+from models import MentorProfile, OutboxEvent, RescheduleProposal
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
 from workflows.bookings import get_visible_booking
 from workflows.errors import Forbidden, NotFound
-from workflows.events import participants
+from workflows.events import EventType, participants
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
 from workflows.sessions import get_visible_session
@@ -38,9 +38,13 @@ class TimelineEntry:
 
 def booking_timeline(db: Session, actor: Actor, booking_id: uuid.UUID, *, limit: int, cursor: str | None
                      ) -> Page[TimelineEntry]:
-    """A booking's events, oldest first (its participants and admins; 404 for anyone else)."""
+    """A booking's events, oldest first (its participants and admins; 404 for anyone else): its own, its proposals
+    to move it, and, when a move replaced it, the ``booking.rescheduled`` of the booking that followed."""
     get_visible_booking(db, actor, booking_id)
-    return _timeline(db, [booking_id], limit=limit, cursor=cursor)
+    proposals = list(db.scalars(select(RescheduleProposal.id).where(RescheduleProposal.booking_id == booking_id)))
+    followed = and_(OutboxEvent.type == EventType.BOOKING_RESCHEDULED.value,
+                    OutboxEvent.payload["rescheduled_from_booking_id"].astext == str(booking_id))
+    return _timeline(db, [booking_id, *proposals], limit=limit, cursor=cursor, also=followed)
 
 
 def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit: int, cursor: str | None
@@ -62,9 +66,10 @@ def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: 
     return _timeline(db, [profile_id], limit=limit, cursor=cursor)
 
 
-def _timeline(db: Session, aggregate_ids: Sequence[uuid.UUID], *, limit: int, cursor: str | None
-              ) -> Page[TimelineEntry]:
-    query = select(OutboxEvent).where(OutboxEvent.aggregate_id.in_(aggregate_ids))
+def _timeline(db: Session, aggregate_ids: Sequence[uuid.UUID], *, limit: int, cursor: str | None,
+              also: ColumnElement[bool] | None = None) -> Page[TimelineEntry]:
+    mine = OutboxEvent.aggregate_id.in_(aggregate_ids)
+    query = select(OutboxEvent).where(or_(mine, also) if also is not None else mine)
     page: Page[OutboxEvent] = paginate(db, query, OutboxEvent.created_at, OutboxEvent.id, limit=limit,
                                        cursor=cursor)
     mentors = _mentor_users(db, page.items)

@@ -113,6 +113,18 @@ SETTLED: dict[EventType, dict[Role, tuple[str, str]]] = {
         Role.MENTOR: ("Booking request withdrawn", (
             "The request of {other} for {listing} on {when} was withdrawn: they have another session at this time."))},
 }
+# A move by agreement: to both; a proposal's news: to the side that did not cause it (proposals.*).
+MOVED = ("Session moved", "{listing} with {other} moved from {previous} to {when}. It costs nothing.")
+PROPOSALS: dict[EventType, tuple[str, str, str]] = {  # title, body, who is told: "other", "proposer" or "both"
+    EventType.RESCHEDULE_PROPOSED: ("New time proposed",
+                                    "{other} proposes to move {listing} on {when} to {times}{message}.", "other"),
+    EventType.RESCHEDULE_DECLINED: ("Proposal declined",
+                                    "{other} declined to move {listing} on {when}: it stays then.", "proposer"),
+    EventType.RESCHEDULE_WITHDRAWN: ("Proposal withdrawn",
+                                     "{other} withdrew the proposal to move {listing} on {when}.", "other"),
+    EventType.RESCHEDULE_EXPIRED: ("Proposal expired",
+                                   "The proposal to move {listing} on {when} expired: it stays then.", "both"),
+}
 NEXT_SLOTS_SHOWN = 3
 NEXT_SLOTS_DAYS = 14
 GROUP = "the group"
@@ -129,6 +141,16 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
     event_type = EventType(outbox_event.type)
     if settled_by_system(outbox_event):
         return SETTLED[event_type]
+    if event_type == EventType.BOOKING_RESCHEDULED:
+        return dict.fromkeys((Role.MENTOR, Role.MENTEE), MOVED)
+    if event_type == EventType.SESSION_CANCELLED and outbox_event.actor == Role.SYSTEM.value:
+        return {}  # the session of a moved booking: booking.rescheduled tells of it
+    if event_type in PROPOSALS:
+        title, body, told = PROPOSALS[event_type]
+        proposer = Role(outbox_event.payload["proposed_by"])
+        other = Role.MENTEE if proposer == Role.MENTOR else Role.MENTOR
+        roles = {"other": (other,), "proposer": (proposer,), "both": (Role.MENTOR, Role.MENTEE)}[told]
+        return dict.fromkeys(roles, (title, body))
     if event_type == EventType.BOOKING_CANCELLED and outbox_event.payload.get("group_session_id"):
         return {Role.MENTOR: SEAT_RELEASED}
     return MESSAGES.get(event_type, {})
@@ -215,6 +237,11 @@ def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: u
         "when": reader.when(start, fallback_zone) if start else "",
         "reason": payload.get("reason") or "", "rating": payload.get("rating"),
         "next": next_free_times(db, payload["listing_id"], utcnow(), reader) if "{next}" in template else "",
+        "times": "; ".join(reader.when(datetime.fromisoformat(t), fallback_zone)
+                           for t in payload.get("start_times", [])),
+        "previous": reader.when(datetime.fromisoformat(payload["previous_start_time"]), fallback_zone)
+        if payload.get("previous_start_time") else "",
+        "message": f": \u201c{payload['message']}\u201d" if payload.get("message") else "",
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"
@@ -341,9 +368,10 @@ def email_body(notification: Notification, public_url: str) -> str:
 
 
 def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
-    """A booking accepted: its email carries the session's calendar invite."""
+    """A booking accepted, or moved: its email carries the session's calendar invite (a move's, the chain's event
+    at its next SEQUENCE, which calendar apps move)."""
     booking_id = notification.data.get("resource", {}).get("id")
-    if notification.type != EventType.BOOKING_ACCEPTED or booking_id is None:
+    if notification.type not in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED} or booking_id is None:
         return []
     invite = booking_invite(db, notification.user_id, uuid.UUID(booking_id))
     return [invite_attachment(invite)] if invite is not None else []

@@ -72,8 +72,9 @@ SESSIONS = StateMachine("session", MentorshipSession, {
                               event=EventType.SESSION_STARTED),
     SessionAction.COMPLETE: move(SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED, Role.MENTOR, Role.SYSTEM,
                                  event=EventType.SESSION_COMPLETED),
+    # The system cancels a session whose booking was moved by agreement (workflows.reschedules).
     SessionAction.CANCEL: move(SessionStatus.SCHEDULED, SessionStatus.CANCELLED, Role.MENTOR, Role.MENTEE,
-                               Role.ADMIN, event=EventType.SESSION_CANCELLED),
+                               Role.ADMIN, Role.SYSTEM, event=EventType.SESSION_CANCELLED),
     SessionAction.MISS: move(SessionStatus.SCHEDULED, SessionStatus.MISSED, Role.SYSTEM,
                              event=EventType.SESSION_MISSED),
 }, more_mentees=_holds_seat)
@@ -114,17 +115,25 @@ def _create_sessions_statement() -> Executable:
     unique keys in one order.
     """
     sessions = cast(Table, MentorshipSession.__table__)
+    # A moved booking's session follows the one it replaces in calendars: the chain's next SEQUENCE.
+    previous = aliased(MentorshipSession)
+    sequence = func.coalesce(select(previous.calendar_sequence + 1)
+                             .where(previous.booking_id == Booking.rescheduled_from_booking_id)
+                             .scalar_subquery(), 0)
+    # FOR SHARE: a booking being moved (workflows.reschedules, FOR UPDATE) is read once the move commits, and
+    # then is no longer accepted; a booking read first holds the move back until its session is there to cancel.
     bookings = select(
         func.gen_random_uuid(), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
         Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
-        literal(SessionStatus.SCHEDULED.value), Booking.buffer_before_minutes, Booking.buffer_after_minutes,
+        literal(SessionStatus.SCHEDULED.value), Booking.buffer_before_minutes, Booking.buffer_after_minutes, sequence,
     ).where(Booking.id == any_(bindparam("booking_ids", type_=ARRAY(Uuid))),
-            Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None)).order_by(Booking.id)
+            Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None)).order_by(Booking.id
+            ).with_for_update(read=True, of=Booking)
     inserted = (
         insert(sessions)
         .from_select(["id", "kind", "booking_id", "listing_id", "mentor_profile_id", "mentee_user_id",
-                      "start_time", "end_time", "status", "buffer_before_minutes", "buffer_after_minutes"],
-                     bookings)
+                      "start_time", "end_time", "status", "buffer_before_minutes", "buffer_after_minutes",
+                      "calendar_sequence"], bookings)
         .on_conflict_do_nothing(index_elements=[sessions.c.booking_id])
         .returning(*sessions.c)  # the new rows as objects, in the same round trip
     )
@@ -157,11 +166,12 @@ def create_sessions_for_events(db: Session, events: Sequence[OutboxEvent]) -> No
 def create_session_from_booking(db: Session, booking_id: uuid.UUID) -> MentorshipSession | None:
     """Create the booking's session exactly once (for work sent by hand, with the booking's id).
 
-    The booking's ``booking.accepted`` handler rows are marked done in the same transaction, so the
-    outbox stops redelivering.
+    The booking's ``booking.accepted`` (or, for a moved booking, ``booking.rescheduled``) handler rows are
+    marked done in the same transaction, so the outbox stops redelivering.
     """
     created = _create_sessions(db, [booking_id])
-    outbox.mark_done_for_aggregate(db, booking_id, EventType.BOOKING_ACCEPTED, CREATE_HANDLER)
+    for made_by in (EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED):
+        outbox.mark_done_for_aggregate(db, booking_id, made_by, CREATE_HANDLER)
     return created[0] if created else None
 
 

@@ -74,6 +74,9 @@ class BookingSchema(ShownSchema):
         "description": "Set when an accepted booking or seat was cancelled: within the late window?"})
     cancel_fee_cents = fields.Integer(allow_none=True, metadata={
         "description": "The late cancellation fee (0 when refunded or the bundle credit was forfeited instead)."})
+    rescheduled_from_booking_id = fields.UUID(allow_none=True, metadata={
+        "description": "The booking this one replaced when a move was agreed (`booking.rescheduled`)."})
+    reschedule_count = fields.Integer(metadata={"description": "How many times this booking's chain was moved."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -107,4 +110,9 @@ class BookingPolicySchema(ma.Schema):
                        "credit booked with (`CANCELLATION_WINDOW_HOURS`).", "example": 24})
     cancellation_fee_percent = fields.Integer(metadata={
         "description": "The late fee, in percent of the price (`CANCELLATION_FEE_PERCENT`).", "example": 50})
+    max_reschedules_per_booking = fields.Integer(metadata={
+        "description": "How many times a booking may be moved by agreement (`MAX_RESCHEDULES_PER_BOOKING`); a move "
+                       "the other participant accepts costs nothing.", "example": 2})
+    reschedule_fee_cents = fields.Constant(0, metadata={
+        "type": "integer", "description": "What a move by agreement costs: nothing.", "example": 0})
 

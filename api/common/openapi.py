@@ -116,6 +116,8 @@ PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
     "GroupSessionReminderEventData": (events.GroupSessionReminderPayload, frozenset({events.GROUP_KEY})),
     "WebhookTestEventData": (WebhookTestPayload, frozenset()),
     "ScheduleEventData": (events.SchedulePayload, frozenset()),
+    "BookingRescheduledEventData": (events.BookingRescheduledPayload, frozenset()),
+    "RescheduleProposalEventData": (events.ProposalPayload, frozenset()),
 }
 
 
@@ -130,6 +132,8 @@ _OWN_SCHEMAS: dict[str, list[str]] = {
     EventType.BOOKING_CANCELLED: ["BookingEventData", "SeatReleasedEventData"],
     EventType.SESSION_REMINDER: ["SessionReminderEventData", "GroupSessionReminderEventData"],
     EventType.SCHEDULE_CHANGED: ["ScheduleEventData"],
+    EventType.BOOKING_RESCHEDULED: ["BookingRescheduledEventData"],
+    **{event: ["RescheduleProposalEventData"] for event in events.of_aggregate("reschedule")},
 }
 
 

@@ -20,6 +20,7 @@ from models import (
     ListingKind,
     MentorshipSession,
     OutboxEvent,
+    RescheduleProposal,
     Review,
     SessionStatus,
 )
@@ -27,7 +28,7 @@ from tests.concurrency import wait_until
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker
-from workflows import events
+from workflows import events, reschedules
 from workflows.actors import Actor
 from workflows.webhooks import endpoints
 
@@ -42,9 +43,25 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     the group-session and seat-release shapes. Returns the events and a group participant's user id."""
     now = datetime.now(UTC)
     recorded = []
-    for event_type in sorted(events.BOOKING_EVENTS):
+    for event_type in sorted(events.BOOKING_EVENTS - {events.EventType.BOOKING_RESCHEDULED}):
         booking = BookingFactory(status=BookingStatus.ACCEPTED)
         recorded.append(events.record(seed, event_type, events.booking_payload(booking), actor="mentee"))
+    before = BookingFactory(status=BookingStatus.RESCHEDULED)
+    after = BookingFactory(status=BookingStatus.ACCEPTED, listing=before.listing, mentee_user_id=before.mentee_user_id,
+                           start_time=before.start_time + timedelta(days=1))
+    moved: events.BookingRescheduledPayload = {
+        **events.booking_payload(after), "rescheduled_from_booking_id": str(before.id),
+        "previous_start_time": before.start_time.isoformat(), "previous_end_time": before.end_time.isoformat(),
+        "proposed_by": "mentee", "accepted_by": "mentor"}
+    recorded.append(events.record(seed, events.EventType.BOOKING_RESCHEDULED, moved, actor="mentor"))
+    proposal = RescheduleProposal(id=uuid.uuid4(), booking_id=after.id, proposed_by="mentor",
+                                  proposer_user_id=after.listing.mentor_profile.user_id,
+                                  start_times=[after.start_time + timedelta(days=1)], message="",
+                                  expires_at=after.start_time)
+    seed.add(proposal)
+    seed.flush()
+    for event_type in sorted(events.of_aggregate("reschedule")):
+        recorded.append(events.record(seed, event_type, reschedules.proposal_payload(proposal, after), actor="mentor"))
 
     accepted = BookingFactory(status=BookingStatus.ACCEPTED)
     individual = MentorshipSession(

@@ -71,8 +71,8 @@ def test_a_group_session_takes_its_mentor_and_a_seat_its_mentee(db: Session) -> 
 
 def test_a_mentee_is_taken_by_accepted_bookings_only(db: Session) -> None:
     mentee = UserFactory()
-    for status, day in zip(BookingStatus, range(5), strict=True):
+    for day, status in enumerate(BookingStatus):
         BookingFactory(mentee_user_id=mentee.id, status=status, start_time=START + timedelta(days=day))
-    taken = [day for day in range(5) if mentee_is_busy(db, mentee.id, START + timedelta(days=day),
+    taken = [day for day in range(len(BookingStatus)) if mentee_is_busy(db, mentee.id, START + timedelta(days=day),
                                                        START + timedelta(days=day) + HOUR)]
     assert taken == [list(BookingStatus).index(BookingStatus.ACCEPTED)]

@@ -35,6 +35,8 @@ BOOKING_MOVES = {
     (B.DRAFT, "cancel", SYSTEM): B.CANCELLED,  # withdrawn: the mentee's own accepted booking or seat took its time
     (B.DRAFT, "expire", SYSTEM): B.EXPIRED,
     (B.ACCEPTED, "end with its session", SYSTEM): B.CANCELLED,
+    (B.ACCEPTED, "reschedule", MENTOR): B.RESCHEDULED,  # accepting the mentee's proposal of another time
+    (B.ACCEPTED, "reschedule", MENTEE): B.RESCHEDULED,  # accepting the mentor's
 }
 SESSION_MOVES = {
     (S.SCHEDULED, "start", MENTOR): S.IN_PROGRESS,
@@ -44,12 +46,14 @@ SESSION_MOVES = {
     (S.SCHEDULED, "cancel", MENTOR): S.CANCELLED,
     (S.SCHEDULED, "cancel", MENTEE): S.CANCELLED,
     (S.SCHEDULED, "cancel", ADMIN): S.CANCELLED,  # an administrator, on someone else's session
+    (S.SCHEDULED, "cancel", SYSTEM): S.CANCELLED,  # its booking was moved by agreement
     (S.SCHEDULED, "miss", SYSTEM): S.MISSED,
 }
 # Who a refusal names: the people who may act, the system only when nobody else may.
 WHO_MAY = {
     ("booking", "accept"): "mentor", ("booking", "decline"): "mentor", ("booking", "cancel"): "mentee",
     ("booking", "expire"): "system", ("booking", "end with its session"): "system",
+    ("booking", "reschedule"): "mentor or the mentee",
     ("session", "start"): "mentor or the mentee", ("session", "complete"): "mentor",
     ("session", "cancel"): "mentor or the mentee or the admin", ("session", "miss"): "system",
 }
@@ -101,7 +105,8 @@ def test_every_status_action_and_role_moves_or_is_refused_with_the_right_error(
 def test_each_action_records_the_event_its_row_names() -> None:
     assert {action: t.event for action, t in BOOKINGS.transitions.items()} == {
         "accept": "booking.accepted", "decline": "booking.declined", "cancel": "booking.cancelled",
-        "expire": "booking.expired", "end with its session": None}  # its session's cancellation tells of it
+        "expire": "booking.expired", "end with its session": None,  # its session's cancellation tells of it
+        "reschedule": None}  # the new booking's booking.rescheduled tells of it
     assert {action: t.event for action, t in SESSIONS.transitions.items()} == {
         "start": "session.started", "complete": "session.completed", "cancel": "session.cancelled",
         "miss": "session.missed"}
