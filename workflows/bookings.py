@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from infra.config import get_settings
-from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
+from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, ProposalStatus, RescheduleProposal
 from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
 from models.listings import MAX_DURATION_MINUTES
 from workflows import request_limits, scheduling
@@ -34,7 +34,7 @@ from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule, mentee_is_busy
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
-from workflows.events import EventType, booking_payload, record
+from workflows.events import EventType, booking_payload, proposal_payload, record
 from workflows.named import NamedBooking, name_bookings
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
@@ -317,10 +317,22 @@ def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, 
     elif late:
         fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
     BOOKINGS.apply(booking, BookingAction.END_WITH_SESSION, Role.SYSTEM)
+    _close_proposals(db, booking)
     booking.cancel_reason = reason
     booking.cancel_late = late
     booking.cancel_fee_cents = fee
     return fee, refunded
+
+
+def _close_proposals(db: Session, booking: Booking) -> None:
+    """A booking that ends leaves nothing to move: its open proposal is no longer open (``reschedule.expired``)."""
+    for proposal in db.scalars(select(RescheduleProposal).where(
+            RescheduleProposal.booking_id == booking.id, RescheduleProposal.status == ProposalStatus.OPEN)
+            .with_for_update()):
+        proposal.status = ProposalStatus.EXPIRED
+        proposal.decided_at = utcnow()
+        db.flush()
+        record(db, EventType.RESCHEDULE_EXPIRED, proposal_payload(proposal, booking), actor=Role.SYSTEM.value)
 
 
 def expire_stale_drafts(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy.orm import Session
 
 import outbox
-from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, Review
+from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, RescheduleProposal, Review
 from outbox import REGISTRY, EventSpec
 from workflows.roles import Role
 
@@ -226,6 +226,18 @@ def session_payload(session: MentorshipSession, participants: Sequence[uuid.UUID
         return individual
     return {"capacity": session.capacity, "seats_taken": session.seats_taken,
             "mentee_user_ids": [str(p) for p in participants], **individual}
+
+
+def proposal_payload(proposal: RescheduleProposal, booking: Booking) -> ProposalPayload:
+    return {
+        "id": str(proposal.id), "booking_id": str(booking.id), "listing_id": str(booking.listing_id),
+        "mentor_profile_id": str(booking.mentor_profile_id), "mentee_user_id": str(booking.mentee_user_id),
+        "start_time": booking.start_time.isoformat(), "end_time": booking.end_time.isoformat(),
+        "proposed_by": proposal.proposed_by, "start_times": [t.isoformat() for t in proposal.start_times],
+        "message": proposal.message, "status": proposal.status.value, "expires_at": proposal.expires_at.isoformat(),
+        "chosen_start": proposal.chosen_start.isoformat() if proposal.chosen_start else None,
+        "new_booking_id": str(proposal.new_booking_id) if proposal.new_booking_id else None,
+    }
 
 
 def review_payload(review: Review) -> ReviewPayload:

@@ -20,7 +20,7 @@ Show = Callable[[DomainEvent, Role], dict[str, Any]]
 # Event types whose change frees or takes a mentor's time, so the slots of their listings move.
 SLOT_EVENTS = frozenset({
     EventType.BOOKING_ACCEPTED, EventType.BOOKING_CANCELLED, EventType.SESSION_SCHEDULED, EventType.SESSION_CANCELLED,
-    EventType.SCHEDULE_CHANGED,
+    EventType.SCHEDULE_CHANGED, EventType.BOOKING_RESCHEDULED,
 })
 
 

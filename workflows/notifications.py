@@ -122,8 +122,8 @@ PROPOSALS: dict[EventType, tuple[str, str, str]] = {  # title, body, who is told
                                     "{other} declined to move {listing} on {when}: it stays then.", "proposer"),
     EventType.RESCHEDULE_WITHDRAWN: ("Proposal withdrawn",
                                      "{other} withdrew the proposal to move {listing} on {when}.", "other"),
-    EventType.RESCHEDULE_EXPIRED: ("Proposal expired",
-                                   "The proposal to move {listing} on {when} expired: it stays then.", "both"),
+    EventType.RESCHEDULE_EXPIRED: ("Proposal closed",
+                                   "The proposal to move {listing} on {when} is no longer open.", "both"),
 }
 NEXT_SLOTS_SHOWN = 3
 NEXT_SLOTS_DAYS = 14

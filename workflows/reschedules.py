@@ -44,7 +44,7 @@ from workflows.bookings import BOOKINGS, BookingAction, get_visible_booking, set
 from workflows.clock import utcnow
 from workflows.commitments import mentee_is_busy
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, NotFound, add_or_conflict
-from workflows.events import BookingRescheduledPayload, EventType, ProposalPayload, booking_payload, record
+from workflows.events import BookingRescheduledPayload, EventType, booking_payload, proposal_payload, record
 from workflows.named import NamedBooking, name_bookings
 from workflows.roles import Role
 from workflows.sessions import SESSIONS, SessionAction, emit_event
@@ -66,18 +66,6 @@ def _role(booking: Booking, actor: Actor) -> Role:
 
 def _other(role: Role | str) -> Role:
     return Role.MENTEE if Role(role) == Role.MENTOR else Role.MENTOR
-
-
-def proposal_payload(proposal: RescheduleProposal, booking: Booking) -> ProposalPayload:
-    return {
-        "id": str(proposal.id), "booking_id": str(booking.id), "listing_id": str(booking.listing_id),
-        "mentor_profile_id": str(booking.mentor_profile_id), "mentee_user_id": str(booking.mentee_user_id),
-        "start_time": booking.start_time.isoformat(), "end_time": booking.end_time.isoformat(),
-        "proposed_by": proposal.proposed_by, "start_times": [t.isoformat() for t in proposal.start_times],
-        "message": proposal.message, "status": proposal.status.value, "expires_at": proposal.expires_at.isoformat(),
-        "chosen_start": proposal.chosen_start.isoformat() if proposal.chosen_start else None,
-        "new_booking_id": str(proposal.new_booking_id) if proposal.new_booking_id else None,
-    }
 
 
 def _movable(booking: Booking, now: datetime) -> None:

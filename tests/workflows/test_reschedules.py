@@ -178,3 +178,16 @@ def test_an_open_proposal_expires_at_its_earliest_time(db: Session) -> None:
     db.refresh(proposal)
     assert proposal.status == ProposalStatus.EXPIRED
     assert db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id == booking.id)).first() is None
+
+
+def test_a_cancelled_session_closes_its_bookings_open_proposal(db: Session) -> None:
+    listing, mentee = ListingFactory(), UserFactory()
+    booking = accepted(db, listing, mentee)
+    session = sessions.create_session_from_booking(db, booking.id)
+    assert session is not None
+    proposal = reschedules.propose(db, actor_of(mentee), booking.id, [START + timedelta(days=1)], now=NOW)
+    sessions.cancel_session(db, actor_of(listing.mentor_profile.user), session.id, reason="Ill", now=NOW)
+    db.refresh(proposal)
+    assert proposal.status == ProposalStatus.EXPIRED
+    assert db.scalars(select(OutboxEvent.actor).where(OutboxEvent.aggregate_id == proposal.id,
+                                                      OutboxEvent.type == "reschedule.expired")).one() == "system"
