@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models import MentorProfile, MentorStats, OutboxEvent
 from workflows.errors import NotFound
 from workflows.events import EventType
+from workflows.roles import Role
 
 # Event type -> counter it increments.
 COUNTERS: dict[str, str] = {
@@ -26,8 +27,8 @@ _COUNTER_COLUMNS = ("sessions_completed", "minutes_completed", "sessions_cancell
 
 def _increments(event: OutboxEvent) -> dict[str, int]:
     counter = COUNTERS.get(event.type)
-    if counter is None:
-        return {}
+    if counter is None or (event.type == EventType.SESSION_CANCELLED and event.actor == Role.SYSTEM.value):
+        return {}  # the system cancels a session only when its booking was moved by agreement: not a cancellation
     increments = {counter: 1}
     if event.type == EventType.SESSION_COMPLETED:
         payload = event.payload

@@ -44,7 +44,7 @@ def unlock_reviews(db: Session, events: Sequence[OutboxEvent]) -> None:
     reviews.handle_events(db, events)
 
 
-@REGISTRY.handler("notifications.notify", *notifications.MESSAGES)
+@REGISTRY.handler("notifications.notify", *notifications.NOTIFIED)
 def notify(db: Session, events: Sequence[OutboxEvent]) -> None:
     """In-app notifications (emailed when SMTP is set) for the people each event concerns."""
     notifications.handle_events(db, events)

@@ -125,6 +125,8 @@ PROPOSALS: dict[EventType, tuple[str, str, str]] = {  # title, body, who is told
     EventType.RESCHEDULE_EXPIRED: ("Proposal closed",
                                    "The proposal to move {listing} on {when} is no longer open.", "both"),
 }
+# Every event type someone is told of: the notifications handler's (workflows.handlers).
+NOTIFIED = (*MESSAGES, EventType.BOOKING_RESCHEDULED, *PROPOSALS)
 NEXT_SLOTS_SHOWN = 3
 NEXT_SLOTS_DAYS = 14
 GROUP = "the group"

@@ -19,8 +19,10 @@ from models import (
     CreditStatus,
     ListingKind,
     MentorshipSession,
+    MentorStats,
     Notification,
     OutboxEvent,
+    OutboxHandler,
     ProposalStatus,
     SessionStatus,
 )
@@ -28,7 +30,17 @@ from models.listings import Listing
 from models.users import User
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import bookings, bundles, calendars, group_sessions, history, notifications, reschedules, sessions
+from workflows import (
+    analytics,
+    bookings,
+    bundles,
+    calendars,
+    group_sessions,
+    history,
+    notifications,
+    reschedules,
+    sessions,
+)
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -191,3 +203,19 @@ def test_a_cancelled_session_closes_its_bookings_open_proposal(db: Session) -> N
     assert proposal.status == ProposalStatus.EXPIRED
     assert db.scalars(select(OutboxEvent.actor).where(OutboxEvent.aggregate_id == proposal.id,
                                                       OutboxEvent.type == "reschedule.expired")).one() == "system"
+
+
+def test_the_move_is_notified_and_its_old_session_is_not_counted_as_cancelled(db: Session) -> None:
+    listing, mentee = ListingFactory(), UserFactory()
+    booking = accepted(db, listing, mentee)
+    assert sessions.create_session_from_booking(db, booking.id) is not None
+    proposal = reschedules.propose(db, actor_of(mentee), booking.id, [START + timedelta(days=1)], now=NOW)
+    reschedules.accept(db, actor_of(listing.mentor_profile.user), proposal.id, START + timedelta(days=1), now=NOW)
+    handled = {(event_type, handler) for event_type, handler in db.execute(
+        select(OutboxEvent.type, OutboxHandler.handler).join(OutboxHandler, OutboxHandler.event_id == OutboxEvent.id)
+        .where(OutboxEvent.type.in_(["reschedule.proposed", "booking.rescheduled", "session.cancelled"])))}
+    assert {("reschedule.proposed", "notifications.notify"), ("booking.rescheduled", "notifications.notify"),
+            ("booking.rescheduled", "sessions.create_from_booking")} <= handled
+    cancelled = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "session.cancelled")).one()
+    analytics.handle_events(db, [cancelled])
+    assert db.get(MentorStats, listing.mentor_profile_id) is None  # nothing counted
