@@ -170,6 +170,7 @@ class Settings:
     max_pending_requests: int
     max_active_bookings_per_mentor: int | None
     max_reschedules_per_booking: int
+    reschedule_request_ttl_hours: int
     meeting_url_template: str
     reminder_offsets: tuple[timedelta, ...]
     reminder_check_seconds: int
@@ -326,6 +327,7 @@ def load_settings() -> Settings:
         # 0: no limit (a listing may still set its own).
         max_active_bookings_per_mentor=_int_between("MAX_ACTIVE_BOOKINGS_PER_MENTOR", 0, 0, 1000) or None,
         max_reschedules_per_booking=_int_between("MAX_RESCHEDULES_PER_BOOKING", 2, 0, 20),
+        reschedule_request_ttl_hours=_int_between("RESCHEDULE_REQUEST_TTL_HOURS", 48, 1, 720),
         meeting_url_template=_meeting_url_template(_str("MEETING_URL_TEMPLATE", "https://meet.jit.si/mentorship-{room}")),
         reminder_offsets=_reminder_offsets(_str("REMINDER_OFFSETS", "24h,1h")),
         reminder_check_seconds=_int_at_least("REMINDER_CHECK_SECONDS", 30, 1),

@@ -10,6 +10,7 @@ from models.base import Base, IdMixin, TimestampMixin
 from models.enums import ProposalStatus, check_in, stored_as_text
 
 ONE_OPEN_PROPOSAL = "uq_reschedule_proposals_open"
+PROPOSAL, REQUEST = "times", "request"
 MAX_PROPOSED_TIMES = 3
 
 
@@ -21,7 +22,11 @@ class RescheduleProposal(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(check_in("status", ProposalStatus), name="status_values"),
         CheckConstraint("proposed_by IN ('mentor', 'mentee')", name="proposed_by_values"),
-        CheckConstraint(f"cardinality(start_times) BETWEEN 1 AND {MAX_PROPOSED_TIMES}", name="start_times_count"),
+        CheckConstraint("kind IN ('times', 'request')", name="kind_values"),
+        # A proposal names its times; the mentor's request to move leaves the choice to the mentee.
+        CheckConstraint(f"(kind = 'times' AND cardinality(start_times) BETWEEN 1 AND {MAX_PROPOSED_TIMES}) "
+                        "OR (kind = 'request' AND cardinality(start_times) = 0 AND proposed_by = 'mentor')",
+                        name="start_times_count"),
         CheckConstraint("length(message) <= 1000", name="message_length"),
         CheckConstraint("(status = 'accepted') = (new_booking_id IS NOT NULL AND chosen_start IS NOT NULL)",
                         name="accepted_has_booking"),
@@ -32,6 +37,8 @@ class RescheduleProposal(IdMixin, TimestampMixin, Base):
 
     booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), index=True)
     proposed_by: Mapped[str] = mapped_column(String(16))
+    # ``times``: one to three times to choose from; ``request``: the mentor asks the mentee to choose any free time.
+    kind: Mapped[str] = mapped_column(String(16), default=PROPOSAL, server_default=PROPOSAL)
     proposer_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     start_times: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
     message: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -50,6 +50,7 @@ class EventType(StrEnum):
     SCHEDULE_CHANGED = "schedule.changed"
     BOOKING_RESCHEDULED = "booking.rescheduled"
     RESCHEDULE_PROPOSED = "reschedule.proposed"
+    RESCHEDULE_REQUESTED = "reschedule.requested"
     RESCHEDULE_DECLINED = "reschedule.declined"
     RESCHEDULE_WITHDRAWN = "reschedule.withdrawn"
     RESCHEDULE_EXPIRED = "reschedule.expired"
@@ -96,7 +97,9 @@ class BookingRescheduledPayload(BookingPayload):
 
 class ProposalPayload(TypedDict):
     """``reschedule.*``: a proposal to move a booking (``start_time``, ``end_time``: the booking's times now) to
-    one of ``start_times``; ``status`` ``open``, ``declined``, ``withdrawn`` or ``expired``."""
+    one of ``start_times`` (``kind`` ``times``), or the mentor's request that the mentee choose any free time
+    (``request``, no ``start_times``); ``status`` ``open``, ``accepted``, ``declined``, ``withdrawn`` or
+    ``expired``."""
 
     id: str
     booking_id: str
@@ -106,6 +109,7 @@ class ProposalPayload(TypedDict):
     start_time: str
     end_time: str
     proposed_by: str
+    kind: str
     start_times: list[str]
     message: str
     status: str
@@ -233,7 +237,8 @@ def proposal_payload(proposal: RescheduleProposal, booking: Booking) -> Proposal
         "id": str(proposal.id), "booking_id": str(booking.id), "listing_id": str(booking.listing_id),
         "mentor_profile_id": str(booking.mentor_profile_id), "mentee_user_id": str(booking.mentee_user_id),
         "start_time": booking.start_time.isoformat(), "end_time": booking.end_time.isoformat(),
-        "proposed_by": proposal.proposed_by, "start_times": [t.isoformat() for t in proposal.start_times],
+        "proposed_by": proposal.proposed_by, "kind": proposal.kind,
+        "start_times": [t.isoformat() for t in proposal.start_times],
         "message": proposal.message, "status": proposal.status.value, "expires_at": proposal.expires_at.isoformat(),
         "chosen_start": proposal.chosen_start.isoformat() if proposal.chosen_start else None,
         "new_booking_id": str(proposal.new_booking_id) if proposal.new_booking_id else None,
@@ -375,6 +380,7 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.SCHEDULE_CHANGED: ("schedule", SchedulePayload),  # the schedule of the mentor profile `id`
     EventType.BOOKING_RESCHEDULED: ("booking", BookingRescheduledPayload),  # the new booking
     EventType.RESCHEDULE_PROPOSED: ("reschedule", ProposalPayload),
+    EventType.RESCHEDULE_REQUESTED: ("reschedule", ProposalPayload),
     EventType.RESCHEDULE_DECLINED: ("reschedule", ProposalPayload),
     EventType.RESCHEDULE_WITHDRAWN: ("reschedule", ProposalPayload),
     EventType.RESCHEDULE_EXPIRED: ("reschedule", ProposalPayload),

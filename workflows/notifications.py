@@ -118,6 +118,8 @@ MOVED = ("Session moved", "{listing} with {other} moved from {previous} to {when
 PROPOSALS: dict[EventType, tuple[str, str, str]] = {  # title, body, who is told: "other", "proposer" or "both"
     EventType.RESCHEDULE_PROPOSED: ("New time proposed",
                                     "{other} proposes to move {listing} on {when} to {times}{message}.", "other"),
+    EventType.RESCHEDULE_REQUESTED: ("Please choose another time", ("{other} asks you to choose another time for "
+                                     "{listing} on {when}{message}; or cancel it, at no cost. {next}"), "other"),
     EventType.RESCHEDULE_DECLINED: ("Proposal declined",
                                     "{other} declined to move {listing} on {when}: it stays then.", "proposer"),
     EventType.RESCHEDULE_WITHDRAWN: ("Proposal withdrawn",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
@@ -36,14 +36,14 @@ from models import (
     RescheduleProposal,
     SessionStatus,
 )
-from models.reschedules import MAX_PROPOSED_TIMES, ONE_OPEN_PROPOSAL
-from workflows import request_limits, scheduling
+from models.reschedules import MAX_PROPOSED_TIMES, ONE_OPEN_PROPOSAL, REQUEST
+from workflows import request_limits, scheduling, sessions
 from workflows.actors import Actor
 from workflows.availability import weekly_hours
 from workflows.bookings import BOOKINGS, BookingAction, get_visible_booking, settle_clashes
 from workflows.clock import utcnow
 from workflows.commitments import mentee_is_busy
-from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, NotFound, add_or_conflict
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.events import BookingRescheduledPayload, EventType, booking_payload, proposal_payload, record
 from workflows.named import NamedBooking, name_bookings
 from workflows.roles import Role
@@ -123,6 +123,27 @@ def propose(db: Session, actor: Actor, booking_id: uuid.UUID, start_times: Seque
     return proposal
 
 
+def request_reschedule(db: Session, actor: Actor, booking_id: uuid.UUID, *, reason: str, now: datetime | None = None
+                       ) -> RescheduleProposal:
+    """The mentor asks the mentee to choose another time: the mentee is told, with the listing's next free times, and
+    picks one (accepted at once: ``accept`` with any free time) or cancels at no cost (``decline``). With no answer
+    by ``RESCHEDULE_REQUEST_TTL_HOURS`` (never past the start), the mentor cancels it, at no cost to the mentee."""
+    now = now or utcnow()
+    booking = get_visible_booking(db, actor, booking_id, lock=True)
+    if _role(booking, actor) != Role.MENTOR:
+        raise Forbidden("only the mentor can ask the mentee to choose another time")
+    _movable(booking, now)
+    ttl = timedelta(hours=get_settings().reschedule_request_ttl_hours)
+    request = RescheduleProposal(
+        id=uuid.uuid4(), booking_id=booking.id, proposed_by=Role.MENTOR.value, kind=REQUEST,
+        proposer_user_id=actor.user_id, start_times=[], message=reason.strip(), status=ProposalStatus.OPEN,
+        expires_at=min(now + ttl, booking.start_time))
+    add_or_conflict(db, request, {ONE_OPEN_PROPOSAL: "this booking already has an open proposal: answer or "
+                                                     "withdraw it first"})
+    record(db, EventType.RESCHEDULE_REQUESTED, proposal_payload(request, booking), actor=str(actor))
+    return request
+
+
 def _open(db: Session, actor: Actor, proposal_id: uuid.UUID, now: datetime) -> tuple[RescheduleProposal, Booking]:
     """The proposal (locked) and its booking, for one of the booking's participants; 400 unless still open."""
     proposal = db.get(RescheduleProposal, proposal_id, with_for_update=True, populate_existing=True)
@@ -131,7 +152,7 @@ def _open(db: Session, actor: Actor, proposal_id: uuid.UUID, now: datetime) -> t
     booking = get_visible_booking(db, actor, proposal.booking_id)
     _role(booking, actor)
     if proposal.status == ProposalStatus.OPEN and proposal.expires_at <= now:
-        _close(db, proposal, booking, EXPIRED, actor=Role.SYSTEM.value, now=now)
+        _expire(db, proposal, booking, now)
     if proposal.status != ProposalStatus.OPEN:
         raise BusinessRuleViolation(f"this proposal is {proposal.status.value}", current_status=proposal.status.value)
     return proposal, booking
@@ -147,12 +168,15 @@ def _close(db: Session, proposal: RescheduleProposal, booking: Booking, closed: 
 
 
 def decline(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime | None = None) -> RescheduleProposal:
-    """The other participant turns the proposal down; the booking stays as it is."""
+    """The other participant turns the proposal down; the booking stays as it is. Declining the mentor's request
+    to move it cancels it instead, at no cost to the mentee."""
     now = now or utcnow()
     proposal, booking = _open(db, actor, proposal_id, now)
     if _role(booking, actor) == Role(proposal.proposed_by):
         raise BusinessRuleViolation("you made this proposal: withdraw it instead")
     _close(db, proposal, booking, (ProposalStatus.DECLINED, EventType.RESCHEDULE_DECLINED), actor=str(actor), now=now)
+    if proposal.kind == REQUEST:  # the mentee would rather not move it: the booking ends, at no cost to them
+        _end(db, booking, Role.MENTEE, str(actor), reason=CANCELLED_ON_REQUEST, now=now)
     return proposal
 
 
@@ -186,7 +210,7 @@ def accept(db: Session, actor: Actor, proposal_id: uuid.UUID, start_time: dateti
     role = _role(booking, actor)
     if role == Role(proposal.proposed_by):
         raise BusinessRuleViolation("the other participant accepts your proposal, not you")
-    if start_time not in proposal.start_times:
+    if proposal.kind != REQUEST and start_time not in proposal.start_times:
         raise InvalidInput("choose one of the proposed times", start_times=", ".join(
             t.isoformat() for t in proposal.start_times))
     _movable(booking, now)
@@ -260,6 +284,29 @@ def expire_proposals(db: Session, *, now: datetime | None = None, limit: int = 5
                                                       RescheduleProposal.expires_at <= now)
                      .order_by(RescheduleProposal.expires_at).limit(limit).with_for_update(skip_locked=True)).all()
     for proposal in due:
-        _close(db, proposal, db.get_one(Booking, proposal.booking_id), EXPIRED, actor=Role.SYSTEM.value, now=now)
+        _expire(db, proposal, db.get_one(Booking, proposal.booking_id), now)
     return len(due)
+
+
+# Why a booking ends when the mentor asked to move it and the mentee did not choose, or chose to cancel.
+UNANSWERED = "the mentor asked to move it and no new time was chosen"
+CANCELLED_ON_REQUEST = "the mentor asked to move it and the mentee cancelled"
+
+
+def _expire(db: Session, proposal: RescheduleProposal, booking: Booking, now: datetime) -> None:
+    """Close a proposal past its time; an unanswered request of the mentor's cancels the booking, as the mentor (who
+    asked) would: told to both, counted as the mentor's cancellation."""
+    _close(db, proposal, booking, EXPIRED, actor=Role.SYSTEM.value, now=now)
+    if proposal.kind == REQUEST:
+        _end(db, booking, Role.MENTOR, str(Actor(proposal.proposer_user_id)), reason=UNANSWERED, now=now)
+
+
+def _end(db: Session, booking: Booking, role: Role, actor: str, *, reason: str, now: datetime) -> None:
+    """Cancel the booking's session (made now if the worker has not yet), never late: nobody pays."""
+    if booking.status != BookingStatus.ACCEPTED:
+        return
+    session = db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id == booking.id)
+                         .with_for_update()).one_or_none() or sessions.create_session_from_booking(db, booking.id)
+    if session is not None and session.status == SessionStatus.SCHEDULED:
+        sessions.cancel_without_fee(db, session, role, actor, reason=reason, now=now)
 

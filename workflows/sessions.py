@@ -277,6 +277,12 @@ def cancel_session_as_admin(db: Session, actor: Actor, session_id: uuid.UUID, *,
     return _cancel(db, session, Role.ADMIN, actor.as_admin(), reason=reason, late=False, now=now or utcnow())
 
 
+def cancel_without_fee(db: Session, session: MentorshipSession, role: Role, actor: str, *, reason: str,
+                       now: datetime) -> MentorshipSession:
+    """Cancel on the mentor's account, never late (``workflows.reschedules``: the mentor asked to move it)."""
+    return _cancel(db, session, role, actor, reason=reason, late=False, now=now)
+
+
 def _cancel(db: Session, session: MentorshipSession, role: Role, actor: str, *, reason: str, late: bool,
             now: datetime) -> MentorshipSession:
     """End the session and its booking (or every seat), recording who and why."""

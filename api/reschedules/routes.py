@@ -17,6 +17,7 @@ from api.reschedules.schemas import (
     ProposalCreateSchema,
     ProposalListSchema,
     ProposalSchema,
+    RescheduleRequestSchema,
 )
 from api.security import current_actor, require_login
 from workflows import reschedules
@@ -48,6 +49,23 @@ class BookingProposals(MethodView):
         """
         return reschedules.propose(db_session(), current_actor(), booking_id, data["start_times"],
                                    message=data["message"])
+
+
+@blp.route("/bookings/<uuid:booking_id>/request-reschedule")
+class RequestReschedule(MethodView):
+    @blp.doc(operationId="requestReschedule")
+    @blp.arguments(RescheduleRequestSchema, example={"reason": "I have to travel that week, sorry."})
+    @blp.response(201, ProposalSchema, example={**EXAMPLE_PROPOSAL, "proposed_by": "mentor", "kind": "request",
+                                                "start_times": []})
+    @documents_errors(blp, 400, 401, 403, 404, 409, 422)
+    def post(self, data: dict[str, Any], booking_id: uuid.UUID) -> Any:
+        """Ask the mentee to choose another time (the mentor): they are told, with the listing's next free times.
+
+        They pick any free time (`POST /reschedule-proposals/{id}/accept`: the meeting moves at once) or cancel at no
+        cost (`…/decline`). With no answer within `RESCHEDULE_REQUEST_TTL_HOURS` (48; never past the start), the
+        booking is cancelled by the mentor, at no cost to the mentee.
+        """
+        return reschedules.request_reschedule(db_session(), current_actor(), booking_id, reason=data["reason"])
 
 
 @blp.route("/reschedule-proposals/<uuid:proposal_id>")

@@ -11,7 +11,7 @@ from models.reschedules import MAX_PROPOSED_TIMES
 
 EXAMPLE_PROPOSAL: dict[str, Any] = {
     "id": "5b2a5c7e-3a10-4d1b-9a8e-1d2f3a4b5c6d", "booking_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-    "proposed_by": "mentee", "start_times": ["2030-03-05T10:00:00+00:00", "2030-03-06T16:00:00+00:00"],
+    "proposed_by": "mentee", "kind": "times", "start_times": ["2030-03-05T10:00:00+00:00", "2030-03-06T16:00:00+00:00"],
     "message": "A conference came up: would one of these suit you?", "status": "open",
     "expires_at": "2030-03-04T09:00:00+00:00", "chosen_start": None, "new_booking_id": None, "decided_at": None,
     "created_at": "2030-03-01T08:00:00+00:00",
@@ -27,14 +27,22 @@ class ProposalCreateSchema(ma.Schema):
 
 
 class ProposalAcceptSchema(ma.Schema):
-    start_time = Timestamp(required=True, metadata={"description": "One of the proposed times.",
-                                                    "example": "2030-03-05T10:00:00+00:00"})
+    start_time = Timestamp(required=True, metadata={
+        "description": "One of the proposed times; answering the mentor's request, any free time.",
+        "example": "2030-03-05T10:00:00+00:00"})
+
+
+class RescheduleRequestSchema(ma.Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000),
+                  metadata={"example": "I have to travel that week, sorry."})
 
 
 class ProposalSchema(ma.Schema):
     id = fields.UUID()
     booking_id = fields.UUID()
     proposed_by = fields.String(metadata={"enum": ["mentor", "mentee"]})
+    kind = fields.String(metadata={"enum": ["times", "request"], "description": (
+        "`times`: choose one of `start_times`; `request`: the mentor asks the mentee to choose any free time.")})
     start_times = fields.List(fields.DateTime())
     message = fields.String()
     status = fields.String(metadata={"enum": [s.value for s in ProposalStatus]})

@@ -42,3 +42,19 @@ def test_a_move_proposed_by_the_mentee_and_accepted_by_the_mentor(client: FlaskC
     shown = client.get(f"/api/v1/reschedule-proposals/{proposal['id']}", headers=mentee.headers).get_json()
     assert (shown["status"], shown["new_booking_id"]) == ("accepted", new["id"])
     assert client.get(f"/api/v1/reschedule-proposals/{proposal['id']}", headers=stranger.headers).status_code == 404
+
+
+def test_the_mentor_asks_the_mentee_to_choose(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory()
+    mentor, mentee = as_caller(listing.mentor_profile.user), as_caller(UserFactory())
+    _status, booking = request_booking(client, mentee, listing.id, future(days=3))
+    client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=mentor.headers)
+    url = f"/api/v1/bookings/{booking['id']}/request-reschedule"
+    assert client.post(url, json={}, headers=mentor.headers).status_code == 422
+    assert client.post(url, json={"reason": "Travel"}, headers=mentee.headers).status_code == 403
+    asked = client.post(url, json={"reason": "Travel"}, headers=mentor.headers)
+    assert asked.status_code == 201, asked.get_json()
+    assert (asked.get_json()["kind"], asked.get_json()["start_times"]) == ("request", [])
+    chosen = client.post(f"/api/v1/reschedule-proposals/{asked.get_json()['id']}/accept",
+                         json={"start_time": iso(future(days=6, hour=15))}, headers=mentee.headers)
+    assert (chosen.status_code, chosen.get_json()["rescheduled_from_booking_id"]) == (200, booking["id"])

@@ -41,7 +41,7 @@ from workflows import (
     reschedules,
     sessions,
 )
-from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 START = (NOW + timedelta(days=3)).replace(hour=10, minute=0, second=0)
@@ -219,3 +219,48 @@ def test_the_move_is_notified_and_its_old_session_is_not_counted_as_cancelled(db
     cancelled = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "session.cancelled")).one()
     analytics.handle_events(db, [cancelled])
     assert db.get(MentorStats, listing.mentor_profile_id) is None  # nothing counted
+
+
+def test_the_mentor_asks_and_the_mentee_picks_any_free_time(db: Session) -> None:
+    listing = ListingFactory(title="Code review", mentor_profile__user=UserFactory(display_name="Grace Hopper"))
+    mentee = UserFactory(display_name="Ada Lovelace", timezone="Europe/Paris", locale="en-GB")
+    mentor = actor_of(listing.mentor_profile.user)
+    booking = accepted(db, listing, mentee)
+    assert refused(db, Forbidden, lambda: reschedules.request_reschedule(db, actor_of(mentee), booking.id,
+                                                                         reason="x", now=NOW))
+    request = reschedules.request_reschedule(db, mentor, booking.id, reason="I must travel", now=NOW)
+    assert (request.kind, request.start_times, request.expires_at) == ("request", [], NOW + timedelta(hours=48))
+    event = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "reschedule.requested")).one()
+    notifications.handle_events(db, [event])
+    told = db.scalars(select(Notification).where(Notification.event_id == event.id)).one()
+    assert told.user_id == mentee.id
+    assert told.body.startswith("Grace Hopper asks you to choose another time for \u201cCode review\u201d on ")
+    assert "\u201cI must travel\u201d; or cancel it, at no cost. Its next free times: " in told.body
+    anywhere = START + timedelta(days=2, hours=5)  # not proposed by anyone: any free time answers a request
+    assert refused(db, BusinessRuleViolation, lambda: reschedules.accept(db, mentor, request.id, anywhere, now=NOW))
+    moved = reschedules.accept(db, actor_of(mentee), request.id, anywhere, now=NOW).booking
+    assert (moved.start_time, moved.rescheduled_from_booking_id) == (anywhere, booking.id)
+
+
+def test_declining_the_mentors_request_cancels_at_no_cost_and_silence_too(db: Session) -> None:
+    listing, mentee = ListingFactory(price_cents=8000), UserFactory()
+    mentor = actor_of(listing.mentor_profile.user)
+    soon = accepted(db, listing, mentee, NOW + timedelta(hours=6))  # inside the late-cancellation window
+    request = reschedules.request_reschedule(db, mentor, soon.id, reason="Something came up", now=NOW)
+    assert request.expires_at == soon.start_time  # never past the start
+    reschedules.decline(db, actor_of(mentee), request.id, now=NOW)
+    db.refresh(soon)
+    assert (soon.status, soon.cancel_late, soon.cancel_fee_cents, soon.cancel_reason) == (
+        BookingStatus.CANCELLED, False, 0, reschedules.CANCELLED_ON_REQUEST)
+    later = accepted(db, listing, mentee, START + timedelta(days=1))
+    unanswered = reschedules.request_reschedule(db, mentor, later.id, reason="Travel", now=NOW)
+    assert reschedules.expire_proposals(db, now=NOW + timedelta(hours=48)) == 1
+    db.refresh(later)
+    db.refresh(unanswered)
+    assert (unanswered.status, later.status, later.cancel_fee_cents, later.cancel_reason) == (
+        ProposalStatus.EXPIRED, BookingStatus.CANCELLED, 0, reschedules.UNANSWERED)
+    session = db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id == later.id)).one()
+    assert (session.cancelled_by, session.cancel_late) == ("mentor", False)
+    cancelled = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == session.id,
+                                                     OutboxEvent.type == "session.cancelled")).one()
+    assert cancelled.actor == f"user:{listing.mentor_profile.user_id}"  # the mentor's cancellation: both are told
