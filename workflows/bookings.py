@@ -84,7 +84,7 @@ def _hold_the_time(db: Session, booking: Booking, decision: Decision) -> None:
     decision.clashes.extend(scheduling.check(db, scheduling.Commitment(
         booking.mentor_profile_id, booking.listing_id, booking.start_time, booking.end_time,
         booking.buffer_before_minutes, booking.buffer_after_minutes, booking_id=booking.id,
-        mentee_user_id=booking.mentee_user_id), at_accept=True))
+        mentee_user_id=booking.mentee_user_id), at_accept=True, settles=True))
 
 
 def _accepted(db: Session, booking: Booking, decision: Decision) -> None:
@@ -238,11 +238,17 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
         _refuse_settled(booking)
     decision = Decision(now, reason)
     _act(db, booking, action, role, actor=str(actor), decision=decision)
-    if decision.clashes:  # found and locked by the accept's guard
-        _settle(db, list(db.scalars(select(Booking).where(Booking.id.in_(decision.clashes)).order_by(Booking.id)
-                                    .execution_options(populate_existing=True))),
-                now=now, reason=ANOTHER_ACCEPTED, mentee_user_id=booking.mentee_user_id)
+    settle_found(db, decision.clashes, now=now, mentee_user_id=booking.mentee_user_id)
     return name_bookings(db, [booking], sessions_made=False)[0]
+
+
+def settle_found(db: Session, clashes: list[uuid.UUID], *, now: datetime, mentee_user_id: uuid.UUID) -> None:
+    """Settle the pending requests an accept (or a move) found clashing with its time, and locked: the mentor's are
+    declined, the mentee's own withdrawn."""
+    if clashes:
+        _settle(db, list(db.scalars(select(Booking).where(Booking.id.in_(clashes)).order_by(Booking.id)
+                                    .execution_options(populate_existing=True))),
+                now=now, reason=ANOTHER_ACCEPTED, mentee_user_id=mentee_user_id)
 
 
 def _refuse_settled(booking: Booking) -> None:

@@ -226,7 +226,8 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
     sequence = db.scalar(select(MentorshipSession.calendar_sequence + 1).where(
         MentorshipSession.booking_id == booking.rescheduled_from_booking_id)) if booking.rescheduled_from_booking_id \
         else 0
-    event = _event(uid=calendar_uid(booking.id, None, booking.chain_booking_id), sequence=sequence or 0,
+    event = _event(uid=calendar_uid(booking.id, None, booking.chain_booking_id),
+                   sequence=max(sequence or 0, booking.reschedule_count),
                    start=booking.start_time, end=booking.end_time,
                    summary=f"{title} with {mentor_name}", cancelled=False, link=None, stamp=stamp)
     return _calendar([event], method="REQUEST")

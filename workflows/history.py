@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from models import MentorProfile, OutboxEvent, RescheduleProposal
+from models import Booking, MentorProfile, OutboxEvent, RescheduleProposal
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
 from workflows.bookings import get_visible_booking
 from workflows.errors import Forbidden, NotFound
@@ -42,8 +42,9 @@ def booking_timeline(db: Session, actor: Actor, booking_id: uuid.UUID, *, limit:
     to move it, and, when a move replaced it, the ``booking.rescheduled`` of the booking that followed."""
     get_visible_booking(db, actor, booking_id)
     proposals = list(db.scalars(select(RescheduleProposal.id).where(RescheduleProposal.booking_id == booking_id)))
-    followed = and_(OutboxEvent.type == EventType.BOOKING_RESCHEDULED.value,
-                    OutboxEvent.payload["rescheduled_from_booking_id"].astext == str(booking_id))
+    successor = db.scalar(select(Booking.id).where(Booking.rescheduled_from_booking_id == booking_id))
+    followed = and_(OutboxEvent.aggregate_id == successor, OutboxEvent.type == EventType.BOOKING_RESCHEDULED.value) \
+        if successor is not None else None
     return _timeline(db, [booking_id, *proposals], limit=limit, cursor=cursor, also=followed)
 
 

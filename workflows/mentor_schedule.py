@@ -35,6 +35,8 @@ from workflows.named import NamedBooking, NamedSession, name_bookings, name_sess
 MAX_TIME_OFF = 50
 MAX_OVERRIDES = 120
 MAX_HOURS_PER_DAY = 8
+# The accepted bookings and group sessions inside time off an answer lists, each, the earliest first.
+MAX_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def set_time_off(db: Session, actor: Actor, profile_id: uuid.UUID, ranges: Seque
             raise InvalidInput("time off periods must not overlap", start=later_start.isoformat())
     kept = [p for p in periods if p[1] is None or p[1] > now]
     lock_mentor_schedule(db, profile.id)
-    before = [(t.start_time, t.end_time) for t in _ranges(db, profile.id)]
+    before = [(t.start_time, t.end_time) for t in _ranges(db, profile.id) if t.end_time is None or t.end_time > now]
     db.execute(delete(TimeOff).where(TimeOff.mentor_profile_id == profile.id))
     db.add_all(TimeOff(id=uuid.uuid4(), mentor_profile_id=profile.id, start_time=start, end_time=end, note=note)
                for start, end, note in kept)
@@ -132,12 +134,13 @@ def _time_off_view(db: Session, actor: Actor, profile: MentorProfile, declined: 
         affected = list(db.scalars(select(Booking).where(
             Booking.mentor_profile_id == profile.id, Booking.status == BookingStatus.ACCEPTED,
             Booking.group_session_id.is_(None), Booking.end_time > now,
-            or_(*(_meets(r, Booking.start_time, Booking.end_time) for r in ranges))).order_by(Booking.start_time)))
+            or_(*(_meets(r, Booking.start_time, Booking.end_time) for r in ranges)))
+            .order_by(Booking.start_time).limit(MAX_LISTED)))
         sessions = list(db.scalars(select(MentorshipSession).where(
             MentorshipSession.mentor_profile_id == profile.id, MentorshipSession.kind == ListingKind.GROUP,
             MentorshipSession.status.in_(LIVE),
             or_(*(_meets(r, MentorshipSession.start_time, MentorshipSession.end_time) for r in ranges)))
-            .order_by(MentorshipSession.start_time)))
+            .order_by(MentorshipSession.start_time).limit(MAX_LISTED)))
     return TimeOffView(profile.timezone, ranges, name_bookings(db, affected), name_sessions(db, actor, sessions),
                        declined)
 

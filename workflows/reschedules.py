@@ -29,6 +29,7 @@ from infra.config import get_settings
 from models import (
     Booking,
     BookingStatus,
+    BundlePurchase,
     CreditStatus,
     Listing,
     MentorshipSession,
@@ -36,11 +37,12 @@ from models import (
     RescheduleProposal,
     SessionStatus,
 )
+from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
 from models.reschedules import MAX_PROPOSED_TIMES, ONE_OPEN_PROPOSAL, REQUEST
 from workflows import request_limits, scheduling, sessions
 from workflows.actors import Actor
 from workflows.availability import weekly_hours
-from workflows.bookings import BOOKINGS, BookingAction, get_visible_booking, settle_clashes
+from workflows.bookings import BOOKINGS, BookingAction, get_visible_booking, settle_found
 from workflows.clock import utcnow
 from workflows.commitments import mentee_is_busy
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, add_or_conflict
@@ -53,6 +55,8 @@ from workflows.teams import profiles
 log = structlog.get_logger(__name__)
 
 RESCHEDULED = "rescheduled"  # the reason an old session reads
+MOVE_CONFLICTS = {ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
+                  MENTEE_OVERLAP: "the mentee already has an accepted booking or a seat at this time"}
 EXPIRED = (ProposalStatus.EXPIRED, EventType.RESCHEDULE_EXPIRED)
 
 
@@ -82,19 +86,28 @@ def _movable(booking: Booking, now: datetime) -> None:
                        "and book again", rule="max_reschedules", limit=limit)
 
 
-def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime, now: datetime) -> None:
-    """409 naming the rule when ``start`` is not free for this booking's mentor and mentee (its own time aside)."""
+def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime, now: datetime, *,
+                settles: bool = False) -> list[uuid.UUID]:
+    """409 naming the rule when ``start`` is not free for this booking's mentor and mentee (its own time aside);
+    with ``settles``, the pending requests a move there will settle, locked (as an accept finds them)."""
     rules = scheduling.ListingRules.of(listing)
     scheduling.check_request_time(rules, start, now)
     end = start + (booking.end_time - booking.start_time)
     (mentor,) = profiles(db, [booking.mentor_profile_id])
     session_id = db.scalar(select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
-    scheduling.check(db, scheduling.Commitment(
+    clashes = scheduling.check(db, scheduling.Commitment(
         booking.mentor_profile_id, booking.listing_id, start, end, booking.buffer_before_minutes,
-        booking.buffer_after_minutes, booking_id=booking.id, session_id=session_id),
-        weekly=weekly_hours(mentor.availability))
+        booking.buffer_after_minutes, booking_id=booking.id, session_id=session_id,
+        mentee_user_id=booking.mentee_user_id), weekly=weekly_hours(mentor.availability), settles=settles)
     if mentee_is_busy(db, booking.mentee_user_id, start, end, other_than=booking.id):
         raise scheduling.refused(scheduling.Rule.BUSY, "the mentee already has an accepted booking or a seat then")
+    if booking.credit_status == CreditStatus.HELD and booking.bundle_purchase_id is not None:
+        purchase = db.get_one(BundlePurchase, booking.bundle_purchase_id)
+        if not purchase.valid_from <= start < purchase.valid_until:  # the credit moves with it: it must cover it
+            raise Conflict(f"the bundle credit this booking is paid with covers sessions starting from "
+                           f"{purchase.valid_from.isoformat()} until {purchase.valid_until.isoformat()}",
+                           rule="bundle_validity")
+    return clashes
 
 
 def propose(db: Session, actor: Actor, booking_id: uuid.UUID, start_times: Sequence[datetime], *, message: str = "",
@@ -167,10 +180,19 @@ def _close(db: Session, proposal: RescheduleProposal, booking: Booking, closed: 
     record(db, event, proposal_payload(proposal, booking), actor=actor)
 
 
+def _lock_session_of(db: Session, proposal_id: uuid.UUID) -> None:
+    """The session of the proposal's booking, locked first: the order in which an accept and a cancellation take
+    their locks (the session, then the proposal and the booking), so no two of them deadlock."""
+    db.execute(select(MentorshipSession.id).join(RescheduleProposal, RescheduleProposal.booking_id
+                                                 == MentorshipSession.booking_id)
+               .where(RescheduleProposal.id == proposal_id).with_for_update(of=MentorshipSession))
+
+
 def decline(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime | None = None) -> RescheduleProposal:
     """The other participant turns the proposal down; the booking stays as it is. Declining the mentor's request
     to move it cancels it instead, at no cost to the mentee."""
     now = now or utcnow()
+    _lock_session_of(db, proposal_id)
     proposal, booking = _open(db, actor, proposal_id, now)
     if _role(booking, actor) == Role(proposal.proposed_by):
         raise BusinessRuleViolation("you made this proposal: withdraw it instead")
@@ -183,6 +205,7 @@ def decline(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime 
 def withdraw(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime | None = None) -> RescheduleProposal:
     """The proposer takes the proposal back."""
     now = now or utcnow()
+    _lock_session_of(db, proposal_id)
     proposal, booking = _open(db, actor, proposal_id, now)
     if _role(booking, actor) != Role(proposal.proposed_by):
         raise BusinessRuleViolation("only who made the proposal can withdraw it: decline it instead")
@@ -210,11 +233,13 @@ def accept(db: Session, actor: Actor, proposal_id: uuid.UUID, start_time: dateti
     role = _role(booking, actor)
     if role == Role(proposal.proposed_by):
         raise BusinessRuleViolation("the other participant accepts your proposal, not you")
+    if start_time == booking.start_time:
+        raise InvalidInput("choose a time other than the booking's")
     if proposal.kind != REQUEST and start_time not in proposal.start_times:
         raise InvalidInput("choose one of the proposed times", start_times=", ".join(
             t.isoformat() for t in proposal.start_times))
     _movable(booking, now)
-    _check_time(db, booking, db.get_one(Listing, booking.listing_id), start_time, now)
+    clashes = _check_time(db, booking, db.get_one(Listing, booking.listing_id), start_time, now, settles=True)
     moved = _move(db, booking, session, start_time, role=role, now=now)
     proposal.status = ProposalStatus.ACCEPTED
     proposal.chosen_start = start_time
@@ -227,8 +252,7 @@ def accept(db: Session, actor: Actor, proposal_id: uuid.UUID, start_time: dateti
         "proposed_by": proposal.proposed_by, "accepted_by": role.value}
     record(db, EventType.BOOKING_RESCHEDULED, payload, actor=str(actor))
     log.info(EventType.BOOKING_RESCHEDULED, booking_id=str(moved.id), previous=str(booking.id))
-    settle_clashes(db, start=moved.start_time, end=moved.end_time, now=now, mentor_profile_id=moved.mentor_profile_id,
-                   mentee_user_id=moved.mentee_user_id)
+    settle_found(db, clashes, now=now, mentee_user_id=moved.mentee_user_id)
     return name_bookings(db, [moved], sessions_made=False)[0]
 
 
@@ -258,7 +282,7 @@ def _move(db: Session, booking: Booking, session: MentorshipSession | None, star
         buffer_before_minutes=booking.buffer_before_minutes, buffer_after_minutes=booking.buffer_after_minutes,
         rescheduled_from_booking_id=booking.id, chain_booking_id=booking.chain_booking_id or booking.id,
         reschedule_count=booking.reschedule_count + 1)
-    add_or_conflict(db, moved, {})
+    add_or_conflict(db, moved, MOVE_CONFLICTS)
     return moved
 
 
@@ -278,14 +302,22 @@ def get_proposal(db: Session, actor: Actor, proposal_id: uuid.UUID) -> Reschedul
 
 
 def expire_proposals(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:
-    """Open proposals past their time become ``expired``. Safe to run twice at once (SKIP LOCKED)."""
+    """Open proposals past their time become ``expired`` (an unanswered request of the mentor's cancels its booking).
+    Safe to run twice at once: each proposal is re-read under its lock."""
     now = now or utcnow()
-    due = db.scalars(select(RescheduleProposal).where(RescheduleProposal.status == ProposalStatus.OPEN,
-                                                      RescheduleProposal.expires_at <= now)
-                     .order_by(RescheduleProposal.expires_at).limit(limit).with_for_update(skip_locked=True)).all()
-    for proposal in due:
-        _expire(db, proposal, db.get_one(Booking, proposal.booking_id), now)
-    return len(due)
+    due = db.scalars(select(RescheduleProposal.id).where(RescheduleProposal.status == ProposalStatus.OPEN,
+                                                         RescheduleProposal.expires_at <= now)
+                     .order_by(RescheduleProposal.expires_at).limit(limit)).all()
+    expired = 0
+    for proposal_id in due:
+        _lock_session_of(db, proposal_id)  # first, as everyone else takes it
+        proposal = db.scalars(select(RescheduleProposal).where(
+            RescheduleProposal.id == proposal_id, RescheduleProposal.status == ProposalStatus.OPEN)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True)).one_or_none()
+        if proposal is not None:  # else answered, or expired by another run, meanwhile
+            _expire(db, proposal, db.get_one(Booking, proposal.booking_id), now)
+            expired += 1
+    return expired
 
 
 # Why a booking ends when the mentor asked to move it and the mentee did not choose, or chose to cancel.

@@ -146,28 +146,9 @@ class MentorCalendar:
             return None
         return self.weekly.get(day.weekday(), ())
 
-    def fits(self, start: datetime, end: datetime) -> bool:
-        return fits_hours(self.hours(start.astimezone(self.zone).date()), self.zone, start, end)
-
-    def away(self, start: datetime, end: datetime) -> TimeOffRange | None:
-        for off_start, off_end in self.time_off:
-            if off_start < end and (off_end is None or start < off_end):
-                return off_start, off_end
-        return None
-
     @property
     def limited(self) -> bool:
         return self.per_day is not None or self.per_week is not None
-
-    def day_bounds(self, moment: datetime) -> tuple[datetime, datetime]:
-        """The local day of ``moment``, as instants."""
-        return local_day(moment.astimezone(self.zone).date(), self.zone)
-
-    def week_bounds(self, moment: datetime) -> tuple[datetime, datetime]:
-        """The local week (Monday to Sunday) of ``moment``, as instants."""
-        day = moment.astimezone(self.zone).date()
-        monday = day - timedelta(days=day.weekday())
-        return local_day(monday, self.zone)[0], local_day(monday + timedelta(days=7), self.zone)[0]
 
 
 def local_day(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -237,7 +218,7 @@ _CHECK = text(_CHECK_SQL.format(commitments=_COMMITMENTS, clashes=""))
 # settled: ``workflows.bookings.settle_clashes``): the mentor's within the buffers, the mentee's overlapping.
 _CHECK_AND_CLASHES = text(_CHECK_SQL.format(commitments=_COMMITMENTS, clashes=""",
     ARRAY (SELECT b.id FROM bookings b WHERE b.status = 'draft' AND b.id <> :booking
-           AND ((b.mentor_profile_id = :mentor AND b.start_time > :earliest - interval '120 minutes'
+           AND ((b.mentor_profile_id = :mentor AND b.start_time > :earliest - :widen
                  AND b.start_time < :wide_end
                  AND b.start_time < :end + make_interval(mins => greatest(:after, b.buffer_before_minutes))
                  AND b.end_time + make_interval(mins => greatest(b.buffer_after_minutes, :before)) > :start)
@@ -283,24 +264,24 @@ class Commitment:
 
 
 def check(db: Session, commitment: Commitment, *, weekly: Mapping[int, Hours] | None = None,
-          at_accept: bool = False, hours: bool = True) -> list[uuid.UUID]:
-    """Refuse (409, naming the rule) a time that breaks one of the mentor's rules; at an accept, return the
-    pending requests it will settle (locked). The caller holds the mentor's schedule lock.
+          at_accept: bool = False, hours: bool = True, settles: bool = False) -> list[uuid.UUID]:
+    """Refuse (409, naming the rule) a time that breaks one of the mentor's rules; with ``settles`` (an accept, a
+    move), return the pending requests it will settle (locked). The caller holds the mentor's schedule lock.
 
     ``weekly``: the mentor's windows, checked on a request (a date's override in their stead); at an accept only
     a date override is (the mentor answering a request inside their windows agreed to it); ``hours=False`` for a
     group session the mentor schedules themself.
     """
     start, end = commitment.start, commitment.end
-    row = tuple(db.execute(_CHECK_AND_CLASHES if at_accept else _CHECK, {
+    row = tuple(db.execute(_CHECK_AND_CLASHES if settles else _CHECK, {
         "mentor": commitment.mentor_profile_id, "listing": commitment.listing_id, "start": start, "end": end,
         "before": commitment.before, "after": commitment.after, "wide_start": start - _WIDEN,
         "wide_end": end + _WIDEN, "booking": commitment.booking_id or _NONE,
         "session": commitment.session_id or _NONE, "mentee": commitment.mentee_user_id or _NONE,
-        "earliest": start - LONGEST,
+        "earliest": start - LONGEST, "widen": _WIDEN,
     }).one())
     clashes: list[uuid.UUID] = []
-    if at_accept:
+    if settles:
         *fields, clashes = row
         row = tuple(fields)
     (timezone, near_start, near_end, overlaps, gap_before, gap_after, off_start, off_end, override,

@@ -115,11 +115,12 @@ def _create_sessions_statement() -> Executable:
     unique keys in one order.
     """
     sessions = cast(Table, MentorshipSession.__table__)
-    # A moved booking's session follows the one it replaces in calendars: the chain's next SEQUENCE.
+    # A moved booking's session follows the one it replaces in calendars: the chain's next SEQUENCE (at least the
+    # number of moves, above the first invite's 0 when the old booking never had a session).
     previous = aliased(MentorshipSession)
-    sequence = func.coalesce(select(previous.calendar_sequence + 1)
-                             .where(previous.booking_id == Booking.rescheduled_from_booking_id)
-                             .scalar_subquery(), 0)
+    sequence = func.greatest(func.coalesce(select(previous.calendar_sequence + 1)
+                                           .where(previous.booking_id == Booking.rescheduled_from_booking_id)
+                                           .scalar_subquery(), 0), Booking.reschedule_count)
     # FOR SHARE: a booking being moved (workflows.reschedules, FOR UPDATE) is read once the move commits, and
     # then is no longer accepted; a booking read first holds the move back until its session is there to cancel.
     bookings = select(

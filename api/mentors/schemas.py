@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,7 +106,8 @@ class HoursSchema(ma.Schema):
 
 
 class DateOverrideSchema(ma.Schema):
-    date = fields.Date(required=True, metadata={"example": "2030-12-24"})
+    date = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)),
+                       metadata={"example": "2030-12-24"})
     hours = fields.List(fields.Nested(HoursSchema), required=True, validate=validate.Length(max=MAX_HOURS_PER_DAY),
                         metadata={"description": "That date's hours, in place of its weekday's windows; none: not "
                                                  "available that date."})
@@ -162,10 +163,10 @@ class TimeOffViewSchema(ma.Schema):
     timezone = fields.String(metadata={"description": "The mentor's timezone."})
     time_off = fields.List(fields.Nested(TimeOffShownSchema), metadata={"description": "Current and later periods."})
     affected_bookings = fields.List(fields.Nested(BookingSchema), metadata={
-        "description": "Accepted bookings inside the time off: they stand until you cancel each "
+        "description": "Accepted bookings inside the time off (the first 100): they stand until you cancel each "
                        "(`POST /sessions/{id}/cancel` with a reason; the mentee pays no fee)."})
     affected_group_sessions = fields.List(fields.Nested(SessionSchema), metadata={
-        "description": "Your group sessions inside the time off, which stand until you cancel them."})
+        "description": "Your group sessions inside the time off (the first 100), which stand until you cancel them."})
     declined_requests = fields.List(fields.UUID(), metadata={
         "description": "Pending requests inside the time off, declined by this change."})
 

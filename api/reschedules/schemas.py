@@ -46,7 +46,9 @@ class ProposalSchema(ma.Schema):
     start_times = fields.List(fields.DateTime())
     message = fields.String()
     status = fields.String(metadata={"enum": [s.value for s in ProposalStatus]})
-    expires_at = fields.DateTime(metadata={"description": "The earliest proposed time, or the booking's start."})
+    expires_at = fields.DateTime(metadata={"description": (
+        "The earliest proposed time, or the booking's start; a mentor's request, `RESCHEDULE_REQUEST_TTL_HOURS` "
+        "after it was made (never past the start).")})
     chosen_start = fields.DateTime(allow_none=True)
     new_booking_id = fields.UUID(allow_none=True, metadata={"description": "The booking the move made."})
     decided_at = fields.DateTime(allow_none=True)

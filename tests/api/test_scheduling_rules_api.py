@@ -56,6 +56,7 @@ def test_time_off_and_overrides_refuse_what_makes_no_sense(client: FlaskClient, 
                                                                                      "end": "13:00"}]}],
                 [{"date": "2030-01-02", "hours": []}, {"date": "2030-01-02", "hours": []}],
                 [{"date": "2030-01-02", "hours": [{"start": "25:00", "end": "26:00"}]}],
+                [{"date": "9999-12-31", "hours": []}],
                 [{"date": "2030-01-02", "hours": [{"start": f"{h:02d}:00", "end": f"{h:02d}:30"} for h in range(9)]}]):
         assert client.put(overrides, json={"overrides": bad}, headers=mentor.headers).status_code == 422, bad
     answer = client.put(overrides, headers=mentor.headers, json={"overrides": [

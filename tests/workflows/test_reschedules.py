@@ -264,3 +264,24 @@ def test_declining_the_mentors_request_cancels_at_no_cost_and_silence_too(db: Se
     cancelled = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == session.id,
                                                      OutboxEvent.type == "session.cancelled")).one()
     assert cancelled.actor == f"user:{listing.mentor_profile.user_id}"  # the mentor's cancellation: both are told
+
+
+def test_a_move_stays_within_its_bundle_credit_and_settles_what_its_buffers_take(db: Session) -> None:
+    listing, mentee = ListingFactory(buffer_after_minutes=15), UserFactory()
+    mentor = actor_of(listing.mentor_profile.user)
+    offer = bundles.create_bundle(db, mentor, listing.id, sessions_count=2, price_cents=9000, valid_days=5)
+    purchase = bundles.purchase_bundle(db, actor_of(mentee), offer.id)
+    booking = accepted(db, listing, mentee, bundle_purchase_id=purchase.id)
+    beyond = refused(db, Conflict, lambda: reschedules.propose(db, actor_of(mentee), booking.id,
+                                                                [NOW + timedelta(days=8)], now=NOW))
+    assert beyond.details["rule"] == "bundle_validity"
+    new_time = START + timedelta(days=1)
+    close = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
+                                     start_time=new_time + timedelta(minutes=70), now=NOW)  # inside 15 min after
+    proposal = reschedules.propose(db, actor_of(mentee), booking.id, [new_time], now=NOW)
+    moved = reschedules.accept(db, mentor, proposal.id, new_time, now=NOW).booking
+    db.refresh(close)
+    assert (close.status, close.decline_reason) == (BookingStatus.DECLINED, bookings.ANOTHER_ACCEPTED)
+    # The old booking never had a session: the new one's calendar event still comes after the first invite's 0.
+    made = sessions.create_session_from_booking(db, moved.id)
+    assert made is not None and made.calendar_sequence == 1
