@@ -216,7 +216,8 @@ def withdraw(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime
 
 def accept(db: Session, actor: Actor, proposal_id: uuid.UUID, start_time: datetime, *,
            now: datetime | None = None) -> NamedBooking:
-    """The other participant takes one of the proposed times: the booking moves there (the new booking)."""
+    """The other participant takes one of the proposed times (answering the mentor's request, the mentee takes any
+    free time): the booking moves there; the new booking is the answer."""
     now = now or utcnow()
     booking_id = db.scalar(select(RescheduleProposal.booking_id).where(RescheduleProposal.id == proposal_id))
     if booking_id is None:
