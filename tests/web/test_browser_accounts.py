@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.mail import Mailbox
-from tests.web.conftest import PASSWORD, Axe, Served, expect, new_page, shot, sign_up
+from tests.web.conftest import EXPECT_MS, PASSWORD, Axe, Served, expect, new_page, shot, sign_up
 from tests.web.pages import mailed_link
 
 
@@ -73,9 +73,12 @@ def test_swagger_ui_works_under_its_content_security_policy(web_server: Served, 
     page.on("console", lambda m: policy_errors.append(m.text) if "Policy" in m.text else None)
     answer = page.goto("/api/docs")
     assert answer is not None and "default-src 'none'" in answer.headers["content-security-policy"]
-    expect(page.get_by_text("/api/v1/auth/token", exact=True).first).to_be_visible()
-    page.get_by_text("/api/v1/auth/token", exact=True).first.click()  # an operation opens: its script runs
-    expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
+    # Swagger UI renders the whole document (over a hundred operations) in the page's one thread: on a busy
+    # machine that takes longer than a screen of the web app, so its steps get longer.
+    slow = 4 * EXPECT_MS
+    expect(page.get_by_text("/api/v1/auth/token", exact=True).first).to_be_visible(timeout=slow)
+    page.get_by_text("/api/v1/auth/token", exact=True).first.click(timeout=slow)  # an operation opens: its script runs
+    expect(page.get_by_role("button", name="Try it out").first).to_be_visible(timeout=slow)
     assert page.csp_errors == [] and policy_errors == []
 
 

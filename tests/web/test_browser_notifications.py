@@ -67,6 +67,8 @@ def test_notifications_name_the_other_person_in_the_readers_time_and_each_bookin
     mentor_page.get_by_label("Email").fill("grace@example.com")
     mentor_page.get_by_label("Password").fill(PASSWORD)
     mentor_page.get_by_role("button", name="Sign in").click()
+    # Signed in (the sign-in screen then goes to its next page): only now open the session.
+    expect(mentor_page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
     mentor_page.goto(f"/#/sessions/{session_id}")
     meta = mentor_page.locator("#main p.meta").first
     expect(meta).to_contain_text("with Ada Lovelace")
