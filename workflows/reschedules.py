@@ -60,18 +60,6 @@ MOVE_CONFLICTS = {ACCEPTED_OVERLAP: "this time overlaps another accepted booking
 EXPIRED = (ProposalStatus.EXPIRED, EventType.RESCHEDULE_EXPIRED)
 
 
-def _role(booking: Booking, actor: Actor) -> Role:
-    if actor.mentor_profile_id is not None and booking.mentor_profile_id == actor.mentor_profile_id:
-        return Role.MENTOR
-    if booking.mentee_user_id == actor.user_id:
-        return Role.MENTEE
-    raise NotFound("booking not found")
-
-
-def _other(role: Role | str) -> Role:
-    return Role.MENTEE if Role(role) == Role.MENTOR else Role.MENTOR
-
-
 def _movable(booking: Booking, now: datetime) -> None:
     if booking.group_session_id is not None:
         raise BusinessRuleViolation("a seat in a group session is not moved: leave it and join another session")
@@ -114,8 +102,7 @@ def propose(db: Session, actor: Actor, booking_id: uuid.UUID, start_times: Seque
             now: datetime | None = None) -> RescheduleProposal:
     """A participant's proposal to move the booking to one of ``start_times`` (1-3, each free now)."""
     now = now or utcnow()
-    booking = get_visible_booking(db, actor, booking_id, lock=True)
-    role = _role(booking, actor)
+    booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     _movable(booking, now)
     times = sorted(set(start_times))
     if not 1 <= len(times) <= MAX_PROPOSED_TIMES:
@@ -142,8 +129,8 @@ def request_reschedule(db: Session, actor: Actor, booking_id: uuid.UUID, *, reas
     picks one (accepted at once: ``accept`` with any free time) or cancels at no cost (``decline``). With no answer
     by ``RESCHEDULE_REQUEST_TTL_HOURS`` (never past the start), the mentor cancels it, at no cost to the mentee."""
     now = now or utcnow()
-    booking = get_visible_booking(db, actor, booking_id, lock=True)
-    if _role(booking, actor) != Role.MENTOR:
+    booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
+    if role != Role.MENTOR:
         raise Forbidden("only the mentor can ask the mentee to choose another time")
     _movable(booking, now)
     ttl = timedelta(hours=get_settings().reschedule_request_ttl_hours)
@@ -157,18 +144,19 @@ def request_reschedule(db: Session, actor: Actor, booking_id: uuid.UUID, *, reas
     return request
 
 
-def _open(db: Session, actor: Actor, proposal_id: uuid.UUID, now: datetime) -> tuple[RescheduleProposal, Booking]:
-    """The proposal (locked) and its booking, for one of the booking's participants; 400 unless still open."""
+def _open(db: Session, actor: Actor, proposal_id: uuid.UUID, now: datetime
+          ) -> tuple[RescheduleProposal, Booking, Role]:
+    """The proposal and its booking (locked), and the actor's part in it; 404 for anyone not taking part, 400
+    unless the proposal is still open."""
     proposal = db.get(RescheduleProposal, proposal_id, with_for_update=True, populate_existing=True)
     if proposal is None:
         raise NotFound("proposal not found")
-    booking = get_visible_booking(db, actor, proposal.booking_id)
-    _role(booking, actor)
+    booking, role = BOOKINGS.load_to_act(db, actor, proposal.booking_id)
     if proposal.status == ProposalStatus.OPEN and proposal.expires_at <= now:
         _expire(db, proposal, booking, now)
     if proposal.status != ProposalStatus.OPEN:
         raise BusinessRuleViolation(f"this proposal is {proposal.status.value}", current_status=proposal.status.value)
-    return proposal, booking
+    return proposal, booking, role
 
 
 def _close(db: Session, proposal: RescheduleProposal, booking: Booking, closed: tuple[ProposalStatus, EventType], *,
@@ -193,8 +181,8 @@ def decline(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime 
     to move it cancels it instead, at no cost to the mentee."""
     now = now or utcnow()
     _lock_session_of(db, proposal_id)
-    proposal, booking = _open(db, actor, proposal_id, now)
-    if _role(booking, actor) == Role(proposal.proposed_by):
+    proposal, booking, role = _open(db, actor, proposal_id, now)
+    if role == Role(proposal.proposed_by):
         raise BusinessRuleViolation("you made this proposal: withdraw it instead")
     _close(db, proposal, booking, (ProposalStatus.DECLINED, EventType.RESCHEDULE_DECLINED), actor=str(actor), now=now)
     if proposal.kind == REQUEST:  # the mentee would rather not move it: the booking ends, at no cost to them
@@ -206,8 +194,8 @@ def withdraw(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime
     """The proposer takes the proposal back."""
     now = now or utcnow()
     _lock_session_of(db, proposal_id)
-    proposal, booking = _open(db, actor, proposal_id, now)
-    if _role(booking, actor) != Role(proposal.proposed_by):
+    proposal, booking, role = _open(db, actor, proposal_id, now)
+    if role != Role(proposal.proposed_by):
         raise BusinessRuleViolation("only who made the proposal can withdraw it: decline it instead")
     _close(db, proposal, booking, (ProposalStatus.WITHDRAWN, EventType.RESCHEDULE_WITHDRAWN), actor=str(actor),
            now=now)
@@ -226,12 +214,11 @@ def accept(db: Session, actor: Actor, proposal_id: uuid.UUID, start_time: dateti
     request_limits.accept_turns(db, booking_id)
     session = db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id == booking_id)
                          .with_for_update()).one_or_none()  # before the booking, as a cancellation takes them
-    proposal, booking = _open(db, actor, proposal_id, now)
+    proposal, booking, role = _open(db, actor, proposal_id, now)
     db.refresh(booking, with_for_update=True)
     if session is None:  # made by the worker meanwhile (its insert waits for this lock, or was before it)
         session = db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id == booking_id)
                              .with_for_update()).one_or_none()
-    role = _role(booking, actor)
     if role == Role(proposal.proposed_by):
         raise BusinessRuleViolation("the other participant accepts your proposal, not you")
     if start_time == booking.start_time:
