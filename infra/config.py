@@ -164,6 +164,8 @@ class Settings:
     start_early_minutes: int
     missed_grace_minutes: int
     auto_complete_hours: int
+    no_show_grace_minutes: int
+    no_show_dispute_hours: int
     cancellation_window_hours: int
     cancellation_fee_percent: int
     max_pending_requests_per_mentor: int
@@ -320,6 +322,8 @@ def load_settings() -> Settings:
         start_early_minutes=_int_between("START_EARLY_MINUTES", 15, 0, 1440),
         missed_grace_minutes=_int_between("MISSED_GRACE_MINUTES", 60, 0, 10_080),
         auto_complete_hours=_int_between("AUTO_COMPLETE_HOURS", 2, 0, 168),
+        no_show_grace_minutes=_int_between("NO_SHOW_GRACE_MINUTES", 10, 0, 240),
+        no_show_dispute_hours=_int_between("NO_SHOW_DISPUTE_HOURS", 48, 1, 720),
         cancellation_window_hours=_int_between("CANCELLATION_WINDOW_HOURS", 24, 0, 8760),
         cancellation_fee_percent=_int_between("CANCELLATION_FEE_PERCENT", 50, 0, 100),
         max_pending_requests_per_mentor=_int_at_least("MAX_PENDING_REQUESTS_PER_MENTOR", 3, 1),

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 models: the database is the last line of defence."""
 
 from models.account_tokens import AccountToken
+from models.attendance import AttendanceDispute
 from models.audit import AdminAction, AuthEvent
 from models.base import Base
 from models.bookings import Booking
@@ -11,11 +12,13 @@ from models.enums import (
     AuthEventKind,
     BookingStatus,
     CreditStatus,
+    DisputeStatus,
     EmailStatus,
     FeedRevocation,
     HandlerStatus,
     InvitationStatus,
     ListingKind,
+    NoShow,
     ProposalStatus,
     SessionStatus,
     WebhookMessageStatus,
@@ -35,6 +38,7 @@ __all__ = [
     "AccountToken",
     "AccountTokenPurpose",
     "AdminAction",
+    "AttendanceDispute",
     "AuthEvent",
     "AuthEventKind",
     "AvailabilityWindow",
@@ -46,6 +50,7 @@ __all__ = [
     "CalendarFeed",
     "CreditStatus",
     "DateOverride",
+    "DisputeStatus",
     "EmailStatus",
     "FeedRevocation",
     "HandlerStatus",
@@ -57,6 +62,7 @@ __all__ = [
     "MentorProfile",
     "MentorStats",
     "MentorshipSession",
+    "NoShow",
     "Notification",
     "OutboxEvent",
     "OutboxHandler",

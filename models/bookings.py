@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin
-from models.enums import BookingStatus, CreditStatus, check_in, stored_as_text
+from models.enums import BookingStatus, CreditStatus, NoShow, check_in, stored_as_text
 
 if TYPE_CHECKING:
     from models.listings import Listing
@@ -48,6 +48,8 @@ class Booking(IdMixin, TimestampMixin, Base):
         ),
         CheckConstraint(check_in("credit_status", CreditStatus), name="credit_status_values"),
         CheckConstraint("cancel_fee_cents IS NULL OR cancel_fee_cents >= 0", name="fee_non_negative"),
+        CheckConstraint(check_in("no_show", NoShow), name="no_show_values"),
+        CheckConstraint("no_show_fee_cents IS NULL OR no_show_fee_cents >= 0", name="no_show_fee_non_negative"),
         CheckConstraint("reschedule_count >= 0 AND (reschedule_count = 0) = (rescheduled_from_booking_id IS NULL)",
                         name="reschedule_chain"),
         CheckConstraint(
@@ -61,6 +63,8 @@ class Booking(IdMixin, TimestampMixin, Base):
             unique=True,
             postgresql_where=text("group_session_id IS NOT NULL AND status = 'accepted'"),
         ),
+        # A mentor's no-shows, counted for their statistics.
+        Index("ix_bookings_mentor_no_show", "mentor_profile_id", postgresql_where=text("no_show = 'mentor'")),
         Index("ix_bookings_mentee_created", "mentee_user_id", "created_at", "id"),
         Index("ix_bookings_mentor_created", "mentor_profile_id", "created_at", "id"),
         Index("ix_bookings_draft_start", "start_time", postgresql_where=text("status = 'draft'")),
@@ -102,5 +106,11 @@ class Booking(IdMixin, TimestampMixin, Base):
     # The listing's buffers when requested (workflows.scheduling): a later edit of the listing never moves them.
     buffer_before_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     buffer_after_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Attendance (workflows.attendance): when the mentee checked in, and, once the meeting's time came, who was
+    # absent (NoShow; null when nobody was found absent) and the fee that cost the mentee.
+    checked_in_at: Mapped[datetime | None]
+    no_show: Mapped[NoShow | None] = mapped_column(stored_as_text(NoShow, 8))
+    no_show_fee_cents: Mapped[int | None]
+    no_show_at: Mapped[datetime | None]  # when it was found (a dispute is open to it for NO_SHOW_DISPUTE_HOURS)
 
     listing: Mapped[Listing] = relationship()

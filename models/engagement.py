@@ -85,6 +85,7 @@ class MentorStats(Base):
             "sessions_completed >= 0 AND minutes_completed >= 0 AND sessions_cancelled >= 0 AND sessions_missed >= 0",
             name="counters_non_negative",
         ),
+        CheckConstraint("sessions_no_show >= 0", name="no_shows_non_negative"),
     )
 
     mentor_profile_id: Mapped[uuid.UUID] = mapped_column(
@@ -94,4 +95,7 @@ class MentorStats(Base):
     minutes_completed: Mapped[int] = mapped_column(default=0, server_default="0")
     sessions_cancelled: Mapped[int] = mapped_column(default=0, server_default="0")
     sessions_missed: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Sessions someone did not come to (mentee_no_show or mentor_no_show): with the completed and the missed, the
+    # sessions whose time came, over which a mentor's no-show rate is shown.
+    sessions_no_show: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

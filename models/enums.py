@@ -30,6 +30,24 @@ class SessionStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     MISSED = "missed"
+    MENTEE_NO_SHOW = "mentee_no_show"  # only the mentor came
+    MENTOR_NO_SHOW = "mentor_no_show"  # only the mentee (or a group's mentees) came
+
+
+class NoShow(StrEnum):
+    """Who was absent from a meeting of a mentor and a mentee (a booking, or a seat of a group session): the
+    attribution its effects follow. ``none``: nobody (an administrator found both came)."""
+
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+    NONE = "none"
+
+
+class DisputeStatus(StrEnum):
+    """A participant's dispute of an attribution: waiting for an administrator, then resolved."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
 
 
 class HandlerStatus(StrEnum):

@@ -1,6 +1,7 @@
 """What administrators do beyond operating the service: find users, bookings and sessions, cancel a session,
-grant or revoke admin, hide a review. Every action is recorded in ``admin_actions`` (``GET /admin/audit``);
-a cancellation is also a ``session.cancelled`` event whose actor is the admin, in the session's history.
+grant or revoke admin, hide a review, resolve a dispute of who was absent. Every action is recorded in
+``admin_actions`` (``GET /admin/audit``); a cancellation is also a ``session.cancelled`` event whose actor is the
+admin, in the session's history.
 """
 
 from __future__ import annotations
@@ -11,8 +12,18 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from models import AdminAction, Booking, BookingStatus, MentorshipSession, Review, SessionStatus, User
-from workflows import reviews, sessions
+from models import (
+    AdminAction,
+    AttendanceDispute,
+    Booking,
+    BookingStatus,
+    MentorshipSession,
+    NoShow,
+    Review,
+    SessionStatus,
+    User,
+)
+from workflows import attendance, reviews, sessions
 from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, NotFound
 from workflows.events import EventType
@@ -22,7 +33,8 @@ GRANTED_ADMIN = "user.granted_admin"
 REVOKED_ADMIN = "user.revoked_admin"
 CANCELLED_SESSION = EventType.SESSION_CANCELLED.value  # the admin's action: what its event says
 HID_REVIEW = "review.hidden"
-ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW)
+RESOLVED_DISPUTE = EventType.ATTENDANCE_RESOLVED.value
+ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW, RESOLVED_DISPUTE)
 
 
 def _require_admin(actor: Actor) -> None:
@@ -108,6 +120,15 @@ def cancel_session(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: 
     session = sessions.cancel_session_as_admin(db, actor, session_id, reason=reason)
     record_action(db, actor, CANCELLED_SESSION, "session", session.id, reason=reason)
     return session
+
+
+def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent: NoShow, note: str | None = None
+                    ) -> AttendanceDispute:
+    """Answer a dispute of who was absent through the attendance workflow, and record it with the note."""
+    _require_admin(actor)
+    found = attendance.resolve_dispute(db, actor, dispute_id, absent=absent, note=note)
+    record_action(db, actor, RESOLVED_DISPUTE, "dispute", found.id, reason=note)
+    return found
 
 
 def _user(db: Session, user_id: uuid.UUID, *, lock: bool = False) -> User:

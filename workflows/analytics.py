@@ -12,6 +12,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models import MentorProfile, MentorStats, OutboxEvent
+from workflows import attendance
+from workflows.actors import Actor
 from workflows.errors import NotFound
 from workflows.events import EventType
 from workflows.roles import Role
@@ -21,8 +23,12 @@ COUNTERS: dict[str, str] = {
     EventType.SESSION_COMPLETED: "sessions_completed",
     EventType.SESSION_CANCELLED: "sessions_cancelled",
     EventType.SESSION_MISSED: "sessions_missed",
+    EventType.SESSION_NO_SHOW: "sessions_no_show",
 }
-_COUNTER_COLUMNS = ("sessions_completed", "minutes_completed", "sessions_cancelled", "sessions_missed")
+_COUNTER_COLUMNS = ("sessions_completed", "minutes_completed", "sessions_cancelled", "sessions_missed",
+                    "sessions_no_show")
+# A mentor's no-show rate is shown to everyone once this many of their sessions' times have come.
+RATE_SHOWN_FROM = 10
 
 
 def _increments(event: OutboxEvent) -> dict[str, int]:
@@ -72,13 +78,21 @@ class Stats:
     sessions_missed: int
     average_rating: float | None
     reviews_count: int
+    no_show_count: int | None
+    no_show_rate: float | None
 
 
-def mentor_stats(db: Session, mentor_profile_id: uuid.UUID) -> Stats:
+def mentor_stats(db: Session, actor: Actor, mentor_profile_id: uuid.UUID) -> Stats:
+    """A mentor's counts and rating. How many sessions they were found absent from (corrections included) is for
+    administrators and the mentor; anyone sees it as a share of the sessions whose time came (completed, missed or
+    with someone absent) once there are :data:`RATE_SHOWN_FROM` of those."""
     profile = db.get(MentorProfile, mentor_profile_id)
     if profile is None:
         raise NotFound("mentor profile not found")
     row = db.get(MentorStats, mentor_profile_id)
+    absent = attendance.mentor_no_shows(db, mentor_profile_id)
+    came_due = (row.sessions_completed + row.sessions_missed + row.sessions_no_show) if row else 0
+    own = actor.is_admin or actor.mentor_profile_id == mentor_profile_id
     return Stats(
         sessions_completed=row.sessions_completed if row else 0,
         minutes_completed=row.minutes_completed if row else 0,
@@ -86,4 +100,6 @@ def mentor_stats(db: Session, mentor_profile_id: uuid.UUID) -> Stats:
         sessions_missed=row.sessions_missed if row else 0,
         average_rating=float(profile.rating_average) if profile.rating_average is not None else None,
         reviews_count=profile.rating_count,
+        no_show_count=absent if own else None,
+        no_show_rate=round(min(absent, came_due) / came_due, 3) if came_due >= RATE_SHOWN_FROM else None,
     )

@@ -166,3 +166,31 @@ def release_credit(db: Session, booking: Booking, *, refund: bool) -> bool:
     log.info("bundle.credit_released", credit_status=booking.credit_status, booking_id=str(booking.id),
              purchase_id=str(booking.bundle_purchase_id))
     return refund
+
+
+def settle_credit(db: Session, booking: Booking, want: CreditStatus) -> bool:
+    """Set a booking's spent credit to ``want``: ``held`` (used by the meeting), ``forfeited`` (used by an
+    absence) or ``returned`` (given back), from whichever of those it is in (an attendance found, then corrected).
+
+    Giving one back adds it to the purchase; taking a returned one again needs it unspent there (one conditional
+    UPDATE, as a booking takes one): ``False`` when the mentee has used it since, and the credit stays returned.
+    """
+    spent = {CreditStatus.HELD, CreditStatus.FORFEITED}
+    current = booking.credit_status
+    if booking.bundle_purchase_id is None or current == want or current not in spent | {CreditStatus.RETURNED}:
+        return current == want
+    if current in spent and want in spent:
+        booking.credit_status = want
+        return True
+    step = 1 if want == CreditStatus.RETURNED else -1
+    taken = db.execute(
+        update(BundlePurchase)
+        .where(BundlePurchase.id == booking.bundle_purchase_id, BundlePurchase.remaining_sessions + step >= 0)
+        .values(remaining_sessions=BundlePurchase.remaining_sessions + step).returning(BundlePurchase.id)
+    ).scalar_one_or_none()
+    if taken is None:
+        return False
+    booking.credit_status = want
+    log.info("bundle.credit_settled", credit_status=want, booking_id=str(booking.id),
+             purchase_id=str(booking.bundle_purchase_id))
+    return True

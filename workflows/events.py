@@ -26,7 +26,16 @@ from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy.orm import Session
 
 import outbox
-from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, RescheduleProposal, Review
+from models import (
+    AttendanceDispute,
+    Booking,
+    BookingStatus,
+    ListingKind,
+    MentorshipSession,
+    OutboxEvent,
+    RescheduleProposal,
+    Review,
+)
 from outbox import REGISTRY, EventSpec
 from workflows.roles import Role
 
@@ -54,6 +63,11 @@ class EventType(StrEnum):
     RESCHEDULE_DECLINED = "reschedule.declined"
     RESCHEDULE_WITHDRAWN = "reschedule.withdrawn"
     RESCHEDULE_EXPIRED = "reschedule.expired"
+    SESSION_CHECKED_IN = "session.checked_in"
+    SESSION_NO_SHOW = "session.no_show"
+    BOOKING_NO_SHOW = "booking.no_show"
+    ATTENDANCE_DISPUTED = "attendance.disputed"
+    ATTENDANCE_RESOLVED = "attendance.resolved"
     WEBHOOK_TEST = "webhook.test"
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
@@ -162,6 +176,70 @@ class GroupSessionReminderPayload(GroupSessionPayload):
     offset_seconds: int
 
 
+class CheckIn(TypedDict):
+    """Who checked in (``mentor`` or ``mentee``: a group's mentee is not named to the others), and when."""
+
+    checked_in_role: str
+    checked_in_at: str
+
+
+class SessionCheckInPayload(SessionPayload, CheckIn):
+    """``session.checked_in``: a participant of an individual session checked in."""
+
+
+class GroupSessionCheckInPayload(GroupSessionPayload, CheckIn):
+    """``session.checked_in`` of a group session."""
+
+
+class Absence(TypedDict):
+    """Who was absent (``mentee``: the mentee, or every mentee of a group; ``mentor``), and who found it:
+    the participant who came (``mentor`` or ``mentee``) or the ``system`` when the session's time was over."""
+
+    absent: str
+    reported_by: str
+
+
+class SessionNoShowPayload(SessionPayload, Absence):
+    """``session.no_show``: an individual session ended with someone absent (``status`` ``mentee_no_show`` or
+    ``mentor_no_show``)."""
+
+
+class GroupSessionNoShowPayload(GroupSessionPayload, Absence):
+    """``session.no_show`` of a group session: its mentor came and no mentee did, or its mentor did not come."""
+
+
+class SeatNoShowPayload(BookingPayload):
+    """``booking.no_show``: a mentee was absent from a group session that took place (``session_id``) without them:
+    the fee that cost them (``no_show_fee_cents``) and their bundle credit's state (``credit_status``)."""
+
+    session_id: str
+    no_show: str
+    no_show_fee_cents: int | None
+    credit_status: str
+
+
+class DisputePayload(TypedDict):
+    """``attendance.*``: a participant disputes who was found absent from a meeting (``booking_id``: the booking,
+    or the seat of a group session, ``session_id``); ``attribution_before`` is the finding disputed
+    (``mentee`` or ``mentor``), ``attribution_after`` what an administrator set (``mentee``, ``mentor`` or
+    ``none``: nobody was absent), null while ``status`` is ``open``."""
+
+    id: str
+    session_id: str
+    booking_id: str
+    listing_id: str
+    mentor_profile_id: str
+    mentee_user_id: str
+    start_time: str
+    end_time: str
+    raised_by: str
+    reason: str
+    status: str
+    attribution_before: str
+    attribution_after: str | None
+    resolution_note: str | None
+
+
 class ReviewPayload(TypedDict):
     """``review.created``."""
 
@@ -187,7 +265,8 @@ class SchedulePayload(TypedDict):
 
 EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSessionPayload | ReviewPayload
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
-                | ProposalPayload)
+                | ProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
+                | GroupSessionNoShowPayload | SeatNoShowPayload | DisputePayload)
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -242,6 +321,18 @@ def proposal_payload(proposal: RescheduleProposal, booking: Booking) -> Proposal
         "message": proposal.message, "status": proposal.status.value, "expires_at": proposal.expires_at.isoformat(),
         "chosen_start": proposal.chosen_start.isoformat() if proposal.chosen_start else None,
         "new_booking_id": str(proposal.new_booking_id) if proposal.new_booking_id else None,
+    }
+
+
+def dispute_payload(dispute: AttendanceDispute, booking: Booking) -> DisputePayload:
+    after = dispute.attribution_after
+    return {
+        "id": str(dispute.id), "session_id": str(dispute.session_id), "booking_id": str(booking.id),
+        "listing_id": str(booking.listing_id), "mentor_profile_id": str(booking.mentor_profile_id),
+        "mentee_user_id": str(booking.mentee_user_id), "start_time": booking.start_time.isoformat(),
+        "end_time": booking.end_time.isoformat(), "raised_by": dispute.raised_by, "reason": dispute.reason,
+        "status": dispute.status.value, "attribution_before": dispute.attribution_before.value,
+        "attribution_after": after.value if after is not None else None, "resolution_note": dispute.resolution_note,
     }
 
 
@@ -384,6 +475,11 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.RESCHEDULE_DECLINED: ("reschedule", ProposalPayload),
     EventType.RESCHEDULE_WITHDRAWN: ("reschedule", ProposalPayload),
     EventType.RESCHEDULE_EXPIRED: ("reschedule", ProposalPayload),
+    EventType.SESSION_CHECKED_IN: ("session", SessionCheckInPayload),  # a group session's: GroupSessionCheckInPayload
+    EventType.SESSION_NO_SHOW: ("session", SessionNoShowPayload),  # a group session's: GroupSessionNoShowPayload
+    EventType.BOOKING_NO_SHOW: ("booking", SeatNoShowPayload),  # a seat of a group session
+    EventType.ATTENDANCE_DISPUTED: ("attendance", DisputePayload),
+    EventType.ATTENDANCE_RESOLVED: ("attendance", DisputePayload),
 }
 for _type, (_aggregate, _payload) in DECLARED.items():
     REGISTRY.event(EventSpec(_type, _aggregate, _payload, participants))

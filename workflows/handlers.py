@@ -25,7 +25,8 @@ from workflows import analytics, notifications, reviews, sessions
 from workflows.events import DECLARED, EventType
 from workflows.webhooks import fanout
 
-SESSION_OUTCOMES = (EventType.SESSION_COMPLETED, EventType.SESSION_CANCELLED, EventType.SESSION_MISSED)
+SESSION_OUTCOMES = (EventType.SESSION_COMPLETED, EventType.SESSION_CANCELLED, EventType.SESSION_MISSED,
+                    EventType.SESSION_NO_SHOW)
 # Every recorded event goes to the webhook endpoints that subscribe to it (the test is sent by hand).
 SENT_TO_WEBHOOKS = tuple(DECLARED)
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from models import Booking, MentorProfile, OutboxEvent, RescheduleProposal
+from models import AttendanceDispute, Booking, MentorProfile, OutboxEvent, RescheduleProposal
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
 from workflows.bookings import get_visible_booking
 from workflows.errors import Forbidden, NotFound
@@ -50,10 +50,21 @@ def booking_timeline(db: Session, actor: Actor, booking_id: uuid.UUID, *, limit:
 
 def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit: int, cursor: str | None
                      ) -> Page[TimelineEntry]:
-    """A session's events and, for an individual session, its booking's, oldest first (participants and admins)."""
+    """A session's events and, for an individual session, its booking's, oldest first (participants and admins), with
+    its attendance disputes and a group's absent seats (``booking.no_show``): a group's mentee sees their own seat's
+    only."""
     session = get_visible_session(db, actor, session_id)
     aggregates = [session.id] + ([session.booking_id] if session.booking_id else [])
-    return _timeline(db, aggregates, limit=limit, cursor=cursor)
+    everyone = actor.is_admin or session.mentor_profile_id == actor.mentor_profile_id or session.booking_id is not None
+    seats = select(Booking.id).where(Booking.group_session_id == session.id)
+    if not everyone:
+        seats = seats.where(Booking.mentee_user_id == actor.user_id)
+    disputes = list(db.scalars(select(AttendanceDispute.id).where(AttendanceDispute.session_id == session.id,
+                                                                  AttendanceDispute.booking_id.in_(seats)
+                                                                  if session.booking_id is None else true())))
+    absent = and_(OutboxEvent.type == EventType.BOOKING_NO_SHOW.value, OutboxEvent.aggregate_id.in_(seats)) \
+        if session.booking_id is None else None
+    return _timeline(db, [*aggregates, *disputes], limit=limit, cursor=cursor, also=absent)
 
 
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None

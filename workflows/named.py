@@ -13,24 +13,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import ARRAY, Uuid, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from infra.config import get_settings
 from models import (
+    AttendanceDispute,
     Booking,
     BookingStatus,
     Listing,
     ListingKind,
     MentorProfile,
     MentorshipSession,
+    NoShow,
     Review,
     SessionStatus,
     User,
 )
 from workflows.actors import Actor
 from workflows.errors import NotFound
+from workflows.roles import Role
 
 UNKNOWN = "Unknown user"
 
@@ -59,6 +64,7 @@ class NamedSession:
     participants: list[Person] | None  # group sessions, and only for their mentor
     listing_location: str | None = None  # where the listing's sessions meet by default
     reviewed: bool | None = None  # completed sessions the viewer attended as a mentee: whether they reviewed it
+    attendance: list[Attendee] = field(default_factory=list)  # who checked in, and who was found absent
 
 
 _MENTORS_AND_USERS = union_all(
@@ -147,11 +153,12 @@ def name_sessions(db: Session, actor: Actor, sessions: Sequence[MentorshipSessio
                 and s.mentor_profile_id != actor.mentor_profile_id]
     reviewed = set(db.scalars(select(Review.session_id).where(
         Review.session_id.in_(attended), Review.mentee_user_id == actor.user_id))) if attended else set()
+    present = attendance_of(db, actor, list(sessions), {key: person.display_name for key, person in mentors.items()})
     return [
         NamedSession(s, _named(mentors, s.mentor_profile_id),
                      _named(mentees, s.mentee_user_id) if s.mentee_user_id is not None else None,
                      seats.get(s.id), locations.get(s.listing_id),
-                     (s.id in reviewed) if s.id in attended else None)
+                     (s.id in reviewed) if s.id in attended else None, present[s.id])
         for s in sessions
     ]
 
@@ -178,3 +185,54 @@ def session_participants(db: Session, actor: Actor, session_id: uuid.UUID) -> li
         return [_named(names(db, (), [session.mentee_user_id])[1], session.mentee_user_id)]
     return seat_holders(db, [session.id])[session.id]
 
+
+@dataclass(frozen=True)
+class Attendee:
+    """One participant's attendance: ``id`` is the mentor's profile or the mentee's user; a mentee's also says
+    who was found absent from their meeting, what it cost them, and the state of a dispute of it."""
+
+    role: str
+    id: uuid.UUID
+    display_name: str
+    checked_in_at: datetime | None
+    no_show: str | None = None
+    no_show_fee_cents: int | None = None
+    credit_status: str | None = None
+    disputable_until: datetime | None = None
+    dispute_status: str | None = None
+
+
+def attendance_of(db: Session, actor: Actor, sessions: list[MentorshipSession], mentor_names: dict[uuid.UUID, str]
+                  ) -> dict[uuid.UUID, list[Attendee]]:
+    """Each session's attendance as the actor may see it: its mentor sees everyone; a mentee, the mentor and
+    themself. One query for a page of sessions."""
+    if not sessions:
+        return {}
+    individual = {s.booking_id: s.id for s in sessions if s.booking_id is not None}
+    groups = [s.id for s in sessions if s.booking_id is None]
+    rows = db.execute(
+        select(Booking, User.display_name, AttendanceDispute.status)
+        .join(User, User.id == Booking.mentee_user_id)
+        .outerjoin(AttendanceDispute, AttendanceDispute.booking_id == Booking.id)
+        .where(Booking.id.in_(list(individual)) | (Booking.group_session_id.in_(groups)
+                                                   & (Booking.status == BookingStatus.ACCEPTED)))
+        .order_by(Booking.created_at, Booking.id)
+    ).all()
+    window = timedelta(hours=get_settings().no_show_dispute_hours)
+    found: dict[uuid.UUID, list[Attendee]] = {
+        s.id: [Attendee(Role.MENTOR.value, s.mentor_profile_id, mentor_names.get(s.mentor_profile_id, ""),
+                        s.mentor_checked_in_at)] for s in sessions}
+    mentor_of = {s.id: s.mentor_profile_id for s in sessions}
+    for booking, name, dispute in rows:
+        session_id = individual.get(booking.id) or booking.group_session_id
+        assert session_id is not None
+        if mentor_of[session_id] != actor.mentor_profile_id and booking.mentee_user_id != actor.user_id:
+            continue  # a mentee of a group session sees only their own seat
+        attributed = booking.no_show in (NoShow.MENTEE, NoShow.MENTOR)
+        found[session_id].append(Attendee(
+            Role.MENTEE.value, booking.mentee_user_id, name, booking.checked_in_at,
+            booking.no_show.value if booking.no_show else None, booking.no_show_fee_cents,
+            booking.credit_status.value if booking.bundle_purchase_id else None,
+            booking.no_show_at + window if attributed and booking.no_show_at and dispute is None else None,
+            dispute.value if dispute is not None else None))
+    return found

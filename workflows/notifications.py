@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -74,6 +74,27 @@ def notify_user(
     return new_id
 
 
+# A move by agreement: to both.
+MOVED = ("Session moved", "{listing} with {other} moved from {previous} to {when}. It costs nothing.")
+# Attendance (workflows.attendance): who was absent, by the session's ``absent``; a group seat's absence; a dispute
+# of it, told to the other side; an administrator's answer, to both.
+YOU_WERE_ABSENT = ("You were recorded absent", (
+    "You were recorded absent from {listing} with {other} on {when}: as for a late cancellation, your bundle credit "
+    "is used or the late fee is due. If you were there, dispute it from the session page within {hours} hours."))
+ABSENT: dict[str, dict[Role, tuple[str, str]]] = {
+    "mentee": {Role.MENTOR: ("Mentee absent", "{other} was recorded absent from {listing} on {when}."),
+               Role.MENTEE: YOU_WERE_ABSENT},
+    "mentor": {Role.MENTEE: ("Your mentor did not come", (
+        "{other} did not come to {listing} on {when}. If you were there, you pay nothing and your bundle credit is "
+        "back. Book another time from the link below.")),
+               Role.MENTOR: ("You were recorded absent", (
+                   "You were recorded absent from {listing} with {other} on {when}; it counts in your statistics. "
+                   "If you were there, dispute it from the session page within {hours} hours."))},
+}
+DISPUTED = ("Attendance disputed",
+            "{other} disputes who was absent from {listing} on {when}{reason}. An administrator will decide.")
+RESOLVED = ("Attendance reviewed", "An administrator reviewed who was absent from {listing} on {when}: {outcome}.")
+OUTCOMES = {"mentee": "the mentee was absent", "mentor": "the mentor was absent", "none": "nobody was absent"}
 # Event type -> each told party's (title, body). The body names the other person ({other}), the listing
 # ({listing}), the time in the reader's timezone and locale ({when}), and a reason when one was given.
 MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
@@ -99,6 +120,15 @@ MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
     EventType.SESSION_UPDATED: {Role.MENTEE: (
         "Session details changed", "{other} changed the meeting link or agenda of {listing} on {when}.")},
     EventType.REVIEW_CREATED: {Role.MENTOR: ("New review", "A mentee rated your session {rating}/5.")},
+    EventType.BOOKING_RESCHEDULED: dict.fromkeys((Role.MENTOR, Role.MENTEE), MOVED),
+    EventType.BOOKING_NO_SHOW: {Role.MENTEE: YOU_WERE_ABSENT},  # a group seat's
+    EventType.ATTENDANCE_RESOLVED: dict.fromkeys((Role.MENTOR, Role.MENTEE), RESOLVED),
+}
+# Whose words depend on the payload: who was absent; the side that did not raise a dispute.
+BY_PAYLOAD: dict[EventType, Callable[[Mapping[str, Any]], dict[Role, tuple[str, str]]]] = {
+    EventType.SESSION_NO_SHOW: lambda payload: ABSENT[payload["absent"]],
+    EventType.ATTENDANCE_DISPUTED: lambda payload: {
+        Role.MENTEE if payload["raised_by"] == Role.MENTOR else Role.MENTOR: DISPUTED},
 }
 # A seat given up in a group session (booking.cancelled with its group session), as the mentor reads it.
 SEAT_RELEASED = ("A seat was given up", "{other} left {listing} on {when}{reason}.")
@@ -113,8 +143,7 @@ SETTLED: dict[EventType, dict[Role, tuple[str, str]]] = {
         Role.MENTOR: ("Booking request withdrawn", (
             "The request of {other} for {listing} on {when} was withdrawn: they have another session at this time."))},
 }
-# A move by agreement: to both; a proposal's news: to the side that did not cause it (proposals.*).
-MOVED = ("Session moved", "{listing} with {other} moved from {previous} to {when}. It costs nothing.")
+# A proposal's news: to the side that did not cause it (proposals.*).
 PROPOSALS: dict[EventType, tuple[str, str, str]] = {  # title, body, who is told: "other", "proposer" or "both"
     EventType.RESCHEDULE_PROPOSED: ("New time proposed",
                                     "{other} proposes to move {listing} on {when} to {times}{message}.", "other"),
@@ -128,7 +157,7 @@ PROPOSALS: dict[EventType, tuple[str, str, str]] = {  # title, body, who is told
                                    "The proposal to move {listing} on {when} is no longer open.", "both"),
 }
 # Every event type someone is told of: the notifications handler's (workflows.handlers).
-NOTIFIED = (*MESSAGES, EventType.BOOKING_RESCHEDULED, *PROPOSALS)
+NOTIFIED = (*MESSAGES, *BY_PAYLOAD, *PROPOSALS)
 NEXT_SLOTS_SHOWN = 3
 NEXT_SLOTS_DAYS = 14
 GROUP = "the group"
@@ -145,10 +174,10 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
     event_type = EventType(outbox_event.type)
     if settled_by_system(outbox_event):
         return SETTLED[event_type]
-    if event_type == EventType.BOOKING_RESCHEDULED:
-        return dict.fromkeys((Role.MENTOR, Role.MENTEE), MOVED)
     if event_type == EventType.SESSION_CANCELLED and outbox_event.actor == Role.SYSTEM.value:
         return {}  # the session of a moved booking: booking.rescheduled tells of it
+    if event_type in BY_PAYLOAD:
+        return BY_PAYLOAD[event_type](outbox_event.payload)
     if event_type in PROPOSALS:
         title, body, told = PROPOSALS[event_type]
         proposer = Role(outbox_event.payload["proposed_by"])
@@ -162,16 +191,17 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
 
 def link_for(event_type: EventType, payload: dict[str, Any], role: Role) -> str:
     """The web app's route of what a notification is about."""
-    if event_type == EventType.REVIEW_CREATED:
-        return f"#/sessions/{payload['session_id']}"
-    if event_type.value.startswith("session."):
-        return f"#/sessions/{payload['id']}"
-    if payload.get("group_session_id"):
-        return f"#/sessions/{payload['group_session_id']}"
+    rebook = event_type == EventType.SESSION_NO_SHOW and payload.get("absent") == "mentor" and role == Role.MENTEE
+    if rebook or (role == Role.MENTEE and event_type in {
+            EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED, EventType.BOOKING_EXPIRED}
+            and not payload.get("group_session_id")):
+        return f"#/listings/{payload['listing_id']}"  # to choose another time
+    session = payload.get("session_id") if "session_id" in payload else \
+        payload["id"] if event_type.value.startswith("session.") else payload.get("group_session_id")
+    if session:
+        return f"#/sessions/{session}"
     if role == Role.MENTOR:
         return "#/requests"
-    if event_type in {EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED, EventType.BOOKING_EXPIRED}:
-        return f"#/listings/{payload['listing_id']}"  # to choose another time
     return "#/bookings"
 
 
@@ -246,6 +276,8 @@ def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: u
         "previous": reader.when(datetime.fromisoformat(payload["previous_start_time"]), fallback_zone)
         if payload.get("previous_start_time") else "",
         "message": f": \u201c{payload['message']}\u201d" if payload.get("message") else "",
+        "hours": get_settings().no_show_dispute_hours,
+        "outcome": OUTCOMES.get(payload.get("attribution_after") or "", ""),
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"

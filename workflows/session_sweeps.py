@@ -1,7 +1,9 @@
-"""The moves nobody made: sessions never started become missed, those left in progress are completed.
+"""The moves nobody made: when a session's time is over, who checked in decides how it ends.
 
-Run periodically by the maintenance worker; each sweep locks its rows with SKIP LOCKED, so two runs at
-once share the work instead of waiting on each other.
+Scheduled sessions never started, by ``MISSED_GRACE_MINUTES`` after the end, and sessions left in progress, by
+``AUTO_COMPLETE_HOURS`` after it, end as ``workflows.attendance.close`` finds: completed when both sides came, a
+no-show of the side that did not, missed when nobody did. Run periodically by the maintenance worker; each sweep
+locks its rows with SKIP LOCKED, so two runs at once share the work instead of waiting on each other.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import MentorshipSession, SessionStatus
+from workflows import attendance
 from workflows.clock import utcnow
-from workflows.roles import Role
-from workflows.sessions import SESSIONS, SessionAction, emit_event
 
 
 def _ended_before(db: Session, status: SessionStatus, cutoff: datetime, limit: int) -> list[MentorshipSession]:
@@ -29,27 +30,25 @@ def _ended_before(db: Session, status: SessionStatus, cutoff: datetime, limit: i
     ).scalars())
 
 
-def mark_missed_sessions(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:
-    """Scheduled sessions never started by end + grace become ``missed``."""
-    now = now or utcnow()
-    cutoff = now - timedelta(minutes=get_settings().missed_grace_minutes)
-    rows = _ended_before(db, SessionStatus.SCHEDULED, cutoff, limit)
+def _close(db: Session, status: SessionStatus, cutoff: datetime, now: datetime, limit: int) -> int:
+    rows = _ended_before(db, status, cutoff, limit)
     for session in rows:
-        missed = SESSIONS.apply(session, SessionAction.MISS, Role.SYSTEM)
-        emit_event(db, session, missed.event, Role.SYSTEM.value)
+        attendance.close(db, session, now=now)
     db.flush()
     return len(rows)
+
+
+def mark_missed_sessions(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Scheduled sessions never started by end + grace: missed, or a no-show of whoever did not check in, or
+    completed when both did."""
+    now = now or utcnow()
+    return _close(db, SessionStatus.SCHEDULED, now - timedelta(minutes=get_settings().missed_grace_minutes), now,
+                  limit)
 
 
 def auto_complete_sessions(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:
-    """Sessions left in progress past end + the grace hours are completed by the system."""
+    """Sessions left in progress past end + the grace hours: completed by the system when both sides checked in,
+    else a no-show of the side that did not."""
     now = now or utcnow()
-    cutoff = now - timedelta(hours=get_settings().auto_complete_hours)
-    rows = _ended_before(db, SessionStatus.IN_PROGRESS, cutoff, limit)
-    for session in rows:
-        completed = SESSIONS.apply(session, SessionAction.COMPLETE, Role.SYSTEM)
-        session.completed_at = now
-        session.completed_by = Role.SYSTEM.value
-        emit_event(db, session, completed.event, Role.SYSTEM.value)
-    db.flush()
-    return len(rows)
+    return _close(db, SessionStatus.IN_PROGRESS, now - timedelta(hours=get_settings().auto_complete_hours), now,
+                  limit)

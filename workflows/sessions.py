@@ -1,7 +1,8 @@
 """Sessions: created once per accepted booking, then scheduled → in_progress → completed.
 
-Also cancelled (the cancellation policy of docs/PRIMER.md) or missed; terminal states never change. The periodic moves
-(missed, auto-completed) are in ``workflows.session_sweeps``.
+Also cancelled (the cancellation policy of docs/PRIMER.md), missed, or ended with someone absent (``mentee_no_show``,
+``mentor_no_show``: ``workflows.attendance``); terminal states never change. The periodic moves (missed, no-shows,
+auto-completed) are in ``workflows.session_sweeps``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from workflows.actors import Actor
 from workflows.bookings import end_with_session_cancellation
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
-from workflows.events import EventType, booking_payload, record, record_all, session_payload
+from workflows.events import EventPayload, EventType, booking_payload, record, record_all, session_payload
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
 from workflows.state_machine import StateMachine, move
@@ -40,6 +41,9 @@ class SessionAction(StrEnum):
     COMPLETE = "complete"
     CANCEL = "cancel"
     MISS = "miss"
+    CLOSE = "close"
+    MENTEE_NO_SHOW = "report the mentee absent from"
+    MENTOR_NO_SHOW = "report the mentor absent from"
 
 
 def group_participants(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
@@ -77,19 +81,30 @@ SESSIONS = StateMachine("session", MentorshipSession, {
                                Role.ADMIN, Role.SYSTEM, event=EventType.SESSION_CANCELLED),
     SessionAction.MISS: move(SessionStatus.SCHEDULED, SessionStatus.MISSED, Role.SYSTEM,
                              event=EventType.SESSION_MISSED),
+    # Both sides checked in and nobody pressed start: the system completes it once its time is over.
+    SessionAction.CLOSE: move(SessionStatus.SCHEDULED, SessionStatus.COMPLETED, Role.SYSTEM,
+                              event=EventType.SESSION_COMPLETED),
+    # Someone did not come (workflows.attendance): reported by the participant who came, or found by the system.
+    SessionAction.MENTEE_NO_SHOW: move({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS},
+                                       SessionStatus.MENTEE_NO_SHOW, Role.MENTOR, Role.SYSTEM,
+                                       event=EventType.SESSION_NO_SHOW),
+    SessionAction.MENTOR_NO_SHOW: move({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS},
+                                       SessionStatus.MENTOR_NO_SHOW, Role.MENTEE, Role.SYSTEM,
+                                       event=EventType.SESSION_NO_SHOW),
 }, more_mentees=_holds_seat)
 get_visible_session = SESSIONS.get_visible
 
 
 def emit_event(db: Session, session: MentorshipSession, event: EventType | str | None, actor: str,
-               participants: list[uuid.UUID] | None = None) -> None:
-    """Record the session's event; a group's participants are read now unless the caller knew them before."""
+               participants: list[uuid.UUID] | None = None, **more: str) -> None:
+    """Record the session's event (with ``more`` in its payload); a group's participants are read now unless the
+    caller knew them before."""
     if event is None:
         return
     event = EventType(event)
     if participants is None and session.kind == ListingKind.GROUP:
         participants = group_participants(db, session.id)
-    record(db, event, session_payload(session, participants or ()), actor=actor)
+    record(db, event, cast(EventPayload, {**session_payload(session, participants or ()), **more}), actor=actor)
     log.info(event, session_id=str(session.id), booking_id=str(session.booking_id), actor=actor)
 
 
@@ -222,9 +237,33 @@ def start_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now: date
     if now >= session.end_time:
         raise BusinessRuleViolation("this session's time has passed")
     session.started_at = now
+    mark_arrival(db, session, role, actor.user_id, now)  # starting it is the starter's check-in
     db.flush()
     emit_event(db, session, started.event, str(actor))
     return session
+
+
+def meeting_of(db: Session, session: MentorshipSession, mentee_user_id: uuid.UUID) -> Booking:
+    """A mentee's booking for the session, locked: an individual session's own, or their seat in a group one."""
+    whose = Booking.id == session.booking_id if session.booking_id is not None else (
+        (Booking.group_session_id == session.id) & (Booking.mentee_user_id == mentee_user_id)
+        & (Booking.status == BookingStatus.ACCEPTED))
+    return db.execute(select(Booking).where(whose).with_for_update()).scalar_one()
+
+
+def mark_arrival(db: Session, session: MentorshipSession, role: Role, user_id: uuid.UUID, now: datetime) -> bool:
+    """Record that a participant came (the mentor's on the session, a mentee's on their booking), once; ``True``
+    when it is news."""
+    if role == Role.MENTOR:
+        if session.mentor_checked_in_at is not None:
+            return False
+        session.mentor_checked_in_at = now
+        return True
+    booking = meeting_of(db, session, user_id)
+    if booking.checked_in_at is not None:
+        return False
+    booking.checked_in_at = now
+    return True
 
 
 def complete_session(

@@ -22,7 +22,9 @@ from api.admin.schemas import (
     AuditArgs,
     AuthEventArgs,
     AuthEventPageSchema,
+    DisputeArgs,
     HiddenReviewSchema,
+    ResolveDisputeSchema,
     UserSearchArgs,
 )
 from api.bookings.schemas import BookingPageSchema
@@ -30,8 +32,8 @@ from api.common.docs import documents_errors
 from api.common.schemas import PaginationArgs, Timestamp, page_of
 from api.database import db_session
 from api.security import current_actor, require_login
-from api.sessions.schemas import EXAMPLE_SESSION, SessionPageSchema, SessionSchema
-from workflows import administration, auth_events, operations
+from api.sessions.schemas import EXAMPLE_SESSION, DisputePageSchema, DisputeSchema, SessionPageSchema, SessionSchema
+from workflows import administration, attendance, auth_events, operations
 from workflows.errors import Forbidden
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Operators (admins only).")
@@ -177,6 +179,29 @@ class CancelSession(MethodView):
         """Cancel a scheduled session as the mentor would (never late, every seat refunded); its history shows
         the admin as the actor, and the audit trail the reason. 400 unless scheduled."""
         return administration.cancel_session(db_session(), current_actor(), session_id, **data)
+
+
+@blp.route("/disputes")
+class Disputes(MethodView):
+    @blp.doc(operationId="adminListDisputes")
+    @blp.arguments(DisputeArgs, location="query")
+    @blp.response(200, DisputePageSchema)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Disputes of who was absent, oldest first; `status=open` is the queue."""
+        return attendance.list_disputes(db_session(), current_actor(), **args)
+
+
+@blp.route("/disputes/<uuid:dispute_id>/resolve")
+class ResolveDispute(MethodView):
+    @blp.doc(operationId="adminResolveDispute")
+    @blp.arguments(ResolveDisputeSchema, example={"absent": "none", "note": "The meeting's log shows both joined."})
+    @blp.response(200, DisputeSchema)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    def post(self, data: dict[str, Any], dispute_id: uuid.UUID) -> Any:
+        """Set who was absent (`mentee`, `mentor`, or `none`): the credit and the fee follow it, the session's status
+        stays; both participants are told (`attendance.resolved`), the audit trail records it. 409 once resolved."""
+        return administration.resolve_dispute(db_session(), current_actor(), dispute_id, **data)
 
 
 @blp.route("/reviews/<uuid:review_id>/hide")

@@ -8,7 +8,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
-from models import AuthEventKind, BookingStatus, SessionStatus
+from models import AuthEventKind, BookingStatus, DisputeStatus, NoShow, SessionStatus
+from models.attendance import MAX_DISPUTE_TEXT
 from workflows import administration
 
 EXAMPLE_USER: dict[str, Any] = {
@@ -50,11 +51,25 @@ class AdminReasonSchema(ma.Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
+class DisputeArgs(PaginationArgs):
+    status = Text(load_default=None, validate=validate.OneOf([s.value for s in DisputeStatus]))
+
+
+class ResolveDisputeSchema(ma.Schema):
+    absent = Text(required=True, validate=validate.OneOf([n.value for n in NoShow]), metadata={
+        "description": "Who was absent: `mentee`, `mentor`, or `none` (nobody)."})
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_DISPUTE_TEXT))
+
+    @ma.post_load
+    def _absent(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {**data, "absent": NoShow(data["absent"])}
+
+
 class AdminActionSchema(ma.Schema):
     id = fields.UUID()
     admin_user_id = fields.UUID(allow_none=True, metadata={"description": "Null once that admin's account is gone."})
     action = fields.String(metadata={"enum": list(administration.ACTIONS)})
-    target_type = fields.String(metadata={"enum": ["user", "session", "review"]})
+    target_type = fields.String(metadata={"enum": ["user", "session", "review", "dispute"]})
     target_id = fields.UUID()
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()

@@ -118,6 +118,12 @@ PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
     "ScheduleEventData": (events.SchedulePayload, frozenset()),
     "BookingRescheduledEventData": (events.BookingRescheduledPayload, frozenset()),
     "RescheduleProposalEventData": (events.ProposalPayload, frozenset()),
+    "SessionCheckInEventData": (events.SessionCheckInPayload, frozenset()),
+    "GroupSessionCheckInEventData": (events.GroupSessionCheckInPayload, frozenset({events.GROUP_KEY})),
+    "SessionNoShowEventData": (events.SessionNoShowPayload, frozenset()),
+    "GroupSessionNoShowEventData": (events.GroupSessionNoShowPayload, frozenset({events.GROUP_KEY})),
+    "SeatNoShowEventData": (events.SeatNoShowPayload, frozenset()),
+    "AttendanceDisputeEventData": (events.DisputePayload, frozenset()),
 }
 
 
@@ -134,6 +140,10 @@ _OWN_SCHEMAS: dict[str, list[str]] = {
     EventType.SCHEDULE_CHANGED: ["ScheduleEventData"],
     EventType.BOOKING_RESCHEDULED: ["BookingRescheduledEventData"],
     **{event: ["RescheduleProposalEventData"] for event in events.of_aggregate("reschedule")},
+    EventType.SESSION_CHECKED_IN: ["SessionCheckInEventData", "GroupSessionCheckInEventData"],
+    EventType.SESSION_NO_SHOW: ["SessionNoShowEventData", "GroupSessionNoShowEventData"],
+    EventType.BOOKING_NO_SHOW: ["SeatNoShowEventData"],
+    **{event: ["AttendanceDisputeEventData"] for event in events.of_aggregate("attendance")},
 }
 
 

@@ -57,5 +57,5 @@ class MentorStatistics(MethodView):
     @blp.response(200, StatsSchema)
     @documents_errors(blp, 401, 404)
     def get(self, profile_id: uuid.UUID) -> Any:
-        """A mentor's sessions completed, minutes, cancellations, missed sessions and rating."""
-        return analytics.mentor_stats(db_session(), profile_id)
+        """A mentor's sessions completed, minutes, cancellations, missed sessions, rating and no-shows."""
+        return analytics.mentor_stats(db_session(), current_actor(), profile_id)

@@ -56,3 +56,10 @@ class StatsSchema(ma.Schema):
     sessions_missed = fields.Integer(metadata={"example": 0})
     average_rating = fields.Float(allow_none=True, metadata={"example": 4.75})
     reviews_count = fields.Integer(metadata={"example": 8})
+    no_show_count = fields.Integer(allow_none=True, metadata={
+        "example": 1, "description": "Sessions the mentor was found absent from, after any correction: shown to "
+                                    "administrators and the mentor, null to anyone else."})
+    no_show_rate = fields.Float(allow_none=True, metadata={
+        "example": 0.077, "description": "The share of the mentor's sessions whose time came (completed, missed, or "
+                                         "with someone absent) that they were absent from: shown once there are 10 "
+                                         "such sessions, else null."})

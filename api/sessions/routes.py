@@ -19,6 +19,8 @@ from api.sessions.schemas import (
     EXAMPLE_SESSION,
     CancelSchema,
     CompleteSchema,
+    DisputeCreateSchema,
+    DisputeSchema,
     JoinSchema,
     ParticipantListSchema,
     SessionListArgs,
@@ -26,7 +28,7 @@ from api.sessions.schemas import (
     SessionSchema,
     SessionUpdateSchema,
 )
-from workflows import group_sessions, history, named, sessions
+from workflows import attendance, group_sessions, history, named, sessions
 
 # PATCH on start and complete: POST replaces it (see README, "Versioning and deprecation").
 PATCH_DEPRECATED = datetime(2026, 11, 23, tzinfo=UTC)
@@ -146,6 +148,44 @@ class CancelSession(MethodView):
         seat, whose booking records it (`cancel_late`, `cancel_fee_cents`), and the session goes on."""
         return sessions.cancel_session(db_session(), current_actor(), session_id,
                                                      reason=data["reason"])
+
+
+@blp.route("/<uuid:session_id>/check-in")
+class CheckIn(MethodView):
+    @blp.doc(operationId="checkInToSession")
+    @blp.response(200, SessionSchema, example=EXAMPLE_SESSION)
+    @documents_errors(blp, 400, 401, 404)
+    def post(self, session_id: uuid.UUID) -> Any:
+        """Say you are here (either participant), from `START_EARLY_MINUTES` (15) before the start until the end;
+        starting the session checks its starter in. A second check-in changes nothing. The others see it in
+        `attendance` (`session.checked_in`)."""
+        return attendance.check_in(db_session(), current_actor(), session_id)
+
+
+@blp.route("/<uuid:session_id>/no-show")
+class ReportNoShow(MethodView):
+    @blp.doc(operationId="reportNoShow")
+    @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "mentee_no_show"})
+    @documents_errors(blp, 400, 401, 404, 409)
+    def post(self, session_id: uuid.UUID) -> Any:
+        """Report the other side absent, once you checked in and `NO_SHOW_GRACE_MINUTES` (10) after the start: the
+        mentor reports the mentee (`mentee_no_show`; a group's mentor, when no mentee checked in), a mentee the
+        mentor (`mentor_no_show`). A mentee's absence forfeits the bundle credit or costs the late fee; a mentor's
+        returns the credit and costs nothing. 409 when the other side checked in."""
+        return attendance.report_no_show(db_session(), current_actor(), session_id)
+
+
+@blp.route("/<uuid:session_id>/attendance-disputes")
+class DisputeAttendance(MethodView):
+    @blp.doc(operationId="disputeAttendance")
+    @idempotent(blp)
+    @blp.arguments(DisputeCreateSchema, example={"reason": "I was in the meeting room from 9:00; nobody came."})
+    @blp.response(201, DisputeSchema)
+    @documents_errors(blp, 400, 401, 404, 409, 422)
+    def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
+        """Dispute who was found absent from your meeting, within `NO_SHOW_DISPUTE_HOURS` (48) of the finding; an
+        administrator decides (`/admin/disputes`). One dispute per meeting: 409 for a second."""
+        return attendance.dispute(db_session(), current_actor(), session_id, **data)
 
 
 @blp.route("/<uuid:session_id>/join")

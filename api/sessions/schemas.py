@@ -21,6 +21,7 @@ from api.database import db_session
 from api.security import current_actor
 from infra.config import Settings, get_settings
 from models import ListingKind, MentorshipSession, SessionStatus
+from models.attendance import MAX_DISPUTE_TEXT
 from workflows.named import NamedSession, name_sessions
 from workflows.sessions import meeting_url
 
@@ -52,6 +53,14 @@ EXAMPLE_SESSION: dict[str, Any] = {
     "seats_taken": None,
     "seats_left": None,
     "full": None,
+    "attendance": [
+        {"role": "mentor", "id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "display_name": "Grace Hopper",
+         "checked_in_at": None, "no_show": None, "no_show_fee_cents": None, "credit_status": None,
+         "disputable_until": None, "dispute_status": None},
+        {"role": "mentee", "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "display_name": "Ada Lovelace",
+         "checked_in_at": None, "no_show": None, "no_show_fee_cents": None, "credit_status": None,
+         "disputable_until": None, "dispute_status": None},
+    ],
     "created_at": "2030-03-01T12:00:05+00:00",
     "updated_at": "2030-03-01T12:00:05+00:00",
 }
@@ -64,6 +73,27 @@ class CancellationSchema(ma.Schema):
     fee_cents = fields.Integer()
     credit_refunded = fields.Boolean()
     cancelled_at = fields.DateTime()
+
+
+class AttendeeSchema(ma.Schema):
+    """One participant's attendance. A mentee's also says who was found absent from their meeting, and its effects."""
+
+    role = fields.String(metadata={"enum": ["mentor", "mentee"]})
+    id = fields.UUID(metadata={"description": "The mentor's profile id, or the mentee's user id."})
+    display_name = fields.String()
+    checked_in_at = fields.DateTime(allow_none=True, metadata={"description": "When they checked in (or started it)."})
+    no_show = fields.String(allow_none=True, metadata={
+        "enum": ["mentee", "mentor", "none", None],
+        "description": "Who was found absent from this mentee's meeting once its time came (`none`: an "
+                       "administrator found nobody was); null when nobody was found absent."})
+    no_show_fee_cents = fields.Integer(allow_none=True, metadata={
+        "description": "What the absence cost the mentee: the late-cancellation fee, when no bundle credit paid."})
+    credit_status = fields.String(allow_none=True, metadata={
+        "description": "The bundle credit of the meeting, when one paid: `held` (used), `forfeited`, `returned`."})
+    disputable_until = fields.DateTime(allow_none=True, metadata={
+        "description": "Until when either participant may dispute the finding (`POST /sessions/{id}/"
+                       "attendance-disputes`); null when there is nothing to dispute or it was disputed."})
+    dispute_status = fields.String(allow_none=True, metadata={"enum": ["open", "resolved", None]})
 
 
 class SessionSchema(ShownSchema):
@@ -104,6 +134,9 @@ class SessionSchema(ShownSchema):
     agenda = fields.String(allow_none=True, metadata={"description": "What the mentor plans to cover."})
     reviewed = fields.Boolean(allow_none=True, metadata={
         "description": "For a completed session you attended as a mentee: whether you reviewed it; else null."})
+    attendance = fields.List(fields.Nested(AttendeeSchema), metadata={
+        "description": "Who checked in, and who was found absent: the mentor sees everyone; a mentee, the mentor "
+                       "and themself."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -122,6 +155,7 @@ class SessionSchema(ShownSchema):
             else None,
             full=session.seats_taken >= session.capacity if group and session.capacity is not None else None,
             meeting_url=_meeting_url(view), location=view.listing_location, reviewed=view.reviewed,
+            attendance=view.attendance,
         )
         return data
 
@@ -212,3 +246,31 @@ class SessionUpdateSchema(ma.Schema):
 
 class CancelSchema(ma.Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class DisputeCreateSchema(ma.Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=MAX_DISPUTE_TEXT))
+    booking_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "A group session's mentor names the seat disputed; anyone else leaves it out."})
+
+
+class DisputeSchema(ma.Schema):
+    """A dispute of who was found absent from a meeting (a booking, or a seat of a group session)."""
+
+    id = fields.UUID()
+    session_id = fields.UUID()
+    booking_id = fields.UUID()
+    raised_by = fields.String(metadata={"enum": ["mentor", "mentee"]})
+    reason = fields.String()
+    status = fields.String(metadata={"enum": ["open", "resolved"]})
+    attribution_before = fields.String(metadata={"enum": ["mentee", "mentor"],
+                                                 "description": "Who was found absent: the finding disputed."})
+    attribution_after = fields.String(allow_none=True, metadata={
+        "enum": ["mentee", "mentor", "none", None],
+        "description": "Who an administrator found absent (`none`: nobody); null while open."})
+    resolution_note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+DisputePageSchema = page_of(DisputeSchema, "DisputePage")

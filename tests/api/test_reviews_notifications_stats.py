@@ -85,7 +85,7 @@ def test_stats_count_each_event_once(client: FlaskClient, db: Session) -> None:
     url = f"/api/v1/mentor-profiles/{session.mentor_profile_id}/stats"
     assert client.get(url, headers=mentee.headers).get_json() == {
         "sessions_completed": 0, "minutes_completed": 0, "sessions_cancelled": 0, "sessions_missed": 0,
-        "average_rating": None, "reviews_count": 0}
+        "average_rating": None, "reviews_count": 0, "no_show_count": None, "no_show_rate": None}
     analytics.handle_event(db, event)
     stats = client.get(url, headers=mentee.headers).get_json()
     assert (stats["sessions_completed"], stats["minutes_completed"]) == (1, 60)

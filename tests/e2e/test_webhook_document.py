@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery
 from flask.testing import FlaskClient
@@ -15,10 +15,13 @@ from standardwebhooks import Webhook
 
 from infra.config import get_settings
 from models import (
+    AttendanceDispute,
     Booking,
     BookingStatus,
+    DisputeStatus,
     ListingKind,
     MentorshipSession,
+    NoShow,
     OutboxEvent,
     RescheduleProposal,
     Review,
@@ -43,7 +46,8 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     the group-session and seat-release shapes. Returns the events and a group participant's user id."""
     now = datetime.now(UTC)
     recorded = []
-    for event_type in sorted(events.BOOKING_EVENTS - {events.EventType.BOOKING_RESCHEDULED}):
+    for event_type in sorted(events.BOOKING_EVENTS - {events.EventType.BOOKING_RESCHEDULED,
+                                                      events.EventType.BOOKING_NO_SHOW}):
         booking = BookingFactory(status=BookingStatus.ACCEPTED)
         recorded.append(events.record(seed, event_type, events.booking_payload(booking), actor="mentee"))
     before = BookingFactory(status=BookingStatus.RESCHEDULED)
@@ -76,10 +80,14 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
         end_time=now + timedelta(days=3, hours=1), status=SessionStatus.SCHEDULED, capacity=5, seats_taken=2)
     seed.add_all([individual, group])
     seed.flush()
+    more = {events.EventType.SESSION_CHECKED_IN: {"checked_in_role": "mentee", "checked_in_at": now.isoformat()},
+            events.EventType.SESSION_NO_SHOW: {"absent": "mentor", "reported_by": "mentee"}}
     for event_type in sorted(events.SESSION_EVENTS):
-        recorded.append(events.record(seed, event_type, events.session_payload(individual), actor="system"))
-        recorded.append(events.record(seed, event_type, events.session_payload(group, [u.id for u in seated]),
-                                      actor="system"))
+        extra = more.get(event_type, {})
+        recorded.append(events.record(seed, event_type, cast(events.EventPayload, {
+            **events.session_payload(individual), **extra}), actor="system"))
+        recorded.append(events.record(seed, event_type, cast(events.EventPayload, {
+            **events.session_payload(group, [u.id for u in seated]), **extra}), actor="system"))
     for session, offset, participants in ((individual, 3600, []), (group, 86400, [u.id for u in seated])):
         reminder: events.SessionReminderPayload = {**events.session_payload(session, participants),
                                                    "offset_seconds": offset}
@@ -92,6 +100,21 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     seed.flush()
     released: events.SeatReleasedPayload = {**events.booking_payload(seat), "late": True}
     recorded.append(events.record(seed, events.EventType.BOOKING_CANCELLED, released, actor="mentee"))
+    absent: events.SeatNoShowPayload = {**events.booking_payload(seat), "session_id": str(group.id),
+                                        "no_show": "mentee", "no_show_fee_cents": 50, "credit_status": "none"}
+    recorded.append(events.record(seed, events.EventType.BOOKING_NO_SHOW, absent, actor="system"))
+    accepted.no_show = NoShow.MENTOR
+    dispute = AttendanceDispute(id=uuid.uuid4(), booking_id=accepted.id, session_id=individual.id, raised_by="mentor",
+                                raised_by_user_id=accepted.listing.mentor_profile.user_id, reason="I was there",
+                                attribution_before=NoShow.MENTOR)
+    seed.add(dispute)
+    seed.flush()
+    recorded.append(events.record(seed, events.EventType.ATTENDANCE_DISPUTED, events.dispute_payload(dispute, accepted),
+                                  actor="mentor"))
+    dispute.status, dispute.attribution_after, dispute.resolved_at = DisputeStatus.RESOLVED, NoShow.NONE, now
+    dispute.resolution_note = "Both joined."
+    recorded.append(events.record(seed, events.EventType.ATTENDANCE_RESOLVED, events.dispute_payload(dispute, accepted),
+                                  actor="admin"))
 
     review = Review(id=uuid.uuid4(), session_id=individual.id, mentor_profile_id=individual.mentor_profile_id,
                     mentee_user_id=accepted.mentee_user_id, rating=5, comment="Clear and useful.")

@@ -13,9 +13,12 @@ from models import BookingStatus, Listing, MentorshipSession, OutboxEvent
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
 from workflows import analytics, session_sweeps, sessions
+from workflows.actors import Actor
 from workflows.errors import NotFound
 
 START = datetime(2021, 5, 3, 9, tzinfo=UTC)  # long ago, for the missed sweep: no other test's session is due
+
+ADMIN = Actor(uuid.uuid4(), is_admin=True)
 
 
 def session_of(db: Session, listing: Listing, start: datetime) -> MentorshipSession:
@@ -39,7 +42,7 @@ def test_completions_count_sessions_and_minutes_cancellations_and_misses_count_s
     sessions.cancel_session(db, mentor, cancelled.id, reason="ill", now=START - timedelta(days=1))
     assert session_sweeps.mark_missed_sessions(db, now=missed.end_time + timedelta(days=1)) == 1
     analytics.handle_events(db, events(db, done.id, cancelled.id, missed.id))  # scheduled and started count nothing
-    stats = analytics.mentor_stats(db, listing.mentor_profile_id)
+    stats = analytics.mentor_stats(db, ADMIN, listing.mentor_profile_id)
     assert (stats.sessions_completed, stats.minutes_completed, stats.sessions_cancelled, stats.sessions_missed) == (
         1, 45, 1, 1)
 
@@ -55,15 +58,16 @@ def test_batches_add_up_per_mentor(db: Session) -> None:
     completed = [e for e in events(db, *(s.id for _, s in made)) if e.type == "session.completed"]
     analytics.handle_events(db, completed[:1])
     analytics.handle_events(db, completed[1:])
-    first_stats, second_stats = (analytics.mentor_stats(db, listing.mentor_profile_id) for listing in (first, second))
+    first_stats, second_stats = (analytics.mentor_stats(db, ADMIN, listing.mentor_profile_id)
+                                 for listing in (first, second))
     assert (first_stats.sessions_completed, first_stats.minutes_completed) == (2, 60)
     assert (second_stats.sessions_completed, second_stats.minutes_completed) == (1, 90)
 
 
 def test_a_mentor_without_statistics_has_zeros_and_an_unknown_one_is_not_found(db: Session) -> None:
     profile = ListingFactory().mentor_profile
-    stats = analytics.mentor_stats(db, profile.id)
+    stats = analytics.mentor_stats(db, ADMIN, profile.id)
     assert (stats.sessions_completed, stats.minutes_completed, stats.average_rating, stats.reviews_count) == (
         0, 0, None, 0)
-    error = refused(db, NotFound, lambda: analytics.mentor_stats(db, UserFactory().id))
+    error = refused(db, NotFound, lambda: analytics.mentor_stats(db, ADMIN, UserFactory().id))
     assert error.message == "mentor profile not found"

@@ -48,6 +48,16 @@ SESSION_MOVES = {
     (S.SCHEDULED, "cancel", ADMIN): S.CANCELLED,  # an administrator, on someone else's session
     (S.SCHEDULED, "cancel", SYSTEM): S.CANCELLED,  # its booking was moved by agreement
     (S.SCHEDULED, "miss", SYSTEM): S.MISSED,
+    (S.SCHEDULED, "close", SYSTEM): S.COMPLETED,  # both checked in, nobody pressed start, its time is over
+    # Someone did not come: reported by the other side, who came, or found by the system once the time is over.
+    (S.SCHEDULED, "report the mentee absent from", MENTOR): S.MENTEE_NO_SHOW,
+    (S.SCHEDULED, "report the mentee absent from", SYSTEM): S.MENTEE_NO_SHOW,
+    (S.IN_PROGRESS, "report the mentee absent from", MENTOR): S.MENTEE_NO_SHOW,
+    (S.IN_PROGRESS, "report the mentee absent from", SYSTEM): S.MENTEE_NO_SHOW,
+    (S.SCHEDULED, "report the mentor absent from", MENTEE): S.MENTOR_NO_SHOW,
+    (S.SCHEDULED, "report the mentor absent from", SYSTEM): S.MENTOR_NO_SHOW,
+    (S.IN_PROGRESS, "report the mentor absent from", MENTEE): S.MENTOR_NO_SHOW,
+    (S.IN_PROGRESS, "report the mentor absent from", SYSTEM): S.MENTOR_NO_SHOW,
 }
 # Who a refusal names: the people who may act, the system only when nobody else may.
 WHO_MAY = {
@@ -56,6 +66,8 @@ WHO_MAY = {
     ("booking", "reschedule"): "mentor or the mentee",
     ("session", "start"): "mentor or the mentee", ("session", "complete"): "mentor",
     ("session", "cancel"): "mentor or the mentee or the admin", ("session", "miss"): "system",
+    ("session", "close"): "system", ("session", "report the mentee absent from"): "mentor",
+    ("session", "report the mentor absent from"): "mentee",
 }
 
 
@@ -109,7 +121,8 @@ def test_each_action_records_the_event_its_row_names() -> None:
         "reschedule": None}  # the new booking's booking.rescheduled tells of it
     assert {action: t.event for action, t in SESSIONS.transitions.items()} == {
         "start": "session.started", "complete": "session.completed", "cancel": "session.cancelled",
-        "miss": "session.missed"}
+        "miss": "session.missed", "close": "session.completed", "report the mentee absent from": "session.no_show",
+        "report the mentor absent from": "session.no_show"}
 
 
 def test_check_refuses_like_apply_but_moves_nothing() -> None:

@@ -1,0 +1,252 @@
+"""Attendance: who came to a session, who did not, what that costs, and disputes of it.
+
+Each participant checks in from ``START_EARLY_MINUTES`` before the start until the end; starting a session is the
+starter's check-in. From ``NO_SHOW_GRACE_MINUTES`` after the start, a participant who checked in may report the other
+absent (a group's mentor: every mentee, when none came). When the session's time is over, the sweeps find the rest
+(:func:`close`): both came, completed; only the mentor, ``mentee_no_show``; only the mentee(s), ``mentor_no_show``;
+nobody, ``missed``. A group session that took place records each absent seat (``booking.no_show``).
+
+Who was absent is kept per meeting of the mentor with a mentee (the booking, or a seat): ``Booking.no_show``, with
+its effects (:func:`attribute`): a mentee's absence forfeits the bundle credit, or else costs the late-cancellation
+fee; a mentor's gives the credit back and costs nothing. A participant may dispute it within
+``NO_SHOW_DISPUTE_HOURS``; an administrator then sets it (``none``: nobody was absent) and its effects follow. The
+session's terminal status never changes; each step is an event in its history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from infra.config import get_settings
+from models import (
+    AttendanceDispute,
+    Booking,
+    BookingStatus,
+    CreditStatus,
+    DisputeStatus,
+    ListingKind,
+    MentorshipSession,
+    NoShow,
+    SessionStatus,
+)
+from workflows.actors import Actor
+from workflows.bundles import settle_credit
+from workflows.clock import utcnow
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from workflows.events import EventType, booking_payload, dispute_payload, record
+from workflows.pagination import Page, paginate
+from workflows.roles import Role
+from workflows.sessions import SESSIONS, SessionAction, emit_event, mark_arrival, meeting_of
+
+log = structlog.get_logger(__name__)
+
+OPEN = frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})
+# The credit an attribution leaves the mentee's meeting with: used by the absence, given back, or used by the meeting.
+_CREDIT = {NoShow.MENTEE: CreditStatus.FORFEITED, NoShow.MENTOR: CreditStatus.RETURNED, NoShow.NONE: CreditStatus.HELD}
+
+
+def _meetings(db: Session, session: MentorshipSession) -> list[Booking]:
+    """The session's meetings, locked in id order: an individual session's booking, a group session's held seats."""
+    whose = Booking.id == session.booking_id if session.booking_id is not None else (
+        (Booking.group_session_id == session.id) & (Booking.status == BookingStatus.ACCEPTED))
+    return list(db.scalars(select(Booking).where(whose).order_by(Booking.id).with_for_update()))
+
+
+# --- checking in, and reporting the other absent -------------------------------------------------------
+
+
+def check_in(db: Session, actor: Actor, session_id: uuid.UUID, *, now: datetime | None = None) -> MentorshipSession:
+    """The actor says they are here (either participant); a second check-in changes nothing."""
+    session, role = SESSIONS.load_to_act(db, actor, session_id)
+    now = now or utcnow()
+    if session.status not in OPEN:
+        raise BusinessRuleViolation(f"this session is {session.status}: check-in is closed",
+                                    current_status=session.status.value)
+    opens = session.start_time - timedelta(minutes=get_settings().start_early_minutes)
+    if now < opens:
+        raise BusinessRuleViolation(f"too early: check-in opens at {opens.isoformat()}", opens_at=opens.isoformat())
+    if now >= session.end_time:
+        raise BusinessRuleViolation("this session's time has passed")
+    if mark_arrival(db, session, role, actor.user_id, now):
+        db.flush()
+        emit_event(db, session, EventType.SESSION_CHECKED_IN, str(actor), checked_in_role=role.value,
+                   checked_in_at=now.isoformat())
+    return session
+
+
+def report_no_show(db: Session, actor: Actor, session_id: uuid.UUID, *, now: datetime | None = None
+                   ) -> MentorshipSession:
+    """A participant who checked in reports the other absent, from ``NO_SHOW_GRACE_MINUTES`` after the start: the
+    mentor reports the mentee (a group's mentor, when no mentee checked in), a mentee the mentor."""
+    session, role = SESSIONS.load_to_act(db, actor, session_id)
+    action = SessionAction.MENTEE_NO_SHOW if role == Role.MENTOR else SessionAction.MENTOR_NO_SHOW
+    SESSIONS.check(session, action, role)
+    now = now or utcnow()
+    opens = session.start_time + timedelta(minutes=get_settings().no_show_grace_minutes)
+    if now < opens:
+        raise BusinessRuleViolation(f"too early: someone can be reported absent from {opens.isoformat()}",
+                                    opens_at=opens.isoformat())
+    meetings = _meetings(db, session)
+    came = [meeting for meeting in meetings if meeting.checked_in_at is not None]
+    if role == Role.MENTOR:
+        if session.mentor_checked_in_at is None:
+            raise BusinessRuleViolation("check in first: only someone who came can report the other absent")
+        if came:
+            raise Conflict("the mentee checked in" if session.kind == ListingKind.INDIVIDUAL else
+                           "a mentee checked in: absent seats are recorded when the session's time is over")
+        _end_absent(db, session, action, role, actor=str(actor), absent=NoShow.MENTEE, attributed=meetings, now=now)
+    else:
+        if meeting_of(db, session, actor.user_id).checked_in_at is None:
+            raise BusinessRuleViolation("check in first: only someone who came can report the other absent")
+        if session.mentor_checked_in_at is not None:
+            raise Conflict("the mentor checked in")
+        _end_absent(db, session, action, role, actor=str(actor), absent=NoShow.MENTOR, attributed=came, now=now)
+    return session
+
+
+def _end_absent(db: Session, session: MentorshipSession, action: SessionAction, role: Role, *, actor: str,
+                absent: NoShow, attributed: list[Booking], now: datetime) -> None:
+    """End the session with ``absent`` missing, and attribute it to each of ``attributed`` (the mentees who came,
+    when the mentor did not; every mentee, when they did not)."""
+    moved = SESSIONS.apply(session, action, role)
+    for meeting in attributed:
+        attribute(db, meeting, absent, now=now)
+    db.flush()
+    emit_event(db, session, moved.event, actor, absent=absent.value, reported_by=role.value)
+    log.info(EventType.SESSION_NO_SHOW, session_id=str(session.id), absent=absent.value, reported_by=role.value)
+
+
+def close(db: Session, session: MentorshipSession, *, now: datetime) -> None:
+    """End a session whose time is over by who checked in (the sweeps; the session is locked).
+
+    A session started before check-ins were recorded (nobody checked in, yet in progress) is completed as before.
+    """
+    meetings = _meetings(db, session)
+    came = [meeting for meeting in meetings if meeting.checked_in_at is not None]
+    mentor_came = session.mentor_checked_in_at is not None
+    system = Role.SYSTEM.value
+    if mentor_came and not came and meetings:
+        _end_absent(db, session, SessionAction.MENTEE_NO_SHOW, Role.SYSTEM, actor=system, absent=NoShow.MENTEE,
+                    attributed=meetings, now=now)
+    elif came and not mentor_came:
+        _end_absent(db, session, SessionAction.MENTOR_NO_SHOW, Role.SYSTEM, actor=system, absent=NoShow.MENTOR,
+                    attributed=came, now=now)
+    elif not came and not mentor_came and session.status == SessionStatus.SCHEDULED:
+        missed = SESSIONS.apply(session, SessionAction.MISS, Role.SYSTEM)
+        emit_event(db, session, missed.event, system)
+    else:
+        action = SessionAction.COMPLETE if session.status == SessionStatus.IN_PROGRESS else SessionAction.CLOSE
+        completed = SESSIONS.apply(session, action, Role.SYSTEM)
+        session.completed_at = now
+        session.completed_by = system
+        for seat in (meeting for meeting in meetings if meeting.checked_in_at is None and came):
+            attribute(db, seat, NoShow.MENTEE, now=now)
+            db.flush()
+            record(db, EventType.BOOKING_NO_SHOW, {
+                **booking_payload(seat), "session_id": str(session.id), "no_show": NoShow.MENTEE.value,
+                "no_show_fee_cents": seat.no_show_fee_cents, "credit_status": seat.credit_status.value},
+                actor=system)
+        db.flush()
+        emit_event(db, session, completed.event, system)
+
+
+def attribute(db: Session, booking: Booking, absent: NoShow, *, now: datetime) -> None:
+    """Set who was absent from the meeting, and its effects, from whatever they were before (a finding, or an
+    administrator's correction): a mentee's absence forfeits the bundle credit, or else costs the late-cancellation
+    fee (``CANCELLATION_FEE_PERCENT`` of the price); a mentor's gives the credit back and costs nothing; ``none``
+    leaves the credit used by the meeting and costs nothing more."""
+    fee = 0
+    if booking.bundle_purchase_id is not None and booking.credit_status != CreditStatus.NONE:
+        if not settle_credit(db, booking, _CREDIT[absent]) and absent == NoShow.MENTEE:
+            fee = booking.price_cents * get_settings().cancellation_fee_percent // 100  # the credit was spent since
+    elif absent == NoShow.MENTEE:
+        fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
+    booking.no_show = absent
+    booking.no_show_fee_cents = fee
+    booking.no_show_at = now
+
+
+# --- disputes ---------------------------------------------------------------------------------------------
+
+
+def dispute(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, booking_id: uuid.UUID | None = None,
+            now: datetime | None = None) -> AttendanceDispute:
+    """A participant disputes who was found absent from their meeting, within ``NO_SHOW_DISPUTE_HOURS`` of the
+    finding; one dispute per meeting. A group's mentor names the seat (``booking_id``)."""
+    session, role = SESSIONS.load_to_act(db, actor, session_id)
+    now = now or utcnow()
+    if role == Role.MENTEE:
+        booking = meeting_of(db, session, actor.user_id)
+    elif session.mentee_user_id is not None:
+        booking = meeting_of(db, session, session.mentee_user_id)
+    else:
+        seat = db.execute(select(Booking).where(Booking.id == booking_id, Booking.group_session_id == session.id)
+                          .with_for_update()).scalar_one_or_none()
+        if seat is None:
+            raise NotFound("no such seat in this session: name it with booking_id")
+        booking = seat
+    if booking.no_show not in (NoShow.MENTEE, NoShow.MENTOR) or booking.no_show_at is None:
+        raise BusinessRuleViolation("nobody was found absent from this meeting: there is nothing to dispute")
+    closes = booking.no_show_at + timedelta(hours=get_settings().no_show_dispute_hours)
+    if now >= closes:
+        raise BusinessRuleViolation(f"too late: this finding could be disputed until {closes.isoformat()}")
+    found = AttendanceDispute(id=uuid.uuid4(), booking_id=booking.id, session_id=session.id, raised_by=role.value,
+                              raised_by_user_id=actor.user_id, reason=reason, status=DisputeStatus.OPEN,
+                              attribution_before=booking.no_show)
+    try:
+        with db.begin_nested():
+            db.add(found)
+            db.flush()
+    except IntegrityError:
+        raise Conflict("this finding was disputed already: an administrator decides once") from None
+    record(db, EventType.ATTENDANCE_DISPUTED, dispute_payload(found, booking), actor=str(actor))
+    log.info(EventType.ATTENDANCE_DISPUTED, dispute_id=str(found.id), booking_id=str(booking.id), raised_by=role.value)
+    return found
+
+
+def list_disputes(db: Session, actor: Actor, *, status: str | None, limit: int, cursor: str | None
+                  ) -> Page[AttendanceDispute]:
+    """Disputes for administrators, oldest first (the open ones are their queue)."""
+    if not actor.is_admin:
+        raise Forbidden("administrators only")
+    query = select(AttendanceDispute)
+    if status:
+        query = query.where(AttendanceDispute.status == DisputeStatus(status))
+    return paginate(db, query, AttendanceDispute.created_at, AttendanceDispute.id, limit=limit, cursor=cursor)
+
+
+def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent: NoShow, note: str | None = None,
+                    now: datetime | None = None) -> AttendanceDispute:
+    """An administrator sets who was absent (``none``: nobody), and its effects follow; the session's status stays."""
+    if not actor.is_admin:
+        raise Forbidden("administrators only")
+    found = db.get(AttendanceDispute, dispute_id, with_for_update=True)
+    if found is None:
+        raise NotFound("dispute not found")
+    if found.status != DisputeStatus.OPEN:
+        raise Conflict("this dispute was resolved already", current_status=found.status.value)
+    now = now or utcnow()
+    booking = db.get_one(Booking, found.booking_id, with_for_update=True)
+    attribute(db, booking, absent, now=now)
+    found.status = DisputeStatus.RESOLVED
+    found.attribution_after = absent
+    found.resolved_by_user_id = actor.user_id
+    found.resolution_note = note
+    found.resolved_at = now
+    db.flush()
+    record(db, EventType.ATTENDANCE_RESOLVED, dispute_payload(found, booking), actor=actor.as_admin())
+    log.info(EventType.ATTENDANCE_RESOLVED, dispute_id=str(found.id), before=found.attribution_before.value,
+             after=absent.value)
+    return found
+
+
+def mentor_no_shows(db: Session, mentor_profile_id: uuid.UUID) -> int:
+    """Sessions the mentor was found absent from (a group session's once), corrections included."""
+    return db.scalar(select(func.count(func.distinct(func.coalesce(Booking.group_session_id, Booking.id))))
+                     .where(Booking.mentor_profile_id == mentor_profile_id, Booking.no_show == NoShow.MENTOR)) or 0
