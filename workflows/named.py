@@ -195,6 +195,7 @@ class Attendee:
     id: uuid.UUID
     display_name: str
     checked_in_at: datetime | None
+    booking_id: uuid.UUID | None = None
     no_show: str | None = None
     no_show_fee_cents: int | None = None
     credit_status: str | None = None
@@ -230,7 +231,7 @@ def attendance_of(db: Session, actor: Actor, sessions: list[MentorshipSession], 
             continue  # a mentee of a group session sees only their own seat
         attributed = booking.no_show in (NoShow.MENTEE, NoShow.MENTOR)
         found[session_id].append(Attendee(
-            Role.MENTEE.value, booking.mentee_user_id, name, booking.checked_in_at,
+            Role.MENTEE.value, booking.mentee_user_id, name, booking.checked_in_at, booking.id,
             booking.no_show.value if booking.no_show else None, booking.no_show_fee_cents,
             booking.credit_status.value if booking.bundle_purchase_id else None,
             booking.no_show_at + window if attributed and booking.no_show_at and dispute is None else None,

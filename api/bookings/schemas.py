@@ -115,4 +115,15 @@ class BookingPolicySchema(ma.Schema):
                        "the other participant accepts costs nothing.", "example": 2})
     reschedule_fee_cents = fields.Constant(0, metadata={
         "type": "integer", "description": "What a move by agreement costs: nothing.", "example": 0})
+    reschedule_request_ttl_hours = fields.Integer(metadata={
+        "description": "How long a mentee has to answer the mentor's request to choose another time, never past "
+                       "the start; unanswered, the mentor cancels at no cost to the mentee "
+                       "(`RESCHEDULE_REQUEST_TTL_HOURS`).",
+        "example": 48})
+    no_show_grace_minutes = fields.Integer(metadata={
+        "description": "A participant who checked in may report the other absent this long after the start "
+                       "(`NO_SHOW_GRACE_MINUTES`).", "example": 10})
+    no_show_dispute_hours = fields.Integer(metadata={
+        "description": "A finding of absence may be disputed this long after it was made (`NO_SHOW_DISPUTE_HOURS`).",
+        "example": 48})
 

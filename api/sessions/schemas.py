@@ -55,11 +55,11 @@ EXAMPLE_SESSION: dict[str, Any] = {
     "full": None,
     "attendance": [
         {"role": "mentor", "id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "display_name": "Grace Hopper",
-         "checked_in_at": None, "no_show": None, "no_show_fee_cents": None, "credit_status": None,
+         "checked_in_at": None, "booking_id": None, "no_show": None, "no_show_fee_cents": None, "credit_status": None,
          "disputable_until": None, "dispute_status": None},
         {"role": "mentee", "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "display_name": "Ada Lovelace",
-         "checked_in_at": None, "no_show": None, "no_show_fee_cents": None, "credit_status": None,
-         "disputable_until": None, "dispute_status": None},
+         "checked_in_at": None, "booking_id": "6f1c2f5e-8d4b-4a57-9a53-2a8b4f0f3c11", "no_show": None,
+         "no_show_fee_cents": None, "credit_status": None, "disputable_until": None, "dispute_status": None},
     ],
     "created_at": "2030-03-01T12:00:05+00:00",
     "updated_at": "2030-03-01T12:00:05+00:00",
@@ -82,6 +82,8 @@ class AttendeeSchema(ma.Schema):
     id = fields.UUID(metadata={"description": "The mentor's profile id, or the mentee's user id."})
     display_name = fields.String()
     checked_in_at = fields.DateTime(allow_none=True, metadata={"description": "When they checked in (or started it)."})
+    booking_id = fields.UUID(allow_none=True, metadata={
+        "description": "A mentee's booking (or seat) for the session: what a group's mentor names to dispute it."})
     no_show = fields.String(allow_none=True, metadata={
         "enum": ["mentee", "mentor", "none", None],
         "description": "Who was found absent from this mentee's meeting once its time came (`none`: an "

@@ -157,14 +157,17 @@ def test_the_booking_policy_in_force_is_stated_to_signed_in_users(
     caller = as_caller(UserFactory())
     assert client.get("/api/v1/bookings/policy", headers=caller.headers).get_json() == {
         "min_notice_minutes": 0, "start_early_minutes": 15, "cancellation_window_hours": 24,
-        "cancellation_fee_percent": 50, "max_reschedules_per_booking": 2, "reschedule_fee_cents": 0}
+        "cancellation_fee_percent": 50, "max_reschedules_per_booking": 2, "reschedule_fee_cents": 0,
+        "reschedule_request_ttl_hours": 48, "no_show_grace_minutes": 10, "no_show_dispute_hours": 48}
     assert client.get("/api/v1/bookings/policy").status_code == 401
     # What the service is configured with, not the defaults.
     from api import create_app
 
     strict = dataclasses.replace(get_settings(), cancellation_window_hours=48, cancellation_fee_percent=100,
-                                 min_notice_minutes=120, start_early_minutes=5, max_reschedules_per_booking=1)
+                                 min_notice_minutes=120, start_early_minutes=5, max_reschedules_per_booking=1,
+                                 no_show_grace_minutes=5)
     stated = create_app(strict, session_factory=session_factory).test_client().get(
         "/api/v1/bookings/policy", headers=caller.headers).get_json()
     assert stated == {"min_notice_minutes": 120, "start_early_minutes": 5, "cancellation_window_hours": 48,
-                      "cancellation_fee_percent": 100, "max_reschedules_per_booking": 1, "reschedule_fee_cents": 0}
+                      "cancellation_fee_percent": 100, "max_reschedules_per_booking": 1, "reschedule_fee_cents": 0,
+                      "reschedule_request_ttl_hours": 48, "no_show_grace_minutes": 5, "no_show_dispute_hours": 48}

@@ -3,7 +3,10 @@
 import { get } from './api.js';
 import { h, money } from './ui.js';
 
-export const policy = { start_early_minutes: 15, cancellation_window_hours: 24, cancellation_fee_percent: 50 };
+export const policy = {
+  start_early_minutes: 15, cancellation_window_hours: 24, cancellation_fee_percent: 50, max_reschedules_per_booking: 2,
+  reschedule_request_ttl_hours: 48, no_show_grace_minutes: 10, no_show_dispute_hours: 48,
+};
 let loaded = null;
 
 export function loadPolicy() {

@@ -170,6 +170,7 @@ export function duration(ms) {
 
 export const BOOKING_STATUS = {
   draft: 'Requested', accepted: 'Accepted', declined: 'Declined', cancelled: 'Cancelled', expired: 'Expired',
+  rescheduled: 'Moved',
 };
 /** A request cancelled before any decision was withdrawn (by its mentee, or by the system): no fee was ever at stake. */
 export const withdrawn = (b) => b.status === 'cancelled' && (b.cancel_late === null || b.cancel_late === undefined);
@@ -178,6 +179,7 @@ export const bookingStatus = (b) => (withdrawn(b) ? 'Withdrawn' : BOOKING_STATUS
 export const bookingBadge = (b) => badge(bookingStatus(b), withdrawn(b) ? 'cancelled' : undefined);
 export const SESSION_STATUS = {
   scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed', cancelled: 'Cancelled', missed: 'Missed',
+  mentee_no_show: 'Mentee absent', mentor_no_show: 'Mentor absent',
 };
 export const badge = (text, kind = text.toLowerCase().replace(/\s+/g, '-')) => h('span', { class: `badge ${kind}` }, text);
 

@@ -43,8 +43,8 @@ function liveReload(reload) {
 
 // Each booking once: upcoming first (soonest first), then past (latest first), then those cancelled, declined,
 // withdrawn or expired. A booking's session, when it has one, gives the status shown once it has started.
-const ENDED = new Set(['declined', 'cancelled', 'expired']);
-const PAST_SESSION = new Set(['completed', 'missed']);
+const ENDED = new Set(['declined', 'cancelled', 'expired', 'rescheduled']);
+const PAST_SESSION = new Set(['completed', 'missed', 'mentee_no_show', 'mentor_no_show']);
 
 function myBookingRow(b, session, messages, reload) {
   const seat = b.group_session_id;

@@ -1,20 +1,25 @@
 // One session: meeting link, agenda, countdown; Start, Complete (mentor), Cancel with the policy's fee shown
-// first; the mentee's review once it is completed. The page redraws on a live update (ui.js `redraw`); its
+// first; moving it to another time by agreement (session/moves.js); check-ins and absences (session/attendance.js);
+// the mentee's review once it is completed. The page redraws on a live update (ui.js `redraw`); its
 // forms are made once and kept (`view.keep`), so what is typed in them, and their messages, stay.
 import { get, post } from '../api.js';
 import { live } from '../live.js';
 import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../policy.js';
 import { currentUser, listing, profile } from '../state.js';
 import { h, field, redraw, replace, messageArea, act, money, span, duration, badge, errorBox, SESSION_STATUS } from '../ui.js';
+import { attendanceSection, checkInOpens, reportOpens } from './session/attendance.js';
+import { loadProposals, movesSection, successor } from './session/moves.js';
 
 export async function sessionPage(main, { params: [id] }) {
   const me = await currentUser();
   const view = {
-    id, session: null, booking: null, item: null, timer: null, cancelOpen: false, gone: false, kept: {},
+    id, me, session: null, booking: null, item: null, next: null, proposals: [], timer: null, cancelOpen: false,
+    gone: false, kept: {},
     body: h('div', {}), heading: h('h1', {}, 'Session'),
     keep(name, make) { return (this.kept[name] ||= make()); },
     role() { return me.mentor_profile_id && me.mentor_profile_id === this.session.mentor_profile_id ? 'mentor' : 'mentee'; },
     render() { render(this); },
+    reload: () => load(),
   };
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/bookings' }, 'My bookings')), view.heading, view.body);
 
@@ -24,11 +29,18 @@ export async function sessionPage(main, { params: [id] }) {
       view.session = await get(`/sessions/${id}`);
       view.item = await listing(view.session.listing_id);
       view.booking = view.session.booking_id ? await get(`/bookings/${view.session.booking_id}`).catch(() => null) : null;
+      await loadProposals(view);
+      // Moved by agreement: the page follows the meeting to its new session once the worker has made it.
+      view.next = view.booking && view.booking.status === 'rescheduled' ? await successor(view) : null;
+      if (view.next && view.next.session_id && !view.gone) { location.replace(`#/sessions/${view.next.session_id}`); return; }
       if (!view.gone) view.render();
     } catch (err) { if (!view.gone) replace(view.body, errorBox(err.message)); }
   }
   const off = live.on((type, data) => {
-    if (type === 'reset' || data.id === id || data.session_id === id || (view.booking && data.id === view.booking.id)) load();
+    const booking = view.booking && view.booking.id;
+    if (type === 'reset' || data.id === id || data.session_id === id || (booking && (data.id === booking
+      || data.booking_id === booking || data.rescheduled_from_booking_id === booking))
+      || (view.next && (data.id === view.next.id || data.booking_id === view.next.id))) load();
   });
   await load();
   return () => { view.gone = true; off(); clearInterval(view.timer); };
@@ -52,6 +64,10 @@ function render(view) {
       ? h('p', {}, 'Meeting link: ', h('a', { href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' }, session.meeting_url))
       : null,
     booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, 'Agenda'), h('p', {}, booking.notes)) : null,
+    view.next ? h('p', { class: 'ok', role: 'status' }, `Moved to ${span(view.next.start_time, view.next.end_time)} at no cost. `,
+      'Its session is being prepared…') : null,
+    attendanceSection(view, view.me),
+    movesSection(view),
     status === 'scheduled' ? view.keep('actions', () => actions(view)) : null,
     status === 'scheduled' ? h('p', { class: 'muted' }, `You can start ${policy.start_early_minutes} minutes before the start time.`) : null,
     status === 'scheduled' && view.cancelOpen ? view.keep('cancel', () => cancelPanel(view, price, currency)) : null,
@@ -61,7 +77,7 @@ function render(view) {
     // The review form until the mentee has reviewed (kept, with its thanks, once they did here).
     status === 'completed' && mentee && (session.reviewed === false || view.kept.review) ? view.keep('review', () => reviewForm(view)) : null,
     session.reviewed && !view.kept.review ? h('p', { class: 'ok' }, 'You reviewed this session. Thank you.') : null,
-    session.cancellation ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
+    session.cancellation && !view.next ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
       session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : 'No fee.',
       session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
 }
@@ -73,6 +89,10 @@ function countdown(view) {
     const { session } = view;
     const now = Date.now();
     const start = new Date(session.start_time).getTime();
+    // Check-in opens, and later reporting an absence: the page draws what it now offers.
+    const crossed = [checkInOpens(session), reportOpens(session)].filter((t) => t <= now).length;
+    if (view.crossed !== undefined && crossed !== view.crossed) { view.crossed = crossed; view.render(); return; }
+    view.crossed = crossed;
     if (session.status === 'scheduled') {
       el.textContent = now < start ? `Starts in ${duration(start - now)}` : 'Starting time has come';
       const button = view.kept.actions?.querySelector('[data-key=start]');

@@ -1,0 +1,116 @@
+"""Moving a session and attendance in Chromium: a mentee proposes another time on the session's page, the mentor
+accepts it in another window, and both pages move to the new session live; a mentee who checked in reports the mentor
+absent (at phone size), reads that they pay nothing, and gets their bundle credit back."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.web.conftest import PASSWORD, PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
+from tests.web.pages import LIVE_MS, clinic, wait_for_session
+
+MOVED_WITHIN_MS = 8000  # the accept, the worker's new session, the stream's frames, each page's reload
+
+
+def booked_session(served: Served, zone: str, ada: dict[str, str], *, bundle: bool) -> tuple[dict[str, Any], str]:
+    """Grace's clinic, a slot of it Ada requested (with a credit of a bundle she bought, if asked) and Grace
+    accepted: the listing and the session's id, once the worker made it."""
+    listing, slots = clinic(served, zone, bundle_of=2 if bundle else None)
+    grace = served.token("grace@example.com")
+    body = {"listing_id": listing["id"], "start_time": slots[0]["start_time"]}
+    if bundle:
+        offer = served.call("GET", f"/listings/{listing['id']}/bundles", ada)["items"][0]
+        body["bundle_purchase_id"] = served.call("POST", f"/bundles/{offer['id']}/purchase", ada, {}, status=201)["id"]
+    booking = served.call("POST", "/bookings", ada, body, status=201)
+    served.call("POST", f"/bookings/{booking['id']}/accept", grace)
+    return listing, wait_for_session(served, ada, booking["id"])
+
+
+def test_a_move_proposed_by_the_mentee_and_accepted_by_the_mentor_moves_both_pages_live(
+        web_server: Served, browser: Any, axe: Axe) -> None:
+    served = web_server
+    zone = browser_timezone(datetime.now(UTC))
+    grace_page, ada_page = new_page(browser, served, zone), new_page(browser, served, zone)
+    sign_up(ada_page, "Ada Lovelace", "ada@example.com")
+    _listing, session_id = booked_session(served, zone, served.token("ada@example.com"), bundle=False)
+    grace_page.goto("/#/signin")
+    grace_page.get_by_label("Email").fill("grace@example.com")
+    grace_page.get_by_label("Password").fill(PASSWORD)
+    grace_page.get_by_role("button", name="Sign in").click()
+    expect(grace_page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+    for page in (ada_page, grace_page):
+        page.goto(f"/#/sessions/{session_id}")
+        expect(page.get_by_role("heading", level=1, name="COBOL clinic")).to_be_visible()
+
+    moves = ada_page.get_by_role("region", name="Another time")
+    moves.get_by_role("button", name="Propose another time").click()
+    slots = moves.get_by_role("region", name="Free slots")
+    first = slots.get_by_role("button", name=re.compile(r"^\d\d:\d\d")).nth(2)
+    chosen_label = first.get_attribute("data-start")
+    first.click()
+    moves.get_by_label("Message (optional)").fill("A meeting moved into my morning.")
+    moves.get_by_role("button", name="Send proposal").click()
+    expect(moves.get_by_role("group", name="Your proposal")).to_contain_text("Waiting for the mentor")
+    shot(ada_page, "moves-01-proposed")
+
+    # The mentor's page shows it without a reload, and takes it.
+    offer = grace_page.get_by_role("group", name="Proposal to move")
+    expect(offer).to_contain_text("A meeting moved into my morning.", timeout=LIVE_MS * 3)
+    axe.check(grace_page, "session page with a proposal to move it")
+    shot(grace_page, "moves-02-offered")
+    offer.get_by_role("button", name=re.compile("^Move to ")).click()
+
+    # Both pages follow the meeting to its new session, which starts at the chosen time.
+    for page in (grace_page, ada_page):
+        expect(page).not_to_have_url(re.compile(f"{session_id}$"), timeout=MOVED_WITHIN_MS)
+        expect(page.get_by_role("heading", level=1, name="COBOL clinic")).to_be_visible()
+    new_id = ada_page.url.rsplit("/", 1)[-1]
+    assert grace_page.url.endswith(new_id)
+    ada = served.token("ada@example.com")
+    moved = served.call("GET", f"/sessions/{new_id}", ada)
+    assert (moved["status"], moved["start_time"]) == ("scheduled", datetime.fromisoformat(
+        str(chosen_label)).astimezone(UTC).isoformat())
+    assert served.call("GET", f"/sessions/{session_id}", ada)["cancellation"]["fee_cents"] == 0
+    shot(ada_page, "moves-03-moved")
+
+
+def test_a_mentee_who_came_reports_the_mentor_absent_and_gets_the_credit_back_at_phone_size(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    served = web_server
+    zone = browser_timezone(datetime.now(UTC))
+    ada_page = new_page(browser, served, zone, PHONE)
+    sign_up(ada_page, "Ada Lovelace", "ada@example.com")
+    ada = served.token("ada@example.com")
+    _listing, session_id = booked_session(served, zone, ada, bundle=True)
+    assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 1
+    # The session started 15 minutes ago (its times moved back, as if the test had waited for it).
+    with committed() as db:
+        db.execute(text("UPDATE sessions SET start_time = now() - interval '15 minutes', "
+                        "end_time = now() + interval '45 minutes' WHERE id = :id"), {"id": session_id})
+        db.execute(text("UPDATE bookings SET start_time = s.start_time, end_time = s.end_time FROM sessions s "
+                        "WHERE s.id = :id AND bookings.id = s.booking_id"), {"id": session_id})
+        db.commit()
+
+    ada_page.goto(f"/#/sessions/{session_id}")
+    present = ada_page.get_by_role("region", name="Attendance")
+    expect(present.get_by_role("listitem").filter(has_text="Grace Hopper")).to_contain_text("not checked in yet")
+    present.get_by_role("button", name="I'm here").click()
+    expect(present.get_by_role("listitem").filter(has_text="You")).to_contain_text("checked in at")
+    present.get_by_role("button", name="The mentor did not come…").click()
+    expect(present).to_contain_text("you pay nothing, and a bundle credit comes back")
+    axe.check(ada_page, "session page reporting an absence")
+    present.get_by_role("button", name="Report the absence").click()
+
+    expect(ada_page.get_by_text("Mentor absent", exact=True)).to_be_visible()
+    expect(present).to_contain_text("nothing to pay, and the bundle credit is back")
+    expect(present.get_by_role("link", name="Book another time")).to_be_visible()
+    shot(ada_page, "attendance-01-mentor-absent-phone")
+    assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 2
+    grace = served.token("grace@example.com")
+    shown = served.call("GET", f"/sessions/{session_id}", grace)["attendance"]
+    assert [(a["role"], a["no_show"]) for a in shown] == [("mentor", None), ("mentee", "mentor")]

@@ -1,0 +1,186 @@
+// Moving a one-to-one session by agreement, on its page: the open proposal shown to both (live), with Accept and
+// Decline for the other side and Withdraw for the proposer; "Propose another time" (one to three of the listing's
+// free slots, in a day-by-day picker); the mentor's "Ask to reschedule"; and the mentee's answer to that request
+// (any free time, or cancel at no cost). Forms are made once and kept by the page (`view.keep`).
+import { get, post, qs } from '../../api.js';
+import { policy } from '../../policy.js';
+import { slotPicker } from '../../slot-picker.js';
+import { h, field, replace, messageArea, act, span, when, loading, errorBox } from '../../ui.js';
+
+const SLOT_DAYS = 14;
+const MAX_TIMES = 3;
+
+/** The booking's proposals, newest first; the open one, and the accepted one that moved it. */
+export async function loadProposals(view) {
+  const { booking } = view;
+  if (!booking || booking.group_session_id) { view.proposals = []; return; }
+  view.proposals = (await get(`/bookings/${booking.id}/reschedule-proposals`)).items;
+}
+
+const openProposal = (view) => (view.proposals || []).find((p) => p.status === 'open');
+
+/** Where a moved booking went: the accepted proposal's new booking (and its session, once the worker made it). */
+export async function successor(view) {
+  const moved = (view.proposals || []).find((p) => p.status === 'accepted');
+  if (!moved) return null;
+  const next = await get(`/bookings/${moved.new_booking_id}`);
+  return next;
+}
+
+/** What the page shows about moving the session: nothing once it started or for a group session. */
+export function movesSection(view) {
+  const { session, booking } = view;
+  if (!booking || booking.status !== 'accepted' || session.kind !== 'individual' || session.status !== 'scheduled'
+      || Date.now() >= new Date(session.start_time).getTime()) return null;
+  const open = openProposal(view);
+  const role = view.role();
+  const other = role === 'mentor' ? 'the mentee' : 'the mentor';
+  let body;
+  if (open && open.proposed_by === role) {
+    body = view.keep(`mine-${open.id}`, () => ownProposal(view, open, other));
+  } else if (open && open.kind === 'request') {
+    body = view.keep(`choose-${open.id}`, () => chooseAnyTime(view, open));
+  } else if (open) {
+    body = view.keep(`answer-${open.id}`, () => answerProposal(view, open, other));
+  } else if (booking.reschedule_count >= policy.max_reschedules_per_booking) {
+    body = h('p', { class: 'muted' }, `This booking was moved ${booking.reschedule_count} times, the most allowed.`);
+  } else {
+    body = h('div', {}, view.keep('propose', () => proposeForm(view, other)),
+      role === 'mentor' ? view.keep('ask', () => askForm(view)) : null);
+  }
+  return h('section', { 'aria-labelledby': 'mv-h', class: 'moves' }, h('h2', { id: 'mv-h' }, 'Another time'), body);
+}
+
+function ownProposal(view, open, other) {
+  const messages = messageArea();
+  const what = open.kind === 'request' ? `You asked ${other} to choose another time.`
+    : `You proposed ${open.start_times.map(when).join('; ')}.`;
+  return h('div', { class: 'card proposal', role: 'group', 'aria-label': 'Your proposal' },
+    h('p', {}, what, ` Waiting for ${other}; it closes ${when(open.expires_at)}.`),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await post(`/reschedule-proposals/${open.id}/withdraw`);
+      await view.reload();
+    }) }, open.kind === 'request' ? 'Withdraw the request' : 'Withdraw the proposal')), messages.el);
+}
+
+function answerProposal(view, open, other) {
+  const messages = messageArea();
+  const accept = (start) => (e) => act(e.currentTarget, messages, async () => {
+    await post(`/reschedule-proposals/${open.id}/accept`, { start_time: start });
+    await view.reload();
+  });
+  return h('div', { class: 'card proposal', role: 'group', 'aria-label': 'Proposal to move' },
+    h('p', {}, h('strong', {}, `${other[0].toUpperCase()}${other.slice(1)} proposes another time`),
+      open.message ? `: “${open.message}”` : '.', ' Moving costs nothing.'),
+    h('div', { class: 'actions' },
+      open.start_times.map((start) => h('button', { type: 'button', class: 'primary', onclick: accept(start) },
+        `Move to ${when(start)}`)),
+      h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+        await post(`/reschedule-proposals/${open.id}/decline`);
+        await view.reload();
+      }) }, 'Keep the current time')),
+    messages.el);
+}
+
+/** The listing's free slots of the next days, in a picker: `onChoose(slot)`. */
+function freeSlots(view, onChoose) {
+  const picker = slotPicker({ onChoose, isRequested: () => false });
+  replace(picker.el, loading('Loading free slots…'));
+  const from = new Date();
+  const to = new Date(from.getTime() + SLOT_DAYS * 86400000);
+  get(`/listings/${view.session.listing_id}/slots${qs({ from: from.toISOString(), to: to.toISOString() })}`)
+    .then((found) => picker.set(found.items.filter((s) => s.start_time !== view.session.start_time)))
+    .catch((err) => replace(picker.el, errorBox(err.message)));
+  return h('section', { 'aria-label': 'Free slots', class: 'slots' }, picker.el);
+}
+
+function proposeForm(view, other) {
+  const messages = messageArea();
+  const chosen = [];
+  const list = h('ul', { class: 'chosen', 'aria-live': 'polite' });
+  const send = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Send proposal');
+  const draw = () => {
+    replace(list, chosen.map((slot, index) => h('li', {}, when(slot.start_time), ' ',
+      h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${when(slot.start_time)}`, onclick: () => {
+        chosen.splice(index, 1);
+        draw();
+      } }, 'Remove'))));
+    send.disabled = chosen.length === 0;
+  };
+  const slots = freeSlots(view, (slot) => {
+    if (!slot || chosen.some((s) => s.start_time === slot.start_time)) return;
+    if (chosen.length >= MAX_TIMES) { messages.error(`Propose at most ${MAX_TIMES} times.`); return; }
+    chosen.push(slot);
+    draw();
+  });
+  const form = h('form', { class: 'card', hidden: true, 'aria-labelledby': 'pr-h' },
+    h('h3', { id: 'pr-h' }, 'Propose another time'),
+    h('p', { class: 'muted' }, `Choose up to ${MAX_TIMES} free times; ${other} picks one, or keeps the current time.`),
+    slots, h('p', {}, 'Proposed: '), list,
+    field('Message (optional)', { tag: 'textarea', name: 'message', rows: 2, maxlength: 1000 }),
+    messages.el, h('div', { class: 'actions' }, send));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(send, messages, async () => {
+      await post(`/bookings/${view.booking.id}/reschedule-proposals`,
+        { start_times: chosen.map((s) => s.start_time), message: form.message.value.trim() });
+      chosen.length = 0;
+      draw();
+      form.hidden = true;
+      await view.reload();
+    }, form);
+  });
+  const open = h('button', { type: 'button', 'aria-expanded': 'false', onclick: () => {
+    form.hidden = !form.hidden;
+    open.setAttribute('aria-expanded', String(!form.hidden));
+  } }, 'Propose another time');
+  return h('div', {}, h('div', { class: 'actions' }, open), form);
+}
+
+function askForm(view) {
+  const messages = messageArea();
+  const form = h('form', { class: 'card', hidden: true, 'aria-labelledby': 'ask-h' },
+    h('h3', { id: 'ask-h' }, 'Ask the mentee to choose another time'),
+    h('p', { class: 'muted' }, `They pick any free time, or cancel at no cost; with no answer within ${policy.reschedule_request_ttl_hours} hours, `
+      + 'the session is cancelled at no cost to them.'),
+    field('Reason', { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Send the request'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      await post(`/bookings/${view.booking.id}/request-reschedule`, { reason: form.reason.value.trim() });
+      form.hidden = true;
+      await view.reload();
+    }, form);
+  });
+  const open = h('button', { type: 'button', 'aria-expanded': 'false', onclick: () => {
+    form.hidden = !form.hidden;
+    open.setAttribute('aria-expanded', String(!form.hidden));
+    if (!form.hidden) form.reason.focus();
+  } }, 'Ask to reschedule');
+  return h('div', {}, h('div', { class: 'actions' }, open), form);
+}
+
+function chooseAnyTime(view, open) {
+  const messages = messageArea();
+  let picked = null;
+  const move = h('button', { type: 'button', class: 'primary', disabled: true, onclick: (e) => act(e.currentTarget, messages, async () => {
+    await post(`/reschedule-proposals/${open.id}/accept`, { start_time: picked.start_time });
+    await view.reload();
+  }) }, 'Move to the chosen time');
+  const chosenText = h('p', { class: 'muted' }, 'Choose a free time.');
+  const slots = freeSlots(view, (slot) => {
+    picked = slot;
+    move.disabled = !slot;
+    chosenText.textContent = slot ? `Chosen: ${span(slot.start_time, slot.end_time)}.` : 'Choose a free time.';
+  });
+  return h('div', { class: 'card proposal', role: 'group', 'aria-label': 'Choose another time' },
+    h('p', {}, h('strong', {}, 'The mentor asks you to choose another time'), open.message ? `: “${open.message}”` : '.',
+      ` Moving costs nothing; cancelling costs nothing either. Answer before ${when(open.expires_at)}.`),
+    slots, chosenText,
+    h('div', { class: 'actions' }, move, h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await post(`/reschedule-proposals/${open.id}/decline`);
+      await view.reload();
+    }) }, 'Cancel at no cost')),
+    messages.el);
+}
