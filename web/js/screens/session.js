@@ -109,7 +109,7 @@ function countdown(view) {
 
 function actions(view) {
   const messages = messageArea();
-  const start = h('button', { type: 'button', class: 'primary', dataset: { key: 'start' }, onclick: async (e) => {
+  const start = h('button', { type: 'button', class: 'primary', dataset: { key: 'start' }, disabled: !canStartAt(view.session), onclick: async (e) => {
     const button = e.currentTarget;
     button.dataset.busy = '1'; // the countdown leaves it disabled while the start is sent
     try {
