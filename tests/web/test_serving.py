@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 from api.webapp.routes import WEB_ROOT
 
 # The page's own JavaScript, CSS and HTML, before compression.
-SIZE_BUDGET_BYTES = 150 * 1024
+SIZE_BUDGET_BYTES = 165 * 1024  # 150 KiB until the session page gained moves and attendance (154 KiB then)
 
 
 def fetch(client: FlaskClient, path: str, **kwargs: object) -> TestResponse:
