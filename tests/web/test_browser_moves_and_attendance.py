@@ -96,11 +96,23 @@ def test_a_mentee_who_came_reports_the_mentor_absent_and_gets_the_credit_back_at
                         "WHERE s.id = :id AND bookings.id = s.booking_id"), {"id": session_id})
         db.commit()
 
-    ada_page.goto(f"/#/sessions/{session_id}")
+    # Grace watches the session's page at her desk (she never checks in): what Ada does shows there live.
+    grace_page = new_page(browser, served, zone)
+    grace_page.goto("/#/signin")
+    grace_page.get_by_label("Email").fill("grace@example.com")
+    grace_page.get_by_label("Password").fill(PASSWORD)
+    grace_page.get_by_role("button", name="Sign in").click()
+    expect(grace_page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+    for page in (ada_page, grace_page):
+        page.goto(f"/#/sessions/{session_id}")
+    watched = grace_page.get_by_role("region", name="Attendance")
+    expect(watched.get_by_role("listitem").filter(has_text="Ada Lovelace")).to_contain_text("not checked in yet")
     present = ada_page.get_by_role("region", name="Attendance")
     expect(present.get_by_role("listitem").filter(has_text="Grace Hopper")).to_contain_text("not checked in yet")
     present.get_by_role("button", name="I'm here").click()
     expect(present.get_by_role("listitem").filter(has_text="You")).to_contain_text("checked in at")
+    expect(watched.get_by_role("listitem").filter(has_text="Ada Lovelace")).to_contain_text("checked in at",
+                                                                                          timeout=LIVE_MS * 3)
     present.get_by_role("button", name="The mentor did not come…").click()
     expect(present).to_contain_text("you pay nothing, and a bundle credit comes back")
     axe.check(ada_page, "session page reporting an absence")
@@ -110,6 +122,9 @@ def test_a_mentee_who_came_reports_the_mentor_absent_and_gets_the_credit_back_at
     expect(present).to_contain_text("nothing to pay, and the bundle credit is back")
     expect(present.get_by_role("link", name="Book another time")).to_be_visible()
     shot(ada_page, "attendance-01-mentor-absent-phone")
+    expect(grace_page.get_by_text("Mentor absent", exact=True)).to_be_visible(timeout=LIVE_MS * 3)
+    expect(watched.get_by_role("button", name="Dispute this…")).to_be_visible()
+    shot(grace_page, "attendance-02-found-absent-desktop")
     assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 2
     grace = served.token("grace@example.com")
     shown = served.call("GET", f"/sessions/{session_id}", grace)["attendance"]

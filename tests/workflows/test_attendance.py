@@ -220,10 +220,22 @@ def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_a
     assert error.message.startswith("too late")
     dispute = attendance.dispute(db, mentee, session.id, reason="I was there; the link did not work",
                                  now=closes - timedelta(minutes=1))
+    raised = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == dispute.id)).one()
+    notifications.handle_event(db, raised)
+    told = db.scalars(select(Notification).where(Notification.event_id == raised.id)).all()
+    assert [(n.user_id, n.title) for n in told] == [(mentor.user_id, "Attendance disputed")]  # the other side
+    assert "I was there; the link did not work" in told[0].body
+    assert told[0].data["link"] == f"#/sessions/{session.id}"
     error = refused(db, Conflict, lambda: attendance.dispute(db, mentor, session.id, reason="no", now=found_at))
     assert error.message.startswith("this finding was disputed already")
     assert refused(db, Forbidden, lambda: attendance.resolve_dispute(db, mentor, dispute.id, absent=NoShow.MENTOR))
     attendance.resolve_dispute(db, an_admin(), dispute.id, absent=NoShow.MENTOR, note="The meeting log shows it.")
+    answered = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == dispute.id,
+                                                    OutboxEvent.type == EventType.ATTENDANCE_RESOLVED.value)).one()
+    notifications.handle_event(db, answered)
+    bodies = {n.user_id: n.body for n in db.scalars(select(Notification).where(Notification.event_id == answered.id))}
+    assert set(bodies) == {mentor.user_id, mentee.user_id}
+    assert bodies[mentee.user_id].endswith(": the mentor was absent.")
     assert (booking.no_show, booking.no_show_fee_cents, booking.credit_status) == (NoShow.MENTOR, 0,
                                                                                  CreditStatus.RETURNED)
     assert remaining(db, booking) == 2
