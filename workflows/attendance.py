@@ -47,6 +47,8 @@ from workflows.sessions import SESSIONS, SessionAction, emit_event, mark_arrival
 log = structlog.get_logger(__name__)
 
 OPEN = frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})
+# Where someone can have been found absent: a no-show, or a group session that took place without some seats.
+FOUND = frozenset({SessionStatus.MENTEE_NO_SHOW, SessionStatus.MENTOR_NO_SHOW, SessionStatus.COMPLETED})
 # The credit an attribution leaves the mentee's meeting with: used by the absence, given back, or used by the meeting.
 _CREDIT = {NoShow.MENTEE: CreditStatus.FORFEITED, NoShow.MENTOR: CreditStatus.RETURNED, NoShow.NONE: CreditStatus.HELD}
 
@@ -88,10 +90,14 @@ def report_no_show(db: Session, actor: Actor, session_id: uuid.UUID, *, now: dat
     action = SessionAction.MENTEE_NO_SHOW if role == Role.MENTOR else SessionAction.MENTOR_NO_SHOW
     SESSIONS.check(session, action, role)
     now = now or utcnow()
-    opens = session.start_time + timedelta(minutes=get_settings().no_show_grace_minutes)
+    grace = timedelta(minutes=get_settings().no_show_grace_minutes)
+    opens, closes = session.start_time + grace, session.end_time + grace
     if now < opens:
         raise BusinessRuleViolation(f"too early: someone can be reported absent from {opens.isoformat()}",
                                     opens_at=opens.isoformat())
+    if now >= closes:
+        raise BusinessRuleViolation("too late: the session's time is over, and who came is found from the check-ins",
+                                    closed_at=closes.isoformat())
     meetings = _meetings(db, session)
     came = [meeting for meeting in meetings if meeting.checked_in_at is not None]
     if role == Role.MENTOR:
@@ -106,14 +112,14 @@ def report_no_show(db: Session, actor: Actor, session_id: uuid.UUID, *, now: dat
             raise BusinessRuleViolation("check in first: only someone who came can report the other absent")
         if session.mentor_checked_in_at is not None:
             raise Conflict("the mentor checked in")
-        _end_absent(db, session, action, role, actor=str(actor), absent=NoShow.MENTOR, attributed=came, now=now)
+        _end_absent(db, session, action, role, actor=str(actor), absent=NoShow.MENTOR, attributed=meetings, now=now)
     return session
 
 
 def _end_absent(db: Session, session: MentorshipSession, action: SessionAction, role: Role, *, actor: str,
                 absent: NoShow, attributed: list[Booking], now: datetime) -> None:
-    """End the session with ``absent`` missing, and attribute it to each of ``attributed`` (the mentees who came,
-    when the mentor did not; every mentee, when they did not)."""
+    """End the session with ``absent`` missing, and attribute it to each of ``attributed``: every seat (a mentor who
+    did not come served none of them; a mentee who arrived after the report pays nothing either)."""
     moved = SESSIONS.apply(session, action, role)
     for meeting in attributed:
         attribute(db, meeting, absent, now=now)
@@ -136,7 +142,7 @@ def close(db: Session, session: MentorshipSession, *, now: datetime) -> None:
                     attributed=meetings, now=now)
     elif came and not mentor_came:
         _end_absent(db, session, SessionAction.MENTOR_NO_SHOW, Role.SYSTEM, actor=system, absent=NoShow.MENTOR,
-                    attributed=came, now=now)
+                    attributed=meetings, now=now)
     elif not came and not mentor_came and session.status == SessionStatus.SCHEDULED:
         missed = SESSIONS.apply(session, SessionAction.MISS, Role.SYSTEM)
         emit_event(db, session, missed.event, system)
@@ -153,7 +159,9 @@ def close(db: Session, session: MentorshipSession, *, now: datetime) -> None:
                 "no_show_fee_cents": seat.no_show_fee_cents, "credit_status": seat.credit_status.value},
                 actor=system)
         db.flush()
-        emit_event(db, session, completed.event, system)
+        # A group session's completion names those who came: they may review it, the absent may not.
+        emit_event(db, session, completed.event, system,
+                   [m.mentee_user_id for m in came] if session.kind == ListingKind.GROUP else None)
 
 
 def attribute(db: Session, booking: Booking, absent: NoShow, *, now: datetime) -> None:
@@ -177,22 +185,18 @@ def attribute(db: Session, booking: Booking, absent: NoShow, *, now: datetime) -
 
 def dispute(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, booking_id: uuid.UUID | None = None,
             now: datetime | None = None) -> AttendanceDispute:
-    """A participant disputes who was found absent from their meeting, within ``NO_SHOW_DISPUTE_HOURS`` of the
-    finding; one dispute per meeting. A group's mentor names the seat (``booking_id``)."""
+    """The side found absent disputes it, within ``NO_SHOW_DISPUTE_HOURS`` of the finding; one dispute per meeting.
+    A group's mentor found absent disputes the session once (every seat follows the answer); a group's mentor
+    disputing a mentee's absence names the seat (``booking_id``)."""
     session, role = SESSIONS.load_to_act(db, actor, session_id)
     now = now or utcnow()
-    if role == Role.MENTEE:
-        booking = meeting_of(db, session, actor.user_id)
-    elif session.mentee_user_id is not None:
-        booking = meeting_of(db, session, session.mentee_user_id)
-    else:
-        seat = db.execute(select(Booking).where(Booking.id == booking_id, Booking.group_session_id == session.id)
-                          .with_for_update()).scalar_one_or_none()
-        if seat is None:
-            raise NotFound("no such seat in this session: name it with booking_id")
-        booking = seat
-    if booking.no_show not in (NoShow.MENTEE, NoShow.MENTOR) or booking.no_show_at is None:
+    if session.status not in FOUND:
+        raise BusinessRuleViolation(f"this session is {session.status}: nobody was found absent from it")
+    booking = _disputed_meeting(db, session, role, actor, booking_id)
+    if booking is None or booking.no_show not in (NoShow.MENTEE, NoShow.MENTOR) or booking.no_show_at is None:
         raise BusinessRuleViolation("nobody was found absent from this meeting: there is nothing to dispute")
+    if booking.no_show.value != role.value:
+        raise Forbidden(f"only the {booking.no_show.value}, found absent, can dispute this finding")
     closes = booking.no_show_at + timedelta(hours=get_settings().no_show_dispute_hours)
     if now >= closes:
         raise BusinessRuleViolation(f"too late: this finding could be disputed until {closes.isoformat()}")
@@ -208,6 +212,18 @@ def dispute(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, bo
     record(db, EventType.ATTENDANCE_DISPUTED, dispute_payload(found, booking), actor=str(actor))
     log.info(EventType.ATTENDANCE_DISPUTED, dispute_id=str(found.id), booking_id=str(booking.id), raised_by=role.value)
     return found
+
+
+def _disputed_meeting(db: Session, session: MentorshipSession, role: Role, actor: Actor,
+                      booking_id: uuid.UUID | None) -> Booking | None:
+    """The meeting a dispute is about, locked: the mentee's own; an individual session's; for a group's mentor, the
+    seat named, or (their own absence) the first seat, which stands for the session."""
+    if role == Role.MENTEE or session.booking_id is not None:
+        return meeting_of(db, session, actor.user_id)  # an individual session's booking, whoever asks
+    seats = select(Booking).where(Booking.group_session_id == session.id).order_by(Booking.id).with_for_update()
+    if booking_id is not None:
+        return db.scalars(seats.where(Booking.id == booking_id)).one_or_none()
+    return db.scalars(seats.where(Booking.no_show == NoShow.MENTOR).limit(1)).one_or_none()
 
 
 def list_disputes(db: Session, actor: Actor, *, status: str | None, limit: int, cursor: str | None
@@ -234,6 +250,13 @@ def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent:
     now = now or utcnow()
     booking = db.get_one(Booking, found.booking_id, with_for_update=True)
     attribute(db, booking, absent, now=now)
+    if found.raised_by == Role.MENTOR and booking.group_session_id is not None \
+            and found.attribution_before == NoShow.MENTOR:
+        # The group's mentor disputed their own absence: every seat it was found for follows the answer.
+        for seat in db.scalars(select(Booking).where(
+                Booking.group_session_id == booking.group_session_id, Booking.no_show == NoShow.MENTOR,
+                Booking.id != booking.id).order_by(Booking.id).with_for_update()):
+            attribute(db, seat, absent, now=now)
     found.status = DisputeStatus.RESOLVED
     found.attribution_after = absent
     found.resolved_by_user_id = actor.user_id

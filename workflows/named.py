@@ -205,30 +205,31 @@ class Attendee:
 
 def attendance_of(db: Session, actor: Actor, sessions: list[MentorshipSession], mentor_names: dict[uuid.UUID, str]
                   ) -> dict[uuid.UUID, list[Attendee]]:
-    """Each session's attendance as the actor may see it: its mentor sees everyone; a mentee, the mentor and
-    themself. One query for a page of sessions."""
+    """Each session's attendance as the actor may see it: its mentor and administrators see everyone; a mentee, the
+    mentor and themself. One query for a page; in a page of several sessions, a group session's seats are left out
+    for its mentor (``GET /sessions/{id}`` lists them), so a page never reads every seat of every session."""
     if not sessions:
         return {}
     individual = {s.booking_id: s.id for s in sessions if s.booking_id is not None}
+    everyone = [s.id for s in sessions if s.booking_id is None and len(sessions) == 1
+                and (actor.is_admin or s.mentor_profile_id == actor.mentor_profile_id)]
     groups = [s.id for s in sessions if s.booking_id is None]
+    seats = (Booking.group_session_id.in_(groups) & (Booking.status == BookingStatus.ACCEPTED)
+             & (Booking.group_session_id.in_(everyone) | (Booking.mentee_user_id == actor.user_id)))
     rows = db.execute(
         select(Booking, User.display_name, AttendanceDispute.status)
         .join(User, User.id == Booking.mentee_user_id)
         .outerjoin(AttendanceDispute, AttendanceDispute.booking_id == Booking.id)
-        .where(Booking.id.in_(list(individual)) | (Booking.group_session_id.in_(groups)
-                                                   & (Booking.status == BookingStatus.ACCEPTED)))
+        .where(Booking.id.in_(list(individual)) | seats)
         .order_by(Booking.created_at, Booking.id)
     ).all()
     window = timedelta(hours=get_settings().no_show_dispute_hours)
     found: dict[uuid.UUID, list[Attendee]] = {
         s.id: [Attendee(Role.MENTOR.value, s.mentor_profile_id, mentor_names.get(s.mentor_profile_id, ""),
                         s.mentor_checked_in_at)] for s in sessions}
-    mentor_of = {s.id: s.mentor_profile_id for s in sessions}
     for booking, name, dispute in rows:
         session_id = individual.get(booking.id) or booking.group_session_id
         assert session_id is not None
-        if mentor_of[session_id] != actor.mentor_profile_id and booking.mentee_user_id != actor.user_id:
-            continue  # a mentee of a group session sees only their own seat
         attributed = booking.no_show in (NoShow.MENTEE, NoShow.MENTOR)
         found[session_id].append(Attendee(
             Role.MENTEE.value, booking.mentee_user_id, name, booking.checked_in_at, booking.id,

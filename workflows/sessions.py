@@ -248,7 +248,10 @@ def meeting_of(db: Session, session: MentorshipSession, mentee_user_id: uuid.UUI
     whose = Booking.id == session.booking_id if session.booking_id is not None else (
         (Booking.group_session_id == session.id) & (Booking.mentee_user_id == mentee_user_id)
         & (Booking.status == BookingStatus.ACCEPTED))
-    return db.execute(select(Booking).where(whose).with_for_update()).scalar_one()
+    booking = db.execute(select(Booking).where(whose).with_for_update()).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("you hold no seat in this session")
+    return booking
 
 
 def mark_arrival(db: Session, session: MentorshipSession, role: Role, user_id: uuid.UUID, now: datetime) -> bool:

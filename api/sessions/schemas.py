@@ -137,8 +137,9 @@ class SessionSchema(ShownSchema):
     reviewed = fields.Boolean(allow_none=True, metadata={
         "description": "For a completed session you attended as a mentee: whether you reviewed it; else null."})
     attendance = fields.List(fields.Nested(AttendeeSchema), metadata={
-        "description": "Who checked in, and who was found absent: the mentor sees everyone; a mentee, the mentor "
-                       "and themself."})
+        "description": "Who checked in, and who was found absent: the mentor and administrators see everyone; a "
+                       "mentee, the mentor and themself. In a list, a group session's seats are left out for its "
+                       "mentor (`GET /sessions/{id}` lists them)."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

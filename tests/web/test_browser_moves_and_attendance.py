@@ -114,7 +114,7 @@ def test_a_mentee_who_came_reports_the_mentor_absent_and_gets_the_credit_back_at
     expect(watched.get_by_role("listitem").filter(has_text="Ada Lovelace")).to_contain_text("checked in at",
                                                                                           timeout=LIVE_MS * 3)
     present.get_by_role("button", name="The mentor did not come…").click()
-    expect(present).to_contain_text("you pay nothing, and a bundle credit comes back")
+    expect(present).to_contain_text("you pay nothing, and a bundle credit you booked with comes back")
     axe.check(ada_page, "session page reporting an absence")
     present.get_by_role("button", name="Report the absence").click()
 

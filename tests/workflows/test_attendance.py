@@ -19,11 +19,23 @@ from models import (
     NoShow,
     Notification,
     OutboxEvent,
+    ReviewEligibility,
     SessionStatus,
 )
 from tests.database import events_of, refused
 from tests.factories import ListingFactory, UserFactory, actor_of, group_session
-from workflows import analytics, attendance, bookings, bundles, history, named, notifications, session_sweeps, sessions
+from workflows import (
+    analytics,
+    attendance,
+    bookings,
+    bundles,
+    history,
+    named,
+    notifications,
+    reviews,
+    session_sweeps,
+    sessions,
+)
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from workflows.events import EventType
@@ -187,6 +199,11 @@ def test_a_group_session_records_each_absent_seat_and_goes_on(db: Session) -> No
     assert session.status == SessionStatus.COMPLETED
     seats = {b.mentee_user_id: b for b in db.scalars(select(Booking).where(Booking.group_session_id == session.id))}
     assert [seats[m].no_show for m in mentees] == [None, NoShow.MENTEE, NoShow.MENTEE]
+    completed = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == session.id,
+                                                     OutboxEvent.type == EventType.SESSION_COMPLETED.value)).one()
+    reviews.handle_event(db, completed)  # only who came may review it
+    assert set(db.scalars(select(ReviewEligibility.mentee_user_id).where(
+        ReviewEligibility.session_id == session.id))) == {mentees[0]}
     absent = db.scalars(select(OutboxEvent).where(OutboxEvent.type == EventType.BOOKING_NO_SHOW.value,
                                                   OutboxEvent.aggregate_id.in_([seats[m].id for m in mentees]))).all()
     assert sorted(e.payload["mentee_user_id"] for e in absent) == sorted(str(m) for m in mentees[1:])
@@ -198,14 +215,50 @@ def test_a_group_session_records_each_absent_seat_and_goes_on(db: Session) -> No
     assert seen_by_mentor.count("booking.no_show") == 2
 
 
-def test_a_group_mentor_who_did_not_come_is_absent_for_the_mentees_who_did(db: Session) -> None:
-    session, mentees = group_session(db, T, seats=2)
+def test_a_group_mentor_who_did_not_come_is_absent_for_every_seat_and_disputes_it_once(db: Session) -> None:
+    session, mentees = group_session(db, T, seats=3)
     came = Actor(mentees[0], is_admin=False)
     attendance.check_in(db, came, session.id, now=session.start_time)
     attendance.report_no_show(db, came, session.id, now=session.start_time + GRACE)
     assert session.status == SessionStatus.MENTOR_NO_SHOW
-    seats = {b.mentee_user_id: b for b in db.scalars(select(Booking).where(Booking.group_session_id == session.id))}
-    assert (seats[mentees[0]].no_show, seats[mentees[1]].no_show) == (NoShow.MENTOR, None)
+    seats = list(db.scalars(select(Booking).where(Booking.group_session_id == session.id)))
+    assert {b.no_show for b in seats} == {NoShow.MENTOR}  # a mentee arriving after the report pays nothing either
+    mentor = mentor_of(db, session)
+    assert attendance.mentor_no_shows(db, session.mentor_profile_id) == 1  # the session, once
+    # The mentee may not dispute a finding in their favour; the mentor disputes the session's once.
+    error = refused(db, Forbidden, lambda: attendance.dispute(db, came, session.id, reason="no"))
+    assert error.message == "only the mentor, found absent, can dispute this finding"
+    dispute = attendance.dispute(db, mentor, session.id, reason="I was in the room", now=session.end_time)
+    attendance.resolve_dispute(db, an_admin(), dispute.id, absent=NoShow.NONE)
+    assert {b.no_show for b in seats} == {NoShow.NONE}
+    assert attendance.mentor_no_shows(db, session.mentor_profile_id) == 0
+
+
+def test_a_report_closes_once_the_sessions_time_is_over(db: Session) -> None:
+    mentor, _mentee, session, _booking = booked(db)
+    attendance.check_in(db, mentor, session.id, now=session.start_time)
+    error = refused(db, BusinessRuleViolation,
+                    lambda: attendance.report_no_show(db, mentor, session.id, now=session.end_time + GRACE))
+    assert error.message.startswith("too late")
+
+
+def test_a_mentee_of_a_cancelled_group_session_has_nothing_to_dispute(db: Session) -> None:
+    session, mentees = group_session(db, T, seats=1)
+    sessions.cancel_session(db, mentor_of(db, session), session.id, reason="ill", now=T - timedelta(days=1))
+    error = refused(db, BusinessRuleViolation,
+                    lambda: attendance.dispute(db, Actor(mentees[0], is_admin=False), session.id, reason="?"))
+    assert error.message == "this session is cancelled: nobody was found absent from it"
+
+
+def test_admins_see_every_seat_and_a_list_leaves_a_groups_seats_out(db: Session) -> None:
+    session, mentees = group_session(db, T, seats=2)
+    other, _ = group_session(db, T + timedelta(days=1), seats=1)
+    one = named.name_sessions(db, an_admin(), [session])[0].attendance
+    assert sorted(a.id for a in one if a.role == "mentee") == sorted(mentees)
+    both = named.name_sessions(db, mentor_of(db, session), [session, other])
+    assert [[a.role for a in view.attendance] for view in both] == [["mentor"], ["mentor"]]
+    mine = named.name_sessions(db, Actor(mentees[1], is_admin=False), [session, other])
+    assert [[a.id for a in view.attendance if a.role == "mentee"] for view in mine] == [[mentees[1]], []]
 
 
 def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_and_its_effects(db: Session) -> None:
@@ -226,8 +279,10 @@ def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_a
     assert [(n.user_id, n.title) for n in told] == [(mentor.user_id, "Attendance disputed")]  # the other side
     assert "I was there; the link did not work" in told[0].body
     assert told[0].data["link"] == f"#/sessions/{session.id}"
-    error = refused(db, Conflict, lambda: attendance.dispute(db, mentor, session.id, reason="no", now=found_at))
+    error = refused(db, Conflict, lambda: attendance.dispute(db, mentee, session.id, reason="again", now=found_at))
     assert error.message.startswith("this finding was disputed already")
+    error = refused(db, Forbidden, lambda: attendance.dispute(db, mentor, session.id, reason="no", now=found_at))
+    assert error.message == "only the mentee, found absent, can dispute this finding"
     assert refused(db, Forbidden, lambda: attendance.resolve_dispute(db, mentor, dispute.id, absent=NoShow.MENTOR))
     attendance.resolve_dispute(db, an_admin(), dispute.id, absent=NoShow.MENTOR, note="The meeting log shows it.")
     answered = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == dispute.id,
@@ -262,7 +317,13 @@ def test_a_credit_given_back_then_spent_makes_a_correction_to_the_mentees_absenc
 
 
 def test_nothing_to_dispute_without_a_finding(db: Session) -> None:
-    mentor, _mentee, session, _booking = booked(db)
+    mentor, mentee, session, _booking = booked(db)
+    error = refused(db, BusinessRuleViolation, lambda: attendance.dispute(db, mentor, session.id, reason="why"))
+    assert error.message == "this session is scheduled: nobody was found absent from it"
+    attendance.check_in(db, mentor, session.id, now=session.start_time)
+    attendance.check_in(db, mentee, session.id, now=session.start_time)
+    session_sweeps.mark_missed_sessions(db, now=T + timedelta(days=30))
+    assert session.status == SessionStatus.COMPLETED  # both came
     error = refused(db, BusinessRuleViolation, lambda: attendance.dispute(db, mentor, session.id, reason="why"))
     assert error.message == "nobody was found absent from this meeting: there is nothing to dispute"
 

@@ -7,7 +7,7 @@ import { live } from '../live.js';
 import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../policy.js';
 import { currentUser, listing, profile } from '../state.js';
 import { h, field, redraw, replace, messageArea, act, money, span, duration, badge, errorBox, SESSION_STATUS } from '../ui.js';
-import { attendanceSection, checkInOpens, reportOpens } from './session/attendance.js';
+import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './session/attendance.js';
 import { loadProposals, movesSection, successor } from './session/moves.js';
 
 export async function sessionPage(main, { params: [id] }) {
@@ -89,8 +89,9 @@ function countdown(view) {
     const { session } = view;
     const now = Date.now();
     const start = new Date(session.start_time).getTime();
-    // Check-in opens, and later reporting an absence: the page draws what it now offers.
-    const crossed = [checkInOpens(session), reportOpens(session)].filter((t) => t <= now).length;
+    // Check-in opens, reporting an absence opens, check-in closes, reporting closes: the page draws what it offers.
+    const crossed = [checkInOpens(session), reportOpens(session), new Date(session.end_time).getTime(), reportCloses(session)]
+      .filter((t) => t <= now).length;
     if (view.crossed !== undefined && crossed !== view.crossed) { view.crossed = crossed; view.render(); return; }
     view.crossed = crossed;
     if (session.status === 'scheduled') {

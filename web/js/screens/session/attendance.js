@@ -14,12 +14,17 @@ function mine(view, me) {
 
 export const checkInOpens = (session) => new Date(session.start_time).getTime() - policy.start_early_minutes * 60000;
 export const reportOpens = (session) => new Date(session.start_time).getTime() + policy.no_show_grace_minutes * 60000;
+export const reportCloses = (session) => new Date(session.end_time).getTime() + policy.no_show_grace_minutes * 60000;
 
 export function attendanceSection(view, me) {
   const { session } = view;
   const now = Date.now();
   const open = ['scheduled', 'in_progress'].includes(session.status);
   if (open && now < checkInOpens(session)) return null;
+  // Once over: shown when someone checked in or was found absent (not for a cancelled session, nor one from before
+  // check-ins were recorded).
+  const recorded = session.attendance.some((a) => a.checked_in_at || a.no_show);
+  if (!open && (session.status === 'cancelled' || !recorded)) return null;
   const self = mine(view, me);
   const role = view.role();
   const others = session.attendance.filter((a) => a !== self);
@@ -31,9 +36,9 @@ export function attendanceSection(view, me) {
     parts.push(view.keep('check-in', () => checkInButton(view)));
   }
   const nobodyCame = others.every((a) => !a.checked_in_at);
-  if (open && self && self.checked_in_at && nobodyCame && now >= reportOpens(session)) {
+  if (open && self && self.checked_in_at && nobodyCame && now >= reportOpens(session) && now < reportCloses(session)) {
     parts.push(view.keep('no-show', () => reportButton(view, role)));
-  } else if (open && self && self.checked_in_at && nobodyCame) {
+  } else if (open && self && self.checked_in_at && nobodyCame && now < reportOpens(session)) {
     parts.push(h('p', { class: 'muted' }, `If nobody comes, you can report it from ${hhmm(new Date(reportOpens(session)))}.`));
   }
   if (!open) parts.push(...finding(view, self, role));
@@ -52,9 +57,9 @@ function reportButton(view, role) {
   const messages = messageArea();
   const who = role === 'mentor' ? (view.session.kind === 'group' ? 'No mentee came' : 'The mentee did not come') : 'The mentor did not come';
   const confirm = h('div', { class: 'card confirm', hidden: true },
-    h('p', {}, role === 'mentor'
-      ? 'The mentee will be recorded absent: as for a late cancellation, their bundle credit is used or the late fee is due.'
-      : 'The mentor will be recorded absent: you pay nothing, and a bundle credit comes back.'),
+    h('p', {}, role !== 'mentor' ? 'The mentor will be recorded absent: you pay nothing, and a bundle credit you booked with comes back.'
+      : view.session.kind === 'group' ? 'Every mentee will be recorded absent: as for a late cancellation, each one\'s bundle credit is used or the late fee is due.'
+        : 'The mentee will be recorded absent: as for a late cancellation, their bundle credit is used or the late fee is due.'),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
       view.session = await post(`/sessions/${view.id}/no-show`);
       view.render();
@@ -84,7 +89,7 @@ function finding(view, self, role) {
   if (session.status === 'mentor_no_show' && role === 'mentee') {
     parts.push(h('p', {}, h('a', { href: `#/listings/${session.listing_id}` }, 'Book another time')));
   }
-  // Offered to the side found absent (the API takes a dispute from either participant).
+  // Offered to the side found absent: the only one who may dispute it.
   const disputable = meetings.find((a) => a.disputable_until && new Date(a.disputable_until).getTime() > Date.now()
     && a.no_show === role && (role === 'mentor' || a === self));
   if (disputable) parts.push(view.keep(`dispute-${disputable.id}`, () => disputeForm(view, disputable)));
