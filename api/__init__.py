@@ -96,6 +96,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.auth.routes import me_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
     from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
+    from api.calendar_connections.routes import blp as calendar_connections_blp  # noqa: PLC0415
     from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
     from api.group_sessions.routes import blp as group_sessions_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
@@ -111,7 +112,7 @@ def _register_blueprints(api: ServiceApi) -> None:
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
-                      admin_blp, calendar_blp, teams_blp, reschedules_blp):
+                      admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp):
         api.register_blueprint(blueprint)
 
 

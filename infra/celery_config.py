@@ -63,7 +63,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
         "task_default_queue": "events",
         "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
         "imports": [
-            "workers.handlers", "workers.maintenance", "workers.notifications", "workers.webhooks", "workers.metrics",
+            "workers.handlers", "workers.maintenance", "workers.notifications", "workers.webhooks", "workers.calendars",
+            "workers.metrics",
         ],
         # Each periodic copy expires before the next is sent, so an outage never leaves a pile of them.
         "beat_schedule": {
@@ -82,6 +83,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
                                "options": {"expires": settings.reminder_check_seconds}},
             "emails-due": {"task": "notifications.send_due_emails", "schedule": timedelta(seconds=30),
                            "options": {"expires": 30}},
+            "calendars-due": {"task": "calendars.sync_due", "schedule": timedelta(seconds=15),
+                              "options": {"expires": 15}},
             "prune-history": {"task": "maintenance.prune_history", "schedule": timedelta(minutes=5),
                               "options": {"expires": 300}},
         },

@@ -6,6 +6,7 @@ without the secrets it needs.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
@@ -165,6 +166,13 @@ class Settings:
     missed_grace_minutes: int
     auto_complete_hours: int
     no_show_grace_minutes: int
+    calendar_credentials_keys: tuple[str, ...]
+    calendar_sync_interval_seconds: int
+    calendar_freshness_seconds: int
+    calendar_accept_wait_seconds: float
+    calendar_max_bytes: int
+    calendar_max_events: int
+    calendar_horizon_days: int
     no_show_dispute_hours: int
     cancellation_window_hours: int
     cancellation_fee_percent: int
@@ -240,6 +248,27 @@ def _jwt_secret(app_env: str, var_dir: Path) -> str:
             raise
         os.close(fd)
     return path.read_text().strip()
+
+
+def _calendar_keys(app_env: str, var_dir: Path) -> tuple[str, ...]:
+    """``CALENDAR_CREDENTIALS_KEYS``: Fernet keys, comma-separated, the first encrypting, every one decrypting (a
+    rotation adds a new key first, re-encrypts, then drops the old). Unset in production: no calendar can be
+    connected. In development: one key per checkout, generated on first use, never committed."""
+    configured = tuple(key.strip() for key in os.environ.get("CALENDAR_CREDENTIALS_KEYS", "").split(",") if key.strip())
+    if configured or app_env == "production":
+        return configured
+    path = var_dir / "calendar_credentials_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile
+            return (path.read_text().strip(),)
+        try:
+            os.write(fd, base64.urlsafe_b64encode(secrets.token_bytes(32)))
+        finally:
+            os.close(fd)
+    return (path.read_text().strip(),)
 
 
 class PasswordHashProfile(StrEnum):
@@ -323,6 +352,13 @@ def load_settings() -> Settings:
         missed_grace_minutes=_int_between("MISSED_GRACE_MINUTES", 60, 0, 10_080),
         auto_complete_hours=_int_between("AUTO_COMPLETE_HOURS", 2, 0, 168),
         no_show_grace_minutes=_int_between("NO_SHOW_GRACE_MINUTES", 10, 0, 240),
+        calendar_credentials_keys=_calendar_keys(app_env, var_dir),
+        calendar_sync_interval_seconds=_int_between("CALENDAR_SYNC_INTERVAL", 300, 10, 86_400),
+        calendar_freshness_seconds=_int_between("CALENDAR_FRESHNESS", 120, 0, 86_400),
+        calendar_accept_wait_seconds=_float_between("CALENDAR_ACCEPT_WAIT", 3.0, 0.0, 30.0),
+        calendar_max_bytes=_int_between("CALENDAR_MAX_BYTES", 8 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+        calendar_max_events=_int_between("CALENDAR_MAX_EVENTS", 20_000, 1, 200_000),
+        calendar_horizon_days=_int_between("CALENDAR_HORIZON_DAYS", 180, 1, 730),
         no_show_dispute_hours=_int_between("NO_SHOW_DISPUTE_HOURS", 48, 1, 720),
         cancellation_window_hours=_int_between("CANCELLATION_WINDOW_HOURS", 24, 0, 8760),
         cancellation_fee_percent=_int_between("CANCELLATION_FEE_PERCENT", 50, 0, 100),

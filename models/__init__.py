@@ -6,6 +6,7 @@ from models.audit import AdminAction, AuthEvent
 from models.base import Base
 from models.bookings import Booking
 from models.bundles import Bundle, BundlePurchase
+from models.calendars import BusyInterval, CalendarConnection, CalendarSource
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
 from models.enums import (
     AccountTokenPurpose,
@@ -47,7 +48,10 @@ __all__ = [
     "BookingStatus",
     "Bundle",
     "BundlePurchase",
+    "BusyInterval",
+    "CalendarConnection",
     "CalendarFeed",
+    "CalendarSource",
     "CreditStatus",
     "DateOverride",
     "DisputeStatus",

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from models import Booking, BookingStatus, MentorProfile, MentorshipSession, SessionStatus
+from models import Booking, BookingStatus, BusyInterval, MentorProfile, MentorshipSession, SessionStatus
 from models.listings import MAX_BUFFER_MINUTES
 
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
@@ -90,7 +90,8 @@ def _live_sessions_over(start: datetime | ColumnElement[datetime], end: datetime
 
 def _blocked_starts_statement() -> Select[int, datetime, datetime]:
     """Per group of mentors, the start times at which a session of ``duration`` would meet, for every mentor of
-    the group, a commitment or its buffers, or one of the mentor's other blocked intervals (``extra``).
+    the group, a commitment or its buffers, a busy time of the mentor's own calendar, or one of the mentor's other
+    blocked intervals (``extra``).
 
     A commitment [a, b) keeping ``c.before`` and ``c.after`` minutes, against a session keeping ``before`` and
     ``after``, blocks the starts s with a - duration - max(after, c.before) < s < b + max(c.after, before): an
@@ -123,6 +124,10 @@ def _blocked_starts_statement() -> Select[int, datetime, datetime]:
         .where(MentorshipSession.mentor_profile_id == member.c.mentor_profile_id, *_live_sessions_over(start, end)),
         select(func.tstzrange(extra.c.lower, extra.c.upper, open_ends).label("starts"))
         .where(extra.c.mentor_profile_id == member.c.mentor_profile_id),
+        # The mentor's own calendar (workflows.calendar_sync): busy, with the session's buffers kept around it.
+        select(starts(BusyInterval.start_time, BusyInterval.end_time, 0, 0))
+        .where(BusyInterval.mentor_profile_id == member.c.mentor_profile_id,
+               _meets(BusyInterval.start_time, BusyInterval.end_time, start, end)),
     ).lateral("blocked")
     per_mentor = (
         select(member.c.grp, func.coalesce(func.range_agg(blocked.c.starts).filter(blocked.c.starts.is_not(None)),

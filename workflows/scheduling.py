@@ -51,6 +51,7 @@ class Rule(StrEnum):
     HORIZON = "max_days_ahead"
     HOURS = "hours"
     TIME_OFF = "time_off"
+    CALENDAR = "calendar_busy"
     BUSY = "busy"
     BUFFER = "buffer"
     DAY_LIMIT = "max_sessions_per_day"
@@ -203,12 +204,16 @@ _COMMITMENTS = """
 _CHECK_SQL = """
     SELECT m.timezone, n.start_time, n.end_time, n.overlaps, n.gap_before, n.gap_after, t.start_time, t.end_time,
            o.hours, m.max_sessions_per_day, m.max_sessions_per_week, l.max_sessions_per_day,
-           l.max_sessions_per_week{clashes}
+           l.max_sessions_per_week, cal.busy{clashes}
     FROM mentor_profiles m JOIN listings l ON l.id = :listing
     LEFT JOIN LATERAL ({commitments}) n ON true
     LEFT JOIN LATERAL (SELECT start_time, end_time FROM time_off WHERE mentor_profile_id = :mentor
                        AND start_time < :end AND (end_time IS NULL OR end_time > :start)
                        ORDER BY start_time LIMIT 1) t ON true
+    LEFT JOIN LATERAL (SELECT true AS busy FROM busy_intervals WHERE mentor_profile_id = :mentor
+                       AND tstzrange(start_time, end_time, '[)') && tstzrange(:start - make_interval(mins => :before),
+                                                                         :end + make_interval(mins => :after), '[)')
+                       LIMIT 1) cal ON true
     LEFT JOIN date_overrides o ON o.mentor_profile_id = m.id
         AND o.day = CAST(CAST(:start AS timestamptz) AT TIME ZONE m.timezone AS date)
     WHERE m.id = :mentor
@@ -285,12 +290,14 @@ def check(db: Session, commitment: Commitment, *, weekly: Mapping[int, Hours] | 
         *fields, clashes = row
         row = tuple(fields)
     (timezone, near_start, near_end, overlaps, gap_before, gap_after, off_start, off_end, override,
-     mentor_day, mentor_week, listing_day, listing_week) = row
+     mentor_day, mentor_week, listing_day, listing_week, calendar_busy) = row
     zone = ZoneInfo(timezone)
     if off_start is not None:
         until = f" until {off_end.astimezone(zone):%Y-%m-%d %H:%M}" if off_end else " until further notice"
         raise refused(Rule.TIME_OFF, f"the mentor is away then ({timezone}){until}",
                       **({"away_until": off_end.isoformat()} if off_end else {}))
+    if calendar_busy:  # what the event is stays the mentor's
+        raise refused(Rule.CALENDAR, "the mentor's calendar is busy then")
     if hours:
         day_hours = tuple((s, e) for s, e in override) if override is not None else \
             None if at_accept or weekly is None else weekly.get(start.astimezone(zone).weekday(), ())

@@ -17,13 +17,14 @@ BIN = ROOT / ".venv" / "bin"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
 INFRA_SERVICES = {"postgres", "redis", "mailpit"}
-WORKER_SERVICES = {"worker-core", "worker-side-effects", "worker-webhooks"}
+WORKER_SERVICES = {"worker-core", "worker-side-effects", "worker-webhooks", "worker-calendars"}
 APP_SERVICES = {"migrate", "api", "beat", "flower", *WORKER_SERVICES}
 # The queue group each worker service consumes.
 WORKER_QUEUES = {
     "worker-core": {"sessions", "events", "maintenance"},
     "worker-side-effects": {"reviews", "notifications", "analytics"},
     "worker-webhooks": {"webhooks"},
+    "worker-calendars": {"calendars"},
 }
 # Each component's own command (README "Components"): a service may add options only.
 COMPONENT_COMMANDS = {
@@ -32,6 +33,7 @@ COMPONENT_COMMANDS = {
     "worker-core": ("celery", "-A", "workers", "worker"),
     "worker-side-effects": ("celery", "-A", "workers", "worker"),
     "worker-webhooks": ("celery", "-A", "workers", "worker"),
+    "worker-calendars": ("celery", "-A", "workers", "worker"),
     "beat": ("celery", "-A", "workers", "beat"),
     "flower": ("celery", "-A", "workers", "flower"),
 }
@@ -47,6 +49,7 @@ EXPECTED_DEPENDS_ON = {
     "worker-core": {"migrate": COMPLETED, "redis": HEALTHY},
     "worker-side-effects": {"migrate": COMPLETED, "redis": HEALTHY, "mailpit": STARTED},
     "worker-webhooks": {"migrate": COMPLETED, "redis": HEALTHY},
+    "worker-calendars": {"migrate": COMPLETED, "redis": HEALTHY},
     "beat": {"migrate": COMPLETED, "redis": HEALTHY},
     "flower": {"redis": HEALTHY},
 }
@@ -58,6 +61,7 @@ EXPECTED_HEALTHCHECKS = {
     "worker-core": "celery -A workers inspect ping -d core@$HOSTNAME",
     "worker-side-effects": "celery -A workers inspect ping -d side-effects@$HOSTNAME",
     "worker-webhooks": "celery -A workers inspect ping -d webhooks@$HOSTNAME",
+    "worker-calendars": "celery -A workers inspect ping -d calendars@$HOSTNAME",
     "flower": "/healthcheck",
 }
 # Variables `docker compose` refuses to start without (the secrets).

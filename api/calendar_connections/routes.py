@@ -1,0 +1,89 @@
+"""A mentor's own calendars: connecting them, choosing which count as busy and which receives sessions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.calendar_connections.schemas import (
+    EXAMPLE_CONNECTION,
+    ConnectionCreateSchema,
+    ConnectionListSchema,
+    ConnectionPatchSchema,
+    ConnectionSchema,
+)
+from api.common.docs import documents_errors
+from api.database import db_session
+from api.security import current_actor, require_login
+from models import CalendarConnection
+from outbox import enqueue_after_commit
+from workflows import calendar_sync
+
+blp = Blueprint("calendar_connections", __name__, url_prefix="/api/v1/calendar-connections",
+                description="A mentor's own calendars: their busy times block slots; sessions are written to one.")
+blp.before_request(require_login)
+
+
+def shown(connection: CalendarConnection) -> dict[str, Any]:
+    sources = calendar_sync.sources_of(db_session(), [connection.id])[connection.id]
+    return {**{name: getattr(connection, name) for name in ("id", "kind", "host", "status", "synced_at",
+                                                            "last_error", "last_error_at", "created_at")},
+            "calendars": sources}
+
+
+@blp.route("")
+class Connections(MethodView):
+    @blp.doc(operationId="listCalendarConnections")
+    @blp.response(200, ConnectionListSchema, example={"items": [EXAMPLE_CONNECTION]})
+    @documents_errors(blp, 401)
+    def get(self) -> Any:
+        """Your calendar connections (a mentor's), each with its calendars, its last sync and its last error."""
+        return {"items": [shown(c) for c in calendar_sync.list_connections(db_session(), current_actor())]}
+
+    @blp.doc(operationId="connectCalendar")
+    @blp.arguments(ConnectionCreateSchema, example={"kind": "caldav", "url": "https://caldav.fastmail.com/",
+                                                    "username": "grace@fastmail.com", "password": "app-password"})
+    @blp.response(201, ConnectionSchema, example=EXAMPLE_CONNECTION)
+    @documents_errors(blp, 401, 403, 409, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Connect a CalDAV account (its calendars are found at once: 422 when the server refuses the credentials or
+        is no CalDAV server) or a secret iCalendar address. The address is checked as webhook URLs are; credentials
+        are kept encrypted and never shown. Every calendar counts as busy until you choose; the first sync follows."""
+        db = db_session()
+        connection = calendar_sync.connect(db, current_actor(), **data)
+        enqueue_after_commit(db, calendar_sync.SYNC_TASK, str(connection.id))
+        return shown(connection)
+
+
+@blp.route("/<uuid:connection_id>")
+class ConnectionById(MethodView):
+    @blp.doc(operationId="getCalendarConnection")
+    @blp.response(200, ConnectionSchema, example=EXAMPLE_CONNECTION)
+    @documents_errors(blp, 401, 404)
+    def get(self, connection_id: uuid.UUID) -> Any:
+        """One of your connections."""
+        return shown(calendar_sync.own_connection(db_session(), current_actor(), connection_id))
+
+    @blp.doc(operationId="updateCalendarConnection")
+    @blp.arguments(ConnectionPatchSchema, example={"calendars": [{"id": EXAMPLE_CONNECTION["calendars"][0]["id"],
+                                                                  "busy": True, "target": True}]})
+    @blp.response(200, ConnectionSchema, example=EXAMPLE_CONNECTION)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def patch(self, data: dict[str, Any], connection_id: uuid.UUID) -> Any:
+        """Choose which calendars count as busy and which one receives your sessions (one for all your connections;
+        422 for a read-only one); give a new app password to a broken connection. It syncs again at once."""
+        db = db_session()
+        connection = calendar_sync.update(db, current_actor(), connection_id, **data)
+        enqueue_after_commit(db, calendar_sync.SYNC_TASK, str(connection.id))
+        return shown(connection)
+
+    @blp.doc(operationId="disconnectCalendar")
+    @blp.response(204)
+    @documents_errors(blp, 401, 404)
+    def delete(self, connection_id: uuid.UUID) -> Any:
+        """Disconnect: its credentials, its calendars and every busy time read from it are deleted."""
+        calendar_sync.disconnect(db_session(), current_actor(), connection_id)
+        return None

@@ -1,0 +1,233 @@
+"""Reading and writing a mentor's own calendar over HTTP: an iCalendar subscription (a GET with its validators), and
+CalDAV (RFC 4791): discovery (principal, calendar home, calendars), a time-range REPORT, and PUT and DELETE of one
+event.
+
+Every request goes through the webhooks' SSRF guard (``infra.http_targets``: it connects to the address checked,
+loopback only where ``WEBHOOK_ALLOW_LOOPBACK_TARGETS`` allows it) and the webhooks' deadline client
+(``infra.http_client``: the whole exchange ends within ``timeout``); an answer longer than ``max_bytes`` is
+refused. Redirects are followed by hand, at most three, each target checked again. Only the small part of
+WebDAV that these need is spoken here: the ``caldav`` package's own HTTP stack could be neither pinned nor bounded.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urljoin
+from xml.etree import ElementTree
+
+import httpx
+
+from infra import http_client, http_targets
+
+DAV, CALDAV, CS = "DAV:", "urn:ietf:params:xml:ns:caldav", "http://calendarserver.org/ns/"
+MAX_REDIRECTS = 3
+UNAUTHORIZED = (401, 403)
+
+
+class CalendarFault(Exception):
+    """The calendar could not be read or written: down, slow, refused, too large, or an answer that makes no sense."""
+
+
+class CalendarAuthFailed(CalendarFault):
+    """The server refused the credentials (401 or 403)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    url: str
+
+
+@dataclass(frozen=True)
+class RemoteCalendar:
+    href: str
+    name: str
+    ctag: str | None
+    writable: bool
+
+
+@dataclass
+class CalendarClient:
+    """One account's requests: its credentials (none for a subscription), the guard's scope, and the bounds."""
+
+    scope: http_targets.TargetScope
+    timeout: float
+    max_bytes: int
+    username: str | None = None
+    password: str | None = None
+    _client: httpx.Client | None = field(default=None, repr=False)
+    _deadline: http_client.AttemptDeadline | None = field(default=None, repr=False)
+
+    def __enter__(self) -> CalendarClient:
+        self._client, self._deadline = http_client.batch_client(self.timeout)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def request(self, method: str, url: str, *, headers: dict[str, str] | None = None, body: bytes | None = None
+                ) -> Answer:
+        """One request, redirects followed (a new target checked each time); ``CalendarFault`` if it fails."""
+        assert self._client is not None, "use the client in a with block"
+        assert self._deadline is not None
+        sent = dict(headers or {})
+        if self.username is not None:
+            token = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode()
+            sent["Authorization"] = f"Basic {token}"
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                target = http_targets.pin_target(url, scope=self.scope)
+            except http_targets.TargetRefused as exc:
+                raise CalendarFault(f"the address is refused: {exc}") from None
+            self._deadline.start(self.timeout)
+            answer = self._send(method, url, target, sent, body)
+            if answer.status in (301, 302, 307, 308) and answer.headers.get("location"):
+                url = urljoin(url, answer.headers["location"])
+                continue
+            if answer.status in UNAUTHORIZED:
+                raise CalendarAuthFailed(f"the server refused the credentials (HTTP {answer.status})")
+            return answer
+        raise CalendarFault(f"more than {MAX_REDIRECTS} redirects")
+
+    def _send(self, method: str, url: str, target: http_targets.PinnedTarget, headers: dict[str, str],
+              body: bytes | None) -> Answer:
+        assert self._client is not None
+        try:
+            with self._client.stream(method, target.url, headers={**headers, **target.headers}, content=body,
+                                     extensions=target.extensions) as response:
+                return Answer(response.status_code, response.headers, b"".join(self._bounded(response)), url)
+        except httpx.TimeoutException:
+            raise CalendarFault(f"no complete answer within {self.timeout:g} s") from None
+        except (httpx.HTTPError, OSError) as exc:
+            raise CalendarFault(f"the server could not be reached ({type(exc).__name__})") from None
+
+    def _bounded(self, response: httpx.Response) -> Iterator[bytes]:
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise CalendarFault(f"the calendar is larger than {self.max_bytes // 1024} KiB: it is not read")
+            yield chunk
+
+
+# --- an iCalendar subscription ----------------------------------------------------------------------------
+
+
+def fetch_subscription(client: CalendarClient, url: str, validators: dict[str, str]) -> tuple[bytes | None,
+                                                                                                dict[str, str]]:
+    """The feed, or ``None`` when the server says it has not changed since ``validators`` (304); its new
+    validators."""
+    headers = {"Accept": "text/calendar"}
+    if validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if validators.get("last_modified"):
+        headers["If-Modified-Since"] = validators["last_modified"]
+    answer = client.request("GET", url, headers=headers)
+    if answer.status == 304:  # noqa: PLR2004 - Not Modified
+        return None, validators
+    if answer.status != 200:  # noqa: PLR2004
+        raise CalendarFault(f"the calendar address answered HTTP {answer.status}")
+    kept = {"etag": answer.headers.get("etag"), "last_modified": answer.headers.get("last-modified")}
+    return answer.body, {key: value for key, value in kept.items() if value}
+
+
+# --- CalDAV ---------------------------------------------------------------------------------------------
+
+
+def _propfind(client: CalendarClient, url: str, props: str, depth: str) -> ElementTree.Element:
+    body = (f'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" xmlns:c="{CALDAV}" xmlns:cs="{CS}">'
+            f"<d:prop>{props}</d:prop></d:propfind>").encode()
+    answer = client.request("PROPFIND", url, headers={"Depth": depth, "Content-Type": "application/xml"}, body=body)
+    if answer.status != 207:  # noqa: PLR2004 - Multi-Status
+        raise CalendarFault(f"the server answered HTTP {answer.status} where CalDAV answers 207")
+    return _xml(answer.body)
+
+
+def _xml(body: bytes) -> ElementTree.Element:
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise CalendarFault("the answer declares entities: refused")
+    try:
+        return ElementTree.fromstring(body)  # noqa: S314 - no DTD or entity is let through (above)
+    except ElementTree.ParseError:
+        raise CalendarFault("the answer is not XML") from None
+
+
+def _href(root: ElementTree.Element, prop: str, base: str) -> str:
+    found = root.find(f".//{{{DAV}}}propstat/{{{DAV}}}prop/{prop}/{{{DAV}}}href")
+    if found is None or not (found.text or "").strip():
+        raise CalendarFault("this is not a CalDAV server (no principal or calendar home found)")
+    return urljoin(base, (found.text or "").strip())
+
+
+def discover(client: CalendarClient, url: str) -> list[RemoteCalendar]:
+    """The calendars of the account at ``url`` (a server, a principal or a calendar home): principal → home →
+    calendars holding events."""
+    principal = _href(_propfind(client, url, "<d:current-user-principal/>", "0"),
+                      f"{{{DAV}}}current-user-principal", url)
+    home = _href(_propfind(client, principal, "<c:calendar-home-set/>", "0"), f"{{{CALDAV}}}calendar-home-set",
+                 principal)
+    root = _propfind(client, home, "<d:resourcetype/><d:displayname/><cs:getctag/>"
+                     "<c:supported-calendar-component-set/><d:current-user-privilege-set/>", "1")
+    found = []
+    for response in root.findall(f"{{{DAV}}}response"):
+        href = (response.findtext(f"{{{DAV}}}href") or "").strip()
+        prop = response.find(f"{{{DAV}}}propstat/{{{DAV}}}prop")
+        if not href or prop is None or prop.find(f"{{{DAV}}}resourcetype/{{{CALDAV}}}calendar") is None:
+            continue
+        components = [c.get("name") for c in prop.findall(f"{{{CALDAV}}}supported-calendar-component-set/"
+                                                           f"{{{CALDAV}}}comp")]
+        if components and "VEVENT" not in components:
+            continue
+        privileges = prop.find(f"{{{DAV}}}current-user-privilege-set")
+        writable = privileges is None or any(
+            privileges.find(f".//{{{DAV}}}{name}") is not None for name in ("write", "write-content", "all"))
+        full = urljoin(home, href)
+        found.append(RemoteCalendar(full, (prop.findtext(f"{{{DAV}}}displayname") or "").strip()[:200]
+                                    or href.rstrip("/").rsplit("/", 1)[-1], prop.findtext(f"{{{CS}}}getctag"),
+                                    writable))
+    return found
+
+
+def ctag(client: CalendarClient, calendar_url: str) -> str | None:
+    """The calendar's getctag (changes whenever an event does), if the server keeps one."""
+    return _propfind(client, calendar_url, "<cs:getctag/>", "0").findtext(f".//{{{CS}}}getctag")
+
+
+def events_between(client: CalendarClient, calendar_url: str, start: datetime, end: datetime) -> list[bytes]:
+    """The calendar objects holding an event that meets [start, end) (recurring ones whole: expanded here)."""
+    def stamp(moment: datetime) -> str:
+        return moment.strftime("%Y%m%dT%H%M%SZ")
+
+    body = (f'<?xml version="1.0" encoding="utf-8"?><c:calendar-query xmlns:d="DAV:" xmlns:c="{CALDAV}">'
+            "<d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name=\"VCALENDAR\">"
+            f'<c:comp-filter name="VEVENT"><c:time-range start="{stamp(start)}" end="{stamp(end)}"/>'
+            "</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>").encode()
+    answer = client.request("REPORT", calendar_url, headers={"Depth": "1", "Content-Type": "application/xml"},
+                            body=body)
+    if answer.status != 207:  # noqa: PLR2004 - Multi-Status
+        raise CalendarFault(f"the calendar answered HTTP {answer.status} to a time-range query")
+    return [(data.text or "").encode() for data in _xml(answer.body).iter(f"{{{CALDAV}}}calendar-data")]
+
+
+def put_event(client: CalendarClient, calendar_url: str, uid: str, ics: bytes) -> None:
+    """Write one event at ``<calendar>/<uid>.ics``, whatever was there (the latest state wins)."""
+    answer = client.request("PUT", event_url(calendar_url, uid), headers={"Content-Type": "text/calendar"}, body=ics)
+    if answer.status not in (200, 201, 204):
+        raise CalendarFault(f"the calendar refused the event (HTTP {answer.status})")
+
+
+def delete_event(client: CalendarClient, calendar_url: str, uid: str) -> None:
+    answer = client.request("DELETE", event_url(calendar_url, uid))
+    if answer.status not in (200, 204, 404):
+        raise CalendarFault(f"the calendar refused to delete the event (HTTP {answer.status})")
+
+
+def event_url(calendar_url: str, uid: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in uid)
+    return urljoin(calendar_url if calendar_url.endswith("/") else calendar_url + "/", f"{safe}.ics")

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, IdMixin, TimestampMixin
+
+CALDAV, SUBSCRIPTION = "caldav", "ics"
+ACTIVE, BROKEN = "active", "broken"
+MAX_CONNECTIONS_PER_MENTOR = 5
+MAX_SOURCES_PER_CONNECTION = 50
+
+
+class CalendarConnection(IdMixin, TimestampMixin, Base):
+    """A mentor's own calendar account (``caldav``: a server, a user and an app password) or a secret iCalendar
+    address (``ics``, read-only), whose busy times the scheduling rules honour (``workflows.calendar_sync``).
+
+    The address and the credentials are kept encrypted (``credentials``: a Fernet token of their JSON, under
+    ``CALENDAR_CREDENTIALS_KEYS``); only the host is kept in the clear, to be shown.
+    """
+
+    __tablename__ = "calendar_connections"
+    __table_args__ = (
+        CheckConstraint("kind IN ('caldav', 'ics')", name="kind_values"),
+        CheckConstraint("status IN ('active', 'broken')", name="status_values"),
+        CheckConstraint("length(host) <= 255", name="host_length"),
+        CheckConstraint("last_error IS NULL OR length(last_error) <= 500", name="error_length"),
+        # The sync beat's queue: connections due, soonest first.
+        Index("ix_calendar_connections_due", "next_sync_at", postgresql_where=text("status = 'active'")),
+    )
+
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"),
+                                                         index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    host: Mapped[str] = mapped_column(String(255))
+    credentials: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default=ACTIVE, server_default=ACTIVE)
+    # The last sync that read every busy calendar, and what the last failure said (kept until a sync succeeds).
+    synced_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_sync_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    # A subscription's validators (ETag, Last-Modified), to be told "not modified".
+    validators: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class CalendarSource(IdMixin, TimestampMixin, Base):
+    """One calendar of a connection: whether its events make the mentor busy, and whether sessions are written to
+    it (one such calendar per mentor). A subscription is one source."""
+
+    __tablename__ = "calendar_sources"
+    __table_args__ = (
+        CheckConstraint("length(name) <= 200", name="name_length"),
+        CheckConstraint("length(href) <= 2048", name="href_length"),
+        Index("uq_calendar_sources_connection_href", "connection_id", "href", unique=True),
+        # Sessions go to one calendar of the mentor's.
+        Index("uq_calendar_sources_one_target", "mentor_profile_id", unique=True, postgresql_where=text("target")),
+    )
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"))
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"))
+    href: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(200))
+    busy: Mapped[bool] = mapped_column(default=True, server_default="true")
+    target: Mapped[bool] = mapped_column(default=False, server_default="false")
+    writable: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # The server's getctag when last read: unchanged, the calendar is not read again.
+    ctag: Mapped[str | None] = mapped_column(Text)
+
+
+class BusyInterval(Base):
+    """A time a mentor's own calendar is busy, as last read (``workflows.calendar_sync``): slots and checks read
+    these, never the remote server."""
+
+    __tablename__ = "busy_intervals"
+    __table_args__ = (
+        CheckConstraint("end_time > start_time", name="times_ordered"),
+        Index("ix_busy_intervals_mentor_range", "mentor_profile_id",
+              text("tstzrange(start_time, end_time, '[)')"), postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)  # rewritten at each change
+    mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"))
+    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calendar_sources.id", ondelete="CASCADE"), index=True)
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime]

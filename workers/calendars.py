@@ -1,0 +1,50 @@
+"""Tasks on the ``calendars`` queue: mentors' own calendars read (``workflows.calendar_sync``).
+
+A sync talks to the calendar server outside any transaction: the plan is read in one, what changed is stored in
+another, so a slow server holds no database connection and no lock. The beat sends the connections due every 15 s,
+each leased for a while so that the next beat does not send it again while it runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+
+from infra.calendar_http import CalendarFault
+from infra.config import get_settings
+from workers.base import DbTask
+from workers.celery_app import app
+from workflows import calendar_sync
+from workflows.clock import utcnow
+
+log = structlog.get_logger(__name__)
+
+
+@app.task(name="calendars.sync", base=DbTask, bind=True, acks_late=True)
+def sync(self: DbTask, connection_id: str) -> bool:
+    """Sync one connection; ``True`` when its busy times are up to date."""
+    settings, now, connection = get_settings(), utcnow(), uuid.UUID(connection_id)
+    with self.transaction() as db:
+        planned = calendar_sync.plan(db, connection, settings)
+    if planned is None:
+        return False
+    try:
+        reads, validators = calendar_sync.read(planned, settings, now)
+    except CalendarFault as error:
+        with self.transaction() as db:
+            if calendar_sync.failed(db, connection, error, now=now, settings=settings):
+                calendar_sync.tell_broken(db, connection)
+        return False
+    with self.transaction() as db:
+        return calendar_sync.store(db, connection, reads, validators, now=now, settings=settings)
+
+
+@app.task(name="calendars.sync_due", base=DbTask, bind=True)
+def sync_due(self: DbTask) -> int:
+    """Send each connection whose sync is due, leased meanwhile."""
+    with self.transaction() as db:
+        due = calendar_sync.lease_due(db, utcnow())
+    for connection_id in due:
+        sync.delay(str(connection_id))
+    return len(due)

@@ -1,0 +1,408 @@
+"""A mentor's own calendars: connections, and the busy times read from them.
+
+A mentor connects a CalDAV account (a server, a user name and an app password: iCloud, Fastmail, Nextcloud, Radicale)
+or a secret iCalendar address (Google's or Outlook's, read-only). The address and the credentials are kept encrypted
+(``CALENDAR_CREDENTIALS_KEYS``), never shown nor logged; the API shows the host only.
+
+A sync (``sync_connection``: on a schedule, on demand) reads the calendars the mentor marked busy, only those that
+changed (a CalDAV calendar's getctag, a subscription's ETag or Last-Modified), expands recurring events
+(``recurring-ical-events``: RRULE, EXDATE, RECURRENCE-ID), and stores what makes the mentor busy from a day ago to
+``CALENDAR_HORIZON_DAYS`` ahead, merged, as ``busy_intervals``: free slots and every scheduling check read those, never
+the remote server. All-day events take the mentor's whole local day; transparent and cancelled events take nothing;
+floating times are the mentor's local time; the events the service wrote itself (``@mentorship`` UIDs) are never
+read back. A server down, slow, or answering garbage changes nothing stored: the last good sync stands, the error is
+shown, and the next attempt backs off; credentials refused mark the connection ``broken`` until they are fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+import structlog
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from infra import calendar_http, http_targets
+from infra.calendar_http import CalendarAuthFailed, CalendarClient, CalendarFault
+from infra.config import Settings, get_settings
+from models import BusyInterval, CalendarConnection, CalendarSource, MentorProfile
+from models.calendars import ACTIVE, BROKEN, CALDAV, MAX_CONNECTIONS_PER_MENTOR, SUBSCRIPTION
+from workflows.actors import Actor
+from workflows.calendars import UID_DOMAIN
+from workflows.clock import utcnow
+from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.notifications import notify_user
+
+log = structlog.get_logger(__name__)
+
+SYNC_TASK = "calendars.sync"
+REQUEST_SECONDS = 10.0  # each request to a calendar server, whole
+MAX_BACKOFF = timedelta(hours=6)
+_OURS = f"@{UID_DOMAIN}"
+
+
+# --- credentials, sealed ------------------------------------------------------------------------------------
+
+
+def _box(settings: Settings) -> MultiFernet:
+    if not settings.calendar_credentials_keys:
+        raise Conflict("calendar connections are switched off: the service has no CALENDAR_CREDENTIALS_KEYS")
+    return MultiFernet([Fernet(key.encode()) for key in settings.calendar_credentials_keys])
+
+
+def seal(settings: Settings, secret: dict[str, str | None]) -> str:
+    return _box(settings).encrypt(json.dumps(secret).encode()).decode()
+
+
+def unseal(settings: Settings, token: str) -> dict[str, str | None]:
+    try:
+        opened: dict[str, str | None] = json.loads(_box(settings).decrypt(token.encode()))
+    except InvalidToken:
+        raise CalendarFault("the stored credentials cannot be read with the keys configured: connect again") from None
+    return opened
+
+
+def reseal(db: Session, settings: Settings) -> int:
+    """Encrypt every connection's credentials again with the first key (a key rotation's middle step)."""
+    box = _box(settings)
+    connections = list(db.scalars(select(CalendarConnection).with_for_update()))
+    for connection in connections:
+        connection.credentials = box.rotate(connection.credentials.encode()).decode()
+    return len(connections)
+
+
+def client_for(settings: Settings, secret: dict[str, str | None]) -> CalendarClient:
+    return CalendarClient(http_targets.configured_scope(settings), REQUEST_SECONDS, settings.calendar_max_bytes,
+                          secret.get("username"), secret.get("password"))
+
+
+# --- connecting ---------------------------------------------------------------------------------------------
+
+
+def _profile(db: Session, actor: Actor) -> MentorProfile:
+    if actor.mentor_profile_id is None:
+        raise Forbidden("only mentors connect calendars: create your mentor profile first")
+    return db.get_one(MentorProfile, actor.mentor_profile_id, with_for_update=True)
+
+
+def connect(db: Session, actor: Actor, *, kind: str, url: str, username: str | None = None,
+            password: str | None = None, settings: Settings | None = None) -> CalendarConnection:
+    """Connect a calendar: a CalDAV account's calendars are discovered now (every one busy, none receiving sessions
+    until the mentor chooses), a subscription is one busy calendar. The first sync follows at once."""
+    settings = settings or get_settings()
+    profile = _profile(db, actor)
+    held = db.scalar(select(func.count()).where(CalendarConnection.mentor_profile_id == profile.id)) or 0
+    if held >= MAX_CONNECTIONS_PER_MENTOR:
+        raise Conflict(f"at most {MAX_CONNECTIONS_PER_MENTOR} calendar connections per mentor")
+    try:
+        normal = http_targets.validate_target(url, scope=http_targets.configured_scope(settings))
+    except http_targets.TargetRefused as exc:
+        raise InvalidInput(f"this calendar address is refused: {exc}", field="url") from None
+    secret = {"url": normal, "username": username, "password": password}
+    found: list[calendar_http.RemoteCalendar]
+    if kind == CALDAV:
+        try:
+            with client_for(settings, secret) as client:
+                found = calendar_http.discover(client, normal)
+        except CalendarAuthFailed as exc:
+            raise InvalidInput(str(exc), field="password") from None
+        except CalendarFault as exc:
+            raise InvalidInput(f"no calendar could be read there: {exc}", field="url") from None
+        if not found:
+            raise InvalidInput("the account holds no calendar of events", field="url")
+    else:
+        found = [calendar_http.RemoteCalendar(normal, httpx_host(normal), None, writable=False)]
+    connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=profile.id, kind=kind,
+                                    host=httpx_host(normal), credentials=seal(settings, secret), status=ACTIVE,
+                                    next_sync_at=utcnow())
+    db.add(connection)
+    db.flush()
+    db.add_all([CalendarSource(id=uuid.uuid4(), connection_id=connection.id, mentor_profile_id=profile.id,
+                               href=remote.href, name=remote.name, busy=True, target=False, writable=remote.writable)
+                for remote in found[:50]])
+    db.flush()
+    log.info("calendar.connected", connection_id=str(connection.id), kind=kind, host=connection.host)
+    return connection
+
+
+def httpx_host(url: str) -> str:
+    return http_targets.parse_url(url).host[:255]
+
+
+def own_connection(db: Session, actor: Actor, connection_id: uuid.UUID, *, lock: bool = False) -> CalendarConnection:
+    """The actor's connection; 404 for anyone else's."""
+    connection = db.get(CalendarConnection, connection_id, with_for_update=lock or None)
+    if connection is None or actor.mentor_profile_id is None or connection.mentor_profile_id != actor.mentor_profile_id:
+        raise NotFound("calendar connection not found")
+    return connection
+
+
+def list_connections(db: Session, actor: Actor) -> list[CalendarConnection]:
+    if actor.mentor_profile_id is None:
+        return []
+    return list(db.scalars(select(CalendarConnection).where(CalendarConnection.mentor_profile_id ==
+                                                            actor.mentor_profile_id).order_by(CalendarConnection.created_at)))
+
+
+def sources_of(db: Session, connection_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[CalendarSource]]:
+    found: dict[uuid.UUID, list[CalendarSource]] = {i: [] for i in connection_ids}
+    for source in db.scalars(select(CalendarSource).where(CalendarSource.connection_id.in_(connection_ids))
+                             .order_by(CalendarSource.name, CalendarSource.id)):
+        found[source.connection_id].append(source)
+    return found
+
+
+def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Sequence[dict[str, Any]] = (),
+           username: str | None = None, password: str | None = None, settings: Settings | None = None
+           ) -> CalendarConnection:
+    """Choose which calendars count as busy and which one receives sessions (one per mentor); give new credentials
+    to a broken connection (it is active again, and syncs at once)."""
+    settings = settings or get_settings()
+    _profile(db, actor)  # the mentor's turn: two changes of their target calendar never cross
+    connection = own_connection(db, actor, connection_id, lock=True)
+    sources = {s.id: s for s in sources_of(db, [connection.id])[connection.id]}
+    for choice in calendars:
+        source = sources.get(choice["id"])
+        if source is None:
+            raise InvalidInput("no such calendar in this connection", field="calendars")
+        if choice.get("target") and not source.writable:
+            raise InvalidInput(f"sessions cannot be written to {source.name!r}: it is read-only", field="calendars")
+        if "busy" in choice:
+            source.busy = bool(choice["busy"])
+        if choice.get("target"):
+            db.execute(CalendarSource.__table__.update().where(  # type: ignore[attr-defined]
+                CalendarSource.mentor_profile_id == connection.mentor_profile_id).values(target=False))
+            db.flush()
+            db.expire_all()
+            source = db.get_one(CalendarSource, source.id)
+            source.target = True
+        elif choice.get("target") is False:
+            source.target = False
+    if password is not None or username is not None:
+        secret = unseal(settings, connection.credentials)
+        secret.update({key: value for key, value in (("username", username), ("password", password))
+                       if value is not None})
+        connection.credentials = seal(settings, secret)
+        connection.status, connection.failures, connection.next_sync_at = ACTIVE, 0, utcnow()
+    connection.next_sync_at = min(connection.next_sync_at, utcnow())
+    db.flush()
+    # Calendars no longer busy stop blocking at once.
+    db.execute(delete(BusyInterval).where(BusyInterval.source_id.in_(
+        [s.id for s in sources.values() if not s.busy])))
+    return connection
+
+
+def disconnect(db: Session, actor: Actor, connection_id: uuid.UUID) -> None:
+    """Forget the connection: its credentials, its calendars and every busy time read from it."""
+    connection = own_connection(db, actor, connection_id, lock=True)
+    db.delete(connection)
+    db.flush()
+    log.info("calendar.disconnected", connection_id=str(connection_id))
+
+
+# --- reading busy times --------------------------------------------------------------------------------------
+
+
+def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is not None else value.replace(tzinfo=zone)).astimezone(UTC)
+    return datetime.combine(value, time(), zone).astimezone(UTC)  # an all-day event: the mentor's local midnight
+
+
+def busy_times(objects: Iterable[bytes], zone: ZoneInfo, start: datetime, end: datetime, max_events: int
+               ) -> list[tuple[datetime, datetime]]:
+    """What makes the mentor busy in [start, end) in these iCalendar objects, merged and in order.
+
+    ``CalendarFault`` for an object that is not iCalendar, or more than ``max_events`` events in all.
+    """
+    found: list[tuple[datetime, datetime]] = []
+    seen = 0
+    for data in objects:
+        try:
+            calendar = icalendar.Calendar.from_ical(data)
+        except ValueError:
+            raise CalendarFault("the calendar is not valid iCalendar") from None
+        seen += sum(1 for _ in calendar.walk("VEVENT"))
+        if seen > max_events:
+            raise CalendarFault(f"the calendar holds more than {max_events} events: it is not read")
+        try:
+            occurrences = recurring_ical_events.of(calendar).between(start, end)
+        except Exception as exc:  # noqa: BLE001 - any malformed rule or date: the calendar is refused, not the worker
+            raise CalendarFault(f"the calendar's events cannot be read ({type(exc).__name__})") from None
+        for event in occurrences:
+            if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+                continue
+            if str(event.get("STATUS", "")).upper() == "CANCELLED" or str(event.get("UID", "")).endswith(_OURS):
+                continue
+            begins, ends = event.get("DTSTART"), event.get("DTEND")
+            if begins is None:
+                continue
+            first = _instant(begins.dt, zone)
+            last = _instant(ends.dt, zone) if ends is not None else \
+                _instant(begins.dt + timedelta(days=1), zone) if not isinstance(begins.dt, datetime) else first
+            if last > first:
+                found.append((max(first, start), min(last, end)))
+    return merged(found)
+
+
+def merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for begins, ends in sorted(intervals):
+        if out and begins <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], ends))
+        elif ends > begins:
+            out.append((begins, ends))
+    return out
+
+
+@dataclass(frozen=True)
+class Read:
+    """What one sync read of one calendar: its busy times, or ``None`` when it had not changed."""
+
+    source_id: uuid.UUID
+    busy: list[tuple[datetime, datetime]] | None
+    ctag: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sync needs, read in a short transaction before it talks to the server."""
+
+    connection_id: uuid.UUID
+    kind: str
+    secret: dict[str, str | None]
+    zone: ZoneInfo
+    validators: dict[str, str]
+    sources: list[tuple[uuid.UUID, str, str | None]]  # busy calendars: id, href, ctag when last read
+
+
+def plan(db: Session, connection_id: uuid.UUID, settings: Settings) -> Plan | None:
+    connection = db.get(CalendarConnection, connection_id)
+    if connection is None or connection.status != ACTIVE:
+        return None
+    zone = ZoneInfo(db.get_one(MentorProfile, connection.mentor_profile_id).timezone)
+    busy = [(s.id, s.href, s.ctag) for s in sources_of(db, [connection.id])[connection.id] if s.busy]
+    return Plan(connection.id, connection.kind, unseal(settings, connection.credentials), zone,
+                dict(connection.validators or {}), busy)
+
+
+def read(plan_: Plan, settings: Settings, now: datetime) -> tuple[list[Read], dict[str, str]]:
+    """Talk to the server (no database): each busy calendar that changed, and the subscription's new validators."""
+    start, end = now - timedelta(days=1), now + timedelta(days=settings.calendar_horizon_days)
+    reads: list[Read] = []
+    validators = plan_.validators
+    with client_for(settings, plan_.secret) as client:
+        if plan_.kind == SUBSCRIPTION:
+            body, validators = calendar_http.fetch_subscription(client, str(plan_.secret["url"]), plan_.validators)
+            for source_id, _href, _ctag in plan_.sources:
+                reads.append(Read(source_id, None if body is None else
+                                  busy_times([body], plan_.zone, start, end, settings.calendar_max_events)))
+            return reads, validators
+        for source_id, href, known in plan_.sources:
+            tag = calendar_http.ctag(client, href)
+            if tag is not None and tag == known:
+                reads.append(Read(source_id, None, tag))
+                continue
+            objects = calendar_http.events_between(client, href, start, end)
+            reads.append(Read(source_id, busy_times(objects, plan_.zone, start, end, settings.calendar_max_events),
+                              tag))
+    return reads, validators
+
+
+def store(db: Session, connection_id: uuid.UUID, reads: Sequence[Read], validators: dict[str, str], *,
+          now: datetime, settings: Settings) -> bool:
+    """Replace each changed calendar's busy times, in one transaction; ``False`` if the connection is gone."""
+    connection = db.get(CalendarConnection, connection_id, with_for_update=True)
+    if connection is None:
+        return False
+    sources = {s.id: s for s in sources_of(db, [connection_id])[connection_id]}
+    for one in reads:
+        source = sources.get(one.source_id)
+        if source is None or one.busy is None or not source.busy:
+            continue
+        db.execute(delete(BusyInterval).where(BusyInterval.source_id == source.id))
+        if one.busy:
+            db.execute(insert(BusyInterval), [{"mentor_profile_id": connection.mentor_profile_id,
+                                               "source_id": source.id, "start_time": a, "end_time": b}
+                                              for a, b in one.busy])
+        source.ctag = one.ctag
+    connection.validators = validators
+    connection.synced_at, connection.last_error, connection.last_error_at, connection.failures = now, None, None, 0
+    # Spread: each connection a little later than the interval (up to a tenth), always the same for one connection.
+    interval = settings.calendar_sync_interval_seconds
+    connection.next_sync_at = now + timedelta(seconds=interval + interval * (connection.id.int % 1000) / 10_000)
+    db.flush()
+    return True
+
+
+def failed(db: Session, connection_id: uuid.UUID, error: CalendarFault, *, now: datetime, settings: Settings) -> bool:
+    """Record a failed sync: its busy times stay; the next attempt backs off. Credentials refused make the
+    connection ``broken`` (no more attempts until fixed); ``True`` when that is new, to tell the mentor once."""
+    connection = db.get(CalendarConnection, connection_id, with_for_update=True)
+    if connection is None:
+        return False
+    connection.failures += 1
+    connection.last_error, connection.last_error_at = str(error)[:500], now
+    newly_broken = isinstance(error, CalendarAuthFailed) and connection.status != BROKEN
+    if isinstance(error, CalendarAuthFailed):
+        connection.status = BROKEN
+    backoff = min(timedelta(seconds=settings.calendar_sync_interval_seconds) * 2 ** min(connection.failures, 10),
+                  MAX_BACKOFF)
+    connection.next_sync_at = now + min(backoff, MAX_BACKOFF)
+    db.flush()
+    log.warning("calendar.sync_failed", connection_id=str(connection_id), error=connection.last_error,
+                failures=connection.failures)
+    return newly_broken
+
+
+LEASE = timedelta(minutes=2)  # a sync sent is not sent again meanwhile; a lost one is, after this
+
+
+def lease_due(db: Session, now: datetime, limit: int = 200) -> list[uuid.UUID]:
+    """Active connections whose sync is due, soonest first, each leased for :data:`LEASE` (two beats at once send
+    each once: SKIP LOCKED)."""
+    rows = list(db.scalars(select(CalendarConnection).where(
+        CalendarConnection.status == ACTIVE, CalendarConnection.next_sync_at <= now)
+        .order_by(CalendarConnection.next_sync_at).limit(limit).with_for_update(skip_locked=True)))
+    for connection in rows:
+        connection.next_sync_at = now + LEASE
+    db.flush()
+    return [connection.id for connection in rows]
+
+
+def sync_connection(db: Session, connection_id: uuid.UUID, *, settings: Settings | None = None,
+                    now: datetime | None = None) -> bool:
+    """One sync in the caller's transaction: read what changed, store it; on a fault, keep what was stored and
+    back off (a connection whose credentials are refused becomes ``broken`` and its mentor is told, once).
+    ``True`` when the busy times are up to date."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    planned = plan(db, connection_id, settings)
+    if planned is None:
+        return False
+    try:
+        reads, validators = read(planned, settings, now)
+    except CalendarFault as error:
+        if failed(db, connection_id, error, now=now, settings=settings):
+            tell_broken(db, connection_id)
+        return False
+    return store(db, connection_id, reads, validators, now=now, settings=settings)
+
+
+def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
+    """The mentor, once: their calendar refused the credentials, and nothing is read from it until they fix them."""
+    connection = db.get_one(CalendarConnection, connection_id)
+    profile = db.get_one(MentorProfile, connection.mentor_profile_id)
+    notify_user(db, profile.user_id, type_="calendar.broken", title="Calendar connection needs attention",
+                body=f"Your calendar at {connection.host} refused the password. Its busy times are no longer "
+                     "read: give a new app password on your setup page.",
+                data={"link": "#/mentor", "connection_id": str(connection.id)})
