@@ -17,6 +17,7 @@ shown, and the next attempt backs off; credentials refused mark the connection `
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ import recurring_ical_events
 import structlog
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from infra import calendar_http, http_targets
 from infra.calendar_http import CalendarAuthFailed, CalendarClient, CalendarFault
@@ -406,3 +407,33 @@ def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
                 body=f"Your calendar at {connection.host} refused the password. Its busy times are no longer "
                      "read: give a new app password on your setup page.",
                 data={"link": "#/mentor", "connection_id": str(connection.id)})
+
+
+def refresh_before_accept(factory: sessionmaker[Session], mentor_profile_id: uuid.UUID, *,
+                          settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
+    """Before an accept: the mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now,
+    waiting at most ``CALENDAR_ACCEPT_WAIT`` in all (a slower read goes on, and lands for the next check). The time
+    of the oldest read the accept then decides on; ``None`` when the mentor has no calendar connected, or one was
+    never read."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    stale_before = now - timedelta(seconds=settings.calendar_freshness_seconds)
+    with factory() as db:
+        rows = db.execute(select(CalendarConnection.id, CalendarConnection.synced_at).where(
+            CalendarConnection.mentor_profile_id == mentor_profile_id, CalendarConnection.status == ACTIVE)).all()
+    stale = [row.id for row in rows if row.synced_at is None or row.synced_at < stale_before]
+    if not rows:
+        return None
+    if stale:
+        def read_now() -> None:
+            for connection_id in stale:
+                with factory() as db, db.begin():
+                    sync_connection(db, connection_id, settings=settings)
+
+        reader = threading.Thread(target=read_now, name="calendar-read-before-accept", daemon=True)
+        reader.start()
+        reader.join(timeout=settings.calendar_accept_wait_seconds)
+    with factory() as db:
+        synced = list(db.scalars(select(CalendarConnection.synced_at).where(
+            CalendarConnection.mentor_profile_id == mentor_profile_id, CalendarConnection.status == ACTIVE)))
+    return None if not synced or any(s is None for s in synced) else min(s for s in synced if s is not None)

@@ -20,10 +20,10 @@ from api.bookings.schemas import (
 )
 from api.common.docs import TIMELINE_EXAMPLE, documents_errors
 from api.common.schemas import PaginationArgs, TimelinePageSchema
-from api.database import db_session
+from api.database import db_session, session_factory
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
-from workflows import bookings, history
+from workflows import bookings, calendar_sync, history
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Mentees request; mentors accept or decline. Accepting creates the session.")
@@ -88,11 +88,20 @@ class BookingHistory(MethodView):
 @blp.route("/<uuid:booking_id>/accept")
 class AcceptBooking(MethodView):
     @blp.doc(operationId="acceptBooking")
-    @blp.response(200, BookingSchema, example={**EXAMPLE_BOOKING, "status": "accepted"})
+    @blp.response(200, BookingSchema, example={**EXAMPLE_BOOKING, "status": "accepted"}, headers={
+        "Calendar-Synced-At": {"schema": {"type": "string", "format": "date-time"}, "description":
+                               "When the mentor's own calendars were last read, which the accept decided on "
+                               "(absent when none is connected, or one was never read)."}})
     @documents_errors(blp, 400, 401, 403, 404, 409)
     def post(self, booking_id: uuid.UUID) -> Any:
-        """Accept a draft (mentor). 409 if it overlaps another accepted booking; the session follows shortly."""
-        return bookings.accept_booking(db_session(), current_actor(), booking_id)
+        """Accept a draft (mentor). 409 if it overlaps another accepted booking, or the mentor's own calendar is
+        busy then: calendars read more than `CALENDAR_FRESHNESS` ago are read first, waiting at most
+        `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
+        db, actor = db_session(), current_actor()
+        mentor = bookings.get_visible_booking(db, actor, booking_id).mentor_profile_id
+        synced = calendar_sync.refresh_before_accept(session_factory(), mentor)
+        accepted = bookings.accept_booking(db, actor, booking_id)
+        return accepted, 200, {"Calendar-Synced-At": synced.isoformat()} if synced is not None else {}
 
 
 @blp.route("/<uuid:booking_id>/decline")
