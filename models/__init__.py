@@ -6,7 +6,7 @@ from models.audit import AdminAction, AuthEvent
 from models.base import Base
 from models.bookings import Booking
 from models.bundles import Bundle, BundlePurchase
-from models.calendars import BusyInterval, CalendarConnection, CalendarSource
+from models.calendars import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
 from models.enums import (
     AccountTokenPurpose,
@@ -52,6 +52,7 @@ __all__ = [
     "CalendarConnection",
     "CalendarFeed",
     "CalendarSource",
+    "CalendarWrite",
     "CreditStatus",
     "DateOverride",
     "DisputeStatus",

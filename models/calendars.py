@@ -90,3 +90,26 @@ class BusyInterval(Base):
     source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calendar_sources.id", ondelete="CASCADE"), index=True)
     start_time: Mapped[datetime]
     end_time: Mapped[datetime]
+
+
+class CalendarWrite(IdMixin, TimestampMixin, Base):
+    """A session owed to the mentor's target calendar (``workflows.calendar_writes``): one row per event there (its
+    UID, a moved booking's chain keeping one), the session whose state it must show, and what was written last."""
+
+    __tablename__ = "calendar_writes"
+    __table_args__ = (
+        Index("uq_calendar_writes_source_uid", "source_id", "uid", unique=True),
+        # Writes not landed yet, the next attempt first.
+        Index("ix_calendar_writes_owed", "next_attempt_at",
+              postgresql_where=text("written_sequence IS NULL OR written_sequence < sequence")),
+        CheckConstraint("last_error IS NULL OR length(last_error) <= 500", name="error_length"),
+    )
+
+    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calendar_sources.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(100))
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    sequence: Mapped[int]
+    written_sequence: Mapped[int | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""Tasks on the ``calendars`` queue: mentors' own calendars read (``workflows.calendar_sync``).
+"""Tasks on the ``calendars`` queue: mentors' own calendars read (``workflows.calendar_sync``) and written
+(``workflows.calendar_writes``).
 
 A sync talks to the calendar server outside any transaction: the plan is read in one, what changed is stored in
 another, so a slow server holds no database connection and no lock. The beat sends the connections due every 15 s,
@@ -15,7 +16,7 @@ from infra.calendar_http import CalendarFault
 from infra.config import get_settings
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import calendar_sync
+from workflows import calendar_sync, calendar_writes
 from workflows.clock import utcnow
 
 log = structlog.get_logger(__name__)
@@ -40,11 +41,34 @@ def sync(self: DbTask, connection_id: str) -> bool:
         return calendar_sync.store(db, connection, reads, validators, now=now, settings=settings)
 
 
+@app.task(name="calendars.write", base=DbTask, bind=True, acks_late=True)
+def write(self: DbTask, write_id: str) -> bool:
+    """Write one session to its mentor's calendar; ``True`` when it landed (else it is tried again, backing off)."""
+    settings, owed_id = get_settings(), uuid.UUID(write_id)
+    with self.transaction() as db:
+        owe = calendar_writes.owed(db, owed_id, settings)
+    if owe is None:
+        return False
+    try:
+        calendar_writes.send(owe, settings)
+    except CalendarFault as error:
+        with self.transaction() as db:
+            calendar_writes.missed(db, owed_id, error, now=utcnow())
+        return False
+    with self.transaction() as db:
+        calendar_writes.landed(db, owed_id, owe.sequence)
+    return True
+
+
 @app.task(name="calendars.sync_due", base=DbTask, bind=True)
 def sync_due(self: DbTask) -> int:
-    """Send each connection whose sync is due, leased meanwhile."""
+    """Send each connection whose sync is due, and each write not landed whose next attempt is, leased meanwhile."""
+    now = utcnow()
     with self.transaction() as db:
-        due = calendar_sync.lease_due(db, utcnow())
+        due = calendar_sync.lease_due(db, now)
+        owed = calendar_writes.lease_owed(db, now)
     for connection_id in due:
         sync.delay(str(connection_id))
-    return len(due)
+    for write_id in owed:
+        write.delay(str(write_id))
+    return len(due) + len(owed)

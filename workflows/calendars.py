@@ -236,3 +236,22 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
 def invite_attachment(invite: bytes) -> Attachment:
     """The invite as an email attachment calendar apps offer to add (``text/calendar; method=REQUEST``)."""
     return Attachment("invite.ics", invite, "text", "calendar", (("method", "REQUEST"),))
+
+
+def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CalendarEntry]:
+    """Sessions as their mentor's calendar shows them (the mentee's name, or how many take part), by id."""
+    mentee_user = aliased(User)
+    rows = db.execute(
+        select(MentorshipSession, Listing.title, Listing.location, mentee_user.display_name, Booking.chain_booking_id)
+        .join(Listing, Listing.id == MentorshipSession.listing_id)
+        .outerjoin(Booking, Booking.id == MentorshipSession.booking_id)
+        .outerjoin(mentee_user, mentee_user.id == MentorshipSession.mentee_user_id)
+        .where(MentorshipSession.id.in_(session_ids))).all()
+    return {session.id: CalendarEntry(session, title, name if name is not None else
+                                      f"{session.seats_taken} participants", location, chain)
+            for session, title, location, name, chain in rows}
+
+
+def written_event(entry: CalendarEntry, *, now: datetime | None = None) -> bytes:
+    """One session as the object written to the mentor's own calendar: the feed's event (same UID and SEQUENCE)."""
+    return _calendar([session_event(entry, template=get_settings().meeting_url_template, stamp=now or utcnow())])

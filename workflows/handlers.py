@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import OutboxEvent
 from outbox import REGISTRY
-from workflows import analytics, notifications, reviews, sessions
+from workflows import analytics, calendar_writes, notifications, reviews, sessions
 from workflows.events import DECLARED, EventType
 from workflows.webhooks import fanout
 
@@ -55,6 +55,13 @@ def notify(db: Session, events: Sequence[OutboxEvent]) -> None:
 def record_outcomes(db: Session, events: Sequence[OutboxEvent]) -> None:
     """Session outcomes counted in the mentors' statistics."""
     analytics.handle_events(db, events)
+
+
+@REGISTRY.handler(calendar_writes.HANDLER, EventType.SESSION_SCHEDULED, EventType.SESSION_CANCELLED,
+                  EventType.SESSION_UPDATED)
+def write_to_calendars(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """Each changed session owed to its mentor's own calendar, written after the commit (``calendars.write``)."""
+    calendar_writes.handle_events(db, events)
 
 
 @REGISTRY.handler("webhooks.fan_out", *SENT_TO_WEBHOOKS)

@@ -1,0 +1,54 @@
+"""Calendar sync and write-back through the real workers: a mentor connects Radicale over HTTP and chooses where
+sessions go; an event they add is read by the worker's sync (sent by the beat's task) and takes the slot; an accepted
+session reaches their calendar through the outbox handler and the write task, exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.calendar_servers import PASSWORD, USER, radicale
+from tests.concurrency import wait_until
+from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.servers import live_app
+from tests.workers_fixtures import StartWorker
+
+START = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def test_the_workers_read_the_calendar_and_write_an_accepted_session_to_it(
+        seed: Session, committed: sessionmaker[Session], celery_app: Celery, start_worker: StartWorker,
+        tmp_path: Path) -> None:
+    listing = ListingFactory(title="COBOL clinic")
+    mentor, mentee = as_caller(listing.mentor_profile.user), as_caller(UserFactory())
+    seed.commit()
+    http = live_app(committed).test_client()
+    start_worker(queues="sessions,events,calendars,maintenance")
+    with radicale(tmp_path) as server:
+        calendar = server.client().principal().make_calendar(name="Work")  # type: ignore[attr-defined]
+        calendar.add_event(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\nBEGIN:VEVENT\r\nUID:gym\r\n"
+                           f"DTSTAMP:20300101T000000Z\r\nDTSTART:{START:{STAMP}}\r\n"
+                           f"DTEND:{START + timedelta(hours=1):{STAMP}}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        account = {"kind": "caldav", "url": server.url, "username": USER, "password": PASSWORD}
+        made = http.post("/api/v1/calendar-connections", json=account, headers=mentor.headers).get_json()
+        http.patch(f"/api/v1/calendar-connections/{made['id']}", headers=mentor.headers,
+                   json={"calendars": [{"id": made["calendars"][0]["id"], "target": True}]})
+        celery_app.send_task("calendars.sync_due")
+        wait_until(lambda: http.get(f"/api/v1/calendar-connections/{made['id']}", headers=mentor.headers)
+                   .get_json()["busy_synced_at"] is not None, 30, "the first sync")
+        window = f"from={START.isoformat()}&to={(START + timedelta(hours=4)).isoformat()}".replace("+", "%2B")
+        free = {s["start_time"] for s in http.get(f"/api/v1/listings/{listing.id}/slots?{window}",
+                                                  headers=mentee.headers).get_json()["items"]}
+        assert START.isoformat() not in free and (START + timedelta(hours=2)).isoformat() in free
+
+        later = START + timedelta(hours=2)
+        booking = http.post("/api/v1/bookings", json={"listing_id": str(listing.id), "start_time": later.isoformat()},
+                            headers=mentee.headers).get_json()
+        assert http.post(f"/api/v1/bookings/{booking['id']}/accept", headers=mentor.headers).status_code == 200
+        uid = f"{booking['id']}@mentorship"
+        wait_until(lambda: any(uid in item.data for item in calendar.events()), 30, "the session in Radicale")
+        assert sum(uid in item.data for item in calendar.events()) == 1
