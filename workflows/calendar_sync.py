@@ -41,7 +41,9 @@ from workflows.actors import Actor
 from workflows.calendars import UID_DOMAIN
 from workflows.clock import utcnow
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.events import EventType, ScheduleChange, record, schedule_payload
 from workflows.notifications import notify_user
+from workflows.roles import Role
 
 log = structlog.get_logger(__name__)
 
@@ -326,16 +328,25 @@ def store(db: Session, connection_id: uuid.UUID, reads: Sequence[Read], validato
     if connection is None:
         return False
     sources = {s.id: s for s in sources_of(db, [connection_id])[connection_id]}
+    changed: list[tuple[datetime, datetime]] = []
     for one in reads:
         source = sources.get(one.source_id)
         if source is None or one.busy is None or not source.busy:
             continue
+        before = [(b.start_time, b.end_time) for b in db.scalars(select(BusyInterval).where(
+            BusyInterval.source_id == source.id).order_by(BusyInterval.start_time))]
+        if before != one.busy:
+            changed.extend(before + one.busy)
         db.execute(delete(BusyInterval).where(BusyInterval.source_id == source.id))
         if one.busy:
             db.execute(insert(BusyInterval), [{"mentor_profile_id": connection.mentor_profile_id,
                                                "source_id": source.id, "start_time": a, "end_time": b}
                                               for a, b in one.busy])
         source.ctag = one.ctag
+    if changed:  # the slots of the mentor's listings move, live for whoever watches them
+        record(db, EventType.SCHEDULE_CHANGED, schedule_payload(
+            connection.mentor_profile_id, ScheduleChange.CALENDAR, min(a for a, _b in changed),
+            max(b for _a, b in changed)), actor=Role.SYSTEM.value)
     connection.validators = validators
     connection.synced_at, connection.last_error, connection.last_error_at, connection.failures = now, None, None, 0
     # Spread: each connection a little later than the interval (up to a tenth), always the same for one connection.

@@ -253,7 +253,8 @@ class ReviewPayload(TypedDict):
 
 class SchedulePayload(TypedDict):
     """``schedule.changed``: a mentor changed their time off, date overrides, weekly availability or a listing's
-    scheduling rules (``change``: ``time_off``, ``date_overrides``, ``availability``, ``rules``). ``start_time``
+    scheduling rules, or their own calendar's busy times changed (``change``: ``time_off``, ``date_overrides``,
+    ``availability``, ``rules``, ``calendar``). ``start_time``
     and ``end_time`` bound the times it touched; null when it touches every time to come (or has no end)."""
 
     id: str
@@ -349,6 +350,7 @@ class ScheduleChange(StrEnum):
     DATE_OVERRIDES = "date_overrides"
     AVAILABILITY = "availability"
     RULES = "rules"
+    CALENDAR = "calendar"  # a sync read new busy times from the mentor's own calendar
 
 
 def schedule_payload(mentor_profile_id: uuid.UUID, change: ScheduleChange, start: datetime | None = None,

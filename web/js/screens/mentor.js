@@ -1,10 +1,11 @@
 // The mentor's setup: profile, weekly availability (in their own timezone), time off, date overrides and
-// limits (screens/schedule.js), listings with their scheduling rules and bundle offers, and webhook
+// limits (screens/schedule.js), their own calendars (screens/calendars.js), listings with their scheduling rules and bundle offers, and webhook
 // endpoints with their delivery log and a test button.
 import { del, fieldErrors, get, patch, post, put } from '../api.js';
 import { live } from '../live.js';
 import { all, currentUser, rememberProfile } from '../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge } from '../ui.js';
+import { calendarsSection } from './calendars.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from './schedule.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -20,7 +21,7 @@ export async function mentorSetup(main) {
     h('p', { class: 'meta' }, `Timezone ${mentor.timezone} · skills: ${mentor.skills.join(', ') || 'none'} · `,
       h('a', { href: `#/mentors/${mentor.id}` }, 'See your public page')),
     availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
-    listingsSection(mentor), webhooksSection());
+    calendarsSection(), listingsSection(mentor), webhooksSection());
   return undefined;
 }
 
