@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models import AvailabilityWindow, BookingStatus, Listing, ListingMember, MentorProfile, User
+from models import (
+    AvailabilityWindow,
+    BookingStatus,
+    BusyInterval,
+    CalendarConnection,
+    CalendarSource,
+    Listing,
+    ListingMember,
+    MentorProfile,
+    User,
+)
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
 from workflows import bookings, teams
@@ -127,3 +137,23 @@ def test_a_listing_without_members_is_taught_by_its_owner_alone(db: Session) -> 
     assert teams.team_sizes(db, [plain.id, listing.id]) == {plain.id: 1, listing.id: 2}
     assert teams.listings_taught_by(db, members[1].id, [plain, listing]) == {listing.id}
     assert teams.listings_taught_by(db, plain.mentor_profile_id, [plain, listing]) == {plain.id}
+
+
+def test_a_member_whose_own_calendar_is_busy_is_not_chosen(db: Session) -> None:
+    listing, members = team(db, size=2)
+    connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=members[0].id, kind="ics",
+                                    host="calendar.example.com", credentials="sealed")
+    db.add(connection)
+    db.flush()
+    source = CalendarSource(id=uuid.uuid4(), connection_id=connection.id, mentor_profile_id=members[0].id,
+                            href="https://calendar.example.com/a.ics", name="Personal")
+    db.add(source)
+    db.flush()
+    db.add(BusyInterval(mentor_profile_id=members[0].id, source_id=source.id, start_time=START - timedelta(minutes=30),
+                        end_time=START + timedelta(minutes=15)))
+    db.flush()
+    assert chosen(db, listing).id == members[1].id
+    db.add(BusyInterval(mentor_profile_id=members[1].id, source_id=source.id, start_time=START, end_time=END))
+    db.flush()
+    error = refused(db, Conflict, lambda: chosen(db, listing))
+    assert error.message == "no mentor of this listing's team is free at that time"
