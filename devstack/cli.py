@@ -1,4 +1,5 @@
-"""Command line: ``python -m devstack exec -- CMD ...``, ``run``, ``url``, ``status`` and ``supervise -- CMD``."""
+"""Command line: ``python -m devstack exec -- CMD ...``, ``run``, ``url``, ``status``, ``supervise -- CMD`` and
+``radicale``."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     url_parser.add_argument("--flower", action="store_true", help="Flower's URL instead of the API's")
     commands.add_parser("status", help="where every part of the `make run` using $VAR_DIR is, and its logins")
+    radicale_parser = commands.add_parser(
+        "radicale", help="a local CalDAV server (Radicale) to connect as a mentor's calendar, until Ctrl-C")
+    radicale_parser.add_argument("--port", type=int, default=5232, help="default: 5232")
     supervise_parser = commands.add_parser(
         "supervise",
         help="run CMD, and run it again after a short pause whenever it exits, until stopped by a signal",
@@ -68,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in {"url", "status"}:
         return _show_running(var_dir_of(os.environ), flower=args.command == "url" and args.flower,
                              status=args.command == "status")
+    if args.command == "radicale":
+        from devstack.radicale import run  # noqa: PLC0415 - Radicale is a development dependency
+
+        return run(var_dir_of(os.environ), args.port)
     if args.command == "supervise":
         return supervise(_command(parser, args), name=args.name, first_delay=args.first_delay)
     if args.command == "run":

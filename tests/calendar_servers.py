@@ -1,78 +1,34 @@
-"""Calendar servers for the tests: a real Radicale (CalDAV) on a free port, with a users file, which a test can stop
-and start again on the same port and storage; and a small HTTP server of one iCalendar subscription, whose answer a
+"""Calendar servers for the tests: a real Radicale (CalDAV, ``devstack.radicale``) on a free port, with a users file,
+which a test can stop and start again on the same port and storage (its ``client()``: a ``caldav`` client, as a
+person's calendar app writes events); and a small HTTP server of one iCalendar subscription, whose answer a
 test sets (ETag and 304, garbage, a huge feed)."""
 
 from __future__ import annotations
 
 import http.server
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 from devstack.host import free_port
+from devstack.radicale import Radicale
 
-USER, PASSWORD = "grace", "app-password-1"
+USER, PASSWORD = Radicale.user, Radicale.password
 
 
-@dataclass
-class Radicale:
-    """A Radicale server of this test: its address, and one user whose calendars the test fills with ``caldav``."""
+def client(server: Radicale) -> Any:
+    """A ``caldav`` client of the server's user."""
+    import caldav
 
-    root: Path
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self) -> None:
-        config = self.root / "config"
-        config.write_text(
-            "[server]\n"
-            f"hosts = 127.0.0.1:{self.port}\n"
-            "[auth]\ntype = htpasswd\n"
-            f"htpasswd_filename = {self.root / 'users'}\nhtpasswd_encryption = plain\n"
-            "[storage]\n"
-            f"filesystem_folder = {self.root / 'collections'}\n"
-            "[rights]\ntype = owner_only\n"
-            "[logging]\nlevel = warning\n")
-        (self.root / "users").write_text(f"{USER}:{PASSWORD}\n")
-        self.process = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(config)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(self.url, timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("Radicale did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def client(self) -> object:
-        """A ``caldav`` client of the user, as a person's own calendar app would write events."""
-        import caldav
-
-        return caldav.DAVClient(url=self.url, username=USER, password=PASSWORD)
+    return caldav.DAVClient(url=server.url, username=server.user, password=server.password)
 
 
 @contextmanager
 def radicale(tmp_path: Path) -> Iterator[Radicale]:
     server = Radicale(tmp_path / "radicale", free_port())
-    server.root.mkdir()
     server.start()
     try:
         yield server

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import BusyInterval, CalendarConnection
-from tests.calendar_servers import PASSWORD, USER, Feed, radicale, subscription_server
+from tests.calendar_servers import PASSWORD, USER, Feed, client, radicale, subscription_server
 from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.servers import live_app
 from workflows import calendar_sync
@@ -72,7 +72,7 @@ def test_an_accept_reads_a_stale_calendar_first_and_is_refused_when_it_became_bu
     app = live_app(committed)
     http = app.test_client()
     with radicale(tmp_path) as server:
-        calendar = server.client().principal().make_calendar(name="Personal")  # type: ignore[attr-defined]
+        calendar = client(server).principal().make_calendar(name="Personal")
         made = http.post("/api/v1/calendar-connections", json={"kind": "caldav", "url": server.url, "username": USER,
                                                                 "password": PASSWORD}, headers=mentor.headers)
         assert made.status_code == 201, made.get_json()

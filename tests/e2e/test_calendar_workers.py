@@ -10,7 +10,7 @@ from pathlib import Path
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.calendar_servers import PASSWORD, USER, radicale
+from tests.calendar_servers import PASSWORD, USER, client, radicale
 from tests.concurrency import wait_until
 from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.servers import live_app
@@ -29,7 +29,7 @@ def test_the_workers_read_the_calendar_and_write_an_accepted_session_to_it(
     http = live_app(committed).test_client()
     start_worker(queues="sessions,events,calendars,maintenance")
     with radicale(tmp_path) as server:
-        calendar = server.client().principal().make_calendar(name="Work")  # type: ignore[attr-defined]
+        calendar = client(server).principal().make_calendar(name="Work")
         calendar.add_event(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\nBEGIN:VEVENT\r\nUID:gym\r\n"
                            f"DTSTAMP:20300101T000000Z\r\nDTSTART:{START:{STAMP}}\r\n"
                            f"DTEND:{START + timedelta(hours=1):{STAMP}}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")

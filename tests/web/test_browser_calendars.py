@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery
 
-from tests.calendar_servers import PASSWORD, USER, radicale
+from tests.calendar_servers import PASSWORD, USER, client, radicale
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, shot, sign_up
 from tests.web.pages import LIVE_MS, clinic, local, open_listing, slot_button, wait_for_session
 
@@ -37,7 +37,7 @@ def test_a_connected_calendar_takes_busy_slots_away_live_and_receives_the_sessio
     expect(calendars.get_by_text("No calendar connected")).to_be_visible()
 
     with radicale(tmp_path) as server:
-        personal = server.client().principal().make_calendar(name="Personal")  # type: ignore[attr-defined]
+        personal = client(server).principal().make_calendar(name="Personal")
         calendars.get_by_label("Kind").select_option("caldav")
         calendars.get_by_label("Server or address").fill(server.url)
         calendars.get_by_label("User name").fill(USER)

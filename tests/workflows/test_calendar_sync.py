@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import BusyInterval, CalendarConnection, CalendarSource, Notification
-from tests.calendar_servers import PASSWORD, USER, Feed, Radicale, radicale, subscription_server
+from tests.calendar_servers import PASSWORD, USER, Feed, Radicale, client, radicale, subscription_server
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
 from workflows import bookings, calendar_sync, slots
@@ -96,7 +96,7 @@ def mentor(db: Session) -> tuple[Actor, Any]:
 
 
 def fill(server: Radicale, names: list[str]) -> Any:
-    calendar = server.client().principal().make_calendar(name="Personal")  # type: ignore[attr-defined]
+    calendar = client(server).principal().make_calendar(name="Personal")
     for name in names:
         calendar.add_event(EVENTS[name])
     return calendar

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import BusyInterval, CalendarSource, CalendarWrite, OutboxEvent
-from tests.calendar_servers import PASSWORD, USER, Radicale, radicale
+from tests.calendar_servers import PASSWORD, USER, Radicale, client, radicale
 from tests.factories import ListingFactory, UserFactory, actor_of
 from workflows import bookings, calendar_sync, calendar_writes, reschedules, sessions
 from workflows.actors import Actor
@@ -35,7 +35,7 @@ def connected(db: Session, server: Radicale) -> tuple[Actor, Any, Any]:
     """A mentor whose Radicale calendar receives their sessions; the mentor, their listing and the calendar."""
     listing = ListingFactory(title="COBOL clinic")
     mentor = actor_of(listing.mentor_profile.user)
-    calendar = server.client().principal().make_calendar(name="Work")  # type: ignore[attr-defined]
+    calendar = client(server).principal().make_calendar(name="Work")
     connection = calendar_sync.connect(db, mentor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
     source = db.scalars(select(CalendarSource).where(CalendarSource.connection_id == connection.id)).one()
     calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source.id, "target": True}])
