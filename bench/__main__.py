@@ -41,6 +41,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "drain_ratio": ("drain", "drain_ratio", 3.0, "min"),
     "slot_query_scaling": ("slot_query", "ratio", 5.0, "max"),
     "slots_rules_ratio": ("slot_rules", "ratio", 2.0, "max"),
+    "calendar_sync_ratio": ("calendar_sync", "ratio", 5.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/README.md, "Bounds").
@@ -50,7 +51,7 @@ BOUNDS: dict[str, str] = {
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
-              "slot_query", "slot_rules")
+              "slot_query", "slot_rules", "calendar_sync")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         # Only now, with the run's database and Redis prefix in the environment.
         # These imports read the settings as they load: they must follow the run's environment.
         from bench import (  # noqa: PLC0415
+            calendars,
             deliveries,
             latency,
             pipeline,
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                                    backlog=100 if args.smoke else 5000,
                                    slot_bookings=60 if args.smoke else 3000,
                                    slot_bookings_inside=10 if args.smoke else 500,
+                                   calendar_events=50 if args.smoke else 1000,
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
@@ -150,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             "drain": lambda: pipeline.drain(stack, cfg, app),
             "slot_query": lambda: slots.slot_query(stack, cfg),
             "slot_rules": lambda: slots.slot_rules(stack, cfg),
+            "calendar_sync": lambda: calendars.calendar_sync_ratio(cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

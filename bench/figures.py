@@ -49,6 +49,7 @@ class Config:
     backlog: int = 5000  # accepts taken with the workers stopped, for the drain
     slot_bookings: int = 3000  # accepted bookings of each team member, for the slot query
     slot_bookings_inside: int = 500  # of which inside the queried window
+    calendar_events: int = 1000  # in the calendar synced (a tenth recurring)
     progress: Progress = print
 
 

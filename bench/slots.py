@@ -1,5 +1,6 @@
 """``slot_query_scaling``: a team listing's free slots over 62 days, against one idle mentor's; ``slots_rules_ratio``:
-one mentor's with every scheduling rule set, against the same calendar's with windows only.
+one mentor's with every scheduling rule set and 5,000 busy times of their own calendar, against the same calendar's
+with windows only.
 
 The team is 20 mentors, each holding ``Config.slot_bookings`` accepted bookings (with their sessions),
 ``Config.slot_bookings_inside`` of them inside the queried window; the single mentor has none. Both
@@ -11,6 +12,7 @@ members' calendars.
 from __future__ import annotations
 
 import statistics
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -55,6 +57,7 @@ def slot_query(stack: Stack, cfg: Config) -> list[Rep]:
 # The mentor of ``slots_rules_ratio``: Monday to Friday, 08:00-20:00 in Paris, for both sides.
 RULES_ZONE = "Europe/Paris"
 TIME_OFF_RANGES, OVERRIDES = 20, 30
+BUSY_INTERVALS = 5000  # read from the ruled mentor's own calendar
 
 
 def _rules(engine: Engine, ruled: seed.Mentor, plain: seed.Mentor, start: datetime) -> None:
@@ -87,6 +90,21 @@ def _rules(engine: Engine, ruled: seed.Mentor, plain: seed.Mentor, start: dateti
                    CASE WHEN k % 2 = 0 THEN CAST('[[600, 840]]' AS jsonb) ELSE CAST('[]' AS jsonb) END
             FROM generate_series(0, :count - 1) AS k
         """), {"p": ruled.profile_id, "start": start, "count": OVERRIDES})
+        # Their own calendar: 5,000 busy times of 20 minutes, one every 100 minutes from 60 days before the window
+        # (about 890 inside it), as a sync stores them.
+        connection, source = uuid.uuid4(), uuid.uuid4()
+        conn.execute(text("INSERT INTO calendar_connections (id, mentor_profile_id, kind, host, credentials) "
+                          "VALUES (:c, :p, 'ics', 'calendar.example.com', 'sealed')"),
+                     {"c": connection, "p": ruled.profile_id})
+        conn.execute(text("INSERT INTO calendar_sources (id, connection_id, mentor_profile_id, href, name) "
+                          "VALUES (:s, :c, :p, 'https://calendar.example.com/busy.ics', 'Busy')"),
+                     {"s": source, "c": connection, "p": ruled.profile_id})
+        conn.execute(text("""
+            INSERT INTO busy_intervals (mentor_profile_id, source_id, start_time, end_time)
+            SELECT :p, :s, CAST(:start AS timestamptz) - interval '60 days' + k * interval '100 minutes',
+                   CAST(:start AS timestamptz) - interval '60 days' + k * interval '100 minutes' + interval '20 minutes'
+            FROM generate_series(0, :count - 1) AS k
+        """), {"p": ruled.profile_id, "s": source, "start": start, "count": BUSY_INTERVALS})
 
 
 def slot_rules(stack: Stack, cfg: Config) -> list[Rep]:

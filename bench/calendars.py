@@ -1,0 +1,115 @@
+"""``calendar_sync_ratio``: the first sync of a mentor's calendar of 1,000 events (100 of them recurring;
+``Config.calendar_events``) from a local Radicale, over CalDAV, ÷ reading the same events as one ``.ics`` over HTTP
+from a local server, in the same run.
+
+Both sides are what a sync does (``workflows.calendar_sync.read``: the requests, the parsing, the expansion of the
+recurring events and the merge of the busy times), on a fresh plan each time (no ctag or ETag known, so every event
+is read); the figure is what CalDAV's discovery-less calendar query costs beyond one plain GET of the same data.
+"""
+
+from __future__ import annotations
+
+import http.server
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bench.figures import Config, Rep
+from devstack.host import free_port
+from devstack.radicale import Radicale
+from infra.config import Settings, get_settings
+from models.calendars import CALDAV, SUBSCRIPTION
+from workflows import calendar_sync
+
+RECURRING_SHARE = 10  # every tenth event is weekly, ten times
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def _events(start: datetime, count: int) -> list[str]:
+    """``count`` VEVENTs of an hour, one every three hours from ``start``: every tenth weekly, ten times."""
+    found = []
+    for n in range(count):
+        begins = start + timedelta(hours=n * 3 + 1)
+        rule = "RRULE:FREQ=WEEKLY;COUNT=10\r\n" if n % RECURRING_SHARE == 0 else ""
+        found.append(f"BEGIN:VEVENT\r\nUID:bench-{n}\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:{begins:{STAMP}}\r\n"
+                     f"DTEND:{begins + timedelta(hours=1):{STAMP}}\r\n{rule}SUMMARY:Busy {n}\r\nEND:VEVENT\r\n")
+    return found
+
+
+def _wrapped(events: list[str]) -> str:
+    return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n" + "".join(events) + "END:VCALENDAR\r\n"
+
+
+def calendar_sync_ratio(cfg: Config) -> list[Rep]:
+    import caldav  # noqa: PLC0415 - a development dependency, as Radicale
+
+    settings = get_settings()
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    events = _events(start, cfg.calendar_events)
+    feed = _wrapped(events).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar")
+            self.send_header("Content-Length", str(len(feed)))
+            self.end_headers()
+            self.wfile.write(feed)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    with tempfile.TemporaryDirectory() as scratch:
+        server = Radicale(Path(scratch) / "radicale", free_port())
+        server.start()
+        http_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=http_server.serve_forever, daemon=True).start()
+        try:
+            calendar = caldav.DAVClient(url=server.url, username=server.user, password=server.password
+                                        ).principal().make_calendar(name="Busy")
+            for event in events:
+                calendar.add_event(_wrapped([event]))
+            cfg.progress(f"calendar_sync: {len(events)} events in Radicale and in one .ics of {len(feed) // 1024} KiB")
+            zone = ZoneInfo("UTC")
+            caldav_plan = calendar_sync.Plan(uuid.uuid4(), CALDAV, {"url": server.url, "username": server.user,
+                                                                    "password": server.password}, zone, {},
+                                             [(uuid.uuid4(), str(calendar.url), None)])
+            ics_url = f"http://127.0.0.1:{http_server.server_port}/basic.ics"
+            ics_plan = calendar_sync.Plan(uuid.uuid4(), SUBSCRIPTION, {"url": ics_url}, zone, {},
+                                          [(uuid.uuid4(), ics_url, None)])
+            return [_rep(cfg, caldav_plan, ics_plan, settings, rep) for rep in range(cfg.reps)]
+        finally:
+            http_server.shutdown()
+            http_server.server_close()
+            server.stop()
+
+
+def _timed(plan: calendar_sync.Plan, settings: Settings, now: datetime) -> tuple[float, int]:
+    began = time.perf_counter()
+    reads, _validators = calendar_sync.read(plan, settings, now)
+    busy = sum(len(r.busy or []) for r in reads)
+    return (time.perf_counter() - began) * 1000, busy
+
+
+def _rep(cfg: Config, caldav_plan: calendar_sync.Plan, ics_plan: calendar_sync.Plan, settings: Settings, rep: int
+         ) -> Rep:
+    """One repetition: each side read five times, in turn (the order flipped each repetition); their medians."""
+    now = datetime.now(UTC)
+    caldav_ms, ics_ms, counts = [], [], set()
+    for _ in range(5):
+        order = [(caldav_plan, caldav_ms), (ics_plan, ics_ms)]
+        for plan, times in order if rep % 2 == 0 else reversed(order):
+            elapsed, busy = _timed(plan, settings, now)
+            times.append(elapsed)
+            counts.add(busy)
+    if len(counts) != 1:
+        raise RuntimeError(f"the two reads found different busy times: {counts}")
+    first, plain = statistics.median(caldav_ms), statistics.median(ics_ms)
+    cfg.progress(f"calendar_sync rep {rep + 1}: CalDAV {first:.0f} ms, .ics {plain:.0f} ms "
+                 f"(ratio {first / plain:.2f}); {counts.pop()} busy intervals")
+    return {"caldav_ms": first, "ics_ms": plain, "ratio": first / plain}
