@@ -90,8 +90,8 @@ def _rules(engine: Engine, ruled: seed.Mentor, plain: seed.Mentor, start: dateti
                    CASE WHEN k % 2 = 0 THEN CAST('[[600, 840]]' AS jsonb) ELSE CAST('[]' AS jsonb) END
             FROM generate_series(0, :count - 1) AS k
         """), {"p": ruled.profile_id, "start": start, "count": OVERRIDES})
-        # Their own calendar: 5,000 busy times of 20 minutes, one every 100 minutes from 60 days before the window
-        # (about 890 inside it), as a sync stores them.
+        # Their own calendar: 5,000 busy times of 20 minutes, one every 150 minutes from 60 days before the window
+        # (about 600 inside it), as a sync stores them.
         connection, source = uuid.uuid4(), uuid.uuid4()
         conn.execute(text("INSERT INTO calendar_connections (id, mentor_profile_id, kind, host, credentials) "
                           "VALUES (:c, :p, 'ics', 'calendar.example.com', 'sealed')"),
@@ -101,8 +101,8 @@ def _rules(engine: Engine, ruled: seed.Mentor, plain: seed.Mentor, start: dateti
                      {"s": source, "c": connection, "p": ruled.profile_id})
         conn.execute(text("""
             INSERT INTO busy_intervals (mentor_profile_id, source_id, start_time, end_time)
-            SELECT :p, :s, CAST(:start AS timestamptz) - interval '60 days' + k * interval '100 minutes',
-                   CAST(:start AS timestamptz) - interval '60 days' + k * interval '100 minutes' + interval '20 minutes'
+            SELECT :p, :s, CAST(:start AS timestamptz) - interval '60 days' + k * interval '150 minutes',
+                   CAST(:start AS timestamptz) - interval '60 days' + k * interval '150 minutes' + interval '20 minutes'
             FROM generate_series(0, :count - 1) AS k
         """), {"p": ruled.profile_id, "s": source, "start": start, "count": BUSY_INTERVALS})
 
