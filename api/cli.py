@@ -13,9 +13,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.config import get_settings
 from infra.db import transaction as db_transaction
 from models import ListingKind, User
-from workflows import accounts, bookings, listings, mentors, operations
+from workflows import accounts, bookings, calendar_sync, listings, mentors, operations
 from workflows.actors import Actor
 
 ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhook recovery.")
@@ -136,6 +137,15 @@ def replay_webhooks(endpoint_id: uuid.UUID, since: datetime, until: datetime | N
     with transaction() as db:
         count = operations.recover_failed_messages(db, endpoint_id, since=since, until=until)
     click.echo(f"recovered {count} failed message(s)")
+
+
+@ops.command("reseal-calendars")
+def reseal_calendars() -> None:
+    """Encrypt every calendar connection's credentials again with the first of CALENDAR_CREDENTIALS_KEYS (the middle
+    step of a key rotation: add the new key first, run this, then drop the old key)."""
+    with transaction() as db:
+        count = calendar_sync.reseal(db, get_settings())
+    click.echo(f"resealed {count} calendar connection(s)")
 
 
 def init_cli(app: Flask) -> None:

@@ -26,11 +26,11 @@ log = structlog.get_logger(__name__)
 def sync(self: DbTask, connection_id: str) -> bool:
     """Sync one connection; ``True`` when its busy times are up to date."""
     settings, now, connection = get_settings(), utcnow(), uuid.UUID(connection_id)
-    with self.transaction() as db:
-        planned = calendar_sync.plan(db, connection, settings)
-    if planned is None:
-        return False
     try:
+        with self.transaction() as db:
+            planned = calendar_sync.plan(db, connection, settings)
+        if planned is None:
+            return False
         reads, validators = calendar_sync.read(planned, settings, now)
     except CalendarFault as error:
         with self.transaction() as db:
@@ -45,11 +45,11 @@ def sync(self: DbTask, connection_id: str) -> bool:
 def write(self: DbTask, write_id: str) -> bool:
     """Write one session to its mentor's calendar; ``True`` when it landed (else it is tried again, backing off)."""
     settings, owed_id = get_settings(), uuid.UUID(write_id)
-    with self.transaction() as db:
-        owe = calendar_writes.owed(db, owed_id, settings)
-    if owe is None:
-        return False
     try:
+        with self.transaction() as db:
+            owe = calendar_writes.owed(db, owed_id, settings)
+        if owe is None:
+            return False
         calendar_writes.send(owe, settings)
     except CalendarFault as error:
         with self.transaction() as db:

@@ -398,10 +398,10 @@ def sync_connection(db: Session, connection_id: uuid.UUID, *, settings: Settings
     ``True`` when the busy times are up to date."""
     settings = settings or get_settings()
     now = now or utcnow()
-    planned = plan(db, connection_id, settings)
-    if planned is None:
-        return False
     try:
+        planned = plan(db, connection_id, settings)
+        if planned is None:
+            return False
         reads, validators = read(planned, settings, now)
     except CalendarFault as error:
         if failed(db, connection_id, error, now=now, settings=settings):

@@ -118,10 +118,10 @@ def missed(db: Session, write_id: uuid.UUID, error: CalendarFault, *, now: datet
 def push(db: Session, write_id: uuid.UUID, *, settings: Settings | None = None, now: datetime | None = None) -> bool:
     """One write in the caller's transaction (the worker splits it around the request); ``True`` when it landed."""
     settings = settings or get_settings()
-    owe = owed(db, write_id, settings)
-    if owe is None:
-        return False
     try:
+        owe = owed(db, write_id, settings)
+        if owe is None:
+            return False
         send(owe, settings)
     except CalendarFault as error:
         missed(db, write_id, error, now=now or utcnow())

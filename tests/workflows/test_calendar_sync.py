@@ -6,13 +6,15 @@ credentials refused."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -217,3 +219,23 @@ def test_only_mentors_connect_and_bad_addresses_or_credentials_are_refused_befor
                                                                     username=USER, password=PASSWORD))
     assert error.message.startswith("this calendar address is refused")
     assert db.scalars(select(CalendarConnection)).all() == []
+
+
+def test_credentials_survive_a_key_rotation_and_no_key_refuses_connections(
+        db: Session, configure: Callable[..., None]) -> None:
+    actor, _listing = mentor(db)
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    configure(CALENDAR_CREDENTIALS_KEYS=old)
+    with subscription_server(Feed(body=EVENTS["single"].encode())) as url:
+        connection = calendar_sync.connect(db, actor, kind="ics", url=url)
+        configure(CALENDAR_CREDENTIALS_KEYS=f"{new},{old}")  # the new key first: it encrypts, both decrypt
+        assert calendar_sync.reseal(db, get_settings()) == 1
+        configure(CALENDAR_CREDENTIALS_KEYS=new)  # the old key dropped
+        assert calendar_sync.unseal(get_settings(), connection.credentials)["url"] == url
+        assert calendar_sync.sync_connection(db, connection.id, now=NOW)
+        configure(CALENDAR_CREDENTIALS_KEYS=old)  # a key that never sealed it
+        assert not calendar_sync.sync_connection(db, connection.id, now=NOW)
+        assert connection.last_error == "the stored credentials cannot be read with the keys configured: connect again"
+        keyless = dataclasses.replace(get_settings(), calendar_credentials_keys=())  # production, no key set
+        error = refused(db, Conflict, lambda: calendar_sync.connect(db, actor, kind="ics", url=url, settings=keyless))
+        assert error.message.startswith("calendar connections are switched off")
