@@ -37,7 +37,7 @@ def test_the_mentor_sets_the_meeting_url_and_agenda_and_the_participants_are_tol
     assert (event.aggregate_id, event.actor) == (session.id, f"user:{mentor.user.id}")
     assert (event.payload["meeting_url"], event.payload["agenda"]) == ("https://meet.example.com/abc", "Caching")
     handlers = set(db.scalars(select(OutboxHandler.handler).where(OutboxHandler.event_id == event.id)))
-    assert handlers == {"notifications.notify", "webhooks.fan_out"}
+    assert handlers == {"notifications.notify", "webhooks.fan_out", "calendars.follow_sessions"}  # and its calendar
     # The same values again change nothing and tell nobody.
     assert client.patch(url, json={"agenda": "Caching"}, headers=mentor.headers).status_code == 200
     assert len(updates(db)) == 1

@@ -20,6 +20,7 @@ CREATE_SESSIONS = "sessions.create_from_booking"
 NOTIFY = "notifications.notify"
 RECORD_ANALYTICS = "analytics.record"
 FAN_OUT_WEBHOOKS = "webhooks.fan_out"
+FOLLOW_SESSIONS = "calendars.follow_sessions"  # the mentor's own calendar: every session.scheduled owes it a look
 
 START = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
@@ -171,7 +172,7 @@ def test_a_batch_of_session_creations_costs_the_same_statements_for_3_events_as_
             OutboxHandler.handler == FAN_OUT_WEBHOOKS, OutboxHandler.status == HandlerStatus.PENDING))
         assert fan_out == count
         assert {(d.handler, d.event_id) for d in pending_dispatches(db) if isinstance(d, Dispatch)} == {
-            (FAN_OUT_WEBHOOKS, event.id) for event in scheduled}
+            (handler, event.id) for event in scheduled for handler in (FOLLOW_SESSIONS, FAN_OUT_WEBHOOKS)}
         sessions.create_sessions_for_events(db, claimed)  # again: the unique key on the booking says no
         assert db.scalar(select(func.count()).select_from(MentorshipSession)
                          .where(MentorshipSession.booking_id.in_(booking_ids))) == count

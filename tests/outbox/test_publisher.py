@@ -89,7 +89,7 @@ def test_a_savepoints_rollback_forgets_only_what_was_owed_inside_it(
     assert _queued("webhooks") == 1  # the kick for the event written before the savepoint
     with committed() as db:
         pending = db.scalars(select(OutboxHandler.event_id).where(OutboxHandler.status == HandlerStatus.PENDING))
-        assert list(pending) == [kept]
+        assert set(pending) == {kept}  # its handlers' rows (webhooks, the mentor's calendar); none of the other
 
 
 def test_a_request_with_an_idempotency_key_sends_its_messages_once_it_has_committed(

@@ -7,11 +7,24 @@ import { h, field, replace, empty, errorBox, messageArea, act, when, badge } fro
 export function calendarsSection() {
   const messages = messageArea();
   const listEl = h('div', {});
-  const reload = async () => {
+  // A connection not read yet, or changed, is read by a worker within seconds: look again every 2 s (30 times at
+  // most) until each was read after the change, so its "Last read" shows without a reload.
+  let timer = null;
+  let since = 0;
+  let looks = 0;
+  const reload = async ({ changed = false } = {}) => {
+    clearTimeout(timer);
+    if (changed) { since = Date.now(); looks = 0; }
     try {
       const { items } = await get('/calendar-connections');
       replace(listEl, items.length ? h('ul', { class: 'list' }, items.map((c) => connectionItem(c, messages, reload)))
         : empty('No calendar connected: mentees see every free slot of your availability.'));
+      const behind = items.some((c) => c.status === 'active'
+        && (!c.busy_synced_at || new Date(c.busy_synced_at).getTime() < since - 1000));
+      if (behind && looks < 30 && (looks === 0 || listEl.isConnected)) {
+        looks += 1;
+        timer = setTimeout(() => reload(), 2000);
+      }
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
   const form = connectForm(messages, reload);
@@ -44,7 +57,7 @@ function connectForm(messages, reload) {
       form.reset();
       sync();
       messages.ok(`Connected to ${made.host}: ${made.calendars.length} calendar${made.calendars.length === 1 ? '' : 's'} found, all counted as busy. Choose below.`);
-      await reload();
+      await reload({ changed: true });
     }, form);
   });
   return form;
@@ -54,7 +67,7 @@ function connectionItem(connection, messages, reload) {
   const save = (choice) => async (e) => act(e.currentTarget, messages, async () => {
     await patch(`/calendar-connections/${connection.id}`, { calendars: [choice] });
     messages.ok('Saved: your free slots follow the next sync.');
-    await reload();
+    await reload({ changed: true });
   });
   const rows = connection.calendars.map((cal) => h('li', {},
     h('label', {}, h('input', { type: 'checkbox', checked: cal.busy, onchange: (e) => save({ id: cal.id, busy: e.currentTarget.checked })(e) }),
