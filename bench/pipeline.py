@@ -205,7 +205,8 @@ def pipeline(stack: Stack, cfg: Config) -> list[Rep]:
     workers = stack.start_make_run_workers()
     effects = SideEffects(stack.database_url)
     mentees = seed.users(stack.engine, 20)
-    cpu = MachineCpu({"api": api, "core_worker": workers[0], "webhooks_worker": workers[1], "receiver": receiver})
+    cpu = MachineCpu({"api": api, "core_worker": workers[0], "webhooks_worker": workers[1],
+                      "calendars_worker": workers[2], "receiver": receiver})
     reps = []
     try:
         for rep in range(cfg.reps):

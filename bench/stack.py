@@ -43,6 +43,7 @@ WORKER_CONCURRENCY = 2  # as in the Procfile
 # The Procfile's two workers, as ``make run`` starts them: the core worker, and the webhooks worker.
 CORE_QUEUES = "sessions,events,maintenance,reviews,notifications,analytics"
 WEBHOOKS_QUEUES, WEBHOOKS_CONCURRENCY = "webhooks", 4
+CALENDARS_QUEUES, CALENDARS_CONCURRENCY = "calendars", 2
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -176,18 +177,20 @@ class Stack:
             self.wait_ready(process)
         return process
 
-    def start_make_run_workers(self) -> tuple[Process, Process, Process]:
-        """The core worker, the webhooks worker and beat of the Procfile, started together.
+    def start_make_run_workers(self) -> tuple[Process, Process, Process, Process]:
+        """The core worker, the webhooks worker, the calendars worker and beat of the Procfile, started together.
 
         Beat sends the periodic tasks (the outbox relay, due webhook deliveries) as under ``make run``:
         without it, work whose message was never sent would wait for ever.
         """
         core = self.start_worker(CORE_QUEUES, wait=False)
         webhooks = self.start_worker(WEBHOOKS_QUEUES, concurrency=WEBHOOKS_CONCURRENCY, wait=False)
+        calendars = self.start_worker(CALENDARS_QUEUES, concurrency=CALENDARS_CONCURRENCY, wait=False)
         beat = self.start_beat()
         self.wait_ready(core)
         self.wait_ready(webhooks)
-        return core, webhooks, beat
+        self.wait_ready(calendars)
+        return core, webhooks, calendars, beat
 
     def start_beat(self) -> Process:
         """``celery beat`` as the Procfile starts it: the outbox relay and due webhook deliveries."""
