@@ -420,31 +420,37 @@ def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
                 data={"link": "#/mentor", "connection_id": str(connection.id)})
 
 
-def refresh_before_accept(factory: sessionmaker[Session], mentor_profile_id: uuid.UUID, *,
+def refresh_before_accept(db: Session, factory: sessionmaker[Session], mentor_profile_id: uuid.UUID, *,
                           settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
     """Before an accept: the mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now,
     waiting at most ``CALENDAR_ACCEPT_WAIT`` in all (a slower read goes on, and lands for the next check). The time
     of the oldest read the accept then decides on; ``None`` when the mentor has no calendar connected, or one was
-    never read."""
+    never read.
+
+    Read in the caller's session (one query, an index on the mentor: a mentor with no calendar costs no more); only a
+    read that is due takes sessions of its own, in a thread, so that it commits apart from the accept.
+    """
     settings = settings or get_settings()
     now = now or utcnow()
-    stale_before = now - timedelta(seconds=settings.calendar_freshness_seconds)
-    with factory() as db:
-        rows = db.execute(select(CalendarConnection.id, CalendarConnection.synced_at).where(
-            CalendarConnection.mentor_profile_id == mentor_profile_id, CalendarConnection.status == ACTIVE)).all()
-    stale = [row.id for row in rows if row.synced_at is None or row.synced_at < stale_before]
+    connections = _MENTOR_CONNECTIONS.where(CalendarConnection.mentor_profile_id == mentor_profile_id)
+    rows = db.execute(connections).all()
     if not rows:
         return None
+    stale_before = now - timedelta(seconds=settings.calendar_freshness_seconds)
+    stale = [row.id for row in rows if row.synced_at is None or row.synced_at < stale_before]
     if stale:
         def read_now() -> None:
             for connection_id in stale:
-                with factory() as db, db.begin():
-                    sync_connection(db, connection_id, settings=settings)
+                with factory() as own, own.begin():
+                    sync_connection(own, connection_id, settings=settings)
 
         reader = threading.Thread(target=read_now, name="calendar-read-before-accept", daemon=True)
         reader.start()
         reader.join(timeout=settings.calendar_accept_wait_seconds)
-    with factory() as db:
-        synced = list(db.scalars(select(CalendarConnection.synced_at).where(
-            CalendarConnection.mentor_profile_id == mentor_profile_id, CalendarConnection.status == ACTIVE)))
+        rows = db.execute(connections).all()
+    synced = [row.synced_at for row in rows]
     return None if not synced or any(s is None for s in synced) else min(s for s in synced if s is not None)
+
+
+_MENTOR_CONNECTIONS = select(CalendarConnection.id, CalendarConnection.synced_at).where(
+    CalendarConnection.status == ACTIVE)

@@ -99,7 +99,7 @@ class AcceptBooking(MethodView):
         `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
         db, actor = db_session(), current_actor()
         mentor = bookings.get_visible_booking(db, actor, booking_id).mentor_profile_id
-        synced = calendar_sync.refresh_before_accept(session_factory(), mentor)
+        synced = calendar_sync.refresh_before_accept(db, session_factory(), mentor)
         accepted = bookings.accept_booking(db, actor, booking_id)
         return accepted, 200, {"Calendar-Synced-At": synced.isoformat()} if synced is not None else {}
 
