@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra import calendar_http, http_targets
 from infra.calendar_http import CalendarAuthFailed, CalendarClient, CalendarFault
 from infra.config import Settings, get_settings
-from models import BusyInterval, CalendarConnection, CalendarSource, MentorProfile
+from models import Booking, BusyInterval, CalendarConnection, CalendarSource, MentorProfile
 from models.calendars import ACTIVE, BROKEN, CALDAV, MAX_CONNECTIONS_PER_MENTOR, SUBSCRIPTION
 from workflows.actors import Actor
 from workflows.calendars import UID_DOMAIN
@@ -420,19 +420,25 @@ def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
                 data={"link": "#/mentor", "connection_id": str(connection.id)})
 
 
-def refresh_before_accept(db: Session, factory: sessionmaker[Session], mentor_profile_id: uuid.UUID, *,
+def refresh_before_accept(db: Session, factory: sessionmaker[Session], actor: Actor, booking_id: uuid.UUID, *,
                           settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
-    """Before an accept: the mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now,
+    """Before the actor accepts the booking (as its mentor: anyone else's accept is refused by the accept itself): the
+    mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now,
     waiting at most ``CALENDAR_ACCEPT_WAIT`` in all (a slower read goes on, and lands for the next check). The time
     of the oldest read the accept then decides on; ``None`` when the mentor has no calendar connected, or one was
     never read.
 
-    Read in the caller's session (one query, an index on the mentor: a mentor with no calendar costs no more); only a
-    read that is due takes sessions of its own, in a thread, so that it commits apart from the accept.
+    Read in the caller's session (one query, by the booking's key and an index on the mentor: a mentor with no calendar
+    costs no more); only a read that is due takes sessions of its own, in a thread, so that it commits apart from the
+    accept.
     """
     settings = settings or get_settings()
     now = now or utcnow()
-    connections = _MENTOR_CONNECTIONS.where(CalendarConnection.mentor_profile_id == mentor_profile_id)
+    if actor.mentor_profile_id is None:
+        return None
+    connections = _MENTOR_CONNECTIONS.join(Booking, Booking.mentor_profile_id == CalendarConnection.mentor_profile_id
+                                           ).where(Booking.id == booking_id,
+                                                   Booking.mentor_profile_id == actor.mentor_profile_id)
     rows = db.execute(connections).all()
     if not rows:
         return None

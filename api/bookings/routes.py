@@ -98,8 +98,7 @@ class AcceptBooking(MethodView):
         busy then: calendars read more than `CALENDAR_FRESHNESS` ago are read first, waiting at most
         `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
         db, actor = db_session(), current_actor()
-        mentor = bookings.get_visible_booking(db, actor, booking_id).mentor_profile_id
-        synced = calendar_sync.refresh_before_accept(db, session_factory(), mentor)
+        synced = calendar_sync.refresh_before_accept(db, session_factory(), actor, booking_id)
         accepted = bookings.accept_booking(db, actor, booking_id)
         return accepted, 200, {"Calendar-Synced-At": synced.isoformat()} if synced is not None else {}
 
