@@ -2,7 +2,8 @@
 (``workflows.calendar_writes``).
 
 A sync talks to the calendar server outside any transaction: the plan is read in one, what changed is stored in
-another, so a slow server holds no database connection and no lock. The beat sends the connections due every 15 s,
+another, so a slow server holds no database connection and no lock. A write holds its own row's lock while it asks
+the server (at most 10 s), so that two writes of one event land in order. The beat sends the connections due every 15 s,
 each leased for a while so that the next beat does not send it again while it runs.
 """
 
@@ -43,21 +44,10 @@ def sync(self: DbTask, connection_id: str) -> bool:
 
 @app.task(name="calendars.write", base=DbTask, bind=True, acks_late=True)
 def write(self: DbTask, write_id: str) -> bool:
-    """Write one session to its mentor's calendar; ``True`` when it landed (else it is tried again, backing off)."""
-    settings, owed_id = get_settings(), uuid.UUID(write_id)
-    try:
-        with self.transaction() as db:
-            owe = calendar_writes.owed(db, owed_id, settings)
-        if owe is None:
-            return False
-        calendar_writes.send(owe, settings)
-    except CalendarFault as error:
-        with self.transaction() as db:
-            calendar_writes.missed(db, owed_id, error, now=utcnow())
-        return False
+    """Write one session to its mentor's calendar; ``True`` when it landed (else it is tried again, backing off).
+    One transaction, the write's row locked while the server is asked: two writes of one event take turns."""
     with self.transaction() as db:
-        calendar_writes.landed(db, owed_id, owe.sequence)
-    return True
+        return calendar_writes.push(db, uuid.UUID(write_id))
 
 
 @app.task(name="calendars.sync_due", base=DbTask, bind=True)

@@ -3,10 +3,11 @@
 The ``calendars.follow_sessions`` handler (``workflows/handlers.py``) runs in the transaction of a session's change
 (scheduled, cancelled, its meeting link changed): it records that the session's event is owed to the target
 calendar, one row per event there (``calendar_writes``, its UID, so a moved booking's chain is one event), and sends
-the write after the commit. The write (:func:`push`, on the ``calendars`` queue) reads the chain's latest state then,
-so it never writes an older one after a newer, PUTs it at ``<calendar>/<uid>.ics`` (the same UID and SEQUENCE as the
-``.ics`` feed: a move moves the event; a cancellation is written as ``STATUS:CANCELLED``, not deleted, so the
-calendar shows why the time is free), and records the SEQUENCE written. A write that fails is tried again, with
+the write after the commit. The write (:func:`push`, on the ``calendars`` queue) locks its row and reads the chain's
+latest state then, so two writes of one event take turns and an older state never lands after a newer; it PUTs it at
+``<calendar>/<uid>.ics`` (the same UID and SEQUENCE as the ``.ics`` feed: a move moves the event; a cancellation is
+written as ``STATUS:CANCELLED``, not deleted, so the calendar shows why the time is free), and records the SEQUENCE
+written. A write that fails is tried again, with
 backoff, until it lands (the beat sends the owed ones); one to a broken connection waits until it is fixed.
 """
 
@@ -80,8 +81,12 @@ class Owed:
 
 
 def owed(db: Session, write_id: uuid.UUID, settings: Settings) -> Owed | None:
-    """What to write now (the chain's latest state), or ``None``: written already, or its connection is broken."""
-    write = db.get(CalendarWrite, write_id)
+    """What to write now (the chain's latest state), or ``None``: written already, or its connection is broken.
+
+    The row stays locked until the caller's transaction ends: two writes of one event take turns, and the second
+    finds the first's SEQUENCE written (or a newer state to write), so an older state never lands after a newer.
+    """
+    write = db.get(CalendarWrite, write_id, with_for_update=True)
     if write is None or (write.written_sequence is not None and write.written_sequence >= write.sequence):
         return None
     source = db.get_one(CalendarSource, write.source_id)
@@ -116,7 +121,8 @@ def missed(db: Session, write_id: uuid.UUID, error: CalendarFault, *, now: datet
 
 
 def push(db: Session, write_id: uuid.UUID, *, settings: Settings | None = None, now: datetime | None = None) -> bool:
-    """One write in the caller's transaction (the worker splits it around the request); ``True`` when it landed."""
+    """One write in the caller's transaction, its row locked throughout (the request to the server included, at most
+    ``REQUEST_SECONDS``: it holds back only another write of the same event); ``True`` when it landed."""
     settings = settings or get_settings()
     try:
         owe = owed(db, write_id, settings)
