@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.mail import Inbox
-from tests.web.conftest import Served, expect
+from tests.web.conftest import PASSWORD, Served, expect
 
 LIVE_MS = 1500  # a change made elsewhere shows within this, without a reload
 
@@ -24,6 +24,15 @@ def rerendered(page: Any, selector: str) -> None:
     page.evaluate("import('/web/js/live.js').then((m) => m.live.reconnect())")
     expect(page.locator(f"{selector}[data-old]")).to_have_count(0)
     expect(page.locator(selector).first).to_be_visible()
+
+
+def sign_in(page: Any, email: str) -> None:
+    """Sign in through the web app's form (an account made over the API), and wait until it has."""
+    page.goto("/#/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
 
 
 def open_listing(page: Any, title: str, skill: str) -> None:

@@ -14,7 +14,7 @@ from celery import Celery
 
 from tests.calendar_servers import PASSWORD, USER, client, radicale
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, shot, sign_up
-from tests.web.pages import LIVE_MS, clinic, local, open_listing, slot_button, wait_for_session
+from tests.web.pages import LIVE_MS, clinic, local, open_listing, sign_in, slot_button, wait_for_session
 
 STAMP = "%Y%m%dT%H%M%SZ"
 
@@ -28,10 +28,7 @@ def test_a_connected_calendar_takes_busy_slots_away_live_and_receives_the_sessio
     listing, slots = clinic(served, zone)
     taken, booked = slots[2], slots[5]
     grace = served.token("grace@example.com")
-    grace_page.goto("/#/signin")
-    grace_page.get_by_label("Email").fill("grace@example.com")
-    grace_page.get_by_label("Password").fill("correct horse battery")
-    grace_page.get_by_role("button", name="Sign in").click()
+    sign_in(grace_page, "grace@example.com")
     grace_page.get_by_role("link", name="Mentor setup").click()
     calendars = grace_page.get_by_role("region", name="Calendars")
     expect(calendars.get_by_text("No calendar connected")).to_be_visible()

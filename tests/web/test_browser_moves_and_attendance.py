@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.web.conftest import PASSWORD, PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
-from tests.web.pages import LIVE_MS, clinic, wait_for_session
+from tests.web.conftest import PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
+from tests.web.pages import LIVE_MS, clinic, sign_in, wait_for_session
 
 MOVED_WITHIN_MS = 8000  # the accept, the worker's new session, the stream's frames, each page's reload
 
@@ -38,11 +38,7 @@ def test_a_move_proposed_by_the_mentee_and_accepted_by_the_mentor_moves_both_pag
     grace_page, ada_page = new_page(browser, served, zone), new_page(browser, served, zone)
     sign_up(ada_page, "Ada Lovelace", "ada@example.com")
     _listing, session_id = booked_session(served, zone, served.token("ada@example.com"), bundle=False)
-    grace_page.goto("/#/signin")
-    grace_page.get_by_label("Email").fill("grace@example.com")
-    grace_page.get_by_label("Password").fill(PASSWORD)
-    grace_page.get_by_role("button", name="Sign in").click()
-    expect(grace_page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+    sign_in(grace_page, "grace@example.com")
     for page in (ada_page, grace_page):
         page.goto(f"/#/sessions/{session_id}")
         expect(page.get_by_role("heading", level=1, name="COBOL clinic")).to_be_visible()
@@ -98,11 +94,7 @@ def test_a_mentee_who_came_reports_the_mentor_absent_and_gets_the_credit_back_at
 
     # Grace watches the session's page at her desk (she never checks in): what Ada does shows there live.
     grace_page = new_page(browser, served, zone)
-    grace_page.goto("/#/signin")
-    grace_page.get_by_label("Email").fill("grace@example.com")
-    grace_page.get_by_label("Password").fill(PASSWORD)
-    grace_page.get_by_role("button", name="Sign in").click()
-    expect(grace_page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+    sign_in(grace_page, "grace@example.com")
     for page in (ada_page, grace_page):
         page.goto(f"/#/sessions/{session_id}")
     watched = grace_page.get_by_role("region", name="Attendance")

@@ -70,6 +70,18 @@ export const errorBox = (message) => h('p', { class: 'error', role: 'alert' }, m
 export const loading = (what = 'Loading…') => h('p', { class: 'muted loading', 'aria-busy': 'true' }, what);
 export const empty = (text) => h('p', { class: 'muted empty' }, text);
 
+/** A button that shows or hides `panel` (hidden at first), saying which with `aria-expanded`; `onOpen()` after it
+ * opens. The button above the panel, in one block. */
+export function disclosure(label, panel, onOpen = () => {}) {
+  panel.hidden = true;
+  const button = h('button', { type: 'button', 'aria-expanded': 'false', onclick: () => {
+    panel.hidden = !panel.hidden;
+    button.setAttribute('aria-expanded', String(!panel.hidden));
+    if (!panel.hidden) onOpen();
+  } }, label);
+  return h('div', {}, h('div', { class: 'actions' }, button), panel);
+}
+
 /** Shows API errors (or success notes) in one place of a screen. */
 export function messageArea() {
   const el = h('div', { class: 'messages' });

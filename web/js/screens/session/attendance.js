@@ -3,7 +3,7 @@
 // who was found absent and what it cost, with a dispute form while one is open to the viewer.
 import { post } from '../../api.js';
 import { policy } from '../../policy.js';
-import { h, field, replace, messageArea, act, money, hhmm, when } from '../../ui.js';
+import { h, field, replace, messageArea, act, money, hhmm, when, disclosure } from '../../ui.js';
 
 const ABSENT_STATUSES = new Set(['mentee_no_show', 'mentor_no_show']);
 
@@ -56,7 +56,7 @@ function checkInButton(view) {
 function reportButton(view, role) {
   const messages = messageArea();
   const who = role === 'mentor' ? (view.session.kind === 'group' ? 'No mentee came' : 'The mentee did not come') : 'The mentor did not come';
-  const confirm = h('div', { class: 'card confirm', hidden: true },
+  const confirm = h('div', { class: 'card confirm' },
     h('p', {}, role !== 'mentor' ? 'The mentor will be recorded absent: you pay nothing, and a bundle credit you booked with comes back.'
       : view.session.kind === 'group' ? 'Every mentee will be recorded absent: as for a late cancellation, each one\'s bundle credit is used or the late fee is due.'
         : 'The mentee will be recorded absent: as for a late cancellation, their bundle credit is used or the late fee is due.'),
@@ -64,11 +64,7 @@ function reportButton(view, role) {
       view.session = await post(`/sessions/${view.id}/no-show`);
       view.render();
     }) }, 'Report the absence')));
-  const open = h('button', { type: 'button', 'aria-expanded': 'false', onclick: () => {
-    confirm.hidden = !confirm.hidden;
-    open.setAttribute('aria-expanded', String(!confirm.hidden));
-  } }, `${who}…`);
-  return h('div', {}, h('div', { class: 'actions' }, open), confirm, messages.el);
+  return h('div', {}, disclosure(`${who}…`, confirm), messages.el);
 }
 
 /** Who was found absent, what it cost, and the dispute form while the viewer may dispute it. */
@@ -101,7 +97,7 @@ function finding(view, self, role) {
 
 function disputeForm(view, meeting) {
   const messages = messageArea();
-  const form = h('form', { class: 'card', hidden: true, 'aria-labelledby': `dp-h-${meeting.id}` },
+  const form = h('form', { class: 'card', 'aria-labelledby': `dp-h-${meeting.id}` },
     h('h3', { id: `dp-h-${meeting.id}` }, 'Dispute this finding'),
     h('p', { class: 'muted' }, `An administrator decides; open until ${when(meeting.disputable_until)}.`),
     field('What happened', { tag: 'textarea', name: 'reason', rows: 3, required: true, maxlength: 2000 }),
@@ -116,9 +112,5 @@ function disputeForm(view, meeting) {
       await view.reload();
     }, form);
   });
-  const open = h('button', { type: 'button', 'aria-expanded': 'false', onclick: () => {
-    form.hidden = !form.hidden;
-    open.setAttribute('aria-expanded', String(!form.hidden));
-  } }, 'Dispute this…');
-  return h('div', {}, h('div', { class: 'actions' }, open), form);
+  return disclosure('Dispute this…', form);
 }

@@ -5,7 +5,7 @@
 import { get, post, qs } from '../../api.js';
 import { policy } from '../../policy.js';
 import { slotPicker } from '../../slot-picker.js';
-import { h, field, replace, messageArea, act, span, when, loading, errorBox } from '../../ui.js';
+import { h, field, replace, messageArea, act, span, when, loading, errorBox, disclosure } from '../../ui.js';
 
 const SLOT_DAYS = 14;
 const MAX_TIMES = 3;
@@ -113,7 +113,7 @@ function proposeForm(view, other) {
     chosen.push(slot);
     draw();
   });
-  const form = h('form', { class: 'card', hidden: true, 'aria-labelledby': 'pr-h' },
+  const form = h('form', { class: 'card', 'aria-labelledby': 'pr-h' },
     h('h3', { id: 'pr-h' }, 'Propose another time'),
     h('p', { class: 'muted' }, `Choose up to ${MAX_TIMES} free times; ${other} picks one, or keeps the current time.`),
     slots, h('p', {}, 'Proposed: '), list,
@@ -130,16 +130,12 @@ function proposeForm(view, other) {
       await view.reload();
     }, form);
   });
-  const open = h('button', { type: 'button', 'aria-expanded': 'false', onclick: () => {
-    form.hidden = !form.hidden;
-    open.setAttribute('aria-expanded', String(!form.hidden));
-  } }, 'Propose another time');
-  return h('div', {}, h('div', { class: 'actions' }, open), form);
+  return disclosure('Propose another time', form);
 }
 
 function askForm(view) {
   const messages = messageArea();
-  const form = h('form', { class: 'card', hidden: true, 'aria-labelledby': 'ask-h' },
+  const form = h('form', { class: 'card', 'aria-labelledby': 'ask-h' },
     h('h3', { id: 'ask-h' }, 'Ask the mentee to choose another time'),
     h('p', { class: 'muted' }, `They pick any free time, or cancel at no cost; with no answer within ${policy.reschedule_request_ttl_hours} hours, `
       + 'the session is cancelled at no cost to them.'),
@@ -153,12 +149,7 @@ function askForm(view) {
       await view.reload();
     }, form);
   });
-  const open = h('button', { type: 'button', 'aria-expanded': 'false', onclick: () => {
-    form.hidden = !form.hidden;
-    open.setAttribute('aria-expanded', String(!form.hidden));
-    if (!form.hidden) form.reason.focus();
-  } }, 'Ask to reschedule');
-  return h('div', {}, h('div', { class: 'actions' }, open), form);
+  return disclosure('Ask to reschedule', form, () => form.reason.focus());
 }
 
 function chooseAnyTime(view, open) {
