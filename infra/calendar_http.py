@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 import httpx
 
@@ -60,6 +61,8 @@ class CalendarClient:
     max_bytes: int
     username: str | None = None
     password: str | None = None
+    origin: str | None = None  # the account's scheme, host and port: credentials go there and nowhere else
+    https_only: bool = False
     _client: httpx.Client | None = field(default=None, repr=False)
     _deadline: http_client.AttemptDeadline | None = field(default=None, repr=False)
 
@@ -80,12 +83,14 @@ class CalendarClient:
         if self.username is not None:
             token = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode()
             sent["Authorization"] = f"Basic {token}"
+        self._deadline.start(self.timeout)  # one deadline for the request, its redirects included
         for _ in range(MAX_REDIRECTS + 1):
+            if self.username is not None and self.origin is not None and origin_of(url) != self.origin:
+                raise CalendarFault("the server sent us to another address: its credentials are not sent there")
             try:
-                target = http_targets.pin_target(url, scope=self.scope)
+                target = http_targets.pin_target(url, scope=self.scope, https_only=self.https_only)
             except http_targets.TargetRefused as exc:
                 raise CalendarFault(f"the address is refused: {exc}") from None
-            self._deadline.start(self.timeout)
             answer = self._send(method, url, target, sent, body)
             if answer.status in (301, 302, 307, 308) and answer.headers.get("location"):
                 url = urljoin(url, answer.headers["location"])
@@ -114,6 +119,12 @@ class CalendarClient:
             if size > self.max_bytes:
                 raise CalendarFault(f"the calendar is larger than {self.max_bytes // 1024} KiB: it is not read")
             yield chunk
+
+
+def origin_of(url: str) -> str:
+    """Scheme, host and port of a URL, as credentials are scoped."""
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.host}:{parsed.port or {'http': 80, 'https': 443}.get(parsed.scheme, 0)}"
 
 
 # --- an iCalendar subscription ----------------------------------------------------------------------------
@@ -149,12 +160,20 @@ def _propfind(client: CalendarClient, url: str, props: str, depth: str) -> Eleme
     return _xml(answer.body)
 
 
+def _refuse_doctype(*_args: object) -> None:
+    raise CalendarFault("the answer declares a document type or entities: refused")
+
+
 def _xml(body: bytes) -> ElementTree.Element:
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise CalendarFault("the answer declares entities: refused")
+    """The answer's XML; refused when it declares a document type (so entities), in whatever encoding it comes:
+    expat reads it first with a handler that refuses any declaration, then ElementTree builds the tree."""
+    check = expat.ParserCreate()
+    check.StartDoctypeDeclHandler = _refuse_doctype
+    check.EntityDeclHandler = _refuse_doctype
     try:
-        return ElementTree.fromstring(body)  # noqa: S314 - no DTD or entity is let through (above)
-    except ElementTree.ParseError:
+        check.Parse(body, True)  # noqa: FBT003 - expat: the last piece
+        return ElementTree.fromstring(body)  # noqa: S314 - no document type, so no entity (checked above)
+    except (expat.ExpatError, ElementTree.ParseError):
         raise CalendarFault("the answer is not XML") from None
 
 

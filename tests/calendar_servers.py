@@ -43,6 +43,7 @@ class Feed:
     body: bytes = b""
     etag: str = '"1"'
     status: int = 200
+    location: str | None = None  # a redirect's target
     requests: int = 0
     not_modified: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +65,8 @@ def subscription_server(feed: Feed) -> Iterator[str]:
                 self.send_response(feed.status)
                 self.send_header("Content-Type", "text/calendar")
                 self.send_header("ETag", feed.etag)
+                if feed.location:
+                    self.send_header("Location", feed.location)
                 self.send_header("Content-Length", str(len(feed.body)))
                 self.end_headers()
                 self.wfile.write(feed.body)

@@ -84,8 +84,11 @@ def reseal(db: Session, settings: Settings) -> int:
 
 
 def client_for(settings: Settings, secret: dict[str, str | None]) -> CalendarClient:
+    """A client of the account: its credentials sent to its own origin only, https only where webhooks are."""
     return CalendarClient(http_targets.configured_scope(settings), REQUEST_SECONDS, settings.calendar_max_bytes,
-                          secret.get("username"), secret.get("password"))
+                          secret.get("username"), secret.get("password"),
+                          origin=calendar_http.origin_of(str(secret["url"])) if secret.get("url") else None,
+                          https_only=settings.https_targets_only)
 
 
 # --- connecting ---------------------------------------------------------------------------------------------
@@ -107,7 +110,8 @@ def connect(db: Session, actor: Actor, *, kind: str, url: str, username: str | N
     if held >= MAX_CONNECTIONS_PER_MENTOR:
         raise Conflict(f"at most {MAX_CONNECTIONS_PER_MENTOR} calendar connections per mentor")
     try:
-        normal = http_targets.validate_target(url, scope=http_targets.configured_scope(settings))
+        normal = http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
+                                              https_only=settings.https_targets_only)
     except http_targets.TargetRefused as exc:
         raise InvalidInput(f"this calendar address is refused: {exc}", field="url") from None
     secret = {"url": normal, "username": username, "password": password}
@@ -179,8 +183,11 @@ def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Se
             raise InvalidInput("no such calendar in this connection", field="calendars")
         if choice.get("target") and not source.writable:
             raise InvalidInput(f"sessions cannot be written to {source.name!r}: it is read-only", field="calendars")
-        if "busy" in choice:
+        if "busy" in choice and source.busy != bool(choice["busy"]):
             source.busy = bool(choice["busy"])
+            # Read it whole next time: its busy times were dropped, or were never kept.
+            source.ctag = None
+            connection.validators = {}
         if choice.get("target"):
             db.execute(CalendarSource.__table__.update().where(  # type: ignore[attr-defined]
                 CalendarSource.mentor_profile_id == connection.mentor_profile_id).values(target=False))
@@ -228,7 +235,7 @@ def busy_times(objects: Iterable[bytes], zone: ZoneInfo, start: datetime, end: d
     ``CalendarFault`` for an object that is not iCalendar, or more than ``max_events`` events in all.
     """
     found: list[tuple[datetime, datetime]] = []
-    seen = 0
+    seen = occurrences = 0
     for data in objects:
         try:
             calendar = icalendar.Calendar.from_ical(data)
@@ -238,23 +245,39 @@ def busy_times(objects: Iterable[bytes], zone: ZoneInfo, start: datetime, end: d
         if seen > max_events:
             raise CalendarFault(f"the calendar holds more than {max_events} events: it is not read")
         try:
-            occurrences = recurring_ical_events.of(calendar).between(start, end)
+            # Lazily, in start order: a rule repeating every second stops at the cap, not at the horizon.
+            for event in recurring_ical_events.of(calendar).after(start):
+                interval = _busy(event, zone)
+                if interval is None:
+                    continue
+                first, last = interval
+                if first >= end:
+                    break
+                occurrences += 1
+                if occurrences > max_events:
+                    raise CalendarFault(f"the calendar's events repeat more than {max_events} times: it is not read")
+                if last > first:
+                    found.append((max(first, start), min(last, end)))
+        except CalendarFault:
+            raise
         except Exception as exc:  # noqa: BLE001 - any malformed rule or date: the calendar is refused, not the worker
             raise CalendarFault(f"the calendar's events cannot be read ({type(exc).__name__})") from None
-        for event in occurrences:
-            if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-                continue
-            if str(event.get("STATUS", "")).upper() == "CANCELLED" or str(event.get("UID", "")).endswith(_OURS):
-                continue
-            begins, ends = event.get("DTSTART"), event.get("DTEND")
-            if begins is None:
-                continue
-            first = _instant(begins.dt, zone)
-            last = _instant(ends.dt, zone) if ends is not None else \
-                _instant(begins.dt + timedelta(days=1), zone) if not isinstance(begins.dt, datetime) else first
-            if last > first:
-                found.append((max(first, start), min(last, end)))
     return merged(found)
+
+
+def _busy(event: Any, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The instants an occurrence makes the mentor busy, or ``None`` (transparent, cancelled, ours, no start)."""
+    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+        return None
+    if str(event.get("STATUS", "")).upper() == "CANCELLED" or str(event.get("UID", "")).endswith(_OURS):
+        return None
+    begins, ends = event.get("DTSTART"), event.get("DTEND")
+    if begins is None:
+        return None
+    first = _instant(begins.dt, zone)
+    last = _instant(ends.dt, zone) if ends is not None else \
+        _instant(begins.dt + timedelta(days=1), zone) if not isinstance(begins.dt, datetime) else first
+    return first, last
 
 
 def merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -327,6 +350,8 @@ def store(db: Session, connection_id: uuid.UUID, reads: Sequence[Read], validato
     connection = db.get(CalendarConnection, connection_id, with_for_update=True)
     if connection is None:
         return False
+    if connection.synced_at is not None and connection.synced_at > now:
+        return True  # a later read landed first (two syncs overlapped): it stands
     sources = {s.id: s for s in sources_of(db, [connection_id])[connection_id]}
     changed: list[tuple[datetime, datetime]] = []
     for one in reads:

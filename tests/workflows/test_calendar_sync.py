@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from infra import calendar_http
+from infra.calendar_http import CalendarFault
 from infra.config import get_settings
 from models import BusyInterval, CalendarConnection, CalendarSource, Notification
 from tests.calendar_servers import PASSWORD, USER, Feed, Radicale, client, radicale, subscription_server
@@ -239,3 +242,20 @@ def test_credentials_survive_a_key_rotation_and_no_key_refuses_connections(
         keyless = dataclasses.replace(get_settings(), calendar_credentials_keys=())  # production, no key set
         error = refused(db, Conflict, lambda: calendar_sync.connect(db, actor, kind="ics", url=url, settings=keyless))
         assert error.message.startswith("calendar connections are switched off")
+
+
+def test_hostile_answers_are_refused_not_obeyed(db: Session) -> None:
+    # A document type (so entities) in any encoding; a rule repeating every second; a redirect to another host.
+    bomb = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'.encode("utf-16")
+    with pytest.raises(CalendarFault, match="declares a document type"):
+        calendar_http._xml(bomb)
+    every_second = vevent("BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20300301T000000Z\r\nDTSTART:20300401T000000Z\r\n"
+                          "DURATION:PT1S\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n").encode()
+    with pytest.raises(CalendarFault, match="repeat more than"):
+        calendar_sync.busy_times([every_second], ZoneInfo(PARIS), NOW, NOW + timedelta(days=180), 1000)
+    redirect = Feed(status=302)
+    with subscription_server(Feed()) as other, subscription_server(redirect) as first:
+        redirect.location = other  # another port: another origin
+        client = calendar_sync.client_for(get_settings(), {"url": first, "username": USER, "password": PASSWORD})
+        with client, pytest.raises(CalendarFault, match="another address"):
+            client.request("GET", first)
