@@ -36,7 +36,14 @@ from infra import calendar_http, http_targets
 from infra.calendar_http import CalendarAuthFailed, CalendarClient, CalendarFault
 from infra.config import Settings, get_settings
 from models import Booking, BusyInterval, CalendarConnection, CalendarSource, MentorProfile
-from models.calendars import ACTIVE, BROKEN, CALDAV, MAX_CONNECTIONS_PER_MENTOR, SUBSCRIPTION
+from models.calendars import (
+    ACTIVE,
+    BROKEN,
+    CALDAV,
+    MAX_CONNECTIONS_PER_MENTOR,
+    MAX_SOURCES_PER_CONNECTION,
+    SUBSCRIPTION,
+)
 from workflows.actors import Actor
 from workflows.calendars import UID_DOMAIN
 from workflows.clock import utcnow
@@ -135,7 +142,7 @@ def connect(db: Session, actor: Actor, *, kind: str, url: str, username: str | N
     db.flush()
     db.add_all([CalendarSource(id=uuid.uuid4(), connection_id=connection.id, mentor_profile_id=profile.id,
                                href=remote.href, name=remote.name, busy=True, target=False, writable=remote.writable)
-                for remote in found[:50]])
+                for remote in found[:MAX_SOURCES_PER_CONNECTION]])
     db.flush()
     log.info("calendar.connected", connection_id=str(connection.id), kind=kind, host=connection.host)
     return connection
@@ -189,11 +196,10 @@ def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Se
             source.ctag = None
             connection.validators = {}
         if choice.get("target"):
-            db.execute(CalendarSource.__table__.update().where(  # type: ignore[attr-defined]
-                CalendarSource.mentor_profile_id == connection.mentor_profile_id).values(target=False))
-            db.flush()
-            db.expire_all()
-            source = db.get_one(CalendarSource, source.id)
+            for held in db.scalars(select(CalendarSource).where(
+                    CalendarSource.mentor_profile_id == connection.mentor_profile_id, CalendarSource.target)):
+                held.target = False
+            db.flush()  # the mentor's one target let go before another is taken (a partial unique index)
             source.target = True
         elif choice.get("target") is False:
             source.target = False

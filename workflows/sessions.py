@@ -379,9 +379,7 @@ def _leave_group_session(db: Session, actor: Actor, session: MentorshipSession, 
     """Give up the actor's seat; the session goes on. The seat's booking records the fee, or the
     forfeited credit, of a late leave, as an individual booking's cancellation does."""
     SESSIONS.check(session, SessionAction.CANCEL, Role.MENTEE)
-    seat = db.execute(select(Booking).where(
-        Booking.group_session_id == session.id, Booking.mentee_user_id == actor.user_id,
-        Booking.status == BookingStatus.ACCEPTED).with_for_update()).scalar_one()
+    seat = meeting_of(db, session, actor.user_id)
     end_with_session_cancellation(db, seat, late=late, reason=reason)
     session.seats_taken -= 1
     db.flush()
