@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class Feed:
     etag: str = '"1"'
     status: int = 200
     location: str | None = None  # a redirect's target
+    delay: float = 0.0  # seconds before it answers: a slow server
     requests: int = 0
     not_modified: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -57,6 +59,9 @@ def subscription_server(feed: Feed) -> Iterator[str]:
         def do_GET(self) -> None:
             with feed.lock:
                 feed.requests += 1
+                delay = feed.delay
+            time.sleep(delay)
+            with feed.lock:
                 if self.headers.get("If-None-Match") == feed.etag and feed.status == 200:
                     feed.not_modified += 1
                     self.send_response(304)

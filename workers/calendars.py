@@ -11,36 +11,16 @@ from __future__ import annotations
 
 import uuid
 
-import structlog
-
-from infra.calendar_http import CalendarFault
-from infra.config import get_settings
 from workers.base import DbTask
 from workers.celery_app import app
 from workflows import calendar_sync, calendar_writes
 from workflows.clock import utcnow
 
-log = structlog.get_logger(__name__)
-
 
 @app.task(name="calendars.sync", base=DbTask, bind=True, acks_late=True)
 def sync(self: DbTask, connection_id: str) -> bool:
     """Sync one connection; ``True`` when its busy times are up to date."""
-    settings, now, connection = get_settings(), utcnow(), uuid.UUID(connection_id)
-    try:
-        with self.transaction() as db:
-            planned = calendar_sync.plan(db, connection, settings)
-        if planned is None:
-            return False
-        reads, validators = calendar_sync.read(planned, settings, now)
-    except CalendarFault as error:
-        with self.transaction() as db:
-            if calendar_sync.failed(db, connection, error, now=now, settings=settings):
-                calendar_sync.tell_broken(db, connection)
-        return False
-    with self.transaction() as db:
-        return calendar_sync.store(db, connection, reads, validators, now=now, settings=settings)
-
+    return calendar_sync.sync_apart(self.transaction, uuid.UUID(connection_id))
 
 @app.task(name="calendars.write", base=DbTask, bind=True, acks_late=True)
 def write(self: DbTask, write_id: str) -> bool:
@@ -48,7 +28,6 @@ def write(self: DbTask, write_id: str) -> bool:
     One transaction, the write's row locked while the server is asked: two writes of one event take turns."""
     with self.transaction() as db:
         return calendar_writes.push(db, uuid.UUID(write_id))
-
 
 @app.task(name="calendars.sync_due", base=DbTask, bind=True)
 def sync_due(self: DbTask) -> int:

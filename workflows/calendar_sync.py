@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic as time_monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -424,21 +426,36 @@ def lease_due(db: Session, now: datetime, limit: int = 200) -> list[uuid.UUID]:
 
 def sync_connection(db: Session, connection_id: uuid.UUID, *, settings: Settings | None = None,
                     now: datetime | None = None) -> bool:
-    """One sync in the caller's transaction: read what changed, store it; on a fault, keep what was stored and
-    back off (a connection whose credentials are refused becomes ``broken`` and its mentor is told, once).
+    """One sync in the caller's transaction (tests, scripts): :func:`sync_apart` with one session throughout."""
+
+    @contextmanager
+    def same() -> Iterator[Session]:
+        yield db
+
+    return sync_apart(same, connection_id, settings=settings, now=now)
+
+
+def sync_apart(transaction: Callable[[], AbstractContextManager[Session]], connection_id: uuid.UUID, *,
+               settings: Settings | None = None, now: datetime | None = None) -> bool:
+    """One sync: the plan read in one transaction, the server asked outside any (a slow server holds no database
+    connection and no lock), what changed stored in another. On a fault what was stored stays and the next attempt
+    backs off; a connection whose credentials are refused becomes ``broken`` and its mentor is told, once.
     ``True`` when the busy times are up to date."""
     settings = settings or get_settings()
     now = now or utcnow()
     try:
-        planned = plan(db, connection_id, settings)
+        with transaction() as db:
+            planned = plan(db, connection_id, settings)
         if planned is None:
             return False
         reads, validators = read(planned, settings, now)
     except CalendarFault as error:
-        if failed(db, connection_id, error, now=now, settings=settings):
-            tell_broken(db, connection_id)
+        with transaction() as db:
+            if failed(db, connection_id, error, now=now, settings=settings):
+                tell_broken(db, connection_id)
         return False
-    return store(db, connection_id, reads, validators, now=now, settings=settings)
+    with transaction() as db:
+        return store(db, connection_id, reads, validators, now=now, settings=settings)
 
 
 def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
@@ -451,17 +468,51 @@ def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
                 data={"link": "#/mentor", "connection_id": str(connection.id)})
 
 
+READS_BEFORE_ACCEPT = 4  # reads an API process runs at once for accepts; beyond, an accept decides on the last sync
+_readers = threading.BoundedSemaphore(READS_BEFORE_ACCEPT)
+_under_way: dict[uuid.UUID, threading.Event] = {}  # one read per connection at a time; later accepts wait on it
+_under_way_lock = threading.Lock()
+
+
+def read_for_accept(factory: sessionmaker[Session], connection_id: uuid.UUID, settings: Settings
+                    ) -> threading.Event | None:
+    """Read the connection in a thread (:func:`sync_apart`, its own sessions: it commits apart from the accept); the
+    event set when it is done. An accept arriving while the connection is being read waits on that read, not a
+    second one; ``None`` when this process already runs ``READS_BEFORE_ACCEPT`` reads (a slow server ties up no
+    more)."""
+    with _under_way_lock:
+        running = _under_way.get(connection_id)
+        if running is not None:
+            return running
+        if not _readers.acquire(blocking=False):
+            return None
+        done = _under_way[connection_id] = threading.Event()
+
+    def run() -> None:
+        try:
+            sync_apart(factory.begin, connection_id, settings=settings)
+        except Exception:
+            log.exception("calendar.read_before_accept_failed", connection_id=str(connection_id))
+        finally:
+            with _under_way_lock:
+                del _under_way[connection_id]
+            _readers.release()
+            done.set()
+
+    threading.Thread(target=run, name="calendar-read-before-accept", daemon=True).start()
+    return done
+
+
 def refresh_before_accept(db: Session, factory: sessionmaker[Session], actor: Actor, booking_id: uuid.UUID, *,
                           settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
     """Before the actor accepts the booking (as its mentor: anyone else's accept is refused by the accept itself): the
-    mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now,
+    mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now (:func:`read_for_accept`),
     waiting at most ``CALENDAR_ACCEPT_WAIT`` in all (a slower read goes on, and lands for the next check). The time
     of the oldest read the accept then decides on; ``None`` when the mentor has no calendar connected, or one was
     never read.
 
     Read in the caller's session (one query, by the booking's key and an index on the mentor: a mentor with no calendar
-    costs no more); only a read that is due takes sessions of its own, in a thread, so that it commits apart from the
-    accept.
+    costs no more).
     """
     settings = settings or get_settings()
     now = now or utcnow()
@@ -474,16 +525,13 @@ def refresh_before_accept(db: Session, factory: sessionmaker[Session], actor: Ac
     if not rows:
         return None
     stale_before = now - timedelta(seconds=settings.calendar_freshness_seconds)
-    stale = [row.id for row in rows if row.synced_at is None or row.synced_at < stale_before]
-    if stale:
-        def read_now() -> None:
-            for connection_id in stale:
-                with factory() as own, own.begin():
-                    sync_connection(own, connection_id, settings=settings)
-
-        reader = threading.Thread(target=read_now, name="calendar-read-before-accept", daemon=True)
-        reader.start()
-        reader.join(timeout=settings.calendar_accept_wait_seconds)
+    reads = [read_for_accept(factory, row.id, settings) for row in rows
+             if row.synced_at is None or row.synced_at < stale_before]
+    if reads:
+        until = time_monotonic() + settings.calendar_accept_wait_seconds
+        for done in reads:
+            if done is not None:
+                done.wait(max(0.0, until - time_monotonic()))
         rows = db.execute(connections).all()
     synced = [row.synced_at for row in rows]
     return None if not synced or any(s is None for s in synced) else min(s for s in synced if s is not None)

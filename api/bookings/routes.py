@@ -98,7 +98,8 @@ class AcceptBooking(MethodView):
         busy then: calendars read more than `CALENDAR_FRESHNESS` ago are read first, waiting at most
         `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
         db, actor = db_session(), current_actor()
-        synced = calendar_sync.refresh_before_accept(db, session_factory(), actor, booking_id)
+        synced = calendar_sync.refresh_before_accept(db, session_factory(), actor, booking_id,
+                                                     settings=current_app.extensions["settings"])
         accepted = bookings.accept_booking(db, actor, booking_id)
         return accepted, 200, {"Calendar-Synced-At": synced.isoformat()} if synced is not None else {}
 
