@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.config import get_settings
 from infra.db import transaction as db_transaction
 from models import ListingKind, User
-from workflows import accounts, bookings, calendar_sync, listings, mentors, operations
+from workflows import accounts, bookings, calendar_accounts, listings, mentors, operations
 from workflows.actors import Actor
 
 ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhook recovery.")
@@ -144,7 +144,7 @@ def reseal_calendars() -> None:
     """Encrypt every calendar connection's credentials again with the first of CALENDAR_CREDENTIALS_KEYS (the middle
     step of a key rotation: add the new key first, run this, then drop the old key)."""
     with transaction() as db:
-        count = calendar_sync.reseal(db, get_settings())
+        count = calendar_accounts.reseal(db, get_settings())
     click.echo(f"resealed {count} calendar connection(s)")
 
 

@@ -92,16 +92,21 @@ class BusyInterval(Base):
     end_time: Mapped[datetime]
 
 
+# A write is owed while its newest state has not landed, or while an event it wrote must be taken away.
+OWED = "retire OR written_sequence IS NULL OR written_sequence < sequence"
+
+
 class CalendarWrite(IdMixin, TimestampMixin, Base):
     """A session owed to the mentor's target calendar (``workflows.calendar_writes``): one row per event there (its
-    UID, a moved booking's chain keeping one), the session whose state it must show, and what was written last."""
+    UID, a moved booking's chain keeping one), the session whose state it must show, and what was written last.
+    ``retire``: the calendar is no longer the target, and the event written there is to be deleted (then the row)."""
 
     __tablename__ = "calendar_writes"
     __table_args__ = (
         Index("uq_calendar_writes_source_uid", "source_id", "uid", unique=True),
         # Writes not landed yet, the next attempt first.
         Index("ix_calendar_writes_owed", "next_attempt_at",
-              postgresql_where=text("written_sequence IS NULL OR written_sequence < sequence")),
+              postgresql_where=text(OWED)),
         CheckConstraint("last_error IS NULL OR length(last_error) <= 500", name="error_length"),
     )
 
@@ -113,3 +118,4 @@ class CalendarWrite(IdMixin, TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     last_error: Mapped[str | None] = mapped_column(Text)
+    retire: Mapped[bool] = mapped_column(default=False, server_default="false")

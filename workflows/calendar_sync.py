@@ -16,7 +16,7 @@ shown, and the next attempt backs off; credentials refused mark the connection `
 
 from __future__ import annotations
 
-import json
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,14 +30,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 import structlog
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra import calendar_http, http_targets
-from infra.calendar_http import CalendarAuthFailed, CalendarClient, CalendarFault
+from infra.calendar_http import CalendarAuthFailed, CalendarFault
 from infra.config import Settings, get_settings
-from models import Booking, BusyInterval, CalendarConnection, CalendarSource, MentorProfile
+from models import Booking, BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, MentorProfile
 from models.calendars import (
     ACTIVE,
     BROKEN,
@@ -46,7 +46,9 @@ from models.calendars import (
     MAX_SOURCES_PER_CONNECTION,
     SUBSCRIPTION,
 )
+from workflows import calendar_writes
 from workflows.actors import Actor
+from workflows.calendar_accounts import client_for, seal, unseal
 from workflows.calendars import UID_DOMAIN
 from workflows.clock import utcnow
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -57,47 +59,9 @@ from workflows.roles import Role
 log = structlog.get_logger(__name__)
 
 SYNC_TASK = "calendars.sync"
-REQUEST_SECONDS = 10.0  # each request to a calendar server, whole
 MAX_BACKOFF = timedelta(hours=6)
 _OURS = f"@{UID_DOMAIN}"
-
-
-# --- credentials, sealed ------------------------------------------------------------------------------------
-
-
-def _box(settings: Settings) -> MultiFernet:
-    if not settings.calendar_credentials_keys:
-        raise Conflict("calendar connections are switched off: the service has no CALENDAR_CREDENTIALS_KEYS")
-    return MultiFernet([Fernet(key.encode()) for key in settings.calendar_credentials_keys])
-
-
-def seal(settings: Settings, secret: dict[str, str | None]) -> str:
-    return _box(settings).encrypt(json.dumps(secret).encode()).decode()
-
-
-def unseal(settings: Settings, token: str) -> dict[str, str | None]:
-    try:
-        opened: dict[str, str | None] = json.loads(_box(settings).decrypt(token.encode()))
-    except InvalidToken:
-        raise CalendarFault("the stored credentials cannot be read with the keys configured: connect again") from None
-    return opened
-
-
-def reseal(db: Session, settings: Settings) -> int:
-    """Encrypt every connection's credentials again with the first key (a key rotation's middle step)."""
-    box = _box(settings)
-    connections = list(db.scalars(select(CalendarConnection).with_for_update()))
-    for connection in connections:
-        connection.credentials = box.rotate(connection.credentials.encode()).decode()
-    return len(connections)
-
-
-def client_for(settings: Settings, secret: dict[str, str | None]) -> CalendarClient:
-    """A client of the account: its credentials sent to its own origin only, https only where webhooks are."""
-    return CalendarClient(http_targets.configured_scope(settings), REQUEST_SECONDS, settings.calendar_max_bytes,
-                          secret.get("username"), secret.get("password"),
-                          origin=calendar_http.origin_of(str(secret["url"])) if secret.get("url") else None,
-                          https_only=settings.https_targets_only)
+_VEVENT_LINE = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
 
 
 # --- connecting ---------------------------------------------------------------------------------------------
@@ -180,12 +144,15 @@ def sources_of(db: Session, connection_ids: Sequence[uuid.UUID]) -> dict[uuid.UU
 def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Sequence[dict[str, Any]] = (),
            username: str | None = None, password: str | None = None, settings: Settings | None = None
            ) -> CalendarConnection:
-    """Choose which calendars count as busy and which one receives sessions (one per mentor); give new credentials
-    to a broken connection (it is active again, and syncs at once)."""
+    """Choose which calendars count as busy and which one receives sessions (one per mentor: choosing another, or
+    none, moves the events of sessions not over yet, ``calendar_writes.target_changed``); give new credentials to a
+    broken connection (it is active again, syncs at once, and the writes it owes are sent)."""
     settings = settings or get_settings()
+    now = utcnow()
     _profile(db, actor)  # the mentor's turn: two changes of their target calendar never cross
     connection = own_connection(db, actor, connection_id, lock=True)
     sources = {s.id: s for s in sources_of(db, [connection.id])[connection.id]}
+    target_before = _target_of(db, connection.mentor_profile_id)
     for choice in calendars:
         source = sources.get(choice["id"])
         if source is None:
@@ -210,18 +177,38 @@ def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Se
         secret.update({key: value for key, value in (("username", username), ("password", password))
                        if value is not None})
         connection.credentials = seal(settings, secret)
-        connection.status, connection.failures, connection.next_sync_at = ACTIVE, 0, utcnow()
-    connection.next_sync_at = min(connection.next_sync_at, utcnow())
+        connection.status, connection.failures, connection.next_sync_at = ACTIVE, 0, now
+        db.execute(sa_update(CalendarWrite).where(CalendarWrite.source_id.in_(list(sources)))
+                   .values(next_attempt_at=now))
+    connection.next_sync_at = min(connection.next_sync_at, now)
     db.flush()
     # Calendars no longer busy stop blocking at once.
-    db.execute(delete(BusyInterval).where(BusyInterval.source_id.in_(
-        [s.id for s in sources.values() if not s.busy])))
+    _forget_busy(db, connection.mentor_profile_id, [s.id for s in sources.values() if not s.busy])
+    if _target_of(db, connection.mentor_profile_id) != target_before:
+        calendar_writes.target_changed(db, connection.mentor_profile_id, now=now)
     return connection
 
 
+def _target_of(db: Session, mentor_profile_id: uuid.UUID) -> uuid.UUID | None:
+    return db.scalar(select(CalendarSource.id).where(CalendarSource.mentor_profile_id == mentor_profile_id,
+                                                     CalendarSource.target))
+
+
+def _forget_busy(db: Session, mentor_profile_id: uuid.UUID, source_ids: Sequence[uuid.UUID]) -> None:
+    """Drop the busy times read from these calendars; the slots they took are free again, live."""
+    gone = db.execute(delete(BusyInterval).where(BusyInterval.source_id.in_(source_ids))
+                      .returning(BusyInterval.start_time, BusyInterval.end_time)).all()
+    if gone:
+        record(db, EventType.SCHEDULE_CHANGED, schedule_payload(
+            mentor_profile_id, ScheduleChange.CALENDAR, min(a for a, _b in gone), max(b for _a, b in gone)),
+            actor=Role.SYSTEM.value)
+
+
 def disconnect(db: Session, actor: Actor, connection_id: uuid.UUID) -> None:
-    """Forget the connection: its credentials, its calendars and every busy time read from it."""
+    """Forget the connection: its credentials, its calendars and every busy time read from it. Events already
+    written to its calendars stay there (the account may be gone; its credentials are forgotten now)."""
     connection = own_connection(db, actor, connection_id, lock=True)
+    _forget_busy(db, connection.mentor_profile_id, [s.id for s in sources_of(db, [connection.id])[connection.id]])
     db.delete(connection)
     db.flush()
     log.info("calendar.disconnected", connection_id=str(connection_id))
@@ -245,13 +232,14 @@ def busy_times(objects: Iterable[bytes], zone: ZoneInfo, start: datetime, end: d
     found: list[tuple[datetime, datetime]] = []
     seen = occurrences = 0
     for data in objects:
+        # Counted before parsing: a calendar far too large is refused without building it in memory.
+        seen += sum(1 for _ in _VEVENT_LINE.finditer(data))
+        if seen > max_events:
+            raise CalendarFault(f"the calendar holds more than {max_events} events: it is not read")
         try:
             calendar = icalendar.Calendar.from_ical(data)
         except ValueError:
             raise CalendarFault("the calendar is not valid iCalendar") from None
-        seen += sum(1 for _ in calendar.walk("VEVENT"))
-        if seen > max_events:
-            raise CalendarFault(f"the calendar holds more than {max_events} events: it is not read")
         try:
             # Lazily, in start order: a rule repeating every second stops at the cap, not at the horizon.
             for event in recurring_ical_events.of(calendar).after(start):

@@ -20,7 +20,8 @@ from api.database import db_session
 from api.security import current_actor, require_login
 from models import CalendarConnection
 from outbox import enqueue_after_commit
-from workflows import calendar_sync
+from workflows import calendar_sync, calendar_writes
+from workflows.calendar_writes import Backlog
 
 blp = Blueprint("calendar_connections", __name__, url_prefix="/api/v1/calendar-connections",
                 description="A mentor's own calendars: their busy times block slots; sessions are written to one.")
@@ -29,9 +30,12 @@ blp.before_request(require_login)
 
 def shown(connection: CalendarConnection) -> dict[str, Any]:
     sources = calendar_sync.sources_of(db_session(), [connection.id])[connection.id]
+    owed = calendar_writes.backlog(db_session(), [s.id for s in sources])
     return {**{name: getattr(connection, name) for name in ("id", "kind", "host", "status", "synced_at",
                                                             "last_error", "last_error_at", "created_at")},
-            "calendars": sources}
+            "calendars": [{**{name: getattr(s, name) for name in ("id", "name", "busy", "target", "writable")},
+                           "writes_owed": owed.get(s.id, Backlog()).owed,
+                           "last_write_error": owed.get(s.id, Backlog()).last_error} for s in sources]}
 
 
 @blp.route("")

@@ -20,7 +20,7 @@ EXAMPLE_CONNECTION: dict[str, Any] = {
     "last_error": None,
     "last_error_at": None,
     "calendars": [{"id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "name": "Personal", "busy": True, "target": True,
-                   "writable": True}],
+                   "writable": True, "writes_owed": 0, "last_write_error": None}],
     "created_at": "2030-03-01T12:00:00+00:00",
 }
 
@@ -31,6 +31,10 @@ class SourceSchema(ma.Schema):
     busy = fields.Boolean(metadata={"description": "Its events make the mentor busy."})
     target = fields.Boolean(metadata={"description": "Sessions are written to it (one calendar per mentor)."})
     writable = fields.Boolean(metadata={"description": "Whether the server lets sessions be written to it."})
+    writes_owed = fields.Integer(metadata={"description": "Sessions' events not written to it yet (or not taken "
+                                                          "away yet, when it stopped receiving sessions)."})
+    last_write_error = fields.String(allow_none=True, metadata={
+        "description": "What the server said to the last write that failed, while writes are owed."})
 
 
 class ConnectionSchema(ma.Schema):

@@ -1,11 +1,11 @@
 """A mentor's own calendar in Chromium, against a real Radicale: connected on the setup page, an event added there
 takes the slot off a mentee's open listing page at the next sync, without a reload; the calendar chosen for
-sessions receives an accepted one; disconnecting gives the slot back."""
+sessions receives an accepted one, and gives it up when sessions stop going there; disconnecting gives the slot
+back, live."""
 
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from celery import Celery
 
 from tests.calendar_servers import PASSWORD, USER, client, radicale
+from tests.concurrency import wait_until
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, shot, sign_up
 from tests.web.pages import LIVE_MS, clinic, local, open_listing, sign_in, slot_button, wait_for_session
 
@@ -66,15 +67,19 @@ def test_a_connected_calendar_takes_busy_slots_away_live_and_receives_the_sessio
                                                          "start_time": booked["start_time"]}, status=201)
         served.call("POST", f"/bookings/{request['id']}/accept", grace)
         wait_for_session(served, ada, request["id"])
-        deadline = time.monotonic() + 20
-        while not any(request["id"] in item.data for item in personal.events()):
-            assert time.monotonic() < deadline, "the session never reached the calendar"
-            time.sleep(0.2)
+        wait_until(lambda: any(request["id"] in item.data for item in personal.events()), 20,
+                   "the session reaching the calendar")
         written = next(item.data for item in personal.events() if request["id"] in item.data)
         assert re.search(r"SUMMARY:COBOL clinic with Ada Lovelace", written)
 
-        # Disconnected: its busy times go, and the slot comes back.
+        # Sessions no longer written there: the event of the session to come is taken away.
+        connection.get_by_role("button", name="Stop writing sessions here").click()
+        expect(calendars.get_by_role("status")).to_contain_text("Saved")
+        expect(connection.get_by_label("sessions go here")).not_to_be_checked()
+        wait_until(lambda: not any(request["id"] in item.data for item in personal.events()), 20,
+                   "the session's event taken away from the calendar")
+
+        # Disconnected: its busy times go, and the slot comes back on the mentee's open page.
         grace_page.get_by_role("button", name="Disconnect 127.0.0.1").click()
         expect(calendars.get_by_text("No calendar connected")).to_be_visible()
-        ada_page.reload()
-        expect(slot_button(ada_page, start)).to_be_visible()
+        expect(slot_button(ada_page, start)).to_be_visible(timeout=LIVE_MS * 6)

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from infra import calendar_http
 from infra.calendar_http import CalendarFault
 from infra.config import get_settings
-from models import BusyInterval, CalendarConnection, CalendarSource, Notification
+from models import BusyInterval, CalendarConnection, CalendarSource, Notification, OutboxEvent
 from tests.calendar_servers import PASSWORD, USER, Feed, Radicale, client, radicale, subscription_server
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import bookings, calendar_sync, slots
+from workflows import bookings, calendar_accounts, calendar_sync, slots
 from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, InvalidInput
 
@@ -147,6 +147,24 @@ def test_a_calendar_that_did_not_change_is_not_read_again_and_one_that_did_is(db
     assert source.ctag != first
     assert busy(db, listing.mentor_profile_id) == [EXPECTED[0], EXPECTED[4]]
 
+    # No longer counted as busy: its times free at once, and whoever watches the slots hears of it.
+    def changes() -> dict[uuid.UUID, tuple[str, str, str]]:
+        return {e.id: (e.payload["change"], e.payload["start_time"], e.payload["end_time"])
+                for e in db.scalars(select(OutboxEvent).where(OutboxEvent.type == "schedule.changed"))}
+
+    before = changes()
+    calendar_sync.update(db, actor, connection.id, calendars=[{"id": source.id, "busy": False}])
+    assert busy(db, listing.mentor_profile_id) == []
+    assert [v for k, v in changes().items() if k not in before] == [
+        ("calendar", EXPECTED[0][0].isoformat(), EXPECTED[4][1].isoformat())]
+    calendar_sync.update(db, actor, connection.id, calendars=[{"id": source.id, "busy": True}])
+    assert calendar_sync.sync_connection(db, connection.id, now=NOW)  # read whole again
+    assert busy(db, listing.mentor_profile_id) == [EXPECTED[0], EXPECTED[4]]
+    before = changes()
+    calendar_sync.disconnect(db, actor, connection.id)
+    assert busy(db, listing.mentor_profile_id) == []
+    assert len(changes()) == len(before) + 1
+
 
 def test_a_server_stopped_mid_way_loses_nothing_and_refused_credentials_break_the_connection_once(
         db: Session, server: Radicale) -> None:
@@ -194,9 +212,10 @@ def test_a_subscription_is_read_again_only_when_changed_and_garbage_or_a_huge_fe
         assert not calendar_sync.sync_connection(db, connection.id, now=NOW)
         assert connection.last_error == "the calendar is not valid iCalendar"
         many = "".join(f"BEGIN:VEVENT\r\nUID:e{n}\r\nDTSTAMP:20300301T000000Z\r\nDTSTART:20300401T{n % 24:02d}0000Z\r\n"
-                       f"DURATION:PT1M\r\nEND:VEVENT\r\n" for n in range(get_settings().calendar_max_events + 1))
+                       f"DURATION:PT1M\r\nEND:VEVENT\r\n" for n in range(50_000))
         feed.body, feed.etag = vevent(many).encode(), '"3"'
         assert not calendar_sync.sync_connection(db, connection.id, now=NOW)
+        assert len(feed.body) < get_settings().calendar_max_bytes  # refused for its events, before it is parsed
         assert connection.last_error.startswith("the calendar holds more than")
         assert busy(db, listing.mentor_profile_id) == EXPECTED[:1]
 
@@ -232,9 +251,9 @@ def test_credentials_survive_a_key_rotation_and_no_key_refuses_connections(
     with subscription_server(Feed(body=EVENTS["single"].encode())) as url:
         connection = calendar_sync.connect(db, actor, kind="ics", url=url)
         configure(CALENDAR_CREDENTIALS_KEYS=f"{new},{old}")  # the new key first: it encrypts, both decrypt
-        assert calendar_sync.reseal(db, get_settings()) == 1
+        assert calendar_accounts.reseal(db, get_settings()) == 1
         configure(CALENDAR_CREDENTIALS_KEYS=new)  # the old key dropped
-        assert calendar_sync.unseal(get_settings(), connection.credentials)["url"] == url
+        assert calendar_accounts.unseal(get_settings(), connection.credentials)["url"] == url
         assert calendar_sync.sync_connection(db, connection.id, now=NOW)
         configure(CALENDAR_CREDENTIALS_KEYS=old)  # a key that never sealed it
         assert not calendar_sync.sync_connection(db, connection.id, now=NOW)
@@ -256,6 +275,6 @@ def test_hostile_answers_are_refused_not_obeyed(db: Session) -> None:
     redirect = Feed(status=302)
     with subscription_server(Feed()) as other, subscription_server(redirect) as first:
         redirect.location = other  # another port: another origin
-        client = calendar_sync.client_for(get_settings(), {"url": first, "username": USER, "password": PASSWORD})
+        client = calendar_accounts.client_for(get_settings(), {"url": first, "username": USER, "password": PASSWORD})
         with client, pytest.raises(CalendarFault, match="another address"):
             client.request("GET", first)

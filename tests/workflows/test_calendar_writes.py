@@ -1,7 +1,8 @@
 """Sessions written to the mentor's own calendar (``workflows/calendar_writes.py``), read back from a real Radicale:
 an accepted session appears with the feed's UID, a move moves it (one event, a higher SEQUENCE), a cancellation
 marks it cancelled, a late older change never overwrites a newer, the events written are never read back as busy
-time, and a write to a server that is down lands once it is back."""
+time, a write to a server that is down lands once it is back, another target calendar takes the events of sessions
+to come (the old one has them taken away), and writes to a broken connection wait for its new credentials."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import BusyInterval, CalendarSource, CalendarWrite, OutboxEvent
+from models import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, OutboxEvent
+from models.calendars import BROKEN
 from tests.calendar_servers import PASSWORD, USER, Radicale, client, radicale
 from tests.factories import ListingFactory, UserFactory, actor_of
 from workflows import bookings, calendar_sync, calendar_writes, reschedules, sessions
@@ -40,6 +42,15 @@ def connected(db: Session, server: Radicale) -> tuple[Actor, Any, Any]:
     source = db.scalars(select(CalendarSource).where(CalendarSource.connection_id == connection.id)).one()
     calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source.id, "target": True}])
     return mentor, listing, calendar
+
+
+def scheduled(db: Session, mentor: Actor, listing: Any, start: datetime) -> Any:
+    """A session of the listing at ``start``: requested by a new mentee, accepted, made as the worker makes it."""
+    booking = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=start)
+    bookings.accept_booking(db, mentor, booking.id)
+    session = sessions.create_session_from_booking(db, booking.id)
+    assert session is not None
+    return session
 
 
 def follow(db: Session, *aggregate_ids: uuid.UUID) -> list[uuid.UUID]:
@@ -98,10 +109,7 @@ def test_a_session_is_written_moved_with_one_event_and_marked_cancelled(db: Sess
 
 def test_a_write_to_a_server_that_is_down_lands_once_it_is_back(db: Session, server: Radicale) -> None:
     mentor, listing, calendar = connected(db, server)
-    booking = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=T)
-    bookings.accept_booking(db, mentor, booking.id)
-    session = sessions.create_session_from_booking(db, booking.id)
-    assert session is not None
+    session = scheduled(db, mentor, listing, T)
     server.stop()
     assert follow(db, session.id) == []
     write = db.scalars(select(CalendarWrite)).one()
@@ -111,5 +119,57 @@ def test_a_write_to_a_server_that_is_down_lands_once_it_is_back(db: Session, ser
     server.start()
     assert calendar_writes.lease_owed(db, write.next_attempt_at) == [write.id]
     assert calendar_writes.push(db, write.id)
-    assert events_in(calendar) == [(f"{booking.id}@mentorship", 0, T, "CONFIRMED")]
+    assert events_in(calendar) == [(f"{session.booking_id}@mentorship", 0, T, "CONFIRMED")]
     assert not calendar_writes.push(db, write.id)  # written already: nothing more
+
+
+def write_owed(db: Session) -> None:
+    """Each write owed, as the workers send them."""
+    for write_id in list(db.scalars(select(CalendarWrite.id))):
+        calendar_writes.push(db, write_id)
+
+
+def test_choosing_another_target_moves_the_events_of_sessions_to_come_and_leaves_past_ones(
+        db: Session, server: Radicale) -> None:
+    listing = ListingFactory()
+    mentor = actor_of(listing.mentor_profile.user)
+    work, home = (client(server).principal().make_calendar(name=name) for name in ("Work", "Home"))
+    connection = calendar_sync.connect(db, mentor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
+    source = {s.name: s for s in db.scalars(select(CalendarSource))}
+    calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source["Work"].id, "target": True}])
+    past, coming = (scheduled(db, mentor, listing, T + timedelta(hours=hours)) for hours in (0, 3))
+    follow(db, past.id, coming.id)
+    assert len(events_in(work)) == 2
+    past.start_time, past.end_time = T - timedelta(days=30), T - timedelta(days=30, hours=-1)  # it took place
+    db.flush()
+
+    calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source["Home"].id, "target": True}])
+    write_owed(db)
+    assert [e[0] for e in events_in(work)] == [f"{past.booking_id}@mentorship"]
+    assert [e[0] for e in events_in(home)] == [f"{coming.booking_id}@mentorship"]
+    # The session changes: the new target follows it, the old one is not written to again.
+    sessions.cancel_session(db, mentor, coming.id, reason="ill")
+    follow(db, coming.id)
+    assert [e[3] for e in events_in(home)] == ["CANCELLED"]
+    assert [e[0] for e in events_in(work)] == [f"{past.booking_id}@mentorship"]
+
+    # No target at all: the events to come are taken away, and nothing is owed any more.
+    calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source["Home"].id, "target": False}])
+    write_owed(db)
+    assert events_in(home) == []
+    assert calendar_writes.lease_owed(db, datetime.now(UTC) + timedelta(days=1)) == []
+
+
+def test_writes_to_a_broken_connection_wait_for_new_credentials_then_land(db: Session, server: Radicale) -> None:
+    mentor, listing, calendar = connected(db, server)
+    session = scheduled(db, mentor, listing, T)
+    connection = db.scalars(select(CalendarConnection)).one()
+    connection.status = BROKEN  # the server refused the password at the last sync
+    db.flush()
+    assert follow(db, session.id) == []
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert calendar_writes.lease_owed(db, later) == []  # not sent again and again meanwhile
+    calendar_sync.update(db, mentor, connection.id, password=PASSWORD)
+    [write_id] = calendar_writes.lease_owed(db, datetime.now(UTC) + timedelta(seconds=1))
+    assert calendar_writes.push(db, write_id)
+    assert events_in(calendar) == [(f"{session.booking_id}@mentorship", 0, T, "CONFIRMED")]

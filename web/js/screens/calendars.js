@@ -73,7 +73,12 @@ function connectionItem(connection, messages, reload) {
     h('label', {}, h('input', { type: 'checkbox', checked: cal.busy, onchange: (e) => save({ id: cal.id, busy: e.currentTarget.checked })(e) }),
       ` ${cal.name} makes me busy`), ' ',
     cal.writable ? h('label', {}, h('input', { type: 'radio', name: 'session-target', checked: cal.target,
-      onchange: (e) => save({ id: cal.id, target: true })(e) }), ' sessions go here') : h('span', { class: 'muted' }, '(read-only)')));
+      onchange: (e) => save({ id: cal.id, target: true })(e) }), ' sessions go here') : h('span', { class: 'muted' }, '(read-only)'),
+    cal.target ? [' ', h('button', { type: 'button', onclick: save({ id: cal.id, target: false }) },
+      'Stop writing sessions here')] : null,
+    cal.writes_owed ? h('p', { class: 'meta', role: 'status' },
+      `${cal.writes_owed} session${cal.writes_owed === 1 ? '' : 's'} not written here yet`,
+      cal.last_write_error ? ` · last error: ${cal.last_write_error}` : ' · on its way') : null));
   const status = connection.status === 'broken' ? badge('Needs a new password', 'cancelled') : badge('Connected', 'accepted');
   return h('li', {}, h('div', { role: 'group', 'aria-label': `Calendar at ${connection.host}` },
     h('strong', {}, connection.host), ' ', status,

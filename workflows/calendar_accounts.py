@@ -1,0 +1,54 @@
+"""A mentor's calendar account, sealed: its address and credentials kept as one Fernet token under
+``CALENDAR_CREDENTIALS_KEYS`` (a rotation adds a new key first, re-encrypts with ``flask ops reseal-calendars``,
+then drops the old), and a client that sends them to the account's own origin only."""
+
+from __future__ import annotations
+
+import json
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from infra import calendar_http, http_targets
+from infra.calendar_http import CalendarClient, CalendarFault
+from infra.config import Settings
+from models import CalendarConnection
+from workflows.errors import Conflict
+
+REQUEST_SECONDS = 10.0  # each request to a calendar server, whole
+
+
+def _box(settings: Settings) -> MultiFernet:
+    if not settings.calendar_credentials_keys:
+        raise Conflict("calendar connections are switched off: the service has no CALENDAR_CREDENTIALS_KEYS")
+    return MultiFernet([Fernet(key.encode()) for key in settings.calendar_credentials_keys])
+
+
+def seal(settings: Settings, secret: dict[str, str | None]) -> str:
+    return _box(settings).encrypt(json.dumps(secret).encode()).decode()
+
+
+def unseal(settings: Settings, token: str) -> dict[str, str | None]:
+    try:
+        opened: dict[str, str | None] = json.loads(_box(settings).decrypt(token.encode()))
+    except InvalidToken:
+        raise CalendarFault("the stored credentials cannot be read with the keys configured: connect again") from None
+    return opened
+
+
+def reseal(db: Session, settings: Settings) -> int:
+    """Encrypt every connection's credentials again with the first key (a key rotation's middle step)."""
+    box = _box(settings)
+    connections = list(db.scalars(select(CalendarConnection).with_for_update()))
+    for connection in connections:
+        connection.credentials = box.rotate(connection.credentials.encode()).decode()
+    return len(connections)
+
+
+def client_for(settings: Settings, secret: dict[str, str | None]) -> CalendarClient:
+    """A client of the account: its credentials sent to its own origin only, https only where webhooks are."""
+    return CalendarClient(http_targets.configured_scope(settings), REQUEST_SECONDS, settings.calendar_max_bytes,
+                          secret.get("username"), secret.get("password"),
+                          origin=calendar_http.origin_of(str(secret["url"])) if secret.get("url") else None,
+                          https_only=settings.https_targets_only)
