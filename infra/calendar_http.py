@@ -12,6 +12,7 @@ WebDAV that these need is spoken here: the ``caldav`` package's own HTTP stack c
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,11 +64,14 @@ class CalendarClient:
     password: str | None = None
     origin: str | None = None  # the account's scheme, host and port: credentials go there and nowhere else
     https_only: bool = False
+    total: float | None = None  # every request of the with block, together: a slow server ties up a worker no longer
     _client: httpx.Client | None = field(default=None, repr=False)
     _deadline: http_client.AttemptDeadline | None = field(default=None, repr=False)
+    _ends: float | None = field(default=None, repr=False)
 
     def __enter__(self) -> CalendarClient:
         self._client, self._deadline = http_client.batch_client(self.timeout)
+        self._ends = None if self.total is None else time.monotonic() + self.total
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -83,7 +87,10 @@ class CalendarClient:
         if self.username is not None:
             token = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode()
             sent["Authorization"] = f"Basic {token}"
-        self._deadline.start(self.timeout)  # one deadline for the request, its redirects included
+        left = self.timeout if self._ends is None else min(self.timeout, self._ends - time.monotonic())
+        if left <= 0:
+            raise CalendarFault(f"the calendar could not be read within {self.total:g} s in all")
+        self._deadline.start(left)  # one deadline for the request, its redirects included
         for _ in range(MAX_REDIRECTS + 1):
             if self.username is not None and self.origin is not None and origin_of(url) != self.origin:
                 raise CalendarFault("the server sent us to another address: its credentials are not sent there")
@@ -108,6 +115,8 @@ class CalendarClient:
                                      extensions=target.extensions) as response:
                 return Answer(response.status_code, response.headers, b"".join(self._bounded(response)), url)
         except httpx.TimeoutException:
+            if self._ends is not None and time.monotonic() >= self._ends:
+                raise CalendarFault(f"the calendar could not be read within {self.total:g} s in all") from None
             raise CalendarFault(f"no complete answer within {self.timeout:g} s") from None
         except (httpx.HTTPError, OSError) as exc:
             raise CalendarFault(f"the server could not be reached ({type(exc).__name__})") from None

@@ -17,6 +17,7 @@ from models import CalendarConnection
 from workflows.errors import Conflict
 
 REQUEST_SECONDS = 10.0  # each request to a calendar server, whole
+SYNC_SECONDS = 30.0  # every request of one sync, together
 
 
 def _box(settings: Settings) -> MultiFernet:
@@ -46,9 +47,10 @@ def reseal(db: Session, settings: Settings) -> int:
     return len(connections)
 
 
-def client_for(settings: Settings, secret: dict[str, str | None]) -> CalendarClient:
-    """A client of the account: its credentials sent to its own origin only, https only where webhooks are."""
+def client_for(settings: Settings, secret: dict[str, str | None], total: float | None = None) -> CalendarClient:
+    """A client of the account: its credentials sent to its own origin only, https only where webhooks are; its
+    requests together within ``total`` seconds when given."""
     return CalendarClient(http_targets.configured_scope(settings), REQUEST_SECONDS, settings.calendar_max_bytes,
                           secret.get("username"), secret.get("password"),
                           origin=calendar_http.origin_of(str(secret["url"])) if secret.get("url") else None,
-                          https_only=settings.https_targets_only)
+                          https_only=settings.https_targets_only, total=total)

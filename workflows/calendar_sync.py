@@ -48,7 +48,7 @@ from models.calendars import (
 )
 from workflows import calendar_writes
 from workflows.actors import Actor
-from workflows.calendar_accounts import client_for, seal, unseal
+from workflows.calendar_accounts import SYNC_SECONDS, client_for, seal, unseal
 from workflows.calendars import UID_DOMAIN
 from workflows.clock import utcnow
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -322,7 +322,7 @@ def read(plan_: Plan, settings: Settings, now: datetime) -> tuple[list[Read], di
     start, end = now - timedelta(days=1), now + timedelta(days=settings.calendar_horizon_days)
     reads: list[Read] = []
     validators = plan_.validators
-    with client_for(settings, plan_.secret) as client:
+    with client_for(settings, plan_.secret, total=SYNC_SECONDS) as client:
         if plan_.kind == SUBSCRIPTION:
             body, validators = calendar_http.fetch_subscription(client, str(plan_.secret["url"]), plan_.validators)
             for source_id, _href, _ctag in plan_.sources:

@@ -278,3 +278,11 @@ def test_hostile_answers_are_refused_not_obeyed(db: Session) -> None:
         client = calendar_accounts.client_for(get_settings(), {"url": first, "username": USER, "password": PASSWORD})
         with client, pytest.raises(CalendarFault, match="another address"):
             client.request("GET", first)
+    # A server slow at each answer, though within the bound of one request, is given up on for the whole sync.
+    slow = Feed(body=EVENTS["single"].encode(), delay=0.6)
+    with subscription_server(slow) as url:
+        client = calendar_accounts.client_for(get_settings(), {"url": url}, total=1.0)
+        with client:
+            assert client.request("GET", url).status == 200
+            with pytest.raises(CalendarFault, match="within 1 s in all"):
+                client.request("GET", url)  # 0.4 s left of the whole
