@@ -94,6 +94,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.admin.routes import blp as admin_blp  # noqa: PLC0415
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
+    from api.booking_series.routes import blp as booking_series_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
     from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
     from api.calendar_connections.routes import blp as calendar_connections_blp  # noqa: PLC0415
@@ -110,7 +111,8 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.teams.routes import blp as teams_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
-    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, sessions_blp,
+    for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, booking_series_blp,
+                      sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp):
         api.register_blueprint(blueprint)

@@ -21,6 +21,7 @@ from models.enums import (
     ListingKind,
     NoShow,
     ProposalStatus,
+    SeriesStatus,
     SessionStatus,
     WebhookMessageStatus,
 )
@@ -29,6 +30,7 @@ from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skil
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
 from models.reminders import CalendarFeed, SessionReminder
 from models.reschedules import RescheduleProposal
+from models.series import BookingSeries
 from models.sessions import MentorshipSession
 from models.teams import ListingMember, TeamInvitation
 from models.tokens import RefreshToken, SignIn
@@ -45,6 +47,7 @@ __all__ = [
     "AvailabilityWindow",
     "Base",
     "Booking",
+    "BookingSeries",
     "BookingStatus",
     "Bundle",
     "BundlePurchase",
@@ -76,6 +79,7 @@ __all__ = [
     "RescheduleProposal",
     "Review",
     "ReviewEligibility",
+    "SeriesStatus",
     "SessionReminder",
     "SessionStatus",
     "SignIn",

@@ -73,6 +73,7 @@ class Booking(IdMixin, TimestampMixin, Base):
               postgresql_where=text("status = 'draft'")),
         Index("ix_bookings_mentee_draft_start", "mentee_user_id", "start_time",
               postgresql_where=text("status = 'draft'")),
+        Index("ix_bookings_series", "series_id", "start_time", postgresql_where=text("series_id IS NOT NULL")),
     )
 
     listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id"), index=True)
@@ -112,5 +113,8 @@ class Booking(IdMixin, TimestampMixin, Base):
     no_show: Mapped[NoShow | None] = mapped_column(stored_as_text(NoShow, 8))
     no_show_fee_cents: Mapped[int | None]
     no_show_at: Mapped[datetime | None]  # when it was found (a dispute is open to it for NO_SHOW_DISPUTE_HOURS)
+
+    # One occurrence of a series (``workflows.series``): answered with the series, then a booking like any other.
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("booking_series.id"))
 
     listing: Mapped[Listing] = relationship()

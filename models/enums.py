@@ -24,6 +24,16 @@ class BookingStatus(StrEnum):
     RESCHEDULED = "rescheduled"  # moved by agreement: a new booking at the new time follows it
 
 
+class SeriesStatus(StrEnum):
+    """A series of weekly (or fortnightly) meetings requested at once (``workflows.series``)."""
+
+    REQUESTED = "requested"  # its occurrences are drafts, answered together
+    ACCEPTED = "accepted"  # its occurrences were accepted (those still free), each its own booking and session
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # by the mentee, before an answer
+    ENDED = "ended"  # cancelled from some date on, nothing left to come
+
+
 class SessionStatus(StrEnum):
     SCHEDULED = "scheduled"
     IN_PROGRESS = "in_progress"

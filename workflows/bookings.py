@@ -234,12 +234,33 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
         # which is rarer and cheaper than making every accept of a mentee wait for the others.
         request_limits.accept_turns(db, booking_id)  # no such booking: load_to_act answers 404
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
+    if booking.series_id is not None and booking.status == BookingStatus.DRAFT:
+        raise Conflict("this request is one time of a series: answer the series (or withdraw it) as a whole",
+                       series_id=booking.series_id)
     if action is BookingAction.ACCEPT:
         _refuse_settled(booking)
     decision = Decision(now, reason)
     _act(db, booking, action, role, actor=str(actor), decision=decision)
     settle_found(db, decision.clashes, now=now, mentee_user_id=booking.mentee_user_id)
     return name_bookings(db, [booking], sessions_made=False)[0]
+
+
+def accept_in_series(db: Session, booking: Booking, *, actor: str, now: datetime) -> None:
+    """Accept one draft of a series as a single accept does (its guard under the mentor's schedule lock, which the
+    caller holds, and the exclusion constraints), settling the requests its time takes; 409 when it is taken."""
+    decision = Decision(now)
+    _act(db, booking, BookingAction.ACCEPT, Role.MENTOR, actor=actor, decision=decision)
+    settle_found(db, decision.clashes, now=now, mentee_user_id=booking.mentee_user_id)
+
+
+def decline_in_series(db: Session, booking: Booking, *, reason: str | None, now: datetime, by: Role = Role.SYSTEM,
+                      actor: str = Role.SYSTEM.value) -> None:
+    """Decline one draft of a series (the mentor's answer, or the system's for a time taken), its credit returned."""
+    _act(db, booking, BookingAction.DECLINE, by, actor=actor, decision=Decision(now, reason))
+
+
+def withdraw_in_series(db: Session, booking: Booking, *, reason: str | None, now: datetime, actor: str) -> None:
+    _act(db, booking, BookingAction.CANCEL, Role.MENTEE, actor=actor, decision=Decision(now, reason))
 
 
 def settle_found(db: Session, clashes: list[uuid.UUID], *, now: datetime, mentee_user_id: uuid.UUID) -> None:

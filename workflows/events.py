@@ -68,6 +68,10 @@ class EventType(StrEnum):
     BOOKING_NO_SHOW = "booking.no_show"
     ATTENDANCE_DISPUTED = "attendance.disputed"
     ATTENDANCE_RESOLVED = "attendance.resolved"
+    BOOKING_SERIES_REQUESTED = "booking_series.requested"
+    BOOKING_SERIES_ACCEPTED = "booking_series.accepted"
+    BOOKING_SERIES_DECLINED = "booking_series.declined"
+    BOOKING_SERIES_CANCELLED = "booking_series.cancelled"
     WEBHOOK_TEST = "webhook.test"
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
@@ -96,6 +100,7 @@ class BookingPayload(TypedDict):
     bundle_purchase_id: str | None
     group_session_id: str | None
     reason: str | None
+    series_id: str | None  # an occurrence of a series (booking_series.*), answered with it
 
 
 class BookingRescheduledPayload(BookingPayload):
@@ -240,6 +245,40 @@ class DisputePayload(TypedDict):
     resolution_note: str | None
 
 
+class SeriesOccurrence(TypedDict):
+    """One time of a series: its booking (null for a time left out), when, and its status or why it was left out."""
+
+    booking_id: str | None
+    start_time: str
+    end_time: str
+    status: str
+    reason: str | None
+
+
+class SeriesPayload(TypedDict):
+    """``booking_series.*``: a mentee's request for a meeting every ``every_weeks`` weeks, answered once
+    (``status`` ``requested``, ``accepted``, ``declined``, ``withdrawn`` or ``ended``). ``occurrences``: each
+    time with its booking and status (``left_out`` for a time not requested: taken, outside the mentor's hours,
+    dropped; at an accept, a time taken meanwhile is ``declined`` with its reason); ``start_time``, ``end_time``:
+    the first occurrence's. ``booking_series.cancelled``: withdrawn by the mentee, or cancelled from
+    ``cancelled_from`` on by ``cancelled_by`` (``mentor`` or ``mentee``) with ``reason``."""
+
+    id: str
+    listing_id: str
+    mentor_profile_id: str
+    mentee_user_id: str
+    every_weeks: int
+    status: str
+    start_time: str
+    end_time: str
+    occurrences: list[SeriesOccurrence]
+    accepted_count: int
+    skipped_count: int
+    cancelled_from: str | None
+    cancelled_by: str | None
+    reason: str | None
+
+
 class ReviewPayload(TypedDict):
     """``review.created``."""
 
@@ -267,7 +306,7 @@ class SchedulePayload(TypedDict):
 EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSessionPayload | ReviewPayload
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | ProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
-                | GroupSessionNoShowPayload | SeatNoShowPayload | DisputePayload)
+                | GroupSessionNoShowPayload | SeatNoShowPayload | DisputePayload | SeriesPayload)
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -287,6 +326,7 @@ def booking_payload(booking: Booking) -> BookingPayload:
         "bundle_purchase_id": str(booking.bundle_purchase_id) if booking.bundle_purchase_id else None,
         "group_session_id": str(booking.group_session_id) if booking.group_session_id else None,
         "reason": booking.decline_reason if booking.status == BookingStatus.DECLINED else booking.cancel_reason,
+        "series_id": str(booking.series_id) if booking.series_id else None,
     }
 
 
@@ -482,6 +522,10 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.BOOKING_NO_SHOW: ("booking", SeatNoShowPayload),  # a seat of a group session
     EventType.ATTENDANCE_DISPUTED: ("attendance", DisputePayload),
     EventType.ATTENDANCE_RESOLVED: ("attendance", DisputePayload),
+    EventType.BOOKING_SERIES_REQUESTED: ("booking_series", SeriesPayload),
+    EventType.BOOKING_SERIES_ACCEPTED: ("booking_series", SeriesPayload),
+    EventType.BOOKING_SERIES_DECLINED: ("booking_series", SeriesPayload),
+    EventType.BOOKING_SERIES_CANCELLED: ("booking_series", SeriesPayload),
 }
 for _type, (_aggregate, _payload) in DECLARED.items():
     REGISTRY.event(EventSpec(_type, _aggregate, _payload, participants))

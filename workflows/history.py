@@ -22,6 +22,7 @@ from workflows.errors import Forbidden, NotFound
 from workflows.events import EventType, participants
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
+from workflows.series import get_series
 from workflows.sessions import get_visible_session
 
 USER_ACTOR_PREFIX = "user:"
@@ -39,13 +40,22 @@ class TimelineEntry:
 def booking_timeline(db: Session, actor: Actor, booking_id: uuid.UUID, *, limit: int, cursor: str | None
                      ) -> Page[TimelineEntry]:
     """A booking's events, oldest first (its participants and admins; 404 for anyone else): its own, its proposals
-    to move it, and, when a move replaced it, the ``booking.rescheduled`` of the booking that followed."""
-    get_visible_booking(db, actor, booking_id)
+    to move it, its series' when it is one time of a series, and, when a move replaced it, the
+    ``booking.rescheduled`` of the booking that followed."""
+    booking = get_visible_booking(db, actor, booking_id)
     proposals = list(db.scalars(select(RescheduleProposal.id).where(RescheduleProposal.booking_id == booking_id)))
     successor = db.scalar(select(Booking.id).where(Booking.rescheduled_from_booking_id == booking_id))
     followed = and_(OutboxEvent.aggregate_id == successor, OutboxEvent.type == EventType.BOOKING_RESCHEDULED.value) \
         if successor is not None else None
-    return _timeline(db, [booking_id, *proposals], limit=limit, cursor=cursor, also=followed)
+    series = [booking.series_id] if booking.series_id else []
+    return _timeline(db, [booking_id, *proposals, *series], limit=limit, cursor=cursor, also=followed)
+
+
+def series_timeline(db: Session, actor: Actor, series_id: uuid.UUID, *, limit: int, cursor: str | None
+                    ) -> Page[TimelineEntry]:
+    """A series' own events (requested, answered, cancelled), oldest first: its participants and admins."""
+    get_series(db, actor, series_id)
+    return _timeline(db, [series_id], limit=limit, cursor=cursor)
 
 
 def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit: int, cursor: str | None

@@ -18,7 +18,7 @@ from infra.config import get_settings
 from infra.smtp import Attachment, send_email
 from models import EmailStatus, Listing, MentorProfile, Notification, OutboxEvent, User
 from outbox import enqueue_after_commit
-from workflows import wording
+from workflows import series, wording
 from workflows.actors import Actor
 from workflows.calendars import booking_invite, invite_attachment
 from workflows.clock import utcnow
@@ -95,6 +95,13 @@ DISPUTED = ("Attendance disputed",
             "{other} disputes who was absent from {listing} on {when}{reason}. An administrator will decide.")
 RESOLVED = ("Attendance reviewed", "An administrator reviewed who was absent from {listing} on {when}: {outcome}.")
 OUTCOMES = {"mentee": "the mentee was absent", "mentor": "the mentor was absent", "none": "nobody was absent"}
+# A series (workflows.series): the request to the mentor, the answer to the mentee; a withdrawal or a cancellation
+# from a date on, to the side that did not make it.
+SERIES_REQUESTED = ("New series request", "{other} asks for {listing} {every}, {count} times from {when}{notes}.")
+SERIES_ACCEPTED = ("Series accepted", "{other} accepted {count} meetings of {listing} {every} from {when}{skipped}.")
+SERIES_DECLINED = ("Series declined", "{other} declined your series of {listing} from {when}{reason}.")
+SERIES_WITHDRAWN = ("Series request withdrawn", "{other} withdrew the series request for {listing} from {when}.")
+SERIES_CANCELLED = ("Series cancelled", "{other} cancelled the meetings of {listing} from {since} on{reason}.")
 # Event type -> each told party's (title, body). The body names the other person ({other}), the listing
 # ({listing}), the time in the reader's timezone and locale ({when}), and a reason when one was given.
 MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
@@ -123,12 +130,21 @@ MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
     EventType.BOOKING_RESCHEDULED: dict.fromkeys((Role.MENTOR, Role.MENTEE), MOVED),
     EventType.BOOKING_NO_SHOW: {Role.MENTEE: YOU_WERE_ABSENT},  # a group seat's
     EventType.ATTENDANCE_RESOLVED: dict.fromkeys((Role.MENTOR, Role.MENTEE), RESOLVED),
+    EventType.BOOKING_SERIES_REQUESTED: {Role.MENTOR: SERIES_REQUESTED},
+    EventType.BOOKING_SERIES_ACCEPTED: {Role.MENTEE: SERIES_ACCEPTED},
+    EventType.BOOKING_SERIES_DECLINED: {Role.MENTEE: SERIES_DECLINED},
 }
+# A series' times answered with it: its own event tells of them, once (a time the system settled because another
+# request took it is told as any other).
+ANSWERED_WITH_SERIES = frozenset({EventType.BOOKING_ACCEPTED, EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED})
 # Whose words depend on the payload: who was absent; the side that did not raise a dispute.
 BY_PAYLOAD: dict[EventType, Callable[[Mapping[str, Any]], dict[Role, tuple[str, str]]]] = {
     EventType.SESSION_NO_SHOW: lambda payload: ABSENT[payload["absent"]],
     EventType.ATTENDANCE_DISPUTED: lambda payload: {
         Role.MENTEE if payload["raised_by"] == Role.MENTOR else Role.MENTOR: DISPUTED},
+    EventType.BOOKING_SERIES_CANCELLED: lambda payload: {Role.MENTOR: SERIES_WITHDRAWN}
+    if payload["status"] == "withdrawn" else
+    {Role.MENTEE if payload["cancelled_by"] == Role.MENTOR else Role.MENTOR: SERIES_CANCELLED},
 }
 # A seat given up in a group session (booking.cancelled with its group session), as the mentor reads it.
 SEAT_RELEASED = ("A seat was given up", "{other} left {listing} on {when}{reason}.")
@@ -165,8 +181,9 @@ GROUP = "the group"
 
 def settled_by_system(outbox_event: OutboxEvent) -> bool:
     """Whether the event is the system's settling of a request (not a seat, not a person's decision)."""
+    payload = outbox_event.payload
     return (outbox_event.type in SETTLED and outbox_event.actor == Role.SYSTEM.value
-            and not outbox_event.payload.get("group_session_id"))
+            and not payload.get("group_session_id") and not series.skipped_at_accept(payload.get("reason")))
 
 
 def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
@@ -174,8 +191,9 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
     event_type = EventType(outbox_event.type)
     if settled_by_system(outbox_event):
         return SETTLED[event_type]
-    if event_type == EventType.SESSION_CANCELLED and outbox_event.actor == Role.SYSTEM.value:
-        return {}  # the session of a moved booking: booking.rescheduled tells of it
+    if (outbox_event.payload.get("series_id") and event_type in ANSWERED_WITH_SERIES) or (
+            event_type == EventType.SESSION_CANCELLED and outbox_event.actor == Role.SYSTEM.value):
+        return {}  # a time answered with its series; the session of a moved booking (booking.rescheduled tells)
     if event_type in BY_PAYLOAD:
         return BY_PAYLOAD[event_type](outbox_event.payload)
     if event_type in PROPOSALS:
@@ -278,10 +296,25 @@ def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: u
         "message": f": \u201c{payload['message']}\u201d" if payload.get("message") else "",
         "hours": get_settings().no_show_dispute_hours,
         "outcome": OUTCOMES.get(payload.get("attribution_after") or "", ""),
+        **_series_words(payload, reader, fallback_zone),
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"
     return template.format(**words)
+
+
+def _series_words(payload: Mapping[str, Any], reader: Reader, zone: str | None) -> dict[str, Any]:
+    """A series' words: how often, how many times, the times taken meanwhile, the mentee's notes, from when."""
+    if "every_weeks" not in payload:
+        return {}
+    times = payload["occurrences"]
+    counted = payload["accepted_count"] if payload["status"] != "requested" else \
+        sum(1 for one in times if one["status"] == "draft")
+    skipped = payload["skipped_count"]
+    return {"every": "every week" if payload["every_weeks"] == 1 else "every two weeks", "count": counted,
+            "skipped": f"; {skipped} of the times were taken meanwhile and left out" if skipped else "",
+            "notes": "", "since": reader.when(datetime.fromisoformat(payload["cancelled_from"]), zone)
+            if payload.get("cancelled_from") else ""}
 
 
 def recipients(event: DomainEvent, roles: tuple[Role, ...], mentor_users: Mapping[uuid.UUID, uuid.UUID]

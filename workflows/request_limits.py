@@ -1,9 +1,9 @@
 """How many booking requests a mentee may keep open, so that nobody floods a mentor or mails them at will.
 
 A mentee holds at most ``MAX_PENDING_REQUESTS_PER_MENTOR`` pending requests to one mentor (on a team
-listing, the member the request goes to), ``MAX_PENDING_REQUESTS`` in all, and never two for the same
-listing and start. One mentee's requests are decided one after the other (a lock on their user row,
-taken in the request's transaction), so the counts hold exactly however many arrive at once; the
+listing, the member the request goes to), ``MAX_PENDING_REQUESTS`` in all (a series pending is one request),
+and never two for the same listing and start. One mentee's requests are decided one after the other (a lock on
+their user row, taken in the request's transaction), so the counts hold exactly however many arrive at once; the
 unique index on a mentee's pending (listing, start) is the database's own guard behind the first rule.
 """
 
@@ -58,8 +58,10 @@ def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID,
 def refuse_beyond_caps(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID) -> None:
     """409 when one more request would exceed the mentee's pending requests to this mentor, or in all."""
     settings = get_settings()
+    one = func.coalesce(Booking.series_id, Booking.id)  # a series' pending times are one request
     total, to_mentor = db.execute(
-        select(func.count(), func.count().filter(Booking.mentor_profile_id == mentor_profile_id))
+        select(func.count(one.distinct()),
+               func.count(one.distinct()).filter(Booking.mentor_profile_id == mentor_profile_id))
         .where(Booking.mentee_user_id == mentee_user_id, Booking.status == BookingStatus.DRAFT)
     ).one()
     if to_mentor >= settings.max_pending_requests_per_mentor:

@@ -269,7 +269,7 @@ def _move(db: Session, booking: Booking, session: MentorshipSession | None, star
         credit_status=CreditStatus.HELD if credit == CreditStatus.HELD else CreditStatus.NONE,
         buffer_before_minutes=booking.buffer_before_minutes, buffer_after_minutes=booking.buffer_after_minutes,
         rescheduled_from_booking_id=booking.id, chain_booking_id=booking.chain_booking_id or booking.id,
-        reschedule_count=booking.reschedule_count + 1)
+        reschedule_count=booking.reschedule_count + 1, series_id=booking.series_id)
     add_or_conflict(db, moved, MOVE_CONFLICTS)
     return moved
 

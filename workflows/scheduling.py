@@ -348,7 +348,12 @@ def check_mentee(db: Session, rules: ListingRules, mentee_user_id: uuid.UUID, me
     or the service's ``max_active_bookings_per_mentor``. The caller holds the mentee's turn."""
     if rules.max_active is None:
         return
-    held = db.scalar(_ACTIVE, {"mentee": mentee_user_id, "mentor": mentor_profile_id, "now": now}) or 0
+    held = active_held(db, mentee_user_id, mentor_profile_id, now)
     if held >= rules.max_active:
         raise refused(Rule.ACTIVE_LIMIT, f"you hold {held} upcoming bookings and requests with this mentor, the most "
                       "allowed: wait until one has taken place, or cancel one", limit=rules.max_active)
+
+
+def active_held(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID, now: datetime) -> int:
+    """The mentee's active bookings with the mentor: pending or accepted, still to come."""
+    return int(db.scalar(_ACTIVE, {"mentee": mentee_user_id, "mentor": mentor_profile_id, "now": now}) or 0)

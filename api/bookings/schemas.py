@@ -77,6 +77,8 @@ class BookingSchema(ShownSchema):
     rescheduled_from_booking_id = fields.UUID(allow_none=True, metadata={
         "description": "The booking this one replaced when a move was agreed (`booking.rescheduled`)."})
     reschedule_count = fields.Integer(metadata={"description": "How many times this booking's chain was moved."})
+    series_id = fields.UUID(allow_none=True, metadata={
+        "description": "Set on a time of a series (`/booking-series`): answered with the series, then on its own."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

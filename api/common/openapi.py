@@ -12,7 +12,7 @@ import tomllib
 import types
 from functools import cache
 from pathlib import Path
-from typing import Any, TypedDict, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypedDict, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 from apispec import APISpec, BasePlugin
 
@@ -82,6 +82,8 @@ def _json_type(annotation: Any) -> dict[str, Any]:
         return {**inner, "type": [inner["type"], "null"]} if len(options) < len(get_args(annotation)) else inner
     if origin is list:
         return {"type": "array", "items": _json_type(get_args(annotation)[0])}
+    if is_typeddict(annotation):
+        return payload_schema(annotation)
     return {"type": {str: "string", int: "integer", bool: "boolean"}[annotation]}
 
 
@@ -124,6 +126,7 @@ PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
     "GroupSessionNoShowEventData": (events.GroupSessionNoShowPayload, frozenset({events.GROUP_KEY})),
     "SeatNoShowEventData": (events.SeatNoShowPayload, frozenset()),
     "AttendanceDisputeEventData": (events.DisputePayload, frozenset()),
+    "BookingSeriesEventData": (events.SeriesPayload, frozenset()),
 }
 
 
@@ -144,6 +147,7 @@ _OWN_SCHEMAS: dict[str, list[str]] = {
     EventType.SESSION_NO_SHOW: ["SessionNoShowEventData", "GroupSessionNoShowEventData"],
     EventType.BOOKING_NO_SHOW: ["SeatNoShowEventData"],
     **{event: ["AttendanceDisputeEventData"] for event in events.of_aggregate("attendance")},
+    **{event: ["BookingSeriesEventData"] for event in events.of_aggregate("booking_series")},
 }
 
 
