@@ -83,6 +83,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
                                "options": {"expires": settings.reminder_check_seconds}},
             "emails-due": {"task": "notifications.send_due_emails", "schedule": timedelta(seconds=30),
                            "options": {"expires": 30}},
+            "waitlist-offers": {"task": "maintenance.expire_waitlist_offers", "schedule": timedelta(seconds=30),
+                                "options": {"expires": 30}},
             "calendars-due": {"task": "calendars.sync_due", "schedule": timedelta(seconds=15),
                               "options": {"expires": 15}},
             "prune-history": {"task": "maintenance.prune_history", "schedule": timedelta(minutes=5),

@@ -174,6 +174,7 @@ class Settings:
     calendar_max_events: int
     calendar_horizon_days: int
     no_show_dispute_hours: int
+    waitlist_offer_minutes: int
     cancellation_window_hours: int
     cancellation_fee_percent: int
     max_pending_requests_per_mentor: int
@@ -360,6 +361,7 @@ def load_settings() -> Settings:
         calendar_max_events=_int_between("CALENDAR_MAX_EVENTS", 20_000, 1, 200_000),
         calendar_horizon_days=_int_between("CALENDAR_HORIZON_DAYS", 180, 1, 730),
         no_show_dispute_hours=_int_between("NO_SHOW_DISPUTE_HOURS", 48, 1, 720),
+        waitlist_offer_minutes=_int_between("WAITLIST_OFFER_MINUTES", 120, 1, 10_080),
         cancellation_window_hours=_int_between("CANCELLATION_WINDOW_HOURS", 24, 0, 8760),
         cancellation_fee_percent=_int_between("CANCELLATION_FEE_PERCENT", 50, 0, 100),
         max_pending_requests_per_mentor=_int_at_least("MAX_PENDING_REQUESTS_PER_MENTOR", 3, 1),

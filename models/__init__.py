@@ -23,6 +23,7 @@ from models.enums import (
     ProposalStatus,
     SeriesStatus,
     SessionStatus,
+    WaitlistStatus,
     WebhookMessageStatus,
 )
 from models.listings import Listing
@@ -35,6 +36,7 @@ from models.sessions import MentorshipSession
 from models.teams import ListingMember, TeamInvitation
 from models.tokens import RefreshToken, SignIn
 from models.users import User
+from models.waitlists import WaitlistEntry
 from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
@@ -87,6 +89,8 @@ __all__ = [
     "TeamInvitation",
     "TimeOff",
     "User",
+    "WaitlistEntry",
+    "WaitlistStatus",
     "WebhookAttempt",
     "WebhookEndpoint",
     "WebhookMessage",

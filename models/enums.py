@@ -34,6 +34,17 @@ class SeriesStatus(StrEnum):
     ENDED = "ended"  # cancelled from some date on, nothing left to come
 
 
+class WaitlistStatus(StrEnum):
+    """A place in line for a full group session's seat (``workflows.waitlists``)."""
+
+    WAITING = "waiting"
+    OFFERED = "offered"  # a seat is held for them until the offer's end
+    PROMOTED = "promoted"  # they took the seat (or it was given at once)
+    EXPIRED = "expired"  # the offer ended untaken; or the seat could not be given
+    LEFT = "left"  # they left the line, or declined the offer
+    CLOSED = "closed"  # the session was cancelled or began
+
+
 class SessionStatus(StrEnum):
     SCHEDULED = "scheduled"
     IN_PROGRESS = "in_progress"

@@ -9,7 +9,7 @@ from outbox import relay
 from outbox.publisher import broker_lost_its_queues
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import bookings, reminders, reschedules, retention, session_sweeps
+from workflows import bookings, reminders, reschedules, retention, session_sweeps, waitlists
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +31,14 @@ def expire_drafts(self: DbTask) -> int:
     """Drafts whose start time has passed become expired, and so do proposals to move a booking."""
     with self.transaction() as db:
         return bookings.expire_stale_drafts(db) + reschedules.expire_proposals(db)
+
+
+@app.task(name="maintenance.expire_waitlist_offers", base=DbTask, bind=True)
+def expire_waitlist_offers(self: DbTask) -> int:
+    """Seats offered from a waitlist and not taken in time pass to the next in line; lines of sessions that began
+    close."""
+    with self.transaction() as db:
+        return waitlists.expire_offers(db)
 
 
 @app.task(name="maintenance.mark_missed", base=DbTask, bind=True)

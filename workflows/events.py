@@ -72,6 +72,9 @@ class EventType(StrEnum):
     BOOKING_SERIES_ACCEPTED = "booking_series.accepted"
     BOOKING_SERIES_DECLINED = "booking_series.declined"
     BOOKING_SERIES_CANCELLED = "booking_series.cancelled"
+    WAITLIST_OFFERED = "waitlist.offered"
+    WAITLIST_PROMOTED = "waitlist.promoted"
+    WAITLIST_EXPIRED = "waitlist.expired"
     WEBHOOK_TEST = "webhook.test"
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
@@ -279,6 +282,25 @@ class SeriesPayload(TypedDict):
     reason: str | None
 
 
+class WaitlistPayload(TypedDict):
+    """``waitlist.*``: a mentee's place in line for a full group session (``session_id``): a seat offered until
+    ``offer_expires_at`` (``waitlist.offered``), a seat given (``waitlist.promoted``: ``booking_id``, the seat), or
+    the place ended without one (``waitlist.expired``: the offer ran out, or ``reason``)."""
+
+    id: str
+    session_id: str
+    listing_id: str
+    mentor_profile_id: str
+    mentee_user_id: str
+    start_time: str
+    end_time: str
+    status: str
+    take_at_once: bool
+    offer_expires_at: str | None
+    booking_id: str | None
+    reason: str | None
+
+
 class ReviewPayload(TypedDict):
     """``review.created``."""
 
@@ -306,7 +328,8 @@ class SchedulePayload(TypedDict):
 EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSessionPayload | ReviewPayload
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | ProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
-                | GroupSessionNoShowPayload | SeatNoShowPayload | DisputePayload | SeriesPayload)
+                | GroupSessionNoShowPayload | SeatNoShowPayload | DisputePayload | SeriesPayload
+                | WaitlistPayload)
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -526,6 +549,9 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.BOOKING_SERIES_ACCEPTED: ("booking_series", SeriesPayload),
     EventType.BOOKING_SERIES_DECLINED: ("booking_series", SeriesPayload),
     EventType.BOOKING_SERIES_CANCELLED: ("booking_series", SeriesPayload),
+    EventType.WAITLIST_OFFERED: ("waitlist", WaitlistPayload),
+    EventType.WAITLIST_PROMOTED: ("waitlist", WaitlistPayload),
+    EventType.WAITLIST_EXPIRED: ("waitlist", WaitlistPayload),
 }
 for _type, (_aggregate, _payload) in DECLARED.items():
     REGISTRY.event(EventSpec(_type, _aggregate, _payload, participants))
@@ -539,3 +565,4 @@ def of_aggregate(aggregate: str) -> frozenset[EventType]:
 BOOKING_EVENTS = of_aggregate("booking")
 SESSION_EVENTS = of_aggregate("session") - {EventType.SESSION_REMINDER}  # a reminder's payload is its own
 REVIEW_EVENTS = of_aggregate("review")
+SERIES_EVENTS = of_aggregate("booking_series")

@@ -9,20 +9,19 @@ import uuid
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, MentorshipSession, SessionStatus
+from models import Booking, Listing, ListingKind, MentorshipSession, SessionStatus
 from models.bookings import GROUP_SEAT, MENTEE_OVERLAP
 from models.sessions import LIVE_OVERLAP
-from workflows import request_limits, scheduling
+from workflows import request_limits, scheduling, seats, waitlists
 from workflows.actors import Actor
 from workflows.bookings import GROUP_SCHEDULED, settle_clashes
-from workflows.bundles import reserve_credit
 from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound, add_or_conflict
-from workflows.events import EventType, booking_payload, record
+from workflows.events import EventType
 from workflows.mentors import normalise_skill
 from workflows.pagination import Page, paginate
 from workflows.sessions import emit_event
@@ -70,11 +69,12 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
 
 def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *,
                        bundle_purchase_id: uuid.UUID | None = None, now: datetime | None = None) -> Booking:
-    """Take a seat: a booking accepted at once, paid or with a bundle credit. 409 when full, already
-    joined, or the mentee holds another accepted booking or seat at that time.
+    """Take a seat: a booking accepted at once, paid or with a bundle credit. 409 when full (a seat offered to
+    someone in line counts as taken), already joined, or the mentee holds another accepted booking or seat at that
+    time. The mentee offered a seat from the waitlist takes it here too (``workflows.waitlists``).
 
-    The seat count moves with one conditional UPDATE (``seats_taken < capacity``),
-    and a check constraint stands behind it, so concurrent joins cannot overfill.
+    The seat count moves with one conditional UPDATE (``seats_taken < capacity``, less the seats offered to
+    others), and a check constraint stands behind it, so concurrent joins cannot overfill.
     """
     # The mentee's turn, as their requests take it: a request in flight sees the seat, or is withdrawn by it.
     request_limits.take_turn(db, actor.user_id)
@@ -85,38 +85,35 @@ def join_group_session(db: Session, actor: Actor, session_id: uuid.UUID, *,
     if session.mentor_profile_id == actor.mentor_profile_id:
         raise BusinessRuleViolation("you cannot join your own group session")
     now = now or utcnow()
-    if session.status != SessionStatus.SCHEDULED:
-        raise InvalidTransition("session", session.status, "join")
-    if session.start_time <= now:
-        raise BusinessRuleViolation("this group session has already started")
-    listing = db.get(Listing, session.listing_id)
-    assert listing is not None
-    scheduling.check_mentee(db, scheduling.ListingRules.of(listing), actor.user_id, session.mentor_profile_id, now)
-    if bundle_purchase_id is not None:
-        reserve_credit(db, actor, bundle_purchase_id, listing.id, now=now, start_time=session.start_time)
-    seat = Booking(
-        id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=session.mentor_profile_id,
-        mentee_user_id=actor.user_id, start_time=session.start_time, end_time=session.end_time,
-        status=BookingStatus.ACCEPTED, price_cents=listing.price_cents, currency=listing.currency,
-        group_session_id=session.id, decided_at=now, bundle_purchase_id=bundle_purchase_id,
-        credit_status=CreditStatus.HELD if bundle_purchase_id else CreditStatus.NONE,
-    )
-    add_or_conflict(db, seat, SEAT_CONFLICTS)
-    taken = db.execute(
-        update(MentorshipSession)
-        .where(MentorshipSession.id == session.id, MentorshipSession.seats_taken < MentorshipSession.capacity,
-               MentorshipSession.status == SessionStatus.SCHEDULED)
-        .values(seats_taken=MentorshipSession.seats_taken + 1)
-        .returning(MentorshipSession.seats_taken)
-    ).scalar_one_or_none()
-    if taken is None:
-        raise Conflict("this group session is full")
-    db.refresh(session)
-    record(db, EventType.BOOKING_ACCEPTED, booking_payload(seat), actor=str(actor))
-    log.info("session.joined", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
-    settle_clashes(db, start=seat.start_time, end=seat.end_time, now=now, mentee_user_id=actor.user_id)
+    seat = seats.take_seat(db, session, actor.user_id, actor=str(actor), bundle_purchase_id=bundle_purchase_id,
+                           now=now, held_for_others=waitlists.held_for_others(db, session.id, actor.user_id, now))
+    waitlists.seated(db, session.id, actor.user_id, seat, now=now)
     return seat
 
+
+def set_capacity(db: Session, actor: Actor, session_id: uuid.UUID, capacity: int, *,
+                 now: datetime | None = None) -> MentorshipSession:
+    """The mentor changes a group session's seats: never below those taken; a raise offers the new seats to the
+    first in line (``workflows.waitlists``)."""
+    now = now or utcnow()
+    session = db.get(MentorshipSession, session_id, with_for_update=True)
+    if session is None or session.kind != ListingKind.GROUP:
+        raise NotFound("group session not found")
+    if session.mentor_profile_id != actor.mentor_profile_id:
+        raise Forbidden("only the session's mentor can change its seats")
+    if session.status != SessionStatus.SCHEDULED:
+        raise InvalidTransition("session", session.status, "change the seats of")
+    held = waitlists.held_for_others(db, session.id, None, now)
+    if capacity < session.seats_taken + held:
+        raise Conflict(f"{session.seats_taken} seats are taken and {held} offered: the session needs at least "
+                       f"{session.seats_taken + held}", seats_taken=session.seats_taken, seats_offered=held)
+    raised = capacity > (session.capacity or 0)
+    session.capacity = capacity
+    db.flush()
+    emit_event(db, session, EventType.SESSION_UPDATED, str(actor))
+    if raised:
+        waitlists.seat_freed(db, session, now=now)
+    return session
 
 
 def upcoming_group_sessions(db: Session, listing_id: uuid.UUID, *, limit: int, cursor: str | None,

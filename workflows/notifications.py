@@ -102,6 +102,12 @@ SERIES_ACCEPTED = ("Series accepted", "{other} accepted {count} meetings of {lis
 SERIES_DECLINED = ("Series declined", "{other} declined your series of {listing} from {when}{reason}.")
 SERIES_WITHDRAWN = ("Series request withdrawn", "{other} withdrew the series request for {listing} from {when}.")
 SERIES_CANCELLED = ("Series cancelled", "{other} cancelled the meetings of {listing} from {since} on{reason}.")
+# A place in line for a full group session (workflows.waitlists), to the mentee in line.
+SEAT_OFFERED = ("A seat is free for you", (
+    "A seat in {listing} on {when} is held for you until {until}: take it from the listing, or it goes to the next "
+    "in line."))
+SEAT_GIVEN = ("You have a seat", "You moved up from the waitlist: your seat in {listing} on {when} is booked.")
+SEAT_GONE = ("Waitlist place ended", "Your place in line for {listing} on {when} ended without a seat{reason}.")
 # Event type -> each told party's (title, body). The body names the other person ({other}), the listing
 # ({listing}), the time in the reader's timezone and locale ({when}), and a reason when one was given.
 MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
@@ -133,6 +139,9 @@ MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
     EventType.BOOKING_SERIES_REQUESTED: {Role.MENTOR: SERIES_REQUESTED},
     EventType.BOOKING_SERIES_ACCEPTED: {Role.MENTEE: SERIES_ACCEPTED},
     EventType.BOOKING_SERIES_DECLINED: {Role.MENTEE: SERIES_DECLINED},
+    EventType.WAITLIST_OFFERED: {Role.MENTEE: SEAT_OFFERED},
+    EventType.WAITLIST_PROMOTED: {Role.MENTEE: SEAT_GIVEN},
+    EventType.WAITLIST_EXPIRED: {Role.MENTEE: SEAT_GONE},
 }
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).
@@ -209,6 +218,8 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
 
 def link_for(event_type: EventType, payload: dict[str, Any], role: Role) -> str:
     """The web app's route of what a notification is about."""
+    if event_type.value.startswith("waitlist.") and role == Role.MENTEE and event_type != EventType.WAITLIST_PROMOTED:
+        return f"#/listings/{payload['listing_id']}"  # where the session's seat is taken, or another one found
     rebook = event_type == EventType.SESSION_NO_SHOW and payload.get("absent") == "mentor" and role == Role.MENTEE
     if rebook or (role == Role.MENTEE and event_type in {
             EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED, EventType.BOOKING_EXPIRED}
@@ -297,6 +308,8 @@ def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: u
         "hours": get_settings().no_show_dispute_hours,
         "outcome": OUTCOMES.get(payload.get("attribution_after") or "", ""),
         **_series_words(payload, reader, fallback_zone),
+        "until": reader.when(datetime.fromisoformat(payload["offer_expires_at"]), fallback_zone)
+        if payload.get("offer_expires_at") else "",
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 import outbox
 from infra.config import get_settings
 from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
+from workflows import waitlists
 from workflows.actors import Actor
 from workflows.bookings import end_with_session_cancellation
 from workflows.clock import utcnow
@@ -352,6 +353,8 @@ def _cancel(db: Session, session: MentorshipSession, role: Role, actor: str, *, 
     session.credit_refunded = refunded
     db.flush()
     emit_event(db, session, cancelled.event, actor, participants)
+    if session.kind == ListingKind.GROUP:
+        waitlists.close(db, session, now=now)
     return session
 
 
@@ -385,4 +388,5 @@ def _leave_group_session(db: Session, actor: Actor, session: MentorshipSession, 
     db.flush()
     record(db, EventType.BOOKING_CANCELLED, {**booking_payload(seat), "late": late}, actor=str(actor))
     log.info("session.seat_released", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
+    waitlists.seat_freed(db, session)  # the first in line gets it
     return session

@@ -108,7 +108,7 @@ class AcceptSeries(MethodView):
 @blp.route("/<uuid:series_id>/decline")
 class DeclineSeries(MethodView):
     @blp.doc(operationId="declineBookingSeries")
-    @blp.arguments(ReasonSchema, required=False)
+    @blp.arguments(ReasonSchema, required=False, example={"reason": "I am fully booked this spring."})
     @blp.response(200, SeriesSchema, example={**EXAMPLE_SERIES, "status": "declined"})
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], series_id: uuid.UUID) -> Any:
@@ -119,7 +119,7 @@ class DeclineSeries(MethodView):
 @blp.route("/<uuid:series_id>/withdraw")
 class WithdrawSeries(MethodView):
     @blp.doc(operationId="withdrawBookingSeries")
-    @blp.arguments(ReasonSchema, required=False)
+    @blp.arguments(ReasonSchema, required=False, example={"reason": "My exams moved."})
     @blp.response(200, SeriesSchema, example={**EXAMPLE_SERIES, "status": "withdrawn"})
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], series_id: uuid.UUID) -> Any:
@@ -130,7 +130,8 @@ class WithdrawSeries(MethodView):
 @blp.route("/<uuid:series_id>/cancel")
 class CancelSeries(MethodView):
     @blp.doc(operationId="cancelBookingSeries")
-    @blp.arguments(SeriesCancelSchema, required=False)
+    @blp.arguments(SeriesCancelSchema, required=False, example={"from": "2030-04-01T17:00:00Z",
+                                                                "reason": "I am moving abroad."})
     @blp.response(200, SeriesSchema, example={**EXAMPLE_SERIES, "status": "ended"})
     @documents_errors(blp, 400, 401, 404, 409, 422)
     def post(self, data: dict[str, Any], series_id: uuid.UUID) -> Any:

@@ -7,18 +7,22 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
-from api.common.schemas import PaginationArgs, ShownSchema, Text, Timestamp, page_of
+from api.common.schemas import PaginationArgs, PersonSchema, ShownSchema, Text, Timestamp, page_of
 from api.database import db_session
 from models import BookingSeries, SeriesStatus
 from models.series import MAX_OCCURRENCES
 from workflows import series
+from workflows.named import names
 
 EXAMPLE_SERIES: dict[str, Any] = {
     "id": "2b7e9c1d-4a5f-4e6b-9c8d-7e6f5a4b3c2d",
     "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
     "mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f",
     "mentee_user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
+    "mentor": {"id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "display_name": "Grace Hopper"},
+    "mentee": {"id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "display_name": "Ada Lovelace"},
     "every_weeks": 1,
     "status": "requested",
     "timezone": "Europe/Paris",
@@ -115,6 +119,8 @@ class SeriesSchema(ShownSchema):
     listing_id = fields.UUID()
     mentor_profile_id = fields.UUID()
     mentee_user_id = fields.UUID()
+    mentor = fields.Nested(PersonSchema, metadata={"description": "The mentor: mentor profile id and name."})
+    mentee = fields.Nested(PersonSchema, metadata={"description": "The mentee: user id and name."})
     every_weeks = fields.Integer()
     status = fields.String(metadata={"enum": [s.value for s in SeriesStatus]})
     timezone = fields.String(metadata={"description": "The mentor's timezone, whose wall-clock time the times keep."})
@@ -132,14 +138,19 @@ class SeriesSchema(ShownSchema):
     decided_at = fields.DateTime(allow_none=True)
 
     def show(self, records: list[BookingSeries]) -> list[dict[str, Any]]:
-        """The series as its events carry it (times as instants), with what only the API shows."""
-        times = series.bookings_of(db_session(), [s.id for s in records])
-        return [{**_instants(dict(series.series_payload(s, times[s.id]))), "timezone": s.timezone, "notes": s.notes,
-                 "bundle_purchase_id": s.bundle_purchase_id, "created_at": s.created_at,
-                 "decided_at": s.decided_at} for s in records]
+        return series_views(db_session(), records)
 
     def flatten(self, view: dict[str, Any]) -> dict[str, Any]:
         return view
+
+
+def series_views(db: Session, records: list[BookingSeries]) -> list[dict[str, Any]]:
+    """The series as their events carry them (times as instants), with the names and what only the API shows."""
+    times = series.bookings_of(db, [s.id for s in records])
+    mentors, mentees = names(db, {s.mentor_profile_id for s in records}, {s.mentee_user_id for s in records})
+    return [{**_instants(dict(series.series_payload(s, times[s.id]))), "timezone": s.timezone, "notes": s.notes,
+             "bundle_purchase_id": s.bundle_purchase_id, "created_at": s.created_at, "decided_at": s.decided_at,
+             "mentor": mentors.get(s.mentor_profile_id), "mentee": mentees.get(s.mentee_user_id)} for s in records]
 
 
 def _instants(payload: dict[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,7 @@ PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
     "SeatNoShowEventData": (events.SeatNoShowPayload, frozenset()),
     "AttendanceDisputeEventData": (events.DisputePayload, frozenset()),
     "BookingSeriesEventData": (events.SeriesPayload, frozenset()),
+    "WaitlistEventData": (events.WaitlistPayload, frozenset()),
 }
 
 
@@ -148,6 +149,7 @@ _OWN_SCHEMAS: dict[str, list[str]] = {
     EventType.BOOKING_NO_SHOW: ["SeatNoShowEventData"],
     **{event: ["AttendanceDisputeEventData"] for event in events.of_aggregate("attendance")},
     **{event: ["BookingSeriesEventData"] for event in events.of_aggregate("booking_series")},
+    **{event: ["WaitlistEventData"] for event in events.of_aggregate("waitlist")},
 }
 
 

@@ -1,4 +1,4 @@
-"""What a live frame shows: the booking, session or review as the REST API shows it to this viewer.
+"""What a live frame shows: the booking, series, session or review as the REST API shows it to this viewer.
 
 Each frame reads its resource when it is sent, in a session of its own that is closed before the
 frame is yielded: a stream holds no database connection while it waits. One read per frame, so
@@ -14,19 +14,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.booking_series.schemas import SeriesSchema, series_views
 from api.bookings.schemas import BookingSchema
 from api.reviews.schemas import ReviewSchema
 from api.sessions.schemas import SessionSchema
 from models import Review
-from workflows import bookings, named, reviews, sessions
+from workflows import bookings, named, reviews, series, sessions
 from workflows.actors import Actor
 from workflows.errors import NotFound
-from workflows.events import BOOKING_EVENTS, REVIEW_EVENTS, SESSION_EVENTS, DomainEvent
+from workflows.events import BOOKING_EVENTS, REVIEW_EVENTS, SERIES_EVENTS, SESSION_EVENTS, DomainEvent
 from workflows.roles import Role
 
 _BOOKING = BookingSchema()
 _SESSION = SessionSchema()
 _REVIEW = ReviewSchema()
+_SERIES = SeriesSchema()
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class ResourceViews:
         if event_type in SESSION_EVENTS:
             session = sessions.get_visible_session(db, self.actor, resource_id)
             return _dumped(_SESSION, named.name_sessions(db, self.actor, [session])[0])
+        if event_type in SERIES_EVENTS:
+            return _dumped(_SERIES, series_views(db, [series.get_series(db, self.actor, resource_id)])[0])
         if event_type in REVIEW_EVENTS:
             review = db.get(Review, resource_id)
             return _dumped(_REVIEW, reviews.as_posted(db, review)) if review is not None else None

@@ -18,6 +18,7 @@ from api.security import current_actor, require_login
 from api.sessions.schemas import (
     EXAMPLE_SESSION,
     CancelSchema,
+    CapacitySchema,
     CompleteSchema,
     DisputeCreateSchema,
     DisputeSchema,
@@ -27,8 +28,10 @@ from api.sessions.schemas import (
     SessionPageSchema,
     SessionSchema,
     SessionUpdateSchema,
+    WaitlistEntrySchema,
+    WaitlistJoinSchema,
 )
-from workflows import attendance, group_sessions, history, named, sessions
+from workflows import attendance, group_sessions, history, named, sessions, waitlists
 
 # PATCH on start and complete: POST replaces it (see README, "Versioning and deprecation").
 PATCH_DEPRECATED = datetime(2026, 11, 23, tzinfo=UTC)
@@ -201,3 +204,49 @@ class JoinSession(MethodView):
         """Take a seat in a group session (accepted at once), optionally with a bundle credit; 409 when full,
         already joined, or you hold another accepted booking or seat at that time."""
         return group_sessions.join_group_session(db_session(), current_actor(), session_id, **data)
+
+
+def _with_position(entry: Any) -> dict[str, Any]:
+    fields = ("id", "session_id", "status", "take_at_once", "offered_at", "offer_expires_at", "booking_id", "note",
+              "created_at")
+    return {**{name: getattr(entry, name) for name in fields}, "position": waitlists.position(db_session(), entry)}
+
+
+@blp.route("/<uuid:session_id>/waitlist")
+class Waitlist(MethodView):
+    @blp.doc(operationId="joinWaitlist")
+    @blp.arguments(WaitlistJoinSchema, required=False, example={"take_at_once": False})
+    @blp.response(201, WaitlistEntrySchema)
+    @documents_errors(blp, 400, 401, 404, 409, 422)
+    def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
+        """Join the line of a full group session, first come first served: a freed seat goes to the first in line,
+        offered for `WAITLIST_OFFER_MINUTES` (never past an hour before the start), or given at once with
+        `take_at_once`. 409 when a seat is free (join the session instead), or you hold a seat or are in line."""
+        return _with_position(waitlists.join(db_session(), current_actor(), session_id, **data))
+
+    @blp.doc(operationId="getWaitlistPlace")
+    @blp.response(200, WaitlistEntrySchema)
+    @documents_errors(blp, 401, 404)
+    def get(self, session_id: uuid.UUID) -> Any:
+        """Your place in this session's line: your position while waiting, the offer and its end once offered."""
+        return _with_position(waitlists.mine(db_session(), current_actor(), session_id))
+
+    @blp.doc(operationId="leaveWaitlist")
+    @blp.response(204)
+    @documents_errors(blp, 401, 404)
+    def delete(self, session_id: uuid.UUID) -> Any:
+        """Leave the line, or decline the seat offered to you: it goes to the next in line."""
+        waitlists.leave(db_session(), current_actor(), session_id)
+        return None
+
+
+@blp.route("/<uuid:session_id>/capacity")
+class Capacity(MethodView):
+    @blp.doc(operationId="setGroupSessionCapacity")
+    @blp.arguments(CapacitySchema, example={"capacity": 12})
+    @blp.response(200, SessionSchema, example=EXAMPLE_SESSION)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 422)
+    def put(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
+        """Change a group session's seats (its mentor): never below those taken and offered; new seats go to the
+        first in line."""
+        return group_sessions.set_capacity(db_session(), current_actor(), session_id, data["capacity"])

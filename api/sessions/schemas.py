@@ -20,7 +20,7 @@ from api.common.schemas import (
 from api.database import db_session
 from api.security import current_actor
 from infra.config import Settings, get_settings
-from models import ListingKind, MentorshipSession, SessionStatus
+from models import ListingKind, MentorshipSession, SessionStatus, WaitlistStatus
 from models.attendance import MAX_DISPUTE_TEXT
 from workflows.named import NamedSession, name_sessions
 from workflows.sessions import meeting_url
@@ -229,6 +229,33 @@ class GroupSessionCreateSchema(ma.Schema):
 class JoinSchema(ma.Schema):
     bundle_purchase_id = fields.UUID(load_default=None, allow_none=True, metadata={
         "description": "Pay for the seat with one credit of this bundle purchase (of the group listing)."})
+
+
+class WaitlistJoinSchema(ma.Schema):
+    take_at_once = fields.Boolean(load_default=False, metadata={
+        "description": "Take a freed seat at once (booked and paid at the listing's price) instead of being offered "
+                       "it for `WAITLIST_OFFER_MINUTES`."})
+
+
+class WaitlistEntrySchema(ma.Schema):
+    id = fields.UUID()
+    session_id = fields.UUID()
+    status = fields.String(metadata={"enum": [s.value for s in WaitlistStatus], "description":
+                                     "`waiting`, `offered` (take it with `POST /sessions/{id}/join` before "
+                                     "`offer_expires_at`), `promoted` (the seat is yours), `expired`, `left`, "
+                                     "`closed`."})
+    position = fields.Integer(allow_none=True, metadata={"description": "1 for the next in line, while waiting."})
+    take_at_once = fields.Boolean()
+    offered_at = fields.DateTime(allow_none=True)
+    offer_expires_at = fields.DateTime(allow_none=True)
+    booking_id = fields.UUID(allow_none=True, metadata={"description": "The seat, once given."})
+    note = fields.String(allow_none=True, metadata={"description": "Why it ended without a seat."})
+    created_at = fields.DateTime()
+
+
+class CapacitySchema(ma.Schema):
+    capacity = fields.Integer(required=True, validate=validate.Range(2, 500), metadata={
+        "description": "Seats (2-500), never fewer than those taken and offered; new seats go to the waitlist first."})
 
 
 MAX_MEETING_URL = 500

@@ -17,6 +17,7 @@ from infra.config import get_settings
 from models import (
     AttendanceDispute,
     Booking,
+    BookingSeries,
     BookingStatus,
     DisputeStatus,
     ListingKind,
@@ -26,12 +27,14 @@ from models import (
     RescheduleProposal,
     Review,
     SessionStatus,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from tests.concurrency import wait_until
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker
-from workflows import events, reschedules
+from workflows import events, reschedules, series, waitlists
 from workflows.actors import Actor
 from workflows.webhooks import endpoints
 
@@ -39,6 +42,33 @@ from workflows.webhooks import endpoints
 def receive(body: bytes, headers: dict[str, str], secret: str) -> dict[str, Any]:
     """The README's Python receiver: the verified payload, or ``WebhookVerificationError``."""
     return Webhook(secret).verify(body, headers)  # type: ignore[no-any-return]
+
+
+def _series_and_waitlist_events(seed: Session, accepted: Booking, group: MentorshipSession, now: datetime
+                                ) -> list[OutboxEvent]:
+    """A series' four events (a time requested, one left out) and a place in line's three, for the group session."""
+    recorded = []
+    series_row = BookingSeries(id=uuid.uuid4(), listing_id=accepted.listing_id,
+                               mentor_profile_id=accepted.mentor_profile_id, mentee_user_id=UserFactory().id,
+                               every_weeks=1, first_start=now + timedelta(days=7), occurrences=2, timezone="UTC",
+                               left_out=[{"start_time": (now + timedelta(days=14)).isoformat(),
+                                          "end_time": (now + timedelta(days=14, hours=1)).isoformat(),
+                                          "reason": "the mentor is away then", "rule": "time_off"}])
+    seed.add(series_row)
+    seed.flush()
+    time_of_series = BookingFactory(listing=accepted.listing, mentee_user_id=series_row.mentee_user_id,
+                                    series_id=series_row.id, start_time=now + timedelta(days=7))
+    for event_type in sorted(events.SERIES_EVENTS):
+        recorded.append(events.record(seed, event_type, series.series_payload(series_row, [time_of_series]),
+                                      actor="mentee"))
+    # A place in line for the group session: offered, promoted, expired.
+    entry = WaitlistEntry(id=uuid.uuid4(), session_id=group.id, user_id=UserFactory().id,
+                          status=WaitlistStatus.OFFERED, offer_expires_at=now + timedelta(hours=2))
+    seed.add(entry)
+    seed.flush()
+    for event_type in sorted(events.of_aggregate("waitlist")):
+        recorded.append(events.record(seed, event_type, waitlists.payload(entry, group), actor="system"))
+    return recorded
 
 
 def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
@@ -121,6 +151,7 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     seed.add(review)
     seed.flush()
     recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, events.review_payload(review), actor="mentee"))
+    recorded += _series_and_waitlist_events(seed, accepted, group, now)
     for start, end in ((now, now + timedelta(days=7)), (now, None), (None, None)):  # a period, open-ended, everything
         recorded.append(events.record(seed, events.EventType.SCHEDULE_CHANGED, events.schedule_payload(
             group_listing.mentor_profile_id, events.ScheduleChange.TIME_OFF, start, end), actor="mentor"))

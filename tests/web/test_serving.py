@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 from api.webapp.routes import WEB_ROOT
 
 # The page's own JavaScript, CSS and HTML, before compression.
-SIZE_BUDGET_BYTES = 165 * 1024  # 150 KiB until the session page gained moves and attendance (154 KiB then)
+SIZE_BUDGET_BYTES = 185 * 1024  # 165 KiB until series and waitlists came to the booking screens (170 KiB then)
 
 
 def fetch(client: FlaskClient, path: str, **kwargs: object) -> TestResponse:

@@ -3,6 +3,7 @@
 import { post } from '../api.js';
 import { live } from '../live.js';
 import { all, listing } from '../state.js';
+import { mySeries, seriesRequests } from './series.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, withdrawn, SESSION_STATUS } from '../ui.js';
 
 async function titleOf(listingId) {
@@ -35,7 +36,7 @@ async function mentorSessionRow(s) {
 
 function liveReload(reload) {
   const off = live.on((type) => {
-    if (type === 'reset' || type.startsWith('booking.') || type.startsWith('session.')) reload();
+    if (type === 'reset' || type.startsWith('booking') || type.startsWith('session.')) reload();
   });
   reload();
   return off;
@@ -58,7 +59,8 @@ function myBookingRow(b, session, messages, reload) {
     reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
     sessionId && !ENDED.has(b.status) ? [' ', h('a', { href: `#/sessions/${sessionId}` }, 'Open session')] : null,
     settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
-    b.status === 'draft' ? [' ', h('button', { type: 'button', dataset: { key: `withdraw-${b.id}` }, onclick: (e) => act(e.currentTarget, messages, async () => {
+    b.series_id ? h('span', { class: 'meta' }, ' · part of a series') : null,
+    b.status === 'draft' && !b.series_id ? [' ', h('button', { type: 'button', dataset: { key: `withdraw-${b.id}` }, onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/bookings/${b.id}/cancel`, {});
       await reload();
     }) }, 'Withdraw request')] : null,
@@ -68,11 +70,14 @@ function myBookingRow(b, session, messages, reload) {
 export function myBookings(main) {
   const messages = messageArea();
   const parts = { upcoming: h('div', {}, loading()), past: h('div', {}, loading()), ended: h('div', {}, loading()) };
+  const seriesEl = h('div', {}, loading());
   const section = (id, title, el) => h('section', { 'aria-labelledby': id }, h('h2', { id }, title), el);
   main.append(h('h1', {}, 'My bookings'), messages.el, section('mb-up', 'Upcoming', parts.upcoming),
+    section('mb-series', 'Series', seriesEl),
     section('mb-past', 'Past', parts.past), section('mb-ended', 'Cancelled and declined', parts.ended));
 
   async function reload() {
+    mySeries(seriesEl, reload).catch((err) => replace(seriesEl, errorBox(err.message)));
     try {
       const [bookings, sessions] = await Promise.all([all('/bookings', { role: 'mentee' }, 1), all('/sessions', { role: 'mentee' }, 1)]);
       const sessionOf = (b) => sessions.find((s) => s.id === (b.session_id || b.group_session_id));
@@ -96,10 +101,11 @@ export function myBookings(main) {
 export function requests(main) {
   const messages = messageArea();
   const requestsEl = h('div', {}, loading());
+  const seriesEl = h('div', {});
   const decidedEl = h('div', {}, loading());
   const sessionsEl = h('div', {}, loading());
   main.append(h('h1', {}, 'Requests'), messages.el,
-    h('section', { 'aria-labelledby': 'in-h' }, h('h2', { id: 'in-h' }, 'Incoming requests'), requestsEl),
+    h('section', { 'aria-labelledby': 'in-h' }, h('h2', { id: 'in-h' }, 'Incoming requests'), seriesEl, requestsEl),
     h('section', { 'aria-labelledby': 'ds-h' }, h('h2', { id: 'ds-h' }, 'My sessions as mentor'), sessionsEl),
     h('section', { 'aria-labelledby': 'dc-h' }, h('h2', { id: 'dc-h' }, 'Decided requests'), decidedEl));
 
@@ -132,7 +138,8 @@ export function requests(main) {
   async function reload() {
     try {
       const bookings = (await all('/bookings', { role: 'mentor' }, 1)).filter((b) => !b.group_session_id);
-      const drafts = bookings.filter((b) => b.status === 'draft');
+      const drafts = bookings.filter((b) => b.status === 'draft' && !b.series_id); // a series is answered whole, above
+      await seriesRequests(seriesEl, messages, reload);
       await renderInto(requestsEl, drafts, async (b) => {
         const { rowMessages, reasonForm } = rowParts(b);
         return h('div', { class: 'request', role: 'group', 'aria-label': `Request from ${personName(b.mentee, 'a mentee')}` },

@@ -4,6 +4,7 @@
 import { get, post, qs } from '../../api.js';
 import { policyNote } from '../../policy.js';
 import { slotPicker } from '../../slot-picker.js';
+import { repeatChoice } from '../series.js';
 import { all } from '../../state.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../ui.js';
 
@@ -57,15 +58,24 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   const payWith = h('div', {});
   const selectedText = h('p', { class: 'muted', id: 'selected-slot' }, 'Choose a free slot above.');
   const button = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Request booking');
+  const repeat = repeatChoice(id);
   const el = h('form', { class: 'card', 'aria-labelledby': 'book-h' }, h('h2', { id: 'book-h' }, 'Request a booking'), selectedText,
     field('Agenda (optional)', { tag: 'textarea', name: 'notes', rows: 2, maxlength: 2000,
       hint: 'What you would like to cover; the mentor sees it with your request.' }),
+    repeat.el,
     payWith, policyNote(item.price_cents, item.currency), messages.el, h('div', { class: 'book-bar' }, button));
   let sending = false;
+  const label = () => (repeat.weeks ? 'Request series' : 'Request booking');
   const show = (slot) => {
     button.disabled = !slot || sending;
-    selectedText.textContent = slot ? `Selected: ${span(slot.start_time, slot.end_time)}` : 'Choose a free slot above.';
+    button.textContent = label();
+    selectedText.textContent = slot ? `${repeat.weeks ? 'First time' : 'Selected'}: ${span(slot.start_time, slot.end_time)}`
+      : 'Choose a free slot above.';
+    repeat.check(slot);
   };
+  repeat.el.addEventListener('change', (event) => {
+    if (event.target.type !== 'checkbox') show(picker.selected);
+  });
   // The credits as the API counts them, after every read: the choice stays unless no credit is left.
   credits.onChange(() => {
     const current = payWith.querySelector('select')?.value;
@@ -81,6 +91,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     const slot = picker.selected;
     if (!slot || sending) return;
     const credit = payWith.querySelector('select')?.value === 'credit' ? credits.usable()[0] : null;
+    if (repeat.weeks) { await requestSeries(slot, credit); return; }
     const body = { listing_id: id, start_time: slot.start_time, notes: el.notes.value.trim() };
     if (credit) body.bundle_purchase_id = credit.id;
     // Shown as requested at once; the slot cleared and the button busy, so the same request is not sent twice.
@@ -114,6 +125,31 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
       if (credit) credits.reload();
     }
   });
+  // A series: its times as checked, less those unticked; one request the mentor answers once.
+  async function requestSeries(slot, credit) {
+    const body = { listing_id: id, first_start: slot.start_time, every: repeat.weeks, count: repeat.count,
+      exclude: repeat.excluded, notes: el.notes.value.trim() };
+    if (credit) body.bundle_purchase_id = credit.id;
+    sending = true;
+    button.disabled = true;
+    button.textContent = 'Sending series…';
+    messages.clear();
+    try {
+      const made = await post('/booking-series', body);
+      const asked = made.occurrences.filter((t) => t.status === 'draft').length;
+      messages.ok(`Series requested: ${asked} meetings from ${span(made.start_time, made.end_time)}. The mentor answers them at once.`);
+      el.notes.value = '';
+      repeat.reset();
+      picker.clear();
+      await reload();
+    } catch (err) {
+      messages.error(err);
+    } finally {
+      sending = false;
+      show(picker.selected);
+      if (credit) credits.reload();
+    }
+  }
   return { el, show };
 }
 
