@@ -6,7 +6,9 @@ Leaving a seat and cancelling the session are in ``workflows.sessions`` (``cance
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -116,8 +118,24 @@ def set_capacity(db: Session, actor: Actor, session_id: uuid.UUID, capacity: int
     return session
 
 
+@dataclass(frozen=True)
+class OpenSession:
+    """A group session open to join, with its line: seats offered to people in line count as taken."""
+
+    session: MentorshipSession
+    seats_offered: int
+    waiting: int
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, (self.session.capacity or 0) - self.session.seats_taken - self.seats_offered)
+
+
 def upcoming_group_sessions(db: Session, listing_id: uuid.UUID, *, limit: int, cursor: str | None,
-                            now: datetime | None = None) -> Page[MentorshipSession]:
+                            now: datetime | None = None) -> Page[OpenSession]:
     """A listing's group sessions still open to join (scheduled, not started), in start order."""
     if db.get(Listing, listing_id) is None:
         raise NotFound("listing not found")
@@ -126,7 +144,7 @@ def upcoming_group_sessions(db: Session, listing_id: uuid.UUID, *, limit: int, c
 
 def find_group_sessions(db: Session, *, listing_id: uuid.UUID | None = None, skill: str | None = None,
                         start_from: datetime | None = None, start_to: datetime | None = None, limit: int,
-                        cursor: str | None, now: datetime | None = None) -> Page[MentorshipSession]:
+                        cursor: str | None, now: datetime | None = None) -> Page[OpenSession]:
     """Group sessions still open to join (scheduled, not started), across listings, in start order:
     of one listing, of a skill, starting in [start_from, start_to)."""
     query = select(MentorshipSession).where(
@@ -142,4 +160,6 @@ def find_group_sessions(db: Session, *, listing_id: uuid.UUID | None = None, ski
     if skill:
         query = query.where(MentorshipSession.listing_id.in_(
             select(Listing.id).where(Listing.skill.has(name=normalise_skill(skill)))))
-    return paginate(db, query, MentorshipSession.start_time, MentorshipSession.id, limit=limit, cursor=cursor)
+    page = paginate(db, query, MentorshipSession.start_time, MentorshipSession.id, limit=limit, cursor=cursor)
+    return Page([OpenSession(s, *waitlists.lines(db, [s.id for s in page.items]).get(s.id, (0, 0)))
+                 for s in page.items], page.next_cursor)

@@ -68,6 +68,16 @@ def held_for_others(db: Session, session_id: uuid.UUID, user_id: uuid.UUID | Non
         WaitlistEntry.session_id == session_id, WaitlistEntry.status == WaitlistStatus.OFFERED, mine)) or 0)
 
 
+def lines(db: Session, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per session: seats offered (held for someone in line), and people waiting; one query."""
+    rows = db.execute(select(WaitlistEntry.session_id,
+                             func.count().filter(WaitlistEntry.status == WaitlistStatus.OFFERED),
+                             func.count().filter(WaitlistEntry.status == WaitlistStatus.WAITING))
+                      .where(WaitlistEntry.session_id.in_(session_ids), WaitlistEntry.status.in_(IN_LINE))
+                      .group_by(WaitlistEntry.session_id)).all()
+    return {session_id: (offered, waiting) for session_id, offered, waiting in rows}
+
+
 def _entry(db: Session, session_id: uuid.UUID, user_id: uuid.UUID) -> WaitlistEntry | None:
     return db.scalar(select(WaitlistEntry).where(WaitlistEntry.session_id == session_id,
                                                  WaitlistEntry.user_id == user_id,

@@ -26,7 +26,7 @@ class GroupSessionSearch(MethodView):
         "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "listing_id": "0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09",
         "mentor_profile_id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "start_time": "2030-03-06T17:00:00+00:00",
         "end_time": "2030-03-06T18:00:00+00:00", "status": "scheduled", "capacity": 8, "seats_taken": 3,
-        "seats_left": 5, "full": False}], "next_cursor": None})
+        "seats_left": 5, "full": False, "waiting": 0}], "next_cursor": None})
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Group sessions still open to join (scheduled, not started), in start order, with capacity, seats taken,

@@ -191,9 +191,11 @@ class GroupSessionSchema(ma.Schema):
     status = fields.String(metadata={"enum": [s.value for s in SessionStatus]})
     capacity = fields.Integer()
     seats_taken = fields.Integer()
-    seats_left = fields.Function(lambda session: max(0, session.capacity - session.seats_taken),
-                                 metadata={"type": "integer"})
-    full = fields.Function(lambda session: session.seats_taken >= session.capacity, metadata={"type": "boolean"})
+    seats_left = fields.Integer(metadata={"description": "Seats free to join: a seat offered to someone in line is "
+                                                        "held for them."})
+    full = fields.Function(lambda session: session.seats_left <= 0, metadata={
+        "type": "boolean", "description": "No seat free: join its waitlist (`POST /sessions/{id}/waitlist`)."})
+    waiting = fields.Integer(metadata={"description": "People in line for a seat."})
 
 
 GroupSessionPageSchema = page_of(GroupSessionSchema, "GroupSessionPage")
