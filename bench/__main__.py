@@ -42,6 +42,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "slot_query_scaling": ("slot_query", "ratio", 5.0, "max"),
     "slots_rules_ratio": ("slot_rules", "ratio", 2.0, "max"),
     "calendar_sync_ratio": ("calendar_sync", "ratio", 5.0, "max"),
+    "series_accept_ratio": ("series_accept", "ratio", 3.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/README.md, "Bounds").
@@ -51,7 +52,7 @@ BOUNDS: dict[str, str] = {
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
-              "slot_query", "slot_rules", "calendar_sync")
+              "slot_query", "slot_rules", "calendar_sync", "series_accept")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             deliveries,
             latency,
             pipeline,
+            series,
             slots,
         )
         from bench import figures as bench_figures  # noqa: PLC0415
@@ -140,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                                    slot_bookings=60 if args.smoke else 3000,
                                    slot_bookings_inside=10 if args.smoke else 500,
                                    calendar_events=50 if args.smoke else 1000,
+                                   series_samples=3 if args.smoke else 12,
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
@@ -154,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             "slot_query": lambda: slots.slot_query(stack, cfg),
             "slot_rules": lambda: slots.slot_rules(stack, cfg),
             "calendar_sync": lambda: calendars.calendar_sync_ratio(cfg),
+            "series_accept": lambda: series.series_accept(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

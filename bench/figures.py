@@ -50,6 +50,7 @@ class Config:
     slot_bookings: int = 3000  # accepted bookings of each team member, for the slot query
     slot_bookings_inside: int = 500  # of which inside the queried window
     calendar_events: int = 1000  # in the calendar synced (a tenth recurring)
+    series_samples: int = 12  # series accepted (and single bookings), per repetition
     progress: Progress = print
 
 

@@ -14,12 +14,13 @@ no request slips in beside an accept in flight and stays pending.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -34,7 +35,7 @@ from workflows.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule, mentee_is_busy
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
-from workflows.events import EventType, booking_payload, proposal_payload, record
+from workflows.events import EventType, booking_payload, proposal_payload, record, record_all
 from workflows.named import NamedBooking, name_bookings
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
@@ -251,6 +252,24 @@ def accept_in_series(db: Session, booking: Booking, *, actor: str, now: datetime
     decision = Decision(now)
     _act(db, booking, BookingAction.ACCEPT, Role.MENTOR, actor=actor, decision=decision)
     settle_found(db, decision.clashes, now=now, mentee_user_id=booking.mentee_user_id)
+
+
+def accept_checked(db: Session, drafts: Sequence[Booking], *, actor: str, now: datetime) -> None:
+    """Accept drafts whose rules the caller checked under the mentor's schedule lock (a series' times, weeks apart,
+    none able to break a rule for another): the table's move for each, one flush, one event statement. 409 when the
+    exclusion constraints refuse one (the caller's savepoint undoes them all)."""
+    for draft in drafts:
+        BOOKINGS.check(draft, BookingAction.ACCEPT, Role.MENTOR)
+    try:  # one statement; the rows in the session follow it
+        db.execute(update(Booking).where(Booking.id.in_([d.id for d in drafts]))
+                   .values(status=BookingStatus.ACCEPTED, decided_at=now)
+                   .execution_options(synchronize_session="evaluate"))
+    except IntegrityError as exc:
+        message = _ACCEPT_CONFLICTS.get(violated_constraint(exc) or "")
+        if message is None:
+            raise
+        raise Conflict(message) from None
+    record_all(db, EventType.BOOKING_ACCEPTED, [booking_payload(d) for d in drafts], actor=actor)
 
 
 def decline_in_series(db: Session, booking: Booking, *, reason: str | None, now: datetime, by: Role = Role.SYSTEM,

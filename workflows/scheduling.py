@@ -26,6 +26,8 @@ exclusion constraints stay the last word on plain overlaps.
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -231,6 +233,17 @@ _CHECK_AND_CLASHES = text(_CHECK_SQL.format(commitments=_COMMITMENTS, clashes=""
                     AND b.end_time > :start))
            ORDER BY b.id FOR UPDATE)"""))
 
+# Accepts of many times at once (a series'): the same check per time, each time's row in order.
+_PER_TIME = {r":start\b": "q.s", r":end\b": "q.e", r":booking\b": "q.b", r":wide_start\b": "(q.s - :widen)",
+             r":wide_end\b": "(q.e + :widen)", r":earliest\b": "(q.s - :longest)"}
+_EACH_TIME = """
+    SELECT q.n, r.* FROM unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]), CAST(:bookings AS uuid[]))
+        WITH ORDINALITY AS q(s, e, b, n)
+    CROSS JOIN LATERAL ({check}) r ORDER BY q.n
+"""
+_CHECK_ACCEPTS = text(_EACH_TIME.format(check=functools.reduce(
+    lambda sql, swap: re.sub(swap[0], swap[1], sql), _PER_TIME.items(), str(_CHECK_AND_CLASHES.text))))
+
 # Sessions of the mentor starting in [week_start, week_end), and in the day, in all and of the listing: accepted
 # individual bookings and group sessions not cancelled (kept, done or missed, they happened that day).
 _COUNTS = text("""
@@ -285,6 +298,35 @@ def check(db: Session, commitment: Commitment, *, weekly: Mapping[int, Hours] | 
         "session": commitment.session_id or _NONE, "mentee": commitment.mentee_user_id or _NONE,
         "earliest": start - LONGEST, "widen": _WIDEN,
     }).one())
+    return _judge(db, commitment, row, weekly=weekly, at_accept=at_accept, hours=hours, settles=settles)
+
+
+def check_accepts(db: Session, commitments: Sequence[Commitment]) -> list[list[uuid.UUID] | Conflict]:
+    """:func:`check` of accepts (``at_accept``, ``settles``) of one mentor's times of one listing with the same
+    buffers and mentee, in one query: for each, the pending requests it will settle, or the refusal. The times must
+    be far enough apart that none can break a rule for another (a series' weeks)."""
+    if not commitments:
+        return []
+    first = commitments[0]
+    rows = db.execute(_CHECK_ACCEPTS, {
+        "mentor": first.mentor_profile_id, "listing": first.listing_id, "before": first.before,
+        "after": first.after, "session": _NONE, "mentee": first.mentee_user_id or _NONE, "widen": _WIDEN,
+        "longest": LONGEST, "starts": [c.start for c in commitments], "ends": [c.end for c in commitments],
+        "bookings": [c.booking_id or _NONE for c in commitments]}).all()
+    judged: list[list[uuid.UUID] | Conflict] = []
+    for commitment, row in zip(commitments, rows, strict=True):
+        try:
+            judged.append(_judge(db, commitment, tuple(row)[1:], weekly=None, at_accept=True, hours=True,
+                                 settles=True))
+        except Conflict as refusal:
+            judged.append(refusal)
+    return judged
+
+
+def _judge(db: Session, commitment: Commitment, row: tuple[Any, ...], *, weekly: Mapping[int, Hours] | None,
+           at_accept: bool, hours: bool, settles: bool) -> list[uuid.UUID]:
+    """What :data:`_CHECK`'s row says of the commitment: the clashes to settle, or the refusal."""
+    start, end = commitment.start, commitment.end
     clashes: list[uuid.UUID] = []
     if settles:
         *fields, clashes = row

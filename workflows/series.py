@@ -296,10 +296,14 @@ def bookings_of(db: Session, series_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
     return found
 
 
+def _times(db: Session, series: BookingSeries) -> list[Booking]:
+    """The series' bookings, locked, in start order."""
+    return list(db.scalars(select(Booking).where(Booking.series_id == series.id)
+                           .order_by(Booking.start_time, Booking.created_at).with_for_update()))
+
+
 def _drafts(db: Session, series: BookingSeries) -> list[Booking]:
-    return list(db.scalars(select(Booking).where(Booking.series_id == series.id,
-                                                 Booking.status == BookingStatus.DRAFT)
-                           .order_by(Booking.start_time).with_for_update()))
+    return [b for b in _times(db, series) if b.status == BookingStatus.DRAFT]
 
 
 def first_pending(db: Session, series_id: uuid.UUID) -> uuid.UUID | None:
@@ -319,33 +323,65 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
     # The mentee's turn, then the mentor's schedule, as one accept takes them, before the drafts' rows: an accept of
     # another series of the mentor waits here, not holding drafts this one's settling would wait for.
     request_limits.accept_turns(db, first)
-    drafts = _drafts(db, series)
-    accepted: list[Booking] = []
-    skipped: list[Booking] = []
-    for draft in drafts:
-        if draft.start_time <= now:
-            bookings.decline_in_series(db, draft, reason=PASSED, now=now)
+    times = _times(db, series)
+    drafts = [b for b in times if b.status == BookingStatus.DRAFT]
+    skipped = [draft for draft in drafts if draft.start_time <= now]
+    for draft in skipped:
+        bookings.decline_in_series(db, draft, reason=PASSED, now=now)
+    # Each time checked under the mentor's lock, as one accept's guard checks it; the series' times are weeks
+    # apart, so none can break a rule for another. Those that pass are accepted together.
+    checked: list[Booking] = []
+    clashes: list[uuid.UUID] = []
+    coming = [draft for draft in drafts if draft.start_time > now]
+    judged = scheduling.check_accepts(db, [scheduling.Commitment(
+        draft.mentor_profile_id, draft.listing_id, draft.start_time, draft.end_time, draft.buffer_before_minutes,
+        draft.buffer_after_minutes, booking_id=draft.id, mentee_user_id=draft.mentee_user_id) for draft in coming])
+    for draft, verdict in zip(coming, judged, strict=True):
+        if isinstance(verdict, Conflict):
+            bookings.decline_in_series(db, draft, reason=f"{TAKEN_MEANWHILE}: {verdict.message}", now=now)
             skipped.append(draft)
-            continue
+        else:
+            clashes += verdict
+            checked.append(draft)
+    accepted = _accept_all(db, checked, actor=str(actor), now=now, skipped=skipped)
+    if accepted is checked:  # together: the requests their times take are settled now (one by one, each did)
+        bookings.settle_found(db, list(dict.fromkeys(clashes)), now=now, mentee_user_id=series.mentee_user_id)
+    if not accepted:
+        raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
+                       skipped=[d.start_time.isoformat() for d in skipped])
+    series.status, series.decided_at = SeriesStatus.ACCEPTED, now
+    db.flush()
+    record(db, EventType.BOOKING_SERIES_ACCEPTED, series_payload(series, times), actor=str(actor))
+    log.info(EventType.BOOKING_SERIES_ACCEPTED, series_id=str(series.id), accepted=len(accepted),
+             skipped=len(skipped))
+    return series
+
+
+def _accept_all(db: Session, checked: list[Booking], *, actor: str, now: datetime, skipped: list[Booking]
+                ) -> list[Booking]:
+    """The checked times accepted in one statement (``checked`` itself is returned); when the exclusion constraints
+    refuse one (a mentee's accept elsewhere, say), one by one, each in a savepoint of its own as a single accept
+    (settling what its time takes), the refused declined and added to ``skipped``."""
+    try:
+        with db.begin_nested():
+            bookings.accept_checked(db, checked, actor=actor, now=now)
+    except Conflict:
+        pass
+    else:
+        return checked
+    accepted = []
+    for draft in checked:
+        db.refresh(draft)
         try:
             with db.begin_nested():
-                bookings.accept_in_series(db, draft, actor=str(actor), now=now)
+                bookings.accept_in_series(db, draft, actor=actor, now=now)
         except (Conflict, BusinessRuleViolation) as refusal:
             db.refresh(draft)
             bookings.decline_in_series(db, draft, reason=f"{TAKEN_MEANWHILE}: {refusal.message}", now=now)
             skipped.append(draft)
         else:
             accepted.append(draft)
-    if not accepted:
-        raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
-                       skipped=[d.start_time.isoformat() for d in skipped])
-    series.status, series.decided_at = SeriesStatus.ACCEPTED, now
-    db.flush()
-    record(db, EventType.BOOKING_SERIES_ACCEPTED, series_payload(series, bookings_of(db, [series.id])[series.id]),
-           actor=str(actor))
-    log.info(EventType.BOOKING_SERIES_ACCEPTED, series_id=str(series.id), accepted=len(accepted),
-             skipped=len(skipped))
-    return series
+    return accepted
 
 
 def decline(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | None = None,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from models import BookingStatus, BundlePurchase, MentorshipSession, Notification, OutboxEvent
 from tests.database import refused
-from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import bookings, bundles, notifications, series, sessions
+from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
+from workflows import bookings, bundles, notifications, reschedules, series, sessions
 from workflows.actors import Actor
 from workflows.errors import Conflict, InvalidInput
 from workflows.roles import Role
@@ -161,12 +161,20 @@ def test_this_and_all_following_are_cancelled_by_the_policy_and_a_mentor_ends_a_
     made = series.request(db, mentee, shape(listing, count=5))
     series.accept(db, mentor, made.id)
     times = series.bookings_of(db, [made.id])[made.id]
-    assert sessions.create_session_from_booking(db, times[0].id) is not None  # the worker made one already
+    for one in times:
+        assert sessions.create_session_from_booking(db, one.id) is not None  # as the worker makes them
+    # The fifth time moved on its own, a day later, by agreement: it stays in the series.
+    proposal = reschedules.propose(db, mentee, times[4].id, [times[4].start_time + timedelta(days=1)])
+    moved = reschedules.accept(db, mentor, proposal.id, times[4].start_time + timedelta(days=1)).booking
+    assert moved.series_id == made.id
+    sessions.create_session_from_booking(db, moved.id)
 
     cut = times[3].start_time
     series.cancel(db, mentee, made.id, from_time=cut)
-    after = {b.start_time: b.status for b in series.bookings_of(db, [made.id])[made.id]}
-    assert [after[b.start_time] for b in times] == [BookingStatus.ACCEPTED] * 3 + [BookingStatus.CANCELLED] * 2
+    after = {b.id: b.status for b in series.bookings_of(db, [made.id])[made.id]}
+    assert [after[b.id] for b in times[:4]] == [BookingStatus.ACCEPTED] * 3 + [BookingStatus.CANCELLED]
+    assert (after[times[4].id], after[moved.id]) == (BookingStatus.RESCHEDULED, BookingStatus.CANCELLED)
+    times = [*times[:4], moved]
     cancelled = db.scalars(select(MentorshipSession).where(
         MentorshipSession.booking_id.in_([b.id for b in times[3:]]))).all()
     assert {(s.status, s.cancelled_by, s.cancel_late) for s in cancelled} == {("cancelled", "mentee", False)}
@@ -175,8 +183,29 @@ def test_this_and_all_following_are_cancelled_by_the_policy_and_a_mentor_ends_a_
     refused(db, InvalidInput, lambda: series.cancel(db, mentor, made.id))  # a mentor says why
     series.cancel(db, mentor, made.id, reason="I am moving abroad")
     assert made.status == "ended" and made.end_reason == "I am moving abroad"
-    assert {b.status for b in series.bookings_of(db, [made.id])[made.id]} == {BookingStatus.CANCELLED}
+    assert {b.status for b in series.bookings_of(db, [made.id])[made.id]} == {BookingStatus.CANCELLED,
+                                                                               BookingStatus.RESCHEDULED}
     ended = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == made.id,
                                                  OutboxEvent.type == "booking_series.cancelled")
                        .order_by(OutboxEvent.created_at)).all()
     assert [e.payload["cancelled_by"] for e in ended] == [Role.MENTEE.value, Role.MENTOR.value]
+
+
+def test_a_time_the_constraints_refuse_at_the_accept_is_skipped_and_the_others_accepted_one_by_one(
+        db: Session, parties: tuple[Actor, Actor, Any]) -> None:
+    mentor, mentee, listing = parties
+    made = series.request(db, mentee, shape(listing, count=3))
+    second = paris(FIRST + timedelta(weeks=1))
+    # The mentee's accepted booking elsewhere at the second time, written as a race would leave it (no request of
+    # theirs was settled): only the exclusion constraint sees it.
+    BookingFactory(mentee_user_id=mentee.user_id, start_time=second, end_time=second + timedelta(hours=1),
+                   status=BookingStatus.ACCEPTED)
+    series.accept(db, mentor, made.id)
+    times = {b.start_time: b for b in series.bookings_of(db, [made.id])[made.id]}
+    assert [times[paris(FIRST + timedelta(weeks=n))].status for n in range(3)] == [
+        BookingStatus.ACCEPTED, BookingStatus.DECLINED, BookingStatus.ACCEPTED]
+    assert times[second].decline_reason == (
+        f"{series.TAKEN_MEANWHILE}: the mentee already has an accepted booking or a seat at this time")
+    assert len(db.scalars(select(OutboxEvent).where(OutboxEvent.type == "booking.accepted",
+                                                    OutboxEvent.aggregate_id.in_([b.id for b in times.values()]))
+                          ).all()) == 2
