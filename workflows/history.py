@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from models import AttendanceDispute, Booking, MentorProfile, OutboxEvent, RescheduleProposal
+from models import AttendanceDispute, Booking, MentorProfile, OutboxEvent, RescheduleProposal, WaitlistEntry
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
 from workflows.bookings import get_visible_booking
 from workflows.errors import Forbidden, NotFound
@@ -62,7 +62,7 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
                      ) -> Page[TimelineEntry]:
     """A session's events and, for an individual session, its booking's, oldest first (participants and admins), with
     its attendance disputes and a group's absent seats (``booking.no_show``): a group's mentee sees their own seat's
-    only."""
+    only; its mentor also sees its line (``waitlist.*``)."""
     session = get_visible_session(db, actor, session_id)
     aggregates = [session.id] + ([session.booking_id] if session.booking_id else [])
     everyone = actor.is_admin or session.mentor_profile_id == actor.mentor_profile_id or session.booking_id is not None
@@ -74,7 +74,10 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
                                                                   if session.booking_id is None else true())))
     absent = and_(OutboxEvent.type == EventType.BOOKING_NO_SHOW.value, OutboxEvent.aggregate_id.in_(seats)) \
         if session.booking_id is None else None
-    return _timeline(db, [*aggregates, *disputes], limit=limit, cursor=cursor, also=absent)
+    # A group session's line, for its mentor and admins: seats offered, given, and offers that ran out.
+    line = list(db.scalars(select(WaitlistEntry.id).where(WaitlistEntry.session_id == session.id))) \
+        if session.booking_id is None and everyone else []
+    return _timeline(db, [*aggregates, *disputes, *line], limit=limit, cursor=cursor, also=absent)
 
 
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None

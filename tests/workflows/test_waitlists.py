@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models import ListingKind, OutboxEvent, WaitlistStatus
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import group_sessions, sessions, waitlists
+from workflows import group_sessions, history, sessions, waitlists
 from workflows.actors import Actor
 from workflows.errors import Conflict
 
@@ -71,6 +71,12 @@ def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_from_everyone_els
     assert entries[2].status == WaitlistStatus.EXPIRED
     assert [p["status"] for p in events_of(db, "waitlist.expired")] == ["expired"]
     assert group_sessions.join_group_session(db, stranger, session.id).group_session_id == session.id
+    # The mentor reads the line in the session's history; a seated mentee does not.
+    told = [e.type for e in history.session_timeline(db, _mentor, session.id, limit=100, cursor=None).items]
+    assert sorted(t for t in told if t.startswith("waitlist.")) == [  # one transaction here: one time, any order
+        "waitlist.expired", "waitlist.offered", "waitlist.offered", "waitlist.offered", "waitlist.promoted"]
+    seen = history.session_timeline(db, first, session.id, limit=100, cursor=None).items
+    assert not [e for e in seen if e.type.startswith("waitlist.")]
 
 
 def test_a_capacity_raise_gives_seats_in_order_at_once_to_who_asked_and_offers_the_rest(
