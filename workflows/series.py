@@ -22,6 +22,7 @@ mentor ends a series early with a reason the same way.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Booking, BookingSeries, BookingStatus, BundlePurchase, CreditStatus, Listing, ListingKind
 from models.enums import SeriesStatus, SessionStatus
+from models.listings import MAX_BUFFER_MINUTES
 from models.series import MAX_OCCURRENCES
 from models.sessions import MentorshipSession
 from workflows import bookings, request_limits, scheduling, sessions
@@ -328,11 +330,15 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
     skipped = [draft for draft in drafts if draft.start_time <= now]
     for draft in skipped:
         bookings.decline_in_series(db, draft, reason=PASSED, now=now)
-    # Each time checked under the mentor's lock, as one accept's guard checks it; the series' times are weeks
-    # apart, so none can break a rule for another. Those that pass are accepted together.
+    # Each time checked under the mentor's lock, as one accept's guard checks it, all in one statement: the times
+    # are apart (weeks, unless the mentee moved one), so none can break a rule for another. Those that pass are
+    # accepted together.
     checked: list[Booking] = []
     clashes: list[uuid.UUID] = []
     coming = [draft for draft in drafts if draft.start_time > now]
+    if not _apart(coming, ZoneInfo(series.timezone)):  # a time moved near another: one by one, each seeing the last
+        accepted = _one_by_one(db, coming, actor=str(actor), now=now, skipped=skipped)
+        return _accepted_series(db, actor, series, times=times, accepted=accepted, skipped=skipped, now=now)
     judged = scheduling.check_accepts(db, [scheduling.Commitment(
         draft.mentor_profile_id, draft.listing_id, draft.start_time, draft.end_time, draft.buffer_before_minutes,
         draft.buffer_after_minutes, booking_id=draft.id, mentee_user_id=draft.mentee_user_id) for draft in coming])
@@ -346,6 +352,19 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
     accepted = _accept_all(db, checked, actor=str(actor), now=now, skipped=skipped)
     if accepted is checked:  # together: the requests their times take are settled now (one by one, each did)
         bookings.settle_found(db, list(dict.fromkeys(clashes)), now=now, mentee_user_id=series.mentee_user_id)
+    return _accepted_series(db, actor, series, times=times, accepted=accepted, skipped=skipped, now=now)
+
+
+def _apart(times: list[Booking], zone: ZoneInfo) -> bool:
+    """Whether no time can break a rule for another: each in a local week of its own (day and week limits), and
+    further apart than a session and the largest buffers (buffers)."""
+    weeks = {b.start_time.astimezone(zone).isocalendar()[:2] for b in times}
+    gaps = (later.start_time - earlier.end_time for earlier, later in itertools.pairwise(times))
+    return len(weeks) == len(times) and all(gap > 2 * timedelta(minutes=MAX_BUFFER_MINUTES) for gap in gaps)
+
+
+def _accepted_series(db: Session, actor: Actor, series: BookingSeries, *, times: list[Booking],
+                     accepted: list[Booking], skipped: list[Booking], now: datetime) -> BookingSeries:
     if not accepted:
         raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
                        skipped=[d.start_time.isoformat() for d in skipped])
@@ -366,11 +385,16 @@ def _accept_all(db: Session, checked: list[Booking], *, actor: str, now: datetim
         with db.begin_nested():
             bookings.accept_checked(db, checked, actor=actor, now=now)
     except Conflict:
-        pass
-    else:
-        return checked
+        return _one_by_one(db, checked, actor=actor, now=now, skipped=skipped)
+    return checked
+
+
+def _one_by_one(db: Session, drafts: list[Booking], *, actor: str, now: datetime, skipped: list[Booking]
+                ) -> list[Booking]:
+    """Each time accepted as a single accept, in a savepoint of its own (its check sees the times accepted before
+    it; it settles what its time takes), the refused declined and added to ``skipped``."""
     accepted = []
-    for draft in checked:
+    for draft in drafts:
         db.refresh(draft)
         try:
             with db.begin_nested():

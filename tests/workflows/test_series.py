@@ -209,3 +209,18 @@ def test_a_time_the_constraints_refuse_at_the_accept_is_skipped_and_the_others_a
     assert len(db.scalars(select(OutboxEvent).where(OutboxEvent.type == "booking.accepted",
                                                     OutboxEvent.aggregate_id.in_([b.id for b in times.values()]))
                           ).all()) == 2
+
+
+def test_a_time_moved_near_another_is_accepted_one_by_one_so_the_rules_see_both(
+        db: Session, parties: tuple[Actor, Actor, Any]) -> None:
+    mentor, mentee, listing = parties
+    week = [paris(FIRST + timedelta(weeks=n)) for n in range(3)]
+    # The second time moved to the day after the first: one week holds two of the series' times.
+    made = series.request(db, mentee, shape(listing, count=3, moves={week[1]: week[0] + timedelta(days=1)}))
+    listing.mentor_profile.max_sessions_per_week = 1  # set after the request: only the accept can see it
+    db.flush()
+    series.accept(db, mentor, made.id)
+    times = {b.start_time: b for b in series.bookings_of(db, [made.id])[made.id]}
+    assert [times[t].status for t in (week[0], week[0] + timedelta(days=1), week[2])] == [
+        BookingStatus.ACCEPTED, BookingStatus.DECLINED, BookingStatus.ACCEPTED]
+    assert "at most 1 sessions a week" in (times[week[0] + timedelta(days=1)].decline_reason or "")
