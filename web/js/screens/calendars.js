@@ -76,7 +76,7 @@ function connectionItem(connection, messages, reload) {
       onchange: (e) => save({ id: cal.id, target: true })(e) }), ' sessions go here') : h('span', { class: 'muted' }, '(read-only)'),
     cal.target ? [' ', h('button', { type: 'button', onclick: save({ id: cal.id, target: false }) },
       'Stop writing sessions here')] : null,
-    cal.writes_owed ? h('p', { class: 'meta', role: 'status' },
+    cal.writes_owed ? h('p', { class: 'meta' },
       `${cal.writes_owed} session${cal.writes_owed === 1 ? '' : 's'} not written here yet`,
       cal.last_write_error ? ` · last error: ${cal.last_write_error}` : ' · on its way') : null));
   const status = connection.status === 'broken' ? badge('Needs a new password', 'cancelled') : badge('Connected', 'accepted');
