@@ -200,9 +200,13 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
     event_type = EventType(outbox_event.type)
     if settled_by_system(outbox_event):
         return SETTLED[event_type]
-    if (outbox_event.payload.get("series_id") and event_type in ANSWERED_WITH_SERIES) or (
-            event_type == EventType.SESSION_CANCELLED and outbox_event.actor == Role.SYSTEM.value):
-        return {}  # a time answered with its series; the session of a moved booking (booking.rescheduled tells)
+    system = outbox_event.actor == Role.SYSTEM.value
+    if (outbox_event.payload.get("series_id") and event_type in ANSWERED_WITH_SERIES) \
+            or (event_type == EventType.SESSION_CANCELLED and system) \
+            or (event_type == EventType.WAITLIST_PROMOTED and not system):
+        # A time answered with its series (the series' event tells); the session of a moved booking
+        # (booking.rescheduled tells); a seat the mentee took from the line themself.
+        return {}
     if event_type in BY_PAYLOAD:
         return BY_PAYLOAD[event_type](outbox_event.payload)
     if event_type in PROPOSALS:

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ListingKind, OutboxEvent, WaitlistStatus
+from models import ListingKind, Notification, OutboxEvent, WaitlistStatus
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import group_sessions, history, sessions, waitlists
+from workflows import group_sessions, history, notifications, sessions, waitlists
 from workflows.actors import Actor
 from workflows.errors import Conflict
 
@@ -77,6 +77,10 @@ def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_from_everyone_els
         "waitlist.expired", "waitlist.offered", "waitlist.offered", "waitlist.offered", "waitlist.promoted"]
     seen = history.session_timeline(db, first, session.id, limit=100, cursor=None).items
     assert not [e for e in seen if e.type.startswith("waitlist.")]
+    # Told of the seat held for them; not of the seat they took themself.
+    notifications.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.type.like("waitlist.%")))))
+    told = db.scalars(select(Notification.title).where(Notification.user_id == first.user_id)).all()
+    assert told == ["A seat is free for you"]
 
 
 def test_a_capacity_raise_gives_seats_in_order_at_once_to_who_asked_and_offers_the_rest(
