@@ -139,7 +139,7 @@ export function requests(main) {
     try {
       const bookings = (await all('/bookings', { role: 'mentor' }, 1)).filter((b) => !b.group_session_id);
       const drafts = bookings.filter((b) => b.status === 'draft' && !b.series_id); // a series is answered whole, above
-      await seriesRequests(seriesEl, messages, reload);
+      const series = await seriesRequests(seriesEl, messages, reload);
       await renderInto(requestsEl, drafts, async (b) => {
         const { rowMessages, reasonForm } = rowParts(b);
         return h('div', { class: 'request', role: 'group', 'aria-label': `Request from ${personName(b.mentee, 'a mentee')}` },
@@ -151,7 +151,7 @@ export function requests(main) {
             h('button', { type: 'button', class: 'primary', dataset: { key: `accept-${b.id}` }, onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
             h('button', { type: 'button', dataset: { key: `decline-${b.id}` }, onclick: openDecline(reasonForm) }, 'Decline…')),
           reasonForm, rowMessages.el);
-      }, 'No requests waiting.');
+      }, series ? 'No other requests waiting.' : 'No requests waiting.');
       await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').slice(0, 20), async (b) => [
         h('strong', {}, personName(b.mentee, 'A mentee')), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',
         bookingBadge(b),

@@ -64,10 +64,10 @@ async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return 'Listing'; }
 }
 
-/** The mentor's series waiting for an answer: each one request, accepted or declined at once. */
+/** The mentor's series waiting for an answer: each one request, accepted or declined at once; how many. */
 export async function seriesRequests(el, pageMessages, reload) {
   const waiting = await all('/booking-series', { role: 'mentor', status: 'requested' }, 1);
-  if (!waiting.length) { redraw(el); return; }
+  if (!waiting.length) { redraw(el); return 0; }
   const cards = await Promise.all(waiting.map(async (s) => {
     const rowMessages = messageArea();
     const pending = s.occurrences.filter((t) => t.status === 'draft').length;
@@ -89,6 +89,7 @@ export async function seriesRequests(el, pageMessages, reload) {
       rowMessages.el);
   }));
   redraw(el, h('ul', { class: 'list' }, cards.map((card) => h('li', {}, card))));
+  return waiting.length;
 }
 
 /** The mentee's series: each with its times; withdraw one waiting, or cancel a time and all following. */
