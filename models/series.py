@@ -29,7 +29,7 @@ class BookingSeries(IdMixin, TimestampMixin, Base):
         CheckConstraint("every_weeks IN (1, 2)", name="every_weeks_values"),
         CheckConstraint(f"occurrences BETWEEN 1 AND {MAX_OCCURRENCES}", name="occurrences_bounded"),
         CheckConstraint("length(notes) <= 2000", name="notes_length"),
-        CheckConstraint("end_reason IS NULL OR length(end_reason) <= 500", name="end_reason_length"),
+        CheckConstraint("end_reason IS NULL OR length(end_reason) <= 1000", name="end_reason_length"),
         Index("ix_booking_series_mentee_created", "mentee_user_id", "created_at", "id"),
         Index("ix_booking_series_mentor_created", "mentor_profile_id", "created_at", "id"),
     )

@@ -17,21 +17,23 @@ import uuid
 from datetime import datetime
 
 import structlog
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import (
     Booking,
+    BookingSeries,
     BookingStatus,
     FeedRevocation,
     Listing,
     MentorProfile,
     MentorshipSession,
+    SeriesStatus,
     SessionStatus,
     User,
     WebhookEndpoint,
 )
-from workflows import bookings, calendars, sessions, sign_ins
+from workflows import bookings, calendars, series, sessions, sign_ins
 from workflows.accounts import verify_current_password
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -80,6 +82,18 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
 def cancel_future_commitments(db: Session, actor: Actor, now: datetime) -> None:
     """Every booking and session of the actor that starts after ``now``, ended by its workflow."""
     as_mentor = Booking.mentor_profile_id == actor.mentor_profile_id if actor.mentor_profile_id else None
+    # A series waiting for an answer is withdrawn (the actor its mentee) or declined (its mentor), whole: its times
+    # are not answered one by one.
+    pending = db.execute(select(BookingSeries.id, BookingSeries.mentee_user_id).where(
+        BookingSeries.status == SeriesStatus.REQUESTED,
+        or_(BookingSeries.mentee_user_id == actor.user_id,
+            BookingSeries.mentor_profile_id == actor.mentor_profile_id if actor.mentor_profile_id else false()),
+    ).order_by(BookingSeries.id)).all()
+    for series_id, mentee in pending:
+        if mentee == actor.user_id:
+            series.withdraw(db, actor, series_id, reason=DELETED_REASON, now=now)
+        else:
+            series.decline(db, actor, series_id, reason=DELETED_REASON, now=now)
     future = Booking.start_time > now
     drafts = db.execute(select(Booking.id, Booking.mentee_user_id).where(
         future, Booking.status == BookingStatus.DRAFT,

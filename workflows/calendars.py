@@ -233,9 +233,9 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
     return _calendar([event], method="REQUEST")
 
 
-def invite_attachment(invite: bytes) -> Attachment:
+def invite_attachment(invite: bytes, name: str = "invite.ics") -> Attachment:
     """The invite as an email attachment calendar apps offer to add (``text/calendar; method=REQUEST``)."""
-    return Attachment("invite.ics", invite, "text", "calendar", (("method", "REQUEST"),))
+    return Attachment(name, invite, "text", "calendar", (("method", "REQUEST"),))
 
 
 def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CalendarEntry]:

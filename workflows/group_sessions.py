@@ -110,9 +110,8 @@ def set_capacity(db: Session, actor: Actor, session_id: uuid.UUID, capacity: int
         raise Conflict(f"{session.seats_taken} seats are taken and {held} offered: the session needs at least "
                        f"{session.seats_taken + held}", seats_taken=session.seats_taken, seats_offered=held)
     raised = capacity > (session.capacity or 0)
-    session.capacity = capacity
+    session.capacity = capacity  # no session.updated: that tells the mentees of a new link or agenda
     db.flush()
-    emit_event(db, session, EventType.SESSION_UPDATED, str(actor))
     if raised:
         waitlists.seat_freed(db, session, now=now)
     return session
@@ -161,5 +160,5 @@ def find_group_sessions(db: Session, *, listing_id: uuid.UUID | None = None, ski
         query = query.where(MentorshipSession.listing_id.in_(
             select(Listing.id).where(Listing.skill.has(name=normalise_skill(skill)))))
     page = paginate(db, query, MentorshipSession.start_time, MentorshipSession.id, limit=limit, cursor=cursor)
-    return Page([OpenSession(s, *waitlists.lines(db, [s.id for s in page.items]).get(s.id, (0, 0)))
-                 for s in page.items], page.next_cursor)
+    lines = waitlists.lines(db, [s.id for s in page.items])
+    return Page([OpenSession(s, *lines.get(s.id, (0, 0))) for s in page.items], page.next_cursor)

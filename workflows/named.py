@@ -32,6 +32,8 @@ from models import (
     Review,
     SessionStatus,
     User,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from workflows.actors import Actor
 from workflows.errors import NotFound
@@ -65,6 +67,7 @@ class NamedSession:
     listing_location: str | None = None  # where the listing's sessions meet by default
     reviewed: bool | None = None  # completed sessions the viewer attended as a mentee: whether they reviewed it
     attendance: list[Attendee] = field(default_factory=list)  # who checked in, and who was found absent
+    seats_offered: int = 0  # a group session's seats held for people in its line (workflows.waitlists)
 
 
 _MENTORS_AND_USERS = union_all(
@@ -154,11 +157,15 @@ def name_sessions(db: Session, actor: Actor, sessions: Sequence[MentorshipSessio
     reviewed = set(db.scalars(select(Review.session_id).where(
         Review.session_id.in_(attended), Review.mentee_user_id == actor.user_id))) if attended else set()
     present = attendance_of(db, actor, list(sessions), {key: person.display_name for key, person in mentors.items()})
+    groups = [s.id for s in sessions if s.kind == ListingKind.GROUP]
+    offered = dict(db.execute(select(WaitlistEntry.session_id, func.count()).where(
+        WaitlistEntry.session_id.in_(groups), WaitlistEntry.status == WaitlistStatus.OFFERED)
+        .group_by(WaitlistEntry.session_id)).all()) if groups else {}
     return [
         NamedSession(s, _named(mentors, s.mentor_profile_id),
                      _named(mentees, s.mentee_user_id) if s.mentee_user_id is not None else None,
                      seats.get(s.id), locations.get(s.listing_id),
-                     (s.id in reviewed) if s.id in attended else None, present[s.id])
+                     (s.id in reviewed) if s.id in attended else None, present[s.id], offered.get(s.id, 0))
         for s in sessions
     ]
 

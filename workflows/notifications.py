@@ -203,9 +203,11 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, tuple[str, str]]:
     system = outbox_event.actor == Role.SYSTEM.value
     if (outbox_event.payload.get("series_id") and event_type in ANSWERED_WITH_SERIES) \
             or (event_type == EventType.SESSION_CANCELLED and system) \
-            or (event_type == EventType.WAITLIST_PROMOTED and not system):
+            or (event_type == EventType.WAITLIST_PROMOTED and not system) \
+            or (event_type == EventType.BOOKING_ACCEPTED and system and outbox_event.payload.get("group_session_id")):
         # A time answered with its series (the series' event tells); the session of a moved booking
-        # (booking.rescheduled tells); a seat the mentee took from the line themself.
+        # (booking.rescheduled tells); a seat the mentee took from the line themself; a seat the system gave from
+        # the line (waitlist.promoted tells).
         return {}
     if event_type in BY_PAYLOAD:
         return BY_PAYLOAD[event_type](outbox_event.payload)
@@ -454,13 +456,21 @@ def email_body(notification: Notification, public_url: str) -> str:
 
 
 def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
-    """A booking accepted, or moved: its email carries the session's calendar invite (a move's, the chain's event
-    at its next SEQUENCE, which calendar apps move)."""
-    booking_id = notification.data.get("resource", {}).get("id")
-    if notification.type not in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED} or booking_id is None:
+    """A booking accepted, or moved, or a seat given from a waitlist: its email carries the session's calendar invite
+    (a move's, the chain's event at its next SEQUENCE, which calendar apps move); a series accepted, one invite per
+    time accepted."""
+    resource = notification.data.get("resource", {})
+    if notification.type == EventType.BOOKING_SERIES_ACCEPTED:
+        booking_ids = [one["booking_id"] for one in resource.get("occurrences", []) if one.get("status") == "accepted"]
+    elif notification.type == EventType.WAITLIST_PROMOTED:
+        booking_ids = [resource.get("booking_id")]
+    elif notification.type in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED}:
+        booking_ids = [resource.get("id")]
+    else:
         return []
-    invite = booking_invite(db, notification.user_id, uuid.UUID(booking_id))
-    return [invite_attachment(invite)] if invite is not None else []
+    invites = [booking_invite(db, notification.user_id, uuid.UUID(str(one))) for one in booking_ids if one]
+    return [invite_attachment(invite, f"invite-{n}.ics" if len(booking_ids) > 1 else "invite.ics")
+            for n, invite in enumerate(invites, 1) if invite is not None]
 
 
 def due_emails(db: Session, *, older_than_seconds: int = 60, limit: int = 200) -> list[uuid.UUID]:

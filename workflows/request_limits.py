@@ -39,6 +39,19 @@ def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
     db.execute(_REQUESTS, {"user_id": str(mentee_user_id)})
 
 
+_TRY_LOCK_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True,
+                                                                                          skip_locked=True)
+_TRY_REQUESTS = text("SELECT pg_try_advisory_xact_lock(hashtextextended(CAST(:user_id AS text), 0))")
+
+
+def try_turn(db: Session, mentee_user_id: uuid.UUID) -> bool:
+    """:func:`take_turn` if the mentee's turn is free now, without waiting; ``False`` when it is not (a caller
+    holding other locks, the system giving a seat, does something else rather than wait in the wrong order)."""
+    if db.execute(_TRY_LOCK_MENTEE, {"user_id": mentee_user_id}).first() is None:
+        return False
+    return bool(db.scalar(_TRY_REQUESTS, {"user_id": str(mentee_user_id)}))
+
+
 def accept_turns(db: Session, booking_id: uuid.UUID) -> bool:
     """Before an accept locks its booking: wait for the requests in flight of its mentee (holding new ones off
     until this transaction ends, but not other accepts: accepts of one mentee's bookings by different mentors

@@ -163,9 +163,13 @@ def _plan(db: Session, asking: _Asking, shape: Shape) -> list[Planned]:
             continue
         asked = moves.get(start, start)
         planned.append(_check(db, asking, asked, moved_from=start if asked != start else None))
-    starts = [p.start for p in planned if p.free]
-    if len(starts) != len(set(starts)):
-        raise InvalidInput("two times of the series are the same", field="moves")
+    # The times asked for never meet one another, buffers included (a move could put one next to another).
+    gap = timedelta(minutes=max(asking.rules.before, asking.rules.after))
+    free = sorted((p for p in planned if p.free), key=lambda p: p.start)
+    for earlier, later in itertools.pairwise(free):
+        if later.start < earlier.end + gap:
+            raise InvalidInput(f"two of the series' times are too close: {earlier.start.isoformat()} and "
+                               f"{later.start.isoformat()}", field="moves")
     return planned
 
 
@@ -396,6 +400,9 @@ def _one_by_one(db: Session, drafts: list[Booking], *, actor: str, now: datetime
     accepted = []
     for draft in drafts:
         db.refresh(draft)
+        if draft.status != BookingStatus.DRAFT:  # settled by an earlier time's accept
+            skipped.append(draft)
+            continue
         try:
             with db.begin_nested():
                 bookings.accept_in_series(db, draft, actor=actor, now=now)
@@ -457,10 +464,20 @@ def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: dateti
     if not upcoming:
         raise Conflict("no occurrence of this series is still to come from then")
     why = reason or "the series was cancelled from this date on"
+    # Every session's row first, in start order, then the bookings', each read afresh: a cancellation of one time
+    # takes its session, its booking, then the bundle's purchase, so it never holds what this waits for while this
+    # holds the purchase; a time cancelled alone meanwhile is seen cancelled, never cancelled (or refunded) twice.
+    held = []
     for booking in upcoming:
-        session = db.scalar(select(MentorshipSession).where(MentorshipSession.booking_id == booking.id)) \
-            or sessions.create_session_from_booking(db, booking.id)  # accepted a moment ago: its session, once
-        if session is not None and session.status == SessionStatus.SCHEDULED:
+        session = _session_of(db, booking.id)
+        if session is None:
+            sessions.create_session_from_booking(db, booking.id)  # accepted a moment ago: its session, once
+            session = _session_of(db, booking.id)
+        held.append(session)
+    for booking, session in zip(upcoming, held, strict=True):
+        db.refresh(booking, with_for_update=True)
+        if session is not None and session.status == SessionStatus.SCHEDULED and \
+                booking.status == BookingStatus.ACCEPTED:
             sessions.cancel_session(db, actor, session.id, reason=why, now=now)
     series.cancelled_from, series.cancelled_by, series.end_reason = since, part.value, reason
     left = db.scalar(select(func.count()).select_from(Booking).where(
@@ -473,6 +490,11 @@ def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: dateti
     log.info(EventType.BOOKING_SERIES_CANCELLED, series_id=str(series.id), cancelled=len(upcoming),
              by=part.value)
     return series
+
+
+def _session_of(db: Session, booking_id: uuid.UUID) -> MentorshipSession | None:
+    return db.scalar(select(MentorshipSession).where(MentorshipSession.booking_id == booking_id).with_for_update()
+                     .execution_options(populate_existing=True))
 
 
 def list_series(db: Session, actor: Actor, *, role: str | None, status: str | None, limit: int, cursor: str | None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import Booking, BookingStatus, ListingKind, MentorshipSession, SessionStatus, WaitlistEntry, WaitlistStatus
-from workflows import seats
+from workflows import request_limits, seats
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, NotFound, add_or_conflict
@@ -166,7 +166,9 @@ def seat_freed(db: Session, session: MentorshipSession, *, now: datetime | None 
         if entry is None:
             break
         moved += 1
-        if not entry.take_at_once:
+        # Given at once only with the mentee's turn (their requests and accepts in flight seen, the caps exact);
+        # their turn busy now, the seat is offered instead: the session's lock is held, so it cannot wait for it.
+        if not entry.take_at_once or not request_limits.try_turn(db, entry.user_id):
             entry.status, entry.offered_at = WaitlistStatus.OFFERED, now
             entry.offer_expires_at = min(now + minutes, session.start_time - OFFER_LEAD)
             db.flush()

@@ -173,5 +173,5 @@ class SeriesListArgs(PaginationArgs):
 class SeriesCancelSchema(ma.Schema):
     from_time = Timestamp(load_default=None, allow_none=True, data_key="from", metadata={
         "description": "Cancel the meetings starting from then on (default: every one still to come)."})
-    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500), metadata={
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={
         "description": "Why; the mentor must give one."})

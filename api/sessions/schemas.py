@@ -154,9 +154,10 @@ class SessionSchema(ShownSchema):
             metadata=session.session_metadata, mentor=view.mentor, mentee=view.mentee,
             participants=view.participants, cancellation=_cancellation(session),
             seats_taken=session.seats_taken if group else None,
-            seats_left=max(0, session.capacity - session.seats_taken) if group and session.capacity is not None
+            seats_left=max(0, session.capacity - session.seats_taken - view.seats_offered)
+            if group and session.capacity is not None else None,
+            full=session.seats_taken + view.seats_offered >= session.capacity if group and session.capacity is not None
             else None,
-            full=session.seats_taken >= session.capacity if group and session.capacity is not None else None,
             meeting_url=_meeting_url(view), location=view.listing_location, reviewed=view.reviewed,
             attendance=view.attendance,
         )

@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("status IN ('requested', 'accepted', 'declined', 'withdrawn', 'ended')", name=op.f('ck_booking_series_status_values')),
-    sa.CheckConstraint('end_reason IS NULL OR length(end_reason) <= 500', name=op.f('ck_booking_series_end_reason_length')),
+    sa.CheckConstraint('end_reason IS NULL OR length(end_reason) <= 1000', name=op.f('ck_booking_series_end_reason_length')),
     sa.CheckConstraint('every_weeks IN (1, 2)', name=op.f('ck_booking_series_every_weeks_values')),
     sa.CheckConstraint('length(notes) <= 2000', name=op.f('ck_booking_series_notes_length')),
     sa.CheckConstraint('occurrences BETWEEN 1 AND 26', name=op.f('ck_booking_series_occurrences_bounded')),

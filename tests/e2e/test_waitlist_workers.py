@@ -117,6 +117,9 @@ def test_seats_freed_at_once_by_mentees_leaving_go_to_the_next_in_line_one_each(
     assert [p["status"] for p in places] == ["offered"] * SEATS + ["waiting"] * (len(waiting) - SEATS)
     assert [p["position"] for p in places[SEATS:]] == list(range(1, len(waiting) - SEATS + 1))
     assert sorted(offers_per_entry(committed).values()) == [1] * SEATS
+    # Every seat held for someone: the session reads full to anyone else.
+    shown = http.get(f"/api/v1/sessions/{session_id}", headers=mentor.headers).get_json()
+    assert (shown["seats_taken"], shown["seats_left"], shown["full"]) == (0, 0, True)
     # The offered take their seats, all at once: every one gets the seat held for them.
     joins = concurrently([lambda m=mentee: http.post(f"/api/v1/sessions/{session_id}/join", headers=m.headers,
                                                      json={}).status_code for mentee in waiting[:SEATS]])

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from models import BookingStatus, BundlePurchase, MentorshipSession, Notification, OutboxEvent
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
-from workflows import bookings, bundles, notifications, reschedules, series, sessions
+from workflows import account_deletion, bookings, bundles, notifications, reschedules, series, sessions
 from workflows.actors import Actor
 from workflows.errors import Conflict, InvalidInput
 from workflows.roles import Role
@@ -118,6 +118,11 @@ def test_one_accept_makes_each_time_a_booking_with_its_session_once_and_skips_a_
     assert sorted(n.title for n in told) == ["Booking declined", "Series accepted"]
     accepted_note = next(n for n in told if n.title == "Series accepted")
     assert "2 meetings" in accepted_note.body and "1 of the times were taken meanwhile" in accepted_note.body
+    # Its email carries an invite for each time accepted.
+    invites = notifications.email_attachments(db, accepted_note)
+    assert [a.filename for a in invites] == ["invite-1.ics", "invite-2.ics"]
+    assert all(f"{times[week[n]].id}@mentorship".encode() in invite.content
+               for n, invite in zip((0, 2), invites, strict=True))
 
 
 def test_bundle_credits_are_held_per_time_refused_with_the_number_missing_and_returned_on_decline(
@@ -224,3 +229,20 @@ def test_a_time_moved_near_another_is_accepted_one_by_one_so_the_rules_see_both(
     assert [times[t].status for t in (week[0], week[0] + timedelta(days=1), week[2])] == [
         BookingStatus.ACCEPTED, BookingStatus.DECLINED, BookingStatus.ACCEPTED]
     assert "at most 1 sessions a week" in (times[week[0] + timedelta(days=1)].decline_reason or "")
+
+
+def test_times_moved_too_close_are_refused_and_a_pending_series_does_not_stop_an_account_deletion(
+        db: Session, parties: tuple[Actor, Actor, Any]) -> None:
+    mentor, mentee, listing = parties
+    week = [paris(FIRST + timedelta(weeks=n)) for n in range(3)]
+    error = refused(db, InvalidInput, lambda: series.request(
+        db, mentee, shape(listing, count=3, moves={week[2]: week[1] + timedelta(minutes=30)})))
+    assert "too close" in error.message
+    asked = series.request(db, mentee, shape(listing, count=3))
+    later = shape(listing, count=2, first_start=week[0] + timedelta(hours=3))
+    other = series.request(db, actor_of(UserFactory()), later)
+    account_deletion.cancel_future_commitments(db, mentee, datetime.now(UTC))
+    assert asked.status == "withdrawn"
+    account_deletion.cancel_future_commitments(db, mentor, datetime.now(UTC))
+    assert other.status == "declined"
+    assert {b.status for b in series.bookings_of(db, [asked.id, other.id])[other.id]} == {BookingStatus.DECLINED}

@@ -120,3 +120,16 @@ def test_no_offer_runs_past_an_hour_before_the_start_and_a_cancelled_sessions_li
     assert {w.status for w in waiting} == {WaitlistStatus.CLOSED}
     assert sorted(p["mentee_user_id"] for p in events_of(db, "waitlist.expired")) == sorted(
         str(w.user_id) for w in waiting)
+
+
+def test_a_seat_given_at_once_is_told_once_with_its_invite(db: Session, full: tuple[Actor, Any, list[Actor]]) -> None:
+    _mentor, session, seated = full
+    eager = actor_of(UserFactory())
+    entry = waitlists.join(db, eager, session.id, take_at_once=True)
+    sessions.cancel_session(db, seated[0], session.id, reason="Exams")
+    assert entry.status == WaitlistStatus.PROMOTED
+    notifications.handle_events(db, list(db.scalars(select(OutboxEvent))))
+    told = db.scalars(select(Notification).where(Notification.user_id == eager.user_id)).all()
+    assert [n.title for n in told] == ["You have a seat"]  # not also "Booking accepted"
+    [invite] = notifications.email_attachments(db, told[0])
+    assert b"BEGIN:VEVENT" in invite.content and str(session.id).encode() in invite.content
