@@ -266,7 +266,9 @@ def _enough_credits(db: Session, actor: Actor, purchase_id: uuid.UUID, needed: i
 
 
 def _load(db: Session, actor: Actor, series_id: uuid.UUID, *, lock: bool) -> tuple[BookingSeries, Role | None]:
-    series = db.get(BookingSeries, series_id, with_for_update=True if lock else None)
+    # FOR NO KEY UPDATE: a series' row is changed, never its key, so the foreign-key checks of its bookings' updates
+    # (a time cancelled alone, FOR KEY SHARE) never wait for it, nor deadlock with it.
+    series = db.get(BookingSeries, series_id, with_for_update={"key_share": True} if lock else None)
     if series is None:
         raise NotFound("booking series not found")
     if actor.mentor_profile_id is not None and series.mentor_profile_id == actor.mentor_profile_id:
