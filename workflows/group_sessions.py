@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, Listing, ListingKind, MentorshipSession, SessionStatus
-from models.bookings import GROUP_SEAT, MENTEE_OVERLAP
 from models.sessions import LIVE_OVERLAP
 from workflows import request_limits, scheduling, seats, waitlists
 from workflows.actors import Actor
@@ -30,10 +29,7 @@ from workflows.sessions import emit_event
 
 log = structlog.get_logger(__name__)
 
-SEAT_CONFLICTS = {
-    GROUP_SEAT: "you already hold a seat in this session",
-    MENTEE_OVERLAP: "you already have an accepted booking or a seat at this time",
-}
+
 def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, start_time: datetime,
                            now: datetime | None = None) -> MentorshipSession:
     """The mentor puts a group session on the calendar; it never overlaps their other sessions, and honours

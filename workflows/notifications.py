@@ -97,7 +97,7 @@ RESOLVED = ("Attendance reviewed", "An administrator reviewed who was absent fro
 OUTCOMES = {"mentee": "the mentee was absent", "mentor": "the mentor was absent", "none": "nobody was absent"}
 # A series (workflows.series): the request to the mentor, the answer to the mentee; a withdrawal or a cancellation
 # from a date on, to the side that did not make it.
-SERIES_REQUESTED = ("New series request", "{other} asks for {listing} {every}, {count} times from {when}{notes}.")
+SERIES_REQUESTED = ("New series request", "{other} asks for {listing} {every}, {count} times from {when}.")
 SERIES_ACCEPTED = ("Series accepted", "{other} accepted {count} meetings of {listing} {every} from {when}{skipped}.")
 SERIES_DECLINED = ("Series declined", "{other} declined your series of {listing} from {when}{reason}.")
 SERIES_WITHDRAWN = ("Series request withdrawn", "{other} withdrew the series request for {listing} from {when}.")
@@ -323,7 +323,7 @@ def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: u
 
 
 def _series_words(payload: Mapping[str, Any], reader: Reader, zone: str | None) -> dict[str, Any]:
-    """A series' words: how often, how many times, the times taken meanwhile, the mentee's notes, from when."""
+    """A series' words: how often, how many times, the times taken meanwhile, and from when it was cancelled."""
     if "every_weeks" not in payload:
         return {}
     times = payload["occurrences"]
@@ -332,7 +332,7 @@ def _series_words(payload: Mapping[str, Any], reader: Reader, zone: str | None) 
     skipped = payload["skipped_count"]
     return {"every": "every week" if payload["every_weeks"] == 1 else "every two weeks", "count": counted,
             "skipped": f"; {skipped} of the times were taken meanwhile and left out" if skipped else "",
-            "notes": "", "since": reader.when(datetime.fromisoformat(payload["cancelled_from"]), zone)
+            "since": reader.when(datetime.fromisoformat(payload["cancelled_from"]), zone)
             if payload.get("cancelled_from") else ""}
 
 
