@@ -140,6 +140,23 @@ BOOKINGS = StateMachine("booking", Booking, {
 get_visible_booking = BOOKINGS.get_visible
 
 
+def bookable_listing(db: Session, actor: Actor, listing_id: uuid.UUID) -> Listing:
+    """The listing, with its mentor, if the actor may request it: 404 unknown; 400 inactive, a group listing (its
+    sessions are joined), or the actor's own."""
+    listing = db.execute(
+        select(Listing).where(Listing.id == listing_id).options(joinedload(Listing.mentor_profile))
+    ).scalar_one_or_none()
+    if listing is None:
+        raise NotFound("listing not found")
+    if not listing.active:
+        raise BusinessRuleViolation("this listing is not taking bookings")
+    if listing.kind == ListingKind.GROUP:
+        raise BusinessRuleViolation("group listings are joined through their group sessions, not booked")
+    if listing.mentor_profile.user_id == actor.user_id:
+        raise BusinessRuleViolation("you cannot book your own listing")
+    return listing
+
+
 def request_booking(
     db: Session,
     actor: Actor,
@@ -158,17 +175,7 @@ def request_booking(
     mentee's pending caps, or a repeat of a pending one (``workflows.request_limits``).
     """
     now = now or utcnow()
-    listing = db.execute(
-        select(Listing).where(Listing.id == listing_id).options(joinedload(Listing.mentor_profile))
-    ).scalar_one_or_none()
-    if listing is None:
-        raise NotFound("listing not found")
-    if not listing.active:
-        raise BusinessRuleViolation("this listing is not taking bookings")
-    if listing.kind == ListingKind.GROUP:
-        raise BusinessRuleViolation("group listings are joined through their group sessions, not booked")
-    if listing.mentor_profile.user_id == actor.user_id:
-        raise BusinessRuleViolation("you cannot book your own listing")
+    listing = bookable_listing(db, actor, listing_id)
     rules = scheduling.ListingRules.of(listing)
     scheduling.check_request_time(rules, start_time, now)
     end_time = start_time + rules.duration

@@ -31,9 +31,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from models import Booking, BookingSeries, BookingStatus, BundlePurchase, CreditStatus, Listing, ListingKind
+from models import Booking, BookingSeries, BookingStatus, BundlePurchase, CreditStatus, Listing
 from models.enums import SeriesStatus, SessionStatus
 from models.listings import MAX_BUFFER_MINUTES
 from models.series import MAX_OCCURRENCES
@@ -113,20 +113,6 @@ def _exists(moment: datetime, zone: ZoneInfo) -> bool:
     return local.replace(tzinfo=None).replace(tzinfo=zone).astimezone(UTC) == moment
 
 
-def _listing(db: Session, actor: Actor, listing_id: uuid.UUID) -> Listing:
-    listing = db.execute(select(Listing).where(Listing.id == listing_id).options(joinedload(Listing.mentor_profile))
-                         ).scalar_one_or_none()
-    if listing is None:
-        raise NotFound("listing not found")
-    if not listing.active:
-        raise BusinessRuleViolation("this listing is not taking bookings")
-    if listing.kind == ListingKind.GROUP:
-        raise BusinessRuleViolation("group listings are joined through their group sessions, not booked")
-    if listing.mentor_profile.user_id == actor.user_id:
-        raise BusinessRuleViolation("you cannot book your own listing")
-    return listing
-
-
 @dataclass(frozen=True)
 class _Asking:
     """Who asks whom for what: what each time of a series is checked against."""
@@ -141,7 +127,7 @@ class _Asking:
 
     @classmethod
     def of(cls, db: Session, actor: Actor, shape: Shape, now: datetime) -> _Asking:
-        listing = _listing(db, actor, shape.listing_id)
+        listing = bookings.bookable_listing(db, actor, shape.listing_id)
         rules = scheduling.ListingRules.of(listing)
         mentor = assign_mentor(db, actor, listing, rules, requested=shape.mentor_profile_id,
                                start=shape.first_start, end=shape.first_start + rules.duration, now=now)
@@ -207,7 +193,7 @@ def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_
     """The series, its free times each a draft booking; the times left out kept with the reason. 409 when none is
     free, when it would pass the mentee's caps, or when the bundle has too few credits (the number missing)."""
     now = now or utcnow()
-    _listing(db, actor, shape.listing_id)  # refused before the mentee's turn is taken
+    bookings.bookable_listing(db, actor, shape.listing_id)  # refused before the mentee's turn is taken
     request_limits.take_turn(db, actor.user_id)
     asking = _Asking.of(db, actor, shape, now)
     listing, rules, mentor_id = asking.listing, asking.rules, asking.mentor_id
