@@ -81,8 +81,11 @@ class SeriesShapeSchema(ma.Schema):
             listing_id=data["listing_id"], first_start=data["first_start"], every_weeks=data["every"],
             count=data.get("count"), until=data.get("until"), exclude=tuple(data["left_out"]),
             moves={m["from_time"]: m["to_time"] for m in data["moves"]}, mentor_profile_id=data["mentor_profile_id"])
-        rest = {k: v for k, v in data.items() if k not in set(SeriesShapeSchema._declared_fields)}
-        return {"shape": shape, **rest}
+        return {"shape": shape, **{k: v for k, v in data.items() if k not in SHAPE_FIELDS}}
+
+
+SHAPE_FIELDS = frozenset({"listing_id", "first_start", "every", "count", "until", "left_out", "moves",
+                          "mentor_profile_id"})
 
 
 class SeriesCreateSchema(SeriesShapeSchema):
