@@ -101,7 +101,7 @@ def set_capacity(db: Session, actor: Actor, session_id: uuid.UUID, capacity: int
         raise Forbidden("only the session's mentor can change its seats")
     if session.status != SessionStatus.SCHEDULED:
         raise InvalidTransition("session", session.status, "change the seats of")
-    held = waitlists.held_for_others(db, session.id, None, now)
+    held = waitlists.held_for_others(db, session.id)
     if capacity < session.seats_taken + held:
         raise Conflict(f"{session.seats_taken} seats are taken and {held} offered: the session needs at least "
                        f"{session.seats_taken + held}", seats_taken=session.seats_taken, seats_offered=held)

@@ -126,8 +126,8 @@ class _Asking:
     now: datetime
 
     @classmethod
-    def of(cls, db: Session, actor: Actor, shape: Shape, now: datetime) -> _Asking:
-        listing = bookings.bookable_listing(db, actor, shape.listing_id)
+    def of(cls, db: Session, actor: Actor, shape: Shape, now: datetime, listing: Listing | None = None) -> _Asking:
+        listing = listing or bookings.bookable_listing(db, actor, shape.listing_id)
         rules = scheduling.ListingRules.of(listing)
         mentor = assign_mentor(db, actor, listing, rules, requested=shape.mentor_profile_id,
                                start=shape.first_start, end=shape.first_start + rules.duration, now=now)
@@ -193,9 +193,9 @@ def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_
     """The series, its free times each a draft booking; the times left out kept with the reason. 409 when none is
     free, when it would pass the mentee's caps, or when the bundle has too few credits (the number missing)."""
     now = now or utcnow()
-    bookings.bookable_listing(db, actor, shape.listing_id)  # refused before the mentee's turn is taken
+    listing = bookings.bookable_listing(db, actor, shape.listing_id)  # refused before the mentee's turn is taken
     request_limits.take_turn(db, actor.user_id)
-    asking = _Asking.of(db, actor, shape, now)
+    asking = _Asking.of(db, actor, shape, now, listing)
     listing, rules, mentor_id = asking.listing, asking.rules, asking.mentor_id
     lock_mentor_schedule(db, mentor_id)  # under the lock, as a single request: an accept in flight is seen
     planned = _plan(db, asking, shape)

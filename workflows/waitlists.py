@@ -55,15 +55,13 @@ def _group_session(db: Session, session_id: uuid.UUID) -> MentorshipSession:
     return session
 
 
-def _offered(db: Session, session_id: uuid.UUID) -> int:
-    return int(db.scalar(select(func.count()).select_from(WaitlistEntry).where(
-        WaitlistEntry.session_id == session_id, WaitlistEntry.status == WaitlistStatus.OFFERED)) or 0)
-
-
-def held_for_others(db: Session, session_id: uuid.UUID, user_id: uuid.UUID | None, now: datetime) -> int:
-    """Seats offered to people in line other than ``user_id``: taken, for anyone else's join. The user's own offer,
-    still open, is theirs to take; one that ran out counts as held until the sweep passes it on."""
-    mine = or_(WaitlistEntry.user_id != user_id, WaitlistEntry.offer_expires_at <= now) if user_id else true()
+def held_for_others(db: Session, session_id: uuid.UUID, user_id: uuid.UUID | None = None,
+                    now: datetime | None = None) -> int:
+    """Seats offered to people in line other than ``user_id`` (every seat offered, without one): taken, for anyone
+    else's join. The user's own offer, still open, is theirs to take; one that ran out counts as held until the
+    sweep passes it on."""
+    mine = or_(WaitlistEntry.user_id != user_id, WaitlistEntry.offer_expires_at <= (now or utcnow())) \
+        if user_id else true()
     return int(db.scalar(select(func.count()).select_from(WaitlistEntry).where(
         WaitlistEntry.session_id == session_id, WaitlistEntry.status == WaitlistStatus.OFFERED, mine)) or 0)
 
@@ -99,7 +97,7 @@ def join(db: Session, actor: Actor, session_id: uuid.UUID, *, take_at_once: bool
     if db.scalar(select(Booking.id).where(Booking.group_session_id == session.id, Booking.mentee_user_id ==
                                           actor.user_id, Booking.status == BookingStatus.ACCEPTED)):
         raise Conflict("you already hold a seat in this session")
-    if session.seats_taken + _offered(db, session.id) < (session.capacity or 0):
+    if session.seats_taken + held_for_others(db, session.id) < (session.capacity or 0):
         raise Conflict("this group session has a free seat: join it", seats_free=True)
     entry = WaitlistEntry(id=uuid.uuid4(), session_id=session.id, user_id=actor.user_id, take_at_once=take_at_once,
                           status=WaitlistStatus.WAITING)
@@ -159,7 +157,7 @@ def seat_freed(db: Session, session: MentorshipSession, *, now: datetime | None 
         return 0  # too late for offers: a freed seat is open to all
     minutes = timedelta(minutes=get_settings().waitlist_offer_minutes)
     moved = 0
-    while (offered := _offered(db, session.id)) + session.seats_taken < (session.capacity or 0):
+    while (offered := held_for_others(db, session.id)) + session.seats_taken < (session.capacity or 0):
         entry = db.scalar(select(WaitlistEntry).where(
             WaitlistEntry.session_id == session.id, WaitlistEntry.status == WaitlistStatus.WAITING)
             .order_by(WaitlistEntry.line).limit(1).with_for_update())
