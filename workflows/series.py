@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -44,10 +45,11 @@ from workflows.availability import Hours, weekly_hours
 from workflows.bundles import reserve_credit
 from workflows.clock import utcnow
 from workflows.commitments import lock_mentor_schedule, mentee_is_busy
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, NotFound
 from workflows.events import EventType, SeriesOccurrence, SeriesPayload, record
 from workflows.pagination import Page, paginate
 from workflows.roles import Role, participation
+from workflows.state_machine import StateMachine, move
 from workflows.teams import assign_mentor
 
 log = structlog.get_logger(__name__)
@@ -251,34 +253,31 @@ def _enough_credits(db: Session, actor: Actor, purchase_id: uuid.UUID, needed: i
 # --- answering ----------------------------------------------------------------------------------------------
 
 
-def _load(db: Session, actor: Actor, series_id: uuid.UUID, *, lock: bool) -> tuple[BookingSeries, Role | None]:
-    # FOR NO KEY UPDATE: a series' row is changed, never its key, so the foreign-key checks of its bookings' updates
-    # (a time cancelled alone, FOR KEY SHARE) never wait for it, nor deadlock with it.
-    series = db.get(BookingSeries, series_id, with_for_update={"key_share": True} if lock else None)
-    if series is None:
-        raise NotFound("booking series not found")
-    if actor.mentor_profile_id is not None and series.mentor_profile_id == actor.mentor_profile_id:
-        return series, Role.MENTOR
-    return series, Role.MENTEE if series.mentee_user_id == actor.user_id else None
+class SeriesAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    CANCEL = "cancel"  # this time and all following; others are left to come
+    END = "end"  # cancelled from some date on, nothing left to come
 
 
-def _to_act(db: Session, actor: Actor, series_id: uuid.UUID, role: Role, action: str,
-            *statuses: SeriesStatus) -> BookingSeries:
-    series, part = _load(db, actor, series_id, lock=True)
-    if part is None:
-        raise NotFound("booking series not found")
-    if part != role:
-        raise Forbidden(f"only the {role.value} can {action} this series")
-    if series.status not in statuses:
-        raise InvalidTransition("booking series", series.status.value, action)
-    return series
+# The series state machine (its events are recorded with every time's status, by the functions below). Its row is
+# locked FOR NO KEY UPDATE: its bookings' updates (a time cancelled alone) check their foreign key to it with FOR KEY
+# SHARE, and must not wait for, nor deadlock with, a cancellation of the series from before that time.
+SERIES = StateMachine("booking series", BookingSeries, {
+    SeriesAction.ACCEPT: move(SeriesStatus.REQUESTED, SeriesStatus.ACCEPTED, Role.MENTOR,
+                              event=EventType.BOOKING_SERIES_ACCEPTED),
+    SeriesAction.DECLINE: move(SeriesStatus.REQUESTED, SeriesStatus.DECLINED, Role.MENTOR,
+                               event=EventType.BOOKING_SERIES_DECLINED),
+    SeriesAction.WITHDRAW: move(SeriesStatus.REQUESTED, SeriesStatus.WITHDRAWN, Role.MENTEE,
+                                event=EventType.BOOKING_SERIES_CANCELLED),
+    SeriesAction.CANCEL: move(SeriesStatus.ACCEPTED, SeriesStatus.ACCEPTED, Role.MENTOR, Role.MENTEE,
+                              event=EventType.BOOKING_SERIES_CANCELLED),
+    SeriesAction.END: move(SeriesStatus.ACCEPTED, SeriesStatus.ENDED, Role.MENTOR, Role.MENTEE,
+                           event=EventType.BOOKING_SERIES_CANCELLED),
+}, key_share=True)
 
-
-def get_series(db: Session, actor: Actor, series_id: uuid.UUID) -> BookingSeries:
-    series, part = _load(db, actor, series_id, lock=False)
-    if part is None and not actor.is_admin:
-        raise NotFound("booking series not found")
-    return series
+get_series = SERIES.get_visible
 
 
 def bookings_of(db: Session, series_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Booking]]:
@@ -310,7 +309,8 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
     """The mentor accepts the series: each draft accepted as a single accept would be, in one transaction; a time
     taken meanwhile (or passed) declined by the system with the reason, and reported. 409 when none can be."""
     now = now or utcnow()
-    series = _to_act(db, actor, series_id, Role.MENTOR, "accept", SeriesStatus.REQUESTED)
+    series, role = SERIES.load_to_act(db, actor, series_id)
+    SERIES.check(series, SeriesAction.ACCEPT, role)
     first = first_pending(db, series.id)
     if first is None:
         raise Conflict("none of the series' times is pending any more")
@@ -360,7 +360,8 @@ def _accepted_series(db: Session, actor: Actor, series: BookingSeries, *, times:
     if not accepted:
         raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
                        skipped=[d.start_time.isoformat() for d in skipped])
-    series.status, series.decided_at = SeriesStatus.ACCEPTED, now
+    SERIES.apply(series, SeriesAction.ACCEPT, Role.MENTOR)
+    series.decided_at = now
     db.flush()
     record(db, EventType.BOOKING_SERIES_ACCEPTED, series_payload(series, times), actor=str(actor))
     log.info(EventType.BOOKING_SERIES_ACCEPTED, series_id=str(series.id), accepted=len(accepted),
@@ -407,10 +408,11 @@ def decline(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | No
             now: datetime | None = None) -> BookingSeries:
     """The mentor declines the series: every draft declined, its credit returned."""
     now = now or utcnow()
-    series = _to_act(db, actor, series_id, Role.MENTOR, "decline", SeriesStatus.REQUESTED)
+    series, role = SERIES.load_to_act(db, actor, series_id)
+    SERIES.apply(series, SeriesAction.DECLINE, role)
     for draft in _drafts(db, series):
         bookings.decline_in_series(db, draft, reason=reason, now=now, by=Role.MENTOR, actor=str(actor))
-    series.status, series.decided_at, series.decline_reason = SeriesStatus.DECLINED, now, reason
+    series.decided_at, series.decline_reason = now, reason
     db.flush()
     record(db, EventType.BOOKING_SERIES_DECLINED, series_payload(series, bookings_of(db, [series.id])[series.id]),
            actor=str(actor))
@@ -421,10 +423,11 @@ def withdraw(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | N
              now: datetime | None = None) -> BookingSeries:
     """The mentee withdraws the series before it is answered: every draft withdrawn, its credit returned."""
     now = now or utcnow()
-    series = _to_act(db, actor, series_id, Role.MENTEE, "withdraw", SeriesStatus.REQUESTED)
+    series, role = SERIES.load_to_act(db, actor, series_id)
+    SERIES.apply(series, SeriesAction.WITHDRAW, role)
     for draft in _drafts(db, series):
         bookings.withdraw_in_series(db, draft, reason=reason, now=now, actor=str(actor))
-    series.status, series.cancelled_by, series.end_reason = SeriesStatus.WITHDRAWN, Role.MENTEE.value, reason
+    series.cancelled_by, series.end_reason = Role.MENTEE.value, reason
     db.flush()
     record(db, EventType.BOOKING_SERIES_CANCELLED, series_payload(series, bookings_of(db, [series.id])[series.id]),
            actor=str(actor))
@@ -438,11 +441,8 @@ def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: dateti
     gives a reason: that is how a mentor ends a series early. The series is ``ended`` once nothing is left to
     come."""
     now = now or utcnow()
-    series, part = _load(db, actor, series_id, lock=True)
-    if part is None:
-        raise NotFound("booking series not found")
-    if series.status != SeriesStatus.ACCEPTED:
-        raise InvalidTransition("booking series", series.status.value, "cancel")
+    series, part = SERIES.load_to_act(db, actor, series_id)
+    SERIES.check(series, SeriesAction.CANCEL, part)
     if part == Role.MENTOR and not (reason or "").strip():
         raise InvalidInput("tell the mentee why the series ends", field="reason")
     since = max(from_time or now, now)
@@ -471,7 +471,7 @@ def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: dateti
     left = db.scalar(select(func.count()).select_from(Booking).where(
         Booking.series_id == series.id, Booking.status == BookingStatus.ACCEPTED, Booking.start_time > now))
     if not left:
-        series.status = SeriesStatus.ENDED
+        SERIES.apply(series, SeriesAction.END, part)
     db.flush()
     record(db, EventType.BOOKING_SERIES_CANCELLED, series_payload(series, bookings_of(db, [series.id])[series.id]),
            actor=str(actor))

@@ -1,4 +1,4 @@
-"""The one shape of the booking and session state machines.
+"""The one shape of the booking, session and series state machines.
 
 A machine is a table, action (an enum) → (the statuses it moves from, the status it moves to, the roles
 that may make it, the event it records, and what else it does), plus who takes part in a record.
@@ -82,11 +82,14 @@ class StateMachine(Generic[R, A, S]):
     """
 
     def __init__(self, kind: str, model: type[R], transitions: Mapping[A, Transition[S]], *,
-                 more_mentees: Callable[[Session, Actor, R], bool] | None = None) -> None:
+                 more_mentees: Callable[[Session, Actor, R], bool] | None = None, key_share: bool = False) -> None:
         self.kind = kind
         self.model = model
         self.transitions = dict(transitions)
         self._more_mentees = more_mentees
+        # FOR NO KEY UPDATE instead of FOR UPDATE: for a record whose key never changes and whose rows referring to it
+        # are changed apart (their foreign-key checks, FOR KEY SHARE, then never wait for it).
+        self._lock: bool | dict[str, bool] = {"key_share": True} if key_share else True
 
     def check(self, record: Stateful[S], action: A, role: Role) -> Transition[S]:
         """The transition ``role`` may make on ``record`` now, or Forbidden / InvalidTransition."""
@@ -138,7 +141,7 @@ class StateMachine(Generic[R, A, S]):
         return record, role
 
     def _load(self, db: Session, actor: Actor, record_id: uuid.UUID, *, lock: bool) -> tuple[R, Role | None]:
-        record = db.get(self.model, record_id, with_for_update=True if lock else None)
+        record = db.get(self.model, record_id, with_for_update=self._lock if lock else None)
         if record is None:
             raise NotFound(f"{self.kind} not found")
         return record, self.role_of(db, actor, record)

@@ -1,4 +1,4 @@
-"""The booking and session state machines: every (status, action, role) either moves as the table says
+"""The booking, session and series state machines: every (status, action, role) either moves as the table says
 or is refused with the error the API turns into 403 (wrong party) or 400 (wrong status); who takes part
 in a record; and constraint violations told apart by name."""
 
@@ -7,19 +7,21 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import status_for
-from models import Booking, BookingStatus, ListingKind, MentorshipSession, SessionStatus
+from models import Booking, BookingSeries, BookingStatus, ListingKind, MentorshipSession, SeriesStatus, SessionStatus
 from models.bookings import ACCEPTED_OVERLAP, GROUP_SEAT
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from workflows.actors import Actor
 from workflows.bookings import BOOKINGS
 from workflows.errors import Forbidden, InvalidTransition, NotFound, violated_constraint
 from workflows.roles import Role
+from workflows.series import SERIES
 from workflows.sessions import SESSIONS
 
 B, S = BookingStatus, SessionStatus
@@ -59,6 +61,16 @@ SESSION_MOVES = {
     (S.IN_PROGRESS, "report the mentor absent from", MENTEE): S.MENTOR_NO_SHOW,
     (S.IN_PROGRESS, "report the mentor absent from", SYSTEM): S.MENTOR_NO_SHOW,
 }
+R = SeriesStatus
+SERIES_MOVES = {
+    (R.REQUESTED, "accept", MENTOR): R.ACCEPTED,
+    (R.REQUESTED, "decline", MENTOR): R.DECLINED,
+    (R.REQUESTED, "withdraw", MENTEE): R.WITHDRAWN,
+    (R.ACCEPTED, "cancel", MENTOR): R.ACCEPTED,  # this time and all following; others are still to come
+    (R.ACCEPTED, "cancel", MENTEE): R.ACCEPTED,
+    (R.ACCEPTED, "end", MENTOR): R.ENDED,  # cancelled from some date on, with nothing left to come
+    (R.ACCEPTED, "end", MENTEE): R.ENDED,
+}
 # Who a refusal names: the people who may act, the system only when nobody else may.
 WHO_MAY = {
     ("booking", "accept"): "mentor", ("booking", "decline"): "mentor", ("booking", "cancel"): "mentee",
@@ -68,31 +80,35 @@ WHO_MAY = {
     ("session", "cancel"): "mentor or the mentee or the admin", ("session", "miss"): "system",
     ("session", "close"): "system", ("session", "report the mentee absent from"): "mentor",
     ("session", "report the mentor absent from"): "mentee",
+    ("booking series", "accept"): "mentor", ("booking series", "decline"): "mentor",
+    ("booking series", "withdraw"): "mentee", ("booking series", "cancel"): "mentor or the mentee",
+    ("booking series", "end"): "mentor or the mentee",
+}
+MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
+    "booking": (BookingStatus, BOOKINGS, BOOKING_MOVES),
+    "session": (SessionStatus, SESSIONS, SESSION_MOVES),
+    "booking series": (SeriesStatus, SERIES, SERIES_MOVES),
 }
 
 
-def _record(kind: str, status: BookingStatus | SessionStatus) -> Booking | MentorshipSession:
-    if kind == "booking":
-        return Booking(status=status)
-    return MentorshipSession(status=status)
+def _record(kind: str, status: Any) -> Any:
+    return {"booking": Booking, "session": MentorshipSession, "booking series": BookingSeries}[kind](status=status)
 
 
 def _cases() -> list[tuple[str, str, str, Role]]:
-    machines = (("booking", BookingStatus, BOOKINGS), ("session", SessionStatus, SESSIONS))
-    return [(kind, status, action, role) for kind, statuses, machine in machines
+    return [(kind, status, action, role) for kind, (statuses, machine, _moves) in MACHINES.items()
             for status, action, role in itertools.product(statuses, machine.transitions, Role)]
 
 
 def test_the_tables_have_exactly_the_actions_of_the_rules() -> None:
-    assert set(BOOKINGS.transitions) == {action for _, action, _ in BOOKING_MOVES}
-    assert set(SESSIONS.transitions) == {action for _, action, _ in SESSION_MOVES}
+    for _statuses, machine, moves in MACHINES.values():
+        assert set(machine.transitions) == {action for _, action, _ in moves}
 
 
 @pytest.mark.parametrize(("kind", "status", "action", "role"), _cases())
 def test_every_status_action_and_role_moves_or_is_refused_with_the_right_error(
         kind: str, status: str, action: str, role: Role) -> None:
-    machine = BOOKINGS if kind == "booking" else SESSIONS
-    moves = BOOKING_MOVES if kind == "booking" else SESSION_MOVES
+    _statuses, machine, moves = MACHINES[kind]
     record = _record(kind, status)
     allowed_roles = {r for (_, a, r) in moves if a == action}
     target = moves.get((status, action, role))
@@ -108,7 +124,7 @@ def test_every_status_action_and_role_moves_or_is_refused_with_the_right_error(
     else:
         with pytest.raises(InvalidTransition) as refused:
             machine.apply(record, action, role)
-        assert refused.value.message == f"cannot {action} a {kind} that is {status}"
+        assert refused.value.message == f"cannot {action} a {kind} that is {status}"  # "a booking series"
         assert refused.value.details["current_status"] == status
         assert status_for(refused.value) == 400
     assert record.status == status, "a refused move leaves the status as it was"
@@ -123,6 +139,9 @@ def test_each_action_records_the_event_its_row_names() -> None:
         "start": "session.started", "complete": "session.completed", "cancel": "session.cancelled",
         "miss": "session.missed", "close": "session.completed", "report the mentee absent from": "session.no_show",
         "report the mentor absent from": "session.no_show"}
+    assert {action: t.event for action, t in SERIES.transitions.items()} == {
+        "accept": "booking_series.accepted", "decline": "booking_series.declined",
+        "withdraw": "booking_series.cancelled", "cancel": "booking_series.cancelled", "end": "booking_series.cancelled"}
 
 
 def test_check_refuses_like_apply_but_moves_nothing() -> None:
