@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
@@ -22,7 +21,7 @@ from xml.parsers import expat
 
 import httpx
 
-from infra import http_client, http_targets
+from infra import http_bodies, http_client, http_targets
 
 DAV, CALDAV, CS = "DAV:", "urn:ietf:params:xml:ns:caldav", "http://calendarserver.org/ns/"
 MAX_REDIRECTS = 3
@@ -110,24 +109,20 @@ class CalendarClient:
     def _send(self, method: str, url: str, target: http_targets.PinnedTarget, headers: dict[str, str],
               body: bytes | None) -> Answer:
         assert self._client is not None
+        sent = {**headers, "Accept-Encoding": http_bodies.ACCEPTED_ENCODINGS, **target.headers}
         try:
-            with self._client.stream(method, target.url, headers={**headers, **target.headers}, content=body,
+            with self._client.stream(method, target.url, headers=sent, content=body,
                                      extensions=target.extensions) as response:
-                return Answer(response.status_code, response.headers, b"".join(self._bounded(response)), url)
+                return Answer(response.status_code, response.headers,
+                              http_bodies.read_bounded(response, self.max_bytes), url)
+        except http_bodies.BodyRefused as exc:
+            raise CalendarFault(str(exc)) from None
         except httpx.TimeoutException:
             if self._ends is not None and time.monotonic() >= self._ends:
                 raise CalendarFault(f"the calendar could not be read within {self.total:g} s in all") from None
             raise CalendarFault(f"no complete answer within {self.timeout:g} s") from None
         except (httpx.HTTPError, OSError) as exc:
             raise CalendarFault(f"the server could not be reached ({type(exc).__name__})") from None
-
-    def _bounded(self, response: httpx.Response) -> Iterator[bytes]:
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise CalendarFault(f"the calendar is larger than {self.max_bytes // 1024} KiB: it is not read")
-            yield chunk
 
 
 def origin_of(url: str) -> str:
@@ -169,21 +164,51 @@ def _propfind(client: CalendarClient, url: str, props: str, depth: str) -> Eleme
     return _xml(answer.body)
 
 
+MAX_XML_ELEMENTS = 250_000  # a calendar query's answer for CALENDAR_MAX_EVENTS' 20,000 events holds about 140,000
+MAX_XML_DEPTH = 32  # a multistatus is six deep
+
+
 def _refuse_doctype(*_args: object) -> None:
     raise CalendarFault("the answer declares a document type or entities: refused")
 
 
-def _xml(body: bytes) -> ElementTree.Element:
-    """The answer's XML; refused when it declares a document type (so entities), in whatever encoding it comes:
-    expat reads it first with a handler that refuses any declaration, then ElementTree builds the tree."""
-    check = expat.ParserCreate()
-    check.StartDoctypeDeclHandler = _refuse_doctype
-    check.EntityDeclHandler = _refuse_doctype
+def _xml(body: bytes, *, max_elements: int = MAX_XML_ELEMENTS, max_depth: int = MAX_XML_DEPTH) -> ElementTree.Element:
+    """The answer's XML tree, built by expat as it reads: refused when it declares a document type (so entities), in
+    whatever encoding it comes, holds more than ``max_elements`` elements or nests deeper than ``max_depth``, before
+    more of it is built (an answer of 8 MiB nested a million deep would take half a gigabyte as a tree)."""
+    builder = ElementTree.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+    depth = count = 0
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal depth, count
+        depth, count = depth + 1, count + 1
+        if depth > max_depth:
+            raise CalendarFault(f"the answer nests deeper than {max_depth} elements: refused")
+        if count > max_elements:
+            raise CalendarFault(f"the answer holds more than {max_elements} elements: refused")
+        builder.start(_qualified(name), {_qualified(key): value for key, value in attributes.items()})
+
+    def end(name: str) -> None:
+        nonlocal depth
+        depth -= 1
+        builder.end(_qualified(name))
+
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_doctype
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = builder.data
     try:
-        check.Parse(body, True)  # noqa: FBT003 - expat: the last piece
-        return ElementTree.fromstring(body)  # noqa: S314 - no document type, so no entity (checked above)
-    except (expat.ExpatError, ElementTree.ParseError):
+        parser.Parse(body, True)  # noqa: FBT003 - expat: the last piece
+        return builder.close()
+    except expat.ExpatError:
         raise CalendarFault("the answer is not XML") from None
+
+
+def _qualified(name: str) -> str:
+    """expat's ``uri}local`` as ElementTree's ``{uri}local``."""
+    return f"{{{name}" if "}" in name else name
 
 
 def _href(root: ElementTree.Element, prop: str, base: str) -> str:

@@ -172,6 +172,7 @@ class Settings:
     calendar_accept_wait_seconds: float
     calendar_max_bytes: int
     calendar_max_events: int
+    calendar_read_cpu_seconds: float
     calendar_horizon_days: int
     no_show_dispute_hours: int
     waitlist_offer_minutes: int
@@ -359,6 +360,7 @@ def load_settings() -> Settings:
         calendar_accept_wait_seconds=_float_between("CALENDAR_ACCEPT_WAIT", 3.0, 0.0, 30.0),
         calendar_max_bytes=_int_between("CALENDAR_MAX_BYTES", 8 * 1024 * 1024, 1024, 64 * 1024 * 1024),
         calendar_max_events=_int_between("CALENDAR_MAX_EVENTS", 20_000, 1, 200_000),
+        calendar_read_cpu_seconds=_float_between("CALENDAR_READ_CPU_SECONDS", 10.0, 0.5, 120.0),
         calendar_horizon_days=_int_between("CALENDAR_HORIZON_DAYS", 180, 1, 730),
         no_show_dispute_hours=_int_between("NO_SHOW_DISPUTE_HOURS", 48, 1, 720),
         waitlist_offer_minutes=_int_between("WAITLIST_OFFER_MINUTES", 120, 1, 10_080),

@@ -1,7 +1,7 @@
 """Calendar servers for the tests: a real Radicale (CalDAV, ``devstack.radicale``) on a free port, with a users file,
 which a test can stop and start again on the same port and storage (its ``client()``: a ``caldav`` client, as a
 person's calendar app writes events); and a small HTTP server of one iCalendar subscription, whose answer a
-test sets (ETag and 304, garbage, a huge feed)."""
+test sets (ETag and 304, garbage, a huge feed, a compressed one)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ class Feed:
     status: int = 200
     location: str | None = None  # a redirect's target
     delay: float = 0.0  # seconds before it answers: a slow server
+    headers: dict[str, str] = field(default_factory=dict)  # more headers (a Content-Encoding, say)
     requests: int = 0
     not_modified: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -72,9 +73,13 @@ def subscription_server(feed: Feed) -> Iterator[str]:
                 self.send_header("ETag", feed.etag)
                 if feed.location:
                     self.send_header("Location", feed.location)
+                for name, value in feed.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(feed.body)))
                 self.end_headers()
                 self.wfile.write(feed.body)
+
+        do_PROPFIND = do_REPORT = do_GET  # the same answer to a CalDAV request: a server that is not one, or hostile
 
         def log_message(self, *_args: object) -> None:
             pass

@@ -16,19 +16,16 @@ shown, and the next attempt backs off; credentials refused mark the connection `
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from time import monotonic as time_monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
-import recurring_ical_events
 import structlog
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy import update as sa_update
@@ -49,7 +46,7 @@ from models.calendars import (
 from workflows import calendar_writes
 from workflows.actors import Actor
 from workflows.calendar_accounts import SYNC_SECONDS, client_for, seal, unseal
-from workflows.calendars import UID_DOMAIN
+from workflows.calendar_busy import busy_times
 from workflows.clock import utcnow
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.events import EventType, ScheduleChange, record, schedule_payload
@@ -60,8 +57,6 @@ log = structlog.get_logger(__name__)
 
 SYNC_TASK = "calendars.sync"
 MAX_BACKOFF = timedelta(hours=6)
-_OURS = f"@{UID_DOMAIN}"
-_VEVENT_LINE = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)
 
 
 # --- connecting ---------------------------------------------------------------------------------------------
@@ -217,75 +212,6 @@ def disconnect(db: Session, actor: Actor, connection_id: uuid.UUID) -> None:
 # --- reading busy times --------------------------------------------------------------------------------------
 
 
-def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo is not None else value.replace(tzinfo=zone)).astimezone(UTC)
-    return datetime.combine(value, time(), zone).astimezone(UTC)  # an all-day event: the mentor's local midnight
-
-
-def busy_times(objects: Iterable[bytes], zone: ZoneInfo, start: datetime, end: datetime, max_events: int
-               ) -> list[tuple[datetime, datetime]]:
-    """What makes the mentor busy in [start, end) in these iCalendar objects, merged and in order.
-
-    ``CalendarFault`` for an object that is not iCalendar, or more than ``max_events`` events in all.
-    """
-    found: list[tuple[datetime, datetime]] = []
-    seen = occurrences = 0
-    for data in objects:
-        # Counted before parsing: a calendar far too large is refused without building it in memory.
-        seen += sum(1 for _ in _VEVENT_LINE.finditer(data))
-        if seen > max_events:
-            raise CalendarFault(f"the calendar holds more than {max_events} events: it is not read")
-        try:
-            calendar = icalendar.Calendar.from_ical(data)
-        except ValueError:
-            raise CalendarFault("the calendar is not valid iCalendar") from None
-        try:
-            # Lazily, in start order: a rule repeating every second stops at the cap, not at the horizon.
-            for event in recurring_ical_events.of(calendar).after(start):
-                interval = _busy(event, zone)
-                if interval is None:
-                    continue
-                first, last = interval
-                if first >= end:
-                    break
-                occurrences += 1
-                if occurrences > max_events:
-                    raise CalendarFault(f"the calendar's events repeat more than {max_events} times: it is not read")
-                if last > first:
-                    found.append((max(first, start), min(last, end)))
-        except CalendarFault:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any malformed rule or date: the calendar is refused, not the worker
-            raise CalendarFault(f"the calendar's events cannot be read ({type(exc).__name__})") from None
-    return merged(found)
-
-
-def _busy(event: Any, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """The instants an occurrence makes the mentor busy, or ``None`` (transparent, cancelled, ours, no start)."""
-    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-        return None
-    if str(event.get("STATUS", "")).upper() == "CANCELLED" or str(event.get("UID", "")).endswith(_OURS):
-        return None
-    begins, ends = event.get("DTSTART"), event.get("DTEND")
-    if begins is None:
-        return None
-    first = _instant(begins.dt, zone)
-    last = _instant(ends.dt, zone) if ends is not None else \
-        _instant(begins.dt + timedelta(days=1), zone) if not isinstance(begins.dt, datetime) else first
-    return first, last
-
-
-def merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    out: list[tuple[datetime, datetime]] = []
-    for begins, ends in sorted(intervals):
-        if out and begins <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], ends))
-        elif ends > begins:
-            out.append((begins, ends))
-    return out
-
-
 @dataclass(frozen=True)
 class Read:
     """What one sync read of one calendar: its busy times, or ``None`` when it had not changed."""
@@ -327,7 +253,8 @@ def read(plan_: Plan, settings: Settings, now: datetime) -> tuple[list[Read], di
             body, validators = calendar_http.fetch_subscription(client, str(plan_.secret["url"]), plan_.validators)
             for source_id, _href, _ctag in plan_.sources:
                 reads.append(Read(source_id, None if body is None else
-                                  busy_times([body], plan_.zone, start, end, settings.calendar_max_events)))
+                                  busy_times([body], plan_.zone, start, end, settings.calendar_max_events,
+                                             cpu_seconds=settings.calendar_read_cpu_seconds)))
             return reads, validators
         for source_id, href, known in plan_.sources:
             tag = calendar_http.ctag(client, href)
@@ -335,8 +262,8 @@ def read(plan_: Plan, settings: Settings, now: datetime) -> tuple[list[Read], di
                 reads.append(Read(source_id, None, tag))
                 continue
             objects = calendar_http.events_between(client, href, start, end)
-            reads.append(Read(source_id, busy_times(objects, plan_.zone, start, end, settings.calendar_max_events),
-                              tag))
+            reads.append(Read(source_id, busy_times(objects, plan_.zone, start, end, settings.calendar_max_events,
+                                                    cpu_seconds=settings.calendar_read_cpu_seconds), tag))
     return reads, validators
 
 
