@@ -137,7 +137,9 @@ def create_app(
 
     if session_factory is None:
         engine = make_engine(settings.sqlalchemy_database_url, pool_size=settings.db_pool_size,
-                             application_name="mentorship-api")
+                             application_name="mentorship-api", lock_timeout_ms=settings.db_lock_timeout_ms,
+                             idle_in_transaction_ms=settings.db_idle_in_transaction_ms,
+                             pool_timeout=settings.db_pool_timeout_seconds)
         session_factory = make_session_factory(engine)
     if celery_app is None:
         celery_app = create_celery(settings, publisher=True)

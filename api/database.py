@@ -53,6 +53,15 @@ def db_session() -> Session:
     return session
 
 
+def end_transaction() -> None:
+    """End the request's transaction now, before the view waits on something other than the database (a calendar
+    server, a calendars worker): no connection is held meanwhile. Only before the view writes anything (the
+    transaction has read who the caller is); the session begins anew at its next statement."""
+    session: Session | None = g.get("db")
+    if session is not None:
+        session.rollback()
+
+
 def session_factory() -> sessionmaker[Session]:
     """The app's session factory, for work that outlives the request (a live stream's reads)."""
     factory: sessionmaker[Session] = current_app.extensions[_EXTENSION]

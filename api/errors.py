@@ -9,6 +9,7 @@ import structlog
 from flask import Flask
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from workflows import errors
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
 # SQLSTATE class 40, transaction rollback: a serialization failure (40001) or a deadlock (40P01).
 # The transaction lost a race with another; the same request, sent again, may well succeed.
 _TRANSACTION_ROLLBACK_CLASS = "40"
+_LOCK_NOT_AVAILABLE = "55P03"  # DB_LOCK_TIMEOUT_MS passed waiting for a lock
 
 
 def http_error(status: int, message: str, *, errors_: dict[str, Any] | None = None,
@@ -103,14 +105,26 @@ def init_errors(app: Flask, api: Api) -> None:
                 409, "the request collided with a concurrent change; nothing was saved, send it again",
                 headers={"Retry-After": "1"},
             ))
+        if _sqlstate(error) == _LOCK_NOT_AVAILABLE:
+            log.warning("database.lock_timeout", error=str(error.orig))
+            return api.handle_http_exception(http_error(
+                503, "the request waited too long behind another; nothing was saved, send it again",
+                headers={"Retry-After": "2"}))
         log.error("database.unavailable", error=str(error.orig))
         return api.handle_http_exception(
             http_error(503, "the database is unavailable, try again shortly", headers={"Retry-After": "5"})
         )
 
+    def handle_pool_timeout(error: PoolTimeout) -> Any:
+        """Every connection of this process's pool is in use, and none came free in ``DB_POOL_TIMEOUT``."""
+        log.error("database.pool_exhausted", error=str(error))
+        return api.handle_http_exception(
+            http_error(503, "the service is busy, try again shortly", headers={"Retry-After": "2"}))
+
     app.register_error_handler(errors.DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_constraint_violation)
     app.register_error_handler(OperationalError, handle_operational_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
 
 
 def _sqlstate(error: DBAPIError) -> str:

@@ -1,4 +1,5 @@
-"""Rate limits on Redis for the password routes and registration, per client address.
+"""Rate limits on Redis for the password routes and registration, per client address; and for the calendar changes
+that make the service talk to a mentor's server, per user.
 
 Failed password checks are counted per (account, client address) and per client
 address; successes are not counted. So someone who knows an email is throttled
@@ -62,6 +63,7 @@ class AuthRateLimiter:
         self._per_account_and_address = parse(settings.auth_rate_limit_per_email)
         self._account_emails = parse(settings.account_email_rate_limit)
         self._successes_per_account = parse(settings.auth_rate_limit_success_per_account)
+        self._calendar_changes = parse(settings.calendar_rate_limit)
 
     def count_registration(self) -> None:
         """Count one registration attempt from this address; 429 beyond the per-address limit."""
@@ -89,6 +91,13 @@ class AuthRateLimiter:
             for item, keys in ((self._account_emails, (what, recipient)), (self._per_address, (what, address))):
                 if not self._limiter.hit(item, *keys):
                     raise self._too_many(f"{what} requests", item, *keys)
+
+    def count_calendar_change(self, user: str) -> None:
+        """Count one change of a user's calendars that makes us talk to a server (a connect, an update that syncs);
+        429 beyond ``CALENDAR_RATE_LIMIT``."""
+        with _unless_storage_fails():
+            if not self._limiter.hit(self._calendar_changes, "calendar-changes", user):
+                raise self._too_many("calendar changes", self._calendar_changes, "calendar-changes", user)
 
     def refuse_while_throttled(self, account: str) -> None:
         """429 (:class:`LockedOut`) when this address has used up its failures, for this account or for any."""
@@ -140,6 +149,11 @@ def _limiter() -> AuthRateLimiter:
 
 def limit_registrations() -> None:
     _limiter().count_registration()
+
+
+def limit_calendar_changes(user: str) -> None:
+    """429 when this user connected or changed calendars too often lately (each makes us talk to a server)."""
+    _limiter().count_calendar_change(user)
 
 
 def limit_account_emails(what: str, recipient: str) -> None:

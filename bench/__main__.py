@@ -42,6 +42,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "slot_query_scaling": ("slot_query", "ratio", 5.0, "max"),
     "slots_rules_ratio": ("slot_rules", "ratio", 2.0, "max"),
     "calendar_sync_ratio": ("calendar_sync", "ratio", 5.0, "max"),
+    "calendar_read_ratio": ("calendar_sync", "read_ratio", 3.0, "max"),
     "series_accept_ratio": ("series_accept", "ratio", 3.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation

@@ -1,10 +1,13 @@
-"""``calendar_sync_ratio``: the first sync of a mentor's calendar of 1,000 events (100 of them recurring;
-``Config.calendar_events``) from a local Radicale, over CalDAV, ÷ reading the same events as one ``.ics`` over HTTP
-from a local server, in the same run.
+"""``calendar_sync_ratio`` and ``calendar_read_ratio``: the first sync of a mentor's calendar of 1,000 events (100
+of them weekly and open-ended, from a year ago: the shape of a Google or Outlook secret address;
+``Config.calendar_events``) from a local Radicale over CalDAV, and the same events as one ``.ics`` over HTTP from a local server, in the same run.
 
-Both sides are what a sync does (``workflows.calendar_sync.read``: the requests, the parsing, the expansion of the
+Both reads are what a sync does (``workflows.calendar_sync.read``: the requests, the parsing, the expansion of the
 recurring events and the merge of the busy times), on a fresh plan each time (no ctag or ETag known, so every event
-is read); the figure is what CalDAV's discovery-less calendar query costs beyond one plain GET of the same data.
+is read). ``calendar_sync_ratio`` is CalDAV ÷ ``.ics``: what CalDAV's calendar query costs beyond one plain GET of the
+same data. ``calendar_read_ratio`` is the slower of the two ÷ parsing the ``.ics`` text with ``icalendar`` alone (the
+least any reader does): a read that grows faster than the calendar cannot hide behind it, as it could behind the first
+figure's slow denominator. The milliseconds per 1,000 events are printed beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
+
 from bench.figures import Config, Rep
 from devstack.host import free_port
 from devstack.radicale import Radicale
@@ -31,11 +36,11 @@ STAMP = "%Y%m%dT%H%M%SZ"
 
 
 def _events(start: datetime, count: int) -> list[str]:
-    """``count`` VEVENTs of an hour, one every three hours from ``start``: every tenth weekly, ten times."""
+    """``count`` VEVENTs of an hour, one every three hours from ``start``: every tenth weekly, for ever."""
     found = []
     for n in range(count):
         begins = start + timedelta(hours=n * 3 + 1)
-        rule = "RRULE:FREQ=WEEKLY;COUNT=10\r\n" if n % RECURRING_SHARE == 0 else ""
+        rule = "RRULE:FREQ=WEEKLY\r\n" if n % RECURRING_SHARE == 0 else ""
         found.append(f"BEGIN:VEVENT\r\nUID:bench-{n}\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:{begins:{STAMP}}\r\n"
                      f"DTEND:{begins + timedelta(hours=1):{STAMP}}\r\n{rule}SUMMARY:Busy {n}\r\nEND:VEVENT\r\n")
     return found
@@ -49,7 +54,7 @@ def calendar_sync_ratio(cfg: Config) -> list[Rep]:
     import caldav  # noqa: PLC0415 - a development dependency, as Radicale
 
     settings = get_settings()
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=365)
     events = _events(start, cfg.calendar_events)
     feed = _wrapped(events).encode()
 
@@ -82,7 +87,7 @@ def calendar_sync_ratio(cfg: Config) -> list[Rep]:
             ics_url = f"http://127.0.0.1:{http_server.server_port}/basic.ics"
             ics_plan = calendar_sync.Plan(uuid.uuid4(), SUBSCRIPTION, {"url": ics_url}, zone, {},
                                           [(uuid.uuid4(), ics_url, None)])
-            return [_rep(cfg, caldav_plan, ics_plan, settings, rep) for rep in range(cfg.reps)]
+            return [_rep(cfg, caldav_plan, ics_plan, feed, settings=settings, rep=rep) for rep in range(cfg.reps)]
         finally:
             http_server.shutdown()
             http_server.server_close()
@@ -96,20 +101,37 @@ def _timed(plan: calendar_sync.Plan, settings: Settings, now: datetime) -> tuple
     return (time.perf_counter() - began) * 1000, busy
 
 
-def _rep(cfg: Config, caldav_plan: calendar_sync.Plan, ics_plan: calendar_sync.Plan, settings: Settings, rep: int
-         ) -> Rep:
-    """One repetition: each side read five times, in turn (the order flipped each repetition); their medians."""
+def _parsed_ms(feed: bytes) -> float:
+    began = time.perf_counter()
+    icalendar.Calendar.from_ical(feed)
+    return (time.perf_counter() - began) * 1000
+
+
+def _rep(cfg: Config, caldav_plan: calendar_sync.Plan, ics_plan: calendar_sync.Plan, feed: bytes, *,
+         settings: Settings, rep: int) -> Rep:
+    """One repetition: each side read five times, and the feed parsed five times, in turn (the order flipped each
+    repetition); their medians."""
     now = datetime.now(UTC)
-    caldav_ms, ics_ms, counts = [], [], set()
+    caldav_ms: list[float] = []
+    ics_ms: list[float] = []
+    parse_ms: list[float] = []
+    counts = set()
     for _ in range(5):
-        order = [(caldav_plan, caldav_ms), (ics_plan, ics_ms)]
+        order: list[tuple[calendar_sync.Plan | None, list[float]]] = [
+            (caldav_plan, caldav_ms), (ics_plan, ics_ms), (None, parse_ms)]
         for plan, times in order if rep % 2 == 0 else reversed(order):
+            if plan is None:
+                times.append(_parsed_ms(feed))
+                continue
             elapsed, busy = _timed(plan, settings, now)
             times.append(elapsed)
             counts.add(busy)
     if len(counts) != 1:
         raise RuntimeError(f"the two reads found different busy times: {counts}")
-    first, plain = statistics.median(caldav_ms), statistics.median(ics_ms)
+    first, plain, floor = statistics.median(caldav_ms), statistics.median(ics_ms), statistics.median(parse_ms)
+    per_thousand = max(first, plain) * 1000 / cfg.calendar_events
     cfg.progress(f"calendar_sync rep {rep + 1}: CalDAV {first:.0f} ms, .ics {plain:.0f} ms "
-                 f"(ratio {first / plain:.2f}); {counts.pop()} busy intervals")
-    return {"caldav_ms": first, "ics_ms": plain, "ratio": first / plain}
+                 f"(ratio {first / plain:.2f}); icalendar's parse alone {floor:.0f} ms (read ratio {max(first, plain) / floor:.2f}, "
+                 f"{per_thousand:.0f} ms per 1,000 events); {counts.pop()} busy intervals")
+    return {"caldav_ms": first, "ics_ms": plain, "parse_ms": floor, "read_ms_per_1000_events": per_thousand,
+            "ratio": first / plain, "read_ratio": max(first, plain) / floor}

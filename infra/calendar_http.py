@@ -28,12 +28,42 @@ MAX_REDIRECTS = 3
 UNAUTHORIZED = (401, 403)
 
 
+UNREACHABLE = "the calendar server could not be reached"
+NOT_A_CALENDAR = "no calendar could be read at this address"
+CREDENTIALS_REFUSED = "the server refused the user name or app password"
+
+
 class CalendarFault(Exception):
-    """The calendar could not be read or written: down, slow, refused, too large, or an answer that makes no sense."""
+    """The calendar could not be read or written: down, slow, refused, too large, or an answer that makes no sense.
+
+    ``str()`` is the detail, for the log; ``public`` what the mentor is told. A calendar whose content is refused
+    (too large, too many events) says why; a server that cannot be reached, or is no calendar, says only that, so
+    the service tells nobody which addresses resolve, which ports answer, or what a host answers.
+    """
+
+    def __init__(self, detail: str, public: str | None = None) -> None:
+        super().__init__(detail)
+        self.public = public or self.generic or detail
+
+    generic: str | None = None
+
+
+class CalendarUnreachable(CalendarFault):
+    """No answer: the address is refused or does not resolve, the connection failed, or it was too slow."""
+
+    generic = UNREACHABLE
+
+
+class NotACalendar(CalendarFault):
+    """An answer, but not one of a calendar: a status other than the expected one, not XML, no calendar found."""
+
+    generic = NOT_A_CALENDAR
 
 
 class CalendarAuthFailed(CalendarFault):
     """The server refused the credentials (401 or 403)."""
+
+    generic = CREDENTIALS_REFUSED
 
 
 @dataclass(frozen=True)
@@ -88,15 +118,15 @@ class CalendarClient:
             sent["Authorization"] = f"Basic {token}"
         left = self.timeout if self._ends is None else min(self.timeout, self._ends - time.monotonic())
         if left <= 0:
-            raise CalendarFault(f"the calendar could not be read within {self.total:g} s in all")
+            raise CalendarUnreachable(f"the calendar could not be read within {self.total:g} s in all")
         self._deadline.start(left)  # one deadline for the request, its redirects included
         for _ in range(MAX_REDIRECTS + 1):
             if self.username is not None and self.origin is not None and origin_of(url) != self.origin:
-                raise CalendarFault("the server sent us to another address: its credentials are not sent there")
+                raise NotACalendar("the server sent us to another address: its credentials are not sent there")
             try:
                 target = http_targets.pin_target(url, scope=self.scope, https_only=self.https_only)
             except http_targets.TargetRefused as exc:
-                raise CalendarFault(f"the address is refused: {exc}") from None
+                raise CalendarUnreachable(f"the address is refused: {exc}") from None
             answer = self._send(method, url, target, sent, body)
             if answer.status in (301, 302, 307, 308) and answer.headers.get("location"):
                 url = urljoin(url, answer.headers["location"])
@@ -104,7 +134,7 @@ class CalendarClient:
             if answer.status in UNAUTHORIZED:
                 raise CalendarAuthFailed(f"the server refused the credentials (HTTP {answer.status})")
             return answer
-        raise CalendarFault(f"more than {MAX_REDIRECTS} redirects")
+        raise NotACalendar(f"more than {MAX_REDIRECTS} redirects")
 
     def _send(self, method: str, url: str, target: http_targets.PinnedTarget, headers: dict[str, str],
               body: bytes | None) -> Answer:
@@ -119,10 +149,10 @@ class CalendarClient:
             raise CalendarFault(str(exc)) from None
         except httpx.TimeoutException:
             if self._ends is not None and time.monotonic() >= self._ends:
-                raise CalendarFault(f"the calendar could not be read within {self.total:g} s in all") from None
-            raise CalendarFault(f"no complete answer within {self.timeout:g} s") from None
+                raise CalendarUnreachable(f"the calendar could not be read within {self.total:g} s in all") from None
+            raise CalendarUnreachable(f"no complete answer within {self.timeout:g} s") from None
         except (httpx.HTTPError, OSError) as exc:
-            raise CalendarFault(f"the server could not be reached ({type(exc).__name__})") from None
+            raise CalendarUnreachable(f"the server could not be reached ({type(exc).__name__}: {exc})") from None
 
 
 def origin_of(url: str) -> str:
@@ -147,7 +177,7 @@ def fetch_subscription(client: CalendarClient, url: str, validators: dict[str, s
     if answer.status == 304:  # noqa: PLR2004 - Not Modified
         return None, validators
     if answer.status != 200:  # noqa: PLR2004
-        raise CalendarFault(f"the calendar address answered HTTP {answer.status}")
+        raise NotACalendar(f"the calendar address answered HTTP {answer.status}")
     kept = {"etag": answer.headers.get("etag"), "last_modified": answer.headers.get("last-modified")}
     return answer.body, {key: value for key, value in kept.items() if value}
 
@@ -160,7 +190,7 @@ def _propfind(client: CalendarClient, url: str, props: str, depth: str) -> Eleme
             f"<d:prop>{props}</d:prop></d:propfind>").encode()
     answer = client.request("PROPFIND", url, headers={"Depth": depth, "Content-Type": "application/xml"}, body=body)
     if answer.status != 207:  # noqa: PLR2004 - Multi-Status
-        raise CalendarFault(f"the server answered HTTP {answer.status} where CalDAV answers 207")
+        raise NotACalendar(f"the server answered HTTP {answer.status} where CalDAV answers 207")
     return _xml(answer.body)
 
 
@@ -169,7 +199,7 @@ MAX_XML_DEPTH = 32  # a multistatus is six deep
 
 
 def _refuse_doctype(*_args: object) -> None:
-    raise CalendarFault("the answer declares a document type or entities: refused")
+    raise NotACalendar("the answer declares a document type or entities: refused")
 
 
 def _xml(body: bytes, *, max_elements: int = MAX_XML_ELEMENTS, max_depth: int = MAX_XML_DEPTH) -> ElementTree.Element:
@@ -184,9 +214,9 @@ def _xml(body: bytes, *, max_elements: int = MAX_XML_ELEMENTS, max_depth: int = 
         nonlocal depth, count
         depth, count = depth + 1, count + 1
         if depth > max_depth:
-            raise CalendarFault(f"the answer nests deeper than {max_depth} elements: refused")
+            raise NotACalendar(f"the answer nests deeper than {max_depth} elements: refused")
         if count > max_elements:
-            raise CalendarFault(f"the answer holds more than {max_elements} elements: refused")
+            raise NotACalendar(f"the answer holds more than {max_elements} elements: refused")
         builder.start(_qualified(name), {_qualified(key): value for key, value in attributes.items()})
 
     def end(name: str) -> None:
@@ -203,7 +233,7 @@ def _xml(body: bytes, *, max_elements: int = MAX_XML_ELEMENTS, max_depth: int = 
         parser.Parse(body, True)  # noqa: FBT003 - expat: the last piece
         return builder.close()
     except expat.ExpatError:
-        raise CalendarFault("the answer is not XML") from None
+        raise NotACalendar("the answer is not XML") from None
 
 
 def _qualified(name: str) -> str:
@@ -214,7 +244,7 @@ def _qualified(name: str) -> str:
 def _href(root: ElementTree.Element, prop: str, base: str) -> str:
     found = root.find(f".//{{{DAV}}}propstat/{{{DAV}}}prop/{prop}/{{{DAV}}}href")
     if found is None or not (found.text or "").strip():
-        raise CalendarFault("this is not a CalDAV server (no principal or calendar home found)")
+        raise NotACalendar("this is not a CalDAV server (no principal or calendar home found)")
     return urljoin(base, (found.text or "").strip())
 
 
@@ -264,7 +294,7 @@ def events_between(client: CalendarClient, calendar_url: str, start: datetime, e
     answer = client.request("REPORT", calendar_url, headers={"Depth": "1", "Content-Type": "application/xml"},
                             body=body)
     if answer.status != 207:  # noqa: PLR2004 - Multi-Status
-        raise CalendarFault(f"the calendar answered HTTP {answer.status} to a time-range query")
+        raise NotACalendar(f"the calendar answered HTTP {answer.status} to a time-range query")
     return [(data.text or "").encode() for data in _xml(answer.body).iter(f"{{{CALDAV}}}calendar-data")]
 
 

@@ -156,6 +156,9 @@ class Settings:
     metrics_token: str
     prometheus_multiproc_dir: str
     db_pool_size: int
+    db_pool_timeout_seconds: float
+    db_lock_timeout_ms: int
+    db_idle_in_transaction_ms: int
     auth_rate_limit_per_ip: str
     auth_rate_limit_per_email: str
     auth_rate_limit_success_per_account: str
@@ -173,6 +176,8 @@ class Settings:
     calendar_max_bytes: int
     calendar_max_events: int
     calendar_read_cpu_seconds: float
+    calendar_syncs_per_mentor: int
+    calendar_rate_limit: str
     calendar_horizon_days: int
     no_show_dispute_hours: int
     waitlist_offer_minutes: int
@@ -344,6 +349,13 @@ def load_settings() -> Settings:
         metrics_token=_str("METRICS_TOKEN", ""),
         prometheus_multiproc_dir=_str("PROMETHEUS_MULTIPROC_DIR", ""),
         db_pool_size=_int_between("DB_POOL_SIZE", 5, 1, 100),
+        # A request waits this long for a connection of the pool, then answers 503 with Retry-After.
+        db_pool_timeout_seconds=_float_between("DB_POOL_TIMEOUT", 5.0, 0.5, 60.0),
+        # An API statement waits this long for a lock (an accept behind another accept of the mentor's: milliseconds).
+        db_lock_timeout_ms=_int_between("DB_LOCK_TIMEOUT_MS", 5000, 100, 60_000),
+        # An API transaction left idle this long is ended by the server (a request never waits on anything else
+        # inside one: ``api.database.end_transaction``).
+        db_idle_in_transaction_ms=_int_between("DB_IDLE_IN_TRANSACTION_MS", 15_000, 1000, 600_000),
         auth_rate_limit_per_ip=_str("AUTH_RATE_LIMIT_PER_IP", "30/minute"),
         auth_rate_limit_per_email=_str("AUTH_RATE_LIMIT_PER_EMAIL", "10/minute"),
         auth_rate_limit_success_per_account=_str("AUTH_RATE_LIMIT_SUCCESS_PER_ACCOUNT", "30/minute"),
@@ -361,6 +373,8 @@ def load_settings() -> Settings:
         calendar_max_bytes=_int_between("CALENDAR_MAX_BYTES", 8 * 1024 * 1024, 1024, 64 * 1024 * 1024),
         calendar_max_events=_int_between("CALENDAR_MAX_EVENTS", 20_000, 1, 200_000),
         calendar_read_cpu_seconds=_float_between("CALENDAR_READ_CPU_SECONDS", 10.0, 0.5, 120.0),
+        calendar_syncs_per_mentor=_int_between("CALENDAR_SYNCS_PER_MENTOR", 1, 1, 10),
+        calendar_rate_limit=_str("CALENDAR_RATE_LIMIT", "10/minute"),
         calendar_horizon_days=_int_between("CALENDAR_HORIZON_DAYS", 180, 1, 730),
         no_show_dispute_hours=_int_between("NO_SHOW_DISPUTE_HOURS", 48, 1, 720),
         waitlist_offer_minutes=_int_between("WAITLIST_OFFER_MINUTES", 120, 1, 10_080),

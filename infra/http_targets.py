@@ -44,6 +44,11 @@ class TargetRefused(ValueError):
     """The URL is malformed or points somewhere webhooks may not go; the message says why (the domain answers 422)."""
 
 
+class TargetUnreachable(TargetRefused):
+    """The host does not resolve, or resolves to an address requests may not go to: what a user is told says no more
+    than that (the address it resolves to stays in the log), so that the check is no DNS oracle."""
+
+
 class TargetScope(StrEnum):
     """Which addresses webhooks may be sent to."""
 
@@ -128,7 +133,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise TargetRefused(f"the host {host} does not resolve: {exc}") from None
+        raise TargetUnreachable(f"the host {host} does not resolve: {exc}") from None
     addresses: list[IPAddress] = []
     for info in infos:
         # IPv6 link-local answers carry a scope ("fe80::1%eth0"); the address is what is judged.
@@ -136,7 +141,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise TargetRefused(f"the host {host} does not resolve")
+        raise TargetUnreachable(f"the host {host} does not resolve")
     return addresses
 
 
@@ -148,7 +153,7 @@ def public_addresses(parsed: httpx.URL, scope: TargetScope = TargetScope.PUBLIC)
         reason = refusal_reason(address, scope)
         if reason:
             where = f"{address} is" if host == str(address) else f"{host} resolves to {address}, which is"
-            raise TargetRefused(f"webhook URLs must point to public addresses: {where} {reason}")
+            raise TargetUnreachable(f"webhook URLs must point to public addresses: {where} {reason}")
     return addresses
 
 

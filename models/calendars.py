@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, IdMixin, TimestampMixin
 
 CALDAV, SUBSCRIPTION = "caldav", "ics"
-ACTIVE, BROKEN = "active", "broken"
+CONNECTING, ACTIVE, BROKEN = "connecting", "active", "broken"
+SECRET_ADDRESS = "secret"  # a subscription's href: its address is kept in the connection's sealed credentials only
 MAX_CONNECTIONS_PER_MENTOR = 5
 MAX_SOURCES_PER_CONNECTION = 50
 
@@ -22,16 +23,23 @@ class CalendarConnection(IdMixin, TimestampMixin, Base):
 
     The address and the credentials are kept encrypted (``credentials``: a Fernet token of their JSON, under
     ``CALENDAR_CREDENTIALS_KEYS``); only the host is kept in the clear, to be shown.
+
+    ``connecting`` while its server is asked what calendars it holds (outside any transaction: at most one per mentor
+    at once, a partial unique index); then ``active``, or ``broken`` once the server refuses its credentials. A sync
+    runs under a lease (``sync_lease_id`` until ``sync_leased_until``): a sync asked for while one runs is that one.
     """
 
     __tablename__ = "calendar_connections"
     __table_args__ = (
         CheckConstraint("kind IN ('caldav', 'ics')", name="kind_values"),
-        CheckConstraint("status IN ('active', 'broken')", name="status_values"),
+        CheckConstraint("status IN ('connecting', 'active', 'broken')", name="status_values"),
         CheckConstraint("length(host) <= 255", name="host_length"),
         CheckConstraint("last_error IS NULL OR length(last_error) <= 500", name="error_length"),
         # The sync beat's queue: connections due, soonest first.
         Index("ix_calendar_connections_due", "next_sync_at", postgresql_where=text("status = 'active'")),
+        # One connect of a mentor's talks to a server at a time.
+        Index("uq_calendar_connections_connecting", "mentor_profile_id", unique=True,
+              postgresql_where=text("status = 'connecting'")),
     )
 
     mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"),
@@ -39,7 +47,7 @@ class CalendarConnection(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(8))
     host: Mapped[str] = mapped_column(String(255))
     credentials: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(8), default=ACTIVE, server_default=ACTIVE)
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE, server_default=ACTIVE)
     # The last sync that read every busy calendar, and what the last failure said (kept until a sync succeeds).
     synced_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -48,6 +56,10 @@ class CalendarConnection(IdMixin, TimestampMixin, Base):
     next_sync_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     # A subscription's validators (ETag, Last-Modified), to be told "not modified".
     validators: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # The sync under way, if any (its lease), and when a sync was last asked for (a change while one ran: again).
+    sync_lease_id: Mapped[uuid.UUID | None]
+    sync_leased_until: Mapped[datetime | None]
+    sync_requested_at: Mapped[datetime | None]
 
 
 class CalendarSource(IdMixin, TimestampMixin, Base):
@@ -119,3 +131,5 @@ class CalendarWrite(IdMixin, TimestampMixin, Base):
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     last_error: Mapped[str | None] = mapped_column(Text)
     retire: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # A write under way (its PUT or DELETE, outside any transaction) until then: another write of the event waits.
+    sending_until: Mapped[datetime | None]

@@ -58,6 +58,7 @@ def subscription_server(feed: Feed) -> Iterator[str]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))  # a CalDAV request's body, read whole
             with feed.lock:
                 feed.requests += 1
                 delay = feed.delay
@@ -79,7 +80,8 @@ def subscription_server(feed: Feed) -> Iterator[str]:
                 self.end_headers()
                 self.wfile.write(feed.body)
 
-        do_PROPFIND = do_REPORT = do_GET  # the same answer to a CalDAV request: a server that is not one, or hostile
+        # The same answer to CalDAV's requests and writes (a server slow or hostile at each).
+        do_PROPFIND = do_REPORT = do_PUT = do_DELETE = do_GET  # noqa: N815
 
         def log_message(self, *_args: object) -> None:
             pass
@@ -97,3 +99,28 @@ def subscription_server(feed: Feed) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def connect_account(db: Any, actor: Any, server: Radicale) -> Any:
+    """The Radicale account of ``server``, connected by ``actor`` (in ``db``'s transaction)."""
+    from workflows import calendar_connections
+
+    return calendar_connections.connect(db, actor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
+
+
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def ics(*events: str) -> bytes:
+    """A calendar of these VEVENTs (:func:`vevent`)."""
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\n" + "".join(events) + "END:VCALENDAR\r\n"
+            ).encode()
+
+
+def vevent(uid: str, begins: Any, rule: str = "", *, minutes: int = 60) -> str:
+    """An event of ``minutes`` from ``begins`` (a UTC datetime), repeating by ``rule`` (an RRULE's value) if given."""
+    from datetime import timedelta
+
+    repeats = f"RRULE:{rule}\r\n" if rule else ""
+    return (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:{begins:{STAMP}}\r\n"
+            f"DTEND:{begins + timedelta(minutes=minutes):{STAMP}}\r\n{repeats}SUMMARY:Busy\r\nEND:VEVENT\r\n")

@@ -27,6 +27,7 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import FrameType
 from typing import Any
@@ -89,14 +90,40 @@ def busy_times(objects: Iterable[bytes], zone: ZoneInfo, start: datetime, end: d
             budget.bound(calendar, start, end)
         for calendar in calendars:
             try:
-                occurrences = recurring_ical_events.of(calendar).between(start, end)
+                occurrences = recurring_ical_events.of(calendar, components=_BUSY).between(start, end)
             except Exception as exc:  # noqa: BLE001 - any malformed rule or date: the calendar is refused
                 raise CalendarFault(f"the calendar's events cannot be read ({type(exc).__name__})") from None
-            for event in occurrences:
-                interval = _busy(event, zone)
+            for occurrence in occurrences:
+                interval = _busy(occurrence, zone)
                 if interval is not None and interval[1] > interval[0]:
                     found.append((max(interval[0], start), min(interval[1], end)))
     return merged(found)
+
+
+@dataclass
+class _Occurrence:
+    """An occurrence as a busy time is read from it: its start and end, and the event it comes from (the master, or
+    the modification of that occurrence)."""
+
+    start: date | datetime
+    end: date | datetime
+    event: Any
+
+    def __setitem__(self, _name: str, _value: object) -> None:
+        """The SEQUENCE an occurrence would be given: not read here."""
+
+
+class _BusyAdapter(recurring_ical_events.EventAdapter):  # type: ignore[misc]
+    """recurring-ical-events' event adapter, whose occurrences are :class:`_Occurrence` instead of a copy of the
+    event each (what most of an expansion cost)."""
+
+    def as_component(self, start: Any = None, stop: Any = None, keep_recurrence_attributes: bool = True,  # noqa: FBT001, FBT002
+                     ) -> _Occurrence:
+        return _Occurrence(self.start if start is None else start, self.end if stop is None else stop,
+                           self._component)
+
+
+_BUSY = [recurring_ical_events.ComponentsWithName("VEVENT", _BusyAdapter)]
 
 
 @contextmanager
@@ -188,6 +215,7 @@ class _Budget:
                 self.spend(_rdates(part))
 
     def _event(self, component: Any, zone: ZoneInfo, start: datetime, end: datetime) -> None:
+        _slim(component)
         rules = _rules(component)
         self.spend(1 + _rdates(component))
         begins = component.get("DTSTART")
@@ -215,6 +243,18 @@ def _readable() -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - a rule or date that cannot be read: the calendar is refused
         raise CalendarFault(f"the calendar's events cannot be read ({type(exc).__name__})") from None
+
+
+# What an occurrence's busy time is read from: the rest of an event (its description, attendees, alarms) is dropped
+# before the expansion copies the event once per occurrence.
+_KEPT = frozenset({"UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "SEQUENCE",
+                   "TRANSP", "STATUS"})
+
+
+def _slim(component: Any) -> None:
+    for name in [name for name in component if name not in _KEPT]:
+        del component[name]
+    component.subcomponents.clear()
 
 
 def _rules(component: Any) -> list[icalendar.vRecur]:
@@ -339,19 +379,14 @@ def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(value, time(), zone).astimezone(UTC)  # an all-day event: the mentor's local midnight
 
 
-def _busy(event: Any, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """The instants an occurrence makes the mentor busy, or ``None`` (transparent, cancelled, ours, no start)."""
+def _busy(occurrence: _Occurrence, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The instants an occurrence makes the mentor busy, or ``None`` (transparent, cancelled, ours)."""
+    event = occurrence.event
     if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
         return None
     if str(event.get("STATUS", "")).upper() == "CANCELLED" or str(event.get("UID", "")).endswith(_OURS):
         return None
-    begins, ends = event.get("DTSTART"), event.get("DTEND")
-    if begins is None:
-        return None
-    first = _instant(begins.dt, zone)
-    last = _instant(ends.dt, zone) if ends is not None else \
-        _instant(begins.dt + timedelta(days=1), zone) if not isinstance(begins.dt, datetime) else first
-    return first, last
+    return _instant(occurrence.start, zone), _instant(occurrence.end, zone)
 
 
 def merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -1,54 +1,42 @@
-"""A mentor's own calendars: connections, and the busy times read from them.
+"""A mentor's own calendars: the busy times read from them (connecting one: ``workflows.calendar_connections``).
 
-A mentor connects a CalDAV account (a server, a user name and an app password: iCloud, Fastmail, Nextcloud, Radicale)
-or a secret iCalendar address (Google's or Outlook's, read-only). The address and the credentials are kept encrypted
-(``CALENDAR_CREDENTIALS_KEYS``), never shown nor logged; the API shows the host only.
-
-A sync (``sync_connection``: on a schedule, on demand) reads the calendars the mentor marked busy, only those that
+A sync (on a schedule, on a change, before an accept; always on a calendars worker, under the connection's lease)
+reads the calendars the mentor marked busy, only those that
 changed (a CalDAV calendar's getctag, a subscription's ETag or Last-Modified), expands recurring events
 (``recurring-ical-events``: RRULE, EXDATE, RECURRENCE-ID), and stores what makes the mentor busy from a day ago to
 ``CALENDAR_HORIZON_DAYS`` ahead, merged, as ``busy_intervals``: free slots and every scheduling check read those, never
 the remote server. All-day events take the mentor's whole local day; transparent and cancelled events take nothing;
 floating times are the mentor's local time; the events the service wrote itself (``@mentorship`` UIDs) are never
-read back. A server down, slow, or answering garbage changes nothing stored: the last good sync stands, the error is
-shown, and the next attempt backs off; credentials refused mark the connection ``broken`` until they are fixed.
+read back (``workflows.calendar_busy``: every cost bounded). A server down, slow, or answering garbage changes nothing
+stored: the last good sync stands, the error is shown, and the next attempt backs off; credentials refused mark the
+connection ``broken`` until they are fixed.
 """
 
 from __future__ import annotations
 
-import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from time import monotonic as time_monotonic
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy import update as sa_update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from infra import calendar_http, http_targets
+from infra import calendar_http
 from infra.calendar_http import CalendarAuthFailed, CalendarFault
 from infra.config import Settings, get_settings
-from models import Booking, BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, MentorProfile
-from models.calendars import (
-    ACTIVE,
-    BROKEN,
-    CALDAV,
-    MAX_CONNECTIONS_PER_MENTOR,
-    MAX_SOURCES_PER_CONNECTION,
-    SUBSCRIPTION,
-)
-from workflows import calendar_writes
+from models import Booking, BusyInterval, CalendarConnection, CalendarSource, MentorProfile
+from models.calendars import ACTIVE, BROKEN, SUBSCRIPTION
+from outbox import enqueue_after_commit
 from workflows.actors import Actor
-from workflows.calendar_accounts import SYNC_SECONDS, client_for, seal, unseal
+from workflows.calendar_accounts import SYNC_SECONDS, client_for, unseal
 from workflows.calendar_busy import busy_times
 from workflows.clock import utcnow
-from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.events import EventType, ScheduleChange, record, schedule_payload
 from workflows.notifications import notify_user
 from workflows.roles import Role
@@ -59,154 +47,12 @@ SYNC_TASK = "calendars.sync"
 MAX_BACKOFF = timedelta(hours=6)
 
 
-# --- connecting ---------------------------------------------------------------------------------------------
-
-
-def _profile(db: Session, actor: Actor) -> MentorProfile:
-    if actor.mentor_profile_id is None:
-        raise Forbidden("only mentors connect calendars: create your mentor profile first")
-    return db.get_one(MentorProfile, actor.mentor_profile_id, with_for_update=True)
-
-
-def connect(db: Session, actor: Actor, *, kind: str, url: str, username: str | None = None,
-            password: str | None = None, settings: Settings | None = None) -> CalendarConnection:
-    """Connect a calendar: a CalDAV account's calendars are discovered now (every one busy, none receiving sessions
-    until the mentor chooses), a subscription is one busy calendar. The first sync follows at once."""
-    settings = settings or get_settings()
-    profile = _profile(db, actor)
-    held = db.scalar(select(func.count()).where(CalendarConnection.mentor_profile_id == profile.id)) or 0
-    if held >= MAX_CONNECTIONS_PER_MENTOR:
-        raise Conflict(f"at most {MAX_CONNECTIONS_PER_MENTOR} calendar connections per mentor")
-    try:
-        normal = http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
-                                              https_only=settings.https_targets_only)
-    except http_targets.TargetRefused as exc:
-        raise InvalidInput(f"this calendar address is refused: {exc}", field="url") from None
-    secret = {"url": normal, "username": username, "password": password}
-    found: list[calendar_http.RemoteCalendar]
-    if kind == CALDAV:
-        try:
-            with client_for(settings, secret) as client:
-                found = calendar_http.discover(client, normal)
-        except CalendarAuthFailed as exc:
-            raise InvalidInput(str(exc), field="password") from None
-        except CalendarFault as exc:
-            raise InvalidInput(f"no calendar could be read there: {exc}", field="url") from None
-        if not found:
-            raise InvalidInput("the account holds no calendar of events", field="url")
-    else:
-        found = [calendar_http.RemoteCalendar(normal, httpx_host(normal), None, writable=False)]
-    connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=profile.id, kind=kind,
-                                    host=httpx_host(normal), credentials=seal(settings, secret), status=ACTIVE,
-                                    next_sync_at=utcnow())
-    db.add(connection)
-    db.flush()
-    db.add_all([CalendarSource(id=uuid.uuid4(), connection_id=connection.id, mentor_profile_id=profile.id,
-                               href=remote.href, name=remote.name, busy=True, target=False, writable=remote.writable)
-                for remote in found[:MAX_SOURCES_PER_CONNECTION]])
-    db.flush()
-    log.info("calendar.connected", connection_id=str(connection.id), kind=kind, host=connection.host)
-    return connection
-
-
-def httpx_host(url: str) -> str:
-    return http_targets.parse_url(url).host[:255]
-
-
-def own_connection(db: Session, actor: Actor, connection_id: uuid.UUID, *, lock: bool = False) -> CalendarConnection:
-    """The actor's connection; 404 for anyone else's."""
-    connection = db.get(CalendarConnection, connection_id, with_for_update=lock or None)
-    if connection is None or actor.mentor_profile_id is None or connection.mentor_profile_id != actor.mentor_profile_id:
-        raise NotFound("calendar connection not found")
-    return connection
-
-
-def list_connections(db: Session, actor: Actor) -> list[CalendarConnection]:
-    if actor.mentor_profile_id is None:
-        return []
-    return list(db.scalars(select(CalendarConnection).where(CalendarConnection.mentor_profile_id ==
-                                                            actor.mentor_profile_id).order_by(CalendarConnection.created_at)))
-
-
 def sources_of(db: Session, connection_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[CalendarSource]]:
     found: dict[uuid.UUID, list[CalendarSource]] = {i: [] for i in connection_ids}
     for source in db.scalars(select(CalendarSource).where(CalendarSource.connection_id.in_(connection_ids))
                              .order_by(CalendarSource.name, CalendarSource.id)):
         found[source.connection_id].append(source)
     return found
-
-
-def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Sequence[dict[str, Any]] = (),
-           username: str | None = None, password: str | None = None, settings: Settings | None = None
-           ) -> CalendarConnection:
-    """Choose which calendars count as busy and which one receives sessions (one per mentor: choosing another, or
-    none, moves the events of sessions not over yet, ``calendar_writes.target_changed``); give new credentials to a
-    broken connection (it is active again, syncs at once, and the writes it owes are sent)."""
-    settings = settings or get_settings()
-    now = utcnow()
-    _profile(db, actor)  # the mentor's turn: two changes of their target calendar never cross
-    connection = own_connection(db, actor, connection_id, lock=True)
-    sources = {s.id: s for s in sources_of(db, [connection.id])[connection.id]}
-    target_before = _target_of(db, connection.mentor_profile_id)
-    for choice in calendars:
-        source = sources.get(choice["id"])
-        if source is None:
-            raise InvalidInput("no such calendar in this connection", field="calendars")
-        if choice.get("target") and not source.writable:
-            raise InvalidInput(f"sessions cannot be written to {source.name!r}: it is read-only", field="calendars")
-        if "busy" in choice and source.busy != bool(choice["busy"]):
-            source.busy = bool(choice["busy"])
-            # Read it whole next time: its busy times were dropped, or were never kept.
-            source.ctag = None
-            connection.validators = {}
-        if choice.get("target"):
-            for held in db.scalars(select(CalendarSource).where(
-                    CalendarSource.mentor_profile_id == connection.mentor_profile_id, CalendarSource.target)):
-                held.target = False
-            db.flush()  # the mentor's one target let go before another is taken (a partial unique index)
-            source.target = True
-        elif choice.get("target") is False:
-            source.target = False
-    if password is not None or username is not None:
-        secret = unseal(settings, connection.credentials)
-        secret.update({key: value for key, value in (("username", username), ("password", password))
-                       if value is not None})
-        connection.credentials = seal(settings, secret)
-        connection.status, connection.failures, connection.next_sync_at = ACTIVE, 0, now
-        db.execute(sa_update(CalendarWrite).where(CalendarWrite.source_id.in_(list(sources)))
-                   .values(next_attempt_at=now))
-    connection.next_sync_at = min(connection.next_sync_at, now)
-    db.flush()
-    # Calendars no longer busy stop blocking at once.
-    _forget_busy(db, connection.mentor_profile_id, [s.id for s in sources.values() if not s.busy])
-    if _target_of(db, connection.mentor_profile_id) != target_before:
-        calendar_writes.target_changed(db, connection.mentor_profile_id, now=now)
-    return connection
-
-
-def _target_of(db: Session, mentor_profile_id: uuid.UUID) -> uuid.UUID | None:
-    return db.scalar(select(CalendarSource.id).where(CalendarSource.mentor_profile_id == mentor_profile_id,
-                                                     CalendarSource.target))
-
-
-def _forget_busy(db: Session, mentor_profile_id: uuid.UUID, source_ids: Sequence[uuid.UUID]) -> None:
-    """Drop the busy times read from these calendars; the slots they took are free again, live."""
-    gone = db.execute(delete(BusyInterval).where(BusyInterval.source_id.in_(source_ids))
-                      .returning(BusyInterval.start_time, BusyInterval.end_time)).all()
-    if gone:
-        record(db, EventType.SCHEDULE_CHANGED, schedule_payload(
-            mentor_profile_id, ScheduleChange.CALENDAR, min(a for a, _b in gone), max(b for _a, b in gone)),
-            actor=Role.SYSTEM.value)
-
-
-def disconnect(db: Session, actor: Actor, connection_id: uuid.UUID) -> None:
-    """Forget the connection: its credentials, its calendars and every busy time read from it. Events already
-    written to its calendars stay there (the account may be gone; its credentials are forgotten now)."""
-    connection = own_connection(db, actor, connection_id, lock=True)
-    _forget_busy(db, connection.mentor_profile_id, [s.id for s in sources_of(db, [connection.id])[connection.id]])
-    db.delete(connection)
-    db.flush()
-    log.info("calendar.disconnected", connection_id=str(connection_id))
 
 
 # --- reading busy times --------------------------------------------------------------------------------------
@@ -233,9 +79,14 @@ class Plan:
     sources: list[tuple[uuid.UUID, str, str | None]]  # busy calendars: id, href, ctag when last read
 
 
-def plan(db: Session, connection_id: uuid.UUID, settings: Settings) -> Plan | None:
+def plan(db: Session, connection_id: uuid.UUID, settings: Settings, lease_id: uuid.UUID | None = None
+         ) -> Plan | None:
+    """What to read, or ``None``: the connection is gone or not active, or (``lease_id`` given) the lease is no longer
+    this sync's (it ran out and another holds it, or the sync was done)."""
     connection = db.get(CalendarConnection, connection_id)
     if connection is None or connection.status != ACTIVE:
+        return None
+    if lease_id is not None and connection.sync_lease_id != lease_id:
         return None
     zone = ZoneInfo(db.get_one(MentorProfile, connection.mentor_profile_id).timezone)
     busy = [(s.id, s.href, s.ctag) for s in sources_of(db, [connection.id])[connection.id] if s.busy]
@@ -268,11 +119,13 @@ def read(plan_: Plan, settings: Settings, now: datetime) -> tuple[list[Read], di
 
 
 def store(db: Session, connection_id: uuid.UUID, reads: Sequence[Read], validators: dict[str, str], *,
-          now: datetime, settings: Settings) -> bool:
-    """Replace each changed calendar's busy times, in one transaction; ``False`` if the connection is gone."""
+          now: datetime, settings: Settings, lease_id: uuid.UUID | None = None) -> bool:
+    """Replace each changed calendar's busy times, in one transaction, and end the sync's lease; ``False`` if the
+    connection is gone."""
     connection = db.get(CalendarConnection, connection_id, with_for_update=True)
     if connection is None:
         return False
+    _release(connection, lease_id, now)
     if connection.synced_at is not None and connection.synced_at > now:
         return True  # a later read landed first (two syncs overlapped): it stands
     sources = {s.id: s for s in sources_of(db, [connection_id])[connection_id]}
@@ -300,18 +153,23 @@ def store(db: Session, connection_id: uuid.UUID, reads: Sequence[Read], validato
     # Spread: each connection a little later than the interval (up to a tenth), always the same for one connection.
     interval = settings.calendar_sync_interval_seconds
     connection.next_sync_at = now + timedelta(seconds=interval + interval * (connection.id.int % 1000) / 10_000)
+    if connection.sync_requested_at is not None and connection.sync_requested_at > now:
+        connection.next_sync_at = now  # changed while this read ran: read again at the next beat
     db.flush()
     return True
 
 
-def failed(db: Session, connection_id: uuid.UUID, error: CalendarFault, *, now: datetime, settings: Settings) -> bool:
-    """Record a failed sync: its busy times stay; the next attempt backs off. Credentials refused make the
-    connection ``broken`` (no more attempts until fixed); ``True`` when that is new, to tell the mentor once."""
+def failed(db: Session, connection_id: uuid.UUID, error: CalendarFault, *, now: datetime, settings: Settings,
+           lease_id: uuid.UUID | None = None) -> bool:
+    """Record a failed sync, and end its lease: its busy times stay; the next attempt backs off. The mentor reads what
+    kind of failure it was (``error.public``), the log the detail. Credentials refused make the connection
+    ``broken`` (no more attempts until fixed); ``True`` when that is new, to tell the mentor once."""
     connection = db.get(CalendarConnection, connection_id, with_for_update=True)
     if connection is None:
         return False
+    _release(connection, lease_id, now)
     connection.failures += 1
-    connection.last_error, connection.last_error_at = str(error)[:500], now
+    connection.last_error, connection.last_error_at = error.public[:500], now
     newly_broken = isinstance(error, CalendarAuthFailed) and connection.status != BROKEN
     if isinstance(error, CalendarAuthFailed):
         connection.status = BROKEN
@@ -320,23 +178,67 @@ def failed(db: Session, connection_id: uuid.UUID, error: CalendarFault, *, now: 
     connection.next_sync_at = now + min(backoff, MAX_BACKOFF)
     db.flush()
     log.warning("calendar.sync_failed", connection_id=str(connection_id), error=connection.last_error,
-                failures=connection.failures)
+                detail=str(error)[:1000], failures=connection.failures)
     return newly_broken
 
 
 LEASE = timedelta(minutes=2)  # a sync sent is not sent again meanwhile; a lost one is, after this
+_LEASES = text("""
+    SELECT c.id, c.mentor_profile_id FROM calendar_connections c
+    WHERE c.status = 'active' AND c.id = ANY(:ids) AND (c.sync_leased_until IS NULL OR c.sync_leased_until <= :now)
+      AND (SELECT count(*) FROM calendar_connections o WHERE o.mentor_profile_id = c.mentor_profile_id
+           AND o.sync_leased_until > :now) < :per_mentor
+    ORDER BY c.next_sync_at LIMIT :limit FOR UPDATE OF c SKIP LOCKED
+""")
+_DUE = text("""
+    SELECT id FROM calendar_connections WHERE status = 'active' AND next_sync_at <= :now
+      AND (sync_leased_until IS NULL OR sync_leased_until <= :now)
+    ORDER BY next_sync_at LIMIT :limit
+""")
 
 
-def lease_due(db: Session, now: datetime, limit: int = 200) -> list[uuid.UUID]:
-    """Active connections whose sync is due, soonest first, each leased for :data:`LEASE` (two beats at once send
-    each once: SKIP LOCKED)."""
-    rows = list(db.scalars(select(CalendarConnection).where(
-        CalendarConnection.status == ACTIVE, CalendarConnection.next_sync_at <= now)
-        .order_by(CalendarConnection.next_sync_at).limit(limit).with_for_update(skip_locked=True)))
-    for connection in rows:
-        connection.next_sync_at = now + LEASE
+def lease(db: Session, connection_ids: Sequence[uuid.UUID], now: datetime, settings: Settings, limit: int = 200
+          ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Lease these connections' syncs, each for :data:`LEASE`: those active, not leased already (a sync under way is
+    the one asked for), and whose mentor has fewer than ``CALENDAR_SYNCS_PER_MENTOR`` under way (one mentor's many
+    calendars never fill every worker). (connection id, lease id) of each leased, to send after the commit."""
+    rows = db.execute(_LEASES, {"ids": list(connection_ids), "now": now, "limit": limit,
+                                "per_mentor": settings.calendar_syncs_per_mentor}).all()
+    taken: dict[uuid.UUID, int] = {}
+    leased = []
+    for connection_id, mentor_profile_id in rows:
+        taken[mentor_profile_id] = taken.get(mentor_profile_id, 0) + 1
+        if taken[mentor_profile_id] > settings.calendar_syncs_per_mentor:
+            continue  # the rest of this mentor's wait for the next beat
+        lease_id = uuid.uuid4()
+        db.execute(sa_update(CalendarConnection).where(CalendarConnection.id == connection_id).values(
+            sync_lease_id=lease_id, sync_leased_until=now + LEASE))
+        leased.append((connection_id, lease_id))
+    return leased
+
+
+def lease_due(db: Session, now: datetime, settings: Settings | None = None, limit: int = 200
+              ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Active connections whose sync is due, soonest first, leased (:func:`lease`; two beats at once lease each
+    once: SKIP LOCKED)."""
+    due = list(db.scalars(_DUE, {"now": now, "limit": limit}))
+    return lease(db, due, now, settings or get_settings(), limit) if due else []
+
+
+def request_sync(db: Session, connection: CalendarConnection) -> None:
+    """A sync of the connection, as soon as may be (a change by its mentor): leased and sent after the commit; when
+    one is under way already, that one is read again once done; beyond the mentor's share, the next beat's."""
+    now = utcnow()
+    connection.sync_requested_at = now
+    connection.next_sync_at = min(connection.next_sync_at, now)
     db.flush()
-    return [connection.id for connection in rows]
+    for connection_id, lease_id in lease(db, [connection.id], now, get_settings()):
+        enqueue_after_commit(db, SYNC_TASK, str(connection_id), str(lease_id))
+
+
+def _release(connection: CalendarConnection, lease_id: uuid.UUID | None, now: datetime) -> None:
+    if lease_id is not None and connection.sync_lease_id == lease_id:
+        connection.sync_lease_id, connection.sync_leased_until = None, None
 
 
 def sync_connection(db: Session, connection_id: uuid.UUID, *, settings: Settings | None = None,
@@ -351,26 +253,28 @@ def sync_connection(db: Session, connection_id: uuid.UUID, *, settings: Settings
 
 
 def sync_apart(transaction: Callable[[], AbstractContextManager[Session]], connection_id: uuid.UUID, *,
-               settings: Settings | None = None, now: datetime | None = None) -> bool:
-    """One sync: the plan read in one transaction, the server asked outside any (a slow server holds no database
-    connection and no lock), what changed stored in another. On a fault what was stored stays and the next attempt
-    backs off; a connection whose credentials are refused becomes ``broken`` and its mentor is told, once.
-    ``True`` when the busy times are up to date."""
+               lease_id: uuid.UUID | None = None, settings: Settings | None = None, now: datetime | None = None
+               ) -> bool:
+    """One sync (under its lease, when given: one no longer this sync's is not run): the plan read in one
+    transaction, the server asked outside any (a slow server holds no database connection and no lock), what changed
+    stored in another, which ends the lease. On a fault what was stored stays and the next attempt backs off; a
+    connection whose credentials are refused becomes ``broken`` and its mentor is told, once. ``True`` when the busy
+    times are up to date."""
     settings = settings or get_settings()
     now = now or utcnow()
     try:
         with transaction() as db:
-            planned = plan(db, connection_id, settings)
+            planned = plan(db, connection_id, settings, lease_id)
         if planned is None:
             return False
         reads, validators = read(planned, settings, now)
     except CalendarFault as error:
         with transaction() as db:
-            if failed(db, connection_id, error, now=now, settings=settings):
+            if failed(db, connection_id, error, now=now, settings=settings, lease_id=lease_id):
                 tell_broken(db, connection_id)
         return False
     with transaction() as db:
-        return store(db, connection_id, reads, validators, now=now, settings=settings)
+        return store(db, connection_id, reads, validators, now=now, settings=settings, lease_id=lease_id)
 
 
 def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
@@ -383,74 +287,51 @@ def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
                 data={"link": "#/mentor", "connection_id": str(connection.id)})
 
 
-READS_BEFORE_ACCEPT = 4  # reads an API process runs at once for accepts; beyond, an accept decides on the last sync
-_readers = threading.BoundedSemaphore(READS_BEFORE_ACCEPT)
-_under_way: dict[uuid.UUID, threading.Event] = {}  # one read per connection at a time; later accepts wait on it
-_under_way_lock = threading.Lock()
-
-
-def read_for_accept(factory: sessionmaker[Session], connection_id: uuid.UUID, settings: Settings
-                    ) -> threading.Event | None:
-    """Read the connection in a thread (:func:`sync_apart`, its own sessions: it commits apart from the accept); the
-    event set when it is done. An accept arriving while the connection is being read waits on that read, not a
-    second one; ``None`` when this process already runs ``READS_BEFORE_ACCEPT`` reads (a slow server ties up no
-    more)."""
-    with _under_way_lock:
-        running = _under_way.get(connection_id)
-        if running is not None:
-            return running
-        if not _readers.acquire(blocking=False):
-            return None
-        done = _under_way[connection_id] = threading.Event()
-
-    def run() -> None:
-        try:
-            sync_apart(factory.begin, connection_id, settings=settings)
-        except Exception:
-            log.exception("calendar.read_before_accept_failed", connection_id=str(connection_id))
-        finally:
-            with _under_way_lock:
-                del _under_way[connection_id]
-            _readers.release()
-            done.set()
-
-    threading.Thread(target=run, name="calendar-read-before-accept", daemon=True).start()
-    return done
-
-
-def refresh_before_accept(db: Session, factory: sessionmaker[Session], actor: Actor, booking_id: uuid.UUID, *,
-                          settings: Settings | None = None, now: datetime | None = None) -> datetime | None:
+def refresh_before_accept(db: Session, transaction: Callable[[], AbstractContextManager[Session]], actor: Actor,
+                          booking_id: uuid.UUID, *, settings: Settings | None = None,
+                          release: Callable[[], None] = lambda: None,
+                          sleep: Callable[[float], None] = time.sleep) -> datetime | None:
     """Before the actor accepts the booking (as its mentor: anyone else's accept is refused by the accept itself): the
-    mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now (:func:`read_for_accept`),
-    waiting at most ``CALENDAR_ACCEPT_WAIT`` in all (a slower read goes on, and lands for the next check). The time
-    of the oldest read the accept then decides on; ``None`` when the mentor has no calendar connected, or one was
-    never read.
+    mentor's connections last read more than ``CALENDAR_FRESHNESS`` ago are read now, by the calendars workers under
+    each sync's lease (an accept arriving while one is read asks for no other), and the accept waits at most
+    ``CALENDAR_ACCEPT_WAIT`` for them, looking at the database (no calendar is read in this process, and no thread
+    started). The time of the oldest read the accept then decides on; ``None`` when the mentor has no calendar
+    connected, or one was never read.
 
-    Read in the caller's session (one query, by the booking's key and an index on the mentor: a mentor with no calendar
-    costs no more).
+    Whether one is stale is read in the caller's session (one query: a mentor with no calendar costs no more). To
+    wait, the caller's transaction is ended first (``release``: it has written nothing yet), and the leases and the
+    looks take short transactions of their own, so that no connection is held meanwhile.
     """
     settings = settings or get_settings()
-    now = now or utcnow()
     if actor.mentor_profile_id is None:
         return None
-    connections = _MENTOR_CONNECTIONS.join(Booking, Booking.mentor_profile_id == CalendarConnection.mentor_profile_id
-                                           ).where(Booking.id == booking_id,
-                                                   Booking.mentor_profile_id == actor.mentor_profile_id)
+    mentor = select(Booking.mentor_profile_id).where(Booking.id == booking_id,
+                                                     Booking.mentor_profile_id == actor.mentor_profile_id)
+    connections = select(CalendarConnection.id, CalendarConnection.synced_at, CalendarConnection.sync_leased_until,
+                         CalendarConnection.failures, CalendarConnection.next_sync_at
+                         ).where(CalendarConnection.status == ACTIVE,
+                                 CalendarConnection.mentor_profile_id == mentor.scalar_subquery())
     rows = db.execute(connections).all()
-    if not rows:
-        return None
-    stale_before = now - timedelta(seconds=settings.calendar_freshness_seconds)
-    reads = [read_for_accept(factory, row.id, settings) for row in rows
-             if row.synced_at is None or row.synced_at < stale_before]
-    if reads:
-        until = time_monotonic() + settings.calendar_accept_wait_seconds
-        for done in reads:
-            if done is not None:
-                done.wait(max(0.0, until - time_monotonic()))
-        rows = db.execute(connections).all()
+    now = utcnow()
+    fresh_since = now - timedelta(seconds=settings.calendar_freshness_seconds)
+    # Stale, and not backing off after a failure (a calendar refused is not read again at every accept).
+    stale = {row.id for row in rows if (row.synced_at is None or row.synced_at < fresh_since)
+             and (row.failures == 0 or row.next_sync_at <= now)}
+    if stale:
+        release()
+        with transaction() as leasing:
+            for connection_id, lease_id in lease(leasing, list(stale), now, settings):
+                enqueue_after_commit(leasing, SYNC_TASK, str(connection_id), str(lease_id))
+        until = time.monotonic() + settings.calendar_accept_wait_seconds
+        while time.monotonic() < until:
+            sleep(min(ACCEPT_POLL_SECONDS, max(0.0, until - time.monotonic())))
+            with transaction() as looking:
+                rows = looking.execute(connections).all()
+            if all(row.sync_leased_until is None or row.sync_leased_until <= utcnow()
+                   for row in rows if row.id in stale):
+                break
     synced = [row.synced_at for row in rows]
     return None if not synced or any(s is None for s in synced) else min(s for s in synced if s is not None)
 
 
-_MENTOR_CONNECTIONS = select(CalendarConnection.id, CalendarConnection.synced_at).where(
-    CalendarConnection.status == ACTIVE)
+ACCEPT_POLL_SECONDS = 0.05  # how often an accept waiting for a calendar looks whether it was read

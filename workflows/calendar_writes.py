@@ -3,8 +3,10 @@
 The ``calendars.follow_sessions`` handler (``workflows/handlers.py``) runs in the transaction of a session's change
 (scheduled, cancelled, its meeting link changed): it records that the session's event is owed to the target
 calendar, one row per event there (``calendar_writes``, its UID, so a moved booking's chain is one event), and sends
-the write after the commit. The write (:func:`push`, on the ``calendars`` queue) locks its row and reads the chain's
-latest state then, so two writes of one event take turns and an older state never lands after a newer; it PUTs it at
+the write after the commit. The write (:func:`push_apart`, on the ``calendars`` queue) leases its row and reads the
+chain's latest state in one short transaction, talks to the server outside any, and records what landed in another:
+two writes of one event take turns (the second finds the first's lease and leaves it; the first, done, sends again if
+a newer state came meanwhile), so an older state never lands after a newer; it PUTs it at
 ``<calendar>/<uid>.ics`` (the same UID and SEQUENCE as the ``.ics`` feed: a move moves the event; a cancellation is
 written as ``STATUS:CANCELLED``, not deleted, so the calendar shows why the time is free), and records the SEQUENCE
 written. A write that fails is tried again, with
@@ -18,7 +20,8 @@ the new target; past sessions' events stay where they are.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -118,15 +121,18 @@ class Owed:
     secret: dict[str, str | None]
 
 
-def owed(db: Session, write_id: uuid.UUID, settings: Settings) -> Owed | None:
-    """What to write now (the chain's latest state, or the event's deletion from a calendar no longer the target),
-    or ``None``: written already, nothing to take away, or its connection is broken.
+SEND_LEASE = timedelta(seconds=calendar_accounts.REQUEST_SECONDS + 20)  # one request, and room to record it
 
-    The row stays locked until the caller's transaction ends: two writes of one event take turns, and the second
-    finds the first's SEQUENCE written (or a newer state to write), so an older state never lands after a newer.
-    """
+
+def owed(db: Session, write_id: uuid.UUID, settings: Settings, now: datetime | None = None) -> Owed | None:
+    """What to write now (the chain's latest state, or the event's deletion from a calendar no longer the target),
+    leased for :data:`SEND_LEASE`; or ``None``: written already, nothing to take away, its connection is broken, or
+    another write of the event is under way (it sends this state too once it is done)."""
+    now = now or utcnow()
     write = db.get(CalendarWrite, write_id, with_for_update=True)
     if write is None:
+        return None
+    if write.sending_until is not None and write.sending_until > now:
         return None
     if write.retire and write.written_sequence is None:  # never landed there: nothing to take away
         db.delete(write)
@@ -138,8 +144,10 @@ def owed(db: Session, write_id: uuid.UUID, settings: Settings) -> Owed | None:
     if connection.status != ACTIVE or not (source.target or write.retire):
         return None
     ics = None if write.retire else written_event(mentor_entries(db, [write.session_id])[write.session_id])
-    return Owed(write.id, source.href, write.uid, write.sequence, ics,
-                calendar_accounts.unseal(settings, connection.credentials))
+    owe = Owed(write.id, source.href, write.uid, write.sequence, ics,
+               calendar_accounts.unseal(settings, connection.credentials))
+    write.sending_until = now + SEND_LEASE
+    return owe
 
 
 def send(owe: Owed, settings: Settings) -> None:
@@ -151,37 +159,62 @@ def send(owe: Owed, settings: Settings) -> None:
             calendar_http.put_event(client, owe.href, owe.uid, owe.ics)
 
 
-def landed(db: Session, write_id: uuid.UUID, sequence: int) -> None:
+def landed(db: Session, write_id: uuid.UUID, sequence: int, *, retired: bool) -> None:
+    """What was sent landed: the lease ends; a newer state owed meanwhile is sent now."""
     write = db.get(CalendarWrite, write_id, with_for_update=True)
-    if write is not None and write.retire:
+    if write is None:
+        return
+    write.sending_until = None
+    if write.retire and retired:
         db.delete(write)  # taken away: nothing more is owed there
-    elif write is not None:
+        return
+    if not retired:
         write.written_sequence = max(write.written_sequence or 0, sequence)
-        write.attempts, write.last_error = 0, None
+    write.attempts, write.last_error = 0, None
+    if write.retire or write.written_sequence is None or write.written_sequence < write.sequence:
+        enqueue_after_commit(db, WRITE_TASK, str(write.id))
 
 
 def missed(db: Session, write_id: uuid.UUID, error: CalendarFault, *, now: datetime) -> None:
+    """The write did not land: the lease ends, the next attempt backs off (the mentor reads the kind of failure)."""
     write = db.get(CalendarWrite, write_id, with_for_update=True)
     if write is not None:
+        write.sending_until = None
         write.attempts += 1
-        write.last_error = str(error)[:500]
+        write.last_error = error.public[:500]
         write.next_attempt_at = now + min(timedelta(seconds=30) * 2 ** min(write.attempts, 10), MAX_BACKOFF)
-        log.warning("calendar.write_failed", write_id=str(write_id), error=write.last_error, attempts=write.attempts)
+        log.warning("calendar.write_failed", write_id=str(write_id), error=write.last_error, detail=str(error)[:1000],
+                    attempts=write.attempts)
 
 
 def push(db: Session, write_id: uuid.UUID, *, settings: Settings | None = None, now: datetime | None = None) -> bool:
-    """One write in the caller's transaction, its row locked throughout (the request to the server included, at most
-    ``REQUEST_SECONDS``: it holds back only another write of the same event); ``True`` when it landed."""
+    """:func:`push_apart` in the caller's transaction (tests, scripts)."""
+
+    @contextmanager
+    def same() -> Iterator[Session]:
+        yield db
+
+    return push_apart(same, write_id, settings=settings, now=now)
+
+
+def push_apart(transaction: Callable[[], AbstractContextManager[Session]], write_id: uuid.UUID, *,
+               settings: Settings | None = None, now: datetime | None = None) -> bool:
+    """One write: leased in one transaction, sent outside any (a slow server holds no row lock and no connection, at
+    most ``REQUEST_SECONDS``), its outcome recorded in another; ``True`` when it landed."""
     settings = settings or get_settings()
+    now = now or utcnow()
+    with transaction() as db:
+        owe = owed(db, write_id, settings, now)
+    if owe is None:
+        return False
     try:
-        owe = owed(db, write_id, settings)
-        if owe is None:
-            return False
         send(owe, settings)
     except CalendarFault as error:
-        missed(db, write_id, error, now=now or utcnow())
+        with transaction() as db:
+            missed(db, write_id, error, now=now)
         return False
-    landed(db, write_id, owe.sequence)
+    with transaction() as db:
+        landed(db, write_id, owe.sequence, retired=owe.ics is None)
     return True
 
 

@@ -22,7 +22,7 @@ from api.booking_series.schemas import (
 from api.bookings.schemas import ReasonSchema
 from api.common.docs import TIMELINE_EXAMPLE, documents_errors
 from api.common.schemas import PaginationArgs, TimelinePageSchema
-from api.database import db_session, session_factory
+from api.database import db_session, end_transaction, session_factory
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
 from workflows import calendar_sync, history, series
@@ -100,8 +100,8 @@ class AcceptSeries(MethodView):
         db, actor = db_session(), current_actor()
         first = series.first_pending(db, series_id)
         if first is not None:
-            calendar_sync.refresh_before_accept(db, session_factory(), actor, first,
-                                                settings=current_app.extensions["settings"])
+            calendar_sync.refresh_before_accept(db, session_factory().begin, actor, first,
+                                                settings=current_app.extensions["settings"], release=end_transaction)
         return series.accept(db, actor, series_id)
 
 

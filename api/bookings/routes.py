@@ -20,7 +20,7 @@ from api.bookings.schemas import (
 )
 from api.common.docs import TIMELINE_EXAMPLE, documents_errors
 from api.common.schemas import PaginationArgs, TimelinePageSchema
-from api.database import db_session, session_factory
+from api.database import db_session, end_transaction, session_factory
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
 from workflows import bookings, calendar_sync, history
@@ -95,11 +95,12 @@ class AcceptBooking(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 409)
     def post(self, booking_id: uuid.UUID) -> Any:
         """Accept a draft (mentor). 409 if it overlaps another accepted booking, or the mentor's own calendar is
-        busy then: calendars read more than `CALENDAR_FRESHNESS` ago are read first, waiting at most
-        `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
+        busy then: calendars read more than `CALENDAR_FRESHNESS` ago are read first by the calendars workers, waiting
+        at most `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
         db, actor = db_session(), current_actor()
-        synced = calendar_sync.refresh_before_accept(db, session_factory(), actor, booking_id,
-                                                     settings=current_app.extensions["settings"])
+        synced = calendar_sync.refresh_before_accept(db, session_factory().begin, actor, booking_id,
+                                                     settings=current_app.extensions["settings"],
+                                                     release=end_transaction)
         accepted = bookings.accept_booking(db, actor, booking_id)
         return accepted, 200, {"Calendar-Synced-At": synced.isoformat()} if synced is not None else {}
 

@@ -54,5 +54,6 @@ def test_every_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert detail["drain"][0]["rows_done"] >= detail["drain"][0]["backlog_rows"] > 0
     assert detail["slot_query"][0]["p50_team_ms"] > 0 and detail["slot_query"][0]["team_slots"] > 0
     assert detail["calendar_sync"][0]["caldav_ms"] > 0 and detail["calendar_sync"][0]["ics_ms"] > 0
+    assert detail["calendar_sync"][0]["parse_ms"] > 0 and detail["calendar_sync"][0]["read_ratio"] > 0
     # The run removed the database it created.
     assert _bench_databases() == before

@@ -17,23 +17,15 @@ from dateutil import rrule as dateutil_rrule
 from recurring_ical_events.series import rrule as series_rrule
 
 from infra.calendar_http import CalendarFault
+from tests.calendar_servers import ics, vevent
 from workflows import calendar_busy, calendar_sync
 
 NOW = datetime(2030, 3, 20, 12, tzinfo=UTC)
 START, END = NOW - timedelta(days=1), NOW + timedelta(days=180)
 PARIS = ZoneInfo("Europe/Paris")
-STAMP = "%Y%m%dT%H%M%SZ"
 
 
-def calendar(*bodies: str) -> bytes:
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\n" + "".join(bodies) + "END:VCALENDAR\r\n"
-            ).encode()
-
-
-def event(uid: str, begins: datetime, rule: str = "", *, minutes: int = 60) -> str:
-    repeats = f"RRULE:{rule}\r\n" if rule else ""
-    return (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:{begins:{STAMP}}\r\n"
-            f"DTEND:{begins + timedelta(minutes=minutes):{STAMP}}\r\n{repeats}SUMMARY:Busy\r\nEND:VEVENT\r\n")
+calendar, event = ics, vevent
 
 
 @dataclass
@@ -195,7 +187,7 @@ def test_an_old_series_moved_to_the_window_keeps_every_occurrence_of_the_window(
                         "END:VEVENT\r\n")
         plain = calendar_busy.merged(
             (max(a, START), min(b, END)) for a, b in (
-                calendar_busy._busy(e, PARIS) for e in
-                recurring_ical_events.of(icalendar.Calendar.from_ical(text)).between(START, END))
+                (calendar_busy._instant(e["DTSTART"].dt, PARIS), calendar_busy._instant(e["DTEND"].dt, PARIS))
+                for e in recurring_ical_events.of(icalendar.Calendar.from_ical(text)).between(START, END))
             if b > a)
         assert read(text) == plain, (zone, began, rule)

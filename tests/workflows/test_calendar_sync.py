@@ -19,14 +19,24 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from devstack.host import free_port
 from infra import calendar_http
 from infra.calendar_http import CalendarFault
 from infra.config import get_settings
 from models import BusyInterval, CalendarConnection, CalendarSource, Notification, OutboxEvent
-from tests.calendar_servers import PASSWORD, USER, Feed, Radicale, client, radicale, subscription_server
+from tests.calendar_servers import (
+    PASSWORD,
+    USER,
+    Feed,
+    Radicale,
+    client,
+    connect_account,
+    radicale,
+    subscription_server,
+)
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import bookings, calendar_accounts, calendar_sync, slots
+from workflows import bookings, calendar_accounts, calendar_connections, calendar_sync, slots
 from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, InvalidInput
 
@@ -115,7 +125,7 @@ def busy(db: Session, mentor_profile_id: uuid.UUID) -> list[tuple[datetime, date
 def test_what_makes_the_mentor_busy_is_read_from_a_caldav_account_and_honoured(db: Session, server: Radicale) -> None:
     actor, listing = mentor(db)
     fill(server, list(EVENTS))
-    connection = calendar_sync.connect(db, actor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
+    connection = connect_account(db, actor, server)
     assert PASSWORD not in connection.credentials and server.url not in connection.credentials
     assert calendar_sync.sync_connection(db, connection.id, now=NOW)
     assert busy(db, listing.mentor_profile_id) == EXPECTED
@@ -135,7 +145,7 @@ def test_what_makes_the_mentor_busy_is_read_from_a_caldav_account_and_honoured(d
 def test_a_calendar_that_did_not_change_is_not_read_again_and_one_that_did_is(db: Session, server: Radicale) -> None:
     actor, listing = mentor(db)
     calendar = fill(server, ["single"])
-    connection = calendar_sync.connect(db, actor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
+    connection = connect_account(db, actor, server)
     assert calendar_sync.sync_connection(db, connection.id, now=NOW)
     source = db.scalars(select(CalendarSource).where(CalendarSource.connection_id == connection.id)).one()
     first = source.ctag
@@ -153,15 +163,15 @@ def test_a_calendar_that_did_not_change_is_not_read_again_and_one_that_did_is(db
                 for e in db.scalars(select(OutboxEvent).where(OutboxEvent.type == "schedule.changed"))}
 
     before = changes()
-    calendar_sync.update(db, actor, connection.id, calendars=[{"id": source.id, "busy": False}])
+    calendar_connections.update(db, actor, connection.id, calendars=[{"id": source.id, "busy": False}])
     assert busy(db, listing.mentor_profile_id) == []
     assert [v for k, v in changes().items() if k not in before] == [
         ("calendar", EXPECTED[0][0].isoformat(), EXPECTED[4][1].isoformat())]
-    calendar_sync.update(db, actor, connection.id, calendars=[{"id": source.id, "busy": True}])
+    calendar_connections.update(db, actor, connection.id, calendars=[{"id": source.id, "busy": True}])
     assert calendar_sync.sync_connection(db, connection.id, now=NOW)  # read whole again
     assert busy(db, listing.mentor_profile_id) == [EXPECTED[0], EXPECTED[4]]
     before = changes()
-    calendar_sync.disconnect(db, actor, connection.id)
+    calendar_connections.disconnect(db, actor, connection.id)
     assert busy(db, listing.mentor_profile_id) == []
     assert len(changes()) == len(before) + 1
 
@@ -170,7 +180,7 @@ def test_a_server_stopped_mid_way_loses_nothing_and_refused_credentials_break_th
         db: Session, server: Radicale) -> None:
     actor, listing = mentor(db)
     calendar = fill(server, ["single"])
-    connection = calendar_sync.connect(db, actor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
+    connection = connect_account(db, actor, server)
     assert calendar_sync.sync_connection(db, connection.id, now=NOW)
     server.stop()
     later = NOW + timedelta(minutes=10)
@@ -191,7 +201,7 @@ def test_a_server_stopped_mid_way_loses_nothing_and_refused_credentials_break_th
     told = db.scalars(select(Notification).where(Notification.type == "calendar.broken")).all()
     assert [n.user_id for n in told] == [actor.user_id]  # once
     assert calendar_sync.lease_due(db, later + timedelta(days=30)) == []  # not tried again until fixed
-    calendar_sync.update(db, actor, connection.id, password="a-new-password")
+    calendar_connections.update(db, actor, connection.id, password="a-new-password")
     assert connection.status == "active"
     assert calendar_sync.sync_connection(db, connection.id, now=later)
 
@@ -201,7 +211,7 @@ def test_a_subscription_is_read_again_only_when_changed_and_garbage_or_a_huge_fe
     actor, listing = mentor(db)
     feed = Feed(body=EVENTS["single"].encode())
     with subscription_server(feed) as url:
-        connection = calendar_sync.connect(db, actor, kind="ics", url=url)
+        connection = calendar_connections.connect(db, actor, kind="ics", url=url)
         assert connection.host == "127.0.0.1" and url not in connection.credentials
         assert calendar_sync.sync_connection(db, connection.id, now=NOW)
         assert calendar_sync.sync_connection(db, connection.id, now=NOW)
@@ -232,14 +242,37 @@ def test_a_subscription_is_read_again_only_when_changed_and_garbage_or_a_huge_fe
 def test_only_mentors_connect_and_bad_addresses_or_credentials_are_refused_before_anything_is_kept(
         db: Session, server: Radicale) -> None:
     actor, _listing = mentor(db)
-    refused(db, Forbidden, lambda: calendar_sync.connect(db, actor_of(UserFactory()), kind="ics",
-                                                         url="https://calendar.example.com/basic.ics"))
-    error = refused(db, InvalidInput, lambda: calendar_sync.connect(db, actor, kind="caldav", url=server.url,
-                                                                    username=USER, password="wrong"))
-    assert error.message.startswith("the server refused the credentials")
-    error = refused(db, InvalidInput, lambda: calendar_sync.connect(db, actor, kind="caldav", url="ftp://x.example",
-                                                                    username=USER, password=PASSWORD))
-    assert error.message.startswith("this calendar address is refused")
+    refused(db, Forbidden, lambda: calendar_connections.connect(db, actor_of(UserFactory()), kind="ics",
+                                                                url="https://calendar.example.com/basic.ics"))
+    error = refused(db, InvalidInput, lambda: calendar_connections.connect(
+        db, actor, kind="caldav", url=server.url, username=USER, password="wrong"))
+    assert (error.message, error.details["field"]) == ("the server refused the user name or app password", "password")
+    error = refused(db, InvalidInput, lambda: calendar_connections.connect(
+        db, actor, kind="caldav", url="ftp://x.example", username=USER, password=PASSWORD))
+    assert error.message.startswith("this calendar address is refused: the URL must start with http")
+    assert db.scalars(select(CalendarConnection)).all() == []
+
+
+def test_a_connect_tells_the_kind_of_failure_never_what_the_network_answered(
+        db: Session, server: Radicale, caplog: pytest.LogCaptureFixture) -> None:
+    # The service is no scanner: an address resolving to a private or link-local one, a closed port, a server too slow
+    # and one that answers 404 or something that is not CalDAV are told apart only as "unreachable" and "not a
+    # calendar"; no address, port, status or exception name reaches the mentor (the log keeps the detail).
+    actor, _listing = mentor(db)
+    public = dataclasses.replace(get_settings(), webhook_allow_private_targets=False,
+                                 webhook_allow_loopback_targets=False)
+    with subscription_server(Feed(status=404)) as missing, subscription_server(Feed(body=b"<html>hi</html>")) as page, \
+            subscription_server(Feed(body=b"", delay=11)) as slow:
+        cases = [("http://169.254.169.254/", public, calendar_http.UNREACHABLE),
+                 ("http://10.0.0.7:8080/dav/", public, calendar_http.UNREACHABLE),
+                 (f"http://127.0.0.1:{free_port()}/", None, calendar_http.UNREACHABLE),
+                 (slow, None, calendar_http.UNREACHABLE),
+                 (missing, None, calendar_http.NOT_A_CALENDAR),
+                 (page, None, calendar_http.NOT_A_CALENDAR)]
+        for url, settings, told in cases:
+            error = refused(db, InvalidInput, lambda url=url, settings=settings: calendar_connections.connect(
+                db, actor, kind="caldav", url=url, username=USER, password=PASSWORD, settings=settings))
+            assert (error.message, error.details) == (told, {"field": "url"}), url
     assert db.scalars(select(CalendarConnection)).all() == []
 
 
@@ -249,7 +282,7 @@ def test_credentials_survive_a_key_rotation_and_no_key_refuses_connections(
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     configure(CALENDAR_CREDENTIALS_KEYS=old)
     with subscription_server(Feed(body=EVENTS["single"].encode())) as url:
-        connection = calendar_sync.connect(db, actor, kind="ics", url=url)
+        connection = calendar_connections.connect(db, actor, kind="ics", url=url)
         configure(CALENDAR_CREDENTIALS_KEYS=f"{new},{old}")  # the new key first: it encrypts, both decrypt
         assert calendar_accounts.reseal(db, get_settings()) == 1
         configure(CALENDAR_CREDENTIALS_KEYS=new)  # the old key dropped
@@ -259,7 +292,8 @@ def test_credentials_survive_a_key_rotation_and_no_key_refuses_connections(
         assert not calendar_sync.sync_connection(db, connection.id, now=NOW)
         assert connection.last_error == "the stored credentials cannot be read with the keys configured: connect again"
         keyless = dataclasses.replace(get_settings(), calendar_credentials_keys=())  # production, no key set
-        error = refused(db, Conflict, lambda: calendar_sync.connect(db, actor, kind="ics", url=url, settings=keyless))
+        error = refused(db, Conflict, lambda: calendar_connections.connect(db, actor, kind="ics", url=url,
+                                                                            settings=keyless))
         assert error.message.startswith("calendar connections are switched off")
 
 

@@ -6,8 +6,10 @@ to come (the old one has them taken away), and writes to a broken connection wai
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,31 @@ from typing import Any
 import icalendar
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from infra.config import get_settings
 from models import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, OutboxEvent
-from models.calendars import BROKEN
-from tests.calendar_servers import PASSWORD, USER, Radicale, client, radicale
-from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import bookings, calendar_sync, calendar_writes, reschedules, sessions
+from models.calendars import ACTIVE, BROKEN, CALDAV
+from tests.calendar_servers import (
+    PASSWORD,
+    USER,
+    Feed,
+    Radicale,
+    client,
+    connect_account,
+    radicale,
+    subscription_server,
+)
+from tests.factories import ListingFactory, UserFactory, actor_of, make_session
+from workflows import (
+    bookings,
+    calendar_accounts,
+    calendar_connections,
+    calendar_sync,
+    calendar_writes,
+    reschedules,
+    sessions,
+)
 from workflows.actors import Actor
 
 T = (datetime.now(UTC) + timedelta(days=6)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -38,9 +58,9 @@ def connected(db: Session, server: Radicale) -> tuple[Actor, Any, Any]:
     listing = ListingFactory(title="COBOL clinic")
     mentor = actor_of(listing.mentor_profile.user)
     calendar = client(server).principal().make_calendar(name="Work")
-    connection = calendar_sync.connect(db, mentor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
+    connection = connect_account(db, mentor, server)
     source = db.scalars(select(CalendarSource).where(CalendarSource.connection_id == connection.id)).one()
-    calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source.id, "target": True}])
+    calendar_connections.update(db, mentor, connection.id, calendars=[{"id": source.id, "target": True}])
     return mentor, listing, calendar
 
 
@@ -134,16 +154,16 @@ def test_choosing_another_target_moves_the_events_of_sessions_to_come_and_leaves
     listing = ListingFactory()
     mentor = actor_of(listing.mentor_profile.user)
     work, home = (client(server).principal().make_calendar(name=name) for name in ("Work", "Home"))
-    connection = calendar_sync.connect(db, mentor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
+    connection = connect_account(db, mentor, server)
     source = {s.name: s for s in db.scalars(select(CalendarSource))}
-    calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source["Work"].id, "target": True}])
+    calendar_connections.update(db, mentor, connection.id, calendars=[{"id": source["Work"].id, "target": True}])
     past, coming = (scheduled(db, mentor, listing, T + timedelta(hours=hours)) for hours in (0, 3))
     follow(db, past.id, coming.id)
     assert len(events_in(work)) == 2
     past.start_time, past.end_time = T - timedelta(days=30), T - timedelta(days=30, hours=-1)  # it took place
     db.flush()
 
-    calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source["Home"].id, "target": True}])
+    calendar_connections.update(db, mentor, connection.id, calendars=[{"id": source["Home"].id, "target": True}])
     write_owed(db)
     assert [e[0] for e in events_in(work)] == [f"{past.booking_id}@mentorship"]
     assert [e[0] for e in events_in(home)] == [f"{coming.booking_id}@mentorship"]
@@ -154,7 +174,7 @@ def test_choosing_another_target_moves_the_events_of_sessions_to_come_and_leaves
     assert [e[0] for e in events_in(work)] == [f"{past.booking_id}@mentorship"]
 
     # No target at all: the events to come are taken away, and nothing is owed any more.
-    calendar_sync.update(db, mentor, connection.id, calendars=[{"id": source["Home"].id, "target": False}])
+    calendar_connections.update(db, mentor, connection.id, calendars=[{"id": source["Home"].id, "target": False}])
     write_owed(db)
     assert events_in(home) == []
     assert calendar_writes.lease_owed(db, datetime.now(UTC) + timedelta(days=1)) == []
@@ -169,7 +189,44 @@ def test_writes_to_a_broken_connection_wait_for_new_credentials_then_land(db: Se
     assert follow(db, session.id) == []
     later = datetime.now(UTC) + timedelta(days=1)
     assert calendar_writes.lease_owed(db, later) == []  # not sent again and again meanwhile
-    calendar_sync.update(db, mentor, connection.id, password=PASSWORD)
+    calendar_connections.update(db, mentor, connection.id, password=PASSWORD)
     [write_id] = calendar_writes.lease_owed(db, datetime.now(UTC) + timedelta(seconds=1))
     assert calendar_writes.push(db, write_id)
     assert events_in(calendar) == [(f"{session.booking_id}@mentorship", 0, T, "CONFIRMED")]
+
+
+def test_a_write_holds_no_lock_while_the_server_answers_and_two_writes_of_one_event_send_it_once(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    # A server taking 2 s to answer a PUT: the write's row is free meanwhile (it is leased, not locked), and a second
+    # write of the same event started at once finds the lease and leaves it (the first sends the newest state).
+    _mentor, _mentee, session = make_session(seed, T)
+    feed = Feed(status=201, delay=2.0)
+    with subscription_server(feed) as url:
+        connection = CalendarConnection(
+            id=uuid.uuid4(), mentor_profile_id=session.mentor_profile_id, kind=CALDAV, host="127.0.0.1",
+            credentials=calendar_accounts.seal(get_settings(), {"url": url, "username": USER, "password": PASSWORD}),
+            status=ACTIVE)
+        source = CalendarSource(id=uuid.uuid4(), connection_id=connection.id,
+                                mentor_profile_id=session.mentor_profile_id, href=url.rsplit("/", 1)[0] + "/work/",
+                                name="Work", busy=False, target=True, writable=True)
+        write = CalendarWrite(id=uuid.uuid4(), source_id=source.id, uid=f"{session.booking_id}@mentorship",
+                              session_id=session.id, sequence=1)
+        seed.add(connection)
+        seed.flush()
+        seed.add(source)
+        seed.flush()
+        seed.add(write)
+        seed.commit()
+        with ThreadPoolExecutor(2) as pool:
+            sending = [pool.submit(calendar_writes.push_apart, committed.begin, write.id) for _ in range(2)]
+            time.sleep(1.0)  # one of them waits on the server now
+            with committed() as db:
+                row = db.execute(select(CalendarWrite).where(CalendarWrite.id == write.id)
+                                 .with_for_update(nowait=True)).scalar_one()  # LockNotAvailable if it were held
+                assert row.sending_until is not None
+            outcomes = [future.result() for future in sending]
+    assert sorted(outcomes) == [False, True]
+    assert feed.requests == 1
+    with committed() as db:
+        done = db.get_one(CalendarWrite, write.id)
+        assert (done.written_sequence, done.sending_until) == (1, None)
