@@ -1,6 +1,7 @@
 """``calendar_sync_ratio`` and ``calendar_read_ratio``: the first sync of a mentor's calendar of 1,000 events (100
 of them weekly and open-ended, from a year ago: the shape of a Google or Outlook secret address;
-``Config.calendar_events``) from a local Radicale over CalDAV, and the same events as one ``.ics`` over HTTP from a local server, in the same run.
+``Config.calendar_events``) from a local Radicale over CalDAV, and the same events as one ``.ics`` over HTTP from a
+local server, in the same run.
 
 Both reads are what a sync does (``workflows.calendar_sync.read``: the requests, the parsing, the expansion of the
 recurring events and the merge of the busy times), on a fresh plan each time (no ctag or ETag known, so every event
@@ -131,7 +132,8 @@ def _rep(cfg: Config, caldav_plan: calendar_sync.Plan, ics_plan: calendar_sync.P
     first, plain, floor = statistics.median(caldav_ms), statistics.median(ics_ms), statistics.median(parse_ms)
     per_thousand = max(first, plain) * 1000 / cfg.calendar_events
     cfg.progress(f"calendar_sync rep {rep + 1}: CalDAV {first:.0f} ms, .ics {plain:.0f} ms "
-                 f"(ratio {first / plain:.2f}); icalendar's parse alone {floor:.0f} ms (read ratio {max(first, plain) / floor:.2f}, "
-                 f"{per_thousand:.0f} ms per 1,000 events); {counts.pop()} busy intervals")
+                 f"(ratio {first / plain:.2f}); icalendar's parse alone {floor:.0f} ms "
+                 f"(read ratio {max(first, plain) / floor:.2f}, {per_thousand:.0f} ms per 1,000 events); "
+                 f"{counts.pop()} busy intervals")
     return {"caldav_ms": first, "ics_ms": plain, "parse_ms": floor, "read_ms_per_1000_events": per_thousand,
             "ratio": first / plain, "read_ratio": max(first, plain) / floor}

@@ -12,7 +12,7 @@ from models.base import Base, IdMixin, TimestampMixin
 
 CALDAV, SUBSCRIPTION = "caldav", "ics"
 CONNECTING, ACTIVE, BROKEN = "connecting", "active", "broken"
-SECRET_ADDRESS = "secret"  # a subscription's href: its address is kept in the connection's sealed credentials only
+SEALED_HREF = "sealed"  # a subscription's href: its address is kept in the connection's sealed credentials only
 MAX_CONNECTIONS_PER_MENTOR = 5
 MAX_SOURCES_PER_CONNECTION = 50
 

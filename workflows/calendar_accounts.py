@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from infra import calendar_http, http_targets
 from infra.calendar_http import CalendarClient, CalendarFault
 from infra.config import Settings
-from models import CalendarConnection
+from models import CalendarConnection, CalendarSource
+from models.calendars import SEALED_HREF, SUBSCRIPTION
 from workflows.errors import Conflict
 
 REQUEST_SECONDS = 10.0  # each request to a calendar server, whole
@@ -39,11 +40,15 @@ def unseal(settings: Settings, token: str) -> dict[str, str | None]:
 
 
 def reseal(db: Session, settings: Settings) -> int:
-    """Encrypt every connection's credentials again with the first key (a key rotation's middle step)."""
+    """Encrypt every connection's credentials again with the first key (a key rotation's middle step); a
+    subscription's address left in the clear anywhere else is taken out (it is in the credentials)."""
     box = _box(settings)
     connections = list(db.scalars(select(CalendarConnection).with_for_update()))
     for connection in connections:
         connection.credentials = box.rotate(connection.credentials.encode()).decode()
+    db.execute(update(CalendarSource).where(
+        CalendarSource.connection_id.in_(select(CalendarConnection.id).where(CalendarConnection.kind == SUBSCRIPTION)),
+        CalendarSource.href != SEALED_HREF).values(href=SEALED_HREF))
     return len(connections)
 
 

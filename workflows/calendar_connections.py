@@ -34,7 +34,7 @@ from models.calendars import (
     CONNECTING,
     MAX_CONNECTIONS_PER_MENTOR,
     MAX_SOURCES_PER_CONNECTION,
-    SECRET_ADDRESS,
+    SEALED_HREF,
 )
 from workflows import calendar_sync, calendar_writes
 from workflows.actors import Actor
@@ -133,7 +133,7 @@ def discover(leased: Connecting, settings: Settings) -> list[calendar_http.Remot
     """Ask the server (no database): a CalDAV account's calendars; a subscription is one calendar, read at the first
     sync. 422 with one message per kind of failure."""
     if leased.kind != CALDAV:
-        return [calendar_http.RemoteCalendar(SECRET_ADDRESS, host_of(leased.url), None, writable=False)]
+        return [calendar_http.RemoteCalendar(SEALED_HREF, host_of(leased.url), None, writable=False)]
     try:
         with client_for(settings, leased.secret) as client:
             found = calendar_http.discover(client, leased.url)
