@@ -155,14 +155,16 @@ def main() -> int:
     profile = demo.call("POST", "/mentor-profiles", mentor, json={"headline": "Backend mentor", "timezone": "UTC",
                                                                   "skills": ["python"]})
     listing = demo.call("POST", "/listings", mentor, json={"title": "Code review", "skill": "python",
-                                                           "duration_minutes": 30, "price_cents": 4000})
+                                                           "duration_minutes": 30, "slot_step_minutes": 15,
+                                                           "price_cents": 4000})
     endpoint = demo.call("POST", "/webhook-endpoints", mentor, json={"url": receiver.url, "event_types": ["*"],
                                                                      "description": "demo receiver"})
     receiver.secret = endpoint["secret"]
     print(f"    listing {listing['id']}; endpoint {endpoint['id']} -> {receiver.url}", flush=True)
 
-    step("The mentee requests a session starting in 5 minutes")
-    start = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    step("The mentee requests the listing's next slot, at the next quarter hour")
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    start = soon + timedelta(minutes=-soon.minute % 15)
     booking = demo.call("POST", "/bookings", mentee, json={"listing_id": listing["id"],
                                                            "start_time": start.isoformat()})
     print(f"    booking {booking['id']}: {booking['status']}", flush=True)

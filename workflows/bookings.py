@@ -180,18 +180,20 @@ def request_booking(
     scheduling.check_request_time(rules, start_time, now)
     end_time = start_time + rules.duration
     request_limits.take_turn(db, actor.user_id)
-    mentor = assign_mentor(db, actor, listing, rules, requested=mentor_profile_id, start=start_time, end=end_time,
-                           now=now)
-    # After an accept of this mentor in flight, which settles the requests it can see: this one must see it. Under
-    # the lock, the mentor's rules decide as they do for an accept.
-    lock_mentor_schedule(db, mentor.id)
-    scheduling.check(db, scheduling.Commitment(mentor.id, listing.id, start_time, end_time, rules.before, rules.after),
-                     weekly=weekly_hours(mentor.availability))
+    with scheduling.seen_by_others():  # the mentee is told the mentor's private reasons as "unavailable"
+        mentor = assign_mentor(db, actor, listing, rules, requested=mentor_profile_id, start=start_time,
+                               end=end_time, now=now)
+        # After an accept of this mentor in flight, which settles the requests it can see: this one must see it.
+        # Under the lock, the mentor's rules decide as they do for an accept.
+        lock_mentor_schedule(db, mentor.id)
+        scheduling.check(db, scheduling.Commitment(mentor.id, listing.id, start_time, end_time, rules.before,
+                                                   rules.after, step=rules.step),
+                         weekly=weekly_hours(mentor.availability))
     request_limits.refuse_repeat(db, actor.user_id, listing.id, start_time)
     request_limits.refuse_beyond_caps(db, actor.user_id, mentor.id)
     scheduling.check_mentee(db, rules, actor.user_id, mentor.id, now)
     if mentee_is_busy(db, actor.user_id, start_time, end_time):
-        raise Conflict("you already have an accepted booking or a seat at that time")
+        raise Conflict("you already have an accepted booking or a seat at that time", rule="mentee_busy")
     if bundle_purchase_id is not None:
         reserve_credit(db, actor, bundle_purchase_id, listing.id, now=now, start_time=start_time)
     booking = Booking(

@@ -74,21 +74,30 @@ def _movable(booking: Booking, now: datetime) -> None:
                        "and book again", rule="max_reschedules", limit=limit)
 
 
-def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime, now: datetime, *,
-                settles: bool = False) -> list[uuid.UUID]:
-    """409 naming the rule when ``start`` is not free for this booking's mentor and mentee (its own time aside);
-    with ``settles``, the pending requests a move there will settle, locked (as an accept finds them)."""
+def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime, now: datetime, *, role: Role,
+                settles: bool = False, proposing: bool = False) -> list[uuid.UUID]:
+    """409 naming the rule when ``start`` is not free for this booking's mentor and mentee (its own time aside), as
+    ``role`` may read it: the mentee is told a reason private to the mentor only as ``unavailable``, and the mentor
+    the mentee's other bookings the same way; a time the mentee proposes must be one of the listing's slots. With
+    ``settles``, the pending requests a move there will settle, locked (as an accept finds them)."""
     rules = scheduling.ListingRules.of(listing)
     scheduling.check_request_time(rules, start, now)
     end = start + (booking.end_time - booking.start_time)
     (mentor,) = profiles(db, [booking.mentor_profile_id])
     session_id = db.scalar(select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
-    clashes = scheduling.check(db, scheduling.Commitment(
+    commitment = scheduling.Commitment(
         booking.mentor_profile_id, booking.listing_id, start, end, booking.buffer_before_minutes,
         booking.buffer_after_minutes, booking_id=booking.id, session_id=session_id,
-        mentee_user_id=booking.mentee_user_id), weekly=weekly_hours(mentor.availability), settles=settles)
+        mentee_user_id=booking.mentee_user_id, step=rules.step if proposing and role == Role.MENTEE else None)
+    if role == Role.MENTOR:
+        clashes = scheduling.check(db, commitment, weekly=weekly_hours(mentor.availability), settles=settles)
+    else:
+        with scheduling.seen_by_others():
+            clashes = scheduling.check(db, commitment, weekly=weekly_hours(mentor.availability), settles=settles)
     if mentee_is_busy(db, booking.mentee_user_id, start, end, other_than=booking.id):
-        raise scheduling.refused(scheduling.Rule.BUSY, "the mentee already has an accepted booking or a seat then")
+        if role == Role.MENTOR:  # the mentee's other bookings are theirs
+            raise scheduling.refused(scheduling.Rule.UNAVAILABLE, "the mentee is not available at that time")
+        raise Conflict("you already have an accepted booking or a seat at that time", rule="mentee_busy")
     if booking.credit_status == CreditStatus.HELD and booking.bundle_purchase_id is not None:
         purchase = db.get_one(BundlePurchase, booking.bundle_purchase_id)
         if not purchase.valid_from <= start < purchase.valid_until:  # the credit moves with it: it must cover it
@@ -111,7 +120,7 @@ def propose(db: Session, actor: Actor, booking_id: uuid.UUID, start_times: Seque
         raise InvalidInput("a proposed time must differ from the booking's")
     listing = db.get_one(Listing, booking.listing_id)
     for start in times:
-        _check_time(db, booking, listing, start, now)
+        _check_time(db, booking, listing, start, now, role=role, proposing=True)
     proposal = RescheduleProposal(
         id=uuid.uuid4(), booking_id=booking.id, proposed_by=role.value, proposer_user_id=actor.user_id,
         start_times=times, message=message.strip(), status=ProposalStatus.OPEN,
@@ -227,7 +236,8 @@ def accept(db: Session, actor: Actor, proposal_id: uuid.UUID, start_time: dateti
         raise InvalidInput("choose one of the proposed times", start_times=", ".join(
             t.isoformat() for t in proposal.start_times))
     _movable(booking, now)
-    clashes = _check_time(db, booking, db.get_one(Listing, booking.listing_id), start_time, now, settles=True)
+    clashes = _check_time(db, booking, db.get_one(Listing, booking.listing_id), start_time, now, role=role,
+                          settles=True, proposing=proposal.kind == REQUEST)  # a time of the mentee's own choosing
     moved = _move(db, booking, session, start_time, role=role, now=now)
     proposal.status = ProposalStatus.ACCEPTED
     proposal.chosen_start = start_time

@@ -29,7 +29,8 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -52,6 +53,7 @@ class Rule(StrEnum):
     NOTICE = "min_notice"
     HORIZON = "max_days_ahead"
     HOURS = "hours"
+    SLOT_GRID = "slot_grid"
     TIME_OFF = "time_off"
     CALENDAR = "calendar_busy"
     BUSY = "busy"
@@ -59,10 +61,38 @@ class Rule(StrEnum):
     DAY_LIMIT = "max_sessions_per_day"
     WEEK_LIMIT = "max_sessions_per_week"
     ACTIVE_LIMIT = "max_active_bookings_per_mentor"
+    UNAVAILABLE = "unavailable"
+
+
+# Reasons that are the mentor's own business: their time off, their own calendar, another person's booking and the
+# buffers around it. Anyone else is told ``unavailable`` (:func:`as_seen_by_others`), so that a mentee probing times
+# cannot map the mentor's private calendar; the listing's public rules (hours, notice, horizon, caps, its slot grid)
+# and the viewer's own conflicts keep their names.
+PRIVATE = frozenset({Rule.TIME_OFF, Rule.CALENDAR, Rule.BUSY, Rule.BUFFER})
+UNAVAILABLE_MESSAGE = "the mentor is not available at that time"
 
 
 def refused(rule: Rule, message: str, **details: Any) -> Conflict:
     return Conflict(message, rule=rule.value, **details)
+
+
+def as_seen_by_others(refusal: Conflict) -> Conflict:
+    """The refusal as anyone but the mentor reads it (:data:`PRIVATE`)."""
+    if refusal.details.get("rule") in PRIVATE:
+        return refused(Rule.UNAVAILABLE, UNAVAILABLE_MESSAGE)
+    return refusal
+
+
+@contextmanager
+def seen_by_others() -> Iterator[None]:
+    """Refusals raised in the block, as anyone but the mentor reads them (:func:`as_seen_by_others`)."""
+    try:
+        yield
+    except Conflict as refusal:
+        seen = as_seen_by_others(refusal)
+        if seen is refusal:
+            raise
+        raise seen from None
 
 
 @dataclass(frozen=True)
@@ -279,6 +309,7 @@ class Commitment:
     booking_id: uuid.UUID | None = None  # the booking being accepted (not counted against itself)
     session_id: uuid.UUID | None = None
     mentee_user_id: uuid.UUID | None = None  # at an accept: whose requests are settled by it
+    step: timedelta | None = None  # a request's: it must start on the listing's slot grid (as free slots are)
 
 
 def check(db: Session, commitment: Commitment, *, weekly: Mapping[int, Hours] | None = None,
@@ -346,6 +377,8 @@ def _judge(db: Session, commitment: Commitment, row: tuple[Any, ...], *, weekly:
         if not fits_hours(day_hours, zone, start, end):
             which = "that date's hours" if override is not None else "the mentor's availability"
             raise refused(Rule.HOURS, f"outside {which} (hours are in {timezone})", timezone=timezone)
+        if commitment.step is not None and not at_accept:
+            _on_grid(day_hours, zone, start, end, commitment.step)
     if near_start is not None:
         if overlaps:
             raise refused(Rule.BUSY, "the mentor already has an accepted booking or a session at that time")
@@ -356,6 +389,21 @@ def _judge(db: Session, commitment: Commitment, row: tuple[Any, ...], *, weekly:
     if any(value is not None for pair in limits.values() for value in pair):
         _check_counts(db, commitment, zone, limits)
     return list(clashes)
+
+
+def _on_grid(hours: Hours | None, zone: ZoneInfo, start: datetime, end: datetime, step: timedelta) -> None:
+    """Refuse a start that is not one of the listing's slots: every ``step`` from the opening of the hours it falls
+    in, in the mentor's local time (from local midnight when they take any time), as ``workflows.slots`` offers
+    them. A time between two slots tells nothing a page of slots does not."""
+    local = start.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    length = int((end - start).total_seconds() // 60)
+    every = int(step.total_seconds() // 60)
+    openings = [0] if hours is None else [first for first, last in hours if first <= minute and minute + length <= last]
+    if local.second or local.microsecond or not any((minute - first) % every == 0 for first in openings):
+        first = openings[0] if openings else 0
+        raise refused(Rule.SLOT_GRID, f"requests start on this listing's slots: every {_minutes(step)} from "
+                      f"{first // 60:02d}:{first % 60:02d} ({zone.key})", step_minutes=every)
 
 
 def _check_counts(db: Session, commitment: Commitment, zone: ZoneInfo,

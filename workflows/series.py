@@ -173,8 +173,11 @@ def _check(db: Session, asking: _Asking, start: datetime, *, moved_from: datetim
     try:
         scheduling.check_request_time(rules, start, asking.now)
         scheduling.check(db, scheduling.Commitment(asking.mentor_id, asking.listing.id, start, end, rules.before,
-                                                   rules.after), weekly=asking.weekly)
-    except (Conflict, BusinessRuleViolation) as refusal:
+                                                   rules.after, step=rules.step), weekly=asking.weekly)
+    except Conflict as refusal:  # told as the mentee may read it: the mentor's private reasons as "unavailable"
+        seen = scheduling.as_seen_by_others(refusal)
+        return left_out(seen.message, seen.details.get("rule"))
+    except BusinessRuleViolation as refusal:
         return left_out(refusal.message, refusal.details.get("rule"))
     mentee = asking.actor.user_id
     if mentee_is_busy(db, mentee, start, end):

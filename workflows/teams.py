@@ -117,8 +117,8 @@ def assign_mentor(db: Session, actor: Actor, listing: Listing, rules: ListingRul
     refusals: list[str] = []
     for profile in candidates:
         try:
-            scheduling.check(db, scheduling.Commitment(profile.id, listing.id, start, end, rules.before, rules.after),
-                             weekly=weekly_hours(profile.availability))
+            scheduling.check(db, scheduling.Commitment(profile.id, listing.id, start, end, rules.before, rules.after,
+                                                       step=rules.step), weekly=weekly_hours(profile.availability))
         except Conflict as refusal:
             refusals.append(str(refusal.details.get("rule")))
             continue

@@ -86,6 +86,8 @@ def test_availability_windows_in_mentor_timezone_across_dst(client: FlaskClient,
 def test_accepting_an_overlapping_draft_is_409_for_the_system_declined_it(
         client: FlaskClient, db: Session, parties: tuple) -> None:
     mentor, mentee, listing_id = parties
+    assert client.patch(f"/api/v1/listings/{listing_id}", json={"slot_step_minutes": 30},
+                        headers=mentor.headers).status_code == 200  # half past is one of its slots
     first = request_booking(client, mentee, listing_id, future())[1]
     second = request_booking(client, as_caller(UserFactory()), listing_id, future() + timedelta(minutes=30))[1]
     adjacent = request_booking(client, mentee, listing_id, future() + timedelta(hours=1))[1]

@@ -43,7 +43,7 @@ from workflows import (
 )
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # on the listings' slot grid
 START = (NOW + timedelta(days=3)).replace(hour=10, minute=0, second=0)
 HOUR = timedelta(hours=1)
 
@@ -134,13 +134,16 @@ def test_a_bundle_credit_moves_with_the_booking_never_spent_twice(db: Session) -
 
 
 def test_proposals_are_checked_against_every_rule_and_answered_once(db: Session) -> None:
-    listing, mentee = ListingFactory(), UserFactory()
+    listing, mentee = ListingFactory(slot_step_minutes=30), UserFactory()
     mentor = actor_of(listing.mentor_profile.user)
     booking = accepted(db, listing, mentee)
     taken = accepted(db, listing, UserFactory(), START + timedelta(days=1))
     rule = refused(db, Conflict, lambda: reschedules.propose(db, actor_of(mentee), booking.id,
                                                               [taken.start_time + timedelta(minutes=30)], now=NOW))
-    assert rule.details["rule"] == "busy"
+    assert rule.details["rule"] == "unavailable"  # another mentee's booking is the mentor's business
+    grid = refused(db, Conflict, lambda: reschedules.propose(db, actor_of(mentee), booking.id,
+                                                              [START + timedelta(hours=2, minutes=10)], now=NOW))
+    assert grid.details["rule"] == "slot_grid"  # between two of the listing's slots: no finer than a page of them
     with pytest.raises(InvalidInput):
         reschedules.propose(db, actor_of(mentee), booking.id, [START + HOUR * i for i in range(2, 6)], now=NOW)
     # Half an hour later overlaps the booking itself: that is fine, it moves.
@@ -267,7 +270,7 @@ def test_declining_the_mentors_request_cancels_at_no_cost_and_silence_too(db: Se
 
 
 def test_a_move_stays_within_its_bundle_credit_and_settles_what_its_buffers_take(db: Session) -> None:
-    listing, mentee = ListingFactory(buffer_after_minutes=15), UserFactory()
+    listing, mentee = ListingFactory(buffer_after_minutes=15, slot_step_minutes=15), UserFactory()
     mentor = actor_of(listing.mentor_profile.user)
     offer = bundles.create_bundle(db, mentor, listing.id, sessions_count=2, price_cents=9000, valid_days=5)
     purchase = bundles.purchase_bundle(db, actor_of(mentee), offer.id)
@@ -277,7 +280,7 @@ def test_a_move_stays_within_its_bundle_credit_and_settles_what_its_buffers_take
     assert beyond.details["rule"] == "bundle_validity"
     new_time = START + timedelta(days=1)
     close = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
-                                     start_time=new_time + timedelta(minutes=70), now=NOW)  # inside 15 min after
+                                     start_time=new_time + timedelta(minutes=60), now=NOW)  # inside 15 min after
     proposal = reschedules.propose(db, actor_of(mentee), booking.id, [new_time], now=NOW)
     moved = reschedules.accept(db, mentor, proposal.id, new_time, now=NOW).booking
     db.refresh(close)

@@ -59,7 +59,7 @@ def test_a_european_dst_week_keeps_the_mentors_wall_clock_for_windows_overrides_
     assert starts(db, listing, sunday - timedelta(hours=1), monday - timedelta(hours=2)) == [
         utc(2027, 3, 28, 0), utc(2027, 3, 28, 1), utc(2027, 3, 28, 2)]
     assert starts(db, listing, monday, monday + timedelta(days=1)) == [utc(2027, 3, 29, 9)]  # 11:00 local only
-    assert rule_refusing(db, listing, utc(2027, 3, 29, 7)) == "time_off"
+    assert rule_refusing(db, listing, utc(2027, 3, 29, 7)) == "unavailable"  # the mentor's time off is theirs
     assert rule_refusing(db, listing, utc(2027, 3, 28, 7)) == "hours"  # 09:00 local, outside the override
 
 

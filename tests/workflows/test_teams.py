@@ -125,8 +125,8 @@ def test_a_lone_teacher_is_refused_to_themselves_outside_their_windows_and_when_
         "outside the mentor's availability (hours are in Europe/Paris)", {"rule": "hours", "timezone": "Europe/Paris"})
     mentor.availability.clear()
     accepted_of(mentor, listing, START - timedelta(minutes=59))
-    taken = refused(db, Conflict, request)
-    assert taken.message == "the mentor already has an accepted booking or a session at that time"
+    taken = refused(db, Conflict, request)  # another's booking: the mentee is told only that the mentor is not free
+    assert (taken.message, taken.details) == ("the mentor is not available at that time", {"rule": "unavailable"})
 
 
 def test_a_listing_without_members_is_taught_by_its_owner_alone(db: Session) -> None:
