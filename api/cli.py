@@ -18,6 +18,7 @@ from infra.db import transaction as db_transaction
 from models import ListingKind, User
 from workflows import accounts, bookings, calendar_accounts, listings, mentors, operations
 from workflows.actors import Actor
+from workflows.errors import DomainError
 
 ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhook recovery.")
 
@@ -40,12 +41,15 @@ def transaction() -> AbstractContextManager[Session]:
 @click.password_option(help="Asked for when not given.")
 def create_admin(email: str, display_name: str, password: str) -> None:
     """Create an administrator, or make an existing user one."""
-    with transaction() as db:
-        user = db.scalar(select(User).where(User.email == accounts.normalise_email(email)))
-        if user is None:
-            user = accounts.register_user(db, email=email, password=password, display_name=display_name,
-                                          verified=True)
-        user.is_admin = True
+    try:
+        with transaction() as db:
+            user = db.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+            if user is None:
+                user = accounts.register_user(db, email=email, password=password, display_name=display_name,
+                                              verified=True)
+            user.is_admin = True
+    except DomainError as refused:  # a password too short or too easy to guess, an email too long
+        raise click.ClickException(refused.message) from None
     click.echo(f"admin: {user.email} ({user.id})")
 
 

@@ -26,6 +26,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from api.errors import http_error
 from infra.config import Settings
+from workflows.account_emails import AccountExists
 from workflows.accounts import PasswordRejected
 from workflows.errors import LockedOut
 
@@ -169,6 +170,20 @@ def throttled_sign_in(account: str) -> Iterator[None]:
     with throttled_password_check(account):
         yield
     limiter.count_success(account)
+
+
+@contextmanager
+def throttled_registration(account: str) -> Iterator[None]:
+    """A registration with ``account``'s address, refused (429) while this client is throttled for it: one with the
+    address of an existing account counts as a failed password check does (the 409 it answers is what a probe of
+    addresses learns from), so a client probing many addresses is soon locked out of both."""
+    limiter = _limiter()
+    limiter.refuse_while_throttled(account)
+    try:
+        yield
+    except AccountExists:
+        limiter.count_failure(account)
+        raise
 
 
 @contextmanager

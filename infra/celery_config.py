@@ -74,6 +74,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
                               "options": {"expires": 60}},
             "mark-missed": {"task": "maintenance.mark_missed", "schedule": timedelta(seconds=60),
                             "options": {"expires": 60}},
+            "confirm-attendance": {"task": "maintenance.confirm_attendance", "schedule": timedelta(minutes=5),
+                                   "options": {"expires": 300}},
             "auto-complete": {"task": "maintenance.auto_complete", "schedule": timedelta(seconds=60),
                               "options": {"expires": 60}},
             "webhooks-due": {"task": "webhooks.dispatch_due", "schedule": timedelta(seconds=5),

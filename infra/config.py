@@ -211,6 +211,7 @@ class Settings:
     smtp_url: str
     smtp_from: str
     public_url: str
+    app_env: str
     email_verification_ttl: timedelta
     account_email_rate_limit: str
     sse_max_seconds: float
@@ -411,6 +412,7 @@ def load_settings() -> Settings:
         smtp_url=_str("SMTP_URL", ""),
         smtp_from=_str("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         public_url=_public_url(_str("PUBLIC_URL", f"http://127.0.0.1:{_int('API_PORT', 8000)}")),
+        app_env=app_env,
         email_verification_ttl=parse_duration(_str("EMAIL_VERIFICATION_TTL", "48h")),
         account_email_rate_limit=_str("ACCOUNT_EMAIL_RATE_LIMIT", "5/hour"),
         sse_max_seconds=_float_between("SSE_MAX_SECONDS", 300.0, 0.01, 3600),

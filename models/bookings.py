@@ -65,6 +65,9 @@ class Booking(IdMixin, TimestampMixin, Base):
         ),
         # A mentor's no-shows, counted for their statistics.
         Index("ix_bookings_mentor_no_show", "mentor_profile_id", postgresql_where=text("no_show = 'mentor'")),
+        # Findings waiting to become final, the oldest first (the beat confirms those past their window).
+        Index("ix_bookings_no_show_unconfirmed", "no_show_at",
+              postgresql_where=text("no_show IN ('mentee', 'mentor') AND no_show_confirmed_at IS NULL")),
         Index("ix_bookings_mentee_created", "mentee_user_id", "created_at", "id"),
         Index("ix_bookings_mentor_created", "mentor_profile_id", "created_at", "id"),
         Index("ix_bookings_draft_start", "start_time", postgresql_where=text("status = 'draft'")),
@@ -113,6 +116,9 @@ class Booking(IdMixin, TimestampMixin, Base):
     no_show: Mapped[NoShow | None] = mapped_column(stored_as_text(NoShow, 8))
     no_show_fee_cents: Mapped[int | None]
     no_show_at: Mapped[datetime | None]  # when it was found (a dispute is open to it for NO_SHOW_DISPUTE_HOURS)
+    # When the finding became final (its window passed undisputed, or an administrator decided): only then do its
+    # credit and fee move. One side's word alone (a check-in, a report) moves nothing before.
+    no_show_confirmed_at: Mapped[datetime | None]
 
     # One occurrence of a series (``workflows.series``): answered with the series, then a booking like any other.
     series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("booking_series.id"))

@@ -122,10 +122,12 @@ class FeedRevocation(StrEnum):
 
 
 class AccountTokenPurpose(StrEnum):
-    """What a link mailed to an address does: confirm that address, or set a new password."""
+    """What a link mailed to an address does: confirm that address, set a new password, or cancel a change of the
+    account's email (mailed to the address being left)."""
 
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a password
+    CANCEL_EMAIL_CHANGE = "cancel_email"
 
 
 class InvitationStatus(StrEnum):
@@ -149,6 +151,7 @@ class AuthEventKind(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - an event, not a password
     EMAIL_CHANGE_REQUESTED = "email_change_requested"
     EMAIL_CHANGED = "email_changed"
+    EMAIL_CHANGE_CANCELLED = "email_change_cancelled"
 
 
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:

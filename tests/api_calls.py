@@ -36,3 +36,9 @@ def feed_url(client: FlaskClient, caller: Caller) -> str:
     url: str = response.get_json()["url"]
     assert url.startswith("http://localhost/api/v1/calendar/") and url.endswith(".ics")
     return url.removeprefix("http://localhost")
+
+
+def next_quarter_hour(after: timedelta = timedelta(minutes=1)) -> datetime:
+    """The first quarter hour at least ``after`` from now: a slot of a listing stepping every 15 minutes."""
+    soon = (datetime.now(UTC) + after).replace(second=0, microsecond=0)
+    return soon + timedelta(minutes=-soon.minute % 15)

@@ -9,7 +9,7 @@ from outbox import relay
 from outbox.publisher import broker_lost_its_queues
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import bookings, reminders, reschedules, retention, session_sweeps, waitlists
+from workflows import attendance, bookings, reminders, reschedules, retention, session_sweeps, waitlists
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +39,13 @@ def expire_waitlist_offers(self: DbTask) -> int:
     close."""
     with self.transaction() as db:
         return waitlists.expire_offers(db)
+
+
+@app.task(name="maintenance.confirm_attendance", base=DbTask, bind=True)
+def confirm_attendance(self: DbTask) -> int:
+    """Absences found on one side's word, undisputed past their window, become final: credits and fees move."""
+    with self.transaction() as db:
+        return attendance.confirm_due(db)
 
 
 @app.task(name="maintenance.mark_missed", base=DbTask, bind=True)

@@ -20,6 +20,7 @@ import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 import structlog
 from sqlalchemy import func, insert, literal, select, update
@@ -27,20 +28,29 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from infra.smtp import send_email
-from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, User
+from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, Notification, User
 from models.users import UNIQUE_EMAIL
 from outbox import enqueue_after_commit
 from workflows import notifications, sign_ins
 from workflows.accounts import (
+    check_new_password,
     end_calendar_feed,
     hash_password,
     normalise_email,
     register_user,
     verify_current_password,
+    void_email_changes,
 )
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, Unauthenticated, add_or_conflict
+from workflows.errors import (
+    BusinessRuleViolation,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    add_or_conflict,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +71,12 @@ _MESSAGES = {
          "a new one:\n\n{link}\n\nIt works once, until {expires}. If you did not ask, ignore this message: "
          "your password stays as it is."),
         "reset-password"),
+    AccountTokenPurpose.CANCEL_EMAIL_CHANGE: (
+        "Your email is being changed",
+        ("Someone signed in to your account of {email} asked to change its email to another address. It changes "
+         "once that address is confirmed.\n\nIf this was not you, cancel the change on this page (opening it "
+         "changes nothing: its button does), then choose a new password:\n\n{link}\n\nIt works until {expires}."),
+        "cancel-email-change"),
 }
 
 
@@ -92,11 +108,45 @@ def _issue(db: Session, user: User, purpose: AccountTokenPurpose, email: str, tt
     return row
 
 
+class AccountExists(Conflict):
+    """A registration with the address of an existing account: 409 (the sign-up page says so), and the owner is
+    told, at most once a day; that notice is kept though the request is refused."""
+
+    keeps_changes: ClassVar[bool] = True
+
+
+REGISTRATION_NOTICE = "account.registration_attempt"
+REGISTRATION_NOTICE_EVERY = timedelta(days=1)
+
+
 def sign_up(db: Session, *, email: str, password: str, display_name: str) -> User:
-    """A new account, and a link to its address to confirm it."""
-    user = register_user(db, email=email, password=password, display_name=display_name)
+    """A new account, and a link to its address to confirm it. With the address of an existing account:
+    :class:`AccountExists`, and its owner is told someone tried (at most once a day)."""
+    try:
+        user = register_user(db, email=email, password=password, display_name=display_name)
+    except Conflict as exists:
+        _tell_owner_of_a_registration(db, normalise_email(email))
+        raise AccountExists(exists.message) from None
     request_verification(db, user)
     return user
+
+
+def _tell_owner_of_a_registration(db: Session, address: str) -> None:
+    owner = db.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)).with_for_update())
+    if owner is None:
+        return
+    told = db.scalar(select(Notification.id).where(
+        Notification.user_id == owner.id, Notification.type == REGISTRATION_NOTICE,
+        Notification.created_at > utcnow() - REGISTRATION_NOTICE_EVERY).limit(1))
+    if told is not None:
+        return
+    notifications.notify_user(
+        db, owner.id, type_=REGISTRATION_NOTICE, title="Someone tried to sign up with your email",
+        body="Someone just tried to create a new account with this address, which is already yours. Nothing "
+             "changed. If this was you, sign in instead (or reset your password if you forgot it); if not, you "
+             "need do nothing. This notice is sent at most once a day.",
+        data={"link": "#/signin"})
+
 
 
 def request_verification(db: Session, user: User, email: str | None = None) -> AccountToken:
@@ -194,15 +244,18 @@ def request_password_reset(db: Session, email: str) -> None:
 
 
 def reset_password(db: Session, token: str, new_password: str) -> User:
-    """Set a new password through a reset link: every token and the calendar feed end; the address is confirmed."""
+    """Set a new password through a reset link: every token, the calendar feed and a change of email waiting to be
+    confirmed end; the address is confirmed."""
     row = _spend(db, token, AccountTokenPurpose.RESET_PASSWORD)
     user = db.get(User, row.user_id, with_for_update=True, populate_existing=True)
     if user is None or user.deleted_at is not None or row.email != user.email:
         raise InvalidInput(INVALID_LINK)
+    check_new_password(new_password, user_inputs=(user.email, user.display_name), field="new_password")
     user.password_hash = hash_password(new_password)
     user.email_verified_at = user.email_verified_at or utcnow()
     db.flush()
     sign_ins.end_all(db, user.id)
+    void_email_changes(db, user.id)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_RESET)
     notifications.notify_user(
         db, user.id, type_="account.password_reset", title="Your password was reset",
@@ -262,11 +315,42 @@ def change_email(db: Session, actor: Actor, *, email: str, current_password: str
     if db.scalar(select(User.id).where(User.email == address)) is not None:
         raise Conflict("another account uses this email")
     request_verification(db, user, address)
-    if user.email_verified_at is not None:
-        notifications.notify_user(
-            db, user.id, type_="account.email_change_requested", title="Your email is being changed",
-            body="Someone signed in to your account asked to change its email to another address. It changes once "
-                 "that address is confirmed. If this was not you, change your password at once.",
-            data={notifications.EMAIL_TO: user.email})
+    notifications.notify_user(
+        db, user.id, type_="account.email_change_requested", title="Your email is being changed",
+        body="Someone signed in to your account asked to change its email to another address. It changes once that "
+             "address is confirmed; until then you can cancel it in your settings. If this was not you, cancel it "
+             "and change your password at once.",
+        data={"link": "#/settings"}, email=False)  # the address being left is mailed its own link, below
+    if user.email_verified_at is not None:  # the address being left hears of it, with a link to cancel it
+        _issue(db, user, AccountTokenPurpose.CANCEL_EMAIL_CHANGE, user.email, get_settings().email_verification_ttl)
     db.flush()
+    return user
+
+
+def cancel_email_change(db: Session, actor: Actor) -> User:
+    """The signed-in owner cancels the change of their email waiting to be confirmed; 404 when none is."""
+    user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True)
+    if user is None or user.deleted_at is not None:
+        raise Unauthenticated("the token's user no longer exists")
+    if not void_email_changes(db, user.id):
+        raise NotFound("no change of your email is waiting to be confirmed")
+    log.info("account.email_change_cancelled", user_id=str(user.id), by="owner")
+    return user
+
+
+def cancel_email_change_by_link(db: Session, token: str) -> User:
+    """The link mailed to the address being left: the change waiting for confirmation ends, and so does every sign-in
+    of the account (whoever asked for it was signed in); the owner is asked to choose a new password."""
+    row = _spend(db, token, AccountTokenPurpose.CANCEL_EMAIL_CHANGE)
+    user = db.get(User, row.user_id, with_for_update=True, populate_existing=True)
+    if user is None or user.deleted_at is not None or row.email != user.email:
+        raise InvalidInput(INVALID_LINK)
+    void_email_changes(db, user.id)
+    sign_ins.end_all(db, user.id)
+    notifications.notify_user(
+        db, user.id, type_="account.email_change_cancelled", title="The change of your email was cancelled",
+        body="The change of your account's email was cancelled from the link sent to this address, and every "
+             "sign-in ended. Choose a new password now: whoever asked for the change knew the old one.",
+        data={"link": "#/forgot-password"})
+    log.info("account.email_change_cancelled", user_id=str(user.id), by="link")
     return user

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import ClassVar
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from infra.config import PasswordHashProfile, get_settings
-from models import FeedRevocation, User
+from models import AccountToken, AccountTokenPurpose, FeedRevocation, User
 from models.users import UNIQUE_EMAIL
 from workflows import calendars, notifications, sign_ins
 from workflows.actors import Actor
@@ -106,6 +108,24 @@ def normalise_email(email: str) -> str:
     return normalised
 
 
+MIN_PASSWORD_LENGTH = 12
+_JUDGED_LENGTH = 72  # zxcvbn reads no more; a passphrase longer than that is long enough
+
+
+def check_new_password(password: str, *, user_inputs: Sequence[str] = (), field: str = "password") -> None:
+    """Refuse (422) a new password shorter than :data:`MIN_PASSWORD_LENGTH`, or one zxcvbn finds easy to guess (score
+    below 3: a common password from its list of 30,000 leaked in breaches, a keyboard walk, a repetition, a date, the
+    account's own name or email), saying why. Bundled lists only: no password leaves the service."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field=field)
+    words = [piece for text in user_inputs if text for piece in (text, *re.split(r"[\s@._+-]+", text)) if piece]
+    judged = zxcvbn(password[:_JUDGED_LENGTH], user_inputs=[word[:100] for word in words[:20]])
+    if judged["score"] < 3:  # noqa: PLR2004 - zxcvbn's "safely unguessable" begins at 3
+        warning = (judged["feedback"]["warning"] or "it is like passwords that are guessed first").rstrip(".")
+        raise InvalidInput(f"this password is too easy to guess: {warning[:1].lower()}{warning[1:]}; a few unrelated "
+                           "words make a better one", field=field)
+
+
 def hash_password(password: str) -> str:
     with _hashing_slot():
         return _hasher().hash(password)
@@ -113,6 +133,7 @@ def hash_password(password: str) -> str:
 
 def register_user(db: Session, *, email: str, password: str, display_name: str, verified: bool = False) -> User:
     """A new account; its email counts as verified only when an operator vouches for it (``verified``)."""
+    check_new_password(password, user_inputs=(email, display_name))
     user = User(
         id=uuid.uuid4(),
         email=normalise_email(email),
@@ -151,8 +172,21 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
 
 def end_all_tokens(db: Session, actor: Actor) -> None:
     """Sign out everywhere: every token issued to the actor so far stops working, and their live
-    streams end (:func:`workflows.sign_ins.end_all`)."""
+    streams end (:func:`workflows.sign_ins.end_all`); a change of their email waiting to be confirmed ends too."""
     sign_ins.end_all(db, actor.user_id)
+    void_email_changes(db, actor.user_id)
+
+
+def void_email_changes(db: Session, user_id: uuid.UUID) -> int:
+    """End every change of the account's email waiting for its new address to be confirmed (the links to it stop
+    working), as a password change, a reset, signing out everywhere or its owner's cancellation must: whoever
+    started it with the old password gets no address out of it. How many links ended."""
+    ended = db.execute(update(AccountToken).where(
+        AccountToken.user_id == user_id, AccountToken.purpose == AccountTokenPurpose.VERIFY_EMAIL,
+        AccountToken.used_at.is_(None),
+        AccountToken.email != select(User.email).where(User.id == user_id).scalar_subquery(),
+    ).values(used_at=utcnow()))
+    return int(getattr(ended, "rowcount", 0) or 0)
 
 
 def verify_current_password(user: User, password: str) -> None:
@@ -186,6 +220,7 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     if user is None:
         raise Unauthenticated("the token's user no longer exists")
     verify_current_password(user, current_password)
+    check_new_password(new_password, user_inputs=(user.email, user.display_name), field="new_password")
     user.password_hash = hash_password(new_password)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_CHANGED)
     notifications.notify_user(
@@ -195,6 +230,7 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
         data={})
     db.flush()
     sign_ins.end_all(db, user.id)
+    void_email_changes(db, user.id)
     return user
 
 

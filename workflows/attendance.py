@@ -6,11 +6,14 @@ absent (a group's mentor: every mentee, when none came). When the session's time
 (:func:`close`): both came, completed; only the mentor, ``mentee_no_show``; only the mentee(s), ``mentor_no_show``;
 nobody, ``missed``. A group session that took place records each absent seat (``booking.no_show``).
 
-Who was absent is kept per meeting of the mentor with a mentee (the booking, or a seat): ``Booking.no_show``, with
-its effects (:func:`attribute`): a mentee's absence forfeits the bundle credit, or else costs the late-cancellation
-fee; a mentor's gives the credit back and costs nothing. A participant may dispute it within
-``NO_SHOW_DISPUTE_HOURS``; an administrator then sets it (``none``: nobody was absent) and its effects follow. The
-session's terminal status never changes; each step is an event in its history.
+Who was absent is kept per meeting of the mentor with a mentee (the booking, or a seat): ``Booking.no_show``. A finding
+rests on one side's word (a check-in, a report) and is not final at once: the side found absent may dispute it within
+``NO_SHOW_DISPUTE_HOURS``, and nothing moves meanwhile (the credit stays held, no fee is due). Undisputed, it becomes
+final when the window closes (:func:`confirm_due`, the beat's ``maintenance.confirm_attendance``); disputed, when an
+administrator sets who was absent (``none``: nobody). Only then do its effects follow (:func:`attribute`): a mentee's
+absence forfeits the bundle credit, or else costs the late-cancellation fee; a mentor's gives the credit back and
+costs nothing, and counts against them (``mentor_no_shows``: final findings only). The session's terminal status
+never changes; each step is an event in its history (``booking.no_show_confirmed`` when a finding becomes final).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from workflows.actors import Actor
 from workflows.bundles import settle_credit
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
-from workflows.events import EventType, booking_payload, dispute_payload, record
+from workflows.events import EventType, SeatNoShowPayload, booking_payload, dispute_payload, record
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
 from workflows.sessions import SESSIONS, SessionAction, emit_event, mark_arrival, meeting_of
@@ -122,7 +125,7 @@ def _end_absent(db: Session, session: MentorshipSession, action: SessionAction, 
     did not come served none of them; a mentee who arrived after the report pays nothing either)."""
     moved = SESSIONS.apply(session, action, role)
     for meeting in attributed:
-        attribute(db, meeting, absent, now=now)
+        find(meeting, absent, now=now)
     db.flush()
     emit_event(db, session, moved.event, actor, absent=absent.value, reported_by=role.value)
     log.info(EventType.SESSION_NO_SHOW, session_id=str(session.id), absent=absent.value, reported_by=role.value)
@@ -152,7 +155,7 @@ def close(db: Session, session: MentorshipSession, *, now: datetime) -> None:
         session.completed_at = now
         session.completed_by = system
         for seat in (meeting for meeting in meetings if meeting.checked_in_at is None and came):
-            attribute(db, seat, NoShow.MENTEE, now=now)
+            find(seat, NoShow.MENTEE, now=now)
             db.flush()
             record(db, EventType.BOOKING_NO_SHOW, {
                 **booking_payload(seat), "session_id": str(session.id), "no_show": NoShow.MENTEE.value,
@@ -164,11 +167,20 @@ def close(db: Session, session: MentorshipSession, *, now: datetime) -> None:
                    [m.mentee_user_id for m in came] if session.kind == ListingKind.GROUP else None)
 
 
+def find(booking: Booking, absent: NoShow, *, now: datetime) -> None:
+    """Record who was found absent on one side's word: open to dispute, and nothing moves yet (the credit stays held
+    and no fee is due) until it is final (:func:`confirm_due`, or an administrator's decision)."""
+    booking.no_show = absent
+    booking.no_show_fee_cents = 0
+    booking.no_show_at = now
+    booking.no_show_confirmed_at = None
+
+
 def attribute(db: Session, booking: Booking, absent: NoShow, *, now: datetime) -> None:
-    """Set who was absent from the meeting, and its effects, from whatever they were before (a finding, or an
-    administrator's correction): a mentee's absence forfeits the bundle credit, or else costs the late-cancellation
-    fee (``CANCELLATION_FEE_PERCENT`` of the price); a mentor's gives the credit back and costs nothing; ``none``
-    leaves the credit used by the meeting and costs nothing more."""
+    """Set who was absent from the meeting as final, and its effects, from whatever they were before (a finding
+    held until now, or an administrator's correction): a mentee's absence forfeits the bundle credit, or else costs
+    the late-cancellation fee (``CANCELLATION_FEE_PERCENT`` of the price); a mentor's gives the credit back and costs
+    nothing; ``none`` leaves the credit used by the meeting and costs nothing more."""
     fee = 0
     if booking.bundle_purchase_id is not None and booking.credit_status != CreditStatus.NONE:
         if not settle_credit(db, booking, _CREDIT[absent]) and absent == NoShow.MENTEE:
@@ -177,7 +189,37 @@ def attribute(db: Session, booking: Booking, absent: NoShow, *, now: datetime) -
         fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
     booking.no_show = absent
     booking.no_show_fee_cents = fee
-    booking.no_show_at = now
+    booking.no_show_at = booking.no_show_at or now
+    booking.no_show_confirmed_at = now
+
+
+def confirm_due(db: Session, *, now: datetime | None = None, limit: int = 200) -> int:
+    """Make final each finding whose dispute window has closed without a dispute (one under dispute waits for the
+    administrator): its credit and fee move now, and both sides are told (``booking.no_show_confirmed``). SKIP
+    LOCKED: two beats confirm each once; a dispute being raised holds its meeting until it is decided."""
+    now = now or utcnow()
+    window = timedelta(hours=get_settings().no_show_dispute_hours)
+    disputed = select(AttendanceDispute.id).where(AttendanceDispute.booking_id == Booking.id,
+                                                  AttendanceDispute.status == DisputeStatus.OPEN).exists()
+    due = list(db.scalars(select(Booking).where(
+        Booking.no_show.in_((NoShow.MENTEE, NoShow.MENTOR)), Booking.no_show_confirmed_at.is_(None),
+        Booking.no_show_at <= now - window, ~disputed).order_by(Booking.no_show_at).limit(limit)
+        .with_for_update(skip_locked=True)))
+    for booking in due:
+        assert booking.no_show is not None  # selected so
+        attribute(db, booking, booking.no_show, now=now)
+        db.flush()
+        record(db, EventType.BOOKING_NO_SHOW_CONFIRMED, confirmed_payload(db, booking), actor=Role.SYSTEM.value)
+    return len(due)
+
+
+def confirmed_payload(db: Session, booking: Booking) -> SeatNoShowPayload:
+    """``booking.no_show_confirmed``'s payload: the meeting, who was absent, and what it cost now."""
+    session_id = booking.group_session_id or db.scalar(select(MentorshipSession.id).where(
+        MentorshipSession.booking_id == booking.id))
+    return {**booking_payload(booking), "session_id": str(session_id),
+            "no_show": booking.no_show.value if booking.no_show else "none",
+            "no_show_fee_cents": booking.no_show_fee_cents, "credit_status": booking.credit_status.value}
 
 
 # --- disputes ---------------------------------------------------------------------------------------------
@@ -270,6 +312,8 @@ def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent:
 
 
 def mentor_no_shows(db: Session, mentor_profile_id: uuid.UUID) -> int:
-    """Sessions the mentor was found absent from (a group session's once), corrections included."""
+    """Sessions the mentor was finally found absent from (a group session's once), corrections included; a finding
+    still open to dispute does not count yet."""
     return db.scalar(select(func.count(func.distinct(func.coalesce(Booking.group_session_id, Booking.id))))
-                     .where(Booking.mentor_profile_id == mentor_profile_id, Booking.no_show == NoShow.MENTOR)) or 0
+                     .where(Booking.mentor_profile_id == mentor_profile_id, Booking.no_show == NoShow.MENTOR,
+                            Booking.no_show_confirmed_at.is_not(None))) or 0

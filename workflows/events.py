@@ -66,6 +66,7 @@ class EventType(StrEnum):
     SESSION_CHECKED_IN = "session.checked_in"
     SESSION_NO_SHOW = "session.no_show"
     BOOKING_NO_SHOW = "booking.no_show"
+    BOOKING_NO_SHOW_CONFIRMED = "booking.no_show_confirmed"
     ATTENDANCE_DISPUTED = "attendance.disputed"
     ATTENDANCE_RESOLVED = "attendance.resolved"
     BOOKING_SERIES_REQUESTED = "booking_series.requested"
@@ -217,8 +218,10 @@ class GroupSessionNoShowPayload(GroupSessionPayload, Absence):
 
 
 class SeatNoShowPayload(BookingPayload):
-    """``booking.no_show``: a mentee was absent from a group session that took place (``session_id``) without them:
-    the fee that cost them (``no_show_fee_cents``) and their bundle credit's state (``credit_status``)."""
+    """``booking.no_show``: a mentee was found absent from a group session that took place (``session_id``) without
+    them (open to dispute: nothing moved yet); ``booking.no_show_confirmed``: a finding of the meeting's absence
+    (``no_show``: ``mentee`` or ``mentor``) became final, and what it cost now (``no_show_fee_cents``) and the bundle
+    credit's state (``credit_status``)."""
 
     session_id: str
     no_show: str
@@ -543,6 +546,7 @@ DECLARED: dict[EventType, tuple[str, type]] = {
     EventType.SESSION_CHECKED_IN: ("session", SessionCheckInPayload),  # a group session's: GroupSessionCheckInPayload
     EventType.SESSION_NO_SHOW: ("session", SessionNoShowPayload),  # a group session's: GroupSessionNoShowPayload
     EventType.BOOKING_NO_SHOW: ("booking", SeatNoShowPayload),  # a seat of a group session
+    EventType.BOOKING_NO_SHOW_CONFIRMED: ("booking", SeatNoShowPayload),
     EventType.ATTENDANCE_DISPUTED: ("attendance", DisputePayload),
     EventType.ATTENDANCE_RESOLVED: ("attendance", DisputePayload),
     EventType.BOOKING_SERIES_REQUESTED: ("booking_series", SeriesPayload),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from models import Listing, ListingKind, MentorProfile
+from models import Listing, ListingKind, ListingMember, MentorProfile
 from workflows import search, slots, teams
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
@@ -106,10 +106,18 @@ def list_listings(
     max_price_cents: int | None = None,
     has_free_slot_between: tuple[datetime, datetime] | None = None,
     q: str | None = None,
+    actor: Actor | None = None,
 ) -> Page[Listing]:
     """Listings in creation order, filtered in SQL; with ``has_free_slot_between``, active ones with a free slot;
-    with ``q``, the best ``limit`` matches, ranked (``workflows.search``), on one page."""
+    with ``q``, the best ``limit`` matches, ranked (``workflows.search``), on one page. A withdrawn listing is its
+    mentors' own (its owner's and its team's) and administrators': nobody else lists it, with ``active=false`` or
+    without."""
     query = select(Listing).options(joinedload(Listing.skill))
+    if actor is not None and not actor.is_admin:
+        teaching = select(ListingMember.listing_id).where(ListingMember.mentor_profile_id == actor.mentor_profile_id)
+        query = query.where(Listing.active.is_(True) | (Listing.mentor_profile_id == actor.mentor_profile_id)
+                            | Listing.id.in_(teaching)) if actor.mentor_profile_id else \
+            query.where(Listing.active.is_(True))
     if skill:
         query = query.where(Listing.skill.has(name=normalise_skill(skill)))
     if mentor_profile_id:

@@ -208,6 +208,7 @@ class Attendee:
     credit_status: str | None = None
     disputable_until: datetime | None = None
     dispute_status: str | None = None
+    no_show_final: bool | None = None  # a finding is final once undisputed past its window, or decided
 
 
 def attendance_of(db: Session, actor: Actor, sessions: list[MentorshipSession], mentor_names: dict[uuid.UUID, str]
@@ -242,6 +243,8 @@ def attendance_of(db: Session, actor: Actor, sessions: list[MentorshipSession], 
             Role.MENTEE.value, booking.mentee_user_id, name, booking.checked_in_at, booking.id,
             booking.no_show.value if booking.no_show else None, booking.no_show_fee_cents,
             booking.credit_status.value if booking.bundle_purchase_id else None,
-            booking.no_show_at + window if attributed and booking.no_show_at and dispute is None else None,
-            dispute.value if dispute is not None else None))
+            booking.no_show_at + window if attributed and booking.no_show_at and dispute is None
+            and booking.no_show_confirmed_at is None else None,
+            dispute.value if dispute is not None else None,
+            (booking.no_show_confirmed_at is not None) if booking.no_show is not None else None))
     return found

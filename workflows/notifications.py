@@ -57,12 +57,14 @@ def notify_user(
     body: str,
     data: dict[str, Any],
     event_id: uuid.UUID | None = None,
+    email: bool = True,
 ) -> uuid.UUID | None:
-    """Insert one notification; a second one for the same (event, user, type) is ignored.
+    """Insert one notification (mailed too unless ``email`` is false: a message of its own goes out); a second one
+    for the same (event, user, type) is ignored.
 
     Returns the new id, or ``None`` when it already existed.
     """
-    email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
+    email_status = EmailStatus.PENDING if get_settings().smtp_url and email else EmailStatus.NONE
     new_id: uuid.UUID | None = db.execute(_NOTIFY, {
         "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "type": type_, "title": title, "body": body,
         "data": data, "email_status": email_status,
@@ -79,14 +81,15 @@ MOVED = ("Session moved", "{listing} with {other} moved from {previous} to {when
 # Attendance (workflows.attendance): who was absent, by the session's ``absent``; a group seat's absence; a dispute
 # of it, told to the other side; an administrator's answer, to both.
 YOU_WERE_ABSENT = ("You were recorded absent", (
-    "You were recorded absent from {listing} with {other} on {when}: as for a late cancellation, your bundle credit "
-    "is used or the late fee is due. If you were there, dispute it from the session page within {hours} hours."))
+    "You were recorded absent from {listing} with {other} on {when}. If you were there, dispute it from the session "
+    "page within {hours} hours; otherwise, as for a late cancellation, your bundle credit is used or the late fee is "
+    "due once that time has passed."))
 ABSENT: dict[str, dict[Role, tuple[str, str]]] = {
     "mentee": {Role.MENTOR: ("Mentee absent", "{other} was recorded absent from {listing} on {when}."),
                Role.MENTEE: YOU_WERE_ABSENT},
     "mentor": {Role.MENTEE: ("Your mentor did not come", (
-        "{other} did not come to {listing} on {when}. If you were there, you pay nothing and your bundle credit is "
-        "back. Book another time from the link below.")),
+        "{other} did not come to {listing} on {when}. Unless they show within {hours} hours that they did, you pay "
+        "nothing and your bundle credit comes back. Book another time from the link below.")),
                Role.MENTOR: ("You were recorded absent", (
                    "You were recorded absent from {listing} with {other} on {when}; it counts in your statistics. "
                    "If you were there, dispute it from the session page within {hours} hours."))},
@@ -94,6 +97,7 @@ ABSENT: dict[str, dict[Role, tuple[str, str]]] = {
 DISPUTED = ("Attendance disputed",
             "{other} disputes who was absent from {listing} on {when}{reason}. An administrator will decide.")
 RESOLVED = ("Attendance reviewed", "An administrator reviewed who was absent from {listing} on {when}: {outcome}.")
+FINAL = ("Attendance final", "Who was absent from {listing} with {other} on {when} is final: {outcome}{cost}.")
 OUTCOMES = {"mentee": "the mentee was absent", "mentor": "the mentor was absent", "none": "nobody was absent"}
 # A series (workflows.series): the request to the mentor, the answer to the mentee; a withdrawal or a cancellation
 # from a date on, to the side that did not make it.
@@ -135,6 +139,7 @@ MESSAGES: dict[EventType, dict[Role, tuple[str, str]]] = {
     EventType.REVIEW_CREATED: {Role.MENTOR: ("New review", "A mentee rated your session {rating}/5.")},
     EventType.BOOKING_RESCHEDULED: dict.fromkeys((Role.MENTOR, Role.MENTEE), MOVED),
     EventType.BOOKING_NO_SHOW: {Role.MENTEE: YOU_WERE_ABSENT},  # a group seat's
+    EventType.BOOKING_NO_SHOW_CONFIRMED: dict.fromkeys((Role.MENTOR, Role.MENTEE), FINAL),
     EventType.ATTENDANCE_RESOLVED: dict.fromkeys((Role.MENTOR, Role.MENTEE), RESOLVED),
     EventType.BOOKING_SERIES_REQUESTED: {Role.MENTOR: SERIES_REQUESTED},
     EventType.BOOKING_SERIES_ACCEPTED: {Role.MENTEE: SERIES_ACCEPTED},
@@ -312,7 +317,8 @@ def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: u
         if payload.get("previous_start_time") else "",
         "message": f": \u201c{payload['message']}\u201d" if payload.get("message") else "",
         "hours": get_settings().no_show_dispute_hours,
-        "outcome": OUTCOMES.get(payload.get("attribution_after") or "", ""),
+        "outcome": OUTCOMES.get(payload.get("attribution_after") or payload.get("no_show") or "", ""),
+        "cost": _cost(payload) if outbox_event.type == EventType.BOOKING_NO_SHOW_CONFIRMED else "",
         **_series_words(payload, reader, fallback_zone),
         "until": reader.when(datetime.fromisoformat(payload["offer_expires_at"]), fallback_zone)
         if payload.get("offer_expires_at") else "",
@@ -320,6 +326,16 @@ def _body(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: u
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"
     return template.format(**words)
+
+
+def _cost(payload: Mapping[str, Any]) -> str:
+    """What a final absence cost the mentee, as ``booking.no_show_confirmed`` tells it."""
+    if payload.get("credit_status") == "forfeited":
+        return "; the bundle credit is used"
+    if payload.get("credit_status") == "returned":
+        return "; the bundle credit is back"
+    fee = payload.get("no_show_fee_cents") or 0
+    return f"; the fee is {fee / 100:.2f} {payload.get('currency', '')}".rstrip() if fee else ""
 
 
 def _series_words(payload: Mapping[str, Any], reader: Reader, zone: str | None) -> dict[str, Any]:

@@ -128,6 +128,8 @@ def assign_mentor(db: Session, actor: Actor, listing: Listing, rules: ListingRul
             raise scheduling.refused(scheduling.Rule.HOURS, "outside the availability of every mentor of this "
                                      "listing's team")
         rule = next(rule for rule in refusals if rule != scheduling.Rule.HOURS)
+        if rule in scheduling.PRIVATE:  # whose and why is the members' own business
+            rule = scheduling.Rule.UNAVAILABLE
         raise Conflict("no mentor of this listing's team is free at that time", rule=rule)
     ids = [p.id for p in free]
     pending, upcoming = _pending_at(db, ids, start, end), _upcoming(db, ids, now)

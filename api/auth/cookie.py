@@ -1,7 +1,8 @@
 """The browser app's refresh token, kept where its scripts cannot read it.
 
 A client that asks for it (``refresh_cookie: true`` when it signs in or changes its password) gets its
-refresh token as an ``HttpOnly`` cookie, ``SameSite=Strict``, ``Secure`` over https, sent only to
+refresh token as an ``HttpOnly`` cookie, ``SameSite=Strict``, ``Secure`` whenever the service is served over https
+(``PUBLIC_URL`` is https, ``APP_ENV`` is production, or the request itself came over https), sent only to
 ``POST /auth/refresh``; the access token then lives in the page's memory. A refresh by cookie must
 come from this service's own origin (its ``Origin`` header names this host): a page elsewhere cannot
 make a browser spend the cookie (CSRF), even where ``SameSite`` is not enforced. API clients keep
@@ -23,13 +24,20 @@ NAME = "mentorship_refresh"
 PATH = "/api/v1/auth/refresh"
 
 
+def _secure() -> bool:
+    """Whether the cookie is ``Secure``: a TLS-terminating proxy without ``TRUSTED_PROXIES`` makes every request look
+    like plain http, so the service's own address and environment decide too."""
+    settings = get_settings()
+    return request.is_secure or settings.public_url.startswith("https://") or settings.app_env == "production"
+
+
 def set_refresh_cookie(token: str) -> None:
     """Send ``token`` as the refresh cookie with this response."""
     max_age = get_settings().refresh_token_ttl_days * 86400
 
     @after_this_request
     def _set(response: Response) -> Response:
-        response.set_cookie(NAME, token, max_age=max_age, path=PATH, secure=request.is_secure, httponly=True,
+        response.set_cookie(NAME, token, max_age=max_age, path=PATH, secure=_secure(), httponly=True,
                             samesite="Strict")
         return response
 
@@ -39,7 +47,7 @@ def clear_refresh_cookie() -> None:
 
     @after_this_request
     def _clear(response: Response) -> Response:
-        response.delete_cookie(NAME, path=PATH, secure=request.is_secure, httponly=True, samesite="Strict")
+        response.delete_cookie(NAME, path=PATH, secure=_secure(), httponly=True, samesite="Strict")
         return response
 
 

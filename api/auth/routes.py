@@ -31,7 +31,7 @@ from api.auth.schemas import (
 )
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
-from api.ratelimit import limit_account_emails, limit_registrations
+from api.ratelimit import limit_account_emails, limit_registrations, throttled_registration
 from api.security import current_actor, current_credential, issue_token, require_login
 from models import AuthEventKind, User
 from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens, sign_ins
@@ -96,9 +96,13 @@ class Register(MethodView):
     @documents_errors(blp, 409, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an account (rate-limited per client address). A link to confirm the email goes to it: until it
-        is opened, the address receives no other mail (in-app notifications still arrive)."""
+        is opened, the address receives no other mail (in-app notifications still arrive). The password has at
+        least 12 characters and is not easy to guess (422 says why). 409 when an account uses the address: its
+        owner is told someone tried (once a day at most), and the attempt counts as a failed sign-in of this
+        client does (429 beyond `AUTH_RATE_LIMIT_PER_IP`)."""
         limit_registrations()
-        return account_emails.sign_up(db_session(), **data)
+        with throttled_registration(f"email:{normalise_email(data['email'])}"):
+            return account_emails.sign_up(db_session(), **data)
 
 
 @blp.route("/verify-email")
@@ -116,6 +120,22 @@ class VerifyEmail(MethodView):
         if verified.changed:
             audit.record(AuthEventKind.EMAIL_CHANGED, verified.user.id)
         return {"email": verified.user.email, "email_verified": True}
+
+
+@blp.route("/cancel-email-change")
+class CancelEmailChangeByLink(MethodView):
+    @blp.doc(operationId="cancelEmailChangeByLink")
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(AccountLinkSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT"})
+    @blp.response(204)
+    @documents_errors(blp, 422)
+    def post(self, data: dict[str, Any]) -> None:
+        """Cancel a change of your email with the link sent to the address being left (no sign-in needed): the new
+        address is never confirmed, and every sign-in of the account ends (whoever asked knew the password:
+        choose a new one). The link's page acts only through this request, never by being opened. 422 for a link
+        that is unknown, used or expired."""
+        user = account_emails.cancel_email_change_by_link(db_session(), data["token"])
+        audit.record(AuthEventKind.EMAIL_CHANGE_CANCELLED, user.id)
 
 
 @blp.route("/password-reset")
@@ -207,8 +227,8 @@ class Logout(MethodView):
     @documents_errors(blp, 401)
     def post(self) -> None:
         """Sign out everywhere: every access token issued to you so far, this one included, stops working
-        (401), every refresh token is revoked, and your live streams end within seconds. The refresh cookie,
-        if any, is cleared."""
+        (401), every refresh token is revoked, your live streams end within seconds, and a change of your email
+        waiting to be confirmed is cancelled. The refresh cookie, if any, is cleared."""
         require_login()
         cookie.clear_refresh_cookie()
         accounts.end_all_tokens(db_session(), current_actor())
@@ -261,6 +281,19 @@ class Me(MethodView):
         with audit.password_checked(current_actor().user_id):
             account_deletion.delete_account(db_session(), current_actor(), **data)
         cookie.clear_refresh_cookie()
+
+
+@me_blp.route("/pending-email")
+class PendingEmail(MethodView):
+    @me_blp.doc(operationId="cancelPendingEmail")
+    @me_blp.response(204)
+    @documents_errors(me_blp, 401, 404)
+    def delete(self) -> None:
+        """Cancel the change of your email waiting to be confirmed (`pending_email`): the link sent to the new
+        address stops working. 404 when none is waiting. A password change, a reset and signing out everywhere
+        cancel it too."""
+        user = account_emails.cancel_email_change(db_session(), current_actor())
+        audit.record(AuthEventKind.EMAIL_CHANGE_CANCELLED, user.id)
 
 
 @me_blp.route("/password")

@@ -5,6 +5,10 @@ from marshmallow import fields, validate
 
 from api.common.schemas import EmailAddress, Text, locale_tag, timezone_name
 from models import FeedRevocation
+from workflows.accounts import MIN_PASSWORD_LENGTH
+
+NEW_PASSWORD_LENGTH = validate.Length(min=MIN_PASSWORD_LENGTH, max=256,
+                                      error="a password has at least {min} characters (and at most {max})")
 
 
 class RegisterSchema(ma.Schema):
@@ -12,8 +16,9 @@ class RegisterSchema(ma.Schema):
     password = Text(
         required=True,
         load_only=True,
-        validate=validate.Length(min=8, max=256),
-        metadata={"example": "correct horse battery staple"},
+        validate=NEW_PASSWORD_LENGTH,
+        metadata={"example": "a longer passphrase nobody has seen",
+                  "description": "At least 12 characters, and not easy to guess (no common password)."},
     )
     display_name = Text(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Ada"})
 
@@ -49,8 +54,9 @@ class PasswordChangeSchema(ma.Schema):
     new_password = Text(
         required=True,
         load_only=True,
-        validate=validate.Length(min=8, max=256),
-        metadata={"example": "a longer passphrase nobody has seen"},
+        validate=NEW_PASSWORD_LENGTH,
+        metadata={"example": "a longer passphrase nobody has seen",
+                  "description": "At least 12 characters, and not easy to guess (no common password)."},
     )
     refresh_cookie = fields.Boolean(load_default=False, load_only=True, metadata={
         "description": "For the browser app: the refresh token comes as an `HttpOnly` cookie sent only to "
@@ -149,8 +155,9 @@ class PasswordResetRequestSchema(ma.Schema):
 
 
 class PasswordResetSchema(AccountLinkSchema):
-    new_password = Text(required=True, load_only=True, validate=validate.Length(min=8, max=256),
-                        metadata={"example": "a longer passphrase nobody has seen"})
+    new_password = Text(required=True, load_only=True, validate=NEW_PASSWORD_LENGTH,
+                        metadata={"example": "a longer passphrase nobody has seen",
+                                  "description": "At least 12 characters, and not easy to guess."})
 
 
 class AcceptedSchema(ma.Schema):

@@ -147,6 +147,7 @@ _OWN_SCHEMAS: dict[str, list[str]] = {
     EventType.SESSION_CHECKED_IN: ["SessionCheckInEventData", "GroupSessionCheckInEventData"],
     EventType.SESSION_NO_SHOW: ["SessionNoShowEventData", "GroupSessionNoShowEventData"],
     EventType.BOOKING_NO_SHOW: ["SeatNoShowEventData"],
+    EventType.BOOKING_NO_SHOW_CONFIRMED: ["SeatNoShowEventData"],
     **{event: ["AttendanceDisputeEventData"] for event in events.of_aggregate("attendance")},
     **{event: ["BookingSeriesEventData"] for event in events.of_aggregate("booking_series")},
     **{event: ["WaitlistEventData"] for event in events.of_aggregate("waitlist")},

@@ -41,8 +41,9 @@ class Listings(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Search listings by skill, kind, price, mentor or active flag, and, with `has_free_slot_between`,
         active listings with at least one free slot in a window of at most 31 days. With `q`, the best matches
-        of the words, ranked (PostgreSQL trigram indexes; a typo or two in a skill forgiven)."""
-        return listings.list_listings(db_session(), **args)
+        of the words, ranked (PostgreSQL trigram indexes; a typo or two in a skill forgiven). A withdrawn listing
+        (`active: false`) is listed to its mentors and administrators only."""
+        return listings.list_listings(db_session(), **args, actor=current_actor())
 
     @blp.doc(operationId="createListing")
     @idempotent(blp)

@@ -56,10 +56,11 @@ EXAMPLE_SESSION: dict[str, Any] = {
     "attendance": [
         {"role": "mentor", "id": "a3e1d2c4-5b6f-4a7e-8d9c-0b1a2c3d4e5f", "display_name": "Grace Hopper",
          "checked_in_at": None, "booking_id": None, "no_show": None, "no_show_fee_cents": None, "credit_status": None,
-         "disputable_until": None, "dispute_status": None},
+         "disputable_until": None, "dispute_status": None, "no_show_final": None},
         {"role": "mentee", "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "display_name": "Ada Lovelace",
          "checked_in_at": None, "booking_id": "6f1c2f5e-8d4b-4a57-9a53-2a8b4f0f3c11", "no_show": None,
-         "no_show_fee_cents": None, "credit_status": None, "disputable_until": None, "dispute_status": None},
+         "no_show_fee_cents": None, "credit_status": None, "disputable_until": None, "dispute_status": None,
+         "no_show_final": None},
     ],
     "created_at": "2030-03-01T12:00:05+00:00",
     "updated_at": "2030-03-01T12:00:05+00:00",
@@ -89,14 +90,18 @@ class AttendeeSchema(ma.Schema):
         "description": "Who was found absent from this mentee's meeting once its time came (`none`: an "
                        "administrator found nobody was); null when nobody was found absent."})
     no_show_fee_cents = fields.Integer(allow_none=True, metadata={
-        "description": "What the absence cost the mentee: the late-cancellation fee, when no bundle credit paid."})
+        "description": "What the absence cost the mentee: the late-cancellation fee, when no bundle credit paid "
+                       "(0 until the finding is final)."})
     credit_status = fields.String(allow_none=True, metadata={
         "description": "The bundle credit of the meeting, when one paid: `held` (used), `forfeited`, `returned`."})
     disputable_until = fields.DateTime(allow_none=True, metadata={
         "description": "Until when either participant may dispute the finding (`POST /sessions/{id}/"
                        "attendance-disputes`); null when there is nothing to dispute or it was disputed."})
     dispute_status = fields.String(allow_none=True, metadata={"enum": ["open", "resolved", None]})
-
+    no_show_final = fields.Boolean(allow_none=True, metadata={
+        "description": "Whether the finding is final: a finding rests on one side's word and moves no credit and no "
+                       "fee until its dispute window has passed undisputed, or an administrator decided it "
+                       "(`booking.no_show_confirmed`); null when nobody was found absent."})
 
 class SessionSchema(ShownSchema):
     records = MentorshipSession

@@ -179,3 +179,64 @@ def test_reset_requests_are_rate_limited_per_address(client: FlaskClient, db: Se
     assert answers == [202] * 5 + [429]
     assert client.post("/api/v1/auth/password-reset", json={"email": "other@example.com"}).status_code == 202
     assert len(db.scalars(select(AccountToken.id)).all()) == 5
+
+
+def ask_for_a_new_email(client: FlaskClient, db: Session, mailbox: Mailbox, caller: Any, new: str) -> str:
+    """Someone who knows the password asks to move the account to ``new``; the token mailed there."""
+    asked = client.patch("/api/v1/me", headers=caller.headers, json={"email": new, "current_password": PASSWORD})
+    assert asked.status_code == 200 and asked.get_json()["pending_email"] == new
+    send_links(db)
+    return mailbox.inbox.link(new, "verify-email")
+
+
+def test_a_password_change_a_reset_or_signing_out_everywhere_ends_a_pending_email_change(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    # The attacker's link to their address must not outlive the owner taking the account back.
+    owner = as_caller(UserFactory(email="owner@example.com"))
+    token = ask_for_a_new_email(client, db, mailbox, owner, "attacker1@example.com")
+    assert client.post("/api/v1/me/password", headers=owner.headers, json={
+        "current_password": PASSWORD, "new_password": "the owner's new passphrase"}).status_code == 200
+    used = client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert used.status_code == 422 and "used or expired" in used.get_json()["message"]
+
+    owner = as_caller(UserFactory(email="owner2@example.com"))
+    token = ask_for_a_new_email(client, db, mailbox, owner, "attacker2@example.com")
+    assert client.post("/api/v1/auth/password-reset", json={"email": "owner2@example.com"}).status_code == 202
+    send_links(db)
+    reset = mailbox.inbox.link("owner2@example.com", "reset-password")
+    assert client.post("/api/v1/auth/password-reset/confirm", json={
+        "token": reset, "new_password": "a reset passphrase here"}).status_code == 204
+    assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 422
+
+    owner = as_caller(UserFactory(email="owner3@example.com"))
+    token = ask_for_a_new_email(client, db, mailbox, owner, "attacker3@example.com")
+    assert client.post("/api/v1/auth/logout", headers=owner.headers).status_code == 204  # sign out everywhere
+    assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 422
+    assert db.scalars(select(User.email).where(User.email.like("attacker%"))).all() == []
+
+
+def test_the_owner_cancels_a_pending_email_change_in_their_settings(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    owner = as_caller(UserFactory(email="ada2@example.com"))
+    assert client.delete("/api/v1/me/pending-email", headers=owner.headers).status_code == 404  # none waits
+    token = ask_for_a_new_email(client, db, mailbox, owner, "elsewhere@example.com")
+    assert client.delete("/api/v1/me/pending-email", headers=owner.headers).status_code == 204
+    assert client.get("/api/v1/me", headers=owner.headers).get_json()["pending_email"] is None
+    assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 422
+    assert client.delete("/api/v1/me/pending-email", headers=owner.headers).status_code == 404
+
+
+def test_the_address_being_left_gets_a_link_whose_page_cancels_the_change_with_a_post(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    owner = as_caller(UserFactory(email="kept@example.com"))
+    token = ask_for_a_new_email(client, db, mailbox, owner, "taker@example.com")
+    (notice,) = mailbox.inbox.to("kept@example.com")
+    assert notice["Subject"] == "Your email is being changed"
+    cancel = mailbox.inbox.link("kept@example.com", "cancel-email-change")
+    # Opening the link is the web app's page: nothing changes until its button POSTs the token.
+    assert client.get("/api/v1/me", headers=owner.headers).get_json()["pending_email"] == "taker@example.com"
+    assert client.post("/api/v1/auth/cancel-email-change", json={"token": cancel}).status_code == 204
+    assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 422
+    assert client.get("/api/v1/me", headers=owner.headers).status_code == 401  # every sign-in ended
+    assert client.post("/api/v1/auth/cancel-email-change", json={"token": cancel}).status_code == 422  # once
+    assert db.get_one(User, owner.user.id).email == "kept@example.com"

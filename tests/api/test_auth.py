@@ -47,6 +47,24 @@ def test_register_rejects_malformed_input_and_writes_nothing(client: FlaskClient
     assert db.scalar(select(func.count()).select_from(User)) == before
 
 
+def test_a_password_worth_having_for_register_change_and_reset(client: FlaskClient, db: Session) -> None:
+    # At least 12 characters, and none that zxcvbn's bundled lists of breached passwords and patterns guess easily.
+    for weak, why in (("password", "at least 12"), ("12345678", "at least 12"),
+                      ("password1234", "too easy to guess: this is a very common password;"),
+                      ("aaaaaaaaaaaa", "too easy to guess: repeats like \"aaa\" are easy to guess;"),
+                      ("qwertyuiopas", "too easy to guess"), ("iloveyou1234", "too easy to guess"),
+                      ("ada.lovelace99", "too easy to guess")):
+        status, body = register(client, "ada.lovelace99@example.com", password=weak, name="Ada Lovelace")
+        assert status == 422 and why in str(body), (weak, body)
+    assert register(client, "ada.lovelace99@example.com", password="lamp orbit kettle drift")[0] == 201
+    caller = as_caller(UserFactory())
+    changed = client.post("/api/v1/me/password", headers=caller.headers,
+                          json={"current_password": PASSWORD, "new_password": "letmein12345"})
+    assert changed.status_code == 422 and "too easy to guess" in changed.get_json()["message"]
+    assert client.post("/api/v1/me/password", headers=caller.headers,
+                       json={"current_password": PASSWORD, "new_password": "short one"}).status_code == 422
+
+
 def test_token_then_me(client: FlaskClient, db: Session) -> None:
     user = UserFactory(email="turing@example.com")
     response = client.post("/api/v1/auth/token", json={"email": "Turing@example.com", "password": PASSWORD})

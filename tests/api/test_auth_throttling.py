@@ -161,3 +161,25 @@ def test_trusted_proxies_is_a_count_of_hops(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv("TRUSTED_PROXIES", bad)
         with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
             load_settings()
+
+
+def test_registering_known_addresses_counts_as_failed_sign_ins_and_tells_the_owner_once_a_day(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    # The 409 for a known address is what a probe learns from: each one counts against this client as a wrong
+    # password would, so probing stops at the limit; the owner is told someone tried, at most once a day.
+    from models import Notification
+
+    client = client_with(session_factory, auth_rate_limit_per_ip="3/minute", auth_rate_limit_per_email="3/minute")
+    owner = UserFactory(email=f"known-{RUN}@example.com")
+    prober = "203.0.113.70"
+    statuses = [client.post("/api/v1/auth/register", environ_base={"REMOTE_ADDR": prober}, json={
+        "email": owner.email.upper(), "password": "an unguessable phrase here", "display_name": "x"}).status_code
+        for _ in range(4)]
+    assert statuses == [409, 409, 409, 429]
+    # The prober's other guesses are throttled as failed sign-ins are: a sign-in from there waits too.
+    assert sign_in(client, owner.email, PASSWORD, prober).status_code == 429
+    assert sign_in(client, owner.email, PASSWORD, "198.51.100.70").status_code == 200  # the owner, elsewhere
+    told = db.query(Notification).filter(Notification.user_id == owner.id,
+                                         Notification.type == "account.registration_attempt").all()
+    assert [n.title for n in told] == ["Someone tried to sign up with your email"]

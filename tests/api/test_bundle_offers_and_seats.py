@@ -17,7 +17,8 @@ from workflows import sessions as session_flow
 
 
 def at(hours: float) -> datetime:
-    return (datetime.now(UTC) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+    """On the hour (a listing's slot), about ``hours`` from now."""
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
 
 
 def offer(client: FlaskClient, mentor: Caller, listing_id: uuid.UUID, count: int = 2) -> dict:

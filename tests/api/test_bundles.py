@@ -79,7 +79,7 @@ def test_session_cancellation_returns_or_forfeits_the_credit(
     client: FlaskClient, db: Session, bundle_setup: tuple, who: str, hours_before: int, refunded: bool
 ) -> None:
     mentor, mentee, listing_id, purchase = bundle_setup
-    start = (datetime.now(UTC) + timedelta(hours=hours_before)).replace(second=0, microsecond=0)
+    start = (datetime.now(UTC) + timedelta(hours=hours_before)).replace(minute=0, second=0, microsecond=0)
     booking = book(client, mentee, listing_id, purchase["id"], start).get_json()
     client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=mentor.headers)
     session = session_flow.create_session_from_booking(db, uuid.UUID(booking["id"]))

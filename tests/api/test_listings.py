@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -61,6 +63,21 @@ def test_list_listings_filters(client: FlaskClient, db: Session) -> None:
     assert client.get("/api/v1/listings?limit=101", headers=caller.headers).status_code == 422
     assert client.get("/api/v1/listings/00000000-0000-0000-0000-000000000000",
                       headers=caller.headers).status_code == 404
+
+
+def test_a_withdrawn_listing_is_listed_to_its_mentors_and_admins_only(client: FlaskClient, db: Session) -> None:
+    withdrawn = ListingFactory(active=False)
+    mentee, admin = as_caller(UserFactory()), as_caller(UserFactory(is_admin=True))
+    owner = as_caller(withdrawn.mentor_profile.user)
+
+    def listed(caller: Any, query: str) -> set[str]:
+        return {item["id"] for item in client.get(f"/api/v1/listings?{query}&limit=100",
+                                                  headers=caller.headers).get_json()["items"]}
+
+    mentor_filter = f"mentor_profile_id={withdrawn.mentor_profile_id}"
+    assert str(withdrawn.id) not in listed(mentee, "active=false") | listed(mentee, mentor_filter)
+    assert str(withdrawn.id) in listed(owner, "active=false") & listed(owner, mentor_filter)
+    assert str(withdrawn.id) in listed(admin, "active=false")
 
 
 def test_listing_creation_honours_idempotency_key(client: FlaskClient, db: Session) -> None:

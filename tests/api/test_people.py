@@ -112,7 +112,10 @@ def test_no_response_of_a_booking_journey_shows_an_email(client: FlaskClient, db
         bodies.append((f"{method} {url}", body))
         return body
 
-    start = (datetime.now(UTC) + timedelta(minutes=10)).replace(microsecond=0).isoformat()
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    listing.slot_step_minutes = 15  # the next quarter hour is one of its slots
+    db.flush()
+    start = (soon + timedelta(minutes=-soon.minute % 15)).isoformat()
     booking = call("POST", "/api/v1/bookings", mentee, json={"listing_id": str(listing.id), "start_time": start})
     call("POST", f"/api/v1/bookings/{booking['id']}/accept", mentor)
     session = session_flow.create_session_from_booking(db, uuid.UUID(booking["id"]))

@@ -3,6 +3,7 @@ route, spent only from this service's own pages; API clients keep the refresh to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 
 from flask.testing import FlaskClient
@@ -86,3 +87,15 @@ def test_api_clients_keep_the_refresh_token_in_the_body(client: FlaskClient, db:
     assert "Set-Cookie" not in signed_in.headers and signed_in.json["refresh_token"]
     renewed = client.post("/api/v1/auth/refresh", json={"refresh_token": signed_in.json["refresh_token"]})
     assert renewed.status_code == 200 and renewed.json["refresh_token"] and "Set-Cookie" not in renewed.headers
+
+
+def test_the_cookie_is_secure_whenever_the_service_is_served_over_https(
+        client: FlaskClient, db: Session, configure: Callable[..., None]) -> None:
+    # Behind a TLS-terminating proxy without TRUSTED_PROXIES every request looks like plain http: the service's own
+    # address (or production) decides.
+    user = UserFactory()
+    configure(PUBLIC_URL="https://mentoring.example.com")
+    assert set_cookie(sign_in(client, user.email))["mentorship_refresh"]["secure"] is True
+    configure(PUBLIC_URL="http://127.0.0.1:8000", APP_ENV="production", JWT_SECRET_KEY="x" * 64,
+              CALENDAR_CREDENTIALS_KEYS="", PASSWORD_HASH_PROFILE="standard")
+    assert set_cookie(sign_in(client, user.email))["mentorship_refresh"]["secure"] is True

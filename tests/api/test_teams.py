@@ -25,9 +25,11 @@ def accept_invitations(client: FlaskClient, *mentors: MentorProfile) -> None:
             assert accepted.status_code == 200, accepted.get_json()
 
 
-def team_listing(client: FlaskClient, size: int = 3) -> tuple[uuid.UUID, Caller, list[MentorProfile]]:
-    """A listing whose owner set a team of ``size`` members, the owner first, each other member having accepted."""
-    listing = ListingFactory()
+def team_listing(client: FlaskClient, size: int = 3, step: int | None = None
+                 ) -> tuple[uuid.UUID, Caller, list[MentorProfile]]:
+    """A listing whose owner set a team of ``size`` members, the owner first, each other member having accepted;
+    its slots every ``step`` minutes (its duration by default)."""
+    listing = ListingFactory(slot_step_minutes=step)
     owner = as_caller(listing.mentor_profile.user)
     members = [listing.mentor_profile, *(MentorProfileFactory() for _ in range(size - 1))]
     response = client.put(f"/api/v1/listings/{listing.id}/team", headers=owner.headers,
@@ -124,7 +126,7 @@ def test_the_service_prefers_the_member_with_fewest_upcoming_sessions(client: Fl
 
 def test_the_service_never_chooses_a_busy_member_or_one_outside_their_windows(client: FlaskClient,
                                                                               db: Session) -> None:
-    listing_id, _owner, members = team_listing(client)
+    listing_id, _owner, members = team_listing(client, step=30)
     # The first member is booked at T; the second only works afternoons.
     busy = request(client, as_caller(UserFactory()), listing_id, T, mentor_profile_id=str(members[0].id)).get_json()
     client.post(f"/api/v1/bookings/{busy['id']}/accept", headers=as_caller(members[0].user).headers)
@@ -142,10 +144,10 @@ def test_the_service_never_chooses_a_busy_member_or_one_outside_their_windows(cl
 
 
 def test_a_member_is_never_chosen_to_mentor_themselves(client: FlaskClient, db: Session) -> None:
-    listing_id, _owner, members = team_listing(client)
+    listing_id, _owner, members = team_listing(client, step=15)
     member = as_caller(members[1].user)
     # Overlapping times: one mentee asks once per listing and start.
-    chosen = [mentor_of(client, member, listing_id, T + timedelta(minutes=step)) for step in (0, 10, 20, 30)]
+    chosen = [mentor_of(client, member, listing_id, T + timedelta(minutes=step)) for step in (0, 15, 30, 45)]
     assert chosen == [str(members[0].id), str(members[2].id)] * 2
     self_named = request(client, member, listing_id, T + timedelta(days=1), mentor_profile_id=str(members[1].id))
     assert self_named.status_code == 400 and "yourself" in self_named.get_json()["message"]

@@ -83,7 +83,7 @@ def _journey(client: httpx.Client, logs: dict[str, Path]) -> None:
     listing = client.post("/api/v1/listings", headers=mentor,
                           json={"title": "Rust review", "skill": "rust", "duration_minutes": 30,
                                 "price_cents": 1000}).json()
-    start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)  # a slot
     booking = client.post("/api/v1/bookings", headers=mentee,
                           json={"listing_id": listing["id"], "start_time": start.isoformat()}).json()
     accepted = client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=mentor)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, OutboxEvent
+from tests.api_calls import next_quarter_hour
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
@@ -40,8 +41,8 @@ def test_request_to_completed_session_through_the_api(
                       json={"windows": []}).status_code == 200
     listing = client.post("/api/v1/listings", headers=mentor,
                           json={"title": "Go review", "skill": "go", "duration_minutes": 30,
-                                "price_cents": 3000}).get_json()
-    start = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+                                "slot_step_minutes": 15, "price_cents": 3000}).get_json()
+    start = next_quarter_hour()  # its next slot
     booking = client.post("/api/v1/bookings", headers={**mentee, "Idempotency-Key": "journey-1"},
                           json={"listing_id": listing["id"], "start_time": start.isoformat()}).get_json()
     assert booking["status"] == "draft"
@@ -94,7 +95,7 @@ def test_transitions_are_logged_with_ids_and_actor(db: Session) -> None:
     listing = ListingFactory()
     mentee = UserFactory()
     mentor = Actor(user_id=listing.mentor_profile.user_id, mentor_profile_id=listing.mentor_profile_id)
-    start = datetime.now(UTC) + timedelta(days=2)
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     with structlog.testing.capture_logs() as logs:
         booking = booking_flow.request_booking(db, Actor(user_id=mentee.id), listing_id=listing.id, start_time=start)
         booking_flow.accept_booking(db, mentor, booking.id)

@@ -77,7 +77,8 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     now = datetime.now(UTC)
     recorded = []
     for event_type in sorted(events.BOOKING_EVENTS - {events.EventType.BOOKING_RESCHEDULED,
-                                                      events.EventType.BOOKING_NO_SHOW}):
+                                                      events.EventType.BOOKING_NO_SHOW,
+                                                      events.EventType.BOOKING_NO_SHOW_CONFIRMED}):
         booking = BookingFactory(status=BookingStatus.ACCEPTED)
         recorded.append(events.record(seed, event_type, events.booking_payload(booking), actor="mentee"))
     before = BookingFactory(status=BookingStatus.RESCHEDULED)
@@ -133,6 +134,8 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     absent: events.SeatNoShowPayload = {**events.booking_payload(seat), "session_id": str(group.id),
                                         "no_show": "mentee", "no_show_fee_cents": 50, "credit_status": "none"}
     recorded.append(events.record(seed, events.EventType.BOOKING_NO_SHOW, absent, actor="system"))
+    recorded.append(events.record(seed, events.EventType.BOOKING_NO_SHOW_CONFIRMED,
+                                  {**absent, "no_show_fee_cents": 2500, "credit_status": "none"}, actor="system"))
     accepted.no_show = NoShow.MENTOR
     dispute = AttendanceDispute(id=uuid.uuid4(), booking_id=accepted.id, session_id=individual.id, raised_by="mentor",
                                 raised_by_user_id=accepted.listing.mentor_profile.user_id, reason="I was there",

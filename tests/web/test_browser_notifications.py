@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.api_calls import next_quarter_hour
 from tests.web.conftest import PASSWORD, Axe, Served, expect, new_page, shot, sign_up
 from tests.web.pages import wait_for_session
 
@@ -19,7 +20,8 @@ def test_notifications_name_the_other_person_in_the_readers_time_and_each_bookin
     grace = served.register("Grace Hopper", "grace@example.com")
     served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": "Europe/Paris"}, status=201)
     listing = served.call("POST", "/listings", grace, {"title": "Python code review", "skill": "python",
-                                                       "duration_minutes": 30, "price_cents": 4000}, status=201)
+                                                       "duration_minutes": 30, "slot_step_minutes": 15,
+                                                       "price_cents": 4000}, status=201)
     page = new_page(browser, served, "Asia/Tokyo")
     sign_up(page, "Ada Lovelace", "ada@example.com")
     page.get_by_role("link", name="Settings").click()
@@ -30,7 +32,7 @@ def test_notifications_name_the_other_person_in_the_readers_time_and_each_bookin
     ada = served.token("ada@example.com")
 
     # A session soon (to start and complete), and a request withdrawn.
-    soon = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    soon = next_quarter_hour()  # the listing's next slot
     booking = served.call("POST", "/bookings", ada, {"listing_id": listing["id"], "start_time": soon.isoformat()},
                           status=201)
     later = soon + timedelta(days=3)

@@ -24,12 +24,13 @@ def test_accepting_one_request_declines_the_clashing_one_and_the_other_mentee_se
     served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": zone, "skills": ["cobol"]},
                 status=201)
     listing = served.call("POST", "/listings", grace, {"title": "COBOL clinic", "skill": "cobol",
-                                                       "duration_minutes": 60, "price_cents": 5000}, status=201)
+                                                       "duration_minutes": 60, "slot_step_minutes": 30,
+                                                       "price_cents": 5000}, status=201)
     margaret = served.register("Margaret Hamilton", "margaret@example.com")
     served.call("POST", "/mentor-profiles", margaret, {"headline": "Flight software", "timezone": zone}, status=201)
     other_listing = served.call("POST", "/listings", margaret, {"title": "Apollo guidance", "skill": "cobol",
-                                                                "duration_minutes": 60, "price_cents": 5000},
-                                status=201)
+                                                                "duration_minutes": 60, "slot_step_minutes": 30,
+                                                                "price_cents": 5000}, status=201)
     ada = served.register("Ada Lovelace", "ada@example.com")
     sign_up(bob_page, "Bob Kahn", "bob@example.com")
     bob = served.token("bob@example.com")

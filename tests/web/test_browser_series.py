@@ -40,7 +40,7 @@ def test_a_weekly_series_is_requested_with_its_times_checked_and_accepted_once_l
     form.get_by_label("How many times").dispatch_event("change")
     times = form.get_by_role("group", name="3 of 4 times are free")
     expect(times).to_be_visible()
-    expect(times.get_by_role("listitem").filter(has_text="Not free")).to_contain_text("already has an accepted booking")
+    expect(times.get_by_role("listitem").filter(has_text="Not free")).to_contain_text("not available at that time")
     expect(times.get_by_role("checkbox")).to_have_count(3)
     axe.check(ada_page, "a series' times checked before sending")
     shot(ada_page, "series-01-times-checked")

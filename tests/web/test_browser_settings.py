@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 
+from tests.concurrency import wait_until
 from tests.mail import Mailbox
-from tests.web.conftest import PASSWORD, Axe, Served, expect, new_page, shot, sign_up
+from tests.web.conftest import PASSWORD, PHONE, Axe, Served, expect, new_page, shot, sign_up
 from tests.web.pages import mailed_link
 
 
@@ -177,3 +178,55 @@ def test_a_mentor_edits_the_profile_and_builds_a_listing_team_from_invitation_to
     for page in (grace_page, margaret_page):
         assert page.csp_errors == []
         page.context.close()
+
+
+def test_a_change_of_email_is_cancelled_in_settings_or_from_the_link_to_the_old_address_at_phone_size(
+        mailbox: Mailbox, web_server: Served, browser: Any, axe: Axe) -> None:
+    served = web_server
+    page = new_page(browser, served, "UTC", PHONE)
+    # A password the lists of breached passwords know is refused, and the page says why.
+    page.goto("/#/signup")
+    page.get_by_label("Display name").fill("Bo")
+    page.get_by_label("Email").fill("bo@example.com")
+    page.get_by_label("Password").fill("password1234")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("alert")).to_contain_text("too easy to guess")
+    shot(page, "signup-weak-password-phone")
+    sign_up(page, "Bo Ng", "bo@example.com")
+    confirm_email(served, mailbox, "bo@example.com")
+    bo = served.token("bo@example.com")
+
+    def ask(new: str) -> None:
+        page.goto("/#/settings")
+        email = page.get_by_role("form", name="Change email")
+        email.get_by_label("New email").fill(new)
+        email.get_by_label("Current password").fill(PASSWORD)
+        email.get_by_role("button", name="Change email").click()
+        expect(email.get_by_role("status")).to_contain_text(f"A link is on its way to {new}")
+
+    # In settings: the change waiting for confirmation is shown, and cancelled with one button.
+    ask("bo@elsewhere.example")
+    page.reload()
+    expect(page.get_by_text("Waiting for confirmation: bo@elsewhere.example.")).to_be_visible()
+    axe.check(page, "settings-pending-email-phone")
+    shot(page, "settings-pending-email-phone")
+    page.get_by_role("button", name="Cancel this change").click()
+    expect(page.get_by_text("The change to bo@elsewhere.example is cancelled")).to_be_visible()
+    assert served.call("GET", "/me", bo)["pending_email"] is None
+
+    # From the mail to the address being left: the page changes nothing until its button is pressed.
+    ask("bo@taker.example")
+    subject = "Your email is being changed"  # the second one: the first link ended when it was sent
+    expect_mails = lambda: sum(m["Subject"] == subject for m in mailbox.inbox.to("bo@example.com")) == 2  # noqa: E731
+    wait_until(expect_mails, 30, "the second link to the address being left")
+    token = mailbox.inbox.link("bo@example.com", "cancel-email-change")
+    other = new_page(browser, served, "UTC", PHONE)
+    other.goto(f"/#/cancel-email-change?token={token}")
+    expect(other.get_by_role("heading", level=1, name="Cancel the change of your email")).to_be_visible()
+    assert served.call("GET", "/me", bo)["pending_email"] == "bo@taker.example"
+    axe.check(other, "cancel-email-change-phone")
+    shot(other, "cancel-email-change-phone")
+    other.get_by_role("button", name="Cancel the change of my email").click()
+    expect(other.locator("main").get_by_role("status")).to_contain_text("every sign-in has ended")
+    served.call("GET", "/me", bo, status=401)
+    assert served.call("GET", "/me", served.token("bo@example.com"))["pending_email"] is None

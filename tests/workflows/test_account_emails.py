@@ -80,15 +80,18 @@ def test_a_new_address_replaces_the_old_one_only_once_confirmed_and_the_old_one_
     verified = account_emails.verify_email(db, link(row))
     assert (verified.changed, verified.user.email, account_emails.pending_email(db, verified.user)) == (
         True, "new@example.com", None)
-    assert notices(db, user) == [("account.email_change_requested", "old@example.com"),
+    # The old address hears of it through a link to cancel it (its own message); the notice itself stays in the app.
+    assert notices(db, user) == [("account.email_change_requested", None),
                                  ("account.email_changed", "old@example.com")]
+    assert [row.email for row in links(db, user, AccountTokenPurpose.CANCEL_EMAIL_CHANGE)] == ["old@example.com"]
 
 
 def test_an_unconfirmed_old_address_is_told_nothing_of_the_change(db: Session) -> None:
     user = UserFactory(email="never-confirmed@example.com", email_verified_at=None)
     account_emails.change_email(db, actor_of(user), email="new@example.com", current_password=PASSWORD)
     account_emails.verify_email(db, link(links(db, user, AccountTokenPurpose.VERIFY_EMAIL)[-1]))
-    assert notices(db, user) == []
+    assert notices(db, user) == [("account.email_change_requested", None)]  # in the app only
+    assert links(db, user, AccountTokenPurpose.CANCEL_EMAIL_CHANGE) == []
 
 
 def test_an_email_change_needs_the_password_and_an_address_nobody_uses(db: Session) -> None:

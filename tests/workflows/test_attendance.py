@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import (
+    AttendanceDispute,
     Booking,
     BundlePurchase,
     CreditStatus,
@@ -74,6 +75,17 @@ def remaining(db: Session, booking: Booking) -> int:
     return db.get_one(BundlePurchase, booking.bundle_purchase_id).remaining_sessions
 
 
+WINDOW = timedelta(hours=get_settings().no_show_dispute_hours)
+
+
+def final(db: Session, booking: Booking) -> None:
+    """The beat's confirmation once the finding's dispute window is over (nothing disputed it)."""
+    assert booking.no_show_at is not None and booking.no_show_confirmed_at is None
+    attendance.confirm_due(db, now=booking.no_show_at + WINDOW)
+    db.refresh(booking)
+    assert booking.no_show_confirmed_at is not None
+
+
 def test_check_in_opens_before_the_start_and_closes_at_the_end_and_counts_once(db: Session) -> None:
     mentor, mentee, session, booking = booked(db)
     early = timedelta(minutes=get_settings().start_early_minutes)
@@ -115,6 +127,9 @@ def test_a_mentor_who_came_reports_the_mentee_absent_who_pays_the_late_fee(db: S
     assert error.message.startswith("too early: someone can be reported absent from")
     attendance.report_no_show(db, mentor, session.id, now=opens)
     assert session.status == SessionStatus.MENTEE_NO_SHOW
+    # The mentor's word alone: nothing is due until the mentee's window to dispute it is over.
+    assert (booking.no_show, booking.no_show_fee_cents, booking.no_show_at) == (NoShow.MENTEE, 0, opens)
+    final(db, booking)
     fee = PRICE * get_settings().cancellation_fee_percent // 100
     assert (booking.no_show, booking.no_show_fee_cents, booking.no_show_at) == (NoShow.MENTEE, fee, opens)
     assert ("session.no_show", str(mentor)) in events_of(db, session.id)
@@ -141,6 +156,8 @@ def test_a_mentors_absence_returns_the_credit_charges_nothing_and_offers_a_reboo
     sessions.start_session(db, mentee, session.id, now=session.start_time)
     attendance.report_no_show(db, mentee, session.id, now=session.start_time + GRACE)
     assert session.status == SessionStatus.MENTOR_NO_SHOW
+    assert (booking.no_show, booking.credit_status, remaining(db, booking)) == (NoShow.MENTOR, CreditStatus.HELD, 1)
+    final(db, booking)  # the mentor did not dispute it
     assert (booking.no_show, booking.no_show_fee_cents, booking.credit_status) == (NoShow.MENTOR, 0,
                                                                                  CreditStatus.RETURNED)
     assert remaining(db, booking) == 2
@@ -151,7 +168,7 @@ def test_a_mentors_absence_returns_the_credit_charges_nothing_and_offers_a_reboo
     told = {n.user_id: n for n in db.scalars(select(Notification).where(Notification.event_id == event.id))}
     to_mentee = told[mentee.user_id]
     assert to_mentee.title == "Your mentor did not come"
-    assert "you pay nothing and your bundle credit is back" in to_mentee.body
+    assert "within 48 hours that they did, you pay nothing and your bundle credit comes back" in to_mentee.body
     assert to_mentee.data["link"] == f"#/listings/{session.listing_id}"  # one click to book again
     assert told[mentor.user_id].title == "You were recorded absent"
     assert "within 48 hours" in told[mentor.user_id].body
@@ -161,9 +178,52 @@ def test_a_mentees_absence_forfeits_their_bundle_credit_without_a_fee(db: Sessio
     mentor, _mentee, session, booking = booked(db, bundle=True)
     attendance.check_in(db, mentor, session.id, now=session.start_time)
     attendance.report_no_show(db, mentor, session.id, now=session.start_time + GRACE)
+    assert (booking.no_show, booking.credit_status) == (NoShow.MENTEE, CreditStatus.HELD)
+    final(db, booking)
     assert (booking.no_show, booking.no_show_fee_cents, booking.credit_status) == (NoShow.MENTEE, 0,
                                                                                  CreditStatus.FORFEITED)
     assert remaining(db, booking) == 1
+
+
+def test_a_mentees_bare_check_in_moves_nothing_until_the_mentor_could_dispute_it(db: Session) -> None:
+    # A mentee who never came checks in, and the mentor forgets to: the sweep finds the mentor absent on the mentee's
+    # word alone. Nothing moves, nor counts against the mentor, while the mentor may dispute it; they do, and an
+    # administrator decides. Undisputed, it becomes final when the window closes, and both are told.
+    mentor, mentee, session, booking = booked(db, bundle=True)
+    attendance.check_in(db, mentee, session.id, now=session.start_time)
+    later = session.end_time + timedelta(hours=2)
+    session_sweeps.mark_missed_sessions(db, now=later)
+    assert (session.status, booking.no_show) == (SessionStatus.MENTOR_NO_SHOW, NoShow.MENTOR)
+    assert (booking.credit_status, booking.no_show_fee_cents, remaining(db, booking)) == (CreditStatus.HELD, 0, 1)
+    assert attendance.mentor_no_shows(db, session.mentor_profile_id) == 0
+    assert named.name_sessions(db, mentor, [session])[0].attendance[1].no_show_final is False
+    assert attendance.confirm_due(db, now=later + WINDOW - timedelta(minutes=1)) == 0  # still open to dispute
+    attendance.dispute(db, mentor, session.id, reason="I was there; the mentee never joined", now=later)
+    assert attendance.confirm_due(db, now=later + 2 * WINDOW) == 0  # a dispute waits for the administrator
+    assert booking.no_show_confirmed_at is None and remaining(db, booking) == 1
+    dispute = db.scalars(select(AttendanceDispute).where(AttendanceDispute.booking_id == booking.id)).one()
+    attendance.resolve_dispute(db, an_admin(), dispute.id, absent=NoShow.MENTEE, now=later + timedelta(hours=3))
+    assert (booking.no_show, booking.credit_status, remaining(db, booking)) == (NoShow.MENTEE, CreditStatus.FORFEITED,
+                                                                              1)
+    assert booking.no_show_confirmed_at is not None and attendance.mentor_no_shows(db, session.mentor_profile_id) == 0
+
+    mentor, mentee, session, booking = booked(db, 1, bundle=True)
+    attendance.check_in(db, mentee, session.id, now=session.start_time)
+    session_sweeps.mark_missed_sessions(db, now=session.end_time + timedelta(hours=2))
+    assert attendance.confirm_due(db, now=session.end_time + timedelta(hours=2) + WINDOW) == 1
+    db.refresh(booking)
+    assert (booking.credit_status, remaining(db, booking)) == (CreditStatus.RETURNED, 2)
+    assert attendance.mentor_no_shows(db, session.mentor_profile_id) == 1
+    confirmed = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == booking.id,
+                                                     OutboxEvent.type == EventType.BOOKING_NO_SHOW_CONFIRMED)).one()
+    assert (confirmed.actor, confirmed.payload["no_show"], confirmed.payload["credit_status"]) == (
+        "system", "mentor", "returned")
+    notifications.handle_event(db, confirmed)
+    told = {n.user_id: n for n in db.scalars(select(Notification).where(Notification.event_id == confirmed.id))}
+    assert set(told) == {mentor.user_id, mentee.user_id}
+    assert told[mentee.user_id].title == "Attendance final"
+    assert "is final: the mentor was absent; the bundle credit is back" in told[mentee.user_id].body
+    assert attendance.confirm_due(db, now=session.end_time + 3 * WINDOW) == 0  # once
 
 
 def test_the_sweeps_attribute_an_absence_by_who_checked_in(db: Session) -> None:
@@ -224,7 +284,7 @@ def test_a_group_mentor_who_did_not_come_is_absent_for_every_seat_and_disputes_i
     seats = list(db.scalars(select(Booking).where(Booking.group_session_id == session.id)))
     assert {b.no_show for b in seats} == {NoShow.MENTOR}  # a mentee arriving after the report pays nothing either
     mentor = mentor_of(db, session)
-    assert attendance.mentor_no_shows(db, session.mentor_profile_id) == 1  # the session, once
+    assert attendance.mentor_no_shows(db, session.mentor_profile_id) == 0  # not final yet: open to dispute
     # The mentee may not dispute a finding in their favour; the mentor disputes the session's once.
     error = refused(db, Forbidden, lambda: attendance.dispute(db, came, session.id, reason="no"))
     assert error.message == "only the mentor, found absent, can dispute this finding"
@@ -266,7 +326,7 @@ def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_a
     attendance.check_in(db, mentor, session.id, now=session.start_time)
     found_at = session.start_time + GRACE
     attendance.report_no_show(db, mentor, session.id, now=found_at)
-    assert (booking.credit_status, remaining(db, booking)) == (CreditStatus.FORFEITED, 1)
+    assert (booking.credit_status, remaining(db, booking)) == (CreditStatus.HELD, 1)  # the mentor's word alone
     closes = found_at + timedelta(hours=get_settings().no_show_dispute_hours)
     error = refused(db, BusinessRuleViolation,
                     lambda: attendance.dispute(db, mentee, session.id, reason="I was there", now=closes))
@@ -304,11 +364,12 @@ def test_a_credit_given_back_then_spent_makes_a_correction_to_the_mentees_absenc
     mentor, mentee, session, booking = booked(db, bundle=True)
     attendance.check_in(db, mentee, session.id, now=session.start_time)
     attendance.report_no_show(db, mentee, session.id, now=session.start_time + GRACE)
+    final(db, booking)  # undisputed in its window: the credit came back
     assert remaining(db, booking) == 2
     db.get_one(BundlePurchase, booking.bundle_purchase_id).remaining_sessions = 0  # both credits used since
     db.flush()
     dispute = attendance.dispute(db, mentor, session.id, reason="I was there, they were not",
-                                 now=session.start_time + GRACE)
+                                 now=session.start_time + GRACE + timedelta(minutes=1))
     attendance.resolve_dispute(db, an_admin(), dispute.id, absent=NoShow.MENTEE)
     fee = PRICE * get_settings().cancellation_fee_percent // 100
     assert (booking.no_show, booking.credit_status, booking.no_show_fee_cents) == (NoShow.MENTEE,
@@ -344,6 +405,7 @@ def test_a_mentors_no_shows_are_counted_for_admins_and_themself_and_shown_to_oth
     mentee, first = made[0]
     attendance.check_in(db, mentee, first.id, now=first.start_time)
     attendance.report_no_show(db, mentee, first.id, now=first.start_time + GRACE)
+    attendance.confirm_due(db, now=first.start_time + GRACE + WINDOW)  # undisputed: it counts from now on
     for other_mentee, session in made[1:]:
         sessions.start_session(db, mentor, session.id, now=session.start_time)
         attendance.check_in(db, other_mentee, session.id, now=session.start_time)

@@ -31,11 +31,11 @@ def status_and_reason(db: Session, booking: Booking) -> tuple[BookingStatus, str
 
 
 def test_an_accept_declines_the_mentors_overlapping_requests_and_withdraws_the_mentees_own(db: Session) -> None:
-    listing, elsewhere = ListingFactory(), ListingFactory()
+    listing, elsewhere = ListingFactory(slot_step_minutes=15), ListingFactory(slot_step_minutes=15)
     mentee, rival, later = UserFactory(), UserFactory(), UserFactory()
     chosen = request(db, mentee, listing, START)
     rival_request = request(db, rival, listing, START + timedelta(minutes=30))
-    own_elsewhere = request(db, mentee, elsewhere, START - timedelta(minutes=59))
+    own_elsewhere = request(db, mentee, elsewhere, START - timedelta(minutes=45))
     touching = request(db, later, listing, START + timedelta(hours=1))  # starts as the accepted one ends
     unrelated = request(db, rival, elsewhere, START)  # another mentor, another mentee: untouched
 
@@ -55,7 +55,7 @@ def test_an_accept_declines_the_mentors_overlapping_requests_and_withdraws_the_m
 
 
 def test_a_settled_request_cannot_be_accepted_and_says_why(db: Session) -> None:
-    listing = ListingFactory()
+    listing = ListingFactory(slot_step_minutes=15)
     first, second = (request(db, UserFactory(), listing, START + timedelta(minutes=m)) for m in (0, 15))
     mentor = actor_of(listing.mentor_profile.user)
     bookings.accept_booking(db, mentor, first.id)
@@ -65,11 +65,11 @@ def test_a_settled_request_cannot_be_accepted_and_says_why(db: Session) -> None:
 
 
 def test_a_settled_request_gives_its_bundle_credit_back(db: Session) -> None:
-    listing, mentee = ListingFactory(), UserFactory()
+    listing, mentee = ListingFactory(slot_step_minutes=15), UserFactory()
     offer = bundles.create_bundle(db, actor_of(listing.mentor_profile.user), listing.id, sessions_count=2,
                                   price_cents=9000, valid_days=30)
     purchase = bundles.purchase_bundle(db, actor_of(mentee), offer.id)
-    paid = request(db, mentee, listing, START + timedelta(minutes=20), bundle_purchase_id=purchase.id)
+    paid = request(db, mentee, listing, START + timedelta(minutes=15), bundle_purchase_id=purchase.id)
     assert db.get_one(BundlePurchase, purchase.id).remaining_sessions == 1
     winner = request(db, UserFactory(), listing, START)
     bookings.accept_booking(db, actor_of(listing.mentor_profile.user), winner.id)
@@ -81,7 +81,7 @@ def test_a_settled_request_gives_its_bundle_credit_back(db: Session) -> None:
 
 def test_a_group_session_scheduled_over_requests_declines_them(db: Session) -> None:
     mentor_user = UserFactory()
-    one_to_one = ListingFactory(mentor_profile__user=mentor_user)
+    one_to_one = ListingFactory(mentor_profile__user=mentor_user, slot_step_minutes=15)
     group = ListingFactory(mentor_profile=one_to_one.mentor_profile, kind=ListingKind.GROUP.value, capacity=4)
     waiting = request(db, UserFactory(), one_to_one, START + timedelta(minutes=45))
     after = request(db, UserFactory(), one_to_one, START + timedelta(hours=1))
@@ -95,7 +95,7 @@ def test_taking_a_seat_withdraws_the_mentees_overlapping_requests(db: Session) -
     session = group_sessions.schedule_group_session(db, actor_of(group.mentor_profile.user), group.id,
                                                     start_time=START)
     mentee = UserFactory()
-    pending = request(db, mentee, ListingFactory(), START + timedelta(minutes=10))
+    pending = request(db, mentee, ListingFactory(slot_step_minutes=15), START + timedelta(minutes=15))
     group_sessions.join_group_session(db, actor_of(mentee), session.id)
     assert status_and_reason(db, pending) == (BookingStatus.CANCELLED, bookings.MENTEE_BOOKED)
 
@@ -103,8 +103,9 @@ def test_taking_a_seat_withdraws_the_mentees_overlapping_requests(db: Session) -
 def test_the_mentee_is_told_why_in_their_own_time_with_the_next_free_times_and_the_other_mentor_too(
         db: Session) -> None:
     at = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)  # a Monday
-    listing = ListingFactory(title="Code review", mentor_profile__user=UserFactory(display_name="Grace Hopper"))
-    elsewhere = ListingFactory(title="Apollo guidance",
+    listing = ListingFactory(title="Code review", mentor_profile__user=UserFactory(display_name="Grace Hopper"),
+                             slot_step_minutes=30)
+    elsewhere = ListingFactory(title="Apollo guidance", slot_step_minutes=30,
                                mentor_profile__user=UserFactory(display_name="Margaret Hamilton"))
     mentee = UserFactory(display_name="Ada Lovelace", timezone="Europe/Paris", locale="en-GB")
     rival = UserFactory(display_name="Bob Kahn", timezone="America/New_York", locale="en-US")

@@ -78,7 +78,8 @@ def test_workflows_store_each_payload_shape_whole(db: Session) -> None:
     assert set(completed.payload) == events.GroupSessionPayload.__required_keys__
     draft = BookingFactory()
     requested = bookings.request_booking(db, Actor(draft.mentee_user_id), listing_id=draft.listing_id,
-                                         start_time=draft.start_time + timedelta(days=1))
+                                         start_time=(draft.start_time + timedelta(days=1)).replace(minute=0, second=0,
+                                                                                                  microsecond=0))
     stored = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == requested.id)).one()
     assert stored.payload == events.booking_payload(requested)
     assert set(stored.payload) == events.BookingPayload.__required_keys__

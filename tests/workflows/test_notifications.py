@@ -42,7 +42,7 @@ def mentor_user(db: Session, booking: Booking) -> uuid.UUID:
 def test_a_request_tells_its_mentor_and_a_decision_its_mentee_by_name_in_their_own_time_and_words(
         db: Session) -> None:
     mentor = UserFactory(display_name="Grace Hopper", timezone="Asia/Tokyo", locale="ja-JP")
-    listing = ListingFactory(title="Code review", mentor_profile__user=mentor)
+    listing = ListingFactory(title="Code review", mentor_profile__user=mentor, slot_step_minutes=30)
     mentee = UserFactory(display_name="Ada Lovelace", timezone="Europe/Berlin", locale="de-DE")
     requested = bookings.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=START,
                                          now=START - timedelta(days=2))

@@ -332,7 +332,7 @@ def test_a_team_chooses_a_member_whose_rules_allow_the_time(db: Session) -> None
         select(Booking.id).where(Booking.mentor_profile_id == second.id)).one())
     assert request(db, listing, MONDAY - 3 * HOUR).mentor_profile_id == first.id  # second's day is full
     rule, message = refusal(db, lambda: request(db, listing, MONDAY))  # first away, second's day full
-    assert (rule, message) == ("unavailable", "the mentor is not available at that time")
+    assert (rule, message) == ("unavailable", "no mentor of this listing's team is free at that time")
 
 
 # --- the history ----------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { api, session } from './api.js';
 import { live } from './live.js';
 import { currentUser, forgetUser, onUnread, onUserChange, refreshUnread } from './state.js';
 import { h, replace, errorBox } from './ui.js';
-import { forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
+import { cancelEmailChange, forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
 import { browse, mentorPage } from './screens/browse.js';
 import { listingPage } from './screens/listing.js';
 import { myBookings, requests } from './screens/bookings.js';
@@ -20,6 +20,7 @@ const routes = [
   [/^\/forgot-password$/, forgotPassword, { open: true, title: 'Forgot password' }],
   [/^\/reset-password$/, resetPassword, { open: true, signedInToo: true, title: 'New password' }],
   [/^\/verify-email$/, verifyEmail, { open: true, signedInToo: true, title: 'Confirm your email' }],
+  [/^\/cancel-email-change$/, cancelEmailChange, { open: true, signedInToo: true, title: 'Cancel the change of your email' }],
   [/^\/$/, browse, { title: 'Find a mentor' }],
   [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
   [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],

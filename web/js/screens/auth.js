@@ -31,7 +31,7 @@ export function signUp(main, { signedIn }) {
     field('Display name', { name: 'display_name', autocomplete: 'name', required: true }),
     field('Email', { type: 'email', name: 'email', autocomplete: 'username', required: true }),
     field('Password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
-      hint: 'At least 8 characters.' }),
+      hint: 'At least 12 characters, and not a common password: a few unrelated words make a good one.' }),
     messages.el,
     h('button', { type: 'submit', class: 'primary' }, 'Sign up'),
     h('p', {}, 'Have an account? ', h('a', { href: '#/signin' }, 'Sign in')));
@@ -79,7 +79,7 @@ export function resetPassword(main, { query }) {
   const messages = messageArea();
   const form = h('form', { class: 'card narrow', novalidate: true },
     field('New password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
-      hint: 'At least 8 characters. Every sign-in of your account ends, on every device.' }),
+      hint: 'At least 12 characters, and not a common password. Every sign-in of your account ends, on every device.' }),
     field('New password again', { type: 'password', name: 'again', autocomplete: 'new-password', required: true }),
     messages.el,
     h('button', { type: 'submit', class: 'primary' }, 'Set the new password'));
@@ -106,4 +106,22 @@ export async function verifyEmail(main, { query }) {
   } catch (err) {
     replace(status, errorBox(err.message || String(err)));
   }
+}
+
+// The link mailed to the address being left when someone asks to change the account's email. Opening it changes
+// nothing (mail scanners open links): its one button does.
+export function cancelEmailChange(main, { query }) {
+  const token = takeToken(query, 'cancel-email-change');
+  const messages = messageArea();
+  const card = h('div', { class: 'card narrow' },
+    h('p', {}, 'Someone signed in to your account asked to change its email to another address. If it was you, close this page: nothing changes.'),
+    h('p', {}, 'If it was not you, cancel the change: the new address is never confirmed, and every sign-in of your account ends. Then choose a new password, since whoever asked knew yours.'),
+    messages.el);
+  const button = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
+    await api('POST', '/auth/cancel-email-change', { token }, { authed: false });
+    replace(card, h('p', { class: 'ok', role: 'status' }, 'The change of your email is cancelled, and every sign-in has ended.'),
+      h('p', {}, h('a', { href: '#/forgot-password' }, 'Choose a new password now')));
+  }) }, 'Cancel the change of my email');
+  card.append(button);
+  main.append(h('h1', {}, 'Cancel the change of your email'), card);
 }

@@ -78,17 +78,24 @@ function emailSection(me) {
     el.reset();
     messages.ok(`A link is on its way to ${updated.pending_email}. Your email stays ${updated.email} until you open it.`);
   });
+  const pendingMessages = messageArea();
+  const pending = me.pending_email ? h('div', {},
+    h('p', { class: 'muted' }, `Waiting for confirmation: ${me.pending_email}. Your email changes once that address is confirmed.`),
+    h('button', { type: 'button', onclick: (e) => act(e.currentTarget, pendingMessages, async () => {
+      await del('/me/pending-email');
+      userChanged(await get('/me'));
+      pendingMessages.ok(`The change to ${me.pending_email} is cancelled: your email stays ${me.email}.`);
+    }) }, 'Cancel this change'), pendingMessages.el) : null;
   return section('st-email', 'Email',
     h('p', {}, 'Your email: ', h('strong', {}, me.email), ` (${status}).`),
-    me.pending_email ? h('p', { class: 'muted' }, `Waiting for confirmation: ${me.pending_email}.`) : null,
-    resend, change);
+    pending, resend, change);
 }
 
 function passwordSection() {
   const body = form({ 'aria-label': 'Change password' }, [
     field('Current password', { type: 'password', name: 'current_password', required: true, autocomplete: 'current-password' }),
     field('New password', { type: 'password', name: 'new_password', required: true, autocomplete: 'new-password',
-      hint: 'At least 8 characters. Your other sign-ins end; this one goes on.' }),
+      hint: 'At least 12 characters, and not a common password. Your other sign-ins end; this one goes on.' }),
     field('New password again', { type: 'password', name: 'again', required: true, autocomplete: 'new-password' }),
   ], 'Change password', async (el, messages) => {
     if (el.new_password.value !== el.again.value) throw new Error('The two new passwords differ.');

@@ -75,11 +75,18 @@ function finding(view, self, role) {
   const lines = meetings.map((a) => {
     const whose = a === self ? 'your' : `${a.display_name}'s`;
     if (a.no_show === 'none') return `An administrator found nobody was absent from ${whose} meeting.`;
+    // Until it is final (its dispute window over, or an administrator's decision), a finding moves nothing.
+    const until = a.disputable_until ? ` once ${when(a.disputable_until)} has passed without a dispute` : ' once the dispute is decided';
     if (a.no_show === 'mentor') {
-      return `The mentor was recorded absent from ${whose} meeting: nothing to pay${a.credit_status === 'returned' ? ', and the bundle credit is back' : ''}.`;
+      if (!a.no_show_final) return `The mentor was recorded absent from ${whose} meeting: nothing to pay${until}.`;
+      return `The mentor was recorded absent from ${whose} meeting (final): nothing to pay${a.credit_status === 'returned' ? ', and the bundle credit is back' : ''}.`;
+    }
+    const who = a === self ? 'You were' : `${a.display_name} was`;
+    if (!a.no_show_final) {
+      return `${who} recorded absent: as for a late cancellation, the bundle credit is used or the late fee is due${until}.`;
     }
     const cost = a.credit_status && a.credit_status !== 'returned' ? 'the bundle credit is used' : `a fee of ${money(a.no_show_fee_cents || 0, currency)} is due`;
-    return `${a === self ? 'You were' : `${a.display_name} was`} recorded absent: as for a late cancellation, ${cost}.`;
+    return `${who} recorded absent (final): as for a late cancellation, ${cost}.`;
   });
   const parts = lines.map((line) => h('p', { class: 'finding' }, line));
   if (session.status === 'mentor_no_show' && role === 'mentee') {
