@@ -80,8 +80,8 @@ def subscription_server(feed: Feed) -> Iterator[str]:
                 self.end_headers()
                 self.wfile.write(feed.body)
 
-        # The same answer to CalDAV's requests and writes (a server slow or hostile at each).
-        do_PROPFIND = do_REPORT = do_PUT = do_DELETE = do_GET  # noqa: N815
+        # The same answer to CalDAV's requests and writes, and to a webhook (a server slow or hostile at each).
+        do_PROPFIND = do_REPORT = do_PUT = do_DELETE = do_POST = do_GET  # noqa: N815
 
         def log_message(self, *_args: object) -> None:
             pass

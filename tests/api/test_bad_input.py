@@ -57,9 +57,9 @@ def test_a_chunked_body_without_content_length_is_cut_at_the_limit(client: Flask
 def test_a_body_up_to_the_limit_is_read(client: FlaskClient, db: Session) -> None:
     assert get_settings().max_content_length == LIMIT
     padding = " " * (LIMIT - 200)
-    body = '{"email": "pad@example.com", "password": "correct horse", "display_name": "Pad"}' + padding
+    body = '{"email": "pad@example.com", "password": "lamp orbit kettle", "display_name": "Pad"}' + padding
     assert post_raw(client, REGISTER, body).status_code == 201
-    exact = '{"email": "chunk@example.com", "password": "correct horse", "display_name": "C"}'
+    exact = '{"email": "chunk@example.com", "password": "lamp orbit kettle", "display_name": "C"}'
     exact += " " * (LIMIT - len(exact))
     streamed = client.post(REGISTER, input_stream=io.BytesIO(exact.encode()), content_type="application/json",
                            headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
@@ -84,7 +84,7 @@ def test_a_number_with_thousands_of_digits_is_a_400(client: FlaskClient, db: Ses
 
 @pytest.mark.parametrize("field", ["email", "password", "display_name"])
 def test_a_lone_surrogate_in_any_string_is_a_422(client: FlaskClient, db: Session, field: str) -> None:
-    body = {"email": "s@example.com", "password": "correct horse", "display_name": "S", field: "ab\ud800cd"}
+    body = {"email": "s@example.com", "password": "lamp orbit kettle", "display_name": "S", field: "ab\ud800cd"}
     before = users(db)
     message = refused(client.post(REGISTER, json=body), 422)
     assert "surrogate" in message
@@ -93,15 +93,15 @@ def test_a_lone_surrogate_in_any_string_is_a_422(client: FlaskClient, db: Sessio
 
 
 def test_a_lone_surrogate_in_a_key_is_a_422(client: FlaskClient, db: Session) -> None:
-    response = client.post(REGISTER, json={"email": "k@example.com", "password": "correct horse",
+    response = client.post(REGISTER, json={"email": "k@example.com", "password": "lamp orbit kettle",
                                            "display_name": "K", "\ud83d": 1})
     refused(response, 422)
     # A surrogate pair written as escapes is one character, and welcome.
-    ok = client.post(REGISTER, json={"email": "p@example.com", "password": "pair \U0001f600 ok",
+    ok = client.post(REGISTER, json={"email": "p@example.com", "password": "pair of \U0001f600 kettles",
                                      "display_name": "\U0001f600"})
     assert ok.status_code == 201 and ok.get_json()["display_name"] == "\U0001f600"
     # So is a backslash followed by the text "ud800".
-    text = client.post(REGISTER, json={"email": "b@example.com", "password": "correct horse",
+    text = client.post(REGISTER, json={"email": "b@example.com", "password": "lamp orbit kettle",
                                        "display_name": "\\ud800"})
     assert text.status_code == 201 and text.get_json()["display_name"] == "\\ud800"
 
@@ -124,13 +124,13 @@ def test_an_email_is_measured_once_lower_cased(client: FlaskClient, db: Session)
     email = "İ" * 200 + "@example.com"
     assert len(email) <= 320 < len(email.lower())
     before = users(db)
-    response = client.post(REGISTER, json={"email": email, "password": "correct horse", "display_name": "I"})
+    response = client.post(REGISTER, json={"email": email, "password": "lamp orbit kettle", "display_name": "I"})
     assert "email" in response.get_json().get("errors", {}).get("json", {}), response.get_json()
     assert refused(response, 422).startswith("email: ")
     assert users(db) == before
-    refused(client.post("/api/v1/auth/token", json={"email": email, "password": "correct horse"}), 422)
+    refused(client.post("/api/v1/auth/token", json={"email": email, "password": "lamp orbit kettle"}), 422)
     fits = "İ" * 100 + "@example.com"
-    created = client.post(REGISTER, json={"email": fits, "password": "correct horse", "display_name": "I"})
+    created = client.post(REGISTER, json={"email": fits, "password": "lamp orbit kettle", "display_name": "I"})
     assert created.status_code == 201 and created.get_json()["email"] == fits.lower()
 
 

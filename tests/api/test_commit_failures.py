@@ -130,3 +130,34 @@ def test_the_same_accept_commits_and_publishes_without_the_guard(
     assert response.status_code == 200, response.get_json()
     assert _booking_and_events(committed, booking_id) == (BookingStatus.ACCEPTED, 1)
     assert published
+
+
+@pytest.mark.xdist_group("e2e")  # commits and publishes: one after another with the end-to-end tests
+def test_a_request_waiting_too_long_for_a_lock_answers_503_with_retry_after_and_saves_nothing(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    # The API's own engine (DB_LOCK_TIMEOUT_MS): an accept behind a transaction holding the mentor's schedule lock
+    # gives up after the timeout instead of holding a thread and a connection.
+    import dataclasses
+
+    from workflows.commitments import lock_mentor_schedule
+
+    listing = ListingFactory()
+    mentor, mentee = as_caller(listing.mentor_profile.user), as_caller(UserFactory())
+    seed.commit()
+    app = create_app(dataclasses.replace(get_settings(), db_lock_timeout_ms=300))
+    http = app.test_client()
+    draft = http.post("/api/v1/bookings", headers=mentee.headers, json={
+        "listing_id": str(listing.id), "start_time": START.isoformat()}).get_json()
+    holder = committed()
+    try:
+        lock_mentor_schedule(holder, listing.mentor_profile_id)  # held until the end of this transaction
+        answer = http.post(f"/api/v1/bookings/{draft['id']}/accept", headers=mentor.headers)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert answer.status_code == 503, answer.get_json()
+    assert answer.headers["Retry-After"] == "2"
+    assert "waited too long" in answer.get_json()["message"]
+    with committed() as db:
+        assert db.get_one(Booking, uuid.UUID(draft["id"])).status == BookingStatus.DRAFT
+    assert http.post(f"/api/v1/bookings/{draft['id']}/accept", headers=mentor.headers).status_code == 200

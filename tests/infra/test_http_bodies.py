@@ -1,11 +1,13 @@
 """Answers that expand (``infra/http_bodies.py``, ``infra.calendar_http._xml``): a compressed answer is counted raw and
 inflated within the same bound, stacked or unknown encodings are refused, and a multistatus is built within a bound
-of elements and depth. Over a real HTTP server on a free port."""
+of elements and depth; a webhook receiver's answer is an excerpt inflated within its own bound. Over a real HTTP
+server on a free port."""
 
 from __future__ import annotations
 
 import functools
 import gzip
+import uuid
 import zlib
 
 import pytest
@@ -15,13 +17,15 @@ from infra.calendar_http import CalendarFault
 from infra.config import get_settings
 from tests.calendar_servers import Feed, subscription_server
 from workflows import calendar_accounts
+from workflows.webhooks import sending
+from workflows.webhooks.sending import Delivery
 
 MIB = 1024 * 1024
 LIMIT = get_settings().calendar_max_bytes  # 8 MiB
 
 
 @functools.cache
-def bomb(size: int) -> bytes:
+def bomb_of(size: int) -> bytes:
     """``size`` bytes of zeros, gzipped (a thousandth of their size): a gzip member of a MiB, repeated."""
     return gzip.compress(bytes(MIB)) * (size // MIB)
 
@@ -42,14 +46,14 @@ def test_a_gzip_answer_is_inflated_within_the_bound_and_a_bomb_is_refused() -> N
     # Two gzip members, one after the other, as gzip allows.
     assert fetch(Feed(body=gzip.compress(text) + gzip.compress(text), headers={"Content-Encoding": "gzip"})) == \
         text * 2
-    one_gib = bomb(1024 * MIB)
+    one_gib = bomb_of(1024 * MIB)
     assert len(one_gib) < 1.1 * MIB
     with pytest.raises(CalendarFault, match="larger than 8192 KiB once inflated"):
         fetch(Feed(body=one_gib, headers={"Content-Encoding": "gzip"}))
 
 
 def test_stacked_and_unknown_encodings_are_refused_before_anything_is_inflated() -> None:
-    twice = gzip.compress(bomb(1024 * MIB))  # 2 KB that httpx would inflate to a gibibyte
+    twice = gzip.compress(bomb_of(1024 * MIB))  # 2 KB that httpx would inflate to a gibibyte
     assert len(twice) < 8 * 1024
     with pytest.raises(CalendarFault, match=r"compressed more than once \(gzip, gzip\)"):
         fetch(Feed(body=twice, headers={"Content-Encoding": "gzip, gzip"}))
@@ -66,7 +70,7 @@ def test_the_raw_answer_is_bounded_too() -> None:
 
 
 def test_an_excerpt_is_the_first_bytes_inflated_whatever_follows() -> None:
-    inflated = http_bodies.inflate(bomb(64 * MIB), 16 + zlib.MAX_WBITS, 1000, truncate=True)
+    inflated = http_bodies.inflate(bomb_of(64 * MIB), 16 + zlib.MAX_WBITS, 1000, truncate=True)
     assert inflated == bytes(1000)
     assert http_bodies.inflate(gzip.compress(b"ok")[:-6], 16 + zlib.MAX_WBITS, 1000, truncate=True) == b"ok"
 
@@ -81,3 +85,20 @@ def test_a_multistatus_is_built_within_a_bound_of_elements_and_depth() -> None:
     fine = calendar_http._xml(b"<d:multistatus xmlns:d='DAV:'><d:response><d:href>/x/</d:href></d:response>"
                               b"</d:multistatus>")
     assert fine.findtext("{DAV:}response/{DAV:}href") == "/x/"
+
+
+def test_a_webhook_receivers_answer_is_an_excerpt_inflated_within_its_bound() -> None:
+    def delivered(feed: Feed) -> sending.Outcome:
+        with subscription_server(feed) as url:
+            [outcome] = sending.send_batch([Delivery(
+                message_id=f"msg_{uuid.uuid4().hex}", attempt_id=uuid.uuid4(), attempt_number=1,
+                endpoint_id=uuid.uuid4(), url=url, secret="whsec_" + "A" * 32, body='{"type":"webhook.test"}')],
+                settings=get_settings())
+        return outcome
+
+    readable = delivered(Feed(status=500, body=gzip.compress(b"upstream timed out " * 100),
+                              headers={"Content-Encoding": "gzip"}))
+    assert readable.status_code == 500 and readable.response_excerpt == ("upstream timed out " * 100)[:1024]
+    bomb = delivered(Feed(status=500, body=gzip.compress(bomb_of(1024 * MIB)),
+                          headers={"Content-Encoding": "gzip, gzip"}))
+    assert bomb.response_excerpt == "(the answer is compressed more than once (gzip, gzip): it is not read)"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.conftest import PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
 from tests.web.pages import LIVE_MS, clinic, sign_in, wait_for_session
+from workflows import attendance
 
 MOVED_WITHIN_MS = 8000  # the accept, the worker's new session, the stream's frames, each page's reload
 
@@ -110,14 +111,28 @@ def test_a_mentee_who_came_reports_the_mentor_absent_and_gets_the_credit_back_at
     axe.check(ada_page, "session page reporting an absence")
     present.get_by_role("button", name="Report the absence").click()
 
+    # Ada's word alone: nothing moves until Grace's window to dispute it is over (the beat makes it final then).
     expect(ada_page.get_by_text("Mentor absent", exact=True)).to_be_visible()
-    expect(present).to_contain_text("nothing to pay, and the bundle credit is back")
+    expect(present).to_contain_text("nothing to pay once")
+    expect(present).to_contain_text("has passed without a dispute")
     expect(present.get_by_role("link", name="Book another time")).to_be_visible()
     shot(ada_page, "attendance-01-mentor-absent-phone")
     expect(grace_page.get_by_text("Mentor absent", exact=True)).to_be_visible(timeout=LIVE_MS * 3)
     expect(watched.get_by_role("button", name="Dispute this…")).to_be_visible()
     shot(grace_page, "attendance-02-found-absent-desktop")
-    assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 2
+    assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 1
     grace = served.token("grace@example.com")
     shown = served.call("GET", f"/sessions/{session_id}", grace)["attendance"]
-    assert [(a["role"], a["no_show"]) for a in shown] == [("mentor", None), ("mentee", "mentor")]
+    assert [(a["role"], a["no_show"], a["no_show_final"]) for a in shown] == [
+        ("mentor", None, None), ("mentee", "mentor", False)]
+    # The window passes undisputed: final, the credit is back, and Ada's open page says so.
+    with committed() as db:
+        db.execute(text("UPDATE bookings SET no_show_at = now() - interval '49 hours' FROM sessions s "
+                        "WHERE s.id = :id AND bookings.id = s.booking_id"), {"id": session_id})
+        assert attendance.confirm_due(db) == 1
+        db.commit()
+    ada_page.reload()
+    expect(ada_page.get_by_role("region", name="Attendance")).to_contain_text(
+        "(final): nothing to pay, and the bundle credit is back")
+    shot(ada_page, "attendance-03-final-phone")
+    assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 2

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
-from infra import http_client, http_targets
+from infra import http_bodies, http_client, http_targets
 from infra.config import Settings
 from workflows.webhooks.retry import parse_retry_after
 
@@ -105,15 +105,16 @@ def _post(client: httpx.Client, deadline: http_client.AttemptDeadline, target: h
     def elapsed_ms() -> int:
         return int((time.monotonic() - began) * 1000)
 
-    headers = {**signed_headers(delivery, sent_at), **target.headers}
+    headers = {**signed_headers(delivery, sent_at), "Accept-Encoding": http_bodies.ACCEPTED_ENCODINGS,
+               **target.headers}
     try:
         with client.stream("POST", target.url, content=delivery.body.encode(), headers=headers,
                            extensions=target.extensions) as response:
-            excerpt = b""
-            for chunk in response.iter_raw():
-                excerpt += chunk
-                if len(excerpt) >= RESPONSE_EXCERPT_BYTES:
-                    break
+            # Its first bytes only, inflated within the same bound if compressed (a gzip bomb costs nothing).
+            try:
+                excerpt = http_bodies.read_bounded(response, RESPONSE_EXCERPT_BYTES, truncate=True)
+            except http_bodies.BodyRefused as refused:
+                excerpt = f"({refused})".encode()
     except (httpx.HTTPError, OSError) as exc:
         return Outcome(None, elapsed_ms(), error=_describe(exc, timeout), attempted_at=sent_at)
     code = response.status_code
