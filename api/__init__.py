@@ -32,7 +32,8 @@ from infra.config import Settings, get_settings
 from infra.db import make_engine, make_session_factory
 from infra.logs import configure_logging
 from outbox.publisher import install_publisher
-from workflows import handlers, live
+from workflows import handlers
+from workflows.live import frames as live
 
 handlers.declare()  # this process records each event's handler rows
 _access_log = structlog.get_logger("api.access")

@@ -16,9 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.config import get_settings
 from infra.db import transaction as db_transaction
 from models import ListingKind, User
-from workflows import accounts, bookings, calendar_accounts, listings, mentors, operations
+from workflows.accounts import users as accounts
 from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
+from workflows.calendars import accounts as calendar_accounts
 from workflows.errors import DomainError
+from workflows.mentors import listings
+from workflows.mentors import profiles as mentors
+from workflows.operations import outbox as operations
 
 ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhook recovery.")
 

@@ -26,8 +26,8 @@ from limits.strategies import MovingWindowRateLimiter
 
 from api.errors import http_error
 from infra.config import Settings
-from workflows.account_emails import AccountExists
-from workflows.accounts import PasswordRejected
+from workflows.accounts.emails import AccountExists
+from workflows.accounts.users import PasswordRejected
 from workflows.errors import LockedOut
 
 log = structlog.get_logger(__name__)

@@ -1,7 +1,7 @@
 """Bearer tokens (PyJWT) and the authenticated actor of a request.
 
 A token names its user, their token version and its sign-in (``sid``); whether that still holds is
-decided by :func:`workflows.sign_ins.actor_for`, one query per request.
+decided by :func:`workflows.accounts.sign_ins.actor_for`, one query per request.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from flask import g, request
 
 from api.database import db_session
 from infra.config import Settings, get_settings
+from workflows.accounts.sign_ins import Credential, actor_for
 from workflows.actors import Actor
 from workflows.errors import Unauthenticated
-from workflows.sign_ins import Credential, actor_for
 
 ALGORITHM = "HS256"
 ISSUER = "mentorship"

@@ -14,7 +14,7 @@ from api.database import db_session
 from api.security import current_actor, require_login
 from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK, write_event_raw
 from outbox.recording import Dispatch, TaskCall, pending_dispatches, take_owed
-from workflows.bookings import accept_booking
+from workflows.bookings.lifecycle import accept_booking
 
 FLOOR_EVENT = "booking.accepted"
 

@@ -3,7 +3,7 @@ of them weekly and open-ended, from a year ago: the shape of a Google or Outlook
 ``Config.calendar_events``) from a local Radicale over CalDAV, and the same events as one ``.ics`` over HTTP from a
 local server, in the same run.
 
-Both reads are what a sync does (``workflows.calendar_sync.read``: the requests, the parsing, the expansion of the
+Both reads are what a sync does (``workflows.calendars.sync.read``: the requests, the parsing, the expansion of the
 recurring events and the merge of the busy times), on a fresh plan each time (no ctag or ETag known, so every event
 is read). ``calendar_sync_ratio`` is CalDAV ÷ ``.ics``: what CalDAV's calendar query costs beyond one plain GET of the
 same data. ``calendar_read_ratio`` is the slower of the two ÷ parsing the ``.ics`` text with ``icalendar`` alone (the
@@ -30,7 +30,7 @@ from devstack.host import free_port
 from devstack.radicale import Radicale
 from infra.config import Settings, get_settings
 from models.calendars import CALDAV, SUBSCRIPTION
-from workflows import calendar_sync
+from workflows.calendars import sync as calendar_sync
 
 RECURRING_SHARE = 10  # every tenth event is weekly, ten times
 STAMP = "%Y%m%dT%H%M%SZ"

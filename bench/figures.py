@@ -29,7 +29,7 @@ from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK
 from outbox.publisher import task_arguments
 from outbox.recording import Dispatch, pending_dispatches
 from workflows.actors import Actor
-from workflows.bookings import accept_booking
+from workflows.bookings.lifecycle import accept_booking
 
 CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers, 16 each)
 ACCEPTING_MENTORS = 100

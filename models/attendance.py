@@ -14,7 +14,7 @@ MAX_DISPUTE_TEXT = 2000
 
 class AttendanceDispute(IdMixin, TimestampMixin, Base):
     """A participant's dispute of who was found absent from a meeting (a booking or a seat), and an
-    administrator's answer: the attribution before, and the one they set (``workflows.attendance``)."""
+    administrator's answer: the attribution before, and the one they set (``workflows.sessions.attendance``)."""
 
     __tablename__ = "attendance_disputes"
     __table_args__ = (

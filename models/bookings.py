@@ -71,7 +71,7 @@ class Booking(IdMixin, TimestampMixin, Base):
         Index("ix_bookings_mentee_created", "mentee_user_id", "created_at", "id"),
         Index("ix_bookings_mentor_created", "mentor_profile_id", "created_at", "id"),
         Index("ix_bookings_draft_start", "start_time", postgresql_where=text("status = 'draft'")),
-        # A mentor's and a mentee's pending requests by start: what an accept settles (workflows.bookings).
+        # A mentor's and a mentee's pending requests by start: what an accept settles (workflows.bookings.lifecycle).
         Index("ix_bookings_mentor_draft_start", "mentor_profile_id", "start_time",
               postgresql_where=text("status = 'draft'")),
         Index("ix_bookings_mentee_draft_start", "mentee_user_id", "start_time",
@@ -103,14 +103,14 @@ class Booking(IdMixin, TimestampMixin, Base):
     group_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", use_alter=True), index=True)
 
     # A reschedule's new booking: the one it follows, the chain's first (its calendar UID), and how many moves
-    # the chain has had (workflows.reschedules).
+    # the chain has had (workflows.bookings.reschedules).
     rescheduled_from_booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
     chain_booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"))
     reschedule_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    # The listing's buffers when requested (workflows.scheduling): a later edit of the listing never moves them.
+    # The listing's buffers when requested (workflows.scheduling.rules): a later edit of the listing never moves them.
     buffer_before_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     buffer_after_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Attendance (workflows.attendance): when the mentee checked in, and, once the meeting's time came, who was
+    # Attendance (workflows.sessions.attendance): when the mentee checked in, and, once the meeting's time came, who was
     # absent (NoShow; null when nobody was found absent) and the fee that cost the mentee.
     checked_in_at: Mapped[datetime | None]
     no_show: Mapped[NoShow | None] = mapped_column(stored_as_text(NoShow, 8))
@@ -120,7 +120,8 @@ class Booking(IdMixin, TimestampMixin, Base):
     # credit and fee move. One side's word alone (a check-in, a report) moves nothing before.
     no_show_confirmed_at: Mapped[datetime | None]
 
-    # One occurrence of a series (``workflows.series``): answered with the series, then a booking like any other.
+    # One occurrence of a series (``workflows.bookings.series``): answered with the series, then a booking like any
+    # other.
     series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("booking_series.id"))
 
     listing: Mapped[Listing] = relationship()

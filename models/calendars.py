@@ -19,7 +19,7 @@ MAX_SOURCES_PER_CONNECTION = 50
 
 class CalendarConnection(IdMixin, TimestampMixin, Base):
     """A mentor's own calendar account (``caldav``: a server, a user and an app password) or a secret iCalendar
-    address (``ics``, read-only), whose busy times the scheduling rules honour (``workflows.calendar_sync``).
+    address (``ics``, read-only), whose busy times the scheduling rules honour (``workflows.calendars.sync``).
 
     The address and the credentials are kept encrypted (``credentials``: a Fernet token of their JSON, under
     ``CALENDAR_CREDENTIALS_KEYS``); only the host is kept in the clear, to be shown.
@@ -87,7 +87,7 @@ class CalendarSource(IdMixin, TimestampMixin, Base):
 
 
 class BusyInterval(Base):
-    """A time a mentor's own calendar is busy, as last read (``workflows.calendar_sync``): slots and checks read
+    """A time a mentor's own calendar is busy, as last read (``workflows.calendars.sync``): slots and checks read
     these, never the remote server."""
 
     __tablename__ = "busy_intervals"
@@ -109,7 +109,7 @@ OWED = "retire OR written_sequence IS NULL OR written_sequence < sequence"
 
 
 class CalendarWrite(IdMixin, TimestampMixin, Base):
-    """A session owed to the mentor's target calendar (``workflows.calendar_writes``): one row per event there (its
+    """A session owed to the mentor's target calendar (``workflows.calendars.writes``): one row per event there (its
     UID, a moved booking's chain keeping one), the session whose state it must show, and what was written last.
     ``retire``: the calendar is no longer the target, and the event written there is to be deleted (then the row)."""
 

@@ -25,7 +25,7 @@ class BookingStatus(StrEnum):
 
 
 class SeriesStatus(StrEnum):
-    """A series of weekly (or fortnightly) meetings requested at once (``workflows.series``)."""
+    """A series of weekly (or fortnightly) meetings requested at once (``workflows.bookings.series``)."""
 
     REQUESTED = "requested"  # its occurrences are drafts, answered together
     ACCEPTED = "accepted"  # its occurrences were accepted (those still free), each its own booking and session
@@ -35,7 +35,7 @@ class SeriesStatus(StrEnum):
 
 
 class WaitlistStatus(StrEnum):
-    """A place in line for a full group session's seat (``workflows.waitlists``)."""
+    """A place in line for a full group session's seat (``workflows.sessions.waitlists``)."""
 
     WAITING = "waiting"
     OFFERED = "offered"  # a seat is held for them until the offer's end

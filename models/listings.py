@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # A session's length, in minutes: a booking or session is never longer than MAX_DURATION_MINUTES.
 MIN_DURATION_MINUTES, MAX_DURATION_MINUTES = 15, 480
-# Time a mentor keeps free before or after a session of a listing, in minutes (workflows.scheduling).
+# Time a mentor keeps free before or after a session of a listing, in minutes (workflows.scheduling.rules).
 MAX_BUFFER_MINUTES = 120
 SLOT_STEPS = (15, 30, 60)
 MAX_NOTICE_MINUTES = 525_600
@@ -63,7 +63,7 @@ class Listing(IdMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True, server_default="true")
     # Where sessions of this listing meet by default: an https meeting URL or a place.
     location: Mapped[str | None] = mapped_column(String(500))
-    # Scheduling rules (workflows.scheduling): what a booking copies (the buffers), and what shapes its slots.
+    # Scheduling rules (workflows.scheduling.rules): what a booking copies (the buffers), and what shapes its slots.
     buffer_before_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     buffer_after_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     min_notice_minutes: Mapped[int | None]  # None: the service's MIN_NOTICE_MINUTES

@@ -16,7 +16,7 @@ MAX_PROPOSED_TIMES = 3
 
 class RescheduleProposal(IdMixin, TimestampMixin, Base):
     """One participant's proposal to move an accepted one-to-one booking to one of 1-3 new times
-    (``workflows.reschedules``); the other accepts one, or declines."""
+    (``workflows.bookings.reschedules``); the other accepts one, or declines."""
 
     __tablename__ = "reschedule_proposals"
     __table_args__ = (

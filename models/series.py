@@ -15,8 +15,8 @@ MAX_OCCURRENCES = 26
 
 
 class BookingSeries(IdMixin, TimestampMixin, Base):
-    """A mentee's request for a meeting every week or two (``workflows.series``): answered once by the mentor, each
-    occurrence its own booking (``bookings.series_id``), and so its own session once accepted.
+    """A mentee's request for a meeting every week or two (``workflows.bookings.series``): answered once by the mentor,
+    each occurrence its own booking (``bookings.series_id``), and so its own session once accepted.
 
     The occurrences keep the first one's wall-clock time in the mentor's timezone (``timezone``, as it was when
     requested): a weekly 18:00 stays 18:00 across a change of summer time. ``left_out``: the times the request

@@ -85,7 +85,7 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     agenda: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None]
-    # When the mentor checked in (workflows.attendance); a mentee's check-in is on their booking or seat.
+    # When the mentor checked in (workflows.sessions.attendance); a mentee's check-in is on their booking or seat.
     mentor_checked_in_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(16))

@@ -11,7 +11,7 @@ from models.enums import WaitlistStatus, check_in, stored_as_text
 
 
 class WaitlistEntry(IdMixin, TimestampMixin, Base):
-    """A mentee in line for a seat of a full group session (``workflows.waitlists``), first come first served
+    """A mentee in line for a seat of a full group session (``workflows.sessions.waitlists``), first come first served
     (``line``: the order they joined in). A freed seat is offered to the first in line until
     ``offer_expires_at`` (or given at once when they said so: ``take_at_once``); an offer not taken passes on.
     """

@@ -103,7 +103,7 @@ def subscription_server(feed: Feed) -> Iterator[str]:
 
 def connect_account(db: Any, actor: Any, server: Radicale) -> Any:
     """The Radicale account of ``server``, connected by ``actor`` (in ``db``'s transaction)."""
-    from workflows import calendar_connections
+    from workflows.calendars import connections as calendar_connections
 
     return calendar_connections.connect(db, actor, kind="caldav", url=server.url, username=USER, password=PASSWORD)
 

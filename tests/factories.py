@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from api.security import issue_token
 from models import Booking, BookingStatus, Listing, ListingKind, MentorProfile, MentorshipSession, SessionStatus, User
-from workflows import sessions as session_flow
-from workflows.accounts import hash_password
+from workflows.accounts.users import hash_password
 from workflows.actors import Actor
+from workflows.sessions import lifecycle as session_flow
 
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -86,7 +86,7 @@ class BookingFactory(_Base):
 
 
 def _skill(name: str) -> object:
-    from workflows.mentors import ensure_skills
+    from workflows.mentors.profiles import ensure_skills
 
     session = _Base._meta.sqlalchemy_session
     assert session is not None

@@ -114,7 +114,8 @@ def test_the_literal_scan_sees_a_planted_event_type() -> None:
 
 
 def test_the_domain_records_events_without_loading_celery() -> None:
-    probe = ("import sys\nimport workflows.bookings, workflows.handlers, workflows.sessions, outbox.relay\n"
+    probe = ("import sys\n"
+             "import workflows.bookings.lifecycle, workflows.handlers, workflows.sessions.lifecycle, outbox.relay\n"
              "print(sorted(m for m in ('celery', 'kombu', 'flask') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert loaded.stdout.strip() == "[]"

@@ -17,7 +17,7 @@ from outbox.recording import tag_request
 from outbox.registry import Work
 from workers.celery_app import app, request_id_of
 from workers.metrics import HANDLER_BATCH_SIZE
-from workflows import live
+from workflows.live import frames as live
 
 _factory: sessionmaker[Session] | None = None
 _factory_pid: int | None = None

@@ -1,5 +1,5 @@
-"""Tasks on the ``calendars`` queue: mentors' own calendars read (``workflows.calendar_sync``) and written
-(``workflows.calendar_writes``).
+"""Tasks on the ``calendars`` queue: mentors' own calendars read (``workflows.calendars.sync``) and written
+(``workflows.calendars.writes``).
 
 Both talk to the calendar server outside any transaction: what to do is leased in one short transaction, what came of
 it recorded in another, so a slow server holds no database connection and no lock. The beat sends the syncs due and
@@ -12,7 +12,8 @@ import uuid
 
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import calendar_sync, calendar_writes
+from workflows.calendars import sync as calendar_sync
+from workflows.calendars import writes as calendar_writes
 from workflows.clock import utcnow
 
 

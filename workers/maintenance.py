@@ -9,7 +9,11 @@ from outbox import relay
 from outbox.publisher import broker_lost_its_queues
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import attendance, bookings, reminders, reschedules, retention, session_sweeps, waitlists
+from workflows.bookings import lifecycle as bookings
+from workflows.bookings import reschedules
+from workflows.operations import retention
+from workflows.sessions import attendance, reminders, waitlists
+from workflows.sessions import sweeps as session_sweeps
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,8 @@ import uuid
 from outbox import enqueue_after_commit
 from workers.base import DbTask
 from workers.celery_app import app
-from workflows import account_emails, notifications
+from workflows.accounts import emails as account_emails
+from workflows.notifications import messages as notifications
 
 
 @app.task(name="notifications.send_email", base=DbTask, bind=True)

@@ -21,8 +21,11 @@ from sqlalchemy.orm import Session
 
 from models import OutboxEvent
 from outbox import REGISTRY
-from workflows import analytics, calendar_writes, notifications, reviews, sessions
+from workflows.calendars import writes as calendar_writes
 from workflows.events import DECLARED, EventType
+from workflows.notifications import messages as notifications
+from workflows.sessions import analytics, reviews
+from workflows.sessions import lifecycle as sessions
 from workflows.webhooks import fanout
 
 SESSION_OUTCOMES = (EventType.SESSION_COMPLETED, EventType.SESSION_CANCELLED, EventType.SESSION_MISSED,

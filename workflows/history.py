@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from models import AttendanceDispute, Booking, MentorProfile, OutboxEvent, RescheduleProposal, WaitlistEntry
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
-from workflows.bookings import get_visible_booking
+from workflows.bookings.lifecycle import get_visible_booking
+from workflows.bookings.series import get_series
 from workflows.errors import Forbidden, NotFound
 from workflows.events import EventType, participants
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
-from workflows.series import get_series
-from workflows.sessions import get_visible_session
+from workflows.sessions.lifecycle import get_visible_session
 
 USER_ACTOR_PREFIX = "user:"
 ADMIN = Role.ADMIN.value

@@ -33,8 +33,11 @@ from api.common.schemas import PaginationArgs, Timestamp, page_of
 from api.database import db_session
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, DisputePageSchema, DisputeSchema, SessionPageSchema, SessionSchema
-from workflows import administration, attendance, auth_events, operations
+from workflows.accounts import audit as auth_events
 from workflows.errors import Forbidden
+from workflows.operations import admin as administration
+from workflows.operations import outbox as operations
+from workflows.sessions import attendance
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Operators (admins only).")
 

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
 from models import AuthEventKind, BookingStatus, DisputeStatus, NoShow, SessionStatus
 from models.attendance import MAX_DISPUTE_TEXT
-from workflows import administration
+from workflows.operations import admin as administration
 
 EXAMPLE_USER: dict[str, Any] = {
     "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",

@@ -1,4 +1,4 @@
-"""Credentials' events recorded from the API (``workflows.auth_events``): the user when known, the client address
+"""Credentials' events recorded from the API (``workflows.accounts.audit``): the user when known, the client address
 as the rate limits count it. A refusal that records one (a failed sign-in, a lock-out) keeps the record."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from api.database import db_session
 from api.ratelimit import client_address, throttled_password_check, throttled_sign_in
 from models import AuthEventKind, User
-from workflows import accounts, auth_events
+from workflows.accounts import audit as auth_events
+from workflows.accounts import users as accounts
 from workflows.errors import LockedOut
 
 

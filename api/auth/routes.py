@@ -34,11 +34,15 @@ from api.database import db_session
 from api.ratelimit import limit_account_emails, limit_registrations, throttled_registration
 from api.security import current_actor, current_credential, issue_token, require_login
 from models import AuthEventKind, User
-from workflows import account_deletion, account_emails, accounts, calendars, refresh_tokens, sign_ins
-from workflows.accounts import normalise_email
+from workflows.accounts import deletion as account_deletion
+from workflows.accounts import emails as account_emails
+from workflows.accounts import refresh_tokens, sign_ins
+from workflows.accounts import users as accounts
+from workflows.accounts.refresh_tokens import SignedIn
+from workflows.accounts.sign_ins import ClientInfo
+from workflows.accounts.users import normalise_email
+from workflows.calendars import feeds as calendars
 from workflows.errors import Unauthenticated
-from workflows.refresh_tokens import SignedIn
-from workflows.sign_ins import ClientInfo
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and bearer tokens.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")

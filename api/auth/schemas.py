@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from api.common.schemas import EmailAddress, Text, locale_tag, timezone_name
 from models import FeedRevocation
-from workflows.accounts import MIN_PASSWORD_LENGTH
+from workflows.accounts.users import MIN_PASSWORD_LENGTH
 
 NEW_PASSWORD_LENGTH = validate.Length(min=MIN_PASSWORD_LENGTH, max=256,
                                       error="a password has at least {min} characters (and at most {max})")

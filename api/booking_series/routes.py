@@ -25,7 +25,9 @@ from api.common.schemas import PaginationArgs, TimelinePageSchema
 from api.database import db_session, end_transaction, session_factory
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
-from workflows import calendar_sync, history, series
+from workflows import history
+from workflows.bookings import series
+from workflows.calendars import sync as calendar_sync
 
 blp = Blueprint("booking_series", __name__, url_prefix="/api/v1/booking-series",
                 description="A meeting every week or two, requested at once and answered once.")

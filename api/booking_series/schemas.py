@@ -13,8 +13,8 @@ from api.common.schemas import PaginationArgs, PersonSchema, ShownSchema, Text, 
 from api.database import db_session
 from models import BookingSeries, SeriesStatus
 from models.series import MAX_OCCURRENCES
-from workflows import series
-from workflows.named import names
+from workflows.bookings import series
+from workflows.people import names
 
 EXAMPLE_SERIES: dict[str, Any] = {
     "id": "2b7e9c1d-4a5f-4e6b-9c8d-7e6f5a4b3c2d",

@@ -23,7 +23,9 @@ from api.common.schemas import PaginationArgs, TimelinePageSchema
 from api.database import db_session, end_transaction, session_factory
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
-from workflows import bookings, calendar_sync, history
+from workflows import history
+from workflows.bookings import lifecycle as bookings
+from workflows.calendars import sync as calendar_sync
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Mentees request; mentors accept or decline. Accepting creates the session.")

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from api.common.schemas import PaginationArgs, PersonSchema, ShownSchema, Text, Timestamp, page_of
 from api.database import db_session
 from models import Booking, BookingStatus
-from workflows.named import NamedBooking, name_bookings
+from workflows.people import NamedBooking, name_bookings
 
 EXAMPLE_BOOKING: dict[str, Any] = {
     "id": "6f1c2f5e-8d4b-4a57-9a53-2a8b4f0f3c11",

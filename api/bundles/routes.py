@@ -24,7 +24,7 @@ from api.common.schemas import PaginationArgs
 from api.database import db_session
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
-from workflows import bundles
+from workflows.bookings import bundles
 
 blp = Blueprint("bundles", __name__, url_prefix="/api/v1", description="Bundles of sessions paid once.")
 blp.before_request(require_login)

@@ -20,8 +20,9 @@ from api.database import db_session, end_transaction, session_factory
 from api.ratelimit import limit_calendar_changes
 from api.security import current_actor, require_login
 from models import CalendarConnection
-from workflows import calendar_connections, calendar_writes
-from workflows.calendar_writes import Backlog
+from workflows.calendars import connections as calendar_connections
+from workflows.calendars import writes as calendar_writes
+from workflows.calendars.writes import Backlog
 
 blp = Blueprint("calendar_connections", __name__, url_prefix="/api/v1/calendar-connections",
                 description="A mentor's own calendars: their busy times block slots; sessions are written to one.")

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
-from workflows import calendars
+from workflows.calendars import feeds as calendars
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar",
                 description="Private calendar feeds (iCalendar), opened by the token in their URL.")

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from workflows.accounts import MAX_EMAIL_LENGTH, normalise_email
+from workflows.accounts.users import MAX_EMAIL_LENGTH, normalise_email
 from workflows.errors import InvalidInput
-from workflows.mentors import normalise_skill
+from workflows.mentors.profiles import normalise_skill
 from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_JSON_DEPTH = 10
@@ -81,7 +81,7 @@ def _valid_timezone(value: str) -> None:
 
 
 def search_words(**kwargs: Any) -> Text:
-    """What a mentee types to search: ranked matches, typos forgiven (``workflows.search``)."""
+    """What a mentee types to search: ranked matches, typos forgiven (``workflows.mentors.search``)."""
     return Text(load_default=None, validate=validate.Length(min=1, max=100), **kwargs)
 
 

@@ -11,7 +11,7 @@ from api.common.docs import documents_errors
 from api.database import db_session
 from api.security import require_login
 from api.sessions.schemas import GroupSessionPageSchema, GroupSessionSearchArgs
-from workflows import group_sessions
+from workflows.sessions import group as group_sessions
 
 blp = Blueprint("group_sessions", __name__, url_prefix="/api/v1/group-sessions",
                 description="Upcoming group sessions across listings, with their seats.")

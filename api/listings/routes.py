@@ -26,7 +26,10 @@ from api.listings.schemas import (
 )
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, GroupSessionPageSchema, SessionSchema
-from workflows import group_sessions, listings, slots, team_invitations, teams
+from workflows.mentors import invitations as team_invitations
+from workflows.mentors import listings
+from workflows.scheduling import slots, teams
+from workflows.sessions import group as group_sessions
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Mentors' offerings.")
 blp.before_request(require_login)

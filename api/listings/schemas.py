@@ -22,7 +22,7 @@ from models.listings import (
     MIN_DURATION_MINUTES,
     SLOT_STEPS,
 )
-from workflows.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind, as_seen_by
+from workflows.mentors.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind, as_seen_by
 
 MAX_PRICE_CENTS = 100_000_000
 MAX_LOCATION = 500
@@ -52,7 +52,7 @@ def _optional(least: int, most: int, description: str, **kwargs: Any) -> fields.
 
 
 class SchedulingRulesSchema(ma.Schema):
-    """A listing's scheduling rules (workflows.scheduling); null for none, or the service's default."""
+    """A listing's scheduling rules (workflows.scheduling.rules); null for none, or the service's default."""
 
     buffer_before_minutes = _minutes(MAX_BUFFER_MINUTES, "Time the mentor keeps free before each session (0-120). "
                                      "Between two sessions: the larger of the earlier's after and the later's before.")

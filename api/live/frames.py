@@ -19,11 +19,15 @@ from api.bookings.schemas import BookingSchema
 from api.reviews.schemas import ReviewSchema
 from api.sessions.schemas import SessionSchema
 from models import Review
-from workflows import bookings, named, reviews, series, sessions
+from workflows import people as named
 from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
+from workflows.bookings import series
 from workflows.errors import NotFound
 from workflows.events import BOOKING_EVENTS, REVIEW_EVENTS, SERIES_EVENTS, SESSION_EVENTS, DomainEvent
 from workflows.roles import Role
+from workflows.sessions import lifecycle as sessions
+from workflows.sessions import reviews
 
 _BOOKING = BookingSchema()
 _SESSION = SessionSchema()

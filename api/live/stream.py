@@ -38,11 +38,12 @@ from api.live.frames import ResourceViews
 from api.live.slots import EXTENSION, Refused, StreamLease, StreamSlots
 from api.security import current_actor, current_credential
 from infra.config import Settings
-from workflows import events, live
+from workflows import events
+from workflows.accounts.sign_ins import Credential, actor_for
 from workflows.actors import Actor
 from workflows.errors import Unauthenticated
-from workflows.live_replay import mentors_of_listings, resume
-from workflows.sign_ins import Credential, actor_for
+from workflows.live import frames as live
+from workflows.live.replay import mentors_of_listings, resume
 
 log = structlog.get_logger(__name__)
 

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 
 import redis
 
+from workflows.accounts.sign_ins import Credential
 from workflows.clock import utcnow
-from workflows.sign_ins import Credential
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from api.mentors.schemas import (
     minutes_from_hhmm,
 )
 from api.security import current_actor, require_login
-from workflows import history, mentor_schedule, mentors
+from workflows import history
+from workflows.mentors import profiles as mentors
+from workflows.mentors import time_off as mentor_schedule
 
 blp = Blueprint("mentor_profiles", __name__, url_prefix="/api/v1/mentor-profiles",
                 description="Mentors: headline, timezone, skills, availability.")

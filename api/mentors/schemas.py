@@ -12,7 +12,7 @@ from api.bookings.schemas import BookingSchema
 from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, search_words, skill_name, timezone_name
 from api.sessions.schemas import SessionSchema
 from models.listings import MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK
-from workflows.mentor_schedule import MAX_HOURS_PER_DAY, MAX_OVERRIDES, MAX_TIME_OFF
+from workflows.mentors.time_off import MAX_HOURS_PER_DAY, MAX_OVERRIDES, MAX_TIME_OFF
 
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 

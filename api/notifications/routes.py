@@ -12,7 +12,7 @@ from api.common.docs import documents_errors
 from api.database import db_session
 from api.notifications.schemas import NotificationListArgs, NotificationPageSchema, NotificationSchema
 from api.security import current_actor, require_login
-from workflows import notifications
+from workflows.notifications import messages as notifications
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
                 description="In-app notifications (also emailed when SMTP is configured).")

@@ -20,7 +20,7 @@ from api.reschedules.schemas import (
     RescheduleRequestSchema,
 )
 from api.security import current_actor, require_login
-from workflows import reschedules
+from workflows.bookings import reschedules
 
 blp = Blueprint("reschedules", __name__, url_prefix="/api/v1",
                 description="Moving an accepted booking to another time, when both participants agree.")

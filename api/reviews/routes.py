@@ -14,7 +14,7 @@ from api.database import db_session
 from api.idempotency import idempotent
 from api.reviews.schemas import ReviewCreateSchema, ReviewPageSchema, ReviewSchema, StatsSchema
 from api.security import current_actor, require_login
-from workflows import analytics, reviews
+from workflows.sessions import analytics, reviews
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1", description="Reviews and mentor statistics.")
 blp.before_request(require_login)

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.common.schemas import Text, page_of
-from workflows.reviews import PublicReview
+from workflows.sessions.reviews import PublicReview
 
 
 class ReviewCreateSchema(ma.Schema):

@@ -31,7 +31,11 @@ from api.sessions.schemas import (
     WaitlistEntrySchema,
     WaitlistJoinSchema,
 )
-from workflows import attendance, group_sessions, history, named, sessions, waitlists
+from workflows import history
+from workflows import people as named
+from workflows.sessions import attendance, waitlists
+from workflows.sessions import group as group_sessions
+from workflows.sessions import lifecycle as sessions
 
 # PATCH on start and complete: POST replaces it (see README, "Versioning and deprecation").
 PATCH_DEPRECATED = datetime(2026, 11, 23, tzinfo=UTC)

@@ -22,8 +22,8 @@ from api.security import current_actor
 from infra.config import Settings, get_settings
 from models import ListingKind, MentorshipSession, SessionStatus, WaitlistStatus
 from models.attendance import MAX_DISPUTE_TEXT
-from workflows.named import NamedSession, name_sessions
-from workflows.sessions import meeting_url
+from workflows.people import NamedSession, name_sessions
+from workflows.sessions.lifecycle import meeting_url
 
 EXAMPLE_SESSION: dict[str, Any] = {
     "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",

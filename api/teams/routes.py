@@ -13,7 +13,7 @@ from api.common.schemas import PaginationArgs
 from api.database import db_session
 from api.security import current_actor, require_login
 from api.teams.schemas import EXAMPLE_INVITATION, InvitationPageSchema, InvitationSchema
-from workflows import team_invitations
+from workflows.mentors import invitations as team_invitations
 
 blp = Blueprint("team_invitations", __name__, url_prefix="/api/v1/team-invitations",
                 description="Invitations to teach on another mentor's listing.")

@@ -25,8 +25,8 @@ from models import (
 )
 from tests.database import fingerprint
 from tests.factories import PASSWORD, BookingFactory, ListingFactory, UserFactory, as_caller, make_session
-from workflows import sessions as session_flow
 from workflows.actors import Actor
+from workflows.sessions import lifecycle as session_flow
 from workflows.webhooks import endpoints
 
 

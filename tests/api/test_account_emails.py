@@ -14,7 +14,8 @@ from models import AccountToken, Notification, User
 from tests.api_calls import feed_url
 from tests.factories import PASSWORD, UserFactory, as_caller, make_session
 from tests.mail import Mailbox
-from workflows import account_emails, notifications
+from workflows.accounts import emails as account_emails
+from workflows.notifications import messages as notifications
 
 
 def send_links(db: Session) -> None:

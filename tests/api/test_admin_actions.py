@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import AdminAction, BookingStatus, MentorProfile, OutboxEvent, Review, SessionStatus, User
 from tests.factories import MentorProfileFactory, UserFactory, as_caller, make_session
-from workflows import reviews
+from workflows.sessions import reviews
 
 
 def actions(db: Session) -> list[AdminAction]:

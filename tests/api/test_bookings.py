@@ -13,7 +13,7 @@ from infra.config import get_settings
 from models import AvailabilityWindow, Booking, ListingKind, OutboxEvent
 from tests.api_calls import future, iso, request_booking
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
-from workflows import sessions as session_flow
+from workflows.sessions import lifecycle as session_flow
 
 
 @pytest.fixture

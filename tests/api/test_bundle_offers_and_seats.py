@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from models import Bundle, BundlePurchase, ListingKind
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
-from workflows import sessions as session_flow
+from workflows.sessions import lifecycle as session_flow
 
 
 def at(hours: float) -> datetime:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import BundlePurchase
 from tests.factories import Caller, ListingFactory, UserFactory, as_caller
-from workflows import bookings as booking_flow
-from workflows import sessions as session_flow
+from workflows.bookings import lifecycle as booking_flow
+from workflows.sessions import lifecycle as session_flow
 
 
 def future(days: int, hour: int = 10) -> datetime:

@@ -139,7 +139,7 @@ def test_a_request_waiting_too_long_for_a_lock_answers_503_with_retry_after_and_
     # gives up after the timeout instead of holding a thread and a connection.
     import dataclasses
 
-    from workflows.commitments import lock_mentor_schedule
+    from workflows.scheduling.commitments import lock_mentor_schedule
 
     listing = ListingFactory()
     mentor, mentee = as_caller(listing.mentor_profile.user), as_caller(UserFactory())

@@ -21,8 +21,8 @@ from models import (
     Skill,
 )
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller, make_session
-from workflows import listings
-from workflows.mentors import ensure_skills
+from workflows.mentors import listings
+from workflows.mentors.profiles import ensure_skills
 
 
 def skill(db: Session) -> Skill:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, ListingKind, Notification, OutboxEvent
 from tests.factories import ListingFactory, UserFactory, as_caller
-from workflows import notifications
+from workflows.notifications import messages as notifications
 
 
 def start_at(hours: int) -> str:

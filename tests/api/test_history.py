@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.api_calls import future, request_booking
 from tests.factories import ListingFactory, UserFactory, as_caller
-from workflows import sessions as session_flow
+from workflows.sessions import lifecycle as session_flow
 
 
 def entries(response: object) -> set[tuple[str, str]]:

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from models import Booking, ListingKind, OutboxEvent
 from tests.factories import ListingFactory, UserFactory, as_caller
-from workflows import live, notifications, reviews
-from workflows import sessions as session_flow
 from workflows.actors import Actor
 from workflows.events import from_outbox
+from workflows.live import frames as live
+from workflows.notifications import messages as notifications
+from workflows.sessions import lifecycle as session_flow
+from workflows.sessions import reviews
 from workflows.webhooks import fanout
 
 

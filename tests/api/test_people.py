@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, ListingKind, OutboxEvent, User
 from tests.database import counting
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller, make_session
-from workflows import notifications, reviews
-from workflows import sessions as session_flow
+from workflows.notifications import messages as notifications
+from workflows.sessions import lifecycle as session_flow
+from workflows.sessions import reviews
 
 
 def person(user: User, id_: uuid.UUID | None = None) -> dict[str, str]:

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from models import Notification, OutboxEvent
 from tests.factories import UserFactory, as_caller, make_session
-from workflows import analytics, notifications, reviews
-from workflows import sessions as session_flow
 from workflows.actors import Actor
+from workflows.notifications import messages as notifications
+from workflows.sessions import analytics, reviews
+from workflows.sessions import lifecycle as session_flow
 
 
 def completed_session(db: Session) -> tuple:

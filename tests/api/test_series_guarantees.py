@@ -17,7 +17,7 @@ from models import Booking, BookingStatus, BundlePurchase, MentorshipSession, Ou
 from tests.concurrency import concurrently
 from tests.factories import ListingFactory, UserFactory, as_caller
 from tests.servers import live_app
-from workflows import sessions
+from workflows.sessions import lifecycle as sessions
 
 FIRST = (datetime.now(UTC) + timedelta(days=8)).replace(hour=10, minute=0, second=0, microsecond=0)
 ROUNDS = 4

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import SessionStatus
 from tests.factories import Caller, UserFactory, as_caller, make_session
-from workflows import sessions as session_flow
+from workflows.sessions import lifecycle as session_flow
 
 
 def now() -> datetime:

@@ -16,8 +16,8 @@ from tests.api_calls import next_quarter_hour
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
-from workflows import bookings as booking_flow
 from workflows.actors import Actor
+from workflows.bookings import lifecycle as booking_flow
 
 
 def sign_up(client: FlaskClient, email: str) -> dict[str, str]:

@@ -43,9 +43,9 @@ from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker, purge_queues
 from tests.workflow_runs import accept_all, every_booking_has_one_session, seed_drafts, sessions_per_booking
 from workers.handlers import task_of
-from workflows import bookings
-from workflows import sessions as session_flow
 from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
+from workflows.sessions import lifecycle as session_flow
 
 MENTORS = 10
 CREATE_SESSIONS = "sessions.create_from_booking"

@@ -20,8 +20,8 @@ from models import Booking, BookingStatus, HandlerStatus, ListingKind, OutboxEve
 from outbox import record_events
 from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, as_caller
 from tests.servers import live_app, serving
-from workflows import retention
-from workflows.live_replay import MAX_REPLAY
+from workflows.live.replay import MAX_REPLAY
+from workflows.operations import retention
 
 
 @pytest.fixture

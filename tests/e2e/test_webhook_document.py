@@ -34,8 +34,10 @@ from tests.concurrency import wait_until
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker
-from workflows import events, reschedules, series, waitlists
+from workflows import events
 from workflows.actors import Actor
+from workflows.bookings import reschedules, series
+from workflows.sessions import waitlists
 from workflows.webhooks import endpoints
 
 

@@ -16,7 +16,7 @@ from infra import calendar_http, http_bodies
 from infra.calendar_http import CalendarFault
 from infra.config import get_settings
 from tests.calendar_servers import Feed, subscription_server
-from workflows import calendar_accounts
+from workflows.calendars import accounts as calendar_accounts
 from workflows.webhooks import sending
 from workflows.webhooks.sending import Delivery
 

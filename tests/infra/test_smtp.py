@@ -18,7 +18,9 @@ from devstack.host import free_port
 from infra.config import get_settings
 from models import BookingStatus, Notification
 from tests.factories import BookingFactory, UserFactory
-from workflows import events, notifications, sessions
+from workflows import events
+from workflows.notifications import messages as notifications
+from workflows.sessions import lifecycle as sessions
 
 
 class Inbox:

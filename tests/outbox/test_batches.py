@@ -13,8 +13,10 @@ from outbox import batches, record_events
 from outbox.recording import Dispatch, pending_dispatches, redeliver_delay
 from tests.database import counting
 from tests.factories import BookingFactory, MentorProfileFactory
-from workflows import analytics, notifications, sessions
 from workflows.events import EventType, booking_payload, record
+from workflows.notifications import messages as notifications
+from workflows.sessions import analytics
+from workflows.sessions import lifecycle as sessions
 
 CREATE_SESSIONS = "sessions.create_from_booking"
 NOTIFY = "notifications.notify"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.conftest import PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
 from tests.web.pages import LIVE_MS, clinic, sign_in, wait_for_session
-from workflows import attendance
+from workflows.sessions import attendance
 
 MOVED_WITHIN_MS = 8000  # the accept, the worker's new session, the stream's frames, each page's reload
 

@@ -1,4 +1,4 @@
-"""Deleting an account (``workflows/account_deletion.py``), called directly: what is cancelled and on which terms,
+"""Deleting an account (``workflows/accounts/deletion.py``), called directly: what is cancelled and on which terms,
 what is left as history, and what is left of the person."""
 
 from __future__ import annotations
@@ -25,10 +25,13 @@ from models import (
 from tests.database import refused
 from tests.factories import PASSWORD, BookingFactory, ListingFactory, UserFactory, actor_of
 from tests.webhook_domain import make_endpoint
-from workflows import account_deletion, calendars, refresh_tokens, sessions
-from workflows.accounts import WrongCurrentPassword
+from workflows.accounts import deletion as account_deletion
+from workflows.accounts import refresh_tokens
+from workflows.accounts.sign_ins import ClientInfo
+from workflows.accounts.users import WrongCurrentPassword
+from workflows.calendars import feeds as calendars
 from workflows.errors import Unauthenticated
-from workflows.sign_ins import ClientInfo
+from workflows.sessions import lifecycle as sessions
 
 NOW = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
 

@@ -1,4 +1,4 @@
-"""Links mailed to an address (``workflows/account_emails.py``), called directly: each works once and until it
+"""Links mailed to an address (``workflows/accounts/emails.py``), called directly: each works once and until it
 expires, a newer one replaces it, a confirmation moves the account to the address it went to, and a reset ends
 every credential. Sending the mail is the API tests' (with a real SMTP server)."""
 
@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from models import AccountToken, AccountTokenPurpose, Notification, User
 from tests.database import refused
 from tests.factories import PASSWORD, UserFactory, actor_of
-from workflows import account_emails, accounts
+from workflows.accounts import emails as account_emails
+from workflows.accounts import users as accounts
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput
 
 

@@ -1,4 +1,4 @@
-"""Users, passwords and credentials (``workflows/accounts.py``), called directly: the stored form of an email, who
+"""Users, passwords and credentials (``workflows/accounts/users.py``), called directly: the stored form of an email, who
 may sign in, what an account's owner may change, and what a password change ends. The bound on concurrent
 hashing is ``test_password_hashing_bound.py``'s."""
 
@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from models import CalendarFeed, FeedRevocation, Notification, SignIn, User
 from tests.database import refused
 from tests.factories import PASSWORD, UserFactory, actor_of
-from workflows import accounts, calendars, refresh_tokens
+from workflows.accounts import refresh_tokens
+from workflows.accounts import users as accounts
+from workflows.accounts.sign_ins import ClientInfo
+from workflows.calendars import feeds as calendars
 from workflows.errors import Conflict, InvalidInput
-from workflows.sign_ins import ClientInfo
 
 
 def told(db: Session, user: User) -> list[str]:

@@ -1,4 +1,4 @@
-"""What administrators do (``workflows/administration.py``), called directly: every action is an admin's alone
+"""What administrators do (``workflows/operations/admin.py``), called directly: every action is an admin's alone
 and recorded once in the audit trail; a search takes its words literally."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from models import AdminAction, Review, SessionStatus, User
 from tests.database import events_of, refused
 from tests.factories import UserFactory, actor_of, make_session
-from workflows import administration
 from workflows.actors import Actor
 from workflows.errors import Forbidden, NotFound
+from workflows.operations import admin as administration
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 

@@ -1,4 +1,4 @@
-"""Mentor statistics (``workflows/analytics.py``), called directly: what each event counts, added up per mentor
+"""Mentor statistics (``workflows/sessions/analytics.py``), called directly: what each event counts, added up per mentor
 across batches."""
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from models import BookingStatus, Listing, MentorshipSession, OutboxEvent
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
-from workflows import analytics, session_sweeps, sessions
 from workflows.actors import Actor
 from workflows.errors import NotFound
+from workflows.sessions import analytics
+from workflows.sessions import lifecycle as sessions
+from workflows.sessions import sweeps as session_sweeps
 
 START = datetime(2021, 5, 3, 9, tzinfo=UTC)  # long ago, for the missed sweep: no other test's session is due
 

@@ -1,4 +1,4 @@
-"""Attendance (``workflows/attendance.py``): check-ins and their window, who sees whose, a participant who came
+"""Attendance (``workflows/sessions/attendance.py``): check-ins and their window, who sees whose, a participant who came
 reporting the other absent, the sweeps attributing an absence by who checked in, its effect on the bundle credit and
 the fee, disputes and an administrator's correction of it, and a mentor's no-shows in their statistics."""
 
@@ -25,21 +25,17 @@ from models import (
 )
 from tests.database import events_of, refused
 from tests.factories import ListingFactory, UserFactory, actor_of, group_session
-from workflows import (
-    analytics,
-    attendance,
-    bookings,
-    bundles,
-    history,
-    named,
-    notifications,
-    reviews,
-    session_sweeps,
-    sessions,
-)
+from workflows import history
+from workflows import people as named
 from workflows.actors import Actor
+from workflows.bookings import bundles
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from workflows.events import EventType
+from workflows.notifications import messages as notifications
+from workflows.sessions import analytics, attendance, reviews
+from workflows.sessions import lifecycle as sessions
+from workflows.sessions import sweeps as session_sweeps
 
 T = (datetime.now(UTC) + timedelta(days=6)).replace(hour=9, minute=0, second=0, microsecond=0)
 GRACE = timedelta(minutes=10)

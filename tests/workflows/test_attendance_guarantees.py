@@ -28,7 +28,8 @@ from models import (
 from tests.concurrency import concurrently
 from tests.factories import Caller, UserFactory, actor_of, as_caller, individual_session
 from tests.servers import live_app
-from workflows import bundles, session_sweeps
+from workflows.bookings import bundles
+from workflows.sessions import sweeps as session_sweeps
 
 ROUNDS = 6
 

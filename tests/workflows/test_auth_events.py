@@ -1,4 +1,4 @@
-"""The credentials' audit trail (``workflows/auth_events.py``), called directly: what an event keeps, and how
+"""The credentials' audit trail (``workflows/accounts/audit.py``), called directly: what an event keeps, and how
 admins page through it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import AuthEvent, AuthEventKind
 from tests.factories import UserFactory
-from workflows import auth_events
+from workflows.accounts import audit as auth_events
 
 NOW = datetime(2031, 5, 1, 12, tzinfo=UTC)
 

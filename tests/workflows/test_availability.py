@@ -1,4 +1,4 @@
-"""Whether a time fits a mentor's weekly windows (``workflows/availability.py``): by the local clock of the mentor's
+"""Whether a time fits a mentor's weekly windows (``workflows/scheduling/hours.py``): by the local clock of the mentor's
 timezone, inside one window of the local day it starts on."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models import AvailabilityWindow
-from workflows.availability import fits_windows
+from workflows.scheduling.hours import fits_windows
 
 MONDAY, SUNDAY = 0, 6
 # 09:00-12:00 and 22:00-24:00 local, on Mondays.

@@ -1,5 +1,5 @@
-"""Booking requests and the mentor's decisions (``workflows/bookings.py``), called directly: what a request must
-be, what each decision writes, what the cancellation policy charges, and which drafts expire.
+"""Booking requests and the mentor's decisions (``workflows/bookings/lifecycle.py``), called directly: what a request
+must be, what each decision writes, what the cancellation policy charges, and which drafts expire.
 
 Who may make which move, and from which status, is ``test_state_machine.py``'s."""
 
@@ -17,7 +17,9 @@ from models import Booking, BookingStatus, BundlePurchase, CreditStatus, Listing
 from models.listings import Listing
 from tests.database import events_of, refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, group_session, make_session
-from workflows import bookings, bundles, named
+from workflows import people as named
+from workflows.bookings import bundles
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)

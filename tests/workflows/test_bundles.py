@@ -1,5 +1,5 @@
-"""Bundles and their credits (``workflows/bundles.py``), called directly: who offers, withdraws and buys them, how
-long a purchase pays for sessions, and when a credit can be taken."""
+"""Bundles and their credits (``workflows/bookings/bundles.py``), called directly: who offers, withdraws and buys them,
+how long a purchase pays for sessions, and when a credit can be taken."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import Bundle, BundlePurchase, Listing, User
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import bundles
+from workflows.bookings import bundles
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 
 NOW = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)

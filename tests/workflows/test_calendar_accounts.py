@@ -1,4 +1,4 @@
-"""A mentor's calendar account, sealed (``workflows/calendar_accounts.py``): a secret iCalendar address is kept in
+"""A mentor's calendar account, sealed (``workflows/calendars/accounts.py``): a secret iCalendar address is kept in
 the sealed credentials only, nowhere in the clear, and ``flask ops reseal-calendars`` takes out one left in the clear
 by an earlier version."""
 
@@ -11,7 +11,9 @@ from infra.config import get_settings
 from models.calendars import SEALED_HREF
 from tests.calendar_servers import Feed, ics, subscription_server, vevent
 from tests.factories import ListingFactory, actor_of
-from workflows import calendar_accounts, calendar_connections, calendar_sync
+from workflows.calendars import accounts as calendar_accounts
+from workflows.calendars import connections as calendar_connections
+from workflows.calendars import sync as calendar_sync
 from workflows.clock import utcnow
 
 

@@ -1,4 +1,4 @@
-"""Reading what makes a mentor busy from hostile iCalendar text (``workflows/calendar_busy.py``): a rule repeating
+"""Reading what makes a mentor busy from hostile iCalendar text (``workflows/calendars/busy.py``): a rule repeating
 every second, a weekly rule thirty years old, one event of 20,001 occurrences, a rule that never matches, time zones
 whose rules would expand for ever, one mentor's time zone leaking into another's read; and a calendar of thousands of
 events read in linear work (counted: occurrences generated and expansions run, never seconds)."""
@@ -18,7 +18,8 @@ from recurring_ical_events.series import rrule as series_rrule
 
 from infra.calendar_http import CalendarFault
 from tests.calendar_servers import ics, vevent
-from workflows import calendar_busy, calendar_sync
+from workflows.calendars import busy as calendar_busy
+from workflows.calendars import sync as calendar_sync
 
 NOW = datetime(2030, 3, 20, 12, tzinfo=UTC)
 START, END = NOW - timedelta(days=1), NOW + timedelta(days=180)

@@ -1,4 +1,4 @@
-"""A mentor's own calendar (``workflows/calendar_sync.py``) against a real Radicale and a local subscription server:
+"""A mentor's own calendar (``workflows/calendars/sync.py``) against a real Radicale and a local subscription server:
 what makes the mentor busy (recurring events with an exception and a moved occurrence, all-day, transparent,
 cancelled, another timezone, floating, across a DST change, the service's own events), the slots and requests that
 honour it, what changed read again only, and faults that lose nothing: a server down, garbage, too many events,
@@ -36,9 +36,13 @@ from tests.calendar_servers import (
 )
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
-from workflows import bookings, calendar_accounts, calendar_connections, calendar_sync, slots
 from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
+from workflows.calendars import accounts as calendar_accounts
+from workflows.calendars import connections as calendar_connections
+from workflows.calendars import sync as calendar_sync
 from workflows.errors import Conflict, Forbidden, InvalidInput
+from workflows.scheduling import slots
 
 NOW = datetime(2030, 3, 20, 12, tzinfo=UTC)  # the sync's "now": Paris changes to summer time on 31 March 2030
 PARIS = "Europe/Paris"

@@ -1,4 +1,4 @@
-"""Sessions written to the mentor's own calendar (``workflows/calendar_writes.py``), read back from a real Radicale:
+"""Sessions written to the mentor's own calendar (``workflows/calendars/writes.py``), read back from a real Radicale:
 an accepted session appears with the feed's UID, a move moves it (one event, a higher SEQUENCE), a cancellation
 marks it cancelled, a late older change never overwrites a newer, the events written are never read back as busy
 time, a write to a server that is down lands once it is back, another target calendar takes the events of sessions
@@ -33,16 +33,14 @@ from tests.calendar_servers import (
     subscription_server,
 )
 from tests.factories import ListingFactory, UserFactory, actor_of, make_session
-from workflows import (
-    bookings,
-    calendar_accounts,
-    calendar_connections,
-    calendar_sync,
-    calendar_writes,
-    reschedules,
-    sessions,
-)
 from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
+from workflows.bookings import reschedules
+from workflows.calendars import accounts as calendar_accounts
+from workflows.calendars import connections as calendar_connections
+from workflows.calendars import sync as calendar_sync
+from workflows.calendars import writes as calendar_writes
+from workflows.sessions import lifecycle as sessions
 
 T = (datetime.now(UTC) + timedelta(days=6)).replace(hour=9, minute=0, second=0, microsecond=0)
 

@@ -1,4 +1,4 @@
-"""Calendars (``workflows/calendars.py``), called directly: one working feed token per user, which sessions a feed
+"""Calendars (``workflows/calendars/feeds.py``), called directly: one working feed token per user, which sessions a feed
 holds, and the invite of a booking whose session does not exist yet. What the feed looks like to a calendar
 client is the API tests' (``tests/api/test_calendars.py``)."""
 
@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from models import BookingStatus, FeedRevocation, MentorshipSession
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
-from workflows import calendars, sessions
+from workflows.calendars import feeds as calendars
 from workflows.errors import NotFound
+from workflows.sessions import lifecycle as sessions
 
 NOW = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
 

@@ -1,7 +1,8 @@
-"""Requests whose time is taken are settled at once by the system (``workflows/bookings.py`` ``settle_clashes``),
-called directly: an accept declines the mentor's other requests for an overlapping time and withdraws the
-mentee's own; a group session scheduled, or a seat taken, does the same; a settled request cannot be accepted;
-and the mentee is told why, with the listing's next free times. The races are ``test_overlap_guarantees.py``'s."""
+"""Requests whose time is taken are settled at once by the system (``workflows/bookings/lifecycle.py``
+``settle_clashes``), called directly: an accept declines the mentor's other requests for an overlapping time and
+withdraws the mentee's own; a group session scheduled, or a seat taken, does the same; a settled request cannot be
+accepted; and the mentee is told why, with the listing's next free times. The races are
+``test_overlap_guarantees.py``'s."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from models.listings import Listing
 from models.users import User
 from tests.database import events_of, refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import bookings, bundles, group_sessions, notifications
+from workflows.bookings import bundles
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict
+from workflows.notifications import messages as notifications
+from workflows.sessions import group as group_sessions
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
 

@@ -1,6 +1,6 @@
-"""What mentors and mentees are committed to (``workflows/commitments.py``; a mentor's, as the scheduling check reads
-it: ``workflows/scheduling.py``), called directly: which bookings and sessions take a time, and that one ending as
-another starts takes nothing from it. The open intervals of blocked starts behind free slots are
+"""What mentors and mentees are committed to (``workflows/scheduling/commitments.py``; a mentor's, as the scheduling
+check reads it: ``workflows/scheduling/rules.py``), called directly: which bookings and sessions take a time, and that
+one ending as another starts takes nothing from it. The open intervals of blocked starts behind free slots are
 ``test_slots.py``'s."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from models import BookingStatus, Listing, SessionStatus
 from tests.factories import BookingFactory, ListingFactory, UserFactory, group_session
-from workflows import scheduling
-from workflows.commitments import mentee_is_busy
 from workflows.errors import Conflict
+from workflows.scheduling import rules as scheduling
+from workflows.scheduling.commitments import mentee_is_busy
 
 START = datetime(2031, 4, 7, 9, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -19,10 +19,16 @@ from sqlalchemy.orm import Session
 from models import ListingKind, Notification, OutboxEvent, ReviewEligibility, User, WebhookEndpoint, WebhookMessage
 from outbox import REGISTRY
 from tests.factories import BookingFactory, ListingFactory, UserFactory
-from workflows import bookings, events, group_sessions, live, notifications, reviews, sessions
+from workflows import events
 from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
 from workflows.events import EventType
+from workflows.live import frames as live
+from workflows.notifications import messages as notifications
 from workflows.roles import Role
+from workflows.sessions import group as group_sessions
+from workflows.sessions import lifecycle as sessions
+from workflows.sessions import reviews
 from workflows.webhooks import endpoints, fanout, sending
 
 PREFIX = "test:"

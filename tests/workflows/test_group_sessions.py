@@ -1,4 +1,4 @@
-"""Group sessions (``workflows/group_sessions.py``), called directly: who schedules one and when, and who may take
+"""Group sessions (``workflows/sessions/group.py``), called directly: who schedules one and when, and who may take
 a seat. Leaving a seat and cancelling are ``test_sessions.py``'s; concurrent joins ``test_capacity_guarantees.py``'s."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, Listing, ListingKind, MentorshipSession, SessionStatus, User
 from tests.database import events_of, refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
-from workflows import group_sessions, sessions
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
+from workflows.sessions import group as group_sessions
+from workflows.sessions import lifecycle as sessions
 
 START = (datetime.now(UTC) + timedelta(days=4)).replace(minute=0, second=0, microsecond=0)
 NOW = START - timedelta(days=1)

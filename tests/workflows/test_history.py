@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import MentorProfile, User
 from tests.factories import UserFactory, actor_of, group_session, make_session
-from workflows import history, sessions
+from workflows import history
+from workflows.sessions import lifecycle as sessions
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 

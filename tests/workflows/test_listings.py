@@ -1,4 +1,4 @@
-"""Listings (``workflows/listings.py``), called directly: who may offer and change one, the rule of capacities,
+"""Listings (``workflows/mentors/listings.py``), called directly: who may offer and change one, the rule of capacities,
 and who learns where a listing's sessions meet. Searching by free slot is the API tests'
 (``tests/api/test_discovery.py``)."""
 
@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from models import Listing, ListingKind, ListingMember
 from tests.database import refused
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows import listings
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden
-from workflows.listings import LocationKind
+from workflows.mentors import listings
+from workflows.mentors.listings import LocationKind
 
 
 def create(db: Session, actor: Actor, **fields: Any) -> Listing:

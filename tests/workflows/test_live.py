@@ -1,4 +1,4 @@
-"""Who sees an event live and how (``workflows/live.py``), called directly on events the workflows record: each
+"""Who sees an event live and how (``workflows/live/frames.py``), called directly on events the workflows record: each
 participant's channel, the mentor's slots channel for the events that move a mentor's free time, and what a
 stream shows a participant and a watcher of the mentor's listing. A group's mentees never learning each other is
 ``test_events.py``'s."""
@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from infra.channels import mentor_channel, slots_channel, user_channel
 from models import Booking, OutboxEvent
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
-from workflows import bookings, live
+from workflows.bookings import lifecycle as bookings
 from workflows.events import DomainEvent, from_outbox
+from workflows.live import frames as live
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 PREFIX = "test:"

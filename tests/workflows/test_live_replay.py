@@ -1,4 +1,4 @@
-"""Resuming a live stream (``workflows/live_replay.py``), called directly: the events missed since the last one
+"""Resuming a live stream (``workflows/live/replay.py``), called directly: the events missed since the last one
 seen, or a reset when they cannot all be replayed. A replay longer than ``MAX_REPLAY`` is the end-to-end tests'
 (``tests/e2e/test_live_updates.py``)."""
 
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from models import OutboxEvent
 from tests.factories import BookingFactory, actor_of
-from workflows import bookings
-from workflows.live_replay import resume
+from workflows.bookings import lifecycle as bookings
+from workflows.live.replay import resume
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 DAY = timedelta(days=1)

@@ -1,4 +1,4 @@
-"""Mentor profiles, skills and weekly availability (``workflows/mentors.py``), called directly: one profile per
+"""Mentor profiles, skills and weekly availability (``workflows/mentors/profiles.py``), called directly: one profile per
 user, changed by its owner only, skills by their normalised name, and windows of a day that never overlap."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from models import MentorProfile, Skill
 from tests.database import refused
 from tests.factories import MentorProfileFactory, UserFactory, actor_of
-from workflows import mentors
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
-from workflows.mentors import WindowSpec
+from workflows.mentors import profiles as mentors
+from workflows.mentors.profiles import WindowSpec
 
 MONDAY, TUESDAY = 0, 1
 

@@ -1,4 +1,4 @@
-"""Bookings and sessions as responses show them (``workflows/named.py``), called directly: each booking with
+"""Bookings and sessions as responses show them (``workflows/people.py``), called directly: each booking with
 its session and its people's names, and a group session's participants, its mentor's to see. That no response of a
 journey shows another mentee or an email is the API tests' (``tests/api/test_people.py``,
 ``tests/api/test_mentee_privacy.py``)."""
@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, MentorProfile, User
 from tests.database import counting, refused
 from tests.factories import BookingFactory, UserFactory, actor_of, group_session, make_session
-from workflows import named, sessions
+from workflows import people as named
 from workflows.errors import NotFound
+from workflows.sessions import lifecycle as sessions
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 

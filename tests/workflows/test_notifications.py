@@ -1,4 +1,4 @@
-"""In-app notifications (``workflows/notifications.py``), called directly: who each event tells, once; who may
+"""In-app notifications (``workflows/notifications/messages.py``), called directly: who each event tells, once; who may
 read one; and which emails are owed. A group's mentees never learning each other is ``test_events.py``'s."""
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from devstack.host import free_port
 from models import Booking, EmailStatus, MentorProfile, Notification, OutboxEvent, User
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, make_session
-from workflows import bookings, notifications, sessions
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import NotFound
+from workflows.notifications import messages as notifications
+from workflows.sessions import lifecycle as sessions
 
 START = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Operator repairs (``workflows/operations.py``), called directly: recovering an endpoint's failed messages of a
+"""Operator repairs (``workflows/operations/outbox.py``), called directly: recovering an endpoint's failed messages of a
 time window. The outbox's status and reconciliation belong with the outbox and are left to its own tests."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from models import WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from tests.database import refused
 from tests.factories import UserFactory, actor_of
 from tests.webhook_domain import db_now, make_endpoint, make_message
-from workflows import operations
 from workflows.errors import Conflict, NotFound
+from workflows.operations import outbox as operations
 from workflows.webhooks import endpoints
 
 

@@ -19,8 +19,8 @@ from models import Booking, BookingStatus, ListingMember
 from tests.concurrency import concurrently
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
 from tests.servers import live_app
-from workflows.bookings import ANOTHER_ACCEPTED, MENTEE_BOOKED
-from workflows.sessions import create_session_from_booking
+from workflows.bookings.lifecycle import ANOTHER_ACCEPTED, MENTEE_BOOKED
+from workflows.sessions.lifecycle import create_session_from_booking
 
 T = (datetime.now(UTC) + timedelta(days=4)).replace(hour=10, minute=0, second=0, microsecond=0)
 

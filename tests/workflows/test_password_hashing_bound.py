@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models import User
 from tests.factories import PASSWORD, UserFactory
-from workflows import accounts
+from workflows.accounts import users as accounts
 from workflows.errors import Overloaded
 
 

@@ -1,4 +1,4 @@
-"""Refresh tokens (``workflows/refresh_tokens.py``), called directly: each is spent once for the next of its
+"""Refresh tokens (``workflows/accounts/refresh_tokens.py``), called directly: each is spent once for the next of its
 sign-in, a spent one presented again ends that sign-in, and an expired, revoked or unknown one opens nothing."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from infra.config import get_settings
 from models import SignIn
 from tests.database import refused
 from tests.factories import UserFactory
-from workflows import refresh_tokens
+from workflows.accounts import refresh_tokens
+from workflows.accounts.sign_ins import ClientInfo
 from workflows.errors import Unauthenticated
-from workflows.sign_ins import ClientInfo
 
 NOW = datetime(2031, 5, 1, 12, tzinfo=UTC)
 CLIENT = ClientInfo("Firefox", "192.0.2.7")

@@ -17,7 +17,9 @@ from models import Booking, BookingStatus, MentorshipSession, ProposalStatus, Re
 from tests.concurrency import concurrently
 from tests.factories import Caller, ListingFactory, UserFactory, actor_of, as_caller
 from tests.servers import live_app
-from workflows import bookings, reschedules, sessions
+from workflows.bookings import lifecycle as bookings
+from workflows.bookings import reschedules
+from workflows.sessions import lifecycle as sessions
 
 T = (datetime.now(UTC) + timedelta(days=6)).replace(hour=9, minute=0, second=0, microsecond=0)
 ROUNDS = 6

@@ -1,5 +1,5 @@
-"""Moving an accepted booking by agreement (``workflows/reschedules.py``), called directly on real PostgreSQL: a
-proposal of new times, its answers, the move itself (the old booking and session closed, the new pair made and
+"""Moving an accepted booking by agreement (``workflows/bookings/reschedules.py``), called directly on real PostgreSQL:
+a proposal of new times, its answers, the move itself (the old booking and session closed, the new pair made and
 linked), the bundle credit that moves with it, the calendar event that moves, and who is told. The races are
 ``test_reschedule_guarantees.py``'s."""
 
@@ -30,18 +30,15 @@ from models.listings import Listing
 from models.users import User
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import (
-    analytics,
-    bookings,
-    bundles,
-    calendars,
-    group_sessions,
-    history,
-    notifications,
-    reschedules,
-    sessions,
-)
+from workflows import history
+from workflows.bookings import bundles, reschedules
+from workflows.bookings import lifecycle as bookings
+from workflows.calendars import feeds as calendars
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput
+from workflows.notifications import messages as notifications
+from workflows.sessions import analytics
+from workflows.sessions import group as group_sessions
+from workflows.sessions import lifecycle as sessions
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # on the listings' slot grid
 START = (NOW + timedelta(days=3)).replace(hour=10, minute=0, second=0)

@@ -34,7 +34,7 @@ from tests.factories import UserFactory, individual_session
 from tests.webhook_domain import db_now, event, make_endpoint, make_message
 from tests.workers_fixtures import StartWorker
 from workers import app as celery_app
-from workflows import retention
+from workflows.operations import retention
 
 TARGETS = {target.name: target for target in retention.TARGETS}
 

@@ -1,5 +1,5 @@
-"""Reviews (``workflows/reviews.py``), called directly: who may review and when, once each, the mentor's rating over
-the visible reviews, and how a review names its author in public."""
+"""Reviews (``workflows/sessions/reviews.py``), called directly: who may review and when, once each, the mentor's
+rating over the visible reviews, and how a review names its author in public."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from models import BookingStatus, MentorProfile, MentorshipSession, OutboxEvent, Review, ReviewEligibility
 from tests.database import events_of, refused
 from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, actor_of, group_session, make_session
-from workflows import reviews, sessions
 from workflows.errors import Conflict, Forbidden, NotFound
+from workflows.sessions import lifecycle as sessions
+from workflows.sessions import reviews
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 

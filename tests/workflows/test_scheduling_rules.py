@@ -1,4 +1,4 @@
-"""The scheduling rules (``workflows/scheduling.py``), each honoured by the free slots, a request (409 naming the
+"""The scheduling rules (``workflows/scheduling/rules.py``), each honoured by the free slots, a request (409 naming the
 rule), an accept and a team's choice: time off, date overrides, buffers, notice, horizon, slot steps, limits, and
 a mentee's active bookings with one mentor. Called directly, on real PostgreSQL; the races are in
 ``test_scheduling_guarantees.py``, the time zones in ``test_scheduling_time_zones.py``."""
@@ -27,8 +27,15 @@ from models import (
 from models.users import User
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows import bookings, group_sessions, listings, mentor_schedule, mentors, notifications, sessions, slots
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict, InvalidInput
+from workflows.mentors import listings
+from workflows.mentors import profiles as mentors
+from workflows.mentors import time_off as mentor_schedule
+from workflows.notifications import messages as notifications
+from workflows.scheduling import slots
+from workflows.sessions import group as group_sessions
+from workflows.sessions import lifecycle as sessions
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # on every listing's slot grid
 # A Monday 10:00 UTC more than a week ahead: its week is entirely to come.

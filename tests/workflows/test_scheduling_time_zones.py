@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 from models import AvailabilityWindow, Booking, BookingStatus, Listing
 from tests.database import refused
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows import bookings, mentor_schedule, slots, wording
+from workflows import wording
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict
+from workflows.mentors import time_off as mentor_schedule
+from workflows.scheduling import slots
 
 NOW = datetime(2027, 1, 4, 12, tzinfo=UTC)
 

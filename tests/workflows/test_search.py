@@ -1,5 +1,5 @@
-"""Search (``workflows/search.py``) on real PostgreSQL with pg_trgm and fuzzystrmatch: prefixes, typos, names and
-headlines found, ranked, and the trigram indexes able to serve the candidates."""
+"""Search (``workflows/mentors/search.py``) on real PostgreSQL with pg_trgm and fuzzystrmatch: prefixes, typos, names
+and headlines found, ranked, and the trigram indexes able to serve the candidates."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from models import Listing
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory
-from workflows import listings, mentors
-from workflows.mentors import ensure_skills
+from workflows.mentors import listings
+from workflows.mentors import profiles as mentors
+from workflows.mentors.profiles import ensure_skills
 
 
 def titles(db: Session, q: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""Series of meetings (``workflows/series.py``): weekly times that keep the mentor's wall-clock time across a change
-of summer time, a time that is not free left out with the reason, one accept for the series (each time its own
+"""Series of meetings (``workflows/bookings/series.py``): weekly times that keep the mentor's wall-clock time across a
+change of summer time, a time that is not free left out with the reason, one accept for the series (each time its own
 booking, its session made once), a time taken meanwhile skipped, bundle credits per time (the number missing when
 too few), a series' times answered only with it, counted as one pending request, and cancelling this and all
 following."""
@@ -17,10 +17,14 @@ from sqlalchemy.orm import Session
 from models import BookingStatus, BundlePurchase, MentorshipSession, Notification, OutboxEvent
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
-from workflows import account_deletion, bookings, bundles, notifications, reschedules, series, sessions
+from workflows.accounts import deletion as account_deletion
 from workflows.actors import Actor
+from workflows.bookings import bundles, reschedules, series
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict, InvalidInput
+from workflows.notifications import messages as notifications
 from workflows.roles import Role
+from workflows.sessions import lifecycle as sessions
 
 PARIS = "Europe/Paris"
 NOW = datetime.now(UTC)

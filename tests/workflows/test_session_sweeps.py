@@ -1,4 +1,4 @@
-"""The moves nobody makes (``workflows/session_sweeps.py``): a session never started is missed once the grace after
+"""The moves nobody makes (``workflows/sessions/sweeps.py``): a session never started is missed once the grace after
 its end has passed; one left in progress is completed by the system some hours after its end."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from infra.config import get_settings
 from models import MentorshipSession, SessionStatus
 from tests.database import events_of
 from tests.factories import individual_session
-from workflows import session_sweeps
+from workflows.sessions import sweeps as session_sweeps
 
 # The sweeps read every session of the database: long ago, so that no other test's committed rows are due.
 START = datetime(2021, 3, 1, 9, tzinfo=UTC)

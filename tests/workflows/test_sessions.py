@@ -1,4 +1,4 @@
-"""Sessions (``workflows/sessions.py``), called directly: one per accepted booking, the start window, what
+"""Sessions (``workflows/sessions/lifecycle.py``), called directly: one per accepted booking, the start window, what
 completion and cancellation record, the cancellation policy at its boundaries, and the mentor's changes.
 
 Who may make which move, and from which status, is ``test_state_machine.py``'s."""
@@ -17,8 +17,8 @@ from infra.config import get_settings
 from models import Booking, BookingStatus, MentorProfile, MentorshipSession, OutboxEvent, SessionStatus, User
 from tests.database import events_of, refused
 from tests.factories import BookingFactory, UserFactory, actor_of, group_session, make_session
-from workflows import sessions
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.sessions import lifecycle as sessions
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 TEMPLATE = "https://meet.example.com/{room}"

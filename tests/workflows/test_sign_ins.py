@@ -1,5 +1,5 @@
-"""Sign-ins (``workflows/sign_ins.py``), called directly: how many a user keeps, which one goes first beyond that,
-and when a credential stops standing for its user."""
+"""Sign-ins (``workflows/accounts/sign_ins.py``), called directly: how many a user keeps, which one goes first beyond
+that, and when a credential stops standing for its user."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from models import RefreshToken, SignIn, User
 from tests.database import refused
 from tests.factories import UserFactory, actor_of
-from workflows import refresh_tokens, sign_ins
+from workflows.accounts import refresh_tokens, sign_ins
+from workflows.accounts.sign_ins import ClientInfo, Credential
 from workflows.errors import NotFound, Unauthenticated
-from workflows.sign_ins import ClientInfo, Credential
 
 NOW = datetime(2031, 5, 1, 12, tzinfo=UTC)
 LATER = NOW + timedelta(days=30)

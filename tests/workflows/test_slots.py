@@ -26,8 +26,8 @@ from models import (
 )
 from tests.database import counting
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory
-from workflows import slots
-from workflows.availability import MINUTES_PER_DAY, fits_windows
+from workflows.scheduling import slots
+from workflows.scheduling.hours import MINUTES_PER_DAY, fits_windows
 
 # Long before every range below: only ``start`` limits the slots.
 LONG_AGO = datetime(2030, 1, 1, tzinfo=UTC)

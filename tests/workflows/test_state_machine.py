@@ -18,11 +18,11 @@ from models import Booking, BookingSeries, BookingStatus, ListingKind, Mentorshi
 from models.bookings import ACCEPTED_OVERLAP, GROUP_SEAT
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from workflows.actors import Actor
-from workflows.bookings import BOOKINGS
+from workflows.bookings.lifecycle import BOOKINGS
+from workflows.bookings.series import SERIES
 from workflows.errors import Forbidden, InvalidTransition, NotFound, violated_constraint
 from workflows.roles import Role
-from workflows.series import SERIES
-from workflows.sessions import SESSIONS
+from workflows.sessions.lifecycle import SESSIONS
 
 B, S = BookingStatus, SessionStatus
 MENTOR, MENTEE, SYSTEM, ADMIN = Role.MENTOR, Role.MENTEE, Role.SYSTEM, Role.ADMIN

@@ -1,4 +1,4 @@
-"""A listing's team is joined by consent (``workflows/team_invitations.py``), called directly: the owner invites,
+"""A listing's team is joined by consent (``workflows/mentors/invitations.py``), called directly: the owner invites,
 the mentor accepts or declines once, a member may leave, and each side is told."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from models import InvitationStatus, Listing, ListingKind, ListingMember, MentorProfile, Notification, TeamInvitation
 from tests.database import refused
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows import team_invitations, teams
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
+from workflows.mentors import invitations as team_invitations
+from workflows.scheduling import teams
 
 
 def invitations(db: Session, listing: Listing) -> dict[uuid.UUID, tuple[InvitationStatus, int]]:

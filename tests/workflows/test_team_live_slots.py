@@ -6,8 +6,9 @@ from sqlalchemy.orm import Session
 
 from models import ListingMember
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory
-from workflows import events, live
-from workflows.live_replay import mentors_of_listings
+from workflows import events
+from workflows.live import frames as live
+from workflows.live.replay import mentors_of_listings
 
 
 def test_a_members_accepted_booking_changes_the_team_listings_slots(db: Session) -> None:

@@ -1,5 +1,5 @@
-"""Teams and the mentor a request goes to (``workflows/teams.py``), called directly: the refusals of a lone teacher,
-and the order of preference among a team's free members. Requests racing for one team are
+"""Teams and the mentor a request goes to (``workflows/scheduling/teams.py``), called directly: the refusals of a lone
+teacher, and the order of preference among a team's free members. Requests racing for one team are
 ``test_overlap_guarantees.py``'s."""
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from models import (
 )
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows import bookings, teams
+from workflows.bookings import lifecycle as bookings
 from workflows.errors import BusinessRuleViolation, Conflict
-from workflows.scheduling import ListingRules
+from workflows.scheduling import teams
+from workflows.scheduling.rules import ListingRules
 
 NOW = datetime(2031, 2, 1, 8, tzinfo=UTC)
 START = datetime(2031, 2, 3, 9, tzinfo=UTC)  # a Monday

@@ -1,5 +1,5 @@
-"""Waitlists of full group sessions (``workflows/waitlists.py``): only a full session has a line; a freed seat is
-offered to the first in line (held from anyone else's join) or given at once to one who asked; an offer taken,
+"""Waitlists of full group sessions (``workflows/sessions/waitlists.py``): only a full session has a line; a freed seat
+is offered to the first in line (held from anyone else's join) or given at once to one who asked; an offer taken,
 declined or run out; a capacity raise; never an offer past an hour before the start; a cancelled session's line
 closed, everyone told."""
 
@@ -15,9 +15,13 @@ from sqlalchemy.orm import Session
 from models import ListingKind, Notification, OutboxEvent, WaitlistStatus
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows import group_sessions, history, notifications, sessions, waitlists
+from workflows import history
 from workflows.actors import Actor
 from workflows.errors import Conflict
+from workflows.notifications import messages as notifications
+from workflows.sessions import group as group_sessions
+from workflows.sessions import lifecycle as sessions
+from workflows.sessions import waitlists
 
 NOW = datetime.now(UTC)
 

@@ -1,0 +1,129 @@
+"""Deleting an account: its future commitments are cancelled, then the person is anonymised.
+
+Cancellations go through the ordinary workflows (bookings declined or withdrawn, sessions cancelled),
+so every party gets the same events, notifications and webhooks as for a cancellation by hand, and the
+cancellation policy applies as it would: a mentee cancelling within the window pays the late fee or
+forfeits the credit; a mentor's cancellation always refunds. A mentor's future group sessions are
+cancelled whole (each seat refunded, each participant told). Sessions already in progress, and
+everything in the past, are left as they are: they are other people's history too.
+
+The user row stays, anonymised: no email, no name, no usable password, no live token. Their mentor
+profile leaves the directory, its listings stop taking bookings, their webhook endpoints stop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import structlog
+from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy.orm import Session
+
+from models import (
+    Booking,
+    BookingSeries,
+    BookingStatus,
+    FeedRevocation,
+    Listing,
+    MentorProfile,
+    MentorshipSession,
+    SeriesStatus,
+    SessionStatus,
+    User,
+    WebhookEndpoint,
+)
+from workflows.accounts import sign_ins
+from workflows.accounts.users import verify_current_password
+from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
+from workflows.bookings import series
+from workflows.calendars import feeds as calendars
+from workflows.clock import utcnow
+from workflows.errors import Unauthenticated
+from workflows.sessions import lifecycle as sessions
+
+log = structlog.get_logger(__name__)
+
+DELETED_NAME = "Deleted user"
+DELETED_REASON = "account deleted"
+# Never a valid argon2 hash: every password check against it fails.
+UNUSABLE_HASH = "!account-deleted"
+
+
+def placeholder_email(user_id: uuid.UUID) -> str:
+    """Unique per user, and under ``.invalid`` (RFC 2606): no mail can ever be delivered to it."""
+    return f"deleted-{user_id.hex}@deleted.invalid"
+
+
+def delete_account(db: Session, actor: Actor, *, current_password: str, now: datetime | None = None) -> None:
+    """Cancel the actor's future bookings and sessions, then anonymise them; 403 on a wrong password."""
+    user = db.get(User, actor.user_id, with_for_update={"key_share": True}, populate_existing=True)
+    if user is None or user.deleted_at is not None:
+        raise Unauthenticated("the token's user no longer exists")
+    verify_current_password(user, current_password)
+    now = now or utcnow()
+    cancel_future_commitments(db, actor, now)
+    user.email = placeholder_email(user.id)
+    user.display_name = DELETED_NAME
+    user.password_hash = UNUSABLE_HASH
+    user.timezone = user.locale = None
+    user.deleted_at = now
+    db.flush()
+    sign_ins.end_all(db, user.id, now=now)
+    calendars.revoke_feed_token(db, user.id, FeedRevocation.ACCOUNT_DELETED)
+    if actor.mentor_profile_id is not None:
+        db.execute(update(MentorProfile).where(MentorProfile.id == actor.mentor_profile_id)
+                   .values(listed=False, bio="", avatar_url=None))
+        db.execute(update(Listing).where(Listing.mentor_profile_id == actor.mentor_profile_id, Listing.active)
+                   .values(active=False))
+    db.execute(update(WebhookEndpoint).where(WebhookEndpoint.owner_user_id == user.id, WebhookEndpoint.enabled)
+               .values(enabled=False, disabled_reason=DELETED_REASON))
+    db.flush()
+    log.info("account.deleted", user_id=str(user.id))
+
+
+def cancel_future_commitments(db: Session, actor: Actor, now: datetime) -> None:
+    """Every booking and session of the actor that starts after ``now``, ended by its workflow."""
+    as_mentor = Booking.mentor_profile_id == actor.mentor_profile_id if actor.mentor_profile_id else None
+    # A series waiting for an answer is withdrawn (the actor its mentee) or declined (its mentor), whole: its times
+    # are not answered one by one.
+    pending = db.execute(select(BookingSeries.id, BookingSeries.mentee_user_id).where(
+        BookingSeries.status == SeriesStatus.REQUESTED,
+        or_(BookingSeries.mentee_user_id == actor.user_id,
+            BookingSeries.mentor_profile_id == actor.mentor_profile_id if actor.mentor_profile_id else false()),
+    ).order_by(BookingSeries.id)).all()
+    for series_id, mentee in pending:
+        if mentee == actor.user_id:
+            series.withdraw(db, actor, series_id, reason=DELETED_REASON, now=now)
+        else:
+            series.decline(db, actor, series_id, reason=DELETED_REASON, now=now)
+    future = Booking.start_time > now
+    drafts = db.execute(select(Booking.id, Booking.mentee_user_id).where(
+        future, Booking.status == BookingStatus.DRAFT,
+        or_(Booking.mentee_user_id == actor.user_id, *([as_mentor] if as_mentor is not None else [])),
+    ).order_by(Booking.start_time, Booking.id)).all()
+    for booking_id, mentee in drafts:
+        if mentee == actor.user_id:
+            bookings.cancel_booking(db, actor, booking_id, DELETED_REASON)
+        else:
+            bookings.decline_booking(db, actor, booking_id, DELETED_REASON)
+    # An accepted booking whose session the worker has not created yet: create it now (idempotent; the
+    # worker then finds it done), so it is cancelled like any other.
+    accepted = db.scalars(select(Booking.id).where(
+        future, Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None),
+        or_(Booking.mentee_user_id == actor.user_id, *([as_mentor] if as_mentor is not None else [])),
+    ).order_by(Booking.start_time, Booking.id)).all()
+    for booking_id in accepted:
+        sessions.create_session_from_booking(db, booking_id)
+    seats = select(Booking.group_session_id).where(
+        Booking.mentee_user_id == actor.user_id, Booking.status == BookingStatus.ACCEPTED,
+        Booking.group_session_id.is_not(None))
+    mine = [MentorshipSession.mentee_user_id == actor.user_id, MentorshipSession.id.in_(seats)]
+    if actor.mentor_profile_id is not None:
+        mine.append(MentorshipSession.mentor_profile_id == actor.mentor_profile_id)
+    scheduled = db.scalars(select(MentorshipSession.id).where(
+        and_(MentorshipSession.start_time > now, MentorshipSession.status == SessionStatus.SCHEDULED), or_(*mine),
+    ).order_by(MentorshipSession.start_time, MentorshipSession.id)).all()
+    for session_id in scheduled:
+        sessions.cancel_session(db, actor, session_id, reason=DELETED_REASON, now=now)

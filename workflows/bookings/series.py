@@ -1,0 +1,537 @@
+"""Series: a meeting every week or two, requested and answered at once (``booking_series``).
+
+A mentee asks for a series on an individual listing: a first start, every one or two weeks, a number of times (at
+most ``MAX_OCCURRENCES``) or a last date. The times keep the first one's wall-clock time in the mentor's timezone: a
+weekly 18:00 stays 18:00 across a change of summer time. Each time is checked as a single request is (every
+scheduling rule, the mentee's own commitments, a pending request of theirs then): those that are not free are left
+out with the reason, and :func:`preview` shows them all before anything is sent, so that the mentee may drop times
+(``exclude``) or move them (``moves``). Each time requested is a draft booking of the series
+(``bookings.series_id``), a bundle credit held for it when a bundle pays (the whole series refused, with the number
+missing, when the bundle has too few). The pending-request caps count a series as one request.
+
+The mentor answers the series once. An accept takes the locks a single accept takes (its mentee's turn, the
+mentor's schedule), then accepts each draft in a savepoint of its own, exactly as a single accept does (the rules
+under the lock, the exclusion constraints as the last word): a time taken meanwhile is declined by the system with
+the reason and reported, never double-booked; every other is accepted with its ``booking.accepted``, whose session
+the worker makes exactly once. All in one transaction.
+
+Accepted, each occurrence is a booking like any other: cancelled or moved on its own, the policies applying to it.
+:func:`cancel` ends the occurrences from a date on ("this and all following"), each by the cancellation policy; the
+mentor ends a series early with a reason the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingSeries, BookingStatus, BundlePurchase, CreditStatus, Listing
+from models.enums import SeriesStatus, SessionStatus
+from models.listings import MAX_BUFFER_MINUTES
+from models.series import MAX_OCCURRENCES
+from models.sessions import MentorshipSession
+from workflows.actors import Actor
+from workflows.bookings import lifecycle as bookings
+from workflows.bookings import limits as request_limits
+from workflows.bookings.bundles import reserve_credit
+from workflows.clock import utcnow
+from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, NotFound
+from workflows.events import EventType, SeriesOccurrence, SeriesPayload, record
+from workflows.pagination import Page, paginate
+from workflows.roles import Role, participation
+from workflows.scheduling import rules as scheduling
+from workflows.scheduling.commitments import lock_mentor_schedule, mentee_is_busy
+from workflows.scheduling.hours import Hours, weekly_hours
+from workflows.scheduling.teams import assign_mentor
+from workflows.sessions import lifecycle as sessions
+from workflows.state_machine import StateMachine, move
+
+log = structlog.get_logger(__name__)
+
+LEFT_OUT = "left_out"
+TAKEN_MEANWHILE = "taken before the series was accepted"
+PASSED = "its time passed before the series was accepted"
+DROPPED = "dropped by the mentee"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a series asks for: its first start, how often, and how many times (or until which local date)."""
+
+    listing_id: uuid.UUID
+    first_start: datetime
+    every_weeks: int
+    count: int | None = None
+    until: date | None = None
+    exclude: tuple[datetime, ...] = ()
+    moves: Mapping[datetime, datetime] | None = None  # a time of the series -> the time asked for instead
+    mentor_profile_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One time of a series, as checked: free, or left out with the reason (and the rule, when one refused it)."""
+
+    start: datetime
+    end: datetime
+    free: bool
+    reason: str | None = None
+    rule: str | None = None
+    moved_from: datetime | None = None
+
+
+def times(zone: ZoneInfo, shape: Shape) -> list[datetime]:
+    """The series' starts: the first one's local wall-clock time every ``every_weeks`` weeks, ``count`` times or
+    until the local date ``until`` (at most ``MAX_OCCURRENCES``; 422 beyond)."""
+    if shape.every_weeks not in (1, 2):
+        raise InvalidInput("a series meets every 1 or 2 weeks", field="every")
+    if (shape.count is None) == (shape.until is None):
+        raise InvalidInput("give either `count` or `until`", field="count")
+    wall = shape.first_start.astimezone(zone).replace(tzinfo=None)
+    if shape.until is not None and shape.until < wall.date():
+        raise InvalidInput("`until` is before the first time", field="until")
+    found: list[datetime] = []
+    step = timedelta(weeks=shape.every_weeks)
+    while len(found) < (shape.count or MAX_OCCURRENCES + 1):
+        local = wall + step * len(found)
+        if shape.until is not None and local.date() > shape.until:
+            break
+        found.append(local.replace(tzinfo=zone).astimezone(UTC))
+    if len(found) > MAX_OCCURRENCES or (shape.count or 0) > MAX_OCCURRENCES:
+        raise InvalidInput(f"a series has at most {MAX_OCCURRENCES} times: choose an earlier last date",
+                           field="until" if shape.until else "count")
+    return found
+
+
+def _exists(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether the local wall-clock time exists that day (not skipped by clocks going forward)."""
+    local = moment.astimezone(zone)
+    return local.replace(tzinfo=None).replace(tzinfo=zone).astimezone(UTC) == moment
+
+
+@dataclass(frozen=True)
+class _Asking:
+    """Who asks whom for what: what each time of a series is checked against."""
+
+    actor: Actor
+    listing: Listing
+    rules: scheduling.ListingRules
+    mentor_id: uuid.UUID
+    zone: ZoneInfo
+    weekly: Mapping[int, Hours] | None
+    now: datetime
+
+    @classmethod
+    def of(cls, db: Session, actor: Actor, shape: Shape, now: datetime, listing: Listing | None = None) -> _Asking:
+        listing = listing or bookings.bookable_listing(db, actor, shape.listing_id)
+        rules = scheduling.ListingRules.of(listing)
+        mentor = assign_mentor(db, actor, listing, rules, requested=shape.mentor_profile_id,
+                               start=shape.first_start, end=shape.first_start + rules.duration, now=now)
+        return cls(actor, listing, rules, mentor.id, ZoneInfo(mentor.timezone), weekly_hours(mentor.availability),
+                   now)
+
+
+def _plan(db: Session, asking: _Asking, shape: Shape) -> list[Planned]:
+    wanted = times(asking.zone, shape)
+    dropped = set(shape.exclude)
+    moves = dict(shape.moves or {})
+    unknown = (dropped | set(moves)) - set(wanted)
+    if unknown:
+        raise InvalidInput(f"{min(unknown).isoformat()} is not one of the series' times", field="exclude")
+    planned: list[Planned] = []
+    for start in wanted:
+        if start in dropped:
+            planned.append(Planned(start, start + asking.rules.duration, free=False, reason=DROPPED))
+            continue
+        asked = moves.get(start, start)
+        planned.append(_check(db, asking, asked, moved_from=start if asked != start else None))
+    # The times asked for never meet one another, buffers included (a move could put one next to another).
+    gap = timedelta(minutes=max(asking.rules.before, asking.rules.after))
+    free = sorted((p for p in planned if p.free), key=lambda p: p.start)
+    for earlier, later in itertools.pairwise(free):
+        if later.start < earlier.end + gap:
+            raise InvalidInput(f"two of the series' times are too close: {earlier.start.isoformat()} and "
+                               f"{later.start.isoformat()}", field="moves")
+    return planned
+
+
+def _check(db: Session, asking: _Asking, start: datetime, *, moved_from: datetime | None) -> Planned:
+    """One time, checked as a single request is; never raises for a time that is not free."""
+    rules, end = asking.rules, start + asking.rules.duration
+
+    def left_out(reason: str, rule: str | None = None) -> Planned:
+        return Planned(start, end, free=False, reason=reason, rule=rule, moved_from=moved_from)
+
+    if not _exists(start, asking.zone):
+        return left_out("that time does not exist that day: the clocks change", "hours")
+    try:
+        scheduling.check_request_time(rules, start, asking.now)
+        scheduling.check(db, scheduling.Commitment(asking.mentor_id, asking.listing.id, start, end, rules.before,
+                                                   rules.after, step=rules.step), weekly=asking.weekly)
+    except Conflict as refusal:  # told as the mentee may read it: the mentor's private reasons as "unavailable"
+        seen = scheduling.as_seen_by_others(refusal)
+        return left_out(seen.message, seen.details.get("rule"))
+    except BusinessRuleViolation as refusal:
+        return left_out(refusal.message, refusal.details.get("rule"))
+    mentee = asking.actor.user_id
+    if mentee_is_busy(db, mentee, start, end):
+        return left_out("you already have an accepted booking or a seat at that time", "mentee_busy")
+    if db.scalar(select(Booking.id).where(Booking.mentee_user_id == mentee, Booking.listing_id == asking.listing.id,
+                                          Booking.start_time == start, Booking.status == BookingStatus.DRAFT)):
+        return left_out("you already asked for this time", "repeat")
+    return Planned(start, end, free=True, moved_from=moved_from)
+
+
+def preview(db: Session, actor: Actor, shape: Shape, *, now: datetime | None = None) -> list[Planned]:
+    """Every time the series would ask for, each free or left out with the reason: nothing is kept."""
+    return _plan(db, _Asking.of(db, actor, shape, now or utcnow()), shape)
+
+
+def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_purchase_id: uuid.UUID | None = None,
+            now: datetime | None = None) -> BookingSeries:
+    """The series, its free times each a draft booking; the times left out kept with the reason. 409 when none is
+    free, when it would pass the mentee's caps, or when the bundle has too few credits (the number missing)."""
+    now = now or utcnow()
+    listing = bookings.bookable_listing(db, actor, shape.listing_id)  # refused before the mentee's turn is taken
+    request_limits.take_turn(db, actor.user_id)
+    asking = _Asking.of(db, actor, shape, now, listing)
+    listing, rules, mentor_id = asking.listing, asking.rules, asking.mentor_id
+    lock_mentor_schedule(db, mentor_id)  # under the lock, as a single request: an accept in flight is seen
+    planned = _plan(db, asking, shape)
+    free = [p for p in planned if p.free]
+    if not free:
+        raise Conflict("none of the series' times is free", left_out=[_left_out(p) for p in planned])
+    request_limits.refuse_beyond_caps(db, actor.user_id, mentor_id)
+    if rules.max_active is not None:
+        held = scheduling.active_held(db, actor.user_id, mentor_id, now)
+        if held + len(free) > rules.max_active:
+            raise scheduling.refused(
+                scheduling.Rule.ACTIVE_LIMIT, f"you hold {held} upcoming bookings and requests with this mentor and "
+                f"may hold {rules.max_active}: this series asks for {len(free)} more", limit=rules.max_active)
+    if bundle_purchase_id is not None:
+        _enough_credits(db, actor, bundle_purchase_id, len(free))
+        for one in free:
+            reserve_credit(db, actor, bundle_purchase_id, listing.id, now=now, start_time=one.start)
+    series = BookingSeries(
+        id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=mentor_id, mentee_user_id=actor.user_id,
+        every_weeks=shape.every_weeks, first_start=shape.first_start, until=shape.until,
+        occurrences=len(planned), timezone=asking.zone.key, notes=notes, bundle_purchase_id=bundle_purchase_id,
+        status=SeriesStatus.REQUESTED, left_out=[_left_out(p) for p in planned if not p.free])
+    db.add(series)
+    db.flush()
+    drafts = [Booking(
+        id=uuid.uuid4(), series_id=series.id, bundle_purchase_id=bundle_purchase_id,
+        credit_status=CreditStatus.HELD if bundle_purchase_id else CreditStatus.NONE, listing_id=listing.id,
+        mentor_profile_id=mentor_id, mentee_user_id=actor.user_id, start_time=one.start, end_time=one.end,
+        status=BookingStatus.DRAFT, price_cents=listing.price_cents, currency=listing.currency, notes=notes,
+        buffer_before_minutes=rules.before, buffer_after_minutes=rules.after) for one in free]
+    db.add_all(drafts)
+    db.flush()
+    record(db, EventType.BOOKING_SERIES_REQUESTED, series_payload(series, drafts), actor=str(actor))
+    log.info(EventType.BOOKING_SERIES_REQUESTED, series_id=str(series.id), times=len(drafts), actor=str(actor))
+    return series
+
+
+def _left_out(planned: Planned) -> dict[str, str | None]:
+    return {"start_time": planned.start.isoformat(), "end_time": planned.end.isoformat(), "reason": planned.reason,
+            "rule": planned.rule}
+
+
+def _enough_credits(db: Session, actor: Actor, purchase_id: uuid.UUID, needed: int) -> None:
+    purchase = db.get(BundlePurchase, purchase_id, with_for_update=True)
+    if purchase is None or purchase.mentee_user_id != actor.user_id:
+        raise NotFound("bundle purchase not found")
+    if purchase.remaining_sessions < needed:
+        missing = needed - purchase.remaining_sessions
+        raise Conflict(f"this series needs {needed} credits and the bundle has {purchase.remaining_sessions} left: "
+                       f"{missing} missing", missing=missing, needed=needed)
+
+
+# --- answering ----------------------------------------------------------------------------------------------
+
+
+class SeriesAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    CANCEL = "cancel"  # this time and all following; others are left to come
+    END = "end"  # cancelled from some date on, nothing left to come
+
+
+# The series state machine (its events are recorded with every time's status, by the functions below). Its row is
+# locked FOR NO KEY UPDATE: its bookings' updates (a time cancelled alone) check their foreign key to it with FOR KEY
+# SHARE, and must not wait for, nor deadlock with, a cancellation of the series from before that time.
+SERIES = StateMachine("booking series", BookingSeries, {
+    SeriesAction.ACCEPT: move(SeriesStatus.REQUESTED, SeriesStatus.ACCEPTED, Role.MENTOR,
+                              event=EventType.BOOKING_SERIES_ACCEPTED),
+    SeriesAction.DECLINE: move(SeriesStatus.REQUESTED, SeriesStatus.DECLINED, Role.MENTOR,
+                               event=EventType.BOOKING_SERIES_DECLINED),
+    SeriesAction.WITHDRAW: move(SeriesStatus.REQUESTED, SeriesStatus.WITHDRAWN, Role.MENTEE,
+                                event=EventType.BOOKING_SERIES_CANCELLED),
+    SeriesAction.CANCEL: move(SeriesStatus.ACCEPTED, SeriesStatus.ACCEPTED, Role.MENTOR, Role.MENTEE,
+                              event=EventType.BOOKING_SERIES_CANCELLED),
+    SeriesAction.END: move(SeriesStatus.ACCEPTED, SeriesStatus.ENDED, Role.MENTOR, Role.MENTEE,
+                           event=EventType.BOOKING_SERIES_CANCELLED),
+}, key_share=True)
+
+get_series = SERIES.get_visible
+
+
+def bookings_of(db: Session, series_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Booking]]:
+    found: dict[uuid.UUID, list[Booking]] = {i: [] for i in series_ids}
+    for booking in db.scalars(select(Booking).where(Booking.series_id.in_(series_ids))
+                              .order_by(Booking.start_time, Booking.created_at)):
+        assert booking.series_id is not None
+        found[booking.series_id].append(booking)
+    return found
+
+
+def _times(db: Session, series: BookingSeries) -> list[Booking]:
+    """The series' bookings, locked, in start order."""
+    return list(db.scalars(select(Booking).where(Booking.series_id == series.id)
+                           .order_by(Booking.start_time, Booking.created_at).with_for_update()))
+
+
+def _drafts(db: Session, series: BookingSeries) -> list[Booking]:
+    return [b for b in _times(db, series) if b.status == BookingStatus.DRAFT]
+
+
+def first_pending(db: Session, series_id: uuid.UUID) -> uuid.UUID | None:
+    """A pending time of the series (the mentor's calendar is read before an accept through it)."""
+    return db.scalar(select(Booking.id).where(Booking.series_id == series_id, Booking.status == BookingStatus.DRAFT)
+                     .order_by(Booking.start_time).limit(1))
+
+
+def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | None = None) -> BookingSeries:
+    """The mentor accepts the series: each draft accepted as a single accept would be, in one transaction; a time
+    taken meanwhile (or passed) declined by the system with the reason, and reported. 409 when none can be."""
+    now = now or utcnow()
+    series, role = SERIES.load_to_act(db, actor, series_id)
+    SERIES.check(series, SeriesAction.ACCEPT, role)
+    first = first_pending(db, series.id)
+    if first is None:
+        raise Conflict("none of the series' times is pending any more")
+    # The mentee's turn, then the mentor's schedule, as one accept takes them, before the drafts' rows: an accept of
+    # another series of the mentor waits here, not holding drafts this one's settling would wait for.
+    request_limits.accept_turns(db, first)
+    times = _times(db, series)
+    drafts = [b for b in times if b.status == BookingStatus.DRAFT]
+    skipped = [draft for draft in drafts if draft.start_time <= now]
+    for draft in skipped:
+        bookings.decline_in_series(db, draft, reason=PASSED, now=now)
+    # Each time checked under the mentor's lock, as one accept's guard checks it, all in one statement: the times
+    # are apart (weeks, unless the mentee moved one), so none can break a rule for another. Those that pass are
+    # accepted together.
+    checked: list[Booking] = []
+    clashes: list[uuid.UUID] = []
+    coming = [draft for draft in drafts if draft.start_time > now]
+    if not _apart(coming, ZoneInfo(series.timezone)):  # a time moved near another: one by one, each seeing the last
+        accepted = _one_by_one(db, coming, actor=str(actor), now=now, skipped=skipped)
+        return _accepted_series(db, actor, series, times=times, accepted=accepted, skipped=skipped, now=now)
+    judged = scheduling.check_accepts(db, [scheduling.Commitment(
+        draft.mentor_profile_id, draft.listing_id, draft.start_time, draft.end_time, draft.buffer_before_minutes,
+        draft.buffer_after_minutes, booking_id=draft.id, mentee_user_id=draft.mentee_user_id) for draft in coming])
+    for draft, verdict in zip(coming, judged, strict=True):
+        if isinstance(verdict, Conflict):
+            bookings.decline_in_series(db, draft, reason=f"{TAKEN_MEANWHILE}: {verdict.message}", now=now)
+            skipped.append(draft)
+        else:
+            clashes += verdict
+            checked.append(draft)
+    accepted = _accept_all(db, checked, actor=str(actor), now=now, skipped=skipped)
+    if accepted is checked:  # together: the requests their times take are settled now (one by one, each did)
+        bookings.settle_found(db, list(dict.fromkeys(clashes)), now=now, mentee_user_id=series.mentee_user_id)
+    return _accepted_series(db, actor, series, times=times, accepted=accepted, skipped=skipped, now=now)
+
+
+def _apart(times: list[Booking], zone: ZoneInfo) -> bool:
+    """Whether no time can break a rule for another: each in a local week of its own (day and week limits), and
+    further apart than a session and the largest buffers (buffers)."""
+    weeks = {b.start_time.astimezone(zone).isocalendar()[:2] for b in times}
+    gaps = (later.start_time - earlier.end_time for earlier, later in itertools.pairwise(times))
+    return len(weeks) == len(times) and all(gap > 2 * timedelta(minutes=MAX_BUFFER_MINUTES) for gap in gaps)
+
+
+def _accepted_series(db: Session, actor: Actor, series: BookingSeries, *, times: list[Booking],
+                     accepted: list[Booking], skipped: list[Booking], now: datetime) -> BookingSeries:
+    if not accepted:
+        raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
+                       skipped=[d.start_time.isoformat() for d in skipped])
+    SERIES.apply(series, SeriesAction.ACCEPT, Role.MENTOR)
+    series.decided_at = now
+    db.flush()
+    record(db, EventType.BOOKING_SERIES_ACCEPTED, series_payload(series, times), actor=str(actor))
+    log.info(EventType.BOOKING_SERIES_ACCEPTED, series_id=str(series.id), accepted=len(accepted),
+             skipped=len(skipped))
+    return series
+
+
+def _accept_all(db: Session, checked: list[Booking], *, actor: str, now: datetime, skipped: list[Booking]
+                ) -> list[Booking]:
+    """The checked times accepted in one statement (``checked`` itself is returned); when the exclusion constraints
+    refuse one (a mentee's accept elsewhere, say), one by one, each in a savepoint of its own as a single accept
+    (settling what its time takes), the refused declined and added to ``skipped``."""
+    try:
+        with db.begin_nested():
+            bookings.accept_checked(db, checked, actor=actor, now=now)
+    except Conflict:
+        return _one_by_one(db, checked, actor=actor, now=now, skipped=skipped)
+    return checked
+
+
+def _one_by_one(db: Session, drafts: list[Booking], *, actor: str, now: datetime, skipped: list[Booking]
+                ) -> list[Booking]:
+    """Each time accepted as a single accept, in a savepoint of its own (its check sees the times accepted before
+    it; it settles what its time takes), the refused declined and added to ``skipped``."""
+    accepted = []
+    for draft in drafts:
+        db.refresh(draft)
+        if draft.status != BookingStatus.DRAFT:  # settled by an earlier time's accept
+            skipped.append(draft)
+            continue
+        try:
+            with db.begin_nested():
+                bookings.accept_in_series(db, draft, actor=actor, now=now)
+        except (Conflict, BusinessRuleViolation) as refusal:
+            db.refresh(draft)
+            bookings.decline_in_series(db, draft, reason=f"{TAKEN_MEANWHILE}: {refusal.message}", now=now)
+            skipped.append(draft)
+        else:
+            accepted.append(draft)
+    return accepted
+
+
+def decline(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | None = None,
+            now: datetime | None = None) -> BookingSeries:
+    """The mentor declines the series: every draft declined, its credit returned."""
+    now = now or utcnow()
+    series, role = SERIES.load_to_act(db, actor, series_id)
+    SERIES.apply(series, SeriesAction.DECLINE, role)
+    for draft in _drafts(db, series):
+        bookings.decline_in_series(db, draft, reason=reason, now=now, by=Role.MENTOR, actor=str(actor))
+    series.decided_at, series.decline_reason = now, reason
+    db.flush()
+    record(db, EventType.BOOKING_SERIES_DECLINED, series_payload(series, bookings_of(db, [series.id])[series.id]),
+           actor=str(actor))
+    return series
+
+
+def withdraw(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | None = None,
+             now: datetime | None = None) -> BookingSeries:
+    """The mentee withdraws the series before it is answered: every draft withdrawn, its credit returned."""
+    now = now or utcnow()
+    series, role = SERIES.load_to_act(db, actor, series_id)
+    SERIES.apply(series, SeriesAction.WITHDRAW, role)
+    for draft in _drafts(db, series):
+        bookings.withdraw_in_series(db, draft, reason=reason, now=now, actor=str(actor))
+    series.cancelled_by, series.end_reason = Role.MENTEE.value, reason
+    db.flush()
+    record(db, EventType.BOOKING_SERIES_CANCELLED, series_payload(series, bookings_of(db, [series.id])[series.id]),
+           actor=str(actor))
+    return series
+
+
+def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: datetime | None = None,
+           reason: str | None = None, now: datetime | None = None) -> BookingSeries:
+    """Cancel every occurrence still to come from ``from_time`` on ("this and all following"; now when not given),
+    each by the cancellation policy as if cancelled alone (a mentee late for one pays that one's fee). The mentor
+    gives a reason: that is how a mentor ends a series early. The series is ``ended`` once nothing is left to
+    come."""
+    now = now or utcnow()
+    series, part = SERIES.load_to_act(db, actor, series_id)
+    SERIES.check(series, SeriesAction.CANCEL, part)
+    if part == Role.MENTOR and not (reason or "").strip():
+        raise InvalidInput("tell the mentee why the series ends", field="reason")
+    since = max(from_time or now, now)
+    upcoming = list(db.scalars(select(Booking).where(
+        Booking.series_id == series.id, Booking.status == BookingStatus.ACCEPTED, Booking.start_time >= since)
+        .order_by(Booking.start_time)))
+    if not upcoming:
+        raise Conflict("no occurrence of this series is still to come from then")
+    why = reason or "the series was cancelled from this date on"
+    # Every session's row first, in start order, then the bookings', each read afresh: a cancellation of one time
+    # takes its session, its booking, then the bundle's purchase, so it never holds what this waits for while this
+    # holds the purchase; a time cancelled alone meanwhile is seen cancelled, never cancelled (or refunded) twice.
+    held = []
+    for booking in upcoming:
+        session = _session_of(db, booking.id)
+        if session is None:
+            sessions.create_session_from_booking(db, booking.id)  # accepted a moment ago: its session, once
+            session = _session_of(db, booking.id)
+        held.append(session)
+    for booking, session in zip(upcoming, held, strict=True):
+        db.refresh(booking, with_for_update=True)
+        if session is not None and session.status == SessionStatus.SCHEDULED and \
+                booking.status == BookingStatus.ACCEPTED:
+            sessions.cancel_session(db, actor, session.id, reason=why, now=now)
+    series.cancelled_from, series.cancelled_by, series.end_reason = since, part.value, reason
+    left = db.scalar(select(func.count()).select_from(Booking).where(
+        Booking.series_id == series.id, Booking.status == BookingStatus.ACCEPTED, Booking.start_time > now))
+    if not left:
+        SERIES.apply(series, SeriesAction.END, part)
+    db.flush()
+    record(db, EventType.BOOKING_SERIES_CANCELLED, series_payload(series, bookings_of(db, [series.id])[series.id]),
+           actor=str(actor))
+    log.info(EventType.BOOKING_SERIES_CANCELLED, series_id=str(series.id), cancelled=len(upcoming),
+             by=part.value)
+    return series
+
+
+def _session_of(db: Session, booking_id: uuid.UUID) -> MentorshipSession | None:
+    return db.scalar(select(MentorshipSession).where(MentorshipSession.booking_id == booking_id).with_for_update()
+                     .execution_options(populate_existing=True))
+
+
+def list_series(db: Session, actor: Actor, *, role: str | None, status: str | None, limit: int, cursor: str | None
+                ) -> Page[BookingSeries]:
+    """The actor's series, newest first, as mentee, mentor or both."""
+    mine = participation(role, actor, BookingSeries.mentor_profile_id == actor.mentor_profile_id,
+                         BookingSeries.mentee_user_id == actor.user_id)
+    if mine is None:
+        return Page([], None)
+    query = select(BookingSeries).where(mine)
+    if status is not None:
+        query = query.where(BookingSeries.status == status)
+    return paginate(db, query, BookingSeries.created_at, BookingSeries.id, limit=limit, cursor=cursor,
+                    descending=True)
+
+
+def skipped_at_accept(reason: str | None) -> bool:
+    """Whether a time of a series was declined because it was taken, or passed, when the series was accepted (the
+    series' event tells of it)."""
+    return reason is not None and (reason.startswith(TAKEN_MEANWHILE) or reason == PASSED)
+
+
+def series_payload(series: BookingSeries, occurrences: Sequence[Booking]) -> SeriesPayload:
+    times: list[SeriesOccurrence] = [
+        {"booking_id": str(b.id), "start_time": b.start_time.isoformat(), "end_time": b.end_time.isoformat(),
+         "status": b.status.value,
+         "reason": b.decline_reason if b.status == BookingStatus.DECLINED else b.cancel_reason}
+        for b in occurrences]
+    times += [{"booking_id": None, "start_time": str(left["start_time"]), "end_time": str(left["end_time"]),
+               "status": LEFT_OUT, "reason": left.get("reason")} for left in series.left_out]
+    times.sort(key=lambda one: one["start_time"])
+    first = min(occurrences, key=lambda b: b.start_time) if occurrences else None
+    skipped = sum(1 for b in occurrences if b.status == BookingStatus.DECLINED and skipped_at_accept(b.decline_reason))
+    return {
+        "id": str(series.id), "listing_id": str(series.listing_id),
+        "mentor_profile_id": str(series.mentor_profile_id), "mentee_user_id": str(series.mentee_user_id),
+        "every_weeks": series.every_weeks, "status": series.status.value,
+        "start_time": (first.start_time if first else series.first_start).isoformat(),
+        "end_time": (first.end_time if first else series.first_start).isoformat(),
+        "occurrences": times,
+        "accepted_count": sum(1 for b in occurrences if b.status == BookingStatus.ACCEPTED),
+        "skipped_count": skipped,
+        "cancelled_from": series.cancelled_from.isoformat() if series.cancelled_from else None,
+        "cancelled_by": series.cancelled_by,
+        "reason": series.decline_reason if series.status == SeriesStatus.DECLINED else series.end_reason,
+    }

@@ -1,0 +1,257 @@
+"""Calendars: each user's private iCalendar feed of their sessions, and the invite attached to booking emails.
+
+The feed's URL carries a random token that is its only credential; only its SHA-256 is stored, so a
+lookup by hash is the comparison (no timing leak about the token) and a leaked database holds no
+working URL. Issuing a token replaces the previous one; revoking drops it and records when and why: the
+owner, or a change that ends every credential of the account (a new password, a reset, a deletion).
+A deleted user's feed opens nothing, whatever its token.
+
+Each session is one event with a stable UID (``<session id>@mentorship``) and a SEQUENCE that a
+database trigger raises whenever the session's time or status changes, so calendar clients replace
+their copy; cancelled sessions stay in the feed as ``STATUS:CANCELLED``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+
+from infra.config import get_settings
+from infra.smtp import Attachment
+from models import (
+    Booking,
+    BookingStatus,
+    CalendarFeed,
+    FeedRevocation,
+    Listing,
+    MentorProfile,
+    MentorshipSession,
+    SessionStatus,
+    User,
+)
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.errors import NotFound
+from workflows.sessions.lifecycle import meeting_url, seated_sessions
+
+PRODUCT_ID = "-//Mentorship//Sessions//EN"
+UID_DOMAIN = "mentorship"
+# Past sessions stay in the feed this long (completed, missed, cancelled).
+FEED_HISTORY = timedelta(days=30)
+FEED_LIMIT = 1000
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_feed_token(db: Session, actor: Actor) -> str:
+    """A new feed token for the actor, replacing any earlier one (whose URL stops working). Shown once."""
+    token = secrets.token_urlsafe(32)
+    statement = insert(CalendarFeed).values(user_id=actor.user_id, token_hash=_digest(token))
+    db.execute(statement.on_conflict_do_update(
+        index_elements=[CalendarFeed.user_id],
+        set_={"token_hash": statement.excluded.token_hash, "created_at": utcnow(), "revoked_at": None,
+              "revoked_reason": None},
+    ))
+    return token
+
+
+def revoke_feed_token(db: Session, user_id: uuid.UUID, reason: FeedRevocation = FeedRevocation.REVOKED) -> bool:
+    """The user's feed URL stops working; ``True`` when there was one working until now."""
+    revoked = db.execute(
+        update(CalendarFeed)
+        .where(CalendarFeed.user_id == user_id, CalendarFeed.token_hash.is_not(None))
+        .values(token_hash=None, revoked_at=utcnow(), revoked_reason=reason)
+        .returning(CalendarFeed.user_id)
+    ).first()
+    return revoked is not None
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """Whether the user's feed works, and if it stopped, when and why."""
+
+    active: bool
+    created_at: datetime | None
+    revoked_at: datetime | None
+    revoked_reason: FeedRevocation | None
+
+
+def feed_status(db: Session, actor: Actor) -> FeedStatus:
+    feed = db.get(CalendarFeed, actor.user_id)
+    if feed is None:
+        return FeedStatus(active=False, created_at=None, revoked_at=None, revoked_reason=None)
+    return FeedStatus(active=feed.token_hash is not None, created_at=feed.created_at, revoked_at=feed.revoked_at,
+                      revoked_reason=feed.revoked_reason)
+
+
+def feed_owner(db: Session, token: str) -> uuid.UUID:
+    """The user whose feed this token opens; ``NotFound`` for any other string (a bearer token included),
+    and for the feed of a deleted account."""
+    user_id = db.scalar(select(CalendarFeed.user_id).join(User, User.id == CalendarFeed.user_id)
+                        .where(CalendarFeed.token_hash == _digest(token), User.deleted_at.is_(None)))
+    if user_id is None:
+        raise NotFound("calendar not found")
+    return user_id
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One session as a calendar shows it to one user."""
+
+    session: MentorshipSession
+    title: str
+    with_whom: str
+    location: str | None
+    chain_booking_id: uuid.UUID | None = None  # a moved booking's chain: one calendar event throughout
+
+
+def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarEntry]:
+    """The user's sessions ending after ``since``: as mentor, as mentee, and by a group seat."""
+    mentor_user = aliased(User)
+    mentee_user = aliased(User)
+    rows = db.execute(
+        select(MentorshipSession, Listing.title, Listing.location, MentorProfile.user_id, mentor_user.display_name,
+               mentee_user.display_name, Booking.chain_booking_id)
+        .join(Listing, Listing.id == MentorshipSession.listing_id)
+        .outerjoin(Booking, Booking.id == MentorshipSession.booking_id)
+        .join(MentorProfile, MentorProfile.id == MentorshipSession.mentor_profile_id)
+        .join(mentor_user, mentor_user.id == MentorProfile.user_id)
+        .outerjoin(mentee_user, mentee_user.id == MentorshipSession.mentee_user_id)
+        .where(or_(MentorProfile.user_id == user_id, MentorshipSession.mentee_user_id == user_id,
+                   MentorshipSession.id.in_(seated_sessions(user_id))),
+               MentorshipSession.end_time >= since,
+               # A moved booking's old session leaves the feed: the chain's event moves to the new one.
+               or_(Booking.status.is_(None), Booking.status != BookingStatus.RESCHEDULED))
+        .order_by(MentorshipSession.start_time, MentorshipSession.id)
+        .limit(FEED_LIMIT)
+    ).all()
+    entries = []
+    for session, title, location, mentor_id, mentor_name, mentee_name, chain in rows:
+        if mentor_id != user_id:
+            with_whom = mentor_name
+        else:
+            with_whom = mentee_name if mentee_name is not None else f"{session.seats_taken} participants"
+        entries.append(CalendarEntry(session, title, with_whom, location, chain))
+    return entries
+
+
+def calendar_uid(session_id: uuid.UUID, booking_id: uuid.UUID | None, chain_booking_id: uuid.UUID | None = None
+                 ) -> str:
+    """Stable per session: an individual session's booking id (known before the session exists, so the
+    booking email's invite and the feed agree), the first booking's of a moved booking's chain (so a move
+    moves the event), a group session's own id."""
+    return f"{chain_booking_id or booking_id or session_id}@{UID_DOMAIN}"
+
+
+def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: str, cancelled: bool,
+           link: str | None, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if link:
+        event.add("location", link)
+        event.add("url", link)
+    return event
+
+
+def session_event(entry: CalendarEntry, *, template: str, stamp: datetime) -> Event:
+    """The VEVENT of one session: stable UID, SEQUENCE, times in UTC, the meeting link when there is one."""
+    session = entry.session
+    return _event(uid=calendar_uid(session.id, session.booking_id, entry.chain_booking_id),
+                  sequence=session.calendar_sequence,
+                  start=session.start_time, end=session.end_time, summary=f"{entry.title} with {entry.with_whom}",
+                  cancelled=session.status == SessionStatus.CANCELLED,
+                  link=meeting_url(session, entry.location, template), stamp=stamp)
+
+
+def _calendar(events: Sequence[Event], *, method: str | None = None) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
+    for event in events:
+        calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def calendar_feed(db: Session, token: str, *, now: datetime | None = None) -> bytes:
+    """The feed this token opens, as ``text/calendar``; ``NotFound`` when the token opens none."""
+    now = now or utcnow()
+    user_id = feed_owner(db, token)
+    template = get_settings().meeting_url_template
+    return _calendar([session_event(entry, template=template, stamp=now)
+                      for entry in _entries(db, user_id, now - FEED_HISTORY)])
+
+
+def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> bytes | None:
+    """A ``METHOD:REQUEST`` invite to the session of an accepted booking, as this user sees it.
+
+    The session is created from the booking by its own handler, maybe not yet: then the invite is built
+    from the booking (same UID; the meeting link comes with the feed). ``None`` for an unknown booking.
+    """
+    booking = db.get(Booking, booking_id)
+    if booking is None:
+        return None
+    stamp = utcnow()
+    template = get_settings().meeting_url_template
+    session_id = booking.group_session_id or db.scalar(
+        select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
+    entry = next((e for e in _entries(db, user_id, booking.start_time) if e.session.id == session_id), None)
+    if entry is not None:
+        return _calendar([session_event(entry, template=template, stamp=stamp)], method="REQUEST")
+    title, mentor_name = db.execute(
+        select(Listing.title, User.display_name)
+        .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
+        .join(User, User.id == MentorProfile.user_id)
+        .where(Listing.id == booking.listing_id)
+    ).one()
+    # Before its session exists, a moved booking's invite already follows the chain's last SEQUENCE.
+    sequence = db.scalar(select(MentorshipSession.calendar_sequence + 1).where(
+        MentorshipSession.booking_id == booking.rescheduled_from_booking_id)) if booking.rescheduled_from_booking_id \
+        else 0
+    event = _event(uid=calendar_uid(booking.id, None, booking.chain_booking_id),
+                   sequence=max(sequence or 0, booking.reschedule_count),
+                   start=booking.start_time, end=booking.end_time,
+                   summary=f"{title} with {mentor_name}", cancelled=False, link=None, stamp=stamp)
+    return _calendar([event], method="REQUEST")
+
+
+def invite_attachment(invite: bytes, name: str = "invite.ics") -> Attachment:
+    """The invite as an email attachment calendar apps offer to add (``text/calendar; method=REQUEST``)."""
+    return Attachment(name, invite, "text", "calendar", (("method", "REQUEST"),))
+
+
+def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CalendarEntry]:
+    """Sessions as their mentor's calendar shows them (the mentee's name, or how many take part), by id."""
+    mentee_user = aliased(User)
+    rows = db.execute(
+        select(MentorshipSession, Listing.title, Listing.location, mentee_user.display_name, Booking.chain_booking_id)
+        .join(Listing, Listing.id == MentorshipSession.listing_id)
+        .outerjoin(Booking, Booking.id == MentorshipSession.booking_id)
+        .outerjoin(mentee_user, mentee_user.id == MentorshipSession.mentee_user_id)
+        .where(MentorshipSession.id.in_(session_ids))).all()
+    return {session.id: CalendarEntry(session, title, name if name is not None else
+                                      f"{session.seats_taken} participants", location, chain)
+            for session, title, location, name, chain in rows}
+
+
+def written_event(entry: CalendarEntry, *, now: datetime | None = None) -> bytes:
+    """One session as the object written to the mentor's own calendar: the feed's event (same UID and SEQUENCE)."""
+    return _calendar([session_event(entry, template=get_settings().meeting_url_template, stamp=now or utcnow())])

@@ -1,0 +1,1 @@
+"""Mentors: profiles, time off and date overrides, listings, team invitations and search."""

@@ -1,0 +1,141 @@
+"""Mentor profiles, skills and weekly availability."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
+from models.mentors import ONE_PROFILE_PER_USER
+from workflows.actors import Actor
+from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, add_or_conflict
+from workflows.events import EventType, ScheduleChange, record, schedule_payload
+from workflows.mentors import search
+from workflows.pagination import Page, paginate
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    weekday: int
+    start_minute: int
+    end_minute: int
+
+
+def normalise_skill(name: str) -> str:
+    return " ".join(name.strip().lower().split())
+
+
+def ensure_skills(db: Session, names: Iterable[str]) -> list[Skill]:
+    """Get or create skills by name; safe under concurrent creation of the same name."""
+    wanted = sorted({normalise_skill(n) for n in names if normalise_skill(n)})
+    if not wanted:
+        return []
+    db.execute(
+        insert(Skill)
+        .values([{"id": uuid.uuid4(), "name": name} for name in wanted])
+        .on_conflict_do_nothing(index_elements=[Skill.name])
+    )
+    return list(db.execute(select(Skill).where(Skill.name.in_(wanted)).order_by(Skill.name)).scalars())
+
+
+# A profile is shown with its owner's display name, its skills and its windows, in one round trip per kind.
+_SHOWN = (joinedload(MentorProfile.user), selectinload(MentorProfile.skills), selectinload(MentorProfile.availability))
+LIMIT_FIELDS = frozenset({"max_sessions_per_day", "max_sessions_per_week"})
+EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url"}) | LIMIT_FIELDS
+
+
+def create_mentor_profile(
+    db: Session, actor: Actor, *, headline: str, bio: str, timezone: str, skills: Sequence[str],
+    avatar_url: str | None = None,
+) -> MentorProfile:
+    profile = MentorProfile(
+        id=uuid.uuid4(), user_id=actor.user_id, headline=headline.strip(), bio=bio, timezone=timezone,
+        avatar_url=avatar_url,
+    )
+    profile.skills = ensure_skills(db, skills)
+    add_or_conflict(db, profile, {ONE_PROFILE_PER_USER: "you already have a mentor profile"})
+    return profile
+
+
+def get_mentor_profile(db: Session, profile_id: uuid.UUID) -> MentorProfile:
+    """A listed profile; a deleted account's profile is unlisted and answers 404."""
+    profile = db.get(MentorProfile, profile_id, options=list(_SHOWN))
+    if profile is None or not profile.listed:
+        raise NotFound("mentor profile not found")
+    return profile
+
+
+def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, changes: dict[str, Any]
+                          ) -> MentorProfile:
+    """Change your own profile's headline, bio, timezone, skills (replaced whole) or avatar."""
+    profile = get_mentor_profile(db, profile_id)
+    if profile.user_id != actor.user_id:
+        raise Forbidden("only the mentor can change their profile")
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    moves_slots = any(getattr(profile, field) != value for field, value in changes.items()
+                      if field in LIMIT_FIELDS | {"timezone"})
+    for field, value in changes.items():
+        if field == "skills":
+            profile.skills = ensure_skills(db, value)
+        elif field == "headline":
+            profile.headline = value.strip()
+        else:
+            setattr(profile, field, value)
+    db.flush()
+    if moves_slots:
+        record(db, EventType.SCHEDULE_CHANGED, schedule_payload(profile.id, ScheduleChange.RULES), actor=str(actor))
+    return profile
+
+
+def list_mentor_profiles(
+    db: Session, *, skill: str | None, limit: int, cursor: str | None, q: str | None = None
+) -> Page[MentorProfile]:
+    """Listed profiles in creation order, of a skill; with ``q``, the best ``limit`` matches, ranked, on one page."""
+    query = select(MentorProfile).where(MentorProfile.listed).options(*_SHOWN)
+    if skill:
+        query = query.where(
+            MentorProfile.id.in_(
+                select(mentor_profile_skills.c.mentor_profile_id)
+                .join(Skill, Skill.id == mentor_profile_skills.c.skill_id)
+                .where(Skill.name == normalise_skill(skill))
+            )
+        )
+    if q:
+        return Page(items=search.rank_mentors(db, query, q, limit=limit), next_cursor=None)
+    return paginate(db, query, MentorProfile.created_at, MentorProfile.id, limit=limit, cursor=cursor)
+
+
+def set_availability(
+    db: Session, actor: Actor, profile_id: uuid.UUID, windows: Sequence[WindowSpec]
+) -> MentorProfile:
+    """Replace the mentor's weekly windows. Windows of one day must not overlap. Pending requests outside the new
+    windows stay: the mentor may still accept them (an accept checks time off and date overrides, not windows)."""
+    profile = get_mentor_profile(db, profile_id)
+    if profile.user_id != actor.user_id:
+        raise Forbidden("only the mentor can change their availability")
+    ordered = sorted(windows, key=lambda w: (w.weekday, w.start_minute))
+    for before, after in pairwise(ordered):
+        if before.weekday == after.weekday and after.start_minute < before.end_minute:
+            raise BusinessRuleViolation(
+                "availability windows of one day must not overlap", weekday=after.weekday
+            )
+    profile.availability.clear()
+    db.flush()
+    profile.availability.extend(
+        AvailabilityWindow(
+            id=uuid.uuid4(), weekday=w.weekday, start_minute=w.start_minute, end_minute=w.end_minute
+        )
+        for w in ordered
+    )
+    db.flush()
+    record(db, EventType.SCHEDULE_CHANGED, schedule_payload(profile.id, ScheduleChange.AVAILABILITY), actor=str(actor))
+    return profile

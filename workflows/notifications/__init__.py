@@ -1,0 +1,1 @@
+"""Notifications: what each event tells whom, the inbox and email delivery."""

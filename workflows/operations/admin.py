@@ -1,0 +1,178 @@
+"""What administrators do beyond operating the service: find users, bookings and sessions, cancel a session,
+grant or revoke admin, hide a review, resolve a dispute of who was absent. Every action is recorded in
+``admin_actions`` (``GET /admin/audit``); a cancellation is also a ``session.cancelled`` event whose actor is the
+admin, in the session's history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from models import (
+    AdminAction,
+    AttendanceDispute,
+    Booking,
+    BookingStatus,
+    MentorshipSession,
+    NoShow,
+    Review,
+    SessionStatus,
+    User,
+)
+from workflows.actors import Actor
+from workflows.errors import Conflict, Forbidden, NotFound
+from workflows.events import EventType
+from workflows.pagination import Page, paginate
+from workflows.sessions import attendance, reviews
+from workflows.sessions import lifecycle as sessions
+
+GRANTED_ADMIN = "user.granted_admin"
+REVOKED_ADMIN = "user.revoked_admin"
+CANCELLED_SESSION = EventType.SESSION_CANCELLED.value  # the admin's action: what its event says
+HID_REVIEW = "review.hidden"
+RESOLVED_DISPUTE = EventType.ATTENDANCE_RESOLVED.value
+ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW, RESOLVED_DISPUTE)
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("administrators only")
+
+
+def record_action(db: Session, actor: Actor, action: str, target_type: str, target_id: uuid.UUID, *,
+                  reason: str | None = None) -> AdminAction:
+    entry = AdminAction(id=uuid.uuid4(), admin_user_id=actor.user_id, action=action, target_type=target_type,
+                        target_id=target_id, reason=reason)
+    db.add(entry)
+    db.flush()
+    return entry
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _window(column: InstrumentedAttribute[datetime], start: datetime | None, end: datetime | None
+            ) -> list[ColumnElement[bool]]:
+    return [clause for clause in (column >= start if start else None, column < end if end else None)
+            if clause is not None]
+
+
+# --- finding ----------------------------------------------------------------------------------------
+
+
+def list_users(db: Session, *, q: str | None, is_admin: bool | None, limit: int, cursor: str | None
+               ) -> Page[User]:
+    """Users, newest first; ``q`` searches email and display name (case-insensitive, a substring)."""
+    query = select(User)
+    if q:
+        pattern = _like(q)
+        query = query.where(or_(User.email.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
+    if is_admin is not None:
+        query = query.where(User.is_admin.is_(is_admin))
+    return paginate(db, query, User.created_at, User.id, limit=limit, cursor=cursor, descending=True)
+
+
+def list_bookings(db: Session, *, status: str | None, mentor_profile_id: uuid.UUID | None,
+                  mentee_user_id: uuid.UUID | None, start_from: datetime | None, start_to: datetime | None,
+                  limit: int, cursor: str | None) -> Page[Booking]:
+    """Every booking, newest first, by status, mentor, mentee and start time in [from, to)."""
+    query = select(Booking).where(*_window(Booking.start_time, start_from, start_to))
+    if status:
+        query = query.where(Booking.status == BookingStatus(status))
+    if mentor_profile_id:
+        query = query.where(Booking.mentor_profile_id == mentor_profile_id)
+    if mentee_user_id:
+        query = query.where(Booking.mentee_user_id == mentee_user_id)
+    return paginate(db, query, Booking.created_at, Booking.id, limit=limit, cursor=cursor, descending=True)
+
+
+def list_sessions(db: Session, *, status: str | None, mentor_profile_id: uuid.UUID | None,
+                  start_from: datetime | None, start_to: datetime | None, limit: int, cursor: str | None
+                  ) -> Page[MentorshipSession]:
+    """Every session in start order, by status, mentor and start time in [from, to)."""
+    query = select(MentorshipSession).where(*_window(MentorshipSession.start_time, start_from, start_to))
+    if status:
+        query = query.where(MentorshipSession.status == SessionStatus(status))
+    if mentor_profile_id:
+        query = query.where(MentorshipSession.mentor_profile_id == mentor_profile_id)
+    return paginate(db, query, MentorshipSession.start_time, MentorshipSession.id, limit=limit, cursor=cursor)
+
+
+def list_actions(db: Session, *, target_id: uuid.UUID | None, limit: int, cursor: str | None) -> Page[AdminAction]:
+    """The audit trail, newest first, optionally of one user, session or review."""
+    query = select(AdminAction)
+    if target_id:
+        query = query.where(AdminAction.target_id == target_id)
+    return paginate(db, query, AdminAction.created_at, AdminAction.id, limit=limit, cursor=cursor, descending=True)
+
+
+# --- acting -----------------------------------------------------------------------------------------
+
+
+def cancel_session(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str) -> MentorshipSession:
+    """Cancel someone's session through the session workflow, as the admin, and record why."""
+    _require_admin(actor)
+    session = sessions.cancel_session_as_admin(db, actor, session_id, reason=reason)
+    record_action(db, actor, CANCELLED_SESSION, "session", session.id, reason=reason)
+    return session
+
+
+def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent: NoShow, note: str | None = None
+                    ) -> AttendanceDispute:
+    """Answer a dispute of who was absent through the attendance workflow, and record it with the note."""
+    _require_admin(actor)
+    found = attendance.resolve_dispute(db, actor, dispute_id, absent=absent, note=note)
+    record_action(db, actor, RESOLVED_DISPUTE, "dispute", found.id, reason=note)
+    return found
+
+
+def _user(db: Session, user_id: uuid.UUID, *, lock: bool = False) -> User:
+    user = db.get(User, user_id, with_for_update=lock or None)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("user not found")
+    return user
+
+
+def grant_admin(db: Session, actor: Actor, user_id: uuid.UUID) -> User:
+    """Make a user an admin (idempotent: granting twice records once)."""
+    _require_admin(actor)
+    user = _user(db, user_id, lock=True)
+    if not user.is_admin:
+        user.is_admin = True
+        db.flush()
+        record_action(db, actor, GRANTED_ADMIN, "user", user.id)
+    return user
+
+
+def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID) -> User:
+    """Take admin away; 409 when it would leave no admin. The admins' rows are locked, so two concurrent
+    revocations cannot each see another admin left."""
+    _require_admin(actor)
+    admins = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None))
+                            .order_by(User.id).with_for_update()))
+    user = _user(db, user_id)
+    if not user.is_admin:
+        return user
+    if admins <= {user.id}:
+        raise Conflict("the last admin cannot be revoked: grant admin to someone else first")
+    user.is_admin = False
+    db.flush()
+    record_action(db, actor, REVOKED_ADMIN, "user", user.id)
+    return user
+
+
+def hide_review(db: Session, actor: Actor, review_id: uuid.UUID, *, reason: str) -> Review:
+    """Hide a review from public lists and the mentor's rating, and record why."""
+    _require_admin(actor)
+    review = db.get(Review, review_id)
+    if review is not None and review.hidden_at is not None:
+        return review
+    review = reviews.hide_review(db, review_id, reason=reason)
+    record_action(db, actor, HID_REVIEW, "review", review.id, reason=reason)
+    return review
