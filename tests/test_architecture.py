@@ -119,3 +119,69 @@ def test_the_domain_records_events_without_loading_celery() -> None:
              "print(sorted(m for m in ('celery', 'kombu', 'flask') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+# Pairs of domain packages that may import each other, and why. A cycle through any other pair fails.
+ALLOWED_CYCLES = {
+    frozenset({"bookings", "sessions"}): "an accepted booking becomes a session, and a session's end settles its "
+                                         "booking (credits, fees, seats): one lifecycle in two tables",
+}
+
+
+def _domain_units() -> dict[str, set[str]]:
+    """What each unit of workflows/ imports of the others: a unit is a package (``bookings``) or a module at the
+    top (``events``)."""
+    def unit(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if parts[0] == "workflows" and len(parts) > 1 else None
+
+    imports: dict[str, set[str]] = {}
+    for path, tree in _modules("workflows"):
+        relative = path.relative_to(ROOT / "workflows").with_suffix("").parts
+        if relative == ("__init__",):
+            continue
+        here = relative[0]
+        found = imports.setdefault(here, set())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found.update(u for u in map(unit, names) if u and u != here)
+    return imports
+
+
+def _cycles(imports: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Every pair of units each of which reaches the other, except the allowed pairs."""
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in imports.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reached = {unit: reach(unit) for unit in imports}
+    return sorted((a, b) for a in imports for b in reached[a]
+                  if a < b and a in reached.get(b, ()) and frozenset({a, b}) not in ALLOWED_CYCLES)
+
+
+def test_the_domain_packages_import_one_way() -> None:
+    imports = _domain_units()
+    assert {"accounts", "bookings", "sessions", "calendars", "events", "errors"} <= set(imports)
+    assert not _cycles(imports), f"domain units on an import cycle: {_cycles(imports)}"
+    # The kernel's foundations import no domain package.
+    for foundation in ("errors", "actors", "roles", "clock", "pagination", "state_machine", "wording", "events"):
+        assert imports[foundation] <= {"errors", "actors", "roles", "clock", "pagination", "state_machine",
+                                       "wording", "events", "people"}, (foundation, imports[foundation])
+
+
+def test_the_cycle_rule_sees_a_planted_cycle() -> None:
+    imports = {"calendars": {"notifications"}, "notifications": {"events"}, "events": set(),
+               "bookings": {"sessions"}, "sessions": {"bookings"}}
+    assert _cycles(imports) == []
+    imports["events"] = {"calendars"}
+    assert _cycles(imports) == [("calendars", "events"), ("calendars", "notifications"), ("events", "notifications")]

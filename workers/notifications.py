@@ -7,15 +7,16 @@ import uuid
 from outbox import enqueue_after_commit
 from workers.base import DbTask
 from workers.celery_app import app
+from workflows import inbox
 from workflows.accounts import emails as account_emails
-from workflows.notifications import messages as notifications
+from workflows.notifications import mail
 
 
 @app.task(name="notifications.send_email", base=DbTask, bind=True)
 def send_email(self: DbTask, notification_id: str) -> bool:
     """Email one notification when ``SMTP_URL`` is set."""
     with self.transaction() as db:
-        return notifications.deliver_email(db, uuid.UUID(notification_id))
+        return mail.deliver_email(db, uuid.UUID(notification_id))
 
 
 @app.task(name=account_emails.SEND_TASK, base=DbTask, bind=True)
@@ -29,9 +30,9 @@ def send_account_email(self: DbTask, token_id: str) -> bool:
 def send_due_emails(self: DbTask) -> int:
     """Resend the email tasks whose first message was lost or failed: notifications, and account links."""
     with self.transaction() as db:
-        due = notifications.due_emails(db)
+        due = mail.due_emails(db)
         for notification_id in due:
-            enqueue_after_commit(db, notifications.SEND_EMAIL_TASK, str(notification_id))
+            enqueue_after_commit(db, inbox.SEND_EMAIL_TASK, str(notification_id))
         links = account_emails.due(db)
         for token_id in links:
             enqueue_after_commit(db, account_emails.SEND_TASK, str(token_id))

@@ -15,8 +15,8 @@ from marshmallow import fields, validate
 
 from workflows.accounts.users import MAX_EMAIL_LENGTH, normalise_email
 from workflows.errors import InvalidInput
-from workflows.mentors.profiles import normalise_skill
 from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from workflows.skills import normalise_skill
 
 MAX_JSON_DEPTH = 10
 MAX_JSON_BYTES = 16_384

@@ -12,7 +12,7 @@ from api.common.docs import documents_errors
 from api.database import db_session
 from api.notifications.schemas import NotificationListArgs, NotificationPageSchema, NotificationSchema
 from api.security import current_actor, require_login
-from workflows.notifications import messages as notifications
+from workflows import inbox
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
                 description="In-app notifications (also emailed when SMTP is configured).")
@@ -27,7 +27,7 @@ class Notifications(MethodView):
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Your notifications, newest first; `?unread=true` for unread ones only."""
-        return notifications.list_notifications(db_session(), current_actor(), **args)
+        return inbox.list_notifications(db_session(), current_actor(), **args)
 
 
 @blp.route("/<uuid:notification_id>/read")
@@ -37,4 +37,4 @@ class MarkRead(MethodView):
     @documents_errors(blp, 401, 404)
     def post(self, notification_id: uuid.UUID) -> Any:
         """Mark one of your notifications read."""
-        return notifications.mark_read(db_session(), current_actor(), notification_id)
+        return inbox.mark_read(db_session(), current_actor(), notification_id)

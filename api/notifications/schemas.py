@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from api.common.schemas import PaginationArgs, page_of
-from workflows.notifications.messages import EMAIL_TO
+from workflows.inbox import EMAIL_TO
 
 
 class NotificationSchema(ma.Schema):

@@ -14,8 +14,9 @@ from models import AccountToken, Notification, User
 from tests.api_calls import feed_url
 from tests.factories import PASSWORD, UserFactory, as_caller, make_session
 from tests.mail import Mailbox
+from workflows import inbox
 from workflows.accounts import emails as account_emails
-from workflows.notifications import messages as notifications
+from workflows.notifications import mail
 
 
 def send_links(db: Session) -> None:
@@ -27,7 +28,7 @@ def send_links(db: Session) -> None:
 def send_notices(db: Session, user_id: Any) -> None:
     for notification_id in db.scalars(select(Notification.id).where(Notification.user_id == user_id,
                                                                     Notification.email_status == "pending")):
-        notifications.deliver_email(db, notification_id)
+        mail.deliver_email(db, notification_id)
 
 
 def register(client: FlaskClient, email: str, password: str = "a long enough password") -> dict[str, str]:  # noqa: S107
@@ -59,9 +60,9 @@ def test_a_new_address_is_verified_through_the_link_mailed_to_it(
 def test_an_unverified_address_gets_no_mail_but_its_links(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
     headers = register(client, "grace@example.com")
     user = db.scalars(select(User).where(User.email == "grace@example.com")).one()
-    first = notifications.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted", body="Hi",
+    first = inbox.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted", body="Hi",
                                       data={})
-    assert first is not None and notifications.deliver_email(db, first) is False
+    assert first is not None and mail.deliver_email(db, first) is False
     assert db.get(Notification, first).email_status == "none"
     assert client.get("/api/v1/notifications", headers=headers).get_json()["items"]  # in-app still
     assert client.post("/api/v1/me/email-verification", headers=headers).status_code == 202  # the earlier link ends
@@ -69,9 +70,9 @@ def test_an_unverified_address_gets_no_mail_but_its_links(client: FlaskClient, d
     assert [m["Subject"] for m in mailbox.inbox.to("grace@example.com")] == ["Confirm your email address"]
     assert client.post("/api/v1/auth/verify-email",
                        json={"token": mailbox.inbox.link("grace@example.com", "verify-email")}).status_code == 200
-    later = notifications.notify_user(db, user.id, type_="booking.declined", title="Booking declined", body="Hi",
+    later = inbox.notify_user(db, user.id, type_="booking.declined", title="Booking declined", body="Hi",
                                       data={})
-    assert later is not None and notifications.deliver_email(db, later) is True
+    assert later is not None and mail.deliver_email(db, later) is True
     assert mailbox.inbox.to("grace@example.com")[-1]["Subject"] == "Booking declined"
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, ListingKind, Notification, OutboxEvent
 from tests.factories import ListingFactory, UserFactory, as_caller
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 
 
 def start_at(hours: int) -> str:
@@ -105,7 +105,7 @@ def test_a_mentor_cancelling_a_group_session_tells_every_participant_who_can_sti
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
     event = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "session.cancelled")).one()
     assert sorted(event.payload["mentee_user_ids"]) == sorted(str(m.user.id) for m in mentees)
-    notifications.handle_event(db, event)  # as the notifications worker does
+    messages.handle_event(db, event)  # as the notifications worker does
     told = db.scalars(select(Notification.user_id).where(Notification.type == "session.cancelled")).all()
     assert sorted(told) == sorted([m.user.id for m in mentees] + [mentor.user.id])
     for mentee in mentees:

@@ -20,7 +20,7 @@ from tests.factories import ListingFactory, UserFactory, as_caller
 from workflows.actors import Actor
 from workflows.events import from_outbox
 from workflows.live import frames as live
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.sessions import lifecycle as session_flow
 from workflows.sessions import reviews
 from workflows.webhooks import fanout
@@ -41,12 +41,12 @@ def test_a_group_co_participant_never_sees_another_mentees_ids(client: FlaskClie
     session_flow.start_session(db, actor, uuid.UUID(group["id"]))
     session_flow.complete_session(db, actor, uuid.UUID(group["id"]))
     events = list(db.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at, OutboxEvent.id)))
-    for handle in (reviews.handle_events, notifications.handle_events, fanout.fan_out_events):
+    for handle in (reviews.handle_events, messages.handle_events, fanout.fan_out_events):
         handle(db, events)
     review = client.post(f"/api/v1/sessions/{group['id']}/review", headers=other.headers,
                          json={"rating": 5, "comment": "Lively group"}).get_json()
     late = list(db.scalars(select(OutboxEvent).where(OutboxEvent.type == "review.created")))
-    notifications.handle_events(db, late)
+    messages.handle_events(db, late)
     fanout.fan_out_events(db, late)
     other_booking = db.scalars(select(Booking.id).where(Booking.mentee_user_id == other.user.id)).one()
     secrets = {str(other.user.id), str(other_booking)}

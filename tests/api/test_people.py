@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, ListingKind, OutboxEvent, User
 from tests.database import counting
 from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller, make_session
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.sessions import lifecycle as session_flow
 from workflows.sessions import reviews
 
@@ -129,7 +129,7 @@ def test_no_response_of_a_booking_journey_shows_an_email(client: FlaskClient, db
     for joiner in (mentee, other):
         call("POST", f"/api/v1/sessions/{group['id']}/join", joiner)
     for recorded in db.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at, OutboxEvent.id)):
-        notifications.handle_event(db, recorded)
+        messages.handle_event(db, recorded)
         reviews.handle_event(db, recorded)
     call("POST", f"/api/v1/sessions/{session.id}/review", mentee, json={"rating": 5, "comment": "Thanks"})
     profile = listing.mentor_profile_id

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from models import Notification, OutboxEvent
 from tests.factories import UserFactory, as_caller, make_session
 from workflows.actors import Actor
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.sessions import analytics, reviews
 from workflows.sessions import lifecycle as session_flow
 
@@ -67,8 +67,8 @@ def test_a_review_names_its_author_by_first_name_and_initial_or_not_at_all(clien
 
 def test_notifications_reach_the_right_people_once(client: FlaskClient, db: Session) -> None:
     mentor, mentee, _session, event = completed_session(db)
-    notifications.handle_event(db, event)
-    notifications.handle_event(db, event)
+    messages.handle_event(db, event)
+    messages.handle_event(db, event)
     owners = db.scalars(select(Notification.user_id).where(Notification.event_id == event.id)).all()
     assert sorted(owners) == sorted([mentor.user.id, mentee.user.id])
     listed = client.get("/api/v1/notifications?unread=true", headers=mentee.headers).get_json()

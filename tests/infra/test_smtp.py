@@ -18,8 +18,8 @@ from devstack.host import free_port
 from infra.config import get_settings
 from models import BookingStatus, Notification
 from tests.factories import BookingFactory, UserFactory
-from workflows import events
-from workflows.notifications import messages as notifications
+from workflows import events, inbox
+from workflows.notifications import mail
 from workflows.sessions import lifecycle as sessions
 
 
@@ -34,26 +34,27 @@ class Inbox:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    inbox = Inbox()
+    received = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(received, hostname="127.0.0.1", port=port)
     controller.start()
-    yield f"smtp://127.0.0.1:{port}", inbox
+    yield f"smtp://127.0.0.1:{port}", received
     controller.stop()
 
 
 def test_notification_is_emailed_once(db: Session, smtp_server: tuple[str, Inbox],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    url, inbox = smtp_server
+    url, received = smtp_server
     settings = dataclasses.replace(get_settings(), smtp_url=url, public_url="https://mentors.example.org")
-    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
+    for module in (inbox, mail):
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
     user = UserFactory(email="ada@example.com")
-    notification_id = notifications.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted",
+    notification_id = inbox.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted",
                                                 body="Your session is confirmed.", data={"link": "#/bookings"})
     assert notification_id is not None
-    assert notifications.deliver_email(db, notification_id) is True
-    assert notifications.deliver_email(db, notification_id) is False
-    (message,) = inbox.messages
+    assert mail.deliver_email(db, notification_id) is True
+    assert mail.deliver_email(db, notification_id) is False
+    (message,) = received.messages
     assert (message["To"], message["Subject"]) == ("ada@example.com", "Booking accepted")
     assert message["Message-ID"] == f"<{notification_id}@mentorship>"
     # The words, and the address of what they are about in the web app.
@@ -64,18 +65,19 @@ def test_notification_is_emailed_once(db: Session, smtp_server: tuple[str, Inbox
 
 def test_unreachable_smtp_is_retried_then_given_up(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = dataclasses.replace(get_settings(), smtp_url=f"smtp://127.0.0.1:{free_port()}")
-    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
+    for module in (inbox, mail):
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
     user = UserFactory()
-    notification_id = notifications.notify_user(db, user.id, type_="x", title="t", body="b", data={})
+    notification_id = inbox.notify_user(db, user.id, type_="x", title="t", body="b", data={})
     assert notification_id is not None
-    for _ in range(notifications.MAX_EMAIL_ATTEMPTS):
-        assert notifications.deliver_email(db, notification_id) is False
+    for _ in range(mail.MAX_EMAIL_ATTEMPTS):
+        assert mail.deliver_email(db, notification_id) is False
     assert db.get(Notification, notification_id).email_status == "failed"
 
 
 def test_without_smtp_nothing_is_owed(db: Session) -> None:
     user = UserFactory()
-    notification_id = notifications.notify_user(db, user.id, type_="x", title="t", body="b", data={})
+    notification_id = inbox.notify_user(db, user.id, type_="x", title="t", body="b", data={})
     assert notification_id is not None
     assert db.get(Notification, notification_id).email_status == "none"
 
@@ -93,21 +95,22 @@ def test_a_booking_acceptance_email_carries_a_calendar_invite(
     db: Session, smtp_server: tuple[str, Inbox], monkeypatch: pytest.MonkeyPatch, session_created: bool,
 ) -> None:
     """With the session already created, or not yet (its handler runs beside this one): the same UID."""
-    url, inbox = smtp_server
+    url, received = smtp_server
     settings = dataclasses.replace(get_settings(), smtp_url=url)
-    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
+    for module in (inbox, mail):
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
     start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     booking = BookingFactory(status=BookingStatus.ACCEPTED, start_time=start, end_time=start + timedelta(hours=1))
     if session_created:
         session = sessions.create_session_from_booking(db, booking.id)
         assert session is not None
-    notification_id = notifications.notify_user(
+    notification_id = inbox.notify_user(
         db, booking.mentee_user_id, type_="booking.accepted", title="Booking accepted", body="Confirmed.",
         data={"event_type": "booking.accepted", "resource": events.booking_payload(booking)})
     assert notification_id is not None
-    assert notifications.deliver_email(db, notification_id) is True
+    assert mail.deliver_email(db, notification_id) is True
 
-    (message,) = inbox.messages
+    (message,) = received.messages
     assert message.get_content_type() == "multipart/mixed"
     calendar = _invite(message)
     assert str(calendar["METHOD"]) == "REQUEST"
@@ -120,12 +123,13 @@ def test_a_booking_acceptance_email_carries_a_calendar_invite(
 
 def test_other_notification_emails_carry_no_attachment(db: Session, smtp_server: tuple[str, Inbox],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    url, inbox = smtp_server
+    url, received = smtp_server
     settings = dataclasses.replace(get_settings(), smtp_url=url)
-    monkeypatch.setattr(notifications, "get_settings", lambda: settings)
-    notification_id = notifications.notify_user(db, UserFactory().id, type_="booking.declined", title="Declined",
+    for module in (inbox, mail):
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
+    notification_id = inbox.notify_user(db, UserFactory().id, type_="booking.declined", title="Declined",
                                                 body="Declined.", data={})
     assert notification_id is not None
-    notifications.deliver_email(db, notification_id)
-    (message,) = inbox.messages
+    mail.deliver_email(db, notification_id)
+    (message,) = received.messages
     assert not message.is_multipart()

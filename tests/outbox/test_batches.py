@@ -14,7 +14,7 @@ from outbox.recording import Dispatch, pending_dispatches, redeliver_delay
 from tests.database import counting
 from tests.factories import BookingFactory, MentorProfileFactory
 from workflows.events import EventType, booking_payload, record
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.sessions import analytics
 from workflows.sessions import lifecycle as sessions
 
@@ -196,7 +196,7 @@ def test_a_batch_of_notifications_costs_four_statements_whatever_its_size(db: Se
             claimed = batches.claim_due(db, NOTIFY, limit=100)
             assert len(claimed) == size
             with counting(connection) as counted:
-                notifications.handle_events(db, claimed)
+                messages.handle_events(db, claimed)
                 told[(event_type, size)] = counted()
     assert set(told.values()) == {4}, told
 

@@ -32,7 +32,7 @@ from workflows.bookings import bundles
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from workflows.events import EventType
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.sessions import analytics, attendance, reviews
 from workflows.sessions import lifecycle as sessions
 from workflows.sessions import sweeps as session_sweeps
@@ -160,7 +160,7 @@ def test_a_mentors_absence_returns_the_credit_charges_nothing_and_offers_a_reboo
     event = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == session.id,
                                                  OutboxEvent.type == EventType.SESSION_NO_SHOW.value)).one()
     assert (event.payload["absent"], event.payload["reported_by"]) == ("mentor", "mentee")
-    notifications.handle_event(db, event)
+    messages.handle_event(db, event)
     told = {n.user_id: n for n in db.scalars(select(Notification).where(Notification.event_id == event.id))}
     to_mentee = told[mentee.user_id]
     assert to_mentee.title == "Your mentor did not come"
@@ -214,7 +214,7 @@ def test_a_mentees_bare_check_in_moves_nothing_until_the_mentor_could_dispute_it
                                                      OutboxEvent.type == EventType.BOOKING_NO_SHOW_CONFIRMED)).one()
     assert (confirmed.actor, confirmed.payload["no_show"], confirmed.payload["credit_status"]) == (
         "system", "mentor", "returned")
-    notifications.handle_event(db, confirmed)
+    messages.handle_event(db, confirmed)
     told = {n.user_id: n for n in db.scalars(select(Notification).where(Notification.event_id == confirmed.id))}
     assert set(told) == {mentor.user_id, mentee.user_id}
     assert told[mentee.user_id].title == "Attendance final"
@@ -330,7 +330,7 @@ def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_a
     dispute = attendance.dispute(db, mentee, session.id, reason="I was there; the link did not work",
                                  now=closes - timedelta(minutes=1))
     raised = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == dispute.id)).one()
-    notifications.handle_event(db, raised)
+    messages.handle_event(db, raised)
     told = db.scalars(select(Notification).where(Notification.event_id == raised.id)).all()
     assert [(n.user_id, n.title) for n in told] == [(mentor.user_id, "Attendance disputed")]  # the other side
     assert "I was there; the link did not work" in told[0].body
@@ -343,7 +343,7 @@ def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_a
     attendance.resolve_dispute(db, an_admin(), dispute.id, absent=NoShow.MENTOR, note="The meeting log shows it.")
     answered = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == dispute.id,
                                                     OutboxEvent.type == EventType.ATTENDANCE_RESOLVED.value)).one()
-    notifications.handle_event(db, answered)
+    messages.handle_event(db, answered)
     bodies = {n.user_id: n.body for n in db.scalars(select(Notification).where(Notification.event_id == answered.id))}
     assert set(bodies) == {mentor.user_id, mentee.user_id}
     assert bodies[mentee.user_id].endswith(": the mentor was absent.")

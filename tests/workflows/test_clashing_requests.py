@@ -19,7 +19,7 @@ from tests.factories import ListingFactory, UserFactory, actor_of
 from workflows.bookings import bundles
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.sessions import group as group_sessions
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
@@ -120,7 +120,7 @@ def test_the_mentee_is_told_why_in_their_own_time_with_the_next_free_times_and_t
     settled = list(db.scalars(select(OutboxEvent).where(
         OutboxEvent.aggregate_id.in_([declined.id, withdrawn.id]),
         OutboxEvent.type.in_(["booking.declined", "booking.cancelled"]))))
-    notifications.handle_events(db, settled)
+    messages.handle_events(db, settled)
     told = {(n.user_id, n.title): (n.body, n.data["link"]) for n in db.scalars(
         select(Notification).where(Notification.event_id.in_([e.id for e in settled])))}
     rival_body, rival_link = told[(rival.id, "Booking declined")]

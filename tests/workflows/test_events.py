@@ -24,7 +24,7 @@ from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
 from workflows.events import EventType
 from workflows.live import frames as live
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.roles import Role
 from workflows.sessions import group as group_sessions
 from workflows.sessions import lifecycle as sessions
@@ -161,7 +161,7 @@ def test_every_handler_reaches_exactly_the_participants_of_a_group_session(db: S
                               .where(ReviewEligibility.session_id == completed.aggregate_id)))
     assert unlocked == mentee_ids
 
-    notifications.handle_event(db, completed)
+    messages.handle_event(db, completed)
     told = set(db.scalars(select(Notification.user_id).where(Notification.event_id == completed.id)))
     assert told == mentee_ids | {mentor.user_id}
 
@@ -202,7 +202,7 @@ def test_a_group_mentees_webhook_body_never_names_the_other_mentees(db: Session)
 
 def test_a_group_mentees_notification_never_names_the_other_mentees(db: Session) -> None:
     mentor, mentees, completed = completed_group_session(db)
-    notifications.handle_event(db, completed)
+    messages.handle_event(db, completed)
     for mentee in mentees:
         (data,) = db.scalars(select(Notification.data).where(Notification.event_id == completed.id,
                                                              Notification.user_id == mentee.id))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models import MentorProfile, Skill
 from tests.database import refused
 from tests.factories import MentorProfileFactory, UserFactory, actor_of
+from workflows import skills
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
 from workflows.mentors import profiles as mentors
 from workflows.mentors.profiles import WindowSpec
@@ -19,9 +20,9 @@ MONDAY, TUESDAY = 0, 1
 
 
 def test_a_skill_is_known_by_its_lower_cased_single_spaced_name_and_made_once(db: Session) -> None:
-    assert mentors.normalise_skill("  Machine   LEARNING ") == "machine learning"
-    first = mentors.ensure_skills(db, ["Rust", " rust ", "", "Go"])
-    again = mentors.ensure_skills(db, ["RUST"])
+    assert skills.normalise_skill("  Machine   LEARNING ") == "machine learning"
+    first = skills.ensure_skills(db, ["Rust", " rust ", "", "Go"])
+    again = skills.ensure_skills(db, ["RUST"])
     assert [s.name for s in first] == ["go", "rust"]
     assert again == [s for s in first if s.name == "rust"]
     assert db.scalars(select(Skill.name).where(Skill.name.in_(["rust", "go"])).order_by(Skill.name)).all() == [
@@ -83,7 +84,7 @@ def test_only_its_owner_sets_a_profiles_windows(db: Session) -> None:
 def test_profiles_are_found_by_a_skill_whatever_its_spelling(db: Session) -> None:
     profile = MentorProfileFactory()
     name = f"data {uuid.uuid4().hex[:8]}"  # a skill no other test's profile has
-    profile.skills = mentors.ensure_skills(db, [name])
+    profile.skills = skills.ensure_skills(db, [name])
     db.flush()
     for spelling, found in ((name, [profile.id]), (f"  {name.upper().replace(' ', '   ')} ", [profile.id]),
                             (f"{name}x", [])):

@@ -15,9 +15,10 @@ from devstack.host import free_port
 from models import Booking, EmailStatus, MentorProfile, Notification, OutboxEvent, User
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, make_session
+from workflows import inbox
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import NotFound
-from workflows.notifications import messages as notifications
+from workflows.notifications import mail, messages
 from workflows.sessions import lifecycle as sessions
 
 START = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
@@ -25,7 +26,7 @@ START = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
 
 def notified(db: Session, *events: OutboxEvent) -> dict[uuid.UUID, list[tuple[str, str, str]]]:
     """Run the handler on the events; each user's (type, title, body) of them, sorted."""
-    notifications.handle_events(db, events)
+    messages.handle_events(db, events)
     told: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
     for n in db.scalars(select(Notification).where(Notification.event_id.in_([e.id for e in events]))):
         told.setdefault(n.user_id, []).append((n.type, n.title, n.body))
@@ -91,25 +92,25 @@ def test_one_notification_per_event_person_and_kind(db: Session) -> None:
     user = UserFactory()
     _mentor, _mentee, session = make_session(db, START)
     event_id = event(db, session.id, "session.scheduled").id
-    first = notifications.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
+    first = inbox.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
                                       event_id=event_id)
-    again = notifications.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
+    again = inbox.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
                                       event_id=event_id)
-    other_kind = notifications.notify_user(db, user.id, type_="team.left", title="t", body="b", data={},
+    other_kind = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={},
                                            event_id=event_id)
     assert first is not None and again is None and other_kind not in {None, first}
 
 
 def test_only_its_user_marks_a_notification_read_and_the_first_time_stays(db: Session) -> None:
     user = UserFactory()
-    made = notifications.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
+    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
     assert made is not None
-    stranger = refused(db, NotFound, lambda: notifications.mark_read(db, actor_of(UserFactory()), made))
+    stranger = refused(db, NotFound, lambda: inbox.mark_read(db, actor_of(UserFactory()), made))
     assert stranger.message == "notification not found"
-    read_at = notifications.mark_read(db, actor_of(user), made).read_at
+    read_at = inbox.mark_read(db, actor_of(user), made).read_at
     assert read_at is not None
-    assert notifications.mark_read(db, actor_of(user), made).read_at == read_at
-    unread = notifications.list_notifications(db, actor_of(user), unread=True, limit=10, cursor=None)
+    assert inbox.mark_read(db, actor_of(user), made).read_at == read_at
+    unread = inbox.list_notifications(db, actor_of(user), unread=True, limit=10, cursor=None)
     assert unread.items == []
 
 
@@ -122,24 +123,24 @@ def smtp_down(configure: Callable[..., None]) -> None:
 @pytest.mark.usefixtures("smtp_down")
 def test_an_unconfirmed_address_is_owed_no_email(db: Session) -> None:
     user = UserFactory(email_verified_at=None)
-    made = notifications.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
+    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
     assert made is not None
     assert db.get_one(Notification, made).email_status == EmailStatus.PENDING
-    assert notifications.deliver_email(db, made) is False
+    assert mail.deliver_email(db, made) is False
     assert db.get_one(Notification, made).email_status == EmailStatus.NONE
 
 
 @pytest.mark.usefixtures("smtp_down")
 def test_an_email_the_server_never_takes_is_tried_five_times_then_given_up(db: Session) -> None:
     user = UserFactory()
-    made = notifications.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
+    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
     assert made is not None
     row = db.get_one(Notification, made)
-    for attempt in range(1, notifications.MAX_EMAIL_ATTEMPTS + 1):
+    for attempt in range(1, mail.MAX_EMAIL_ATTEMPTS + 1):
         assert row.email_status == EmailStatus.PENDING
-        assert notifications.deliver_email(db, made) is False
+        assert mail.deliver_email(db, made) is False
         assert row.email_attempts == attempt
     assert row.email_status == EmailStatus.FAILED
-    assert notifications.deliver_email(db, made) is False  # no longer owed
-    assert row.email_attempts == notifications.MAX_EMAIL_ATTEMPTS
+    assert mail.deliver_email(db, made) is False  # no longer owed
+    assert row.email_attempts == mail.MAX_EMAIL_ATTEMPTS
     assert db.get_one(User, user.id).email_verified_at is not None

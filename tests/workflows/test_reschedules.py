@@ -35,7 +35,7 @@ from workflows.bookings import bundles, reschedules
 from workflows.bookings import lifecycle as bookings
 from workflows.calendars import feeds as calendars
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.sessions import analytics
 from workflows.sessions import group as group_sessions
 from workflows.sessions import lifecycle as sessions
@@ -105,7 +105,7 @@ def test_who_is_told_of_a_proposal_and_of_the_move(db: Session) -> None:
     reschedules.accept(db, actor_of(mentee), proposal.id, new_time, now=NOW)
     told_events = list(db.scalars(select(OutboxEvent).where(OutboxEvent.type.in_(
         ["reschedule.proposed", "booking.rescheduled", "session.cancelled"]))))
-    notifications.handle_events(db, told_events)
+    messages.handle_events(db, told_events)
     told = sorted((n.type, n.user_id == mentee.id, n.title) for n in db.scalars(
         select(Notification).where(Notification.event_id.in_([e.id for e in told_events]))))
     assert told == [("booking.rescheduled", False, "Session moved"), ("booking.rescheduled", True, "Session moved"),
@@ -231,7 +231,7 @@ def test_the_mentor_asks_and_the_mentee_picks_any_free_time(db: Session) -> None
     request = reschedules.request_reschedule(db, mentor, booking.id, reason="I must travel", now=NOW)
     assert (request.kind, request.start_times, request.expires_at) == ("request", [], NOW + timedelta(hours=48))
     event = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "reschedule.requested")).one()
-    notifications.handle_events(db, [event])
+    messages.handle_events(db, [event])
     told = db.scalars(select(Notification).where(Notification.event_id == event.id)).one()
     assert told.user_id == mentee.id
     assert told.body.startswith("Grace Hopper asks you to choose another time for \u201cCode review\u201d on ")

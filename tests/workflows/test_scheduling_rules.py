@@ -32,7 +32,7 @@ from workflows.errors import Conflict, InvalidInput
 from workflows.mentors import listings
 from workflows.mentors import profiles as mentors
 from workflows.mentors import time_off as mentor_schedule
-from workflows.notifications import messages as notifications
+from workflows.notifications import messages
 from workflows.scheduling import slots
 from workflows.sessions import group as group_sessions
 from workflows.sessions import lifecycle as sessions
@@ -86,7 +86,7 @@ def test_time_off_closes_slots_requests_and_accepts_and_may_be_open_ended(db: Se
     assert (pending.status, pending.decline_reason) == (BookingStatus.DECLINED, bookings.AWAY)
     declined = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == pending.id,
                                                     OutboxEvent.type == "booking.declined")).one()
-    notifications.handle_events(db, [declined])
+    messages.handle_events(db, [declined])
     told = db.scalars(select(Notification).where(Notification.event_id == declined.id)).one()
     assert told.user_id == pending.mentee_user_id
     assert f"was declined: {bookings.AWAY}. Its next free times: " in told.body

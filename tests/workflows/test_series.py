@@ -22,7 +22,7 @@ from workflows.actors import Actor
 from workflows.bookings import bundles, reschedules, series
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict, InvalidInput
-from workflows.notifications import messages as notifications
+from workflows.notifications import mail, messages
 from workflows.roles import Role
 from workflows.sessions import lifecycle as sessions
 
@@ -117,13 +117,13 @@ def test_one_accept_makes_each_time_a_booking_with_its_session_once_and_skips_a_
     assert len(db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id.in_(ids))).all()) == 2
 
     # The mentee hears of the time declined when it was taken, and of the series once, not of each time.
-    notifications.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.created_at >= NOW))))
+    messages.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.created_at >= NOW))))
     told = db.scalars(select(Notification).where(Notification.user_id == mentee.user_id)).all()
     assert sorted(n.title for n in told) == ["Booking declined", "Series accepted"]
     accepted_note = next(n for n in told if n.title == "Series accepted")
     assert "2 meetings" in accepted_note.body and "1 of the times were taken meanwhile" in accepted_note.body
     # Its email carries an invite for each time accepted.
-    invites = notifications.email_attachments(db, accepted_note)
+    invites = mail.email_attachments(db, accepted_note)
     assert [a.filename for a in invites] == ["invite-1.ics", "invite-2.ics"]
     assert all(f"{times[week[n]].id}@mentorship".encode() in invite.content
                for n, invite in zip((0, 2), invites, strict=True))

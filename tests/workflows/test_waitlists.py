@@ -18,7 +18,7 @@ from tests.factories import ListingFactory, UserFactory, actor_of
 from workflows import history
 from workflows.actors import Actor
 from workflows.errors import Conflict
-from workflows.notifications import messages as notifications
+from workflows.notifications import mail, messages
 from workflows.sessions import group as group_sessions
 from workflows.sessions import lifecycle as sessions
 from workflows.sessions import waitlists
@@ -82,7 +82,7 @@ def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_from_everyone_els
     seen = history.session_timeline(db, first, session.id, limit=100, cursor=None).items
     assert not [e for e in seen if e.type.startswith("waitlist.")]
     # Told of the seat held for them; not of the seat they took themself.
-    notifications.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.type.like("waitlist.%")))))
+    messages.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.type.like("waitlist.%")))))
     told = db.scalars(select(Notification.title).where(Notification.user_id == first.user_id)).all()
     assert told == ["A seat is free for you"]
 
@@ -132,8 +132,8 @@ def test_a_seat_given_at_once_is_told_once_with_its_invite(db: Session, full: tu
     entry = waitlists.join(db, eager, session.id, take_at_once=True)
     sessions.cancel_session(db, seated[0], session.id, reason="Exams")
     assert entry.status == WaitlistStatus.PROMOTED
-    notifications.handle_events(db, list(db.scalars(select(OutboxEvent))))
+    messages.handle_events(db, list(db.scalars(select(OutboxEvent))))
     told = db.scalars(select(Notification).where(Notification.user_id == eager.user_id)).all()
     assert [n.title for n in told] == ["You have a seat"]  # not also "Booking accepted"
-    [invite] = notifications.email_attachments(db, told[0])
+    [invite] = mail.email_attachments(db, told[0])
     assert b"BEGIN:VEVENT" in invite.content and str(session.id).encode() in invite.content

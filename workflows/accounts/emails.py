@@ -31,6 +31,7 @@ from infra.smtp import send_email
 from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, Notification, User
 from models.users import UNIQUE_EMAIL
 from outbox import enqueue_after_commit
+from workflows import inbox
 from workflows.accounts import sign_ins
 from workflows.accounts.users import (
     check_new_password,
@@ -51,7 +52,6 @@ from workflows.errors import (
     Unauthenticated,
     add_or_conflict,
 )
-from workflows.notifications import messages as notifications
 
 log = structlog.get_logger(__name__)
 
@@ -141,7 +141,7 @@ def _tell_owner_of_a_registration(db: Session, address: str) -> None:
         Notification.created_at > utcnow() - REGISTRATION_NOTICE_EVERY).limit(1))
     if told is not None:
         return
-    notifications.notify_user(
+    inbox.notify_user(
         db, owner.id, type_=REGISTRATION_NOTICE, title="Someone tried to sign up with your email",
         body="Someone just tried to create a new account with this address, which is already yours. Nothing "
              "changed. If this was you, sign in instead (or reset your password if you forgot it); if not, you "
@@ -207,11 +207,11 @@ def verify_email(db: Session, token: str) -> Verified:
         user.email = row.email
         add_or_conflict(db, user, {UNIQUE_EMAIL: "another account uses this email now"})
         if user.email_verified_at is not None:  # the old address was confirmed: tell it where the account went
-            notifications.notify_user(
+            inbox.notify_user(
                 db, user.id, type_="account.email_changed", title="Your email was changed",
                 body="Your account's email was changed to another address, which its owner just confirmed. If this "
                      f"was not you, reset your password at {get_settings().public_url}/#/forgot-password.",
-                data={notifications.EMAIL_TO: previous})
+                data={inbox.EMAIL_TO: previous})
     user.email_verified_at = utcnow()
     db.flush()
     log.info("account.email_verified", user_id=str(user.id), changed=row.email != previous)
@@ -258,7 +258,7 @@ def reset_password(db: Session, token: str, new_password: str) -> User:
     sign_ins.end_all(db, user.id)
     void_email_changes(db, user.id)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_RESET)
-    notifications.notify_user(
+    inbox.notify_user(
         db, user.id, type_="account.password_reset", title="Your password was reset",
         body="The password of your account was just reset through a link sent to this address, and every "
              "sign-in ended. If this was not you, ask for a new link at once.",
@@ -316,7 +316,7 @@ def change_email(db: Session, actor: Actor, *, email: str, current_password: str
     if db.scalar(select(User.id).where(User.email == address)) is not None:
         raise Conflict("another account uses this email")
     request_verification(db, user, address)
-    notifications.notify_user(
+    inbox.notify_user(
         db, user.id, type_="account.email_change_requested", title="Your email is being changed",
         body="Someone signed in to your account asked to change its email to another address. It changes once that "
              "address is confirmed; until then you can cancel it in your settings. If this was not you, cancel it "
@@ -348,7 +348,7 @@ def cancel_email_change_by_link(db: Session, token: str) -> User:
         raise InvalidInput(INVALID_LINK)
     void_email_changes(db, user.id)
     sign_ins.end_all(db, user.id)
-    notifications.notify_user(
+    inbox.notify_user(
         db, user.id, type_="account.email_change_cancelled", title="The change of your email was cancelled",
         body="The change of your account's email was cancelled from the link sent to this address, and every "
              "sign-in ended. Choose a new password now: whoever asked for the change knew the old one.",

@@ -19,6 +19,7 @@ from zxcvbn import zxcvbn
 from infra.config import PasswordHashProfile, get_settings
 from models import AccountToken, AccountTokenPurpose, FeedRevocation, User
 from models.users import UNIQUE_EMAIL
+from workflows import inbox
 from workflows.accounts import sign_ins
 from workflows.actors import Actor
 from workflows.calendars import feeds as calendars
@@ -32,7 +33,6 @@ from workflows.errors import (
     Unauthenticated,
     add_or_conflict,
 )
-from workflows.notifications import messages as notifications
 
 # users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
 # a string ("İ" becomes "i" and a combining dot), so it is measured after normalising.
@@ -226,7 +226,7 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     check_new_password(new_password, user_inputs=(user.email, user.display_name), field="new_password")
     user.password_hash = hash_password(new_password)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_CHANGED)
-    notifications.notify_user(
+    inbox.notify_user(
         db, user.id, type_="account.password_changed", title="Your password was changed",
         body="The password of your account was just changed, and every other sign-in ended. If this was not you, "
              f"reset it at once: {get_settings().public_url}/#/forgot-password",
@@ -246,7 +246,7 @@ FEED_ENDED_BECAUSE = {
 def end_calendar_feed(db: Session, user_id: uuid.UUID, reason: FeedRevocation) -> None:
     """A change that ends every credential of the account ends its calendar feed URL too, and says so."""
     if calendars.revoke_feed_token(db, user_id, reason) and reason in FEED_ENDED_BECAUSE:
-        notifications.notify_user(
+        inbox.notify_user(
             db, user_id, type_="calendar_feed.revoked", title="Calendar feed turned off",
             body=f"Your private calendar feed stopped working because {FEED_ENDED_BECAUSE[reason]}. "
                  "Create a new feed address in your settings and subscribe to it again.",

@@ -38,7 +38,7 @@ from workflows.calendars.accounts import SYNC_SECONDS, client_for, unseal
 from workflows.calendars.busy import busy_times
 from workflows.clock import utcnow
 from workflows.events import EventType, ScheduleChange, record, schedule_payload
-from workflows.notifications.messages import notify_user
+from workflows.inbox import notify_user
 from workflows.roles import Role
 
 log = structlog.get_logger(__name__)

@@ -17,10 +17,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import InvitationStatus, Listing, ListingKind, ListingMember, MentorProfile, TeamInvitation, User
+from workflows import inbox
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
-from workflows.notifications import messages as notifications
 from workflows.pagination import Page, paginate
 from workflows.scheduling import teams
 from workflows.scheduling.teams import Team
@@ -55,7 +55,7 @@ def invite(db: Session, listing: Listing, wanted: Sequence[MentorProfile], posit
                                     position=positions[profile.id], status=InvitationStatus.PENDING)
         db.add(invitation)
         db.flush()
-        notifications.notify_user(
+        inbox.notify_user(
             db, profile.user_id, type_="team.invited", title="You are invited to teach a listing",
             body=f"{listing.mentor_profile.user.display_name} invited you to teach \u201c{listing.title}\u201d. "
                  "Accept or decline the invitation; until you accept, no request comes to you from it.",
@@ -127,7 +127,7 @@ def _answer(db: Session, actor: Actor, invitation_id: uuid.UUID, status: Invitat
                              position=invitation.position))
     name = db.scalar(select(User.display_name).join(MentorProfile, MentorProfile.user_id == User.id)
                      .where(MentorProfile.id == invitation.mentor_profile_id))
-    notifications.notify_user(
+    inbox.notify_user(
         db, listing.mentor_profile.user_id, type_=f"team.{status.value}", title=f"Team invitation {status.value}",
         body=f"{name} {status.value} your invitation to teach \u201c{listing.title}\u201d.",
         data={"invitation_id": str(invitation.id), "listing_id": str(listing.id)})
@@ -156,7 +156,7 @@ def leave(db: Session, actor: Actor, listing_id: uuid.UUID) -> None:
                                                   ListingMember.mentor_profile_id == actor.mentor_profile_id))
     if not left.rowcount:  # type: ignore[attr-defined]
         raise NotFound("you are not on this listing's team")
-    notifications.notify_user(
+    inbox.notify_user(
         db, listing.mentor_profile.user_id, type_="team.left", title="A mentor left your team",
         body=f"A mentor left the team of \u201c{listing.title}\u201d; requests no longer go to them.",
         data={"listing_id": str(listing.id), "mentor_profile_id": str(actor.mentor_profile_id)})

@@ -17,9 +17,9 @@ from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType, ScheduleChange, record, schedule_payload
 from workflows.mentors import search
-from workflows.mentors.profiles import ensure_skills, normalise_skill
 from workflows.pagination import Page, encode_cursor, paginate
 from workflows.scheduling import slots, teams
+from workflows.skills import ensure_skills, normalise_skill
 
 # The scheduling rules of a listing (workflows.scheduling.rules): changing one moves its free slots.
 RULE_FIELDS = frozenset({"buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_days_ahead",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
@@ -19,6 +18,7 @@ from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, Not
 from workflows.events import EventType, ScheduleChange, record, schedule_payload
 from workflows.mentors import search
 from workflows.pagination import Page, paginate
+from workflows.skills import ensure_skills, normalise_skill
 
 
 @dataclass(frozen=True)
@@ -26,23 +26,6 @@ class WindowSpec:
     weekday: int
     start_minute: int
     end_minute: int
-
-
-def normalise_skill(name: str) -> str:
-    return " ".join(name.strip().lower().split())
-
-
-def ensure_skills(db: Session, names: Iterable[str]) -> list[Skill]:
-    """Get or create skills by name; safe under concurrent creation of the same name."""
-    wanted = sorted({normalise_skill(n) for n in names if normalise_skill(n)})
-    if not wanted:
-        return []
-    db.execute(
-        insert(Skill)
-        .values([{"id": uuid.uuid4(), "name": name} for name in wanted])
-        .on_conflict_do_nothing(index_elements=[Skill.name])
-    )
-    return list(db.execute(select(Skill).where(Skill.name.in_(wanted)).order_by(Skill.name)).scalars())
 
 
 # A profile is shown with its owner's display name, its skills and its windows, in one round trip per kind.

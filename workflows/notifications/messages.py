@@ -1,80 +1,31 @@
-"""In-app notifications, one row per person and event, emailed when SMTP is configured."""
+"""What each event tells whom: the words of each party's notification, written into their inbox in their own
+names, zone and locale."""
 
 from __future__ import annotations
 
-import smtplib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import structlog
-from sqlalchemy import Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from infra.smtp import Attachment, send_email
-from models import EmailStatus, Listing, MentorProfile, Notification, OutboxEvent, User
+from models import EmailStatus, Listing, MentorProfile, OutboxEvent, User
 from outbox import enqueue_after_commit
 from workflows import wording
-from workflows.actors import Actor
 from workflows.bookings import series
-from workflows.calendars.feeds import booking_invite, invite_attachment
 from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.events import DomainEvent, EventType, from_outbox
-from workflows.pagination import Page, paginate
+from workflows.inbox import INSERT_ONCE, SEND_EMAIL_TASK
 from workflows.roles import Role
 from workflows.scheduling.slots import free_slots
 
 log = structlog.get_logger(__name__)
-
-SEND_EMAIL_TASK = "notifications.send_email"
-# In a notification's data: the address its email goes to instead of the account's (an email change's notice
-# to the old address). Kept out of what the API shows: emails appear in /me only.
-EMAIL_TO = "email_to"
-MAX_EMAIL_ATTEMPTS = 5
-
-
-_NOTIFICATIONS = cast(Table, Notification.__table__)
-# One notification per (event, user, type): built once, run with bind parameters.
-_NOTIFY = (
-    insert(_NOTIFICATIONS)
-    .values({name: bindparam(name) for name in
-             ("id", "user_id", "event_id", "type", "title", "body", "data", "email_status")})
-    .on_conflict_do_nothing(index_elements=["event_id", "user_id", "type"])
-    .returning(_NOTIFICATIONS.c.id)
-)
-
-
-def notify_user(
-    db: Session,
-    user_id: uuid.UUID,
-    *,
-    type_: str,
-    title: str,
-    body: str,
-    data: dict[str, Any],
-    event_id: uuid.UUID | None = None,
-    email: bool = True,
-) -> uuid.UUID | None:
-    """Insert one notification (mailed too unless ``email`` is false: a message of its own goes out); a second one
-    for the same (event, user, type) is ignored.
-
-    Returns the new id, or ``None`` when it already existed.
-    """
-    email_status = EmailStatus.PENDING if get_settings().smtp_url and email else EmailStatus.NONE
-    new_id: uuid.UUID | None = db.execute(_NOTIFY, {
-        "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "type": type_, "title": title, "body": body,
-        "data": data, "email_status": email_status,
-    }).scalar_one_or_none()
-    if new_id is not None:
-        log.info("notification.created", notification_id=str(new_id), user_id=str(user_id), type=type_)
-        if email_status == EmailStatus.PENDING:
-            enqueue_after_commit(db, SEND_EMAIL_TASK, str(new_id))
-    return new_id
 
 
 # A move by agreement: to both.
@@ -395,7 +346,7 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
                          "email_status": email_status})
     if not rows:
         return
-    created = list(db.execute(_NOTIFY, rows).scalars())
+    created = list(db.execute(INSERT_ONCE, rows).scalars())
     log.info("notifications.created", count=len(created), events=len(events))
     if email_status == EmailStatus.PENDING:
         for new_id in created:
@@ -407,94 +358,3 @@ def handle_event(db: Session, outbox_event: OutboxEvent) -> None:
     handle_events(db, [outbox_event])
 
 
-def list_notifications(db: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None
-                       ) -> Page[Notification]:
-    query = select(Notification).where(Notification.user_id == actor.user_id)
-    if unread:
-        query = query.where(Notification.read_at.is_(None))
-    return paginate(db, query, Notification.created_at, Notification.id, limit=limit, cursor=cursor,
-                    descending=True)
-
-
-def mark_read(db: Session, actor: Actor, notification_id: uuid.UUID) -> Notification:
-    notification = db.get(Notification, notification_id)
-    if notification is None or notification.user_id != actor.user_id:
-        raise NotFound("notification not found")
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        db.flush()
-    return notification
-
-
-def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
-    """Email one notification if it is still owed; ``True`` when sent now.
-
-    The row stays locked while the message is handed to SMTP, so two copies of
-    the task never both send it. A crash after the hand-off and before the
-    commit resends it once (at-least-once); the stable Message-ID lets mail
-    systems drop that copy.
-    """
-    settings = get_settings()
-    notification = db.execute(
-        select(Notification)
-        .where(Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
-        .with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
-    if notification is None or not settings.smtp_url:
-        return False
-    email, verified = db.execute(select(User.email, User.email_verified_at.is_not(None))
-                                 .where(User.id == notification.user_id)).one()
-    if not verified:  # an address nobody confirmed gets no mail but its confirmation and reset links
-        notification.email_status = EmailStatus.NONE
-        log.info("notification.email_unverified", notification_id=str(notification.id))
-        return False
-    # A notice to the address the account had before (an email change): sent there, not to the new one.
-    email = notification.data.get(EMAIL_TO) or email
-    notification.email_attempts += 1
-    try:
-        send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=notification.title,
-                   body=email_body(notification, settings.public_url), message_id=str(notification.id),
-                   attachments=email_attachments(db, notification))
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("notification.email_failed", notification_id=str(notification.id), error=str(exc),
-                    attempts=notification.email_attempts)
-        if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
-            notification.email_status = EmailStatus.FAILED
-        return False
-    notification.email_status = EmailStatus.SENT
-    log.info("notification.emailed", notification_id=str(notification.id))
-    return True
-
-
-def email_body(notification: Notification, public_url: str) -> str:
-    """The notification's words, and the address of what it is about in the web app."""
-    link = notification.data.get("link")
-    return f"{notification.body}\n\nOpen it: {public_url}/{link}" if link else notification.body
-
-
-def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
-    """A booking accepted, or moved, or a seat given from a waitlist: its email carries the session's calendar invite
-    (a move's, the chain's event at its next SEQUENCE, which calendar apps move); a series accepted, one invite per
-    time accepted."""
-    resource = notification.data.get("resource", {})
-    if notification.type == EventType.BOOKING_SERIES_ACCEPTED:
-        booking_ids = [one["booking_id"] for one in resource.get("occurrences", []) if one.get("status") == "accepted"]
-    elif notification.type == EventType.WAITLIST_PROMOTED:
-        booking_ids = [resource.get("booking_id")]
-    elif notification.type in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED}:
-        booking_ids = [resource.get("id")]
-    else:
-        return []
-    invites = [booking_invite(db, notification.user_id, uuid.UUID(str(one))) for one in booking_ids if one]
-    return [invite_attachment(invite, f"invite-{n}.ics" if len(booking_ids) > 1 else "invite.ics")
-            for n, invite in enumerate(invites, 1) if invite is not None]
-
-
-def due_emails(db: Session, *, older_than_seconds: int = 60, limit: int = 200) -> list[uuid.UUID]:
-    """Emails still owed a while after their notification: their first message was lost or failed."""
-    return list(db.scalars(
-        select(Notification.id)
-        .where(Notification.email_status == EmailStatus.PENDING,
-               Notification.created_at <= func.now() - timedelta(seconds=older_than_seconds))
-        .order_by(Notification.created_at).limit(limit)
-    ))

@@ -22,12 +22,12 @@ from workflows.bookings.lifecycle import GROUP_SCHEDULED, settle_clashes
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound, add_or_conflict
 from workflows.events import EventType
-from workflows.mentors.profiles import normalise_skill
 from workflows.pagination import Page, paginate
 from workflows.scheduling import rules as scheduling
 from workflows.scheduling.commitments import lock_mentor_schedule
 from workflows.sessions import seats, waitlists
 from workflows.sessions.lifecycle import emit_event
+from workflows.skills import normalise_skill
 
 log = structlog.get_logger(__name__)
 

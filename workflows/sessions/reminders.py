@@ -29,7 +29,7 @@ from models import Listing, ListingKind, MentorProfile, MentorshipSession, Sessi
 from workflows import wording
 from workflows.clock import utcnow
 from workflows.events import EventType, SessionReminderPayload, record, session_payload, view_for
-from workflows.notifications.messages import notify_user
+from workflows.inbox import notify_user
 from workflows.roles import Role
 from workflows.sessions.lifecycle import group_participants
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import Settings
 from models import WebhookEndpoint, WebhookMessage, WebhookMessageStatus
-from workflows.notifications.messages import notify_user
+from workflows.inbox import notify_user
 from workflows.webhooks.fanout import kick_owner
 from workflows.webhooks.messages import ATTEMPTS, MESSAGES
 from workflows.webhooks.retry import endpoint_backoff, retry_delay

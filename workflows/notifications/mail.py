@@ -1,0 +1,97 @@
+"""Email of notifications: each owed one sent once to a confirmed address, with the calendar invite of what
+it announces, retried a few times, then given up."""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from infra.config import get_settings
+from infra.smtp import Attachment, send_email
+from models import EmailStatus, Notification, User
+from workflows.calendars.feeds import booking_invite, invite_attachment
+from workflows.events import EventType
+from workflows.inbox import EMAIL_TO
+
+log = structlog.get_logger(__name__)
+
+MAX_EMAIL_ATTEMPTS = 5
+
+
+def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
+    """Email one notification if it is still owed; ``True`` when sent now.
+
+    The row stays locked while the message is handed to SMTP, so two copies of
+    the task never both send it. A crash after the hand-off and before the
+    commit resends it once (at-least-once); the stable Message-ID lets mail
+    systems drop that copy.
+    """
+    settings = get_settings()
+    notification = db.execute(
+        select(Notification)
+        .where(Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if notification is None or not settings.smtp_url:
+        return False
+    email, verified = db.execute(select(User.email, User.email_verified_at.is_not(None))
+                                 .where(User.id == notification.user_id)).one()
+    if not verified:  # an address nobody confirmed gets no mail but its confirmation and reset links
+        notification.email_status = EmailStatus.NONE
+        log.info("notification.email_unverified", notification_id=str(notification.id))
+        return False
+    # A notice to the address the account had before (an email change): sent there, not to the new one.
+    email = notification.data.get(EMAIL_TO) or email
+    notification.email_attempts += 1
+    try:
+        send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=notification.title,
+                   body=email_body(notification, settings.public_url), message_id=str(notification.id),
+                   attachments=email_attachments(db, notification))
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("notification.email_failed", notification_id=str(notification.id), error=str(exc),
+                    attempts=notification.email_attempts)
+        if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
+            notification.email_status = EmailStatus.FAILED
+        return False
+    notification.email_status = EmailStatus.SENT
+    log.info("notification.emailed", notification_id=str(notification.id))
+    return True
+
+
+def email_body(notification: Notification, public_url: str) -> str:
+    """The notification's words, and the address of what it is about in the web app."""
+    link = notification.data.get("link")
+    return f"{notification.body}\n\nOpen it: {public_url}/{link}" if link else notification.body
+
+
+def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
+    """A booking accepted, or moved, or a seat given from a waitlist: its email carries the session's calendar invite
+    (a move's, the chain's event at its next SEQUENCE, which calendar apps move); a series accepted, one invite per
+    time accepted."""
+    resource = notification.data.get("resource", {})
+    if notification.type == EventType.BOOKING_SERIES_ACCEPTED:
+        booking_ids = [one["booking_id"] for one in resource.get("occurrences", []) if one.get("status") == "accepted"]
+    elif notification.type == EventType.WAITLIST_PROMOTED:
+        booking_ids = [resource.get("booking_id")]
+    elif notification.type in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED}:
+        booking_ids = [resource.get("id")]
+    else:
+        return []
+    invites = [booking_invite(db, notification.user_id, uuid.UUID(str(one))) for one in booking_ids if one]
+    return [invite_attachment(invite, f"invite-{n}.ics" if len(booking_ids) > 1 else "invite.ics")
+            for n, invite in enumerate(invites, 1) if invite is not None]
+
+
+def due_emails(db: Session, *, older_than_seconds: int = 60, limit: int = 200) -> list[uuid.UUID]:
+    """Emails still owed a while after their notification: their first message was lost or failed."""
+    return list(db.scalars(
+        select(Notification.id)
+        .where(Notification.email_status == EmailStatus.PENDING,
+               Notification.created_at <= func.now() - timedelta(seconds=older_than_seconds))
+        .order_by(Notification.created_at).limit(limit)
+    ))
