@@ -121,6 +121,9 @@ def test_the_domain_records_events_without_loading_celery() -> None:
     assert loaded.stdout.strip() == "[]"
 
 
+# The modules at the top of workflows/ that any package may import, and that import no package.
+FOUNDATIONS = ("errors", "actors", "roles", "clock", "pagination", "state_machine", "wording", "events", "payloads",
+               "skills", "people", "inbox")
 # Pairs of domain packages that may import each other, and why. A cycle through any other pair fails.
 ALLOWED_CYCLES = {
     frozenset({"bookings", "sessions"}): "an accepted booking becomes a session, and a session's end settles its "
@@ -173,10 +176,9 @@ def test_the_domain_packages_import_one_way() -> None:
     imports = _domain_units()
     assert {"accounts", "bookings", "sessions", "calendars", "events", "errors"} <= set(imports)
     assert not _cycles(imports), f"domain units on an import cycle: {_cycles(imports)}"
-    # The kernel's foundations import no domain package.
-    for foundation in ("errors", "actors", "roles", "clock", "pagination", "state_machine", "wording", "events"):
-        assert imports[foundation] <= {"errors", "actors", "roles", "clock", "pagination", "state_machine",
-                                       "wording", "events", "people"}, (foundation, imports[foundation])
+    # The kernel's foundations import no domain package: only each other.
+    for foundation in FOUNDATIONS:
+        assert imports[foundation] <= set(FOUNDATIONS), (foundation, imports[foundation] - set(FOUNDATIONS))
 
 
 def test_the_cycle_rule_sees_a_planted_cycle() -> None:
@@ -185,3 +187,23 @@ def test_the_cycle_rule_sees_a_planted_cycle() -> None:
     assert _cycles(imports) == []
     imports["events"] = {"calendars"}
     assert _cycles(imports) == [("calendars", "events"), ("calendars", "notifications"), ("events", "notifications")]
+
+
+def primer_event_table() -> str:
+    """docs/PRIMER.md's table of events, as the enum and the registry say it: each recorded event type, the
+    schemas of its webhook ``data``, and its handlers in the order they are declared."""
+    import workflows.handlers  # noqa: F401  (declares the handlers)
+    from api.common.openapi import data_schemas
+    from outbox import REGISTRY
+
+    rows = ["| event | data | handlers |", "|---|---|---|"]
+    rows += [f"| `{event_type}` | {', '.join(data_schemas(event_type))} | "
+             f"{', '.join(f'`{name}`' for name in REGISTRY.handlers_for(event_type))} |"
+             for event_type in EventType if event_type != EventType.WEBHOOK_TEST]
+    return "\n".join(rows)
+
+
+def test_the_primer_event_table_is_the_enum_and_the_registry() -> None:
+    primer = (ROOT / "docs" / "PRIMER.md").read_text()
+    table = primer_event_table()
+    assert table in primer, f"docs/PRIMER.md's event table should read:\n\n{table}\n"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models import OutboxEvent
 from outbox import REGISTRY
 from workflows.calendars import writes as calendar_writes
-from workflows.events import DECLARED, EventType
+from workflows.events import RECORDED, EventType
 from workflows.notifications import messages
 from workflows.sessions import analytics, reviews
 from workflows.sessions import lifecycle as sessions
@@ -31,7 +31,7 @@ from workflows.webhooks import fanout
 SESSION_OUTCOMES = (EventType.SESSION_COMPLETED, EventType.SESSION_CANCELLED, EventType.SESSION_MISSED,
                     EventType.SESSION_NO_SHOW)
 # Every recorded event goes to the webhook endpoints that subscribe to it (the test is sent by hand).
-SENT_TO_WEBHOOKS = tuple(DECLARED)
+SENT_TO_WEBHOOKS = RECORDED
 
 
 @REGISTRY.handler(sessions.CREATE_HANDLER, EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED,

@@ -12,13 +12,13 @@ import tomllib
 import types
 from functools import cache
 from pathlib import Path
-from typing import Any, TypedDict, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 from apispec import APISpec, BasePlugin
 
 from models import BookingStatus, ListingKind, SessionStatus, WebhookMessageStatus
-from workflows import events
 from workflows.events import EventType
+from workflows.payloads import GROUP_KEY
 from workflows.webhooks.endpoints import EVENT_TYPES
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -99,36 +99,17 @@ def payload_schema(payload: type, *, optional: frozenset[str] = frozenset()) -> 
     }
 
 
-class WebhookTestPayload(TypedDict):
-    """``webhook.test``: sent by ``POST /webhook-endpoints/{id}/test``."""
-
-    endpoint_id: str
-    message: str
+def schema_name(payload: type) -> str:
+    """A payload's schema in the document: ``BookingPayload`` is ``BookingEventData``."""
+    return payload.__name__.removesuffix("Payload") + "EventData"
 
 
-# Schema name -> (payload type, keys a receiver may not get). A group's participant list goes to the
-# mentor's and admins' endpoints only.
-PAYLOAD_SCHEMAS: dict[str, tuple[type, frozenset[str]]] = {
-    "BookingEventData": (events.BookingPayload, frozenset()),
-    "SeatReleasedEventData": (events.SeatReleasedPayload, frozenset()),
-    "SessionEventData": (events.SessionPayload, frozenset()),
-    "GroupSessionEventData": (events.GroupSessionPayload, frozenset({events.GROUP_KEY})),
-    "ReviewEventData": (events.ReviewPayload, frozenset()),
-    "SessionReminderEventData": (events.SessionReminderPayload, frozenset()),
-    "GroupSessionReminderEventData": (events.GroupSessionReminderPayload, frozenset({events.GROUP_KEY})),
-    "WebhookTestEventData": (WebhookTestPayload, frozenset()),
-    "ScheduleEventData": (events.SchedulePayload, frozenset()),
-    "BookingRescheduledEventData": (events.BookingRescheduledPayload, frozenset()),
-    "RescheduleProposalEventData": (events.ProposalPayload, frozenset()),
-    "SessionCheckInEventData": (events.SessionCheckInPayload, frozenset()),
-    "GroupSessionCheckInEventData": (events.GroupSessionCheckInPayload, frozenset({events.GROUP_KEY})),
-    "SessionNoShowEventData": (events.SessionNoShowPayload, frozenset()),
-    "GroupSessionNoShowEventData": (events.GroupSessionNoShowPayload, frozenset({events.GROUP_KEY})),
-    "SeatNoShowEventData": (events.SeatNoShowPayload, frozenset()),
-    "AttendanceDisputeEventData": (events.DisputePayload, frozenset()),
-    "BookingSeriesEventData": (events.SeriesPayload, frozenset()),
-    "WaitlistEventData": (events.WaitlistPayload, frozenset()),
-}
+def payload_schemas() -> dict[str, tuple[type, frozenset[str]]]:
+    """Schema name -> (payload type, keys a receiver may not get), for every shape an event's data takes. A
+    group's participant list goes to the mentor's and admins' endpoints only."""
+    shapes = {payload for event_type in EventType for payload in event_type.payloads}
+    return {schema_name(payload): (payload, frozenset({GROUP_KEY}) & set(get_type_hints(payload)))
+            for payload in sorted(shapes, key=lambda shape: shape.__name__)}
 
 
 def sent_event_types() -> list[str]:
@@ -136,35 +117,9 @@ def sent_event_types() -> list[str]:
     return sorted(EVENT_TYPES)
 
 
-# The payload schemas of the event types whose data takes one shape of its own.
-_OWN_SCHEMAS: dict[str, list[str]] = {
-    EventType.WEBHOOK_TEST: ["WebhookTestEventData"],
-    EventType.BOOKING_CANCELLED: ["BookingEventData", "SeatReleasedEventData"],
-    EventType.SESSION_REMINDER: ["SessionReminderEventData", "GroupSessionReminderEventData"],
-    EventType.SCHEDULE_CHANGED: ["ScheduleEventData"],
-    EventType.BOOKING_RESCHEDULED: ["BookingRescheduledEventData"],
-    **{event: ["RescheduleProposalEventData"] for event in events.of_aggregate("reschedule")},
-    EventType.SESSION_CHECKED_IN: ["SessionCheckInEventData", "GroupSessionCheckInEventData"],
-    EventType.SESSION_NO_SHOW: ["SessionNoShowEventData", "GroupSessionNoShowEventData"],
-    EventType.BOOKING_NO_SHOW: ["SeatNoShowEventData"],
-    EventType.BOOKING_NO_SHOW_CONFIRMED: ["SeatNoShowEventData"],
-    **{event: ["AttendanceDisputeEventData"] for event in events.of_aggregate("attendance")},
-    **{event: ["BookingSeriesEventData"] for event in events.of_aggregate("booking_series")},
-    **{event: ["WaitlistEventData"] for event in events.of_aggregate("waitlist")},
-}
-
-
 def data_schemas(event_type: str) -> list[str]:
     """The payload schemas an event type's ``data`` may take."""
-    if event_type in _OWN_SCHEMAS:
-        return _OWN_SCHEMAS[event_type]
-    if event_type in events.BOOKING_EVENTS:
-        return ["BookingEventData"]
-    if event_type in events.SESSION_EVENTS:
-        return ["SessionEventData", "GroupSessionEventData"]
-    if event_type in events.REVIEW_EVENTS:
-        return ["ReviewEventData"]
-    raise KeyError(f"no payload schema for {event_type}")
+    return [schema_name(payload) for payload in EventType(event_type).payloads]
 
 
 def envelope_schema_name(event_type: str) -> str:
@@ -173,7 +128,7 @@ def envelope_schema_name(event_type: str) -> str:
 
 def document_webhooks(spec: APISpec) -> None:
     """Register the payload and envelope schemas, and one ``webhooks`` entry per event type we send."""
-    for name, (payload, optional) in PAYLOAD_SCHEMAS.items():
+    for name, (payload, optional) in payload_schemas().items():
         spec.components.schema(name, payload_schema(payload, optional=optional))
     webhooks: dict[str, Any] = {}
     for event_type in sent_event_types():

@@ -34,7 +34,7 @@ from tests.concurrency import wait_until
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker
-from workflows import events
+from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
 from workflows.sessions import waitlists
@@ -82,12 +82,12 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
                                                       events.EventType.BOOKING_NO_SHOW,
                                                       events.EventType.BOOKING_NO_SHOW_CONFIRMED}):
         booking = BookingFactory(status=BookingStatus.ACCEPTED)
-        recorded.append(events.record(seed, event_type, events.booking_payload(booking), actor="mentee"))
+        recorded.append(events.record(seed, event_type, payloads.booking_payload(booking), actor="mentee"))
     before = BookingFactory(status=BookingStatus.RESCHEDULED)
     after = BookingFactory(status=BookingStatus.ACCEPTED, listing=before.listing, mentee_user_id=before.mentee_user_id,
                            start_time=before.start_time + timedelta(days=1))
-    moved: events.BookingRescheduledPayload = {
-        **events.booking_payload(after), "rescheduled_from_booking_id": str(before.id),
+    moved: payloads.BookingRescheduledPayload = {
+        **payloads.booking_payload(after), "rescheduled_from_booking_id": str(before.id),
         "previous_start_time": before.start_time.isoformat(), "previous_end_time": before.end_time.isoformat(),
         "proposed_by": "mentee", "accepted_by": "mentor"}
     recorded.append(events.record(seed, events.EventType.BOOKING_RESCHEDULED, moved, actor="mentor"))
@@ -117,12 +117,12 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
             events.EventType.SESSION_NO_SHOW: {"absent": "mentor", "reported_by": "mentee"}}
     for event_type in sorted(events.SESSION_EVENTS):
         extra = more.get(event_type, {})
-        recorded.append(events.record(seed, event_type, cast(events.EventPayload, {
-            **events.session_payload(individual), **extra}), actor="system"))
-        recorded.append(events.record(seed, event_type, cast(events.EventPayload, {
-            **events.session_payload(group, [u.id for u in seated]), **extra}), actor="system"))
+        recorded.append(events.record(seed, event_type, cast(payloads.EventPayload, {
+            **payloads.session_payload(individual), **extra}), actor="system"))
+        recorded.append(events.record(seed, event_type, cast(payloads.EventPayload, {
+            **payloads.session_payload(group, [u.id for u in seated]), **extra}), actor="system"))
     for session, offset, participants in ((individual, 3600, []), (group, 86400, [u.id for u in seated])):
-        reminder: events.SessionReminderPayload = {**events.session_payload(session, participants),
+        reminder: payloads.SessionReminderPayload = {**payloads.session_payload(session, participants),
                                                    "offset_seconds": offset}
         recorded.append(events.record(seed, events.EventType.SESSION_REMINDER, reminder, actor="system"))
     seat = Booking(
@@ -131,9 +131,9 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
         status=BookingStatus.CANCELLED, price_cents=100, currency="USD", group_session_id=group.id)
     seed.add(seat)
     seed.flush()
-    released: events.SeatReleasedPayload = {**events.booking_payload(seat), "late": True}
+    released: payloads.SeatReleasedPayload = {**payloads.booking_payload(seat), "late": True}
     recorded.append(events.record(seed, events.EventType.BOOKING_CANCELLED, released, actor="mentee"))
-    absent: events.SeatNoShowPayload = {**events.booking_payload(seat), "session_id": str(group.id),
+    absent: payloads.SeatNoShowPayload = {**payloads.booking_payload(seat), "session_id": str(group.id),
                                         "no_show": "mentee", "no_show_fee_cents": 50, "credit_status": "none"}
     recorded.append(events.record(seed, events.EventType.BOOKING_NO_SHOW, absent, actor="system"))
     recorded.append(events.record(seed, events.EventType.BOOKING_NO_SHOW_CONFIRMED,
@@ -144,22 +144,23 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
                                 attribution_before=NoShow.MENTOR)
     seed.add(dispute)
     seed.flush()
-    recorded.append(events.record(seed, events.EventType.ATTENDANCE_DISPUTED, events.dispute_payload(dispute, accepted),
-                                  actor="mentor"))
+    recorded.append(events.record(seed, events.EventType.ATTENDANCE_DISPUTED,
+                                  payloads.dispute_payload(dispute, accepted), actor="mentor"))
     dispute.status, dispute.attribution_after, dispute.resolved_at = DisputeStatus.RESOLVED, NoShow.NONE, now
     dispute.resolution_note = "Both joined."
-    recorded.append(events.record(seed, events.EventType.ATTENDANCE_RESOLVED, events.dispute_payload(dispute, accepted),
-                                  actor="admin"))
+    recorded.append(events.record(seed, events.EventType.ATTENDANCE_RESOLVED,
+                                  payloads.dispute_payload(dispute, accepted), actor="admin"))
 
     review = Review(id=uuid.uuid4(), session_id=individual.id, mentor_profile_id=individual.mentor_profile_id,
                     mentee_user_id=accepted.mentee_user_id, rating=5, comment="Clear and useful.")
     seed.add(review)
     seed.flush()
-    recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, events.review_payload(review), actor="mentee"))
+    recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, payloads.review_payload(review),
+                                  actor="mentee"))
     recorded += _series_and_waitlist_events(seed, accepted, group, now)
     for start, end in ((now, now + timedelta(days=7)), (now, None), (None, None)):  # a period, open-ended, everything
-        recorded.append(events.record(seed, events.EventType.SCHEDULE_CHANGED, events.schedule_payload(
-            group_listing.mentor_profile_id, events.ScheduleChange.TIME_OFF, start, end), actor="mentor"))
+        recorded.append(events.record(seed, events.EventType.SCHEDULE_CHANGED, payloads.schedule_payload(
+            group_listing.mentor_profile_id, payloads.ScheduleChange.TIME_OFF, start, end), actor="mentor"))
     seed.commit()
     return recorded, seated[1].id
 
@@ -204,5 +205,5 @@ def test_every_event_type_we_send_matches_its_schema_in_our_openapi_document(
 
     # The participant's view of a group event names no other participant.
     for delivery in receiver.at("/participant"):
-        assert events.GROUP_KEY not in delivery.payload["data"]
+        assert payloads.GROUP_KEY not in delivery.payload["data"]
     assert mentee.id != everything.id

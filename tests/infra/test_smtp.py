@@ -18,7 +18,7 @@ from devstack.host import free_port
 from infra.config import get_settings
 from models import BookingStatus, Notification
 from tests.factories import BookingFactory, UserFactory
-from workflows import events, inbox
+from workflows import inbox, payloads
 from workflows.notifications import mail
 from workflows.sessions import lifecycle as sessions
 
@@ -106,7 +106,7 @@ def test_a_booking_acceptance_email_carries_a_calendar_invite(
         assert session is not None
     notification_id = inbox.notify_user(
         db, booking.mentee_user_id, type_="booking.accepted", title="Booking accepted", body="Confirmed.",
-        data={"event_type": "booking.accepted", "resource": events.booking_payload(booking)})
+        data={"event_type": "booking.accepted", "resource": payloads.booking_payload(booking)})
     assert notification_id is not None
     assert mail.deliver_email(db, notification_id) is True
 

@@ -13,8 +13,9 @@ from outbox import batches, record_events
 from outbox.recording import Dispatch, pending_dispatches, redeliver_delay
 from tests.database import counting
 from tests.factories import BookingFactory, MentorProfileFactory
-from workflows.events import EventType, booking_payload, record
+from workflows.events import EventType, record
 from workflows.notifications import messages
+from workflows.payloads import booking_payload
 from workflows.sessions import analytics
 from workflows.sessions import lifecycle as sessions
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from models import ListingKind, Notification, OutboxEvent, ReviewEligibility, User, WebhookEndpoint, WebhookMessage
 from outbox import REGISTRY
 from tests.factories import BookingFactory, ListingFactory, UserFactory
-from workflows import events
+from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
 from workflows.events import EventType
@@ -81,14 +81,14 @@ def test_every_recorded_event_type_is_declared_once_with_its_payload_and_handler
 
 def test_workflows_store_each_payload_shape_whole(db: Session) -> None:
     mentor, mentees, completed = completed_group_session(db, seats=2)
-    assert set(completed.payload) == events.GroupSessionPayload.__required_keys__
+    assert set(completed.payload) == payloads.GroupSessionPayload.__required_keys__
     draft = BookingFactory()
     requested = bookings.request_booking(db, Actor(draft.mentee_user_id), listing_id=draft.listing_id,
                                          start_time=(draft.start_time + timedelta(days=1)).replace(minute=0, second=0,
                                                                                                   microsecond=0))
     stored = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == requested.id)).one()
-    assert stored.payload == events.booking_payload(requested)
-    assert set(stored.payload) == events.BookingPayload.__required_keys__
+    assert stored.payload == payloads.booking_payload(requested)
+    assert set(stored.payload) == payloads.BookingPayload.__required_keys__
     reviews.handle_event(db, completed)
     review = reviews.create_review(db, Actor(mentees[0].id), completed.aggregate_id, rating=5, comment="clear")
     reviewed = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == review.id)).one()
@@ -106,7 +106,7 @@ def test_a_mentee_leaving_a_group_session_records_the_seat_and_whether_it_was_la
     sessions.cancel_session(db, Actor(mentee.id), session.id, reason="busy")
     left = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == seat.id,
                                                 OutboxEvent.type == "booking.cancelled")).one()
-    assert set(left.payload) == events.SeatReleasedPayload.__required_keys__
+    assert set(left.payload) == payloads.SeatReleasedPayload.__required_keys__
     assert left.payload["late"] is False and left.payload["group_session_id"] == str(session.id)
 
 
@@ -129,7 +129,7 @@ def test_live_replay_selects_exactly_the_events_the_audience_rule_names(db: Sess
     mentor, mentees, completed = completed_group_session(db, seats=2)
     single = BookingFactory(mentee_user_id=mentees[0].id)
     elsewhere = BookingFactory()
-    recorded = [completed, *(events.record(db, EventType.BOOKING_REQUESTED, events.booking_payload(booking),
+    recorded = [completed, *(events.record(db, EventType.BOOKING_REQUESTED, payloads.booking_payload(booking),
                                            actor="test") for booking in (single, elsewhere))]
     db.flush()
     ids = [event.id for event in recorded]
@@ -216,7 +216,7 @@ def test_a_group_mentees_notification_never_names_the_other_mentees(db: Session)
 
 def test_an_individual_events_views_are_its_payload_unchanged(db: Session) -> None:
     booking = BookingFactory()
-    recorded = events.record(db, EventType.BOOKING_REQUESTED, events.booking_payload(booking), actor="test")
+    recorded = events.record(db, EventType.BOOKING_REQUESTED, payloads.booking_payload(booking), actor="test")
     db.flush()
     event = events.from_outbox(recorded)
     assert event.view_for(Role.MENTEE) == event.view_for(Role.MENTOR) == recorded.payload

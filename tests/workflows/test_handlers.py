@@ -23,7 +23,8 @@ from outbox import REGISTRY
 from outbox.registry import Work
 from tests.factories import ListingFactory, UserFactory, make_session
 from tests.webhook_domain import make_endpoint
-from workflows.events import EventType, booking_payload, record, session_payload
+from workflows.events import EventType, record
+from workflows.payloads import booking_payload, session_payload
 
 START = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 

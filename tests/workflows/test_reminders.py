@@ -20,7 +20,8 @@ from models import (
     SessionStatus,
 )
 from tests.factories import group_session, individual_session
-from workflows.events import GROUP_KEY, EventType
+from workflows.events import EventType
+from workflows.payloads import GROUP_KEY
 from workflows.sessions import reminders
 
 NOW = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from models import ListingMember
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory
-from workflows import events
+from workflows import events, payloads
 from workflows.live import frames as live
 from workflows.live.replay import mentors_of_listings
 
@@ -21,6 +21,6 @@ def test_a_members_accepted_booking_changes_the_team_listings_slots(db: Session)
     assert watched == {team.id: frozenset({team.mentor_profile_id, member.id}),
                        plain.id: frozenset({plain.mentor_profile_id})}
     booking = BookingFactory(listing=team, mentor_profile_id=member.id)
-    event = events.parse("0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09", "booking.accepted", events.booking_payload(booking))
+    event = events.parse("0b9f7c5a-3f2e-4d1a-8c6b-5e4d3c2b1a09", "booking.accepted", payloads.booking_payload(booking))
     (frame,) = live.frames(event, UserFactory().id, None, watched)
     assert f'"listing_id":"{team.id}"' in frame and '"slots_changed":true' in frame

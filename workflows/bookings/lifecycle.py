@@ -33,8 +33,9 @@ from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import release_credit, reserve_credit
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
-from workflows.events import EventType, booking_payload, proposal_payload, record, record_all
+from workflows.events import EventType, record, record_all
 from workflows.pagination import Page, paginate
+from workflows.payloads import booking_payload, proposal_payload
 from workflows.people import NamedBooking, name_bookings
 from workflows.roles import Role, participation
 from workflows.scheduling import rules as scheduling

@@ -44,7 +44,8 @@ from workflows.bookings import limits as request_limits
 from workflows.bookings.lifecycle import BOOKINGS, BookingAction, get_visible_booking, settle_found
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, add_or_conflict
-from workflows.events import BookingRescheduledPayload, EventType, booking_payload, proposal_payload, record
+from workflows.events import EventType, record
+from workflows.payloads import BookingRescheduledPayload, booking_payload, proposal_payload
 from workflows.people import NamedBooking, name_bookings
 from workflows.roles import Role
 from workflows.scheduling import rules as scheduling

@@ -45,8 +45,9 @@ from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import reserve_credit
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, NotFound
-from workflows.events import EventType, SeriesOccurrence, SeriesPayload, record
+from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
+from workflows.payloads import BookingSeriesPayload, SeriesOccurrence
 from workflows.roles import Role, participation
 from workflows.scheduling import rules as scheduling
 from workflows.scheduling.commitments import lock_mentor_schedule, mentee_is_busy
@@ -511,7 +512,7 @@ def skipped_at_accept(reason: str | None) -> bool:
     return reason is not None and (reason.startswith(TAKEN_MEANWHILE) or reason == PASSED)
 
 
-def series_payload(series: BookingSeries, occurrences: Sequence[Booking]) -> SeriesPayload:
+def series_payload(series: BookingSeries, occurrences: Sequence[Booking]) -> BookingSeriesPayload:
     times: list[SeriesOccurrence] = [
         {"booking_id": str(b.id), "start_time": b.start_time.isoformat(), "end_time": b.end_time.isoformat(),
          "status": b.status.value,

@@ -42,7 +42,8 @@ from workflows.calendars import writes as calendar_writes
 from workflows.calendars.accounts import REQUEST_SECONDS, client_for, seal, unseal
 from workflows.clock import utcnow
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, violated_constraint
-from workflows.events import EventType, ScheduleChange, record, schedule_payload
+from workflows.events import EventType, record
+from workflows.payloads import ScheduleChange, schedule_payload
 from workflows.roles import Role
 
 log = structlog.get_logger(__name__)

@@ -37,8 +37,9 @@ from workflows.actors import Actor
 from workflows.calendars.accounts import SYNC_SECONDS, client_for, unseal
 from workflows.calendars.busy import busy_times
 from workflows.clock import utcnow
-from workflows.events import EventType, ScheduleChange, record, schedule_payload
+from workflows.events import EventType, record
 from workflows.inbox import notify_user
+from workflows.payloads import ScheduleChange, schedule_payload
 from workflows.roles import Role
 
 log = structlog.get_logger(__name__)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, joinedload
 from models import Listing, ListingKind, ListingMember, MentorProfile
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
-from workflows.events import EventType, ScheduleChange, record, schedule_payload
+from workflows.events import EventType, record
 from workflows.mentors import search
 from workflows.pagination import Page, encode_cursor, paginate
+from workflows.payloads import ScheduleChange, schedule_payload
 from workflows.scheduling import slots, teams
 from workflows.skills import ensure_skills, normalise_skill
 

@@ -15,9 +15,10 @@ from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skil
 from models.mentors import ONE_PROFILE_PER_USER
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, add_or_conflict
-from workflows.events import EventType, ScheduleChange, record, schedule_payload
+from workflows.events import EventType, record
 from workflows.mentors import search
 from workflows.pagination import Page, paginate
+from workflows.payloads import ScheduleChange, schedule_payload
 from workflows.skills import ensure_skills, normalise_skill
 
 

@@ -26,8 +26,9 @@ from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
 from workflows.clock import utcnow
 from workflows.errors import Forbidden, InvalidInput
-from workflows.events import EventType, ScheduleChange, record, schedule_payload
+from workflows.events import EventType, record
 from workflows.mentors.profiles import get_mentor_profile
+from workflows.payloads import ScheduleChange, schedule_payload
 from workflows.people import NamedBooking, NamedSession, name_bookings, name_sessions
 from workflows.scheduling.commitments import LIVE, lock_mentor_schedule
 from workflows.scheduling.hours import Hours, fits_hours

@@ -42,8 +42,9 @@ from workflows.actors import Actor
 from workflows.bookings.bundles import settle_credit
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
-from workflows.events import EventType, SeatNoShowPayload, booking_payload, dispute_payload, record
+from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
+from workflows.payloads import SeatNoShowPayload, booking_payload, dispute_payload
 from workflows.roles import Role
 from workflows.sessions.lifecycle import SESSIONS, SessionAction, emit_event, mark_arrival, meeting_of
 

@@ -25,8 +25,9 @@ from workflows.actors import Actor
 from workflows.bookings.lifecycle import end_with_session_cancellation
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
-from workflows.events import EventPayload, EventType, booking_payload, record, record_all, session_payload
+from workflows.events import EventType, record, record_all
 from workflows.pagination import Page, paginate
+from workflows.payloads import EventPayload, booking_payload, session_payload
 from workflows.roles import Role, participation
 from workflows.sessions import waitlists
 from workflows.state_machine import StateMachine, move

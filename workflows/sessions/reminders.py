@@ -28,8 +28,9 @@ from infra.config import get_settings
 from models import Listing, ListingKind, MentorProfile, MentorshipSession, SessionReminder, SessionStatus, User
 from workflows import wording
 from workflows.clock import utcnow
-from workflows.events import EventType, SessionReminderPayload, record, session_payload, view_for
+from workflows.events import EventType, record, view_for
 from workflows.inbox import notify_user
+from workflows.payloads import SessionReminderPayload, session_payload
 from workflows.roles import Role
 from workflows.sessions.lifecycle import group_participants
 

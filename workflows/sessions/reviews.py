@@ -22,8 +22,9 @@ from models.engagement import ONE_REVIEW_PER_SESSION
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import Forbidden, NotFound, add_or_conflict
-from workflows.events import EventType, from_outbox, record, review_payload
+from workflows.events import EventType, from_outbox, record
 from workflows.pagination import Page, paginate
+from workflows.payloads import review_payload
 from workflows.roles import Role
 from workflows.sessions.lifecycle import SESSIONS
 

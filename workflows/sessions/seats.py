@@ -19,7 +19,8 @@ from workflows.actors import Actor
 from workflows.bookings.bundles import reserve_credit
 from workflows.bookings.lifecycle import settle_clashes
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, add_or_conflict
-from workflows.events import EventType, booking_payload, record
+from workflows.events import EventType, record
+from workflows.payloads import booking_payload
 from workflows.scheduling import rules as scheduling
 
 log = structlog.get_logger(__name__)

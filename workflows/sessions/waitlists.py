@@ -27,7 +27,8 @@ from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, NotFound, add_or_conflict
-from workflows.events import EventType, WaitlistPayload, record
+from workflows.events import EventType, record
+from workflows.payloads import WaitlistPayload
 from workflows.roles import Role
 from workflows.sessions import seats
 
