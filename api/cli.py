@@ -18,7 +18,7 @@ from infra.db import transaction as db_transaction
 from models import ListingKind, User
 from workflows.accounts import users as accounts
 from workflows.actors import Actor
-from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.calendars import accounts as calendar_accounts
 from workflows.errors import DomainError
 from workflows.mentors import listings
@@ -97,7 +97,7 @@ def seed_demo(mentor_count: int, mentee_count: int, booking_count: int) -> None:
         for index in range(booking_count):
             if created_listings and mentees:
                 hour = index // len(created_listings)
-                bookings.request_booking(db, mentees[index % len(mentees)],
+                requests.request_booking(db, mentees[index % len(mentees)],
                                          listing_id=created_listings[index % len(created_listings)],
                                          start_time=first + timedelta(days=hour // DEMO_HOURS_PER_DAY,
                                                                       hours=hour % DEMO_HOURS_PER_DAY))

@@ -207,3 +207,24 @@ def test_the_primer_event_table_is_the_enum_and_the_registry() -> None:
     primer = (ROOT / "docs" / "PRIMER.md").read_text()
     table = primer_event_table()
     assert table in primer, f"docs/PRIMER.md's event table should read:\n\n{table}\n"
+
+
+MAX_LINES = 400
+
+
+def _long_modules(root: Path) -> list[str]:
+    return [f"{path.relative_to(root)}: {lines} lines"
+            for package in ("api", "workflows", "outbox", "workers", "infra", "models")
+            for path in sorted((root / package).rglob("*.py"))
+            if (lines := len(path.read_text().splitlines())) > MAX_LINES]
+
+
+def test_no_module_is_longer_than_the_house_allows() -> None:
+    assert not _long_modules(ROOT), f"split these (at most {MAX_LINES} lines):\n" + "\n".join(_long_modules(ROOT))
+
+
+def test_the_length_rule_sees_a_long_module(tmp_path: Path) -> None:
+    (tmp_path / "workflows" / "bookings").mkdir(parents=True)
+    (tmp_path / "workflows" / "bookings" / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (tmp_path / "workflows" / "bookings" / "short.py").write_text("x = 1\n" * MAX_LINES)
+    assert _long_modules(tmp_path) == [f"{Path('workflows/bookings/long.py')}: {MAX_LINES + 1} lines"]

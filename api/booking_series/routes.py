@@ -26,7 +26,7 @@ from api.database import db_session, end_transaction, session_factory
 from api.idempotency import idempotent
 from api.security import current_actor, require_login
 from workflows import history
-from workflows.bookings import series
+from workflows.bookings import series, series_requests
 from workflows.calendars import sync as calendar_sync
 
 blp = Blueprint("booking_series", __name__, url_prefix="/api/v1/booking-series",
@@ -45,7 +45,7 @@ class Preview(MethodView):
     @documents_errors(blp, 400, 401, 404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Every time a series would ask for, each free or left out with the reason; nothing is kept."""
-        return {"occurrences": series.preview(db_session(), current_actor(), data["shape"])}
+        return {"occurrences": series_requests.preview(db_session(), current_actor(), data["shape"])}
 
 
 @blp.route("")
@@ -66,7 +66,7 @@ class SeriesList(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Request a series (status `requested`): each free time a draft booking; the others left out, with the
         reason. 409 when none is free, or the bundle has too few credits (`missing`)."""
-        return series.request(db_session(), current_actor(), data["shape"], notes=data["notes"],
+        return series_requests.request(db_session(), current_actor(), data["shape"], notes=data["notes"],
                               bundle_purchase_id=data["bundle_purchase_id"])
 
 

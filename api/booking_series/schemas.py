@@ -13,7 +13,7 @@ from api.common.schemas import PaginationArgs, PersonSchema, ShownSchema, Text, 
 from api.database import db_session
 from models import BookingSeries, SeriesStatus
 from models.series import MAX_OCCURRENCES
-from workflows.bookings import series
+from workflows.bookings import series, series_requests
 from workflows.people import names
 
 EXAMPLE_SERIES: dict[str, Any] = {
@@ -77,7 +77,7 @@ class SeriesShapeSchema(ma.Schema):
 
     @ma.post_load
     def _shape(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        shape = series.Shape(
+        shape = series_requests.Shape(
             listing_id=data["listing_id"], first_start=data["first_start"], every_weeks=data["every"],
             count=data.get("count"), until=data.get("until"), exclude=tuple(data["left_out"]),
             moves={m["from_time"]: m["to_time"] for m in data["moves"]}, mentor_profile_id=data["mentor_profile_id"])

@@ -25,6 +25,7 @@ from api.idempotency import idempotent
 from api.security import current_actor, require_login
 from workflows import history
 from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.calendars import sync as calendar_sync
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
@@ -61,7 +62,7 @@ class Bookings(MethodView):
     @documents_errors(blp, 400, 401, 404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Request a booking (status `draft`). It must fit the mentor's availability windows."""
-        return bookings.request_booking(db_session(), current_actor(), **data)
+        return requests.request_booking(db_session(), current_actor(), **data)
 
 
 @blp.route("/<uuid:booking_id>")

@@ -19,7 +19,8 @@ from werkzeug.test import TestResponse
 
 from api import create_app
 from devstack.host import free_port
-from infra.config import ConfigError, get_settings, load_settings
+from infra.config import get_settings, load_settings
+from infra.environment import ConfigError
 from tests.factories import PASSWORD, UserFactory, as_caller
 
 RUN = uuid.uuid4().hex[:8]

@@ -18,6 +18,7 @@ from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 from workflows.actors import Actor
 from workflows.bookings import lifecycle as booking_flow
+from workflows.bookings import requests
 
 
 def sign_up(client: FlaskClient, email: str) -> dict[str, str]:
@@ -97,7 +98,7 @@ def test_transitions_are_logged_with_ids_and_actor(db: Session) -> None:
     mentor = Actor(user_id=listing.mentor_profile.user_id, mentor_profile_id=listing.mentor_profile_id)
     start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     with structlog.testing.capture_logs() as logs:
-        booking = booking_flow.request_booking(db, Actor(user_id=mentee.id), listing_id=listing.id, start_time=start)
+        booking = requests.request_booking(db, Actor(user_id=mentee.id), listing_id=listing.id, start_time=start)
         booking_flow.accept_booking(db, mentor, booking.id)
     assert [(e["event"], e["booking_id"], e["actor"]) for e in logs] == [
         ("booking.requested", str(booking.id), f"user:{mentee.id}"),

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import ConfigError, load_settings, parse_duration, sqlalchemy_url
+from infra.config import load_settings, sqlalchemy_url
+from infra.environment import ConfigError, parse_duration
 
 
 def test_production_without_signing_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from tests.factories import ListingFactory, UserFactory, actor_of, group_session
 from workflows import history
 from workflows import people as named
 from workflows.actors import Actor
-from workflows.bookings import bundles
+from workflows.bookings import bundles, requests
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from workflows.events import EventType
@@ -50,7 +50,7 @@ def booked(db: Session, day: int = 0, *, bundle: bool = False) -> tuple[Actor, A
     if bundle:
         offer = bundles.create_bundle(db, mentor, listing.id, sessions_count=2, price_cents=12000, valid_days=90)
         purchase = bundles.purchase_bundle(db, actor_of(mentee), offer.id).id
-    booking = bookings.request_booking(db, actor_of(mentee), listing_id=listing.id,
+    booking = requests.request_booking(db, actor_of(mentee), listing_id=listing.id,
                                        start_time=T + timedelta(days=day), bundle_purchase_id=purchase)
     bookings.accept_booking(db, mentor, booking.id)
     session = sessions.create_session_from_booking(db, booking.id)
@@ -392,7 +392,7 @@ def test_a_mentors_no_shows_are_counted_for_admins_and_themself_and_shown_to_oth
     made = []
     for day in range(10):
         mentee = UserFactory()
-        booking = bookings.request_booking(db, actor_of(mentee), listing_id=listing.id,
+        booking = requests.request_booking(db, actor_of(mentee), listing_id=listing.id,
                                            start_time=T + timedelta(days=day))
         bookings.accept_booking(db, mentor, booking.id)
         session = sessions.create_session_from_booking(db, booking.id)

@@ -18,7 +18,7 @@ from models.listings import Listing
 from tests.database import events_of, refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, group_session, make_session
 from workflows import people as named
-from workflows.bookings import bundles
+from workflows.bookings import bundles, requests
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 
@@ -28,7 +28,7 @@ LONG_AGO = datetime(2021, 3, 1, 9, tzinfo=UTC)
 
 
 def request(db: Session, mentee: User, listing: Listing, start: datetime = START, **options: object) -> Booking:
-    return bookings.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, **options)
+    return requests.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, **options)
 
 
 def bundle_purchase(db: Session, listing: Listing, mentee: User, *, sessions: int = 3,
@@ -69,7 +69,7 @@ def test_a_mentor_cannot_book_their_own_listing_nor_anyone_a_listing_that_does_n
     listing = ListingFactory()
     own = refused(db, BusinessRuleViolation, lambda: request(db, listing.mentor_profile.user, listing))
     assert own.message == "you cannot book your own listing"
-    unknown = refused(db, NotFound, lambda: bookings.request_booking(
+    unknown = refused(db, NotFound, lambda: requests.request_booking(
         db, actor_of(UserFactory()), listing_id=uuid.uuid4(), start_time=START))
     assert unknown.message == "listing not found"
 

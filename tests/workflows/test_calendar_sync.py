@@ -38,6 +38,7 @@ from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
 from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.calendars import accounts as calendar_accounts
 from workflows.calendars import connections as calendar_connections
 from workflows.calendars import sync as calendar_sync
@@ -140,11 +141,11 @@ def test_what_makes_the_mentor_busy_is_read_from_a_caldav_account_and_honoured(d
     starts = {slot.start_time for slot in day}
     assert utc(2030, 3, 25, 9) not in starts and utc(2030, 3, 25, 10) in starts
     mentee = actor_of(UserFactory())
-    error = refused(db, Conflict, lambda: bookings.request_booking(
+    error = refused(db, Conflict, lambda: requests.request_booking(
         db, mentee, listing_id=listing.id, start_time=utc(2030, 3, 25, 9), now=NOW))
     # The mentee reads no more than that the mentor is not available; the mentor's own accept names the calendar.
     assert (error.message, error.details["rule"]) == ("the mentor is not available at that time", "unavailable")
-    assert bookings.request_booking(db, mentee, listing_id=listing.id, start_time=utc(2030, 3, 25, 10), now=NOW)
+    assert requests.request_booking(db, mentee, listing_id=listing.id, start_time=utc(2030, 3, 25, 10), now=NOW)
     draft = BookingFactory(listing=listing, start_time=utc(2030, 3, 25, 9))  # made before the sync, in a race
     error = refused(db, Conflict, lambda: bookings.accept_booking(db, actor, draft.id))
     assert (error.message, error.details["rule"]) == ("the mentor's calendar is busy then", "calendar_busy")

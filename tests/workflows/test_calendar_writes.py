@@ -35,7 +35,7 @@ from tests.calendar_servers import (
 from tests.factories import ListingFactory, UserFactory, actor_of, make_session
 from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
-from workflows.bookings import reschedules
+from workflows.bookings import requests, reschedules
 from workflows.calendars import accounts as calendar_accounts
 from workflows.calendars import connections as calendar_connections
 from workflows.calendars import sync as calendar_sync
@@ -64,7 +64,7 @@ def connected(db: Session, server: Radicale) -> tuple[Actor, Any, Any]:
 
 def scheduled(db: Session, mentor: Actor, listing: Any, start: datetime) -> Any:
     """A session of the listing at ``start``: requested by a new mentee, accepted, made as the worker makes it."""
-    booking = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=start)
+    booking = requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=start)
     bookings.accept_booking(db, mentor, booking.id)
     session = sessions.create_session_from_booking(db, booking.id)
     assert session is not None
@@ -93,7 +93,7 @@ def events_in(calendar: Any) -> list[tuple[str, int, datetime, str]]:
 def test_a_session_is_written_moved_with_one_event_and_marked_cancelled(db: Session, server: Radicale) -> None:
     mentor, listing, calendar = connected(db, server)
     mentee = actor_of(UserFactory(display_name="Ada Lovelace"))
-    booking = bookings.request_booking(db, mentee, listing_id=listing.id, start_time=T)
+    booking = requests.request_booking(db, mentee, listing_id=listing.id, start_time=T)
     bookings.accept_booking(db, mentor, booking.id)
     first = sessions.create_session_from_booking(db, booking.id)
     assert first is not None

@@ -16,7 +16,7 @@ from models.listings import Listing
 from models.users import User
 from tests.database import events_of, refused
 from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows.bookings import bundles
+from workflows.bookings import bundles, requests
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict
 from workflows.notifications import messages
@@ -26,7 +26,7 @@ START = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, secon
 
 
 def request(db: Session, mentee: User, listing: Listing, start: datetime, **options: object) -> Booking:
-    return bookings.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, **options)
+    return requests.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, **options)
 
 
 def status_and_reason(db: Session, booking: Booking) -> tuple[BookingStatus, str | None]:

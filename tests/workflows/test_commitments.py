@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from models import BookingStatus, Listing, SessionStatus
 from tests.factories import BookingFactory, ListingFactory, UserFactory, group_session
 from workflows.errors import Conflict
-from workflows.scheduling import rules as scheduling
+from workflows.scheduling import checks
 from workflows.scheduling.commitments import mentee_is_busy
 
 START = datetime(2031, 4, 7, 9, tzinfo=UTC)
@@ -28,7 +28,7 @@ def busy_mentors(db: Session, mentor_profile_ids: list[uuid.UUID], start: dateti
         listing_id = db.scalars(select(Listing.id).where(Listing.mentor_profile_id == mentor)).first()
         assert listing_id is not None
         try:
-            scheduling.check(db, scheduling.Commitment(mentor, listing_id, start, end, 0, 0), hours=False)
+            checks.check(db, checks.Commitment(mentor, listing_id, start, end, 0, 0), hours=False)
         except Conflict as refusal:
             if refusal.details["rule"] != "busy":
                 raise

@@ -21,7 +21,7 @@ from outbox import REGISTRY
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from workflows import events, payloads
 from workflows.actors import Actor
-from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.events import EventType
 from workflows.live import frames as live
 from workflows.notifications import messages
@@ -83,7 +83,7 @@ def test_workflows_store_each_payload_shape_whole(db: Session) -> None:
     mentor, mentees, completed = completed_group_session(db, seats=2)
     assert set(completed.payload) == payloads.GroupSessionPayload.__required_keys__
     draft = BookingFactory()
-    requested = bookings.request_booking(db, Actor(draft.mentee_user_id), listing_id=draft.listing_id,
+    requested = requests.request_booking(db, Actor(draft.mentee_user_id), listing_id=draft.listing_id,
                                          start_time=(draft.start_time + timedelta(days=1)).replace(minute=0, second=0,
                                                                                                   microsecond=0))
     stored = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == requested.id)).one()

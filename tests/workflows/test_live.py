@@ -16,6 +16,7 @@ from infra.channels import mentor_channel, slots_channel, user_channel
 from models import Booking, OutboxEvent
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
 from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.events import DomainEvent, from_outbox
 from workflows.live import frames as live
 
@@ -36,7 +37,7 @@ def data_of(frame: str) -> dict[str, object]:
 def test_an_event_goes_to_its_mentee_and_mentor_and_to_the_mentors_slots_when_it_moves_their_time(
         db: Session) -> None:
     listing, mentee = ListingFactory(), UserFactory()
-    requested = bookings.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=START)
+    requested = requests.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=START)
     bookings.accept_booking(db, actor_of(listing.mentor_profile.user), requested.id)
     mentor = listing.mentor_profile_id
     people = [user_channel(PREFIX, mentee.id), mentor_channel(PREFIX, mentor)]

@@ -17,6 +17,7 @@ from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, make_session
 from workflows import inbox
 from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.errors import NotFound
 from workflows.notifications import mail, messages
 from workflows.sessions import lifecycle as sessions
@@ -47,7 +48,7 @@ def test_a_request_tells_its_mentor_and_a_decision_its_mentee_by_name_in_their_o
     mentor = UserFactory(display_name="Grace Hopper", timezone="Asia/Tokyo", locale="ja-JP")
     listing = ListingFactory(title="Code review", mentor_profile__user=mentor, slot_step_minutes=30)
     mentee = UserFactory(display_name="Ada Lovelace", timezone="Europe/Berlin", locale="de-DE")
-    requested = bookings.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=START,
+    requested = requests.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=START,
                                          now=START - timedelta(days=2))
     declined = BookingFactory(listing=listing, mentee_user_id=mentee.id, start_time=START + timedelta(days=1))
     bookings.decline_booking(db, actor_of(mentor), declined.id, reason="Travelling that week")

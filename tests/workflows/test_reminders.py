@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from infra.config import ConfigError, _reminder_offsets
+from infra.environment import ConfigError, reminder_offsets
 from models import (
     MentorProfile,
     MentorshipSession,
@@ -133,10 +133,10 @@ def test_a_reminder_says_how_long_is_really_left() -> None:
 
 
 def test_reminder_offsets_setting() -> None:
-    assert _reminder_offsets("1h, 24h") == (timedelta(hours=24), timedelta(hours=1))
-    assert _reminder_offsets("2s,1s") == (timedelta(seconds=2), timedelta(seconds=1))
+    assert reminder_offsets("1h, 24h") == (timedelta(hours=24), timedelta(hours=1))
+    assert reminder_offsets("2s,1s") == (timedelta(seconds=2), timedelta(seconds=1))
     with pytest.raises(ConfigError):
-        _reminder_offsets("0s")
+        reminder_offsets("0s")
     with pytest.raises(ConfigError):
-        _reminder_offsets("1.5s")
+        reminder_offsets("1.5s")
 

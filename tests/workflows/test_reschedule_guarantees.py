@@ -18,7 +18,7 @@ from tests.concurrency import concurrently
 from tests.factories import Caller, ListingFactory, UserFactory, actor_of, as_caller
 from tests.servers import live_app
 from workflows.bookings import lifecycle as bookings
-from workflows.bookings import reschedules
+from workflows.bookings import requests, reschedules
 from workflows.sessions import lifecycle as sessions
 
 T = (datetime.now(UTC) + timedelta(days=6)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -29,7 +29,7 @@ def moved_booking(seed: Session, day: int, *, with_session: bool) -> tuple[Calle
     """An accepted booking (with its session if asked) and the mentee's open proposal of two new times."""
     listing, mentee = ListingFactory(), UserFactory()
     start = T + timedelta(days=day)
-    booking = bookings.request_booking(seed, actor_of(mentee), listing_id=listing.id, start_time=start)
+    booking = requests.request_booking(seed, actor_of(mentee), listing_id=listing.id, start_time=start)
     bookings.accept_booking(seed, actor_of(listing.mentor_profile.user), booking.id)
     if with_session:
         sessions.create_session_from_booking(seed, booking.id)

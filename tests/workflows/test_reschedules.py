@@ -31,7 +31,7 @@ from models.users import User
 from tests.database import refused
 from tests.factories import ListingFactory, UserFactory, actor_of
 from workflows import history
-from workflows.bookings import bundles, reschedules
+from workflows.bookings import bundles, requests, reschedules
 from workflows.bookings import lifecycle as bookings
 from workflows.calendars import feeds as calendars
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput
@@ -46,7 +46,7 @@ HOUR = timedelta(hours=1)
 
 
 def accepted(db: Session, listing: Listing, mentee: User, start: datetime = START, **options: object) -> Booking:
-    booking = bookings.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, now=NOW,
+    booking = requests.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, now=NOW,
                                        **options)
     bookings.accept_booking(db, actor_of(listing.mentor_profile.user), booking.id)
     return booking
@@ -276,7 +276,7 @@ def test_a_move_stays_within_its_bundle_credit_and_settles_what_its_buffers_take
                                                                 [NOW + timedelta(days=8)], now=NOW))
     assert beyond.details["rule"] == "bundle_validity"
     new_time = START + timedelta(days=1)
-    close = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
+    close = requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
                                      start_time=new_time + timedelta(minutes=60), now=NOW)  # inside 15 min after
     proposal = reschedules.propose(db, actor_of(mentee), booking.id, [new_time], now=NOW)
     moved = reschedules.accept(db, mentor, proposal.id, new_time, now=NOW).booking

@@ -28,6 +28,7 @@ from models.users import User
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
 from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.errors import Conflict, InvalidInput
 from workflows.mentors import listings
 from workflows.mentors import profiles as mentors
@@ -44,7 +45,7 @@ HOUR = timedelta(hours=1)
 
 
 def request(db: Session, listing: Listing, start: datetime, mentee: User | None = None) -> Booking:
-    return bookings.request_booking(db, actor_of(mentee or UserFactory()), listing_id=listing.id, start_time=start,
+    return requests.request_booking(db, actor_of(mentee or UserFactory()), listing_id=listing.id, start_time=start,
                                     now=NOW)
 
 

@@ -14,6 +14,7 @@ from tests.database import refused
 from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, actor_of
 from workflows import wording
 from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.errors import Conflict
 from workflows.mentors import time_off as mentor_schedule
 from workflows.scheduling import slots
@@ -39,7 +40,7 @@ def starts(db: Session, listing: Listing, start: datetime, end: datetime) -> lis
 
 
 def request(db: Session, listing: Listing, start: datetime) -> Booking:
-    return bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=start, now=NOW)
+    return requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=start, now=NOW)
 
 
 def rule_refusing(db: Session, listing: Listing, start: datetime) -> object:

@@ -19,7 +19,7 @@ from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
 from workflows.accounts import deletion as account_deletion
 from workflows.actors import Actor
-from workflows.bookings import bundles, reschedules, series
+from workflows.bookings import bundles, requests, reschedules, series, series_requests
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict, InvalidInput
 from workflows.notifications import mail, messages
@@ -46,8 +46,8 @@ def parties(db: Session) -> tuple[Actor, Actor, Any]:
     return actor_of(listing.mentor_profile.user), actor_of(UserFactory(display_name="Ada Lovelace")), listing
 
 
-def shape(listing: Any, **changes: Any) -> series.Shape:
-    return series.Shape(**{"listing_id": listing.id, "first_start": paris(FIRST), "every_weeks": 1, "count": 8,
+def shape(listing: Any, **changes: Any) -> series_requests.Shape:
+    return series_requests.Shape(**{"listing_id": listing.id, "first_start": paris(FIRST), "every_weeks": 1, "count": 8,
                            **changes})
 
 
@@ -55,17 +55,17 @@ def test_weekly_times_keep_the_mentors_wall_clock_across_summer_time_and_a_busy_
         db: Session, parties: tuple[Actor, Actor, Any]) -> None:
     mentor, mentee, listing = parties
     # Another mentee holds the third Tuesday.
-    other = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
+    other = requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
                                      start_time=paris(FIRST + timedelta(weeks=2)))
     bookings.accept_booking(db, mentor, other.id)
 
-    planned = series.preview(db, mentee, shape(listing))
+    planned = series_requests.preview(db, mentee, shape(listing))
     assert [p.start for p in planned] == [paris(FIRST + timedelta(weeks=n)) for n in range(8)]
     assert {p.start.astimezone(UTC).hour for p in planned} == {17, 16}  # 18:00 in Paris, winter then summer time
     assert [(p.free, p.rule) for p in planned][2] == (False, "unavailable")  # another's booking: the mentor's
     assert sum(p.free for p in planned) == 7
 
-    made = series.request(db, mentee, shape(listing), notes="Chapter by chapter")
+    made = series_requests.request(db, mentee, shape(listing), notes="Chapter by chapter")
     drafts = series.bookings_of(db, [made.id])[made.id]
     assert len(drafts) == 7 and {d.status for d in drafts} == {BookingStatus.DRAFT}
     assert [left["rule"] for left in made.left_out] == ["unavailable"]
@@ -77,24 +77,24 @@ def test_weekly_times_keep_the_mentors_wall_clock_across_summer_time_and_a_busy_
 
     # Dropped and moved before sending: the mentee's choice, each checked.
     moved_to = paris(FIRST + timedelta(weeks=2, days=1))
-    again = series.preview(db, mentee, shape(listing, exclude=(paris(FIRST + timedelta(weeks=7)),),
+    again = series_requests.preview(db, mentee, shape(listing, exclude=(paris(FIRST + timedelta(weeks=7)),),
                                              moves={paris(FIRST + timedelta(weeks=2)): moved_to}))
     assert (again[2].start, again[2].free, again[2].moved_from) == (moved_to, True, paris(FIRST + timedelta(weeks=2)))
-    assert (again[7].free, again[7].reason) == (False, series.DROPPED)
+    assert (again[7].free, again[7].reason) == (False, series_requests.DROPPED)
 
 
 def test_one_accept_makes_each_time_a_booking_with_its_session_once_and_skips_a_time_taken_meanwhile(
         db: Session, parties: tuple[Actor, Actor, Any]) -> None:
     mentor, mentee, listing = parties
-    made = series.request(db, mentee, shape(listing, count=4))
+    made = series_requests.request(db, mentee, shape(listing, count=4))
     week = [paris(FIRST + timedelta(weeks=n)) for n in range(4)]
     # The second time taken by another request accepted first: the system declines that time at once, and says so.
-    other = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=week[1])
+    other = requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=week[1])
     bookings.accept_booking(db, mentor, other.id)
     # The mentor now takes one session a day, and the fourth time's day has one: that time is skipped at the accept.
     listing.mentor_profile.max_sessions_per_day = 1
     db.flush()
-    morning = bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
+    morning = requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id,
                                        start_time=week[3] - timedelta(hours=8))
     bookings.accept_booking(db, mentor, morning.id)
 
@@ -134,12 +134,12 @@ def test_bundle_credits_are_held_per_time_refused_with_the_number_missing_and_re
     mentor, mentee, listing = parties
     offer = bundles.create_bundle(db, mentor, listing.id, sessions_count=5, price_cents=20000, valid_days=400)
     purchase = bundles.purchase_bundle(db, mentee, offer.id, valid_from=NOW)
-    error = refused(db, Conflict, lambda: series.request(db, mentee, shape(listing, count=8),
+    error = refused(db, Conflict, lambda: series_requests.request(db, mentee, shape(listing, count=8),
                                                           bundle_purchase_id=purchase.id))
     assert error.details["missing"] == 3 and "3 missing" in error.message
     assert db.get_one(BundlePurchase, purchase.id).remaining_sessions == 5  # nothing held
 
-    made = series.request(db, mentee, shape(listing, count=4), bundle_purchase_id=purchase.id)
+    made = series_requests.request(db, mentee, shape(listing, count=4), bundle_purchase_id=purchase.id)
     db.refresh(purchase)
     assert purchase.remaining_sessions == 1
     series.decline(db, mentor, made.id, reason="Booked up this spring")
@@ -151,11 +151,11 @@ def test_bundle_credits_are_held_per_time_refused_with_the_number_missing_and_re
 def test_a_series_is_one_pending_request_and_its_times_are_only_answered_with_it(
         db: Session, parties: tuple[Actor, Actor, Any]) -> None:
     _mentor, mentee, listing = parties
-    made = series.request(db, mentee, shape(listing, count=6))
+    made = series_requests.request(db, mentee, shape(listing, count=6))
     # The mentee may still ask this mentor for other times (MAX_PENDING_REQUESTS_PER_MENTOR is 3): the series is one.
     for hours in (1, 2):
-        bookings.request_booking(db, mentee, listing_id=listing.id, start_time=paris(FIRST + timedelta(hours=hours)))
-    error = refused(db, Conflict, lambda: bookings.request_booking(
+        requests.request_booking(db, mentee, listing_id=listing.id, start_time=paris(FIRST + timedelta(hours=hours)))
+    error = refused(db, Conflict, lambda: requests.request_booking(
         db, mentee, listing_id=listing.id, start_time=paris(FIRST + timedelta(hours=3))))
     assert "3 pending requests to this mentor" in error.message
     error = refused(db, Conflict, lambda: bookings.cancel_booking(db, mentee, series.first_pending(db, made.id)))
@@ -167,7 +167,7 @@ def test_a_series_is_one_pending_request_and_its_times_are_only_answered_with_it
 def test_this_and_all_following_are_cancelled_by_the_policy_and_a_mentor_ends_a_series_with_a_reason(
         db: Session, parties: tuple[Actor, Actor, Any]) -> None:
     mentor, mentee, listing = parties
-    made = series.request(db, mentee, shape(listing, count=5))
+    made = series_requests.request(db, mentee, shape(listing, count=5))
     series.accept(db, mentor, made.id)
     times = series.bookings_of(db, [made.id])[made.id]
     for one in times:
@@ -203,7 +203,7 @@ def test_this_and_all_following_are_cancelled_by_the_policy_and_a_mentor_ends_a_
 def test_a_time_the_constraints_refuse_at_the_accept_is_skipped_and_the_others_accepted_one_by_one(
         db: Session, parties: tuple[Actor, Actor, Any]) -> None:
     mentor, mentee, listing = parties
-    made = series.request(db, mentee, shape(listing, count=3))
+    made = series_requests.request(db, mentee, shape(listing, count=3))
     second = paris(FIRST + timedelta(weeks=1))
     # The mentee's accepted booking elsewhere at the second time, written as a race would leave it (no request of
     # theirs was settled): only the exclusion constraint sees it.
@@ -225,7 +225,7 @@ def test_a_time_moved_near_another_is_accepted_one_by_one_so_the_rules_see_both(
     mentor, mentee, listing = parties
     week = [paris(FIRST + timedelta(weeks=n)) for n in range(3)]
     # The second time moved to the day after the first: one week holds two of the series' times.
-    made = series.request(db, mentee, shape(listing, count=3, moves={week[1]: week[0] + timedelta(days=1)}))
+    made = series_requests.request(db, mentee, shape(listing, count=3, moves={week[1]: week[0] + timedelta(days=1)}))
     listing.mentor_profile.max_sessions_per_week = 1  # set after the request: only the accept can see it
     db.flush()
     series.accept(db, mentor, made.id)
@@ -240,12 +240,12 @@ def test_times_moved_too_close_are_refused_and_a_pending_series_does_not_stop_an
     mentor, mentee, listing = parties
     listing.slot_step_minutes = 30  # a time moved half an hour is one of its slots
     week = [paris(FIRST + timedelta(weeks=n)) for n in range(3)]
-    error = refused(db, InvalidInput, lambda: series.request(
+    error = refused(db, InvalidInput, lambda: series_requests.request(
         db, mentee, shape(listing, count=3, moves={week[2]: week[1] + timedelta(minutes=30)})))
     assert "too close" in error.message
-    asked = series.request(db, mentee, shape(listing, count=3))
+    asked = series_requests.request(db, mentee, shape(listing, count=3))
     later = shape(listing, count=2, first_start=week[0] + timedelta(hours=3))
-    other = series.request(db, actor_of(UserFactory()), later)
+    other = series_requests.request(db, actor_of(UserFactory()), later)
     account_deletion.cancel_future_commitments(db, mentee, datetime.now(UTC))
     assert asked.status == "withdrawn"
     account_deletion.cancel_future_commitments(db, mentor, datetime.now(UTC))

@@ -22,7 +22,7 @@ from models import (
 )
 from tests.database import refused
 from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
-from workflows.bookings import lifecycle as bookings
+from workflows.bookings import requests
 from workflows.errors import BusinessRuleViolation, Conflict
 from workflows.scheduling import teams
 from workflows.scheduling.rules import ListingRules
@@ -119,7 +119,7 @@ def test_a_lone_teacher_is_refused_to_themselves_outside_their_windows_and_when_
     db.flush()
 
     def request() -> object:
-        return bookings.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=START, now=NOW)
+        return requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=START, now=NOW)
 
     outside = refused(db, Conflict, request)
     assert (outside.message, outside.details) == (

@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from infra.config import PasswordHashProfile, get_settings
+from infra.config import get_settings
+from infra.environment import PasswordHashProfile
 from models import AccountToken, AccountTokenPurpose, FeedRevocation, User
 from models.users import UNIQUE_EMAIL
 from workflows import inbox

@@ -22,26 +22,23 @@ from enum import StrEnum
 import structlog
 from sqlalchemy import false, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind, ProposalStatus, RescheduleProposal
+from models import Booking, BookingStatus, CreditStatus, ProposalStatus, RescheduleProposal
 from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
 from models.listings import MAX_DURATION_MINUTES
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
-from workflows.bookings.bundles import release_credit, reserve_credit
+from workflows.bookings.bundles import release_credit
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, NotFound, violated_constraint
+from workflows.errors import BusinessRuleViolation, Conflict, violated_constraint
 from workflows.events import EventType, record, record_all
 from workflows.pagination import Page, paginate
 from workflows.payloads import booking_payload, proposal_payload
 from workflows.people import NamedBooking, name_bookings
 from workflows.roles import Role, participation
-from workflows.scheduling import rules as scheduling
-from workflows.scheduling.commitments import lock_mentor_schedule, mentee_is_busy
-from workflows.scheduling.hours import weekly_hours
-from workflows.scheduling.teams import assign_mentor
+from workflows.scheduling import checks
 from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
@@ -84,7 +81,7 @@ def _hold_the_time(db: Session, booking: Booking, decision: Decision) -> None:
     """Before an accept changes the status (so no autoflush meets the exclusion constraint early): the mentor's
     rules as they are now (``workflows.scheduling.rules``), and the pending requests the accept will settle. The
     mentor's schedule is locked already (``request_limits.accept_turns``, before the booking's row)."""
-    decision.clashes.extend(scheduling.check(db, scheduling.Commitment(
+    decision.clashes.extend(checks.check(db, checks.Commitment(
         booking.mentor_profile_id, booking.listing_id, booking.start_time, booking.end_time,
         booking.buffer_before_minutes, booking.buffer_after_minutes, booking_id=booking.id,
         mentee_user_id=booking.mentee_user_id), at_accept=True, settles=True))
@@ -140,85 +137,6 @@ BOOKINGS = StateMachine("booking", Booking, {
 
 
 get_visible_booking = BOOKINGS.get_visible
-
-
-def bookable_listing(db: Session, actor: Actor, listing_id: uuid.UUID) -> Listing:
-    """The listing, with its mentor, if the actor may request it: 404 unknown; 400 inactive, a group listing (its
-    sessions are joined), or the actor's own."""
-    listing = db.execute(
-        select(Listing).where(Listing.id == listing_id).options(joinedload(Listing.mentor_profile))
-    ).scalar_one_or_none()
-    if listing is None:
-        raise NotFound("listing not found")
-    if not listing.active:
-        raise BusinessRuleViolation("this listing is not taking bookings")
-    if listing.kind == ListingKind.GROUP:
-        raise BusinessRuleViolation("group listings are joined through their group sessions, not booked")
-    if listing.mentor_profile.user_id == actor.user_id:
-        raise BusinessRuleViolation("you cannot book your own listing")
-    return listing
-
-
-def request_booking(
-    db: Session,
-    actor: Actor,
-    *,
-    listing_id: uuid.UUID,
-    start_time: datetime,
-    notes: str = "",
-    bundle_purchase_id: uuid.UUID | None = None,
-    mentor_profile_id: uuid.UUID | None = None,
-    now: datetime | None = None,
-) -> Booking:
-    """A draft with the mentor named, or chosen among the listing's team (``workflows.scheduling.teams``).
-
-    A time that breaks one of the scheduling rules (``workflows.scheduling.rules``), or the mentee is already
-    committed at, is refused now (409): such a draft could never be accepted. So is a request beyond the
-    mentee's pending caps, or a repeat of a pending one (``workflows.bookings.limits``).
-    """
-    now = now or utcnow()
-    listing = bookable_listing(db, actor, listing_id)
-    rules = scheduling.ListingRules.of(listing)
-    scheduling.check_request_time(rules, start_time, now)
-    end_time = start_time + rules.duration
-    request_limits.take_turn(db, actor.user_id)
-    with scheduling.seen_by_others():  # the mentee is told the mentor's private reasons as "unavailable"
-        mentor = assign_mentor(db, actor, listing, rules, requested=mentor_profile_id, start=start_time,
-                               end=end_time, now=now)
-        # After an accept of this mentor in flight, which settles the requests it can see: this one must see it.
-        # Under the lock, the mentor's rules decide as they do for an accept.
-        lock_mentor_schedule(db, mentor.id)
-        scheduling.check(db, scheduling.Commitment(mentor.id, listing.id, start_time, end_time, rules.before,
-                                                   rules.after, step=rules.step),
-                         weekly=weekly_hours(mentor.availability))
-    request_limits.refuse_repeat(db, actor.user_id, listing.id, start_time)
-    request_limits.refuse_beyond_caps(db, actor.user_id, mentor.id)
-    scheduling.check_mentee(db, rules, actor.user_id, mentor.id, now)
-    if mentee_is_busy(db, actor.user_id, start_time, end_time):
-        raise Conflict("you already have an accepted booking or a seat at that time", rule="mentee_busy")
-    if bundle_purchase_id is not None:
-        reserve_credit(db, actor, bundle_purchase_id, listing.id, now=now, start_time=start_time)
-    booking = Booking(
-        id=uuid.uuid4(),
-        bundle_purchase_id=bundle_purchase_id,
-        credit_status=CreditStatus.HELD if bundle_purchase_id else CreditStatus.NONE,
-        listing_id=listing.id,
-        mentor_profile_id=mentor.id,
-        mentee_user_id=actor.user_id,
-        start_time=start_time,
-        end_time=end_time,
-        status=BookingStatus.DRAFT,
-        price_cents=listing.price_cents,
-        currency=listing.currency,
-        notes=notes,
-        buffer_before_minutes=rules.before,
-        buffer_after_minutes=rules.after,
-    )
-    db.add(booking)
-    db.flush()
-    record(db, EventType.BOOKING_REQUESTED, booking_payload(booking), actor=str(actor))
-    log.info(EventType.BOOKING_REQUESTED, booking_id=str(booking.id), actor=str(actor))
-    return booking
 
 
 def _act(db: Session, booking: Booking, action: BookingAction, role: Role, *, actor: str, decision: Decision

@@ -48,6 +48,7 @@ from workflows.events import EventType, record
 from workflows.payloads import BookingRescheduledPayload, booking_payload, proposal_payload
 from workflows.people import NamedBooking, name_bookings
 from workflows.roles import Role
+from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
 from workflows.scheduling.commitments import mentee_is_busy
 from workflows.scheduling.hours import weekly_hours
@@ -88,15 +89,15 @@ def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime
     end = start + (booking.end_time - booking.start_time)
     (mentor,) = profiles(db, [booking.mentor_profile_id])
     session_id = db.scalar(select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
-    commitment = scheduling.Commitment(
+    commitment = checks.Commitment(
         booking.mentor_profile_id, booking.listing_id, start, end, booking.buffer_before_minutes,
         booking.buffer_after_minutes, booking_id=booking.id, session_id=session_id,
         mentee_user_id=booking.mentee_user_id, step=rules.step if proposing and role == Role.MENTEE else None)
     if role == Role.MENTOR:
-        clashes = scheduling.check(db, commitment, weekly=weekly_hours(mentor.availability), settles=settles)
+        clashes = checks.check(db, commitment, weekly=weekly_hours(mentor.availability), settles=settles)
     else:
         with scheduling.seen_by_others():
-            clashes = scheduling.check(db, commitment, weekly=weekly_hours(mentor.availability), settles=settles)
+            clashes = checks.check(db, commitment, weekly=weekly_hours(mentor.availability), settles=settles)
     if mentee_is_busy(db, booking.mentee_user_id, start, end, other_than=booking.id):
         if role == Role.MENTOR:  # the mentee's other bookings are theirs
             raise scheduling.refused(scheduling.Rule.UNAVAILABLE, "the mentee is not available at that time")

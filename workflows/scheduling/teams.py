@@ -31,6 +31,7 @@ from models import (
 )
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
 from workflows.scheduling.commitments import LIVE
 from workflows.scheduling.hours import weekly_hours
@@ -117,7 +118,7 @@ def assign_mentor(db: Session, actor: Actor, listing: Listing, rules: ListingRul
     refusals: list[str] = []
     for profile in candidates:
         try:
-            scheduling.check(db, scheduling.Commitment(profile.id, listing.id, start, end, rules.before, rules.after,
+            checks.check(db, checks.Commitment(profile.id, listing.id, start, end, rules.before, rules.after,
                                                        step=rules.step), weekly=weekly_hours(profile.availability))
         except Conflict as refusal:
             refusals.append(str(refusal.details.get("rule")))

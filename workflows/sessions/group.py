@@ -23,7 +23,7 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound, add_or_conflict
 from workflows.events import EventType
 from workflows.pagination import Page, paginate
-from workflows.scheduling import rules as scheduling
+from workflows.scheduling import checks
 from workflows.scheduling.commitments import lock_mentor_schedule
 from workflows.sessions import seats, waitlists
 from workflows.sessions.lifecycle import emit_event
@@ -51,7 +51,7 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
     end_time = start_time + timedelta(minutes=listing.duration_minutes)
     lock_mentor_schedule(db, listing.mentor_profile_id)
     # The mentor's rules but their hours: time off, buffers around their other commitments, their limits.
-    scheduling.check(db, scheduling.Commitment(listing.mentor_profile_id, listing.id, start_time, end_time,
+    checks.check(db, checks.Commitment(listing.mentor_profile_id, listing.id, start_time, end_time,
                                                listing.buffer_before_minutes, listing.buffer_after_minutes),
                      hours=False)
     session = MentorshipSession(

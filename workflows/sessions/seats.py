@@ -21,6 +21,7 @@ from workflows.bookings.lifecycle import settle_clashes
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, add_or_conflict
 from workflows.events import EventType, record
 from workflows.payloads import booking_payload
+from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
 
 log = structlog.get_logger(__name__)
@@ -41,7 +42,7 @@ def take_seat(db: Session, session: MentorshipSession, user_id: uuid.UUID, *, ac
     if session.start_time <= now:
         raise BusinessRuleViolation("this group session has already started")
     listing = db.get_one(Listing, session.listing_id)
-    scheduling.check_mentee(db, scheduling.ListingRules.of(listing), user_id, session.mentor_profile_id, now)
+    checks.check_mentee(db, scheduling.ListingRules.of(listing), user_id, session.mentor_profile_id, now)
     if bundle_purchase_id is not None:  # the purchase must be the user's: reserve_credit checks it
         reserve_credit(db, Actor(user_id=user_id), bundle_purchase_id, listing.id, now=now,
                        start_time=session.start_time)
