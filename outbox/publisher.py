@@ -1,6 +1,6 @@
 """The outbox's Celery-facing part: publishing after commit, one kick per handler, and a handler's drain.
 
-A handler's task drains every due row of its handler (``workflows.outbox_batches``), so one queued
+A handler's task drains every due row of its handler (``outbox/batches.py``), so one queued
 or running task per handler is enough: a kick is sent only when Redis holds no kick key for the
 handler. The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent,
 and held by the task the kick starts while it drains (its TTL starts again then). Each kick owed
@@ -12,9 +12,10 @@ key held by this task before that claim began, and is in it, or finds it gone an
 If the key outlives its task (a worker killed holding it), the TTL ends it, and the relay kicks
 the handler again.
 
-Each part is kept by a benchmark figure whose median missed its target without it (``bench/NOTES.md``):
-the key's de-duplication by ``e2e_throughput_ratio`` (0.61 against 0.7), the missed flag, narrowly, by
-``workflow_latency_ratio_p50`` (4.89 against 4.5); without the flag every drain claims once more.
+What each part holds: the key, that commits while a handler's task is queued or running send no further
+kick (one message per drain, not per commit); the flag, that no drain ends while an event committed during it
+waits unclaimed, without claiming once more after every short batch. Their measured worth is in
+``bench/NOTES.md``.
 """
 
 from __future__ import annotations

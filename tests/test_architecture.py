@@ -228,3 +228,35 @@ def test_the_length_rule_sees_a_long_module(tmp_path: Path) -> None:
     (tmp_path / "workflows" / "bookings" / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
     (tmp_path / "workflows" / "bookings" / "short.py").write_text("x = 1\n" * MAX_LINES)
     assert _long_modules(tmp_path) == [f"{Path('workflows/bookings/long.py')}: {MAX_LINES + 1} lines"]
+
+
+# What starts a thread or a process: a domain module does its work in the caller's request or task.
+_STARTERS = {"Thread", "Timer", "ThreadPoolExecutor", "ProcessPoolExecutor", "Process", "Pool", "start_new_thread"}
+_STARTING_MODULES = {"concurrent", "multiprocessing", "_thread"}
+
+
+def _thread_starts(tree: ast.Module) -> list[int]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            names = [alias.name for alias in node.names]
+            if any(m.partition(".")[0] in _STARTING_MODULES for m in modules) or set(names) & _STARTERS:
+                found.append(node.lineno)
+        elif isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in _STARTERS:
+                found.append(node.lineno)
+    return found
+
+
+def test_the_domain_starts_no_threads() -> None:
+    starts = [f"{path.relative_to(ROOT)}:{line}"
+              for path, tree in _modules("workflows") for line in _thread_starts(tree)]
+    assert not starts, "the domain works in its caller's thread:\n" + "\n".join(starts)
+
+
+def test_the_thread_rule_sees_a_planted_thread() -> None:
+    assert _thread_starts(ast.parse("import threading\nthreading.Thread(target=print).start()")) == [2]
+    assert _thread_starts(ast.parse("from concurrent.futures import ThreadPoolExecutor")) == [1]
+    assert _thread_starts(ast.parse("import threading\nlock = threading.Lock()")) == []

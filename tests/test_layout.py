@@ -53,3 +53,57 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
     imported = {name for _, name in _imported_modules(source, TESTS / "api" / "test_example.py")}
     assert {name for name in imported if _is_test_module(name)} == {
         "tests.api.test_sessions", "tests.api.test_bookings", "tests.api.test_people", "tests.e2e.test_fanout"}
+
+
+# Domain modules whose tests live elsewhere than their mirror, and where.
+UNMIRRORED = {
+    "workflows/actors.py": "who acts: a dataclass every workflow test acts through",
+    "workflows/clock.py": "the one source of now; every test of time passes it",
+    "workflows/errors.py": "the error table: each error's answer is tests/api/test_bad_input.py's and every route's",
+    "workflows/roles.py": "participation: the list tests of tests/api (as mentor, mentee, both) hold it",
+    "workflows/payloads.py": "each payload's shape is held to the OpenAPI document by "
+                             "tests/e2e/test_webhook_document.py",
+    "workflows/wording.py": "times in a reader's words: tests/workflows/scheduling/test_rules_time_zones.py and the "
+                            "notifications' tests read them",
+    "workflows/bookings/limits.py": "a mentee's turn is a request's: tests/api/test_request_limits.py",
+    "workflows/bookings/requests.py": "a request and its answer together: tests/workflows/bookings/test_lifecycle.py",
+    "workflows/bookings/series_requests.py": "a series' request and answer together: "
+                                            "tests/workflows/bookings/test_series.py",
+    "workflows/calendars/connections.py": "connecting talks to a calendar server and commits between: "
+                                          "tests/api/test_calendar_connections.py",
+    "workflows/mentors/time_off.py": "time off as the rules read it: tests/workflows/scheduling/test_rules.py and "
+                                     "tests/api/test_scheduling_rules_api.py",
+    **{f"workflows/webhooks/{stage}.py": "a stage of the sender: the delivery, fairness and endpoint tests of "
+                                         "tests/workflows/webhooks/ hold them together"
+       for stage in ("fanout", "leases", "messages", "outcomes", "retry", "sending")},
+}
+
+
+def _unmirrored(root: Path) -> list[str]:
+    """Domain modules with no ``tests/<same folders>/test_<module>.py`` (or ``test_<module>_<aspect>.py``)."""
+    missing = []
+    for module in sorted((root / "workflows").rglob("*.py")):
+        if module.name == "__init__.py":
+            continue
+        mirror = root / "tests" / module.parent.relative_to(root)
+        if not (mirror / f"test_{module.name}").exists() and not any(mirror.glob(f"test_{module.stem}_*.py")):
+            missing.append(str(module.relative_to(root)))
+    return missing
+
+
+def test_every_domain_module_has_its_mirror_or_says_where_it_is_tested() -> None:
+    root = TESTS.parent
+    missing = sorted(set(_unmirrored(root)) - set(UNMIRRORED))
+    assert not missing, "add tests/<same path>/test_<module>.py for:\n" + "\n".join(missing)
+    stale = sorted(set(UNMIRRORED) - set(_unmirrored(root)))
+    assert not stale, f"these have a mirror now; take them out of UNMIRRORED: {stale}"
+
+
+def test_the_mirror_rule_sees_an_unmirrored_module(tmp_path: Path) -> None:
+    (tmp_path / "workflows" / "bookings").mkdir(parents=True)
+    (tmp_path / "tests" / "workflows" / "bookings").mkdir(parents=True)
+    for name in ("__init__.py", "lifecycle.py", "series.py", "bundles.py"):
+        (tmp_path / "workflows" / "bookings" / name).touch()
+    (tmp_path / "tests" / "workflows" / "bookings" / "test_lifecycle.py").touch()
+    (tmp_path / "tests" / "workflows" / "bookings" / "test_series_guarantees.py").touch()
+    assert _unmirrored(tmp_path) == [str(Path("workflows/bookings/bundles.py"))]

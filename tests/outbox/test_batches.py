@@ -234,3 +234,39 @@ def test_a_claim_never_reads_past_another_handlers_backlog(committed: sessionmak
     top = plan[0]["Plan"]
     assert top["Actual Rows"] == 0
     assert top["Shared Hit Blocks"] + top["Shared Read Blocks"] < 50, plan
+
+
+def test_a_batch_of_one_runs_without_a_savepoint_two_statements_fewer(db: Session, connection: Connection) -> None:
+    """The usual batch, one row with no backlog, sends only its work; a batch of more wraps its work in a
+    savepoint (and its release), so that a failure can be retried row by row."""
+    events = [event_id for event_id, _ in completions(db, 3)]
+    claimed = batches.claim_due(db, RECORD_ANALYTICS, limit=100)
+    assert sorted(event.id for event in claimed) == sorted(events)
+
+    def work(db: Session, _events: object) -> None:
+        db.execute(text("SELECT 1"))
+
+    sent = {}
+    for size in (1, 3):
+        with counting(connection) as statements:
+            batches.do_batch(db, RECORD_ANALYTICS, claimed[:size], work)
+            sent[size] = statements()
+    assert sent == {1: 1, 3: 3}
+
+
+def test_many_events_are_recorded_in_one_statement_as_one_is(db: Session, connection: Connection) -> None:
+    """One event's statement takes plain parameters, many events' the same statement over arrays: either is one
+    round trip, whatever the number of events and handlers."""
+    db.execute(text("SELECT 1"))  # the test's own savepoint begins with the session's first statement
+    sent = {}
+    for count in (1, 20):
+        items = [(uuid.uuid4(), {"mentor_profile_id": str(uuid.uuid4()), "start_time": START.isoformat(),
+                                 "end_time": START.isoformat()}) for _ in range(count)]
+        with counting(connection) as statements:
+            written = record_events(db, EventType.SESSION_COMPLETED, items, actor="system")
+            sent[count] = statements()
+        assert len(written) == count
+        rows = db.scalar(select(func.count()).select_from(OutboxHandler)
+                         .where(OutboxHandler.event_id.in_([event.id for event in written])))
+        assert rows == count * 4  # reviews, notifications, analytics, webhooks
+    assert sent == {1: 1, 20: 1}

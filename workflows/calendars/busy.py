@@ -166,7 +166,7 @@ class _Parser(ComponentIcalParser):
 
 
 def _parse(data: bytes, budget: _Budget) -> icalendar.Calendar:
-    """``icalendar.Calendar.from_ical(data)`` through :class:`_Parser` (tests/workflows/test_calendar_busy.py fails
+    """``icalendar.Calendar.from_ical(data)`` through :class:`_Parser` (tests/workflows/calendars/test_busy.py fails
     if icalendar stops building its parser this way)."""
     parser = _Parser(data, icalendar.Calendar._get_component_factory(),
                      icalendar.Calendar.types_factory)

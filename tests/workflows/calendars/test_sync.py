@@ -270,7 +270,7 @@ def test_a_connect_tells_the_kind_of_failure_never_what_the_network_answered(
     actor, _listing = mentor(db)
     public = dataclasses.replace(get_settings(), webhook_allow_private_targets=False,
                                  webhook_allow_loopback_targets=False)
-    # (A server too slow is a CalendarUnreachable as a closed port is: tests/workflows/test_calendar_sync.py's
+    # (A server too slow is a CalendarUnreachable as a closed port is: tests/workflows/calendars/test_sync.py's
     # test_hostile_answers_are_refused_not_obeyed.)
     with subscription_server(Feed(status=404)) as missing, subscription_server(Feed(body=b"<html>hi</html>")) as page:
         cases = [("http://169.254.169.254/", public, calendar_http.UNREACHABLE),

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import MentorProfile, Skill
+from models import MentorProfile
 from tests.database import refused
 from tests.factories import MentorProfileFactory, UserFactory, actor_of
 from workflows import skills
@@ -17,16 +17,6 @@ from workflows.mentors import profiles as mentors
 from workflows.mentors.profiles import WindowSpec
 
 MONDAY, TUESDAY = 0, 1
-
-
-def test_a_skill_is_known_by_its_lower_cased_single_spaced_name_and_made_once(db: Session) -> None:
-    assert skills.normalise_skill("  Machine   LEARNING ") == "machine learning"
-    first = skills.ensure_skills(db, ["Rust", " rust ", "", "Go"])
-    again = skills.ensure_skills(db, ["RUST"])
-    assert [s.name for s in first] == ["go", "rust"]
-    assert again == [s for s in first if s.name == "rust"]
-    assert db.scalars(select(Skill.name).where(Skill.name.in_(["rust", "go"])).order_by(Skill.name)).all() == [
-        "go", "rust"]
 
 
 def test_a_user_has_one_mentor_profile(db: Session) -> None:

@@ -50,8 +50,8 @@ def test_the_grace_is_the_configured_one(db: Session, configure: Callable[..., N
 
 def test_a_session_left_in_progress_without_check_ins_is_completed_by_the_system_hours_after_its_end(
         db: Session) -> None:
-    # Started before check-ins were recorded: completed as it always was (tests/workflows/test_attendance.py has
-    # the sessions whose check-ins decide).
+    # Started before check-ins were recorded: completed as it always was (tests/workflows/sessions/test_attendance.py
+    # has the sessions whose check-ins decide).
     session = session_in(db, SessionStatus.IN_PROGRESS)
     due = session.end_time + timedelta(hours=get_settings().auto_complete_hours)
     assert session_sweeps.auto_complete_sessions(db, now=due - MOMENT) == 0

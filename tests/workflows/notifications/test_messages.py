@@ -4,22 +4,16 @@ read one; and which emails are owed. A group's mentees never learning each other
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from devstack.host import free_port
-from models import Booking, EmailStatus, MentorProfile, Notification, OutboxEvent, User
-from tests.database import refused
+from models import Booking, MentorProfile, Notification, OutboxEvent
 from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, make_session
-from workflows import inbox
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests
-from workflows.errors import NotFound
-from workflows.notifications import mail, messages
+from workflows.notifications import messages
 from workflows.sessions import lifecycle as sessions
 
 START = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
@@ -89,59 +83,3 @@ def test_events_without_a_message_tell_no_one_and_a_second_run_tells_no_one_twic
     assert [t for t, _, _ in once[accepted.mentee_user_id]] == ["booking.accepted"]
 
 
-def test_one_notification_per_event_person_and_kind(db: Session) -> None:
-    user = UserFactory()
-    _mentor, _mentee, session = make_session(db, START)
-    event_id = event(db, session.id, "session.scheduled").id
-    first = inbox.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
-                                      event_id=event_id)
-    again = inbox.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
-                                      event_id=event_id)
-    other_kind = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={},
-                                           event_id=event_id)
-    assert first is not None and again is None and other_kind not in {None, first}
-
-
-def test_only_its_user_marks_a_notification_read_and_the_first_time_stays(db: Session) -> None:
-    user = UserFactory()
-    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
-    assert made is not None
-    stranger = refused(db, NotFound, lambda: inbox.mark_read(db, actor_of(UserFactory()), made))
-    assert stranger.message == "notification not found"
-    read_at = inbox.mark_read(db, actor_of(user), made).read_at
-    assert read_at is not None
-    assert inbox.mark_read(db, actor_of(user), made).read_at == read_at
-    unread = inbox.list_notifications(db, actor_of(user), unread=True, limit=10, cursor=None)
-    assert unread.items == []
-
-
-@pytest.fixture
-def smtp_down(configure: Callable[..., None]) -> None:
-    """Email is configured, and its server refuses every connection."""
-    configure(SMTP_URL=f"smtp://127.0.0.1:{free_port()}")
-
-
-@pytest.mark.usefixtures("smtp_down")
-def test_an_unconfirmed_address_is_owed_no_email(db: Session) -> None:
-    user = UserFactory(email_verified_at=None)
-    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
-    assert made is not None
-    assert db.get_one(Notification, made).email_status == EmailStatus.PENDING
-    assert mail.deliver_email(db, made) is False
-    assert db.get_one(Notification, made).email_status == EmailStatus.NONE
-
-
-@pytest.mark.usefixtures("smtp_down")
-def test_an_email_the_server_never_takes_is_tried_five_times_then_given_up(db: Session) -> None:
-    user = UserFactory()
-    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
-    assert made is not None
-    row = db.get_one(Notification, made)
-    for attempt in range(1, mail.MAX_EMAIL_ATTEMPTS + 1):
-        assert row.email_status == EmailStatus.PENDING
-        assert mail.deliver_email(db, made) is False
-        assert row.email_attempts == attempt
-    assert row.email_status == EmailStatus.FAILED
-    assert mail.deliver_email(db, made) is False  # no longer owed
-    assert row.email_attempts == mail.MAX_EMAIL_ATTEMPTS
-    assert db.get_one(User, user.id).email_verified_at is not None
