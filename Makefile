@@ -57,4 +57,5 @@ bench: install
 	$(BIN)/python -m devstack exec -- $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache
+	find . -name .ruff_cache -type d -prune -exec rm -rf {} +

@@ -46,7 +46,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "series_accept_ratio": ("series_accept", "ratio", 3.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
-# of the figure's operation must do on this stack (see bench/README.md, "Bounds").
+# of the figure's operation must do on this stack (see bench/NOTES.md, "Bounds").
 BOUNDS: dict[str, str] = {
     "api_accept_ratio": "floor_ratio",
     "task_ratio": "floor_ratio",

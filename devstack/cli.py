@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         if not args.procfile.is_file():
             parser.error(f"no Procfile at {args.procfile}")
-        if taken := _taken_ports(os.environ):
+        if taken := _running_here(os.environ) or _taken_ports(os.environ):
             print(f"devstack: {taken}", file=sys.stderr)
             return 1
     return _with_servers(args, _command(parser, args) if args.command == "exec" else [])
@@ -134,6 +134,15 @@ def _show_running(var_dir: Path, *, flower: bool, status: bool) -> int:
         return 1
     print(running.status() if status else running.flower_url if flower else running.api_url)
     return 0
+
+
+def _running_here(environ: Mapping[str, str]) -> str | None:
+    """Why ``make run`` cannot start here: a stack already runs from this ``VAR_DIR`` (its servers, beat, metrics
+    folder and state are this folder's; a second would share them and remove them when it stops)."""
+    running = RunningStack.find(var_dir_of(environ))
+    if running is None:
+        return None
+    return f"{running.describe()}; stop it first, or set VAR_DIR to a folder of its own for a second stack"
 
 
 def _taken_ports(environ: Mapping[str, str]) -> str | None:

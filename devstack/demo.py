@@ -113,12 +113,13 @@ def wait_for(check: Any, what: str, timeout: float = 60.0) -> Any:
 
 
 def find_api(environ: Mapping[str, str]) -> tuple[str, Path | None, str]:
-    """The API's base URL, the data folder of its stack when known, and a line saying where both came from."""
-    if url := environ.get("API_URL"):
-        return url.rstrip("/"), None, f"the API at {url} (API_URL)"
-    if port := environ.get("API_PORT"):
-        return f"http://127.0.0.1:{port}", None, f"the API on port {port} (API_PORT)"
+    """The API's base URL, the data folder of its stack (where its metrics token is; ``VAR_DIR``'s when the API
+    was named), and a line saying where both came from."""
     var_dir = var_dir_of(environ)
+    if url := environ.get("API_URL"):
+        return url.rstrip("/"), var_dir, f"the API at {url} (API_URL)"
+    if port := environ.get("API_PORT"):
+        return f"http://127.0.0.1:{port}", var_dir, f"the API on port {port} (API_PORT)"
     running = RunningStack.find(var_dir)
     if running is None:
         default = f"http://127.0.0.1:{DEFAULT_API_PORT}"

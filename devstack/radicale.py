@@ -1,7 +1,8 @@
 """A local CalDAV server, Radicale, for trying calendar connections by hand and for the tests and the benchmark.
 
 ``python -m devstack radicale`` runs one in the foreground on 127.0.0.1 (port 5232 unless ``--port`` says
-otherwise), with one user (``mentor``, its password printed) and its data under ``$VAR_DIR/radicale``: connect it
+otherwise), with one user (``mentor``, its password printed), a calendar of events ("Work", made when the user has
+none) and its data under ``$VAR_DIR/radicale``: connect it
 from the mentor's setup page as a CalDAV account, and add events to it with any calendar app or the ``caldav``
 package.
 """
@@ -60,6 +61,15 @@ class Radicale:
                 time.sleep(0.1)
         raise RuntimeError("Radicale did not start")
 
+    def ensure_calendar(self) -> None:
+        """Give its user a calendar of events if they have none (a fresh Radicale has none to connect)."""
+        import caldav  # noqa: PLC0415 - only this command and the tests talk CalDAV here
+
+        with caldav.DAVClient(url=self.url, username=self.user, password=self.password) as client:
+            principal = client.principal()
+            if not principal.calendars():
+                principal.make_calendar(name="Work")
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -74,6 +84,14 @@ def run(var_dir: Path, port: int) -> int:
         var_dir.mkdir(parents=True, exist_ok=True)
         password_file.write_text(secrets.token_urlsafe(12))
     server = Radicale(var_dir / "radicale", port, user="mentor", password=password_file.read_text().strip())
-    config = server.configure()
-    print(f"Radicale on {server.url} · user {server.user} · password {server.password}", flush=True)
-    return subprocess.call([sys.executable, "-m", "radicale", "--config", str(config)])  # noqa: S603
+    server.start()
+    try:
+        server.ensure_calendar()
+        print(f"Radicale on {server.url} · user {server.user} · password {server.password} · calendar \"Work\"",
+              flush=True)
+        assert server.process is not None
+        return server.process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()

@@ -23,7 +23,12 @@ def relay_outbox(self: DbTask) -> int:
     """Redeliver outbox work not done once its redelivery time has passed, or at once if Redis lost its queues."""
     with self.transaction() as db:
         if broker_lost_its_queues(app):
-            log.warning("outbox.broker_lost_its_queues", pending=relay.make_pending_due(db))
+            # A Redis without the marker: new (nothing was queued there), or restarted without its data. Only
+            # pending work says something may have been lost; it is sent again now.
+            if pending := relay.make_pending_due(db):
+                log.warning("outbox.broker_lost_its_queues", pending=pending)
+            else:
+                log.info("outbox.broker_marked", pending=0)
         dispatches = relay.relay_due(db)
     if dispatches:
         log.info("outbox.relayed", count=len(dispatches))

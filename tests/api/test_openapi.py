@@ -156,3 +156,18 @@ def test_query_enums_are_named_schemas_and_the_version_is_the_packages(client: F
     with (ROOT / "pyproject.toml").open("rb") as file:
         assert document["info"]["version"] == tomllib.load(file)["project"]["version"]
     assert document["openapi"] == "3.1.0"
+
+
+def test_the_primer_names_every_route_that_takes_an_idempotency_key(client: FlaskClient) -> None:
+    document = client.get("/api/openapi.json").json
+    taking = sorted(path.removeprefix("/api/v1").replace("_id}", "}").replace("{listing}", "{id}")
+                    .replace("{bundle}", "{id}").replace("{session}", "{id}")
+                    for path, operations in document["paths"].items()
+                    for operation in operations.values()
+                    if isinstance(operation, dict) and any(
+                        parameter.get("name") == "Idempotency-Key" for parameter in operation.get("parameters", [])))
+    primer = (ROOT / "docs" / "PRIMER.md").read_text()
+    section = primer[primer.index("## `Idempotency-Key`"):]
+    listed = section[:section.index("\n\n", section.index("These creation routes"))]
+    assert len(taking) >= 10
+    assert [path for path in taking if f"`{path}`" not in listed and f"`POST {path}`" not in listed] == []

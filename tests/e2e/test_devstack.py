@@ -316,3 +316,46 @@ def test_make_run_keeps_the_stack_up_when_a_supervised_process_crashes(tmp_path:
     run.send_signal(signal.SIGTERM)
     output, _ = run.communicate(timeout=30)
     assert output.count("restarting in") == 2, output
+
+
+def test_the_radicale_recipe_gives_its_user_a_calendar_to_connect(tmp_path: Path) -> None:
+    """A fresh Radicale holds no calendar, and a connection to it is refused ("holds no calendar of events"): the
+    recipe's server makes one, once."""
+    import caldav
+
+    port = free_port()
+    env = {**os.environ, "VAR_DIR": str(tmp_path)}
+    for _ in range(2):  # started again on the same data: still one calendar
+        server = subprocess.Popen([sys.executable, "-m", "devstack", "radicale", "--port", str(port)],
+                                  cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            assert f"http://127.0.0.1:{port}/" in line and "calendar" in line, line
+            password = (tmp_path / "radicale-password").read_text().strip()
+            with caldav.DAVClient(url=f"http://127.0.0.1:{port}/", username="mentor", password=password) as client:
+                assert [calendar.get_display_name() for calendar in client.principal().calendars()] == ["Work"]
+        finally:
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=15) == 0
+            server.stdout.close()
+
+
+def test_the_demo_reads_the_metrics_token_of_its_stack_when_the_api_is_named(tmp_path: Path) -> None:
+    from devstack.demo import find_api
+
+    for named in ({"API_PORT": "8123"}, {"API_URL": "http://127.0.0.1:8123/"}):
+        base, var_dir, _ = find_api({**named, "VAR_DIR": str(tmp_path)})
+        assert (base, var_dir) == ("http://127.0.0.1:8123", tmp_path)
+
+
+def test_a_second_make_run_on_the_same_var_dir_is_refused_whatever_its_ports(tmp_path: Path) -> None:
+    from devstack.running import RunningStack
+
+    RunningStack(pid=os.getpid(), var_dir=str(tmp_path), api_url="http://127.0.0.1:1", flower_url="http://127.0.0.1:2",
+                 database_url="", redis_url="").write()
+    env = {**os.environ, "VAR_DIR": str(tmp_path), "API_PORT": str(free_port()), "FLOWER_PORT": str(free_port())}
+    second = subprocess.run([sys.executable, "-m", "devstack", "run"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert second.returncode == 1 and "stop it first" in second.stderr, second.stderr
+    assert (tmp_path / "stack.json").exists()  # the first one's state is left alone

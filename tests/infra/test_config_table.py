@@ -1,6 +1,6 @@
 """The README's configuration table names every environment variable the code reads, and no other.
 
-The reads are found in the source: infra/config.py's own reading helpers (any module-level function
+The reads are found in the source: infra/environment.py's reading helpers (any module-level function
 whose first parameter is ``name``), ``os.environ`` / ``os.getenv``, and mappings called ``env`` or
 ``environ`` in devstack/; in the Procfile and the Makefile, shell expansions ``${NAME:-default}``.
 bench/ and tests/ are not covered (see the README).
@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PYTHON_SOURCES = ("infra/config.py", "devstack")
+PYTHON_SOURCES = ("infra/config.py", "infra/environment.py", "devstack")
+# Where the reading helpers are defined (any module-level function whose first parameter is ``name``).
+READING_HELPERS = ROOT / "infra" / "environment.py"
 SHELL_SOURCES = ("Procfile", "Makefile")
 NOT_CONFIGURATION = {"PATH"}  # the venv's bin directory is put in front of it, not a setting
 ENV_MAPPINGS = {"env", "environ"}
@@ -61,7 +63,7 @@ def _constant(node: ast.expr) -> str | None:
 
 
 def _reads_in(tree: ast.Module) -> set[str]:
-    readers = _readers(tree)
+    readers = _readers(tree) | _readers(ast.parse(READING_HELPERS.read_text()))
     names: set[str] = set()
     for node in ast.walk(tree):
         key: str | None = None
