@@ -14,7 +14,6 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from zxcvbn import zxcvbn
 
 from infra.config import get_settings
 from infra.environment import PasswordHashProfile
@@ -121,6 +120,10 @@ def check_new_password(password: str, *, user_inputs: Sequence[str] = (), field:
     account's own name or email), saying why. Bundled lists only: no password leaves the service."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field=field)
+    # Loaded on the first new password (its lists take about 14 MB): processes that never set one (the workers,
+    # an API process that only serves bookings) never hold them.
+    from zxcvbn import zxcvbn  # noqa: PLC0415
+
     words = [piece for text in user_inputs if text for piece in (text, *re.split(r"[\s@._+-]+", text)) if piece]
     judged = zxcvbn(password[:_JUDGED_LENGTH], user_inputs=[word[:100] for word in words[:20]])
     if judged["score"] < 3:  # noqa: PLR2004 - zxcvbn's "safely unguessable" begins at 3
