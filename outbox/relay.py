@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Select, String, Table, func, literal, literal_column, select, true, tuple_, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from models import HandlerStatus, OutboxEvent, OutboxHandler
@@ -110,11 +110,14 @@ def make_pending_due(db: Session) -> int:
 
 @dataclass(frozen=True)
 class HandlerBacklog:
-    """One handler's rows not done: how many, and when the oldest one's event happened."""
+    """One handler's rows not done: how many, when the oldest one's event happened, how many failed at least once,
+    and the error of the latest event among those."""
 
     handler: str
     pending: int
     oldest_pending_at: datetime | None
+    failing: int = 0
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,18 @@ class OutboxStatus:
 
 def outbox_status(db: Session) -> OutboxStatus:
     """Work not done, in all and per handler (every handler listed, idle ones with nothing), in one query."""
+    failed = OutboxHandler.last_error.is_not(None)
+    errors = func.array_agg(aggregate_order_by(OutboxHandler.last_error, OutboxEvent.created_at.desc()),
+                            type_=ARRAY(String)).filter(failed)
     rows = db.execute(
-        select(OutboxHandler.handler, func.count(), func.min(OutboxEvent.created_at))
+        select(OutboxHandler.handler, func.count(), func.min(OutboxEvent.created_at), func.count().filter(failed),
+               errors[1])
         .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
         .where(OutboxHandler.status == HandlerStatus.PENDING)
         .group_by(OutboxHandler.handler)
     ).all()
-    found = {handler: HandlerBacklog(handler, pending, oldest) for handler, pending, oldest in rows}
+    found = {handler: HandlerBacklog(handler, pending, oldest, failing, last_error)
+             for handler, pending, oldest, failing, last_error in rows}
     names = sorted(set(REGISTRY.handler_names()) | set(found))
     handlers = [found.get(name, HandlerBacklog(name, 0, None)) for name in names]
     oldest_times = [backlog.oldest_pending_at for backlog in handlers if backlog.oldest_pending_at is not None]

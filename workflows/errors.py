@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import psycopg
@@ -89,15 +91,22 @@ def violated_constraint(error: IntegrityError) -> str | None:
     return error.orig.diag.constraint_name if isinstance(error.orig, psycopg.Error) else None
 
 
-def add_or_conflict(db: Session, row: object, conflicts: dict[str, str]) -> None:
-    """Insert ``row`` in a savepoint; running into a constraint named in ``conflicts`` is a
-    :class:`Conflict` with that message, and the transaction goes on. Any other violation propagates."""
+@contextmanager
+def constraint_errors(errors: Mapping[str, str | DomainError]) -> Iterator[None]:
+    """A write running into a constraint named in ``errors`` raises that constraint's error (a message is a
+    :class:`Conflict`); any other violation propagates as it is."""
     try:
-        with db.begin_nested():
-            db.add(row)
-            db.flush()
+        yield
     except IntegrityError as exc:
-        message = conflicts.get(violated_constraint(exc) or "")
-        if message is None:
+        error = errors.get(violated_constraint(exc) or "")
+        if error is None:
             raise
-        raise Conflict(message) from None
+        raise (Conflict(error) if isinstance(error, str) else error) from None
+
+
+def add_or_conflict(db: Session, row: object, conflicts: Mapping[str, str | DomainError]) -> None:
+    """Insert ``row`` in a savepoint; running into a constraint named in ``conflicts`` raises its error
+    (:func:`constraint_errors`), and the transaction goes on. Any other violation propagates."""
+    with constraint_errors(conflicts), db.begin_nested():
+        db.add(row)
+        db.flush()

@@ -26,13 +26,9 @@ MENTEE_KEY = "mentee_user_id"
 GROUP_KEY = "mentee_user_ids"
 
 
-class BookingPayload(TypedDict):
-    """``booking.*``: a request, a decision, a seat taken in a group session (``booking.accepted``).
-
-    ``reason``: why a request was declined or withdrawn, or a booking cancelled, when a reason was given: the
-    mentor's or mentee's words, or the system's when it settled a request whose time was taken ("the mentor
-    accepted another request for this time", "you have a session at this time"); null otherwise.
-    """
+class MenteeTime(TypedDict):
+    """What a payload about one mentee's time with a mentor names first: its own id, the listing, the mentor (by
+    profile), the mentee (by user) and the time."""
 
     id: str
     listing_id: str
@@ -40,6 +36,16 @@ class BookingPayload(TypedDict):
     mentee_user_id: str
     start_time: str
     end_time: str
+
+
+class BookingPayload(MenteeTime):
+    """``booking.*``: a request, a decision, a seat taken in a group session (``booking.accepted``).
+
+    ``reason``: why a request was declined or withdrawn, or a booking cancelled, when a reason was given: the
+    mentor's or mentee's words, or the system's when it settled a request whose time was taken ("the mentor
+    accepted another request for this time", "you have a session at this time"); null otherwise.
+    """
+
     status: str
     price_cents: int
     currency: str
@@ -60,19 +66,13 @@ class BookingRescheduledPayload(BookingPayload):
     accepted_by: str
 
 
-class RescheduleProposalPayload(TypedDict):
+class RescheduleProposalPayload(MenteeTime):
     """``reschedule.*``: a proposal to move a booking (``start_time``, ``end_time``: the booking's times now) to
     one of ``start_times`` (``kind`` ``times``), or the mentor's request that the mentee choose any free time
     (``request``, no ``start_times``); ``status`` ``open``, ``accepted``, ``declined``, ``withdrawn`` or
     ``expired``."""
 
-    id: str
     booking_id: str
-    listing_id: str
-    mentor_profile_id: str
-    mentee_user_id: str
-    start_time: str
-    end_time: str
     proposed_by: str
     kind: str
     start_times: list[str]
@@ -171,20 +171,14 @@ class SeatNoShowPayload(BookingPayload):
     credit_status: str
 
 
-class AttendanceDisputePayload(TypedDict):
+class AttendanceDisputePayload(MenteeTime):
     """``attendance.*``: a participant disputes who was found absent from a meeting (``booking_id``: the booking,
     or the seat of a group session, ``session_id``); ``attribution_before`` is the finding disputed
     (``mentee`` or ``mentor``), ``attribution_after`` what an administrator set (``mentee``, ``mentor`` or
     ``none``: nobody was absent), null while ``status`` is ``open``."""
 
-    id: str
     session_id: str
     booking_id: str
-    listing_id: str
-    mentor_profile_id: str
-    mentee_user_id: str
-    start_time: str
-    end_time: str
     raised_by: str
     reason: str
     status: str
@@ -203,7 +197,7 @@ class SeriesOccurrence(TypedDict):
     reason: str | None
 
 
-class BookingSeriesPayload(TypedDict):
+class BookingSeriesPayload(MenteeTime):
     """``booking_series.*``: a mentee's request for a meeting every ``every_weeks`` weeks, answered once
     (``status`` ``requested``, ``accepted``, ``declined``, ``withdrawn`` or ``ended``). ``occurrences``: each
     time with its booking and status (``left_out`` for a time not requested: taken, outside the mentor's hours,
@@ -211,14 +205,8 @@ class BookingSeriesPayload(TypedDict):
     the first occurrence's. ``booking_series.cancelled``: withdrawn by the mentee, or cancelled from
     ``cancelled_from`` on by ``cancelled_by`` (``mentor`` or ``mentee``) with ``reason``."""
 
-    id: str
-    listing_id: str
-    mentor_profile_id: str
-    mentee_user_id: str
     every_weeks: int
     status: str
-    start_time: str
-    end_time: str
     occurrences: list[SeriesOccurrence]
     accepted_count: int
     skipped_count: int
@@ -227,18 +215,12 @@ class BookingSeriesPayload(TypedDict):
     reason: str | None
 
 
-class WaitlistPayload(TypedDict):
+class WaitlistPayload(MenteeTime):
     """``waitlist.*``: a mentee's place in line for a full group session (``session_id``): a seat offered until
     ``offer_expires_at`` (``waitlist.offered``), a seat given (``waitlist.promoted``: ``booking_id``, the seat), or
     the place ended without one (``waitlist.expired``: the offer ran out, or ``reason``)."""
 
-    id: str
     session_id: str
-    listing_id: str
-    mentor_profile_id: str
-    mentee_user_id: str
-    start_time: str
-    end_time: str
     status: str
     take_at_once: bool
     offer_expires_at: str | None

@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
-from api.common.schemas import PaginationArgs, PersonSchema, ShownSchema, Text, Timestamp, page_of
+from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
 from api.database import db_session
 from models import BookingSeries, SeriesStatus
 from models.series import MAX_OCCURRENCES
@@ -115,22 +115,13 @@ class OccurrenceSchema(ma.Schema):
     reason = fields.String(allow_none=True)
 
 
-class SeriesSchema(ShownSchema):
+class SeriesSchema(MenteeTimeSchema):
     records = BookingSeries
 
-    id = fields.UUID()
-    listing_id = fields.UUID()
-    mentor_profile_id = fields.UUID()
-    mentee_user_id = fields.UUID()
-    mentor = fields.Nested(PersonSchema, metadata={"description": "The mentor: mentor profile id and name."})
-    mentee = fields.Nested(PersonSchema, metadata={"description": "The mentee: user id and name."})
     every_weeks = fields.Integer()
     status = fields.String(metadata={"enum": [s.value for s in SeriesStatus]})
     timezone = fields.String(metadata={"description": "The mentor's timezone, whose wall-clock time the times keep."})
-    notes = fields.String()
-    bundle_purchase_id = fields.UUID(allow_none=True)
     start_time = fields.DateTime(metadata={"description": "The first time's start."})
-    end_time = fields.DateTime()
     occurrences = fields.List(fields.Nested(OccurrenceSchema))
     accepted_count = fields.Integer()
     skipped_count = fields.Integer(metadata={"description": "Times taken (or passed) before the accept, declined."})

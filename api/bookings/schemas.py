@@ -5,7 +5,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, PersonSchema, ShownSchema, Text, Timestamp, page_of
+from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
 from api.database import db_session
 from models import Booking, BookingStatus
 from workflows.people import NamedBooking, name_bookings
@@ -49,22 +49,12 @@ class ReasonSchema(ma.Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
-class BookingSchema(ShownSchema):
+class BookingSchema(MenteeTimeSchema):
     records = Booking
 
-    id = fields.UUID()
-    listing_id = fields.UUID()
-    mentor_profile_id = fields.UUID()
-    mentee_user_id = fields.UUID()
-    mentor = fields.Nested(PersonSchema, metadata={"description": "The mentor: mentor profile id and name."})
-    mentee = fields.Nested(PersonSchema, metadata={"description": "The mentee: user id and name."})
-    start_time = fields.DateTime()
-    end_time = fields.DateTime()
     status = fields.String(metadata={"enum": [s.value for s in BookingStatus]})
     price_cents = fields.Integer()
     currency = fields.String()
-    notes = fields.String()
-    bundle_purchase_id = fields.UUID(allow_none=True)
     session_id = fields.UUID(allow_none=True, metadata={
         "description": "Set once the session exists; a seat's is its group session's."})
     group_session_id = fields.UUID(allow_none=True, metadata={"description": "Set on a seat in a group session."})

@@ -221,6 +221,22 @@ class ShownSchema(ma.Schema):
         return flat if many else flat[0]
 
 
+class MenteeTimeSchema(ShownSchema):
+    """What a booking and a series show first: the ids of the listing, the mentor and the mentee, their names, and
+    the time (a series': its first time)."""
+
+    id = fields.UUID()
+    listing_id = fields.UUID()
+    mentor_profile_id = fields.UUID()
+    mentee_user_id = fields.UUID()
+    mentor = fields.Nested(PersonSchema, metadata={"description": "The mentor: mentor profile id and name."})
+    mentee = fields.Nested(PersonSchema, metadata={"description": "The mentee: user id and name."})
+    start_time = fields.DateTime()
+    end_time = fields.DateTime()
+    notes = fields.String()
+    bundle_purchase_id = fields.UUID(allow_none=True)
+
+
 class TimelineEntrySchema(ma.Schema):
     """One event in the history of a booking or session."""
 

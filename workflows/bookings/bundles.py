@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from models import Booking, Bundle, BundlePurchase, CreditStatus, Listing, MentorProfile
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.lookups import listing_or_404, own_listing
 from workflows.pagination import Page, paginate
 
 log = structlog.get_logger(__name__)
@@ -30,12 +31,7 @@ MAX_VALIDITY_DELAY = timedelta(days=365)
 
 def create_bundle(db: Session, actor: Actor, listing_id: uuid.UUID, *, sessions_count: int, price_cents: int,
                   valid_days: int) -> Bundle:
-    listing = db.get(Listing, listing_id)
-    if listing is None:
-        raise NotFound("listing not found")
-    owner = db.scalar(select(MentorProfile.user_id).where(MentorProfile.id == listing.mentor_profile_id))
-    if owner != actor.user_id:
-        raise Forbidden("only the listing's mentor can offer bundles of it")
+    listing = own_listing(db, actor, listing_id, to="offer bundles of it")
     bundle = Bundle(id=uuid.uuid4(), listing_id=listing.id, sessions_count=sessions_count,
                     price_cents=price_cents, currency=listing.currency, valid_days=valid_days)
     db.add(bundle)
@@ -47,8 +43,7 @@ def create_bundle(db: Session, actor: Actor, listing_id: uuid.UUID, *, sessions_
 def list_bundles(db: Session, listing_id: uuid.UUID, *, include_withdrawn: bool, limit: int, cursor: str | None
                  ) -> Page[Bundle]:
     """A listing's bundles in the order they were offered; withdrawn ones only when asked for."""
-    if db.get(Listing, listing_id) is None:
-        raise NotFound("listing not found")
+    listing_or_404(db, listing_id)
     query = select(Bundle).where(Bundle.listing_id == listing_id)
     if not include_withdrawn:
         query = query.where(Bundle.active.is_(True))
@@ -73,8 +68,7 @@ def withdraw_bundle(db: Session, actor: Actor, bundle_id: uuid.UUID, *, now: dat
     bundle = db.get(Bundle, bundle_id, with_for_update={"key_share": True})
     if bundle is None:
         raise NotFound("bundle not found")
-    if _listing_owner(db, bundle.listing_id) != actor.user_id:
-        raise Forbidden("only the listing's mentor can withdraw its bundles")
+    own_listing(db, actor, bundle.listing_id, to="withdraw its bundles")
     if not bundle.active:
         raise BusinessRuleViolation("this bundle offer is already withdrawn")
     bundle.active = False

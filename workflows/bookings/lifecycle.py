@@ -21,7 +21,6 @@ from enum import StrEnum
 
 import structlog
 from sqlalchemy import false, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
@@ -32,7 +31,7 @@ from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import release_credit
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, violated_constraint
+from workflows.errors import BusinessRuleViolation, Conflict, constraint_errors
 from workflows.events import EventType, record, record_all
 from workflows.pagination import Page, paginate
 from workflows.payloads import booking_payload, proposal_payload
@@ -93,13 +92,8 @@ def _accepted(db: Session, booking: Booking, decision: Decision) -> None:
     booking.decided_at = decision.now
     # No savepoint: a refused accept ends the transaction anyway (the caller rolls back), so
     # the flush that meets the exclusion constraint needs no way to carry on after it.
-    try:
+    with constraint_errors(_ACCEPT_CONFLICTS):
         db.flush()
-    except IntegrityError as exc:
-        message = _ACCEPT_CONFLICTS.get(violated_constraint(exc) or "")
-        if message is None:
-            raise
-        raise Conflict(message) from None
 
 
 def _declined(db: Session, booking: Booking, decision: Decision) -> None:
@@ -189,15 +183,10 @@ def accept_checked(db: Session, drafts: Sequence[Booking], *, actor: str, now: d
     exclusion constraints refuse one (the caller's savepoint undoes them all)."""
     for draft in drafts:
         BOOKINGS.check(draft, BookingAction.ACCEPT, Role.MENTOR)
-    try:  # one statement; the rows in the session follow it
+    with constraint_errors(_ACCEPT_CONFLICTS):  # one statement; the rows in the session follow it
         db.execute(update(Booking).where(Booking.id.in_([d.id for d in drafts]))
                    .values(status=BookingStatus.ACCEPTED, decided_at=now)
                    .execution_options(synchronize_session="evaluate"))
-    except IntegrityError as exc:
-        message = _ACCEPT_CONFLICTS.get(violated_constraint(exc) or "")
-        if message is None:
-            raise
-        raise Conflict(message) from None
     record_all(db, EventType.BOOKING_ACCEPTED, [booking_payload(d) for d in drafts], actor=actor)
 
 

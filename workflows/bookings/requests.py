@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
@@ -16,8 +15,9 @@ from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import reserve_credit
 from workflows.bookings.lifecycle import log
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict
 from workflows.events import EventType, record
+from workflows.lookups import listing_or_404
 from workflows.payloads import booking_payload
 from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
@@ -29,11 +29,7 @@ from workflows.scheduling.teams import assign_mentor
 def bookable_listing(db: Session, actor: Actor, listing_id: uuid.UUID) -> Listing:
     """The listing, with its mentor, if the actor may request it: 404 unknown; 400 inactive, a group listing (its
     sessions are joined), or the actor's own."""
-    listing = db.execute(
-        select(Listing).where(Listing.id == listing_id).options(joinedload(Listing.mentor_profile))
-    ).scalar_one_or_none()
-    if listing is None:
-        raise NotFound("listing not found")
+    listing = listing_or_404(db, listing_id, options=[joinedload(Listing.mentor_profile)])
     if not listing.active:
         raise BusinessRuleViolation("this listing is not taking bookings")
     if listing.kind == ListingKind.GROUP:

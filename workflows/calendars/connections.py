@@ -21,7 +21,6 @@ from typing import Any
 import structlog
 from sqlalchemy import delete, func, select
 from sqlalchemy import update as sa_update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from infra import calendar_http, http_targets
@@ -41,7 +40,14 @@ from workflows.calendars import sync as calendar_sync
 from workflows.calendars import writes as calendar_writes
 from workflows.calendars.accounts import REQUEST_SECONDS, client_for, seal, unseal
 from workflows.clock import utcnow
-from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, violated_constraint
+from workflows.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    add_or_conflict,
+)
 from workflows.events import EventType, record
 from workflows.payloads import ScheduleChange, schedule_payload
 from workflows.roles import Role
@@ -119,15 +125,9 @@ def begin(db: Session, actor: Actor, *, kind: str, url: str, username: str | Non
     connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=profile.id, kind=kind, host=host_of(normal),
                                     credentials=seal(settings, secret), status=CONNECTING, next_sync_at=now,
                                     created_at=now)
-    try:
-        with db.begin_nested():
-            db.add(connection)
-            db.flush()
-    except IntegrityError as exc:
-        if violated_constraint(exc) != "uq_calendar_connections_connecting":
-            raise
-        raise RateLimited("a calendar of yours is being connected: wait until it is done",
-                          retry_after=int(CONNECT_LEASE.total_seconds())) from None
+    add_or_conflict(db, connection, {"uq_calendar_connections_connecting": RateLimited(
+        "a calendar of yours is being connected: wait until it is done",
+        retry_after=int(CONNECT_LEASE.total_seconds()))})
     return Connecting(connection.id, kind, normal, secret)
 
 

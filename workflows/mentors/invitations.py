@@ -20,7 +20,8 @@ from models import InvitationStatus, Listing, ListingKind, ListingMember, Mentor
 from workflows import inbox
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, NotFound
+from workflows.lookups import listing_or_404, own_listing
 from workflows.pagination import Page, paginate
 from workflows.scheduling import teams
 from workflows.scheduling.teams import Team
@@ -68,11 +69,7 @@ def set_team(db: Session, actor: Actor, listing_id: uuid.UUID, mentor_profile_id
     and anyone else listed is invited (``workflows.mentors.invitations``). An empty list leaves the owner
     teaching alone. Bookings already made keep their mentor, on the team or not.
     """
-    listing = db.get(Listing, listing_id, with_for_update={"key_share": True})
-    if listing is None:
-        raise NotFound("listing not found")
-    if actor.mentor_profile_id != listing.mentor_profile_id:
-        raise Forbidden("only the listing's mentor can change its team")
+    listing = own_listing(db, actor, listing_id, to="change its team", lock=True)
     if listing.kind != ListingKind.INDIVIDUAL:
         raise BusinessRuleViolation("teams are for individual listings")
     known = set(db.scalars(select(MentorProfile.id).where(MentorProfile.id.in_(mentor_profile_ids))))
@@ -147,9 +144,9 @@ def decline(db: Session, actor: Actor, invitation_id: uuid.UUID) -> TeamInvitati
 
 def leave(db: Session, actor: Actor, listing_id: uuid.UUID) -> None:
     """Leave a listing's team you are a member of (not your own listing: set its team instead)."""
-    listing = db.get(Listing, listing_id, with_for_update={"key_share": True})
-    if listing is None or actor.mentor_profile_id is None:
-        raise NotFound("listing not found")
+    listing = listing_or_404(db, listing_id, lock=True)
+    if actor.mentor_profile_id is None:
+        raise NotFound("you are not on this listing's team")
     if listing.mentor_profile_id == actor.mentor_profile_id:
         raise BusinessRuleViolation("you own this listing: change its team instead of leaving it")
     left = db.execute(delete(ListingMember).where(ListingMember.listing_id == listing.id,

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Listing, ListingKind, ListingMember, MentorProfile
 from workflows.actors import Actor
-from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.errors import BusinessRuleViolation, Forbidden
 from workflows.events import EventType, record
+from workflows.lookups import listing_or_404, own_listing
 from workflows.mentors import search
 from workflows.pagination import Page, encode_cursor, paginate
 from workflows.payloads import ScheduleChange, schedule_payload
@@ -84,10 +85,7 @@ def create_listing(
 
 
 def get_listing(db: Session, listing_id: uuid.UUID) -> Listing:
-    listing = db.get(Listing, listing_id, options=[joinedload(Listing.skill)])
-    if listing is None:
-        raise NotFound("listing not found")
-    return listing
+    return listing_or_404(db, listing_id, options=[joinedload(Listing.skill)])
 
 
 # A free-slot search reads mentors' calendars: one page checks at most this many listings, and reads at most
@@ -165,9 +163,7 @@ def _with_free_slot(db: Session, query: Select[Any], window: tuple[datetime, dat
 
 
 def update_listing(db: Session, actor: Actor, listing_id: uuid.UUID, changes: dict[str, Any]) -> Listing:
-    listing = get_listing(db, listing_id)
-    if listing.mentor_profile.user_id != actor.user_id:
-        raise Forbidden("only the listing's mentor can change it")
+    listing = own_listing(db, actor, listing_id, to="change it", options=[joinedload(Listing.skill)])
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise BusinessRuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")

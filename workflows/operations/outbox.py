@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import HandlerStatus, OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from models import HandlerStatus, OutboxHandler, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from outbox import relay
 from workflows.errors import Conflict, NotFound
 from workflows.pagination import Page, paginate
@@ -20,44 +20,11 @@ from workflows.webhooks.fanout import kick_owner
 log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class HandlerBacklog:
-    handler: str
-    pending: int
-    oldest_pending_at: datetime | None
-    failing: int
-    last_error: str | None
-
-
-@dataclass(frozen=True)
-class OutboxReport:
-    pending: int
-    oldest_pending_at: datetime | None
-    handlers: list[HandlerBacklog]
-
-
-def outbox_report(db: Session) -> OutboxReport:
-    """Work not done, per handler: how much, since when, and the latest error."""
+def outbox_report(db: Session) -> relay.OutboxStatus:
+    """Work not done, per handler with any: how much, since when, how much failed, and the latest error (one query,
+    ``outbox.relay.outbox_status``, which ``/metrics`` reads too)."""
     status = relay.outbox_status(db)
-    rows = db.execute(
-        select(OutboxHandler.handler, func.count(), func.min(OutboxEvent.created_at),
-               func.count().filter(OutboxHandler.last_error.is_not(None)))
-        .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
-        .where(OutboxHandler.status == HandlerStatus.PENDING)
-        .group_by(OutboxHandler.handler)
-        .order_by(OutboxHandler.handler)
-    ).all()
-    handlers = []
-    for handler, pending, oldest, failing in rows:
-        last_error = db.scalar(
-            select(OutboxHandler.last_error)
-            .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
-            .where(OutboxHandler.handler == handler, OutboxHandler.status == HandlerStatus.PENDING,
-                   OutboxHandler.last_error.is_not(None))
-            .order_by(OutboxEvent.created_at.desc()).limit(1)
-        )
-        handlers.append(HandlerBacklog(handler, pending, oldest, failing, last_error))
-    return OutboxReport(status.pending, status.oldest_pending_at, handlers)
+    return dataclasses.replace(status, handlers=[backlog for backlog in status.handlers if backlog.pending])
 
 
 def reconcile(db: Session, *, limit: int = 5000) -> int:

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from models import Listing
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, NotFound
+from workflows.errors import BusinessRuleViolation
+from workflows.lookups import listing_or_404
 from workflows.scheduling.commitments import OpenInterval, blocked_starts
 from workflows.scheduling.hours import MINUTES_PER_DAY, fits_hours
 from workflows.scheduling.rules import ListingRules, MentorCalendar, calendars, local_day
@@ -231,10 +232,7 @@ def _free_starts(db: Session, listing: Listing, start: datetime, end: datetime,
 
 
 def _listing(db: Session, listing_id: uuid.UUID) -> Listing:
-    listing = db.get(Listing, listing_id)
-    if listing is None:
-        raise NotFound("listing not found")
-    return listing
+    return listing_or_404(db, listing_id)
 
 
 def free_slots(db: Session, listing_id: uuid.UUID, *, start: datetime, end: datetime,

@@ -30,7 +30,8 @@ from models import (
     TeamInvitation,
 )
 from workflows.actors import Actor
-from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict
+from workflows.lookups import listing_or_404
 from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
 from workflows.scheduling.commitments import LIVE
@@ -75,9 +76,7 @@ def profiles(db: Session, ids: Sequence[uuid.UUID]) -> list[MentorProfile]:
 
 def get_team(db: Session, listing_id: uuid.UUID, actor: Actor | None = None) -> Team:
     """Who teaches the listing; with the invitations still open when ``actor`` owns it."""
-    listing = db.get(Listing, listing_id)
-    if listing is None:
-        raise NotFound("listing not found")
+    listing = listing_or_404(db, listing_id)
     ids = teacher_ids(db, listing)
     owner = actor is not None and actor.mentor_profile_id == listing.mentor_profile_id
     return Team(listing.id, listing.mentor_profile_id, profiles(db, ids), ids != [listing.mentor_profile_id],

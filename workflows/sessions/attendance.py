@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
@@ -41,7 +40,7 @@ from models import (
 from workflows.actors import Actor
 from workflows.bookings.bundles import settle_credit
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, add_or_conflict
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.payloads import SeatNoShowPayload, booking_payload, dispute_payload
@@ -246,12 +245,8 @@ def dispute(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, bo
     found = AttendanceDispute(id=uuid.uuid4(), booking_id=booking.id, session_id=session.id, raised_by=role.value,
                               raised_by_user_id=actor.user_id, reason=reason, status=DisputeStatus.OPEN,
                               attribution_before=booking.no_show)
-    try:
-        with db.begin_nested():
-            db.add(found)
-            db.flush()
-    except IntegrityError:
-        raise Conflict("this finding was disputed already: an administrator decides once") from None
+    add_or_conflict(db, found, {
+        "uq_attendance_disputes_booking_id": "this finding was disputed already: an administrator decides once"})
     record(db, EventType.ATTENDANCE_DISPUTED, dispute_payload(found, booking), actor=str(actor))
     log.info(EventType.ATTENDANCE_DISPUTED, dispute_id=str(found.id), booking_id=str(booking.id), raised_by=role.value)
     return found

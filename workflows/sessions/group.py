@@ -22,6 +22,7 @@ from workflows.bookings.lifecycle import GROUP_SCHEDULED, settle_clashes
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound, add_or_conflict
 from workflows.events import EventType
+from workflows.lookups import listing_or_404, own_listing
 from workflows.pagination import Page, paginate
 from workflows.scheduling import checks
 from workflows.scheduling.commitments import lock_mentor_schedule
@@ -36,11 +37,7 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
                            now: datetime | None = None) -> MentorshipSession:
     """The mentor puts a group session on the calendar; it never overlaps their other sessions, and honours
     their time off, buffers and limits (``workflows.scheduling.rules``)."""
-    listing = db.get(Listing, listing_id)
-    if listing is None:
-        raise NotFound("listing not found")
-    if listing.mentor_profile_id != actor.mentor_profile_id:
-        raise Forbidden("only the listing's mentor can schedule its group sessions")
+    listing = own_listing(db, actor, listing_id, to="schedule its group sessions")
     if listing.kind != ListingKind.GROUP:
         raise BusinessRuleViolation("only group listings have group sessions")
     if not listing.active:
@@ -134,8 +131,7 @@ class OpenSession:
 def upcoming_group_sessions(db: Session, listing_id: uuid.UUID, *, limit: int, cursor: str | None,
                             now: datetime | None = None) -> Page[OpenSession]:
     """A listing's group sessions still open to join (scheduled, not started), in start order."""
-    if db.get(Listing, listing_id) is None:
-        raise NotFound("listing not found")
+    listing_or_404(db, listing_id)
     return find_group_sessions(db, listing_id=listing_id, limit=limit, cursor=cursor, now=now)
 
 

@@ -1,21 +1,25 @@
 """Operator repairs (``workflows/operations/outbox.py``), called directly: recovering an endpoint's failed messages of a
-time window. The outbox's status and reconciliation belong with the outbox and are left to its own tests."""
+time window; the outbox's report to operators, in one query."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
 
-from models import WebhookEndpoint, WebhookMessage, WebhookMessageStatus
-from tests.database import refused
+from models import OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from outbox import record_events
+from tests.database import counting, refused
 from tests.factories import UserFactory, actor_of
 from tests.webhook_domain import db_now, make_endpoint, make_message
 from workflows.errors import Conflict, NotFound
+from workflows.events import EventType
 from workflows.operations import outbox as operations
 from workflows.webhooks import endpoints
+
+ANALYTICS = "analytics.record"
 
 
 def failed(db: Session, endpoint: WebhookEndpoint, age: timedelta) -> WebhookMessage:
@@ -60,3 +64,26 @@ def test_a_disabled_or_unknown_endpoint_recovers_nothing(db: Session) -> None:
     assert unknown.message == "webhook endpoint not found"
     db.expire_all()
     assert db.get_one(WebhookMessage, message.id).status == WebhookMessageStatus.FAILED
+
+
+def test_the_outbox_report_is_one_query_whatever_the_number_of_handlers_behind(
+        db: Session, connection: Connection) -> None:
+    """Per handler with work not done: how much, since when, how many failed, the latest event's error."""
+    events = record_events(db, EventType.SESSION_COMPLETED, [
+        (uuid.uuid4(), {"mentor_profile_id": str(uuid.uuid4()), "start_time": "2031-01-01T09:00:00+00:00",
+                        "end_time": "2031-01-01T10:00:00+00:00"}) for _ in range(3)], actor="system")
+    ids = [event.id for event in events]
+    db.execute(update(OutboxHandler).where(OutboxHandler.event_id == ids[0], OutboxHandler.handler == ANALYTICS)
+               .values(last_error="ValueError: first"))
+    db.execute(update(OutboxHandler).where(OutboxHandler.event_id == ids[2], OutboxHandler.handler == ANALYTICS)
+               .values(last_error="ValueError: latest"))
+    db.execute(update(OutboxEvent).where(OutboxEvent.id == ids[2])
+               .values(created_at=OutboxEvent.created_at + timedelta(seconds=1)))
+    with counting(connection) as statements:
+        report = operations.outbox_report(db)
+        assert statements() == 1
+    handlers = {backlog.handler: backlog for backlog in report.handlers}
+    assert len(handlers) == 4 and report.pending == 12
+    assert (handlers[ANALYTICS].pending, handlers[ANALYTICS].failing, handlers[ANALYTICS].last_error) == (
+        3, 2, "ValueError: latest")
+    assert (handlers["reviews.unlock"].failing, handlers["reviews.unlock"].last_error) == (0, None)
