@@ -217,17 +217,20 @@ def test_the_image_installs_no_package_of_the_local_stack() -> None:
 # --- the environment ------------------------------------------------------------------------------
 
 
+CONFIGURATION = ("infra/config.py", "infra/environment.py")  # the modules that read the environment
+
+
 def known_variables() -> set[str]:
     """Every variable the configuration reads: the service reads no other."""
-    config = (ROOT / "infra" / "config.py").read_text()
-    names = set(re.findall(r'(?:os\.environ\.get|_int_at_least|_int|_str|_float|_bool)\(\s*"([A-Z][A-Z0-9_]*)"',
-                           config))
+    names = {name for module in CONFIGURATION for name in re.findall(
+        r'\b(?:os\.environ\.get|integer_at_least|integer_between|integer|number_between|number|flag|text)\(\s*"'
+        r'([A-Z][A-Z0-9_]*)"', (ROOT / module).read_text())}
     assert {"DATABASE_URL", "REDIS_URL", "JWT_SECRET_KEY", "APP_ENV", "SMTP_URL", "LOG_LEVEL"} <= names
     return names
 
 
 def test_only_the_configuration_module_reads_the_environment() -> None:
-    readers = {name for name in image_files() if name.endswith(".py") and name != "infra/config.py"
+    readers = {name for name in image_files() if name.endswith(".py") and name not in CONFIGURATION
                and re.search(r"os\.environ|getenv\(", (ROOT / name).read_text())}
     assert readers == set()
 
