@@ -39,9 +39,12 @@ class BusinessRuleViolation(DomainError):
 
 
 class InvalidTransition(BusinessRuleViolation):
-    def __init__(self, kind: str, current: str, action: str) -> None:
+    """The record's status does not allow the action. ``action`` is an identifier (``details["action"]``, for
+    clients); ``verb`` says it in the message when the identifier is no English verb (``mentee_no_show``)."""
+
+    def __init__(self, kind: str, current: str, action: str, *, verb: str | None = None) -> None:
         super().__init__(
-            f"cannot {action} {'an' if kind[:1] in 'aeiou' else 'a'} {kind} that is {current}",
+            f"cannot {verb or action} {'an' if kind[:1] in 'aeiou' else 'a'} {kind} that is {current}",
             current_status=current,
             action=action,
         )

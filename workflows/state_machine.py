@@ -82,10 +82,13 @@ class StateMachine(Generic[R, A, S]):
     """
 
     def __init__(self, kind: str, model: type[R], transitions: Mapping[A, Transition[S]], *,
-                 more_mentees: Callable[[Session, Actor, R], bool] | None = None, key_share: bool = False) -> None:
+                 more_mentees: Callable[[Session, Actor, R], bool] | None = None, key_share: bool = False,
+                 verbs: Mapping[A, str] | None = None) -> None:
         self.kind = kind
         self.model = model
         self.transitions = dict(transitions)
+        # How a refusal says an action whose identifier is no English verb (``mentee_no_show``).
+        self.verbs: dict[A, str] = dict(verbs or {})
         self._more_mentees = more_mentees
         # FOR NO KEY UPDATE instead of FOR UPDATE: for a record whose key never changes and whose rows referring to it
         # are changed apart (their foreign-key checks, FOR KEY SHARE, then never wait for it).
@@ -94,10 +97,11 @@ class StateMachine(Generic[R, A, S]):
     def check(self, record: Stateful[S], action: A, role: Role) -> Transition[S]:
         """The transition ``role`` may make on ``record`` now, or Forbidden / InvalidTransition."""
         transition = self.transitions[action]
+        verb = self.verbs.get(action, action)
         if role not in transition.by:
-            raise Forbidden(f"only the {who_may(transition.by)} can {action} this {self.kind}")
+            raise Forbidden(f"only the {who_may(transition.by)} can {verb} this {self.kind}")
         if record.status not in transition.sources:
-            raise InvalidTransition(self.kind, record.status, action)
+            raise InvalidTransition(self.kind, record.status, action, verb=verb)
         return transition
 
     def apply(self, record: Stateful[S], action: A, role: Role) -> Transition[S]:

@@ -47,7 +47,7 @@ class BookingAction(StrEnum):
     DECLINE = "decline"
     CANCEL = "cancel"
     EXPIRE = "expire"
-    END_WITH_SESSION = "end with its session"
+    END_WITH_SESSION = "end_with_session"
     RESCHEDULE = "reschedule"
 
 
@@ -127,7 +127,7 @@ BOOKINGS = StateMachine("booking", Booking, {
     # Moved by agreement: the participant accepting the other's proposal; ``booking.rescheduled`` is the new
     # booking's event (workflows.bookings.reschedules).
     BookingAction.RESCHEDULE: move(BookingStatus.ACCEPTED, BookingStatus.RESCHEDULED, Role.MENTOR, Role.MENTEE),
-})
+}, verbs={BookingAction.END_WITH_SESSION: "end with its session"})
 
 
 get_visible_booking = BOOKINGS.get_visible

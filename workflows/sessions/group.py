@@ -99,7 +99,7 @@ def set_capacity(db: Session, actor: Actor, session_id: uuid.UUID, capacity: int
     if session.mentor_profile_id != actor.mentor_profile_id:
         raise Forbidden("only the session's mentor can change its seats")
     if session.status != SessionStatus.SCHEDULED:
-        raise InvalidTransition("session", session.status, "change the seats of")
+        raise InvalidTransition("session", session.status, "change_seats", verb="change the seats of")
     held = waitlists.held_for_others(db, session.id)
     if capacity < session.seats_taken + held:
         raise Conflict(f"{session.seats_taken} seats are taken and {held} offered: the session needs at least "

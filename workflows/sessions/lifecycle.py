@@ -44,8 +44,8 @@ class SessionAction(StrEnum):
     CANCEL = "cancel"
     MISS = "miss"
     CLOSE = "close"
-    MENTEE_NO_SHOW = "report the mentee absent from"
-    MENTOR_NO_SHOW = "report the mentor absent from"
+    MENTEE_NO_SHOW = "mentee_no_show"
+    MENTOR_NO_SHOW = "mentor_no_show"
 
 
 def group_participants(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
@@ -94,7 +94,8 @@ SESSIONS = StateMachine("session", MentorshipSession, {
     SessionAction.MENTOR_NO_SHOW: move({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS},
                                        SessionStatus.MENTOR_NO_SHOW, Role.MENTEE, Role.SYSTEM,
                                        event=EventType.SESSION_NO_SHOW),
-}, more_mentees=_holds_seat)
+}, more_mentees=_holds_seat, verbs={SessionAction.MENTEE_NO_SHOW: "report the mentee absent from",
+                                      SessionAction.MENTOR_NO_SHOW: "report the mentor absent from"})
 get_visible_session = SESSIONS.get_visible
 
 

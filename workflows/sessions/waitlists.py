@@ -93,7 +93,7 @@ def join(db: Session, actor: Actor, session_id: uuid.UUID, *, take_at_once: bool
     if session.mentor_profile_id == actor.mentor_profile_id:
         raise BusinessRuleViolation("you cannot wait for a seat in your own group session")
     if session.status != SessionStatus.SCHEDULED:
-        raise InvalidTransition("session", session.status, "wait for a seat in")
+        raise InvalidTransition("session", session.status, "wait_for_seat", verb="wait for a seat in")
     if session.start_time <= now:
         raise BusinessRuleViolation("this group session has already started")
     if db.scalar(select(Booking.id).where(Booking.group_session_id == session.id, Booking.mentee_user_id ==
