@@ -1,4 +1,5 @@
-"""The one shape of the booking, session and series state machines.
+"""The one shape of every lifecycle: bookings, sessions, series, reschedule proposals, team invitations, waitlist
+places and attendance disputes.
 
 A machine is a table, action (an enum) → (the statuses it moves from, the status it moves to, the roles
 that may make it, the event it records, and what else it does), plus who takes part in a record.
@@ -14,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
@@ -26,10 +27,14 @@ S = TypeVar("S", bound=StrEnum)
 A = TypeVar("A", bound=StrEnum)
 
 
-class Stateful(Protocol[S]):
-    """A record a machine moves: a booking or a session."""
+class HasStatus(Protocol[S]):
+    """A record a machine moves."""
 
     status: S
+
+
+class Stateful(HasStatus[S], Protocol[S]):
+    """A record a machine moves whose participants the machine knows: a booking, a session, a series."""
 
     @property
     def mentor_profile_id(self) -> uuid.UUID: ...
@@ -38,7 +43,7 @@ class Stateful(Protocol[S]):
     def mentee_user_id(self) -> uuid.UUID | None: ...
 
 
-R = TypeVar("R", bound=Stateful[Any])
+R = TypeVar("R", bound=HasStatus[Any])
 
 
 #: What an action does besides moving the status: ``(db, record, the action's arguments)``.
@@ -94,7 +99,7 @@ class StateMachine(Generic[R, A, S]):
         # are changed apart (their foreign-key checks, FOR KEY SHARE, then never wait for it).
         self._lock: bool | dict[str, bool] = {"key_share": True} if key_share else True
 
-    def check(self, record: Stateful[S], action: A, role: Role) -> Transition[S]:
+    def check(self, record: HasStatus[S], action: A, role: Role) -> Transition[S]:
         """The transition ``role`` may make on ``record`` now, or Forbidden / InvalidTransition."""
         transition = self.transitions[action]
         verb = self.verbs.get(action, action)
@@ -104,7 +109,7 @@ class StateMachine(Generic[R, A, S]):
             raise InvalidTransition(self.kind, record.status, action, verb=verb)
         return transition
 
-    def apply(self, record: Stateful[S], action: A, role: Role) -> Transition[S]:
+    def apply(self, record: HasStatus[S], action: A, role: Role) -> Transition[S]:
         """Move ``record`` by ``action`` made by ``role``, or refuse as ``check`` does; the transition made."""
         transition = self.check(record, action, role)
         record.status = transition.target
@@ -120,11 +125,19 @@ class StateMachine(Generic[R, A, S]):
             transition.effect(db, record, arguments)
         return transition
 
+    def moved_by(self, action: A) -> tuple[frozenset[S], S]:
+        """The statuses ``action`` moves from and the one it moves to, for a statement that moves many records
+        at once (``UPDATE … WHERE status IN (sources) SET status = target``): the table still says the move."""
+        transition = self.transitions[action]
+        return transition.sources, transition.target
+
     def role_of(self, db: Session, actor: Actor, record: R) -> Role | None:
-        """The actor's part in the record: its mentor, its mentee, or none."""
-        if actor.mentor_profile_id is not None and record.mentor_profile_id == actor.mentor_profile_id:
+        """The actor's part in the record: its mentor, its mentee, or none (a record of bookings, sessions or
+        series: one with participants)."""
+        known = cast(Stateful[Any], record)
+        if actor.mentor_profile_id is not None and known.mentor_profile_id == actor.mentor_profile_id:
             return Role.MENTOR
-        if record.mentee_user_id is not None and record.mentee_user_id == actor.user_id:
+        if known.mentee_user_id is not None and known.mentee_user_id == actor.user_id:
             return Role.MENTEE
         if self._more_mentees is not None and self._more_mentees(db, actor, record):
             return Role.MENTEE

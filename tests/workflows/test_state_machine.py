@@ -1,4 +1,5 @@
-"""The booking, session and series state machines: every (status, action, role) either moves as the table says
+"""The state machines (bookings, sessions, series, proposals, invitations, places in line, disputes): every
+(status, action, role) either moves as the table says
 or is refused with the error the API turns into 403 (wrong party) or 400 (wrong status); who takes part
 in a record; and constraint violations told apart by name."""
 
@@ -14,15 +15,34 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import status_for
-from models import Booking, BookingSeries, BookingStatus, ListingKind, MentorshipSession, SeriesStatus, SessionStatus
+from models import (
+    AttendanceDispute,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+    DisputeStatus,
+    InvitationStatus,
+    ListingKind,
+    MentorshipSession,
+    ProposalStatus,
+    RescheduleProposal,
+    SeriesStatus,
+    SessionStatus,
+    TeamInvitation,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from models.bookings import ACCEPTED_OVERLAP, GROUP_SEAT
 from tests.factories import BookingFactory, ListingFactory, UserFactory
 from workflows.actors import Actor
-from workflows.bookings.lifecycle import BOOKINGS
+from workflows.bookings.lifecycle import BOOKINGS, PROPOSALS
 from workflows.bookings.series import SERIES
 from workflows.errors import Forbidden, InvalidTransition, NotFound, violated_constraint
+from workflows.mentors.invitations import INVITATIONS
 from workflows.roles import Role
+from workflows.sessions.attendance import DISPUTES
 from workflows.sessions.lifecycle import SESSIONS
+from workflows.sessions.waitlists import PLACES
 
 B, S = BookingStatus, SessionStatus
 MENTOR, MENTEE, SYSTEM, ADMIN = Role.MENTOR, Role.MENTEE, Role.SYSTEM, Role.ADMIN
@@ -37,6 +57,7 @@ BOOKING_MOVES = {
     (B.DRAFT, "cancel", SYSTEM): B.CANCELLED,  # withdrawn: the mentee's own accepted booking or seat took its time
     (B.DRAFT, "expire", SYSTEM): B.EXPIRED,
     (B.ACCEPTED, "end_with_session", SYSTEM): B.CANCELLED,
+    (B.DRAFT, "accept_checked", MENTOR): B.ACCEPTED,  # a series' times, checked together by its accept
     (B.ACCEPTED, "reschedule", MENTOR): B.RESCHEDULED,  # accepting the mentee's proposal of another time
     (B.ACCEPTED, "reschedule", MENTEE): B.RESCHEDULED,  # accepting the mentor's
 }
@@ -74,7 +95,7 @@ SERIES_MOVES = {
 # Who a refusal names: the people who may act, the system only when nobody else may.
 WHO_MAY = {
     ("booking", "accept"): "mentor", ("booking", "decline"): "mentor", ("booking", "cancel"): "mentee",
-    ("booking", "expire"): "system", ("booking", "end_with_session"): "system",
+    ("booking", "expire"): "system", ("booking", "end_with_session"): "system", ("booking", "accept_checked"): "mentor",
     ("booking", "reschedule"): "mentor or the mentee",
     ("session", "start"): "mentor or the mentee", ("session", "complete"): "mentor",
     ("session", "cancel"): "mentor or the mentee or the admin", ("session", "miss"): "system",
@@ -86,16 +107,48 @@ WHO_MAY = {
 }
 # What a refusal says for an action whose identifier is no English verb; clients read the identifier.
 VERBS = {"mentee_no_show": "report the mentee absent from", "mentor_no_show": "report the mentor absent from",
-         "end_with_session": "end with its session"}
+         "end_with_session": "end with its session", "accept_checked": "accept"}
+P, INV, W, D = ProposalStatus, InvitationStatus, WaitlistStatus, DisputeStatus
+PROPOSAL_MOVES = {
+    **{(P.OPEN, action, role): target for action, target in (("accept", P.ACCEPTED), ("decline", P.DECLINED),
+                                                             ("withdraw", P.WITHDRAWN))
+       for role in (MENTOR, MENTEE)},  # which of the two may: the proposal's own rule (proposer or not)
+    (P.OPEN, "expire", SYSTEM): P.EXPIRED,  # past its time, or its booking ended
+}
+INVITATION_MOVES = {
+    (INV.PENDING, "accept", MENTOR): INV.ACCEPTED, (INV.PENDING, "decline", MENTOR): INV.DECLINED,
+    (INV.PENDING, "withdraw", MENTOR): INV.WITHDRAWN,  # the owner set a team without them
+}
+PLACE_MOVES = {
+    (W.WAITING, "offer", SYSTEM): W.OFFERED,
+    **{(status, action, role): target for status in (W.WAITING, W.OFFERED) for action, target, roles in (
+        ("leave", W.LEFT, (MENTEE,)), ("promote", W.PROMOTED, (MENTEE, SYSTEM)), ("expire", W.EXPIRED, (SYSTEM,)),
+        ("close", W.CLOSED, (SYSTEM,))) for role in roles},
+}
+DISPUTE_MOVES = {(D.OPEN, "resolve", ADMIN): D.RESOLVED}
+WHO_MAY |= {
+    ("proposal", "accept"): "mentor or the mentee", ("proposal", "decline"): "mentor or the mentee",
+    ("proposal", "withdraw"): "mentor or the mentee", ("proposal", "expire"): "system",
+    ("invitation", "accept"): "mentor", ("invitation", "decline"): "mentor", ("invitation", "withdraw"): "mentor",
+    ("place in line", "offer"): "system", ("place in line", "leave"): "mentee",
+    ("place in line", "promote"): "mentee", ("place in line", "expire"): "system",
+    ("place in line", "close"): "system", ("dispute", "resolve"): "admin",
+}
 MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "booking": (BookingStatus, BOOKINGS, BOOKING_MOVES),
     "session": (SessionStatus, SESSIONS, SESSION_MOVES),
     "booking series": (SeriesStatus, SERIES, SERIES_MOVES),
+    "proposal": (ProposalStatus, PROPOSALS, PROPOSAL_MOVES),
+    "invitation": (InvitationStatus, INVITATIONS, INVITATION_MOVES),
+    "place in line": (WaitlistStatus, PLACES, PLACE_MOVES),
+    "dispute": (DisputeStatus, DISPUTES, DISPUTE_MOVES),
 }
 
 
 def _record(kind: str, status: Any) -> Any:
-    return {"booking": Booking, "session": MentorshipSession, "booking series": BookingSeries}[kind](status=status)
+    return {"booking": Booking, "session": MentorshipSession, "booking series": BookingSeries,
+            "proposal": RescheduleProposal, "invitation": TeamInvitation, "place in line": WaitlistEntry,
+            "dispute": AttendanceDispute}[kind](status=status)
 
 
 def _cases() -> list[tuple[str, str, str, Role]]:
@@ -127,7 +180,8 @@ def test_every_status_action_and_role_moves_or_is_refused_with_the_right_error(
     else:
         with pytest.raises(InvalidTransition) as refused:
             machine.apply(record, action, role)
-        assert refused.value.message == f"cannot {VERBS.get(action, action)} a {kind} that is {status}"
+        article = "an" if kind[0] in "aeiou" else "a"
+        assert refused.value.message == f"cannot {VERBS.get(action, action)} {article} {kind} that is {status}"
         assert refused.value.details == {"current_status": status, "action": action}
         assert status_for(refused.value) == 400
     assert record.status == status, "a refused move leaves the status as it was"
@@ -137,6 +191,7 @@ def test_each_action_records_the_event_its_row_names() -> None:
     assert {action: t.event for action, t in BOOKINGS.transitions.items()} == {
         "accept": "booking.accepted", "decline": "booking.declined", "cancel": "booking.cancelled",
         "expire": "booking.expired", "end_with_session": None,  # its session's cancellation tells of it
+        "accept_checked": "booking.accepted",
         "reschedule": None}  # the new booking's booking.rescheduled tells of it
     assert {action: t.event for action, t in SESSIONS.transitions.items()} == {
         "start": "session.started", "complete": "session.completed", "cancel": "session.cancelled",

@@ -48,6 +48,7 @@ class BookingAction(StrEnum):
     CANCEL = "cancel"
     EXPIRE = "expire"
     END_WITH_SESSION = "end_with_session"
+    ACCEPT_CHECKED = "accept_checked"
     RESCHEDULE = "reschedule"
 
 
@@ -115,6 +116,10 @@ def _expired(db: Session, booking: Booking, _decision: Decision) -> None:
 BOOKINGS = StateMachine("booking", Booking, {
     BookingAction.ACCEPT: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR,
                                event=EventType.BOOKING_ACCEPTED, guard=_hold_the_time, effect=_accepted),
+    # A series' times, which its accept checked together under the mentor's schedule lock (checks.check_accepts):
+    # no guard or effect of their own; one statement moves them all (accept_checked).
+    BookingAction.ACCEPT_CHECKED: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR,
+                                       event=EventType.BOOKING_ACCEPTED),
     # The system declines a request, or withdraws it, once its time is taken (settle_clashes).
     BookingAction.DECLINE: move(BookingStatus.DRAFT, BookingStatus.DECLINED, Role.MENTOR, Role.SYSTEM,
                                 event=EventType.BOOKING_DECLINED, effect=_declined),
@@ -127,7 +132,30 @@ BOOKINGS = StateMachine("booking", Booking, {
     # Moved by agreement: the participant accepting the other's proposal; ``booking.rescheduled`` is the new
     # booking's event (workflows.bookings.reschedules).
     BookingAction.RESCHEDULE: move(BookingStatus.ACCEPTED, BookingStatus.RESCHEDULED, Role.MENTOR, Role.MENTEE),
-}, verbs={BookingAction.END_WITH_SESSION: "end with its session"})
+}, verbs={BookingAction.END_WITH_SESSION: "end with its session", BookingAction.ACCEPT_CHECKED: "accept"})
+
+
+
+
+class ProposalAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    EXPIRE = "expire"
+
+
+# A proposal to move a booking (``workflows.bookings.reschedules``): open, then answered by the other participant,
+# withdrawn by its proposer (which of the two the answer comes from is the proposal's own rule), or closed by the
+# system past its time or with its booking. An accept's event is the booking's (``booking.rescheduled``).
+PROPOSALS = StateMachine("proposal", RescheduleProposal, {
+    ProposalAction.ACCEPT: move(ProposalStatus.OPEN, ProposalStatus.ACCEPTED, Role.MENTOR, Role.MENTEE),
+    ProposalAction.DECLINE: move(ProposalStatus.OPEN, ProposalStatus.DECLINED, Role.MENTOR, Role.MENTEE,
+                                 event=EventType.RESCHEDULE_DECLINED),
+    ProposalAction.WITHDRAW: move(ProposalStatus.OPEN, ProposalStatus.WITHDRAWN, Role.MENTOR, Role.MENTEE,
+                                  event=EventType.RESCHEDULE_WITHDRAWN),
+    ProposalAction.EXPIRE: move(ProposalStatus.OPEN, ProposalStatus.EXPIRED, Role.SYSTEM,
+                                event=EventType.RESCHEDULE_EXPIRED),
+})
 
 
 get_visible_booking = BOOKINGS.get_visible
@@ -179,15 +207,18 @@ def accept_in_series(db: Session, booking: Booking, *, actor: str, now: datetime
 
 def accept_checked(db: Session, drafts: Sequence[Booking], *, actor: str, now: datetime) -> None:
     """Accept drafts whose rules the caller checked under the mentor's schedule lock (a series' times, weeks apart,
-    none able to break a rule for another): the table's move for each, one flush, one event statement. 409 when the
-    exclusion constraints refuse one (the caller's savepoint undoes them all)."""
+    none able to break a rule for another): the table's row ``accept_checked`` for each, one statement, one event
+    statement. 409 when the exclusion constraints refuse one (the caller's savepoint undoes them all)."""
     for draft in drafts:
-        BOOKINGS.check(draft, BookingAction.ACCEPT, Role.MENTOR)
+        BOOKINGS.check(draft, BookingAction.ACCEPT_CHECKED, Role.MENTOR)
+    sources, accepted = BOOKINGS.moved_by(BookingAction.ACCEPT_CHECKED)
     with constraint_errors(_ACCEPT_CONFLICTS):  # one statement; the rows in the session follow it
-        db.execute(update(Booking).where(Booking.id.in_([d.id for d in drafts]))
-                   .values(status=BookingStatus.ACCEPTED, decided_at=now)
+        db.execute(update(Booking).where(Booking.id.in_([d.id for d in drafts]), Booking.status.in_(sources))
+                   .values(status=accepted, decided_at=now)
                    .execution_options(synchronize_session="evaluate"))
-    record_all(db, EventType.BOOKING_ACCEPTED, [booking_payload(d) for d in drafts], actor=actor)
+    event = BOOKINGS.transitions[BookingAction.ACCEPT_CHECKED].event
+    assert event is not None
+    record_all(db, EventType(event), [booking_payload(d) for d in drafts], actor=actor)
 
 
 def decline_in_series(db: Session, booking: Booking, *, reason: str | None, now: datetime, by: Role = Role.SYSTEM,
@@ -290,13 +321,15 @@ def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, 
 
 def _close_proposals(db: Session, booking: Booking) -> None:
     """A booking that ends leaves nothing to move: its open proposal is no longer open (``reschedule.expired``)."""
+    open_, _ = PROPOSALS.moved_by(ProposalAction.EXPIRE)
     for proposal in db.scalars(select(RescheduleProposal).where(
-            RescheduleProposal.booking_id == booking.id, RescheduleProposal.status == ProposalStatus.OPEN)
+            RescheduleProposal.booking_id == booking.id, RescheduleProposal.status.in_(open_))
             .with_for_update()):
-        proposal.status = ProposalStatus.EXPIRED
+        expiry = PROPOSALS.apply(proposal, ProposalAction.EXPIRE, Role.SYSTEM)
         proposal.decided_at = utcnow()
         db.flush()
-        record(db, EventType.RESCHEDULE_EXPIRED, proposal_payload(proposal, booking), actor=Role.SYSTEM.value)
+        assert expiry.event is not None
+        record(db, EventType(expiry.event), proposal_payload(proposal, booking), actor=Role.SYSTEM.value)
 
 
 def expire_stale_drafts(db: Session, *, now: datetime | None = None, limit: int = 500) -> int:

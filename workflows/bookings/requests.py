@@ -1,19 +1,19 @@
 """A mentee's request for a time of a listing: who may ask, the rules the time must pass (checked at once, under
 the mentor's schedule lock), the team member it goes to, and the draft booking the mentor then answers
-(workflows.bookings.lifecycle)."""
+(``workflows.bookings.lifecycle``)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
+import structlog
 from sqlalchemy.orm import Session, joinedload
 
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import reserve_credit
-from workflows.bookings.lifecycle import log
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict
 from workflows.events import EventType, record
@@ -24,6 +24,8 @@ from workflows.scheduling import rules as scheduling
 from workflows.scheduling.commitments import lock_mentor_schedule, mentee_is_busy
 from workflows.scheduling.hours import weekly_hours
 from workflows.scheduling.teams import assign_mentor
+
+log = structlog.get_logger(__name__)
 
 
 def bookable_listing(db: Session, actor: Actor, listing_id: uuid.UUID) -> Listing:

@@ -41,7 +41,14 @@ from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
 from models.reschedules import MAX_PROPOSED_TIMES, ONE_OPEN_PROPOSAL, REQUEST
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
-from workflows.bookings.lifecycle import BOOKINGS, BookingAction, get_visible_booking, settle_found
+from workflows.bookings.lifecycle import (
+    BOOKINGS,
+    PROPOSALS,
+    BookingAction,
+    ProposalAction,
+    get_visible_booking,
+    settle_found,
+)
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.events import EventType, record
@@ -61,7 +68,6 @@ log = structlog.get_logger(__name__)
 RESCHEDULED = "rescheduled"  # the reason an old session reads
 MOVE_CONFLICTS = {ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
                   MENTEE_OVERLAP: "the mentee already has an accepted booking or a seat at this time"}
-EXPIRED = (ProposalStatus.EXPIRED, EventType.RESCHEDULE_EXPIRED)
 
 
 def _movable(booking: Booking, now: datetime) -> None:
@@ -172,13 +178,13 @@ def _open(db: Session, actor: Actor, proposal_id: uuid.UUID, now: datetime
     return proposal, booking, role
 
 
-def _close(db: Session, proposal: RescheduleProposal, booking: Booking, closed: tuple[ProposalStatus, EventType], *,
+def _close(db: Session, proposal: RescheduleProposal, booking: Booking, action: ProposalAction, role: Role, *,
            actor: str, now: datetime) -> None:
-    status, event = closed
-    proposal.status = status
+    closed = PROPOSALS.apply(proposal, action, role)
     proposal.decided_at = now
     db.flush()
-    record(db, event, proposal_payload(proposal, booking), actor=actor)
+    assert closed.event is not None
+    record(db, EventType(closed.event), proposal_payload(proposal, booking), actor=actor)
 
 
 def _lock_session_of(db: Session, proposal_id: uuid.UUID) -> None:
@@ -197,7 +203,7 @@ def decline(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime 
     proposal, booking, role = _open(db, actor, proposal_id, now)
     if role == Role(proposal.proposed_by):
         raise BusinessRuleViolation("you made this proposal: withdraw it instead")
-    _close(db, proposal, booking, (ProposalStatus.DECLINED, EventType.RESCHEDULE_DECLINED), actor=str(actor), now=now)
+    _close(db, proposal, booking, ProposalAction.DECLINE, role, actor=str(actor), now=now)
     if proposal.kind == REQUEST:  # the mentee would rather not move it: the booking ends, at no cost to them
         _end(db, booking, Role.MENTEE, str(actor), reason=CANCELLED_ON_REQUEST, now=now)
     return proposal
@@ -210,8 +216,7 @@ def withdraw(db: Session, actor: Actor, proposal_id: uuid.UUID, *, now: datetime
     proposal, booking, role = _open(db, actor, proposal_id, now)
     if role != Role(proposal.proposed_by):
         raise BusinessRuleViolation("only who made the proposal can withdraw it: decline it instead")
-    _close(db, proposal, booking, (ProposalStatus.WITHDRAWN, EventType.RESCHEDULE_WITHDRAWN), actor=str(actor),
-           now=now)
+    _close(db, proposal, booking, ProposalAction.WITHDRAW, role, actor=str(actor), now=now)
     return proposal
 
 
@@ -243,7 +248,7 @@ def accept(db: Session, actor: Actor, proposal_id: uuid.UUID, start_time: dateti
     clashes = _check_time(db, booking, db.get_one(Listing, booking.listing_id), start_time, now, role=role,
                           settles=True, proposing=proposal.kind == REQUEST)  # a time of the mentee's own choosing
     moved = _move(db, booking, session, start_time, role=role, now=now)
-    proposal.status = ProposalStatus.ACCEPTED
+    PROPOSALS.apply(proposal, ProposalAction.ACCEPT, role)
     proposal.chosen_start = start_time
     proposal.new_booking_id = moved.id
     proposal.decided_at = now
@@ -330,7 +335,7 @@ CANCELLED_ON_REQUEST = "the mentor asked to move it and the mentee cancelled"
 def _expire(db: Session, proposal: RescheduleProposal, booking: Booking, now: datetime) -> None:
     """Close a proposal past its time; an unanswered request of the mentor's cancels the booking, as the mentor (who
     asked) would: told to both, counted as the mentor's cancellation."""
-    _close(db, proposal, booking, EXPIRED, actor=Role.SYSTEM.value, now=now)
+    _close(db, proposal, booking, ProposalAction.EXPIRE, Role.SYSTEM, actor=Role.SYSTEM.value, now=now)
     if proposal.kind == REQUEST:
         _end(db, booking, Role.MENTOR, str(Actor(proposal.proposer_user_id)), reason=UNANSWERED, now=now)
 

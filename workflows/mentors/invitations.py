@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 
 import structlog
 from sqlalchemy import delete, select, update
@@ -20,13 +21,28 @@ from models import InvitationStatus, Listing, ListingKind, ListingMember, Mentor
 from workflows import inbox
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 from workflows.lookups import listing_or_404, own_listing
 from workflows.pagination import Page, paginate
+from workflows.roles import Role
 from workflows.scheduling import teams
 from workflows.scheduling.teams import Team
+from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
+
+
+class InvitationAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"  # the owner set a team without them
+
+
+INVITATIONS = StateMachine("invitation", TeamInvitation, {
+    InvitationAction.ACCEPT: move(InvitationStatus.PENDING, InvitationStatus.ACCEPTED, Role.MENTOR),
+    InvitationAction.DECLINE: move(InvitationStatus.PENDING, InvitationStatus.DECLINED, Role.MENTOR),
+    InvitationAction.WITHDRAW: move(InvitationStatus.PENDING, InvitationStatus.WITHDRAWN, Role.MENTOR),
+})
 
 
 def invite(db: Session, listing: Listing, wanted: Sequence[MentorProfile], positions: dict[uuid.UUID, int]) -> None:
@@ -42,10 +58,11 @@ def invite(db: Session, listing: Listing, wanted: Sequence[MentorProfile], posit
                        mentor_profile_ids=",".join(str(profile.id) for profile in unconfirmed))
     ids = [profile.id for profile in wanted]
     now = utcnow()
+    sources, withdrawn = INVITATIONS.moved_by(InvitationAction.WITHDRAW)
     db.execute(update(TeamInvitation).where(
-        TeamInvitation.listing_id == listing.id, TeamInvitation.status == InvitationStatus.PENDING,
+        TeamInvitation.listing_id == listing.id, TeamInvitation.status.in_(sources),
         TeamInvitation.mentor_profile_id.not_in(ids),
-    ).values(status=InvitationStatus.WITHDRAWN, decided_at=now))
+    ).values(status=withdrawn, decided_at=now))
     pending = {invitation.mentor_profile_id: invitation for invitation in db.scalars(select(TeamInvitation).where(
         TeamInvitation.listing_id == listing.id, TeamInvitation.status == InvitationStatus.PENDING))}
     for profile in wanted:
@@ -106,16 +123,14 @@ def list_invitations(db: Session, actor: Actor, *, limit: int, cursor: str | Non
                     descending=True)
 
 
-def _answer(db: Session, actor: Actor, invitation_id: uuid.UUID, status: InvitationStatus) -> TeamInvitation:
+def _answer(db: Session, actor: Actor, invitation_id: uuid.UUID, action: InvitationAction) -> TeamInvitation:
     invitation = db.get(TeamInvitation, invitation_id, with_for_update=True, populate_existing=True)
     if invitation is None or actor.mentor_profile_id is None or invitation.mentor_profile_id != actor.mentor_profile_id:
         raise NotFound("invitation not found")
-    if invitation.status != InvitationStatus.PENDING:
-        action = "accept" if status == InvitationStatus.ACCEPTED else "decline"
-        raise InvalidTransition("invitation", invitation.status.value, action)
+    INVITATIONS.check(invitation, action, Role.MENTOR)
     listing = db.get(Listing, invitation.listing_id, with_for_update={"key_share": True})
     assert listing is not None
-    invitation.status = status
+    status = INVITATIONS.apply(invitation, action, Role.MENTOR).target
     invitation.decided_at = utcnow()
     if status == InvitationStatus.ACCEPTED:
         db.execute(delete(ListingMember).where(ListingMember.listing_id == listing.id,
@@ -135,11 +150,11 @@ def _answer(db: Session, actor: Actor, invitation_id: uuid.UUID, status: Invitat
 
 def accept(db: Session, actor: Actor, invitation_id: uuid.UUID) -> TeamInvitation:
     """Join the listing's team: requests may come to you from now on (404 unless the invitation is yours)."""
-    return _answer(db, actor, invitation_id, InvitationStatus.ACCEPTED)
+    return _answer(db, actor, invitation_id, InvitationAction.ACCEPT)
 
 
 def decline(db: Session, actor: Actor, invitation_id: uuid.UUID) -> TeamInvitation:
-    return _answer(db, actor, invitation_id, InvitationStatus.DECLINED)
+    return _answer(db, actor, invitation_id, InvitationAction.DECLINE)
 
 
 def leave(db: Session, actor: Actor, listing_id: uuid.UUID) -> None:

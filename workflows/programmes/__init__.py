@@ -1,1 +1,3 @@
-"""Programmes and cohorts of an organisation's mentoring: where programmes, cohorts, matching and pairings go."""
+"""Programmes and cohorts of an organisation's mentoring: the place for programmes, cohorts, matching and pairings
+(nothing here yet).
+"""

@@ -1,6 +1,6 @@
 """The one check every path that commits a mentor makes, under the mentor's schedule lock: one statement reads
 the nearest commitment within the buffers, time off, the date's override, the mentor's own calendar and the
-limits' counts, and the rules of workflows.scheduling.rules judge it; at an accept, the pending requests it
+limits' counts, and the rules of ``workflows.scheduling.rules`` judge it; at an accept, the pending requests it
 would clash with come back locked in the same statement."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models.listings import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from workflows.errors import Conflict
 from workflows.scheduling.hours import Hours, fits_hours
-from workflows.scheduling.rules import ListingRules, Rule, _minutes, local_day, refused
+from workflows.scheduling.rules import ListingRules, Rule, in_minutes, local_day, refused
 
 # The mentor's commitment nearest to [start, end) within the buffers, if any: accepted individual bookings
 # (each with the buffers it copied) and live sessions (a group session's are its listing's). Found through
@@ -226,7 +226,7 @@ def _on_grid(hours: Hours | None, zone: ZoneInfo, start: datetime, end: datetime
     openings = [0] if hours is None else [first for first, last in hours if first <= minute and minute + length <= last]
     if local.second or local.microsecond or not any((minute - first) % every == 0 for first in openings):
         first = openings[0] if openings else 0
-        raise refused(Rule.SLOT_GRID, f"requests start on this listing's slots: every {_minutes(step)} from "
+        raise refused(Rule.SLOT_GRID, f"requests start on this listing's slots: every {in_minutes(step)} from "
                       f"{first // 60:02d}:{first % 60:02d} ({zone.key})", step_minutes=every)
 
 

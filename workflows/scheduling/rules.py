@@ -130,7 +130,7 @@ def check_request_time(rules: ListingRules, start: datetime, now: datetime) -> N
                                     earliest_start=(now + rules.notice).isoformat())
     earliest = now + rules.notice
     if start < earliest:
-        raise refused(Rule.NOTICE, f"this listing needs {_minutes(rules.notice)} of notice",
+        raise refused(Rule.NOTICE, f"this listing needs {in_minutes(rules.notice)} of notice",
                       earliest_start=earliest.isoformat())
     horizon = rules.horizon(now)
     if horizon is not None and start >= horizon:
@@ -138,7 +138,7 @@ def check_request_time(rules: ListingRules, start: datetime, now: datetime) -> N
                       latest_start=horizon.isoformat())
 
 
-def _minutes(span: timedelta) -> str:
+def in_minutes(span: timedelta) -> str:
     """A span in words: "2 days", "1 hour", "90 minutes"."""
     minutes = int(span.total_seconds() // 60)
     for unit, size in (("day", 1440), ("hour", 60)):

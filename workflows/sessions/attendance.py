@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import structlog
 from sqlalchemy import func, select
@@ -46,8 +47,19 @@ from workflows.pagination import Page, paginate
 from workflows.payloads import SeatNoShowPayload, booking_payload, dispute_payload
 from workflows.roles import Role
 from workflows.sessions.lifecycle import SESSIONS, SessionAction, emit_event, mark_arrival, meeting_of
+from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
+
+
+class DisputeAction(StrEnum):
+    RESOLVE = "resolve"
+
+
+# A dispute is raised open (by the side found absent) and answered once, by an administrator.
+DISPUTES = StateMachine("dispute", AttendanceDispute, {
+    DisputeAction.RESOLVE: move(DisputeStatus.OPEN, DisputeStatus.RESOLVED, Role.ADMIN),
+})
 
 OPEN = frozenset({SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS})
 # Where someone can have been found absent: a no-show, or a group session that took place without some seats.
@@ -283,7 +295,7 @@ def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent:
     found = db.get(AttendanceDispute, dispute_id, with_for_update=True)
     if found is None:
         raise NotFound("dispute not found")
-    if found.status != DisputeStatus.OPEN:
+    if found.status not in DISPUTES.moved_by(DisputeAction.RESOLVE)[0]:  # a second answer races the first: 409
         raise Conflict("this dispute was resolved already", current_status=found.status.value)
     now = now or utcnow()
     booking = db.get_one(Booking, found.booking_id, with_for_update=True)
@@ -295,7 +307,7 @@ def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent:
                 Booking.group_session_id == booking.group_session_id, Booking.no_show == NoShow.MENTOR,
                 Booking.id != booking.id).order_by(Booking.id).with_for_update()):
             attribute(db, seat, absent, now=now)
-    found.status = DisputeStatus.RESOLVED
+    DISPUTES.apply(found, DisputeAction.RESOLVE, Role.ADMIN)
     found.attribution_after = absent
     found.resolved_by_user_id = actor.user_id
     found.resolution_note = note

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import structlog
 from sqlalchemy import func, or_, select, true, update
@@ -31,11 +32,34 @@ from workflows.events import EventType, record
 from workflows.payloads import WaitlistPayload
 from workflows.roles import Role
 from workflows.sessions import seats
+from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
 
 OFFER_LEAD = timedelta(hours=1)  # no offer runs past an hour before the start
 IN_LINE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+
+
+class PlaceAction(StrEnum):
+    OFFER = "offer"
+    LEAVE = "leave"
+    PROMOTE = "promote"
+    EXPIRE = "expire"
+    CLOSE = "close"
+
+
+# A place in line: waiting, then offered a seat held for a while; it ends taken (promoted: by the mentee, or given at
+# once by the system), left (or the offer declined), expired (the offer ran out, or the seat could not be given) or
+# closed (the session began or was cancelled).
+PLACES = StateMachine("place in line", WaitlistEntry, {
+    PlaceAction.OFFER: move(WaitlistStatus.WAITING, WaitlistStatus.OFFERED, Role.SYSTEM,
+                            event=EventType.WAITLIST_OFFERED),
+    PlaceAction.LEAVE: move(set(IN_LINE), WaitlistStatus.LEFT, Role.MENTEE),
+    PlaceAction.PROMOTE: move(set(IN_LINE), WaitlistStatus.PROMOTED, Role.MENTEE, Role.SYSTEM,
+                              event=EventType.WAITLIST_PROMOTED),
+    PlaceAction.EXPIRE: move(set(IN_LINE), WaitlistStatus.EXPIRED, Role.SYSTEM, event=EventType.WAITLIST_EXPIRED),
+    PlaceAction.CLOSE: move(set(IN_LINE), WaitlistStatus.CLOSED, Role.SYSTEM, event=EventType.WAITLIST_EXPIRED),
+})
 SWEEP_SESSIONS = 100
 
 
@@ -134,7 +158,8 @@ def leave(db: Session, actor: Actor, session_id: uuid.UUID, *, now: datetime | N
     if entry is None:
         raise NotFound("you are not in line for this session")
     was_offered = entry.status == WaitlistStatus.OFFERED
-    entry.status, entry.ended_at = WaitlistStatus.LEFT, now
+    PLACES.apply(entry, PlaceAction.LEAVE, Role.MENTEE)
+    entry.ended_at = now
     db.flush()
     if was_offered:
         seat_freed(db, session, now=now)
@@ -145,7 +170,8 @@ def seated(db: Session, session_id: uuid.UUID, user_id: uuid.UUID, seat: Booking
     entry = _entry(db, session_id, user_id)
     if entry is None:
         return
-    entry.status, entry.booking_id, entry.ended_at = WaitlistStatus.PROMOTED, seat.id, now
+    PLACES.apply(entry, PlaceAction.PROMOTE, Role.MENTEE)
+    entry.booking_id, entry.ended_at = seat.id, now
     db.flush()
     record(db, EventType.WAITLIST_PROMOTED, payload(entry, db.get_one(MentorshipSession, session_id)),
            actor=f"user:{user_id}")
@@ -169,7 +195,8 @@ def seat_freed(db: Session, session: MentorshipSession, *, now: datetime | None 
         # Given at once only with the mentee's turn (their requests and accepts in flight seen, the caps exact);
         # their turn busy now, the seat is offered instead: the session's lock is held, so it cannot wait for it.
         if not entry.take_at_once or not request_limits.try_turn(db, entry.user_id):
-            entry.status, entry.offered_at = WaitlistStatus.OFFERED, now
+            PLACES.apply(entry, PlaceAction.OFFER, Role.SYSTEM)
+            entry.offered_at = now
             entry.offer_expires_at = min(now + minutes, session.start_time - OFFER_LEAD)
             db.flush()
             record(db, EventType.WAITLIST_OFFERED, payload(entry, session), actor=Role.SYSTEM.value)
@@ -181,11 +208,13 @@ def seat_freed(db: Session, session: MentorshipSession, *, now: datetime | None 
         except (Conflict, BusinessRuleViolation) as refusal:  # they hold another commitment then, say
             db.refresh(entry)
             db.refresh(session)
-            entry.status, entry.ended_at, entry.note = WaitlistStatus.EXPIRED, now, refusal.message[:300]
+            PLACES.apply(entry, PlaceAction.EXPIRE, Role.SYSTEM)
+            entry.ended_at, entry.note = now, refusal.message[:300]
             db.flush()
             record(db, EventType.WAITLIST_EXPIRED, payload(entry, session), actor=Role.SYSTEM.value)
             continue
-        entry.status, entry.booking_id, entry.ended_at = WaitlistStatus.PROMOTED, seat.id, now
+        PLACES.apply(entry, PlaceAction.PROMOTE, Role.SYSTEM)
+        entry.booking_id, entry.ended_at = seat.id, now
         db.flush()
         record(db, EventType.WAITLIST_PROMOTED, payload(entry, session), actor=Role.SYSTEM.value)
     return moved
@@ -207,11 +236,13 @@ def expire_offers(db: Session, *, now: datetime | None = None) -> int:
     for session_id in session_ids:
         session = db.get_one(MentorshipSession, session_id)
         open_ = session.status == SessionStatus.SCHEDULED and session.start_time > now
+        # An open session's lapsed offers expire; the line of one that began or was cancelled closes.
+        sources, target = PLACES.moved_by(PlaceAction.EXPIRE if open_ else PlaceAction.CLOSE)
         gone = list(db.scalars(update(WaitlistEntry).where(
-            WaitlistEntry.session_id == session_id,
+            WaitlistEntry.session_id == session_id, WaitlistEntry.status.in_(sources),
             (WaitlistEntry.status == WaitlistStatus.OFFERED) & (WaitlistEntry.offer_expires_at <= now)
-            if open_ else WaitlistEntry.status.in_(IN_LINE))
-            .values(status=WaitlistStatus.EXPIRED if open_ else WaitlistStatus.CLOSED, ended_at=now,
+            if open_ else true())
+            .values(status=target, ended_at=now,
                     note=None if open_ else "the session began or was cancelled before a seat was free")
             .returning(WaitlistEntry).execution_options(populate_existing=True)))
         for entry in gone:
@@ -224,9 +255,10 @@ def expire_offers(db: Session, *, now: datetime | None = None) -> int:
 
 def close(db: Session, session: MentorshipSession, *, now: datetime) -> None:
     """The session was cancelled: its line closes, each told (the caller holds the session's row lock)."""
+    sources, closed = PLACES.moved_by(PlaceAction.CLOSE)
     gone = list(db.scalars(update(WaitlistEntry).where(
-        WaitlistEntry.session_id == session.id, WaitlistEntry.status.in_(IN_LINE))
-        .values(status=WaitlistStatus.CLOSED, ended_at=now, note="the session was cancelled")
+        WaitlistEntry.session_id == session.id, WaitlistEntry.status.in_(sources))
+        .values(status=closed, ended_at=now, note="the session was cancelled")
         .returning(WaitlistEntry).execution_options(populate_existing=True)))
     for entry in gone:
         record(db, EventType.WAITLIST_EXPIRED, payload(entry, session), actor=Role.SYSTEM.value)
