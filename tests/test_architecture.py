@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -260,3 +261,23 @@ def test_the_thread_rule_sees_a_planted_thread() -> None:
     assert _thread_starts(ast.parse("import threading\nthreading.Thread(target=print).start()")) == [2]
     assert _thread_starts(ast.parse("from concurrent.futures import ThreadPoolExecutor")) == [1]
     assert _thread_starts(ast.parse("import threading\nlock = threading.Lock()")) == []
+
+
+# A status or kind spelled in raw SQL: ``status = 'accepted'``, ``kind IN ('group', …)``.
+_SQL_LITERAL = re.compile(r"\b(?:status|kind)\s*(?:=|<>|!=|IN\s*\()\s*'[a-z_]+'", re.IGNORECASE)
+
+
+def _sql_literals(tree: ast.Module) -> list[int]:
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL_LITERAL.search(node.value)]
+
+
+def test_raw_sql_names_statuses_by_their_enums() -> None:
+    spelled = [f"{path.relative_to(ROOT)}:{line}"
+               for path, tree in _modules("workflows") for line in _sql_literals(tree)]
+    assert not spelled, "bind the enum (infra.sql.statuses):\n" + "\n".join(spelled)
+
+
+def test_the_sql_rule_sees_a_planted_literal() -> None:
+    assert _sql_literals(ast.parse("q = text(\"SELECT 1 FROM b WHERE b.status IN ('draft', 'accepted')\")")) == [1]
+    assert _sql_literals(ast.parse("q = statuses('SELECT 1 FROM b WHERE status = :accepted', accepted=A)")) == []

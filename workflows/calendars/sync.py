@@ -23,13 +23,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session
 
 from infra import calendar_http
 from infra.calendar_http import CalendarAuthFailed, CalendarFault
 from infra.config import Settings, get_settings
+from infra.sql import statuses
 from models import Booking, BusyInterval, CalendarConnection, CalendarSource, MentorProfile
 from models.calendars import ACTIVE, BROKEN, SUBSCRIPTION
 from outbox import enqueue_after_commit
@@ -184,18 +185,18 @@ def failed(db: Session, connection_id: uuid.UUID, error: CalendarFault, *, now: 
 
 
 LEASE = timedelta(minutes=2)  # a sync sent is not sent again meanwhile; a lost one is, after this
-_LEASES = text("""
+_LEASES = statuses("""
     SELECT c.id, c.mentor_profile_id FROM calendar_connections c
-    WHERE c.status = 'active' AND c.id = ANY(:ids) AND (c.sync_leased_until IS NULL OR c.sync_leased_until <= :now)
+    WHERE c.status = :active AND c.id = ANY(:ids) AND (c.sync_leased_until IS NULL OR c.sync_leased_until <= :now)
       AND (SELECT count(*) FROM calendar_connections o WHERE o.mentor_profile_id = c.mentor_profile_id
            AND o.sync_leased_until > :now) < :per_mentor
     ORDER BY c.next_sync_at LIMIT :limit FOR UPDATE OF c SKIP LOCKED
-""")
-_DUE = text("""
-    SELECT id FROM calendar_connections WHERE status = 'active' AND next_sync_at <= :now
+""", active=ACTIVE)
+_DUE = statuses("""
+    SELECT id FROM calendar_connections WHERE status = :active AND next_sync_at <= :now
       AND (sync_leased_until IS NULL OR sync_leased_until <= :now)
     ORDER BY next_sync_at LIMIT :limit
-""")
+""", active=ACTIVE)
 
 
 def lease(db: Session, connection_ids: Sequence[uuid.UUID], now: datetime, settings: Settings, limit: int = 200

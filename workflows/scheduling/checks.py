@@ -14,13 +14,25 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
+from infra.sql import statuses
+from models import BookingStatus, ListingKind, SessionStatus
 from models.listings import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from workflows.errors import Conflict
 from workflows.scheduling.hours import Hours, fits_hours
 from workflows.scheduling.rules import ListingRules, Rule, in_minutes, local_day, refused
+
+# The statuses and kinds the statements below name, written in when they run (``infra.sql.statuses``).
+_FIXED = {"accepted": BookingStatus.ACCEPTED, "draft": BookingStatus.DRAFT, "scheduled": SessionStatus.SCHEDULED,
+          "in_progress": SessionStatus.IN_PROGRESS, "cancelled": SessionStatus.CANCELLED,
+          "group_kind": ListingKind.GROUP}
+
+
+def _sql(sql: str) -> TextClause:
+    return statuses(sql, **{name: value for name, value in _FIXED.items() if re.search(rf":{name}\b", sql)})
+
 
 # The mentor's commitment nearest to [start, end) within the buffers, if any: accepted individual bookings
 # (each with the buffers it copied) and live sessions (a group session's are its listing's). Found through
@@ -30,11 +42,11 @@ _COMMITMENTS = """
     SELECT c.start_time, c.end_time, c.start_time < :end AND c.end_time > :start AS overlaps,
            greatest(c.after, :before) AS gap_before, greatest(:after, c.before) AS gap_after
     FROM (SELECT start_time, end_time, buffer_before_minutes AS before, buffer_after_minutes AS after
-          FROM bookings WHERE mentor_profile_id = :mentor AND status = 'accepted' AND group_session_id IS NULL
+          FROM bookings WHERE mentor_profile_id = :mentor AND status = :accepted AND group_session_id IS NULL
           AND id <> :booking AND tstzrange(start_time, end_time, '[)') && tstzrange(:wide_start, :wide_end, '[)')
           UNION ALL
           SELECT start_time, end_time, buffer_before_minutes, buffer_after_minutes FROM sessions
-          WHERE mentor_profile_id = :mentor AND status IN ('scheduled', 'in_progress') AND id <> :session
+          WHERE mentor_profile_id = :mentor AND status IN (:scheduled, :in_progress) AND id <> :session
           AND tstzrange(start_time, end_time, '[)') && tstzrange(:wide_start, :wide_end, '[)')) c
     WHERE c.start_time < :end + make_interval(mins => greatest(:after, c.before))
       AND c.end_time + make_interval(mins => greatest(c.after, :before)) > :start
@@ -61,13 +73,13 @@ _CHECK_SQL = """
 """
 
 
-_CHECK = text(_CHECK_SQL.format(commitments=_COMMITMENTS, clashes=""))
+_CHECK = _sql(_CHECK_SQL.format(commitments=_COMMITMENTS, clashes=""))
 
 
 # At an accept, the same, and the pending requests that can no longer be accepted once it is, locked (they are
 # settled: ``workflows.bookings.lifecycle.settle_clashes``): the mentor's within the buffers, the mentee's overlapping.
-_CHECK_AND_CLASHES = text(_CHECK_SQL.format(commitments=_COMMITMENTS, clashes=""",
-    ARRAY (SELECT b.id FROM bookings b WHERE b.status = 'draft' AND b.id <> :booking
+_CHECK_AND_CLASHES = _sql(_CHECK_SQL.format(commitments=_COMMITMENTS, clashes=""",
+    ARRAY (SELECT b.id FROM bookings b WHERE b.status = :draft AND b.id <> :booking
            AND ((b.mentor_profile_id = :mentor AND b.start_time > :earliest - :widen
                  AND b.start_time < :wide_end
                  AND b.start_time < :end + make_interval(mins => greatest(:after, b.buffer_before_minutes))
@@ -89,23 +101,23 @@ _EACH_TIME = """
 """
 
 
-_CHECK_ACCEPTS = text(_EACH_TIME.format(check=functools.reduce(
+_CHECK_ACCEPTS = _sql(_EACH_TIME.format(check=functools.reduce(
     lambda sql, swap: re.sub(swap[0], swap[1], sql), _PER_TIME.items(), str(_CHECK_AND_CLASHES.text))))
 
 
 # Sessions of the mentor starting in [week_start, week_end), and in the day, in all and of the listing: accepted
 # individual bookings and group sessions not cancelled (kept, done or missed, they happened that day).
-_COUNTS = text("""
+_COUNTS = _sql("""
     SELECT count(*) FILTER (WHERE c.start_time >= :day_start AND c.start_time < :day_end),
            count(*),
            count(*) FILTER (WHERE c.listing_id = :listing AND c.start_time >= :day_start AND c.start_time < :day_end),
            count(*) FILTER (WHERE c.listing_id = :listing)
-    FROM (SELECT start_time, listing_id FROM bookings WHERE mentor_profile_id = :mentor AND status = 'accepted'
+    FROM (SELECT start_time, listing_id FROM bookings WHERE mentor_profile_id = :mentor AND status = :accepted
           AND group_session_id IS NULL AND id <> :booking
           AND tstzrange(start_time, end_time, '[)') && tstzrange(:week_start, :week_end, '[)')
           UNION ALL
-          SELECT start_time, listing_id FROM sessions WHERE mentor_profile_id = :mentor AND kind = 'group'
-          AND status <> 'cancelled' AND id <> :session
+          SELECT start_time, listing_id FROM sessions WHERE mentor_profile_id = :mentor AND kind = :group_kind
+          AND status <> :cancelled AND id <> :session
           AND tstzrange(start_time, end_time, '[)') && tstzrange(:week_start, :week_end, '[)')) c
     WHERE c.start_time >= :week_start AND c.start_time < :week_end
 """)
@@ -252,8 +264,8 @@ def _check_counts(db: Session, commitment: Commitment, zone: ZoneInfo,
                           f"that {period} is full", limit=listing_limit)
 
 
-_ACTIVE = text("SELECT count(*) FROM bookings WHERE mentee_user_id = :mentee AND mentor_profile_id = :mentor "
-               "AND status IN ('draft', 'accepted') AND start_time > :now")
+_ACTIVE = _sql("SELECT count(*) FROM bookings WHERE mentee_user_id = :mentee AND mentor_profile_id = :mentor "
+               "AND status IN (:draft, :accepted) AND start_time > :now")
 
 
 def check_mentee(db: Session, rules: ListingRules, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID,

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models import Listing
+from infra.sql import statuses
+from models import BookingStatus, Listing, ListingKind, SessionStatus
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation
 from workflows.lookups import listing_or_404
@@ -153,20 +153,20 @@ _FOREVER = datetime.max.replace(tzinfo=UTC)
 _INSTANT = timedelta(microseconds=1)
 # Accepted individual bookings and group sessions not cancelled, per mentor and local date, in all and of the
 # listing: what the day and week limits count (``workflows.scheduling.rules``).
-_DAY_COUNTS = text("""
+_DAY_COUNTS = statuses("""
     SELECT c.mentor_profile_id, CAST(c.start_time AT TIME ZONE m.timezone AS date), count(*),
            count(*) FILTER (WHERE c.listing_id = :listing)
     FROM (SELECT mentor_profile_id, start_time, listing_id FROM bookings WHERE mentor_profile_id = ANY(:ids)
-          AND status = 'accepted' AND group_session_id IS NULL
+          AND status = :accepted AND group_session_id IS NULL
           AND tstzrange(start_time, end_time, '[)') && tstzrange(:start, :end, '[)')
           UNION ALL
           SELECT mentor_profile_id, start_time, listing_id FROM sessions WHERE mentor_profile_id = ANY(:ids)
-          AND kind = 'group' AND status <> 'cancelled'
+          AND kind = :group_kind AND status <> :cancelled
           AND tstzrange(start_time, end_time, '[)') && tstzrange(:start, :end, '[)')) c
     JOIN mentor_profiles m ON m.id = c.mentor_profile_id
     WHERE c.start_time >= :start AND c.start_time < :end
     GROUP BY 1, 2
-""")
+""", accepted=BookingStatus.ACCEPTED, group_kind=ListingKind.GROUP, cancelled=SessionStatus.CANCELLED)
 
 
 def _full_periods(db: Session, limited: Sequence[MentorCalendar], rules: ListingRules, start: datetime,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from models import BookingStatus
@@ -50,3 +50,24 @@ def test_a_series_accept_checks_every_time_in_one_statement_and_finds_what_one_c
         assert [_verdict(found) for found in together] == [_verdict(found) for found in one_by_one]
         assert _verdict(together[2]) == ("refused", "busy")
         assert _verdict(together[3]) == ("settles", [pending.id])
+
+
+def test_the_statuses_are_written_into_the_statement_as_the_partial_indexes_are(
+        db: Session, connection: Connection) -> None:
+    """The source names each status by its enum; the server receives the literal, so its plans (generic ones too)
+    use the partial indexes written with it."""
+    listing = ListingFactory()
+    db.flush()
+    sent: list[str] = []
+
+    def keep(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", keep)
+    try:
+        checks.check_accepts(db, [checks.Commitment(listing.mentor_profile_id, listing.id, START, START + HOUR, 0, 0)])
+    finally:
+        event.remove(connection, "before_cursor_execute", keep)
+    (statement,) = sent
+    assert "status = 'accepted'" in statement and "status IN ('scheduled', 'in_progress')" in statement
+    assert "b.status = 'draft'" in statement and ":accepted" not in statement and "%(accepted)s" not in statement
