@@ -24,7 +24,7 @@ from workflows.errors import Conflict
 from workflows.scheduling.hours import Hours, fits_hours
 from workflows.scheduling.rules import ListingRules, Rule, in_minutes, local_day, refused
 
-# The statuses and kinds the statements below name, written in when they run (``infra.sql.statuses``).
+# The statuses and kinds the statements below name, written in as literals (``infra.sql.statuses``).
 _FIXED = {"accepted": BookingStatus.ACCEPTED, "draft": BookingStatus.DRAFT, "scheduled": SessionStatus.SCHEDULED,
           "in_progress": SessionStatus.IN_PROGRESS, "cancelled": SessionStatus.CANCELLED,
           "group_kind": ListingKind.GROUP}
