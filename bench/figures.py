@@ -205,7 +205,8 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
         api, base = stack.start_api()
         mentors = seed.mentors(stack.engine, ACCEPTING_MENTORS)
         per_mentor = int(1000 * cfg.seconds / ACCEPTING_MENTORS) + 10
-        drafts, floor_drafts, tx_drafts = seed.interleaved_drafts(stack.engine, mentors, mentees, per_mentor, 3)
+        warm_drafts, drafts, floor_drafts, tx_drafts = seed.interleaved_drafts(stack.engine, mentors, mentees,
+                                                                               per_mentor, 4)
         ids = drafts.ids
 
         noop_headers = mentors[0].headers()
@@ -218,6 +219,11 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
             return run_load(base, accepts.paths(template), seconds=cfg.seconds, connections=CONNECTIONS,
                             method="POST", tokens=accepts.tokens)
 
+        # Each API process has served accepts before the one that counts: its first ones compile statements.
+        warm = run_load(base, warm_drafts.paths(), seconds=1, connections=CONNECTIONS, method="POST",
+                        tokens=warm_drafts.tokens)
+        if set(warm.statuses) != {200}:
+            raise RuntimeError(f"the warm-up accepts answered {warm.statuses}")
         # Alternate the order, so neither side always runs on a warmer machine.
         if rep % 2 == 0:
             noop_result, accept_result = noop(), accept(base, drafts)
@@ -231,6 +237,8 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
                 raise RuntimeError(f"the {name} route answered {result.statuses}")
         api.stop()
         stack.purge_queues()
+        if not accept_result.ok() or not noop_result.ok():
+            raise RuntimeError(f"no answer within the run: accept {accept_result.statuses}, no-op {noop_result.statuses}")
         if accept_result.ok() >= len(ids):
             raise RuntimeError("the accept load ran out of drafts: raise their number")
         unexpected = {s: n for s, n in accept_result.statuses.items() if s != 200}  # noqa: PLR2004

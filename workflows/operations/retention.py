@@ -64,9 +64,15 @@ class Target:
 
 def _batch(model: type[Any], keys: tuple[QueryableAttribute[Any], ...], age: QueryableAttribute[Any], limit: int,
            *conditions: ColumnElement[bool]) -> Delete:
-    """``DELETE … WHERE key IN (the oldest `limit` rows meeting the conditions, skipping locked ones)``."""
-    victims = select(*keys).where(*conditions).order_by(age).limit(limit).with_for_update(skip_locked=True)
-    return delete(model).where(tuple_(*keys).in_(victims))
+    """``DELETE … WHERE key IN (the oldest `limit` rows meeting the conditions, skipping locked ones)``.
+
+    The victims are a materialized CTE, chosen once: as a plain subquery the planner may scan it again for
+    each outer row, and each scan skips the rows this statement has already deleted and takes the next
+    ones, so one batch could remove more than ``limit`` rows.
+    """
+    victims = (select(*keys).where(*conditions).order_by(age).limit(limit).with_for_update(skip_locked=True)
+               .cte("victims").prefix_with("MATERIALIZED"))
+    return delete(model).where(tuple_(*keys).in_(select(*victims.c)))
 
 
 def _outbox_events(horizon: timedelta, limit: int) -> Delete:

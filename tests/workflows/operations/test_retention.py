@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import Settings, get_settings
@@ -96,6 +96,16 @@ def test_outbox_events_past_the_horizon_go_while_newer_ones_and_pending_work_sta
 
 def test_pruning_goes_in_bounded_batches(db: Session) -> None:
     events = [finished_event(db, timedelta(days=40)) for _ in range(7)]
+    assert prune_all(db, "outbox_events", settings(retention_batch_size=3)) == [3, 3, 1]
+    assert kept_events(db, events) == set()
+
+
+def test_a_batch_stays_within_its_size_whatever_plan_the_server_picks(db: Session) -> None:
+    """A nested loop scans the victims again for each row: they must have been chosen once."""
+    events = [finished_event(db, timedelta(days=40)) for _ in range(7)]
+    for planner_option in ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_memoize", "enable_hashagg",
+                           "enable_sort"):
+        db.execute(text(f"SET LOCAL {planner_option} = off"))
     assert prune_all(db, "outbox_events", settings(retention_batch_size=3)) == [3, 3, 1]
     assert kept_events(db, events) == set()
 
