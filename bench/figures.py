@@ -238,7 +238,8 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
         api.stop()
         stack.purge_queues()
         if not accept_result.ok() or not noop_result.ok():
-            raise RuntimeError(f"no answer within the run: accept {accept_result.statuses}, no-op {noop_result.statuses}")
+            raise RuntimeError(f"nothing answered within the run: accept {accept_result.statuses}, "
+                               f"no-op {noop_result.statuses}")
         if accept_result.ok() >= len(ids):
             raise RuntimeError("the accept load ran out of drafts: raise their number")
         unexpected = {s: n for s, n in accept_result.statuses.items() if s != 200}  # noqa: PLR2004
