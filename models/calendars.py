@@ -9,9 +9,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
+from models.enums import ConnectionStatus, check_in, stored_as_text
 
 CALDAV, SUBSCRIPTION = "caldav", "ics"
-CONNECTING, ACTIVE, BROKEN = "connecting", "active", "broken"
 SEALED_HREF = "sealed"  # a subscription's href: its address is kept in the connection's sealed credentials only
 MAX_CONNECTIONS_PER_MENTOR = 5
 MAX_SOURCES_PER_CONNECTION = 50
@@ -32,7 +32,7 @@ class CalendarConnection(IdMixin, TimestampMixin, Base):
     __tablename__ = "calendar_connections"
     __table_args__ = (
         CheckConstraint("kind IN ('caldav', 'ics')", name="kind_values"),
-        CheckConstraint("status IN ('connecting', 'active', 'broken')", name="status_values"),
+        CheckConstraint(check_in("status", ConnectionStatus), name="status_values"),
         CheckConstraint("length(host) <= 255", name="host_length"),
         CheckConstraint("last_error IS NULL OR length(last_error) <= 500", name="error_length"),
         # The sync beat's queue: connections due, soonest first.
@@ -47,7 +47,8 @@ class CalendarConnection(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(8))
     host: Mapped[str] = mapped_column(String(255))
     credentials: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=ACTIVE, server_default=ACTIVE)
+    status: Mapped[ConnectionStatus] = mapped_column(stored_as_text(ConnectionStatus), default=ConnectionStatus.ACTIVE,
+                                                     server_default=ConnectionStatus.ACTIVE.value)
     # The last sync that read every busy calendar, and what the last failure said (kept until a sync succeeds).
     synced_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -130,6 +130,15 @@ class AccountTokenPurpose(StrEnum):
     CANCEL_EMAIL_CHANGE = "cancel_email"
 
 
+class ConnectionStatus(StrEnum):
+    """A calendar connection: ``connecting`` while its server is asked what it holds, then ``active``, and
+    ``broken`` once the server refuses its credentials (until the mentor gives new ones)."""
+
+    CONNECTING = "connecting"
+    ACTIVE = "active"
+    BROKEN = "broken"
+
+
 class InvitationStatus(StrEnum):
     """A mentor's invitation to a listing's team: waiting for them, taken, turned down, or withdrawn by the owner."""
 

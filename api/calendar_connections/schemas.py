@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from api.common.schemas import Text
 from infra.http_targets import MAX_URL_LENGTH
+from models import ConnectionStatus
 from models.calendars import CALDAV, MAX_SOURCES_PER_CONNECTION, SUBSCRIPTION
 
 EXAMPLE_CONNECTION: dict[str, Any] = {
@@ -24,6 +25,8 @@ EXAMPLE_CONNECTION: dict[str, Any] = {
     "created_at": "2030-03-01T12:00:00+00:00",
 }
 
+# A connection being connected is shown to nobody.
+SHOWN_STATUSES = [status.value for status in ConnectionStatus if status != ConnectionStatus.CONNECTING]
 
 class SourceSchema(ma.Schema):
     id = fields.UUID()
@@ -41,7 +44,7 @@ class ConnectionSchema(ma.Schema):
     id = fields.UUID()
     kind = fields.String(metadata={"enum": [CALDAV, SUBSCRIPTION]})
     host = fields.String(metadata={"description": "The server's host; the address and credentials are never shown."})
-    status = fields.String(metadata={"enum": ["active", "broken"], "description":
+    status = fields.String(metadata={"enum": SHOWN_STATUSES, "description":
                                      "`broken`: the server refused the credentials; nothing is read until new ones "
                                      "are given (`PATCH`)."})
     busy_synced_at = fields.DateTime(allow_none=True, attribute="synced_at", metadata={

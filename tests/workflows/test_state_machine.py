@@ -20,6 +20,8 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
+    CalendarConnection,
+    ConnectionStatus,
     DisputeStatus,
     InvitationStatus,
     ListingKind,
@@ -37,6 +39,7 @@ from tests.factories import BookingFactory, ListingFactory, UserFactory
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import BOOKINGS, PROPOSALS
 from workflows.bookings.series import SERIES
+from workflows.calendars.accounts import CONNECTIONS
 from workflows.errors import Forbidden, InvalidTransition, NotFound, violated_constraint
 from workflows.mentors.invitations import INVITATIONS
 from workflows.roles import Role
@@ -107,7 +110,8 @@ WHO_MAY = {
 }
 # What a refusal says for an action whose identifier is no English verb; clients read the identifier.
 VERBS = {"mentee_no_show": "report the mentee absent from", "mentor_no_show": "report the mentor absent from",
-         "end_with_session": "end with its session", "accept_checked": "accept"}
+         "end_with_session": "end with its session", "accept_checked": "accept", "break": "mark broken",
+         "mend": "give new credentials to"}
 P, INV, W, D = ProposalStatus, InvitationStatus, WaitlistStatus, DisputeStatus
 PROPOSAL_MOVES = {
     **{(P.OPEN, action, role): target for action, target in (("accept", P.ACCEPTED), ("decline", P.DECLINED),
@@ -126,6 +130,12 @@ PLACE_MOVES = {
         ("close", W.CLOSED, (SYSTEM,))) for role in roles},
 }
 DISPUTE_MOVES = {(D.OPEN, "resolve", ADMIN): D.RESOLVED}
+C = ConnectionStatus
+CONNECTION_MOVES = {
+    (C.CONNECTING, "connect", MENTOR): C.ACTIVE,  # its server answered what it holds
+    (C.ACTIVE, "break", SYSTEM): C.BROKEN,  # a sync found the credentials refused
+    (C.ACTIVE, "mend", MENTOR): C.ACTIVE, (C.BROKEN, "mend", MENTOR): C.ACTIVE,  # new credentials
+}
 WHO_MAY |= {
     ("proposal", "accept"): "mentor or the mentee", ("proposal", "decline"): "mentor or the mentee",
     ("proposal", "withdraw"): "mentor or the mentee", ("proposal", "expire"): "system",
@@ -133,6 +143,8 @@ WHO_MAY |= {
     ("place in line", "offer"): "system", ("place in line", "leave"): "mentee",
     ("place in line", "promote"): "mentee", ("place in line", "expire"): "system",
     ("place in line", "close"): "system", ("dispute", "resolve"): "admin",
+    ("calendar connection", "connect"): "mentor", ("calendar connection", "break"): "system",
+    ("calendar connection", "mend"): "mentor",
 }
 MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "booking": (BookingStatus, BOOKINGS, BOOKING_MOVES),
@@ -142,13 +154,14 @@ MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "invitation": (InvitationStatus, INVITATIONS, INVITATION_MOVES),
     "place in line": (WaitlistStatus, PLACES, PLACE_MOVES),
     "dispute": (DisputeStatus, DISPUTES, DISPUTE_MOVES),
+    "calendar connection": (ConnectionStatus, CONNECTIONS, CONNECTION_MOVES),
 }
 
 
 def _record(kind: str, status: Any) -> Any:
     return {"booking": Booking, "session": MentorshipSession, "booking series": BookingSeries,
             "proposal": RescheduleProposal, "invitation": TeamInvitation, "place in line": WaitlistEntry,
-            "dispute": AttendanceDispute}[kind](status=status)
+            "dispute": AttendanceDispute, "calendar connection": CalendarConnection}[kind](status=status)
 
 
 def _cases() -> list[tuple[str, str, str, Role]]:

@@ -1,10 +1,12 @@
 """A mentor's calendar account, sealed: its address and credentials kept as one Fernet token under
 ``CALENDAR_CREDENTIALS_KEYS`` (a rotation adds a new key first, re-encrypts with ``flask ops reseal-calendars``,
-then drops the old), and a client that sends them to the account's own origin only."""
+then drops the old), and a client that sends them to the account's own origin only; and the table of its
+lifecycle (``CONNECTIONS``)."""
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select, update
@@ -13,12 +15,30 @@ from sqlalchemy.orm import Session
 from infra import calendar_http, http_targets
 from infra.calendar_http import CalendarClient, CalendarFault
 from infra.config import Settings
-from models import CalendarConnection, CalendarSource
+from models import CalendarConnection, CalendarSource, ConnectionStatus
 from models.calendars import SEALED_HREF, SUBSCRIPTION
 from workflows.errors import Conflict
+from workflows.roles import Role
+from workflows.state_machine import StateMachine, move
 
 REQUEST_SECONDS = 10.0  # each request to a calendar server, whole
 SYNC_SECONDS = 30.0  # every request of one sync, together
+
+
+class ConnectionAction(StrEnum):
+    CONNECT = "connect"
+    BREAK = "break"
+    MEND = "mend"
+
+
+# A connection is written ``connecting`` while its server is asked what it holds (given up, it is deleted), is
+# ``active`` once it answered, ``broken`` when a sync finds its credentials refused, and active again with new ones.
+CONNECTIONS = StateMachine("calendar connection", CalendarConnection, {
+    ConnectionAction.CONNECT: move(ConnectionStatus.CONNECTING, ConnectionStatus.ACTIVE, Role.MENTOR),
+    ConnectionAction.BREAK: move(ConnectionStatus.ACTIVE, ConnectionStatus.BROKEN, Role.SYSTEM),
+    ConnectionAction.MEND: move({ConnectionStatus.ACTIVE, ConnectionStatus.BROKEN}, ConnectionStatus.ACTIVE,
+                                Role.MENTOR),
+}, verbs={ConnectionAction.BREAK: "mark broken", ConnectionAction.MEND: "give new credentials to"})
 
 
 def _box(settings: Settings) -> MultiFernet:

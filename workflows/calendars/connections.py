@@ -26,19 +26,12 @@ from sqlalchemy.orm import Session
 from infra import calendar_http, http_targets
 from infra.calendar_http import CalendarAuthFailed, CalendarFault
 from infra.config import Settings, get_settings
-from models import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, MentorProfile
-from models.calendars import (
-    ACTIVE,
-    CALDAV,
-    CONNECTING,
-    MAX_CONNECTIONS_PER_MENTOR,
-    MAX_SOURCES_PER_CONNECTION,
-    SEALED_HREF,
-)
+from models import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, ConnectionStatus, MentorProfile
+from models.calendars import CALDAV, MAX_CONNECTIONS_PER_MENTOR, MAX_SOURCES_PER_CONNECTION, SEALED_HREF
 from workflows.actors import Actor
 from workflows.calendars import sync as calendar_sync
 from workflows.calendars import writes as calendar_writes
-from workflows.calendars.accounts import REQUEST_SECONDS, client_for, seal, unseal
+from workflows.calendars.accounts import CONNECTIONS, REQUEST_SECONDS, ConnectionAction, client_for, seal, unseal
 from workflows.clock import utcnow
 from workflows.errors import (
     Conflict,
@@ -94,7 +87,7 @@ def connect_apart(transaction: Callable[[], AbstractContextManager[Session]], ac
     except InvalidInput:
         with transaction() as db:
             db.execute(delete(CalendarConnection).where(CalendarConnection.id == leased.connection_id,
-                                                        CalendarConnection.status == CONNECTING))
+                                                        CalendarConnection.status == ConnectionStatus.CONNECTING))
         raise
     with transaction() as db:
         finish(db, leased, found)
@@ -108,7 +101,7 @@ def begin(db: Session, actor: Actor, *, kind: str, url: str, username: str | Non
     profile = _profile(db, actor, lock=False)
     now = utcnow()
     db.execute(delete(CalendarConnection).where(  # a connect whose process died: its lease ran out
-        CalendarConnection.mentor_profile_id == profile.id, CalendarConnection.status == CONNECTING,
+        CalendarConnection.mentor_profile_id == profile.id, CalendarConnection.status == ConnectionStatus.CONNECTING,
         CalendarConnection.created_at < now - CONNECT_LEASE))
     held = db.scalar(select(func.count()).where(CalendarConnection.mentor_profile_id == profile.id)) or 0
     if held >= MAX_CONNECTIONS_PER_MENTOR:
@@ -123,7 +116,8 @@ def begin(db: Session, actor: Actor, *, kind: str, url: str, username: str | Non
         raise InvalidInput(f"this calendar address is refused: {exc}", field="url") from None
     secret = {"url": normal, "username": username, "password": password}
     connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=profile.id, kind=kind, host=host_of(normal),
-                                    credentials=seal(settings, secret), status=CONNECTING, next_sync_at=now,
+                                    credentials=seal(settings, secret), status=ConnectionStatus.CONNECTING,
+                                    next_sync_at=now,
                                     created_at=now)
     add_or_conflict(db, connection, {"uq_calendar_connections_connecting": RateLimited(
         "a calendar of yours is being connected: wait until it is done",
@@ -152,9 +146,10 @@ def discover(leased: Connecting, settings: Settings) -> list[calendar_http.Remot
 def finish(db: Session, leased: Connecting, found: Sequence[calendar_http.RemoteCalendar]) -> CalendarConnection:
     """The connection is ``active`` with the calendars found; its first sync is sent after the commit."""
     connection = db.get(CalendarConnection, leased.connection_id, with_for_update=True)
-    if connection is None or connection.status != CONNECTING:
+    if connection is None or connection.status != ConnectionStatus.CONNECTING:
         raise Conflict("the connection was given up meanwhile: connect again")
-    connection.status, connection.next_sync_at = ACTIVE, utcnow()
+    CONNECTIONS.apply(connection, ConnectionAction.CONNECT, Role.MENTOR)
+    connection.next_sync_at = utcnow()
     db.add_all([CalendarSource(id=uuid.uuid4(), connection_id=connection.id,
                                mentor_profile_id=connection.mentor_profile_id, href=remote.href, name=remote.name,
                                busy=True, target=False, writable=remote.writable)
@@ -178,7 +173,7 @@ def _profile(db: Session, actor: Actor, *, lock: bool = True) -> MentorProfile:
 def own_connection(db: Session, actor: Actor, connection_id: uuid.UUID, *, lock: bool = False) -> CalendarConnection:
     """The actor's connection (connected: not while it is being connected); 404 for anyone else's."""
     connection = db.get(CalendarConnection, connection_id, with_for_update=lock or None)
-    if connection is None or actor.mentor_profile_id is None or connection.status == CONNECTING \
+    if connection is None or actor.mentor_profile_id is None or connection.status == ConnectionStatus.CONNECTING \
             or connection.mentor_profile_id != actor.mentor_profile_id:
         raise NotFound("calendar connection not found")
     return connection
@@ -188,8 +183,8 @@ def list_connections(db: Session, actor: Actor) -> list[CalendarConnection]:
     if actor.mentor_profile_id is None:
         return []
     return list(db.scalars(select(CalendarConnection).where(
-        CalendarConnection.mentor_profile_id == actor.mentor_profile_id, CalendarConnection.status != CONNECTING)
-        .order_by(CalendarConnection.created_at)))
+        CalendarConnection.mentor_profile_id == actor.mentor_profile_id,
+        CalendarConnection.status != ConnectionStatus.CONNECTING).order_by(CalendarConnection.created_at)))
 
 
 sources_of = calendar_sync.sources_of
@@ -232,7 +227,8 @@ def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Se
         secret.update({key: value for key, value in (("username", username), ("password", password))
                        if value is not None})
         connection.credentials = seal(settings, secret)
-        connection.status, connection.failures = ACTIVE, 0
+        CONNECTIONS.apply(connection, ConnectionAction.MEND, Role.MENTOR)
+        connection.failures = 0
         db.execute(sa_update(CalendarWrite).where(CalendarWrite.source_id.in_(list(sources)))
                    .values(next_attempt_at=now))
     db.flush()

@@ -31,11 +31,11 @@ from infra import calendar_http
 from infra.calendar_http import CalendarAuthFailed, CalendarFault
 from infra.config import Settings, get_settings
 from infra.sql import statuses
-from models import Booking, BusyInterval, CalendarConnection, CalendarSource, MentorProfile
-from models.calendars import ACTIVE, BROKEN, SUBSCRIPTION
+from models import Booking, BusyInterval, CalendarConnection, CalendarSource, ConnectionStatus, MentorProfile
+from models.calendars import SUBSCRIPTION
 from outbox import enqueue_after_commit
 from workflows.actors import Actor
-from workflows.calendars.accounts import SYNC_SECONDS, client_for, unseal
+from workflows.calendars.accounts import CONNECTIONS, SYNC_SECONDS, ConnectionAction, client_for, unseal
 from workflows.calendars.busy import busy_times
 from workflows.clock import utcnow
 from workflows.events import EventType, record
@@ -86,7 +86,7 @@ def plan(db: Session, connection_id: uuid.UUID, settings: Settings, lease_id: uu
     """What to read, or ``None``: the connection is gone or not active, or (``lease_id`` given) the lease is no longer
     this sync's (it ran out and another holds it, or the sync was done)."""
     connection = db.get(CalendarConnection, connection_id)
-    if connection is None or connection.status != ACTIVE:
+    if connection is None or connection.status != ConnectionStatus.ACTIVE:
         return None
     if lease_id is not None and connection.sync_lease_id != lease_id:
         return None
@@ -172,9 +172,9 @@ def failed(db: Session, connection_id: uuid.UUID, error: CalendarFault, *, now: 
     _release(connection, lease_id, now)
     connection.failures += 1
     connection.last_error, connection.last_error_at = error.public[:500], now
-    newly_broken = isinstance(error, CalendarAuthFailed) and connection.status != BROKEN
-    if isinstance(error, CalendarAuthFailed):
-        connection.status = BROKEN
+    newly_broken = isinstance(error, CalendarAuthFailed) and connection.status == ConnectionStatus.ACTIVE
+    if newly_broken:
+        CONNECTIONS.apply(connection, ConnectionAction.BREAK, Role.SYSTEM)
     backoff = min(timedelta(seconds=settings.calendar_sync_interval_seconds) * 2 ** min(connection.failures, 10),
                   MAX_BACKOFF)
     connection.next_sync_at = now + min(backoff, MAX_BACKOFF)
@@ -191,12 +191,12 @@ _LEASES = statuses("""
       AND (SELECT count(*) FROM calendar_connections o WHERE o.mentor_profile_id = c.mentor_profile_id
            AND o.sync_leased_until > :now) < :per_mentor
     ORDER BY c.next_sync_at LIMIT :limit FOR UPDATE OF c SKIP LOCKED
-""", active=ACTIVE)
+""", active=ConnectionStatus.ACTIVE)
 _DUE = statuses("""
     SELECT id FROM calendar_connections WHERE status = :active AND next_sync_at <= :now
       AND (sync_leased_until IS NULL OR sync_leased_until <= :now)
     ORDER BY next_sync_at LIMIT :limit
-""", active=ACTIVE)
+""", active=ConnectionStatus.ACTIVE)
 
 
 def lease(db: Session, connection_ids: Sequence[uuid.UUID], now: datetime, settings: Settings, limit: int = 200
@@ -311,7 +311,7 @@ def refresh_before_accept(db: Session, transaction: Callable[[], AbstractContext
                                                      Booking.mentor_profile_id == actor.mentor_profile_id)
     connections = select(CalendarConnection.id, CalendarConnection.synced_at, CalendarConnection.sync_leased_until,
                          CalendarConnection.failures, CalendarConnection.next_sync_at
-                         ).where(CalendarConnection.status == ACTIVE,
+                         ).where(CalendarConnection.status == ConnectionStatus.ACTIVE,
                                  CalendarConnection.mentor_profile_id == mentor.scalar_subquery())
     rows = db.execute(connections).all()
     now = utcnow()

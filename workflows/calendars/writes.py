@@ -34,8 +34,15 @@ from sqlalchemy.orm import Session
 from infra import calendar_http
 from infra.calendar_http import CalendarFault
 from infra.config import Settings, get_settings
-from models import Booking, CalendarConnection, CalendarSource, CalendarWrite, MentorshipSession, OutboxEvent
-from models.calendars import ACTIVE
+from models import (
+    Booking,
+    CalendarConnection,
+    CalendarSource,
+    CalendarWrite,
+    ConnectionStatus,
+    MentorshipSession,
+    OutboxEvent,
+)
 from models.enums import SessionStatus
 from outbox import enqueue_after_commit
 from workflows.calendars import accounts as calendar_accounts
@@ -141,7 +148,7 @@ def owed(db: Session, write_id: uuid.UUID, settings: Settings, now: datetime | N
         return None
     source = db.get_one(CalendarSource, write.source_id)
     connection = db.get_one(CalendarConnection, source.connection_id)
-    if connection.status != ACTIVE or not (source.target or write.retire):
+    if connection.status != ConnectionStatus.ACTIVE or not (source.target or write.retire):
         return None
     ics = None if write.retire else written_event(mentor_entries(db, [write.session_id])[write.session_id])
     owe = Owed(write.id, source.href, write.uid, write.sequence, ics,
@@ -241,7 +248,7 @@ def lease_owed(db: Session, now: datetime, limit: int = 200) -> list[uuid.UUID]:
         select(CalendarWrite)
         .join(CalendarSource, CalendarSource.id == CalendarWrite.source_id)
         .join(CalendarConnection, CalendarConnection.id == CalendarSource.connection_id)
-        .where(_OWED, CalendarWrite.next_attempt_at <= now, CalendarConnection.status == ACTIVE,
+        .where(_OWED, CalendarWrite.next_attempt_at <= now, CalendarConnection.status == ConnectionStatus.ACTIVE,
                or_(CalendarSource.target, CalendarWrite.retire))
         .order_by(CalendarWrite.next_attempt_at).limit(limit).with_for_update(of=CalendarWrite, skip_locked=True)))
     for write in rows:

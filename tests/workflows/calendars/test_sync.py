@@ -23,7 +23,7 @@ from devstack.host import free_port
 from infra import calendar_http
 from infra.calendar_http import CalendarFault
 from infra.config import get_settings
-from models import BusyInterval, CalendarConnection, CalendarSource, Notification, OutboxEvent
+from models import BusyInterval, CalendarConnection, CalendarSource, ConnectionStatus, Notification, OutboxEvent
 from tests.calendar_servers import (
     PASSWORD,
     USER,
@@ -206,7 +206,7 @@ def test_a_server_stopped_mid_way_loses_nothing_and_refused_credentials_break_th
     (server.root / "users").write_text(f"{USER}:a-new-password\n")  # the mentor revoked the app password
     for _ in range(2):
         assert not calendar_sync.sync_connection(db, connection.id, now=later)
-    assert connection.status == "broken"
+    assert connection.status == ConnectionStatus.BROKEN
     told = db.scalars(select(Notification).where(Notification.type == "calendar.broken")).all()
     assert [n.user_id for n in told] == [actor.user_id]  # once
     assert calendar_sync.lease_due(db, later + timedelta(days=30)) == []  # not tried again until fixed

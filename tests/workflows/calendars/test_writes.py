@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
-from models import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, OutboxEvent
-from models.calendars import ACTIVE, BROKEN, CALDAV
+from models import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, ConnectionStatus, OutboxEvent
+from models.calendars import CALDAV
 from tests.calendar_servers import (
     PASSWORD,
     USER,
@@ -182,7 +182,7 @@ def test_writes_to_a_broken_connection_wait_for_new_credentials_then_land(db: Se
     mentor, listing, calendar = connected(db, server)
     session = scheduled(db, mentor, listing, T)
     connection = db.scalars(select(CalendarConnection)).one()
-    connection.status = BROKEN  # the server refused the password at the last sync
+    connection.status = ConnectionStatus.BROKEN  # the server refused the password at the last sync
     db.flush()
     assert follow(db, session.id) == []
     later = datetime.now(UTC) + timedelta(days=1)
@@ -203,7 +203,7 @@ def test_a_write_holds_no_lock_while_the_server_answers_and_two_writes_of_one_ev
         connection = CalendarConnection(
             id=uuid.uuid4(), mentor_profile_id=session.mentor_profile_id, kind=CALDAV, host="127.0.0.1",
             credentials=calendar_accounts.seal(get_settings(), {"url": url, "username": USER, "password": PASSWORD}),
-            status=ACTIVE)
+            status=ConnectionStatus.ACTIVE)
         source = CalendarSource(id=uuid.uuid4(), connection_id=connection.id,
                                 mentor_profile_id=session.mentor_profile_id, href=url.rsplit("/", 1)[0] + "/work/",
                                 name="Work", busy=False, target=True, writable=True)
