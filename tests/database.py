@@ -43,6 +43,18 @@ def events_of(db: Session, *aggregate_ids: uuid.UUID) -> list[tuple[str, str | N
     return sorted((event_type, actor) for event_type, actor in rows)
 
 
+def event_types_of(db: Session, *aggregate_ids: uuid.UUID) -> list[str]:
+    """The types of every event recorded about these aggregates, sorted: events of one transaction share its
+    timestamp, so their order of writing is not in the table."""
+    return [event_type for event_type, _actor in events_of(db, *aggregate_ids)]
+
+
+def payloads_of(db: Session, event_type: str) -> list[dict[str, Any]]:
+    """The payloads of every event of this type, in the order they were recorded."""
+    return [event.payload for event in db.scalars(select(OutboxEvent).where(OutboxEvent.type == event_type)
+                                                  .order_by(OutboxEvent.created_at, OutboxEvent.id))]
+
+
 def refused(db: Session, error: type[DomainError], call: Callable[[], object]) -> DomainError:
     """Make the call, which the domain must refuse with ``error``, and undo what it wrote before refusing, as the
     API does (a rollback to before the call); the error, to read its message and details."""

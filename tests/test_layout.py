@@ -41,6 +41,37 @@ def test_no_test_module_imports_from_another_test_module() -> None:
     assert not offenders, "move these helpers into a fixture, factory or plugin module:\n" + "\n".join(offenders)
 
 
+
+# The helpers every kind of test needs, each defined once, where it lives.
+SHARED_HELPERS = {
+    "sign_in": "tests/api_calls.py", "signed_in": "tests/api_calls.py", "bearer": "tests/api_calls.py",
+    "post_booking": "tests/api_calls.py", "post_accept": "tests/api_calls.py", "requesting": "tests/api_calls.py",
+    "accepting": "tests/api_calls.py", "request": "tests/domain_calls.py", "accept": "tests/domain_calls.py",
+    "events_of": "tests/database.py", "event_types_of": "tests/database.py", "payloads_of": "tests/database.py",
+}
+# Local versions that only bind the shared one to what their module fixes, or act through another medium.
+LOCAL_VERSIONS = {
+    ("tests/workflows/scheduling/test_rules.py", "request"): "on the module's clock, through tests.domain_calls",
+    ("tests/workflows/scheduling/test_rules_time_zones.py", "request"): "the same, by a new mentee",
+    ("tests/web/pages.py", "sign_in"): "through the web app's sign-in page in a browser",
+}
+
+
+def _top_level_functions(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), str(path))
+    return [(node.lineno, node.name) for node in tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def test_the_shared_helpers_are_defined_once() -> None:
+    offenders = [
+        f"{where}:{line} defines {name} again (it is in {SHARED_HELPERS[name]})"
+        for path in sorted(TESTS.rglob("*.py"))
+        for line, name in _top_level_functions(path)
+        if name in SHARED_HELPERS and (where := str(path.relative_to(TESTS.parent))) != SHARED_HELPERS[name]
+        and (where, name) not in LOCAL_VERSIONS
+    ]
+    assert not offenders, "\n".join(offenders)
+
 def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
     source = "\n".join([
         "from tests.api.test_sessions import make_session",

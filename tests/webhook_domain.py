@@ -19,7 +19,7 @@ from infra.config import Settings, get_settings
 from models import OutboxEvent, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from outbox import record_events
 from outbox.recording import TaskCall, pending_dispatches
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 from workflows.actors import Actor
 from workflows.webhooks import endpoints, leases, messages, outcomes
 from workflows.webhooks.sending import Delivery, Outcome

@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from outbox import record_events
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 from workflows.actors import Actor
 from workflows.webhooks import endpoints
 

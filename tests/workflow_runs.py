@@ -21,7 +21,8 @@ from models import (
     ReviewEligibility,
     SessionStatus,
 )
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
 

@@ -17,14 +17,16 @@ from models import (
     ListingKind,
     MentorProfile,
     MentorshipSession,
-    OutboxEvent,
     RefreshToken,
     SessionStatus,
     User,
     WebhookEndpoint,
 )
-from tests.database import fingerprint
-from tests.factories import PASSWORD, BookingFactory, ListingFactory, UserFactory, as_caller, make_session
+from tests.database import event_types_of, fingerprint
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import make_session
 from workflows.actors import Actor
 from workflows.sessions import lifecycle as session_flow
 from workflows.webhooks import endpoints
@@ -33,12 +35,6 @@ from workflows.webhooks import endpoints
 def delete_me(client: FlaskClient, headers: dict[str, str], password: str = PASSWORD) -> tuple[int, dict | None]:
     response = client.delete("/api/v1/me", headers=headers, json={"current_password": password})
     return response.status_code, response.get_json(silent=True)
-
-
-def events_of(db: Session, aggregate_id: uuid.UUID) -> list[str]:
-    """The aggregate's event types, sorted: events of one transaction share its timestamp, so their
-    order of writing is not in the table."""
-    return sorted(db.scalars(select(OutboxEvent.type).where(OutboxEvent.aggregate_id == aggregate_id)))
 
 
 def test_deleting_a_mentee_cancels_the_future_keeps_the_past_and_erases_the_email(
@@ -60,10 +56,10 @@ def test_deleting_a_mentee_cancels_the_future_keeps_the_past_and_erases_the_emai
 
     db.expire_all()
     assert db.get(MentorshipSession, future.id).status == SessionStatus.CANCELLED
-    assert events_of(db, future.id) == ["session.cancelled", "session.scheduled"]
+    assert event_types_of(db, future.id) == ["session.cancelled", "session.scheduled"]
     assert db.get(MentorshipSession, future.id).cancelled_by == "mentee"
     assert db.get(Booking, draft.id).status == BookingStatus.CANCELLED
-    assert events_of(db, draft.id) == ["booking.cancelled"]
+    assert event_types_of(db, draft.id) == ["booking.cancelled"]
     assert db.get(MentorshipSession, past.id).status == SessionStatus.COMPLETED  # history stays
     user = db.get(User, mentee.user.id)
     assert user.email.endswith("@deleted.invalid") and user.display_name == "Deleted user"
@@ -90,7 +86,7 @@ def test_an_accepted_booking_whose_session_is_not_created_yet_is_cancelled_too(
     assert db.get(Booking, booking.id).status == BookingStatus.CANCELLED
     (session,) = db.scalars(select(MentorshipSession).where(MentorshipSession.booking_id == booking.id))
     assert session.status == SessionStatus.CANCELLED
-    assert events_of(db, session.id) == ["session.cancelled", "session.scheduled"]
+    assert event_types_of(db, session.id) == ["session.cancelled", "session.scheduled"]
 
 
 def test_deleting_a_mentor_cancels_their_group_sessions_and_withdraws_the_profile(
@@ -115,7 +111,7 @@ def test_deleting_a_mentor_cancels_their_group_sessions_and_withdraws_the_profil
     assert (cancelled.status, cancelled.cancelled_by) == (SessionStatus.CANCELLED, "mentor")
     assert db.get(Booking, uuid.UUID(seat["id"])).status == BookingStatus.CANCELLED
     assert db.get(Booking, draft.id).status == BookingStatus.DECLINED
-    assert events_of(db, draft.id) == ["booking.declined"]
+    assert event_types_of(db, draft.id) == ["booking.declined"]
     assert not db.get(MentorProfile, listing.mentor_profile_id).listed
     assert not any(db.scalars(select(Listing.active).where(Listing.mentor_profile_id == listing.mentor_profile_id)))
     assert (db.get(WebhookEndpoint, endpoint.id).enabled, db.get(WebhookEndpoint, endpoint.id).disabled_reason) == (

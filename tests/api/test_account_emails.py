@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from models import AccountToken, Notification, User
 from tests.api_calls import feed_url
-from tests.factories import PASSWORD, UserFactory, as_caller, make_session
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
+from tests.factories.sessions import make_session
 from tests.mail import Mailbox
 from workflows import inbox
 from workflows.accounts import emails as account_emails

@@ -9,19 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import MentorProfile, RefreshToken, User
-from tests.factories import PASSWORD, MentorProfileFactory, UserFactory, as_caller
+from tests.api_calls import bearer, signed_in
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
+from tests.factories.mentors import MentorProfileFactory
 
 NEW_PASSWORD = "a longer passphrase nobody has seen"
-
-
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> dict:
-    response = client.post("/api/v1/auth/token", json={"email": email, "password": password})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def bearer(tokens: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def refresh(client: FlaskClient, token: str) -> tuple[int, dict]:
@@ -110,7 +102,7 @@ def test_only_the_owner_edits_a_profile_and_bad_input_changes_nothing(client: Fl
 
 def test_a_refresh_token_is_spent_once_for_the_next_pair(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    first = sign_in(client, user.email)
+    first = signed_in(client, user.email)
     stored = db.scalars(select(RefreshToken.token_hash).where(RefreshToken.user_id == user.id)).all()
     assert first["refresh_token"] and first["refresh_token"] not in stored  # only its hash is kept
     status, second = refresh(client, first["refresh_token"])
@@ -125,8 +117,8 @@ def test_a_refresh_token_is_spent_once_for_the_next_pair(client: FlaskClient, db
 
 def test_a_reused_refresh_token_revokes_its_whole_family_and_only_it(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    login = sign_in(client, user.email)
-    other_login = sign_in(client, user.email)  # another device: another family
+    login = signed_in(client, user.email)
+    other_login = signed_in(client, user.email)  # another device: another family
     status, newer = refresh(client, login["refresh_token"])
     assert status == 200
     status, newest = refresh(client, newer["refresh_token"])
@@ -144,7 +136,7 @@ def test_a_reused_refresh_token_revokes_its_whole_family_and_only_it(client: Fla
 
 def test_refresh_refuses_unknown_and_expired_tokens(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    login = sign_in(client, user.email)
+    login = signed_in(client, user.email)
     status, body = refresh(client, "not-a-token")
     assert status == 401 and body["message"] == "the refresh token is invalid"
     db.execute(update(RefreshToken).where(RefreshToken.user_id == user.id)
@@ -158,11 +150,11 @@ def test_refresh_refuses_unknown_and_expired_tokens(client: FlaskClient, db: Ses
 
 def test_logout_and_password_change_revoke_refresh_tokens(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    first, second = sign_in(client, user.email), sign_in(client, user.email)
+    first, second = signed_in(client, user.email), signed_in(client, user.email)
     assert client.post("/api/v1/auth/logout", headers=bearer(first)).status_code == 204
     assert refresh(client, first["refresh_token"])[0] == 401
     assert refresh(client, second["refresh_token"])[0] == 401
-    third = sign_in(client, user.email)
+    third = signed_in(client, user.email)
     changed = client.post("/api/v1/me/password", headers=bearer(third),
                           json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert changed.status_code == 200

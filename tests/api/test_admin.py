@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.cli import ops
 from models import WebhookEndpoint, WebhookMessage
-from tests.factories import UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
 
 
 def failed_messages(db: Session, count: int, *, created: datetime) -> WebhookEndpoint:

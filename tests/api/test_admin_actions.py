@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AdminAction, BookingStatus, MentorProfile, OutboxEvent, Review, SessionStatus, User
-from tests.factories import MentorProfileFactory, UserFactory, as_caller, make_session
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import MentorProfileFactory
+from tests.factories.sessions import make_session
 from workflows.sessions import reviews
 
 

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from models import Booking, MentorProfile, User
-from tests.factories import UserFactory, as_caller, individual_session
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.sessions import individual_session
 
 
 def test_a_mentee_checks_in_reports_the_mentor_absent_and_an_admin_answers_the_mentors_dispute(

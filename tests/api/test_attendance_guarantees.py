@@ -26,7 +26,8 @@ from models import (
     User,
 )
 from tests.concurrency import concurrently
-from tests.factories import Caller, UserFactory, actor_of, as_caller, individual_session
+from tests.factories.accounts import Caller, UserFactory, actor_of, as_caller
+from tests.factories.sessions import individual_session
 from tests.servers import live_app
 from workflows.bookings import bundles
 from workflows.sessions import sweeps as session_sweeps

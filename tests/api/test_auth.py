@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import create_app
 from infra.config import get_settings
 from models import User
-from tests.factories import PASSWORD, UserFactory, as_caller
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 
 
 def register(client: FlaskClient, email: str, password: str = PASSWORD, name: str = "Ada") -> tuple[int, dict]:

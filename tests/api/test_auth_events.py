@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import create_app
 from infra.config import get_settings
 from models import AuthEvent
-from tests.factories import PASSWORD, UserFactory, as_caller
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 
 CLIENT = "203.0.113.90"
 

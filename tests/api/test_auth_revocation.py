@@ -12,15 +12,11 @@ from sqlalchemy.orm import Session
 from api.security import require_login
 from infra.config import get_settings
 from models import User
-from tests.factories import PASSWORD, MentorProfileFactory, UserFactory
+from tests.api_calls import bearer, sign_in, signed_in
+from tests.factories.accounts import PASSWORD, UserFactory
+from tests.factories.mentors import MentorProfileFactory
 
 NEW_PASSWORD = "a longer passphrase nobody has seen"
-
-
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> tuple[int, dict[str, str]]:
-    response = client.post("/api/v1/auth/token", json={"email": email, "password": password})
-    body = response.get_json()
-    return response.status_code, {"Authorization": f"Bearer {body.get('access_token')}"}
 
 
 def me_status(client: FlaskClient, headers: dict[str, str]) -> int:
@@ -29,9 +25,9 @@ def me_status(client: FlaskClient, headers: dict[str, str]) -> int:
 
 def test_logout_ends_every_earlier_token_of_the_caller(client: FlaskClient, db: Session) -> None:
     user, other = UserFactory(), UserFactory()
-    _, first = sign_in(client, user.email)
-    _, second = sign_in(client, user.email)
-    _, others = sign_in(client, other.email)
+    first = bearer(signed_in(client, user.email))
+    second = bearer(signed_in(client, user.email))
+    others = bearer(signed_in(client, other.email))
     response = client.post("/api/v1/auth/logout", headers=first)
     assert response.status_code == 204 and response.data == b""
     for headers in (first, second):
@@ -42,8 +38,7 @@ def test_logout_ends_every_earlier_token_of_the_caller(client: FlaskClient, db: 
     assert client.post("/api/v1/auth/logout", headers=first).status_code == 401
     # Someone else's tokens are untouched, and signing in again gives a working token.
     assert me_status(client, others) == 200
-    status, fresh = sign_in(client, user.email)
-    assert status == 200 and me_status(client, fresh) == 200
+    assert me_status(client, bearer(signed_in(client, user.email))) == 200
 
 
 def test_logout_needs_a_valid_token(client: FlaskClient) -> None:
@@ -53,7 +48,7 @@ def test_logout_needs_a_valid_token(client: FlaskClient) -> None:
 
 def test_password_change_ends_earlier_tokens_and_swaps_the_password(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    _, old = sign_in(client, user.email)
+    old = bearer(signed_in(client, user.email))
     response = client.post("/api/v1/me/password", headers=old,
                            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert response.status_code == 200
@@ -61,14 +56,14 @@ def test_password_change_ends_earlier_tokens_and_swaps_the_password(client: Flas
     assert body["token_type"] == "Bearer"
     assert me_status(client, old) == 401
     assert me_status(client, {"Authorization": f"Bearer {body['access_token']}"}) == 200
-    assert sign_in(client, user.email, NEW_PASSWORD)[0] == 200
-    assert sign_in(client, user.email, PASSWORD)[0] == 401
+    assert sign_in(client, user.email, NEW_PASSWORD).status_code == 200
+    assert sign_in(client, user.email, PASSWORD).status_code == 401
 
 
 def test_wrong_current_password_changes_nothing(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
     stored_hash = user.password_hash
-    _, headers = sign_in(client, user.email)
+    headers = bearer(signed_in(client, user.email))
     response = client.post("/api/v1/me/password", headers=headers,
                            json={"current_password": "not my password", "new_password": NEW_PASSWORD})
     assert response.status_code == 403
@@ -77,8 +72,8 @@ def test_wrong_current_password_changes_nothing(client: FlaskClient, db: Session
                             json={"current_password": PASSWORD, "new_password": "short"})
     assert malformed.status_code == 422 and set(malformed.get_json()["errors"]["json"]) == {"new_password"}
     assert me_status(client, headers) == 200
-    assert sign_in(client, user.email, PASSWORD)[0] == 200
-    assert sign_in(client, user.email, NEW_PASSWORD)[0] == 401
+    assert sign_in(client, user.email, PASSWORD).status_code == 200
+    assert sign_in(client, user.email, NEW_PASSWORD).status_code == 401
     row = db.execute(select(User.password_hash, User.token_version).where(User.id == user.id)).one()
     assert tuple(row) == (stored_hash, 0)
 
@@ -114,7 +109,7 @@ def test_a_token_with_a_malformed_version_is_invalid(client: FlaskClient, db: Se
 def test_checking_the_token_version_costs_no_extra_query(client: FlaskClient, db: Session) -> None:
     """The actor, their mentor profile and their token version come from one indexed query."""
     user = MentorProfileFactory().user
-    _, headers = sign_in(client, user.email)
+    headers = bearer(signed_in(client, user.email))
     statements: list[str] = []
     connection = db.connection()
 

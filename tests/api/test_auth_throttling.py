@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
 
 from api import create_app
 from devstack.host import free_port
 from infra.config import get_settings, load_settings
 from infra.environment import ConfigError
-from tests.factories import PASSWORD, UserFactory, as_caller
+from tests.api_calls import sign_in
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 
 RUN = uuid.uuid4().hex[:8]
 
@@ -31,24 +31,17 @@ def client_with(session_factory: sessionmaker[Session], **overrides: Any) -> Fla
     return create_app(settings, session_factory=session_factory).test_client()
 
 
-def sign_in(client: FlaskClient, email: str, password: str, address: str,
-            forwarded_for: str | None = None) -> TestResponse:
-    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post("/api/v1/auth/token", json={"email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address}, headers=headers)
-
-
 def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(
     session_factory: sessionmaker[Session], db: Session
 ) -> None:
     client = client_with(session_factory, auth_rate_limit_per_email="3/minute")
     victim = UserFactory()
     attacker, owner = "203.0.113.10", "198.51.100.10"
-    statuses = [sign_in(client, victim.email, f"guess {i}", attacker).status_code for i in range(6)]
+    statuses = [sign_in(client, victim.email, f"guess {i}", address=attacker).status_code for i in range(6)]
     assert statuses == [401, 401, 401, 429, 429, 429]
     # The owner, elsewhere, signs in while the attacker is still throttled.
-    assert sign_in(client, victim.email, PASSWORD, owner).status_code == 200
-    refused = sign_in(client, victim.email, PASSWORD, attacker)
+    assert sign_in(client, victim.email, PASSWORD, address=owner).status_code == 200
+    refused = sign_in(client, victim.email, PASSWORD, address=attacker)
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert "too many failed attempts" in refused.get_json()["message"]
@@ -61,12 +54,12 @@ def test_successful_sign_ins_are_limited_per_account_not_by_the_failure_limits(
     client = client_with(session_factory, auth_rate_limit_per_email="2/minute", auth_rate_limit_per_ip="2/minute",
                          auth_rate_limit_success_per_account="5/minute")
     user, other = UserFactory(), UserFactory()
-    statuses = [sign_in(client, user.email, PASSWORD, f"203.0.113.{20 + i % 2}").status_code for i in range(7)]
+    statuses = [sign_in(client, user.email, PASSWORD, address=f"203.0.113.{20 + i % 2}").status_code for i in range(7)]
     assert statuses == [200] * 5 + [429] * 2
-    refused = sign_in(client, user.email, PASSWORD, "198.51.100.20")
+    refused = sign_in(client, user.email, PASSWORD, address="198.51.100.20")
     assert refused.status_code == 429 and "sign-ins to this account" in refused.get_json()["message"]
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert sign_in(client, other.email, PASSWORD, "203.0.113.20").status_code == 200
+    assert sign_in(client, other.email, PASSWORD, address="203.0.113.20").status_code == 200
 
 
 def test_one_address_guessing_many_accounts_is_throttled_there_only(
@@ -75,19 +68,20 @@ def test_one_address_guessing_many_accounts_is_throttled_there_only(
     client = client_with(session_factory, auth_rate_limit_per_ip="4/minute")
     users = UserFactory.create_batch(6)
     sprayer = "203.0.113.30"
-    statuses = [sign_in(client, u.email, "Winter2026!", sprayer).status_code for u in users[:5]]
+    statuses = [sign_in(client, u.email, "Winter2026!", address=sprayer).status_code for u in users[:5]]
     assert statuses == [401, 401, 401, 401, 429]
-    assert sign_in(client, users[5].email, PASSWORD, sprayer).status_code == 429
-    assert sign_in(client, users[5].email, PASSWORD, "198.51.100.30").status_code == 200
+    assert sign_in(client, users[5].email, PASSWORD, address=sprayer).status_code == 429
+    assert sign_in(client, users[5].email, PASSWORD, address="198.51.100.30").status_code == 200
 
 
 def test_ipv6_clients_are_counted_per_64_network(session_factory: sessionmaker[Session], db: Session) -> None:
     client = client_with(session_factory, auth_rate_limit_per_ip="2/minute")
     users = UserFactory.create_batch(3)
     # Three addresses of one /64 (what one subscriber is routed) share the per-address counter.
-    statuses = [sign_in(client, u.email, "wrong", f"2001:db8:40:1::{i + 1}").status_code for i, u in enumerate(users)]
+    statuses = [sign_in(client, u.email, "wrong", address=f"2001:db8:40:1::{i + 1}").status_code
+                for i, u in enumerate(users)]
     assert statuses == [401, 401, 429]
-    assert sign_in(client, users[2].email, PASSWORD, "2001:db8:40:2::1").status_code == 200
+    assert sign_in(client, users[2].email, PASSWORD, address="2001:db8:40:2::1").status_code == 200
 
 
 def test_forwarded_for_is_ignored_without_trusted_proxies(
@@ -97,11 +91,11 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(
     victim = UserFactory()
     attacker = "203.0.113.40"
     # A new made-up X-Forwarded-For on every try does not give the attacker a fresh counter...
-    statuses = [sign_in(client, victim.email, "guess", attacker, forwarded_for=f"192.0.2.{i}").status_code
+    statuses = [sign_in(client, victim.email, "guess", address=attacker, forwarded_for=f"192.0.2.{i}").status_code
                 for i in range(5)]
     assert statuses == [401, 401, 401, 429, 429]
     # ...and a header naming the attacker's address does not make the owner share their counter.
-    assert sign_in(client, victim.email, PASSWORD, "198.51.100.40", forwarded_for=attacker).status_code == 200
+    assert sign_in(client, victim.email, PASSWORD, address="198.51.100.40", forwarded_for=attacker).status_code == 200
 
 
 def test_forwarded_for_names_the_client_behind_trusted_proxies(
@@ -111,10 +105,10 @@ def test_forwarded_for_names_the_client_behind_trusted_proxies(
     victim = UserFactory()
     proxy, attacker, owner = "10.0.0.40", "203.0.113.50", "198.51.100.50"
     # The proxy appends the address it saw; anything the client wrote before it is not trusted.
-    statuses = [sign_in(client, victim.email, "guess", proxy, forwarded_for=f"192.0.2.{i}, {attacker}").status_code
-                for i in range(5)]
+    statuses = [sign_in(client, victim.email, "guess", address=proxy,
+                        forwarded_for=f"192.0.2.{i}, {attacker}").status_code for i in range(5)]
     assert statuses == [401, 401, 401, 429, 429]
-    assert sign_in(client, victim.email, PASSWORD, proxy, forwarded_for=owner).status_code == 200
+    assert sign_in(client, victim.email, PASSWORD, address=proxy, forwarded_for=owner).status_code == 200
 
 
 def test_registration_stays_limited_per_address(session_factory: sessionmaker[Session], db: Session) -> None:
@@ -148,9 +142,9 @@ def test_a_redis_outage_throttles_nobody(session_factory: sessionmaker[Session],
     client = client_with(session_factory, redis_url=f"redis://127.0.0.1:{free_port()}/0",
                          auth_rate_limit_per_email="1/minute", auth_rate_limit_per_ip="1/minute")
     user = UserFactory()
-    statuses = [sign_in(client, user.email, "wrong", "203.0.113.80").status_code for _ in range(3)]
+    statuses = [sign_in(client, user.email, "wrong", address="203.0.113.80").status_code for _ in range(3)]
     assert statuses == [401, 401, 401]
-    assert sign_in(client, user.email, PASSWORD, "203.0.113.80").status_code == 200
+    assert sign_in(client, user.email, PASSWORD, address="203.0.113.80").status_code == 200
 
 
 def test_trusted_proxies_is_a_count_of_hops(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,8 +173,8 @@ def test_registering_known_addresses_counts_as_failed_sign_ins_and_tells_the_own
         for _ in range(4)]
     assert statuses == [409, 409, 409, 429]
     # The prober's other guesses are throttled as failed sign-ins are: a sign-in from there waits too.
-    assert sign_in(client, owner.email, PASSWORD, prober).status_code == 429
-    assert sign_in(client, owner.email, PASSWORD, "198.51.100.70").status_code == 200  # the owner, elsewhere
+    assert sign_in(client, owner.email, PASSWORD, address=prober).status_code == 429
+    assert sign_in(client, owner.email, PASSWORD, address="198.51.100.70").status_code == 200  # the owner, elsewhere
     told = db.query(Notification).filter(Notification.user_id == owner.id,
                                          Notification.type == "account.registration_attempt").all()
     assert [n.title for n in told] == ["Someone tried to sign up with your email"]

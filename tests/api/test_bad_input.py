@@ -15,7 +15,9 @@ from werkzeug.test import TestResponse
 
 from infra.config import get_settings
 from models import MentorProfile, Skill, User, WebhookEndpoint
-from tests.factories import MentorProfileFactory, UserFactory, as_caller, make_session
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import MentorProfileFactory
+from tests.factories.sessions import make_session
 
 REGISTER = "/api/v1/auth/register"
 LIMIT = 1024 * 1024  # MAX_CONTENT_LENGTH's default

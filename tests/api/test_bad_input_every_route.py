@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, SessionStatus
 from tests.database import fingerprint
-from tests.factories import UserFactory, make_session
+from tests.factories.accounts import UserFactory
+from tests.factories.sessions import make_session
 from workflows.actors import Actor
 from workflows.webhooks import endpoints
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.config import get_settings
 from models import AvailabilityWindow, Booking, ListingKind, OutboxEvent
 from tests.api_calls import future, iso, request_booking
-from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows.sessions import lifecycle as session_flow
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
 from infra.config import get_settings
-from tests.factories import PASSWORD, UserFactory, as_caller
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 
 ORIGIN = "https://app.example.com"
 PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST",

@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Bundle, BundlePurchase, ListingKind
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from workflows.sessions import lifecycle as session_flow
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import BundlePurchase
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from workflows.bookings import lifecycle as booking_flow
 from workflows.sessions import lifecycle as session_flow
 

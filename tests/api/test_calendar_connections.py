@@ -28,7 +28,8 @@ from api import create_app
 from infra.config import get_settings
 from models import BusyInterval, CalendarConnection
 from tests.calendar_servers import PASSWORD, USER, Feed, subscription_server
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from workflows.calendars import sync as calendar_sync
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)

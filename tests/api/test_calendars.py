@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from models import CalendarFeed, Listing, ListingKind
 from tests.api_calls import feed_url
-from tests.factories import PASSWORD, Caller, ListingFactory, UserFactory, as_caller, make_session
+from tests.factories.accounts import PASSWORD, Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import make_session
 
 
-def events_of(client: FlaskClient, path: str) -> dict[str, Any]:
+def feed_events(client: FlaskClient, path: str) -> dict[str, Any]:
     response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/calendar"
@@ -32,7 +34,7 @@ def test_the_feed_lists_my_sessions_as_mentor_and_mentee_with_stable_uids(client
 
     path = feed_url(client, mentee)
     assert f"DTSTART:{start:%Y%m%dT%H%M%S}Z" in client.get(path).get_data(as_text=True)  # in UTC
-    mine = events_of(client, path)
+    mine = feed_events(client, path)
     uid = f"{session.booking_id}@mentorship"
     assert set(mine) == {uid}
     event = mine[uid]
@@ -43,7 +45,7 @@ def test_the_feed_lists_my_sessions_as_mentor_and_mentee_with_stable_uids(client
     assert str(event["LOCATION"]) == str(event["URL"]) == f"https://meet.jit.si/mentorship-{session.meeting_room}"
     assert f"{unrelated.booking_id}@mentorship" not in mine
 
-    as_mentor = events_of(client, feed_url(client, mentor))
+    as_mentor = feed_events(client, feed_url(client, mentor))
     assert as_mentor[uid]["SUMMARY"] == "Code review with Ada Lovelace"
 
 
@@ -51,17 +53,17 @@ def test_sequence_rises_when_the_session_changes_and_cancelled_sessions_stay(cli
     mentor, mentee, session = make_session(db, datetime.now(UTC) + timedelta(days=3))
     path = feed_url(client, mentee)
     uid = f"{session.booking_id}@mentorship"
-    before = int(events_of(client, path)[uid]["SEQUENCE"])
+    before = int(feed_events(client, path)[uid]["SEQUENCE"])
     cancelled = client.post(f"/api/v1/sessions/{session.id}/cancel", json={"reason": "ill"}, headers=mentor.headers)
     assert cancelled.status_code == 200
-    after = events_of(client, path)[uid]
+    after = feed_events(client, path)[uid]
     assert str(after["STATUS"]) == "CANCELLED"
     assert int(after["SEQUENCE"]) > before
 
     session.start_time += timedelta(minutes=30)  # any change of time raises it too (the trigger)
     session.end_time += timedelta(minutes=30)
     db.flush()
-    assert int(events_of(client, path)[uid]["SEQUENCE"]) > int(after["SEQUENCE"])
+    assert int(feed_events(client, path)[uid]["SEQUENCE"]) > int(after["SEQUENCE"])
 
 
 def test_group_seats_are_in_the_feed(client: FlaskClient, db: Session) -> None:
@@ -72,8 +74,8 @@ def test_group_seats_are_in_the_feed(client: FlaskClient, db: Session) -> None:
                         headers=mentor.headers).get_json()
     seated = as_caller(UserFactory())
     assert client.post(f"/api/v1/sessions/{group['id']}/join", headers=seated.headers).status_code == 201
-    assert set(events_of(client, feed_url(client, seated))) == {f"{group['id']}@mentorship"}
-    (event,) = events_of(client, feed_url(client, mentor)).values()
+    assert set(feed_events(client, feed_url(client, seated))) == {f"{group['id']}@mentorship"}
+    (event,) = feed_events(client, feed_url(client, mentor)).values()
     assert event["SUMMARY"] == "Design clinic with 1 participants"
 
 
@@ -108,11 +110,11 @@ def test_the_feed_shows_the_meeting_link_the_session_shows(client: FlaskClient, 
     path = feed_url(client, mentee)
     db.get(Listing, session.listing_id).location = "https://rooms.example.com/review"
     db.flush()
-    assert str(events_of(client, path)[uid]["URL"]) == "https://rooms.example.com/review"
+    assert str(feed_events(client, path)[uid]["URL"]) == "https://rooms.example.com/review"
     changed = client.patch(f"/api/v1/sessions/{session.id}", headers=mentor.headers,
                            json={"meeting_url": "https://meet.example.com/grace"})
     assert changed.status_code == 200 and changed.get_json()["meeting_url"] == "https://meet.example.com/grace"
-    assert str(events_of(client, path)[uid]["URL"]) == "https://meet.example.com/grace"
+    assert str(feed_events(client, path)[uid]["URL"]) == "https://meet.example.com/grace"
 
 
 def _feed_status(client: FlaskClient, caller: Caller) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.cli import ops
 from models import AvailabilityWindow, Booking, HandlerStatus, Listing, OutboxHandler, User
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 
 
 def test_create_admin_makes_a_new_admin(app: Flask, db: Session) -> None:

@@ -22,7 +22,8 @@ from infra import live_publish
 from infra.config import get_settings
 from models import Booking, BookingStatus, OutboxEvent
 from outbox import publisher
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 
 SchemaChange = Callable[[tuple[str, ...]], None]
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)

@@ -20,7 +20,9 @@ from models import (
     SessionStatus,
     Skill,
 )
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller, make_session
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
+from tests.factories.sessions import GroupSessionFactory, make_session
 from workflows.mentors import listings
 from workflows.mentors.profiles import ensure_skills
 
@@ -139,10 +141,9 @@ def test_a_free_slot_window_must_be_two_ordered_times_at_most_31_days_apart(clie
 
 def group_session(listing: object, start: datetime, *, status: SessionStatus = SessionStatus.SCHEDULED,
                   seats: int = 0) -> MentorshipSession:
-    return MentorshipSession(id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id,  # type: ignore[attr-defined]
-                             mentor_profile_id=listing.mentor_profile_id,  # type: ignore[attr-defined]
-                             start_time=start, end_time=start + timedelta(hours=1), status=status, capacity=2,
-                             seats_taken=seats)
+    session: MentorshipSession = GroupSessionFactory.build(listing=listing, start_time=start, status=status,
+                                                           capacity=2, seats_taken=seats)
+    return session
 
 
 def test_upcoming_group_sessions_across_listings_with_their_seats(client: FlaskClient, db: Session) -> None:

@@ -8,7 +8,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.api_calls import future, request_booking
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from workflows.sessions import lifecycle as session_flow
 
 

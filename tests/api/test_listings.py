@@ -5,7 +5,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 
 LISTING = {"title": "Mock interview", "skill": "System Design", "duration_minutes": 60, "price_cents": 8000,
            "currency": "eur"}

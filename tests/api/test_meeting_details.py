@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import OutboxEvent, OutboxHandler
-from tests.factories import ListingFactory, UserFactory, as_caller, make_session
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import make_session
 
 TEMPLATE_URL = "https://meet.jit.si/mentorship-{}"
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, ListingKind, OutboxEvent
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from workflows.actors import Actor
 from workflows.events import from_outbox
 from workflows.live import frames as live

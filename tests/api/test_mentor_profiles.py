@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.factories import MentorProfileFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import MentorProfileFactory
 
 PROFILE = {"headline": "Distributed systems", "bio": "Hi", "timezone": "Europe/Paris", "skills": ["Python", "SQL"]}
 

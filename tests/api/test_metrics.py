@@ -10,7 +10,8 @@ import uuid
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BookingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.bookings import BookingFactory
 from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 

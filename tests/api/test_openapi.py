@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from api.security import issue_token
 from models import BookingStatus, User
 from tests.conftest import ROOT
-from tests.factories import ListingFactory
+from tests.factories.mentors import ListingFactory
 
 MAX_EXAMPLES = 30
 NEGATIVE_EXAMPLES = 15

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, BookingStatus, ListingMember
+from tests.api_calls import accepting
 from tests.concurrency import concurrently
-from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from tests.servers import live_app
 from workflows.bookings.lifecycle import ANOTHER_ACCEPTED, MENTEE_BOOKED
 from workflows.sessions.lifecycle import create_session_from_booking
@@ -32,11 +34,6 @@ def draft(seed: Session, listing_id: uuid.UUID, mentor_profile_id: uuid.UUID, me
                       status=BookingStatus.DRAFT, price_cents=5000, currency="USD")
     seed.add(booking)
     return booking.id
-
-
-def accept(app: Flask, mentor: Caller, booking_id: uuid.UUID) -> Callable[[], int]:
-    headers = mentor.headers
-    return lambda: app.test_client().post(f"/api/v1/bookings/{booking_id}/accept", headers=headers).status_code
 
 
 def request_then_accept(app: Flask, mentee: Caller, mentor: Caller, listing_id: uuid.UUID, start: datetime
@@ -77,7 +74,8 @@ def test_ten_concurrent_accepts_by_different_mentors_of_one_mentee_accept_one(
         ids.append(draft(seed, listing.id, listing.mentor_profile_id, mentee.id, T + timedelta(minutes=index)))
     seed.commit()
     app = live_app(committed)
-    statuses = concurrently([accept(app, mentor, booking_id) for mentor, booking_id in zip(mentors, ids, strict=True)])
+    statuses = concurrently([accepting(app, mentor, booking_id)
+                             for mentor, booking_id in zip(mentors, ids, strict=True)])
     assert Counter(statuses) == {200: 1, 409: 9}, statuses
     with committed() as db:
         outcome = Counter((b.status, b.cancel_reason) for b in db.scalars(select(Booking).where(
@@ -102,7 +100,7 @@ def test_requests_racing_accepts_leave_no_accepted_overlap(seed: Session, commit
     for start, a_listing, b_listing, mentee, other, booking_id in rounds:
         a_mentor, b_mentor = as_caller(a_listing.mentor_profile.user), as_caller(b_listing.mentor_profile.user)
         outcomes.update(concurrently([
-            accept(app, a_mentor, booking_id),
+            accepting(app, a_mentor, booking_id),
             request_then_accept(app, mentee, b_mentor, b_listing.id, start + timedelta(minutes=30)),
             request_then_accept(app, other, a_mentor, a_listing.id, start - timedelta(minutes=30)),
         ]))
@@ -146,7 +144,7 @@ def test_requests_racing_an_accept_are_refused_or_settled_never_left_pending(
     for start, a_listing, b_listing, mentee, others, booking_id in rounds:
         a_mentor = as_caller(a_listing.mentor_profile.user)
         outcomes.update(concurrently([
-            accept(app, a_mentor, booking_id),
+            accepting(app, a_mentor, booking_id),
             *(request_only(app, other, a_listing.id, start + timedelta(minutes=15 * index))
               for index, other in enumerate(others)),
             request_only(app, mentee, b_listing.id, start + timedelta(minutes=20)),
@@ -191,7 +189,7 @@ def test_concurrent_requests_for_one_slot_of_a_team_spread_and_never_double_book
     spread = Counter(booking["mentor_profile_id"] for booking in made)
     assert sorted(spread.values()) == [4, 4, 4], spread
 
-    accepts = concurrently([accept(app, callers[b["mentor_profile_id"]], uuid.UUID(b["id"])) for b in made])
+    accepts = concurrently([accepting(app, callers[b["mentor_profile_id"]], uuid.UUID(b["id"])) for b in made])
     assert Counter(accepts) == {200: 3, 409: 9}, accepts
     assert pending_over_accepted(committed, "mentor_profile_id") == []
     with committed() as db:
@@ -220,15 +218,15 @@ def test_an_accept_does_not_wait_for_other_writes_that_reference_its_mentor(
     seed.commit()
     app = live_app(committed)
     mentor = as_caller(listing.mentor_profile.user)
-    assert accept(app, mentor, first)() == 200
+    assert accepting(app, mentor, first)() == 200
     statuses: list[int] = []
     with committed() as open_transaction:
         holder(open_transaction, open_transaction.get_one(Booking, first), other_mentee.id)
-        accepting = threading.Thread(target=lambda: statuses.append(accept(app, mentor, second)()))
-        accepting.start()
-        accepting.join(timeout=10)
-        answered_while_open = not accepting.is_alive()
+        second_accept = threading.Thread(target=lambda: statuses.append(accepting(app, mentor, second)()))
+        second_accept.start()
+        second_accept.join(timeout=10)
+        answered_while_open = not second_accept.is_alive()
         open_transaction.commit()
-    accepting.join(timeout=10)
+    second_accept.join(timeout=10)
     assert answered_while_open, "the accept waited for the other transaction to end"
     assert statuses == [200]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories.accounts import PASSWORD, UserFactory
 from workflows.accounts import users as accounts
 from workflows.errors import Overloaded
 

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, ListingKind, OutboxEvent, User
 from tests.database import counting
-from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller, make_session
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
+from tests.factories.sessions import make_session
 from workflows.notifications import messages
 from workflows.sessions import lifecycle as session_flow
 from workflows.sessions import reviews

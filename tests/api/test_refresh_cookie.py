@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from tests.factories import PASSWORD, UserFactory
+from tests.api_calls import sign_in
+from tests.factories.accounts import PASSWORD, UserFactory
 
 ORIGIN = {"Origin": "http://localhost"}  # the test client's host
 
@@ -22,14 +23,10 @@ def set_cookie(response: TestResponse) -> SimpleCookie:
     return jar
 
 
-def sign_in(client: FlaskClient, email: str) -> TestResponse:
-    return client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD, "refresh_cookie": True})
-
-
 def test_signing_in_for_the_browser_sets_the_refresh_token_as_a_strict_http_only_cookie_of_the_refresh_route(
         client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    response = sign_in(client, user.email)
+    response = sign_in(client, user.email, cookie=True)
     assert response.status_code == 200, response.text
     assert response.json["refresh_token"] is None and response.json["access_token"]
     cookie = set_cookie(response)["mentorship_refresh"]
@@ -42,7 +39,7 @@ def test_signing_in_for_the_browser_sets_the_refresh_token_as_a_strict_http_only
 def test_the_cookie_is_spent_from_our_own_pages_and_renewed_and_refused_from_anywhere_else(
         client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    first = set_cookie(sign_in(client, user.email))["mentorship_refresh"].value
+    first = set_cookie(sign_in(client, user.email, cookie=True))["mentorship_refresh"].value
     for headers in ({"Origin": "https://attacker.example"}, {"Origin": "null"}, {}):
         refused = client.post("/api/v1/auth/refresh", json={}, headers=headers)
         assert refused.status_code == 403, headers
@@ -58,7 +55,7 @@ def test_the_cookie_is_spent_from_our_own_pages_and_renewed_and_refused_from_any
 def test_logout_clears_the_cookie_and_a_refresh_with_neither_cookie_nor_token_is_422(
         client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    access = sign_in(client, user.email).json["access_token"]
+    access = sign_in(client, user.email, cookie=True).json["access_token"]
     out = client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {access}"})
     assert out.status_code == 204
     cleared = set_cookie(out)["mentorship_refresh"]
@@ -71,7 +68,7 @@ def test_logout_clears_the_cookie_and_a_refresh_with_neither_cookie_nor_token_is
 
 def test_a_revoked_cookie_is_cleared_with_its_401(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    access = sign_in(client, user.email).json["access_token"]
+    access = sign_in(client, user.email, cookie=True).json["access_token"]
     stale = client.get_cookie("mentorship_refresh", path="/api/v1/auth/refresh")
     assert stale is not None
     client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {access}"})
@@ -95,7 +92,7 @@ def test_the_cookie_is_secure_whenever_the_service_is_served_over_https(
     # address (or production) decides.
     user = UserFactory()
     configure(PUBLIC_URL="https://mentoring.example.com")
-    assert set_cookie(sign_in(client, user.email))["mentorship_refresh"]["secure"] is True
+    assert set_cookie(sign_in(client, user.email, cookie=True))["mentorship_refresh"]["secure"] is True
     configure(PUBLIC_URL="http://127.0.0.1:8000", APP_ENV="production", JWT_SECRET_KEY="x" * 64,
               CALENDAR_CREDENTIALS_KEYS="", PASSWORD_HASH_PROFILE="standard")
-    assert set_cookie(sign_in(client, user.email))["mentorship_refresh"]["secure"] is True
+    assert set_cookie(sign_in(client, user.email, cookie=True))["mentorship_refresh"]["secure"] is True

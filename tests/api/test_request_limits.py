@@ -6,27 +6,21 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from models import Booking, BookingStatus
+from tests.api_calls import requesting
 from tests.concurrency import concurrently
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 
 T = (datetime.now(UTC) + timedelta(days=5)).replace(hour=9, minute=0, second=0, microsecond=0)
-
-
-def request(app: Flask, mentee: Caller, listing_id: uuid.UUID, start: datetime) -> Callable[[], int]:
-    headers = mentee.headers
-    body = {"listing_id": str(listing_id), "start_time": start.isoformat()}
-    return lambda: app.test_client().post("/api/v1/bookings", headers=headers, json=body).status_code
 
 
 def drafts_of(committed: sessionmaker[Session], mentee_id: uuid.UUID) -> int:
@@ -39,7 +33,7 @@ def test_forty_identical_requests_at_once_make_one_draft(seed: Session, committe
     listing, mentee = ListingFactory(), UserFactory()
     seed.commit()
     caller = as_caller(mentee)
-    statuses = concurrently([request(live_app(committed), caller, listing.id, T) for _ in range(40)])
+    statuses = concurrently([requesting(live_app(committed), caller, listing.id, T) for _ in range(40)])
     assert Counter(statuses) == {201: 1, 409: 39}, statuses
     assert drafts_of(committed, mentee.id) == 1
 
@@ -49,7 +43,7 @@ def test_forty_requests_to_one_mentor_at_once_stop_at_the_cap(seed: Session, com
     listing, mentee = ListingFactory(), UserFactory()
     seed.commit()
     caller, app = as_caller(mentee), live_app(committed)
-    statuses = concurrently([request(app, caller, listing.id, T + timedelta(hours=i)) for i in range(40)])
+    statuses = concurrently([requesting(app, caller, listing.id, T + timedelta(hours=i)) for i in range(40)])
     assert Counter(statuses) == {201: cap, 409: 40 - cap}, statuses
     assert drafts_of(committed, mentee.id) == cap
 
@@ -61,7 +55,7 @@ def test_forty_requests_to_many_mentors_at_once_stop_at_the_overall_cap(
     mentee = UserFactory()
     seed.commit()
     caller, app = as_caller(mentee), live_app(committed)
-    statuses = concurrently([request(app, caller, listing.id, T + timedelta(hours=i))
+    statuses = concurrently([requesting(app, caller, listing.id, T + timedelta(hours=i))
                              for i, listing in enumerate(listings)])
     assert Counter(statuses) == {201: cap, 409: 40 - cap}, statuses
     assert drafts_of(committed, mentee.id) == cap

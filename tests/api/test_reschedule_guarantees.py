@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, BookingStatus, MentorshipSession, ProposalStatus, RescheduleProposal, SessionStatus
 from tests.concurrency import concurrently
-from tests.factories import Caller, ListingFactory, UserFactory, actor_of, as_caller
+from tests.factories.accounts import Caller, UserFactory, actor_of, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests, reschedules

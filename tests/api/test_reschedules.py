@@ -7,7 +7,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.api_calls import future, iso, request_booking
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 
 
 def test_a_move_proposed_by_the_mentee_and_accepted_by_the_mentor(client: FlaskClient, db: Session) -> None:

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Notification, OutboxEvent
-from tests.factories import UserFactory, as_caller, make_session
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.sessions import make_session
 from workflows.actors import Actor
 from workflows.notifications import messages
 from workflows.sessions import analytics, reviews

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, BookingStatus
+from tests.api_calls import accepting, requesting
 from tests.concurrency import concurrently
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 
 T = (datetime.now(UTC) + timedelta(days=5)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -29,17 +29,6 @@ def draft(seed: Session, listing_id: uuid.UUID, mentor_profile_id: uuid.UUID, st
                       status=BookingStatus.DRAFT, price_cents=5000, currency="USD", buffer_after_minutes=buffer_after)
     seed.add(booking)
     return booking.id
-
-
-def accept(app: Flask, mentor: Caller, booking_id: uuid.UUID) -> Callable[[], int]:
-    headers = mentor.headers
-    return lambda: app.test_client().post(f"/api/v1/bookings/{booking_id}/accept", headers=headers).status_code
-
-
-def request(app: Flask, mentee: Caller, listing_id: uuid.UUID, start: datetime) -> Callable[[], int]:
-    headers = mentee.headers
-    return lambda: app.test_client().post("/api/v1/bookings", headers=headers, json={
-        "listing_id": str(listing_id), "start_time": start.isoformat()}).status_code
 
 
 def accepted_of(committed: sessionmaker[Session], mentor_profile_id: uuid.UUID) -> list[Booking]:
@@ -64,7 +53,7 @@ def test_two_accepts_inside_a_buffer_of_each_other_accept_exactly_one(
     app = live_app(committed)
     for listing, first, second in rounds:
         mentor = as_caller(listing.mentor_profile.user)
-        assert sorted(concurrently([accept(app, mentor, first), accept(app, mentor, second)])) == [200, 409]
+        assert sorted(concurrently([accepting(app, mentor, first), accepting(app, mentor, second)])) == [200, 409]
         taken = accepted_of(committed, listing.mentor_profile_id)
         assert len(taken) == 1, taken
 
@@ -82,7 +71,7 @@ def test_accepts_racing_a_day_limit_stop_exactly_at_it(seed: Session, committed:
     app = live_app(committed)
     for listing, drafts in rounds:
         mentor = as_caller(listing.mentor_profile.user)
-        outcomes = Counter(concurrently([accept(app, mentor, booking_id) for booking_id in drafts]))
+        outcomes = Counter(concurrently([accepting(app, mentor, booking_id) for booking_id in drafts]))
         assert outcomes == {200: 2, 409: 2}, outcomes
         assert len(accepted_of(committed, listing.mentor_profile_id)) == 2
 
@@ -97,7 +86,7 @@ def test_requests_racing_a_mentees_active_limit_stop_exactly_at_it(
     seed.commit()
     app = live_app(committed)
     for listing, mentee, start in rounds:
-        outcomes = Counter(concurrently([request(app, mentee, listing.id, start + timedelta(hours=2 * i))
+        outcomes = Counter(concurrently([requesting(app, mentee, listing.id, start + timedelta(hours=2 * i))
                                          for i in range(3)]))
         assert outcomes == {201: 2, 409: 1}, outcomes
         with committed() as db:
@@ -128,7 +117,7 @@ def test_requests_racing_time_off_are_refused_or_declined_never_left_pending(
             return app.test_client().put(f"/api/v1/mentor-profiles/{profile_id}/time-off", headers=headers,
                                          json=body).status_code
 
-        outcomes.update(concurrently([time_off, *(request(app, mentee, listing.id, start + timedelta(hours=2 * i))
+        outcomes.update(concurrently([time_off, *(requesting(app, mentee, listing.id, start + timedelta(hours=2 * i))
                                                   for i, mentee in enumerate(mentees))]))
     assert outcomes[200] == ROUNDS and set(outcomes) <= {200, 201, 409}, outcomes
     with committed() as db:

@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.api_calls import request_booking
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 
 MONDAY = (datetime.now(UTC) + timedelta(days=14 - datetime.now(UTC).weekday())).replace(
     hour=10, minute=0, second=0, microsecond=0)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
 from infra.config import get_settings
-from tests.factories import UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
 
 
 def test_api_answers_are_never_stored_errors_included(client: FlaskClient, db: Session) -> None:

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from models import SessionStatus
-from tests.factories import Caller, UserFactory, as_caller, make_session
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.sessions import make_session
 from workflows.sessions import lifecycle as session_flow
 
 

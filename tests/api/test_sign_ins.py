@@ -18,22 +18,16 @@ from api import create_app
 from api.security import require_login
 from infra.config import get_settings
 from models import RefreshToken, SignIn
-from tests.factories import PASSWORD, UserFactory
+from tests.api_calls import bearer, signed_in
+from tests.factories.accounts import PASSWORD, UserFactory
 
 ENDED = "the token's sign-in has ended (signed out there, or its refresh token was reused)"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 PHONE = "MentorshipApp/2.1 (iPhone; iOS 17.4)"
 
 
-def sign_in(client: FlaskClient, email: str, agent: str = FIREFOX, address: str = "203.0.113.7") -> dict:
-    response = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD},
-                           environ_overrides={"HTTP_USER_AGENT": agent, "REMOTE_ADDR": address})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def bearer(tokens: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
+LAPTOP = {"agent": FIREFOX, "address": "203.0.113.7"}
+PHONE_HERE = {"agent": PHONE, "address": "203.0.113.7"}
 
 
 def refresh(client: FlaskClient, token: str, agent: str = FIREFOX, address: str = "203.0.113.7") -> tuple[int, dict]:
@@ -59,7 +53,7 @@ def listed(client: FlaskClient, tokens: dict) -> list[dict]:
 
 def test_a_reused_refresh_token_ends_the_access_tokens_of_its_sign_in_at_once(client: FlaskClient, db: Session) -> None:
     user = UserFactory()
-    laptop, phone = sign_in(client, user.email), sign_in(client, user.email, PHONE)
+    laptop, phone = signed_in(client, user.email, **LAPTOP), signed_in(client, user.email, **PHONE_HERE)
     status, renewed = refresh(client, laptop["refresh_token"])
     assert status == 200 and me(client, renewed)[0] == 200
     # The laptop's first refresh token comes back (a stolen copy): the laptop's sign-in ends, every token of it.
@@ -75,9 +69,9 @@ def test_a_reused_refresh_token_ends_the_access_tokens_of_its_sign_in_at_once(cl
 
 def test_sign_ins_show_what_recognises_them_and_never_a_token(client: FlaskClient, db: Session) -> None:
     user, other = UserFactory(), UserFactory()
-    laptop = sign_in(client, user.email, FIREFOX, "203.0.113.7")
-    phone = sign_in(client, user.email, PHONE, "2001:db8::1")
-    sign_in(client, other.email)
+    laptop = signed_in(client, user.email, **LAPTOP)
+    phone = signed_in(client, user.email, agent=PHONE, address="2001:db8::1")
+    signed_in(client, other.email, **LAPTOP)
     items = listed(client, laptop)
     assert [(i["id"], i["user_agent"], i["ip_address"], i["current"]) for i in items] == [
         (sign_in_id(phone), PHONE, "2001:db8::1", False), (sign_in_id(laptop), FIREFOX, "203.0.113.7", True)]
@@ -99,8 +93,8 @@ def test_sign_ins_show_what_recognises_them_and_never_a_token(client: FlaskClien
 
 def test_ending_one_sign_in_ends_its_tokens_and_no_other(client: FlaskClient, db: Session) -> None:
     user, other = UserFactory(), UserFactory()
-    laptop, phone = sign_in(client, user.email), sign_in(client, user.email, PHONE)
-    theirs = sign_in(client, other.email)
+    laptop, phone = signed_in(client, user.email, **LAPTOP), signed_in(client, user.email, **PHONE_HERE)
+    theirs = signed_in(client, other.email, **LAPTOP)
     # Someone else's sign-in, an unknown one and a malformed id: 404, and nothing ends.
     for target in (sign_in_id(theirs), str(uuid.uuid4()), "not-a-uuid"):
         response = client.delete(f"/api/v1/me/sign-ins/{target}", headers=bearer(laptop))
@@ -113,7 +107,7 @@ def test_ending_one_sign_in_ends_its_tokens_and_no_other(client: FlaskClient, db
     assert client.delete(f"/api/v1/me/sign-ins/{sign_in_id(phone)}", headers=bearer(laptop)).status_code == 404
     assert me(client, laptop)[0] == 200 and refresh(client, laptop["refresh_token"])[0] == 200
     # Ending the current sign-in signs this client out.
-    status, renewed = refresh(client, sign_in(client, user.email)["refresh_token"])
+    status, renewed = refresh(client, signed_in(client, user.email, **LAPTOP)["refresh_token"])
     assert status == 200
     assert client.delete(f"/api/v1/me/sign-ins/{sign_in_id(renewed)}", headers=bearer(renewed)).status_code == 204
     assert me(client, renewed)[0] == 401 and refresh(client, renewed["refresh_token"])[0] == 401
@@ -123,10 +117,10 @@ def test_ending_one_sign_in_ends_its_tokens_and_no_other(client: FlaskClient, db
 def test_one_sign_in_beyond_the_cap_ends_the_least_recently_used(client: FlaskClient, db: Session) -> None:
     cap = get_settings().max_refresh_tokens_per_user
     user = UserFactory()
-    first, oldest_unused, *others = [sign_in(client, user.email) for _ in range(cap)]
+    first, oldest_unused, *others = [signed_in(client, user.email, **LAPTOP) for _ in range(cap)]
     status, first = refresh(client, first["refresh_token"])  # the first sign-in is in use: it stays
     assert status == 200
-    newest = sign_in(client, user.email)
+    newest = signed_in(client, user.email, **LAPTOP)
     assert me(client, oldest_unused)[0] == 401 and refresh(client, oldest_unused["refresh_token"])[0] == 401
     for tokens in (first, newest, *others):
         assert me(client, tokens)[0] == 200
@@ -162,7 +156,7 @@ def test_what_a_client_says_of_itself_is_kept_bounded(session_factory: sessionma
     settings = dataclasses.replace(get_settings(), auth_rate_limit_per_ip="10000/minute")
     client = create_app(settings, session_factory=session_factory).test_client()
     user = UserFactory()
-    tokens = sign_in(client, user.email, "Agent\x00\x1b[31m\u202e" + "x" * 5000, "not-an-address")
+    tokens = signed_in(client, user.email, agent="Agent\x00\x1b[31m\u202e" + "x" * 5000, address="not-an-address")
     (item,) = listed(client, tokens)
     assert item["user_agent"] == "Agent[31m" + "x" * (255 - len("Agent[31m"))
     assert item["ip_address"] is None
@@ -177,7 +171,7 @@ def test_what_a_client_says_of_itself_is_kept_bounded(session_factory: sessionma
 def test_checking_the_sign_in_costs_no_extra_query(client: FlaskClient, db: Session) -> None:
     """The actor, their mentor profile, their token version and the token's sign-in: one indexed query."""
     user = UserFactory()
-    tokens, other = sign_in(client, user.email), sign_in(client, user.email)
+    tokens, other = signed_in(client, user.email, **LAPTOP), signed_in(client, user.email, **LAPTOP)
     statements: list[str] = []
     connection = db.connection()
 
@@ -205,7 +199,7 @@ def test_a_token_naming_a_malformed_sign_in_is_invalid(client: FlaskClient, db: 
         response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert (response.status_code, response.get_json()["message"]) == (401, "the token is invalid"), claims
     # A well-formed sign-in id that is not the user's own is refused too.
-    theirs = sign_in(client, UserFactory().email)
+    theirs = signed_in(client, UserFactory().email, **LAPTOP)
     token = jwt.encode({"sub": str(user.id), "ver": 0, "sid": sign_in_id(theirs), "iat": now, "exp": now + 60,
                         "iss": "mentorship"}, get_settings().jwt_secret_key, algorithm="HS256")
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

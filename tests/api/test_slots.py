@@ -7,7 +7,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from models import AvailabilityWindow, Booking, BookingStatus
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 
 
 def iso(moment: datetime) -> str:

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import AvailabilityWindow, Booking, ListingKind, MentorProfile
-from tests.factories import Caller, ListingFactory, MentorProfileFactory, UserFactory, as_caller
+from tests.api_calls import post_booking
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 
 DAY = (datetime.now(UTC) + timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
 T = DAY.replace(hour=10)
@@ -39,13 +41,8 @@ def team_listing(client: FlaskClient, size: int = 3, step: int | None = None
     return listing.id, owner, members
 
 
-def request(client: FlaskClient, mentee: Caller, listing_id: uuid.UUID, start: datetime, **extra: str):
-    return client.post("/api/v1/bookings", headers=mentee.headers,
-                       json={"listing_id": str(listing_id), "start_time": start.isoformat(), **extra})
-
-
 def mentor_of(client: FlaskClient, mentee: Caller, listing_id: uuid.UUID, start: datetime) -> str:
-    response = request(client, mentee, listing_id, start)
+    response = post_booking(client, mentee, listing_id, start)
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["mentor_profile_id"])
 
@@ -88,12 +85,12 @@ def test_naming_a_member_books_them_and_naming_anyone_else_is_400(client: FlaskC
     listing_id, owner, members = team_listing(client)
     mentee = as_caller(UserFactory())
     before = db.scalar(select(func.count()).select_from(Booking))
-    outsider = request(client, mentee, listing_id, T, mentor_profile_id=str(MentorProfileFactory().id))
+    outsider = post_booking(client, mentee, listing_id, T, mentor_profile_id=str(MentorProfileFactory().id))
     assert outsider.status_code == 400
     assert outsider.get_json()["message"] == "this mentor does not teach this listing"
-    assert request(client, mentee, listing_id, T, mentor_profile_id="nope").status_code == 422
+    assert post_booking(client, mentee, listing_id, T, mentor_profile_id="nope").status_code == 422
     assert db.scalar(select(func.count()).select_from(Booking)) == before
-    named = request(client, mentee, listing_id, T, mentor_profile_id=str(members[2].id)).get_json()
+    named = post_booking(client, mentee, listing_id, T, mentor_profile_id=str(members[2].id)).get_json()
     assert named["mentor_profile_id"] == str(members[2].id)
     # The chosen member is the booking's mentor: they decide, the owner does not take part.
     assert client.post(f"/api/v1/bookings/{named['id']}/accept", headers=owner.headers).status_code == 404
@@ -101,9 +98,9 @@ def test_naming_a_member_books_them_and_naming_anyone_else_is_400(client: FlaskC
     assert accepted.status_code == 200
     # A plain listing's owner may be named; nobody else.
     plain = ListingFactory()
-    assert request(client, mentee, plain.id, T + timedelta(days=1),
+    assert post_booking(client, mentee, plain.id, T + timedelta(days=1),
                    mentor_profile_id=str(plain.mentor_profile_id)).status_code == 201
-    assert request(client, mentee, plain.id, T + timedelta(days=1),
+    assert post_booking(client, mentee, plain.id, T + timedelta(days=1),
                    mentor_profile_id=str(members[1].id)).status_code == 400
 
 
@@ -118,7 +115,7 @@ def test_the_service_prefers_members_without_a_pending_request_then_the_team_ord
 def test_the_service_prefers_the_member_with_fewest_upcoming_sessions(client: FlaskClient, db: Session) -> None:
     listing_id, _owner, members = team_listing(client)
     for member in members[:2]:  # the first two each have a session coming, at another time
-        booking = request(client, as_caller(UserFactory()), listing_id, T - timedelta(hours=3),
+        booking = post_booking(client, as_caller(UserFactory()), listing_id, T - timedelta(hours=3),
                           mentor_profile_id=str(member.id)).get_json()
         client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=as_caller(member.user).headers)
     assert mentor_of(client, as_caller(UserFactory()), listing_id, T) == str(members[2].id)
@@ -128,16 +125,17 @@ def test_the_service_never_chooses_a_busy_member_or_one_outside_their_windows(cl
                                                                               db: Session) -> None:
     listing_id, _owner, members = team_listing(client, step=30)
     # The first member is booked at T; the second only works afternoons.
-    busy = request(client, as_caller(UserFactory()), listing_id, T, mentor_profile_id=str(members[0].id)).get_json()
+    busy = post_booking(client, as_caller(UserFactory()), listing_id, T,
+                        mentor_profile_id=str(members[0].id)).get_json()
     client.post(f"/api/v1/bookings/{busy['id']}/accept", headers=as_caller(members[0].user).headers)
     members[1].availability.append(AvailabilityWindow(id=uuid.uuid4(), weekday=T.weekday(), start_minute=13 * 60,
                                                       end_minute=18 * 60))
     db.flush()
     assert mentor_of(client, as_caller(UserFactory()), listing_id, T) == str(members[2].id)
-    accepted = request(client, as_caller(UserFactory()), listing_id, T + timedelta(minutes=30),
+    accepted = post_booking(client, as_caller(UserFactory()), listing_id, T + timedelta(minutes=30),
                        mentor_profile_id=str(members[2].id)).get_json()
     client.post(f"/api/v1/bookings/{accepted['id']}/accept", headers=as_caller(members[2].user).headers)
-    full = request(client, as_caller(UserFactory()), listing_id, T)
+    full = post_booking(client, as_caller(UserFactory()), listing_id, T)
     assert full.status_code == 409 and "no mentor of this listing's team is free" in full.get_json()["message"]
     # At 14:00 all are free; the afternoon member is the one without a session to come.
     assert mentor_of(client, as_caller(UserFactory()), listing_id, T.replace(hour=14)) == str(members[1].id)
@@ -149,7 +147,7 @@ def test_a_member_is_never_chosen_to_mentor_themselves(client: FlaskClient, db: 
     # Overlapping times: one mentee asks once per listing and start.
     chosen = [mentor_of(client, member, listing_id, T + timedelta(minutes=step)) for step in (0, 15, 30, 45)]
     assert chosen == [str(members[0].id), str(members[2].id)] * 2
-    self_named = request(client, member, listing_id, T + timedelta(days=1), mentor_profile_id=str(members[1].id))
+    self_named = post_booking(client, member, listing_id, T + timedelta(days=1), mentor_profile_id=str(members[1].id))
     assert self_named.status_code == 400 and "yourself" in self_named.get_json()["message"]
 
 
@@ -163,7 +161,7 @@ def test_team_slots_are_the_union_of_the_members(client: FlaskClient, db: Sessio
     slots = client.get(url.replace("+00:00", "Z"), headers=as_caller(UserFactory()).headers).get_json()["items"]
     assert [datetime.fromisoformat(s["start_time"]).hour for s in slots] == [9, 10, 14, 15]
     # A member's accepted booking takes only their slot away.
-    booking = request(client, as_caller(UserFactory()), listing_id, DAY.replace(hour=9)).get_json()
+    booking = post_booking(client, as_caller(UserFactory()), listing_id, DAY.replace(hour=9)).get_json()
     assert booking["mentor_profile_id"] == str(members[0].id)
     client.post(f"/api/v1/bookings/{booking['id']}/accept", headers=as_caller(members[0].user).headers)
     slots = client.get(url.replace("+00:00", "Z"), headers=as_caller(UserFactory()).headers).get_json()["items"]
@@ -177,7 +175,7 @@ def test_a_bundle_of_a_team_listing_pays_for_any_member(client: FlaskClient, db:
     mentee = as_caller(UserFactory())
     purchase = client.post(f"/api/v1/bundles/{bundle['id']}/purchase", headers=mentee.headers).get_json()
     for index, member in enumerate(members):
-        booked = request(client, mentee, listing_id, T + timedelta(hours=index),
+        booked = post_booking(client, mentee, listing_id, T + timedelta(hours=index),
                          mentor_profile_id=str(member.id), bundle_purchase_id=purchase["id"])
         assert booked.status_code == 201 and booked.get_json()["bundle_purchase_id"] == purchase["id"]
     left = client.get("/api/v1/bundle-purchases", headers=mentee.headers).get_json()["items"][0]

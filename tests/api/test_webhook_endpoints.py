@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from infra import http_targets
 from infra.config import get_settings
 from models import WebhookAttempt, WebhookEndpoint, WebhookMessage
-from tests.factories import Caller, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.webhook_domain import lease_message, record_outcome
 from workflows.webhooks import endpoints, leases, sending
 

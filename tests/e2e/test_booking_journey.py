@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, OutboxEvent
 from tests.api_calls import next_quarter_hour
-from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 from workflows.actors import Actor

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import BusyInterval, CalendarConnection, CalendarSource
 from tests.calendar_servers import PASSWORD, USER, Feed, ics, subscription_server, vevent
 from tests.concurrency import wait_until
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import gunicorn, peak_rss_mb
 from tests.workers_fixtures import StartWorker
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import CalendarConnection
 from tests.calendar_servers import PASSWORD, USER, client, radicale
 from tests.concurrency import wait_until
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 

@@ -37,7 +37,8 @@ from outbox.publisher import kick_key
 from outbox.recording import Dispatch
 from outbox.registry import Work
 from tests.concurrency import wait_until
-from tests.factories import Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker, purge_queues

@@ -16,7 +16,7 @@ from werkzeug.test import EnvironBuilder
 
 from api.live.slots import USER_RETRY_AFTER_SECONDS
 from infra.config import get_settings
-from tests.factories import Caller, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.servers import live_app, serving
 from tests.workers_fixtures import RedisServer
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.config import get_settings
 from models import Booking, BookingStatus, HandlerStatus, ListingKind, OutboxEvent, OutboxHandler
 from outbox import record_events
-from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app, serving
 from workflows.live.replay import MAX_REPLAY
 from workflows.operations import retention

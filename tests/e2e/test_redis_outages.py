@@ -27,7 +27,7 @@ from outbox.publisher import install_publisher
 from outbox.recording import redeliver_delay
 from outbox.relay import relay_due
 from tests.concurrency import wait_until
-from tests.factories import Caller
+from tests.factories.accounts import Caller
 from tests.servers import live_app
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import BeatProcess, RedisServer, StartWorker, WorkerProcess

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Notification, OutboxEvent, SessionReminder, SessionStatus
 from tests.concurrency import wait_until
-from tests.factories import group_session, individual_session
+from tests.factories.sessions import group_session, individual_session
 from tests.workers_fixtures import BeatProcess, StartWorker
 from workflows.events import EventType
 

@@ -8,7 +8,8 @@ import uuid
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.factories import BookingFactory, as_caller
+from tests.factories.accounts import as_caller
+from tests.factories.bookings import BookingFactory
 from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
 

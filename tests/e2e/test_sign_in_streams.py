@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.live.stream import CREDENTIAL_CHECK_SECONDS
-from tests.factories import PASSWORD, UserFactory
+from tests.api_calls import bearer
+from tests.factories.accounts import PASSWORD, UserFactory
 from tests.servers import serving
 
 STREAM = "/api/v1/events/stream"
@@ -31,14 +32,11 @@ def base(committed: sessionmaker[Session]) -> Iterator[str]:
         yield url
 
 
-def sign_in(http: httpx.Client, email: str, password: str = PASSWORD) -> dict:
+def signed_in_over_http(http: httpx.Client, email: str, password: str = PASSWORD) -> dict:
+    """The tokens of a sign-in to the served API (:func:`tests.api_calls.signed_in` is the test client's)."""
     response = http.post("/api/v1/auth/token", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def bearer(tokens: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def open_streams(http: httpx.Client, streams: ExitStack, tokens: dict) -> list[Iterator[str]]:
@@ -107,7 +105,7 @@ def test_streams_end_within_seconds_of_their_credential(seed: Session, base: str
     user = UserFactory()
     seed.commit()
     with httpx.Client(base_url=base, timeout=10) as http, ExitStack() as streams:
-        mine, other = sign_in(http, user.email), sign_in(http, user.email)
+        mine, other = signed_in_over_http(http, user.email), signed_in_over_http(http, user.email)
         ending = open_streams(http, streams, mine)
         (others,) = open_streams(http, streams, other)[:1]
         act(http, mine, other)

@@ -17,7 +17,8 @@ from infra.celery_config import create_celery
 from infra.config import get_settings
 from models import ListingKind, MentorshipSession, OutboxEvent, SessionStatus, WaitlistEntry, WaitlistStatus
 from tests.concurrency import concurrently, wait_until
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 from tests.workers_fixtures import RedisServer, StartWorker
 

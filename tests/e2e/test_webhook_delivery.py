@@ -25,7 +25,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from models import HandlerStatus, Notification, OutboxHandler, WebhookEndpoint, WebhookMessage
 from tests.concurrency import wait_until
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 from tests.webhook_receiver import HANG, Receiver, admin, attempts, emit, endpoint, messages, statuses
 from tests.workers_fixtures import StartWorker

@@ -31,7 +31,9 @@ from models import (
     WaitlistStatus,
 )
 from tests.concurrency import wait_until
-from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from tests.webhook_receiver import Receiver, admin, endpoint
 from tests.workers_fixtures import StartWorker
 from workflows import events, payloads

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.config import get_settings
 from models import User, WebhookMessage
 from tests.concurrency import wait_until
-from tests.factories import as_caller
+from tests.factories.accounts import as_caller
 from tests.servers import live_app
 from tests.webhook_receiver import HANG, Receiver, admin, attempts, emit, endpoint, messages, statuses
 from tests.workers_fixtures import StartWorker, procfile_workers

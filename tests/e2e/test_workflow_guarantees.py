@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,16 +20,11 @@ from infra.celery_config import create_celery
 from infra.config import get_settings
 from models import Booking, HandlerStatus, OutboxEvent, OutboxHandler
 from outbox import recording
+from tests.api_calls import accepting
 from tests.concurrency import concurrently, wait_until
-from tests.factories import Caller
 from tests.servers import live_app
 from tests.workers_fixtures import BeatProcess, StartWorker
 from tests.workflow_runs import accept_all, every_booking_has_one_session, seed_drafts, sessions_per_booking
-
-
-def accept(app: Flask, mentor: Caller, booking_id: uuid.UUID) -> Callable[[], int]:
-    headers = mentor.headers
-    return lambda: app.test_client().post(f"/api/v1/bookings/{booking_id}/accept", headers=headers).status_code
 
 
 def test_twenty_concurrent_accepts_create_one_session(
@@ -40,7 +33,7 @@ def test_twenty_concurrent_accepts_create_one_session(
     mentor, (booking_id,) = seed_drafts(seed, 1)
     start_worker()
     app = live_app(committed)
-    statuses = concurrently([accept(app, mentor, booking_id) for _ in range(20)])
+    statuses = concurrently([accepting(app, mentor, booking_id) for _ in range(20)])
     assert statuses.count(200) == 1, statuses
     assert Counter(statuses) == {200: 1, 400: 19}
     wait_until(lambda: every_booking_has_one_session(committed, [booking_id]), 20, "the session")
@@ -53,7 +46,7 @@ def test_concurrent_accepts_of_overlapping_drafts_accept_at_most_one(
 ) -> None:
     mentor, ids = seed_drafts(seed, 10, overlapping=True)
     app = live_app(committed)
-    statuses = concurrently([accept(app, mentor, booking_id) for booking_id in ids])
+    statuses = concurrently([accepting(app, mentor, booking_id) for booking_id in ids])
     assert Counter(statuses) == {200: 1, 409: 9}, statuses
     with committed() as db:
         accepted = db.scalar(select(func.count()).where(Booking.id.in_(ids), Booking.status == "accepted"))

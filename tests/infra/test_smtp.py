@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from devstack.host import free_port
 from infra.config import get_settings
 from models import BookingStatus, Notification
-from tests.factories import BookingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
 from workflows import inbox, payloads
 from workflows.notifications import mail
 from workflows.sessions import lifecycle as sessions

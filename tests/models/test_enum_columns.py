@@ -8,7 +8,8 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, CreditStatus, EmailStatus, Notification
-from tests.factories import BookingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
 
 
 def test_statuses_are_stored_as_their_values_and_read_back_as_members(db: Session) -> None:

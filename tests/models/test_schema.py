@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Listing, MentorshipSession
 from tests.conftest import alembic_config
-from tests.factories import ListingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.mentors import ListingFactory
 
 START = datetime(2030, 1, 7, 10, tzinfo=UTC)
 

@@ -12,7 +12,8 @@ from models import BookingStatus, HandlerStatus, MentorshipSession, MentorStats,
 from outbox import batches, record_events
 from outbox.recording import Dispatch, pending_dispatches, redeliver_delay
 from tests.database import counting
-from tests.factories import BookingFactory, MentorProfileFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import MentorProfileFactory
 from workflows.events import EventType, record
 from workflows.notifications import messages
 from workflows.payloads import booking_payload

@@ -23,7 +23,8 @@ from outbox import publisher as publish_module
 from outbox import record_events
 from outbox.publisher import install_publisher, kick_key, publish
 from outbox.recording import Dispatch, TaskCall
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 from tests.workers_fixtures import purge_queues
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from models import ListingKind, Notification, OutboxEvent, ReviewEligibility, User, WebhookEndpoint, WebhookMessage
 from outbox import REGISTRY
-from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import requests

@@ -21,7 +21,9 @@ from models import (
 )
 from outbox import REGISTRY
 from outbox.registry import Work
-from tests.factories import ListingFactory, UserFactory, make_session
+from tests.factories.accounts import UserFactory
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import make_session
 from tests.webhook_domain import make_endpoint
 from workflows.events import EventType, record
 from workflows.payloads import booking_payload, session_payload

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from models import MentorProfile, User
-from tests.factories import UserFactory, actor_of, group_session, make_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.sessions import group_session, make_session
 from workflows import history
 from workflows.sessions import lifecycle as sessions
 

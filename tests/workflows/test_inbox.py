@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from models import OutboxEvent
 from tests.database import refused
-from tests.factories import UserFactory, actor_of, make_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.sessions import make_session
 from workflows import inbox
 from workflows.errors import NotFound
 

@@ -8,7 +8,8 @@ import uuid
 from sqlalchemy.orm import Session
 
 from tests.database import refused
-from tests.factories import ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory
 from workflows.errors import Forbidden, NotFound
 from workflows.lookups import listing_or_404, own_listing
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import User
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 from workflows.errors import InvalidInput
 from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, paginate
 

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, MentorProfile, User
 from tests.database import counting, refused
-from tests.factories import BookingFactory, UserFactory, actor_of, group_session, make_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.sessions import group_session, make_session
 from workflows import people as named
 from workflows.errors import NotFound
 from workflows.sessions import lifecycle as sessions

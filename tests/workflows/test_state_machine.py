@@ -35,7 +35,10 @@ from models import (
     WaitlistStatus,
 )
 from models.bookings import ACCEPTED_OVERLAP, GROUP_SEAT
-from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import GroupSessionFactory
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import BOOKINGS, PROPOSALS
 from workflows.bookings.series import SERIES
@@ -251,11 +254,7 @@ def test_who_takes_part_in_a_booking_and_who_may_load_it(db: Session) -> None:
 def test_a_seat_makes_a_mentee_of_a_group_session_until_given_up(db: Session) -> None:
     listing = ListingFactory(kind=ListingKind.GROUP, capacity=3)
     start = datetime.now(UTC) + timedelta(days=3)
-    session = MentorshipSession(id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id,
-                                mentor_profile_id=listing.mentor_profile_id, start_time=start,
-                                end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED, capacity=3)
-    db.add(session)
-    db.flush()
+    session = GroupSessionFactory(listing=listing, start_time=start)
     seat = BookingFactory(listing=listing, start_time=start, status=BookingStatus.ACCEPTED,
                           group_session_id=session.id)
     holder = _actor(seat.mentee_user_id)
@@ -292,10 +291,7 @@ def test_constraint_violations_are_told_apart_by_name(db: Session) -> None:
     assert violation(backwards) == "ck_bookings_times_ordered"
 
     listing = ListingFactory(kind=ListingKind.GROUP, capacity=3)
-    session = MentorshipSession(id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id,
-                                mentor_profile_id=listing.mentor_profile_id, start_time=accepted.start_time,
-                                end_time=accepted.end_time, status=SessionStatus.SCHEDULED, capacity=3)
-    db.add(session)
+    session = GroupSessionFactory(listing=listing, start_time=accepted.start_time)
     seat = BookingFactory(listing=listing, status=BookingStatus.ACCEPTED, group_session_id=session.id)
     second = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
                      mentee_user_id=seat.mentee_user_id, start_time=seat.start_time, end_time=seat.end_time,

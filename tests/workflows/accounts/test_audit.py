@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import AuthEvent, AuthEventKind
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 from workflows.accounts import audit as auth_events
 
 NOW = datetime(2031, 5, 1, 12, tzinfo=UTC)

@@ -23,7 +23,9 @@ from models import (
     WebhookEndpoint,
 )
 from tests.database import refused
-from tests.factories import PASSWORD, BookingFactory, ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import PASSWORD, UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from tests.webhook_domain import make_endpoint
 from workflows.accounts import deletion as account_deletion
 from workflows.accounts import refresh_tokens

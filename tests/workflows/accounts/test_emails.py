@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import AccountToken, AccountTokenPurpose, Notification, User
 from tests.database import refused
-from tests.factories import PASSWORD, UserFactory, actor_of
+from tests.factories.accounts import PASSWORD, UserFactory, actor_of
 from workflows.accounts import emails as account_emails
 from workflows.accounts import users as accounts
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models import SignIn
 from tests.database import refused
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 from workflows.accounts import refresh_tokens
 from workflows.accounts.sign_ins import ClientInfo
 from workflows.errors import Unauthenticated

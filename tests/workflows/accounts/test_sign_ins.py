@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import RefreshToken, SignIn, User
 from tests.database import refused
-from tests.factories import UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
 from workflows.accounts import refresh_tokens, sign_ins
 from workflows.accounts.sign_ins import ClientInfo, Credential
 from workflows.errors import NotFound, Unauthenticated

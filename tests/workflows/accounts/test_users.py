@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import CalendarFeed, FeedRevocation, Notification, SignIn, User
 from tests.database import refused
-from tests.factories import PASSWORD, UserFactory, actor_of
+from tests.factories.accounts import PASSWORD, UserFactory, actor_of
 from workflows.accounts import refresh_tokens
 from workflows.accounts import users as accounts
 from workflows.accounts.sign_ins import ClientInfo

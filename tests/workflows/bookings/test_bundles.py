@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from models import Bundle, BundlePurchase, Listing, User
 from tests.database import refused
-from tests.factories import ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory
 from workflows.bookings import bundles
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Bundle, BundlePurchase
 from tests.concurrency import concurrently
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
 from tests.servers import live_app
 
 

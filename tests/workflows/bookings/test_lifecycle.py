@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingStatus, BundlePurchase, CreditStatus, ListingKind, MentorshipSession, User
 from models.listings import Listing
 from tests.database import events_of, refused
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, group_session, make_session
+from tests.domain_calls import request
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import group_session, make_session
 from workflows import people as named
 from workflows.bookings import bundles, requests
 from workflows.bookings import lifecycle as bookings
@@ -25,10 +29,6 @@ from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 START = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 # Sweeps read every draft of the database: long ago, so that no other test's committed rows are due.
 LONG_AGO = datetime(2021, 3, 1, 9, tzinfo=UTC)
-
-
-def request(db: Session, mentee: User, listing: Listing, start: datetime = START, **options: object) -> Booking:
-    return requests.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, **options)
 
 
 def bundle_purchase(db: Session, listing: Listing, mentee: User, *, sessions: int = 3,
@@ -41,7 +41,7 @@ def bundle_purchase(db: Session, listing: Listing, mentee: User, *, sessions: in
 def test_a_request_is_a_draft_of_the_listings_length_and_price_with_its_event(db: Session) -> None:
     listing = ListingFactory(duration_minutes=45, slot_step_minutes=15, price_cents=7000, currency="EUR")
     mentee = UserFactory()
-    booking = request(db, mentee, listing, notes="Please read my pull request")
+    booking = request(db, mentee, listing, START, notes="Please read my pull request")
     db.expire_all()
     stored = db.get_one(Booking, booking.id)
     assert (stored.status, stored.mentor_profile_id, stored.mentee_user_id) == (
@@ -60,14 +60,14 @@ def test_a_request_is_a_draft_of_the_listings_length_and_price_with_its_event(db
 def test_only_an_active_individual_listing_takes_requests(
         db: Session, listing_of: Callable[[], Listing], message: str) -> None:
     listing = listing_of()
-    error = refused(db, BusinessRuleViolation, lambda: request(db, UserFactory(), listing))
+    error = refused(db, BusinessRuleViolation, lambda: request(db, UserFactory(), listing, START))
     assert error.message == message
     assert db.scalars(select(Booking)).all() == []
 
 
 def test_a_mentor_cannot_book_their_own_listing_nor_anyone_a_listing_that_does_not_exist(db: Session) -> None:
     listing = ListingFactory()
-    own = refused(db, BusinessRuleViolation, lambda: request(db, listing.mentor_profile.user, listing))
+    own = refused(db, BusinessRuleViolation, lambda: request(db, listing.mentor_profile.user, listing, START))
     assert own.message == "you cannot book your own listing"
     unknown = refused(db, NotFound, lambda: requests.request_booking(
         db, actor_of(UserFactory()), listing_id=uuid.uuid4(), start_time=START))
@@ -99,7 +99,7 @@ def test_a_mentee_already_taken_at_that_time_cannot_request_it(db: Session) -> N
     mentee = UserFactory()
     BookingFactory(mentee_user_id=mentee.id, status=BookingStatus.ACCEPTED, start_time=START - timedelta(minutes=30),
                    end_time=START + timedelta(minutes=30))
-    error = refused(db, Conflict, lambda: request(db, mentee, ListingFactory()))
+    error = refused(db, Conflict, lambda: request(db, mentee, ListingFactory(), START))
     assert error.message == "you already have an accepted booking or a seat at that time"
     # Ending as this one starts leaves it free.
     assert request(db, mentee, ListingFactory(slot_step_minutes=30), START + timedelta(minutes=30)).status == \
@@ -226,7 +226,7 @@ def test_a_booking_paid_with_a_credit_forfeits_it_when_late_instead_of_a_fee_and
         db: Session, late: bool, credit: CreditStatus, remaining: int) -> None:
     listing, mentee = ListingFactory(price_cents=8000), UserFactory()
     purchase = bundle_purchase(db, listing, mentee, sessions=3)
-    booking = request(db, mentee, listing, bundle_purchase_id=purchase.id)
+    booking = request(db, mentee, listing, START, bundle_purchase_id=purchase.id)
     bookings.accept_booking(db, actor_of(listing.mentor_profile.user), booking.id)
     assert bookings.end_with_session_cancellation(db, booking, late=late, reason="ill") == (0, not late)
     db.flush()

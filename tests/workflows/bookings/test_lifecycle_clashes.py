@@ -12,21 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, BundlePurchase, CreditStatus, ListingKind, Notification, OutboxEvent
-from models.listings import Listing
-from models.users import User
 from tests.database import events_of, refused
-from tests.factories import ListingFactory, UserFactory, actor_of
-from workflows.bookings import bundles, requests
+from tests.domain_calls import request
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory
+from workflows.bookings import bundles
 from workflows.bookings import lifecycle as bookings
 from workflows.errors import Conflict
 from workflows.notifications import messages
 from workflows.sessions import group as group_sessions
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
-
-
-def request(db: Session, mentee: User, listing: Listing, start: datetime, **options: object) -> Booking:
-    return requests.request_booking(db, actor_of(mentee), listing_id=listing.id, start_time=start, **options)
 
 
 def status_and_reason(db: Session, booking: Booking) -> tuple[BookingStatus, str | None]:

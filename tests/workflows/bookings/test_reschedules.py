@@ -29,7 +29,8 @@ from models import (
 from models.listings import Listing
 from models.users import User
 from tests.database import refused
-from tests.factories import ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory
 from workflows import history
 from workflows.bookings import bundles, requests, reschedules
 from workflows.bookings import lifecycle as bookings

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from models import BookingStatus, BundlePurchase, MentorshipSession, Notification, OutboxEvent
 from tests.database import refused
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows.accounts import deletion as account_deletion
 from workflows.actors import Actor
 from workflows.bookings import bundles, requests, reschedules, series, series_requests

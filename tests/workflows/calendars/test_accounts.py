@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models.calendars import SEALED_HREF
 from tests.calendar_servers import Feed, ics, subscription_server, vevent
-from tests.factories import ListingFactory, actor_of
+from tests.factories.accounts import actor_of
+from tests.factories.mentors import ListingFactory
 from workflows.calendars import accounts as calendar_accounts
 from workflows.calendars import connections as calendar_connections
 from workflows.calendars import sync as calendar_sync

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from models import BookingStatus, FeedRevocation, MentorshipSession
 from tests.database import refused
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows.calendars import feeds as calendars
 from workflows.errors import NotFound
 from workflows.sessions import lifecycle as sessions

@@ -35,7 +35,9 @@ from tests.calendar_servers import (
     subscription_server,
 )
 from tests.database import refused
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests

@@ -32,7 +32,9 @@ from tests.calendar_servers import (
     radicale,
     subscription_server,
 )
-from tests.factories import ListingFactory, UserFactory, actor_of, make_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import make_session
 from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests, reschedules

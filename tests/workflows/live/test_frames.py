@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from infra.channels import mentor_channel, slots_channel, user_channel
 from models import Booking, OutboxEvent
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests
 from workflows.events import DomainEvent, from_outbox

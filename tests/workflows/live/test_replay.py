@@ -11,7 +11,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import OutboxEvent
-from tests.factories import BookingFactory, actor_of
+from tests.factories.accounts import actor_of
+from tests.factories.bookings import BookingFactory
 from workflows.bookings import lifecycle as bookings
 from workflows.live.replay import resume
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import InvitationStatus, Listing, ListingKind, ListingMember, MentorProfile, Notification, TeamInvitation
 from tests.database import refused
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
 from workflows.mentors import invitations as team_invitations
 from workflows.scheduling import teams

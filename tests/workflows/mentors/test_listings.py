@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from models import Listing, ListingKind, ListingMember
 from tests.database import refused
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden
 from workflows.mentors import listings

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import MentorProfile
 from tests.database import refused
-from tests.factories import MentorProfileFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import MentorProfileFactory
 from workflows import skills
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
 from workflows.mentors import profiles as mentors

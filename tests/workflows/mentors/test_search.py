@@ -7,7 +7,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import Listing
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows.mentors import listings
 from workflows.mentors import profiles as mentors
 from workflows.mentors.profiles import ensure_skills

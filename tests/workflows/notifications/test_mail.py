@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from devstack.host import free_port
 from models import EmailStatus, Notification, User
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 from workflows import inbox
 from workflows.notifications import mail
 

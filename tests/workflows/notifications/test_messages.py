@@ -10,7 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, MentorProfile, Notification, OutboxEvent
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of, make_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import make_session
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests
 from workflows.notifications import messages

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from models import AdminAction, Review, SessionStatus, User
 from tests.database import events_of, refused
-from tests.factories import UserFactory, actor_of, make_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.sessions import make_session
 from workflows.actors import Actor
 from workflows.errors import Forbidden, NotFound
 from workflows.operations import admin as administration

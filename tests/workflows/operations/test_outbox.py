@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import OutboxEvent, OutboxHandler, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from outbox import record_events
 from tests.database import counting, refused
-from tests.factories import UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
 from tests.webhook_domain import db_now, make_endpoint, make_message
 from workflows.errors import Conflict, NotFound
 from workflows.events import EventType

@@ -30,7 +30,8 @@ from models import (
     WebhookAttempt,
     WebhookMessage,
 )
-from tests.factories import UserFactory, individual_session
+from tests.factories.accounts import UserFactory
+from tests.factories.sessions import individual_session
 from tests.webhook_domain import db_now, event, make_endpoint, make_message
 from tests.workers_fixtures import StartWorker
 from workers import app as celery_app

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from models import BookingStatus
 from tests.database import counting
-from tests.factories import BookingFactory, ListingFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows.errors import Conflict
 from workflows.scheduling import checks
 

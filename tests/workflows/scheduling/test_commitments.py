@@ -12,7 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import BookingStatus, Listing, SessionStatus
-from tests.factories import BookingFactory, ListingFactory, UserFactory, group_session
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import group_session
 from workflows.errors import Conflict
 from workflows.scheduling import checks
 from workflows.scheduling.commitments import mentee_is_busy

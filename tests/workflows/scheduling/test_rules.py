@@ -25,10 +25,13 @@ from models import (
     TimeOff,
 )
 from models.users import User
+from tests import domain_calls
 from tests.database import refused
-from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
+from tests.domain_calls import accept
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows.bookings import lifecycle as bookings
-from workflows.bookings import requests
 from workflows.errors import Conflict, InvalidInput
 from workflows.mentors import listings
 from workflows.mentors import profiles as mentors
@@ -45,8 +48,8 @@ HOUR = timedelta(hours=1)
 
 
 def request(db: Session, listing: Listing, start: datetime, mentee: User | None = None) -> Booking:
-    return requests.request_booking(db, actor_of(mentee or UserFactory()), listing_id=listing.id, start_time=start,
-                                    now=NOW)
+    """A request on this module's clock."""
+    return domain_calls.request(db, mentee, listing, start, now=NOW)
 
 
 def starts(db: Session, listing: Listing, start: datetime, end: datetime) -> list[datetime]:
@@ -56,10 +59,6 @@ def starts(db: Session, listing: Listing, start: datetime, end: datetime) -> lis
 def refusal(db: Session, call: Callable[[], object]) -> tuple[str, str]:
     error = refused(db, Conflict, call)
     return str(error.details.get("rule")), error.message
-
-
-def accept(db: Session, listing: Listing, booking: Booking) -> object:
-    return bookings.accept_booking(db, actor_of(listing.mentor_profile.user), booking.id)
 
 
 def nine_to_five(listing: Listing, *weekdays: int) -> None:
@@ -105,7 +104,7 @@ def test_time_off_closes_slots_requests_and_accepts_and_may_be_open_ended(db: Se
     assert starts(db, listing, MONDAY + timedelta(days=3), MONDAY + timedelta(days=40)) == []
     assert refusal(db, lambda: request(db, listing, MONDAY + timedelta(days=30)))[0] == "unavailable"
     draft = BookingFactory(listing=listing, start_time=MONDAY + timedelta(days=30))  # made before, in a race
-    assert refusal(db, lambda: accept(db, listing, draft)) == (
+    assert refusal(db, lambda: accept(db, draft)) == (
         "time_off", "the mentor is away then (UTC) until further notice")
 
 
@@ -115,14 +114,14 @@ def test_an_accept_inside_time_off_set_after_the_request_is_refused(db: Session)
     db.add(TimeOff(id=uuid.uuid4(), mentor_profile_id=listing.mentor_profile_id, start_time=MONDAY - HOUR,
                    end_time=MONDAY + HOUR))
     db.flush()
-    assert refusal(db, lambda: accept(db, listing, draft))[0] == "time_off"
+    assert refusal(db, lambda: accept(db, draft))[0] == "time_off"
 
 
 def test_time_off_over_accepted_bookings_lists_them_and_the_mentor_cancels_each_without_a_fee(db: Session) -> None:
     listing = ListingFactory(price_cents=9000)
     mentor = actor_of(listing.mentor_profile.user)
     booked = request(db, listing, NOW + timedelta(hours=3))  # inside the late-cancellation window
-    accept(db, listing, booked)
+    accept(db, booked)
     session = sessions.create_session_from_booking(db, booked.id)
     assert session is not None
     view = mentor_schedule.set_time_off(db, mentor, listing.mentor_profile_id, [
@@ -172,7 +171,7 @@ def test_a_date_override_replaces_that_dates_windows_or_closes_it(db: Session) -
     assert (rule, message) == ("hours", "outside that date's hours (hours are in UTC)")
     # An accept honours a date override too (the request was made before it).
     draft = BookingFactory(listing=listing, start_time=day + timedelta(days=3, hours=10))
-    assert refusal(db, lambda: accept(db, listing, draft))[0] == "hours"
+    assert refusal(db, lambda: accept(db, draft))[0] == "hours"
 
 
 # --- buffers ----------------------------------------------------------------------------------------------------
@@ -181,7 +180,7 @@ def test_a_date_override_replaces_that_dates_windows_or_closes_it(db: Session) -
 def test_a_buffer_keeps_the_larger_of_the_two_sides_between_sessions_everywhere(db: Session) -> None:
     listing = ListingFactory(buffer_before_minutes=5, buffer_after_minutes=10)
     taken = request(db, listing, MONDAY)
-    accept(db, listing, taken)
+    accept(db, taken)
 
     def at(delta: timedelta) -> Booking:  # a draft made before the accept, in a race: the accept checks it
         return BookingFactory(listing=listing, start_time=MONDAY + delta, buffer_before_minutes=5,
@@ -190,11 +189,11 @@ def test_a_buffer_keeps_the_larger_of_the_two_sides_between_sessions_everywhere(
     # After it, 10 minutes (its after-buffer, larger than the next one's 5 before); before it, 10 (the earlier's
     # after-buffer, larger than this one's 5 before). The mentor's accept names the rule; a mentee is told only
     # that the mentor is not available (below).
-    assert refusal(db, lambda: accept(db, listing, at(HOUR + timedelta(minutes=9)))) == (
+    assert refusal(db, lambda: accept(db, at(HOUR + timedelta(minutes=9)))) == (
         "buffer", "too close to another of the mentor's sessions: they keep 10 minutes between sessions")
-    assert accept(db, listing, at(HOUR + timedelta(minutes=10)))
-    assert refusal(db, lambda: accept(db, listing, at(-HOUR - timedelta(minutes=9))))[0] == "buffer"
-    assert accept(db, listing, at(-HOUR - timedelta(minutes=10)))
+    assert accept(db, at(HOUR + timedelta(minutes=10)))
+    assert refusal(db, lambda: accept(db, at(-HOUR - timedelta(minutes=9))))[0] == "buffer"
+    assert accept(db, at(-HOUR - timedelta(minutes=10)))
     # Slots step by the duration from 00:00 and skip what the buffers block; a request there is refused unnamed.
     day = MONDAY.replace(hour=0)
     assert MONDAY + 2 * HOUR not in starts(db, listing, day, day + timedelta(days=1))
@@ -207,7 +206,7 @@ def test_a_booking_keeps_the_buffers_it_was_requested_with(db: Session) -> None:
     listing = ListingFactory(buffer_after_minutes=30, slot_step_minutes=15)
     mentor = actor_of(listing.mentor_profile.user)
     first = request(db, listing, MONDAY)
-    accept(db, listing, first)
+    accept(db, first)
     session = sessions.create_session_from_booking(db, first.id)
     assert (first.buffer_after_minutes, session.buffer_after_minutes if session else None) == (30, 30)
     listings.update_listing(db, mentor, listing.id, {"buffer_after_minutes": 0})
@@ -221,7 +220,7 @@ def test_an_accept_declines_the_requests_its_buffers_make_impossible(db: Session
     listing = ListingFactory(buffer_after_minutes=15, slot_step_minutes=15)
     chosen, close, clear = (request(db, listing, MONDAY + delta) for delta in
                             (timedelta(0), timedelta(minutes=60), timedelta(minutes=75)))
-    accept(db, listing, chosen)
+    accept(db, chosen)
     assert [(db.get_one(Booking, b.id).status) for b in (close, clear)] == [BookingStatus.DECLINED,
                                                                              BookingStatus.DRAFT]
 
@@ -252,7 +251,7 @@ def test_a_listings_notice_and_horizon_shape_slots_and_requests_but_not_accepts(
     draft = request(db, listing, horizon - HOUR)
     listings.update_listing(db, actor_of(listing.mentor_profile.user), listing.id, {"max_days_ahead": 2})
     assert refusal(db, lambda: request(db, listing, horizon - 2 * HOUR))[0] == "max_days_ahead"
-    accept(db, listing, draft)  # checked when requested, never at accept
+    accept(db, draft)  # checked when requested, never at accept
     assert draft.status == BookingStatus.ACCEPTED
 
 
@@ -282,7 +281,7 @@ def test_a_mentors_day_limit_counts_every_listing_and_group_sessions(db: Session
     group = ListingFactory(mentor_profile=listing.mentor_profile, kind=ListingKind.GROUP.value, capacity=3)
     group_sessions.schedule_group_session(db, actor_of(listing.mentor_profile.user), group.id, start_time=MONDAY,
                                           now=NOW)
-    accept(db, listing, request(db, listing, MONDAY + 2 * HOUR))
+    accept(db, request(db, listing, MONDAY + 2 * HOUR))
     day = MONDAY.replace(hour=0)
     assert starts(db, listing, day, day + timedelta(days=1)) == []
     assert starts(db, listing, day + timedelta(days=1), day + timedelta(days=2))  # the next day is open
@@ -290,18 +289,18 @@ def test_a_mentors_day_limit_counts_every_listing_and_group_sessions(db: Session
     assert (rule, message) == ("max_sessions_per_day",
                                "the mentor takes at most 2 sessions a day, and that day is full")
     draft = BookingFactory(listing=listing, start_time=MONDAY + 5 * HOUR)
-    assert refusal(db, lambda: accept(db, listing, draft))[0] == "max_sessions_per_day"
+    assert refusal(db, lambda: accept(db, draft))[0] == "max_sessions_per_day"
 
 
 def test_a_week_limit_and_a_listings_own_limits(db: Session) -> None:
     listing = ListingFactory(max_sessions_per_day=1)
     other = ListingFactory(mentor_profile=listing.mentor_profile)
     listing.mentor_profile.max_sessions_per_week = 3
-    accept(db, listing, request(db, listing, MONDAY))
+    accept(db, request(db, listing, MONDAY))
     # The listing's day is full; another listing of the mentor still takes that day.
     assert refusal(db, lambda: request(db, listing, MONDAY + 2 * HOUR))[0] == "max_sessions_per_day"
-    accept(db, other, request(db, other, MONDAY + 2 * HOUR))
-    accept(db, other, request(db, other, MONDAY + timedelta(days=2)))
+    accept(db, request(db, other, MONDAY + 2 * HOUR))
+    accept(db, request(db, other, MONDAY + timedelta(days=2)))
     week = MONDAY.replace(hour=0)
     assert starts(db, other, week, week + timedelta(days=7)) == []
     assert refusal(db, lambda: request(db, other, MONDAY + timedelta(days=6)))[0] == "max_sessions_per_week"
@@ -313,7 +312,7 @@ def test_a_mentee_holds_at_most_the_active_bookings_allowed_with_one_mentor(
     configure(MAX_ACTIVE_BOOKINGS_PER_MENTOR="2")
     listing, mentee = ListingFactory(), UserFactory()
     other_listing = ListingFactory(mentor_profile=listing.mentor_profile)
-    accept(db, listing, request(db, listing, MONDAY, mentee))
+    accept(db, request(db, listing, MONDAY, mentee))
     request(db, other_listing, MONDAY + 3 * HOUR, mentee)  # pending counts too, on any listing of the mentor
     rule, message = refusal(db, lambda: request(db, listing, MONDAY + 6 * HOUR, mentee))
     assert rule == "max_active_bookings_per_mentor"

@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from models import AvailabilityWindow, Booking, BookingStatus, Listing
+from tests import domain_calls
 from tests.database import refused
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory, actor_of
+from tests.factories.accounts import actor_of
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows import wording
 from workflows.bookings import lifecycle as bookings
-from workflows.bookings import requests
 from workflows.errors import Conflict
 from workflows.mentors import time_off as mentor_schedule
 from workflows.scheduling import slots
@@ -40,7 +41,8 @@ def starts(db: Session, listing: Listing, start: datetime, end: datetime) -> lis
 
 
 def request(db: Session, listing: Listing, start: datetime) -> Booking:
-    return requests.request_booking(db, actor_of(UserFactory()), listing_id=listing.id, start_time=start, now=NOW)
+    """A request by a new mentee, on this module's clock."""
+    return domain_calls.request(db, None, listing, start, now=NOW)
 
 
 def rule_refusing(db: Session, listing: Listing, start: datetime) -> object:

@@ -21,11 +21,12 @@ from models import (
     ListingKind,
     ListingMember,
     MentorProfile,
-    MentorshipSession,
     SessionStatus,
 )
 from tests.database import counting
-from tests.factories import ListingFactory, MentorProfileFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
+from tests.factories.sessions import GroupSessionFactory, SessionFactory
 from workflows.scheduling import slots
 from workflows.scheduling.hours import MINUTES_PER_DAY, fits_windows
 
@@ -65,20 +66,14 @@ def booked(db: Session, profile: MentorProfile, start: datetime, end: datetime,
     db.add(booking)
     db.flush()
     if with_session:
-        db.add(MentorshipSession(id=uuid.uuid4(), kind=ListingKind.INDIVIDUAL, booking_id=booking.id,
-                                 listing_id=booking.listing_id, mentor_profile_id=profile.id,
-                                 mentee_user_id=booking.mentee_user_id, start_time=start, end_time=end,
-                                 status=SessionStatus.SCHEDULED))
-        db.flush()
+        SessionFactory(booking=booking)
 
 
 def group_session(db: Session, profile: MentorProfile, start: datetime, end: datetime,
                   status: SessionStatus = SessionStatus.SCHEDULED) -> None:
     group = ListingFactory(mentor_profile=profile, kind=ListingKind.GROUP.value, capacity=5)
-    db.add(MentorshipSession(id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=group.id, mentor_profile_id=profile.id,
-                             start_time=start, end_time=end, status=status, capacity=5, seats_taken=0,
-                             started_at=start if status == SessionStatus.IN_PROGRESS else None))
-    db.flush()
+    GroupSessionFactory(listing=group, start_time=start, end_time=end, status=status,
+                        started_at=start if status == SessionStatus.IN_PROGRESS else None)
 
 
 def starts(db: Session, made: Listing, start: datetime, end: datetime, now: datetime = LONG_AGO) -> list[datetime]:

@@ -21,7 +21,9 @@ from models import (
     User,
 )
 from tests.database import refused
-from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows.bookings import requests
 from workflows.errors import BusinessRuleViolation, Conflict
 from workflows.scheduling import teams

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from models import ListingMember
-from tests.factories import BookingFactory, ListingFactory, MentorProfileFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows import events, payloads
 from workflows.live import frames as live
 from workflows.live.replay import mentors_of_listings

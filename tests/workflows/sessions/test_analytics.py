@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from models import BookingStatus, Listing, MentorshipSession, OutboxEvent
 from tests.database import refused
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows.actors import Actor
 from workflows.errors import NotFound
 from workflows.sessions import analytics

@@ -24,7 +24,9 @@ from models import (
     SessionStatus,
 )
 from tests.database import events_of, refused
-from tests.factories import ListingFactory, UserFactory, actor_of, group_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import group_session
 from workflows import history
 from workflows import people as named
 from workflows.actors import Actor

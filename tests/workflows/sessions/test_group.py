@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, Listing, ListingKind, MentorshipSession, SessionStatus, User
 from tests.database import events_of, refused
-from tests.factories import BookingFactory, ListingFactory, UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidTransition, NotFound
 from workflows.sessions import group as group_sessions
 from workflows.sessions import lifecycle as sessions

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models import Booking, BookingStatus, MentorProfile, MentorshipSession, OutboxEvent, SessionStatus, User
 from tests.database import events_of, refused
-from tests.factories import BookingFactory, UserFactory, actor_of, group_session, make_session
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.sessions import group_session, make_session
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.sessions import lifecycle as sessions
 

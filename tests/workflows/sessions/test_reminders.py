@@ -19,7 +19,7 @@ from models import (
     SessionReminder,
     SessionStatus,
 )
-from tests.factories import group_session, individual_session
+from tests.factories.sessions import group_session, individual_session
 from workflows.events import EventType
 from workflows.payloads import GROUP_KEY
 from workflows.sessions import reminders

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 
 from models import BookingStatus, MentorProfile, MentorshipSession, OutboxEvent, Review, ReviewEligibility
 from tests.database import events_of, refused
-from tests.factories import BookingFactory, Caller, ListingFactory, UserFactory, actor_of, group_session, make_session
+from tests.factories.accounts import Caller, UserFactory, actor_of
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import group_session, make_session
 from workflows.errors import Conflict, Forbidden, NotFound
 from workflows.sessions import lifecycle as sessions
 from workflows.sessions import reviews

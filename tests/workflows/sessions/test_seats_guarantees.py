@@ -11,17 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, BookingStatus, Bundle, BundlePurchase, ListingKind, MentorshipSession, SessionStatus
 from tests.concurrency import concurrently
-from tests.factories import ListingFactory, UserFactory, as_caller
+from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import GroupSessionFactory
 from tests.servers import live_app
 
 
 def test_concurrent_joins_never_exceed_capacity(seed: Session, committed: sessionmaker[Session]) -> None:
     listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=5)
     start = datetime.now(UTC) + timedelta(days=2)
-    session = MentorshipSession(id=uuid.uuid4(), kind="group", listing_id=listing.id,
-                                mentor_profile_id=listing.mentor_profile_id, start_time=start,
-                                end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED, capacity=5)
-    seed.add(session)
+    session = GroupSessionFactory(listing=listing, start_time=start)
     mentees = [as_caller(UserFactory()) for _ in range(20)]
     seed.commit()
     app = live_app(committed)
@@ -46,11 +45,7 @@ def test_a_join_racing_the_mentors_cancellation_never_leaves_a_seat_on_a_cancell
     sessions = []
     for day in range(4):
         start = datetime.now(UTC) + timedelta(days=2 + day)
-        session = MentorshipSession(id=uuid.uuid4(), kind="group", listing_id=listing.id,
-                                    mentor_profile_id=listing.mentor_profile_id, start_time=start,
-                                    end_time=start + timedelta(hours=1), status=SessionStatus.SCHEDULED, capacity=50)
-        seed.add(session)
-        sessions.append(session)
+        sessions.append(GroupSessionFactory(listing=listing, start_time=start))
     seed.commit()
     app = live_app(committed)
 

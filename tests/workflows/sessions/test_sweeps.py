@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models import MentorshipSession, SessionStatus
 from tests.database import events_of
-from tests.factories import individual_session
+from tests.factories.sessions import individual_session
 from workflows.sessions import sweeps as session_sweeps
 
 # The sweeps read every session of the database: long ago, so that no other test's committed rows are due.

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ListingKind, Notification, OutboxEvent, WaitlistStatus
-from tests.database import refused
-from tests.factories import ListingFactory, UserFactory, actor_of
+from tests.database import payloads_of, refused
+from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.mentors import ListingFactory
 from workflows import history
 from workflows.actors import Actor
 from workflows.errors import Conflict
@@ -38,11 +39,6 @@ def full(db: Session) -> tuple[Actor, Any, list[Actor]]:
     return mentor, session, seated
 
 
-def events_of(db: Session, kind: str) -> list[dict[str, Any]]:
-    return [e.payload for e in db.scalars(select(OutboxEvent).where(OutboxEvent.type == kind)
-                                          .order_by(OutboxEvent.created_at, OutboxEvent.id))]
-
-
 def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_from_everyone_else(
         db: Session, full: tuple[Actor, Any, list[Actor]]) -> None:
     _mentor, session, seated = full
@@ -55,7 +51,7 @@ def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_from_everyone_els
     sessions.cancel_session(db, seated[0], session.id, reason="Exams")
     assert (entries[0].status, waitlists.position(db, entries[1])) == (WaitlistStatus.OFFERED, 1)
     assert NOW + timedelta(minutes=119) < entries[0].offer_expires_at <= datetime.now(UTC) + timedelta(minutes=120)
-    assert [p["mentee_user_id"] for p in events_of(db, "waitlist.offered")] == [str(first.user_id)]
+    assert [p["mentee_user_id"] for p in payloads_of(db, "waitlist.offered")] == [str(first.user_id)]
     # The seat is held: neither a stranger nor the second in line takes it by joining.
     for other in (stranger, second):
         error = refused(db, Conflict, lambda who=other: group_sessions.join_group_session(db, who, session.id))
@@ -73,7 +69,7 @@ def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_from_everyone_els
     # Not taken in time: the sweep passes it on; nobody is left, so the seat is open to all.
     assert waitlists.expire_offers(db, now=entries[2].offer_expires_at + timedelta(seconds=1)) == 1
     assert entries[2].status == WaitlistStatus.EXPIRED
-    assert [p["status"] for p in events_of(db, "waitlist.expired")] == ["expired"]
+    assert [p["status"] for p in payloads_of(db, "waitlist.expired")] == ["expired"]
     assert group_sessions.join_group_session(db, stranger, session.id).group_session_id == session.id
     # The mentor reads the line in the session's history; a seated mentee does not.
     told = [e.type for e in history.session_timeline(db, _mentor, session.id, limit=100, cursor=None).items]
@@ -98,7 +94,7 @@ def test_a_capacity_raise_gives_seats_in_order_at_once_to_who_asked_and_offers_t
     assert first.status == WaitlistStatus.PROMOTED and first.booking_id is not None
     assert second.status == WaitlistStatus.OFFERED
     assert session.seats_taken == 3
-    assert [p["mentee_user_id"] for p in events_of(db, "waitlist.promoted")] == [str(eager.user_id)]
+    assert [p["mentee_user_id"] for p in payloads_of(db, "waitlist.promoted")] == [str(eager.user_id)]
     # Every seat taken or held: a newcomer waits. One more seat, nobody else waiting: a newcomer joins instead.
     newcomer = waitlists.join(db, actor_of(UserFactory()), session.id)
     assert waitlists.position(db, newcomer) == 1
@@ -122,7 +118,7 @@ def test_no_offer_runs_past_an_hour_before_the_start_and_a_cancelled_sessions_li
 
     sessions.cancel_session(db, mentor, session.id, reason="The room flooded")
     assert {w.status for w in waiting} == {WaitlistStatus.CLOSED}
-    assert sorted(p["mentee_user_id"] for p in events_of(db, "waitlist.expired")) == sorted(
+    assert sorted(p["mentee_user_id"] for p in payloads_of(db, "waitlist.expired")) == sorted(
         str(w.user_id) for w in waiting)
 
 

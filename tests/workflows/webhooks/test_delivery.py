@@ -19,7 +19,8 @@ from infra.config import get_settings
 from models import Notification, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from outbox.recording import pending_dispatches
 from tests.database import counting
-from tests.factories import MentorProfileFactory, UserFactory
+from tests.factories.accounts import UserFactory
+from tests.factories.mentors import MentorProfileFactory
 from tests.webhook_domain import (
     db_now,
     delivered_task_args,

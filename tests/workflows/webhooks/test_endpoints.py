@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import WebhookEndpoint, WebhookMessage
 from tests.database import refused
-from tests.factories import UserFactory, actor_of
+from tests.factories.accounts import UserFactory, actor_of
 from tests.webhook_domain import make_endpoint
 from workflows.errors import Conflict, InvalidInput, RateLimited
 from workflows.webhooks import endpoints

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import WebhookEndpoint
 from outbox.recording import pending_dispatches
-from tests.factories import UserFactory
+from tests.factories.accounts import UserFactory
 from tests.webhook_domain import (
     db_now,
     delivered_task_args,
