@@ -65,8 +65,11 @@ class Notification(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbox_events.id", ondelete="SET NULL"))
     type: Mapped[str] = mapped_column(String(64))
+    # The words as templates and their typed words (``workflows.wording.render``), written for each reader in
+    # their own zone and locale when read; a notification without words is its own text.
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    words: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     read_at: Mapped[datetime | None]
     email_status: Mapped[EmailStatus] = mapped_column(

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from models import Base, OutboxEvent
+from models import Base, Notification, OutboxEvent
 from workflows.errors import DomainError
+from workflows.inbox import Shown, shown
 
 
 @contextmanager
@@ -53,6 +54,12 @@ def payloads_of(db: Session, event_type: str) -> list[dict[str, Any]]:
     """The payloads of every event of this type, in the order they were recorded."""
     return [event.payload for event in db.scalars(select(OutboxEvent).where(OutboxEvent.type == event_type)
                                                   .order_by(OutboxEvent.created_at, OutboxEvent.id))]
+
+
+def notifications_read(db: Session, *where: Any) -> list[Shown]:
+    """The notifications meeting the conditions, oldest first, as each reader reads them now."""
+    return shown(db, db.scalars(select(Notification).where(*where)
+                                .order_by(Notification.created_at, Notification.id)).all())
 
 
 def refused(db: Session, error: type[DomainError], call: Callable[[], object]) -> DomainError:

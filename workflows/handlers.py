@@ -23,7 +23,7 @@ from models import OutboxEvent
 from outbox import REGISTRY
 from workflows.calendars import writes as calendar_writes
 from workflows.events import RECORDED, EventType
-from workflows.notifications import messages
+from workflows.notifications import messages, texts
 from workflows.sessions import analytics, reviews
 from workflows.sessions import lifecycle as sessions
 from workflows.webhooks import fanout
@@ -48,7 +48,7 @@ def unlock_reviews(db: Session, events: Sequence[OutboxEvent]) -> None:
     reviews.handle_events(db, events)
 
 
-@REGISTRY.handler("notifications.notify", *messages.NOTIFIED)
+@REGISTRY.handler("notifications.notify", *texts.NOTIFIED)
 def notify(db: Session, events: Sequence[OutboxEvent]) -> None:
     """In-app notifications (emailed when SMTP is set) for the people each event concerns."""
     messages.handle_events(db, events)

@@ -1,9 +1,15 @@
 """A person's inbox: one notification per (event, person, kind), read and marked read by its owner, mailed
-when SMTP is configured. At the bottom of the domain, beside events: any package may tell someone something."""
+when SMTP is configured. At the bottom of the domain, beside events: any package may tell someone something.
+
+A notification keeps its templates and their words (``workflows.wording``); it is written for its reader when read
+(``shown``): their times in the zone and locale they have then."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import structlog
@@ -12,8 +18,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import EmailStatus, Notification
+from models import EmailStatus, Notification, User
 from outbox import enqueue_after_commit
+from workflows import wording
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import NotFound
@@ -31,7 +38,7 @@ NOTIFICATIONS_TABLE = cast(Table, Notification.__table__)
 INSERT_ONCE = (
     insert(NOTIFICATIONS_TABLE)
     .values({name: bindparam(name) for name in
-             ("id", "user_id", "event_id", "type", "title", "body", "data", "email_status")})
+             ("id", "user_id", "event_id", "type", "title", "body", "words", "data", "email_status")})
     .on_conflict_do_nothing(index_elements=["event_id", "user_id", "type"])
     .returning(NOTIFICATIONS_TABLE.c.id)
 )
@@ -45,18 +52,19 @@ def notify_user(
     title: str,
     body: str,
     data: dict[str, Any],
+    words: dict[str, Any] | None = None,
     event_id: uuid.UUID | None = None,
     email: bool = True,
 ) -> uuid.UUID | None:
     """Insert one notification (mailed too unless ``email`` is false: a message of its own goes out); a second one
-    for the same (event, user, type) is ignored.
+    for the same (event, user, type) is ignored. With ``words``, ``title`` and ``body`` are templates of them.
 
     Returns the new id, or ``None`` when it already existed.
     """
     email_status = EmailStatus.PENDING if get_settings().smtp_url and email else EmailStatus.NONE
     new_id: uuid.UUID | None = db.execute(INSERT_ONCE, {
         "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "type": type_, "title": title, "body": body,
-        "data": data, "email_status": email_status,
+        "words": words or {}, "data": data, "email_status": email_status,
     }).scalar_one_or_none()
     if new_id is not None:
         log.info("notification.created", notification_id=str(new_id), user_id=str(user_id), type=type_)
@@ -65,20 +73,49 @@ def notify_user(
     return new_id
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A notification as its reader reads it."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    type: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    read_at: datetime | None
+    created_at: datetime
+
+
+def shown(db: Session, notifications: Sequence[Notification]) -> list[Shown]:
+    """The notifications written for their readers: each reader's zone and locale read now, in one query."""
+    owners = {n.user_id for n in notifications if n.words}
+    readers = {row.id: (row.timezone, row.locale) for row in db.execute(
+        select(User.id, User.timezone, User.locale).where(User.id.in_(owners)))} if owners else {}
+    read: list[Shown] = []
+    for n in notifications:
+        timezone, locale = readers.get(n.user_id, (None, None))
+        read.append(Shown(n.id, n.user_id, n.type, wording.render(n.title, n.words, timezone, locale),
+                          wording.render(n.body, n.words, timezone, locale), n.data, n.read_at, n.created_at))
+    return read
+
+
 def list_notifications(db: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None
-                       ) -> Page[Notification]:
+                       ) -> Page[Shown]:
     query = select(Notification).where(Notification.user_id == actor.user_id)
     if unread:
         query = query.where(Notification.read_at.is_(None))
-    return paginate(db, query, Notification.created_at, Notification.id, limit=limit, cursor=cursor,
+    page = paginate(db, query, Notification.created_at, Notification.id, limit=limit, cursor=cursor,
                     descending=True)
+    return Page(shown(db, page.items), page.next_cursor)
 
 
-def mark_read(db: Session, actor: Actor, notification_id: uuid.UUID) -> Notification:
+def mark_read(db: Session, actor: Actor, notification_id: uuid.UUID) -> Shown:
     notification = db.get(Notification, notification_id)
     if notification is None or notification.user_id != actor.user_id:
         raise NotFound("notification not found")
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.flush()
-    return notification
+    (read,) = shown(db, [notification])
+    return read

@@ -3,11 +3,18 @@
 "Tue 25 Nov, 10:00" in en-GB, "Tue, Nov 25, 10:00 AM" in en-US, "Di., 25. Nov., 10:00" in de-DE. A person
 with no timezone reads the fallback's (the mentor's, for a session), else UTC; the zone is named then,
 since the reader did not choose it.
+
+A message is a template and its words (``render``), kept apart until someone reads it: its times are typed words
+(``at``, ``times``), written for each reader in the zone and locale they have when they read it, and a part of it
+may be a template of its own (``phrase``). Only the service's own templates are rendered; what people wrote (a
+name, a reason) is a word, never a template.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -45,3 +52,42 @@ def when(start: datetime, timezone: str | None, locale: str | None, *, fallback_
     day = format_skeleton("MMMEd", start, tzinfo=zone, locale=language)
     text = f"{day}, {format_time(start, 'short', tzinfo=zone, locale=language)}"
     return text if own is not None else f"{text} ({getattr(zone, 'key', 'UTC')})"
+
+
+def at(moment: datetime, zone: str | None = None) -> dict[str, Any]:
+    """A time as a word of a message; ``zone`` is the one read by a reader who has none (the mentor's)."""
+    return {"at": moment.isoformat(), "zone": zone}
+
+
+def times(moments: Iterable[datetime], zone: str | None = None) -> dict[str, Any]:
+    """Times as one word of a message, written one after another (``; ``)."""
+    return {"times": [moment.isoformat() for moment in moments], "zone": zone}
+
+
+def phrase(template: str, **words: Any) -> dict[str, Any]:
+    """A part of a message that is a template of its own, with its words."""
+    return {"phrase": template, "words": words}
+
+
+class _Words(dict[str, str]):
+    def __missing__(self, name: str) -> str:
+        return ""  # a word a message was written without reads as nothing
+
+
+def render(template: str, words: Mapping[str, Any], timezone: str | None, locale: str | None) -> str:
+    """The message for a reader with this timezone and locale; a template without words is its own text."""
+    if not words:
+        return template
+    return template.format_map(_Words({name: _word(value, timezone, locale) for name, value in words.items()}))
+
+
+def _word(value: Any, timezone: str | None, locale: str | None) -> str:
+    if isinstance(value, dict):
+        if "at" in value:
+            return when(datetime.fromisoformat(value["at"]), timezone, locale, fallback_timezone=value.get("zone"))
+        if "times" in value:
+            return "; ".join(when(datetime.fromisoformat(one), timezone, locale, fallback_timezone=value.get("zone"))
+                             for one in value["times"])
+        if "phrase" in value:
+            return render(value["phrase"], value["words"], timezone, locale)
+    return "" if value is None else str(value)

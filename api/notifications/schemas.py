@@ -11,7 +11,10 @@ class NotificationSchema(ma.Schema):
     id = fields.UUID()
     type = fields.String(metadata={"example": "booking.accepted"})
     title = fields.String(metadata={"example": "Booking accepted"})
-    body = fields.String(metadata={"example": "Your session on 2030-03-04 09:00 UTC is confirmed."})
+    body = fields.String(metadata={
+        "example": "Ada Lovelace accepted your request for \u201cCode review\u201d on Mon 4 Mar, 10:00.",
+        "description": "Written for you when you read it: its times in your timezone and locale as they are then "
+                       "(a time in another zone names it)."})
     data = fields.Function(lambda notification: {key: value for key, value in notification.data.items()
                                                  if key != EMAIL_TO}, metadata={"type": "object"})
     read_at = fields.DateTime(allow_none=True)

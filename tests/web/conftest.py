@@ -149,7 +149,7 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-EXPECT_MS = 5000  # how long a page has to show what a step expects
+EXPECT_MS = 10_000  # how long a page has to show what a step expects (a loaded 2-core machine can take 5 s)
 
 
 def expect(target: Any) -> Any:

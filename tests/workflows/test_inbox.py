@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import OutboxEvent
+from models import Notification, OutboxEvent
 from tests.database import refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.sessions import make_session
-from workflows import inbox
+from workflows import inbox, wording
 from workflows.errors import NotFound
 
 START = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
@@ -48,3 +48,40 @@ def test_only_its_user_marks_a_notification_read_and_the_first_time_stays(db: Se
     assert inbox.mark_read(db, actor_of(user), made).read_at == read_at
     unread = inbox.list_notifications(db, actor_of(user), unread=True, limit=10, cursor=None)
     assert unread.items == []
+
+
+def test_a_notification_is_written_for_its_reader_when_read_in_the_zone_and_locale_they_have_then(db: Session) -> None:
+    reader = UserFactory(timezone=None, locale=None)
+    made = inbox.notify_user(
+        db, reader.id, type_="session.reminder", title="Reminder: {title}",
+        body="{listing} starts at {when}; then {times}. {next}", data={},
+        words={"title": "Code {review}", "listing": "\u201cCode {review}\u201d",  # what people write stays theirs
+               "when": wording.at(START, "Europe/Paris"),
+               "times": wording.times([START, START.replace(hour=14)], "Europe/Paris"),
+               "next": wording.phrase("Its next free time: {slot}.", slot=wording.at(START.replace(day=3)))})
+    assert made is not None
+
+    def read() -> inbox.Shown:
+        (shown,) = inbox.shown(db, [db.get_one(Notification, made)])
+        return shown
+
+    # No zone of their own: the mentor's, named; English (GB) by default.
+    first = read()
+    assert first.title == "Reminder: Code {review}"
+    assert first.body == ("\u201cCode {review}\u201d starts at Mon 2 Jun, 11:30 (Europe/Paris); then Mon 2 Jun, "
+                          "11:30 (Europe/Paris); Mon 2 Jun, 16:30 (Europe/Paris). Its next free time: Tue 3 Jun, 09:30 "
+                          "(UTC).")
+    # The reader moves to Tokyo and reads American English: the same notification, their words now.
+    reader.timezone, reader.locale = "Asia/Tokyo", "en-US"
+    db.flush()
+    assert read().body == ("\u201cCode {review}\u201d starts at Mon, Jun 2, 6:30\u202fPM; then Mon, Jun 2, "
+                           "6:30\u202fPM; Mon, Jun 2, 11:30\u202fPM. Its next free time: Tue, Jun 3, 6:30\u202fPM.")
+
+
+def test_a_notification_without_words_is_its_own_text_braces_and_all(db: Session) -> None:
+    user = UserFactory()
+    made = inbox.notify_user(db, user.id, type_="team.invited", title="Invited to {x}",
+                             body="Ada invited you to teach \u201c{weird} title\u201d.", data={})
+    assert made is not None
+    (shown,) = inbox.shown(db, [db.get_one(Notification, made)])
+    assert (shown.title, shown.body) == ("Invited to {x}", "Ada invited you to teach \u201c{weird} title\u201d.")

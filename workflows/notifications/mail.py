@@ -16,7 +16,7 @@ from infra.smtp import Attachment, send_email
 from models import EmailStatus, Notification, User
 from workflows.calendars.feeds import booking_invite, invite_attachment
 from workflows.events import EventType
-from workflows.inbox import EMAIL_TO
+from workflows.inbox import EMAIL_TO, Shown, shown
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +41,7 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
         return False
     email, verified = db.execute(select(User.email, User.email_verified_at.is_not(None))
                                  .where(User.id == notification.user_id)).one()
+    (read,) = shown(db, [notification])  # in the zone and locale the reader has now
     if not verified:  # an address nobody confirmed gets no mail but its confirmation and reset links
         notification.email_status = EmailStatus.NONE
         log.info("notification.email_unverified", notification_id=str(notification.id))
@@ -49,8 +50,8 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     email = notification.data.get(EMAIL_TO) or email
     notification.email_attempts += 1
     try:
-        send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=notification.title,
-                   body=email_body(notification, settings.public_url), message_id=str(notification.id),
+        send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=read.title,
+                   body=email_body(read, settings.public_url), message_id=str(notification.id),
                    attachments=email_attachments(db, notification))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("notification.email_failed", notification_id=str(notification.id), error=str(exc),
@@ -63,7 +64,7 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     return True
 
 
-def email_body(notification: Notification, public_url: str) -> str:
+def email_body(notification: Shown, public_url: str) -> str:
     """The notification's words, and the address of what it is about in the web app."""
     link = notification.data.get("link")
     return f"{notification.body}\n\nOpen it: {public_url}/{link}" if link else notification.body

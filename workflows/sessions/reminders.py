@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import Listing, ListingKind, MentorProfile, MentorshipSession, SessionReminder, SessionStatus, User
+from models import Listing, ListingKind, MentorProfile, MentorshipSession, SessionReminder, SessionStatus
 from workflows import wording
 from workflows.clock import utcnow
 from workflows.events import EventType, record, view_for
@@ -95,13 +95,6 @@ def _claim(db: Session, session_id: uuid.UUID, offset_seconds: int, people: Sequ
     return set(db.scalars(statement))
 
 
-def local_time(start: datetime, user_timezone: str | None, mentor_timezone: str | None,
-               locale: str | None = None) -> str:
-    """The start in the user's timezone and locale ("Fri 1 Mar, 14:00"), else in the mentor's timezone, else
-    UTC, naming the zone then ("Fri 1 Mar, 14:00 (Europe/Paris)")."""
-    return wording.when(start, user_timezone, locale, fallback_timezone=mentor_timezone)
-
-
 def in_words(offset: timedelta) -> str:
     """``24 hours``, ``1 hour``, ``30 minutes``, ``45 seconds``."""
     seconds = int(offset.total_seconds())
@@ -137,16 +130,14 @@ def _remind(db: Session, session: MentorshipSession, offset: timedelta, now: dat
         .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
         .where(Listing.id == session.listing_id)
     ).one()
-    readers = {row.id: (row.timezone, row.locale) for row in db.execute(
-        select(User.id, User.timezone, User.locale).where(User.id.in_(claimed)))}
+    # The start is written for each reader when read: in their zone and locale then, else in the mentor's zone.
+    words = {"title": title, "listing": f"\u201c{title}\u201d", "left": time_left_in_words(session.start_time - now),
+             "when": wording.at(session.start_time, mentor_timezone)}
     for person in people:
         if person.user_id not in claimed:
             continue
-        user_timezone, locale = readers.get(person.user_id, (None, None))
-        when = local_time(session.start_time, user_timezone, mentor_timezone, locale)
-        notify_user(db, person.user_id, type_=EventType.SESSION_REMINDER, title=f"Reminder: {title}",
-                    body=f"Your session \u201c{title}\u201d starts in {time_left_in_words(session.start_time - now)}, "
-                         f"at {when}.",
+        notify_user(db, person.user_id, type_=EventType.SESSION_REMINDER, title="Reminder: {title}",
+                    body="Your session {listing} starts in {left}, at {when}.", words=words,
                     event_id=event.id if event is not None else None,
                     data={"event_type": EventType.SESSION_REMINDER, "resource": view_for(payload, person.role)})
     log.info("session.reminded", session_id=str(session.id), offset_seconds=offset_seconds, told=len(claimed))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, BundlePurchase, CreditStatus, ListingKind, Notification, OutboxEvent
-from tests.database import events_of, refused
+from tests.database import events_of, notifications_read, refused
 from tests.domain_calls import request
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.mentors import ListingFactory
@@ -117,8 +117,8 @@ def test_the_mentee_is_told_why_in_their_own_time_with_the_next_free_times_and_t
         OutboxEvent.aggregate_id.in_([declined.id, withdrawn.id]),
         OutboxEvent.type.in_(["booking.declined", "booking.cancelled"]))))
     messages.handle_events(db, settled)
-    told = {(n.user_id, n.title): (n.body, n.data["link"]) for n in db.scalars(
-        select(Notification).where(Notification.event_id.in_([e.id for e in settled])))}
+    told = {(n.user_id, n.title): (n.body, n.data["link"])
+            for n in notifications_read(db, Notification.event_id.in_([e.id for e in settled]))}
     rival_body, rival_link = told[(rival.id, "Booking declined")]
     assert rival_body.startswith(  # New York's time, in US English
         f"Your request to Grace Hopper for \u201cCode review\u201d on Mon, Jun 2, 5:30\u202fAM was declined: "

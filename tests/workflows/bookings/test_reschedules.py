@@ -28,7 +28,7 @@ from models import (
 )
 from models.listings import Listing
 from models.users import User
-from tests.database import refused
+from tests.database import notifications_read, refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.mentors import ListingFactory
 from workflows import history
@@ -111,8 +111,8 @@ def test_who_is_told_of_a_proposal_and_of_the_move(db: Session) -> None:
         select(Notification).where(Notification.event_id.in_([e.id for e in told_events]))))
     assert told == [("booking.rescheduled", False, "Session moved"), ("booking.rescheduled", True, "Session moved"),
                     ("reschedule.proposed", True, "New time proposed")]  # the mentor proposed: the mentee is told
-    body = db.scalars(select(Notification.body).where(Notification.user_id == mentee.id,
-                                                      Notification.type == "reschedule.proposed")).one()
+    (proposed,) = notifications_read(db, Notification.user_id == mentee.id, Notification.type == "reschedule.proposed")
+    body = proposed.body
     assert body.startswith("Grace Hopper proposes to move \u201cCode review\u201d on ")
 
 
@@ -233,7 +233,7 @@ def test_the_mentor_asks_and_the_mentee_picks_any_free_time(db: Session) -> None
     assert (request.kind, request.start_times, request.expires_at) == ("request", [], NOW + timedelta(hours=48))
     event = db.scalars(select(OutboxEvent).where(OutboxEvent.type == "reschedule.requested")).one()
     messages.handle_events(db, [event])
-    told = db.scalars(select(Notification).where(Notification.event_id == event.id)).one()
+    (told,) = notifications_read(db, Notification.event_id == event.id)
     assert told.user_id == mentee.id
     assert told.body.startswith("Grace Hopper asks you to choose another time for \u201cCode review\u201d on ")
     assert "\u201cI must travel\u201d; or cancel it, at no cost. Its next free times: " in told.body

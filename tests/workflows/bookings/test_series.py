@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import BookingStatus, BundlePurchase, MentorshipSession, Notification, OutboxEvent
-from tests.database import refused
+from tests.database import notifications_read, refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory
@@ -120,7 +120,7 @@ def test_one_accept_makes_each_time_a_booking_with_its_session_once_and_skips_a_
 
     # The mentee hears of the time declined when it was taken, and of the series once, not of each time.
     messages.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.created_at >= NOW))))
-    told = db.scalars(select(Notification).where(Notification.user_id == mentee.user_id)).all()
+    told = notifications_read(db, Notification.user_id == mentee.user_id)
     assert sorted(n.title for n in told) == ["Booking declined", "Series accepted"]
     accepted_note = next(n for n in told if n.title == "Series accepted")
     assert "2 meetings" in accepted_note.body and "1 of the times were taken meanwhile" in accepted_note.body

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, MentorProfile, Notification, OutboxEvent
+from tests.database import notifications_read
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory
@@ -26,7 +27,7 @@ def notified(db: Session, *events: OutboxEvent) -> dict[uuid.UUID, list[tuple[st
     """Run the handler on the events; each user's (type, title, body) of them, sorted."""
     messages.handle_events(db, events)
     told: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
-    for n in db.scalars(select(Notification).where(Notification.event_id.in_([e.id for e in events]))):
+    for n in notifications_read(db, Notification.event_id.in_([e.id for e in events])):
         told.setdefault(n.user_id, []).append((n.type, n.title, n.body))
     return {user: sorted(rows) for user, rows in told.items()}
 

@@ -26,7 +26,7 @@ from models import (
 )
 from models.users import User
 from tests import domain_calls
-from tests.database import refused
+from tests.database import notifications_read, refused
 from tests.domain_calls import accept
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
@@ -87,7 +87,7 @@ def test_time_off_closes_slots_requests_and_accepts_and_may_be_open_ended(db: Se
     declined = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == pending.id,
                                                     OutboxEvent.type == "booking.declined")).one()
     messages.handle_events(db, [declined])
-    told = db.scalars(select(Notification).where(Notification.event_id == declined.id)).one()
+    (told,) = notifications_read(db, Notification.event_id == declined.id)
     assert told.user_id == pending.mentee_user_id
     assert f"was declined: {bookings.AWAY}. Its next free times: " in told.body
     day = MONDAY.replace(hour=0)

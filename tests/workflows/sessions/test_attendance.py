@@ -23,7 +23,7 @@ from models import (
     ReviewEligibility,
     SessionStatus,
 )
-from tests.database import events_of, refused
+from tests.database import events_of, notifications_read, refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.mentors import ListingFactory
 from tests.factories.sessions import group_session
@@ -163,7 +163,7 @@ def test_a_mentors_absence_returns_the_credit_charges_nothing_and_offers_a_reboo
                                                  OutboxEvent.type == EventType.SESSION_NO_SHOW.value)).one()
     assert (event.payload["absent"], event.payload["reported_by"]) == ("mentor", "mentee")
     messages.handle_event(db, event)
-    told = {n.user_id: n for n in db.scalars(select(Notification).where(Notification.event_id == event.id))}
+    told = {n.user_id: n for n in notifications_read(db, Notification.event_id == event.id)}
     to_mentee = told[mentee.user_id]
     assert to_mentee.title == "Your mentor did not come"
     assert "within 48 hours that they did, you pay nothing and your bundle credit comes back" in to_mentee.body
@@ -217,7 +217,7 @@ def test_a_mentees_bare_check_in_moves_nothing_until_the_mentor_could_dispute_it
     assert (confirmed.actor, confirmed.payload["no_show"], confirmed.payload["credit_status"]) == (
         "system", "mentor", "returned")
     messages.handle_event(db, confirmed)
-    told = {n.user_id: n for n in db.scalars(select(Notification).where(Notification.event_id == confirmed.id))}
+    told = {n.user_id: n for n in notifications_read(db, Notification.event_id == confirmed.id)}
     assert set(told) == {mentor.user_id, mentee.user_id}
     assert told[mentee.user_id].title == "Attendance final"
     assert "is final: the mentor was absent; the bundle credit is back" in told[mentee.user_id].body
@@ -333,7 +333,7 @@ def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_a
                                  now=closes - timedelta(minutes=1))
     raised = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == dispute.id)).one()
     messages.handle_event(db, raised)
-    told = db.scalars(select(Notification).where(Notification.event_id == raised.id)).all()
+    told = notifications_read(db, Notification.event_id == raised.id)
     assert [(n.user_id, n.title) for n in told] == [(mentor.user_id, "Attendance disputed")]  # the other side
     assert "I was there; the link did not work" in told[0].body
     assert told[0].data["link"] == f"#/sessions/{session.id}"
@@ -346,7 +346,7 @@ def test_a_finding_is_disputed_once_within_its_window_and_an_admin_corrects_it_a
     answered = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == dispute.id,
                                                     OutboxEvent.type == EventType.ATTENDANCE_RESOLVED.value)).one()
     messages.handle_event(db, answered)
-    bodies = {n.user_id: n.body for n in db.scalars(select(Notification).where(Notification.event_id == answered.id))}
+    bodies = {n.user_id: n.body for n in notifications_read(db, Notification.event_id == answered.id)}
     assert set(bodies) == {mentor.user_id, mentee.user_id}
     assert bodies[mentee.user_id].endswith(": the mentor was absent.")
     assert (booking.no_show, booking.no_show_fee_cents, booking.credit_status) == (NoShow.MENTOR, 0,

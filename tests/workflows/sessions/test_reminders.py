@@ -19,8 +19,10 @@ from models import (
     SessionReminder,
     SessionStatus,
 )
+from tests.database import notifications_read
 from tests.factories.sessions import group_session, individual_session
 from workflows.events import EventType
+from workflows.inbox import Shown
 from workflows.payloads import GROUP_KEY
 from workflows.sessions import reminders
 
@@ -31,10 +33,10 @@ def mentor_of(db: Session, session: MentorshipSession) -> uuid.UUID:
     return db.get_one(MentorProfile, session.mentor_profile_id).user_id
 
 
-def reminders_of(db: Session, session: MentorshipSession) -> list[Notification]:
-    return list(db.scalars(select(Notification).where(
-        Notification.type == EventType.SESSION_REMINDER,
-        Notification.data["resource"]["id"].astext == str(session.id))))
+def reminders_of(db: Session, session: MentorshipSession) -> list[Shown]:
+    """The session's reminders, as their readers read them."""
+    return notifications_read(db, Notification.type == EventType.SESSION_REMINDER,
+                              Notification.data["resource"]["id"].astext == str(session.id))
 
 
 def reminder_events(db: Session, session: MentorshipSession) -> list[OutboxEvent]:

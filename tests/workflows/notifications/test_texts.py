@@ -1,0 +1,67 @@
+"""The rows of what each event tells whom (``workflows/notifications/texts.py``): every template names only words
+the handler gives, and the handler is declared for every event someone is told of."""
+
+from __future__ import annotations
+
+import string
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from models import OutboxEvent
+from workflows.events import EventType
+from workflows.notifications import messages, texts
+from workflows.roles import Role
+
+START = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
+
+
+def every_message() -> Iterator[texts.Message]:
+    yield from (message for told in texts.MESSAGES.values() for message in told.values())
+    yield from (message for told in texts.SETTLED.values() for message in told.values())
+    yield from (message for message, _told in texts.PROPOSALS.values())
+    yield from (message for told in texts.ABSENT.values() for message in told.values())
+    yield from (texts.DISPUTED, texts.SERIES_WITHDRAWN, texts.SERIES_CANCELLED, texts.SEAT_RELEASED)
+
+
+def named(template: str) -> set[str]:
+    return {name for _text, name, _spec, _conversion in string.Formatter().parse(template) if name}
+
+
+def test_every_template_names_only_words_the_handler_gives(db: Session) -> None:
+    asked = set().union(*(named(m.title) | named(m.body) for m in every_message())) - {"next"}
+    everything = " ".join(f"{{{name}}}" for name in sorted(asked))
+    event = OutboxEvent(id=uuid.uuid4(), type=EventType.BOOKING_ACCEPTED, actor=Role.MENTOR.value, payload={
+        "listing_id": str(uuid.uuid4()), "start_time": START.isoformat(), "reason": "r", "rating": 5,
+        "start_times": [START.isoformat()], "previous_start_time": START.isoformat(), "message": "m",
+        "offer_expires_at": START.isoformat(),
+        # A series' own: how often, how many times, and from when it was cancelled.
+        "every_weeks": 1, "occurrences": [], "accepted_count": 2, "status": "cancelled", "skipped_count": 1,
+        "cancelled_from": START.isoformat()})
+    context = messages.Context({}, {}, {}, {})
+    given = messages._words(db, context, event, mentor=None, role=Role.MENTEE, template=everything)
+    assert set(given) == asked
+    # A template's own words only: a message keeps no word it does not say.
+    assert set(messages._words(db, context, event, mentor=None, role=Role.MENTEE, template="{when}")) == {"when"}
+
+
+def test_the_handler_is_declared_for_every_event_someone_is_told_of() -> None:
+    told = {*texts.MESSAGES, *texts.SETTLED, *texts.PROPOSALS, *texts.BY_PAYLOAD}
+    assert set(texts.NOTIFIED) == told
+
+
+def test_each_link_leads_where_its_row_says() -> None:
+    listing, session, seat_session = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    declined = {"listing_id": str(listing)}
+    seat = {"listing_id": str(listing), "group_session_id": str(seat_session)}
+    link = messages.link_for
+    assert link(texts.Link.ANOTHER_TIME, EventType.BOOKING_DECLINED, declined, Role.MENTEE) == f"#/listings/{listing}"
+    assert link(texts.Link.ANOTHER_TIME, EventType.BOOKING_DECLINED, seat, Role.MENTEE) == f"#/sessions/{seat_session}"
+    assert link(texts.Link.LISTING, EventType.WAITLIST_OFFERED, {**seat, "session_id": str(session)},
+                Role.MENTEE) == f"#/listings/{listing}"
+    assert link(texts.Link.SUBJECT, EventType.SESSION_COMPLETED, {"id": str(session)}, Role.MENTOR) \
+        == f"#/sessions/{session}"
+    assert link(texts.Link.SUBJECT, EventType.BOOKING_REQUESTED, declined, Role.MENTOR) == "#/requests"
+    assert link(texts.Link.SUBJECT, EventType.BOOKING_ACCEPTED, declined, Role.MENTEE) == "#/bookings"

@@ -1,0 +1,155 @@
+"""What each event tells whom: one row per event and party, ``Message(title, body, link)``, filed under the role
+(mentor, mentee) that reads it. Titles and bodies are templates (``workflows.wording``) whose words
+``workflows.notifications.messages`` fills from the event; times among them are written for each reader when read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from workflows.events import EventType
+from workflows.roles import Role
+
+
+class Link(StrEnum):
+    """Where a notification leads in the web app."""
+
+    SUBJECT = "subject"  # the session it is about, else the reader's requests (a mentor) or bookings (a mentee)
+    LISTING = "listing"  # its listing: to take a seat offered, or to book again
+    ANOTHER_TIME = "another_time"  # its listing to choose another time; a group seat's session
+
+
+@dataclass(frozen=True)
+class Message:
+    """One party's notification of an event: a title, a body (templates: ``workflows.wording``) and a link; who
+    reads it is the role it is filed under."""
+
+    title: str
+    body: str
+    link: Link = Link.SUBJECT
+
+
+# A move by agreement: to both.
+MOVED = Message("Session moved", "{listing} with {other} moved from {previous} to {when}. It costs nothing.")
+# Attendance (workflows.sessions.attendance): who was absent, by the session's ``absent``; a group seat's absence; a
+# dispute of it, told to the other side; an administrator's answer, to both.
+YOU_WERE_ABSENT = Message("You were recorded absent", (
+    "You were recorded absent from {listing} with {other} on {when}. If you were there, dispute it from the session "
+    "page within {hours} hours; otherwise, as for a late cancellation, your bundle credit is used or the late fee is "
+    "due once that time has passed."))
+ABSENT: dict[str, dict[Role, Message]] = {
+    "mentee": {Role.MENTOR: Message("Mentee absent", "{other} was recorded absent from {listing} on {when}."),
+               Role.MENTEE: YOU_WERE_ABSENT},
+    "mentor": {Role.MENTEE: Message("Your mentor did not come", (
+        "{other} did not come to {listing} on {when}. Unless they show within {hours} hours that they did, you pay "
+        "nothing and your bundle credit comes back. Book another time from the link below."), Link.LISTING),
+               Role.MENTOR: Message("You were recorded absent", (
+                   "You were recorded absent from {listing} with {other} on {when}; it counts in your statistics. "
+                   "If you were there, dispute it from the session page within {hours} hours."))},
+}
+DISPUTED = Message("Attendance disputed",
+                   "{other} disputes who was absent from {listing} on {when}{reason}. An administrator will decide.")
+RESOLVED = Message("Attendance reviewed",
+                   "An administrator reviewed who was absent from {listing} on {when}: {outcome}.")
+FINAL = Message("Attendance final", "Who was absent from {listing} with {other} on {when} is final: {outcome}{cost}.")
+OUTCOMES = {"mentee": "the mentee was absent", "mentor": "the mentor was absent", "none": "nobody was absent"}
+# A series (workflows.bookings.series): the request to the mentor, the answer to the mentee; a withdrawal or a
+# cancellation from a date on, to the side that did not make it.
+SERIES_REQUESTED = Message("New series request", "{other} asks for {listing} {every}, {count} times from {when}.")
+SERIES_ACCEPTED = Message("Series accepted",
+                          "{other} accepted {count} meetings of {listing} {every} from {when}{skipped}.")
+SERIES_DECLINED = Message("Series declined", "{other} declined your series of {listing} from {when}{reason}.")
+SERIES_WITHDRAWN = Message("Series request withdrawn", "{other} withdrew the series request for {listing} from {when}.")
+SERIES_CANCELLED = Message("Series cancelled", "{other} cancelled the meetings of {listing} from {since} on{reason}.")
+# A place in line for a full group session (workflows.sessions.waitlists), to the mentee in line.
+SEAT_OFFERED = Message("A seat is free for you", (
+    "A seat in {listing} on {when} is held for you until {until}: take it from the listing, or it goes to the next "
+    "in line."), Link.LISTING)
+SEAT_GIVEN = Message("You have a seat", "You moved up from the waitlist: your seat in {listing} on {when} is booked.")
+SEAT_GONE = Message("Waitlist place ended",
+                    "Your place in line for {listing} on {when} ended without a seat{reason}.", Link.LISTING)
+# Event type -> each told party's message. The body names the other person ({other}), the listing
+# ({listing}), the time in the reader's timezone and locale ({when}), and a reason when one was given.
+MESSAGES: dict[EventType, dict[Role, Message]] = {
+    EventType.BOOKING_REQUESTED: {Role.MENTOR: Message(
+        "New booking request", "{other} asked for {listing} on {when}.")},
+    EventType.BOOKING_ACCEPTED: {Role.MENTEE: Message(
+        "Booking accepted", "{other} accepted your request for {listing} on {when}.")},
+    EventType.BOOKING_DECLINED: {Role.MENTEE: Message(
+        "Booking declined", "{other} declined your request for {listing} on {when}{reason}.", Link.ANOTHER_TIME)},
+    EventType.BOOKING_CANCELLED: {Role.MENTOR: Message(
+        "Booking request withdrawn", "{other} withdrew the request for {listing} on {when}{reason}.")},
+    EventType.BOOKING_EXPIRED: {
+        Role.MENTOR: Message("Booking request expired",
+                      "The request of {other} for {listing} on {when} expired before it was answered."),
+        Role.MENTEE: Message("Booking request expired",
+                             "Your request to {other} for {listing} on {when} expired before it was answered.",
+                             Link.ANOTHER_TIME)},
+    EventType.SESSION_CANCELLED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "Session cancelled", "{listing} with {other} on {when} was cancelled{reason}.")),
+    EventType.SESSION_COMPLETED: {
+        Role.MENTOR: Message("Session completed", "{listing} with {other} on {when} is complete."),
+        Role.MENTEE: Message("Session completed",
+                             "{listing} with {other} on {when} is complete: you can review it now.")},
+    EventType.SESSION_MISSED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "Session missed", "{listing} with {other} on {when} was never started.")),
+    EventType.SESSION_UPDATED: {Role.MENTEE: Message(
+        "Session details changed", "{other} changed the meeting link or agenda of {listing} on {when}.")},
+    EventType.REVIEW_CREATED: {Role.MENTOR: Message("New review", "A mentee rated your session {rating}/5.")},
+    EventType.BOOKING_RESCHEDULED: dict.fromkeys((Role.MENTOR, Role.MENTEE), MOVED),
+    EventType.BOOKING_NO_SHOW: {Role.MENTEE: YOU_WERE_ABSENT},  # a group seat's
+    EventType.BOOKING_NO_SHOW_CONFIRMED: dict.fromkeys((Role.MENTOR, Role.MENTEE), FINAL),
+    EventType.ATTENDANCE_RESOLVED: dict.fromkeys((Role.MENTOR, Role.MENTEE), RESOLVED),
+    EventType.BOOKING_SERIES_REQUESTED: {Role.MENTOR: SERIES_REQUESTED},
+    EventType.BOOKING_SERIES_ACCEPTED: {Role.MENTEE: SERIES_ACCEPTED},
+    EventType.BOOKING_SERIES_DECLINED: {Role.MENTEE: SERIES_DECLINED},
+    EventType.WAITLIST_OFFERED: {Role.MENTEE: SEAT_OFFERED},
+    EventType.WAITLIST_PROMOTED: {Role.MENTEE: SEAT_GIVEN},
+    EventType.WAITLIST_EXPIRED: {Role.MENTEE: SEAT_GONE},
+}
+# A series' times answered with it: its own event tells of them, once (a time the system settled because another
+# request took it is told as any other).
+ANSWERED_WITH_SERIES = frozenset({EventType.BOOKING_ACCEPTED, EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED})
+# Whose words depend on the payload: who was absent; the side that did not raise a dispute.
+BY_PAYLOAD: dict[EventType, Callable[[Mapping[str, Any]], dict[Role, Message]]] = {
+    EventType.SESSION_NO_SHOW: lambda payload: ABSENT[payload["absent"]],
+    EventType.ATTENDANCE_DISPUTED: lambda payload: {
+        Role.MENTEE if payload["raised_by"] == Role.MENTOR else Role.MENTOR: DISPUTED},
+    EventType.BOOKING_SERIES_CANCELLED: lambda payload: {Role.MENTOR: SERIES_WITHDRAWN}
+    if payload["status"] == "withdrawn" else
+    {Role.MENTEE if payload["cancelled_by"] == Role.MENTOR else Role.MENTOR: SERIES_CANCELLED},
+}
+# A seat given up in a group session (booking.cancelled with its group session), as the mentor reads it.
+SEAT_RELEASED = Message("A seat was given up", "{other} left {listing} on {when}{reason}.")
+# A request the system settled because its time was taken (its reason in the payload); the mentee is offered
+# the listing's next free times.
+SETTLED: dict[EventType, dict[Role, Message]] = {
+    EventType.BOOKING_DECLINED: {Role.MENTEE: Message(
+        "Booking declined", "Your request to {other} for {listing} on {when} was declined: {reason}. {next}",
+        Link.ANOTHER_TIME)},
+    EventType.BOOKING_CANCELLED: {
+        Role.MENTEE: Message("Booking request withdrawn",
+                             "Your request to {other} for {listing} on {when} was withdrawn: {reason}. {next}",
+                             Link.ANOTHER_TIME),
+        Role.MENTOR: Message("Booking request withdrawn", (
+            "The request of {other} for {listing} on {when} was withdrawn: they have another session at this time."))},
+}
+# A proposal's news: to the side that did not cause it (proposals.*).
+PROPOSALS: dict[EventType, tuple[Message, str]] = {  # the message, and who is told: "other", "proposer" or "both"
+    EventType.RESCHEDULE_PROPOSED: (Message(
+        "New time proposed", "{other} proposes to move {listing} on {when} to {times}{message}."), "other"),
+    EventType.RESCHEDULE_REQUESTED: (Message("Please choose another time", (
+        "{other} asks you to choose another time for {listing} on {when}{message}; or cancel it, at no cost. {next}")),
+        "other"),
+    EventType.RESCHEDULE_DECLINED: (Message(
+        "Proposal declined", "{other} declined to move {listing} on {when}: it stays then."), "proposer"),
+    EventType.RESCHEDULE_WITHDRAWN: (Message(
+        "Proposal withdrawn", "{other} withdrew the proposal to move {listing} on {when}."), "other"),
+    EventType.RESCHEDULE_EXPIRED: (Message(
+        "Proposal closed", "The proposal to move {listing} on {when} is no longer open."), "both"),
+}
+# Every event type someone is told of: the notifications handler's (workflows.handlers).
+NOTIFIED = (*MESSAGES, *BY_PAYLOAD, *PROPOSALS)
