@@ -26,4 +26,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Notifications written since keep their templates as their text ("{other} asked for {listing} on {when}.").
     op.drop_column('notifications', 'words')
