@@ -23,6 +23,7 @@ from infra.config import get_settings
 from models import Booking, BookingStatus, OutboxEvent
 from outbox import publisher
 from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory
 
 SchemaChange = Callable[[tuple[str, ...]], None]
@@ -62,10 +63,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 def _draft(seed: Session) -> tuple[Caller, uuid.UUID]:
     listing = ListingFactory()
     mentee = UserFactory()
-    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                      mentee_user_id=mentee.id, start_time=START, end_time=START + timedelta(hours=1),
-                      status=BookingStatus.DRAFT, price_cents=5000, currency="USD")
-    seed.add(booking)
+    booking = BookingFactory(listing=listing, mentee_user_id=mentee.id, start_time=START, price_cents=5000)
     seed.commit()
     return as_caller(listing.mentor_profile.user), booking.id
 

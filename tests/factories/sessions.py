@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import factory
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, ListingKind, MentorProfile, MentorshipSession, SessionStatus
+from models import BookingStatus, ListingKind, MentorProfile, MentorshipSession, SessionStatus
 from tests.factories import Base
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.bookings import BookingFactory
@@ -60,11 +60,8 @@ def make_session(db: Session, start: datetime) -> tuple[Caller, Caller, Mentorsh
     """An accepted booking and its session, created by the workflow the worker runs."""
     listing = ListingFactory(price_cents=8000)
     mentee = UserFactory()
-    booking = Booking(id=uuid.uuid4(), listing_id=listing.id, mentor_profile_id=listing.mentor_profile_id,
-                      mentee_user_id=mentee.id, start_time=start, end_time=start + timedelta(hours=1),
-                      status=BookingStatus.ACCEPTED, price_cents=8000, currency="USD")
-    db.add(booking)
-    db.flush()
+    booking = BookingFactory(listing=listing, mentee_user_id=mentee.id, start_time=start,
+                             status=BookingStatus.ACCEPTED, price_cents=8000)
     session = session_flow.create_session_from_booking(db, booking.id)
     assert session is not None
     return as_caller(listing.mentor_profile.user), as_caller(mentee), session
