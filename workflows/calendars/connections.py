@@ -117,8 +117,7 @@ def begin(db: Session, actor: Actor, *, kind: str, url: str, username: str | Non
     secret = {"url": normal, "username": username, "password": password}
     connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=profile.id, kind=kind, host=host_of(normal),
                                     credentials=seal(settings, secret), status=ConnectionStatus.CONNECTING,
-                                    next_sync_at=now,
-                                    created_at=now)
+                                    next_sync_at=now, created_at=now)
     add_or_conflict(db, connection, {"uq_calendar_connections_connecting": RateLimited(
         "a calendar of yours is being connected: wait until it is done",
         retry_after=int(CONNECT_LEASE.total_seconds()))})

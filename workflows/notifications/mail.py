@@ -41,13 +41,13 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
         return False
     email, verified = db.execute(select(User.email, User.email_verified_at.is_not(None))
                                  .where(User.id == notification.user_id)).one()
-    (read,) = shown(db, [notification])  # in the zone and locale the reader has now
     if not verified:  # an address nobody confirmed gets no mail but its confirmation and reset links
         notification.email_status = EmailStatus.NONE
         log.info("notification.email_unverified", notification_id=str(notification.id))
         return False
     # A notice to the address the account had before (an email change): sent there, not to the new one.
     email = notification.data.get(EMAIL_TO) or email
+    (read,) = shown(db, [notification])  # in the zone and locale the reader has now
     notification.email_attempts += 1
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=read.title,
