@@ -209,7 +209,7 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     in their own words: the other person's name, the listing, the time in their timezone and locale, a link.
 
     A batch of events costs four statements (mentors, people, listings, and one insert of every
-    notification), and a free-slot search for each request the system settled.
+    notification), and a free-slot search for each request the system settled (once, whoever reads it).
     """
     told = [(outbox_event, messages_for(outbox_event)) for outbox_event in outbox_events]
     told = [(outbox_event, texts) for outbox_event, texts in told if texts]
@@ -218,15 +218,17 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     rows: list[dict[str, Any]] = []
     for (outbox_event, texts), event in zip(told, events, strict=True):
-        for user_id, role in recipients(event, tuple(texts), context.mentor_users):
-            message = texts[role]
-            rows.append({"id": uuid.uuid4(), "user_id": user_id, "event_id": event.id, "type": event.type,
-                         "title": message.title, "body": message.body,
-                         "words": _words(db, context, outbox_event, mentor=event.participants.mentor_profile_id,
-                                         role=role, template=message.body),
-                         "data": {"event_type": event.type, "resource": event.view_for(role),
-                                  "link": link_for(message.link, EventType(event.type), outbox_event.payload, role)},
-                         "email_status": email_status})
+        people = recipients(event, tuple(texts), context.mentor_users)
+        # What a party reads depends on their part only (each reader's zone and locale come when read): its words,
+        # view and link are made once per part, not once per reader (a group session's mentees share them).
+        parts = {role: {
+            "event_id": event.id, "type": event.type, "title": texts[role].title, "body": texts[role].body,
+            "words": _words(db, context, outbox_event, mentor=event.participants.mentor_profile_id, role=role,
+                            template=texts[role].body),
+            "data": {"event_type": event.type, "resource": event.view_for(role),
+                     "link": link_for(texts[role].link, EventType(event.type), outbox_event.payload, role)},
+            "email_status": email_status} for role in {role for _user, role in people}}
+        rows.extend({"id": uuid.uuid4(), "user_id": user_id, **parts[role]} for user_id, role in people)
     if not rows:
         return
     created = list(db.execute(INSERT_ONCE, rows).scalars())
