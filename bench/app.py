@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request
@@ -13,8 +14,10 @@ from api.bookings.schemas import BookingSchema
 from api.database import db_session
 from api.security import current_actor, require_login
 from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK, write_event_raw
+from infra.config import get_settings
 from outbox.recording import Dispatch, TaskCall, pending_dispatches, take_owed
-from workflows.bookings.lifecycle import accept_booking
+from workflows.bookings.lifecycle import accept_on_fresh_calendars
+from workflows.clock import utcnow
 
 FLOOR_EVENT = "booking.accepted"
 
@@ -61,7 +64,9 @@ def create_bench_app() -> Flask:
     def tx_only(booking_id: uuid.UUID) -> tuple[dict[str, Any], int]:
         require_login()
         db = db_session()
-        answer = BookingSchema().dump(accept_booking(db, current_actor(), booking_id))
+        accepted, _ = accept_on_fresh_calendars(db, current_actor(), booking_id, fresh_since=utcnow() - timedelta(
+            seconds=get_settings().calendar_freshness_seconds))  # as the accept route reads the mentor's calendars
+        answer = BookingSchema().dump(accepted)
         # What the after-commit publisher would send, dropped: the commit then publishes nothing.
         take_owed(db)
         return answer, 200

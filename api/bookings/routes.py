@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -27,6 +28,7 @@ from workflows import history
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests
 from workflows.calendars import sync as calendar_sync
+from workflows.clock import utcnow
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Mentees request; mentors accept or decline. Accepting creates the session.")
@@ -100,11 +102,15 @@ class AcceptBooking(MethodView):
         """Accept a draft (mentor). 409 if it overlaps another accepted booking, or the mentor's own calendar is
         busy then: calendars read more than `CALENDAR_FRESHNESS` ago are read first by the calendars workers, waiting
         at most `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
-        db, actor = db_session(), current_actor()
-        synced = calendar_sync.refresh_before_accept(db, session_factory().begin, actor, booking_id,
-                                                     settings=current_app.extensions["settings"],
-                                                     release=end_transaction)
-        accepted = bookings.accept_booking(db, actor, booking_id)
+        db, actor, settings = db_session(), current_actor(), current_app.extensions["settings"]
+        try:  # whether the mentor's calendars are fresh is read with the accept's locks, in its first statement
+            accepted, synced = bookings.accept_on_fresh_calendars(db, actor, booking_id, fresh_since=utcnow() - (
+                timedelta(seconds=settings.calendar_freshness_seconds)))
+        except bookings.CalendarsStale:
+            end_transaction()  # nothing written: the locks go while the calendars workers read
+            synced = calendar_sync.refresh_before_accept(db, session_factory().begin, actor, booking_id,
+                                                         settings=settings, release=end_transaction)
+            accepted = bookings.accept_booking(db, actor, booking_id)
         return accepted, 200, {"Calendar-Synced-At": synced.isoformat()} if synced is not None else {}
 
 

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
-from models import AvailabilityWindow, Booking, ListingKind, OutboxEvent
-from tests.api_calls import future, iso, request_booking
+from models import AvailabilityWindow, Booking, CalendarConnection, ConnectionStatus, ListingKind, OutboxEvent
+from tests.api_calls import future, iso, post_accept, request_booking
+from tests.database import counting
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from workflows.sessions import lifecycle as session_flow
@@ -174,3 +175,23 @@ def test_the_booking_policy_in_force_is_stated_to_signed_in_users(
     assert stated == {"min_notice_minutes": 120, "start_early_minutes": 5, "cancellation_window_hours": 48,
                       "cancellation_fee_percent": 100, "max_reschedules_per_booking": 1, "reschedule_fee_cents": 0,
                       "reschedule_request_ttl_hours": 48, "no_show_grace_minutes": 5, "no_show_dispute_hours": 48}
+
+
+def test_an_accept_is_six_statements_and_reads_a_fresh_calendar_with_its_locks(
+        client: FlaskClient, db: Session, connection: Connection, parties: tuple) -> None:
+    # Who signed in, then the accept's turn with the mentor's calendars and the answer's names, the booking, the
+    # rules' check, the update and the event (here between the test's savepoint and its release, where a request
+    # begins and commits): a calendar read a minute ago costs no statement of its own.
+    mentor, mentee, listing_id = parties
+    synced = datetime.now(UTC) - timedelta(minutes=1)
+    db.add(CalendarConnection(id=uuid.uuid4(), mentor_profile_id=mentor.user.mentor_profile.id, kind="ics",
+                              host="calendar.example.com", credentials="sealed", status=ConnectionStatus.ACTIVE,
+                              synced_at=synced))
+    db.commit()
+    _, booking = request_booking(client, mentee, listing_id, future())
+    with counting(connection) as count:
+        accepted = post_accept(client, mentor, booking["id"])
+        assert count() == 2 + 6
+    assert accepted.status_code == 200, accepted.get_json()
+    assert datetime.fromisoformat(accepted.headers["Calendar-Synced-At"]) == synced
+    assert accepted.get_json()["mentee"]["display_name"] == mentee.user.display_name

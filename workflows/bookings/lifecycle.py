@@ -35,7 +35,7 @@ from workflows.errors import BusinessRuleViolation, Conflict, constraint_errors
 from workflows.events import EventType, record, record_all
 from workflows.pagination import Page, paginate
 from workflows.payloads import booking_payload, proposal_payload
-from workflows.people import NamedBooking, name_bookings
+from workflows.people import NamedBooking, Person, name_bookings
 from workflows.roles import Role, participation
 from workflows.scheduling import checks
 from workflows.state_machine import StateMachine, move
@@ -172,19 +172,20 @@ def _act(db: Session, booking: Booking, action: BookingAction, role: Role, *, ac
 
 
 def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingAction, *, reason: str | None = None,
-           now: datetime | None = None) -> NamedBooking:
+           now: datetime | None = None, turn: request_limits.AcceptTurn | None = None) -> NamedBooking:
     """The actor's ``action`` on one of their bookings (accept, decline, cancel), as the table allows.
 
     The booking is named as answers show it, with no session: none exists before the accept commits (the
-    session is made from the committed event), so the answer does not look for one.
+    session is made from the committed event), so the answer does not look for one. An accept's names come with
+    its turn (``turn``, when the caller took it already).
     """
     now = now or utcnow()
-    if action is BookingAction.ACCEPT:
+    if action is BookingAction.ACCEPT and turn is None:
         # Before the booking's row: the mentee's requests in flight, then the mentor's schedule, in the order
         # requests take them. Accepts of one mentee by different mentors share the first: two at overlapping
         # times may then deadlock, and PostgreSQL ends one (a 409 to send again; the other settles its request),
         # which is rarer and cheaper than making every accept of a mentee wait for the others.
-        request_limits.accept_turns(db, booking_id)  # no such booking: load_to_act answers 404
+        turn = request_limits.accept_turns(db, booking_id)  # no such booking: load_to_act answers 404
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     if booking.series_id is not None and booking.status == BookingStatus.DRAFT:
         raise Conflict("this request is one time of a series: answer the series (or withdraw it) as a whole",
@@ -194,7 +195,27 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
     decision = Decision(now, reason)
     _act(db, booking, action, role, actor=str(actor), decision=decision)
     settle_found(db, decision.clashes, now=now, mentee_user_id=booking.mentee_user_id)
+    if turn is not None and turn.mentor_profile_id == booking.mentor_profile_id:
+        return NamedBooking(booking, None, Person(booking.mentor_profile_id, turn.mentor_name),
+                            Person(booking.mentee_user_id, turn.mentee_name))
     return name_bookings(db, [booking], sessions_made=False)[0]
+
+
+class CalendarsStale(Exception):  # a signal to the caller, not an error
+    """The mentor's own calendars need reading before their accept decides: nothing was written, the caller ends the
+    transaction, has them read (``workflows.calendars.sync.refresh_before_accept``) and accepts again."""
+
+
+def accept_on_fresh_calendars(db: Session, actor: Actor, booking_id: uuid.UUID, *, fresh_since: datetime
+                              ) -> tuple[NamedBooking, datetime | None]:
+    """The mentor's accept, with when their calendars were last read (the oldest read; ``None`` with none connected,
+    or one never read), in the accept's first statement: :class:`CalendarsStale` when one was read before
+    ``fresh_since`` and is not backing off after a failure."""
+    turn = request_limits.accept_turns(db, booking_id, fresh_since=fresh_since)
+    if turn is not None and turn.calendars_stale and turn.mentor_profile_id == actor.mentor_profile_id:
+        raise CalendarsStale
+    accepted = decide(db, actor, booking_id, BookingAction.ACCEPT, turn=turn)
+    return accepted, None if turn is None else turn.calendars_synced_at
 
 
 def accept_in_series(db: Session, booking: Booking, *, actor: str, now: datetime) -> None:

@@ -10,13 +10,16 @@ unique index on a mentee's pending (listing, start) is the database's own guard 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import Booking, BookingStatus, User
+from infra.sql import statuses
+from models import Booking, BookingStatus, ConnectionStatus, User
+from workflows.clock import utcnow
 from workflows.errors import Conflict
 
 # FOR NO KEY UPDATE: it conflicts with itself, not with the key-share locks of rows referencing the user.
@@ -24,12 +27,34 @@ _LOCK_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_u
 # A transaction-scoped advisory lock per mentee (in memory: no row written), exclusive for the mentee's own
 # requests, shared for accepts of their bookings; keyed by a 64-bit hash of the user id.
 _REQUESTS = text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:user_id AS text), 0))")
-# One round trip for an accept: the shared lock of its booking's mentee (computed below the row lock), then
-# its mentor's schedule (``workflows.scheduling.commitments``' lock, FOR NO KEY UPDATE of the mentor's row).
-_ACCEPTS = text("SELECT m.id AS mentor_profile_id, "
-                "pg_advisory_xact_lock_shared(hashtextextended(CAST(b.mentee_user_id AS text), 0)) "
-                "FROM bookings b JOIN mentor_profiles m ON m.id = b.mentor_profile_id WHERE b.id = :booking_id "
-                "FOR NO KEY UPDATE OF m")
+# One round trip for an accept: the shared lock of its booking's mentee (computed below the row lock), then its
+# mentor's schedule (``workflows.scheduling.commitments``' lock, FOR NO KEY UPDATE of the mentor's row); with them,
+# what the accept answers with (the two names) and whether the mentor's own calendars need reading first (the rule of
+# ``workflows.calendars.sync.refresh_before_accept``: an active connection read before ``fresh_since``, and not
+# backing off after a failure), and the oldest read it would decide on (none when one was never read).
+_ACCEPTS = statuses(
+    "SELECT m.id AS mentor_profile_id, mu.display_name AS mentor_name, e.display_name AS mentee_name, "
+    "pg_advisory_xact_lock_shared(hashtextextended(CAST(b.mentee_user_id AS text), 0)), "
+    "c.stale AS calendars_stale, c.synced_at AS calendars_synced_at "
+    "FROM bookings b JOIN mentor_profiles m ON m.id = b.mentor_profile_id "
+    "JOIN users mu ON mu.id = m.user_id JOIN users e ON e.id = b.mentee_user_id "
+    "CROSS JOIN LATERAL (SELECT coalesce(bool_or((k.synced_at IS NULL OR k.synced_at < :fresh_since) "
+    "AND (k.failures = 0 OR k.next_sync_at <= :now)), false) AS stale, "
+    "CASE WHEN bool_or(k.synced_at IS NULL) THEN NULL ELSE min(k.synced_at) END AS synced_at "
+    "FROM calendar_connections k WHERE k.mentor_profile_id = m.id AND k.status = :active) c "
+    "WHERE b.id = :booking_id FOR NO KEY UPDATE OF m", active=ConnectionStatus.ACTIVE)
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AcceptTurn:
+    """What an accept learns as it takes its turns: whose booking it is, their names, and the mentor's calendars."""
+
+    mentor_profile_id: uuid.UUID
+    mentor_name: str
+    mentee_name: str
+    calendars_stale: bool  # some active connection needs reading before the accept decides
+    calendars_synced_at: datetime | None  # the oldest read; None with no connection, or one never read
 
 
 def take_turn(db: Session, mentee_user_id: uuid.UUID) -> None:
@@ -52,11 +77,16 @@ def try_turn(db: Session, mentee_user_id: uuid.UUID) -> bool:
     return bool(db.scalar(_TRY_REQUESTS, {"user_id": str(mentee_user_id)}))
 
 
-def accept_turns(db: Session, booking_id: uuid.UUID) -> bool:
+def accept_turns(db: Session, booking_id: uuid.UUID, *, fresh_since: datetime = _LONG_AGO,
+                 now: datetime | None = None) -> AcceptTurn | None:
     """Before an accept locks its booking: wait for the requests in flight of its mentee (holding new ones off
     until this transaction ends, but not other accepts: accepts of one mentee's bookings by different mentors
-    run at once), then lock its mentor's schedule. ``False`` when there is no such booking."""
-    return db.execute(_ACCEPTS, {"booking_id": booking_id}).first() is not None
+    run at once), then lock its mentor's schedule. ``None`` when there is no such booking. Its mentor's calendars
+    count as stale when read before ``fresh_since`` (by default, never)."""
+    row = db.execute(_ACCEPTS, {"booking_id": booking_id, "fresh_since": fresh_since,
+                                "now": now or utcnow()}).first()
+    return None if row is None else AcceptTurn(row.mentor_profile_id, row.mentor_name, row.mentee_name,
+                                               row.calendars_stale, row.calendars_synced_at)
 
 
 def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID, start_time: datetime) -> None:

@@ -10,12 +10,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, BundlePurchase, CreditStatus, ListingKind, MentorshipSession, User
+from models import (
+    Booking,
+    BookingStatus,
+    BundlePurchase,
+    CalendarConnection,
+    ConnectionStatus,
+    CreditStatus,
+    ListingKind,
+    MentorshipSession,
+    User,
+)
 from models.listings import Listing
-from tests.database import events_of, refused
+from tests.database import counting, events_of, refused
 from tests.domain_calls import request
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
@@ -142,6 +152,48 @@ def test_accepting_records_when_it_was_decided_and_the_mentors_event(db: Session
     assert stored.status == BookingStatus.ACCEPTED
     assert stored.decided_at is not None and stored.decided_at <= stored.start_time
     assert events_of(db, booking.id) == [("booking.accepted", f"user:{mentor.id}")]
+
+
+def test_an_accept_reads_the_mentors_calendars_and_both_names_with_its_locks(db: Session, connection: Connection
+                                                                               ) -> None:
+    # One statement takes the accept's turns and reads what it needs besides: whether the mentor's calendars must be
+    # read first (read before fresh_since, and not backing off), the oldest read, and the answer's two names.
+    now = datetime.now(UTC)
+    listing = ListingFactory()
+    mentor = actor_of(listing.mentor_profile.user)
+    drafts = [BookingFactory(listing=listing, start_time=START + timedelta(hours=2 * n)) for n in range(5)]
+    fresh_since = now - timedelta(minutes=5)
+
+    def accept(draft: Booking) -> tuple[named.NamedBooking, datetime | None]:
+        with counting(connection) as count:
+            accepted = bookings.accept_on_fresh_calendars(db, mentor, draft.id, fresh_since=fresh_since)
+            assert count() == 5  # the turn, the booking, the rules' check, the update, the event
+        return accepted
+
+    named_booking, synced = accept(drafts[0])  # no calendar connected
+    assert synced is None and named_booking.mentor.display_name == listing.mentor_profile.user.display_name
+    assert named_booking.mentee.display_name == db.get_one(User, drafts[0].mentee_user_id).display_name
+    calendar = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=listing.mentor_profile_id, kind="ics",
+                                  host="calendar.example.com", credentials="sealed", status=ConnectionStatus.ACTIVE,
+                                  synced_at=now - timedelta(minutes=1))
+    db.add(calendar)
+    db.flush()
+    assert accept(drafts[1])[1] == calendar.synced_at
+    calendar.synced_at = now - timedelta(hours=1)
+    db.flush()
+    with pytest.raises(bookings.CalendarsStale), db.begin_nested():
+        bookings.accept_on_fresh_calendars(db, mentor, drafts[2].id, fresh_since=fresh_since)
+    assert db.get_one(Booking, drafts[2].id).status == BookingStatus.DRAFT
+    calendar.failures, calendar.next_sync_at = 1, now + timedelta(minutes=10)  # backing off: the last read stands
+    db.flush()
+    assert accept(drafts[3])[1] == calendar.synced_at
+    calendar.failures, calendar.synced_at = 0, None  # never read: read first
+    db.flush()
+    with pytest.raises(bookings.CalendarsStale), db.begin_nested():
+        bookings.accept_on_fresh_calendars(db, mentor, drafts[4].id, fresh_since=fresh_since)
+    # Another mentor's stale calendar is not theirs to have read: their accept is refused as any stranger's is.
+    other = actor_of(ListingFactory().mentor_profile.user)
+    refused(db, NotFound, lambda: bookings.accept_on_fresh_calendars(db, other, drafts[4].id, fresh_since=now))
 
 
 def test_a_draft_whose_start_has_passed_cannot_be_accepted(db: Session) -> None:
