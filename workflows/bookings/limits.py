@@ -82,7 +82,7 @@ def accept_turns(db: Session, booking_id: uuid.UUID, *, fresh_since: datetime = 
     """Before an accept locks its booking: wait for the requests in flight of its mentee (holding new ones off
     until this transaction ends, but not other accepts: accepts of one mentee's bookings by different mentors
     run at once), then lock its mentor's schedule. ``None`` when there is no such booking. Its mentor's calendars
-    count as stale when read before ``fresh_since`` (by default, never)."""
+    count as stale when never read, or read before ``fresh_since`` (by default, long ago: only the never read)."""
     row = db.execute(_ACCEPTS, {"booking_id": booking_id, "fresh_since": fresh_since,
                                 "now": now or utcnow()}).first()
     return None if row is None else AcceptTurn(row.mentor_profile_id, row.mentor_name, row.mentee_name,
