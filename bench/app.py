@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request
@@ -17,7 +16,7 @@ from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK, write_ev
 from infra.config import get_settings
 from outbox.recording import Dispatch, TaskCall, pending_dispatches, take_owed
 from workflows.bookings.lifecycle import accept_on_fresh_calendars
-from workflows.clock import utcnow
+from workflows.calendars import sync as calendar_sync
 
 FLOOR_EVENT = "booking.accepted"
 
@@ -64,8 +63,8 @@ def create_bench_app() -> Flask:
     def tx_only(booking_id: uuid.UUID) -> tuple[dict[str, Any], int]:
         require_login()
         db = db_session()
-        accepted, _ = accept_on_fresh_calendars(db, current_actor(), booking_id, fresh_since=utcnow() - timedelta(
-            seconds=get_settings().calendar_freshness_seconds))  # as the accept route reads the mentor's calendars
+        accepted, _ = accept_on_fresh_calendars(  # as the accept route reads the mentor's calendars
+            db, current_actor(), booking_id, fresh_since=calendar_sync.stale_before(get_settings()))
         answer = BookingSchema().dump(accepted)
         # What the after-commit publisher would send, dropped: the commit then publishes nothing.
         take_owed(db)

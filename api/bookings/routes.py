@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -28,7 +27,6 @@ from workflows import history
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests
 from workflows.calendars import sync as calendar_sync
-from workflows.clock import utcnow
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1/bookings",
                 description="Mentees request; mentors accept or decline. Accepting creates the session.")
@@ -104,8 +102,8 @@ class AcceptBooking(MethodView):
         at most `CALENDAR_ACCEPT_WAIT` (`Calendar-Synced-At` says how fresh). The session follows shortly."""
         db, actor, settings = db_session(), current_actor(), current_app.extensions["settings"]
         try:  # whether the mentor's calendars are fresh is read with the accept's locks, in its first statement
-            accepted, synced = bookings.accept_on_fresh_calendars(db, actor, booking_id, fresh_since=utcnow() - (
-                timedelta(seconds=settings.calendar_freshness_seconds)))
+            accepted, synced = bookings.accept_on_fresh_calendars(
+                db, actor, booking_id, fresh_since=calendar_sync.stale_before(settings))
         except bookings.CalendarsStale:
             end_transaction()  # nothing written: the locks go while the calendars workers read
             synced = calendar_sync.refresh_before_accept(db, session_factory().begin, actor, booking_id,

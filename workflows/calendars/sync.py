@@ -315,7 +315,7 @@ def refresh_before_accept(db: Session, transaction: Callable[[], AbstractContext
                                  CalendarConnection.mentor_profile_id == mentor.scalar_subquery())
     rows = db.execute(connections).all()
     now = utcnow()
-    fresh_since = now - timedelta(seconds=settings.calendar_freshness_seconds)
+    fresh_since = stale_before(settings, now)
     # Stale, and not backing off after a failure (a calendar refused is not read again at every accept).
     stale = {row.id for row in rows if (row.synced_at is None or row.synced_at < fresh_since)
              and (row.failures == 0 or row.next_sync_at <= now)}
@@ -334,6 +334,11 @@ def refresh_before_accept(db: Session, transaction: Callable[[], AbstractContext
                 break
     synced = [row.synced_at for row in rows]
     return None if not synced or any(s is None for s in synced) else min(s for s in synced if s is not None)
+
+
+def stale_before(settings: Settings, now: datetime | None = None) -> datetime:
+    """A calendar read before this is read again before its mentor's accept decides (``CALENDAR_FRESHNESS``)."""
+    return (now or utcnow()) - timedelta(seconds=settings.calendar_freshness_seconds)
 
 
 ACCEPT_POLL_SECONDS = 0.05  # how often an accept waiting for a calendar looks whether it was read
