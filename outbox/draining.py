@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from outbox import batches
-from outbox.publisher import hold_kicks, look_again, publish, stop_holding_kicks
+from outbox.publisher import look_again, publish, stop_holding_kicks
 from outbox.recording import Dispatch
 from outbox.registry import Work
 
@@ -32,11 +32,14 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
     """Do ``handler``'s due work in batches; ``hint``'s row (the message's event) is claimed first. Returns the
     rows done.
 
-    The handler's kick key stays set while this drains (its TTL starts again as this starts), so
-    events committed meanwhile send no message: this task takes them. Once a batch comes back short,
-    the key is deleted with the handler's missed flag, cleared before each claim: if an event found
-    the key held since then, one more batch is claimed; an event committed after the delete sends a
-    kick of its own. With no key set at the start, the short batch ends it. A burst of events thus
+    The handler's kick key, set as the kick that started this task was sent, stays set while this
+    drains, so events committed meanwhile send no message: this task takes them. Once a batch comes
+    back short, the key is deleted with the handler's missed flag, which an event sets when it finds the
+    key held: if one did since the kick was sent (or since the flag was last cleared, before each claim
+    after the first), one more batch is claimed; an event committed after the delete sends a kick of
+    its own. The first claim goes first, with no round trip to Redis before it: an event the flag owes
+    from before it is in that claim, or in the next. A task sent by hand (no event named) holds no key:
+    the short batch ends it. A burst of events thus
     costs a message per batch, not one per event, and an event alone one claim. A full batch sends a
     kick at once (at most one is queued per handler), so an idle worker can take the next batch while
     this one works; this task goes on for up to :data:`DRAIN_SECONDS`.
@@ -45,9 +48,10 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
     began = time.monotonic()
     next_hint = uuid.UUID(hint) if hint else None
     done = 0
-    # Held by the kick that started this task; a task sent by hand, or whose kick key has expired,
-    # holds none, and no event waits on it.
-    key_held = hold_kicks(app, handler)
+    # Held by the kick that started this task (its message names the event: the publisher's, a full batch's or the
+    # relay's); a task sent by hand holds none, and no event waits on it. A key that expired before this began is
+    # held by nobody, or by a newer kick: letting it go costs a kick more, never one less.
+    key_held = next_hint is not None
     try:
         while True:
             try:

@@ -3,14 +3,14 @@
 A handler's task drains every due row of its handler (``outbox/batches.py``), so one queued
 or running task per handler is enough: a kick is sent only when Redis holds no kick key for the
 handler. The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent,
-and held by the task the kick starts while it drains (its TTL starts again then). Each kick owed
-after a commit also sets the handler's *missed* flag, in the same ``MULTI`` as the key: a task
-clears the flag before each claim, and once a batch comes back short it deletes flag and key in
-one ``MULTI``. A flag found set there means an event was committed, and found the key held, since
-that batch's claim began: the task claims once more. Unset, every event committed since found the
-key held by this task before that claim began, and is in it, or finds it gone and sends a kick.
-If the key outlives its task (a worker killed holding it), the TTL ends it, and the relay kicks
-the handler again.
+and held by the task the kick starts while it drains. A kick owed that finds the key held sets the
+handler's *missed* flag instead, in the same script (:data:`_CLAIM_KICKS`, atomic in Redis): the
+task lets key and flag go together, in one ``MULTI``, once a batch comes back short. A flag found set
+there means an event was committed, and found the key held, after the kick was sent or the flag last
+cleared: the task claims once more (clearing the flag before each claim after its first). Unset, every
+event committed since found the key held by this task before that claim began, and is in it, or finds
+it gone and sends a kick. If the key outlives its task (a worker killed holding it), the TTL ends it,
+and the relay kicks the handler again.
 
 What each part holds: the key, that commits while a handler's task is queued or running send no further
 kick (one message per drain, not per commit); the flag, that no drain ends while an event committed during it
@@ -70,8 +70,28 @@ class Kicks:
     keys: list[str]  # the kick keys set, to take back if the send fails
 
 
+#: Sets each handler's kick key unless held (or whatever it holds, for the relay's kicks), and the missed flag of each
+#: key found held; one atomic script, one round trip. KEYS: each handler's kick key, then its missed flag.
+#: ARGV[1]: their TTL in seconds; ARGV[1 + i]: "1" when the i-th handler's kick goes out even if one is queued.
+#: Returns, per handler, 1 when its kick is to be sent.
+_CLAIM_KICKS = """
+local sent = {}
+for i = 1, #KEYS / 2 do
+  local key, flag = KEYS[2 * i - 1], KEYS[2 * i]
+  local forced = ARGV[1 + i] == "1"
+  if forced and redis.call("SET", key, "1", "EX", ARGV[1]) or redis.call("SET", key, "1", "NX", "EX", ARGV[1]) then
+    sent[i] = 1
+  else
+    redis.call("SET", flag, "1", "EX", ARGV[1])
+    sent[i] = 0
+  end
+end
+return sent
+"""
+
+
 def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> Kicks:
-    """Set the kick keys, and each handler's missed flag, in one ``MULTI``."""
+    """Set the kick keys, or the missed flags of those found held, in one script (:data:`_CLAIM_KICKS`)."""
     first: dict[str, Dispatch] = {}
     redelivered: set[str] = set()
     for dispatch in dispatches:
@@ -81,15 +101,13 @@ def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> Kick
                 redelivered.add(dispatch.handler)
     if not first:
         return Kicks(list(dispatches), [])
-    settings = get_settings()
-    # One MULTI: a draining task deletes flag and key together, so it sees the flag of any kick that found its key.
-    with client.pipeline(transaction=True) as pipe:
-        for handler in first:
-            # The relay's kick goes out even if a key says one is queued (see Dispatch.redelivery).
-            pipe.set(kick_key(handler), "1", nx=handler not in redelivered, ex=settings.handler_kick_ttl_seconds)
-            pipe.set(missed_key(handler), "1", ex=settings.handler_kick_ttl_seconds)
-        results = pipe.execute()
-    kicked = {handler for handler, was_set in zip(first, results[::2], strict=True) if was_set}
+    # EVAL names its keys whole: kombu's client adds the broker's key prefix to other commands' keys, not to these.
+    prefix = getattr(client, "global_keyprefix", "")
+    keys = [f"{prefix}{key}" for handler in first for key in (kick_key(handler), missed_key(handler))]
+    # The relay's kick goes out even if a key says one is queued (see Dispatch.redelivery).
+    forced = ["1" if handler in redelivered else "0" for handler in first]
+    results = client.eval(_CLAIM_KICKS, len(keys), *keys, get_settings().handler_kick_ttl_seconds, *forced)
+    kicked = {handler for handler, was_set in zip(first, results, strict=True) if was_set}
     for handler in first:
         KICKS.labels(handler, "sent" if handler in kicked else "already_queued").inc()
     messages = [d for d in dispatches if isinstance(d, TaskCall) or (d.handler in kicked and first[d.handler] is d)]
@@ -144,23 +162,6 @@ def _forget_kicks(client: Any, keys: list[str]) -> None:
         client.delete(*keys)
     except Exception as exc:  # noqa: BLE001 - the broker is away: the keys' TTL ends them
         log.warning("outbox.kick_keys_kept", keys=len(keys), error=f"{type(exc).__name__}: {exc}")
-
-
-def hold_kicks(app: Celery, handler: str) -> bool:
-    """Whether the handler's kick key is set, for the task about to drain (see ``DbTask.drain``); its TTL starts again.
-
-    Clears the missed flag too, as before every claim (:func:`look_again`). False also when Redis is
-    away: publishers cannot set the key then either (the relay sends their work).
-    """
-    try:
-        with app.producer_or_acquire() as producer, producer.channel.client.pipeline(transaction=False) as pipe:
-            pipe.set(kick_key(handler), "1", xx=True, ex=get_settings().handler_kick_ttl_seconds)
-            pipe.delete(missed_key(handler))
-            held, _ = pipe.execute()
-    except Exception as exc:  # noqa: BLE001 - see above
-        log.warning("outbox.kick_key_unknown", handler=handler, error=f"{type(exc).__name__}: {exc}")
-        return False
-    return bool(held)
 
 
 def look_again(app: Celery, handler: str) -> None:

@@ -208,7 +208,9 @@ def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_
         batches: list[int] = []
         create_and_accept_more = accepting_during_the_first_batch(api, mentor, drafts[1:3], batches)
 
-        done = create_from_booking.drain(create_and_accept_more)
+        with committed() as db:  # the event the kick names, as its task is given it
+            kicked_for = db.scalar(select(OutboxEvent.id).where(OutboxEvent.aggregate_id == drafts[0]))
+        done = create_from_booking.drain(create_and_accept_more, str(kicked_for))
         assert (done, batches) == (3, [1, 2])
         assert queued(redis_client, "sessions") == 1  # the two accepts sent nothing
         assert every_booking_has_one_session(committed, drafts[:3])
@@ -250,9 +252,9 @@ def test_a_stream_of_accepts_drained_by_four_processes_leaves_no_row_without_a_k
 def test_a_drain_claims_again_only_when_an_event_found_its_kick_key_held(
     committed: sessionmaker[Session], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A task sent by hand (or whose kick key expired) holds no key, so no event waits on it: one
-    claim ends it. A kicked task lets its key go after a short batch, and claims once more only if a
-    kick was owed meanwhile (its publisher found the key held and sent nothing)."""
+    """A task sent by hand holds no key, so no event waits on it: one claim ends it. A kicked task (its
+    message names an event) lets its key go after a short batch, and claims once more only if a kick was
+    owed meanwhile (its publisher found the key held and sent nothing)."""
     create_from_booking = task_of(CREATE_SESSIONS)
 
     claims: list[int] = []
@@ -277,8 +279,64 @@ def test_a_drain_claims_again_only_when_an_event_found_its_kick_key_held(
         redis_client.set(key, "1", ex=60)
         claims.clear()
         owe_a_kick = owed
-        assert create_from_booking.drain(session_flow.create_sessions_for_events) == 0
+        kicked_for = str(uuid.uuid4())  # the event its kick named (none here: the claim finds nothing)
+        assert create_from_booking.drain(session_flow.create_sessions_for_events, kicked_for) == 0
         assert claims == expected
         assert not redis_client.exists(key)
         assert not redis_client.exists(f"{prefix}{publish_module.missed_key(CREATE_SESSIONS)}")
     assert queued(redis_client, "sessions") == 0  # the owed kick found the key held: no message
+
+
+def test_a_kicked_task_claims_before_it_asks_redis_anything(
+    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first claim of a kicked task is its first round trip: the kick key it holds was set as its kick was sent,
+    and a missed flag set before that claim is honoured after it. Redis's own command log (``MONITOR``) shows what
+    reached Redis before the claim and after it."""
+    create_from_booking = task_of(CREATE_SESSIONS)
+    mentor, drafts = seed_drafts(seed, 2)
+    api = live_app(committed)
+    purge_queues()
+    prefix = get_settings().redis_key_prefix
+    ours = re.compile(re.escape(f"{prefix}outbox:kick") + r"[^ ]*" + re.escape(CREATE_SESSIONS))
+    seen: list[str] = []
+    marks = {name: f"{name}-{uuid.uuid4().hex}" for name in ("start", "claim", "end")}
+    real_claim = outbox_batches.claim_due
+
+    def claiming(*args: object, **kwargs: object) -> list[OutboxEvent]:
+        if not any(marks["claim"] in command for command in seen):
+            redis_client.echo(marks["claim"])  # reaches Redis after every command the drain sent before this claim
+            accept_all(api, mentor, drafts[1:])  # its event finds the key held: no message, the flag set instead
+        return real_claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    try:
+        accept_all(api, mentor, drafts[:1])
+        with committed() as db:
+            kicked_for = db.scalar(select(OutboxEvent.id).where(OutboxEvent.aggregate_id == drafts[0]))
+        with redis_client.monitor() as monitor:
+            watching = threading.Thread(target=_record_until, args=(monitor, marks["end"], seen), daemon=True)
+            watching.start()
+            wait_until(lambda: bool(redis_client.echo(marks["start"])) and any(marks["start"] in c for c in seen),
+                       5, "the monitor hears")
+            monkeypatch.setattr(outbox_batches, "claim_due", claiming)
+            assert create_from_booking.drain(session_flow.create_sessions_for_events, str(kicked_for)) == 2
+            redis_client.echo(marks["end"])
+            watching.join(timeout=5)
+        start = next(i for i, c in enumerate(seen) if marks["start"] in c)
+        claim = next(i for i, c in enumerate(seen) if marks["claim"] in c)
+        assert [c for c in seen[start:claim] if ours.search(c)] == []
+        after = [c for c in seen[claim:] if ours.search(c)]
+        assert any(c.startswith("EVAL") for c in after)  # the second accept's publisher found the key held
+        assert any(c.startswith("DEL") for c in after)  # the drain let key and flag go, and claimed once more
+        assert queued(redis_client, "sessions") == 1  # the first accept's kick only
+        assert every_booking_has_one_session(committed, drafts)
+    finally:
+        purge_queues()
+
+
+def _record_until(monitor: redis.client.Monitor, mark: str, seen: list[str]) -> None:
+    """Each command Redis runs, as its ``MONITOR`` tells it, into ``seen`` until one names ``mark``."""
+    for command in monitor.listen():  # type: ignore[no-untyped-call]
+        seen.append(str(command["command"]))
+        if mark in seen[-1]:
+            return
