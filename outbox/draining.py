@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from outbox import batches
-from outbox.publisher import look_again, publish, stop_holding_kicks
+from outbox.publisher import UNKNOWN, look_again, publish, stop_holding_kicks
 from outbox.recording import Dispatch
 from outbox.registry import Work
 
@@ -34,12 +34,12 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
 
     The handler's kick key, set as the kick that started this task was sent, stays set while this
     drains, so events committed meanwhile send no message: this task takes them. Once a batch comes
-    back short, the key is deleted with the handler's missed flag, which an event sets when it finds the
-    key held: if one did since the kick was sent (or since the flag was last cleared, before each claim
-    after the first), one more batch is claimed; an event committed after the delete sends a kick of
-    its own. The first claim goes first, with no round trip to Redis before it: an event the flag owes
-    from before it is in that claim, or in the next. A task sent by hand (no event named) holds no key:
-    the short batch ends it. A burst of events thus
+    back short, the key is deleted with the handler's missed set, where an event that found the key
+    held is named: if one this task did not claim is there (it came after a claim began), one more
+    batch is claimed; an event committed after the delete sends a kick of its own. The first claim goes
+    first, with no round trip to Redis before it: an event named before it is in that claim (committed
+    before the name was written), and costs nothing more. A task sent by hand (no event named) holds no
+    key: the short batch ends it. A burst of events thus
     costs a message per batch, not one per event, and an event alone one claim. A full batch sends a
     kick at once (at most one is queued per handler), so an idle worker can take the next batch while
     this one works; this task goes on for up to :data:`DRAIN_SECONDS`.
@@ -48,6 +48,7 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
     began = time.monotonic()
     next_hint = uuid.UUID(hint) if hint else None
     done = 0
+    claimed: set[uuid.UUID] = set()  # every event this drain claimed: one the missed set names is no reason to claim
     # Held by the kick that started this task (its message names the event: the publisher's, a full batch's or the
     # relay's); a task sent by hand holds none, and no event waits on it. A key that expired before this began is
     # held by nobody, or by a newer kick: letting it go costs a kick more, never one less.
@@ -57,6 +58,7 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
             try:
                 with transaction() as db:
                     events = batches.claim_due(db, handler, limit=limit, hint=next_hint)
+                    claimed.update(event.id for event in events)
                     # Full: the longest-waiting part took all it could (the hint's place may have gone unused).
                     full = bool(events) and len(events) >= limit - (1 if next_hint else 0)
                     if full:
@@ -80,9 +82,10 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
                 look_again(app, handler)
             elif key_held:
                 key_held = False
-                if not stop_holding_kicks(app, handler):
-                    return done  # no event found the key held since this batch's claim began
-                # else one more batch: see above (the delete cleared the flag, as before a claim)
+                missed = stop_holding_kicks(app, handler)
+                if missed is not UNKNOWN and missed <= claimed:
+                    return done  # no event this drain did not claim found the key held
+                # else one more batch: see above (the delete emptied the set, as before a claim)
             else:
                 return done
     finally:

@@ -3,14 +3,14 @@
 A handler's task drains every due row of its handler (``outbox/batches.py``), so one queued
 or running task per handler is enough: a kick is sent only when Redis holds no kick key for the
 handler. The key is set (``SET NX``, with a TTL in case its message is lost) when a kick is sent,
-and held by the task the kick starts while it drains. A kick owed that finds the key held sets the
-handler's *missed* flag instead, in the same script (:data:`_CLAIM_KICKS`, atomic in Redis): the
-task lets key and flag go together, in one ``MULTI``, once a batch comes back short. A flag found set
-there means an event was committed, and found the key held, after the kick was sent or the flag last
-cleared: the task claims once more (clearing the flag before each claim after its first). Unset, every
-event committed since found the key held by this task before that claim began, and is in it, or finds
-it gone and sends a kick. If the key outlives its task (a worker killed holding it), the TTL ends it,
-and the relay kicks the handler again.
+and held by the task the kick starts while it drains. A kick owed that finds the key held names its
+event in the handler's *missed* set instead, in the same script (:data:`_CLAIM_KICKS`, atomic in
+Redis): the task lets key and set go together, in one ``MULTI``, once a batch comes back short. An
+event named there that the task did not claim was committed, and found the key held, after that
+claim began: the task claims once more (emptying the set before each claim after its first). An
+event it did claim costs nothing more; every event committed since found the key held by this task
+before that claim began, and is in it, or finds it gone and sends a kick. If the key outlives its
+task (a worker killed holding it), the TTL ends it, and the relay kicks the handler again.
 
 What each part holds: the key, that commits while a handler's task is queued or running send no further
 kick (one message per drain, not per commit); the flag, that no drain ends while an event committed during it
@@ -20,6 +20,7 @@ waits unclaimed, without claiming once more after every short batch. Their measu
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,8 +46,9 @@ BROKER_MARKER_KEY = "outbox:broker-marker"
 
 #: Redis key of a handler's queued kick (under the broker's key prefix, as kombu's own keys are).
 KICK_KEY = "outbox:kick:{handler}"
-#: Set with every kick owed, cleared by a draining task before each claim (see the module's docstring).
-MISSED_KEY = "outbox:kick-missed:{handler}"
+#: The events whose kick found the key held, named by the publisher, emptied by a draining task before each claim
+#: after its first (see the module's docstring).
+MISSED_KEY = "outbox:kick-missed-events:{handler}"
 
 KICKS = Counter("outbox_handler_kicks_total",
                 "Handler kicks owed (after commits, by the relay, by draining tasks), by handler and outcome: "
@@ -70,33 +72,38 @@ class Kicks:
     keys: list[str]  # the kick keys set, to take back if the send fails
 
 
-#: Sets each handler's kick key unless held (or whatever it holds, for the relay's kicks), and the missed flag of each
-#: key found held; one atomic script, one round trip. KEYS: each handler's kick key, then its missed flag.
-#: ARGV[1]: their TTL in seconds; ARGV[1 + i]: "1" when the i-th handler's kick goes out even if one is queued.
-#: Returns, per handler, 1 when its kick is to be sent.
+#: Sets each handler's kick key unless held (or whatever it holds, for the relay's kicks); a key found held gets the
+#: events that found it in its missed set instead. One atomic script, one round trip. KEYS: each handler's kick key,
+#: then its missed set. ARGV[1]: their TTL in seconds; then, per handler: "1" when its kick goes out even if one is
+#: queued, the number of its events, and their ids. Returns, per handler, 1 when its kick is to be sent.
 _CLAIM_KICKS = """
-local sent = {}
+local ttl, at, sent = ARGV[1], 2, {}
 for i = 1, #KEYS / 2 do
-  local key, flag = KEYS[2 * i - 1], KEYS[2 * i]
-  local forced = ARGV[1 + i] == "1"
-  if forced and redis.call("SET", key, "1", "EX", ARGV[1]) or redis.call("SET", key, "1", "NX", "EX", ARGV[1]) then
+  local key, missed = KEYS[2 * i - 1], KEYS[2 * i]
+  local forced, count = ARGV[at] == "1", tonumber(ARGV[at + 1])
+  if forced and redis.call("SET", key, "1", "EX", ttl) or redis.call("SET", key, "1", "NX", "EX", ttl) then
     sent[i] = 1
   else
-    redis.call("SET", flag, "1", "EX", ARGV[1])
+    for j = at + 2, at + 1 + count do redis.call("SADD", missed, ARGV[j]) end
+    redis.call("EXPIRE", missed, ttl)
     sent[i] = 0
   end
+  at = at + 2 + count
 end
 return sent
 """
 
 
 def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> Kicks:
-    """Set the kick keys, or the missed flags of those found held, in one script (:data:`_CLAIM_KICKS`)."""
+    """Set the kick keys, or name the events in the missed sets of those found held, in one script
+    (:data:`_CLAIM_KICKS`)."""
     first: dict[str, Dispatch] = {}
+    events: dict[str, list[str]] = {}
     redelivered: set[str] = set()
     for dispatch in dispatches:
         if isinstance(dispatch, Dispatch):
             first.setdefault(dispatch.handler, dispatch)
+            events.setdefault(dispatch.handler, []).append(str(dispatch.event_id))
             if dispatch.redelivery:
                 redelivered.add(dispatch.handler)
     if not first:
@@ -105,8 +112,9 @@ def _claim_kicks(client: Any, dispatches: Sequence[Dispatch | TaskCall]) -> Kick
     prefix = getattr(client, "global_keyprefix", "")
     keys = [f"{prefix}{key}" for handler in first for key in (kick_key(handler), missed_key(handler))]
     # The relay's kick goes out even if a key says one is queued (see Dispatch.redelivery).
-    forced = ["1" if handler in redelivered else "0" for handler in first]
-    results = client.eval(_CLAIM_KICKS, len(keys), *keys, get_settings().handler_kick_ttl_seconds, *forced)
+    arguments = [part for handler in first for part in (
+        "1" if handler in redelivered else "0", len(events[handler]), *events[handler])]
+    results = client.eval(_CLAIM_KICKS, len(keys), *keys, get_settings().handler_kick_ttl_seconds, *arguments)
     kicked = {handler for handler, was_set in zip(first, results, strict=True) if was_set}
     for handler in first:
         KICKS.labels(handler, "sent" if handler in kicked else "already_queued").inc()
@@ -165,9 +173,9 @@ def _forget_kicks(client: Any, keys: list[str]) -> None:
 
 
 def look_again(app: Celery, handler: str) -> None:
-    """Clear the handler's missed flag before a claim: a kick owed after it sets it again.
+    """Empty the handler's missed set before a claim: a kick owed after it names its event there again.
 
-    If Redis is away, the flag stays: the task claims once more than it needs to at the end, no less.
+    If Redis is away, the set stays: the task claims once more than it needs to at the end, no less.
     """
     try:
         with app.producer_or_acquire() as producer:
@@ -176,22 +184,27 @@ def look_again(app: Celery, handler: str) -> None:
         log.warning("outbox.kick_flag_kept", handler=handler, error=f"{type(exc).__name__}: {exc}")
 
 
-def stop_holding_kicks(app: Celery, handler: str) -> bool:
-    """Delete the handler's kick key and missed flag: the next event committed sends a kick (see ``DbTask.drain``).
+#: What :func:`stop_holding_kicks` answers when Redis is away: an event may have found the key held, unknown which.
+UNKNOWN = None
 
-    Whether the flag was set: a kick found the key held since the flag was last cleared, and its
-    event waits for this task, which must claim once more. Also True when Redis is away (the key then
-    stays until its TTL: events meanwhile wait for the relay, no longer).
+
+def stop_holding_kicks(app: Celery, handler: str) -> set[uuid.UUID] | None:
+    """Delete the handler's kick key and missed set: the next event committed sends a kick (see ``DbTask.drain``).
+
+    The events the set named: each found the key held since the set was last emptied, and sent no kick; one the
+    caller did not claim waits for it, which must claim once more. ``None`` (:data:`UNKNOWN`) when Redis is away
+    (the key then stays until its TTL: events meanwhile wait for the relay, no longer).
     """
     try:
         with app.producer_or_acquire() as producer, producer.channel.client.pipeline(transaction=True) as pipe:
+            pipe.smembers(missed_key(handler))
             pipe.delete(missed_key(handler))
             pipe.delete(kick_key(handler))
-            missed, _ = pipe.execute()
+            missed, _, _ = pipe.execute()
     except Exception as exc:  # noqa: BLE001 - see above
         log.warning("outbox.kick_key_kept", handler=handler, error=f"{type(exc).__name__}: {exc}")
-        return True
-    return bool(missed)
+        return UNKNOWN
+    return {uuid.UUID(member.decode() if isinstance(member, bytes) else member) for member in missed}
 
 
 def clear_kicks(app: Celery) -> None:
