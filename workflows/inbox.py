@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -108,6 +108,16 @@ def list_notifications(db: Session, actor: Actor, *, unread: bool, limit: int, c
     page = paginate(db, query, Notification.created_at, Notification.id, limit=limit, cursor=cursor,
                     descending=True)
     return Page(shown(db, page.items), page.next_cursor)
+
+
+def mark_all_read(db: Session, actor: Actor, *, up_to: datetime | None = None) -> int:
+    """Mark the actor's unread notifications read (those written at or before ``up_to`` when given: what the reader
+    has seen, not what came since); how many. One statement, on the index of a user's unread notifications."""
+    marking = update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+    if up_to is not None:
+        marking = marking.where(Notification.created_at <= up_to)
+    marked = db.execute(marking.values(read_at=utcnow()).returning(Notification.id)).scalars().all()
+    return len(marked)
 
 
 def mark_read(db: Session, actor: Actor, notification_id: uuid.UUID) -> Shown:

@@ -24,6 +24,7 @@ from api.auth.schemas import (
     PasswordResetSchema,
     RefreshSchema,
     RegisterSchema,
+    ResetLinkSchema,
     SignInListSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -155,6 +156,19 @@ class PasswordResetRequest(MethodView):
         limit_account_emails("password-reset", normalise_email(data["email"]))
         account_emails.request_password_reset(db_session(), data["email"])
         return RESET_ANSWER
+
+
+@blp.route("/password-reset/check")
+class PasswordResetCheck(MethodView):
+    @blp.doc(operationId="checkPasswordResetLink")
+    @blp.doc(security=PUBLIC)
+    @blp.arguments(AccountLinkSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT"})
+    @blp.response(200, ResetLinkSchema)
+    @documents_errors(blp, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Whether a reset link can still set a password, before anyone types one; it stays unused. 422 for a link
+        that is unknown, used or expired (ask for a new one)."""
+        return {"expires_at": account_emails.reset_link_expiry(db_session(), data["token"])}
 
 
 @blp.route("/password-reset/confirm")

@@ -21,6 +21,12 @@ class RegisterSchema(ma.Schema):
                   "description": "At least 12 characters, and not easy to guess (no common password)."},
     )
     display_name = Text(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Ada"})
+    timezone = timezone_name(load_default=None, metadata={
+        "description": "The person's IANA timezone (the web app sends the browser's): every time they are told, by "
+                       "email or notification, is written in it. Editable later (`PATCH /auth/me`).",
+        "example": "America/New_York"})
+    locale = locale_tag(load_default=None, metadata={"description": "BCP 47 tag for dates and numbers in what they "
+                                                                    "are told; editable later.", "example": "en-US"})
 
 
 class UserSchema(ma.Schema):
@@ -158,6 +164,10 @@ class PasswordResetSchema(AccountLinkSchema):
     new_password = Text(required=True, load_only=True, validate=NEW_PASSWORD_LENGTH,
                         metadata={"example": "a longer passphrase nobody has seen",
                                   "description": "At least 12 characters, and not easy to guess."})
+
+
+class ResetLinkSchema(ma.Schema):
+    expires_at = fields.DateTime(dump_only=True, metadata={"description": "Until when the link sets a password."})
 
 
 class AcceptedSchema(ma.Schema):

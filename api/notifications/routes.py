@@ -10,7 +10,13 @@ from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
 from api.database import db_session
-from api.notifications.schemas import NotificationListArgs, NotificationPageSchema, NotificationSchema
+from api.notifications.schemas import (
+    MarkAllReadSchema,
+    MarkedSchema,
+    NotificationListArgs,
+    NotificationPageSchema,
+    NotificationSchema,
+)
 from api.security import current_actor, require_login
 from workflows import inbox
 
@@ -38,3 +44,14 @@ class MarkRead(MethodView):
     def post(self, notification_id: uuid.UUID) -> Any:
         """Mark one of your notifications read."""
         return inbox.mark_read(db_session(), current_actor(), notification_id)
+
+
+@blp.route("/read-all")
+class MarkAllRead(MethodView):
+    @blp.doc(operationId="markAllNotificationsRead")
+    @blp.arguments(MarkAllReadSchema, required=False, example={"up_to": "2026-03-04T10:00:00+00:00"})
+    @blp.response(200, MarkedSchema)
+    @documents_errors(blp, 401, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Mark your unread notifications read, up to the newest you have seen (`up_to`) or all of them."""
+        return {"marked": inbox.mark_all_read(db_session(), current_actor(), up_to=(data or {}).get("up_to"))}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from api.common.schemas import PaginationArgs, page_of
+from api.common.schemas import PaginationArgs, Timestamp, page_of
 from workflows.inbox import EMAIL_TO
 
 
@@ -26,3 +26,13 @@ NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")
 
 class NotificationListArgs(PaginationArgs):
     unread = fields.Boolean(load_default=False, metadata={"description": "Only unread notifications."})
+
+
+class MarkAllReadSchema(ma.Schema):
+    up_to = Timestamp(load_default=None, metadata={
+        "description": "Only notifications written at or before this time (the newest one you have seen): one that "
+                       "arrives meanwhile stays unread. Absent: every unread notification."})
+
+
+class MarkedSchema(ma.Schema):
+    marked = fields.Integer(metadata={"description": "How many were unread and are now read."})

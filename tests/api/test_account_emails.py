@@ -92,6 +92,10 @@ def test_a_forgotten_password_is_reset_through_a_single_use_link(
     assert [m["To"] for m in mailbox.inbox.messages] == ["alan@example.com"]  # nothing to the unknown address
     token = mailbox.inbox.link("alan@example.com", "reset-password")
 
+    checked = client.post("/api/v1/auth/password-reset/check", json={"token": token})
+    assert checked.status_code == 200 and "expires_at" in checked.get_json()  # checking spends nothing
+    assert client.post("/api/v1/auth/password-reset/check", json={"token": token}).status_code == 200
+    assert client.post("/api/v1/auth/password-reset/check", json={"token": "x" * 43}).status_code == 422
     assert client.post("/api/v1/auth/password-reset/confirm",
                        json={"token": token, "new_password": "short"}).status_code == 422
     done = client.post("/api/v1/auth/password-reset/confirm",
@@ -99,6 +103,8 @@ def test_a_forgotten_password_is_reset_through_a_single_use_link(
     assert done.status_code == 204
     assert client.post("/api/v1/auth/password-reset/confirm",
                        json={"token": token, "new_password": "another new passphrase"}).status_code == 422
+    spent = client.post("/api/v1/auth/password-reset/check", json={"token": token})
+    assert spent.status_code == 422 and "invalid, used or expired" in spent.get_json()["message"]
     assert client.get("/api/v1/me", headers=mentee.headers).status_code == 401  # every access token ended
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": refresh["refresh_token"]}).status_code == 401
     assert client.get(feed).status_code == 404
@@ -127,6 +133,7 @@ def test_a_reset_link_expires_and_a_newer_one_replaces_it(client: FlaskClient, d
     db.execute(update(AccountToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1),
                                            created_at=datetime.now(UTC) - timedelta(minutes=31)))
     assert client.post("/api/v1/auth/password-reset/confirm", json={"token": second, **body}).status_code == 422
+    assert client.post("/api/v1/auth/password-reset/check", json={"token": second}).status_code == 422  # expired
 
 
 def test_completing_a_reset_verifies_the_address(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:

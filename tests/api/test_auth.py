@@ -30,6 +30,23 @@ def test_register_creates_user_with_argon2_hash(client: FlaskClient, db: Session
     assert stored.password_hash.startswith("$argon2id$")
 
 
+def test_register_keeps_the_timezone_and_locale_given_and_refuses_unknown_ones(client: FlaskClient, db: Session
+                                                                               ) -> None:
+    body = {"email": "tokyo@example.com", "password": PASSWORD, "display_name": "Kenji"}
+    for wrong in ({"timezone": "Mars/Olympus"}, {"timezone": "x" * 65}, {"locale": "not a tag"}):
+        response = client.post("/api/v1/auth/register", json={**body, **wrong})
+        assert response.status_code == 422, response.get_json()
+        assert set(response.get_json()["errors"]["json"]) == set(wrong)
+    assert db.scalar(select(func.count()).where(User.email == "tokyo@example.com")) == 0
+    response = client.post("/api/v1/auth/register", json={**body, "timezone": "Asia/Tokyo", "locale": "ja-JP"})
+    assert response.status_code == 201
+    stored = db.execute(select(User).where(User.email == "tokyo@example.com")).scalar_one()
+    assert (stored.timezone, stored.locale) == ("Asia/Tokyo", "ja-JP")
+    assert register(client, "unset@example.com")[0] == 201  # neither given: neither set, as before
+    unset = db.execute(select(User).where(User.email == "unset@example.com")).scalar_one()
+    assert (unset.timezone, unset.locale) == (None, None)
+
+
 def test_register_same_email_any_case_is_conflict(client: FlaskClient) -> None:
     assert register(client, "linus@example.com")[0] == 201
     status, body = register(client, "LINUS@example.COM")

@@ -92,3 +92,36 @@ def test_stats_count_each_event_once(client: FlaskClient, db: Session) -> None:
     stats = client.get(url, headers=mentee.headers).get_json()
     assert (stats["sessions_completed"], stats["minutes_completed"]) == (1, 60)
     assert client.get(f"/api/v1/mentor-profiles/{uuid.uuid4()}/stats", headers=mentee.headers).status_code == 404
+
+
+def test_mark_all_read_reads_the_callers_notifications_up_to_the_newest_seen(client: FlaskClient, db: Session
+                                                                              ) -> None:
+    ada, bob = as_caller(UserFactory()), as_caller(UserFactory())
+    now = datetime.now(UTC)
+
+    def notice(user_id: uuid.UUID, minutes_ago: int) -> uuid.UUID:
+        made = Notification(id=uuid.uuid4(), user_id=user_id, type="booking.declined", title="Booking declined",
+                            body="Declined.", created_at=now - timedelta(minutes=minutes_ago))
+        db.add(made)
+        return made.id
+
+    older, seen, newer = notice(ada.user.id, 30), notice(ada.user.id, 20), notice(ada.user.id, 1)
+    bobs = notice(bob.user.id, 25)
+    db.flush()
+    url = "/api/v1/notifications/read-all"
+    assert client.post(url).status_code == 401
+    refused = client.post(url, json={"up_to": "yesterday"}, headers=ada.headers)
+    assert refused.status_code == 422 and "up_to" in refused.get_json()["errors"]["json"]
+    up_to = (now - timedelta(minutes=20)).isoformat()
+    answer = client.post(url, json={"up_to": up_to}, headers=ada.headers)
+    assert answer.status_code == 200 and answer.get_json() == {"marked": 2}
+
+    def read(notification_id: uuid.UUID) -> bool:
+        return db.scalar(select(Notification.read_at).where(Notification.id == notification_id)) is not None
+
+    db.expire_all()
+    assert (read(older), read(seen), read(newer), read(bobs)) == (True, True, False, False)
+    assert client.post(url, headers=ada.headers).get_json() == {"marked": 1}  # no body: every one left
+    assert client.post(url, headers=ada.headers).get_json() == {"marked": 0}
+    db.expire_all()
+    assert read(newer) and not read(bobs)

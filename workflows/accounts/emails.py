@@ -19,7 +19,7 @@ import hmac
 import smtplib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 import structlog
@@ -120,11 +120,14 @@ REGISTRATION_NOTICE = "account.registration_attempt"
 REGISTRATION_NOTICE_EVERY = timedelta(days=1)
 
 
-def sign_up(db: Session, *, email: str, password: str, display_name: str) -> User:
-    """A new account, and a link to its address to confirm it. With the address of an existing account:
-    :class:`AccountExists`, and its owner is told someone tried (at most once a day)."""
+def sign_up(db: Session, *, email: str, password: str, display_name: str, timezone: str | None = None,
+            locale: str | None = None) -> User:
+    """A new account (in the person's timezone and locale when given), and a link to its address to confirm it. With
+    the address of an existing account: :class:`AccountExists`, and its owner is told someone tried (at most once a
+    day)."""
     try:
-        user = register_user(db, email=email, password=password, display_name=display_name)
+        user = register_user(db, email=email, password=password, display_name=display_name, timezone=timezone,
+                             locale=locale)
     except Conflict as exists:
         _tell_owner_of_a_registration(db, normalise_email(email))
         raise AccountExists(exists.message) from None
@@ -242,6 +245,19 @@ def request_password_reset(db: Session, email: str) -> None:
         ["id", "user_id", "purpose", "email", "token_hash", "created_at", "expires_at", "email_status"], link))
     if status == EmailStatus.PENDING:
         enqueue_after_commit(db, SEND_TASK, str(token_id))
+
+
+def reset_link_expiry(db: Session, token: str) -> datetime:
+    """Until when a reset link can set a password (it stays unused); ``InvalidInput`` for one that is unknown, used,
+    expired, or of an account gone or whose email changed since."""
+    row = db.execute(select(AccountToken.expires_at, User.email, AccountToken.email, User.deleted_at)
+                     .join(User, User.id == AccountToken.user_id)
+                     .where(AccountToken.token_hash == _digest(token),
+                            AccountToken.purpose == AccountTokenPurpose.RESET_PASSWORD,
+                            AccountToken.used_at.is_(None), AccountToken.expires_at > func.now())).one_or_none()
+    if row is None or row[3] is not None or row[1] != row[2]:
+        raise InvalidInput(INVALID_LINK)
+    return row[0]
 
 
 def reset_password(db: Session, token: str, new_password: str) -> User:

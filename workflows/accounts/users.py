@@ -137,7 +137,8 @@ def hash_password(password: str) -> str:
         return _hasher().hash(password)
 
 
-def register_user(db: Session, *, email: str, password: str, display_name: str, verified: bool = False) -> User:
+def register_user(db: Session, *, email: str, password: str, display_name: str, verified: bool = False,
+                  timezone: str | None = None, locale: str | None = None) -> User:
     """A new account; its email counts as verified only when an operator vouches for it (``verified``)."""
     check_new_password(password, user_inputs=(email, display_name))
     user = User(
@@ -146,6 +147,8 @@ def register_user(db: Session, *, email: str, password: str, display_name: str, 
         password_hash=hash_password(password),
         display_name=display_name.strip(),
         email_verified_at=utcnow() if verified else None,
+        timezone=timezone,
+        locale=locale,
     )
     add_or_conflict(db, user, {UNIQUE_EMAIL: "an account with this email already exists"})
     return user

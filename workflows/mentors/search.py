@@ -1,11 +1,12 @@
 """Search: listings and mentors found by what a mentee types, ranked, by PostgreSQL itself.
 
-Words match a skill, a listing's title, or a mentor's name or headline: exactly, by prefix ("postgres"
-finds "postgresql"), anywhere in a title or name, or by trigram similarity (``pg_trgm``) for typos. A
-skill also matches within ``MAX_EDITS`` edits (``fuzzystrmatch``'s Levenshtein distance): "pyhton" and
-"python" are two edits apart, but their trigram similarity, 0.27, is below pg_trgm's default threshold
-of 0.3. GIN trigram indexes (migration 0027) find the candidates; the rank orders them: an exact skill
-first, then a skill's prefix, a title or name containing the words, then the closest by similarity.
+Words match a skill, a listing's title or its mentor's name, or a mentor's name or headline: exactly,
+by prefix ("postgres" finds "postgresql"), anywhere in a title or name, or by trigram similarity
+(``pg_trgm``) for typos. A skill also matches within ``MAX_EDITS`` edits (``fuzzystrmatch``'s
+Levenshtein distance): "pyhton" and "python" are two edits apart, but their trigram similarity, 0.27,
+is below pg_trgm's default threshold of 0.3. GIN trigram indexes (migration 0027) find the candidates;
+the rank orders them: an exact skill first, then a skill's prefix, a title or name containing the
+words, then the closest by similarity.
 """
 
 from __future__ import annotations
@@ -71,14 +72,25 @@ def _text_matches(column: Any, q: str) -> ColumnElement[bool]:
     return or_(column.ilike(f"%{_escaped(q)}%"), column.op("%>")(q))
 
 
+def _mentor_named(q: str) -> tuple[ColumnElement[float], ColumnElement[bool]]:
+    """The score of a listing's mentor's name for ``q``, and whether it matches."""
+    whose = MentorProfile.id == Listing.mentor_profile_id
+    name = select(User.display_name).join(MentorProfile, MentorProfile.user_id == User.id).where(whose)
+    named = (select(User.id).join(MentorProfile, MentorProfile.user_id == User.id)
+             .where(whose, _text_matches(User.display_name, q)).exists())
+    return _text_score(name.scalar_subquery(), q), named
+
+
 def rank_listings(db: Session, query: Select[Any], q: str, *, limit: int) -> list[Listing]:
-    """The best ``limit`` listings of ``query`` for ``q``, best first (newest first among equals)."""
+    """The best ``limit`` listings of ``query`` for ``q`` (a skill, their title or their mentor's name), best first
+    (newest first among equals); a title's match ranks above the same match of the mentor's name."""
     q = normalise(q)
     _thresholds(db)
     skills = _skills(q)
-    rank = func.greatest(func.coalesce(skills.c.score, 0.0), _text_score(Listing.title, q))
+    name_score, named = _mentor_named(q)
+    rank = func.greatest(func.coalesce(skills.c.score, 0.0), _text_score(Listing.title, q), name_score - literal(0.05))
     ranked = (query.add_columns(rank.label("rank")).outerjoin(skills, skills.c.id == Listing.skill_id)
-              .where(or_(skills.c.id.is_not(None), _text_matches(Listing.title, q)))
+              .where(or_(skills.c.id.is_not(None), _text_matches(Listing.title, q), named))
               .order_by(rank.desc(), Listing.created_at.desc(), Listing.id).limit(limit))
     return [row[0] for row in db.execute(ranked)]
 

@@ -29,7 +29,7 @@ from workflows.notifications.texts import (
     MESSAGES,
     OUTCOMES,
     PROPOSALS,
-    SEAT_RELEASED,
+    SEATS,
     SETTLED,
     Link,
     Message,
@@ -74,8 +74,8 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, Message]:
         other = Role.MENTEE if proposer == Role.MENTOR else Role.MENTOR
         roles = {"other": (other,), "proposer": (proposer,), "both": (Role.MENTOR, Role.MENTEE)}[told]
         return dict.fromkeys(roles, message)
-    if event_type == EventType.BOOKING_CANCELLED and outbox_event.payload.get("group_session_id"):
-        return {Role.MENTOR: SEAT_RELEASED}
+    if outbox_event.payload.get("group_session_id") and event_type in SEATS:
+        return SEATS[event_type]
     return MESSAGES.get(event_type, {})
 
 

@@ -124,6 +124,12 @@ BY_PAYLOAD: dict[EventType, Callable[[Mapping[str, Any]], dict[Role, Message]]] 
 }
 # A seat given up in a group session (booking.cancelled with its group session), as the mentor reads it.
 SEAT_RELEASED = Message("A seat was given up", "{other} left {listing} on {when}{reason}.")
+# A seat a mentee took themself (booking.accepted of a group session, their own act): no request was answered.
+SEAT_TAKEN = {Role.MENTEE: Message("You have a seat", "Your seat in {listing} on {when} is booked."),
+              Role.MENTOR: Message("A seat was taken", "{other} joined {listing} on {when}.")}
+# A group seat's own events, told in these words instead of a request's.
+SEATS: dict[EventType, dict[Role, Message]] = {
+    EventType.BOOKING_CANCELLED: {Role.MENTOR: SEAT_RELEASED}, EventType.BOOKING_ACCEPTED: SEAT_TAKEN}
 # A request the system settled because its time was taken (its reason in the payload); the mentee is offered
 # the listing's next free times.
 SETTLED: dict[EventType, dict[Role, Message]] = {

@@ -75,6 +75,18 @@ def test_mentors_are_found_by_name_headline_or_skill_with_a_typo(db: Session) ->
     assert names("fortran") == []
 
 
+def test_a_mentors_name_finds_their_listings_below_a_title_that_matches(db: Session) -> None:
+    grace = MentorProfileFactory(user=UserFactory(display_name="Grace Hopper"))
+    (cobol,) = ensure_skills(db, ["cobol"])
+    ListingFactory(title="Punch cards", skill=cobol, mentor_profile=grace)
+    ListingFactory(title="Compilers", skill=cobol, mentor_profile=grace)
+    listing(db, "Grace notes in music", "music")
+    assert titles(db, "grace")[0] == "Grace notes in music"  # the title's own words first
+    assert sorted(titles(db, "grace")[1:]) == ["Compilers", "Punch cards"]
+    assert sorted(titles(db, "hoper")) == ["Compilers", "Punch cards"]  # a typo in the name, as for mentors
+    assert titles(db, "lovelace") == []
+
+
 def test_the_trigram_indexes_can_serve_the_search(db: Session) -> None:
     listing(db, "Query tuning", "postgresql")
     db.execute(text("SET LOCAL enable_seqscan = off"))

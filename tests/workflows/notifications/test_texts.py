@@ -24,6 +24,7 @@ def every_message() -> Iterator[texts.Message]:
     yield from (message for message, _told in texts.PROPOSALS.values())
     yield from (message for told in texts.ABSENT.values() for message in told.values())
     yield from (texts.DISPUTED, texts.SERIES_WITHDRAWN, texts.SERIES_CANCELLED, texts.SEAT_RELEASED)
+    yield from texts.SEAT_TAKEN.values()
 
 
 def named(template: str) -> set[str]:
@@ -65,3 +66,16 @@ def test_each_link_leads_where_its_row_says() -> None:
         == f"#/sessions/{session}"
     assert link(texts.Link.SUBJECT, EventType.BOOKING_REQUESTED, declined, Role.MENTOR) == "#/requests"
     assert link(texts.Link.SUBJECT, EventType.BOOKING_ACCEPTED, declined, Role.MENTEE) == "#/bookings"
+
+
+def test_a_seat_the_mentee_took_themself_answers_no_request_and_tells_the_mentor_too() -> None:
+    """Joining a group session is nobody's answer to a request: the mentee reads that the seat is booked, the mentor
+    who joined; a request the mentor accepted still reads as accepted."""
+    seat = {"listing_id": str(uuid.uuid4()), "group_session_id": str(uuid.uuid4())}
+    joined = OutboxEvent(id=uuid.uuid4(), type=EventType.BOOKING_ACCEPTED, actor=f"user:{uuid.uuid4()}", payload=seat)
+    told = messages.messages_for(joined)
+    assert (told[Role.MENTEE].title, told[Role.MENTOR].title) == ("You have a seat", "A seat was taken")
+    assert "accepted" not in told[Role.MENTEE].body
+    accepted = OutboxEvent(id=uuid.uuid4(), type=EventType.BOOKING_ACCEPTED, actor=Role.MENTOR.value,
+                           payload={"listing_id": seat["listing_id"]})
+    assert messages.messages_for(accepted)[Role.MENTEE].title == "Booking accepted"
