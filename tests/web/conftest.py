@@ -178,6 +178,8 @@ def new_page(browser: Any, served: Served, zone: str, viewport: dict[str, int] =
 def sign_up(page: Any, name: str, email: str) -> None:
     """Sign up through the web app's form, and wait for the page's live stream."""
     page.goto("/#/signup")
+    expect(page.get_by_role("heading", level=1, name="Create your account")).to_be_visible()
+    expect(page.locator("#live")).to_be_hidden()  # a visitor has no live stream: no "Reconnecting…" either
     page.get_by_label("Display name").fill(name)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.mail import Mailbox
-from tests.web.conftest import EXPECT_MS, PASSWORD, Axe, Served, expect, new_page, shot, sign_up
+from tests.web.conftest import EXPECT_MS, PASSWORD, PHONE, Axe, Served, expect, new_page, shot, sign_up
 from tests.web.pages import mailed_link
 
 
@@ -46,11 +46,17 @@ def test_a_forgotten_password_is_reset_from_the_sign_in_page(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
-    page.goto(f"/#/reset-password?token={token}")  # spent: the page says so
-    page.get_by_label("New password", exact=True).fill("yet another passphrase")
-    page.get_by_label("New password again").fill("yet another passphrase")
-    page.get_by_role("button", name="Set the new password").click()
-    expect(page.locator("#main [role=alert]")).to_contain_text("invalid, used or expired")
+    # Spent: the page says so at once, asks for no password, and leads to a new link; at phone size too.
+    phone = new_page(browser, web_server, "UTC", PHONE)
+    for each in (page, phone):
+        each.goto(f"/#/reset-password?token={token}")
+        expect(each.locator("#main [role=alert]")).to_contain_text("invalid, used or expired")
+        expect(each.get_by_label("New password", exact=True)).to_have_count(0)
+    axe.check(phone, "phone: a spent reset link")
+    shot(phone, "account-03-spent-link-phone")
+    phone.get_by_role("link", name="Ask for a new link").click()
+    expect(phone.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    phone.context.close()
 
 
 def test_a_new_account_confirms_its_email_from_the_link(

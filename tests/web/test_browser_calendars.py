@@ -36,6 +36,10 @@ def test_a_connected_calendar_takes_busy_slots_away_live_and_receives_the_sessio
 
     with radicale(tmp_path) as server:
         personal = client(server).principal().make_calendar(name="Personal")
+        # A secret address is read-only and needs no account: its form asks for none.
+        calendars.get_by_label("Kind").select_option("ics")
+        expect(calendars.get_by_label("User name")).to_be_hidden()
+        expect(calendars.get_by_label("App password")).to_be_hidden()
         calendars.get_by_label("Kind").select_option("caldav")
         calendars.get_by_label("Server or address").fill(server.url)
         calendars.get_by_label("User name").fill(USER)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tests.web.conftest import (
     EXPECT_MS,
+    PHONE,
     Axe,
     Served,
     browser_timezone,
@@ -21,7 +22,7 @@ from tests.web.conftest import (
     shot,
     sign_up,
 )
-from tests.web.pages import LIVE_MS, open_listing, rerendered, slot_button, wait_for_session
+from tests.web.pages import LIVE_MS, open_listing, rerendered, sign_in, slot_button, wait_for_session
 
 
 def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 - one journey, step by step
@@ -44,6 +45,8 @@ def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 
     mentor.get_by_role("link", name="Become a mentor").click()
     mentor.get_by_label("Headline").fill("Compiler engineer, COBOL and code review")
     mentor.get_by_label("Skills").fill("python, cobol")
+    expect(mentor.get_by_label(re.compile("^Weekdays, 09:00 to 17:00"))).to_be_checked()  # working hours unless chosen
+    mentor.get_by_label(re.compile("^Any time, day and night")).check()  # this journey opens a window of its own
     axe.check(mentor, "become a mentor")
     mentor.get_by_role("button", name="Create profile").click()
     expect(mentor.get_by_role("heading", level=1, name="Mentor setup")).to_be_visible()
@@ -111,13 +114,20 @@ def test_booking_journey_live_across_mentee_mentor_and_viewer(  # noqa: PLR0915 
 
     # The session (made by the worker) starts within 15 minutes of its start.
     requests.get_by_role("link", name="Open session").click()
-    expect(mentee.get_by_role("link", name=re.compile(r"meet\.jit\.si.mentorship-"))).to_be_visible()
+    # The meeting is one button away, its host named beside it; and the page says what the session costs.
+    join = mentee.get_by_role("link", name="Join the meeting")
+    expect(join).to_have_attribute("href", re.compile(r"^https://meet\.jit\.si/mentorship-"))
+    expect(mentee.locator("p.join")).to_contain_text("on meet.jit.si")
+    expect(mentee.locator("#main p.meta").first).to_contain_text("40.00")
     expect(mentee.get_by_text("Review my parser pull request")).to_be_visible()
     expect(mentee.get_by_text(re.compile("^Starts in"))).to_be_visible()
     shot(mentee, "08-session")
     axe.check(mentee, "session")
     mentee.get_by_role("button", name="Start session").click()
     expect(mentee.get_by_text("In progress", exact=True)).to_be_visible()
+    # Started before its time: the page says when the booked time begins, not a longer time "left".
+    expect(mentee.locator("p.countdown")).to_contain_text(re.compile(
+        r"^In progress, started early: the booked 30 min begin in \d+ min"))
 
     # The mentor completes it with notes and action items.
     mentor.get_by_role("region", name="My sessions as mentor").get_by_role("link", name="Python code review").click()
@@ -193,22 +203,22 @@ def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # no
                                                      "price_cents": 1500, "currency": "USD", "kind": "group",
                                                      "capacity": 2}, status=201)
     starts = (now + timedelta(days=1, hours=3)).replace(minute=0, second=0, microsecond=0)
-    served.call("POST", f"/listings/{group['id']}/group-sessions", grace, {"start_time": starts.isoformat()},
-                status=201)
+    circle = served.call("POST", f"/listings/{group['id']}/group-sessions", grace, {"start_time": starts.isoformat()},
+                         status=201)
     mentee, viewer = (new_page(browser, served, zone) for _ in range(2))
     sign_up(mentee, "Ada Lovelace", "ada@example.com")
     ada = served.token("ada@example.com")
 
-    # A bundle bought on the page; its one credit then spent elsewhere, so the page's credit is stale.
+    # A bundle bought on the page; its one credit spent elsewhere while the page's request is on its way.
     open_listing(mentee, "COBOL clinic", "cobol")
     mentee.get_by_role("button", name="Buy bundle of 1").click()
+    mentee.get_by_role("group", name="Buy the bundle of 1").get_by_role("button", name=re.compile("^Pay ")).click()
     expect(mentee.get_by_text(re.compile("^Your bundle credits for this listing: 1 left"))).to_be_visible()
     purchase = served.call("GET", "/bundle-purchases", ada)["items"][0]
     slots = served.call("GET", f"/listings/{solo['id']}/slots?from={(now + timedelta(hours=2)).isoformat()}"
                         f"&to={(now + timedelta(days=2)).isoformat()}".replace("+", "%2B"), ada)["items"]
-    served.call("POST", "/bookings", ada, {"listing_id": solo["id"], "start_time": slots[0]["start_time"],
-                                           "bundle_purchase_id": purchase["id"]}, status=201)
-    # The request is held until the optimistic state has been seen.
+    # The request is held until the optimistic state has been seen, and the credit spent elsewhere meanwhile (an open
+    # page reads its credits anew on a live update: only a request already sent can find it gone).
     held: list[Any] = []
     mentee.route("**/api/v1/bookings", lambda route: held.append(route) if route.request.method == "POST"
                  else route.continue_())
@@ -220,6 +230,8 @@ def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # no
     expect(requests.get_by_text("sending…")).to_be_visible()
     shot(mentee, "12-optimistic")
     assert held, "the booking request never left the page"
+    served.call("POST", "/bookings", ada, {"listing_id": solo["id"], "start_time": slots[0]["start_time"],
+                                           "bundle_purchase_id": purchase["id"]}, status=201)
     held[0].continue_()
     expect(mentee.get_by_role("alert")).to_have_text(re.compile("no credits left"))
     expect(requests.get_by_text("sending…")).to_have_count(0)
@@ -249,13 +261,37 @@ def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # no
     sessions = viewer.get_by_role("region", name="Group sessions")
     expect(sessions.get_by_text("2 seats left")).to_be_visible()
     mentee.get_by_role("region", name="Group sessions").get_by_role("button", name="Join").click()
+    # A seat is paid: joining asks first, with the price and what leaving would cost.
+    joining = mentee.get_by_role("group", name="Join this group session")
+    expect(joining).to_contain_text("Leaving is free until 24 hours before the start.")
+    expect(sessions.get_by_text("2 seats left")).to_be_visible()  # nothing taken yet
+    joining.get_by_role("button", name=re.compile("^Join for ")).click()
     expect(mentee.get_by_role("button", name="Leave")).to_be_visible()
     expect(sessions.get_by_text("1 seat left")).to_be_visible(timeout=LIVE_MS)
     sessions.get_by_role("button", name="Join").click()
+    second = sessions.get_by_role("group", name="Join this group session")
+    second.get_by_role("button", name=re.compile("^Join for ")).click()
     expect(sessions.get_by_text("FULL")).to_be_visible()
     expect(mentee.get_by_role("region", name="Group sessions").get_by_text("FULL")).to_be_visible(timeout=LIVE_MS)
     shot(viewer, "15-group-full")
     axe.check(viewer, "group listing")
+    # The mentor sees who holds the seats on the session's page, a day before it (no check-in open yet), at phone size.
+    host = new_page(browser, served, zone, PHONE)
+    sign_in(host, "grace@example.com")
+    host.goto(f"/#/sessions/{circle['id']}")
+    seated = host.get_by_role("region", name="Participants (2)")
+    expect(seated.get_by_role("listitem")).to_have_count(2)
+    for name in ("Ada Lovelace", "Viewer Three"):
+        expect(seated.get_by_role("listitem").filter(has_text=name)).to_have_count(1)
+    axe.check(host, "phone: a group session's participants, for its mentor")
+    shot(host, "15b-group-participants-phone")
+    expect(host.get_by_role("link", name="My sessions as mentor")).to_have_attribute("href", "#/requests")
+    host.context.close()
+    # A participant leaves a group session; they do not cancel it.
+    mentee.goto(f"/#/sessions/{circle['id']}")
+    expect(mentee.get_by_role("button", name="Leave session")).to_be_visible()
+    expect(mentee.get_by_role("button", name="Cancel session")).to_have_count(0)
+    open_listing(mentee, "COBOL circle", "cobol")
     # Leaving gives the seat back (more than 24 hours ahead: no fee).
     viewer.get_by_role("button", name="Leave").click()
     expect(viewer.get_by_text(re.compile("^Cancelling now is free"))).to_be_visible()

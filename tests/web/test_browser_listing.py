@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, sign_up
-from tests.web.pages import clinic, local, open_listing, slot_button
+from tests.web.pages import LIVE_MS, clinic, local, open_listing, slot_button
 
 
 def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(
@@ -25,6 +25,12 @@ def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(
     expect(form).to_contain_text("Cancellation policy: cancelling is free until 24 hours before the start; cancelling "
                                  "less than 24 hours before the start costs 50% of the price (US$25.00)")
     page.get_by_role("button", name="Buy bundle of 3").click()
+    # Paying asks first, with the price and what it buys; nothing is bought until confirmed.
+    buying = page.get_by_role("group", name="Buy the bundle of 3")
+    expect(buying).to_contain_text("3 session credits for this listing")
+    expect(page.locator("p.credits")).to_contain_text("You have no credits for this listing.")
+    axe.check(page, "buying a bundle, before paying")
+    buying.get_by_role("button", name=re.compile(r"^Pay US\$")).click()
     left = page.locator("p.credits")
     expect(left).to_contain_text("Your bundle credits for this listing: 3 left")
     pay_with = form.get_by_label("Pay with")
@@ -51,11 +57,14 @@ def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(
     assert second["bundle_purchase_id"] is None
     assert served.call("GET", "/bundle-purchases", ada)["items"][0]["remaining_sessions"] == 2
     expect(left).to_contain_text("2 left")
+    # The mentor declines the credit-paid request: its credit comes back, and the open page says so at once.
+    served.call("POST", f"/bookings/{first['id']}/decline", served.token("grace@example.com"), {})
+    expect(left).to_contain_text("3 left", timeout=LIVE_MS)
 
     # My bundles counts the same way: one number per listing.
     page.get_by_role("link", name="Bundles").click()
     card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="COBOL clinic"))
-    expect(card.locator("p.credits")).to_have_text("2 credits left")
+    expect(card.locator("p.credits")).to_have_text("3 credits left")
     axe.check(page, "my bundles")
 
     # Joining a group session shows its policy first.

@@ -3,11 +3,12 @@ naming the item; a request's answer beside its button; and the agenda a Tab away
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, sign_up
-from tests.web.pages import clinic, local, open_listing, slot_button
+from tests.web.conftest import PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
+from tests.web.pages import clinic, local, open_listing, sign_in, slot_button
 
 
 def test_field_errors_sit_under_their_field_once_in_words(web_server: Served, browser: Any, axe: Axe) -> None:
@@ -15,6 +16,7 @@ def test_field_errors_sit_under_their_field_once_in_words(web_server: Served, br
     sign_up(page, "Grace Hopper", "grace@example.com")
     page.get_by_role("link", name="Become a mentor").click()
     page.get_by_label("Headline").fill("Compilers")
+    page.get_by_label(re.compile("^Any time, day and night")).check()
     page.get_by_role("button", name="Create profile").click()
     expect(page.get_by_role("heading", level=1, name="Mentor setup")).to_be_visible()
 
@@ -83,3 +85,47 @@ def test_the_agenda_is_a_tab_away_from_the_chosen_slot_and_the_answer_beside_the
     form.get_by_role("button", name="Request booking").click()
     expect(form.get_by_role("status")).to_contain_text("The mentor will accept or decline.")
     page.context.close()
+
+
+def test_weekly_hours_not_saved_say_so_and_leaving_the_page_asks_first(web_server: Served, browser: Any, axe: Axe
+                                                                         ) -> None:
+    page = new_page(browser, web_server, "UTC")
+    sign_up(page, "Grace Hopper", "grace@example.com")
+    page.get_by_role("link", name="Become a mentor").click()
+    page.get_by_label("Headline").fill("Compilers")
+    page.get_by_role("button", name="Create profile").click()
+    # A new mentor has working hours unless they chose otherwise: weekdays, 09:00 to 17:00.
+    availability = page.get_by_role("region", name="Weekly availability")
+    expect(availability.get_by_role("listitem")).to_have_count(5)
+    expect(availability.get_by_role("listitem").first).to_contain_text("Monday 09:00\u201317:00")
+    unsaved = availability.get_by_role("status").filter(has_text="Unsaved changes")
+    expect(unsaved).to_have_count(0)
+    availability.get_by_label("Weekday").select_option("5")
+    availability.get_by_role("button", name="Add window").click()  # Saturday 09:00 to 17:00, not saved
+    expect(unsaved).to_be_visible()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    with page.expect_event("dialog"):
+        page.get_by_role("link", name="Requests").click()
+    expect(page.get_by_role("heading", level=1, name="Mentor setup")).to_be_visible()
+    assert asked == ["Your weekly availability has changes not saved. Leave this page anyway?"], asked
+    expect(availability.get_by_role("listitem")).to_have_count(6)  # kept, as added
+    availability.get_by_role("button", name="Save availability").click()
+    expect(availability.get_by_role("status").filter(has_text="Availability saved.")).to_be_visible()
+    expect(unsaved).to_have_count(0)
+    page.get_by_role("link", name="Requests").click()  # saved: no question
+    expect(page.get_by_role("heading", level=1, name="Requests")).to_be_visible()
+    assert len(asked) == 1
+    page.context.close()
+
+    # At phone size: a window added and not saved says so under the form.
+    phone = new_page(browser, web_server, "UTC", PHONE)
+    sign_in(phone, "grace@example.com")
+    phone.goto("/#/mentor")
+    weekly = phone.get_by_role("region", name="Weekly availability")
+    weekly.get_by_label("Weekday").select_option("6")
+    weekly.get_by_role("button", name="Add window").click()
+    expect(weekly.get_by_role("status").filter(has_text="Unsaved changes")).to_be_visible()
+    axe.check(phone, "phone: mentor setup with an unsaved window")
+    shot(phone, "messages-01-unsaved-window-phone")
+    phone.context.close()

@@ -75,6 +75,24 @@ def test_a_move_proposed_by_the_mentee_and_accepted_by_the_mentor_moves_both_pag
     assert served.call("GET", f"/sessions/{session_id}", ada)["cancellation"]["fee_cents"] == 0
     shot(ada_page, "moves-03-moved")
 
+    # The session a move replaced reads "Moved", not a red "Cancelled", in the mentor's list at desk and phone size
+    # (its own page follows the meeting to the new session).
+    grace_page.get_by_role("link", name="Requests").click()
+    mine = grace_page.get_by_role("region", name="My sessions as mentor")
+    expect(mine.get_by_role("listitem")).to_have_count(2)
+    expect(mine.get_by_role("listitem").filter(has=grace_page.locator(f'a[href="#/sessions/{session_id}"]'))
+           ).to_contain_text("Moved")
+    expect(mine.get_by_text("Cancelled", exact=True)).to_have_count(0)
+    axe.check(grace_page, "the mentor's sessions with a moved one")
+    phone = new_page(browser, served, zone, PHONE)
+    sign_in(phone, "grace@example.com")
+    phone.goto("/#/requests")
+    listed = phone.get_by_role("region", name="My sessions as mentor").get_by_role("listitem")
+    expect(listed.filter(has=phone.locator(f'a[href="#/sessions/{session_id}"]'))).to_contain_text("Moved")
+    axe.check(phone, "phone: the mentor's sessions with a moved one")
+    shot(phone, "moves-04-old-session-phone")
+    phone.context.close()
+
 
 def test_a_mentee_who_came_reports_the_mentor_absent_and_gets_the_credit_back_at_phone_size(
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.api_calls import next_quarter_hour
+from tests.concurrency import wait_until
 from tests.web.conftest import PASSWORD, Axe, Served, expect, new_page, shot, sign_up
 from tests.web.pages import wait_for_session
 
@@ -49,12 +50,14 @@ def test_notifications_name_the_other_person_in_the_readers_time_and_each_bookin
     page.get_by_role("button", name=re.compile(r"^Notifications \([1-9]")).click()
     notice = page.get_by_role("listitem").filter(has_text="Booking accepted")
     expect(notice).to_contain_text(words)
-    expect(notice.get_by_role("link", name="Go to your bookings")).to_have_attribute("href", "#/bookings")
+    opens = notice.get_by_role("link", name="See your bookings")  # the link says where it leads, apart from the button
+    expect(opens).to_have_attribute("href", "#/bookings")
+    expect(notice.get_by_role("button", name="Mark read")).to_be_visible()
     shot(page, "notifications-01-in-words")
     axe.check(page, "notifications in words")
 
-    # My bookings: the session once, upcoming; the withdrawn request apart, reading Withdrawn.
-    page.get_by_role("link", name="My bookings").click()
+    # Following it reads it. My bookings: the session once, upcoming; the withdrawn request apart, reading Withdrawn.
+    opens.click()
     upcoming = page.get_by_role("region", name="Upcoming")
     expect(upcoming.get_by_role("listitem")).to_have_count(1)
     expect(upcoming).to_contain_text("Python code review")
@@ -62,6 +65,29 @@ def test_notifications_name_the_other_person_in_the_readers_time_and_each_bookin
     expect(ended.get_by_role("listitem")).to_have_count(1)
     expect(ended.get_by_role("listitem")).to_contain_text("Withdrawn")
     expect(ended.get_by_role("listitem")).not_to_contain_text("Cancelled")
+
+    def unread() -> list[str]:
+        return [n["type"] for n in served.call("GET", "/notifications?unread=true", ada)["items"]]
+
+    wait_until(lambda: "booking.accepted" not in unread(), 5, "the followed notification read")
+    # Two requests declined: "Mark all read" reads every notification shown, at once.
+    for days in (4, 5):
+        declined = served.call("POST", "/bookings", ada, {"listing_id": listing["id"],
+                                                           "start_time": (soon + timedelta(days=days)).isoformat()},
+                               status=201)
+        served.call("POST", f"/bookings/{declined['id']}/decline", grace, {"reason": "Away that day"})
+    wait_until(lambda: unread().count("booking.declined") == 2, 10, "both declines told")
+    page.get_by_role("button", name=re.compile(r"^Notifications \(")).click()
+    items = page.get_by_role("main").get_by_role("listitem")
+    expect(items.filter(has_text="Booking declined")).to_have_count(2)
+    expect(items.filter(has_text="Booking accepted").get_by_text("New", exact=True)).to_have_count(0)
+    expect(items.filter(has_text="Booking declined").first.get_by_role("link", name="Choose another time")
+           ).to_be_visible()
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.get_by_role("main").get_by_text("New", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Mark all read")).to_be_hidden()
+    expect(page.get_by_role("button", name="Notifications (0 unread)")).to_be_visible()
+    assert unread() == []
 
     # The mentor's session page names the mentee, never the mentor themselves.
     mentor_page = new_page(browser, served, "Europe/Paris")

@@ -30,9 +30,12 @@ def go(page: Any, link: str) -> None:
 
 def test_the_booking_journey_at_phone_size(web_server: Served, browser: Any, axe: Axe) -> None:
     zone = browser_timezone(datetime.now(UTC))
-    _, slots = clinic(web_server, zone)
+    listing, slots = clinic(web_server, zone)
     page = new_page(browser, web_server, zone, PHONE)
     sign_up(page, "Ada Lovelace", "ada@example.com")
+    # An earlier time requested before (elsewhere): the listing's requests read in date order, whatever came first.
+    web_server.call("POST", "/bookings", web_server.token("ada@example.com"),
+                    {"listing_id": listing["id"], "start_time": slots[0]["start_time"]}, status=201)
 
     # The header is one short row: the menu is folded behind its button.
     header = page.locator("header.top").bounding_box()
@@ -56,9 +59,13 @@ def test_the_booking_journey_at_phone_size(web_server: Served, browser: Any, axe
     request.click()
     expect(page.get_by_role("form", name="Request a booking").get_by_role("status")).to_contain_text("Requested")
     assert in_view(page.get_by_role("button", name="Request booking"))
+    mine = page.get_by_role("region", name="Your requests for this listing").get_by_role("listitem")
+    expect(mine).to_have_count(2)
+    for index, slot in enumerate((slots[0], slots[2])):
+        expect(mine.nth(index)).to_contain_text(f", {local(slot, zone):%H:%M}\u2013")  # its start
 
     go(page, "My bookings")
-    expect(page.get_by_role("region", name="Upcoming").get_by_text("Requested")).to_be_visible()
+    expect(page.get_by_role("region", name="Upcoming").get_by_text("Requested")).to_have_count(2)
     fits_the_screen(page, "my bookings")
     go(page, "Settings")
     expect(page.get_by_role("heading", level=1, name="Settings")).to_be_visible()

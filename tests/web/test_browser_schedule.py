@@ -50,7 +50,11 @@ def test_a_day_of_time_off_takes_its_slots_off_the_mentees_page_live(
     time_off.get_by_label("Note").fill("Conference")
     time_off.get_by_role("button", name="Add time off").click()
     expect(time_off.get_by_role("status")).to_have_text("Time off saved.")
-    expect(time_off.get_by_role("listitem")).to_have_text(re.compile(f"^{away:%Y-%m-%d} → .* · Conference"))
+    # One day away reads as that day, with its weekday and year, and the day back.
+    back = away + timedelta(days=1)
+    expect(time_off.get_by_role("listitem")).to_have_text(re.compile(
+        f"^{away:%a}, {away.day} {away:%b} {away.year} \\(1 day\\), back {back:%a}, {back.day} {back:%b} {back.year} "
+        "· Conference"))  # the page's locale, en-GB
     shot(grace_page, "schedule-01-time-off")
     axe.check(grace_page, "mentor setup with time off")
 

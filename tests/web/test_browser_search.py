@@ -39,8 +39,9 @@ def test_a_prefix_a_typo_and_a_name_find_what_the_mentee_means(web_server: Serve
     expect(found.get_by_role("article")).to_have_count(1)
     expect(found.get_by_role("link", name="Code review")).to_be_visible()
     axe.check(page, "search results")
-    listings_found(page, "grace")
+    found = listings_found(page, "grac")  # a mentor's name finds the mentor and what she offers
     expect(page.get_by_role("region", name="Mentors").get_by_role("link", name="Grace Hopper")).to_be_visible()
+    expect(found.get_by_role("article")).to_have_count(3)
     found = listings_found(page, "haskell")
     expect(found.get_by_text("No listing matches “haskell” yet.")).to_be_visible()
     page.context.close()

@@ -12,7 +12,7 @@ from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, 
 from tests.web.pages import LIVE_MS, clinic, local, open_listing, sign_in, slot_button
 
 
-def test_a_weekly_series_is_requested_with_its_times_checked_and_accepted_once_live(
+def test_a_weekly_series_is_requested_with_its_times_checked_and_accepted_once_live(  # noqa: PLR0915
         web_server: Served, browser: Any, axe: Axe) -> None:
     served = web_server
     zone = browser_timezone(datetime.now(UTC))
@@ -35,6 +35,7 @@ def test_a_weekly_series_is_requested_with_its_times_checked_and_accepted_once_l
     open_listing(ada_page, "COBOL clinic", "cobol")
     slot_button(ada_page, local(first, zone)).click()
     form = ada_page.get_by_role("form", name="Request a booking")
+    expect(form.get_by_label("How many times")).to_be_hidden()  # a single meeting has no count to give
     form.get_by_label("Repeat").select_option("1")
     form.get_by_label("How many times").fill("4")
     form.get_by_label("How many times").dispatch_event("change")
@@ -62,3 +63,16 @@ def test_a_weekly_series_is_requested_with_its_times_checked_and_accepted_once_l
     expect(mine.get_by_text("Left out")).to_have_count(1)
     shot(ada_page, "series-03-accepted")
     axe.check(ada_page, "my series")
+
+    # Cancelling from the second accepted time on asks first, listing the meetings it cancels and their cost.
+    mine.get_by_role("button", name="Cancel this and all following").nth(1).click()
+    asking = mine.get_by_role("group", name="Cancel this and all following")
+    expect(asking).to_contain_text("This cancels 2 meetings:")
+    expect(asking.get_by_role("listitem")).to_have_count(2)
+    expect(asking).to_contain_text("No fee: each is more than 24 hours away.")
+    times = mine.locator("ul.series-times")
+    expect(times.get_by_text("Accepted", exact=True)).to_have_count(3)  # nothing cancelled yet
+    axe.check(ada_page, "cancelling a series from a time on, before confirming")
+    shot(ada_page, "series-04-cancel-asks")
+    asking.get_by_role("button", name="Cancel 2 meetings").click()
+    expect(times.get_by_text("Accepted", exact=True)).to_have_count(1)

@@ -21,10 +21,14 @@ def confirm_email(served: Served, mailbox: Mailbox, address: str) -> None:
 def test_settings_change_the_account_end_other_sign_ins_share_the_feed_and_delete_the_account(  # noqa: PLR0915
         mailbox: Mailbox, web_server: Served, browser: Any, axe: Axe) -> None:
     served = web_server
-    page = new_page(browser, served, "UTC")
+    page = new_page(browser, served, "America/New_York")
     sign_up(page, "Ada Lovelace", "ada@example.com")
+    # Signing up kept the browser's zone and language: what she is told speaks her time from the start.
+    signed_up = served.call("GET", "/me", served.token("ada@example.com"))
+    assert (signed_up["timezone"], signed_up["locale"]) == ("America/New_York", page.evaluate("navigator.language"))
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", level=1, name="Settings")).to_be_visible()
+    expect(page.get_by_role("form", name="Account").get_by_label("Timezone")).to_have_value("America/New_York")
     axe.check(page, "settings")
 
     # Name, timezone and locale: saved, and the header shows the new name at once.

@@ -12,7 +12,9 @@ from werkzeug.test import TestResponse
 from api.webapp.routes import WEB_ROOT
 
 # The page's own JavaScript, CSS and HTML, before compression.
-SIZE_BUDGET_BYTES = 185 * 1024  # 165 KiB until series and waitlists came to the booking screens (170 KiB then)
+# 165 KiB until series and waitlists came to the booking screens; 185 KiB until the booking experience's fixes
+# (confirmations, the unsaved-changes guard, participants, notifications), which took it to 188 KiB.
+SIZE_BUDGET_BYTES = 230 * 1024
 
 
 def fetch(client: FlaskClient, path: str, **kwargs: object) -> TestResponse:

@@ -3,7 +3,7 @@
 import { api, session } from './api.js';
 import { live } from './live.js';
 import { currentUser, forgetUser, onUnread, onUserChange, refreshUnread } from './state.js';
-import { h, replace, errorBox } from './ui.js';
+import { h, replace, errorBox, unsavedWarning } from './ui.js';
 import { cancelEmailChange, forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
 import { browse, mentorPage } from './screens/browse.js';
 import { listingPage } from './screens/listing.js';
@@ -76,7 +76,11 @@ async function route() {
     if (id !== renderId) { if (typeof result === 'function') result(); return; }
     cleanup = typeof result === 'function' ? result : null;
   } catch (err) {
-    if (id === renderId) replace(main, h('h1', {}, title), errorBox(err.message || String(err)));
+    // A link to something that is not there (mistyped, or out of date) says so in words, with a way on.
+    if (id === renderId && err.status === 404) {
+      replace(main, h('h1', {}, `${title} not found`), errorBox(`There is no ${title.toLowerCase()} at this address: `
+        + 'the link may be mistyped or out of date.'), h('p', {}, h('a', { href: '#/' }, 'Back to mentors')));
+    } else if (id === renderId) replace(main, h('h1', {}, title), errorBox(err.message || String(err)));
   }
   const heading = main.querySelector('h1');
   const first = !landed;
@@ -93,6 +97,7 @@ function navLink(href, text) {
 }
 
 async function renderHeader() {
+  liveStatus.hidden = !session.signedIn; // a visitor has no stream to be connected or not
   if (!session.signedIn) {
     replace(nav, navLink('#/signin', 'Sign in'), navLink('#/signup', 'Sign up'));
     replace(account);
@@ -152,7 +157,21 @@ const foldMenu = (open) => { menu.classList.toggle('open', open); menuToggle.set
 menuToggle.addEventListener('click', () => foldMenu(!menu.classList.contains('open')));
 menu.addEventListener('click', (event) => { if (event.target.closest('a, button')) foldMenu(false); });
 
-window.addEventListener('hashchange', () => { foldMenu(false); route(); renderHeader(); });
+// Leaving a screen with changes not saved asks first; staying puts the address back without redrawing anything.
+let shownHash = location.hash;
+let puttingBack = false;
+window.addEventListener('hashchange', () => {
+  if (puttingBack) { puttingBack = false; return; }
+  const warning = unsavedWarning();
+  if (warning && !window.confirm(`${warning} Leave this page anyway?`)) {
+    puttingBack = true;
+    location.hash = shownHash;
+    return;
+  }
+  shownHash = location.hash;
+  foldMenu(false); route(); renderHeader();
+});
+window.addEventListener('beforeunload', (event) => { if (unsavedWarning()) event.preventDefault(); });
 // Hashes are routes here: the skip link moves focus to the screen instead of following its href.
 document.getElementById('skip-link').addEventListener('click', (event) => {
   event.preventDefault();

@@ -61,12 +61,11 @@ export async function markRead(id) {
   await refreshUnread();
 }
 
-// Notifications are written by a worker shortly after the event that causes them: look again
-// when an event arrives and once more a moment later, and every 30 s in case the stream is down.
+// Notifications are written by a worker shortly after the event that causes them: look once, a moment after
+// events stop arriving (a burst of frames costs one request), and every 30 s in case the stream is down.
 let recheck = null;
 live.on(() => {
-  refreshUnread();
   clearTimeout(recheck);
-  recheck = setTimeout(refreshUnread, 1500);
+  recheck = setTimeout(refreshUnread, 1200);
 });
 setInterval(refreshUnread, 30000);

@@ -40,6 +40,7 @@ export function redraw(el, ...children) {
   const focused = active && active !== el && el.contains(active) ? identityOf(active) : null;
   const { scrollX, scrollY } = window;
   replace(el, ...children);
+  keepConfirmations(el);
   if (focused) {
     const again = [...el.querySelectorAll(focused.selector)].find((node) => identityOf(node).key === focused.key);
     if (again && again !== document.activeElement) again.focus({ preventScroll: true });
@@ -95,6 +96,48 @@ export function messageArea() {
 
 /** Run an async action from a button: disabled while it runs, errors shown in `messages`; with `form`, the
  * API's field errors go under their fields (once each), and only those no field of the form takes above. */
+// Confirmations open, by the `data-confirm-for` of the place they are in: a redraw that draws that place anew puts
+// the panel back in it, so a live update never closes a question someone is reading.
+const confirming = new Map();
+function keepConfirmations(el) {
+  for (const [key, panel] of confirming) {
+    if (panel.isConnected) continue;
+    const host = el.querySelector(`[data-confirm-for="${CSS.escape(key)}"]`);
+    if (host) host.append(panel);
+    else if (!document.querySelector(`[data-confirm-for="${CSS.escape(key)}"]`)) confirming.delete(key);
+  }
+}
+
+/** Asks before an action that pays or cannot be undone: a panel in `at` saying what it does and costs (`says`), a
+ * button that acts (`confirm`) and one that keeps things as they are; focus moves to the first. One panel per place;
+ * `at`'s `data-confirm-for`, when set, keeps it across redraws. */
+export function confirmPanel(at, { label, says, confirm, danger = false, keep = 'Keep it', messages, onConfirm }) {
+  at.querySelector(':scope > .confirm')?.remove();
+  const key = at.dataset.confirmFor;
+  const close = () => { panel.remove(); if (key) confirming.delete(key); };
+  const panel = h('div', { class: 'confirm', role: 'group', 'aria-label': label }, says,
+    h('button', { type: 'button', class: danger ? 'danger' : 'primary',
+      onclick: (e) => act(e.currentTarget, messages, async () => { await onConfirm(); close(); }) }, confirm),
+    h('button', { type: 'button', onclick: close }, keep));
+  if (key) confirming.set(key, panel);
+  at.append(panel);
+  panel.querySelector('button').focus();
+  return panel;
+}
+
+// Changes a screen holds but has not saved: leaving the screen (another route, a reload, closing the tab) asks first.
+const unsavedChecks = new Set();
+/** `check()` says what would be lost (a sentence) or nothing; it counts while `el` is on the page. */
+export function guardUnsaved(el, check) {
+  const guard = () => (el.isConnected ? check() : (unsavedChecks.delete(guard), null));
+  unsavedChecks.add(guard);
+}
+/** What leaving now would lose, in words, or null. */
+export function unsavedWarning() {
+  for (const check of [...unsavedChecks]) { const said = check(); if (said) return said; }
+  return null;
+}
+
 export async function act(button, messages, fn, form = null) {
   if (button) button.disabled = true;
   messages.clear();
@@ -193,6 +236,10 @@ export const SESSION_STATUS = {
   scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed', cancelled: 'Cancelled', missed: 'Missed',
   mentee_no_show: 'Mentee absent', mentor_no_show: 'Mentor absent',
 };
+/** A session's status in words: "Moved" for one a move by agreement replaced (the meeting went to a new session). */
+export const sessionStatus = (s) => (s.status === 'cancelled' && s.cancellation && s.cancellation.reason === 'rescheduled'
+  ? 'Moved' : SESSION_STATUS[s.status] || s.status);
+export const sessionBadge = (s) => badge(sessionStatus(s));
 export const badge = (text, kind = text.toLowerCase().replace(/\s+/g, '-')) => h('span', { class: `badge ${kind}` }, text);
 
 export function rating(profile) {

@@ -25,6 +25,15 @@ export function signIn(main, { signedIn }) {
   main.append(h('h1', {}, 'Sign in'), form);
 }
 
+/** The browser's IANA zone and language tag, each only when it is one the API takes (else the account has none). */
+function browserPlace() {
+  const place = {};
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && zone !== 'Etc/Unknown' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) place.timezone = zone;
+  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(navigator.language || '')) place.locale = navigator.language;
+  return place;
+}
+
 export function signUp(main, { signedIn }) {
   const messages = messageArea();
   const form = h('form', { class: 'card narrow', novalidate: true },
@@ -39,8 +48,9 @@ export function signUp(main, { signedIn }) {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
       const email = form.email.value.trim();
+      // The browser's zone and language, so that emails and notifications speak the person's time from the start.
       await api('POST', '/auth/register', {
-        email, password: form.password.value, display_name: form.display_name.value.trim(),
+        email, password: form.password.value, display_name: form.display_name.value.trim(), ...browserPlace(),
       }, { authed: false });
       await tokenFor(email, form.password.value);
       signedIn();
@@ -74,8 +84,18 @@ export function forgotPassword(main) {
   main.append(h('h1', {}, 'Forgot your password?'), form);
 }
 
-export function resetPassword(main, { query }) {
+export async function resetPassword(main, { query }) {
   const token = takeToken(query, 'reset-password');
+  main.append(h('h1', {}, 'Choose a new password'));
+  // A link used or expired says so at once, with a way to ask for a new one: nobody types a password for nothing.
+  try {
+    await api('POST', '/auth/password-reset/check', { token }, { authed: false });
+  } catch (err) {
+    main.append(h('div', { class: 'card narrow' }, errorBox(err.status === 422
+      ? 'This link is invalid, used or expired: links work once, for 30 minutes.' : err.message),
+    h('p', {}, h('a', { href: '#/forgot-password' }, 'Ask for a new link'))));
+    return;
+  }
   const messages = messageArea();
   const form = h('form', { class: 'card narrow', novalidate: true },
     field('New password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
@@ -92,7 +112,7 @@ export function resetPassword(main, { query }) {
         h('p', {}, h('a', { href: '#/signin' }, 'Sign in with it')));
     });
   });
-  main.append(h('h1', {}, 'Choose a new password'), form);
+  main.append(form);
 }
 
 export async function verifyEmail(main, { query }) {

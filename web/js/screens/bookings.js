@@ -4,7 +4,7 @@ import { post } from '../api.js';
 import { live } from '../live.js';
 import { all, listing } from '../state.js';
 import { mySeries, seriesRequests } from './series.js';
-import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, withdrawn, SESSION_STATUS } from '../ui.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, sessionBadge, withdrawn, SESSION_STATUS } from '../ui.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return 'Listing'; }
@@ -28,7 +28,7 @@ async function renderInto(el, items, render, emptyText) {
 async function mentorSessionRow(s) {
   return [
     h('a', { href: `#/sessions/${s.id}` }, await titleOf(s.listing_id)), ' · ', span(s.start_time, s.end_time), ' ',
-    badge(SESSION_STATUS[s.status] || s.status),
+    sessionBadge(s),
     s.kind === 'group' ? h('span', { class: 'meta' }, ` group, ${s.seats_taken}/${s.capacity} seats`) : null,
     s.mentee ? h('span', { class: 'meta' }, ` with ${s.mentee.display_name}`) : null,
   ];

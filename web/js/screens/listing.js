@@ -31,6 +31,8 @@ export async function listingPage(main, { params: [id] }) {
   const off = live.on((type, data) => {
     if (type === 'reset') { part.reload(); bundles.reload(); return; }
     if (data.listing_id === id || data.mentor_profile_id === item.mentor_profile_id) part.reload();
+    // A request of this listing answered or ended may give a bundle credit back: the credits are read anew.
+    if (data.listing_id === id && type.startsWith('booking.')) bundles.reload();
   });
   part.reload();
   bundles.reload();

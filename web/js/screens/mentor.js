@@ -4,11 +4,13 @@
 import { del, fieldErrors, get, patch, post, put } from '../api.js';
 import { live } from '../live.js';
 import { all, currentUser, rememberProfile } from '../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge } from '../ui.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge, guardUnsaved } from '../ui.js';
 import { calendarsSection } from './calendars.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from './schedule.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+/** A new mentor's hours unless they choose otherwise: weekdays, 09:00 to 17:00 in their own timezone. */
+const WORKING_HOURS = [0, 1, 2, 3, 4].map((weekday) => ({ weekday, start: '09:00', end: '17:00' }));
 const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
 
 export async function mentorSetup(main) {
@@ -32,12 +34,19 @@ function becomeMentor(main) {
     field('Bio', { tag: 'textarea', name: 'bio', rows: 3, maxlength: 5000 }),
     field('Timezone', { name: 'timezone', required: true, value: tz(), hint: 'IANA name, e.g. Europe/Paris. Your availability is in this timezone.' }),
     field('Skills', { name: 'skills', hint: 'Comma separated, e.g. python, postgresql' }),
+    // Working hours by default: "any time" is a choice made knowingly, with what it means said beside it.
+    h('fieldset', {}, h('legend', {}, 'When mentees can book you'),
+      h('div', { class: 'field checkbox' }, h('input', { type: 'radio', id: 'hours-work', name: 'hours', value: 'work', checked: true }),
+        h('label', { for: 'hours-work' }, 'Weekdays, 09:00 to 17:00 in your timezone (change them once set up)')),
+      h('div', { class: 'field checkbox' }, h('input', { type: 'radio', id: 'hours-any', name: 'hours', value: 'any' }),
+        h('label', { for: 'hours-any' }, 'Any time, day and night: every hour of every day can be booked, 3 AM included'))),
     messages.el, h('button', { type: 'submit', class: 'primary' }, 'Create profile'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    act(form.querySelector('button'), messages, async () => {
-      await post('/mentor-profiles', { headline: form.headline.value.trim(), bio: form.bio.value.trim(),
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      const made = await post('/mentor-profiles', { headline: form.headline.value.trim(), bio: form.bio.value.trim(),
         timezone: form.timezone.value.trim(), skills: splitList(form.skills.value) });
+      if (form.hours.value === 'work') await put(`/mentor-profiles/${made.id}/availability`, { windows: WORKING_HOURS });
       await currentUser(true);
       live.reconnect(); // the stream now carries the mentor's requests too
       window.dispatchEvent(new HashChangeEvent('hashchange'));
@@ -49,12 +58,18 @@ function becomeMentor(main) {
 function availabilitySection(mentor) {
   const messages = messageArea();
   let windows = mentor.availability.map((w) => ({ ...w }));
+  let saved = JSON.stringify(windows);
+  const changed = () => JSON.stringify(windows) !== saved;
   const listEl = h('div', {});
+  const pending = h('p', { class: 'warning', role: 'status' });
   const render = () => {
+    pending.textContent = changed() ? 'Unsaved changes: mentees see your hours once you save them.' : '';
     replace(listEl, windows.length ? h('ul', { class: 'list' }, windows.map((w, i) => h('li', {},
       `${WEEKDAYS[w.weekday]} ${w.start}–${w.end} `,
       h('button', { type: 'button', 'aria-label': `Remove ${WEEKDAYS[w.weekday]} ${w.start}–${w.end}`, onclick: () => { windows.splice(i, 1); render(); } }, 'Remove'))))
-      : empty('No windows: mentees may book you at any time.'));
+      : [empty('No windows: mentees may book you at any time, day and night (3 AM included).'),
+        h('button', { type: 'button', onclick: () => { windows = WORKING_HOURS.map((w) => ({ ...w })); render(); } },
+          'Use weekdays, 09:00 to 17:00')]);
   };
   const form = h('form', { class: 'inline-form' },
     field('Weekday', { tag: 'select', name: 'weekday' }, WEEKDAYS.map((d, i) => [String(i), d])),
@@ -78,14 +93,17 @@ function availabilitySection(mentor) {
     return new Error([...new Set(said)].join(' '));
   };
   const save = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
-    const saved = await put(`/mentor-profiles/${mentor.id}/availability`, { windows }).catch((err) => { throw inWords(err); });
-    windows = saved.availability.map((w) => ({ ...w }));
+    const answer = await put(`/mentor-profiles/${mentor.id}/availability`, { windows }).catch((err) => { throw inWords(err); });
+    windows = answer.availability.map((w) => ({ ...w }));
+    saved = JSON.stringify(windows);
     render();
     messages.ok('Availability saved.');
   }) }, 'Save availability');
   render();
+  guardUnsaved(listEl, () => (changed() ? 'Your weekly availability has changes not saved.' : null));
   return h('section', { 'aria-labelledby': 'av-h', class: 'card' }, h('h2', { id: 'av-h' }, 'Weekly availability'),
-    h('p', { class: 'muted' }, `Times are in your profile's timezone, ${mentor.timezone}.`), listEl, form, messages.el, save);
+    h('p', { class: 'muted' }, `Times are in your profile's timezone, ${mentor.timezone}.`), listEl, form, pending,
+    messages.el, save);
 }
 
 function listingsSection(mentor) {

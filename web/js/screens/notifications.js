@@ -1,22 +1,31 @@
 // Notifications (unread first marked), and the mentee's bundle purchases with their credits.
 import { live } from '../live.js';
-import { get } from '../api.js';
+import { get, post } from '../api.js';
 import { all, listing, markRead, refreshUnread } from '../state.js';
 import { h, redraw, replace, loading, empty, errorBox, messageArea, act, when, money } from '../ui.js';
 
 export function notificationsPage(main) {
   const messages = messageArea();
   const listEl = h('div', {}, loading());
-  main.append(h('h1', {}, 'Notifications'), messages.el, listEl);
+  const allRead = h('button', { type: 'button', hidden: true }, 'Mark all read');
+  main.append(h('h1', {}, 'Notifications'), h('div', { class: 'actions' }, allRead), messages.el, listEl);
+  let newest = null; // the newest notification shown: "Mark all read" reads up to it, not what came since
+  allRead.addEventListener('click', (e) => act(e.currentTarget, messages, async () => {
+    await post('/notifications/read-all', newest ? { up_to: newest } : {});
+    await refreshUnread();
+    await load();
+  }));
   const load = async () => {
     try {
       const items = await all('/notifications', {}, 1);
+      newest = items.length ? items[0].created_at : null;
+      allRead.hidden = !items.some((n) => !n.read_at);
       if (!items.length) { replace(listEl, empty('No notifications yet.')); return; }
       redraw(listEl, h('ul', { class: 'list' }, items.map((n) => h('li', { class: n.read_at ? 'read' : 'unread' },
-        h('strong', {}, n.title), n.read_at ? '' : h('span', { class: 'badge requested' }, 'New'),
-        h('p', {}, n.body), h('span', { class: 'meta' }, when(n.created_at)), ' ',
-        linkFor(n),
-        n.read_at ? null : h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await markRead(n.id); await load(); }) }, 'Mark read')))));
+        h('strong', {}, n.title), n.read_at ? '' : [' ', h('span', { class: 'badge requested' }, 'New')],
+        h('p', {}, n.body), h('p', { class: 'meta' }, when(n.created_at)),
+        h('div', { class: 'actions' }, linkFor(n),
+          n.read_at ? null : h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await markRead(n.id); await load(); }) }, 'Mark read'))))));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
   let timer = null;
@@ -26,19 +35,29 @@ export function notificationsPage(main) {
   return () => { off(); clearTimeout(timer); };
 }
 
+// Following a notification's link reads it: marked read on the way (the screen it leads to is what it was for).
 function linkFor(n) {
   const data = n.data || {};
-  if (typeof data.link === 'string' && data.link.startsWith('#/')) return h('a', { href: data.link }, linkText(data.link));
+  const type = String(data.event_type || '');
+  const read = () => { if (!n.read_at) markRead(n.id).catch(() => {}); };
+  const to = (href, text) => h('a', { href, onclick: read }, text);
+  if (typeof data.link === 'string' && data.link.startsWith('#/')) return to(data.link, linkText(data.link, type));
   const resource = data.resource || {};
-  const sessionId = String(data.event_type || '').startsWith('session.') ? resource.id : resource.session_id;
-  if (sessionId) return h('a', { href: `#/sessions/${sessionId}` }, 'Open session');
-  if (resource.listing_id) return h('a', { href: `#/listings/${resource.listing_id}` }, 'Open listing');
+  const sessionId = type.startsWith('session.') ? resource.id : resource.session_id;
+  if (sessionId) return to(`#/sessions/${sessionId}`, 'Open the session');
+  if (resource.listing_id) return to(`#/listings/${resource.listing_id}`, 'Open the listing');
   return null;
 }
 
-// Credits are counted per listing, as its page counts them: the credits usable now, of every purchase.
-const linkText = (link) => (link.startsWith('#/sessions/') ? 'Open session' : link.startsWith('#/listings/') ? 'Choose another time'
-  : link === '#/requests' ? 'Open the request' : 'Go to your bookings');
+/** What a link does, in words: where it leads, and why for a listing (a seat offered, another time to choose). */
+function linkText(link, type) {
+  if (link.startsWith('#/sessions/')) return 'Open the session';
+  if (link.startsWith('#/listings/')) {
+    if (type === 'waitlist.offered') return 'Take the seat';
+    return type.startsWith('waitlist.') ? 'Open the listing' : 'Choose another time';
+  }
+  return link === '#/requests' ? 'See your requests' : 'See your bookings';
+}
 
 export async function bundlesPage(main) {
   const listEl = h('div', {}, loading());

@@ -7,10 +7,22 @@ import { h, field, replace, empty, messageArea, act, span, badge } from '../ui.j
 const optional = (value) => (value === '' ? null : Number(value));
 const shown = (value) => (value === null || value === undefined ? '' : String(value));
 
-/** A period in the mentor's wall clock, as the API shows it ("2030-12-20T00:00"), in words. */
+// A wall-clock date of the mentor's ("2030-12-20T00:00"), in the reader's words, with its weekday and year.
+const dateOf = (text) => new Date(`${text.slice(0, 10)}T00:00:00Z`);
+const dayText = (date) => date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+const at = (text) => dayText(dateOf(text)) + (text.endsWith('T00:00') ? '' : ` ${text.slice(11)}`);
+const DAY_MS = 86400000;
+
+/** A period in the mentor's wall clock, in words: whole days as the days away and the day back ("Fri, Dec 4, 2026
+ * (1 day), back Sat, Dec 5, 2026"); else from one time to the other. */
 function period(p) {
-  const day = (text) => text.slice(0, 10) + (text.endsWith('T00:00') ? '' : ` ${text.slice(11)}`);
-  return p.end ? `${day(p.start)} → ${day(p.end)}` : `from ${day(p.start)}, until further notice`;
+  if (!p.end) return `from ${at(p.start)}, until further notice`;
+  if (!p.start.endsWith('T00:00') || !p.end.endsWith('T00:00')) return `${at(p.start)} to ${at(p.end)}`;
+  const first = dateOf(p.start);
+  const back = dateOf(p.end);
+  const days = Math.round((back - first) / DAY_MS);
+  const away = days === 1 ? dayText(first) : `${dayText(first)} to ${dayText(new Date(back - DAY_MS))}`;
+  return `${away} (${days} day${days === 1 ? '' : 's'}), back ${dayText(back)}`;
 }
 
 export function timeOffSection(mentor) {

@@ -3,7 +3,8 @@
 // mentee's series (withdraw, or cancel one time and all following).
 import { post } from '../api.js';
 import { all, listing } from '../state.js';
-import { h, field, redraw, empty, errorBox, messageArea, act, span, badge } from '../ui.js';
+import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, money, span, badge } from '../ui.js';
+import { cancellationCost, loadPolicy, policy } from '../policy.js';
 
 export const MAX_TIMES = 26;
 const SERIES_STATUS = { requested: 'Requested', accepted: 'Accepted', declined: 'Declined', withdrawn: 'Withdrawn', ended: 'Ended' };
@@ -92,19 +93,43 @@ export async function seriesRequests(el, pageMessages, reload) {
   return waiting.length;
 }
 
+/** Before a series is cancelled from `t` on: each time it cancels, and what the late ones cost (as one by one). */
+function confirmCancelFrom(at, series, t, item, { messages, onConfirm }) {
+  const from = new Date(t.start_time).getTime();
+  const cancelled = series.occurrences.filter((o) => o.status === 'accepted' && new Date(o.start_time).getTime() >= from);
+  const fees = item ? cancelled.map((o) => cancellationCost({ startTime: o.start_time, priceCents: item.price_cents, role: 'mentee' }))
+    .filter((cost) => cost.late).reduce((sum, cost) => sum + cost.feeCents, 0) : 0;
+  const count = `${cancelled.length} meeting${cancelled.length === 1 ? '' : 's'}`;
+  confirmPanel(at, {
+    label: 'Cancel this and all following', danger: true, keep: 'Keep them', messages,
+    says: [h('p', {}, `This cancels ${count}:`),
+      h('ul', { class: 'list' }, cancelled.map((o) => h('li', {}, span(o.start_time, o.end_time)))),
+      h('p', { class: fees ? 'warning fee' : 'fee' }, fees
+        ? `Less than ${policy.cancellation_window_hours} hours before its start, a cancellation costs `
+          + `${policy.cancellation_fee_percent}% of the price: ${money(fees, item.currency)} in all.`
+        : `No fee: each is more than ${policy.cancellation_window_hours} hours away.`)],
+    confirm: `Cancel ${count}`,
+    onConfirm,
+  });
+}
+
 /** The mentee's series: each with its times; withdraw one waiting, or cancel a time and all following. */
 export async function mySeries(el, reload) {
-  const mine = await all('/booking-series', { role: 'mentee' }, 1);
+  const [mine] = await Promise.all([all('/booking-series', { role: 'mentee' }, 1), loadPolicy().catch(() => null)]);
   if (!mine.length) { redraw(el, empty('No series. Choose "Repeat" when you request a time.')); return; }
   const now = Date.now();
   const cards = await Promise.all(mine.map(async (s) => {
     const rowMessages = messageArea();
+    const item = await listing(s.listing_id).catch(() => null);
     const cancelFrom = (t) => (s.status === 'accepted' && t.status === 'accepted' && new Date(t.start_time).getTime() > now
-      ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, rowMessages, async () => {
-        await post(`/booking-series/${s.id}/cancel`, { from: t.start_time });
-        rowMessages.ok('Cancelled from then on. Late cancellations cost as they would one by one.');
-        await reload();
-      }) }, 'Cancel this and all following')] : null);
+      ? h('div', { dataset: { confirmFor: `cancel-from-${s.id}-${t.start_time}` } },
+        h('button', { type: 'button', onclick: (e) => confirmCancelFrom(e.currentTarget.parentElement, s, t, item, {
+          messages: rowMessages,
+          onConfirm: async () => {
+            await post(`/booking-series/${s.id}/cancel`, { from: t.start_time });
+            rowMessages.ok('Cancelled from then on. Late cancellations cost as they would one by one.');
+            await reload();
+          } }) }, 'Cancel this and all following')) : null);
     return h('div', { class: 'series', role: 'group', 'aria-label': `Series of ${await titleOf(s.listing_id)}` },
       h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ` · ${every(s.every_weeks)} · `,
       badge(SERIES_STATUS[s.status] || s.status),

@@ -6,7 +6,7 @@ import { get, post } from '../api.js';
 import { live } from '../live.js';
 import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../policy.js';
 import { currentUser, listing, profile } from '../state.js';
-import { h, field, redraw, replace, messageArea, act, money, span, duration, badge, errorBox, SESSION_STATUS } from '../ui.js';
+import { h, field, redraw, replace, messageArea, act, money, span, duration, errorBox, sessionBadge } from '../ui.js';
 import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './session/attendance.js';
 import { loadProposals, movesSection, successor } from './session/moves.js';
 
@@ -21,7 +21,8 @@ export async function sessionPage(main, { params: [id] }) {
     render() { render(this); },
     reload: () => load(),
   };
-  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/bookings' }, 'My bookings')), view.heading, view.body);
+  view.crumb = h('a', { href: '#/bookings' }, 'My bookings'); // the mentor's way back is their requests and sessions
+  main.append(h('p', { class: 'crumbs' }, view.crumb), view.heading, view.body);
 
   async function load() {
     try {
@@ -54,14 +55,24 @@ function render(view) {
   const price = booking ? booking.price_cents : item.price_cents;
   const currency = booking ? booking.currency : item.currency;
   const mentee = view.role() === 'mentee';
+  if (!mentee) Object.assign(view.crumb, { href: '#/requests', textContent: 'My sessions as mentor' });
   const status = session.status;
   redraw(view.body,
-    h('p', { class: 'meta' }, span(session.start_time, session.end_time), ' ', badge(SESSION_STATUS[status] || status),
+    h('p', { class: 'meta' }, span(session.start_time, session.end_time), ' ', sessionBadge(session),
       ' · with ', mentee ? mentor : (session.mentee ? session.mentee.display_name : 'your group'),
-      session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : ''),
+      session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : '',
+      ` · ${money(price, currency)}`),
     countdown(view),
+    // A group session's mentor sees who holds a seat, from the first seat taken (the API gives them to the mentor).
+    !mentee && session.kind === 'group' && Array.isArray(session.participants)
+      ? h('section', { 'aria-labelledby': 'pp-h' }, h('h2', { id: 'pp-h' }, `Participants (${session.participants.length})`),
+        session.participants.length
+          ? h('ul', { class: 'list' }, session.participants.map((p) => h('li', {}, p.display_name)))
+          : h('p', { class: 'muted' }, 'No one has joined yet.'))
+      : null,
     session.meeting_url && ['scheduled', 'in_progress'].includes(status)
-      ? h('p', {}, 'Meeting link: ', h('a', { href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' }, session.meeting_url))
+      ? h('p', { class: 'join' }, h('a', { class: 'button primary', href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' },
+        'Join the meeting'), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`))
       : null,
     booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, 'Agenda'), h('p', {}, booking.notes)) : null,
     view.next ? h('p', { class: 'ok', role: 'status' }, `Moved to ${span(view.next.start_time, view.next.end_time)} at no cost. `,
@@ -83,6 +94,11 @@ function render(view) {
 }
 
 /** The countdown, ticking every second; it also enables Start once the session can start. */
+/** The meeting's host, as the person reads it beside the button (the whole address is the link's). */
+function hostOf(url) {
+  try { return new URL(url).host; } catch { return 'the meeting service'; }
+}
+
 function countdown(view) {
   const el = h('p', { class: 'countdown' });
   const tick = () => {
@@ -99,7 +115,10 @@ function countdown(view) {
       const button = view.kept.actions?.querySelector('[data-key=start]');
       if (button && !button.dataset.busy) button.disabled = !canStartAt(session, now);
     } else if (session.status === 'in_progress') {
-      el.textContent = `In progress, ${duration(new Date(session.end_time).getTime() - now)} left`;
+      // Started early: the booked time has not begun, and lasts as booked from its start.
+      el.textContent = now < start
+        ? `In progress, started early: the booked ${Math.round((new Date(session.end_time).getTime() - start) / 60000)} min begin in ${duration(start - now)}`
+        : `In progress, ${duration(new Date(session.end_time).getTime() - now)} left`;
     } else el.textContent = '';
   };
   clearInterval(view.timer);
@@ -125,7 +144,7 @@ function actions(view) {
     cancel.setAttribute('aria-expanded', String(view.cancelOpen));
     delete view.kept.cancel;
     view.render();
-  } }, 'Cancel session');
+  } }, view.session.kind === 'group' && view.role() === 'mentee' ? 'Leave session' : 'Cancel session');
   return h('div', {}, h('div', { class: 'actions' }, start, cancel), messages.el);
 }
 

@@ -22,7 +22,8 @@ export function bookingPanel({ id, item, mine, credits }) {
   replace(picker.el, loading('Loading free slots…'));
   const requestsEl = h('div', {});
   const drawRequests = () => redraw(requestsEl, state.pending.length + state.bookings.length
-    ? h('ul', { class: 'list' }, [...state.pending, ...state.bookings].map((b) => h('li', { class: b.optimistic ? 'optimistic' : '' },
+    ? h('ul', { class: 'list' }, [...state.pending, ...state.bookings]
+      .sort((a, b) => new Date(a.start_time) - new Date(b.start_time)).map((b) => h('li', { class: b.optimistic ? 'optimistic' : '' },
       span(b.start_time, b.end_time), ' ', bookingBadge(b), b.optimistic ? h('span', { class: 'muted' }, ' sending…') : null,
       b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null)))
     : empty('You have not requested this listing yet.'));

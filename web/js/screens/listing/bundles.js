@@ -2,7 +2,7 @@
 // purchases usable now, the same here, in the "Pay with" choice and in My bundles.
 import { get, post } from '../../api.js';
 import { all } from '../../state.js';
-import { h, redraw, replace, loading, empty, errorBox, messageArea, act, money } from '../../ui.js';
+import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money } from '../../ui.js';
 
 export function bundlesPanel({ id, mine }) {
   const el = h('div', {}, loading());
@@ -19,13 +19,18 @@ export function bundlesPanel({ id, mine }) {
   function render() {
     const count = left();
     redraw(el,
-      offers.length ? h('ul', { class: 'list' }, offers.map((o) => h('li', {},
+      offers.length ? h('ul', { class: 'list' }, offers.map((o) => h('li', { dataset: { confirmFor: `buy-${o.id}` } },
         `${o.sessions_count} session${o.sessions_count === 1 ? '' : 's'} for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days `,
-        mine ? null : h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
-          await post(`/bundles/${o.id}/purchase`);
-          messages.ok('Bundle bought: its credits can pay for your bookings of this listing.');
-          await reload();
-        }) }, `Buy bundle of ${o.sessions_count}`)))) : empty('No bundle offered on this listing.'),
+        mine ? null : h('button', { type: 'button', onclick: (e) => confirmPanel(e.currentTarget.parentElement, {
+          label: `Buy the bundle of ${o.sessions_count}`, keep: 'Not now', messages,
+          says: h('p', {}, `You pay ${money(o.price_cents, o.currency)} now for ${o.sessions_count} session credit`
+            + `${o.sessions_count === 1 ? '' : 's'} for this listing, to use within ${o.valid_days} days.`),
+          confirm: `Pay ${money(o.price_cents, o.currency)}`,
+          onConfirm: async () => {
+            await post(`/bundles/${o.id}/purchase`);
+            messages.ok('Bundle bought: its credits can pay for your bookings of this listing.');
+            await reload();
+          } }) }, `Buy bundle of ${o.sessions_count}`)))) : empty('No bundle offered on this listing.'),
       messages.el,
       mine ? null : h('p', { class: 'credits' }, count
         ? `Your bundle credits for this listing: ${count} left (the first expire ${new Date(usable()[0].valid_until).toLocaleDateString()}).`

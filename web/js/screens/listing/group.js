@@ -1,9 +1,9 @@
 // A group listing's sessions: seats left (live), joining with the policy shown first, leaving with its fee
 // shown first, and for the mentor, scheduling one.
 import { del, get, post } from '../../api.js';
-import { cancellationCost, feeNote, policyNote } from '../../policy.js';
+import { cancellationCost, feeNote, policy, policyNote } from '../../policy.js';
 import { all } from '../../state.js';
-import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, tz, badge } from '../../ui.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, confirmPanel, money, span, tz, badge } from '../../ui.js';
 
 export function groupPanel({ id, item, mine }) {
   const el = h('div', {}, loading());
@@ -18,18 +18,33 @@ export function groupPanel({ id, item, mine }) {
     } else if (!mine && (s.full || place)) {
       action = waitlistParts(s, place, messages, reload);
     } else if (!mine) {
-      action = h('button', { type: 'button', disabled: s.full, onclick: (e) => act(e.currentTarget, messages, async () => {
-        await post(`/sessions/${s.id}/join`);
-        messages.ok('You have a seat in this group session.');
-        await reload();
-      }) }, 'Join');
+      action = h('button', { type: 'button', disabled: s.full, onclick: (e) => confirmJoin(e.currentTarget.parentElement, s) }, 'Join');
     }
-    return h('li', { dataset: { session: s.id } }, span(s.start_time, s.end_time), ' ',
+    return h('li', { dataset: { session: s.id, confirmFor: `join-${s.id}` } }, span(s.start_time, s.end_time), ' ',
       s.full ? [badge('FULL', 'full'), s.waiting ? h('span', { class: 'meta' }, ` ${s.waiting} waiting`) : null]
         : h('span', { class: 'seats' }, `${left} seat${left === 1 ? '' : 's'} left`),
       held ? [' ', badge('Joined', 'accepted'), ' ', h('a', { href: `#/sessions/${s.id}` }, 'Open session')] : null,
       mine ? [' ', h('a', { href: `#/sessions/${s.id}` }, 'Open session')] : null,
       ' ', action);
+  }
+
+  // The price, and what leaving would cost from now on: inside the late window, leaving at once is already charged.
+  function confirmJoin(at, s) {
+    const cost = cancellationCost({ startTime: s.start_time, priceCents: item.price_cents, role: 'mentee' });
+    confirmPanel(at, {
+      label: 'Join this group session', keep: 'Not now', messages,
+      says: [h('p', {}, `A seat costs ${money(item.price_cents, item.currency)}.`),
+        h('p', { class: cost.late ? 'warning fee' : 'fee' }, cost.late
+          ? `It starts in less than ${policy.cancellation_window_hours} hours: leaving after joining costs `
+            + `${money(cost.feeCents, item.currency)} (${policy.cancellation_fee_percent}% of the price).`
+          : `Leaving is free until ${policy.cancellation_window_hours} hours before the start.`)],
+      confirm: `Join for ${money(item.price_cents, item.currency)}`,
+      onConfirm: async () => {
+        await post(`/sessions/${s.id}/join`);
+        messages.ok('You have a seat in this group session.');
+        await reload();
+      },
+    });
   }
 
   function confirmLeave(at, s) {
