@@ -180,6 +180,12 @@ def test_a_changed_password_mails_a_notice(client: FlaskClient, db: Session, mai
     assert changed.status_code == 200
     send_notices(db, caller.user.id)
     assert [m["Subject"] for m in mailbox.inbox.to("hedy@example.com")] == ["Your password was changed"]
+    # The mail writes the way back out; the notice in the app is a link, its words no address.
+    mailed = mailbox.inbox.to("hedy@example.com")[0].get_payload(decode=True).decode()
+    assert "/#/forgot-password" in mailed
+    notice = db.scalars(select(Notification).where(Notification.user_id == caller.user.id,
+                                                   Notification.type == "account.password_changed")).one()
+    assert "http" not in notice.body and notice.data["link"] == "#/forgot-password"
 
 
 def test_reset_requests_are_rate_limited_per_address(client: FlaskClient, db: Session) -> None:

@@ -41,7 +41,7 @@ def test_a_forgotten_password_is_reset_from_the_sign_in_page(
     page.get_by_label("Email").fill("katherine@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("#main [role=alert]")).to_have_text("wrong email or password")
+    expect(page.locator("#main [role=alert]")).to_have_text("Wrong email or password")  # a sentence on a page
     page.get_by_label("Password").fill("a brand new passphrase")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()

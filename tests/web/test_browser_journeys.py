@@ -233,7 +233,7 @@ def test_bundle_conflict_rolls_back_late_cancel_shows_fee_and_group_fills(  # no
     served.call("POST", "/bookings", ada, {"listing_id": solo["id"], "start_time": slots[0]["start_time"],
                                            "bundle_purchase_id": purchase["id"]}, status=201)
     held[0].continue_()
-    expect(mentee.get_by_role("alert")).to_have_text(re.compile("no credits left"))
+    expect(mentee.get_by_role("alert")).to_have_text(re.compile("^No credits left"))  # a sentence, capitalised
     expect(requests.get_by_text("sending…")).to_have_count(0)
     shot(mentee, "13-conflict-rolled-back")
     axe.check(mentee, "listing after a conflict")

@@ -4,14 +4,15 @@ a request, and a request that cannot be sent twice."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.web.conftest import Axe, Served, browser_timezone, expect, new_page, sign_up
-from tests.web.pages import LIVE_MS, clinic, local, open_listing, slot_button
+from tests.web.pages import LIVE_MS, clinic, local, open_listing, sign_in, slot_button
 
 
-def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(
+def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(  # noqa: PLR0915
         web_server: Served, browser: Any, axe: Axe) -> None:
     served = web_server
     zone = browser_timezone(datetime.now(UTC))
@@ -76,6 +77,21 @@ def test_credits_are_one_number_and_a_second_request_is_paid_with_the_price(
     expect(page.get_by_role("region", name="Group sessions")).to_contain_text(
         "Cancellation policy: leaving the session is free until 24 hours before its start; leaving less than 24 "
         "hours before the start costs 50% of the price (US$7.50).")
+    # The mentor schedules one from the listing's page: told what was scheduled, and the mentee's page shows it live.
+    host = new_page(browser, served, zone)
+    sign_in(host, "grace@example.com")
+    open_listing(host, "COBOL circle", "cobol")
+    starts = (datetime.now(UTC) + timedelta(days=3)).astimezone(ZoneInfo(zone)).replace(
+        hour=10, minute=0, second=0, microsecond=0)
+    scheduling = host.locator("form").filter(has=host.get_by_role("heading", name="Schedule a group session"))
+    scheduling.get_by_label("Start").fill(f"{starts:%Y-%m-%dT%H:%M}")
+    scheduling.get_by_role("button", name="Schedule").click()
+    expect(scheduling.get_by_role("status")).to_contain_text(f"Scheduled: {starts:%a} {starts.day} {starts:%b}, 10:00")
+    expect(scheduling.get_by_role("status")).to_contain_text("3 seats open to join")
+    axe.check(host, "a group session scheduled")
+    expect(page.get_by_role("region", name="Group sessions").get_by_role("button", name="Join")).to_be_visible(
+        timeout=LIVE_MS)
+    host.context.close()
     assert listing["id"] and page.csp_errors == []
     page.context.close()
 

@@ -50,7 +50,8 @@ export function fieldErrors(body) {
 export function messageOf(body, status) {
   const fields = fieldErrors(body);
   if (fields.length) return [...new Set(fields.map((f) => f.text))].join(' ');
-  if (body && typeof body === 'object' && body.message) return body.message;
+  // The API's sentences start in lower case (they read well in logs); on a page a sentence starts with a capital.
+  if (body && typeof body === 'object' && body.message) return body.message.charAt(0).toUpperCase() + body.message.slice(1);
   return `The request failed (HTTP ${status}).`;
 }
 

@@ -236,8 +236,8 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     inbox.notify_user(
         db, user.id, type_="account.password_changed", title="Your password was changed",
         body="The password of your account was just changed, and every other sign-in ended. If this was not you, "
-             f"reset it at once: {get_settings().public_url}/#/forgot-password",
-        data={})
+             "reset it at once from the link.",
+        data={"link": "#/forgot-password"})  # the web app shows it as a link; an email writes its address out
     db.flush()
     sign_ins.end_all(db, user.id)
     void_email_changes(db, user.id)

@@ -9,6 +9,17 @@ import { calendarsSection } from './calendars.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from './schedule.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+// The currency of the browser's region, for a new listing's price (the mentor can change it); else US dollars.
+const CURRENCIES = { US: 'USD', GB: 'GBP', CA: 'CAD', AU: 'AUD', NZ: 'NZD', JP: 'JPY', CN: 'CNY', IN: 'INR', CH: 'CHF',
+  SE: 'SEK', NO: 'NOK', DK: 'DKK', PL: 'PLN', CZ: 'CZK', BR: 'BRL', MX: 'MXN', SG: 'SGD', KR: 'KRW', ZA: 'ZAR' };
+const EURO = new Set(['AT', 'BE', 'CY', 'DE', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL',
+  'PT', 'SI', 'SK']);
+function localCurrency() {
+  let region = '';
+  try { region = new Intl.Locale(navigator.language).maximize().region || ''; } catch { region = ''; }
+  return EURO.has(region) ? 'EUR' : CURRENCIES[region] || 'USD';
+}
+
 /** A new mentor's hours unless they choose otherwise: weekdays, 09:00 to 17:00 in their own timezone. */
 const WORKING_HOURS = [0, 1, 2, 3, 4].map((weekday) => ({ weekday, start: '09:00', end: '17:00' }));
 const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -123,11 +134,17 @@ function listingsSection(mentor) {
     h('div', { class: 'row' },
       field('Duration (minutes)', { type: 'number', name: 'duration_minutes', min: 15, max: 480, value: 60, required: true }),
       field('Price', { type: 'number', name: 'price', min: 0, step: '0.01', value: '50.00', required: true }),
-      field('Currency', { name: 'currency', value: 'USD', maxlength: 3, required: true })),
+      field('Currency', { name: 'currency', value: localCurrency(), maxlength: 3, required: true,
+        hint: 'Three letters, e.g. EUR, GBP, USD.' })),
     h('div', { class: 'row' },
       field('Kind', { tag: 'select', name: 'kind' }, [['individual', 'One-to-one'], ['group', 'Group']]),
-      field('Capacity', { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: 'Group listings only.' })),
+      field('Capacity', { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: 'How many mentees at once.' })),
     messages.el, h('button', { type: 'submit', class: 'primary' }, 'Create listing'));
+  // A one-to-one listing has no capacity to give.
+  const showCapacity = () => { form.capacity.closest('.field').hidden = form.kind.value !== 'group'; };
+  form.kind.addEventListener('change', showCapacity);
+  form.addEventListener('reset', () => setTimeout(showCapacity));
+  showCapacity();
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {

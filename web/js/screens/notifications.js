@@ -49,6 +49,10 @@ function linkFor(n) {
   return null;
 }
 
+// The account's own pages, named as what they are for.
+const LINK_WORDS = { '#/forgot-password': 'Reset your password', '#/settings': 'Open your settings', '#/signin': 'Sign in',
+  '#/mentor': 'Open your mentor setup' };
+
 /** What a link does, in words: where it leads, and why for a listing (a seat offered, another time to choose). */
 function linkText(link, type) {
   if (link.startsWith('#/sessions/')) return 'Open the session';
@@ -56,7 +60,7 @@ function linkText(link, type) {
     if (type === 'waitlist.offered') return 'Take the seat';
     return type.startsWith('waitlist.') ? 'Open the listing' : 'Choose another time';
   }
-  return link === '#/requests' ? 'See your requests' : 'See your bookings';
+  return LINK_WORDS[link] || (link === '#/requests' ? 'See your requests' : 'See your bookings');
 }
 
 export async function bundlesPage(main) {

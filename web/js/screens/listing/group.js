@@ -133,7 +133,9 @@ function scheduleForm(id, reload) {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
       if (!form.start.value) throw new Error('Choose when the session starts.');
-      await post(`/listings/${id}/group-sessions`, { start_time: new Date(form.start.value).toISOString() });
+      const made = await post(`/listings/${id}/group-sessions`, { start_time: new Date(form.start.value).toISOString() });
+      messages.ok(`Scheduled: ${span(made.start_time, made.end_time)}, ${made.capacity} seats open to join.`);
+      form.reset();
       await reload();
     }, form);
   });
