@@ -27,6 +27,7 @@ from api.idempotency import idempotent
 from api.security import current_actor, require_login
 from workflows import history
 from workflows.bookings import series, series_requests
+from workflows.bookings.lifecycle import CalendarsStale
 from workflows.calendars import sync as calendar_sync
 
 blp = Blueprint("booking_series", __name__, url_prefix="/api/v1/booking-series",
@@ -99,11 +100,15 @@ class AcceptSeries(MethodView):
     def post(self, series_id: uuid.UUID) -> Any:
         """Accept the series (mentor): each time still free accepted (its session follows), each taken meanwhile
         declined and counted in `skipped_count`, in one transaction."""
-        db, actor = db_session(), current_actor()
+        db, actor, settings = db_session(), current_actor(), current_app.extensions["settings"]
+        try:  # the mentor's calendars are read with the accept's turns, in that statement, as for a single accept
+            return series.accept(db, actor, series_id, fresh_since=calendar_sync.stale_before(settings))
+        except CalendarsStale:
+            end_transaction()  # nothing written: the locks go while the calendars workers read
         first = series.first_pending(db, series_id)
         if first is not None:
-            calendar_sync.refresh_before_accept(db, session_factory().begin, actor, first,
-                                                settings=current_app.extensions["settings"], release=end_transaction)
+            calendar_sync.refresh_before_accept(db, session_factory().begin, actor, first, settings=settings,
+                                                release=end_transaction)
         return series.accept(db, actor, series_id)
 
 

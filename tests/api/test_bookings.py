@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
@@ -175,6 +175,30 @@ def test_the_booking_policy_in_force_is_stated_to_signed_in_users(
     assert stated == {"min_notice_minutes": 120, "start_early_minutes": 5, "cancellation_window_hours": 48,
                       "cancellation_fee_percent": 100, "max_reschedules_per_booking": 1, "reschedule_fee_cents": 0,
                       "reschedule_request_ttl_hours": 48, "no_show_grace_minutes": 5, "no_show_dispute_hours": 48}
+
+
+def test_a_series_accept_reads_a_fresh_calendar_with_its_turns_and_no_query_of_its_own(
+        client: FlaskClient, db: Session, connection: Connection, parties: tuple) -> None:
+    mentor, mentee, listing_id = parties
+    db.add(CalendarConnection(id=uuid.uuid4(), mentor_profile_id=mentor.user.mentor_profile.id, kind="ics",
+                              host="calendar.example.com", credentials="sealed", status=ConnectionStatus.ACTIVE,
+                              synced_at=datetime.now(UTC) - timedelta(minutes=1)))
+    db.commit()
+    made = client.post("/api/v1/booking-series", headers=mentee.headers, json={
+        "listing_id": str(listing_id), "first_start": iso(future()), "every": 1, "count": 3})
+    assert made.status_code == 201, made.get_json()
+    read: list[str] = []
+
+    def seen(*args: object) -> None:
+        read.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        accepted = client.post(f"/api/v1/booking-series/{made.get_json()['id']}/accept", headers=mentor.headers)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert accepted.status_code == 200, accepted.get_json()
+    assert sum("calendar_connections" in text for text in read) == 1  # the turns' statement reads them
 
 
 def test_an_accept_is_six_statements_and_reads_a_fresh_calendar_with_its_locks(

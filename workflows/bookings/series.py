@@ -112,9 +112,14 @@ def first_pending(db: Session, series_id: uuid.UUID) -> uuid.UUID | None:
                      .order_by(Booking.start_time).limit(1))
 
 
-def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | None = None) -> BookingSeries:
+def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | None = None,
+           fresh_since: datetime | None = None) -> BookingSeries:
     """The mentor accepts the series: each draft accepted as a single accept would be, in one transaction; a time
-    taken meanwhile (or passed) declined by the system with the reason, and reported. 409 when none can be."""
+    taken meanwhile (or passed) declined by the system with the reason, and reported. 409 when none can be.
+
+    With ``fresh_since``, the mentor's calendars are read in the statement that takes the turns, as a single accept
+    reads them: :class:`~workflows.bookings.lifecycle.CalendarsStale` before anything is written when one was read
+    before then (the caller has them read, and accepts again)."""
     now = now or utcnow()
     series, role = SERIES.load_to_act(db, actor, series_id)
     SERIES.check(series, SeriesAction.ACCEPT, role)
@@ -123,7 +128,10 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
         raise Conflict("none of the series' times is pending any more")
     # The mentee's turn, then the mentor's schedule, as one accept takes them, before the drafts' rows: an accept of
     # another series of the mentor waits here, not holding drafts this one's settling would wait for.
-    request_limits.accept_turns(db, first)
+    turn = request_limits.accept_turns(db, first, **({"fresh_since": fresh_since} if fresh_since else {}))
+    if fresh_since is not None and turn is not None and turn.calendars_stale \
+            and turn.mentor_profile_id == actor.mentor_profile_id:
+        raise bookings.CalendarsStale
     times = _times(db, series)
     drafts = [b for b in times if b.status == BookingStatus.DRAFT]
     skipped = [draft for draft in drafts if draft.start_time <= now]

@@ -6,15 +6,25 @@ following."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from models import BookingStatus, BundlePurchase, MentorshipSession, Notification, OutboxEvent
+from models import (
+    Booking,
+    BookingStatus,
+    BundlePurchase,
+    CalendarConnection,
+    ConnectionStatus,
+    MentorshipSession,
+    Notification,
+    OutboxEvent,
+)
 from tests.database import notifications_read, refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
@@ -253,3 +263,34 @@ def test_times_moved_too_close_are_refused_and_a_pending_series_does_not_stop_an
     account_deletion.cancel_future_commitments(db, mentor, datetime.now(UTC))
     assert other.status == "declined"
     assert {b.status for b in series.bookings_of(db, [asked.id, other.id])[other.id]} == {BookingStatus.DECLINED}
+
+
+def test_a_series_accept_reads_the_mentors_calendars_with_its_turns_and_writes_nothing_when_one_is_stale(
+        db: Session, connection: Connection, parties: tuple[Actor, Actor, Any]) -> None:
+    """As a single accept: the calendars' freshness comes in the statement that takes the turns (no statement of
+    its own), and a calendar read before ``fresh_since`` stops the accept before it writes anything."""
+    mentor, mentee, listing = parties
+    made = series_requests.request(db, mentee, shape(listing, count=3))
+    now = datetime.now(UTC)
+    calendar = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=listing.mentor_profile_id, kind="ics",
+                                  host="calendar.example.com", credentials="sealed", status=ConnectionStatus.ACTIVE,
+                                  synced_at=now - timedelta(hours=1))
+    db.add(calendar)
+    db.flush()
+    with pytest.raises(bookings.CalendarsStale), db.begin_nested():
+        series.accept(db, mentor, made.id, fresh_since=now - timedelta(minutes=5))
+    assert {b.status for b in db.scalars(select(Booking).where(Booking.series_id == made.id))} == {BookingStatus.DRAFT}
+    calendar.synced_at = now - timedelta(minutes=1)
+    db.flush()
+    read: list[str] = []
+
+    def seen(*args: Any) -> None:
+        read.append(args[2])
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        accepted = series.accept(db, mentor, made.id, fresh_since=now - timedelta(minutes=5))
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert accepted.status == "accepted"
+    assert sum("calendar_connections" in text for text in read) == 1  # in the turns' statement, nothing else
