@@ -93,6 +93,7 @@ def _echo_request_id(response: Response) -> Response:
 def _register_blueprints(api: ServiceApi) -> None:
     """Every route of the API, in the OpenAPI document's order."""
     from api.admin.routes import blp as admin_blp  # noqa: PLC0415
+    from api.auth import passwords  # noqa: F401, PLC0415 - its routes join the auth blueprint
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
     from api.booking_series.routes import blp as booking_series_blp  # noqa: PLC0415

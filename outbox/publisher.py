@@ -13,9 +13,9 @@ before that claim began, and is in it, or finds it gone and sends a kick. If the
 task (a worker killed holding it), the TTL ends it, and the relay kicks the handler again.
 
 What each part holds: the key, that commits while a handler's task is queued or running send no further
-kick (one message per drain, not per commit); the flag, that no drain ends while an event committed during it
-waits unclaimed, without claiming once more after every short batch. Their measured worth is in
-``bench/NOTES.md``.
+kick (one message per drain, not per commit); the set, that no drain ends while an event committed during it
+waits unclaimed, without claiming once more after every short batch, or for an event it claimed already. Their
+measured worth is in ``bench/NOTES.md``.
 """
 
 from __future__ import annotations

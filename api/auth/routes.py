@@ -20,11 +20,8 @@ from api.auth.schemas import (
     MePatchSchema,
     MeSchema,
     PasswordChangeSchema,
-    PasswordResetRequestSchema,
-    PasswordResetSchema,
     RefreshSchema,
     RegisterSchema,
-    ResetLinkSchema,
     SignInListSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -54,8 +51,6 @@ EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expir
 EXAMPLE_ME = {"id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
               "is_admin": False, "created_at": "2030-03-01T12:00:00+00:00", "mentor_profile_id": None,
               "timezone": "Europe/London", "locale": "en-GB", "email_verified": True, "pending_email": None}
-RESET_ANSWER = {"message": "If an account uses this address, a link to reset its password is on its way. "
-                           "It works once, for 30 minutes."}
 
 
 EXAMPLE_SIGN_INS = {"items": [
@@ -141,50 +136,6 @@ class CancelEmailChangeByLink(MethodView):
         that is unknown, used or expired."""
         user = account_emails.cancel_email_change_by_link(db_session(), data["token"])
         audit.record(AuthEventKind.EMAIL_CHANGE_CANCELLED, user.id)
-
-
-@blp.route("/password-reset")
-class PasswordResetRequest(MethodView):
-    @blp.doc(operationId="requestPasswordReset")
-    @blp.doc(security=PUBLIC)
-    @blp.arguments(PasswordResetRequestSchema, example={"email": "ada@example.com"})
-    @blp.response(202, AcceptedSchema, example=RESET_ANSWER)
-    @documents_errors(blp, 422, 429)
-    def post(self, data: dict[str, Any]) -> Any:
-        """Forgot your password? A single-use link valid 30 minutes goes to the address, if an account uses it.
-        The answer is the same either way. Rate-limited per address and per client (429 with `Retry-After`)."""
-        limit_account_emails("password-reset", normalise_email(data["email"]))
-        account_emails.request_password_reset(db_session(), data["email"])
-        return RESET_ANSWER
-
-
-@blp.route("/password-reset/check")
-class PasswordResetCheck(MethodView):
-    @blp.doc(operationId="checkPasswordResetLink")
-    @blp.doc(security=PUBLIC)
-    @blp.arguments(AccountLinkSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT"})
-    @blp.response(200, ResetLinkSchema)
-    @documents_errors(blp, 422)
-    def post(self, data: dict[str, Any]) -> Any:
-        """Whether a reset link can still set a password, before anyone types one; it stays unused. 422 for a link
-        that is unknown, used or expired (ask for a new one)."""
-        return {"expires_at": account_emails.reset_link_expiry(db_session(), data["token"])}
-
-
-@blp.route("/password-reset/confirm")
-class PasswordReset(MethodView):
-    @blp.doc(operationId="resetPassword")
-    @blp.doc(security=PUBLIC)
-    @blp.arguments(PasswordResetSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT",
-                                                 "new_password": "a longer passphrase nobody has seen"})
-    @blp.response(204)
-    @documents_errors(blp, 422)
-    def post(self, data: dict[str, Any]) -> None:
-        """Set a new password with a reset link. Every sign-in ends (access and refresh tokens) and so does your
-        calendar feed URL; the address counts as confirmed; a notice goes to it. Sign in with the new password.
-        422 for a link that is unknown, used or expired."""
-        user = account_emails.reset_password(db_session(), data["token"], data["new_password"])
-        audit.record(AuthEventKind.PASSWORD_RESET, user.id)
 
 
 @blp.route("/token")

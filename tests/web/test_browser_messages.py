@@ -134,5 +134,10 @@ def test_weekly_hours_not_saved_say_so_and_leaving_the_page_asks_first(web_serve
     weekly.get_by_role("button", name="Add window").click()
     expect(weekly.get_by_role("status").filter(has_text="Unsaved changes")).to_be_visible()
     axe.check(phone, "phone: mentor setup with an unsaved window")
+    # A checkbox under its label starts where the label starts, not in the middle of the screen.
+    unavailable = phone.get_by_label("Not available that day")
+    label = phone.locator("label", has_text="Not available that day")
+    box, words = unavailable.bounding_box(), label.bounding_box()
+    assert box is not None and words is not None and abs(box["x"] - words["x"]) < 8, (box, words)
     shot(phone, "messages-01-unsaved-window-phone")
     phone.context.close()

@@ -13,7 +13,7 @@ from api.webapp.routes import WEB_ROOT
 
 # The page's own JavaScript, CSS and HTML, before compression.
 # 165 KiB until series and waitlists came to the booking screens; 185 KiB until the booking experience's fixes
-# (confirmations, the unsaved-changes guard, participants, notifications), which took it to 188 KiB.
+# (confirmations, the unsaved-changes guard, participants, notifications), which took it to 190 KiB.
 SIZE_BUDGET_BYTES = 230 * 1024
 
 

@@ -94,8 +94,6 @@ export function messageArea() {
   };
 }
 
-/** Run an async action from a button: disabled while it runs, errors shown in `messages`; with `form`, the
- * API's field errors go under their fields (once each), and only those no field of the form takes above. */
 // Confirmations open, by the `data-confirm-for` of the place they are in: a redraw that draws that place anew puts
 // the panel back in it, so a live update never closes a question someone is reading.
 const confirming = new Map();
@@ -138,6 +136,8 @@ export function unsavedWarning() {
   return null;
 }
 
+/** Run an async action from a button: disabled while it runs, errors shown in `messages`; with `form`, the
+ * API's field errors go under their fields (once each), and only those no field of the form takes above. */
 export async function act(button, messages, fn, form = null) {
   if (button) button.disabled = true;
   messages.clear();
