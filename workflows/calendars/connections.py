@@ -98,7 +98,7 @@ def begin(db: Session, actor: Actor, *, kind: str, url: str, username: str | Non
           settings: Settings) -> Connecting:
     """Check the address and write the connection as ``connecting``; 429 while another connect of the mentor's is
     under way, 409 beyond ``MAX_CONNECTIONS_PER_MENTOR``."""
-    profile = _profile(db, actor, lock=False)
+    profile = mentor_turn(db, actor, lock=False)
     now = utcnow()
     db.execute(delete(CalendarConnection).where(  # a connect whose process died: its lease ran out
         CalendarConnection.mentor_profile_id == profile.id, CalendarConnection.status == ConnectionStatus.CONNECTING,
@@ -163,10 +163,12 @@ def host_of(url: str) -> str:
     return http_targets.parse_url(url).host[:255]
 
 
-def _profile(db: Session, actor: Actor, *, lock: bool = True) -> MentorProfile:
+def mentor_turn(db: Session, actor: Actor, *, lock: bool = True) -> MentorProfile:
+    """The actor's mentor profile, locked ``FOR NO KEY UPDATE``: one change of their calendars at a time, while a
+    sync storing its read (which inserts busy times keyed on the mentor) never waits for it."""
     if actor.mentor_profile_id is None:
         raise Forbidden("only mentors connect calendars: create your mentor profile first")
-    return db.get_one(MentorProfile, actor.mentor_profile_id, with_for_update=lock or None)
+    return db.get_one(MentorProfile, actor.mentor_profile_id, with_for_update={"key_share": True} if lock else None)
 
 
 def own_connection(db: Session, actor: Actor, connection_id: uuid.UUID, *, lock: bool = False) -> CalendarConnection:
@@ -198,7 +200,7 @@ def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Se
     already is that one (it runs again once done if it began before this change)."""
     settings = settings or get_settings()
     now = utcnow()
-    _profile(db, actor)  # the mentor's turn: two changes of their target calendar never cross
+    mentor_turn(db, actor)  # the mentor's turn: two changes of their target calendar never cross
     connection = own_connection(db, actor, connection_id, lock=True)
     sources = {s.id: s for s in sources_of(db, [connection.id])[connection.id]}
     target_before = _target_of(db, connection.mentor_profile_id)

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from devstack.host import free_port
 from infra import calendar_http
@@ -333,3 +333,32 @@ def test_hostile_answers_are_refused_not_obeyed(db: Session) -> None:
             with pytest.raises(calendar_http.CalendarUnreachable, match="within 1 s in all") as slow:
                 client.request("GET", url)  # 0.4 s left of the whole
             assert slow.value.public == calendar_http.UNREACHABLE  # what a mentor reads of it
+
+
+def test_a_sync_storing_its_read_does_not_wait_for_a_mentor_choosing_calendars(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    """A change of calendars takes the mentor's turn (their row) before the connection's; a sync storing its read
+    holds the connection and inserts busy times, whose key on the mentor must not wait for that turn: if it did, each
+    would wait for the other (a deadlock PostgreSQL breaks by failing one, which the mentor saw as a 409)."""
+    listing = ListingFactory()
+    seed.flush()
+    connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=listing.mentor_profile_id, kind="ics",
+                                    host="calendar.example.com", credentials="sealed", status=ConnectionStatus.ACTIVE)
+    source = CalendarSource(id=uuid.uuid4(), connection_id=connection.id, mentor_profile_id=listing.mentor_profile_id,
+                            href="https://calendar.example.com/personal.ics", name="Personal")
+    seed.add(connection)
+    seed.flush()
+    seed.add(source)
+    seed.commit()
+    actor = actor_of(listing.mentor_profile.user)
+    busy = [(NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1))]
+    with committed() as choosing, committed() as storing:
+        calendar_connections.mentor_turn(choosing, actor)  # as a change of calendars takes it, first
+        storing.execute(text("SET LOCAL lock_timeout = '2s'"))
+        assert calendar_sync.store(storing, connection.id, [calendar_sync.Read(source.id, busy)], {}, now=NOW,
+                                   settings=get_settings())
+        storing.commit()
+        choosing.rollback()
+    with committed() as reading:
+        assert reading.scalars(select(BusyInterval.start_time).where(BusyInterval.source_id == source.id)).all() \
+            == [busy[0][0]]
