@@ -116,8 +116,8 @@ def mark_all_read(db: Session, actor: Actor, *, up_to: datetime | None = None) -
     marking = update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
     if up_to is not None:
         marking = marking.where(Notification.created_at <= up_to)
-    marked = db.execute(marking.values(read_at=utcnow()).returning(Notification.id)).scalars().all()
-    return len(marked)
+    marked: int = db.execute(marking.values(read_at=utcnow())).rowcount  # type: ignore[attr-defined]
+    return marked
 
 
 def mark_read(db: Session, actor: Actor, notification_id: uuid.UUID) -> Shown:

@@ -23,7 +23,7 @@ class RegisterSchema(ma.Schema):
     display_name = Text(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Ada"})
     timezone = timezone_name(load_default=None, metadata={
         "description": "The person's IANA timezone (the web app sends the browser's): every time they are told, by "
-                       "email or notification, is written in it. Editable later (`PATCH /auth/me`).",
+                       "email or notification, is written in it. Editable later (`PATCH /me`).",
         "example": "America/New_York"})
     locale = locale_tag(load_default=None, metadata={"description": "BCP 47 tag for dates and numbers in what they "
                                                                     "are told; editable later.", "example": "en-US"})
