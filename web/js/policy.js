@@ -50,4 +50,20 @@ export function costText(cost, priceCents, currency) {
     + `(${policy.cancellation_fee_percent}% of ${money(priceCents, currency)}) will be charged.`;
 }
 
+/** What leaving a group seat would cost once taken now: inside the late window, the fee at once. */
+export function joinCostText(cost, currency) {
+  return cost.late
+    ? `It starts in less than ${windowText()}: leaving after joining costs ${money(cost.feeCents, currency)} `
+      + `(${policy.cancellation_fee_percent}% of the price).`
+    : `Leaving is free until ${windowText()} before the start.`;
+}
+
+/** What cancelling several times at once costs: the late ones' fees added up (`feeCents`), or none. */
+export function lateFeesText(feeCents, currency) {
+  return feeCents
+    ? `Less than ${windowText()} before its start, a cancellation costs ${policy.cancellation_fee_percent}% of the `
+      + `price: ${money(feeCents, currency)} in all.`
+    : `No fee: each is more than ${windowText()} away.`;
+}
+
 export const feeNote = (cost, priceCents, currency) => h('p', { class: cost.late ? 'warning fee' : 'fee' }, costText(cost, priceCents, currency));

@@ -3,8 +3,8 @@
 // mentee's series (withdraw, or cancel one time and all following).
 import { post } from '../api.js';
 import { all, listing } from '../state.js';
-import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, money, span, badge } from '../ui.js';
-import { cancellationCost, loadPolicy, policy } from '../policy.js';
+import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, span, badge } from '../ui.js';
+import { cancellationCost, lateFeesText, loadPolicy } from '../policy.js';
 
 export const MAX_TIMES = 26;
 const SERIES_STATUS = { requested: 'Requested', accepted: 'Accepted', declined: 'Declined', withdrawn: 'Withdrawn', ended: 'Ended' };
@@ -104,10 +104,7 @@ function confirmCancelFrom(at, series, t, item, { messages, onConfirm }) {
     label: 'Cancel this and all following', danger: true, keep: 'Keep them', messages,
     says: [h('p', {}, `This cancels ${count}:`),
       h('ul', { class: 'list' }, cancelled.map((o) => h('li', {}, span(o.start_time, o.end_time)))),
-      h('p', { class: fees ? 'warning fee' : 'fee' }, fees
-        ? `Less than ${policy.cancellation_window_hours} hours before its start, a cancellation costs `
-          + `${policy.cancellation_fee_percent}% of the price: ${money(fees, item.currency)} in all.`
-        : `No fee: each is more than ${policy.cancellation_window_hours} hours away.`)],
+      h('p', { class: fees ? 'warning fee' : 'fee' }, lateFeesText(fees, item && item.currency))],
     confirm: `Cancel ${count}`,
     onConfirm,
   });

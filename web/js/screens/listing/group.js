@@ -1,7 +1,7 @@
 // A group listing's sessions: seats left (live), joining with the policy shown first, leaving with its fee
 // shown first, and for the mentor, scheduling one.
 import { del, get, post } from '../../api.js';
-import { cancellationCost, feeNote, policy, policyNote } from '../../policy.js';
+import { cancellationCost, feeNote, joinCostText, policyNote } from '../../policy.js';
 import { all } from '../../state.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, confirmPanel, money, span, tz, badge } from '../../ui.js';
 
@@ -34,10 +34,7 @@ export function groupPanel({ id, item, mine }) {
     confirmPanel(at, {
       label: 'Join this group session', keep: 'Not now', messages,
       says: [h('p', {}, `A seat costs ${money(item.price_cents, item.currency)}.`),
-        h('p', { class: cost.late ? 'warning fee' : 'fee' }, cost.late
-          ? `It starts in less than ${policy.cancellation_window_hours} hours: leaving after joining costs `
-            + `${money(cost.feeCents, item.currency)} (${policy.cancellation_fee_percent}% of the price).`
-          : `Leaving is free until ${policy.cancellation_window_hours} hours before the start.`)],
+        h('p', { class: cost.late ? 'warning fee' : 'fee' }, joinCostText(cost, item.currency))],
       confirm: `Join for ${money(item.price_cents, item.currency)}`,
       onConfirm: async () => {
         await post(`/sessions/${s.id}/join`);
