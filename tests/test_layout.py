@@ -96,6 +96,8 @@ UNMIRRORED = {
                              "tests/e2e/test_webhook_document.py",
     "workflows/wording.py": "times in a reader's words: tests/workflows/scheduling/test_rules_time_zones.py and the "
                             "notifications' tests read them",
+    "workflows/scheduling/viewer.py": "a slot's marks for its viewer are the slots route's: "
+                                      "tests/api/test_slot_marks.py",
     "workflows/bookings/limits.py": "a mentee's turn is a request's: tests/api/test_request_limits.py",
     "workflows/bookings/requests.py": "a request and its answer together: tests/workflows/bookings/test_lifecycle.py",
     "workflows/bookings/series_requests.py": "a series' request and answer together: "

@@ -6,7 +6,8 @@ their display name. A group session names its participants to its mentor only; i
 seat count, never each other. Emails never leave ``/me``.
 
 Names are read in at most two queries for a whole page (mentors and mentees, seats), never one per row;
-a session's default meeting place (its listing's location) in one more.
+a session's default meeting place (its listing's location) in one more, and a page's pending requests'
+competitors (other people's requests for the same mentor and time) in one more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import ARRAY, Uuid, and_, bindparam, func, literal, or_, select,
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
+from infra.sql import statuses
 from models import (
     AttendanceDispute,
     Booking,
@@ -56,6 +58,7 @@ class NamedBooking:
     session_id: uuid.UUID | None
     mentor: Person
     mentee: Person
+    competing_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,27 @@ def name_bookings(db: Session, bookings: Sequence[Booking], *, sessions_made: bo
     without ``sessions_made`` (a decision's answer: its session is made after it commits)."""
     session_ids = session_ids_for(db, bookings, sessions_made=sessions_made)
     mentors, mentees = names(db, (b.mentor_profile_id for b in bookings), (b.mentee_user_id for b in bookings))
+    competing = competing_requests(db, [b.id for b in bookings if b.status == BookingStatus.DRAFT])
     return [NamedBooking(b, session_ids.get(b.id), _named(mentors, b.mentor_profile_id),
-                         _named(mentees, b.mentee_user_id)) for b in bookings]
+                         _named(mentees, b.mentee_user_id), competing.get(b.id, 0)) for b in bookings]
+
+
+_COMPETING = statuses("""
+    SELECT d.id, count(*) FROM bookings d
+    JOIN bookings o ON o.mentor_profile_id = d.mentor_profile_id AND o.status = :draft
+         AND o.start_time < d.end_time AND o.end_time > d.start_time AND o.mentee_user_id <> d.mentee_user_id
+    WHERE d.id = ANY(:ids) AND d.status = :draft
+    GROUP BY d.id
+""", draft=BookingStatus.DRAFT)
+
+
+def competing_requests(db: Session, draft_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """For each pending request, how many other people's pending requests ask its mentor for an overlapping
+    time: those its accept would decline (``workflows.bookings.lifecycle``). One query for a page; none
+    without a pending request."""
+    if not draft_ids:
+        return {}
+    return dict(db.execute(_COMPETING, {"ids": list(draft_ids)}).all())
 
 
 def seat_holders(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Person]]:

@@ -30,6 +30,7 @@ EXAMPLE_BOOKING: dict[str, Any] = {
     "cancel_reason": None,
     "cancel_late": None,
     "cancel_fee_cents": None,
+    "competing_requests": 0,
     "created_at": "2030-03-01T12:00:00+00:00",
     "updated_at": "2030-03-01T12:00:00+00:00",
 }
@@ -69,6 +70,9 @@ class BookingSchema(MenteeTimeSchema):
     reschedule_count = fields.Integer(metadata={"description": "How many times this booking's chain was moved."})
     series_id = fields.UUID(allow_none=True, metadata={
         "description": "Set on a time of a series (`/booking-series`): answered with the series, then on its own."})
+    competing_requests = fields.Integer(metadata={
+        "description": "Of a pending request: how many other people's pending requests ask its mentor for an "
+                       "overlapping time (the mentor accepts one; the others are declined). 0 otherwise."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -78,7 +82,8 @@ class BookingSchema(MenteeTimeSchema):
     def flatten(self, view: NamedBooking) -> dict[str, Any]:
         booking = view.booking
         data = {name: getattr(booking, name, None) for name in self.fields}
-        data.update(session_id=view.session_id, mentor=view.mentor, mentee=view.mentee)
+        data.update(session_id=view.session_id, mentor=view.mentor, mentee=view.mentee,
+                    competing_requests=view.competing_requests)
         return data
 
 

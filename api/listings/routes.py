@@ -14,6 +14,8 @@ from api.database import db_session
 from api.idempotency import idempotent
 from api.listings.schemas import (
     EXAMPLE_TEAM,
+    FirstSlotArgs,
+    FirstSlotSchema,
     ListingCreateSchema,
     ListingListArgs,
     ListingPageSchema,
@@ -26,9 +28,11 @@ from api.listings.schemas import (
 )
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, GroupSessionPageSchema, SessionSchema
+from workflows.clock import utcnow
+from workflows.lookups import listing_or_404
 from workflows.mentors import invitations as team_invitations
 from workflows.mentors import listings
-from workflows.scheduling import slots, teams
+from workflows.scheduling import slots, teams, viewer
 from workflows.sessions import group as group_sessions
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Mentors' offerings.")
@@ -84,12 +88,28 @@ class ListingSlots(MethodView):
     @blp.doc(operationId="listFreeSlots")
     @blp.arguments(SlotsArgs, location="query")
     @blp.response(200, SlotListSchema, example={"items": [
-        {"start_time": "2030-03-04T08:00:00+00:00", "end_time": "2030-03-04T09:00:00+00:00"}]})
+        {"start_time": "2030-03-04T08:00:00+00:00", "end_time": "2030-03-04T09:00:00+00:00", "viewer_busy": False,
+         "requested_by_others": 0}]})
     @documents_errors(blp, 400, 401, 404, 422)
     def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
         """Free start times in [from, to) (at most 62 days): the mentor's windows minus their commitments;
-        for a team listing, the union over its members (a start where one member is free for the whole session)."""
-        return {"items": slots.free_slots(db_session(), listing_id, start=args["from_"], end=args["to"])}
+        for a team listing, the union over its members (a start where one member is free for the whole session).
+        Each says whether you are busy then, and how many others already asked for it."""
+        db = db_session()
+        free = slots.free_slots(db, listing_id, start=args["from_"], end=args["to"])
+        return {"items": viewer.view_slots(db, listing_or_404(db, listing_id), free, current_actor())}
+
+
+@blp.route("/<uuid:listing_id>/slots/first")
+class FirstFreeSlot(MethodView):
+    @blp.doc(operationId="getFirstFreeSlot")
+    @blp.arguments(FirstSlotArgs, location="query")
+    @blp.response(200, FirstSlotSchema, example={"slot": {"start_time": "2030-03-18T08:00:00+00:00",
+                                                          "end_time": "2030-03-18T09:00:00+00:00"}})
+    @documents_errors(blp, 401, 404, 422)
+    def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
+        """The listing's first free time from `from` (default now), for a picker's "first free time"."""
+        return {"slot": slots.first_free_slot(db_session(), listing_id, after=args["from_"] or utcnow())}
 
 
 @blp.route("/<uuid:listing_id>/team")

@@ -206,8 +206,27 @@ class SlotSchema(ma.Schema):
     end_time = fields.DateTime()
 
 
+class ViewedSlotSchema(SlotSchema):
+    viewer_busy = fields.Boolean(metadata={
+        "description": "You already meet someone at this time (an accepted booking, a seat, a session you mentor): "
+                       "a request of yours would be refused."})
+    requested_by_others = fields.Integer(metadata={
+        "description": "How many other people have asked the mentor for an overlapping time and wait for an answer "
+                       "(who, is never said): the mentor accepts one."})
+
+
 class SlotListSchema(ma.Schema):
-    items = fields.List(fields.Nested(SlotSchema))
+    items = fields.List(fields.Nested(ViewedSlotSchema))
+
+
+class FirstSlotArgs(ma.Schema):
+    from_ = Timestamp(load_default=None, data_key="from", metadata={
+        "description": "Look from this instant on (default: now).", "example": "2030-03-04T00:00:00Z"})
+
+
+class FirstSlotSchema(ma.Schema):
+    slot = fields.Nested(SlotSchema, allow_none=True, metadata={
+        "description": "The earliest free time from `from`, up to the listing's horizon (a year at most); null: none."})
 
 
 MAX_TEAM_SIZE = 20

@@ -50,9 +50,10 @@ def test_an_individual_session_names_its_mentee_by_user_and_its_mentor_by_profil
     assert shown.mentee == named.Person(mentee.user.id, mentee.user.display_name)
 
 
-def test_a_page_of_bookings_is_named_with_its_sessions_in_two_queries(db: Session, connection: Connection) -> None:
+def test_a_page_of_bookings_is_named_with_its_sessions_in_three_queries(db: Session, connection: Connection) -> None:
     """A booking's session: the one made from it once accepted, a seat's group session; a draft has none
-    and costs no lookup. The names of every mentor and mentee in one query, whatever the page's size."""
+    and costs no lookup. The names of every mentor and mentee in one query, whatever the page's size; the pending
+    requests' competitors in one more, only when the page has one."""
     draft = BookingFactory()
     accepted = BookingFactory(status=BookingStatus.ACCEPTED)
     waiting = BookingFactory(status=BookingStatus.ACCEPTED)  # accepted, its session not made yet
@@ -64,7 +65,7 @@ def test_a_page_of_bookings_is_named_with_its_sessions_in_two_queries(db: Sessio
     bookings = [draft, accepted, waiting, seat]
     with counting(connection) as counted:
         shown = named.name_bookings(db, bookings)
-        assert counted() == 2  # the sessions of the accepted ones, then every name at once
+        assert counted() == 3  # the sessions of the accepted ones, every name at once, the drafts' competitors
     assert [s.session_id for s in shown] == [None, made.id, None, group.id]
     for view, booking in zip(shown, bookings, strict=True):
         mentee = db.get_one(User, booking.mentee_user_id)
@@ -72,8 +73,27 @@ def test_a_page_of_bookings_is_named_with_its_sessions_in_two_queries(db: Sessio
         assert view.mentor.id == booking.mentor_profile_id
     with counting(connection) as counted:
         assert [s.session_id for s in named.name_bookings(db, [draft])] == [None]
-        assert counted() == 1  # a draft's names only
+        assert counted() == 2  # a draft's names and competitors only
     with counting(connection) as counted:  # a decision's answer: its session is made once it commits
         shown = named.name_bookings(db, [accepted, seat], sessions_made=False)
         assert [s.session_id for s in shown] == [None, group.id]  # a seat's group session needs no lookup
         assert counted() == 1
+
+
+def test_a_pending_request_counts_other_peoples_requests_its_accept_would_decline(db: Session) -> None:
+    first = BookingFactory(start_time=START, end_time=START + timedelta(hours=1))
+    mentor = first.mentor_profile_id
+    overlapping = BookingFactory(mentor_profile_id=mentor, start_time=START + timedelta(minutes=30),
+                                 end_time=START + timedelta(minutes=90))
+    own_again = BookingFactory(mentor_profile_id=mentor, mentee_user_id=first.mentee_user_id,
+                               start_time=START, end_time=START + timedelta(hours=1))
+    touching = BookingFactory(mentor_profile_id=mentor, start_time=START + timedelta(hours=1),
+                              end_time=START + timedelta(hours=2))
+    elsewhere = BookingFactory(start_time=START, end_time=START + timedelta(hours=1))  # another mentor
+    decided = BookingFactory(mentor_profile_id=mentor, status=BookingStatus.DECLINED, start_time=START,
+                             end_time=START + timedelta(hours=1))
+    db.flush()
+    counted = named.competing_requests(db, [b.id for b in (first, overlapping, own_again, touching, elsewhere)])
+    # The mentee's own other request and a declined one are no one else's; back-to-back times do not overlap.
+    assert counted == {first.id: 1, overlapping.id: 3, own_again.id: 1, touching.id: 1}
+    assert decided.id not in named.competing_requests(db, [decided.id])

@@ -1,7 +1,18 @@
-// A compact day-by-day picker of free slots: a row of days (tabs) and the chosen day's slots. The days
-// and the slots are one Tab stop each, moved through with the arrow keys, so the request form is one Tab
-// away from the chosen slot; a redraw (a live update) keeps the focus where it was.
-import { h, replace, empty, hhmm, dayLabel, dayKey, redraw } from './ui.js';
+// A picker of free slots over a listing's whole horizon: a week at a time (its seven days as tabs, the chosen day's
+// slots below them) or a month whose days with free time are marked, and a jump to the first free time. The days
+// and the slots are one Tab stop each, moved through with the arrow keys, so the request form is one Tab away from
+// the chosen slot; a redraw (a live update, another week) keeps the focus where it was and the chosen day shown.
+// Each slot says what it means to the viewer: a time they already meet someone (not offered), a time others asked
+// for (how many, never who).
+import { h, replace, redraw, errorBox, loading, hhmm, dayLabel, dayKey } from './ui.js';
+
+const addDays = (date, n) => new Date(date.getFullYear(), date.getMonth(), date.getDate() + n);
+const midnight = (date) => new Date(date.getFullYear(), date.getMonth(), date.getDate());
+const daysFrom = (from, to) => Math.round((midnight(to) - midnight(from)) / 86400000);
+const shortDay = (date) => date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+const longDay = (date) => date.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+const monthName = (date) => date.toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Arrow keys, Home and End move the focus among `group`'s items (those matching `selector`); `onMove(item)`. */
 function roving(group, selector, onMove = () => {}) {
@@ -19,57 +30,189 @@ function roving(group, selector, onMove = () => {}) {
 }
 
 /**
- * `onChoose(slot | null)` when a slot is chosen (or the choice cleared); `isRequested(slot)` marks slots
- * the viewer already asked for; `disabled` for the listing's own mentor.
+ * `fetchSlots(from, to)` reads the free slots of a range (at most 31 days); `firstFree()` the first free slot or
+ * null; `horizonDays` how far ahead slots may be. `onChoose(slot | null)` when a slot is chosen (or the choice
+ * cleared); `isRequested(slot)` marks slots the viewer already asked for; `disabled` for the listing's own mentor.
  */
-export function slotPicker({ onChoose, isRequested, disabled = false }) {
+export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horizonDays = 60, disabled = false }) {
   const el = h('div', { class: 'picker' });
+  const today = midnight(new Date());
+  const lastDay = addDays(today, horizonDays); // the first day past the horizon
+  let mode = 'week';
+  let weekFrom = today;
+  let monthFrom = new Date(today.getFullYear(), today.getMonth(), 1);
   let slots = [];
+  let state = 'loading'; // or 'shown', or an error's words
+  let note = null; // what the last jump found, in words
   let shownDay = null;
   let selected = null;
+  let asked = 0; // the latest read: an older answer never draws over a newer one
+  let focusDay = null; // a day whose tab takes the focus once drawn (after a jump)
 
-  const days = () => {
+  function range() {
+    if (mode === 'week') return [weekFrom, addDays(weekFrom, Math.min(7, daysFrom(weekFrom, lastDay)))];
+    const next = new Date(monthFrom.getFullYear(), monthFrom.getMonth() + 1, 1);
+    return [monthFrom < today ? today : monthFrom, next < lastDay ? next : lastDay];
+  }
+
+  async function load() {
+    const mine = ++asked;
+    const [from, to] = range();
+    try {
+      const found = to > from ? await fetchSlots(from, to) : [];
+      if (mine !== asked) return;
+      slots = found;
+      state = 'shown';
+      const chosen = selected && new Date(selected.start_time);
+      const gone = chosen && chosen >= from && chosen < to && !slots.some((s) => s.start_time === selected.start_time && !s.viewer_busy);
+      if (gone) choose(null); // the chosen slot is no longer free
+    } catch (err) {
+      if (mine !== asked) return;
+      state = err.message;
+    }
+    render();
+  }
+
+  const byDay = () => {
     const found = new Map();
     for (const slot of slots) {
-      const start = new Date(slot.start_time);
-      const key = dayKey(start);
-      if (!found.has(key)) found.set(key, { key, label: dayLabel(start), slots: [] });
-      found.get(key).slots.push(slot);
+      const key = dayKey(new Date(slot.start_time));
+      if (!found.has(key)) found.set(key, []);
+      found.get(key).push(slot);
     }
     return found;
   };
 
-  function dayTab(day) {
-    const shown = day.key === shownDay;
-    return h('button', {
-      type: 'button', role: 'tab', id: `day-${day.key}`, 'aria-selected': String(shown), 'aria-controls': 'day-slots',
-      tabindex: shown ? '0' : '-1', dataset: { key: `day-${day.key}` }, onclick: () => showDay(day.key),
-    }, day.label, h('span', { class: 'count' }, ` · ${day.slots.length} free`));
+  function nav() {
+    const [from] = range();
+    const week = mode === 'week';
+    const earlier = week ? weekFrom > today : monthFrom > new Date(today.getFullYear(), today.getMonth(), 1);
+    const later = week ? addDays(weekFrom, 7) < lastDay : new Date(monthFrom.getFullYear(), monthFrom.getMonth() + 1, 1) < lastDay;
+    const last = addDays(weekFrom, Math.min(7, daysFrom(weekFrom, lastDay)) - 1);
+    const label = week ? `${shortDay(from)} – ${shortDay(last)} ${last.getFullYear()}` : monthName(monthFrom);
+    return h('div', { class: 'picker-nav' },
+      h('button', { type: 'button', dataset: { key: 'earlier' }, disabled: !earlier, onclick: () => move(-1) }, week ? 'Previous week' : 'Previous month'),
+      h('strong', { class: 'range', 'aria-live': 'polite' }, label),
+      h('button', { type: 'button', dataset: { key: 'later' }, disabled: !later, onclick: () => move(1) }, week ? 'Next week' : 'Next month'),
+      h('div', { class: 'jumps' },
+        h('button', { type: 'button', dataset: { key: 'mode' }, 'aria-pressed': String(!week), onclick: toggle }, 'Month view'),
+        h('button', { type: 'button', dataset: { key: 'first' }, onclick: jumpToFirst }, 'First free time')),
+      note ? h('p', { class: 'muted', role: 'status' }, note) : null);
   }
 
-  function slotButton(slot, day, tabStop) {
+  function slotButton(slot, label, tabStop) {
     const start = new Date(slot.start_time);
     const requested = isRequested(slot);
+    const others = slot.requested_by_others || 0;
     return h('button', {
-      type: 'button', class: `slot${requested ? ' requested' : ''}`, 'aria-pressed': String(selected?.start_time === slot.start_time),
-      tabindex: tabStop ? '0' : '-1', dataset: { start: slot.start_time, key: `slot-${slot.start_time}` }, disabled,
+      type: 'button', class: `slot${requested ? ' requested' : ''}${slot.viewer_busy ? ' busy' : ''}`,
+      'aria-pressed': String(selected?.start_time === slot.start_time), tabindex: tabStop ? '0' : '-1',
+      dataset: { start: slot.start_time, key: `slot-${slot.start_time}` }, disabled: disabled || slot.viewer_busy,
       onclick: () => choose(slot),
-    }, `${hhmm(start)}–${hhmm(new Date(slot.end_time))}`, requested ? h('span', { class: 'tag' }, ' Requested') : null,
-    h('span', { class: 'sr-only' }, `, ${day.label}`));
+    }, h('span', { class: 'time' }, `${hhmm(start)}–${hhmm(new Date(slot.end_time))}`),
+    requested ? h('span', { class: 'tag' }, ' Requested') : null,
+    slot.viewer_busy ? h('span', { class: 'tag' }, ' · you have a session then') : null,
+    !requested && others ? h('span', { class: 'tag' }, ` · asked for by ${others === 1 ? 'someone else' : `${others} others`}`) : null,
+    h('span', { class: 'sr-only' }, `, ${label}`));
+  }
+
+  function weekView() {
+    const days = [];
+    for (let day = weekFrom; day < lastDay && days.length < 7; day = addDays(day, 1)) days.push(day);
+    const free = byDay();
+    const keys = days.map(dayKey);
+    if (!keys.includes(shownDay)) {
+      const chosenDay = selected && dayKey(new Date(selected.start_time));
+      shownDay = keys.includes(chosenDay) ? chosenDay : keys.find((k) => free.has(k)) || keys[0];
+    }
+    const tabs = h('div', { role: 'tablist', 'aria-label': 'Days', class: 'day-tabs' }, days.map((day) => {
+      const key = dayKey(day);
+      const count = (free.get(key) || []).length;
+      const shown = key === shownDay;
+      return h('button', {
+        type: 'button', role: 'tab', id: `day-${key}`, 'aria-selected': String(shown), 'aria-controls': 'day-slots',
+        tabindex: shown ? '0' : '-1', class: count ? '' : 'none', dataset: { key: `day-${key}` }, onclick: () => showDay(key),
+      }, h('span', { class: 'wd' }, day.toLocaleDateString(undefined, { weekday: 'short' })), ' ', h('span', { class: 'dm' }, shortDay(day)),
+      h('span', { class: 'sr-only' }, ' · '), h('span', { class: 'count' }, count ? `${count} free` : 'none'));
+    }));
+    const daySlots = free.get(shownDay) || [];
+    const label = dayLabel(days[keys.indexOf(shownDay)]);
+    const stop = daySlots.find((s) => s.start_time === selected?.start_time && !s.viewer_busy) || daySlots.find((s) => !s.viewer_busy);
+    const panel = h('div', { role: 'tabpanel', id: 'day-slots', 'aria-labelledby': `day-${shownDay}`, class: 'slot-row' },
+      daySlots.length ? daySlots.map((slot) => slotButton(slot, label, slot === stop))
+        : h('p', { class: 'muted empty' }, free.size ? 'No free time on this day.' : 'No free time this week.'));
+    roving(tabs, '[role=tab]', (tab) => showDay(tab.dataset.key.slice(4)));
+    roving(panel, 'button.slot:not([disabled])');
+    return [tabs, panel];
+  }
+
+  function monthView() {
+    const free = byDay();
+    const first = monthFrom;
+    const days = new Date(first.getFullYear(), first.getMonth() + 1, 0).getDate();
+    const lead = (first.getDay() + 6) % 7; // weeks start on Monday
+    const names = [...Array(7)].map((_, i) => addDays(first, i - lead).toLocaleDateString(undefined, { weekday: 'narrow' }));
+    const cells = [];
+    for (let i = 0; i < lead; i += 1) cells.push(h('span', { class: 'cell' }));
+    for (let d = 1; d <= days; d += 1) {
+      const day = new Date(first.getFullYear(), first.getMonth(), d);
+      const count = (free.get(dayKey(day)) || []).length;
+      cells.push(count
+        ? h('button', { type: 'button', class: 'cell free', dataset: { key: `month-${dayKey(day)}` }, onclick: () => openDay(day) },
+          String(d), h('span', { class: 'sr-only' }, ` ${longDay(day)}, ${count} free`))
+        : h('span', { class: 'cell' }, String(d), h('span', { class: 'sr-only' }, ` ${longDay(day)}, no free time`)));
+    }
+    return h('div', { class: 'month', role: 'group', 'aria-label': `Days of ${monthName(first)} with free time` },
+      names.map((name) => h('span', { class: 'cell head', 'aria-hidden': 'true' }, name)), cells,
+      free.size ? null : h('p', { class: 'muted empty' }, 'No free time this month.'));
   }
 
   function render() {
-    const all = days();
-    if (!all.size) { replace(el, empty('No free slot in the next days.')); return; }
-    if (!all.has(shownDay)) shownDay = selected && all.has(dayKey(new Date(selected.start_time))) ? dayKey(new Date(selected.start_time)) : all.keys().next().value;
-    const day = all.get(shownDay);
-    const stop = day.slots.find((s) => s.start_time === selected?.start_time) || day.slots[0];
-    const tabs = h('div', { role: 'tablist', 'aria-label': 'Days', class: 'day-tabs' }, [...all.values()].map(dayTab));
-    const panel = h('div', { role: 'tabpanel', id: 'day-slots', 'aria-labelledby': `day-${shownDay}`, class: 'slot-row' },
-      day.slots.map((slot) => slotButton(slot, day, slot === stop)));
-    roving(tabs, '[role=tab]', (tab) => showDay(tab.dataset.key.slice(4)));
-    roving(panel, 'button.slot');
-    redraw(el, tabs, panel);
+    const body = state === 'loading' ? loading('Loading free slots…')
+      : state !== 'shown' ? errorBox(state) : mode === 'week' ? weekView() : monthView();
+    redraw(el, nav(), body);
+    const tab = focusDay && el.querySelector(`#day-${focusDay}`);
+    if (tab) { tab.focus(); focusDay = null; }
+  }
+
+  function move(step) {
+    note = null;
+    if (mode === 'week') weekFrom = addDays(weekFrom, 7 * step);
+    else monthFrom = new Date(monthFrom.getFullYear(), monthFrom.getMonth() + step, 1);
+    shownDay = null;
+    state = 'loading';
+    render();
+    load();
+  }
+
+  function toggle() {
+    note = null;
+    mode = mode === 'week' ? 'month' : 'week';
+    if (mode === 'month') monthFrom = new Date(weekFrom.getFullYear(), weekFrom.getMonth(), 1);
+    state = 'loading';
+    render();
+    load();
+  }
+
+  /** The week of `day` (weeks counted from today), with `day` shown and its tab focused. */
+  function openDay(day) {
+    mode = 'week';
+    weekFrom = addDays(today, 7 * Math.floor(daysFrom(today, day) / 7));
+    shownDay = dayKey(day);
+    focusDay = shownDay;
+    state = 'loading';
+    render();
+    return load();
+  }
+
+  async function jumpToFirst() {
+    note = null;
+    try {
+      const found = await firstFree();
+      if (found) { await openDay(new Date(found.start_time)); return; }
+      note = 'No free time within the booking horizon.';
+    } catch (err) { note = err.message; }
+    render();
   }
 
   function showDay(key) {
@@ -88,20 +231,17 @@ export function slotPicker({ onChoose, isRequested, disabled = false }) {
     onChoose(slot);
   }
 
+  replace(el, loading('Loading free slots…'));
   return {
     el,
     get selected() { return selected; },
-    /** New free slots: a chosen slot no longer free is let go. */
-    set(next) {
-      slots = next;
-      if (selected && !slots.some((s) => s.start_time === selected.start_time)) choose(null);
-      render();
-    },
+    /** Reads the shown range again (a live update): the chosen day stays shown, a chosen slot no longer free is let go. */
+    reload: load,
     redraw: render,
     clear() { choose(null); },
-    /** The first `count` free slots the picker holds, earliest first. */
-    next(count) { return slots.slice(0, count); },
-    /** Choose a slot, showing its day. */
+    /** The first `count` slots shown that the viewer can take, earliest first. */
+    next(count) { return slots.filter((s) => !s.viewer_busy && !isRequested(s)).slice(0, count); },
+    /** Choose a slot of the shown range, showing its day. */
     pick(slot) { shownDay = dayKey(new Date(slot.start_time)); selected = slot; render(); choose(slot); },
   };
 }

@@ -67,7 +67,7 @@ export function field(label, attrs = {}, options = null) {
 }
 
 /** An error message in words, announced to screen readers. */
-export const errorBox = (message) => h('p', { class: 'error', role: 'alert' }, message);
+export const errorBox = (message) => h('p', { class: 'error', role: 'alert', tabindex: '-1' }, message);
 export const loading = (what = 'Loading…') => h('p', { class: 'muted loading', 'aria-busy': 'true' }, what);
 export const empty = (text) => h('p', { class: 'muted empty' }, text);
 

@@ -35,6 +35,8 @@ from workflows.scheduling.rules import ListingRules, MentorCalendar, calendars, 
 from workflows.scheduling.teams import profiles, teacher_ids
 
 MAX_RANGE = timedelta(days=62)
+# How far ahead the first free time is looked for, when the listing has no nearer horizon.
+FIRST_FREE_WITHIN = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,25 @@ def free_slots(db: Session, listing_id: uuid.UUID, *, start: datetime, end: date
     listing = _listing(db, listing_id)
     duration = timedelta(minutes=listing.duration_minutes)
     return [Slot(moment, moment + duration) for moment in sorted(set(_free_starts(db, listing, start, end, now)))]
+
+
+def first_free_slot(db: Session, listing_id: uuid.UUID, *, after: datetime,
+                    now: datetime | None = None) -> Slot | None:
+    """The earliest free start at or after ``after``, up to the listing's horizon (a year at most), looked for
+    one range of :data:`MAX_RANGE` at a time."""
+    listing = _listing(db, listing_id)
+    now = now or utcnow()
+    duration = timedelta(minutes=listing.duration_minutes)
+    start = max(after, now)
+    horizon = ListingRules.of(listing).horizon(now)
+    until = min(start + FIRST_FREE_WITHIN, horizon) if horizon is not None else start + FIRST_FREE_WITHIN
+    while start < until:
+        end = min(start + MAX_RANGE, until)
+        found = min(_free_starts(db, listing, start, end, now), default=None)
+        if found is not None:
+            return Slot(found, found + duration)
+        start = end
+    return None
 
 
 def has_free_slot(db: Session, listing: Listing, *, start: datetime, end: datetime,

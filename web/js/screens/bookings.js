@@ -57,6 +57,7 @@ function myBookingRow(b, session, messages, reload) {
     b.mentor ? h('span', { class: 'meta' }, ` · with ${b.mentor.display_name}${seat ? ' (group)' : ''}`) : null, ' ',
     status,
     reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
+    b.status === 'draft' && b.competing_requests ? h('span', { class: 'meta' }, ' · someone else asked for this time too') : null,
     sessionId && !ENDED.has(b.status) ? [' ', h('a', { href: `#/sessions/${sessionId}` }, 'Open session')] : null,
     settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
     b.series_id ? h('span', { class: 'meta' }, ' · part of a series') : null,
@@ -138,7 +139,9 @@ export function requests(main) {
   async function reload() {
     try {
       const bookings = (await all('/bookings', { role: 'mentor' }, 1)).filter((b) => !b.group_session_id);
-      const drafts = bookings.filter((b) => b.status === 'draft' && !b.series_id); // a series is answered whole, above
+      // Soonest first, so requests for one time sit together; a series is answered whole, above.
+      const drafts = bookings.filter((b) => b.status === 'draft' && !b.series_id)
+        .sort((x, y) => new Date(x.start_time) - new Date(y.start_time));
       const series = await seriesRequests(seriesEl, messages, reload);
       await renderInto(requestsEl, drafts, async (b) => {
         const { rowMessages, reasonForm } = rowParts(b);
@@ -146,6 +149,8 @@ export function requests(main) {
           h('strong', { class: 'mentee' }, personName(b.mentee, 'A mentee')), ' asks for ',
           h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
           bookingBadge(b),
+          b.competing_requests ? h('p', { class: 'collision' }, h('strong', {}, `${b.competing_requests + 1} requests for this time`),
+            ': accepting one declines the others.') : null,
           b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'primary', dataset: { key: `accept-${b.id}` }, onclick: decide(b, 'accept', rowMessages) }, 'Accept'),

@@ -6,9 +6,8 @@ import { policyNote } from '../../policy.js';
 import { slotPicker } from '../../slot-picker.js';
 import { repeatChoice } from '../series.js';
 import { all } from '../../state.js';
-import { h, field, redraw, replace, loading, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../ui.js';
+import { h, field, redraw, replace, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../ui.js';
 
-const DAYS = 7;
 const sameInstant = (a, b) => new Date(a).getTime() === new Date(b).getTime();
 
 export function bookingPanel({ id, item, mine, credits }) {
@@ -17,25 +16,24 @@ export function bookingPanel({ id, item, mine, credits }) {
     onChoose: (slot) => form?.show(slot),
     isRequested: (slot) => state.pending.some((b) => b.start_time === slot.start_time)
       || state.bookings.some((b) => b.status === 'draft' && sameInstant(b.start_time, slot.start_time)),
+    fetchSlots: async (from, to) => (await get(`/listings/${id}/slots${qs({ from: from.toISOString(), to: to.toISOString() })}`)).items,
+    firstFree: async () => (await get(`/listings/${id}/slots/first`)).slot,
+    horizonDays: item.max_days_ahead || 365,
     disabled: mine,
   });
-  replace(picker.el, loading('Loading free slots…'));
   const requestsEl = h('div', {});
   const drawRequests = () => redraw(requestsEl, state.pending.length + state.bookings.length
     ? h('ul', { class: 'list' }, [...state.pending, ...state.bookings]
       .sort((a, b) => new Date(a.start_time) - new Date(b.start_time)).map((b) => h('li', { class: b.optimistic ? 'optimistic' : '' },
       span(b.start_time, b.end_time), ' ', bookingBadge(b), b.optimistic ? h('span', { class: 'muted' }, ' sending…') : null,
+      b.competing_requests ? h('span', { class: 'meta' }, ` · ${othersAsked(b.competing_requests)}`) : null,
       b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null)))
     : empty('You have not requested this listing yet.'));
   const form = mine ? null : requestForm({ id, item, picker, credits, state, reload: () => reload(),
     drawn: () => { drawRequests(); picker.redraw(); } });
 
   async function reload() {
-    const from = new Date();
-    const to = new Date(from.getTime() + DAYS * 86400000);
-    try {
-      picker.set((await get(`/listings/${id}/slots${qs({ from: from.toISOString(), to: to.toISOString() })}`)).items);
-    } catch (err) { replace(picker.el, errorBox(err.message)); }
+    await picker.reload();
     if (mine) return;
     try {
       state.bookings = (await all('/bookings', { role: 'mentee' }, 1)).filter((b) => b.listing_id === id);
@@ -46,7 +44,7 @@ export function bookingPanel({ id, item, mine, credits }) {
   return {
     els: [
       h('section', { 'aria-labelledby': 'slots-h', class: 'slots' }, h('h2', { id: 'slots-h' }, 'Free slots'),
-        h('p', { class: 'muted' }, `Next ${DAYS} days, in your timezone (${tz()}).`), picker.el),
+        h('p', { class: 'muted' }, `Times in your timezone (${tz()}).`), picker.el),
       mine ? h('p', { class: 'muted' }, 'This is your listing: mentees book these slots.') : form.el,
       mine ? null : h('section', { 'aria-labelledby': 'req-h' }, h('h2', { id: 'req-h' }, 'Your requests for this listing'), requestsEl),
     ],
@@ -106,15 +104,18 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     try {
       const booking = await post('/bookings', body);
       state.bookings = [booking, ...state.bookings.filter((b) => b.id !== booking.id)];
-      messages.ok(`Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. The mentor will accept or decline.`);
+      messages.ok(`Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. `
+        + (booking.competing_requests ? `${othersAsked(booking.competing_requests)}: the mentor will accept one request for it.`
+          : 'The mentor will accept or decline.'));
       el.notes.value = '';
     } catch (err) {
       if (err.body?.errors?.rule) {
         // A scheduling rule refused it (someone took the time meanwhile, say): its words, and the next free times.
         await reload();
-        offerNext(messages, err.message, picker);
+        offerNext(messages, err.message, picker, !NOT_ABOUT_THE_TIME.has(err.body.errors.rule));
       } else {
         messages.error(err.body?.errors?.existing_booking_id ? 'You already asked for this time: the request is below, waiting for the mentor.' : err);
+        messages.el.querySelector('.error')?.focus();
       }
     } finally {
       state.pending = state.pending.filter((b) => b !== temp);
@@ -155,10 +156,18 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
 }
 
 /** The refusal, and the next free slots as buttons that choose one. */
-function offerNext(messages, said, picker) {
-  const next = picker.next(3);
+// Refusals another time would not help with: the mentee's own count of requests to the mentor.
+const NOT_ABOUT_THE_TIME = new Set(['max_active_bookings_per_mentor']);
+
+function offerNext(messages, said, picker, withTimes) {
+  const next = withTimes ? picker.next(3) : [];
   messages.clear();
-  messages.el.append(h('div', { class: 'error', role: 'alert' }, h('p', {}, `${said[0].toUpperCase()}${said.slice(1)}.`),
+  const box = h('div', { class: 'error', role: 'alert', tabindex: '-1' }, h('p', {}, `${said[0].toUpperCase()}${said.slice(1)}.`),
     next.length ? h('p', {}, 'Next free times: ', next.map((slot) => [h('button', { type: 'button', class: 'slot', onclick: () => { picker.pick(slot); messages.clear(); } },
-      span(slot.start_time, slot.end_time)), ' '])) : h('p', {}, 'No free time in the next days.')));
+      span(slot.start_time, slot.end_time)), ' '])) : withTimes ? h('p', {}, 'No other free time this week.') : null);
+  messages.el.append(box);
+  box.focus(); // where the person looks next: scrolled into view, and read out
 }
+
+/** Other people's pending requests for the same time, in words (never who). */
+const othersAsked = (count) => (count === 1 ? 'Someone else has asked for this time too' : `${count} others have asked for this time too`);

@@ -5,9 +5,9 @@
 import { get, post, qs } from '../../api.js';
 import { policy } from '../../policy.js';
 import { slotPicker } from '../../slot-picker.js';
-import { h, field, replace, messageArea, act, span, when, loading, errorBox, disclosure } from '../../ui.js';
+import { h, field, replace, messageArea, act, span, when, disclosure } from '../../ui.js';
 
-const SLOT_DAYS = 14;
+const SLOT_DAYS = 60; // how far ahead a move may be looked for
 const MAX_TIMES = 3;
 
 /** The booking's proposals, newest first; the open one, and the accepted one that moved it. */
@@ -84,13 +84,14 @@ function answerProposal(view, open, other) {
 
 /** The listing's free slots of the next days, in a picker: `onChoose(slot)`. */
 function freeSlots(view, onChoose) {
-  const picker = slotPicker({ onChoose, isRequested: () => false });
-  replace(picker.el, loading('Loading free slots…'));
-  const from = new Date();
-  const to = new Date(from.getTime() + SLOT_DAYS * 86400000);
-  get(`/listings/${view.session.listing_id}/slots${qs({ from: from.toISOString(), to: to.toISOString() })}`)
-    .then((found) => picker.set(found.items.filter((s) => s.start_time !== view.session.start_time)))
-    .catch((err) => replace(picker.el, errorBox(err.message)));
+  const listingId = view.session.listing_id;
+  const picker = slotPicker({
+    onChoose, isRequested: () => false, horizonDays: SLOT_DAYS,
+    fetchSlots: async (from, to) => (await get(`/listings/${listingId}/slots${qs({ from: from.toISOString(), to: to.toISOString() })}`))
+      .items.filter((s) => s.start_time !== view.session.start_time),
+    firstFree: async () => (await get(`/listings/${listingId}/slots/first`)).slot,
+  });
+  picker.reload();
   return h('section', { 'aria-label': 'Free slots', class: 'slots' }, picker.el);
 }
 
