@@ -111,12 +111,13 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
     from api.teams.routes import blp as teams_blp  # noqa: PLC0415
+    from api.waiting.routes import blp as waiting_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, booking_series_blp,
                       sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
-                      admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp):
+                      admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp):
         api.register_blueprint(blueprint)
 
 

@@ -2,7 +2,7 @@
 // unread notifications and the account.
 import { api, session } from './api.js';
 import { live } from './live.js';
-import { currentUser, forgetUser, onUnread, onUserChange, refreshUnread } from './state.js';
+import { currentUser, forgetUser, onUnread, onUserChange, onWaiting, refreshUnread, refreshWaiting } from './state.js';
 import { h, replace, errorBox, unsavedWarning } from './ui.js';
 import { cancelEmailChange, forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
 import { browse, mentorPage } from './screens/browse.js';
@@ -91,9 +91,10 @@ async function route() {
   }
 }
 
-function navLink(href, text) {
+function navLink(href, text, count = 0) {
   const current = parseHash().path === href.slice(1);
-  return h('a', { href, 'aria-current': current ? 'page' : null }, text);
+  return h('a', { href, 'aria-current': current ? 'page' : null }, text,
+    count ? h('span', { class: 'count-badge' }, ` ${count}`, h('span', { class: 'sr-only' }, ' waiting for you')) : null);
 }
 
 async function renderHeader() {
@@ -105,8 +106,9 @@ async function renderHeader() {
   }
   let user = null;
   try { user = await currentUser(); } catch { user = null; }
-  const links = [navLink('#/', 'Mentors'), navLink('#/bookings', 'My bookings'), navLink('#/bundles', 'Bundles')];
-  if (user && user.mentor_profile_id) links.push(navLink('#/requests', 'Requests'));
+  const links = [navLink('#/', 'Mentors'), navLink('#/bookings', 'My bookings', waitingNow?.for_mentee),
+    navLink('#/bundles', 'Bundles')];
+  if (user && user.mentor_profile_id) links.push(navLink('#/requests', 'Requests', waitingNow?.for_mentor));
   links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
   links.push(navLink('#/settings', 'Settings'));
   replace(nav, links);
@@ -119,6 +121,13 @@ async function renderHeader() {
 const bell = h('button', { type: 'button', class: 'bell', onclick: () => go('/notifications') }, 'Notifications');
 onUserChange(() => renderHeader());
 onUnread((count) => { bell.textContent = `Notifications (${count} unread)`; });
+// The menu's counts of what waits for the user (as a mentee on My bookings, as a mentor on Requests).
+let waitingNow = null;
+onWaiting((found) => {
+  const changed = found.for_mentee !== waitingNow?.for_mentee || found.for_mentor !== waitingNow?.for_mentor;
+  waitingNow = found;
+  if (changed) renderHeader();
+});
 
 async function signOut() {
   try { await api('POST', '/auth/logout'); } catch { /* signed out locally either way */ }
@@ -142,8 +151,10 @@ session.onChange((auth) => {
 
 function signedIn() {
   forgetUser();
+  waitingNow = null;
   live.start();
   refreshUnread();
+  refreshWaiting();
   renderHeader();
   const after = sessionStorage.getItem('mentorship.after');
   sessionStorage.removeItem('mentorship.after');
@@ -178,6 +189,6 @@ document.getElementById('skip-link').addEventListener('click', (event) => {
   main.focus();
 });
 await session.resume(); // a reload or a new tab: signed in again from the refresh cookie, if any
-if (session.signedIn) { live.start(); refreshUnread(); }
+if (session.signedIn) { live.start(); refreshUnread(); refreshWaiting(); }
 renderHeader();
 route();

@@ -7,13 +7,15 @@ const profiles = new Map();
 const listings = new Map();
 const unreadListeners = new Set();
 let unread = null;
+const waitingListeners = new Set();
+let waiting = null;
 
 export async function currentUser(force = false) {
   if (!session.signedIn) return null;
   if (!me || force) me = await get('/me');
   return me;
 }
-export const forgetUser = () => { me = null; unread = null; profiles.clear(); listings.clear(); };
+export const forgetUser = () => { me = null; unread = null; waiting = null; profiles.clear(); listings.clear(); };
 const userListeners = new Set();
 /** The account changed (its name, say): screens showing it draw it again. */
 export function userChanged(user) { me = user; userListeners.forEach((fn) => fn(user)); }
@@ -61,11 +63,24 @@ export async function markRead(id) {
   await refreshUnread();
 }
 
+// --- what waits for the user: moves to answer, seats offered, places in line, requests ----------
+export function onWaiting(fn) { waitingListeners.add(fn); if (waiting) fn(waiting); return () => waitingListeners.delete(fn); }
+export async function refreshWaiting() {
+  if (!session.signedIn) return;
+  try {
+    waiting = await get('/me/waiting');
+  } catch {
+    return; // the badges stay as they were
+  }
+  waitingListeners.forEach((fn) => fn(waiting));
+}
+const refreshAll = () => { refreshUnread(); refreshWaiting(); };
+
 // Notifications are written by a worker shortly after the event that causes them: look once, a moment after
-// events stop arriving (a burst of frames costs one request), and every 30 s in case the stream is down.
+// events stop arriving (a burst of frames costs one request of each), and every 30 s in case the stream is down.
 let recheck = null;
 live.on(() => {
   clearTimeout(recheck);
-  recheck = setTimeout(refreshUnread, 1200);
+  recheck = setTimeout(refreshAll, 1200);
 });
-setInterval(refreshUnread, 30000);
+setInterval(refreshAll, 30000);

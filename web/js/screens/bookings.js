@@ -2,9 +2,9 @@
 // sessions. Both update live from the stream.
 import { post } from '../api.js';
 import { live } from '../live.js';
-import { all, listing } from '../state.js';
+import { all, listing, onWaiting, refreshWaiting } from '../state.js';
 import { mySeries, seriesRequests } from './series.js';
-import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, badge, bookingBadge, sessionBadge, withdrawn, SESSION_STATUS } from '../ui.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn, SESSION_STATUS } from '../ui.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return 'Listing'; }
@@ -68,16 +68,48 @@ function myBookingRow(b, session, messages, reload) {
   ];
 }
 
+// What waits for the mentee, first: moves the mentor asked them to answer, seats held for them; then their places
+// in line. Drawn from the same read as the menu's count, so the two always agree.
+function waitingParts() {
+  const actions = h('div', {});
+  const places = h('div', {});
+  const actionsSection = h('section', { 'aria-labelledby': 'mb-wait', class: 'waiting-for-you', hidden: true },
+    h('h2', { id: 'mb-wait' }, 'Waiting for you'), actions);
+  const placesSection = h('section', { 'aria-labelledby': 'mb-line', hidden: true }, h('h2', { id: 'mb-line' }, 'Waitlists'), places);
+  const draw = (waiting) => {
+    const moves = waiting.moves.filter((m) => m.answer_as === 'mentee');
+    const offers = waiting.waitlist.filter((p) => p.status === 'offered');
+    const lines = waiting.waitlist.filter((p) => p.status === 'waiting');
+    actionsSection.hidden = !moves.length && !offers.length;
+    placesSection.hidden = !lines.length;
+    if (actionsSection.hidden) redraw(actions); else redraw(actions, h('ul', { class: 'list' },
+      moves.map((m) => h('li', {}, h('strong', {}, m.proposal.kind === 'request'
+        ? `${m.other.display_name} asks you to choose another time` : `${m.other.display_name} proposes another time`),
+      ` for ${m.listing_title} · ${span(m.start_time, m.end_time)} · answer by ${when(m.proposal.expires_at)} `,
+      m.session_id ? h('a', { href: `#/sessions/${m.session_id}` }, 'Answer') : null)),
+      offers.map((p) => h('li', {}, h('strong', {}, 'A seat is held for you'), ` in ${p.listing_title} · ${span(p.start_time, p.end_time)}`,
+        ` · until ${when(p.offer_expires_at)} `, h('a', { href: `#/listings/${p.listing_id}` }, 'Take the seat')))));
+    if (placesSection.hidden) redraw(places); else redraw(places, h('ul', { class: 'list' }, lines.map((p) => h('li', {}, h('a', { href: `#/listings/${p.listing_id}` }, p.listing_title),
+      ` · ${span(p.start_time, p.end_time)} · `, badge(`${ordinal(p.position)} in line`, 'requested')))));
+  };
+  return { els: [actionsSection, placesSection], draw };
+}
+
+const ordinal = (n) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+
 export function myBookings(main) {
   const messages = messageArea();
   const parts = { upcoming: h('div', {}, loading()), past: h('div', {}, loading()), ended: h('div', {}, loading()) };
   const seriesEl = h('div', {}, loading());
+  const waiting = waitingParts();
   const section = (id, title, el) => h('section', { 'aria-labelledby': id }, h('h2', { id }, title), el);
-  main.append(h('h1', {}, 'My bookings'), messages.el, section('mb-up', 'Upcoming', parts.upcoming),
+  main.append(h('h1', {}, 'My bookings'), messages.el, ...waiting.els, section('mb-up', 'Upcoming', parts.upcoming),
     section('mb-series', 'Series', seriesEl),
     section('mb-past', 'Past', parts.past), section('mb-ended', 'Cancelled and declined', parts.ended));
+  const offWaiting = onWaiting(waiting.draw);
 
   async function reload() {
+    refreshWaiting();
     mySeries(seriesEl, reload).catch((err) => replace(seriesEl, errorBox(err.message)));
     try {
       const [bookings, sessions] = await Promise.all([all('/bookings', { role: 'mentee' }, 1), all('/sessions', { role: 'mentee' }, 1)]);
@@ -96,7 +128,8 @@ export function myBookings(main) {
       ]);
     } catch (err) { Object.values(parts).forEach((el) => replace(el, errorBox(err.message))); }
   }
-  return liveReload(reload);
+  const offLive = liveReload(reload);
+  return () => { offLive(); offWaiting(); };
 }
 
 export function requests(main) {
