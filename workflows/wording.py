@@ -1,8 +1,9 @@
 """Times as a person reads them: in their own timezone, written the way their locale writes dates (Babel, CLDR).
 
-"Tue 25 Nov, 10:00" in en-GB, "Tue, Nov 25, 10:00 AM" in en-US, "Di., 25. Nov., 10:00" in de-DE. A person
-with no timezone reads the fallback's (the mentor's, for a session), else UTC; the zone is named then,
-since the reader did not choose it.
+"Tue 25 Nov, 10:00 (Europe/Paris)" in en-GB, "Tue, Nov 25, 10:00 AM (America/New_York)" in en-US,
+"Di., 25. Nov., 10:00 (Europe/Berlin)" in de-DE: the zone always named, so a message forwarded, read while
+travelling or read by someone who never chose a zone says which clock it means. A person with no timezone reads
+the fallback's (the mentor's, for a session), else UTC.
 
 A message is a template and its words (``render``), kept apart until someone reads it: its times are typed words
 (``at``, ``times``), written for each reader in the zone and locale they have when they read it, and a part of it
@@ -44,14 +45,12 @@ def zone_of(name: str | None) -> ZoneInfo | None:
 
 
 def when(start: datetime, timezone: str | None, locale: str | None, *, fallback_timezone: str | None = None) -> str:
-    """``start`` for a reader with this timezone and locale: "Tue 25 Nov, 10:00" (their own zone, unnamed),
-    or "Tue 25 Nov, 10:00 (Europe/Paris)" / "… (UTC)" when the zone is not theirs."""
-    own = zone_of(timezone)
-    zone: tzinfo = own or zone_of(fallback_timezone) or UTC
+    """``start`` for a reader with this timezone and locale, always naming the zone: "Tue 25 Nov, 10:00
+    (Europe/Paris)"; a reader with none reads the fallback's zone, else UTC ("… (UTC)")."""
+    zone: tzinfo = zone_of(timezone) or zone_of(fallback_timezone) or UTC
     language = locale_of(locale)
     day = format_skeleton("MMMEd", start, tzinfo=zone, locale=language)
-    text = f"{day}, {format_time(start, 'short', tzinfo=zone, locale=language)}"
-    return text if own is not None else f"{text} ({getattr(zone, 'key', 'UTC')})"
+    return f"{day}, {format_time(start, 'short', tzinfo=zone, locale=language)} ({getattr(zone, 'key', 'UTC')})"
 
 
 def at(moment: datetime, zone: str | None = None) -> dict[str, Any]:

@@ -43,10 +43,11 @@ def test_notifications_name_the_other_person_in_the_readers_time_and_each_bookin
     served.call("POST", f"/bookings/{booking['id']}/accept", grace)
     session_id = wait_for_session(served, ada, booking["id"])
 
-    # The acceptance, in Tokyo's time, naming the mentor and the listing, with a link to it.
+    # The acceptance, in Tokyo's time and naming it (changed on purpose: a reader's own zone went unnamed), naming
+    # the mentor and the listing, with a link to it.
     tokyo = soon.astimezone(ZoneInfo("Asia/Tokyo"))
     words = (f"Grace Hopper accepted your request for \u201cPython code review\u201d on "
-             f"{tokyo:%a} {tokyo.day} {tokyo:%b}, {tokyo:%H:%M}.")
+             f"{tokyo:%a} {tokyo.day} {tokyo:%b}, {tokyo:%H:%M} (Asia/Tokyo).")
     page.get_by_role("button", name=re.compile(r"^Notifications \([1-9]")).click()
     notice = page.get_by_role("listitem").filter(has_text="Booking accepted")
     expect(notice).to_contain_text(words)

@@ -74,8 +74,10 @@ def test_a_notification_is_written_for_its_reader_when_read_in_the_zone_and_loca
     # The reader moves to Tokyo and reads American English: the same notification, their words now.
     reader.timezone, reader.locale = "Asia/Tokyo", "en-US"
     db.flush()
-    assert read().body == ("\u201cCode {review}\u201d starts at Mon, Jun 2, 6:30\u202fPM; then Mon, Jun 2, "
-                           "6:30\u202fPM; Mon, Jun 2, 11:30\u202fPM. Its next free time: Tue, Jun 3, 6:30\u202fPM.")
+    # Every time names its zone, the reader's own too (changed on purpose: it used to go unnamed).
+    assert read().body == ("\u201cCode {review}\u201d starts at Mon, Jun 2, 6:30\u202fPM (Asia/Tokyo); then Mon, "
+                           "Jun 2, 6:30\u202fPM (Asia/Tokyo); Mon, Jun 2, 11:30\u202fPM (Asia/Tokyo). Its next free "
+                           "time: Tue, Jun 3, 6:30\u202fPM (Asia/Tokyo).")
 
 
 def test_a_notification_without_words_is_its_own_text_braces_and_all(db: Session) -> None:

@@ -92,13 +92,14 @@ def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role
     return "#/bookings"
 
 
-def next_free_times(db: Session, listing_id: str, now: datetime) -> dict[str, Any] | str:
-    """The listing's next free starts, for a mentee whose request was settled."""
+def next_free_times(db: Session, listing_id: str, now: datetime, zone: str | None = None) -> dict[str, Any] | str:
+    """The listing's next free starts, for a mentee whose request was settled (a reader with no timezone reads
+    them in ``zone``, the mentor's, as every other time of the message)."""
     found = free_slots(db, uuid.UUID(listing_id), start=now, end=now + timedelta(days=NEXT_SLOTS_DAYS), now=now)
     if not found:
         return f"The listing has no free time in the next {NEXT_SLOTS_DAYS} days."
     return wording.phrase("Its next free times: {times}.",
-                          times=wording.times(slot.start_time for slot in found[:NEXT_SLOTS_SHOWN]))
+                          times=wording.times((slot.start_time for slot in found[:NEXT_SLOTS_SHOWN]), zone))
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         "other": other, "listing": f"\u201c{listing}\u201d" if listing else "your session",
         "when": wording.at(start, fallback_zone) if start else "",
         "reason": payload.get("reason") or "", "rating": payload.get("rating"),
-        "next": next_free_times(db, payload["listing_id"], utcnow()) if "{next}" in template else "",
+        "next": next_free_times(db, payload["listing_id"], utcnow(), fallback_zone) if "{next}" in template else "",
         "times": wording.times((datetime.fromisoformat(t) for t in payload.get("start_times", [])), fallback_zone),
         "previous": wording.at(datetime.fromisoformat(payload["previous_start_time"]), fallback_zone)
         if payload.get("previous_start_time") else "",

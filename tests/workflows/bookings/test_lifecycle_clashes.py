@@ -121,15 +121,33 @@ def test_the_mentee_is_told_why_in_their_own_time_with_the_next_free_times_and_t
             for n in notifications_read(db, Notification.event_id.in_([e.id for e in settled]))}
     rival_body, rival_link = told[(rival.id, "Booking declined")]
     assert rival_body.startswith(  # New York's time, in US English
-        f"Your request to Grace Hopper for \u201cCode review\u201d on Mon, Jun 2, 5:30\u202fAM was declined: "
+        f"Your request to Grace Hopper for \u201cCode review\u201d on Mon, Jun 2, 5:30\u202fAM (America/New_York) was "
+        f"declined: "
         f"{bookings.ANOTHER_ACCEPTED}. Its next free times: ")
     assert rival_link == f"#/listings/{listing.id}"
     mentee_body, _ = told[(mentee.id, "Booking request withdrawn")]
     assert mentee_body.startswith(  # Paris time, in British English
-        f"Your request to Margaret Hamilton for \u201cApollo guidance\u201d on Mon 2 Jun, 11:30 was withdrawn: "
+        f"Your request to Margaret Hamilton for \u201cApollo guidance\u201d on Mon 2 Jun, 11:30 (Europe/Paris) was "
+        f"withdrawn: "
         f"{bookings.MENTEE_BOOKED}. Its next free times: ")
     # The other mentor has no timezone of their own: their profile's (UTC here), named.
     words = ("The request of Ada Lovelace for \u201cApollo guidance\u201d on Mon 2 Jun, 09:30 (UTC) was withdrawn: "
              "they have another session at this time.")
     assert told[(elsewhere.mentor_profile.user_id, "Booking request withdrawn")] == (words, "#/requests")
     assert len(told) == 3
+
+
+def test_a_mentee_with_no_timezone_reads_the_next_free_times_in_the_mentors_named(db: Session) -> None:
+    at = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
+    listing = ListingFactory(title="Code review", slot_step_minutes=30, mentor_profile__timezone="Europe/Paris")
+    chosen = request(db, UserFactory(timezone="Europe/Paris"), listing, at)
+    zoneless = UserFactory(timezone=None, locale=None)
+    declined = request(db, zoneless, listing, at)
+    bookings.accept_booking(db, actor_of(listing.mentor_profile.user), chosen.id)
+    settled = list(db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == declined.id,
+                                                        OutboxEvent.type == "booking.declined")))
+    messages.handle_events(db, settled)
+    (told,) = notifications_read(db, Notification.event_id.in_([e.id for e in settled]))
+    free = told.body.split("Its next free times: ")[1]
+    # Every time of the message in the mentor's zone, named (they used to be in UTC); none in UTC.
+    assert free.count("(Europe/Paris)") == 3 and "(UTC)" not in told.body, told.body

@@ -51,12 +51,13 @@ def test_a_request_tells_its_mentor_and_a_decision_its_mentee_by_name_in_their_o
     declined = BookingFactory(listing=listing, mentee_user_id=mentee.id, start_time=START + timedelta(days=1))
     bookings.decline_booking(db, actor_of(mentor), declined.id, reason="Travelling that week")
     told = notified(db, event(db, requested.id, "booking.requested"), event(db, declined.id, "booking.declined"))
-    # 2031-06-02 09:30 UTC: 18:30 in Tokyo, written in Japanese; the next day 11:30 in Berlin, in German.
+    # 2031-06-02 09:30 UTC: 18:30 in Tokyo, written in Japanese; the next day 11:30 in Berlin, in German; each
+    # with its zone's name (changed on purpose: a reader's own zone used to go unnamed).
     assert told == {
         mentor.id: [("booking.requested", "New booking request",
-                     "Ada Lovelace asked for \u201cCode review\u201d on 6\u67082\u65e5(\u6708), 18:30.")],
+                     "Ada Lovelace asked for \u201cCode review\u201d on 6\u67082\u65e5(\u6708), 18:30 (Asia/Tokyo).")],
         mentee.id: [("booking.declined", "Booking declined", (
-            "Grace Hopper declined your request for \u201cCode review\u201d on Di., 3. Juni, 11:30: "
+            "Grace Hopper declined your request for \u201cCode review\u201d on Di., 3. Juni, 11:30 (Europe/Berlin): "
             "\u201cTravelling that week\u201d."))],
     }
     links = {n.user_id: n.data["link"] for n in db.scalars(select(Notification).where(

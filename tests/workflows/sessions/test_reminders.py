@@ -55,8 +55,9 @@ def test_each_participant_is_reminded_once_per_offset_in_their_own_timezone(db: 
     assert reminders.send_due_reminders(db, now=NOW + timedelta(minutes=1)) == 0  # beat again: nothing new
     told = {n.user_id: n for n in reminders_of(db, session)}
     assert set(told) == {mentor, session.mentee_user_id}
-    # The mentee's own timezone (theirs: not named); the mentor has none of their own, so their profile's, named.
-    assert told[session.mentee_user_id].body.endswith("at Sat 2 Mar, 20:30.")
+    # The mentee's own timezone; the mentor has none of their own, so their profile's; each named (changed on
+    # purpose: a reader's own zone used to go unnamed).
+    assert told[session.mentee_user_id].body.endswith("at Sat 2 Mar, 20:30 (Asia/Tokyo).")
     assert told[mentor].body.endswith("at Sat 2 Mar, 12:30 (Europe/Paris).")
     assert "24 hours" in told[mentor].body
     assert all(n.data["resource"]["offset_seconds"] == 86400 for n in told.values())
