@@ -88,6 +88,8 @@ class Booking(IdMixin, TimestampMixin, Base):
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Made on a listing booked instantly: accepted by the system in the transaction that made the request.
+    instant: Mapped[bool] = mapped_column(default=False, server_default="false")
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Set when an accepted booking (or a seat) ends by cancellation: late, and the fee it cost.

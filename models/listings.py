@@ -61,6 +61,8 @@ class Listing(IdMixin, TimestampMixin, Base):
     kind: Mapped[ListingKind] = mapped_column(stored_as_text(ListingKind), default=ListingKind.INDIVIDUAL)
     capacity: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # Booked without the mentor's approval: a request for a free time is accepted at once, by the system.
+    instant_booking: Mapped[bool] = mapped_column(default=False, server_default="false")
     # Where sessions of this listing meet by default: an https meeting URL or a place.
     location: Mapped[str | None] = mapped_column(String(500))
     # Scheduling rules (workflows.scheduling.rules): what a booking copies (the buffers), and what shapes its slots.

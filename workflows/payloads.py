@@ -53,6 +53,7 @@ class BookingPayload(MenteeTime):
     group_session_id: str | None
     reason: str | None
     series_id: str | None  # an occurrence of a series (booking_series.*), answered with it
+    instant: bool  # of a listing booked instantly: accepted by the system as it was requested
 
 
 class BookingRescheduledPayload(BookingPayload):
@@ -213,6 +214,7 @@ class BookingSeriesPayload(MenteeTime):
     cancelled_from: str | None
     cancelled_by: str | None
     reason: str | None
+    instant: bool  # of a listing booked instantly: accepted by the system as it was requested
 
 
 class WaitlistPayload(MenteeTime):
@@ -284,6 +286,7 @@ def booking_payload(booking: Booking) -> BookingPayload:
         "group_session_id": str(booking.group_session_id) if booking.group_session_id else None,
         "reason": booking.decline_reason if booking.status == BookingStatus.DECLINED else booking.cancel_reason,
         "series_id": str(booking.series_id) if booking.series_id else None,
+        "instant": booking.instant,
     }
 
 

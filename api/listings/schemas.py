@@ -70,6 +70,12 @@ class SchedulingRulesSchema(ma.Schema):
                                                "`MAX_ACTIVE_BOOKINGS_PER_MENTOR` (none by default).")
 
 
+INSTANT_BOOKING = ("Book instantly: a request for a free time (or a series' free times) is accepted at once by the "
+                   "system in the request's transaction, through the same checks as a mentor's accept "
+                   "(`booking.requested` then `booking.accepted`); the answer is `accepted`. False (the default): "
+                   "the mentor approves each request.")
+
+
 class ListingCreateSchema(SchedulingRulesSchema):
     title = Text(required=True, validate=validate.Length(min=1, max=200),
                  metadata={"example": "System design interview practice"})
@@ -86,6 +92,7 @@ class ListingCreateSchema(SchedulingRulesSchema):
     capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2, max=500),
                               metadata={"description": "Seats of a group listing (2-500); omit for individual."})
     location = location_field(load_default=None)
+    instant_booking = fields.Boolean(load_default=False, metadata={"description": INSTANT_BOOKING})
 
 
 class ListingPatchSchema(SchedulingRulesSchema):
@@ -98,6 +105,7 @@ class ListingPatchSchema(SchedulingRulesSchema):
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=2, max=500))
     active = fields.Boolean()
     location = location_field()
+    instant_booking = fields.Boolean(metadata={"description": INSTANT_BOOKING})
 
     @ma.validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -119,6 +127,7 @@ class ListingSchema(ShownSchema):
     kind = fields.String(dump_only=True)
     capacity = fields.Integer(allow_none=True, dump_only=True)
     active = fields.Boolean(dump_only=True)
+    instant_booking = fields.Boolean(dump_only=True, metadata={"description": INSTANT_BOOKING})
     location = fields.String(allow_none=True, dump_only=True, metadata={
         "description": "Where sessions meet (an https meeting URL or a place): shown to the listing's mentors only; "
                        "participants see it on their sessions."})

@@ -57,6 +57,7 @@ MENTOR, MENTEE, SYSTEM, ADMIN = Role.MENTOR, Role.MENTEE, Role.SYSTEM, Role.ADMI
 # (from, action, by) -> to. Everything not listed must be refused.
 BOOKING_MOVES = {
     (B.DRAFT, "accept", MENTOR): B.ACCEPTED,
+    (B.DRAFT, "accept", SYSTEM): B.ACCEPTED,  # a request of a listing booked instantly, in its own transaction
     (B.DRAFT, "decline", MENTOR): B.DECLINED,
     (B.DRAFT, "decline", SYSTEM): B.DECLINED,  # a request whose time the mentor's accept or group session took
     (B.DRAFT, "cancel", MENTEE): B.CANCELLED,
@@ -64,6 +65,7 @@ BOOKING_MOVES = {
     (B.DRAFT, "expire", SYSTEM): B.EXPIRED,
     (B.ACCEPTED, "end_with_session", SYSTEM): B.CANCELLED,
     (B.DRAFT, "accept_checked", MENTOR): B.ACCEPTED,  # a series' times, checked together by its accept
+    (B.DRAFT, "accept_checked", SYSTEM): B.ACCEPTED,  # the times of a series booked instantly
     (B.ACCEPTED, "reschedule", MENTOR): B.RESCHEDULED,  # accepting the mentee's proposal of another time
     (B.ACCEPTED, "reschedule", MENTEE): B.RESCHEDULED,  # accepting the mentor's
 }
@@ -91,6 +93,7 @@ SESSION_MOVES = {
 R = SeriesStatus
 SERIES_MOVES = {
     (R.REQUESTED, "accept", MENTOR): R.ACCEPTED,
+    (R.REQUESTED, "accept", SYSTEM): R.ACCEPTED,  # a series of a listing booked instantly, with its request
     (R.REQUESTED, "decline", MENTOR): R.DECLINED,
     (R.REQUESTED, "withdraw", MENTEE): R.WITHDRAWN,
     (R.ACCEPTED, "cancel", MENTOR): R.ACCEPTED,  # this time and all following; others are still to come

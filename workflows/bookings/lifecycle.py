@@ -114,11 +114,12 @@ def _expired(db: Session, booking: Booking, _decision: Decision) -> None:
 
 # The booking state machine: action -> (allowed from, goes to, who may do it, its event, what else it does).
 BOOKINGS = StateMachine("booking", Booking, {
-    BookingAction.ACCEPT: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR,
+    # The system accepts a request of a listing booked instantly, in the transaction that made it (accept_in_series).
+    BookingAction.ACCEPT: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR, Role.SYSTEM,
                                event=EventType.BOOKING_ACCEPTED, guard=_hold_the_time, effect=_accepted),
     # A series' times, which its accept checked together under the mentor's schedule lock (checks.check_accepts):
     # no guard or effect of their own; one statement moves them all (accept_checked).
-    BookingAction.ACCEPT_CHECKED: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR,
+    BookingAction.ACCEPT_CHECKED: move(BookingStatus.DRAFT, BookingStatus.ACCEPTED, Role.MENTOR, Role.SYSTEM,
                                        event=EventType.BOOKING_ACCEPTED),
     # The system declines a request, or withdraws it, once its time is taken (settle_clashes).
     BookingAction.DECLINE: move(BookingStatus.DRAFT, BookingStatus.DECLINED, Role.MENTOR, Role.SYSTEM,
@@ -218,20 +219,22 @@ def accept_on_fresh_calendars(db: Session, actor: Actor, booking_id: uuid.UUID, 
     return accepted, None if turn is None else turn.calendars_synced_at
 
 
-def accept_in_series(db: Session, booking: Booking, *, actor: str, now: datetime) -> None:
-    """Accept one draft of a series as a single accept does (its guard under the mentor's schedule lock, which the
-    caller holds, and the exclusion constraints), settling the requests its time takes; 409 when it is taken."""
+def accept_in_series(db: Session, booking: Booking, *, actor: str, now: datetime, role: Role = Role.MENTOR) -> None:
+    """Accept one draft of a series, or a request of a listing booked instantly (``role`` the system), as a single
+    accept does (its guard under the mentor's schedule lock, which the caller holds, and the exclusion constraints),
+    settling the requests its time takes; 409 when it is taken."""
     decision = Decision(now)
-    _act(db, booking, BookingAction.ACCEPT, Role.MENTOR, actor=actor, decision=decision)
+    _act(db, booking, BookingAction.ACCEPT, role, actor=actor, decision=decision)
     settle_found(db, decision.clashes, now=now, mentee_user_id=booking.mentee_user_id)
 
 
-def accept_checked(db: Session, drafts: Sequence[Booking], *, actor: str, now: datetime) -> None:
+def accept_checked(db: Session, drafts: Sequence[Booking], *, actor: str, now: datetime, role: Role = Role.MENTOR
+                   ) -> None:
     """Accept drafts whose rules the caller checked under the mentor's schedule lock (a series' times, weeks apart,
     none able to break a rule for another): the table's row ``accept_checked`` for each, one statement, one event
     statement. 409 when the exclusion constraints refuse one (the caller's savepoint undoes them all)."""
     for draft in drafts:
-        BOOKINGS.check(draft, BookingAction.ACCEPT_CHECKED, Role.MENTOR)
+        BOOKINGS.check(draft, BookingAction.ACCEPT_CHECKED, role)
     sources, accepted = BOOKINGS.moved_by(BookingAction.ACCEPT_CHECKED)
     with constraint_errors(_ACCEPT_CONFLICTS):  # one statement; the rows in the session follow it
         db.execute(update(Booking).where(Booking.id.in_([d.id for d in drafts]), Booking.status.in_(sources))

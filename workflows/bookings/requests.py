@@ -1,6 +1,6 @@
 """A mentee's request for a time of a listing: who may ask, the rules the time must pass (checked at once, under
 the mentor's schedule lock), the team member it goes to, and the draft booking the mentor then answers
-(``workflows.bookings.lifecycle``)."""
+(``workflows.bookings.lifecycle``), or the system accepts at once when the listing is booked instantly."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
 from workflows.actors import Actor
+from workflows.bookings import lifecycle
 from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import reserve_credit
 from workflows.clock import utcnow
@@ -19,6 +20,7 @@ from workflows.errors import BusinessRuleViolation, Conflict
 from workflows.events import EventType, record
 from workflows.lookups import listing_or_404
 from workflows.payloads import booking_payload
+from workflows.roles import Role
 from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
 from workflows.scheduling.commitments import lock_mentor_schedule, mentee_is_busy
@@ -95,9 +97,14 @@ def request_booking(
         notes=notes,
         buffer_before_minutes=rules.before,
         buffer_after_minutes=rules.after,
+        instant=listing.instant_booking,
     )
     db.add(booking)
     db.flush()
     record(db, EventType.BOOKING_REQUESTED, booking_payload(booking), actor=str(actor))
     log.info(EventType.BOOKING_REQUESTED, booking_id=str(booking.id), actor=str(actor))
+    if booking.instant:
+        # Booked instantly: accepted now by the system, through the accept's own guard, under the locks this request
+        # holds (the mentee's turn, then the mentor's schedule, as an accept takes them).
+        lifecycle.accept_in_series(db, booking, actor=Role.SYSTEM.value, now=now, role=Role.SYSTEM)
     return booking

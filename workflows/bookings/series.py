@@ -72,7 +72,8 @@ class SeriesAction(StrEnum):
 # locked FOR NO KEY UPDATE: its bookings' updates (a time cancelled alone) check their foreign key to it with FOR KEY
 # SHARE, and must not wait for, nor deadlock with, a cancellation of the series from before that time.
 SERIES = StateMachine("booking series", BookingSeries, {
-    SeriesAction.ACCEPT: move(SeriesStatus.REQUESTED, SeriesStatus.ACCEPTED, Role.MENTOR,
+    # The system accepts a series of a listing booked instantly, in the transaction of its request.
+    SeriesAction.ACCEPT: move(SeriesStatus.REQUESTED, SeriesStatus.ACCEPTED, Role.MENTOR, Role.SYSTEM,
                               event=EventType.BOOKING_SERIES_ACCEPTED),
     SeriesAction.DECLINE: move(SeriesStatus.REQUESTED, SeriesStatus.DECLINED, Role.MENTOR,
                                event=EventType.BOOKING_SERIES_DECLINED),
@@ -123,6 +124,19 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
     now = now or utcnow()
     series, role = SERIES.load_to_act(db, actor, series_id)
     SERIES.check(series, SeriesAction.ACCEPT, role)
+    return _accept(db, series, actor=str(actor), role=role, now=now, fresh_since=fresh_since,
+                   mentor_profile_id=actor.mentor_profile_id)
+
+
+def accept_instantly(db: Session, series: BookingSeries, *, now: datetime) -> BookingSeries:
+    """A series of a listing booked instantly, accepted by the system in the transaction of its request, as its
+    mentor's accept would be (the request holds the locks an accept takes)."""
+    SERIES.check(series, SeriesAction.ACCEPT, Role.SYSTEM)
+    return _accept(db, series, actor=Role.SYSTEM.value, role=Role.SYSTEM, now=now)
+
+
+def _accept(db: Session, series: BookingSeries, *, actor: str, role: Role, now: datetime,
+            fresh_since: datetime | None = None, mentor_profile_id: uuid.UUID | None = None) -> BookingSeries:
     first = first_pending(db, series.id)
     if first is None:
         raise Conflict("none of the series' times is pending any more")
@@ -130,7 +144,7 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
     # another series of the mentor waits here, not holding drafts this one's settling would wait for.
     turn = request_limits.accept_turns(db, first, **({"fresh_since": fresh_since} if fresh_since else {}))
     if fresh_since is not None and turn is not None and turn.calendars_stale \
-            and turn.mentor_profile_id == actor.mentor_profile_id:
+            and turn.mentor_profile_id == mentor_profile_id:
         raise bookings.CalendarsStale
     times = _times(db, series)
     drafts = [b for b in times if b.status == BookingStatus.DRAFT]
@@ -144,8 +158,8 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
     clashes: list[uuid.UUID] = []
     coming = [draft for draft in drafts if draft.start_time > now]
     if not _apart(coming, ZoneInfo(series.timezone)):  # a time moved near another: one by one, each seeing the last
-        accepted = _one_by_one(db, coming, actor=str(actor), now=now, skipped=skipped)
-        return _accepted_series(db, actor, series, times=times, accepted=accepted, skipped=skipped, now=now)
+        accepted = _one_by_one(db, coming, actor=actor, role=role, now=now, skipped=skipped)
+        return _accepted_series(db, actor, role, series, times=times, accepted=accepted, skipped=skipped, now=now)
     judged = checks.check_accepts(db, [checks.Commitment(
         draft.mentor_profile_id, draft.listing_id, draft.start_time, draft.end_time, draft.buffer_before_minutes,
         draft.buffer_after_minutes, booking_id=draft.id, mentee_user_id=draft.mentee_user_id) for draft in coming])
@@ -156,10 +170,10 @@ def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | N
         else:
             clashes += verdict
             checked.append(draft)
-    accepted = _accept_all(db, checked, actor=str(actor), now=now, skipped=skipped)
+    accepted = _accept_all(db, checked, actor=actor, role=role, now=now, skipped=skipped)
     if accepted is checked:  # together: the requests their times take are settled now (one by one, each did)
         bookings.settle_found(db, list(dict.fromkeys(clashes)), now=now, mentee_user_id=series.mentee_user_id)
-    return _accepted_series(db, actor, series, times=times, accepted=accepted, skipped=skipped, now=now)
+    return _accepted_series(db, actor, role, series, times=times, accepted=accepted, skipped=skipped, now=now)
 
 
 def _apart(times: list[Booking], zone: ZoneInfo) -> bool:
@@ -170,35 +184,35 @@ def _apart(times: list[Booking], zone: ZoneInfo) -> bool:
     return len(weeks) == len(times) and all(gap > 2 * timedelta(minutes=MAX_BUFFER_MINUTES) for gap in gaps)
 
 
-def _accepted_series(db: Session, actor: Actor, series: BookingSeries, *, times: list[Booking],
+def _accepted_series(db: Session, actor: str, role: Role, series: BookingSeries, *, times: list[Booking],
                      accepted: list[Booking], skipped: list[Booking], now: datetime) -> BookingSeries:
     if not accepted:
         raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
                        skipped=[d.start_time.isoformat() for d in skipped])
-    SERIES.apply(series, SeriesAction.ACCEPT, Role.MENTOR)
+    SERIES.apply(series, SeriesAction.ACCEPT, role)
     series.decided_at = now
     db.flush()
-    record(db, EventType.BOOKING_SERIES_ACCEPTED, series_payload(series, times), actor=str(actor))
+    record(db, EventType.BOOKING_SERIES_ACCEPTED, series_payload(series, times), actor=actor)
     log.info(EventType.BOOKING_SERIES_ACCEPTED, series_id=str(series.id), accepted=len(accepted),
              skipped=len(skipped))
     return series
 
 
-def _accept_all(db: Session, checked: list[Booking], *, actor: str, now: datetime, skipped: list[Booking]
-                ) -> list[Booking]:
+def _accept_all(db: Session, checked: list[Booking], *, actor: str, role: Role, now: datetime,
+                skipped: list[Booking]) -> list[Booking]:
     """The checked times accepted in one statement (``checked`` itself is returned); when the exclusion constraints
     refuse one (a mentee's accept elsewhere, say), one by one, each in a savepoint of its own as a single accept
     (settling what its time takes), the refused declined and added to ``skipped``."""
     try:
         with db.begin_nested():
-            bookings.accept_checked(db, checked, actor=actor, now=now)
+            bookings.accept_checked(db, checked, actor=actor, now=now, role=role)
     except Conflict:
-        return _one_by_one(db, checked, actor=actor, now=now, skipped=skipped)
+        return _one_by_one(db, checked, actor=actor, role=role, now=now, skipped=skipped)
     return checked
 
 
-def _one_by_one(db: Session, drafts: list[Booking], *, actor: str, now: datetime, skipped: list[Booking]
-                ) -> list[Booking]:
+def _one_by_one(db: Session, drafts: list[Booking], *, actor: str, role: Role, now: datetime,
+                skipped: list[Booking]) -> list[Booking]:
     """Each time accepted as a single accept, in a savepoint of its own (its check sees the times accepted before
     it; it settles what its time takes), the refused declined and added to ``skipped``."""
     accepted = []
@@ -209,7 +223,7 @@ def _one_by_one(db: Session, drafts: list[Booking], *, actor: str, now: datetime
             continue
         try:
             with db.begin_nested():
-                bookings.accept_in_series(db, draft, actor=actor, now=now)
+                bookings.accept_in_series(db, draft, actor=actor, now=now, role=role)
         except (Conflict, BusinessRuleViolation) as refusal:
             db.refresh(draft)
             bookings.decline_in_series(db, draft, reason=f"{TAKEN_MEANWHILE}: {refusal.message}", now=now)
@@ -343,4 +357,5 @@ def series_payload(series: BookingSeries, occurrences: Sequence[Booking]) -> Boo
         "cancelled_from": series.cancelled_from.isoformat() if series.cancelled_from else None,
         "cancelled_by": series.cancelled_by,
         "reason": series.decline_reason if series.status == SeriesStatus.DECLINED else series.end_reason,
+        "instant": any(b.instant for b in occurrences),
     }

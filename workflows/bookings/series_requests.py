@@ -21,6 +21,7 @@ from models.series import MAX_OCCURRENCES
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.bookings import requests
+from workflows.bookings import series as series_flow
 from workflows.bookings.bundles import reserve_credit
 from workflows.bookings.series import series_payload
 from workflows.clock import utcnow
@@ -207,11 +208,14 @@ def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_
         credit_status=CreditStatus.HELD if bundle_purchase_id else CreditStatus.NONE, listing_id=listing.id,
         mentor_profile_id=mentor_id, mentee_user_id=actor.user_id, start_time=one.start, end_time=one.end,
         status=BookingStatus.DRAFT, price_cents=listing.price_cents, currency=listing.currency, notes=notes,
-        buffer_before_minutes=rules.before, buffer_after_minutes=rules.after) for one in free]
+        buffer_before_minutes=rules.before, buffer_after_minutes=rules.after, instant=listing.instant_booking)
+        for one in free]
     db.add_all(drafts)
     db.flush()
     record(db, EventType.BOOKING_SERIES_REQUESTED, series_payload(series, drafts), actor=str(actor))
     log.info(EventType.BOOKING_SERIES_REQUESTED, series_id=str(series.id), times=len(drafts), actor=str(actor))
+    if listing.instant_booking:  # accepted now by the system, as its mentor's accept would be
+        return series_flow.accept_instantly(db, series, now=now)
     return series
 
 

@@ -28,7 +28,8 @@ RULE_FIELDS = frozenset({"buffer_before_minutes", "buffer_after_minutes", "min_n
                          "slot_step_minutes", "max_sessions_per_day", "max_sessions_per_week",
                          "max_active_bookings_per_mentor"})
 EDITABLE_FIELDS = frozenset(
-    {"title", "description", "skill", "duration_minutes", "price_cents", "currency", "capacity", "active", "location"}
+    {"title", "description", "skill", "duration_minutes", "price_cents", "currency", "capacity", "active", "location",
+     "instant_booking"}
 ) | RULE_FIELDS
 
 
@@ -59,6 +60,7 @@ def create_listing(
     kind: str,
     capacity: int | None,
     location: str | None = None,
+    instant_booking: bool = False,
     **rules: Any,
 ) -> Listing:
     """A new listing of the actor's; ``rules``: any of :data:`RULE_FIELDS`."""
@@ -77,6 +79,7 @@ def create_listing(
         kind=ListingKind(kind),
         capacity=capacity,
         location=location,
+        instant_booking=instant_booking,
         **{field: value for field, value in rules.items() if field in RULE_FIELDS},
     )
     db.add(listing)

@@ -26,6 +26,8 @@ from workflows.inbox import INSERT_ONCE, SEND_EMAIL_TASK
 from workflows.notifications.texts import (
     ANSWERED_WITH_SERIES,
     BY_PAYLOAD,
+    INSTANT,
+    INSTANT_TOLD,
     MESSAGES,
     OUTCOMES,
     PROPOSALS,
@@ -55,9 +57,9 @@ def settled_by_system(outbox_event: OutboxEvent) -> bool:
 def messages_for(outbox_event: OutboxEvent) -> dict[Role, Message]:
     """Who the event tells, and what each reads."""
     event_type = EventType(outbox_event.type)
-    if settled_by_system(outbox_event):
-        return SETTLED[event_type]
     system = outbox_event.actor == Role.SYSTEM.value
+    if settled_by_system(outbox_event) or (outbox_event.payload.get("instant") and event_type in INSTANT_TOLD):
+        return _by_system(event_type, outbox_event.payload, system=system)
     if (outbox_event.payload.get("series_id") and event_type in ANSWERED_WITH_SERIES) \
             or (event_type == EventType.SESSION_CANCELLED and system) \
             or (event_type == EventType.WAITLIST_PROMOTED and not system) \
@@ -77,6 +79,16 @@ def messages_for(outbox_event: OutboxEvent) -> dict[Role, Message]:
     if outbox_event.payload.get("group_session_id") and event_type in SEATS:
         return SEATS[event_type]
     return MESSAGES.get(event_type, {})
+
+
+def _by_system(event_type: EventType, payload: Mapping[str, Any], *, system: bool) -> dict[Role, Message]:
+    """A request the system settled (its own words); or one booked instantly: the system's accept tells both (a
+    series' times, with it), the request no one."""
+    if not payload.get("instant"):
+        return SETTLED[event_type]
+    if not system or (event_type == EventType.BOOKING_ACCEPTED and payload.get("series_id")):
+        return {}
+    return INSTANT.get(event_type, {})
 
 
 def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role: Role) -> str:

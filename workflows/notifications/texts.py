@@ -64,6 +64,19 @@ SERIES_ACCEPTED = Message("Series accepted",
 SERIES_DECLINED = Message("Series declined", "{other} declined your series of {listing} from {when}{reason}.")
 SERIES_WITHDRAWN = Message("Series request withdrawn", "{other} withdrew the series request for {listing} from {when}.")
 SERIES_CANCELLED = Message("Series cancelled", "{other} cancelled the meetings of {listing} from {since} on{reason}.")
+# A listing booked instantly (no approval): the system's accept tells both, once; the request itself tells no one.
+INSTANT: dict[EventType, dict[Role, Message]] = {
+    EventType.BOOKING_ACCEPTED: {
+        Role.MENTEE: Message("Booking confirmed", "Your booking of {listing} with {other} on {when} is confirmed."),
+        Role.MENTOR: Message("New booking", "{other} booked {listing} on {when}.")},
+    EventType.BOOKING_SERIES_ACCEPTED: {
+        Role.MENTEE: Message("Series booked", "Your {count} meetings of {listing} {every} from {when} are "
+                                              "confirmed{skipped}."),
+        Role.MENTOR: Message("New series booked", "{other} booked {count} meetings of {listing} {every} from "
+                                                  "{when}{skipped}.")},
+}
+INSTANT_TOLD = frozenset({EventType.BOOKING_REQUESTED, EventType.BOOKING_ACCEPTED, EventType.BOOKING_SERIES_REQUESTED,
+                          EventType.BOOKING_SERIES_ACCEPTED})
 # A place in line for a full group session (workflows.sessions.waitlists), to the mentee in line.
 SEAT_OFFERED = Message("A seat is free for you", (
     "A seat in {listing} on {when} is held for you until {until}: take it from the listing, or it goes to the next "

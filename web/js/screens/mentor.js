@@ -139,9 +139,14 @@ function listingsSection(mentor) {
     h('div', { class: 'row' },
       field('Kind', { tag: 'select', name: 'kind' }, [['individual', 'One-to-one'], ['group', 'Group']]),
       field('Capacity', { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: 'How many mentees at once.' })),
+    field('Book instantly', { type: 'checkbox', name: 'instant',
+      hint: 'A request for a free time is confirmed at once, without your approval. Off: you accept or decline each.' }),
     messages.el, h('button', { type: 'submit', class: 'primary' }, 'Create listing'));
-  // A one-to-one listing has no capacity to give.
-  const showCapacity = () => { form.capacity.closest('.field').hidden = form.kind.value !== 'group'; };
+  // A one-to-one listing has no capacity to give; a group's seats are always taken at once.
+  const showCapacity = () => {
+    form.capacity.closest('.field').hidden = form.kind.value !== 'group';
+    form.instant.closest('.field').hidden = form.kind.value === 'group';
+  };
   form.kind.addEventListener('change', showCapacity);
   form.addEventListener('reset', () => setTimeout(showCapacity));
   showCapacity();
@@ -152,6 +157,7 @@ function listingsSection(mentor) {
         duration_minutes: Number(form.duration_minutes.value), price_cents: Math.round(Number(form.price.value) * 100),
         currency: form.currency.value.trim().toUpperCase(), kind: form.kind.value };
       if (body.kind === 'group') body.capacity = Number(form.capacity.value);
+      else body.instant_booking = form.instant.checked;
       const created = await post('/listings', body);
       messages.ok(`Listing “${created.title}” created.`);
       form.reset();
@@ -167,9 +173,15 @@ function listingCard(l, reload) {
   return h('li', { class: 'card' },
     h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
     h('p', { class: 'meta' }, `${money(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
-      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled')),
+      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled'),
+      l.instant_booking ? [' ', badge('Booked instantly', 'scheduled')] : null),
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await reload(); }) },
       l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
+    l.kind === 'individual' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await patch(`/listings/${l.id}`, { instant_booking: !l.instant_booking });
+      messages.ok(l.instant_booking ? 'Requests now wait for your approval.' : 'Free times are now booked at once, without your approval.');
+      await reload();
+    }) }, l.instant_booking ? `Approve each request of ${l.title}` : `Book ${l.title} instantly`)] : null,
     l.kind === 'individual' ? [' ', h('a', { href: `#/listings/${l.id}/team` }, `Team of ${l.title}`)] : null,
     messages.el, listingRules(l), bundleOffers(l));
 }

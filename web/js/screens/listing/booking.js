@@ -56,15 +56,20 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   const messages = messageArea(); // beside the button
   const payWith = h('div', {});
   const selectedText = h('p', { class: 'muted', id: 'selected-slot' }, 'Choose a free slot above.');
-  const button = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Request booking');
+  // A listing booked instantly: a free time is confirmed at once, without the mentor's approval.
+  const instant = item.instant_booking;
+  const words = instant ? { one: 'Book', series: 'Book series', title: 'Book a time' }
+    : { one: 'Request booking', series: 'Request series', title: 'Request a booking' };
+  const button = h('button', { type: 'submit', class: 'primary', disabled: true }, words.one);
   const repeat = repeatChoice(id);
-  const el = h('form', { class: 'card', 'aria-labelledby': 'book-h' }, h('h2', { id: 'book-h' }, 'Request a booking'), selectedText,
+  const el = h('form', { class: 'card', 'aria-labelledby': 'book-h' }, h('h2', { id: 'book-h' }, words.title),
+    instant ? h('p', { class: 'meta' }, 'Booked instantly: a free time is confirmed at once, no approval needed.') : null, selectedText,
     field('Agenda (optional)', { tag: 'textarea', name: 'notes', rows: 2, maxlength: 2000,
       hint: 'What you would like to cover; the mentor sees it with your request.' }),
     repeat.el,
     payWith, policyNote(item.price_cents, item.currency), messages.el, h('div', { class: 'book-bar' }, button));
   let sending = false;
-  const label = () => (repeat.weeks ? 'Request series' : 'Request booking');
+  const label = () => (repeat.weeks ? words.series : words.one);
   const show = (slot) => {
     button.disabled = !slot || sending;
     button.textContent = label();
@@ -104,7 +109,9 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     try {
       const booking = await post('/bookings', body);
       state.bookings = [booking, ...state.bookings.filter((b) => b.id !== booking.id)];
-      messages.ok(`Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. `
+      messages.ok(booking.status === 'accepted'
+        ? `Booked ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}: it is confirmed. It is in My bookings.`
+        : `Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. `
         + (booking.competing_requests ? `${othersAsked(booking.competing_requests)}: the mentor will accept one request for it.`
           : 'The mentor will accept or decline.'));
       el.notes.value = '';
@@ -120,7 +127,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     } finally {
       state.pending = state.pending.filter((b) => b !== temp);
       sending = false;
-      button.textContent = 'Request booking';
+      button.textContent = words.one;
       drawn();
       const select = payWith.querySelector('select');
       if (select) select.value = ''; // the next request is paid with the price unless a credit is chosen again
@@ -138,8 +145,9 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     messages.clear();
     try {
       const made = await post('/booking-series', body);
-      const asked = made.occurrences.filter((t) => t.status === 'draft').length;
-      messages.ok(`Series requested: ${asked} meetings from ${span(made.start_time, made.end_time)}. The mentor answers them at once.`);
+      const asked = made.occurrences.filter((t) => t.status === 'draft' || t.status === 'accepted').length;
+      messages.ok(made.status === 'accepted' ? `Series booked: ${asked} meetings from ${span(made.start_time, made.end_time)}, confirmed.`
+        : `Series requested: ${asked} meetings from ${span(made.start_time, made.end_time)}. The mentor answers them at once.`);
       el.notes.value = '';
       repeat.reset();
       picker.clear();
