@@ -30,6 +30,7 @@ from models.enums import (
 from models.listings import Listing
 from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
+from models.questions import Question, QuestionKind
 from models.reminders import CalendarFeed, SessionReminder
 from models.reschedules import RescheduleProposal
 from models.series import BookingSeries
@@ -79,6 +80,8 @@ __all__ = [
     "OutboxEvent",
     "OutboxHandler",
     "ProposalStatus",
+    "Question",
+    "QuestionKind",
     "RefreshToken",
     "RescheduleProposal",
     "Review",

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin
@@ -90,6 +90,9 @@ class Booking(IdMixin, TimestampMixin, Base):
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Made on a listing booked instantly: accepted by the system in the transaction that made the request.
     instant: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # The answers to the listing's questions, as asked then: [{question_id, label, kind, value}]
+    # (workflows.questions); the mentor reads them with the request.
+    answers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Set when an accepted booking (or a seat) ends by cancellation: late, and the fee it cost.

@@ -68,7 +68,7 @@ class SeriesList(MethodView):
         """Request a series (status `requested`): each free time a draft booking; the others left out, with the
         reason. 409 when none is free, or the bundle has too few credits (`missing`)."""
         return series_requests.request(db_session(), current_actor(), data["shape"], notes=data["notes"],
-                              bundle_purchase_id=data["bundle_purchase_id"])
+                                       bundle_purchase_id=data["bundle_purchase_id"], answers=data["answers"])
 
 
 @blp.route("/<uuid:series_id>")

@@ -9,9 +9,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
+from api.bookings.schemas import AnswerSchema
 from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
 from api.database import db_session
 from models import BookingSeries, SeriesStatus
+from models.questions import MAX_QUESTIONS
 from models.series import MAX_OCCURRENCES
 from workflows.bookings import series, series_requests
 from workflows.people import names
@@ -90,6 +92,8 @@ SHAPE_FIELDS = frozenset({"listing_id", "first_start", "every", "count", "until"
 
 class SeriesCreateSchema(SeriesShapeSchema):
     notes = Text(load_default="", validate=validate.Length(max=2000))
+    answers = fields.List(fields.Nested(AnswerSchema), load_default=list, validate=validate.Length(max=MAX_QUESTIONS),
+                          metadata={"description": "Answers to the listing's questions, kept with every time."})
     bundle_purchase_id = fields.UUID(load_default=None, allow_none=True, metadata={
         "description": "Pay with this bundle purchase: one credit held for each time requested."})
 

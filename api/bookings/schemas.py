@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
 from api.database import db_session
 from models import Booking, BookingStatus
+from models.questions import MAX_QUESTIONS, QuestionKind
 from workflows.people import NamedBooking, name_bookings
 
 EXAMPLE_BOOKING: dict[str, Any] = {
@@ -31,9 +32,19 @@ EXAMPLE_BOOKING: dict[str, Any] = {
     "cancel_late": None,
     "cancel_fee_cents": None,
     "competing_requests": 0,
+    "answers": [],
+    "instant": False,
     "created_at": "2030-03-01T12:00:00+00:00",
     "updated_at": "2030-03-01T12:00:00+00:00",
 }
+
+
+class AnswerSchema(ma.Schema):
+    question_id = fields.UUID(required=True)
+    value = fields.Raw(required=True, metadata={
+        "description": "Text for a `text` question (2000 characters at most), one of the choices for `single`, a "
+                       "list of choices for `multiple`, a whole number from 1 to 5 for `scale`.",
+        "example": "System design interviews"})
 
 
 class BookingCreateSchema(ma.Schema):
@@ -44,6 +55,17 @@ class BookingCreateSchema(ma.Schema):
                                      metadata={"description": "Pay with one credit of this bundle purchase."})
     mentor_profile_id = fields.UUID(load_default=None, allow_none=True, metadata={
         "description": "A team listing's member to book; omit to let the service choose one free at that time."})
+    answers = fields.List(fields.Nested(AnswerSchema), load_default=list,
+                          validate=validate.Length(max=MAX_QUESTIONS), metadata={
+                              "description": "Answers to the listing's questions (`GET /listings/{id}/questions`); "
+                                             "every required one answered."})
+
+
+class AnsweredSchema(ma.Schema):
+    question_id = fields.String()
+    label = fields.String(metadata={"description": "The question as it was asked."})
+    kind = fields.String(metadata={"enum": [k.value for k in QuestionKind]})
+    value = fields.Raw()
 
 
 class ReasonSchema(ma.Schema):
@@ -70,6 +92,9 @@ class BookingSchema(MenteeTimeSchema):
     reschedule_count = fields.Integer(metadata={"description": "How many times this booking's chain was moved."})
     series_id = fields.UUID(allow_none=True, metadata={
         "description": "Set on a time of a series (`/booking-series`): answered with the series, then on its own."})
+    answers = fields.List(fields.Nested(AnsweredSchema), metadata={
+        "description": "The mentee's answers to the listing's questions, with each question as it was asked."})
+    instant = fields.Boolean(metadata={"description": "Booked instantly: accepted by the system as it was requested."})
     competing_requests = fields.Integer(metadata={
         "description": "Of a pending request: how many other people's pending requests ask its mentor for an "
                        "overlapping time (the mentor accepts one; the others are declined). 0 otherwise."})

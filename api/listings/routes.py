@@ -13,6 +13,7 @@ from api.common.schemas import PaginationArgs
 from api.database import db_session
 from api.idempotency import idempotent
 from api.listings.schemas import (
+    EXAMPLE_QUESTIONS,
     EXAMPLE_TEAM,
     FirstSlotArgs,
     FirstSlotSchema,
@@ -21,6 +22,8 @@ from api.listings.schemas import (
     ListingPageSchema,
     ListingPatchSchema,
     ListingSchema,
+    QuestionListSchema,
+    QuestionsInputSchema,
     SlotListSchema,
     SlotsArgs,
     TeamSchema,
@@ -28,6 +31,7 @@ from api.listings.schemas import (
 )
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, GroupSessionPageSchema, SessionSchema
+from workflows import questions
 from workflows.clock import utcnow
 from workflows.lookups import listing_or_404
 from workflows.mentors import invitations as team_invitations
@@ -98,6 +102,27 @@ class ListingSlots(MethodView):
         db = db_session()
         free = slots.free_slots(db, listing_id, start=args["from_"], end=args["to"])
         return {"items": viewer.view_slots(db, listing_or_404(db, listing_id), free, current_actor())}
+
+
+@blp.route("/<uuid:listing_id>/questions")
+class ListingQuestions(MethodView):
+    @blp.doc(operationId="getListingQuestions")
+    @blp.response(200, QuestionListSchema, example={"items": [
+        {"id": "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7", **EXAMPLE_QUESTIONS["items"][0]}]})
+    @documents_errors(blp, 401, 404)
+    def get(self, listing_id: uuid.UUID) -> Any:
+        """The questions a mentee answers when booking the listing, in order (answered in `POST /bookings`'s
+        `answers`)."""
+        return {"items": questions.listing_questions(db_session(), listing_id)}
+
+    @blp.doc(operationId="setListingQuestions")
+    @blp.arguments(QuestionsInputSchema, example=EXAMPLE_QUESTIONS)
+    @blp.response(200, QuestionListSchema)
+    @documents_errors(blp, 400, 401, 403, 404, 422)
+    def put(self, data: dict[str, Any], listing_id: uuid.UUID) -> Any:
+        """Replace your listing's questions (10 at most): free text, one choice, several choices or a 1-5 scale,
+        each required or not. Answers already given keep the words of the questions they answered."""
+        return {"items": questions.set_listing_questions(db_session(), current_actor(), listing_id, data["items"])}
 
 
 @blp.route("/<uuid:listing_id>/slots/first")

@@ -22,6 +22,7 @@ from models.listings import (
     MIN_DURATION_MINUTES,
     SLOT_STEPS,
 )
+from models.questions import MAX_LABEL, MAX_OPTION, MAX_OPTIONS, MAX_QUESTIONS, QuestionKind
 from workflows.mentors.listings import FREE_SLOT_CALENDARS, FREE_SLOT_CANDIDATES, ListingView, LocationKind, as_seen_by
 
 MAX_PRICE_CENTS = 100_000_000
@@ -284,3 +285,38 @@ class TeamUpdateSchema(ma.Schema):
         "description": "The team, in order (at most 20; the owner only if they teach too). Members not listed leave "
                        "it; mentors listed who are not members are invited, and join when they accept. Empty: the "
                        "owner alone."})
+
+
+class QuestionInputSchema(ma.Schema):
+    kind = Text(required=True, validate=validate.OneOf([k.value for k in QuestionKind]), metadata={
+        "description": "`text` (free text), `single` (one choice), `multiple` (any choices), `scale` (1 to 5)."})
+    label = Text(required=True, validate=validate.Length(min=1, max=MAX_LABEL),
+                 metadata={"example": "What would you like to work on?"})
+    options = fields.List(Text(validate=validate.Length(min=1, max=MAX_OPTION)), load_default=list,
+                          validate=validate.Length(max=MAX_OPTIONS),
+                          metadata={"description": f"The choices of a `single` or `multiple` question "
+                                                   f"(2-{MAX_OPTIONS})."})
+    required = fields.Boolean(load_default=False)
+
+
+class QuestionsInputSchema(ma.Schema):
+    items = fields.List(fields.Nested(QuestionInputSchema), required=True,
+                        validate=validate.Length(max=MAX_QUESTIONS))
+
+
+class QuestionSchema(ma.Schema):
+    id = fields.UUID()
+    kind = fields.String(metadata={"enum": [k.value for k in QuestionKind]})
+    label = fields.String()
+    options = fields.List(fields.String())
+    required = fields.Boolean()
+
+
+class QuestionListSchema(ma.Schema):
+    items = fields.List(fields.Nested(QuestionSchema))
+
+
+EXAMPLE_QUESTIONS: dict[str, Any] = {"items": [
+    {"kind": "text", "label": "What would you like to work on?", "options": [], "required": True},
+    {"kind": "single", "label": "Your level", "options": ["Junior", "Mid", "Senior"], "required": False},
+    {"kind": "scale", "label": "How confident are you in interviews?", "options": [], "required": False}]}

@@ -5,12 +5,15 @@ the mentor's schedule lock), the team member it goes to, and the draft booking t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session, joinedload
 
 from models import Booking, BookingStatus, CreditStatus, Listing, ListingKind
+from workflows import questions
 from workflows.actors import Actor
 from workflows.bookings import lifecycle
 from workflows.bookings import limits as request_limits
@@ -52,6 +55,7 @@ def request_booking(
     notes: str = "",
     bundle_purchase_id: uuid.UUID | None = None,
     mentor_profile_id: uuid.UUID | None = None,
+    answers: Sequence[dict[str, Any]] = (),
     now: datetime | None = None,
 ) -> Booking:
     """A draft with the mentor named, or chosen among the listing's team (``workflows.scheduling.teams``).
@@ -64,6 +68,7 @@ def request_booking(
     listing = bookable_listing(db, actor, listing_id)
     rules = scheduling.ListingRules.of(listing)
     scheduling.check_request_time(rules, start_time, now)
+    kept = questions.answered(questions.form_of(db, listing.id), answers)
     end_time = start_time + rules.duration
     request_limits.take_turn(db, actor.user_id)
     with scheduling.seen_by_others():  # the mentee is told the mentor's private reasons as "unavailable"
@@ -98,6 +103,7 @@ def request_booking(
         buffer_before_minutes=rules.before,
         buffer_after_minutes=rules.after,
         instant=listing.instant_booking,
+        answers=kept,
     )
     db.add(booking)
     db.flush()

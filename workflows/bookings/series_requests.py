@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import Booking, BookingSeries, BookingStatus, BundlePurchase, CreditStatus, Listing
 from models.enums import SeriesStatus
 from models.series import MAX_OCCURRENCES
+from workflows import questions
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.bookings import requests
@@ -172,11 +174,12 @@ def preview(db: Session, actor: Actor, shape: Shape, *, now: datetime | None = N
 
 
 def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_purchase_id: uuid.UUID | None = None,
-            now: datetime | None = None) -> BookingSeries:
+            answers: Sequence[Mapping[str, Any]] = (), now: datetime | None = None) -> BookingSeries:
     """The series, its free times each a draft booking; the times left out kept with the reason. 409 when none is
     free, when it would pass the mentee's caps, or when the bundle has too few credits (the number missing)."""
     now = now or utcnow()
     listing = requests.bookable_listing(db, actor, shape.listing_id)  # refused before the mentee's turn is taken
+    kept = questions.answered(questions.form_of(db, listing.id), [dict(a) for a in answers])  # each time keeps them
     request_limits.take_turn(db, actor.user_id)
     asking = _Asking.of(db, actor, shape, now, listing)
     listing, rules, mentor_id = asking.listing, asking.rules, asking.mentor_id
@@ -208,7 +211,8 @@ def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_
         credit_status=CreditStatus.HELD if bundle_purchase_id else CreditStatus.NONE, listing_id=listing.id,
         mentor_profile_id=mentor_id, mentee_user_id=actor.user_id, start_time=one.start, end_time=one.end,
         status=BookingStatus.DRAFT, price_cents=listing.price_cents, currency=listing.currency, notes=notes,
-        buffer_before_minutes=rules.before, buffer_after_minutes=rules.after, instant=listing.instant_booking)
+        buffer_before_minutes=rules.before, buffer_after_minutes=rules.after, instant=listing.instant_booking,
+        answers=kept)
         for one in free]
     db.add_all(drafts)
     db.flush()

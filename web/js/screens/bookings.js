@@ -3,6 +3,7 @@
 import { post } from '../api.js';
 import { live } from '../live.js';
 import { all, listing, onWaiting, refreshWaiting } from '../state.js';
+import { answersView } from './questions.js';
 import { mySeries, seriesRequests } from './series.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn, SESSION_STATUS } from '../ui.js';
 
@@ -185,6 +186,7 @@ export function requests(main) {
           b.competing_requests ? h('p', { class: 'collision' }, h('strong', {}, `${b.competing_requests + 1} requests for this time`),
             ': accepting one declines the others.') : null,
           b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
+          answersView(b.answers),
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'primary', dataset: { key: `accept-${b.id}` }, onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
             h('button', { type: 'button', dataset: { key: `decline-${b.id}` }, onclick: openDecline(reasonForm) }, 'Decline…')),

@@ -6,6 +6,7 @@ import { live } from '../live.js';
 import { all, currentUser, rememberProfile } from '../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge, guardUnsaved } from '../ui.js';
 import { calendarsSection } from './calendars.js';
+import { questionsEditor } from './questions.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from './schedule.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -183,7 +184,7 @@ function listingCard(l, reload) {
       await reload();
     }) }, l.instant_booking ? `Approve each request of ${l.title}` : `Book ${l.title} instantly`)] : null,
     l.kind === 'individual' ? [' ', h('a', { href: `#/listings/${l.id}/team` }, `Team of ${l.title}`)] : null,
-    messages.el, listingRules(l), bundleOffers(l));
+    messages.el, listingRules(l), l.kind === 'individual' ? questionsEditor(l) : null, bundleOffers(l));
 }
 
 function bundleOffers(l) {

@@ -4,6 +4,7 @@
 import { get, post, qs } from '../../api.js';
 import { policyNote } from '../../policy.js';
 import { slotPicker } from '../../slot-picker.js';
+import { answerFields } from '../questions.js';
 import { repeatChoice } from '../series.js';
 import { all } from '../../state.js';
 import { h, field, redraw, replace, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../ui.js';
@@ -62,11 +63,12 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     : { one: 'Request booking', series: 'Request series', title: 'Request a booking' };
   const button = h('button', { type: 'submit', class: 'primary', disabled: true }, words.one);
   const repeat = repeatChoice(id);
+  const questions = answerFields(id);
   const el = h('form', { class: 'card', 'aria-labelledby': 'book-h' }, h('h2', { id: 'book-h' }, words.title),
     instant ? h('p', { class: 'meta' }, 'Booked instantly: a free time is confirmed at once, no approval needed.') : null, selectedText,
     field('Agenda (optional)', { tag: 'textarea', name: 'notes', rows: 2, maxlength: 2000,
       hint: 'What you would like to cover; the mentor sees it with your request.' }),
-    repeat.el,
+    questions.el, repeat.el,
     payWith, policyNote(item.price_cents, item.currency), messages.el, h('div', { class: 'book-bar' }, button));
   let sending = false;
   const label = () => (repeat.weeks ? words.series : words.one);
@@ -96,7 +98,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     if (!slot || sending) return;
     const credit = payWith.querySelector('select')?.value === 'credit' ? credits.usable()[0] : null;
     if (repeat.weeks) { await requestSeries(slot, credit); return; }
-    const body = { listing_id: id, start_time: slot.start_time, notes: el.notes.value.trim() };
+    const body = { listing_id: id, start_time: slot.start_time, notes: el.notes.value.trim(), answers: questions.answers() };
     if (credit) body.bundle_purchase_id = credit.id;
     // Shown as requested at once; the slot cleared and the button busy, so the same request is not sent twice.
     const temp = { id: `pending-${Date.now()}`, optimistic: true, status: 'draft', start_time: slot.start_time, end_time: slot.end_time };
@@ -115,6 +117,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
         + (booking.competing_requests ? `${othersAsked(booking.competing_requests)}: the mentor will accept one request for it.`
           : 'The mentor will accept or decline.'));
       el.notes.value = '';
+      questions.reset();
     } catch (err) {
       if (err.body?.errors?.rule) {
         // A scheduling rule refused it (someone took the time meanwhile, say): its words, and the next free times.
@@ -137,7 +140,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   // A series: its times as checked, less those unticked; one request the mentor answers once.
   async function requestSeries(slot, credit) {
     const body = { listing_id: id, first_start: slot.start_time, every: repeat.weeks, count: repeat.count,
-      exclude: repeat.excluded, notes: el.notes.value.trim() };
+      exclude: repeat.excluded, notes: el.notes.value.trim(), answers: questions.answers() };
     if (credit) body.bundle_purchase_id = credit.id;
     sending = true;
     button.disabled = true;
@@ -149,6 +152,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
       messages.ok(made.status === 'accepted' ? `Series booked: ${asked} meetings from ${span(made.start_time, made.end_time)}, confirmed.`
         : `Series requested: ${asked} meetings from ${span(made.start_time, made.end_time)}. The mentor answers them at once.`);
       el.notes.value = '';
+      questions.reset();
       repeat.reset();
       picker.clear();
       await reload();

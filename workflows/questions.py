@@ -1,0 +1,122 @@
+"""Forms of questions: a listing's, asked of a mentee who books it and answered with the request; the one model a
+programme's intake forms use too. A question is free text, one choice, several choices or a 1-5 scale, required or
+not (``models.questions``).
+
+Answers are checked against the form as it is when they are given, and kept with the label and kind they answer
+(``bookings.answers``): a form changed later leaves every answer given before readable as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from models import Question, QuestionKind
+from models.questions import MAX_OPTION, MAX_OPTIONS, MAX_QUESTIONS, MAX_TEXT_ANSWER, MIN_OPTIONS, SCALE
+from workflows.actors import Actor
+from workflows.errors import InvalidInput
+from workflows.lookups import listing_or_404, own_listing
+
+CHOICES = frozenset({QuestionKind.SINGLE, QuestionKind.MULTIPLE})
+
+
+def listing_questions(db: Session, listing_id: uuid.UUID) -> list[Question]:
+    """A listing's questions, in order (404 for an unknown listing)."""
+    listing_or_404(db, listing_id)
+    return form_of(db, listing_id)
+
+
+def form_of(db: Session, listing_id: uuid.UUID) -> list[Question]:
+    """The listing's questions in order; none when it asks none."""
+    return list(db.scalars(select(Question).where(Question.listing_id == listing_id).order_by(Question.position)))
+
+
+def set_listing_questions(db: Session, actor: Actor, listing_id: uuid.UUID, asked: Sequence[dict[str, Any]]
+                          ) -> list[Question]:
+    """Replace the questions of the actor's listing (at most :data:`MAX_QUESTIONS`). Answers already given keep the
+    words of the questions they answered."""
+    own_listing(db, actor, listing_id, to="change its questions", lock=True)
+    if len(asked) > MAX_QUESTIONS:
+        raise InvalidInput(f"a listing asks {MAX_QUESTIONS} questions at most")
+    made = [_question(listing_id, position, one) for position, one in enumerate(asked)]
+    db.execute(delete(Question).where(Question.listing_id == listing_id))
+    db.add_all(made)
+    db.flush()
+    return made
+
+
+def _question(listing_id: uuid.UUID, position: int, asked: dict[str, Any]) -> Question:
+    kind = QuestionKind(asked["kind"])
+    label = asked["label"].strip()
+    options = [option.strip() for option in asked.get("options") or []]
+    where = f"question {position + 1} (\u201c{label}\u201d)"
+    if not label:
+        raise InvalidInput(f"question {position + 1} needs its words")
+    if kind in CHOICES:
+        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS or any(not o or len(o) > MAX_OPTION for o in options):
+            raise InvalidInput(f"{where}: give {MIN_OPTIONS} to {MAX_OPTIONS} choices of 1 to {MAX_OPTION} characters")
+        if len(set(options)) != len(options):
+            raise InvalidInput(f"{where}: each choice once")
+    elif options:
+        raise InvalidInput(f"{where}: only a question with choices has options")
+    return Question(id=uuid.uuid4(), listing_id=listing_id, position=position, kind=kind, label=label,
+                    options=options, required=bool(asked.get("required")))
+
+
+def answered(questions: Sequence[Question], answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers to ``questions`` as kept: each with its question's id, words and kind, in the form's order; 422
+    for an answer to no question of the form, a question answered twice, a required one unanswered, or an answer
+    that does not fit its question."""
+    asked = {str(q.id): q for q in questions}
+    given: dict[str, Any] = {}
+    for answer in answers:
+        question_id = str(answer["question_id"])
+        if question_id not in asked:
+            raise InvalidInput("an answer is to a question this listing does not ask (its questions changed: "
+                               "read them again)")
+        if question_id in given:
+            raise InvalidInput(f"\u201c{asked[question_id].label}\u201d is answered twice")
+        given[question_id] = answer.get("value")
+    kept = []
+    for question in questions:
+        value = _value(question, given.get(str(question.id)))
+        if value is None:
+            if question.required:
+                raise InvalidInput(f"\u201c{question.label}\u201d needs an answer")
+            continue
+        kept.append({"question_id": str(question.id), "label": question.label, "kind": question.kind.value,
+                     "value": value})
+    return kept
+
+
+def _value(question: Question, value: Any) -> Any:
+    """The answer as kept, ``None`` when there is none; 422 when it does not fit the question."""
+    if value is None or value in ("", []):
+        return None
+    wrong = InvalidInput(f"\u201c{question.label}\u201d: {_expected(question)}")
+    if question.kind == QuestionKind.TEXT:
+        if not isinstance(value, str) or len(value) > MAX_TEXT_ANSWER:
+            raise wrong
+        return value.strip() or None
+    if question.kind == QuestionKind.SINGLE:
+        if value not in question.options:
+            raise wrong
+        return value
+    if question.kind == QuestionKind.MULTIPLE:
+        if not isinstance(value, list) or len(set(value)) != len(value) or any(v not in question.options
+                                                                                for v in value):
+            raise wrong
+        return [option for option in question.options if option in value]  # in the form's order
+    if isinstance(value, bool) or not isinstance(value, int) or not SCALE[0] <= value <= SCALE[1]:
+        raise wrong
+    return value
+
+
+def _expected(question: Question) -> str:
+    return {QuestionKind.TEXT: f"an answer in words, {MAX_TEXT_ANSWER} characters at most",
+            QuestionKind.SINGLE: "one of its choices", QuestionKind.MULTIPLE: "some of its choices, each once",
+            QuestionKind.SCALE: f"a whole number from {SCALE[0]} to {SCALE[1]}"}[question.kind]
