@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -33,6 +34,7 @@ from api.sessions.schemas import (
 )
 from workflows import history
 from workflows import people as named
+from workflows.calendars import feeds
 from workflows.sessions import attendance, waitlists
 from workflows.sessions import group as group_sessions
 from workflows.sessions import lifecycle as sessions
@@ -254,3 +256,17 @@ class Capacity(MethodView):
         """Change a group session's seats (its mentor): never below those taken and offered; new seats go to the
         first in line."""
         return group_sessions.set_capacity(db_session(), current_actor(), session_id, data["capacity"])
+
+
+@blp.route("/<uuid:session_id>/calendar.ics")
+class SessionCalendarFile(MethodView):
+    @blp.doc(operationId="getSessionCalendarFile")
+    @blp.doc(responses={"200": {"description": "The session as an iCalendar file.", "content": {
+        "text/calendar": {"schema": {"type": "string"}}}}})
+    @documents_errors(blp, 401, 404)
+    def get(self, session_id: uuid.UUID) -> Response:
+        """One of your sessions as an `.ics` file, for "Add to calendar" (its UID and SEQUENCE are the calendar
+        feed's: importing it again, or subscribing later, updates the same event)."""
+        body = feeds.session_file(db_session(), current_actor(), session_id)
+        return Response(body, mimetype="text/calendar",
+                        headers={"Content-Disposition": f'attachment; filename="session-{session_id}.ics"'})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -157,3 +158,19 @@ def test_the_feed_of_a_deleted_user_answers_404_whatever_its_token(client: Flask
     mentee.user.deleted_at = datetime.now(UTC)  # the token row left in place: the user's state decides
     db.flush()
     assert client.get(path).status_code == 404
+
+
+def test_a_session_downloads_as_an_ics_file_for_its_participants_only(client: FlaskClient, db: Session) -> None:
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    mentor, mentee, session = make_session(db, start)
+    url = f"/api/v1/sessions/{session.id}/calendar.ics"
+    for caller in (mentee, mentor):
+        response = client.get(url, headers=caller.headers)
+        assert response.status_code == 200 and response.mimetype == "text/calendar"
+        assert "attachment" in response.headers["Content-Disposition"]
+        (event,) = Calendar.from_ical(response.data).walk("VEVENT")
+        assert event.decoded("dtstart") == start and str(event["status"]) == "CONFIRMED"
+        assert Calendar.from_ical(response.data)["method"] == "PUBLISH"
+    assert client.get(url, headers=as_caller(UserFactory()).headers).status_code == 404
+    assert client.get(f"/api/v1/sessions/{uuid.uuid4()}/calendar.ics", headers=mentee.headers).status_code == 404
+    assert client.get(url).status_code == 401

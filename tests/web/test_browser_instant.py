@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tests.web.conftest import PHONE, Axe, Served, browser_timezone, expect, new_page, shot, sign_up
@@ -48,6 +49,7 @@ def test_a_listing_booked_instantly_confirms_a_free_time_at_once(web_server: Ser
     expect(mine.get_by_text("Accepted")).to_be_visible()
     shot(page, "instant-02-booked-phone")
     axe.check(page, "phone: a time booked instantly")
+    its_session_goes_to_a_calendar(page, axe, slots[2])
     page.context.close()
 
     # The mentor has nothing to approve, and is told of the booking.
@@ -60,3 +62,20 @@ def test_a_listing_booked_instantly_confirms_a_free_time_at_once(web_server: Ser
     expect(notice).to_contain_text("Ada Lovelace booked \u201cCOBOL clinic\u201d")
     expect(mentor.get_by_role("listitem").filter(has_text="New booking request")).to_have_count(0)
     mentor.context.close()
+
+
+def its_session_goes_to_a_calendar(page: Any, axe: Axe, slot: dict[str, Any]) -> None:
+    """Its session: added to a calendar by link, or as a file."""
+    mine = page.get_by_role("region", name="Your requests for this listing")
+    mine.get_by_role("link", name="Open session").click(timeout=LIVE_MS * 6)
+    add = page.get_by_role("region", name="Add to your calendar")
+    start = datetime.fromisoformat(slot["start_time"]).astimezone(UTC)
+    expect(add.get_by_role("link", name="Google Calendar")).to_have_attribute(
+        "href", re.compile(f"^https://calendar\\.google\\.com/.*dates={start:%Y%m%dT%H%M%S}Z%2F"))
+    expect(add.get_by_role("link", name="Outlook")).to_have_attribute("href", re.compile("^https://outlook\\.live\\.com/"))
+    with page.expect_download() as downloaded:
+        add.get_by_role("button", name="Download .ics").click()
+    text = Path(downloaded.value.path()).read_text(encoding="utf-8")
+    assert "BEGIN:VEVENT" in text and f"DTSTART:{start:%Y%m%dT%H%M%S}Z" in text, text
+    shot(page, "instant-03-session-add-to-calendar-phone")
+    axe.check(page, "phone: a session to add to a calendar")

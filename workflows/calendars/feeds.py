@@ -233,6 +233,19 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
     return _calendar([event], method="REQUEST")
 
 
+def session_file(db: Session, actor: Actor, session_id: uuid.UUID) -> bytes:
+    """One session of the actor's as an ``.ics`` file to add to any calendar (``METHOD:PUBLISH``, the feed's UID and
+    SEQUENCE, so a later import or the feed updates the same event); 404 when the actor takes no part in it."""
+    session = db.get(MentorshipSession, session_id)
+    since = session.end_time - timedelta(microseconds=1) if session is not None else None
+    entry = next((e for e in _entries(db, actor.user_id, since) if e.session.id == session_id), None) \
+        if since is not None else None
+    if entry is None:
+        raise NotFound("session not found")
+    return _calendar([session_event(entry, template=get_settings().meeting_url_template, stamp=utcnow())],
+                     method="PUBLISH")
+
+
 def invite_attachment(invite: bytes, name: str = "invite.ics") -> Attachment:
     """The invite as an email attachment calendar apps offer to add (``text/calendar; method=REQUEST``)."""
     return Attachment(name, invite, "text", "calendar", (("method", "REQUEST"),))

@@ -2,7 +2,7 @@
 // first; moving it to another time by agreement (session/moves.js); check-ins and absences (session/attendance.js);
 // the mentee's review once it is completed. The page redraws on a live update (ui.js `redraw`); its
 // forms are made once and kept (`view.keep`), so what is typed in them, and their messages, stay.
-import { get, post } from '../api.js';
+import { BASE_URL, get, post, session as auth } from '../api.js';
 import { live } from '../live.js';
 import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../policy.js';
 import { currentUser, listing, profile } from '../state.js';
@@ -74,6 +74,7 @@ function render(view) {
       ? h('p', { class: 'join' }, h('a', { class: 'button primary', href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' },
         'Join the meeting'), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`))
       : null,
+    status === 'scheduled' ? addToCalendar(view) : null,
     booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, 'Agenda'), h('p', {}, booking.notes)) : null,
     view.next ? h('p', { class: 'ok', role: 'status' }, `Moved to ${span(view.next.start_time, view.next.end_time)} at no cost. `,
       'Its session is being prepared…') : null,
@@ -91,6 +92,33 @@ function render(view) {
     session.cancellation && !view.next ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
       session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : 'No fee.',
       session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
+}
+
+/** "Add to your calendar": Google Calendar and Outlook links with the session's time, and its .ics file (the feed's
+ * event: importing it again updates the same one). */
+function addToCalendar(view) {
+  const { session, item } = view;
+  const page = `${location.origin}${location.pathname}#/sessions/${session.id}`;
+  const details = `${item.title}: ${page}${session.meeting_url ? `\nJoin: ${session.meeting_url}` : ''}`;
+  const compact = (iso) => new Date(iso).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const google = `https://calendar.google.com/calendar/render?${new URLSearchParams({ action: 'TEMPLATE', text: item.title,
+    dates: `${compact(session.start_time)}/${compact(session.end_time)}`, details, location: session.meeting_url || '' })}`;
+  const outlook = `https://outlook.live.com/calendar/0/deeplink/compose?${new URLSearchParams({ path: '/calendar/action/compose',
+    rru: 'addevent', subject: item.title, startdt: new Date(session.start_time).toISOString(),
+    enddt: new Date(session.end_time).toISOString(), body: details, location: session.meeting_url || '' })}`;
+  const messages = messageArea();
+  const download = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+    const res = await fetch(`${BASE_URL}/sessions/${session.id}/calendar.ics`, { headers: { Authorization: `Bearer ${auth.token}` } });
+    if (!res.ok) throw new Error('The calendar file could not be made. Try again.');
+    const link = h('a', { href: URL.createObjectURL(await res.blob()), download: `${item.title}.ics` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }) }, 'Download .ics');
+  return h('section', { 'aria-labelledby': 'cal-h', class: 'add-to-calendar' }, h('h2', { id: 'cal-h' }, 'Add to your calendar'),
+    h('p', { class: 'actions' },
+      h('a', { href: google, target: '_blank', rel: 'noopener noreferrer' }, 'Google Calendar'), ' ',
+      h('a', { href: outlook, target: '_blank', rel: 'noopener noreferrer' }, 'Outlook'), ' ', download),
+    messages.el);
 }
 
 /** The countdown, ticking every second; it also enables Start once the session can start. */
