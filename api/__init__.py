@@ -96,6 +96,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.auth import passwords  # noqa: F401, PLC0415 - its routes join the auth blueprint
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
     from api.auth.routes import me_blp  # noqa: PLC0415
+    from api.booking_links.routes import blp as booking_links_blp  # noqa: PLC0415
     from api.booking_series.routes import blp as booking_series_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
     from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
@@ -117,7 +118,8 @@ def _register_blueprints(api: ServiceApi) -> None:
     for blueprint in (health_blp, auth_blp, me_blp, mentors_blp, listings_blp, bookings_blp, booking_series_blp,
                       sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
-                      admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp):
+                      admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
+                      booking_links_blp):
         api.register_blueprint(blueprint)
 
 

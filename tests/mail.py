@@ -33,9 +33,12 @@ class Inbox:
     def link(self, address: str, route: str) -> str:
         """The token of the newest ``#/<route>?token=`` link mailed to ``address``."""
         for message in reversed(self.to(address)):
-            found = re.search(rf"#/{route}\?token=([\w-]+)", message.get_payload(decode=True).decode())
-            if found:
-                return found.group(1)
+            for part in message.walk():  # its text, beside an invite attached
+                if part.get_content_type() != "text/plain":
+                    continue
+                found = re.search(rf"#/{route}\?token=([\w.-]+)", part.get_payload(decode=True).decode())
+                if found:
+                    return found.group(1)
         raise AssertionError(f"no {route} link mailed to {address}: {[m['Subject'] for m in self.messages]}")
 
 

@@ -8,6 +8,7 @@ import { cancelEmailChange, forgotPassword, resetPassword, signIn, signUp, verif
 import { browse, mentorPage } from './screens/browse.js';
 import { listingPage } from './screens/listing.js';
 import { myBookings, requests } from './screens/bookings.js';
+import { bookingLink } from './screens/booking-link.js';
 import { sessionPage } from './screens/session.js';
 import { mentorSetup } from './screens/mentor.js';
 import { notificationsPage, bundlesPage } from './screens/notifications.js';
@@ -21,6 +22,7 @@ const routes = [
   [/^\/reset-password$/, resetPassword, { open: true, signedInToo: true, title: 'New password' }],
   [/^\/verify-email$/, verifyEmail, { open: true, signedInToo: true, title: 'Confirm your email' }],
   [/^\/cancel-email-change$/, cancelEmailChange, { open: true, signedInToo: true, title: 'Cancel the change of your email' }],
+  [/^\/booking-link$/, bookingLink, { open: true, signedInToo: true, title: 'Cancel a meeting' }],
   [/^\/$/, browse, { title: 'Find a mentor' }],
   [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
   [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],

@@ -1,0 +1,143 @@
+"""Signed links in email that cancel one meeting without signing in ("Cancel this session" in a confirmation or a
+reminder).
+
+A link is single-purpose (its action is in the token), its reader's (bound to their token version: a password change
+or a sign-out everywhere ends it) and expires at the meeting's start. Opening its page changes nothing: the page
+reads what the link does and what it costs (:func:`show`), and only its button acts (:func:`act`), as the reader
+would from the app, under the same cancellation policy. Tokens are JWTs signed with a key of their own, derived from
+the service's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from infra.config import get_settings
+from models import Booking, BookingStatus, CreditStatus, Listing, MentorProfile, MentorshipSession, SessionStatus, User
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.errors import Conflict, InvalidInput
+from workflows.events import EventType
+from workflows.sessions import lifecycle as sessions
+
+AUDIENCE = "booking-link"
+CANCEL = "cancel"
+REASON = "cancelled from the link in an email"
+
+
+def _key() -> str:
+    return hashlib.sha256(b"booking-link:" + get_settings().jwt_secret_key.encode()).hexdigest()
+
+
+def cancel_token(user: User, booking: Booking) -> str:
+    """The link's token: cancel ``booking``'s meeting, as ``user``, until it starts."""
+    claims = {"aud": AUDIENCE, "act": CANCEL, "sub": str(user.id), "ver": user.token_version,
+              "bkg": str(booking.id), "exp": int(booking.start_time.timestamp())}
+    return jwt.encode(claims, _key(), algorithm="HS256")
+
+
+def cancel_url(user: User, booking: Booking) -> str:
+    return f"{get_settings().public_url}/#/booking-link?token={cancel_token(user, booking)}"
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """What a link does, to which meeting, and what it costs the reader now."""
+
+    action: str
+    booking_id: uuid.UUID
+    session_id: uuid.UUID | None
+    listing_title: str
+    start_time: datetime
+    end_time: datetime
+    with_whom: str
+    role: str
+    late: bool
+    fee_cents: int
+    currency: str
+    credit_forfeited: bool
+    done: bool  # already cancelled: the button has nothing left to do
+
+
+def _read(db: Session, token: str) -> tuple[User, Booking]:
+    try:
+        claims = jwt.decode(token, _key(), algorithms=["HS256"], audience=AUDIENCE,
+                            options={"require": ["exp", "sub", "bkg", "act", "ver"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidInput("this link has expired: the meeting has started. Open it in the app instead") from exc
+    except jwt.InvalidTokenError as exc:
+        raise InvalidInput("this link is not valid: open the meeting in the app instead") from exc
+    user = db.get(User, uuid.UUID(claims["sub"]))
+    booking = db.get(Booking, uuid.UUID(claims["bkg"]))
+    if claims["act"] != CANCEL or user is None or booking is None or claims["ver"] != user.token_version:
+        raise InvalidInput("this link is not valid any more: open the meeting in the app instead")
+    return user, booking
+
+
+def show(db: Session, token: str, *, now: datetime | None = None) -> LinkView:
+    """What the link does and costs now (422 for a link unknown, changed, expired or no longer its reader's)."""
+    user, booking = _read(db, token)
+    return _view(db, user, booking, now or utcnow())
+
+
+def act(db: Session, token: str, *, now: datetime | None = None) -> LinkView:
+    """Do what the link says: cancel the meeting as its reader, under the policy (a mentee's late cancellation pays
+    its fee or bundle credit, as in the app). 409 when it is cancelled already or has begun."""
+    now = now or utcnow()
+    user, booking = _read(db, token)
+    view = _view(db, user, booking, now)
+    if view.done or view.session_id is None:
+        raise Conflict("this meeting is not scheduled any more: nothing to cancel")
+    profile_id = db.scalar(select(MentorProfile.id).where(MentorProfile.user_id == user.id))
+    actor = Actor(user.id, is_admin=user.is_admin, mentor_profile_id=profile_id)
+    sessions.cancel_session(db, actor, view.session_id, reason=REASON, now=now)
+    db.refresh(booking)
+    return _view(db, user, booking, now)
+
+
+def _view(db: Session, user: User, booking: Booking, now: datetime) -> LinkView:
+    session = db.scalar(select(MentorshipSession).where(
+        (MentorshipSession.id == booking.group_session_id) if booking.group_session_id is not None
+        else (MentorshipSession.booking_id == booking.id)))
+    title = db.scalar(select(Listing.title).where(Listing.id == booking.listing_id)) or ""
+    mentor_user, mentor_name = db.execute(  # the booking's mentor: a team listing's member
+        select(User.id, User.display_name).join(MentorProfile, MentorProfile.user_id == User.id)
+        .where(MentorProfile.id == booking.mentor_profile_id)).one()
+    mentee = user.id == booking.mentee_user_id
+    if not mentee and user.id != mentor_user:
+        raise InvalidInput("this link is not valid any more: open the meeting in the app instead")
+    other = mentor_name if mentee else db.scalar(select(User.display_name).where(User.id == booking.mentee_user_id))
+    late = mentee and booking.start_time - now < timedelta(hours=get_settings().cancellation_window_hours)
+    credit = booking.credit_status == CreditStatus.HELD
+    fee = booking.price_cents * get_settings().cancellation_fee_percent // 100 if late and not credit else 0
+    done = booking.status != BookingStatus.ACCEPTED or session is None or session.status != SessionStatus.SCHEDULED
+    return LinkView(CANCEL, booking.id, session.id if session else None, title, booking.start_time, booking.end_time,
+                    other or "", "mentee" if mentee else "mentor", late, fee, booking.currency, late and credit, done)
+
+
+def booking_for(db: Session, user_id: uuid.UUID, event_type: str, resource: dict[str, object]) -> Booking | None:
+    """The accepted booking a notification's email may offer to cancel: a booking accepted or moved, a seat given
+    from a waitlist, a session's reminder (its booking, or the reader's seat in a group session); none for anything
+    else, or for a group session's mentor (their session is cancelled from the app)."""
+    if event_type in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED}:
+        booking_id = resource.get("id")
+    elif event_type == EventType.WAITLIST_PROMOTED:
+        booking_id = resource.get("booking_id")
+    elif event_type == EventType.SESSION_REMINDER:
+        if resource.get("booking_id"):
+            booking_id = resource.get("booking_id")
+        else:
+            booking_id = db.scalar(select(Booking.id).where(
+                Booking.group_session_id == uuid.UUID(str(resource.get("id"))), Booking.mentee_user_id == user_id,
+                Booking.status == BookingStatus.ACCEPTED))
+    else:
+        return None
+    booking = db.get(Booking, uuid.UUID(str(booking_id))) if booking_id else None
+    return booking if booking is not None and booking.status == BookingStatus.ACCEPTED else None
