@@ -5,6 +5,7 @@ whose calendar is stale has it read by the worker first, and is refused when it 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,3 +89,34 @@ def test_an_accept_has_a_stale_calendar_read_by_the_workers_and_is_refused_when_
         fine = http.post(f"/api/v1/bookings/{second['id']}/accept", headers=mentor.headers)
         assert fine.status_code == 200, fine.get_json()
         assert datetime.now(UTC) - datetime.fromisoformat(fine.headers["Calendar-Synced-At"]) < timedelta(minutes=1)
+
+
+def test_a_group_sessions_event_in_the_mentors_calendar_counts_its_participants(
+        seed: Session, committed: sessionmaker[Session], start_worker: StartWorker, tmp_path: Path) -> None:
+    listing = ListingFactory(title="COBOL circle", kind="group", capacity=5)
+    mentor, ada, bob = as_caller(listing.mentor_profile.user), as_caller(UserFactory()), as_caller(UserFactory())
+    seed.commit()
+    http = live_app(committed).test_client()
+    start_worker(queues="sessions,events,calendars,maintenance")
+    with radicale(tmp_path) as server:
+        calendar = client(server).principal().make_calendar(name="Work")
+        account = {"kind": "caldav", "url": server.url, "username": USER, "password": PASSWORD}
+        made = http.post("/api/v1/calendar-connections", json=account, headers=mentor.headers).get_json()
+        http.patch(f"/api/v1/calendar-connections/{made['id']}", headers=mentor.headers,
+                   json={"calendars": [{"id": made["calendars"][0]["id"], "target": True}]})
+        session = http.post(f"/api/v1/listings/{listing.id}/group-sessions", headers=mentor.headers,
+                            json={"start_time": START.isoformat()}).get_json()
+        uid = f"{session['id']}@mentorship"
+
+        def titled(words: str) -> bool:
+            return any(uid in item.data and re.search(f"{words}\\b", item.data) for item in calendar.events())
+
+        wait_until(lambda: titled("COBOL circle with 0 participants"), 30, "the session in Radicale")
+        for caller in (ada, bob):
+            assert http.post(f"/api/v1/sessions/{session['id']}/join", json={}, headers=caller.headers
+                             ).status_code == 201
+        wait_until(lambda: titled("COBOL circle with 2 participants"), 30, "two seats in its title")
+        assert http.post(f"/api/v1/sessions/{session['id']}/cancel", json={"reason": "Ill"}, headers=bob.headers
+                         ).status_code == 200
+        wait_until(lambda: titled("COBOL circle with 1 participant"), 30, "one seat given up")
+        assert sum(uid in item.data for item in calendar.events()) == 1

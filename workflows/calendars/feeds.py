@@ -39,12 +39,12 @@ from models import (
     User,
 )
 from workflows.actors import Actor
+from workflows.calendars.owed import calendar_uid
 from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.sessions.lifecycle import meeting_url, seated_sessions
 
 PRODUCT_ID = "-//Mentorship//Sessions//EN"
-UID_DOMAIN = "mentorship"
 # Past sessions stay in the feed this long (completed, missed, cancelled).
 FEED_HISTORY = timedelta(days=30)
 FEED_LIMIT = 1000
@@ -141,17 +141,9 @@ def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarE
         if mentor_id != user_id:
             with_whom = mentor_name
         else:
-            with_whom = mentee_name if mentee_name is not None else f"{session.seats_taken} participants"
+            with_whom = mentee_name if mentee_name is not None else _participants(session.seats_taken)
         entries.append(CalendarEntry(session, title, with_whom, location, chain))
     return entries
-
-
-def calendar_uid(session_id: uuid.UUID, booking_id: uuid.UUID | None, chain_booking_id: uuid.UUID | None = None
-                 ) -> str:
-    """Stable per session: an individual session's booking id (known before the session exists, so the
-    booking email's invite and the feed agree), the first booking's of a moved booking's chain (so a move
-    moves the event), a group session's own id."""
-    return f"{chain_booking_id or booking_id or session_id}@{UID_DOMAIN}"
 
 
 def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: str, cancelled: bool,
@@ -168,6 +160,10 @@ def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: 
         event.add("location", link)
         event.add("url", link)
     return event
+
+
+def _participants(count: int) -> str:
+    return f"{count} participant{'' if count == 1 else 's'}"
 
 
 def session_event(entry: CalendarEntry, *, template: str, stamp: datetime) -> Event:
@@ -261,7 +257,7 @@ def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.U
         .outerjoin(mentee_user, mentee_user.id == MentorshipSession.mentee_user_id)
         .where(MentorshipSession.id.in_(session_ids))).all()
     return {session.id: CalendarEntry(session, title, name if name is not None else
-                                      f"{session.seats_taken} participants", location, chain)
+                                      _participants(session.seats_taken), location, chain)
             for session, title, location, name, chain in rows}
 
 

@@ -27,15 +27,13 @@ from datetime import datetime, timedelta
 from typing import cast
 
 import structlog
-from sqlalchemy import Table, and_, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from infra import calendar_http
 from infra.calendar_http import CalendarFault
 from infra.config import Settings, get_settings
 from models import (
-    Booking,
     CalendarConnection,
     CalendarSource,
     CalendarWrite,
@@ -46,13 +44,14 @@ from models import (
 from models.enums import SessionStatus
 from outbox import enqueue_after_commit
 from workflows.calendars import accounts as calendar_accounts
-from workflows.calendars.feeds import calendar_uid, mentor_entries, written_event
+from workflows.calendars import owed as owing
+from workflows.calendars.feeds import mentor_entries, written_event
+from workflows.calendars.owed import WRITE_TASK
 from workflows.clock import utcnow
 
 log = structlog.get_logger(__name__)
 
 HANDLER = "calendars.follow_sessions"  # the outbox handler: records what is owed
-WRITE_TASK = "calendars.write"  # the write itself, after the commit
 MAX_BACKOFF = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
 _WRITES = cast(Table, CalendarWrite.__table__)
@@ -64,36 +63,7 @@ _OWED = or_(CalendarWrite.retire, CalendarWrite.written_sequence.is_(None),
 def handle_events(db: Session, events: Sequence[OutboxEvent]) -> None:
     """Record each changed session's event as owed to its mentor's target calendar, and send the writes after the
     commit. A row keeps the newest state of its event: an older change arriving late changes nothing."""
-    owe(db, list({event.aggregate_id for event in events}))
-
-
-def owe(db: Session, session_ids: Sequence[uuid.UUID]) -> int:
-    """The sessions' events owed to their mentors' target calendars (a row per event, the newest state kept; one
-    being taken away from there is written again instead); the writes sent after the commit. How many."""
-    rows = db.execute(
-        select(MentorshipSession.id, MentorshipSession.booking_id, MentorshipSession.calendar_sequence,
-               Booking.chain_booking_id, CalendarSource.id)
-        .join(CalendarSource, and_(CalendarSource.mentor_profile_id == MentorshipSession.mentor_profile_id,
-                                   CalendarSource.target))
-        .outerjoin(Booking, Booking.id == MentorshipSession.booking_id)
-        .where(MentorshipSession.id.in_(session_ids)).order_by(MentorshipSession.id)).all()
-    count = 0
-    for session_id, booking_id, sequence, chain, source_id in rows:
-        statement = insert(_WRITES).values(
-            id=uuid.uuid4(), source_id=source_id, uid=calendar_uid(session_id, booking_id, chain),
-            session_id=session_id, sequence=sequence)
-        written = db.execute(statement.on_conflict_do_update(
-            index_elements=[_WRITES.c.source_id, _WRITES.c.uid],
-            set_={"session_id": statement.excluded.session_id, "sequence": statement.excluded.sequence,
-                  "next_attempt_at": utcnow(), "attempts": 0, "retire": False,
-                  # Taken away and written again: the event is written whole, whatever was there.
-                  "written_sequence": case((_WRITES.c.retire, None), else_=_WRITES.c.written_sequence)},
-            where=or_(_WRITES.c.sequence <= statement.excluded.sequence, _WRITES.c.retire),
-        ).returning(_WRITES.c.id)).scalar_one_or_none()
-        if written is not None:
-            enqueue_after_commit(db, WRITE_TASK, str(written))
-            count += 1
-    return count
+    owing.owe(db, list({event.aggregate_id for event in events}))
 
 
 def target_changed(db: Session, mentor_profile_id: uuid.UUID, *, now: datetime) -> tuple[int, int]:
@@ -113,7 +83,7 @@ def target_changed(db: Session, mentor_profile_id: uuid.UUID, *, now: datetime) 
     upcoming = list(db.scalars(select(MentorshipSession.id).where(
         MentorshipSession.mentor_profile_id == mentor_profile_id, MentorshipSession.end_time > now,
         MentorshipSession.status.in_((SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)))))
-    return len(retiring), owe(db, upcoming)
+    return len(retiring), owing.owe(db, upcoming)
 
 
 @dataclass(frozen=True)

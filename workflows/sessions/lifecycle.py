@@ -23,6 +23,7 @@ from infra.config import get_settings
 from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import end_with_session_cancellation
+from workflows.calendars import owed
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType, record, record_all
@@ -389,6 +390,7 @@ def _leave_group_session(db: Session, actor: Actor, session: MentorshipSession, 
     end_with_session_cancellation(db, seat, late=late, reason=reason)
     session.seats_taken -= 1
     db.flush()
+    owed.owe(db, [session.id])  # its count, in the title of the event in the mentor's own calendar
     record(db, EventType.BOOKING_CANCELLED, {**booking_payload(seat), "late": late}, actor=str(actor))
     log.info("session.seat_released", session_id=str(session.id), booking_id=str(seat.id), actor=str(actor))
     waitlists.seat_freed(db, session)  # the first in line gets it

@@ -18,6 +18,7 @@ from models.bookings import GROUP_SEAT, MENTEE_OVERLAP
 from workflows.actors import Actor
 from workflows.bookings.bundles import reserve_credit
 from workflows.bookings.lifecycle import settle_clashes
+from workflows.calendars import owed
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, add_or_conflict
 from workflows.events import EventType, record
 from workflows.payloads import booking_payload
@@ -65,6 +66,7 @@ def take_seat(db: Session, session: MentorshipSession, user_id: uuid.UUID, *, ac
     if taken is None:
         raise Conflict("this group session is full", full=True)
     db.refresh(session)
+    owed.owe(db, [session.id])  # its count, in the title of the event in the mentor's own calendar
     record(db, EventType.BOOKING_ACCEPTED, booking_payload(seat), actor=actor)
     log.info("session.joined", session_id=str(session.id), booking_id=str(seat.id), actor=actor)
     settle_clashes(db, start=seat.start_time, end=seat.end_time, now=now, mentee_user_id=user_id)
