@@ -89,7 +89,7 @@ export function overridesSection(mentor) {
     overrides = view.overrides;
     replace(listEl, overrides.length ? h('ul', { class: 'list' }, overrides.map((o, i) => {
       const hours = o.hours.length ? o.hours.map((x) => `${x.start}–${x.end}`).join(', ') : 'not available';
-      return h('li', {}, `${o.date}: ${hours} `, h('button', { type: 'button', 'aria-label': `Remove the override of ${o.date}`,
+      return h('li', {}, `${dayText(dateOf(o.date))}: ${hours} `, h('button', { type: 'button', 'aria-label': `Remove the override of ${dayText(dateOf(o.date))}`,
         onclick: (e) => act(e.currentTarget, messages, () => save(overrides.filter((_, j) => j !== i))) }, 'Remove'));
     })) : empty('No date overrides: every date follows your weekly availability.'));
   };

@@ -2,7 +2,7 @@
 // purchases usable now, the same here, in the "Pay with" choice and in My bundles.
 import { get, post } from '../../api.js';
 import { all } from '../../state.js';
-import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money } from '../../ui.js';
+import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money, dayLabel } from '../../ui.js';
 
 export function bundlesPanel({ id, mine }) {
   const el = h('div', {}, loading());
@@ -33,7 +33,7 @@ export function bundlesPanel({ id, mine }) {
           } }) }, `Buy bundle of ${o.sessions_count}`)))) : empty('No bundle offered on this listing.'),
       messages.el,
       mine ? null : h('p', { class: 'credits' }, count
-        ? `Your bundle credits for this listing: ${count} left (the first expire ${new Date(usable()[0].valid_until).toLocaleDateString()}).`
+        ? `Your bundle credits for this listing: ${count} left (the first expire ${dayLabel(new Date(usable()[0].valid_until))}).`
         : 'You have no credits for this listing.'));
   }
 
