@@ -103,12 +103,12 @@ def _value(question: Question, value: Any) -> Any:
             raise wrong
         return value.strip() or None
     if question.kind == QuestionKind.SINGLE:
-        if value not in question.options:
+        if not isinstance(value, str) or value not in question.options:
             raise wrong
         return value
     if question.kind == QuestionKind.MULTIPLE:
-        if not isinstance(value, list) or len(set(value)) != len(value) or any(v not in question.options
-                                                                                for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) \
+                or len(set(value)) != len(value) or any(v not in question.options for v in value):
             raise wrong
         return [option for option in question.options if option in value]  # in the form's order
     if isinstance(value, bool) or not isinstance(value, int) or not SCALE[0] <= value <= SCALE[1]:

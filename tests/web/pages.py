@@ -52,7 +52,8 @@ def slot_button(page: Any, start: datetime) -> Any:
     if tab.count() and tab.get_attribute("aria-selected") != "true":
         tab.click()
     # The name starts with the local start time, and ends with the day.
-    return region.get_by_role("button", name=re.compile(f"^{start:%H:%M}.*, {day}( \\d{{4}})?$"))  # another year's named
+    # Another year's day names its year.
+    return region.get_by_role("button", name=re.compile(f"^{start:%H:%M}.*, {day}( \\d{{4}})?$"))
 
 
 def clinic(served: Served, zone: str, *, bundle_of: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -249,14 +249,14 @@ def free_slots(db: Session, listing_id: uuid.UUID, *, start: datetime, end: date
 
 def first_free_slot(db: Session, listing_id: uuid.UUID, *, after: datetime,
                     now: datetime | None = None) -> Slot | None:
-    """The earliest free start at or after ``after``, up to the listing's horizon (a year at most), looked for
-    one range of :data:`MAX_RANGE` at a time."""
+    """The earliest free start at or after ``after``, up to the listing's horizon (a year from now at most), looked
+    for one range of :data:`MAX_RANGE` at a time; ``None`` past that (a ``from`` years ahead looks for nothing)."""
     listing = _listing(db, listing_id)
     now = now or utcnow()
     duration = timedelta(minutes=listing.duration_minutes)
     start = max(after, now)
     horizon = ListingRules.of(listing).horizon(now)
-    until = min(start + FIRST_FREE_WITHIN, horizon) if horizon is not None else start + FIRST_FREE_WITHIN
+    until = min(now + FIRST_FREE_WITHIN, horizon) if horizon is not None else now + FIRST_FREE_WITHIN
     while start < until:
         end = min(start + MAX_RANGE, until)
         found = min(_free_starts(db, listing, start, end, now), default=None)
