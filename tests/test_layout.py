@@ -96,6 +96,8 @@ UNMIRRORED = {
                              "tests/e2e/test_webhook_document.py",
     "workflows/wording.py": "times in a reader's words: tests/workflows/scheduling/test_rules_time_zones.py and the "
                             "notifications' tests read them",
+    "workflows/calendar_owed.py": "what a change owes a mentor's own calendar, written by the workers: "
+                                  "tests/workflows/calendars/test_writes.py and tests/e2e/test_calendar_workers.py",
     "workflows/scheduling/viewer.py": "a slot's marks for its viewer are the slots route's: "
                                       "tests/api/test_slot_marks.py",
     "workflows/bookings/limits.py": "a mentee's turn is a request's: tests/api/test_request_limits.py",

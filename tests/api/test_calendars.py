@@ -77,7 +77,7 @@ def test_group_seats_are_in_the_feed(client: FlaskClient, db: Session) -> None:
     assert client.post(f"/api/v1/sessions/{group['id']}/join", headers=seated.headers).status_code == 201
     assert set(feed_events(client, feed_url(client, seated))) == {f"{group['id']}@mentorship"}
     (event,) = feed_events(client, feed_url(client, mentor)).values()
-    assert event["SUMMARY"] == "Design clinic with 1 participants"
+    assert event["SUMMARY"] == "Design clinic with 1 participant"  # one, in the singular (changed on purpose)
 
 
 def test_a_rotated_or_revoked_or_wrong_token_opens_nothing(client: FlaskClient, db: Session) -> None:

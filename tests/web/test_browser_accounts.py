@@ -65,9 +65,15 @@ def test_a_new_account_confirms_its_email_from_the_link(
     sign_up(page, "Dorothy Vaughan", "dorothy@example.com")
     headers = web_server.token("dorothy@example.com")
     assert web_server.call("GET", "/me", headers)["email_verified"] is False
+    # Until it is confirmed, every screen says that no email reaches the address.
+    banner = page.locator("#notice")
+    expect(banner).to_contain_text("Confirm your email (dorothy@example.com): no email reaches you until you do.")
+    expect(banner.get_by_role("link", name="Send the link again")).to_have_attribute("href", "#/settings")
+    axe.check(page, "a screen with the banner asking to confirm the email")
     token = mailed_link(mailbox.inbox, "dorothy@example.com", "verify-email")
     page.goto(f"/#/verify-email?token={token}")
     expect(page.locator("#main [role=status]")).to_have_text("dorothy@example.com is confirmed. Thank you.")
+    expect(banner).to_be_hidden()
     axe.check(page, "verify-email")
     shot(page, "account-03-email-confirmed")
     assert web_server.call("GET", "/me", headers)["email_verified"] is True

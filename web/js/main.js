@@ -40,6 +40,7 @@ const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const account = document.getElementById('account');
 const liveStatus = document.getElementById('live');
+const notice = document.getElementById('notice');
 let cleanup = null;
 let renderId = 0;
 let landed = false; // the first screen keeps the focus where the page starts: the skip link comes first
@@ -102,6 +103,7 @@ function navLink(href, text, count = 0) {
 async function renderHeader() {
   liveStatus.hidden = !session.signedIn; // a visitor has no stream to be connected or not
   if (!session.signedIn) {
+    notice.hidden = true;
     replace(nav, navLink('#/signin', 'Sign in'), navLink('#/signup', 'Sign up'));
     replace(account);
     return;
@@ -114,6 +116,12 @@ async function renderHeader() {
   links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
   links.push(navLink('#/settings', 'Settings'));
   replace(nav, links);
+  // An address not confirmed gets no email (no confirmation, no reminder) until it is: said at the top of every screen.
+  notice.hidden = !user || user.email_verified;
+  if (!notice.hidden) {
+    replace(notice, `Confirm your email (${user.email}): no email reaches you until you do. `,
+      h('a', { href: '#/settings' }, 'Send the link again'));
+  }
   replace(account,
     bell,
     h('span', { class: 'who' }, user ? user.display_name : ''),

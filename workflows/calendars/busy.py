@@ -40,7 +40,7 @@ from icalendar.parser.ical.component import ComponentIcalParser
 from icalendar.timezone import tzp
 
 from infra.calendar_http import CalendarFault
-from workflows.calendars.owed import UID_DOMAIN
+from workflows.calendar_owed import UID_DOMAIN
 
 _OURS = f"@{UID_DOMAIN}"
 _VEVENT_LINE = re.compile(rb"^BEGIN:VEVENT\r?$", re.IGNORECASE | re.MULTILINE)

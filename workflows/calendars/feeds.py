@@ -39,7 +39,7 @@ from models import (
     User,
 )
 from workflows.actors import Actor
-from workflows.calendars.owed import calendar_uid
+from workflows.calendar_owed import calendar_uid
 from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.sessions.lifecycle import meeting_url, seated_sessions

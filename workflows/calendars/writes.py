@@ -43,10 +43,10 @@ from models import (
 )
 from models.enums import SessionStatus
 from outbox import enqueue_after_commit
+from workflows import calendar_owed as owing
+from workflows.calendar_owed import WRITE_TASK
 from workflows.calendars import accounts as calendar_accounts
-from workflows.calendars import owed as owing
 from workflows.calendars.feeds import mentor_entries, written_event
-from workflows.calendars.owed import WRITE_TASK
 from workflows.clock import utcnow
 
 log = structlog.get_logger(__name__)

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, aliased
 import outbox
 from infra.config import get_settings
 from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
+from workflows import calendar_owed as owed
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import end_with_session_cancellation
-from workflows.calendars import owed
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType, record, record_all

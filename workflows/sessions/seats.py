@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, CreditStatus, Listing, MentorshipSession, SessionStatus
 from models.bookings import GROUP_SEAT, MENTEE_OVERLAP
+from workflows import calendar_owed as owed
 from workflows.actors import Actor
 from workflows.bookings.bundles import reserve_credit
 from workflows.bookings.lifecycle import settle_clashes
-from workflows.calendars import owed
 from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, add_or_conflict
 from workflows.events import EventType, record
 from workflows.payloads import booking_payload

@@ -1,6 +1,7 @@
 // Sign up and sign in; a forgotten password reset, and an email address confirmed, through the links mailed.
 import { api, session } from '../api.js';
 import { h, field, messageArea, act, replace, loading, errorBox } from '../ui.js';
+import { currentUser, userChanged } from '../state.js';
 
 async function tokenFor(email, password) {
   session.store(await api('POST', '/auth/token', { email, password, refresh_cookie: true }, { authed: false }));
@@ -121,6 +122,7 @@ export async function verifyEmail(main, { query }) {
   main.append(h('h1', {}, 'Confirm your email'), status);
   try {
     const answer = await api('POST', '/auth/verify-email', { token }, { authed: false });
+    if (session.signedIn) userChanged(await currentUser(true)); // the banner asking to confirm goes
     replace(status, h('p', { class: 'ok', role: 'status' }, `${answer.email} is confirmed. Thank you.`),
       h('p', {}, h('a', { href: '#/' }, 'Go on')));
   } catch (err) {
