@@ -68,6 +68,9 @@ def its_session_goes_to_a_calendar(page: Any, axe: Axe, slot: dict[str, Any]) ->
     """Its session: added to a calendar by link, or as a file."""
     mine = page.get_by_role("region", name="Your requests for this listing")
     mine.get_by_role("link", name="Open session").click(timeout=LIVE_MS * 6)
+    # The meeting opens as the session may start (its time is hours away).
+    expect(page.get_by_role("button", name="Join the meeting")).to_be_disabled()
+    expect(page.locator("p.join")).to_contain_text("opens 15 minutes before the start")
     add = page.get_by_role("region", name="Add to your calendar")
     start = datetime.fromisoformat(slot["start_time"]).astimezone(UTC)
     expect(add.get_by_role("link", name="Google Calendar")).to_have_attribute(

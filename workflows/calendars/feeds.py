@@ -18,7 +18,8 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select, update
@@ -240,6 +241,17 @@ def session_file(db: Session, actor: Actor, session_id: uuid.UUID) -> bytes:
         raise NotFound("session not found")
     return _calendar([session_event(entry, template=get_settings().meeting_url_template, stamp=utcnow())],
                      method="PUBLISH")
+
+
+def add_links(title: str, start: datetime, end: datetime, details: str) -> tuple[str, str]:
+    """The links that add one event to Google Calendar and to Outlook (a confirmation email's, beside its invite)."""
+    dates = f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}/{end.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    google = "https://calendar.google.com/calendar/render?" + urlencode(
+        {"action": "TEMPLATE", "text": title, "dates": dates, "details": details})
+    outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
+        {"path": "/calendar/action/compose", "rru": "addevent", "subject": title, "startdt": start.isoformat(),
+         "enddt": end.isoformat(), "body": details})
+    return google, outlook
 
 
 def invite_attachment(invite: bytes, name: str = "invite.ics") -> Attachment:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from infra.smtp import Attachment, send_email
-from models import EmailStatus, Notification, User
+from models import EmailStatus, Listing, Notification, User
 from workflows.bookings import links
-from workflows.calendars.feeds import booking_invite, invite_attachment
+from workflows.calendars.feeds import add_links, booking_invite, invite_attachment
 from workflows.clock import utcnow
 from workflows.events import EventType
 from workflows.inbox import EMAIL_TO, Shown, shown
@@ -53,7 +53,7 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     notification.email_attempts += 1
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=read.title,
-                   body=email_body(read, settings.public_url) + cancel_line(db, notification),
+                   body=email_body(read, settings.public_url) + action_lines(db, notification),
                    message_id=str(notification.id),
                    attachments=email_attachments(db, notification))
     except (OSError, smtplib.SMTPException) as exc:
@@ -73,14 +73,22 @@ def email_body(notification: Shown, public_url: str) -> str:
     return f"{notification.body}\n\nOpen it: {public_url}/{link}" if link else notification.body
 
 
-def cancel_line(db: Session, notification: Notification) -> str:
-    """A confirmation's or a reminder's signed link to cancel the meeting without signing in (its page shows what it
-    costs, and only its button acts: ``workflows.bookings.links``); nothing for other notifications."""
+def action_lines(db: Session, notification: Notification) -> str:
+    """A confirmation's links that add the meeting to Google Calendar or Outlook (the invite is attached too), and a
+    confirmation's or a reminder's signed link to cancel it without signing in (its page shows what it costs, and
+    only its button acts: ``workflows.bookings.links``); nothing for other notifications."""
     booking = links.booking_for(db, notification.user_id, notification.type, notification.data.get("resource", {}))
     user = db.get(User, notification.user_id)
     if booking is None or user is None or booking.start_time <= utcnow():
         return ""
-    return f"\n\nCancel it (the page shows what it costs before anything happens): {links.cancel_url(user, booking)}"
+    lines = ""
+    if notification.type != EventType.SESSION_REMINDER:
+        title = db.scalar(select(Listing.title).where(Listing.id == booking.listing_id)) or "Mentorship session"
+        google, outlook = add_links(title, booking.start_time, booking.end_time,
+                                    f"{get_settings().public_url}/#/bookings")
+        lines += f"\n\nAdd it to Google Calendar: {google}\nAdd it to Outlook: {outlook}"
+    return lines + (f"\n\nCancel it (the page shows what it costs before anything happens): "
+                    f"{links.cancel_url(user, booking)}")
 
 
 def email_attachments(db: Session, notification: Notification) -> list[Attachment]:

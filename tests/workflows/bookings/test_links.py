@@ -14,7 +14,7 @@ from models import Booking, BookingStatus, MentorshipSession, Notification, Sess
 from tests.factories.sessions import make_session
 from workflows.bookings import links
 from workflows.errors import Conflict, InvalidInput
-from workflows.notifications.mail import cancel_line
+from workflows.notifications.mail import action_lines
 
 SOON = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
 LATER = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
@@ -74,7 +74,7 @@ def _expired(user: User, booking: Booking) -> str:
                       algorithm="HS256")
 
 
-def test_a_confirmation_and_a_reminder_carry_the_link_and_other_mail_does_not(db: Session) -> None:
+def test_a_confirmation_and_a_reminder_carry_their_links_and_other_mail_does_not(db: Session) -> None:
     _, mentee, booking, session = parties(db, LATER)
     accepted = Notification(user_id=mentee.id, type="booking.accepted", title="t", body="b",
                             data={"resource": {"id": str(booking.id)}})
@@ -83,7 +83,11 @@ def test_a_confirmation_and_a_reminder_carry_the_link_and_other_mail_does_not(db
     other = Notification(user_id=mentee.id, type="session.updated", title="t", body="b",
                          data={"resource": {"id": str(session.id)}})
     for notification in (accepted, reminder):
-        line = cancel_line(db, notification)
-        token = line.split("#/booking-link?token=")[1]
+        lines = action_lines(db, notification)
+        token = lines.split("#/booking-link?token=")[1]
         assert links.show(db, token).booking_id == booking.id
-    assert cancel_line(db, other) == ""
+    # The confirmation adds the meeting to a calendar too; the reminder does not again.
+    dates = f"{booking.start_time:%Y%m%dT%H%M%SZ}%2F{booking.end_time:%Y%m%dT%H%M%SZ}"
+    assert f"dates={dates}" in action_lines(db, accepted) and "outlook.live.com" in action_lines(db, accepted)
+    assert "calendar.google.com" not in action_lines(db, reminder)
+    assert action_lines(db, other) == ""

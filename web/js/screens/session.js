@@ -70,10 +70,7 @@ function render(view) {
           ? h('ul', { class: 'list' }, session.participants.map((p) => h('li', {}, p.display_name)))
           : h('p', { class: 'muted' }, 'No one has joined yet.'))
       : null,
-    session.meeting_url && ['scheduled', 'in_progress'].includes(status)
-      ? h('p', { class: 'join' }, h('a', { class: 'button primary', href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' },
-        'Join the meeting'), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`))
-      : null,
+    session.meeting_url && ['scheduled', 'in_progress'].includes(status) ? joinButton(session) : null,
     status === 'scheduled' ? addToCalendar(view) : null,
     booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, 'Agenda'), h('p', {}, booking.notes)) : null,
     view.next ? h('p', { class: 'ok', role: 'status' }, `Moved to ${span(view.next.start_time, view.next.end_time)} at no cost. `,
@@ -122,6 +119,19 @@ function addToCalendar(view) {
 }
 
 /** The countdown, ticking every second; it also enables Start once the session can start. */
+/** When the meeting's Join button opens: as a session may start, the policy's minutes before its start. */
+const joinOpens = (session) => new Date(session.start_time).getTime() - policy.start_early_minutes * 60000;
+
+/** Join: a button that opens as the session may start (the page redraws then), its host named beside it. */
+function joinButton(session) {
+  if (session.status === 'scheduled' && Date.now() < joinOpens(session)) {
+    return h('p', { class: 'join' }, h('button', { type: 'button', class: 'primary', disabled: true }, 'Join the meeting'), ' ',
+      h('span', { class: 'meta' }, `opens ${policy.start_early_minutes} minutes before the start, on ${hostOf(session.meeting_url)}`));
+  }
+  return h('p', { class: 'join' }, h('a', { class: 'button primary', href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' },
+    'Join the meeting'), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`));
+}
+
 /** The meeting's host, as the person reads it beside the button (the whole address is the link's). */
 function hostOf(url) {
   try { return new URL(url).host; } catch { return 'the meeting service'; }
@@ -133,8 +143,10 @@ function countdown(view) {
     const { session } = view;
     const now = Date.now();
     const start = new Date(session.start_time).getTime();
-    // Check-in opens, reporting an absence opens, check-in closes, reporting closes: the page draws what it offers.
-    const crossed = [checkInOpens(session), reportOpens(session), new Date(session.end_time).getTime(), reportCloses(session)]
+    // Join opens, check-in opens, reporting an absence opens, check-in closes, reporting closes: the page draws what
+    // it offers.
+    const crossed = [joinOpens(session), checkInOpens(session), reportOpens(session), new Date(session.end_time).getTime(),
+      reportCloses(session)]
       .filter((t) => t <= now).length;
     if (view.crossed !== undefined && crossed !== view.crossed) { view.crossed = crossed; view.render(); return; }
     view.crossed = crossed;
