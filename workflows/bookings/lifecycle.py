@@ -323,6 +323,18 @@ def cancel_booking(db: Session, actor: Actor, booking_id: uuid.UUID, reason: str
     return decide(db, actor, booking_id, BookingAction.CANCEL, reason=reason)
 
 
+def late_fee(booking: Booking) -> int:
+    """The late-cancellation fee of a booking: ``CANCELLATION_FEE_PERCENT`` of its price (a late cancellation's, or a
+    mentee's absence's, when no bundle credit pays instead)."""
+    return booking.price_cents * get_settings().cancellation_fee_percent // 100
+
+
+def cancels_late(role: Role, start: datetime, now: datetime) -> bool:
+    """Whether cancelling now is late: a mentee, less than ``CANCELLATION_WINDOW_HOURS`` before the start (a mentor
+    never is)."""
+    return role == Role.MENTEE and start - now < timedelta(hours=get_settings().cancellation_window_hours)
+
+
 def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, reason: str) -> tuple[int, bool]:
     """End an accepted booking (or a seat) because its session is cancelled, or its mentee leaves.
 
@@ -334,7 +346,7 @@ def end_with_session_cancellation(db: Session, booking: Booking, *, late: bool, 
     if booking.credit_status == CreditStatus.HELD:
         refunded = release_credit(db, booking, refund=not late)
     elif late:
-        fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
+        fee = late_fee(booking)
     BOOKINGS.apply(booking, BookingAction.END_WITH_SESSION, Role.SYSTEM)
     _close_proposals(db, booking)
     booking.cancel_reason = reason

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import jwt
 from sqlalchemy import select
@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from models import Booking, BookingStatus, CreditStatus, Listing, MentorProfile, MentorshipSession, SessionStatus, User
 from workflows.actors import Actor
+from workflows.bookings.lifecycle import cancels_late, late_fee
 from workflows.clock import utcnow
 from workflows.errors import Conflict, InvalidInput
 from workflows.events import EventType
+from workflows.roles import Role
 from workflows.sessions import lifecycle as sessions
 
 AUDIENCE = "booking-link"
@@ -114,9 +116,9 @@ def _view(db: Session, user: User, booking: Booking, now: datetime) -> LinkView:
     if not mentee and user.id != mentor_user:
         raise InvalidInput("this link is not valid any more: open the meeting in the app instead")
     other = mentor_name if mentee else db.scalar(select(User.display_name).where(User.id == booking.mentee_user_id))
-    late = mentee and booking.start_time - now < timedelta(hours=get_settings().cancellation_window_hours)
+    late = cancels_late(Role.MENTEE if mentee else Role.MENTOR, booking.start_time, now)
     credit = booking.credit_status == CreditStatus.HELD
-    fee = booking.price_cents * get_settings().cancellation_fee_percent // 100 if late and not credit else 0
+    fee = late_fee(booking) if late and not credit else 0  # as the cancellation will record it
     done = booking.status != BookingStatus.ACCEPTED or session is None or session.status != SessionStatus.SCHEDULED
     return LinkView(CANCEL, booking.id, session.id if session else None, title, booking.start_time, booking.end_time,
                     other or "", "mentee" if mentee else "mentor", late, fee, booking.currency, late and credit, done)

@@ -40,6 +40,7 @@ from models import (
 )
 from workflows.actors import Actor
 from workflows.bookings.bundles import settle_credit
+from workflows.bookings.lifecycle import late_fee
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, add_or_conflict
 from workflows.events import EventType, record
@@ -196,9 +197,9 @@ def attribute(db: Session, booking: Booking, absent: NoShow, *, now: datetime) -
     fee = 0
     if booking.bundle_purchase_id is not None and booking.credit_status != CreditStatus.NONE:
         if not settle_credit(db, booking, _CREDIT[absent]) and absent == NoShow.MENTEE:
-            fee = booking.price_cents * get_settings().cancellation_fee_percent // 100  # the credit was spent since
+            fee = late_fee(booking)  # the credit was spent since
     elif absent == NoShow.MENTEE:
-        fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
+        fee = late_fee(booking)
     booking.no_show = absent
     booking.no_show_fee_cents = fee
     booking.no_show_at = booking.no_show_at or now

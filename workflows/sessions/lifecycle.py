@@ -23,7 +23,7 @@ from infra.config import get_settings
 from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
 from workflows import calendar_owed as owed
 from workflows.actors import Actor
-from workflows.bookings.lifecycle import end_with_session_cancellation
+from workflows.bookings.lifecycle import cancels_late, end_with_session_cancellation
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType, record, record_all
@@ -306,8 +306,7 @@ def cancel_session(
     """
     session, role = SESSIONS.load_to_act(db, actor, session_id)
     now = now or utcnow()
-    settings = get_settings()
-    late = role == Role.MENTEE and session.start_time - now < timedelta(hours=settings.cancellation_window_hours)
+    late = cancels_late(role, session.start_time, now)
     if session.kind == ListingKind.GROUP and role == Role.MENTEE:
         return _leave_group_session(db, actor, session, reason=reason, late=late)
     return _cancel(db, session, role, str(actor), reason=reason, late=late, now=now)
