@@ -108,6 +108,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.live.routes import blp as live_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
+    from api.public.routes import blp as public_blp  # noqa: PLC0415
     from api.reschedules.routes import blp as reschedules_blp  # noqa: PLC0415
     from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
@@ -119,7 +120,7 @@ def _register_blueprints(api: ServiceApi) -> None:
                       sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
-                      booking_links_blp):
+                      booking_links_blp, public_blp):
         api.register_blueprint(blueprint)
 
 
@@ -173,9 +174,11 @@ def create_app(
 
     _register_blueprints(api)
     document_webhooks(api.spec)
+    from api.webapp.public_pages import blp as public_pages_blp  # noqa: PLC0415
     from api.webapp.routes import blp as webapp_blp  # noqa: PLC0415
 
     app.register_blueprint(webapp_blp)  # the browser app, outside the OpenAPI document
+    app.register_blueprint(public_pages_blp)  # the pages visitors see, rendered here
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Response:

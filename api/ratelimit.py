@@ -1,5 +1,6 @@
-"""Rate limits on Redis for the password routes and registration, per client address; and for the calendar changes
-that make the service talk to a mentor's server, per user.
+"""Rate limits on Redis for the password routes and registration, per client address; for the calendar changes
+that make the service talk to a mentor's server, per user; and for visitors' reads of the public pages, per client
+address.
 
 Failed password checks are counted per (account, client address) and per client
 address; successes are not counted. So someone who knows an email is throttled
@@ -65,6 +66,7 @@ class AuthRateLimiter:
         self._account_emails = parse(settings.account_email_rate_limit)
         self._successes_per_account = parse(settings.auth_rate_limit_success_per_account)
         self._calendar_changes = parse(settings.calendar_rate_limit)
+        self._public_reads = parse(settings.public_rate_limit)
 
     def count_registration(self) -> None:
         """Count one registration attempt from this address; 429 beyond the per-address limit."""
@@ -99,6 +101,13 @@ class AuthRateLimiter:
         with _unless_storage_fails():
             if not self._limiter.hit(self._calendar_changes, "calendar-changes", user):
                 raise self._too_many("calendar changes", self._calendar_changes, "calendar-changes", user)
+
+    def count_public_read(self) -> None:
+        """Count one read of the public pages or routes from this client address; 429 beyond ``PUBLIC_RATE_LIMIT``."""
+        address = client_address()
+        with _unless_storage_fails():
+            if not self._limiter.hit(self._public_reads, "public", address):
+                raise self._too_many("reads from this address", self._public_reads, "public", address)
 
     def refuse_while_throttled(self, account: str) -> None:
         """429 (:class:`LockedOut`) when this address has used up its failures, for this account or for any."""
@@ -155,6 +164,11 @@ def limit_registrations() -> None:
 def limit_calendar_changes(user: str) -> None:
     """429 when this user connected or changed calendars too often lately (each makes us talk to a server)."""
     _limiter().count_calendar_change(user)
+
+
+def limit_public_reads() -> None:
+    """429 when this client address read the public pages too often lately."""
+    _limiter().count_public_read()
 
 
 def limit_account_emails(what: str, recipient: str) -> None:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+import secrets
+import unicodedata
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +24,21 @@ SLOT_STEPS = (15, 30, 60)
 MAX_NOTICE_MINUTES = 525_600
 MAX_DAYS_AHEAD = 730
 MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK, MAX_ACTIVE_BOOKINGS = 48, 336, 1000
+SLUG_PATTERN, MAX_SLUG_LENGTH = "^[a-z0-9]+(-[a-z0-9]+)*$", 80
+_SLUG_WORDS = 60
+
+
+def slug_for(title: str) -> str:
+    """A booking link's slug: the title's letters and digits in ASCII (accents dropped), then 8 random ones, so
+    that two listings of one title differ and no slug tells how many listings there are."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_title)[:_SLUG_WORDS].strip("-")
+    suffix = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
+    return f"{words}-{suffix}" if words else suffix
+
+
+def _slug_default(context: Any) -> str:
+    return slug_for(context.get_current_parameters()["title"])
 
 
 class Listing(IdMixin, TimestampMixin, Base):
@@ -47,6 +65,7 @@ class Listing(IdMixin, TimestampMixin, Base):
                         f"AND (max_sessions_per_week IS NULL OR max_sessions_per_week BETWEEN 1 AND "
                         f"{MAX_SESSIONS_PER_WEEK}) AND (max_active_bookings_per_mentor IS NULL OR "
                         f"max_active_bookings_per_mentor BETWEEN 1 AND {MAX_ACTIVE_BOOKINGS})", name="limits_range"),
+        CheckConstraint(f"slug ~ '{SLUG_PATTERN}' AND length(slug) <= {MAX_SLUG_LENGTH}", name="slug_shape"),
         Index("ix_listings_mentor_created", "mentor_profile_id", "created_at"),
         trigram_index("ix_listings_title_trgm", "title"),
     )
@@ -54,6 +73,8 @@ class Listing(IdMixin, TimestampMixin, Base):
     mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"))
     skill_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skills.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The listing's booking page, /book/<slug>: made from the title when the listing is, and kept (links stay good).
+    slug: Mapped[str] = mapped_column(String(MAX_SLUG_LENGTH), unique=True, default=_slug_default)
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     duration_minutes: Mapped[int]
     price_cents: Mapped[int]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin, trigram_index
@@ -36,6 +36,7 @@ class Skill(IdMixin, Base):
 
 
 ONE_PROFILE_PER_USER = "uq_mentor_profiles_user_id"
+MAX_EMBED_ORIGINS = 5
 
 
 class MentorProfile(IdMixin, TimestampMixin, Base):
@@ -49,6 +50,7 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
         CheckConstraint(f"(max_sessions_per_day IS NULL OR max_sessions_per_day BETWEEN 1 AND {MAX_SESSIONS_PER_DAY}) "
                         f"AND (max_sessions_per_week IS NULL OR max_sessions_per_week BETWEEN 1 AND "
                         f"{MAX_SESSIONS_PER_WEEK})", name="limits_range"),
+        CheckConstraint(f"cardinality(embed_origins) <= {MAX_EMBED_ORIGINS}", name="embed_origins_count"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
@@ -63,6 +65,11 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
     # Sessions of any listing (group sessions included) in the mentor's local day and week; None: no limit.
     max_sessions_per_day: Mapped[int | None]
     max_sessions_per_week: Mapped[int | None]
+    # Shown to visitors without an account (the public directory, the profile's and its listings' booking pages):
+    # private by default.
+    public: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Sites that may show the public pages in a frame (https origins); none: no framing.
+    embed_origins: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list, server_default="{}")
 
     user: Mapped[User] = relationship(back_populates="mentor_profile")
     skills: Mapped[list[Skill]] = relationship(secondary=mentor_profile_skills, order_by="Skill.name")

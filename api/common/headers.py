@@ -1,6 +1,7 @@
 """Headers on every answer that say how a browser may keep and show it.
 
-- ``/api/v1`` answers carry tokens and personal data: ``Cache-Control: no-store``, errors included.
+- ``/api/v1`` answers carry tokens and personal data: ``Cache-Control: no-store``, errors included; but for
+  ``/api/v1/public``, whose answers are the same for everyone (its routes say how long they may be kept).
 - ``Strict-Transport-Security`` when the service is public over https (``PUBLIC_URL``).
 - Every HTML page gets a Content-Security-Policy (the web app sets its own; Swagger UI gets one that admits
   its one inline script by hash) and a ``Permissions-Policy`` that turns off the devices no page uses.
@@ -21,6 +22,7 @@ PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb
                       "midi=(), magnetometer=(), gyroscope=(), accelerometer=()")
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 _MAX_HTML_SCANNED = 64 * 1024
+PUBLIC_API = "/api/v1/public/"
 
 
 def html_policy(body: bytes) -> str:
@@ -44,7 +46,7 @@ def init_security_headers(app: Flask, settings: Settings) -> None:
     https = settings.public_url.startswith("https://")
 
     def add_headers(response: Response) -> Response:
-        if request.path.startswith("/api/v1"):
+        if request.path.startswith("/api/v1") and not request.path.startswith(PUBLIC_API):
             response.headers["Cache-Control"] = "no-store"
         if https:
             response.headers["Strict-Transport-Security"] = HSTS

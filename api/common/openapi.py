@@ -54,8 +54,9 @@ class NamedQueryEnums(BasePlugin):
                          **_kwargs: Any) -> None:
         for operation in (operations or {}).values():
             for parameter in operation.get("parameters", []):
-                schema = parameter.get("schema") if isinstance(parameter, dict) else None
-                values = [value for value in (schema or {}).get("enum", []) if value is not None]
+                if not isinstance(parameter, dict):
+                    continue  # a reference to a shared parameter (an ETag's If-None-Match)
+                values = [value for value in (parameter.get("schema") or {}).get("enum", []) if value is not None]
                 if parameter.get("in") != "query" or not values:
                     continue
                 name = _ENUM_NAMES.get(frozenset(values)) or _pascal(parameter["name"])

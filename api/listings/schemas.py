@@ -120,6 +120,9 @@ class ListingSchema(ShownSchema):
     id = fields.UUID(dump_only=True)
     mentor_profile_id = fields.UUID(dump_only=True)
     title = fields.String(dump_only=True)
+    slug = fields.String(dump_only=True, metadata={
+        "description": "Its booking page is `/book/<slug>`, seen by visitors when its mentor's profile is public.",
+        "example": "system-design-interview-practice-k3m9x2ab"})
     description = fields.String(dump_only=True)
     skill = fields.Function(lambda data: data["skill"].name, metadata={"type": "string"})
     duration_minutes = fields.Integer(dump_only=True)

@@ -12,8 +12,17 @@ from api.bookings.schemas import BookingSchema
 from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, search_words, skill_name, timezone_name
 from api.sessions.schemas import SessionSchema
 from models.listings import MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK
+from models.mentors import MAX_EMBED_ORIGINS
 from workflows.mentors.time_off import MAX_HOURS_PER_DAY, MAX_OVERRIDES, MAX_TIME_OFF
 
+# An https origin: a host name (or an IPv4 address) and an optional port, no path.
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_ORIGIN = re.compile(rf"^https://{_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
+PUBLIC = ("Visitors without an account see your profile, your active listings and their free times (never who "
+          "booked them, nor where you meet), and each listing's booking page `/book/<slug>`. False (the default): "
+          "only signed-in people do.")
+EMBED_ORIGINS = ("Sites allowed to show your public pages in a frame (https origins, 5 at most); none (the default): "
+                 "no site may.")
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
@@ -60,6 +69,11 @@ class MentorProfilePatchSchema(ma.Schema):
     max_sessions_per_day = _limit(MAX_SESSIONS_PER_DAY, "At most this many sessions a day, of every listing, group "
                                   "sessions included (in your timezone); null: no limit.")
     max_sessions_per_week = _limit(MAX_SESSIONS_PER_WEEK, "The same, a week (Monday to Sunday).")
+    public = fields.Boolean(metadata={"description": PUBLIC})
+    embed_origins = fields.List(Text(validate=validate.Regexp(_ORIGIN, error="expected an https origin, such as "
+                                                                              "https://example.com")),
+                                validate=validate.Length(max=MAX_EMBED_ORIGINS), metadata={
+        "description": EMBED_ORIGINS, "example": ["https://mentoring.example.edu"]})
 
     @ma.validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -203,6 +217,8 @@ class MentorProfileSchema(ma.Schema):
     availability = fields.List(fields.Nested(WindowSchema), dump_only=True)
     max_sessions_per_day = fields.Integer(allow_none=True, dump_only=True)
     max_sessions_per_week = fields.Integer(allow_none=True, dump_only=True)
+    public = fields.Boolean(dump_only=True, metadata={"description": PUBLIC})
+    embed_origins = fields.List(fields.String(), dump_only=True, metadata={"description": EMBED_ORIGINS})
     created_at = fields.DateTime(dump_only=True)
 
 

@@ -31,7 +31,10 @@ PUBLIC_PATHS = ("/api/v1/auth/register", "/api/v1/auth/token", "/health/live", "
                 "/api/v1/auth/password-reset/check", "/api/v1/auth/password-reset/confirm",
                 "/api/v1/auth/cancel-email-change",
                 # The links in emails that cancel a meeting: the signed link is the credential (added on purpose).
-                "/api/v1/booking-links/check", "/api/v1/booking-links/act")
+                "/api/v1/booking-links/check", "/api/v1/booking-links/act",
+                # What visitors without an account read: public mentors and listings (added on purpose).
+                "/api/v1/public/mentors", "/api/v1/public/mentors/{profile_id}", "/api/v1/public/listings/{slug}",
+                "/api/v1/public/listings/{slug}/times")
 
 
 def test_every_operation_is_documented(client: FlaskClient) -> None:

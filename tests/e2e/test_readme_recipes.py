@@ -149,6 +149,8 @@ def test_the_tour_takes_a_session_from_request_to_review(stack: Stack) -> None:
     done = stack.bash("\n".join(tour))
     assert done.returncode == 0, done.stdout + done.stderr
     assert '"status": "completed"' in done.stdout and '"rating_count": 1' in done.stdout, done.stdout
+    # Step 3's public booking link opens without an account.
+    assert "<title>Code review with Ada Mentor \u00b7 Mentorship</title>" in done.stdout, done.stdout
     history = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('["')]
     assert history[-1] == ["session.completed", "mentor"], done.stdout
     # Step 8: the links read out of the mail catcher's log confirm the address and set a new password.

@@ -67,7 +67,8 @@ async function route() {
   }
   const [pattern, screen, { open, signedInToo, title }] = match;
   if (!open && !session.signedIn) {
-    sessionStorage.setItem('mentorship.after', path);
+    if (path === '/') { location.replace('/mentors'); return; } // a visitor starts at the public directory
+    sessionStorage.setItem('mentorship.after', location.hash.slice(1)); // back to it, with its chosen time
     go('/signin');
     return;
   }

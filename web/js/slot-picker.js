@@ -32,9 +32,10 @@ function roving(group, selector, onMove = () => {}) {
 /**
  * `fetchSlots(from, to)` reads the free slots of a range (at most 31 days); `firstFree()` the first free slot or
  * null; `horizonDays` how far ahead slots may be. `onChoose(slot | null)` when a slot is chosen (or the choice
- * cleared); `isRequested(slot)` marks slots the viewer already asked for; `disabled` for the listing's own mentor.
+ * cleared); `isRequested(slot)` marks slots the viewer already asked for; `disabled` for the listing's own mentor;
+ * `initial` a start time to open at and choose (a public booking page's link), if still free.
  */
-export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horizonDays = 60, disabled = false }) {
+export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horizonDays = 60, disabled = false, initial }) {
   const el = h('div', { class: 'picker' });
   const today = midnight(new Date());
   const lastDay = addDays(today, horizonDays); // the first day past the horizon
@@ -48,6 +49,9 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
   let selected = null;
   let asked = 0; // the latest read: an older answer never draws over a newer one
   let focusDay = null; // a day whose tab takes the focus once drawn (after a jump)
+  let wanted = initial && new Date(initial);
+  if (wanted && !(wanted >= today && wanted < lastDay)) wanted = null;
+  if (wanted) weekFrom = addDays(today, 7 * Math.floor(daysFrom(today, wanted) / 7));
 
   function range() {
     if (mode === 'week') return [weekFrom, addDays(weekFrom, Math.min(7, daysFrom(weekFrom, lastDay)))];
@@ -66,6 +70,12 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
       const chosen = selected && new Date(selected.start_time);
       const gone = chosen && chosen >= from && chosen < to && !slots.some((s) => s.start_time === selected.start_time && !s.viewer_busy);
       if (gone) choose(null); // the chosen slot is no longer free
+      if (wanted) {
+        const slot = slots.find((s) => new Date(s.start_time).getTime() === wanted.getTime() && !s.viewer_busy);
+        note = slot ? null : 'The time you chose is no longer free: choose another.';
+        wanted = null;
+        if (slot) { shownDay = dayKey(new Date(slot.start_time)); selected = slot; render(); choose(slot); return; }
+      }
     } catch (err) {
       if (mine !== asked) return;
       state = err.message;

@@ -32,7 +32,8 @@ class WindowSpec:
 # A profile is shown with its owner's display name, its skills and its windows, in one round trip per kind.
 _SHOWN = (joinedload(MentorProfile.user), selectinload(MentorProfile.skills), selectinload(MentorProfile.availability))
 LIMIT_FIELDS = frozenset({"max_sessions_per_day", "max_sessions_per_week"})
-EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url"}) | LIMIT_FIELDS
+EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url", "public", "embed_origins"}
+                            ) | LIMIT_FIELDS
 
 
 def create_mentor_profile(
@@ -48,17 +49,19 @@ def create_mentor_profile(
     return profile
 
 
-def get_mentor_profile(db: Session, profile_id: uuid.UUID) -> MentorProfile:
-    """A listed profile; a deleted account's profile is unlisted and answers 404."""
+def get_mentor_profile(db: Session, profile_id: uuid.UUID, *, must_be_public: bool = False) -> MentorProfile:
+    """A listed profile (and a public one, with ``must_be_public``); a deleted account's profile is unlisted and
+    answers 404."""
     profile = db.get(MentorProfile, profile_id, options=list(_SHOWN))
-    if profile is None or not profile.listed:
+    if profile is None or not profile.listed or (must_be_public and not profile.public):
         raise NotFound("mentor profile not found")
     return profile
 
 
 def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, changes: dict[str, Any]
                           ) -> MentorProfile:
-    """Change your own profile's headline, bio, timezone, skills (replaced whole) or avatar."""
+    """Change your own profile's headline, bio, timezone, skills (replaced whole), avatar, limits, whether visitors
+    see it (``public``) and which sites may frame its public pages."""
     profile = get_mentor_profile(db, profile_id)
     if profile.user_id != actor.user_id:
         raise Forbidden("only the mentor can change their profile")
@@ -81,10 +84,13 @@ def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, chan
 
 
 def list_mentor_profiles(
-    db: Session, *, skill: str | None, limit: int, cursor: str | None, q: str | None = None
+    db: Session, *, skill: str | None, limit: int, cursor: str | None, q: str | None = None, public_only: bool = False
 ) -> Page[MentorProfile]:
-    """Listed profiles in creation order, of a skill; with ``q``, the best ``limit`` matches, ranked, on one page."""
+    """Listed profiles in creation order, of a skill (public ones only, with ``public_only``); with ``q``, the best
+    ``limit`` matches, ranked, on one page."""
     query = select(MentorProfile).where(MentorProfile.listed).options(*_SHOWN)
+    if public_only:
+        query = query.where(MentorProfile.public.is_(True))
     if skill:
         query = query.where(
             MentorProfile.id.in_(

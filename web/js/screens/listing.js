@@ -9,13 +9,13 @@ import { bookingPanel } from './listing/booking.js';
 import { bundlesPanel } from './listing/bundles.js';
 import { groupPanel } from './listing/group.js';
 
-export async function listingPage(main, { params: [id] }) {
+export async function listingPage(main, { params: [id], query }) {
   const [item, me] = await Promise.all([loadListing(id), currentUser(), loadPolicy()]);
   const mentor = await profile(item.mentor_profile_id).catch(() => null);
   const mine = Boolean(me && me.mentor_profile_id === item.mentor_profile_id);
   live.watch(id);
   const bundles = bundlesPanel({ id, mine });
-  const part = item.kind === 'group' ? groupPanel({ id, item, mine }) : bookingPanel({ id, item, mine, credits: bundles });
+  const part = item.kind === 'group' ? groupPanel({ id, item, mine }) : bookingPanel({ id, item, mine, credits: bundles, start: query.get('start') });
 
   append(main, [
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Mentors'), ' › ', mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name) : 'Mentor'),

@@ -33,10 +33,30 @@ export async function mentorSetup(main) {
   main.append(h('h1', {}, 'Mentor setup'),
     h('p', { class: 'lead' }, `${mentor.display_name} · ${mentor.headline}`),
     h('p', { class: 'meta' }, `Timezone ${mentor.timezone} · skills: ${mentor.skills.join(', ') || 'none'} · `,
-      h('a', { href: `#/mentors/${mentor.id}` }, 'See your public page')),
-    availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
+      h('a', { href: `#/mentors/${mentor.id}` }, 'See your profile')),
+    publicSection(mentor), availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
     calendarsSection(), listingsSection(mentor), webhooksSection());
   return undefined;
+}
+
+// Visitors without an account see a public mentor's page and listings, each with a booking link to share.
+function publicSection(mentor) {
+  const messages = messageArea();
+  const form = h('form', { class: 'card', 'aria-labelledby': 'pub-h' }, h('h2', { id: 'pub-h' }, 'Public page'),
+    field('Show my profile and listings to visitors', { type: 'checkbox', name: 'public', checked: mentor.public,
+      hint: 'Anyone can see them and your free times (never who booked), and book once signed in. Off: only signed-in people.' }),
+    field('Sites that may embed your pages', { name: 'embed', value: mentor.embed_origins.join(', '),
+      hint: 'https addresses, comma separated, e.g. https://mentoring.example.edu; none: no site.' }),
+    mentor.public ? h('p', {}, 'Your page: ', h('a', { href: `/mentors/${mentor.id}` }, `${location.origin}/mentors/${mentor.id}`)) : null,
+    messages.el, h('button', { type: 'submit' }, 'Save public page'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      await patch(`/mentor-profiles/${mentor.id}`, { public: form.public.checked, embed_origins: splitList(form.embed.value) });
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    }, form);
+  });
+  return form;
 }
 
 function becomeMentor(main) {
@@ -125,7 +145,7 @@ function listingsSection(mentor) {
     try {
       const items = await all('/listings', { mentor_profile_id: mentor.id }, 1);
       if (!items.length) { replace(listEl, empty('No listings yet: create one below.')); return; }
-      replace(listEl, h('ul', { class: 'list' }, items.map((l) => listingCard(l, load))));
+      replace(listEl, h('ul', { class: 'list' }, items.map((l) => listingCard(l, load, mentor.public))));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
   const form = h('form', { class: 'card' }, h('h3', {}, 'New listing'),
@@ -169,13 +189,14 @@ function listingsSection(mentor) {
   return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, 'Listings'), listEl, form);
 }
 
-function listingCard(l, reload) {
+function listingCard(l, reload, shared) {
   const messages = messageArea();
   return h('li', { class: 'card' },
     h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
     h('p', { class: 'meta' }, `${money(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
       l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled'),
       l.instant_booking ? [' ', badge('Booked instantly', 'scheduled')] : null),
+    shared && l.active ? h('p', {}, 'Booking link: ', h('a', { href: `/book/${l.slug}` }, `${location.origin}/book/${l.slug}`)) : null,
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await reload(); }) },
       l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
     l.kind === 'individual' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {

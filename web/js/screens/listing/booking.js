@@ -11,7 +11,7 @@ import { h, field, redraw, replace, empty, errorBox, messageArea, money, span, t
 
 const sameInstant = (a, b) => new Date(a).getTime() === new Date(b).getTime();
 
-export function bookingPanel({ id, item, mine, credits }) {
+export function bookingPanel({ id, item, mine, credits, start }) {
   const state = { pending: [], bookings: [] };
   const picker = slotPicker({
     onChoose: (slot) => form?.show(slot),
@@ -21,6 +21,7 @@ export function bookingPanel({ id, item, mine, credits }) {
     firstFree: async () => (await get(`/listings/${id}/slots/first`)).slot,
     horizonDays: item.max_days_ahead || 365,
     disabled: mine,
+    initial: start,
   });
   const requestsEl = h('div', {});
   const drawRequests = () => redraw(requestsEl, state.pending.length + state.bookings.length

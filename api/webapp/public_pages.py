@@ -1,0 +1,193 @@
+"""The public pages, rendered by the server so they preview when shared and can be indexed: the directory of public
+mentors (``/mentors``), a mentor's page (``/mentors/<id>``) and a listing's booking page (``/book/<slug>``), with
+``/robots.txt`` and ``/sitemap.xml`` telling search engines what they may index.
+
+They read what ``/api/v1/public`` serves (``workflows.mentors.public``) and nothing more. Times are written in the
+visitor's timezone (``tz``, which a small script adds from the browser; UTC until then) and language
+(``Accept-Language``); choosing one opens the web app at that time, which asks a visitor to sign in or sign up and
+brings them back to it. A page may be framed only by the sites its mentor allows (none by default).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from xml.sax.saxutils import escape
+
+from babel import Locale
+from babel.dates import format_skeleton, format_time
+from babel.numbers import format_currency
+from flask import Blueprint, Response, current_app, render_template, request
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from api.database import db_session
+from api.ratelimit import limit_public_reads
+from models import Listing, MentorProfile
+from workflows.clock import utcnow
+from workflows.errors import NotFound
+from workflows.mentors import public
+from workflows.wording import locale_of, zone_of
+
+blp = Blueprint("public_pages", __name__, template_folder="templates")
+blp.before_request(limit_public_reads)
+# How long a visitor's page may be kept by a cache, and how many pages the sitemap names.
+CACHED_SECONDS = 60
+MAX_SITEMAP_URLS = 5_000
+DIRECTORY_PAGE = 24
+DEFAULT_HORIZON_DAYS = 365
+
+
+def _policy(frame_ancestors: list[str]) -> str:
+    return "; ".join([
+        "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' https: data:",
+        "base-uri 'none'", "form-action 'self'",
+        f"frame-ancestors {' '.join(frame_ancestors) if frame_ancestors else chr(39) + 'none' + chr(39)}",
+    ])
+
+
+def _page(template: str, *, frame_ancestors: list[str] | None = None, **context: Any) -> Response:
+    response = Response(render_template(template, base=_base_url(), **context), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = _policy(frame_ancestors or [])
+    response.headers["Cache-Control"] = f"public, max-age={CACHED_SECONDS}"
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response
+
+
+def _base_url() -> str:
+    return str(current_app.extensions["settings"].public_url).rstrip("/")
+
+
+def _locale() -> Locale:
+    return locale_of(request.accept_languages.best)
+
+
+def _zone() -> Any:
+    name = request.args.get("tz")
+    if name is None:
+        return UTC
+    zone = zone_of(name) if len(name) <= 64 else None  # noqa: PLR2004 - the longest IANA name is 32
+    if zone is None:
+        raise BadRequest("unknown timezone: use an IANA name such as Europe/Paris")
+    return zone
+
+
+def price(cents: int, currency: str, language: Locale) -> str:
+    return "Free" if cents == 0 else format_currency(cents / 100, currency, locale=language)
+
+
+@blp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    data = getattr(error, "data", {})
+    return _error_page(error.code or 500, data.get("message") or error.description or "", data.get("headers"))
+
+
+@blp.errorhandler(NotFound)
+def _not_found(_error: NotFound) -> Response:
+    return _error_page(404, "There is no public page at this address: the link may be mistyped, or its mentor made "
+                            "their pages private.")
+
+
+def _error_page(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    response = _page("public_error.html", status=status, message=message)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(headers or {})
+    return response
+
+
+@dataclass(frozen=True)
+class _Day:
+    label: str
+    times: list[dict[str, Any]]
+
+
+@blp.get("/mentors")
+def directory() -> Response:
+    """The public mentors, 24 a page, of a skill or the best matches of a few words."""
+    q = (request.args.get("q") or "").strip()[:100] or None
+    cursor = (request.args.get("cursor") or "")[:500] or None
+    found = public.public_mentors(db_session(), skill=None, q=q, limit=DIRECTORY_PAGE, cursor=cursor)
+    return _page("public_directory.html", mentors=found.items, next_cursor=found.next_cursor, q=q or "")
+
+
+@blp.get("/mentors/<uuid:profile_id>")
+def mentor_page(profile_id: uuid.UUID) -> Response:
+    db = db_session()
+    profile = public.public_mentor(db, profile_id)
+    language = _locale()
+    listings = [(listing, price(listing.price_cents, listing.currency, language))
+                for listing in public.public_listings(db, profile)]
+    return _page("public_mentor.html", frame_ancestors=profile.embed_origins, mentor=profile, listings=listings)
+
+
+@blp.get("/book/<string(maxlength=80):slug>")
+def booking_page(slug: str) -> Response:
+    """A listing's booking page: what it is, who teaches it, and its free times a week at a time (``week``, a date
+    in ``tz``), each a link into the web app at that time."""
+    db = db_session()
+    listing = public.public_listing(db, slug)
+    zone, language = _zone(), _locale()
+    today = utcnow().astimezone(zone).date()
+    horizon = today + timedelta(days=listing.max_days_ahead or DEFAULT_HORIZON_DAYS)
+    try:
+        first = date.fromisoformat(request.args["week"]) if "week" in request.args else today
+    except ValueError:
+        raise BadRequest("`week` is a date: YYYY-MM-DD") from None
+    first = min(max(first, today), horizon)
+    start = datetime.combine(first, time(), zone).astimezone(UTC)
+    end = datetime.combine(first + timedelta(days=7), time(), zone).astimezone(UTC)
+    days: dict[date, list[dict[str, Any]]] = {}
+    for found in public.public_times(db, listing, start=start, end=end):
+        local = found.start_time.astimezone(zone)
+        days.setdefault(local.date(), []).append({
+            "start": found.start_time.isoformat().replace("+00:00", "Z"),
+            "label": f"{format_time(found.start_time, 'short', tzinfo=zone, locale=language)}\u2013"
+                     f"{format_time(found.end_time, 'short', tzinfo=zone, locale=language)}",
+            "seats_left": found.seats_left})
+    shown = [_Day(format_skeleton("yMMMMEEEEd", datetime.combine(day, time(12)), locale=language), times)
+             for day, times in sorted(days.items())]
+
+    def week_link(day: date) -> str | None:
+        if not today <= day <= horizon:
+            return None
+        return f"?week={day.isoformat()}" + (f"&tz={request.args['tz']}" if "tz" in request.args else "")
+
+    mentor = listing.mentor_profile
+    return _page(
+        "public_booking.html", frame_ancestors=mentor.embed_origins, listing=listing, mentor=mentor, days=shown,
+        zone=getattr(zone, "key", "UTC"), price=price(listing.price_cents, listing.currency, language),
+        week=format_skeleton("yMMMd", datetime.combine(first, time(12)), locale=language),
+        earlier=week_link(first - timedelta(days=7)) if first > today else None,
+        later=week_link(first + timedelta(days=7)))
+
+
+@blp.get("/robots.txt")
+def robots() -> Response:
+    """The public pages may be indexed; the app, its API and the operators' routes may not."""
+    lines = ["User-agent: *", "Allow: /book/", "Allow: /mentors", "Disallow: /api/", "Disallow: /web/",
+             "Disallow: /health/", "Disallow: /metrics", "Disallow: /$", f"Sitemap: {_base_url()}/sitemap.xml", ""]
+    response = Response("\n".join(lines), mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@blp.get("/sitemap.xml")
+def sitemap() -> Response:
+    """The public mentors' pages and their active listings' booking pages (the first 5,000)."""
+    db, base = db_session(), _base_url()
+    public_mentor = (MentorProfile.public.is_(True)) & (MentorProfile.listed.is_(True))
+    mentors = db.scalars(select(MentorProfile.id).where(public_mentor).order_by(MentorProfile.created_at)
+                         .limit(MAX_SITEMAP_URLS)).all()
+    slugs = db.scalars(select(Listing.slug).join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
+                       .where(public_mentor, Listing.active.is_(True)).order_by(Listing.created_at)
+                       .limit(MAX_SITEMAP_URLS - len(mentors))).all()
+    urls = [f"{base}/mentors", *(f"{base}/mentors/{m}" for m in mentors), *(f"{base}/book/{s}" for s in slugs)]
+    body = "".join(f"<url><loc>{escape(url)}</loc></url>" for url in urls)
+    response = Response('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/'
+                        f'sitemap/0.9">{body}</urlset>\n', mimetype="application/xml")
+    response.headers["Cache-Control"] = f"public, max-age={CACHED_SECONDS * 10}"
+    return response

@@ -1,0 +1,111 @@
+"""Public pages and booking links, in Chromium: a mentor makes their page public and finds each listing's booking
+link; a visitor on a phone starts at `/` (the public directory, not a sign-in form), opens the link, reads the free
+times in their own timezone, chooses one, signs up and lands back on that time, chosen, to book it; someone with an
+account on a desktop signs in from the same link and lands on their time too."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.web.conftest import DESKTOP, PASSWORD, PHONE, Axe, Served, browser_timezone, expect, new_page, shot
+from tests.web.pages import clinic, sign_in
+
+
+def test_a_visitor_books_from_a_public_booking_link_through_sign_up(web_server: Served, browser: Any,
+                                                                    axe: Axe) -> None:
+    served = web_server
+    zone = browser_timezone(datetime.now(UTC))
+    listing, _ = clinic(served, "Europe/Paris")
+    the_mentor_shares_a_booking_link(served, browser, axe, zone, listing)
+    visitor = new_page(browser, served, zone, PHONE)
+    visitor.goto("/")
+    expect(visitor).to_have_url(re.compile("/mentors$"))
+    expect(visitor.get_by_role("heading", level=1, name="Find a mentor")).to_be_visible()
+    visitor.get_by_role("link", name="Grace Hopper").click()
+    visitor.get_by_role("link", name="COBOL clinic").click()
+    # The server wrote the times in the visitor's zone (the page asked for it by its address).
+    expect(visitor).to_have_url(re.compile(f"/book/{listing['slug']}\\?tz="))
+    times = visitor.get_by_role("region", name=re.compile("^Free times from"))
+    expect(times.get_by_text(f"Times in {zone}.")).to_contain_text("come straight back to it")
+    chosen = times.get_by_role("link").filter(has_text=re.compile(r"^\d\d:\d\d")).nth(2)
+    start = datetime.fromisoformat(re.search(r"start=([^&]+)", chosen.get_attribute("href"))  # type: ignore[union-attr]
+                                   .group(1).replace("%3A", ":"))
+    expect(chosen).to_contain_text(f"{start.astimezone(ZoneInfo(zone)):%H:%M}\u2013")
+    shot(visitor, "public-02-booking-page-phone")
+    axe.check(visitor, "phone: a public booking page")
+    assert not visitor.csp_errors, visitor.csp_errors
+
+    chosen.click()
+    expect(visitor.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    visitor.get_by_role("link", name="Create an account").click()
+    visitor.get_by_label("Display name").fill("Ada Lovelace")
+    visitor.get_by_label("Email").fill("ada@example.com")
+    visitor.get_by_label("Password").fill(PASSWORD)
+    visitor.get_by_role("button", name="Sign up").click()
+    booked_time(visitor, start, zone)
+    form = visitor.get_by_role("form", name="Request a booking")
+    form.get_by_role("button", name="Request booking").click()
+    expect(form.get_by_role("status")).to_contain_text("Requested")
+    shot(visitor, "public-03-back-at-the-time-phone")
+    axe.check(visitor, "phone: back from sign-up at the chosen time")
+    visitor.context.close()
+
+    # Someone with an account signs in from the link, on a desktop.
+    served.register("Bo Chen", "bo@example.com")
+    desk = new_page(browser, served, zone, DESKTOP)
+    desk.goto(f"/book/{listing['slug']}")
+    times = desk.get_by_role("region", name=re.compile("^Free times from"))
+    expect(times.get_by_text(f"Times in {zone}.")).to_contain_text("come straight back to it")
+    shot(desk, "public-04-booking-page-desktop")
+    axe.check(desk, "a public booking page")
+    other = times.get_by_role("link").filter(has_text=re.compile(r"^\d\d:\d\d")).nth(3)
+    later = datetime.fromisoformat(re.search(r"start=([^&]+)", other.get_attribute("href"))  # type: ignore[union-attr]
+                                   .group(1).replace("%3A", ":"))
+    other.click()
+    desk.get_by_label("Email").fill("bo@example.com")
+    desk.get_by_label("Password").fill(PASSWORD)
+    desk.get_by_role("button", name="Sign in").click()
+    booked_time(desk, later, zone)
+    desk.context.close()
+
+
+def the_mentor_shares_a_booking_link(served: Served, browser: Any, axe: Axe, zone: str,
+                                     listing: dict[str, Any]) -> None:
+    mentor = new_page(browser, served, zone)
+    sign_in(mentor, "grace@example.com")
+    mentor.goto("/#/mentor")
+    public = mentor.get_by_role("form", name="Public page")
+    public.get_by_label("Show my profile and listings to visitors").check()
+    public.get_by_role("button", name="Save public page").click()
+    link = mentor.get_by_role("link", name=f"{served.url}/book/{listing['slug']}")
+    expect(link).to_be_visible()
+    expect(mentor.get_by_role("form", name="Public page").get_by_label(
+        "Show my profile and listings to visitors")).to_be_checked()
+    shot(mentor, "public-01-mentor-shares")
+    axe.check(mentor, "mentor setup: the public page and a booking link")
+    mentor.context.close()
+
+
+def booked_time(page: Any, start: datetime, zone: str) -> None:
+    """The listing's screen, with the time chosen on the public page chosen in the picker."""
+    expect(page.get_by_role("heading", level=1, name="COBOL clinic")).to_be_visible()
+    local = start.astimezone(ZoneInfo(zone))
+    chosen = page.get_by_role("region", name="Free slots").locator("button.slot[aria-pressed=true]")
+    expect(chosen).to_contain_text(f"{local:%H:%M}")
+    expect(page.locator("#selected-slot")).to_contain_text(f"{local:%H:%M}")
+
+
+def test_signed_out_app_screens_still_ask_to_sign_in(web_server: Served, browser: Any) -> None:
+    """Only `/` opens the public directory: another screen of the app asks a visitor to sign in, as before."""
+    web_server.register("Bo Chen", "bo@example.com")
+    page = new_page(browser, web_server, "UTC")
+    page.goto("/#/bookings")
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    page.get_by_label("Email").fill("bo@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="My bookings")).to_be_visible()
+    page.context.close()

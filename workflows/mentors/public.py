@@ -1,0 +1,77 @@
+"""What visitors without an account see: mentors who made their profile public, those mentors' active listings and
+the listings' free times. Nothing else: no mentee, no request, no location, no email.
+
+A mentor is private by default (``MentorProfile.public``); a private mentor, a withdrawn listing and a deleted
+account are not found here, whoever asks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from models import Listing, ListingKind, MentorProfile
+from workflows.errors import NotFound
+from workflows.mentors import profiles
+from workflows.pagination import Page
+from workflows.scheduling import slots
+from workflows.sessions import group
+
+# A public profile shows at most this many listings, newest first; a group listing at most this many sessions a range.
+MAX_LISTINGS_SHOWN = 50
+MAX_GROUP_TIMES = 100
+
+
+@dataclass(frozen=True)
+class PublicTime:
+    """A time a visitor may book: a free slot of a one-to-one listing, or a group session with seats left."""
+
+    start_time: datetime
+    end_time: datetime
+    seats_left: int | None = None
+
+
+def public_mentors(db: Session, *, skill: str | None, q: str | None, limit: int, cursor: str | None
+                   ) -> Page[MentorProfile]:
+    """The directory of public mentors, as :func:`profiles.list_mentor_profiles` finds them."""
+    return profiles.list_mentor_profiles(db, skill=skill, q=q, limit=limit, cursor=cursor, public_only=True)
+
+
+def public_mentor(db: Session, profile_id: uuid.UUID) -> MentorProfile:
+    return profiles.get_mentor_profile(db, profile_id, must_be_public=True)
+
+
+def public_listings(db: Session, profile: MentorProfile) -> list[Listing]:
+    """A public mentor's active listings (those they own), newest first."""
+    return list(db.scalars(
+        select(Listing).options(joinedload(Listing.skill))
+        .where(Listing.mentor_profile_id == profile.id, Listing.active.is_(True))
+        .order_by(Listing.created_at.desc(), Listing.id).limit(MAX_LISTINGS_SHOWN)))
+
+
+def public_listing(db: Session, slug: str) -> Listing:
+    """The active listing of a public mentor with this slug; 404 for any other."""
+    listing = db.scalars(
+        select(Listing).options(joinedload(Listing.skill), joinedload(Listing.mentor_profile)
+                                .joinedload(MentorProfile.user))
+        .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
+        .where(Listing.slug == slug, Listing.active.is_(True), MentorProfile.public.is_(True),
+               MentorProfile.listed.is_(True))).one_or_none()
+    if listing is None:
+        raise NotFound("no public listing has this address")
+    return listing
+
+
+def public_times(db: Session, listing: Listing, *, start: datetime, end: datetime) -> list[PublicTime]:
+    """The times in [start, end) a visitor could book: a one-to-one listing's free slots (as anyone sees them, not as
+    a signed-in viewer does), a group listing's sessions with a seat left (the first :data:`MAX_GROUP_TIMES`)."""
+    if listing.kind == ListingKind.GROUP:
+        found = group.find_group_sessions(db, listing_id=listing.id, start_from=start, start_to=end,
+                                          limit=MAX_GROUP_TIMES, cursor=None)
+        return [PublicTime(s.start_time, s.end_time, s.seats_left) for s in found.items if s.seats_left > 0]
+    return [PublicTime(slot.start_time, slot.end_time) for slot in slots.free_slots(db, listing.id, start=start,
+                                                                                     end=end)]
