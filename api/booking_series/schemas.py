@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
-from api.bookings.schemas import AnswerSchema
+from api.bookings.schemas import AnsweredSchema, AnswerSchema
 from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
 from api.database import db_session
 from models import BookingSeries, SeriesStatus
@@ -132,6 +132,8 @@ class SeriesSchema(MenteeTimeSchema):
     cancelled_from = fields.DateTime(allow_none=True)
     cancelled_by = fields.String(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "Why it was declined, withdrawn or ended."})
+    answers = fields.List(fields.Nested(AnsweredSchema), metadata={
+        "description": "The mentee's answers to the listing's questions, as asked (each time of the series keeps them)."})
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
 
@@ -148,6 +150,7 @@ def series_views(db: Session, records: list[BookingSeries]) -> list[dict[str, An
     mentors, mentees = names(db, {s.mentor_profile_id for s in records}, {s.mentee_user_id for s in records})
     return [{**_instants(dict(series.series_payload(s, times[s.id]))), "timezone": s.timezone, "notes": s.notes,
              "bundle_purchase_id": s.bundle_purchase_id, "created_at": s.created_at, "decided_at": s.decided_at,
+             "answers": times[s.id][0].answers if times[s.id] else [],
              "mentor": mentors.get(s.mentor_profile_id), "mentee": mentees.get(s.mentee_user_id)} for s in records]
 
 

@@ -51,11 +51,18 @@ def test_a_mentor_asks_questions_and_reads_the_answers_with_the_request(web_serv
     request.get_by_role("button", name="Request booking").click()
     expect(request.get_by_role("status")).to_contain_text("Requested")
     page.context.close()
+    # A weekly series, asked over the API with its answers.
+    (goal, _) = asked
+    served.call("POST", "/booking-series", served.token("ada@example.com"), {
+        "listing_id": listing["id"], "first_start": slots[5]["start_time"], "every": 1, "count": 2,
+        "answers": [{"question_id": goal["id"], "value": "A weekly COBOL review"}]}, status=201)
 
     mentor.get_by_role("link", name=re.compile("^Requests")).click()
-    row = mentor.get_by_role("group", name="Request from Ada Lovelace")
+    row = mentor.get_by_role("group", name="Request from Ada Lovelace", exact=True)
     expect(row.locator("dl.answers")).to_contain_text("What would you like to work on?A COBOL parser")
     expect(row.locator("dl.answers")).to_contain_text("Your levelMid")
+    series = mentor.get_by_role("group", name="Series request from Ada Lovelace")
+    expect(series.locator("dl.answers")).to_contain_text("What would you like to work on?A weekly COBOL review")
     shot(mentor, "questions-03-answers-read")
     axe.check(mentor, "answers read with a request")
     mentor.context.close()

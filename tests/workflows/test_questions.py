@@ -108,3 +108,7 @@ def test_a_series_keeps_the_answers_with_every_time(client: FlaskClient, db: Ses
     assert made.status_code == 201, made.get_json()
     times = db.scalars(select(Booking).where(Booking.series_id == made.get_json()["id"])).all()
     assert [t.answers[0]["value"] for t in times] == ["Ship it", "Ship it"]
+    # The mentor reads them with the series request, as with a single one.
+    (asked,) = client.get("/api/v1/booking-series?role=mentor", headers=mentor.headers).get_json()["items"]
+    assert [(a["label"], a["value"]) for a in asked["answers"]] == [("Goal", "Ship it")]
+    assert made.get_json()["answers"] == asked["answers"]

@@ -5,6 +5,7 @@ import { post } from '../api.js';
 import { all, listing } from '../state.js';
 import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, span, badge } from '../ui.js';
 import { cancellationCost, lateFeesText, loadPolicy } from '../policy.js';
+import { answersView } from './questions.js';
 
 export const MAX_TIMES = 26;
 const SERIES_STATUS = { requested: 'Requested', accepted: 'Accepted', declined: 'Declined', withdrawn: 'Withdrawn', ended: 'Ended' };
@@ -82,7 +83,7 @@ export async function seriesRequests(el, pageMessages, reload) {
     return h('div', { class: 'request series', role: 'group', 'aria-label': `Series request from ${s.mentee?.display_name || 'a mentee'}` },
       h('strong', { class: 'mentee' }, s.mentee?.display_name || 'a mentee'), ` asks for ${pending} meetings `, every(s.every_weeks), ' of ',
       h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ' ', badge('Series'),
-      s.notes ? h('p', { class: 'agenda' }, `Agenda: ${s.notes}`) : null,
+      s.notes ? h('p', { class: 'agenda' }, `Agenda: ${s.notes}`) : null, answersView(s.answers),
       h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, `Accept all ${pending}`),
