@@ -133,7 +133,8 @@ class SeriesSchema(MenteeTimeSchema):
     cancelled_by = fields.String(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "Why it was declined, withdrawn or ended."})
     answers = fields.List(fields.Nested(AnsweredSchema), metadata={
-        "description": "The mentee's answers to the listing's questions, as asked (each time of the series keeps them)."})
+        "description": "The mentee's answers to the listing's questions, as asked (each time of the series keeps "
+                       "them)."})
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
 
