@@ -30,13 +30,14 @@ class Inbox:
     def to(self, address: str) -> list[Message]:
         return [message for message in self.messages if message["To"] == address]
 
-    def link(self, address: str, route: str) -> str:
-        """The token of the newest ``#/<route>?token=`` link mailed to ``address``."""
+    def link(self, address: str, route: str, label: str = "") -> str:
+        """The token of the newest ``#/<route>?token=`` link mailed to ``address`` (on a line starting ``label``)."""
         for message in reversed(self.to(address)):
             for part in message.walk():  # its text, beside an invite attached
                 if part.get_content_type() != "text/plain":
                     continue
-                found = re.search(rf"#/{route}\?token=([\w.-]+)", part.get_payload(decode=True).decode())
+                found = re.search(rf"{re.escape(label)}.*#/{route}\?token=([\w.-]+)",
+                                  part.get_payload(decode=True).decode())
                 if found:
                     return found.group(1)
         raise AssertionError(f"no {route} link mailed to {address}: {[m['Subject'] for m in self.messages]}")

@@ -80,12 +80,13 @@ def local(slot: dict[str, Any], zone: str) -> datetime:
 MAIL_WAIT_S = 20
 
 
-def mailed_link(inbox: Inbox, address: str, route: str) -> str:
-    """The token of the newest ``route`` link the worker mailed to ``address``, waiting for it."""
+def mailed_link(inbox: Inbox, address: str, route: str, label: str = "") -> str:
+    """The token of the newest ``route`` link (on a line starting ``label``) the worker mailed to ``address``, waiting
+    for it."""
     deadline = time.monotonic() + MAIL_WAIT_S
     while True:
         try:
-            return inbox.link(address, route)
+            return inbox.link(address, route, label)
         except AssertionError:
             if time.monotonic() > deadline:
                 raise

@@ -75,8 +75,9 @@ def email_body(notification: Shown, public_url: str) -> str:
 
 def action_lines(db: Session, notification: Notification) -> str:
     """A confirmation's links that add the meeting to Google Calendar or Outlook (the invite is attached too), and a
-    confirmation's or a reminder's signed link to cancel it without signing in (its page shows what it costs, and
-    only its button acts: ``workflows.bookings.links``); nothing for other notifications."""
+    confirmation's or a reminder's signed links to move it (a one-to-one meeting) or cancel it without signing in (its
+    page shows the free times, or what cancelling costs, and only its button acts: ``workflows.bookings.links``);
+    nothing for other notifications."""
     booking = links.booking_for(db, notification.user_id, notification.type, notification.data.get("resource", {}))
     user = db.get(User, notification.user_id)
     if booking is None or user is None or booking.start_time <= utcnow():
@@ -87,6 +88,8 @@ def action_lines(db: Session, notification: Notification) -> str:
         google, outlook = add_links(title, booking.start_time, booking.end_time,
                                     f"{get_settings().public_url}/#/bookings")
         lines += f"\n\nAdd it to Google Calendar: {google}\nAdd it to Outlook: {outlook}"
+    if booking.group_session_id is None:  # a seat in a group session is left, not moved
+        lines += f"\n\nMove it to another time (free; the other side accepts it): {links.move_url(user, booking)}"
     return lines + (f"\n\nCancel it (the page shows what it costs before anything happens): "
                     f"{links.cancel_url(user, booking)}")
 

@@ -1,5 +1,6 @@
-"""Signed links that cancel a meeting from an email: what one shows (the fee as the policy has it now), that only
-acting cancels, once, and that a link tampered with, expired, or of a reader who changed their password does not."""
+"""Signed links that cancel or move a meeting from an email: what one shows (the fee as the policy has it now, or the
+free times to move to), that only acting cancels (once) or proposes the time chosen, and that a link tampered with,
+expired, or of a reader who changed their password does not."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import Booking, BookingStatus, MentorshipSession, Notification, SessionStatus, User
-from tests.factories.sessions import make_session
+from models import (
+    Booking,
+    BookingStatus,
+    MentorshipSession,
+    Notification,
+    ProposalStatus,
+    RescheduleProposal,
+    SessionStatus,
+    User,
+)
+from tests.factories.sessions import group_session, make_session
 from workflows.bookings import links
 from workflows.errors import Conflict, InvalidInput
 from workflows.notifications.mail import action_lines
@@ -28,7 +39,7 @@ def parties(db: Session, start: datetime) -> tuple[User, User, Booking, Mentorsh
 
 def test_a_mentee_reads_the_fee_then_cancels_once_from_the_link(db: Session) -> None:
     _, mentee, booking, session = parties(db, SOON)  # inside the window: late
-    token = links.cancel_token(mentee, booking)
+    token = links.link_token(mentee, booking)
     shown = links.show(db, token)
     fee = booking.price_cents * get_settings().cancellation_fee_percent // 100
     assert (shown.role, shown.late, shown.fee_cents, shown.done, shown.session_id) == ("mentee", True, fee, False,
@@ -44,15 +55,15 @@ def test_a_mentee_reads_the_fee_then_cancels_once_from_the_link(db: Session) -> 
 
 def test_the_mentors_link_cancels_at_no_cost_and_a_far_meeting_costs_nothing(db: Session) -> None:
     mentor, mentee, booking, session = parties(db, LATER)
-    assert (links.show(db, links.cancel_token(mentee, booking)).fee_cents, links.show(
-        db, links.cancel_token(mentee, booking)).late) == (0, False)
-    shown = links.act(db, links.cancel_token(mentor, booking))
+    assert (links.show(db, links.link_token(mentee, booking)).fee_cents, links.show(
+        db, links.link_token(mentee, booking)).late) == (0, False)
+    shown = links.act(db, links.link_token(mentor, booking))
     assert (shown.role, shown.fee_cents, session.status) == ("mentor", 0, SessionStatus.CANCELLED)
 
 
 def test_a_link_tampered_with_expired_or_of_a_changed_password_does_nothing(db: Session) -> None:
     _, mentee, booking, session = parties(db, LATER)
-    token = links.cancel_token(mentee, booking)
+    token = links.link_token(mentee, booking)
     head, body, signature = token.split(".")
     forged = jwt.encode(jwt.decode(token, options={"verify_signature": False}),
                         "another key, long enough to be a real one: 32+ bytes", algorithm="HS256")
@@ -69,7 +80,7 @@ def test_a_link_tampered_with_expired_or_of_a_changed_password_does_nothing(db: 
 
 
 def _expired(user: User, booking: Booking) -> str:
-    claims = jwt.decode(links.cancel_token(user, booking), options={"verify_signature": False})
+    claims = jwt.decode(links.link_token(user, booking), options={"verify_signature": False})
     return jwt.encode({**claims, "exp": int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())}, links._key(),
                       algorithm="HS256")
 
@@ -84,10 +95,45 @@ def test_a_confirmation_and_a_reminder_carry_their_links_and_other_mail_does_not
                          data={"resource": {"id": str(session.id)}})
     for notification in (accepted, reminder):
         lines = action_lines(db, notification)
-        token = lines.split("#/booking-link?token=")[1]
-        assert links.show(db, token).booking_id == booking.id
+        move, cancel = (line.split("#/booking-link?token=")[1] for line in lines.splitlines()
+                        if "#/booking-link" in line)
+        assert [(v.action, v.booking_id) for v in (links.show(db, move), links.show(db, cancel))] == [
+            (links.MOVE, booking.id), (links.CANCEL, booking.id)]
     # The confirmation adds the meeting to a calendar too; the reminder does not again.
     dates = f"{booking.start_time:%Y%m%dT%H%M%SZ}%2F{booking.end_time:%Y%m%dT%H%M%SZ}"
     assert f"dates={dates}" in action_lines(db, accepted) and "outlook.live.com" in action_lines(db, accepted)
     assert "calendar.google.com" not in action_lines(db, reminder)
     assert action_lines(db, other) == ""
+
+
+def test_a_move_link_offers_free_times_the_reader_can_take_and_proposes_the_one_chosen(db: Session) -> None:
+    mentor, mentee, booking, session = parties(db, LATER)
+    offered_to_mentor = [t.start_time for t in links.show(db, links.link_token(mentor, booking, links.MOVE)).free_times]
+    # The mentee meets someone else at one of those times: not offered to them.
+    elsewhere = make_session(db, offered_to_mentor[1])[2]
+    db.get_one(Booking, elsewhere.booking_id).mentee_user_id = elsewhere.mentee_user_id = mentee.id
+    db.flush()
+    token = links.link_token(mentee, booking, links.MOVE)
+    shown = links.show(db, token)
+    starts = [t.start_time for t in shown.free_times]
+    assert shown.action == links.MOVE and len(starts) == links.FREE_TIMES_SHOWN and starts == sorted(starts)
+    assert booking.start_time not in starts and all(s > datetime.now(UTC) for s in starts)
+    assert offered_to_mentor[1] not in starts and offered_to_mentor[2] in starts
+    with pytest.raises(InvalidInput, match="choose the time"):
+        links.act(db, token)
+    done = links.act(db, token, start_time=starts[3])
+    (proposal,) = db.scalars(select(RescheduleProposal).where(RescheduleProposal.booking_id == booking.id))
+    assert (done.proposed_start, proposal.start_times, proposal.proposed_by, proposal.status) == (
+        starts[3], [starts[3]], "mentee", ProposalStatus.OPEN)
+    assert (session.status, booking.status) == (SessionStatus.SCHEDULED, BookingStatus.ACCEPTED)  # until accepted
+    # One open proposal at a time: the link says so as the app does.
+    with pytest.raises(Conflict, match="open proposal"):
+        links.act(db, token, start_time=starts[4])
+
+
+def test_a_group_seats_mail_offers_no_move(db: Session) -> None:
+    session, (mentee_id,) = group_session(db, LATER, seats=1)
+    reminder = Notification(user_id=mentee_id, type="session.reminder", title="t", body="b",
+                            data={"resource": {"id": str(session.id)}})
+    lines = action_lines(db, reminder)
+    assert "Cancel it" in lines and "Move it" not in lines
