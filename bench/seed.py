@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 
 from api.security import issue_token
+from models.listings import slug_for
 
 _counter = itertools.count()
 # Far enough ahead that nothing expires or becomes "missed" during a run.
@@ -56,10 +57,10 @@ def mentors(engine: Engine, count: int) -> list[Mentor]:
                 INSERT INTO mentor_profiles (id, user_id, headline, timezone) VALUES (:p, :u, 'Bench mentor', 'UTC')
             """), {"p": profile_id, "u": user_id})
             conn.execute(text("""
-                INSERT INTO listings (id, mentor_profile_id, skill_id, title, duration_minutes, price_cents,
+                INSERT INTO listings (id, mentor_profile_id, skill_id, title, slug, duration_minutes, price_cents,
                                       currency, kind)
-                VALUES (:l, :p, :s, 'Code review', 60, 5000, 'USD', 'individual')
-            """), {"l": listing_id, "p": profile_id, "s": skill_id})
+                VALUES (:l, :p, :s, 'Code review', :slug, 60, 5000, 'USD', 'individual')
+            """), {"l": listing_id, "p": profile_id, "s": skill_id, "slug": slug_for("Code review")})
             created.append(Mentor(user_id, profile_id, listing_id))
     return created
 

@@ -14,7 +14,7 @@ from api.webapp.routes import WEB_ROOT
 # The page's own JavaScript, CSS and HTML, before compression.
 # 165 KiB until series and waitlists came to the booking screens; 185 KiB until the booking experience's fixes
 # (confirmations, the unsaved-changes guard, participants, notifications), which took it to 190 KiB; the picker
-# over the whole horizon, what waits for you, shared live streams, instant booking, booking questions, calendar links
+# over the whole horizon, what waits for you, shared live streams, instant booking, booking questions, calendar links,
 # the emailed cancel and move links' pages, and the public pages' styles and zone script took it to 228 KiB.
 SIZE_BUDGET_BYTES = 230 * 1024
 
