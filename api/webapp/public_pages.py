@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from babel import Locale
@@ -41,11 +42,11 @@ DEFAULT_HORIZON_DAYS = 365
 
 
 def _policy(frame_ancestors: list[str]) -> str:
-    return "; ".join([
-        "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' https: data:",
-        "base-uri 'none'", "form-action 'self'",
-        f"frame-ancestors {' '.join(frame_ancestors) if frame_ancestors else chr(39) + 'none' + chr(39)}",
-    ])
+    """Our own scripts and styles only (the mentor's avatar may come from any https address); framed only by the
+    mentor's allowed sites."""
+    allowed = " ".join(frame_ancestors) or "'none'"
+    return "; ".join(["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' https: data:",
+                      "base-uri 'none'", "form-action 'self'", f"frame-ancestors {allowed}"])
 
 
 def _page(template: str, *, frame_ancestors: list[str] | None = None, **context: Any) -> Response:
@@ -154,7 +155,8 @@ def booking_page(slug: str) -> Response:
     def week_link(day: date) -> str | None:
         if not today <= day <= horizon:
             return None
-        return f"?week={day.isoformat()}" + (f"&tz={request.args['tz']}" if "tz" in request.args else "")
+        kept = {"tz": request.args["tz"]} if "tz" in request.args else {}
+        return "?" + urlencode({"week": day.isoformat(), **kept})
 
     mentor = listing.mentor_profile
     return _page(

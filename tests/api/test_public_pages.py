@@ -134,7 +134,13 @@ def test_the_booking_page_is_rendered_by_the_server_in_the_visitors_zone_with_li
         assert private not in page
     # The next week is a link; a bad zone or week is a clear 400 page.
     next_week = datetime.now(TOKYO).date() + timedelta(days=7)
-    assert f'href="?week={next_week.isoformat()}&amp;tz=Asia/Tokyo">Next week</a>' in page
+    assert f'href="?week={next_week.isoformat()}&amp;tz=Asia%2FTokyo">Next week</a>' in page
+    # A zone whose name holds a "+" keeps it in the week's links.
+    _, plus, _ = read(client, f"/book/{listing.slug}?tz=Etc%2FGMT%2B5")
+    (later,) = re.findall(r'href="(\?week=[^"]+)">Next week', plus)
+    assert later.endswith("&amp;tz=Etc%2FGMT%2B5")
+    status, page_after, _ = read(client, f"/book/{listing.slug}{later.replace('&amp;', '&')}")
+    assert status == 200 and "Times in Etc/GMT+5." in page_after
     status, bad, _ = read(client, f"/book/{listing.slug}?tz=Mars/Olympus")
     assert status == 400 and "unknown timezone" in bad
     status, bad, _ = read(client, f"/book/{listing.slug}?week=someday")
