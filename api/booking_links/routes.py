@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 from api.common.docs import PUBLIC, documents_errors
 from api.common.schemas import Text, Timestamp
 from api.database import db_session
+from api.ratelimit import limit_public_reads
 from workflows.bookings import links
 
 blp = Blueprint("booking_links", __name__, url_prefix="/api/v1/booking-links",
@@ -70,12 +71,14 @@ class CheckLink(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.arguments(LinkTokenSchema, example=TOKEN_EXAMPLE)
     @blp.response(200, LinkViewSchema, example=EXAMPLE_VIEW)
-    @documents_errors(blp, 422)
+    @documents_errors(blp, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
         """What an email's link does and what it costs now, for its page to show before anything happens (no
         sign-in: the signed link is the credential; it changes nothing); a move link's, the free times to choose
         from. 422 for a link unknown, expired (the
-        meeting began) or no longer valid (its reader changed their password or signed out everywhere)."""
+        meeting began) or no longer valid (its reader changed their password or signed out everywhere). Limited per
+        client address as the public pages are (`PUBLIC_RATE_LIMIT`)."""
+        limit_public_reads()
         return links.show(db_session(), data["token"])
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
+from flask import g, has_request_context
 from marshmallow import fields, validate
 
 from api.bookings.schemas import BookingSchema
@@ -70,8 +71,8 @@ class MentorProfilePatchSchema(ma.Schema):
                                   "sessions included (in your timezone); null: no limit.")
     max_sessions_per_week = _limit(MAX_SESSIONS_PER_WEEK, "The same, a week (Monday to Sunday).")
     public = fields.Boolean(metadata={"description": PUBLIC})
-    embed_origins = fields.List(Text(validate=validate.Regexp(_ORIGIN, error="expected an https origin, such as "
-                                                                              "https://example.com")),
+    embed_origins = fields.List(Text(validate=[validate.Length(max=200), validate.Regexp(
+                                    _ORIGIN, error="expected an https origin, such as https://example.com")]),
                                 validate=validate.Length(max=MAX_EMBED_ORIGINS), metadata={
         "description": EMBED_ORIGINS, "example": ["https://mentoring.example.edu"]})
 
@@ -218,8 +219,16 @@ class MentorProfileSchema(ma.Schema):
     max_sessions_per_day = fields.Integer(allow_none=True, dump_only=True)
     max_sessions_per_week = fields.Integer(allow_none=True, dump_only=True)
     public = fields.Boolean(dump_only=True, metadata={"description": PUBLIC})
-    embed_origins = fields.List(fields.String(), dump_only=True, metadata={"description": EMBED_ORIGINS})
+    embed_origins = fields.List(fields.String(), dump_only=True, metadata={
+        "description": EMBED_ORIGINS + " Shown to the mentor only (empty to anyone else)."})
     created_at = fields.DateTime(dump_only=True)
+
+    @ma.post_dump(pass_original=True)
+    def _owners_only(self, data: dict[str, Any], profile: Any, **_kwargs: Any) -> dict[str, Any]:
+        actor = g.get("actor") if has_request_context() else None
+        if actor is None or actor.user_id != profile.user_id:
+            data["embed_origins"] = []
+        return data
 
 
 MentorProfilePageSchema = page_of(MentorProfileSchema, "MentorProfilePage")

@@ -40,6 +40,8 @@ def _cacheable(response: Response) -> Response:
     if response.status_code in {200, 304}:
         seconds = CACHED_FOR["times"] if request.path.endswith("/times") else CACHED_FOR["default"]
         response.headers["Cache-Control"] = f"public, max-age={seconds}"
+    else:  # a 404 cached would hide a mentor who has just gone public
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -76,7 +78,7 @@ class PublicListing(MethodView):
     @documents_errors(blp, 404, 429)
     def get(self, slug: str) -> Any:
         """A listing's booking page, by its slug: what it is, who teaches it; 404 unless active and public."""
-        return public.public_listing(db_session(), slug)
+        return public.public_listing(db_session(), public.checked_slug(slug))
 
 
 @blp.route("/listings/<string(maxlength=80):slug>/times")
@@ -91,5 +93,5 @@ class PublicTimes(MethodView):
         """The times in [from, to) (31 days at most) a visitor could book: a one-to-one listing's free slots, a group
         listing's sessions with seats left. Booking them takes an account."""
         db = db_session()
-        listing = public.public_listing(db, slug)
+        listing = public.public_listing(db, public.checked_slug(slug))
         return {"items": public.public_times(db, listing, start=args["from_"], end=args["to"])}

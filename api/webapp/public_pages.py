@@ -25,10 +25,11 @@ from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from api.database import db_session
+from api.errors import status_for
 from api.ratelimit import limit_public_reads
 from models import Listing, MentorProfile
 from workflows.clock import utcnow
-from workflows.errors import NotFound
+from workflows.errors import DomainError, NotFound
 from workflows.mentors import public
 from workflows.wording import locale_of, zone_of
 
@@ -66,14 +67,15 @@ def _locale() -> Locale:
     return locale_of(request.accept_languages.best)
 
 
-def _zone() -> Any:
+def _zone() -> tuple[Any, bool]:
+    """The visitor's zone (``tz``), and whether it was one we know: an unknown one (a browser newer than our
+    zone data, say) reads UTC, and the page says so."""
     name = request.args.get("tz")
     if name is None:
-        return UTC
+        return UTC, True
     zone = zone_of(name) if len(name) <= 64 else None  # noqa: PLR2004 - the longest IANA name is 32
-    if zone is None:
-        raise BadRequest("unknown timezone: use an IANA name such as Europe/Paris")
-    return zone
+    return (zone, True) if zone is not None else (UTC, False)
+
 
 
 def price(cents: int, currency: str, language: Locale) -> str:
@@ -90,6 +92,11 @@ def _http_error(error: HTTPException) -> Response:
 def _not_found(_error: NotFound) -> Response:
     return _error_page(404, "There is no public page at this address: the link may be mistyped, or its mentor made "
                             "their pages private.")
+
+
+@blp.errorhandler(DomainError)
+def _refused(error: DomainError) -> Response:
+    return _error_page(status_for(error), error.message)
 
 
 def _error_page(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -110,6 +117,8 @@ class _Day:
 def directory() -> Response:
     """The public mentors, 24 a page, of a skill or the best matches of a few words."""
     q = (request.args.get("q") or "").strip()[:100] or None
+    if q and "\x00" in q:
+        raise BadRequest("the search words hold a character that is not text")
     cursor = (request.args.get("cursor") or "")[:500] or None
     found = public.public_mentors(db_session(), skill=None, q=q, limit=DIRECTORY_PAGE, cursor=cursor)
     return _page("public_directory.html", mentors=found.items, next_cursor=found.next_cursor, q=q or "")
@@ -130,8 +139,8 @@ def booking_page(slug: str) -> Response:
     """A listing's booking page: what it is, who teaches it, and its free times a week at a time (``week``, a date
     in ``tz``), each a link into the web app at that time."""
     db = db_session()
-    listing = public.public_listing(db, slug)
-    zone, language = _zone(), _locale()
+    listing = public.public_listing(db, public.checked_slug(slug))
+    (zone, known), language = _zone(), _locale()
     today = utcnow().astimezone(zone).date()
     horizon = today + timedelta(days=listing.max_days_ahead or DEFAULT_HORIZON_DAYS)
     try:
@@ -163,7 +172,7 @@ def booking_page(slug: str) -> Response:
         "public_booking.html", frame_ancestors=mentor.embed_origins, listing=listing, mentor=mentor, days=shown,
         zone=getattr(zone, "key", "UTC"), price=price(listing.price_cents, listing.currency, language),
         week=format_skeleton("yMMMd", datetime.combine(first, time(12)), locale=language),
-        earlier=week_link(first - timedelta(days=7)) if first > today else None,
+        earlier=week_link(max(first - timedelta(days=7), today)) if first > today else None, known_zone=known,
         later=week_link(first + timedelta(days=7)))
 
 

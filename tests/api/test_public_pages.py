@@ -14,9 +14,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from models import ListingKind
+from models import BookingStatus, ListingKind
 from tests.api_calls import future
 from tests.factories.accounts import UserFactory, as_caller
+from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from tests.factories.sessions import GroupSessionFactory
 
@@ -44,6 +45,8 @@ def test_a_visitor_reads_a_public_mentor_and_listing_without_a_token_and_nothing
     mentor = listing.mentor_profile
     # A mentee's booking of it: never shown to visitors.
     mentee = UserFactory(display_name="Alex Mentee")
+    BookingFactory(listing=listing, mentee_user_id=mentee.id, status=BookingStatus.ACCEPTED, start_time=future(days=2),
+                   end_time=future(days=2) + timedelta(hours=1))
     found = client.get(f"/api/v1/public/listings/{listing.slug}").get_json()
     assert set(found) == PUBLIC_LISTING_FIELDS and set(found["mentor"]) == PUBLIC_MENTOR_FIELDS
     assert (found["id"], found["title"], found["mentor"]["display_name"]) == (str(listing.id), "Code review",
@@ -60,7 +63,8 @@ def test_a_visitor_reads_a_public_mentor_and_listing_without_a_token_and_nothing
     db.flush()
     assert client.get(f"/api/v1/public/listings/{listing.slug}").status_code == 404
     assert client.get(f"/api/v1/public/mentors/{mentor.id}").status_code == 404
-    assert client.get("/api/v1/public/listings/no-such-listing").status_code == 404
+    missing = client.get("/api/v1/public/listings/no-such-listing")
+    assert missing.status_code == 404 and missing.headers["Cache-Control"] == "no-store"  # never kept by a cache
 
 
 def test_public_times_are_the_free_slots_and_group_seats_left(client: FlaskClient, db: Session) -> None:
@@ -141,8 +145,9 @@ def test_the_booking_page_is_rendered_by_the_server_in_the_visitors_zone_with_li
     assert later.endswith("&amp;tz=Etc%2FGMT%2B5")
     status, page_after, _ = read(client, f"/book/{listing.slug}{later.replace('&amp;', '&')}")
     assert status == 200 and "Times in Etc/GMT+5." in page_after
-    status, bad, _ = read(client, f"/book/{listing.slug}?tz=Mars/Olympus")
-    assert status == 400 and "unknown timezone" in bad
+    # A zone we do not know (a browser's newer zone data, say) reads UTC, and the page says so.
+    status, unknown, _ = read(client, f"/book/{listing.slug}?tz=Mars/Olympus")
+    assert status == 200 and "Times in UTC (your browser's timezone is not one we know)." in unknown
     status, bad, _ = read(client, f"/book/{listing.slug}?week=someday")
     assert status == 400 and "YYYY-MM-DD" in bad
 
@@ -177,7 +182,7 @@ def test_a_mentor_chooses_which_sites_may_frame_their_pages(
 
 
 @pytest.mark.parametrize("origin", ["http://insecure.example", "https://example.com/path", "javascript:alert(1)",
-                                    "https://" + "a" * 300 + ".com"])
+                                    "https://" + "a" * 300 + ".com", "https://" + ".".join(["a" * 60] * 4) + ".com"])
 def test_an_embedding_site_is_an_https_origin_and_at_most_five(client: FlaskClient, db: Session, origin: str) -> None:
     profile = MentorProfileFactory()
     caller = as_caller(profile.user)
@@ -212,3 +217,41 @@ def test_search_engines_are_told_what_they_may_index(client: FlaskClient, db: Se
     _, sitemap, headers = read(client, "/sitemap.xml")
     assert headers["Content-Type"].startswith("application/xml")
     assert f"/book/{listing.slug}</loc>" in sitemap and private.slug not in sitemap
+
+
+def test_hostile_public_input_is_a_4xx_never_a_5xx(client: FlaskClient, db: Session) -> None:
+    listing = public_listing()
+    times = "/api/v1/public/listings/a%00b/times?from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z"
+    for path in ("/api/v1/public/listings/%00", times, "/book/%00", "/book/a%20b", f"/book/{'a' * 81}"):
+        assert client.get(path).status_code == 404, path
+    for path in ("/mentors?q=%00", "/mentors?cursor=not-a-cursor", f"/book/{listing.slug}?week=99999-01-01"):
+        status = client.get(path).status_code
+        assert 400 <= status < 500, (path, status)
+
+
+def test_an_inactive_listing_of_a_public_mentor_is_nowhere_public(client: FlaskClient, db: Session) -> None:
+    listing = public_listing()
+    shown = ListingFactory(mentor_profile=listing.mentor_profile, title="Still offered")
+    listing.active = False
+    db.flush()
+    assert read(client, f"/book/{listing.slug}")[0] == 404
+    assert client.get(f"/api/v1/public/listings/{listing.slug}").status_code == 404
+    _, page, _ = read(client, f"/mentors/{listing.mentor_profile.id}")
+    assert shown.slug in page and listing.slug not in page
+    assert listing.slug not in read(client, "/sitemap.xml")[1] and shown.slug in read(client, "/sitemap.xml")[1]
+
+
+def test_a_week_ahead_can_always_go_back_to_this_week(client: FlaskClient, db: Session) -> None:
+    listing = public_listing()
+    today = datetime.now(UTC).date()
+    _, page, _ = read(client, f"/book/{listing.slug}?week={(today + timedelta(days=3)).isoformat()}")
+    assert f'href="?week={today.isoformat()}">Previous week</a>' in page
+
+
+def test_only_the_mentor_reads_their_embedding_sites(client: FlaskClient, db: Session) -> None:
+    profile = MentorProfileFactory(embed_origins=["https://mentoring.example.edu"])
+    owner, other = as_caller(profile.user), as_caller(UserFactory())
+    assert client.get(f"/api/v1/mentor-profiles/{profile.id}", headers=owner.headers).get_json()[
+        "embed_origins"] == ["https://mentoring.example.edu"]
+    assert client.get(f"/api/v1/mentor-profiles/{profile.id}", headers=other.headers).get_json()[
+        "embed_origins"] == []

@@ -7,6 +7,7 @@ account are not found here, whoever asks.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Listing, ListingKind, MentorProfile
+from models.listings import SLUG_PATTERN
 from workflows.errors import NotFound
 from workflows.mentors import profiles
 from workflows.pagination import Page
@@ -51,6 +53,14 @@ def public_listings(db: Session, profile: MentorProfile) -> list[Listing]:
         select(Listing).options(joinedload(Listing.skill))
         .where(Listing.mentor_profile_id == profile.id, Listing.active.is_(True))
         .order_by(Listing.created_at.desc(), Listing.id).limit(MAX_LISTINGS_SHOWN)))
+
+
+def checked_slug(slug: str) -> str:
+    """``slug`` if it is shaped as listings' slugs are; else 404 before any query (a NUL byte never reaches the
+    database)."""
+    if not re.fullmatch(SLUG_PATTERN, slug):
+        raise NotFound("no public listing has this address")
+    return slug
 
 
 def public_listing(db: Session, slug: str) -> Listing:
