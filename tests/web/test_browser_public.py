@@ -24,7 +24,12 @@ def test_a_visitor_books_from_a_public_booking_link_through_sign_up(web_server: 
     visitor.goto("/")
     expect(visitor).to_have_url(re.compile("/mentors$"))
     expect(visitor.get_by_role("heading", level=1, name="Find a mentor")).to_be_visible()
+    shot(visitor, "public-00-directory-phone")
+    axe.check(visitor, "phone: the public directory")
     visitor.get_by_role("link", name="Grace Hopper").click()
+    expect(visitor.get_by_role("heading", level=1, name="Grace Hopper")).to_be_visible()
+    shot(visitor, "public-00-mentor-phone")
+    axe.check(visitor, "phone: a public mentor's page")
     visitor.get_by_role("link", name="COBOL clinic").click()
     # The server wrote the times in the visitor's zone (the page asked for it by its address).
     expect(visitor).to_have_url(re.compile(f"/book/{listing['slug']}\\?tz="))
@@ -53,9 +58,17 @@ def test_a_visitor_books_from_a_public_booking_link_through_sign_up(web_server: 
     axe.check(visitor, "phone: back from sign-up at the chosen time")
     visitor.context.close()
 
-    # Someone with an account signs in from the link, on a desktop.
+    someone_with_an_account_signs_in_from_the_link(served, browser, axe, zone, listing)
+
+
+def someone_with_an_account_signs_in_from_the_link(served: Served, browser: Any, axe: Axe, zone: str,
+                                                   listing: dict[str, Any]) -> None:
+    """On a desktop, from the directory's search to the booking page, then signed in back at the time chosen."""
     served.register("Bo Chen", "bo@example.com")
     desk = new_page(browser, served, zone, DESKTOP)
+    desk.goto("/mentors?q=cobol")
+    expect(desk.get_by_role("link", name="Grace Hopper")).to_be_visible()
+    axe.check(desk, "the public directory, searched")
     desk.goto(f"/book/{listing['slug']}")
     times = desk.get_by_role("region", name=re.compile("^Free times from"))
     expect(times.get_by_text(f"Times in {zone}.")).to_contain_text("come straight back to it")

@@ -109,7 +109,8 @@ def show(db: Session, token: str, *, now: datetime | None = None) -> LinkView:
     if action != MOVE or view.done:
         return view
     listing = db.get_one(Listing, booking.listing_id)
-    free = slots.free_slots(db, listing.id, start=now, end=now + FREE_TIMES_WITHIN, now=now)
+    free = slots.free_slots(db, listing.id, start=now, end=now + FREE_TIMES_WITHIN, now=now,
+                            mentor_profile_id=booking.mentor_profile_id)  # a team listing's: its booking's mentor
     times = [slots.Slot(s.start_time, s.end_time) for s in viewer.view_slots(db, listing, free, _actor(db, user))
              if not s.viewer_busy][:FREE_TIMES_SHOWN]
     return LinkView(**{**view.__dict__, "free_times": times})

@@ -204,8 +204,9 @@ def _at(count: int, limit: int | None) -> bool:
 
 
 def _free_starts(db: Session, listing: Listing, start: datetime, end: datetime,
-                 now: datetime | None) -> Iterator[datetime]:
-    """The listing's free starts in [start, end), group after group (a start free in two groups comes twice)."""
+                 now: datetime | None, *, mentor_profile_id: uuid.UUID | None = None) -> Iterator[datetime]:
+    """The listing's free starts in [start, end), group after group (a start free in two groups comes twice); of one
+    of its mentors only, with ``mentor_profile_id``."""
     rules = ListingRules.of(listing)
     now = now or utcnow()
     earliest = max(start, now + rules.notice)
@@ -214,7 +215,8 @@ def _free_starts(db: Session, listing: Listing, start: datetime, end: datetime,
     if earliest >= latest:
         return
     minutes, step_minutes = listing.duration_minutes, int(rules.step.total_seconds() // 60)
-    mentors = calendars(db, profiles(db, teacher_ids(db, listing)), earliest - rules.duration, latest)
+    teachers = [mentor_profile_id] if mentor_profile_id is not None else teacher_ids(db, listing)
+    mentors = calendars(db, profiles(db, teachers), earliest - rules.duration, latest)
     groups: dict[_Shape, list[MentorCalendar]] = {}
     for calendar in mentors.values():
         shape = (calendar.timezone, tuple(sorted(calendar.weekly.items())) if calendar.weekly is not None else None,
@@ -238,13 +240,15 @@ def _listing(db: Session, listing_id: uuid.UUID) -> Listing:
 
 
 def free_slots(db: Session, listing_id: uuid.UUID, *, start: datetime, end: datetime,
-               now: datetime | None = None) -> list[Slot]:
+               now: datetime | None = None, mentor_profile_id: uuid.UUID | None = None) -> list[Slot]:
     """Start times in [start, end) at which the whole listing fits a window and nothing else, of its
-    mentor or, for a team listing, of at least one of its members (the union of their free slots)."""
+    mentor or, for a team listing, of at least one of its members (the union of their free slots); of one of them
+    only, with ``mentor_profile_id`` (a booking's mentor, for its move)."""
     _check_range(start, end)
     listing = _listing(db, listing_id)
     duration = timedelta(minutes=listing.duration_minutes)
-    return [Slot(moment, moment + duration) for moment in sorted(set(_free_starts(db, listing, start, end, now)))]
+    return [Slot(moment, moment + duration)
+            for moment in sorted(set(_free_starts(db, listing, start, end, now, mentor_profile_id=mentor_profile_id)))]
 
 
 def first_free_slot(db: Session, listing_id: uuid.UUID, *, after: datetime,

@@ -15,6 +15,8 @@ from infra.config import get_settings
 from models import (
     Booking,
     BookingStatus,
+    Listing,
+    ListingMember,
     MentorshipSession,
     Notification,
     ProposalStatus,
@@ -22,10 +24,13 @@ from models import (
     SessionStatus,
     User,
 )
+from tests.factories.bookings import BookingFactory
+from tests.factories.mentors import MentorProfileFactory
 from tests.factories.sessions import group_session, make_session
 from workflows.bookings import links
 from workflows.errors import Conflict, InvalidInput
 from workflows.notifications.mail import action_lines
+from workflows.scheduling import slots
 
 SOON = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
 LATER = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
@@ -137,3 +142,20 @@ def test_a_group_seats_mail_offers_no_move(db: Session) -> None:
                             data={"resource": {"id": str(session.id)}})
     lines = action_lines(db, reminder)
     assert "Cancel it" in lines and "Move it" not in lines
+
+
+def test_a_team_listings_move_link_offers_its_bookings_mentors_free_times_only(db: Session) -> None:
+    _, mentee, booking, _ = parties(db, LATER)
+    listing = db.get_one(Listing, booking.listing_id)
+    other = MentorProfileFactory()
+    db.add_all([ListingMember(listing_id=listing.id, mentor_profile_id=booking.mentor_profile_id, position=0),
+                ListingMember(listing_id=listing.id, mentor_profile_id=other.id, position=1)])
+    now = datetime.now(UTC)
+    busy = slots.free_slots(db, listing.id, start=now, end=now + links.FREE_TIMES_WITHIN)[3].start_time
+    # The booking's mentor meets someone else then; the other member is free.
+    BookingFactory(listing=listing, mentor_profile_id=booking.mentor_profile_id, status=BookingStatus.ACCEPTED,
+                   start_time=busy, end_time=busy + timedelta(hours=1))
+    db.flush()
+    assert busy in [s.start_time for s in slots.free_slots(db, listing.id, start=now, end=now + timedelta(days=1))]
+    offered = [t.start_time for t in links.show(db, links.link_token(mentee, booking, links.MOVE)).free_times]
+    assert offered and busy not in offered
