@@ -6,7 +6,7 @@ account on a desktop signs in from the same link and lands on their time too."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -121,4 +121,36 @@ def test_signed_out_app_screens_still_ask_to_sign_in(web_server: Served, browser
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1, name="My bookings")).to_be_visible()
+    page.context.close()
+
+
+def test_a_group_session_chosen_on_a_booking_page_is_the_one_shown_after_sign_in(web_server: Served,
+                                                                                 browser: Any, axe: Axe) -> None:
+    served = web_server
+    zone = browser_timezone(datetime.now(UTC))
+    grace = served.register("Grace Hopper", "grace@example.com")
+    profile = served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": zone,
+                                                              "skills": ["cobol"]}, status=201)
+    served.call("PATCH", f"/mentor-profiles/{profile['id']}", grace, {"public": True})
+    listing = served.call("POST", "/listings", grace, {
+        "title": "COBOL circle", "skill": "cobol", "duration_minutes": 60, "price_cents": 1500, "currency": "EUR",
+        "kind": "group", "capacity": 4}, status=201)
+    starts = [datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=h) for h in (5, 7)]
+    for start in starts:
+        served.call("POST", f"/listings/{listing['id']}/group-sessions", grace,
+                    {"start_time": start.isoformat()}, status=201)
+    served.register("Bo Chen", "bo@example.com")
+    page = new_page(browser, served, zone, PHONE)
+    page.goto(f"/book/{listing['slug']}")
+    sessions = page.get_by_role("region", name=re.compile("^Sessions from"))
+    later = f"{starts[1].astimezone(ZoneInfo(zone)):%H:%M}"
+    sessions.get_by_role("link", name=re.compile(f"^{later}.*4 seats left$")).click()
+    page.get_by_label("Email").fill("bo@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    chosen = page.get_by_role("region", name="Group sessions").locator("li[aria-current=true]")
+    expect(chosen).to_contain_text(later)
+    expect(chosen.get_by_role("button", name="Join")).to_be_focused()
+    shot(page, "public-05-group-session-chosen-phone")
+    axe.check(page, "phone: the group session chosen on a booking page")
     page.context.close()

@@ -15,7 +15,7 @@ export async function listingPage(main, { params: [id], query }) {
   const mine = Boolean(me && me.mentor_profile_id === item.mentor_profile_id);
   live.watch(id);
   const bundles = bundlesPanel({ id, mine });
-  const part = item.kind === 'group' ? groupPanel({ id, item, mine }) : bookingPanel({ id, item, mine, credits: bundles, start: query.get('start') });
+  const part = item.kind === 'group' ? groupPanel({ id, item, mine, start: query.get('start') }) : bookingPanel({ id, item, mine, credits: bundles, start: query.get('start') });
 
   append(main, [
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Mentors'), ' › ', mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name) : 'Mentor'),

@@ -5,10 +5,11 @@ import { cancellationCost, feeNote, joinCostText, policyNote } from '../../polic
 import { all } from '../../state.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, confirmPanel, money, span, tz, badge } from '../../ui.js';
 
-export function groupPanel({ id, item, mine }) {
+export function groupPanel({ id, item, mine, start }) {
   const el = h('div', {}, loading());
   const messages = messageArea();
   const schedule = mine ? scheduleForm(id, () => reload()) : null;
+  let focusChosen = Boolean(start); // the session chosen on a booking page takes the focus once
 
   function row(s, held, place) {
     const left = s.seats_left;
@@ -20,7 +21,8 @@ export function groupPanel({ id, item, mine }) {
     } else if (!mine) {
       action = h('button', { type: 'button', disabled: s.full, onclick: (e) => confirmJoin(e.currentTarget.parentElement, s) }, 'Join');
     }
-    return h('li', { dataset: { session: s.id, confirmFor: `join-${s.id}` } }, span(s.start_time, s.end_time), ' ',
+    const chosen = start && new Date(start).getTime() === new Date(s.start_time).getTime(); // from a booking page
+    return h('li', { dataset: { session: s.id, confirmFor: `join-${s.id}` }, 'aria-current': chosen ? 'true' : null }, span(s.start_time, s.end_time), ' ',
       s.full ? [badge('FULL', 'full'), s.waiting ? h('span', { class: 'meta' }, ` ${s.waiting} waiting`) : null]
         : h('span', { class: 'seats' }, `${left} seat${left === 1 ? '' : 's'} left`),
       held ? [' ', badge('Joined', 'accepted'), ' ', h('a', { href: `#/sessions/${s.id}` }, 'Open session')] : null,
@@ -72,6 +74,8 @@ export function groupPanel({ id, item, mine }) {
       redraw(el, mine ? null : policyNote(item.price_cents, item.currency, 'seat'),
         upcoming.length ? h('ul', { class: 'list' }, upcoming.map((s, i) => row(s, held.has(s.id), places[i]))) : empty('No group session scheduled yet.'),
         messages.el, schedule);
+      const chosen = focusChosen && el.querySelector('li[aria-current] button');
+      if (chosen) { focusChosen = false; chosen.focus(); }
     } catch (err) { replace(el, errorBox(err.message)); }
   }
 
