@@ -15,6 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.common.docs import PUBLIC, documents_errors
+from api.common.headers import PUBLIC_API
 from api.database import db_session
 from api.mentors.schemas import MentorProfileListArgs
 from api.public.schemas import (
@@ -27,8 +28,7 @@ from api.public.schemas import (
 from api.ratelimit import limit_public_reads
 from workflows.mentors import public
 
-PREFIX = "/api/v1/public"
-blp = Blueprint("public", __name__, url_prefix=PREFIX,
+blp = Blueprint("public", __name__, url_prefix=PUBLIC_API.rstrip("/"),
                 description="For visitors, without an account: the mentors who made their profile public, their "
                             "listings and free times.")
 blp.before_request(limit_public_reads)
@@ -65,9 +65,7 @@ class PublicMentor(MethodView):
     @documents_errors(blp, 404, 429)
     def get(self, profile_id: uuid.UUID) -> Any:
         """A public mentor and their active listings; 404 for a mentor who is not public."""
-        db = db_session()
-        profile = public.public_mentor(db, profile_id)
-        return {"profile": profile, "listings": public.public_listings(db, profile)}
+        return public.public_mentor_page(db_session(), profile_id)
 
 
 @blp.route("/listings/<string(maxlength=80):slug>")

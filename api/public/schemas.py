@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import marshmallow as ma
@@ -59,13 +58,6 @@ class PublicMentorSchema(PublicMentorSummarySchema):
 class PublicMentorWithListingsSchema(PublicMentorSchema):
     listings = fields.List(fields.Nested(PublicListingSchema), metadata={
         "description": "Their active listings, newest first (50 at most)."})
-
-    @ma.pre_dump
-    def _with_listings(self, found: Any, **_kwargs: Any) -> Any:
-        profile, listings = found["profile"], found["listings"]
-        return SimpleNamespace(id=profile.id, user=profile.user, headline=profile.headline, bio=profile.bio,
-                               avatar_url=profile.avatar_url, rating_average=profile.rating_average,
-                               rating_count=profile.rating_count, skills=profile.skills, listings=listings)
 
 
 PublicMentorListSchema = page_of(PublicMentorSchema, "PublicMentorPage")

@@ -21,13 +21,11 @@ from babel import Locale
 from babel.dates import format_skeleton, format_time
 from babel.numbers import format_currency
 from flask import Blueprint, Response, current_app, render_template, request
-from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from api.database import db_session
 from api.errors import status_for
 from api.ratelimit import limit_public_reads
-from models import Listing, MentorProfile
 from workflows.clock import utcnow
 from workflows.errors import DomainError, NotFound
 from workflows.mentors import public
@@ -126,12 +124,10 @@ def directory() -> Response:
 
 @blp.get("/mentors/<uuid:profile_id>")
 def mentor_page(profile_id: uuid.UUID) -> Response:
-    db = db_session()
-    profile = public.public_mentor(db, profile_id)
+    page = public.public_mentor_page(db_session(), profile_id)
     language = _locale()
-    listings = [(listing, price(listing.price_cents, listing.currency, language))
-                for listing in public.public_listings(db, profile)]
-    return _page("public_mentor.html", frame_ancestors=profile.embed_origins, mentor=profile, listings=listings)
+    listings = [(listing, price(listing.price_cents, listing.currency, language)) for listing in page.listings]
+    return _page("public_mentor.html", frame_ancestors=page.embed_origins, mentor=page.profile, listings=listings)
 
 
 @blp.get("/book/<string(maxlength=80):slug>")
@@ -189,13 +185,8 @@ def robots() -> Response:
 @blp.get("/sitemap.xml")
 def sitemap() -> Response:
     """The public mentors' pages and their active listings' booking pages (the first 5,000)."""
-    db, base = db_session(), _base_url()
-    public_mentor = (MentorProfile.public.is_(True)) & (MentorProfile.listed.is_(True))
-    mentors = db.scalars(select(MentorProfile.id).where(public_mentor).order_by(MentorProfile.created_at)
-                         .limit(MAX_SITEMAP_URLS)).all()
-    slugs = db.scalars(select(Listing.slug).join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
-                       .where(public_mentor, Listing.active.is_(True)).order_by(Listing.created_at)
-                       .limit(MAX_SITEMAP_URLS - len(mentors))).all()
+    base = _base_url()
+    mentors, slugs = public.indexed(db_session(), limit=MAX_SITEMAP_URLS)
     urls = [f"{base}/mentors", *(f"{base}/mentors/{m}" for m in mentors), *(f"{base}/book/{s}" for s in slugs)]
     body = "".join(f"<url><loc>{escape(url)}</loc></url>" for url in urls)
     response = Response('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/'

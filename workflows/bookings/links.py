@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import jwt
@@ -113,7 +113,7 @@ def show(db: Session, token: str, *, now: datetime | None = None) -> LinkView:
                             mentor_profile_id=booking.mentor_profile_id)  # a team listing's: its booking's mentor
     times = [slots.Slot(s.start_time, s.end_time) for s in viewer.view_slots(db, listing, free, _actor(db, user))
              if not s.viewer_busy][:FREE_TIMES_SHOWN]
-    return LinkView(**{**view.__dict__, "free_times": times})
+    return replace(view, free_times=times)
 
 
 def act(db: Session, token: str, *, start_time: datetime | None = None, now: datetime | None = None) -> LinkView:
@@ -129,7 +129,7 @@ def act(db: Session, token: str, *, start_time: datetime | None = None, now: dat
         if start_time is None:
             raise InvalidInput("choose the time to propose (`start_time`)")
         reschedules.propose(db, _actor(db, user), booking.id, [start_time], now=now)
-        return LinkView(**{**view.__dict__, "proposed_start": start_time})
+        return replace(view, proposed_start=start_time)
     sessions.cancel_session(db, _actor(db, user), view.session_id, reason=REASON, now=now)
     db.refresh(booking)
     return _view(db, user, booking, now, action)

@@ -11,6 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -26,6 +27,8 @@ from workflows.sessions import group
 # A public profile shows at most this many listings, newest first; a group listing at most this many sessions a range.
 MAX_LISTINGS_SHOWN = 50
 MAX_GROUP_TIMES = 100
+# Whose pages visitors see: a mentor who chose to be public and has not deleted their account.
+PUBLIC_MENTOR = MentorProfile.public.is_(True) & MentorProfile.listed.is_(True)
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,25 @@ def public_mentors(db: Session, *, skill: str | None, q: str | None, limit: int,
     return profiles.list_mentor_profiles(db, skill=skill, q=q, limit=limit, cursor=cursor, public_only=True)
 
 
+@dataclass(frozen=True)
+class PublicMentorPage:
+    """A public mentor with their active listings; reads as the profile otherwise."""
+
+    profile: MentorProfile
+    listings: list[Listing]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.profile, name)
+
+
 def public_mentor(db: Session, profile_id: uuid.UUID) -> MentorProfile:
     return profiles.get_mentor_profile(db, profile_id, must_be_public=True)
+
+
+def public_mentor_page(db: Session, profile_id: uuid.UUID) -> PublicMentorPage:
+    """A public mentor and their active listings (404 for any other mentor)."""
+    profile = public_mentor(db, profile_id)
+    return PublicMentorPage(profile, public_listings(db, profile))
 
 
 def public_listings(db: Session, profile: MentorProfile) -> list[Listing]:
@@ -69,8 +89,7 @@ def public_listing(db: Session, slug: str) -> Listing:
         select(Listing).options(joinedload(Listing.skill), joinedload(Listing.mentor_profile)
                                 .joinedload(MentorProfile.user))
         .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
-        .where(Listing.slug == slug, Listing.active.is_(True), MentorProfile.public.is_(True),
-               MentorProfile.listed.is_(True))).one_or_none()
+        .where(Listing.slug == slug, Listing.active.is_(True), PUBLIC_MENTOR)).one_or_none()
     if listing is None:
         raise NotFound("no public listing has this address")
     return listing
@@ -85,3 +104,14 @@ def public_times(db: Session, listing: Listing, *, start: datetime, end: datetim
         return [PublicTime(s.start_time, s.end_time, s.seats_left) for s in found.items if s.seats_left > 0]
     return [PublicTime(slot.start_time, slot.end_time) for slot in slots.free_slots(db, listing.id, start=start,
                                                                                      end=end)]
+
+
+def indexed(db: Session, *, limit: int) -> tuple[list[uuid.UUID], list[str]]:
+    """What search engines may index: the public mentors' ids, then their active listings' slugs, oldest first,
+    ``limit`` in all."""
+    mentors = list(db.scalars(select(MentorProfile.id).where(PUBLIC_MENTOR).order_by(MentorProfile.created_at)
+                              .limit(limit)))
+    slugs = list(db.scalars(select(Listing.slug).join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
+                            .where(PUBLIC_MENTOR, Listing.active.is_(True)).order_by(Listing.created_at)
+                            .limit(limit - len(mentors))))
+    return mentors, slugs
