@@ -9,10 +9,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, select
+from alembic import command
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from infra.config import sqlalchemy_url
 from models import Base, Notification, OutboxEvent
+from tests.conftest import SERVER_URL, alembic_config
 from workflows.errors import DomainError
 from workflows.inbox import Shown, shown
 
@@ -68,3 +72,23 @@ def refused(db: Session, error: type[DomainError], call: Callable[[], object]) -
     with pytest.raises(error) as caught, db.begin_nested():
         call()
     return caught.value
+
+
+@contextmanager
+def scratch_database(revision: str) -> Iterator[tuple[str, Engine]]:
+    """A database of the test's own, built by Alembic up to ``revision``: its URL (to upgrade it further) and an
+    engine on it; dropped after, whatever happens."""
+    name = f"mentorship_migration_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sqlalchemy_url(SERVER_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        command.upgrade(alembic_config(url), revision)
+        yield url, engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

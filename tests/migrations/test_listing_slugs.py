@@ -8,25 +8,17 @@ import re
 import uuid
 
 from alembic import command
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from infra.config import sqlalchemy_url
 from models.listings import SLUG_PATTERN
-from tests.conftest import SERVER_URL, alembic_config
+from tests.conftest import alembic_config
+from tests.database import scratch_database
 
 TITLES = ("Code review", "Code review", "!!!", "Système design — " + "très " * 30 + "long", "日本語の相談", "a--b")
 
 
 def test_revision_0044_gives_each_existing_listing_a_valid_unique_slug() -> None:
-    name = f"mentorship_migration_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(SERVER_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        command.upgrade(alembic_config(url), "0043")
-        engine = create_engine(sqlalchemy_url(url))
+    with scratch_database("0043") as (url, engine):
         user, profile, skill = (uuid.uuid4() for _ in range(3))
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO users (id, email, password_hash, display_name) "
@@ -43,13 +35,8 @@ def test_revision_0044_gives_each_existing_listing_a_valid_unique_slug() -> None
         with engine.connect() as conn:
             slugs = dict(conn.execute(text("SELECT slug, title FROM listings")).all())
             public = conn.execute(text("SELECT public, embed_origins FROM mentor_profiles")).one()
-        engine.dispose()
-        assert len(slugs) == len(TITLES)  # unique, two listings of one title included
-        assert all(re.fullmatch(SLUG_PATTERN.strip("^$"), slug) and len(slug) <= 80 for slug in slugs), slugs
-        assert sum(slug.startswith("code-review-") for slug in slugs) == 2
-        assert any(slug.startswith("syst-me-design-tr-s-") for slug in slugs), slugs
-        assert tuple(public) == (False, [])
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    assert len(slugs) == len(TITLES)  # unique, two listings of one title included
+    assert all(re.fullmatch(SLUG_PATTERN.strip("^$"), slug) and len(slug) <= 80 for slug in slugs), slugs
+    assert sum(slug.startswith("code-review-") for slug in slugs) == 2
+    assert any(slug.startswith("syst-me-design-tr-s-") for slug in slugs), slugs
+    assert tuple(public) == (False, [])

@@ -6,22 +6,14 @@ from __future__ import annotations
 import uuid
 
 from alembic import command
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from infra.config import sqlalchemy_url
-from tests.conftest import SERVER_URL, alembic_config
+from tests.conftest import alembic_config
+from tests.database import scratch_database
 
 
 def test_revision_0037_takes_a_subscriptions_address_out_of_the_clear() -> None:
-    name = f"mentorship_migration_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(SERVER_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        command.upgrade(alembic_config(url), "0036")
-        engine = create_engine(sqlalchemy_url(url))
+    with scratch_database("0036") as (url, engine):
         user, profile, ics, caldav = (uuid.uuid4() for _ in range(4))
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO users (id, email, password_hash, display_name) "
@@ -39,10 +31,5 @@ def test_revision_0037_takes_a_subscriptions_address_out_of_the_clear() -> None:
         command.upgrade(alembic_config(url), "0037")
         with engine.connect() as conn:
             hrefs = dict(conn.execute(text("SELECT connection_id, href FROM calendar_sources")).all())
-        engine.dispose()
-        # A CalDAV calendar's address stays: it is no secret without the account's password.
-        assert hrefs == {ics: "sealed", caldav: "https://dav.example.com/u/work/"}
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    # A CalDAV calendar's address stays: it is no secret without the account's password.
+    assert hrefs == {ics: "sealed", caldav: "https://dav.example.com/u/work/"}
