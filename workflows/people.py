@@ -13,7 +13,7 @@ competitors (other people's requests for the same mentor and time) in one more.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +25,7 @@ from infra.sql import statuses
 from models import (
     AttendanceDispute,
     Booking,
+    BookingSeries,
     BookingStatus,
     Listing,
     ListingKind,
@@ -62,6 +63,14 @@ class NamedBooking:
 
 
 @dataclass(frozen=True)
+class NamedSeries:
+    series: BookingSeries
+    times: list[Booking]  # in start order
+    mentor: Person
+    mentee: Person
+
+
+@dataclass(frozen=True)
 class NamedSession:
     session: MentorshipSession
     mentor: Person
@@ -95,6 +104,15 @@ def names(db: Session, mentor_profile_ids: Iterable[uuid.UUID], user_ids: Iterab
 
 def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
     return people.get(key) or Person(key, UNKNOWN)
+
+
+def name_series(db: Session, records: Sequence[BookingSeries], times: Mapping[uuid.UUID, list[Booking]]
+                ) -> list[NamedSeries]:
+    """The series with their times (series id -> its bookings in start order) and their people's names: one
+    query for a page."""
+    mentors, mentees = names(db, (s.mentor_profile_id for s in records), (s.mentee_user_id for s in records))
+    return [NamedSeries(s, times[s.id], _named(mentors, s.mentor_profile_id), _named(mentees, s.mentee_user_id))
+            for s in records]
 
 
 _MAY_HAVE_A_SESSION = frozenset({BookingStatus.ACCEPTED, BookingStatus.CANCELLED})

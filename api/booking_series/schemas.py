@@ -16,7 +16,7 @@ from models import BookingSeries, SeriesStatus
 from models.questions import MAX_QUESTIONS
 from models.series import MAX_OCCURRENCES
 from workflows.bookings import series, series_requests
-from workflows.people import names
+from workflows.people import NamedSeries, name_series
 
 EXAMPLE_SERIES: dict[str, Any] = {
     "id": "2b7e9c1d-4a5f-4e6b-9c8d-7e6f5a4b3c2d",
@@ -138,21 +138,20 @@ class SeriesSchema(MenteeTimeSchema):
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
 
-    def show(self, records: list[BookingSeries]) -> list[dict[str, Any]]:
+    def show(self, records: list[BookingSeries]) -> list[NamedSeries]:
         return series_views(db_session(), records)
 
-    def flatten(self, view: dict[str, Any]) -> dict[str, Any]:
-        return view
+    def flatten(self, view: NamedSeries) -> dict[str, Any]:
+        """The series as its events carry it (times as instants), with the names and what only the API shows."""
+        s, times = view.series, view.times
+        return {**_instants(dict(series.series_payload(s, times))), "timezone": s.timezone, "notes": s.notes,
+                "bundle_purchase_id": s.bundle_purchase_id, "created_at": s.created_at, "decided_at": s.decided_at,
+                "answers": times[0].answers if times else [], "mentor": view.mentor, "mentee": view.mentee}
 
 
-def series_views(db: Session, records: list[BookingSeries]) -> list[dict[str, Any]]:
-    """The series as their events carry them (times as instants), with the names and what only the API shows."""
-    times = series.bookings_of(db, [s.id for s in records])
-    mentors, mentees = names(db, {s.mentor_profile_id for s in records}, {s.mentee_user_id for s in records})
-    return [{**_instants(dict(series.series_payload(s, times[s.id]))), "timezone": s.timezone, "notes": s.notes,
-             "bundle_purchase_id": s.bundle_purchase_id, "created_at": s.created_at, "decided_at": s.decided_at,
-             "answers": times[s.id][0].answers if times[s.id] else [],
-             "mentor": mentors.get(s.mentor_profile_id), "mentee": mentees.get(s.mentee_user_id)} for s in records]
+def series_views(db: Session, records: list[BookingSeries]) -> list[NamedSeries]:
+    """The series with their times and names: two queries, however many series."""
+    return name_series(db, records, series.bookings_of(db, [s.id for s in records]))
 
 
 def _instants(payload: dict[str, Any]) -> dict[str, Any]:

@@ -168,13 +168,13 @@ class LiveStream:
             while (left := deadline - time.monotonic()) > 0 and self.lease.renew_if_due() and self.check.holds():
                 message = self.pubsub.get_message(timeout=min(1.0, left))
                 if message and message.get("type") == "message":
-                    event = json.loads(message["data"])
-                    if event["id"] in seen:
-                        continue
-                    seen.add(event["id"])
-                    for text in self.frames(event["id"], event["type"], event["data"]):
-                        quiet_since = time.monotonic()
-                        yield text
+                    for event in json.loads(message["data"]):  # one transaction's events for this channel
+                        if event["id"] in seen:
+                            continue
+                        seen.add(event["id"])
+                        for text in self.frames(event["id"], event["type"], event["data"]):
+                            quiet_since = time.monotonic()
+                            yield text
                 elif time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
                     quiet_since = time.monotonic()
                     yield ": keep-alive\n\n"

@@ -177,7 +177,7 @@ def test_the_booking_policy_in_force_is_stated_to_signed_in_users(
                       "reschedule_request_ttl_hours": 48, "no_show_grace_minutes": 5, "no_show_dispute_hours": 48}
 
 
-def test_a_series_accept_reads_a_fresh_calendar_with_its_turns_and_no_query_of_its_own(
+def test_a_series_accept_reads_a_fresh_calendar_with_its_turns_and_answers_with_what_it_read(
         client: FlaskClient, db: Session, connection: Connection, parties: tuple) -> None:
     mentor, mentee, listing_id = parties
     db.add(CalendarConnection(id=uuid.uuid4(), mentor_profile_id=mentor.user.mentor_profile.id, kind="ics",
@@ -199,6 +199,13 @@ def test_a_series_accept_reads_a_fresh_calendar_with_its_turns_and_no_query_of_i
         event.remove(connection, "before_cursor_execute", seen)
     assert accepted.status_code == 200, accepted.get_json()
     assert sum("calendar_connections" in text for text in read) == 1  # the turns' statement reads them
+    # The answer shows the times the accept locked and the names its turns read: neither is read again.
+    assert sum("bookings.series_id" in text for text in read) == 2  # its first pending time, its times locked
+    assert not [text for text in read if "AS kind" in text]  # no query of names
+    answer = accepted.get_json()
+    assert (answer["accepted_count"], len(answer["occurrences"])) == (3, 3)
+    assert (answer["mentor"]["display_name"], answer["mentee"]["display_name"]) == (
+        mentor.user.display_name, mentee.user.display_name)
 
 
 def test_an_accept_is_six_statements_and_reads_a_fresh_calendar_with_its_locks(

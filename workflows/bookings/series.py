@@ -45,6 +45,7 @@ from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.payloads import BookingSeriesPayload, SeriesOccurrence
+from workflows.people import NamedSeries, Person, name_series
 from workflows.roles import Role, participation
 from workflows.scheduling import checks
 from workflows.sessions import lifecycle as sessions
@@ -114,13 +115,14 @@ def first_pending(db: Session, series_id: uuid.UUID) -> uuid.UUID | None:
 
 
 def accept(db: Session, actor: Actor, series_id: uuid.UUID, *, now: datetime | None = None,
-           fresh_since: datetime | None = None) -> BookingSeries:
+           fresh_since: datetime | None = None) -> NamedSeries:
     """The mentor accepts the series: each draft accepted as a single accept would be, in one transaction; a time
     taken meanwhile (or passed) declined by the system with the reason, and reported. 409 when none can be.
 
     With ``fresh_since``, the mentor's calendars are read in the statement that takes the turns, as a single accept
     reads them: :class:`~workflows.bookings.lifecycle.CalendarsStale` before anything is written when one was read
-    before then (the caller has them read, and accepts again)."""
+    before then (the caller has them read, and accepts again). The series comes named as answers show it, with its
+    times and the names its turn read."""
     now = now or utcnow()
     series, role = SERIES.load_to_act(db, actor, series_id)
     SERIES.check(series, SeriesAction.ACCEPT, role)
@@ -132,11 +134,11 @@ def accept_instantly(db: Session, series: BookingSeries, *, now: datetime) -> Bo
     """A series of a listing booked instantly, accepted by the system in the transaction of its request, as its
     mentor's accept would be (the request holds the locks an accept takes)."""
     SERIES.check(series, SeriesAction.ACCEPT, Role.SYSTEM)
-    return _accept(db, series, actor=Role.SYSTEM.value, role=Role.SYSTEM, now=now)
+    return _accept(db, series, actor=Role.SYSTEM.value, role=Role.SYSTEM, now=now).series
 
 
 def _accept(db: Session, series: BookingSeries, *, actor: str, role: Role, now: datetime,
-            fresh_since: datetime | None = None, mentor_profile_id: uuid.UUID | None = None) -> BookingSeries:
+            fresh_since: datetime | None = None, mentor_profile_id: uuid.UUID | None = None) -> NamedSeries:
     first = first_pending(db, series.id)
     if first is None:
         raise Conflict("none of the series' times is pending any more")
@@ -159,7 +161,8 @@ def _accept(db: Session, series: BookingSeries, *, actor: str, role: Role, now: 
     coming = [draft for draft in drafts if draft.start_time > now]
     if not _apart(coming, ZoneInfo(series.timezone)):  # a time moved near another: one by one, each seeing the last
         accepted = _one_by_one(db, coming, actor=actor, role=role, now=now, skipped=skipped)
-        return _accepted_series(db, actor, role, series, times=times, accepted=accepted, skipped=skipped, now=now)
+        _accepted_series(db, actor, role, series, times=times, accepted=accepted, skipped=skipped, now=now)
+        return _named(db, series, times, turn)
     judged = checks.check_accepts(db, [checks.Commitment(
         draft.mentor_profile_id, draft.listing_id, draft.start_time, draft.end_time, draft.buffer_before_minutes,
         draft.buffer_after_minutes, booking_id=draft.id, mentee_user_id=draft.mentee_user_id) for draft in coming])
@@ -173,7 +176,17 @@ def _accept(db: Session, series: BookingSeries, *, actor: str, role: Role, now: 
     accepted = _accept_all(db, checked, actor=actor, role=role, now=now, skipped=skipped)
     if accepted is checked:  # together: the requests their times take are settled now (one by one, each did)
         bookings.settle_found(db, list(dict.fromkeys(clashes)), now=now, mentee_user_id=series.mentee_user_id)
-    return _accepted_series(db, actor, role, series, times=times, accepted=accepted, skipped=skipped, now=now)
+    _accepted_series(db, actor, role, series, times=times, accepted=accepted, skipped=skipped, now=now)
+    return _named(db, series, times, turn)
+
+
+def _named(db: Session, series: BookingSeries, times: list[Booking], turn: request_limits.AcceptTurn | None
+           ) -> NamedSeries:
+    """The accepted series with the times it locked and the names its turn read (read again without a turn)."""
+    if turn is None or turn.mentor_profile_id != series.mentor_profile_id:
+        return name_series(db, [series], {series.id: times})[0]
+    return NamedSeries(series, times, Person(series.mentor_profile_id, turn.mentor_name),
+                       Person(series.mentee_user_id, turn.mentee_name))
 
 
 def _apart(times: list[Booking], zone: ZoneInfo) -> bool:
@@ -185,7 +198,7 @@ def _apart(times: list[Booking], zone: ZoneInfo) -> bool:
 
 
 def _accepted_series(db: Session, actor: str, role: Role, series: BookingSeries, *, times: list[Booking],
-                     accepted: list[Booking], skipped: list[Booking], now: datetime) -> BookingSeries:
+                     accepted: list[Booking], skipped: list[Booking], now: datetime) -> None:
     if not accepted:
         raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
                        skipped=[d.start_time.isoformat() for d in skipped])
@@ -195,7 +208,6 @@ def _accepted_series(db: Session, actor: str, role: Role, series: BookingSeries,
     record(db, EventType.BOOKING_SERIES_ACCEPTED, series_payload(series, times), actor=actor)
     log.info(EventType.BOOKING_SERIES_ACCEPTED, series_id=str(series.id), accepted=len(accepted),
              skipped=len(skipped))
-    return series
 
 
 def _accept_all(db: Session, checked: list[Booking], *, actor: str, role: Role, now: datetime,

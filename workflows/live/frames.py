@@ -39,10 +39,16 @@ def channels_for(prefix: str, event: DomainEvent) -> list[str]:
 
 
 def publish_committed(events: Sequence[OutboxEvent]) -> None:
-    """After a commit: each event to the channels of the people it concerns (best effort: ``infra.live_publish``)."""
+    """After a commit: to each channel of the people they concern, the transaction's events for it as one message,
+    a JSON array in the order they were written (best effort: ``infra.live_publish``). A series accepted is one
+    message per channel, not one per time and channel; each event is encoded once, whatever its channels."""
     prefix = get_settings().redis_key_prefix
-    live_publish.publish([(channel, message(event.id, event.type, event.payload))
-                          for event in events for channel in channels_for(prefix, from_outbox(event))])
+    batches: dict[str, list[str]] = {}
+    for event in events:
+        text = message(event.id, event.type, event.payload)
+        for channel in channels_for(prefix, from_outbox(event)):
+            batches.setdefault(channel, []).append(text)
+    live_publish.publish([(channel, f"[{','.join(texts)}]") for channel, texts in batches.items()])
 
 
 def message(event_id: uuid.UUID | str, event_type: str, payload: dict[str, Any]) -> str:

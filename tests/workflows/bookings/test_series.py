@@ -113,13 +113,13 @@ def test_one_accept_makes_each_time_a_booking_with_its_session_once_and_skips_a_
     error = refused(db, Conflict, lambda: bookings.accept_booking(db, mentor, series.first_pending(db, made.id)))
     assert "answer the series" in error.message
     accepted = series.accept(db, mentor, made.id)
-    assert accepted.status == "accepted"
+    assert accepted.series.status == "accepted"
     times = {b.start_time: b for b in series.bookings_of(db, [made.id])[made.id]}
     assert [times[t].status for t in week] == [BookingStatus.ACCEPTED, BookingStatus.DECLINED,
                                                BookingStatus.ACCEPTED, BookingStatus.DECLINED]
     assert times[week[1]].decline_reason == bookings.ANOTHER_ACCEPTED
     assert times[week[3]].decline_reason.startswith(series.TAKEN_MEANWHILE)
-    payload = series.series_payload(accepted, list(times.values()))
+    payload = series.series_payload(accepted.series, list(times.values()))
     assert (payload["accepted_count"], payload["skipped_count"]) == (2, 1)
 
     # Each accepted time's session, made once from its booking.accepted, however often the work runs.
@@ -292,5 +292,5 @@ def test_a_series_accept_reads_the_mentors_calendars_with_its_turns_and_writes_n
         accepted = series.accept(db, mentor, made.id, fresh_since=now - timedelta(minutes=5))
     finally:
         event.remove(connection, "before_cursor_execute", seen)
-    assert accepted.status == "accepted"
+    assert accepted.series.status == "accepted"
     assert sum("calendar_connections" in text for text in read) == 1  # in the turns' statement, nothing else

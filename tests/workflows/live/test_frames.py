@@ -6,19 +6,23 @@ stream shows a participant and a watcher of the mentor's listing. A group's ment
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from infra.channels import mentor_channel, slots_channel, user_channel
+from infra.config import get_settings
 from models import Booking, OutboxEvent
+from outbox.recording import live_events
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory
 from workflows.bookings import lifecycle as bookings
-from workflows.bookings import requests
+from workflows.bookings import requests, series, series_requests
 from workflows.events import DomainEvent, from_outbox
 from workflows.live import frames as live
 
@@ -62,6 +66,37 @@ def test_a_participant_sees_the_event_as_their_part_lets_them_and_a_watcher_only
     assert data_of(to_watcher) == {"listing_id": str(draft.listing_id), "start_time": START.isoformat(),
                                    "end_time": (START + timedelta(hours=1)).isoformat(), "slots_changed": True}
     assert live.frames(event, UserFactory().id, None, {uuid.uuid4(): frozenset({uuid.uuid4()})}) == []
+
+
+def test_a_transaction_sends_each_channel_one_message_with_its_events_in_the_order_they_were_written(
+        db: Session, redis_client: redis.Redis) -> None:
+    """A series of 6 times accepted: 7 events (6 ``booking.accepted``, the series'), each to the mentee and the mentor,
+    and the times' to the mentor's slots; 3 messages, not 19."""
+    listing, mentee = ListingFactory(), UserFactory()
+    made = series_requests.request(db, actor_of(mentee), series_requests.Shape(
+        listing_id=listing.id, first_start=START, every_weeks=1, count=6))
+    live_events(db).clear()  # the request's own event
+    series.accept(db, actor_of(listing.mentor_profile.user), made.id)
+    written = list(live_events(db))
+    assert [e.type for e in written] == ["booking.accepted"] * 6 + ["booking_series.accepted"]
+    prefix, mentor = get_settings().redis_key_prefix, listing.mentor_profile_id
+    channels = [user_channel(prefix, mentee.id), mentor_channel(prefix, mentor), slots_channel(prefix, mentor)]
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    try:
+        pubsub.subscribe(*channels)
+        live.publish_committed(written)
+        received: dict[str, list[list[dict[str, object]]]] = {}
+        deadline = time.monotonic() + 2  # a subscription's confirmation reads as None: read until quiet
+        while time.monotonic() < deadline:
+            if (message := pubsub.get_message(timeout=0.2)) is not None:
+                received.setdefault(message["channel"].decode(), []).append(json.loads(message["data"]))
+    finally:
+        pubsub.close()
+    ids = [str(e.id) for e in written]
+    assert {channel: [[e["id"] for e in batch] for batch in batches] for channel, batches in received.items()} == {
+        channels[0]: [ids], channels[1]: [ids], channels[2]: [ids[:6]]}
+    first = received[channels[0]][0][0]
+    assert (first["type"], first["data"]) == ("booking.accepted", written[0].payload)
 
 
 def test_a_stream_subscribes_to_its_user_its_mentor_profile_and_the_slots_it_watches() -> None:
