@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = bench_figures.Config(seconds=args.seconds, reps=args.reps, list_rows_small=args.small,
                                    list_rows_large=args.large,
                                    latency_samples=20 if args.smoke else 100,
-                                   e2e_seconds=1 if args.smoke else 2 * args.seconds,
+                                   # Smoke: 3 s, long enough to be answered while the workers just started settle.
+                                   e2e_seconds=3 if args.smoke else 2 * args.seconds,
                                    backlog=100 if args.smoke else 5000,
                                    slot_bookings=60 if args.smoke else 3000,
                                    slot_bookings_inside=10 if args.smoke else 500,

@@ -209,6 +209,9 @@ def pipeline(stack: Stack, cfg: Config) -> list[Rep]:
                       "calendars_worker": workers[2], "receiver": receiver})
     reps = []
     try:
+        # Accepts one at a time until the workers just started have done each one's side effects: the first
+        # repetition's load then meets a stack that answers, as the others do.
+        _idle_answers(stack, cfg, base, effects, mentees)
         for rep in range(cfg.reps):
             e2e = _end_to_end(stack, cfg, base, effects, mentees, cpu=cpu)
             burst = _burst(stack, cfg, base, effects, mentees, api_rate=e2e["api_accept_rps"])
