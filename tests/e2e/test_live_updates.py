@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.channels import user_channel
 from infra.config import get_settings
 from models import Booking, BookingStatus, HandlerStatus, ListingKind, OutboxEvent, OutboxHandler
 from outbox import record_events
@@ -105,6 +107,26 @@ def test_stream_shows_own_changes_and_watched_slots_and_resumes(
                     break
             time.sleep(0.2)
         assert (missed["event"], missed["data"]["id"]) == ("booking.declined", str(second))
+
+
+def test_a_message_of_one_event_from_a_process_of_the_version_before_is_shown_too(
+        seed: Session, server: tuple[str, Flask], redis_client: redis.Redis) -> None:
+    """A process of the version before publishes each event alone, as an object, not an array: a stream shows it
+    beside this version's messages while an API is updated one process at a time."""
+    base, _app = server
+    mentor, mentee, _listing_id, (first, _second) = seed_bookings(seed, 2)
+    with httpx.Client(base_url=base, timeout=10) as http, \
+            http.stream("GET", "/api/v1/events/stream", headers=mentee.headers) as mine:
+        assert mine.status_code == 200
+        assert http.post(f"/api/v1/bookings/{first}/accept", headers=mentor.headers).status_code == 200
+        event = seed.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == first,
+                                                       OutboxEvent.type == "booking.accepted")).one()
+        alone = {"id": str(uuid.uuid4()), "type": event.type, "data": event.payload}
+        redis_client.publish(user_channel(get_settings().redis_key_prefix, mentee.user.id), json.dumps(alone))
+        accepted, again = read_events(mine, 2)
+    assert (accepted["id"], again["id"]) == (str(event.id), alone["id"])
+    assert (again["event"], again["data"]["id"], again["data"]["status"]) == (
+        "booking.accepted", str(first), "accepted")
 
 
 def test_stream_count_is_capped_per_process(seed: Session, server: tuple[str, Flask]) -> None:
