@@ -18,7 +18,6 @@ never started does not run its ``finally`` when closed.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -168,9 +167,7 @@ class LiveStream:
             while (left := deadline - time.monotonic()) > 0 and self.lease.renew_if_due() and self.check.holds():
                 message = self.pubsub.get_message(timeout=min(1.0, left))
                 if message and message.get("type") == "message":
-                    batch = json.loads(message["data"])  # one transaction's events for this channel
-                    # A process of the version before sends each event alone, while an API is updated one at a time.
-                    for event in batch if isinstance(batch, list) else [batch]:
+                    for event in live.events_of(message["data"]):
                         if event["id"] in seen:
                             continue
                         seen.add(event["id"])

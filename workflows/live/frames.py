@@ -55,6 +55,13 @@ def message(event_id: uuid.UUID | str, event_type: str, payload: dict[str, Any])
     return json.dumps({"id": str(event_id), "type": event_type, "data": payload}, separators=(",", ":"))
 
 
+def events_of(data: str | bytes) -> list[dict[str, Any]]:
+    """The events of one message, in the order written: a transaction's array (:func:`publish_committed`), or one
+    event alone, as a process of the version before sends it while an API is updated one process at a time."""
+    batch = json.loads(data)
+    return batch if isinstance(batch, list) else [batch]
+
+
 def frame(event_id: str, event_type: str, data: dict[str, Any]) -> str:
     """One Server-Sent Event."""
     return f"id: {event_id}\nevent: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
