@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from bench import seed
-from bench.load import run_load
+from bench.load import run_each_once, run_load
 from bench.stack import Stack
 from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK
 from outbox.publisher import task_arguments
@@ -33,6 +33,7 @@ from workflows.bookings.lifecycle import accept_booking
 
 CONNECTIONS = 16  # wrk's connections: half the API's request threads (2 workers, 16 each)
 ACCEPTING_MENTORS = 100
+WARM_ACCEPTS = 2 * ACCEPTING_MENTORS  # two per mentor, spread over both API processes
 
 Rep = dict[str, Any]
 Progress = Callable[[str], None]
@@ -220,10 +221,12 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
                             method="POST", tokens=accepts.tokens)
 
         # Each API process has served accepts before the one that counts: its first ones compile statements.
-        warm = run_load(base, warm_drafts.paths(), seconds=1, connections=CONNECTIONS, method="POST",
-                        tokens=warm_drafts.tokens)
-        if set(warm.statuses) != {200}:
-            raise RuntimeError(f"the warm-up accepts answered {warm.statuses}")
+        # A fixed number, each answered: a warm-up of fixed length may end before a slow machine's first answer.
+        warm_paths = warm_drafts.paths()[:WARM_ACCEPTS]
+        warm = run_each_once(base, warm_paths, warm_drafts.tokens[:WARM_ACCEPTS], connections=CONNECTIONS,
+                             timeout=300)
+        if warm.statuses != {200: len(warm_paths)}:
+            raise RuntimeError(f"the {len(warm_paths)} warm-up accepts answered {warm.statuses}")
         # Alternate the order, so neither side always runs on a warmer machine.
         if rep % 2 == 0:
             noop_result, accept_result = noop(), accept(base, drafts)
