@@ -17,6 +17,7 @@ for rows whose kick was lost; it never holds a row back from a batch.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -53,10 +54,14 @@ _EVENTS = cast(Table, OutboxEvent.__table__)
 _ROWS = cast(Table, OutboxHandler.__table__)
 
 
-def _claim_statement() -> Executable:
-    """Claim a handler's due rows (the hinted one, then the longest waiting) and mark them done, returning their events.
+@functools.cache
+def _claim_statement(others: int) -> Executable:
+    """Claim a handler's due rows (the hinted one, then up to ``others`` longest waiting) and mark them done,
+    returning their events.
 
-    Each part locks with ``SKIP LOCKED`` in a CTE of its own: rows another batch holds are left to it.
+    Each part locks with ``SKIP LOCKED`` in a CTE of its own: rows another batch holds are left to it. The limit is
+    written into the statement, one statement per batch size: with it as a parameter, PostgreSQL found the generic
+    plan dearer than one made for the values and planned the statement again at every claim.
     """
     hint = bindparam("hint", type_=Uuid)
     # The status inline, as the partial index on pending rows is written: a generic plan still uses it.
@@ -66,7 +71,8 @@ def _claim_statement() -> Executable:
     hinted = select(_ROWS.c.event_id).where(due, _ROWS.c.event_id == hint).with_for_update(skip_locked=True)
     oldest = (
         select(_ROWS.c.event_id).where(due, _ROWS.c.event_id.is_distinct_from(hint))
-        .order_by(_ROWS.c.next_attempt_at).limit(bindparam("others")).with_for_update(skip_locked=True)
+        .order_by(_ROWS.c.next_attempt_at).limit(literal_column(str(int(others))))
+        .with_for_update(skip_locked=True)
     )
     hinted_cte, oldest_cte = hinted.cte("hinted"), oldest.cte("oldest")
     claimed = union_all(select(hinted_cte.c.event_id), select(oldest_cte.c.event_id))
@@ -80,9 +86,6 @@ def _claim_statement() -> Executable:
     return select(OutboxEvent).from_statement(marked)
 
 
-_CLAIM = _claim_statement()
-
-
 def claim_due(db: Session, handler: str, *, limit: int, hint: uuid.UUID | None = None) -> list[OutboxEvent]:
     """Up to ``limit`` due rows of ``handler``, ``hint``'s first if it is due, marked done; their events, oldest first.
 
@@ -90,7 +93,7 @@ def claim_due(db: Session, handler: str, *, limit: int, hint: uuid.UUID | None =
     rows pending, and the relay kicks the handler again once their ``next_attempt_at`` passes.
     """
     others = limit - 1 if hint is not None else limit
-    events = list(db.scalars(_CLAIM, {"claim_handler": handler, "hint": hint, "others": others}))
+    events = list(db.scalars(_claim_statement(others), {"claim_handler": handler, "hint": hint}))
     events.sort(key=lambda event: (event.created_at, event.id))
     return events
 

@@ -36,6 +36,17 @@ def counting(connection: Connection) -> Iterator[Callable[[], int]]:
         event.remove(connection, "before_cursor_execute", count)
 
 
+def plans(connection: Connection, fragment: str) -> list[tuple[int, int]]:
+    """(generic, custom) plans made so far for each statement ``connection`` prepared that contains ``fragment``.
+
+    psycopg prepares a statement at its fifth run on a connection; PostgreSQL then plans it for its values five
+    times, and from then on reuses one generic plan unless that plan looks dearer than one made for the values.
+    """
+    rows = connection.exec_driver_sql("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                      "WHERE strpos(statement, %(fragment)s) > 0", {"fragment": fragment})
+    return [(generic, custom) for generic, custom in rows]
+
+
 def fingerprint(db: Session) -> dict[str, list[str]]:
     """Every row of every table."""
     return {table.name: sorted(repr(tuple(row)) for row in db.execute(select(table)))

@@ -127,12 +127,14 @@ def meeting_url(session: MentorshipSession, listing_location: str | None, templa
 # --- creation -----------------------------------------------------------------------------------
 
 
-def _create_sessions_statement() -> Executable:
+def _create_sessions_statement(*, many: bool) -> Executable:
     """Reads the bookings and inserts their sessions, in one statement built once.
 
     A seat in a group session is an accepted booking too, but its session already exists. The
     bookings go in id order, so two transactions inserting some of the same sessions take their
-    unique keys in one order.
+    unique keys in one order. One booking (a session task's usual batch) is a plain parameter: over an
+    array, PostgreSQL found the generic plan dearer than one made for the values, and planned the
+    statement again at every insert.
     """
     sessions = cast(Table, MentorshipSession.__table__)
     # A moved booking's session follows the one it replaces in calendars: the chain's next SEQUENCE (at least the
@@ -147,7 +149,8 @@ def _create_sessions_statement() -> Executable:
         func.gen_random_uuid(), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
         Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
         literal(SessionStatus.SCHEDULED.value), Booking.buffer_before_minutes, Booking.buffer_after_minutes, sequence,
-    ).where(Booking.id == any_(bindparam("booking_ids", type_=ARRAY(Uuid))),
+    ).where(Booking.id == any_(bindparam("booking_ids", type_=ARRAY(Uuid))) if many
+            else Booking.id == bindparam("booking_id", type_=Uuid),
             Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None)).order_by(Booking.id
             ).with_for_update(read=True, of=Booking)
     inserted = (
@@ -161,13 +164,14 @@ def _create_sessions_statement() -> Executable:
     return select(MentorshipSession).from_statement(inserted)
 
 
-_CREATE_SESSIONS = _create_sessions_statement()
+_CREATE_ONE_SESSION, _CREATE_SESSIONS = _create_sessions_statement(many=False), _create_sessions_statement(many=True)
 
 
 def _create_sessions(db: Session, booking_ids: Sequence[uuid.UUID]) -> list[MentorshipSession]:
     """Insert each booking's session unless it exists (the unique key on ``sessions.booking_id`` decides),
     and the new sessions' ``session.scheduled`` events: two statements, however many bookings."""
-    created = list(db.scalars(_CREATE_SESSIONS, {"booking_ids": list(booking_ids)}))
+    created = list(db.scalars(_CREATE_ONE_SESSION, {"booking_id": booking_ids[0]}) if len(booking_ids) == 1
+                   else db.scalars(_CREATE_SESSIONS, {"booking_ids": list(booking_ids)}))
     event = EventType.SESSION_SCHEDULED
     record_all(db, event, [session_payload(session) for session in created], actor=Role.SYSTEM.value)
     for session in created:
