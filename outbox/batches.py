@@ -17,7 +17,6 @@ for rows whose kick was lost; it never holds a row back from a batch.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +28,9 @@ import structlog
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    Integer,
     Interval,
+    String,
     Table,
     Uuid,
     and_,
@@ -54,36 +55,38 @@ _EVENTS = cast(Table, OutboxEvent.__table__)
 _ROWS = cast(Table, OutboxHandler.__table__)
 
 
-@functools.cache
-def _claim_statement(others: int) -> Executable:
-    """Claim a handler's due rows (the hinted one, then up to ``others`` longest waiting) and mark them done,
-    returning their events.
+def _claim_statement() -> Executable:
+    """Claim a handler's due rows (the hinted one, then the longest waiting) and mark them done, returning their events.
 
-    Each part locks with ``SKIP LOCKED`` in a CTE of its own: rows another batch holds are left to it. The limit is
-    written into the statement, one statement per batch size: with it as a parameter, PostgreSQL found the generic
-    plan dearer than one made for the values and planned the statement again at every claim.
+    Each part locks with ``SKIP LOCKED`` in a CTE of its own: rows another batch holds are left to it. The handler
+    and the batch size are written into the statement as it is sent (one prepared statement per handler and size):
+    as parameters, PostgreSQL found the generic plan dearer than one made for the values, and planned a kicked
+    task's claim again at every batch.
     """
+    handler = bindparam("claim_handler", type_=String, literal_execute=True)
     hint = bindparam("hint", type_=Uuid)
-    # The status inline, as the partial index on pending rows is written: a generic plan still uses it.
+    # The status inline, as the partial index on pending rows is written.
     pending: ColumnElement[str] = literal_column(f"'{HandlerStatus.PENDING.value}'")
-    due = and_(_ROWS.c.handler == bindparam("claim_handler"), _ROWS.c.status == pending,
+    due = and_(_ROWS.c.handler == handler, _ROWS.c.status == pending,
                or_(_ROWS.c.backoff_until.is_(None), _ROWS.c.backoff_until <= func.now()))
     hinted = select(_ROWS.c.event_id).where(due, _ROWS.c.event_id == hint).with_for_update(skip_locked=True)
     oldest = (
         select(_ROWS.c.event_id).where(due, _ROWS.c.event_id.is_distinct_from(hint))
-        .order_by(_ROWS.c.next_attempt_at).limit(literal_column(str(int(others))))
+        .order_by(_ROWS.c.next_attempt_at).limit(bindparam("others", type_=Integer, literal_execute=True))
         .with_for_update(skip_locked=True)
     )
     hinted_cte, oldest_cte = hinted.cte("hinted"), oldest.cte("oldest")
     claimed = union_all(select(hinted_cte.c.event_id), select(oldest_cte.c.event_id))
     marked = (
         update(_ROWS)
-        .where(_ROWS.c.handler == bindparam("claim_handler"), _ROWS.c.event_id.in_(claimed),
-               _EVENTS.c.id == _ROWS.c.event_id)
+        .where(_ROWS.c.handler == handler, _ROWS.c.event_id.in_(claimed), _EVENTS.c.id == _ROWS.c.event_id)
         .values(status=HandlerStatus.DONE.value, done_at=func.now(), last_error=None, backoff_until=None)
         .returning(*_EVENTS.c)
     )
     return select(OutboxEvent).from_statement(marked)
+
+
+_CLAIM = _claim_statement()
 
 
 def claim_due(db: Session, handler: str, *, limit: int, hint: uuid.UUID | None = None) -> list[OutboxEvent]:
@@ -93,7 +96,7 @@ def claim_due(db: Session, handler: str, *, limit: int, hint: uuid.UUID | None =
     rows pending, and the relay kicks the handler again once their ``next_attempt_at`` passes.
     """
     others = limit - 1 if hint is not None else limit
-    events = list(db.scalars(_claim_statement(others), {"claim_handler": handler, "hint": hint}))
+    events = list(db.scalars(_CLAIM, {"claim_handler": handler, "hint": hint, "others": others}))
     events.sort(key=lambda event: (event.created_at, event.id))
     return events
 

@@ -227,10 +227,11 @@ def test_a_claim_never_reads_past_another_handlers_backlog(committed: sessionmak
         conn.execute(update(OutboxHandler).where(OutboxHandler.handler == RECORD_ANALYTICS)
                      .values(status=HandlerStatus.DONE))
         conn.execute(text("VACUUM outbox_handlers"))  # the done rows leave the index; the statistics stay
-    claim = batches._claim_statement(100).compile(dialect=engine.dialect)
-    params = {**claim.params, "claim_handler": RECORD_ANALYTICS, "hint": None}
+    compiled = batches._CLAIM.compile(dialect=engine.dialect)
+    claim = compiled.construct_expanded_state({"claim_handler": RECORD_ANALYTICS, "hint": None, "others": 100})
+    claim_sql, params = claim.statement, claim.parameters
     with engine.connect() as conn:
-        plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {claim}", params).scalar_one()
+        plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {claim_sql}", params).scalar_one()
         conn.rollback()
     top = plan[0]["Plan"]
     assert top["Actual Rows"] == 0
@@ -238,17 +239,19 @@ def test_a_claim_never_reads_past_another_handlers_backlog(committed: sessionmak
 
 
 def test_a_claim_is_planned_once_not_again_at_every_batch(db: Session, connection: Connection) -> None:
-    """The claim with a hint (a kicked task's) and without (one sent by hand) each reuse their generic plan. With the
+    """The claim with a hint (a kicked task's) and without (one sent by hand), whatever the batch size, reuses its
+    generic plan. With the
     batch size a parameter, PostgreSQL found that plan dearer than one made for the values, and planned the claim
     again at every batch: most of the time the statement took."""
     _backlog(db, FAN_OUT_WEBHOOKS, 2_000)  # the planner's statistics know of a backlog, as on a busy platform
     db.execute(text("ANALYZE outbox_handlers"))
     hints = [event_id for event_id, _ in completions(db, 15)]
     for hint in hints:
-        batches.claim_due(db, RECORD_ANALYTICS, limit=1, hint=hint)  # a kicked task's claim, with no backlog
-        batches.claim_due(db, FAN_OUT_WEBHOOKS, limit=100)  # a backlog's, in full batches
+        batches.claim_due(db, RECORD_ANALYTICS, limit=100, hint=hint)  # a kicked task's claim
+        batches.claim_due(db, RECORD_ANALYTICS, limit=1, hint=hint)  # a batch of one
+        batches.claim_due(db, FAN_OUT_WEBHOOKS, limit=100)  # a task sent by hand, with a backlog
     claims = plans(connection, "FOR UPDATE SKIP LOCKED")
-    assert len(claims) == 2, claims
+    assert len(claims) == 3, claims
     assert all(generic >= 5 for generic, _ in claims), claims  # every run after the first five
 
 
