@@ -240,9 +240,8 @@ def test_a_claim_never_reads_past_another_handlers_backlog(committed: sessionmak
 
 def test_a_claim_is_planned_once_not_again_at_every_batch(db: Session, connection: Connection) -> None:
     """The claim with a hint (a kicked task's) and without (one sent by hand), whatever the batch size, reuses its
-    generic plan. With the
-    batch size a parameter, PostgreSQL found that plan dearer than one made for the values, and planned the claim
-    again at every batch: most of the time the statement took."""
+    generic plan. With the handler and the batch size parameters, PostgreSQL found that plan dearer than one made
+    for the values, and planned the claim again at every batch: most of the time the statement took."""
     _backlog(db, FAN_OUT_WEBHOOKS, 2_000)  # the planner's statistics know of a backlog, as on a busy platform
     db.execute(text("ANALYZE outbox_handlers"))
     hints = [event_id for event_id, _ in completions(db, 15)]
