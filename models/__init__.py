@@ -21,6 +21,7 @@ from models.enums import (
     InvitationStatus,
     ListingKind,
     NoShow,
+    ProgrammeStatus,
     ProposalStatus,
     SeriesStatus,
     SessionStatus,
@@ -30,6 +31,7 @@ from models.enums import (
 from models.listings import Listing
 from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
+from models.programmes import Programme, ProgrammeCoordinator
 from models.questions import Question, QuestionKind
 from models.reminders import CalendarFeed, SessionReminder
 from models.reschedules import RescheduleProposal
@@ -79,6 +81,9 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "OutboxHandler",
+    "Programme",
+    "ProgrammeCoordinator",
+    "ProgrammeStatus",
     "ProposalStatus",
     "Question",
     "QuestionKind",

@@ -148,6 +148,15 @@ class InvitationStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class ProgrammeStatus(StrEnum):
+    """A mentoring programme: being set up, taking participants, under way, over."""
+
+    DRAFT = "draft"
+    ENROLLING = "enrolling"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
 class AuthEventKind(StrEnum):
     """What happened to an account's credentials, as the audit trail records it."""
 

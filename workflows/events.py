@@ -11,7 +11,8 @@ back with :func:`parse`.
 
 One audience rule (:func:`participants`): an event concerns its mentor (by mentor profile) and
 its mentees: the participants of a group session (``mentee_user_ids``), else the one
-``mentee_user_id`` of the booking, session or review. What each of them receives is
+``mentee_user_id`` of the booking, session or review; a programme's event concerns its coordinators
+(``coordinator_user_ids``), who see it whole. What each of them receives is
 :func:`view_for` their role: the mentor sees the payload whole; a mentee sees it without the
 participant list, so the mentees of a group session never learn each other's ids.
 """
@@ -31,6 +32,7 @@ import outbox
 from models import OutboxEvent
 from outbox import REGISTRY, EventSpec
 from workflows.payloads import (
+    COORDINATORS_KEY,
     GROUP_KEY,
     MENTEE_KEY,
     MENTOR_KEY,
@@ -43,6 +45,7 @@ from workflows.payloads import (
     GroupSessionNoShowPayload,
     GroupSessionPayload,
     GroupSessionReminderPayload,
+    ProgrammePayload,
     RescheduleProposalPayload,
     ReviewPayload,
     SchedulePayload,
@@ -115,6 +118,10 @@ class EventType(StrEnum):
     WAITLIST_OFFERED = "waitlist.offered", WaitlistPayload
     WAITLIST_PROMOTED = "waitlist.promoted", WaitlistPayload
     WAITLIST_EXPIRED = "waitlist.expired", WaitlistPayload
+    PROGRAMME_CREATED = "programme.created", ProgrammePayload
+    PROGRAMME_ENROLMENT_OPENED = "programme.enrolment_opened", ProgrammePayload
+    PROGRAMME_STARTED = "programme.started", ProgrammePayload
+    PROGRAMME_CLOSED = "programme.closed", ProgrammePayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 
@@ -144,20 +151,31 @@ class Participants:
 
     mentor_profile_id: uuid.UUID | None
     mentee_user_ids: tuple[uuid.UUID, ...]
+    coordinator_user_ids: tuple[uuid.UUID, ...] = ()
 
     def role_of(self, user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> Role | None:
         """The part this user (with this mentor profile, if any) takes in the event, or ``None``."""
         if mentor_profile_id is not None and mentor_profile_id == self.mentor_profile_id:
             return Role.MENTOR
+        if user_id in self.coordinator_user_ids:
+            return Role.COORDINATOR
         return Role.MENTEE if user_id in self.mentee_user_ids else None
+
+    @property
+    def user_ids(self) -> tuple[uuid.UUID, ...]:
+        """Everyone it concerns by user (the mentor aside, known by profile): its mentees and coordinators."""
+        return self.mentee_user_ids + self.coordinator_user_ids
 
 
 def participants(payload: Mapping[str, Any]) -> Participants:
-    """The one audience rule: the payload's mentor, and its group's participants or else its one mentee."""
+    """The one audience rule: the payload's mentor, and its group's participants or else its one mentee; a
+    programme's coordinators."""
     mentor = payload.get(MENTOR_KEY)
     group = payload.get(GROUP_KEY)
     mentees = group if isinstance(group, list) else [payload[MENTEE_KEY]] if payload.get(MENTEE_KEY) else []
-    return Participants(uuid.UUID(str(mentor)) if mentor else None, tuple(uuid.UUID(str(m)) for m in mentees))
+    coordinators = payload.get(COORDINATORS_KEY) or []
+    return Participants(uuid.UUID(str(mentor)) if mentor else None, tuple(uuid.UUID(str(m)) for m in mentees),
+                        tuple(uuid.UUID(str(c)) for c in coordinators))
 
 
 def view_for(payload: Mapping[str, Any], role: Role) -> dict[str, Any]:
@@ -181,6 +199,7 @@ def concerns_clause(user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> 
     return or_(
         OutboxEvent.payload[MENTEE_KEY].astext == me,
         OutboxEvent.payload[GROUP_KEY].contains([me]),
+        OutboxEvent.payload[COORDINATORS_KEY].contains([me]),
         mentor_in([mentor_profile_id] if mentor_profile_id else []),
     )
 
@@ -228,3 +247,4 @@ BOOKING_EVENTS = of_aggregate("booking")
 SESSION_EVENTS = of_aggregate("session") - {EventType.SESSION_REMINDER}  # a reminder's payload is its own
 REVIEW_EVENTS = of_aggregate("review")
 SERIES_EVENTS = of_aggregate("booking_series")
+PROGRAMME_EVENTS = of_aggregate("programme")

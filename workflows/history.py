@@ -1,4 +1,5 @@
-"""The history of a booking or a session: its outbox events in order, as the people who may see it read them.
+"""The history of a booking, a session, a series or a programme: its outbox events in order, as the people who
+may see it read them.
 
 The outbox is the record: every change of a booking or session writes one event in the same transaction.
 A timeline shows each event's type, when it happened and the part its actor took (mentor, mentee, admin
@@ -22,6 +23,7 @@ from workflows.bookings.series import get_series
 from workflows.errors import Forbidden, NotFound
 from workflows.events import EventType, participants
 from workflows.pagination import Page, paginate
+from workflows.programmes import lifecycle as programmes
 from workflows.roles import Role
 from workflows.sessions.lifecycle import get_visible_session
 
@@ -80,6 +82,13 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
     return _timeline(db, [*aggregates, *disputes, *line], limit=limit, cursor=cursor, also=absent)
 
 
+def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
+                       ) -> Page[TimelineEntry]:
+    """A programme's events, oldest first: its coordinators and admins (404 for anyone else)."""
+    programmes.get(db, actor, programme_id)
+    return _timeline(db, [programme_id], limit=limit, cursor=cursor)
+
+
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None
                     ) -> Page[TimelineEntry]:
     """The changes of a mentor's schedule (``schedule.changed``), oldest first: the mentor's own (403 for others)."""
@@ -124,4 +133,6 @@ def _part(event: OutboxEvent, mentor_users: dict[uuid.UUID, uuid.UUID]) -> str:
     people = participants(event.payload)
     if people.mentor_profile_id is not None and mentor_users.get(people.mentor_profile_id) == user_id:
         return Role.MENTOR.value
+    if user_id in people.coordinator_user_ids:
+        return Role.COORDINATOR.value
     return Role.MENTEE.value if user_id in people.mentee_user_ids else ADMIN

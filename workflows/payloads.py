@@ -24,6 +24,7 @@ from models import (
 MENTOR_KEY = "mentor_profile_id"
 MENTEE_KEY = "mentee_user_id"
 GROUP_KEY = "mentee_user_ids"
+COORDINATORS_KEY = "coordinator_user_ids"  # a programme's coordinators
 
 
 class MenteeTime(TypedDict):
@@ -36,6 +37,18 @@ class MenteeTime(TypedDict):
     mentee_user_id: str
     start_time: str
     end_time: str
+
+
+class ProgrammePayload(TypedDict):
+    """``programme.*``: a programme created or moved (``status``, where it stands now), told to its coordinators
+    (``coordinator_user_ids``, by user, when the event was recorded)."""
+
+    id: str
+    name: str
+    status: str
+    starts_on: str | None
+    ends_on: str | None
+    coordinator_user_ids: list[str]
 
 
 class BookingPayload(MenteeTime):
@@ -265,7 +278,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
-                | WaitlistPayload)
+                | WaitlistPayload | ProgrammePayload)
 
 
 # --- building -------------------------------------------------------------------------------------

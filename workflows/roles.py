@@ -14,6 +14,7 @@ class Role(StrEnum):
     MENTEE = "mentee"
     SYSTEM = "system"
     ADMIN = "admin"  # an administrator acting on someone else's record
+    COORDINATOR = "coordinator"  # one who runs a programme (a role in that programme only)
 
 
 def participation(

@@ -238,11 +238,11 @@ class MenteeTimeSchema(ShownSchema):
 
 
 class TimelineEntrySchema(ma.Schema):
-    """One event in the history of a booking or session."""
+    """One event in the history of a booking, session, series or programme."""
 
     id = fields.UUID(metadata={"description": "The event's id (also the `webhook-id` source of its deliveries)."})
     type = fields.String(metadata={"example": "booking.accepted"})
-    actor = fields.String(metadata={"enum": ["mentor", "mentee", "admin", "system"],
+    actor = fields.String(metadata={"enum": ["mentor", "mentee", "coordinator", "admin", "system"],
                                     "description": "The part the actor took: never their id."})
     at = fields.DateTime(metadata={"description": "When it happened (UTC)."})
 

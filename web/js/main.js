@@ -1,6 +1,6 @@
 // The router (hash routes, so every screen has a link) and the header: navigation, live status,
 // unread notifications and the account.
-import { api, session } from './api.js';
+import { api, get, session } from './api.js';
 import { live } from './live.js';
 import { currentUser, forgetUser, onUnread, onUserChange, onWaiting, refreshUnread, refreshWaiting } from './state.js';
 import { h, replace, errorBox, unsavedWarning } from './ui.js';
@@ -14,6 +14,7 @@ import { mentorSetup } from './screens/mentor.js';
 import { notificationsPage, bundlesPage } from './screens/notifications.js';
 import { settingsPage } from './screens/settings.js';
 import { teamPage } from './screens/team.js';
+import { programmePage, programmesPage } from './screens/programmes.js';
 
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
@@ -34,6 +35,8 @@ const routes = [
   [/^\/mentor$/, mentorSetup, { title: 'Mentor setup' }],
   [/^\/notifications$/, notificationsPage, { title: 'Notifications' }],
   [/^\/settings$/, settingsPage, { title: 'Settings' }],
+  [/^\/programmes$/, programmesPage, { title: 'Programmes' }],
+  [/^\/programmes\/([\w-]+)$/, programmePage, { title: 'Programme' }],
 ];
 
 const main = document.getElementById('main');
@@ -101,6 +104,16 @@ function navLink(href, text, count = 0) {
     count ? h('span', { class: 'count-badge' }, ` ${count}`, h('span', { class: 'sr-only' }, ' waiting for you')) : null);
 }
 
+// Whether the menu shows Programmes: to administrators, and to a user who coordinates one (asked once per user).
+const coordinating = new Map();
+async function runsProgrammes(user) {
+  if (user.is_admin) return true;
+  if (!coordinating.has(user.id)) {
+    coordinating.set(user.id, get('/programmes?limit=1').then((page) => page.items.length > 0, () => false));
+  }
+  return coordinating.get(user.id);
+}
+
 async function renderHeader() {
   liveStatus.hidden = !session.signedIn; // a visitor has no stream to be connected or not
   if (!session.signedIn) {
@@ -115,6 +128,7 @@ async function renderHeader() {
     navLink('#/bundles', 'Bundles')];
   if (user && user.mentor_profile_id) links.push(navLink('#/requests', 'Requests', waitingNow?.for_mentor));
   links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
+  if (user && await runsProgrammes(user)) links.push(navLink('#/programmes', 'Programmes'));
   links.push(navLink('#/settings', 'Settings'));
   replace(nav, links);
   // An address not confirmed gets no email (no confirmation, no reminder) until it is: said at the top of every screen.

@@ -25,12 +25,13 @@ SLOT_EVENTS = frozenset({
 
 
 def channels_for(prefix: str, event: DomainEvent) -> list[str]:
-    """The channels an event goes to: each participating mentee's, the mentor's, and the mentor's slots.
+    """The channels an event goes to: each participating mentee's (and coordinator's), the mentor's, and the
+    mentor's slots.
 
     Each stream turns the message into what its user may see (:func:`frames`).
     """
     people = event.participants
-    channels = [user_channel(prefix, mentee) for mentee in people.mentee_user_ids]
+    channels = [user_channel(prefix, user_id) for user_id in people.user_ids]
     if people.mentor_profile_id is not None:
         channels.append(mentor_channel(prefix, people.mentor_profile_id))
         if event.type in SLOT_EVENTS:

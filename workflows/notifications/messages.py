@@ -93,6 +93,8 @@ def _by_system(event_type: EventType, payload: Mapping[str, Any], *, system: boo
 
 def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role: Role) -> str:
     """The web app's route of where a message leads (its row's ``link``)."""
+    if event_type.aggregate == "programme":
+        return f"#/programmes/{payload['id']}"
     if link == Link.LISTING or (link == Link.ANOTHER_TIME and not payload.get("group_session_id")):
         return f"#/listings/{payload['listing_id']}"
     session = payload.get("session_id") if "session_id" in payload else \
@@ -169,6 +171,7 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         **_series_words(payload, fallback_zone),
         "until": wording.at(datetime.fromisoformat(payload["offer_expires_at"]), fallback_zone)
         if payload.get("offer_expires_at") else "",
+        "programme": f"\u201c{payload['name']}\u201d" if outbox_event.type.startswith("programme.") else "",
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"
@@ -214,6 +217,8 @@ def recipients(event: DomainEvent, roles: tuple[Role, ...], mentor_users: Mappin
         people.append((mentor_users[mentor], Role.MENTOR))
     if Role.MENTEE in roles:
         people.extend((mentee, Role.MENTEE) for mentee in event.participants.mentee_user_ids)
+    if Role.COORDINATOR in roles:
+        people.extend((coordinator, Role.COORDINATOR) for coordinator in event.participants.coordinator_user_ids)
     return people
 
 

@@ -122,6 +122,13 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
     EventType.WAITLIST_OFFERED: {Role.MENTEE: SEAT_OFFERED},
     EventType.WAITLIST_PROMOTED: {Role.MENTEE: SEAT_GIVEN},
     EventType.WAITLIST_EXPIRED: {Role.MENTEE: SEAT_GONE},
+    # A programme's coordinators: where it stands (Link.SUBJECT leads to the programme).
+    EventType.PROGRAMME_CREATED: {Role.COORDINATOR: Message(
+        "You coordinate a programme", "You were named a coordinator of {programme}, a draft until it opens.")},
+    EventType.PROGRAMME_ENROLMENT_OPENED: {Role.COORDINATOR: Message(
+        "Enrolment open", "{programme} takes participants now.")},
+    EventType.PROGRAMME_STARTED: {Role.COORDINATOR: Message("Programme running", "{programme} is running.")},
+    EventType.PROGRAMME_CLOSED: {Role.COORDINATOR: Message("Programme closed", "{programme} is closed.")},
 }
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).

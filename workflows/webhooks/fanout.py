@@ -54,9 +54,10 @@ def _fan_out_statement() -> Insert:
 
     The events come in as arrays zipped by ``unnest`` (id, type, mentor profile, mentees, both views),
     so a batch costs one round trip, as one event does. Subscribed: to every event (``*``) or to the
-    event's type. Allowed: an admin's endpoint, or one owned by the mentor or a mentee the event
-    concerns (:func:`workflows.events.participants`). An admin's and the mentor's endpoints get the
-    mentor's view of the event, a mentee's the mentee's.
+    event's type. Allowed: an admin's endpoint, or one owned by the mentor, a mentee or a coordinator
+    the event concerns (:func:`workflows.events.participants`). An admin's and the mentor's endpoints
+    get the mentor's view of the event, a mentee's and a coordinator's the mentee's (a programme's
+    event, the coordinators', has nothing the mentee's view leaves out).
     """
     given = func.unnest(
         bindparam("event_ids", type_=ARRAY(Uuid)), bindparam("event_types", type_=ARRAY(Text)),
@@ -110,7 +111,7 @@ def _write_messages(db: Session, events: Sequence[OutboxEvent]) -> list[tuple[st
     rows = db.execute(_FAN_OUT, {
         "event_ids": [event.id for event in events], "event_types": [event.type for event in events],
         "mentor_profile_ids": [e.participants.mentor_profile_id for e in domain_events],
-        "mentees": [json.dumps([str(user_id) for user_id in e.participants.mentee_user_ids]) for e in domain_events],
+        "mentees": [json.dumps([str(user_id) for user_id in e.participants.user_ids]) for e in domain_events],
         "payloads": [e.view_for(Role.MENTOR) for e in domain_events],
         "mentee_views": [e.view_for(Role.MENTEE) for e in domain_events],
     }).all()

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.common.schemas import PaginationArgs, Text, page_of
+from models import ProgrammeStatus
+from models.programmes import CADENCE_WEEKS, MAX_COORDINATORS, MAX_DESCRIPTION, MAX_NAME, SESSION_COUNT, SESSION_MINUTES
+
+EXAMPLE_PROGRAMME: dict[str, Any] = {
+    "id": "5a0c9e1b-7d3f-4e2a-9b8c-1d2e3f4a5b6c", "name": "Spring 2031 engineering cohort",
+    "description": "Twelve weeks, one mentor per new engineer.", "starts_on": "2031-03-02", "ends_on": "2031-05-24",
+    "status": "draft", "cadence_weeks": 1, "session_minutes": 45, "session_count": 12,
+    "mentees_book_outside": True, "coordinator_user_ids": ["8e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"],
+    "created_at": "2031-01-10T09:00:00+00:00", "updated_at": "2031-01-10T09:00:00+00:00", "closed_at": None}
+
+
+class _Settings(ma.Schema):
+    """A programme's settings, as written: the defaults its pairings take."""
+
+    description = Text(validate=validate.Length(max=MAX_DESCRIPTION))
+    starts_on = fields.Date(allow_none=True, metadata={"description": "A cohort's first day; null: ongoing."})
+    ends_on = fields.Date(allow_none=True, metadata={"description": "A cohort's last day, not before its first."})
+    cadence_weeks = fields.Integer(validate=validate.OneOf(CADENCE_WEEKS),
+                                   metadata={"description": "A pairing meets every week (1) or every other (2)."})
+    session_minutes = fields.Integer(validate=validate.Range(*SESSION_MINUTES),
+                                     metadata={"description": "A pairing's session length."})
+    session_count = fields.Integer(validate=validate.Range(*SESSION_COUNT),
+                                   metadata={"description": "How many sessions a pairing's agreement holds."})
+    mentees_book_outside = fields.Boolean(
+        metadata={"description": "Whether its mentees may also book mentors outside their pairing."})
+
+
+class ProgrammeCreateSchema(_Settings):
+    name = Text(required=True, validate=validate.Length(min=1, max=MAX_NAME))
+    coordinator_user_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=MAX_COORDINATORS),
+                                       metadata={"description": "Who runs it, by user: any user, not only admins."})
+
+
+class ProgrammePatchSchema(_Settings):
+    name = Text(validate=validate.Length(min=1, max=MAX_NAME))
+
+
+class CoordinatorsSchema(ma.Schema):
+    coordinator_user_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=MAX_COORDINATORS))
+
+
+class ProgrammeListArgs(PaginationArgs):
+    status = fields.Enum(ProgrammeStatus, by_value=True, load_default=None)
+
+
+class ProgrammeSchema(ma.Schema):
+    id = fields.UUID()
+    name = fields.String()
+    description = fields.String()
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    status = fields.Enum(ProgrammeStatus, by_value=True)
+    cadence_weeks = fields.Integer()
+    session_minutes = fields.Integer()
+    session_count = fields.Integer()
+    mentees_book_outside = fields.Boolean()
+    coordinator_user_ids = fields.List(fields.UUID())
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+ProgrammePageSchema = page_of(ProgrammeSchema, "ProgrammePage")

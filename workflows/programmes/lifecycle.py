@@ -1,0 +1,213 @@
+"""A programme's life: made by a platform admin with its first coordinators, run by them (`draft → enrolling →
+running → closed`), its settings the defaults its pairings take.
+
+Who may do what: an admin creates programmes, names and replaces their coordinators, and may do anything a
+coordinator may; a coordinator edits and moves the programmes they coordinate, and no other (a role in one
+programme, not a global one). Everyone else finds no programme (404): a programme is not public. A closed
+programme keeps its record and changes no more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from models import Programme, ProgrammeCoordinator, ProgrammeStatus, User
+from models.programmes import MAX_COORDINATORS
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
+from workflows.events import EventType, record
+from workflows.pagination import Page, paginate
+from workflows.payloads import ProgrammePayload
+from workflows.roles import Role
+from workflows.state_machine import StateMachine, move
+
+
+class ProgrammeAction(StrEnum):
+    OPEN_ENROLMENT = "open_enrolment"
+    START = "start"
+    CLOSE = "close"
+
+
+_RUNNERS = (Role.COORDINATOR, Role.ADMIN)
+PROGRAMMES = StateMachine("programme", Programme, {
+    ProgrammeAction.OPEN_ENROLMENT: move(ProgrammeStatus.DRAFT, ProgrammeStatus.ENROLLING, *_RUNNERS,
+                                         event=EventType.PROGRAMME_ENROLMENT_OPENED),
+    # A programme whose pairs are made by hand may start without an enrolment of its own.
+    ProgrammeAction.START: move({ProgrammeStatus.DRAFT, ProgrammeStatus.ENROLLING}, ProgrammeStatus.RUNNING,
+                                *_RUNNERS, event=EventType.PROGRAMME_STARTED),
+    ProgrammeAction.CLOSE: move({ProgrammeStatus.DRAFT, ProgrammeStatus.ENROLLING, ProgrammeStatus.RUNNING},
+                                ProgrammeStatus.CLOSED, *_RUNNERS, event=EventType.PROGRAMME_CLOSED),
+}, verbs={ProgrammeAction.OPEN_ENROLMENT: "open enrolment of"})
+
+#: What a programme's settings are, as a coordinator edits them.
+SETTINGS = ("name", "description", "starts_on", "ends_on", "cadence_weeks", "session_minutes", "session_count",
+            "mentees_book_outside")
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    """A programme as its coordinators and admins read it: the row, and its coordinators (by user)."""
+
+    programme: Programme
+    coordinator_user_ids: list[uuid.UUID]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.programme, name)
+
+
+def coordinators_of(db: Session, programme_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(db.scalars(select(ProgrammeCoordinator.user_id)
+                           .where(ProgrammeCoordinator.programme_id == programme_id)
+                           .order_by(ProgrammeCoordinator.added_at, ProgrammeCoordinator.user_id)))
+
+
+def is_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
+    return bool(db.scalar(select(exists().where(ProgrammeCoordinator.programme_id == programme_id,
+                                                ProgrammeCoordinator.user_id == actor.user_id))))
+
+
+def programme_payload(programme: Programme, coordinators: Sequence[uuid.UUID]) -> ProgrammePayload:
+    return {"id": str(programme.id), "name": programme.name, "status": programme.status.value,
+            "starts_on": programme.starts_on.isoformat() if programme.starts_on else None,
+            "ends_on": programme.ends_on.isoformat() if programme.ends_on else None,
+            "coordinator_user_ids": [str(user_id) for user_id in coordinators]}
+
+
+def _check_dates(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        raise BusinessRuleViolation("a programme cannot end before it starts", field="ends_on")
+
+
+def _existing_users(db: Session, user_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """``user_ids`` without repeats, in their order; 400 naming any that is no active account."""
+    wanted = list(dict.fromkeys(user_ids))
+    if len(wanted) > MAX_COORDINATORS:
+        raise BusinessRuleViolation(f"a programme has at most {MAX_COORDINATORS} coordinators")
+    found = set(db.scalars(select(User.id).where(User.id.in_(wanted), User.deleted_at.is_(None)))) if wanted else set()
+    missing = [str(user_id) for user_id in wanted if user_id not in found]
+    if missing:
+        raise BusinessRuleViolation("no such user: " + ", ".join(missing), user_ids=",".join(missing))
+    return wanted
+
+
+def _actor_label(actor: Actor, role: Role) -> str:
+    """How an event records who acted: an admin acting without being a coordinator is recorded as an admin."""
+    return actor.as_admin() if role == Role.ADMIN else str(actor)
+
+
+def create(db: Session, actor: Actor, *, coordinator_user_ids: Sequence[uuid.UUID], **settings: Any) -> ProgrammeView:
+    """A new programme, a draft, with its first coordinators (an admin's; 403 for anyone else)."""
+    if not actor.is_admin:
+        raise Forbidden("only an administrator can create a programme")
+    _check_dates(settings.get("starts_on"), settings.get("ends_on"))
+    coordinators = _existing_users(db, coordinator_user_ids)
+    programme = Programme(id=uuid.uuid4(), created_by_user_id=actor.user_id, status=ProgrammeStatus.DRAFT,
+                          **{name: value for name, value in settings.items() if name in SETTINGS})
+    db.add(programme)
+    db.flush()
+    if coordinators:
+        db.execute(insert(ProgrammeCoordinator), [{"programme_id": programme.id, "user_id": user_id}
+                                                  for user_id in coordinators])
+    record(db, EventType.PROGRAMME_CREATED, programme_payload(programme, coordinators), actor=actor.as_admin())
+    return ProgrammeView(programme, coordinators)
+
+
+def _role(db: Session, actor: Actor, programme_id: uuid.UUID) -> Role | None:
+    if is_coordinator(db, actor, programme_id):
+        return Role.COORDINATOR
+    return Role.ADMIN if actor.is_admin else None
+
+
+def _load(db: Session, actor: Actor, programme_id: uuid.UUID, *, lock: bool) -> tuple[Programme, Role]:
+    """The programme (locked for a change) and the actor's part in it; 404 unless they run it or are an admin."""
+    programme = db.get(Programme, programme_id, with_for_update={"key_share": True} if lock else None)
+    role = _role(db, actor, programme_id) if programme is not None else None
+    if programme is None or role is None:
+        raise NotFound("programme not found")
+    return programme, role
+
+
+def get(db: Session, actor: Actor, programme_id: uuid.UUID) -> ProgrammeView:
+    """One programme: its coordinators and admins; 404 for anyone else."""
+    programme, _ = _load(db, actor, programme_id, lock=False)
+    return ProgrammeView(programme, coordinators_of(db, programme_id))
+
+
+def list_programmes(db: Session, actor: Actor, *, status: ProgrammeStatus | None, limit: int, cursor: str | None
+                    ) -> Page[ProgrammeView]:
+    """The programmes the actor coordinates (an admin: every one), newest first, of one status if asked."""
+    query = select(Programme)
+    if not actor.is_admin:
+        query = query.where(exists().where(ProgrammeCoordinator.programme_id == Programme.id,
+                                           ProgrammeCoordinator.user_id == actor.user_id))
+    if status is not None:
+        query = query.where(Programme.status == status)
+    page = paginate(db, query, Programme.created_at, Programme.id, limit=limit, cursor=cursor, descending=True)
+    coordinators: dict[uuid.UUID, list[uuid.UUID]] = {programme.id: [] for programme in page.items}
+    if coordinators:
+        for programme_id, user_id in db.execute(
+                select(ProgrammeCoordinator.programme_id, ProgrammeCoordinator.user_id)
+                .where(ProgrammeCoordinator.programme_id.in_(coordinators))
+                .order_by(ProgrammeCoordinator.added_at, ProgrammeCoordinator.user_id)):
+            coordinators[programme_id].append(user_id)
+    return Page([ProgrammeView(p, coordinators[p.id]) for p in page.items], page.next_cursor)
+
+
+def update(db: Session, actor: Actor, programme_id: uuid.UUID, changes: dict[str, Any]) -> ProgrammeView:
+    """Change a programme's settings (its coordinators or an admin); a closed programme changes no more (400).
+    Two editors at once take turns on the programme's row: the second edits what the first left."""
+    programme, _ = _load(db, actor, programme_id, lock=True)
+    if programme.status == ProgrammeStatus.CLOSED:
+        raise InvalidTransition("programme", programme.status, "edit")
+    starts_on = changes.get("starts_on", programme.starts_on)
+    ends_on = changes.get("ends_on", programme.ends_on)
+    _check_dates(starts_on, ends_on)
+    for name, value in changes.items():
+        if name in SETTINGS:
+            setattr(programme, name, value)
+    programme.updated_at = utcnow()
+    return ProgrammeView(programme, coordinators_of(db, programme_id))
+
+
+def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAction) -> ProgrammeView:
+    """Move the programme (the table :data:`PROGRAMMES`); its coordinators are told (``programme.*``)."""
+    programme, role = _load(db, actor, programme_id, lock=True)
+    transition = PROGRAMMES.apply(programme, action, role)
+    now = utcnow()
+    programme.updated_at = now
+    if programme.status == ProgrammeStatus.CLOSED:
+        programme.closed_at = now
+    coordinators = coordinators_of(db, programme_id)
+    if transition.event is not None:
+        record(db, EventType(transition.event), programme_payload(programme, coordinators),
+               actor=_actor_label(actor, role))
+    return ProgrammeView(programme, coordinators)
+
+
+def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+                     ) -> ProgrammeView:
+    """Name a programme's coordinators, replacing the ones before (an admin's; 403 for a coordinator, 404 for
+    anyone else). A programme may be left with none: its admins run it meanwhile."""
+    programme, role = _load(db, actor, programme_id, lock=True)
+    if role != Role.ADMIN and not actor.is_admin:
+        raise Forbidden("only an administrator can name a programme's coordinators")
+    wanted = _existing_users(db, user_ids)
+    before = coordinators_of(db, programme_id)
+    db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.programme_id == programme_id,
+                                                  ProgrammeCoordinator.user_id.not_in(wanted)))
+    added = [user_id for user_id in wanted if user_id not in before]
+    if added:
+        db.execute(insert(ProgrammeCoordinator).on_conflict_do_nothing(),
+                   [{"programme_id": programme_id, "user_id": user_id} for user_id in added])
+    programme.updated_at = utcnow()
+    return ProgrammeView(programme, coordinators_of(db, programme_id))
