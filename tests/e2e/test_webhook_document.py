@@ -24,6 +24,8 @@ from models import (
     MentorshipSession,
     NoShow,
     OutboxEvent,
+    Programme,
+    ProgrammeStatus,
     RescheduleProposal,
     Review,
     SessionStatus,
@@ -39,6 +41,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
+from workflows.programmes import lifecycle as programme_lifecycle
 from workflows.sessions import waitlists
 from workflows.webhooks import endpoints
 
@@ -160,11 +163,24 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, payloads.review_payload(review),
                                   actor="mentee"))
     recorded += _series_and_waitlist_events(seed, accepted, group, now)
+    recorded += _programme_events(seed, seated[0].id, now)
     for start, end in ((now, now + timedelta(days=7)), (now, None), (None, None)):  # a period, open-ended, everything
         recorded.append(events.record(seed, events.EventType.SCHEDULE_CHANGED, payloads.schedule_payload(
             group_listing.mentor_profile_id, payloads.ScheduleChange.TIME_OFF, start, end), actor="mentor"))
     seed.commit()
     return recorded, seated[1].id
+
+
+def _programme_events(seed: Session, coordinator: uuid.UUID, now: datetime) -> list[OutboxEvent]:
+    """Every programme event, of a cohort with dates and of an ongoing programme."""
+    recorded = []
+    for starts_on, ends_on in ((now.date(), now.date() + timedelta(days=84)), (None, None)):
+        programme = Programme(id=uuid.uuid4(), name="Spring cohort", status=ProgrammeStatus.RUNNING,
+                              starts_on=starts_on, ends_on=ends_on)
+        for event_type in sorted(events.PROGRAMME_EVENTS):
+            recorded.append(events.record(seed, event_type, programme_lifecycle.programme_payload(
+                programme, [coordinator]), actor="admin"))
+    return recorded
 
 
 def test_every_event_type_we_send_matches_its_schema_in_our_openapi_document(

@@ -14,11 +14,12 @@ from infra.config import get_settings
 from models import Notification, OutboxEvent, ProgrammeStatus, User, WebhookMessage
 from tests.database import events_of, refused
 from tests.factories.accounts import UserFactory, actor_of
+from tests.mail import Mailbox
 from workflows import history
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
 from workflows.events import from_outbox
 from workflows.live import frames as live
-from workflows.notifications import messages
+from workflows.notifications import mail, messages
 from workflows.programmes import lifecycle as programmes
 from workflows.programmes.lifecycle import ProgrammeAction
 from workflows.webhooks import endpoints, fanout
@@ -157,3 +158,18 @@ def test_a_move_reaches_its_coordinators_webhooks_and_live_streams_whole_and_no_
     assert live.channels_for(prefix, from_outbox(opened)) == [user_channel(prefix, coordinator.id)]
     assert live.frames(from_outbox(opened), coordinator.id, None, {}) != []
     assert live.frames(from_outbox(opened), stranger.id, None, {}) == []
+
+
+def test_a_coordinator_is_emailed_each_move_with_a_link_to_the_programme(db: Session, admin: User,
+                                                                         mailbox: Mailbox) -> None:
+    coordinator = UserFactory()
+    made = new_programme(db, admin, coordinator)
+    programmes.act(db, actor_of(admin), made.id, ProgrammeAction.OPEN_ENROLMENT)
+    messages.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == made.id))))
+    for notification_id in db.scalars(select(Notification.id).where(Notification.user_id == coordinator.id)):
+        assert mail.deliver_email(db, notification_id)
+    subjects = sorted(message["Subject"] for message in mailbox.inbox.to(coordinator.email))
+    assert subjects == ["Enrolment open", "You coordinate a programme"]
+    text = "".join(part.get_payload(decode=True).decode() for message in mailbox.inbox.to(coordinator.email)
+                   for part in message.walk() if part.get_content_type() == "text/plain")
+    assert text.count(f"#/programmes/{made.id}") == 2
