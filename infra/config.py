@@ -122,6 +122,7 @@ class Settings:
     outbox_redeliver_max_seconds: int
     handler_batch: int
     handler_kick_ttl_seconds: int
+    handler_linger_ms: int
     task_soft_time_limit: int
     task_time_limit: int
     webhook_timeout_seconds: float
@@ -243,6 +244,8 @@ def load_settings() -> Settings:
         handler_batch=integer_at_least("HANDLER_BATCH", 100, 1),
         # How long a handler's kick, queued or running, stops further kicks, should its message or worker be lost.
         handler_kick_ttl_seconds=integer_at_least("HANDLER_KICK_TTL_SECONDS", 15, 1),
+        # How long a handler's next batch waits once events came in while a batch was done (0: it never waits).
+        handler_linger_ms=integer_between("HANDLER_LINGER_MS", 100, 0, 1000),
         task_soft_time_limit=integer_between("TASK_SOFT_TIME_LIMIT", 60, 1, 3600),
         task_time_limit=integer_between("TASK_TIME_LIMIT", 90, 2, 7200),
         webhook_timeout_seconds=number_between("WEBHOOK_TIMEOUT_SECONDS", 15.0, 1, 60),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from outbox import batches
-from outbox.publisher import UNKNOWN, look_again, publish, stop_holding_kicks
+from outbox.publisher import UNKNOWN, hand_over, look_again, publish, stop_holding_kicks
 from outbox.recording import Dispatch
 from outbox.registry import Work
 
@@ -42,9 +42,13 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
     key: the short batch ends it. A burst of events thus
     costs a message per batch, not one per event, and an event alone one claim. A full batch sends a
     kick at once (at most one is queued per handler), so an idle worker can take the next batch while
-    this one works; this task goes on for up to :data:`DRAIN_SECONDS`.
+    this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Events that came in while a short
+    batch was done (a stream) are handed to a kick that waits ``HANDLER_LINGER_MS`` (its hint the batch's
+    last event, done), so that the next claim takes them with the ones that follow; an event alone, or
+    the first of a stream, never waits. If another publisher took the key first, this claims them itself.
     """
-    limit = get_settings().handler_batch
+    settings = get_settings()
+    limit, linger = settings.handler_batch, settings.handler_linger_ms / 1000
     began = time.monotonic()
     next_hint = uuid.UUID(hint) if hint else None
     done = 0
@@ -85,7 +89,12 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
                 missed = stop_holding_kicks(app, handler)
                 if missed is not UNKNOWN and missed <= claimed:
                     return done  # no event this drain did not claim found the key held
-                # else one more batch: see above (the delete emptied the set, as before a claim)
+                # Events came in while this batch was done: a stream. Its next batch waits a little so that it
+                # takes those and the ones that follow together (a worker's cost is per batch, not per row).
+                if linger and events and hand_over(app, Dispatch(handler, events[-1].id, events[-1].aggregate_id),
+                                                   request_id, wait_seconds=linger):
+                    return done
+                # else one more batch at once: see above (the delete emptied the set, as before a claim)
             else:
                 return done
     finally:

@@ -14,7 +14,8 @@ task (a worker killed holding it), the TTL ends it, and the relay kicks the hand
 
 What each part holds: the key, that commits while a handler's task is queued or running send no further
 kick (one message per drain, not per commit); the set, that no drain ends while an event committed during it
-waits unclaimed, without claiming once more after every short batch, or for an event it claimed already. Their
+waits unclaimed, without claiming once more after every short batch, or for an event it claimed already; the
+linger (:func:`hand_over`), that a stream's events are claimed a batch at a time, not one or two per task. Their
 measured worth is in ``bench/NOTES.md``.
 """
 
@@ -140,6 +141,21 @@ def publish(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: 
     short may have delivered some messages: the relay sends them again, and handlers do their work
     once per event.)
     """
+    return len(dispatches) if _send(app, dispatches, request_id) is not None else 0
+
+
+def hand_over(app: Celery, dispatch: Dispatch, request_id: str | None, *, wait_seconds: float) -> bool:
+    """Send ``dispatch``'s kick to start its task ``wait_seconds`` from now, if this sets its handler's kick key;
+    whether it did. False when another publisher holds the key (its kick may yet fail to go out: the caller
+    claims the events itself) or the broker is away. The wait is a countdown: the worker holds the message, no
+    pool process waits."""
+    kicks = _send(app, [dispatch], request_id, countdown=wait_seconds)
+    return kicks is not None and bool(kicks.keys)
+
+
+def _send(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None, *,
+          countdown: float | None = None) -> Kicks | None:
+    """:func:`publish`'s two trips; the kicks sent, or None on a failure."""
     kicks = Kicks([], [])
     try:
         with app.producer_or_acquire() as producer:
@@ -153,7 +169,8 @@ def publish(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: 
                         origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
                         # Ids only: their plain repr is what Flower shows, without Celery's size-bounded one.
                         app.send_task(task, args=args, kwargs=kwargs, argsrepr=repr(args), kwargsrepr=repr(kwargs),
-                                      headers={"request_id": origin} if origin else None, producer=producer)
+                                      headers={"request_id": origin} if origin else None, producer=producer,
+                                      countdown=countdown)
             except Exception:
                 if kicks.keys:
                     _forget_kicks(client, kicks.keys)
@@ -161,8 +178,8 @@ def publish(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: 
     except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
         log.warning("outbox.publish_failed", tasks=len(dispatches),
                     error=f"{type(exc).__name__}: {exc}")
-        return 0
-    return len(dispatches)
+        return None
+    return kicks
 
 
 def _forget_kicks(client: Any, keys: list[str]) -> None:

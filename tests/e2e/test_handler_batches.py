@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import threading
 import time
@@ -32,6 +33,7 @@ from models import (
     WebhookMessage,
 )
 from outbox import batches as outbox_batches
+from outbox import draining as draining_module
 from outbox import publisher as publish_module
 from outbox.publisher import kick_key
 from outbox.recording import Dispatch
@@ -192,11 +194,17 @@ def accepting_during_the_first_batch(api: Flask, mentor: Caller, drafts: list[uu
     return create_and_accept_more
 
 
+def no_linger(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(draining_module, "get_settings",
+                        lambda: dataclasses.replace(get_settings(), handler_linger_ms=0))
+
+
 def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_does_them(
-    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis,
+    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The kick's task holds the handler's kick key while it drains: accepts committed meanwhile queue
-    no message, and the same drain creates their sessions (the batch after it lets the key go)."""
+    no message, and, with no linger, the same drain creates their sessions (the batch after it lets the key go)."""
+    no_linger(monkeypatch)
     create_from_booking = task_of(CREATE_SESSIONS)
 
     mentor, drafts = seed_drafts(seed, 4)
@@ -216,6 +224,46 @@ def test_events_committed_while_a_handler_drains_send_no_message_and_that_drain_
         assert every_booking_has_one_session(committed, drafts[:3])
         accept_all(api, mentor, drafts[3:])  # the drain let the key go: the next accept kicks again
         assert queued(redis_client, "sessions") == 2
+    finally:
+        purge_queues()
+
+
+def test_events_committed_while_a_batch_is_done_go_to_one_kick_that_waits_then_one_batch(
+    seed: Session, committed: sessionmaker[Session], redis_client: redis.Redis,
+) -> None:
+    """A stream: events that came in while a short batch was done are handed to one kick that waits
+    ``HANDLER_LINGER_MS`` (a countdown: the worker holds the message), holding the key so that the events
+    meanwhile send nothing; its task takes them all in one batch."""
+    create_from_booking = task_of(CREATE_SESSIONS)
+    mentor, drafts = seed_drafts(seed, 5)
+    api = live_app(committed)
+    purge_queues()
+    try:
+        accept_all(api, mentor, drafts[:1])
+        batches: list[int] = []
+        with committed() as db:
+            kicked_for = db.scalar(select(OutboxEvent.id).where(OutboxEvent.aggregate_id == drafts[0]))
+        done = create_from_booking.drain(accepting_during_the_first_batch(api, mentor, drafts[1:3], batches),
+                                         str(kicked_for))
+        assert (done, batches) == (1, [1])  # the two accepted meanwhile were handed over, not claimed at once
+        raw = redis_client.lrange(f"{get_settings().redis_key_prefix}sessions", 0, -1)
+        handed = json.loads(raw[0])  # the newest: LPUSH puts it first
+        assert handed["headers"]["eta"] is not None  # it waits in the worker, not in a pool process
+        eta = datetime.fromisoformat(handed["headers"]["eta"])
+        assert timedelta(0) < eta - datetime.now(UTC) <= timedelta(milliseconds=get_settings().handler_linger_ms)
+        assert len(raw) == 2
+        accept_all(api, mentor, drafts[3:])  # the hand-over's key is held: these send nothing either
+        assert queued(redis_client, "sessions") == 2
+        after: list[int] = []
+
+        def record(db: Session, events: Sequence[OutboxEvent]) -> None:
+            session_flow.create_sessions_for_events(db, events)
+            after.append(len(events))
+        # Its hint is the handed-over batch's last event, done: the claim takes the due rows after it.
+        assert str(kicked_for) in handed["headers"]["argsrepr"] + handed["headers"]["kwargsrepr"]
+        assert create_from_booking.drain(record, str(kicked_for)) == 4
+        assert after == [4]
+        assert every_booking_has_one_session(committed, drafts)
     finally:
         purge_queues()
 
