@@ -35,7 +35,7 @@ What survives what:
 The kick protocol (``outbox.publisher``): a kick key per handler in Redis means "a kick is queued or a
 task is draining". Publishers send a kick only when they set the key, and name their event in the
 handler's *missed* set when they find it held; the draining task holds the key and, as it lets it go,
-claims once more only if the set names an event it did not claim: in a stream, after
+claims once more only if the set names an event it did not claim: in a stream (two or more), after
 ``HANDLER_LINGER_MS``, handing those events to a kick of its own that waits (so the next batch takes
 them with the ones that follow). The key's TTL (``HANDLER_KICK_TTL_SECONDS``) ends a key whose task died.
 

@@ -24,6 +24,8 @@ from outbox.registry import Work
 
 #: How long one task goes on draining full batches before it leaves the rest to the kick it sent.
 DRAIN_SECONDS = 5.0
+#: Events come in during a short batch that make its handler's next batch wait ``HANDLER_LINGER_MS``.
+STREAM_EVENTS = 2
 
 
 def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
@@ -42,10 +44,11 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
     key: the short batch ends it. A burst of events thus
     costs a message per batch, not one per event, and an event alone one claim. A full batch sends a
     kick at once (at most one is queued per handler), so an idle worker can take the next batch while
-    this one works; this task goes on for up to :data:`DRAIN_SECONDS`. Events that came in while a short
-    batch was done (a stream) are handed to a kick that waits ``HANDLER_LINGER_MS`` (its hint the batch's
-    last event, done), so that the next claim takes them with the ones that follow; an event alone, or
-    the first of a stream, never waits. If another publisher took the key first, this claims them itself.
+    this one works; this task goes on for up to :data:`DRAIN_SECONDS`. When :data:`STREAM_EVENTS` or more
+    came in while a short batch was done (a stream), they are handed to a kick that waits
+    ``HANDLER_LINGER_MS`` (its hint the batch's last event, done), so that the next claim takes them with
+    the ones that follow; an event alone, or one more after it, never waits. If another publisher took the
+    key first, or Redis is away, this claims them itself.
     """
     settings = get_settings()
     limit, linger = settings.handler_batch, settings.handler_linger_ms / 1000
@@ -89,10 +92,13 @@ def drain(app: Celery, handler: str, work: Work, hint: str | None, *,
                 missed = stop_holding_kicks(app, handler)
                 if missed is not UNKNOWN and missed <= claimed:
                     return done  # no event this drain did not claim found the key held
-                # Events came in while this batch was done: a stream. Its next batch waits a little so that it
-                # takes those and the ones that follow together (a worker's cost is per batch, not per row).
-                if linger and events and hand_over(app, Dispatch(handler, events[-1].id, events[-1].aggregate_id),
-                                                   request_id, wait_seconds=linger):
+                # Events came in while this batch was done: a stream (two at least: one may be the next step of
+                # the workflow this batch served). Its next batch waits a little so that it takes those and the
+                # ones that follow together (a worker's cost is per batch, not per row).
+                stream = missed is not UNKNOWN and len(missed - claimed) >= STREAM_EVENTS
+                if linger and stream and events and hand_over(
+                        app, Dispatch(handler, events[-1].id, events[-1].aggregate_id), request_id,
+                        wait_seconds=linger):
                     return done
                 # else one more batch at once: see above (the delete emptied the set, as before a claim)
             else:

@@ -53,7 +53,7 @@ MISSED_KEY = "outbox:kick-missed-events:{handler}"
 
 KICKS = Counter("outbox_handler_kicks_total",
                 "Handler kicks owed (after commits, by the relay, by draining tasks), by handler and outcome: "
-                "a message sent, or none as one was queued",
+                "a message sent, one sent to wait HANDLER_LINGER_MS, or none as one was queued",
                 ["handler", "outcome"])
 
 
@@ -141,21 +141,6 @@ def publish(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: 
     short may have delivered some messages: the relay sends them again, and handlers do their work
     once per event.)
     """
-    return len(dispatches) if _send(app, dispatches, request_id) is not None else 0
-
-
-def hand_over(app: Celery, dispatch: Dispatch, request_id: str | None, *, wait_seconds: float) -> bool:
-    """Send ``dispatch``'s kick to start its task ``wait_seconds`` from now, if this sets its handler's kick key;
-    whether it did. False when another publisher holds the key (its kick may yet fail to go out: the caller
-    claims the events itself) or the broker is away. The wait is a countdown: the worker holds the message, no
-    pool process waits."""
-    kicks = _send(app, [dispatch], request_id, countdown=wait_seconds)
-    return kicks is not None and bool(kicks.keys)
-
-
-def _send(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: str | None, *,
-          countdown: float | None = None) -> Kicks | None:
-    """:func:`publish`'s two trips; the kicks sent, or None on a failure."""
     kicks = Kicks([], [])
     try:
         with app.producer_or_acquire() as producer:
@@ -164,13 +149,7 @@ def _send(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: st
             try:
                 with producer.batch():
                     for dispatch in kicks.messages:
-                        task, args, kwargs = task_arguments(dispatch)
-                        # A redelivered event keeps the id of the request that first caused it.
-                        origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
-                        # Ids only: their plain repr is what Flower shows, without Celery's size-bounded one.
-                        app.send_task(task, args=args, kwargs=kwargs, argsrepr=repr(args), kwargsrepr=repr(kwargs),
-                                      headers={"request_id": origin} if origin else None, producer=producer,
-                                      countdown=countdown)
+                        _send_one(app, producer, dispatch, request_id)
             except Exception:
                 if kicks.keys:
                     _forget_kicks(client, kicks.keys)
@@ -178,8 +157,42 @@ def _send(app: Celery, dispatches: Sequence[Dispatch | TaskCall], request_id: st
     except Exception as exc:  # noqa: BLE001 - any broker failure is recovered by the relay
         log.warning("outbox.publish_failed", tasks=len(dispatches),
                     error=f"{type(exc).__name__}: {exc}")
-        return None
-    return kicks
+        return 0
+    return len(dispatches)
+
+
+def _send_one(app: Celery, producer: Any, dispatch: Dispatch | TaskCall, request_id: str | None, *,
+              countdown: float | None = None) -> None:
+    task, args, kwargs = task_arguments(dispatch)
+    # A redelivered event keeps the id of the request that first caused it.
+    origin = (dispatch.request_id if isinstance(dispatch, Dispatch) else None) or request_id
+    # Ids only: their plain repr is what Flower shows, without Celery's size-bounded one.
+    app.send_task(task, args=args, kwargs=kwargs, argsrepr=repr(args), kwargsrepr=repr(kwargs),
+                  headers={"request_id": origin} if origin else None, producer=producer, countdown=countdown)
+
+
+def hand_over(app: Celery, dispatch: Dispatch, request_id: str | None, *, wait_seconds: float) -> bool:
+    """Send ``dispatch``'s kick to start its task ``wait_seconds`` from now, if this sets its handler's kick key
+    (``SET NX``); whether it did. False when another publisher holds the key (its kick may yet fail to go out:
+    the caller claims the events itself; nothing is named in the missed set, as the event is done) or the broker
+    is away. The wait is a countdown: the worker holds the message, no pool process waits."""
+    key = kick_key(dispatch.handler)
+    try:
+        with app.producer_or_acquire() as producer:
+            client = producer.channel.client
+            if not client.set(key, "1", nx=True, ex=get_settings().handler_kick_ttl_seconds):
+                KICKS.labels(dispatch.handler, "already_queued").inc()
+                return False
+            try:
+                _send_one(app, producer, dispatch, request_id, countdown=wait_seconds)
+            except Exception:
+                _forget_kicks(client, [key])
+                raise
+    except Exception as exc:  # noqa: BLE001 - the caller claims the events itself
+        log.warning("outbox.hand_over_failed", handler=dispatch.handler, error=f"{type(exc).__name__}: {exc}")
+        return False
+    KICKS.labels(dispatch.handler, "lingered").inc()
+    return True
 
 
 def _forget_kicks(client: Any, keys: list[str]) -> None:

@@ -12,7 +12,7 @@ back with :func:`parse`.
 One audience rule (:func:`participants`): an event concerns its mentor (by mentor profile) and
 its mentees: the participants of a group session (``mentee_user_ids``), else the one
 ``mentee_user_id`` of the booking, session or review; a programme's event concerns its coordinators
-(``coordinator_user_ids``), who see it whole. What each of them receives is
+(``coordinator_user_ids``, and those it took off, ``removed_user_ids``), who see it whole. What each of them receives is
 :func:`view_for` their role: the mentor sees the payload whole; a mentee sees it without the
 participant list, so the mentees of a group session never learn each other's ids.
 """
@@ -33,6 +33,7 @@ from models import OutboxEvent
 from outbox import REGISTRY, EventSpec
 from workflows.payloads import (
     COORDINATORS_KEY,
+    FORMER_COORDINATORS_KEY,
     GROUP_KEY,
     MENTEE_KEY,
     MENTOR_KEY,
@@ -45,6 +46,7 @@ from workflows.payloads import (
     GroupSessionNoShowPayload,
     GroupSessionPayload,
     GroupSessionReminderPayload,
+    ProgrammeCoordinatorsPayload,
     ProgrammePayload,
     RescheduleProposalPayload,
     ReviewPayload,
@@ -122,6 +124,7 @@ class EventType(StrEnum):
     PROGRAMME_ENROLMENT_OPENED = "programme.enrolment_opened", ProgrammePayload
     PROGRAMME_STARTED = "programme.started", ProgrammePayload
     PROGRAMME_CLOSED = "programme.closed", ProgrammePayload
+    PROGRAMME_COORDINATORS_CHANGED = "programme.coordinators_changed", ProgrammeCoordinatorsPayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 
@@ -173,7 +176,7 @@ def participants(payload: Mapping[str, Any]) -> Participants:
     mentor = payload.get(MENTOR_KEY)
     group = payload.get(GROUP_KEY)
     mentees = group if isinstance(group, list) else [payload[MENTEE_KEY]] if payload.get(MENTEE_KEY) else []
-    coordinators = payload.get(COORDINATORS_KEY) or []
+    coordinators = [*(payload.get(COORDINATORS_KEY) or []), *(payload.get(FORMER_COORDINATORS_KEY) or [])]
     return Participants(uuid.UUID(str(mentor)) if mentor else None, tuple(uuid.UUID(str(m)) for m in mentees),
                         tuple(uuid.UUID(str(c)) for c in coordinators))
 
@@ -194,12 +197,14 @@ def mentor_in(mentor_profile_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
 
 
 def concerns_clause(user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> ColumnElement[bool]:
-    """:func:`participants` as SQL over stored events: the user is one of the mentees, or the mentor."""
+    """:func:`participants` as SQL over stored events: the user is one of the mentees, the mentor, or one of the
+    coordinators."""
     me = str(user_id)
     return or_(
         OutboxEvent.payload[MENTEE_KEY].astext == me,
         OutboxEvent.payload[GROUP_KEY].contains([me]),
         OutboxEvent.payload[COORDINATORS_KEY].contains([me]),
+        OutboxEvent.payload[FORMER_COORDINATORS_KEY].contains([me]),
         mentor_in([mentor_profile_id] if mentor_profile_id else []),
     )
 

@@ -25,6 +25,7 @@ MENTOR_KEY = "mentor_profile_id"
 MENTEE_KEY = "mentee_user_id"
 GROUP_KEY = "mentee_user_ids"
 COORDINATORS_KEY = "coordinator_user_ids"  # a programme's coordinators
+FORMER_COORDINATORS_KEY = "removed_user_ids"  # those a change of its coordinators took off
 
 
 class MenteeTime(TypedDict):
@@ -49,6 +50,14 @@ class ProgrammePayload(TypedDict):
     starts_on: str | None
     ends_on: str | None
     coordinator_user_ids: list[str]
+
+
+class ProgrammeCoordinatorsPayload(ProgrammePayload):
+    """``programme.coordinators_changed``: who coordinates it now, who was added and who was taken off (told
+    too, by user)."""
+
+    added_user_ids: list[str]
+    removed_user_ids: list[str]
 
 
 class BookingPayload(MenteeTime):
@@ -278,7 +287,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
-                | WaitlistPayload | ProgrammePayload)
+                | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

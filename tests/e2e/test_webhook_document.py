@@ -177,9 +177,12 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, now: datetime) -> l
     for starts_on, ends_on in ((now.date(), now.date() + timedelta(days=84)), (None, None)):
         programme = Programme(id=uuid.uuid4(), name="Spring cohort", status=ProgrammeStatus.RUNNING,
                               starts_on=starts_on, ends_on=ends_on)
+        payload = programme_lifecycle.programme_payload(programme, [coordinator])
         for event_type in sorted(events.PROGRAMME_EVENTS):
-            recorded.append(events.record(seed, event_type, programme_lifecycle.programme_payload(
-                programme, [coordinator]), actor="admin"))
+            more = {"added_user_ids": [str(coordinator)], "removed_user_ids": [str(uuid.uuid4())]} \
+                if event_type == events.EventType.PROGRAMME_COORDINATORS_CHANGED else {}
+            recorded.append(events.record(seed, event_type, cast(payloads.EventPayload, {**payload, **more}),
+                                          actor="admin"))
     return recorded
 
 

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime
 
 import structlog
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -28,6 +28,7 @@ from models import (
     Listing,
     MentorProfile,
     MentorshipSession,
+    ProgrammeCoordinator,
     SeriesStatus,
     SessionStatus,
     User,
@@ -57,7 +58,8 @@ def placeholder_email(user_id: uuid.UUID) -> str:
 
 
 def delete_account(db: Session, actor: Actor, *, current_password: str, now: datetime | None = None) -> None:
-    """Cancel the actor's future bookings and sessions, then anonymise them; 403 on a wrong password."""
+    """Cancel the actor's future bookings and sessions, end what they coordinate, then anonymise them; 403 on a
+    wrong password."""
     user = db.get(User, actor.user_id, with_for_update={"key_share": True}, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the token's user no longer exists")
@@ -79,6 +81,8 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
                    .values(active=False))
     db.execute(update(WebhookEndpoint).where(WebhookEndpoint.owner_user_id == user.id, WebhookEndpoint.enabled)
                .values(enabled=False, disabled_reason=DELETED_REASON))
+    # No longer anyone's coordinator: the programmes' admins name another.
+    db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.user_id == user.id))
     db.flush()
     log.info("account.deleted", user_id=str(user.id))
 

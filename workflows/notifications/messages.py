@@ -236,7 +236,9 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     email_status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     rows: list[dict[str, Any]] = []
     for (outbox_event, texts), event in zip(told, events, strict=True):
-        people = recipients(event, tuple(texts), context.mentor_users)
+        # A coordinator is not told of their own move (the others are).
+        people = [(user_id, role) for user_id, role in recipients(event, tuple(texts), context.mentor_users)
+                  if role != Role.COORDINATOR or outbox_event.actor != f"user:{user_id}"]
         # What a party reads depends on their part only (each reader's zone and locale come when read): its words,
         # view and link are made once per part, not once per reader (a group session's mentees share them).
         parts = {role: {

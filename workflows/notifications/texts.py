@@ -129,6 +129,8 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
         "Enrolment open", "{programme} takes participants now.")},
     EventType.PROGRAMME_STARTED: {Role.COORDINATOR: Message("Programme running", "{programme} is running.")},
     EventType.PROGRAMME_CLOSED: {Role.COORDINATOR: Message("Programme closed", "{programme} is closed.")},
+    EventType.PROGRAMME_COORDINATORS_CHANGED: {Role.COORDINATOR: Message(
+        "Coordinators changed", "Who coordinates {programme} changed: see the programme for who does now.")},
 }
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).

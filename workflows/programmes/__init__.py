@@ -1,3 +1,3 @@
-"""Programmes and cohorts of an organisation's mentoring: the place for programmes, cohorts, matching and pairings
-(nothing here yet).
+"""Programmes and cohorts of an organisation's mentoring: a programme's life and its coordinators
+(``lifecycle``); cohorts, matching and pairings go here too.
 """

@@ -27,7 +27,7 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
-from workflows.payloads import ProgrammePayload
+from workflows.payloads import ProgrammeCoordinatorsPayload, ProgrammePayload
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
 
@@ -118,6 +118,7 @@ def create(db: Session, actor: Actor, *, coordinator_user_ids: Sequence[uuid.UUI
     if coordinators:
         db.execute(insert(ProgrammeCoordinator), [{"programme_id": programme.id, "user_id": user_id}
                                                   for user_id in coordinators])
+    coordinators = coordinators_of(db, programme.id)  # in the order every later read gives
     record(db, EventType.PROGRAMME_CREATED, programme_payload(programme, coordinators), actor=actor.as_admin())
     return ProgrammeView(programme, coordinators)
 
@@ -197,7 +198,8 @@ def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAct
 def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
                      ) -> ProgrammeView:
     """Name a programme's coordinators, replacing the ones before (an admin's; 403 for a coordinator, 404 for
-    anyone else). A programme may be left with none: its admins run it meanwhile."""
+    anyone else); those added and those taken off are told (``programme.coordinators_changed``). A programme may
+    be left with none: its admins run it meanwhile."""
     programme, role = _load(db, actor, programme_id, lock=True)
     if role != Role.ADMIN and not actor.is_admin:
         raise Forbidden("only an administrator can name a programme's coordinators")
@@ -206,8 +208,15 @@ def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
     db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.programme_id == programme_id,
                                                   ProgrammeCoordinator.user_id.not_in(wanted)))
     added = [user_id for user_id in wanted if user_id not in before]
+    removed = [user_id for user_id in before if user_id not in wanted]
     if added:
         db.execute(insert(ProgrammeCoordinator).on_conflict_do_nothing(),
                    [{"programme_id": programme_id, "user_id": user_id} for user_id in added])
     programme.updated_at = utcnow()
-    return ProgrammeView(programme, coordinators_of(db, programme_id))
+    now = coordinators_of(db, programme_id)
+    if added or removed:
+        payload: ProgrammeCoordinatorsPayload = {
+            **programme_payload(programme, now), "added_user_ids": [str(user_id) for user_id in added],
+            "removed_user_ids": [str(user_id) for user_id in removed]}
+        record(db, EventType.PROGRAMME_COORDINATORS_CHANGED, payload, actor=actor.as_admin())
+    return ProgrammeView(programme, now)

@@ -13,9 +13,10 @@ from infra.channels import user_channel
 from infra.config import get_settings
 from models import Notification, OutboxEvent, ProgrammeStatus, User, WebhookMessage
 from tests.database import events_of, refused
-from tests.factories.accounts import UserFactory, actor_of
+from tests.factories.accounts import PASSWORD, UserFactory, actor_of
 from tests.mail import Mailbox
 from workflows import history
+from workflows.accounts import deletion
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
 from workflows.events import from_outbox
 from workflows.live import frames as live
@@ -173,3 +174,31 @@ def test_a_coordinator_is_emailed_each_move_with_a_link_to_the_programme(db: Ses
     text = "".join(part.get_payload(decode=True).decode() for message in mailbox.inbox.to(coordinator.email)
                    for part in message.walk() if part.get_content_type() == "text/plain")
     assert text.count(f"#/programmes/{made.id}") == 2
+
+
+def test_naming_other_coordinators_tells_those_added_and_those_taken_off(db: Session, admin: User) -> None:
+    kept, dropped, added = UserFactory(), UserFactory(), UserFactory()
+    made = new_programme(db, admin, kept, dropped)
+    programmes.set_coordinators(db, actor_of(admin), made.id, [kept.id, added.id])
+    programmes.set_coordinators(db, actor_of(admin), made.id, [added.id, kept.id])  # the same people: no event
+    changed = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == made.id,
+                                                   OutboxEvent.type == "programme.coordinators_changed")).one()
+    assert (changed.payload["added_user_ids"], changed.payload["removed_user_ids"]) == ([str(added.id)],
+                                                                                       [str(dropped.id)])
+    messages.handle_events(db, [changed])
+    told = set(db.scalars(select(Notification.user_id).where(Notification.event_id == changed.id)))
+    assert told == {kept.id, added.id, dropped.id}
+    assert refused(db, NotFound, lambda: programmes.get(db, actor_of(dropped), made.id))  # told, no longer in it
+
+
+def test_a_coordinator_is_not_told_of_their_own_move_and_a_deleted_account_coordinates_nothing(
+        db: Session, admin: User) -> None:
+    mover, other = UserFactory(), UserFactory()
+    made = new_programme(db, admin, mover, other)
+    programmes.act(db, actor_of(mover), made.id, ProgrammeAction.START)
+    started = db.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == made.id,
+                                                   OutboxEvent.type == "programme.started")).one()
+    messages.handle_events(db, [started])
+    assert set(db.scalars(select(Notification.user_id).where(Notification.event_id == started.id))) == {other.id}
+    deletion.delete_account(db, actor_of(other), current_password=PASSWORD)
+    assert programmes.get(db, actor_of(mover), made.id).coordinator_user_ids == [mover.id]

@@ -22,7 +22,7 @@ const statusBadge = (p) => badge(STATUS[p.status] || p.status, p.status);
 async function usersByEmail(text) {
   const wanted = [...new Set(text.split(/[\s,;]+/).map((e) => e.trim().toLowerCase()).filter(Boolean))];
   const found = await Promise.all(wanted.map(async (email) => {
-    const page = await get(`/admin/users${qs({ q: email, limit: 5 })}`);
+    const page = await get(`/admin/users${qs({ q: email, limit: 100 })}`);
     const user = page.items.find((u) => u.email.toLowerCase() === email);
     if (!user) throw new Error(`No account has the address ${email}.`);
     return user.id;
