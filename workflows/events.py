@@ -12,8 +12,8 @@ back with :func:`parse`.
 One audience rule (:func:`participants`): an event concerns its mentor (by mentor profile) and
 its mentees: the participants of a group session (``mentee_user_ids``), else the one
 ``mentee_user_id`` of the booking, session or review; a programme's event concerns its coordinators
-(``coordinator_user_ids``, and those it took off, ``removed_user_ids``), who see it whole. What each of them receives is
-:func:`view_for` their role: the mentor sees the payload whole; a mentee sees it without the
+(``coordinator_user_ids``, and those it took off, ``removed_user_ids``), who see it whole. What each of
+them receives is :func:`view_for` their role: the mentor sees the payload whole; a mentee sees it without the
 participant list, so the mentees of a group session never learn each other's ids.
 """
 
