@@ -58,8 +58,8 @@ def placeholder_email(user_id: uuid.UUID) -> str:
 
 
 def delete_account(db: Session, actor: Actor, *, current_password: str, now: datetime | None = None) -> None:
-    """Cancel the actor's future bookings and sessions, end what they coordinate, then anonymise them; 403 on a
-    wrong password."""
+    """Cancel the actor's future bookings and sessions, take them off what they coordinate, then anonymise them;
+    403 on a wrong password."""
     user = db.get(User, actor.user_id, with_for_update={"key_share": True}, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the token's user no longer exists")
