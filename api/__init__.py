@@ -108,6 +108,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.live.routes import blp as live_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
+    from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
     from api.programmes.routes import blp as programmes_blp  # noqa: PLC0415
     from api.public.routes import blp as public_blp  # noqa: PLC0415
     from api.reschedules.routes import blp as reschedules_blp  # noqa: PLC0415
@@ -121,7 +122,7 @@ def _register_blueprints(api: ServiceApi) -> None:
                       sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
-                      booking_links_blp, public_blp, programmes_blp):
+                      booking_links_blp, public_blp, programmes_blp, programme_invitations_blp):
         api.register_blueprint(blueprint)
 
 

@@ -138,6 +138,7 @@ class Settings:
     webhook_secret_overlap: timedelta
     smtp_url: str
     smtp_from: str
+    programme_invitations_per_hour: int
     public_url: str
     app_env: str
     email_verification_ttl: timedelta
@@ -261,6 +262,8 @@ def load_settings() -> Settings:
         webhook_secret_overlap=parse_duration(text("WEBHOOK_SECRET_OVERLAP", "24h")),
         smtp_url=text("SMTP_URL", ""),
         smtp_from=text("SMTP_FROM", "Mentorship <no-reply@localhost>"),
+        # Invitation mails one programme sends in any hour; the rest wait their turn.
+        programme_invitations_per_hour=integer_between("PROGRAMME_INVITATIONS_PER_HOUR", 200, 1, 10_000),
         public_url=public_url_of(text("PUBLIC_URL", f"http://127.0.0.1:{integer('API_PORT', 8000)}")),
         app_env=app_env,
         email_verification_ttl=parse_duration(text("EMAIL_VERIFICATION_TTL", "48h")),

@@ -8,6 +8,7 @@ from models.bookings import Booking
 from models.bundles import Bundle, BundlePurchase
 from models.calendars import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
+from models.enrolment import ProgrammeInvitation, ProgrammeJoinLink, ProgrammeParticipant
 from models.enums import (
     AccountTokenPurpose,
     AuthEventKind,
@@ -21,6 +22,8 @@ from models.enums import (
     InvitationStatus,
     ListingKind,
     NoShow,
+    ParticipantRole,
+    ParticipantStatus,
     ProgrammeStatus,
     ProposalStatus,
     SeriesStatus,
@@ -81,8 +84,13 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "OutboxHandler",
+    "ParticipantRole",
+    "ParticipantStatus",
     "Programme",
     "ProgrammeCoordinator",
+    "ProgrammeInvitation",
+    "ProgrammeJoinLink",
+    "ProgrammeParticipant",
     "ProgrammeStatus",
     "ProposalStatus",
     "Question",

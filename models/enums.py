@@ -157,6 +157,22 @@ class ProgrammeStatus(StrEnum):
     CLOSED = "closed"
 
 
+class ParticipantRole(StrEnum):
+    """The part a person takes in one programme (a mentee in one may be a mentor in another)."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+
+
+class ParticipantStatus(StrEnum):
+    """A person's place in a programme: taking part, or gone (by their own leave or a coordinator's removal); the
+    row and what it touched stay either way."""
+
+    ACTIVE = "active"
+    LEFT = "left"
+    REMOVED = "removed"
+
+
 class AuthEventKind(StrEnum):
     """What happened to an account's credentials, as the audit trail records it."""
 

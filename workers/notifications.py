@@ -10,6 +10,10 @@ from workers.celery_app import app
 from workflows import inbox
 from workflows.accounts import emails as account_emails
 from workflows.notifications import mail
+from workflows.programmes import invitation_mail
+from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK
+
+INVITATION_BATCHES_PER_TASK = 5
 
 
 @app.task(name="notifications.send_email", base=DbTask, bind=True)
@@ -26,9 +30,26 @@ def send_account_email(self: DbTask, token_id: str) -> bool:
         return account_emails.deliver(db, uuid.UUID(token_id))
 
 
+@app.task(name=SEND_INVITATIONS_TASK, base=DbTask, bind=True)
+def send_invitations(self: DbTask, programme_id: str) -> int:
+    """Mail a programme's owed invitations within its hourly cap, a batch per transaction; after a few batches the
+    task hands the rest to a new one (no task runs long), and stops when the cap is reached or SMTP fails."""
+    sent = 0
+    for _batch in range(INVITATION_BATCHES_PER_TASK):
+        with self.transaction() as db:
+            done, failed = invitation_mail.deliver_invitations(db, uuid.UUID(programme_id))
+        sent += done
+        if failed or done < invitation_mail.MAIL_BATCH:
+            return sent
+    with self.transaction() as db:
+        enqueue_after_commit(db, SEND_INVITATIONS_TASK, programme_id)
+    return sent
+
+
 @app.task(name="notifications.send_due_emails", base=DbTask, bind=True)
 def send_due_emails(self: DbTask) -> int:
-    """Resend the email tasks whose first message was lost or failed: notifications, and account links."""
+    """Resend the email tasks whose first message was lost or failed: notifications, account links, and
+    programmes' invitations (also those that waited for their hourly cap)."""
     with self.transaction() as db:
         due = mail.due_emails(db)
         for notification_id in due:
@@ -36,4 +57,7 @@ def send_due_emails(self: DbTask) -> int:
         links = account_emails.due(db)
         for token_id in links:
             enqueue_after_commit(db, account_emails.SEND_TASK, str(token_id))
-    return len(due) + len(links)
+        programmes = invitation_mail.owed_mail(db)
+        for programme_id in programmes:
+            enqueue_after_commit(db, SEND_INVITATIONS_TASK, str(programme_id))
+    return len(due) + len(links) + len(programmes)

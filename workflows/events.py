@@ -12,7 +12,8 @@ back with :func:`parse`.
 One audience rule (:func:`participants`): an event concerns its mentor (by mentor profile) and
 its mentees: the participants of a group session (``mentee_user_ids``), else the one
 ``mentee_user_id`` of the booking, session or review; a programme's event concerns its coordinators
-(``coordinator_user_ids``, and those it took off, ``removed_user_ids``), who see it whole. What each of
+(``coordinator_user_ids``, and those it took off, ``removed_user_ids``), who see it whole, and an enrolment's also
+the person it is of (``participant_user_id``). What each of
 them receives is :func:`view_for` their role: the mentor sees the payload whole; a mentee sees it without the
 participant list, so the mentees of a group session never learn each other's ids.
 """
@@ -37,10 +38,12 @@ from workflows.payloads import (
     GROUP_KEY,
     MENTEE_KEY,
     MENTOR_KEY,
+    PARTICIPANT_KEY,
     AttendanceDisputePayload,
     BookingPayload,
     BookingRescheduledPayload,
     BookingSeriesPayload,
+    EnrolmentPayload,
     EventPayload,
     GroupSessionCheckInPayload,
     GroupSessionNoShowPayload,
@@ -125,6 +128,9 @@ class EventType(StrEnum):
     PROGRAMME_STARTED = "programme.started", ProgrammePayload
     PROGRAMME_CLOSED = "programme.closed", ProgrammePayload
     PROGRAMME_COORDINATORS_CHANGED = "programme.coordinators_changed", ProgrammeCoordinatorsPayload
+    ENROLMENT_JOINED = "enrolment.joined", EnrolmentPayload
+    ENROLMENT_LEFT = "enrolment.left", EnrolmentPayload
+    ENROLMENT_REMOVED = "enrolment.removed", EnrolmentPayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 
@@ -155,6 +161,7 @@ class Participants:
     mentor_profile_id: uuid.UUID | None
     mentee_user_ids: tuple[uuid.UUID, ...]
     coordinator_user_ids: tuple[uuid.UUID, ...] = ()
+    participant_user_ids: tuple[uuid.UUID, ...] = ()  # the person a programme's enrolment is of
 
     def role_of(self, user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> Role | None:
         """The part this user (with this mentor profile, if any) takes in the event, or ``None``."""
@@ -162,12 +169,15 @@ class Participants:
             return Role.MENTOR
         if user_id in self.coordinator_user_ids:
             return Role.COORDINATOR
+        if user_id in self.participant_user_ids:
+            return Role.PARTICIPANT
         return Role.MENTEE if user_id in self.mentee_user_ids else None
 
     @property
     def user_ids(self) -> tuple[uuid.UUID, ...]:
-        """Everyone it concerns by user (the mentor aside, known by profile): its mentees and coordinators."""
-        return self.mentee_user_ids + self.coordinator_user_ids
+        """Everyone it concerns by user (the mentor aside, known by profile): its mentees, coordinators and
+        participant."""
+        return self.mentee_user_ids + self.coordinator_user_ids + self.participant_user_ids
 
 
 def participants(payload: Mapping[str, Any]) -> Participants:
@@ -177,8 +187,9 @@ def participants(payload: Mapping[str, Any]) -> Participants:
     group = payload.get(GROUP_KEY)
     mentees = group if isinstance(group, list) else [payload[MENTEE_KEY]] if payload.get(MENTEE_KEY) else []
     coordinators = [*(payload.get(COORDINATORS_KEY) or []), *(payload.get(FORMER_COORDINATORS_KEY) or [])]
+    member = payload.get(PARTICIPANT_KEY)
     return Participants(uuid.UUID(str(mentor)) if mentor else None, tuple(uuid.UUID(str(m)) for m in mentees),
-                        tuple(uuid.UUID(str(c)) for c in coordinators))
+                        tuple(uuid.UUID(str(c)) for c in coordinators), (uuid.UUID(str(member)),) if member else ())
 
 
 def view_for(payload: Mapping[str, Any], role: Role) -> dict[str, Any]:
@@ -205,6 +216,7 @@ def concerns_clause(user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> 
         OutboxEvent.payload[GROUP_KEY].contains([me]),
         OutboxEvent.payload[COORDINATORS_KEY].contains([me]),
         OutboxEvent.payload[FORMER_COORDINATORS_KEY].contains([me]),
+        OutboxEvent.payload[PARTICIPANT_KEY].astext == me,
         mentor_in([mentor_profile_id] if mentor_profile_id else []),
     )
 
@@ -253,3 +265,4 @@ SESSION_EVENTS = of_aggregate("session") - {EventType.SESSION_REMINDER}  # a rem
 REVIEW_EVENTS = of_aggregate("review")
 SERIES_EVENTS = of_aggregate("booking_series")
 PROGRAMME_EVENTS = of_aggregate("programme")
+ENROLMENT_EVENTS = of_aggregate("enrolment")

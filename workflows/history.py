@@ -16,7 +16,15 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from models import AttendanceDispute, Booking, MentorProfile, OutboxEvent, RescheduleProposal, WaitlistEntry
+from models import (
+    AttendanceDispute,
+    Booking,
+    MentorProfile,
+    OutboxEvent,
+    ProgrammeParticipant,
+    RescheduleProposal,
+    WaitlistEntry,
+)
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
 from workflows.bookings.lifecycle import get_visible_booking
 from workflows.bookings.series import get_series
@@ -84,9 +92,12 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
 
 def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
                        ) -> Page[TimelineEntry]:
-    """A programme's events, oldest first: its coordinators and admins (404 for anyone else)."""
-    programmes.get(db, actor, programme_id)
-    return _timeline(db, [programme_id], limit=limit, cursor=cursor)
+    """A programme's events and its enrolments', oldest first: its coordinators and admins (403 for its
+    participants, 404 for anyone else)."""
+    programmes.run_by(db, actor, programme_id, lock=False)
+    enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
+                                              .where(ProgrammeParticipant.programme_id == programme_id))
+    return _timeline(db, [programme_id], limit=limit, cursor=cursor, also=enrolments)
 
 
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None
@@ -131,8 +142,6 @@ def _part(event: OutboxEvent, mentor_users: dict[uuid.UUID, uuid.UUID]) -> str:
     except ValueError:
         return Role.SYSTEM.value
     people = participants(event.payload)
-    if people.mentor_profile_id is not None and mentor_users.get(people.mentor_profile_id) == user_id:
-        return Role.MENTOR.value
-    if user_id in people.coordinator_user_ids:
-        return Role.COORDINATOR.value
-    return Role.MENTEE.value if user_id in people.mentee_user_ids else ADMIN
+    mentor = people.mentor_profile_id
+    role = people.role_of(user_id, mentor if mentor is not None and mentor_users.get(mentor) == user_id else None)
+    return role.value if role is not None else ADMIN

@@ -26,6 +26,7 @@ MENTEE_KEY = "mentee_user_id"
 GROUP_KEY = "mentee_user_ids"
 COORDINATORS_KEY = "coordinator_user_ids"  # a programme's coordinators
 FORMER_COORDINATORS_KEY = "removed_user_ids"  # those a change of its coordinators took off
+PARTICIPANT_KEY = "participant_user_id"  # the person an enrolment is of
 
 
 class MenteeTime(TypedDict):
@@ -58,6 +59,22 @@ class ProgrammeCoordinatorsPayload(ProgrammePayload):
 
     added_user_ids: list[str]
     removed_user_ids: list[str]
+
+
+class EnrolmentPayload(TypedDict):
+    """``enrolment.*``: a person joined a programme (``via`` an invitation or a join link), left it, or was removed;
+    told to them (``participant_user_id``) and to its coordinators (``coordinator_user_ids``). ``id`` is the
+    participation's; ``status`` is where it stands now."""
+
+    id: str
+    programme_id: str
+    programme_name: str
+    participant_user_id: str
+    role: str
+    status: str
+    capacity: int | None
+    via: str | None
+    coordinator_user_ids: list[str]
 
 
 class BookingPayload(MenteeTime):
@@ -287,7 +304,8 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
-                | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload)
+                | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload
+                | EnrolmentPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

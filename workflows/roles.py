@@ -15,6 +15,7 @@ class Role(StrEnum):
     SYSTEM = "system"
     ADMIN = "admin"  # an administrator acting on someone else's record
     COORDINATOR = "coordinator"  # one who runs a programme (a role in that programme only)
+    PARTICIPANT = "participant"  # one who takes part in a programme, as its mentor or mentee
 
 
 def participation(

@@ -14,7 +14,8 @@ EXAMPLE_PROGRAMME: dict[str, Any] = {
     "description": "Twelve weeks, one mentor per new engineer.", "starts_on": "2031-03-02", "ends_on": "2031-05-24",
     "status": "draft", "cadence_weeks": 1, "session_minutes": 45, "session_count": 12,
     "mentees_book_outside": True, "coordinator_user_ids": ["8e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"],
-    "created_at": "2031-01-10T09:00:00+00:00", "updated_at": "2031-01-10T09:00:00+00:00", "closed_at": None}
+    "created_at": "2031-01-10T09:00:00+00:00", "updated_at": "2031-01-10T09:00:00+00:00", "closed_at": None,
+    "viewer_role": "coordinator", "participant_id": None}
 
 
 class _Settings(ma.Schema):
@@ -66,6 +67,9 @@ class ProgrammeSchema(ma.Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
+    viewer_role = fields.String(metadata={
+        "description": "Your part in it: `coordinator`, `admin`, or as a participant `mentor` or `mentee`."})
+    participant_id = fields.UUID(allow_none=True, metadata={"description": "Your participation, as a participant."})
 
 
 ProgrammePageSchema = page_of(ProgrammeSchema, "ProgrammePage")

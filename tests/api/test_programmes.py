@@ -67,7 +67,9 @@ def test_bad_settings_are_refused_and_change_nothing(client: FlaskClient, db: Se
     too_many = client.post(BASE, headers=admin.headers, json={
         "name": "X", "coordinator_user_ids": [str(uuid.uuid4()) for _ in range(21)]})
     assert too_many.status_code == 422
-    assert client.get(url, headers=coordinator.headers).get_json() == made
+    # Unchanged but for the reader's part in it (the admin made it, the coordinator reads it).
+    assert client.get(url, headers=coordinator.headers).get_json() == {**made, "viewer_role": "coordinator"}
+    assert made["viewer_role"] == "admin"
     assert db.scalars(select(Programme.name).where(Programme.name == "X")).all() == []
 
 

@@ -24,7 +24,10 @@ from models import (
     MentorshipSession,
     NoShow,
     OutboxEvent,
+    ParticipantRole,
+    ParticipantStatus,
     Programme,
+    ProgrammeParticipant,
     ProgrammeStatus,
     RescheduleProposal,
     Review,
@@ -41,6 +44,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
+from workflows.programmes import enrolment
 from workflows.programmes import lifecycle as programme_lifecycle
 from workflows.sessions import waitlists
 from workflows.webhooks import endpoints
@@ -183,6 +187,16 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, now: datetime) -> l
                 if event_type == events.EventType.PROGRAMME_COORDINATORS_CHANGED else {}
             recorded.append(events.record(seed, event_type, cast(payloads.EventPayload, {**payload, **more}),
                                           actor="admin"))
+        # Its enrolments: a mentor with a capacity who came by a link, a mentee by an invitation, one who left.
+        for event_type, role, capacity, via in (
+                (events.EventType.ENROLMENT_JOINED, ParticipantRole.MENTOR, 3, enrolment.Via.LINK),
+                (events.EventType.ENROLMENT_JOINED, ParticipantRole.MENTEE, None, enrolment.Via.INVITATION),
+                (events.EventType.ENROLMENT_LEFT, ParticipantRole.MENTEE, None, None),
+                (events.EventType.ENROLMENT_REMOVED, ParticipantRole.MENTOR, 2, None)):
+            row = ProgrammeParticipant(id=uuid.uuid4(), programme_id=programme.id, user_id=coordinator, role=role,
+                                       capacity=capacity, status=ParticipantStatus.ACTIVE)
+            recorded.append(events.record(seed, event_type, enrolment.enrolment_payload(seed, programme, row, via),
+                                          actor=f"user:{coordinator}"))
     return recorded
 
 

@@ -90,7 +90,8 @@ export async function api(method, path, body, { authed = true, headers = {} } = 
   const send = () => {
     const init = { method, headers: { Accept: 'application/json', ...headers } };
     if (authed && auth) init.headers.Authorization = `Bearer ${auth.access_token}`;
-    if (body !== undefined) {
+    if (body instanceof FormData) init.body = body; // a file: the browser writes its multipart form
+    else if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }

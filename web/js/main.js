@@ -15,6 +15,7 @@ import { notificationsPage, bundlesPage } from './screens/notifications.js';
 import { settingsPage } from './screens/settings.js';
 import { teamPage } from './screens/team.js';
 import { programmePage, programmesPage } from './screens/programmes.js';
+import { invitationPage, joinPage } from './screens/enrolment.js';
 
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
@@ -24,6 +25,8 @@ const routes = [
   [/^\/verify-email$/, verifyEmail, { open: true, signedInToo: true, title: 'Confirm your email' }],
   [/^\/cancel-email-change$/, cancelEmailChange, { open: true, signedInToo: true, title: 'Cancel the change of your email' }],
   [/^\/booking-link$/, bookingLink, { open: true, signedInToo: true, title: 'Cancel a meeting' }],
+  [/^\/programme-invitation$/, invitationPage, { open: true, signedInToo: true, title: 'Invitation' }],
+  [/^\/join$/, joinPage, { title: 'Join a programme' }],
   [/^\/$/, browse, { title: 'Find a mentor' }],
   [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
   [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],

@@ -95,6 +95,8 @@ def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role
     """The web app's route of where a message leads (its row's ``link``)."""
     if event_type.aggregate == "programme":
         return f"#/programmes/{payload['id']}"
+    if event_type.aggregate == "enrolment":
+        return f"#/programmes/{payload['programme_id']}"
     if link == Link.LISTING or (link == Link.ANOTHER_TIME and not payload.get("group_session_id")):
         return f"#/listings/{payload['listing_id']}"
     session = payload.get("session_id") if "session_id" in payload else \
@@ -131,7 +133,9 @@ class Context:
         rows = db.execute(select(MentorProfile.id, MentorProfile.user_id, MentorProfile.timezone)
                           .where(MentorProfile.id.in_(profiles))).all() if profiles else []
         mentor_users = {row.id: row.user_id for row in rows}
-        people = set(mentor_users.values()) | {m for event in events for m in event.participants.mentee_user_ids}
+        people = set(mentor_users.values()) | {m for event in events
+                                               for m in event.participants.mentee_user_ids
+                                               + event.participants.participant_user_ids}
         names = {row.id: row.display_name for row in db.execute(
             select(User.id, User.display_name).where(User.id.in_(people)))}
         listing_ids = {uuid.UUID(p["listing_id"]) for p in payloads if p.get("listing_id")}
@@ -171,7 +175,11 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         **_series_words(payload, fallback_zone),
         "until": wording.at(datetime.fromisoformat(payload["offer_expires_at"]), fallback_zone)
         if payload.get("offer_expires_at") else "",
-        "programme": f"\u201c{payload['name']}\u201d" if outbox_event.type.startswith("programme.") else "",
+        "programme": f"\u201c{payload['name']}\u201d" if outbox_event.type.startswith("programme.") else
+        f"\u201c{payload['programme_name']}\u201d" if "programme_name" in payload else "",
+        "person": context.name(uuid.UUID(payload["participant_user_id"]), "a participant")
+        if payload.get("participant_user_id") else "",
+        "part": f"a {payload['role']}" if payload.get("role") in {"mentor", "mentee"} else "",
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"
@@ -219,6 +227,8 @@ def recipients(event: DomainEvent, roles: tuple[Role, ...], mentor_users: Mappin
         people.extend((mentee, Role.MENTEE) for mentee in event.participants.mentee_user_ids)
     if Role.COORDINATOR in roles:
         people.extend((coordinator, Role.COORDINATOR) for coordinator in event.participants.coordinator_user_ids)
+    if Role.PARTICIPANT in roles:
+        people.extend((member, Role.PARTICIPANT) for member in event.participants.participant_user_ids)
     return people
 
 

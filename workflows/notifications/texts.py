@@ -131,6 +131,13 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
     EventType.PROGRAMME_CLOSED: {Role.COORDINATOR: Message("Programme closed", "{programme} is closed.")},
     EventType.PROGRAMME_COORDINATORS_CHANGED: {Role.COORDINATOR: Message(
         "Coordinators changed", "Who coordinates {programme} changed: see the programme for who does now.")},
+    # A person's enrolment: they are told of a join and of a removal (not of their own leave); its coordinators of a
+    # leave (a join shows in the programme's list and live, not in their inbox: a cohort of hundreds joins in a day).
+    EventType.ENROLMENT_JOINED: {Role.PARTICIPANT: Message(
+        "You joined a programme", "You take part in {programme} as {part}.")},
+    EventType.ENROLMENT_LEFT: {Role.COORDINATOR: Message("A participant left", "{person} left {programme}.")},
+    EventType.ENROLMENT_REMOVED: {Role.PARTICIPANT: Message(
+        "You were taken off a programme", "A coordinator took you off {programme}.")},
 }
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).

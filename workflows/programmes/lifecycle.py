@@ -3,8 +3,8 @@ running → closed`), its settings the defaults its pairings take.
 
 Who may do what: an admin creates programmes, names and replaces their coordinators, and may do anything a
 coordinator may; a coordinator edits and moves the programmes they coordinate, and no other (a role in one
-programme, not a global one). Everyone else finds no programme (404): a programme is not public. A closed
-programme keeps its record and changes no more.
+programme, not a global one). Its participants read it (403 for a change); everyone else finds no programme (404):
+a programme is not public. A closed programme keeps its record and changes no more.
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from models import Programme, ProgrammeCoordinator, ProgrammeStatus, User
+from models import (
+    ParticipantStatus,
+    Programme,
+    ProgrammeCoordinator,
+    ProgrammeParticipant,
+    ProgrammeStatus,
+    User,
+)
 from models.programmes import MAX_COORDINATORS
+from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
@@ -49,6 +57,10 @@ PROGRAMMES = StateMachine("programme", Programme, {
                                 ProgrammeStatus.CLOSED, *_RUNNERS, event=EventType.PROGRAMME_CLOSED),
 }, verbs={ProgrammeAction.OPEN_ENROLMENT: "open enrolment of"})
 
+#: Where a programme takes participants: its invitations are mailed and its links and invitations work.
+TAKING_PARTICIPANTS = frozenset({ProgrammeStatus.ENROLLING, ProgrammeStatus.RUNNING})
+SEND_INVITATIONS_TASK = "notifications.send_programme_invitations"
+
 #: What a programme's settings are, as a coordinator edits them.
 SETTINGS = ("name", "description", "starts_on", "ends_on", "cadence_weeks", "session_minutes", "session_count",
             "mentees_book_outside")
@@ -56,10 +68,13 @@ SETTINGS = ("name", "description", "starts_on", "ends_on", "cadence_weeks", "ses
 
 @dataclass(frozen=True)
 class ProgrammeView:
-    """A programme as its coordinators and admins read it: the row, and its coordinators (by user)."""
+    """A programme as a reader sees it: the row, its coordinators (by user), and the reader's part in it
+    (``viewer_role``: coordinator, admin, mentor or mentee; ``participant_id``, their participation's)."""
 
     programme: Programme
     coordinator_user_ids: list[uuid.UUID]
+    viewer_role: str = Role.COORDINATOR.value
+    participant_id: uuid.UUID | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.programme, name)
@@ -74,6 +89,15 @@ def coordinators_of(db: Session, programme_id: uuid.UUID) -> list[uuid.UUID]:
 def is_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
     return bool(db.scalar(select(exists().where(ProgrammeCoordinator.programme_id == programme_id,
                                                 ProgrammeCoordinator.user_id == actor.user_id))))
+
+
+def participation(db: Session, user_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
+                  ) -> ProgrammeParticipant | None:
+    """The user's active participation in the programme, if any (locked for a change)."""
+    query = select(ProgrammeParticipant).where(ProgrammeParticipant.programme_id == programme_id,
+                                               ProgrammeParticipant.user_id == user_id,
+                                               ProgrammeParticipant.status == ParticipantStatus.ACTIVE)
+    return db.scalar(query.with_for_update() if lock else query)
 
 
 def programme_payload(programme: Programme, coordinators: Sequence[uuid.UUID]) -> ProgrammePayload:
@@ -120,7 +144,7 @@ def create(db: Session, actor: Actor, *, coordinator_user_ids: Sequence[uuid.UUI
                                                   for user_id in coordinators])
     coordinators = coordinators_of(db, programme.id)  # in the order every later read gives
     record(db, EventType.PROGRAMME_CREATED, programme_payload(programme, coordinators), actor=actor.as_admin())
-    return ProgrammeView(programme, coordinators)
+    return ProgrammeView(programme, coordinators, Role.ADMIN.value)
 
 
 def _role(db: Session, actor: Actor, programme_id: uuid.UUID) -> Role | None:
@@ -129,28 +153,42 @@ def _role(db: Session, actor: Actor, programme_id: uuid.UUID) -> Role | None:
     return Role.ADMIN if actor.is_admin else None
 
 
-def _load(db: Session, actor: Actor, programme_id: uuid.UUID, *, lock: bool) -> tuple[Programme, Role]:
-    """The programme (locked for a change) and the actor's part in it; 404 unless they run it or are an admin."""
+def run_by(db: Session, actor: Actor, programme_id: uuid.UUID, *, lock: bool) -> tuple[Programme, Role]:
+    """The programme (locked for a change) and the actor's part in running it; 403 for its participants, 404
+    unless they run it or are an admin."""
     programme = db.get(Programme, programme_id, with_for_update={"key_share": True} if lock else None)
     role = _role(db, actor, programme_id) if programme is not None else None
     if programme is None or role is None:
+        if programme is not None and participation(db, actor.user_id, programme_id) is not None:
+            raise Forbidden("only the programme's coordinators can do this")
         raise NotFound("programme not found")
     return programme, role
 
 
 def get(db: Session, actor: Actor, programme_id: uuid.UUID) -> ProgrammeView:
-    """One programme: its coordinators and admins; 404 for anyone else."""
-    programme, _ = _load(db, actor, programme_id, lock=False)
-    return ProgrammeView(programme, coordinators_of(db, programme_id))
+    """One programme: its coordinators, admins and active participants; 404 for anyone else."""
+    programme = db.get(Programme, programme_id)
+    if programme is not None:
+        role = _role(db, actor, programme_id)
+        if role is not None:
+            return ProgrammeView(programme, coordinators_of(db, programme_id), role.value)
+        mine = participation(db, actor.user_id, programme_id)
+        if mine is not None:
+            return ProgrammeView(programme, coordinators_of(db, programme_id), mine.role.value, mine.id)
+    raise NotFound("programme not found")
 
 
 def list_programmes(db: Session, actor: Actor, *, status: ProgrammeStatus | None, limit: int, cursor: str | None
                     ) -> Page[ProgrammeView]:
-    """The programmes the actor coordinates (an admin: every one), newest first, of one status if asked."""
+    """The programmes the actor coordinates or takes part in (an admin: every one), newest first, of one status
+    if asked."""
     query = select(Programme)
     if not actor.is_admin:
         query = query.where(exists().where(ProgrammeCoordinator.programme_id == Programme.id,
-                                           ProgrammeCoordinator.user_id == actor.user_id))
+                                           ProgrammeCoordinator.user_id == actor.user_id)
+                            | exists().where(ProgrammeParticipant.programme_id == Programme.id,
+                                             ProgrammeParticipant.user_id == actor.user_id,
+                                             ProgrammeParticipant.status == ParticipantStatus.ACTIVE))
     if status is not None:
         query = query.where(Programme.status == status)
     page = paginate(db, query, Programme.created_at, Programme.id, limit=limit, cursor=cursor, descending=True)
@@ -161,13 +199,25 @@ def list_programmes(db: Session, actor: Actor, *, status: ProgrammeStatus | None
                 .where(ProgrammeCoordinator.programme_id.in_(coordinators))
                 .order_by(ProgrammeCoordinator.added_at, ProgrammeCoordinator.user_id)):
             coordinators[programme_id].append(user_id)
-    return Page([ProgrammeView(p, coordinators[p.id]) for p in page.items], page.next_cursor)
+    mine = {row.programme_id: row for row in db.scalars(select(ProgrammeParticipant).where(
+        ProgrammeParticipant.programme_id.in_(coordinators), ProgrammeParticipant.user_id == actor.user_id,
+        ProgrammeParticipant.status == ParticipantStatus.ACTIVE))} if coordinators else {}
+
+    def view(programme: Programme) -> ProgrammeView:
+        if actor.user_id in coordinators[programme.id]:
+            return ProgrammeView(programme, coordinators[programme.id])
+        if programme.id in mine:
+            return ProgrammeView(programme, coordinators[programme.id], mine[programme.id].role.value,
+                                 mine[programme.id].id)
+        return ProgrammeView(programme, coordinators[programme.id], Role.ADMIN.value)
+
+    return Page([view(programme) for programme in page.items], page.next_cursor)
 
 
 def update(db: Session, actor: Actor, programme_id: uuid.UUID, changes: dict[str, Any]) -> ProgrammeView:
     """Change a programme's settings (its coordinators or an admin); a closed programme changes no more (400).
     Two editors at once take turns on the programme's row: the second edits what the first left."""
-    programme, _ = _load(db, actor, programme_id, lock=True)
+    programme, role = run_by(db, actor, programme_id, lock=True)
     if programme.status == ProgrammeStatus.CLOSED:
         raise InvalidTransition("programme", programme.status, "edit")
     starts_on = changes.get("starts_on", programme.starts_on)
@@ -177,22 +227,25 @@ def update(db: Session, actor: Actor, programme_id: uuid.UUID, changes: dict[str
         if name in SETTINGS:
             setattr(programme, name, value)
     programme.updated_at = utcnow()
-    return ProgrammeView(programme, coordinators_of(db, programme_id))
+    return ProgrammeView(programme, coordinators_of(db, programme_id), role.value)
 
 
 def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAction) -> ProgrammeView:
     """Move the programme (the table :data:`PROGRAMMES`); its coordinators are told (``programme.*``)."""
-    programme, role = _load(db, actor, programme_id, lock=True)
+    programme, role = run_by(db, actor, programme_id, lock=True)
     transition = PROGRAMMES.apply(programme, action, role)
     now = utcnow()
     programme.updated_at = now
     if programme.status == ProgrammeStatus.CLOSED:
         programme.closed_at = now
+    if programme.status in TAKING_PARTICIPANTS:
+        # Invitations made while it was a draft are mailed now (and by beat's sweep, if this message is lost).
+        enqueue_after_commit(db, SEND_INVITATIONS_TASK, str(programme_id))
     coordinators = coordinators_of(db, programme_id)
     if transition.event is not None:
         record(db, EventType(transition.event), programme_payload(programme, coordinators),
                actor=_actor_label(actor, role))
-    return ProgrammeView(programme, coordinators)
+    return ProgrammeView(programme, coordinators, role.value)
 
 
 def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
@@ -200,7 +253,7 @@ def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
     """Name a programme's coordinators, replacing the ones before (an admin's; 403 for a coordinator, 404 for
     anyone else); those added and those taken off are told (``programme.coordinators_changed``). A programme may
     be left with none: its admins run it meanwhile."""
-    programme, role = _load(db, actor, programme_id, lock=True)
+    programme, role = run_by(db, actor, programme_id, lock=True)
     if role != Role.ADMIN and not actor.is_admin:
         raise Forbidden("only an administrator can name a programme's coordinators")
     wanted = _existing_users(db, user_ids)
@@ -219,4 +272,4 @@ def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
             **programme_payload(programme, now), "added_user_ids": [str(user_id) for user_id in added],
             "removed_user_ids": [str(user_id) for user_id in removed]}
         record(db, EventType.PROGRAMME_COORDINATORS_CHANGED, payload, actor=actor.as_admin())
-    return ProgrammeView(programme, now)
+    return ProgrammeView(programme, now, role.value)

@@ -27,7 +27,7 @@ export function signIn(main, { signedIn }) {
 }
 
 /** The browser's IANA zone and language tag, each only when it is one the API takes (else the account has none). */
-function browserPlace() {
+export function browserPlace() {
   const place = {};
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone && zone !== 'Etc/Unknown' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) place.timezone = zone;

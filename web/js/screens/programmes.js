@@ -1,8 +1,10 @@
-// Programmes: the ones you coordinate (an administrator: every one, and a form to create one with its
-// coordinators), and one programme's page: its settings, its moves (open enrolment, start, close) and its history.
+// Programmes: the ones you coordinate or take part in (an administrator: every one, and a form to create one with
+// its coordinators), and one programme's page: for those who run it, its settings, its moves (open enrolment,
+// start, close), its people and its history; for a participant, the programme and who else takes part.
 import { get, patch, post, qs } from '../api.js';
 import { currentUser } from '../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../ui.js';
+import { myInvitations, participantSection, peopleSection } from './enrolment.js';
 
 const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
 const MOVES = {
@@ -13,8 +15,10 @@ const MOVES = {
 };
 const EVENTS = {
   'programme.created': 'Created', 'programme.enrolment_opened': 'Enrolment opened',
-  'programme.started': 'Started', 'programme.closed': 'Closed',
+  'programme.started': 'Started', 'programme.closed': 'Closed', 'programme.coordinators_changed': 'Coordinators named',
+  'enrolment.joined': 'Someone joined', 'enrolment.left': 'Someone left', 'enrolment.removed': 'Someone was taken off',
 };
+const RUNS = new Set(['coordinator', 'admin']);
 const dates = (p) => (p.starts_on ? `${p.starts_on} to ${p.ends_on || 'open end'}` : 'Ongoing');
 const statusBadge = (p) => badge(STATUS[p.status] || p.status, p.status);
 
@@ -33,9 +37,11 @@ async function usersByEmail(text) {
 export async function programmesPage(main, { go }) {
   const me = await currentUser();
   main.append(h('h1', {}, 'Programmes'));
+  const invited = await myInvitations(messageArea(), go).catch(() => null);
+  if (invited) main.append(invited);
   const listEl = h('div', {}, loading());
   main.append(h('section', { 'aria-labelledby': 'pg-list-h' },
-    h('h2', { id: 'pg-list-h' }, me.is_admin ? 'Every programme' : 'Programmes you coordinate'), listEl));
+    h('h2', { id: 'pg-list-h' }, me.is_admin ? 'Every programme' : 'Your programmes'), listEl));
   if (me.is_admin) {
     const messages = messageArea();
     const form = h('form', { class: 'stack', 'aria-labelledby': 'pg-new-h' },
@@ -61,14 +67,22 @@ export async function programmesPage(main, { go }) {
   try {
     const page = await get('/programmes?limit=50');
     replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => h('li', {},
-      h('a', { href: `#/programmes/${p.id}` }, p.name), ' ', statusBadge(p), h('span', { class: 'meta' }, ` · ${dates(p)}`))))
-      : empty(me.is_admin ? 'No programme yet: create one below.' : 'You coordinate no programme.'));
+      h('a', { href: `#/programmes/${p.id}` }, p.name), ' ', statusBadge(p),
+      h('span', { class: 'meta' }, ` · ${dates(p)} · you ${RUNS.has(p.viewer_role) ? 'run it' : `take part as a ${p.viewer_role}`}`))))
+      : empty(me.is_admin ? 'No programme yet: create one below.' : 'You take part in no programme yet.'));
   } catch (err) { replace(listEl, errorBox(err.message)); }
 }
 
-export async function programmePage(main, { params: [id] }) {
+export async function programmePage(main, { params: [id], go }) {
   let programme = await get(`/programmes/${id}`);
   const messages = messageArea();
+  if (!RUNS.has(programme.viewer_role)) {
+    main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
+      h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
+      programme.description ? h('p', {}, programme.description) : null, messages.el,
+      participantSection(programme, messages, go));
+    return;
+  }
   const head = h('div', {});
   const movesEl = h('div', { class: 'actions' });
   const historyEl = h('ol', { class: 'list' });
@@ -122,6 +136,7 @@ export async function programmePage(main, { params: [id] }) {
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
     head, movesEl, messages.el,
     h('section', { 'aria-labelledby': 'pg-set-h' }, h('h2', { id: 'pg-set-h' }, 'What its pairings agree'), settings),
+    peopleSection(programme, messages),
     h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl));
   await renderHistory();
 }

@@ -1,0 +1,91 @@
+"""Enrolment in Chromium: a coordinator invites from a CSV file (a refused row shown with its line) and makes a join
+link; the worker mails the invitation to a real SMTP server; a new person registers from its link at phone size and
+lands in the programme as its mentee; an account joins by the link as a mentor; the coordinator sees them and takes
+one off. axe on every screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import User
+from tests.mail import Mailbox
+from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
+from tests.web.pages import mailed_link, sign_in
+
+
+def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link(  # noqa: PLR0915
+        mailbox: Mailbox, web_server: Served, browser: Any, axe: Axe, tmp_path: Any,
+        committed: sessionmaker[Session]) -> None:
+    admin = web_server.register("Mary Jackson", "mary@example.com")
+    coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
+    web_server.register("Dorothy Vaughan", "dorothy@example.com")
+    with committed() as db, db.begin():
+        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+    me = web_server.call("GET", "/me", coordinator)
+    programme = web_server.call("POST", "/programmes", admin, {
+        "name": "Spring cohort", "description": "Twelve weeks, one mentor each.",
+        "coordinator_user_ids": [me["id"]]}, status=201)
+    web_server.call("POST", f"/programmes/{programme['id']}/open-enrolment", coordinator)
+
+    page = new_page(browser, web_server, "UTC")
+    sign_in(page, "katherine@example.com")
+    page.goto(f"/#/programmes/{programme['id']}")
+    expect(page.get_by_role("heading", level=1, name="Spring cohort")).to_be_visible()
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("name,email,role\nLin Chen,lin@example.com,mentee\nNo Address,nobody,mentee\n")
+    upload = page.get_by_role("form", name="Invite from a file")
+    upload.get_by_label("CSV file").set_input_files(str(cohort))
+    upload.get_by_role("button", name="Invite from the file").click()
+    expect(page.locator("#main")).to_contain_text("1 invited, 0 already invited or taking part, 1 refused.")
+    expect(page.get_by_role("list", name="Refused rows")).to_have_text(
+        "Line 3 (nobody): not an email address: nobody")
+    expect(page.locator("#main")).to_contain_text("lin@example.com \u00b7 mentee")
+    links = page.get_by_role("form", name="New join link")
+    links.get_by_label("Joins as").select_option(label="Mentor")
+    links.get_by_label("Uses").fill("5")
+    links.get_by_role("button", name="Make a join link").click()
+    link_box = page.get_by_role("textbox", name="Join link for mentors")
+    expect(link_box).to_be_visible()
+    join_url = link_box.input_value()
+    axe.check(page, "programme: its people, an upload's report and a join link")
+    shot(page, "enrolment-01-coordinator")
+
+    # Lin has no account: the mailed link lets her make one, at phone size, and she is in.
+    token = mailed_link(mailbox.inbox, "lin@example.com", "programme-invitation")
+    phone = new_page(browser, web_server, "UTC", PHONE)
+    phone.goto(f"/#/programme-invitation?token={token}")
+    expect(phone.get_by_role("heading", level=1, name="Your invitation")).to_be_visible()
+    expect(phone.locator("#main")).to_contain_text("You are invited to Spring cohort as a mentee.")
+    assert token not in phone.url
+    expect(phone.get_by_label("Your name")).to_have_value("Lin Chen")
+    axe.check(phone, "phone: an invitation, registering from it")
+    phone.get_by_label("Password").fill("a longer passphrase nobody has seen")
+    phone.get_by_role("button", name="Create my account and join").click()
+    expect(phone.get_by_role("heading", level=1, name="Spring cohort")).to_be_visible()
+    expect(phone.locator("#main")).to_contain_text("You take part as a mentee.")
+    axe.check(phone, "phone: a programme, as its mentee")
+    shot(phone, "enrolment-02-mentee-phone")
+    phone.context.close()
+
+    # Dorothy has an account: the join link, signed in, makes her a mentor.
+    dorothy = new_page(browser, web_server, "UTC")
+    sign_in(dorothy, "dorothy@example.com")
+    dorothy.goto(join_url.replace(web_server.url, ""))
+    expect(dorothy.get_by_role("heading", level=1, name="Join Spring cohort")).to_be_visible()
+    axe.check(dorothy, "a join link")
+    dorothy.get_by_role("button", name="Join", exact=True).click()
+    expect(dorothy.locator("#main")).to_contain_text("You take part as a mentor.")
+    expect(dorothy.get_by_label("Mentees at once")).to_have_value("2")
+    expect(dorothy.locator("#main")).to_contain_text("Lin Chen \u00b7 mentee")
+    dorothy.context.close()
+
+    page.reload()
+    expect(page.locator("#main")).to_contain_text("Dorothy Vaughan (dorothy@example.com) \u00b7 mentor")
+    page.locator("#main li", has_text="Dorothy Vaughan").get_by_role("button", name="Take off").click()
+    asked = page.get_by_role("group", name="Take Dorothy Vaughan off")
+    expect(asked).to_be_visible()
+    asked.get_by_role("button", name="Take them off").click()
+    expect(page.locator("#main li", has_text="Dorothy Vaughan")).to_contain_text("mentor, up to 2 mentees removed")

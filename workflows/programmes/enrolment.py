@@ -1,0 +1,235 @@
+"""Who takes part in a programme: a participation per person and programme, in a role (mentors a capacity).
+
+A participation (:data:`PARTICIPATIONS`): `active → left` (the person), `active | left → removed` (a
+coordinator); a return (an invitation, a join link) reopens it, except that a person a coordinator took off comes
+back only by a new invitation. Its row, and what it touched, stay. People join through
+``workflows.programmes.invitations`` and ``workflows.programmes.join_links``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from infra.config import get_settings
+from models import (
+    ParticipantRole,
+    ParticipantStatus,
+    Programme,
+    ProgrammeParticipant,
+    ProgrammeStatus,
+    User,
+)
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
+from workflows.events import EventType, record
+from workflows.pagination import Page, paginate
+from workflows.payloads import EnrolmentPayload
+from workflows.programmes.lifecycle import (
+    TAKING_PARTICIPANTS,
+    coordinators_of,
+    participation,
+    run_by,
+)
+from workflows.roles import Role
+from workflows.state_machine import StateMachine, move
+
+
+class ParticipationAction(StrEnum):
+    LEAVE = "leave"
+    REMOVE = "remove"
+
+
+PARTICIPATIONS = StateMachine("participation", ProgrammeParticipant, {
+    ParticipationAction.LEAVE: move(ParticipantStatus.ACTIVE, ParticipantStatus.LEFT, Role.PARTICIPANT,
+                                    event=EventType.ENROLMENT_LEFT),
+    ParticipationAction.REMOVE: move({ParticipantStatus.ACTIVE, ParticipantStatus.LEFT}, ParticipantStatus.REMOVED,
+                                     Role.COORDINATOR, Role.ADMIN, event=EventType.ENROLMENT_REMOVED),
+})
+
+
+class Via(StrEnum):
+    INVITATION = "invitation"
+    LINK = "link"
+
+
+# --- tokens -------------------------------------------------------------------------------------------------
+
+
+def token_of(kind: str, row_id: uuid.UUID) -> str:
+    """The secret of an invitation's or a link's URL, rebuilt from its id with the server's key."""
+    key = get_settings().jwt_secret_key.encode()
+    digest = hmac.new(key, f"programme-{kind}:".encode() + row_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- joining ---------------------------------------------------------------------------------------------------
+
+
+def refuse_if_closed(programme: Programme) -> None:
+    if programme.status == ProgrammeStatus.CLOSED:
+        raise BusinessRuleViolation("the programme is closed: it takes no one more", field="programme")
+
+
+def enrolment_payload(db: Session, programme: Programme, row: ProgrammeParticipant, via: Via | None
+                      ) -> EnrolmentPayload:
+    return {"id": str(row.id), "programme_id": str(programme.id), "programme_name": programme.name,
+            "participant_user_id": str(row.user_id), "role": row.role.value, "status": row.status.value,
+            "capacity": row.capacity, "via": via.value if via else None,
+            "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)]}
+
+
+def join(db: Session, programme: Programme, user_id: uuid.UUID, role: ParticipantRole, capacity: int | None, *,
+          via: Via) -> ProgrammeParticipant:
+    """Make ``user_id`` a participant in ``role`` (the programme must take participants): a first time, or a return
+    after leaving; after a coordinator's removal only by invitation. 409 when they already take part."""
+    if programme.status not in TAKING_PARTICIPANTS:
+        raise BusinessRuleViolation(f"the programme is {programme.status.value}: it takes no participants now",
+                                    field="programme")
+    for _attempt in range(2):
+        row = db.scalar(select(ProgrammeParticipant).where(ProgrammeParticipant.programme_id == programme.id,
+                                                           ProgrammeParticipant.user_id == user_id)
+                        .with_for_update())
+        if row is None:
+            made = db.scalar(insert(ProgrammeParticipant).values(
+                id=uuid.uuid4(), programme_id=programme.id, user_id=user_id, role=role, capacity=capacity,
+                status=ParticipantStatus.ACTIVE, joined_at=utcnow(),
+            ).on_conflict_do_nothing(index_elements=["programme_id", "user_id"]).returning(ProgrammeParticipant.id))
+            if made is None:
+                continue  # joined at this moment by another request: read theirs
+            row = db.get(ProgrammeParticipant, made)
+            assert row is not None
+            break
+        if row.status == ParticipantStatus.ACTIVE:
+            raise Conflict(f"already takes part in this programme, as its {row.role.value}",
+                           participant_id=str(row.id))
+        if row.status == ParticipantStatus.REMOVED and via != Via.INVITATION:
+            raise Forbidden("a coordinator took you off this programme: only a new invitation brings you back")
+        row.status, row.role, row.capacity = ParticipantStatus.ACTIVE, role, capacity
+        row.joined_at, row.ended_at = utcnow(), None
+        break
+    else:  # pragma: no cover - the row exists once the insert conflicted
+        raise Conflict("the participation changed meanwhile: try again")
+    db.flush()
+    record(db, EventType.ENROLMENT_JOINED, enrolment_payload(db, programme, row, via), actor=f"user:{user_id}")
+    return row
+
+
+# --- participants -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    """A participant as a reader may see them: a coordinator sees the whole row and the address; a participant sees
+    the others' names and roles only."""
+
+    row: ProgrammeParticipant
+    display_name: str
+    email: str | None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.row, name)
+
+
+def _reader(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
+    """Whether the actor reads the programme as one who runs it (else as an active participant; 404 for anyone
+    else)."""
+    try:
+        run_by(db, actor, programme_id, lock=False)
+        return True
+    except (NotFound, Forbidden):
+        if participation(db, actor.user_id, programme_id) is None:
+            raise NotFound("programme not found") from None
+        return False
+
+
+def list_participants(db: Session, actor: Actor, programme_id: uuid.UUID, *, role: ParticipantRole | None,
+                      status: ParticipantStatus | None, limit: int, cursor: str | None) -> Page[ParticipantView]:
+    """A programme's participants, newest first. Its coordinators see everyone who took part, with their address
+    and status; a participant sees those taking part now, by name and role."""
+    runs = _reader(db, actor, programme_id)
+    query = select(ProgrammeParticipant).where(ProgrammeParticipant.programme_id == programme_id)
+    if not runs:
+        status = ParticipantStatus.ACTIVE
+    if status is not None:
+        query = query.where(ProgrammeParticipant.status == status)
+    if role is not None:
+        query = query.where(ProgrammeParticipant.role == role)
+    page = paginate(db, query, ProgrammeParticipant.joined_at, ProgrammeParticipant.id, limit=limit, cursor=cursor,
+                    descending=True)
+    people = {row.id: row for row in db.execute(select(User.id, User.display_name, User.email).where(
+        User.id.in_([item.user_id for item in page.items])))} if page.items else {}
+    return Page([ParticipantView(item, people[item.user_id].display_name,
+                                 people[item.user_id].email if runs else None) for item in page.items],
+                page.next_cursor)
+
+
+def _participant(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID) -> ProgrammeParticipant:
+    row = db.scalar(select(ProgrammeParticipant).where(ProgrammeParticipant.id == participant_id,
+                                                       ProgrammeParticipant.programme_id == programme_id)
+                    .with_for_update())
+    if row is None:
+        raise NotFound("participant not found")
+    return row
+
+
+def participant_view(db: Session, row: ProgrammeParticipant) -> ParticipantView:
+    """A participation as its own person (or a coordinator) reads it."""
+    user = db.get(User, row.user_id)
+    assert user is not None
+    return ParticipantView(row, user.display_name, user.email)
+
+
+def set_capacity(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: uuid.UUID, capacity: int
+                 ) -> ParticipantView:
+    """Set how many mentees a mentor takes at once (its coordinators, or the mentor); 400 for a mentee."""
+    mine = participation(db, actor.user_id, programme_id)
+    if mine is None or mine.id != participant_id:
+        run_by(db, actor, programme_id, lock=False)
+    row = _participant(db, programme_id, participant_id)
+    if row.role != ParticipantRole.MENTOR or row.status != ParticipantStatus.ACTIVE:
+        raise BusinessRuleViolation("only a mentor taking part has a capacity", field="capacity")
+    row.capacity = capacity
+    return participant_view(db, row)
+
+
+def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: uuid.UUID) -> ParticipantView:
+    """Take a participant off the programme (its coordinators): their row and history stay; they come back only by
+    a new invitation."""
+    programme, role = run_by(db, actor, programme_id, lock=False)
+    row = _participant(db, programme_id, participant_id)
+    was_active = row.status == ParticipantStatus.ACTIVE
+    PARTICIPATIONS.apply(row, ParticipationAction.REMOVE, role)
+    if was_active:
+        row.ended_at = utcnow()
+    db.flush()
+    record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None),
+           actor=actor.as_admin() if role == Role.ADMIN else str(actor))
+    return participant_view(db, row)
+
+
+def leave(db: Session, actor: Actor, programme_id: uuid.UUID) -> ParticipantView:
+    """Leave a programme one takes part in; its coordinators are told. 404 for one who does not take part."""
+    programme = db.get(Programme, programme_id)
+    row = participation(db, actor.user_id, programme_id, lock=True) if programme is not None else None
+    if programme is None or row is None:
+        raise NotFound("programme not found")
+    PARTICIPATIONS.apply(row, ParticipationAction.LEAVE, Role.PARTICIPANT)
+    row.ended_at = utcnow()
+    db.flush()
+    record(db, EventType.ENROLMENT_LEFT, enrolment_payload(db, programme, row, None), actor=str(actor))
+    return participant_view(db, row)
+
