@@ -44,6 +44,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "calendar_sync_ratio": ("calendar_sync", "ratio", 5.0, "max"),
     "calendar_read_ratio": ("calendar_sync", "read_ratio", 3.0, "max"),
     "series_accept_ratio": ("series_accept", "ratio", 3.0, "max"),
+    "pairing_activation_ratio": ("pairing_activation", "ratio", 3.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/NOTES.md, "Bounds").
@@ -53,7 +54,7 @@ BOUNDS: dict[str, str] = {
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
-              "slot_query", "slot_rules", "calendar_sync", "series_accept")
+              "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             calendars,
             deliveries,
             latency,
+            pairings,
             pipeline,
             series,
             slots,
@@ -163,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             "slot_rules": lambda: slots.slot_rules(stack, cfg),
             "calendar_sync": lambda: calendars.calendar_sync_ratio(cfg),
             "series_accept": lambda: series.series_accept(stack, cfg),
+            "pairing_activation": lambda: pairings.pairing_activation(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

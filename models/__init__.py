@@ -8,7 +8,7 @@ from models.bookings import Booking
 from models.bundles import Bundle, BundlePurchase
 from models.calendars import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite
 from models.engagement import MentorStats, Notification, Review, ReviewEligibility
-from models.enrolment import ProgrammeInvitation, ProgrammeJoinLink, ProgrammeParticipant
+from models.enrolment import ParticipantAvailability, ProgrammeInvitation, ProgrammeJoinLink, ProgrammeParticipant
 from models.enums import (
     AccountTokenPurpose,
     AuthEventKind,
@@ -22,6 +22,7 @@ from models.enums import (
     InvitationStatus,
     ListingKind,
     NoShow,
+    PairingStatus,
     ParticipantRole,
     ParticipantStatus,
     ProgrammeStatus,
@@ -34,6 +35,7 @@ from models.enums import (
 from models.listings import Listing
 from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
+from models.pairings import Pairing, PairingSurvey
 from models.programmes import Programme, ProgrammeCoordinator
 from models.questions import Question, QuestionKind
 from models.reminders import CalendarFeed, SessionReminder
@@ -84,6 +86,10 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "OutboxHandler",
+    "Pairing",
+    "PairingStatus",
+    "PairingSurvey",
+    "ParticipantAvailability",
     "ParticipantRole",
     "ParticipantStatus",
     "Programme",

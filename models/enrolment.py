@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
@@ -60,6 +62,28 @@ class ProgrammeParticipant(IdMixin, Base):
     capacity: Mapped[int | None]
     joined_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ended_at: Mapped[datetime | None]
+    # The intake: the answers to the form of their role as kept (``workflows.questions.answered``), and, for a
+    # mentee, the IANA zone their weekly availability windows are in.
+    intake_answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    intake_answered_at: Mapped[datetime | None]
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class ParticipantAvailability(IdMixin, Base):
+    """A mentee's weekly window in a programme, in their own zone (the participation's ``timezone``), as minutes
+    since local midnight; a mentor's free time comes from their schedule instead."""
+
+    __tablename__ = "participant_availability"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute", name="minutes_range"),
+        UniqueConstraint("participant_id", "weekday", "start_minute"),
+    )
+
+    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programme_participants.id", ondelete="CASCADE"))
+    weekday: Mapped[int]
+    start_minute: Mapped[int]
+    end_minute: Mapped[int]
 
 
 class ProgrammeInvitation(IdMixin, Base):

@@ -157,6 +157,16 @@ class ProgrammeStatus(StrEnum):
     CLOSED = "closed"
 
 
+class PairingStatus(StrEnum):
+    """A mentor and a mentee paired in a programme: asked (its sessions requested, the mentor to accept), meeting,
+    on hold, or over."""
+
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
 class ParticipantRole(StrEnum):
     """The part a person takes in one programme (a mentee in one may be a mentor in another)."""
 

@@ -70,6 +70,8 @@ class Listing(IdMixin, TimestampMixin, Base):
         trigram_index("ix_listings_title_trgm", "title"),
     )
 
+    # A programme's listing: only its participants see and book it (``workflows.programmes.pairings``).
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id"), index=True)
     mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"))
     skill_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skills.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))

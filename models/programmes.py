@@ -50,6 +50,8 @@ class Programme(IdMixin, Base):
     session_count: Mapped[int] = mapped_column(default=12, server_default="12")
     # Whether a mentee may also book mentors outside their pairing.
     mentees_book_outside: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # Whether participants may still answer and change their intake (its coordinators close it when they match).
+    intake_open: Mapped[bool] = mapped_column(default=True, server_default="true")
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

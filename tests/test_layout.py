@@ -88,12 +88,22 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 
 # Domain modules whose tests live elsewhere than their mirror, and where.
 UNMIRRORED = {
+    "workflows/programmes/invitations.py": "through the API: tests/api/test_programme_enrolment.py (typed, uploaded, "
+                                           "answered by registering or joining)",
+    "workflows/programmes/invitation_mail.py": "the hourly cap and the mails a real SMTP server receives: "
+                                               "tests/api/test_programme_enrolment.py",
+    "workflows/programmes/join_links.py": "through the API, a crowd at once too: tests/api/test_programme_enrolment.py",
+    "workflows/programmes/rows.py": "every refused row with its line: tests/api/test_programme_enrolment.py",
+    "workflows/programmes/intake.py": "through the API: tests/api/test_programme_intake.py",
+    "workflows/programmes/pairings.py": "through the API, two coordinators at once too: tests/api/test_pairings.py",
+    "workflows/programmes/listings.py": "a programme's listing, seen by its people only: tests/api/test_pairings.py",
     "workflows/actors.py": "who acts: a dataclass every workflow test acts through",
     "workflows/clock.py": "the one source of now; every test of time passes it",
     "workflows/errors.py": "the error table: each error's answer is tests/api/test_bad_input.py's and every route's",
     "workflows/roles.py": "participation: the list tests of tests/api (as mentor, mentee, both) hold it",
     "workflows/payloads.py": "each payload's shape is held to the OpenAPI document by "
                              "tests/e2e/test_webhook_document.py",
+    "workflows/programme_payloads.py": "as workflows/payloads.py: tests/e2e/test_webhook_document.py",
     "workflows/wording.py": "times in a reader's words: tests/workflows/scheduling/test_rules_time_zones.py and the "
                             "notifications' tests read them",
     "workflows/calendar_owed.py": "what a change owes a mentor's own calendar, written by the workers: "

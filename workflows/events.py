@@ -43,14 +43,11 @@ from workflows.payloads import (
     BookingPayload,
     BookingRescheduledPayload,
     BookingSeriesPayload,
-    EnrolmentPayload,
     EventPayload,
     GroupSessionCheckInPayload,
     GroupSessionNoShowPayload,
     GroupSessionPayload,
     GroupSessionReminderPayload,
-    ProgrammeCoordinatorsPayload,
-    ProgrammePayload,
     RescheduleProposalPayload,
     ReviewPayload,
     SchedulePayload,
@@ -62,6 +59,12 @@ from workflows.payloads import (
     SessionReminderPayload,
     WaitlistPayload,
     WebhookTestPayload,
+)
+from workflows.programme_payloads import (
+    EnrolmentPayload,
+    PairingPayload,
+    ProgrammeCoordinatorsPayload,
+    ProgrammePayload,
 )
 from workflows.roles import Role
 
@@ -131,6 +134,11 @@ class EventType(StrEnum):
     ENROLMENT_JOINED = "enrolment.joined", EnrolmentPayload
     ENROLMENT_LEFT = "enrolment.left", EnrolmentPayload
     ENROLMENT_REMOVED = "enrolment.removed", EnrolmentPayload
+    PAIRING_PROPOSED = "pairing.proposed", PairingPayload
+    PAIRING_ACTIVATED = "pairing.activated", PairingPayload
+    PAIRING_PAUSED = "pairing.paused", PairingPayload
+    PAIRING_RESUMED = "pairing.resumed", PairingPayload
+    PAIRING_ENDED = "pairing.ended", PairingPayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 
@@ -266,3 +274,4 @@ REVIEW_EVENTS = of_aggregate("review")
 SERIES_EVENTS = of_aggregate("booking_series")
 PROGRAMME_EVENTS = of_aggregate("programme")
 ENROLMENT_EVENTS = of_aggregate("enrolment")
+PAIRING_EVENTS = of_aggregate("pairing")

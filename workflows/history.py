@@ -21,6 +21,7 @@ from models import (
     Booking,
     MentorProfile,
     OutboxEvent,
+    Pairing,
     ProgrammeParticipant,
     RescheduleProposal,
     WaitlistEntry,
@@ -92,12 +93,13 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
 
 def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
                        ) -> Page[TimelineEntry]:
-    """A programme's events and its enrolments', oldest first: its coordinators and admins (403 for its
+    """A programme's events, its enrolments' and its pairings', oldest first: its coordinators and admins (403 for its
     participants, 404 for anyone else)."""
     programmes.run_by(db, actor, programme_id, lock=False)
     enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
                                               .where(ProgrammeParticipant.programme_id == programme_id))
-    return _timeline(db, [programme_id], limit=limit, cursor=cursor, also=enrolments)
+    its_pairings = OutboxEvent.aggregate_id.in_(select(Pairing.id).where(Pairing.programme_id == programme_id))
+    return _timeline(db, [programme_id], limit=limit, cursor=cursor, also=or_(enrolments, its_pairings))
 
 
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None

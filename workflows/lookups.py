@@ -1,5 +1,6 @@
 """Finding what a request names: a listing, or 404; a listing the caller owns, or 403 saying what only its
-mentor may do. One wording everywhere, and one place that decides what owning a listing means."""
+mentor may do; a listing the caller may see (a programme's is its people's only). One wording everywhere, and one
+place that decides what owning, and seeing, a listing means."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from models import Listing
+from models import Listing, ParticipantStatus, ProgrammeCoordinator, ProgrammeParticipant
 from workflows.actors import Actor
 from workflows.errors import Forbidden, NotFound
 
@@ -29,4 +31,25 @@ def own_listing(db: Session, actor: Actor, listing_id: uuid.UUID, *, to: str, lo
     listing = listing_or_404(db, listing_id, lock=lock, options=options)
     if actor.mentor_profile_id is None or actor.mentor_profile_id != listing.mentor_profile_id:
         raise Forbidden(f"only the listing's mentor can {to}")
+    return listing
+
+
+def in_programme_of(db: Session, actor: Actor, listing: Listing) -> bool:
+    """Whether the actor may see the listing: any listing outside a programme; a programme's to its mentor, its
+    active participants, its coordinators and administrators."""
+    if listing.programme_id is None or actor.is_admin or listing.mentor_profile_id == actor.mentor_profile_id:
+        return True
+    return bool(db.scalar(select(or_(
+        exists().where(ProgrammeParticipant.programme_id == listing.programme_id,
+                       ProgrammeParticipant.user_id == actor.user_id,
+                       ProgrammeParticipant.status == ParticipantStatus.ACTIVE),
+        exists().where(ProgrammeCoordinator.programme_id == listing.programme_id,
+                       ProgrammeCoordinator.user_id == actor.user_id)))))
+
+
+def visible_listing(db: Session, actor: Actor, listing_id: uuid.UUID, *, options: Sequence[Any] = ()) -> Listing:
+    """The listing if the actor may see it (:func:`in_programme_of`); 404 otherwise, as for no listing at all."""
+    listing = listing_or_404(db, listing_id, options=options)
+    if not in_programme_of(db, actor, listing):
+        raise NotFound("listing not found")
     return listing

@@ -19,6 +19,12 @@ from models import (
     RescheduleProposal,
     Review,
 )
+from workflows.programme_payloads import (
+    EnrolmentPayload,
+    PairingPayload,
+    ProgrammeCoordinatorsPayload,
+    ProgrammePayload,
+)
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
 MENTOR_KEY = "mentor_profile_id"
@@ -27,6 +33,7 @@ GROUP_KEY = "mentee_user_ids"
 COORDINATORS_KEY = "coordinator_user_ids"  # a programme's coordinators
 FORMER_COORDINATORS_KEY = "removed_user_ids"  # those a change of its coordinators took off
 PARTICIPANT_KEY = "participant_user_id"  # the person an enrolment is of
+# The shapes of a programme's events are workflows.programme_payloads'.
 
 
 class MenteeTime(TypedDict):
@@ -39,42 +46,6 @@ class MenteeTime(TypedDict):
     mentee_user_id: str
     start_time: str
     end_time: str
-
-
-class ProgrammePayload(TypedDict):
-    """``programme.*``: a programme created or moved (``status``, where it stands now), told to its coordinators
-    (``coordinator_user_ids``, by user, when the event was recorded)."""
-
-    id: str
-    name: str
-    status: str
-    starts_on: str | None
-    ends_on: str | None
-    coordinator_user_ids: list[str]
-
-
-class ProgrammeCoordinatorsPayload(ProgrammePayload):
-    """``programme.coordinators_changed``: who coordinates it now, who was added and who was taken off (told
-    too, by user)."""
-
-    added_user_ids: list[str]
-    removed_user_ids: list[str]
-
-
-class EnrolmentPayload(TypedDict):
-    """``enrolment.*``: a person joined a programme (``via`` an invitation or a join link), left it, or was removed;
-    told to them (``participant_user_id``) and to its coordinators (``coordinator_user_ids``). ``id`` is the
-    participation's; ``status`` is where it stands now."""
-
-    id: str
-    programme_id: str
-    programme_name: str
-    participant_user_id: str
-    role: str
-    status: str
-    capacity: int | None
-    via: str | None
-    coordinator_user_ids: list[str]
 
 
 class BookingPayload(MenteeTime):
@@ -305,7 +276,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
                 | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload
-                | EnrolmentPayload)
+                | EnrolmentPayload | PairingPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

@@ -16,7 +16,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import Question, QuestionKind
-from models.questions import MAX_OPTION, MAX_OPTIONS, MAX_QUESTIONS, MAX_TEXT_ANSWER, MIN_OPTIONS, SCALE
+from models.questions import (
+    MAX_INTAKE_QUESTIONS,
+    MAX_OPTION,
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    MAX_TEXT_ANSWER,
+    MIN_OPTIONS,
+    SCALE,
+)
 from workflows.actors import Actor
 from workflows.errors import InvalidInput
 from workflows.lookups import listing_or_404, own_listing
@@ -42,14 +50,34 @@ def set_listing_questions(db: Session, actor: Actor, listing_id: uuid.UUID, aske
     own_listing(db, actor, listing_id, to="change its questions", lock=True)
     if len(asked) > MAX_QUESTIONS:
         raise InvalidInput(f"a listing asks {MAX_QUESTIONS} questions at most")
-    made = [_question(listing_id, position, one) for position, one in enumerate(asked)]
     db.execute(delete(Question).where(Question.listing_id == listing_id))
+    return _add(db, [_question({"listing_id": listing_id}, position, one) for position, one in enumerate(asked)])
+
+
+def programme_form(db: Session, programme_id: uuid.UUID, audience: str) -> list[Question]:
+    """A programme's intake form for its mentors or its mentees, in order."""
+    return list(db.scalars(select(Question).where(Question.programme_id == programme_id,
+                                                  Question.audience == audience).order_by(Question.position)))
+
+
+def set_programme_form(db: Session, programme_id: uuid.UUID, audience: str, asked: Sequence[dict[str, Any]]
+                       ) -> list[Question]:
+    """Replace a programme's intake form for one audience (at most :data:`MAX_INTAKE_QUESTIONS`); the caller checked
+    who may. Answers already given keep the words of the questions they answered."""
+    if len(asked) > MAX_INTAKE_QUESTIONS:
+        raise InvalidInput(f"an intake form asks {MAX_INTAKE_QUESTIONS} questions at most")
+    db.execute(delete(Question).where(Question.programme_id == programme_id, Question.audience == audience))
+    owner = {"programme_id": programme_id, "audience": audience}
+    return _add(db, [_question(owner, position, one) for position, one in enumerate(asked)])
+
+
+def _add(db: Session, made: list[Question]) -> list[Question]:
     db.add_all(made)
     db.flush()
     return made
 
 
-def _question(listing_id: uuid.UUID, position: int, asked: dict[str, Any]) -> Question:
+def _question(owner: dict[str, Any], position: int, asked: dict[str, Any]) -> Question:
     kind = QuestionKind(asked["kind"])
     label = asked["label"].strip()
     options = [option.strip() for option in asked.get("options") or []]
@@ -63,8 +91,8 @@ def _question(listing_id: uuid.UUID, position: int, asked: dict[str, Any]) -> Qu
             raise InvalidInput(f"{where}: each choice once")
     elif options:
         raise InvalidInput(f"{where}: only a question with choices has options")
-    return Question(id=uuid.uuid4(), listing_id=listing_id, position=position, kind=kind, label=label,
-                    options=options, required=bool(asked.get("required")))
+    return Question(id=uuid.uuid4(), **owner, position=position, kind=kind, label=label, options=options,
+                    required=bool(asked.get("required")))
 
 
 def answered(questions: Sequence[Question], answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -76,7 +104,7 @@ def answered(questions: Sequence[Question], answers: Sequence[dict[str, Any]]) -
     for answer in answers:
         question_id = str(answer["question_id"])
         if question_id not in asked:
-            raise InvalidInput("an answer is to a question this listing does not ask (its questions changed: "
+            raise InvalidInput("an answer is to a question this form does not ask (its questions changed: "
                                "read them again)")
         if question_id in given:
             raise InvalidInput(f"\u201c{asked[question_id].label}\u201d is answered twice")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -33,7 +34,7 @@ from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, GroupSessionCreateSchema, GroupSessionPageSchema, SessionSchema
 from workflows import questions
 from workflows.clock import utcnow
-from workflows.lookups import listing_or_404
+from workflows.lookups import listing_or_404, visible_listing
 from workflows.mentors import invitations as team_invitations
 from workflows.mentors import listings
 from workflows.scheduling import slots, teams, viewer
@@ -41,6 +42,14 @@ from workflows.sessions import group as group_sessions
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Mentors' offerings.")
 blp.before_request(require_login)
+
+
+@blp.before_request
+def _only_its_people_see_a_programme_s_listing() -> None:
+    """Every route of one listing answers 404 for a programme's listing to anyone outside the programme."""
+    listing_id = (request.view_args or {}).get("listing_id")
+    if isinstance(listing_id, uuid.UUID):
+        visible_listing(db_session(), current_actor(), listing_id)
 
 
 @blp.route("")

@@ -20,7 +20,8 @@ def _role(**kwargs: Any) -> fields.Enum[ParticipantRole]:
 _TOKEN = validate.Length(min=1, max=200)
 
 EXAMPLE_PARTICIPANT: dict[str, Any] = {
-    "id": "3f2e1d0c-9b8a-4765-8432-10fedcba9876", "user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
+    "id": "3f2e1d0c-9b8a-4765-8432-10fedcba9876", "programme_id": "5a0c9e1b-7d3f-4e2a-9b8c-1d2e3f4a5b6c",
+    "user_id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f",
     "display_name": "Ada Lovelace", "email": "ada@example.com", "role": "mentor", "status": "active", "capacity": 2,
     "joined_at": "2031-02-20T09:00:00+00:00", "ended_at": None}
 
@@ -170,6 +171,7 @@ class ProgrammeJoinLinkPreviewSchema(ma.Schema):
 
 class ProgrammeParticipantSchema(ma.Schema):
     id = fields.UUID()
+    programme_id = fields.UUID()
     user_id = fields.UUID()
     display_name = fields.String()
     email = fields.String(allow_none=True, metadata={"description": "Shown to its coordinators only."})
@@ -178,6 +180,8 @@ class ProgrammeParticipantSchema(ma.Schema):
     capacity = fields.Integer(allow_none=True)
     joined_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
+    intake_answered_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When they last answered their intake (its coordinators only)."})
 
 
 ParticipantPageSchema = page_of(ProgrammeParticipantSchema, "ProgrammeParticipantPage")

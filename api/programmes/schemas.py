@@ -13,7 +13,7 @@ EXAMPLE_PROGRAMME: dict[str, Any] = {
     "id": "5a0c9e1b-7d3f-4e2a-9b8c-1d2e3f4a5b6c", "name": "Spring 2031 engineering cohort",
     "description": "Twelve weeks, one mentor per new engineer.", "starts_on": "2031-03-02", "ends_on": "2031-05-24",
     "status": "draft", "cadence_weeks": 1, "session_minutes": 45, "session_count": 12,
-    "mentees_book_outside": True, "coordinator_user_ids": ["8e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"],
+    "mentees_book_outside": True, "intake_open": True, "coordinator_user_ids": ["8e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"],
     "created_at": "2031-01-10T09:00:00+00:00", "updated_at": "2031-01-10T09:00:00+00:00", "closed_at": None,
     "viewer_role": "coordinator", "participant_id": None}
 
@@ -32,6 +32,8 @@ class _Settings(ma.Schema):
                                    metadata={"description": "How many sessions a pairing's agreement holds."})
     mentees_book_outside = fields.Boolean(
         metadata={"description": "Whether its mentees may also book mentors outside their pairing."})
+    intake_open = fields.Boolean(metadata={
+        "description": "Whether participants may still answer and change their intake (close it to match)."})
 
 
 class ProgrammeCreateSchema(_Settings):
@@ -63,6 +65,7 @@ class ProgrammeSchema(ma.Schema):
     session_minutes = fields.Integer()
     session_count = fields.Integer()
     mentees_book_outside = fields.Boolean()
+    intake_open = fields.Boolean()
     coordinator_user_ids = fields.List(fields.UUID())
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

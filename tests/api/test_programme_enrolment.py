@@ -4,12 +4,10 @@ a crowd, leaving and removal keeping the record, and who sees whom."""
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,28 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import OutboxEvent, ProgrammeInvitation, ProgrammeJoinLink, ProgrammeParticipant, User
-from tests.api.test_programmes import BASE, create
 from tests.concurrency import concurrently
 from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.programmes import BASE, create, join_link, running_programme, upload
 from tests.mail import Mailbox
 from tests.servers import live_app
 from workflows.programmes import invitation_mail
 
 HEADER = "name,email,role,capacity\n"
-
-
-def upload(client: FlaskClient, caller: Caller, programme_id: str, content: bytes | str) -> Any:
-    data = content.encode() if isinstance(content, str) else content
-    return client.post(f"{BASE}/{programme_id}/invitations/upload", headers=caller.headers,
-                       data={"file": (io.BytesIO(data), "cohort.csv")}, content_type="multipart/form-data")
-
-
-def running_programme(client: FlaskClient, **settings: Any) -> tuple[Caller, dict[str, Any]]:
-    """A programme taking participants, and its coordinator."""
-    admin, coordinator = as_caller(UserFactory(is_admin=True)), as_caller(UserFactory())
-    made = create(client, admin, coordinator, **settings)
-    assert client.post(f"{BASE}/{made['id']}/open-enrolment", headers=coordinator.headers).status_code == 200
-    return coordinator, made
 
 
 def test_a_csv_is_checked_row_by_row_and_its_good_rows_are_invited(client: FlaskClient, db: Session) -> None:
@@ -190,17 +174,10 @@ def test_a_confirmed_address_sees_its_invitations_and_joins_with_a_click(client:
     assert client.get(f"{BASE}/invitations/mine", headers=as_caller(person).headers).get_json()["items"] == []
 
 
-def _link(client: FlaskClient, coordinator: Caller, programme_id: str, **body: Any) -> dict[str, Any]:
-    made = client.post(f"{BASE}/{programme_id}/join-links", headers=coordinator.headers, json={
-        "role": "mentee", "max_uses": 5, "expires_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(), **body})
-    assert made.status_code == 201, made.get_json()
-    return made.get_json()
-
-
 def test_a_join_link_works_until_revoked_and_a_removed_person_returns_only_by_invitation(
         client: FlaskClient, db: Session) -> None:
     coordinator, programme = running_programme(client)
-    link = _link(client, coordinator, programme["id"], role="mentor", capacity=4)
+    link = join_link(client, coordinator, programme["id"], role="mentor", capacity=4)
     person = as_caller(UserFactory())
     preview = client.post(f"{BASE}/join/preview", headers=person.headers, json={"token": link["token"]}).get_json()
     assert (preview["programme"]["id"], preview["role"]) == (programme["id"], "mentor")
@@ -235,7 +212,7 @@ def test_a_join_link_works_until_revoked_and_a_removed_person_returns_only_by_in
     late = as_caller(UserFactory())
     assert client.post(f"{BASE}/join", headers=late.headers, json={"token": link["token"]}).status_code == 422
     assert client.post(f"{BASE}/join", headers=late.headers, json={"token": "no-such-token"}).status_code == 422
-    expiring = _link(client, coordinator, programme["id"])
+    expiring = join_link(client, coordinator, programme["id"])
     db.get_one(ProgrammeJoinLink, uuid.UUID(expiring["id"])).expires_at = datetime.now(UTC) - timedelta(seconds=1)
     db.flush()
     assert client.post(f"{BASE}/join", headers=late.headers, json={"token": expiring["token"]}).status_code == 422
@@ -270,7 +247,7 @@ def test_a_crowd_on_a_join_link_gets_exactly_its_uses(seed: Session, committed: 
     client = app.test_client()
     programme = create(client, admin, coordinator)
     client.post(f"{BASE}/{programme['id']}/open-enrolment", headers=coordinator.headers)
-    link = _link(client, coordinator, programme["id"], max_uses=3)
+    link = join_link(client, coordinator, programme["id"], max_uses=3)
     answers = concurrently([_join(app, person, link["token"]) for person in people])
     assert sorted(answers) == [200] * 3 + [422] * 5
     with committed() as db:
@@ -291,7 +268,7 @@ def test_a_return_racing_a_removal_ends_removed(seed: Session, committed: sessio
     programme = create(client, admin, coordinator)
     url = f"{BASE}/{programme['id']}"
     client.post(f"{url}/open-enrolment", headers=coordinator.headers)
-    link = _link(client, coordinator, programme["id"], max_uses=100)
+    link = join_link(client, coordinator, programme["id"], max_uses=100)
     for _ in range(5):
         joined = client.post(f"{BASE}/join", headers=person.headers, json={"token": link["token"]}).get_json()
         client.post(f"{url}/leave", headers=person.headers)
@@ -311,12 +288,12 @@ def test_participants_see_each_other_by_name_and_outsiders_see_nothing(client: F
     other_coordinator, other = running_programme(client)
     mentee, mentor, outsider_participant = (as_caller(UserFactory()), as_caller(UserFactory()),
                                             as_caller(UserFactory()))
-    link = _link(client, coordinator, programme["id"])
-    mentor_link = _link(client, coordinator, programme["id"], role="mentor")
+    link = join_link(client, coordinator, programme["id"])
+    mentor_link = join_link(client, coordinator, programme["id"], role="mentor")
     client.post(f"{BASE}/join", headers=mentee.headers, json={"token": link["token"]})
     client.post(f"{BASE}/join", headers=mentor.headers, json={"token": mentor_link["token"]})
     client.post(f"{BASE}/join", headers=outsider_participant.headers,
-                json={"token": _link(client, other_coordinator, other["id"])["token"]})
+                json={"token": join_link(client, other_coordinator, other["id"])["token"]})
     url = f"{BASE}/{programme['id']}"
     seen = client.get(f"{url}/participants", headers=mentee.headers).get_json()["items"]
     assert sorted((p["display_name"], p["role"], p["email"]) for p in seen) == sorted(

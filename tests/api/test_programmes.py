@@ -15,16 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import OutboxEvent, Programme
 from tests.concurrency import concurrently
 from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.programmes import BASE, create
 from tests.servers import live_app
-
-BASE = "/api/v1/programmes"
-
-
-def create(client: FlaskClient, admin: Caller, *coordinators: Caller, **body: Any) -> dict[str, Any]:
-    made = client.post(BASE, headers=admin.headers, json={
-        "name": "Spring cohort", "coordinator_user_ids": [str(c.user.id) for c in coordinators], **body})
-    assert made.status_code == 201, made.get_json()
-    return made.get_json()
 
 
 def test_an_admin_creates_a_programme_and_its_coordinator_runs_it_to_its_close(client: FlaskClient,

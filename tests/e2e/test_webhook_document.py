@@ -24,6 +24,8 @@ from models import (
     MentorshipSession,
     NoShow,
     OutboxEvent,
+    Pairing,
+    PairingStatus,
     ParticipantRole,
     ParticipantStatus,
     Programme,
@@ -44,7 +46,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
-from workflows.programmes import enrolment
+from workflows.programmes import enrolment, pairings
 from workflows.programmes import lifecycle as programme_lifecycle
 from workflows.sessions import waitlists
 from workflows.webhooks import endpoints
@@ -167,7 +169,7 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, payloads.review_payload(review),
                                   actor="mentee"))
     recorded += _series_and_waitlist_events(seed, accepted, group, now)
-    recorded += _programme_events(seed, seated[0].id, now)
+    recorded += _programme_events(seed, seated[0].id, group_listing.mentor_profile_id, now)
     for start, end in ((now, now + timedelta(days=7)), (now, None), (None, None)):  # a period, open-ended, everything
         recorded.append(events.record(seed, events.EventType.SCHEDULE_CHANGED, payloads.schedule_payload(
             group_listing.mentor_profile_id, payloads.ScheduleChange.TIME_OFF, start, end), actor="mentor"))
@@ -175,7 +177,8 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     return recorded, seated[1].id
 
 
-def _programme_events(seed: Session, coordinator: uuid.UUID, now: datetime) -> list[OutboxEvent]:
+def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uuid.UUID, now: datetime
+                      ) -> list[OutboxEvent]:
     """Every programme event, of a cohort with dates and of an ongoing programme."""
     recorded = []
     for starts_on, ends_on in ((now.date(), now.date() + timedelta(days=84)), (None, None)):
@@ -196,6 +199,17 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, now: datetime) -> l
             row = ProgrammeParticipant(id=uuid.uuid4(), programme_id=programme.id, user_id=coordinator, role=role,
                                        capacity=capacity, status=ParticipantStatus.ACTIVE)
             recorded.append(events.record(seed, event_type, enrolment.enrolment_payload(seed, programme, row, via),
+                                          actor=f"user:{coordinator}"))
+        # Its pairings: proposed with a first time, and ended with its reason.
+        for event_type in sorted(events.PAIRING_EVENTS):
+            ended = event_type == events.EventType.PAIRING_ENDED
+            pairing = Pairing(id=uuid.uuid4(), programme_id=programme.id, listing_id=uuid.uuid4(),
+                              mentor_profile_id=mentor_profile, mentee_user_id=coordinator, cadence_weeks=2,
+                              session_minutes=45, session_count=12, series_id=None if ended else uuid.uuid4(),
+                              first_start=None if ended else now, status=PairingStatus.ENDED if ended
+                              else PairingStatus.ACTIVE, ended_by="coordinator" if ended else None,
+                              end_reason="Goals reached" if ended else None)
+            recorded.append(events.record(seed, event_type, pairings.pairing_payload(seed, programme, pairing),
                                           actor=f"user:{coordinator}"))
     return recorded
 

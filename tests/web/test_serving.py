@@ -16,7 +16,7 @@ from api.webapp.routes import WEB_ROOT
 # (confirmations, the unsaved-changes guard, participants, notifications), which took it to 190 KiB; the picker
 # over the whole horizon, what waits for you, shared live streams, instant booking, booking questions, calendar links,
 # the emailed cancel and move links' pages, and the public pages' styles and zone script took it to 228 KiB.
-SIZE_BUDGET_BYTES = 256 * 1024  # raised from 230 KB by the programme screens
+SIZE_BUDGET_BYTES = 288 * 1024  # raised from 230 KB, then 256 KB, by the programme screens (people, intake, pairings)
 
 
 def fetch(client: FlaskClient, path: str, **kwargs: object) -> TestResponse:

@@ -28,7 +28,10 @@ from models import (
     Listing,
     MentorProfile,
     MentorshipSession,
+    ParticipantAvailability,
+    ParticipantStatus,
     ProgrammeCoordinator,
+    ProgrammeParticipant,
     SeriesStatus,
     SessionStatus,
     User,
@@ -81,8 +84,16 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
                    .values(active=False))
     db.execute(update(WebhookEndpoint).where(WebhookEndpoint.owner_user_id == user.id, WebhookEndpoint.enabled)
                .values(enabled=False, disabled_reason=DELETED_REASON))
-    # No longer anyone's coordinator: the programmes' admins name another.
+    # No longer anyone's coordinator: the programmes' admins name another. Out of the programmes they took part in,
+    # their intake answers and windows gone with them (the participation's row stays, as any record of theirs).
     db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.user_id == user.id))
+    db.execute(update(ProgrammeParticipant).where(ProgrammeParticipant.user_id == user.id,
+                                                  ProgrammeParticipant.status == ParticipantStatus.ACTIVE)
+               .values(status=ParticipantStatus.LEFT, ended_at=now))
+    db.execute(update(ProgrammeParticipant).where(ProgrammeParticipant.user_id == user.id)
+               .values(intake_answers=None, intake_answered_at=None, timezone=None))
+    db.execute(delete(ParticipantAvailability).where(ParticipantAvailability.participant_id.in_(
+        select(ProgrammeParticipant.id).where(ProgrammeParticipant.user_id == user.id))))
     db.flush()
     log.info("account.deleted", user_id=str(user.id))
 

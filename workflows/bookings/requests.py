@@ -21,7 +21,7 @@ from workflows.bookings.bundles import reserve_credit
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict
 from workflows.events import EventType, record
-from workflows.lookups import listing_or_404
+from workflows.lookups import visible_listing
 from workflows.payloads import booking_payload
 from workflows.roles import Role
 from workflows.scheduling import checks
@@ -34,9 +34,9 @@ log = structlog.get_logger(__name__)
 
 
 def bookable_listing(db: Session, actor: Actor, listing_id: uuid.UUID) -> Listing:
-    """The listing, with its mentor, if the actor may request it: 404 unknown; 400 inactive, a group listing (its
-    sessions are joined), or the actor's own."""
-    listing = listing_or_404(db, listing_id, options=[joinedload(Listing.mentor_profile)])
+    """The listing, with its mentor, if the actor may request it: 404 unknown (or a programme's, to anyone outside
+    it); 400 inactive, a group listing (its sessions are joined), or the actor's own."""
+    listing = visible_listing(db, actor, listing_id, options=[joinedload(Listing.mentor_profile)])
     if not listing.active:
         raise BusinessRuleViolation("this listing is not taking bookings")
     if listing.kind == ListingKind.GROUP:

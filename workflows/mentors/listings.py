@@ -116,6 +116,9 @@ def list_listings(
     its mentors' own (its owner's and its team's) and administrators': nobody else lists it, with ``active=false`` or
     without."""
     query = select(Listing).options(joinedload(Listing.skill))
+    # A programme's listings are found through the programme, not listed here (their mentor's own aside).
+    query = query.where(Listing.programme_id.is_(None) | (Listing.mentor_profile_id == actor.mentor_profile_id)) \
+        if actor is not None and actor.mentor_profile_id is not None else query.where(Listing.programme_id.is_(None))
     if actor is not None and not actor.is_admin:
         teaching = select(ListingMember.listing_id).where(ListingMember.mentor_profile_id == actor.mentor_profile_id)
         query = query.where(Listing.active.is_(True) | (Listing.mentor_profile_id == actor.mentor_profile_id)

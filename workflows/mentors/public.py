@@ -71,7 +71,7 @@ def public_listings(db: Session, profile: MentorProfile) -> list[Listing]:
     """A public mentor's active listings (those they own), newest first."""
     return list(db.scalars(
         select(Listing).options(joinedload(Listing.skill))
-        .where(Listing.mentor_profile_id == profile.id, Listing.active.is_(True))
+        .where(Listing.mentor_profile_id == profile.id, Listing.active.is_(True), Listing.programme_id.is_(None))
         .order_by(Listing.created_at.desc(), Listing.id).limit(MAX_LISTINGS_SHOWN)))
 
 
@@ -89,7 +89,8 @@ def public_listing(db: Session, slug: str) -> Listing:
         select(Listing).options(joinedload(Listing.skill), joinedload(Listing.mentor_profile)
                                 .joinedload(MentorProfile.user))
         .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
-        .where(Listing.slug == slug, Listing.active.is_(True), PUBLIC_MENTOR)).one_or_none()
+        .where(Listing.slug == slug, Listing.active.is_(True), Listing.programme_id.is_(None), PUBLIC_MENTOR)
+    ).one_or_none()
     if listing is None:
         raise NotFound("no public listing has this address")
     return listing
@@ -112,6 +113,7 @@ def indexed(db: Session, *, limit: int) -> tuple[list[uuid.UUID], list[str]]:
     mentors = list(db.scalars(select(MentorProfile.id).where(PUBLIC_MENTOR).order_by(MentorProfile.created_at)
                               .limit(limit)))
     slugs = list(db.scalars(select(Listing.slug).join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
-                            .where(PUBLIC_MENTOR, Listing.active.is_(True)).order_by(Listing.created_at)
+                            .where(PUBLIC_MENTOR, Listing.active.is_(True), Listing.programme_id.is_(None))
+                            .order_by(Listing.created_at)
                             .limit(limit - len(mentors))))
     return mentors, slugs

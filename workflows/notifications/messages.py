@@ -95,7 +95,7 @@ def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role
     """The web app's route of where a message leads (its row's ``link``)."""
     if event_type.aggregate == "programme":
         return f"#/programmes/{payload['id']}"
-    if event_type.aggregate == "enrolment":
+    if event_type.aggregate in {"enrolment", "pairing"}:
         return f"#/programmes/{payload['programme_id']}"
     if link == Link.LISTING or (link == Link.ANOTHER_TIME and not payload.get("group_session_id")):
         return f"#/listings/{payload['listing_id']}"

@@ -138,6 +138,24 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
     EventType.ENROLMENT_LEFT: {Role.COORDINATOR: Message("A participant left", "{person} left {programme}.")},
     EventType.ENROLMENT_REMOVED: {Role.PARTICIPANT: Message(
         "You were taken off a programme", "A coordinator took you off {programme}.")},
+    # A pairing: its mentor and mentee (each reading the other's name), and its coordinators of how it goes.
+    EventType.PAIRING_PROPOSED: {
+        Role.MENTOR: Message("You are paired with a mentee", "{programme} pairs you with {other}: accept the "
+                             "sessions they ask for, from {when}, and the pairing starts."),
+        Role.MENTEE: Message("You are paired with a mentor", "{programme} pairs you with {other}; your sessions "
+                             "are asked for from {when}, and start once your mentor accepts them.")},
+    EventType.PAIRING_ACTIVATED: {
+        Role.MENTEE: Message("Your pairing has started", "{other} accepted your sessions of {programme}."),
+        Role.COORDINATOR: Message("A pairing has started", "A pairing of {programme} has started.")},
+    EventType.PAIRING_PAUSED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "Pairing paused", "Your pairing in {programme} is on hold: its coming sessions are cancelled.")),
+    EventType.PAIRING_RESUMED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "Pairing resumed", "Your pairing in {programme} goes on: its remaining sessions are asked for from {when}.")),
+    EventType.PAIRING_ENDED: {
+        **dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+            "Pairing ended", "Your pairing in {programme} has ended{reason}. Tell us how it went: a rating and a "
+                             "few words, on the programme's page.")),
+        Role.COORDINATOR: Message("A pairing ended", "A pairing of {programme} has ended{reason}.")},
 }
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).

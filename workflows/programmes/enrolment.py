@@ -33,13 +33,15 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
-from workflows.payloads import EnrolmentPayload
+from workflows.programme_payloads import EnrolmentPayload
+from workflows.programmes import pairings
 from workflows.programmes.lifecycle import (
     TAKING_PARTICIPANTS,
     coordinators_of,
     participation,
     run_by,
 )
+from workflows.programmes.listings import programme_listing
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
 
@@ -124,6 +126,8 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
     else:  # pragma: no cover - the row exists once the insert conflicted
         raise Conflict("the participation changed meanwhile: try again")
     db.flush()
+    if role == ParticipantRole.MENTOR:
+        programme_listing(db, programme, user_id)  # their programme listing, made as they join
     record(db, EventType.ENROLMENT_JOINED, enrolment_payload(db, programme, row, via), actor=f"user:{user_id}")
     return row
 
@@ -139,6 +143,11 @@ class ParticipantView:
     row: ProgrammeParticipant
     display_name: str
     email: str | None
+
+    @property
+    def intake_answered_at(self) -> object:
+        """When they last answered their intake: for its coordinators (and themselves) only."""
+        return self.row.intake_answered_at if self.email is not None else None
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.row, name)
@@ -216,6 +225,7 @@ def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: u
     if was_active:
         row.ended_at = utcnow()
     db.flush()
+    pairings.end_all_of(db, actor, row, reason="a coordinator took one of the pair off the programme")
     record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None),
            actor=actor.as_admin() if role == Role.ADMIN else str(actor))
     return participant_view(db, row)
@@ -230,6 +240,7 @@ def leave(db: Session, actor: Actor, programme_id: uuid.UUID) -> ParticipantView
     PARTICIPATIONS.apply(row, ParticipationAction.LEAVE, Role.PARTICIPANT)
     row.ended_at = utcnow()
     db.flush()
+    pairings.end_all_of(db, actor, row, reason="one of the pair left the programme")
     record(db, EventType.ENROLMENT_LEFT, enrolment_payload(db, programme, row, None), actor=str(actor))
     return participant_view(db, row)
 

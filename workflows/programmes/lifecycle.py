@@ -35,7 +35,7 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
-from workflows.payloads import ProgrammeCoordinatorsPayload, ProgrammePayload
+from workflows.programme_payloads import ProgrammeCoordinatorsPayload, ProgrammePayload
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
 
@@ -63,7 +63,7 @@ SEND_INVITATIONS_TASK = "notifications.send_programme_invitations"
 
 #: What a programme's settings are, as a coordinator edits them.
 SETTINGS = ("name", "description", "starts_on", "ends_on", "cadence_weeks", "session_minutes", "session_count",
-            "mentees_book_outside")
+            "mentees_book_outside", "intake_open")
 
 
 @dataclass(frozen=True)

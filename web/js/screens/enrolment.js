@@ -2,6 +2,7 @@
 // its people; a participant sees the others and may leave. An invitation's mail and a join link lead here too.
 import { api, get, patch, post, session } from '../api.js';
 import { browserPlace } from './auth.js';
+import { intakeForm, intakeView } from './intake.js';
 import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading } from '../ui.js';
 
 const ROLES = [['mentee', 'Mentee'], ['mentor', 'Mentor']];
@@ -11,6 +12,18 @@ const report = (r) => h('div', { role: 'status' },
     + `${r.errors.length} refused.`),
   r.errors.length ? h('ul', { class: 'list', 'aria-label': 'Refused rows' },
     r.errors.map((e) => h('li', {}, `Line ${e.line}${e.email ? ` (${e.email})` : ''}: ${e.message}`))) : null);
+
+/** A participant's intake, folded, read when opened. */
+function intakeOf(p) {
+  const panel = h('div', {}, loading());
+  const details = h('details', {}, h('summary', {}, p.intake_answered_at ? `Intake of ${p.display_name}`
+    : `Intake of ${p.display_name} (not answered)`), panel);
+  details.addEventListener('toggle', () => {
+    if (details.open) get(`/programmes/${p.programme_id}/participants/${p.id}/intake`)
+      .then((found) => replace(panel, intakeView(found)), (err) => replace(panel, errorBox(err.message)));
+  });
+  return details;
+}
 
 /** The coordinators' part of a programme's page: invite, join links, the people and their invitations. */
 export function peopleSection(programme, messages) {
@@ -25,7 +38,7 @@ export function peopleSection(programme, messages) {
       get(`${base}/invitations?limit=100&status=pending`), get(`${base}/join-links?limit=50`)]);
     replace(peopleEl, people.items.length ? h('ul', { class: 'list' }, people.items.map((p) => h('li', {},
       `${p.display_name} (${p.email}) · ${p.role}${p.capacity ? `, up to ${p.capacity} mentees` : ''} `,
-      badge(p.status, p.status === 'active' ? 'accepted' : 'cancelled'),
+      badge(p.status, p.status === 'active' ? 'accepted' : 'cancelled'), intakeOf(p),
       p.status === 'removed' ? null : h('button', { type: 'button', class: 'danger',
         onclick: (e) => confirmPanel(e.currentTarget.parentElement, { label: `Take ${p.display_name} off`,
           says: h('p', {}, 'Their record stays; only a new invitation brings them back.'), confirm: 'Take them off',
@@ -124,8 +137,8 @@ export function participantSection(programme, messages, go) {
     label: 'Leave the programme', says: h('p', {}, 'Its coordinators are told; a new invitation or link brings you back.'),
     confirm: 'Leave', danger: true, keep: 'Stay', messages,
     onConfirm: async () => { await post(`${base}/leave`); go('/programmes'); } }) }, 'Leave the programme'));
-  return h('section', { 'aria-labelledby': 'pg-me-h' }, h('h2', { id: 'pg-me-h' }, 'Your part'), part, actions,
-    h('h3', {}, 'Taking part'), peopleEl);
+  return h('div', {}, h('section', { 'aria-labelledby': 'pg-me-h' }, h('h2', { id: 'pg-me-h' }, 'Your part'), part,
+    actions, h('h3', {}, 'Taking part'), peopleEl), intakeForm(programme, messages));
 }
 
 /** The invitations of the user's confirmed address, each joined with one click. */

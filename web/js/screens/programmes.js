@@ -5,6 +5,8 @@ import { get, patch, post, qs } from '../api.js';
 import { currentUser } from '../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../ui.js';
 import { myInvitations, participantSection, peopleSection } from './enrolment.js';
+import { intakeEditors } from './intake.js';
+import { pairingsSection } from './pairings.js';
 
 const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
 const MOVES = {
@@ -17,6 +19,8 @@ const EVENTS = {
   'programme.created': 'Created', 'programme.enrolment_opened': 'Enrolment opened',
   'programme.started': 'Started', 'programme.closed': 'Closed', 'programme.coordinators_changed': 'Coordinators named',
   'enrolment.joined': 'Someone joined', 'enrolment.left': 'Someone left', 'enrolment.removed': 'Someone was taken off',
+  'pairing.proposed': 'A pairing proposed', 'pairing.activated': 'A pairing started', 'pairing.paused': 'A pairing paused',
+  'pairing.resumed': 'A pairing resumed', 'pairing.ended': 'A pairing ended',
 };
 const RUNS = new Set(['coordinator', 'admin']);
 const dates = (p) => (p.starts_on ? `${p.starts_on} to ${p.ends_on || 'open end'}` : 'Ongoing');
@@ -77,10 +81,10 @@ export async function programmePage(main, { params: [id], go }) {
   let programme = await get(`/programmes/${id}`);
   const messages = messageArea();
   if (!RUNS.has(programme.viewer_role)) {
-    main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
+    main.append(...[h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
       h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
       programme.description ? h('p', {}, programme.description) : null, messages.el,
-      participantSection(programme, messages, go));
+      pairingsSection(programme, messages, { runs: false }), participantSection(programme, messages, go)].filter(Boolean));
     return;
   }
   const head = h('div', {});
@@ -113,6 +117,8 @@ export async function programmePage(main, { params: [id], go }) {
         value: programme.session_minutes, disabled: closed }),
       field('Sessions per pairing', { type: 'number', name: 'session_count', min: 1, max: 26,
         value: programme.session_count, disabled: closed }),
+      field('Participants may still change their intake', { type: 'checkbox', name: 'intake_open',
+        checked: programme.intake_open, disabled: closed }),
       closed ? h('p', { class: 'muted' }, 'A closed programme keeps its record and changes no more.')
         : h('button', { type: 'submit' }, 'Save the settings'));
     settings.cadence_weeks.value = String(programme.cadence_weeks);
@@ -121,7 +127,8 @@ export async function programmePage(main, { params: [id], go }) {
     event.preventDefault();
     act(settings.querySelector('button[type=submit]'), messages, async () => {
       programme = await patch(`/programmes/${id}`, { cadence_weeks: Number(settings.cadence_weeks.value),
-        session_minutes: Number(settings.session_minutes.value), session_count: Number(settings.session_count.value) });
+        session_minutes: Number(settings.session_minutes.value), session_count: Number(settings.session_count.value),
+        intake_open: settings.intake_open.checked });
       render();
       messages.ok('Saved: new pairings take these settings.');
     }, settings);
@@ -136,7 +143,7 @@ export async function programmePage(main, { params: [id], go }) {
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
     head, movesEl, messages.el,
     h('section', { 'aria-labelledby': 'pg-set-h' }, h('h2', { id: 'pg-set-h' }, 'What its pairings agree'), settings),
-    peopleSection(programme, messages),
+    pairingsSection(programme, messages, { runs: true }), peopleSection(programme, messages), intakeEditors(programme),
     h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl));
   await renderHistory();
 }

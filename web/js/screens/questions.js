@@ -5,11 +5,18 @@ import { get, put } from '../api.js';
 import { h, field, redraw, messageArea, act, guardUnsaved } from '../ui.js';
 
 const KINDS = [['text', 'Free text'], ['single', 'One choice'], ['multiple', 'Several choices'], ['scale', 'Scale of 1 to 5']];
-const MAX_QUESTIONS = 10;
 const splitOptions = (text) => text.split(',').map((o) => o.trim()).filter(Boolean);
 
 /** The mentor's editor of a listing's questions, folded under "Booking questions". */
 export function questionsEditor(l) {
+  return formEditor({ url: `/listings/${l.id}/questions`, max: 10, summary: 'Booking questions', name: `Booking questions of ${l.title}`,
+    hint: 'Asked when a mentee books this listing; you read the answers with the request.', save: `Save questions of ${l.title}`,
+    saved: (n) => (n ? `${n} question${n === 1 ? '' : 's'} saved: mentees answer them when booking.`
+      : 'No questions: mentees book without answering any.') });
+}
+
+/** An editor of a form of questions at `url` (at most `max`), folded under `summary`. */
+export function formEditor({ url, max, summary, name, hint, save, saved: savedText }) {
   const messages = messageArea();
   const rowsEl = h('ol', { class: 'questions' });
   let saved = '[]';
@@ -35,43 +42,45 @@ export function questionsEditor(l) {
       field(`Question ${n} must be answered`, { type: 'checkbox', name: 'required', checked: q.required }),
       h('button', { type: 'button', class: 'link', onclick: () => { row.remove(); addButton.disabled = false; } }, `Remove question ${n}`));
     rowsEl.append(row);
-    addButton.disabled = rows().length >= MAX_QUESTIONS;
+    addButton.disabled = rows().length >= max;
   }
 
-  const form = h('form', { 'aria-label': `Booking questions of ${l.title}` },
-    h('p', { class: 'hint' }, 'Asked when a mentee books this listing; you read the answers with the request.'),
-    rowsEl, h('div', { class: 'actions' }, addButton, h('button', { type: 'submit', class: 'primary' }, `Save questions of ${l.title}`)),
-    messages.el);
+  const form = h('form', { 'aria-label': name }, h('p', { class: 'hint' }, hint),
+    rowsEl, h('div', { class: 'actions' }, addButton, h('button', { type: 'submit', class: 'primary' }, save)), messages.el);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
-      const items = (await put(`/listings/${l.id}/questions`, { items: JSON.parse(current()) })).items;
+      const items = (await put(url, { items: JSON.parse(current()) })).items;
       saved = current();
-      messages.ok(items.length ? `${items.length} question${items.length === 1 ? '' : 's'} saved: mentees answer them when booking.`
-        : 'No questions: mentees book without answering any.');
+      messages.ok(savedText(items.length));
     });
   });
-  guardUnsaved(form, () => (current() !== saved ? `The questions of ${l.title} are not saved.` : null));
-  const details = h('details', {}, h('summary', {}, 'Booking questions'), form);
+  guardUnsaved(form, () => (current() !== saved ? `${name}: not saved.` : null));
+  const details = h('details', {}, h('summary', {}, summary), form);
   details.addEventListener('toggle', async () => {
     if (!details.open || details.dataset.loaded) return;
     details.dataset.loaded = 'yes';
     try {
-      (await get(`/listings/${l.id}/questions`)).items.forEach(addRow);
+      (await get(url)).items.forEach(addRow);
       saved = current();
     } catch (err) { messages.error(err); }
   });
   return details;
 }
 
-/** The booking form's fields answering the listing's questions: `answers()` as the API takes them. */
-export function answerFields(listingId) {
+/** The booking form's fields answering the listing's questions (or the `given` questions, filled with the answers
+ * `kept`): `answers()` as the API takes them. */
+export function answerFields(listingId, given = null, kept = []) {
   const el = h('div', { class: 'answers' });
   let questions = [];
-  get(`/listings/${listingId}/questions`).then((found) => {
-    questions = found.items;
+  const draw = (found) => {
+    questions = found;
     redraw(el, questions.map((q, i) => answerField(q, i)));
-  }).catch(() => { /* no questions shown: the API says which is missing if one is required */ });
+    for (const a of kept) fill(el, questions.findIndex((q) => q.id === a.question_id), a.value);
+  };
+  if (given) draw(given);
+  else get(`/listings/${listingId}/questions`).then((found) => draw(found.items))
+    .catch(() => { /* no questions shown: the API says which is missing if one is required */ });
   return {
     el,
     answers() {
@@ -92,6 +101,14 @@ function answerField(q, i) {
   }
   return h('fieldset', { class: 'choices' }, h('legend', {}, label),
     q.options.map((o, j) => h('label', {}, h('input', { type: 'checkbox', name, value: o, id: `${name}-${j}` }), ` ${o}`)));
+}
+
+function fill(el, i, value) {
+  if (i < 0) return;
+  for (const control of el.querySelectorAll(`[name="answer-${i}"]`)) {
+    if (control.type === 'checkbox') control.checked = value.includes(control.value);
+    else control.value = String(value);
+  }
 }
 
 function valueOf(el, q, i) {

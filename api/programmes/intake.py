@@ -1,0 +1,115 @@
+"""A programme's intake: the forms its coordinators edit, one per audience, and each participant's answers (and a
+mentee's weekly windows)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from api.bookings.schemas import AnsweredSchema, AnswerSchema
+from api.common.docs import documents_errors
+from api.common.schemas import timezone_name
+from api.database import db_session
+from api.listings.schemas import EXAMPLE_QUESTIONS, QuestionInputSchema, QuestionListSchema
+from api.programmes.routes import blp
+from api.security import current_actor
+from models import ParticipantRole
+from models.questions import MAX_INTAKE_QUESTIONS
+from workflows.programmes import intake
+from workflows.programmes.intake import MAX_WINDOWS
+
+AUDIENCES = "<any(mentor, mentee):audience>"
+
+
+class IntakeFormInputSchema(ma.Schema):
+    items = fields.List(fields.Nested(QuestionInputSchema), required=True,
+                        validate=validate.Length(max=MAX_INTAKE_QUESTIONS))
+
+
+class WeeklyWindowSchema(ma.Schema):
+    weekday = fields.Integer(required=True, strict=True, validate=validate.Range(0, 6),
+                             metadata={"description": "0 is Monday."})
+    start_minute = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1439),
+                                  metadata={"description": "Minutes since local midnight, in `timezone`."})
+    end_minute = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1440))
+
+
+class IntakeAnswerSchema(ma.Schema):
+    answers = fields.List(fields.Nested(AnswerSchema), load_default=list,
+                          validate=validate.Length(max=MAX_INTAKE_QUESTIONS))
+    timezone = timezone_name(load_default=None, metadata={
+        "description": "A mentee's zone for `windows` (their account's if not given)."})
+    windows = fields.List(fields.Nested(WeeklyWindowSchema), load_default=None, allow_none=True,
+                          validate=validate.Length(max=MAX_WINDOWS), metadata={
+                              "description": "A mentee's weekly free time; leave out to keep them as they are."})
+
+
+class IntakeSchema(ma.Schema):
+    participant_id = fields.UUID()
+    role = fields.Enum(ParticipantRole, by_value=True)
+    form = fields.List(fields.Nested("QuestionSchema"), metadata={"description": "The form of their role."})
+    answers = fields.List(fields.Nested(AnsweredSchema))
+    answered_at = fields.DateTime(allow_none=True)
+    timezone = fields.String(allow_none=True)
+    windows = fields.List(fields.Nested(WeeklyWindowSchema))
+    editable = fields.Boolean(metadata={"description": "Whether the answers may still change."})
+
+
+EXAMPLE_ANSWERS = {"answers": [{"question_id": "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7", "value": "Public speaking"}],
+                   "timezone": "Europe/London", "windows": [{"weekday": 1, "start_minute": 1080, "end_minute": 1200}]}
+
+
+@blp.route(f"/<uuid:programme_id>/intake-forms/{AUDIENCES}")
+class IntakeForm(MethodView):
+    @blp.doc(operationId="getProgrammeIntakeForm")
+    @blp.response(200, QuestionListSchema)
+    @documents_errors(blp, 401, 404)
+    def get(self, programme_id: uuid.UUID, audience: str) -> Any:
+        """The intake form its `mentor`s or `mentee`s answer: its coordinators read both, a participant the one of
+        their role."""
+        return {"items": intake.form(db_session(), current_actor(), programme_id, ParticipantRole(audience))}
+
+    @blp.doc(operationId="setProgrammeIntakeForm")
+    @blp.arguments(IntakeFormInputSchema, example=EXAMPLE_QUESTIONS)
+    @blp.response(200, QuestionListSchema)
+    @documents_errors(blp, 400, 401, 403, 404, 422)
+    def put(self, data: dict[str, Any], programme_id: uuid.UUID, audience: str) -> Any:
+        """Replace the intake form of its `mentor`s or `mentee`s (its coordinators; 30 questions at most): free
+        text, one choice, several choices or a 1-5 scale, each required or not. Answers already given keep the words
+        of the questions they answered. 400 once the programme is closed."""
+        return {"items": intake.set_form(db_session(), current_actor(), programme_id, ParticipantRole(audience),
+                                         data["items"])}
+
+
+@blp.route("/<uuid:programme_id>/intake")
+class MyIntake(MethodView):
+    @blp.doc(operationId="getMyProgrammeIntake")
+    @blp.response(200, IntakeSchema)
+    @documents_errors(blp, 401, 404)
+    def get(self, programme_id: uuid.UUID) -> Any:
+        """Your intake in a programme you take part in: the form of your role, your answers, and a mentee's windows."""
+        return intake.mine(db_session(), current_actor(), programme_id)
+
+    @blp.doc(operationId="answerProgrammeIntake")
+    @blp.arguments(IntakeAnswerSchema, example=EXAMPLE_ANSWERS)
+    @blp.response(200, IntakeSchema)
+    @documents_errors(blp, 400, 401, 404, 422)
+    def put(self, data: dict[str, Any], programme_id: uuid.UUID) -> Any:
+        """Give or change your intake: every answer at once (422 for a required one missing, or one that does not
+        fit its question), and a mentee's weekly windows (21 at most, none overlapping; 400 for a mentor's: their
+        free time comes from their schedule). 400 once the intake is closed."""
+        return intake.answer(db_session(), current_actor(), programme_id, **data)
+
+
+@blp.route("/<uuid:programme_id>/participants/<uuid:participant_id>/intake")
+class ParticipantIntake(MethodView):
+    @blp.doc(operationId="getProgrammeParticipantIntake")
+    @blp.response(200, IntakeSchema)
+    @documents_errors(blp, 401, 404)
+    def get(self, programme_id: uuid.UUID, participant_id: uuid.UUID) -> Any:
+        """A participant's intake: its coordinators, and the participant; 404 for anyone else."""
+        return intake.of_participant(db_session(), current_actor(), programme_id, participant_id)

@@ -1,0 +1,77 @@
+"""Pairings in Chromium: a coordinator pairs a mentor and a mentee; the mentor accepts the sessions asked for and the
+worker starts the pairing; the mentee sees it at phone size, ends it and says how it went. axe on every screen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import User
+from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
+from tests.web.pages import sign_in
+
+
+def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    admin = web_server.register("Mary Jackson", "mary@example.com")
+    coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
+    mentor = web_server.register("Dorothy Vaughan", "dorothy@example.com")
+    mentee = web_server.register("Lin Chen", "lin@example.com")
+    with committed() as db, db.begin():
+        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+    me = web_server.call("GET", "/me", coordinator)
+    programme = web_server.call("POST", "/programmes", admin, {"name": "Spring cohort", "session_count": 6,
+                                                               "coordinator_user_ids": [me["id"]]}, status=201)
+    url = f"/programmes/{programme['id']}"
+    web_server.call("POST", f"{url}/open-enrolment", coordinator)
+    expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    for person, role in ((mentor, "mentor"), (mentee, "mentee")):
+        link = web_server.call("POST", f"{url}/join-links", coordinator,
+                               {"role": role, "max_uses": 5, "expires_at": expires}, status=201)
+        web_server.call("POST", "/programmes/join", person, {"token": link["token"]})
+
+    page = new_page(browser, web_server, "UTC")
+    sign_in(page, "katherine@example.com")
+    page.goto(f"/#{url}")
+    form = page.get_by_role("form", name="Pair a mentor and a mentee")
+    form.get_by_label("Mentor").select_option(label="Dorothy Vaughan")
+    form.get_by_label("Mentee").select_option(label="Lin Chen")
+    form.get_by_role("button", name="Pair them").click()
+    expect(page.locator("#main [role=status]")).to_contain_text("Dorothy Vaughan and Lin Chen are paired")
+    expect(page.locator("#main")).to_contain_text("waiting for the mentor to accept its sessions")
+    axe.check(page, "programme: its pairings, one proposed")
+    shot(page, "pairing-01-proposed")
+
+    pairing = web_server.call("GET", f"{url}/pairings", coordinator)["items"][0]
+    web_server.call("POST", f"/booking-series/{pairing['series_id']}/accept", mentor)
+
+    phone = new_page(browser, web_server, "Asia/Tokyo", PHONE)
+    sign_in(phone, "lin@example.com")
+    phone.goto(f"/#{url}")
+    expect(phone.get_by_role("heading", name="Your pairing")).to_be_visible()
+    mine = phone.locator("#main li", has_text="Dorothy Vaughan mentors Lin Chen")
+    for _ in range(20):  # the worker starts it once it follows the accept
+        if "Active" in mine.inner_text():
+            break
+        phone.wait_for_timeout(500)
+        phone.reload()
+    expect(mine).to_contain_text("Active")
+    expect(mine).to_contain_text("every week, 6 sessions of 60 minutes")
+    axe.check(phone, "phone: a mentee's pairing, active")
+    shot(phone, "pairing-02-active-phone")
+    mine.get_by_role("button", name="End the pairing").click()
+    asked = phone.get_by_role("group", name="End the pairing of Dorothy Vaughan and Lin Chen")
+    asked.get_by_role("button", name="End it").click()
+    survey = phone.get_by_role("form", name="How it went")
+    survey.get_by_label("Your rating, 1 to 5").fill("5")
+    survey.get_by_label("A few words").fill("Dorothy helped me plan my first talk.")
+    axe.check(phone, "phone: a closing survey")
+    survey.get_by_role("button", name="Send").click()
+    expect(phone.locator("#main")).to_contain_text("You rated it 5 of 5. Thank you.")
+    phone.context.close()
+
+    page.reload()
+    expect(page.locator("#main li", has_text="Dorothy Vaughan mentors Lin Chen")).to_contain_text("Surveys: mentee 5/5")

@@ -1,0 +1,89 @@
+// A programme's pairings: its coordinators pair a mentor and a mentee and follow every pairing; each of the pair
+// sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
+import { get, post } from '../api.js';
+import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading } from '../ui.js';
+
+const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
+const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
+const agreement = (p) => `every ${p.cadence_weeks === 1 ? 'week' : 'two weeks'}, ${p.session_count} sessions of `
+  + `${p.session_minutes} minutes`;
+
+function moves(base, p, messages, refresh) {
+  const el = h('div', { class: 'actions', 'data-confirm-for': `pairing-${p.id}` });
+  // The pair read "the pairing"; its coordinators, with many, read whose.
+  const whose = ['coordinator', 'admin'].includes(p.viewer_role) ? ` of ${p.mentee_name}` : '';
+  const act1 = (path, label, body = {}) => h('button', { type: 'button',
+    onclick: (e) => act(e.currentTarget, messages, async () => { await post(`${base}/${p.id}/${path}`, body); await refresh(); }) }, label);
+  if (p.status === 'active') el.append(act1('pause', `Pause the pairing${whose}`));
+  if (p.status === 'paused') el.append(act1('resume', `Resume the pairing${whose}`));
+  if (p.status !== 'ended') {
+    el.append(h('button', { type: 'button', class: 'danger', onclick: () => confirmPanel(el, {
+      label: `End the pairing of ${p.mentor_name} and ${p.mentee_name}`,
+      says: h('p', {}, 'Its coming sessions are cancelled, and both are asked how it went.'), confirm: 'End it',
+      danger: true, keep: 'Keep it', messages,
+      onConfirm: async () => { await post(`${base}/${p.id}/end`, {}); await refresh(); } }) },
+    `End the pairing${whose}`));
+  }
+  return el;
+}
+
+function survey(base, p, messages, refresh) {
+  if (p.status !== 'ended' || !['mentor', 'mentee'].includes(p.viewer_role)) return null;
+  if (p.surveys.length) return h('p', {}, `You rated it ${p.surveys[0].rating} of 5. Thank you.`);
+  const form = h('form', { class: 'stack', 'aria-label': 'How it went' },
+    field('Your rating, 1 to 5', { type: 'number', name: 'rating', min: 1, max: 5, required: true }),
+    field('A few words', { tag: 'textarea', name: 'comment', rows: 2, maxlength: 2000 }),
+    h('button', { type: 'submit', class: 'primary' }, 'Send'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      await post(`${base}/${p.id}/survey`, { rating: Number(form.rating.value), comment: form.comment.value });
+      await refresh();
+    }, form);
+  });
+  return form;
+}
+
+function pairingItem(base, p, messages, refresh) {
+  return h('li', {}, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
+    h('p', { class: 'meta' }, `${agreement(p)}${p.first_start && p.status !== 'ended' ? ` · from ${when(p.first_start)}` : ''}`
+      + `${p.status === 'proposed' ? ' · waiting for the mentor to accept its sessions' : ''}`
+      + `${p.end_reason ? ` · ended: ${p.end_reason}` : ''}`),
+    p.viewer_role === 'coordinator' || p.viewer_role === 'admin'
+      ? (p.surveys.length ? h('p', {}, `Surveys: ${p.surveys.map((s) => `${s.role} ${s.rating}/5`).join(', ')}`) : null)
+      : null,
+    moves(base, p, messages, refresh), survey(base, p, messages, refresh));
+}
+
+/** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. */
+export function pairingsSection(programme, messages, { runs }) {
+  const base = `/programmes/${programme.id}/pairings`;
+  const listEl = h('div', {}, loading());
+  const formEl = h('div', {});
+  async function refresh() {
+    const page = await get(`${base}?limit=100`);
+    replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => pairingItem(base, p, messages, refresh)))
+      : empty(runs ? 'No pairing yet.' : 'You are not paired yet: the coordinators pair you.'));
+  }
+  if (runs && programme.status !== 'closed') {
+    get(`/programmes/${programme.id}/participants?limit=100&status=active`).then((people) => {
+      const of = (role) => people.items.filter((p) => p.role === role).map((p) => [p.id, p.display_name]);
+      const form = h('form', { class: 'stack', 'aria-label': 'Pair a mentor and a mentee' },
+        field('Mentor', { tag: 'select', name: 'mentor', required: true }, of('mentor')),
+        field('Mentee', { tag: 'select', name: 'mentee', required: true }, of('mentee')),
+        h('button', { type: 'submit', class: 'primary' }, 'Pair them'));
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        act(form.querySelector('button'), messages, async () => {
+          const made = await post(base, { mentor_participant_id: form.mentor.value, mentee_participant_id: form.mentee.value });
+          messages.ok(`${made.mentor_name} and ${made.mentee_name} are paired: their sessions are asked for from ${when(made.first_start)}.`);
+          await refresh();
+        }, form);
+      });
+      replace(formEl, form);
+    }, (err) => replace(formEl, errorBox(err.message)));
+  }
+  refresh().catch((err) => replace(listEl, errorBox(err.message)));
+  return h('section', { 'aria-labelledby': 'pg-pair-h' }, h('h2', { id: 'pg-pair-h' }, runs ? 'Pairings' : 'Your pairing'),
+    formEl, listEl);
+}

@@ -1,0 +1,66 @@
+"""The payloads of a programme's events (``programme.*``, ``enrolment.*``, ``pairing.*``): who they concern is
+named by the keys of ``workflows.payloads`` (the coordinators, the participant, the mentor and mentee of a
+pairing)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class ProgrammePayload(TypedDict):
+    """``programme.*``: a programme created or moved (``status``, where it stands now), told to its coordinators
+    (``coordinator_user_ids``, by user, when the event was recorded)."""
+
+    id: str
+    name: str
+    status: str
+    starts_on: str | None
+    ends_on: str | None
+    coordinator_user_ids: list[str]
+
+
+class ProgrammeCoordinatorsPayload(ProgrammePayload):
+    """``programme.coordinators_changed``: who coordinates it now, who was added and who was taken off (told
+    too, by user)."""
+
+    added_user_ids: list[str]
+    removed_user_ids: list[str]
+
+
+class EnrolmentPayload(TypedDict):
+    """``enrolment.*``: a person joined a programme (``via`` an invitation or a join link), left it, or was removed;
+    told to them (``participant_user_id``) and to its coordinators (``coordinator_user_ids``). ``id`` is the
+    participation's; ``status`` is where it stands now."""
+
+    id: str
+    programme_id: str
+    programme_name: str
+    participant_user_id: str
+    role: str
+    status: str
+    capacity: int | None
+    via: str | None
+    coordinator_user_ids: list[str]
+
+
+class PairingPayload(TypedDict):
+    """``pairing.*``: a programme's mentor (``mentor_profile_id``) and mentee (``mentee_user_id``) paired, told to both
+    and to its coordinators. ``status`` is where it stands now; the agreement (``cadence_weeks``,
+    ``session_minutes``, ``session_count``); its sessions' series (``series_id``) on the mentor's programme listing
+    and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended."""
+
+    id: str
+    programme_id: str
+    programme_name: str
+    listing_id: str
+    mentor_profile_id: str
+    mentee_user_id: str
+    status: str
+    cadence_weeks: int
+    session_minutes: int
+    session_count: int
+    series_id: str | None
+    start_time: str | None
+    ended_by: str | None
+    reason: str | None
+    coordinator_user_ids: list[str]
