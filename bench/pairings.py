@@ -86,5 +86,6 @@ def _post(client: httpx.Client, path: str, user_id: uuid.UUID, body: dict[str, o
 
 def _join(client: httpx.Client, url: str, admin: uuid.UUID, user_id: uuid.UUID, role: str) -> str:
     link = _post(client, f"{url}/join-links", admin, {
-        "role": role, "max_uses": 1, "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()})
+        "role": role, "max_uses": 1, "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        **({"capacity": PER_MENTOR} if role == "mentor" else {})})
     return str(_post(client, "/api/v1/programmes/join", user_id, {"token": link["token"]})["id"])

@@ -18,6 +18,7 @@ from models.enums import (
     DisputeStatus,
     EmailStatus,
     FeedRevocation,
+    GoalStatus,
     HandlerStatus,
     InvitationStatus,
     ListingKind,
@@ -32,6 +33,7 @@ from models.enums import (
     WaitlistStatus,
     WebhookMessageStatus,
 )
+from models.goals import ActionItem, PairingGoal, SessionGoal
 from models.listings import Listing
 from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
@@ -51,6 +53,7 @@ from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 __all__ = [
     "AccountToken",
     "AccountTokenPurpose",
+    "ActionItem",
     "AdminAction",
     "AttendanceDispute",
     "AuthEvent",
@@ -73,6 +76,7 @@ __all__ = [
     "DisputeStatus",
     "EmailStatus",
     "FeedRevocation",
+    "GoalStatus",
     "HandlerStatus",
     "IdempotencyKey",
     "InvitationStatus",
@@ -87,6 +91,7 @@ __all__ = [
     "OutboxEvent",
     "OutboxHandler",
     "Pairing",
+    "PairingGoal",
     "PairingStatus",
     "PairingSurvey",
     "ParticipantAvailability",
@@ -106,6 +111,7 @@ __all__ = [
     "Review",
     "ReviewEligibility",
     "SeriesStatus",
+    "SessionGoal",
     "SessionReminder",
     "SessionStatus",
     "SignIn",

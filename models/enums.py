@@ -167,6 +167,14 @@ class PairingStatus(StrEnum):
     ENDED = "ended"
 
 
+class GoalStatus(StrEnum):
+    """A pairing's goal: being worked on, reached, or set aside."""
+
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
 class ParticipantRole(StrEnum):
     """The part a person takes in one programme (a mentee in one may be a mentor in another)."""
 

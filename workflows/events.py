@@ -62,6 +62,7 @@ from workflows.payloads import (
 )
 from workflows.programme_payloads import (
     EnrolmentPayload,
+    GoalPayload,
     PairingPayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
@@ -139,6 +140,10 @@ class EventType(StrEnum):
     PAIRING_PAUSED = "pairing.paused", PairingPayload
     PAIRING_RESUMED = "pairing.resumed", PairingPayload
     PAIRING_ENDED = "pairing.ended", PairingPayload
+    GOAL_SET = "goal.set", GoalPayload
+    GOAL_DONE = "goal.done", GoalPayload
+    GOAL_DROPPED = "goal.dropped", GoalPayload
+    GOAL_REOPENED = "goal.reopened", GoalPayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 
@@ -275,3 +280,4 @@ SERIES_EVENTS = of_aggregate("booking_series")
 PROGRAMME_EVENTS = of_aggregate("programme")
 ENROLMENT_EVENTS = of_aggregate("enrolment")
 PAIRING_EVENTS = of_aggregate("pairing")
+GOAL_EVENTS = of_aggregate("goal")

@@ -11,7 +11,15 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from models import Listing, ParticipantStatus, ProgrammeCoordinator, ProgrammeParticipant
+from models import (
+    Listing,
+    Pairing,
+    PairingStatus,
+    ParticipantStatus,
+    Programme,
+    ProgrammeCoordinator,
+    ProgrammeParticipant,
+)
 from workflows.actors import Actor
 from workflows.errors import Forbidden, NotFound
 
@@ -53,3 +61,14 @@ def visible_listing(db: Session, actor: Actor, listing_id: uuid.UUID, *, options
     if not in_programme_of(db, actor, listing):
         raise NotFound("listing not found")
     return listing
+
+
+def books_within_pairing(db: Session, actor: Actor, listing: Listing) -> bool:
+    """Whether the actor may book a programme's listing: anyone who sees it, unless the programme keeps its mentees'
+    sessions to their pairing (``mentees_book_outside`` off); then a mentee books their own pairing's mentor only."""
+    programme = db.get(Programme, listing.programme_id) if listing.programme_id is not None else None
+    if programme is None or programme.mentees_book_outside or actor.is_admin:
+        return True
+    return bool(db.scalar(select(exists().where(
+        Pairing.programme_id == programme.id, Pairing.mentee_user_id == actor.user_id,
+        Pairing.listing_id == listing.id, Pairing.status != PairingStatus.ENDED))))

@@ -21,6 +21,7 @@ from models import (
 )
 from workflows.programme_payloads import (
     EnrolmentPayload,
+    GoalPayload,
     PairingPayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
@@ -276,7 +277,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
                 | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload
-                | EnrolmentPayload | PairingPayload)
+                | EnrolmentPayload | PairingPayload | GoalPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

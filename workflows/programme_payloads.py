@@ -64,3 +64,19 @@ class PairingPayload(TypedDict):
     ended_by: str | None
     reason: str | None
     coordinator_user_ids: list[str]
+
+
+class GoalPayload(TypedDict):
+    """``goal.*``: a pairing's goal set, reached, set aside or reopened (``status``, where it stands now); told to
+    the pair (its mentor by profile, its mentee by user) and to the programme's coordinators."""
+
+    id: str
+    pairing_id: str
+    programme_id: str
+    programme_name: str
+    mentor_profile_id: str
+    mentee_user_id: str
+    title: str
+    status: str
+    target_date: str | None
+    coordinator_user_ids: list[str]

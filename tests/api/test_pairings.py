@@ -208,3 +208,57 @@ def test_two_coordinators_moving_one_pairing_at_once_take_turns(seed: Session,
                 OutboxEvent.aggregate_id == uuid.UUID(made["series_id"]),
                 OutboxEvent.type == "booking_series.cancelled"))
             assert (ended, withdrawn) == (1, 1)
+
+
+def test_a_programme_that_keeps_sessions_to_the_pairing_refuses_another_of_its_mentors(client: FlaskClient,
+                                                                                      db: Session) -> None:
+    for outside, expected in ((False, 403), (True, 201)):
+        coordinator, programme = running_programme(client, mentees_book_outside=outside)
+        _, mentor_id = joined(client, coordinator, programme, "mentor")
+        other, _ = joined(client, coordinator, programme, "mentor")
+        mentee, mentee_id = joined(client, coordinator, programme, "mentee")
+        pairing = client.post(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers, json={
+            "mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id}).get_json()
+        assert pairing["status"] == "proposed"  # its own mentor's listing: asked for on the mentee's behalf
+        others = client.get("/api/v1/listings", headers=other.headers,
+                            query_string={"mentor_profile_id": client.get(
+                                "/api/v1/me", headers=other.headers).get_json()["mentor_profile_id"]}).get_json()
+        (listing,) = [item for item in others["items"] if item["id"] != pairing["listing_id"]]
+        asked = client.post("/api/v1/bookings", headers=mentee.headers, json={
+            "listing_id": listing["id"], "start_time": (datetime.now(UTC) + timedelta(days=2, hours=1))
+            .replace(minute=0, second=0, microsecond=0).isoformat()})
+        assert asked.status_code == expected, (outside, asked.get_json())
+
+
+def test_the_pairings_activation_racing_the_mentors_own_accept_books_the_time_once(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    admin, coordinator = as_caller(UserFactory(is_admin=True)), as_caller(UserFactory())
+    mentor = as_caller(UserFactory())
+    people = [(as_caller(UserFactory()), as_caller(UserFactory())) for _ in range(3)]
+    seed.commit()
+    app = live_app(committed)
+    client = app.test_client()
+    programme = create(client, admin, coordinator, session_count=4)
+    client.post(f"{BASE}/{programme['id']}/open-enrolment", headers=coordinator.headers)
+    _, mentor_id = joined(client, coordinator, programme, "mentor", person=mentor, capacity=5)
+    for paired, other in people:
+        _, mentee_id = joined(client, coordinator, programme, "mentee", person=paired)
+        joined(client, coordinator, programme, "mentee", person=other)
+        pairing = client.post(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers, json={
+            "mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id}).get_json()
+        # Another mentee asks the same mentor for the pairing's first time; the mentor accepts both at once.
+        single = client.post("/api/v1/bookings", headers=other.headers, json={
+            "listing_id": pairing["listing_id"], "start_time": pairing["first_start"]})
+        assert single.status_code == 201, single.get_json()
+        answers = concurrently([_post(app, mentor, f"{SERIES}/{pairing['series_id']}/accept", {}),
+                                _post(app, mentor, f"/api/v1/bookings/{single.get_json()['id']}/accept", {})])
+        with committed() as db:
+            at_first = db.scalar(select(func.count()).select_from(Booking).where(
+                Booking.listing_id == uuid.UUID(pairing["listing_id"]),
+                Booking.start_time == datetime.fromisoformat(pairing["first_start"]),
+                Booking.status == BookingStatus.ACCEPTED))
+            series_times = db.scalar(select(func.count()).select_from(Booking).where(
+                Booking.series_id == uuid.UUID(pairing["series_id"]), Booking.status == BookingStatus.ACCEPTED))
+        assert at_first == 1, answers  # the time is booked once, whichever accept came first
+        assert series_times in {3, 4} and answers[0] == 200, answers
+        assert (answers[1] == 200) == (series_times == 3), answers

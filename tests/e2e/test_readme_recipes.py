@@ -156,6 +156,10 @@ def test_the_tour_takes_a_session_from_request_to_review(stack: Stack) -> None:
     # Step 8: the links read out of the mail catcher's log confirm the address and set a new password.
     assert '"email_verified": false' in done.stdout and '"email_verified": true' in done.stdout, done.stdout
     assert "\n204\n" in done.stdout and '"token_type": "Bearer"' in done.stdout, done.stdout
+    # Step 9: three invited from the file, two joined with a click, paired, and the mentor's accept started it.
+    assert '"invited":["mentor@example.com","mentee@example.com","lin@example.com"],"errors":[]' in done.stdout, \
+        done.stdout
+    assert '{"status":"accepted","accepted_count":6}' in done.stdout and "pairing: active" in done.stdout, done.stdout
 
 
 def test_the_recipes_that_write_files_leave_the_clone_clean(stack: Stack) -> None:

@@ -20,11 +20,13 @@ from models import (
     BookingSeries,
     BookingStatus,
     DisputeStatus,
+    GoalStatus,
     ListingKind,
     MentorshipSession,
     NoShow,
     OutboxEvent,
     Pairing,
+    PairingGoal,
     PairingStatus,
     ParticipantRole,
     ParticipantStatus,
@@ -46,7 +48,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
-from workflows.programmes import enrolment, pairings
+from workflows.programmes import enrolment, goals, pairings
 from workflows.programmes import lifecycle as programme_lifecycle
 from workflows.sessions import waitlists
 from workflows.webhooks import endpoints
@@ -210,6 +212,11 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uui
                               else PairingStatus.ACTIVE, ended_by="coordinator" if ended else None,
                               end_reason="Goals reached" if ended else None)
             recorded.append(events.record(seed, event_type, pairings.pairing_payload(seed, programme, pairing),
+                                          actor=f"user:{coordinator}"))
+        # And its goals: with a target date and without.
+        for event_type, target in zip(sorted(events.GOAL_EVENTS), (now.date(), None, now.date(), None), strict=True):
+            goal = PairingGoal(id=uuid.uuid4(), title="Give a talk", target_date=target, status=GoalStatus.OPEN)
+            recorded.append(events.record(seed, event_type, goals.goal_payload(seed, programme, pairing, goal),
                                           actor=f"user:{coordinator}"))
     return recorded
 

@@ -1,5 +1,6 @@
 """Pairings in Chromium: a coordinator pairs a mentor and a mentee; the mentor accepts the sessions asked for and the
-worker starts the pairing; the mentee sees it at phone size, ends it and says how it went. axe on every screen."""
+worker starts the pairing; the mentee sees it at phone size, sets a goal and an action item, reaches the goal, ends
+the pairing and says how it went. axe on every screen."""
 
 from __future__ import annotations
 
@@ -60,7 +61,17 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
         phone.reload()
     expect(mine).to_contain_text("Active")
     expect(mine).to_contain_text("every week, 6 sessions of 60 minutes")
-    axe.check(phone, "phone: a mentee's pairing, active")
+    mine.locator("summary", has_text="Goals and action items").click()
+    goal = phone.get_by_role("form", name="New goal of Lin Chen")
+    goal.get_by_label("Goal").fill("Give a talk at a meetup")
+    goal.get_by_role("button", name="Add the goal").click()
+    item = phone.get_by_role("form", name="New action item of Lin Chen")
+    item.get_by_label("Action item").fill("Draft the outline")
+    item.get_by_role("button", name="Add the item").click()
+    expect(mine).to_contain_text("Draft the outline")
+    mine.get_by_role("button", name="Mark \u201cGive a talk at a meetup\u201d reached").click()
+    expect(mine.locator("li", has_text="Give a talk at a meetup")).to_contain_text("done")
+    axe.check(phone, "phone: a mentee's pairing, active, with its goals")
     shot(phone, "pairing-02-active-phone")
     mine.get_by_role("button", name="End the pairing").click()
     asked = phone.get_by_role("group", name="End the pairing of Dorothy Vaughan and Lin Chen")

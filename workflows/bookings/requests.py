@@ -19,9 +19,9 @@ from workflows.bookings import lifecycle
 from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import reserve_credit
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden
 from workflows.events import EventType, record
-from workflows.lookups import visible_listing
+from workflows.lookups import books_within_pairing, visible_listing
 from workflows.payloads import booking_payload
 from workflows.roles import Role
 from workflows.scheduling import checks
@@ -43,6 +43,8 @@ def bookable_listing(db: Session, actor: Actor, listing_id: uuid.UUID) -> Listin
         raise BusinessRuleViolation("group listings are joined through their group sessions, not booked")
     if listing.mentor_profile.user_id == actor.user_id:
         raise BusinessRuleViolation("you cannot book your own listing")
+    if not books_within_pairing(db, actor, listing):
+        raise Forbidden("your programme keeps your sessions to your pairing: book your own mentor's listing")
     return listing
 
 

@@ -95,7 +95,7 @@ def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role
     """The web app's route of where a message leads (its row's ``link``)."""
     if event_type.aggregate == "programme":
         return f"#/programmes/{payload['id']}"
-    if event_type.aggregate in {"enrolment", "pairing"}:
+    if event_type.aggregate in {"enrolment", "pairing", "goal"}:
         return f"#/programmes/{payload['programme_id']}"
     if link == Link.LISTING or (link == Link.ANOTHER_TIME and not payload.get("group_session_id")):
         return f"#/listings/{payload['listing_id']}"
@@ -180,6 +180,7 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         "person": context.name(uuid.UUID(payload["participant_user_id"]), "a participant")
         if payload.get("participant_user_id") else "",
         "part": f"a {payload['role']}" if payload.get("role") in {"mentor", "mentee"} else "",
+        "goal": f"\u201c{payload['title']}\u201d" if outbox_event.type.startswith("goal.") else "",
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"

@@ -156,6 +156,15 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
             "Pairing ended", "Your pairing in {programme} has ended{reason}. Tell us how it went: a rating and a "
                              "few words, on the programme's page.")),
         Role.COORDINATOR: Message("A pairing ended", "A pairing of {programme} has ended{reason}.")},
+    # A pairing's goals: the pair are told of each move (the coordinators follow them on the programme's page).
+    EventType.GOAL_SET: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "A new goal", "Your pairing in {programme} has a new goal: {goal}.")),
+    EventType.GOAL_DONE: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "Goal reached", "Your pairing in {programme} reached its goal {goal}.")),
+    EventType.GOAL_DROPPED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "Goal set aside", "Your pairing in {programme} set aside its goal {goal}.")),
+    EventType.GOAL_REOPENED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+        "Goal reopened", "Your pairing in {programme} works on {goal} again.")),
 }
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).

@@ -87,7 +87,7 @@ def deliver_invitations(db: Session, programme_id: uuid.UUID, *, batch: int = MA
             expires=_expiry(invitation.expires_at, accounts.get(invitation.email)))
         try:
             send_email(settings.smtp_url, sender=settings.smtp_from, to=invitation.email,
-                       subject=_SUBJECT.format(programme=f"\u201c{programme.name}\u201d"), body=body,
+                       subject=" ".join(_SUBJECT.format(programme=f"\u201c{programme.name}\u201d").split()), body=body,
                        message_id=str(invitation.id))
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("programme_invitation.mail_failed", invitation_id=str(invitation.id), error=str(exc))

@@ -222,8 +222,9 @@ def _part(db: Session, actor: Actor, pairing: Pairing) -> Role | None:
     return role
 
 
-def _load(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, lock: bool
-          ) -> tuple[Pairing, Role]:
+def load(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, lock: bool
+         ) -> tuple[Pairing, Role]:
+    """The pairing (locked for a change) and the actor's part in it: the pair's or a coordinator's; 404 else."""
     query = select(Pairing).where(Pairing.id == pairing_id, Pairing.programme_id == programme_id)
     pairing = db.scalar(query.with_for_update() if lock else query)
     role = _part(db, actor, pairing) if pairing is not None else None
@@ -245,7 +246,7 @@ def _view(db: Session, pairing: Pairing, role: Role) -> PairingView:
 
 def get(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID) -> PairingView:
     """A pairing: its pair and the programme's coordinators; 404 for anyone else."""
-    pairing, role = _load(db, actor, programme_id, pairing_id, lock=False)
+    pairing, role = load(db, actor, programme_id, pairing_id, lock=False)
     return _view(db, pairing, role)
 
 
@@ -305,7 +306,7 @@ def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.U
           now: datetime | None = None) -> PairingView:
     """Put an active pairing on hold (either of the pair, or a coordinator): its coming sessions are cancelled."""
     now = now or utcnow()
-    pairing, role = _load(db, actor, programme_id, pairing_id, lock=True)
+    pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.apply(pairing, PairingAction.PAUSE, role)
     pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
@@ -320,7 +321,7 @@ def resume(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.
     """Go on with a paused pairing: its remaining sessions are asked for again (the mentor accepts them, as at
     first). 409 when none remain or the pair have no time in common."""
     now = now or utcnow()
-    pairing, role = _load(db, actor, programme_id, pairing_id, lock=True)
+    pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.check(pairing, PairingAction.RESUME, role)
     remaining = pairing.session_count - pairing.sessions_before
@@ -348,7 +349,7 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     now = now or utcnow()
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidInput(f"a reason has at most {MAX_REASON} characters", field="reason")
-    pairing, role = _load(db, actor, programme_id, pairing_id, lock=True)
+    pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.apply(pairing, PairingAction.END, role)
     pairing.ended_at, pairing.ended_by, pairing.end_reason = now, role.value, (reason or "").strip() or None
@@ -361,7 +362,7 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
 def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, rating: int,
                   comment: str = "") -> PairingView:
     """One of the pair says how it went, once it ended: a rating of 1 to 5 and a few words, once (409 again)."""
-    pairing, role = _load(db, actor, programme_id, pairing_id, lock=True)
+    pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
     if role not in {Role.MENTOR, Role.MENTEE}:
         raise NotFound("pairing not found")
     if pairing.status != PairingStatus.ENDED:

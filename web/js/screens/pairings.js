@@ -1,6 +1,6 @@
 // A programme's pairings: its coordinators pair a mentor and a mentee and follow every pairing; each of the pair
 // sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
-import { get, post } from '../api.js';
+import { get, patch, post } from '../api.js';
 import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading } from '../ui.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
@@ -44,6 +44,46 @@ function survey(base, p, messages, refresh) {
   return form;
 }
 
+/** A pairing's goals and the action items not done, folded, read when opened; the pair and coordinators add to
+ * them and tick them off while it is not ended. */
+function progress(base, p, messages) {
+  const url = `${base}/${p.id}`;
+  const panel = h('div', {}, loading());
+  const open = p.status !== 'ended';
+  async function draw() {
+    const [goals, items, held] = await Promise.all([get(`${url}/goals`), get(`${url}/action-items?open=true`),
+      get(`${url}/sessions`)]);
+    const pair = ['mentor', 'mentee'].includes(p.viewer_role); // the pair open a session's page; coordinators see times
+    const sessionsEl = held.items.length ? h('ol', { class: 'list' }, held.items.map((one) => h('li', {},
+      pair ? h('a', { href: `#/sessions/${one.id}` }, when(one.start_time)) : when(one.start_time),
+      ` · ${one.status}${one.no_show ? ` · ${one.no_show} absent` : ''}`))) : empty('No session yet.');
+    const tick = (label, fn) => h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await fn(); await draw(); }) }, label);
+    const addGoal = h('form', { class: 'inline', 'aria-label': `New goal of ${p.mentee_name}` },
+      field('Goal', { name: 'title', maxlength: 200, required: true }), h('button', { type: 'submit' }, 'Add the goal'));
+    addGoal.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(addGoal.querySelector('button'), messages, async () => { await post(`${url}/goals`, { title: addGoal.title.value }); await draw(); }, addGoal);
+    });
+    const addItem = h('form', { class: 'inline', 'aria-label': `New action item of ${p.mentee_name}` },
+      field('Action item', { name: 'title', maxlength: 300, required: true }), h('button', { type: 'submit' }, 'Add the item'));
+    addItem.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(addItem.querySelector('button'), messages, async () => { await post(`${url}/action-items`, { title: addItem.title.value }); await draw(); }, addItem);
+    });
+    replace(panel, h('h4', {}, 'Sessions'), sessionsEl,
+      h('h4', {}, 'Goals'), goals.items.length ? h('ul', { class: 'list' }, goals.items.map((g) => h('li', {}, `${g.title} `,
+        badge(g.status, g.status === 'done' ? 'accepted' : g.status === 'open' ? 'draft' : 'cancelled'),
+        open && g.status === 'open' ? tick(`Mark “${g.title}” reached`, () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))
+        : empty('No goal yet.'), open ? addGoal : null,
+      h('h4', {}, 'Action items not done'), items.items.length ? h('ul', { class: 'list' }, items.items.map((i) => h('li', {}, `${i.title} `,
+        tick(`Mark “${i.title}” done`, () => patch(`${url}/action-items/${i.id}`, { done: true })))))
+        : empty('Nothing waits.'), open ? addItem : null);
+  }
+  const details = h('details', {}, h('summary', {}, `Sessions, goals and action items of ${p.mentor_name} and ${p.mentee_name}`), panel);
+  details.addEventListener('toggle', () => { if (details.open) draw().catch((err) => replace(panel, errorBox(err.message))); });
+  return details;
+}
+
 function pairingItem(base, p, messages, refresh) {
   return h('li', {}, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
     h('p', { class: 'meta' }, `${agreement(p)}${p.first_start && p.status !== 'ended' ? ` · from ${when(p.first_start)}` : ''}`
@@ -52,7 +92,8 @@ function pairingItem(base, p, messages, refresh) {
     p.viewer_role === 'coordinator' || p.viewer_role === 'admin'
       ? (p.surveys.length ? h('p', {}, `Surveys: ${p.surveys.map((s) => `${s.role} ${s.rating}/5`).join(', ')}`) : null)
       : null,
-    moves(base, p, messages, refresh), survey(base, p, messages, refresh));
+    moves(base, p, messages, refresh), p.status === 'proposed' ? null : progress(base, p, messages),
+    survey(base, p, messages, refresh));
 }
 
 /** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. */
