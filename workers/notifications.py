@@ -39,7 +39,7 @@ def send_invitations(self: DbTask, programme_id: str) -> int:
         with self.transaction() as db:
             done, failed = invitation_mail.deliver_invitations(db, uuid.UUID(programme_id))
         sent += done
-        if failed or done < invitation_mail.MAIL_BATCH:
+        if done + failed < invitation_mail.MAIL_BATCH:  # none left within the cap, or the server went away
             return sent
     with self.transaction() as db:
         enqueue_after_commit(db, SEND_INVITATIONS_TASK, programme_id)

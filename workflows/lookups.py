@@ -21,7 +21,7 @@ from models import (
     ProgrammeParticipant,
 )
 from workflows.actors import Actor
-from workflows.errors import Forbidden, NotFound
+from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 
 
 def listing_or_404(db: Session, listing_id: uuid.UUID, *, lock: bool = False, options: Sequence[Any] = ()
@@ -39,6 +39,8 @@ def own_listing(db: Session, actor: Actor, listing_id: uuid.UUID, *, to: str, lo
     listing = listing_or_404(db, listing_id, lock=lock, options=options)
     if actor.mentor_profile_id is None or actor.mentor_profile_id != listing.mentor_profile_id:
         raise Forbidden(f"only the listing's mentor can {to}")
+    if listing.programme_id is not None:  # its terms (free, its length, no questions, team or bundles) are its own
+        raise BusinessRuleViolation(f"a programme's listing keeps the programme's terms: you cannot {to}")
     return listing
 
 

@@ -38,7 +38,7 @@ class ListingBundles(MethodView):
     @documents_errors(blp, 401, 404, 422)
     def get(self, args: dict[str, Any], listing_id: uuid.UUID) -> Any:
         """The bundles offered on a listing, oldest first; withdrawn ones with `include_withdrawn=true`."""
-        return bundles.list_bundles(db_session(), listing_id, **args)
+        return bundles.list_bundles(db_session(), current_actor(), listing_id, **args)
 
     @blp.doc(operationId="createBundle")
     @idempotent(blp)

@@ -65,6 +65,7 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
     goal = phone.get_by_role("form", name="New goal of Lin Chen")
     goal.get_by_label("Goal").fill("Give a talk at a meetup")
     goal.get_by_role("button", name="Add the goal").click()
+    expect(mine.locator("li", has_text="Give a talk at a meetup")).to_be_visible()
     item = phone.get_by_role("form", name="New action item of Lin Chen")
     item.get_by_label("Action item").fill("Draft the outline")
     item.get_by_role("button", name="Add the item").click()

@@ -24,13 +24,18 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
+    EmailStatus,
     FeedRevocation,
+    InvitationStatus,
     Listing,
     MentorProfile,
     MentorshipSession,
+    Pairing,
+    PairingStatus,
     ParticipantAvailability,
     ParticipantStatus,
     ProgrammeCoordinator,
+    ProgrammeInvitation,
     ProgrammeParticipant,
     SeriesStatus,
     SessionStatus,
@@ -45,12 +50,14 @@ from workflows.bookings import series
 from workflows.calendars import feeds as calendars
 from workflows.clock import utcnow
 from workflows.errors import Unauthenticated
+from workflows.roles import Role
 from workflows.sessions import lifecycle as sessions
 
 log = structlog.get_logger(__name__)
 
 DELETED_NAME = "Deleted user"
 DELETED_REASON = "account deleted"
+DELETED_PAIRING = "one of the pair deleted their account"
 # Never a valid argon2 hash: every password check against it fails.
 UNUSABLE_HASH = "!account-deleted"
 
@@ -69,6 +76,7 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
     verify_current_password(user, current_password)
     now = now or utcnow()
     cancel_future_commitments(db, actor, now)
+    former_email = user.email
     user.email = placeholder_email(user.id)
     user.display_name = DELETED_NAME
     user.password_hash = UNUSABLE_HASH
@@ -94,6 +102,16 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
                .values(intake_answers=None, intake_answered_at=None, timezone=None))
     db.execute(delete(ParticipantAvailability).where(ParticipantAvailability.participant_id.in_(
         select(ProgrammeParticipant.id).where(ProgrammeParticipant.user_id == user.id))))
+    # Their live pairings end (their sessions were cancelled above), and the invitations to their address forget it.
+    theirs = Pairing.mentee_user_id == user.id
+    if actor.mentor_profile_id is not None:
+        theirs = theirs | (Pairing.mentor_profile_id == actor.mentor_profile_id)
+    db.execute(update(Pairing).where(theirs, Pairing.status != PairingStatus.ENDED).values(
+        status=PairingStatus.ENDED, ended_at=now, ended_by=Role.SYSTEM.value, end_reason=DELETED_PAIRING))
+    to_them = (ProgrammeInvitation.user_id == user.id) | (ProgrammeInvitation.email == former_email)
+    db.execute(update(ProgrammeInvitation).where(to_them, ProgrammeInvitation.status == InvitationStatus.PENDING)
+               .values(status=InvitationStatus.WITHDRAWN, decided_at=now, email_status=EmailStatus.NONE))
+    db.execute(update(ProgrammeInvitation).where(to_them).values(email=user.email, name=""))
     db.flush()
     log.info("account.deleted", user_id=str(user.id))
 

@@ -21,7 +21,7 @@ from models import Booking, Bundle, BundlePurchase, CreditStatus, Listing, Mento
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
-from workflows.lookups import listing_or_404, own_listing
+from workflows.lookups import own_listing, visible_listing
 from workflows.pagination import Page, paginate
 
 log = structlog.get_logger(__name__)
@@ -40,10 +40,10 @@ def create_bundle(db: Session, actor: Actor, listing_id: uuid.UUID, *, sessions_
     return bundle
 
 
-def list_bundles(db: Session, listing_id: uuid.UUID, *, include_withdrawn: bool, limit: int, cursor: str | None
-                 ) -> Page[Bundle]:
+def list_bundles(db: Session, actor: Actor, listing_id: uuid.UUID, *, include_withdrawn: bool, limit: int,
+                 cursor: str | None) -> Page[Bundle]:
     """A listing's bundles in the order they were offered; withdrawn ones only when asked for."""
-    listing_or_404(db, listing_id)
+    visible_listing(db, actor, listing_id)
     query = select(Bundle).where(Bundle.listing_id == listing_id)
     if not include_withdrawn:
         query = query.where(Bundle.active.is_(True))

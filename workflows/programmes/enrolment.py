@@ -15,12 +15,13 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import (
+    ParticipantAvailability,
     ParticipantRole,
     ParticipantStatus,
     Programme,
@@ -41,7 +42,7 @@ from workflows.programmes.lifecycle import (
     participation,
     run_by,
 )
-from workflows.programmes.listings import programme_listing
+from workflows.programmes.listings import programme_listing, put_away
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
 
@@ -120,6 +121,9 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
                            participant_id=str(row.id))
         if row.status == ParticipantStatus.REMOVED and via != Via.INVITATION:
             raise Forbidden("a coordinator took you off this programme: only a new invitation brings you back")
+        if row.role != role:  # back in the other role: the intake of the former one does not carry over
+            row.intake_answers = row.intake_answered_at = row.timezone = None
+            db.execute(delete(ParticipantAvailability).where(ParticipantAvailability.participant_id == row.id))
         row.status, row.role, row.capacity = ParticipantStatus.ACTIVE, role, capacity
         row.joined_at, row.ended_at = utcnow(), None
         break
@@ -226,6 +230,8 @@ def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: u
         row.ended_at = utcnow()
     db.flush()
     pairings.end_all_of(db, actor, row, reason="a coordinator took one of the pair off the programme")
+    if row.role == ParticipantRole.MENTOR:
+        put_away(db, programme_id, row.user_id)
     record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None),
            actor=actor.as_admin() if role == Role.ADMIN else str(actor))
     return participant_view(db, row)
@@ -241,6 +247,8 @@ def leave(db: Session, actor: Actor, programme_id: uuid.UUID) -> ParticipantView
     row.ended_at = utcnow()
     db.flush()
     pairings.end_all_of(db, actor, row, reason="one of the pair left the programme")
+    if row.role == ParticipantRole.MENTOR:
+        put_away(db, programme_id, row.user_id)
     record(db, EventType.ENROLMENT_LEFT, enrolment_payload(db, programme, row, None), actor=str(actor))
     return participant_view(db, row)
 

@@ -79,7 +79,13 @@ def _milestones(given: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:
         return []
     if len(given) > MAX_MILESTONES:
         raise BusinessRuleViolation(f"a goal has at most {MAX_MILESTONES} milestones", field="milestones")
-    return [{"title": str(one["title"]).strip()[:MAX_TITLE], "done": bool(one.get("done"))} for one in given]
+    return [{"title": _words(str(one["title"]))[:MAX_TITLE], "done": bool(one.get("done"))} for one in given]
+
+
+def _words(title: str) -> str:
+    if not title.strip():
+        raise BusinessRuleViolation("give it a few words", field="title")
+    return title.strip()
 
 
 def _open_pairing(pairing: Pairing) -> None:
@@ -102,7 +108,7 @@ def set_goal(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uui
     count = db.scalar(select(func.count()).select_from(PairingGoal).where(PairingGoal.pairing_id == pairing_id)) or 0
     if count >= MAX_GOALS:
         raise BusinessRuleViolation(f"a pairing has at most {MAX_GOALS} goals")
-    goal = PairingGoal(id=uuid.uuid4(), pairing_id=pairing_id, title=title.strip(), target_date=target_date,
+    goal = PairingGoal(id=uuid.uuid4(), pairing_id=pairing_id, title=_words(title), target_date=target_date,
                        milestones=_milestones(milestones), status=GoalStatus.OPEN, created_by_user_id=actor.user_id,
                        created_at=utcnow(), updated_at=utcnow())
     db.add(goal)
@@ -122,7 +128,7 @@ def update_goal(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: 
     if goal is None:
         raise NotFound("goal not found")
     if "title" in changes:
-        goal.title = changes["title"].strip()
+        goal.title = _words(changes["title"])
     if "target_date" in changes:
         goal.target_date = changes["target_date"]
     if "milestones" in changes:
@@ -169,7 +175,7 @@ def add_item(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uui
         ActionItem.pairing_id == pairing_id, ActionItem.done_at.is_(None))) or 0
     if waiting >= MAX_OPEN_ITEMS:
         raise BusinessRuleViolation(f"a pairing has at most {MAX_OPEN_ITEMS} items not done")
-    item = ActionItem(id=uuid.uuid4(), pairing_id=pairing_id, title=title.strip()[:MAX_ITEM],
+    item = ActionItem(id=uuid.uuid4(), pairing_id=pairing_id, title=_words(title)[:MAX_ITEM],
                       owner_user_id=_owner(db, pairing, owner), goal_id=goal_id, session_id=session_id,
                       created_at=utcnow())
     db.add(item)
@@ -187,6 +193,7 @@ def set_item_done(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
                   *, done: bool) -> ActionItem:
     """Mark an item done (or not done again): the pair or a coordinator."""
     pairing, _ = load_pairing(db, actor, programme_id, pairing_id, lock=False)
+    _open_pairing(pairing)
     item = db.scalar(select(ActionItem).where(ActionItem.id == item_id, ActionItem.pairing_id == pairing.id)
                      .with_for_update())
     if item is None:
@@ -197,12 +204,15 @@ def set_item_done(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
 
 
 def session_ids(db: Session, pairing: Pairing) -> list[uuid.UUID]:
-    """The ids of a pairing's sessions: those of its mentor's programme listing with its mentee, from its start."""
-    return list(db.scalars(select(MentorshipSession.id).join(Booking, Booking.id == MentorshipSession.booking_id)
-                           .where(MentorshipSession.listing_id == pairing.listing_id,
-                                  Booking.mentee_user_id == pairing.mentee_user_id,
-                                  MentorshipSession.start_time >= func.coalesce(pairing.first_start,
-                                                                                pairing.created_at))))
+    """The ids of a pairing's sessions: those of its mentor's programme listing with its mentee, from when it was
+    made until it ended (a resumed pairing's earlier ones too)."""
+    query = (select(MentorshipSession.id).join(Booking, Booking.id == MentorshipSession.booking_id)
+             .where(MentorshipSession.listing_id == pairing.listing_id,
+                    Booking.mentee_user_id == pairing.mentee_user_id,
+                    MentorshipSession.start_time >= pairing.created_at))
+    if pairing.ended_at is not None:  # a later pairing of the same two has its own
+        query = query.where(MentorshipSession.start_time < pairing.ended_at)
+    return list(db.scalars(query))
 
 
 @dataclass(frozen=True)
@@ -237,6 +247,7 @@ def link_session(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id:
                  goal_id: uuid.UUID | None) -> PairSession:
     """Set (or, with none, clear) the goal a session of the pairing works towards."""
     pairing, _ = load_pairing(db, actor, programme_id, pairing_id, lock=True)
+    _open_pairing(pairing)
     _of_pairing(db, pairing, goal_id=goal_id, session_id=session_id)
     if goal_id is None:
         db.execute(delete(SessionGoal).where(SessionGoal.session_id == session_id))

@@ -125,6 +125,8 @@ def _checked_windows(windows: Sequence[dict[str, int]]) -> list[Window]:
     if len(windows) > MAX_WINDOWS:
         raise BusinessRuleViolation(f"at most {MAX_WINDOWS} weekly windows", field="windows")
     ordered = sorted(Window(w["weekday"], w["start_minute"], w["end_minute"]) for w in windows)
+    if any(window.start_minute >= window.end_minute for window in ordered):
+        raise BusinessRuleViolation("a window ends after it starts", field="windows")
     for before, after in pairwise(ordered):
         if before.weekday == after.weekday and after.start_minute < before.end_minute:
             raise BusinessRuleViolation("two windows of the same day overlap: join them", field="windows")

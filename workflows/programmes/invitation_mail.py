@@ -87,8 +87,14 @@ def deliver_invitations(db: Session, programme_id: uuid.UUID, *, batch: int = MA
             expires=_expiry(invitation.expires_at, accounts.get(invitation.email)))
         try:
             send_email(settings.smtp_url, sender=settings.smtp_from, to=invitation.email,
-                       subject=" ".join(_SUBJECT.format(programme=f"\u201c{programme.name}\u201d").split()), body=body,
-                       message_id=str(invitation.id))
+                       subject=" ".join(_SUBJECT.format(programme=f"\u201c{programme.name}\u201d").split()),
+                       body=body, message_id=str(invitation.id))
+        except (ValueError, UnicodeError, smtplib.SMTPRecipientsRefused) as exc:
+            # This address cannot be mailed (refused by the server, or no header can carry it): it fails alone.
+            log.warning("programme_invitation.mail_refused", invitation_id=str(invitation.id), error=str(exc))
+            invitation.email_status = EmailStatus.FAILED
+            failed += 1
+            continue
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("programme_invitation.mail_failed", invitation_id=str(invitation.id), error=str(exc))
             if invitation.email_attempts >= MAX_MAIL_ATTEMPTS:

@@ -43,6 +43,8 @@ from workflows.programmes.rows import Invitee, InviteReport, RowError
 
 log = structlog.get_logger(__name__)
 
+MAX_DISPLAY_NAME = 100  # a user's name, as the accounts keep it
+
 MAX_INVITATIONS = 50_000  # invitations a programme keeps
 INVITATION_TTL = timedelta(days=14)
 INVALID_INVITATION = "this invitation is invalid, used, withdrawn or expired: ask the programme's coordinators"
@@ -242,8 +244,8 @@ def register_from_invitation(db: Session, token: str, *, password: str, display_
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it takes no participants now",
                                     field="programme")
-    user = register_user(db, email=invitation.email, password=password,
-                         display_name=display_name.strip() or invitation.name or invitation.email.split("@")[0],
+    name = display_name.strip() or invitation.name or invitation.email.split("@")[0]
+    user = register_user(db, email=invitation.email, password=password, display_name=name[:MAX_DISPLAY_NAME],
                          verified=True, timezone=timezone, locale=locale)
     return user, _accept(db, invitation, programme, user)
 

@@ -36,6 +36,7 @@ from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import ProgrammeCoordinatorsPayload, ProgrammePayload
+from workflows.programmes.listings import put_away
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
 
@@ -238,6 +239,7 @@ def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAct
     programme.updated_at = now
     if programme.status == ProgrammeStatus.CLOSED:
         programme.closed_at = now
+        put_away(db, programme_id)  # its mentors' programme listings take no more bookings
     if programme.status in TAKING_PARTICIPANTS:
         # Invitations made while it was a draft are mailed now (and by beat's sweep, if this message is lost).
         enqueue_after_commit(db, SEND_INVITATIONS_TASK, str(programme_id))

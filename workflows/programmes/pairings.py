@@ -153,7 +153,8 @@ def _ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammeP
                        "to open more hours, or the mentee to give more windows")
     series = series_requests.request(
         db, Actor(pairing.mentee_user_id),
-        series_requests.Shape(pairing.listing_id, first, every_weeks=pairing.cadence_weeks, count=count),
+        series_requests.Shape(pairing.listing_id, first, every_weeks=pairing.cadence_weeks, count=count,
+                              mentor_profile_id=pairing.mentor_profile_id),
         notes=f"Sessions of the pairing in {programme.name}", now=now)
     pairing.series_id, pairing.first_start = series.id, first
 
@@ -286,7 +287,9 @@ def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, r
     if pairing.series_id is None:
         return 0
     party = _party(pairing, role, actor)
-    series = db.get_one(BookingSeries, pairing.series_id)
+    # Locked and read afresh: the mentor's accept may have committed meanwhile (then it is cancelled, not withdrawn).
+    series = db.execute(select(BookingSeries).where(BookingSeries.id == pairing.series_id)
+                        .with_for_update(key_share=True).execution_options(populate_existing=True)).scalar_one()
     held = db.scalar(select(func.count()).select_from(Booking).where(
         Booking.series_id == pairing.series_id, Booking.status == BookingStatus.ACCEPTED,
         Booking.start_time < now)) or 0
@@ -378,12 +381,20 @@ def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
 
 def follow_series(db: Session, events: Sequence[OutboxEvent]) -> None:
     """A series' answer moves its pairing: accepted, the pairing is active; declined or withdrawn before it was,
-    the pairing ends (the system's doing, with the reason)."""
+    the pairing ends (the system's doing, with the reason); an active pairing whose series was cancelled to its end
+    from the series' own page ends too."""
     for event in events:
         pairing = db.scalar(select(Pairing).where(Pairing.series_id == event.aggregate_id).with_for_update())
-        if pairing is None or pairing.status != PairingStatus.PROPOSED:
+        if pairing is None or pairing.status not in {PairingStatus.PROPOSED, PairingStatus.ACTIVE}:
             continue
         programme = db.get_one(Programme, pairing.programme_id)
+        if pairing.status == PairingStatus.ACTIVE:
+            if event.payload.get("status") == SeriesStatus.ENDED.value:  # its sessions cancelled from a series' page
+                PAIRINGS.apply(pairing, PairingAction.END, Role.SYSTEM)
+                pairing.ended_at, pairing.ended_by = utcnow(), Role.SYSTEM.value
+                pairing.end_reason = "its sessions were cancelled"
+                _record(db, EventType.PAIRING_ENDED, programme, pairing, event.actor or Role.SYSTEM.value)
+            continue
         if event.type == EventType.BOOKING_SERIES_ACCEPTED:
             PAIRINGS.apply(pairing, PairingAction.ACTIVATE, Role.SYSTEM)
             pairing.activated_at = pairing.activated_at or utcnow()

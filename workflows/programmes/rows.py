@@ -65,6 +65,8 @@ def _invitee(line: int, email: str, name: str, role: str, capacity: str | int | 
     address = email.strip().lower()
     if not address:
         raise ValueError("the email is empty")
+    if any(unicodedata.category(char).startswith("C") for char in address):
+        raise ValueError("the email holds a control character")
     if len(address) > MAX_EMAIL:
         raise ValueError(f"the email is longer than {MAX_EMAIL} characters")
     try:

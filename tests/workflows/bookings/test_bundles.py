@@ -142,5 +142,6 @@ def test_a_listings_offers_are_listed_in_order_withdrawn_ones_only_when_asked(
     listing = ListingFactory()
     kept, withdrawn = offer(db, listing), offer(db, listing)
     bundles.withdraw_bundle(db, actor_of(listing.mentor_profile.user), withdrawn.id)
-    page = bundles.list_bundles(db, listing.id, include_withdrawn=include_withdrawn, limit=10, cursor=None)
+    page = bundles.list_bundles(db, actor_of(UserFactory()), listing.id, include_withdrawn=include_withdrawn, limit=10,
+                                cursor=None)
     assert {b.id for b in page.items} == ({kept.id, withdrawn.id} if include_withdrawn else {kept.id})

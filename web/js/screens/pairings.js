@@ -44,43 +44,50 @@ function survey(base, p, messages, refresh) {
   return form;
 }
 
-/** A pairing's goals and the action items not done, folded, read when opened; the pair and coordinators add to
- * them and tick them off while it is not ended. */
+/** A pairing's sessions, goals and the action items not done, folded, read when opened; the pair and coordinators
+ * add to them and tick them off while it is not ended. */
 function progress(base, p, messages) {
   const url = `${base}/${p.id}`;
-  const panel = h('div', {}, loading());
   const open = p.status !== 'ended';
+  const pair = ['mentor', 'mentee'].includes(p.viewer_role); // the pair open a session's page; coordinators see times
+  const sessionsEl = h('div', {}, loading());
+  const goalsEl = h('div', {});
+  const itemsEl = h('div', {});
+  // The forms are made once and kept: a redraw of the lists keeps what is being typed.
+  const adding = (name, label, path, words) => {
+    const form = h('form', { class: 'inline', 'aria-label': `${name} of ${p.mentee_name}` },
+      field(label, { name: 'title', maxlength: 300, required: true }), h('button', { type: 'submit' }, words));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(form.querySelector('button'), messages, async () => {
+        await post(`${url}/${path}`, { title: form.title.value });
+        form.reset();
+        await draw();
+      }, form);
+    });
+    return open ? form : null;
+  };
+  const tick = (label, fn) => h('button', { type: 'button',
+    onclick: (e) => act(e.currentTarget, messages, async () => { await fn(); await draw(); }) }, label);
   async function draw() {
     const [goals, items, held] = await Promise.all([get(`${url}/goals`), get(`${url}/action-items?open=true`),
       get(`${url}/sessions`)]);
-    const pair = ['mentor', 'mentee'].includes(p.viewer_role); // the pair open a session's page; coordinators see times
-    const sessionsEl = held.items.length ? h('ol', { class: 'list' }, held.items.map((one) => h('li', {},
+    replace(sessionsEl, held.items.length ? h('ol', { class: 'list' }, held.items.map((one) => h('li', {},
       pair ? h('a', { href: `#/sessions/${one.id}` }, when(one.start_time)) : when(one.start_time),
-      ` · ${one.status}${one.no_show ? ` · ${one.no_show} absent` : ''}`))) : empty('No session yet.');
-    const tick = (label, fn) => h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await fn(); await draw(); }) }, label);
-    const addGoal = h('form', { class: 'inline', 'aria-label': `New goal of ${p.mentee_name}` },
-      field('Goal', { name: 'title', maxlength: 200, required: true }), h('button', { type: 'submit' }, 'Add the goal'));
-    addGoal.addEventListener('submit', (event) => {
-      event.preventDefault();
-      act(addGoal.querySelector('button'), messages, async () => { await post(`${url}/goals`, { title: addGoal.title.value }); await draw(); }, addGoal);
-    });
-    const addItem = h('form', { class: 'inline', 'aria-label': `New action item of ${p.mentee_name}` },
-      field('Action item', { name: 'title', maxlength: 300, required: true }), h('button', { type: 'submit' }, 'Add the item'));
-    addItem.addEventListener('submit', (event) => {
-      event.preventDefault();
-      act(addItem.querySelector('button'), messages, async () => { await post(`${url}/action-items`, { title: addItem.title.value }); await draw(); }, addItem);
-    });
-    replace(panel, h('h4', {}, 'Sessions'), sessionsEl,
-      h('h4', {}, 'Goals'), goals.items.length ? h('ul', { class: 'list' }, goals.items.map((g) => h('li', {}, `${g.title} `,
-        badge(g.status, g.status === 'done' ? 'accepted' : g.status === 'open' ? 'draft' : 'cancelled'),
-        open && g.status === 'open' ? tick(`Mark “${g.title}” reached`, () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))
-        : empty('No goal yet.'), open ? addGoal : null,
-      h('h4', {}, 'Action items not done'), items.items.length ? h('ul', { class: 'list' }, items.items.map((i) => h('li', {}, `${i.title} `,
-        tick(`Mark “${i.title}” done`, () => patch(`${url}/action-items/${i.id}`, { done: true })))))
-        : empty('Nothing waits.'), open ? addItem : null);
+      ` · ${one.status}${one.no_show ? ` · ${one.no_show} absent` : ''}`))) : empty('No session yet.'));
+    replace(goalsEl, goals.items.length ? h('ul', { class: 'list' }, goals.items.map((g) => h('li', {}, `${g.title} `,
+      badge(g.status, g.status === 'done' ? 'accepted' : g.status === 'open' ? 'draft' : 'cancelled'),
+      open && g.status === 'open' ? tick(`Mark “${g.title}” reached`, () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))
+      : empty('No goal yet.'));
+    replace(itemsEl, items.items.length ? h('ul', { class: 'list' }, items.items.map((i) => h('li', {}, `${i.title} `,
+      open ? tick(`Mark “${i.title}” done`, () => patch(`${url}/action-items/${i.id}`, { done: true })) : null)))
+      : empty('Nothing waits.'));
   }
+  const panel = h('div', {}, h('h4', {}, 'Sessions'), sessionsEl, h('h4', {}, 'Goals'), goalsEl,
+    adding('New goal', 'Goal', 'goals', 'Add the goal'), h('h4', {}, 'Action items not done'), itemsEl,
+    adding('New action item', 'Action item', 'action-items', 'Add the item'));
   const details = h('details', {}, h('summary', {}, `Sessions, goals and action items of ${p.mentor_name} and ${p.mentee_name}`), panel);
-  details.addEventListener('toggle', () => { if (details.open) draw().catch((err) => replace(panel, errorBox(err.message))); });
+  details.addEventListener('toggle', () => { if (details.open) draw().catch((err) => replace(sessionsEl, errorBox(err.message))); });
   return details;
 }
 
