@@ -97,6 +97,8 @@ UNMIRRORED = {
     "workflows/programmes/intake.py": "through the API: tests/api/test_programme_intake.py",
     "workflows/programmes/pairings.py": "through the API, two coordinators at once too: tests/api/test_pairings.py",
     "workflows/programmes/listings.py": "a programme's listing, seen by its people only: tests/api/test_pairings.py",
+    "workflows/programmes/following.py": "a pairing follows its series' answers: tests/api/test_pairings.py and "
+                                         "tests/api/test_programme_edges.py",
     "workflows/programmes/goals.py": "through the API, and who sees it: tests/api/test_pairing_goals.py",
     "workflows/actors.py": "who acts: a dataclass every workflow test acts through",
     "workflows/clock.py": "the one source of now; every test of time passes it",

@@ -24,7 +24,7 @@ from outbox import REGISTRY
 from workflows.calendars import writes as calendar_writes
 from workflows.events import RECORDED, EventType
 from workflows.notifications import messages, texts
-from workflows.programmes import pairings
+from workflows.programmes import following
 from workflows.sessions import analytics, reviews
 from workflows.sessions import lifecycle as sessions
 from workflows.webhooks import fanout
@@ -43,11 +43,11 @@ def create_sessions(db: Session, events: Sequence[OutboxEvent]) -> None:
     sessions.create_sessions_for_events(db, events)
 
 
-@REGISTRY.handler(pairings.FOLLOW_HANDLER, EventType.BOOKING_SERIES_ACCEPTED, EventType.BOOKING_SERIES_DECLINED,
+@REGISTRY.handler(following.FOLLOW_HANDLER, EventType.BOOKING_SERIES_ACCEPTED, EventType.BOOKING_SERIES_DECLINED,
                   EventType.BOOKING_SERIES_CANCELLED)
 def follow_pairings(db: Session, events: Sequence[OutboxEvent]) -> None:
     """A programme's pairing follows the answer to its series: active once accepted, ended if declined."""
-    pairings.follow_series(db, events)
+    following.follow_series(db, events)
 
 
 @REGISTRY.handler("reviews.unlock", EventType.SESSION_COMPLETED)

@@ -22,7 +22,7 @@ from tests.concurrency import concurrently
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.programmes import BASE, create, joined, running_programme
 from tests.servers import live_app
-from workflows.programmes import pairings
+from workflows.programmes import following
 
 SERIES = "/api/v1/booking-series"
 
@@ -35,7 +35,7 @@ def _tuesday_evenings(client: FlaskClient, mentee: Caller, programme: dict[str, 
 
 def _follow(db: Session) -> None:
     """The handler of the series' answers, as the worker runs it."""
-    pairings.follow_series(db, list(db.scalars(select(OutboxEvent).where(
+    following.follow_series(db, list(db.scalars(select(OutboxEvent).where(
         OutboxEvent.type.in_(["booking_series.accepted", "booking_series.declined", "booking_series.cancelled"]))
         .order_by(OutboxEvent.created_at))))
 

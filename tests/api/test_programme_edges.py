@@ -16,7 +16,7 @@ from models import Listing, OutboxEvent, Pairing, ProgrammeInvitation
 from tests.factories.accounts import PASSWORD, Caller, UserFactory, actor_of, as_caller
 from tests.factories.programmes import BASE, joined, running_programme
 from workflows.accounts import deletion
-from workflows.programmes import pairings
+from workflows.programmes import following
 from workflows.programmes.enrolment import token_of
 
 SERIES = "/api/v1/booking-series"
@@ -33,7 +33,7 @@ def _pair(client: FlaskClient, **settings: Any) -> tuple[Caller, Caller, Caller,
 
 
 def _follow(db: Session, event_type: str, series_id: str) -> None:
-    pairings.follow_series(db, list(db.scalars(select(OutboxEvent).where(
+    following.follow_series(db, list(db.scalars(select(OutboxEvent).where(
         OutboxEvent.type == event_type, OutboxEvent.aggregate_id == uuid.UUID(series_id)))))
 
 

@@ -5,7 +5,7 @@ Proposing a pairing asks for its sessions in one step, as a series on the mentor
 times, the rules as today. Its first time is the first of the mentor's free slots in the next four weeks that falls
 wholly in one of the mentee's weekly windows (any of the mentor's free slots if the mentee gave none) and finds the
 mentee free; the rest follow at the agreed cadence. The mentor's one accept of the series makes the pairing active
-(``follow_series``, the handler of the series' events). The table (:data:`PAIRINGS`):
+(``workflows.programmes.following``, the handler of the series' events). The table (:data:`PAIRINGS`):
 
 - ``proposed → active``: the mentor accepted its sessions (the system, from ``booking_series.accepted``);
 - ``active → paused``: either of the pair or a coordinator; its coming sessions are cancelled by the usual rules;
@@ -37,7 +37,6 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
-    OutboxEvent,
     Pairing,
     PairingStatus,
     PairingSurvey,
@@ -66,7 +65,6 @@ from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
 
-FOLLOW_HANDLER = "sessions.follow_pairings"
 FIRST_TIME_WITHIN = timedelta(weeks=4)
 MAX_REASON = 1000
 
@@ -103,7 +101,7 @@ def pairing_payload(db: Session, programme: Programme, pairing: Pairing) -> Pair
             "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)]}
 
 
-def _record(db: Session, event_type: EventType, programme: Programme, pairing: Pairing, actor: str) -> None:
+def record_move(db: Session, event_type: EventType, programme: Programme, pairing: Pairing, actor: str) -> None:
     pairing.updated_at = utcnow()
     db.flush()
     record(db, event_type, pairing_payload(db, programme, pairing), actor=actor)
@@ -189,7 +187,7 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
     db.add(pairing)
     db.flush()
     _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
-    _record(db, EventType.PAIRING_PROPOSED, programme, pairing,
+    record_move(db, EventType.PAIRING_PROPOSED, programme, pairing,
             actor.as_admin() if role == Role.ADMIN else str(actor))
     log.info(EventType.PAIRING_PROPOSED, pairing_id=str(pairing.id), series_id=str(pairing.series_id))
     return pairing
@@ -315,7 +313,7 @@ def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.U
     pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
                                               now=now)
     pairing.series_id = None
-    _record(db, EventType.PAIRING_PAUSED, programme, pairing, _label(actor, role))
+    record_move(db, EventType.PAIRING_PAUSED, programme, pairing, _label(actor, role))
     return _view(db, pairing, role)
 
 
@@ -333,7 +331,7 @@ def resume(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.
     mentee = db.get_one(ProgrammeParticipant, pairing.mentee_participant_id)
     _ask(db, programme, pairing, mentee, count=remaining, first_start=first_start, now=now)
     PAIRINGS.apply(pairing, PairingAction.RESUME, role)
-    _record(db, EventType.PAIRING_RESUMED, programme, pairing, _label(actor, role))
+    record_move(db, EventType.PAIRING_RESUMED, programme, pairing, _label(actor, role))
     return _view(db, pairing, role)
 
 
@@ -358,7 +356,7 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     pairing.ended_at, pairing.ended_by, pairing.end_reason = now, role.value, (reason or "").strip() or None
     pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
                                               now=now)
-    _record(db, EventType.PAIRING_ENDED, programme, pairing, _label(actor, role))
+    record_move(db, EventType.PAIRING_ENDED, programme, pairing, _label(actor, role))
     return _view(db, pairing, role)
 
 
@@ -376,32 +374,3 @@ def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
                          comment=comment.strip()))
     db.flush()
     return _view(db, pairing, role)
-
-
-
-def follow_series(db: Session, events: Sequence[OutboxEvent]) -> None:
-    """A series' answer moves its pairing: accepted, the pairing is active; declined or withdrawn before it was,
-    the pairing ends (the system's doing, with the reason); an active pairing whose series was cancelled to its end
-    from the series' own page ends too."""
-    for event in events:
-        pairing = db.scalar(select(Pairing).where(Pairing.series_id == event.aggregate_id).with_for_update())
-        if pairing is None or pairing.status not in {PairingStatus.PROPOSED, PairingStatus.ACTIVE}:
-            continue
-        programme = db.get_one(Programme, pairing.programme_id)
-        if pairing.status == PairingStatus.ACTIVE:
-            if event.payload.get("status") == SeriesStatus.ENDED.value:  # its sessions cancelled from a series' page
-                PAIRINGS.apply(pairing, PairingAction.END, Role.SYSTEM)
-                pairing.ended_at, pairing.ended_by = utcnow(), Role.SYSTEM.value
-                pairing.end_reason = "its sessions were cancelled"
-                _record(db, EventType.PAIRING_ENDED, programme, pairing, event.actor or Role.SYSTEM.value)
-            continue
-        if event.type == EventType.BOOKING_SERIES_ACCEPTED:
-            PAIRINGS.apply(pairing, PairingAction.ACTIVATE, Role.SYSTEM)
-            pairing.activated_at = pairing.activated_at or utcnow()
-            _record(db, EventType.PAIRING_ACTIVATED, programme, pairing, event.actor or Role.SYSTEM.value)
-        elif event.payload.get("status") in {SeriesStatus.DECLINED.value, SeriesStatus.WITHDRAWN.value}:
-            PAIRINGS.apply(pairing, PairingAction.END, Role.SYSTEM)
-            declined = event.payload.get("status") == SeriesStatus.DECLINED.value
-            pairing.ended_at, pairing.ended_by = utcnow(), Role.MENTOR.value if declined else Role.SYSTEM.value
-            pairing.end_reason = "the mentor declined its sessions" if declined else "its sessions were withdrawn"
-            _record(db, EventType.PAIRING_ENDED, programme, pairing, event.actor or Role.SYSTEM.value)
