@@ -38,6 +38,7 @@ from workflows.programme_payloads import EnrolmentPayload
 from workflows.programmes import pairings
 from workflows.programmes.lifecycle import (
     TAKING_PARTICIPANTS,
+    actor_label,
     coordinators_of,
     participation,
     run_by,
@@ -233,7 +234,7 @@ def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: u
     if row.role == ParticipantRole.MENTOR:
         put_away(db, programme_id, row.user_id)
     record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None),
-           actor=actor.as_admin() if role == Role.ADMIN else str(actor))
+           actor=actor_label(actor, role))
     return participant_view(db, row)
 
 

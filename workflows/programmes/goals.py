@@ -39,7 +39,7 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, NotFound
 from workflows.events import EventType, record
 from workflows.programme_payloads import GoalPayload
-from workflows.programmes.lifecycle import coordinators_of
+from workflows.programmes.lifecycle import actor_label, coordinators_of
 from workflows.programmes.pairings import load as load_pairing
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
@@ -69,9 +69,6 @@ def goal_payload(db: Session, programme: Programme, pairing: Pairing, goal: Pair
             "target_date": goal.target_date.isoformat() if goal.target_date else None,
             "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)]}
 
-
-def _label(actor: Actor, role: Role) -> str:
-    return actor.as_admin() if role == Role.ADMIN else str(actor)
 
 
 def _milestones(given: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -114,7 +111,7 @@ def set_goal(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uui
     db.add(goal)
     db.flush()
     programme = db.get_one(Programme, programme_id)
-    record(db, EventType.GOAL_SET, goal_payload(db, programme, pairing, goal), actor=_label(actor, role))
+    record(db, EventType.GOAL_SET, goal_payload(db, programme, pairing, goal), actor=actor_label(actor, role))
     return goal
 
 
@@ -140,7 +137,8 @@ def update_goal(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: 
         goal.done_at = utcnow() if goal.status == GoalStatus.DONE else None
         db.flush()
         programme = db.get_one(Programme, programme_id)
-        record(db, EventType(str(moved.event)), goal_payload(db, programme, pairing, goal), actor=_label(actor, role))
+        record(db, EventType(str(moved.event)), goal_payload(db, programme, pairing, goal),
+               actor=actor_label(actor, role))
     db.flush()
     return goal
 

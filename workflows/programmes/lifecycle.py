@@ -125,7 +125,7 @@ def _existing_users(db: Session, user_ids: Sequence[uuid.UUID]) -> list[uuid.UUI
     return wanted
 
 
-def _actor_label(actor: Actor, role: Role) -> str:
+def actor_label(actor: Actor, role: Role) -> str:
     """How an event records who acted: an admin acting without being a coordinator is recorded as an admin."""
     return actor.as_admin() if role == Role.ADMIN else str(actor)
 
@@ -246,7 +246,7 @@ def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAct
     coordinators = coordinators_of(db, programme_id)
     if transition.event is not None:
         record(db, EventType(transition.event), programme_payload(programme, coordinators),
-               actor=_actor_label(actor, role))
+               actor=actor_label(actor, role))
     return ProgrammeView(programme, coordinators, role.value)
 
 

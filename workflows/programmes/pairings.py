@@ -56,7 +56,7 @@ from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, Invalid
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import PairingPayload
-from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, coordinators_of, participation, run_by
+from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, participation, run_by
 from workflows.programmes.listings import programme_listing
 from workflows.roles import Role
 from workflows.scheduling.commitments import mentee_is_busy
@@ -188,7 +188,7 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
     db.flush()
     _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
     record_move(db, EventType.PAIRING_PROPOSED, programme, pairing,
-            actor.as_admin() if role == Role.ADMIN else str(actor))
+            actor_label(actor, role))
     log.info(EventType.PAIRING_PROPOSED, pairing_id=str(pairing.id), series_id=str(pairing.series_id))
     return pairing
 
@@ -299,9 +299,6 @@ def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, r
     return held
 
 
-def _label(actor: Actor, role: Role) -> str:
-    return actor.as_admin() if role == Role.ADMIN else str(actor)
-
 
 def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,
           now: datetime | None = None) -> PairingView:
@@ -313,7 +310,7 @@ def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.U
     pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
                                               now=now)
     pairing.series_id = None
-    record_move(db, EventType.PAIRING_PAUSED, programme, pairing, _label(actor, role))
+    record_move(db, EventType.PAIRING_PAUSED, programme, pairing, actor_label(actor, role))
     return _view(db, pairing, role)
 
 
@@ -331,7 +328,7 @@ def resume(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.
     mentee = db.get_one(ProgrammeParticipant, pairing.mentee_participant_id)
     _ask(db, programme, pairing, mentee, count=remaining, first_start=first_start, now=now)
     PAIRINGS.apply(pairing, PairingAction.RESUME, role)
-    record_move(db, EventType.PAIRING_RESUMED, programme, pairing, _label(actor, role))
+    record_move(db, EventType.PAIRING_RESUMED, programme, pairing, actor_label(actor, role))
     return _view(db, pairing, role)
 
 
@@ -356,7 +353,7 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     pairing.ended_at, pairing.ended_by, pairing.end_reason = now, role.value, (reason or "").strip() or None
     pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
                                               now=now)
-    record_move(db, EventType.PAIRING_ENDED, programme, pairing, _label(actor, role))
+    record_move(db, EventType.PAIRING_ENDED, programme, pairing, actor_label(actor, role))
     return _view(db, pairing, role)
 
 
