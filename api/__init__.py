@@ -110,6 +110,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
     from api.programmes import goals as _goal_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import intake as _intake_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.programmes import matching as _matching_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import pairings as _pairing_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
     from api.programmes.routes import blp as programmes_blp  # noqa: PLC0415

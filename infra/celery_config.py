@@ -64,7 +64,7 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
         "task_routes": {f"{name}.*": {"queue": name, "routing_key": name} for name in QUEUES},
         "imports": [
             "workers.handlers", "workers.maintenance", "workers.notifications", "workers.webhooks", "workers.calendars",
-            "workers.metrics",
+            "workers.metrics", "workers.matching",
         ],
         # Each periodic copy expires before the next is sent, so an outage never leaves a pile of them.
         "beat_schedule": {
@@ -91,6 +91,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
                               "options": {"expires": 15}},
             "prune-history": {"task": "maintenance.prune_history", "schedule": timedelta(minutes=5),
                               "options": {"expires": 300}},
+            "matching-due": {"task": "matching.sweep", "schedule": timedelta(seconds=60),
+                             "options": {"expires": 60}},
         },
         "timezone": "UTC",
     }

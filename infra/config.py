@@ -139,6 +139,7 @@ class Settings:
     smtp_url: str
     smtp_from: str
     programme_invitations_per_hour: int
+    match_run_seconds: int
     public_url: str
     app_env: str
     email_verification_ttl: timedelta
@@ -264,6 +265,7 @@ def load_settings() -> Settings:
         smtp_from=text("SMTP_FROM", "Mentorship <no-reply@localhost>"),
         # Invitation mails one programme sends in any hour; the rest wait their turn.
         programme_invitations_per_hour=integer_between("PROGRAMME_INVITATIONS_PER_HOUR", 200, 1, 10_000),
+        match_run_seconds=integer_between("MATCH_RUN_SECONDS", 300, 10, 3600),
         public_url=public_url_of(text("PUBLIC_URL", f"http://127.0.0.1:{integer('API_PORT', 8000)}")),
         app_env=app_env,
         email_verification_ttl=parse_duration(text("EMAIL_VERIFICATION_TTL", "48h")),

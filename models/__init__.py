@@ -16,13 +16,16 @@ from models.enums import (
     ConnectionStatus,
     CreditStatus,
     DisputeStatus,
+    DraftStatus,
     EmailStatus,
     FeedRevocation,
     GoalStatus,
     HandlerStatus,
     InvitationStatus,
     ListingKind,
+    MatchRunStatus,
     NoShow,
+    PairingMode,
     PairingStatus,
     ParticipantRole,
     ParticipantStatus,
@@ -35,6 +38,7 @@ from models.enums import (
 )
 from models.goals import ActionItem, PairingGoal, SessionGoal
 from models.listings import Listing
+from models.matching import MatchCandidate, MatchDraft, MatchRun
 from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
 from models.pairings import Pairing, PairingSurvey
@@ -74,6 +78,7 @@ __all__ = [
     "CreditStatus",
     "DateOverride",
     "DisputeStatus",
+    "DraftStatus",
     "EmailStatus",
     "FeedRevocation",
     "GoalStatus",
@@ -83,6 +88,10 @@ __all__ = [
     "Listing",
     "ListingKind",
     "ListingMember",
+    "MatchCandidate",
+    "MatchDraft",
+    "MatchRun",
+    "MatchRunStatus",
     "MentorProfile",
     "MentorStats",
     "MentorshipSession",
@@ -92,6 +101,7 @@ __all__ = [
     "OutboxHandler",
     "Pairing",
     "PairingGoal",
+    "PairingMode",
     "PairingStatus",
     "PairingSurvey",
     "ParticipantAvailability",

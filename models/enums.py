@@ -175,6 +175,33 @@ class GoalStatus(StrEnum):
     DROPPED = "dropped"
 
 
+class PairingMode(StrEnum):
+    """How a programme pairs its people: its coordinators run the matcher and publish its drafts; each mentee
+    chooses among their best mentors and the mentor accepts; or its coordinators pair them one by one."""
+
+    COORDINATOR = "coordinator"
+    MENTEE_CHOICE = "mentee_choice"
+    MANUAL = "manual"
+
+
+class MatchRunStatus(StrEnum):
+    """A run of the matcher: waiting for the matching worker, under way, over (done, failed or cancelled)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class DraftStatus(StrEnum):
+    """A draft pairing: under review, being proposed by a worker, or refused when proposed (its problem kept)."""
+
+    DRAFT = "draft"
+    PUBLISHING = "publishing"
+    FAILED = "failed"
+
+
 class ParticipantRole(StrEnum):
     """The part a person takes in one programme (a mentee in one may be a mentor in another)."""
 

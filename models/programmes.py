@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
-from models.enums import ProgrammeStatus, check_in, stored_as_text
+from models.enums import PairingMode, ProgrammeStatus, check_in, stored_as_text
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 4000
@@ -35,6 +37,7 @@ class Programme(IdMixin, Base):
         CheckConstraint(f"session_count BETWEEN {SESSION_COUNT[0]} AND {SESSION_COUNT[1]}",
                         name="session_count_range"),
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_when_closed"),
+        CheckConstraint(check_in("pairing_mode", PairingMode), name="pairing_mode_values"),
         Index("ix_programmes_status", "status"),
     )
 
@@ -52,6 +55,10 @@ class Programme(IdMixin, Base):
     mentees_book_outside: Mapped[bool] = mapped_column(default=True, server_default="true")
     # Whether participants may still answer and change their intake (its coordinators close it when they match).
     intake_open: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # How its people are paired, and what the matcher weighs (``workflows.matching.settings``; empty: defaults).
+    pairing_mode: Mapped[PairingMode] = mapped_column(stored_as_text(PairingMode), default=PairingMode.COORDINATOR,
+                                                      server_default=PairingMode.COORDINATOR.value)
+    matching: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -88,6 +88,14 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 
 # Domain modules whose tests live elsewhere than their mirror, and where.
 UNMIRRORED = {
+    "workflows/matching/scores.py": "the scores, reasons and overlaps: tests/workflows/matching/test_solver.py and "
+                                    "test_cohort.py (against pair-by-pair counts and brute force)",
+    "workflows/matching/settings.py": "through the API: tests/api/test_matching.py (criteria, refusals)",
+    "workflows/matching/runs.py": "through the API and the matching worker: tests/api/test_matching.py, "
+                                  "tests/workers/test_matching_worker.py",
+    "workflows/matching/drafts.py": "through the API: tests/api/test_matching.py (swap, pin, remove, publish)",
+    "workflows/matching/choice.py": "through the API: tests/api/test_matching.py (recommendations, concurrent asks)",
+    "workflows/matching/explain.py": "through the API: tests/api/test_matching.py (why a pair was or was not made)",
     "workflows/programmes/invitations.py": "through the API: tests/api/test_programme_enrolment.py (typed, uploaded, "
                                            "answered by registering or joining)",
     "workflows/programmes/invitation_mail.py": "the hourly cap and the mails a real SMTP server receives: "

@@ -63,6 +63,7 @@ from workflows.payloads import (
 from workflows.programme_payloads import (
     EnrolmentPayload,
     GoalPayload,
+    MatchRunPayload,
     PairingPayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
@@ -144,6 +145,11 @@ class EventType(StrEnum):
     GOAL_DONE = "goal.done", GoalPayload
     GOAL_DROPPED = "goal.dropped", GoalPayload
     GOAL_REOPENED = "goal.reopened", GoalPayload
+    MATCH_RUN_REQUESTED = "match_run.requested", MatchRunPayload
+    MATCH_RUN_PROGRESS = "match_run.progress", MatchRunPayload
+    MATCH_RUN_COMPLETED = "match_run.completed", MatchRunPayload
+    MATCH_RUN_FAILED = "match_run.failed", MatchRunPayload
+    MATCH_RUN_CANCELLED = "match_run.cancelled", MatchRunPayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 

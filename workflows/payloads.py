@@ -22,6 +22,7 @@ from models import (
 from workflows.programme_payloads import (
     EnrolmentPayload,
     GoalPayload,
+    MatchRunPayload,
     PairingPayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
@@ -277,7 +278,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
                 | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload
-                | EnrolmentPayload | PairingPayload | GoalPayload)
+                | EnrolmentPayload | PairingPayload | GoalPayload | MatchRunPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

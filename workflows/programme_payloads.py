@@ -80,3 +80,21 @@ class GoalPayload(TypedDict):
     status: str
     target_date: str | None
     coordinator_user_ids: list[str]
+
+
+class MatchRunPayload(TypedDict):
+    """``match_run.*``: a run of the matcher over a programme, told to its coordinators: asked for, how far it got
+    (``stage``, ``progress`` in percent), and how it ended (``status``: done, failed or cancelled); once done, how
+    many mentees it paired (``matched``) of how many (``mentees``) and the share who got one of their top-3."""
+
+    id: str
+    programme_id: str
+    programme_name: str
+    status: str
+    stage: str
+    progress: int
+    mentees: int | None
+    matched: int | None
+    top3_share: float | None
+    error: str | None
+    coordinator_user_ids: list[str]

@@ -85,7 +85,7 @@ def _json_type(annotation: Any) -> dict[str, Any]:
         return {"type": "array", "items": _json_type(get_args(annotation)[0])}
     if is_typeddict(annotation):
         return payload_schema(annotation)
-    return {"type": {str: "string", int: "integer", bool: "boolean"}[annotation]}
+    return {"type": {str: "string", int: "integer", float: "number", bool: "boolean"}[annotation]}
 
 
 def payload_schema(payload: type, *, optional: frozenset[str] = frozenset()) -> dict[str, Any]:

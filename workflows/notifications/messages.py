@@ -91,12 +91,16 @@ def _by_system(event_type: EventType, payload: Mapping[str, Any], *, system: boo
     return INSTANT.get(event_type, {})
 
 
+# Where a programme's events other than its own lead: its page, or its matching screen.
+PROGRAMME_SCREENS = {"enrolment": "", "pairing": "", "goal": "", "match_run": "/matching"}
+
+
 def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role: Role) -> str:
     """The web app's route of where a message leads (its row's ``link``)."""
     if event_type.aggregate == "programme":
         return f"#/programmes/{payload['id']}"
-    if event_type.aggregate in {"enrolment", "pairing", "goal"}:
-        return f"#/programmes/{payload['programme_id']}"
+    if event_type.aggregate in PROGRAMME_SCREENS:
+        return f"#/programmes/{payload['programme_id']}{PROGRAMME_SCREENS[event_type.aggregate]}"
     if link == Link.LISTING or (link == Link.ANOTHER_TIME and not payload.get("group_session_id")):
         return f"#/listings/{payload['listing_id']}"
     session = payload.get("session_id") if "session_id" in payload else \
@@ -181,6 +185,7 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         if payload.get("participant_user_id") else "",
         "part": f"a {payload['role']}" if payload.get("role") in {"mentor", "mentee"} else "",
         "goal": f"\u201c{payload['title']}\u201d" if outbox_event.type.startswith("goal.") else "",
+        "matched": payload.get("matched"), "mentees": payload.get("mentees"), "error": payload.get("error") or "",
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"

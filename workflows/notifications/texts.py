@@ -165,6 +165,12 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
         "Goal set aside", "Your pairing in {programme} set aside its goal {goal}.")),
     EventType.GOAL_REOPENED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
         "Goal reopened", "Your pairing in {programme} works on {goal} again.")),
+    # A run of the matcher: its coordinators are told how it ended (its progress shows live, not in the inbox).
+    EventType.MATCH_RUN_COMPLETED: {Role.COORDINATOR: Message(
+        "Match ready", "The match of {programme} is ready: {matched} of {mentees} mentees paired. Review it, then "
+                       "publish.")},
+    EventType.MATCH_RUN_FAILED: {Role.COORDINATOR: Message(
+        "Match failed", "The match of {programme} could not finish: {error}. Run it again, or ask an operator.")},
 }
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).

@@ -163,12 +163,22 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
     """Pair a mentor and a mentee of the programme (its coordinators), asking for their sessions at once; the
     agreement is the programme's unless given. 409 past the mentor's capacity, for a pair already paired, or when
     they have no time in common; 400 for people not taking part in those roles, or a programme not under way."""
-    now = now or utcnow()
     programme, role = run_by(db, actor, programme_id, lock=True)
+    return pair(db, programme, mentor_participant_id, mentee_participant_id, proposed_by=actor.user_id,
+                actor=actor_label(actor, role), first_start=first_start, cadence_weeks=cadence_weeks,
+                session_count=session_count, now=now)
+
+
+def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, mentee_participant_id: uuid.UUID, *,
+         proposed_by: uuid.UUID | None, actor: str, first_start: datetime | None = None,
+         cadence_weeks: int | None = None, session_count: int | None = None, now: datetime | None = None) -> Pairing:
+    """:func:`propose`'s work, for whoever may pair (a coordinator, a run's publication, a mentee's choice): the
+    mentor's participation locked, so two pairings with one mentor at once take turns on their capacity."""
+    now = now or utcnow()
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
-    mentor = _person(db, programme_id, mentor_participant_id, ParticipantRole.MENTOR)
-    mentee = _person(db, programme_id, mentee_participant_id, ParticipantRole.MENTEE)
+    mentor = _person(db, programme.id, mentor_participant_id, ParticipantRole.MENTOR)
+    mentee = _person(db, programme.id, mentee_participant_id, ParticipantRole.MENTEE)
     live = db.scalar(select(func.count()).select_from(Pairing).where(
         Pairing.mentor_participant_id == mentor.id, Pairing.status.in_(LIVE))) or 0
     if live >= (mentor.capacity or 0):
@@ -177,21 +187,19 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
                                           Pairing.mentee_participant_id == mentee.id, Pairing.status.in_(LIVE))):
         raise Conflict("this mentor and this mentee are already paired")
     listing = programme_listing(db, programme, mentor.user_id)
-    pairing = Pairing(id=uuid.uuid4(), programme_id=programme_id, mentor_participant_id=mentor.id,
+    pairing = Pairing(id=uuid.uuid4(), programme_id=programme.id, mentor_participant_id=mentor.id,
                       mentee_participant_id=mentee.id, mentor_profile_id=listing.mentor_profile_id,
                       mentee_user_id=mentee.user_id, listing_id=listing.id, status=PairingStatus.PROPOSED,
                       cadence_weeks=cadence_weeks or programme.cadence_weeks,
                       session_minutes=programme.session_minutes,
-                      session_count=session_count or programme.session_count, proposed_by_user_id=actor.user_id,
+                      session_count=session_count or programme.session_count, proposed_by_user_id=proposed_by,
                       created_at=now)
     db.add(pairing)
     db.flush()
     _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
-    record_move(db, EventType.PAIRING_PROPOSED, programme, pairing,
-            actor_label(actor, role))
+    record_move(db, EventType.PAIRING_PROPOSED, programme, pairing, actor)
     log.info(EventType.PAIRING_PROPOSED, pairing_id=str(pairing.id), series_id=str(pairing.series_id))
     return pairing
-
 
 
 @dataclass(frozen=True)

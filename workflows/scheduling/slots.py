@@ -18,7 +18,7 @@ import uuid
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -275,3 +275,39 @@ def has_free_slot(db: Session, listing: Listing, *, start: datetime, end: dateti
     """Whether :func:`free_slots` would find one: stops at the first free start."""
     _check_range(start, end)
     return next(_free_starts(db, listing, start, end, now), None) is not None
+
+
+def free_starts_each(db: Session, listings: Sequence[Listing], *, start: datetime, end: datetime, step: timedelta,
+                     now: datetime | None = None) -> dict[uuid.UUID, list[datetime]]:
+    """Of each one-mentor listing, its free starts in [start, end) every ``step`` from each opening (not its own
+    step): a cohort's free time at once, each mentor its own group, with the same rules as :func:`free_slots`.
+    Listings with the same terms share their queries (four or five, however many mentors)."""
+    now = now or utcnow()
+    found: dict[uuid.UUID, list[datetime]] = {listing.id: [] for listing in listings}
+    alike: dict[tuple[object, ...], list[Listing]] = defaultdict(list)
+    for listing in listings:
+        rules = ListingRules.of(listing)
+        own = listing.id if rules.per_day is not None or rules.per_week is not None else None
+        alike[(rules.duration, rules.before, rules.after, rules.notice, rules.days_ahead, own)].append(listing)
+    for group in alike.values():
+        rules = replace(ListingRules.of(group[0]), step=step)
+        earliest = max(start, now + rules.notice)
+        horizon = rules.horizon(now)
+        latest = min(end, horizon) if horizon is not None else end
+        if earliest >= latest:
+            continue
+        mentor_of = {listing.mentor_profile_id: listing.id for listing in group}
+        mentors = calendars(db, profiles(db, list(mentor_of)), earliest - rules.duration, latest)
+        limited = [c for c in mentors.values() if c.limited or rules.per_day is not None or rules.per_week is not None]
+        extra = _full_periods(db, limited, rules, earliest, latest)
+        for calendar in mentors.values():
+            extra.setdefault(calendar.id, []).extend((off - rules.duration, until or _FOREVER)
+                                                     for off, until in calendar.time_off)
+        ordered = list(mentors.values())
+        blocked = blocked_starts(db, [[c.id] for c in ordered], earliest, latest, rules.duration,
+                                 before=rules.before, after=rules.after, extra=extra)
+        minutes, step_minutes = int(rules.duration.total_seconds() // 60), int(step.total_seconds() // 60)
+        for calendar, intervals in zip(ordered, blocked, strict=True):
+            runs = _joined(_runs(calendar, minutes, step_minutes, start=earliest, end=latest), step)
+            found[mentor_of[calendar.id]] = list(_free(runs, intervals, step))
+    return found

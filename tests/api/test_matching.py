@@ -1,0 +1,266 @@
+"""Matching through the API: a coordinator sets what counts, runs the match (the run carried out here as the matching
+worker carries it out), reviews the drafts with their scores and reasons, swaps, pins and removes, and publishes;
+a pair that cannot meet is explained and never drafted; late joiners fill the room left without moving published
+pairs; a run is cancelled; in a programme whose mentees choose, a mentor's last place goes to one of the mentees who
+ask for it at once."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import nullcontext
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import MatchDraft, MentorProfile, OutboxEvent, Pairing
+from tests.concurrency import concurrently
+from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.programmes import BASE, create, joined, running_programme
+from tests.servers import live_app
+from workflows.matching import drafts, runs
+from workflows.skills import ensure_skills
+
+MENTEE_FORM = [{"kind": "multiple", "label": "What do you want to learn?",
+                "options": ["Python", "Go", "SQL", "Design"]},
+               {"kind": "single", "label": "Department", "options": ["Sales", "Engineering", "Finance"]}]
+MENTOR_FORM = [{"kind": "single", "label": "Department", "options": ["Sales", "Engineering", "Finance"]}]
+
+
+def _forms(client: FlaskClient, coordinator: Caller, programme: dict[str, Any]) -> dict[str, str]:
+    url = f"{BASE}/{programme['id']}/intake-forms"
+    mentee = client.put(f"{url}/mentee", headers=coordinator.headers, json={"items": MENTEE_FORM}).get_json()["items"]
+    mentor = client.put(f"{url}/mentor", headers=coordinator.headers, json={"items": MENTOR_FORM}).get_json()["items"]
+    return {"wants": mentee[0]["id"], "mentee_dept": mentee[1]["id"], "mentor_dept": mentor[0]["id"]}
+
+
+def _settings(client: FlaskClient, coordinator: Caller, programme: dict[str, Any], ids: dict[str, str],
+              mode: str = "coordinator") -> Any:
+    return client.put(f"{BASE}/{programme['id']}/matching", headers=coordinator.headers, json={
+        "pairing_mode": mode, "criteria": [
+            {"kind": "shared", "mentee_question_id": ids["wants"], "mentor_question_id": None, "weight": 2},
+            {"kind": "differ", "mentee_question_id": ids["mentee_dept"], "mentor_question_id": ids["mentor_dept"]}]})
+
+
+def _mentor(client: FlaskClient, db: Session, coordinator: Caller, programme: dict[str, Any], ids: dict[str, str], *,
+            skills: list[str], department: str, hours: tuple[str, str] = ("00:00", "23:59"), capacity: int = 1,
+            zone: str = "UTC") -> tuple[Caller, str]:
+    person, participant = joined(client, coordinator, programme, "mentor", capacity=capacity)
+    profile = db.scalars(select(MentorProfile).where(MentorProfile.user_id == person.user.id)).one()
+    profile.skills, profile.timezone = ensure_skills(db, skills), zone
+    assert client.put(f"/api/v1/mentor-profiles/{profile.id}/availability", headers=person.headers, json={
+        "windows": [{"weekday": day, "start": hours[0], "end": hours[1]} for day in range(7)]}).status_code == 200
+    assert client.put(f"{BASE}/{programme['id']}/intake", headers=person.headers, json={
+        "answers": [{"question_id": ids["mentor_dept"], "value": department}]}).status_code == 200
+    return person, participant
+
+
+def _mentee(client: FlaskClient, coordinator: Caller, programme: dict[str, Any], ids: dict[str, str], *,
+            wants: list[str], department: str, zone: str = "UTC", hours: tuple[int, int] = (0, 1440)
+            ) -> tuple[Caller, str]:
+    person, participant = joined(client, coordinator, programme, "mentee")
+    assert client.put(f"{BASE}/{programme['id']}/intake", headers=person.headers, json={
+        "answers": [{"question_id": ids["wants"], "value": wants}, {"question_id": ids["mentee_dept"],
+                                                                   "value": department}],
+        "timezone": zone, "windows": [{"weekday": day, "start_minute": hours[0], "end_minute": hours[1]}
+                                      for day in range(7)]}).status_code == 200
+    return person, participant
+
+
+def _run(client: FlaskClient, db: Session, coordinator: Caller, programme: dict[str, Any]) -> dict[str, Any]:
+    """Ask for a run, and carry it out as the matching worker does (each step in the test's transaction)."""
+    asked = client.post(f"{BASE}/{programme['id']}/match-runs", headers=coordinator.headers)
+    assert asked.status_code == 202, asked.get_json()
+    assert asked.get_json()["status"] == "queued"
+    assert runs.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
+    run = client.get(f"{BASE}/{programme['id']}/match-runs/{asked.get_json()['id']}", headers=coordinator.headers)
+    return run.get_json()
+
+
+def _drafts(client: FlaskClient, coordinator: Caller, programme: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    listed = client.get(f"{BASE}/{programme['id']}/match-drafts", headers=coordinator.headers).get_json()["items"]
+    return {one["mentee_name"]: one for one in listed}
+
+
+def _name(caller: Caller) -> str:
+    return caller.user.display_name
+
+
+def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client, session_minutes=60, session_count=4)
+    ids = _forms(client, coordinator, programme)
+    assert _settings(client, coordinator, programme, ids).status_code == 200
+    lin, lin_id = _mentor(client, db, coordinator, programme, ids, skills=["python", "sql"], department="Engineering")
+    max_, max_id = _mentor(client, db, coordinator, programme, ids, skills=["go", "design"], department="Finance")
+    ada, ada_id = _mentee(client, coordinator, programme, ids, wants=["Python", "SQL"], department="Sales")
+    bo, bo_id = _mentee(client, coordinator, programme, ids, wants=["Go", "Design"], department="Engineering")
+    run = _run(client, db, coordinator, programme)
+    assert run["status"] == "done" and run["progress"] == 100 and len(run["inputs_digest"]) == 64
+    result = run["result"]
+    assert (result["mentees"], result["mentors"], result["matched"], result["top3"]) == (2, 2, 2, 2)
+    assert result["total"] >= result["greedy_total"]
+    made = _drafts(client, coordinator, programme)
+    assert made[_name(ada)]["mentor_participant_id"] == lin_id
+    assert made[_name(bo)]["mentor_participant_id"] == max_id  # never Lin: the same department
+    assert made[_name(ada)]["reasons"][:2] == ["2 shared skills", "different “Department”"]
+    assert made[_name(ada)]["reasons"][2].endswith(" h a week in common")
+    assert made[_name(ada)]["reasons"][3:] == ["same timezone", "1 of 1 places left"]
+    # Why Bo was not given Lin, in a coordinator's words.
+    why = client.get(f"{BASE}/{programme['id']}/match-runs/{run['id']}/explain", headers=coordinator.headers,
+                     query_string={"mentee_participant_id": bo_id, "mentor_participant_id": lin_id}).get_json()
+    assert why["explanation"] == f"{_name(bo)} and {_name(lin)}: the same answer to “Department”"
+    assert (why["made"], why["candidate"]) == (False, False)
+    # Swapping the two would pair Bo with his own department: refused, nothing changed.
+    url = f"{BASE}/{programme['id']}/match-drafts"
+    swap = client.post(f"{url}/swap", headers=coordinator.headers,
+                       json={"draft_ids": [made[_name(ada)]["id"], made[_name(bo)]["id"]]})
+    assert swap.status_code == 409 and "Department" in swap.get_json()["message"]
+    assert _drafts(client, coordinator, programme) == made
+    # Pin Ada's, remove Bo's; a new run keeps the pin and drafts Bo again.
+    assert client.patch(f"{url}/{made[_name(ada)]['id']}", headers=coordinator.headers,
+                        json={"pinned": True}).get_json()["pinned"] is True
+    assert client.delete(f"{url}/{made[_name(bo)]['id']}", headers=coordinator.headers).status_code == 204
+    again = _run(client, db, coordinator, programme)
+    assert (again["result"]["mentees"], again["result"]["matched"]) == (1, 1)  # Ada is pinned, not matched again
+    after = _drafts(client, coordinator, programme)
+    assert after[_name(ada)]["id"] == made[_name(ada)]["id"] and after[_name(ada)]["pinned"] is True
+    assert after[_name(bo)]["mentor_participant_id"] == max_id
+    # Publish: each draft becomes a pairing whose sessions are asked for; both of each pair are told.
+    published = client.post(f"{url}/publish", headers=coordinator.headers)
+    assert published.status_code == 202 and published.get_json()["publishing"] == 2
+    assert drafts.publish_batch(db, uuid.UUID(programme["id"])) == 2
+    assert _drafts(client, coordinator, programme) == {}
+    pairs = {(str(p.mentor_participant_id), str(p.mentee_participant_id)): p for p in db.scalars(
+        select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"])))}
+    assert set(pairs) == {(lin_id, ada_id), (max_id, bo_id)}
+    assert all(p.status.value == "proposed" and p.first_start is not None for p in pairs.values())
+    told = db.scalars(select(OutboxEvent.type).where(
+        OutboxEvent.aggregate_id.in_([p.id for p in pairs.values()]))).all()
+    assert sorted(told) == ["pairing.proposed", "pairing.proposed"]
+    runs_told = db.scalars(select(OutboxEvent.type).where(OutboxEvent.aggregate_id == uuid.UUID(run["id"]))
+                           .order_by(OutboxEvent.created_at)).all()
+    assert runs_told[0] == "match_run.requested" and runs_told[-1] == "match_run.completed"
+    assert "match_run.progress" in runs_told
+    assert (lin, max_) and client.get(f"{BASE}/{programme['id']}/match-drafts", headers=ada.headers).status_code == 403
+
+
+def test_a_pair_that_cannot_meet_is_never_drafted_and_is_explained(client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client, session_minutes=60, cadence_weeks=2)
+    ids = _forms(client, coordinator, programme)
+    _settings(client, coordinator, programme, ids)
+    # Lin works 09:00-12:00 in New York; Ada is free 18:00-20:00 in Tokyo: never the same hour.
+    lin, lin_id = _mentor(client, db, coordinator, programme, ids, skills=["python"], department="Finance",
+                          hours=("09:00", "12:00"), zone="America/New_York")
+    ada, ada_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales",
+                          zone="Asia/Tokyo", hours=(18 * 60, 20 * 60))
+    run = _run(client, db, coordinator, programme)
+    assert run["result"]["matched"] == 0 and _drafts(client, coordinator, programme) == {}
+    (left,) = run["result"]["unmatched"]
+    assert left["reason"] == ("no mentor has time in common at 60-minute sessions every 2 weeks in the mentee's "
+                              "windows (Asia/Tokyo)")
+    why = client.get(f"{BASE}/{programme['id']}/match-runs/{run['id']}/explain", headers=coordinator.headers,
+                     query_string={"mentee_participant_id": ada_id, "mentor_participant_id": lin_id}).get_json()
+    assert why["explanation"] == f"{_name(ada)} and {_name(lin)}: 0 h in common at 60-minute sessions every 2 weeks"
+
+
+def test_late_joiners_fill_the_room_left_without_moving_published_pairs(client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client, session_minutes=60, session_count=2)
+    ids = _forms(client, coordinator, programme)
+    _settings(client, coordinator, programme, ids)
+    _, lin_id = _mentor(client, db, coordinator, programme, ids, skills=["python"], department="Finance", capacity=2)
+    _, ada_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales")
+    _run(client, db, coordinator, programme)
+    client.post(f"{BASE}/{programme['id']}/match-drafts/publish", headers=coordinator.headers)
+    drafts.publish_batch(db, uuid.UUID(programme["id"]))
+    first = db.scalars(select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"]))).one()
+    late, late_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales")
+    run = _run(client, db, coordinator, programme)
+    assert (run["result"]["mentees"], run["result"]["matched"]) == (1, 1)  # only the late joiner is matched
+    assert _drafts(client, coordinator, programme)[_name(late)]["mentor_participant_id"] == lin_id
+    db.refresh(first)
+    assert (str(first.mentee_participant_id), first.status.value) == (ada_id, "proposed")
+    # One more: the late joiner's draft was not pinned, so both are matched again into Lin's one place left.
+    _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales")
+    full = _run(client, db, coordinator, programme)
+    assert (full["result"]["mentees"], full["result"]["matched"]) == (2, 1)
+    assert [one["reason"] for one in full["result"]["unmatched"]] == [
+        "the 1 mentor who fit took mentees with fewer options (pinned pairs and places as they stood)"]
+    assert late_id in {one["mentee_participant_id"] for one in full["result"]["pairs"]} | {
+        one["mentee_participant_id"] for one in full["result"]["unmatched"]}
+
+
+def test_runs_one_at_a_time_cancelled_and_refused_where_they_do_not_belong(client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client)
+    url = f"{BASE}/{programme['id']}/match-runs"
+    mentee, _ = joined(client, coordinator, programme, "mentee")
+    first = client.post(url, headers=coordinator.headers)
+    assert first.status_code == 202
+    assert client.post(url, headers=coordinator.headers).status_code == 409  # one at a time
+    assert client.post(url, headers=mentee.headers).status_code == 403
+    assert client.post(url, headers=as_caller(UserFactory()).headers).status_code == 404
+    cancelled = client.post(f"{url}/{first.get_json()['id']}/cancel", headers=coordinator.headers)
+    assert cancelled.get_json()["status"] == "cancelled"
+    assert runs.execute(lambda: nullcontext(db), uuid.UUID(first.get_json()["id"])) == "not claimed"
+    assert client.post(f"{url}/{first.get_json()['id']}/cancel", headers=coordinator.headers).status_code == 409
+    # A running run stops at its next step once cancelled.
+    second = client.post(url, headers=coordinator.headers).get_json()
+    with nullcontext(db):
+        assert runs.claim(db, uuid.UUID(second["id"]), runs.utcnow())
+    assert client.post(f"{url}/{second['id']}/cancel", headers=coordinator.headers).get_json()["status"] == "running"
+    with pytest.raises(runs.Stopped):
+        runs.step(db, uuid.UUID(second["id"]), "scoring", 70)
+    assert client.get(f"{url}/{second['id']}", headers=coordinator.headers).get_json()["status"] == "cancelled"
+    # A programme paired by hand runs no match; settings name the programme's own questions only.
+    manual = client.put(f"{BASE}/{programme['id']}/matching", headers=coordinator.headers,
+                        json={"pairing_mode": "manual"})
+    assert manual.status_code == 200
+    assert client.post(url, headers=coordinator.headers).status_code == 400
+    wrong = client.put(f"{BASE}/{programme['id']}/matching", headers=coordinator.headers, json={
+        "pairing_mode": "coordinator", "criteria": [{"kind": "shared", "mentee_question_id": str(uuid.uuid4())}]})
+    assert wrong.status_code == 422
+
+
+def _ask(app: Any, caller: Caller, path: str, body: dict[str, Any]) -> Any:
+    headers = caller.headers
+    return lambda: app.test_client().post(path, headers=headers, json=body).status_code
+
+
+def test_mentees_choose_and_a_mentors_last_place_goes_to_one_of_those_asking_at_once(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    admin, coordinator = as_caller(UserFactory(is_admin=True)), as_caller(UserFactory())
+    mentees = [as_caller(UserFactory()) for _ in range(6)]
+    lin, max_ = as_caller(UserFactory()), as_caller(UserFactory())
+    seed.commit()
+    app = live_app(committed)
+    client = app.test_client()
+    programme = create(client, admin, coordinator, session_count=2)
+    client.post(f"{BASE}/{programme['id']}/open-enrolment", headers=coordinator.headers)
+    assert client.put(f"{BASE}/{programme['id']}/matching", headers=coordinator.headers,
+                      json={"pairing_mode": "mentee_choice", "top_k": 2}).status_code == 200
+    _, lin_id = joined(client, coordinator, programme, "mentor", person=lin, capacity=1)
+    _, max_id = joined(client, coordinator, programme, "mentor", person=max_, capacity=3)
+    for mentee in mentees:
+        joined(client, coordinator, programme, "mentee", person=mentee)
+    run = client.post(f"{BASE}/{programme['id']}/match-runs", headers=coordinator.headers).get_json()
+    with committed() as db:
+        assert runs.execute(lambda: nullcontext(db), uuid.UUID(run["id"])) == "done"
+        db.commit()
+        assert db.scalar(select(func.count()).select_from(MatchDraft)) == 0  # the mentees choose: no drafts
+    offered = client.get(f"{BASE}/{programme['id']}/recommendations", headers=mentees[0].headers).get_json()["items"]
+    assert {one["mentor_participant_id"] for one in offered} == {lin_id, max_id}
+    assert all("places left" not in " ".join(one["reasons"]) for one in offered)  # a mentor's room is not theirs
+    assert client.get(f"{BASE}/{programme['id']}/recommendations", headers=coordinator.headers).status_code == 404
+    path = f"{BASE}/{programme['id']}/mentor-requests"
+    answers = concurrently([_ask(app, mentee, path, {"mentor_participant_id": lin_id}) for mentee in mentees])
+    assert sorted(answers) == [201] + [409] * 5, answers
+    with committed() as db:
+        assert db.scalar(select(func.count()).select_from(Pairing).where(
+            Pairing.mentor_participant_id == uuid.UUID(lin_id))) == 1
+    # Lin is full now: the others see Max alone, and one who asked for Lin may ask for Max.
+    loser = mentees[answers.index(409)]
+    offered = client.get(f"{BASE}/{programme['id']}/recommendations", headers=loser.headers).get_json()["items"]
+    assert [one["mentor_participant_id"] for one in offered] == [max_id]
+    assert client.post(path, headers=loser.headers, json={"mentor_participant_id": max_id}).status_code == 201
+    assert client.post(path, headers=loser.headers, json={"mentor_participant_id": max_id}).status_code == 409

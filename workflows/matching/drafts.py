@@ -1,0 +1,183 @@
+"""Draft pairings of a coordinator-led programme: what a run proposed, reviewed by its coordinators before anyone is
+told. A coordinator gives a draft another mentor (its score and reasons read again from the run's inputs), swaps
+the mentors of two drafts, pins a draft (kept, and its mentor's place held, when the match is run again) or removes
+it; then publishes them all: a worker on the matching queue proposes each as a pairing (its sessions asked for at
+the pair's first common time, both told with it: ``pairing.proposed``), each in a transaction of its own that
+deletes the draft, so a draft becomes a pairing once; one refused (the mentor's time taken meanwhile) stays,
+``failed``, with the reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models import DraftStatus, MatchDraft, MatchRun, Pairing, Programme, ProgrammeParticipant, User
+from outbox import enqueue_after_commit
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.matching import scores
+from workflows.pagination import Page, paginate
+from workflows.programmes import pairings
+from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, run_by
+
+PUBLISH_TASK = "matching.publish"
+PUBLISH_BATCH = 20
+
+
+@dataclass(frozen=True)
+class DraftView:
+    draft: MatchDraft
+    mentor_name: str
+    mentee_name: str
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.draft, name)
+
+
+def _named(db: Session, drafts: list[MatchDraft]) -> list[DraftView]:
+    ids = {one.mentor_participant_id for one in drafts} | {one.mentee_participant_id for one in drafts}
+    names = dict(db.execute(select(ProgrammeParticipant.id, User.display_name)
+                            .join(User, User.id == ProgrammeParticipant.user_id)
+                            .where(ProgrammeParticipant.id.in_(ids))).all())
+    return [DraftView(one, names.get(one.mentor_participant_id, ""), names.get(one.mentee_participant_id, ""))
+            for one in drafts]
+
+
+def list_drafts(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
+                ) -> Page[DraftView]:
+    """The programme's drafts, newest first (its coordinators)."""
+    run_by(db, actor, programme_id, lock=False)
+    page = paginate(db, select(MatchDraft).where(MatchDraft.programme_id == programme_id), MatchDraft.created_at,
+                    MatchDraft.id, limit=limit, cursor=cursor, descending=True)
+    return Page(_named(db, list(page.items)), page.next_cursor)
+
+
+def counts(db: Session, programme_id: uuid.UUID) -> dict[str, int]:
+    return {status.value: count for status, count in db.execute(
+        select(MatchDraft.status, func.count()).where(MatchDraft.programme_id == programme_id)
+        .group_by(MatchDraft.status))}
+
+
+def _draft(db: Session, actor: Actor, programme_id: uuid.UUID, draft_id: uuid.UUID) -> MatchDraft:
+    run_by(db, actor, programme_id, lock=True)
+    draft = db.scalar(select(MatchDraft).where(MatchDraft.id == draft_id, MatchDraft.programme_id == programme_id)
+                      .with_for_update())
+    if draft is None:
+        raise NotFound("draft not found")
+    if draft.status == DraftStatus.PUBLISHING:
+        raise Conflict("the draft is being published")
+    return draft
+
+
+def _rescore(db: Session, draft: MatchDraft, mentor_participant_id: uuid.UUID, *, moving: set[uuid.UUID]
+             ) -> tuple[float, list[str]]:
+    """The pair's score and reasons from the run's inputs, with the mentor's room as it is now (their capacity less
+    their live pairings and their drafts, those ``moving`` aside); 409 when the pair may not be made, or one of
+    them was not in the run."""
+    run = db.get(MatchRun, draft.run_id) if draft.run_id else None
+    inputs = run.inputs if run is not None else None
+    mentee = next((one for one in (inputs or {}).get("mentees", []) if one["id"] == str(draft.mentee_participant_id)),
+                  None)
+    mentor = next((one for one in (inputs or {}).get("mentors", []) if one["id"] == str(mentor_participant_id)),
+                  None)
+    if inputs is None or mentee is None or mentor is None:
+        raise Conflict("this mentor was not in the run that drafted the pair: run the match again to score them")
+    capacity = db.scalar(select(ProgrammeParticipant.capacity).where(
+        ProgrammeParticipant.id == mentor_participant_id)) or 0
+    live = db.scalar(select(func.count()).select_from(Pairing).where(
+        Pairing.mentor_participant_id == mentor_participant_id, Pairing.status.in_(pairings.LIVE))) or 0
+    drafted = db.scalar(select(func.count()).select_from(MatchDraft).where(
+        MatchDraft.mentor_participant_id == mentor_participant_id, MatchDraft.id.not_in(moving))) or 0
+    matrix = scores.compute({**inputs, "mentees": [mentee],
+                             "mentors": [{**mentor, "left": max(capacity - live - drafted, 0)}]})
+    why = scores.why_not(matrix, 0, 0)
+    if why is not None:
+        raise Conflict(f"this pair cannot be made: {why}", rule="matching")
+    return float(matrix.score[0, 0]), scores.reasons(matrix, 0, 0)
+
+
+def update_draft(db: Session, actor: Actor, programme_id: uuid.UUID, draft_id: uuid.UUID, *,
+                 mentor_participant_id: uuid.UUID | None = None, pinned: bool | None = None) -> DraftView:
+    """Give a draft another mentor (409 when that pair cannot be made: no time in common, a rule, no place left),
+    or pin or unpin it."""
+    draft = _draft(db, actor, programme_id, draft_id)
+    if mentor_participant_id is not None and mentor_participant_id != draft.mentor_participant_id:
+        draft.score, draft.reasons = _rescore(db, draft, mentor_participant_id, moving={draft.id})
+        draft.mentor_participant_id, draft.status, draft.problem = mentor_participant_id, DraftStatus.DRAFT, None
+    if pinned is not None:
+        draft.pinned = pinned
+    db.flush()
+    return _named(db, [draft])[0]
+
+
+def swap(db: Session, actor: Actor, programme_id: uuid.UUID, first_id: uuid.UUID, second_id: uuid.UUID
+         ) -> list[DraftView]:
+    """Exchange the mentors of two drafts (each pair checked as :func:`update_draft` checks it)."""
+    if first_id == second_id:
+        raise BusinessRuleViolation("swap two different drafts", field="draft_ids")
+    first, second = sorted((_draft(db, actor, programme_id, first_id), _draft(db, actor, programme_id, second_id)),
+                           key=lambda one: one.id)
+    one_mentor, other_mentor = first.mentor_participant_id, second.mentor_participant_id
+    moving = {first.id, second.id}
+    scored = (_rescore(db, first, other_mentor, moving=moving), _rescore(db, second, one_mentor, moving=moving))
+    (first.score, first.reasons), (second.score, second.reasons) = scored
+    first.mentor_participant_id, second.mentor_participant_id = other_mentor, one_mentor
+    db.flush()
+    return _named(db, sorted([first, second], key=lambda one: str(one.id) != str(first_id)))
+
+
+def remove(db: Session, actor: Actor, programme_id: uuid.UUID, draft_id: uuid.UUID) -> None:
+    db.delete(_draft(db, actor, programme_id, draft_id))
+
+
+def publish(db: Session, actor: Actor, programme_id: uuid.UUID) -> dict[str, int]:
+    """Publish every draft (failed ones again): the matching worker proposes them. 400 for a programme not taking
+    participants; 409 when there is none."""
+    programme, _ = run_by(db, actor, programme_id, lock=True)
+    if programme.status not in TAKING_PARTICIPANTS:
+        raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
+    moved = db.execute(update(MatchDraft).where(MatchDraft.programme_id == programme_id,
+                                                MatchDraft.status != DraftStatus.PUBLISHING)
+                       .values(status=DraftStatus.PUBLISHING, problem=None, published_by_user_id=actor.user_id))
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        raise Conflict("there are no drafts to publish: run the match first")
+    enqueue_after_commit(db, PUBLISH_TASK, str(programme_id))
+    return counts(db, programme_id)
+
+
+def publish_batch(db: Session, programme_id: uuid.UUID, *, now: datetime | None = None) -> int:
+    """Propose up to :data:`PUBLISH_BATCH` of the programme's drafts being published, each in a savepoint: a draft
+    becomes a pairing and is deleted, or stays ``failed`` with the reason. SKIP LOCKED: two workers share them."""
+    now = now or utcnow()
+    programme = db.get(Programme, programme_id)
+    batch = list(db.scalars(select(MatchDraft).where(MatchDraft.programme_id == programme_id,
+                                                     MatchDraft.status == DraftStatus.PUBLISHING)
+                            .order_by(MatchDraft.score.desc(), MatchDraft.id).limit(PUBLISH_BATCH)
+                            .with_for_update(skip_locked=True)))
+    for draft in batch:
+        try:
+            with db.begin_nested():
+                if programme is None:
+                    raise NotFound("programme not found")
+                pairings.pair(db, programme, draft.mentor_participant_id, draft.mentee_participant_id,
+                              proposed_by=draft.published_by_user_id, actor=_publisher(draft), now=now)
+                db.delete(draft)
+        except (Conflict, BusinessRuleViolation, NotFound) as refusal:
+            draft.status, draft.problem = DraftStatus.FAILED, str(refusal)[:500]
+    return len(batch)
+
+
+def _publisher(draft: MatchDraft) -> str:
+    return str(Actor(draft.published_by_user_id)) if draft.published_by_user_id else "system"
+
+
+def publishing(db: Session) -> list[uuid.UUID]:
+    """Programmes with drafts being published: the sweep's backstop for a lost message."""
+    return list(db.scalars(select(MatchDraft.programme_id).where(MatchDraft.status == DraftStatus.PUBLISHING)
+                           .distinct().limit(100)))

@@ -1,0 +1,219 @@
+"""Every possible pair of a cohort scored at once, from its inputs (``workflows.matching.cohort``), with the reasons
+a coordinator reads.
+
+Free time is matrix arithmetic over bitsets of 15-minute steps: the hours a week a mentee and a mentor have in
+common are one product of their free-time matrices; whether they can meet at the agreed cadence is, for each week
+(or fortnight) of the four, one product of the matrices of the steps at which a whole session can start. A pair
+that cannot meet in every one of those periods, or that breaks a hard rule, is not a candidate: its score is 0 and
+the solver never assigns it.
+
+A candidate's score is 0 to 100: the weighted mean of its parts, each 0 to 1: each soft criterion (the share of the
+mentee's choices the mentor shares, or the same answer), free time in common (full marks at four sessions' length a
+week), closeness of timezones (12 hours apart is 0), the mentor's room left, and reliability (no confirmed no-show
+is 1; three or more, 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from workflows.matching.cohort import STEP, Bits, unpack
+from workflows.matching.settings import Kind, Settings
+
+Floats = NDArray[np.float64]
+NO_SHOWS_AT_ZERO = 3
+
+
+def _dilated(starts: Bits, length: int) -> Bits:
+    """Each row's steps covered by a session of ``length`` steps starting at one of its starts."""
+    counts = np.cumsum(starts, axis=1, dtype=np.int32)
+    before = np.zeros_like(counts)
+    before[:, length:] = counts[:, :-length]
+    return (counts - before) > 0
+
+
+def _eroded(free: Bits, length: int) -> Bits:
+    """Each row's steps at which a session of ``length`` steps starts and ends in free time."""
+    counts = np.concatenate([np.zeros((free.shape[0], 1), np.int32), np.cumsum(free, axis=1, dtype=np.int32)], axis=1)
+    starts = np.zeros_like(free)
+    span = free.shape[1] - length + 1
+    if span > 0:
+        starts[:, :span] = (counts[:, length:length + span] - counts[:, :span]) == length
+    return starts
+
+
+def _vocabulary(values: list[Any]) -> dict[str, int]:
+    tokens = sorted({token for value in values if value is not None
+                     for token in (value if isinstance(value, list) else [value])})
+    return {token: index for index, token in enumerate(tokens)}
+
+
+def _one_hot(values: list[Any], vocabulary: dict[str, int]) -> NDArray[np.float32]:
+    matrix = np.zeros((len(values), max(len(vocabulary), 1)), np.float32)
+    for row, value in enumerate(values):
+        for token in (value if isinstance(value, list) else [] if value is None else [value]):
+            if token in vocabulary:
+                matrix[row, vocabulary[token]] = 1.0
+    return matrix
+
+
+@dataclass
+class Matrix:
+    """A cohort's pairs, mentees by row and mentors by column."""
+
+    inputs: dict[str, Any]
+    settings: Settings
+    score: Floats
+    candidate: NDArray[np.bool_]  # meets at the cadence and keeps every hard rule (room aside)
+    hours: Floats
+    short_period: NDArray[np.int16]  # the first period with no time for a session in common (-1: none)
+    broken: NDArray[np.int16]  # the first hard criterion broken (-1: none)
+    left: NDArray[np.int64]
+    counts: dict[int, NDArray[np.float32]] = field(default_factory=dict)  # per soft criterion: shared or same
+
+    @property
+    def mentees(self) -> list[dict[str, Any]]:
+        return list(self.inputs["mentees"])
+
+    @property
+    def mentors(self) -> list[dict[str, Any]]:
+        return list(self.inputs["mentors"])
+
+    @property
+    def feasible(self) -> NDArray[np.bool_]:
+        """Pairs the solver may make: candidates whose mentor has room."""
+        return self.candidate & (self.left > 0)[None, :]
+
+
+def free_time(inputs: dict[str, Any]) -> tuple[Bits, Bits, Bits, Bits]:
+    """The mentees' free steps and session starts, the mentors' free steps and session starts."""
+    steps = int(inputs["weeks"]) * 7 * 96
+    length = math.ceil(int(inputs["session_minutes"]) / (STEP.total_seconds() / 60))
+    mentee_free = np.array([unpack(one["free"], steps) for one in inputs["mentees"]], dtype=bool).reshape(-1, steps)
+    mentor_starts = np.array([unpack(one["starts"], steps) for one in inputs["mentors"]],
+                             dtype=bool).reshape(-1, steps)
+    return mentee_free, _eroded(mentee_free, length), _dilated(mentor_starts, length), mentor_starts
+
+
+def compute(inputs: dict[str, Any]) -> Matrix:
+    settings = Settings.of(inputs["settings"])
+    mentees, mentors = inputs["mentees"], inputs["mentors"]
+    n, m, weeks = len(mentees), len(mentors), int(inputs["weeks"])
+    mentee_free, mentee_starts, mentor_free, mentor_starts = free_time(inputs)
+    hours = (mentee_free.astype(np.float32) @ mentor_free.T.astype(np.float32)).astype(np.float64) / 4 / weeks
+    periods = weeks // int(inputs["cadence_weeks"])
+    width = mentee_free.shape[1] // max(periods, 1)
+    short = np.full((n, m), -1, np.int16)
+    for period in range(periods):
+        window = slice(period * width, (period + 1) * width)
+        common = (mentee_starts[:, window].astype(np.float32) @ mentor_starts[:, window].T.astype(np.float32)) > 0
+        short[(short < 0) & ~common] = period
+    broken = np.full((n, m), -1, np.int16)
+    parts: list[tuple[float, Floats]] = []
+    counts: dict[int, NDArray[np.float32]] = {}
+    for index, criterion in enumerate(settings.criteria):
+        wanted = [one["answers"][index] for one in mentees]
+        offered = [one["answers"][index] for one in mentors]
+        if criterion.kind == Kind.ABOVE:
+            low = np.array([np.nan if v is None else v for v in wanted], np.float64).reshape(n, 1)
+            high = np.array([np.nan if v is None else v for v in offered], np.float64).reshape(1, m)
+            with np.errstate(invalid="ignore"):
+                fails = (high <= low) & ~np.isnan(high) & ~np.isnan(low)
+            broken[(broken < 0) & fails] = index
+            continue
+        vocabulary = _vocabulary(wanted + offered)
+        same = _one_hot(wanted, vocabulary) @ _one_hot(offered, vocabulary).T
+        if criterion.kind == Kind.DIFFER:
+            broken[(broken < 0) & (same > 0)] = index
+            continue
+        counts[index] = same
+        if criterion.kind == Kind.SHARED:
+            asked = np.array([len(v) if isinstance(v, list) else 0 for v in wanted], np.float64).reshape(n, 1)
+            parts.append((criterion.weight, same / np.maximum(asked, 1)))
+        else:
+            parts.append((criterion.weight, (same > 0).astype(np.float64)))
+    target = max(1.0, 4 * int(inputs["session_minutes"]) / 60)
+    parts.append((settings.free_time_weight, np.minimum(hours / target, 1.0)))
+    apart = np.abs(np.array([one["offset"] for one in mentees], np.float64).reshape(n, 1)
+                   - np.array([one["offset"] for one in mentors], np.float64).reshape(1, m))
+    parts.append((settings.timezone_weight, 1 - np.minimum(apart, 24 - apart) / 12))
+    capacity = np.array([max(one["capacity"], 1) for one in mentors], np.float64)
+    left = np.array([one["left"] for one in mentors], np.int64)
+    parts.append((settings.capacity_weight, np.broadcast_to(left / capacity, (n, m))))
+    no_shows = np.array([one["no_shows"] for one in mentors], np.float64)
+    parts.append((settings.reliability_weight,
+                  np.broadcast_to(1 - np.minimum(no_shows, NO_SHOWS_AT_ZERO) / NO_SHOWS_AT_ZERO, (n, m))))
+    total_weight = sum(weight for weight, _ in parts if weight > 0) or 1.0
+    score = sum((weight * part for weight, part in parts if weight > 0), np.zeros((n, m))) * 100 / total_weight
+    candidate = (short < 0) & (broken < 0)
+    score = np.round(np.where(candidate, score, 0.0), 2)
+    return Matrix(inputs, settings, score, candidate, np.round(hours, 2), short, broken, left, counts)
+
+
+# --- reasons ---------------------------------------------------------------------------------------------
+
+
+def _hours(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _every(cadence: int) -> str:
+    return "every week" if cadence == 1 else f"every {cadence} weeks"
+
+
+def reasons(matrix: Matrix, row: int, column: int, *, for_mentee: bool = False) -> list[str]:
+    """Why a candidate pair scores what it does, in a coordinator's words ("3 shared skills · 4.5 h a week in
+    common · 6 h apart"); a mentee reads those about what they share and their time, not the mentor's room or
+    reliability."""
+    said: list[str] = []
+    mentee, mentor = matrix.mentees[row], matrix.mentors[column]
+    for index, criterion in enumerate(matrix.settings.criteria):
+        if criterion.kind == Kind.SHARED and index in matrix.counts:
+            shared = int(matrix.counts[index][row, column])
+            if shared:
+                what = "skill" if criterion.mentor_question_id is None else f"answer to “{criterion.label}”"
+                said.append(f"{shared} shared {what}{'s' if shared > 1 else ''}")
+        elif criterion.kind == Kind.SAME and index in matrix.counts and matrix.counts[index][row, column] > 0:
+            said.append(f"same “{criterion.label}”")
+        elif criterion.kind == Kind.DIFFER and mentee["answers"][index] is not None:
+            said.append(f"different “{criterion.label}”")
+    said.append(f"{_hours(matrix.hours[row, column])} h a week in common")
+    apart = abs(mentee["offset"] - mentor["offset"])
+    apart = min(apart, 24 - apart)
+    said.append("same timezone" if apart == 0 else f"{_hours(apart)} h apart")
+    if not for_mentee:
+        said.append(f"{mentor['left']} of {mentor['capacity']} places left")
+        if matrix.settings.reliability_weight > 0:
+            count = mentor["no_shows"]
+            said.append("no confirmed no-shows" if count == 0 else
+                        f"{count} confirmed no-show{'s' if count > 1 else ''}")
+    return said
+
+
+def why_not(matrix: Matrix, row: int, column: int) -> str | None:
+    """Why a pair may not be made, in a coordinator's words; ``None`` when it may."""
+    inputs = matrix.inputs
+    minutes, cadence = int(inputs["session_minutes"]), int(inputs["cadence_weeks"])
+    broken = int(matrix.broken[row, column])
+    if broken >= 0:
+        criterion = matrix.settings.criteria[broken]
+        return (f"the same answer to “{criterion.label}”" if criterion.kind == Kind.DIFFER
+                else f"the mentor's answer to “{criterion.label}” is not above the mentee's")
+    short = int(matrix.short_period[row, column])
+    if short >= 0:
+        hours = matrix.hours[row, column]
+        if hours == 0:
+            return f"0 h in common at {minutes}-minute sessions {_every(cadence)}"
+        weeks = f"week {short + 1}" if cadence == 1 else f"weeks {short * cadence + 1} to {short * cadence + cadence}"
+        start = datetime.fromisoformat(inputs["period_start"]).date().isoformat()
+        return (f"{_hours(hours)} h a week in common, but no time for a {minutes}-minute session in {weeks} "
+                f"from {start} (sessions {_every(cadence)})")
+    if matrix.left[column] <= 0:
+        return "the mentor has no places left"
+    return None

@@ -1,0 +1,149 @@
+"""What the matcher weighs in a programme, as its coordinators set it (``programmes.matching``), and how it pairs
+(``programmes.pairing_mode``).
+
+A criterion joins a question of the mentees' intake to one of the mentors' (or to the skills of the mentor's
+profile) and says how their answers count:
+
+- ``shared``: the more of the mentee's choices the mentor's answer also has, the better (choices or skills);
+- ``same``: the same answer is better (one choice, or a 1-5 scale);
+- ``differ``: a hard rule: never the same answer (e.g. "department");
+- ``above``: a hard rule: the mentor's answer ranks above the mentee's (a later option of a one-choice question,
+  e.g. a seniority listed from junior to senior, or a higher number on a scale).
+
+Soft criteria carry a weight (0 to 10); so do free time in common, timezone distance, the mentor's room left and,
+if the coordinators want it, reliability (the mentor's confirmed no-shows, shown to coordinators only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import PairingMode, ProgrammeStatus, Question, QuestionKind
+from workflows.actors import Actor
+from workflows.errors import BusinessRuleViolation, InvalidInput
+from workflows.programmes.lifecycle import run_by
+
+MAX_CRITERIA = 10
+MAX_WEIGHT = 10.0
+TOP_K = (1, 10)
+SKILLS = None  # a criterion's mentor side when it is the mentor profile's skills
+
+
+class Kind(StrEnum):
+    SHARED = "shared"
+    SAME = "same"
+    DIFFER = "differ"
+    ABOVE = "above"
+
+
+HARD = frozenset({Kind.DIFFER, Kind.ABOVE})
+_FITS: Mapping[Kind, frozenset[QuestionKind]] = {
+    Kind.SHARED: frozenset({QuestionKind.SINGLE, QuestionKind.MULTIPLE}),
+    Kind.SAME: frozenset({QuestionKind.SINGLE, QuestionKind.SCALE}),
+    Kind.DIFFER: frozenset({QuestionKind.SINGLE, QuestionKind.SCALE}),
+    Kind.ABOVE: frozenset({QuestionKind.SINGLE, QuestionKind.SCALE}),
+}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    kind: Kind
+    mentee_question_id: str
+    mentor_question_id: str | None  # None: the mentor's profile skills
+    weight: float = 1.0
+    label: str = ""  # the mentee question's words, as reasons quote them
+
+    @property
+    def hard(self) -> bool:
+        return self.kind in HARD
+
+
+@dataclass(frozen=True)
+class Settings:
+    criteria: tuple[Criterion, ...] = ()
+    free_time_weight: float = 3.0
+    timezone_weight: float = 1.0
+    capacity_weight: float = 1.0
+    reliability_weight: float = 0.0  # 0: no-shows are not weighed
+    top_k: int = 3  # how many mentors a choosing mentee sees
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["criteria"] = [{**one, "kind": str(one["kind"])} for one in data["criteria"]]
+        return data
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any] | None) -> Settings:
+        stored = dict(stored or {})
+        criteria = tuple(Criterion(Kind(one["kind"]), str(one["mentee_question_id"]),
+                                   None if one.get("mentor_question_id") is None else str(one["mentor_question_id"]),
+                                   float(one.get("weight", 1.0)), str(one.get("label", "")))
+                         for one in stored.pop("criteria", []))
+        known = {key: stored[key] for key in ("free_time_weight", "timezone_weight", "capacity_weight",
+                                              "reliability_weight", "top_k") if key in stored}
+        return cls(criteria, **known)
+
+
+@dataclass(frozen=True)
+class MatchingView:
+    programme_id: uuid.UUID
+    pairing_mode: PairingMode
+    settings: Settings
+
+
+def read(db: Session, actor: Actor, programme_id: uuid.UUID) -> MatchingView:
+    """The programme's pairing mode and matcher settings (its coordinators)."""
+    programme, _ = run_by(db, actor, programme_id, lock=False)
+    return MatchingView(programme.id, programme.pairing_mode, Settings.of(programme.matching))
+
+
+def _question(questions: Mapping[str, Question], question_id: str | None, audience: str, kind: Kind,
+              where: str) -> Question | None:
+    if question_id is None:
+        return None
+    question = questions.get(question_id)
+    if question is None or question.audience != audience:
+        raise InvalidInput(f"{where}: no question of the {audience}s' intake has the id {question_id}")
+    if question.kind not in _FITS[kind]:
+        raise InvalidInput(f"{where}: “{question.label}” is a {question.kind.value} question; “{kind.value}” "
+                           f"compares {' or '.join(sorted(k.value for k in _FITS[kind]))} questions")
+    return question
+
+
+def write(db: Session, actor: Actor, programme_id: uuid.UUID, *, pairing_mode: PairingMode,
+          criteria: list[dict[str, Any]], **weights: Any) -> MatchingView:
+    """Set how the programme pairs and what the matcher weighs (its coordinators; 400 once it is closed). Each
+    criterion's questions must be the intake's, of a kind its comparison reads (422 otherwise)."""
+    programme, _ = run_by(db, actor, programme_id, lock=True)
+    if programme.status == ProgrammeStatus.CLOSED:
+        raise BusinessRuleViolation("the programme is closed: its matching changes no more")
+    if len(criteria) > MAX_CRITERIA:
+        raise InvalidInput(f"at most {MAX_CRITERIA} criteria")
+    questions = {str(q.id): q for q in db.scalars(select(Question).where(Question.programme_id == programme_id))}
+    kept = []
+    for number, one in enumerate(criteria, start=1):
+        kind, where = Kind(one["kind"]), f"criterion {number}"
+        mentee = _question(questions, str(one["mentee_question_id"]), "mentee", kind, where)
+        mentor_id = one.get("mentor_question_id")
+        if mentor_id is None and kind != Kind.SHARED:
+            raise InvalidInput(f"{where}: only “shared” compares with the mentor's skills; name a mentors' question")
+        mentor = _question(questions, None if mentor_id is None else str(mentor_id), "mentor", kind, where)
+        if kind == Kind.ABOVE and mentor is not None and mentee is not None and mentor.kind != mentee.kind:
+            raise InvalidInput(f"{where}: “above” compares two questions of the same kind")
+        assert mentee is not None
+        kept.append(Criterion(kind, str(mentee.id), None if mentor is None else str(mentor.id),
+                              0.0 if kind in HARD else float(one.get("weight", 1.0)), mentee.label))
+    settings = Settings(tuple(kept), **weights)
+    if sum(one.weight for one in kept) + settings.free_time_weight + settings.timezone_weight \
+            + settings.capacity_weight + settings.reliability_weight <= 0:
+        raise InvalidInput("give at least one weight above 0")
+    programme.pairing_mode = pairing_mode
+    programme.matching = settings.as_json()
+    return MatchingView(programme.id, programme.pairing_mode, settings)
