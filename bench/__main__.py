@@ -45,6 +45,9 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "calendar_read_ratio": ("calendar_sync", "read_ratio", 3.0, "max"),
     "series_accept_ratio": ("series_accept", "ratio", 3.0, "max"),
     "pairing_activation_ratio": ("pairing_activation", "ratio", 3.0, "max"),
+    "match_cohort_s": ("match_cohort", "cohort_s", 30.0, "max"),
+    "match_scaling_ratio": ("match_cohort", "scaling_ratio", 150.0, "max"),
+    "match_quality_ratio": ("match_cohort", "quality_ratio", 1.0, "min"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/NOTES.md, "Bounds").
@@ -54,7 +57,7 @@ BOUNDS: dict[str, str] = {
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
-              "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation")
+              "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation", "match_cohort")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             calendars,
             deliveries,
             latency,
+            matching,
             pairings,
             pipeline,
             series,
@@ -150,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                                    slot_bookings_inside=10 if args.smoke else 500,
                                    calendar_events=50 if args.smoke else 1000,
                                    series_samples=3 if args.smoke else 12,
+                                   match_small=(10, 3) if args.smoke else (100, 30),
+                                   match_large=(60, 20) if args.smoke else (1000, 300),
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
@@ -166,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             "calendar_sync": lambda: calendars.calendar_sync_ratio(cfg),
             "series_accept": lambda: series.series_accept(stack, cfg),
             "pairing_activation": lambda: pairings.pairing_activation(stack, cfg),
+            "match_cohort": lambda: matching.match_cohort(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

@@ -52,6 +52,8 @@ class Config:
     slot_bookings_inside: int = 500  # of which inside the queried window
     calendar_events: int = 1000  # in the calendar synced (a tenth recurring)
     series_samples: int = 12  # series accepted (and single bookings), per repetition
+    match_small: tuple[int, int] = (100, 30)  # mentees and mentors of the small match
+    match_large: tuple[int, int] = (1000, 300)  # and of the large one
     progress: Progress = print
 
 

@@ -160,6 +160,9 @@ def test_the_tour_takes_a_session_from_request_to_review(stack: Stack) -> None:
     assert '"invited":["mentor@example.com","mentee@example.com","lin@example.com"],"errors":[]' in done.stdout, \
         done.stdout
     assert '{"status":"accepted","accepted_count":6}' in done.stdout and "pairing: active" in done.stdout, done.stdout
+    # Step 10: the match run on the matching worker, its draft with reasons, published as a pairing.
+    assert "match run: done" in done.stdout and "published pairing: proposed" in done.stdout, done.stdout
+    assert '"reasons":["' in done.stdout and " h a week in common" in done.stdout, done.stdout
 
 
 def test_the_recipes_that_write_files_leave_the_clone_clean(stack: Stack) -> None:

@@ -189,6 +189,7 @@ def finish(db: Session, run_id: uuid.UUID, inputs: dict[str, Any], matrix: score
     programme = db.get_one(Programme, run.programme_id)
     run.inputs, run.inputs_digest, run.result = inputs, cohort.digest(inputs), found
     rows = list(_candidates(matrix, run.id))
+    db.execute(delete(MatchCandidate).where(MatchCandidate.run_id == run.id))  # a run taken over is kept once
     if rows:
         db.execute(insert(MatchCandidate), rows)
     if programme.pairing_mode == PairingMode.COORDINATOR:
