@@ -6,6 +6,9 @@ ask for it at once."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from contextlib import nullcontext
 from typing import Any
@@ -264,3 +267,13 @@ def test_mentees_choose_and_a_mentors_last_place_goes_to_one_of_those_asking_at_
     assert [one["mentor_participant_id"] for one in offered] == [max_id]
     assert client.post(path, headers=loser.headers, json={"mentor_participant_id": max_id}).status_code == 201
     assert client.post(path, headers=loser.headers, json={"mentor_participant_id": max_id}).status_code == 409
+
+
+def test_the_api_and_the_workers_load_neither_numpy_nor_scipy_until_a_match_needs_them(database_url: str) -> None:
+    # The matcher's arrays and solver cost the matching worker about 65 MB; every other process stays as it was.
+    code = ("import sys\nfrom api import create_app\ncreate_app()\nimport workers\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'scipy'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "DATABASE_URL": database_url})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -21,7 +21,6 @@ from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
-from workflows.matching import scores
 from workflows.pagination import Page, paginate
 from workflows.programmes import pairings
 from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, run_by
@@ -80,6 +79,7 @@ def _rescore(db: Session, draft: MatchDraft, mentor_participant_id: uuid.UUID, *
     """The pair's score and reasons from the run's inputs, with the mentor's room as it is now (their capacity less
     their live pairings and their drafts, those ``moving`` aside); 409 when the pair may not be made, or one of
     them was not in the run."""
+    from workflows.matching import scores  # noqa: PLC0415 - numpy enters the API process only when asked for
     run = db.get(MatchRun, draft.run_id) if draft.run_id else None
     inputs = run.inputs if run is not None else None
     mentee = next((one for one in (inputs or {}).get("mentees", []) if one["id"] == str(draft.mentee_participant_id)),

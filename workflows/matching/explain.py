@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models import MatchRunStatus
 from workflows.actors import Actor
 from workflows.errors import Conflict
-from workflows.matching import runs, scores
+from workflows.matching import runs
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Explanation:
 def explain(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, mentee_id: uuid.UUID,
             mentor_id: uuid.UUID) -> Explanation:
     """The pair as the run saw it (its coordinators): made or not, its score and reasons, and why."""
+    from workflows.matching import scores  # noqa: PLC0415 - numpy enters the API process only when asked for
     run = runs.get(db, actor, programme_id, run_id)
     if run.status != MatchRunStatus.DONE or run.inputs is None or run.result is None:
         raise Conflict(f"the run is {run.status.value}: it explains pairs once done")

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import delete, insert, select
@@ -39,12 +39,15 @@ from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 from workflows.events import EventType, record
-from workflows.matching import cohort, scores, solver
 from workflows.matching.settings import Settings
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import MatchRunPayload
 from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, run_by
 from workflows.roles import Role
+
+if TYPE_CHECKING:
+    from workflows.matching.scores import Matrix
+    from workflows.matching.solver import Pairs
 
 log = structlog.get_logger(__name__)
 
@@ -166,14 +169,16 @@ def step(db: Session, run_id: uuid.UUID, stage: str, progress: int) -> None:
     _record(db, EventType.MATCH_RUN_PROGRESS, run, Role.SYSTEM.value)
 
 
-def replay(inputs: dict[str, Any]) -> tuple[scores.Matrix, solver.Pairs, dict[str, Any]]:
+def replay(inputs: dict[str, Any]) -> tuple[Matrix, Pairs, dict[str, Any]]:
     """The scores, the pairs and the result the inputs give: the same inputs, the same pairs."""
+    from workflows.matching import scores, solver  # noqa: PLC0415 - numpy and scipy: the matching worker's alone
     matrix = scores.compute(inputs)
     pairs = solver.solve(matrix)
     return matrix, pairs, solver.result(matrix, pairs)
 
 
-def _candidates(matrix: scores.Matrix, run_id: uuid.UUID) -> Iterator[dict[str, Any]]:
+def _candidates(matrix: Matrix, run_id: uuid.UUID) -> Iterator[dict[str, Any]]:
+    from workflows.matching import scores, solver  # noqa: PLC0415 - numpy and scipy: the matching worker's alone
     for row, mentee in enumerate(matrix.mentees):
         for rank, col in enumerate(solver.candidates(matrix, row, CANDIDATES_KEPT), start=1):
             yield {"run_id": run_id, "mentee_participant_id": uuid.UUID(mentee["id"]), "rank": rank,
@@ -182,9 +187,10 @@ def _candidates(matrix: scores.Matrix, run_id: uuid.UUID) -> Iterator[dict[str, 
                    "reasons": scores.reasons(matrix, row, col, for_mentee=True)}
 
 
-def finish(db: Session, run_id: uuid.UUID, inputs: dict[str, Any], matrix: scores.Matrix, found: dict[str, Any], *,
+def finish(db: Session, run_id: uuid.UUID, inputs: dict[str, Any], matrix: Matrix, found: dict[str, Any], *,
            now: datetime) -> None:
     """Keep what the run found; a coordinator-led programme's drafts not pinned are replaced by its pairs."""
+    from workflows.matching import cohort  # noqa: PLC0415 - numpy: the matching worker's alone
     run = _held(db, run_id)
     programme = db.get_one(Programme, run.programme_id)
     run.inputs, run.inputs_digest, run.result = inputs, cohort.digest(inputs), found
@@ -216,6 +222,7 @@ def fail(db: Session, run_id: uuid.UUID, error: str, now: datetime) -> None:
 
 def execute(transaction: Transaction, run_id: uuid.UUID, *, now: datetime | None = None) -> str:
     """Carry a run out, each step in a short transaction of its own; what became of it."""
+    from workflows.matching import cohort  # noqa: PLC0415 - numpy: the matching worker's alone
     started = now or utcnow()
     with transaction() as db:
         if not claim(db, run_id, started):
