@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import MatchDraft, MentorProfile, OutboxEvent, Pairing
+from models import MatchDraft, MatchRun, MentorProfile, OutboxEvent, Pairing
 from tests.concurrency import concurrently
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.programmes import BASE, create, joined, running_programme
@@ -104,6 +104,9 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
     result = run["result"]
     assert (result["mentees"], result["mentors"], result["matched"], result["top3"]) == (2, 2, 2, 2)
     assert result["total"] >= result["greedy_total"]
+    # The inputs kept give the same result again, whenever it is read.
+    kept = db.get_one(MatchRun, uuid.UUID(run["id"]))
+    assert kept.inputs is not None and runs.replay(kept.inputs)[2] == result
     made = _drafts(client, coordinator, programme)
     assert made[_name(ada)]["mentor_participant_id"] == lin_id
     assert made[_name(bo)]["mentor_participant_id"] == max_id  # never Lin: the same department

@@ -16,6 +16,7 @@ import { settingsPage } from './screens/settings.js';
 import { teamPage } from './screens/team.js';
 import { programmePage, programmesPage } from './screens/programmes.js';
 import { invitationPage, joinPage } from './screens/enrolment.js';
+import { matchingPage } from './screens/matching.js';
 
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
@@ -40,6 +41,7 @@ const routes = [
   [/^\/settings$/, settingsPage, { title: 'Settings' }],
   [/^\/programmes$/, programmesPage, { title: 'Programmes' }],
   [/^\/programmes\/([\w-]+)$/, programmePage, { title: 'Programme' }],
+  [/^\/programmes\/([\w-]+)\/matching$/, matchingPage, { title: 'Matching' }],
 ];
 
 const main = document.getElementById('main');

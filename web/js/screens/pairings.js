@@ -2,6 +2,7 @@
 // sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
 import { get, patch, post } from '../api.js';
 import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading } from '../ui.js';
+import { recommended } from './matching.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
 const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
@@ -110,8 +111,11 @@ export function pairingsSection(programme, messages, { runs }) {
   const formEl = h('div', {});
   async function refresh() {
     const page = await get(`${base}?limit=100`);
+    // A mentee with no pairing, of a programme whose mentees choose, sees the mentors recommended to them.
+    const choice = !runs && programme.viewer_role === 'mentee' && page.items.every((p) => p.status === 'ended')
+      ? await recommended(programme, messages, refresh) : null;
     replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => pairingItem(base, p, messages, refresh)))
-      : empty(runs ? 'No pairing yet.' : 'You are not paired yet: the coordinators pair you.'));
+      : choice ? null : empty(runs ? 'No pairing yet.' : 'You are not paired yet: the coordinators pair you.'), choice);
   }
   if (runs && programme.status !== 'closed') {
     get(`/programmes/${programme.id}/participants?limit=100&status=active`).then((people) => {

@@ -142,6 +142,7 @@ export async function programmePage(main, { params: [id], go }) {
   render();
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
     head, movesEl, messages.el,
+    h('p', {}, h('a', { href: `#/programmes/${id}/matching` }, 'Matching'), ': how it pairs its people, runs of the match and their drafts'),
     h('section', { 'aria-labelledby': 'pg-set-h' }, h('h2', { id: 'pg-set-h' }, 'What its pairings agree'), settings),
     pairingsSection(programme, messages, { runs: true }), peopleSection(programme, messages), intakeEditors(programme),
     h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl));
