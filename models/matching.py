@@ -48,6 +48,8 @@ class MatchRun(IdMixin, Base):
     progress: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     stage: Mapped[str] = mapped_column(String(64), default="queued", server_default="queued")
     cancel_requested: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Workers that took it: one lost is replaced once; a run that loses a second is failed, not retried again.
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     # SHA-256 of the canonical inputs: two runs with the same digest give the same pairs.
     inputs_digest: Mapped[str | None] = mapped_column(String(64))
     inputs: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -78,6 +80,8 @@ class MatchDraft(IdMixin, Base):
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     pinned: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # The pair's first common start the run found: what publication asks for first (else their first free time).
+    first_start: Mapped[datetime | None]
     status: Mapped[DraftStatus] = mapped_column(stored_as_text(DraftStatus), default=DraftStatus.DRAFT)
     problem: Mapped[str | None] = mapped_column(Text)
     published_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

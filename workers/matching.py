@@ -23,13 +23,15 @@ def run_match(self: DbTask, run_id: str) -> str:
 
 @app.task(name=drafts.PUBLISH_TASK, base=DbTask, bind=True)
 def publish_drafts(self: DbTask, programme_id: str) -> int:
-    """Propose a batch of a programme's drafts being published; hand the rest to a new task."""
-    with self.transaction() as db:
-        done = drafts.publish_batch(db, uuid.UUID(programme_id))
-    if done == drafts.PUBLISH_BATCH:
+    """Propose a programme's drafts being published, each in a transaction of its own; after a batch, hand the rest
+    to a new task (no task runs long)."""
+    for done in range(drafts.PUBLISH_BATCH):
         with self.transaction() as db:
-            enqueue_after_commit(db, drafts.PUBLISH_TASK, programme_id)
-    return done
+            if not drafts.publish_one(db, uuid.UUID(programme_id)):
+                return done
+    with self.transaction() as db:
+        enqueue_after_commit(db, drafts.PUBLISH_TASK, programme_id)
+    return drafts.PUBLISH_BATCH
 
 
 @app.task(name="matching.sweep", base=DbTask, bind=True)

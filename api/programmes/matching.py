@@ -69,10 +69,11 @@ class Matching(MethodView):
 class MatchRuns(MethodView):
     @blp.doc(operationId="listMatchRuns")
     @blp.arguments(PaginationArgs, location="query")
-    @blp.response(200, MatchRunPageSchema, example={"items": [EXAMPLE_RUN], "next_cursor": None})
+    @blp.response(200, MatchRunPageSchema, example={"items": [{key: value for key, value in EXAMPLE_RUN.items()
+                                                               if key != "result"}], "next_cursor": None})
     @documents_errors(blp, 401, 403, 404, 422)
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """The programme's runs, newest first (its coordinators)."""
+        """The programme's runs, newest first, without their results (`GET …/match-runs/{id}` has it)."""
         return runs.list_runs(db_session(), current_actor(), programme_id, **args)
 
     @blp.doc(operationId="runMatch")
@@ -180,8 +181,7 @@ class PublishDrafts(MethodView):
 class Recommendations(MethodView):
     @blp.doc(operationId="listMentorRecommendations")
     @blp.response(200, RecommendationsSchema, example={"items": [
-        {"rank": 1, "mentor_participant_id": MENTOR_ID, "mentor_name": "Ada Lovelace", "score": 81.5,
-         "reasons": REASONS[:3], "places_left": 1}]})
+        {"rank": 1, "mentor_participant_id": MENTOR_ID, "mentor_name": "Ada Lovelace", "reasons": REASONS[:3]}]})
     @documents_errors(blp, 400, 401, 404)
     def get(self, programme_id: uuid.UUID) -> Any:
         """Your best mentors (a mentee of a programme whose mentees choose): those you can meet at the agreed

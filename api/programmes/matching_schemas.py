@@ -67,7 +67,7 @@ class MatchingSettingsSchema(ma.Schema):
         "description": "How many mentors a choosing mentee is shown."})
 
 
-class MatchRunSchema(ma.Schema):
+class MatchRunSummarySchema(ma.Schema):
     id = fields.UUID()
     programme_id = fields.UUID()
     status = fields.Enum(MatchRunStatus, by_value=True)
@@ -80,12 +80,16 @@ class MatchRunSchema(ma.Schema):
     error = fields.String(allow_none=True)
     inputs_digest = fields.String(allow_none=True, metadata={
         "description": "SHA-256 of the inputs kept: two runs with the same digest made the same pairs."})
+
+
+class MatchRunSchema(MatchRunSummarySchema):
     result = fields.Dict(allow_none=True, metadata={
         "description": "Once done: pairs (score, rank among the mentee's candidates, reasons), unmatched (with "
-                       "why), mentees, mentors, matched, total, greedy_total, distribution, top3, top3_share."})
+                       "why), mentees, mentors, matched, total, greedy_total, greedy_matched, distribution, top3, "
+                       "top3_share."})
 
 
-MatchRunPageSchema = page_of(MatchRunSchema, "MatchRunPage")
+MatchRunPageSchema = page_of(MatchRunSummarySchema, "MatchRunPage")
 
 
 class ExplainArgs(ma.Schema):
@@ -141,9 +145,7 @@ class RecommendationSchema(ma.Schema):
     rank = fields.Integer()
     mentor_participant_id = fields.UUID()
     mentor_name = fields.String()
-    score = fields.Float()
     reasons = fields.List(fields.String())
-    places_left = fields.Integer()
 
 
 class RecommendationsSchema(ma.Schema):

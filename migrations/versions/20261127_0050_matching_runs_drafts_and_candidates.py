@@ -2,7 +2,7 @@
 
 Revision ID: 0050
 Revises: 0049
-Create Date: 2026-11-27 05:17:15.292536
+Create Date: 2026-11-27 06:08:50.342301
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('progress', sa.SmallInteger(), server_default='0', nullable=False),
     sa.Column('stage', sa.String(length=64), server_default='queued', nullable=False),
     sa.Column('cancel_requested', sa.Boolean(), server_default='false', nullable=False),
+    sa.Column('attempts', sa.SmallInteger(), server_default='0', nullable=False),
     sa.Column('inputs_digest', sa.String(length=64), nullable=True),
     sa.Column('inputs', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     sa.Column('result', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -67,6 +68,7 @@ def upgrade() -> None:
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('reasons', postgresql.JSONB(astext_type=sa.Text()), server_default='[]', nullable=False),
     sa.Column('pinned', sa.Boolean(), server_default='false', nullable=False),
+    sa.Column('first_start', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status', sa.Enum('draft', 'publishing', 'failed', name='draftstatus', native_enum=False, length=16), nullable=False),
     sa.Column('problem', sa.Text(), nullable=True),
     sa.Column('published_by_user_id', sa.Uuid(), nullable=True),

@@ -11,19 +11,22 @@ import subprocess
 import sys
 import uuid
 from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import MatchDraft, MatchRun, MentorProfile, OutboxEvent, Pairing
+from infra.db import transaction
+from models import MatchDraft, MatchRun, MentorProfile, Notification, OutboxEvent, Pairing
 from tests.concurrency import concurrently
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.programmes import BASE, create, joined, running_programme
 from tests.servers import live_app
 from workflows.matching import drafts, runs
+from workflows.notifications import messages
 from workflows.skills import ensure_skills
 
 MENTEE_FORM = [{"kind": "multiple", "label": "What do you want to learn?",
@@ -87,6 +90,24 @@ def _drafts(client: FlaskClient, coordinator: Caller, programme: dict[str, Any])
     return {one["mentee_name"]: one for one in listed}
 
 
+def _publish(db: Session, programme: dict[str, Any]) -> int:
+    """Publish the drafts being published, as the matching worker does (each in the test's transaction)."""
+    done = 0
+    while drafts.publish_one(db, uuid.UUID(programme["id"])):
+        done += 1
+    return done
+
+
+def _told(db: Session, coordinator: Caller, run_id: str) -> Notification:
+    """The coordinator's inbox message (mailed when SMTP is set) of the run's end, as the worker writes it."""
+    messages.handle_events(db, list(db.scalars(select(OutboxEvent).where(
+        OutboxEvent.aggregate_id == uuid.UUID(run_id), OutboxEvent.type == "match_run.completed"))))
+    (told,) = db.scalars(select(Notification).where(Notification.user_id == coordinator.user.id,
+                                                    Notification.type == "match_run.completed")).all()
+    assert told.title == "Match ready"
+    return told
+
+
 def _name(caller: Caller) -> str:
     return caller.user.display_name
 
@@ -103,7 +124,7 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
     assert run["status"] == "done" and run["progress"] == 100 and len(run["inputs_digest"]) == 64
     result = run["result"]
     assert (result["mentees"], result["mentors"], result["matched"], result["top3"]) == (2, 2, 2, 2)
-    assert result["total"] >= result["greedy_total"]
+    assert (result["matched"], result["total"]) >= (result["greedy_matched"], result["greedy_total"])
     # The inputs kept give the same result again, whenever it is read.
     kept = db.get_one(MatchRun, uuid.UUID(run["id"]))
     assert kept.inputs is not None and runs.replay(kept.inputs)[2] == result
@@ -136,7 +157,7 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
     # Publish: each draft becomes a pairing whose sessions are asked for; both of each pair are told.
     published = client.post(f"{url}/publish", headers=coordinator.headers)
     assert published.status_code == 202 and published.get_json()["publishing"] == 2
-    assert drafts.publish_batch(db, uuid.UUID(programme["id"])) == 2
+    assert _publish(db, programme) == 2
     assert _drafts(client, coordinator, programme) == {}
     pairs = {(str(p.mentor_participant_id), str(p.mentee_participant_id)): p for p in db.scalars(
         select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"])))}
@@ -149,6 +170,7 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
                            .order_by(OutboxEvent.created_at)).all()
     assert runs_told[0] == "match_run.requested" and runs_told[-1] == "match_run.completed"
     assert "match_run.progress" in runs_told
+    assert _told(db, coordinator, run["id"]).body.startswith("The match of “Spring cohort” is ready: 2 of 2 mentees")
     assert (lin, max_) and client.get(f"{BASE}/{programme['id']}/match-drafts", headers=ada.headers).status_code == 403
 
 
@@ -179,7 +201,7 @@ def test_late_joiners_fill_the_room_left_without_moving_published_pairs(client: 
     _, ada_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales")
     _run(client, db, coordinator, programme)
     client.post(f"{BASE}/{programme['id']}/match-drafts/publish", headers=coordinator.headers)
-    drafts.publish_batch(db, uuid.UUID(programme["id"]))
+    _publish(db, programme)
     first = db.scalars(select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"]))).one()
     late, late_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales")
     run = _run(client, db, coordinator, programme)
@@ -216,7 +238,7 @@ def test_runs_one_at_a_time_cancelled_and_refused_where_they_do_not_belong(clien
         assert runs.claim(db, uuid.UUID(second["id"]), runs.utcnow())
     assert client.post(f"{url}/{second['id']}/cancel", headers=coordinator.headers).get_json()["status"] == "running"
     with pytest.raises(runs.Stopped):
-        runs.step(db, uuid.UUID(second["id"]), "scoring", 70)
+        runs.advance(lambda: nullcontext(db), uuid.UUID(second["id"]), "scoring", 70)
     assert client.get(f"{url}/{second['id']}", headers=coordinator.headers).get_json()["status"] == "cancelled"
     # A programme paired by hand runs no match; settings name the programme's own questions only.
     manual = client.put(f"{BASE}/{programme['id']}/matching", headers=coordinator.headers,
@@ -257,6 +279,7 @@ def test_mentees_choose_and_a_mentors_last_place_goes_to_one_of_those_asking_at_
     offered = client.get(f"{BASE}/{programme['id']}/recommendations", headers=mentees[0].headers).get_json()["items"]
     assert {one["mentor_participant_id"] for one in offered} == {lin_id, max_id}
     assert all("places left" not in " ".join(one["reasons"]) for one in offered)  # a mentor's room is not theirs
+    assert all(set(one) == {"rank", "mentor_participant_id", "mentor_name", "reasons"} for one in offered)
     assert client.get(f"{BASE}/{programme['id']}/recommendations", headers=coordinator.headers).status_code == 404
     path = f"{BASE}/{programme['id']}/mentor-requests"
     answers = concurrently([_ask(app, mentee, path, {"mentor_participant_id": lin_id}) for mentee in mentees])
@@ -280,3 +303,62 @@ def test_the_api_and_the_workers_load_neither_numpy_nor_scipy_until_a_match_need
                           env={**os.environ, "DATABASE_URL": database_url})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_cancel_heard_mid_run_sticks_and_runs_publication_and_edits_take_turns(
+        seed: Session, committed: sessionmaker[Session]) -> None:
+    admin, coordinator = as_caller(UserFactory(is_admin=True)), as_caller(UserFactory())
+    people = [as_caller(UserFactory()) for _ in range(3)]
+    seed.commit()
+    client = live_app(committed).test_client()
+    programme = create(client, admin, coordinator)
+    client.post(f"{BASE}/{programme['id']}/open-enrolment", headers=coordinator.headers)
+    joined(client, coordinator, programme, "mentor", person=people[0], capacity=2)
+    _, bo_id = joined(client, coordinator, programme, "mentee", person=people[1])
+    joined(client, coordinator, programme, "mentee", person=people[2])
+    url = f"{BASE}/{programme['id']}"
+
+    def worker_transaction() -> Any:  # as the worker's: committed, or rolled back on any error
+        return transaction(committed)
+
+    # A running run hears its cancel at its next step, in a transaction that commits it.
+    run = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
+    with worker_transaction() as db:
+        assert runs.claim(db, uuid.UUID(run["id"]), runs.utcnow())
+    assert client.post(f"{url}/match-runs/{run['id']}/cancel", headers=coordinator.headers).status_code == 200
+    with pytest.raises(runs.Stopped):
+        runs.advance(worker_transaction, uuid.UUID(run["id"]), "scoring every pair", 70)
+    assert client.get(f"{url}/match-runs/{run['id']}", headers=coordinator.headers).get_json()["status"] == "cancelled"
+    # A run done; while another waits, its drafts do not change nor publish.
+    done = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
+    assert runs.execute(worker_transaction, uuid.UUID(done["id"])) == "done"
+    listed = client.get(f"{url}/match-drafts", headers=coordinator.headers).get_json()["items"]
+    assert len(listed) == 2
+    waiting = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
+    assert client.patch(f"{url}/match-drafts/{listed[0]['id']}", headers=coordinator.headers,
+                        json={"pinned": True}).status_code == 409
+    assert client.post(f"{url}/match-drafts/publish", headers=coordinator.headers).status_code == 409
+    client.post(f"{url}/match-runs/{waiting['id']}/cancel", headers=coordinator.headers)
+    # Bo is paired by hand meanwhile: publishing his draft refuses to give him a second mentor; the other goes.
+    (bo_draft,) = [one for one in listed if one["mentee_participant_id"] == bo_id]
+    by_hand = client.post(f"{url}/pairings", headers=coordinator.headers, json={
+        "mentor_participant_id": bo_draft["mentor_participant_id"], "mentee_participant_id": bo_id})
+    assert by_hand.status_code == 201
+    assert client.post(f"{url}/match-drafts/publish", headers=coordinator.headers).status_code == 202
+    assert client.post(f"{url}/match-runs", headers=coordinator.headers).status_code == 409  # while publishing
+    while True:
+        with worker_transaction() as db:
+            if not drafts.publish_one(db, uuid.UUID(programme["id"])):
+                break
+    (left,) = client.get(f"{url}/match-drafts", headers=coordinator.headers).get_json()["items"]
+    assert (left["mentee_participant_id"], left["status"]) == (bo_id, "failed")
+    assert "already has a mentor" in left["problem"]
+    # A run whose worker was lost twice is failed, not handed on a third time.
+    lost = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
+    with worker_transaction() as db:
+        db.execute(update(MatchRun).where(MatchRun.id == uuid.UUID(lost["id"])).values(
+            status="running", attempts=2, started_at=datetime.now(UTC) - timedelta(hours=1)))
+    with worker_transaction() as db:
+        assert not runs.claim(db, uuid.UUID(lost["id"]), runs.utcnow())
+    failed = client.get(f"{url}/match-runs/{lost['id']}", headers=coordinator.headers).get_json()
+    assert failed["status"] == "failed" and "lost 2 times" in failed["error"]

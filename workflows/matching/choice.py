@@ -35,12 +35,13 @@ from workflows.programmes.lifecycle import participation
 
 @dataclass(frozen=True)
 class Recommendation:
+    """A mentor as a choosing mentee sees them: their rank, name and the reasons a mentee may read (no score: it
+    weighs the mentor's room and reliability, which are not the mentee's to see)."""
+
     rank: int
     mentor_participant_id: uuid.UUID
     mentor_name: str
-    score: float
     reasons: list[str]
-    places_left: int
 
 
 def _mentee(db: Session, actor: Actor, programme_id: uuid.UUID) -> tuple[Programme, ProgrammeParticipant]:
@@ -78,8 +79,8 @@ def recommendations(db: Session, actor: Actor, programme_id: uuid.UUID) -> list[
                              ProgrammeParticipant.status == ParticipantStatus.ACTIVE)
                       .order_by(MatchCandidate.rank)).all()
     roomy = [(row, name, (capacity or 0) - taken) for row, name, capacity, taken in rows if (capacity or 0) > taken]
-    return [Recommendation(rank, row.mentor_participant_id, name, row.score, list(row.reasons), left)
-            for rank, (row, name, left) in enumerate(roomy[:Settings.of(programme.matching).top_k], start=1)]
+    return [Recommendation(rank, row.mentor_participant_id, name, list(row.reasons))
+            for rank, (row, name, _left) in enumerate(roomy[:Settings.of(programme.matching).top_k], start=1)]
 
 
 def ask(db: Session, actor: Actor, programme_id: uuid.UUID, mentor_participant_id: uuid.UUID) -> pairings.PairingView:
@@ -102,5 +103,5 @@ def ask(db: Session, actor: Actor, programme_id: uuid.UUID, mentor_participant_i
     if mentor_participant_id not in offered:
         raise BusinessRuleViolation("choose one of the mentors recommended to you", field="mentor_participant_id")
     pairing = pairings.pair(db, programme, mentor_participant_id, mine.id, proposed_by=actor.user_id,
-                            actor=str(actor))
+                            actor=str(actor), one_mentor=True)
     return pairings.get(db, actor, programme_id, pairing.id)

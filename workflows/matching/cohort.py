@@ -48,6 +48,7 @@ from models import (
     mentor_profile_skills,
 )
 from models.mentors import Skill
+from workflows.errors import BusinessRuleViolation
 from workflows.matching.settings import Criterion, Kind, Settings
 from workflows.programmes.pairings import LIVE
 from workflows.scheduling.hours import MINUTES_PER_DAY
@@ -58,6 +59,8 @@ STEP = timedelta(minutes=15)
 STEPS_PER_DAY = 96
 WEEKS = 4
 MENTOR_CHUNK = 50
+# A cohort the matcher takes in one run: its score matrices and its solve stay within memory and the time limit.
+MAX_MENTEES, MAX_MENTORS = 5_000, 2_000
 
 Bits = NDArray[np.bool_]
 
@@ -165,8 +168,10 @@ def _mark(bits: Bits, period: Period, start: datetime, end: datetime) -> None:
 
 
 def _starts(period: Period, moments: Sequence[datetime]) -> Bits:
+    """The steps of the starts on the 15-minute grid (one at 09:10 is left out: rounding it would claim a start
+    the mentor does not have)."""
     bits = np.zeros(period.steps, dtype=bool)
-    indexes = [period.index(moment) for moment in moments]
+    indexes = [(moment - period.start) // STEP for moment in moments if (moment - period.start) % STEP == timedelta()]
     bits[[i for i in indexes if 0 <= i < period.steps]] = True
     return bits
 
@@ -220,6 +225,9 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
     taken = paired | {uuid.UUID(mentee) for mentee, _ in pinned}
     mentees = [(p, name, zone) for p, name, zone in people if p.role == ParticipantRole.MENTEE and p.id not in taken]
     mentors = [(p, name, zone) for p, name, zone in people if p.role == ParticipantRole.MENTOR]
+    if len(mentees) > MAX_MENTEES or len(mentors) > MAX_MENTORS:
+        raise BusinessRuleViolation(f"a run matches at most {MAX_MENTEES:,} mentees and {MAX_MENTORS:,} mentors at "
+                                    f"once; this cohort has {len(mentees):,} and {len(mentors):,}")
     options = {str(q_id): list(opts) for q_id, opts in db.execute(
         select(Question.id, Question.options).where(Question.programme_id == programme.id))}
     profiles, skills, no_shows = _mentor_facts(db, [p.user_id for p, _, _ in mentors])
@@ -247,8 +255,8 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
             Booking.start_time < period.end, Booking.end_time > period.start)):
         busy[user_id].append((start, end))
     mentee_rows = []
-    for person, name, account_zone in mentees:
-        zone = person.timezone or account_zone
+    for person, name, _account_zone in mentees:
+        zone = person.timezone or "UTC"  # as a pairing's first time reads the windows (the intake keeps a zone)
         mentee_rows.append({"id": str(person.id), "name": name, "zone": zone, "offset": _offset(zone, period.start),
                             "answers": answers(person, "mentee"),
                             "free": pack(_mentee_free(period, zone, windows[person.id], busy[person.user_id]))})
@@ -260,7 +268,7 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
                       if p.user_id in profiles and profiles[p.user_id].id in listings]
     for first in range(0, len(chunk_listings), MENTOR_CHUNK):
         starts.update(free_starts_each(db, chunk_listings[first:first + MENTOR_CHUNK], start=period.start,
-                                       end=period.end, step=STEP, now=now))
+                                       end=period.end, step=STEP, now=now, minutes=programme.session_minutes))
         if progress is not None:
             progress(min(first + MENTOR_CHUNK, len(chunk_listings)), len(chunk_listings))
     mentor_rows = []

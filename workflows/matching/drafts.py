@@ -2,16 +2,17 @@
 told. A coordinator gives a draft another mentor (its score and reasons read again from the run's inputs), swaps
 the mentors of two drafts, pins a draft (kept, and its mentor's place held, when the match is run again) or removes
 it; then publishes them all: a worker on the matching queue proposes each as a pairing (its sessions asked for at
-the pair's first common time, both told with it: ``pairing.proposed``), each in a transaction of its own that
-deletes the draft, so a draft becomes a pairing once; one refused (the mentor's time taken meanwhile) stays,
-``failed``, with the reason.
+the pair's first common time the run found, when still ahead; both told with it: ``pairing.proposed``), each in a
+transaction of its own that deletes the draft, so a draft becomes a pairing once; one refused (the mentor's time
+taken meanwhile, the mentee paired meanwhile) stays, ``failed``, with the reason. While a run waits or works, the
+drafts do not change but by its result, and none is published.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -20,13 +21,14 @@ from models import DraftStatus, MatchDraft, MatchRun, Pairing, Programme, Progra
 from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, DomainError, NotFound
+from workflows.matching import runs
 from workflows.pagination import Page, paginate
 from workflows.programmes import pairings
 from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, run_by
 
 PUBLISH_TASK = "matching.publish"
-PUBLISH_BATCH = 20
+PUBLISH_BATCH = 20  # drafts one task publishes, each in a transaction of its own, before it hands on
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def _draft(db: Session, actor: Actor, programme_id: uuid.UUID, draft_id: uuid.UU
         raise NotFound("draft not found")
     if draft.status == DraftStatus.PUBLISHING:
         raise Conflict("the draft is being published")
+    if runs.busy(db, programme_id):
+        raise Conflict("a run is under way: its pairs replace the drafts not pinned; change them once it is done")
     return draft
 
 
@@ -142,6 +146,8 @@ def publish(db: Session, actor: Actor, programme_id: uuid.UUID) -> dict[str, int
     programme, _ = run_by(db, actor, programme_id, lock=True)
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
+    if runs.busy(db, programme_id):
+        raise Conflict("a run is under way: publish once it is done")
     moved = db.execute(update(MatchDraft).where(MatchDraft.programme_id == programme_id,
                                                 MatchDraft.status != DraftStatus.PUBLISHING)
                        .values(status=DraftStatus.PUBLISHING, problem=None, published_by_user_id=actor.user_id))
@@ -151,26 +157,32 @@ def publish(db: Session, actor: Actor, programme_id: uuid.UUID) -> dict[str, int
     return counts(db, programme_id)
 
 
-def publish_batch(db: Session, programme_id: uuid.UUID, *, now: datetime | None = None) -> int:
-    """Propose up to :data:`PUBLISH_BATCH` of the programme's drafts being published, each in a savepoint: a draft
-    becomes a pairing and is deleted, or stays ``failed`` with the reason. SKIP LOCKED: two workers share them."""
-    now = now or utcnow()
-    programme = db.get(Programme, programme_id)
-    batch = list(db.scalars(select(MatchDraft).where(MatchDraft.programme_id == programme_id,
-                                                     MatchDraft.status == DraftStatus.PUBLISHING)
-                            .order_by(MatchDraft.score.desc(), MatchDraft.id).limit(PUBLISH_BATCH)
-                            .with_for_update(skip_locked=True)))
-    for draft in batch:
+def publish_one(db: Session, programme_id: uuid.UUID, *, now: datetime | None = None) -> bool:
+    """Propose one of the programme's drafts being published, best score first, in the caller's transaction (the
+    worker gives each its own): it becomes a pairing and is deleted, or stays ``failed`` with the reason (a mentee
+    paired meanwhile included: a draft never gives a mentee a second mentor). SKIP LOCKED: two workers share them.
+    False when none is left."""
+    draft = db.scalar(select(MatchDraft).where(MatchDraft.programme_id == programme_id,
+                                               MatchDraft.status == DraftStatus.PUBLISHING)
+                      .order_by(MatchDraft.score.desc(), MatchDraft.id).limit(1).with_for_update(skip_locked=True))
+    if draft is None:
+        return False
+    programme = db.get_one(Programme, programme_id)
+    starts = datetime.combine(programme.starts_on, time(), UTC) if programme.starts_on else None
+    first = draft.first_start if draft.first_start is not None and draft.first_start > (now or utcnow()) else None
+    # The run's first common start first; when the listing does not offer that start (its own step), the pair's
+    # first common free time as a coordinator's pairing finds it.
+    for start in dict.fromkeys((first, None)):
         try:
             with db.begin_nested():
-                if programme is None:
-                    raise NotFound("programme not found")
                 pairings.pair(db, programme, draft.mentor_participant_id, draft.mentee_participant_id,
-                              proposed_by=draft.published_by_user_id, actor=_publisher(draft), now=now)
+                              proposed_by=draft.published_by_user_id, actor=_publisher(draft), first_start=start,
+                              one_mentor=True, not_before=starts, now=now)
                 db.delete(draft)
-        except (Conflict, BusinessRuleViolation, NotFound) as refusal:
+            return True
+        except DomainError as refusal:
             draft.status, draft.problem = DraftStatus.FAILED, str(refusal)[:500]
-    return len(batch)
+    return True
 
 
 def _publisher(draft: MatchDraft) -> str:

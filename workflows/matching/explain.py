@@ -30,8 +30,10 @@ def explain(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUI
     """The pair as the run saw it (its coordinators): made or not, its score and reasons, and why."""
     from workflows.matching import scores  # noqa: PLC0415 - numpy enters the API process only when asked for
     run = runs.get(db, actor, programme_id, run_id)
-    if run.status != MatchRunStatus.DONE or run.inputs is None or run.result is None:
+    if run.status != MatchRunStatus.DONE or run.result is None:
         raise Conflict(f"the run is {run.status.value}: it explains pairs once done")
+    if run.inputs is None:
+        raise Conflict("this run's inputs are no longer kept (a programme's latest ten runs keep theirs)")
     inputs, found = run.inputs, run.result
     mentee = next((one for one in inputs["mentees"] if one["id"] == str(mentee_id)), None)
     mentor = next((one for one in inputs["mentors"] if one["id"] == str(mentor_id)), None)

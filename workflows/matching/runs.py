@@ -14,13 +14,14 @@ next worker once its time limit has passed.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,18 +32,23 @@ from models import (
     MatchDraft,
     MatchRun,
     MatchRunStatus,
+    Pairing,
     PairingMode,
+    ParticipantRole,
+    ParticipantStatus,
     Programme,
+    ProgrammeParticipant,
 )
 from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, DomainError, NotFound
 from workflows.events import EventType, record
 from workflows.matching.settings import Settings
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import MatchRunPayload
 from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, run_by
+from workflows.programmes.pairings import LIVE
 from workflows.roles import Role
 
 if TYPE_CHECKING:
@@ -55,6 +61,8 @@ RUN_TASK = "matching.run"
 BUSY = (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING)
 OVER = (MatchRunStatus.DONE, MatchRunStatus.FAILED, MatchRunStatus.CANCELLED)
 CANDIDATES_KEPT = 10
+MAX_ATTEMPTS = 2
+INPUTS_KEPT = 10  # the latest runs of a programme keep their inputs (about 0.6 MB for 1,000 mentees); older ones not
 Transaction = Callable[[], AbstractContextManager[Session]]
 
 
@@ -85,6 +93,9 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
     if programme.pairing_mode == PairingMode.MANUAL:
         raise BusinessRuleViolation("the programme's pairs are made by hand: choose coordinator-led matching or the "
                                     "mentees' choice first", field="pairing_mode")
+    if db.scalar(select(MatchDraft.id).where(MatchDraft.programme_id == programme_id,
+                                             MatchDraft.status == DraftStatus.PUBLISHING).limit(1)):
+        raise Conflict("the drafts are being published: run the match again once they are")
     run = MatchRun(id=uuid.uuid4(), programme_id=programme_id, status=MatchRunStatus.QUEUED,
                    requested_by_user_id=actor.user_id, created_at=now, stage="queued")
     try:
@@ -140,33 +151,54 @@ def _stop(db: Session, run: MatchRun, now: datetime, *, actor: str) -> None:
 # --- the worker's side -------------------------------------------------------------------------------------
 
 
-def _held(db: Session, run_id: uuid.UUID) -> MatchRun:
-    """The run, locked, while it is this worker's to carry on; :class:`Stopped` once cancelled or over."""
+def _held(db: Session, run_id: uuid.UUID) -> MatchRun | None:
+    """The run, locked, while it is this worker's to carry on; None once it is over or cancelled (a cancel asked
+    for is recorded here, in the caller's transaction, which commits it)."""
     run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update())
     if run is None or run.status != MatchRunStatus.RUNNING:
-        raise Stopped
+        return None
     if run.cancel_requested:
         _stop(db, run, utcnow(), actor=Role.SYSTEM.value)
-        raise Stopped
+        return None
     return run
 
 
 def claim(db: Session, run_id: uuid.UUID, now: datetime) -> bool:
-    """Take a queued run (or one whose worker was lost past the time limit); False when there is none to take."""
+    """Take a queued run, or one whose worker was lost past the time limit (once: a run that loses a second worker
+    is failed, not handed on again, as one that kills its worker would loop); False when there is none to take."""
     run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update())
     limit = timedelta(seconds=get_settings().match_run_seconds + 60)
-    if run is None or not (run.status == MatchRunStatus.QUEUED or (
-            run.status == MatchRunStatus.RUNNING and run.started_at is not None and run.started_at < now - limit)):
+    lost = run is not None and run.status == MatchRunStatus.RUNNING and run.started_at is not None \
+        and run.started_at < now - limit
+    if run is None or not (run.status == MatchRunStatus.QUEUED or lost):
+        return False
+    if lost and run.attempts >= MAX_ATTEMPTS:
+        run.status, run.stage, run.finished_at = MatchRunStatus.FAILED, "failed", now
+        run.error = f"its worker was lost {run.attempts} times (past MATCH_RUN_SECONDS, or out of memory)"
+        _record(db, EventType.MATCH_RUN_FAILED, run, Role.SYSTEM.value)
         return False
     run.status, run.started_at, run.stage, run.progress = MatchRunStatus.RUNNING, now, "reading the cohort", 1
+    run.attempts += 1
     _record(db, EventType.MATCH_RUN_PROGRESS, run, Role.SYSTEM.value)
     return True
 
 
-def step(db: Session, run_id: uuid.UUID, stage: str, progress: int) -> None:
+def step(db: Session, run_id: uuid.UUID, stage: str, progress: int) -> bool:
+    """Record how far the run got; False when it is to stop (cancelled, or no longer this worker's)."""
     run = _held(db, run_id)
+    if run is None:
+        return False
     run.stage, run.progress = stage, progress
     _record(db, EventType.MATCH_RUN_PROGRESS, run, Role.SYSTEM.value)
+    return True
+
+
+def advance(transaction: Transaction, run_id: uuid.UUID, stage: str, progress: int) -> None:
+    """:func:`step` in a transaction of its own, committed; :class:`Stopped` after it when the run is to stop."""
+    with transaction() as db:
+        going = step(db, run_id, stage, progress)
+    if not going:
+        raise Stopped
 
 
 def replay(inputs: dict[str, Any]) -> tuple[Matrix, Pairs, dict[str, Any]]:
@@ -187,29 +219,83 @@ def _candidates(matrix: Matrix, run_id: uuid.UUID) -> Iterator[dict[str, Any]]:
                    "reasons": scores.reasons(matrix, row, col, for_mentee=True)}
 
 
+def _room(db: Session, programme_id: uuid.UUID) -> tuple[set[uuid.UUID], dict[uuid.UUID, int]]:
+    """Who is taken now (a live pairing, or a draft kept: pinned or being published) and each mentor's room."""
+    taken = set(db.scalars(select(Pairing.mentee_participant_id).where(
+        Pairing.programme_id == programme_id, Pairing.status.in_(LIVE))))
+    kept = db.execute(select(MatchDraft.mentee_participant_id, MatchDraft.mentor_participant_id).where(
+        MatchDraft.programme_id == programme_id,
+        MatchDraft.pinned.is_(True) | (MatchDraft.status == DraftStatus.PUBLISHING))).all()
+    taken |= {mentee for mentee, _ in kept}
+    used = Counter(mentor for _, mentor in kept)
+    used.update(db.scalars(select(Pairing.mentor_participant_id).where(
+        Pairing.programme_id == programme_id, Pairing.status.in_(LIVE))))
+    room = {mentor: (capacity or 0) - used[mentor] for mentor, capacity in db.execute(
+        select(ProgrammeParticipant.id, ProgrammeParticipant.capacity).where(
+            ProgrammeParticipant.programme_id == programme_id, ProgrammeParticipant.role == ParticipantRole.MENTOR,
+            ProgrammeParticipant.status == ParticipantStatus.ACTIVE))}
+    return taken, room
+
+
 def finish(db: Session, run_id: uuid.UUID, inputs: dict[str, Any], matrix: Matrix, found: dict[str, Any], *,
-           now: datetime) -> None:
-    """Keep what the run found; a coordinator-led programme's drafts not pinned are replaced by its pairs."""
+           now: datetime) -> bool:
+    """Keep what the run found; a coordinator-led programme's drafts not pinned are replaced by its pairs. The
+    programme's row is locked first, so no publication, pairing by hand or draft edit lands meanwhile; a pair whose
+    mentee was paired, or whose mentor filled up, since the cohort was read is not drafted. False when the run
+    was cancelled or taken over meanwhile."""
     from workflows.matching import cohort  # noqa: PLC0415 - numpy: the matching worker's alone
-    run = _held(db, run_id)
-    programme = db.get_one(Programme, run.programme_id)
-    run.inputs, run.inputs_digest, run.result = inputs, cohort.digest(inputs), found
-    rows = list(_candidates(matrix, run.id))
-    db.execute(delete(MatchCandidate).where(MatchCandidate.run_id == run.id))  # a run taken over is kept once
+
+    run = db.scalar(select(MatchRun).where(MatchRun.id == run_id))
+    programme = db.get_one(Programme, run.programme_id, with_for_update=True) if run is not None else None
+    held = _held(db, run_id)
+    if held is None or programme is None:
+        return False
+    held.inputs, held.inputs_digest, held.result = inputs, cohort.digest(inputs), found
+    rows = list(_candidates(matrix, held.id))
+    db.execute(delete(MatchCandidate).where(MatchCandidate.run_id == held.id))  # a run taken over is kept once
     if rows:
         db.execute(insert(MatchCandidate), rows)
     if programme.pairing_mode == PairingMode.COORDINATOR:
         db.execute(delete(MatchDraft).where(MatchDraft.programme_id == programme.id, MatchDraft.pinned.is_(False),
                                             MatchDraft.status != DraftStatus.PUBLISHING))
-        drafts = [{"id": uuid.uuid4(), "programme_id": programme.id, "run_id": run.id,
-                   "mentee_participant_id": uuid.UUID(pair["mentee_participant_id"]),
-                   "mentor_participant_id": uuid.UUID(pair["mentor_participant_id"]), "score": pair["score"],
-                   "reasons": pair["reasons"], "pinned": False, "status": DraftStatus.DRAFT, "created_at": now}
-                  for pair in found["pairs"]]
+        drafts = _drafts(db, programme, held, matrix, now)
         if drafts:
             db.execute(insert(MatchDraft), drafts)
-    run.status, run.stage, run.progress, run.finished_at = MatchRunStatus.DONE, "done", 100, now
-    _record(db, EventType.MATCH_RUN_COMPLETED, run, Role.SYSTEM.value)
+    db.execute(update(MatchRun).where(MatchRun.programme_id == programme.id, MatchRun.id.not_in(
+        select(MatchRun.id).where(MatchRun.programme_id == programme.id).order_by(MatchRun.created_at.desc())
+        .limit(INPUTS_KEPT).scalar_subquery())).values(inputs=None))
+    held.status, held.stage, held.progress, held.finished_at = MatchRunStatus.DONE, "done", 100, now
+    _record(db, EventType.MATCH_RUN_COMPLETED, held, Role.SYSTEM.value)
+    return True
+
+
+def _drafts(db: Session, programme: Programme, run: MatchRun, matrix: Matrix, now: datetime
+            ) -> list[dict[str, Any]]:
+    """The run's pairs as drafts, each with the pair's first common start (when still ahead), those taken since the
+    cohort was read left out."""
+    taken, room = _room(db, programme.id)
+    index = {mentee["id"]: row for row, mentee in enumerate(matrix.mentees)}
+    column = {mentor["id"]: col for col, mentor in enumerate(matrix.mentors)}
+    start = datetime.fromisoformat(matrix.inputs["period_start"])
+    made = []
+    for pair in (run.result or {}).get("pairs", []):
+        mentee, mentor = uuid.UUID(pair["mentee_participant_id"]), uuid.UUID(pair["mentor_participant_id"])
+        if mentee in taken or room.get(mentor, 0) <= 0:
+            continue
+        room[mentor] -= 1
+        found = matrix.first_common_start(index[pair["mentee_participant_id"]], column[pair["mentor_participant_id"]])
+        first = start + found * timedelta(minutes=15) if found is not None else None
+        made.append({"id": uuid.uuid4(), "programme_id": programme.id, "run_id": run.id,
+                     "mentee_participant_id": mentee, "mentor_participant_id": mentor, "score": pair["score"],
+                     "reasons": pair["reasons"], "pinned": False, "status": DraftStatus.DRAFT, "created_at": now,
+                     "first_start": first if first is not None and first > now else None})
+    return made
+
+
+def busy(db: Session, programme_id: uuid.UUID) -> bool:
+    """Whether a run of the programme waits or works (its drafts then change only by its result)."""
+    return db.scalar(select(MatchRun.id).where(MatchRun.programme_id == programme_id,
+                                               MatchRun.status.in_(BUSY)).limit(1)) is not None
 
 
 def fail(db: Session, run_id: uuid.UUID, error: str, now: datetime) -> None:
@@ -223,37 +309,43 @@ def fail(db: Session, run_id: uuid.UUID, error: str, now: datetime) -> None:
 def execute(transaction: Transaction, run_id: uuid.UUID, *, now: datetime | None = None) -> str:
     """Carry a run out, each step in a short transaction of its own; what became of it."""
     from workflows.matching import cohort  # noqa: PLC0415 - numpy: the matching worker's alone
+
     started = now or utcnow()
     with transaction() as db:
         if not claim(db, run_id, started):
             return "not claimed"
-
-    def progress(done: int, of: int) -> None:
-        with transaction() as db:
-            step(db, run_id, f"free time of {done} of {of} mentors", 1 + 59 * done // max(of, 1))
-
     try:
         with transaction() as db:
             run = db.get_one(MatchRun, run_id)
             programme = db.get_one(Programme, run.programme_id)
             settings = Settings.of(programme.matching)
-            inputs = cohort.gather(db, programme, settings, started, progress=progress)
-        with transaction() as db:
-            step(db, run_id, "scoring every pair", 70)
+            inputs = cohort.gather(db, programme, settings, started, progress=lambda done, of: advance(
+                transaction, run_id, f"free time of {done} of {of} mentors", 1 + 59 * done // max(of, 1)))
+        advance(transaction, run_id, "scoring every pair", 70)
         matrix, _pairs, found = replay(inputs)
+        advance(transaction, run_id, "keeping the result", 90)
         with transaction() as db:
-            finish(db, run_id, inputs, matrix, found, now=utcnow())
+            if not finish(db, run_id, inputs, matrix, found, now=utcnow()):
+                return "stopped"
     except Stopped:
         return "stopped"
     except Exception as exc:  # a run that cannot finish is failed, with why, for its coordinators
         log.exception("matching.run_error", run_id=str(run_id))
-        why = (f"took longer than MATCH_RUN_SECONDS ({get_settings().match_run_seconds} s)"
-               if type(exc).__name__ == "SoftTimeLimitExceeded" else f"{type(exc).__name__}: {exc}")
         with transaction() as db:
-            fail(db, run_id, why, utcnow())
+            fail(db, run_id, _why(exc), utcnow())
         return "failed"
     log.info("matching.run_done", run_id=str(run_id), mentees=found["mentees"], matched=found["matched"])
     return "done"
+
+
+def _why(exc: Exception) -> str:
+    """What coordinators read of a failure (and their mail and webhooks carry): the rule it broke, the time limit,
+    or that it was an internal error (the details stay in the operators' logs)."""
+    if isinstance(exc, DomainError):
+        return str(exc)
+    if type(exc).__name__ == "SoftTimeLimitExceeded":
+        return f"it took longer than MATCH_RUN_SECONDS ({get_settings().match_run_seconds} s)"
+    return "an internal error stopped it (the operators' logs have the details)"
 
 
 def overdue(db: Session, now: datetime) -> list[uuid.UUID]:

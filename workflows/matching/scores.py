@@ -76,6 +76,13 @@ class Matrix:
     broken: NDArray[np.int16]  # the first hard criterion broken (-1: none)
     left: NDArray[np.int64]
     counts: dict[int, NDArray[np.float32]] = field(default_factory=dict)  # per soft criterion: shared or same
+    mentee_starts: Bits = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    mentor_starts: Bits = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    def first_common_start(self, row: int, column: int) -> int | None:
+        """The first step at which a whole session can start for both, if any."""
+        common = self.mentee_starts[row] & self.mentor_starts[column]
+        return int(np.argmax(common)) if common.any() else None
 
     @property
     def mentees(self) -> list[dict[str, Any]]:
@@ -141,8 +148,8 @@ def compute(inputs: dict[str, Any]) -> Matrix:
     target = max(1.0, 4 * int(inputs["session_minutes"]) / 60)
     parts.append((settings.free_time_weight, np.minimum(hours / target, 1.0)))
     apart = np.abs(np.array([one["offset"] for one in mentees], np.float64).reshape(n, 1)
-                   - np.array([one["offset"] for one in mentors], np.float64).reshape(1, m))
-    parts.append((settings.timezone_weight, 1 - np.minimum(apart, 24 - apart) / 12))
+                   - np.array([one["offset"] for one in mentors], np.float64).reshape(1, m)) % 24
+    parts.append((settings.timezone_weight, np.clip(1 - np.minimum(apart, 24 - apart) / 12, 0.0, 1.0)))
     capacity = np.array([max(one["capacity"], 1) for one in mentors], np.float64)
     left = np.array([one["left"] for one in mentors], np.int64)
     parts.append((settings.capacity_weight, np.broadcast_to(left / capacity, (n, m))))
@@ -153,7 +160,8 @@ def compute(inputs: dict[str, Any]) -> Matrix:
     score = sum((weight * part for weight, part in parts if weight > 0), np.zeros((n, m))) * 100 / total_weight
     candidate = (short < 0) & (broken < 0)
     score = np.round(np.where(candidate, score, 0.0), 2)
-    return Matrix(inputs, settings, score, candidate, np.round(hours, 2), short, broken, left, counts)
+    return Matrix(inputs, settings, score, candidate, np.round(hours, 2), short, broken, left, counts,
+                  mentee_starts, mentor_starts)
 
 
 # --- reasons ---------------------------------------------------------------------------------------------
@@ -184,7 +192,7 @@ def reasons(matrix: Matrix, row: int, column: int, *, for_mentee: bool = False) 
         elif criterion.kind == Kind.DIFFER and mentee["answers"][index] is not None:
             said.append(f"different “{criterion.label}”")
     said.append(f"{_hours(matrix.hours[row, column])} h a week in common")
-    apart = abs(mentee["offset"] - mentor["offset"])
+    apart = abs(mentee["offset"] - mentor["offset"]) % 24
     apart = min(apart, 24 - apart)
     said.append("same timezone" if apart == 0 else f"{_hours(apart)} h apart")
     if not for_mentee:

@@ -2,8 +2,9 @@
 
 Solved exactly with ``scipy.optimize.linear_sum_assignment`` (the Jonker-Volgenant shortest augmenting path): each
 mentor's column repeated once per place left, so the assignment problem is the capacitated one. A candidate's value
-is its score plus a bonus larger than any sum of scores' differences, so the solver first pairs as many mentees as
-can be paired, then maximises the total score among those assignments; a pair that is not a candidate (or a mentor
+is its score plus a bonus larger than any difference of totals of scores, so the solver first pairs as many mentees as
+can be paired (a coordinator's first wish: nobody left out who could have a mentor), then maximises the total score
+among those assignments; a pair that is not a candidate (or a mentor
 with no room) is worth nothing and is dropped from the answer, so it is never made. Pinned drafts are not solved
 again: their mentees are not in the cohort and their places are taken. ``greedy`` is what it is compared with: the
 best pair first, as long as both are free.
@@ -18,7 +19,6 @@ from scipy.optimize import linear_sum_assignment
 
 from workflows.matching.scores import Matrix, reasons, why_not
 
-BONUS = 1_000_000.0  # above any total of scores (100 each) a cohort can reach
 BUCKETS = 10
 TOP = 3  # the result counts the mentees who got one of their best three
 Pairs = list[tuple[int, int]]
@@ -27,10 +27,13 @@ Pairs = list[tuple[int, int]]
 def solve(matrix: Matrix) -> Pairs:
     """Mentee and mentor indexes of the optimal assignment, by mentee."""
     feasible = matrix.feasible
-    columns = np.repeat(np.arange(len(matrix.left)), np.maximum(matrix.left, 0))
+    # A mentor's places beyond the mentees who could take them add nothing: at most that many columns each.
+    places = np.minimum(np.maximum(matrix.left, 0), feasible.sum(axis=0))
+    columns = np.repeat(np.arange(len(matrix.left)), places)
     if len(columns) == 0 or feasible.shape[0] == 0:
         return []
-    value = np.where(feasible, matrix.score + BONUS, 0.0)[:, columns]
+    bonus = 100.0 * min(feasible.shape[0], len(columns)) + 1  # above any difference of totals of scores
+    value = np.where(feasible, matrix.score + bonus, 0.0)[:, columns]
     rows, picked = linear_sum_assignment(value, maximize=True)
     return sorted((int(row), int(columns[col])) for row, col in zip(rows, picked, strict=True)
                   if feasible[row, columns[col]])
@@ -96,6 +99,7 @@ def result(matrix: Matrix, pairs: Pairs) -> dict[str, Any]:
     distribution of the pairs' scores, the share who got one of their top-3, and greedy's total beside it."""
     mentees, mentors = matrix.mentees, matrix.mentors
     made = {row for row, _ in pairs}
+    quick = greedy(matrix)
     ranks = [rank_of(matrix, row, col) for row, col in pairs]
     histogram = np.histogram([matrix.score[row, col] for row, col in pairs], bins=BUCKETS, range=(0, 100))[0]
     return {
@@ -105,7 +109,7 @@ def result(matrix: Matrix, pairs: Pairs) -> dict[str, Any]:
         "unmatched": [{"mentee_participant_id": mentees[row]["id"], "name": mentees[row]["name"],
                        "reason": unmatched_reason(matrix, row)} for row in range(len(mentees)) if row not in made],
         "mentees": len(mentees), "mentors": len(mentors), "matched": len(pairs),
-        "total": total(matrix, pairs), "greedy_total": total(matrix, greedy(matrix)),
+        "total": total(matrix, pairs), "greedy_total": total(matrix, quick), "greedy_matched": len(quick),
         "distribution": [{"from": index * 10, "to": index * 10 + 10, "count": int(count)}
                          for index, count in enumerate(histogram)],
         "top3": sum(1 for rank in ranks if rank <= TOP),

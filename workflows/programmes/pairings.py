@@ -143,9 +143,10 @@ def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, rol
 
 
 def _ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammeParticipant, *, count: int,
-         first_start: datetime | None, now: datetime) -> None:
+         first_start: datetime | None, now: datetime, not_before: datetime | None = None) -> None:
     """Ask for ``count`` sessions as a series from ``first_start`` (else the first time both are free)."""
-    first = first_start or first_time(db, pairing.listing_id, mentee, pairing.session_minutes, now)
+    first = first_start or first_time(db, pairing.listing_id, mentee, pairing.session_minutes,
+                                      max(now, not_before or now))
     if first is None:
         raise Conflict("the mentor and the mentee have no time in common in the next four weeks: ask the mentor "
                        "to open more hours, or the mentee to give more windows")
@@ -171,14 +172,20 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
 
 def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, mentee_participant_id: uuid.UUID, *,
          proposed_by: uuid.UUID | None, actor: str, first_start: datetime | None = None,
-         cadence_weeks: int | None = None, session_count: int | None = None, now: datetime | None = None) -> Pairing:
+         cadence_weeks: int | None = None, session_count: int | None = None, one_mentor: bool = False,
+         not_before: datetime | None = None, now: datetime | None = None) -> Pairing:
     """:func:`propose`'s work, for whoever may pair (a coordinator, a run's publication, a mentee's choice): the
-    mentor's participation locked, so two pairings with one mentor at once take turns on their capacity."""
+    mentor's participation locked, so two pairings with one mentor at once take turns on their capacity; with
+    ``one_mentor``, 409 for a mentee who has a live pairing already (the mentee's participation locked too); the
+    first time looked for from ``not_before`` when later than now (a programme's start)."""
     now = now or utcnow()
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
     mentor = _person(db, programme.id, mentor_participant_id, ParticipantRole.MENTOR)
     mentee = _person(db, programme.id, mentee_participant_id, ParticipantRole.MENTEE)
+    if one_mentor and db.scalar(select(Pairing.id).where(Pairing.mentee_participant_id == mentee.id,
+                                                         Pairing.status.in_(LIVE)).limit(1)):
+        raise Conflict("the mentee already has a mentor in this programme")
     live = db.scalar(select(func.count()).select_from(Pairing).where(
         Pairing.mentor_participant_id == mentor.id, Pairing.status.in_(LIVE))) or 0
     if live >= (mentor.capacity or 0):
@@ -196,7 +203,8 @@ def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, me
                       created_at=now)
     db.add(pairing)
     db.flush()
-    _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
+    _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now,
+         not_before=not_before)
     record_move(db, EventType.PAIRING_PROPOSED, programme, pairing, actor)
     log.info(EventType.PAIRING_PROPOSED, pairing_id=str(pairing.id), series_id=str(pairing.series_id))
     return pairing

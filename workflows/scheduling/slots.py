@@ -278,19 +278,23 @@ def has_free_slot(db: Session, listing: Listing, *, start: datetime, end: dateti
 
 
 def free_starts_each(db: Session, listings: Sequence[Listing], *, start: datetime, end: datetime, step: timedelta,
-                     now: datetime | None = None) -> dict[uuid.UUID, list[datetime]]:
+                     now: datetime | None = None, minutes: int | None = None) -> dict[uuid.UUID, list[datetime]]:
     """Of each one-mentor listing, its free starts in [start, end) every ``step`` from each opening (not its own
-    step): a cohort's free time at once, each mentor its own group, with the same rules as :func:`free_slots`.
-    Listings with the same terms share their queries (four or five, however many mentors)."""
+    step), of a session of ``minutes`` (its own length unless given): a cohort's free time at once, each mentor its
+    own group, with the same rules as :func:`free_slots`. Listings with the same terms share their queries (four or
+    five, however many mentors)."""
     now = now or utcnow()
     found: dict[uuid.UUID, list[datetime]] = {listing.id: [] for listing in listings}
     alike: dict[tuple[object, ...], list[Listing]] = defaultdict(list)
+    length = timedelta(minutes=minutes) if minutes is not None else None
     for listing in listings:
         rules = ListingRules.of(listing)
         own = listing.id if rules.per_day is not None or rules.per_week is not None else None
-        alike[(rules.duration, rules.before, rules.after, rules.notice, rules.days_ahead, own)].append(listing)
+        key = (length or rules.duration, rules.before, rules.after, rules.notice, rules.days_ahead, own)
+        alike[key].append(listing)
     for group in alike.values():
-        rules = replace(ListingRules.of(group[0]), step=step)
+        first = ListingRules.of(group[0])
+        rules = replace(first, step=step, duration=length or first.duration)
         earliest = max(start, now + rules.notice)
         horizon = rules.horizon(now)
         latest = min(end, horizon) if horizon is not None else end

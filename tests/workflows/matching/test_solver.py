@@ -126,3 +126,28 @@ def test_the_same_inputs_give_the_same_pairs() -> None:
     first = solver.result(scores.compute(cohort), solver.solve(scores.compute(cohort)))
     again = solver.result(scores.compute(cohort), solver.solve(scores.compute(cohort)))
     assert first == again
+
+
+def test_timezones_a_day_apart_or_more_read_as_the_hours_between_them() -> None:
+    # Kiritimati (+14) and Pago Pago (-11): 25 hours by offset, 1 hour by the clock.
+    cohort = inputs([mentee("ada", hours(9, 17), offset=14)], [mentor("lin", hours(9, 17), offset=-11)])
+    matrix = scores.compute(cohort)
+    assert 0 < matrix.score[0, 0] <= 100
+    assert "1 h apart" in scores.reasons(matrix, 0, 0)
+    found = solver.result(matrix, solver.solve(matrix))
+    assert sum(bucket["count"] for bucket in found["distribution"]) == found["matched"] == 1
+
+
+def test_the_solver_pairs_as_many_as_can_be_then_the_best_total_and_greedy_is_reported_beside_it() -> None:
+    # Greedy takes Ada-Lin (the best pair) and leaves Bo, who fits Lin alone; the solver pairs both.
+    free = hours(9, 17)
+    cohort = inputs([mentee("ada", free, [["go", "sql", "python"]]), mentee("bo", free, [["python"]])],
+                    [mentor("lin", free, [["go", "sql", "python"]]), mentor("max", free, [["design"]])],
+                    criteria=[*SKILLS, {"kind": "differ", "mentee_question_id": "d", "mentor_question_id": "d",
+                                        "label": "Department"}],
+                    capacity_weight=0, timezone_weight=0, free_time_weight=0)
+    for person, department in zip(cohort["mentees"] + cohort["mentors"], ["a", "b", "x", "b"], strict=True):
+        person["answers"].append(department)
+    matrix = scores.compute(cohort)
+    found = solver.result(matrix, solver.solve(matrix))
+    assert (found["matched"], found["greedy_matched"]) == (2, 1)

@@ -208,7 +208,8 @@ export async function matchingPage(main, { params: [id] }) {
 
   async function refresh() {
     const [runs] = await Promise.all([get(`${base}/match-runs?limit=1`), loadDrafts()]);
-    run = runs.items[0] || null;
+    // The list leaves results out: the latest run is read whole.
+    run = runs.items[0] ? await get(`${base}/match-runs/${runs.items[0].id}`) : null;
     drawRun();
   }
 
@@ -253,8 +254,8 @@ export async function recommended(programme, messages, asked) {
   }
   return h('div', {}, h('h3', {}, 'Your recommended mentors'), h('p', { class: 'hint' }, 'Those the match found best '
     + 'for you, with a place left. Ask one: the pairing starts once they accept its sessions.'), found.items.length
-    ? h('ul', { class: 'list' }, found.items.map((r) => h('li', {}, h('p', {}, h('strong', {}, r.mentor_name),
-      ` · ${plural(r.places_left, 'place')} left`), h('p', { class: 'meta' }, r.reasons.join(' · ')),
+    ? h('ul', { class: 'list' }, found.items.map((r) => h('li', {}, h('p', {}, h('strong', {}, r.mentor_name)),
+      h('p', { class: 'meta' }, r.reasons.join(' · ')),
     h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/programmes/${programme.id}/mentor-requests`, { mentor_participant_id: r.mentor_participant_id });
       messages.ok(`Your request was sent to ${r.mentor_name}: the pairing starts once they accept its sessions.`);
