@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                                    slot_bookings_inside=10 if args.smoke else 500,
                                    calendar_events=50 if args.smoke else 1000,
                                    series_samples=3 if args.smoke else 12,
-                                   match_small=(10, 3) if args.smoke else (100, 30),
-                                   match_large=(60, 20) if args.smoke else (1000, 300),
+                                   match_small=(6, 2) if args.smoke else (100, 30),
+                                   match_large=(30, 10) if args.smoke else (1000, 300),
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)

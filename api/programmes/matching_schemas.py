@@ -93,8 +93,9 @@ MatchRunPageSchema = page_of(MatchRunSummarySchema, "MatchRunPage")
 
 
 class ExplainArgs(ma.Schema):
-    mentee_participant_id = fields.UUID(required=True)
-    mentor_participant_id = fields.UUID(required=True)
+    # Both needed; checked once the caller is known to run the programme (404 first for anyone else).
+    mentee_participant_id = fields.UUID(load_default=None, metadata={"description": "Needed."})
+    mentor_participant_id = fields.UUID(load_default=None, metadata={"description": "Needed."})
 
 
 class ExplanationSchema(ma.Schema):

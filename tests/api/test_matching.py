@@ -170,7 +170,9 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
                            .order_by(OutboxEvent.created_at)).all()
     assert runs_told[0] == "match_run.requested" and runs_told[-1] == "match_run.completed"
     assert "match_run.progress" in runs_told
-    assert _told(db, coordinator, run["id"]).body.startswith("The match of “Spring cohort” is ready: 2 of 2 mentees")
+    told = _told(db, coordinator, run["id"])
+    assert (told.words["matched"], told.words["mentees"]) == (2, 2)
+    assert told.data["link"] == f"#/programmes/{programme['id']}/matching"
     assert (lin, max_) and client.get(f"{BASE}/{programme['id']}/match-drafts", headers=ada.headers).status_code == 403
 
 

@@ -17,7 +17,7 @@ BIN = ROOT / ".venv" / "bin"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
 INFRA_SERVICES = {"postgres", "redis", "mailpit"}
-WORKER_SERVICES = {"worker-core", "worker-side-effects", "worker-webhooks", "worker-calendars"}
+WORKER_SERVICES = {"worker-core", "worker-side-effects", "worker-webhooks", "worker-calendars", "worker-matching"}
 APP_SERVICES = {"migrate", "api", "beat", "flower", *WORKER_SERVICES}
 # The queue group each worker service consumes.
 WORKER_QUEUES = {
@@ -25,6 +25,7 @@ WORKER_QUEUES = {
     "worker-side-effects": {"reviews", "notifications", "analytics"},
     "worker-webhooks": {"webhooks"},
     "worker-calendars": {"calendars"},
+    "worker-matching": {"matching"},
 }
 # Each component's own command (README "Components"): a service may add options only.
 COMPONENT_COMMANDS = {
@@ -34,6 +35,7 @@ COMPONENT_COMMANDS = {
     "worker-side-effects": ("celery", "-A", "workers", "worker"),
     "worker-webhooks": ("celery", "-A", "workers", "worker"),
     "worker-calendars": ("celery", "-A", "workers", "worker"),
+    "worker-matching": ("celery", "-A", "workers", "worker"),
     "beat": ("celery", "-A", "workers", "beat"),
     "flower": ("celery", "-A", "workers", "flower"),
 }
@@ -50,6 +52,7 @@ EXPECTED_DEPENDS_ON = {
     "worker-side-effects": {"migrate": COMPLETED, "redis": HEALTHY, "mailpit": STARTED},
     "worker-webhooks": {"migrate": COMPLETED, "redis": HEALTHY},
     "worker-calendars": {"migrate": COMPLETED, "redis": HEALTHY},
+    "worker-matching": {"migrate": COMPLETED, "redis": HEALTHY},
     "beat": {"migrate": COMPLETED, "redis": HEALTHY},
     "flower": {"redis": HEALTHY},
 }
@@ -62,6 +65,7 @@ EXPECTED_HEALTHCHECKS = {
     "worker-side-effects": "celery -A workers inspect ping -d side-effects@$HOSTNAME",
     "worker-webhooks": "celery -A workers inspect ping -d webhooks@$HOSTNAME",
     "worker-calendars": "celery -A workers inspect ping -d calendars@$HOSTNAME",
+    "worker-matching": "celery -A workers inspect ping -d matching@$HOSTNAME",
     "flower": "/healthcheck",
 }
 # Variables `docker compose` refuses to start without (the secrets).

@@ -22,6 +22,8 @@ from models import (
     DisputeStatus,
     GoalStatus,
     ListingKind,
+    MatchRun,
+    MatchRunStatus,
     MentorshipSession,
     NoShow,
     OutboxEvent,
@@ -48,6 +50,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
+from workflows.matching import runs as match_runs
 from workflows.programmes import enrolment, goals, pairings
 from workflows.programmes import lifecycle as programme_lifecycle
 from workflows.sessions import waitlists
@@ -217,6 +220,17 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uui
         for event_type, target in zip(sorted(events.GOAL_EVENTS), (now.date(), None, now.date(), None), strict=True):
             goal = PairingGoal(id=uuid.uuid4(), title="Give a talk", target_date=target, status=GoalStatus.OPEN)
             recorded.append(events.record(seed, event_type, goals.goal_payload(seed, programme, pairing, goal),
+                                          actor=f"user:{coordinator}"))
+        # Its match runs: under way, done with a result, failed with why.
+        for event_type in sorted(events.of_aggregate("match_run")):
+            done, failed = event_type == events.EventType.MATCH_RUN_COMPLETED, \
+                event_type == events.EventType.MATCH_RUN_FAILED
+            run = MatchRun(id=uuid.uuid4(), programme_id=programme.id, stage="done" if done else "scoring every pair",
+                           progress=100 if done else 70, status=MatchRunStatus.DONE if done else
+                           MatchRunStatus.FAILED if failed else MatchRunStatus.RUNNING,
+                           result={"mentees": 40, "matched": 38, "top3_share": 0.92} if done else None,
+                           error="it took longer than MATCH_RUN_SECONDS (300 s)" if failed else None)
+            recorded.append(events.record(seed, event_type, match_runs.payload(seed, programme, run),
                                           actor=f"user:{coordinator}"))
     return recorded
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import MatchRunStatus
 from workflows.actors import Actor
-from workflows.errors import Conflict
+from workflows.errors import Conflict, InvalidInput
 from workflows.matching import runs
 
 
@@ -25,11 +25,14 @@ class Explanation:
     explanation: str
 
 
-def explain(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, mentee_id: uuid.UUID,
-            mentor_id: uuid.UUID) -> Explanation:
+def explain(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, mentee_id: uuid.UUID | None,
+            mentor_id: uuid.UUID | None) -> Explanation:
     """The pair as the run saw it (its coordinators): made or not, its score and reasons, and why."""
     from workflows.matching import scores  # noqa: PLC0415 - numpy enters the API process only when asked for
     run = runs.get(db, actor, programme_id, run_id)
+    if mentee_id is None or mentor_id is None:
+        raise InvalidInput("name the mentee and the mentor: mentee_participant_id and mentor_participant_id",
+                           field="mentee_participant_id" if mentee_id is None else "mentor_participant_id")
     if run.status != MatchRunStatus.DONE or run.result is None:
         raise Conflict(f"the run is {run.status.value}: it explains pairs once done")
     if run.inputs is None:
