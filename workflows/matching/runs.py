@@ -154,7 +154,8 @@ def _stop(db: Session, run: MatchRun, now: datetime, *, actor: str) -> None:
 def _held(db: Session, run_id: uuid.UUID) -> MatchRun | None:
     """The run, locked, while it is this worker's to carry on; None once it is over or cancelled (a cancel asked
     for is recorded here, in the caller's transaction, which commits it)."""
-    run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update())
+    run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update()
+                    .execution_options(populate_existing=True))  # read afresh under the lock: a cancel since counts
     if run is None or run.status != MatchRunStatus.RUNNING:
         return None
     if run.cancel_requested:
