@@ -27,7 +27,7 @@ from models import (
     User,
 )
 from workflows.actors import Actor
-from workflows.errors import BusinessRuleViolation, Conflict, NotFound
+from workflows.errors import BusinessRuleViolation, NotFound
 from workflows.matching.settings import Settings
 from workflows.programmes import pairings
 from workflows.programmes.lifecycle import participation
@@ -89,14 +89,12 @@ def ask(db: Session, actor: Actor, programme_id: uuid.UUID, mentor_participant_i
     the mentee's candidates (a recommended mentor whose places were taken meanwhile: 409)."""
     programme, mine = _mentee(db, actor, programme_id)
     # The mentor's participation, then the mentee's, locked in the order a coordinator's pairing takes them: two
-    # asks of one mentee take turns here, as two mentees asking for one mentor's last place do in ``pair``.
+    # asks of one mentee take turns here, and ``pair`` (``one_mentor``) refuses the second; two mentees asking for
+    # one mentor's last place take turns there.
     db.scalar(select(ProgrammeParticipant.id).where(ProgrammeParticipant.id == mentor_participant_id,
                                                     ProgrammeParticipant.programme_id == programme_id)
               .with_for_update())
     db.refresh(mine, with_for_update=True)
-    if db.scalar(select(Pairing.id).where(Pairing.mentee_participant_id == mine.id,
-                                          Pairing.status.in_(pairings.LIVE))):
-        raise Conflict("you already have a mentor in this programme")
     run_id = _latest_run(db, programme_id, mine.id)
     offered = set(db.scalars(select(MatchCandidate.mentor_participant_id).where(
         MatchCandidate.run_id == run_id, MatchCandidate.mentee_participant_id == mine.id)))
