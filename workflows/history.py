@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import (
     AttendanceDispute,
     Booking,
+    MatchRun,
     MentorProfile,
     OutboxEvent,
     Pairing,
@@ -94,16 +95,17 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
 
 def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
                        ) -> Page[TimelineEntry]:
-    """A programme's events, its enrolments', its pairings' and their goals', oldest first: its coordinators and
-    admins (403 for its participants, 404 for anyone else)."""
+    """A programme's events, its enrolments', its pairings' and their goals', and its match runs', oldest first: its
+    coordinators and admins (403 for its participants, 404 for anyone else)."""
     programmes.run_by(db, actor, programme_id, lock=False)
     enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
                                               .where(ProgrammeParticipant.programme_id == programme_id))
     its_pairings = select(Pairing.id).where(Pairing.programme_id == programme_id)
     its_goals = select(PairingGoal.id).where(PairingGoal.pairing_id.in_(its_pairings))
+    its_runs = select(MatchRun.id).where(MatchRun.programme_id == programme_id)
     return _timeline(db, [programme_id], limit=limit, cursor=cursor,
                      also=or_(enrolments, OutboxEvent.aggregate_id.in_(its_pairings),
-                              OutboxEvent.aggregate_id.in_(its_goals)))
+                              OutboxEvent.aggregate_id.in_(its_goals), OutboxEvent.aggregate_id.in_(its_runs)))
 
 
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None

@@ -98,6 +98,12 @@ def _publish(db: Session, programme: dict[str, Any]) -> int:
     return done
 
 
+def _history(client: FlaskClient, coordinator: Caller, programme: dict[str, Any]) -> set[str]:
+    timeline = client.get(f"{BASE}/{programme['id']}/history", headers=coordinator.headers,
+                          query_string={"limit": 100}).get_json()["items"]
+    return {entry["type"] for entry in timeline}
+
+
 def _told(db: Session, coordinator: Caller, run_id: str) -> Notification:
     """The coordinator's inbox message (mailed when SMTP is set) of the run's end, as the worker writes it."""
     messages.handle_events(db, list(db.scalars(select(OutboxEvent).where(
@@ -170,9 +176,10 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
                            .order_by(OutboxEvent.created_at)).all()
     assert runs_told[0] == "match_run.requested" and runs_told[-1] == "match_run.completed"
     assert "match_run.progress" in runs_told
+    assert "match_run.completed" in _history(client, coordinator, programme)  # the programme's history has its runs
     told = _told(db, coordinator, run["id"])
-    assert (told.words["matched"], told.words["mentees"]) == (2, 2)
-    assert told.data["link"] == f"#/programmes/{programme['id']}/matching"
+    assert (told.words["matched"], told.words["mentees"], told.data["link"]) == (
+        2, 2, f"#/programmes/{programme['id']}/matching")
     assert (lin, max_) and client.get(f"{BASE}/{programme['id']}/match-drafts", headers=ada.headers).status_code == 403
 
 
