@@ -45,6 +45,7 @@ from models.pairings import Pairing, PairingSurvey
 from models.programmes import Programme, ProgrammeCoordinator
 from models.questions import Question, QuestionKind
 from models.reminders import CalendarFeed, SessionReminder
+from models.reports import PairingTally, ProgrammeTally, ProgrammeWeek
 from models.reschedules import RescheduleProposal
 from models.series import BookingSeries
 from models.sessions import MentorshipSession
@@ -104,6 +105,7 @@ __all__ = [
     "PairingMode",
     "PairingStatus",
     "PairingSurvey",
+    "PairingTally",
     "ParticipantAvailability",
     "ParticipantRole",
     "ParticipantStatus",
@@ -113,6 +115,8 @@ __all__ = [
     "ProgrammeJoinLink",
     "ProgrammeParticipant",
     "ProgrammeStatus",
+    "ProgrammeTally",
+    "ProgrammeWeek",
     "ProposalStatus",
     "Question",
     "QuestionKind",

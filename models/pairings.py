@@ -33,6 +33,7 @@ class Pairing(IdMixin, Base):
         CheckConstraint(f"session_count BETWEEN {SESSION_COUNT[0]} AND {SESSION_COUNT[1]}", name="session_count_range"),
         CheckConstraint("(status = 'ended') = (ended_at IS NOT NULL)", name="ended_at_when_ended"),
         CheckConstraint("mentor_participant_id <> mentee_participant_id", name="two_people"),
+        CheckConstraint("match_rank BETWEEN 1 AND 10", name="match_rank_range"),
         Index(ONE_LIVE_PAIRING, "programme_id", "mentor_participant_id", "mentee_participant_id", unique=True,
               postgresql_where=text("status <> 'ended'")),
         Index("ix_pairings_programme_status", "programme_id", "status"),
@@ -58,6 +59,9 @@ class Pairing(IdMixin, Base):
     first_start: Mapped[datetime | None]
     # Sessions held under earlier series (before a pause): a resumed pairing asks for the rest.
     sessions_before: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The match run that proposed it, and its mentor's rank among the mentee's candidates there (null past 10).
+    match_run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
+    match_rank: Mapped[int | None] = mapped_column(SmallInteger)
     proposed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

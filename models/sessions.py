@@ -53,6 +53,8 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
         ),
         Index("ix_sessions_mentor_start", "mentor_profile_id", "start_time", "id"),
         Index("ix_sessions_mentee_start", "mentee_user_id", "start_time", "id"),
+        Index("ix_sessions_programme_start", "programme_id", "start_time", "id",
+              postgresql_where=text("programme_id IS NOT NULL")),
         Index(
             "ix_sessions_open_end",
             "end_time",
@@ -64,6 +66,8 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     # One session per booking: the unique key is what makes creation idempotent.
     booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
     listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id"))
+    # The programme of its listing, if any: a programme's sessions in start order (its reports and exports).
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id", ondelete="SET NULL"))
     mentor_profile_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentor_profiles.id"))
     mentee_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     start_time: Mapped[datetime]

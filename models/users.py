@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin, trigram_index
@@ -22,6 +22,7 @@ class User(IdMixin, TimestampMixin, Base):
         CheckConstraint("email = lower(email)", name="email_lower_case"),
         CheckConstraint("position('@' in email) > 1", name="email_shape"),
         CheckConstraint("length(display_name) BETWEEN 1 AND 100", name="display_name_length"),
+        CheckConstraint("disabled_reason IS NULL OR length(disabled_reason) <= 1000", name="disabled_reason_length"),
         trigram_index("ix_users_display_name_trgm", "display_name"),
     )
 
@@ -36,6 +37,9 @@ class User(IdMixin, TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(35))
     # Set when the account was deleted: the row stays, anonymised, so past bookings keep their people.
     deleted_at: Mapped[datetime | None]
+    # Set by an admin: no sign-in, no listing, until an admin enables the account again.
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
     # Set once the owner opened a verification link sent to ``email`` (or reset the password through it):
     # until then no email but those links goes to the address.
     email_verified_at: Mapped[datetime | None]

@@ -52,7 +52,7 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
                                                listing.buffer_before_minutes, listing.buffer_after_minutes),
                      hours=False)
     session = MentorshipSession(
-        id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id,
+        id=uuid.uuid4(), kind=ListingKind.GROUP, listing_id=listing.id, programme_id=listing.programme_id,
         mentor_profile_id=listing.mentor_profile_id, start_time=start_time, end_time=end_time,
         status=SessionStatus.SCHEDULED, capacity=listing.capacity, seats_taken=0,
         buffer_before_minutes=listing.buffer_before_minutes, buffer_after_minutes=listing.buffer_after_minutes,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 import outbox
 from infra.config import get_settings
-from models import Booking, BookingStatus, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
+from models import Booking, BookingStatus, Listing, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
 from workflows import calendar_owed as owed
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import cancels_late, end_with_session_cancellation
@@ -149,6 +149,7 @@ def _create_sessions_statement(*, many: bool) -> Executable:
         func.gen_random_uuid(), literal(ListingKind.INDIVIDUAL.value), Booking.id, Booking.listing_id,
         Booking.mentor_profile_id, Booking.mentee_user_id, Booking.start_time, Booking.end_time,
         literal(SessionStatus.SCHEDULED.value), Booking.buffer_before_minutes, Booking.buffer_after_minutes, sequence,
+        select(Listing.programme_id).where(Listing.id == Booking.listing_id).scalar_subquery(),
     ).where(Booking.id == any_(bindparam("booking_ids", type_=ARRAY(Uuid))) if many
             else Booking.id == bindparam("booking_id", type_=Uuid),
             Booking.status == BookingStatus.ACCEPTED, Booking.group_session_id.is_(None)).order_by(Booking.id
@@ -157,7 +158,7 @@ def _create_sessions_statement(*, many: bool) -> Executable:
         insert(sessions)
         .from_select(["id", "kind", "booking_id", "listing_id", "mentor_profile_id", "mentee_user_id",
                       "start_time", "end_time", "status", "buffer_before_minutes", "buffer_after_minutes",
-                      "calendar_sequence"], bookings)
+                      "calendar_sequence", "programme_id"], bookings)
         .on_conflict_do_nothing(index_elements=[sessions.c.booking_id])
         .returning(*sessions.c)  # the new rows as objects, in the same round trip
     )
