@@ -108,10 +108,12 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.live.routes import blp as live_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
+    from api.programmes import exports as _export_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import goals as _goal_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import intake as _intake_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import matching as _matching_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import pairings as _pairing_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.programmes import reports as _report_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
     from api.programmes.routes import blp as programmes_blp  # noqa: PLC0415
     from api.public.routes import blp as public_blp  # noqa: PLC0415

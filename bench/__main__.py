@@ -48,6 +48,8 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "match_cohort_s": ("match_cohort", "cohort_s", 30.0, "max"),
     "match_scaling_ratio": ("match_cohort", "scaling_ratio", 150.0, "max"),
     "match_quality_ratio": ("match_cohort", "quality_ratio", 1.0, "min"),
+    "export_rss_mb": ("export_rss", "rss_growth_mb", 40.0, "max"),
+    "report_scaling_ratio": ("report_scaling", "ratio", 2.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/NOTES.md, "Bounds").
@@ -57,7 +59,8 @@ BOUNDS: dict[str, str] = {
     "workflow_latency_ratio_p50": "floor_p50_ratio",
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
-              "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation", "match_cohort")
+              "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation", "match_cohort",
+              "export_rss", "report_scaling")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,10 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         from bench import (  # noqa: PLC0415
             calendars,
             deliveries,
+            exports,
             latency,
             matching,
             pairings,
             pipeline,
+            reports,
             series,
             slots,
         )
@@ -156,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                                    series_samples=3 if args.smoke else 12,
                                    match_small=(6, 2) if args.smoke else (100, 30),
                                    match_large=(30, 10) if args.smoke else (1000, 300),
+                                   report_pairs=(5, 50) if args.smoke else (50, 5000),
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
@@ -173,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             "series_accept": lambda: series.series_accept(stack, cfg),
             "pairing_activation": lambda: pairings.pairing_activation(stack, cfg),
             "match_cohort": lambda: matching.match_cohort(stack, cfg),
+            "export_rss": lambda: exports.export_rss(stack, cfg, 1000 if args.smoke else 100_000),
+            "report_scaling": lambda: reports.report_scaling(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

@@ -54,6 +54,7 @@ class Config:
     series_samples: int = 12  # series accepted (and single bookings), per repetition
     match_small: tuple[int, int] = (100, 30)  # mentees and mentors of the small match
     match_large: tuple[int, int] = (1000, 300)  # and of the large one
+    report_pairs: tuple[int, int] = (50, 5000)  # pairs of the small and the large programme's dashboard
     progress: Progress = print
 
 

@@ -60,7 +60,7 @@ class PairingTally(Base):
     __table_args__ = (
         CheckConstraint(check_in("status", PairingStatus), name="status_values"),
         CheckConstraint(_counts(PAIRING_COUNTS), name="counts_non_negative"),
-        Index("ix_pairing_tallies_programme", "programme_id", "pairing_id"),
+        Index("ix_pairing_tallies_programme", "programme_id", "paired_at", "pairing_id"),
     )
 
     pairing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), primary_key=True)

@@ -95,6 +95,8 @@ UNMIRRORED = {
                                   "tests/workers/test_matching_worker.py",
     "workflows/matching/drafts.py": "through the API: tests/api/test_matching.py (swap, pin, remove, publish)",
     "workflows/matching/choice.py": "through the API: tests/api/test_matching.py (recommendations, concurrent asks)",
+    "workflows/reports/dashboard.py": "with the summaries it reads: tests/workflows/reports/test_tallies.py (hand "
+                                      "counts, pairs at risk) and tests/api/test_programme_report.py (who reads it)",
     "workflows/matching/explain.py": "through the API: tests/api/test_matching.py (why a pair was or was not made)",
     "workflows/programmes/invitations.py": "through the API: tests/api/test_programme_enrolment.py (typed, uploaded, "
                                            "answered by registering or joining)",

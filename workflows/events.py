@@ -141,6 +141,7 @@ class EventType(StrEnum):
     PAIRING_PAUSED = "pairing.paused", PairingPayload
     PAIRING_RESUMED = "pairing.resumed", PairingPayload
     PAIRING_ENDED = "pairing.ended", PairingPayload
+    PAIRING_SURVEYED = "pairing.surveyed", PairingPayload  # one of the pair answered its closing survey
     GOAL_SET = "goal.set", GoalPayload
     GOAL_DONE = "goal.done", GoalPayload
     GOAL_DROPPED = "goal.dropped", GoalPayload

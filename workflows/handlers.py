@@ -25,6 +25,7 @@ from workflows.calendars import writes as calendar_writes
 from workflows.events import RECORDED, EventType
 from workflows.notifications import messages, texts
 from workflows.programmes import following
+from workflows.reports import tallies
 from workflows.sessions import analytics, reviews
 from workflows.sessions import lifecycle as sessions
 from workflows.webhooks import fanout
@@ -66,6 +67,13 @@ def notify(db: Session, events: Sequence[OutboxEvent]) -> None:
 def record_outcomes(db: Session, events: Sequence[OutboxEvent]) -> None:
     """Session outcomes counted in the mentors' statistics."""
     analytics.handle_events(db, events)
+
+
+@REGISTRY.handler(tallies.HANDLER, *tallies.HANDLED, by_hand=tallies.rebuild)
+def keep_programme_reports(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """The programme dashboards' summaries: the pairings and weeks the events touched, computed again (an operator
+    rebuilds one programme's by hand, with its id)."""
+    tallies.handle_events(db, events)
 
 
 @REGISTRY.handler(calendar_writes.HANDLER, EventType.SESSION_SCHEDULED, EventType.SESSION_CANCELLED,

@@ -19,6 +19,27 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A programme's individual sessions whose time came or that someone cancelled (the system's cancellations are
+# moves by agreement, not cancellations), each with its week (Monday, UTC), its pairing (the pair's latest pairing
+# made before it started; none when they were not paired yet) and its review's rating: what the analytics worker's
+# summaries (workflows/reports/tallies.py) are computed from, whether kept event by event or rebuilt.
+SESSION_OUTCOMES = """
+CREATE VIEW programme_session_outcomes AS
+SELECT s.id AS session_id, s.programme_id, s.mentor_profile_id, s.mentee_user_id, owner.id AS pairing_id,
+       s.start_time, date_trunc('week', s.start_time AT TIME ZONE 'UTC')::date AS week, s.status, s.cancelled_by,
+       (extract(epoch FROM s.end_time - s.start_time)::int / 60) AS minutes, r.rating
+FROM sessions s
+LEFT JOIN LATERAL (SELECT p.id FROM pairings p
+                   WHERE p.programme_id = s.programme_id AND p.mentor_profile_id = s.mentor_profile_id
+                     AND p.mentee_user_id = s.mentee_user_id AND p.created_at <= s.start_time
+                   ORDER BY p.created_at DESC LIMIT 1) owner ON true
+LEFT JOIN reviews r ON r.session_id = s.id
+WHERE s.programme_id IS NOT NULL AND s.kind = 'individual'
+  AND s.status IN ('completed', 'cancelled', 'missed', 'mentee_no_show', 'mentor_no_show')
+  AND NOT (s.status = 'cancelled' AND s.cancelled_by IS NOT DISTINCT FROM 'system')
+"""
+
+
 def upgrade() -> None:
     op.create_table('programme_tallies',
     sa.Column('programme_id', sa.Uuid(), nullable=False),
@@ -81,7 +102,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_pairing_tallies_programme_id_programmes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('pairing_id', name=op.f('pk_pairing_tallies'))
     )
-    op.create_index('ix_pairing_tallies_programme', 'pairing_tallies', ['programme_id', 'pairing_id'], unique=False)
+    op.create_index('ix_pairing_tallies_programme', 'pairing_tallies', ['programme_id', 'paired_at', 'pairing_id'], unique=False)
     op.add_column('pairings', sa.Column('match_run_id', sa.Uuid(), nullable=True))
     op.add_column('pairings', sa.Column('match_rank', sa.SmallInteger(), nullable=True))
     op.create_foreign_key(op.f('fk_pairings_match_run_id_match_runs'), 'pairings', 'match_runs', ['match_run_id'], ['id'], ondelete='SET NULL')
@@ -96,9 +117,11 @@ def upgrade() -> None:
     # Sessions already on a programme's listings belong to it (the analytics worker's rebuild fills the summaries).
     op.execute("UPDATE sessions SET programme_id = listings.programme_id FROM listings "
                "WHERE listings.id = sessions.listing_id AND listings.programme_id IS NOT NULL")
+    op.execute(SESSION_OUTCOMES)
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW programme_session_outcomes")
     op.drop_constraint(op.f('ck_pairings_match_rank_range'), 'pairings', type_='check')
     op.drop_constraint(op.f('ck_users_disabled_reason_length'), 'users', type_='check')
     op.drop_column('users', 'disabled_reason')

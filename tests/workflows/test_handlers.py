@@ -48,7 +48,8 @@ def test_a_completed_session_is_unlocked_told_counted_and_sent_by_its_four_handl
     db.flush()
     event = record(db, EventType.SESSION_COMPLETED, session_payload(session), actor="system")
     assert REGISTRY.handlers_for(EventType.SESSION_COMPLETED) == (
-        "reviews.unlock", "notifications.notify", "analytics.record", "webhooks.fan_out")  # as declared
+        "reviews.unlock", "notifications.notify", "analytics.record", "analytics.programmes",
+        "webhooks.fan_out")  # as declared
 
     work_of("reviews.unlock")(db, [event])
     assert count(db, ReviewEligibility, ReviewEligibility.session_id == session.id,

@@ -28,6 +28,7 @@ from models import (
 )
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, NotFound
+from workflows.matching import runs
 from workflows.matching.settings import Settings
 from workflows.programmes import pairings
 from workflows.programmes.lifecycle import participation
@@ -102,4 +103,5 @@ def ask(db: Session, actor: Actor, programme_id: uuid.UUID, mentor_participant_i
         raise BusinessRuleViolation("choose one of the mentors recommended to you", field="mentor_participant_id")
     pairing = pairings.pair(db, programme, mentor_participant_id, mine.id, proposed_by=actor.user_id,
                             actor=str(actor), one_mentor=True)
+    runs.mark_matched(db, pairing, run_id)
     return pairings.get(db, actor, programme_id, pairing.id)

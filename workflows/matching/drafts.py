@@ -175,9 +175,10 @@ def publish_one(db: Session, programme_id: uuid.UUID, *, now: datetime | None = 
     for start in dict.fromkeys((first, None)):
         try:
             with db.begin_nested():
-                pairings.pair(db, programme, draft.mentor_participant_id, draft.mentee_participant_id,
-                              proposed_by=draft.published_by_user_id, actor=_publisher(draft), first_start=start,
-                              one_mentor=True, not_before=starts, now=now)
+                made = pairings.pair(db, programme, draft.mentor_participant_id, draft.mentee_participant_id,
+                                     proposed_by=draft.published_by_user_id, actor=_publisher(draft),
+                                     first_start=start, one_mentor=True, not_before=starts, now=now)
+                runs.mark_matched(db, made, draft.run_id)
                 db.delete(draft)
             return True
         except DomainError as refusal:

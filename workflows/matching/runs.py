@@ -356,3 +356,15 @@ def overdue(db: Session, now: datetime) -> list[uuid.UUID]:
         ((MatchRun.status == MatchRunStatus.QUEUED) & (MatchRun.created_at < now - timedelta(minutes=1)))
         | ((MatchRun.status == MatchRunStatus.RUNNING) & (MatchRun.started_at < now - limit)))
         .order_by(MatchRun.created_at).limit(100)))
+
+
+def mark_matched(db: Session, pairing: Pairing, run_id: uuid.UUID | None) -> None:
+    """A pairing a run proposed: the run, and its mentor's rank among the mentee's candidates there (null past
+    the ten kept), which the dashboard's match quality (a top-3 mentor) is read from."""
+    if run_id is None:
+        return
+    pairing.match_run_id = run_id
+    pairing.match_rank = db.scalar(select(MatchCandidate.rank).where(
+        MatchCandidate.run_id == run_id, MatchCandidate.mentee_participant_id == pairing.mentee_participant_id,
+        MatchCandidate.mentor_participant_id == pairing.mentor_participant_id))
+

@@ -386,4 +386,7 @@ def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
     db.add(PairingSurvey(pairing_id=pairing.id, user_id=actor.user_id, role=role.value, rating=rating,
                          comment=comment.strip()))
     db.flush()
+    # The answer stays with who gave it and the coordinators: the event says only that one was given.
+    record(db, EventType.PAIRING_SURVEYED, pairing_payload(db, db.get_one(Programme, programme_id), pairing),
+           actor=actor_label(actor, role))
     return _view(db, pairing, role)

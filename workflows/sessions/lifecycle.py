@@ -54,8 +54,7 @@ def group_participants(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
     return list(db.scalars(
         select(Booking.mentee_user_id)
         .where(Booking.group_session_id == session_id, Booking.status == BookingStatus.ACCEPTED)
-        .order_by(Booking.created_at, Booking.id)
-    ))
+        .order_by(Booking.created_at, Booking.id)))
 
 
 def _holds_seat(db: Session, actor: Actor, session: MentorshipSession) -> bool:
@@ -137,8 +136,8 @@ def _create_sessions_statement(*, many: bool) -> Executable:
     statement again at every insert.
     """
     sessions = cast(Table, MentorshipSession.__table__)
-    # A moved booking's session follows the one it replaces in calendars: the chain's next SEQUENCE (at least the
-    # number of moves, above the first invite's 0 when the old booking never had a session).
+    # A moved booking's session follows the one it replaces in calendars: the chain's next SEQUENCE (at least the number
+    # of moves, above the first invite's 0 when the old booking never had a session).
     previous = aliased(MentorshipSession)
     sequence = func.greatest(func.coalesce(select(previous.calendar_sequence + 1)
                                            .where(previous.booking_id == Booking.rescheduled_from_booking_id)

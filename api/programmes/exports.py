@@ -1,0 +1,183 @@
+"""A programme's exports (its coordinators and admins): pairs, sessions and closing surveys over a period, as CSV
+files streamed in chunks (``workflows.reports.exports``) and as JSON pages with cursors.
+
+Who may read and the period are checked in the view, on the request's session, before the response exists: a
+refusal is a whole 403, 404 or 422, never a half-sent file. The file's rows are read afterwards, a chunk at a time,
+each in a session of its own made from the app's factory. gunicorn's ``gthread`` workers give the download one thread
+for as long as it lasts (the worker's timeout is its own heartbeat, not a request's), and no transaction is open while
+the client reads.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+from marshmallow import fields
+
+from api.common.docs import documents_errors
+from api.common.schemas import PaginationArgs, page_of
+from api.database import db_session, session_factory
+from api.programmes.routes import blp
+from api.security import current_actor
+from models import ListingKind, PairingStatus, SessionStatus
+from workflows.reports import exports
+from workflows.reports.exports import EARLIEST, LATEST, MAX_PERIOD_DAYS
+
+
+class ExportArgs(ma.Schema):
+    from_ = fields.Date(load_default=None, data_key="from", metadata={
+        "description": "The first day (UTC), included: the programme's start unless given, else a year before `to`."})
+    to = fields.Date(load_default=None, metadata={
+        "description": "The last day (UTC), included: the programme's end unless given, else today."})
+
+    @ma.validates_schema
+    def _bounded(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        for key, name in (("from_", "from"), ("to", "to")):
+            day: date | None = data.get(key)
+            if day is not None and not EARLIEST <= day <= LATEST:
+                raise ma.ValidationError("must be within 2000-2099", name)
+        first, last = data.get("from_"), data.get("to")
+        if first and last and last < first:
+            raise ma.ValidationError("`to` must not be before `from`", "to")
+        if first and last and (last - first).days + 1 > MAX_PERIOD_DAYS:
+            raise ma.ValidationError(f"the period is at most {MAX_PERIOD_DAYS} days long", "to")
+
+
+class ExportPageArgs(ExportArgs, PaginationArgs):
+    pass
+
+
+class PairRowSchema(ma.Schema):
+    pairing_id = fields.UUID()
+    mentor_name = fields.String()
+    mentee_name = fields.String()
+    status = fields.Enum(PairingStatus, by_value=True)
+    paired_at = fields.DateTime()
+    activated_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    ended_by = fields.String(allow_none=True)
+    cadence_weeks = fields.Integer()
+    session_minutes = fields.Integer()
+    session_count = fields.Integer()
+    sessions_held = fields.Integer(metadata={"description": "As the programme's dashboard counts them."})
+    sessions_cancelled = fields.Integer()
+    no_shows = fields.Integer()
+    missed = fields.Integer()
+
+
+class SessionRowSchema(ma.Schema):
+    session_id = fields.UUID()
+    pairing_id = fields.UUID(allow_none=True, metadata={
+        "description": "The pair's latest pairing made before it started; null for none (a group session)."})
+    mentor_name = fields.String()
+    mentee_name = fields.String(allow_none=True)
+    kind = fields.Enum(ListingKind, by_value=True)
+    start_time = fields.DateTime()
+    end_time = fields.DateTime()
+    minutes = fields.Integer()
+    status = fields.Enum(SessionStatus, by_value=True)
+    cancelled_by = fields.String(allow_none=True)
+
+
+class SurveyRowSchema(ma.Schema):
+    pairing_id = fields.UUID()
+    mentor_name = fields.String()
+    mentee_name = fields.String()
+    role = fields.String(metadata={"description": "Who answered: mentor or mentee."})
+    rating = fields.Integer()
+    comment = fields.String()
+    answered_at = fields.DateTime()
+
+
+PairRowPageSchema = page_of(PairRowSchema, "ExportedPairPage")
+SessionRowPageSchema = page_of(SessionRowSchema, "ExportedSessionPage")
+SurveyRowPageSchema = page_of(SurveyRowSchema, "ExportedSurveyPage")
+
+
+def _csv(programme_id: uuid.UUID, name: str, args: dict[str, Any]) -> Response:
+    """The file: who may read it and its period checked now, its rows read in chunks as it is sent."""
+    asked = exports.prepare_csv(db_session(), current_actor(), programme_id, name, first=args["from_"],
+                                last=args["to"])
+    rows = exports.chunks(session_factory(), asked.name, asked.programme_id, asked.period)
+    return Response(exports.csv_bytes(asked.name, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{asked.filename}"'})
+
+
+def _page(programme_id: uuid.UUID, name: str, args: dict[str, Any]) -> Any:
+    return exports.page(db_session(), current_actor(), programme_id, name, first=args["from_"], last=args["to"],
+                        limit=args["limit"], cursor=args["cursor"])
+
+
+def _file(columns: tuple[str, ...]) -> dict[str, Any]:
+    return {"200": {"description": "A CSV file (UTF-8 with a byte order mark; a cell that looks like a formula "
+                                   f"starts with an apostrophe). Its columns: {', '.join(columns)}.",
+                    "content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
+@blp.route("/<uuid:programme_id>/exports/pairs.csv")
+class PairsFile(MethodView):
+    @blp.doc(operationId="exportPairsCsv", responses=_file(exports.EXPORTS["pairs"].columns))
+    @blp.arguments(ExportArgs, location="query")
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
+        """The programme's pairs over the period as a CSV file (its coordinators): those paired before its end and
+        not ended before its start, with their sessions as the dashboard counts them."""
+        return _csv(programme_id, "pairs", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/sessions.csv")
+class SessionsFile(MethodView):
+    @blp.doc(operationId="exportSessionsCsv", responses=_file(exports.EXPORTS["sessions"].columns))
+    @blp.arguments(ExportArgs, location="query")
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
+        """The programme's sessions that start in the period, in start order, as a CSV file (its coordinators)."""
+        return _csv(programme_id, "sessions", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/surveys.csv")
+class SurveysFile(MethodView):
+    @blp.doc(operationId="exportSurveysCsv", responses=_file(exports.EXPORTS["surveys"].columns))
+    @blp.arguments(ExportArgs, location="query")
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
+        """The closing surveys answered in the period, in the order given, as a CSV file (its coordinators)."""
+        return _csv(programme_id, "surveys", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/pairs")
+class ExportedPairs(MethodView):
+    @blp.doc(operationId="listExportedPairs")
+    @blp.arguments(ExportPageArgs, location="query")
+    @blp.response(200, PairRowPageSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
+        """The rows of `pairs.csv`, a page at a time, in the order they were paired."""
+        return _page(programme_id, "pairs", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/sessions")
+class ExportedSessions(MethodView):
+    @blp.doc(operationId="listExportedSessions")
+    @blp.arguments(ExportPageArgs, location="query")
+    @blp.response(200, SessionRowPageSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
+        """The rows of `sessions.csv`, a page at a time, in start order."""
+        return _page(programme_id, "sessions", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/surveys")
+class ExportedSurveys(MethodView):
+    @blp.doc(operationId="listExportedSurveys")
+    @blp.arguments(ExportPageArgs, location="query")
+    @blp.response(200, SurveyRowPageSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
+        """The rows of `surveys.csv`, a page at a time, in the order given."""
+        return _page(programme_id, "surveys", args)

@@ -1,0 +1,1 @@
+"""Programme reports: the dashboard's summaries, kept by the analytics worker, and exports."""
