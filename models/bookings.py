@@ -69,6 +69,9 @@ class Booking(IdMixin, TimestampMixin, Base):
         Index("ix_bookings_no_show_unconfirmed", "no_show_at",
               postgresql_where=text("no_show IN ('mentee', 'mentor') AND no_show_confirmed_at IS NULL")),
         Index("ix_bookings_mentee_created", "mentee_user_id", "created_at", "id"),
+        # The platform's numbers: a window of requests. BRIN: rows come in created_at order, and a summary per block
+        # range costs the hot insert path next to nothing.
+        Index("ix_bookings_created", "created_at", postgresql_using="brin"),
         Index("ix_bookings_mentor_created", "mentor_profile_id", "created_at", "id"),
         Index("ix_bookings_draft_start", "start_time", postgresql_where=text("status = 'draft'")),
         # A mentor's and a mentee's pending requests by start: what an accept settles (workflows.bookings.lifecycle).

@@ -34,6 +34,7 @@ class Review(IdMixin, Base):
         # One review per mentee and session: the second attempt is a conflict.
         UniqueConstraint("session_id", "mentee_user_id"),
         Index("ix_reviews_mentor_created", "mentor_profile_id", "created_at", "id"),
+        Index("ix_reviews_created", "created_at", "id"),  # every review, newest first, for admins
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))

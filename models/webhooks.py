@@ -20,6 +20,9 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
         CheckConstraint("url ~ '^https?://'", name="url_scheme"),
         CheckConstraint("consecutive_failures >= 0", name="consecutive_failures_non_negative"),
         Index("ix_webhook_endpoints_owner_created", "owner_user_id", "created_at", "id"),
+        # Those failing or disabled, newest first, for admins.
+        Index("ix_webhook_endpoints_troubled", "created_at", "id",
+              postgresql_where=text("failing_since IS NOT NULL OR NOT enabled")),
     )
 
     owner_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -1,5 +1,7 @@
-"""Administrators: outbox backlog, failed deliveries, webhook recovery; finding users, bookings and sessions;
-cancelling a session, granting or revoking admin, hiding a review; the audit trail of those actions."""
+"""Administrators: outbox backlog, failing webhook endpoints, failed deliveries, webhook recovery; finding users,
+bookings, sessions and reviews; disabling, enabling and deleting accounts, granting or revoking admin, naming a
+programme's coordinators, cancelling a session, hiding a review, resolving a dispute; the platform's numbers; the
+audit trail of those actions and of sign-ins."""
 
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from api.admin.schemas import (
+    EXAMPLE_NUMBERS,
     EXAMPLE_USER,
     AdminActionPageSchema,
     AdminBookingArgs,
     AdminReasonSchema,
+    AdminReviewArgs,
+    AdminReviewPageSchema,
     AdminSessionArgs,
     AdminUserPageSchema,
     AdminUserSchema,
@@ -24,18 +29,24 @@ from api.admin.schemas import (
     AuthEventPageSchema,
     DisputeArgs,
     HiddenReviewSchema,
+    NumbersArgs,
+    NumbersSchema,
     ResolveDisputeSchema,
+    TroubledEndpointPageSchema,
     UserSearchArgs,
 )
 from api.bookings.schemas import BookingPageSchema
 from api.common.docs import documents_errors
 from api.common.schemas import PaginationArgs, Timestamp, page_of
 from api.database import db_session
+from api.programmes.schemas import EXAMPLE_PROGRAMME, ProgrammeSchema
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, DisputePageSchema, DisputeSchema, SessionPageSchema, SessionSchema
 from workflows.accounts import audit as auth_events
 from workflows.errors import Forbidden
+from workflows.operations import accounts as account_actions
 from workflows.operations import admin as administration
+from workflows.operations import numbers
 from workflows.operations import outbox as operations
 from workflows.sessions import attendance
 
@@ -98,6 +109,18 @@ class Outbox(MethodView):
         return operations.outbox_report(db_session())
 
 
+@blp.route("/webhook-endpoints")
+class TroubledEndpoints(MethodView):
+    @blp.doc(operationId="adminListTroubledWebhookEndpoints")
+    @blp.arguments(PaginationArgs, location="query")
+    @blp.response(200, TroubledEndpointPageSchema)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Webhook endpoints failing now or disabled, newest first; their failed messages are under
+        `/admin/webhook-deliveries?endpoint_id=`."""
+        return operations.troubled_endpoints(db_session(), **args)
+
+
 @blp.route("/webhook-deliveries")
 class FailedDeliveries(MethodView):
     @blp.doc(operationId="listFailedWebhookDeliveries")
@@ -146,6 +169,93 @@ class UserAdmin(MethodView):
     def delete(self, user_id: uuid.UUID) -> Any:
         """Take admin away (recorded); 409 when it would leave no admin."""
         return administration.revoke_admin(db_session(), current_actor(), user_id)
+
+
+@blp.route("/users/<uuid:user_id>")
+class UserItem(MethodView):
+    @blp.doc(operationId="adminDeleteUser")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Asked by the account's owner in writing."})
+    @blp.response(204)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    def delete(self, data: dict[str, Any], user_id: uuid.UUID) -> None:
+        """Delete someone's account as its owner can (`DELETE /me`): their future bookings and sessions are cancelled
+        as if they cancelled them, their name, email and password erased, every token revoked, their listings
+        withdrawn. Recorded with the reason. 409 for your own account or the last admin."""
+        account_actions.delete_user(db_session(), current_actor(), user_id, **data)
+
+
+@blp.route("/users/<uuid:user_id>/disable")
+class DisableUser(MethodView):
+    @blp.doc(operationId="adminDisableUser")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Repeated abusive messages to mentees."})
+    @blp.response(200, AdminUserSchema, example={
+        **EXAMPLE_USER, "disabled_at": "2030-03-02T09:00:00+00:00", "disabled_reason": "Repeated abusive messages."})
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    def post(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
+        """Disable an account: every sign-in ends at once (tokens, refresh tokens, live streams), a new sign-in or
+        refresh is refused with 403, their future bookings and sessions are cancelled as if they cancelled them
+        (the policy applies; the other party reads "account disabled"), and their listings stop taking bookings.
+        Recorded with the reason; disabling a disabled account changes nothing. 409 for your own account or the last
+        admin."""
+        return account_actions.disable_user(db_session(), current_actor(), user_id, **data)
+
+
+@blp.route("/users/<uuid:user_id>/enable")
+class EnableUser(MethodView):
+    @blp.doc(operationId="adminEnableUser")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Cleared after review."})
+    @blp.response(200, AdminUserSchema, example=EXAMPLE_USER)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def post(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
+        """Enable a disabled account: its owner may sign in again. What was cancelled stays cancelled, and the
+        listings stay inactive until their mentor turns them on again. Recorded with the reason."""
+        return account_actions.enable_user(db_session(), current_actor(), user_id, **data)
+
+
+@blp.route("/programmes/<uuid:programme_id>/coordinators/<uuid:user_id>")
+class ProgrammeCoordinator(MethodView):
+    @blp.doc(operationId="adminNameCoordinator")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Takes over from the previous coordinator."})
+    @blp.response(200, ProgrammeSchema, example=EXAMPLE_PROGRAMME)
+    @documents_errors(blp, 400, 401, 403, 404, 422)
+    def put(self, data: dict[str, Any], programme_id: uuid.UUID, user_id: uuid.UUID) -> Any:
+        """Name one more coordinator of a programme (`PUT /programmes/{id}/coordinators` replaces them all):
+        they are told, the programme's history shows it, the audit trail the reason. 400 for no such user."""
+        return administration.name_coordinator(db_session(), current_actor(), programme_id, user_id, **data)
+
+    @blp.doc(operationId="adminRemoveCoordinator")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Left the organisation."})
+    @blp.response(200, ProgrammeSchema, example=EXAMPLE_PROGRAMME)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def delete(self, data: dict[str, Any], programme_id: uuid.UUID, user_id: uuid.UUID) -> Any:
+        """Take one coordinator off a programme (told, in its history, and in the audit trail with the reason);
+        404 when they do not coordinate it."""
+        return administration.remove_coordinator(db_session(), current_actor(), programme_id, user_id, **data)
+
+
+@blp.route("/reviews")
+class Reviews(MethodView):
+    @blp.doc(operationId="adminListReviews")
+    @blp.arguments(AdminReviewArgs, location="query")
+    @blp.response(200, AdminReviewPageSchema)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every review, newest first, hidden ones included, of one mentor or all: where an admin finds one to
+        hide."""
+        return administration.list_reviews(db_session(), **args)
+
+
+@blp.route("/numbers")
+class Numbers(MethodView):
+    @blp.doc(operationId="adminGetPlatformNumbers")
+    @blp.arguments(NumbersArgs, location="query")
+    @blp.response(200, NumbersSchema, example=EXAMPLE_NUMBERS)
+    @documents_errors(blp, 401, 403, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The platform's numbers over the last `days` days (UTC, 1 to 90): sessions created per day, booking
+        requests that became sessions, the median and 90th percentile of the time from a request to its acceptance
+        and from an acceptance to its session, and refusals by rule, from the database's rows."""
+        return numbers.platform_numbers(db_session(), **args)
 
 
 @blp.route("/bookings")

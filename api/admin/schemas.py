@@ -10,11 +10,14 @@ from marshmallow import fields, validate
 from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
 from models import AuthEventKind, BookingStatus, DisputeStatus, NoShow, SessionStatus
 from models.attendance import MAX_DISPUTE_TEXT
+from workflows.operations import accounts as account_actions
 from workflows.operations import admin as administration
+from workflows.operations import numbers
 
 EXAMPLE_USER: dict[str, Any] = {
     "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
-    "is_admin": False, "created_at": "2030-03-01T12:00:00+00:00", "deleted_at": None,
+    "is_admin": False, "created_at": "2030-03-01T12:00:00+00:00", "deleted_at": None, "disabled_at": None,
+    "disabled_reason": None,
 }
 
 
@@ -25,6 +28,9 @@ class AdminUserSchema(ma.Schema):
     is_admin = fields.Boolean()
     created_at = fields.DateTime()
     deleted_at = fields.DateTime(allow_none=True)
+    disabled_at = fields.DateTime(allow_none=True, metadata={
+        "description": "Set while an admin has the account disabled: no sign-in, no refresh."})
+    disabled_reason = fields.String(allow_none=True, metadata={"description": "The admin's reason, while disabled."})
 
 
 AdminUserPageSchema = page_of(AdminUserSchema, "AdminUserPage")
@@ -34,6 +40,8 @@ class UserSearchArgs(PaginationArgs):
     q = Text(load_default=None, validate=validate.Length(min=1, max=200), metadata={
         "description": "A part of the email or display name (case-insensitive)."})
     is_admin = fields.Boolean(load_default=None)
+    disabled = fields.Boolean(load_default=None, metadata={"description": "Only disabled accounts, or only others."})
+    id = fields.UUID(load_default=None, metadata={"description": "The one user of this id."})
 
 
 class AdminBookingArgs(StartWindowArgs):
@@ -68,8 +76,8 @@ class ResolveDisputeSchema(ma.Schema):
 class AdminActionSchema(ma.Schema):
     id = fields.UUID()
     admin_user_id = fields.UUID(allow_none=True, metadata={"description": "Null once that admin's account is gone."})
-    action = fields.String(metadata={"enum": list(administration.ACTIONS)})
-    target_type = fields.String(metadata={"enum": ["user", "session", "review", "dispute"]})
+    action = fields.String(metadata={"enum": [*administration.ACTIONS, *account_actions.ACTIONS]})
+    target_type = fields.String(metadata={"enum": ["user", "session", "review", "dispute", "programme"]})
     target_id = fields.UUID()
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
@@ -79,7 +87,8 @@ AdminActionPageSchema = page_of(AdminActionSchema, "AdminActionPage")
 
 
 class AuditArgs(PaginationArgs):
-    target_id = fields.UUID(load_default=None, metadata={"description": "Of one user, session or review."})
+    target_id = fields.UUID(load_default=None, metadata={
+        "description": "Of one user, session, review, dispute or programme."})
 
 
 class AuthEventSchema(ma.Schema):
@@ -106,3 +115,99 @@ class HiddenReviewSchema(ma.Schema):
     rating = fields.Integer()
     hidden_at = fields.DateTime()
     hidden_reason = fields.String()
+
+
+class AdminReviewSchema(ma.Schema):
+    id = fields.UUID()
+    mentor_profile_id = fields.UUID()
+    session_id = fields.UUID()
+    mentee_user_id = fields.UUID(metadata={"description": "Its author, even when it is shown anonymously."})
+    rating = fields.Integer()
+    comment = fields.String()
+    anonymous = fields.Boolean()
+    created_at = fields.DateTime()
+    hidden_at = fields.DateTime(allow_none=True)
+    hidden_reason = fields.String(allow_none=True)
+
+
+AdminReviewPageSchema = page_of(AdminReviewSchema, "AdminReviewPage")
+
+
+class AdminReviewArgs(PaginationArgs):
+    mentor_profile_id = fields.UUID(load_default=None, metadata={"description": "Of one mentor."})
+    hidden = fields.Boolean(load_default=None, metadata={"description": "Only hidden reviews, or only shown ones."})
+
+
+class CoordinatorChangeSchema(ma.Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class TroubledEndpointSchema(ma.Schema):
+    id = fields.UUID()
+    owner_user_id = fields.UUID()
+    url = fields.String()
+    enabled = fields.Boolean()
+    disabled_reason = fields.String(allow_none=True)
+    failing_since = fields.DateTime(allow_none=True, metadata={
+        "description": "First failure since the last success; after five days the endpoint is disabled."})
+    consecutive_failures = fields.Integer()
+    backoff_until = fields.DateTime(allow_none=True)
+    last_disabled_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+TroubledEndpointPageSchema = page_of(TroubledEndpointSchema, "TroubledEndpointPage")
+
+
+class NumbersArgs(ma.Schema):
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=numbers.MAX_DAYS), metadata={
+        "description": f"The window: the last `days` days (UTC), today's so far included; 1 to {numbers.MAX_DAYS}."})
+
+
+class DayCountSchema(ma.Schema):
+    day = fields.Date()
+    sessions = fields.Integer()
+
+
+class DurationsSchema(ma.Schema):
+    count = fields.Integer(metadata={"description": "How many times the step was taken in the window."})
+    median_seconds = fields.Float(allow_none=True)
+    p90_seconds = fields.Float(allow_none=True)
+
+
+class RefusalsSchema(ma.Schema):
+    rule = fields.String(metadata={"enum": list(numbers.REFUSAL_RULES)})
+    description = fields.String()
+    count = fields.Integer()
+
+
+class NumbersSchema(ma.Schema):
+    days = fields.Integer()
+    since = fields.DateTime(metadata={"description": "The window's start: midnight UTC, `days - 1` days ago."})
+    until = fields.DateTime()
+    sessions_per_day = fields.List(fields.Nested(DayCountSchema), metadata={
+        "description": "Sessions created each day (UTC), every day of the window, oldest first."})
+    bookings_requested = fields.Integer(metadata={
+        "description": "One-to-one booking requests made in the window (group seats never become sessions)."})
+    bookings_accepted = fields.Integer()
+    bookings_became_sessions = fields.Integer()
+    conversion = fields.Float(allow_none=True, metadata={
+        "description": "`bookings_became_sessions / bookings_requested`; null with no request."})
+    requested_to_accepted = fields.Nested(DurationsSchema, metadata={
+        "description": "From a request to its acceptance (instant bookings, accepted as made, left out)."})
+    accepted_to_scheduled = fields.Nested(DurationsSchema, metadata={
+        "description": "From an acceptance to its session being created by the worker."})
+    refusals = fields.List(fields.Nested(RefusalsSchema), metadata={
+        "description": "What was refused, by rule, as durable rows record it. A request refused at the door (an "
+                       "overlap, too little notice, a limit) writes no row: `/metrics` counts those by route and "
+                       "status."})
+
+
+EXAMPLE_NUMBERS: dict[str, Any] = {
+    "days": 2, "since": "2030-03-01T00:00:00+00:00", "until": "2030-03-02T15:00:00+00:00",
+    "sessions_per_day": [{"day": "2030-03-01", "sessions": 14}, {"day": "2030-03-02", "sessions": 6}],
+    "bookings_requested": 25, "bookings_accepted": 21, "bookings_became_sessions": 20, "conversion": 0.8,
+    "requested_to_accepted": {"count": 18, "median_seconds": 5400.0, "p90_seconds": 64800.0},
+    "accepted_to_scheduled": {"count": 20, "median_seconds": 0.4, "p90_seconds": 1.9},
+    "refusals": [{"rule": "booking_declined", "description": numbers.REFUSAL_RULES["booking_declined"], "count": 3}],
+}

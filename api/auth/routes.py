@@ -144,9 +144,11 @@ class Token(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.arguments(TokenRequestSchema, example={"email": "ada@example.com", "password": "correct horse battery staple"})
     @blp.response(200, TokenSchema, example=EXAMPLE_TOKEN)
-    @documents_errors(blp, 401, 422, 429)
+    @documents_errors(blp, 401, 403, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
         """Exchange email and password for a bearer token and a refresh token: a new sign-in.
+
+        403 for an account an administrator disabled (said only once the password is right).
 
         Wrong passwords are throttled per email and client address, and per client address
         (429 with `Retry-After`); successful sign-ins are not counted. Beyond
@@ -167,9 +169,10 @@ class Refresh(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Spend a refresh token for a new access token and the next refresh token (the old one is used up).
 
-        401 when the token is unknown, expired or revoked. Presenting a token that was already used
-        ends that sign-in: every refresh token of it, the newest included, and every access token issued
-        with them stop working at once, and its live streams end: sign in again.
+        401 when the token is unknown, expired or revoked; 403 when an administrator disabled the account.
+        Presenting a token that was already used ends that sign-in: every refresh token of it, the newest
+        included, and every access token issued with them stop working at once, and its live streams end: sign
+        in again.
         Without `refresh_token`, the refresh cookie's is spent and the next one set as the cookie; such a
         request must come from this service's own pages (its `Origin`), else 403.
         """
@@ -182,7 +185,7 @@ class Refresh(MethodView):
             if by_cookie:
                 cookie.clear_refresh_cookie()
             raise
-        except Unauthenticated:
+        except (Unauthenticated, sign_ins.AccountDisabled):
             if by_cookie:
                 cookie.clear_refresh_cookie()
             raise

@@ -74,7 +74,12 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the token's user no longer exists")
     verify_current_password(user, current_password)
-    now = now or utcnow()
+    erase_account(db, actor, user, now=now or utcnow())
+
+
+def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> None:
+    """What deleting an account does once it is decided (by its owner's password, or by an admin): ``actor`` is the
+    account's own user, so its commitments end as if they ended them."""
     cancel_future_commitments(db, actor, now)
     former_email = user.email
     user.email = placeholder_email(user.id)
@@ -116,8 +121,8 @@ def delete_account(db: Session, actor: Actor, *, current_password: str, now: dat
     log.info("account.deleted", user_id=str(user.id))
 
 
-def cancel_future_commitments(db: Session, actor: Actor, now: datetime) -> None:
-    """Every booking and session of the actor that starts after ``now``, ended by its workflow."""
+def cancel_future_commitments(db: Session, actor: Actor, now: datetime, *, reason: str = DELETED_REASON) -> None:
+    """Every booking and session of the actor that starts after ``now``, ended by its workflow, saying ``reason``."""
     as_mentor = Booking.mentor_profile_id == actor.mentor_profile_id if actor.mentor_profile_id else None
     # A series waiting for an answer is withdrawn (the actor its mentee) or declined (its mentor), whole: its times
     # are not answered one by one.
@@ -128,9 +133,9 @@ def cancel_future_commitments(db: Session, actor: Actor, now: datetime) -> None:
     ).order_by(BookingSeries.id)).all()
     for series_id, mentee in pending:
         if mentee == actor.user_id:
-            series.withdraw(db, actor, series_id, reason=DELETED_REASON, now=now)
+            series.withdraw(db, actor, series_id, reason=reason, now=now)
         else:
-            series.decline(db, actor, series_id, reason=DELETED_REASON, now=now)
+            series.decline(db, actor, series_id, reason=reason, now=now)
     future = Booking.start_time > now
     drafts = db.execute(select(Booking.id, Booking.mentee_user_id).where(
         future, Booking.status == BookingStatus.DRAFT,
@@ -138,9 +143,9 @@ def cancel_future_commitments(db: Session, actor: Actor, now: datetime) -> None:
     ).order_by(Booking.start_time, Booking.id)).all()
     for booking_id, mentee in drafts:
         if mentee == actor.user_id:
-            bookings.cancel_booking(db, actor, booking_id, DELETED_REASON)
+            bookings.cancel_booking(db, actor, booking_id, reason)
         else:
-            bookings.decline_booking(db, actor, booking_id, DELETED_REASON)
+            bookings.decline_booking(db, actor, booking_id, reason)
     # An accepted booking whose session the worker has not created yet: create it now (idempotent; the
     # worker then finds it done), so it is cancelled like any other.
     accepted = db.scalars(select(Booking.id).where(
@@ -159,4 +164,4 @@ def cancel_future_commitments(db: Session, actor: Actor, now: datetime) -> None:
         and_(MentorshipSession.start_time > now, MentorshipSession.status == SessionStatus.SCHEDULED), or_(*mine),
     ).order_by(MentorshipSession.start_time, MentorshipSession.id)).all()
     for session_id in scheduled:
-        sessions.cancel_session(db, actor, session_id, reason=DELETED_REASON, now=now)
+        sessions.cancel_session(db, actor, session_id, reason=reason, now=now)

@@ -86,6 +86,8 @@ def rotate(db: Session, token: str, client: ClientInfo, *, now: datetime | None 
                         .execution_options(populate_existing=True)).one_or_none()
     if signed_in is None or stored is None:
         raise Unauthenticated("the refresh token is invalid")
+    if db.scalar(select(User.disabled_at).where(User.id == stored.user_id)) is not None:
+        raise sign_ins.AccountDisabled(stored.user_id)  # said before "revoked": disabling it ended its sign-ins
     if signed_in.revoked_at is not None or stored.revoked_at is not None:
         raise Unauthenticated("the refresh token has been revoked; sign in again")
     if stored.spent_at is not None:

@@ -20,6 +20,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -29,7 +30,19 @@ from models import MentorProfile, RefreshToken, SignIn, User
 from models.tokens import MAX_IP_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import NotFound, Unauthenticated
+from workflows.errors import Forbidden, NotFound, Unauthenticated
+
+
+class AccountDisabled(Forbidden):
+    """An administrator disabled the account: no sign-in and no refresh until one enables it again. Refused only
+    once the password (or refresh token) was right, so it tells nothing to whoever does not hold them; the audit
+    trail's record of the refused sign-in is kept."""
+
+    keeps_changes: ClassVar[bool] = True
+
+    def __init__(self, user_id: uuid.UUID) -> None:
+        super().__init__("this account has been disabled by an administrator")
+        self.user_id = user_id
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,9 @@ def start(db: Session, user_id: uuid.UUID, client: ClientInfo, *, expires_at: da
     used are ended."""
     # The user's row, locked: two sign-ins at once count one after the other, so the cap holds.
     # FOR NO KEY UPDATE, so a refresh inserting its token (a key share on the user) never waits on it.
-    db.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+    # A disable committed meanwhile is seen here, under the lock: no sign-in starts after it.
+    if db.scalar(select(User.disabled_at).where(User.id == user_id).with_for_update(key_share=True)) is not None:
+        raise AccountDisabled(user_id)
     sign_in = SignIn(id=uuid.uuid4(), user_id=user_id, created_at=now, last_used_at=now, expires_at=expires_at,
                      user_agent=client.user_agent, ip_address=client.ip_address)
     db.add(sign_in)

@@ -162,6 +162,8 @@ def authenticate(db: Session, *, email: str, password: str) -> User:
         raise WrongCredentials(user.id if user else None) from None
     if user is None:
         raise WrongCredentials(None)
+    if user.disabled_at is not None:
+        raise sign_ins.AccountDisabled(user.id)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

@@ -1,1 +1,2 @@
-"""Operators' work: administration, the state of the outbox and retention of old rows."""
+"""Operators' work: administration (and administrators' actions on accounts), the platform's numbers, the state of
+the outbox and retention of old rows."""

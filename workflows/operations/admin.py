@@ -27,6 +27,7 @@ from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, NotFound
 from workflows.events import EventType
 from workflows.pagination import Page, paginate
+from workflows.programmes import lifecycle as programmes
 from workflows.sessions import attendance, reviews
 from workflows.sessions import lifecycle as sessions
 
@@ -35,7 +36,10 @@ REVOKED_ADMIN = "user.revoked_admin"
 CANCELLED_SESSION = EventType.SESSION_CANCELLED.value  # the admin's action: what its event says
 HID_REVIEW = "review.hidden"
 RESOLVED_DISPUTE = EventType.ATTENDANCE_RESOLVED.value
-ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW, RESOLVED_DISPUTE)
+NAMED_COORDINATOR = "programme.coordinator_named"
+REMOVED_COORDINATOR = "programme.coordinator_removed"
+ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW, RESOLVED_DISPUTE, NAMED_COORDINATOR,
+           REMOVED_COORDINATOR)
 
 
 def _require_admin(actor: Actor) -> None:
@@ -66,10 +70,12 @@ def _window(column: InstrumentedAttribute[datetime], start: datetime | None, end
 # --- finding ----------------------------------------------------------------------------------------
 
 
-def list_users(db: Session, *, q: str | None, is_admin: bool | None, limit: int, cursor: str | None
-               ) -> Page[User]:
+def list_users(db: Session, *, q: str | None, is_admin: bool | None, limit: int, cursor: str | None,
+               disabled: bool | None = None, id: uuid.UUID | None = None) -> Page[User]:  # noqa: A002 - the filter
     """Users, newest first; ``q`` searches email and display name (case-insensitive, a substring)."""
-    query = select(User)
+    query = select(User) if id is None else select(User).where(User.id == id)
+    if disabled is not None:
+        query = query.where(User.disabled_at.is_not(None) if disabled else User.disabled_at.is_(None))
     if q:
         pattern = _like(q)
         query = query.where(or_(User.email.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
@@ -102,6 +108,17 @@ def list_sessions(db: Session, *, status: str | None, mentor_profile_id: uuid.UU
     if mentor_profile_id:
         query = query.where(MentorshipSession.mentor_profile_id == mentor_profile_id)
     return paginate(db, query, MentorshipSession.start_time, MentorshipSession.id, limit=limit, cursor=cursor)
+
+
+def list_reviews(db: Session, *, mentor_profile_id: uuid.UUID | None, hidden: bool | None, limit: int,
+                 cursor: str | None) -> Page[Review]:
+    """Every review, newest first (hidden ones too), of one mentor or all: how an admin finds one to hide."""
+    query = select(Review)
+    if mentor_profile_id:
+        query = query.where(Review.mentor_profile_id == mentor_profile_id)
+    if hidden is not None:
+        query = query.where(Review.hidden_at.is_not(None) if hidden else Review.hidden_at.is_(None))
+    return paginate(db, query, Review.created_at, Review.id, limit=limit, cursor=cursor, descending=True)
 
 
 def list_actions(db: Session, *, target_id: uuid.UUID | None, limit: int, cursor: str | None) -> Page[AdminAction]:
@@ -154,7 +171,8 @@ def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID) -> User:
     """Take admin away; 409 when it would leave no admin. The admins' rows are locked, so two concurrent
     revocations cannot each see another admin left."""
     _require_admin(actor)
-    admins = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None))
+    admins = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None),
+                                                  User.disabled_at.is_(None))
                             .order_by(User.id).with_for_update()))
     user = _user(db, user_id)
     if not user.is_admin:
@@ -176,3 +194,31 @@ def hide_review(db: Session, actor: Actor, review_id: uuid.UUID, *, reason: str)
     review = reviews.hide_review(db, review_id, reason=reason)
     record_action(db, actor, HID_REVIEW, "review", review.id, reason=reason)
     return review
+
+
+def name_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id: uuid.UUID, *, reason: str
+                     ) -> programmes.ProgrammeView:
+    """Add one coordinator to a programme through its workflow (who is told, and its history, follow); recorded
+    against the programme (its history names the user).
+    Naming one who coordinates it already changes nothing and records nothing."""
+    _require_admin(actor)
+    programmes.run_by(db, actor, programme_id, lock=True)  # its coordinators read under the programme's lock
+    before = programmes.coordinators_of(db, programme_id)
+    if user_id in before:
+        return programmes.get(db, actor, programme_id)
+    view = programmes.set_coordinators(db, actor, programme_id, [*before, user_id])
+    record_action(db, actor, NAMED_COORDINATOR, "programme", programme_id, reason=reason)
+    return view
+
+
+def remove_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id: uuid.UUID, *, reason: str
+                       ) -> programmes.ProgrammeView:
+    """Take one coordinator off a programme through its workflow; recorded. 404 when they do not coordinate it."""
+    _require_admin(actor)
+    programmes.run_by(db, actor, programme_id, lock=True)
+    before = programmes.coordinators_of(db, programme_id)
+    if user_id not in before:
+        raise NotFound("that user does not coordinate this programme")
+    view = programmes.set_coordinators(db, actor, programme_id, [uid for uid in before if uid != user_id])
+    record_action(db, actor, REMOVED_COORDINATOR, "programme", programme_id, reason=reason)
+    return view

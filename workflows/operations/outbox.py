@@ -72,3 +72,10 @@ def failed_deliveries(db: Session, *, endpoint_id: uuid.UUID | None, limit: int,
         query = query.where(WebhookMessage.endpoint_id == endpoint_id)
     return paginate(db, query, WebhookMessage.created_at, WebhookMessage.id, limit=limit, cursor=cursor,
                     descending=True)
+
+
+def troubled_endpoints(db: Session, *, limit: int, cursor: str | None) -> Page[WebhookEndpoint]:
+    """Webhook endpoints failing now or disabled, newest first: where the failed deliveries come from."""
+    query = select(WebhookEndpoint).where(WebhookEndpoint.failing_since.is_not(None) | ~WebhookEndpoint.enabled)
+    return paginate(db, query, WebhookEndpoint.created_at, WebhookEndpoint.id, limit=limit, cursor=cursor,
+                    descending=True)

@@ -1,0 +1,113 @@
+"""What an administrator does to someone's account: disable it, enable it again, delete it.
+
+Disabling stops the person at once and keeps their record: every sign-in ends (the token version moves on, so every
+access token, refresh token and live stream of theirs stops), a new sign-in or refresh is refused with 403
+(:class:`workflows.accounts.sign_ins.AccountDisabled`), their future bookings and sessions end through the ordinary
+workflows as if they had cancelled them themselves (the cancellation policy applies; the other party is told, with
+:data:`DISABLED_REASON`, never the admin's own words), and their listings stop taking bookings.
+
+Enabling lets them sign in again; nothing cancelled comes back, and their listings stay inactive until they turn
+them on again themselves: a mentor coming back chooses what they offer, rather than finding old listings open.
+
+Deleting is the account deletion its owner can do (:func:`workflows.accounts.deletion.erase_account`), decided by
+an admin instead of the password. Each is recorded in the audit trail with the admin's reason. No admin disables or
+deletes their own account here, nor the last admin who could still act (409).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import Listing, MentorProfile, User
+from workflows.accounts import deletion, sign_ins, users
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.errors import Conflict, Forbidden, NotFound
+from workflows.operations.admin import record_action
+
+DISABLED_USER = "user.disabled"
+ENABLED_USER = "user.enabled"
+DELETED_USER = "user.deleted"
+ACTIONS = (DISABLED_USER, ENABLED_USER, DELETED_USER)
+# What the other party of a cancelled booking or session reads.
+DISABLED_REASON = "account disabled"
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("administrators only")
+
+
+def _locked_user(db: Session, user_id: uuid.UUID) -> User:
+    user = db.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("user not found")
+    return user
+
+
+def _as_themselves(db: Session, user: User) -> Actor:
+    """The account's own user as an actor: their commitments end as if they ended them."""
+    profile = db.scalar(select(MentorProfile.id).where(MentorProfile.user_id == user.id))
+    return Actor(user_id=user.id, is_admin=user.is_admin, mentor_profile_id=profile)
+
+
+def _refuse_self_and_last_admin(db: Session, actor: Actor, user_id: uuid.UUID, doing: str) -> None:
+    """409 for the admin's own account, or for the last admin able to act. The admins' rows are locked, in id
+    order and before the account's own, so two admins disabling each other at once cannot both succeed."""
+    if user_id == actor.user_id:
+        raise Conflict(f"you cannot {doing} your own account here")
+    active = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None),
+                                                  User.disabled_at.is_(None)).order_by(User.id).with_for_update()))
+    if user_id in active and active <= {user_id}:
+        raise Conflict(f"the last admin cannot be {doing}d: grant admin to someone else first")
+
+
+def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, now: datetime | None = None) -> User:
+    """Disable an account: its sign-ins end at once, its future commitments are cancelled, its listings stop.
+    Disabling a disabled account changes nothing and records nothing."""
+    _require_admin(actor)
+    now = now or utcnow()
+    _refuse_self_and_last_admin(db, actor, user_id, "disable")
+    user = _locked_user(db, user_id)
+    if user.disabled_at is not None:
+        return user
+    user.disabled_at, user.disabled_reason = now, reason
+    db.flush()
+    sign_ins.end_all(db, user.id, now=now)
+    users.void_email_changes(db, user.id)
+    themselves = _as_themselves(db, user)
+    deletion.cancel_future_commitments(db, themselves, now, reason=DISABLED_REASON)
+    if themselves.mentor_profile_id is not None:
+        db.execute(update(Listing).where(Listing.mentor_profile_id == themselves.mentor_profile_id, Listing.active)
+                   .values(active=False))
+    record_action(db, actor, DISABLED_USER, "user", user.id, reason=reason)
+    return user
+
+
+def enable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -> User:
+    """Let a disabled account sign in again (its listings stay inactive: see the module's docstring). Enabling an
+    account that is not disabled changes nothing and records nothing."""
+    _require_admin(actor)
+    user = _locked_user(db, user_id)
+    if user.disabled_at is None:
+        return user
+    user.disabled_at = user.disabled_reason = None
+    db.flush()
+    record_action(db, actor, ENABLED_USER, "user", user.id, reason=reason)
+    return user
+
+
+def delete_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, now: datetime | None = None) -> None:
+    """Delete someone's account as its owner can: future commitments cancelled, the person anonymised."""
+    _require_admin(actor)
+    now = now or utcnow()
+    _refuse_self_and_last_admin(db, actor, user_id, "delete")
+    user = _locked_user(db, user_id)
+    deletion.erase_account(db, _as_themselves(db, user), user, now=now)
+    user.is_admin = False  # an anonymised row is no one's admin
+    db.flush()
+    record_action(db, actor, DELETED_USER, "user", user.id, reason=reason)
