@@ -93,7 +93,7 @@ class MatchQualitySchema(ma.Schema):
 
 class ReportSchema(ma.Schema):
     programme_id = fields.UUID()
-    from_ = fields.Date(data_key="from")
+    from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
     pairs = fields.Nested(PairCountsSchema, metadata={"description": "Now, whatever the period."})
     sessions = fields.Nested(SessionCountsSchema)

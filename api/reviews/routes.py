@@ -57,5 +57,7 @@ class MentorStatistics(MethodView):
     @blp.response(200, StatsSchema)
     @documents_errors(blp, 401, 404)
     def get(self, profile_id: uuid.UUID) -> Any:
-        """A mentor's sessions completed, minutes, cancellations, missed sessions, rating and no-shows."""
+        """A mentor's sessions completed, minutes, cancellations, missed sessions, rating and no-shows; their last
+        12 months' sessions by month, their reviews by stars, and their mentees. Some fields are for the mentor and
+        administrators only (null to anyone else): each says so."""
         return analytics.mentor_stats(db_session(), current_actor(), profile_id)

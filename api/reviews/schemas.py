@@ -49,6 +49,19 @@ class ReviewSchema(PublicReviewSchema):
 ReviewPageSchema = page_of(PublicReviewSchema, "ReviewPage")
 
 
+class MonthSchema(ma.Schema):
+    month = fields.String(metadata={"example": "2030-03", "description": "A calendar month in the mentor profile's "
+                                                                        "timezone; its sessions by their start."})
+    completed = fields.Integer(metadata={"example": 9})
+    cancelled = fields.Integer(allow_none=True, metadata={
+        "example": 1, "description": "Cancelled by anyone (a move by agreement is not a cancellation): shown to "
+                                     "administrators and the mentor, null to anyone else."})
+    no_show = fields.Integer(allow_none=True, metadata={
+        "example": 0, "description": "Ended with the mentor or the mentee absent: shown to administrators and the "
+                                     "mentor, null to anyone else."})
+    missed = fields.Integer(metadata={"example": 0, "description": "Nobody came."})
+
+
 class StatsSchema(ma.Schema):
     sessions_completed = fields.Integer(metadata={"example": 12})
     minutes_completed = fields.Integer(metadata={"example": 720})
@@ -63,3 +76,16 @@ class StatsSchema(ma.Schema):
         "example": 0.077, "description": "The share of the mentor's sessions whose time came (completed, missed, or "
                                          "with someone absent) that they were absent from: shown once there are 10 "
                                          "such sessions, else null."})
+    sessions_per_month = fields.List(fields.Nested(MonthSchema), metadata={
+        "description": "This month and the 11 before it, oldest first, in the mentor profile's timezone (12 items, "
+                       "months without sessions at 0)."})
+    ratings = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "example": {"1": 0, "2": 0, "3": 1, "4": 2, "5": 5},
+        "description": "The visible reviews by their stars, \"1\" to \"5\" (those the average is of)."})
+    mentees = fields.Integer(metadata={
+        "example": 6, "description": "Mentees of the sessions completed in those 12 months (a group session's: its "
+                                     "seats not found absent), each once."})
+    repeat_mentees = fields.Integer(allow_none=True, metadata={
+        "example": 3, "description": "Of those mentees, the ones with two or more completed sessions: shown to "
+                                     "administrators and the mentor, null to anyone else."})
+

@@ -31,6 +31,7 @@ def test_a_coordinator_reads_their_programme_and_nobody_outside_it_reads_anythin
     body = mine.get_json()
     assert body["pairs"] == {"proposed": 1, "active": 0, "paused": 0, "ended": 0}
     assert len(body["weeks"]) == 12 and sum(week["pairs_started"] for week in body["weeks"]) == 1
+    assert (body["from"], body["to"]) == (body["weeks"][0]["week"], body["weeks"][-1]["week"])
     assert body["match"] == {"from_run": 0, "top3": 0, "share": None} and body["attendance_rate"] is None
     admin = as_caller(UserFactory(is_admin=True))
     assert client.get(report, headers=admin.headers).get_json()["pairs"]["proposed"] == 1

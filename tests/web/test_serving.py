@@ -16,7 +16,16 @@ from api.webapp.routes import WEB_ROOT
 # (confirmations, the unsaved-changes guard, participants, notifications), which took it to 190 KiB; the picker
 # over the whole horizon, what waits for you, shared live streams, instant booking, booking questions, calendar links,
 # the emailed cancel and move links' pages, and the public pages' styles and zone script took it to 228 KiB.
-SIZE_BUDGET_BYTES = 288 * 1024  # raised from 230 KB, then 256 KB, by the programme screens (people, intake, pairings)
+# Raised from 230 KB, then 256 KB, by the programme screens (people, intake, pairings), to 288 KiB (282 KiB used);
+# then to 352 KiB by the admin console (30 KiB), the charts with the mentor's numbers (15 KiB) and the programme's
+# dashboard.
+SIZE_BUDGET_BYTES = 352 * 1024
+# Libraries vendored as published (web/vendor/: uPlot) are not the page's own code and are left out of the budget:
+# they are fetched only by the screens that use them, never by the page's own modules (checked below).
+VENDOR = WEB_ROOT / "vendor"
+# A module's static imports (`import … from './x.js'`, `import './x.js'`) and dynamic ones (`import('./x.js')`).
+STATIC_IMPORT = re.compile(r"""(?:\bfrom|^\s*import)\s*'(\.{1,2}/[\w./-]+)'""", re.MULTILINE)
+DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*'(\.{1,2}/[\w./-]+)'\s*\)""")
 
 
 def fetch(client: FlaskClient, path: str, **kwargs: object) -> TestResponse:
@@ -39,21 +48,42 @@ def test_page_is_served_at_root_with_csp_and_revalidation(client: FlaskClient) -
     assert fetch(client, "/", headers={"If-None-Match": page.headers["ETag"]}).status_code == 304
 
 
-def test_every_module_the_page_imports_is_served_as_javascript(client: FlaskClient) -> None:
+def imported(client: FlaskClient, pattern: re.Pattern[str]) -> tuple[set[str], dict[str, set[str]]]:
+    """The modules main.js imports statically, and through them (each served as JavaScript); and what each of
+    them imports by ``pattern``."""
     modules = {"js/main.js"}
-    seen: set[str] = set()
+    seen: dict[str, set[str]] = {}
     while modules:
         name = modules.pop()
-        seen.add(name)
         response = fetch(client, f"/web/{name}")
         assert response.status_code == 200, name
         assert response.mimetype == "text/javascript", name
-        for imported in re.findall(r"from '(\.{1,2}/[\w./-]+)'", response.get_data(as_text=True)):
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), imported))
-            if target not in seen:
-                modules.add(target)
-    assert len(seen) >= 8
+        source = response.get_data(as_text=True)
+        resolve = lambda path, at=name: posixpath.normpath(posixpath.join(posixpath.dirname(at), path))  # noqa: E731
+        seen[name] = {resolve(path) for path in pattern.findall(source)}
+        modules |= {resolve(path) for path in STATIC_IMPORT.findall(source)} - set(seen)
+    return set(seen), seen
+
+
+def test_every_module_the_page_imports_is_served_as_javascript(client: FlaskClient) -> None:
+    modules, _ = imported(client, STATIC_IMPORT)
+    assert len(modules) >= 8
     assert fetch(client, "/web/app.css").mimetype == "text/css"
+
+
+def test_the_chart_library_is_loaded_only_when_a_chart_is_drawn(client: FlaskClient) -> None:
+    modules, dynamic = imported(client, DYNAMIC_IMPORT)
+    assert "js/chart.js" in modules and not any(name.startswith("vendor/") for name in modules), sorted(modules)
+    assert dynamic["js/chart.js"] == {"vendor/uplot/uPlot.esm.js"}
+    assert {target for name, targets in dynamic.items() if name != "js/chart.js" for target in targets
+            if target.startswith("vendor/")} == set()
+    library = fetch(client, "/web/vendor/uplot/uPlot.esm.js")
+    assert library.status_code == 200 and library.mimetype == "text/javascript"
+    assert "Content-Security-Policy" in library.headers
+    assert fetch(client, "/web/vendor/uplot/uPlot.min.css").mimetype == "text/css"
+    licence = fetch(client, "/web/vendor/uplot/LICENSE")
+    assert licence.status_code == 200 and "Permission is hereby granted" in licence.get_data(as_text=True)
+    assert (VENDOR / "uplot" / "README.md").read_text().startswith("# uPlot 1.6.32")
 
 
 def test_files_outside_web_are_not_served(client: FlaskClient) -> None:
@@ -63,7 +93,7 @@ def test_files_outside_web_are_not_served(client: FlaskClient) -> None:
 
 
 def test_page_code_stays_under_its_size_budget() -> None:
-    files = [p for p in WEB_ROOT.rglob("*") if p.suffix in {".js", ".css", ".html"}]
+    files = [p for p in WEB_ROOT.rglob("*") if p.suffix in {".js", ".css", ".html"} and VENDOR not in p.parents]
     total = sum(p.stat().st_size for p in files)
     assert files and total < SIZE_BUDGET_BYTES, f"{total} bytes in {len(files)} files"
 

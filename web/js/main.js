@@ -17,6 +17,8 @@ import { teamPage } from './screens/team.js';
 import { programmePage, programmesPage } from './screens/programmes.js';
 import { invitationPage, joinPage } from './screens/enrolment.js';
 import { matchingPage } from './screens/matching.js';
+import { reportPage } from './screens/report.js';
+import { adminPage } from './screens/admin/index.js';
 
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
@@ -42,6 +44,8 @@ const routes = [
   [/^\/programmes$/, programmesPage, { title: 'Programmes' }],
   [/^\/programmes\/([\w-]+)$/, programmePage, { title: 'Programme' }],
   [/^\/programmes\/([\w-]+)\/matching$/, matchingPage, { title: 'Matching' }],
+  [/^\/programmes\/([\w-]+)\/report$/, reportPage, { title: 'Dashboard' }],
+  [/^\/admin(?:\/([\w-]+))?$/, adminPage, { title: 'Admin' }],
 ];
 
 const main = document.getElementById('main');
@@ -103,8 +107,8 @@ async function route() {
   }
 }
 
-function navLink(href, text, count = 0) {
-  const current = parseHash().path === href.slice(1);
+function navLink(href, text, count = 0, within = null) {
+  const current = within ? within.test(parseHash().path) : parseHash().path === href.slice(1);
   return h('a', { href, 'aria-current': current ? 'page' : null }, text,
     count ? h('span', { class: 'count-badge' }, ` ${count}`, h('span', { class: 'sr-only' }, ' waiting for you')) : null);
 }
@@ -135,6 +139,7 @@ async function renderHeader() {
   links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
   if (user && await runsProgrammes(user)) links.push(navLink('#/programmes', 'Programmes'));
   links.push(navLink('#/settings', 'Settings'));
+  if (user && user.is_admin) links.push(navLink('#/admin', 'Admin', 0, /^\/admin(\/|$)/));
   replace(nav, links);
   // An address not confirmed gets no email (no confirmation, no reminder) until it is: said at the top of every screen.
   notice.hidden = !user || user.email_verified;

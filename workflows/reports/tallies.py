@@ -67,9 +67,8 @@ _PAIRING_TALLIES = statuses("""
                max(o.start_time) FILTER (WHERE o.status = :completed) AS last_held_at,
                coalesce(sum(o.rating), 0) AS rating_sum, count(o.rating) AS rating_count
         FROM programme_session_outcomes o
-        WHERE (o.programme_id, o.mentor_profile_id, o.mentee_user_id) IN
-              (SELECT programme_id, mentor_profile_id, mentee_user_id FROM chosen)
-          AND o.pairing_id = ANY(:ids)
+        JOIN chosen c ON c.id = o.pairing_id AND c.programme_id = o.programme_id
+                     AND c.mentor_profile_id = o.mentor_profile_id AND c.mentee_user_id = o.mentee_user_id
         GROUP BY o.pairing_id),
     goals_of AS (
         SELECT g.pairing_id, count(*) AS goals_set, count(*) FILTER (WHERE g.status = :done) AS goals_done

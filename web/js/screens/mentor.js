@@ -1,11 +1,12 @@
-// The mentor's setup: profile, weekly availability (in their own timezone), time off, date overrides and
-// limits (screens/schedule.js), their own calendars (screens/calendars.js), listings with their scheduling rules and bundle offers, and webhook
+// The mentor's setup: their numbers (screens/numbers.js), profile, weekly availability (in their own timezone),
+// time off, date overrides and limits (screens/schedule.js), their own calendars (screens/calendars.js), listings with their scheduling rules and bundle offers, and webhook
 // endpoints with their delivery log and a test button.
 import { del, fieldErrors, get, patch, post, put } from '../api.js';
 import { live } from '../live.js';
 import { all, currentUser, rememberProfile } from '../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge, guardUnsaved } from '../ui.js';
 import { calendarsSection } from './calendars.js';
+import { numbersSection } from './numbers.js';
 import { questionsEditor } from './questions.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from './schedule.js';
 
@@ -34,7 +35,7 @@ export async function mentorSetup(main) {
     h('p', { class: 'lead' }, `${mentor.display_name} · ${mentor.headline}`),
     h('p', { class: 'meta' }, `Timezone ${mentor.timezone} · skills: ${mentor.skills.join(', ') || 'none'} · `,
       h('a', { href: `#/mentors/${mentor.id}` }, 'See your profile')),
-    publicSection(mentor), availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
+    numbersSection(mentor), publicSection(mentor), availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
     calendarsSection(), listingsSection(mentor), webhooksSection());
   return undefined;
 }

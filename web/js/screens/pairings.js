@@ -93,7 +93,7 @@ function progress(base, p, messages) {
 }
 
 function pairingItem(base, p, messages, refresh) {
-  return h('li', {}, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
+  return h('li', { id: `pairing-${p.id}`, tabindex: '-1' }, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
     h('p', { class: 'meta' }, `${agreement(p)}${p.first_start && p.status !== 'ended' ? ` · from ${when(p.first_start)}` : ''}`
       + `${p.status === 'proposed' ? ' · waiting for the mentor to accept its sessions' : ''}`
       + `${p.end_reason ? ` · ended: ${p.end_reason}` : ''}`),
@@ -104,8 +104,9 @@ function pairingItem(base, p, messages, refresh) {
     survey(base, p, messages, refresh));
 }
 
-/** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. */
-export function pairingsSection(programme, messages, { runs }) {
+/** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. `show`:
+ * a pairing's id (a link from the dashboard), scrolled to and focused once the list is drawn. */
+export function pairingsSection(programme, messages, { runs, show = null }) {
   const base = `/programmes/${programme.id}/pairings`;
   const listEl = h('div', {}, loading());
   const formEl = h('div', {});
@@ -135,7 +136,10 @@ export function pairingsSection(programme, messages, { runs }) {
       replace(formEl, form);
     }, (err) => replace(formEl, errorBox(err.message)));
   }
-  refresh().catch((err) => replace(listEl, errorBox(err.message)));
+  refresh().then(() => {
+    const shown = show && listEl.querySelector(`#pairing-${CSS.escape(show)}`);
+    if (shown) { shown.scrollIntoView({ block: 'start' }); shown.focus({ preventScroll: true }); }
+  }, (err) => replace(listEl, errorBox(err.message)));
   return h('section', { 'aria-labelledby': 'pg-pair-h' }, h('h2', { id: 'pg-pair-h' }, runs ? 'Pairings' : 'Your pairing'),
     formEl, listEl);
 }

@@ -77,7 +77,7 @@ export async function programmesPage(main, { go }) {
   } catch (err) { replace(listEl, errorBox(err.message)); }
 }
 
-export async function programmePage(main, { params: [id], go }) {
+export async function programmePage(main, { params: [id], query, go }) {
   let programme = await get(`/programmes/${id}`);
   const messages = messageArea();
   if (!RUNS.has(programme.viewer_role)) {
@@ -143,8 +143,9 @@ export async function programmePage(main, { params: [id], go }) {
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
     head, movesEl, messages.el,
     h('p', {}, h('a', { href: `#/programmes/${id}/matching` }, 'Matching'), ': how it pairs its people, runs of the match and their drafts'),
+    h('p', {}, h('a', { href: `#/programmes/${id}/report` }, 'Dashboard'), ': its sessions week by week, attendance, pairs at risk and match quality'),
     h('section', { 'aria-labelledby': 'pg-set-h' }, h('h2', { id: 'pg-set-h' }, 'What its pairings agree'), settings),
-    pairingsSection(programme, messages, { runs: true }), peopleSection(programme, messages), intakeEditors(programme),
+    pairingsSection(programme, messages, { runs: true, show: query.get('pairing') }), peopleSection(programme, messages), intakeEditors(programme),
     h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl));
   await renderHistory();
 }

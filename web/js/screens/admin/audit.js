@@ -1,0 +1,52 @@
+// The audit log: what administrators did (who, what, to which account, session, review, dispute or programme, and
+// why), and the credentials' events (sign-ins, their failures, lock-outs, sign-outs, password and email changes).
+// `?target=<id>` keeps one account's (or one thing's) entries.
+import { h, field, replace, when } from '../../ui.js';
+import { pagedList, userNames, userName } from './common.js';
+
+const ACTIONS = {
+  'user.granted_admin': 'Made an admin', 'user.revoked_admin': 'Admin taken away', 'user.disabled': 'Disabled',
+  'user.enabled': 'Enabled', 'user.deleted': 'Deleted', 'session.cancelled': 'Session cancelled',
+  'review.hidden': 'Review hidden', 'attendance.resolved': 'Dispute decided',
+  'programme.coordinator_named': 'Coordinator named', 'programme.coordinator_removed': 'Coordinator taken off',
+};
+const KINDS = [['', 'Every kind'], ['signed_in', 'Signed in'], ['sign_in_failed', 'Sign-in refused'],
+  ['locked_out', 'Locked out'], ['signed_out', 'Signed out everywhere'], ['refresh_reused', 'Refresh token reused'],
+  ['password_changed', 'Password changed'], ['password_reset', 'Password reset'],
+  ['email_change_requested', 'Email change asked'], ['email_changed', 'Email changed'],
+  ['email_change_cancelled', 'Email change cancelled']];
+const KIND_TEXT = Object.fromEntries(KINDS);
+
+function actionRow(entry, names) {
+  const target = entry.target_type === 'user' ? userName(names, entry.target_id) : `${entry.target_type} ${entry.target_id}`;
+  return h('li', {}, h('strong', {}, ACTIONS[entry.action] || entry.action), ': ', target,
+    entry.reason ? h('p', {}, `“${entry.reason}”`) : null,
+    h('p', { class: 'meta' }, `${when(entry.created_at)} by `, userName(names, entry.admin_user_id)));
+}
+
+function eventRow(event, names) {
+  return h('li', {}, h('strong', {}, KIND_TEXT[event.kind] || event.kind), ': ',
+    event.user_id ? userName(names, event.user_id) : 'an address no account uses',
+    h('p', { class: 'meta' }, `${when(event.created_at)} from ${event.client_address || 'an unknown address'}`));
+}
+
+export function auditScreen(main, { query }) {
+  const names = userNames();
+  const target = query.get('target');
+  const actions = h('div', {});
+  const events = h('div', {});
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Which credential events' },
+    field('Kind', { tag: 'select', name: 'kind' }, KINDS), h('button', { type: 'submit' }, 'Show'));
+  const loadEvents = () => replace(events, pagedList('/admin/audit/auth-events',
+    { user_id: target, kind: form.kind.value || null }, (e) => eventRow(e, names), { none: 'No event here.' }));
+  form.addEventListener('submit', (event) => { event.preventDefault(); loadEvents(); });
+  replace(actions, pagedList('/admin/audit', { target_id: target }, (a) => actionRow(a, names),
+    { none: 'No admin action here.' }));
+  main.append(
+    target ? h('p', {}, 'Entries of one account: ', userName(names, target), '. ',
+      h('a', { href: '#/admin/audit' }, 'Every entry')) : null,
+    h('section', { 'aria-labelledby': 'au-act-h' }, h('h2', { id: 'au-act-h' }, 'What administrators did'), actions),
+    h('section', { 'aria-labelledby': 'au-ev-h' }, h('h2', { id: 'au-ev-h' }, 'Sign-ins and account changes'),
+      form, events));
+  loadEvents();
+}

@@ -1,0 +1,53 @@
+// The platform's numbers over a window of days: sessions created per day, how many booking requests became
+// sessions, how long the steps between took, and what was refused, by rule. Tables (a chart may come later).
+import { get } from '../../api.js';
+import { h, field, replace, messageArea, duration, act, loading } from '../../ui.js';
+
+const seconds = (s) => (s === null || s === undefined ? '—' : duration(s * 1000));
+const figure = (label, value) => h('div', {}, h('dt', {}, label), h('dd', {}, value));
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+function show(el, n) {
+  // Only the days with sessions: 90 rows of noughts say less than the total and the busy days.
+  const busy = n.sessions_per_day.filter((d) => d.sessions > 0).reverse();
+  const total = n.sessions_per_day.reduce((sum, d) => sum + d.sessions, 0);
+  const rate = n.conversion === null ? '—' : `${Math.round(n.conversion * 1000) / 10} %`;
+  replace(el,
+    h('dl', { class: 'figures' }, figure('Booking requests', String(n.bookings_requested)),
+      figure('Accepted', String(n.bookings_accepted)), figure('Became sessions', String(n.bookings_became_sessions)),
+      figure('Conversion', rate)),
+    h('h2', { id: 'nu-steps-h' }, 'Time between steps'),
+    h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'nu-steps-h' },
+      h('thead', {}, h('tr', {}, ['Step', 'Times taken', 'Median', '90th percentile'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, [['Request → accepted', n.requested_to_accepted], ['Accepted → session created', n.accepted_to_scheduled]]
+        .map(([label, d]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, String(d.count)),
+          h('td', {}, seconds(d.median_seconds)), h('td', {}, seconds(d.p90_seconds))))))),
+    h('h2', { id: 'nu-ref-h' }, 'Refusals by rule'),
+    h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'nu-ref-h' },
+      h('thead', {}, h('tr', {}, ['Rule', 'Count'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, n.refusals.map((r) => h('tr', {}, h('th', { scope: 'row' }, capital(r.description)), h('td', {}, String(r.count))))))),
+    h('p', { class: 'meta' }, 'Requests refused at the door (an overlap, too little notice, a limit) leave no record: '
+      + 'the operators’ /metrics counts them.'),
+    h('h2', { id: 'nu-day-h' }, 'Sessions created per day (UTC)'),
+    h('p', {}, total ? `${total} in ${n.days} days, on ${busy.length} of them; newest first, days with none left out.`
+      : `No session was created in these ${n.days} days.`),
+    busy.length ? h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'nu-day-h' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Sessions'))),
+      h('tbody', {}, busy.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.day),
+        h('td', {}, String(d.sessions))))))) : null);
+}
+
+export function numbersScreen(main) {
+  const messages = messageArea();
+  const out = h('div', {}, loading());
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Window' },
+    field('Over the last', { tag: 'select', name: 'days' }, [['7', '7 days'], ['30', '30 days'], ['90', '90 days']]),
+    h('button', { type: 'submit' }, 'Show'));
+  form.days.value = '30';
+  const load = () => act(form.querySelector('button'), messages, async () => {
+    show(out, await get(`/admin/numbers?days=${form.days.value}`));
+  });
+  form.addEventListener('submit', (event) => { event.preventDefault(); load(); });
+  main.append(form, messages.el, out);
+  load();
+}
