@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from infra.db import transaction as db_transaction
-from models import ListingKind, User
+from models import ListingKind, Programme, User
 from workflows.accounts import users as accounts
 from workflows.actors import Actor
 from workflows.bookings import requests
@@ -24,6 +24,7 @@ from workflows.errors import DomainError
 from workflows.mentors import listings
 from workflows.mentors import profiles as mentors
 from workflows.operations import outbox as operations
+from workflows.reports import tallies
 
 ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhook recovery.")
 
@@ -155,6 +156,20 @@ def reseal_calendars() -> None:
     with transaction() as db:
         count = calendar_accounts.reseal(db, get_settings())
     click.echo(f"resealed {count} calendar connection(s)")
+
+
+@ops.command("rebuild-reports")
+@click.argument("programme_ids", type=click.UUID, nargs=-1)
+def rebuild_reports(programme_ids: tuple[uuid.UUID, ...]) -> None:
+    """Build the programme dashboards' summaries again from their source rows: the programmes named, else every one
+    (after an upgrade that brought the dashboards in), each in a transaction of its own."""
+    with transaction() as db:
+        chosen = list(programme_ids) or list(db.scalars(select(Programme.id).order_by(Programme.id)))
+    for programme_id in chosen:
+        with transaction() as db:
+            weeks = tallies.rebuild(db, programme_id)
+        click.echo(f"{programme_id}: {weeks} week(s)")
+    click.echo(f"rebuilt {len(chosen)} programme(s)")
 
 
 def init_cli(app: Flask) -> None:

@@ -41,6 +41,7 @@ from workflows.accounts.sign_ins import ClientInfo
 from workflows.accounts.users import normalise_email
 from workflows.calendars import feeds as calendars
 from workflows.errors import Unauthenticated
+from workflows.programmes import pairings
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and bearer tokens.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")
@@ -251,7 +252,8 @@ class Me(MethodView):
         webhook endpoints disabled.
         """
         with audit.password_checked(current_actor().user_id):
-            account_deletion.delete_account(db_session(), current_actor(), **data)
+            ended = account_deletion.delete_account(db_session(), current_actor(), **data)
+        pairings.record_ended(db_session(), ended)
         cookie.clear_refresh_cookie()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -31,11 +32,15 @@ EXAMPLE_REPORT = {
     "weeks": [EXAMPLE_WEEK], "updated_at": "2031-03-06T09:12:00+00:00"}
 
 
+YEARS = validate.Range(min=date(2000, 1, 3), max=date(2099, 12, 31))
+
+
 class ReportArgs(ma.Schema):
-    from_ = fields.Date(data_key="from", load_default=None, metadata={
+    from_ = fields.Date(data_key="from", load_default=None, validate=YEARS, metadata={
         "description": "The first week (any day of it; weeks are Mondays, UTC). Default: eleven weeks before `to`."})
-    to = fields.Date(load_default=None, metadata={
-        "description": f"The last week, included. Default: this week. At most {dashboard.MAX_WEEKS} weeks."})
+    to = fields.Date(load_default=None, validate=YEARS, metadata={
+        "description": f"The last week, included (2000 to 2099). Default: this week. At most {dashboard.MAX_WEEKS} "
+                       "weeks."})
 
 
 class PairCountsSchema(ma.Schema):

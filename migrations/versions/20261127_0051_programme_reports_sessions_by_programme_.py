@@ -19,10 +19,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# A programme's individual sessions whose time came or that someone cancelled (the system's cancellations are
-# moves by agreement, not cancellations), each with its week (Monday, UTC), its pairing (the pair's latest pairing
-# made before it started; none when they were not paired yet) and its review's rating: what the analytics worker's
-# summaries (workflows/reports/tallies.py) are computed from, whether kept event by event or rebuilt.
+# A programme's individual sessions whose time came or that someone cancelled, each with its week (Monday, UTC), its
+# pairing (the pair's latest pairing made before it started; none when they were not paired yet) and its review's
+# rating: what the analytics worker's summaries (workflows/reports/tallies.py) are computed from, whether kept event by
+# event or rebuilt. Not cancellations: the system's (moves by agreement), nor the rest of a series cancelled from that
+# moment (a pairing paused or ended: its coming sessions go with it, at the moment the series says).
 SESSION_OUTCOMES = """
 CREATE VIEW programme_session_outcomes AS
 SELECT s.id AS session_id, s.programme_id, s.mentor_profile_id, s.mentee_user_id, owner.id AS pairing_id,
@@ -34,9 +35,12 @@ LEFT JOIN LATERAL (SELECT p.id FROM pairings p
                      AND p.mentee_user_id = s.mentee_user_id AND p.created_at <= s.start_time
                    ORDER BY p.created_at DESC LIMIT 1) owner ON true
 LEFT JOIN reviews r ON r.session_id = s.id
+LEFT JOIN bookings b ON b.id = s.booking_id
+LEFT JOIN booking_series bs ON bs.id = b.series_id
 WHERE s.programme_id IS NOT NULL AND s.kind = 'individual'
   AND s.status IN ('completed', 'cancelled', 'missed', 'mentee_no_show', 'mentor_no_show')
-  AND NOT (s.status = 'cancelled' AND s.cancelled_by IS NOT DISTINCT FROM 'system')
+  AND NOT (s.status = 'cancelled' AND (s.cancelled_by IS NOT DISTINCT FROM 'system'
+                                       OR coalesce(s.cancelled_at >= bs.cancelled_from, false)))
 """
 
 
@@ -106,9 +110,11 @@ def upgrade() -> None:
     op.add_column('pairings', sa.Column('match_run_id', sa.Uuid(), nullable=True))
     op.add_column('pairings', sa.Column('match_rank', sa.SmallInteger(), nullable=True))
     op.create_foreign_key(op.f('fk_pairings_match_run_id_match_runs'), 'pairings', 'match_runs', ['match_run_id'], ['id'], ondelete='SET NULL')
+    # sessions is large and hot: a column without a default (no rewrite), its key NOT VALID (checked at the end without
+    # blocking writes), its index built concurrently; only the programmes' sessions are written.
     op.add_column('sessions', sa.Column('programme_id', sa.Uuid(), nullable=True))
-    op.create_index('ix_sessions_programme_start', 'sessions', ['programme_id', 'start_time', 'id'], unique=False, postgresql_where=sa.text('programme_id IS NOT NULL'))
-    op.create_foreign_key(op.f('fk_sessions_programme_id_programmes'), 'sessions', 'programmes', ['programme_id'], ['id'], ondelete='SET NULL')
+    op.execute("ALTER TABLE sessions ADD CONSTRAINT fk_sessions_programme_id_programmes FOREIGN KEY (programme_id) "
+               "REFERENCES programmes (id) ON DELETE SET NULL NOT VALID")
     op.add_column('users', sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('users', sa.Column('disabled_reason', sa.Text(), nullable=True))
     op.create_check_constraint(op.f('ck_users_disabled_reason_length'), 'users',
@@ -118,6 +124,11 @@ def upgrade() -> None:
     op.execute("UPDATE sessions SET programme_id = listings.programme_id FROM listings "
                "WHERE listings.id = sessions.listing_id AND listings.programme_id IS NOT NULL")
     op.execute(SESSION_OUTCOMES)
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TABLE sessions VALIDATE CONSTRAINT fk_sessions_programme_id_programmes")
+        op.create_index('ix_sessions_programme_start', 'sessions', ['programme_id', 'start_time', 'id'], unique=False,
+                        postgresql_where=sa.text('programme_id IS NOT NULL'), postgresql_concurrently=True,
+                        if_not_exists=True)
 
 
 def downgrade() -> None:

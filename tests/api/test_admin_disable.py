@@ -3,6 +3,7 @@ sessions and requests end through their workflows, its listings stop; enabling l
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
@@ -19,6 +20,7 @@ from models import (
     MentorshipSession,
     SessionStatus,
     User,
+    WebhookEndpoint,
 )
 from tests.api_calls import bearer, sign_in, signed_in
 from tests.database import events_of
@@ -43,6 +45,10 @@ def test_disabling_a_mentee_ends_their_tokens_cancels_their_future_and_refuses_t
     draft = BookingFactory(mentee_user_id=mentee.user.id, start_time=datetime.now(UTC) + timedelta(days=5))
     tokens = signed_in(client, mentee.user.email)
     assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 200
+    hook = WebhookEndpoint(id=uuid.uuid4(), owner_user_id=mentee.user.id, url="https://hooks.example.com/in",
+                           secret="whsec_" + "a" * 32)
+    db.add(hook)
+    db.flush()
 
     done = client.post(f"{ADMIN}/{mentee.user.id}/disable", headers=admin.headers, json={"reason": "Abusive messages"})
 
@@ -65,6 +71,9 @@ def test_disabling_a_mentee_ends_their_tokens_cancels_their_future_and_refuses_t
     assert db.get_one(Booking, draft.id).status == BookingStatus.CANCELLED
     assert audit_of(db, mentee.user.id) == [("user.disabled", "Abusive messages")]
     assert mentor.user.id != mentee.user.id
+    # Their webhook endpoints stop too: nothing of what they could see goes out to them any more.
+    db.refresh(hook)
+    assert (hook.enabled, hook.disabled_reason) == (False, "account disabled")
 
 
 def test_disabling_a_mentor_stops_their_listings_and_enabling_lets_them_back_in(

@@ -3,14 +3,23 @@ summaries the analytics handler keeps of the events the workflows record."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import OutboxEvent
-from tests.factories.accounts import UserFactory, as_caller
+from api.cli import ops
+from models import MentorshipSession, OutboxEvent, PairingTally, SessionStatus
+from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 from tests.factories.programmes import BASE, joined, running_programme
+from tests.factories.reports import Cohort
+from workflows.events import EventType
+from workflows.programmes import following
 from workflows.reports import tallies
+from workflows.sessions import lifecycle as session_flow
 
 
 def test_a_coordinator_reads_their_programme_and_nobody_outside_it_reads_anything(
@@ -50,7 +59,7 @@ def test_bad_periods_and_weeks_are_refused(client: FlaskClient, db: Session) -> 
     coordinator, programme = running_programme(client)
     report = f"{BASE}/{programme['id']}/report"
     for query in ({"from": "2031-03-10", "to": "2031-03-01"}, {"from": "2029-01-01", "to": "2031-03-01"},
-                  {"from": "yesterday"}):
+                  {"from": "yesterday"}, {"to": "9999-12-31"}, {"from": "1999-12-31"}):
         answer = client.get(report, headers=coordinator.headers, query_string=query)
         assert answer.status_code in {400, 422}, (query, answer.get_json())
     for weeks in (0, 27, "x"):
@@ -58,3 +67,68 @@ def test_bad_periods_and_weeks_are_refused(client: FlaskClient, db: Session) -> 
         assert answer.status_code == 422, weeks
     two_years = client.get(report, headers=coordinator.headers, query_string={"from": "2029-03-05", "to": "2031-03-03"})
     assert two_years.status_code == 200 and len(two_years.get_json()["weeks"]) == 105
+
+
+def _keep(db: Session) -> None:
+    """The sessions and the analytics handlers, as the workers run them, over what the workflows recorded."""
+    created = list(db.scalars(select(OutboxEvent).where(OutboxEvent.type == str(EventType.BOOKING_ACCEPTED))))
+    session_flow.create_sessions_for_events(db, created)
+    following.follow_series(db, list(db.scalars(select(OutboxEvent).where(
+        OutboxEvent.type == str(EventType.BOOKING_SERIES_ACCEPTED)))))
+    tallies.handle_events(db, list(db.scalars(select(OutboxEvent).where(
+        OutboxEvent.type.in_([str(event_type) for event_type in tallies.HANDLED])))))
+
+
+def test_a_pause_is_not_a_run_of_cancellations_but_a_cancelled_meeting_is(client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client, session_count=4)
+    mentor, mentor_id = joined(client, coordinator, programme, "mentor")
+    mentee, mentee_id = joined(client, coordinator, programme, "mentee")
+    url = f"{BASE}/{programme['id']}/pairings"
+    made = client.post(url, headers=coordinator.headers, json={"mentor_participant_id": mentor_id,
+                                                               "mentee_participant_id": mentee_id}).get_json()
+    assert client.post(f"/api/v1/booking-series/{made['series_id']}/accept", headers=mentor.headers).status_code == 200
+    _keep(db)
+    first = db.scalars(select(MentorshipSession).where(MentorshipSession.programme_id == uuid.UUID(programme["id"]))
+                       .order_by(MentorshipSession.start_time)).first()
+    assert first is not None
+    cancelled = client.post(f"/api/v1/sessions/{first.id}/cancel", headers=mentee.headers,
+                            json={"reason": "Exams that week"})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert client.post(f"{url}/{made['id']}/pause", headers=mentee.headers, json={"reason": "On leave"}).status_code \
+        == 200
+    _keep(db)
+    last = max(session.start_time for session in db.scalars(select(MentorshipSession).where(
+        MentorshipSession.programme_id == uuid.UUID(programme["id"]))))
+    body = client.get(f"{BASE}/{programme['id']}/report", headers=coordinator.headers,
+                      query_string={"to": last.date().isoformat()}).get_json()
+    # The mentee's one cancelled meeting counts; the three the pause took with it do not.
+    assert body["sessions"]["cancelled_by_mentee"] == 1 and body["sessions"]["cancelled_by_mentor"] == 0
+    assert body["pairs"] == {"proposed": 0, "active": 0, "paused": 1, "ended": 0}
+
+
+def test_a_deleted_account_ends_its_pairings_with_their_events_and_the_dashboard_follows(
+        client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client)
+    _, mentor_id = joined(client, coordinator, programme, "mentor")
+    mentee, mentee_id = joined(client, coordinator, programme, "mentee")
+    made = client.post(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers,
+                       json={"mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id}).get_json()
+    gone = client.delete("/api/v1/me", headers=mentee.headers, json={"current_password": PASSWORD})
+    assert gone.status_code == 204, gone.get_json()
+    ended = db.scalars(select(OutboxEvent.actor).where(OutboxEvent.aggregate_id == uuid.UUID(made["id"]),
+                                                       OutboxEvent.type == str(EventType.PAIRING_ENDED))).all()
+    assert ended == ["system"]
+    _keep(db)
+    report = client.get(f"{BASE}/{programme['id']}/report", headers=coordinator.headers).get_json()
+    assert report["pairs"] == {"proposed": 0, "active": 0, "paused": 0, "ended": 1}
+
+
+def test_the_operators_rebuild_fills_the_summaries_of_a_programme_it_never_saw(app: Flask, db: Session) -> None:
+    cohort = Cohort(db)
+    pairing = cohort.pair(datetime(2031, 3, 3, 9, tzinfo=UTC))
+    cohort.session(pairing, datetime(2031, 3, 4, 17, tzinfo=UTC), SessionStatus.COMPLETED)
+    result = app.test_cli_runner().invoke(ops, ["rebuild-reports", str(cohort.programme.id)])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 1 programme(s)" in result.output
+    tally = db.get(PairingTally, pairing.id)
+    assert tally is not None and (tally.held, tally.first_held_at) == (1, datetime(2031, 3, 4, 17, tzinfo=UTC))

@@ -172,13 +172,13 @@ def test_publishes_that_fail_leave_the_work_due_and_do_not_count_as_attempts(
 
     for _ in range(3):  # the relay runs while Redis flaps: three publishes lost
         with committed() as db:
-            assert len(relay_due(db)) == 4
+            assert len(relay_due(db)) == 5  # session.completed's five handlers
             db.commit()
     assert all(attempts == 0 and due <= 0 for attempts, due in handler_rows(committed)), handler_rows(committed)
 
     private_redis.start()
     with committed() as db:
-        assert len(relay_due(db)) == 4
+        assert len(relay_due(db)) == 5  # session.completed's five handlers
         db.commit()  # this one reaches Redis: the first attempt, next due after the first backoff
     first_backoff = redeliver_delay(1).total_seconds()
     assert all(attempts == 1 and first_backoff - 5 < due <= first_backoff

@@ -286,5 +286,5 @@ def test_many_events_are_recorded_in_one_statement_as_one_is(db: Session, connec
         assert len(written) == count
         rows = db.scalar(select(func.count()).select_from(OutboxHandler)
                          .where(OutboxHandler.event_id.in_([event.id for event in written])))
-        assert rows == count * 4  # reviews, notifications, analytics, webhooks
+        assert rows == count * 5  # reviews, notifications, the mentor's and the programme's analytics, webhooks
     assert sent == {1: 1, 20: 1}

@@ -67,19 +67,21 @@ def placeholder_email(user_id: uuid.UUID) -> str:
     return f"deleted-{user_id.hex}@deleted.invalid"
 
 
-def delete_account(db: Session, actor: Actor, *, current_password: str, now: datetime | None = None) -> None:
+def delete_account(db: Session, actor: Actor, *, current_password: str, now: datetime | None = None
+                   ) -> list[uuid.UUID]:
     """Cancel the actor's future bookings and sessions, take them off what they coordinate, then anonymise them;
-    403 on a wrong password."""
+    403 on a wrong password. The pairings it ended, whose events the caller records
+    (``workflows.programmes.pairings.record_ended``: pairings stand above accounts)."""
     user = db.get(User, actor.user_id, with_for_update={"key_share": True}, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the token's user no longer exists")
     verify_current_password(user, current_password)
-    erase_account(db, actor, user, now=now or utcnow())
+    return erase_account(db, actor, user, now=now or utcnow())
 
 
-def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> None:
+def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> list[uuid.UUID]:
     """What deleting an account does once it is decided (by its owner's password, or by an admin): ``actor`` is the
-    account's own user, so its commitments end as if they ended them."""
+    account's own user, so its commitments end as if they ended them. Returns the pairings it ended."""
     cancel_future_commitments(db, actor, now)
     former_email = user.email
     user.email = placeholder_email(user.id)
@@ -111,14 +113,16 @@ def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> No
     theirs = Pairing.mentee_user_id == user.id
     if actor.mentor_profile_id is not None:
         theirs = theirs | (Pairing.mentor_profile_id == actor.mentor_profile_id)
-    db.execute(update(Pairing).where(theirs, Pairing.status != PairingStatus.ENDED).values(
-        status=PairingStatus.ENDED, ended_at=now, ended_by=Role.SYSTEM.value, end_reason=DELETED_PAIRING))
+    ended = list(db.scalars(update(Pairing).where(theirs, Pairing.status != PairingStatus.ENDED).values(
+        status=PairingStatus.ENDED, ended_at=now, ended_by=Role.SYSTEM.value, end_reason=DELETED_PAIRING)
+        .returning(Pairing.id)))
     to_them = (ProgrammeInvitation.user_id == user.id) | (ProgrammeInvitation.email == former_email)
     db.execute(update(ProgrammeInvitation).where(to_them, ProgrammeInvitation.status == InvitationStatus.PENDING)
                .values(status=InvitationStatus.WITHDRAWN, decided_at=now, email_status=EmailStatus.NONE))
     db.execute(update(ProgrammeInvitation).where(to_them).values(email=user.email, name=""))
     db.flush()
     log.info("account.deleted", user_id=str(user.id))
+    return ended
 
 
 def cancel_future_commitments(db: Session, actor: Actor, now: datetime, *, reason: str = DELETED_REASON) -> None:

@@ -22,12 +22,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Listing, MentorProfile, User
+from models import Listing, MentorProfile, User, WebhookEndpoint
 from workflows.accounts import deletion, sign_ins, users
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import Conflict, Forbidden, NotFound
 from workflows.operations.admin import record_action
+from workflows.programmes import pairings
 
 DISABLED_USER = "user.disabled"
 ENABLED_USER = "user.enabled"
@@ -43,7 +44,8 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _locked_user(db: Session, user_id: uuid.UUID) -> User:
-    user = db.get(User, user_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE, as a sign-in takes it: a refresh inserting a token (its key on the user) is not held back.
+    user = db.get(User, user_id, with_for_update={"key_share": True}, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise NotFound("user not found")
     return user
@@ -61,7 +63,8 @@ def _refuse_self_and_last_admin(db: Session, actor: Actor, user_id: uuid.UUID, d
     if user_id == actor.user_id:
         raise Conflict(f"you cannot {doing} your own account here")
     active = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None),
-                                                  User.disabled_at.is_(None)).order_by(User.id).with_for_update()))
+                                                  User.disabled_at.is_(None))
+                            .order_by(User.id).with_for_update(key_share=True)))
     if user_id in active and active <= {user_id}:
         raise Conflict(f"the last admin cannot be {doing}d: grant admin to someone else first")
 
@@ -84,6 +87,9 @@ def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, 
     if themselves.mentor_profile_id is not None:
         db.execute(update(Listing).where(Listing.mentor_profile_id == themselves.mentor_profile_id, Listing.active)
                    .values(active=False))
+    # Their webhook endpoints stop too: a disabled admin's or coordinator's would still receive what they may see.
+    db.execute(update(WebhookEndpoint).where(WebhookEndpoint.owner_user_id == user.id, WebhookEndpoint.enabled)
+               .values(enabled=False, disabled_reason=DISABLED_REASON))
     record_action(db, actor, DISABLED_USER, "user", user.id, reason=reason)
     return user
 
@@ -107,7 +113,7 @@ def delete_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, n
     now = now or utcnow()
     _refuse_self_and_last_admin(db, actor, user_id, "delete")
     user = _locked_user(db, user_id)
-    deletion.erase_account(db, _as_themselves(db, user), user, now=now)
+    pairings.record_ended(db, deletion.erase_account(db, _as_themselves(db, user), user, now=now))
     user.is_admin = False  # an anonymised row is no one's admin
     db.flush()
     record_action(db, actor, DELETED_USER, "user", user.id, reason=reason)

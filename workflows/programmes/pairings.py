@@ -373,6 +373,13 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     return _view(db, pairing, role)
 
 
+def record_ended(db: Session, pairing_ids: Sequence[uuid.UUID]) -> None:
+    """``pairing.ended`` for pairings an account's deletion ended (``workflows.accounts.deletion``), by the system."""
+    for pairing in db.scalars(select(Pairing).where(Pairing.id.in_(pairing_ids)).order_by(Pairing.id)):
+        record_move(db, EventType.PAIRING_ENDED, db.get_one(Programme, pairing.programme_id), pairing,
+                    Role.SYSTEM.value)
+
+
 def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, rating: int,
                   comment: str = "") -> PairingView:
     """One of the pair says how it went, once it ended: a rating of 1 to 5 and a few words, once (409 again)."""

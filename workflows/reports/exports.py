@@ -207,8 +207,8 @@ def chunks(factory: sessionmaker[Session], name: str, programme_id: uuid.UUID, p
 
 def spreadsheet_safe(text: str) -> str:
     """The text as a spreadsheet shows it and never runs it: a leading apostrophe before a formula's first
-    character."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    character, spaces before it included (some spreadsheets skip them)."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS) else text
 
 
 def _cell(value: Any) -> str:
@@ -224,7 +224,8 @@ def _cell(value: Any) -> str:
 def csv_bytes(name: str, rows: Iterable[Sequence[Row[Any]]]) -> Iterator[bytes]:
     """The CSV file of the export's chunks of rows, one piece of UTF-8 a chunk: its header first, after a BOM."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Every cell quoted: a spreadsheet whose locale splits on ";" still reads a cell whole.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORTS[name].columns)
     yield (BOM + buffer.getvalue()).encode()
     for chunk in rows:

@@ -28,10 +28,14 @@ from models import (
     GoalStatus,
     MentorshipSession,
     OutboxEvent,
+    Pairing,
+    PairingGoal,
     PairingStatus,
     PairingTally,
+    Programme,
     ProgrammeTally,
     ProgrammeWeek,
+    Review,
     SessionStatus,
 )
 from models.reports import PAIRING_COUNTS, PROGRAMME_COUNTS, WEEK_COUNTS
@@ -83,9 +87,11 @@ _PAIRING_TALLIES = statuses("""
     FROM chosen c LEFT JOIN sessions_of s ON s.pairing_id = c.id LEFT JOIN goals_of g ON g.pairing_id = c.id
 """, **_OUTCOMES, done=GoalStatus.DONE)
 _WEEK_ROWS = statuses("""
-    WITH wanted AS (SELECT unnest(CAST(:weeks AS date[])) AS week),
+    WITH wanted AS (SELECT week, week::timestamp AT TIME ZONE 'UTC' AS since,
+                           (week + 7)::timestamp AT TIME ZONE 'UTC' AS until
+                    FROM unnest(CAST(:weeks AS date[])) AS week),
     sessions_by_week AS (
-        SELECT o.week,
+        SELECT w.week,
                count(*) FILTER (WHERE o.status = :completed) AS held,
                coalesce(sum(o.minutes) FILTER (WHERE o.status = :completed), 0) AS minutes_held,
                count(*) FILTER (WHERE o.status = :cancelled AND o.cancelled_by = 'mentor') AS cancelled_by_mentor,
@@ -96,27 +102,30 @@ _WEEK_ROWS = statuses("""
                count(*) FILTER (WHERE o.status = :mentor_no_show) AS no_show_mentor,
                count(*) FILTER (WHERE o.status = :missed) AS missed,
                coalesce(sum(o.rating), 0) AS rating_sum, count(o.rating) AS rating_count
-        FROM programme_session_outcomes o
-        WHERE o.programme_id = :programme_id AND o.start_time >= :since AND o.start_time < :until
-        GROUP BY o.week),
+        FROM wanted w JOIN programme_session_outcomes o ON o.programme_id = :programme_id
+                                                       AND o.start_time >= w.since AND o.start_time < w.until
+        GROUP BY w.week),
     firsts AS (
-        SELECT date_trunc('week', t.first_held_at AT TIME ZONE 'UTC')::date AS week, count(*) AS first_sessions,
+        SELECT w.week, count(*) AS first_sessions,
                sum(extract(epoch FROM t.first_held_at - t.paired_at)::bigint / 3600) AS first_session_hours
-        FROM pairing_tallies t WHERE t.programme_id = :programme_id
-          AND t.first_held_at >= :since AND t.first_held_at < :until GROUP BY 1),
+        FROM wanted w JOIN pairing_tallies t ON t.programme_id = :programme_id
+                                            AND t.first_held_at >= w.since AND t.first_held_at < w.until
+        GROUP BY w.week),
     started AS (
-        SELECT date_trunc('week', p.created_at AT TIME ZONE 'UTC')::date AS week, count(*) AS pairs_started
-        FROM pairings p WHERE p.programme_id = :programme_id AND p.created_at >= :since AND p.created_at < :until
-        GROUP BY 1),
+        SELECT w.week, count(*) AS pairs_started
+        FROM wanted w JOIN pairings p ON p.programme_id = :programme_id
+                                     AND p.created_at >= w.since AND p.created_at < w.until
+        GROUP BY w.week),
     ended AS (
-        SELECT date_trunc('week', p.ended_at AT TIME ZONE 'UTC')::date AS week, count(*) AS pairs_ended
-        FROM pairings p WHERE p.programme_id = :programme_id AND p.ended_at >= :since AND p.ended_at < :until
-        GROUP BY 1),
+        SELECT w.week, count(*) AS pairs_ended
+        FROM wanted w JOIN pairings p ON p.programme_id = :programme_id
+                                     AND p.ended_at >= w.since AND p.ended_at < w.until
+        GROUP BY w.week),
     surveys AS (
-        SELECT date_trunc('week', a.answered_at AT TIME ZONE 'UTC')::date AS week, sum(a.rating) AS survey_sum,
-               count(*) AS survey_count
-        FROM pairing_surveys a JOIN pairings p ON p.id = a.pairing_id
-        WHERE p.programme_id = :programme_id AND a.answered_at >= :since AND a.answered_at < :until GROUP BY 1)
+        SELECT w.week, sum(a.rating) AS survey_sum, count(*) AS survey_count
+        FROM wanted w JOIN pairing_surveys a ON a.answered_at >= w.since AND a.answered_at < w.until
+        JOIN pairings p ON p.id = a.pairing_id AND p.programme_id = :programme_id
+        GROUP BY w.week)
     SELECT w.week, coalesce(held, 0) AS held, coalesce(minutes_held, 0) AS minutes_held,
            coalesce(cancelled_by_mentor, 0) AS cancelled_by_mentor,
            coalesce(cancelled_by_mentee, 0) AS cancelled_by_mentee,
@@ -177,11 +186,8 @@ def refresh_weeks(db: Session, programme_id: uuid.UUID, weeks: Collection[date])
     """Compute these weeks of the programme again from the sessions, reviews, pairings, their tallies and surveys."""
     if not weeks:
         return
-    ordered = sorted(weeks)
-    since = datetime.combine(ordered[0], datetime.min.time(), UTC)
-    until = datetime.combine(ordered[-1] + timedelta(days=7), datetime.min.time(), UTC)
     rows = [{"programme_id": programme_id, **row} for row in db.execute(_WEEK_ROWS, {
-        "weeks": ordered, "programme_id": programme_id, "since": since, "until": until}).mappings()]
+        "weeks": sorted(weeks), "programme_id": programme_id}).mappings()]
     statement = insert(ProgrammeWeek).values(rows)
     db.execute(statement.on_conflict_do_update(index_elements=[ProgrammeWeek.programme_id, ProgrammeWeek.week],
                                                set_={name: statement.excluded[name] for name in WEEK_COUNTS}))
@@ -208,13 +214,16 @@ def _session_keys(db: Session, session_ids: Collection[uuid.UUID]) -> list[Any]:
 def handle_events(db: Session, events: Sequence[OutboxEvent]) -> None:
     """The handler: the pairings and weeks the batch's events touched, computed again, then their programmes'
     totals."""
-    session_ids = {uuid.UUID(event.payload["session_id"] if event.type == EventType.REVIEW_CREATED
-                             else event.payload["id"]) for event in events if event.type in SESSION_EVENTS}
+    # What each event is about, read from the rows by its aggregate (a session, a review, a pairing, a goal).
+    of = defaultdict(set)
+    for event in events:
+        of[event.type.partition(".")[0]].add(event.aggregate_id)
+    session_ids = of["session"] | set(db.scalars(select(Review.session_id).where(Review.id.in_(of["review"]))))
     sessions = _session_keys(db, session_ids)
-    pairing_ids = {uuid.UUID(event.payload["pairing_id"] if event.type in GOAL_EVENTS else event.payload["id"])
-                   for event in events if event.type not in SESSION_EVENTS}
-    programmes = {key.programme_id for key in sessions} | {
-        uuid.UUID(event.payload["programme_id"]) for event in events if event.type not in SESSION_EVENTS}
+    pairing_ids = of["pairing"] | set(db.scalars(select(PairingGoal.pairing_id).where(
+        PairingGoal.id.in_(of["goal"]))))
+    programmes = {key.programme_id for key in sessions} | set(db.scalars(select(Pairing.programme_id).where(
+        Pairing.id.in_(pairing_ids))))
     if not programmes:
         return
     _lock(db, programmes)
@@ -228,6 +237,12 @@ def handle_events(db: Session, events: Sequence[OutboxEvent]) -> None:
             "(SELECT * FROM unnest(CAST(:programmes AS uuid[]), CAST(:mentors AS uuid[]), CAST(:mentees AS uuid[])))"),
             {"programmes": [pair[0] for pair in pairs], "mentors": [pair[1] for pair in pairs],
              "mentees": [pair[2] for pair in pairs]}))
+    if pairing_ids:
+        # A pair's pairings share its sessions (each owns those from when it was made): all of them count again.
+        pairing_ids.update(db.scalars(text(
+            "SELECT p.id FROM pairings p JOIN pairings q ON q.programme_id = p.programme_id "
+            "AND q.mentor_profile_id = p.mentor_profile_id AND q.mentee_user_id = p.mentee_user_id "
+            "WHERE q.id = ANY(:ids)"), {"ids": sorted(pairing_ids)}))
     for programme_id, more in refresh_pairings(db, pairing_ids).items():
         weeks[programme_id].update(more)
     for programme_id in sorted(programmes | set(weeks)):
@@ -239,6 +254,8 @@ def rebuild(db: Session, programme_id: uuid.UUID) -> int:
     """A programme's summaries from its source rows alone (an operator's ``celery call analytics.programmes``):
     every pairing's tally, every week that has anything, the totals. Returns how many weeks it wrote."""
     _lock(db, [programme_id])
+    if db.get(Programme, programme_id) is None:
+        return 0
     db.execute(delete(ProgrammeWeek).where(ProgrammeWeek.programme_id == programme_id))
     db.execute(delete(PairingTally).where(PairingTally.programme_id == programme_id))
     pairing_ids = list(db.scalars(text("SELECT id FROM pairings WHERE programme_id = :programme_id"),

@@ -60,24 +60,21 @@ def _cohort(db: Session) -> tuple[Cohort, list[OutboxEvent]]:
             cohort.session(b, _at(2, 2), SessionStatus.MENTOR_NO_SHOW),
             cohort.session(b, _at(3, 2), SessionStatus.MISSED),
             cohort.session(b, _at(4, 2), SessionStatus.COMPLETED, rating=1)]
-    cohort.goal(a, done_at=_at(2, 0))
-    cohort.goal(a)
+    goals = [cohort.goal(a, done_at=_at(2, 0)), cohort.goal(a)]
     cohort.survey(c, "mentee", 4, _at(5, 1))
     cohort.survey(c, "mentor", 2, _at(5, 1))
-    programme = str(cohort.programme.id)
 
-    def event(event_type: EventType, **payload: Any) -> OutboxEvent:
-        return OutboxEvent(id=uuid.uuid4(), type=event_type, aggregate_id=uuid.uuid4(),
-                           payload={"programme_id": programme, **payload})
+    def event(event_type: EventType, about: uuid.UUID) -> OutboxEvent:
+        """As recorded: the handler reads what it is about from the rows, by the event's aggregate."""
+        return OutboxEvent(id=uuid.uuid4(), type=event_type, aggregate_id=about, payload={})
 
-    recorded = [event(OUTCOME[session.status], id=str(session.id)) for session in made]
-    recorded += [event(EventType.REVIEW_CREATED, session_id=str(session_id))
-                 for session_id in db.scalars(select(Review.session_id).join(MentorshipSession).where(
-                     MentorshipSession.programme_id == cohort.programme.id))]
-    recorded += [event(EventType.PAIRING_PROPOSED, id=str(p.id)) for p in (a, b, c, d)]
-    recorded += [event(EventType.PAIRING_ACTIVATED, id=str(p.id)) for p in (a, b, c)]
-    recorded += [event(EventType.PAIRING_ENDED, id=str(c.id)), event(EventType.PAIRING_SURVEYED, id=str(c.id)),
-                 event(EventType.GOAL_SET, pairing_id=str(a.id)), event(EventType.GOAL_DONE, pairing_id=str(a.id))]
+    recorded = [event(OUTCOME[session.status], session.id) for session in made]
+    recorded += [event(EventType.REVIEW_CREATED, review_id) for review_id in db.scalars(
+        select(Review.id).join(MentorshipSession).where(MentorshipSession.programme_id == cohort.programme.id))]
+    recorded += [event(EventType.PAIRING_PROPOSED, p.id) for p in (a, b, c, d)]
+    recorded += [event(EventType.PAIRING_ACTIVATED, p.id) for p in (a, b, c)]
+    recorded += [event(EventType.PAIRING_ENDED, c.id), event(EventType.PAIRING_SURVEYED, c.id),
+                 event(EventType.GOAL_SET, goals[0].id), event(EventType.GOAL_DONE, goals[0].id)]
     return cohort, recorded
 
 
@@ -146,6 +143,9 @@ def test_the_pairs_at_risk_with_their_reasons_a_page_at_a_time(db: Session) -> N
 
 def test_two_workers_keeping_one_programme_at_once_end_where_a_rebuild_does(
         seed: Session, committed: sessionmaker[Session]) -> None:
+    """Two batches of one programme at once, in their own transactions, touch the same weeks and pairings; they
+    take turns on the programme's lock and end where a rebuild does. (Their source rows are all committed first: the
+    interleaving the lock is for, a batch computing before another's rows commit and writing after, is not forced.)"""
     cohort, recorded = _cohort(seed)
     seed.commit()
     halves = [recorded[0::2], recorded[1::2]]
