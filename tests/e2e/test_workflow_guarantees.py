@@ -87,8 +87,9 @@ def test_worker_killed_mid_stream_loses_nothing(
                                                                                outbox_redeliver_seconds=30))
     mentor, ids = seed_drafts(seed, 220)
     app = live_app(committed)
-    # One row per claim: the stream takes long enough for the kill to land in it.
-    worker = start_worker(concurrency=2, env={**default, "HANDLER_BATCH": "1"})
+    # One row per claim and one process: the stream takes long enough for the kill to land in it, even when the
+    # machine is busy enough to delay this test's own polling.
+    worker = start_worker(concurrency=1, env={**default, "HANDLER_BATCH": "1"})
     accept_all(app, mentor, ids[:120])
     # Kill while the worker is busy with the stream: some tasks in flight, some prefetched, unacknowledged.
     wait_until(lambda: sum(sessions_per_booking(committed, ids).values()) >= 10, 20, "the stream to start")
