@@ -92,6 +92,7 @@ def _echo_request_id(response: Response) -> Response:
 
 def _register_blueprints(api: ServiceApi) -> None:
     """Every route of the API, in the OpenAPI document's order."""
+    from api.admin import providers as _provider_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
     from api.admin.routes import blp as admin_blp  # noqa: PLC0415
     from api.auth import passwords  # noqa: F401, PLC0415 - its routes join the auth blueprint
     from api.auth.routes import blp as auth_blp  # noqa: PLC0415
@@ -120,6 +121,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.reschedules.routes import blp as reschedules_blp  # noqa: PLC0415
     from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
+    from api.sign_on.routes import blp as sign_on_blp  # noqa: PLC0415
     from api.teams.routes import blp as teams_blp  # noqa: PLC0415
     from api.waiting.routes import blp as waiting_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
@@ -128,7 +130,7 @@ def _register_blueprints(api: ServiceApi) -> None:
                       sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
-                      booking_links_blp, public_blp, programmes_blp, programme_invitations_blp):
+                      booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp):
         api.register_blueprint(blueprint)
 
 

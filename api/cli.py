@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
 from infra.db import transaction as db_transaction
-from models import ListingKind, Programme, User
+from models import AuthEventKind, ListingKind, Programme, User
+from workflows.accounts import audit as auth_events
 from workflows.accounts import users as accounts
 from workflows.actors import Actor
 from workflows.bookings import requests
@@ -25,6 +26,7 @@ from workflows.mentors import listings
 from workflows.mentors import profiles as mentors
 from workflows.operations import outbox as operations
 from workflows.reports import tallies
+from workflows.sign_on import providers as sign_on_providers
 
 ops = AppGroup("ops", help="Operator commands: admins, demo data, outbox, webhook recovery.")
 
@@ -149,13 +151,44 @@ def replay_webhooks(endpoint_id: uuid.UUID, since: datetime, until: datetime | N
     click.echo(f"recovered {count} failed message(s)")
 
 
-@ops.command("reseal-calendars")
+@ops.command("reseal-credentials")
+def reseal_credentials() -> None:
+    """Seal every stored credential again with the first of CREDENTIALS_KEYS: calendar connections and sign-on
+    providers' client secrets (the middle step of a key rotation: add the new key first, run this, then drop the
+    old key)."""
+    _reseal()
+
+
+@ops.command("reseal-calendars", hidden=True)
 def reseal_calendars() -> None:
-    """Encrypt every calendar connection's credentials again with the first of CALENDAR_CREDENTIALS_KEYS (the middle
-    step of a key rotation: add the new key first, run this, then drop the old key)."""
+    """The former name of reseal-credentials."""
+    _reseal()
+
+
+def _reseal() -> None:
     with transaction() as db:
-        count = calendar_accounts.reseal(db, get_settings())
-    click.echo(f"resealed {count} calendar connection(s)")
+        calendars = calendar_accounts.reseal(db, get_settings())
+        secrets = sign_on_providers.reseal(db, get_settings())
+    click.echo(f"resealed {calendars} calendar connection(s) and {secrets} sign-on provider(s)")
+
+
+@ops.command("password-sign-in")
+@click.argument("provider_id", type=click.UUID)
+@click.option("--on/--off", "allowed", required=True,
+              help="--on: people of the provider's domains may sign in with a password again (the way in while the "
+                   "provider is down); --off: through the provider only.")
+def password_sign_in(provider_id: uuid.UUID, *, allowed: bool) -> None:
+    """Turn password sign-in on or off for the email domains of a sign-on provider, from the command line: how a
+    platform admin gets in when their organisation's provider is down (then signs in with their password, or resets
+    it). Recorded in the audit log of sign-ins."""
+    try:
+        with transaction() as db:
+            provider = sign_on_providers.set_password_sign_in(db, provider_id, off=not allowed)
+            auth_events.record(db, AuthEventKind.PROVIDER_CHANGED, None, None)
+    except DomainError as refused:
+        raise click.ClickException(refused.message) from None
+    state = "on" if allowed else "off (through the provider only)"
+    click.echo(f"{provider.display_name}: password sign-in is {state}")
 
 
 @ops.command("rebuild-reports")

@@ -75,6 +75,14 @@ class AuthRateLimiter:
             if not self._limiter.hit(self._per_address, "register", address):
                 raise self._too_many("registrations from this address", self._per_address, "register", address)
 
+    def count_sign_on_start(self) -> None:
+        """Count one sign-in started at a provider from this address (each is a row, and a request to the provider);
+        429 beyond the per-address limit."""
+        address = client_address()
+        with _unless_storage_fails():
+            if not self._limiter.hit(self._per_address, "sign-on", address):
+                raise self._too_many("sign-ins started from this address", self._per_address, "sign-on", address)
+
     def refuse_beyond_successes(self, account: str) -> None:
         """429 when the account signed in ``AUTH_RATE_LIMIT_SUCCESS_PER_ACCOUNT`` times lately, from anywhere:
         checked before the password, so a stolen password cannot buy unlimited argon2 work or tokens."""
@@ -159,6 +167,10 @@ def _limiter() -> AuthRateLimiter:
 
 def limit_registrations() -> None:
     _limiter().count_registration()
+
+
+def limit_sign_on_starts() -> None:
+    _limiter().count_sign_on_start()
 
 
 def limit_calendar_changes(user: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from infra.environment import (
     ConfigError,
     PasswordHashProfile,
-    calendar_keys,
+    credentials_keys,
     flag,
     integer,
     integer_at_least,
@@ -95,7 +95,7 @@ class Settings:
     missed_grace_minutes: int
     auto_complete_hours: int
     no_show_grace_minutes: int
-    calendar_credentials_keys: tuple[str, ...]
+    credentials_keys: tuple[str, ...]
     calendar_sync_interval_seconds: int
     calendar_freshness_seconds: int
     calendar_accept_wait_seconds: float
@@ -216,7 +216,7 @@ def load_settings() -> Settings:
         missed_grace_minutes=integer_between("MISSED_GRACE_MINUTES", 60, 0, 10_080),
         auto_complete_hours=integer_between("AUTO_COMPLETE_HOURS", 2, 0, 168),
         no_show_grace_minutes=integer_between("NO_SHOW_GRACE_MINUTES", 10, 0, 240),
-        calendar_credentials_keys=calendar_keys(app_env, var_dir),
+        credentials_keys=credentials_keys(app_env, var_dir),
         calendar_sync_interval_seconds=integer_between("CALENDAR_SYNC_INTERVAL", 300, 10, 86_400),
         calendar_freshness_seconds=integer_between("CALENDAR_FRESHNESS", 120, 0, 86_400),
         calendar_accept_wait_seconds=number_between("CALENDAR_ACCEPT_WAIT", 3.0, 0.0, 30.0),

@@ -126,14 +126,33 @@ def jwt_secret(app_env: str, var_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def calendar_keys(app_env: str, var_dir: Path) -> tuple[str, ...]:
-    """``CALENDAR_CREDENTIALS_KEYS``: Fernet keys, comma-separated, the first encrypting, every one decrypting (a
-    rotation adds a new key first, re-encrypts, then drops the old). Unset in production: no calendar can be
-    connected. In development: one key per checkout, generated on first use, never committed."""
-    configured = tuple(key.strip() for key in os.environ.get("CALENDAR_CREDENTIALS_KEYS", "").split(",") if key.strip())
-    if configured or app_env == "production":
+def credentials_keys(app_env: str, var_dir: Path) -> tuple[str, ...]:
+    """``CREDENTIALS_KEYS``: Fernet keys, comma-separated, that seal every credential the service keeps (calendar
+    accounts, sign-on providers' client secrets): the first encrypts, every one decrypts (a rotation adds a new key
+    first, runs ``flask ops reseal-credentials``, then drops the old). ``CALENDAR_CREDENTIALS_KEYS``, its former
+    name, is read when it is unset. Required in production; in development one key per checkout, generated on first
+    use, never committed."""
+    raw = os.environ.get("CREDENTIALS_KEYS", "").strip() or os.environ.get("CALENDAR_CREDENTIALS_KEYS", "")
+    configured = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for key in configured:
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) != 32:  # noqa: PLR2004 - a Fernet key is 32 bytes
+                raise ValueError
+        except ValueError:
+            raise ConfigError("CREDENTIALS_KEYS must be Fernet keys (32 url-safe base64-encoded bytes each), "
+                              "comma-separated") from None
+    if configured:
         return configured
-    path = var_dir / "calendar_credentials_key"
+    if app_env == "production":
+        raise ConfigError(
+            "CREDENTIALS_KEYS is not set. With APP_ENV=production the service needs a key to seal the credentials it "
+            "keeps (for example: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        )
+    path = var_dir / "credentials_key"
+    former = var_dir / "calendar_credentials_key"  # the development key before it sealed every credential
+    if former.exists() and not path.exists():
+        return (former.read_text().strip(),)
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         try:

@@ -16,7 +16,9 @@ The scope widens the guard for development: ``LOOPBACK``
 (``WEBHOOK_ALLOW_LOOPBACK_TARGETS``, set by ``make run``) admits this machine's
 own loopback addresses and nothing else, so a receiver on 127.0.0.1 works while
 link-local, metadata and private addresses stay refused; ``ANY``
-(``WEBHOOK_ALLOW_PRIVATE_TARGETS``, tests only) switches the guard off.
+(``WEBHOOK_ALLOW_PRIVATE_TARGETS``, tests only) switches the guard off. ``PRIVATE`` is for an organisation's own
+sign-on provider an admin said lives on its private network: private, unique-local, carrier-grade NAT and loopback
+addresses pass, while link-local (metadata), multicast, unspecified and reserved ones stay refused.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class TargetScope(StrEnum):
 
     PUBLIC = "public"  # production: publicly routable unicast only
     LOOPBACK = "loopback"  # development: public, and this machine's loopback addresses
+    PRIVATE = "private"  # a sign-on provider an admin placed on a private network: private addresses too
     ANY = "any"  # tests: the guard is off
 
 
@@ -101,6 +104,21 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+
+
+def _inside_a_private_network(address: IPAddress) -> bool:
+    """A private, unique-local, carrier-grade NAT or loopback address; never link-local (cloud metadata),
+    multicast, "this network", or reserved."""
+    if address.is_loopback:
+        return True
+    if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved:
+        return False
+    if isinstance(address, ipaddress.IPv4Address) and (address in _THIS_NETWORK or address in _CGNAT):
+        return address in _CGNAT
+    return address.is_private
+
+
 def refusal_reason(address: IPAddress, scope: TargetScope = TargetScope.PUBLIC) -> str | None:
     """Why a request may not go to ``address``; ``None`` when it is a public unicast address.
 
@@ -112,6 +130,8 @@ def refusal_reason(address: IPAddress, scope: TargetScope = TargetScope.PUBLIC) 
             reason = refusal_reason(embedded, scope)
             return f"{reason} (embedded in {address})" if reason else None
     if scope is TargetScope.LOOPBACK and address.is_loopback:
+        return None
+    if scope is TargetScope.PRIVATE and _inside_a_private_network(address):
         return None
     checks = (
         (address.is_unspecified, "an unspecified address"),

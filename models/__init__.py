@@ -49,6 +49,7 @@ from models.reports import PairingTally, ProgrammeTally, ProgrammeWeek
 from models.reschedules import RescheduleProposal
 from models.series import BookingSeries
 from models.sessions import MentorshipSession
+from models.sign_on import IdentityProvider, ProviderDomain, ProviderEnrolment, SignOnAttempt, UserIdentity
 from models.teams import ListingMember, TeamInvitation
 from models.tokens import RefreshToken, SignIn
 from models.users import User
@@ -85,6 +86,7 @@ __all__ = [
     "GoalStatus",
     "HandlerStatus",
     "IdempotencyKey",
+    "IdentityProvider",
     "InvitationStatus",
     "Listing",
     "ListingKind",
@@ -118,6 +120,8 @@ __all__ = [
     "ProgrammeTally",
     "ProgrammeWeek",
     "ProposalStatus",
+    "ProviderDomain",
+    "ProviderEnrolment",
     "Question",
     "QuestionKind",
     "RefreshToken",
@@ -129,10 +133,12 @@ __all__ = [
     "SessionReminder",
     "SessionStatus",
     "SignIn",
+    "SignOnAttempt",
     "Skill",
     "TeamInvitation",
     "TimeOff",
     "User",
+    "UserIdentity",
     "WaitlistEntry",
     "WaitlistStatus",
     "WebhookAttempt",

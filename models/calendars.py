@@ -22,7 +22,7 @@ class CalendarConnection(IdMixin, TimestampMixin, Base):
     address (``ics``, read-only), whose busy times the scheduling rules honour (``workflows.calendars.sync``).
 
     The address and the credentials are kept encrypted (``credentials``: a Fernet token of their JSON, under
-    ``CALENDAR_CREDENTIALS_KEYS``); only the host is kept in the clear, to be shown.
+    ``CREDENTIALS_KEYS``); only the host is kept in the clear, to be shown.
 
     ``connecting`` while its server is asked what calendars it holds (outside any transaction: at most one per mentor
     at once, a partial unique index); then ``active``, or ``broken`` once the server refuses its credentials. A sync

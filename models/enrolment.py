@@ -67,6 +67,10 @@ class ProgrammeParticipant(IdMixin, Base):
     intake_answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     intake_answered_at: Mapped[datetime | None]
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The organisation's provider whose rule enrolled them at a sign-in: a later sign-in there ends it when the rule
+    # no longer holds (they left the group).
+    enrolled_by_provider_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="SET NULL"))
 
 
 class ParticipantAvailability(IdMixin, Base):

@@ -231,6 +231,15 @@ class AuthEventKind(StrEnum):
     EMAIL_CHANGE_REQUESTED = "email_change_requested"
     EMAIL_CHANGED = "email_changed"
     EMAIL_CHANGE_CANCELLED = "email_change_cancelled"
+    # Single sign-on: a sign-in through an organisation's provider, an account linked to an identity there, one
+    # refused (with the reason in the log), and an admin's changes to the providers.
+    SIGNED_IN_SSO = "signed_in_sso"
+    ACCOUNT_LINKED = "account_linked"
+    SSO_REFUSED = "sso_refused"
+    PROVIDER_ADDED = "provider_added"
+    PROVIDER_CHANGED = "provider_changed"
+    PROVIDER_DISABLED = "provider_disabled"
+    PROVIDER_ENABLED = "provider_enabled"
 
 
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:

@@ -27,6 +27,8 @@ class SignIn(IdMixin, Base):
     __table_args__ = (
         Index("ix_sign_ins_user", "user_id"),
         Index("ix_sign_ins_expires_at", "expires_at"),  # retention: the oldest expired first
+        Index("ix_sign_ins_provider_live", "provider_id",
+              postgresql_where="provider_id IS NOT NULL AND revoked_at IS NULL"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -37,6 +39,10 @@ class SignIn(IdMixin, Base):
     # The client's own words and address, at sign-in and then at each refresh; either may be unknown.
     user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT_LENGTH))
     ip_address: Mapped[str | None] = mapped_column(String(MAX_IP_ADDRESS_LENGTH))
+    # A sign-in through an organisation's provider: which one (disabling it ends the sign-in), and when its user must
+    # sign in there again (no refresh after it).
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_providers.id", ondelete="CASCADE"))
+    reauth_at: Mapped[datetime | None]
 
 
 class RefreshToken(IdMixin, Base):

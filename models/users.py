@@ -28,7 +28,8 @@ class User(IdMixin, TimestampMixin, Base):
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None for an account made by a sign-in at an organisation's provider: it has no password until one is set.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False, server_default="false")
     # Written into every token and compared on each request: raising it ends every earlier token.
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")

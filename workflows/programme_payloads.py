@@ -28,9 +28,9 @@ class ProgrammeCoordinatorsPayload(ProgrammePayload):
 
 
 class EnrolmentPayload(TypedDict):
-    """``enrolment.*``: a person joined a programme (``via`` an invitation or a join link), left it, or was removed;
-    told to them (``participant_user_id``) and to its coordinators (``coordinator_user_ids``). ``id`` is the
-    participation's; ``status`` is where it stands now."""
+    """``enrolment.*``: a person joined a programme (``via`` an invitation, a join link or their organisation's
+    sign-on), left it, or was removed; told to them (``participant_user_id``) and to its coordinators
+    (``coordinator_user_ids``). ``id`` is the participation's; ``status`` is where it stands now."""
 
     id: str
     programme_id: str

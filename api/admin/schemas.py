@@ -13,6 +13,7 @@ from models.attendance import MAX_DISPUTE_TEXT
 from workflows.operations import accounts as account_actions
 from workflows.operations import admin as administration
 from workflows.operations import numbers
+from workflows.sign_on import providers as sign_on_providers
 
 EXAMPLE_USER: dict[str, Any] = {
     "id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
@@ -76,8 +77,10 @@ class ResolveDisputeSchema(ma.Schema):
 class AdminActionSchema(ma.Schema):
     id = fields.UUID()
     admin_user_id = fields.UUID(allow_none=True, metadata={"description": "Null once that admin's account is gone."})
-    action = fields.String(metadata={"enum": [*administration.ACTIONS, *account_actions.ACTIONS]})
-    target_type = fields.String(metadata={"enum": ["user", "session", "review", "dispute", "programme"]})
+    action = fields.String(metadata={"enum": [*administration.ACTIONS, *account_actions.ACTIONS,
+                                              *sign_on_providers.ACTIONS]})
+    target_type = fields.String(metadata={"enum": ["user", "session", "review", "dispute", "programme",
+                                                   "identity_provider"]})
     target_id = fields.UUID()
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()

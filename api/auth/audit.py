@@ -11,7 +11,7 @@ from api.database import db_session
 from api.ratelimit import client_address, throttled_password_check, throttled_sign_in
 from models import AuthEventKind, User
 from workflows.accounts import audit as auth_events
-from workflows.accounts import sign_ins
+from workflows.accounts import enforcement, sign_ins
 from workflows.accounts import users as accounts
 from workflows.errors import LockedOut
 
@@ -26,7 +26,7 @@ def sign_in(email: str, password: str) -> User:
     try:
         with throttled_sign_in(f"email:{account}"):
             user = accounts.authenticate(db_session(), email=email, password=password)
-    except (accounts.WrongCredentials, sign_ins.AccountDisabled) as failed:
+    except (accounts.WrongCredentials, sign_ins.AccountDisabled, enforcement.PasswordSignInOff) as failed:
         record(AuthEventKind.SIGN_IN_FAILED, failed.user_id)
         raise
     except LockedOut:

@@ -24,7 +24,7 @@ NAME = "mentorship_refresh"
 PATH = "/api/v1/auth/refresh"
 
 
-def _secure() -> bool:
+def secure() -> bool:
     """Whether the cookie is ``Secure``: a TLS-terminating proxy without ``TRUSTED_PROXIES`` makes every request look
     like plain http, so the service's own address and environment decide too."""
     settings = get_settings()
@@ -37,7 +37,7 @@ def set_refresh_cookie(token: str) -> None:
 
     @after_this_request
     def _set(response: Response) -> Response:
-        response.set_cookie(NAME, token, max_age=max_age, path=PATH, secure=_secure(), httponly=True,
+        response.set_cookie(NAME, token, max_age=max_age, path=PATH, secure=secure(), httponly=True,
                             samesite="Strict")
         return response
 
@@ -47,7 +47,7 @@ def clear_refresh_cookie() -> None:
 
     @after_this_request
     def _clear(response: Response) -> Response:
-        response.delete_cookie(NAME, path=PATH, secure=_secure(), httponly=True, samesite="Strict")
+        response.delete_cookie(NAME, path=PATH, secure=secure(), httponly=True, samesite="Strict")
         return response
 
 

@@ -31,7 +31,7 @@ from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
 from api.ratelimit import limit_account_emails, limit_registrations, throttled_registration
 from api.security import current_actor, current_credential, issue_token, require_login
-from models import AuthEventKind, User
+from models import AuthEventKind, SignIn, User
 from workflows.accounts import deletion as account_deletion
 from workflows.accounts import emails as account_emails
 from workflows.accounts import refresh_tokens, sign_ins
@@ -51,7 +51,8 @@ EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expir
                  "refresh_token": "q3V0c2lkZS1vZi10aGUtYm94LXJlZnJlc2gtdG9rZW4"}
 EXAMPLE_ME = {"id": "c4d5e6f7-a8b9-4c0d-9e1f-2a3b4c5d6e7f", "email": "ada@example.com", "display_name": "Ada Lovelace",
               "is_admin": False, "created_at": "2030-03-01T12:00:00+00:00", "mentor_profile_id": None,
-              "timezone": "Europe/London", "locale": "en-GB", "email_verified": True, "pending_email": None}
+              "timezone": "Europe/London", "locale": "en-GB", "email_verified": True, "pending_email": None,
+              "has_password": True}
 
 
 EXAMPLE_SIGN_INS = {"items": [
@@ -83,7 +84,7 @@ def signed_in_body(user: User) -> dict[str, Any]:
 def me_body(user: User) -> dict[str, Any]:
     fields = ("id", "email", "display_name", "is_admin", "created_at", "timezone", "locale")
     return {**{name: getattr(user, name) for name in fields}, "mentor_profile_id": current_actor().mentor_profile_id,
-            "email_verified": user.email_verified_at is not None,
+            "email_verified": user.email_verified_at is not None, "has_password": user.password_hash is not None,
             "pending_email": account_emails.pending_email(db_session(), user)}
 
 
@@ -243,7 +244,8 @@ class Me(MethodView):
     @me_blp.response(204)
     @documents_errors(me_blp, 401, 403, 422, 429)
     def delete(self, data: dict[str, Any]) -> None:
-        """Delete your account. Needs your current password (403 if wrong; throttled like sign-ins).
+        """Delete your account. Needs your current password (403 if wrong; throttled like sign-ins); an account with
+        no password (made by signing in through an organisation) needs a sign-in there in the last 15 minutes.
 
         Your future bookings and sessions are cancelled as if you cancelled them (the cancellation policy
         applies; as a mentor, your future group sessions are cancelled whole and every seat refunded).
@@ -251,8 +253,10 @@ class Me(MethodView):
         are erased, every token is revoked, your mentor profile and listings are withdrawn and your
         webhook endpoints disabled.
         """
+        sign_in = db_session().get(SignIn, current_credential().sign_in_id) if current_credential().sign_in_id else None
+        signed_on_at = sign_in.created_at if sign_in is not None and sign_in.provider_id is not None else None
         with audit.password_checked(current_actor().user_id):
-            ended = account_deletion.delete_account(db_session(), current_actor(), **data)
+            ended = account_deletion.delete_account(db_session(), current_actor(), signed_on_at=signed_on_at, **data)
         pairings.record_ended(db_session(), ended)
         cookie.clear_refresh_cookie()
 

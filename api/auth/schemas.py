@@ -95,6 +95,9 @@ class MeSchema(UserSchema):
         "description": "A new address you asked for and have not confirmed yet: `email` stays until you do."})
     timezone = fields.String(allow_none=True, dump_only=True, metadata={"example": "Europe/Paris"})
     locale = fields.String(allow_none=True, dump_only=True, metadata={"example": "en-GB"})
+    has_password = fields.Boolean(dump_only=True, metadata={
+        "description": "False for an account made by signing in through an organisation: it has no password (a "
+                       "reset link sets one, unless the organisation turned passwords off)."})
 
 
 class MePatchSchema(ma.Schema):
@@ -127,8 +130,10 @@ class MePatchSchema(ma.Schema):
 
 
 class AccountDeletionSchema(ma.Schema):
-    current_password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=256),
-                            metadata={"example": "my current password"})
+    current_password = Text(load_default=None, load_only=True, validate=validate.Length(min=1, max=256),
+                            metadata={"example": "my current password", "description":
+                                      "Required, unless the account has no password (it signs in through its "
+                                      "organisation): then a sign-in there in the last 15 minutes proves it."})
 
 
 class CalendarTokenSchema(ma.Schema):

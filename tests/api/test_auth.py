@@ -93,7 +93,7 @@ def test_token_then_me(client: FlaskClient, db: Session) -> None:
     assert me.get_json() == {
         "id": str(user.id), "email": "turing@example.com", "display_name": user.display_name,
         "is_admin": False, "created_at": me.get_json()["created_at"], "mentor_profile_id": None,
-        "timezone": None, "locale": None, "email_verified": True, "pending_email": None,
+        "timezone": None, "locale": None, "email_verified": True, "pending_email": None, "has_password": True,
     }
 
 

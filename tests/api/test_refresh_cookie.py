@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
+from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -94,5 +95,5 @@ def test_the_cookie_is_secure_whenever_the_service_is_served_over_https(
     configure(PUBLIC_URL="https://mentoring.example.com")
     assert set_cookie(sign_in(client, user.email, cookie=True))["mentorship_refresh"]["secure"] is True
     configure(PUBLIC_URL="http://127.0.0.1:8000", APP_ENV="production", JWT_SECRET_KEY="x" * 64,
-              CALENDAR_CREDENTIALS_KEYS="", PASSWORD_HASH_PROFILE="standard")
+              CREDENTIALS_KEYS=Fernet.generate_key().decode(), PASSWORD_HASH_PROFILE="standard")
     assert set_cookie(sign_in(client, user.email, cookie=True))["mentorship_refresh"]["secure"] is True

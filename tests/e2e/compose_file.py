@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -69,8 +70,8 @@ EXPECTED_HEALTHCHECKS = {
     "flower": "/healthcheck",
 }
 # Variables `docker compose` refuses to start without (the secrets).
-REQUIRED_VARIABLES = {"POSTGRES_PASSWORD", "JWT_SECRET_KEY", "METRICS_TOKEN", "FLOWER_BASIC_AUTH"}
-SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|BASIC_AUTH")
+REQUIRED_VARIABLES = {"POSTGRES_PASSWORD", "JWT_SECRET_KEY", "METRICS_TOKEN", "FLOWER_BASIC_AUTH", "CREDENTIALS_KEYS"}
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|BASIC_AUTH|KEYS")
 REQUIRED_INTERPOLATION = re.compile(r"^\$\{(?P<name>[A-Z][A-Z0-9_]*):\?[^}]+\}$")
 
 
@@ -130,6 +131,7 @@ def secret_values() -> dict[str, str]:
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),
         "METRICS_TOKEN": secrets.token_urlsafe(24),
         "FLOWER_BASIC_AUTH": f"ops:{secrets.token_urlsafe(12)}",
+        "CREDENTIALS_KEYS": Fernet.generate_key().decode(),
     }
 
 

@@ -4,6 +4,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from infra.config import load_settings, sqlalchemy_url
 from infra.environment import ConfigError, parse_duration
@@ -18,6 +19,16 @@ def test_production_without_signing_key_refuses_to_start(monkeypatch: pytest.Mon
         load_settings()
     assert not any(tmp_path.iterdir())
     monkeypatch.setenv("JWT_SECRET_KEY", "k" * 48)
+    with pytest.raises(ConfigError, match="CREDENTIALS_KEYS is not set"):
+        load_settings()
+    assert not any(tmp_path.iterdir())
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("CALENDAR_CREDENTIALS_KEYS", key)  # the former name still counts
+    assert load_settings().credentials_keys == (key,)
+    monkeypatch.setenv("CREDENTIALS_KEYS", f"{key},not a key")
+    with pytest.raises(ConfigError, match="must be Fernet keys"):
+        load_settings()
+    monkeypatch.setenv("CREDENTIALS_KEYS", key)
     assert load_settings().jwt_secret_key == "k" * 48
 
 
@@ -39,6 +50,7 @@ def test_the_cheapest_password_hashing_is_refused_outside_test_runs(monkeypatch:
     monkeypatch.setenv("APP_ENV", app_env)
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     monkeypatch.setenv("JWT_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("CREDENTIALS_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("PASSWORD_HASH_PROFILE", "cheapest")
     with pytest.raises(ConfigError, match="APP_ENV=test only"):
         load_settings()
@@ -117,6 +129,7 @@ def test_production_sends_to_https_urls_only_unless_allowed(monkeypatch: pytest.
     assert load_settings().https_targets_only is False  # development and tests
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("JWT_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("CREDENTIALS_KEYS", Fernet.generate_key().decode())
     monkeypatch.delenv("PASSWORD_HASH_PROFILE")
     assert load_settings().https_targets_only is True
     monkeypatch.setenv("ALLOW_HTTP_TARGETS", "true")

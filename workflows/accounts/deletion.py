@@ -14,7 +14,7 @@ profile leaves the directory, its listings stop taking bookings, their webhook e
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import and_, delete, false, or_, select, update
@@ -40,6 +40,7 @@ from models import (
     SeriesStatus,
     SessionStatus,
     User,
+    UserIdentity,
     WebhookEndpoint,
 )
 from workflows.accounts import sign_ins
@@ -49,7 +50,7 @@ from workflows.bookings import lifecycle as bookings
 from workflows.bookings import series
 from workflows.calendars import feeds as calendars
 from workflows.clock import utcnow
-from workflows.errors import Unauthenticated
+from workflows.errors import Forbidden, InvalidInput, Unauthenticated
 from workflows.roles import Role
 from workflows.sessions import lifecycle as sessions
 
@@ -58,6 +59,7 @@ log = structlog.get_logger(__name__)
 DELETED_NAME = "Deleted user"
 DELETED_REASON = "account deleted"
 DELETED_PAIRING = "one of the pair deleted their account"
+RECENT_SIGN_ON = timedelta(minutes=15)  # how recent a sign-in at a provider proves an account with no password
 # Never a valid argon2 hash: every password check against it fails.
 UNUSABLE_HASH = "!account-deleted"
 
@@ -67,16 +69,27 @@ def placeholder_email(user_id: uuid.UUID) -> str:
     return f"deleted-{user_id.hex}@deleted.invalid"
 
 
-def delete_account(db: Session, actor: Actor, *, current_password: str, now: datetime | None = None
-                   ) -> list[uuid.UUID]:
+def delete_account(db: Session, actor: Actor, *, current_password: str | None, signed_on_at: datetime | None = None,
+                   now: datetime | None = None) -> list[uuid.UUID]:
     """Cancel the actor's future bookings and sessions, take them off what they coordinate, then anonymise them;
-    403 on a wrong password. The pairings it ended, whose events the caller records
+    403 on a wrong password. An account with no password (made by a sign-in at an organisation's provider) proves
+    itself by a sign-in there in the last ``RECENT_SIGN_ON`` (``signed_on_at``: when the caller's sign-in through a
+    provider began). The pairings it ended, whose events the caller records
     (``workflows.programmes.pairings.record_ended``: pairings stand above accounts)."""
+    now = now or utcnow()
     user = db.get(User, actor.user_id, with_for_update={"key_share": True}, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the token's user no longer exists")
-    verify_current_password(user, current_password)
-    return erase_account(db, actor, user, now=now or utcnow())
+    if user.password_hash is None:
+        if signed_on_at is None or signed_on_at < now - RECENT_SIGN_ON:
+            raise Forbidden("your account has no password: sign in with your organisation again, then delete it "
+                            "within 15 minutes")
+    elif current_password is None:
+        raise InvalidInput("current_password: your password is needed to delete your account",
+                           field="current_password")
+    else:
+        verify_current_password(user, current_password)
+    return erase_account(db, actor, user, now=now)
 
 
 def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> list[uuid.UUID]:
@@ -102,6 +115,8 @@ def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> li
     # No longer anyone's coordinator: the programmes' admins name another. Out of the programmes they took part in,
     # their intake answers and windows gone with them (the participation's row stays, as any record of theirs).
     db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.user_id == user.id))
+    # Its identities at organisations' providers go: signing in there again makes a new account.
+    db.execute(delete(UserIdentity).where(UserIdentity.user_id == user.id))
     db.execute(update(ProgrammeParticipant).where(ProgrammeParticipant.user_id == user.id,
                                                   ProgrammeParticipant.status == ParticipantStatus.ACTIVE)
                .values(status=ParticipantStatus.LEFT, ended_at=now))

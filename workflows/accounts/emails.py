@@ -32,7 +32,7 @@ from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocatio
 from models.users import UNIQUE_EMAIL
 from outbox import enqueue_after_commit
 from workflows import inbox
-from workflows.accounts import sign_ins
+from workflows.accounts import enforcement, sign_ins
 from workflows.accounts.users import (
     check_new_password,
     end_calendar_feed,
@@ -231,6 +231,8 @@ def request_password_reset(db: Session, email: str) -> None:
         address = normalise_email(email)
     except InvalidInput:
         address = ""
+    if enforcement.sign_on_only(db, address) is not None:
+        address = ""  # its domain signs in through its provider only: no password is set, and no link is sent
     now, token_id = utcnow(), uuid.uuid4()
     owner = select(User.id).where(User.email == address, User.deleted_at.is_(None)).scalar_subquery()
     purpose = AccountTokenPurpose.RESET_PASSWORD
@@ -267,6 +269,7 @@ def reset_password(db: Session, token: str, new_password: str) -> User:
     user = db.get(User, row.user_id, with_for_update=True, populate_existing=True)
     if user is None or user.deleted_at is not None or row.email != user.email:
         raise InvalidInput(INVALID_LINK)
+    enforcement.refuse_passwords_for(db, user.email, user.id)  # a link sent before passwords were turned off
     check_new_password(new_password, user_inputs=(user.email, user.display_name), field="new_password")
     user.password_hash = hash_password(new_password)
     user.email_verified_at = user.email_verified_at or utcnow()

@@ -65,11 +65,14 @@ def _issue(db: Session, user_id: uuid.UUID, sign_in_id: uuid.UUID, expires_at: d
     return token
 
 
-def sign_in(db: Session, user: User, client: ClientInfo, *, now: datetime | None = None) -> SignedIn:
-    """A new sign-in of ``user`` (whose password was just checked) and its first refresh token."""
+def sign_in(db: Session, user: User, client: ClientInfo, *, now: datetime | None = None,
+            provider_id: uuid.UUID | None = None, reauth_at: datetime | None = None) -> SignedIn:
+    """A new sign-in of ``user`` (whose password was just checked, or who just signed in at ``provider_id``: then
+    refreshed until ``reauth_at`` at most) and its first refresh token."""
     now = now or utcnow()
-    expires_at = _expiry(now)
-    started = sign_ins.start(db, user.id, client, expires_at=expires_at, now=now)
+    expires_at = _expiry(now) if reauth_at is None else min(_expiry(now), reauth_at)
+    started = sign_ins.start(db, user.id, client, expires_at=expires_at, now=now, provider_id=provider_id,
+                             reauth_at=reauth_at)
     return SignedIn(user, started.id, _issue(db, user.id, started.id, expires_at))
 
 
@@ -94,12 +97,14 @@ def rotate(db: Session, token: str, client: ClientInfo, *, now: datetime | None 
         sign_ins.end_family(db, signed_in.id, now=now)
         log.warning("auth.refresh_token_reused", user_id=str(stored.user_id), sign_in_id=str(signed_in.id))
         raise RefreshTokenReused(stored.user_id)
+    if signed_in.reauth_at is not None and signed_in.reauth_at <= now:
+        raise Unauthenticated("your organisation asks you to sign in with it again")
     if stored.expires_at <= now:
         raise Unauthenticated("the refresh token has expired; sign in again")
     user = db.get(User, stored.user_id)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the refresh token is invalid")
     stored.spent_at = now
-    expires_at = _expiry(now)
+    expires_at = _expiry(now) if signed_in.reauth_at is None else min(_expiry(now), signed_in.reauth_at)
     sign_ins.renewed(db, signed_in, client, expires_at=expires_at, now=now)
     return SignedIn(user, signed_in.id, _issue(db, user.id, signed_in.id, expires_at))

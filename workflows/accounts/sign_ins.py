@@ -115,16 +115,19 @@ def _live(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return SignIn.revoked_at.is_(None), SignIn.expires_at > now
 
 
-def start(db: Session, user_id: uuid.UUID, client: ClientInfo, *, expires_at: datetime, now: datetime) -> SignIn:
-    """A new sign-in of the user; beyond ``MAX_REFRESH_TOKENS_PER_USER`` live ones, the least recently
-    used are ended."""
+def start(db: Session, user_id: uuid.UUID, client: ClientInfo, *, expires_at: datetime, now: datetime,
+          provider_id: uuid.UUID | None = None, reauth_at: datetime | None = None) -> SignIn:
+    """A new sign-in of the user (through an organisation's provider, refreshed until ``reauth_at`` at most, when
+    ``provider_id`` is given); beyond ``MAX_REFRESH_TOKENS_PER_USER`` live ones, the least recently used are
+    ended."""
     # The user's row, locked: two sign-ins at once count one after the other, so the cap holds.
     # FOR NO KEY UPDATE, so a refresh inserting its token (a key share on the user) never waits on it.
     # A disable committed meanwhile is seen here, under the lock: no sign-in starts after it.
     if db.scalar(select(User.disabled_at).where(User.id == user_id).with_for_update(key_share=True)) is not None:
         raise AccountDisabled(user_id)
     sign_in = SignIn(id=uuid.uuid4(), user_id=user_id, created_at=now, last_used_at=now, expires_at=expires_at,
-                     user_agent=client.user_agent, ip_address=client.ip_address)
+                     user_agent=client.user_agent, ip_address=client.ip_address, provider_id=provider_id,
+                     reauth_at=reauth_at)
     db.add(sign_in)
     db.flush()
     keep = get_settings().max_refresh_tokens_per_user - 1  # the others kept besides the new one
@@ -170,6 +173,11 @@ def end_all(db: Session, user_id: uuid.UUID, *, now: datetime | None = None) -> 
     # An ORM-enabled UPDATE: a loaded User of this session sees the new version (it may sign in again).
     db.execute(update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
     _end(db, SignIn.user_id == user_id, now=now or utcnow())
+
+
+def end_by_provider(db: Session, provider_id: uuid.UUID, *, now: datetime | None = None) -> int:
+    """Every live sign-in made through a provider ends (an admin disabled it); how many."""
+    return len(_end(db, SignIn.provider_id == provider_id, now=now or utcnow()))
 
 
 def _end(db: Session, *conditions: ColumnElement[bool], now: datetime) -> list[uuid.UUID]:

@@ -20,7 +20,7 @@ from infra.environment import PasswordHashProfile
 from models import AccountToken, AccountTokenPurpose, FeedRevocation, User
 from models.users import UNIQUE_EMAIL
 from workflows import inbox
-from workflows.accounts import sign_ins
+from workflows.accounts import enforcement, sign_ins
 from workflows.actors import Actor
 from workflows.calendars import feeds as calendars
 from workflows.clock import utcnow
@@ -139,7 +139,9 @@ def hash_password(password: str) -> str:
 
 def register_user(db: Session, *, email: str, password: str, display_name: str, verified: bool = False,
                   timezone: str | None = None, locale: str | None = None) -> User:
-    """A new account; its email counts as verified only when an operator vouches for it (``verified``)."""
+    """A new account; its email counts as verified only when an operator vouches for it (``verified``). Refused
+    (:class:`PasswordSignInOff`) for an address whose domain signs in through its provider only."""
+    enforcement.refuse_passwords_for(db, normalise_email(email))
     check_new_password(password, user_inputs=(email, display_name))
     user = User(
         id=uuid.uuid4(),
@@ -155,16 +157,22 @@ def register_user(db: Session, *, email: str, password: str, display_name: str, 
 
 
 def authenticate(db: Session, *, email: str, password: str) -> User:
+    """The account whose email and password these are. An account with no password (made by a sign-in at an
+    organisation's provider) costs the same time and is refused the same way as a wrong password; an address whose
+    domain signs in through its provider only is refused with :class:`PasswordSignInOff` once the password is
+    right."""
     user = db.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    stored = user.password_hash if user is not None else None
     try:
-        _verify(user.password_hash if user else _dummy_hash(), password)
+        _verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         raise WrongCredentials(user.id if user else None) from None
-    if user is None:
-        raise WrongCredentials(None)
+    if user is None or stored is None:
+        raise WrongCredentials(user.id if user else None)
+    enforcement.refuse_passwords_for(db, user.email, user.id)
     if user.disabled_at is not None:
         raise sign_ins.AccountDisabled(user.id)
-    if _hasher().check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(stored):
         user.password_hash = hash_password(password)
     return user
 
@@ -202,9 +210,12 @@ def void_email_changes(db: Session, user_id: uuid.UUID) -> int:
 
 
 def verify_current_password(user: User, password: str) -> None:
-    """The signed-in user proves they know their password before a sensitive change; 403 otherwise."""
+    """The signed-in user proves they know their password before a sensitive change; 403 otherwise (an account
+    with no password proves nothing so)."""
     try:
-        _verify(user.password_hash, password)
+        _verify(user.password_hash or _dummy_hash(), password)
+        if user.password_hash is None:
+            raise VerificationError
     except (VerificationError, InvalidHashError):
         raise WrongCurrentPassword from None
 
@@ -232,6 +243,7 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     if user is None:
         raise Unauthenticated("the token's user no longer exists")
     verify_current_password(user, current_password)
+    enforcement.refuse_passwords_for(db, user.email, user.id)
     check_new_password(new_password, user_inputs=(user.email, user.display_name), field="new_password")
     user.password_hash = hash_password(new_password)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_CHANGED)

@@ -1,23 +1,20 @@
 """A mentor's calendar account, sealed: its address and credentials kept as one Fernet token under
-``CALENDAR_CREDENTIALS_KEYS`` (a rotation adds a new key first, re-encrypts with ``flask ops reseal-calendars``,
-then drops the old), and a client that sends them to the account's own origin only; and the table of its
-lifecycle (``CONNECTIONS``)."""
+``CREDENTIALS_KEYS`` (``infra.sealing``; a rotation adds a new key first, re-encrypts with
+``flask ops reseal-credentials``, then drops the old), and a client that sends them to the account's own origin
+only; and the table of its lifecycle (``CONNECTIONS``)."""
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from infra import calendar_http, http_targets
+from infra import calendar_http, http_targets, sealing
 from infra.calendar_http import CalendarClient, CalendarFault
 from infra.config import Settings
 from models import CalendarConnection, CalendarSource, ConnectionStatus
 from models.calendars import SEALED_HREF, SUBSCRIPTION
-from workflows.errors import Conflict
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
 
@@ -41,20 +38,14 @@ CONNECTIONS = StateMachine("calendar connection", CalendarConnection, {
 }, verbs={ConnectionAction.BREAK: "mark broken", ConnectionAction.MEND: "give new credentials to"})
 
 
-def _box(settings: Settings) -> MultiFernet:
-    if not settings.calendar_credentials_keys:
-        raise Conflict("calendar connections are switched off: the service has no CALENDAR_CREDENTIALS_KEYS")
-    return MultiFernet([Fernet(key.encode()) for key in settings.calendar_credentials_keys])
-
-
 def seal(settings: Settings, secret: dict[str, str | None]) -> str:
-    return _box(settings).encrypt(json.dumps(secret).encode()).decode()
+    return sealing.seal(settings, secret)
 
 
 def unseal(settings: Settings, token: str) -> dict[str, str | None]:
     try:
-        opened: dict[str, str | None] = json.loads(_box(settings).decrypt(token.encode()))
-    except InvalidToken:
+        opened: dict[str, str | None] = sealing.unseal(settings, token)
+    except sealing.Unreadable:
         raise CalendarFault("the stored credentials cannot be read with the keys configured: connect again") from None
     return opened
 
@@ -62,10 +53,9 @@ def unseal(settings: Settings, token: str) -> dict[str, str | None]:
 def reseal(db: Session, settings: Settings) -> int:
     """Encrypt every connection's credentials again with the first key (a key rotation's middle step); a
     subscription's address left in the clear anywhere else is taken out (it is in the credentials)."""
-    box = _box(settings)
     connections = list(db.scalars(select(CalendarConnection).with_for_update()))
     for connection in connections:
-        connection.credentials = box.rotate(connection.credentials.encode()).decode()
+        connection.credentials = sealing.reseal(settings, connection.credentials)
     db.execute(update(CalendarSource).where(
         CalendarSource.connection_id.in_(select(CalendarConnection.id).where(CalendarConnection.kind == SUBSCRIPTION)),
         CalendarSource.href != SEALED_HREF).values(href=SEALED_HREF))

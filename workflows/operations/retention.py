@@ -13,7 +13,8 @@ messages keep their own copy of the payload and lose only the link (``ON DELETE 
 notification stays while its email is still to be sent. A refresh token goes a day after it expires
 (it is refused from then on, its family's reuse check with it), and so does an emailed account link
 (verification or reset); a sign-in too, once none of its tokens is left (it expires with its newest, so
-they all go by then); a reminder row once it is the
+they all go by then); an attempt to sign in at an organisation's provider a day after its ten minutes; a
+reminder row once it is the
 longest ``REMINDER_OFFSETS`` plus two days old (sent at most that offset before its session, which
 has then started two days ago at least).
 """
@@ -41,6 +42,7 @@ from models import (
     RefreshToken,
     SessionReminder,
     SignIn,
+    SignOnAttempt,
     WebhookAttempt,
     WebhookMessage,
     WebhookMessageStatus,
@@ -107,6 +109,13 @@ def _expired_refresh_tokens(horizon: timedelta, limit: int) -> Delete:
 def _expired_account_links(horizon: timedelta, limit: int) -> Delete:
     return _batch(AccountToken, (AccountToken.id,), AccountToken.expires_at, limit,
                   AccountToken.expires_at < func.now() - horizon)
+
+
+def _expired_sign_on_attempts(horizon: timedelta, limit: int) -> Delete:
+    return _batch(SignOnAttempt, (SignOnAttempt.id,), SignOnAttempt.expires_at, limit,
+                  SignOnAttempt.expires_at < func.now() - horizon)
+
+
 def _expired_sign_ins(horizon: timedelta, limit: int) -> Delete:
     tokens_left = exists().where(RefreshToken.family_id == SignIn.id)
     return _batch(SignIn, (SignIn.id,), SignIn.expires_at, limit,
@@ -135,5 +144,6 @@ TARGETS: tuple[Target, ...] = (
     Target("account_tokens", lambda _: 1, _expired_account_links),
     Target("auth_events", lambda s: s.auth_event_retention_days, _auth_events),
     Target("sign_ins", lambda _: 1, _expired_sign_ins),
+    Target("sign_on_attempts", lambda _: 1, _expired_sign_on_attempts),
     Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )

@@ -64,6 +64,7 @@ PARTICIPATIONS = StateMachine("participation", ProgrammeParticipant, {
 class Via(StrEnum):
     INVITATION = "invitation"
     LINK = "link"
+    SIGN_ON = "sign_on"  # a rule of the organisation's provider, at a sign-in through it
 
 
 # --- tokens -------------------------------------------------------------------------------------------------

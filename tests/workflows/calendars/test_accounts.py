@@ -1,5 +1,5 @@
 """A mentor's calendar account, sealed (``workflows/calendars/accounts.py``): a secret iCalendar address is kept in
-the sealed credentials only, nowhere in the clear, and ``flask ops reseal-calendars`` takes out one left in the clear
+the sealed credentials only, nowhere in the clear, and ``flask ops reseal-credentials`` takes out one left in the clear
 by an earlier version."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 // The audit log: what administrators did (who, what, to which account, session, review, dispute or programme, and
-// why), and the credentials' events (sign-ins, their failures, lock-outs, sign-outs, password and email changes).
-// `?target=<id>` keeps one account's (or one thing's) entries.
+// why), and the credentials' events (sign-ins, through an organisation too, their failures, lock-outs, sign-outs,
+// password and email changes, accounts linked to an organisation, sign-on providers added, changed, disabled or
+// enabled). `?target=<id>` keeps one account's (or one thing's) entries.
 import { h, field, replace, when } from '../../ui.js';
 import { pagedList, userNames, userName } from './common.js';
 
@@ -9,16 +10,22 @@ const ACTIONS = {
   'user.enabled': 'Enabled', 'user.deleted': 'Deleted', 'session.cancelled': 'Session cancelled',
   'review.hidden': 'Review hidden', 'attendance.resolved': 'Dispute decided',
   'programme.coordinator_named': 'Coordinator named', 'programme.coordinator_removed': 'Coordinator taken off',
+  'sign_on.provider_added': 'Sign-on provider added', 'sign_on.provider_changed': 'Sign-on provider changed',
+  'sign_on.provider_disabled': 'Sign-on provider disabled', 'sign_on.provider_enabled': 'Sign-on provider enabled',
 };
 const KINDS = [['', 'Every kind'], ['signed_in', 'Signed in'], ['sign_in_failed', 'Sign-in refused'],
   ['locked_out', 'Locked out'], ['signed_out', 'Signed out everywhere'], ['refresh_reused', 'Refresh token reused'],
   ['password_changed', 'Password changed'], ['password_reset', 'Password reset'],
   ['email_change_requested', 'Email change asked'], ['email_changed', 'Email changed'],
-  ['email_change_cancelled', 'Email change cancelled']];
+  ['email_change_cancelled', 'Email change cancelled'], ['signed_in_sso', 'Signed in through an organisation'],
+  ['account_linked', 'Account linked to an organisation'], ['sso_refused', 'Organisation sign-in refused'],
+  ['provider_added', 'Sign-on provider added'], ['provider_changed', 'Sign-on provider changed'],
+  ['provider_disabled', 'Sign-on provider disabled'], ['provider_enabled', 'Sign-on provider enabled']];
 const KIND_TEXT = Object.fromEntries(KINDS);
 
 function actionRow(entry, names) {
-  const target = entry.target_type === 'user' ? userName(names, entry.target_id) : `${entry.target_type} ${entry.target_id}`;
+  const target = entry.target_type === 'user' ? userName(names, entry.target_id)
+    : `${entry.target_type.replace('_', ' ')} ${entry.target_id}`;
   return h('li', {}, h('strong', {}, ACTIONS[entry.action] || entry.action), ': ', target,
     entry.reason ? h('p', {}, `“${entry.reason}”`) : null,
     h('p', { class: 'meta' }, `${when(entry.created_at)} by `, userName(names, entry.admin_user_id)));

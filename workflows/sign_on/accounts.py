@@ -1,0 +1,198 @@
+"""Which account an identity at a provider signs in to, and no takeover.
+
+An identity already linked (its issuer and subject) signs in to its account, whatever email the provider gives now:
+a changed email never moves the link to someone else's account. An identity seen for the first time:
+
+- whose email is no account's: a new account, with no password, named from the claims; its email counts as verified
+  when the provider owns the address's domain and does not say ``email_verified: false`` (else a link to confirm it is
+  mailed, as at registration);
+- whose email is an existing account's: linked at once only when the provider owns the domain (and does not say the
+  address is unverified), and the account has no other identity at this provider; otherwise its owner must prove the
+  account first, with its password (:func:`link_with_password`): emails that match prove nothing.
+
+Each link is told to the account's owner ("your account is now linked to …").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import IdentityProvider, ProviderDomain, SignOnAttempt, User, UserIdentity
+from models.sign_on import MAX_DISPLAY_NAME
+from models.users import UNIQUE_EMAIL
+from workflows import inbox
+from workflows.accounts import emails as account_emails
+from workflows.accounts import refresh_tokens
+from workflows.accounts.enforcement import domain_of
+from workflows.accounts.refresh_tokens import SignedIn
+from workflows.accounts.sign_ins import ClientInfo
+from workflows.accounts.users import (
+    MAX_EMAIL_LENGTH,
+    WrongCredentials,
+    WrongCurrentPassword,
+    verify_current_password,
+)
+from workflows.clock import utcnow
+from workflows.errors import InvalidInput, add_or_conflict
+from workflows.sign_on import enrolment
+from workflows.sign_on.flow import SignOnFailed, Verified
+
+log = structlog.get_logger(__name__)
+
+UNIQUE_IDENTITY = "uq_user_identities_issuer_subject"
+
+
+@dataclass(frozen=True)
+class SignedOn:
+    """The account the identity signs in to; ``linked`` when the link was made now, ``created`` with the account."""
+
+    user: User
+    provider: IdentityProvider
+    claims: dict[str, Any]
+    linked: bool = False
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class LinkNeeded:
+    """An account holds the identity's email, and must be proven with its password before it is linked: the ticket
+    (shown once) to send back with the password."""
+
+    ticket: str
+    provider: IdentityProvider
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def owns(db: Session, provider_id: uuid.UUID, email: str) -> bool:
+    return db.scalar(select(ProviderDomain.domain).where(ProviderDomain.provider_id == provider_id,
+                                                         ProviderDomain.domain == domain_of(email))) is not None
+
+
+def _email(claims: dict[str, Any], provider_id: uuid.UUID) -> str:
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email.strip()[1:] or len(email.strip()) > MAX_EMAIL_LENGTH:
+        raise SignOnFailed("email", "the ID token carries no usable email", provider_id)
+    return email.strip().lower()
+
+
+def display_name(claims: dict[str, Any], email: str) -> str:
+    """A name from the claims (``name``, else given and family names, else ``preferred_username``), else the
+    address's local part: printable, at most 100 characters."""
+    parts = [claims.get(key) for key in ("given_name", "family_name")]
+    candidates = (claims.get("name"), " ".join(p for p in parts if isinstance(p, str) and p.strip()),
+                  claims.get("preferred_username"), email.partition("@")[0])
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            printable = " ".join("".join(c for c in candidate if unicodedata.category(c)[0] != "C").split())
+            if printable:
+                return printable[:MAX_DISPLAY_NAME]
+    return "Member"
+
+
+def _link(db: Session, user: User, provider: IdentityProvider, subject: str, email: str, *, now: datetime) -> None:
+    add_or_conflict(db, UserIdentity(id=uuid.uuid4(), user_id=user.id, provider_id=provider.id,
+                                     issuer=provider.issuer, subject=subject, email=email, last_sign_in_at=now),
+                    {UNIQUE_IDENTITY: SignOnFailed("account", "the identity was linked meanwhile", provider.id),
+                     "uq_user_identities_user_provider": SignOnFailed(
+                         "account", "the account has another identity at this provider", provider.id)})
+    inbox.notify_user(
+        db, user.id, type_="account.linked", title=f"Your account is now linked to {provider.display_name}",
+        body=f"You can now sign in with {provider.display_name}. If this was not you, change your password and "
+             "tell your administrator.",
+        data={"provider_id": str(provider.id), "link": "#/settings"})
+    log.info("sign_on.linked", user_id=str(user.id), provider_id=str(provider.id))
+
+
+def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> SignedOn | LinkNeeded:
+    """The account the verified identity signs in to (made or linked now if need be), or the proof it needs."""
+    now = now or utcnow()
+    provider, claims, subject = verified.provider, verified.claims, verified.subject
+    known = db.scalar(select(UserIdentity).where(UserIdentity.issuer == provider.issuer,
+                                                 UserIdentity.subject == subject).with_for_update())
+    if known is not None:
+        user = db.get(User, known.user_id)
+        if user is None or user.deleted_at is not None:
+            raise SignOnFailed("account", "the linked account was deleted", provider.id)
+        email = claims.get("email")
+        known.email = email.strip().lower()[:MAX_EMAIL_LENGTH] if isinstance(email, str) else known.email
+        known.last_sign_in_at = now
+        return SignedOn(user, provider, claims)
+    email = _email(claims, provider.id)
+    trusted = owns(db, provider.id, email) and claims.get("email_verified") is not False
+    existing = db.scalar(select(User).where(User.email == email).with_for_update())
+    if existing is None:
+        user = User(id=uuid.uuid4(), email=email, password_hash=None, display_name=display_name(claims, email),
+                    email_verified_at=now if trusted else None)
+        add_or_conflict(db, user, {UNIQUE_EMAIL: SignOnFailed("account", "the email was taken meanwhile",
+                                                              provider.id)})
+        _link(db, user, provider, subject, email, now=now)
+        if not trusted:
+            account_emails.request_verification(db, user)
+        return SignedOn(user, provider, claims, linked=True, created=True)
+    other = db.scalar(select(UserIdentity.id).where(UserIdentity.user_id == existing.id,
+                                                    UserIdentity.provider_id == provider.id))
+    if other is not None:  # the provider vouches for another subject with this address: never a second link
+        log.warning("sign_on.subject_mismatch", user_id=str(existing.id), provider_id=str(provider.id))
+        raise SignOnFailed("account", "the account is linked to another identity at this provider", provider.id)
+    if trusted:
+        _link(db, existing, provider, subject, email, now=now)
+        return SignedOn(existing, provider, claims, linked=True)
+    if existing.password_hash is None:
+        raise SignOnFailed("account", "the account has no password to prove it with", provider.id)
+    ticket = secrets.token_urlsafe(32)
+    db.execute(update(SignOnAttempt).where(SignOnAttempt.id == verified.attempt_id).values(
+        link_ticket_hash=_digest(ticket), link_user_id=existing.id,
+        link_claims={"issuer": provider.issuer, "claims": claims}))
+    return LinkNeeded(ticket, provider)
+
+
+def sign_in(db: Session, signed_on: SignedOn, client: ClientInfo, *, now: datetime | None = None) -> SignedIn:
+    """The account's new sign-in through the provider, refreshed for ``session_hours`` at most; the provider's
+    programme rules applied first."""
+    now = now or utcnow()
+    enrolment.apply(db, signed_on.provider.id, signed_on.user, signed_on.claims)
+    reauth_at = now + timedelta(hours=signed_on.provider.session_hours)
+    return refresh_tokens.sign_in(db, signed_on.user, client, now=now, provider_id=signed_on.provider.id,
+                                  reauth_at=reauth_at)
+
+
+def link_user_of(db: Session, ticket: str) -> uuid.UUID | None:
+    """The account a link ticket waits on (for the sign-in throttle), if any."""
+    return db.scalar(select(SignOnAttempt.link_user_id).where(SignOnAttempt.link_ticket_hash == _digest(ticket)))
+
+
+def link_with_password(db: Session, ticket: str, password: str, *, now: datetime | None = None) -> SignedOn:
+    """Link the identity a ticket waits with once its account's password is given; the ticket is spent either way
+    (another try starts at the provider again). 401 for a wrong password, 422 for a ticket unknown, used or older
+    than the attempt."""
+    now = now or utcnow()
+    attempt = db.scalar(update(SignOnAttempt).where(SignOnAttempt.link_ticket_hash == _digest(ticket))
+                        .values(link_ticket_hash=None).returning(SignOnAttempt))
+    if attempt is None or attempt.link_user_id is None or attempt.link_claims is None or attempt.expires_at <= now:
+        raise InvalidInput(SignOnFailed("link", "").message, field="ticket")
+    user = db.get(User, attempt.link_user_id, with_for_update=True, populate_existing=True)
+    provider = db.get(IdentityProvider, attempt.provider_id)
+    if user is None or user.deleted_at is not None or provider is None or provider.disabled_at is not None \
+            or not hmac.compare_digest(str(attempt.link_claims.get("issuer")), provider.issuer):
+        raise InvalidInput(SignOnFailed("link", "").message, field="ticket")
+    try:
+        verify_current_password(user, password)
+    except WrongCurrentPassword:
+        raise WrongCredentials(user.id) from None
+    claims: dict[str, Any] = attempt.link_claims["claims"]
+    _link(db, user, provider, str(claims["sub"]), _email(claims, provider.id), now=now)
+    return SignedOn(user, provider, claims, linked=True)

@@ -1,0 +1,237 @@
+"""A sign-in at an organisation's provider, by the book: OpenID Connect's authorization code flow with PKCE (S256),
+``state`` and ``nonce``.
+
+:func:`start` records the attempt (its ``state`` as a SHA-256, the ``nonce``, the PKCE verifier, and a SHA-256 of a
+secret the browser keeps in a cookie) and builds the provider's authorization URL with Authlib's OAuth 2.0 client.
+:func:`finish`, at the callback, spends the attempt (once: a second callback with its ``state`` finds it used), checks
+the browser is the one that started it, exchanges the code at the token endpoint (Authlib's client, posting through
+the outbound guard, with the client secret and the PKCE verifier), and verifies the ID token with joserfc: its
+signature by a key the provider publishes (fetched again once for a key id it does not hold), its algorithm one the
+provider announced and asymmetric, ``iss``, ``aud`` (and ``azp``), ``exp``, ``iat`` and ``nonce``. Whatever fails ends
+in :class:`SignOnFailed`, whose ``reason`` the callback's page explains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import structlog
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.client import OAuth2Client
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwt import JWTClaimsRegistry
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from infra import sealing
+from infra.config import Settings
+from infra.oidc_http import ProviderFault
+from models import IdentityProvider, ProviderEnrolment, SignOnAttempt
+from workflows.clock import utcnow
+from workflows.errors import DomainError
+from workflows.sign_on import discovery
+
+log = structlog.get_logger(__name__)
+
+ATTEMPT_TTL = timedelta(minutes=10)
+LEEWAY_SECONDS = 60  # clocks of the provider and the service may differ this much
+MAX_TOKEN_AGE = timedelta(minutes=10)  # an ID token issued longer ago than this is not taken
+MAX_ID_TOKEN = 16 * 1024
+CALLBACK_PATH = "/api/v1/auth/sign-on/callback"
+BASE_SCOPES = ("openid", "email", "profile")
+
+
+class SignOnFailed(DomainError):
+    """The sign-in at the provider did not end in a verified identity. ``reason`` is one of :data:`REASONS`; the
+    attempt stays spent."""
+
+    keeps_changes: ClassVar[bool] = True
+
+    def __init__(self, reason: str, detail: str, provider_id: uuid.UUID | None = None) -> None:
+        super().__init__(REASONS[reason], reason=reason)
+        self.reason = reason
+        self.detail = detail
+        self.provider_id = provider_id
+
+
+REASONS = {
+    "denied": "the sign-in was cancelled at your organisation's sign-in page",
+    "state": "this sign-in was not started in this browser, or was finished already: start again",
+    "expired": "this sign-in took too long: start again",
+    "provider": "your organisation's sign-in could not be reached: try again in a moment",
+    "code": "your organisation's sign-in refused to finish it (the code was used or expired): start again",
+    "token": "your organisation's sign-in answered with an identity this service cannot trust",
+    "disabled": "sign-in through this organisation is turned off: ask your administrator",
+    "email": "your organisation did not share your email address: allow it, or ask your administrator",
+    "account": "this identity cannot sign in to an account here",
+    "link": "this link to your account is unknown, used or expired: start again",
+}
+
+
+@dataclass(frozen=True)
+class Verified:
+    """An identity the provider vouched for in a verified ID token."""
+
+    provider: IdentityProvider
+    claims: dict[str, Any]
+    attempt_id: uuid.UUID
+
+    @property
+    def subject(self) -> str:
+        return str(self.claims["sub"])
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def redirect_uri(settings: Settings) -> str:
+    """Where the providers send people back: register it as the client's redirect URI at each."""
+    return settings.public_url + CALLBACK_PATH
+
+
+def enabled_provider(db: Session, provider_id: uuid.UUID) -> IdentityProvider:
+    provider = db.get(IdentityProvider, provider_id)
+    if provider is None or provider.disabled_at is not None:
+        raise SignOnFailed("disabled", "the provider is unknown or disabled", provider_id)
+    return provider
+
+
+def _metadata(settings: Settings, provider: IdentityProvider) -> discovery.Metadata:
+    client = discovery.client_for(settings, private_network=provider.private_network)
+    try:
+        return discovery.metadata(client, provider.id, provider.issuer)
+    except ProviderFault as exc:
+        raise SignOnFailed("provider", str(exc), provider.id) from None
+
+
+def _scopes(db: Session, provider: IdentityProvider) -> str:
+    """OpenID's own scopes, and ``groups`` when a programme rule reads that claim (providers that know no such scope
+    ignore it)."""
+    claims = set(db.scalars(select(ProviderEnrolment.claim).where(ProviderEnrolment.provider_id == provider.id)))
+    return " ".join((*BASE_SCOPES, *(["groups"] if "groups" in claims else [])))
+
+
+def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_secret: str,
+          now: datetime | None = None) -> str:
+    """Record a new attempt for the browser holding ``browser_secret``; the provider's authorization URL."""
+    now = now or utcnow()
+    provider = enabled_provider(db, provider_id)
+    metadata = _metadata(settings, provider)
+    state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    db.add(SignOnAttempt(id=uuid.uuid4(), provider_id=provider.id, state_hash=_digest(state),
+                         browser_hash=_digest(browser_secret), nonce=nonce, code_verifier=verifier, created_at=now,
+                         expires_at=now + ATTEMPT_TTL))
+    db.flush()
+    client = OAuth2Client(None, client_id=provider.client_id, redirect_uri=redirect_uri(settings),
+                          scope=_scopes(db, provider), code_challenge_method="S256")
+    url, _state = client.create_authorization_url(metadata.authorization_endpoint, state=state,
+                                                  code_verifier=verifier, nonce=nonce)
+    return str(url)
+
+
+def _spend(db: Session, state: str, browser_secret: str | None, now: datetime) -> SignOnAttempt:
+    """The attempt of ``state``, marked used in the same statement that finds it: a second callback finds none."""
+    spent: SignOnAttempt | None = db.scalar(update(SignOnAttempt).where(SignOnAttempt.state_hash == _digest(state),
+                                                  SignOnAttempt.used_at.is_(None))
+                      .values(used_at=now).returning(SignOnAttempt))
+    if spent is None:
+        raise SignOnFailed("state", "no attempt of this state is waiting (unknown, or used already)")
+    if not browser_secret or not hmac.compare_digest(spent.browser_hash, _digest(browser_secret)):
+        raise SignOnFailed("state", "the callback came to another browser than the one that started it",
+                           spent.provider_id)
+    if spent.expires_at <= now:
+        raise SignOnFailed("expired", "the attempt is older than ten minutes", spent.provider_id)
+    return spent
+
+
+def finish(db: Session, settings: Settings, *, state: str | None, code: str | None, error: str | None,
+           browser_secret: str | None, now: datetime | None = None) -> Verified:
+    """The identity the provider vouched for at the end of the attempt of ``state``; :class:`SignOnFailed` else."""
+    now = now or utcnow()
+    if not state:
+        raise SignOnFailed("state", "the callback carries no state")
+    attempt = _spend(db, state, browser_secret, now)
+    if error:
+        raise SignOnFailed("denied", f"the provider answered {error[:64]!r}", attempt.provider_id)
+    if not code:
+        raise SignOnFailed("code", "the callback carries no code", attempt.provider_id)
+    provider = enabled_provider(db, attempt.provider_id)
+    metadata = _metadata(settings, provider)
+    id_token = exchange(settings, provider, metadata, code=code, verifier=attempt.code_verifier)
+    claims = verify_id_token(settings, provider, id_token, nonce=attempt.nonce, now=now)
+    return Verified(provider, claims, attempt.id)
+
+
+def exchange(settings: Settings, provider: IdentityProvider, metadata: discovery.Metadata, *, code: str,
+             verifier: str) -> str:
+    """The ID token the token endpoint gives for ``code`` (Authlib's client: basic auth, the PKCE verifier)."""
+    session = discovery.client_for(settings, private_network=provider.private_network)
+    try:
+        secret = str(sealing.unseal(settings, provider.client_secret))
+    except sealing.Unreadable:
+        raise SignOnFailed("provider", "the client secret cannot be read with the keys configured",
+                           provider.id) from None
+    client = OAuth2Client(session, client_id=provider.client_id, client_secret=secret,
+                          redirect_uri=redirect_uri(settings), code_challenge_method="S256")
+    try:
+        token = client.fetch_token(metadata.token_endpoint, grant_type="authorization_code", code=code[:2048],
+                                   code_verifier=verifier)
+    except ProviderFault as exc:
+        raise SignOnFailed("provider", str(exc), provider.id) from None
+    except (OAuth2Error, ValueError) as exc:  # an error answer, or one that is no JSON object
+        raise SignOnFailed("code", f"the token endpoint refused: {str(exc)[:200]}", provider.id) from None
+    id_token = token.get("id_token")
+    if not isinstance(id_token, str) or len(id_token) > MAX_ID_TOKEN:
+        raise SignOnFailed("token", "the token endpoint gave no usable ID token", provider.id)
+    return id_token
+
+
+def verify_id_token(settings: Settings, provider: IdentityProvider, id_token: str, *, nonce: str,
+                    now: datetime) -> dict[str, Any]:
+    """The ID token's claims once verified (OpenID Connect Core §3.1.3.7); :class:`SignOnFailed` ("token") else."""
+    def refuse(detail: str) -> SignOnFailed:
+        log.warning("sign_on.id_token_refused", provider_id=str(provider.id), detail=detail)
+        return SignOnFailed("token", detail, provider.id)
+
+    metadata = _metadata(settings, provider)
+    try:
+        header = jws.extract_compact(id_token.encode()).protected
+    except (JoseError, ValueError) as exc:
+        raise refuse(f"the ID token cannot be read: {exc}") from None
+    alg, kid = header.get("alg"), header.get("kid")
+    if alg not in metadata.algorithms:
+        raise refuse(f"the ID token is signed with {str(alg)[:20]!r}, not an algorithm the provider announced")
+    client = discovery.client_for(settings, private_network=provider.private_network)
+    try:
+        key_set = discovery.keys(client, provider.id, provider.issuer, kid=kid if isinstance(kid, str) else None)
+    except ProviderFault as exc:
+        raise SignOnFailed("provider", str(exc), provider.id) from None
+    if not discovery.holds(key_set, kid if isinstance(kid, str) else None):
+        raise refuse("the ID token is signed with a key the provider does not publish")
+    try:
+        claims = jwt.decode(id_token, key_set, algorithms=list(metadata.algorithms)).claims
+        JWTClaimsRegistry(
+            now=int(now.timestamp()), leeway=LEEWAY_SECONDS,
+            iss={"essential": True, "value": provider.issuer}, aud={"essential": True, "value": provider.client_id},
+            sub={"essential": True}, exp={"essential": True}, iat={"essential": True},
+            nonce={"essential": True, "value": nonce},
+        ).validate(claims)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise refuse(f"the ID token does not hold: {type(exc).__name__}: {exc}") from None
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != provider.client_id:
+        raise refuse("the ID token names other audiences and is not authorised for this client (azp)")
+    oldest = (now - MAX_TOKEN_AGE).timestamp() - LEEWAY_SECONDS
+    if not isinstance(claims["iat"], (int, float)) or claims["iat"] < oldest:
+        raise refuse("the ID token was issued too long ago")
+    if not isinstance(claims["sub"], str) or len(claims["sub"]) > 255:  # noqa: PLR2004 - OpenID Connect Core §2
+        raise refuse("the ID token's subject is longer than 255 characters")
+    return dict(claims)
