@@ -67,6 +67,7 @@ class AuthRateLimiter:
         self._successes_per_account = parse(settings.auth_rate_limit_success_per_account)
         self._calendar_changes = parse(settings.calendar_rate_limit)
         self._public_reads = parse(settings.public_rate_limit)
+        self._sign_ons = parse(settings.sign_on_rate_limit)
 
     def count_registration(self) -> None:
         """Count one registration attempt from this address; 429 beyond the per-address limit."""
@@ -75,13 +76,14 @@ class AuthRateLimiter:
             if not self._limiter.hit(self._per_address, "register", address):
                 raise self._too_many("registrations from this address", self._per_address, "register", address)
 
-    def count_sign_on_start(self) -> None:
-        """Count one sign-in started at a provider from this address (each is a row, and a request to the provider);
-        429 beyond the per-address limit."""
+    def count_sign_on_step(self) -> None:
+        """Count one step of a sign-in at a provider from this address (a start writes a row and asks the provider; a
+        callback asks it too); 429 beyond ``SIGN_ON_RATE_LIMIT``."""
         address = client_address()
         with _unless_storage_fails():
-            if not self._limiter.hit(self._per_address, "sign-on", address):
-                raise self._too_many("sign-ins started from this address", self._per_address, "sign-on", address)
+            if not self._limiter.hit(self._sign_ons, "sign-on", address):
+                raise self._too_many("sign-ins through an organisation from this address", self._sign_ons, "sign-on",
+                                     address)
 
     def refuse_beyond_successes(self, account: str) -> None:
         """429 when the account signed in ``AUTH_RATE_LIMIT_SUCCESS_PER_ACCOUNT`` times lately, from anywhere:
@@ -169,8 +171,9 @@ def limit_registrations() -> None:
     _limiter().count_registration()
 
 
-def limit_sign_on_starts() -> None:
-    _limiter().count_sign_on_start()
+def limit_sign_on_steps() -> None:
+    """429 when this client address started or finished too many sign-ins at providers lately."""
+    _limiter().count_sign_on_step()
 
 
 def limit_calendar_changes(user: str) -> None:

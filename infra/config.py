@@ -105,6 +105,7 @@ class Settings:
     calendar_syncs_per_mentor: int
     calendar_rate_limit: str
     public_rate_limit: str
+    sign_on_rate_limit: str
     calendar_horizon_days: int
     no_show_dispute_hours: int
     waitlist_offer_minutes: int
@@ -226,6 +227,9 @@ def load_settings() -> Settings:
         calendar_syncs_per_mentor=integer_between("CALENDAR_SYNCS_PER_MENTOR", 1, 1, 10),
         calendar_rate_limit=text("CALENDAR_RATE_LIMIT", "10/minute"),
         public_rate_limit=text("PUBLIC_RATE_LIMIT", "120/minute"),
+        # Sign-ins at organisations' providers, started and finished, per client address: a cohort behind one
+        # company address signs in at once.
+        sign_on_rate_limit=text("SIGN_ON_RATE_LIMIT", "300/minute"),
         calendar_horizon_days=integer_between("CALENDAR_HORIZON_DAYS", 180, 1, 730),
         no_show_dispute_hours=integer_between("NO_SHOW_DISPUTE_HOURS", 48, 1, 720),
         waitlist_offer_minutes=integer_between("WAITLIST_OFFER_MINUTES", 120, 1, 10_080),

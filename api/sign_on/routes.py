@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import structlog
 from flask import Response, after_this_request, redirect, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -25,7 +26,7 @@ from api.auth.routes import client_info, token_body
 from api.auth.schemas import TokenSchema
 from api.common.docs import PUBLIC, documents_errors
 from api.database import db_session
-from api.ratelimit import limit_sign_on_starts, throttled_sign_in
+from api.ratelimit import limit_sign_on_steps, throttled_sign_in
 from api.security import current_actor, current_credential, require_login
 from api.sign_on.schemas import (
     CallbackArgs,
@@ -43,24 +44,27 @@ from workflows.sign_on import accounts as sign_on_accounts
 from workflows.sign_on import discovery, flow, providers
 from workflows.sign_on.flow import SignOnFailed
 
+log = structlog.get_logger(__name__)
+
 blp = Blueprint("sign_on", __name__, url_prefix="/api/v1/auth/sign-on",
                 description="Signing in through an organisation's OpenID provider.")
 
 ATTEMPT_COOKIE = "mentorship_sign_on"
+COOKIE_PATH = "/api/v1/auth/sign-on"  # the callback, and the link route that may follow it
 EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expires_in": 3600, "refresh_token": None}
 
 
 def _attempt_cookie(value: str | None) -> None:
-    """Set (or, with ``None``, clear) the cookie naming this browser's attempt: sent back only to the callback,
-    only on a top-level navigation from the provider (``SameSite=Lax``)."""
+    """Set (or, with ``None``, clear) the cookie naming this browser's attempt: sent back only to the callback and the
+    link route, the callback reached by a top-level navigation from the provider (``SameSite=Lax``)."""
     @after_this_request
     def _set(response: Response) -> Response:
-        path = url_for("sign_on.Callback")
         if value is None:
-            response.delete_cookie(ATTEMPT_COOKIE, path=path, secure=cookie.secure(), httponly=True, samesite="Lax")
+            response.delete_cookie(ATTEMPT_COOKIE, path=COOKIE_PATH, secure=cookie.secure(), httponly=True,
+                                   samesite="Lax")
         else:
-            response.set_cookie(ATTEMPT_COOKIE, value, max_age=int(flow.ATTEMPT_TTL.total_seconds()), path=path,
-                                secure=cookie.secure(), httponly=True, samesite="Lax")
+            response.set_cookie(ATTEMPT_COOKIE, value, max_age=int(flow.ATTEMPT_TTL.total_seconds()),
+                                path=COOKIE_PATH, secure=cookie.secure(), httponly=True, samesite="Lax")
         return response
 
 
@@ -92,12 +96,12 @@ class Start(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.response(302, description="To the provider's sign-in page; or, when it cannot be reached or is disabled, "
                                    "to the web app's page saying so.")
-    @documents_errors(blp, 404, 429)
+    @documents_errors(blp, 429)
     def get(self, provider_id: uuid.UUID) -> Any:
         """Sign in at an organisation's provider: open this in the browser. The authorization code flow with PKCE,
         `state` and `nonce`; the attempt lasts ten minutes and finishes in the browser that started it. Rate-limited
         per client address."""
-        limit_sign_on_starts()
+        limit_sign_on_steps()
         browser = secrets.token_urlsafe(32)
         try:
             url = flow.start(db_session(), get_settings(), provider_id, browser_secret=browser)
@@ -107,9 +111,15 @@ class Start(MethodView):
         return redirect(url, code=302)
 
 
-def _failed(failed: SignOnFailed | sign_ins.AccountDisabled, user_id: uuid.UUID | None = None) -> Redirect:
+def _failed(failed: SignOnFailed | sign_ins.AccountDisabled) -> Redirect:
+    """The failure page; the refusal logged with its detail, and in the audit log once it concerns a provider (a
+    state no attempt has is not recorded: anyone can send those)."""
     reason = failed.reason if isinstance(failed, SignOnFailed) else "account-disabled"
-    audit.record(AuthEventKind.SSO_REFUSED, user_id or getattr(failed, "user_id", None))
+    provider_id = failed.provider_id if isinstance(failed, SignOnFailed) else None
+    detail = failed.detail if isinstance(failed, SignOnFailed) else failed.message
+    log.warning("sign_on.refused", reason=reason, detail=detail, provider_id=str(provider_id) if provider_id else None)
+    if provider_id is not None or isinstance(failed, sign_ins.AccountDisabled):
+        audit.record(AuthEventKind.SSO_REFUSED, getattr(failed, "user_id", None))
     return _page("sign-on/failed", reason=reason)
 
 
@@ -121,23 +131,25 @@ class Callback(MethodView):
     @blp.response(302, description="To the web app: `#/sign-on/done` signed in (the refresh token set as its "
                                    "refresh cookie), `#/sign-on/link?ticket=…` to prove an existing account with its "
                                    "password first, or `#/sign-on/failed?reason=…`.")
-    @documents_errors(blp, 422)
+    @documents_errors(blp, 422, 429)
     def get(self, args: dict[str, Any]) -> Any:
         """Where providers send the browser back (register `{PUBLIC_URL}/api/v1/auth/sign-on/callback` as the
         client's redirect URI). The attempt is spent whatever happens: a code or state used twice is refused."""
-        _attempt_cookie(None)
+        limit_sign_on_steps()
         db = db_session()
         try:
             verified = flow.finish(db, get_settings(), state=args["state"], code=args["code"], error=args["error"],
-                                   browser_secret=request.cookies.get(ATTEMPT_COOKIE))
-            with db.begin_nested():
+                                   issuer=args["iss"], browser_secret=request.cookies.get(ATTEMPT_COOKIE))
+            with db.begin_nested():  # the account made or linked, and its sign-in, together or not at all
                 outcome = sign_on_accounts.resolve(db, verified)
-            if isinstance(outcome, sign_on_accounts.LinkNeeded):
-                return _page("sign-on/link", ticket=outcome.ticket, provider=outcome.provider.display_name)
-            with db.begin_nested():
+                if isinstance(outcome, sign_on_accounts.LinkNeeded):  # the attempt's cookie stays for the link
+                    return _page("sign-on/link", ticket=outcome.ticket, provider=outcome.provider.display_name,
+                                 email=outcome.email)
                 signed_in = sign_on_accounts.sign_in(db, outcome, client_info())
         except (SignOnFailed, sign_ins.AccountDisabled) as failed:
+            _attempt_cookie(None)
             return _failed(failed)
+        _attempt_cookie(None)
         if outcome.linked:
             audit.record(AuthEventKind.ACCOUNT_LINKED, outcome.user.id)
         audit.record(AuthEventKind.SIGNED_IN_SSO, outcome.user.id)
@@ -155,18 +167,21 @@ class Link(MethodView):
     @documents_errors(blp, 401, 403, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
         """Prove the account that holds your organisation's email with its password, once: it is linked to your
-        identity there, and you are signed in through it. 401 for a wrong password (throttled like sign-ins); 422 for
-        a ticket unknown, used or expired (the ticket is spent by any answer: start again at the provider)."""
+        identity there, and you are signed in through it. Only from the browser the sign-in started in (its cookie).
+        401 for a wrong password (throttled like sign-ins); 403 for a disabled account; 422 for a ticket unknown,
+        used, of another browser or expired (the ticket is spent by any answer: start again at the provider)."""
         db = db_session()
         user_id = sign_on_accounts.link_user_of(db, data["ticket"])
         email = db.scalar(select(User.email).where(User.id == user_id)) if user_id else None
         with throttled_sign_in(f"email:{email or 'unknown'}"):
             try:
-                signed_on = sign_on_accounts.link_with_password(db, data["ticket"], data["password"])
+                signed_on = sign_on_accounts.link_with_password(db, data["ticket"], data["password"],
+                                                                browser_secret=request.cookies.get(ATTEMPT_COOKIE))
             except WrongCredentials as wrong:
                 audit.record(AuthEventKind.SIGN_IN_FAILED, wrong.user_id)
                 raise
         signed_in = sign_on_accounts.sign_in(db, signed_on, client_info())
+        _attempt_cookie(None)
         audit.record(AuthEventKind.ACCOUNT_LINKED, signed_on.user.id)
         audit.record(AuthEventKind.SIGNED_IN_SSO, signed_on.user.id)
         return cookie.deliver(token_body(signed_in), cookie=data["refresh_cookie"])

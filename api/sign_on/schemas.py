@@ -3,6 +3,8 @@ the current sign-in's provider, and the admins' view of a provider."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -53,13 +55,17 @@ class LinkSchema(ma.Schema):
 
 
 class CallbackArgs(ma.Schema):
-    state = Text(load_default=None, validate=validate.Length(max=200))
-    code = Text(load_default=None, validate=validate.Length(max=2048))
-    error = Text(load_default=None, validate=validate.Length(max=200))
-    error_description = Text(load_default=None, validate=validate.Length(max=2000))
-    # Sent by some providers (RFC 9207); the state already names the provider.
-    iss = Text(load_default=None, validate=validate.Length(max=MAX_ISSUER))
-    session_state = Text(load_default=None, validate=validate.Length(max=500))
+    """What a provider sends back, as it sends it: nothing is refused here (a value too long to be one of ours ends
+    on the failure page, not in a 422)."""
+
+    _ANY = validate.Length(max=16 * 1024)
+    state = Text(load_default=None, validate=_ANY)
+    code = Text(load_default=None, validate=_ANY)
+    error = Text(load_default=None, validate=_ANY)
+    error_description = Text(load_default=None, validate=_ANY)
+    iss = Text(load_default=None, validate=_ANY, metadata={
+        "description": "The issuer, as some providers send it (RFC 9207): it must be the provider's."})
+    session_state = Text(load_default=None, validate=_ANY)
 
 
 class MySignOnSchema(ma.Schema):
@@ -107,8 +113,11 @@ class ProviderInputSchema(ma.Schema):
 
 
 class ProviderPatchSchema(ProviderInputSchema):
-    class Meta:
-        partial = True
+    """Only what is given changes: every field is optional, and none takes its default when absent. (Marshmallow
+    reads no ``Meta.partial``: loading partially is the instance's own setting.)"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"partial": True, **kwargs})
 
     client_secret = Text(load_only=True, validate=validate.Length(min=1, max=1000),
                          metadata={"description": "A new secret; the current one stays when absent."})

@@ -1,19 +1,29 @@
 """Signing in through a real OpenID provider (Canaille, ``tests.factories.oidc_provider``): the provider for the run,
 a client of this service registered there, the provider added here as an admin adds it, and the browser's round
-trip through the API (start, the provider's pages, the callback) with Flask's test client."""
+trip through the API (start, the provider's pages, the callback) with Flask's test client; an ID token the provider
+issues a client outside this service's flow; and a provider of the tests' own that serves what it is told (one that
+lies about its issuer, or serves too many or too large keys)."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
+from authlib.oauth2.client import OAuth2Client
 from flask.testing import FlaskClient
+from joserfc import jws
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -138,3 +148,102 @@ def signed_on(client: FlaskClient, org: Organisation, login: str) -> dict[str, s
     route, query = page_of(round_trip(client, org, login))
     assert route == "sign-on/done", (route, query)
     return {"Authorization": f"Bearer {access_token(client)}"}
+
+
+def verified(db: Session, org: Organisation, login: str) -> flow.Verified:
+    """A real sign-in at the provider finished in the domain (``flow.start`` and ``flow.finish``, no route): the
+    identity the provider vouched for in its ID token, and the attempt it ended."""
+    browser = secrets.token_urlsafe(16)
+    url = flow.start(db, get_settings(), org.id, browser_secret=browser)
+    answer = query_of(org.provider.log_in(url, login, PROVIDER_PASSWORD))
+    return flow.finish(db, get_settings(), state=answer["state"], code=answer["code"], error=None,
+                       browser_secret=browser)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An ID token the provider's token endpoint gave a client, and the nonce the authorization asked for."""
+
+    id_token: str
+    nonce: str
+
+    @property
+    def header(self) -> dict[str, Any]:
+        return dict(jws.extract_compact(self.id_token.encode()).protected)
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        """What the provider put in it (read, not verified)."""
+        return cast(dict[str, Any], json.loads(jws.extract_compact(self.id_token.encode()).payload))
+
+
+def issued_id_token(provider: Provider, client_id: str, client_secret: str, login: str) -> IssuedToken:
+    """Sign in as ``login`` for the client ``client_id`` as any relying party does (PKCE, a nonce) and exchange the
+    code at the token endpoint (basic auth): the ID token the provider issued, outside this service's flow."""
+    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
+    redirect = flow.redirect_uri(get_settings())
+    client = OAuth2Client(None, client_id, redirect_uri=redirect, scope=" ".join(flow.BASE_SCOPES),
+                          code_challenge_method="S256")
+    url, _state = client.create_authorization_url(provider.discovery["authorization_endpoint"],
+                                                  code_verifier=verifier, nonce=nonce)
+    code = query_of(provider.log_in(url, login, PROVIDER_PASSWORD))["code"]
+    answer = httpx.post(provider.discovery["token_endpoint"], auth=(client_id, client_secret), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "code_verifier": verifier})
+    return IssuedToken(str(answer.raise_for_status().json()["id_token"]), nonce)
+
+
+@dataclass
+class DocumentServer:
+    """A web server of the tests' own on a free port of 127.0.0.1, answering GETs with the JSON documents put in
+    ``documents`` by path (404 else), gzipped for the paths in ``gzipped``; it counts what it was asked."""
+
+    url: str
+    documents: dict[str, object] = field(default_factory=dict)
+    gzipped: set[str] = field(default_factory=set)
+    asked: list[str] = field(default_factory=list)
+
+    def discovery(self, **changes: object) -> dict[str, object]:
+        """A discovery document naming this server as its issuer, its keys at ``/keys``; ``changes`` over it."""
+        return {"issuer": self.url, "authorization_endpoint": f"{self.url}/authorize",
+                "token_endpoint": f"{self.url}/token", "jwks_uri": f"{self.url}/keys",
+                "id_token_signing_alg_values_supported": ["RS256", "ES256"], **changes}
+
+
+def _document_handler(server: DocumentServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server.asked.append(self.path)
+            if self.path not in server.documents:
+                self.send_error(404)
+                return
+            body = json.dumps(server.documents[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if self.path in server.gzipped:
+                body = gzip.compress(body)
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the standard library's name
+            """Quiet: the test reads ``asked``."""
+
+    return Handler
+
+
+@contextmanager
+def document_server() -> Iterator[DocumentServer]:
+    """A :class:`DocumentServer` for the length of the block."""
+    served = DocumentServer(url="")
+    http = ThreadingHTTPServer(("127.0.0.1", 0), _document_handler(served))
+    http.daemon_threads = True
+    served.url = f"http://127.0.0.1:{http.server_port}"
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join(timeout=10)

@@ -23,12 +23,12 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 import structlog
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from infra.smtp import send_email
-from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, Notification, User
+from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, Notification, User, UserIdentity
 from models.users import UNIQUE_EMAIL
 from outbox import enqueue_after_commit
 from workflows import inbox
@@ -272,6 +272,10 @@ def reset_password(db: Session, token: str, new_password: str) -> User:
     enforcement.refuse_passwords_for(db, user.email, user.id)  # a link sent before passwords were turned off
     check_new_password(new_password, user_inputs=(user.email, user.display_name), field="new_password")
     user.password_hash = hash_password(new_password)
+    if user.email_verified_at is None:
+        # The mailbox's owner proved it only now: an organisation's identity linked to the account before (through a
+        # provider that does not own the address's domain) may have been someone else's, and goes.
+        db.execute(delete(UserIdentity).where(UserIdentity.user_id == user.id))
     user.email_verified_at = user.email_verified_at or utcnow()
     db.flush()
     sign_ins.end_all(db, user.id)
@@ -328,6 +332,7 @@ def change_email(db: Session, actor: Actor, *, email: str, current_password: str
     user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True)
     if user is None or user.deleted_at is not None:
         raise Unauthenticated("the token's user no longer exists")
+    enforcement.refuse_passwords_for(db, user.email, user.id)  # its organisation manages the address
     verify_current_password(user, current_password)
     address = normalise_email(email)
     if address == user.email:

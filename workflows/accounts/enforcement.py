@@ -36,7 +36,12 @@ class SignOnOnly:
 
 
 def domain_of(email: str) -> str:
-    return email.rpartition("@")[2].strip().lower()
+    """The address's domain as providers' domains are kept: lower case, an international one in its ASCII form."""
+    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
 
 
 def sign_on_only(db: Session, email: str) -> SignOnOnly | None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import RefreshToken, SignIn, User
-from workflows.accounts import sign_ins
+from workflows.accounts import enforcement, sign_ins
 from workflows.accounts.sign_ins import ClientInfo
 from workflows.clock import utcnow
 from workflows.errors import Unauthenticated
@@ -99,6 +99,10 @@ def rotate(db: Session, token: str, client: ClientInfo, *, now: datetime | None 
         raise RefreshTokenReused(stored.user_id)
     if signed_in.reauth_at is not None and signed_in.reauth_at <= now:
         raise Unauthenticated("your organisation asks you to sign in with it again")
+    if signed_in.provider_id is None and enforcement.sign_on_only(
+            db, db.scalar(select(User.email).where(User.id == stored.user_id)) or "") is not None:
+        # A password sign-in of an address whose organisation turned passwords off since: it is not renewed.
+        raise Unauthenticated("your organisation asks you to sign in with it: passwords are not used for this address")
     if stored.expires_at <= now:
         raise Unauthenticated("the refresh token has expired; sign in again")
     user = db.get(User, stored.user_id)

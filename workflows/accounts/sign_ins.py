@@ -91,7 +91,8 @@ class ListedSignIn:
 # The credential's user, their token version and mentor profile, and its sign-in: one query, built once.
 # The sign-in is joined by primary key and must be the user's own.
 _ACTOR = (
-    select(User.id, User.is_admin, User.token_version, MentorProfile.id, SignIn.id, SignIn.revoked_at)
+    select(User.id, User.is_admin, User.token_version, MentorProfile.id, SignIn.id, SignIn.revoked_at,
+           SignIn.reauth_at)
     .outerjoin(MentorProfile, MentorProfile.user_id == User.id)
     .outerjoin(SignIn, and_(SignIn.id == bindparam("sign_in_id"), SignIn.user_id == User.id))
     .where(User.id == bindparam("user_id"))
@@ -103,11 +104,13 @@ def actor_for(db: Session, credential: Credential) -> Actor:
     row = db.execute(_ACTOR, {"user_id": credential.user_id, "sign_in_id": credential.sign_in_id}).one_or_none()
     if row is None:
         raise Unauthenticated("the token's user no longer exists")
-    user_id, is_admin, token_version, mentor_profile_id, sign_in_id, revoked_at = row
+    user_id, is_admin, token_version, mentor_profile_id, sign_in_id, revoked_at, reauth_at = row
     if token_version != credential.token_version:
         raise Unauthenticated("the token has been revoked (signed out, or the password changed)")
     if credential.sign_in_id is not None and (sign_in_id is None or revoked_at is not None):
         raise Unauthenticated("the token's sign-in has ended (signed out there, or its refresh token was reused)")
+    if reauth_at is not None and reauth_at <= utcnow():
+        raise Unauthenticated("your organisation asks you to sign in with it again")
     return Actor(user_id=user_id, is_admin=is_admin, mentor_profile_id=mentor_profile_id)
 
 

@@ -158,10 +158,12 @@ def register_user(db: Session, *, email: str, password: str, display_name: str, 
 
 def authenticate(db: Session, *, email: str, password: str) -> User:
     """The account whose email and password these are. An account with no password (made by a sign-in at an
-    organisation's provider) costs the same time and is refused the same way as a wrong password; an address whose
-    domain signs in through its provider only is refused with :class:`PasswordSignInOff` once the password is
-    right."""
-    user = db.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    organisation's provider) costs the same time and is refused the same way as a wrong password. An address whose
+    domain signs in through its provider only is refused with :class:`PasswordSignInOff` before any password is
+    checked, whatever it is (which domains do is public): no answer tells whether an old password is right."""
+    address = normalise_email(email)
+    user = db.execute(select(User).where(User.email == address)).scalar_one_or_none()
+    enforcement.refuse_passwords_for(db, address, user.id if user else None)
     stored = user.password_hash if user is not None else None
     try:
         _verify(stored or _dummy_hash(), password)
@@ -169,7 +171,6 @@ def authenticate(db: Session, *, email: str, password: str) -> User:
         raise WrongCredentials(user.id if user else None) from None
     if user is None or stored is None:
         raise WrongCredentials(user.id if user else None)
-    enforcement.refuse_passwords_for(db, user.email, user.id)
     if user.disabled_at is not None:
         raise sign_ins.AccountDisabled(user.id)
     if _hasher().check_needs_rehash(stored):

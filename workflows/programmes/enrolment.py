@@ -128,6 +128,7 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
             db.execute(delete(ParticipantAvailability).where(ParticipantAvailability.participant_id == row.id))
         row.status, row.role, row.capacity = ParticipantStatus.ACTIVE, role, capacity
         row.joined_at, row.ended_at = utcnow(), None
+        row.enrolled_by_provider_id = None  # back by their own choice: a provider's rule that enrols them says so
         break
     else:  # pragma: no cover - the row exists once the insert conflicted
         raise Conflict("the participation changed meanwhile: try again")

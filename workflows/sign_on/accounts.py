@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from models import IdentityProvider, ProviderDomain, SignOnAttempt, User, UserIdentity
@@ -33,7 +33,7 @@ from models.sign_on import MAX_DISPLAY_NAME
 from models.users import UNIQUE_EMAIL
 from workflows import inbox
 from workflows.accounts import emails as account_emails
-from workflows.accounts import refresh_tokens
+from workflows.accounts import refresh_tokens, sign_ins
 from workflows.accounts.enforcement import domain_of
 from workflows.accounts.refresh_tokens import SignedIn
 from workflows.accounts.sign_ins import ClientInfo
@@ -42,11 +42,12 @@ from workflows.accounts.users import (
     WrongCredentials,
     WrongCurrentPassword,
     verify_current_password,
+    void_email_changes,
 )
 from workflows.clock import utcnow
 from workflows.errors import InvalidInput, add_or_conflict
 from workflows.sign_on import enrolment
-from workflows.sign_on.flow import SignOnFailed, Verified
+from workflows.sign_on.flow import REASONS, SignOnFailed, Verified
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +72,7 @@ class LinkNeeded:
 
     ticket: str
     provider: IdentityProvider
+    email: str
 
 
 def _digest(value: str) -> str:
@@ -127,13 +129,17 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
         user = db.get(User, known.user_id)
         if user is None or user.deleted_at is not None:
             raise SignOnFailed("account", "the linked account was deleted", provider.id)
+        if user.disabled_at is not None:
+            raise sign_ins.AccountDisabled(user.id)
         email = claims.get("email")
         known.email = email.strip().lower()[:MAX_EMAIL_LENGTH] if isinstance(email, str) else known.email
         known.last_sign_in_at = now
         return SignedOn(user, provider, claims)
     email = _email(claims, provider.id)
-    trusted = owns(db, provider.id, email) and claims.get("email_verified") is not False
+    trusted = owns(db, provider.id, email) and not said_unverified(claims)
     existing = db.scalar(select(User).where(User.email == email).with_for_update())
+    if existing is not None and existing.disabled_at is not None:
+        raise sign_ins.AccountDisabled(existing.id)
     if existing is None:
         user = User(id=uuid.uuid4(), email=email, password_hash=None, display_name=display_name(claims, email),
                     email_verified_at=now if trusted else None)
@@ -149,6 +155,8 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
         log.warning("sign_on.subject_mismatch", user_id=str(existing.id), provider_id=str(provider.id))
         raise SignOnFailed("account", "the account is linked to another identity at this provider", provider.id)
     if trusted:
+        if existing.email_verified_at is None:
+            _evict_squatters(db, existing, now=now)
         _link(db, existing, provider, subject, email, now=now)
         return SignedOn(existing, provider, claims, linked=True)
     if existing.password_hash is None:
@@ -156,18 +164,56 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
     ticket = secrets.token_urlsafe(32)
     db.execute(update(SignOnAttempt).where(SignOnAttempt.id == verified.attempt_id).values(
         link_ticket_hash=_digest(ticket), link_user_id=existing.id,
-        link_claims={"issuer": provider.issuer, "claims": claims}))
-    return LinkNeeded(ticket, provider)
+        link_claims={"issuer": provider.issuer, "claims": kept_claims(claims)}))
+    return LinkNeeded(ticket, provider, email)
+
+
+def said_unverified(claims: dict[str, Any]) -> bool:
+    """Whether the provider says the address is not verified (``false``, or ``"false"`` as some providers send it)."""
+    said = claims.get("email_verified")
+    return said is False or (isinstance(said, str) and said.strip().lower() == "false")
+
+
+def kept_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of the claims while the account's password is awaited: strings (no NUL), whole numbers, booleans
+    and lists of strings, as JSON holds them (a provider's claims are not all storable)."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("\x00", "")[:1000]
+        if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 2**53):
+            return value
+        if isinstance(value, list):
+            return [clean(item) for item in value[:200] if isinstance(item, str)]
+        return None
+    return {str(name).replace("\x00", "")[:100]: clean(value) for name, value in list(claims.items())[:100]
+            if clean(value) is not None}
+
+
+def _evict_squatters(db: Session, user: User, *, now: datetime) -> None:
+    """The provider owning the address proves whose it is, and the account's address was never confirmed: whoever
+    made the account (a password, or an identity at a provider that does not own the domain) may not be its owner.
+    Their password, identities, sign-ins and changes of email waiting go; the owner may set a password later."""
+    log.warning("sign_on.unconfirmed_account_claimed", user_id=str(user.id))
+    user.password_hash = None
+    db.execute(delete(UserIdentity).where(UserIdentity.user_id == user.id))
+    sign_ins.end_all(db, user.id, now=now)
+    void_email_changes(db, user.id)
+    user.email_verified_at = now
 
 
 def sign_in(db: Session, signed_on: SignedOn, client: ClientInfo, *, now: datetime | None = None) -> SignedIn:
-    """The account's new sign-in through the provider, refreshed for ``session_hours`` at most; the provider's
-    programme rules applied first."""
+    """The account's new sign-in through the provider, refreshed for ``session_hours`` at most; then the provider's
+    programme rules applied. The provider is read again under a share lock: an admin's disabling of it either comes
+    before (no sign-in) or after (it ends this one too)."""
     now = now or utcnow()
-    enrolment.apply(db, signed_on.provider.id, signed_on.user, signed_on.claims)
-    reauth_at = now + timedelta(hours=signed_on.provider.session_hours)
-    return refresh_tokens.sign_in(db, signed_on.user, client, now=now, provider_id=signed_on.provider.id,
-                                  reauth_at=reauth_at)
+    provider = db.get(IdentityProvider, signed_on.provider.id, with_for_update={"read": True}, populate_existing=True)
+    if provider is None or provider.disabled_at is not None:
+        raise SignOnFailed("disabled", "the provider was disabled meanwhile", signed_on.provider.id)
+    reauth_at = now + timedelta(hours=provider.session_hours)
+    signed_in = refresh_tokens.sign_in(db, signed_on.user, client, now=now, provider_id=provider.id,
+                                       reauth_at=reauth_at)
+    enrolment.apply(db, provider.id, signed_on.user, signed_on.claims)
+    return signed_in
 
 
 def link_user_of(db: Session, ticket: str) -> uuid.UUID | None:
@@ -175,24 +221,29 @@ def link_user_of(db: Session, ticket: str) -> uuid.UUID | None:
     return db.scalar(select(SignOnAttempt.link_user_id).where(SignOnAttempt.link_ticket_hash == _digest(ticket)))
 
 
-def link_with_password(db: Session, ticket: str, password: str, *, now: datetime | None = None) -> SignedOn:
-    """Link the identity a ticket waits with once its account's password is given; the ticket is spent either way
-    (another try starts at the provider again). 401 for a wrong password, 422 for a ticket unknown, used or older
-    than the attempt."""
+def link_with_password(db: Session, ticket: str, password: str, *, browser_secret: str | None,
+                       now: datetime | None = None) -> SignedOn:
+    """Link the identity a ticket waits with once its account's password is given, in the browser that started the
+    sign-in (a ticket sent to someone else links nothing); the ticket is spent either way (another try starts at the
+    provider again). 401 for a wrong password, 422 for a ticket unknown, used, of another browser or older than the
+    attempt."""
     now = now or utcnow()
-    attempt = db.scalar(update(SignOnAttempt).where(SignOnAttempt.link_ticket_hash == _digest(ticket))
+    attempt = db.scalar(update(SignOnAttempt).where(SignOnAttempt.link_ticket_hash == _digest(ticket),
+                                                    SignOnAttempt.browser_hash == _digest(browser_secret or ""))
                         .values(link_ticket_hash=None).returning(SignOnAttempt))
     if attempt is None or attempt.link_user_id is None or attempt.link_claims is None or attempt.expires_at <= now:
-        raise InvalidInput(SignOnFailed("link", "").message, field="ticket")
+        raise InvalidInput(REASONS["link"], field="ticket")
     user = db.get(User, attempt.link_user_id, with_for_update=True, populate_existing=True)
     provider = db.get(IdentityProvider, attempt.provider_id)
     if user is None or user.deleted_at is not None or provider is None or provider.disabled_at is not None \
             or not hmac.compare_digest(str(attempt.link_claims.get("issuer")), provider.issuer):
-        raise InvalidInput(SignOnFailed("link", "").message, field="ticket")
+        raise InvalidInput(REASONS["link"], field="ticket")
     try:
         verify_current_password(user, password)
     except WrongCurrentPassword:
         raise WrongCredentials(user.id) from None
+    if user.disabled_at is not None:
+        raise sign_ins.AccountDisabled(user.id)
     claims: dict[str, Any] = attempt.link_claims["claims"]
     _link(db, user, provider, str(claims["sub"]), _email(claims, provider.id), now=now)
     return SignedOn(user, provider, claims, linked=True)

@@ -3,9 +3,11 @@ keys (its ``jwks_uri``), fetched through the outbound guard and kept in this pro
 
 A document is kept for ``DOCUMENT_SECONDS``, keys for ``KEYS_SECONDS``; a token signed with a key id the keys kept do
 not hold has them fetched again at once, but no more often than every ``REFRESH_SECONDS`` per provider, so tokens
-naming made-up keys cannot make the service hammer a provider. At most ``MAX_PROVIDERS`` providers are kept (the
-least recently used go first); a document or key set larger than ``MAX_DOCUMENT_BYTES``, or with more than
-``MAX_KEYS`` keys, is refused.
+naming made-up keys cannot make the service hammer a provider. One request at a time fetches a provider's document or
+keys; the others wait for it at most ``REQUEST_SECONDS``. A fetch that failed is not tried again for
+``FAILURE_SECONDS``: while a provider is down or slow, its sign-ins fail at once instead of each waiting for it. At
+most ``MAX_PROVIDERS`` providers are kept (the least recently used go first); a document or key set larger than
+``MAX_DOCUMENT_BYTES``, or with more than ``MAX_KEYS`` keys, is refused.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +38,7 @@ MAX_PROVIDERS = 100
 MAX_DOCUMENT_BYTES = 64 * 1024
 MAX_KEYS = 50
 REQUEST_SECONDS = 10.0
+FAILURE_SECONDS = 30.0
 # Asymmetric signatures only: never "none", and never HS256 (the client secret would be the key).
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -58,7 +63,27 @@ class _Kept:
     keys: KeySet | None = None
     keys_at: float = 0.0
     refreshed_at: float = -REFRESH_SECONDS
+    failed: str | None = None
+    failed_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def fetching(self) -> Iterator[None]:
+        """The right to fetch for this provider (waiting for another request's fetch at most ``REQUEST_SECONDS``); a
+        failure is remembered for ``FAILURE_SECONDS`` and raised again meanwhile."""
+        if not self.lock.acquire(timeout=REQUEST_SECONDS):
+            raise ProviderFault("the provider is being asked by another request, which takes too long")
+        try:
+            if self.failed is not None and time.monotonic() - self.failed_at < FAILURE_SECONDS:
+                raise ProviderFault(self.failed)
+            try:
+                yield
+            except ProviderFault as exc:
+                self.failed, self.failed_at = str(exc), time.monotonic()
+                raise
+            self.failed = None
+        finally:
+            self.lock.release()
 
 
 _kept: OrderedDict[tuple[uuid.UUID, str], _Kept] = OrderedDict()
@@ -128,7 +153,9 @@ def _slot(provider_id: uuid.UUID, issuer: str) -> _Kept:
 def metadata(client: ProviderClient, provider_id: uuid.UUID, issuer: str) -> Metadata:
     """The provider's document, as kept or fetched now."""
     kept = _slot(provider_id, issuer)
-    with kept.lock:
+    if kept.metadata is not None and time.monotonic() - kept.metadata_at <= DOCUMENT_SECONDS:
+        return kept.metadata
+    with kept.fetching():
         if kept.metadata is None or time.monotonic() - kept.metadata_at > DOCUMENT_SECONDS:
             kept.metadata, kept.metadata_at = read_metadata(client, issuer), time.monotonic()
         return kept.metadata
@@ -139,7 +166,10 @@ def keys(client: ProviderClient, provider_id: uuid.UUID, issuer: str, *, kid: st
     last ``REFRESH_SECONDS``."""
     found = metadata(client, provider_id, issuer)
     kept = _slot(provider_id, issuer)
-    with kept.lock:
+    fresh = kept.keys
+    if fresh is not None and time.monotonic() - kept.keys_at <= KEYS_SECONDS and holds(fresh, kid):
+        return fresh
+    with kept.fetching():
         now = time.monotonic()
         stale = kept.keys is None or now - kept.keys_at > KEYS_SECONDS
         unknown = kept.keys is not None and not holds(kept.keys, kid)

@@ -6,7 +6,8 @@ it names no claim. Where a programme's mentor rule and mentee rule both hold, th
 a rule holds for and who does not take part joins (``via`` sign-on), unless a coordinator took them off (only an
 invitation brings them back), the programme takes no one now, or they take part in the other role already: each is
 logged and passed over, never a failed sign-in. Someone a rule enrolled, for whom no rule of that programme holds
-any more, leaves it, as if they had left themselves (their pairings end by the usual rules).
+any more, leaves it, as if they had left themselves (their pairings end by the usual rules); not when the claim is
+missing altogether (a scope not granted), which says nothing.
 """
 
 from __future__ import annotations
@@ -35,13 +36,23 @@ from workflows.programmes.enrolment import Via
 log = structlog.get_logger(__name__)
 
 
+def _text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def holds(rule: ProviderEnrolment, claims: dict[str, Any]) -> bool:
     if rule.claim is None:
         return True
     value = claims.get(rule.claim)
     if isinstance(value, list):
-        return rule.value in [str(item) for item in value if isinstance(item, (str, int))]
-    return isinstance(value, (str, int, bool)) and str(value) == rule.value
+        return rule.value in [_text(item) for item in value if isinstance(item, (str, int))]
+    return isinstance(value, (str, int, bool)) and _text(value) == rule.value
+
+
+def told(rules: list[ProviderEnrolment], claims: dict[str, Any]) -> bool:
+    """Whether the claims say anything the rules read: a claim that is absent (a scope not granted, a provider's
+    list too long to send) ends no one's participation."""
+    return all(rule.claim is None or rule.claim in claims for rule in rules)
 
 
 def wanted_roles(rules: list[ProviderEnrolment], claims: dict[str, Any]) -> dict[uuid.UUID, ParticipantRole | None]:
@@ -74,7 +85,8 @@ def apply(db: Session, provider_id: uuid.UUID, user: User, claims: dict[str, Any
                     joined.enrolled_by_provider_id = provider_id
                     db.flush()
                 changed.append(f"joined {programme_id} as {role.value}")
-            elif role is None and active and row is not None and row.enrolled_by_provider_id == provider_id:
+            elif role is None and active and row is not None and row.enrolled_by_provider_id == provider_id \
+                    and told([rule for rule in rules if rule.programme_id == programme_id], claims):
                 with db.begin_nested():
                     enrolment.leave(db, Actor(user_id=user.id, is_admin=user.is_admin), programme_id)
                 changed.append(f"left {programme_id}")

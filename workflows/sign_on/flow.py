@@ -14,13 +14,13 @@ in :class:`SignOnFailed`, whose ``reason`` the callback's page explains.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+import httpx
 import structlog
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.client import OAuth2Client
@@ -35,7 +35,7 @@ from infra.config import Settings
 from infra.oidc_http import ProviderFault
 from models import IdentityProvider, ProviderEnrolment, SignOnAttempt
 from workflows.clock import utcnow
-from workflows.errors import DomainError
+from workflows.errors import Forbidden
 from workflows.sign_on import discovery
 
 log = structlog.get_logger(__name__)
@@ -44,11 +44,12 @@ ATTEMPT_TTL = timedelta(minutes=10)
 LEEWAY_SECONDS = 60  # clocks of the provider and the service may differ this much
 MAX_TOKEN_AGE = timedelta(minutes=10)  # an ID token issued longer ago than this is not taken
 MAX_ID_TOKEN = 16 * 1024
+MAX_CODE = 2048
 CALLBACK_PATH = "/api/v1/auth/sign-on/callback"
 BASE_SCOPES = ("openid", "email", "profile")
 
 
-class SignOnFailed(DomainError):
+class SignOnFailed(Forbidden):
     """The sign-in at the provider did not end in a verified identity. ``reason`` is one of :data:`REASONS`; the
     attempt stays spent."""
 
@@ -138,32 +139,36 @@ def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_se
 
 
 def _spend(db: Session, state: str, browser_secret: str | None, now: datetime) -> SignOnAttempt:
-    """The attempt of ``state``, marked used in the same statement that finds it: a second callback finds none."""
-    spent: SignOnAttempt | None = db.scalar(update(SignOnAttempt).where(SignOnAttempt.state_hash == _digest(state),
-                                                  SignOnAttempt.used_at.is_(None))
-                      .values(used_at=now).returning(SignOnAttempt))
+    """The attempt of ``state`` started by this browser, marked used in the same statement that finds it: a second
+    callback finds none, and another browser (one a leaked callback address was opened in) neither finds nor spends
+    it."""
+    spent: SignOnAttempt | None = db.scalar(
+        update(SignOnAttempt).where(SignOnAttempt.state_hash == _digest(state),
+                                    SignOnAttempt.browser_hash == _digest(browser_secret or ""),
+                                    SignOnAttempt.used_at.is_(None))
+        .values(used_at=now).returning(SignOnAttempt))
     if spent is None:
-        raise SignOnFailed("state", "no attempt of this state is waiting (unknown, or used already)")
-    if not browser_secret or not hmac.compare_digest(spent.browser_hash, _digest(browser_secret)):
-        raise SignOnFailed("state", "the callback came to another browser than the one that started it",
-                           spent.provider_id)
+        raise SignOnFailed("state", "no attempt of this state waits in this browser (unknown, used, or another's)")
     if spent.expires_at <= now:
         raise SignOnFailed("expired", "the attempt is older than ten minutes", spent.provider_id)
     return spent
 
 
 def finish(db: Session, settings: Settings, *, state: str | None, code: str | None, error: str | None,
-           browser_secret: str | None, now: datetime | None = None) -> Verified:
-    """The identity the provider vouched for at the end of the attempt of ``state``; :class:`SignOnFailed` else."""
+           browser_secret: str | None, issuer: str | None = None, now: datetime | None = None) -> Verified:
+    """The identity the provider vouched for at the end of the attempt of ``state``; :class:`SignOnFailed` else.
+    ``issuer`` is the callback's ``iss`` when the provider sends one (RFC 9207): it must be the attempt's."""
     now = now or utcnow()
     if not state:
         raise SignOnFailed("state", "the callback carries no state")
     attempt = _spend(db, state, browser_secret, now)
     if error:
         raise SignOnFailed("denied", f"the provider answered {error[:64]!r}", attempt.provider_id)
-    if not code:
-        raise SignOnFailed("code", "the callback carries no code", attempt.provider_id)
+    if not code or len(code) > MAX_CODE:
+        raise SignOnFailed("code", "the callback carries no usable code", attempt.provider_id)
     provider = enabled_provider(db, attempt.provider_id)
+    if issuer is not None and issuer != provider.issuer:
+        raise SignOnFailed("token", f"the callback names another issuer ({issuer[:100]!r})", provider.id)
     metadata = _metadata(settings, provider)
     id_token = exchange(settings, provider, metadata, code=code, verifier=attempt.code_verifier)
     claims = verify_id_token(settings, provider, id_token, nonce=attempt.nonce, now=now)
@@ -182,11 +187,14 @@ def exchange(settings: Settings, provider: IdentityProvider, metadata: discovery
     client = OAuth2Client(session, client_id=provider.client_id, client_secret=secret,
                           redirect_uri=redirect_uri(settings), code_challenge_method="S256")
     try:
-        token = client.fetch_token(metadata.token_endpoint, grant_type="authorization_code", code=code[:2048],
+        token = client.fetch_token(metadata.token_endpoint, grant_type="authorization_code", code=code,
                                    code_verifier=verifier)
     except ProviderFault as exc:
         raise SignOnFailed("provider", str(exc), provider.id) from None
-    except (OAuth2Error, ValueError) as exc:  # an error answer, or one that is no JSON object
+    except httpx.HTTPStatusError as exc:  # a 5xx, or an error page that is no JSON (a gateway's)
+        raise SignOnFailed("provider", f"the token endpoint answered HTTP {exc.response.status_code}",
+                           provider.id) from None
+    except (OAuth2Error, ValueError, TypeError, OverflowError) as exc:  # an error answer, or one that makes no sense
         raise SignOnFailed("code", f"the token endpoint refused: {str(exc)[:200]}", provider.id) from None
     id_token = token.get("id_token")
     if not isinstance(id_token, str) or len(id_token) > MAX_ID_TOKEN:

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 from infra import http_targets, sealing
 from infra.config import Settings
 from infra.oidc_http import ProviderFault
-from models import IdentityProvider, ParticipantRole, Programme, ProviderDomain, ProviderEnrolment
+from models import IdentityProvider, ParticipantRole, Programme, ProviderDomain, ProviderEnrolment, UserIdentity
 from models.sign_on import MAX_CLAIM, MAX_CLAIM_VALUE, MAX_DOMAINS, MAX_ENROLMENTS, MAX_ISSUER
 from workflows.accounts import sign_ins
+from workflows.accounts.enforcement import domain_of
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -84,9 +85,8 @@ def offered(db: Session, email: str | None) -> list[IdentityProvider]:
     given, else every enabled one."""
     query = select(IdentityProvider).where(IdentityProvider.disabled_at.is_(None))
     if email is not None:
-        domain = email.rpartition("@")[2].strip().lower()
         query = query.join(ProviderDomain, ProviderDomain.provider_id == IdentityProvider.id).where(
-            ProviderDomain.domain == domain)
+            ProviderDomain.domain == domain_of(email))
     return list(db.scalars(query.order_by(IdentityProvider.display_name, IdentityProvider.id).limit(50)))
 
 
@@ -158,6 +158,12 @@ def _set_rules(db: Session, provider: IdentityProvider, rules: Sequence[Rule]) -
     db.flush()
 
 
+def _filled(value: str, name: str) -> str:
+    if not value.strip():
+        raise InvalidInput(f"{name} must not be blank", field=name)
+    return value.strip()
+
+
 def _note_private(actor: Actor, provider: IdentityProvider) -> None:
     if provider.private_network:
         log.warning("sign_on.private_network_allowed", provider_id=str(provider.id), issuer=provider.issuer,
@@ -174,8 +180,9 @@ def add_provider(db: Session, actor: Actor, settings: Settings, *, display_name:
     if db.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer)) is not None:
         raise Conflict("a provider with this issuer exists", field="issuer")
     check_discovery(settings, issuer, private_network=private_network)
-    provider = IdentityProvider(id=uuid.uuid4(), display_name=display_name.strip(), issuer=issuer,
-                                client_id=client_id.strip(), client_secret=sealing.seal(settings, client_secret),
+    provider = IdentityProvider(id=uuid.uuid4(), display_name=_filled(display_name, "display_name"), issuer=issuer,
+                                client_id=_filled(client_id, "client_id"),
+                                client_secret=sealing.seal(settings, client_secret),
                                 private_network=private_network, password_sign_in_off=password_sign_in_off,
                                 session_hours=session_hours, created_by=actor.user_id)
     db.add(provider)
@@ -184,7 +191,8 @@ def add_provider(db: Session, actor: Actor, settings: Settings, *, display_name:
     _set_rules(db, provider, enrolments)
     _note_private(actor, provider)
     record_action(db, actor, ADDED, "identity_provider", provider.id,
-                  reason="on a private network" if private_network else None)
+                  reason=(f"domains {' '.join(domains_of(db, provider.id)) or 'none'}"
+                          + ("; on a private network" if private_network else ""))[:1000])
     return provider
 
 
@@ -195,6 +203,10 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
     provider = get_provider(db, provider_id, lock=True)
     if "issuer" in changes or "private_network" in changes:
         issuer = _issuer(settings, changes.get("issuer", provider.issuer))
+        if issuer != provider.issuer and db.scalar(select(UserIdentity.id).where(
+                UserIdentity.provider_id == provider.id).limit(1)) is not None:
+            raise Conflict("people are linked to this provider's issuer: their identities would be lost. Add the new "
+                           "issuer as a provider of its own, and disable this one when they moved", field="issuer")
         if db.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer,
                                                        IdentityProvider.id != provider.id)) is not None:
             raise Conflict("a provider with this issuer exists", field="issuer")
@@ -203,7 +215,7 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
         provider.issuer, provider.private_network = issuer, private_network
     for name in ("display_name", "client_id"):
         if name in changes:
-            setattr(provider, name, str(changes[name]).strip())
+            setattr(provider, name, _filled(str(changes[name]), name))
     if "session_hours" in changes:
         provider.session_hours = changes["session_hours"]
     if "password_sign_in_off" in changes:
@@ -213,16 +225,20 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
         provider.password_sign_in_off = changes["password_sign_in_off"]
     if changes.get("client_secret"):
         provider.client_secret = sealing.seal(settings, changes["client_secret"])
+    before = domains_of(db, provider.id)
     if "domains" in changes:
         _set_domains(db, provider, changes["domains"])
+    after = domains_of(db, provider.id)
     if "enrolments" in changes:
         _set_rules(db, provider, changes["enrolments"])
     db.flush()
     discovery.forget(provider.id)
     _note_private(actor, provider)
+    changed = sorted(name for name in changes if name != "client_secret") + (
+        ["client_secret"] if changes.get("client_secret") else [])
+    moved = [f"+{d}" for d in after if d not in before] + [f"-{d}" for d in before if d not in after]
     record_action(db, actor, CHANGED, "identity_provider", provider.id,
-                  reason=", ".join(sorted(name for name in changes if name != "client_secret")
-                                   + (["client_secret"] if changes.get("client_secret") else [])) or None)
+                  reason=(", ".join(changed) + (f" (domains {' '.join(moved)})" if moved else ""))[:1000] or None)
     return provider
 
 
