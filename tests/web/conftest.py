@@ -41,11 +41,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def browser_timezone(now: datetime) -> str:
-    """A fixed-offset zone where it is late morning now, so today's slots soon after now fit one day."""
+    """A fixed-offset zone where it is late morning or noon now, so today's slots soon after now fit one day.
+
+    Never UTC itself: the browser then reports "UTC", and the pages that follow the reader's zone would not
+    show that they do (at 11:00 UTC the zone is one hour east instead).
+    """
     hour = now.astimezone(UTC).hour
-    offset = (11 - hour + 12) % 24 - 12  # -12 … +11 hours from UTC
+    offset = (11 - hour + 12) % 24 - 12 or 1  # -12 … +11 hours from UTC, never 0
     # Etc/GMT-N is UTC+N (POSIX sign).
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+    return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 @dataclasses.dataclass
@@ -72,13 +76,14 @@ class Served:
 
 
 @contextmanager
-def serving_web(committed: sessionmaker[Session], **settings: Any) -> Iterator[Served]:
-    """The app over a real HTTP server on a free port, with ``settings`` replaced."""
+def serving_web(committed: sessionmaker[Session], port: int = 0, **settings: Any) -> Iterator[Served]:
+    """The app over a real HTTP server on ``port`` (0: a free one), with ``settings`` replaced. A test whose
+    service must know its own address (``PUBLIC_URL``) chooses the port first (``devstack.host.free_port``)."""
     # Streams live 30 s here (the default is 5 minutes); each of the test's users changes listing a few
     # times, and a closed stream holds its place until the server's next write to it.
     defaults = {"sse_max_seconds": 30.0, "sse_max_streams_per_user": 6, "sse_max_streams_per_process": 16}
     app = live_app(committed, dataclasses.replace(get_settings(), **{**defaults, **settings}))
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"

@@ -19,10 +19,15 @@ import { invitationPage, joinPage } from './screens/enrolment.js';
 import { matchingPage } from './screens/matching.js';
 import { reportPage } from './screens/report.js';
 import { adminPage } from './screens/admin/index.js';
+import { offersProviderSignOut, rememberSignOut, signedOut, signOnDone, signOnFailed, signOnLink } from './screens/sign-on.js';
 
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
   [/^\/signup$/, signUp, { open: true, title: 'Sign up' }],
+  [/^\/sign-on\/done$/, signOnDone, { open: true, signedInToo: true, title: 'Signing in' }],
+  [/^\/sign-on\/link$/, signOnLink, { open: true, signedInToo: true, title: 'Link your account' }],
+  [/^\/sign-on\/failed$/, signOnFailed, { open: true, signedInToo: true, title: 'Not signed in' }],
+  [/^\/signed-out$/, signedOut, { open: true, title: 'Signed out' }],
   [/^\/forgot-password$/, forgotPassword, { open: true, title: 'Forgot password' }],
   [/^\/reset-password$/, resetPassword, { open: true, signedInToo: true, title: 'New password' }],
   [/^\/verify-email$/, verifyEmail, { open: true, signedInToo: true, title: 'Confirm your email' }],
@@ -165,6 +170,8 @@ onWaiting((found) => {
 });
 
 async function signOut() {
+  // A sign-in through an organisation offers, once signed out here, to sign out there too.
+  rememberSignOut(await get('/auth/sign-on/current').catch(() => null));
   try { await api('POST', '/auth/logout'); } catch { /* signed out locally either way */ }
   session.clear();
 }
@@ -180,7 +187,7 @@ session.onChange((auth) => {
     live.stop();
     forgetUser();
     renderHeader();
-    go('/signin');
+    go(offersProviderSignOut() ? '/signed-out' : '/signin');
   }
 });
 

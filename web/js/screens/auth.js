@@ -2,6 +2,7 @@
 import { api, session } from '../api.js';
 import { h, field, messageArea, act, replace, loading, errorBox } from '../ui.js';
 import { currentUser, userChanged } from '../state.js';
+import { organisationList, organisationOffer } from './sign-on.js';
 
 async function tokenFor(email, password) {
   session.store(await api('POST', '/auth/token', { email, password, refresh_cookie: true }, { authed: false }));
@@ -9,21 +10,28 @@ async function tokenFor(email, password) {
 
 export function signIn(main, { signedIn }) {
   const messages = messageArea();
+  const password = field('Password', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  const forgot = h('p', {}, h('a', { href: '#/forgot-password' }, 'Forgot password?'));
   const form = h('form', { class: 'card narrow', novalidate: true },
     field('Email', { type: 'email', name: 'email', autocomplete: 'username', required: true }),
-    field('Password', { type: 'password', name: 'password', autocomplete: 'current-password', required: true }),
-    messages.el,
-    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
-    h('p', {}, h('a', { href: '#/forgot-password' }, 'Forgot password?')),
+    password, messages.el, submit, forgot,
     h('p', {}, 'New here? ', h('a', { href: '#/signup' }, 'Create an account')));
+  const offer = organisationOffer(form, [password, submit, forgot],
+    (domain, org) => `People of ${domain} sign in with ${org}: no password is used here.`);
+  password.before(offer.el);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    act(form.querySelector('button[type=submit]'), messages, async () => {
-      await tokenFor(form.email.value.trim(), form.password.value);
+    const only = offer.only();
+    if (only) { location.assign(only.start_url); return; }
+    act(submit, messages, async () => {
+      try {
+        await tokenFor(form.email.value.trim(), form.password.value);
+      } catch (err) { offer.refused(err); throw err; }
       signedIn();
     }, form);
   });
-  main.append(h('h1', {}, 'Sign in'), form);
+  main.append(h('h1', {}, 'Sign in'), form, organisationList());
 }
 
 /** The browser's IANA zone and language tag, each only when it is one the API takes (else the account has none). */
@@ -37,22 +45,29 @@ export function browserPlace() {
 
 export function signUp(main, { signedIn }) {
   const messages = messageArea();
+  const name = field('Display name', { name: 'display_name', autocomplete: 'name', required: true });
+  const password = field('Password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
+    hint: 'At least 12 characters, and not a common password: a few unrelated words make a good one.' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign up');
   const form = h('form', { class: 'card narrow', novalidate: true },
-    field('Display name', { name: 'display_name', autocomplete: 'name', required: true }),
     field('Email', { type: 'email', name: 'email', autocomplete: 'username', required: true }),
-    field('Password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
-      hint: 'At least 12 characters, and not a common password: a few unrelated words make a good one.' }),
-    messages.el,
-    h('button', { type: 'submit', class: 'primary' }, 'Sign up'),
+    name, password, messages.el, submit,
     h('p', {}, 'Have an account? ', h('a', { href: '#/signin' }, 'Sign in')));
+  const offer = organisationOffer(form, [name, password, submit], (domain, org) => `People of ${domain} sign in `
+    + `with ${org}: no password is made here. Your account is made when you first sign in there.`);
+  name.before(offer.el);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    act(form.querySelector('button[type=submit]'), messages, async () => {
+    const only = offer.only();
+    if (only) { location.assign(only.start_url); return; }
+    act(submit, messages, async () => {
       const email = form.email.value.trim();
       // The browser's zone and language, so that emails and notifications speak the person's time from the start.
-      await api('POST', '/auth/register', {
-        email, password: form.password.value, display_name: form.display_name.value.trim(), ...browserPlace(),
-      }, { authed: false });
+      try {
+        await api('POST', '/auth/register', {
+          email, password: form.password.value, display_name: form.display_name.value.trim(), ...browserPlace(),
+        }, { authed: false });
+      } catch (err) { offer.refused(err); throw err; }
       await tokenFor(email, form.password.value);
       signedIn();
     }, form);

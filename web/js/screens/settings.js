@@ -10,14 +10,15 @@ const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean)
 
 export async function settingsPage(main) {
   const me = await currentUser(true);
-  const mentor = me.mentor_profile_id ? await get(`/mentor-profiles/${me.mentor_profile_id}`) : null;
+  const [mentor, through] = await Promise.all([me.mentor_profile_id ? get(`/mentor-profiles/${me.mentor_profile_id}`) : null,
+    get('/auth/sign-on/current').catch(() => null)]);
   append(main, [h('h1', {}, 'Settings'),
     h('nav', { class: 'toc', 'aria-label': 'Settings sections' }, h('ul', {},
       [['st-account', 'Account'], ['st-email', 'Email'], ['st-password', 'Password'], ['st-calendar', 'Calendar feed'],
         ['st-signins', 'Sign-ins'], mentor ? ['st-mentor', 'Mentor profile'] : null, ['st-delete', 'Delete account']]
         .filter(Boolean).map(([id, text]) => h('li', {}, h('a', { href: `#/settings`, onclick: jump(id) }, text))))),
-    accountSection(me), emailSection(me), passwordSection(), calendarSection(), signInsSection(),
-    mentor ? mentorProfileSection(mentor) : null, mentor ? invitationsSection() : null, deleteSection()]);
+    accountSection(me), emailSection(me), passwordSection(me, through), calendarSection(), signInsSection(),
+    mentor ? mentorProfileSection(mentor) : null, mentor ? invitationsSection() : null, deleteSection(me)]);
 }
 
 // Hash links are routes here: move to the section (and its heading's focus) without leaving the screen.
@@ -88,11 +89,15 @@ function emailSection(me) {
     }) }, 'Cancel this change'), pendingMessages.el) : null;
   return section('st-email', 'Email',
     h('p', {}, 'Your email: ', h('strong', {}, me.email), ` (${status}).`),
-    pending, resend, change);
+    pending, resend, me.has_password === false ? null : change); // a change is proven with the password
 }
 
-function passwordSection() {
-  const body = form({ 'aria-label': 'Change password' }, [
+function passwordSection(me, through) {
+  // A sign-in through an organisation says so; an account made by one has no password to change.
+  const org = through && through.display_name ? h('p', {}, `You sign in with ${through.display_name}`,
+    through.reauth_at ? `: this sign-in lasts until ${when(through.reauth_at)}, then you sign in there again.` : '.') : null;
+  const body = me.has_password === false ? h('p', { class: 'muted' }, 'Your account has no password: you sign in '
+    + 'through your organisation, so there is none to change here.') : form({ 'aria-label': 'Change password' }, [
     field('Current password', { type: 'password', name: 'current_password', required: true, autocomplete: 'current-password' }),
     field('New password', { type: 'password', name: 'new_password', required: true, autocomplete: 'new-password',
       hint: 'At least 12 characters, and not a common password. Your other sign-ins end; this one goes on.' }),
@@ -104,7 +109,7 @@ function passwordSection() {
     el.reset();
     messages.ok('Your password is changed. Every other sign-in has ended.');
   });
-  return section('st-password', 'Password', body);
+  return section('st-password', 'Password', org, body);
 }
 
 const SUBSCRIBE = [
@@ -224,19 +229,22 @@ function invitationsSection() {
   return section('st-invitations', 'Team invitations', messages.el, listEl);
 }
 
-function deleteSection() {
+function deleteSection(me) {
   const panel = h('div', {});
   const open = h('button', { type: 'button', class: 'danger', 'aria-expanded': 'false', onclick: () => {
     open.setAttribute('aria-expanded', 'true');
     replace(panel, form({ class: 'confirm', 'aria-label': 'Confirm account deletion' }, [
       h('p', { class: 'warning' }, 'Your future bookings and sessions are cancelled (the cancellation policy applies), your name and '
         + 'email are erased, and every sign-in ends. Past sessions and reviews stay, shown as “Deleted user”. This cannot be undone.'),
-      field('Current password', { type: 'password', name: 'current_password', required: true, autocomplete: 'current-password' }),
+      me.has_password === false
+        ? h('p', {}, 'Your account has no password: a sign-in through your organisation in the last 15 minutes confirms '
+          + 'it is you. If yours is older, sign out and sign in there again first.')
+        : field('Current password', { type: 'password', name: 'current_password', required: true, autocomplete: 'current-password' }),
     ], 'Delete my account for good', async (el) => {
-      await api('DELETE', '/me', { current_password: el.current_password.value });
+      await api('DELETE', '/me', el.current_password ? { current_password: el.current_password.value } : {});
       session.clear();
     }, 'danger'));
-    panel.querySelector('input').focus();
+    panel.querySelector('input, button').focus();
   } }, 'Delete my account…');
   return section('st-delete', 'Delete account', open, panel);
 }

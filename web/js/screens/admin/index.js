@@ -10,9 +10,9 @@ import { auditScreen } from './audit.js';
 import { webhooksScreen } from './webhooks.js';
 import { outboxScreen } from './outbox.js';
 import { numbersScreen } from './numbers.js';
+import { signOnScreen } from './sign-on.js';
 
-// [path, menu label, heading, screen]. Sign-on providers join this table (and the README's list) with their own
-// module once the API manages them; until then the console has no such screen.
+// [path, menu label, heading, screen]; each screen is also in the README's list.
 const SECTIONS = [
   ['users', 'Users', 'Users', usersScreen],
   ['programmes', 'Programmes', 'Programmes and their coordinators', programmesScreen],
@@ -22,6 +22,7 @@ const SECTIONS = [
   ['webhooks', 'Webhooks', 'Webhook endpoints and their failures', webhooksScreen],
   ['outbox', 'Outbox', 'Outbox backlog', outboxScreen],
   ['numbers', 'Numbers', 'Platform numbers', numbersScreen],
+  ['sign-on', 'Sign-on', 'Sign-on providers', signOnScreen],
 ];
 
 function adminMenu(current) {
