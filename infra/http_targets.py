@@ -105,6 +105,8 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 
 
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+# Cloud metadata services that sit inside private ranges (AWS's IPv6 one, Alibaba Cloud's): never a provider.
+_METADATA = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
 
 
 def _inside_a_private_network(address: IPAddress) -> bool:
@@ -112,7 +114,8 @@ def _inside_a_private_network(address: IPAddress) -> bool:
     multicast, "this network", or reserved."""
     if address.is_loopback:
         return True
-    if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved:
+    if address in _METADATA or address.is_link_local or address.is_multicast or address.is_unspecified \
+            or address.is_reserved:
         return False
     if isinstance(address, ipaddress.IPv4Address) and (address in _THIS_NETWORK or address in _CGNAT):
         return address in _CGNAT

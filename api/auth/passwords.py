@@ -47,10 +47,11 @@ class PasswordResetCheck(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.arguments(AccountLinkSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT"})
     @blp.response(200, ResetLinkSchema)
-    @documents_errors(blp, 422)
+    @documents_errors(blp, 403, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Whether a reset link can still set a password, before anyone types one; it stays unused. 422 for a link
-        that is unknown, used or expired (ask for a new one)."""
+        that is unknown, used or expired (ask for a new one); 403 when the address's organisation turned passwords
+        off since (sign in with it)."""
         return {"expires_at": account_emails.reset_link_expiry(db_session(), data["token"])}
 
 
@@ -61,10 +62,11 @@ class PasswordReset(MethodView):
     @blp.arguments(PasswordResetSchema, example={"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT",
                                                  "new_password": "a longer passphrase nobody has seen"})
     @blp.response(204)
-    @documents_errors(blp, 422)
+    @documents_errors(blp, 403, 422)
     def post(self, data: dict[str, Any]) -> None:
         """Set a new password with a reset link. Every sign-in ends (access and refresh tokens) and so does your
         calendar feed URL; the address counts as confirmed; a notice goes to it. Sign in with the new password.
-        422 for a link that is unknown, used or expired."""
+        422 for a link that is unknown, used or expired; 403 when the address's organisation turned passwords off
+        (sign in with it)."""
         user = account_emails.reset_password(db_session(), data["token"], data["new_password"])
         audit.record(AuthEventKind.PASSWORD_RESET, user.id)

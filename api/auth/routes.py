@@ -95,13 +95,14 @@ class Register(MethodView):
     @blp.arguments(RegisterSchema, example={"email": "ada@example.com", "password": "correct horse battery staple",
                                             "display_name": "Ada"})
     @blp.response(201, UserSchema)
-    @documents_errors(blp, 409, 422, 429)
+    @documents_errors(blp, 403, 409, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an account (rate-limited per client address). A link to confirm the email goes to it: until it
         is opened, the address receives no other mail (in-app notifications still arrive). The password has at
         least 12 characters and is not easy to guess (422 says why). 409 when an account uses the address: its
         owner is told someone tried (once a day at most), and the attempt counts as a failed sign-in of this
-        client does (429 beyond `AUTH_RATE_LIMIT_PER_IP`)."""
+        client does (429 beyond `AUTH_RATE_LIMIT_PER_IP`). 403 when the address's organisation signs its people in
+        with its own provider only."""
         limit_registrations()
         with throttled_registration(f"email:{normalise_email(data['email'])}"):
             return account_emails.sign_up(db_session(), **data)

@@ -288,12 +288,13 @@ class RegisterFromInvitation(MethodView):
     @invitations_blp.arguments(ProgrammeInvitationRegisterSchema, example={**EXAMPLE_TOKEN_BODY, "display_name": "Lin",
                                                                   "password": "a longer passphrase nobody has seen"})
     @invitations_blp.response(201, TokenSchema, example=EXAMPLE_TOKEN)
-    @documents_errors(invitations_blp, 400, 409, 422, 429)
+    @documents_errors(invitations_blp, 400, 403, 409, 422, 429)
     def post(self, body: dict[str, Any]) -> Any:
         """Create the account of the invited address and join (rate-limited as registrations are): the address
         counts as confirmed, since the invitation's mail reached it. Signs you in (the tokens of `POST
         /auth/token`; with `refresh_cookie`, the refresh token as a cookie). 409 when the address has an account: sign
-        in and accept."""
+        in and accept. 403 when the address's organisation signs its people in with its own provider only: sign in
+        there, then accept the invitation."""
         limit_registrations()
         by_cookie = body.pop("refresh_cookie")
         user, _ = invitations.register_from_invitation(db_session(), body.pop("token"), **body)

@@ -168,10 +168,6 @@ class IssuedToken:
     nonce: str
 
     @property
-    def header(self) -> dict[str, Any]:
-        return dict(jws.extract_compact(self.id_token.encode()).protected)
-
-    @property
     def claims(self) -> dict[str, Any]:
         """What the provider put in it (read, not verified)."""
         return cast(dict[str, Any], json.loads(jws.extract_compact(self.id_token.encode()).payload))

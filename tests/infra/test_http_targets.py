@@ -40,6 +40,24 @@ def test_the_loopback_scope_refuses_every_other_non_public_address(address: str)
     assert refusal_reason(ipaddress.ip_address(address), TargetScope.LOOPBACK) is not None
 
 
+@pytest.mark.parametrize("address", [
+    "10.0.0.1", "172.16.0.1", "192.168.1.1", "100.64.0.1", "100.127.255.254", "fd00::1", "fc00::1", "127.0.0.1",
+    "::1", "::ffff:10.0.0.1", "8.8.8.8",
+])
+def test_the_private_scope_admits_private_unique_local_cgnat_and_loopback_addresses(address: str) -> None:
+    assert refusal_reason(ipaddress.ip_address(address), TargetScope.PRIVATE) is None
+
+
+@pytest.mark.parametrize("address", [
+    "169.254.169.254", "fe80::1", "0.1.2.3", "0.0.0.0", "::", "224.0.0.1", "ff02::1", "240.0.0.1",  # noqa: S104
+    "255.255.255.255", "::ffff:169.254.169.254", "fec0::1",
+    "fd00:ec2::254", "100.100.100.200",  # cloud metadata inside private ranges (AWS over IPv6, Alibaba Cloud)
+])
+def test_the_private_scope_still_refuses_link_local_multicast_reserved_and_unspecified_addresses(
+        address: str) -> None:
+    assert refusal_reason(ipaddress.ip_address(address), TargetScope.PRIVATE) is not None
+
+
 @pytest.mark.parametrize(("url", "words"), [
     ("http://127.0.0.1/hook", "127.0.0.1 is a loopback address"),
     ("http://10.0.0.1/hook", "10.0.0.1 is a private address"),

@@ -259,6 +259,7 @@ def reset_link_expiry(db: Session, token: str) -> datetime:
                             AccountToken.used_at.is_(None), AccountToken.expires_at > func.now())).one_or_none()
     if row is None or row[3] is not None or row[1] != row[2]:
         raise InvalidInput(INVALID_LINK)
+    enforcement.refuse_passwords_for(db, row[1])  # a link sent before the address's organisation turned passwords off
     return row[0]
 
 

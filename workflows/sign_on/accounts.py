@@ -10,6 +10,9 @@ a changed email never moves the link to someone else's account. An identity seen
   address is unverified), and the account has no other identity at this provider; otherwise its owner must prove the
   account first, with its password (:func:`link_with_password`): emails that match prove nothing.
 
+An address whose domain a provider owns with password sign-in off (``workflows.accounts.enforcement``) signs in
+through that provider only: no other provider makes an account there, and no password proves one.
+
 Each link is told to the account's owner ("your account is now linked to …").
 """
 
@@ -33,7 +36,7 @@ from models.sign_on import MAX_DISPLAY_NAME
 from models.users import UNIQUE_EMAIL
 from workflows import inbox
 from workflows.accounts import emails as account_emails
-from workflows.accounts import refresh_tokens, sign_ins
+from workflows.accounts import enforcement, refresh_tokens, sign_ins
 from workflows.accounts.enforcement import domain_of
 from workflows.accounts.refresh_tokens import SignedIn
 from workflows.accounts.sign_ins import ClientInfo
@@ -140,6 +143,11 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
     existing = db.scalar(select(User).where(User.email == email).with_for_update())
     if existing is not None and existing.disabled_at is not None:
         raise sign_ins.AccountDisabled(existing.id)
+    only = enforcement.sign_on_only(db, email)
+    if not trusted and only is not None and (existing is not None or only.provider_id != provider.id):
+        # Its domain signs in through its own provider only: no other provider makes an account there, and no password
+        # proves one.
+        raise SignOnFailed("account", f"{only.domain} signs in through {only.display_name} only", provider.id)
     if existing is None:
         user = User(id=uuid.uuid4(), email=email, password_hash=None, display_name=display_name(claims, email),
                     email_verified_at=now if trusted else None)
@@ -238,6 +246,7 @@ def link_with_password(db: Session, ticket: str, password: str, *, browser_secre
     if user is None or user.deleted_at is not None or provider is None or provider.disabled_at is not None \
             or not hmac.compare_digest(str(attempt.link_claims.get("issuer")), provider.issuer):
         raise InvalidInput(REASONS["link"], field="ticket")
+    enforcement.refuse_passwords_for(db, user.email, user.id)  # passwords turned off since the ticket was given
     try:
         verify_current_password(user, password)
     except WrongCurrentPassword:

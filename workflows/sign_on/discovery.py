@@ -166,9 +166,10 @@ def keys(client: ProviderClient, provider_id: uuid.UUID, issuer: str, *, kid: st
     last ``REFRESH_SECONDS``."""
     found = metadata(client, provider_id, issuer)
     kept = _slot(provider_id, issuer)
-    fresh = kept.keys
-    if fresh is not None and time.monotonic() - kept.keys_at <= KEYS_SECONDS and holds(fresh, kid):
-        return fresh
+    fresh, now = kept.keys, time.monotonic()
+    if fresh is not None and now - kept.keys_at <= KEYS_SECONDS and (
+            holds(fresh, kid) or now - kept.refreshed_at < REFRESH_SECONDS):
+        return fresh  # what is kept, or a key id it lacks though it was fetched a moment ago: nothing to fetch
     with kept.fetching():
         now = time.monotonic()
         stale = kept.keys is None or now - kept.keys_at > KEYS_SECONDS

@@ -6,8 +6,8 @@ it names no claim. Where a programme's mentor rule and mentee rule both hold, th
 a rule holds for and who does not take part joins (``via`` sign-on), unless a coordinator took them off (only an
 invitation brings them back), the programme takes no one now, or they take part in the other role already: each is
 logged and passed over, never a failed sign-in. Someone a rule enrolled, for whom no rule of that programme holds
-any more, leaves it, as if they had left themselves (their pairings end by the usual rules); not when the claim is
-missing altogether (a scope not granted), which says nothing.
+any more, leaves it, as if they had left themselves (their pairings end by the usual rules); not when the token says
+the claim lies elsewhere (a distributed claim, too many groups to send), which says nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
+    MentorProfile,
     ParticipantRole,
     ParticipantStatus,
     Programme,
@@ -50,9 +51,14 @@ def holds(rule: ProviderEnrolment, claims: dict[str, Any]) -> bool:
 
 
 def told(rules: list[ProviderEnrolment], claims: dict[str, Any]) -> bool:
-    """Whether the claims say anything the rules read: a claim that is absent (a scope not granted, a provider's
-    list too long to send) ends no one's participation."""
-    return all(rule.claim is None or rule.claim in claims for rule in rules)
+    """Whether the claims say what the rules read. A claim left out is an empty one (providers send no ``groups``
+    for someone in none), unless the token says it lies elsewhere: a distributed or aggregated claim
+    (``_claim_names``, OpenID Connect Core §5.6.2), or a list too long to send (``hasgroups``); those end no one's
+    participation."""
+    elsewhere = claims.get("_claim_names")
+    named = set(elsewhere) if isinstance(elsewhere, dict) else set()
+    return not any(rule.claim is not None and rule.claim not in claims
+                   and (rule.claim in named or (rule.claim == "groups" and "hasgroups" in claims)) for rule in rules)
 
 
 def wanted_roles(rules: list[ProviderEnrolment], claims: dict[str, Any]) -> dict[uuid.UUID, ParticipantRole | None]:
@@ -62,6 +68,13 @@ def wanted_roles(rules: list[ProviderEnrolment], claims: dict[str, Any]) -> dict
         if wanted[rule.programme_id] is None and holds(rule, claims):
             wanted[rule.programme_id] = rule.role
     return wanted
+
+
+def _actor(db: Session, user: User) -> Actor:
+    """The user as they act when they leave by themselves: with their mentor profile, so the pairings they mentor in
+    end with them."""
+    profile_id = db.scalar(select(MentorProfile.id).where(MentorProfile.user_id == user.id))
+    return Actor(user_id=user.id, is_admin=user.is_admin, mentor_profile_id=profile_id)
 
 
 def apply(db: Session, provider_id: uuid.UUID, user: User, claims: dict[str, Any]) -> list[str]:
@@ -88,7 +101,7 @@ def apply(db: Session, provider_id: uuid.UUID, user: User, claims: dict[str, Any
             elif role is None and active and row is not None and row.enrolled_by_provider_id == provider_id \
                     and told([rule for rule in rules if rule.programme_id == programme_id], claims):
                 with db.begin_nested():
-                    enrolment.leave(db, Actor(user_id=user.id, is_admin=user.is_admin), programme_id)
+                    enrolment.leave(db, _actor(db, user), programme_id)
                 changed.append(f"left {programme_id}")
         except DomainError as refused:
             log.info("sign_on.enrolment_passed_over", user_id=str(user.id), programme_id=str(programme_id),

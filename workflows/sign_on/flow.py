@@ -73,6 +73,7 @@ REASONS = {
     "email": "your organisation did not share your email address: allow it, or ask your administrator",
     "account": "this identity cannot sign in to an account here",
     "link": "this link to your account is unknown, used or expired: start again",
+    "account-disabled": "this account has been disabled by an administrator",
 }
 
 
