@@ -1,15 +1,18 @@
 """Signing in through an organisation's OpenID provider over HTTP (``api/sign_on/routes.py``), against a real
-provider (Canaille, started by the tests): the browser's round trip, the pages it ends on, what a replayed code or
-a swapped state gets, linking by password, disabling a provider, and the admins' routes."""
+provider (Canaille, started by the tests): the browser's round trip and the pages it ends on, what a replayed code or
+a swapped state gets, and the provider's lifetime ending the sign-in's access tokens. Linking, programmes, domains
+whose passwords are off and the admins' routes: ``tests/workflows/sign_on/`` and ``tests/workflows/accounts/``."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import AuthEvent, AuthEventKind, Notification, UserIdentity
+from models import AuthEvent, AuthEventKind, Notification, SignIn, UserIdentity
 from tests.factories.oidc_provider import Provider
 from tests.factories.sign_on import (
     ORIGIN,
@@ -70,3 +73,17 @@ def test_a_replayed_code_and_a_state_from_another_browser_end_on_the_failure_pag
     # A state no attempt has is anyone's to send: logged, never written to the audit log; the provider's code is.
     refused = db.scalars(select(AuthEvent.kind).where(AuthEvent.kind == AuthEventKind.SSO_REFUSED)).all()
     assert len(refused) == 1
+
+
+def test_access_tokens_of_a_sign_in_end_when_the_provider_asks_for_a_new_sign_in_there(
+        client: FlaskClient, db: Session, oidc_provider: Provider) -> None:
+    org = organisation(db, oidc_provider, session_hours=1)
+    login, _email = person(org)
+    headers = signed_on(client, org, login)
+    sign_in = db.scalars(select(SignIn).where(SignIn.provider_id == org.id)).one()
+    assert sign_in.reauth_at is not None and sign_in.expires_at <= sign_in.reauth_at  # its refresh ends by then too
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    db.execute(update(SignIn).where(SignIn.id == sign_in.id).values(reauth_at=func.now() - timedelta(seconds=1)))
+    refused = client.get("/api/v1/me", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json["message"] == "your organisation asks you to sign in with it again"
