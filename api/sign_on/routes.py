@@ -134,7 +134,8 @@ class Callback(MethodView):
     @documents_errors(blp, 422, 429)
     def get(self, args: dict[str, Any]) -> Any:
         """Where providers send the browser back (register `{PUBLIC_URL}/api/v1/auth/sign-on/callback` as the
-        client's redirect URI). The attempt is spent whatever happens: a code or state used twice is refused."""
+        client's redirect URI). The attempt is spent by its own browser whatever happens: a code or state used twice
+        is refused, and another browser's callback spends nothing."""
         limit_sign_on_steps()
         db = db_session()
         try:

@@ -87,11 +87,22 @@ def owns(db: Session, provider_id: uuid.UUID, email: str) -> bool:
                                                          ProviderDomain.domain == domain_of(email))) is not None
 
 
+def usable_email(value: object) -> str | None:
+    """An address from the claims as accounts keep them, or ``None`` when it is no usable one (no ``@``, too long,
+    or with control characters, which text columns cannot hold)."""
+    if not isinstance(value, str):
+        return None
+    email = value.strip().lower()
+    if "@" not in email[1:] or len(email) > MAX_EMAIL_LENGTH or not email.isprintable():
+        return None
+    return email
+
+
 def _email(claims: dict[str, Any], provider_id: uuid.UUID) -> str:
-    email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email.strip()[1:] or len(email.strip()) > MAX_EMAIL_LENGTH:
+    email = usable_email(claims.get("email"))
+    if email is None:
         raise SignOnFailed("email", "the ID token carries no usable email", provider_id)
-    return email.strip().lower()
+    return email
 
 
 def display_name(claims: dict[str, Any], email: str) -> str:
@@ -134,8 +145,7 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
             raise SignOnFailed("account", "the linked account was deleted", provider.id)
         if user.disabled_at is not None:
             raise sign_ins.AccountDisabled(user.id)
-        email = claims.get("email")
-        known.email = email.strip().lower()[:MAX_EMAIL_LENGTH] if isinstance(email, str) else known.email
+        known.email = usable_email(claims.get("email")) or known.email
         known.last_sign_in_at = now
         return SignedOn(user, provider, claims)
     email = _email(claims, provider.id)

@@ -241,6 +241,7 @@ def verify_id_token(settings: Settings, provider: IdentityProvider, id_token: st
     oldest = (now - MAX_TOKEN_AGE).timestamp() - LEEWAY_SECONDS
     if not isinstance(claims["iat"], (int, float)) or claims["iat"] < oldest:
         raise refuse("the ID token was issued too long ago")
-    if not isinstance(claims["sub"], str) or len(claims["sub"]) > 255:  # noqa: PLR2004 - OpenID Connect Core §2
-        raise refuse("the ID token's subject is longer than 255 characters")
+    subject = claims["sub"]
+    if not isinstance(subject, str) or len(subject) > 255 or not (subject.isascii() and subject.isprintable()):  # noqa: PLR2004
+        raise refuse("the ID token's subject is not up to 255 printable ASCII characters (OpenID Connect Core §2)")
     return dict(claims)
