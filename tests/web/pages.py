@@ -15,6 +15,16 @@ from tests.web.conftest import PASSWORD, Served, expect
 
 LIVE_MS = 1500  # a change made elsewhere shows within this, without a reload
 
+# Pixels of a colour on a canvas (its RGB within 8 of each channel): the bars drawn, seen from the page.
+PAINTED = """([canvas, rgb]) => {
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let found = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 200 && rgb.every((c, k) => Math.abs(data[i + k] - c) <= 8)) found += 1;
+  }
+  return found;
+}"""
+
 
 def rerendered(page: Any, selector: str) -> None:
     """Send the page's live stream a ``reset`` frame, and wait until the screen's ``selector`` is drawn anew."""

@@ -11,18 +11,9 @@ from sqlalchemy.orm import Session
 from models import MentorProfile
 from tests.factories.numbers import month_start, past_year
 from tests.web.conftest import DESKTOP, PHONE, SCREENSHOTS, Axe, Served, expect, new_page, shot
-from tests.web.pages import sign_in
+from tests.web.pages import PAINTED, sign_in
 
 ZONE = "Asia/Tokyo"
-# Pixels of a colour on a canvas (its RGB within 8 of each channel): the bars drawn, seen from the page.
-PAINTED = """([canvas, rgb]) => {
-  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-  let found = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (data[i + 3] > 200 && rgb.every((c, k) => Math.abs(data[i + k] - c) <= 8)) found += 1;
-  }
-  return found;
-}"""
 GREEN, BLUE = [0x1D, 0x6B, 0x3A], [0x1F, 0x5F, 0xBF]
 
 

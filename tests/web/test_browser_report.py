@@ -13,18 +13,9 @@ from sqlalchemy.orm import Session
 from models import PairingStatus, ProgrammeCoordinator, SessionStatus
 from tests.factories.reports import Cohort
 from tests.web.conftest import DESKTOP, PHONE, SCREENSHOTS, Axe, Served, expect, new_page, shot
-from tests.web.pages import sign_in
+from tests.web.pages import PAINTED, sign_in
 from workflows.reports import tallies
 
-# Pixels of a colour on a canvas (its RGB within 8 of each channel): the bars drawn, seen from the page.
-PAINTED = """([canvas, rgb]) => {
-  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-  let found = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (data[i + 3] > 200 && rgb.every((c, k) => Math.abs(data[i + k] - c) <= 8)) found += 1;
-  }
-  return found;
-}"""
 HELD = [0x1D, 0x6B, 0x3A]
 QUIET_PAIRS = 20  # paired before the others and never met: the first page of pairs at risk
 

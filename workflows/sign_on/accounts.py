@@ -18,7 +18,6 @@ Each link is told to the account's owner ("your account is now linked to …").
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import unicodedata
@@ -50,7 +49,7 @@ from workflows.accounts.users import (
 from workflows.clock import utcnow
 from workflows.errors import InvalidInput, add_or_conflict
 from workflows.sign_on import enrolment
-from workflows.sign_on.flow import REASONS, SignOnFailed, Verified
+from workflows.sign_on.flow import REASONS, SignOnFailed, Verified, digest
 
 log = structlog.get_logger(__name__)
 
@@ -76,10 +75,6 @@ class LinkNeeded:
     ticket: str
     provider: IdentityProvider
     email: str
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def owns(db: Session, provider_id: uuid.UUID, email: str) -> bool:
@@ -181,7 +176,7 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
         raise SignOnFailed("account", "the account has no password to prove it with", provider.id)
     ticket = secrets.token_urlsafe(32)
     db.execute(update(SignOnAttempt).where(SignOnAttempt.id == verified.attempt_id).values(
-        link_ticket_hash=_digest(ticket), link_user_id=existing.id,
+        link_ticket_hash=digest(ticket), link_user_id=existing.id,
         link_claims={"issuer": provider.issuer, "claims": kept_claims(claims)}))
     return LinkNeeded(ticket, provider, email)
 
@@ -236,7 +231,7 @@ def sign_in(db: Session, signed_on: SignedOn, client: ClientInfo, *, now: dateti
 
 def link_user_of(db: Session, ticket: str) -> uuid.UUID | None:
     """The account a link ticket waits on (for the sign-in throttle), if any."""
-    return db.scalar(select(SignOnAttempt.link_user_id).where(SignOnAttempt.link_ticket_hash == _digest(ticket)))
+    return db.scalar(select(SignOnAttempt.link_user_id).where(SignOnAttempt.link_ticket_hash == digest(ticket)))
 
 
 def link_with_password(db: Session, ticket: str, password: str, *, browser_secret: str | None,
@@ -246,8 +241,8 @@ def link_with_password(db: Session, ticket: str, password: str, *, browser_secre
     provider again). 401 for a wrong password, 422 for a ticket unknown, used, of another browser or older than the
     attempt."""
     now = now or utcnow()
-    attempt = db.scalar(update(SignOnAttempt).where(SignOnAttempt.link_ticket_hash == _digest(ticket),
-                                                    SignOnAttempt.browser_hash == _digest(browser_secret or ""))
+    attempt = db.scalar(update(SignOnAttempt).where(SignOnAttempt.link_ticket_hash == digest(ticket),
+                                                    SignOnAttempt.browser_hash == digest(browser_secret or ""))
                         .values(link_ticket_hash=None).returning(SignOnAttempt))
     if attempt is None or attempt.link_user_id is None or attempt.link_claims is None or attempt.expires_at <= now:
         raise InvalidInput(REASONS["link"], field="ticket")

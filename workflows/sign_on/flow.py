@@ -90,7 +90,8 @@ class Verified:
         return str(self.claims["sub"])
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
+    """How states, browser secrets and link tickets are kept: their SHA-256, hex."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -128,8 +129,8 @@ def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_se
     provider = enabled_provider(db, provider_id)
     metadata = _metadata(settings, provider)
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
-    db.add(SignOnAttempt(id=uuid.uuid4(), provider_id=provider.id, state_hash=_digest(state),
-                         browser_hash=_digest(browser_secret), nonce=nonce, code_verifier=verifier, created_at=now,
+    db.add(SignOnAttempt(id=uuid.uuid4(), provider_id=provider.id, state_hash=digest(state),
+                         browser_hash=digest(browser_secret), nonce=nonce, code_verifier=verifier, created_at=now,
                          expires_at=now + ATTEMPT_TTL))
     db.flush()
     client = OAuth2Client(None, client_id=provider.client_id, redirect_uri=redirect_uri(settings),
@@ -144,8 +145,8 @@ def _spend(db: Session, state: str, browser_secret: str | None, now: datetime) -
     callback finds none, and another browser (one a leaked callback address was opened in) neither finds nor spends
     it."""
     spent: SignOnAttempt | None = db.scalar(
-        update(SignOnAttempt).where(SignOnAttempt.state_hash == _digest(state),
-                                    SignOnAttempt.browser_hash == _digest(browser_secret or ""),
+        update(SignOnAttempt).where(SignOnAttempt.state_hash == digest(state),
+                                    SignOnAttempt.browser_hash == digest(browser_secret or ""),
                                     SignOnAttempt.used_at.is_(None))
         .values(used_at=now).returning(SignOnAttempt))
     if spent is None:
