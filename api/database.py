@@ -62,6 +62,15 @@ def end_transaction() -> None:
         session.rollback()
 
 
+def commit_now() -> None:
+    """Commit what the request wrote so far, before the view waits on something other than the database (an
+    organisation's sign-on provider): no transaction, lock or connection is held meanwhile, and what was written
+    stays whatever follows. The session begins anew at its next statement."""
+    session: Session | None = g.get("db")
+    if session is not None:
+        session.commit()
+
+
 def session_factory() -> sessionmaker[Session]:
     """The app's session factory, for work that outlives the request (a live stream's reads)."""
     factory: sessionmaker[Session] = current_app.extensions[_EXTENSION]

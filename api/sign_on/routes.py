@@ -25,7 +25,7 @@ from api.auth import audit, cookie
 from api.auth.routes import client_info, token_body
 from api.auth.schemas import TokenSchema
 from api.common.docs import PUBLIC, documents_errors
-from api.database import db_session
+from api.database import commit_now, db_session, end_transaction
 from api.ratelimit import limit_sign_on_steps, throttled_sign_in
 from api.security import current_actor, current_credential, require_login
 from api.sign_on.schemas import (
@@ -104,7 +104,7 @@ class Start(MethodView):
         limit_sign_on_steps()
         browser = secrets.token_urlsafe(32)
         try:
-            url = flow.start(db_session(), get_settings(), provider_id, browser_secret=browser)
+            url = flow.start(db_session(), get_settings(), provider_id, browser_secret=browser, pause=end_transaction)
         except SignOnFailed as failed:
             return _page("sign-on/failed", reason=failed.reason)
         _attempt_cookie(browser)
@@ -140,7 +140,8 @@ class Callback(MethodView):
         db = db_session()
         try:
             verified = flow.finish(db, get_settings(), state=args["state"], code=args["code"], error=args["error"],
-                                   issuer=args["iss"], browser_secret=request.cookies.get(ATTEMPT_COOKIE))
+                                   issuer=args["iss"], browser_secret=request.cookies.get(ATTEMPT_COOKIE),
+                                   pause=commit_now)
             with db.begin_nested():  # the account made or linked, and its sign-in, together or not at all
                 outcome = sign_on_accounts.resolve(db, verified)
                 if isinstance(outcome, sign_on_accounts.LinkNeeded):  # the attempt's cookie stays for the link
@@ -205,11 +206,13 @@ class Current(MethodView):
         provider = db.get(IdentityProvider, sign_in.provider_id) if sign_in and sign_in.provider_id else None
         if sign_in is None or provider is None or sign_in.user_id != current_actor().user_id:
             return {"provider_id": None, "display_name": None, "reauth_at": None, "end_session_url": None}
-        return {"provider_id": provider.id, "display_name": provider.display_name, "reauth_at": sign_in.reauth_at,
-                "end_session_url": _end_session_url(provider)}
+        shown = {"provider_id": provider.id, "display_name": provider.display_name, "reauth_at": sign_in.reauth_at}
+        view = flow.ProviderView.of(provider)
+        end_transaction()  # nothing held while the provider's document is read
+        return {**shown, "end_session_url": _end_session_url(view)}
 
 
-def _end_session_url(provider: IdentityProvider) -> str | None:
+def _end_session_url(provider: flow.ProviderView) -> str | None:
     settings = get_settings()
     try:
         metadata = discovery.metadata(discovery.client_for(settings, private_network=provider.private_network),

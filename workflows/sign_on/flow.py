@@ -9,6 +9,10 @@ the outbound guard, with the client secret and the PKCE verifier), and verifies 
 signature by a key the provider publishes (fetched again once for a key id it does not hold), its algorithm one the
 provider announced and asymmetric, ``iss``, ``aud`` (and ``azp``), ``exp``, ``iat`` and ``nonce``. Whatever fails ends
 in :class:`SignOnFailed`, whose ``reason`` the callback's page explains.
+
+No transaction stays open while the provider is asked: :func:`start` and :func:`finish` read (and spend) what they
+need, keep the provider's fields in a :class:`ProviderView`, and call ``pause`` (the caller ends or commits its
+transaction there) before the first request to the provider; they write again only after it answered.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -78,6 +83,29 @@ REASONS = {
 
 
 @dataclass(frozen=True)
+class ProviderView:
+    """What asking a provider needs of its row, read before the transaction ends: nothing is loaded while it is
+    asked."""
+
+    id: uuid.UUID
+    issuer: str
+    client_id: str
+    client_secret: str
+    private_network: bool
+
+    @classmethod
+    def of(cls, row: IdentityProvider | ProviderView) -> ProviderView:
+        return cls(row.id, row.issuer, row.client_id, row.client_secret, row.private_network)
+
+
+Pause = Callable[[], None]
+
+
+def _no_pause() -> None:
+    """A caller whose session is not the request's (a test's, a worker's) keeps its transaction."""
+
+
+@dataclass(frozen=True)
 class Verified:
     """An identity the provider vouched for in a verified ID token."""
 
@@ -107,7 +135,7 @@ def enabled_provider(db: Session, provider_id: uuid.UUID) -> IdentityProvider:
     return provider
 
 
-def _metadata(settings: Settings, provider: IdentityProvider) -> discovery.Metadata:
+def _metadata(settings: Settings, provider: IdentityProvider | ProviderView) -> discovery.Metadata:
     client = discovery.client_for(settings, private_network=provider.private_network)
     try:
         return discovery.metadata(client, provider.id, provider.issuer)
@@ -115,26 +143,29 @@ def _metadata(settings: Settings, provider: IdentityProvider) -> discovery.Metad
         raise SignOnFailed("provider", str(exc), provider.id) from None
 
 
-def _scopes(db: Session, provider: IdentityProvider) -> str:
+def _scopes(db: Session, provider_id: uuid.UUID) -> str:
     """OpenID's own scopes, and ``groups`` when a programme rule reads that claim (providers that know no such scope
     ignore it)."""
-    claims = set(db.scalars(select(ProviderEnrolment.claim).where(ProviderEnrolment.provider_id == provider.id)))
+    claims = set(db.scalars(select(ProviderEnrolment.claim).where(ProviderEnrolment.provider_id == provider_id)))
     return " ".join((*BASE_SCOPES, *(["groups"] if "groups" in claims else [])))
 
 
 def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_secret: str,
-          now: datetime | None = None) -> str:
-    """Record a new attempt for the browser holding ``browser_secret``; the provider's authorization URL."""
+          now: datetime | None = None, pause: Pause = _no_pause) -> str:
+    """Record a new attempt for the browser holding ``browser_secret``; the provider's authorization URL. Nothing
+    is written before ``pause``: the provider's document is read after it."""
     now = now or utcnow()
-    provider = enabled_provider(db, provider_id)
+    provider = ProviderView.of(enabled_provider(db, provider_id))
+    scopes = _scopes(db, provider.id)
+    pause()
     metadata = _metadata(settings, provider)
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     db.add(SignOnAttempt(id=uuid.uuid4(), provider_id=provider.id, state_hash=digest(state),
                          browser_hash=digest(browser_secret), nonce=nonce, code_verifier=verifier, created_at=now,
                          expires_at=now + ATTEMPT_TTL))
     db.flush()
-    client = OAuth2Client(None, client_id=provider.client_id, redirect_uri=redirect_uri(settings),
-                          scope=_scopes(db, provider), code_challenge_method="S256")
+    client = OAuth2Client(None, client_id=provider.client_id, redirect_uri=redirect_uri(settings), scope=scopes,
+                          code_challenge_method="S256")
     url, _state = client.create_authorization_url(metadata.authorization_endpoint, state=state,
                                                   code_verifier=verifier, nonce=nonce)
     return str(url)
@@ -157,9 +188,11 @@ def _spend(db: Session, state: str, browser_secret: str | None, now: datetime) -
 
 
 def finish(db: Session, settings: Settings, *, state: str | None, code: str | None, error: str | None,
-           browser_secret: str | None, issuer: str | None = None, now: datetime | None = None) -> Verified:
+           browser_secret: str | None, issuer: str | None = None, now: datetime | None = None,
+           pause: Pause = _no_pause) -> Verified:
     """The identity the provider vouched for at the end of the attempt of ``state``; :class:`SignOnFailed` else.
-    ``issuer`` is the callback's ``iss`` when the provider sends one (RFC 9207): it must be the attempt's."""
+    ``issuer`` is the callback's ``iss`` when the provider sends one (RFC 9207): it must be the attempt's. The
+    attempt is spent before ``pause`` (the caller commits it there), the provider asked after it."""
     now = now or utcnow()
     if not state:
         raise SignOnFailed("state", "the callback carries no state")
@@ -168,16 +201,18 @@ def finish(db: Session, settings: Settings, *, state: str | None, code: str | No
         raise SignOnFailed("denied", f"the provider answered {error[:64]!r}", attempt.provider_id)
     if not code or len(code) > MAX_CODE:
         raise SignOnFailed("code", "the callback carries no usable code", attempt.provider_id)
-    provider = enabled_provider(db, attempt.provider_id)
+    provider = ProviderView.of(enabled_provider(db, attempt.provider_id))
     if issuer is not None and issuer != provider.issuer:
         raise SignOnFailed("token", f"the callback names another issuer ({issuer[:100]!r})", provider.id)
+    attempt_id, nonce, verifier = attempt.id, attempt.nonce, attempt.code_verifier
+    pause()
     metadata = _metadata(settings, provider)
-    id_token = exchange(settings, provider, metadata, code=code, verifier=attempt.code_verifier)
-    claims = verify_id_token(settings, provider, id_token, nonce=attempt.nonce, now=now)
-    return Verified(provider, claims, attempt.id)
+    id_token = exchange(settings, provider, metadata, code=code, verifier=verifier)
+    claims = verify_id_token(settings, provider, id_token, nonce=nonce, now=now)
+    return Verified(enabled_provider(db, provider.id), claims, attempt_id)
 
 
-def exchange(settings: Settings, provider: IdentityProvider, metadata: discovery.Metadata, *, code: str,
+def exchange(settings: Settings, provider: IdentityProvider | ProviderView, metadata: discovery.Metadata, *, code: str,
              verifier: str) -> str:
     """The ID token the token endpoint gives for ``code`` (Authlib's client: basic auth, the PKCE verifier)."""
     session = discovery.client_for(settings, private_network=provider.private_network)
@@ -204,7 +239,7 @@ def exchange(settings: Settings, provider: IdentityProvider, metadata: discovery
     return id_token
 
 
-def verify_id_token(settings: Settings, provider: IdentityProvider, id_token: str, *, nonce: str,
+def verify_id_token(settings: Settings, provider: IdentityProvider | ProviderView, id_token: str, *, nonce: str,
                     now: datetime) -> dict[str, Any]:
     """The ID token's claims once verified (OpenID Connect Core §3.1.3.7); :class:`SignOnFailed` ("token") else."""
     def refuse(detail: str) -> SignOnFailed:

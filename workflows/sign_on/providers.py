@@ -200,9 +200,14 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
                     changes: dict[str, Any]) -> IdentityProvider:
     """Change a provider (admins): what ``changes`` names; the secret only when a new one is given."""
     _require_admin(actor)
-    provider = get_provider(db, provider_id, lock=True)
-    if "issuer" in changes or "private_network" in changes:
+    provider = get_provider(db, provider_id)
+    readdressed = "issuer" in changes or "private_network" in changes
+    if readdressed:  # read before the row is locked: no lock is held while the provider is asked
         issuer = _issuer(settings, changes.get("issuer", provider.issuer))
+        private_network = changes.get("private_network", provider.private_network)
+        check_discovery(settings, issuer, private_network=private_network)
+    provider = get_provider(db, provider_id, lock=True)
+    if readdressed:
         if issuer != provider.issuer and db.scalar(select(UserIdentity.id).where(
                 UserIdentity.provider_id == provider.id).limit(1)) is not None:
             raise Conflict("people are linked to this provider's issuer: their identities would be lost. Add the new "
@@ -210,8 +215,6 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
         if db.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer,
                                                        IdentityProvider.id != provider.id)) is not None:
             raise Conflict("a provider with this issuer exists", field="issuer")
-        private_network = changes.get("private_network", provider.private_network)
-        check_discovery(settings, issuer, private_network=private_network)
         provider.issuer, provider.private_network = issuer, private_network
     for name in ("display_name", "client_id"):
         if name in changes:
