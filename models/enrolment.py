@@ -31,6 +31,9 @@ JOIN_LINK_USES = (1, 10_000)
 ONE_PARTICIPATION = "uq_programme_participants_programme_user"
 # One invitation waiting per address and programme: inviting it again while it waits is the same invitation.
 ONE_PENDING_INVITATION = "uq_programme_invitations_pending"
+# Its predicate, as SQL text: an ``ON CONFLICT`` naming the index spells it the same, never as a parameter (a bound
+# value matches no index once PostgreSQL plans the statement without its values).
+PENDING_INVITATION = text(f"status = '{InvitationStatus.PENDING.value}'")
 INVITATION_BY_HASH = "uq_programme_invitations_token_hash"
 JOIN_LINK_BY_HASH = "uq_programme_join_links_token_hash"
 
@@ -104,8 +107,7 @@ class ProgrammeInvitation(IdMixin, Base):
         CheckConstraint(_CAPACITY_FOR_MENTORS, name="capacity_for_mentors"),
         CheckConstraint("email = lower(email) AND position('@' in email) > 1", name="email_shape"),
         CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_unless_pending"),
-        Index(ONE_PENDING_INVITATION, "programme_id", "email", unique=True,
-              postgresql_where=text("status = 'pending'")),
+        Index(ONE_PENDING_INVITATION, "programme_id", "email", unique=True, postgresql_where=PENDING_INVITATION),
         Index(INVITATION_BY_HASH, "token_hash", unique=True),
         Index("ix_programme_invitations_programme_created", "programme_id", "created_at", "id"),
         Index("ix_programme_invitations_mail_owed", "programme_id", "created_at",

@@ -98,8 +98,6 @@ UNMIRRORED = {
     "workflows/reports/dashboard.py": "with the summaries it reads: tests/workflows/reports/test_tallies.py (hand "
                                       "counts, pairs at risk) and tests/api/test_programme_report.py (who reads it)",
     "workflows/matching/explain.py": "through the API: tests/api/test_matching.py (why a pair was or was not made)",
-    "workflows/programmes/invitations.py": "through the API: tests/api/test_programme_enrolment.py (typed, uploaded, "
-                                           "answered by registering or joining)",
     "workflows/programmes/invitation_mail.py": "the hourly cap and the mails a real SMTP server receives: "
                                                "tests/api/test_programme_enrolment.py",
     "workflows/programmes/join_links.py": "through the API, a crowd at once too: tests/api/test_programme_enrolment.py",

@@ -31,6 +31,7 @@ from models import (
     ProgrammeParticipant,
     User,
 )
+from models.enrolment import PENDING_INVITATION
 from outbox import enqueue_after_commit
 from workflows.accounts.users import register_user
 from workflows.actors import Actor
@@ -93,10 +94,10 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
                        "created_at": now + timedelta(microseconds=index), "expires_at": now + INVITATION_TTL,
                        "email_status": mail})
     made: set[str] = set()
-    waiting = ProgrammeInvitation.status == InvitationStatus.PENDING  # the one-pending-per-address index
     for start in range(0, len(values), 1000):
         made.update(db.scalars(insert(ProgrammeInvitation).values(values[start:start + 1000])
-                               .on_conflict_do_nothing(index_elements=["programme_id", "email"], index_where=waiting)
+                               .on_conflict_do_nothing(index_elements=["programme_id", "email"],
+                                                       index_where=PENDING_INVITATION)
                                .returning(ProgrammeInvitation.email)))
     report.invited = [row for row in fresh if row.email in made]
     report.skipped.extend(RowError(row.line, "already invited", row.email) for row in fresh if row.email not in made)
