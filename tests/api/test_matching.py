@@ -2,7 +2,8 @@
 worker carries it out), reviews the drafts with their scores and reasons, swaps, pins and removes, and publishes;
 a pair that cannot meet is explained and never drafted; late joiners fill the room left without moving published
 pairs; a run is cancelled; in a programme whose mentees choose, a mentor's last place goes to one of the mentees who
-ask for it at once."""
+ask for it at once; a pair counts only at a start the mentor's listing offers (off the quarter hour too), and a
+draft fails to publish only for what changed since the run, saying what."""
 
 from __future__ import annotations
 
@@ -371,3 +372,91 @@ def test_a_cancel_heard_mid_run_sticks_and_runs_publication_and_edits_take_turns
         assert not runs.claim(db, uuid.UUID(lost["id"]), runs.utcnow())
     failed = client.get(f"{url}/match-runs/{lost['id']}", headers=coordinator.headers).get_json()
     assert failed["status"] == "failed" and "lost 2 times" in failed["error"]
+
+
+# A January cohort: four weeks of winter time from Monday 6 January 2031 (Berlin is UTC+1, London UTC).
+JANUARY, BEFORE_JANUARY = "2031-01-06", datetime(2030, 12, 20, 9, tzinfo=UTC)
+
+
+def _run_at(client: FlaskClient, db: Session, coordinator: Caller, programme: dict[str, Any], now: datetime
+            ) -> dict[str, Any]:
+    """:func:`_run` with the worker's clock at ``now``."""
+    asked = client.post(f"{BASE}/{programme['id']}/match-runs", headers=coordinator.headers).get_json()
+    assert runs.execute(lambda: nullcontext(db), uuid.UUID(asked["id"]), now=now) == "done"
+    return client.get(f"{BASE}/{programme['id']}/match-runs/{asked['id']}", headers=coordinator.headers).get_json()
+
+
+def _published(client: FlaskClient, db: Session, coordinator: Caller, programme: dict[str, Any], now: datetime
+               ) -> None:
+    assert client.post(f"{BASE}/{programme['id']}/match-drafts/publish", headers=coordinator.headers).status_code == 202
+    while drafts.publish_one(db, uuid.UUID(programme["id"]), now=now):
+        pass
+
+
+def test_a_pair_is_a_candidate_only_at_a_start_the_mentor_s_listing_offers(client: FlaskClient, db: Session) -> None:
+    """Lin's listing offers 60-minute sessions from 09:00, 10:00 and 11:00 Berlin time (08:00, 09:00, 10:00 UTC in
+    January); Ada is free 09:30-10:30 in London: they share an hour, but no session of Lin's fits it. Bo, free
+    09:00-10:30, fits the one at 09:00 UTC, and is the one drafted and published, at that time."""
+    coordinator, programme = running_programme(client, session_minutes=60, session_count=4, starts_on=JANUARY)
+    ids = _forms(client, coordinator, programme)
+    _settings(client, coordinator, programme, ids)
+    lin, lin_id = _mentor(client, db, coordinator, programme, ids, skills=["python"], department="Finance",
+                          hours=("09:00", "12:00"), zone="Europe/Berlin")
+    ada, ada_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales",
+                          zone="Europe/London", hours=(9 * 60 + 30, 10 * 60 + 30))
+    _, bo_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales",
+                       zone="Europe/London", hours=(9 * 60, 10 * 60 + 30))
+    run = _run_at(client, db, coordinator, programme, BEFORE_JANUARY)
+    assert [(one["mentee_participant_id"], one["mentor_participant_id"]) for one in run["result"]["pairs"]] == [
+        (bo_id, lin_id)]
+    why = client.get(f"{BASE}/{programme['id']}/match-runs/{run['id']}/explain", headers=coordinator.headers,
+                     query_string={"mentee_participant_id": ada_id, "mentor_participant_id": lin_id}).get_json()
+    assert (why["made"], why["candidate"]) == (False, False)
+    assert why["explanation"] == (f"{_name(ada)} and {_name(lin)}: 7 h a week in common, but no time for a 60-minute "
+                                  f"session in week 1 from {JANUARY} (sessions every week)")
+    assert db.scalars(select(MatchDraft.first_start)).all() == [datetime(2031, 1, 6, 9, tzinfo=UTC)]
+    _published(client, db, coordinator, programme, BEFORE_JANUARY)
+    assert _drafts(client, coordinator, programme) == {}
+    pairing = db.scalars(select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"]))).one()
+    assert (str(pairing.mentee_participant_id), pairing.first_start) == (bo_id, datetime(2031, 1, 6, 9, tzinfo=UTC))
+
+
+def test_a_start_off_the_quarter_hour_that_the_listing_offers_makes_a_candidate(client: FlaskClient,
+                                                                                 db: Session) -> None:
+    """50-minute sessions from 09:00 Berlin time: 09:00, 09:50 and 10:40 (08:00, 08:50 and 09:40 UTC). Cy, free
+    09:40-10:30 in London, fits the last one exactly."""
+    coordinator, programme = running_programme(client, session_minutes=50, session_count=4, starts_on=JANUARY)
+    ids = _forms(client, coordinator, programme)
+    _settings(client, coordinator, programme, ids)
+    _, lin_id = _mentor(client, db, coordinator, programme, ids, skills=["python"], department="Finance",
+                        hours=("09:00", "12:00"), zone="Europe/Berlin")
+    _, cy_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales",
+                        zone="Europe/London", hours=(9 * 60 + 40, 10 * 60 + 30))
+    run = _run_at(client, db, coordinator, programme, BEFORE_JANUARY)
+    assert [(one["mentee_participant_id"], one["mentor_participant_id"]) for one in run["result"]["pairs"]] == [
+        (cy_id, lin_id)]
+    assert db.scalars(select(MatchDraft.first_start)).all() == [datetime(2031, 1, 6, 9, 40, tzinfo=UTC)]
+    _published(client, db, coordinator, programme, BEFORE_JANUARY)
+    pairing = db.scalars(select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"]))).one()
+    assert pairing.first_start == datetime(2031, 1, 6, 9, 40, tzinfo=UTC)
+
+
+def test_a_draft_fails_to_publish_only_for_what_changed_since_the_run_and_says_what(client: FlaskClient,
+                                                                                     db: Session) -> None:
+    coordinator, programme = running_programme(client, session_minutes=60, session_count=4, starts_on=JANUARY)
+    ids = _forms(client, coordinator, programme)
+    _settings(client, coordinator, programme, ids)
+    lin, _ = _mentor(client, db, coordinator, programme, ids, skills=["python"], department="Finance",
+                     hours=("09:00", "12:00"), zone="Europe/Berlin")
+    ada, _ = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales",
+                     zone="Europe/London", hours=(9 * 60, 10 * 60 + 30))
+    _run_at(client, db, coordinator, programme, BEFORE_JANUARY)
+    # Since the run, Lin is away for the whole term.
+    profile = db.scalars(select(MentorProfile).where(MentorProfile.user_id == lin.user.id)).one()
+    assert client.put(f"/api/v1/mentor-profiles/{profile.id}/time-off", headers=lin.headers, json={"time_off": [
+        {"start": "2031-01-01T00:00", "end": "2031-03-01T00:00", "note": "Away"}]}).status_code == 200
+    _published(client, db, coordinator, programme, BEFORE_JANUARY)
+    (failed,) = _drafts(client, coordinator, programme).values()
+    assert (failed["status"], failed["problem"]) == (
+        "failed", "none of the series' times is free: the mentor is not available at that time")
+    assert ada and db.scalars(select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"]))).all() == []

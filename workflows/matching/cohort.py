@@ -1,15 +1,18 @@
 """A programme's cohort as the matcher reads it, gathered once per run and kept with it (``match_runs.inputs``).
 
-Each person's free time over the programme's first four weeks is a bitset of 15-minute steps, computed once per
-person, so every pair's overlap is one matrix product (``workflows.matching.scores``):
+Each person's free time over the programme's first four weeks is read once per person, in minutes since the
+period's start, so every pair's overlap is one matrix product (``workflows.matching.scores``):
 
-- a mentor's: the starts at which a session of the agreed length is free on their programme listing, from the slot
-  engine (weekly hours, date overrides, time off, buffers, day and week limits, busy times from their own calendar,
-  accepted bookings), every 15 minutes, for all mentors at once (``slots.free_starts_each``);
+- a mentor's: the starts their programme listing offers for a session of the agreed length, from the slot engine
+  (its own step from each opening of their hours; weekly hours, date overrides, time off, buffers, day and week
+  limits, busy times from their own calendar, accepted bookings), for all mentors at once
+  (``slots.free_starts_each``): the very times a pairing can ask for, a start off the quarter hour included;
 - a mentee's: their weekly windows from the intake, in their own zone, day by day (so 18:00 stays 18:00 local across
-  a DST change), less their accepted bookings; any time when they gave none.
+  a DST change), each window apart (a session fits in one, as a pairing's first time reads them), less their
+  accepted bookings; any time when they gave none.
 
 The mentors' part runs in chunks, with a callback between them: the run's progress, and where a cancel is heard.
+Runs kept from before (``version`` 1) held both on a 15-minute grid; :func:`current` reads them as today's.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ from workflows.skills import normalise_skill
 
 STEP = timedelta(minutes=15)
 STEPS_PER_DAY = 96
+MINUTE = timedelta(minutes=1)
+VERSION = 2
 WEEKS = 4
 MENTOR_CHUNK = 50
 # A cohort the matcher takes in one run: its score matrices and its solve stay within memory and the time limit.
@@ -67,7 +72,7 @@ Bits = NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class Period:
-    """The four weeks matched on: from the programme's start (or now, when later), on a 15-minute step."""
+    """The four weeks matched on: from the programme's start (or now, when later), at a quarter hour."""
 
     start: datetime
     weeks: int = WEEKS
@@ -77,12 +82,16 @@ class Period:
         return self.weeks * 7 * STEPS_PER_DAY
 
     @property
+    def minutes(self) -> int:
+        return self.weeks * 7 * MINUTES_PER_DAY
+
+    @property
     def end(self) -> datetime:
         return self.start + timedelta(weeks=self.weeks)
 
-    def index(self, moment: datetime) -> int:
-        """The step a moment falls in (a start between two steps counts from the next)."""
-        return -((self.start - moment) // STEP)
+    def minute(self, moment: datetime, *, up: bool = False) -> int:
+        """The minutes since the start to a moment (to the minute after it, ``up``, when it falls between two)."""
+        return -((self.start - moment) // MINUTE) if up else (moment - self.start) // MINUTE
 
     @classmethod
     def of(cls, programme: Programme, now: datetime) -> Period:
@@ -93,12 +102,24 @@ class Period:
         return cls(minute + timedelta(minutes=-minute.minute % 15))
 
 
-def pack(bits: Bits) -> str:
-    return base64.b64encode(np.packbits(bits).tobytes()).decode()
-
-
 def unpack(text: str, steps: int) -> Bits:
     return np.unpackbits(np.frombuffer(base64.b64decode(text), dtype=np.uint8), count=steps).astype(bool)
+
+
+def current(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A run's inputs as this version reads them: those of a run kept from version 1 (free steps and starts on a
+    15-minute grid, packed) as minutes."""
+    if int(inputs.get("version", 1)) >= VERSION:
+        return inputs
+    steps, every = int(inputs["weeks"]) * 7 * STEPS_PER_DAY, STEP // MINUTE
+    mentees = []
+    for one in inputs["mentees"]:
+        edges = np.diff(np.concatenate([[0], unpack(one["free"], steps).astype(np.int8), [0]]))
+        spans = zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+        mentees.append({**one, "free": [[int(lower) * every, int(upper) * every] for lower, upper in spans]})
+    mentors = [{**one, "starts": [int(step) * every for step in np.flatnonzero(unpack(one["starts"], steps))]}
+               for one in inputs["mentors"]]
+    return {**inputs, "version": VERSION, "mentees": mentees, "mentors": mentors}
 
 
 def digest(inputs: dict[str, Any]) -> str:
@@ -135,23 +156,35 @@ def _offset(zone: str, moment: datetime) -> float:
 # --- free time -------------------------------------------------------------------------------------------
 
 
+Spans = list[list[int]]  # [from, to) pairs, in minutes since the period's start
+
+
 def _mentee_free(period: Period, zone_name: str, windows: Sequence[tuple[int, int, int]],
-                 busy: Sequence[tuple[datetime, datetime]]) -> Bits:
+                 busy: Sequence[tuple[datetime, datetime]]) -> Spans:
+    """Each window on each local date of the period, less every minute a commitment touches, in start order."""
     if not windows:
-        free = np.ones(period.steps, dtype=bool)
+        spans = [(0, period.minutes)]
     else:
-        free = np.zeros(period.steps, dtype=bool)
+        spans = []
         zone = ZoneInfo(zone_name)
         first = period.start.astimezone(zone).date() - timedelta(days=1)
         for offset in range(period.weeks * 7 + 2):
             day = first + timedelta(days=offset)
-            for weekday, start_minute, end_minute in windows:
-                if weekday == day.weekday():
-                    _mark(free, period, _wall(day, start_minute, zone), _wall(day, end_minute, zone))
-    for start, end in busy:  # every step the commitment touches
-        lower, upper = max((start - period.start) // STEP, 0), min(period.index(end), period.steps)
+            spans.extend((period.minute(_wall(day, start_minute, zone), up=True),
+                          period.minute(_wall(day, end_minute, zone)))
+                         for weekday, start_minute, end_minute in windows if weekday == day.weekday())
+    cuts = sorted((period.minute(start), period.minute(end, up=True)) for start, end in busy)
+    free: Spans = []
+    for opens, closes in sorted(spans):
+        lower, upper = max(opens, 0), min(closes, period.minutes)
+        for cut_lower, cut_upper in cuts:
+            if cut_upper <= lower or cut_lower >= upper:
+                continue
+            if cut_lower > lower:
+                free.append([lower, cut_lower])
+            lower = max(lower, cut_upper)
         if lower < upper:
-            free[lower:upper] = False
+            free.append([lower, upper])
     return free
 
 
@@ -161,19 +194,10 @@ def _wall(day: date, minute: int, zone: ZoneInfo) -> datetime:
         if minute < MINUTES_PER_DAY else datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
 
 
-def _mark(bits: Bits, period: Period, start: datetime, end: datetime) -> None:
-    lower, upper = max(period.index(start), 0), min((end - period.start) // STEP, period.steps)
-    if lower < upper:
-        bits[lower:upper] = True
-
-
-def _starts(period: Period, moments: Sequence[datetime]) -> Bits:
-    """The steps of the starts on the 15-minute grid (one at 09:10 is left out: rounding it would claim a start
-    the mentor does not have)."""
-    bits = np.zeros(period.steps, dtype=bool)
-    indexes = [(moment - period.start) // STEP for moment in moments if (moment - period.start) % STEP == timedelta()]
-    bits[[i for i in indexes if 0 <= i < period.steps]] = True
-    return bits
+def _starts(period: Period, moments: Sequence[datetime]) -> list[int]:
+    """The starts in the period, in minutes since its start (the slot engine's are whole minutes)."""
+    return [period.minute(moment) for moment in moments
+            if period.start <= moment < period.end and (moment - period.start) % MINUTE == timedelta()]
 
 
 # --- the cohort, read -------------------------------------------------------------------------------------
@@ -259,7 +283,7 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
         zone = person.timezone or "UTC"  # as a pairing's first time reads the windows (the intake keeps a zone)
         mentee_rows.append({"id": str(person.id), "name": name, "zone": zone, "offset": _offset(zone, period.start),
                             "answers": answers(person, "mentee"),
-                            "free": pack(_mentee_free(period, zone, windows[person.id], busy[person.user_id]))})
+                            "free": _mentee_free(period, zone, windows[person.id], busy[person.user_id])})
 
     listings = {row.mentor_profile_id: row for row in db.scalars(select(Listing).where(
         Listing.programme_id == programme.id, Listing.mentor_profile_id.in_([p.id for p in profiles.values()])))}
@@ -268,7 +292,7 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
                       if p.user_id in profiles and profiles[p.user_id].id in listings]
     for first in range(0, len(chunk_listings), MENTOR_CHUNK):
         starts.update(free_starts_each(db, chunk_listings[first:first + MENTOR_CHUNK], start=period.start,
-                                       end=period.end, step=STEP, now=now, minutes=programme.session_minutes))
+                                       end=period.end, now=now, minutes=programme.session_minutes))
         if progress is not None:
             progress(min(first + MENTOR_CHUNK, len(chunk_listings)), len(chunk_listings))
     mentor_rows = []
@@ -282,8 +306,8 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
             "answers": answers(person, "mentor"), "capacity": capacity,
             "left": max(capacity - live.get(person.id, 0) - held[str(person.id)], 0),
             "no_shows": no_shows.get(profile.id, 0) if profile is not None else 0,
-            "starts": pack(_starts(period, starts.get(listing.id, []) if listing is not None else []))})
-    return {"version": 1, "programme_id": str(programme.id), "period_start": period.start.isoformat(),
+            "starts": _starts(period, starts.get(listing.id, []) if listing is not None else [])})
+    return {"version": VERSION, "programme_id": str(programme.id), "period_start": period.start.isoformat(),
             "weeks": period.weeks, "session_minutes": programme.session_minutes,
             "cadence_weeks": programme.cadence_weeks, "settings": settings.as_json(),
             "mentees": mentee_rows, "mentors": mentor_rows, "pinned": [list(pair) for pair in pinned]}

@@ -170,8 +170,10 @@ def publish_one(db: Session, programme_id: uuid.UUID, *, now: datetime | None = 
     programme = db.get_one(Programme, programme_id)
     starts = datetime.combine(programme.starts_on, time(), UTC) if programme.starts_on else None
     first = draft.first_start if draft.first_start is not None and draft.first_start > (now or utcnow()) else None
-    # The run's first common start first; when the listing does not offer that start (its own step), the pair's
-    # first common free time as a coordinator's pairing finds it.
+    # The run's first common start (one the mentor's listing offered); when its series is refused, what was booked
+    # or marked busy since took it: then the pair's first common free time now, as a coordinator's pairing finds it.
+    # A draft that fails says why the run's time failed, not that nothing else was found.
+    refusals: list[str] = []
     for start in dict.fromkeys((first, None)):
         try:
             with db.begin_nested():
@@ -182,8 +184,16 @@ def publish_one(db: Session, programme_id: uuid.UUID, *, now: datetime | None = 
                 db.delete(draft)
             return True
         except DomainError as refusal:
-            draft.status, draft.problem = DraftStatus.FAILED, str(refusal)[:500]
+            refusals.append(_problem(refusal))
+    draft.status, draft.problem = DraftStatus.FAILED, refusals[0][:500]
     return True
+
+
+def _problem(refusal: DomainError) -> str:
+    """A refusal in a coordinator's words: a series none of whose times is free says why its first one is not."""
+    left_out = refusal.details.get("left_out") or []
+    reason = left_out[0].get("reason") if left_out else None
+    return f"{refusal.message}: {reason}" if reason else refusal.message
 
 
 def _publisher(draft: MatchDraft) -> str:

@@ -285,7 +285,7 @@ def _drafts(db: Session, programme: Programme, run: MatchRun, matrix: Matrix, no
             continue
         room[mentor] -= 1
         found = matrix.first_common_start(index[pair["mentee_participant_id"]], column[pair["mentor_participant_id"]])
-        first = start + found * timedelta(minutes=15) if found is not None else None
+        first = start + timedelta(minutes=found) if found is not None else None
         made.append({"id": uuid.uuid4(), "programme_id": programme.id, "run_id": run.id,
                      "mentee_participant_id": mentee, "mentor_participant_id": mentor, "score": pair["score"],
                      "reasons": pair["reasons"], "pinned": False, "status": DraftStatus.DRAFT, "created_at": now,

@@ -1,11 +1,13 @@
 """Every possible pair of a cohort scored at once, from its inputs (``workflows.matching.cohort``), with the reasons
 a coordinator reads.
 
-Free time is matrix arithmetic over bitsets of 15-minute steps: the hours a week a mentee and a mentor have in
-common are one product of their free-time matrices; whether they can meet at the agreed cadence is, for each week
-(or fortnight) of the four, one product of the matrices of the steps at which a whole session can start. A pair
-that cannot meet in every one of those periods, or that breaks a hard rule, is not a candidate: its score is 0 and
-the solver never assigns it.
+Free time is matrix arithmetic over bitsets: the hours a week a mentee and a mentor have in common are one product
+of their free-time matrices on 15-minute steps (a mentor's free time: what the sessions their listing offers
+cover); whether they can meet at the agreed cadence is, for each week (or fortnight) of the four, one product of the
+matrices of the instants at which some mentor's listing offers a start (to the minute): those the mentor offers, and
+those from which a whole session fits one of the mentee's windows. A pair that cannot meet in every one of those
+periods, or that breaks a hard rule, is not a candidate: its score is 0 and the solver never assigns it; a
+candidate's first common start is one its mentor's listing offers.
 
 A candidate's score is 0 to 100: the weighted mean of its parts, each 0 to 1: each soft criterion (the share of the
 mentee's choices the mentor shares, or the same answer), free time in common (full marks at four sessions' length a
@@ -15,7 +17,6 @@ is 1; three or more, 0).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,29 +24,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from workflows.matching.cohort import STEP, Bits, unpack
+from workflows.matching.cohort import MINUTE, STEP, STEPS_PER_DAY, Bits, current
 from workflows.matching.settings import Kind, Settings
 
 Floats = NDArray[np.float64]
 NO_SHOWS_AT_ZERO = 3
 
 
-def _dilated(starts: Bits, length: int) -> Bits:
-    """Each row's steps covered by a session of ``length`` steps starting at one of its starts."""
-    counts = np.cumsum(starts, axis=1, dtype=np.int32)
-    before = np.zeros_like(counts)
-    before[:, length:] = counts[:, :-length]
-    return (counts - before) > 0
-
-
-def _eroded(free: Bits, length: int) -> Bits:
-    """Each row's steps at which a session of ``length`` steps starts and ends in free time."""
-    counts = np.concatenate([np.zeros((free.shape[0], 1), np.int32), np.cumsum(free, axis=1, dtype=np.int32)], axis=1)
-    starts = np.zeros_like(free)
-    span = free.shape[1] - length + 1
-    if span > 0:
-        starts[:, :span] = (counts[:, length:length + span] - counts[:, :span]) == length
-    return starts
+def _covered(owners: list[int], lowers: NDArray[np.int64], uppers: NDArray[np.int64], rows: int, width: int
+             ) -> Bits:
+    """Each row's positions in [0, width) inside one of its [lower, upper) ranges (``owners`` names the row of
+    each)."""
+    kept = lowers < uppers
+    at = np.asarray(owners, np.int64)[kept]
+    delta = np.zeros((rows, width + 1), np.int16)
+    np.add.at(delta, (at, lowers[kept]), 1)
+    np.add.at(delta, (at, uppers[kept]), -1)
+    return np.cumsum(delta[:, :width], axis=1, dtype=np.int16) > 0
 
 
 def _vocabulary(values: list[Any]) -> dict[str, int]:
@@ -76,13 +71,15 @@ class Matrix:
     broken: NDArray[np.int16]  # the first hard criterion broken (-1: none)
     left: NDArray[np.int64]
     counts: dict[int, NDArray[np.float32]] = field(default_factory=dict)  # per soft criterion: shared or same
-    mentee_starts: Bits = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
-    mentor_starts: Bits = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    free: FreeTime | None = None
 
     def first_common_start(self, row: int, column: int) -> int | None:
-        """The first step at which a whole session can start for both, if any."""
-        common = self.mentee_starts[row] & self.mentor_starts[column]
-        return int(np.argmax(common)) if common.any() else None
+        """The first start the mentor's listing offers from which a whole session fits the mentee's free time, in
+        minutes since the period's start; ``None`` when there is none."""
+        if self.free is None:
+            return None
+        common = self.free.mentee_starts[row] & self.free.mentor_starts[column]
+        return int(self.free.instants[np.argmax(common)]) if common.any() else None
 
     @property
     def mentees(self) -> list[dict[str, Any]]:
@@ -98,28 +95,69 @@ class Matrix:
         return self.candidate & (self.left > 0)[None, :]
 
 
-def free_time(inputs: dict[str, Any]) -> tuple[Bits, Bits, Bits, Bits]:
-    """The mentees' free steps and session starts, the mentors' free steps and session starts."""
-    steps = int(inputs["weeks"]) * 7 * 96
-    length = math.ceil(int(inputs["session_minutes"]) / (STEP.total_seconds() / 60))
-    mentee_free = np.array([unpack(one["free"], steps) for one in inputs["mentees"]], dtype=bool).reshape(-1, steps)
-    mentor_starts = np.array([unpack(one["starts"], steps) for one in inputs["mentors"]],
-                             dtype=bool).reshape(-1, steps)
-    return mentee_free, _eroded(mentee_free, length), _dilated(mentor_starts, length), mentor_starts
+@dataclass(frozen=True)
+class FreeTime:
+    """A cohort's free time as the scores read it: on the period's 15-minute steps, what each mentee has free and
+    what the sessions each mentor's listing offers cover (the hours in common); and at each instant at which some
+    mentor's listing offers a start (minutes since the period's start, in order), the mentors who offer it and the
+    mentees from whom a whole session fits one span of their free time."""
+
+    mentee_free: Bits
+    mentor_free: Bits
+    instants: NDArray[np.int64]
+    mentee_starts: Bits
+    mentor_starts: Bits
+
+
+def _spans(people: list[dict[str, Any]], key: str, length: int) -> tuple[list[int], NDArray[np.int64],
+                                                                           NDArray[np.int64]]:
+    """Each person's ranges, flat: whose, from, to (a mentor's: each start, and the end of its session)."""
+    owners, lowers, uppers = [], [], []
+    for row, one in enumerate(people):
+        for value in one[key]:
+            lower, upper = (value[0], value[1]) if isinstance(value, list) else (value, value + length)
+            owners.append(row)
+            lowers.append(lower)
+            uppers.append(upper)
+    return owners, np.asarray(lowers, np.int64), np.asarray(uppers, np.int64)
+
+
+def free_time(inputs: dict[str, Any]) -> FreeTime:
+    """The cohort's :class:`FreeTime`, from its inputs (:func:`workflows.matching.cohort.current`)."""
+    inputs = current(inputs)
+    mentees, mentors = inputs["mentees"], inputs["mentors"]
+    steps, every = int(inputs["weeks"]) * 7 * STEPS_PER_DAY, STEP // MINUTE
+    length = int(inputs["session_minutes"])
+    mentee_spans, mentor_spans = _spans(mentees, "free", length), _spans(mentors, "starts", length)
+    instants = np.unique(mentor_spans[1])
+    mentor_starts = np.zeros((len(mentors), len(instants)), dtype=bool)
+    mentor_starts[np.asarray(mentor_spans[0], np.int64), np.searchsorted(instants, mentor_spans[1])] = True
+    owners, lowers, uppers = mentee_spans
+    return FreeTime(
+        mentee_free=_covered(owners, -(-lowers // every), np.minimum(uppers // every, steps), len(mentees), steps),
+        mentor_free=_covered(mentor_spans[0], -(-mentor_spans[1] // every),
+                             np.minimum(mentor_spans[2] // every, steps), len(mentors), steps),
+        instants=instants, mentor_starts=mentor_starts,
+        mentee_starts=_covered(owners, np.searchsorted(instants, lowers, "left"),
+                               np.searchsorted(instants, uppers - length, "right"), len(mentees), len(instants)))
 
 
 def compute(inputs: dict[str, Any]) -> Matrix:
+    inputs = current(inputs)
     settings = Settings.of(inputs["settings"])
     mentees, mentors = inputs["mentees"], inputs["mentors"]
     n, m, weeks = len(mentees), len(mentors), int(inputs["weeks"])
-    mentee_free, mentee_starts, mentor_free, mentor_starts = free_time(inputs)
-    hours = (mentee_free.astype(np.float32) @ mentor_free.T.astype(np.float32)).astype(np.float64) / 4 / weeks
-    periods = weeks // int(inputs["cadence_weeks"])
-    width = mentee_free.shape[1] // max(periods, 1)
+    free = free_time(inputs)
+    hours = (free.mentee_free.astype(np.float32) @ free.mentor_free.T.astype(np.float32)).astype(np.float64) / 4 \
+        / weeks
+    periods = max(weeks // int(inputs["cadence_weeks"]), 1)
+    width = weeks * 7 * STEPS_PER_DAY * (STEP // MINUTE) // periods
+    bounds = np.searchsorted(free.instants, [period * width for period in range(periods + 1)])
     short = np.full((n, m), -1, np.int16)
     for period in range(periods):
-        window = slice(period * width, (period + 1) * width)
-        common = (mentee_starts[:, window].astype(np.float32) @ mentor_starts[:, window].T.astype(np.float32)) > 0
+        window = slice(bounds[period], bounds[period + 1])
+        common = (free.mentee_starts[:, window].astype(np.float32)
+                  @ free.mentor_starts[:, window].T.astype(np.float32)) > 0
         short[(short < 0) & ~common] = period
     broken = np.full((n, m), -1, np.int16)
     parts: list[tuple[float, Floats]] = []
@@ -160,8 +198,7 @@ def compute(inputs: dict[str, Any]) -> Matrix:
     score = sum((weight * part for weight, part in parts if weight > 0), np.zeros((n, m))) * 100 / total_weight
     candidate = (short < 0) & (broken < 0)
     score = np.round(np.where(candidate, score, 0.0), 2)
-    return Matrix(inputs, settings, score, candidate, np.round(hours, 2), short, broken, left, counts,
-                  mentee_starts, mentor_starts)
+    return Matrix(inputs, settings, score, candidate, np.round(hours, 2), short, broken, left, counts, free)
 
 
 # --- reasons ---------------------------------------------------------------------------------------------

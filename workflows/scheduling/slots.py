@@ -277,12 +277,20 @@ def has_free_slot(db: Session, listing: Listing, *, start: datetime, end: dateti
     return next(_free_starts(db, listing, start, end, now), None) is not None
 
 
-def free_starts_each(db: Session, listings: Sequence[Listing], *, start: datetime, end: datetime, step: timedelta,
+def _step(listing: Listing, length: timedelta | None) -> timedelta:
+    """A listing's slot step when its sessions take ``length``: its own step, else that length (as the listing has
+    once its length is set to it)."""
+    if listing.slot_step_minutes:
+        return timedelta(minutes=listing.slot_step_minutes)
+    return length or timedelta(minutes=listing.duration_minutes)
+
+
+def free_starts_each(db: Session, listings: Sequence[Listing], *, start: datetime, end: datetime,
                      now: datetime | None = None, minutes: int | None = None) -> dict[uuid.UUID, list[datetime]]:
-    """Of each one-mentor listing, its free starts in [start, end) every ``step`` from each opening (not its own
-    step), of a session of ``minutes`` (its own length unless given): a cohort's free time at once, each mentor its
-    own group, with the same rules as :func:`free_slots`. Listings with the same terms share their queries (four or
-    five, however many mentors)."""
+    """Of each one-mentor listing, its free starts in [start, end) as :func:`free_slots` offers them (its own step
+    from each opening, its own rules), of a session of ``minutes`` (its own length unless given: a listing's step
+    is then its slot step, else that length): a cohort's free time at once, each mentor its own group. Listings
+    with the same terms share their queries (four or five, however many mentors)."""
     now = now or utcnow()
     found: dict[uuid.UUID, list[datetime]] = {listing.id: [] for listing in listings}
     alike: dict[tuple[object, ...], list[Listing]] = defaultdict(list)
@@ -290,11 +298,12 @@ def free_starts_each(db: Session, listings: Sequence[Listing], *, start: datetim
     for listing in listings:
         rules = ListingRules.of(listing)
         own = listing.id if rules.per_day is not None or rules.per_week is not None else None
-        key = (length or rules.duration, rules.before, rules.after, rules.notice, rules.days_ahead, own)
+        key = (length or rules.duration, _step(listing, length), rules.before, rules.after, rules.notice,
+               rules.days_ahead, own)
         alike[key].append(listing)
     for group in alike.values():
         first = ListingRules.of(group[0])
-        rules = replace(first, step=step, duration=length or first.duration)
+        rules = replace(first, step=_step(group[0], length), duration=length or first.duration)
         earliest = max(start, now + rules.notice)
         horizon = rules.horizon(now)
         latest = min(end, horizon) if horizon is not None else end
@@ -310,8 +319,8 @@ def free_starts_each(db: Session, listings: Sequence[Listing], *, start: datetim
         ordered = list(mentors.values())
         blocked = blocked_starts(db, [[c.id] for c in ordered], earliest, latest, rules.duration,
                                  before=rules.before, after=rules.after, extra=extra)
-        minutes, step_minutes = int(rules.duration.total_seconds() // 60), int(step.total_seconds() // 60)
+        minutes, step_minutes = int(rules.duration.total_seconds() // 60), int(rules.step.total_seconds() // 60)
         for calendar, intervals in zip(ordered, blocked, strict=True):
-            runs = _joined(_runs(calendar, minutes, step_minutes, start=earliest, end=latest), step)
-            found[mentor_of[calendar.id]] = list(_free(runs, intervals, step))
+            runs = _joined(_runs(calendar, minutes, step_minutes, start=earliest, end=latest), rules.step)
+            found[mentor_of[calendar.id]] = list(_free(runs, intervals, rules.step))
     return found
