@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -31,16 +32,25 @@ Floats = NDArray[np.float64]
 NO_SHOWS_AT_ZERO = 3
 
 
-def _covered(owners: list[int], lowers: NDArray[np.int64], uppers: NDArray[np.int64], rows: int, width: int
+def _tally(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The distinct values, in order, and how often each comes (``np.unique``'s, without its first call's cost of a
+    third of a second)."""
+    ordered = np.sort(values)
+    first = np.concatenate([[True], ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, dtype=bool)
+    return ordered[first], np.diff(np.append(np.flatnonzero(first), len(ordered)))
+
+
+def _covered(owners: NDArray[np.int64], lowers: NDArray[np.int64], uppers: NDArray[np.int64], rows: int, width: int
              ) -> Bits:
     """Each row's positions in [0, width) inside one of its [lower, upper) ranges (``owners`` names the row of
     each)."""
     kept = lowers < uppers
-    at = np.asarray(owners, np.int64)[kept]
-    delta = np.zeros((rows, width + 1), np.int16)
-    np.add.at(delta, (at, lowers[kept]), 1)
-    np.add.at(delta, (at, uppers[kept]), -1)
-    return np.cumsum(delta[:, :width], axis=1, dtype=np.int16) > 0
+    at = owners[kept] * (width + 1)
+    delta = np.zeros(rows * (width + 1), np.int16)
+    for ends, sign in ((lowers, 1), (uppers, -1)):
+        where, count = _tally(at + ends[kept])
+        delta[where] += sign * count.astype(np.int16)
+    return np.cumsum(delta.reshape(rows, width + 1)[:, :width], axis=1, dtype=np.int16) > 0
 
 
 def _vocabulary(values: list[Any]) -> dict[str, int]:
@@ -109,17 +119,12 @@ class FreeTime:
     mentor_starts: Bits
 
 
-def _spans(people: list[dict[str, Any]], key: str, length: int) -> tuple[list[int], NDArray[np.int64],
-                                                                           NDArray[np.int64]]:
-    """Each person's ranges, flat: whose, from, to (a mentor's: each start, and the end of its session)."""
-    owners, lowers, uppers = [], [], []
-    for row, one in enumerate(people):
-        for value in one[key]:
-            lower, upper = (value[0], value[1]) if isinstance(value, list) else (value, value + length)
-            owners.append(row)
-            lowers.append(lower)
-            uppers.append(upper)
-    return owners, np.asarray(lowers, np.int64), np.asarray(uppers, np.int64)
+def _flat(people: list[dict[str, Any]], key: str, width: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Everyone's ``key`` in one array of ``width`` columns, and the row of each of its lines."""
+    sizes = [len(one[key]) for one in people]
+    values = np.fromiter(chain.from_iterable(chain.from_iterable(one[key] for one in people)) if width > 1
+                         else chain.from_iterable(one[key] for one in people), np.int64)
+    return values.reshape(-1, width), np.repeat(np.arange(len(people), dtype=np.int64), sizes)
 
 
 def free_time(inputs: dict[str, Any]) -> FreeTime:
@@ -128,17 +133,18 @@ def free_time(inputs: dict[str, Any]) -> FreeTime:
     mentees, mentors = inputs["mentees"], inputs["mentors"]
     steps, every = int(inputs["weeks"]) * 7 * STEPS_PER_DAY, STEP // MINUTE
     length = int(inputs["session_minutes"])
-    mentee_spans, mentor_spans = _spans(mentees, "free", length), _spans(mentors, "starts", length)
-    instants = np.unique(mentor_spans[1])
+    spans, whose_span = _flat(mentees, "free", 2)
+    starts, whose_start = _flat(mentors, "starts", 1)
+    lowers, uppers, starts = spans[:, 0], spans[:, 1], starts[:, 0]
+    instants = _tally(starts)[0]
     mentor_starts = np.zeros((len(mentors), len(instants)), dtype=bool)
-    mentor_starts[np.asarray(mentor_spans[0], np.int64), np.searchsorted(instants, mentor_spans[1])] = True
-    owners, lowers, uppers = mentee_spans
+    mentor_starts[whose_start, np.searchsorted(instants, starts)] = True
     return FreeTime(
-        mentee_free=_covered(owners, -(-lowers // every), np.minimum(uppers // every, steps), len(mentees), steps),
-        mentor_free=_covered(mentor_spans[0], -(-mentor_spans[1] // every),
-                             np.minimum(mentor_spans[2] // every, steps), len(mentors), steps),
+        mentee_free=_covered(whose_span, -(-lowers // every), np.minimum(uppers // every, steps), len(mentees), steps),
+        mentor_free=_covered(whose_start, -(-starts // every), np.minimum((starts + length) // every, steps),
+                             len(mentors), steps),
         instants=instants, mentor_starts=mentor_starts,
-        mentee_starts=_covered(owners, np.searchsorted(instants, lowers, "left"),
+        mentee_starts=_covered(whose_span, np.searchsorted(instants, lowers, "left"),
                                np.searchsorted(instants, uppers - length, "right"), len(mentees), len(instants)))
 
 
