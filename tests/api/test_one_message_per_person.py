@@ -19,7 +19,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Booking, EmailStatus, MentorshipSession, Notification, OutboxEvent
+from models import Booking, EmailStatus, MatchDraft, MentorshipSession, Notification, OutboxEvent
 from outbox import REGISTRY
 from outbox.batches import claim_due
 from tests.api_calls import future, request_booking
@@ -28,6 +28,7 @@ from tests.factories.mentors import ListingFactory
 from tests.factories.programmes import BASE, joined, running_programme
 from tests.mail import Mailbox
 from workflows.calendar_owed import calendar_uid
+from workflows.matching import drafts
 from workflows.notifications import mail
 
 SERIES = "/api/v1/booking-series"
@@ -240,3 +241,28 @@ def test_a_cancelled_booking_takes_its_event_out_of_the_invitees_calendar(
     assert int(event["sequence"]) > int(invited["sequence"])
     assert [part.get_param("method") for part in told.walk() if part.get_content_type() == "text/calendar"] == [
         "CANCEL"]
+
+
+def test_a_publication_tells_each_person_once(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    coordinator, programme = running_programme(client, session_count=4, session_minutes=60)
+    mentor, mentor_id = joined(client, coordinator, programme, "mentor", capacity=1)
+    mentee, mentee_id = joined(client, coordinator, programme, "mentee")
+    db.add(MatchDraft(id=uuid.uuid4(), programme_id=uuid.UUID(programme["id"]),
+                      mentor_participant_id=uuid.UUID(mentor_id), mentee_participant_id=uuid.UUID(mentee_id),
+                      score=80.0))
+    db.flush()
+    work_through(db)
+    mailbox.inbox.messages.clear()
+    published = client.post(f"{BASE}/{programme['id']}/match-drafts/publish", headers=coordinator.headers)
+    assert published.status_code == 202, published.get_json()
+    while drafts.publish_one(db, uuid.UUID(programme["id"])):
+        pass
+    work_through(db)
+    mails = received(mailbox, mentor, mentee, coordinator)
+    (pairing,) = client.get(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers).get_json()["items"]
+    link = f"#/programmes/{programme['id']}?pairing={pairing['id']}"
+    for reader, other, title in ((mentor, mentee, "You are paired with a mentee"),
+                                 (mentee, mentor, "You are paired with a mentor")):
+        (told,) = mails[reader.user.display_name]
+        assert subject(told) == title and other.user.display_name in text(told) and link in text(told)
+    assert mails[coordinator.user.display_name] == []

@@ -255,7 +255,9 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     in their own words: the other person's name, the listing, the time in their timezone and locale, a link.
 
     A batch of events costs four statements (mentors, people, listings, and one insert of every
-    notification), and a free-slot search for each request the system settled (once, whoever reads it).
+    notification), and a free-slot search for each request the system settled (once, whoever reads it); one more
+    when series' events are among them (those a pairing's event tells are left out: ``together``), and one for each
+    part reading a message that lists sessions.
     """
     told_elsewhere = together.told_by_pairing(db, outbox_events)
     told = [(outbox_event, messages_for(outbox_event)) for outbox_event in outbox_events

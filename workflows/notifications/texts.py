@@ -131,8 +131,9 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
     EventType.PROGRAMME_CLOSED: {Role.COORDINATOR: Message("Programme closed", "{programme} is closed.")},
     EventType.PROGRAMME_COORDINATORS_CHANGED: {Role.COORDINATOR: Message(
         "Coordinators changed", "Who coordinates {programme} changed: see the programme for who does now.")},
-    # A person's enrolment: they are told of a join and of a removal (not of their own leave); its coordinators of a
-    # leave (a join shows in the programme's list and live, not in their inbox: a cohort of hundreds joins in a day).
+    # A person's enrolment: they are told of a join and of a removal (of their own leave only when it cancelled
+    # sessions: BY_PAYLOAD); its coordinators of a leave (a join shows in the programme's list and live, not in their
+    # inbox: a cohort of hundreds joins in a day).
     EventType.ENROLMENT_JOINED: {Role.PARTICIPANT: Message(
         "You joined a programme", "You take part in {programme} as {part}.")},
     EventType.ENROLMENT_REMOVED: {Role.PARTICIPANT: Message(
