@@ -19,7 +19,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Booking, EmailStatus, MatchDraft, MentorshipSession, Notification, OutboxEvent
+from models import Booking, EmailStatus, MatchDraft, MentorshipSession, Notification, OutboxEvent, OutboxHandler
 from outbox import REGISTRY
 from outbox.batches import claim_due
 from tests.api_calls import future, request_booking
@@ -130,6 +130,12 @@ def test_a_pause_of_six_sessions_tells_each_of_the_pair_once_with_six_calendar_c
     # Integrators still read one event per resource.
     kinds = Counter(db.scalars(select(OutboxEvent.type)).all())
     assert (kinds["session.cancelled"], kinds["booking_series.cancelled"], kinds["pairing.paused"]) == (6, 1, 1)
+    rows = db.execute(select(OutboxHandler.handler, OutboxHandler.status)
+                      .join(OutboxEvent, OutboxEvent.id == OutboxHandler.event_id)
+                      .where(OutboxEvent.type == "session.cancelled")).all()
+    owed = Counter((handler, status) for handler, status in rows)
+    assert owed[("webhooks.fan_out", "pending")] == owed[("calendars.follow_sessions", "pending")] == 6
+    assert owed[("analytics.programmes", "pending")] == 6 and not owed[("notifications.notify", "pending")]
 
 
 def test_an_end_tells_each_of_the_pair_once_and_the_other_coordinators_once(
