@@ -45,8 +45,14 @@ which the domain never imports. Event types and handlers are declared in ``workf
 ``workflows/handlers.py``; the workers make a task of each handler (``workers/handlers.py``).
 """
 
-from outbox.recording import enqueue_after_commit, mark_done_for_aggregate, record_events
+from outbox.recording import (
+    enqueue_after_commit,
+    mark_done,
+    mark_done_for_aggregate,
+    record_events,
+    recorded_within,
+)
 from outbox.registry import REGISTRY, EventSpec, HandlerSpec
 
-__all__ = ["REGISTRY", "EventSpec", "HandlerSpec", "enqueue_after_commit", "mark_done_for_aggregate",
-           "record_events"]
+__all__ = ["REGISTRY", "EventSpec", "HandlerSpec", "enqueue_after_commit", "mark_done", "mark_done_for_aggregate",
+           "record_events", "recorded_within"]

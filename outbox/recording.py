@@ -10,7 +10,8 @@ the session's keys.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -184,6 +185,26 @@ def record_events(db: Session, event_type: str, items: Sequence[tuple[uuid.UUID,
     pending_dispatches(db).extend(Dispatch(handler, event.id, event.aggregate_id)
                                   for event in events for handler in handlers)
     return events
+
+
+@contextmanager
+def recorded_within(db: Session) -> Iterator[list[OutboxEvent]]:
+    """The events this session records inside the block (the list is filled as the block ends; those of a
+    savepoint rolled back inside it are not among them)."""
+    live = live_events(db)
+    before = len(live)
+    found: list[OutboxEvent] = []
+    yield found
+    found.extend(live[before:])
+
+
+def mark_done(db: Session, event_ids: Sequence[uuid.UUID], handler: str) -> None:
+    """Mark ``handler`` done for these events in the caller's transaction: their work is done another way."""
+    if event_ids:
+        db.execute(update(OutboxHandler)
+                   .where(OutboxHandler.event_id.in_(event_ids), OutboxHandler.handler == handler,
+                          OutboxHandler.status == HandlerStatus.PENDING)
+                   .values(status=HandlerStatus.DONE, done_at=func.now(), last_error=None))
 
 
 def mark_done_for_aggregate(db: Session, aggregate_id: uuid.UUID, event_type: str, handler: str) -> None:

@@ -122,6 +122,9 @@ UNMIRRORED = {
     "workflows/scheduling/viewer.py": "a slot's marks for its viewer are the slots route's: "
                                       "tests/api/test_slot_marks.py",
     "workflows/bookings/limits.py": "a mentee's turn is a request's: tests/api/test_request_limits.py",
+    "workflows/notifications/together.py": "one message per person for a move of many sessions, as the mail reaches "
+                                           "them: tests/api/test_one_message_per_person.py",
+    "workflows/programmes/surveys.py": "a pairing's closing survey, once it ended: tests/api/test_pairings.py",
     "workflows/bookings/requests.py": "a request and its answer together: tests/workflows/bookings/test_lifecycle.py",
     "workflows/bookings/series_requests.py": "a series' request and answer together: "
                                             "tests/workflows/bookings/test_series.py",

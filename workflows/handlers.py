@@ -23,6 +23,7 @@ from models import OutboxEvent
 from outbox import REGISTRY
 from workflows.calendars import writes as calendar_writes
 from workflows.events import RECORDED, EventType
+from workflows.inbox import NOTIFY_HANDLER
 from workflows.notifications import messages, texts
 from workflows.programmes import following
 from workflows.reports import tallies
@@ -57,7 +58,7 @@ def unlock_reviews(db: Session, events: Sequence[OutboxEvent]) -> None:
     reviews.handle_events(db, events)
 
 
-@REGISTRY.handler("notifications.notify", *texts.NOTIFIED)
+@REGISTRY.handler(NOTIFY_HANDLER, *texts.NOTIFIED)
 def notify(db: Session, events: Sequence[OutboxEvent]) -> None:
     """In-app notifications (emailed when SMTP is set) for the people each event concerns."""
     messages.handle_events(db, events)

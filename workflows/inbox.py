@@ -7,7 +7,8 @@ A notification keeps its templates and their words (``workflows.wording``); it i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -18,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import EmailStatus, Notification, User
-from outbox import enqueue_after_commit
+from models import EmailStatus, Notification, OutboxEvent, User
+from outbox import enqueue_after_commit, mark_done, recorded_within
 from workflows import wording
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -28,6 +29,7 @@ from workflows.pagination import Page, paginate
 
 log = structlog.get_logger(__name__)
 
+NOTIFY_HANDLER = "notifications.notify"
 SEND_EMAIL_TASK = "notifications.send_email"
 # In a notification's data: the address its email goes to instead of the account's (an email change's notice
 # to the old address). Kept out of what the API shows: emails appear in /me only.
@@ -71,6 +73,16 @@ def notify_user(
         if email_status == EmailStatus.PENDING:
             enqueue_after_commit(db, SEND_EMAIL_TASK, str(new_id))
     return new_id
+
+
+@contextmanager
+def told_together(db: Session) -> Iterator[list[OutboxEvent]]:
+    """The events recorded inside the block are told by one message the caller records after (a pairing paused
+    tells of the sessions it cancelled, each person once): none of them tells anyone on its own, in this
+    transaction; their webhooks and other handlers run as ever. The list holds them once the block ends."""
+    with recorded_within(db) as events:
+        yield events
+    mark_done(db, [event.id for event in events], NOTIFY_HANDLER)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ class ProgrammeCoordinatorsPayload(ProgrammePayload):
 class EnrolmentPayload(TypedDict):
     """``enrolment.*``: a person joined a programme (``via`` an invitation, a join link or their organisation's
     sign-on), left it, or was removed; told to them (``participant_user_id``) and to its coordinators
-    (``coordinator_user_ids``). ``id`` is the participation's; ``status`` is where it stands now."""
+    (``coordinator_user_ids``). ``id`` is the participation's; ``status`` is where it stands now;
+    ``cancelled_session_ids``: the sessions of their pairings a leave or a removal cancelled."""
 
     id: str
     programme_id: str
@@ -40,6 +41,7 @@ class EnrolmentPayload(TypedDict):
     status: str
     capacity: int | None
     via: str | None
+    cancelled_session_ids: list[str]
     coordinator_user_ids: list[str]
 
 
@@ -47,7 +49,9 @@ class PairingPayload(TypedDict):
     """``pairing.*``: a programme's mentor (``mentor_profile_id``) and mentee (``mentee_user_id``) paired, told to both
     and to its coordinators. ``status`` is where it stands now; the agreement (``cadence_weeks``,
     ``session_minutes``, ``session_count``); its sessions' series (``series_id``) on the mentor's programme listing
-    and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended."""
+    and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended;
+    ``cancelled_session_ids``: the sessions this move (a pause, an end) cancelled; ``departed_user_id``: the one of the
+    pair whose leaving or removal from the programme ended it."""
 
     id: str
     programme_id: str
@@ -63,6 +67,8 @@ class PairingPayload(TypedDict):
     start_time: str | None
     ended_by: str | None
     reason: str | None
+    cancelled_session_ids: list[str]
+    departed_user_id: str | None
     coordinator_user_ids: list[str]
 
 

@@ -17,7 +17,7 @@ from api.security import current_actor
 from models import PairingStatus
 from models.pairings import MAX_SURVEY_TEXT
 from models.programmes import CADENCE_WEEKS, SESSION_COUNT
-from workflows.programmes import pairings
+from workflows.programmes import pairings, surveys
 from workflows.programmes.pairings import MAX_REASON
 
 EXAMPLE_PAIRING: dict[str, Any] = {
@@ -177,4 +177,4 @@ class PairingSurvey(MethodView):
     def post(self, body: dict[str, Any], programme_id: uuid.UUID, pairing_id: uuid.UUID) -> Any:
         """Say how an ended pairing went (either of the pair, once): a rating of 1 to 5 and a few words. 409 the
         second time; 400 before it ended."""
-        return pairings.answer_survey(db_session(), current_actor(), programme_id, pairing_id, **body)
+        return surveys.answer_survey(db_session(), current_actor(), programme_id, pairing_id, **body)

@@ -1,6 +1,7 @@
 """Pairings in Chromium: a coordinator pairs a mentor and a mentee; the mentor accepts the sessions asked for and the
 worker starts the pairing; the mentee sees it at phone size, sets a goal and an action item, reaches the goal, ends
-the pairing and says how it went. axe on every screen."""
+the pairing and says how it went; the mentor reads the end once, with the sessions it cancelled. axe on every
+screen."""
 
 from __future__ import annotations
 
@@ -87,3 +88,25 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
 
     page.reload()
     expect(page.locator("#main li", has_text="Dorothy Vaughan mentors Lin Chen")).to_contain_text("Surveys: mentee 5/5")
+
+    # The mentor reads the end once: the sessions it cancelled, one a line, and a link that opens the pairing.
+    reader = new_page(browser, web_server, "UTC")
+    sign_in(reader, "dorothy@example.com")
+    ended = reader.get_by_role("listitem").filter(has_text="Pairing ended")
+    for _ in range(20):  # the workers write it once they follow the end
+        reader.goto("/#/notifications")
+        if ended.count():
+            break
+        reader.wait_for_timeout(500)
+    expect(ended).to_have_count(1)
+    expect(ended).to_contain_text("Your pairing with Lin Chen in \u201cSpring cohort\u201d has ended")
+    expect(ended).to_contain_text("The 6 coming sessions are cancelled")
+    expect(reader.get_by_role("listitem").filter(has_text="Session cancelled")).to_have_count(0)
+    lines = ended.locator("p.lines")
+    assert lines.inner_text().count("\n- ") == 6  # one a line
+    opens = ended.get_by_role("link", name="Open the pairing")
+    expect(opens).to_have_attribute("href", f"#{url}?pairing={pairing['id']}")
+    axe.check(reader, "notifications: a pairing ended, with the sessions it cancelled")
+    shot(reader, "pairing-03-ended-told-once")
+    opens.click()
+    expect(reader.locator("#main li", has_text="Dorothy Vaughan mentors Lin Chen")).to_contain_text("Ended")

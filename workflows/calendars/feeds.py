@@ -207,12 +207,11 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
     if booking is None:
         return None
     stamp = utcnow()
-    template = get_settings().meeting_url_template
     session_id = booking.group_session_id or db.scalar(
         select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
     entry = next((e for e in _entries(db, user_id, booking.start_time) if e.session.id == session_id), None)
     if entry is not None:
-        return _calendar([session_event(entry, template=template, stamp=stamp)], method="REQUEST")
+        return _invitation(entry, method="REQUEST", stamp=stamp)
     title, mentor_name = db.execute(
         select(Listing.title, User.display_name)
         .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
@@ -228,6 +227,24 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
                    start=booking.start_time, end=booking.end_time,
                    summary=f"{title} with {mentor_name}", cancelled=False, link=None, stamp=stamp)
     return _calendar([event], method="REQUEST")
+
+
+def session_cancellation(db: Session, user_id: uuid.UUID, session_id: uuid.UUID) -> bytes | None:
+    """A ``METHOD:CANCEL`` of a cancelled session, to this user: its invitation's event (the same UID), at the
+    SEQUENCE its cancellation raised, ``STATUS:CANCELLED``, so calendar apps take it away. ``None`` when the user
+    takes no part in it."""
+    session = db.get(MentorshipSession, session_id)
+    entry = next((e for e in _entries(db, user_id, session.start_time) if e.session.id == session_id), None) \
+        if session is not None else None
+    if entry is None or entry.session.status != SessionStatus.CANCELLED:
+        return None
+    return _invitation(entry, method="CANCEL", stamp=utcnow())
+
+
+def _invitation(entry: CalendarEntry, *, method: str, stamp: datetime) -> bytes:
+    """The iTIP object of one session as a person's invitation shows it (``REQUEST``), or cancels it (``CANCEL``):
+    the one place both are made."""
+    return _calendar([session_event(entry, template=get_settings().meeting_url_template, stamp=stamp)], method=method)
 
 
 def session_file(db: Session, actor: Actor, session_id: uuid.UUID) -> bytes:
@@ -256,7 +273,12 @@ def add_links(title: str, start: datetime, end: datetime, details: str) -> tuple
 
 def invite_attachment(invite: bytes, name: str = "invite.ics") -> Attachment:
     """The invite as an email attachment calendar apps offer to add (``text/calendar; method=REQUEST``)."""
-    return Attachment(name, invite, "text", "calendar", (("method", "REQUEST"),))
+    return calendar_attachment(invite, name, "REQUEST")
+
+
+def calendar_attachment(content: bytes, name: str, method: str) -> Attachment:
+    """An iTIP object as an email attachment (``text/calendar; method=…``): an invitation, or its cancellation."""
+    return Attachment(name, content, "text", "calendar", (("method", method),))
 
 
 def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CalendarEntry]:

@@ -15,10 +15,17 @@ from infra.config import get_settings
 from infra.smtp import Attachment, send_email
 from models import EmailStatus, Listing, Notification, User
 from workflows.bookings import links
-from workflows.calendars.feeds import add_links, booking_invite, invite_attachment
+from workflows.calendars.feeds import (
+    add_links,
+    booking_invite,
+    calendar_attachment,
+    invite_attachment,
+    session_cancellation,
+)
 from workflows.clock import utcnow
 from workflows.events import EventType
 from workflows.inbox import EMAIL_TO, Shown, shown
+from workflows.notifications import together
 
 log = structlog.get_logger(__name__)
 
@@ -97,8 +104,16 @@ def action_lines(db: Session, notification: Notification) -> str:
 def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
     """A booking accepted, or moved, or a seat given from a waitlist: its email carries the session's calendar invite
     (a move's, the chain's event at its next SEQUENCE, which calendar apps move); a series accepted, one invite per
-    time accepted."""
+    time accepted; a session cancelled, its cancellation (``METHOD:CANCEL``, the same UID at a higher SEQUENCE),
+    which takes the event out of the reader's calendar; a message of many sessions, each one's
+    (``workflows.notifications.together``)."""
     resource = notification.data.get("resource", {})
+    many = together.attachments(db, notification.user_id, notification.type, resource)
+    if many is not None:
+        return many
+    if notification.type == EventType.SESSION_CANCELLED:
+        cancel = session_cancellation(db, notification.user_id, uuid.UUID(str(resource.get("id"))))
+        return [calendar_attachment(cancel, "cancel.ics", "CANCEL")] if cancel is not None else []
     if notification.type == EventType.BOOKING_SERIES_ACCEPTED:
         booking_ids = [one["booking_id"] for one in resource.get("occurrences", []) if one.get("status") == "accepted"]
     elif notification.type == EventType.WAITLIST_PROMOTED:

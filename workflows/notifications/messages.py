@@ -23,6 +23,7 @@ from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.events import DomainEvent, EventType, from_outbox
 from workflows.inbox import INSERT_ONCE, SEND_EMAIL_TASK
+from workflows.notifications import together
 from workflows.notifications.texts import (
     ANSWERED_WITH_SERIES,
     BY_PAYLOAD,
@@ -97,10 +98,8 @@ PROGRAMME_SCREENS = {"enrolment": "", "pairing": "", "goal": "", "match_run": "/
 
 def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role: Role) -> str:
     """The web app's route of where a message leads (its row's ``link``)."""
-    if event_type.aggregate == "programme":
-        return f"#/programmes/{payload['id']}"
-    if event_type.aggregate in PROGRAMME_SCREENS:
-        return f"#/programmes/{payload['programme_id']}{PROGRAMME_SCREENS[event_type.aggregate]}"
+    if event_type.aggregate == "programme" or event_type.aggregate in PROGRAMME_SCREENS:
+        return _programme_link(event_type, payload)
     if link == Link.LISTING or (link == Link.ANOTHER_TIME and not payload.get("group_session_id")):
         return f"#/listings/{payload['listing_id']}"
     session = payload.get("session_id") if "session_id" in payload else \
@@ -110,6 +109,15 @@ def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role
     if role == Role.MENTOR:
         return "#/requests"
     return "#/bookings"
+
+
+def _programme_link(event_type: EventType, payload: Mapping[str, Any]) -> str:
+    """A programme's event leads to its page; a pairing's (or its goal's), to the pairing there."""
+    if event_type.aggregate == "programme":
+        return f"#/programmes/{payload['id']}"
+    if event_type.aggregate in together.PAIRING_LINKED:
+        return together.pairing_link(payload)
+    return f"#/programmes/{payload['programme_id']}{PROGRAMME_SCREENS[event_type.aggregate]}"
 
 
 def next_free_times(db: Session, listing_id: str, now: datetime, zone: str | None = None) -> dict[str, Any] | str:
@@ -186,6 +194,10 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         "part": f"a {payload['role']}" if payload.get("role") in {"mentor", "mentee"} else "",
         "goal": f"\u201c{payload['title']}\u201d" if outbox_event.type.startswith("goal.") else "",
         "matched": payload.get("matched"), "mentees": payload.get("mentees"), "error": payload.get("error") or "",
+        "pair": f"{context.name(context.mentor_users.get(mentor) if mentor else None, 'a mentor')} and "
+                f"{context.name(uuid.UUID(mentee), 'a mentee')}" if mentee and "{pair}" in template else "",
+        "sessions": together.sessions_word(db, outbox_event.type, payload, role, fallback_zone)
+        if "{sessions}" in template else "",
     }
     if not settled_by_system(outbox_event) and words["reason"]:
         words["reason"] = f": \u201c{words['reason']}\u201d"
@@ -243,9 +255,13 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
     in their own words: the other person's name, the listing, the time in their timezone and locale, a link.
 
     A batch of events costs four statements (mentors, people, listings, and one insert of every
-    notification), and a free-slot search for each request the system settled (once, whoever reads it).
+    notification), and a free-slot search for each request the system settled (once, whoever reads it); one more
+    when series' events are among them (those a pairing's event tells are left out: ``together``), and one for each
+    part reading a message that lists sessions.
     """
-    told = [(outbox_event, messages_for(outbox_event)) for outbox_event in outbox_events]
+    told_elsewhere = together.told_by_pairing(db, outbox_events)
+    told = [(outbox_event, messages_for(outbox_event)) for outbox_event in outbox_events
+            if outbox_event.id not in told_elsewhere]
     told = [(outbox_event, texts) for outbox_event, texts in told if texts]
     events = [from_outbox(outbox_event) for outbox_event, _ in told]
     context = Context.read(db, events, [outbox_event.payload for outbox_event, _ in told])

@@ -131,31 +131,29 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
     EventType.PROGRAMME_CLOSED: {Role.COORDINATOR: Message("Programme closed", "{programme} is closed.")},
     EventType.PROGRAMME_COORDINATORS_CHANGED: {Role.COORDINATOR: Message(
         "Coordinators changed", "Who coordinates {programme} changed: see the programme for who does now.")},
-    # A person's enrolment: they are told of a join and of a removal (not of their own leave); its coordinators of a
-    # leave (a join shows in the programme's list and live, not in their inbox: a cohort of hundreds joins in a day).
+    # A person's enrolment: they are told of a join and of a removal (of their own leave only when it cancelled
+    # sessions: BY_PAYLOAD); its coordinators of a leave (a join shows in the programme's list and live, not in their
+    # inbox: a cohort of hundreds joins in a day).
     EventType.ENROLMENT_JOINED: {Role.PARTICIPANT: Message(
         "You joined a programme", "You take part in {programme} as {part}.")},
-    EventType.ENROLMENT_LEFT: {Role.COORDINATOR: Message("A participant left", "{person} left {programme}.")},
     EventType.ENROLMENT_REMOVED: {Role.PARTICIPANT: Message(
-        "You were taken off a programme", "A coordinator took you off {programme}.")},
-    # A pairing: its mentor and mentee (each reading the other's name), and its coordinators of how it goes.
+        "You were taken off a programme", "A coordinator took you off {programme}.{sessions}")},
+    # A pairing: its mentor and mentee (each reading the other's name), and its coordinators of how it goes; a move
+    # that cancels sessions lists them ({sessions}: workflows.notifications.together).
     EventType.PAIRING_PROPOSED: {
         Role.MENTOR: Message("You are paired with a mentee", "{programme} pairs you with {other}: accept the "
                              "sessions they ask for, from {when}, and the pairing starts."),
         Role.MENTEE: Message("You are paired with a mentor", "{programme} pairs you with {other}; your sessions "
                              "are asked for from {when}, and start once your mentor accepts them.")},
     EventType.PAIRING_ACTIVATED: {
-        Role.MENTEE: Message("Your pairing has started", "{other} accepted your sessions of {programme}."),
-        Role.COORDINATOR: Message("A pairing has started", "A pairing of {programme} has started.")},
+        Role.MENTEE: Message("Your pairing has started",
+                             "{other} accepted your sessions of {programme}: your pairing is active.{sessions}"),
+        Role.COORDINATOR: Message("A pairing has started", "The pairing of {pair} in {programme} has started.")},
     EventType.PAIRING_PAUSED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
-        "Pairing paused", "Your pairing in {programme} is on hold: its coming sessions are cancelled.")),
+        "Pairing paused", "Your pairing with {other} in {programme} is on hold.{sessions}")),
     EventType.PAIRING_RESUMED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
-        "Pairing resumed", "Your pairing in {programme} goes on: its remaining sessions are asked for from {when}.")),
-    EventType.PAIRING_ENDED: {
-        **dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
-            "Pairing ended", "Your pairing in {programme} has ended{reason}. Tell us how it went: a rating and a "
-                             "few words, on the programme's page.")),
-        Role.COORDINATOR: Message("A pairing ended", "A pairing of {programme} has ended{reason}.")},
+        "Pairing resumed", "Your pairing with {other} in {programme} goes on: its remaining sessions are asked for "
+                           "from {when}.")),
     # A pairing's goals: the pair are told of each move (the coordinators follow them on the programme's page).
     EventType.GOAL_SET: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
         "A new goal", "Your pairing in {programme} has a new goal: {goal}.")),
@@ -175,11 +173,26 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
 # A series' times answered with it: its own event tells of them, once (a time the system settled because another
 # request took it is told as any other).
 ANSWERED_WITH_SERIES = frozenset({EventType.BOOKING_ACCEPTED, EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED})
+# A participant's leave: their coordinators are told; so are they, once, of the sessions it cancelled.
+LEFT = Message("A participant left", "{person} left {programme}.")
+YOU_LEFT = Message("You left a programme", "You left {programme}: your pairings in it have ended.{sessions}")
+# A pairing ended: the pair (but one whose leaving or removal ended it: their enrolment's message tells them) and
+# its coordinators (not when a leave or a removal ended it: that tells them once).
+PAIR_ENDED = Message("Pairing ended", (
+    "Your pairing with {other} in {programme} has ended{reason}.{sessions}\n\nTell us how it went: a rating and a "
+    "few words, on the programme's page."))
+PAIRING_ENDED = Message("A pairing ended", "The pairing of {pair} in {programme} has ended{reason}.")
 # Whose words depend on the payload: who was absent; the side that did not raise a dispute.
 BY_PAYLOAD: dict[EventType, Callable[[Mapping[str, Any]], dict[Role, Message]]] = {
     EventType.SESSION_NO_SHOW: lambda payload: ABSENT[payload["absent"]],
     EventType.ATTENDANCE_DISPUTED: lambda payload: {
         Role.MENTEE if payload["raised_by"] == Role.MENTOR else Role.MENTOR: DISPUTED},
+    EventType.ENROLMENT_LEFT: lambda payload: {Role.COORDINATOR: LEFT, **(
+        {Role.PARTICIPANT: YOU_LEFT} if payload.get("cancelled_session_ids") else {})},
+    EventType.PAIRING_ENDED: lambda payload: {
+        Role.MENTOR: PAIR_ENDED, Role.MENTEE: PAIR_ENDED, Role.COORDINATOR: PAIRING_ENDED} if not payload.get(
+        "departed_user_id") else {Role.MENTOR if payload["departed_user_id"] == payload["mentee_user_id"] else
+                                  Role.MENTEE: PAIR_ENDED},
     EventType.BOOKING_SERIES_CANCELLED: lambda payload: {Role.MENTOR: SERIES_WITHDRAWN}
     if payload["status"] == "withdrawn" else
     {Role.MENTEE if payload["cancelled_by"] == Role.MENTOR else Role.MENTOR: SERIES_CANCELLED},

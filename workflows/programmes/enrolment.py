@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import (
+    OutboxEvent,
     ParticipantAvailability,
     ParticipantRole,
     ParticipantStatus,
@@ -29,6 +31,7 @@ from models import (
     ProgrammeStatus,
     User,
 )
+from outbox import recorded_within
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
@@ -89,11 +92,14 @@ def refuse_if_closed(programme: Programme) -> None:
         raise BusinessRuleViolation("the programme is closed: it takes no one more", field="programme")
 
 
-def enrolment_payload(db: Session, programme: Programme, row: ProgrammeParticipant, via: Via | None
-                      ) -> EnrolmentPayload:
+def enrolment_payload(db: Session, programme: Programme, row: ProgrammeParticipant, via: Via | None, *,
+                      ended: Sequence[OutboxEvent] = ()) -> EnrolmentPayload:
+    """The enrolment's event; ``ended``, the events of the pairings its leave or removal ended, whose sessions it
+    lists (the person reads them in its one message)."""
     return {"id": str(row.id), "programme_id": str(programme.id), "programme_name": programme.name,
             "participant_user_id": str(row.user_id), "role": row.role.value, "status": row.status.value,
             "capacity": row.capacity, "via": via.value if via else None,
+            "cancelled_session_ids": [str(e.aggregate_id) for e in ended if e.type == EventType.SESSION_CANCELLED],
             "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)]}
 
 
@@ -232,10 +238,11 @@ def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: u
     if was_active:
         row.ended_at = utcnow()
     db.flush()
-    pairings.end_all_of(db, actor, row, reason="a coordinator took one of the pair off the programme")
+    with recorded_within(db) as ended:
+        pairings.end_all_of(db, actor, row, reason="a coordinator took one of the pair off the programme")
     if row.role == ParticipantRole.MENTOR:
         put_away(db, programme_id, row.user_id)
-    record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None),
+    record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None, ended=ended),
            actor=actor_label(actor, role))
     return participant_view(db, row)
 
@@ -249,9 +256,10 @@ def leave(db: Session, actor: Actor, programme_id: uuid.UUID) -> ParticipantView
     PARTICIPATIONS.apply(row, ParticipationAction.LEAVE, Role.PARTICIPANT)
     row.ended_at = utcnow()
     db.flush()
-    pairings.end_all_of(db, actor, row, reason="one of the pair left the programme")
+    with recorded_within(db) as ended:
+        pairings.end_all_of(db, actor, row, reason="one of the pair left the programme")
     if row.role == ParticipantRole.MENTOR:
         put_away(db, programme_id, row.user_id)
-    record(db, EventType.ENROLMENT_LEFT, enrolment_payload(db, programme, row, None), actor=str(actor))
+    record(db, EventType.ENROLMENT_LEFT, enrolment_payload(db, programme, row, None, ended=ended), actor=str(actor))
     return participant_view(db, row)
 

@@ -37,6 +37,7 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
+    OutboxEvent,
     Pairing,
     PairingStatus,
     PairingSurvey,
@@ -54,6 +55,7 @@ from workflows.bookings import series_requests
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
 from workflows.events import EventType, record
+from workflows.inbox import told_together
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import PairingPayload
 from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, participation, run_by
@@ -89,7 +91,8 @@ PAIRINGS = StateMachine("pairing", Pairing, {
 LIVE = (PairingStatus.PROPOSED, PairingStatus.ACTIVE, PairingStatus.PAUSED)
 
 
-def pairing_payload(db: Session, programme: Programme, pairing: Pairing) -> PairingPayload:
+def pairing_payload(db: Session, programme: Programme, pairing: Pairing, *, cancelled: Sequence[OutboxEvent] = (),
+                    departed: uuid.UUID | None = None) -> PairingPayload:
     return {"id": str(pairing.id), "programme_id": str(programme.id), "programme_name": programme.name,
             "listing_id": str(pairing.listing_id), "mentor_profile_id": str(pairing.mentor_profile_id),
             "mentee_user_id": str(pairing.mentee_user_id), "status": pairing.status.value,
@@ -98,14 +101,17 @@ def pairing_payload(db: Session, programme: Programme, pairing: Pairing) -> Pair
             "series_id": str(pairing.series_id) if pairing.series_id else None,
             "start_time": pairing.first_start.isoformat() if pairing.first_start else None,
             "ended_by": pairing.ended_by, "reason": pairing.end_reason,
+            "cancelled_session_ids": [str(e.aggregate_id) for e in cancelled if e.type == EventType.SESSION_CANCELLED],
+            "departed_user_id": str(departed) if departed else None,
             "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)]}
 
 
-def record_move(db: Session, event_type: EventType, programme: Programme, pairing: Pairing, actor: str) -> None:
+def record_move(db: Session, event_type: EventType, programme: Programme, pairing: Pairing, actor: str, *,
+                cancelled: Sequence[OutboxEvent] = (), departed: uuid.UUID | None = None) -> None:
+    """The move's event; the sessions it ``cancelled`` are told in its message (each person once)."""
     pairing.updated_at = utcnow()
     db.flush()
-    record(db, event_type, pairing_payload(db, programme, pairing), actor=actor)
-
+    record(db, event_type, pairing_payload(db, programme, pairing, cancelled=cancelled, departed=departed), actor=actor)
 
 
 def _fits(start: datetime, minutes: int, zone: ZoneInfo, windows: Sequence[ParticipantAvailability]) -> bool:
@@ -128,7 +134,6 @@ def first_time(db: Session, listing_id: uuid.UUID, mentee: ProgrammeParticipant,
         if not mentee_is_busy(db, mentee.user_id, slot.start_time, slot.end_time):
             return slot.start_time
     return None
-
 
 
 def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, role: ParticipantRole
@@ -289,7 +294,6 @@ def list_pairings(db: Session, actor: Actor, programme_id: uuid.UUID, *, status:
     return Page(views, page.next_cursor)
 
 
-
 def _party(pairing: Pairing, role: Role, actor: Actor) -> Actor:
     """Who the pairing's series is acted on as: the mentor or mentee themself; for a coordinator, the mentee (the
     sessions are free: no fee falls on anyone)."""
@@ -315,7 +319,6 @@ def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, r
     return held
 
 
-
 def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,
           now: datetime | None = None) -> PairingView:
     """Put an active pairing on hold (either of the pair, or a coordinator): its coming sessions are cancelled."""
@@ -323,10 +326,11 @@ def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.U
     pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.apply(pairing, PairingAction.PAUSE, role)
-    pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
-                                              now=now)
+    with told_together(db) as cancelled:
+        pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
+                                                  now=now)
     pairing.series_id = None
-    record_move(db, EventType.PAIRING_PAUSED, programme, pairing, actor_label(actor, role))
+    record_move(db, EventType.PAIRING_PAUSED, programme, pairing, actor_label(actor, role), cancelled=cancelled)
     return _view(db, pairing, role)
 
 
@@ -349,15 +353,16 @@ def resume(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.
 
 
 def end_all_of(db: Session, actor: Actor, participant: ProgrammeParticipant, *, reason: str) -> None:
-    """End every live pairing of a participant who leaves or is taken off (the actor: they, or a coordinator)."""
+    """End every live pairing of a participant who leaves or is taken off (the actor: they, or a coordinator); their
+    enrolment's message tells them (the other of each pair reads the pairing's)."""
     for pairing_id in db.scalars(select(Pairing.id).where(
             (Pairing.mentor_participant_id == participant.id) | (Pairing.mentee_participant_id == participant.id),
             Pairing.status.in_(LIVE))):
-        end(db, actor, participant.programme_id, pairing_id, reason=reason)
+        end(db, actor, participant.programme_id, pairing_id, reason=reason, departed=participant.user_id)
 
 
 def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,
-        now: datetime | None = None) -> PairingView:
+        now: datetime | None = None, departed: uuid.UUID | None = None) -> PairingView:
     """End a pairing (either of the pair, or a coordinator): its coming sessions are cancelled by the usual rules,
     and both are asked for a closing survey."""
     now = now or utcnow()
@@ -367,9 +372,11 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.apply(pairing, PairingAction.END, role)
     pairing.ended_at, pairing.ended_by, pairing.end_reason = now, role.value, (reason or "").strip() or None
-    pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
-                                              now=now)
-    record_move(db, EventType.PAIRING_ENDED, programme, pairing, actor_label(actor, role))
+    with told_together(db) as cancelled:
+        pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
+                                                  now=now)
+    record_move(db, EventType.PAIRING_ENDED, programme, pairing, actor_label(actor, role), cancelled=cancelled,
+                departed=departed)
     return _view(db, pairing, role)
 
 
@@ -378,22 +385,3 @@ def record_ended(db: Session, pairing_ids: Sequence[uuid.UUID]) -> None:
     for pairing in db.scalars(select(Pairing).where(Pairing.id.in_(pairing_ids)).order_by(Pairing.id)):
         record_move(db, EventType.PAIRING_ENDED, db.get_one(Programme, pairing.programme_id), pairing,
                     Role.SYSTEM.value)
-
-
-def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, rating: int,
-                  comment: str = "") -> PairingView:
-    """One of the pair says how it went, once it ended: a rating of 1 to 5 and a few words, once (409 again)."""
-    pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
-    if role not in {Role.MENTOR, Role.MENTEE}:
-        raise NotFound("pairing not found")
-    if pairing.status != PairingStatus.ENDED:
-        raise BusinessRuleViolation("the closing survey opens once the pairing has ended")
-    if db.get(PairingSurvey, (pairing.id, actor.user_id)) is not None:
-        raise Conflict("you already said how it went")
-    db.add(PairingSurvey(pairing_id=pairing.id, user_id=actor.user_id, role=role.value, rating=rating,
-                         comment=comment.strip()))
-    db.flush()
-    # The answer stays with who gave it and the coordinators: the event says only that one was given.
-    record(db, EventType.PAIRING_SURVEYED, pairing_payload(db, db.get_one(Programme, programme_id), pairing),
-           actor=actor_label(actor, role))
-    return _view(db, pairing, role)

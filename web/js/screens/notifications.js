@@ -23,7 +23,7 @@ export function notificationsPage(main) {
       if (!items.length) { replace(listEl, empty('No notifications yet.')); return; }
       redraw(listEl, h('ul', { class: 'list' }, items.map((n) => h('li', { class: n.read_at ? 'read' : 'unread' },
         h('strong', {}, n.title), n.read_at ? '' : [' ', h('span', { class: 'badge requested' }, 'New')],
-        h('p', {}, n.body), h('p', { class: 'meta' }, when(n.created_at)),
+        h('p', { class: 'lines' }, n.body), h('p', { class: 'meta' }, when(n.created_at)),
         h('div', { class: 'actions' }, linkFor(n),
           n.read_at ? null : h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await markRead(n.id); await load(); }) }, 'Mark read'))))));
     } catch (err) { replace(listEl, errorBox(err.message)); }
@@ -56,6 +56,7 @@ const LINK_WORDS = { '#/forgot-password': 'Reset your password', '#/settings': '
 /** What a link does, in words: where it leads, and why for a listing (a seat offered, another time to choose). */
 function linkText(link, type) {
   if (link.startsWith('#/sessions/')) return 'Open the session';
+  if (link.startsWith('#/programmes/')) return link.includes('?pairing=') ? 'Open the pairing' : 'Open the programme';
   if (link.startsWith('#/listings/')) {
     if (type === 'waitlist.offered') return 'Take the seat';
     return type.startsWith('waitlist.') ? 'Open the listing' : 'Choose another time';

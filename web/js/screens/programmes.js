@@ -84,7 +84,7 @@ export async function programmePage(main, { params: [id], query, go }) {
     main.append(...[h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
       h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
       programme.description ? h('p', {}, programme.description) : null, messages.el,
-      pairingsSection(programme, messages, { runs: false }), participantSection(programme, messages, go)].filter(Boolean));
+      pairingsSection(programme, messages, { runs: false, show: query.get('pairing') }), participantSection(programme, messages, go)].filter(Boolean));
     return;
   }
   const head = h('div', {});

@@ -1,0 +1,116 @@
+"""Messages that tell of many sessions at once, so that one move tells each person once.
+
+A pairing paused or ended, a participant who leaves or is taken off: the move's own message lists the sessions it
+cancelled (``cancelled_session_ids`` in its event; their own ``session.cancelled`` events told no one:
+``workflows.inbox.told_together``), and its email carries each one's calendar cancellation. A pairing's series
+accepted: the pairing's ``pairing.activated`` tells the mentee, listing its times with each one's invitation; the
+series' own events (asked for, accepted, declined) are told by the pairing's (proposed, activated, ended).
+
+One ``.ics`` per session, attached to the one message: an iTIP object carries the events of one UID only, and a
+series' invitations are sent the same way (``workflows.notifications.mail``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from infra.smtp import Attachment
+from models import Booking, BookingStatus, MentorProfile, MentorshipSession, OutboxEvent, Pairing, User
+from workflows import wording
+from workflows.calendars.feeds import booking_invite, calendar_attachment, session_cancellation
+from workflows.events import EventType
+from workflows.roles import Role
+
+# A series' events that its pairing's tell instead (the series is a pairing's from its request on).
+TOLD_BY_PAIRING = frozenset({EventType.BOOKING_SERIES_REQUESTED, EventType.BOOKING_SERIES_ACCEPTED,
+                             EventType.BOOKING_SERIES_DECLINED})
+# The events whose message lists the sessions they cancelled, with their calendar cancellations.
+CANCELLING = frozenset({EventType.PAIRING_PAUSED, EventType.PAIRING_ENDED, EventType.ENROLMENT_LEFT,
+                        EventType.ENROLMENT_REMOVED})
+CANCELLED_KEY = "cancelled_session_ids"
+PAIRING_LINKED = frozenset({"pairing", "goal"})
+
+
+def told_by_pairing(db: Session, outbox_events: Sequence[OutboxEvent]) -> set[uuid.UUID]:
+    """The ids of the series' events among these that a pairing's event tells (one query)."""
+    series = {event.aggregate_id: event.id for event in outbox_events if event.type in TOLD_BY_PAIRING}
+    if not series:
+        return set()
+    paired = db.scalars(select(Pairing.series_id).where(Pairing.series_id.in_(series)))
+    return {series[series_id] for series_id in paired if series_id is not None}
+
+
+def pairing_link(payload: Mapping[str, Any]) -> str:
+    """A pairing's place in the web app: its programme's page, the pairing open."""
+    pairing = payload["pairing_id"] if "pairing_id" in payload else payload["id"]
+    return f"#/programmes/{payload['programme_id']}?pairing={pairing}"
+
+
+def _meetings(db: Session, event_type: str, payload: Mapping[str, Any]) -> list[tuple[datetime, uuid.UUID, str, str]]:
+    """The sessions a message lists: (start, the mentor's user, the mentor's name, the mentee's name)."""
+    mentor, mentee = aliased(User), aliased(User)
+    if event_type == EventType.PAIRING_ACTIVATED and payload.get("series_id"):
+        query = select(Booking.start_time, mentor.id, mentor.display_name, mentee.display_name).where(
+            Booking.series_id == uuid.UUID(payload["series_id"]), Booking.status == BookingStatus.ACCEPTED
+        ).join(MentorProfile, MentorProfile.id == Booking.mentor_profile_id).join(
+            mentee, mentee.id == Booking.mentee_user_id).order_by(Booking.start_time)
+    elif payload.get(CANCELLED_KEY):
+        query = select(MentorshipSession.start_time, mentor.id, mentor.display_name, mentee.display_name).where(
+            MentorshipSession.id.in_([uuid.UUID(one) for one in payload[CANCELLED_KEY]])
+        ).join(MentorProfile, MentorProfile.id == MentorshipSession.mentor_profile_id).join(
+            mentee, mentee.id == MentorshipSession.mentee_user_id).order_by(MentorshipSession.start_time)
+    else:
+        return []
+    rows = db.execute(query.join(mentor, mentor.id == MentorProfile.user_id)).all()
+    return [(start, mentor_id, mentor_name, mentee_name) for start, mentor_id, mentor_name, mentee_name in rows]
+
+
+def sessions_word(db: Session, event_type: str, payload: Mapping[str, Any], role: Role, zone: str | None
+                  ) -> dict[str, Any] | str:
+    """The sessions a message lists, one a line, each with the reader's other person: those the move cancelled,
+    or the times of a pairing's series accepted. Nothing when there are none."""
+    meetings = _meetings(db, event_type, payload)
+    if not meetings:
+        return ""
+    one, count = len(meetings) == 1, len(meetings)
+    if event_type == EventType.PAIRING_ACTIVATED:
+        head = "Its session is confirmed (its invitation is attached):" if one else \
+            f"Its {count} sessions are confirmed (their invitations are attached):"
+    else:
+        head = "The coming session is cancelled (its calendar cancellation is attached):" if one else \
+            f"The {count} coming sessions are cancelled (their calendar cancellations are attached):"
+    reader_is_mentor = role == Role.MENTOR or (role == Role.PARTICIPANT and payload.get("role") == Role.MENTOR)
+    words: dict[str, Any] = {}
+    lines = []
+    for n, (start, _mentor_id, mentor_name, mentee_name) in enumerate(meetings):
+        words[f"at{n}"], words[f"who{n}"] = wording.at(start, zone), mentee_name if reader_is_mentor else mentor_name
+        lines.append(f"\n- {{at{n}}} with {{who{n}}}")
+    return wording.phrase(f"\n\n{head}" + "".join(lines), **words)
+
+
+def attachments(db: Session, user_id: uuid.UUID, event_type: str, resource: Mapping[str, Any]
+                ) -> list[Attachment] | None:
+    """The calendar files of a message that tells of many sessions (``None`` for any other message): each cancelled
+    session's ``METHOD:CANCEL``, or the invitation of each time of a pairing's series accepted (to its mentee)."""
+    if event_type in CANCELLING:
+        files = [session_cancellation(db, user_id, uuid.UUID(one)) for one in resource.get(CANCELLED_KEY, [])]
+        method = "CANCEL"
+    elif event_type == EventType.PAIRING_ACTIVATED:
+        if resource.get("mentee_user_id") != str(user_id) or not resource.get("series_id"):
+            return []
+        files = [booking_invite(db, user_id, booking_id) for booking_id in db.scalars(
+            select(Booking.id).where(Booking.series_id == uuid.UUID(resource["series_id"]),
+                                     Booking.status == BookingStatus.ACCEPTED).order_by(Booking.start_time))]
+        method = "REQUEST"
+    else:
+        return None
+    found = [one for one in files if one is not None]
+    kind = "cancel" if method == "CANCEL" else "invite"
+    return [calendar_attachment(one, f"{kind}-{n}.ics" if len(found) > 1 else f"{kind}.ics", method)
+            for n, one in enumerate(found, 1)]
