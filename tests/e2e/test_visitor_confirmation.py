@@ -8,22 +8,28 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from celery import Celery
 from flask.testing import FlaskClient
 from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.config import get_settings
-from models import EmailStatus, Notification, User
+from models import BookingStatus, EmailStatus, Notification, User
 from tests.factories.accounts import PASSWORD
+from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory
 from tests.mail import Inbox, Mailbox
 from tests.servers import live_app
 from tests.workers_fixtures import StartWorker
+from workflows import inbox
+from workflows.events import EventType
+from workflows.sessions.lifecycle import create_session_from_booking
 
 WAIT_S = 30
 
@@ -111,3 +117,23 @@ def test_a_visitor_who_books_at_once_hears_of_it_once_their_address_is_confirmed
     assert again.status_code == 200
     settled(committed, visitor, lambda statuses: EmailStatus.PENDING not in statuses)
     assert [m["Subject"] for m in mailbox.inbox.messages].count("Booking confirmed") == 1
+
+
+def test_a_confirmation_waits_for_its_session_to_carry_its_join_link(
+        mailbox: Mailbox, seed: Session, committed: sessionmaker[Session], start_worker: StartWorker,
+        celery_app: Celery) -> None:
+    """The sessions worker makes the session from the same event as the confirmation: the email waits for it."""
+    booking = BookingFactory(status=BookingStatus.ACCEPTED, start_time=datetime.now(UTC) + timedelta(days=2))
+    notice = inbox.notify_user(seed, booking.mentee_user_id, type_=EventType.BOOKING_ACCEPTED,
+                               title="Booking confirmed", body="b", data={"resource": {"id": str(booking.id)}})
+    seed.commit()
+    mentee = seed.get_one(User, booking.mentee_user_id).email
+    start_worker(queues="notifications")
+    celery_app.send_task(inbox.SEND_EMAIL_TASK, args=[str(notice)])
+    time.sleep(3)
+    assert mailbox.inbox.to(mentee) == []  # waiting for the session
+    session = create_session_from_booking(seed, booking.id)
+    assert session is not None
+    seed.commit()
+    (confirmation,) = mailed(mailbox.inbox, mentee, "Booking confirmed")
+    assert f"%2F%23%2Fsessions%2F{session.id}" in text_of(confirmation)  # the session's page, in the calendar links
