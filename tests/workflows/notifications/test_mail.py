@@ -135,3 +135,21 @@ def test_a_confirmations_calendar_links_carry_the_join_link_and_open_the_session
         assert join in query[text][0] and page in query[text][0], query
         assert query["location"] == [join]
     assert "#/bookings" not in lines
+
+
+def test_an_address_confirmed_by_a_password_reset_gets_its_held_confirmation_too(
+        db: Session, mailbox: Mailbox) -> None:
+    mentee = UserFactory(email_verified_at=None)
+    booking = BookingFactory(mentee_user_id=mentee.id, status=BookingStatus.ACCEPTED)
+    assert sessions.create_session_from_booking(db, booking.id) is not None
+    notice = booking_notice(db, mentee.id, booking.id, "Booking confirmed")
+    send_owed(db, mentee.id)
+    assert db.get_one(Notification, notice).email_status == EmailStatus.UNCONFIRMED
+    account_emails.request_password_reset(db, mentee.email)
+    row = db.scalars(select(AccountToken).where(AccountToken.user_id == mentee.id,
+                                                AccountToken.email_status == EmailStatus.PENDING)).one()
+    assert account_emails.deliver(db, row.id)
+    account_emails.reset_password(db, mailbox.inbox.link(mentee.email, "reset-password"),
+                                  "a new passphrase nobody guesses")
+    send_owed(db, mentee.id)
+    assert [m["Subject"] for m in mailbox.inbox.to(mentee.email)].count("Booking confirmed") == 1
