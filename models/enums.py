@@ -104,12 +104,14 @@ class ProposalStatus(StrEnum):
 
 
 class EmailStatus(StrEnum):
-    """A notification's email: none to send, waiting, sent, or given up on."""
+    """A notification's email: none to send, waiting, sent, or given up on; or held because its address was not
+    confirmed when it was due (a booking's confirmation, sent once the address is, if the meeting is still to come)."""
 
     NONE = "none"
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
 
 
 class FeedRevocation(StrEnum):

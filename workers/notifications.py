@@ -16,11 +16,15 @@ from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK
 INVITATION_BATCHES_PER_TASK = 5
 
 
-@app.task(name="notifications.send_email", base=DbTask, bind=True)
+@app.task(name="notifications.send_email", base=DbTask, bind=True, max_retries=None)
 def send_email(self: DbTask, notification_id: str) -> bool:
-    """Email one notification when ``SMTP_URL`` is set."""
-    with self.transaction() as db:
-        return mail.deliver_email(db, uuid.UUID(notification_id))
+    """Email one notification when ``SMTP_URL`` is set; a confirmation whose session is not made yet, again in a
+    second (``mail.SESSION_WAIT`` bounds how long; the beat sends it if this message is lost)."""
+    try:
+        with self.transaction() as db:
+            return mail.deliver_email(db, uuid.UUID(notification_id))
+    except mail.SessionNotMade:
+        raise self.retry(countdown=1) from None
 
 
 @app.task(name=account_emails.SEND_TASK, base=DbTask, bind=True)

@@ -95,7 +95,8 @@ def _invite(message: Message) -> Any:
 def test_a_booking_acceptance_email_carries_a_calendar_invite(
     db: Session, smtp_server: tuple[str, Inbox], monkeypatch: pytest.MonkeyPatch, session_created: bool,
 ) -> None:
-    """With the session already created, or not yet (its handler runs beside this one): the same UID."""
+    """With the session already created, or not yet (its handler runs beside this one: the email waits for it a
+    moment, then goes without its meeting link): the same UID."""
     url, received = smtp_server
     settings = dataclasses.replace(get_settings(), smtp_url=url)
     for module in (inbox, mail):
@@ -109,6 +110,13 @@ def test_a_booking_acceptance_email_carries_a_calendar_invite(
         db, booking.mentee_user_id, type_="booking.accepted", title="Booking accepted", body="Confirmed.",
         data={"event_type": "booking.accepted", "resource": payloads.booking_payload(booking)})
     assert notification_id is not None
+    if not session_created:
+        with pytest.raises(mail.SessionNotMade):
+            mail.deliver_email(db, notification_id)
+        assert received.messages == []
+        waited = db.get_one(Notification, notification_id)
+        waited.created_at -= mail.SESSION_WAIT
+        db.flush()
     assert mail.deliver_email(db, notification_id) is True
 
     (message,) = received.messages

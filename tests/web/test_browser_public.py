@@ -8,10 +8,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar
+
+from tests.mail import Mailbox
 from tests.web.conftest import DESKTOP, PASSWORD, PHONE, Axe, Served, browser_timezone, expect, new_page, shot
-from tests.web.pages import clinic, sign_in
+from tests.web.pages import clinic, mailed_link, sign_in, wait_for_session
 
 
 def test_a_visitor_books_from_a_public_booking_link_through_sign_up(web_server: Served, browser: Any,
@@ -154,3 +158,52 @@ def test_a_group_session_chosen_on_a_booking_page_is_the_one_shown_after_sign_in
     shot(page, "public-05-group-session-chosen-phone")
     axe.check(page, "phone: the group session chosen on a booking page")
     page.context.close()
+
+
+def test_a_visitor_who_books_at_once_from_a_link_gets_the_confirmation_once_their_address_is(
+        mailbox: Mailbox, web_server: Served, browser: Any, axe: Axe) -> None:
+    """A listing booked instantly: the visitor books before opening the confirmation link, hears nothing of the
+    booking until they open it, then gets "Booking confirmed" with its invite, whose links open the session."""
+    served = web_server
+    zone = browser_timezone(datetime.now(UTC))
+    listing, _ = clinic(served, zone)
+    grace = served.token("grace@example.com")
+    served.call("PATCH", f"/listings/{listing['id']}", grace, {"instant_booking": True})
+    served.call("PATCH", f"/mentor-profiles/{served.call('GET', '/me', grace)['mentor_profile_id']}", grace,
+                {"public": True})
+    visitor = new_page(browser, served, zone, PHONE)
+    visitor.goto(f"/book/{listing['slug']}")
+    times = visitor.get_by_role("region", name=re.compile("^Free times from"))
+    times.get_by_role("link").filter(has_text=re.compile(r"^\d\d:\d\d")).nth(1).click()
+    visitor.get_by_role("link", name="Create an account").click()
+    visitor.get_by_label("Display name").fill("Ada Lovelace")
+    visitor.get_by_label("Email").fill("ada@example.com")
+    visitor.get_by_label("Password").fill(PASSWORD)
+    visitor.get_by_role("button", name="Sign up").click()
+    form = visitor.get_by_role("form", name="Book a time")
+    form.get_by_role("button", name="Book", exact=True).click()
+    expect(form.get_by_role("status")).to_contain_text("it is confirmed")
+    ada = served.token("ada@example.com")
+    (booking,) = served.call("GET", "/bookings?role=mentee", ada)["items"]
+    wait_for_session(served, ada, booking["id"])
+    confirm = mailed_link(mailbox.inbox, "ada@example.com", "verify-email")
+    assert [m["Subject"] for m in mailbox.inbox.to("ada@example.com")] == ["Confirm your email address"]
+
+    visitor.goto(f"/#/verify-email?token={confirm}")
+    expect(visitor.locator("#main").get_by_role("status")).to_contain_text("ada@example.com is confirmed")
+    shot(visitor, "public-06-confirmed-after-booking-phone")
+    axe.check(visitor, "phone: an address confirmed after booking at once")
+    mailed_link(mailbox.inbox, "ada@example.com", "booking-link", "Cancel it")  # the confirmation came
+    (confirmation,) = [m for m in mailbox.inbox.to("ada@example.com") if m["Subject"] == "Booking confirmed"]
+    (invite,) = [part for part in confirmation.walk() if part.get_content_type() == "text/calendar"]
+    (event,) = Calendar.from_ical(invite.get_payload(decode=True)).walk("VEVENT")
+    assert (str(event["ORGANIZER"].params["CN"]), str(event["ATTENDEE"])) == ("Grace Hopper", "mailto:ada@example.com")
+    assert "grace@example.com" not in invite.get_payload(decode=True).decode()
+    text = next(p for p in confirmation.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+    google = re.search(r"Add it to Google Calendar: (\S+)", text.decode())
+    assert google is not None
+    session = re.search(r"#/sessions/([\w-]+)", parse_qs(urlsplit(google.group(1)).query)["details"][0])
+    assert session is not None
+    visitor.goto(f"/#/sessions/{session.group(1)}")
+    expect(visitor.get_by_role("heading", level=1)).to_contain_text("COBOL clinic")
+    visitor.context.close()

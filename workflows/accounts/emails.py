@@ -52,6 +52,7 @@ from workflows.errors import (
     Unauthenticated,
     add_or_conflict,
 )
+from workflows.notifications import mail
 
 log = structlog.get_logger(__name__)
 
@@ -216,7 +217,7 @@ def verify_email(db: Session, token: str) -> Verified:
                      f"was not you, reset your password at {get_settings().public_url}/#/forgot-password.",
                 data={inbox.EMAIL_TO: previous})
     user.email_verified_at = utcnow()
-    db.flush()
+    mail.send_held(db, user.id)  # a visitor's bookings made before the address was confirmed are confirmed now
     log.info("account.email_verified", user_id=str(user.id), changed=row.email != previous)
     return Verified(user, changed=row.email != previous)
 
@@ -277,7 +278,8 @@ def reset_password(db: Session, token: str, new_password: str) -> User:
         # The mailbox's owner proved it only now: an organisation's identity linked to the account before (through a
         # provider that does not own the address's domain) may have been someone else's, and goes.
         db.execute(delete(UserIdentity).where(UserIdentity.user_id == user.id))
-    user.email_verified_at = user.email_verified_at or utcnow()
+        user.email_verified_at = utcnow()
+        mail.send_held(db, user.id)
     db.flush()
     sign_ins.end_all(db, user.id)
     void_email_changes(db, user.id)

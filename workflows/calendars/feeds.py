@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from urllib.parse import urlencode
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
@@ -209,15 +210,12 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
     stamp = utcnow()
     session_id = booking.group_session_id or db.scalar(
         select(MentorshipSession.id).where(MentorshipSession.booking_id == booking.id))
+    title = db.scalar(select(Listing.title).where(Listing.id == booking.listing_id))
+    mentor_name = db.scalar(select(User.display_name).join(MentorProfile, MentorProfile.user_id == User.id)
+                            .where(MentorProfile.id == booking.mentor_profile_id)) or ""
     entry = next((e for e in _entries(db, user_id, booking.start_time) if e.session.id == session_id), None)
     if entry is not None:
-        return _invitation(entry, method="REQUEST", stamp=stamp)
-    title, mentor_name = db.execute(
-        select(Listing.title, User.display_name)
-        .join(MentorProfile, MentorProfile.id == Listing.mentor_profile_id)
-        .join(User, User.id == MentorProfile.user_id)
-        .where(Listing.id == booking.listing_id)
-    ).one()
+        return _invitation(db, entry, user_id, method="REQUEST", stamp=stamp)
     # Before its session exists, a moved booking's invite already follows the chain's last SEQUENCE.
     sequence = db.scalar(select(MentorshipSession.calendar_sequence + 1).where(
         MentorshipSession.booking_id == booking.rescheduled_from_booking_id)) if booking.rescheduled_from_booking_id \
@@ -226,25 +224,48 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
                    sequence=max(sequence or 0, booking.reschedule_count),
                    start=booking.start_time, end=booking.end_time,
                    summary=f"{title} with {mentor_name}", cancelled=False, link=None, stamp=stamp)
+    invite_people(db, event, mentor_name=mentor_name, recipient_id=user_id)
     return _calendar([event], method="REQUEST")
 
 
 def session_cancellation(db: Session, user_id: uuid.UUID, session_id: uuid.UUID) -> bytes | None:
-    """A ``METHOD:CANCEL`` of a cancelled session, to this user: its invitation's event (the same UID), at the
-    SEQUENCE its cancellation raised, ``STATUS:CANCELLED``, so calendar apps take it away. ``None`` when the user
-    takes no part in it."""
+    """A ``METHOD:CANCEL`` of a cancelled session, to this user: its invitation's event (the same UID and organiser),
+    at the SEQUENCE its cancellation raised, ``STATUS:CANCELLED``, so calendar apps take it away. ``None`` when the
+    user takes no part in it."""
     session = db.get(MentorshipSession, session_id)
     entry = next((e for e in _entries(db, user_id, session.start_time) if e.session.id == session_id), None) \
         if session is not None else None
     if entry is None or entry.session.status != SessionStatus.CANCELLED:
         return None
-    return _invitation(entry, method="CANCEL", stamp=utcnow())
+    return _invitation(db, entry, user_id, method="CANCEL", stamp=utcnow())
 
 
-def _invitation(entry: CalendarEntry, *, method: str, stamp: datetime) -> bytes:
+def _invitation(db: Session, entry: CalendarEntry, user_id: uuid.UUID, *, method: str, stamp: datetime) -> bytes:
     """The iTIP object of one session as a person's invitation shows it (``REQUEST``), or cancels it (``CANCEL``):
     the one place both are made."""
-    return _calendar([session_event(entry, template=get_settings().meeting_url_template, stamp=stamp)], method=method)
+    event = session_event(entry, template=get_settings().meeting_url_template, stamp=stamp)
+    mentor_name = db.scalar(select(User.display_name).join(MentorProfile, MentorProfile.user_id == User.id)
+                            .where(MentorProfile.id == entry.session.mentor_profile_id)) or ""
+    invite_people(db, event, mentor_name=mentor_name, recipient_id=user_id)
+    return _calendar([event], method=method)
+
+
+def invite_people(db: Session, event: Event, *, mentor_name: str, recipient_id: uuid.UUID) -> None:
+    """Who an invite names: the service's mailbox (``SMTP_FROM``) as its organiser, under the mentor's name, and the
+    one person it is mailed to as its only attendee, who has nothing to answer (``RSVP=FALSE``: the booking is
+    answered in the app). Neither person's address reaches the other, and a reply goes to no one's inbox."""
+    recipient = db.get(User, recipient_id)
+    organizer = vCalAddress(f"mailto:{parseaddr(get_settings().smtp_from)[1]}")
+    organizer.params["CN"] = vText(mentor_name)
+    event.add("organizer", organizer)
+    if recipient is None:
+        return
+    attendee = vCalAddress(f"mailto:{recipient.email}")
+    attendee.params["CN"] = vText(recipient.display_name)
+    attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+    attendee.params["PARTSTAT"] = vText("ACCEPTED")
+    attendee.params["RSVP"] = vText("FALSE")
+    event.add("attendee", attendee)
 
 
 def session_file(db: Session, actor: Actor, session_id: uuid.UUID) -> bytes:
@@ -260,14 +281,17 @@ def session_file(db: Session, actor: Actor, session_id: uuid.UUID) -> bytes:
                      method="PUBLISH")
 
 
-def add_links(title: str, start: datetime, end: datetime, details: str) -> tuple[str, str]:
-    """The links that add one event to Google Calendar and to Outlook (a confirmation email's, beside its invite)."""
+def add_links(title: str, start: datetime, end: datetime, details: str, location: str | None = None
+              ) -> tuple[str, str]:
+    """The links that add one event to Google Calendar and to Outlook (a confirmation email's, beside its invite),
+    with where it meets (its Join link) when there is one."""
     dates = f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}/{end.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    where = {"location": location} if location else {}
     google = "https://calendar.google.com/calendar/render?" + urlencode(
-        {"action": "TEMPLATE", "text": title, "dates": dates, "details": details})
+        {"action": "TEMPLATE", "text": title, "dates": dates, "details": details, **where})
     outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
         {"path": "/calendar/action/compose", "rru": "addevent", "subject": title, "startdt": start.isoformat(),
-         "enddt": end.isoformat(), "body": details})
+         "enddt": end.isoformat(), "body": details, **where})
     return google, outlook
 
 

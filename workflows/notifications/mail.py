@@ -1,19 +1,27 @@
 """Email of notifications: each owed one sent once to a confirmed address, with the calendar invite of what
-it announces, retried a few times, then given up."""
+it announces, retried a few times, then given up.
+
+A booking's confirmation due while its address is not confirmed (a visitor who books at once, before opening the
+confirmation link) is held, and sent once the address is confirmed if the meeting is still to come. A confirmation
+waits a moment for its meeting's session, which another worker makes, so that it carries the Join link and the
+session's page."""
 
 from __future__ import annotations
 
 import smtplib
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from infra.smtp import Attachment, send_email
-from models import EmailStatus, Listing, Notification, User
+from models import Booking, BookingStatus, EmailStatus, Listing, MentorshipSession, Notification, User
+from outbox import enqueue_after_commit
 from workflows.bookings import links
 from workflows.calendars.feeds import (
     add_links,
@@ -24,12 +32,49 @@ from workflows.calendars.feeds import (
 )
 from workflows.clock import utcnow
 from workflows.events import EventType
-from workflows.inbox import EMAIL_TO, Shown, shown
+from workflows.inbox import EMAIL_TO, SEND_EMAIL_TASK, Shown, shown
 from workflows.notifications import together
+from workflows.sessions.lifecycle import meeting_url
 
 log = structlog.get_logger(__name__)
 
 MAX_EMAIL_ATTEMPTS = 5
+# How long a booking's confirmation waits for its session (made by the sessions worker from the same event).
+SESSION_WAIT = timedelta(seconds=30)
+
+
+class SessionNotMade(Exception):
+    """A confirmation's meeting has no session yet: its email is sent again in a moment, untouched meanwhile."""
+
+
+def invited_bookings(event_type: str, resource: Mapping[str, Any]) -> list[uuid.UUID]:
+    """The bookings whose calendar invite a notification's email carries: a booking accepted or moved, a seat given
+    from a waitlist, each time accepted of a series; none for any other notification."""
+    if event_type == EventType.BOOKING_SERIES_ACCEPTED:
+        found = [one.get("booking_id") for one in resource.get("occurrences", [])
+                 if one.get("status") == BookingStatus.ACCEPTED]
+    elif event_type == EventType.WAITLIST_PROMOTED:
+        found = [resource.get("booking_id")]
+    elif event_type in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED}:
+        found = [resource.get("id")]
+    else:
+        return []
+    return [uuid.UUID(str(one)) for one in found if one]
+
+
+def _upcoming(booking_ids: Sequence[uuid.UUID]) -> Any:
+    """Whether any of these bookings is accepted and still to come."""
+    return exists().where(Booking.id.in_(booking_ids), Booking.status == BookingStatus.ACCEPTED,
+                          Booking.start_time > func.now())
+
+
+def _session_owed(db: Session, notification: Notification, booking_ids: Sequence[uuid.UUID]) -> bool:
+    """Whether the email should wait for a session the sessions worker has not made yet (not past ``SESSION_WAIT``)."""
+    if not booking_ids or notification.created_at <= utcnow() - SESSION_WAIT:
+        return False
+    return bool(db.scalar(select(_upcoming(booking_ids).where(
+        Booking.group_session_id.is_(None),
+        ~exists().where(MentorshipSession.booking_id == Booking.id)))))
 
 
 def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
@@ -48,12 +93,18 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     ).scalar_one_or_none()
     if notification is None or not settings.smtp_url:
         return False
+    # Read under a share lock: a confirmation of the address (which updates the row) comes before or after this,
+    # never between the check and the status it leads to.
     email, verified = db.execute(select(User.email, User.email_verified_at.is_not(None))
-                                 .where(User.id == notification.user_id)).one()
+                                 .where(User.id == notification.user_id).with_for_update(read=True)).one()
+    invited = invited_bookings(notification.type, notification.data.get("resource", {}))
     if not verified:  # an address nobody confirmed gets no mail but its confirmation and reset links
-        notification.email_status = EmailStatus.NONE
-        log.info("notification.email_unverified", notification_id=str(notification.id))
+        held = bool(invited) and bool(db.scalar(select(_upcoming(invited))))
+        notification.email_status = EmailStatus.UNCONFIRMED if held else EmailStatus.NONE
+        log.info("notification.email_unverified", notification_id=str(notification.id), held=held)
         return False
+    if _session_owed(db, notification, invited):
+        raise SessionNotMade(str(notification.id))
     # A notice to the address the account had before (an email change): sent there, not to the new one.
     email = notification.data.get(EMAIL_TO) or email
     (read,) = shown(db, [notification])  # in the zone and locale the reader has now
@@ -91,14 +142,28 @@ def action_lines(db: Session, notification: Notification) -> str:
         return ""
     lines = ""
     if notification.type != EventType.SESSION_REMINDER:
-        title = db.scalar(select(Listing.title).where(Listing.id == booking.listing_id)) or "Mentorship session"
-        google, outlook = add_links(title, booking.start_time, booking.end_time,
-                                    f"{get_settings().public_url}/#/bookings")
+        title, location = db.execute(select(Listing.title, Listing.location)
+                                     .where(Listing.id == booking.listing_id)).one()
+        join, page = _meeting(db, booking, location)
+        details = f"Join: {join}\n" if join else ""
+        google, outlook = add_links(title or "Mentorship session", booking.start_time, booking.end_time,
+                                    f"{details}Open it: {page}", location=join)
         lines += f"\n\nAdd it to Google Calendar: {google}\nAdd it to Outlook: {outlook}"
     if booking.group_session_id is None:  # a seat in a group session is left, not moved
         lines += f"\n\nMove it to another time (free; the other side accepts it): {links.move_url(user, booking)}"
     return lines + (f"\n\nCancel it (the page shows what it costs before anything happens): "
                     f"{links.cancel_url(user, booking)}")
+
+
+def _meeting(db: Session, booking: Booking, location: str | None) -> tuple[str | None, str]:
+    """Where a booking's meeting is joined (its session's meeting link, when it has one) and its page in the web app:
+    its session's (the list of bookings only while no session exists)."""
+    session = db.get(MentorshipSession, booking.group_session_id) if booking.group_session_id else db.scalar(
+        select(MentorshipSession).where(MentorshipSession.booking_id == booking.id))
+    public_url = get_settings().public_url
+    if session is None:
+        return (location if location and location.startswith("https://") else None), f"{public_url}/#/bookings"
+    return meeting_url(session, location, get_settings().meeting_url_template), f"{public_url}/#/sessions/{session.id}"
 
 
 def email_attachments(db: Session, notification: Notification) -> list[Attachment]:
@@ -114,17 +179,30 @@ def email_attachments(db: Session, notification: Notification) -> list[Attachmen
     if notification.type == EventType.SESSION_CANCELLED:
         cancel = session_cancellation(db, notification.user_id, uuid.UUID(str(resource.get("id"))))
         return [calendar_attachment(cancel, "cancel.ics", "CANCEL")] if cancel is not None else []
-    if notification.type == EventType.BOOKING_SERIES_ACCEPTED:
-        booking_ids = [one["booking_id"] for one in resource.get("occurrences", []) if one.get("status") == "accepted"]
-    elif notification.type == EventType.WAITLIST_PROMOTED:
-        booking_ids = [resource.get("booking_id")]
-    elif notification.type in {EventType.BOOKING_ACCEPTED, EventType.BOOKING_RESCHEDULED}:
-        booking_ids = [resource.get("id")]
-    else:
-        return []
-    invites = [booking_invite(db, notification.user_id, uuid.UUID(str(one))) for one in booking_ids if one]
+    booking_ids = invited_bookings(notification.type, resource)
+    invites = [booking_invite(db, notification.user_id, one) for one in booking_ids]
     return [invite_attachment(invite, f"invite-{n}.ics" if len(booking_ids) > 1 else "invite.ics")
             for n, invite in enumerate(invites, 1) if invite is not None]
+
+
+def send_held(db: Session, user_id: uuid.UUID) -> int:
+    """The person's address was just confirmed: the confirmations held for it go now, once, those of meetings still
+    to come (a booking accepted, moved, a seat given, a series); the rest held is dropped. How many go."""
+    db.flush()  # the confirmation is written (and its row locked) before the held emails are read
+    held = db.scalars(select(Notification).where(Notification.user_id == user_id,
+                                                 Notification.email_status == EmailStatus.UNCONFIRMED)).all()
+    owed = 0
+    for notification in held:
+        invited = invited_bookings(notification.type, notification.data.get("resource", {}))
+        if get_settings().smtp_url and invited and db.scalar(select(_upcoming(invited))):
+            notification.email_status = EmailStatus.PENDING
+            enqueue_after_commit(db, SEND_EMAIL_TASK, str(notification.id))
+            owed += 1
+        else:
+            notification.email_status = EmailStatus.NONE
+    if held:
+        log.info("notification.held_emails_released", user_id=str(user_id), sent=owed, dropped=len(held) - owed)
+    return owed
 
 
 def due_emails(db: Session, *, older_than_seconds: int = 60, limit: int = 200) -> list[uuid.UUID]:

@@ -37,6 +37,7 @@ from workflows.accounts.users import register_user
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound
+from workflows.notifications import mail
 from workflows.pagination import Page, paginate
 from workflows.programmes.enrolment import Via, digest, join, refuse_if_closed, token_of
 from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK, TAKING_PARTICIPANTS, run_by
@@ -191,6 +192,7 @@ def _accept(db: Session, invitation: ProgrammeInvitation, programme: Programme, 
     _settle(invitation, InvitationStatus.ACCEPTED, user.id)
     if user.email_verified_at is None and user.email == invitation.email:
         user.email_verified_at = utcnow()  # the link was mailed to this address
+        mail.send_held(db, user.id)
     return row
 
 

@@ -5,15 +5,19 @@ client is the API tests' (``tests/api/test_calendars.py``)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
 
 from icalendar import Calendar
 from sqlalchemy.orm import Session
 
-from models import BookingStatus, FeedRevocation, MentorshipSession
+from infra.config import get_settings
+from models import BookingStatus, FeedRevocation, MentorProfile, MentorshipSession, User
 from tests.database import refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory
+from tests.factories.sessions import make_session
 from workflows.calendars import feeds as calendars
 from workflows.errors import NotFound
 from workflows.sessions import lifecycle as sessions
@@ -78,3 +82,29 @@ def test_the_invite_of_a_booking_whose_session_is_not_made_yet_has_the_sessions_
         "REQUEST", f"{booking.id}@mentorship", 0)
     assert event.decoded("DTSTART") == booking.start_time
     assert calendars.booking_invite(db, booking.mentee_user_id, UserFactory().id) is None
+
+
+def people_of(invite: bytes) -> tuple[Any, list[Any]]:
+    """The invite's ORGANIZER and its ATTENDEEs, as icalendar reads them."""
+    (event,) = Calendar.from_ical(invite).walk("VEVENT")
+    attendees = event.get("ATTENDEE", [])
+    return event.get("ORGANIZER"), attendees if isinstance(attendees, list) else [attendees]
+
+
+def test_an_invite_is_organised_by_the_services_mailbox_and_shows_no_one_the_other_persons_address(
+        db: Session) -> None:
+    mentor, mentee, session = make_session(db, NOW + timedelta(days=2))
+    waiting = BookingFactory(status=BookingStatus.ACCEPTED, start_time=NOW + timedelta(days=3))  # no session yet
+    mailbox = parseaddr(get_settings().smtp_from)[1]
+    host = db.get_one(MentorProfile, waiting.mentor_profile_id).user
+    for booking_id, reader, other, mentor_name in (
+            (session.booking_id, mentee.user, mentor.user, mentor.user.display_name),
+            (session.booking_id, mentor.user, mentee.user, mentor.user.display_name),
+            (waiting.id, db.get_one(User, waiting.mentee_user_id), host, host.display_name)):
+        invite = calendars.booking_invite(db, reader.id, booking_id)
+        assert invite is not None
+        organizer, attendees = people_of(invite)
+        assert (str(organizer), str(organizer.params["CN"])) == (f"mailto:{mailbox}", mentor_name)
+        assert [(str(one), one.params.get("RSVP"), one.params.get("CN")) for one in attendees] == [
+            (f"mailto:{reader.email}", "FALSE", reader.display_name)]
+        assert other.email.encode() not in invite.replace(b"\r\n ", b"")  # folded lines unfolded
