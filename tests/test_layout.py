@@ -124,6 +124,11 @@ UNMIRRORED = {
     "workflows/scheduling/viewer.py": "a slot's marks for its viewer are the slots route's: "
                                       "tests/api/test_slot_marks.py",
     "workflows/bookings/limits.py": "a mentee's turn is a request's: tests/api/test_request_limits.py",
+    "workflows/matching/hand.py": "a coordinator's pairing by hand, its rules and its races: "
+                                  "tests/api/test_hand_pairings.py",
+    "workflows/programmes/surveys.py": "a pairing's closing survey, once it ended: tests/api/test_pairings.py",
+    "workflows/sessions/pairing_items.py": "what a session's completion writes and its field shows: "
+                                           "tests/api/test_session_action_items.py",
     "workflows/bookings/requests.py": "a request and its answer together: tests/workflows/bookings/test_lifecycle.py",
     "workflows/bookings/series_requests.py": "a series' request and answer together: "
                                             "tests/workflows/bookings/test_series.py",

@@ -47,7 +47,9 @@ class PairingPayload(TypedDict):
     """``pairing.*``: a programme's mentor (``mentor_profile_id``) and mentee (``mentee_user_id``) paired, told to both
     and to its coordinators. ``status`` is where it stands now; the agreement (``cadence_weeks``,
     ``session_minutes``, ``session_count``); its sessions' series (``series_id``) on the mentor's programme listing
-    and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended."""
+    and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended; the
+    programme's hard rules a coordinator paired them across (``rules_overridden``, in words) and their reason
+    (``override_reason``)."""
 
     id: str
     programme_id: str
@@ -63,6 +65,8 @@ class PairingPayload(TypedDict):
     start_time: str | None
     ended_by: str | None
     reason: str | None
+    rules_overridden: list[str]
+    override_reason: str | None
     coordinator_user_ids: list[str]
 
 
