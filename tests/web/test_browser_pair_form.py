@@ -1,16 +1,19 @@
 """The coordinators' pair form in Chromium, at desktop and phone size: a pairing made says so beside the form, the
 mentee list then marks the mentee paired (with whom) and offers them no more, and a pair across the programme's
-"never the same department" rule is refused with the rule, then made with a reason. axe on each state."""
+"never the same department" rule is refused with the rule, then made with a reason. Then the items a mentor writes on
+completing a session of a pairing wait on the pairing's page. axe on each state."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import User
+from models import Booking, MentorshipSession, SessionStatus, User
+from tests.concurrency import wait_until
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import sign_in
 
@@ -90,4 +93,50 @@ def test_the_pair_form_says_what_it_did_marks_the_paired_and_asks_a_reason_to_cr
         "Ada Lovelace (paired with Dorothy Vaughan)")
     axe.check(phone, "phone: a pair made across the rule, with a reason")
     shot(phone, "pair-form-03-overridden-phone")
+    phone.context.close()
+
+
+def test_items_written_on_completing_a_session_wait_on_the_pairings_page(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    url = _cohort(web_server, committed)
+    coordinator = web_server.token("katherine@example.com")
+    people = {p["display_name"]: p["id"] for p in web_server.call("GET", f"{url}/participants?limit=100",
+                                                                  coordinator)["items"]}
+    pairing = web_server.call("POST", f"{url}/pairings", coordinator, {
+        "mentor_participant_id": people["Grace Hopper"], "mentee_participant_id": people["Lin Chen"]}, status=201)
+    web_server.call("POST", f"/booking-series/{pairing['series_id']}/accept", web_server.token("grace@example.com"))
+    first: list[uuid.UUID] = []
+
+    def made() -> bool:  # the worker makes the sessions of the accepted times
+        with committed() as db:
+            first[:] = list(db.scalars(select(MentorshipSession.id).join(
+                Booking, Booking.id == MentorshipSession.booking_id).where(
+                Booking.series_id == uuid.UUID(pairing["series_id"])).order_by(MentorshipSession.start_time)))
+        return bool(first)
+
+    wait_until(made, 30, "the pairing's sessions made")
+    with committed() as db, db.begin():  # under way, as its start would make it
+        db.execute(update(MentorshipSession).where(MentorshipSession.id == first[0]).values(
+            status=SessionStatus.IN_PROGRESS, started_at=datetime.now(UTC)))
+
+    page = new_page(browser, web_server, "UTC")
+    sign_in(page, "grace@example.com")
+    page.goto(f"/#/sessions/{first[0]}")
+    done = page.get_by_role("form", name="Complete the session")
+    done.get_by_label("Action items").fill("Draft the outline\n\nBook a room")
+    done.get_by_role("button", name="Complete session").click()
+    outcome = page.get_by_role("region", name="Outcome")
+    expect(outcome.locator("li")).to_have_text(["Draft the outline", "Book a room"])
+    axe.check(page, "session: completed, its action items the pairing's")
+
+    phone = new_page(browser, web_server, "Asia/Tokyo", PHONE)
+    sign_in(phone, "lin@example.com")
+    phone.goto(f"/#{url}")
+    mine = phone.locator("#main li", has_text="Grace Hopper mentors Lin Chen")
+    mine.locator("summary", has_text="action items").click()
+    expect(mine).to_contain_text("Draft the outline")
+    expect(mine).to_contain_text("Book a room")
+    expect(mine).not_to_contain_text("Nothing waits")
+    axe.check(phone, "phone: a pairing's action items, written on completing its session")
+    shot(phone, "pair-form-04-items-phone")
     phone.context.close()
