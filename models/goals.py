@@ -15,7 +15,7 @@ from models.base import Base, IdMixin
 from models.enums import GoalStatus, check_in, stored_as_text
 
 MAX_TITLE = 200
-MAX_ITEM = 300
+MAX_ITEM = 1000  # as long as an item a session's completion carries
 MAX_MILESTONES = 10
 MAX_GOALS = 20  # a pairing's
 MAX_OPEN_ITEMS = 100  # a pairing's, not done
@@ -46,8 +46,9 @@ class PairingGoal(IdMixin, Base):
 
 
 class ActionItem(IdMixin, Base):
-    """Something one of the pair is to do: its owner, the session that raised it (if any), the goal it serves (if
-    any); carried to the pair's next sessions until done."""
+    """Something one of the pair is to do: its owner, the session that raised it (if any: the items its mentor wrote
+    on completing it are these), the goal it serves (if any), when it is due (if said); carried to the pair's next
+    sessions until done."""
 
     __tablename__ = "action_items"
     __table_args__ = (
@@ -61,6 +62,7 @@ class ActionItem(IdMixin, Base):
     owner_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
     goal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pairing_goals.id", ondelete="SET NULL"))
+    due_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     done_at: Mapped[datetime | None]
 

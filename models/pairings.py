@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
@@ -16,8 +18,11 @@ from models.programmes import CADENCE_WEEKS, SESSION_COUNT, SESSION_MINUTES
 MAX_END_REASON = 1000
 MAX_SURVEY_TEXT = 2000
 
-# One pairing alive (proposed, active or paused) per mentor and mentee of a programme.
-ONE_LIVE_PAIRING = "uq_pairings_live_pair"
+# One pairing alive (proposed, active or paused) per mentee of a programme. The predicate is spelled once, here: an
+# ON CONFLICT naming this index gives it as this literal, never as a bound parameter.
+ONE_LIVE_PAIRING = "uq_pairings_live_mentee"
+LIVE_PREDICATE = f"status <> '{PairingStatus.ENDED.value}'"
+MAX_OVERRIDE_REASON = 1000
 
 
 class Pairing(IdMixin, Base):
@@ -34,8 +39,12 @@ class Pairing(IdMixin, Base):
         CheckConstraint("(status = 'ended') = (ended_at IS NOT NULL)", name="ended_at_when_ended"),
         CheckConstraint("mentor_participant_id <> mentee_participant_id", name="two_people"),
         CheckConstraint("match_rank BETWEEN 1 AND 10", name="match_rank_range"),
-        Index(ONE_LIVE_PAIRING, "programme_id", "mentor_participant_id", "mentee_participant_id", unique=True,
-              postgresql_where=text("status <> 'ended'")),
+        CheckConstraint(f"override_reason IS NULL OR length(override_reason) <= {MAX_OVERRIDE_REASON}",
+                        name="override_reason_length"),
+        CheckConstraint("(jsonb_array_length(rules_overridden) = 0) = (override_reason IS NULL)",
+                        name="override_has_reason"),
+        Index(ONE_LIVE_PAIRING, "programme_id", "mentee_participant_id", unique=True,
+              postgresql_where=text(LIVE_PREDICATE)),
         Index("ix_pairings_programme_status", "programme_id", "status"),
         Index("ix_pairings_series_id", "series_id"),
         Index("ix_pairings_mentor_profile_id", "mentor_profile_id"),
@@ -62,6 +71,9 @@ class Pairing(IdMixin, Base):
     # The match run that proposed it, and its mentor's rank among the mentee's candidates there (null past 10).
     match_run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
     match_rank: Mapped[int | None] = mapped_column(SmallInteger)
+    # The programme's hard rules a coordinator paired them across (their words), and the coordinator's reason.
+    rules_overridden: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default="[]")
+    override_reason: Mapped[str | None] = mapped_column(Text)
     proposed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

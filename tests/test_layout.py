@@ -125,6 +125,10 @@ UNMIRRORED = {
     "workflows/notifications/together.py": "one message per person for a move of many sessions, as the mail reaches "
                                            "them: tests/api/test_one_message_per_person.py",
     "workflows/programmes/surveys.py": "a pairing's closing survey, once it ended: tests/api/test_pairings.py",
+    "workflows/matching/hand.py": "a coordinator's pairing by hand, its rules and its races: "
+                                  "tests/api/test_hand_pairings.py",
+    "workflows/sessions/pairing_items.py": "what a session's completion writes and its field shows: "
+                                           "tests/api/test_session_action_items.py",
     "workflows/bookings/requests.py": "a request and its answer together: tests/workflows/bookings/test_lifecycle.py",
     "workflows/bookings/series_requests.py": "a series' request and answer together: "
                                             "tests/workflows/bookings/test_series.py",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from infra.sql import statuses
 from models import (
+    ActionItem,
     AttendanceDispute,
     Booking,
     BookingSeries,
@@ -80,6 +81,7 @@ class NamedSession:
     reviewed: bool | None = None  # completed sessions the viewer attended as a mentee: whether they reviewed it
     attendance: list[Attendee] = field(default_factory=list)  # who checked in, and who was found absent
     seats_offered: int = 0  # a group session's seats held for people in its line (workflows.sessions.waitlists)
+    action_items: list[str] | None = None  # the pairing's items it raised, when it is a programme's session
 
 
 _MENTORS_AND_USERS = union_all(
@@ -201,13 +203,28 @@ def name_sessions(db: Session, actor: Actor, sessions: Sequence[MentorshipSessio
     offered = dict(db.execute(select(WaitlistEntry.session_id, func.count()).where(
         WaitlistEntry.session_id.in_(groups), WaitlistEntry.status == WaitlistStatus.OFFERED)
         .group_by(WaitlistEntry.session_id)).all()) if groups else {}
+    items = _pairing_items(db, [s.id for s in sessions if s.mentee_user_id is not None])
     return [
         NamedSession(s, _named(mentors, s.mentor_profile_id),
                      _named(mentees, s.mentee_user_id) if s.mentee_user_id is not None else None,
                      seats.get(s.id), locations.get(s.listing_id),
-                     (s.id in reviewed) if s.id in attended else None, present[s.id], offered.get(s.id, 0))
+                     (s.id in reviewed) if s.id in attended else None, present[s.id], offered.get(s.id, 0),
+                     items.get(s.id))
         for s in sessions
     ]
+
+
+def _pairing_items(db: Session, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """The pairing's action items each session raised, in the order written (``workflows.sessions.pairing_items``):
+    what its ``action_items`` field shows, one query for a page."""
+    shown: dict[uuid.UUID, list[str]] = {}
+    if session_ids:
+        for session_id, title in db.execute(select(ActionItem.session_id, ActionItem.title)
+                                            .where(ActionItem.session_id.in_(session_ids))
+                                            .order_by(ActionItem.created_at, ActionItem.id)):
+            if session_id is not None:
+                shown.setdefault(session_id, []).append(title)
+    return shown
 
 
 _LOCATIONS = select(Listing.id, Listing.location).where(

@@ -51,7 +51,8 @@ class PairingPayload(TypedDict):
     ``session_minutes``, ``session_count``); its sessions' series (``series_id``) on the mentor's programme listing
     and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended;
     ``cancelled_session_ids``: the sessions this move (a pause, an end) cancelled; ``departed_user_id``: the one of the
-    pair whose leaving or removal from the programme ended it."""
+    pair whose leaving or removal from the programme ended it; the programme's hard rules a coordinator paired them
+    across (``rules_overridden``, in words) and their reason (``override_reason``)."""
 
     id: str
     programme_id: str
@@ -69,6 +70,8 @@ class PairingPayload(TypedDict):
     reason: str | None
     cancelled_session_ids: list[str]
     departed_user_id: str | None
+    rules_overridden: list[str]
+    override_reason: str | None
     coordinator_user_ids: list[str]
 
 

@@ -70,6 +70,7 @@ class ItemInputSchema(ma.Schema):
     goal_id = fields.UUID(load_default=None, allow_none=True)
     session_id = fields.UUID(load_default=None, allow_none=True,
                              metadata={"description": "The session that raised it."})
+    due_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "When it is due, if said."})
 
 
 class ItemSchema(ma.Schema):
@@ -77,7 +78,9 @@ class ItemSchema(ma.Schema):
     title = fields.String()
     owner_user_id = fields.UUID()
     goal_id = fields.UUID(allow_none=True)
-    session_id = fields.UUID(allow_none=True)
+    session_id = fields.UUID(allow_none=True, metadata={
+        "description": "The session that raised it: the items its mentor wrote on completing it are these."})
+    due_on = fields.Date(allow_none=True)
     created_at = fields.DateTime()
     done_at = fields.DateTime(allow_none=True)
 

@@ -15,8 +15,9 @@ from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
 from models import PairingStatus
-from models.pairings import MAX_SURVEY_TEXT
+from models.pairings import MAX_OVERRIDE_REASON, MAX_SURVEY_TEXT
 from models.programmes import CADENCE_WEEKS, SESSION_COUNT
+from workflows.matching import hand
 from workflows.programmes import pairings, surveys
 from workflows.programmes.pairings import MAX_REASON
 
@@ -29,7 +30,8 @@ EXAMPLE_PAIRING: dict[str, Any] = {
     "status": "proposed", "cadence_weeks": 1, "session_minutes": 45, "session_count": 12,
     "series_id": "4d5e6f7a-8b9c-4d0e-a1f2-b3c4d5e6f7a8", "first_start": "2031-03-04T17:00:00+00:00",
     "sessions_before": 0, "created_at": "2031-02-25T10:00:00+00:00", "activated_at": None, "ended_at": None,
-    "ended_by": None, "end_reason": None, "viewer_role": "coordinator", "surveys": []}
+    "ended_by": None, "end_reason": None, "rules_overridden": [], "override_reason": None,
+    "viewer_role": "coordinator", "surveys": []}
 
 
 class PairingCreateSchema(ma.Schema):
@@ -42,6 +44,10 @@ class PairingCreateSchema(ma.Schema):
                                    metadata={"description": "The programme's unless given."})
     session_count = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(*SESSION_COUNT),
                                    metadata={"description": "The programme's unless given."})
+    override_reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_OVERRIDE_REASON),
+                           metadata={"description": "Why the pair should be made though they break one of the "
+                                                    "programme's hard rules (matching's `differ` and `above`); "
+                                                    "without it such a pair is refused (409, rule `hard_rule`)."})
 
 
 class SurveySchema(ma.Schema):
@@ -73,6 +79,9 @@ class PairingSchema(ma.Schema):
     ended_at = fields.DateTime(allow_none=True)
     ended_by = fields.String(allow_none=True)
     end_reason = fields.String(allow_none=True)
+    rules_overridden = fields.List(fields.String(), metadata={
+        "description": "The programme's hard rules a coordinator paired them across, in words."})
+    override_reason = fields.String(allow_none=True, metadata={"description": "The coordinator's reason for it."})
     viewer_role = fields.String(metadata={"description": "Your part: mentor, mentee, coordinator or admin."})
     surveys = fields.List(fields.Nested(SurveySchema), metadata={
         "description": "Closing surveys answered: your own (the pair), or both (its coordinators)."})
@@ -116,9 +125,12 @@ class Pairings(MethodView):
     def post(self, body: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """Pair a mentor and a mentee (its coordinators): their sessions are asked for at once, as a series on the
         mentor's programme listing at the agreed cadence (every time checked as any request is); the mentor's accept
-        of it (`POST /booking-series/{id}/accept`) makes the pairing active. 409 past the mentor's capacity, for a
-        pair already paired, or when they have no time in common in the next four weeks."""
-        proposed = pairings.propose(db_session(), current_actor(), programme_id, **body)
+        of it (`POST /booking-series/{id}/accept`) makes the pairing active. No session comes before the
+        programme's first day (400 for a `first_start` before it). 409 for a pair that breaks one of the
+        programme's hard rules (rule `hard_rule`; give `override_reason` to pair them all the same), for a mentee
+        who has a live pairing already (rule `one_pairing`: one at a time), past the mentor's capacity, or when
+        they have no time in common in the next four weeks."""
+        proposed = hand.propose(db_session(), current_actor(), programme_id, **body)
         return pairings.get(db_session(), current_actor(), programme_id, proposed.id)
 
 

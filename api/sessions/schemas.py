@@ -22,8 +22,11 @@ from api.security import current_actor
 from infra.config import Settings, get_settings
 from models import ListingKind, MentorshipSession, SessionStatus, WaitlistStatus
 from models.attendance import MAX_DISPUTE_TEXT
+from models.goals import MAX_ITEM
 from workflows.people import NamedSession, name_sessions
+from workflows.roles import Role
 from workflows.sessions.lifecycle import meeting_url
+from workflows.sessions.pairing_items import WrittenItem
 
 EXAMPLE_SESSION: dict[str, Any] = {
     "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
@@ -165,6 +168,7 @@ class SessionSchema(ShownSchema):
             else None,
             meeting_url=_meeting_url(view), location=view.listing_location, reviewed=view.reviewed,
             attendance=view.attendance,
+            action_items=view.action_items if view.action_items is not None else session.action_items,
         )
         return data
 
@@ -222,9 +226,39 @@ class SessionListArgs(PaginationArgs):
     status = Text(load_default=None, validate=validate.OneOf([s.value for s in SessionStatus]))
 
 
+class WrittenItemSchema(ma.Schema):
+    title = Text(required=True, validate=validate.Length(min=1, max=MAX_ITEM))
+    owner = fields.Enum(Role, by_value=True, load_default=Role.MENTEE,
+                        validate=validate.OneOf([Role.MENTOR, Role.MENTEE]))
+    due_on = fields.Date(load_default=None, allow_none=True)
+
+
+_ITEM_DOC = {"oneOf": [
+    {"type": "string", "maxLength": MAX_ITEM},
+    {"type": "object", "required": ["title"], "additionalProperties": False, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": MAX_ITEM},
+        "owner": {"type": "string", "enum": ["mentee", "mentor"], "default": "mentee"},
+        "due_on": {"type": "string", "format": "date", "nullable": True}}}],
+    "description": "Its words, or `{title, owner?, due_on?}`. In a programme each becomes an action item of the "
+                   "pairing, the mentee's unless `owner` says `mentor` (blank ones are left out)."}
+
+
+class WrittenItemField(fields.Field[str | WrittenItem]):
+    """An action item as the mentor writes it: its words, or ``{title, owner?, due_on?}``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | WrittenItem:
+        if isinstance(value, str):
+            words: str = Text(validate=validate.Length(max=MAX_ITEM)).deserialize(value)
+            return words
+        if isinstance(value, dict):
+            given = WrittenItemSchema().load(value)
+            return WrittenItem(given["title"], given["owner"], given["due_on"])
+        raise ma.ValidationError("an action item is its words, or an object {title, owner, due_on}")
+
+
 class CompleteSchema(ma.Schema):
     notes = Text(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
-    action_items = fields.List(Text(validate=validate.Length(max=1000)), load_default=list,
+    action_items = fields.List(WrittenItemField(metadata=_ITEM_DOC), load_default=list,
                                validate=validate.Length(max=100))
     metadata = fields.Dict(keys=Text(validate=validate.Length(max=100)), load_default=dict,
                            validate=json_storable)

@@ -362,7 +362,7 @@ def test_a_cancel_heard_mid_run_sticks_and_runs_publication_and_edits_take_turns
                 break
     (left,) = client.get(f"{url}/match-drafts", headers=coordinator.headers).get_json()["items"]
     assert (left["mentee_participant_id"], left["status"]) == (bo_id, "failed")
-    assert "already has a mentor" in left["problem"]
+    assert "is already paired with" in left["problem"]
     # A run whose worker was lost twice is failed, not handed on a third time.
     lost = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
     with worker_transaction() as db:

@@ -90,7 +90,7 @@ def ask(db: Session, actor: Actor, programme_id: uuid.UUID, mentor_participant_i
     the mentee's candidates (a recommended mentor whose places were taken meanwhile: 409)."""
     programme, mine = _mentee(db, actor, programme_id)
     # The mentor's participation, then the mentee's, locked in the order a coordinator's pairing takes them: two
-    # asks of one mentee take turns here, and ``pair`` (``one_mentor``) refuses the second; two mentees asking for
+    # asks of one mentee take turns here, and ``pair`` refuses the second; two mentees asking for
     # one mentor's last place take turns there.
     db.scalar(select(ProgrammeParticipant.id).where(ProgrammeParticipant.id == mentor_participant_id,
                                                     ProgrammeParticipant.programme_id == programme_id)
@@ -102,6 +102,6 @@ def ask(db: Session, actor: Actor, programme_id: uuid.UUID, mentor_participant_i
     if mentor_participant_id not in offered:
         raise BusinessRuleViolation("choose one of the mentors recommended to you", field="mentor_participant_id")
     pairing = pairings.pair(db, programme, mentor_participant_id, mine.id, proposed_by=actor.user_id,
-                            actor=str(actor), one_mentor=True)
+                            actor=str(actor))
     runs.mark_matched(db, pairing, run_id)
     return pairings.get(db, actor, programme_id, pairing.id)

@@ -129,11 +129,11 @@ def digest(inputs: dict[str, Any]) -> str:
 # --- answers ---------------------------------------------------------------------------------------------
 
 
-def _answers(participant: ProgrammeParticipant) -> dict[str, Any]:
+def answers_of(participant: ProgrammeParticipant) -> dict[str, Any]:
     return {str(one["question_id"]): one.get("value") for one in participant.intake_answers or []}
 
 
-def _encoded(criterion: Criterion, value: Any, options: Sequence[str] | None) -> Any:
+def encoded(criterion: Criterion, value: Any, options: Sequence[str] | None) -> Any:
     """An answer as a criterion compares it: a sorted list of tokens (shared), a token (same, differ), a rank
     (above); None when unanswered."""
     if value is None:
@@ -257,16 +257,16 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
     profiles, skills, no_shows = _mentor_facts(db, [p.user_id for p, _, _ in mentors])
 
     def answers(person: ProgrammeParticipant, side: str) -> list[Any]:
-        given = _answers(person)
-        encoded = []
+        given = answers_of(person)
+        compared = []
         for criterion in settings.criteria:
             question_id = criterion.mentee_question_id if side == "mentee" else criterion.mentor_question_id
             if question_id is None:  # the mentor's skills
                 profile = profiles.get(person.user_id)
-                encoded.append(sorted(skills.get(profile.id, [])) if profile is not None else [])
+                compared.append(sorted(skills.get(profile.id, [])) if profile is not None else [])
             else:
-                encoded.append(_encoded(criterion, given.get(question_id), options.get(question_id)))
-        return encoded
+                compared.append(encoded(criterion, given.get(question_id), options.get(question_id)))
+        return compared
 
     mentee_ids = [p.id for p, _, _ in mentees]
     windows: dict[uuid.UUID, list[tuple[int, int, int]]] = defaultdict(list)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -168,7 +168,6 @@ def publish_one(db: Session, programme_id: uuid.UUID, *, now: datetime | None = 
     if draft is None:
         return False
     programme = db.get_one(Programme, programme_id)
-    starts = datetime.combine(programme.starts_on, time(), UTC) if programme.starts_on else None
     first = draft.first_start if draft.first_start is not None and draft.first_start > (now or utcnow()) else None
     # The run's first common start (one the mentor's listing offered); when its series is refused, what was booked
     # or marked busy since took it: then the pair's first common free time now, as a coordinator's pairing finds it.
@@ -179,7 +178,7 @@ def publish_one(db: Session, programme_id: uuid.UUID, *, now: datetime | None = 
             with db.begin_nested():
                 made = pairings.pair(db, programme, draft.mentor_participant_id, draft.mentee_participant_id,
                                      proposed_by=draft.published_by_user_id, actor=_publisher(draft),
-                                     first_start=start, one_mentor=True, not_before=starts, now=now)
+                                     first_start=start, now=now)
                 runs.mark_matched(db, made, draft.run_id)
                 db.delete(draft)
             return True

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from workflows.matching.cohort import MINUTE, STEP, STEPS_PER_DAY, Bits, current
-from workflows.matching.settings import Kind, Settings
+from workflows.matching.settings import Criterion, Kind, Settings
 
 Floats = NDArray[np.float64]
 NO_SHOWS_AT_ZERO = 3
@@ -66,6 +66,38 @@ def _one_hot(values: list[Any], vocabulary: dict[str, int]) -> NDArray[np.float3
             if token in vocabulary:
                 matrix[row, vocabulary[token]] = 1.0
     return matrix
+
+
+def _same(wanted: list[Any], offered: list[Any]) -> NDArray[np.float32]:
+    """How many answers each mentee (row) and mentor (column) share."""
+    vocabulary = _vocabulary(wanted + offered)
+    return _one_hot(wanted, vocabulary) @ _one_hot(offered, vocabulary).T
+
+
+def first_broken(settings: Settings, mentees: list[list[Any]], mentors: list[list[Any]]) -> NDArray[np.int16]:
+    """The first hard criterion each pair breaks (-1: none), from the answers as the criteria compare them (one list
+    per person, one answer per criterion), mentees by row and mentors by column: ``differ`` breaks on the same
+    answer, ``above`` when the mentor's does not rank above the mentee's (an unanswered side breaks nothing)."""
+    n, m = len(mentees), len(mentors)
+    broken = np.full((n, m), -1, np.int16)
+    for index, criterion in enumerate(settings.criteria):
+        wanted = [one[index] for one in mentees]
+        offered = [one[index] for one in mentors]
+        if criterion.kind == Kind.ABOVE:
+            low = np.array([np.nan if v is None else v for v in wanted], np.float64).reshape(n, 1)
+            high = np.array([np.nan if v is None else v for v in offered], np.float64).reshape(1, m)
+            with np.errstate(invalid="ignore"):
+                fails = (high <= low) & ~np.isnan(high) & ~np.isnan(low)
+            broken[(broken < 0) & fails] = index
+        elif criterion.kind == Kind.DIFFER:
+            broken[(broken < 0) & (_same(wanted, offered) > 0)] = index
+    return broken
+
+
+def rule_broken(criterion: Criterion) -> str:
+    """A hard rule a pair breaks, in a coordinator's words."""
+    return (f"the same answer to “{criterion.label}”" if criterion.kind == Kind.DIFFER
+            else f"the mentor's answer to “{criterion.label}” is not above the mentee's")
 
 
 @dataclass
@@ -165,24 +197,15 @@ def compute(inputs: dict[str, Any]) -> Matrix:
         common = (free.mentee_starts[:, window].astype(np.float32)
                   @ free.mentor_starts[:, window].T.astype(np.float32)) > 0
         short[(short < 0) & ~common] = period
-    broken = np.full((n, m), -1, np.int16)
+    broken = first_broken(settings, [one["answers"] for one in mentees], [one["answers"] for one in mentors])
     parts: list[tuple[float, Floats]] = []
     counts: dict[int, NDArray[np.float32]] = {}
     for index, criterion in enumerate(settings.criteria):
+        if criterion.hard:
+            continue
         wanted = [one["answers"][index] for one in mentees]
         offered = [one["answers"][index] for one in mentors]
-        if criterion.kind == Kind.ABOVE:
-            low = np.array([np.nan if v is None else v for v in wanted], np.float64).reshape(n, 1)
-            high = np.array([np.nan if v is None else v for v in offered], np.float64).reshape(1, m)
-            with np.errstate(invalid="ignore"):
-                fails = (high <= low) & ~np.isnan(high) & ~np.isnan(low)
-            broken[(broken < 0) & fails] = index
-            continue
-        vocabulary = _vocabulary(wanted + offered)
-        same = _one_hot(wanted, vocabulary) @ _one_hot(offered, vocabulary).T
-        if criterion.kind == Kind.DIFFER:
-            broken[(broken < 0) & (same > 0)] = index
-            continue
+        same = _same(wanted, offered)
         counts[index] = same
         if criterion.kind == Kind.SHARED:
             asked = np.array([len(v) if isinstance(v, list) else 0 for v in wanted], np.float64).reshape(n, 1)
@@ -253,9 +276,7 @@ def why_not(matrix: Matrix, row: int, column: int) -> str | None:
     minutes, cadence = int(inputs["session_minutes"]), int(inputs["cadence_weeks"])
     broken = int(matrix.broken[row, column])
     if broken >= 0:
-        criterion = matrix.settings.criteria[broken]
-        return (f"the same answer to “{criterion.label}”" if criterion.kind == Kind.DIFFER
-                else f"the mentor's answer to “{criterion.label}” is not above the mentee's")
+        return rule_broken(matrix.settings.criteria[broken])
     short = int(matrix.short_period[row, column])
     if short >= 0:
         hours = matrix.hours[row, column]

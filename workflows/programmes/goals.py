@@ -1,8 +1,9 @@
 """A pairing's progress: its goals (a title, a target date if any, a few milestones), the action items its sessions
 raise (each with its owner, the session that raised it and the goal it serves; carried to the pair's next sessions
 until done), the goal each of its sessions works towards, and its sessions as its coordinators see them (times,
-status, attendance: never the notes, which stay the pair's). A session's own ``action_items`` list stays as it was,
-the mentor's words on completing it; the pair's items are this resource, each naming the session that raised it.
+status, attendance: never the notes, which stay the pair's). The items a mentor writes on completing a session of
+the pairing are this resource's (``workflows.sessions.pairing_items``), each naming the session that raised it; the
+session's ``action_items`` shows them.
 
 The pair and the programme's coordinators read and write all of it; no one else sees any (404). A goal moves by
 :data:`GOALS` (``open → done | dropped``, and back to ``open``), each move a ``goal.*`` event.
@@ -42,6 +43,7 @@ from workflows.programme_payloads import GoalPayload
 from workflows.programmes.lifecycle import actor_label, coordinators_of
 from workflows.programmes.pairings import load as load_pairing
 from workflows.roles import Role
+from workflows.sessions.pairing_items import SESSION_OF_PAIRING
 from workflows.state_machine import StateMachine, move
 
 
@@ -163,8 +165,8 @@ def _of_pairing(db: Session, pairing: Pairing, *, goal_id: uuid.UUID | None, ses
 
 
 def add_item(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, title: str,
-             owner: Role = Role.MENTEE, goal_id: uuid.UUID | None = None, session_id: uuid.UUID | None = None
-             ) -> ActionItem:
+             owner: Role = Role.MENTEE, goal_id: uuid.UUID | None = None, session_id: uuid.UUID | None = None,
+             due_on: date | None = None) -> ActionItem:
     """A new action item of a pairing not ended, owned by its mentee or its mentor."""
     pairing, _ = load_pairing(db, actor, programme_id, pairing_id, lock=True)
     _open_pairing(pairing)
@@ -175,7 +177,7 @@ def add_item(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uui
         raise BusinessRuleViolation(f"a pairing has at most {MAX_OPEN_ITEMS} items not done")
     item = ActionItem(id=uuid.uuid4(), pairing_id=pairing_id, title=_words(title)[:MAX_ITEM],
                       owner_user_id=_owner(db, pairing, owner), goal_id=goal_id, session_id=session_id,
-                      created_at=utcnow())
+                      due_on=due_on, created_at=utcnow())
     db.add(item)
     db.flush()
     return item
@@ -204,13 +206,8 @@ def set_item_done(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
 def session_ids(db: Session, pairing: Pairing) -> list[uuid.UUID]:
     """The ids of a pairing's sessions: those of its mentor's programme listing with its mentee, from when it was
     made until it ended (a resumed pairing's earlier ones too)."""
-    query = (select(MentorshipSession.id).join(Booking, Booking.id == MentorshipSession.booking_id)
-             .where(MentorshipSession.listing_id == pairing.listing_id,
-                    Booking.mentee_user_id == pairing.mentee_user_id,
-                    MentorshipSession.start_time >= pairing.created_at))
-    if pairing.ended_at is not None:  # a later pairing of the same two has its own
-        query = query.where(MentorshipSession.start_time < pairing.ended_at)
-    return list(db.scalars(query))
+    return list(db.scalars(select(MentorshipSession.id).join(Pairing, SESSION_OF_PAIRING)
+                           .where(Pairing.id == pairing.id)))
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ mentee free; the rest follow at the agreed cadence. The mentor's one accept of t
   its sessions); its coming sessions are cancelled (a proposal's series withdrawn), and both are asked for a closing
   survey (a rating and a few words).
 
-A mentor takes at most their capacity of live pairings (proposed, active or paused) in a programme; a mentor and a
-mentee have at most one live pairing. Two coordinators acting at once take turns on the pairing's row (and on the
-mentor's participation, for capacity): the second acts on what the first left.
+A mentor takes at most their capacity of live pairings (proposed, active or paused) in a programme; a mentee has at
+most one (the database's partial unique index ``ONE_LIVE_PAIRING`` behind the check), and no session of a pairing
+comes before the programme's first day. Two coordinators acting at once take turns on the pairing's row (and on the
+participations, for capacity and the mentee's one pairing): the second acts on what the first left.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -49,11 +50,12 @@ from models import (
     SeriesStatus,
     User,
 )
+from models.pairings import ONE_LIVE_PAIRING
 from workflows.actors import Actor
 from workflows.bookings import series as series_flow
 from workflows.bookings import series_requests
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.events import EventType, record
 from workflows.inbox import told_together
 from workflows.pagination import Page, paginate
@@ -103,6 +105,7 @@ def pairing_payload(db: Session, programme: Programme, pairing: Pairing, *, canc
             "ended_by": pairing.ended_by, "reason": pairing.end_reason,
             "cancelled_session_ids": [str(e.aggregate_id) for e in cancelled if e.type == EventType.SESSION_CANCELLED],
             "departed_user_id": str(departed) if departed else None,
+            "rules_overridden": list(pairing.rules_overridden or []), "override_reason": pairing.override_reason,
             "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)]}
 
 
@@ -147,11 +150,21 @@ def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, rol
     return row
 
 
+def first_day(programme: Programme) -> datetime | None:
+    """When the programme's first day begins (UTC), if it has one: no session of a pairing comes before."""
+    return datetime.combine(programme.starts_on, time(), UTC) if programme.starts_on else None
+
+
 def _ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammeParticipant, *, count: int,
-         first_start: datetime | None, now: datetime, not_before: datetime | None = None) -> None:
-    """Ask for ``count`` sessions as a series from ``first_start`` (else the first time both are free)."""
+         first_start: datetime | None, now: datetime) -> None:
+    """Ask for ``count`` sessions as a series from ``first_start`` (else the first time both are free, from the
+    programme's first day when later); 400 for a first start before that day."""
+    begins = first_day(programme)
+    if first_start is not None and begins is not None and first_start < begins:
+        raise BusinessRuleViolation(f"the programme begins on {begins.date().isoformat()}: no session of it comes "
+                                    "before", field="first_start")
     first = first_start or first_time(db, pairing.listing_id, mentee, pairing.session_minutes,
-                                      max(now, not_before or now))
+                                      max(now, begins or now))
     if first is None:
         raise Conflict("the mentor and the mentee have no time in common in the next four weeks: ask the mentor "
                        "to open more hours, or the mentee to give more windows")
@@ -163,41 +176,27 @@ def _ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammeP
     pairing.series_id, pairing.first_start = series.id, first
 
 
-def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_participant_id: uuid.UUID,
-            mentee_participant_id: uuid.UUID, first_start: datetime | None = None, cadence_weeks: int | None = None,
-            session_count: int | None = None, now: datetime | None = None) -> Pairing:
-    """Pair a mentor and a mentee of the programme (its coordinators), asking for their sessions at once; the
-    agreement is the programme's unless given. 409 past the mentor's capacity, for a pair already paired, or when
-    they have no time in common; 400 for people not taking part in those roles, or a programme not under way."""
-    programme, role = run_by(db, actor, programme_id, lock=True)
-    return pair(db, programme, mentor_participant_id, mentee_participant_id, proposed_by=actor.user_id,
-                actor=actor_label(actor, role), first_start=first_start, cadence_weeks=cadence_weeks,
-                session_count=session_count, now=now)
-
-
 def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, mentee_participant_id: uuid.UUID, *,
          proposed_by: uuid.UUID | None, actor: str, first_start: datetime | None = None,
-         cadence_weeks: int | None = None, session_count: int | None = None, one_mentor: bool = False,
-         not_before: datetime | None = None, now: datetime | None = None) -> Pairing:
-    """:func:`propose`'s work, for whoever may pair (a coordinator, a run's publication, a mentee's choice): the
-    mentor's participation locked, so two pairings with one mentor at once take turns on their capacity; with
-    ``one_mentor``, 409 for a mentee who has a live pairing already (the mentee's participation locked too); the
-    first time looked for from ``not_before`` when later than now (a programme's start)."""
+         cadence_weeks: int | None = None, session_count: int | None = None,
+         overridden: tuple[Sequence[str], str | None] | None = None, now: datetime | None = None) -> Pairing:
+    """Pair them, for whoever may (a coordinator by hand, ``workflows.matching.hand``; a run's publication; a
+    mentee's choice), asking for their sessions at once: the mentor's participation locked, then the mentee's, so
+    two pairings with one mentor take turns on their capacity and two of one mentee on their one live pairing (409
+    for the second); ``overridden``: the hard rules a coordinator paired them across, and why."""
     now = now or utcnow()
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
     mentor = _person(db, programme.id, mentor_participant_id, ParticipantRole.MENTOR)
     mentee = _person(db, programme.id, mentee_participant_id, ParticipantRole.MENTEE)
-    if one_mentor and db.scalar(select(Pairing.id).where(Pairing.mentee_participant_id == mentee.id,
-                                                         Pairing.status.in_(LIVE)).limit(1)):
-        raise Conflict("the mentee already has a mentor in this programme")
+    mentor_name = _paired_with(db, mentee)
+    if mentor_name is not None:
+        raise Conflict(f"{db.get_one(User, mentee.user_id).display_name} is already paired with {mentor_name} in this "
+                       "programme: end that pairing first", rule="one_pairing")
     live = db.scalar(select(func.count()).select_from(Pairing).where(
         Pairing.mentor_participant_id == mentor.id, Pairing.status.in_(LIVE))) or 0
     if live >= (mentor.capacity or 0):
         raise Conflict(f"the mentor already has {live} of their {mentor.capacity} mentees", rule="capacity")
-    if db.scalar(select(Pairing.id).where(Pairing.mentor_participant_id == mentor.id,
-                                          Pairing.mentee_participant_id == mentee.id, Pairing.status.in_(LIVE))):
-        raise Conflict("this mentor and this mentee are already paired")
     listing = programme_listing(db, programme, mentor.user_id)
     pairing = Pairing(id=uuid.uuid4(), programme_id=programme.id, mentor_participant_id=mentor.id,
                       mentee_participant_id=mentee.id, mentor_profile_id=listing.mentor_profile_id,
@@ -205,14 +204,20 @@ def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, me
                       cadence_weeks=cadence_weeks or programme.cadence_weeks,
                       session_minutes=programme.session_minutes,
                       session_count=session_count or programme.session_count, proposed_by_user_id=proposed_by,
-                      created_at=now)
-    db.add(pairing)
-    db.flush()
-    _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now,
-         not_before=not_before)
+                      rules_overridden=list(overridden[0]) if overridden else [],
+                      override_reason=overridden[1] if overridden else None, created_at=now)
+    add_or_conflict(db, pairing, {ONE_LIVE_PAIRING: "the mentee is already paired in this programme"})
+    _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
     record_move(db, EventType.PAIRING_PROPOSED, programme, pairing, actor)
     log.info(EventType.PAIRING_PROPOSED, pairing_id=str(pairing.id), series_id=str(pairing.series_id))
     return pairing
+
+
+def _paired_with(db: Session, mentee: ProgrammeParticipant) -> str | None:
+    """The name of the mentor of the mentee's live pairing, if they have one."""
+    return db.scalar(select(User.display_name).join(ProgrammeParticipant, ProgrammeParticipant.user_id == User.id)
+                     .join(Pairing, Pairing.mentor_participant_id == ProgrammeParticipant.id)
+                     .where(Pairing.mentee_participant_id == mentee.id, Pairing.status.in_(LIVE)).limit(1))
 
 
 @dataclass(frozen=True)

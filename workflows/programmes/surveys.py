@@ -1,5 +1,6 @@
-"""A pairing's closing survey: once it ended, each of the pair says how it went (a rating of 1 to 5 and a few words,
-once); the answer stays with who gave it and the coordinators."""
+"""A pairing's closing survey: once it ended, each of the pair says how it went, once (a rating of 1 to 5 and a few
+words). Each of the pair reads their own answer, the coordinators both (``workflows.programmes.pairings``'s view);
+the event says only that one was given."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 from workflows.events import EventType, record
 from workflows.programmes.lifecycle import actor_label
-from workflows.programmes.pairings import PairingView, _view, load, pairing_payload
+from workflows.programmes.pairings import PairingView, get, load, pairing_payload
 from workflows.roles import Role
 
 
@@ -32,4 +33,4 @@ def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
     # The answer stays with who gave it and the coordinators: the event says only that one was given.
     record(db, EventType.PAIRING_SURVEYED, pairing_payload(db, db.get_one(Programme, programme_id), pairing),
            actor=actor_label(actor, role))
-    return _view(db, pairing, role)
+    return get(db, actor, programme_id, pairing.id)

@@ -30,7 +30,7 @@ from workflows.events import EventType, record, record_all
 from workflows.pagination import Page, paginate
 from workflows.payloads import EventPayload, booking_payload, session_payload
 from workflows.roles import Role, participation
-from workflows.sessions import waitlists
+from workflows.sessions import pairing_items, waitlists
 from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
@@ -284,7 +284,7 @@ def complete_session(
     session_id: uuid.UUID,
     *,
     notes: str | None = None,
-    action_items: list[Any] | None = None,
+    action_items: Sequence[str | pairing_items.WrittenItem] | None = None,
     metadata: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> MentorshipSession:
@@ -293,7 +293,7 @@ def complete_session(
     session.completed_at = now or utcnow()
     session.completed_by = Role.MENTOR.value
     session.notes = notes
-    session.action_items = action_items or []
+    session.action_items = pairing_items.written(db, session, action_items or [], now=session.completed_at)
     session.session_metadata = metadata or {}
     db.flush()
     emit_event(db, session, completed.event, str(actor))

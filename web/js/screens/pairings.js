@@ -1,7 +1,7 @@
 // A programme's pairings: its coordinators pair a mentor and a mentee and follow every pairing; each of the pair
 // sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
 import { get, patch, post } from '../api.js';
-import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading } from '../ui.js';
+import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea } from '../ui.js';
 import { recommended } from './matching.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
@@ -55,9 +55,9 @@ function progress(base, p, messages) {
   const goalsEl = h('div', {});
   const itemsEl = h('div', {});
   // The forms are made once and kept: a redraw of the lists keeps what is being typed.
-  const adding = (name, label, path, words) => {
+  const adding = (name, label, path, words, longest) => {
     const form = h('form', { class: 'inline', 'aria-label': `${name} of ${p.mentee_name}` },
-      field(label, { name: 'title', maxlength: 300, required: true }), h('button', { type: 'submit' }, words));
+      field(label, { name: 'title', maxlength: longest, required: true }), h('button', { type: 'submit' }, words));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       act(form.querySelector('button'), messages, async () => {
@@ -81,12 +81,14 @@ function progress(base, p, messages) {
       open && g.status === 'open' ? tick(`Mark “${g.title}” reached`, () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))
       : empty('No goal yet.'));
     replace(itemsEl, items.items.length ? h('ul', { class: 'list' }, items.items.map((i) => h('li', {}, `${i.title} `,
+      h('span', { class: 'meta' }, `${i.owner_user_id === p.mentee_user_id ? p.mentee_name : p.mentor_name}`
+        + `${i.due_on ? ` · due ${i.due_on}` : ''} `),
       open ? tick(`Mark “${i.title}” done`, () => patch(`${url}/action-items/${i.id}`, { done: true })) : null)))
       : empty('Nothing waits.'));
   }
   const panel = h('div', {}, h('h4', {}, 'Sessions'), sessionsEl, h('h4', {}, 'Goals'), goalsEl,
-    adding('New goal', 'Goal', 'goals', 'Add the goal'), h('h4', {}, 'Action items not done'), itemsEl,
-    adding('New action item', 'Action item', 'action-items', 'Add the item'));
+    adding('New goal', 'Goal', 'goals', 'Add the goal', 200), h('h4', {}, 'Action items not done'), itemsEl,
+    adding('New action item', 'Action item', 'action-items', 'Add the item', 1000));
   const details = h('details', {}, h('summary', {}, `Sessions, goals and action items of ${p.mentor_name} and ${p.mentee_name}`), panel);
   details.addEventListener('toggle', () => { if (details.open) draw().catch((err) => replace(sessionsEl, errorBox(err.message))); });
   return details;
@@ -104,39 +106,93 @@ function pairingItem(base, p, messages, refresh) {
     survey(base, p, messages, refresh));
 }
 
+/** The coordinators' form to pair a mentor and a mentee. The mentee list marks (and disables) those with a live
+ * pairing, naming their mentor (`paired()`: participation id → mentor's name, as the list last read it); what the
+ * form did is said beside it. A pair that breaks one of the programme's hard rules is refused with the rule, and the
+ * form then offers to pair them all the same, with a reason. */
+function pairForm(base, people, paired, refresh) {
+  const said = messageArea();
+  const menteeSelect = h('select', { id: 'pair-mentee', name: 'mentee', required: true });
+  const drawMentees = () => {
+    const chosen = menteeSelect.value;
+    const now = paired();
+    const mentees = people.filter((p) => p.role === 'mentee')
+      .sort((a, b) => Number(now.has(a.id)) - Number(now.has(b.id)));
+    replace(menteeSelect, ...mentees.map((p) => h('option', { value: p.id, disabled: now.has(p.id) },
+      now.has(p.id) ? `${p.display_name} (paired with ${now.get(p.id)})` : p.display_name)));
+    if (chosen && !now.has(chosen)) menteeSelect.value = chosen;
+  };
+  drawMentees();
+  const override = h('div', { class: 'stack', hidden: true });
+  const form = h('form', { class: 'stack', 'aria-label': 'Pair a mentor and a mentee' },
+    field('Mentor', { tag: 'select', name: 'mentor', required: true },
+      people.filter((p) => p.role === 'mentor').map((p) => [p.id, p.display_name])),
+    h('div', { class: 'field' }, h('label', { for: menteeSelect.id }, 'Mentee'), menteeSelect,
+      h('small', { class: 'hint' }, 'Mentees paired already are marked with their mentor: end that pairing to pair them again.')),
+    h('button', { type: 'submit', class: 'primary' }, 'Pair them'), said.el, override);
+  const allTheSame = (body) => {
+    const reason = field('Why pair them all the same?', { tag: 'textarea', name: 'override_reason', rows: 2,
+      maxlength: 1000, hint: 'Kept with the pairing and in the programme’s history.' });
+    const button = h('button', { type: 'button', onclick: (e) => {
+      const text = reason.querySelector('textarea').value.trim();
+      if (!text) { said.error('Give a reason to pair them across the rule.'); return; }
+      pair(e.currentTarget, { ...body, override_reason: text });
+    } }, 'Pair them all the same');
+    replace(override, reason, h('div', { class: 'actions' }, button));
+    override.hidden = false;
+  };
+  async function pair(button, body) {
+    button.disabled = true;
+    said.clear();
+    let made;
+    try {
+      made = await post(base, body);
+    } catch (err) {
+      said.error(err);
+      if (err.body && err.body.errors && err.body.errors.rule === 'hard_rule') allTheSame(body);
+      return;
+    } finally {
+      if (button.isConnected) button.disabled = false;
+    }
+    override.hidden = true;
+    replace(override);
+    await refresh();
+    drawMentees();
+    said.ok(`${made.mentor_name} and ${made.mentee_name} are paired: their sessions are asked for from `
+      + `${when(made.first_start)}${made.override_reason ? ` (across the rule: ${made.rules_overridden.join('; ')})` : ''}.`);
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    override.hidden = true;
+    pair(form.querySelector('button[type=submit]'),
+      { mentor_participant_id: form.mentor.value, mentee_participant_id: form.mentee.value });
+  });
+  return form;
+}
+
 /** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. `show`:
  * a pairing's id (a link from the dashboard), scrolled to and focused once the list is drawn. */
 export function pairingsSection(programme, messages, { runs, show = null }) {
   const base = `/programmes/${programme.id}/pairings`;
   const listEl = h('div', {}, loading());
   const formEl = h('div', {});
+  let paired = new Map(); // a mentee's participation id → their live pairing's mentor
   async function refresh() {
     const page = await get(`${base}?limit=100`);
+    paired = new Map(page.items.filter((p) => p.status !== 'ended').map((p) => [p.mentee_participant_id, p.mentor_name]));
     // A mentee with no pairing, of a programme whose mentees choose, sees the mentors recommended to them.
     const choice = !runs && programme.viewer_role === 'mentee' && page.items.every((p) => p.status === 'ended')
       ? await recommended(programme, messages, refresh) : null;
     replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => pairingItem(base, p, messages, refresh)))
       : choice ? null : empty(runs ? 'No pairing yet.' : 'You are not paired yet: the coordinators pair you.'), choice);
   }
+  const listed = refresh();
   if (runs && programme.status !== 'closed') {
-    get(`/programmes/${programme.id}/participants?limit=100&status=active`).then((people) => {
-      const of = (role) => people.items.filter((p) => p.role === role).map((p) => [p.id, p.display_name]);
-      const form = h('form', { class: 'stack', 'aria-label': 'Pair a mentor and a mentee' },
-        field('Mentor', { tag: 'select', name: 'mentor', required: true }, of('mentor')),
-        field('Mentee', { tag: 'select', name: 'mentee', required: true }, of('mentee')),
-        h('button', { type: 'submit', class: 'primary' }, 'Pair them'));
-      form.addEventListener('submit', (event) => {
-        event.preventDefault();
-        act(form.querySelector('button'), messages, async () => {
-          const made = await post(base, { mentor_participant_id: form.mentor.value, mentee_participant_id: form.mentee.value });
-          messages.ok(`${made.mentor_name} and ${made.mentee_name} are paired: their sessions are asked for from ${when(made.first_start)}.`);
-          await refresh();
-        }, form);
-      });
-      replace(formEl, form);
+    Promise.all([get(`/programmes/${programme.id}/participants?limit=100&status=active`), listed]).then(([people]) => {
+      replace(formEl, pairForm(base, people.items, () => paired, refresh));
     }, (err) => replace(formEl, errorBox(err.message)));
   }
-  refresh().then(() => {
+  listed.then(() => {
     const shown = show && listEl.querySelector(`#pairing-${CSS.escape(show)}`);
     if (shown) { shown.scrollIntoView({ block: 'start' }); shown.focus({ preventScroll: true }); }
   }, (err) => replace(listEl, errorBox(err.message)));

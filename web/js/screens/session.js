@@ -213,7 +213,8 @@ function completeForm(view) {
   const messages = messageArea();
   const form = h('form', { class: 'card', 'aria-labelledby': 'co-h' }, h('h2', { id: 'co-h' }, 'Complete the session'),
     field('Notes', { tag: 'textarea', name: 'notes', rows: 3, maxlength: 10000 }),
-    field('Action items', { tag: 'textarea', name: 'action_items', rows: 3, hint: 'One per line.' }),
+    field('Action items', { tag: 'textarea', name: 'action_items', rows: 3,
+      hint: 'One per line. In a programme each becomes an action item of the pairing, the mentee’s.' }),
     messages.el, h('button', { type: 'submit', class: 'primary' }, 'Complete session'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
