@@ -32,6 +32,7 @@ from models import (
     ProgrammeStatus,
     User,
 )
+from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
@@ -241,6 +242,8 @@ def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: u
         put_away(db, programme_id, row.user_id)
     record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None),
            actor=actor_label(actor, role))
+    audit.record_if_admin(db, actor, role, audit.PROGRAMME_PARTICIPANT_REMOVED,
+                          target_type="programme_participant", target_id=row.id)
     return participant_view(db, row)
 
 
