@@ -114,6 +114,7 @@ class Settings:
     max_pending_requests_per_mentor: int
     max_pending_requests: int
     max_active_bookings_per_mentor: int | None
+    max_instant_bookings_per_mentor: int
     max_reschedules_per_booking: int
     reschedule_request_ttl_hours: int
     meeting_url_template: str
@@ -239,6 +240,8 @@ def load_settings() -> Settings:
         max_pending_requests=integer_at_least("MAX_PENDING_REQUESTS", 20, 1),
         # 0: no limit (a listing may still set its own).
         max_active_bookings_per_mentor=integer_between("MAX_ACTIVE_BOOKINGS_PER_MENTOR", 0, 0, 1000) or None,
+        # Upcoming instant bookings one mentee (confirmed) holds with one mentor; a listing may set its own.
+        max_instant_bookings_per_mentor=integer_between("MAX_INSTANT_BOOKINGS_PER_MENTOR", 26, 1, 1000),
         max_reschedules_per_booking=integer_between("MAX_RESCHEDULES_PER_BOOKING", 2, 0, 20),
         reschedule_request_ttl_hours=integer_between("RESCHEDULE_REQUEST_TTL_HOURS", 48, 1, 720),
         meeting_url_template=meeting_url_template_of(text("MEETING_URL_TEMPLATE", "https://meet.jit.si/mentorship-{room}")),

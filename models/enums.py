@@ -121,6 +121,8 @@ class FeedRevocation(StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason, not a password
     ACCOUNT_DELETED = "account_deleted"
+    ADDRESS_CLAIMED = "address_claimed"  # the address's owner took it back through their organisation's sign-on
+    SIGNED_OUT_EVERYWHERE = "signed_out"  # everywhere, by the owner
 
 
 class AccountTokenPurpose(StrEnum):

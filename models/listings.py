@@ -24,6 +24,7 @@ SLOT_STEPS = (15, 30, 60)
 MAX_NOTICE_MINUTES = 525_600
 MAX_DAYS_AHEAD = 730
 MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK, MAX_ACTIVE_BOOKINGS = 48, 336, 1000
+MAX_INSTANT_BOOKINGS = 1000  # a listing's cap of one mentee's upcoming instant bookings with one mentor
 SLUG_PATTERN, MAX_SLUG_LENGTH = "^[a-z0-9]+(-[a-z0-9]+)*$", 80
 _SLUG_WORDS = 60
 
@@ -99,6 +100,9 @@ class Listing(IdMixin, TimestampMixin, Base):
     max_sessions_per_week: Mapped[int | None]
     # A mentee's accepted and pending future bookings with one mentor (None: the service's setting).
     max_active_bookings_per_mentor: Mapped[int | None]
+    # A mentee's upcoming bookings with one mentor accepted instantly, each time of a series counted (None: the
+    # service's MAX_INSTANT_BOOKINGS_PER_MENTOR); an unconfirmed address holds one whatever it says.
+    max_instant_bookings_per_mentor: Mapped[int | None]
 
     mentor_profile: Mapped[MentorProfile] = relationship()
     skill: Mapped[Skill] = relationship()

@@ -48,3 +48,6 @@ class CalendarFeed(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[FeedRevocation | None] = mapped_column(stored_as_text(FeedRevocation))
+    # Issued while its owner's address was unconfirmed: ended when the address's owner proves it (taking it back,
+    # a password reset) or signs out everywhere.
+    made_unconfirmed: Mapped[bool] = mapped_column(default=False, server_default="false")

@@ -35,6 +35,9 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     previous_secret: Mapped[str | None] = mapped_column(String(128))
     previous_secret_expires_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # Made (or enabled again) while its owner's address was unconfirmed: whoever did it may not own the address, so
+    # taking the address back, a password reset and signing out everywhere disable it.
+    made_unconfirmed: Mapped[bool] = mapped_column(default=False, server_default="false")
     disabled_reason: Mapped[str | None] = mapped_column(Text)  # while disabled: why
     # When and why it was last disabled; kept when it is enabled again.
     last_disabled_at: Mapped[datetime | None]

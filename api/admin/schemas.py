@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
 from models import AuthEventKind, BookingStatus, DisputeStatus, NoShow, SessionStatus
 from models.attendance import MAX_DISPUTE_TEXT
+from workflows.accounts import audit
 from workflows.operations import accounts as account_actions
 from workflows.operations import admin as administration
 from workflows.operations import numbers
@@ -78,9 +79,9 @@ class AdminActionSchema(ma.Schema):
     id = fields.UUID()
     admin_user_id = fields.UUID(allow_none=True, metadata={"description": "Null once that admin's account is gone."})
     action = fields.String(metadata={"enum": [*administration.ACTIONS, *account_actions.ACTIONS,
-                                              *sign_on_providers.ACTIONS]})
+                                              *sign_on_providers.ACTIONS, *audit.PROGRAMME_ACTIONS]})
     target_type = fields.String(metadata={"enum": ["user", "session", "review", "dispute", "programme",
-                                                   "identity_provider"]})
+                                                   "programme_participant", "identity_provider"]})
     target_id = fields.UUID()
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
@@ -91,7 +92,7 @@ AdminActionPageSchema = page_of(AdminActionSchema, "AdminActionPage")
 
 class AuditArgs(PaginationArgs):
     target_id = fields.UUID(load_default=None, metadata={
-        "description": "Of one user, session, review, dispute or programme."})
+        "description": "Of one user, session, review, dispute, programme or programme participant."})
 
 
 class AuthEventSchema(ma.Schema):

@@ -65,7 +65,8 @@ class PasswordReset(MethodView):
     @documents_errors(blp, 403, 422)
     def post(self, data: dict[str, Any]) -> None:
         """Set a new password with a reset link. Every sign-in ends (access and refresh tokens) and so does your
-        calendar feed URL; the address counts as confirmed; a notice goes to it. Sign in with the new password.
+        calendar feed URL, and webhook endpoints made while the address was unconfirmed are disabled; the address
+        counts as confirmed; a notice goes to it. Sign in with the new password.
         422 for a link that is unknown, used or expired; 403 when the address's organisation turned passwords off
         (sign in with it)."""
         user = account_emails.reset_password(db_session(), data["token"], data["new_password"])

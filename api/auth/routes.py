@@ -203,7 +203,8 @@ class Logout(MethodView):
     def post(self) -> None:
         """Sign out everywhere: every access token issued to you so far, this one included, stops working
         (401), every refresh token is revoked, your live streams end within seconds, and a change of your email
-        waiting to be confirmed is cancelled. The refresh cookie, if any, is cleared."""
+        waiting to be confirmed is cancelled; a calendar feed URL and webhook endpoints made while your address was
+        unconfirmed stop (you are told). The refresh cookie, if any, is cleared."""
         require_login()
         cookie.clear_refresh_cookie()
         accounts.end_all_tokens(db_session(), current_actor())

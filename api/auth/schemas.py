@@ -147,8 +147,10 @@ class CalendarFeedStatusSchema(ma.Schema):
     created_at = fields.DateTime(allow_none=True, metadata={"description": "When the current (or last) URL was made."})
     revoked_at = fields.DateTime(allow_none=True, metadata={"description": "When it stopped working, if it did."})
     revoked_reason = fields.Enum(FeedRevocation, by_value=True, allow_none=True, metadata={
-        "description": "Why it stopped: you revoked it, your password was changed or reset, or the account was "
-                       "deleted. Make a new URL with `POST /me/calendar-token`."})
+        "description": "Why it stopped: you revoked it, your password was changed or reset, the account was "
+                       "deleted, or (for a URL made while the account's address was unconfirmed) the address's owner "
+                       "took it back through their organisation's sign-on (`address_claimed`) or you signed out "
+                       "everywhere (`signed_out`). Make a new URL with `POST /me/calendar-token`."})
 
 
 class AccountLinkSchema(ma.Schema):

@@ -16,6 +16,7 @@ from models.listings import (
     MAX_BUFFER_MINUTES,
     MAX_DAYS_AHEAD,
     MAX_DURATION_MINUTES,
+    MAX_INSTANT_BOOKINGS,
     MAX_NOTICE_MINUTES,
     MAX_SESSIONS_PER_DAY,
     MAX_SESSIONS_PER_WEEK,
@@ -69,6 +70,10 @@ class SchedulingRulesSchema(ma.Schema):
     max_active_bookings_per_mentor = _optional(1, MAX_ACTIVE_BOOKINGS, "At most this many upcoming bookings and "
                                                "requests one mentee holds with one mentor; null: the service's "
                                                "`MAX_ACTIVE_BOOKINGS_PER_MENTOR` (none by default).")
+    max_instant_bookings_per_mentor = _optional(
+        1, MAX_INSTANT_BOOKINGS, "Booked instantly: at most this many upcoming times one mentee holds with one mentor "
+        "(each time of a series counted; an account whose address is unconfirmed holds one); null: the service's "
+        "`MAX_INSTANT_BOOKINGS_PER_MENTOR` (26 by default). 409 beyond.")
 
 
 INSTANT_BOOKING = ("Book instantly: a request for a free time (or a series' free times) is accepted at once by the "
@@ -146,6 +151,7 @@ class ListingSchema(ShownSchema):
     max_sessions_per_day = fields.Integer(allow_none=True, dump_only=True)
     max_sessions_per_week = fields.Integer(allow_none=True, dump_only=True)
     max_active_bookings_per_mentor = fields.Integer(allow_none=True, dump_only=True)
+    max_instant_bookings_per_mentor = fields.Integer(allow_none=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
@@ -114,3 +115,78 @@ def test_a_series_on_an_instant_listing_is_accepted_with_its_request(client: Fla
     assert [t["status"] for t in series["occurrences"]] == ["accepted"] * 3
     assert events(db, series["id"]) == [("booking_series.accepted", "system"),
                                         ("booking_series.requested", f"user:{mentee.user.id}")]
+
+
+CAP_RULE = "max_instant_bookings_per_mentor"
+
+
+def test_an_unconfirmed_account_holds_one_upcoming_instant_booking_with_a_mentor(
+        client: FlaskClient, db: Session) -> None:
+    listing, other = ListingFactory(instant_booking=True), ListingFactory(instant_booking=True)
+    visitor = as_caller(UserFactory(email_verified_at=None))
+    assert request_booking(client, visitor, listing.id, future(days=3))[0] == 201  # a public link's first booking
+    status, refused = request_booking(client, visitor, listing.id, future(days=4))
+    assert (status, refused["errors"]["rule"]) == (409, CAP_RULE), refused
+    assert "confirm your email address" in refused["message"]
+    series = client.post("/api/v1/booking-series", headers=visitor.headers, json={
+        "listing_id": str(other.id), "first_start": iso(future(days=6)), "every": 1, "count": 2})
+    assert series.status_code == 409 and series.get_json()["errors"]["rule"] == CAP_RULE, series.get_json()
+    assert request_booking(client, visitor, other.id, future(days=5))[0] == 201  # one with each mentor
+    assert db.scalar(select(func.count()).select_from(Booking).where(
+        Booking.mentee_user_id == visitor.user.id)) == 2
+    visitor.user.email_verified_at = datetime.now(UTC)  # confirmed: the listing's cap holds
+    db.flush()
+    assert request_booking(client, visitor, listing.id, future(days=4))[0] == 201
+
+
+def test_a_confirmed_account_holds_the_listing_s_cap_each_time_of_a_series_counted(
+        client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(instant_booking=True)
+    mentor, mentee = as_caller(listing.mentor_profile.user), as_caller(UserFactory())
+    assert client.get(f"/api/v1/listings/{listing.id}", headers=mentee.headers).get_json()[CAP_RULE] is None
+    # The service's default: 26 upcoming times with one mentor.
+    made = client.post("/api/v1/booking-series", headers=mentee.headers, json={
+        "listing_id": str(listing.id), "first_start": iso(future(days=2)), "every": 1, "count": 26})
+    assert made.status_code == 201 and len(made.get_json()["occurrences"]) == 26, made.get_json()
+    status, refused = request_booking(client, mentee, listing.id, future(days=3))
+    assert (status, refused["errors"]["rule"], refused["errors"]["limit"]) == (409, CAP_RULE, "26"), refused
+    # The mentor sets a cap of their own on another listing: a series counts each of its times.
+    own = ListingFactory(instant_booking=True)
+    owner, other = as_caller(own.mentor_profile.user), as_caller(UserFactory())
+    for wrong in (0, 1001, "many"):
+        assert client.patch(f"/api/v1/listings/{own.id}", headers=owner.headers,
+                            json={CAP_RULE: wrong}).status_code == 422
+    changed = client.patch(f"/api/v1/listings/{own.id}", headers=owner.headers, json={CAP_RULE: 3})
+    assert (changed.status_code, changed.get_json()[CAP_RULE]) == (200, 3)
+    assert request_booking(client, other, own.id, future(days=3))[0] == 201
+    series = client.post("/api/v1/booking-series", headers=other.headers, json={
+        "listing_id": str(own.id), "first_start": iso(future(days=4)), "every": 1, "count": 3})
+    assert series.status_code == 409 and series.get_json()["errors"]["limit"] == "3", series.get_json()
+    assert "this series asks for 3 more" in series.get_json()["message"]
+    assert client.post("/api/v1/booking-series", headers=other.headers, json={
+        "listing_id": str(own.id), "first_start": iso(future(days=4)), "every": 1, "count": 2}).status_code == 201
+    assert request_booking(client, other, own.id, future(days=5))[0] == 409
+    assert mentor.user.id != owner.user.id
+
+
+def test_the_instant_cap_holds_under_concurrent_requests(seed: Session, committed: sessionmaker[Session]) -> None:
+    listing = ListingFactory(instant_booking=True, max_instant_bookings_per_mentor=3)
+    visitor, member = UserFactory(email_verified_at=None), UserFactory()
+    seed.commit()
+    app = live_app(committed)
+
+    def asking(headers: dict[str, str], at: datetime) -> Callable[[], int]:
+        def run() -> int:
+            return app.test_client().post("/api/v1/bookings", headers=headers, json={
+                "listing_id": str(listing.id), "start_time": iso(at)}).status_code
+        return run
+
+    for user, cap in ((visitor, 1), (member, 3)):
+        headers = as_caller(user).headers
+        got = concurrently([asking(headers, future(days=3 + day, hour=8 if user is visitor else 12))
+                            for day in range(8)])
+        assert sorted(got) == [201] * cap + [409] * (8 - cap), got
+        with committed() as db:
+            held = db.scalar(select(func.count()).select_from(Booking).where(
+                Booking.mentee_user_id == user.id, Booking.status == BookingStatus.ACCEPTED))
+            assert held == cap

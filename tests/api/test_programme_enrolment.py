@@ -333,3 +333,29 @@ def test_two_coordinators_inviting_the_same_addresses_at_once_invite_each_once(
         stored = db.scalars(select(ProgrammeInvitation.email).where(
             ProgrammeInvitation.programme_id == uuid.UUID(programme["id"]))).all()
         assert sorted(stored) == sorted(addresses)
+
+
+def test_a_removed_person_cannot_come_back_by_an_invitation_pending_from_before_only_by_a_new_one(
+        client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client)
+    url = f"{BASE}/{programme['id']}"
+    person = as_caller(UserFactory())
+    client.post(f"{url}/invitations", headers=coordinator.headers, json={"invitees": [
+        {"email": person.user.email, "role": "mentor", "capacity": 2}]})
+    (old,) = client.get(f"{BASE}/invitations/mine", headers=person.headers).get_json()["items"]
+    # They join by a link instead; the invitation stays pending while they take part.
+    link = join_link(client, coordinator, programme["id"])
+    joined = client.post(f"{BASE}/join", headers=person.headers, json={"token": link["token"]}).get_json()
+    removed = client.post(f"{url}/participants/{joined['id']}/remove", headers=coordinator.headers)
+    assert removed.get_json()["status"] == "removed"
+    back = client.post(f"{BASE}/invitations/{old['id']}/accept", headers=person.headers)
+    assert back.status_code == 422, back.get_json()
+    assert db.get_one(ProgrammeInvitation, uuid.UUID(old["id"])).status == "withdrawn"
+    assert client.get(f"{BASE}/invitations/mine", headers=person.headers).get_json()["items"] == []
+    assert db.get_one(ProgrammeParticipant, uuid.UUID(joined["id"])).status == "removed"
+    # A new invitation, made after the removal, brings them back.
+    client.post(f"{url}/invitations", headers=coordinator.headers, json={"invitees": [
+        {"email": person.user.email, "role": "mentee"}]})
+    (new,) = client.get(f"{BASE}/invitations/mine", headers=person.headers).get_json()["items"]
+    returned = client.post(f"{BASE}/invitations/{new['id']}/accept", headers=person.headers)
+    assert returned.status_code == 200 and returned.get_json()["status"] == "active"

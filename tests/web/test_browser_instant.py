@@ -49,6 +49,10 @@ def test_a_listing_booked_instantly_confirms_a_free_time_at_once(web_server: Ser
     expect(mine.get_by_text("Accepted")).to_be_visible()
     shot(page, "instant-02-booked-phone")
     axe.check(page, "phone: a time booked instantly")
+    # Her address is not confirmed yet: one instant booking with this mentor, the next is refused and says why.
+    slot_button(page, local(slots[4], zone)).click()
+    form.get_by_role("button", name="Book", exact=True).click()
+    expect(form.get_by_role("alert")).to_contain_text("confirm your email address")
     its_session_goes_to_a_calendar(page, axe, slots[2])
     page.context.close()
 

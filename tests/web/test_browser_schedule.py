@@ -78,8 +78,10 @@ def test_a_buffer_moves_the_slots_live_and_a_refused_request_says_the_mentor_is_
     card = grace_page.get_by_role("listitem").filter(has=grace_page.get_by_role("link", name="COBOL clinic"))
     card.get_by_text("Scheduling rules").click()
     card.get_by_label("Buffer after (minutes)").fill("30")
+    card.get_by_label("Instant bookings one mentee may hold").fill("4")
     card.get_by_role("button", name="Save rules of COBOL clinic").click()
     expect(card.get_by_role("status")).to_have_text("Rules saved: the free slots follow at once.")
+    assert served.call("GET", f"/listings/{listing['id']}", grace)["max_instant_bookings_per_mentor"] == 4
     axe.check(grace_page, "mentor setup with a listing's rules open")
 
     bob = served.register("Bob Kahn", "bob@example.com")

@@ -1,6 +1,8 @@
-"""The audit trail of credentials: sign-ins and their failures, lock-outs, sign-outs, a reused refresh
-token, password and email changes. Each with the user when known and the client address, never a
-password, a token or an email address; logged as it is recorded, and listed to admins."""
+"""The audit trails. Of credentials: sign-ins and their failures, lock-outs, sign-outs, a reused refresh
+token, password and email changes, each with the user when known and the client address, never a
+password, a token or an email address; logged as it is recorded, and listed to admins. Of what admins do to others'
+accounts, sessions, programmes and the like (``admin_actions``, ``GET /admin/audit``): the one helper every admin
+action records through, from the admin console and from the routes an admin shares with a programme's coordinators."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AuthEvent, AuthEventKind
+from models import AdminAction, AuthEvent, AuthEventKind
+from workflows.actors import Actor
 from workflows.pagination import Page, paginate
+from workflows.roles import Role
 
 log = structlog.get_logger(__name__)
 
@@ -32,3 +36,31 @@ def list_events(db: Session, *, user_id: uuid.UUID | None, kind: AuthEventKind |
     if kind is not None:
         query = query.where(AuthEvent.kind == kind)
     return paginate(db, query, AuthEvent.created_at, AuthEvent.id, limit=limit, cursor=cursor, descending=True)
+
+
+# An admin acting through a programme's own routes, as no coordinator of it.
+PROGRAMME_COORDINATORS_SET = "programme.coordinators_set"
+PROGRAMME_PARTICIPANT_REMOVED = "programme.participant_removed"
+PROGRAMME_INTAKE_READ = "programme.intake_read"
+PROGRAMME_EXPORTED = {name: f"programme.exported_{name}" for name in ("pairs", "sessions", "surveys")}
+PROGRAMME_ACTIONS = (PROGRAMME_COORDINATORS_SET, PROGRAMME_PARTICIPANT_REMOVED, PROGRAMME_INTAKE_READ,
+                     *PROGRAMME_EXPORTED.values())
+
+
+def record_admin_action(db: Session, actor: Actor, action: str, target_type: str, target_id: uuid.UUID, *,
+                        reason: str | None = None) -> AdminAction:
+    """One entry of the admin audit trail, naming the admin, in the caller's transaction."""
+    entry = AdminAction(id=uuid.uuid4(), admin_user_id=actor.user_id, action=action, target_type=target_type,
+                        target_id=target_id, reason=reason)
+    db.add(entry)
+    db.flush()
+    log.info("admin.action", action=action, admin_user_id=str(actor.user_id), target_type=target_type,
+             target_id=str(target_id))
+    return entry
+
+
+def record_if_admin(db: Session, actor: Actor, role: Role, action: str, *, target_type: str, target_id: uuid.UUID
+                    ) -> None:
+    """An entry when the actor acts by being an admin (``role``), not as a coordinator of the programme."""
+    if role == Role.ADMIN:
+        record_admin_action(db, actor, action, target_type, target_id)

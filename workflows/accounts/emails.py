@@ -36,6 +36,7 @@ from workflows.accounts import enforcement, sign_ins
 from workflows.accounts.users import (
     check_new_password,
     end_calendar_feed,
+    end_made_unconfirmed,
     hash_password,
     normalise_email,
     register_user,
@@ -284,6 +285,7 @@ def reset_password(db: Session, token: str, new_password: str) -> User:
     sign_ins.end_all(db, user.id)
     void_email_changes(db, user.id)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_RESET)
+    end_made_unconfirmed(db, user.id, FeedRevocation.PASSWORD_RESET)
     inbox.notify_user(
         db, user.id, type_="account.password_reset", title="Your password was reset",
         body="The password of your account was just reset through a link sent to this address, and every "

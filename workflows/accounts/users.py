@@ -33,6 +33,7 @@ from workflows.errors import (
     Unauthenticated,
     add_or_conflict,
 )
+from workflows.webhooks import endpoints as webhook_endpoints
 
 # users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
 # a string ("İ" becomes "i" and a combining dot), so it is measured after normalising.
@@ -193,9 +194,11 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
 def end_all_tokens(db: Session, actor: Actor) -> None:
     """Sign out everywhere: every token issued to the actor so far stops working, and their live
     streams end (:func:`workflows.accounts.sign_ins.end_all`); a change of their email waiting to be confirmed ends
-    too."""
+    too, and so do the calendar feed and webhook endpoints made while their address was unconfirmed
+    (:func:`end_made_unconfirmed`)."""
     sign_ins.end_all(db, actor.user_id)
     void_email_changes(db, actor.user_id)
+    end_made_unconfirmed(db, actor.user_id, FeedRevocation.SIGNED_OUT_EVERYWHERE)
 
 
 def void_email_changes(db: Session, user_id: uuid.UUID) -> int:
@@ -273,3 +276,32 @@ def end_calendar_feed(db: Session, user_id: uuid.UUID, reason: FeedRevocation) -
             body=f"Your private calendar feed stopped working because {FEED_ENDED_BECAUSE[reason]}. "
                  "Create a new feed address in your settings and subscribe to it again.",
             data={"reason": reason.value})
+
+
+# Why what an account made while its address was unconfirmed ends now, as its owner reads it.
+MADE_UNCONFIRMED_ENDED_BECAUSE = {
+    FeedRevocation.ADDRESS_CLAIMED: "the address's owner signed in through their organisation",
+    FeedRevocation.PASSWORD_RESET: "the password was reset through a link mailed to the address",
+    FeedRevocation.SIGNED_OUT_EVERYWHERE: "you signed out everywhere",
+}
+
+
+def end_made_unconfirmed(db: Session, user_id: uuid.UUID, reason: FeedRevocation) -> None:
+    """The calendar feed and the webhook endpoints made while the account's address was unconfirmed end: whoever
+    made them may not own the address (a feed would keep serving the owner's sessions, an endpoint their bookings).
+    Done when the address's owner proves it (taking it back through their organisation, a password reset) and when
+    signing out everywhere; the owner is told what ended, once."""
+    because = MADE_UNCONFIRMED_ENDED_BECAUSE[reason]
+    feed = calendars.revoke_feed_token(db, user_id, reason, only_made_unconfirmed=True)
+    urls = webhook_endpoints.disable_made_unconfirmed(
+        db, user_id, f"made before the account's address was confirmed; {because}")
+    if not feed and not urls:
+        return
+    ended = (["your private calendar feed address"] if feed else []) + [f"the webhook endpoint {url}" for url in urls]
+    inbox.notify_user(
+        db, user_id, type_="account.unconfirmed_credentials_ended",
+        title="Calendar feed and webhooks made before your address was confirmed turned off",
+        body=f"Because {because}, what was set up on this account before its address was confirmed stopped "
+             f"working: {'; '.join(ended)}. Whoever set it up may not have been you. If it was yours, create it again "
+             "in your settings.",
+        data={"reason": reason.value, "calendar_feed": feed, "webhook_urls": urls, "link": "#/settings"})

@@ -5,6 +5,11 @@ listing, the member the request goes to), ``MAX_PENDING_REQUESTS`` in all (a ser
 and never two for the same listing and start. One mentee's requests are decided one after the other (a lock on
 their user row, taken in the request's transaction), so the counts hold exactly however many arrive at once; the
 unique index on a mentee's pending (listing, start) is the database's own guard behind the first rule.
+
+Booked instantly, nobody approves a time: a mentee holds at most the listing's cap of upcoming instant bookings with
+one mentor (``max_instant_bookings_per_mentor``, else the service's, 26 by default; each time of a series counted),
+and an account whose address is unconfirmed one, so that a visitor's first booking from a public link goes through
+and nobody takes a mentor's every hour with throwaway accounts. Counted under the same turn.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from infra.sql import statuses
 from models import Booking, BookingStatus, ConnectionStatus, User
 from workflows.clock import utcnow
 from workflows.errors import Conflict
+from workflows.scheduling.rules import Rule, refused
 
 # FOR NO KEY UPDATE: it conflicts with itself, not with the key-share locks of rows referencing the user.
 _LOCK_MENTEE = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
@@ -113,3 +119,22 @@ def refuse_beyond_caps(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id
     if total >= settings.max_pending_requests:
         raise Conflict(f"you have {total} pending requests already: wait for answers, or withdraw some, before "
                        "asking again", limit=settings.max_pending_requests)
+
+
+def refuse_beyond_instant_cap(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID, *, cap: int,
+                              asking: int, now: datetime) -> None:
+    """409 when ``asking`` more instant times would pass what the mentee may hold with the mentor: ``cap`` upcoming
+    instant bookings (pending or accepted), one for an unconfirmed address. The caller holds the mentee's turn."""
+    confirmed = bool(db.scalar(select(User.email_verified_at.is_not(None)).where(User.id == mentee_user_id)))
+    most = cap if confirmed else 1
+    held = db.scalar(select(func.count()).select_from(Booking).where(
+        Booking.mentee_user_id == mentee_user_id, Booking.mentor_profile_id == mentor_profile_id, Booking.instant,
+        Booking.status.in_((BookingStatus.DRAFT, BookingStatus.ACCEPTED)), Booking.start_time > now)) or 0
+    if held + asking <= most:
+        return
+    more = f": this series asks for {asking} more" if asking > 1 else ""
+    if not confirmed:
+        raise refused(Rule.INSTANT_LIMIT, f"you hold {held} upcoming booking with this mentor{more}; confirm your "
+                      "email address (the link we mailed you) to book more times instantly", limit=most)
+    raise refused(Rule.INSTANT_LIMIT, f"you hold {held} upcoming instant bookings with this mentor, and this listing "
+                  f"allows {most}{more}: wait until one has taken place, or cancel one", limit=most)

@@ -64,7 +64,7 @@ def request_booking(
 
     A time that breaks one of the scheduling rules (``workflows.scheduling.rules``), or the mentee is already
     committed at, is refused now (409): such a draft could never be accepted. So is a request beyond the
-    mentee's pending caps, or a repeat of a pending one (``workflows.bookings.limits``).
+    mentee's pending caps or instant cap, or a repeat of a pending one (``workflows.bookings.limits``).
     """
     now = now or utcnow()
     listing = bookable_listing(db, actor, listing_id)
@@ -84,6 +84,8 @@ def request_booking(
                          weekly=weekly_hours(mentor.availability))
     request_limits.refuse_repeat(db, actor.user_id, listing.id, start_time)
     request_limits.refuse_beyond_caps(db, actor.user_id, mentor.id)
+    if listing.instant_booking:
+        request_limits.refuse_beyond_instant_cap(db, actor.user_id, mentor.id, cap=rules.max_instant, asking=1, now=now)
     checks.check_mentee(db, rules, actor.user_id, mentor.id, now)
     if mentee_is_busy(db, actor.user_id, start_time, end_time):
         raise Conflict("you already have an accepted booking or a seat at that time", rule="mentee_busy")

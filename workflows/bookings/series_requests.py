@@ -195,6 +195,9 @@ def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_
             raise scheduling.refused(
                 scheduling.Rule.ACTIVE_LIMIT, f"you hold {held} upcoming bookings and requests with this mentor and "
                 f"may hold {rules.max_active}: this series asks for {len(free)} more", limit=rules.max_active)
+    if listing.instant_booking:
+        request_limits.refuse_beyond_instant_cap(db, actor.user_id, mentor_id, cap=rules.max_instant,
+                                                   asking=len(free), now=now)
     if bundle_purchase_id is not None:
         _enough_credits(db, actor, bundle_purchase_id, len(free))
         for one in free:

@@ -3,7 +3,9 @@
 The feed's URL carries a random token that is its only credential; only its SHA-256 is stored, so a
 lookup by hash is the comparison (no timing leak about the token) and a leaked database holds no
 working URL. Issuing a token replaces the previous one; revoking drops it and records when and why: the
-owner, or a change that ends every credential of the account (a new password, a reset, a deletion).
+owner, or a change that ends every credential of the account (a new password, a reset, a deletion). A feed issued
+while the account's address was unconfirmed is marked so: the address's owner taking it back, or signing out
+everywhere, ends it too (``workflows.accounts.users.end_made_unconfirmed``).
 A deleted user's feed opens nothing, whatever its token.
 
 Each session is one event with a stable UID (``<session id>@mentorship``) and a SEQUENCE that a
@@ -59,20 +61,25 @@ def _digest(token: str) -> str:
 def issue_feed_token(db: Session, actor: Actor) -> str:
     """A new feed token for the actor, replacing any earlier one (whose URL stops working). Shown once."""
     token = secrets.token_urlsafe(32)
-    statement = insert(CalendarFeed).values(user_id=actor.user_id, token_hash=_digest(token))
+    unconfirmed = select(User.email_verified_at.is_(None)).where(User.id == actor.user_id).scalar_subquery()
+    statement = insert(CalendarFeed).values(user_id=actor.user_id, token_hash=_digest(token),
+                                            made_unconfirmed=unconfirmed)
     db.execute(statement.on_conflict_do_update(
         index_elements=[CalendarFeed.user_id],
         set_={"token_hash": statement.excluded.token_hash, "created_at": utcnow(), "revoked_at": None,
-              "revoked_reason": None},
+              "revoked_reason": None, "made_unconfirmed": statement.excluded.made_unconfirmed},
     ))
     return token
 
 
-def revoke_feed_token(db: Session, user_id: uuid.UUID, reason: FeedRevocation = FeedRevocation.REVOKED) -> bool:
-    """The user's feed URL stops working; ``True`` when there was one working until now."""
+def revoke_feed_token(db: Session, user_id: uuid.UUID, reason: FeedRevocation = FeedRevocation.REVOKED, *,
+                      only_made_unconfirmed: bool = False) -> bool:
+    """The user's feed URL stops working (with ``only_made_unconfirmed``, only one issued while their address was
+    unconfirmed); ``True`` when there was one working until now."""
     revoked = db.execute(
         update(CalendarFeed)
-        .where(CalendarFeed.user_id == user_id, CalendarFeed.token_hash.is_not(None))
+        .where(CalendarFeed.user_id == user_id, CalendarFeed.token_hash.is_not(None),
+               *([CalendarFeed.made_unconfirmed] if only_made_unconfirmed else []))
         .values(token_hash=None, revoked_at=utcnow(), revoked_reason=reason)
         .returning(CalendarFeed.user_id)
     ).first()

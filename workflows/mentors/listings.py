@@ -26,7 +26,7 @@ from workflows.skills import ensure_skills, normalise_skill
 # The scheduling rules of a listing (workflows.scheduling.rules): changing one moves its free slots.
 RULE_FIELDS = frozenset({"buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "max_days_ahead",
                          "slot_step_minutes", "max_sessions_per_day", "max_sessions_per_week",
-                         "max_active_bookings_per_mentor"})
+                         "max_active_bookings_per_mentor", "max_instant_bookings_per_mentor"})
 EDITABLE_FIELDS = frozenset(
     {"title", "description", "skill", "duration_minutes", "price_cents", "currency", "capacity", "active", "location",
      "instant_booking"}

@@ -23,6 +23,7 @@ from models import (
     SessionStatus,
     User,
 )
+from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, NotFound
 from workflows.events import EventType
@@ -47,13 +48,7 @@ def _require_admin(actor: Actor) -> None:
         raise Forbidden("administrators only")
 
 
-def record_action(db: Session, actor: Actor, action: str, target_type: str, target_id: uuid.UUID, *,
-                  reason: str | None = None) -> AdminAction:
-    entry = AdminAction(id=uuid.uuid4(), admin_user_id=actor.user_id, action=action, target_type=target_type,
-                        target_id=target_id, reason=reason)
-    db.add(entry)
-    db.flush()
-    return entry
+record_action = audit.record_admin_action  # the one helper: the console's actions record through it
 
 
 def _like(text: str) -> str:
@@ -206,9 +201,8 @@ def name_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
     before = programmes.coordinators_of(db, programme_id)
     if user_id in before:
         return programmes.get(db, actor, programme_id)
-    view = programmes.set_coordinators(db, actor, programme_id, [*before, user_id])
-    record_action(db, actor, NAMED_COORDINATOR, "programme", programme_id, reason=reason)
-    return view
+    return programmes.set_coordinators(db, actor, programme_id, [*before, user_id], audited_as=NAMED_COORDINATOR,
+                                       reason=reason)
 
 
 def remove_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id: uuid.UUID, *, reason: str
@@ -219,6 +213,5 @@ def remove_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_
     before = programmes.coordinators_of(db, programme_id)
     if user_id not in before:
         raise NotFound("that user does not coordinate this programme")
-    view = programmes.set_coordinators(db, actor, programme_id, [uid for uid in before if uid != user_id])
-    record_action(db, actor, REMOVED_COORDINATOR, "programme", programme_id, reason=reason)
-    return view
+    return programmes.set_coordinators(db, actor, programme_id, [uid for uid in before if uid != user_id],
+                                       audited_as=REMOVED_COORDINATOR, reason=reason)

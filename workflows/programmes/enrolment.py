@@ -2,8 +2,8 @@
 
 A participation (:data:`PARTICIPATIONS`): `active → left` (the person), `active | left → removed` (a
 coordinator); a return (an invitation, a join link) reopens it, except that a person a coordinator took off comes
-back only by a new invitation. Its row, and what it touched, stay. People join through
-``workflows.programmes.invitations`` and ``workflows.programmes.join_links``.
+back only by a new invitation (removal withdraws those pending from before). Its row, and what it touched, stay.
+People join through ``workflows.programmes.invitations`` and ``workflows.programmes.join_links``.
 """
 
 from __future__ import annotations
@@ -16,22 +16,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import (
+    EmailStatus,
+    InvitationStatus,
     OutboxEvent,
     ParticipantAvailability,
     ParticipantRole,
     ParticipantStatus,
     Programme,
+    ProgrammeInvitation,
     ProgrammeParticipant,
     ProgrammeStatus,
     User,
 )
 from outbox import recorded_within
+from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
@@ -230,8 +234,9 @@ def set_capacity(db: Session, actor: Actor, programme_id: uuid.UUID, participant
 
 def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: uuid.UUID) -> ParticipantView:
     """Take a participant off the programme (its coordinators): their row and history stay; they come back only by
-    a new invitation."""
+    a new invitation (those still pending from before are withdrawn)."""
     programme, role = run_by(db, actor, programme_id, lock=False)
+    _withdraw_invitations(db, programme_id, participant_id)
     row = _participant(db, programme_id, participant_id)
     was_active = row.status == ParticipantStatus.ACTIVE
     PARTICIPATIONS.apply(row, ParticipationAction.REMOVE, role)
@@ -244,7 +249,23 @@ def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: u
         put_away(db, programme_id, row.user_id)
     record(db, EventType.ENROLMENT_REMOVED, enrolment_payload(db, programme, row, None, ended=ended),
            actor=actor_label(actor, role))
+    audit.record_if_admin(db, actor, role, audit.PROGRAMME_PARTICIPANT_REMOVED,
+                          target_type="programme_participant", target_id=row.id)
     return participant_view(db, row)
+
+
+def _withdraw_invitations(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID) -> None:
+    """Withdraw the participant's pending invitations to the programme (an unsent mail never goes). Done before their
+    participation is locked: an accept locks the invitation first, then the participation, and so does this."""
+    email = (select(User.email).join(ProgrammeParticipant, ProgrammeParticipant.user_id == User.id)
+             .where(ProgrammeParticipant.id == participant_id, ProgrammeParticipant.programme_id == programme_id)
+             .scalar_subquery())
+    db.execute(update(ProgrammeInvitation).where(
+        ProgrammeInvitation.programme_id == programme_id, ProgrammeInvitation.email == email,
+        ProgrammeInvitation.status == InvitationStatus.PENDING,
+    ).values(status=InvitationStatus.WITHDRAWN, decided_at=utcnow(), email_status=case(
+        (ProgrammeInvitation.email_status == EmailStatus.PENDING, EmailStatus.NONE),
+        else_=ProgrammeInvitation.email_status)), execution_options={"synchronize_session": False})
 
 
 def leave(db: Session, actor: Actor, programme_id: uuid.UUID) -> ParticipantView:

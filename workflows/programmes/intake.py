@@ -28,6 +28,7 @@ from models import (
     User,
 )
 from workflows import questions
+from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
@@ -111,9 +112,12 @@ def of_participant(db: Session, actor: Actor, programme_id: uuid.UUID, participa
                                                        ProgrammeParticipant.programme_id == programme_id))
     if row is None or row.user_id != actor.user_id:
         try:
-            run_by(db, actor, programme_id, lock=False)
+            _, role = run_by(db, actor, programme_id, lock=False)
         except Forbidden:
             raise NotFound("participant not found") from None
+        if row is not None:
+            audit.record_if_admin(db, actor, role, audit.PROGRAMME_INTAKE_READ,
+                                  target_type="programme_participant", target_id=row.id)
     if row is None:
         raise NotFound("participant not found")
     programme = db.get_one(Programme, programme_id)

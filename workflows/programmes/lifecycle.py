@@ -30,6 +30,7 @@ from models import (
 )
 from models.programmes import MAX_COORDINATORS
 from outbox import enqueue_after_commit
+from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
@@ -250,14 +251,16 @@ def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAct
     return ProgrammeView(programme, coordinators, role.value)
 
 
-def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
-                     ) -> ProgrammeView:
+def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_ids: Sequence[uuid.UUID], *,
+                     audited_as: str = audit.PROGRAMME_COORDINATORS_SET, reason: str | None = None) -> ProgrammeView:
     """Name a programme's coordinators, replacing the ones before (an admin's; 403 for a coordinator, 404 for
-    anyone else); those added and those taken off are told (``programme.coordinators_changed``). A programme may
-    be left with none: its admins run it meanwhile."""
+    anyone else); those added and those taken off are told (``programme.coordinators_changed``), and the admin's
+    action is in the audit trail (``audited_as``, with the console's ``reason``). A programme may be left with none:
+    its admins run it meanwhile."""
     programme, role = run_by(db, actor, programme_id, lock=True)
     if role != Role.ADMIN and not actor.is_admin:
         raise Forbidden("only an administrator can name a programme's coordinators")
+    audit.record_admin_action(db, actor, audited_as, "programme", programme_id, reason=reason)
     wanted = _existing_users(db, user_ids)
     before = coordinators_of(db, programme_id)
     db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.programme_id == programme_id,

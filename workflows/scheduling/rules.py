@@ -59,6 +59,7 @@ class Rule(StrEnum):
     DAY_LIMIT = "max_sessions_per_day"
     WEEK_LIMIT = "max_sessions_per_week"
     ACTIVE_LIMIT = "max_active_bookings_per_mentor"
+    INSTANT_LIMIT = "max_instant_bookings_per_mentor"
     UNAVAILABLE = "unavailable"
 
 
@@ -107,6 +108,7 @@ class ListingRules:
     per_day: int | None
     per_week: int | None
     max_active: int | None
+    max_instant: int = 26  # upcoming instant bookings one mentee holds with one mentor
 
     @classmethod
     def of(cls, listing: Listing) -> ListingRules:
@@ -116,7 +118,8 @@ class ListingRules:
         return cls(listing.id, timedelta(minutes=listing.duration_minutes),
                    timedelta(minutes=listing.slot_step_minutes or listing.duration_minutes),
                    listing.buffer_before_minutes, listing.buffer_after_minutes, timedelta(minutes=notice),
-                   listing.max_days_ahead, listing.max_sessions_per_day, listing.max_sessions_per_week, active)
+                   listing.max_days_ahead, listing.max_sessions_per_day, listing.max_sessions_per_week, active,
+                   listing.max_instant_bookings_per_mentor or settings.max_instant_bookings_per_mentor)
 
     def horizon(self, now: datetime) -> datetime | None:
         return now + timedelta(days=self.days_ahead) if self.days_ahead else None

@@ -30,7 +30,7 @@ import structlog
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from models import IdentityProvider, ProviderDomain, SignOnAttempt, User, UserIdentity
+from models import FeedRevocation, IdentityProvider, ProviderDomain, SignOnAttempt, User, UserIdentity
 from models.sign_on import MAX_DISPLAY_NAME
 from models.users import UNIQUE_EMAIL
 from workflows import inbox
@@ -43,6 +43,7 @@ from workflows.accounts.users import (
     MAX_EMAIL_LENGTH,
     WrongCredentials,
     WrongCurrentPassword,
+    end_made_unconfirmed,
     verify_current_password,
     void_email_changes,
 )
@@ -205,12 +206,14 @@ def kept_claims(claims: dict[str, Any]) -> dict[str, Any]:
 def _evict_squatters(db: Session, user: User, *, now: datetime) -> None:
     """The provider owning the address proves whose it is, and the account's address was never confirmed: whoever
     made the account (a password, or an identity at a provider that does not own the domain) may not be its owner.
-    Their password, identities, sign-ins and changes of email waiting go; the owner may set a password later."""
+    Their password, identities, sign-ins and changes of email waiting go, and so do the calendar feed and webhook
+    endpoints they made (the owner is told); the owner may set a password later."""
     log.warning("sign_on.unconfirmed_account_claimed", user_id=str(user.id))
     user.password_hash = None
     db.execute(delete(UserIdentity).where(UserIdentity.user_id == user.id))
     sign_ins.end_all(db, user.id, now=now)
     void_email_changes(db, user.id)
+    end_made_unconfirmed(db, user.id, FeedRevocation.ADDRESS_CLAIMED)
     user.email_verified_at = now
 
 

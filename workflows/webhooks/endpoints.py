@@ -1,6 +1,8 @@
 """Endpoints as their owners manage them: create, change, rotate the secret, send a test, see and retry deliveries.
 
-Only an endpoint's owner sees or changes it; anyone else gets ``NotFound``, so ids leak nothing.
+Only an endpoint's owner sees or changes it; anyone else gets ``NotFound``, so ids leak nothing. An endpoint made
+while its owner's address was unconfirmed is marked so, and disabled when the address's owner proves it or signs
+out everywhere (:func:`disable_made_unconfirmed`).
 Where a URL may point is decided by ``infra.http_targets``.
 """
 
@@ -81,7 +83,8 @@ def create_endpoint(
     so concurrent creations cannot both take the last place.
     """
     settings = settings or get_settings()
-    db.execute(select(User.id).where(User.id == actor.user_id).with_for_update(key_share=True))
+    verified_at = db.execute(select(User.email_verified_at).where(User.id == actor.user_id)
+                             .with_for_update(key_share=True)).scalar_one_or_none()
     owned = db.scalar(select(func.count()).select_from(WebhookEndpoint)
                       .where(WebhookEndpoint.owner_user_id == actor.user_id))
     if (owned or 0) >= settings.webhook_max_endpoints_per_user:
@@ -90,7 +93,7 @@ def create_endpoint(
     endpoint = WebhookEndpoint(
         id=uuid.uuid4(), owner_user_id=actor.user_id, url=_target(url, settings),
         event_types=normalise_event_types(event_types), description=description, secret=new_secret(),
-        enabled=True,
+        enabled=True, made_unconfirmed=verified_at is None,
     )
     db.add(endpoint)
     db.flush()
@@ -139,11 +142,28 @@ def update_endpoint(
     if "enabled" in changes and changes["enabled"] != endpoint.enabled:
         if changes["enabled"]:
             endpoint.enabled, endpoint.disabled_reason = True, None
+            # Enabled again by whoever holds the account now: marked by their address, as a new endpoint is.
+            endpoint.made_unconfirmed = db.scalar(select(User.email_verified_at.is_(None))
+                                                  .where(User.id == actor.user_id)) is not False
         else:
             mark_disabled(endpoint, DISABLED_BY_OWNER, now=db.execute(select(func.now())).scalar_one())
     db.flush()
     log.info("webhooks.endpoint_updated", endpoint_id=str(endpoint.id), fields=sorted(changes), actor=str(actor))
     return endpoint
+
+
+def disable_made_unconfirmed(db: Session, owner_user_id: uuid.UUID, reason: str) -> list[str]:
+    """Disable the owner's enabled endpoints made (or enabled again) while their address was unconfirmed: whoever
+    made them may not own the address. Their URLs; the caller tells the owner."""
+    now = db.execute(select(func.now())).scalar_one()
+    endpoints = db.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.owner_user_id == owner_user_id, WebhookEndpoint.enabled, WebhookEndpoint.made_unconfirmed)
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id).with_for_update(key_share=True)).all()
+    for endpoint in endpoints:
+        mark_disabled(endpoint, reason, now=now)
+        log.warning("webhooks.endpoint_disabled", endpoint_id=str(endpoint.id), reason=reason)
+    db.flush()
+    return [endpoint.url for endpoint in endpoints]
 
 
 def delete_endpoint(db: Session, actor: Actor, endpoint_id: uuid.UUID) -> None:

@@ -145,6 +145,7 @@ const RULES = [
   ['max_sessions_per_day', 'Of this listing a day', { min: 1, max: 48 }, 'At most this many of these sessions a day with you. Empty: no limit.'],
   ['max_sessions_per_week', 'Of this listing a week', { min: 1, max: 336 }, 'The same, a week.'],
   ['max_active_bookings_per_mentor', 'Bookings one mentee may hold', { min: 1, max: 1000 }, 'Upcoming and pending, with you: one mentee cannot take every slot. Empty: the service default.'],
+  ['max_instant_bookings_per_mentor', 'Instant bookings one mentee may hold', { min: 1, max: 1000 }, 'With instant booking on: upcoming times with you, each time of a series counted; an unconfirmed address holds one. Empty: the service default (26).'],
 ];
 
 /** A listing's scheduling rules, folded under its card. */

@@ -127,7 +127,7 @@ function calendarSection() {
       const feed = await get('/me/calendar-token');
       replace(statusEl, h('p', {}, feed.active
         ? `Your feed address works (made ${when(feed.created_at)}). It is shown only when made: make a new one to copy it again.`
-        : feed.revoked_at ? `Your last feed address stopped working ${when(feed.revoked_at)}${feed.revoked_reason ? ` (${feed.revoked_reason.replace(/_/g, ' ')})` : ''}.`
+        : feed.revoked_at ? `Your last feed address stopped working ${when(feed.revoked_at)}${feed.revoked_reason ? `: ${FEED_ENDED[feed.revoked_reason] || feed.revoked_reason.replace(/_/g, ' ')}` : ''}.`
           : 'You have no calendar feed yet.'),
       feed.active ? h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
         await del('/me/calendar-token');
@@ -157,6 +157,14 @@ function calendarSection() {
 }
 
 /** "Chrome on Linux" for a browser's User-Agent; a script's own name (its first word) otherwise. */
+// Why a calendar feed address stopped working, as its owner reads it.
+const FEED_ENDED = {
+  revoked: 'you revoked it', password_changed: 'your password was changed', password_reset: 'your password was reset',
+  account_deleted: 'the account was deleted',
+  address_claimed: "it was made before the address was confirmed, and the address's owner signed in through their organisation",
+  signed_out: 'it was made before your address was confirmed, and you signed out everywhere',
+};
+
 export function deviceName(agent) {
   if (!agent) return 'Unknown device';
   const browser = [['Edg/', 'Edge'], ['OPR/', 'Opera'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari']]

@@ -12,6 +12,9 @@ const ACTIONS = {
   'programme.coordinator_named': 'Coordinator named', 'programme.coordinator_removed': 'Coordinator taken off',
   'sign_on.provider_added': 'Sign-on provider added', 'sign_on.provider_changed': 'Sign-on provider changed',
   'sign_on.provider_disabled': 'Sign-on provider disabled', 'sign_on.provider_enabled': 'Sign-on provider enabled',
+  'programme.coordinators_set': 'Programme coordinators named', 'programme.participant_removed': 'Participant taken off',
+  'programme.intake_read': 'Intake answers read', 'programme.exported_pairs': 'Pairs export read',
+  'programme.exported_sessions': 'Sessions export read', 'programme.exported_surveys': 'Surveys export read',
 };
 const KINDS = [['', 'Every kind'], ['signed_in', 'Signed in'], ['sign_in_failed', 'Sign-in refused'],
   ['locked_out', 'Locked out'], ['signed_out', 'Signed out everywhere'], ['refresh_reused', 'Refresh token reused'],
@@ -25,7 +28,7 @@ const KIND_TEXT = Object.fromEntries(KINDS);
 
 function actionRow(entry, names) {
   const target = entry.target_type === 'user' ? userName(names, entry.target_id)
-    : `${entry.target_type.replace('_', ' ')} ${entry.target_id}`;
+    : `${entry.target_type.replace(/_/g, ' ')} ${entry.target_id}`;
   return h('li', {}, h('strong', {}, ACTIONS[entry.action] || entry.action), ': ', target,
     entry.reason ? h('p', {}, `“${entry.reason}”`) : null,
     h('p', { class: 'meta' }, `${when(entry.created_at)} by `, userName(names, entry.admin_user_id)));

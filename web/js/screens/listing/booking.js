@@ -169,8 +169,8 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
 }
 
 /** The refusal, and the next free slots as buttons that choose one. */
-// Refusals another time would not help with: the mentee's own count of requests to the mentor.
-const NOT_ABOUT_THE_TIME = new Set(['max_active_bookings_per_mentor']);
+// Refusals another time would not help with: the mentee's own count of requests or instant bookings with the mentor.
+const NOT_ABOUT_THE_TIME = new Set(['max_active_bookings_per_mentor', 'max_instant_bookings_per_mentor']);
 
 function offerNext(messages, said, picker, withTimes) {
   const next = withTimes ? picker.next(3) : [];
