@@ -41,6 +41,7 @@ class EnrolmentPayload(TypedDict):
     capacity: int | None
     via: str | None
     coordinator_user_ids: list[str]
+    intake_finished: bool  # whether they may be matched or paired: their intake (a mentor's hours) is finished
 
 
 class PairingPayload(TypedDict):
