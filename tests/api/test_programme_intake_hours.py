@@ -13,10 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import MatchRun, MentorProfile, OutboxEvent, Pairing
+from models import MatchRun, MentorProfile, Notification, OutboxEvent, Pairing, Programme, ProgrammeParticipant
 from tests.factories.accounts import Caller
 from tests.factories.programmes import BASE, joined, running_programme
+from workflows.events import EventType, record
 from workflows.matching import runs
+from workflows.notifications import messages
+from workflows.programmes.enrolment import enrolment_payload
 
 WEEKDAYS_9_TO_5 = [{"weekday": day, "start_minute": 540, "end_minute": 1020} for day in range(5)]
 BERLIN_HOURS = [{"weekday": 1, "start_minute": 600, "end_minute": 960},
@@ -125,3 +128,18 @@ def test_a_match_run_takes_only_those_whose_intake_is_finished(client: FlaskClie
     drafts = client.get(f"{url}/match-drafts", headers=coordinator.headers).get_json()["items"]
     assert [(d["mentor_participant_id"], d["mentee_participant_id"]) for d in drafts] == [
         (ready_mentor_id, ready_mentee_id)]
+
+
+def test_a_mentor_asked_for_their_hours_is_told_where_to_give_them(client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client)
+    mentor, mentor_id = joined(client, coordinator, programme, "mentor", hours=None)
+    row = db.get_one(ProgrammeParticipant, uuid.UUID(mentor_id))
+    event = record(db, EventType.ENROLMENT_INTAKE_ASKED,
+                   enrolment_payload(db, db.get_one(Programme, uuid.UUID(programme["id"])), row, None), actor="system")
+    messages.handle_events(db, [event])
+    (told,) = db.scalars(select(Notification).where(Notification.user_id == mentor.user.id,
+                                                    Notification.type == "enrolment.intake_asked")).all()
+    assert told.title == "Give your weekly hours" and "confirm the weekly hours" in told.body
+    assert told.data["link"] == f"#/programmes/{programme['id']}"
+    assert not db.scalars(select(Notification).where(Notification.user_id == coordinator.user.id,
+                                                     Notification.type == "enrolment.intake_asked")).all()
