@@ -46,6 +46,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "series_accept_ratio": ("series_accept", "ratio", 3.0, "max"),
     "pairing_activation_ratio": ("pairing_activation", "ratio", 3.0, "max"),
     "match_cohort_s": ("match_cohort", "cohort_s", 30.0, "max"),
+    "match_cohort_matched": ("match_cohort", "matched", None, "min"),  # mentees paired by that run, beside it
     "match_scaling_ratio": ("match_cohort", "scaling_ratio", 150.0, "max"),
     "match_quality_ratio": ("match_cohort", "quality_ratio", 1.0, "min"),
     "export_rss_mb": ("export_rss", "rss_growth_mb", 40.0, "max"),

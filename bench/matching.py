@@ -1,7 +1,8 @@
 """``match_cohort_s``, ``match_scaling_ratio`` and ``match_quality_ratio``: a whole match run over a programme of
 1,000 mentees and 300 mentors (capacities 1 to 5), timed part by part, beside one of 100 mentees and 30 mentors.
 
-Every mentor has weekday hours in their own zone (8 zones), a day off in the four weeks, 50 accepted bookings and 200
+Everyone's intake is finished (a mentor's weekday hours given), as a run takes no one else. Every mentor has
+weekday hours in their own zone (8 zones), a day off in the four weeks, 50 accepted bookings and 200
 busy times from their own calendar in them, three skills and a department; every mentee has three to five weekly
 windows in their own zone (8 zones), three skills wanted and a department. The settings: skills shared (weight 2),
 never the same department (a hard rule), free time in common (3), timezones (1), room left (1). The run is the
@@ -75,10 +76,13 @@ def _cohort(stack: Stack, mentees: int, mentors: int) -> uuid.UUID:
                    'individual', 730 FROM bench_mentors
         """), {"p": programme, "skill": skill_ids[0]})
         conn.execute(text("""
-            INSERT INTO programme_participants (id, programme_id, user_id, role, status, capacity, intake_answers)
+            INSERT INTO programme_participants (id, programme_id, user_id, role, status, capacity, intake_answers,
+                                                intake_answered_at, intake_finished_at)
             SELECT participant_id, :p, user_id, 'mentor', 'active', 1 + k % 5,
                    jsonb_build_array(jsonb_build_object('question_id', CAST(:rd AS text), 'label', 'Department',
-                                                        'kind', 'single', 'value', (CAST(:depts AS text[]))[1 + k % 5]))
+                                                        'kind', 'single',
+                                                        'value', (CAST(:depts AS text[]))[1 + k % 5])),
+                   now(), now()
             FROM bench_mentors
         """), {"p": programme, "rd": str(mentor_dept), "depts": list(DEPARTMENTS)})
         # Weekday hours in their own zone, six to eight hours from 07:00 to 10:00; a day off in the four weeks.
@@ -111,7 +115,8 @@ def _cohort(stack: Stack, mentees: int, mentors: int) -> uuid.UUID:
         """), {"start": start, "busy": BUSY})
         # Mentees: their zone, three skills, a department, three to five weekly windows (evenings, lunch, Saturday).
         conn.execute(text("""
-            INSERT INTO programme_participants (id, programme_id, user_id, role, status, timezone, intake_answers)
+            INSERT INTO programme_participants (id, programme_id, user_id, role, status, timezone, intake_answers,
+                                                intake_answered_at, intake_finished_at)
             SELECT gen_random_uuid(), :p, u, 'mentee', 'active', (CAST(:zones AS text[]))[1 + (k * 3) % 8],
                    jsonb_build_array(
                        jsonb_build_object('question_id', CAST(:wants AS text), 'label', 'What do you want to learn?',
@@ -120,7 +125,8 @@ def _cohort(stack: Stack, mentees: int, mentors: int) -> uuid.UUID:
                                               (CAST(:skills AS text[]))[1 + (k + 3) % 10],
                                               (CAST(:skills AS text[]))[1 + (k + 7) % 10])),
                        jsonb_build_object('question_id', CAST(:md AS text), 'label', 'Department', 'kind', 'single',
-                                          'value', (CAST(:depts AS text[]))[1 + (k * 7) % 5]))
+                                          'value', (CAST(:depts AS text[]))[1 + (k * 7) % 5])),
+                   now(), now()
             FROM unnest(CAST(:users AS uuid[])) WITH ORDINALITY AS m(u, k)
         """), {"p": programme, "users": mentee_users, "zones": list(ZONES), "wants": str(wants),
                "md": str(mentee_dept), "skills": list(SKILLS), "depts": list(DEPARTMENTS)})

@@ -4,8 +4,9 @@ of them, both calls timed, ÷ the p50 of one booking's request plus its accept, 
 process, the two kinds taken in turn.
 
 The programme is made over HTTP before the clock starts (an admin creates and opens it; its mentors and mentees join
-by links); each pairing is of a new mentee, its mentor one of a few (each takes 20 at most), all in UTC with no
-windows, the mentees giving none either: the first time is the mentor's first free one. The single bookings are of
+by links, each mentor confirming every day's hours, 00:00-24:00, in the intake as they must before anyone pairs them);
+each pairing is of a new mentee, its mentor one of a few (each takes 20 at most), all in UTC, the mentees giving no
+windows: the first time is the mentor's first free one. The single bookings are of
 another mentor, an hour apart.
 """
 
@@ -26,6 +27,7 @@ from bench.stack import Stack
 
 SESSIONS = 12
 PER_MENTOR = 20
+ALL_WEEK = [{"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]
 
 
 def pairing_activation(stack: Stack, cfg: Config) -> list[Rep]:
@@ -88,4 +90,9 @@ def _join(client: httpx.Client, url: str, admin: uuid.UUID, user_id: uuid.UUID, 
     link = _post(client, f"{url}/join-links", admin, {
         "role": role, "max_uses": 1, "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
         **({"capacity": PER_MENTOR} if role == "mentor" else {})})
-    return str(_post(client, "/api/v1/programmes/join", user_id, {"token": link["token"]})["id"])
+    joined = str(_post(client, "/api/v1/programmes/join", user_id, {"token": link["token"]})["id"])
+    if role == "mentor":  # their hours, confirmed in the intake
+        answer = client.put(f"{url}/intake", headers=_bearer(user_id), json={"answers": [], "windows": ALL_WEEK})
+        if not answer.is_success:
+            raise RuntimeError(f"PUT {url}/intake: {answer.status_code} {answer.text[:300]}")
+    return joined

@@ -69,6 +69,9 @@ class ProgrammeParticipant(IdMixin, Base):
     # mentee, the IANA zone their weekly availability windows are in.
     intake_answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     intake_answered_at: Mapped[datetime | None]
+    # When the intake was finished: a mentee's once saved (or on joining a programme that asks mentees nothing), a
+    # mentor's once they also confirmed their weekly hours. Only finished participants are matched or paired.
+    intake_finished_at: Mapped[datetime | None]
     timezone: Mapped[str | None] = mapped_column(String(64))
     # The organisation's provider whose rule enrolled them at a sign-in: a later sign-in there ends it when the rule
     # no longer holds (they left the group).

@@ -136,6 +136,8 @@ class EventType(StrEnum):
     ENROLMENT_JOINED = "enrolment.joined", EnrolmentPayload
     ENROLMENT_LEFT = "enrolment.left", EnrolmentPayload
     ENROLMENT_REMOVED = "enrolment.removed", EnrolmentPayload
+    ENROLMENT_INTAKE_FINISHED = "enrolment.intake_finished", EnrolmentPayload  # a candidate for pairing from now
+    ENROLMENT_INTAKE_ASKED = "enrolment.intake_asked", EnrolmentPayload  # asked to finish it (a mentor: their hours)
     PAIRING_PROPOSED = "pairing.proposed", PairingPayload
     PAIRING_ACTIVATED = "pairing.activated", PairingPayload
     PAIRING_PAUSED = "pairing.paused", PairingPayload

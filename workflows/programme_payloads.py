@@ -43,6 +43,7 @@ class EnrolmentPayload(TypedDict):
     via: str | None
     cancelled_session_ids: list[str]
     coordinator_user_ids: list[str]
+    intake_finished: bool  # whether they may be matched or paired: their intake (a mentor's hours) is finished
 
 
 class PairingPayload(TypedDict):

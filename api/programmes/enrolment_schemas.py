@@ -182,6 +182,9 @@ class ProgrammeParticipantSchema(ma.Schema):
     ended_at = fields.DateTime(allow_none=True)
     intake_answered_at = fields.DateTime(allow_none=True, metadata={
         "description": "When they last answered their intake (its coordinators only)."})
+    intake_finished_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When their intake was finished (a mentor's once their hours are confirmed): only then are they "
+                       "matched or paired (its coordinators only)."})
 
 
 ParticipantPageSchema = page_of(ProgrammeParticipantSchema, "ProgrammeParticipantPage")

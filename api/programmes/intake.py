@@ -1,5 +1,5 @@
-"""A programme's intake: the forms its coordinators edit, one per audience, and each participant's answers (and a
-mentee's weekly windows)."""
+"""A programme's intake: the forms its coordinators edit, one per audience, each participant's answers (and a
+mentee's weekly windows, a mentor's weekly hours), and who is left out of matching until theirs is finished."""
 
 from __future__ import annotations
 
@@ -42,10 +42,13 @@ class IntakeAnswerSchema(ma.Schema):
     answers = fields.List(fields.Nested(AnswerSchema), load_default=list,
                           validate=validate.Length(max=MAX_INTAKE_QUESTIONS))
     timezone = timezone_name(load_default=None, metadata={
-        "description": "A mentee's zone for `windows` (their account's if not given)."})
+        "description": "The zone of `windows`: a mentee's (their account's if not given), a mentor's profile's (kept "
+                       "if not given)."})
     windows = fields.List(fields.Nested(WeeklyWindowSchema), load_default=None, allow_none=True,
                           validate=validate.Length(max=MAX_WINDOWS), metadata={
-                              "description": "A mentee's weekly free time; leave out to keep them as they are."})
+                              "description": "A mentee's weekly free time; a mentor's weekly hours, which confirm "
+                                             "them (their mentor profile's: the same hours serve their public "
+                                             "listings; at least one). Leave out to keep them as they are."})
 
 
 class IntakeSchema(ma.Schema):
@@ -55,8 +58,29 @@ class IntakeSchema(ma.Schema):
     answers = fields.List(fields.Nested(AnsweredSchema))
     answered_at = fields.DateTime(allow_none=True)
     timezone = fields.String(allow_none=True)
-    windows = fields.List(fields.Nested(WeeklyWindowSchema))
+    windows = fields.List(fields.Nested(WeeklyWindowSchema), metadata={
+        "description": "A mentee's weekly windows; a mentor's weekly hours (their profile's, in `timezone`)."})
     editable = fields.Boolean(metadata={"description": "Whether the answers may still change."})
+    finished_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When it was finished: saved, and for a mentor their hours confirmed. Only participants whose "
+                       "intake is finished are matched or paired."})
+    hours_suggested = fields.Boolean(metadata={
+        "description": "A mentor with no weekly hours yet: `windows` are a suggestion (weekdays 09:00-17:00) to "
+                       "confirm or change."})
+
+
+class LeftOutPersonSchema(ma.Schema):
+    participant_id = fields.UUID()
+    name = fields.String()
+    role = fields.Enum(ParticipantRole, by_value=True)
+    reason = fields.String(metadata={"example": "has not given their hours"})
+
+
+class LeftOutSchema(ma.Schema):
+    mentors = fields.Integer(metadata={"description": "Mentors taking part who have not given their hours."})
+    mentees = fields.Integer(metadata={"description": "Mentees taking part who have not answered the intake."})
+    summary = fields.String(metadata={"example": "3 mentors have not given their hours"})
+    people = fields.List(fields.Nested(LeftOutPersonSchema))
 
 
 EXAMPLE_ANSWERS = {"answers": [{"question_id": "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7", "value": "Public speaking"}],
@@ -91,7 +115,8 @@ class MyIntake(MethodView):
     @blp.response(200, IntakeSchema)
     @documents_errors(blp, 401, 404)
     def get(self, programme_id: uuid.UUID) -> Any:
-        """Your intake in a programme you take part in: the form of your role, your answers, and a mentee's windows."""
+        """Your intake in a programme you take part in: the form of your role, your answers, a mentee's windows or a
+        mentor's weekly hours (weekdays 09:00-17:00 suggested to a mentor who has none), and whether it is finished."""
         return intake.mine(db_session(), current_actor(), programme_id)
 
     @blp.doc(operationId="answerProgrammeIntake")
@@ -100,8 +125,10 @@ class MyIntake(MethodView):
     @documents_errors(blp, 400, 401, 404, 422)
     def put(self, data: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """Give or change your intake: every answer at once (422 for a required one missing, or one that does not
-        fit its question), and a mentee's weekly windows (21 at most, none overlapping; 400 for a mentor's: their
-        free time comes from their schedule). 400 once the intake is closed."""
+        fit its question), and your weekly windows (21 at most, none overlapping): a mentee's free time, or a
+        mentor's weekly hours, which are their mentor profile's and serve their public listings too (400 for none).
+        Saving finishes a mentee's intake; a mentor's once their hours are confirmed. 400 once the intake is
+        closed."""
         return intake.answer(db_session(), current_actor(), programme_id, **data)
 
 
@@ -113,3 +140,14 @@ class ParticipantIntake(MethodView):
     def get(self, programme_id: uuid.UUID, participant_id: uuid.UUID) -> Any:
         """A participant's intake: its coordinators, and the participant; 404 for anyone else."""
         return intake.of_participant(db_session(), current_actor(), programme_id, participant_id)
+
+
+@blp.route("/<uuid:programme_id>/matching/left-out")
+class LeftOut(MethodView):
+    @blp.doc(operationId="getProgrammeLeftOut")
+    @blp.response(200, LeftOutSchema)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, programme_id: uuid.UUID) -> Any:
+        """Who takes part but is neither matched nor paired until their intake is finished, and why (its
+        coordinators): "3 mentors have not given their hours"."""
+        return intake.left_out(db_session(), current_actor(), programme_id)

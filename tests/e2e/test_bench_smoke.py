@@ -58,5 +58,7 @@ def test_every_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert detail["slot_query"][0]["p50_team_ms"] > 0 and detail["slot_query"][0]["team_slots"] > 0
     assert detail["calendar_sync"][0]["caldav_ms"] > 0 and detail["calendar_sync"][0]["ics_ms"] > 0
     assert detail["calendar_sync"][0]["parse_ms"] > 0 and detail["calendar_sync"][0]["read_ratio"] > 0
+    # The match's seed finishes everyone's intake: its run matches the cohort's places (10 mentors, 1 to 5 each).
+    assert detail["match_cohort"][0]["matched"] >= 10
     # The run removed the database it created.
     assert _bench_databases() == before

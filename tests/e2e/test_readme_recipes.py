@@ -156,11 +156,16 @@ def test_the_tour_takes_a_session_from_request_to_review(stack: Stack) -> None:
     # Step 8: the links read out of the mail catcher's log confirm the address and set a new password.
     assert '"email_verified": false' in done.stdout and '"email_verified": true' in done.stdout, done.stdout
     assert "\n204\n" in done.stdout and '"token_type": "Bearer"' in done.stdout, done.stdout
-    # Step 9: three invited from the file, two joined with a click, paired, and the mentor's accept started it.
+    # Step 9: three invited from the file, two joined with a click, the mentor's hours confirmed, paired, and the
+    # mentor's accept started it.
     assert '"invited":["mentor@example.com","mentee@example.com","lin@example.com"],"errors":[]' in done.stdout, \
         done.stdout
+    # The mentor confirmed the hours suggested (weekdays 09:00-17:00 in her zone) before anyone paired her.
+    assert '{"timezone":"Europe/Paris","hours":5,"finished":true}' in done.stdout, done.stdout
     assert '{"status":"accepted","accepted_count":6}' in done.stdout and "pairing: active" in done.stdout, done.stdout
     # Step 10: the match run on the matching worker, its draft with reasons, published as a pairing.
+    assert '{"finished":true}' in done.stdout, done.stdout  # her hours, confirmed in this programme too
+    assert '{"summary":"Everyone taking part has finished their intake."}' in done.stdout, done.stdout
     assert "match run: done" in done.stdout and "published pairing: proposed" in done.stdout, done.stdout
     assert '"reasons":["' in done.stdout and " h a week in common" in done.stdout, done.stdout
 

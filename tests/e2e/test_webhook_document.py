@@ -195,12 +195,15 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uui
                 if event_type == events.EventType.PROGRAMME_COORDINATORS_CHANGED else {}
             recorded.append(events.record(seed, event_type, cast(payloads.EventPayload, {**payload, **more}),
                                           actor="admin"))
-        # Its enrolments: a mentor with a capacity who came by a link, a mentee by an invitation, one who left.
+        # Its enrolments: a mentor with a capacity who came by a link, a mentee by an invitation, one who left; a
+        # mentor's intake finished, and one asked for their hours.
         for event_type, role, capacity, via in (
                 (events.EventType.ENROLMENT_JOINED, ParticipantRole.MENTOR, 3, enrolment.Via.LINK),
                 (events.EventType.ENROLMENT_JOINED, ParticipantRole.MENTEE, None, enrolment.Via.INVITATION),
                 (events.EventType.ENROLMENT_LEFT, ParticipantRole.MENTEE, None, None),
-                (events.EventType.ENROLMENT_REMOVED, ParticipantRole.MENTOR, 2, None)):
+                (events.EventType.ENROLMENT_REMOVED, ParticipantRole.MENTOR, 2, None),
+                (events.EventType.ENROLMENT_INTAKE_FINISHED, ParticipantRole.MENTOR, 2, None),
+                (events.EventType.ENROLMENT_INTAKE_ASKED, ParticipantRole.MENTOR, 2, None)):
             row = ProgrammeParticipant(id=uuid.uuid4(), programme_id=programme.id, user_id=coordinator, role=role,
                                        capacity=capacity, status=ParticipantStatus.ACTIVE)
             recorded.append(events.record(seed, event_type, enrolment.enrolment_payload(seed, programme, row, via),

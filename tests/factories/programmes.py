@@ -1,5 +1,6 @@
 """Programmes made through the API, as a coordinator makes them: one created by an admin, open for enrolment, and
-people joined by a join link."""
+people joined by a join link (a mentor confirming their weekly hours in the intake, as they must before anyone pairs
+them)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from flask.testing import FlaskClient
 from tests.factories.accounts import Caller, UserFactory, as_caller
 
 BASE = "/api/v1/programmes"
+# A mentor's weekly hours that leave them as free as no hours did: every day, all day.
+ALL_WEEK = [{"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]
 
 
 def create(client: FlaskClient, admin: Caller, *coordinators: Caller, **body: Any) -> dict[str, Any]:
@@ -39,12 +42,18 @@ def join_link(client: FlaskClient, coordinator: Caller, programme_id: str, **bod
 
 
 def joined(client: FlaskClient, coordinator: Caller, programme: dict[str, Any], role: str, *,
-           person: Caller | None = None, **body: Any) -> tuple[Caller, str]:
-    """``person`` (else a new one, in Tokyo) joined the programme in ``role`` by a link; their participation's id."""
+           person: Caller | None = None, hours: list[dict[str, int]] | None = ALL_WEEK, **body: Any
+           ) -> tuple[Caller, str]:
+    """``person`` (else a new one, in Tokyo) joined the programme in ``role`` by a link; their participation's id. A
+    mentor confirms ``hours`` in their intake (none: they have not given them)."""
     person = person or as_caller(UserFactory(timezone="Asia/Tokyo"))
     answer = client.post(f"{BASE}/join", headers=person.headers,
                          json={"token": join_link(client, coordinator, programme["id"], role=role, **body)["token"]})
     assert answer.status_code == 200, answer.get_json()
+    if role == "mentor" and hours is not None:
+        confirmed = client.put(f"{BASE}/{programme['id']}/intake", headers=person.headers,
+                               json={"answers": [], "windows": hours})
+        assert confirmed.status_code == 200, confirmed.get_json()
     return person, answer.get_json()["id"]
 
 

@@ -73,3 +73,71 @@ def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(  # noqa: PLR09
     expect(read).to_contain_text("Free (Asia/Tokyo): Tuesday 19:00\u201321:00")
     axe.check(page, "programme: a participant's intake, read by a coordinator")
     shot(page, "intake-02-coordinator")
+
+
+def test_a_mentor_confirms_their_weekly_hours_in_the_intake_and_the_matching_page_names_who_has_not(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    admin = web_server.register("Mary Jackson", "mary@example.com")
+    coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
+    mentors = [web_server.register(name, f"{name.split()[0].lower()}@example.com")
+               for name in ("Dorothy Vaughan", "Grace Hopper")]
+    with committed() as db, db.begin():
+        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+    me = web_server.call("GET", "/me", coordinator)
+    programme = web_server.call("POST", "/programmes", admin, {"name": "Spring cohort",
+                                                               "coordinator_user_ids": [me["id"]]}, status=201)
+    url = f"/programmes/{programme['id']}"
+    web_server.call("POST", f"{url}/open-enrolment", coordinator)
+    link = web_server.call("POST", f"{url}/join-links", coordinator, {
+        "role": "mentor", "max_uses": 5, "expires_at": (datetime.now(UTC) + timedelta(days=3)).isoformat()}, status=201)
+    for mentor in mentors:
+        web_server.call("POST", "/programmes/join", mentor, {"token": link["token"]})
+
+    # The coordinators read who is left out of the match, and why.
+    page = new_page(browser, web_server, "UTC")
+    sign_in(page, "katherine@example.com")
+    page.goto(f"/#{url}/matching")
+    expect(page.locator("#main")).to_contain_text("Left out of the match: 2 mentors have not given their hours.")
+    left = page.get_by_role("list", name="Left out of the match")
+    expect(left).to_contain_text("Dorothy Vaughan (mentor) has not given their hours")
+    axe.check(page, "matching: mentors left out until they give their hours")
+
+    # Dorothy, at her desk: weekdays 09:00-17:00 suggested, the same hours as her public listings'.
+    desk = new_page(browser, web_server, "UTC")
+    sign_in(desk, "dorothy@example.com")
+    desk.goto(f"/#{url}")
+    intake = desk.get_by_role("form", name="Your intake")
+    hours = intake.get_by_role("group", name="Your weekly hours (UTC)")
+    expect(hours).to_contain_text("the same hours serve your public listings")
+    expect(intake).to_contain_text("Not finished: confirm your weekly hours")
+    expect(hours.get_by_label("Day of window 5")).to_have_value("4")
+    expect(hours.get_by_label("From (window 1)")).to_have_value("09:00")
+    expect(hours.get_by_label("To (window 1)")).to_have_value("17:00")
+    axe.check(desk, "a mentor's intake: their weekly hours suggested")
+    hours.get_by_role("button", name="Remove window 5").click()
+    hours.get_by_label("To (window 1)").fill("12:00")
+    intake.get_by_role("button", name="Save my intake and confirm my hours").click()
+    expect(desk.locator("#main [role=status]")).to_have_text(
+        "Your intake is saved and your weekly hours are confirmed.")
+    expect(intake).to_contain_text("Finished: you can be paired.")
+    shot(desk, "intake-03-mentor-hours")
+    desk.context.close()
+
+    # Grace, on her phone: the same, at phone size.
+    phone = new_page(browser, web_server, "UTC", PHONE)
+    sign_in(phone, "grace@example.com")
+    phone.goto(f"/#{url}")
+    intake = phone.get_by_role("form", name="Your intake")
+    expect(intake.get_by_role("group", name="Your weekly hours (UTC)")).to_be_visible()
+    axe.check(phone, "phone: a mentor's intake with their weekly hours")
+    intake.get_by_role("button", name="Save my intake and confirm my hours").click()
+    expect(phone.locator("#main [role=status]")).to_have_text(
+        "Your intake is saved and your weekly hours are confirmed.")
+    shot(phone, "intake-04-mentor-hours-phone")
+    phone.context.close()
+
+    page.reload()
+    expect(page.locator("#main")).to_contain_text("Everyone taking part has finished their intake.")
+    dorothy = web_server.call("GET", f"{url}/intake", mentors[0])
+    assert [(w["weekday"], w["start_minute"], w["end_minute"]) for w in dorothy["windows"]] == [
+        (0, 540, 720), (1, 540, 1020), (2, 540, 1020), (3, 540, 1020)]

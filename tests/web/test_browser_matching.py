@@ -23,8 +23,8 @@ PEOPLE = {"mentor": [("Dorothy Vaughan", ["python", "sql"]), ("Grace Hopper", ["
 
 def cohort(served: Served, name: str) -> tuple[dict[str, str], str, str]:
     """A programme taking participants, its mentees' intake asking what they want to learn; two mentors (their
-    profiles' skills) of one place each and two mentees free at any time. The coordinator's headers, the
-    programme's path and the id of its intake's question."""
+    profiles' skills, their hours confirmed) of one place each and two mentees free at any time. The coordinator's
+    headers, the programme's path and the id of its intake's question."""
     admin = served.token("mary@example.com")
     coordinator = served.token("katherine@example.com")
     me = served.call("GET", "/me", coordinator)
@@ -41,10 +41,12 @@ def cohort(served: Served, name: str) -> tuple[dict[str, str], str, str]:
         for person_name, wants in people:
             person = served.token(f"{person_name.split()[0].lower()}@example.com")
             served.call("POST", "/programmes/join", person, {"token": link["token"]})
+            all_week = [{"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]
             if role == "mentee":
                 served.call("PUT", f"{url}/intake", person, {
-                    "answers": [{"question_id": question, "value": wants}], "timezone": "UTC",
-                    "windows": [{"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]})
+                    "answers": [{"question_id": question, "value": wants}], "timezone": "UTC", "windows": all_week})
+            else:  # a mentor confirms their weekly hours before anyone is matched with them
+                served.call("PUT", f"{url}/intake", person, {"answers": [], "windows": all_week})
     return coordinator, url, question
 
 

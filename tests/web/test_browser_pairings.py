@@ -34,6 +34,9 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
         link = web_server.call("POST", f"{url}/join-links", coordinator,
                                {"role": role, "max_uses": 5, "expires_at": expires}, status=201)
         web_server.call("POST", "/programmes/join", person, {"token": link["token"]})
+        if role == "mentor":  # their weekly hours, confirmed before anyone pairs them
+            web_server.call("PUT", f"{url}/intake", person, {"answers": [], "windows": [
+                {"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]})
 
     page = new_page(browser, web_server, "UTC")
     sign_in(page, "katherine@example.com")

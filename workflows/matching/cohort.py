@@ -53,6 +53,7 @@ from models import (
 from models.mentors import Skill
 from workflows.errors import BusinessRuleViolation
 from workflows.matching.settings import Criterion, Kind, Settings
+from workflows.programmes.intake import FINISHED
 from workflows.programmes.pairings import LIVE
 from workflows.scheduling.hours import MINUTES_PER_DAY
 from workflows.scheduling.slots import free_starts_each
@@ -209,7 +210,7 @@ def _people(db: Session, programme_id: uuid.UUID) -> list[tuple[ProgrammePartici
     rows = db.execute(select(ProgrammeParticipant, User.display_name, User.timezone)
                       .join(User, User.id == ProgrammeParticipant.user_id)
                       .where(ProgrammeParticipant.programme_id == programme_id,
-                             ProgrammeParticipant.status == ParticipantStatus.ACTIVE)
+                             ProgrammeParticipant.status == ParticipantStatus.ACTIVE, FINISHED)
                       .order_by(ProgrammeParticipant.id)).all()
     return [(row, name, zone or "UTC") for row, name, zone in rows]
 
@@ -232,7 +233,7 @@ def _mentor_facts(db: Session, user_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUI
 def gather(db: Session, programme: Programme, settings: Settings, now: datetime, *,
            progress: Progress | None = None) -> dict[str, Any]:
     """The cohort to match now: the mentees of the programme not paired (nor pinned to a draft) and its mentors
-    with their room left, as plain data the run keeps."""
+    with their room left, as plain data the run keeps; only those whose intake is finished (a mentor's hours given)."""
     period = Period.of(programme, now)
     people = _people(db, programme.id)
     live = dict(db.execute(select(Pairing.mentor_participant_id, func.count()).where(

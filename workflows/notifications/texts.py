@@ -183,6 +183,14 @@ PAIR_ENDED = Message("Pairing ended", (
     "few words, on the programme's page."))
 PAIRING_ENDED = Message("A pairing ended", "The pairing of {pair} in {programme} has ended{reason}.")
 # Whose words depend on the payload: who was absent; the side that did not raise a dispute.
+# A participant asked to finish their intake: no one is paired with them before (a mentor also confirms their
+# weekly hours, which are their profile's).
+INTAKE_ASKED = {
+    "mentor": Message("Give your weekly hours", "Before {programme} pairs you with anyone, confirm the weekly hours "
+                      "you mentor in (and answer its intake) on the programme's page."),
+    "mentee": Message("Answer your intake", "Before {programme} pairs you with a mentor, answer its intake on the "
+                      "programme's page."),
+}
 BY_PAYLOAD: dict[EventType, Callable[[Mapping[str, Any]], dict[Role, Message]]] = {
     EventType.SESSION_NO_SHOW: lambda payload: ABSENT[payload["absent"]],
     EventType.ATTENDANCE_DISPUTED: lambda payload: {
@@ -196,6 +204,7 @@ BY_PAYLOAD: dict[EventType, Callable[[Mapping[str, Any]], dict[Role, Message]]] 
     EventType.BOOKING_SERIES_CANCELLED: lambda payload: {Role.MENTOR: SERIES_WITHDRAWN}
     if payload["status"] == "withdrawn" else
     {Role.MENTEE if payload["cancelled_by"] == Role.MENTOR else Role.MENTOR: SERIES_CANCELLED},
+    EventType.ENROLMENT_INTAKE_ASKED: lambda payload: {Role.PARTICIPANT: INTAKE_ASKED[payload["role"]]},
 }
 # A seat given up in a group session (booking.cancelled with its group session), as the mentor reads it.
 SEAT_RELEASED = Message("A seat was given up", "{other} left {listing} on {when}{reason}.")

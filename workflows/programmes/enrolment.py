@@ -51,6 +51,7 @@ from workflows.programmes.lifecycle import (
     run_by,
 )
 from workflows.programmes.listings import programme_listing, put_away
+from workflows.questions import programme_form
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
 
@@ -104,7 +105,8 @@ def enrolment_payload(db: Session, programme: Programme, row: ProgrammeParticipa
             "participant_user_id": str(row.user_id), "role": row.role.value, "status": row.status.value,
             "capacity": row.capacity, "via": via.value if via else None,
             "cancelled_session_ids": [str(e.aggregate_id) for e in ended if e.type == EventType.SESSION_CANCELLED],
-            "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)]}
+            "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)],
+            "intake_finished": row.intake_finished_at is not None}
 
 
 def join(db: Session, programme: Programme, user_id: uuid.UUID, role: ParticipantRole, capacity: int | None, *,
@@ -134,7 +136,7 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
         if row.status == ParticipantStatus.REMOVED and via != Via.INVITATION:
             raise Forbidden("a coordinator took you off this programme: only a new invitation brings you back")
         if row.role != role:  # back in the other role: the intake of the former one does not carry over
-            row.intake_answers = row.intake_answered_at = row.timezone = None
+            row.intake_answers = row.intake_answered_at = row.intake_finished_at = row.timezone = None
             db.execute(delete(ParticipantAvailability).where(ParticipantAvailability.participant_id == row.id))
         row.status, row.role, row.capacity = ParticipantStatus.ACTIVE, role, capacity
         row.joined_at, row.ended_at = utcnow(), None
@@ -145,8 +147,18 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
     db.flush()
     if role == ParticipantRole.MENTOR:
         programme_listing(db, programme, user_id)  # their programme listing, made as they join
+    elif row.intake_finished_at is None and not programme_form(db, programme.id, role.value):
+        row.intake_finished_at = utcnow()  # a programme that asks its mentees nothing: joining is their intake
     record(db, EventType.ENROLMENT_JOINED, enrolment_payload(db, programme, row, via), actor=f"user:{user_id}")
     return row
+
+
+def finish(db: Session, programme: Programme, row: ProgrammeParticipant, *, actor: str) -> None:
+    """Mark a participant's intake finished (``workflows.programmes.intake``): a candidate for matching and pairing
+    from now (``enrolment.intake_finished``, for its coordinators' screens and webhooks)."""
+    row.intake_finished_at = utcnow()
+    db.flush()
+    record(db, EventType.ENROLMENT_INTAKE_FINISHED, enrolment_payload(db, programme, row, None), actor=actor)
 
 
 # --- participants -------------------------------------------------------------------------------------------------
@@ -165,6 +177,11 @@ class ParticipantView:
     def intake_answered_at(self) -> object:
         """When they last answered their intake: for its coordinators (and themselves) only."""
         return self.row.intake_answered_at if self.email is not None else None
+
+    @property
+    def intake_finished_at(self) -> object:
+        """When their intake was finished (a mentor's hours confirmed): for its coordinators (and themselves) only."""
+        return self.row.intake_finished_at if self.email is not None else None
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.row, name)

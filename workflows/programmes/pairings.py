@@ -147,6 +147,8 @@ def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, rol
     if row is None or row.status != ParticipantStatus.ACTIVE or row.role != role:
         raise BusinessRuleViolation(f"no {role.value} of this programme takes part as {participant_id}",
                                     field=f"{role.value}_participant_id")
+    if row.intake_finished_at is None:  # a mentor's intake gives their hours: without, they read as free at any time
+        raise Conflict(f"this {role.value} has not finished their intake: no one pairs them yet", rule="intake")
     return row
 
 

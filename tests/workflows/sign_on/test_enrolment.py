@@ -25,7 +25,7 @@ from models.enrolment import DEFAULT_CAPACITY
 from tests.database import payloads_of
 from tests.factories.accounts import UserFactory, as_caller
 from tests.factories.oidc_provider import Provider
-from tests.factories.programmes import BASE, create, joined, running_programme
+from tests.factories.programmes import ALL_WEEK, BASE, create, joined, running_programme
 from tests.factories.sign_on import organisation, person, signed_on
 from workflows.sign_on.enrolment import holds, told
 from workflows.sign_on.providers import Rule
@@ -130,6 +130,9 @@ def test_a_mentor_the_rule_enrolled_leaves_with_their_pairings_once_out_of_the_g
     login, _ = person(org, groups=["mentors-x"])
     user_id = _user_signed_on(client, org, login)
     mentor = db.scalars(select(ProgrammeParticipant.id).where(ProgrammeParticipant.user_id == user_id)).one()
+    hours = client.put(f"{BASE}/{cohort['id']}/intake", headers=as_caller(db.get_one(User, user_id)).headers,
+                       json={"answers": [], "windows": ALL_WEEK})  # confirmed before anyone pairs them
+    assert hours.status_code == 200, hours.get_json()
     _mentee, mentee = joined(client, coordinator, cohort, "mentee")
     paired = client.post(f"{BASE}/{cohort['id']}/pairings", headers=coordinator.headers, json={
         "mentor_participant_id": str(mentor), "mentee_participant_id": mentee})

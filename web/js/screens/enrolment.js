@@ -16,8 +16,8 @@ const report = (r) => h('div', { role: 'status' },
 /** A participant's intake, folded, read when opened. */
 function intakeOf(p) {
   const panel = h('div', {}, loading());
-  const details = h('details', {}, h('summary', {}, p.intake_answered_at ? `Intake of ${p.display_name}`
-    : `Intake of ${p.display_name} (not answered)`), panel);
+  const details = h('details', {}, h('summary', {}, p.intake_finished_at ? `Intake of ${p.display_name}`
+    : `Intake of ${p.display_name} (not finished)`), panel);
   details.addEventListener('toggle', () => {
     if (details.open) get(`/programmes/${p.programme_id}/participants/${p.id}/intake`)
       .then((found) => replace(panel, intakeView(found)), (err) => replace(panel, errorBox(err.message)));

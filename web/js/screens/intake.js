@@ -1,5 +1,6 @@
-// A programme's intake: its coordinators' two forms (one for mentors, one for mentees), a participant's answers and a
-// mentee's weekly windows in their own zone, and a participant's intake as a coordinator reads it.
+// A programme's intake: its coordinators' two forms (one for mentors, one for mentees), a participant's answers, a
+// mentee's weekly windows in their own zone or a mentor's weekly hours (their profile's, which their public listings
+// keep too), and a participant's intake as a coordinator reads it. No one is paired before theirs is finished.
 import { get, put } from '../api.js';
 import { h, field, replace, redraw, act, errorBox, loading, empty } from '../ui.js';
 import { answerFields, answersView, formEditor } from './questions.js';
@@ -24,9 +25,15 @@ export function intakeEditors(programme) {
 
 /** A participant's intake, as a coordinator (or the participant) reads it. */
 export function intakeView(intake) {
-  if (!intake.answered_at) return empty('Not answered yet.');
-  return h('div', {}, answersView(intake.answers),
-    intake.windows.length ? h('p', {}, `Free (${intake.timezone}): ${intake.windows.map(windowText).join(', ')}`) : null);
+  const mentor = intake.role === 'mentor';
+  const hours = mentor && !intake.hours_suggested
+    ? h('p', {}, `Weekly hours (${intake.timezone}): ${intake.windows.map(windowText).join(', ')}`) : null;
+  const state = intake.finished_at ? null : h('p', { class: 'warning' }, mentor
+    ? 'Not finished: they have not given their hours, so no one is paired with them.'
+    : 'Not finished: no one is paired with them until they answer.');
+  if (!intake.answered_at) return h('div', {}, state, hours || empty('Not answered yet.'));
+  return h('div', {}, state, answersView(intake.answers), hours,
+    !mentor && intake.windows.length ? h('p', {}, `Free (${intake.timezone}): ${intake.windows.map(windowText).join(', ')}`) : null);
 }
 
 /** A participant's own intake: the form of their role, and a mentee's weekly windows. */
@@ -51,18 +58,35 @@ export function intakeForm(programme, messages) {
     const windows = () => [...windowsEl.children].map((row) => ({
       weekday: Number(row.querySelector('[name=weekday]').value), start_minute: minutes(row.querySelector('[name=start]').value),
       end_minute: minutes(row.querySelector('[name=end]').value) || 1440 }));
-    const form = h('form', { class: 'stack', 'aria-label': 'Your intake' },
+    const state = h('p', { id: 'pg-my-int-state' });
+    const showState = (finished) => {
+      state.className = finished ? 'muted' : 'warning';
+      state.textContent = finished ? 'Finished: you can be paired.' : (mentee
+        ? 'Not finished: save it, and the coordinators can pair you.'
+        : 'Not finished: confirm your weekly hours and save, and the coordinators can pair you.');
+    };
+    showState(Boolean(intake.finished_at));
+    const hours = mentee ? h('fieldset', {}, h('legend', {}, `When you are free each week (${zone})`), windowsEl,
+      h('button', { type: 'button', onclick: () => addWindow() }, 'Add a time'))
+      : h('fieldset', { 'aria-describedby': 'pg-my-int-hours' }, h('legend', {}, `Your weekly hours (${zone})`),
+        h('p', { class: 'hint', id: 'pg-my-int-hours' }, 'These are your mentor profile’s weekly hours: the same hours '
+          + 'serve your public listings. '
+          + (intake.hours_suggested ? 'You have none yet: weekdays 09:00–17:00 are suggested; change them or keep them.'
+            : 'Change them here or on your schedule’s page.')),
+        windowsEl, h('button', { type: 'button', onclick: () => addWindow() }, 'Add hours'));
+    const form = h('form', { class: 'stack', 'aria-label': 'Your intake' }, state,
       intake.form.length ? answers.el : h('p', { class: 'muted' }, 'The coordinators ask no questions of your role.'),
-      mentee ? h('fieldset', {}, h('legend', {}, `When you are free each week (${zone})`), windowsEl,
-        h('button', { type: 'button', onclick: () => addWindow() }, 'Add a time')) : null,
-      intake.editable ? h('button', { type: 'submit', class: 'primary' }, 'Save my intake')
+      hours,
+      intake.editable ? h('button', { type: 'submit', class: 'primary' }, mentee ? 'Save my intake'
+        : 'Save my intake and confirm my hours')
         : h('p', { class: 'muted' }, 'The intake is closed: your answers change no more.'));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       act(form.querySelector('button[type=submit]'), messages, async () => {
-        await put(`/programmes/${programme.id}/intake`, { answers: answers.answers(),
-          ...(mentee ? { windows: windows(), timezone: zone } : {}) });
-        messages.ok('Your intake is saved.');
+        const saved = await put(`/programmes/${programme.id}/intake`, { answers: answers.answers(),
+          windows: windows(), timezone: zone });
+        showState(Boolean(saved.finished_at));
+        messages.ok(mentee ? 'Your intake is saved.' : 'Your intake is saved and your weekly hours are confirmed.');
       }, form);
     });
     redraw(el, h('h2', { id: 'pg-my-int-h' }, 'Your intake'), form);

@@ -1,7 +1,8 @@
 // A programme's matching. Its coordinators set how it pairs and what the matcher weighs (criteria joining the two
 // intake forms, and the other weights), run the match with its progress live, read the latest run's summary, and
-// review its drafts (another mentor, two swapped, pinned, removed) before publishing them. A mentee of a programme
-// whose mentees choose sees their recommended mentors, and asks one.
+// review its drafts (another mentor, two swapped, pinned, removed) before publishing them; they read who is left out
+// of matching until their intake is finished (a mentor's hours). A mentee of a programme whose mentees choose sees
+// their recommended mentors, and asks one.
 import { del, get, patch, post, put } from '../api.js';
 import { live } from '../live.js';
 import { h, field, replace, redraw, empty, errorBox, messageArea, act, badge, when } from '../ui.js';
@@ -89,6 +90,14 @@ function summary(run) {
       h('ul', { class: 'list' }, r.unmatched.map((u) => h('li', {}, h('strong', {}, u.name), `: ${u.reason}`)))] : null);
 }
 
+/** Who takes part but is left out of matching until their intake is finished, and why. */
+function leftOutView(left) {
+  if (!left.people.length) return h('p', { class: 'muted' }, left.summary);
+  return h('div', {}, h('p', { class: 'warning' }, `Left out of the match: ${left.summary}.`),
+    h('ul', { class: 'list', 'aria-label': 'Left out of the match' },
+      left.people.map((p) => h('li', {}, h('strong', {}, p.name), ` (${p.role}) ${p.reason}`))));
+}
+
 /** `#/programmes/{id}/matching`: its coordinators' matching screen. */
 export async function matchingPage(main, { params: [id] }) {
   const base = `/programmes/${id}`;
@@ -119,6 +128,8 @@ export async function matchingPage(main, { params: [id] }) {
   }) }, 'Run the match');
   const progressEl = h('div', { hidden: true }, h('label', { for: 'mt-bar' }, 'Progress of the run'), bar, stage, cancel);
   const summaryEl = h('div', {});
+  const leftOutEl = h('div', { 'aria-live': 'polite' });
+  const loadLeftOut = async () => redraw(leftOutEl, leftOutView(await get(`${base}/matching/left-out`)));
   const draftsEl = h('div', {});
   const swap = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, draftMessages, async () => {
     if (chosen.size !== 2) throw new Error('Choose two drafts to swap their mentors.');
@@ -207,7 +218,7 @@ export async function matchingPage(main, { params: [id] }) {
   }
 
   async function refresh() {
-    const [runs] = await Promise.all([get(`${base}/match-runs?limit=1`), loadDrafts()]);
+    const [runs] = await Promise.all([get(`${base}/match-runs?limit=1`), loadDrafts(), loadLeftOut()]);
     // The list leaves results out: the latest run is read whole.
     run = runs.items[0] ? await get(`${base}/match-runs/${runs.items[0].id}`) : null;
     drawRun();
@@ -215,6 +226,7 @@ export async function matchingPage(main, { params: [id] }) {
 
   const off = live.on((type, data) => {
     if (type === 'reset') { refresh().catch((err) => runMessages.error(err)); return; }
+    if (type.startsWith('enrolment.') && data.programme_id === id) { loadLeftOut().catch((err) => runMessages.error(err)); return; }
     if (!type.startsWith('match_run.') || data.programme_id !== id) return;
     run = { ...(run && run.id === data.id ? run : {}), ...data };
     drawRun();
@@ -235,7 +247,7 @@ export async function matchingPage(main, { params: [id] }) {
       loadDrafts().catch((err) => draftMessages.error(err));
     })),
   h('section', { 'aria-labelledby': 'mt-run-h' }, h('h2', { id: 'mt-run-h' }, 'Runs'),
-    h('div', { class: 'actions' }, start), progressEl, runMessages.el, summaryEl),
+    leftOutEl, h('div', { class: 'actions' }, start), progressEl, runMessages.el, summaryEl),
   h('section', { 'aria-labelledby': 'mt-dr-h' }, h('h2', { id: 'mt-dr-h' }, 'Drafts'), draftMessages.el, draftsEl,
     draftActions));
   await refresh().catch((err) => runMessages.error(err));

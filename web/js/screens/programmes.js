@@ -19,6 +19,7 @@ const EVENTS = {
   'programme.created': 'Created', 'programme.enrolment_opened': 'Enrolment opened',
   'programme.started': 'Started', 'programme.closed': 'Closed', 'programme.coordinators_changed': 'Coordinators named',
   'enrolment.joined': 'Someone joined', 'enrolment.left': 'Someone left', 'enrolment.removed': 'Someone was taken off',
+  'enrolment.intake_finished': 'An intake finished', 'enrolment.intake_asked': 'Someone asked for their intake',
   'pairing.proposed': 'A pairing proposed', 'pairing.activated': 'A pairing started', 'pairing.paused': 'A pairing paused',
   'pairing.resumed': 'A pairing resumed', 'pairing.ended': 'A pairing ended',
 };
