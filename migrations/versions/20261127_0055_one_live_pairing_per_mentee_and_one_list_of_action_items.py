@@ -3,7 +3,7 @@
 date they are due, and the items written on completing a programme's sessions carried over to their pairings
 
 Revision ID: 0055
-Revises: 0053
+Revises: 0054
 Create Date: 2026-11-27 16:45:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0055'
-down_revision: str | None = '0053'
+down_revision: str | None = '0054'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ proves it; a listing's cap of one mentee's upcoming instant bookings; pending in
 took off a programme are withdrawn
 
 Revision ID: 0060
-Revises: 0053
+Revises: 0058
 Create Date: 2026-11-27 17:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0060'
-down_revision: str | None = '0053'
+down_revision: str | None = '0058'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
