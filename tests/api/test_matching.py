@@ -173,10 +173,9 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
     told = db.scalars(select(OutboxEvent.type).where(
         OutboxEvent.aggregate_id.in_([p.id for p in pairs.values()]))).all()
     assert sorted(told) == ["pairing.proposed", "pairing.proposed"]
-    runs_told = db.scalars(select(OutboxEvent.type).where(OutboxEvent.aggregate_id == uuid.UUID(run["id"]))
-                           .order_by(OutboxEvent.created_at)).all()
-    assert runs_told[0] == "match_run.requested" and runs_told[-1] == "match_run.completed"
-    assert "match_run.progress" in runs_told
+    # The test's one transaction gives every event the same created_at: which came first is not in the table.
+    runs_told = set(db.scalars(select(OutboxEvent.type).where(OutboxEvent.aggregate_id == uuid.UUID(run["id"]))))
+    assert runs_told == {"match_run.requested", "match_run.progress", "match_run.completed"}
     assert "match_run.completed" in _history(client, coordinator, programme)  # the programme's history has its runs
     told = _told(db, coordinator, run["id"])
     assert (told.words["matched"], told.words["mentees"], told.data["link"]) == (

@@ -109,7 +109,9 @@ def test_revision_0055_ends_the_younger_live_pairing_and_carries_session_items_o
             draft_status = conn.scalar(text("SELECT status FROM bookings WHERE id = :id"), {"id": draft})
             events = conn.execute(text("SELECT id, aggregate_id, payload, actor FROM outbox_events "
                                        "WHERE type = 'pairing.ended'")).all()
-            handlers = sorted(conn.scalars(text("SELECT handler FROM outbox_handlers WHERE status = 'pending'")))
+            handlers = sorted(conn.scalars(text(
+                "SELECT handler FROM outbox_handlers WHERE status = 'pending' "
+                "AND event_id IN (SELECT id FROM outbox_events WHERE type = 'pairing.ended')")))
             items = conn.execute(text("SELECT pairing_id, title, owner_user_id, session_id, due_on FROM action_items "
                                       "ORDER BY created_at")).all()
             lists = dict(conn.execute(text("SELECT id, action_items FROM sessions")).all())
