@@ -37,6 +37,7 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
+    CancelCause,
     Pairing,
     PairingStatus,
     PairingSurvey,
@@ -107,7 +108,6 @@ def record_move(db: Session, event_type: EventType, programme: Programme, pairin
     record(db, event_type, pairing_payload(db, programme, pairing), actor=actor)
 
 
-
 def _fits(start: datetime, minutes: int, zone: ZoneInfo, windows: Sequence[ParticipantAvailability]) -> bool:
     local = start.astimezone(zone)
     begins = local.hour * 60 + local.minute
@@ -128,7 +128,6 @@ def first_time(db: Session, listing_id: uuid.UUID, mentee: ProgrammeParticipant,
         if not mentee_is_busy(db, mentee.user_id, slot.start_time, slot.end_time):
             return slot.start_time
     return None
-
 
 
 def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, role: ParticipantRole
@@ -289,15 +288,16 @@ def list_pairings(db: Session, actor: Actor, programme_id: uuid.UUID, *, status:
     return Page(views, page.next_cursor)
 
 
-
 def _party(pairing: Pairing, role: Role, actor: Actor) -> Actor:
     """Who the pairing's series is acted on as: the mentor or mentee themself; for a coordinator, the mentee (the
     sessions are free: no fee falls on anyone)."""
     return actor if role in {Role.MENTOR, Role.MENTEE} else Actor(pairing.mentee_user_id)
 
 
-def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, reason: str, now: datetime) -> int:
-    """Cancel the pairing's coming sessions (withdraw its series if not accepted yet); how many took place before."""
+def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, reason: str, now: datetime,
+                   cause: CancelCause) -> int:
+    """Cancel the pairing's coming sessions, recorded as the actor's (``role``) for ``cause`` (withdraw its series if
+    not accepted yet); how many took place before."""
     if pairing.series_id is None:
         return 0
     party = _party(pairing, role, actor)
@@ -311,9 +311,8 @@ def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, r
         series_flow.withdraw(db, Actor(pairing.mentee_user_id), series.id, reason=reason, now=now)
     elif series.status == SeriesStatus.ACCEPTED:
         with suppress(Conflict):  # nothing left to come
-            series_flow.cancel(db, party, series.id, reason=reason, now=now)
+            series_flow.cancel(db, party, series.id, reason=reason, now=now, cause=cause, by=role)
     return held
-
 
 
 def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,
@@ -324,7 +323,7 @@ def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.U
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.apply(pairing, PairingAction.PAUSE, role)
     pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
-                                              now=now)
+                                              now=now, cause=CancelCause.PAUSE)
     pairing.series_id = None
     record_move(db, EventType.PAIRING_PAUSED, programme, pairing, actor_label(actor, role))
     return _view(db, pairing, role)
@@ -353,11 +352,12 @@ def end_all_of(db: Session, actor: Actor, participant: ProgrammeParticipant, *, 
     for pairing_id in db.scalars(select(Pairing.id).where(
             (Pairing.mentor_participant_id == participant.id) | (Pairing.mentee_participant_id == participant.id),
             Pairing.status.in_(LIVE))):
-        end(db, actor, participant.programme_id, pairing_id, reason=reason)
+        end(db, actor, participant.programme_id, pairing_id, reason=reason,
+            cause=CancelCause.LEAVE if actor.user_id == participant.user_id else CancelCause.REMOVAL)
 
 
 def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,
-        now: datetime | None = None) -> PairingView:
+        now: datetime | None = None, cause: CancelCause = CancelCause.END) -> PairingView:
     """End a pairing (either of the pair, or a coordinator): its coming sessions are cancelled by the usual rules,
     and both are asked for a closing survey."""
     now = now or utcnow()
@@ -368,7 +368,7 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     PAIRINGS.apply(pairing, PairingAction.END, role)
     pairing.ended_at, pairing.ended_by, pairing.end_reason = now, role.value, (reason or "").strip() or None
     pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
-                                              now=now)
+                                              now=now, cause=cause)
     record_move(db, EventType.PAIRING_ENDED, programme, pairing, actor_label(actor, role))
     return _view(db, pairing, role)
 
