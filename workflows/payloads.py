@@ -236,7 +236,8 @@ class BookingSeriesPayload(MenteeTime):
     time with its booking and status (``left_out`` for a time not requested: taken, outside the mentor's hours,
     dropped; at an accept, a time taken meanwhile is ``declined`` with its reason); ``start_time``, ``end_time``:
     the first occurrence's. ``booking_series.cancelled``: withdrawn by the mentee, or cancelled from
-    ``cancelled_from`` on by ``cancelled_by`` (``mentor`` or ``mentee``) with ``reason``."""
+    ``cancelled_from`` on by ``cancelled_by`` (``mentor``, ``mentee``, or a programme's ``coordinator`` or an
+    ``admin`` pausing or ending its pairing) with ``reason``."""
 
     every_weeks: int
     status: str
