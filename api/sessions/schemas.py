@@ -185,8 +185,9 @@ def _meeting_url(view: NamedSession) -> str | None:
 def _cancellation(session: MentorshipSession) -> dict[str, Any] | None:
     if session.cancelled_at is None:
         return None
-    return {"cancelled_by": session.cancelled_by, "cause": session.cancel_cause, "reason": session.cancel_reason,
-            "late": session.cancel_late, "fee_cents": session.cancel_fee_cents,
+    by, cause = session.cancelled_by, session.cancel_cause  # as written (a str) or read back (a member)
+    return {"cancelled_by": by and CancelledBy(by), "cause": cause and CancelCause(cause),
+            "reason": session.cancel_reason, "late": session.cancel_late, "fee_cents": session.cancel_fee_cents,
             "credit_refunded": session.credit_refunded, "cancelled_at": session.cancelled_at}
 
 
