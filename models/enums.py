@@ -55,6 +55,31 @@ class SessionStatus(StrEnum):
     MENTOR_NO_SHOW = "mentor_no_show"  # only the mentee (or a group's mentees) came
 
 
+class CancelledBy(StrEnum):
+    """Who cancelled a session, or a series from a date: one of the pair at their own request or by leaving, a
+    programme's coordinator (a pause, an end, a removal), an administrator, or the system (a move by agreement)."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class CancelCause(StrEnum):
+    """Why a session was cancelled: someone asked for it (the session, or its series from a date), its pairing was
+    paused or ended, one of the pair left the programme (or deleted their account) or was taken off it, or the
+    meeting moved by agreement to another time (its new session takes its place). Unknown (null) for cancellations
+    written before causes were recorded, where the pairing's events did not tell."""
+
+    REQUEST = "request"
+    PAUSE = "pause"
+    END = "end"
+    LEAVE = "leave"
+    REMOVAL = "removal"
+    RESCHEDULE = "reschedule"
+
+
 class NoShow(StrEnum):
     """Who was absent from a meeting of a mentor and a mentee (a booking, or a seat of a group session): the
     attribution its effects follow. ``none``: nobody (an administrator found both came)."""

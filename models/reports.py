@@ -13,10 +13,12 @@ from models.base import Base
 from models.enums import PairingStatus, check_in, stored_as_text
 
 # The counts of a programme week, in the order the dashboard and the rebuild read them.
-WEEK_COUNTS = ("held", "minutes_held", "cancelled_by_mentor", "cancelled_by_mentee", "cancelled_by_other",
-               "no_show_mentee", "no_show_mentor", "missed", "rating_sum", "rating_count", "first_sessions",
-               "first_session_hours", "pairs_started", "pairs_ended", "survey_sum", "survey_count")
-PAIRING_COUNTS = ("held", "cancelled", "no_shows", "missed", "rating_sum", "rating_count", "goals_set", "goals_done")
+WEEK_COUNTS = ("held", "minutes_held", "cancelled_by_mentor", "cancelled_by_mentee", "cancelled_by_coordinator",
+               "cancelled_by_admin", "cancelled_by_system", "no_show_mentee", "no_show_mentor", "missed", "rating_sum",
+               "rating_count", "first_sessions", "first_session_hours", "pairs_started", "pairs_ended", "survey_sum",
+               "survey_count")
+PAIRING_COUNTS = ("held", "cancelled", "cancelled_by_pair", "no_shows", "missed", "rating_sum", "rating_count",
+                  "goals_set", "goals_done")
 PROGRAMME_COUNTS = ("proposed", "active", "paused", "ended", "from_run", "top3", "goals_set", "goals_done")
 
 
@@ -38,7 +40,9 @@ class ProgrammeWeek(Base):
     minutes_held: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled_by_mentor: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled_by_mentee: Mapped[int] = mapped_column(default=0, server_default="0")
-    cancelled_by_other: Mapped[int] = mapped_column(default=0, server_default="0")  # an admin or coordinator
+    cancelled_by_coordinator: Mapped[int] = mapped_column(default=0, server_default="0")  # pause, end, removal
+    cancelled_by_admin: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancelled_by_system: Mapped[int] = mapped_column(default=0, server_default="0")
     no_show_mentee: Mapped[int] = mapped_column(default=0, server_default="0")
     no_show_mentor: Mapped[int] = mapped_column(default=0, server_default="0")
     missed: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -71,6 +75,8 @@ class PairingTally(Base):
     match_rank: Mapped[int | None] = mapped_column(SmallInteger)
     held: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Those the mentor or mentee asked for one by one (or a series from a date): what the pairs at risk count.
+    cancelled_by_pair: Mapped[int] = mapped_column(default=0, server_default="0")
     no_shows: Mapped[int] = mapped_column(default=0, server_default="0")
     missed: Mapped[int] = mapped_column(default=0, server_default="0")
     first_held_at: Mapped[datetime | None]

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
-from models.enums import SeriesStatus, check_in, stored_as_text
+from models.enums import CancelledBy, SeriesStatus, check_in, stored_as_text
 
 MAX_OCCURRENCES = 26
 
@@ -26,6 +26,7 @@ class BookingSeries(IdMixin, TimestampMixin, Base):
     __tablename__ = "booking_series"
     __table_args__ = (
         CheckConstraint(check_in("status", SeriesStatus), name="status_values"),
+        CheckConstraint(check_in("cancelled_by", CancelledBy), name="cancelled_by_values"),
         CheckConstraint("every_weeks IN (1, 2)", name="every_weeks_values"),
         CheckConstraint(f"occurrences BETWEEN 1 AND {MAX_OCCURRENCES}", name="occurrences_bounded"),
         CheckConstraint("length(notes) <= 2000", name="notes_length"),
@@ -50,5 +51,5 @@ class BookingSeries(IdMixin, TimestampMixin, Base):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     # Cancelled from a date on ("this and all following"), by whom, and why; ``ended`` once nothing is left to come.
     cancelled_from: Mapped[datetime | None]
-    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    cancelled_by: Mapped[CancelledBy | None] = mapped_column(stored_as_text(CancelledBy))
     end_reason: Mapped[str | None] = mapped_column(Text)

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TimestampMixin
-from models.enums import ListingKind, SessionStatus, check_in, stored_as_text
+from models.enums import CancelCause, CancelledBy, ListingKind, SessionStatus, check_in, stored_as_text
 
 # The constraint the workflows tell apart when a write runs into it.
 LIVE_OVERLAP = "ex_sessions_mentor_live_overlap"
@@ -39,6 +39,9 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
         CheckConstraint("meeting_url IS NULL OR meeting_url ~ '^https://'", name="meeting_url_https"),
         CheckConstraint("agenda IS NULL OR length(agenda) <= 5000", name="agenda_length"),
         CheckConstraint("cancel_fee_cents IS NULL OR cancel_fee_cents >= 0", name="fee_non_negative"),
+        CheckConstraint(check_in("cancelled_by", CancelledBy), name="cancelled_by_values"),
+        CheckConstraint(check_in("cancel_cause", CancelCause), name="cancel_cause_values"),
+        CheckConstraint("cancel_cause IS NULL OR status = 'cancelled'", name="cause_of_a_cancellation"),
         # Concurrent joins can never overfill a group session.
         CheckConstraint(
             "seats_taken >= 0 AND (capacity IS NULL OR seats_taken <= capacity)", name="seats_within_capacity"
@@ -96,7 +99,9 @@ class MentorshipSession(IdMixin, TimestampMixin, Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(16))
     cancelled_at: Mapped[datetime | None]
-    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    cancelled_by: Mapped[CancelledBy | None] = mapped_column(stored_as_text(CancelledBy))
+    # Why (a pause, an end, a leave, a removal, a request, a move); null when written before causes were recorded.
+    cancel_cause: Mapped[CancelCause | None] = mapped_column(stored_as_text(CancelCause))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancel_late: Mapped[bool | None]
     cancel_fee_cents: Mapped[int | None]

@@ -44,6 +44,7 @@ from workflows.payloads import (
     BookingRescheduledPayload,
     BookingSeriesPayload,
     EventPayload,
+    GroupSessionCancelledPayload,
     GroupSessionCheckInPayload,
     GroupSessionNoShowPayload,
     GroupSessionPayload,
@@ -53,6 +54,7 @@ from workflows.payloads import (
     SchedulePayload,
     SeatNoShowPayload,
     SeatReleasedPayload,
+    SessionCancelledPayload,
     SessionCheckInPayload,
     SessionNoShowPayload,
     SessionPayload,
@@ -103,7 +105,7 @@ class EventType(StrEnum):
     SESSION_SCHEDULED = "session.scheduled", *_SESSION
     SESSION_STARTED = "session.started", *_SESSION
     SESSION_COMPLETED = "session.completed", *_SESSION
-    SESSION_CANCELLED = "session.cancelled", *_SESSION
+    SESSION_CANCELLED = "session.cancelled", SessionCancelledPayload, GroupSessionCancelledPayload
     SESSION_MISSED = "session.missed", *_SESSION
     SESSION_UPDATED = "session.updated", *_SESSION
     SESSION_REMINDER = "session.reminder", SessionReminderPayload, GroupSessionReminderPayload

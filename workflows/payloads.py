@@ -8,16 +8,19 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from models import (
     AttendanceDispute,
     Booking,
     BookingStatus,
+    CancelCause,
+    CancelledBy,
     ListingKind,
     MentorshipSession,
     RescheduleProposal,
     Review,
+    SessionStatus,
 )
 from workflows.programme_payloads import (
     EnrolmentPayload,
@@ -128,6 +131,23 @@ class GroupSessionPayload(SessionPayload):
     mentee_user_ids: list[str]
 
 
+class Cancellation(TypedDict):
+    """Who cancelled the session (``cancelled_by``: one of the pair, a programme's ``coordinator``, an ``admin``, or
+    the ``system`` for a move by agreement) and why (``cause``: ``request``, ``pause``, ``end``, ``leave``,
+    ``removal``, ``reschedule``; null when recorded before causes were)."""
+
+    cancelled_by: CancelledBy
+    cause: CancelCause | None
+
+
+class SessionCancelledPayload(SessionPayload, Cancellation):
+    """``session.cancelled`` of an individual session."""
+
+
+class GroupSessionCancelledPayload(GroupSessionPayload, Cancellation):
+    """``session.cancelled`` of a group session: its mentor (or an admin) cancelled it, every seat with it."""
+
+
 class SessionReminderPayload(SessionPayload):
     """``session.reminder``: an individual session starts in ``offset_seconds`` (one of ``REMINDER_OFFSETS``)."""
 
@@ -216,7 +236,8 @@ class BookingSeriesPayload(MenteeTime):
     time with its booking and status (``left_out`` for a time not requested: taken, outside the mentor's hours,
     dropped; at an accept, a time taken meanwhile is ``declined`` with its reason); ``start_time``, ``end_time``:
     the first occurrence's. ``booking_series.cancelled``: withdrawn by the mentee, or cancelled from
-    ``cancelled_from`` on by ``cancelled_by`` (``mentor`` or ``mentee``) with ``reason``."""
+    ``cancelled_from`` on by ``cancelled_by`` (``mentor``, ``mentee``, or a programme's ``coordinator`` or an
+    ``admin`` pausing or ending its pairing) with ``reason``."""
 
     every_weeks: int
     status: str
@@ -276,9 +297,9 @@ class WebhookTestPayload(TypedDict):
 EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSessionPayload | ReviewPayload
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
-                | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
-                | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload
-                | EnrolmentPayload | PairingPayload | GoalPayload | MatchRunPayload)
+                | GroupSessionNoShowPayload | SessionCancelledPayload | GroupSessionCancelledPayload | SeatNoShowPayload
+                | AttendanceDisputePayload | BookingSeriesPayload | WaitlistPayload | ProgrammePayload
+                | ProgrammeCoordinatorsPayload | EnrolmentPayload | PairingPayload | GoalPayload | MatchRunPayload)
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -319,6 +340,10 @@ def session_payload(session: MentorshipSession, participants: Sequence[uuid.UUID
         "meeting_url": session.meeting_url,
         "agenda": session.agenda,
     }
+    if session.status == SessionStatus.CANCELLED:
+        cancellation: Cancellation = {"cancelled_by": CancelledBy(session.cancelled_by or CancelledBy.SYSTEM),
+                                      "cause": session.cancel_cause}
+        individual = cast(SessionPayload, {**individual, **cancellation})
     if session.kind != ListingKind.GROUP:
         return individual
     return {"capacity": session.capacity, "seats_taken": session.seats_taken,

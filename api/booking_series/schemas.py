@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.bookings.schemas import AnsweredSchema, AnswerSchema
 from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
 from api.database import db_session
-from models import BookingSeries, SeriesStatus
+from models import BookingSeries, CancelledBy, SeriesStatus
 from models.questions import MAX_QUESTIONS
 from models.series import MAX_OCCURRENCES
 from workflows.bookings import series, series_requests
@@ -130,7 +130,9 @@ class SeriesSchema(MenteeTimeSchema):
     accepted_count = fields.Integer()
     skipped_count = fields.Integer(metadata={"description": "Times taken (or passed) before the accept, declined."})
     cancelled_from = fields.DateTime(allow_none=True)
-    cancelled_by = fields.String(allow_none=True)
+    cancelled_by = fields.Enum(CancelledBy, by_value=True, allow_none=True, metadata={
+        "description": "Who withdrew or cancelled it: one of the pair, or (a pairing's series) a coordinator or an "
+                       "admin pausing or ending the pairing."})
     reason = fields.String(allow_none=True, metadata={"description": "Why it was declined, withdrawn or ended."})
     answers = fields.List(fields.Nested(AnsweredSchema), metadata={
         "description": "The mentee's answers to the listing's questions, as asked (each time of the series keeps "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 import types
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
@@ -80,11 +81,16 @@ def _json_type(annotation: Any) -> dict[str, Any]:
     if origin in (Union, types.UnionType):
         options = [arg for arg in get_args(annotation) if arg is not type(None)]
         inner = _json_type(options[0])
-        return {**inner, "type": [inner["type"], "null"]} if len(options) < len(get_args(annotation)) else inner
+        if len(options) == len(get_args(annotation)):
+            return inner
+        nullable = {**inner, "type": [inner["type"], "null"]}
+        return {**nullable, "enum": [*inner["enum"], None]} if "enum" in inner else nullable
     if origin is list:
         return {"type": "array", "items": _json_type(get_args(annotation)[0])}
     if is_typeddict(annotation):
         return payload_schema(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return {"type": "string", "enum": [member.value for member in annotation]}
     return {"type": {str: "string", int: "integer", float: "number", bool: "boolean"}[annotation]}
 
 

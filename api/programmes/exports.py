@@ -24,7 +24,7 @@ from api.common.schemas import PaginationArgs, page_of
 from api.database import db_session, session_factory
 from api.programmes.routes import blp
 from api.security import current_actor
-from models import ListingKind, PairingStatus, SessionStatus
+from models import CancelCause, CancelledBy, ListingKind, PairingStatus, SessionStatus
 from workflows.reports import exports
 from workflows.reports.exports import EARLIEST, LATEST, MAX_PERIOD_DAYS
 
@@ -65,7 +65,10 @@ class PairRowSchema(ma.Schema):
     session_minutes = fields.Integer()
     session_count = fields.Integer()
     sessions_held = fields.Integer(metadata={"description": "As the programme's dashboard counts them."})
-    sessions_cancelled = fields.Integer()
+    sessions_cancelled = fields.Integer(metadata={"description": "By anyone: a pause, an end, a leave included."})
+    cancelled_by_pair = fields.Integer(metadata={
+        "description": "Those the mentor or the mentee asked for (or of a cause not recorded): what the pairs at risk "
+                       "count."})
     no_shows = fields.Integer()
     missed = fields.Integer()
 
@@ -81,7 +84,9 @@ class SessionRowSchema(ma.Schema):
     end_time = fields.DateTime()
     minutes = fields.Integer()
     status = fields.Enum(SessionStatus, by_value=True)
-    cancelled_by = fields.String(allow_none=True)
+    cancelled_by = fields.Enum(CancelledBy, by_value=True, allow_none=True)
+    cause = fields.Enum(CancelCause, by_value=True, allow_none=True, metadata={
+        "description": "Why it was cancelled; null for one recorded before causes were."})
 
 
 class SurveyRowSchema(ma.Schema):

@@ -15,7 +15,7 @@ from api.common.schemas import Text
 from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
-from models import GoalStatus
+from models import CancelCause, CancelledBy, GoalStatus
 from models.goals import MAX_ITEM, MAX_MILESTONES, MAX_TITLE
 from workflows.programmes import goals
 from workflows.roles import Role
@@ -105,6 +105,11 @@ class PairSessionSchema(ma.Schema):
     status = fields.String()
     no_show = fields.String(allow_none=True, metadata={"description": "Who was absent, once found."})
     goal_id = fields.UUID(allow_none=True)
+    cancelled_by = fields.Enum(CancelledBy, by_value=True, allow_none=True, metadata={
+        "description": "Who cancelled it, once cancelled (a coordinator: pausing or ending the pairing, or taking one "
+                       "of the pair off)."})
+    cause = fields.Enum(CancelCause, by_value=True, allow_none=True, metadata={
+        "description": "Why it was cancelled; null when not cancelled, or recorded before causes were."})
 
 
 class PairSessionListSchema(ma.Schema):

@@ -19,13 +19,15 @@ from workflows.reports import dashboard
 
 REPORT = "/<uuid:programme_id>/report"
 EXAMPLE_WEEK = {"week": "2031-03-03", "held": 14, "cancelled_by_mentor": 1, "cancelled_by_mentee": 2,
-                "cancelled_by_other": 0, "no_show_mentee": 1, "no_show_mentor": 0, "missed": 0,
+                "cancelled_by_coordinator": 4, "cancelled_by_admin": 0, "cancelled_by_system": 0, "no_show_mentee": 1,
+                "no_show_mentor": 0, "missed": 0,
                 "rating_average": 4.6, "pairs_started": 3, "pairs_ended": 0}
 EXAMPLE_REPORT = {
     "programme_id": "0b7c1e2d-3f4a-4b5c-8d6e-7f8091a2b3c4", "from": "2031-03-03", "to": "2031-03-03",
     "pairs": {"proposed": 2, "active": 18, "paused": 1, "ended": 3},
     "sessions": {"held": 14, "minutes_held": 840, "cancelled_by_mentor": 1, "cancelled_by_mentee": 2,
-                 "cancelled_by_other": 0, "no_show_mentee": 1, "no_show_mentor": 0, "missed": 0},
+                 "cancelled_by_coordinator": 4, "cancelled_by_admin": 0, "cancelled_by_system": 0, "no_show_mentee": 1,
+                 "no_show_mentor": 0, "missed": 0},
     "attendance_rate": 0.933, "no_show_rate": 0.067, "first_session": {"pairs": 3, "average_days": 6.5},
     "rating": {"average": 4.6, "count": 9}, "survey": {"average": None, "count": 0},
     "goals": {"set": 40, "done": 11}, "match": {"from_run": 20, "top3": 18, "share": 0.9},
@@ -53,9 +55,12 @@ class PairCountsSchema(ma.Schema):
 class SessionCountsSchema(ma.Schema):
     held = fields.Integer(metadata={"description": "Completed."})
     minutes_held = fields.Integer()
-    cancelled_by_mentor = fields.Integer()
-    cancelled_by_mentee = fields.Integer()
-    cancelled_by_other = fields.Integer(metadata={"description": "By a coordinator or an admin."})
+    cancelled_by_mentor = fields.Integer(metadata={"description": "At their request, or by leaving the programme."})
+    cancelled_by_mentee = fields.Integer(metadata={"description": "At their request, or by leaving the programme."})
+    cancelled_by_coordinator = fields.Integer(metadata={
+        "description": "Pausing or ending a pairing, or taking one of the pair off the programme."})
+    cancelled_by_admin = fields.Integer()
+    cancelled_by_system = fields.Integer()
     no_show_mentee = fields.Integer()
     no_show_mentor = fields.Integer()
     missed = fields.Integer(metadata={"description": "Its time passed and nobody said what happened."})
@@ -66,7 +71,9 @@ class WeekSchema(ma.Schema):
     held = fields.Integer()
     cancelled_by_mentor = fields.Integer()
     cancelled_by_mentee = fields.Integer()
-    cancelled_by_other = fields.Integer()
+    cancelled_by_coordinator = fields.Integer()
+    cancelled_by_admin = fields.Integer()
+    cancelled_by_system = fields.Integer()
     no_show_mentee = fields.Integer()
     no_show_mentor = fields.Integer()
     missed = fields.Integer()

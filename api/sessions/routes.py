@@ -147,8 +147,8 @@ class CancelSession(MethodView):
     @blp.doc(operationId="cancelSession")
     @blp.arguments(CancelSchema, example={"reason": "Something came up at work."})
     @blp.response(200, SessionSchema, example={**EXAMPLE_SESSION, "status": "cancelled", "cancellation": {
-        "cancelled_by": "mentee", "reason": "Something came up at work.", "late": True, "fee_cents": 4000,
-        "credit_refunded": False, "cancelled_at": "2030-03-03T20:00:00+00:00"}})
+        "cancelled_by": "mentee", "cause": "request", "reason": "Something came up at work.", "late": True,
+        "fee_cents": 4000, "credit_refunded": False, "cancelled_at": "2030-03-03T20:00:00+00:00"}})
     @documents_errors(blp, 400, 401, 404, 422)
     def post(self, data: dict[str, Any], session_id: uuid.UUID) -> Any:
         """Cancel a scheduled session (either participant). A mentee less than `CANCELLATION_WINDOW_HOURS`

@@ -20,7 +20,7 @@ from api.common.schemas import (
 from api.database import db_session
 from api.security import current_actor
 from infra.config import Settings, get_settings
-from models import ListingKind, MentorshipSession, SessionStatus, WaitlistStatus
+from models import CancelCause, CancelledBy, ListingKind, MentorshipSession, SessionStatus, WaitlistStatus
 from models.attendance import MAX_DISPUTE_TEXT
 from models.goals import MAX_ITEM
 from workflows.people import NamedSession, name_sessions
@@ -71,7 +71,14 @@ EXAMPLE_SESSION: dict[str, Any] = {
 
 
 class CancellationSchema(ma.Schema):
-    cancelled_by = fields.String(metadata={"enum": ["mentor", "mentee", "admin"]})
+    """Who cancelled the session and why. ``cancelled_by``: one of the pair, a programme's coordinator (pausing or
+    ending a pairing, or taking one of the pair off), an admin, or the system (the meeting moved by agreement).
+    ``cause``: ``request`` (someone asked: the session, or its series from a date), ``pause``, ``end`` (of its
+    pairing), ``leave`` (one of the pair left the programme, or deleted their account), ``removal`` (taken off the
+    programme), ``reschedule`` (moved); null for a cancellation recorded before causes were."""
+
+    cancelled_by = fields.Enum(CancelledBy, by_value=True)
+    cause = fields.Enum(CancelCause, by_value=True, allow_none=True)
     reason = fields.String()
     late = fields.Boolean()
     fee_cents = fields.Integer()
@@ -182,9 +189,10 @@ def _meeting_url(view: NamedSession) -> str | None:
 def _cancellation(session: MentorshipSession) -> dict[str, Any] | None:
     if session.cancelled_at is None:
         return None
-    return {"cancelled_by": session.cancelled_by, "reason": session.cancel_reason, "late": session.cancel_late,
-            "fee_cents": session.cancel_fee_cents, "credit_refunded": session.credit_refunded,
-            "cancelled_at": session.cancelled_at}
+    by, cause = session.cancelled_by, session.cancel_cause  # as written (a str) or read back (a member)
+    return {"cancelled_by": by and CancelledBy(by), "cause": cause and CancelCause(cause),
+            "reason": session.cancel_reason, "late": session.cancel_late, "fee_cents": session.cancel_fee_cents,
+            "credit_refunded": session.credit_refunded, "cancelled_at": session.cancelled_at}
 
 
 SessionPageSchema = page_of(SessionSchema, "SessionPage")

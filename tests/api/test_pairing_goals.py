@@ -71,7 +71,8 @@ def test_action_items_and_sessions_of_the_pairing_only_and_no_notes_for_coordina
     _, _, _, other = _paired(client, db, session_count=1)
     url = f"{BASE}/{pairing['programme_id']}/pairings/{pairing['id']}"
     held = client.get(f"{url}/sessions", headers=coordinator.headers).get_json()["items"]
-    assert len(held) == 2 and all(set(s) == {"id", "start_time", "end_time", "status", "no_show", "goal_id"}
+    assert len(held) == 2 and all(set(s) == {"id", "start_time", "end_time", "status", "no_show", "goal_id",
+                                             "cancelled_by", "cause"}
                                   for s in held)
     goal = client.post(f"{url}/goals", headers=mentor.headers, json={"title": "Ship the side project"}).get_json()
     linked = client.put(f"{url}/sessions/{held[0]['id']}/goal", headers=mentor.headers, json={"goal_id": goal["id"]})

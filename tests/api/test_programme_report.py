@@ -79,7 +79,8 @@ def _keep(db: Session) -> None:
         OutboxEvent.type.in_([str(event_type) for event_type in tallies.HANDLED])))))
 
 
-def test_a_pause_is_not_a_run_of_cancellations_but_a_cancelled_meeting_is(client: FlaskClient, db: Session) -> None:
+def test_a_pause_counts_as_the_pausers_cancellations_but_not_as_the_pairs_trouble(client: FlaskClient,
+                                                                                  db: Session) -> None:
     coordinator, programme = running_programme(client, session_count=4)
     mentor, mentor_id = joined(client, coordinator, programme, "mentor")
     mentee, mentee_id = joined(client, coordinator, programme, "mentee")
@@ -101,9 +102,12 @@ def test_a_pause_is_not_a_run_of_cancellations_but_a_cancelled_meeting_is(client
         MentorshipSession.programme_id == uuid.UUID(programme["id"]))))
     body = client.get(f"{BASE}/{programme['id']}/report", headers=coordinator.headers,
                       query_string={"to": last.date().isoformat()}).get_json()
-    # The mentee's one cancelled meeting counts; the three the pause took with it do not.
-    assert body["sessions"]["cancelled_by_mentee"] == 1 and body["sessions"]["cancelled_by_mentor"] == 0
+    # The mentee cancelled one meeting, and three with the pause: four, all the mentee's.
+    assert body["sessions"]["cancelled_by_mentee"] == 4 and body["sessions"]["cancelled_by_mentor"] == 0
     assert body["pairs"] == {"proposed": 0, "active": 0, "paused": 1, "ended": 0}
+    # Only the one asked for alone is the pair's own: the pause is no sign of trouble between them.
+    tally = db.get(PairingTally, uuid.UUID(made["id"]))
+    assert tally is not None and (tally.cancelled, tally.cancelled_by_pair) == (4, 1)
 
 
 def test_a_deleted_account_ends_its_pairings_with_their_events_and_the_dashboard_follows(

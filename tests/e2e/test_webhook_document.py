@@ -130,7 +130,8 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     seed.add_all([individual, group])
     seed.flush()
     more = {events.EventType.SESSION_CHECKED_IN: {"checked_in_role": "mentee", "checked_in_at": now.isoformat()},
-            events.EventType.SESSION_NO_SHOW: {"absent": "mentor", "reported_by": "mentee"}}
+            events.EventType.SESSION_NO_SHOW: {"absent": "mentor", "reported_by": "mentee"},
+            events.EventType.SESSION_CANCELLED: {"cancelled_by": "coordinator", "cause": "pause"}}
     for event_type in sorted(events.SESSION_EVENTS):
         extra = more.get(event_type, {})
         recorded.append(events.record(seed, event_type, cast(payloads.EventPayload, {

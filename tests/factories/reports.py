@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     BookingStatus,
+    CancelCause,
     GoalStatus,
     Listing,
     MatchRun,
@@ -77,14 +78,14 @@ class Cohort:
         return pairing
 
     def session(self, pairing: Pairing, start: datetime, status: SessionStatus, *, cancelled_by: str | None = None,
-                rating: int | None = None, minutes: int = 60) -> MentorshipSession:
+                cause: CancelCause | None = None, rating: int | None = None, minutes: int = 60) -> MentorshipSession:
         end = start + timedelta(minutes=minutes)
         made: MentorshipSession = SessionFactory(
             booking=BookingFactory(listing=self.db.get_one(Listing, pairing.listing_id),
                                    mentor_profile_id=pairing.mentor_profile_id,
                                    mentee_user_id=pairing.mentee_user_id, start_time=start, end_time=end,
                                    status=BookingStatus.ACCEPTED),
-            programme_id=self.programme.id, status=status, cancelled_by=cancelled_by,
+            programme_id=self.programme.id, status=status, cancelled_by=cancelled_by, cancel_cause=cause,
             cancelled_at=start - timedelta(days=1) if status == SessionStatus.CANCELLED else None,
             completed_at=end if status == SessionStatus.COMPLETED else None)
         if rating is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import PairingStatus, ProgrammeCoordinator, SessionStatus
+from models import CancelCause, PairingStatus, ProgrammeCoordinator, SessionStatus
 from tests.factories.reports import Cohort
 from tests.web.conftest import DESKTOP, PHONE, SCREENSHOTS, Axe, Served, expect, new_page, shot
 from tests.web.pages import PAINTED, sign_in
@@ -46,7 +46,7 @@ def a_cohort(served: Served, seed: Session) -> tuple[str, dict[str, str], dateti
     at = lambda weeks, days: w + timedelta(weeks=weeks, days=days, hours=17)  # noqa: E731
     for weeks in range(3):
         cohort.session(ada, at(weeks, 1), SessionStatus.COMPLETED)
-    cohort.session(ada, at(3, 1), SessionStatus.CANCELLED, cancelled_by="mentee")
+    cohort.session(ada, at(3, 1), SessionStatus.CANCELLED, cancelled_by="mentee", cause=CancelCause.REQUEST)
     for weeks, status in ((1, SessionStatus.MENTEE_NO_SHOW), (2, SessionStatus.MENTOR_NO_SHOW),
                           (3, SessionStatus.MISSED)):
         cohort.session(grace, at(weeks, 2), status)
@@ -75,8 +75,8 @@ def the_weeks_drawn(page: Any, size: dict[str, int], report: dict[str, Any]) -> 
     assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
     section.get_by_text("Show the numbers as a table").click()
     table = section.get_by_role("table", name="Sessions per week, by how they ended")
-    keys = ("held", "cancelled_by_mentor", "cancelled_by_mentee", "cancelled_by_other", "no_show_mentee",
-            "no_show_mentor", "missed")
+    keys = ("held", "cancelled_by_mentor", "cancelled_by_mentee", "cancelled_by_coordinator", "cancelled_by_admin",
+            "cancelled_by_system", "no_show_mentee", "no_show_mentor", "missed")
     assert [row[1:] for row in rows(table)] == [
         [str(week[key]) for key in keys] + [str(sum(week[key] for key in keys))] for week in report["weeks"]]
 
@@ -92,7 +92,7 @@ def pairs_at_risk(page: Any) -> Any:
     expect(risk.get_by_role("button", name="Load more")).to_be_hidden()
     expect(risk.locator("ul.list > li").nth(QUIET_PAIRS)).to_be_focused()
     grace = risk.locator("ul.list > li", has_text="Grace mentors Kim")
-    expect(grace).to_contain_text("3 of 4 sessions cancelled or missed")
+    expect(grace).to_contain_text("3 of 4 sessions cancelled at the pair's request or missed")
     expect(grace).to_contain_text("rated 1.0 of 5 on average (1 review)")
     expect(risk.locator("ul.list > li", has_text="Ada mentors Lin")).to_contain_text("no session held for")
     return risk
@@ -128,7 +128,7 @@ def test_a_coordinator_reads_the_dashboard_and_follows_a_pair_at_risk(
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Dashboard: Spring cohort")).to_be_visible()
     figures = page.get_by_role("region", name="In the period")
-    expect(figures.locator("ul.figures li").first).to_have_text("5 sessions held (5 h)")
+    expect(figures.locator("ul.figures li").first).to_have_text("5 sessions held (4 h 45 min)")
     expect(figures).to_contain_text("62.5% attendance")  # 5 held of 8 whose time came
     expect(figures).to_contain_text("28.6% no-shows")  # 2 of 7
     expect(figures).to_contain_text("Pairs now: 22 active, 0 paused, 0 proposed, 1 ended.")

@@ -52,6 +52,7 @@ from workflows.sessions.waitlists import PLACES
 
 B, S = BookingStatus, SessionStatus
 MENTOR, MENTEE, SYSTEM, ADMIN = Role.MENTOR, Role.MENTEE, Role.SYSTEM, Role.ADMIN
+COORDINATOR = Role.COORDINATOR
 
 # The rules as the product states them, written out apart from the tables they check:
 # (from, action, by) -> to. Everything not listed must be refused.
@@ -78,6 +79,7 @@ SESSION_MOVES = {
     (S.SCHEDULED, "cancel", MENTEE): S.CANCELLED,
     (S.SCHEDULED, "cancel", ADMIN): S.CANCELLED,  # an administrator, on someone else's session
     (S.SCHEDULED, "cancel", SYSTEM): S.CANCELLED,  # its booking was moved by agreement
+    (S.SCHEDULED, "cancel", COORDINATOR): S.CANCELLED,  # its pairing paused or ended, one of the pair taken off
     (S.SCHEDULED, "miss", SYSTEM): S.MISSED,
     (S.SCHEDULED, "close", SYSTEM): S.COMPLETED,  # both checked in, nobody pressed start, its time is over
     # Someone did not come: reported by the other side, who came, or found by the system once the time is over.
@@ -100,6 +102,11 @@ SERIES_MOVES = {
     (R.ACCEPTED, "cancel", MENTEE): R.ACCEPTED,
     (R.ACCEPTED, "end", MENTOR): R.ENDED,  # cancelled from some date on, with nothing left to come
     (R.ACCEPTED, "end", MENTEE): R.ENDED,
+    # A pairing's series, as its coordinator (or an admin) pauses or ends the pairing.
+    (R.ACCEPTED, "cancel", COORDINATOR): R.ACCEPTED,
+    (R.ACCEPTED, "cancel", ADMIN): R.ACCEPTED,
+    (R.ACCEPTED, "end", COORDINATOR): R.ENDED,
+    (R.ACCEPTED, "end", ADMIN): R.ENDED,
 }
 # Who a refusal names: the people who may act, the system only when nobody else may.
 WHO_MAY = {
@@ -107,12 +114,13 @@ WHO_MAY = {
     ("booking", "expire"): "system", ("booking", "end_with_session"): "system", ("booking", "accept_checked"): "mentor",
     ("booking", "reschedule"): "mentor or the mentee",
     ("session", "start"): "mentor or the mentee", ("session", "complete"): "mentor",
-    ("session", "cancel"): "mentor or the mentee or the admin", ("session", "miss"): "system",
+    ("session", "cancel"): "mentor or the mentee or the admin or the coordinator", ("session", "miss"): "system",
     ("session", "close"): "system", ("session", "mentee_no_show"): "mentor",
     ("session", "mentor_no_show"): "mentee",
     ("booking series", "accept"): "mentor", ("booking series", "decline"): "mentor",
-    ("booking series", "withdraw"): "mentee", ("booking series", "cancel"): "mentor or the mentee",
-    ("booking series", "end"): "mentor or the mentee",
+    ("booking series", "withdraw"): "mentee",
+    ("booking series", "cancel"): "mentor or the mentee or the admin or the coordinator",
+    ("booking series", "end"): "mentor or the mentee or the admin or the coordinator",
 }
 # What a refusal says for an action whose identifier is no English verb; clients read the identifier.
 VERBS = {"mentee_no_show": "report the mentee absent from", "mentor_no_show": "report the mentor absent from",

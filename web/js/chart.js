@@ -36,7 +36,8 @@ export async function readerPlace() {
 }
 function safe(fn) { try { return fn(); } catch { return false; } }
 
-/** Numbers and times for a reader: `number(n)`, `percent(share)`, `decimal(x)`, `moment(iso)` (their timezone). */
+/** Numbers and times for a reader: `number(n)`, `percent(share)`, `decimal(x)`, `moment(iso)` (their timezone),
+ * `minutes(m)` a length of time ("45 min", "2 h", "1 h 30 min"). */
 export function formats({ locale, timeZone } = {}) {
   const whole = new Intl.NumberFormat(locale);
   const share = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
@@ -48,6 +49,11 @@ export function formats({ locale, timeZone } = {}) {
     number: (n) => (n === null || n === undefined ? '–' : whole.format(n)),
     percent: (x) => (x === null || x === undefined ? '–' : share.format(x)),
     decimal: (x) => (x === null || x === undefined ? '–' : one.format(x)),
+    minutes: (m) => {
+      const hours = Math.floor(m / 60);
+      const rest = m % 60;
+      return [hours ? `${whole.format(hours)} h` : '', rest || !hours ? `${whole.format(rest)} min` : ''].filter(Boolean).join(' ');
+    },
     moment: (iso) => (iso ? at.format(new Date(iso)) : '–'),
     day: (isoDay) => day.format(calendarDay(isoDay)),
   };

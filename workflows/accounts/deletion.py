@@ -24,6 +24,7 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
+    CancelCause,
     EmailStatus,
     FeedRevocation,
     InvitationStatus,
@@ -183,4 +184,4 @@ def cancel_future_commitments(db: Session, actor: Actor, now: datetime, *, reaso
         and_(MentorshipSession.start_time > now, MentorshipSession.status == SessionStatus.SCHEDULED), or_(*mine),
     ).order_by(MentorshipSession.start_time, MentorshipSession.id)).all()
     for session_id in scheduled:
-        sessions.cancel_session(db, actor, session_id, reason=reason, now=now)
+        sessions.cancel_session(db, actor, session_id, reason=reason, now=now, cause=CancelCause.LEAVE)

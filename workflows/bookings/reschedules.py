@@ -30,6 +30,8 @@ from models import (
     Booking,
     BookingStatus,
     BundlePurchase,
+    CancelCause,
+    CancelledBy,
     CreditStatus,
     Listing,
     MentorshipSession,
@@ -273,7 +275,8 @@ def _move(db: Session, booking: Booking, session: MentorshipSession | None, star
         booking.credit_status = CreditStatus.MOVED
     if session is not None and session.status == SessionStatus.SCHEDULED:
         cancelled = SESSIONS.apply(session, SessionAction.CANCEL, Role.SYSTEM)
-        session.cancelled_at, session.cancelled_by, session.cancel_reason = now, Role.SYSTEM.value, RESCHEDULED
+        session.cancelled_at, session.cancelled_by, session.cancel_reason = now, CancelledBy.SYSTEM, RESCHEDULED
+        session.cancel_cause = CancelCause.RESCHEDULE  # the meeting goes on at its new time
         session.cancel_late, session.cancel_fee_cents, session.credit_refunded = False, 0, False
         booking.cancel_reason = RESCHEDULED
         db.flush()

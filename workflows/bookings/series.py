@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingSeries, BookingStatus
-from models.enums import SeriesStatus, SessionStatus
+from models.enums import CancelCause, CancelledBy, SeriesStatus, SessionStatus
 from models.listings import MAX_BUFFER_MINUTES
 from models.sessions import MentorshipSession
 from workflows.actors import Actor
@@ -80,10 +80,11 @@ SERIES = StateMachine("booking series", BookingSeries, {
                                event=EventType.BOOKING_SERIES_DECLINED),
     SeriesAction.WITHDRAW: move(SeriesStatus.REQUESTED, SeriesStatus.WITHDRAWN, Role.MENTEE,
                                 event=EventType.BOOKING_SERIES_CANCELLED),
-    SeriesAction.CANCEL: move(SeriesStatus.ACCEPTED, SeriesStatus.ACCEPTED, Role.MENTOR, Role.MENTEE,
-                              event=EventType.BOOKING_SERIES_CANCELLED),
-    SeriesAction.END: move(SeriesStatus.ACCEPTED, SeriesStatus.ENDED, Role.MENTOR, Role.MENTEE,
-                           event=EventType.BOOKING_SERIES_CANCELLED),
+    # A coordinator (or an admin) cancels a pairing's series when pausing or ending it (workflows.programmes.pairings).
+    SeriesAction.CANCEL: move(SeriesStatus.ACCEPTED, SeriesStatus.ACCEPTED, Role.MENTOR, Role.MENTEE, Role.COORDINATOR,
+                              Role.ADMIN, event=EventType.BOOKING_SERIES_CANCELLED),
+    SeriesAction.END: move(SeriesStatus.ACCEPTED, SeriesStatus.ENDED, Role.MENTOR, Role.MENTEE, Role.COORDINATOR,
+                           Role.ADMIN, event=EventType.BOOKING_SERIES_CANCELLED),
 }, key_share=True)
 
 get_series = SERIES.get_visible
@@ -268,7 +269,7 @@ def withdraw(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | N
     SERIES.apply(series, SeriesAction.WITHDRAW, role)
     for draft in _drafts(db, series):
         bookings.withdraw_in_series(db, draft, reason=reason, now=now, actor=str(actor))
-    series.cancelled_by, series.end_reason = Role.MENTEE.value, reason
+    series.cancelled_by, series.end_reason = CancelledBy.MENTEE, reason
     db.flush()
     record(db, EventType.BOOKING_SERIES_CANCELLED, series_payload(series, bookings_of(db, [series.id])[series.id]),
            actor=str(actor))
@@ -276,13 +277,16 @@ def withdraw(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | N
 
 
 def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: datetime | None = None,
-           reason: str | None = None, now: datetime | None = None) -> BookingSeries:
+           reason: str | None = None, now: datetime | None = None, cause: CancelCause = CancelCause.REQUEST,
+           by: Role | None = None) -> BookingSeries:
     """Cancel every occurrence still to come from ``from_time`` on ("this and all following"; now when not given),
     each by the cancellation policy as if cancelled alone (a mentee late for one pays that one's fee). The mentor
     gives a reason: that is how a mentor ends a series early. The series is ``ended`` once nothing is left to
-    come."""
+    come. ``by`` and ``cause``: who made the cancellation the actor acts out, and why (a coordinator's pause acts on
+    the mentee's side, and is recorded as the coordinator's)."""
     now = now or utcnow()
     series, part = SERIES.load_to_act(db, actor, series_id)
+    part = by or part
     SERIES.check(series, SeriesAction.CANCEL, part)
     if part == Role.MENTOR and not (reason or "").strip():
         raise InvalidInput("tell the mentee why the series ends", field="reason")
@@ -307,8 +311,8 @@ def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: dateti
         db.refresh(booking, with_for_update=True)
         if session is not None and session.status == SessionStatus.SCHEDULED and \
                 booking.status == BookingStatus.ACCEPTED:
-            sessions.cancel_session(db, actor, session.id, reason=why, now=now)
-    series.cancelled_from, series.cancelled_by, series.end_reason = since, part.value, reason
+            sessions.cancel_session(db, actor, session.id, reason=why, now=now, cause=cause, by=by)
+    series.cancelled_from, series.cancelled_by, series.end_reason = since, CancelledBy(part.value), reason
     left = db.scalar(select(func.count()).select_from(Booking).where(
         Booking.series_id == series.id, Booking.status == BookingStatus.ACCEPTED, Booking.start_time > now))
     if not left:

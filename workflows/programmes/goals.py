@@ -20,11 +20,13 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models import (
     ActionItem,
     Booking,
+    CancelCause,
+    CancelledBy,
     GoalStatus,
     MentorProfile,
     MentorshipSession,
@@ -43,7 +45,6 @@ from workflows.programme_payloads import GoalPayload
 from workflows.programmes.lifecycle import actor_label, coordinators_of
 from workflows.programmes.pairings import load as load_pairing
 from workflows.roles import Role
-from workflows.sessions.pairing_items import SESSION_OF_PAIRING
 from workflows.state_machine import StateMachine, move
 
 
@@ -204,15 +205,26 @@ def set_item_done(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
 
 
 def session_ids(db: Session, pairing: Pairing) -> list[uuid.UUID]:
-    """The ids of a pairing's sessions: those of its mentor's programme listing with its mentee, from when it was
-    made until it ended (a resumed pairing's earlier ones too)."""
-    return list(db.scalars(select(MentorshipSession.id).join(Pairing, SESSION_OF_PAIRING)
-                           .where(Pairing.id == pairing.id)))
+    """The ids of a pairing's sessions, by the programme reports' rule (docs/PRIMER.md, "Programme reports"): the
+    pair's individual sessions in the programme that started once it was made and before a later pairing of the same
+    two was, whatever became of them (those its pause or end cancelled stay listed); a meeting moved by agreement only
+    at its new time."""
+    later = aliased(Pairing)
+    newer = select(later.id).where(
+        later.programme_id == pairing.programme_id, later.mentor_profile_id == pairing.mentor_profile_id,
+        later.mentee_user_id == pairing.mentee_user_id, later.created_at > pairing.created_at,
+        later.created_at <= MentorshipSession.start_time)
+    return list(db.scalars(select(MentorshipSession.id).where(
+        MentorshipSession.programme_id == pairing.programme_id,
+        MentorshipSession.mentor_profile_id == pairing.mentor_profile_id,
+        MentorshipSession.mentee_user_id == pairing.mentee_user_id, MentorshipSession.start_time >= pairing.created_at,
+        MentorshipSession.cancel_cause.is_distinct_from(CancelCause.RESCHEDULE), ~newer.exists())))
 
 
 @dataclass(frozen=True)
 class PairSession:
-    """A session of a pairing as its coordinators see it: times, status, attendance and goal; not its notes."""
+    """A session of a pairing as its coordinators see it: times, status (who cancelled it and why), attendance and goal;
+    not its notes."""
 
     id: uuid.UUID
     start_time: Any
@@ -220,6 +232,8 @@ class PairSession:
     status: str
     no_show: str | None
     goal_id: uuid.UUID | None
+    cancelled_by: CancelledBy | None = None
+    cause: CancelCause | None = None
 
 
 def sessions_of(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID) -> list[PairSession]:
@@ -230,12 +244,14 @@ def sessions_of(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: 
     if not ids:
         return []
     rows = db.execute(select(MentorshipSession.id, MentorshipSession.start_time, MentorshipSession.end_time,
-                             MentorshipSession.status, Booking.no_show, SessionGoal.goal_id)
+                             MentorshipSession.status, Booking.no_show, SessionGoal.goal_id,
+                             MentorshipSession.cancelled_by, MentorshipSession.cancel_cause)
                       .join(Booking, Booking.id == MentorshipSession.booking_id)
                       .outerjoin(SessionGoal, SessionGoal.session_id == MentorshipSession.id)
                       .where(MentorshipSession.id.in_(ids)).order_by(MentorshipSession.start_time))
     return [PairSession(row.id, row.start_time, row.end_time, row.status.value,
-                        row.no_show.value if row.no_show else None, row.goal_id) for row in rows]
+                        row.no_show.value if row.no_show else None, row.goal_id, row.cancelled_by, row.cancel_cause)
+            for row in rows]
 
 
 def link_session(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, session_id: uuid.UUID, *,

@@ -38,6 +38,7 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
+    CancelCause,
     OutboxEvent,
     Pairing,
     PairingStatus,
@@ -307,8 +308,10 @@ def _party(pairing: Pairing, role: Role, actor: Actor) -> Actor:
     return actor if role in {Role.MENTOR, Role.MENTEE} else Actor(pairing.mentee_user_id)
 
 
-def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, reason: str, now: datetime) -> int:
-    """Cancel the pairing's coming sessions (withdraw its series if not accepted yet); how many took place before."""
+def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, reason: str, now: datetime,
+                   cause: CancelCause) -> int:
+    """Cancel the pairing's coming sessions, recorded as the actor's (``role``) for ``cause`` (withdraw its series if
+    not accepted yet); how many took place before."""
     if pairing.series_id is None:
         return 0
     party = _party(pairing, role, actor)
@@ -322,7 +325,7 @@ def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, r
         series_flow.withdraw(db, Actor(pairing.mentee_user_id), series.id, reason=reason, now=now)
     elif series.status == SeriesStatus.ACCEPTED:
         with suppress(Conflict):  # nothing left to come
-            series_flow.cancel(db, party, series.id, reason=reason, now=now)
+            series_flow.cancel(db, party, series.id, reason=reason, now=now, cause=cause, by=role)
     return held
 
 
@@ -335,7 +338,7 @@ def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.U
     PAIRINGS.apply(pairing, PairingAction.PAUSE, role)
     with told_together(db) as cancelled:
         pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
-                                                  now=now)
+                                                  now=now, cause=CancelCause.PAUSE)
     pairing.series_id = None
     record_move(db, EventType.PAIRING_PAUSED, programme, pairing, actor_label(actor, role), cancelled=cancelled)
     return _view(db, pairing, role)
@@ -365,11 +368,13 @@ def end_all_of(db: Session, actor: Actor, participant: ProgrammeParticipant, *, 
     for pairing_id in db.scalars(select(Pairing.id).where(
             (Pairing.mentor_participant_id == participant.id) | (Pairing.mentee_participant_id == participant.id),
             Pairing.status.in_(LIVE))):
-        end(db, actor, participant.programme_id, pairing_id, reason=reason, departed=participant.user_id)
+        end(db, actor, participant.programme_id, pairing_id, reason=reason, departed=participant.user_id,
+            cause=CancelCause.LEAVE if actor.user_id == participant.user_id else CancelCause.REMOVAL)
 
 
 def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,
-        now: datetime | None = None, departed: uuid.UUID | None = None) -> PairingView:
+        now: datetime | None = None, departed: uuid.UUID | None = None, cause: CancelCause = CancelCause.END
+        ) -> PairingView:
     """End a pairing (either of the pair, or a coordinator): its coming sessions are cancelled by the usual rules,
     and both are asked for a closing survey."""
     now = now or utcnow()
@@ -381,7 +386,7 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     pairing.ended_at, pairing.ended_by, pairing.end_reason = now, role.value, (reason or "").strip() or None
     with told_together(db) as cancelled:
         pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
-                                                  now=now)
+                                                  now=now, cause=cause)
     record_move(db, EventType.PAIRING_ENDED, programme, pairing, actor_label(actor, role), cancelled=cancelled,
                 departed=departed)
     return _view(db, pairing, role)

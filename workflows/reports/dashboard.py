@@ -25,14 +25,15 @@ DEFAULT_WEEKS = 12
 MAX_WEEKS = 106  # two years and a little: a period's rows stay few
 # A pair is at risk when it has not met for this many weeks (1 to MAX_QUIET_WEEKS; the caller may say)...
 DEFAULT_QUIET_WEEKS, MAX_QUIET_WEEKS = 3, 26
-# ...when at least this many of its sessions were cancelled or missed, and no fewer than it held...
+# ...when at least this many of its sessions were missed or cancelled at the pair's own request (a pause, an end, a
+# coordinator's move is no sign of trouble between them), and no fewer than it held...
 REPEATED_MISSES = 2
 # ...or when its sessions' reviews average this or less.
 LOW_RATING = 2.5
-SESSION_COUNTS = ("held", "minutes_held", "cancelled_by_mentor", "cancelled_by_mentee", "cancelled_by_other",
-                  "no_show_mentee", "no_show_mentor", "missed")
-CHART_COUNTS = ("held", "cancelled_by_mentor", "cancelled_by_mentee", "cancelled_by_other", "no_show_mentee",
-                "no_show_mentor", "missed", "pairs_started", "pairs_ended")
+CANCELLED_BY = ("cancelled_by_mentor", "cancelled_by_mentee", "cancelled_by_coordinator", "cancelled_by_admin",
+                "cancelled_by_system")
+SESSION_COUNTS = ("held", "minutes_held", *CANCELLED_BY, "no_show_mentee", "no_show_mentor", "missed")
+CHART_COUNTS = ("held", *CANCELLED_BY, "no_show_mentee", "no_show_mentor", "missed", "pairs_started", "pairs_ended")
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -116,9 +117,9 @@ def _reasons(tally: PairingTally, quiet_weeks: int, now: datetime) -> list[str]:
         since = tally.last_held_at or tally.paired_at
         reasons.append(f"no session held for {(now - since).days // 7} weeks"
                        + ("" if tally.last_held_at else " since they were paired"))
-    missed = tally.cancelled + tally.no_shows + tally.missed
+    missed = tally.cancelled_by_pair + tally.no_shows + tally.missed
     if missed >= REPEATED_MISSES and missed >= tally.held:
-        reasons.append(f"{missed} of {missed + tally.held} sessions cancelled or missed")
+        reasons.append(f"{missed} of {missed + tally.held} sessions cancelled at the pair's request or missed")
     if tally.rating_count and tally.rating_sum / tally.rating_count <= LOW_RATING:
         reasons.append(f"rated {tally.rating_sum / tally.rating_count:.1f} of 5 on average "
                        f"({tally.rating_count} review{'s' if tally.rating_count > 1 else ''})")
@@ -135,7 +136,7 @@ def at_risk(db: Session, actor: Actor, programme_id: uuid.UUID, *, quiet_weeks: 
         raise InvalidInput(f"weeks runs from 1 to {MAX_QUIET_WEEKS}", field="weeks")
     now = now or utcnow()
     quiet_since = now - timedelta(weeks=quiet_weeks)
-    missed = PairingTally.cancelled + PairingTally.no_shows + PairingTally.missed
+    missed = PairingTally.cancelled_by_pair + PairingTally.no_shows + PairingTally.missed
     query = select(PairingTally).where(
         PairingTally.programme_id == programme_id, PairingTally.status != PairingStatus.ENDED,
         or_(and_(PairingTally.status == PairingStatus.PROPOSED, PairingTally.paired_at < quiet_since),

@@ -10,8 +10,10 @@ appears, and one before it does not.
 The period is of UTC days, ``first`` to ``last`` inclusive, at most ``MAX_PERIOD_DAYS`` long: sessions by their
 start; pairs that overlap it (paired before its end, not ended before its start); survey answers by when they were
 given. What a coordinator reads here is what the pairings' own pages show them: names, never email addresses; no
-session notes or cancellation reasons. A pair's session counts are the dashboard's (``models.reports``); a session's
-pairing is its pair's latest pairing made before it started, the dashboard's rule (``workflows.reports.tallies``).
+session notes or cancellation reasons, but who cancelled and why. Both count from the dashboard's one definition
+(docs/PRIMER.md, "Programme reports"): a pair's session counts are its tally's (``models.reports``); the sessions are
+the programme's, a meeting moved by agreement only at its new time, each with its pair's latest pairing made before it
+started (``workflows.reports.tallies``).
 
 A cell that a spreadsheet would read as a formula (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return) is written with a leading apostrophe, as OWASP advises; the file starts with a UTF-8 byte order mark, so that
@@ -33,7 +35,7 @@ from typing import Any
 from sqlalchemy import Integer, Row, Select, cast, extract, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from models import MentorProfile, MentorshipSession, Pairing, PairingSurvey, PairingTally, Programme, User
+from models import CancelCause, MentorProfile, MentorshipSession, Pairing, PairingSurvey, PairingTally, Programme, User
 from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -113,6 +115,7 @@ def _pair_rows(programme_id: uuid.UUID, period: Period) -> Rows:
         Pairing.session_count,
         func.coalesce(PairingTally.held, 0).label("sessions_held"),
         func.coalesce(PairingTally.cancelled, 0).label("sessions_cancelled"),
+        func.coalesce(PairingTally.cancelled_by_pair, 0).label("cancelled_by_pair"),
         func.coalesce(PairingTally.no_shows, 0).label("no_shows"),
         func.coalesce(PairingTally.missed, 0).label("missed"),
     ).outerjoin(PairingTally, PairingTally.pairing_id == Pairing.id)
@@ -133,10 +136,11 @@ def _session_rows(programme_id: uuid.UUID, period: Period) -> Rows:
         held.id.label("session_id"), pairing.label("pairing_id"), _MENTOR_USER.display_name.label("mentor_name"),
         _MENTEE_USER.display_name.label("mentee_name"), held.kind, held.start_time, held.end_time,
         cast(extract("epoch", held.end_time - held.start_time) / 60, Integer).label("minutes"), held.status,
-        held.cancelled_by,
+        held.cancelled_by, held.cancel_cause.label("cause"),
     )
     return _names(query, held.mentor_profile_id, held.mentee_user_id, group=True).where(
-        held.programme_id == programme_id, held.start_time >= period.start, held.start_time < period.end)
+        held.programme_id == programme_id, held.start_time >= period.start, held.start_time < period.end,
+        held.cancel_cause.is_distinct_from(CancelCause.RESCHEDULE))
 
 
 def _survey_rows(programme_id: uuid.UUID, period: Period) -> Rows:
@@ -167,11 +171,11 @@ def _survey_key(text: str) -> tuple[Any, ...]:
 EXPORTS = {export.name: export for export in (
     Export("pairs", ("pairing_id", "mentor_name", "mentee_name", "status", "paired_at", "activated_at", "ended_at",
                      "ended_by", "cadence_weeks", "session_minutes", "session_count", "sessions_held",
-                     "sessions_cancelled", "no_shows", "missed"),
+                     "sessions_cancelled", "cancelled_by_pair", "no_shows", "missed"),
            _pair_rows, lambda: (Pairing.created_at, Pairing.id), lambda row: (row.paired_at, row.pairing_id),
            _uuid_key),
     Export("sessions", ("session_id", "pairing_id", "mentor_name", "mentee_name", "kind", "start_time", "end_time",
-                        "minutes", "status", "cancelled_by"),
+                        "minutes", "status", "cancelled_by", "cause"),
            _session_rows, lambda: (MentorshipSession.start_time, MentorshipSession.id),
            lambda row: (row.start_time, row.session_id), _uuid_key),
     Export("surveys", ("pairing_id", "mentor_name", "mentee_name", "role", "rating", "comment", "answered_at"),

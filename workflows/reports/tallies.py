@@ -6,9 +6,10 @@ source rows with the statements :func:`rebuild` runs for a whole programme: what
 rebuild gives, whatever order events come in. Batches of one programme take its advisory lock first, so two
 workers never compute one week from snapshots that miss each other's rows.
 
-A session counts for the latest pairing of its mentor and mentee in the programme made before it started (none
-when it started before they were paired); a cancellation the system made (a booking moved by agreement) is not
-one. Weeks are Mondays, UTC, by the session's start.
+What counts is the view ``programme_session_outcomes`` (docs/PRIMER.md, "Programme reports"): a programme's
+individual sessions whose time came or that someone cancelled, a move by agreement aside; each for the latest pairing
+of its mentor and mentee in the programme made before it started (none when it started before they were paired), a
+cancellation under who made it. Weeks are Mondays, UTC, by the session's start.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from infra.sql import statuses
 from models import (
+    CancelCause,
+    CancelledBy,
     GoalStatus,
     MentorshipSession,
     OutboxEvent,
@@ -45,7 +48,7 @@ HANDLER = "analytics.programmes"
 SESSION_EVENTS = frozenset((EventType.SESSION_COMPLETED, EventType.SESSION_CANCELLED, EventType.SESSION_MISSED,
                             EventType.SESSION_NO_SHOW, EventType.REVIEW_CREATED))
 HANDLED = sorted(SESSION_EVENTS | PAIRING_EVENTS | GOAL_EVENTS)
-UPSERT_ROWS = 1000  # a statement's rows: 16 parameters each, well under PostgreSQL's 65,535
+UPSERT_ROWS = 1000  # a statement's rows: 17 parameters each, well under PostgreSQL's 65,535
 
 
 def week_of(moment: datetime) -> date:
@@ -54,17 +57,22 @@ def week_of(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-# Sessions' outcomes come from the view ``programme_session_outcomes`` (migration 0051): a programme's individual
-# sessions whose time came or that someone cancelled, each with its week, its pairing (the pair's latest pairing
-# made before it started; none when it started before they were paired) and its review's rating.
+# Sessions' outcomes come from the view ``programme_session_outcomes`` (migration 0056): a programme's individual
+# sessions whose time came or that someone cancelled (a move by agreement aside), each with its week, its pairing (the
+# pair's latest pairing made before it started; none when it started before they were paired), who cancelled it and
+# why, and its review's rating. The pair's own cancellations (``by_pair``) are those the mentor or the mentee asked for,
+# or whose cause was not recorded: a pause, an end or a leave is not one, for the pairs at risk.
 _OUTCOMES = {"completed": SessionStatus.COMPLETED, "cancelled": SessionStatus.CANCELLED, "missed": SessionStatus.MISSED,
              "mentee_no_show": SessionStatus.MENTEE_NO_SHOW, "mentor_no_show": SessionStatus.MENTOR_NO_SHOW}
+_BY = {f"by_{who.value}": who for who in CancelledBy}
 _PAIRING_TALLIES = statuses("""
     WITH chosen AS (SELECT p.* FROM pairings p WHERE p.id = ANY(:ids)),
     sessions_of AS (
         SELECT o.pairing_id,
                count(*) FILTER (WHERE o.status = :completed) AS held,
                count(*) FILTER (WHERE o.status = :cancelled) AS cancelled,
+               count(*) FILTER (WHERE o.status = :cancelled AND o.cancelled_by IN (:by_mentor, :by_mentee)
+                                  AND coalesce(o.cancel_cause, :request) = :request) AS cancelled_by_pair,
                count(*) FILTER (WHERE o.status IN (:mentee_no_show, :mentor_no_show)) AS no_shows,
                count(*) FILTER (WHERE o.status = :missed) AS missed,
                min(o.start_time) FILTER (WHERE o.status = :completed) AS first_held_at,
@@ -79,13 +87,15 @@ _PAIRING_TALLIES = statuses("""
         FROM pairing_goals g WHERE g.pairing_id = ANY(:ids) GROUP BY g.pairing_id)
     SELECT c.id AS pairing_id, c.programme_id, c.status, c.created_at AS paired_at,
            c.match_run_id IS NOT NULL AS from_run, c.match_rank,
-           coalesce(s.held, 0) AS held, coalesce(s.cancelled, 0) AS cancelled, coalesce(s.no_shows, 0) AS no_shows,
+           coalesce(s.held, 0) AS held, coalesce(s.cancelled, 0) AS cancelled,
+           coalesce(s.cancelled_by_pair, 0) AS cancelled_by_pair, coalesce(s.no_shows, 0) AS no_shows,
            coalesce(s.missed, 0) AS missed, s.first_held_at, s.last_held_at,
            coalesce(s.rating_sum, 0) AS rating_sum, coalesce(s.rating_count, 0) AS rating_count,
            coalesce(g.goals_set, 0) AS goals_set, coalesce(g.goals_done, 0) AS goals_done,
            c.ended_at
     FROM chosen c LEFT JOIN sessions_of s ON s.pairing_id = c.id LEFT JOIN goals_of g ON g.pairing_id = c.id
-""", **_OUTCOMES, done=GoalStatus.DONE)
+""", **_OUTCOMES, by_mentor=CancelledBy.MENTOR, by_mentee=CancelledBy.MENTEE, request=CancelCause.REQUEST,
+   done=GoalStatus.DONE)
 _WEEK_ROWS = statuses("""
     WITH wanted AS (SELECT week, week::timestamp AT TIME ZONE 'UTC' AS since,
                            (week + 7)::timestamp AT TIME ZONE 'UTC' AS until
@@ -94,10 +104,13 @@ _WEEK_ROWS = statuses("""
         SELECT w.week,
                count(*) FILTER (WHERE o.status = :completed) AS held,
                coalesce(sum(o.minutes) FILTER (WHERE o.status = :completed), 0) AS minutes_held,
-               count(*) FILTER (WHERE o.status = :cancelled AND o.cancelled_by = 'mentor') AS cancelled_by_mentor,
-               count(*) FILTER (WHERE o.status = :cancelled AND o.cancelled_by = 'mentee') AS cancelled_by_mentee,
+               count(*) FILTER (WHERE o.status = :cancelled AND o.cancelled_by = :by_mentor) AS cancelled_by_mentor,
+               count(*) FILTER (WHERE o.status = :cancelled AND o.cancelled_by = :by_mentee) AS cancelled_by_mentee,
                count(*) FILTER (WHERE o.status = :cancelled
-                                  AND coalesce(o.cancelled_by, '') NOT IN ('mentor', 'mentee')) AS cancelled_by_other,
+                                  AND o.cancelled_by = :by_coordinator) AS cancelled_by_coordinator,
+               count(*) FILTER (WHERE o.status = :cancelled AND o.cancelled_by = :by_admin) AS cancelled_by_admin,
+               count(*) FILTER (WHERE o.status = :cancelled
+                                  AND coalesce(o.cancelled_by, :by_system) = :by_system) AS cancelled_by_system,
                count(*) FILTER (WHERE o.status = :mentee_no_show) AS no_show_mentee,
                count(*) FILTER (WHERE o.status = :mentor_no_show) AS no_show_mentor,
                count(*) FILTER (WHERE o.status = :missed) AS missed,
@@ -129,7 +142,9 @@ _WEEK_ROWS = statuses("""
     SELECT w.week, coalesce(held, 0) AS held, coalesce(minutes_held, 0) AS minutes_held,
            coalesce(cancelled_by_mentor, 0) AS cancelled_by_mentor,
            coalesce(cancelled_by_mentee, 0) AS cancelled_by_mentee,
-           coalesce(cancelled_by_other, 0) AS cancelled_by_other, coalesce(no_show_mentee, 0) AS no_show_mentee,
+           coalesce(cancelled_by_coordinator, 0) AS cancelled_by_coordinator,
+           coalesce(cancelled_by_admin, 0) AS cancelled_by_admin,
+           coalesce(cancelled_by_system, 0) AS cancelled_by_system, coalesce(no_show_mentee, 0) AS no_show_mentee,
            coalesce(no_show_mentor, 0) AS no_show_mentor, coalesce(missed, 0) AS missed,
            coalesce(rating_sum, 0) AS rating_sum, coalesce(rating_count, 0) AS rating_count,
            coalesce(first_sessions, 0) AS first_sessions, coalesce(first_session_hours, 0) AS first_session_hours,
@@ -137,7 +152,7 @@ _WEEK_ROWS = statuses("""
            coalesce(survey_sum, 0) AS survey_sum, coalesce(survey_count, 0) AS survey_count
     FROM wanted w LEFT JOIN sessions_by_week USING (week) LEFT JOIN firsts USING (week)
     LEFT JOIN started USING (week) LEFT JOIN ended USING (week) LEFT JOIN surveys USING (week)
-""", **_OUTCOMES)
+""", **_OUTCOMES, **_BY)
 _PROGRAMME_TALLY = statuses("""
     SELECT count(*) FILTER (WHERE status = :proposed) AS proposed,
            count(*) FILTER (WHERE status = :active) AS active,

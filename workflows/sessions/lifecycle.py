@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 import outbox
 from infra.config import get_settings
 from models import Booking, BookingStatus, Listing, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
+from models.enums import CancelCause, CancelledBy
 from workflows import calendar_owed as owed
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import cancels_late, end_with_session_cancellation
@@ -78,9 +79,10 @@ SESSIONS = StateMachine("session", MentorshipSession, {
                               event=EventType.SESSION_STARTED),
     SessionAction.COMPLETE: move(SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED, Role.MENTOR, Role.SYSTEM,
                                  event=EventType.SESSION_COMPLETED),
-    # The system cancels a session whose booking was moved by agreement (workflows.bookings.reschedules).
+    # The system cancels a session whose booking was moved by agreement (workflows.bookings.reschedules); a coordinator
+    # one of a pairing they pause, end or take one of the pair off (workflows.programmes.pairings).
     SessionAction.CANCEL: move(SessionStatus.SCHEDULED, SessionStatus.CANCELLED, Role.MENTOR, Role.MENTEE,
-                               Role.ADMIN, Role.SYSTEM, event=EventType.SESSION_CANCELLED),
+                               Role.ADMIN, Role.COORDINATOR, Role.SYSTEM, event=EventType.SESSION_CANCELLED),
     SessionAction.MISS: move(SessionStatus.SCHEDULED, SessionStatus.MISSED, Role.SYSTEM,
                              event=EventType.SESSION_MISSED),
     # Both sides checked in and nobody pressed start: the system completes it once its time is over.
@@ -300,20 +302,18 @@ def complete_session(
     return session
 
 
-def cancel_session(
-    db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, now: datetime | None = None
-) -> MentorshipSession:
+def cancel_session(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, now: datetime | None = None,
+                   cause: CancelCause = CancelCause.REQUEST, by: Role | None = None) -> MentorshipSession:
     """Cancel with the policy: a mentee less than the window before start is late and pays the fee
-    (or forfeits the bundle credit); a mentor is never late and always refunds.
-
-    A mentee cancelling a group session gives up their own seat; the session goes on for the others.
-    """
+    (or forfeits the bundle credit); a mentor (or a coordinator acting ``by`` on the mentee's side) never is.
+    The session records who cancelled it and why (``cause``). A mentee cancelling a group session gives up their own
+    seat; the session goes on for the others."""
     session, role = SESSIONS.load_to_act(db, actor, session_id)
-    now = now or utcnow()
+    role, now = by or role, now or utcnow()
     late = cancels_late(role, session.start_time, now)
     if session.kind == ListingKind.GROUP and role == Role.MENTEE:
         return _leave_group_session(db, actor, session, reason=reason, late=late)
-    return _cancel(db, session, role, str(actor), reason=reason, late=late, now=now)
+    return _cancel(db, session, role, str(actor), reason=reason, late=late, now=now, cause=cause)
 
 
 def cancel_session_as_admin(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str,
@@ -335,7 +335,7 @@ def cancel_without_fee(db: Session, session: MentorshipSession, role: Role, acto
 
 
 def _cancel(db: Session, session: MentorshipSession, role: Role, actor: str, *, reason: str, late: bool,
-            now: datetime) -> MentorshipSession:
+            now: datetime, cause: CancelCause = CancelCause.REQUEST) -> MentorshipSession:
     """End the session and its booking (or every seat), recording who and why."""
     cancelled = SESSIONS.apply(session, SessionAction.CANCEL, role)
     participants: list[uuid.UUID] | None = None
@@ -353,7 +353,7 @@ def _cancel(db: Session, session: MentorshipSession, role: Role, actor: str, *, 
         assert booking is not None
         fee, refunded = end_with_session_cancellation(db, booking, late=late, reason=reason)
     session.cancelled_at = now
-    session.cancelled_by = role.value
+    session.cancelled_by, session.cancel_cause = CancelledBy(role.value), cause
     session.cancel_reason = reason
     session.cancel_late = late
     session.cancel_fee_cents = fee

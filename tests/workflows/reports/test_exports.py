@@ -72,7 +72,7 @@ def test_a_csv_read_back_has_every_session_once_in_start_order_and_no_formula(
     assert first | {"session_id": ""} == {
         "session_id": "", "pairing_id": "", "mentor_name": f"'{FORMULAS[0]}", "mentee_name": "", "kind": "group",
         "start_time": "2031-03-03T09:00:00+00:00", "end_time": "2031-03-03T09:45:00+00:00", "minutes": "45",
-        "status": "scheduled", "cancelled_by": ""}
+        "status": "scheduled", "cancelled_by": "", "cause": ""}
 
 
 def test_a_chunk_size_that_divides_the_rows_yields_no_empty_chunk(db: Session,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
+    CancelCause,
     MentorshipSession,
     OutboxEvent,
     PairingStatus,
@@ -53,8 +54,9 @@ def _cohort(db: Session) -> tuple[Cohort, list[OutboxEvent]]:
             cohort.session(a, _at(0, 1), SessionStatus.COMPLETED, rating=5),
             cohort.session(a, _at(1, 1), SessionStatus.COMPLETED, rating=4),
             cohort.session(a, _at(2, 1), SessionStatus.COMPLETED),
-            cohort.session(a, _at(3, 1), SessionStatus.CANCELLED, cancelled_by="mentee"),
-            cohort.session(a, _at(3, 2), SessionStatus.CANCELLED, cancelled_by="system"),  # moved: not counted
+            cohort.session(a, _at(3, 1), SessionStatus.CANCELLED, cancelled_by="mentee", cause=CancelCause.REQUEST),
+            cohort.session(a, _at(3, 2), SessionStatus.CANCELLED, cancelled_by="system",
+                           cause=CancelCause.RESCHEDULE),  # moved: not counted
             cohort.session(c, _at(0, 2, 12), SessionStatus.COMPLETED, minutes=45),
             cohort.session(b, _at(1, 2), SessionStatus.MENTEE_NO_SHOW),
             cohort.session(b, _at(2, 2), SessionStatus.MENTOR_NO_SHOW),
@@ -97,7 +99,8 @@ def test_kept_from_shuffled_batches_the_numbers_are_the_hand_counts_and_a_rebuil
     assert (str(report["from"]), str(report["to"])) == ("2031-02-10", "2031-04-28")  # the last twelve weeks
     assert report["pairs"] == {"proposed": 1, "active": 2, "paused": 0, "ended": 1}
     assert report["sessions"] == {"held": 6, "minutes_held": 345, "cancelled_by_mentor": 0, "cancelled_by_mentee": 1,
-                                  "cancelled_by_other": 0, "no_show_mentee": 1, "no_show_mentor": 1, "missed": 1}
+                                  "cancelled_by_coordinator": 0, "cancelled_by_admin": 0, "cancelled_by_system": 0,
+                                  "no_show_mentee": 1, "no_show_mentor": 1, "missed": 1}
     assert (report["attendance_rate"], report["no_show_rate"]) == (0.667, 0.25)  # 6 of 9 came due; 2 of 8
     # First sessions 32 h (Ada), 48 h (Edsger) and 559 h (Grace) after pairing: 639 h over three pairs.
     assert report["first_session"] == {"pairs": 3, "average_days": 8.88}
@@ -131,7 +134,7 @@ def test_the_pairs_at_risk_with_their_reasons_a_page_at_a_time(db: Session) -> N
     first = dashboard.at_risk(db, ADMIN, cohort.programme.id, limit=2, cursor=None, now=NOW)
     assert [(pair.mentor_name, pair.mentee_name, pair.reasons) for pair in first.items] == [
         ("Ada", "Lin", ["no session held for 5 weeks"]),
-        ("Grace", "Kim", ["no session held for 3 weeks", "3 of 4 sessions cancelled or missed",
+        ("Grace", "Kim", ["no session held for 3 weeks", "3 of 4 sessions cancelled at the pair's request or missed",
                           "rated 1.0 of 5 on average (1 review)"])]
     rest = dashboard.at_risk(db, ADMIN, cohort.programme.id, limit=2, cursor=first.next_cursor, now=NOW)
     assert [(pair.mentor_name, pair.reasons) for pair in rest.items] == [

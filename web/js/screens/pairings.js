@@ -1,11 +1,19 @@
 // A programme's pairings: its coordinators pair a mentor and a mentee and follow every pairing; each of the pair
 // sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
 import { get, patch, post } from '../api.js';
-import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea } from '../ui.js';
+import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea,
+  SESSION_STATUS } from '../ui.js';
 import { recommended } from './matching.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
 const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
+// What became of a session: its status, and for a cancelled one who cancelled it and why.
+const BY = { mentor: 'the mentor', mentee: 'the mentee', coordinator: 'a coordinator', admin: 'an admin', system: 'the system' };
+const CAUSE = { pause: 'the pairing was paused', end: 'the pairing ended', leave: 'one of the pair left the programme',
+  removal: 'one of the pair was taken off the programme', reschedule: 'moved to another time' };
+const outcome = (one) => (one.status === 'cancelled'
+  ? `Cancelled${one.cancelled_by ? ` by ${BY[one.cancelled_by] || one.cancelled_by}` : ''}${CAUSE[one.cause] ? `: ${CAUSE[one.cause]}` : ''}`
+  : SESSION_STATUS[one.status] || one.status);
 const agreement = (p) => `every ${p.cadence_weeks === 1 ? 'week' : 'two weeks'}, ${p.session_count} sessions of `
   + `${p.session_minutes} minutes`;
 
@@ -75,7 +83,8 @@ function progress(base, p, messages) {
       get(`${url}/sessions`)]);
     replace(sessionsEl, held.items.length ? h('ol', { class: 'list' }, held.items.map((one) => h('li', {},
       pair ? h('a', { href: `#/sessions/${one.id}` }, when(one.start_time)) : when(one.start_time),
-      ` · ${one.status}${one.no_show ? ` · ${one.no_show} absent` : ''}`))) : empty('No session yet.'));
+      ` · ${outcome(one)}${one.no_show && !one.status.endsWith('no_show') ? ` · ${one.no_show} absent` : ''}`)))
+      : empty('No session yet.'));
     replace(goalsEl, goals.items.length ? h('ul', { class: 'list' }, goals.items.map((g) => h('li', {}, `${g.title} `,
       badge(g.status, g.status === 'done' ? 'accepted' : g.status === 'open' ? 'draft' : 'cancelled'),
       open && g.status === 'open' ? tick(`Mark “${g.title}” reached`, () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))

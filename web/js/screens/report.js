@@ -6,10 +6,15 @@ import { chartLibrary, formats, periodChart, periodLabels, readerPlace } from '.
 import { h, field, replace, empty, errorBox, messageArea, act, badge } from '../ui.js';
 
 // Each way a week's sessions ended: its field, its name in the legend and the table, its colour.
+// Cancellations count under who made them: one of the pair (at their request, or leaving), a coordinator (a pause, an
+// end, a removal), an admin, the system.
 const KINDS = [['held', 'Held', '#1d6b3a'], ['cancelled_by_mentor', 'Cancelled by the mentor', '#b35900'],
-  ['cancelled_by_mentee', 'Cancelled by the mentee', '#c47f16'], ['cancelled_by_other', 'Cancelled by a coordinator', '#8a6d3b'],
+  ['cancelled_by_mentee', 'Cancelled by the mentee', '#c47f16'],
+  ['cancelled_by_coordinator', 'Cancelled by a coordinator', '#8a6d3b'],
+  ['cancelled_by_admin', 'Cancelled by an admin', '#2f6f8f'], ['cancelled_by_system', 'Cancelled by the system', '#8b4f6b'],
   ['no_show_mentee', 'Mentee absent', '#a1261b'], ['no_show_mentor', 'Mentor absent', '#6a3d9a'],
   ['missed', 'Nobody came', '#5f6b7d']];
+const CANCELLED = KINDS.map(([key]) => key).filter((key) => key.startsWith('cancelled_by_'));
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
 const QUIET = [2, 3, 4, 6, 8];
 const plural = (n, one, many = `${one}s`) => (n === 1 ? one : many);
@@ -47,12 +52,12 @@ export async function reportPage(main, { params: [id], query, go }) {
 
 function figures(report, f) {
   const s = report.sessions;
-  const cancelled = s.cancelled_by_mentor + s.cancelled_by_mentee + s.cancelled_by_other;
+  const cancelled = CANCELLED.reduce((n, key) => n + s[key], 0);
   const card = (value, what) => h('li', {}, h('span', { class: 'figure' }, value), ' ', h('span', { class: 'what' }, what));
   const p = report.pairs;
   return h('section', { 'aria-labelledby': 'rp-fig-h' }, h('h2', { id: 'rp-fig-h' }, 'In the period'),
     h('ul', { class: 'figures' },
-      card(f.number(s.held), `sessions held (${f.number(Math.round(s.minutes_held / 60))} h)`),
+      card(f.number(s.held), `${plural(s.held, 'session')} held (${f.minutes(s.minutes_held)})`),
       card(f.percent(report.attendance_rate), 'attendance'),
       card(f.percent(report.no_show_rate), 'no-shows'),
       card(f.number(cancelled), plural(cancelled, 'session cancelled', 'sessions cancelled')),
@@ -75,8 +80,11 @@ function weeksSection(report, f) {
   const total = (key) => weeks.reduce((n, w) => n + (w[key] || 0), 0);
   const busiest = weeks.reduce((best, w, i) => (w.held > weeks[best].held ? i : best), 0);
   const summary = `Over ${f.number(weeks.length)} ${plural(weeks.length, 'week')}: ${f.number(total('held'))} held, `
-    + `${f.number(total('cancelled_by_mentor') + total('cancelled_by_mentee') + total('cancelled_by_other'))} cancelled `
-    + `(${f.number(total('cancelled_by_mentor'))} by mentors, ${f.number(total('cancelled_by_mentee'))} by mentees), `
+    + `${f.number(CANCELLED.reduce((n, key) => n + total(key), 0))} cancelled `
+    + `(${f.number(total('cancelled_by_mentor'))} by mentors, ${f.number(total('cancelled_by_mentee'))} by mentees, `
+    + `${f.number(total('cancelled_by_coordinator'))} by coordinators`
+    + `${total('cancelled_by_admin') ? `, ${f.number(total('cancelled_by_admin'))} by admins` : ''}`
+    + `${total('cancelled_by_system') ? `, ${f.number(total('cancelled_by_system'))} by the system` : ''}), `
     + `${f.number(total('no_show_mentee') + total('no_show_mentor'))} with someone absent, ${f.number(total('missed'))} `
     + `that nobody came to.${total('held') ? ` Most held in the week of ${labels[busiest].long} `
       + `(${f.number(weeks[busiest].held)}).` : ''}`;
