@@ -2,7 +2,7 @@
 reports count every cancellation but a move, by who made it
 
 Revision ID: 0056
-Revises: 0053
+Revises: 0055
 Create Date: 2026-11-27 16:50:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0056'
-down_revision: str | None = '0053'
+down_revision: str | None = '0055'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

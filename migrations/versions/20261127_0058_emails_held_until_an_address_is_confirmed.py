@@ -3,7 +3,7 @@ due before its address was confirmed, sent once it is). The confirmations an unc
 held too, so that confirming the address sends those of meetings still to come.
 
 Revision ID: 0058
-Revises: 0055
+Revises: 0056
 Create Date: 2026-11-27 17:00:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0058'
-down_revision: str | None = '0055'
+down_revision: str | None = '0056'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
