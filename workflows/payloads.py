@@ -24,6 +24,7 @@ from workflows.programme_payloads import (
     GoalPayload,
     MatchRunPayload,
     PairingPayload,
+    ProgrammeChangePayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
 )
@@ -277,7 +278,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SeatNoShowPayload | AttendanceDisputePayload | BookingSeriesPayload
-                | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload
+                | WaitlistPayload | ProgrammePayload | ProgrammeCoordinatorsPayload | ProgrammeChangePayload
                 | EnrolmentPayload | PairingPayload | GoalPayload | MatchRunPayload)
 
 
