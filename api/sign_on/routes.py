@@ -110,8 +110,8 @@ class Start(MethodView):
         try:
             url = flow.start(db_session(), get_settings(), provider_id, browser_secret=browser, pause=end_transaction,
                              **args)
-        except SignOnFailed as failed:
-            return _page("sign-on/failed", reason=failed.reason)
+        except SignOnFailed as failed:  # a provider unreachable or disabled: in the audit log, for its admins
+            return _failed(failed)
         _attempt_cookie(browser)
         return redirect(url, code=302)
 

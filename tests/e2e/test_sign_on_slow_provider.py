@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from infra import sealing
 from infra.config import get_settings
-from models import IdentityProvider
+from models import AuthEvent, IdentityProvider
 from tests.factories.accounts import UserFactory, as_caller
 from tests.servers import gunicorn
 
@@ -56,7 +57,7 @@ def slow_provider() -> Iterator[str]:
 
 
 def test_a_burst_of_starts_at_a_slow_provider_waits_a_short_bound_and_leaves_others_served(
-        seed: Session, tmp_path: Path) -> None:
+        seed: Session, committed: sessionmaker[Session], tmp_path: Path) -> None:
     someone = as_caller(UserFactory())
     with slow_provider() as issuer:
         provider = IdentityProvider(id=uuid.uuid4(), display_name="Slow Corp", issuer=issuer, client_id="mentorship",
@@ -90,3 +91,6 @@ def test_a_burst_of_starts_at_a_slow_provider_waits_a_short_bound_and_leaves_oth
         assert answer.headers["Location"] == "/#/sign-on/failed?reason=provider"
     assert slowest < WAIT_SECONDS + 2, f"a start waited {slowest:.1f} s for the provider"
     assert me_times and max(me_times) < ME_SECONDS, f"/me took {max(me_times):.2f} s during the burst"
+    with committed() as db:  # the admins read why: the provider could not be reached
+        reasons = db.scalars(select(AuthEvent.reason).where(AuthEvent.provider_id == provider.id)).all()
+    assert len(reasons) == BURST and set(reasons) == {"provider"}
