@@ -137,8 +137,10 @@ def redirect_uri(settings: Settings) -> str:
 
 def enabled_provider(db: Session, provider_id: uuid.UUID) -> IdentityProvider:
     provider = db.get(IdentityProvider, provider_id)
-    if provider is None or provider.disabled_at is not None:
-        raise SignOnFailed("disabled", "the provider is unknown or disabled", provider_id)
+    if provider is None:  # anyone may name any id: nothing to put in a provider's audit trail
+        raise SignOnFailed("disabled", "the provider is unknown")
+    if provider.disabled_at is not None:
+        raise SignOnFailed("disabled", "the provider is disabled", provider_id)
     return provider
 
 
