@@ -106,6 +106,8 @@ class Settings:
     calendar_rate_limit: str
     public_rate_limit: str
     sign_on_rate_limit: str
+    sign_on_start_wait_seconds: float
+    max_invitations: int
     calendar_horizon_days: int
     no_show_dispute_hours: int
     waitlist_offer_minutes: int
@@ -231,6 +233,10 @@ def load_settings() -> Settings:
         # Sign-ins at organisations' providers, started and finished, per client address: a cohort behind one
         # company address signs in at once.
         sign_on_rate_limit=text("SIGN_ON_RATE_LIMIT", "300/minute"),
+        # How long a sign-in's start waits for its provider's discovery document (kept an hour once read).
+        sign_on_start_wait_seconds=number_between("SIGN_ON_START_WAIT_SECONDS", 3.0, 0.5, 10.0),
+        # The invitations one programme keeps, of every status.
+        max_invitations=integer_between("MAX_INVITATIONS", 50_000, 1, 1_000_000),
         calendar_horizon_days=integer_between("CALENDAR_HORIZON_DAYS", 180, 1, 730),
         no_show_dispute_hours=integer_between("NO_SHOW_DISPUTE_HOURS", 48, 1, 720),
         waitlist_offer_minutes=integer_between("WAITLIST_OFFER_MINUTES", 120, 1, 10_080),

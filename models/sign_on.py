@@ -136,3 +136,6 @@ class SignOnAttempt(IdMixin, Base):
     link_ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     link_claims: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The browser's timezone and locale, as a password sign-up takes them: an account made by this sign-in has them.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(35))

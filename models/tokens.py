@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
@@ -43,6 +43,9 @@ class SignIn(IdMixin, Base):
     # sign in there again (no refresh after it).
     provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_providers.id", ondelete="CASCADE"))
     reauth_at: Mapped[datetime | None]
+    # The provider's ID token of this sign-in, sent back as ``id_token_hint`` when signing out there; kept only while
+    # the sign-in lives (cleared when it ends).
+    id_token: Mapped[str | None] = mapped_column(Text)
 
 
 class RefreshToken(IdMixin, Base):

@@ -67,6 +67,7 @@ from workflows.programme_payloads import (
     GoalPayload,
     MatchRunPayload,
     PairingPayload,
+    ProgrammeChangePayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
 )
@@ -135,6 +136,9 @@ class EventType(StrEnum):
     PROGRAMME_STARTED = "programme.started", ProgrammePayload
     PROGRAMME_CLOSED = "programme.closed", ProgrammePayload
     PROGRAMME_COORDINATORS_CHANGED = "programme.coordinators_changed", ProgrammeCoordinatorsPayload
+    PROGRAMME_SETTINGS_CHANGED = "programme.settings_changed", ProgrammeChangePayload
+    PROGRAMME_MATCHING_CHANGED = "programme.matching_changed", ProgrammeChangePayload
+    PROGRAMME_INTAKE_FORM_CHANGED = "programme.intake_form_changed", ProgrammeChangePayload
     ENROLMENT_JOINED = "enrolment.joined", EnrolmentPayload
     ENROLMENT_LEFT = "enrolment.left", EnrolmentPayload
     ENROLMENT_REMOVED = "enrolment.removed", EnrolmentPayload

@@ -27,6 +27,7 @@ from workflows.programme_payloads import (
     GoalPayload,
     MatchRunPayload,
     PairingPayload,
+    ProgrammeChangePayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
 )
@@ -299,7 +300,8 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SessionCancelledPayload | GroupSessionCancelledPayload | SeatNoShowPayload
                 | AttendanceDisputePayload | BookingSeriesPayload | WaitlistPayload | ProgrammePayload
-                | ProgrammeCoordinatorsPayload | EnrolmentPayload | PairingPayload | GoalPayload | MatchRunPayload)
+                | ProgrammeCoordinatorsPayload | ProgrammeChangePayload | EnrolmentPayload | PairingPayload
+                | GoalPayload | MatchRunPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ class ProgrammeCoordinatorsPayload(ProgrammePayload):
     removed_user_ids: list[str]
 
 
+class ProgrammeChangePayload(ProgrammePayload):
+    """``programme.settings_changed``, ``.matching_changed``, ``.intake_form_changed``: what its coordinators (or an
+    admin) changed, by name: its settings (``name``, ``session_minutes``…), its matching's (``pairing_mode``,
+    ``criteria``, the weights), or an intake form (``intake_form:mentor``, ``intake_form:mentee``)."""
+
+    changed: list[str]
+
+
 class EnrolmentPayload(TypedDict):
     """``enrolment.*``: a person joined a programme (``via`` an invitation, a join link or their organisation's
     sign-on), left it, or was removed; told to them (``participant_user_id``) and to its coordinators

@@ -23,7 +23,8 @@ from api.sign_on.schemas import (
     ProviderSchema,
 )
 from infra.config import get_settings
-from models import AuthEventKind, IdentityProvider, ParticipantRole
+from models import AuthEvent, AuthEventKind, IdentityProvider, ParticipantRole
+from workflows.accounts import audit as auth_events
 from workflows.sign_on import flow
 from workflows.sign_on import providers as sign_on
 from workflows.sign_on.providers import Rule
@@ -33,14 +34,16 @@ EXAMPLE_INPUT = {key: EXAMPLE_PROVIDER[key] for key in ("display_name", "issuer"
                                                        "session_hours")} | {"client_secret": "s3cr3t-from-the-provider"}
 
 
-def _view(provider: IdentityProvider) -> dict[str, Any]:
+def _view(provider: IdentityProvider, refusals: dict[uuid.UUID, AuthEvent] | None = None) -> dict[str, Any]:
     db = db_session()
     fields = ("id", "display_name", "issuer", "client_id", "private_network", "password_sign_in_off", "session_hours",
               "created_at", "disabled_at")
+    refused = (refusals if refusals is not None else auth_events.last_refusals(db, [provider.id])).get(provider.id)
     return {**{name: getattr(provider, name) for name in fields}, "domains": sign_on.domains_of(db, provider.id),
             "enrolments": [{"programme_id": r.programme_id, "role": r.role.value, "claim": r.claim, "value": r.value}
                            for r in sign_on.rules_of(db, provider.id)],
-            "redirect_uri": flow.redirect_uri(get_settings())}
+            "redirect_uri": flow.redirect_uri(get_settings()),
+            "last_refusal": refused and {"at": refused.created_at, "reason": refused.reason, "detail": refused.detail}}
 
 
 def _rules(data: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +60,9 @@ class Providers(MethodView):
     @documents_errors(blp, 401, 403)
     def get(self) -> Any:
         """Every organisation's provider, enabled or not, with the redirect URI to register at each."""
-        return {"items": [_view(p) for p in sign_on.list_providers(db_session(), current_actor())]}
+        listed = sign_on.list_providers(db_session(), current_actor())
+        refusals = auth_events.last_refusals(db_session(), [p.id for p in listed])
+        return {"items": [_view(p, refusals) for p in listed]}
 
     @blp.doc(operationId="adminAddIdentityProvider")
     @blp.arguments(ProviderInputSchema, example=EXAMPLE_INPUT)

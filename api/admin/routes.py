@@ -157,18 +157,20 @@ class Users(MethodView):
 @blp.route("/users/<uuid:user_id>/admin")
 class UserAdmin(MethodView):
     @blp.doc(operationId="grantAdmin")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Runs the platform with the support team from March."})
     @blp.response(200, AdminUserSchema, example={**EXAMPLE_USER, "is_admin": True})
-    @documents_errors(blp, 401, 403, 404)
-    def put(self, user_id: uuid.UUID) -> Any:
-        """Make a user an admin (recorded in the audit trail)."""
-        return administration.grant_admin(db_session(), current_actor(), user_id)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def put(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
+        """Make a user an admin, saying why (recorded in the audit trail with the reason)."""
+        return administration.grant_admin(db_session(), current_actor(), user_id, **data)
 
     @blp.doc(operationId="revokeAdmin")
+    @blp.arguments(AdminReasonSchema, example={"reason": "Left the support team."})
     @blp.response(200, AdminUserSchema, example=EXAMPLE_USER)
-    @documents_errors(blp, 401, 403, 404, 409)
-    def delete(self, user_id: uuid.UUID) -> Any:
-        """Take admin away (recorded); 409 when it would leave no admin."""
-        return administration.revoke_admin(db_session(), current_actor(), user_id)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    def delete(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
+        """Take admin away, saying why (recorded with the reason); 409 when it would leave no admin."""
+        return administration.revoke_admin(db_session(), current_actor(), user_id, **data)
 
 
 @blp.route("/users/<uuid:user_id>")

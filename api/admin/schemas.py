@@ -58,7 +58,8 @@ class AdminSessionArgs(StartWindowArgs):
 
 
 class AdminReasonSchema(ma.Schema):
-    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
+    reason = Text(required=True, validate=[validate.Length(min=1, max=1000), validate.Regexp(
+        r"\S", error="say why: the audit trail keeps the reason")])
 
 
 class DisputeArgs(PaginationArgs):
@@ -102,6 +103,12 @@ class AuthEventSchema(ma.Schema):
     kind = fields.Enum(AuthEventKind, by_value=True)
     client_address = fields.String(allow_none=True, metadata={
         "description": "As the rate limits count it: an IPv4 address, or an IPv6 client's /64 network."})
+    provider_id = fields.UUID(allow_none=True, metadata={
+        "description": "A refused sign-in through an organisation's provider (`sso_refused`): which provider."})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "`sso_refused`: the check that refused it (`aud`, `iss`, `signature`, `nonce`, `state`, "
+                       "`expired`…)."})
+    detail = fields.String(allow_none=True, metadata={"description": "`sso_refused`: what the check found."})
     created_at = fields.DateTime()
 
 

@@ -16,8 +16,8 @@ from workflows.accounts import users as accounts
 from workflows.errors import LockedOut
 
 
-def record(kind: AuthEventKind, user_id: uuid.UUID | None) -> None:
-    auth_events.record(db_session(), kind, user_id, client_address())
+def record(kind: AuthEventKind, user_id: uuid.UUID | None, *, refusal: auth_events.Refusal | None = None) -> None:
+    auth_events.record(db_session(), kind, user_id, client_address(), refusal=refusal)
 
 
 def sign_in(email: str, password: str) -> User:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import EmailAddress, Text, locale_tag, timezone_name
+from api.common.schemas import EmailAddress, OneLine, Text, locale_tag, timezone_name
 from models import FeedRevocation
 from workflows.accounts.users import MIN_PASSWORD_LENGTH
 
@@ -20,7 +20,7 @@ class RegisterSchema(ma.Schema):
         metadata={"example": "a longer passphrase nobody has seen",
                   "description": "At least 12 characters, and not easy to guess (no common password)."},
     )
-    display_name = Text(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Ada"})
+    display_name = OneLine(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Ada"})
     timezone = timezone_name(load_default=None, metadata={
         "description": "The person's IANA timezone (the web app sends the browser's): every time they are told, by "
                        "email or notification, is written in it. Editable later (`PATCH /me`).",
@@ -101,7 +101,7 @@ class MeSchema(UserSchema):
 
 
 class MePatchSchema(ma.Schema):
-    display_name = Text(validate=validate.Length(min=1, max=100), metadata={"example": "Ada Lovelace"})
+    display_name = OneLine(validate=validate.Length(min=1, max=100), metadata={"example": "Ada Lovelace"})
     email = EmailAddress(metadata={
         "description": "A new email: a link goes to it, and it replaces the current one once opened (the current "
                        "one is told). Needs `current_password`.", "example": "ada@newmail.example"})

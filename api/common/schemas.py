@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -36,6 +37,22 @@ class Text(fields.String):
         validators = kwargs.pop("validate", None)
         extra = [validators] if callable(validators) else list(validators or [])
         super().__init__(*args, validate=[_no_nul, *extra], **kwargs)
+
+
+def _one_line(value: str) -> None:
+    # A name is read inside other people's mails and pages: a line break (or another control character) in it
+    # would forge lines there.
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+        raise ma.ValidationError("must be one line, without control characters")
+
+
+class OneLine(Text):
+    """A name people read in others' mails: one line, no control character (a display name, a programme's name)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        validators = kwargs.pop("validate", None)
+        extra = [validators] if callable(validators) else list(validators or [])
+        super().__init__(*args, validate=[_one_line, *extra], **kwargs)
 
 
 def normalised_length(normalise: Callable[[str], str], *, least: int = 0, most: int) -> Callable[[str], None]:
@@ -71,12 +88,12 @@ def skill_name(**kwargs: Any) -> Text:
 
 
 @cache
-def _timezones() -> frozenset[str]:
+def known_timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
 def _valid_timezone(value: str) -> None:
-    if value not in _timezones():
+    if value not in known_timezones():
         raise ma.ValidationError("not an IANA timezone name, e.g. Europe/Paris")
 
 
@@ -91,13 +108,13 @@ def timezone_name(**kwargs: Any) -> Text:
 
 
 # BCP 47, loosely: a 2-3 letter language, then subtags of 1-8 letters or digits (en, pt-BR, zh-Hant-TW).
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 MAX_LOCALE_LENGTH = 35  # users.locale is varchar(35)
 
 
 def locale_tag(**kwargs: Any) -> Text:
     return Text(validate=[validate.Length(min=2, max=MAX_LOCALE_LENGTH),
-                          validate.Regexp(_LANGUAGE_TAG, error="not a BCP 47 language tag, e.g. en or pt-BR")],
+                          validate.Regexp(LANGUAGE_TAG, error="not a BCP 47 language tag, e.g. en or pt-BR")],
                 **kwargs)
 
 

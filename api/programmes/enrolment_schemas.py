@@ -7,7 +7,7 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from api.auth.schemas import NEW_PASSWORD_LENGTH
-from api.common.schemas import PaginationArgs, Text, locale_tag, page_of, timezone_name
+from api.common.schemas import OneLine, PaginationArgs, Text, locale_tag, page_of, timezone_name
 from models import InvitationStatus, ParticipantRole, ParticipantStatus
 from models.enrolment import CAPACITY, JOIN_LINK_USES, MAX_EMAIL, MAX_INVITEE_NAME
 from workflows.programmes.rows import MAX_ROWS
@@ -99,7 +99,7 @@ class ProgrammeTokenSchema(ma.Schema):
 
 class ProgrammeInvitationRegisterSchema(ProgrammeTokenSchema):
     password = Text(required=True, load_only=True, validate=NEW_PASSWORD_LENGTH)
-    display_name = Text(load_default="", validate=validate.Length(max=100),
+    display_name = OneLine(load_default="", validate=validate.Length(max=100),
                         metadata={"description": "Your name; the one the coordinator gave if empty."})
     timezone = timezone_name(load_default=None)
     locale = locale_tag(load_default=None)

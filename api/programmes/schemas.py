@@ -5,7 +5,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, page_of
+from api.common.schemas import OneLine, PaginationArgs, Text, page_of
 from models import ProgrammeStatus
 from models.programmes import CADENCE_WEEKS, MAX_COORDINATORS, MAX_DESCRIPTION, MAX_NAME, SESSION_COUNT, SESSION_MINUTES
 
@@ -37,13 +37,13 @@ class _Settings(ma.Schema):
 
 
 class ProgrammeCreateSchema(_Settings):
-    name = Text(required=True, validate=validate.Length(min=1, max=MAX_NAME))
+    name = OneLine(required=True, validate=validate.Length(min=1, max=MAX_NAME))
     coordinator_user_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=MAX_COORDINATORS),
                                        metadata={"description": "Who runs it, by user: any user, not only admins."})
 
 
 class ProgrammePatchSchema(_Settings):
-    name = Text(validate=validate.Length(min=1, max=MAX_NAME))
+    name = OneLine(validate=validate.Length(min=1, max=MAX_NAME))
 
 
 class CoordinatorsSchema(ma.Schema):

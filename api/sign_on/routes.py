@@ -34,10 +34,12 @@ from api.sign_on.schemas import (
     MySignOnSchema,
     OfferedArgs,
     OfferedListSchema,
+    StartArgs,
 )
 from infra.config import get_settings
 from infra.oidc_http import ProviderFault
 from models import AuthEventKind, IdentityProvider, SignIn, User
+from workflows.accounts import audit as auth_events
 from workflows.accounts import sign_ins
 from workflows.accounts.users import WrongCredentials
 from workflows.sign_on import accounts as sign_on_accounts
@@ -94,19 +96,22 @@ class Offered(MethodView):
 class Start(MethodView):
     @blp.doc(operationId="startSignOn")
     @blp.doc(security=PUBLIC)
+    @blp.arguments(StartArgs, location="query")
     @blp.response(302, description="To the provider's sign-in page; or, when it cannot be reached or is disabled, "
                                    "to the web app's page saying so.")
     @documents_errors(blp, 429)
-    def get(self, provider_id: uuid.UUID) -> Any:
+    def get(self, args: dict[str, Any], provider_id: uuid.UUID) -> Any:
         """Sign in at an organisation's provider: open this in the browser. The authorization code flow with PKCE,
-        `state` and `nonce`; the attempt lasts ten minutes and finishes in the browser that started it. Rate-limited
-        per client address."""
+        `state` and `nonce`; the attempt lasts ten minutes and finishes in the browser that started it. An account it
+        makes takes the `timezone` and `locale` given. Waits at most `SIGN_ON_START_WAIT_SECONDS` for a provider
+        whose document is not kept yet. Rate-limited per client address."""
         limit_sign_on_steps()
         browser = secrets.token_urlsafe(32)
         try:
-            url = flow.start(db_session(), get_settings(), provider_id, browser_secret=browser, pause=end_transaction)
-        except SignOnFailed as failed:
-            return _page("sign-on/failed", reason=failed.reason)
+            url = flow.start(db_session(), get_settings(), provider_id, browser_secret=browser, pause=end_transaction,
+                             **args)
+        except SignOnFailed as failed:  # a provider unreachable or disabled: in the audit log, for its admins
+            return _failed(failed)
         _attempt_cookie(browser)
         return redirect(url, code=302)
 
@@ -115,11 +120,14 @@ def _failed(failed: SignOnFailed | sign_ins.AccountDisabled) -> Redirect:
     """The failure page; the refusal logged with its detail, and in the audit log once it concerns a provider (a
     state no attempt has is not recorded: anyone can send those)."""
     reason = failed.reason if isinstance(failed, SignOnFailed) else "account-disabled"
+    check = failed.check if isinstance(failed, SignOnFailed) else reason
     provider_id = failed.provider_id if isinstance(failed, SignOnFailed) else None
     detail = failed.detail if isinstance(failed, SignOnFailed) else failed.message
-    log.warning("sign_on.refused", reason=reason, detail=detail, provider_id=str(provider_id) if provider_id else None)
+    log.warning("sign_on.refused", reason=reason, check=check, detail=detail,
+                provider_id=str(provider_id) if provider_id else None)
     if provider_id is not None or isinstance(failed, sign_ins.AccountDisabled):
-        audit.record(AuthEventKind.SSO_REFUSED, getattr(failed, "user_id", None))
+        audit.record(AuthEventKind.SSO_REFUSED, getattr(failed, "user_id", None),
+                     refusal=auth_events.Refusal(provider_id, check, detail))
     return _page("sign-on/failed", reason=reason)
 
 
@@ -207,12 +215,14 @@ class Current(MethodView):
         if sign_in is None or provider is None or sign_in.user_id != current_actor().user_id:
             return {"provider_id": None, "display_name": None, "reauth_at": None, "end_session_url": None}
         shown = {"provider_id": provider.id, "display_name": provider.display_name, "reauth_at": sign_in.reauth_at}
-        view = flow.ProviderView.of(provider)
+        view, id_token = flow.ProviderView.of(provider), sign_in.id_token
         end_transaction()  # nothing held while the provider's document is read
-        return {**shown, "end_session_url": _end_session_url(view)}
+        return {**shown, "end_session_url": _end_session_url(view, id_token)}
 
 
-def _end_session_url(provider: flow.ProviderView) -> str | None:
+def _end_session_url(provider: flow.ProviderView, id_token: str | None) -> str | None:
+    """The provider's end-session address (OpenID Connect RP-Initiated Logout), with this sign-in's ID token as
+    ``id_token_hint`` when it is kept, so the provider knows whose session ends without asking."""
     settings = get_settings()
     try:
         metadata = discovery.metadata(discovery.client_for(settings, private_network=provider.private_network),
@@ -221,6 +231,7 @@ def _end_session_url(provider: flow.ProviderView) -> str | None:
         return None
     if metadata.end_session_endpoint is None:
         return None
-    query = urlencode({"client_id": provider.client_id, "post_logout_redirect_uri": settings.public_url + "/"})
+    query = urlencode({"client_id": provider.client_id, "post_logout_redirect_uri": settings.public_url + "/",
+                       **({"id_token_hint": id_token} if id_token else {})})
     joiner = "&" if "?" in metadata.end_session_endpoint else "?"
     return metadata.end_session_endpoint + joiner + query

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import EmailAddress, Text
+from api.common.schemas import LANGUAGE_TAG, MAX_LOCALE_LENGTH, EmailAddress, OneLine, Text, known_timezones
 from models import ParticipantRole
 from models.sign_on import (
     MAX_CLAIM,
@@ -23,6 +23,21 @@ from models.sign_on import (
 )
 
 EXAMPLE_PROVIDER_ID = "7d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a"
+
+
+class StartArgs(ma.Schema):
+    """The browser's preferences, as a password sign-up sends them: an account this sign-in makes takes them. A value
+    that is no zone or tag is dropped, never a failed start (the browser is sent here by a link)."""
+
+    timezone = fields.String(load_default=None, metadata={
+        "description": "The browser's IANA timezone (the web app sends it), e.g. `Europe/Paris`."})
+    locale = fields.String(load_default=None, metadata={"description": "The browser's BCP 47 tag, e.g. `en-GB`."})
+
+    @ma.post_load
+    def _known(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        zone, tag = data.get("timezone"), data.get("locale")
+        return {"timezone": zone if zone in known_timezones() else None,
+                "locale": tag if tag and len(tag) <= MAX_LOCALE_LENGTH and LANGUAGE_TAG.match(tag) else None}
 
 
 class OfferedArgs(ma.Schema):
@@ -91,7 +106,7 @@ _DOMAIN = Text(validate=validate.Length(min=3, max=MAX_DOMAIN))
 
 
 class ProviderInputSchema(ma.Schema):
-    display_name = Text(required=True, validate=validate.Length(min=1, max=MAX_DISPLAY_NAME),
+    display_name = OneLine(required=True, validate=validate.Length(min=1, max=MAX_DISPLAY_NAME),
                         metadata={"example": "Example Corp"})
     issuer = Text(required=True, validate=validate.Length(min=8, max=MAX_ISSUER),
                   metadata={"example": "https://login.example.com"})
@@ -123,6 +138,17 @@ class ProviderPatchSchema(ProviderInputSchema):
                          metadata={"description": "A new secret; the current one stays when absent."})
 
 
+class RefusalSchema(ma.Schema):
+    at = fields.AwareDateTime()
+    reason = fields.String(allow_none=True, metadata={
+        "description": "The check that refused it: `aud`, `azp`, `iss`, `signature`, `algorithm`, `key`, `nonce`, "
+                       "`exp`, `iat`, `sub`, `state`, `expired`, `denied`, `code`, `provider` (unreachable), `email`, "
+                       "`account`, `domain`, `disabled`…", "example": "aud"})
+    detail = fields.String(allow_none=True, metadata={
+        "description": "What it found, in words.",
+        "example": "the ID token does not hold: InvalidClaimError: Invalid claim: 'aud'"})
+
+
 class ProviderSchema(ma.Schema):
     id = fields.UUID()
     display_name = fields.String()
@@ -136,6 +162,8 @@ class ProviderSchema(ma.Schema):
     created_at = fields.AwareDateTime()
     disabled_at = fields.AwareDateTime(allow_none=True)
     redirect_uri = fields.String(metadata={"description": "Register it as the client's redirect URI at the provider."})
+    last_refusal = fields.Nested(RefusalSchema, allow_none=True, metadata={
+        "description": "The newest sign-in it refused (or refused after it), null if none is in the audit log."})
 
 
 class ProviderListSchema(ma.Schema):
@@ -152,5 +180,5 @@ EXAMPLE_PROVIDER = {
     "enrolments": [{"programme_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "role": "mentee", "claim": "groups",
                     "value": "mentees-2027"}],
     "private_network": False, "password_sign_in_off": False, "session_hours": 168,
-    "created_at": "2030-03-01T12:00:00+00:00", "disabled_at": None,
+    "created_at": "2030-03-01T12:00:00+00:00", "disabled_at": None, "last_refusal": None,
     "redirect_uri": "https://mentoring.example.com/api/v1/auth/sign-on/callback"}

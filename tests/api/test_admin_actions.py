@@ -27,8 +27,8 @@ def test_admin_routes_are_for_admins_only(client: FlaskClient, db: Session) -> N
     for method, url, body in (
         ("get", "/api/v1/admin/users", None), ("get", "/api/v1/admin/bookings", None),
         ("get", "/api/v1/admin/sessions", None), ("get", "/api/v1/admin/audit", None),
-        ("put", f"/api/v1/admin/users/{someone.user.id}/admin", None),
-        ("delete", f"/api/v1/admin/users/{someone.user.id}/admin", None),
+        ("put", f"/api/v1/admin/users/{someone.user.id}/admin", {"reason": "x"}),
+        ("delete", f"/api/v1/admin/users/{someone.user.id}/admin", {"reason": "x"}),
         ("post", f"/api/v1/admin/sessions/{session.id}/cancel", {"reason": "x"}),
         ("post", f"/api/v1/admin/reviews/{uuid.uuid4()}/hide", {"reason": "x"}),
     ):
@@ -98,22 +98,32 @@ def test_granting_and_revoking_admin_never_leaves_no_admin(client: FlaskClient, 
     db.execute(User.__table__.update().values(is_admin=False))  # type: ignore[attr-defined]
     first = UserFactory(is_admin=True)
     admin, other = as_caller(first), UserFactory()
-    last = client.delete(f"/api/v1/admin/users/{first.id}/admin", headers=admin.headers)
+    last = client.delete(f"/api/v1/admin/users/{first.id}/admin", json={"reason": "leaving"}, headers=admin.headers)
     assert last.status_code == 409 and "last admin" in last.get_json()["message"]
     db.refresh(first)
     assert first.is_admin and actions(db) == []
-    granted = client.put(f"/api/v1/admin/users/{other.id}/admin", headers=admin.headers)
+    for no_reason in (None, {}, {"reason": "  "}):  # a grant or a revocation says why, for the audit trail
+        for method in (client.put, client.delete):
+            refused = method(f"/api/v1/admin/users/{other.id}/admin", json=no_reason, headers=admin.headers)
+            assert refused.status_code == 422, (no_reason, refused.get_json())
+    db.refresh(other)
+    assert not other.is_admin and actions(db) == []
+    granted = client.put(f"/api/v1/admin/users/{other.id}/admin", json={"reason": "Runs the spring cohort."},
+                         headers=admin.headers)
     assert granted.status_code == 200 and granted.get_json()["is_admin"] is True
-    assert client.put(f"/api/v1/admin/users/{other.id}/admin", headers=admin.headers).status_code == 200
+    assert client.put(f"/api/v1/admin/users/{other.id}/admin", json={"reason": "again"},
+                      headers=admin.headers).status_code == 200
     assert client.get("/api/v1/admin/outbox", headers=as_caller(other).headers).status_code == 200
-    revoked = client.delete(f"/api/v1/admin/users/{first.id}/admin", headers=admin.headers)
+    revoked = client.delete(f"/api/v1/admin/users/{first.id}/admin", json={"reason": "Left the organisation."},
+                            headers=admin.headers)
     assert revoked.status_code == 200 and revoked.get_json()["is_admin"] is False
     assert client.get("/api/v1/admin/outbox", headers=admin.headers).status_code == 403
-    assert client.put(f"/api/v1/admin/users/{uuid.uuid4()}/admin", headers=as_caller(other).headers
-                      ).status_code == 404
+    assert client.put(f"/api/v1/admin/users/{uuid.uuid4()}/admin", json={"reason": "x"},
+                      headers=as_caller(other).headers).status_code == 404
     audit = client.get("/api/v1/admin/audit", headers=as_caller(other).headers).get_json()["items"]
-    assert sorted((a["action"], a["target_id"]) for a in audit) == sorted([
-        ("user.granted_admin", str(other.id)), ("user.revoked_admin", str(first.id))])
+    assert sorted((a["action"], a["target_id"], a["reason"]) for a in audit) == sorted([
+        ("user.granted_admin", str(other.id), "Runs the spring cohort."),
+        ("user.revoked_admin", str(first.id), "Left the organisation.")])
 
 
 def test_a_hidden_review_leaves_public_lists_and_the_rating(client: FlaskClient, db: Session) -> None:

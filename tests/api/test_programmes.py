@@ -39,8 +39,9 @@ def test_an_admin_creates_a_programme_and_its_coordinator_runs_it_to_its_close(c
     assert [p["id"] for p in listed] == [made["id"]]
     timeline = client.get(f"{url}/history", headers=coordinator.headers).get_json()["items"]
     assert {(e["type"], e["actor"]) for e in timeline} == {
-        ("programme.created", "admin"), ("programme.enrolment_opened", "coordinator"),
-        ("programme.started", "coordinator"), ("programme.closed", "coordinator")}
+        ("programme.created", "admin"), ("programme.settings_changed", "coordinator"),
+        ("programme.enrolment_opened", "coordinator"), ("programme.started", "coordinator"),
+        ("programme.closed", "coordinator")}
 
 
 def test_bad_settings_are_refused_and_change_nothing(client: FlaskClient, db: Session) -> None:

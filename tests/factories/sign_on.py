@@ -61,19 +61,21 @@ class Organisation:
         return self.row.id
 
 
-def register_client(provider: Provider, *, trusted: bool = True) -> tuple[str, str]:
-    """A client of this service at the provider, with this service's redirect URI (``PUBLIC_URL``'s)."""
+def register_client(provider: Provider, *, trusted: bool = True, audience: bool = True) -> tuple[str, str]:
+    """A client of this service at the provider, with this service's redirect URI (``PUBLIC_URL``'s), and itself as
+    its tokens' audience unless ``audience`` is false."""
     client_id, secret = f"mentorship-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
     settings = get_settings()
     provider.add_client(client_id, secret, [flow.redirect_uri(settings)], [settings.public_url + "/"],
-                        trusted=trusted)
+                        trusted=trusted, audience=audience)
     return client_id, secret
 
 
 def organisation(db: Session, provider: Provider, *, domains: Sequence[str] | None = None,
-                 enrolments: Sequence[Rule] = (), trusted: bool = True, **options: Any) -> Organisation:
+                 enrolments: Sequence[Rule] = (), trusted: bool = True, audience: bool = True,
+                 **options: Any) -> Organisation:
     """The provider added by an admin, owning a domain of its own (unless ``domains`` says otherwise)."""
-    client_id, secret = register_client(provider, trusted=trusted)
+    client_id, secret = register_client(provider, trusted=trusted, audience=audience)
     domain = f"org-{secrets.token_hex(4)}.example"
     admin = UserFactory(is_admin=True)
     row = providers.add_provider(db, Actor(user_id=admin.id, is_admin=True), get_settings(),

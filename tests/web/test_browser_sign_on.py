@@ -174,10 +174,12 @@ def test_an_admin_adds_an_organisation_whose_people_sign_in_there_and_sign_out_t
     sign_in(admin, "mary@example.com")
     add_in_console(admin, axe, oidc_provider, client_id)
 
-    desktop = new_page(browser, served, "UTC", DESKTOP)
+    desktop = new_page(browser, served, "Europe/Lisbon", DESKTOP)
     sign_up_points_there(desktop, axe, ada_email)
     sign_in_there(desktop, axe, ada, ada_email, "Ada Lovelace", "desktop")
     assert joined(committed, ada_email) == ["mentee"]  # the programme rule held
+    with committed() as db:  # the account the sign-in made took the browser's zone, as a sign-up does
+        assert db.scalars(select(User.timezone).where(User.email == ada_email)).one() == "Europe/Lisbon"
     desktop.get_by_role("link", name="Settings").click()
     expect(desktop.get_by_text(f"You sign in with {ORG}: this sign-in lasts until")).to_be_visible()
     expect(desktop.get_by_text("Your account has no password")).to_be_visible()
@@ -263,3 +265,37 @@ def test_a_sign_in_that_fails_ends_on_a_page_saying_why(served: Served, browser:
     page.get_by_role("link", name="Try again").click()
     expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
     page.context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_console_shows_why_a_provider_s_last_sign_in_was_refused(
+        served: Served, oidc_provider: Provider, browser: Any, axe: Axe, committed: sessionmaker[Session],
+        size: str) -> None:
+    """Registered as an admin who skipped the audience step (Canaille then names none in its ID tokens): the person
+    reads that the identity cannot be trusted, and the admin's Sign-on screen says the audience check refused it."""
+    client_id = f"web-{secrets.token_hex(4)}"
+    oidc_provider.add_client(client_id, CLIENT_SECRET, [f"{served.url}/api/v1/auth/sign-on/callback"],
+                             [f"{served.url}/"], audience=False)
+    ada, _email = person_at(oidc_provider, "Ada", "Lovelace", DOMAIN, [])
+    headers = admin_and_programme(served, committed)
+    served.call("POST", "/admin/identity-providers", headers, {
+        "display_name": ORG, "issuer": oidc_provider.issuer, "client_id": client_id, "client_secret": CLIENT_SECRET,
+        "domains": [DOMAIN]}, status=201)
+    viewport = PHONE if size == "phone" else DESKTOP
+    person = new_page(browser, served, "UTC", viewport)
+    person.goto("/#/signin")
+    person.get_by_role("region", name="Or sign in with your organisation").get_by_role("link", name=ORG).click()
+    at_the_provider(person, ada)
+    expect(person.get_by_role("heading", level=1, name="You are not signed in")).to_be_visible()
+    admin = new_page(browser, served, "UTC", viewport)
+    sign_in(admin, "mary@example.com")
+    admin.goto("/#/admin/sign-on")
+    row = admin.locator("#main ul.list > li", has_text=ORG)
+    expect(row).to_contain_text("Last refused sign-in:")
+    expect(row).to_contain_text("the ID token is for another client (audience) (aud)")
+    expect(row).to_contain_text("Invalid claim: 'aud'")
+    axe.check(admin, f"{size}: a provider's last refused sign-in")
+    shot(admin, f"sign-on-11-{size}-last-refusal")
+    for page in (person, admin):
+        assert page.csp_errors == []
+        page.context.close()

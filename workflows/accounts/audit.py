@@ -7,24 +7,51 @@ action records through, from the admin console and from the routes an admin shar
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AdminAction, AuthEvent, AuthEventKind
+from models.audit import MAX_DETAIL, MAX_REASON
 from workflows.actors import Actor
+from workflows.clock import utcnow
 from workflows.pagination import Page, paginate
 from workflows.roles import Role
 
 log = structlog.get_logger(__name__)
 
 
-def record(db: Session, kind: AuthEventKind, user_id: uuid.UUID | None, client_address: str | None) -> None:
+@dataclass(frozen=True)
+class Refusal:
+    """A sign-in refused at or after an organisation's provider: which one, the check that refused it (``aud``,
+    ``iss``, ``signature``, ``nonce``, ``state``, ``expired``…) and what it found (no token, no secret)."""
+
+    provider_id: uuid.UUID | None
+    reason: str
+    detail: str
+
+
+def record(db: Session, kind: AuthEventKind, user_id: uuid.UUID | None, client_address: str | None, *,
+           refusal: Refusal | None = None) -> None:
     """One event, in the caller's transaction (a refusal that records one keeps its changes)."""
-    db.add(AuthEvent(id=uuid.uuid4(), kind=kind, user_id=user_id, client_address=(client_address or "")[:64] or None))
+    db.add(AuthEvent(id=uuid.uuid4(), kind=kind, user_id=user_id, client_address=(client_address or "")[:64] or None,
+                     created_at=utcnow(),
+                     provider_id=refusal.provider_id if refusal else None,
+                     reason=refusal.reason[:MAX_REASON] if refusal else None,
+                     detail=refusal.detail[:MAX_DETAIL] if refusal else None))
     db.flush()
-    log.info("auth.event", kind=kind.value, user_id=str(user_id) if user_id else None, client_address=client_address)
+    log.info("auth.event", kind=kind.value, user_id=str(user_id) if user_id else None, client_address=client_address,
+             **({"provider_id": str(refusal.provider_id), "reason": refusal.reason} if refusal else {}))
+
+
+def last_refusals(db: Session, provider_ids: list[uuid.UUID]) -> dict[uuid.UUID, AuthEvent]:
+    """Each provider's newest refused sign-in, of those given."""
+    newest = {provider_id: db.scalar(
+        select(AuthEvent).where(AuthEvent.provider_id == provider_id, AuthEvent.kind == AuthEventKind.SSO_REFUSED)
+        .order_by(AuthEvent.created_at.desc(), AuthEvent.id.desc()).limit(1)) for provider_id in provider_ids}
+    return {provider_id: row for provider_id, row in newest.items() if row is not None}
 
 
 def list_events(db: Session, *, user_id: uuid.UUID | None, kind: AuthEventKind | None, limit: int,

@@ -184,9 +184,10 @@ def end_by_provider(db: Session, provider_id: uuid.UUID, *, now: datetime | None
 
 
 def _end(db: Session, *conditions: ColumnElement[bool], now: datetime) -> list[uuid.UUID]:
-    """Revoke the live sign-ins meeting ``conditions``, then their refresh tokens; the ids ended."""
+    """Revoke the live sign-ins meeting ``conditions`` (the provider's ID token kept for signing out there goes with
+    them), then their refresh tokens; the ids ended."""
     ended = list(db.scalars(update(SignIn).where(SignIn.revoked_at.is_(None), *conditions)
-                            .values(revoked_at=now).returning(SignIn.id),
+                            .values(revoked_at=now, id_token=None).returning(SignIn.id),
                             execution_options={"synchronize_session": False}))
     if ended:
         db.execute(update(RefreshToken).where(RefreshToken.family_id.in_(ended), RefreshToken.revoked_at.is_(None))

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from models import PairingMode, ProgrammeStatus, Question, QuestionKind
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, InvalidInput
-from workflows.programmes.lifecycle import run_by
+from workflows.events import EventType
+from workflows.programmes.lifecycle import coordinators_of, record_change, run_by
 
 MAX_CRITERIA = 10
 MAX_WEIGHT = 10.0
@@ -121,7 +122,7 @@ def write(db: Session, actor: Actor, programme_id: uuid.UUID, *, pairing_mode: P
           criteria: list[dict[str, Any]], **weights: Any) -> MatchingView:
     """Set how the programme pairs and what the matcher weighs (its coordinators; 400 once it is closed). Each
     criterion's questions must be the intake's, of a kind its comparison reads (422 otherwise)."""
-    programme, _ = run_by(db, actor, programme_id, lock=True)
+    programme, role = run_by(db, actor, programme_id, lock=True)
     if programme.status == ProgrammeStatus.CLOSED:
         raise BusinessRuleViolation("the programme is closed: its matching changes no more")
     if len(criteria) > MAX_CRITERIA:
@@ -144,6 +145,12 @@ def write(db: Session, actor: Actor, programme_id: uuid.UUID, *, pairing_mode: P
     if sum(one.weight for one in kept) + settings.free_time_weight + settings.timezone_weight \
             + settings.capacity_weight + settings.reliability_weight <= 0:
         raise InvalidInput("give at least one weight above 0")
+    was, now = {"pairing_mode": programme.pairing_mode, **Settings.of(programme.matching).as_json()}, {
+        "pairing_mode": pairing_mode, **settings.as_json()}
     programme.pairing_mode = pairing_mode
     programme.matching = settings.as_json()
+    changed = sorted(name for name in now if now[name] != was.get(name))
+    if changed:  # in the programme's history, who changed what
+        record_change(db, actor, role, programme, coordinators=coordinators_of(db, programme_id),
+                      event=EventType.PROGRAMME_MATCHING_CHANGED, changed=changed)
     return MatchingView(programme.id, programme.pairing_mode, settings)

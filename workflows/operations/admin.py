@@ -151,20 +151,20 @@ def _user(db: Session, user_id: uuid.UUID, *, lock: bool = False) -> User:
     return user
 
 
-def grant_admin(db: Session, actor: Actor, user_id: uuid.UUID) -> User:
-    """Make a user an admin (idempotent: granting twice records once)."""
+def grant_admin(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -> User:
+    """Make a user an admin, with the reason the audit trail keeps (idempotent: granting twice records once)."""
     _require_admin(actor)
     user = _user(db, user_id, lock=True)
     if not user.is_admin:
         user.is_admin = True
         db.flush()
-        record_action(db, actor, GRANTED_ADMIN, "user", user.id)
+        record_action(db, actor, GRANTED_ADMIN, "user", user.id, reason=reason)
     return user
 
 
-def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID) -> User:
-    """Take admin away; 409 when it would leave no admin. The admins' rows are locked, so two concurrent
-    revocations cannot each see another admin left."""
+def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -> User:
+    """Take admin away, with the reason the audit trail keeps; 409 when it would leave no admin. The admins' rows
+    are locked, so two concurrent revocations cannot each see another admin left."""
     _require_admin(actor)
     admins = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None),
                                                   User.disabled_at.is_(None))
@@ -176,7 +176,7 @@ def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID) -> User:
         raise Conflict("the last admin cannot be revoked: grant admin to someone else first")
     user.is_admin = False
     db.flush()
-    record_action(db, actor, REVOKED_ADMIN, "user", user.id)
+    record_action(db, actor, REVOKED_ADMIN, "user", user.id, reason=reason)
     return user
 
 

@@ -39,9 +39,10 @@ from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.events import EventType
 from workflows.mentors import profiles
 from workflows.programmes.enrolment import finish
-from workflows.programmes.lifecycle import participation, run_by
+from workflows.programmes.lifecycle import coordinators_of, participation, record_change, run_by
 from workflows.programmes.listings import mentor_profile
 
 MAX_WINDOWS = 21  # a participant's weekly windows: three a day
@@ -123,10 +124,19 @@ def set_form(db: Session, actor: Actor, programme_id: uuid.UUID, audience: Parti
              asked: Sequence[dict[str, Any]]) -> list[Question]:
     """Replace the intake form for ``audience`` (its coordinators; 400 once the programme is closed). Two editors at
     once take turns on the programme's row: the second form replaces the first whole."""
-    programme, _ = run_by(db, actor, programme_id, lock=True)
+    programme, role = run_by(db, actor, programme_id, lock=True)
     if programme.status == ProgrammeStatus.CLOSED:
         raise BusinessRuleViolation("the programme is closed: its intake changes no more")
-    return questions.set_programme_form(db, programme_id, audience.value, asked)
+    before = _words(questions.programme_form(db, programme_id, audience.value))
+    made = questions.set_programme_form(db, programme_id, audience.value, asked)
+    if _words(made) != before:  # in the programme's history, who changed which form
+        record_change(db, actor, role, programme, coordinators=coordinators_of(db, programme_id),
+                      event=EventType.PROGRAMME_INTAKE_FORM_CHANGED, changed=[f"intake_form:{audience.value}"])
+    return made
+
+
+def _words(form: Sequence[Question]) -> list[tuple[str, str, list[str], bool]]:
+    return [(q.kind.value, q.label, list(q.options or []), q.required) for q in form]
 
 
 def _windows(db: Session, participant_id: uuid.UUID) -> list[Window]:

@@ -47,7 +47,6 @@ log = structlog.get_logger(__name__)
 
 MAX_DISPLAY_NAME = 100  # a user's name, as the accounts keep it
 
-MAX_INVITATIONS = 50_000  # invitations a programme keeps
 INVITATION_TTL = timedelta(days=14)
 INVALID_INVITATION = "this invitation is invalid, used, withdrawn or expired: ask the programme's coordinators"
 
@@ -81,8 +80,9 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
     fresh = [row for row in wanted if row.email not in taking_part]
     report.skipped.extend(RowError(row.line, "already takes part", row.email) for row in wanted
                           if row.email in taking_part)
-    if kept + len(fresh) > MAX_INVITATIONS:
-        raise BusinessRuleViolation(f"a programme keeps at most {MAX_INVITATIONS:,} invitations; it has {kept:,}")
+    cap = get_settings().max_invitations
+    if kept + len(fresh) > cap:
+        raise BusinessRuleViolation(f"a programme keeps at most {cap:,} invitations; it has {kept:,}")
     now = utcnow()
     mail = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     values = []

@@ -36,7 +36,7 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
-from workflows.programme_payloads import ProgrammeCoordinatorsPayload, ProgrammePayload
+from workflows.programme_payloads import ProgrammeChangePayload, ProgrammeCoordinatorsPayload, ProgrammePayload
 from workflows.programmes.listings import put_away
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
@@ -225,11 +225,23 @@ def update(db: Session, actor: Actor, programme_id: uuid.UUID, changes: dict[str
     starts_on = changes.get("starts_on", programme.starts_on)
     ends_on = changes.get("ends_on", programme.ends_on)
     _check_dates(starts_on, ends_on)
-    for name, value in changes.items():
-        if name in SETTINGS:
-            setattr(programme, name, value)
+    changed = sorted(name for name, value in changes.items() if name in SETTINGS and getattr(programme, name) != value)
+    for name in changed:
+        setattr(programme, name, changes[name])
     programme.updated_at = utcnow()
-    return ProgrammeView(programme, coordinators_of(db, programme_id), role.value)
+    coordinators = coordinators_of(db, programme_id)
+    if changed:
+        record_change(db, actor, role, programme, coordinators=coordinators, event=EventType.PROGRAMME_SETTINGS_CHANGED,
+                      changed=changed)
+    return ProgrammeView(programme, coordinators, role.value)
+
+
+def record_change(db: Session, actor: Actor, role: Role, programme: Programme, *, coordinators: Sequence[uuid.UUID],
+                  event: EventType, changed: Sequence[str]) -> None:
+    """A change of the programme's settings, its matching's or an intake form, in its history: who, and what by
+    name."""
+    payload: ProgrammeChangePayload = {**programme_payload(programme, coordinators), "changed": list(changed)}
+    record(db, event, payload, actor=actor_label(actor, role))
 
 
 def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAction) -> ProgrammeView:

@@ -30,7 +30,7 @@ import structlog
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from models import FeedRevocation, IdentityProvider, ProviderDomain, SignOnAttempt, User, UserIdentity
+from models import FeedRevocation, IdentityProvider, ProviderDomain, SignIn, SignOnAttempt, User, UserIdentity
 from models.sign_on import MAX_DISPLAY_NAME
 from models.users import UNIQUE_EMAIL
 from workflows import inbox
@@ -66,6 +66,7 @@ class SignedOn:
     claims: dict[str, Any]
     linked: bool = False
     created: bool = False
+    id_token: str | None = None  # the provider's, kept with the sign-in for signing out there (``id_token_hint``)
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,12 @@ class LinkNeeded:
 
 
 def owns(db: Session, provider_id: uuid.UUID, email: str) -> bool:
-    return db.scalar(select(ProviderDomain.domain).where(ProviderDomain.provider_id == provider_id,
-                                                         ProviderDomain.domain == domain_of(email))) is not None
+    return owner_of(db, email) == provider_id
+
+
+def owner_of(db: Session, email: str) -> uuid.UUID | None:
+    """The provider owning the address's domain, if one does."""
+    return db.scalar(select(ProviderDomain.provider_id).where(ProviderDomain.domain == domain_of(email)))
 
 
 def usable_email(value: object) -> str | None:
@@ -109,7 +114,8 @@ def display_name(claims: dict[str, Any], email: str) -> str:
                   claims.get("preferred_username"), email.partition("@")[0])
     for candidate in candidates:
         if isinstance(candidate, str):
-            printable = " ".join("".join(c for c in candidate if unicodedata.category(c)[0] != "C").split())
+            # A line break (or any control character) becomes a space: the name is read inside others' mails.
+            printable = " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in candidate).split())
             if printable:
                 return printable[:MAX_DISPLAY_NAME]
     return "Member"
@@ -121,10 +127,12 @@ def _link(db: Session, user: User, provider: IdentityProvider, subject: str, ema
                     {UNIQUE_IDENTITY: SignOnFailed("account", "the identity was linked meanwhile", provider.id),
                      "uq_user_identities_user_provider": SignOnFailed(
                          "account", "the account has another identity at this provider", provider.id)})
+    # An account with no password has none to change: its owner is told what they can do instead.
+    if_not_you = ("change your password and tell your administrator" if user.password_hash is not None
+                  else "sign out everywhere from your settings and tell your administrator")
     inbox.notify_user(
         db, user.id, type_="account.linked", title=f"Your account is now linked to {provider.display_name}",
-        body=f"You can now sign in with {provider.display_name}. If this was not you, change your password and "
-             "tell your administrator.",
+        body=f"You can now sign in with {provider.display_name}. If this was not you, {if_not_you}.",
         data={"provider_id": str(provider.id), "link": "#/settings"})
     log.info("sign_on.linked", user_id=str(user.id), provider_id=str(provider.id))
 
@@ -143,7 +151,7 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
             raise sign_ins.AccountDisabled(user.id)
         known.email = usable_email(claims.get("email")) or known.email
         known.last_sign_in_at = now
-        return SignedOn(user, provider, claims)
+        return SignedOn(user, provider, claims, id_token=verified.id_token or None)
     email = _email(claims, provider.id)
     trusted = owns(db, provider.id, email) and not said_unverified(claims)
     existing = db.scalar(select(User).where(User.email == email).with_for_update())
@@ -156,13 +164,13 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
         raise SignOnFailed("account", f"{only.domain} signs in through {only.display_name} only", provider.id)
     if existing is None:
         user = User(id=uuid.uuid4(), email=email, password_hash=None, display_name=display_name(claims, email),
-                    email_verified_at=now if trusted else None)
+                    email_verified_at=now if trusted else None, timezone=verified.timezone, locale=verified.locale)
         add_or_conflict(db, user, {UNIQUE_EMAIL: SignOnFailed("account", "the email was taken meanwhile",
                                                               provider.id)})
         _link(db, user, provider, subject, email, now=now)
         if not trusted:
             account_emails.request_verification(db, user)
-        return SignedOn(user, provider, claims, linked=True, created=True)
+        return SignedOn(user, provider, claims, linked=True, created=True, id_token=verified.id_token or None)
     other = db.scalar(select(UserIdentity.id).where(UserIdentity.user_id == existing.id,
                                                     UserIdentity.provider_id == provider.id))
     if other is not None:  # the provider vouches for another subject with this address: never a second link
@@ -172,7 +180,13 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
         if existing.email_verified_at is None:
             _evict_squatters(db, existing, now=now)
         _link(db, existing, provider, subject, email, now=now)
-        return SignedOn(existing, provider, claims, linked=True)
+        return SignedOn(existing, provider, claims, linked=True, id_token=verified.id_token or None)
+    owner = owner_of(db, email)
+    if owner is not None and owner != provider.id:
+        # The address's organisation has its own provider: only that one vouches for it, and no other leads anyone
+        # to prove the account with its password (a page a foreign provider's identity could be linked through).
+        raise SignOnFailed("account", f"{domain_of(email)} signs in through its own organisation's provider",
+                           provider.id, check="domain")
     if existing.password_hash is None:
         raise SignOnFailed("account", "the account has no password to prove it with", provider.id)
     ticket = secrets.token_urlsafe(32)
@@ -228,6 +242,8 @@ def sign_in(db: Session, signed_on: SignedOn, client: ClientInfo, *, now: dateti
     reauth_at = now + timedelta(hours=provider.session_hours)
     signed_in = refresh_tokens.sign_in(db, signed_on.user, client, now=now, provider_id=provider.id,
                                        reauth_at=reauth_at)
+    if signed_on.id_token:
+        db.execute(update(SignIn).where(SignIn.id == signed_in.sign_in_id).values(id_token=signed_on.id_token))
     enrolment.apply(db, provider.id, signed_on.user, signed_on.claims)
     return signed_in
 

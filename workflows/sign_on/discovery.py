@@ -4,10 +4,11 @@ keys (its ``jwks_uri``), fetched through the outbound guard and kept in this pro
 A document is kept for ``DOCUMENT_SECONDS``, keys for ``KEYS_SECONDS``; a token signed with a key id the keys kept do
 not hold has them fetched again at once, but no more often than every ``REFRESH_SECONDS`` per provider, so tokens
 naming made-up keys cannot make the service hammer a provider. One request at a time fetches a provider's document or
-keys; the others wait for it at most ``REQUEST_SECONDS``. A fetch that failed is not tried again for
-``FAILURE_SECONDS``: while a provider is down or slow, its sign-ins fail at once instead of each waiting for it. At
-most ``MAX_PROVIDERS`` providers are kept (the least recently used go first); a document or key set larger than
-``MAX_DOCUMENT_BYTES``, or with more than ``MAX_KEYS`` keys, is refused.
+keys; the others wait for it at most ``REQUEST_SECONDS`` (a sign-in's start, ``SIGN_ON_START_WAIT_SECONDS``, and
+only while a quarter of the API's threads at most wait on providers: :func:`waiting_room`). A fetch that failed is
+not tried again for ``FAILURE_SECONDS``: while a provider is down or slow, its sign-ins fail at once instead of each
+waiting for it. At most ``MAX_PROVIDERS`` providers are kept (the least recently used go first); a document or key set
+larger than ``MAX_DOCUMENT_BYTES``, or with more than ``MAX_KEYS`` keys, is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import structlog
@@ -68,10 +70,24 @@ class _Kept:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
-    def fetching(self) -> Iterator[None]:
-        """The right to fetch for this provider (waiting for another request's fetch at most ``REQUEST_SECONDS``); a
-        failure is remembered for ``FAILURE_SECONDS`` and raised again meanwhile."""
-        if not self.lock.acquire(timeout=REQUEST_SECONDS):
+    def fetching(self, wait: float = REQUEST_SECONDS, room: threading.Semaphore | None = None) -> Iterator[None]:
+        """The right to fetch for this provider (waiting for another request's fetch at most ``wait``), taken only
+        while ``room`` has a place (none waits for one); a failure is remembered for ``FAILURE_SECONDS`` and raised
+        again meanwhile."""
+        if self.failed is not None and time.monotonic() - self.failed_at < FAILURE_SECONDS:
+            raise ProviderFault(self.failed)  # failed a moment ago: said again at once, waiting for nothing
+        if room is not None and not room.acquire(blocking=False):
+            raise ProviderFault("too many requests of this process wait on providers now")
+        try:
+            with self._locked(wait):
+                yield
+        finally:
+            if room is not None:
+                room.release()
+
+    @contextmanager
+    def _locked(self, wait: float) -> Iterator[None]:
+        if not self.lock.acquire(timeout=wait):
             raise ProviderFault("the provider is being asked by another request, which takes too long")
         try:
             if self.failed is not None and time.monotonic() - self.failed_at < FAILURE_SECONDS:
@@ -90,12 +106,19 @@ _kept: OrderedDict[tuple[uuid.UUID, str], _Kept] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
-def client_for(settings: Settings, *, private_network: bool) -> ProviderClient:
+def client_for(settings: Settings, *, private_network: bool, timeout: float = REQUEST_SECONDS) -> ProviderClient:
     """A client to reach a provider: the webhooks' guard, widened to private networks where an admin allowed it."""
     scope = http_targets.configured_scope(settings)
     if private_network and scope is not http_targets.TargetScope.ANY:
         scope = http_targets.TargetScope.PRIVATE
-    return ProviderClient(scope, REQUEST_SECONDS, MAX_DOCUMENT_BYTES, https_only=settings.https_targets_only)
+    return ProviderClient(scope, timeout, MAX_DOCUMENT_BYTES, https_only=settings.https_targets_only)
+
+
+@cache
+def waiting_room(api_threads: int) -> threading.BoundedSemaphore:
+    """The places of this process's requests that wait on a provider's document: a quarter of the API's threads (at
+    least one), so the others always serve everyone else."""
+    return threading.BoundedSemaphore(max(1, api_threads // 4))
 
 
 def _endpoint(document: dict[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -150,12 +173,14 @@ def _slot(provider_id: uuid.UUID, issuer: str) -> _Kept:
         return kept
 
 
-def metadata(client: ProviderClient, provider_id: uuid.UUID, issuer: str) -> Metadata:
-    """The provider's document, as kept or fetched now."""
+def metadata(client: ProviderClient, provider_id: uuid.UUID, issuer: str, *, wait: float = REQUEST_SECONDS,
+             room: threading.Semaphore | None = None) -> Metadata:
+    """The provider's document, as kept or fetched now (waiting for another request's fetch at most ``wait``, and
+    only with a place in ``room`` when one is given)."""
     kept = _slot(provider_id, issuer)
     if kept.metadata is not None and time.monotonic() - kept.metadata_at <= DOCUMENT_SECONDS:
         return kept.metadata
-    with kept.fetching():
+    with kept.fetching(wait, room):
         if kept.metadata is None or time.monotonic() - kept.metadata_at > DOCUMENT_SECONDS:
             kept.metadata, kept.metadata_at = read_metadata(client, issuer), time.monotonic()
         return kept.metadata

@@ -30,7 +30,7 @@ import structlog
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.client import OAuth2Client
 from joserfc import jws, jwt
-from joserfc.errors import JoseError
+from joserfc.errors import BadSignatureError, ClaimError, JoseError
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -55,16 +55,20 @@ BASE_SCOPES = ("openid", "email", "profile")
 
 
 class SignOnFailed(Forbidden):
-    """The sign-in at the provider did not end in a verified identity. ``reason`` is one of :data:`REASONS`; the
+    """The sign-in at the provider did not end in a verified identity. ``reason`` is one of :data:`REASONS` (what the
+    person is told); ``check`` the one that refused it, for the admin's audit trail (``aud``, ``azp``, ``iss``,
+    ``signature``, ``algorithm``, ``key``, ``nonce``, ``exp``, ``iat``, ``sub``…, else the reason itself); the
     attempt stays spent."""
 
     keeps_changes: ClassVar[bool] = True
 
-    def __init__(self, reason: str, detail: str, provider_id: uuid.UUID | None = None) -> None:
+    def __init__(self, reason: str, detail: str, provider_id: uuid.UUID | None = None, *,
+                 check: str | None = None) -> None:
         super().__init__(REASONS[reason], reason=reason)
         self.reason = reason
         self.detail = detail
         self.provider_id = provider_id
+        self.check = check or reason
 
 
 REASONS = {
@@ -112,6 +116,9 @@ class Verified:
     provider: IdentityProvider
     claims: dict[str, Any]
     attempt_id: uuid.UUID
+    id_token: str = ""
+    timezone: str | None = None  # the browser's, from the start: an account made now takes them
+    locale: str | None = None
 
     @property
     def subject(self) -> str:
@@ -130,15 +137,23 @@ def redirect_uri(settings: Settings) -> str:
 
 def enabled_provider(db: Session, provider_id: uuid.UUID) -> IdentityProvider:
     provider = db.get(IdentityProvider, provider_id)
-    if provider is None or provider.disabled_at is not None:
-        raise SignOnFailed("disabled", "the provider is unknown or disabled", provider_id)
+    if provider is None:  # anyone may name any id: nothing to put in a provider's audit trail
+        raise SignOnFailed("disabled", "the provider is unknown")
+    if provider.disabled_at is not None:
+        raise SignOnFailed("disabled", "the provider is disabled", provider_id)
     return provider
 
 
-def _metadata(settings: Settings, provider: IdentityProvider | ProviderView) -> discovery.Metadata:
-    client = discovery.client_for(settings, private_network=provider.private_network)
+def _metadata(settings: Settings, provider: IdentityProvider | ProviderView, *,
+              starting: bool = False) -> discovery.Metadata:
+    """The provider's document. A start (anyone's, signed in or not) waits for it at most
+    ``SIGN_ON_START_WAIT_SECONDS``, and only while few requests of this process wait on providers: a slow provider
+    cannot hold the API's threads."""
+    wait = settings.sign_on_start_wait_seconds if starting else discovery.REQUEST_SECONDS
+    client = discovery.client_for(settings, private_network=provider.private_network, timeout=wait)
     try:
-        return discovery.metadata(client, provider.id, provider.issuer)
+        return discovery.metadata(client, provider.id, provider.issuer, wait=wait,
+                                  room=discovery.waiting_room(settings.api_threads) if starting else None)
     except ProviderFault as exc:
         raise SignOnFailed("provider", str(exc), provider.id) from None
 
@@ -151,18 +166,20 @@ def _scopes(db: Session, provider_id: uuid.UUID) -> str:
 
 
 def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_secret: str,
-          now: datetime | None = None, pause: Pause = _no_pause) -> str:
-    """Record a new attempt for the browser holding ``browser_secret``; the provider's authorization URL. Nothing
-    is written before ``pause``: the provider's document is read after it."""
+          now: datetime | None = None, pause: Pause = _no_pause, timezone: str | None = None,
+          locale: str | None = None) -> str:
+    """Record a new attempt for the browser holding ``browser_secret`` (with its ``timezone`` and ``locale``, which
+    an account made by it takes); the provider's authorization URL. Nothing is written before ``pause``: the
+    provider's document is read after it."""
     now = now or utcnow()
     provider = ProviderView.of(enabled_provider(db, provider_id))
     scopes = _scopes(db, provider.id)
     pause()
-    metadata = _metadata(settings, provider)
+    metadata = _metadata(settings, provider, starting=True)
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     db.add(SignOnAttempt(id=uuid.uuid4(), provider_id=provider.id, state_hash=digest(state),
                          browser_hash=digest(browser_secret), nonce=nonce, code_verifier=verifier, created_at=now,
-                         expires_at=now + ATTEMPT_TTL))
+                         expires_at=now + ATTEMPT_TTL, timezone=timezone, locale=locale))
     db.flush()
     client = OAuth2Client(None, client_id=provider.client_id, redirect_uri=redirect_uri(settings), scope=scopes,
                           code_challenge_method="S256")
@@ -203,13 +220,15 @@ def finish(db: Session, settings: Settings, *, state: str | None, code: str | No
         raise SignOnFailed("code", "the callback carries no usable code", attempt.provider_id)
     provider = ProviderView.of(enabled_provider(db, attempt.provider_id))
     if issuer is not None and issuer != provider.issuer:
-        raise SignOnFailed("token", f"the callback names another issuer ({issuer[:100]!r})", provider.id)
+        raise SignOnFailed("token", f"the callback names another issuer ({issuer[:100]!r})", provider.id,
+                           check="iss")
     attempt_id, nonce, verifier = attempt.id, attempt.nonce, attempt.code_verifier
+    timezone, locale = attempt.timezone, attempt.locale
     pause()
     metadata = _metadata(settings, provider)
     id_token = exchange(settings, provider, metadata, code=code, verifier=verifier)
     claims = verify_id_token(settings, provider, id_token, nonce=nonce, now=now)
-    return Verified(enabled_provider(db, provider.id), claims, attempt_id)
+    return Verified(enabled_provider(db, provider.id), claims, attempt_id, id_token, timezone, locale)
 
 
 def exchange(settings: Settings, provider: IdentityProvider | ProviderView, metadata: discovery.Metadata, *, code: str,
@@ -239,28 +258,39 @@ def exchange(settings: Settings, provider: IdentityProvider | ProviderView, meta
     return id_token
 
 
+def _check_of(error: Exception) -> str:
+    """The check a failed decoding names: the claim that did not hold (``aud``, ``iss``, ``nonce``, ``exp``…), a bad
+    signature, or a token that cannot be read."""
+    if isinstance(error, ClaimError):
+        return str(error.claim)[:20]
+    if isinstance(error, BadSignatureError):
+        return "signature"
+    return "format"
+
+
 def verify_id_token(settings: Settings, provider: IdentityProvider | ProviderView, id_token: str, *, nonce: str,
                     now: datetime) -> dict[str, Any]:
     """The ID token's claims once verified (OpenID Connect Core §3.1.3.7); :class:`SignOnFailed` ("token") else."""
-    def refuse(detail: str) -> SignOnFailed:
-        log.warning("sign_on.id_token_refused", provider_id=str(provider.id), detail=detail)
-        return SignOnFailed("token", detail, provider.id)
+    def refuse(detail: str, check: str) -> SignOnFailed:
+        log.warning("sign_on.id_token_refused", provider_id=str(provider.id), check=check, detail=detail)
+        return SignOnFailed("token", detail, provider.id, check=check)
 
     metadata = _metadata(settings, provider)
     try:
         header = jws.extract_compact(id_token.encode()).protected
     except (JoseError, ValueError) as exc:
-        raise refuse(f"the ID token cannot be read: {exc}") from None
+        raise refuse(f"the ID token cannot be read: {exc}", "format") from None
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in metadata.algorithms:
-        raise refuse(f"the ID token is signed with {str(alg)[:20]!r}, not an algorithm the provider announced")
+        raise refuse(f"the ID token is signed with {str(alg)[:20]!r}, not an algorithm the provider announced",
+                     "algorithm")
     client = discovery.client_for(settings, private_network=provider.private_network)
     try:
         key_set = discovery.keys(client, provider.id, provider.issuer, kid=kid if isinstance(kid, str) else None)
     except ProviderFault as exc:
         raise SignOnFailed("provider", str(exc), provider.id) from None
     if not discovery.holds(key_set, kid if isinstance(kid, str) else None):
-        raise refuse("the ID token is signed with a key the provider does not publish")
+        raise refuse("the ID token is signed with a key the provider does not publish", "key")
     try:
         claims = jwt.decode(id_token, key_set, algorithms=list(metadata.algorithms)).claims
         JWTClaimsRegistry(
@@ -270,14 +300,15 @@ def verify_id_token(settings: Settings, provider: IdentityProvider | ProviderVie
             nonce={"essential": True, "value": nonce},
         ).validate(claims)
     except (JoseError, ValueError, TypeError) as exc:
-        raise refuse(f"the ID token does not hold: {type(exc).__name__}: {exc}") from None
+        raise refuse(f"the ID token does not hold: {type(exc).__name__}: {exc}", _check_of(exc)) from None
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != provider.client_id:
-        raise refuse("the ID token names other audiences and is not authorised for this client (azp)")
+        raise refuse("the ID token names other audiences and is not authorised for this client (azp)", "azp")
     oldest = (now - MAX_TOKEN_AGE).timestamp() - LEEWAY_SECONDS
     if not isinstance(claims["iat"], (int, float)) or claims["iat"] < oldest:
-        raise refuse("the ID token was issued too long ago")
+        raise refuse("the ID token was issued too long ago", "iat")
     subject = claims["sub"]
     if not isinstance(subject, str) or len(subject) > 255 or not (subject.isascii() and subject.isprintable()):  # noqa: PLR2004
-        raise refuse("the ID token's subject is not up to 255 printable ASCII characters (OpenID Connect Core §2)")
+        raise refuse("the ID token's subject is not up to 255 printable ASCII characters (OpenID Connect Core §2)",
+                     "sub")
     return dict(claims)

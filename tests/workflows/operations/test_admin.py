@@ -38,8 +38,8 @@ def a_review(db: Session) -> Review:
 ACTIONS: dict[str, Callable[[Session, Actor], object]] = {
     "cancel a session": lambda db, actor: administration.cancel_session(
         db, actor, make_session(db, START)[2].id, reason="x"),
-    "grant admin": lambda db, actor: administration.grant_admin(db, actor, UserFactory().id),
-    "revoke admin": lambda db, actor: administration.revoke_admin(db, actor, UserFactory(is_admin=True).id),
+    "grant admin": lambda db, actor: administration.grant_admin(db, actor, UserFactory().id, reason="r"),
+    "revoke admin": lambda db, actor: administration.revoke_admin(db, actor, UserFactory(is_admin=True).id, reason="r"),
     "hide a review": lambda db, actor: administration.hide_review(db, actor, a_review(db).id, reason="x"),
 }
 
@@ -62,18 +62,18 @@ def test_an_admin_cancels_through_the_session_workflow_and_the_reason_is_recorde
 
 def test_granting_admin_twice_makes_one_admin_and_one_record(db: Session) -> None:
     admin, user = UserFactory(is_admin=True), UserFactory()
-    administration.grant_admin(db, actor_of(admin), user.id)
-    administration.grant_admin(db, actor_of(admin), user.id)
+    administration.grant_admin(db, actor_of(admin), user.id, reason="runs the cohort")
+    administration.grant_admin(db, actor_of(admin), user.id, reason="again")
     assert user.is_admin is True
-    assert trail(db, user.id) == [("user.granted_admin", None)]
+    assert trail(db, user.id) == [("user.granted_admin", "runs the cohort")]
 
 
 def test_revoking_admin_is_recorded_and_revoking_it_from_someone_without_it_is_not(db: Session) -> None:
     admin, other_admin, user = UserFactory(is_admin=True), UserFactory(is_admin=True), UserFactory()
-    administration.revoke_admin(db, actor_of(admin), other_admin.id)
-    administration.revoke_admin(db, actor_of(admin), user.id)
+    administration.revoke_admin(db, actor_of(admin), other_admin.id, reason="left")
+    administration.revoke_admin(db, actor_of(admin), user.id, reason="left")
     assert (other_admin.is_admin, user.is_admin) == (False, False)
-    assert (trail(db, other_admin.id), trail(db, user.id)) == ([("user.revoked_admin", None)], [])
+    assert (trail(db, other_admin.id), trail(db, user.id)) == ([("user.revoked_admin", "left")], [])
 
 
 def test_a_deleted_or_unknown_user_is_not_found(db: Session) -> None:
@@ -82,7 +82,7 @@ def test_a_deleted_or_unknown_user_is_not_found(db: Session) -> None:
     deleted.deleted_at = deleted.created_at
     db.flush()
     for user_id in (deleted.id, uuid.uuid4()):
-        error = refused(db, NotFound, lambda uid=user_id: administration.grant_admin(db, admin, uid))
+        error = refused(db, NotFound, lambda uid=user_id: administration.grant_admin(db, admin, uid, reason="r"))
         assert error.message == "user not found"
     assert db.get_one(User, deleted.id).is_admin is False
 

@@ -94,12 +94,13 @@ def test_a_token_the_provider_issued_to_another_client_is_refused_even_naming_ou
     assert theirs.claims["aud"] == [other_id] and theirs.claims["iss"] == org.provider.issuer
     failure = refused(settings, org, theirs.id_token, nonce=theirs.nonce)
     assert (failure.reason, failure.provider_id) == ("token", org.id)
-    assert "'aud'" in failure.detail, failure.detail
+    assert "'aud'" in failure.detail and failure.check == "aud", failure.detail
     # Its admin adds this service's client to its tokens' audiences: they are still not for us (no azp says so).
     org.provider.canaille("set", "client", other_id, "--audience", other_id, "--audience", org.client_id)
     shared = issued_id_token(org.provider, other_id, other_secret, login)
     assert shared.claims["aud"] == [other_id, org.client_id] and "azp" not in shared.claims
-    assert "(azp)" in refused(settings, org, shared.id_token, nonce=shared.nonce).detail
+    azp = refused(settings, org, shared.id_token, nonce=shared.nonce)
+    assert "(azp)" in azp.detail and azp.check == "azp"
     ours = issued_id_token(org.provider, org.client_id, org.client_secret, login)
     claims = flow.verify_id_token(settings, org.row, ours.id_token, nonce=ours.nonce, now=utcnow())
     assert claims["sub"] == login
@@ -118,15 +119,17 @@ def test_a_real_token_is_refused_once_expired_or_issued_over_ten_minutes_ago(
     verify = flow.verify_id_token
     assert verify(settings, org.row, issued.id_token, nonce=issued.nonce, now=at(iat + 600))["iat"] == iat
     too_old = refused(settings, org, issued.id_token, nonce=issued.nonce, now=at(iat + 12 * 60))
-    assert (too_old.reason, too_old.detail) == ("token", "the ID token was issued too long ago")
+    assert (too_old.reason, too_old.detail, too_old.check) == ("token", "the ID token was issued too long ago", "iat")
     expired = refused(settings, org, issued.id_token, nonce=issued.nonce, now=at(iat + 2 * 3600))
     assert expired.reason == "token" and "ExpiredTokenError" in expired.detail, expired.detail
+    assert expired.check == "exp"
 
 
 def test_a_real_token_asked_for_with_another_nonce_is_refused(
         settings: Settings, org: Organisation, issued: IssuedToken) -> None:
     failure = refused(settings, org, issued.id_token, nonce=secrets.token_urlsafe(16))
     assert failure.reason == "token" and "'nonce'" in failure.detail, failure.detail
+    assert failure.check == "nonce"
     assert flow.verify_id_token(settings, org.row, issued.id_token, nonce=issued.nonce, now=utcnow())
 
 
@@ -142,6 +145,7 @@ def test_a_key_id_the_provider_does_not_publish_has_its_keys_fetched_again_at_mo
     forged = jwt.encode({"alg": "RS256", "kid": "rotated-in"}, claims_for(org, nonce), attacker)
     failure = refused(settings, org, forged, nonce=nonce)
     assert failure.reason == "token" and "does not publish" in failure.detail, failure.detail
+    assert failure.check == "key"
     fetched_again = discovery.keys(client, org.id, issuer, kid=kid)
     assert fetched_again is not kept  # the unknown key id had the provider's keys fetched again
     forged_again = jwt.encode({"alg": "RS256", "kid": "rotated-in-too"}, claims_for(org, nonce), attacker)
@@ -156,6 +160,7 @@ def test_a_token_naming_the_providers_key_but_signed_with_another_is_refused(
     forged = jwt.encode({"alg": "RS256", "kid": published_kid(org.provider)}, claims_for(org, nonce), attacker)
     failure = refused(settings, org, forged, nonce=nonce)
     assert failure.reason == "token" and "BadSignatureError" in failure.detail, failure.detail
+    assert failure.check == "signature"
 
 
 def test_unsigned_and_client_secret_signed_tokens_are_refused(settings: Settings, org: Organisation) -> None:
@@ -166,7 +171,7 @@ def test_unsigned_and_client_secret_signed_tokens_are_refused(settings: Settings
     hs256 = jwt.encode({"alg": "HS256", "kid": kid}, claims_for(org, nonce), secret)
     for token, alg in ((none, "none"), (hs256, "HS256")):
         failure = refused(settings, org, token, nonce=nonce)
-        assert failure.reason == "token", failure.detail
+        assert (failure.reason, failure.check) == ("token", "algorithm"), failure.detail
         assert failure.detail == (f"the ID token is signed with {alg!r}, not an algorithm the provider announced")
 
 
@@ -209,7 +214,7 @@ def test_a_callback_naming_another_issuer_is_refused(
         flow.finish(db, settings, state=answer["state"], code=answer["code"], error=None, browser_secret=browser,
                     issuer="https://idp.example.com")
     assert (failed.value.reason, failed.value.provider_id) == ("token", org.id)
-    assert "another issuer" in failed.value.detail
+    assert "another issuer" in failed.value.detail and failed.value.check == "iss"
 
 
 def test_a_sign_in_refused_at_the_provider_ends_as_denied(
@@ -236,7 +241,7 @@ def test_an_attempt_older_than_ten_minutes_is_expired(
     answer = query_of(org.provider.log_in(url, login, PROVIDER_PASSWORD))
     with pytest.raises(SignOnFailed) as failed:
         flow.finish(db, settings, state=answer["state"], code=answer["code"], error=None, browser_secret=browser)
-    assert (failed.value.reason, failed.value.provider_id) == ("expired", org.id)
+    assert (failed.value.reason, failed.value.provider_id, failed.value.check) == ("expired", org.id, "expired")
 
 
 def test_a_disabled_provider_neither_starts_nor_finishes_a_sign_in(

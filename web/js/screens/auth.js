@@ -2,7 +2,7 @@
 import { api, session } from '../api.js';
 import { h, field, messageArea, act, replace, loading, errorBox } from '../ui.js';
 import { currentUser, userChanged } from '../state.js';
-import { organisationList, organisationOffer } from './sign-on.js';
+import { organisationList, organisationOffer, placed } from './sign-on.js';
 
 async function tokenFor(email, password) {
   session.store(await api('POST', '/auth/token', { email, password, refresh_cookie: true }, { authed: false }));
@@ -23,7 +23,7 @@ export function signIn(main, { signedIn }) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const only = offer.only();
-    if (only) { location.assign(only.start_url); return; }
+    if (only) { location.assign(placed(only.start_url)); return; }
     act(submit, messages, async () => {
       try {
         await tokenFor(form.email.value.trim(), form.password.value);
@@ -59,7 +59,7 @@ export function signUp(main, { signedIn }) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const only = offer.only();
-    if (only) { location.assign(only.start_url); return; }
+    if (only) { location.assign(placed(only.start_url)); return; }
     act(submit, messages, async () => {
       const email = form.email.value.trim();
       // The browser's zone and language, so that emails and notifications speak the person's time from the start.

@@ -18,6 +18,8 @@ const MOVES = {
 const EVENTS = {
   'programme.created': 'Created', 'programme.enrolment_opened': 'Enrolment opened',
   'programme.started': 'Started', 'programme.closed': 'Closed', 'programme.coordinators_changed': 'Coordinators named',
+  'programme.settings_changed': 'Settings changed', 'programme.matching_changed': 'Matching settings changed',
+  'programme.intake_form_changed': 'An intake form changed',
   'enrolment.joined': 'Someone joined', 'enrolment.left': 'Someone left', 'enrolment.removed': 'Someone was taken off',
   'enrolment.intake_finished': 'An intake finished', 'enrolment.intake_asked': 'Someone asked for their intake',
   'pairing.proposed': 'A pairing proposed', 'pairing.activated': 'A pairing started', 'pairing.paused': 'A pairing paused',

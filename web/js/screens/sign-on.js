@@ -3,10 +3,14 @@
 // of such a sign-in, the offer to sign out at the organisation too (#/signed-out).
 import { BASE_URL, api, qs, session } from '../api.js';
 import { h, field, replace, messageArea, act, loading, errorBox } from '../ui.js';
+import { browserPlace } from './auth.js';
 
 const ADDRESS = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
 const LEFT = 'mentorship.signed-out-of';
 const startUrl = (id) => `${BASE_URL}/auth/sign-on/${id}/start`;
+/** A provider's start address with the browser's zone and language: an account the sign-in makes takes them, as a
+ * password sign-up's does. */
+export const placed = (url) => url + qs(browserPlace());
 const offered = (email) => api('GET', `/auth/sign-on/providers${qs({ email })}`, undefined, { authed: false });
 
 /** Watches `form`'s email field (a moment after typing stops, and on leaving it): the organisation owning the
@@ -25,7 +29,7 @@ export function organisationOffer(form, parts, says) {
       part.querySelectorAll('input').forEach((input) => { input.disabled = only; });
     });
     replace(el, shown ? [only ? h('p', {}, says(domain, shown.display_name)) : null,
-      h('p', {}, h('a', { class: 'button primary', href: shown.start_url }, `Sign in with ${shown.display_name}`))] : null);
+      h('p', {}, h('a', { class: 'button primary', href: placed(shown.start_url) }, `Sign in with ${shown.display_name}`))] : null);
   };
   const look = async () => {
     clearTimeout(timer);
@@ -60,7 +64,7 @@ export function organisationList() {
   offered(null).then(({ items }) => {
     if (!items.length) return;
     replace(el, h('h2', { id: 'orgs' }, 'Or sign in with your organisation'),
-      h('ul', { class: 'list' }, items.map((p) => h('li', {}, h('a', { href: p.start_url }, p.display_name)))));
+      h('ul', { class: 'list' }, items.map((p) => h('li', {}, h('a', { href: placed(p.start_url) }, p.display_name)))));
     el.hidden = false;
   }, () => {});
   return el;

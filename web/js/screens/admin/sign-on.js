@@ -82,6 +82,18 @@ function providerForm(programmes, provider, onSaved) {
   return form;
 }
 
+// What an IT admin debugging a sign-in needs first: when the last one was refused, by which check, and what it found.
+const CHECKS = { aud: 'the ID token is for another client (audience)', azp: 'the ID token is for another client (azp)',
+  iss: 'another issuer answered', signature: 'the signature does not verify', algorithm: 'an algorithm not allowed',
+  key: 'a signing key the provider does not publish', nonce: 'the nonce does not match', exp: 'the ID token expired',
+  iat: 'the ID token was issued too long ago', sub: 'the subject is unusable', state: 'the state is unknown or used',
+  expired: 'the sign-in took over ten minutes', denied: 'cancelled at the provider', code: 'the code was refused',
+  provider: 'the provider could not be reached', email: 'no usable email', account: 'no account may sign in with it',
+  domain: 'the address belongs to another organisation’s provider', disabled: 'the provider is disabled' };
+const lastRefusal = (r) => (r ? h('p', { class: 'refusal' }, h('strong', {}, 'Last refused sign-in: '),
+  `${when(r.at)}, ${CHECKS[r.reason] || r.reason} (${r.reason})`, r.detail ? ` — ${r.detail}` : '')
+  : h('p', { class: 'meta' }, 'No refused sign-in.'));
+
 function providerRow(p, programmes, messages, reload) {
   const name = p.display_name;
   const programme = (id) => (programmes.find((x) => x.id === id) || { name: 'a programme' }).name;
@@ -111,6 +123,7 @@ function providerRow(p, programmes, messages, reload) {
     p.enrolments.length ? h('ul', {}, p.enrolments.map((r) => h('li', {}, `${programme(r.programme_id)}: joins as `
       + `${r.role}${r.claim ? ` when ${r.claim} has ${r.value || 'any value'}` : ' (everyone)'}`))) : null,
     h('p', {}, 'Redirect URI to register there: ', h('code', {}, p.redirect_uri)),
+    lastRefusal(p.last_refusal),
     change);
 }
 

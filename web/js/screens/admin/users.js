@@ -1,7 +1,7 @@
 // Users: find someone by a part of their name or email; disable or enable their account, grant or revoke admin,
-// delete the account; each asks for the reason the audit log keeps (granting admin asks only to confirm).
-import { api, put, post, del } from '../../api.js';
-import { h, field, replace, messageArea, act, badge, when, confirmPanel } from '../../ui.js';
+// delete the account; each asks for the reason the audit log keeps.
+import { api, put, post } from '../../api.js';
+import { h, field, replace, messageArea, badge, when } from '../../ui.js';
 import { askReason, pagedList } from './common.js';
 
 const FILTERS = [['', 'Everyone'], ['admins', 'Administrators'], ['disabled', 'Disabled accounts']];
@@ -25,14 +25,16 @@ function userRow(user, me, messages, reload) {
         onConfirm: async (reason) => { await post(`/admin/users/${user.id}/disable`, { reason });
           await did(`${user.display_name}’s account is disabled.`)(); } }) }, 'Disable…'),
     user.is_admin
-      ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
-        await del(`/admin/users/${user.id}/admin`); await did(`${user.display_name} is no longer an admin.`)(); }) },
-      'Remove admin')
-      : h('button', { type: 'button', onclick: () => confirmPanel(actions, { label: `Make ${name} an admin`, messages,
-        says: h('p', {}, `${user.display_name} will see this console and may act on every account.`),
-        confirm: 'Make them an admin', keep: 'Cancel',
-        onConfirm: async () => { await put(`/admin/users/${user.id}/admin`); await did(`${user.display_name} is an admin.`)(); } }) },
-      'Make admin…'),
+      ? h('button', { type: 'button', onclick: () => askReason(actions, { label: `Remove admin from ${name}`, messages,
+        says: `${user.display_name} will no longer see this console nor act on others’ accounts.`,
+        confirm: 'Remove admin', onConfirm: async (reason) => {
+          await api('DELETE', `/admin/users/${user.id}/admin`, { reason });
+          await did(`${user.display_name} is no longer an admin.`)(); } }) }, 'Remove admin…')
+      : h('button', { type: 'button', onclick: () => askReason(actions, { label: `Make ${name} an admin`, messages,
+        says: `${user.display_name} will see this console and may act on every account.`,
+        confirm: 'Make them an admin', onConfirm: async (reason) => {
+          await put(`/admin/users/${user.id}/admin`, { reason });
+          await did(`${user.display_name} is an admin.`)(); } }) }, 'Make admin…'),
     h('button', { type: 'button', class: 'danger', onclick: () => askReason(actions, { label: `Delete ${name}`,
       messages, danger: true, confirm: 'Delete the account for good',
       says: `This cannot be undone: ${user.display_name}’s future sessions are cancelled, their name, email and `
