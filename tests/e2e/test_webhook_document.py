@@ -183,6 +183,11 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     return recorded, seated[1].id
 
 
+# A programme's changes say what changed, by name.
+CHANGES = {events.EventType.PROGRAMME_SETTINGS_CHANGED, events.EventType.PROGRAMME_MATCHING_CHANGED,
+           events.EventType.PROGRAMME_INTAKE_FORM_CHANGED}
+
+
 def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uuid.UUID, now: datetime
                       ) -> list[OutboxEvent]:
     """Every programme event, of a cohort with dates and of an ongoing programme."""
@@ -192,8 +197,10 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uui
                               starts_on=starts_on, ends_on=ends_on)
         payload = programme_lifecycle.programme_payload(programme, [coordinator])
         for event_type in sorted(events.PROGRAMME_EVENTS):
-            more = {"added_user_ids": [str(coordinator)], "removed_user_ids": [str(uuid.uuid4())]} \
-                if event_type == events.EventType.PROGRAMME_COORDINATORS_CHANGED else {}
+            more: dict[str, object] = \
+                {"added_user_ids": [str(coordinator)], "removed_user_ids": [str(uuid.uuid4())]} \
+                if event_type == events.EventType.PROGRAMME_COORDINATORS_CHANGED else \
+                {"changed": ["name", "intake_form:mentor"]} if event_type in CHANGES else {}
             recorded.append(events.record(seed, event_type, cast(payloads.EventPayload, {**payload, **more}),
                                           actor="admin"))
         # Its enrolments: a mentor with a capacity who came by a link, a mentee by an invitation, one who left; a

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Booking, MentorshipSession, SessionStatus, User
 from tests.concurrency import wait_until
+from tests.factories.programmes import ALL_WEEK
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import sign_in
 
@@ -22,7 +23,7 @@ DEPARTMENTS = ["Sales", "Engineering", "Finance"]
 
 def _cohort(web_server: Served, committed: sessionmaker[Session]) -> str:
     """A programme whose hard rule is "never the same department": two mentors (Sales, Finance) and two mentees (both
-    in Sales), joined and answered; its page's address."""
+    in Sales), joined and answered (the mentors with their hours); its page's address."""
     admin = web_server.register("Mary Jackson", "mary@example.com")
     coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
     with committed() as db, db.begin():
@@ -48,8 +49,10 @@ def _cohort(web_server: Served, committed: sessionmaker[Session]) -> str:
                                           ("Ada Lovelace", "ada@example.com", "mentee", "Sales")):
         person = web_server.register(name, email)
         web_server.call("POST", "/programmes/join", person, {"token": links[role]})
+        # A mentor's intake is finished once their hours are confirmed (here, the whole week).
+        hours = {"windows": ALL_WEEK} if role == "mentor" else {}
         web_server.call("PUT", f"{url}/intake", person, {"answers": [
-            {"question_id": questions[role]["id"], "value": department}]})
+            {"question_id": questions[role]["id"], "value": department}], **hours})
     return url
 
 

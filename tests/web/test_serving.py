@@ -19,8 +19,9 @@ from api.webapp.routes import WEB_ROOT
 # Raised from 230 KB, then 256 KB, by the programme screens (people, intake, pairings), to 288 KiB (282 KiB used);
 # then to 352 KiB by the admin console (30 KiB), the charts with the mentor's numbers (15 KiB) and the programme's
 # dashboard; to 359 KiB by signing in through organisations (the sign-in offers, their screens, the admin console's
-# providers).
-SIZE_BUDGET_BYTES = 359 * 1024
+# providers); to 376 KiB (369 KiB used) by a first cohort's screens (a mentor's hours in the intake, who is left out
+# of a match, the pair form's paired and rules, a pairing's outcomes, the instant cap, a provider's last refusal).
+SIZE_BUDGET_BYTES = 376 * 1024
 # Libraries vendored as published (web/vendor/: uPlot) are not the page's own code and are left out of the budget:
 # they are fetched only by the screens that use them, never by the page's own modules (checked below).
 VENDOR = WEB_ROOT / "vendor"
