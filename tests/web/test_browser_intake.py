@@ -14,11 +14,11 @@ from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import sign_in
 
 
-def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(  # noqa: PLR0915
-        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+def _enrolling(web_server: Served, committed: sessionmaker[Session], role: str) -> tuple[str, dict[str, Any]]:
+    """A programme an admin made and its coordinator (Katherine) opened, and a join link for ``role``: the
+    programme's address, the link."""
     admin = web_server.register("Mary Jackson", "mary@example.com")
     coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
-    mentee = web_server.register("Lin Chen", "lin@example.com")
     with committed() as db, db.begin():
         db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
     me = web_server.call("GET", "/me", coordinator)
@@ -27,7 +27,14 @@ def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(  # noqa: PLR09
     url = f"/programmes/{programme['id']}"
     web_server.call("POST", f"{url}/open-enrolment", coordinator)
     link = web_server.call("POST", f"{url}/join-links", coordinator, {
-        "role": "mentee", "max_uses": 5, "expires_at": (datetime.now(UTC) + timedelta(days=3)).isoformat()}, status=201)
+        "role": role, "max_uses": 5, "expires_at": (datetime.now(UTC) + timedelta(days=3)).isoformat()}, status=201)
+    return url, link
+
+
+def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    url, link = _enrolling(web_server, committed, "mentee")
+    mentee = web_server.register("Lin Chen", "lin@example.com")
     web_server.call("POST", "/programmes/join", mentee, {"token": link["token"]})
 
     page = new_page(browser, web_server, "UTC")
@@ -77,19 +84,9 @@ def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(  # noqa: PLR09
 
 def test_a_mentor_confirms_their_weekly_hours_in_the_intake_and_the_matching_page_names_who_has_not(
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
-    admin = web_server.register("Mary Jackson", "mary@example.com")
-    coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
+    url, link = _enrolling(web_server, committed, "mentor")
     mentors = [web_server.register(name, f"{name.split()[0].lower()}@example.com")
                for name in ("Dorothy Vaughan", "Grace Hopper")]
-    with committed() as db, db.begin():
-        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
-    me = web_server.call("GET", "/me", coordinator)
-    programme = web_server.call("POST", "/programmes", admin, {"name": "Spring cohort",
-                                                               "coordinator_user_ids": [me["id"]]}, status=201)
-    url = f"/programmes/{programme['id']}"
-    web_server.call("POST", f"{url}/open-enrolment", coordinator)
-    link = web_server.call("POST", f"{url}/join-links", coordinator, {
-        "role": "mentor", "max_uses": 5, "expires_at": (datetime.now(UTC) + timedelta(days=3)).isoformat()}, status=201)
     for mentor in mentors:
         web_server.call("POST", "/programmes/join", mentor, {"token": link["token"]})
 
