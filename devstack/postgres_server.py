@@ -120,17 +120,21 @@ class PostgresHandle:
         self.server.cleanup()
         command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast"]
         command += ["-w", "-t", str(_STOP_TIMEOUT), "stop"]
-        result = subprocess.run(  # noqa: S603  # fixed arguments
-            command,
-            user=self.system_user,  # pg_ctl refuses to run as root
-            cwd=self.pgdata,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 and pid_alive(self.postmaster.pid):
-            print(f"devstack: pg_ctl stop failed: {result.stderr.strip()}", file=sys.stderr)
+        try:
+            result = subprocess.run(  # noqa: S603  # fixed arguments
+                command,
+                user=self.system_user,  # pg_ctl refuses to run as root
+                cwd=self.pgdata,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            failure = result.stderr.strip() if result.returncode != 0 else ""
+        except OSError as error:  # e.g. the system user may no longer traverse the folders that hold pg_ctl
+            failure = str(error)
+        if failure and pid_alive(self.postmaster.pid):
+            print(f"devstack: pg_ctl stop failed: {failure}", file=sys.stderr)
             _signal_postmaster(self.postmaster.pid)
         if self.record is not None:
             self.record.release(self.record_path)
