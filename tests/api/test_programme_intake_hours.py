@@ -143,3 +143,29 @@ def test_a_mentor_asked_for_their_hours_is_told_where_to_give_them(client: Flask
     assert told.data["link"] == f"#/programmes/{programme['id']}"
     assert not db.scalars(select(Notification).where(Notification.user_id == coordinator.user.id,
                                                      Notification.type == "enrolment.intake_asked")).all()
+
+
+def test_a_mentor_who_clears_their_hours_after_confirming_them_is_left_out_again(
+        client: FlaskClient, db: Session) -> None:
+    """Hours cleared on the mentor's own schedule page would read as free at any time, day and night: in a programme
+    the mentor is then left out (asked for their hours again) until they give some."""
+    coordinator, programme = running_programme(client)
+    url = f"{BASE}/{programme['id']}"
+    mentor, mentor_id = joined(client, coordinator, programme, "mentor", hours=WEEKDAYS_9_TO_5)
+    _, mentee_id = joined(client, coordinator, programme, "mentee")
+    profile = db.scalars(select(MentorProfile).where(MentorProfile.user_id == mentor.user.id)).one()
+    cleared = client.put(f"/api/v1/mentor-profiles/{profile.id}/availability", headers=mentor.headers,
+                         json={"windows": []})
+    assert cleared.status_code == 200, cleared.get_json()
+
+    assert _left_out(client, coordinator, programme)["summary"] == "1 mentor has not given their hours"
+    refused = client.post(f"{url}/pairings", headers=coordinator.headers,
+                          json={"mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id})
+    assert refused.status_code == 409 and "intake" in refused.get_json()["message"], refused.get_json()
+    asked = client.post(f"{url}/match-runs", headers=coordinator.headers)
+    assert runs.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
+    assert db.get_one(MatchRun, uuid.UUID(asked.get_json()["id"])).inputs["mentors"] == []
+    # Giving hours again in the intake brings them back.
+    again = client.put(f"{url}/intake", headers=mentor.headers, json={"answers": [], "windows": WEEKDAYS_9_TO_5})
+    assert again.status_code == 200 and again.get_json()["finished_at"] is not None
+    assert _left_out(client, coordinator, programme)["mentors"] == 0

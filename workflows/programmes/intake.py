@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
+    AvailabilityWindow,
     MentorProfile,
     ParticipantAvailability,
     ParticipantRole,
@@ -46,8 +47,14 @@ from workflows.programmes.lifecycle import coordinators_of, participation, recor
 from workflows.programmes.listings import mentor_profile
 
 MAX_WINDOWS = 21  # a participant's weekly windows: three a day
-# Who may be matched or paired: a participant whose intake is finished.
-FINISHED = ProgrammeParticipant.intake_finished_at.is_not(None)
+# A mentor's weekly hours are their profile's windows: hours cleared after the intake (on their schedule page) would
+# read as free at any time, day and night, so a mentor without any is left out again until they give some.
+_HAS_HOURS = (select(AvailabilityWindow.id)
+              .join(MentorProfile, MentorProfile.id == AvailabilityWindow.mentor_profile_id)
+              .where(MentorProfile.user_id == ProgrammeParticipant.user_id).exists())
+# Who may be matched or paired: a participant whose intake is finished (a mentor's, with hours still given).
+FINISHED = and_(ProgrammeParticipant.intake_finished_at.is_not(None),
+                or_(ProgrammeParticipant.role != ParticipantRole.MENTOR, _HAS_HOURS))
 
 
 @dataclass(frozen=True, order=True)
@@ -161,7 +168,8 @@ def _view(db: Session, programme: Programme, row: ProgrammeParticipant) -> Intak
         zone, windows, suggested = _hours(db, row.user_id)
     return IntakeView(row.id, row.role, questions.programme_form(db, programme.id, row.role.value),
                       row.intake_answers or [], row.intake_answered_at, zone, windows,
-                      _open(programme) and row.status == ParticipantStatus.ACTIVE, row.intake_finished_at, suggested)
+                      _open(programme) and row.status == ParticipantStatus.ACTIVE,
+                      None if suggested else row.intake_finished_at, suggested)
 
 
 def mine(db: Session, actor: Actor, programme_id: uuid.UUID) -> IntakeView:
@@ -251,6 +259,11 @@ def _confirm_hours(db: Session, actor: Actor, row: ProgrammeParticipant, chosen:
         profiles.update_mentor_profile(db, actor, profile.id, {"timezone": timezone})
     profiles.set_availability(db, actor, profile.id, [profiles.WindowSpec(w.weekday, w.start_minute, w.end_minute)
                                                       for w in chosen])
+
+
+def finished(db: Session, participant_id: uuid.UUID) -> bool:
+    """Whether a participant may be matched or paired now (:data:`FINISHED`)."""
+    return bool(db.scalar(select(ProgrammeParticipant.id).where(ProgrammeParticipant.id == participant_id, FINISHED)))
 
 
 def left_out(db: Session, actor: Actor, programme_id: uuid.UUID) -> LeftOut:
