@@ -35,3 +35,18 @@ def test_a_programme_keeps_at_most_max_invitations_of_any_status(
     assert db.scalar(select(func.count()).select_from(ProgrammeInvitation).where(
         ProgrammeInvitation.programme_id == programme["id"])) == 2
     assert _invite(client, coordinator.headers, programme["id"], "c@example.com").status_code == 200
+
+
+def test_addresses_already_invited_do_not_count_towards_max_invitations(
+        client: FlaskClient, db: Session, configure: Callable[..., None]) -> None:
+    """As the README says: rows passed over (already invited or taking part) do not count, so the same list
+    uploaded again at the cap is answered with them passed over, not refused."""
+    configure(MAX_INVITATIONS="3")
+    coordinator, programme = running_programme(client)
+    assert _invite(client, coordinator.headers, programme["id"], "a@example.com", "b@example.com").status_code == 200
+    again = _invite(client, coordinator.headers, programme["id"], "a@example.com", "b@example.com", "c@example.com")
+    assert again.status_code == 200, again.get_json()
+    assert db.scalar(select(func.count()).select_from(ProgrammeInvitation).where(
+        ProgrammeInvitation.programme_id == programme["id"])) == 3
+    refused = _invite(client, coordinator.headers, programme["id"], "a@example.com", "d@example.com")
+    assert refused.status_code == 400, refused.get_json()

@@ -80,8 +80,11 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
     fresh = [row for row in wanted if row.email not in taking_part]
     report.skipped.extend(RowError(row.line, "already takes part", row.email) for row in wanted
                           if row.email in taking_part)
-    cap = get_settings().max_invitations
-    if kept + len(fresh) > cap:
+    waiting = set(db.scalars(select(ProgrammeInvitation.email).where(
+        ProgrammeInvitation.programme_id == programme_id, ProgrammeInvitation.status == InvitationStatus.PENDING,
+        ProgrammeInvitation.email.in_([row.email for row in fresh])))) if fresh else set()
+    cap = get_settings().max_invitations  # rows passed over (already invited, taking part) do not count
+    if kept + sum(row.email not in waiting for row in fresh) > cap:
         raise BusinessRuleViolation(f"a programme keeps at most {cap:,} invitations; it has {kept:,}")
     now = utcnow()
     mail = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
