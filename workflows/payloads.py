@@ -246,7 +246,7 @@ class BookingSeriesPayload(MenteeTime):
     accepted_count: int
     skipped_count: int
     cancelled_from: str | None
-    cancelled_by: str | None
+    cancelled_by: CancelledBy | None
     reason: str | None
     instant: bool  # of a listing booked instantly: accepted by the system as it was requested
 

@@ -27,3 +27,10 @@ def participation(
     if role == Role.MENTEE:
         return as_mentee
     return or_(as_mentee, as_mentor) if actor.mentor_profile_id is not None else as_mentee
+
+
+def recorded_actor(actor: Actor, by: Role | None) -> str:
+    """How an event records who acted: the actor, or, when someone else's move on a pairing is acted out on the
+    mentee's side (``by``: its mentor, a coordinator or an admin), their part, so the session's and the series'
+    histories name them rather than the mentee."""
+    return by.value if by is not None and by != Role.MENTEE else str(actor)

@@ -46,7 +46,7 @@ from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.payloads import BookingSeriesPayload, SeriesOccurrence
 from workflows.people import NamedSeries, Person, name_series
-from workflows.roles import Role, participation
+from workflows.roles import Role, participation, recorded_actor
 from workflows.scheduling import checks
 from workflows.sessions import lifecycle as sessions
 from workflows.state_machine import StateMachine, move
@@ -262,17 +262,19 @@ def decline(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | No
 
 
 def withdraw(db: Session, actor: Actor, series_id: uuid.UUID, *, reason: str | None = None,
-             now: datetime | None = None) -> BookingSeries:
-    """The mentee withdraws the series before it is answered: every draft withdrawn, its credit returned."""
+             now: datetime | None = None, by: Role | None = None) -> BookingSeries:
+    """The mentee withdraws the series before it is answered: every draft withdrawn, its credit returned. ``by``:
+    who made the withdrawal the mentee's side acts out (a coordinator's pause of a pairing not yet accepted)."""
     now = now or utcnow()
     series, role = SERIES.load_to_act(db, actor, series_id)
     SERIES.apply(series, SeriesAction.WITHDRAW, role)
+    recorded = recorded_actor(actor, by)
     for draft in _drafts(db, series):
-        bookings.withdraw_in_series(db, draft, reason=reason, now=now, actor=str(actor))
-    series.cancelled_by, series.end_reason = CancelledBy.MENTEE, reason
+        bookings.withdraw_in_series(db, draft, reason=reason, now=now, actor=recorded)
+    series.cancelled_by, series.end_reason = CancelledBy((by or Role.MENTEE).value), reason
     db.flush()
     record(db, EventType.BOOKING_SERIES_CANCELLED, series_payload(series, bookings_of(db, [series.id])[series.id]),
-           actor=str(actor))
+           actor=recorded)
     return series
 
 
@@ -319,7 +321,7 @@ def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: dateti
         SERIES.apply(series, SeriesAction.END, part)
     db.flush()
     record(db, EventType.BOOKING_SERIES_CANCELLED, series_payload(series, bookings_of(db, [series.id])[series.id]),
-           actor=str(actor))
+           actor=recorded_actor(actor, by))
     log.info(EventType.BOOKING_SERIES_CANCELLED, series_id=str(series.id), cancelled=len(upcoming),
              by=part.value)
     return series

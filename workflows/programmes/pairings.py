@@ -322,7 +322,7 @@ def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, r
         Booking.series_id == pairing.series_id, Booking.status == BookingStatus.ACCEPTED,
         Booking.start_time < now)) or 0
     if series.status == SeriesStatus.REQUESTED:
-        series_flow.withdraw(db, Actor(pairing.mentee_user_id), series.id, reason=reason, now=now)
+        series_flow.withdraw(db, Actor(pairing.mentee_user_id), series.id, reason=reason, now=now, by=role)
     elif series.status == SeriesStatus.ACCEPTED:
         with suppress(Conflict):  # nothing left to come
             series_flow.cancel(db, party, series.id, reason=reason, now=now, cause=cause, by=role)

@@ -30,7 +30,7 @@ from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType, record, record_all
 from workflows.pagination import Page, paginate
 from workflows.payloads import EventPayload, booking_payload, session_payload
-from workflows.roles import Role, participation
+from workflows.roles import Role, participation, recorded_actor
 from workflows.sessions import pairing_items, waitlists
 from workflows.state_machine import StateMachine, move
 
@@ -313,7 +313,7 @@ def cancel_session(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: 
     late = cancels_late(role, session.start_time, now)
     if session.kind == ListingKind.GROUP and role == Role.MENTEE:
         return _leave_group_session(db, actor, session, reason=reason, late=late)
-    return _cancel(db, session, role, str(actor), reason=reason, late=late, now=now, cause=cause)
+    return _cancel(db, session, role, recorded_actor(actor, by), reason=reason, late=late, now=now, cause=cause)
 
 
 def cancel_session_as_admin(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str,
