@@ -13,6 +13,7 @@ name, a reason) is a word, never a template.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -90,3 +91,9 @@ def _word(value: Any, timezone: str | None, locale: str | None) -> str:
         if "phrase" in value:
             return render(value["phrase"], value["words"], timezone, locale)
     return "" if value is None else str(value)
+
+
+def one_line(text: str) -> bool:
+    """Whether a name people read inside others' mails and pages is one line: no control character and no line or
+    paragraph separator (U+2028, U+2029), any of which would forge lines there."""
+    return not any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in text)

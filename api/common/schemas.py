@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 import zoneinfo
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from workflows import wording
 from workflows.accounts.users import MAX_EMAIL_LENGTH, normalise_email
 from workflows.errors import InvalidInput
 from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -42,7 +42,7 @@ class Text(fields.String):
 def _one_line(value: str) -> None:
     # A name is read inside other people's mails and pages: a line break (or another control character) in it
     # would forge lines there.
-    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+    if not wording.one_line(value):
         raise ma.ValidationError("must be one line, without control characters")
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models import Programme, User
 from tests.factories.accounts import UserFactory, as_caller
 from tests.factories.programmes import BASE, create
+from workflows.programmes import rows
 from workflows.sign_on.accounts import display_name
 
 FORGED = ["Ada\r\nBcc: everyone@example.com", "Ada\nYour session moved to 3am", "Ada\x0bLovelace", "Ada\u2028Admin",
@@ -52,3 +53,13 @@ def test_a_programme_name_of_more_than_one_line_is_refused_at_creation_and_chang
 def test_a_provider_s_name_claims_lose_their_line_breaks() -> None:
     assert display_name({"name": "Grace\r\nBcc: x@example.com"}, "g@example.com") == "Grace Bcc: x@example.com"
     assert display_name({"name": "\u2028Grace\u2029Hopper"}, "g@example.com") == "Grace Hopper"
+
+
+@pytest.mark.parametrize("name", FORGED)
+def test_a_name_given_in_an_invitation_is_refused_on_its_own_line(name: str) -> None:
+    """A name from a coordinator's list becomes the person's display name when they register without one."""
+    sayeh = "\u0633\u0627\u06cc\u200c\u0647"  # Persian, with a zero-width non-joiner
+    kept, errors = rows.read_list([{"email": "ada@example.com", "name": name, "role": "mentee"},
+                                   {"email": "sayeh@example.com", "name": sayeh, "role": "mentee"}])
+    assert [row.email for row in kept] == ["sayeh@example.com"]  # a zero-width non-joiner is part of a name
+    assert [(error.line, error.message) for error in errors] == [(1, "the name holds a control character")]

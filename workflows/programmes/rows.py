@@ -13,6 +13,7 @@ from marshmallow import ValidationError, validate
 
 from models import ParticipantRole
 from models.enrolment import CAPACITY, DEFAULT_CAPACITY, MAX_EMAIL, MAX_INVITEE_NAME
+from workflows import wording
 from workflows.errors import BusinessRuleViolation
 
 MAX_ROWS = 10_000  # rows of one upload or list
@@ -51,9 +52,9 @@ class InviteReport:
 
 
 def _clean_name(value: str) -> str:
-    """A person's name as given, trimmed; refused with control characters (a line break, a NUL)."""
+    """A person's name as given, trimmed; refused with control characters (a line break, a NUL, U+2028)."""
     name = value.strip()
-    if any(unicodedata.category(char).startswith("C") for char in name):
+    if not wording.one_line(name):
         raise ValueError("the name holds a control character")
     if len(name) > MAX_INVITEE_NAME:
         raise ValueError(f"the name is longer than {MAX_INVITEE_NAME} characters")
