@@ -9,11 +9,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.config import get_settings
 from models import Booking, BookingStatus, Notification, OutboxEvent
 from tests.api_calls import future, iso, request_booking
 from tests.concurrency import concurrently
@@ -167,6 +169,22 @@ def test_a_confirmed_account_holds_the_listing_s_cap_each_time_of_a_series_count
         "listing_id": str(own.id), "first_start": iso(future(days=4)), "every": 1, "count": 2}).status_code == 201
     assert request_booking(client, other, own.id, future(days=5))[0] == 409
     assert mentor.user.id != owner.user.id
+
+
+def test_the_service_wide_instant_cap_is_a_setting(client: FlaskClient, db: Session,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``MAX_INSTANT_BOOKINGS_PER_MENTOR`` sets the cap of every listing that sets none of its own."""
+    monkeypatch.setenv("MAX_INSTANT_BOOKINGS_PER_MENTOR", "2")
+    get_settings.cache_clear()
+    try:
+        listing = ListingFactory(instant_booking=True)
+        mentee = as_caller(UserFactory())
+        assert [request_booking(client, mentee, listing.id, future(days=day))[0] for day in (2, 3)] == [201, 201]
+        status, refused = request_booking(client, mentee, listing.id, future(days=4))
+        assert (status, refused["errors"]["rule"], refused["errors"]["limit"]) == (409, CAP_RULE, "2"), refused
+    finally:
+        monkeypatch.delenv("MAX_INSTANT_BOOKINGS_PER_MENTOR")
+        get_settings.cache_clear()
 
 
 def test_the_instant_cap_holds_under_concurrent_requests(seed: Session, committed: sessionmaker[Session]) -> None:
