@@ -35,7 +35,16 @@ def send_email(smtp_url: str, *, sender: str, to: str, subject: str, body: str, 
     # output); anything else as quoted-printable. RFC 5322 allows lines of 998 characters.
     plain = body.isascii() and all(len(line) <= MAX_7BIT_LINE for line in body.splitlines())
     message.set_content(body, cte="7bit" if plain else "quoted-printable")
+    calendars = [one for one in attachments if (one.maintype, one.subtype) == ("text", "calendar")]
     for attachment in attachments:
+        if calendars == [attachment]:
+            # One calendar object is the message's iMIP part, as calendar services send theirs: an alternative of
+            # the text, in the first part of the message (where Outlook looks for one), and a file beside it.
+            message.add_alternative(attachment.content, maintype="text", subtype="calendar",
+                                    params={"charset": "utf-8", **dict(attachment.params)})
+            message.add_attachment(attachment.content, maintype="application", subtype="ics",
+                                   filename=attachment.filename)
+            continue
         message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
                                filename=attachment.filename, params=dict(attachment.params))
     port = url.port or (465 if url.scheme == "smtps" else 25)

@@ -18,13 +18,14 @@ INVITATION_BATCHES_PER_TASK = 5
 
 @app.task(name="notifications.send_email", base=DbTask, bind=True, max_retries=None)
 def send_email(self: DbTask, notification_id: str) -> bool:
-    """Email one notification when ``SMTP_URL`` is set; a confirmation whose session is not made yet, again in a
-    second (``mail.SESSION_WAIT`` bounds how long; the beat sends it if this message is lost)."""
+    """Email one notification when ``SMTP_URL`` is set; one that waits (a confirmation whose session is not made yet,
+    a proposal of a publication under way), again in a moment (``mail.SESSION_WAIT`` and
+    ``together.PUBLICATION_WAIT`` bound how long; the beat sends it if this message is lost)."""
     try:
         with self.transaction() as db:
             return mail.deliver_email(db, uuid.UUID(notification_id))
-    except mail.SessionNotMade:
-        raise self.retry(countdown=1) from None
+    except mail.EmailWaits as waiting:
+        raise self.retry(countdown=waiting.countdown) from None
 
 
 @app.task(name=account_emails.SEND_TASK, base=DbTask, bind=True)

@@ -29,6 +29,7 @@ from workflows import history
 from workflows.bookings import series, series_requests
 from workflows.bookings.lifecycle import CalendarsStale
 from workflows.calendars import sync as calendar_sync
+from workflows.programmes import following
 
 blp = Blueprint("booking_series", __name__, url_prefix="/api/v1/booking-series",
                 description="A meeting every week or two, requested at once and answered once.")
@@ -131,7 +132,7 @@ class WithdrawSeries(MethodView):
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, data: dict[str, Any], series_id: uuid.UUID) -> Any:
         """Withdraw your series request before it is answered (mentee)."""
-        return series.withdraw(db_session(), current_actor(), series_id, reason=data.get("reason"))
+        return following.withdraw_series(db_session(), current_actor(), series_id, reason=data.get("reason"))
 
 
 @blp.route("/<uuid:series_id>/cancel")
@@ -144,5 +145,5 @@ class CancelSeries(MethodView):
     def post(self, data: dict[str, Any], series_id: uuid.UUID) -> Any:
         """Cancel this and all following: every meeting from `from` on (default: all still to come), each by the
         cancellation policy as if cancelled alone. A mentor gives a `reason`: that is how a series ends early."""
-        return series.cancel(db_session(), current_actor(), series_id, from_time=data.get("from_time"),
-                             reason=data.get("reason"))
+        return following.cancel_series(db_session(), current_actor(), series_id, from_time=data.get("from_time"),
+                                       reason=data.get("reason"))

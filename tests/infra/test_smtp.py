@@ -84,10 +84,16 @@ def test_without_smtp_nothing_is_owed(db: Session) -> None:
 
 
 def _invite(message: Message) -> Any:
-    parts = [part for part in message.walk() if part.get_filename() == "invite.ics"]
+    """The invite as calendar services send theirs: the iMIP part an alternative of the text, in the message's first
+    part (where Outlook looks for it), and the same object as a file beside it."""
+    first = message.get_payload()[0]
+    assert message.get_content_type() == "multipart/mixed" and first.get_content_type() == "multipart/alternative"
+    parts = [part for part in first.walk() if part.get_content_type() == "text/calendar"]
     assert len(parts) == 1, [part.get_content_type() for part in message.walk()]
-    assert parts[0].get_content_type() == "text/calendar"
     assert parts[0].get_param("method") == "REQUEST"
+    files = [part for part in message.walk() if part.get_filename() == "invite.ics"]
+    assert [part.get_content_type() for part in files] == ["application/ics"]
+    assert files[0].get_payload(decode=True) == parts[0].get_payload(decode=True)
     return Calendar.from_ical(parts[0].get_payload(decode=True))
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from icalendar import Calendar
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from infra.config import get_settings
 from infra.smtp import Attachment, send_email
 from models import Booking, BookingStatus, EmailStatus, Listing, MentorshipSession, Notification, User
 from outbox import enqueue_after_commit
+from workflows import wording
 from workflows.bookings import links
 from workflows.calendars.feeds import (
     add_links,
@@ -43,8 +45,21 @@ MAX_EMAIL_ATTEMPTS = 5
 SESSION_WAIT = timedelta(seconds=30)
 
 
-class SessionNotMade(Exception):
-    """A confirmation's meeting has no session yet: its email is sent again in a moment, untouched meanwhile."""
+class EmailWaits(Exception):
+    """The email waits for what another worker is still doing: it is sent again in ``countdown`` seconds, untouched
+    meanwhile."""
+
+    countdown = 1
+
+
+class SessionNotMade(EmailWaits):
+    """A confirmation's meeting has no session yet."""
+
+
+class PublicationUnderWay(EmailWaits):
+    """A pairing's proposal waits for the rest of its publication (``workflows.notifications.together``)."""
+
+    countdown = 5
 
 
 def invited_bookings(event_type: str, resource: Mapping[str, Any]) -> list[uuid.UUID]:
@@ -105,24 +120,47 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
         return False
     if _session_owed(db, notification, invited):
         raise SessionNotMade(str(notification.id))
+    if together.publication_under_way(db, notification):
+        raise PublicationUnderWay(str(notification.id))
     # A notice to the address the account had before (an email change): sent there, not to the new one.
     email = notification.data.get(EMAIL_TO) or email
-    (read,) = shown(db, [notification])  # in the zone and locale the reader has now
+    carried = [notification, *together.proposed_with(db, notification)]
+    read = shown(db, carried)  # in the zone and locale the reader has now
+    subject = read[0].title if len(read) == 1 else f"You are paired with {len(read)} mentees"  # a mentee has one
+    attachments = email_attachments(db, notification)
+    # Calendar apps act on one calendar object a message (its first part): a message of many sessions lists them,
+    # and each one's invitation or cancellation follows in a message of its own, which calendar apps act on.
+    apart = [one for one in attachments if one.subtype == "calendar"] if len(attachments) > 1 else []
     notification.email_attempts += 1
     try:
-        send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=read.title,
-                   body=email_body(read, settings.public_url) + action_lines(db, notification),
-                   message_id=str(notification.id),
-                   attachments=email_attachments(db, notification))
+        send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=subject,
+                   body="\n\n".join(email_body(one, settings.public_url) for one in read)
+                   + action_lines(db, notification), message_id=str(notification.id),
+                   attachments=[one for one in attachments if one not in apart])
+        for n, calendar in enumerate(apart, 1):
+            words = calendar_words(calendar, db.get_one(User, notification.user_id), subject)
+            send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=words[0], body=words[1],
+                       message_id=f"{notification.id}-{n}", attachments=[calendar])
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("notification.email_failed", notification_id=str(notification.id), error=str(exc),
                     attempts=notification.email_attempts)
         if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
             notification.email_status = EmailStatus.FAILED
         return False
-    notification.email_status = EmailStatus.SENT
-    log.info("notification.emailed", notification_id=str(notification.id))
+    for one in carried:
+        one.email_status = EmailStatus.SENT
+    log.info("notification.emailed", notification_id=str(notification.id), carried=len(carried) - 1)
     return True
+
+
+def calendar_words(calendar: Attachment, reader: User, about: str) -> tuple[str, str]:
+    """The subject and text of a message that carries one calendar object of a message about many sessions: what it
+    does, to which meeting, at what time in the reader's zone and locale."""
+    (event,) = Calendar.from_ical(calendar.content).walk("VEVENT")
+    cancelled = dict(calendar.params).get("method") == "CANCEL"
+    when = wording.when(event.decoded("DTSTART"), reader.timezone, reader.locale)
+    title = f"{'Cancelled' if cancelled else 'Invitation'}: {event.get('SUMMARY')}, {when}"
+    return title, f"{title}.\n\nThis message updates your calendar. The message “{about}” tells you more."
 
 
 def email_body(notification: Shown, public_url: str) -> str:

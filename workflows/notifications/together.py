@@ -6,25 +6,46 @@ cancelled (``cancelled_session_ids`` in its event; their own ``session.cancelled
 accepted: the pairing's ``pairing.activated`` tells the mentee, listing its times with each one's invitation; the
 series' own events (asked for, accepted, declined) are told by the pairing's (proposed, activated, ended).
 
-One ``.ics`` per session, attached to the one message: an iTIP object carries the events of one UID only, and a
-series' invitations are sent the same way (``workflows.notifications.mail``).
+One calendar object per session (an iTIP object carries the events of one UID only), each in a message of its own
+after the one that lists them when there are several: calendar apps act on the one calendar object of a message's
+first part (``workflows.notifications.mail``); a series' invitations are sent the same way.
+
+A publication of the matcher's drafts proposes its pairings one by one: a pairing's proposal is emailed once the
+publication is done (no draft left being proposed, every proposal told), with the reader's other proposals of that
+programme still owed, so a mentor given several mentees reads one email (the app keeps a notification per pairing).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from infra.smtp import Attachment
-from models import Booking, BookingStatus, MentorProfile, MentorshipSession, OutboxEvent, Pairing, User
+from models import (
+    Booking,
+    BookingStatus,
+    DraftStatus,
+    EmailStatus,
+    HandlerStatus,
+    MatchDraft,
+    MentorProfile,
+    MentorshipSession,
+    Notification,
+    OutboxEvent,
+    OutboxHandler,
+    Pairing,
+    User,
+)
 from workflows import wording
 from workflows.calendars.feeds import booking_invite, calendar_attachment, session_cancellation
+from workflows.clock import utcnow
 from workflows.events import EventType
+from workflows.inbox import NOTIFY_HANDLER
 from workflows.roles import Role
 
 # A series' events that its pairing's tell instead (the series is a pairing's from its request on).
@@ -34,6 +55,8 @@ TOLD_BY_PAIRING = frozenset({EventType.BOOKING_SERIES_REQUESTED, EventType.BOOKI
 CANCELLING = frozenset({EventType.PAIRING_PAUSED, EventType.PAIRING_ENDED, EventType.ENROLMENT_LEFT,
                         EventType.ENROLMENT_REMOVED})
 CANCELLED_KEY = "cancelled_session_ids"
+# How long a publication's proposal waits for the rest of the publication before it is emailed alone.
+PUBLICATION_WAIT = timedelta(minutes=10)
 PAIRING_LINKED = frozenset({"pairing", "goal"})
 
 
@@ -81,10 +104,10 @@ def sessions_word(db: Session, event_type: str, payload: Mapping[str, Any], role
     one, count = len(meetings) == 1, len(meetings)
     if event_type == EventType.PAIRING_ACTIVATED:
         head = "Its session is confirmed (its invitation is attached):" if one else \
-            f"Its {count} sessions are confirmed (their invitations are attached):"
+            f"Its {count} sessions are confirmed (an invitation for each follows on its own):"
     else:
         head = "The coming session is cancelled (its calendar cancellation is attached):" if one else \
-            f"The {count} coming sessions are cancelled (their calendar cancellations are attached):"
+            f"The {count} coming sessions are cancelled (a calendar cancellation for each follows on its own):"
     reader_is_mentor = role == Role.MENTOR or (role == Role.PARTICIPANT and payload.get("role") == Role.MENTOR)
     words: dict[str, Any] = {}
     lines = []
@@ -114,3 +137,39 @@ def attachments(db: Session, user_id: uuid.UUID, event_type: str, resource: Mapp
     kind = "cancel" if method == "CANCEL" else "invite"
     return [calendar_attachment(one, f"{kind}-{n}.ics" if len(found) > 1 else f"{kind}.ics", method)
             for n, one in enumerate(found, 1)]
+
+
+def _proposed_in(notification: Notification) -> str | None:
+    """The programme whose pairing a notification proposes (``None`` for any other notification)."""
+    if notification.type != EventType.PAIRING_PROPOSED:
+        return None
+    programme_id = notification.data.get("resource", {}).get("programme_id")
+    return str(programme_id) if programme_id else None
+
+
+def publication_under_way(db: Session, notification: Notification) -> bool:
+    """Whether a pairing's proposal should wait for the rest of a publication (not past ``PUBLICATION_WAIT``): drafts
+    of its programme are still being proposed, or proposals made are not told yet."""
+    programme_id = _proposed_in(notification)
+    if programme_id is None or notification.created_at <= utcnow() - PUBLICATION_WAIT:
+        return False
+    proposing = exists().where(MatchDraft.programme_id == uuid.UUID(programme_id),
+                               MatchDraft.status == DraftStatus.PUBLISHING)
+    untold = exists().where(OutboxHandler.event_id == OutboxEvent.id, OutboxHandler.handler == NOTIFY_HANDLER,
+                            OutboxHandler.status == HandlerStatus.PENDING,
+                            OutboxEvent.type == EventType.PAIRING_PROPOSED.value,
+                            OutboxEvent.payload["programme_id"].astext == programme_id)
+    return bool(db.scalar(select(proposing | untold)))
+
+
+def proposed_with(db: Session, notification: Notification) -> list[Notification]:
+    """The reader's other proposals of the same programme whose email is still owed (locked; those another worker
+    holds are left to it): one email tells them with this one."""
+    programme_id = _proposed_in(notification)
+    if programme_id is None:
+        return []
+    return list(db.scalars(select(Notification).where(
+        Notification.user_id == notification.user_id, Notification.id != notification.id,
+        Notification.type == EventType.PAIRING_PROPOSED.value, Notification.email_status == EmailStatus.PENDING,
+        Notification.data["resource"]["programme_id"].astext == programme_id)
+        .order_by(Notification.created_at, Notification.id).with_for_update(skip_locked=True)))
