@@ -1,7 +1,8 @@
 """The coordinators' pair form in Chromium, at desktop and phone size: a pairing made says so beside the form, the
-mentee list then marks the mentee paired (with whom) and offers them no more, and a pair across the programme's
-"never the same department" rule is refused with the rule, then made with a reason. Then the items a mentor writes on
-completing a session of a pairing wait on the pairing's page. axe on each state."""
+mentee list then marks the mentee paired (with whom) and offers them no more (nor a mentor who has not given their
+hours), and a pair across the programme's "never the same department" rule is refused with the rule, then made with
+a reason. Then the items a mentor writes on completing a session of a pairing wait on the pairing's page. axe on each
+state."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ def _cohort(web_server: Served, committed: sessionmaker[Session]) -> str:
         hours = {"windows": ALL_WEEK} if role == "mentor" else {}
         web_server.call("PUT", f"{url}/intake", person, {"answers": [
             {"question_id": questions[role]["id"], "value": department}], **hours})
+    # A mentor who joined and has not given their hours yet: offered, marked, not chosen.
+    web_server.call("POST", "/programmes/join", web_server.register("Annie Easley", "annie@example.com"),
+                    {"token": links["mentor"]})
     return url
 
 
@@ -63,6 +67,9 @@ def test_the_pair_form_says_what_it_did_marks_the_paired_and_asks_a_reason_to_cr
     sign_in(page, "katherine@example.com")
     page.goto(f"/#{url}")
     form = page.get_by_role("form", name="Pair a mentor and a mentee")
+    waiting = form.get_by_label("Mentor").locator("option", has_text="Annie Easley")
+    expect(waiting).to_have_text("Annie Easley (hours not given yet)")
+    expect(waiting).to_be_disabled()
     form.get_by_label("Mentor").select_option(label="Grace Hopper")
     form.get_by_label("Mentee").select_option(label="Lin Chen")
     form.get_by_role("button", name="Pair them").click()

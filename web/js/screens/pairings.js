@@ -125,19 +125,25 @@ function pairForm(base, people, paired, refresh) {
   const drawMentees = () => {
     const chosen = menteeSelect.value;
     const now = paired();
-    const mentees = people.filter((p) => p.role === 'mentee')
-      .sort((a, b) => Number(now.has(a.id)) - Number(now.has(b.id)));
-    replace(menteeSelect, ...mentees.map((p) => h('option', { value: p.id, disabled: now.has(p.id) },
-      now.has(p.id) ? `${p.display_name} (paired with ${now.get(p.id)})` : p.display_name)));
-    if (chosen && !now.has(chosen)) menteeSelect.value = chosen;
+    const waiting = (p) => now.has(p.id) || !p.intake_finished_at;
+    const mentees = people.filter((p) => p.role === 'mentee').sort((a, b) => Number(waiting(a)) - Number(waiting(b)));
+    replace(menteeSelect, ...mentees.map((p) => h('option', { value: p.id, disabled: waiting(p) },
+      now.has(p.id) ? `${p.display_name} (paired with ${now.get(p.id)})`
+        : p.intake_finished_at ? p.display_name : `${p.display_name} (intake not finished)`)));
+    if (chosen && !waiting(mentees.find((p) => p.id === chosen) || { id: chosen })) menteeSelect.value = chosen;
   };
   drawMentees();
+  const mentors = people.filter((p) => p.role === 'mentor')
+    .sort((a, b) => Number(!a.intake_finished_at) - Number(!b.intake_finished_at));
+  const mentorSelect = h('select', { id: 'pair-mentor', name: 'mentor', required: true },
+    mentors.map((p) => h('option', { value: p.id, disabled: !p.intake_finished_at },
+      p.intake_finished_at ? p.display_name : `${p.display_name} (hours not given yet)`)));
   const override = h('div', { class: 'stack', hidden: true });
   const form = h('form', { class: 'stack', 'aria-label': 'Pair a mentor and a mentee' },
-    field('Mentor', { tag: 'select', name: 'mentor', required: true },
-      people.filter((p) => p.role === 'mentor').map((p) => [p.id, p.display_name])),
+    h('div', { class: 'field' }, h('label', { for: mentorSelect.id }, 'Mentor'), mentorSelect),
     h('div', { class: 'field' }, h('label', { for: menteeSelect.id }, 'Mentee'), menteeSelect,
-      h('small', { class: 'hint' }, 'Mentees paired already are marked with their mentor: end that pairing to pair them again.')),
+      h('small', { class: 'hint' }, 'Mentees paired already are marked with their mentor: end that pairing to pair them '
+        + 'again. Those whose intake is not finished (a mentor’s hours not given) are paired once it is.')),
     h('button', { type: 'submit', class: 'primary' }, 'Pair them'), said.el, override);
   const allTheSame = (body) => {
     const reason = field('Why pair them all the same?', { tag: 'textarea', name: 'override_reason', rows: 2,

@@ -227,11 +227,19 @@ function completeForm(view) {
   return form;
 }
 
+/** An action item as a session outside programmes keeps it: its words, or {title, owner, due_on}. */
+function itemWords(item) {
+  if (typeof item === 'string') return item;
+  const whose = item.owner === 'mentor' ? ' (the mentor’s)' : '';
+  const due = item.due_on ? `, due ${new Date(`${item.due_on}T12:00:00`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })}` : '';
+  return `${item.title}${whose}${due}`;
+}
+
 function outcome(session) {
   return h('section', { 'aria-labelledby': 'out-h' }, h('h2', { id: 'out-h' }, 'Outcome'),
     session.notes ? h('p', {}, session.notes) : h('p', { class: 'muted' }, 'No notes.'),
     session.action_items && session.action_items.length
-      ? h('ul', {}, session.action_items.map((a) => h('li', {}, typeof a === 'string' ? a : JSON.stringify(a)))) : null);
+      ? h('ul', {}, session.action_items.map((a) => h('li', {}, itemWords(a)))) : null);
 }
 
 function reviewForm(view) {
