@@ -53,7 +53,7 @@ from models import (
 from models.mentors import Skill
 from workflows.errors import BusinessRuleViolation
 from workflows.matching.settings import Criterion, Kind, Settings
-from workflows.programmes.intake import FINISHED
+from workflows.programmes.lifecycle import FINISHED
 from workflows.programmes.pairings import LIVE
 from workflows.scheduling.hours import MINUTES_PER_DAY
 from workflows.scheduling.slots import free_starts_each

@@ -19,7 +19,7 @@ from models import Pairing, Programme, ProgrammeParticipant, Question
 from workflows.actors import Actor
 from workflows.errors import Conflict
 from workflows.matching.settings import Criterion, Settings
-from workflows.programmes import intake, pairings
+from workflows.programmes import pairings
 from workflows.programmes.lifecycle import actor_label, run_by
 
 HARD_RULE = "hard_rule"  # the ``rule`` a refusal names
@@ -62,10 +62,6 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
     programme, role = run_by(db, actor, programme_id, lock=True)
     mentor = _participant(db, programme.id, mentor_participant_id)
     mentee = _participant(db, programme.id, mentee_participant_id)
-    for person in (mentor, mentee):  # a mentor who cleared their hours since the intake reads as free at any time
-        if person is not None and person.intake_finished_at is not None and not intake.finished(db, person.id):
-            raise Conflict(f"this {person.role.value} has not finished their intake: no one pairs them yet",
-                           rule="intake")
     broken = broken_rules(db, programme, mentor, mentee) if mentor is not None and mentee is not None else []
     reason = (override_reason or "").strip() or None
     if broken and reason is None:

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import (
-    AvailabilityWindow,
     MentorProfile,
     ParticipantAvailability,
     ParticipantRole,
@@ -43,18 +42,10 @@ from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType
 from workflows.mentors import profiles
 from workflows.programmes.enrolment import finish
-from workflows.programmes.lifecycle import coordinators_of, participation, record_change, run_by
+from workflows.programmes.lifecycle import FINISHED, coordinators_of, participation, record_change, run_by
 from workflows.programmes.listings import mentor_profile
 
 MAX_WINDOWS = 21  # a participant's weekly windows: three a day
-# A mentor's weekly hours are their profile's windows: hours cleared after the intake (on their schedule page) would
-# read as free at any time, day and night, so a mentor without any is left out again until they give some.
-_HAS_HOURS = (select(AvailabilityWindow.id)
-              .join(MentorProfile, MentorProfile.id == AvailabilityWindow.mentor_profile_id)
-              .where(MentorProfile.user_id == ProgrammeParticipant.user_id).exists())
-# Who may be matched or paired: a participant whose intake is finished (a mentor's, with hours still given).
-FINISHED = and_(ProgrammeParticipant.intake_finished_at.is_not(None),
-                or_(ProgrammeParticipant.role != ParticipantRole.MENTOR, _HAS_HOURS))
 
 
 @dataclass(frozen=True, order=True)
@@ -259,11 +250,6 @@ def _confirm_hours(db: Session, actor: Actor, row: ProgrammeParticipant, chosen:
         profiles.update_mentor_profile(db, actor, profile.id, {"timezone": timezone})
     profiles.set_availability(db, actor, profile.id, [profiles.WindowSpec(w.weekday, w.start_minute, w.end_minute)
                                                       for w in chosen])
-
-
-def finished(db: Session, participant_id: uuid.UUID) -> bool:
-    """Whether a participant may be matched or paired now (:data:`FINISHED`)."""
-    return bool(db.scalar(select(ProgrammeParticipant.id).where(ProgrammeParticipant.id == participant_id, FINISHED)))
 
 
 def left_out(db: Session, actor: Actor, programme_id: uuid.UUID) -> LeftOut:

@@ -16,11 +16,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models import (
+    AvailabilityWindow,
+    MentorProfile,
+    ParticipantRole,
     ParticipantStatus,
     Programme,
     ProgrammeCoordinator,
@@ -40,6 +43,15 @@ from workflows.programme_payloads import ProgrammeChangePayload, ProgrammeCoordi
 from workflows.programmes.listings import put_away
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
+
+# Who may be matched or paired: a participant whose intake is finished (``workflows.programmes.intake``), a mentor's
+# with their weekly hours still given: a mentor profile's windows cleared after the intake (on the schedule page)
+# would read as free at any time, day and night, so such a mentor is left out again until they give some.
+_HAS_HOURS = (select(AvailabilityWindow.id)
+              .join(MentorProfile, MentorProfile.id == AvailabilityWindow.mentor_profile_id)
+              .where(MentorProfile.user_id == ProgrammeParticipant.user_id).exists())
+FINISHED = and_(ProgrammeParticipant.intake_finished_at.is_not(None),
+                or_(ProgrammeParticipant.role != ParticipantRole.MENTOR, _HAS_HOURS))
 
 
 class ProgrammeAction(StrEnum):

@@ -61,6 +61,7 @@ from workflows.events import EventType, record
 from workflows.inbox import told_together
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import PairingPayload
+from workflows.programmes import lifecycle
 from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, participation, run_by
 from workflows.programmes.listings import programme_listing
 from workflows.roles import Role
@@ -142,15 +143,15 @@ def first_time(db: Session, listing_id: uuid.UUID, mentee: ProgrammeParticipant,
 
 def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, role: ParticipantRole
             ) -> ProgrammeParticipant:
-    row = db.scalar(select(ProgrammeParticipant).where(ProgrammeParticipant.id == participant_id,
-                                                       ProgrammeParticipant.programme_id == programme_id)
-                    .with_for_update())
-    if row is None or row.status != ParticipantStatus.ACTIVE or row.role != role:
+    found = db.execute(select(ProgrammeParticipant, lifecycle.FINISHED).where(
+        ProgrammeParticipant.id == participant_id, ProgrammeParticipant.programme_id == programme_id)
+        .with_for_update(of=ProgrammeParticipant)).one_or_none()
+    if found is None or found[0].status != ParticipantStatus.ACTIVE or found[0].role != role:
         raise BusinessRuleViolation(f"no {role.value} of this programme takes part as {participant_id}",
                                     field=f"{role.value}_participant_id")
-    if row.intake_finished_at is None:  # a mentor's intake gives their hours: without, they read as free at any time
+    if not found[1]:  # a mentor's intake gives their hours: without, they read as free at any time
         raise Conflict(f"this {role.value} has not finished their intake: no one pairs them yet", rule="intake")
-    return row
+    return found[0]
 
 
 def first_day(programme: Programme) -> datetime | None:
