@@ -31,7 +31,7 @@ from workflows.errors import BusinessRuleViolation, Conflict, InvalidInput, NotF
 from workflows.events import EventType, record
 from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
-from workflows.scheduling.commitments import lock_mentor_schedule, mentee_is_busy
+from workflows.scheduling.commitments import lock_mentor_schedule, mentee_commitments
 from workflows.scheduling.hours import Hours, weekly_hours
 from workflows.scheduling.teams import assign_mentor
 
@@ -117,6 +117,29 @@ class _Asking:
                    now)
 
 
+@dataclass(frozen=True)
+class _MenteeTimes:
+    """What the mentee holds that a series' times must not meet, read once for all of them: their accepted bookings
+    and seats, and the times of this listing they asked for already."""
+
+    busy: list[tuple[datetime, datetime]]
+    asked: set[datetime]
+
+    @classmethod
+    def of(cls, db: Session, asking: _Asking, starts: Sequence[datetime]) -> _MenteeTimes:
+        if not starts:
+            return cls([], set())
+        mentee = asking.actor.user_id
+        busy = mentee_commitments(db, mentee, min(starts), max(starts) + asking.rules.duration)
+        asked = set(db.scalars(select(Booking.start_time).where(
+            Booking.mentee_user_id == mentee, Booking.listing_id == asking.listing.id,
+            Booking.start_time.in_(starts), Booking.status == BookingStatus.DRAFT)))
+        return cls(busy, asked)
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return any(begins < end and ends > start for begins, ends in self.busy)
+
+
 def _plan(db: Session, asking: _Asking, shape: Shape) -> list[Planned]:
     wanted = times(asking.zone, shape)
     dropped = set(shape.exclude)
@@ -124,13 +147,14 @@ def _plan(db: Session, asking: _Asking, shape: Shape) -> list[Planned]:
     unknown = (dropped | set(moves)) - set(wanted)
     if unknown:
         raise InvalidInput(f"{min(unknown).isoformat()} is not one of the series' times", field="exclude")
+    mine = _MenteeTimes.of(db, asking, [moves.get(start, start) for start in wanted if start not in dropped])
     planned: list[Planned] = []
     for start in wanted:
         if start in dropped:
             planned.append(Planned(start, start + asking.rules.duration, free=False, reason=DROPPED))
             continue
         asked = moves.get(start, start)
-        planned.append(_check(db, asking, asked, moved_from=start if asked != start else None))
+        planned.append(_check(db, asking, mine, asked, moved_from=start if asked != start else None))
     # The times asked for never meet one another, buffers included (a move could put one next to another).
     gap = timedelta(minutes=max(asking.rules.before, asking.rules.after))
     free = sorted((p for p in planned if p.free), key=lambda p: p.start)
@@ -141,7 +165,8 @@ def _plan(db: Session, asking: _Asking, shape: Shape) -> list[Planned]:
     return planned
 
 
-def _check(db: Session, asking: _Asking, start: datetime, *, moved_from: datetime | None) -> Planned:
+def _check(db: Session, asking: _Asking, mine: _MenteeTimes, start: datetime, *, moved_from: datetime | None
+           ) -> Planned:
     """One time, checked as a single request is; never raises for a time that is not free."""
     rules, end = asking.rules, start + asking.rules.duration
 
@@ -159,11 +184,9 @@ def _check(db: Session, asking: _Asking, start: datetime, *, moved_from: datetim
         return left_out(seen.message, seen.details.get("rule"))
     except BusinessRuleViolation as refusal:
         return left_out(refusal.message, refusal.details.get("rule"))
-    mentee = asking.actor.user_id
-    if mentee_is_busy(db, mentee, start, end):
+    if mine.overlaps(start, end):
         return left_out("you already have an accepted booking or a seat at that time", "mentee_busy")
-    if db.scalar(select(Booking.id).where(Booking.mentee_user_id == mentee, Booking.listing_id == asking.listing.id,
-                                          Booking.start_time == start, Booking.status == BookingStatus.DRAFT)):
+    if start in mine.asked:
         return left_out("you already asked for this time", "repeat")
     return Planned(start, end, free=True, moved_from=moved_from)
 

@@ -60,9 +60,11 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
     have no time in common; 400 for people not taking part in those roles, a programme not under way, or a first
     time before the programme's first day."""
     programme, role = run_by(db, actor, programme_id, lock=True)
-    mentor = _participant(db, programme.id, mentor_participant_id)
-    mentee = _participant(db, programme.id, mentee_participant_id)
-    broken = broken_rules(db, programme, mentor, mentee) if mentor is not None and mentee is not None else []
+    broken = []
+    if any(one.hard for one in Settings.of(programme.matching).criteria):  # the pair read only to weigh a rule
+        mentor = _participant(db, programme.id, mentor_participant_id)
+        mentee = _participant(db, programme.id, mentee_participant_id)
+        broken = broken_rules(db, programme, mentor, mentee) if mentor is not None and mentee is not None else []
     reason = (override_reason or "").strip() or None
     if broken and reason is None:
         raise Conflict(f"this pair breaks the programme's rules: {'; '.join(broken)}. Give a reason to pair them "

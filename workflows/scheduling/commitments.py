@@ -181,3 +181,13 @@ def mentee_is_busy(db: Session, mentee_user_id: uuid.UUID, start: datetime, end:
     found = db.scalar(_MENTEE_OVERLAP, {"mentee_user_id": mentee_user_id, "start": start, "end": end,
                                         "other_than": other_than or uuid.UUID(int=0)})
     return found is not None
+
+
+def mentee_commitments(db: Session, mentee_user_id: uuid.UUID, start: datetime, end: datetime
+                       ) -> list[tuple[datetime, datetime]]:
+    """The times of the mentee's accepted bookings and seats overlapping [start, end), in one read: what a series'
+    times are each checked against (:func:`mentee_is_busy` for one time)."""
+    return [(row.start_time, row.end_time) for row in db.execute(
+        select(Booking.start_time, Booking.end_time).where(
+            Booking.mentee_user_id == mentee_user_id, Booking.status == BookingStatus.ACCEPTED,
+            Booking.start_time < end, Booking.end_time > start))]
