@@ -1,4 +1,5 @@
-# `make run` and `make test` are all a new user needs; see README.md.
+# `make run` and `make test` are all a new user needs; see README.md. The packages are installed compiled (as the
+# Dockerfile's are): every process then starts without compiling them, whether or not it may write bytecode.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -14,7 +15,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --python $(BIN)/python
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --compile-bytecode --python $(BIN)/python
 	@touch $@
 
 # Migrate, then API, worker, beat and Flower in the foreground; embedded PostgreSQL
