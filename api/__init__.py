@@ -22,7 +22,7 @@ from api.common.docs import add_deprecation_headers
 from api.common.headers import init_security_headers
 from api.common.openapi import NamedQueryEnums, document_webhooks, service_version
 from api.cors import init_cors
-from api.database import UnitOfWorkFlask, init_database
+from api.database import UnitOfWorkFlask, init_database, use_session_factory
 from api.errors import ServiceApi, init_errors
 from api.live.slots import ProcessSlots
 from api.metrics import UNMATCHED_ROUTE, init_metrics, observe_request
@@ -134,6 +134,14 @@ def _register_blueprints(api: ServiceApi) -> None:
         api.register_blueprint(blueprint)
 
 
+def bind_sessions(app: Flask, session_factory: sessionmaker[Session]) -> None:
+    """Open the app's requests' sessions from ``session_factory``, whose commits publish the work and the live
+    events they owe."""
+    use_session_factory(app, session_factory)
+    celery_app: Celery = app.extensions["celery"]
+    install_publisher(session_factory, lambda: celery_app, live.publish_committed)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -159,7 +167,6 @@ def create_app(
         session_factory = make_session_factory(engine)
     if celery_app is None:
         celery_app = create_celery(settings, publisher=True)
-    install_publisher(session_factory, lambda: celery_app, live.publish_committed)
     app.extensions["celery"] = celery_app
     app.extensions["settings"] = settings
     app.extensions["sse_gate"] = ProcessSlots.for_settings(settings)
@@ -171,7 +178,8 @@ def create_app(
     app.before_request(_request_id)
     init_cors(app, settings)
     init_request_bodies(app, settings)
-    init_database(app, session_factory)
+    init_database(app)
+    bind_sessions(app, session_factory)
     init_rate_limits(app, settings)
     app.after_request(_echo_request_id)
     app.after_request(add_deprecation_headers)

@@ -36,12 +36,16 @@ class UnitOfWorkFlask(Flask):
         return response
 
 
-def init_database(app: Flask, factory: sessionmaker[Session]) -> None:
+def init_database(app: Flask) -> None:
     if not isinstance(app, UnitOfWorkFlask):
         raise TypeError("the API's unit of work needs a UnitOfWorkFlask app")
-    app.extensions[_EXTENSION] = factory
     # A view that raised, or a before_request hook that answered: nothing is committed.
     app.teardown_request(lambda _exc: _finish(commit=False))
+
+
+def use_session_factory(app: Flask, factory: sessionmaker[Session]) -> None:
+    """Where the app's requests open their session (``api.bind_sessions``)."""
+    app.extensions[_EXTENSION] = factory
 
 
 def db_session() -> Session:

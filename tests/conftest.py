@@ -31,6 +31,9 @@ RUN_ID = uuid.uuid4().hex[:10]
 SERVER_URL = os.environ.setdefault(
     "TEST_SERVER_DATABASE_URL", os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 TEST_DB_NAME = f"mentorship_test_{RUN_ID}"
+# The run's migrated database, which each test process's database is a copy of: built once by the first process to
+# need it (pytest-xdist's workers inherit its name from the first process), dropped by that first process at the end.
+TEMPLATE_DB_NAME = os.environ.setdefault("TEST_TEMPLATE_DB", f"mentorship_template_{RUN_ID}")
 
 # Everything this process and its worker subprocesses read from the environment
 # is pointed at this run's database and this run's Redis key prefix.
@@ -76,21 +79,45 @@ def _admin_engine() -> Engine:
     return create_engine(sqlalchemy_url(SERVER_URL), isolation_level="AUTOCOMMIT")
 
 
+def _template_database(admin: Engine) -> None:
+    """The run's migrated template, built by Alembic by whichever test process comes first (the others wait)."""
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": TEMPLATE_DB_NAME})
+        try:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": TEMPLATE_DB_NAME}).scalar() is None:
+                conn.execute(text(f'CREATE DATABASE "{TEMPLATE_DB_NAME}"'))
+                url = make_url(SERVER_URL).set(database=TEMPLATE_DB_NAME).render_as_string(hide_password=False)
+                command.upgrade(alembic_config(url), "head")
+            # A copy needs the template to itself: made under the lock, one process at a time.
+            conn.execute(text(f'CREATE DATABASE "{TEST_DB_NAME}" TEMPLATE "{TEMPLATE_DB_NAME}"'))
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": TEMPLATE_DB_NAME})
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """This run's database, created here, built by Alembic, dropped at the end."""
+    """This process's database: a copy of the run's migrated template, dropped at the end."""
     admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{TEST_DB_NAME}"'))
+    _template_database(admin)
     url = os.environ["DATABASE_URL"]
     try:
-        command.upgrade(alembic_config(url), "head")
         yield url
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)'))
         admin.dispose()
         shutil.rmtree(_METRICS_DIR, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The first process (xdist's controller, or the only one) drops the run's template once every test is done."""
+    if hasattr(session.config, "workerinput"):
+        return
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB_NAME}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -125,12 +152,23 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     session.close()
 
 
+# The app of each settings this process has run with, built once (building one takes 0.15 to 0.3 s, and most tests
+# call the API): each test binds it to its own sessions. Settings a test changes (``configure``) build another.
+_APPS: dict[int, tuple[object, Flask]] = {}
+
+
 @pytest.fixture
 def app(session_factory: sessionmaker[Session]) -> Flask:
-    from api import create_app
+    from api import bind_sessions, create_app
 
-    flask_app = create_app(get_settings(), session_factory=session_factory)
+    settings = get_settings()
+    kept = _APPS.get(id(settings))
+    if kept is not None and kept[0] is settings:
+        bind_sessions(kept[1], session_factory)
+        return kept[1]
+    flask_app = create_app(settings, session_factory=session_factory)
     flask_app.testing = True
+    _APPS[id(settings)] = (settings, flask_app)
     return flask_app
 
 
@@ -176,9 +214,30 @@ def _clean_redis_at_end(redis_client: redis.Redis) -> None:
     """Requesting the client registers its clean-up for every run."""
 
 
+# The tests that stop or kill Redis, PostgreSQL's connections or workers and measure how soon everything follows:
+# one after another on one test process (``xdist_group("recovery")``), never two at once, so one's restarts and
+# backlogs never slow the clock of another; they come first, being the longest.
+RECOVERY = frozenset({"test_redis_outages.py", "test_workflow_guarantees.py", "test_fanout.py",
+                      "test_webhook_fairness.py", "test_handler_batches.py", "test_sign_in_streams.py"})
+# The tests of the tooling around the service rather than the service: the whole `make run` stack and the README's
+# recipes, compose, devstack, the benchmark's smoke run, the generated client. Marked ``tooling`` (``-m tooling``
+# runs them alone, ``-m "not tooling"`` the rest) and run last.
+TOOLING = frozenset({"test_readme_recipes.py", "test_compose.py", "test_compose_commands.py", "test_devstack.py",
+                     "test_bench_smoke.py", "test_generated_client.py", "test_bare_components.py"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``-n 2 --dist loadgroup`` the end-to-end tests run one after another on one process
-    (they start servers and workers and measure recovery times), the rest on the other."""
     for item in items:
-        if "e2e" in item.path.parts:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+        if item.path.name in RECOVERY:
+            item.add_marker(pytest.mark.xdist_group("recovery"))
+        if item.path.name in TOOLING:
+            item.add_marker(pytest.mark.tooling)
+    items.sort(key=_turn)
+
+
+def _turn(item: pytest.Item) -> int:
+    """The recovery tests first, the tooling tests last, the rest between (their order kept)."""
+    if any(mark.args[:1] == ("recovery",) for mark in item.iter_markers("xdist_group")):
+        return 0
+    return 2 if item.get_closest_marker("tooling") else 1

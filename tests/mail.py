@@ -49,20 +49,30 @@ class Mailbox:
     inbox: Inbox
 
 
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """An SMTP server, and ``SMTP_URL`` pointing at it for this process (its settings are read again)."""
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Mailbox]:
+    """This test process's SMTP server: the long-lived worker (``a_worker``) mails to it from its start."""
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    before = os.environ.get("SMTP_URL")
-    os.environ["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    get_settings.cache_clear()
     try:
-        yield Mailbox(os.environ["SMTP_URL"], inbox)
+        yield Mailbox(f"smtp://127.0.0.1:{port}", inbox)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: Mailbox) -> Iterator[Mailbox]:
+    """This process's SMTP server, emptied for the test, and ``SMTP_URL`` pointing at it for this process (its
+    settings are read again) and the workers the test starts."""
+    smtp_server.inbox.messages.clear()
+    before = os.environ.get("SMTP_URL")
+    os.environ["SMTP_URL"] = smtp_server.url
+    get_settings.cache_clear()
+    try:
+        yield smtp_server
+    finally:
         if before is None:
             del os.environ["SMTP_URL"]
         else:

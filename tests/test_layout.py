@@ -170,3 +170,66 @@ def test_the_mirror_rule_sees_an_unmirrored_module(tmp_path: Path) -> None:
     (tmp_path / "tests" / "workflows" / "bookings" / "test_lifecycle.py").touch()
     (tmp_path / "tests" / "workflows" / "bookings" / "test_series_guarantees.py").touch()
     assert _unmirrored(tmp_path) == [str(Path("workflows/bookings/bundles.py"))]
+
+
+# ---- one domain map on every floor -------------------------------------------------------------------------------
+# The places that serve every domain rather than one, on whichever floor they stand, and why.
+KERNEL_PLACES = {
+    "common": "what every resource's routes and tests share: schemas, documented errors, the OpenAPI document",
+    "health": "liveness and readiness, which are no domain's",
+    "public": "the read-only pages and API visitors read without an account, across mentors and listings",
+    "webapp": "the browser app's files, served as they are",
+    "waiting": "what waits for someone, read across bookings, sessions and waitlists (workflows/waiting.py)",
+}
+# The floors whose first-level names are domains, and the files each keeps at its root (its own kernel), with why.
+FLOORS: dict[str, dict[str, str]] = {
+    "api": dict.fromkeys(("__init__.py", "cli.py", "cors.py", "database.py", "errors.py", "idempotency.py",
+                          "metrics.py", "ratelimit.py", "security.py", "ruff.toml"),
+                         "the app's own kernel: one concern of every request"),
+    "models": {"__init__.py": "every model, re-exported", "base.py": "the declarative base and its mixins",
+               "enums.py": "the statuses every domain's columns and payloads share",
+               "outbox.py": "the outbox's tables (the top-level outbox package's)",
+               "questions.py": "the question model listings and programmes share (workflows/questions.py)"},
+    "tests/api": {"__init__.py": "a package", "openapi_names.json": "the OpenAPI document's names, held by "
+                  "tests/api/common/test_openapi.py"},
+    "tests/workflows": {"__init__.py": "a package"},  # and the tests of the domain's kernel modules: see below
+    "web/js/screens": {},
+}
+
+
+def _misplaced(root: Path) -> list[str]:
+    """First-level names of the floors that are neither a domain of ``workflows/`` nor a kernel place, and root files
+    that are not the floor's own kernel (``tests/workflows`` may also hold ``test_<kernel module>.py``)."""
+    domains = {path.name for path in (root / "workflows").iterdir() if (path / "__init__.py").exists()}
+    kernel_modules = {path.stem for path in (root / "workflows").glob("*.py")}
+    found = []
+    for floor, files in FLOORS.items():
+        for path in sorted((root / floor).iterdir()):
+            if path.name == "__pycache__":
+                continue
+            if path.is_dir():
+                if path.name not in domains | set(KERNEL_PLACES):
+                    found.append(f"{floor}/{path.name}/")
+            elif path.name not in files and not (
+                    floor == "tests/workflows" and path.name.startswith("test_")
+                    and any(path.stem == f"test_{m}" or path.stem.startswith(f"test_{m}_") for m in kernel_modules)):
+                found.append(f"{floor}/{path.name}")
+    return found
+
+
+def test_every_floor_names_the_domains_of_the_workflows() -> None:
+    misplaced = _misplaced(TESTS.parent)
+    assert not misplaced, ("put these under a domain of workflows/ (or name a kernel place in KERNEL_PLACES, or a "
+                           "floor's root file in FLOORS, with its reason):\n" + "\n".join(misplaced))
+
+
+def test_the_domain_map_rule_sees_a_misplaced_package_and_file(tmp_path: Path) -> None:
+    for folder in ("workflows/bookings", "api/bookings", "api/booking_series", "api/common", "models", "tests/api",
+                   "tests/workflows/bookings", "web/js/screens/bookings"):
+        (tmp_path / folder).mkdir(parents=True)
+    for file in ("workflows/bookings/__init__.py", "workflows/clock.py", "api/errors.py", "api/helpers.py",
+                 "models/enums.py", "models/attendance.py", "tests/workflows/test_clock.py",
+                 "tests/workflows/test_slots.py", "web/js/screens/booking-link.js"):
+        (tmp_path / file).touch()
+    assert _misplaced(tmp_path) == ["api/booking_series/", "api/helpers.py", "models/attendance.py",
+                                    "tests/workflows/test_slots.py", "web/js/screens/booking-link.js"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from devstack.host import free_port, kill_group, stop_groups
 from models import Base
+from tests.mail import Mailbox
 
 BIN = Path(sys.executable).parent
 
@@ -116,9 +119,42 @@ def purge_queues() -> int:
     return purged
 
 
+# The environment as this run set it, before any test changed it: the long-lived worker's, whenever it starts.
+_RUN_ENV = dict(os.environ)
+
+
+def _worker_process(database_url: str, log_dir: Path, *, queues: str | None = None, concurrency: int = 2,
+                    env: dict[str, str] | None = None, include: str | None = None,
+                    base_env: dict[str, str] | None = None) -> WorkerProcess:
+    """``celery -A workers worker`` on this run's database and Redis prefix, once it says it is ready; its
+    environment this process's (``base_env`` otherwise) with ``env`` over it."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    log_path = log_dir / f"{name}.log"
+    command = [
+        str(BIN / "celery"), "-A", "workers", "worker", "-n", f"{name}@%h", "-l", "INFO",
+        "-c", str(concurrency), "--without-gossip", "--without-mingle",
+    ]
+    if queues:
+        command += ["-Q", queues]
+    if include:  # modules of the tests' own, e.g. declaring a handler
+        command += ["--include", include]
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**(os.environ if base_env is None else base_env), "DATABASE_URL": database_url, **(env or {})},
+            start_new_session=True,
+        )
+    worker = WorkerProcess(process, log_path, name)
+    worker.wait_ready()
+    return worker
+
+
 @pytest.fixture
 def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
-    """Start real worker processes on this run's database and Redis prefix; stopped after the test.
+    """Start real worker processes on this run's database and Redis prefix; stopped after the test: for a test that
+    kills, restarts or configures its workers (one that only needs "a worker" takes :func:`a_worker`).
 
     The run's queues are purged before the first worker starts and after the last one stops.
     """
@@ -129,27 +165,9 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
         *, queues: str | None = None, concurrency: int = 2, env: dict[str, str] | None = None,
         include: str | None = None,
     ) -> WorkerProcess:
-        name = f"test-{uuid.uuid4().hex[:8]}"
-        log_path = tmp_path / f"{name}.log"
-        command = [
-            str(BIN / "celery"), "-A", "workers", "worker", "-n", f"{name}@%h", "-l", "INFO",
-            "-c", str(concurrency), "--without-gossip", "--without-mingle",
-        ]
-        if queues:
-            command += ["-Q", queues]
-        if include:  # modules of the tests' own, e.g. declaring a handler
-            command += ["--include", include]
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(
-                command,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
-                start_new_session=True,
-            )
-        worker = WorkerProcess(process, log_path, name)
+        worker = _worker_process(database_url, tmp_path, queues=queues, concurrency=concurrency, env=env,
+                                 include=include)
         started.append(worker)
-        worker.wait_ready()
         return worker
 
     yield start
@@ -158,6 +176,102 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
     for worker in started:
         worker.kill()
     purge_queues()
+
+
+# Celery's queue of each kind of work, and what its Redis transport keeps beside them (under the run's prefix).
+_TRANSPORT_KEYS = ("unacked", "unacked_index")
+IDLE_TIMEOUT = 30.0
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_NIL = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass
+class SharedWorker:
+    """This test process's long-lived worker (every queue, two pool processes): it consumes only while a test that
+    asked for it runs. Between tests it consumes nothing, so a test without a worker finds its messages where it
+    left them; the ids in its log are kept, so a test whose worker works on an earlier test's ids fails."""
+
+    worker: WorkerProcess
+    celery: Celery
+    seen: set[str] = field(default_factory=set)
+    offset: int = 0
+
+    def consume(self, command: str = "add_consumer") -> None:
+        """Consume every queue (``add_consumer``), or none (``cancel_consumer``), once the worker says so."""
+        from infra.queues import QUEUES
+
+        destination = [f"{self.worker.name}@{socket.gethostname()}"]
+        for queue in QUEUES:
+            replies = getattr(self.celery.control, command)(queue, destination=destination, reply=True, timeout=10)
+            assert replies, f"the shared worker did not answer {command} {queue}:\n{self.worker.log()[-3000:]}"
+
+    def begin(self) -> None:
+        assert self.worker.process.poll() is None, f"the shared worker exited:\n{self.worker.log()[-3000:]}"
+        self.offset = len(self.worker.log())
+        self.consume()
+
+    def end(self, engine: Engine) -> None:
+        """Wait until the work the test caused is done (nothing queued, held or due), stop consuming, and check
+        that the test's log names no id an earlier test's did."""
+        wait_until_idle(engine, self.celery)
+        self.consume("cancel_consumer")
+        written = self.worker.log()[self.offset:]
+        ids = set(_UUID.findall(written)) - {_NIL}
+        earlier = sorted(ids & self.seen)
+        self.seen |= ids
+        assert not earlier, f"the shared worker worked on an earlier test's ids {earlier[:5]}:\n{written[-3000:]}"
+
+
+def wait_until_idle(engine: Engine, celery: Celery, timeout: float = IDLE_TIMEOUT) -> None:
+    """Until no message waits in the run's queues or is held by a worker, no handler is draining, and no handler row
+    is due: twice in a row, 50 ms apart."""
+    from infra.queues import QUEUES
+    from outbox import REGISTRY
+    from outbox.publisher import kick_key
+
+    with celery.connection_for_write() as connection:
+        client = connection.default_channel.client
+        prefix = celery.conf.broker_transport_options.get("global_keyprefix", "")
+        keys = [f"{prefix}{name}" for name in QUEUES]
+        held = [f"{prefix}{name}" for name in _TRANSPORT_KEYS] + [
+            f"{prefix}{kick_key(handler)}" for handler in REGISTRY.handler_names()]
+        deadline, quiet = time.monotonic() + timeout, 0
+        while quiet < 2:
+            queued = sum(client.llen(key) for key in keys) + client.exists(*held)
+            with engine.connect() as conn:
+                due = conn.execute(text(
+                    "SELECT count(*) FROM outbox_handlers WHERE status = 'pending' AND next_attempt_at <= now() "
+                    "AND (backoff_until IS NULL OR backoff_until <= now())")).scalar_one()
+            quiet = quiet + 1 if not queued and not due else 0
+            assert time.monotonic() < deadline, f"work still owed after {timeout} s: {queued} queued, {due} due"
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def _shared_worker(database_url: str, tmp_path_factory: pytest.TempPathFactory, smtp_server: Mailbox
+                   ) -> Iterator[SharedWorker]:
+    """The long-lived worker, mailing to this process's SMTP server (a test reads it through ``mailbox``)."""
+    from infra.celery_config import create_celery
+    from infra.config import get_settings
+
+    purge_queues()
+    worker = _worker_process(database_url, tmp_path_factory.mktemp("shared-worker"),
+                             env={"SMTP_URL": smtp_server.url}, base_env=_RUN_ENV)
+    shared = SharedWorker(worker, create_celery(get_settings()))
+    shared.consume("cancel_consumer")  # consuming only while a test asks
+    yield shared
+    worker.kill()
+    purge_queues()
+
+
+@pytest.fixture
+def a_worker(_shared_worker: SharedWorker, committed: sessionmaker[Session], engine: Engine
+             ) -> Iterator[WorkerProcess]:
+    """A real worker for a test that only needs "a worker" (every queue): this process's long-lived one, consuming
+    for this test alone; its work is done before the tables are emptied (:func:`committed`)."""
+    _shared_worker.begin()
+    yield _shared_worker.worker
+    _shared_worker.end(engine)
 
 
 @pytest.fixture

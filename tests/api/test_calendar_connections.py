@@ -92,9 +92,9 @@ def real_api(**changes: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-# The tests below commit, publish and serve the real app: with the end-to-end tests, one after another (a burst test
-# there counts the messages in the queues).
-@pytest.mark.xdist_group("e2e")
+# The tests below commit, publish and serve the real app, and bound how long a read waits: one after another with the
+# recovery tests (tests/conftest.py), never beside another that stops a server.
+@pytest.mark.xdist_group("recovery")
 def test_slow_connects_hold_no_connection_and_one_mentor_connects_once_at_a_time(seed: Session) -> None:
     # 30 connects of one mentor to a server slow to answer: one talks to it, the others answer 429 at once. 30
     # mentors connecting at once to it: each waits on the server holding no database connection, so another user's
@@ -129,7 +129,7 @@ def test_slow_connects_hold_no_connection_and_one_mentor_connects_once_at_a_time
         assert {r.json()["message"] for r in answers} == {"no calendar could be read at this address"}
 
 
-@pytest.mark.xdist_group("e2e")
+@pytest.mark.xdist_group("recovery")
 def test_an_accept_asks_the_workers_to_read_a_stale_calendar_once_and_waits_no_longer_than_its_bound(
         seed: Session, committed: sessionmaker[Session]) -> None:
     # No calendars worker runs here: the accepts wait their bound, reading the database, then decide on the last read.
@@ -169,7 +169,7 @@ def test_an_accept_asks_the_workers_to_read_a_stale_calendar_once_and_waits_no_l
         assert feed.requests == 1  # the setup's read alone: this process reads no calendar
 
 
-@pytest.mark.xdist_group("e2e")
+@pytest.mark.xdist_group("recovery")
 def test_calendar_changes_are_rate_limited_per_user_and_merge_into_the_sync_under_way(
         seed: Session, committed: sessionmaker[Session], configure: Callable[..., None]) -> None:
     configure(CALENDAR_RATE_LIMIT="5/minute")

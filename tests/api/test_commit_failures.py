@@ -131,7 +131,7 @@ def test_the_same_accept_commits_and_publishes_without_the_guard(
     assert published
 
 
-@pytest.mark.xdist_group("e2e")  # commits and publishes: one after another with the end-to-end tests
+@pytest.mark.xdist_group("recovery")  # a time bound: one after another with the recovery tests (tests/conftest.py)
 def test_a_request_waiting_too_long_for_a_lock_answers_503_with_retry_after_and_saves_nothing(
         seed: Session, committed: sessionmaker[Session]) -> None:
     # The API's own engine (DB_LOCK_TIMEOUT_MS): an accept behind a transaction holding the mentor's schedule lock

@@ -10,7 +10,7 @@ import dataclasses
 import json
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,15 +96,15 @@ def serving_web(committed: sessionmaker[Session], port: int = 0, **settings: Any
 
 
 @pytest.fixture
-def web_server(committed: sessionmaker[Session], start_worker: Callable[..., Any]) -> Iterator[Served]:
+def web_server(committed: sessionmaker[Session], a_worker: Any) -> Iterator[Served]:
     """The app over a real HTTP server, and a worker that turns accepted bookings into sessions."""
-    start_worker()
     with serving_web(committed) as served:
         yield served
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """One Chromium for the test process; each person of a test has a context of their own (:func:`new_page`)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,7 @@ POLLED_WITHIN_MS = 12000  # the page polls every 10 s
 
 
 @pytest.fixture
-def two_streams_each(committed: sessionmaker[Session], start_worker: Callable[..., Any]) -> Iterator[Served]:
-    start_worker()
+def two_streams_each(committed: sessionmaker[Session], a_worker: Any) -> Iterator[Served]:
     with serving_web(committed, sse_max_streams_per_user=2) as served:
         yield served
 
