@@ -92,37 +92,37 @@ def _echo_request_id(response: Response) -> Response:
 
 def _register_blueprints(api: ServiceApi) -> None:
     """Every route of the API, in the OpenAPI document's order."""
-    from api.admin import providers as _provider_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
-    from api.admin.routes import blp as admin_blp  # noqa: PLC0415
-    from api.auth import passwords  # noqa: F401, PLC0415 - its routes join the auth blueprint
-    from api.auth.routes import blp as auth_blp  # noqa: PLC0415
-    from api.auth.routes import me_blp  # noqa: PLC0415
-    from api.booking_links.routes import blp as booking_links_blp  # noqa: PLC0415
-    from api.booking_series.routes import blp as booking_series_blp  # noqa: PLC0415
+    from api.accounts import passwords  # noqa: F401, PLC0415 - its routes join the auth blueprint
+    from api.accounts.routes import blp as auth_blp  # noqa: PLC0415
+    from api.accounts.routes import me_blp  # noqa: PLC0415
+    from api.bookings.bundles import blp as bundles_blp  # noqa: PLC0415
+    from api.bookings.links import blp as booking_links_blp  # noqa: PLC0415
+    from api.bookings.reschedules import blp as reschedules_blp  # noqa: PLC0415
     from api.bookings.routes import blp as bookings_blp  # noqa: PLC0415
-    from api.bundles.routes import blp as bundles_blp  # noqa: PLC0415
-    from api.calendar_connections.routes import blp as calendar_connections_blp  # noqa: PLC0415
+    from api.bookings.series import blp as booking_series_blp  # noqa: PLC0415
+    from api.calendars.connections import blp as calendar_connections_blp  # noqa: PLC0415
     from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
-    from api.group_sessions.routes import blp as group_sessions_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
-    from api.listings.routes import blp as listings_blp  # noqa: PLC0415
     from api.live.routes import blp as live_blp  # noqa: PLC0415
+    from api.matching import routes as _matching_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.mentors.listings import blp as listings_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415
+    from api.mentors.teams import blp as teams_blp  # noqa: PLC0415
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
-    from api.programmes import exports as _export_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.operations.routes import blp as admin_blp  # noqa: PLC0415
     from api.programmes import goals as _goal_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import intake as _intake_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
-    from api.programmes import matching as _matching_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import pairings as _pairing_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
-    from api.programmes import reports as _report_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
     from api.programmes.routes import blp as programmes_blp  # noqa: PLC0415
     from api.public.routes import blp as public_blp  # noqa: PLC0415
-    from api.reschedules.routes import blp as reschedules_blp  # noqa: PLC0415
-    from api.reviews.routes import blp as reviews_blp  # noqa: PLC0415
+    from api.reports import exports as _export_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.reports import routes as _report_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.sessions.group import blp as group_sessions_blp  # noqa: PLC0415
+    from api.sessions.reviews import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
+    from api.sign_on import providers as _provider_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
     from api.sign_on.routes import blp as sign_on_blp  # noqa: PLC0415
-    from api.teams.routes import blp as teams_blp  # noqa: PLC0415
     from api.waiting.routes import blp as waiting_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 
 from api.security import issue_token
-from models.listings import slug_for
+from models.mentors.listings import slug_for
 
 _counter = itertools.count()
 # Far enough ahead that nothing expires or becomes "missed" during a run.

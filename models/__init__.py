@@ -1,14 +1,15 @@
 """SQLAlchemy 2 models: the database is the last line of defence."""
 
-from models.account_tokens import AccountToken
-from models.attendance import AttendanceDispute
-from models.audit import AdminAction, AuthEvent
+from models.accounts.account_tokens import AccountToken
+from models.accounts.audit import AdminAction, AuthEvent
+from models.accounts.tokens import RefreshToken, SignIn
+from models.accounts.users import User
 from models.base import Base
-from models.bookings import Booking
-from models.bundles import Bundle, BundlePurchase
+from models.bookings.bookings import Booking
+from models.bookings.bundles import Bundle, BundlePurchase
+from models.bookings.reschedules import RescheduleProposal
+from models.bookings.series import BookingSeries
 from models.calendars import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite
-from models.engagement import MentorStats, Notification, Review, ReviewEligibility
-from models.enrolment import ParticipantAvailability, ProgrammeInvitation, ProgrammeJoinLink, ProgrammeParticipant
 from models.enums import (
     AccountTokenPurpose,
     AuthEventKind,
@@ -38,24 +39,35 @@ from models.enums import (
     WaitlistStatus,
     WebhookMessageStatus,
 )
-from models.goals import ActionItem, PairingGoal, SessionGoal
-from models.listings import Listing
 from models.matching import MatchCandidate, MatchDraft, MatchRun
-from models.mentors import AvailabilityWindow, DateOverride, MentorProfile, Skill, TimeOff, mentor_profile_skills
+from models.mentors.listings import Listing
+from models.mentors.mentors import (
+    AvailabilityWindow,
+    DateOverride,
+    MentorProfile,
+    Skill,
+    TimeOff,
+    mentor_profile_skills,
+)
+from models.mentors.teams import ListingMember, TeamInvitation
 from models.outbox import IdempotencyKey, OutboxEvent, OutboxHandler
-from models.pairings import Pairing, PairingSurvey
-from models.programmes import Programme, ProgrammeCoordinator
+from models.programmes.enrolment import (
+    ParticipantAvailability,
+    ProgrammeInvitation,
+    ProgrammeJoinLink,
+    ProgrammeParticipant,
+)
+from models.programmes.goals import ActionItem, PairingGoal, SessionGoal
+from models.programmes.pairings import Pairing, PairingSurvey
+from models.programmes.programmes import Programme, ProgrammeCoordinator
 from models.questions import Question, QuestionKind
-from models.reminders import CalendarFeed, SessionReminder
 from models.reports import PairingTally, ProgrammeTally, ProgrammeWeek
-from models.reschedules import RescheduleProposal
-from models.series import BookingSeries
-from models.sessions import MentorshipSession
+from models.sessions.attendance import AttendanceDispute
+from models.sessions.engagement import MentorStats, Notification, Review, ReviewEligibility
+from models.sessions.reminders import CalendarFeed, SessionReminder
+from models.sessions.sessions import MentorshipSession
+from models.sessions.waitlists import WaitlistEntry
 from models.sign_on import IdentityProvider, ProviderDomain, ProviderEnrolment, SignOnAttempt, UserIdentity
-from models.teams import ListingMember, TeamInvitation
-from models.tokens import RefreshToken, SignIn
-from models.users import User
-from models.waitlists import WaitlistEntry
 from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [

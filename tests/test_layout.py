@@ -90,27 +90,35 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 UNMIRRORED = {
     "workflows/matching/scores.py": "the scores, reasons and overlaps: tests/workflows/matching/test_solver.py and "
                                     "test_cohort.py (against pair-by-pair counts and brute force)",
-    "workflows/matching/settings.py": "through the API: tests/api/test_matching.py (criteria, refusals)",
-    "workflows/matching/runs.py": "through the API and the matching worker: tests/api/test_matching.py, "
+    "workflows/matching/settings.py": "through the API: tests/api/matching/test_matching.py (criteria, refusals)",
+    "workflows/matching/runs.py": "through the API and the matching worker: tests/api/matching/test_matching.py, "
                                   "tests/workers/test_matching_worker.py",
-    "workflows/matching/drafts.py": "through the API: tests/api/test_matching.py (swap, pin, remove, publish)",
-    "workflows/matching/choice.py": "through the API: tests/api/test_matching.py (recommendations, concurrent asks)",
+    "workflows/matching/drafts.py": "through the API: tests/api/matching/test_matching.py (swap, pin, remove, publish)",
+    "workflows/matching/choice.py": "through the API: tests/api/matching/test_matching.py (recommendations, "
+                                    "concurrent asks)",
     "workflows/reports/dashboard.py": "with the summaries it reads: tests/workflows/reports/test_tallies.py (hand "
-                                      "counts, pairs at risk) and tests/api/test_programme_report.py (who reads it)",
-    "workflows/matching/explain.py": "through the API: tests/api/test_matching.py (why a pair was or was not made)",
+                                      "counts, pairs at risk) and tests/api/reports/test_programme_report.py (who "
+                                      "reads it)",
+    "workflows/matching/explain.py": "through the API: tests/api/matching/test_matching.py (why a pair was or was "
+                                     "not made)",
     "workflows/programmes/invitation_mail.py": "the hourly cap and the mails a real SMTP server receives: "
-                                               "tests/api/test_programme_enrolment.py",
-    "workflows/programmes/join_links.py": "through the API, a crowd at once too: tests/api/test_programme_enrolment.py",
-    "workflows/programmes/rows.py": "every refused row with its line: tests/api/test_programme_enrolment.py",
-    "workflows/programmes/intake.py": "through the API: tests/api/test_programme_intake.py",
-    "workflows/programmes/pairings.py": "through the API, two coordinators at once too: tests/api/test_pairings.py",
-    "workflows/programmes/listings.py": "a programme's listing, seen by its people only: tests/api/test_pairings.py",
-    "workflows/programmes/following.py": "a pairing follows its series' answers: tests/api/test_pairings.py and "
-                                         "tests/api/test_programme_edges.py",
-    "workflows/programmes/goals.py": "through the API, and who sees it: tests/api/test_pairing_goals.py",
+                                               "tests/api/programmes/test_programme_enrolment.py",
+    "workflows/programmes/join_links.py": "through the API, a crowd at once too: "
+                                          "tests/api/programmes/test_programme_enrolment.py",
+    "workflows/programmes/rows.py": "every refused row with its line: tests/api/programmes/test_programme_enrolment.py",
+    "workflows/programmes/intake.py": "through the API: tests/api/programmes/test_programme_intake.py",
+    "workflows/programmes/pairings.py": "through the API, two coordinators at once too: "
+                                        "tests/api/programmes/test_pairings.py",
+    "workflows/programmes/listings.py": "a programme's listing, seen by its people only: "
+                                        "tests/api/programmes/test_pairings.py",
+    "workflows/programmes/following.py": "a pairing follows its series' answers: "
+                                         "tests/api/programmes/test_pairings.py and "
+                                         "tests/api/programmes/test_programme_edges.py",
+    "workflows/programmes/goals.py": "through the API, and who sees it: tests/api/programmes/test_pairing_goals.py",
     "workflows/actors.py": "who acts: a dataclass every workflow test acts through",
     "workflows/clock.py": "the one source of now; every test of time passes it",
-    "workflows/errors.py": "the error table: each error's answer is tests/api/test_bad_input.py's and every route's",
+    "workflows/errors.py": "the error table: each error's answer is tests/api/common/test_bad_input.py's and every "
+                           "route's",
     "workflows/roles.py": "participation: the list tests of tests/api (as mentor, mentee, both) hold it",
     "workflows/payloads.py": "each payload's shape is held to the OpenAPI document by "
                              "tests/e2e/test_webhook_document.py",
@@ -120,22 +128,23 @@ UNMIRRORED = {
     "workflows/calendar_owed.py": "what a change owes a mentor's own calendar, written by the workers: "
                                   "tests/workflows/calendars/test_writes.py and tests/e2e/test_calendar_workers.py",
     "workflows/scheduling/viewer.py": "a slot's marks for its viewer are the slots route's: "
-                                      "tests/api/test_slot_marks.py",
-    "workflows/bookings/limits.py": "a mentee's turn is a request's: tests/api/test_request_limits.py",
+                                      "tests/api/scheduling/test_slot_marks.py",
+    "workflows/bookings/limits.py": "a mentee's turn is a request's: tests/api/common/test_request_limits.py",
     "workflows/notifications/together.py": "one message per person for a move of many sessions, as the mail reaches "
-                                           "them: tests/api/test_one_message_per_person.py",
-    "workflows/programmes/surveys.py": "a pairing's closing survey, once it ended: tests/api/test_pairings.py",
+                                           "them: tests/api/programmes/test_one_message_per_person.py",
+    "workflows/programmes/surveys.py": "a pairing's closing survey, once it ended: "
+                                       "tests/api/programmes/test_pairings.py",
     "workflows/matching/hand.py": "a coordinator's pairing by hand, its rules and its races: "
-                                  "tests/api/test_hand_pairings.py",
+                                  "tests/api/programmes/test_hand_pairings.py",
     "workflows/sessions/pairing_items.py": "what a session's completion writes and its field shows: "
-                                           "tests/api/test_session_action_items.py",
+                                           "tests/api/sessions/test_session_action_items.py",
     "workflows/bookings/requests.py": "a request and its answer together: tests/workflows/bookings/test_lifecycle.py",
     "workflows/bookings/series_requests.py": "a series' request and answer together: "
                                             "tests/workflows/bookings/test_series.py",
     "workflows/calendars/connections.py": "connecting talks to a calendar server and commits between: "
-                                          "tests/api/test_calendar_connections.py",
+                                          "tests/api/calendars/test_calendar_connections.py",
     "workflows/mentors/time_off.py": "time off as the rules read it: tests/workflows/scheduling/test_rules.py and "
-                                     "tests/api/test_scheduling_rules_api.py",
+                                     "tests/api/scheduling/test_scheduling_rules_api.py",
     **{f"workflows/webhooks/{stage}.py": "a stage of the sender: the delivery, fairness and endpoint tests of "
                                          "tests/workflows/webhooks/ hold them together"
        for stage in ("fanout", "leases", "messages", "outcomes", "retry", "sending")},
@@ -199,14 +208,17 @@ FLOORS: dict[str, dict[str, str]] = {
 
 def _misplaced(root: Path) -> list[str]:
     """First-level names of the floors that are neither a domain of ``workflows/`` nor a kernel place, and root files
-    that are not the floor's own kernel (``tests/workflows`` may also hold ``test_<kernel module>.py``)."""
+    that are neither named after a domain nor the floor's own kernel (``tests/workflows`` may also hold
+    ``test_<kernel module>.py``)."""
     domains = {path.name for path in (root / "workflows").iterdir() if (path / "__init__.py").exists()}
     kernel_modules = {path.stem for path in (root / "workflows").glob("*.py")}
     found = []
     for floor, files in FLOORS.items():
         for path in sorted((root / floor).iterdir()):
-            if path.name == "__pycache__":
+            if path.name == "__pycache__" or path.name.startswith("."):
                 continue
+            if path.stem in domains and path.suffix in (".py", ".js"):
+                continue  # a domain's one module on this floor, named after it
             if path.is_dir():
                 if path.name not in domains | set(KERNEL_PLACES):
                     found.append(f"{floor}/{path.name}/")
@@ -228,7 +240,7 @@ def test_the_domain_map_rule_sees_a_misplaced_package_and_file(tmp_path: Path) -
                    "tests/workflows/bookings", "web/js/screens/bookings"):
         (tmp_path / folder).mkdir(parents=True)
     for file in ("workflows/bookings/__init__.py", "workflows/clock.py", "api/errors.py", "api/helpers.py",
-                 "models/enums.py", "models/attendance.py", "tests/workflows/test_clock.py",
+                 "models/bookings.py", "models/enums.py", "models/attendance.py", "tests/workflows/test_clock.py",
                  "tests/workflows/test_slots.py", "web/js/screens/booking-link.js"):
         (tmp_path / file).touch()
     assert _misplaced(tmp_path) == ["api/booking_series/", "api/helpers.py", "models/attendance.py",

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.booking_series.schemas import SeriesSchema, series_views
 from api.bookings.schemas import BookingSchema
-from api.reviews.schemas import ReviewSchema
+from api.bookings.series_schemas import SeriesSchema, series_views
+from api.sessions.review_schemas import ReviewSchema
 from api.sessions.schemas import SessionSchema
 from models import Review
 from workflows import people as named

@@ -12,8 +12,8 @@ from marshmallow import fields, validate
 from api.bookings.schemas import BookingSchema
 from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, search_words, skill_name, timezone_name
 from api.sessions.schemas import SessionSchema
-from models.listings import MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK
-from models.mentors import MAX_EMBED_ORIGINS
+from models.mentors.listings import MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK
+from models.mentors.mentors import MAX_EMBED_ORIGINS
 from workflows.mentors.time_off import MAX_HOURS_PER_DAY, MAX_OVERRIDES, MAX_TIME_OFF
 
 # An https origin: a host name (or an IPv4 address) and an optional port, no path.

@@ -10,9 +10,9 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import audit, cookie
-from api.auth.routes import EXAMPLE_TOKEN, signed_in_body
-from api.auth.schemas import TokenSchema
+from api.accounts import audit, cookie
+from api.accounts.routes import EXAMPLE_TOKEN, signed_in_body
+from api.accounts.schemas import TokenSchema
 from api.common.docs import PUBLIC, documents_errors
 from api.common.schemas import PaginationArgs
 from api.database import db_session

@@ -6,10 +6,10 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from api.auth.schemas import NEW_PASSWORD_LENGTH
+from api.accounts.schemas import NEW_PASSWORD_LENGTH
 from api.common.schemas import OneLine, PaginationArgs, Text, locale_tag, page_of, timezone_name
 from models import InvitationStatus, ParticipantRole, ParticipantStatus
-from models.enrolment import CAPACITY, JOIN_LINK_USES, MAX_EMAIL, MAX_INVITEE_NAME
+from models.programmes.enrolment import CAPACITY, JOIN_LINK_USES, MAX_EMAIL, MAX_INVITEE_NAME
 from workflows.programmes.rows import MAX_ROWS
 
 

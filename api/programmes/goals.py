@@ -16,7 +16,7 @@ from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
 from models import CancelCause, CancelledBy, GoalStatus
-from models.goals import MAX_ITEM, MAX_MILESTONES, MAX_TITLE
+from models.programmes.goals import MAX_ITEM, MAX_MILESTONES, MAX_TITLE
 from workflows.programmes import goals
 from workflows.roles import Role
 

@@ -14,7 +14,7 @@ from api.bookings.schemas import AnsweredSchema, AnswerSchema
 from api.common.docs import documents_errors
 from api.common.schemas import timezone_name
 from api.database import db_session
-from api.listings.schemas import EXAMPLE_QUESTIONS, QuestionInputSchema, QuestionListSchema
+from api.mentors.listing_schemas import EXAMPLE_QUESTIONS, QuestionInputSchema, QuestionListSchema
 from api.programmes.routes import blp
 from api.security import current_actor
 from models import ParticipantRole

@@ -15,8 +15,8 @@ from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
 from models import PairingStatus
-from models.pairings import MAX_OVERRIDE_REASON, MAX_SURVEY_TEXT
-from models.programmes import CADENCE_WEEKS, SESSION_COUNT
+from models.programmes.pairings import MAX_OVERRIDE_REASON, MAX_SURVEY_TEXT
+from models.programmes.programmes import CADENCE_WEEKS, SESSION_COUNT
 from workflows.matching import hand
 from workflows.programmes import pairings, surveys
 from workflows.programmes.pairings import MAX_REASON

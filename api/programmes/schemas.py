@@ -7,7 +7,14 @@ from marshmallow import fields, validate
 
 from api.common.schemas import OneLine, PaginationArgs, Text, page_of
 from models import ProgrammeStatus
-from models.programmes import CADENCE_WEEKS, MAX_COORDINATORS, MAX_DESCRIPTION, MAX_NAME, SESSION_COUNT, SESSION_MINUTES
+from models.programmes.programmes import (
+    CADENCE_WEEKS,
+    MAX_COORDINATORS,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    SESSION_COUNT,
+    SESSION_MINUTES,
+)
 
 EXAMPLE_PROGRAMME: dict[str, Any] = {
     "id": "5a0c9e1b-7d3f-4e2a-9b8c-1d2e3f4a5b6c", "name": "Spring 2031 engineering cohort",

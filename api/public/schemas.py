@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from api.common.schemas import page_of
-from api.listings.schemas import SlotsArgs
+from api.mentors.listing_schemas import SlotsArgs
 
 # A visitor reads at most a month of times at once (a signed-in viewer 62 days): the page shows a week.
 MAX_PUBLIC_RANGE = timedelta(days=31)

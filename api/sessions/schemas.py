@@ -21,8 +21,8 @@ from api.database import db_session
 from api.security import current_actor
 from infra.config import Settings, get_settings
 from models import CancelCause, CancelledBy, ListingKind, MentorshipSession, SessionStatus, WaitlistStatus
-from models.attendance import MAX_DISPUTE_TEXT
-from models.goals import MAX_ITEM
+from models.programmes.goals import MAX_ITEM
+from models.sessions.attendance import MAX_DISPUTE_TEXT
 from workflows.people import NamedSession, name_sessions
 from workflows.roles import Role
 from workflows.sessions.lifecycle import meeting_url

@@ -21,9 +21,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from werkzeug.wrappers import Response as Redirect
 
-from api.auth import audit, cookie
-from api.auth.routes import client_info, token_body
-from api.auth.schemas import TokenSchema
+from api.accounts import audit, cookie
+from api.accounts.routes import client_info, token_body
+from api.accounts.schemas import TokenSchema
 from api.common.docs import PUBLIC, documents_errors
 from api.database import commit_now, db_session, end_transaction
 from api.ratelimit import limit_sign_on_steps, throttled_sign_in

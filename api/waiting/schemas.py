@@ -5,8 +5,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
+from api.bookings.reschedule_schemas import EXAMPLE_PROPOSAL, ProposalSchema
 from api.common.schemas import PersonSchema
-from api.reschedules.schemas import EXAMPLE_PROPOSAL, ProposalSchema
 from models import WaitlistStatus
 from workflows.waiting import Move, Place, Waiting
 

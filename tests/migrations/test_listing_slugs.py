@@ -10,7 +10,7 @@ import uuid
 from alembic import command
 from sqlalchemy import text
 
-from models.listings import SLUG_PATTERN
+from models.mentors.listings import SLUG_PATTERN
 from tests.conftest import alembic_config
 from tests.database import scratch_database
 

@@ -1,5 +1,5 @@
 """A booking's or session's history (``workflows/history.py``), called directly: the part each event's actor took,
-never their id. Who may read a history is the API tests' (``tests/api/test_history.py``)."""
+never their id. Who may read a history is the API tests' (``tests/api/common/test_history.py``)."""
 
 from __future__ import annotations
 

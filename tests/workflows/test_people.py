@@ -1,7 +1,7 @@
 """Bookings and sessions as responses show them (``workflows/people.py``), called directly: each booking with
 its session and its people's names, and a group session's participants, its mentor's to see. That no response of a
-journey shows another mentee or an email is the API tests' (``tests/api/test_people.py``,
-``tests/api/test_mentee_privacy.py``)."""
+journey shows another mentee or an email is the API tests' (``tests/api/accounts/test_people.py``,
+``tests/api/mentors/test_mentee_privacy.py``)."""
 
 from __future__ import annotations
 

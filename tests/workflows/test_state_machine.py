@@ -34,7 +34,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from models.bookings import ACCEPTED_OVERLAP, GROUP_SEAT
+from models.bookings.bookings import ACCEPTED_OVERLAP, GROUP_SEAT
 from tests.factories.accounts import UserFactory
 from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory

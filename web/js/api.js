@@ -1,5 +1,5 @@
 // The public REST API under /api/v1. The access token lives in this page's memory only; the refresh
-// token in an HttpOnly cookie that no script can read, sent only to /auth/refresh (api/auth/cookie.py).
+// token in an HttpOnly cookie that no script can read, sent only to /auth/refresh (api/accounts/cookie.py).
 // A reload or a new tab signs in again from that cookie. Tabs renew one at a time (a Web Lock), so no
 // tab sends a refresh token another tab has just spent, which would end the sign-in.
 const BASE = '/api/v1';

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AdminAction, AuthEvent, AuthEventKind
-from models.audit import MAX_DETAIL, MAX_REASON
+from models.accounts.audit import MAX_DETAIL, MAX_REASON
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.pagination import Page, paginate

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from infra.smtp import send_email
 from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, Notification, User, UserIdentity
-from models.users import UNIQUE_EMAIL
+from models.accounts.users import UNIQUE_EMAIL
 from outbox import enqueue_after_commit
 from workflows import inbox
 from workflows.accounts import enforcement, sign_ins

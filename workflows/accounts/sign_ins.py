@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import MentorProfile, RefreshToken, SignIn, User
-from models.tokens import MAX_IP_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH
+from models.accounts.tokens import MAX_IP_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import Forbidden, NotFound, Unauthenticated

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from infra.config import get_settings
 from infra.environment import PasswordHashProfile
 from models import AccountToken, AccountTokenPurpose, FeedRevocation, User
-from models.users import UNIQUE_EMAIL
+from models.accounts.users import UNIQUE_EMAIL
 from workflows import inbox
 from workflows.accounts import enforcement, sign_ins
 from workflows.actors import Actor

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import Booking, BookingStatus, CreditStatus, ProposalStatus, RescheduleProposal
-from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
-from models.listings import MAX_DURATION_MINUTES
+from models.bookings.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
+from models.mentors.listings import MAX_DURATION_MINUTES
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.bookings.bundles import release_credit

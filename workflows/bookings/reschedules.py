@@ -39,8 +39,8 @@ from models import (
     RescheduleProposal,
     SessionStatus,
 )
-from models.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
-from models.reschedules import MAX_PROPOSED_TIMES, ONE_OPEN_PROPOSAL, REQUEST
+from models.bookings.bookings import ACCEPTED_OVERLAP, MENTEE_OVERLAP
+from models.bookings.reschedules import MAX_PROPOSED_TIMES, ONE_OPEN_PROPOSAL, REQUEST
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.bookings.lifecycle import (

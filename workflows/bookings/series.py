@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from models import Booking, BookingSeries, BookingStatus
 from models.enums import CancelCause, CancelledBy, SeriesStatus, SessionStatus
-from models.listings import MAX_BUFFER_MINUTES
-from models.sessions import MentorshipSession
+from models.mentors.listings import MAX_BUFFER_MINUTES
+from models.sessions.sessions import MentorshipSession
 from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import limits as request_limits

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingSeries, BookingStatus, BundlePurchase, CreditStatus, Listing
+from models.bookings.series import MAX_OCCURRENCES
 from models.enums import SeriesStatus
-from models.series import MAX_OCCURRENCES
 from workflows import questions
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits

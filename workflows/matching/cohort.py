@@ -50,7 +50,7 @@ from models import (
     User,
     mentor_profile_skills,
 )
-from models.mentors import Skill
+from models.mentors.mentors import Skill
 from workflows.errors import BusinessRuleViolation
 from workflows.matching.settings import Criterion, Kind, Settings
 from workflows.programmes.lifecycle import FINISHED

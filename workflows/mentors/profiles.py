@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
-from models.mentors import ONE_PROFILE_PER_USER
+from models.mentors.mentors import ONE_PROFILE_PER_USER
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.events import EventType, record

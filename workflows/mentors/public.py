@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Listing, ListingKind, MentorProfile
-from models.listings import SLUG_PATTERN
+from models.mentors.listings import SLUG_PATTERN
 from workflows.errors import NotFound
 from workflows.mentors import profiles
 from workflows.pagination import Page

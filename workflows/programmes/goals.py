@@ -36,7 +36,7 @@ from models import (
     Programme,
     SessionGoal,
 )
-from models.goals import MAX_GOALS, MAX_ITEM, MAX_MILESTONES, MAX_OPEN_ITEMS, MAX_TITLE
+from models.programmes.goals import MAX_GOALS, MAX_ITEM, MAX_MILESTONES, MAX_OPEN_ITEMS, MAX_TITLE
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, NotFound

@@ -31,7 +31,7 @@ from models import (
     ProgrammeParticipant,
     User,
 )
-from models.enrolment import PENDING_INVITATION
+from models.programmes.enrolment import PENDING_INVITATION
 from outbox import enqueue_after_commit
 from workflows.accounts.users import register_user
 from workflows.actors import Actor

@@ -17,7 +17,7 @@ from models import (
     ProgrammeJoinLink,
     ProgrammeParticipant,
 )
-from models.enrolment import DEFAULT_CAPACITY
+from models.programmes.enrolment import DEFAULT_CAPACITY
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound

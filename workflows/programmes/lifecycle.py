@@ -31,7 +31,7 @@ from models import (
     ProgrammeStatus,
     User,
 )
-from models.programmes import MAX_COORDINATORS
+from models.programmes.programmes import MAX_COORDINATORS
 from outbox import enqueue_after_commit
 from workflows.accounts import audit
 from workflows.actors import Actor

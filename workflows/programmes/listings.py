@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Listing, ListingKind, MentorProfile, Programme, User
-from models.listings import MAX_DAYS_AHEAD
+from models.mentors.listings import MAX_DAYS_AHEAD
 from workflows.skills import ensure_skills
 
 SKILL = "mentoring"

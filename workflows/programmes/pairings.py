@@ -51,7 +51,7 @@ from models import (
     SeriesStatus,
     User,
 )
-from models.pairings import ONE_LIVE_PAIRING
+from models.programmes.pairings import ONE_LIVE_PAIRING
 from workflows.actors import Actor
 from workflows.bookings import series as series_flow
 from workflows.bookings import series_requests

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError, validate
 
 from models import ParticipantRole
-from models.enrolment import CAPACITY, DEFAULT_CAPACITY, MAX_EMAIL, MAX_INVITEE_NAME
+from models.programmes.enrolment import CAPACITY, DEFAULT_CAPACITY, MAX_EMAIL, MAX_INVITEE_NAME
 from workflows import wording
 from workflows.errors import BusinessRuleViolation
 

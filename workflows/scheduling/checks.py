@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from infra.sql import statuses
 from models import BookingStatus, ListingKind, SessionStatus
-from models.listings import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
+from models.mentors.listings import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from workflows.errors import Conflict
 from workflows.scheduling.hours import Hours, fits_hours
 from workflows.scheduling.rules import ListingRules, Rule, in_minutes, local_day, refused

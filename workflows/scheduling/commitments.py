@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models import Booking, BookingStatus, BusyInterval, MentorProfile, MentorshipSession, SessionStatus
-from models.listings import MAX_BUFFER_MINUTES
+from models.mentors.listings import MAX_BUFFER_MINUTES
 
 LIVE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 # An open interval of instants: (lower, upper), both excluded.

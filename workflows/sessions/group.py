@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Booking, Listing, ListingKind, MentorshipSession, SessionStatus
-from models.sessions import LIVE_OVERLAP
+from models.sessions.sessions import LIVE_OVERLAP
 from workflows.actors import Actor
 from workflows.bookings import limits as request_limits
 from workflows.bookings.lifecycle import GROUP_SCHEDULED, settle_clashes

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import ActionItem, MentorProfile, MentorshipSession, Pairing
-from models.goals import MAX_ITEM, MAX_OPEN_ITEMS
+from models.programmes.goals import MAX_ITEM, MAX_OPEN_ITEMS
 from workflows.errors import BusinessRuleViolation
 from workflows.roles import Role
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models import MentorProfile, OutboxEvent, Review, ReviewEligibility, User
-from models.engagement import ONE_REVIEW_PER_SESSION
+from models.sessions.engagement import ONE_REVIEW_PER_SESSION
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import Forbidden, NotFound, add_or_conflict

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingStatus, CreditStatus, Listing, MentorshipSession, SessionStatus
-from models.bookings import GROUP_SEAT, MENTEE_OVERLAP
+from models.bookings.bookings import GROUP_SEAT, MENTEE_OVERLAP
 from workflows import calendar_owed as owed
 from workflows.actors import Actor
 from workflows.bookings.bundles import reserve_credit

@@ -31,8 +31,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from models import FeedRevocation, IdentityProvider, ProviderDomain, SignIn, SignOnAttempt, User, UserIdentity
+from models.accounts.users import UNIQUE_EMAIL
 from models.sign_on import MAX_DISPLAY_NAME
-from models.users import UNIQUE_EMAIL
 from workflows import inbox
 from workflows.accounts import emails as account_emails
 from workflows.accounts import enforcement, refresh_tokens, sign_ins

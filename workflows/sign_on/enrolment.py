@@ -28,7 +28,7 @@ from models import (
     ProviderEnrolment,
     User,
 )
-from models.enrolment import DEFAULT_CAPACITY
+from models.programmes.enrolment import DEFAULT_CAPACITY
 from workflows.actors import Actor
 from workflows.errors import DomainError
 from workflows.programmes import enrolment

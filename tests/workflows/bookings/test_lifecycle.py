@@ -24,7 +24,7 @@ from models import (
     MentorshipSession,
     User,
 )
-from models.listings import Listing
+from models.mentors.listings import Listing
 from tests.database import counting, events_of, refused
 from tests.domain_calls import request
 from tests.factories.accounts import UserFactory, actor_of

@@ -26,8 +26,8 @@ from models import (
     ProposalStatus,
     SessionStatus,
 )
-from models.listings import Listing
-from models.users import User
+from models.accounts.users import User
+from models.mentors.listings import Listing
 from tests.database import notifications_read, refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.mentors import ListingFactory

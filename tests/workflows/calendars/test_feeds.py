@@ -1,6 +1,6 @@
 """Calendars (``workflows/calendars/feeds.py``), called directly: one working feed token per user, which sessions a feed
 holds, and the invite of a booking whose session does not exist yet. What the feed looks like to a calendar
-client is the API tests' (``tests/api/test_calendars.py``)."""
+client is the API tests' (``tests/api/calendars/test_calendars.py``)."""
 
 from __future__ import annotations
 

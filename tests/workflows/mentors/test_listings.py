@@ -1,6 +1,6 @@
 """Listings (``workflows/mentors/listings.py``), called directly: who may offer and change one, the rule of capacities,
 and who learns where a listing's sessions meet. Searching by free slot is the API tests'
-(``tests/api/test_discovery.py``)."""
+(``tests/api/mentors/test_discovery.py``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """What visitors see (``workflows/mentors/public.py``): public mentors only, their active listings, and the times a
-visitor could book, as anyone sees them. The routes and pages over it are ``tests/api/test_public_pages.py``'s."""
+visitor could book, as anyone sees them. The routes and pages over it are
+``tests/api/public/test_public_pages.py``'s."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from models import Listing, ListingKind
-from models.listings import slug_for
+from models.mentors.listings import slug_for
 from tests.database import refused
 from tests.factories.mentors import ListingFactory, MentorProfileFactory
 from tests.factories.sessions import GroupSessionFactory

@@ -24,7 +24,7 @@ from models import (
     OutboxEvent,
     TimeOff,
 )
-from models.users import User
+from models.accounts.users import User
 from tests import domain_calls
 from tests.database import notifications_read, refused
 from tests.domain_calls import accept

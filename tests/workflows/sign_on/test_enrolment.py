@@ -21,7 +21,7 @@ from models import (
     ProviderEnrolment,
     User,
 )
-from models.enrolment import DEFAULT_CAPACITY
+from models.programmes.enrolment import DEFAULT_CAPACITY
 from tests.database import payloads_of
 from tests.factories.accounts import UserFactory, as_caller
 from tests.factories.oidc_provider import Provider

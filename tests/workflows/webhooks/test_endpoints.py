@@ -1,6 +1,7 @@
 """Webhook endpoints as their owners manage them (``workflows/webhooks/endpoints.py``), called directly: the event
 types one subscribes to, the cap per user, and the per-minute limit of tests with the wait it names. Ownership,
-re-enabling and manual retries through the routes are the API tests' (``tests/api/test_webhook_endpoints.py``)."""
+re-enabling and manual retries through the routes are the API tests'
+(``tests/api/webhooks/test_webhook_endpoints.py``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Accounts' routes: registration, sign-in, tokens, passwords, the caller's own account."""

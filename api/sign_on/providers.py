@@ -1,0 +1,128 @@
+"""Administrators: the organisations' OpenID providers people sign in with (``workflows.sign_on.providers``). Every
+change is in the admin trail, and adding, changing, disabling or enabling one in the audit log of sign-ins."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+
+from api.accounts import audit
+from api.common.docs import documents_errors
+from api.database import db_session
+from api.operations.routes import blp
+from api.operations.schemas import AdminReasonSchema
+from api.security import current_actor
+from api.sign_on.schemas import (
+    EXAMPLE_PROVIDER,
+    DisabledProviderSchema,
+    ProviderInputSchema,
+    ProviderListSchema,
+    ProviderPatchSchema,
+    ProviderSchema,
+)
+from infra.config import get_settings
+from models import AuthEvent, AuthEventKind, IdentityProvider, ParticipantRole
+from workflows.accounts import audit as auth_events
+from workflows.sign_on import flow
+from workflows.sign_on import providers as sign_on
+from workflows.sign_on.providers import Rule
+
+EXAMPLE_INPUT = {key: EXAMPLE_PROVIDER[key] for key in ("display_name", "issuer", "client_id", "domains",
+                                                       "enrolments", "private_network", "password_sign_in_off",
+                                                       "session_hours")} | {"client_secret": "s3cr3t-from-the-provider"}
+
+
+def _view(provider: IdentityProvider, refusals: dict[uuid.UUID, AuthEvent] | None = None) -> dict[str, Any]:
+    db = db_session()
+    fields = ("id", "display_name", "issuer", "client_id", "private_network", "password_sign_in_off", "session_hours",
+              "created_at", "disabled_at")
+    refused = (refusals if refusals is not None else auth_events.last_refusals(db, [provider.id])).get(provider.id)
+    return {**{name: getattr(provider, name) for name in fields}, "domains": sign_on.domains_of(db, provider.id),
+            "enrolments": [{"programme_id": r.programme_id, "role": r.role.value, "claim": r.claim, "value": r.value}
+                           for r in sign_on.rules_of(db, provider.id)],
+            "redirect_uri": flow.redirect_uri(get_settings()),
+            "last_refusal": refused and {"at": refused.created_at, "reason": refused.reason, "detail": refused.detail}}
+
+
+def _rules(data: dict[str, Any]) -> dict[str, Any]:
+    if "enrolments" in data:
+        data["enrolments"] = [Rule(rule["programme_id"], ParticipantRole(rule["role"]), rule["claim"], rule["value"])
+                              for rule in data["enrolments"]]
+    return data
+
+
+@blp.route("/identity-providers")
+class Providers(MethodView):
+    @blp.doc(operationId="adminListIdentityProviders")
+    @blp.response(200, ProviderListSchema, example={"items": [EXAMPLE_PROVIDER]})
+    @documents_errors(blp, 401, 403)
+    def get(self) -> Any:
+        """Every organisation's provider, enabled or not, with the redirect URI to register at each."""
+        listed = sign_on.list_providers(db_session(), current_actor())
+        refusals = auth_events.last_refusals(db_session(), [p.id for p in listed])
+        return {"items": [_view(p, refusals) for p in listed]}
+
+    @blp.doc(operationId="adminAddIdentityProvider")
+    @blp.arguments(ProviderInputSchema, example=EXAMPLE_INPUT)
+    @blp.response(201, ProviderSchema, example=EXAMPLE_PROVIDER)
+    @documents_errors(blp, 401, 403, 409, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a provider: its discovery document is read now, through the outbound guard (422 saying why when it
+        cannot be; an issuer on a private network needs `private_network`, which is logged). The client secret is
+        sealed and never shown. 409 when another provider has the issuer or owns one of the domains."""
+        provider = sign_on.add_provider(db_session(), current_actor(), get_settings(), **_rules(data))
+        audit.record(AuthEventKind.PROVIDER_ADDED, current_actor().user_id)
+        return _view(provider)
+
+
+@blp.route("/identity-providers/<uuid:provider_id>")
+class OneProvider(MethodView):
+    @blp.doc(operationId="adminGetIdentityProvider")
+    @blp.response(200, ProviderSchema, example=EXAMPLE_PROVIDER)
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, provider_id: uuid.UUID) -> Any:
+        """One provider."""
+        return _view(sign_on.get_provider(db_session(), provider_id))
+
+    @blp.doc(operationId="adminUpdateIdentityProvider")
+    @blp.arguments(ProviderPatchSchema, example={"domains": ["example.com", "example.org"],
+                                                 "password_sign_in_off": True})
+    @blp.response(200, ProviderSchema, example=EXAMPLE_PROVIDER)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    def patch(self, data: dict[str, Any], provider_id: uuid.UUID) -> Any:
+        """Change what is given: a new issuer (or `private_network`) reads discovery again; `domains` and
+        `enrolments` replace the lists; `client_secret` replaces the secret."""
+        provider = sign_on.update_provider(db_session(), current_actor(), get_settings(), provider_id, _rules(data))
+        audit.record(AuthEventKind.PROVIDER_CHANGED, current_actor().user_id)
+        return _view(provider)
+
+
+@blp.route("/identity-providers/<uuid:provider_id>/disable")
+class DisableProvider(MethodView):
+    @blp.doc(operationId="adminDisableIdentityProvider")
+    @blp.arguments(AdminReasonSchema, example={"reason": "the organisation left the platform"})
+    @blp.response(200, DisabledProviderSchema, example={**EXAMPLE_PROVIDER, "disabled_at": "2030-03-02T09:00:00+00:00",
+                                                        "sign_ins_ended": 42})
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    def post(self, data: dict[str, Any], provider_id: uuid.UUID) -> Any:
+        """Disable a provider: no one signs in through it, every sign-in made through it ends now (its access
+        tokens at once, its live streams within seconds), and its domains' password rule is turned off. 409 when it
+        is disabled already."""
+        provider, ended = sign_on.disable_provider(db_session(), current_actor(), provider_id, reason=data["reason"])
+        audit.record(AuthEventKind.PROVIDER_DISABLED, current_actor().user_id)
+        return {**_view(provider), "sign_ins_ended": ended}
+
+
+@blp.route("/identity-providers/<uuid:provider_id>/enable")
+class EnableProvider(MethodView):
+    @blp.doc(operationId="adminEnableIdentityProvider")
+    @blp.arguments(AdminReasonSchema, example={"reason": "the organisation is back"})
+    @blp.response(200, ProviderSchema, example=EXAMPLE_PROVIDER)
+    @documents_errors(blp, 401, 403, 404, 409, 422)
+    def post(self, data: dict[str, Any], provider_id: uuid.UUID) -> Any:
+        """Enable a provider again. 409 when it is enabled."""
+        provider = sign_on.enable_provider(db_session(), current_actor(), provider_id, reason=data["reason"])
+        audit.record(AuthEventKind.PROVIDER_ENABLED, current_actor().user_id)
+        return _view(provider)

@@ -1,0 +1,1 @@
+"""The bookings' tables: bookings, series, bundles and reschedule proposals."""

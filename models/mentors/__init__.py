@@ -1,0 +1,1 @@
+"""The mentors' tables: profiles, listings and teams."""

@@ -1,0 +1,1 @@
+"""The programmes' tables: programmes, enrolment, pairings and goals."""

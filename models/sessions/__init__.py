@@ -1,0 +1,1 @@
+"""The sessions' tables: sessions, attendance, waitlists, reminders and engagement."""
