@@ -25,6 +25,8 @@ from models import (
     DisputeStatus,
     InvitationStatus,
     ListingKind,
+    MatchRun,
+    MatchRunStatus,
     MentorshipSession,
     ProposalStatus,
     RescheduleProposal,
@@ -44,6 +46,7 @@ from workflows.bookings.lifecycle import BOOKINGS, PROPOSALS
 from workflows.bookings.series import SERIES
 from workflows.calendars.accounts import CONNECTIONS
 from workflows.errors import Forbidden, InvalidTransition, NotFound, violated_constraint
+from workflows.matching.lifecycle import RUNS
 from workflows.mentors.invitations import INVITATIONS
 from workflows.roles import Role
 from workflows.sessions.attendance import DISPUTES
@@ -150,6 +153,22 @@ CONNECTION_MOVES = {
     (C.ACTIVE, "break", SYSTEM): C.BROKEN,  # a sync found the credentials refused
     (C.ACTIVE, "mend", MENTOR): C.ACTIVE, (C.BROKEN, "mend", MENTOR): C.ACTIVE,  # new credentials
 }
+M = MatchRunStatus
+MATCH_RUN_MOVES = {
+    **{(M.QUEUED, "cancel", role): M.CANCELLED for role in (COORDINATOR, ADMIN)},  # at once, while it waits
+    **{(M.RUNNING, "cancel_running", role): M.RUNNING for role in (COORDINATOR, ADMIN)},  # its worker hears it
+    (M.QUEUED, "claim", SYSTEM): M.RUNNING,
+    (M.RUNNING, "take_over", SYSTEM): M.RUNNING,  # its worker was lost past the time limit
+    (M.RUNNING, "stop", SYSTEM): M.CANCELLED,  # the worker heard the cancel
+    (M.RUNNING, "complete", SYSTEM): M.DONE,
+    (M.RUNNING, "fail", SYSTEM): M.FAILED,
+}
+WHO_MAY |= {
+    ("match run", "cancel"): "admin or the coordinator", ("match run", "cancel_running"): "admin or the coordinator",
+    ("match run", "claim"): "system", ("match run", "take_over"): "system", ("match run", "stop"): "system",
+    ("match run", "complete"): "system", ("match run", "fail"): "system",
+}
+VERBS |= {"cancel_running": "cancel", "take_over": "take over"}
 WHO_MAY |= {
     ("proposal", "accept"): "mentor or the mentee", ("proposal", "decline"): "mentor or the mentee",
     ("proposal", "withdraw"): "mentor or the mentee", ("proposal", "expire"): "system",
@@ -169,13 +188,15 @@ MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "place in line": (WaitlistStatus, PLACES, PLACE_MOVES),
     "dispute": (DisputeStatus, DISPUTES, DISPUTE_MOVES),
     "calendar connection": (ConnectionStatus, CONNECTIONS, CONNECTION_MOVES),
+    "match run": (MatchRunStatus, RUNS, MATCH_RUN_MOVES),
 }
 
 
 def _record(kind: str, status: Any) -> Any:
     return {"booking": Booking, "session": MentorshipSession, "booking series": BookingSeries,
             "proposal": RescheduleProposal, "invitation": TeamInvitation, "place in line": WaitlistEntry,
-            "dispute": AttendanceDispute, "calendar connection": CalendarConnection}[kind](status=status)
+            "dispute": AttendanceDispute, "calendar connection": CalendarConnection,
+            "match run": MatchRun}[kind](status=status)
 
 
 def _cases() -> list[tuple[str, str, str, Role]]:
@@ -227,6 +248,10 @@ def test_each_action_records_the_event_its_row_names() -> None:
     assert {action: t.event for action, t in SERIES.transitions.items()} == {
         "accept": "booking_series.accepted", "decline": "booking_series.declined",
         "withdraw": "booking_series.cancelled", "cancel": "booking_series.cancelled", "end": "booking_series.cancelled"}
+    assert {action: t.event for action, t in RUNS.transitions.items()} == {
+        "cancel": "match_run.cancelled", "cancel_running": None,  # the worker's stop tells of it, once heard
+        "claim": "match_run.progress", "take_over": "match_run.progress", "stop": "match_run.cancelled",
+        "complete": "match_run.completed", "fail": "match_run.failed"}
 
 
 def test_check_refuses_like_apply_but_moves_nothing() -> None:

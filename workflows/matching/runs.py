@@ -8,7 +8,8 @@ mentee's best candidates with the run. In a coordinator-led programme the run's 
 in a programme where mentees choose, its candidates are what each mentee is offered. Each step is an event
 (``match_run.requested``, ``.progress``, ``.completed``, ``.failed``, ``.cancelled``): the coordinators' live stream,
 their inbox for the end, and the webhooks. A worker lost mid-run leaves it ``running``; the sweep hands it to the
-next worker once its time limit has passed.
+next worker once its time limit has passed. Every move of a run's status is the table's
+(``workflows.matching.lifecycle``).
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ from models import (
 from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, DomainError, NotFound
-from workflows.events import EventType, record
+from workflows.errors import BusinessRuleViolation, Conflict, DomainError, InvalidTransition, NotFound
+from workflows.events import EventType
+from workflows.matching.lifecycle import MatchRunAction, move_run, record_run
 from workflows.matching.settings import Settings
 from workflows.pagination import Page, paginate
-from workflows.programme_payloads import MatchRunPayload
-from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, run_by
+from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, run_by
 from workflows.programmes.pairings import LIVE
 from workflows.roles import Role
 
@@ -59,28 +60,6 @@ log = structlog.get_logger(__name__)
 
 RUN_TASK = "matching.run"
 BUSY = (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING)
-OVER = (MatchRunStatus.DONE, MatchRunStatus.FAILED, MatchRunStatus.CANCELLED)
-CANDIDATES_KEPT = 10
-MAX_ATTEMPTS = 2
-INPUTS_KEPT = 10  # the latest runs of a programme keep their inputs (about 0.6 MB for 1,000 mentees); older ones not
-Transaction = Callable[[], AbstractContextManager[Session]]
-
-
-class Stopped(Exception):
-    """The run was cancelled, or taken over, between two steps."""
-
-
-def payload(db: Session, programme: Programme, run: MatchRun) -> MatchRunPayload:
-    found = run.result or {}
-    return {"id": str(run.id), "programme_id": str(programme.id), "programme_name": programme.name,
-            "status": run.status.value, "stage": run.stage, "progress": run.progress,
-            "mentees": found.get("mentees"), "matched": found.get("matched"), "top3_share": found.get("top3_share"),
-            "error": run.error, "coordinator_user_ids": [str(u) for u in coordinators_of(db, programme.id)]}
-
-
-def _record(db: Session, event_type: EventType, run: MatchRun, actor: str) -> None:
-    db.flush()
-    record(db, event_type, payload(db, db.get_one(Programme, run.programme_id), run), actor=actor)
 
 
 def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime | None = None) -> MatchRun:
@@ -104,23 +83,24 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
             db.flush()
     except IntegrityError:
         raise Conflict("a run of this programme is already waiting or under way: wait for it, or cancel it") from None
-    _record(db, EventType.MATCH_RUN_REQUESTED, run, actor_label(actor, role))
+    record_run(db, EventType.MATCH_RUN_REQUESTED, run, actor_label(actor, role))
     enqueue_after_commit(db, RUN_TASK, str(run.id))
     return run
 
 
-def _run(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, lock: bool) -> MatchRun:
-    run_by(db, actor, programme_id, lock=False)
+def _run(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, lock: bool
+         ) -> tuple[MatchRun, Role]:
+    _programme, role = run_by(db, actor, programme_id, lock=False)
     query = select(MatchRun).where(MatchRun.id == run_id, MatchRun.programme_id == programme_id)
     run = db.scalar(query.with_for_update() if lock else query)
     if run is None:
         raise NotFound("match run not found")
-    return run
+    return run, role
 
 
 def get(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID) -> MatchRun:
     """A run, with its result once done (its coordinators; 404 for anyone else)."""
-    return _run(db, actor, programme_id, run_id, lock=False)
+    return _run(db, actor, programme_id, run_id, lock=False)[0]
 
 
 def list_runs(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
@@ -133,22 +113,34 @@ def list_runs(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int,
 def cancel(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, now: datetime | None = None
            ) -> MatchRun:
     """Stop a run: a queued one at once; a running one at the worker's next step (``cancel_requested``). 409 once
-    it is over."""
-    run = _run(db, actor, programme_id, run_id, lock=True)
-    if run.status in OVER:
-        raise Conflict(f"the run is {run.status.value}")
-    run.cancel_requested = True
-    if run.status == MatchRunStatus.QUEUED:
-        _stop(db, run, now or utcnow(), actor=str(actor))
+    it is over: the table moves no run that is over, and a cancel that finds it so lost a race with its end."""
+    run, role = _run(db, actor, programme_id, run_id, lock=True)
+    action = MatchRunAction.CANCEL if run.status == MatchRunStatus.QUEUED else MatchRunAction.CANCEL_RUNNING
+    try:
+        move_run(db, run, action, role, actor=str(actor), now=now or utcnow())
+    except InvalidTransition:
+        raise Conflict(f"the run is {run.status.value}") from None
     return run
 
 
-def _stop(db: Session, run: MatchRun, now: datetime, *, actor: str) -> None:
-    run.status, run.stage, run.finished_at = MatchRunStatus.CANCELLED, "cancelled", now
-    _record(db, EventType.MATCH_RUN_CANCELLED, run, actor)
+def busy(db: Session, programme_id: uuid.UUID) -> bool:
+    """Whether a run of the programme waits or works (its drafts then change only by its result)."""
+    return db.scalar(select(MatchRun.id).where(MatchRun.programme_id == programme_id,
+                                               MatchRun.status.in_(BUSY)).limit(1)) is not None
 
 
 # --- the worker's side -------------------------------------------------------------------------------------
+
+
+CANDIDATES_KEPT = 10
+MAX_ATTEMPTS = 2
+INPUTS_KEPT = 10  # the latest runs of a programme keep their inputs (about 0.6 MB for 1,000 mentees); older ones not
+Transaction = Callable[[], AbstractContextManager[Session]]
+_SYSTEM = Role.SYSTEM.value
+
+
+class Stopped(Exception):
+    """The run was cancelled, or taken over, between two steps."""
 
 
 def _held(db: Session, run_id: uuid.UUID) -> MatchRun | None:
@@ -159,28 +151,38 @@ def _held(db: Session, run_id: uuid.UUID) -> MatchRun | None:
     if run is None or run.status != MatchRunStatus.RUNNING:
         return None
     if run.cancel_requested:
-        _stop(db, run, utcnow(), actor=Role.SYSTEM.value)
+        move_run(db, run, MatchRunAction.STOP, Role.SYSTEM, actor=_SYSTEM, now=utcnow())
         return None
     return run
+
+
+def _time_limit() -> timedelta:
+    """How long a run may stay ``running`` before its worker is taken for lost."""
+    return timedelta(seconds=get_settings().match_run_seconds + 60)
+
+
+def _lost(run: MatchRun, now: datetime) -> bool:
+    """Whether the run's worker was lost: it is running past the time limit."""
+    return run.status == MatchRunStatus.RUNNING and run.started_at is not None and run.started_at < now - _time_limit()
 
 
 def claim(db: Session, run_id: uuid.UUID, now: datetime) -> bool:
     """Take a queued run, or one whose worker was lost past the time limit (once: a run that loses a second worker
     is failed, not handed on again, as one that kills its worker would loop); False when there is none to take."""
     run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update())
-    limit = timedelta(seconds=get_settings().match_run_seconds + 60)
-    lost = run is not None and run.status == MatchRunStatus.RUNNING and run.started_at is not None \
-        and run.started_at < now - limit
-    if run is None or not (run.status == MatchRunStatus.QUEUED or lost):
+    if run is None:
         return False
-    if lost and run.attempts >= MAX_ATTEMPTS:
-        run.status, run.stage, run.finished_at = MatchRunStatus.FAILED, "failed", now
+    if run.status == MatchRunStatus.QUEUED:
+        action = MatchRunAction.CLAIM
+    elif not _lost(run, now):
+        return False
+    elif run.attempts >= MAX_ATTEMPTS:
         run.error = f"its worker was lost {run.attempts} times (past MATCH_RUN_SECONDS, or out of memory)"
-        _record(db, EventType.MATCH_RUN_FAILED, run, Role.SYSTEM.value)
+        move_run(db, run, MatchRunAction.FAIL, Role.SYSTEM, actor=_SYSTEM, now=now)
         return False
-    run.status, run.started_at, run.stage, run.progress = MatchRunStatus.RUNNING, now, "reading the cohort", 1
-    run.attempts += 1
-    _record(db, EventType.MATCH_RUN_PROGRESS, run, Role.SYSTEM.value)
+    else:
+        action = MatchRunAction.TAKE_OVER
+    move_run(db, run, action, Role.SYSTEM, actor=_SYSTEM, now=now)
     return True
 
 
@@ -190,7 +192,7 @@ def step(db: Session, run_id: uuid.UUID, stage: str, progress: int) -> bool:
     if run is None:
         return False
     run.stage, run.progress = stage, progress
-    _record(db, EventType.MATCH_RUN_PROGRESS, run, Role.SYSTEM.value)
+    record_run(db, EventType.MATCH_RUN_PROGRESS, run, _SYSTEM)
     return True
 
 
@@ -265,8 +267,7 @@ def finish(db: Session, run_id: uuid.UUID, inputs: dict[str, Any], matrix: Matri
     db.execute(update(MatchRun).where(MatchRun.programme_id == programme.id, MatchRun.id.not_in(
         select(MatchRun.id).where(MatchRun.programme_id == programme.id).order_by(MatchRun.created_at.desc())
         .limit(INPUTS_KEPT).scalar_subquery())).values(inputs=None))
-    held.status, held.stage, held.progress, held.finished_at = MatchRunStatus.DONE, "done", 100, now
-    _record(db, EventType.MATCH_RUN_COMPLETED, held, Role.SYSTEM.value)
+    move_run(db, held, MatchRunAction.COMPLETE, Role.SYSTEM, actor=_SYSTEM, now=now)
     return True
 
 
@@ -293,18 +294,13 @@ def _drafts(db: Session, programme: Programme, run: MatchRun, matrix: Matrix, no
     return made
 
 
-def busy(db: Session, programme_id: uuid.UUID) -> bool:
-    """Whether a run of the programme waits or works (its drafts then change only by its result)."""
-    return db.scalar(select(MatchRun.id).where(MatchRun.programme_id == programme_id,
-                                               MatchRun.status.in_(BUSY)).limit(1)) is not None
-
-
 def fail(db: Session, run_id: uuid.UUID, error: str, now: datetime) -> None:
+    """Fail a run this worker could not finish, with why; nothing when it is no longer running (stopped, done)."""
     run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update())
     if run is None or run.status != MatchRunStatus.RUNNING:
         return
-    run.status, run.stage, run.finished_at, run.error = MatchRunStatus.FAILED, "failed", now, error[:500]
-    _record(db, EventType.MATCH_RUN_FAILED, run, Role.SYSTEM.value)
+    run.error = error[:500]
+    move_run(db, run, MatchRunAction.FAIL, Role.SYSTEM, actor=_SYSTEM, now=now)
 
 
 def execute(transaction: Transaction, run_id: uuid.UUID, *, now: datetime | None = None) -> str:
@@ -351,10 +347,9 @@ def _why(exc: Exception) -> str:
 
 def overdue(db: Session, now: datetime) -> list[uuid.UUID]:
     """Runs whose message may have been lost (queued a minute) or whose worker was (running past the limit)."""
-    limit = timedelta(seconds=get_settings().match_run_seconds + 60)
     return list(db.scalars(select(MatchRun.id).where(
         ((MatchRun.status == MatchRunStatus.QUEUED) & (MatchRun.created_at < now - timedelta(minutes=1)))
-        | ((MatchRun.status == MatchRunStatus.RUNNING) & (MatchRun.started_at < now - limit)))
+        | ((MatchRun.status == MatchRunStatus.RUNNING) & (MatchRun.started_at < now - _time_limit())))
         .order_by(MatchRun.created_at).limit(100)))
 
 
@@ -367,4 +362,3 @@ def mark_matched(db: Session, pairing: Pairing, run_id: uuid.UUID | None) -> Non
     pairing.match_rank = db.scalar(select(MatchCandidate.rank).where(
         MatchCandidate.run_id == run_id, MatchCandidate.mentee_participant_id == pairing.mentee_participant_id,
         MatchCandidate.mentor_participant_id == pairing.mentor_participant_id))
-
