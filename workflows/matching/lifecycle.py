@@ -1,6 +1,6 @@
 """A match run's lifecycle: the one table of its moves (:data:`RUNS`), and :func:`move_run`, which every change of a
-run's status goes through and which records the row's event for the run's coordinators, on the request's side and
-the matching worker's alike (``workflows.matching.runs``).
+run's status goes through and which records the row's event for the run's coordinators. Both sides of a run use it:
+the request's (``workflows.matching.runs``) and the matching worker's (``workflows.matching.execution``).
 
 - ``queued → cancelled``: its coordinators (or an admin) cancel a run still waiting, at once;
 - ``running → running`` (``cancel_running``): they ask a run under way to stop; its worker hears it at its next step;

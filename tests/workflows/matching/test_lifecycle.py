@@ -18,7 +18,7 @@ from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.matching import inputs
 from workflows.clock import utcnow
 from workflows.errors import Conflict, InvalidTransition
-from workflows.matching import runs
+from workflows.matching import execution, runs
 from workflows.matching.lifecycle import RUNS, MatchRunAction, move_run
 from workflows.programmes import lifecycle as programmes
 from workflows.programmes.lifecycle import ProgrammeAction
@@ -94,24 +94,24 @@ def _lost(db: Session, programme_id: uuid.UUID, attempts: int) -> MatchRun:
 
 def _keep_an_empty_cohort(db: Session, run_id: uuid.UUID) -> bool:
     cohort = inputs([], [])
-    matrix, _pairs, found = runs.replay(cohort)
-    return runs.finish(db, run_id, cohort, matrix, found, now=utcnow())
+    matrix, _pairs, found = execution.replay(cohort)
+    return execution.finish(db, run_id, cohort, matrix, found, now=utcnow())
 
 
 # Each move the worker makes: the run it makes it on, and the call that makes it.
 WORKER_MOVES: dict[str, tuple[MatchRunAction, Callable[[Session, uuid.UUID], MatchRun],
                               Callable[[Session, uuid.UUID], object]]] = {
     "claim a queued run": (MatchRunAction.CLAIM, lambda db, p: _run(db, p, MatchRunStatus.QUEUED),
-                           lambda db, run_id: runs.claim(db, run_id, utcnow())),
+                           lambda db, run_id: execution.claim(db, run_id, utcnow())),
     "take over a lost one": (MatchRunAction.TAKE_OVER, lambda db, p: _lost(db, p, 1),
-                             lambda db, run_id: runs.claim(db, run_id, utcnow())),
-    "fail one lost twice": (MatchRunAction.FAIL, lambda db, p: _lost(db, p, runs.MAX_ATTEMPTS),
-                            lambda db, run_id: runs.claim(db, run_id, utcnow())),
+                             lambda db, run_id: execution.claim(db, run_id, utcnow())),
+    "fail one lost twice": (MatchRunAction.FAIL, lambda db, p: _lost(db, p, execution.MAX_ATTEMPTS),
+                            lambda db, run_id: execution.claim(db, run_id, utcnow())),
     "fail one that broke": (MatchRunAction.FAIL, lambda db, p: _run(db, p, MatchRunStatus.RUNNING),
-                            lambda db, run_id: runs.fail(db, run_id, "boom", utcnow())),
+                            lambda db, run_id: execution.fail(db, run_id, "boom", utcnow())),
     "stop one cancelled": (MatchRunAction.STOP,
                            lambda db, p: _run(db, p, MatchRunStatus.RUNNING, cancel_requested=True),
-                           lambda db, run_id: runs.step(db, run_id, "scoring every pair", 70)),
+                           lambda db, run_id: execution.step(db, run_id, "scoring every pair", 70)),
     "keep what one found": (MatchRunAction.COMPLETE, lambda db, p: _run(db, p, MatchRunStatus.RUNNING),
                             _keep_an_empty_cohort),
 }
