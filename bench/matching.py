@@ -152,7 +152,7 @@ def _cohort(stack: Stack, mentees: int, mentors: int) -> uuid.UUID:
 def _run(stack: Stack, programme_id: uuid.UUID) -> dict[str, Any]:
     """The matching worker's steps over the programme, each timed; the run kept as the worker keeps it."""
     from models import MatchRun, MatchRunStatus, Programme  # noqa: PLC0415 - after the run's environment
-    from workflows.matching import cohort, runs, scores, solver  # noqa: PLC0415
+    from workflows.matching import cohort, execution, scores, solver  # noqa: PLC0415
     from workflows.matching.settings import Settings  # noqa: PLC0415
 
     now, run_id = datetime.now(UTC), uuid.uuid4()
@@ -170,7 +170,7 @@ def _run(stack: Stack, programme_id: uuid.UUID) -> dict[str, Any]:
     solved = time.perf_counter()
     found = solver.result(matrix, pairs)
     with Session(stack.engine) as db, db.begin():
-        runs.finish(db, run_id, inputs, matrix, found, now=datetime.now(UTC))
+        execution.finish(db, run_id, inputs, matrix, found, now=datetime.now(UTC))
     saved = time.perf_counter()
     return {"total_s": saved - began, "free_s": free - began, "score_s": scored - free, "solve_s": solved - scored,
             "save_s": saved - solved, "matched": found["matched"], "mentees": found["mentees"],

@@ -6,7 +6,7 @@ import ast
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -211,24 +211,44 @@ def test_the_primer_event_table_is_the_enum_and_the_registry() -> None:
 
 
 MAX_LINES = 400
+# The modules allowed past MAX_LINES, each with its reason: why it is one meaning that splitting by meaning or by
+# process role would only scatter (path -> reason, in words). None is today; a module that outgrows the rule is
+# split by meaning, or named here with why it may not be.
+LONG_MODULES: dict[str, str] = {}
 
 
-def _long_modules(root: Path) -> list[str]:
-    return [f"{path.relative_to(root)}: {lines} lines"
+def _long_modules(root: Path, allowed: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """The modules past MAX_LINES with no entry in ``allowed`` (``path: n lines``), and the entries of ``allowed``
+    naming no module past it (gone, or back within the rule)."""
+    long = {path.relative_to(root).as_posix(): lines
             for package in ("api", "workflows", "outbox", "workers", "infra", "models")
             for path in sorted((root / package).rglob("*.py"))
-            if (lines := len(path.read_text().splitlines())) > MAX_LINES]
+            if (lines := len(path.read_text().splitlines())) > MAX_LINES}
+    return ([f"{path}: {lines} lines" for path, lines in long.items() if path not in allowed],
+            sorted(path for path in allowed if path not in long))
 
 
 def test_no_module_is_longer_than_the_house_allows() -> None:
-    assert not _long_modules(ROOT), f"split these (at most {MAX_LINES} lines):\n" + "\n".join(_long_modules(ROOT))
+    unnamed, stale = _long_modules(ROOT, LONG_MODULES)
+    assert not unnamed, (f"split these by meaning (at most {MAX_LINES} lines), or name each in LONG_MODULES with "
+                         "why it is one meaning:\n" + "\n".join(unnamed))
+    assert not stale, f"these are within {MAX_LINES} lines now, or gone; take them out of LONG_MODULES: {stale}"
 
 
-def test_the_length_rule_sees_a_long_module(tmp_path: Path) -> None:
+def test_each_long_module_allowed_says_why_in_words() -> None:
+    unexplained = [path for path, reason in LONG_MODULES.items() if len(reason.split()) < 5]
+    assert not unexplained, f"say why each of these is one meaning and may be longer: {unexplained}"
+
+
+def test_the_length_rule_sees_a_long_module_and_a_stale_exception(tmp_path: Path) -> None:
     (tmp_path / "workflows" / "bookings").mkdir(parents=True)
     (tmp_path / "workflows" / "bookings" / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (tmp_path / "workflows" / "bookings" / "named.py").write_text("x = 1\n" * (MAX_LINES + 1))
     (tmp_path / "workflows" / "bookings" / "short.py").write_text("x = 1\n" * MAX_LINES)
-    assert _long_modules(tmp_path) == [f"{Path('workflows/bookings/long.py')}: {MAX_LINES + 1} lines"]
+    allowed = {"workflows/bookings/named.py": "one table of rules read as a whole",
+               "workflows/bookings/short.py": "was long once"}
+    assert _long_modules(tmp_path, allowed) == ([f"workflows/bookings/long.py: {MAX_LINES + 1} lines"],
+                                                ["workflows/bookings/short.py"])
 
 
 # What starts a thread or a process: a domain module does its work in the caller's request or task.

@@ -91,8 +91,12 @@ UNMIRRORED = {
     "workflows/matching/scores.py": "the scores, reasons and overlaps: tests/workflows/matching/test_solver.py and "
                                     "test_cohort.py (against pair-by-pair counts and brute force)",
     "workflows/matching/settings.py": "through the API: tests/api/matching/test_matching.py (criteria, refusals)",
-    "workflows/matching/runs.py": "through the API and the matching worker: tests/api/matching/test_matching.py, "
-                                  "tests/workers/test_matching_worker.py",
+    "workflows/matching/runs.py": "a run's request side, through the API: tests/api/matching/test_matching.py "
+                                  "(asked for one at a time, read, cancelled); a cancel refused: "
+                                  "tests/workflows/matching/test_lifecycle.py",
+    "workflows/matching/execution.py": "a run's worker side, as the matching worker carries it out: "
+                                       "tests/api/matching/test_matching.py, tests/workers/test_matching_worker.py; "
+                                       "each move it makes: tests/workflows/matching/test_lifecycle.py",
     "workflows/matching/drafts.py": "through the API: tests/api/matching/test_matching.py (swap, pin, remove, publish)",
     "workflows/matching/choice.py": "through the API: tests/api/matching/test_matching.py (recommendations, "
                                     "concurrent asks)",

@@ -10,15 +10,15 @@ from outbox import enqueue_after_commit
 from workers.base import DbTask
 from workers.celery_app import app
 from workflows.clock import utcnow
-from workflows.matching import drafts, runs
+from workflows.matching import drafts, execution, runs
 
 _LIMIT = get_settings().match_run_seconds
 
 
 @app.task(name=runs.RUN_TASK, base=DbTask, bind=True, soft_time_limit=_LIMIT, time_limit=_LIMIT + 30)
 def run_match(self: DbTask, run_id: str) -> str:
-    """Carry out a run (``workflows.matching.runs.execute``)."""
-    return runs.execute(self.transaction, uuid.UUID(run_id))
+    """Carry out a run (``workflows.matching.execution.execute``)."""
+    return execution.execute(self.transaction, uuid.UUID(run_id))
 
 
 @app.task(name=drafts.PUBLISH_TASK, base=DbTask, bind=True)
@@ -38,7 +38,7 @@ def publish_drafts(self: DbTask, programme_id: str) -> int:
 def sweep(self: DbTask) -> int:
     """Send again the runs whose message or worker was lost, and the publications left unfinished."""
     with self.transaction() as db:
-        due = runs.overdue(db, utcnow())
+        due = execution.overdue(db, utcnow())
         for run_id in due:
             enqueue_after_commit(db, runs.RUN_TASK, str(run_id))
         programmes = drafts.publishing(db)

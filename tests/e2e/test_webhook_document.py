@@ -50,7 +50,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
-from workflows.matching import runs as match_runs
+from workflows.matching import lifecycle as match_run_lifecycle
 from workflows.programmes import enrolment, goals, pairings
 from workflows.programmes import lifecycle as programme_lifecycle
 from workflows.sessions import waitlists
@@ -241,7 +241,7 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uui
                            MatchRunStatus.FAILED if failed else MatchRunStatus.RUNNING,
                            result={"mentees": 40, "matched": 38, "top3_share": 0.92} if done else None,
                            error="it took longer than MATCH_RUN_SECONDS (300 s)" if failed else None)
-            recorded.append(events.record(seed, event_type, match_runs.payload(seed, programme, run),
+            recorded.append(events.record(seed, event_type, match_run_lifecycle.payload(seed, programme, run),
                                           actor=f"user:{coordinator}"))
     return recorded
 

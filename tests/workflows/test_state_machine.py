@@ -1,13 +1,15 @@
-"""The state machines (bookings, sessions, series, proposals, invitations, places in line, disputes): every
-(status, action, role) either moves as the table says
-or is refused with the error the API turns into 403 (wrong party) or 400 (wrong status); who takes part
-in a record; and constraint violations told apart by name."""
+"""The state machines, every one of them (bookings, sessions, series, reschedule proposals, team invitations, places
+in line, attendance disputes, calendar connections, programmes, participations, pairings, goals, match runs): every
+(status, action, role) either moves as the table says or is refused with the error the API turns into 403 (wrong
+party) or 400 (wrong status); who takes part in a record; and constraint violations told apart by name."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +25,19 @@ from models import (
     CalendarConnection,
     ConnectionStatus,
     DisputeStatus,
+    GoalStatus,
     InvitationStatus,
     ListingKind,
+    MatchRun,
+    MatchRunStatus,
     MentorshipSession,
+    Pairing,
+    PairingGoal,
+    PairingStatus,
+    ParticipantStatus,
+    Programme,
+    ProgrammeParticipant,
+    ProgrammeStatus,
     ProposalStatus,
     RescheduleProposal,
     SeriesStatus,
@@ -44,7 +56,12 @@ from workflows.bookings.lifecycle import BOOKINGS, PROPOSALS
 from workflows.bookings.series import SERIES
 from workflows.calendars.accounts import CONNECTIONS
 from workflows.errors import Forbidden, InvalidTransition, NotFound, violated_constraint
+from workflows.matching.lifecycle import RUNS
 from workflows.mentors.invitations import INVITATIONS
+from workflows.programmes.enrolment import PARTICIPATIONS
+from workflows.programmes.goals import GOALS
+from workflows.programmes.lifecycle import PROGRAMMES
+from workflows.programmes.pairings import PAIRINGS
 from workflows.roles import Role
 from workflows.sessions.attendance import DISPUTES
 from workflows.sessions.lifecycle import SESSIONS
@@ -150,6 +167,22 @@ CONNECTION_MOVES = {
     (C.ACTIVE, "break", SYSTEM): C.BROKEN,  # a sync found the credentials refused
     (C.ACTIVE, "mend", MENTOR): C.ACTIVE, (C.BROKEN, "mend", MENTOR): C.ACTIVE,  # new credentials
 }
+M = MatchRunStatus
+MATCH_RUN_MOVES = {
+    **{(M.QUEUED, "cancel", role): M.CANCELLED for role in (COORDINATOR, ADMIN)},  # at once, while it waits
+    **{(M.RUNNING, "cancel_running", role): M.RUNNING for role in (COORDINATOR, ADMIN)},  # its worker hears it
+    (M.QUEUED, "claim", SYSTEM): M.RUNNING,
+    (M.RUNNING, "take_over", SYSTEM): M.RUNNING,  # its worker was lost past the time limit
+    (M.RUNNING, "stop", SYSTEM): M.CANCELLED,  # the worker heard the cancel
+    (M.RUNNING, "complete", SYSTEM): M.DONE,
+    (M.RUNNING, "fail", SYSTEM): M.FAILED,
+}
+WHO_MAY |= {
+    ("match run", "cancel"): "admin or the coordinator", ("match run", "cancel_running"): "admin or the coordinator",
+    ("match run", "claim"): "system", ("match run", "take_over"): "system", ("match run", "stop"): "system",
+    ("match run", "complete"): "system", ("match run", "fail"): "system",
+}
+VERBS |= {"cancel_running": "cancel", "take_over": "take over"}
 WHO_MAY |= {
     ("proposal", "accept"): "mentor or the mentee", ("proposal", "decline"): "mentor or the mentee",
     ("proposal", "withdraw"): "mentor or the mentee", ("proposal", "expire"): "system",
@@ -160,6 +193,41 @@ WHO_MAY |= {
     ("calendar connection", "connect"): "mentor", ("calendar connection", "break"): "system",
     ("calendar connection", "mend"): "mentor",
 }
+PR, PA, PG, G = ProgrammeStatus, ParticipantStatus, PairingStatus, GoalStatus
+PROGRAMME_MOVES = {
+    **{(PR.DRAFT, "open_enrolment", role): PR.ENROLLING for role in (COORDINATOR, ADMIN)},
+    # A programme whose pairs are made by hand may start without an enrolment of its own.
+    **{(status, "start", role): PR.RUNNING for status in (PR.DRAFT, PR.ENROLLING) for role in (COORDINATOR, ADMIN)},
+    **{(status, "close", role): PR.CLOSED for status in (PR.DRAFT, PR.ENROLLING, PR.RUNNING)
+       for role in (COORDINATOR, ADMIN)},
+}
+PARTICIPATION_MOVES = {
+    (PA.ACTIVE, "leave", Role.PARTICIPANT): PA.LEFT,  # their own leave
+    **{(status, "remove", role): PA.REMOVED for status in (PA.ACTIVE, PA.LEFT) for role in (COORDINATOR, ADMIN)},
+}
+_PAIR_AND_RUNNERS = (MENTOR, MENTEE, COORDINATOR, ADMIN)
+PAIRING_MOVES = {
+    (PG.PROPOSED, "activate", SYSTEM): PG.ACTIVE,  # the mentor accepted its sessions
+    **{(PG.ACTIVE, "pause", role): PG.PAUSED for role in _PAIR_AND_RUNNERS},
+    **{(PG.PAUSED, "resume", role): PG.PROPOSED for role in _PAIR_AND_RUNNERS},  # its sessions asked for again
+    **{(status, "end", role): PG.ENDED for status in (PG.PROPOSED, PG.ACTIVE, PG.PAUSED)
+       for role in (*_PAIR_AND_RUNNERS, SYSTEM)},  # the system: the mentor declined its sessions
+}
+GOAL_MOVES = {
+    **{(G.OPEN, "complete", role): G.DONE for role in _PAIR_AND_RUNNERS},
+    **{(G.OPEN, "drop", role): G.DROPPED for role in _PAIR_AND_RUNNERS},
+    **{(status, "reopen", role): G.OPEN for status in (G.DONE, G.DROPPED) for role in _PAIR_AND_RUNNERS},
+}
+_PEOPLE = "mentor or the mentee or the admin or the coordinator"
+WHO_MAY |= {
+    ("programme", "open_enrolment"): "admin or the coordinator", ("programme", "start"): "admin or the coordinator",
+    ("programme", "close"): "admin or the coordinator",
+    ("participation", "leave"): "participant", ("participation", "remove"): "admin or the coordinator",
+    ("pairing", "activate"): "system", ("pairing", "pause"): _PEOPLE, ("pairing", "resume"): _PEOPLE,
+    ("pairing", "end"): _PEOPLE,
+    ("goal", "complete"): _PEOPLE, ("goal", "drop"): _PEOPLE, ("goal", "reopen"): _PEOPLE,
+}
+VERBS |= {"open_enrolment": "open enrolment of"}
 MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "booking": (BookingStatus, BOOKINGS, BOOKING_MOVES),
     "session": (SessionStatus, SESSIONS, SESSION_MOVES),
@@ -169,18 +237,50 @@ MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "place in line": (WaitlistStatus, PLACES, PLACE_MOVES),
     "dispute": (DisputeStatus, DISPUTES, DISPUTE_MOVES),
     "calendar connection": (ConnectionStatus, CONNECTIONS, CONNECTION_MOVES),
+    "programme": (ProgrammeStatus, PROGRAMMES, PROGRAMME_MOVES),
+    "participation": (ParticipantStatus, PARTICIPATIONS, PARTICIPATION_MOVES),
+    "pairing": (PairingStatus, PAIRINGS, PAIRING_MOVES),
+    "goal": (GoalStatus, GOALS, GOAL_MOVES),
+    "match run": (MatchRunStatus, RUNS, MATCH_RUN_MOVES),
 }
 
 
 def _record(kind: str, status: Any) -> Any:
     return {"booking": Booking, "session": MentorshipSession, "booking series": BookingSeries,
             "proposal": RescheduleProposal, "invitation": TeamInvitation, "place in line": WaitlistEntry,
-            "dispute": AttendanceDispute, "calendar connection": CalendarConnection}[kind](status=status)
+            "dispute": AttendanceDispute, "calendar connection": CalendarConnection, "programme": Programme,
+            "participation": ProgrammeParticipant, "pairing": Pairing, "goal": PairingGoal,
+            "match run": MatchRun}[kind](status=status)
 
 
 def _cases() -> list[tuple[str, str, str, Role]]:
     return [(kind, status, action, role) for kind, (statuses, machine, _moves) in MACHINES.items()
             for status, action, role in itertools.product(statuses, machine.transitions, Role)]
+
+
+def _machines_declared(root: Path) -> dict[str, str]:
+    """Every ``StateMachine("<kind>", …)`` the domain declares under ``root``: kind -> the module declaring it."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "StateMachine" \
+                    and node.args and isinstance(node.args[0], ast.Constant):
+                found[node.args[0].value] = str(path.relative_to(root.parent))
+    return found
+
+
+def test_every_machine_the_domain_declares_is_checked_here() -> None:
+    declared = _machines_declared(Path(__file__).resolve().parents[2] / "workflows")
+    assert set(declared) == set(MACHINES), f"add to MACHINES: {sorted(set(declared) - set(MACHINES))}"
+    assert all(machine.kind == kind for kind, (_statuses, machine, _moves) in MACHINES.items())
+    assert len(MACHINES) == 13
+
+
+def test_the_machine_scan_sees_a_planted_machine(tmp_path: Path) -> None:
+    (tmp_path / "workflows" / "loans").mkdir(parents=True)
+    (tmp_path / "workflows" / "loans" / "lifecycle.py").write_text(
+        'LOANS = StateMachine("loan", Loan, {})\nOTHER = machine("not one")\n')
+    assert _machines_declared(tmp_path / "workflows") == {"loan": str(Path("workflows/loans/lifecycle.py"))}
 
 
 def test_the_tables_have_exactly_the_actions_of_the_rules() -> None:
@@ -227,6 +327,18 @@ def test_each_action_records_the_event_its_row_names() -> None:
     assert {action: t.event for action, t in SERIES.transitions.items()} == {
         "accept": "booking_series.accepted", "decline": "booking_series.declined",
         "withdraw": "booking_series.cancelled", "cancel": "booking_series.cancelled", "end": "booking_series.cancelled"}
+    assert {action: t.event for action, t in PROGRAMMES.transitions.items()} == {
+        "open_enrolment": "programme.enrolment_opened", "start": "programme.started", "close": "programme.closed"}
+    assert {action: t.event for action, t in PARTICIPATIONS.transitions.items()} == {
+        "leave": "enrolment.left", "remove": "enrolment.removed"}
+    assert {action: t.event for action, t in PAIRINGS.transitions.items()} == {
+        "activate": "pairing.activated", "pause": "pairing.paused", "resume": "pairing.resumed", "end": "pairing.ended"}
+    assert {action: t.event for action, t in GOALS.transitions.items()} == {
+        "complete": "goal.done", "drop": "goal.dropped", "reopen": "goal.reopened"}
+    assert {action: t.event for action, t in RUNS.transitions.items()} == {
+        "cancel": "match_run.cancelled", "cancel_running": None,  # the worker's stop tells of it, once heard
+        "claim": "match_run.progress", "take_over": "match_run.progress", "stop": "match_run.cancelled",
+        "complete": "match_run.completed", "fail": "match_run.failed"}
 
 
 def test_check_refuses_like_apply_but_moves_nothing() -> None:

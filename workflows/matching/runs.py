@@ -1,86 +1,35 @@
-"""Runs of the matcher: work for the matching worker, on a queue of its own (one at a time, with a time limit, so a
-run never takes the booking workflow's workers), with progress its coordinators see live, cancellable.
+"""Runs of the matcher, the request's side: what the API asks of a run. A coordinator asks for one (one at a time per
+programme), reads it and its list, and cancels it; the drafts and a mentee's choice ask whether a run is busy and
+mark the pairings a run proposed. The run itself is carried out by the matching worker
+(``workflows.matching.execution``), on a queue of its own, with progress its coordinators see live; every move of
+its status is the table's (``workflows.matching.lifecycle``).
 
-``queued → running → done | failed | cancelled``. A coordinator asks for a run (one at a time per programme); the
-worker claims it, reads the cohort (``workflows.matching.cohort``: the mentors' free time in chunks, between which
-it records its progress and hears a cancel), scores every pair, solves, and keeps the inputs, the result and each
-mentee's best candidates with the run. In a coordinator-led programme the run's pairs replace the drafts not pinned;
-in a programme where mentees choose, its candidates are what each mentee is offered. Each step is an event
-(``match_run.requested``, ``.progress``, ``.completed``, ``.failed``, ``.cancelled``): the coordinators' live stream,
-their inbox for the end, and the webhooks. A worker lost mid-run leaves it ``running``; the sweep hands it to the
-next worker once its time limit has passed.
+Each step is an event (``match_run.requested``, ``.progress``, ``.completed``, ``.failed``, ``.cancelled``): the
+coordinators' live stream, their inbox for the end, and the webhooks.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
 
-import structlog
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from infra.config import get_settings
-from models import (
-    DraftStatus,
-    MatchCandidate,
-    MatchDraft,
-    MatchRun,
-    MatchRunStatus,
-    Pairing,
-    PairingMode,
-    ParticipantRole,
-    ParticipantStatus,
-    Programme,
-    ProgrammeParticipant,
-)
+from models import DraftStatus, MatchCandidate, MatchDraft, MatchRun, MatchRunStatus, Pairing, PairingMode
 from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, DomainError, NotFound
-from workflows.events import EventType, record
-from workflows.matching.settings import Settings
+from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition, NotFound
+from workflows.events import EventType
+from workflows.matching.lifecycle import MatchRunAction, move_run, record_run
 from workflows.pagination import Page, paginate
-from workflows.programme_payloads import MatchRunPayload
-from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, run_by
-from workflows.programmes.pairings import LIVE
+from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, run_by
 from workflows.roles import Role
-
-if TYPE_CHECKING:
-    from workflows.matching.scores import Matrix
-    from workflows.matching.solver import Pairs
-
-log = structlog.get_logger(__name__)
 
 RUN_TASK = "matching.run"
 BUSY = (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING)
-OVER = (MatchRunStatus.DONE, MatchRunStatus.FAILED, MatchRunStatus.CANCELLED)
-CANDIDATES_KEPT = 10
-MAX_ATTEMPTS = 2
-INPUTS_KEPT = 10  # the latest runs of a programme keep their inputs (about 0.6 MB for 1,000 mentees); older ones not
-Transaction = Callable[[], AbstractContextManager[Session]]
-
-
-class Stopped(Exception):
-    """The run was cancelled, or taken over, between two steps."""
-
-
-def payload(db: Session, programme: Programme, run: MatchRun) -> MatchRunPayload:
-    found = run.result or {}
-    return {"id": str(run.id), "programme_id": str(programme.id), "programme_name": programme.name,
-            "status": run.status.value, "stage": run.stage, "progress": run.progress,
-            "mentees": found.get("mentees"), "matched": found.get("matched"), "top3_share": found.get("top3_share"),
-            "error": run.error, "coordinator_user_ids": [str(u) for u in coordinators_of(db, programme.id)]}
-
-
-def _record(db: Session, event_type: EventType, run: MatchRun, actor: str) -> None:
-    db.flush()
-    record(db, event_type, payload(db, db.get_one(Programme, run.programme_id), run), actor=actor)
 
 
 def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime | None = None) -> MatchRun:
@@ -104,23 +53,24 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
             db.flush()
     except IntegrityError:
         raise Conflict("a run of this programme is already waiting or under way: wait for it, or cancel it") from None
-    _record(db, EventType.MATCH_RUN_REQUESTED, run, actor_label(actor, role))
+    record_run(db, EventType.MATCH_RUN_REQUESTED, run, actor_label(actor, role))
     enqueue_after_commit(db, RUN_TASK, str(run.id))
     return run
 
 
-def _run(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, lock: bool) -> MatchRun:
-    run_by(db, actor, programme_id, lock=False)
+def _run(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, lock: bool
+         ) -> tuple[MatchRun, Role]:
+    _programme, role = run_by(db, actor, programme_id, lock=False)
     query = select(MatchRun).where(MatchRun.id == run_id, MatchRun.programme_id == programme_id)
     run = db.scalar(query.with_for_update() if lock else query)
     if run is None:
         raise NotFound("match run not found")
-    return run
+    return run, role
 
 
 def get(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID) -> MatchRun:
     """A run, with its result once done (its coordinators; 404 for anyone else)."""
-    return _run(db, actor, programme_id, run_id, lock=False)
+    return _run(db, actor, programme_id, run_id, lock=False)[0]
 
 
 def list_runs(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
@@ -133,229 +83,20 @@ def list_runs(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int,
 def cancel(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, now: datetime | None = None
            ) -> MatchRun:
     """Stop a run: a queued one at once; a running one at the worker's next step (``cancel_requested``). 409 once
-    it is over."""
-    run = _run(db, actor, programme_id, run_id, lock=True)
-    if run.status in OVER:
-        raise Conflict(f"the run is {run.status.value}")
-    run.cancel_requested = True
-    if run.status == MatchRunStatus.QUEUED:
-        _stop(db, run, now or utcnow(), actor=str(actor))
+    it is over: the table moves no run that is over, and a cancel that finds it so lost a race with its end."""
+    run, role = _run(db, actor, programme_id, run_id, lock=True)
+    action = MatchRunAction.CANCEL if run.status == MatchRunStatus.QUEUED else MatchRunAction.CANCEL_RUNNING
+    try:
+        move_run(db, run, action, role, actor=str(actor), now=now or utcnow())
+    except InvalidTransition:
+        raise Conflict(f"the run is {run.status.value}") from None
     return run
-
-
-def _stop(db: Session, run: MatchRun, now: datetime, *, actor: str) -> None:
-    run.status, run.stage, run.finished_at = MatchRunStatus.CANCELLED, "cancelled", now
-    _record(db, EventType.MATCH_RUN_CANCELLED, run, actor)
-
-
-# --- the worker's side -------------------------------------------------------------------------------------
-
-
-def _held(db: Session, run_id: uuid.UUID) -> MatchRun | None:
-    """The run, locked, while it is this worker's to carry on; None once it is over or cancelled (a cancel asked
-    for is recorded here, in the caller's transaction, which commits it)."""
-    run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update()
-                    .execution_options(populate_existing=True))  # read afresh under the lock: a cancel since counts
-    if run is None or run.status != MatchRunStatus.RUNNING:
-        return None
-    if run.cancel_requested:
-        _stop(db, run, utcnow(), actor=Role.SYSTEM.value)
-        return None
-    return run
-
-
-def claim(db: Session, run_id: uuid.UUID, now: datetime) -> bool:
-    """Take a queued run, or one whose worker was lost past the time limit (once: a run that loses a second worker
-    is failed, not handed on again, as one that kills its worker would loop); False when there is none to take."""
-    run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update())
-    limit = timedelta(seconds=get_settings().match_run_seconds + 60)
-    lost = run is not None and run.status == MatchRunStatus.RUNNING and run.started_at is not None \
-        and run.started_at < now - limit
-    if run is None or not (run.status == MatchRunStatus.QUEUED or lost):
-        return False
-    if lost and run.attempts >= MAX_ATTEMPTS:
-        run.status, run.stage, run.finished_at = MatchRunStatus.FAILED, "failed", now
-        run.error = f"its worker was lost {run.attempts} times (past MATCH_RUN_SECONDS, or out of memory)"
-        _record(db, EventType.MATCH_RUN_FAILED, run, Role.SYSTEM.value)
-        return False
-    run.status, run.started_at, run.stage, run.progress = MatchRunStatus.RUNNING, now, "reading the cohort", 1
-    run.attempts += 1
-    _record(db, EventType.MATCH_RUN_PROGRESS, run, Role.SYSTEM.value)
-    return True
-
-
-def step(db: Session, run_id: uuid.UUID, stage: str, progress: int) -> bool:
-    """Record how far the run got; False when it is to stop (cancelled, or no longer this worker's)."""
-    run = _held(db, run_id)
-    if run is None:
-        return False
-    run.stage, run.progress = stage, progress
-    _record(db, EventType.MATCH_RUN_PROGRESS, run, Role.SYSTEM.value)
-    return True
-
-
-def advance(transaction: Transaction, run_id: uuid.UUID, stage: str, progress: int) -> None:
-    """:func:`step` in a transaction of its own, committed; :class:`Stopped` after it when the run is to stop."""
-    with transaction() as db:
-        going = step(db, run_id, stage, progress)
-    if not going:
-        raise Stopped
-
-
-def replay(inputs: dict[str, Any]) -> tuple[Matrix, Pairs, dict[str, Any]]:
-    """The scores, the pairs and the result the inputs give: the same inputs, the same pairs."""
-    from workflows.matching import scores, solver  # noqa: PLC0415 - numpy and scipy: the matching worker's alone
-    matrix = scores.compute(inputs)
-    pairs = solver.solve(matrix)
-    return matrix, pairs, solver.result(matrix, pairs)
-
-
-def _candidates(matrix: Matrix, run_id: uuid.UUID) -> Iterator[dict[str, Any]]:
-    from workflows.matching import scores, solver  # noqa: PLC0415 - numpy and scipy: the matching worker's alone
-    for row, mentee in enumerate(matrix.mentees):
-        for rank, col in enumerate(solver.candidates(matrix, row, CANDIDATES_KEPT), start=1):
-            yield {"run_id": run_id, "mentee_participant_id": uuid.UUID(mentee["id"]), "rank": rank,
-                   "mentor_participant_id": uuid.UUID(matrix.mentors[col]["id"]),
-                   "score": float(matrix.score[row, col]),
-                   "reasons": scores.reasons(matrix, row, col, for_mentee=True)}
-
-
-def _room(db: Session, programme_id: uuid.UUID) -> tuple[set[uuid.UUID], dict[uuid.UUID, int]]:
-    """Who is taken now (a live pairing, or a draft kept: pinned or being published) and each mentor's room."""
-    taken = set(db.scalars(select(Pairing.mentee_participant_id).where(
-        Pairing.programme_id == programme_id, Pairing.status.in_(LIVE))))
-    kept = db.execute(select(MatchDraft.mentee_participant_id, MatchDraft.mentor_participant_id).where(
-        MatchDraft.programme_id == programme_id,
-        MatchDraft.pinned.is_(True) | (MatchDraft.status == DraftStatus.PUBLISHING))).all()
-    taken |= {mentee for mentee, _ in kept}
-    used = Counter(mentor for _, mentor in kept)
-    used.update(db.scalars(select(Pairing.mentor_participant_id).where(
-        Pairing.programme_id == programme_id, Pairing.status.in_(LIVE))))
-    room = {mentor: (capacity or 0) - used[mentor] for mentor, capacity in db.execute(
-        select(ProgrammeParticipant.id, ProgrammeParticipant.capacity).where(
-            ProgrammeParticipant.programme_id == programme_id, ProgrammeParticipant.role == ParticipantRole.MENTOR,
-            ProgrammeParticipant.status == ParticipantStatus.ACTIVE))}
-    return taken, room
-
-
-def finish(db: Session, run_id: uuid.UUID, inputs: dict[str, Any], matrix: Matrix, found: dict[str, Any], *,
-           now: datetime) -> bool:
-    """Keep what the run found; a coordinator-led programme's drafts not pinned are replaced by its pairs. The
-    programme's row is locked first, so no publication, pairing by hand or draft edit lands meanwhile; a pair whose
-    mentee was paired, or whose mentor filled up, since the cohort was read is not drafted. False when the run
-    was cancelled or taken over meanwhile."""
-    from workflows.matching import cohort  # noqa: PLC0415 - numpy: the matching worker's alone
-
-    run = db.scalar(select(MatchRun).where(MatchRun.id == run_id))
-    programme = db.get_one(Programme, run.programme_id, with_for_update=True) if run is not None else None
-    held = _held(db, run_id)
-    if held is None or programme is None:
-        return False
-    held.inputs, held.inputs_digest, held.result = inputs, cohort.digest(inputs), found
-    rows = list(_candidates(matrix, held.id))
-    db.execute(delete(MatchCandidate).where(MatchCandidate.run_id == held.id))  # a run taken over is kept once
-    if rows:
-        db.execute(insert(MatchCandidate), rows)
-    if programme.pairing_mode == PairingMode.COORDINATOR:
-        db.execute(delete(MatchDraft).where(MatchDraft.programme_id == programme.id, MatchDraft.pinned.is_(False),
-                                            MatchDraft.status != DraftStatus.PUBLISHING))
-        drafts = _drafts(db, programme, held, matrix, now)
-        if drafts:
-            db.execute(insert(MatchDraft), drafts)
-    db.execute(update(MatchRun).where(MatchRun.programme_id == programme.id, MatchRun.id.not_in(
-        select(MatchRun.id).where(MatchRun.programme_id == programme.id).order_by(MatchRun.created_at.desc())
-        .limit(INPUTS_KEPT).scalar_subquery())).values(inputs=None))
-    held.status, held.stage, held.progress, held.finished_at = MatchRunStatus.DONE, "done", 100, now
-    _record(db, EventType.MATCH_RUN_COMPLETED, held, Role.SYSTEM.value)
-    return True
-
-
-def _drafts(db: Session, programme: Programme, run: MatchRun, matrix: Matrix, now: datetime
-            ) -> list[dict[str, Any]]:
-    """The run's pairs as drafts, each with the pair's first common start (when still ahead), those taken since the
-    cohort was read left out."""
-    taken, room = _room(db, programme.id)
-    index = {mentee["id"]: row for row, mentee in enumerate(matrix.mentees)}
-    column = {mentor["id"]: col for col, mentor in enumerate(matrix.mentors)}
-    start = datetime.fromisoformat(matrix.inputs["period_start"])
-    made = []
-    for pair in (run.result or {}).get("pairs", []):
-        mentee, mentor = uuid.UUID(pair["mentee_participant_id"]), uuid.UUID(pair["mentor_participant_id"])
-        if mentee in taken or room.get(mentor, 0) <= 0:
-            continue
-        room[mentor] -= 1
-        found = matrix.first_common_start(index[pair["mentee_participant_id"]], column[pair["mentor_participant_id"]])
-        first = start + timedelta(minutes=found) if found is not None else None
-        made.append({"id": uuid.uuid4(), "programme_id": programme.id, "run_id": run.id,
-                     "mentee_participant_id": mentee, "mentor_participant_id": mentor, "score": pair["score"],
-                     "reasons": pair["reasons"], "pinned": False, "status": DraftStatus.DRAFT, "created_at": now,
-                     "first_start": first if first is not None and first > now else None})
-    return made
 
 
 def busy(db: Session, programme_id: uuid.UUID) -> bool:
     """Whether a run of the programme waits or works (its drafts then change only by its result)."""
     return db.scalar(select(MatchRun.id).where(MatchRun.programme_id == programme_id,
                                                MatchRun.status.in_(BUSY)).limit(1)) is not None
-
-
-def fail(db: Session, run_id: uuid.UUID, error: str, now: datetime) -> None:
-    run = db.scalar(select(MatchRun).where(MatchRun.id == run_id).with_for_update())
-    if run is None or run.status != MatchRunStatus.RUNNING:
-        return
-    run.status, run.stage, run.finished_at, run.error = MatchRunStatus.FAILED, "failed", now, error[:500]
-    _record(db, EventType.MATCH_RUN_FAILED, run, Role.SYSTEM.value)
-
-
-def execute(transaction: Transaction, run_id: uuid.UUID, *, now: datetime | None = None) -> str:
-    """Carry a run out, each step in a short transaction of its own; what became of it."""
-    from workflows.matching import cohort  # noqa: PLC0415 - numpy: the matching worker's alone
-
-    started = now or utcnow()
-    with transaction() as db:
-        if not claim(db, run_id, started):
-            return "not claimed"
-    try:
-        with transaction() as db:
-            run = db.get_one(MatchRun, run_id)
-            programme = db.get_one(Programme, run.programme_id)
-            settings = Settings.of(programme.matching)
-            inputs = cohort.gather(db, programme, settings, started, progress=lambda done, of: advance(
-                transaction, run_id, f"free time of {done} of {of} mentors", 1 + 59 * done // max(of, 1)))
-        advance(transaction, run_id, "scoring every pair", 70)
-        matrix, _pairs, found = replay(inputs)
-        advance(transaction, run_id, "keeping the result", 90)
-        with transaction() as db:
-            if not finish(db, run_id, inputs, matrix, found, now=utcnow()):
-                return "stopped"
-    except Stopped:
-        return "stopped"
-    except Exception as exc:  # a run that cannot finish is failed, with why, for its coordinators
-        log.exception("matching.run_error", run_id=str(run_id))
-        with transaction() as db:
-            fail(db, run_id, _why(exc), utcnow())
-        return "failed"
-    log.info("matching.run_done", run_id=str(run_id), mentees=found["mentees"], matched=found["matched"])
-    return "done"
-
-
-def _why(exc: Exception) -> str:
-    """What coordinators read of a failure (and their mail and webhooks carry): the rule it broke, the time limit,
-    or that it was an internal error (the details stay in the operators' logs)."""
-    if isinstance(exc, DomainError):
-        return str(exc)
-    if type(exc).__name__ == "SoftTimeLimitExceeded":
-        return f"it took longer than MATCH_RUN_SECONDS ({get_settings().match_run_seconds} s)"
-    return "an internal error stopped it (the operators' logs have the details)"
-
-
-def overdue(db: Session, now: datetime) -> list[uuid.UUID]:
-    """Runs whose message may have been lost (queued a minute) or whose worker was (running past the limit)."""
-    limit = timedelta(seconds=get_settings().match_run_seconds + 60)
-    return list(db.scalars(select(MatchRun.id).where(
-        ((MatchRun.status == MatchRunStatus.QUEUED) & (MatchRun.created_at < now - timedelta(minutes=1)))
-        | ((MatchRun.status == MatchRunStatus.RUNNING) & (MatchRun.started_at < now - limit)))
-        .order_by(MatchRun.created_at).limit(100)))
 
 
 def mark_matched(db: Session, pairing: Pairing, run_id: uuid.UUID | None) -> None:
@@ -367,4 +108,3 @@ def mark_matched(db: Session, pairing: Pairing, run_id: uuid.UUID | None) -> Non
     pairing.match_rank = db.scalar(select(MatchCandidate.rank).where(
         MatchCandidate.run_id == run_id, MatchCandidate.mentee_participant_id == pairing.mentee_participant_id,
         MatchCandidate.mentor_participant_id == pairing.mentor_participant_id))
-

@@ -26,7 +26,7 @@ from tests.concurrency import concurrently
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.programmes import BASE, create, joined, running_programme
 from tests.servers import live_app
-from workflows.matching import drafts, runs
+from workflows.matching import drafts, execution
 from workflows.notifications import messages
 from workflows.skills import ensure_skills
 
@@ -81,7 +81,7 @@ def _run(client: FlaskClient, db: Session, coordinator: Caller, programme: dict[
     asked = client.post(f"{BASE}/{programme['id']}/match-runs", headers=coordinator.headers)
     assert asked.status_code == 202, asked.get_json()
     assert asked.get_json()["status"] == "queued"
-    assert runs.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
+    assert execution.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
     run = client.get(f"{BASE}/{programme['id']}/match-runs/{asked.get_json()['id']}", headers=coordinator.headers)
     return run.get_json()
 
@@ -134,7 +134,7 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
     assert (result["matched"], result["total"]) >= (result["greedy_matched"], result["greedy_total"])
     # The inputs kept give the same result again, whenever it is read.
     kept = db.get_one(MatchRun, uuid.UUID(run["id"]))
-    assert kept.inputs is not None and runs.replay(kept.inputs)[2] == result
+    assert kept.inputs is not None and execution.replay(kept.inputs)[2] == result
     made = _drafts(client, coordinator, programme)
     assert made[_name(ada)]["mentor_participant_id"] == lin_id
     assert made[_name(bo)]["mentor_participant_id"] == max_id  # never Lin: the same department
@@ -239,15 +239,15 @@ def test_runs_one_at_a_time_cancelled_and_refused_where_they_do_not_belong(clien
     assert client.post(url, headers=as_caller(UserFactory()).headers).status_code == 404
     cancelled = client.post(f"{url}/{first.get_json()['id']}/cancel", headers=coordinator.headers)
     assert cancelled.get_json()["status"] == "cancelled"
-    assert runs.execute(lambda: nullcontext(db), uuid.UUID(first.get_json()["id"])) == "not claimed"
+    assert execution.execute(lambda: nullcontext(db), uuid.UUID(first.get_json()["id"])) == "not claimed"
     assert client.post(f"{url}/{first.get_json()['id']}/cancel", headers=coordinator.headers).status_code == 409
     # A running run stops at its next step once cancelled.
     second = client.post(url, headers=coordinator.headers).get_json()
     with nullcontext(db):
-        assert runs.claim(db, uuid.UUID(second["id"]), runs.utcnow())
+        assert execution.claim(db, uuid.UUID(second["id"]), execution.utcnow())
     assert client.post(f"{url}/{second['id']}/cancel", headers=coordinator.headers).get_json()["status"] == "running"
-    with pytest.raises(runs.Stopped):
-        runs.advance(lambda: nullcontext(db), uuid.UUID(second["id"]), "scoring", 70)
+    with pytest.raises(execution.Stopped):
+        execution.advance(lambda: nullcontext(db), uuid.UUID(second["id"]), "scoring", 70)
     assert client.get(f"{url}/{second['id']}", headers=coordinator.headers).get_json()["status"] == "cancelled"
     # A programme paired by hand runs no match; settings name the programme's own questions only.
     manual = client.put(f"{BASE}/{programme['id']}/matching", headers=coordinator.headers,
@@ -282,7 +282,7 @@ def test_mentees_choose_and_a_mentors_last_place_goes_to_one_of_those_asking_at_
         joined(client, coordinator, programme, "mentee", person=mentee)
     run = client.post(f"{BASE}/{programme['id']}/match-runs", headers=coordinator.headers).get_json()
     with committed() as db:
-        assert runs.execute(lambda: nullcontext(db), uuid.UUID(run["id"])) == "done"
+        assert execution.execute(lambda: nullcontext(db), uuid.UUID(run["id"])) == "done"
         db.commit()
         assert db.scalar(select(func.count()).select_from(MatchDraft)) == 0  # the mentees choose: no drafts
     offered = client.get(f"{BASE}/{programme['id']}/recommendations", headers=mentees[0].headers).get_json()["items"]
@@ -333,14 +333,14 @@ def test_a_cancel_heard_mid_run_sticks_and_runs_publication_and_edits_take_turns
     # A running run hears its cancel at its next step, in a transaction that commits it.
     run = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
     with worker_transaction() as db:
-        assert runs.claim(db, uuid.UUID(run["id"]), runs.utcnow())
+        assert execution.claim(db, uuid.UUID(run["id"]), execution.utcnow())
     assert client.post(f"{url}/match-runs/{run['id']}/cancel", headers=coordinator.headers).status_code == 200
-    with pytest.raises(runs.Stopped):
-        runs.advance(worker_transaction, uuid.UUID(run["id"]), "scoring every pair", 70)
+    with pytest.raises(execution.Stopped):
+        execution.advance(worker_transaction, uuid.UUID(run["id"]), "scoring every pair", 70)
     assert client.get(f"{url}/match-runs/{run['id']}", headers=coordinator.headers).get_json()["status"] == "cancelled"
     # A run done; while another waits, its drafts do not change nor publish.
     done = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
-    assert runs.execute(worker_transaction, uuid.UUID(done["id"])) == "done"
+    assert execution.execute(worker_transaction, uuid.UUID(done["id"])) == "done"
     listed = client.get(f"{url}/match-drafts", headers=coordinator.headers).get_json()["items"]
     assert len(listed) == 2
     waiting = client.post(f"{url}/match-runs", headers=coordinator.headers).get_json()
@@ -368,7 +368,7 @@ def test_a_cancel_heard_mid_run_sticks_and_runs_publication_and_edits_take_turns
         db.execute(update(MatchRun).where(MatchRun.id == uuid.UUID(lost["id"])).values(
             status="running", attempts=2, started_at=datetime.now(UTC) - timedelta(hours=1)))
     with worker_transaction() as db:
-        assert not runs.claim(db, uuid.UUID(lost["id"]), runs.utcnow())
+        assert not execution.claim(db, uuid.UUID(lost["id"]), execution.utcnow())
     failed = client.get(f"{url}/match-runs/{lost['id']}", headers=coordinator.headers).get_json()
     assert failed["status"] == "failed" and "lost 2 times" in failed["error"]
 
@@ -381,7 +381,7 @@ def _run_at(client: FlaskClient, db: Session, coordinator: Caller, programme: di
             ) -> dict[str, Any]:
     """:func:`_run` with the worker's clock at ``now``."""
     asked = client.post(f"{BASE}/{programme['id']}/match-runs", headers=coordinator.headers).get_json()
-    assert runs.execute(lambda: nullcontext(db), uuid.UUID(asked["id"]), now=now) == "done"
+    assert execution.execute(lambda: nullcontext(db), uuid.UUID(asked["id"]), now=now) == "done"
     return client.get(f"{BASE}/{programme['id']}/match-runs/{asked['id']}", headers=coordinator.headers).get_json()
 
 

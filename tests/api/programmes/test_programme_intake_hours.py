@@ -17,7 +17,7 @@ from models import MatchRun, MentorProfile, Notification, OutboxEvent, Pairing, 
 from tests.factories.accounts import Caller
 from tests.factories.programmes import BASE, joined, running_programme
 from workflows.events import EventType, record
-from workflows.matching import runs
+from workflows.matching import execution
 from workflows.notifications import messages
 from workflows.programmes.enrolment import enrolment_payload
 
@@ -121,7 +121,7 @@ def test_a_match_run_takes_only_those_whose_intake_is_finished(client: FlaskClie
 
     asked = client.post(f"{url}/match-runs", headers=coordinator.headers)
     assert asked.status_code == 202, asked.get_json()
-    assert runs.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
+    assert execution.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
     run = db.get_one(MatchRun, uuid.UUID(asked.get_json()["id"]))
     assert [one["id"] for one in run.inputs["mentors"]] == [ready_mentor_id]
     assert [one["id"] for one in run.inputs["mentees"]] == [ready_mentee_id]
@@ -163,7 +163,7 @@ def test_a_mentor_who_clears_their_hours_after_confirming_them_is_left_out_again
                           json={"mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id})
     assert refused.status_code == 409 and "intake" in refused.get_json()["message"], refused.get_json()
     asked = client.post(f"{url}/match-runs", headers=coordinator.headers)
-    assert runs.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
+    assert execution.execute(lambda: nullcontext(db), uuid.UUID(asked.get_json()["id"])) == "done"
     assert db.get_one(MatchRun, uuid.UUID(asked.get_json()["id"])).inputs["mentors"] == []
     # Giving hours again in the intake brings them back.
     again = client.put(f"{url}/intake", headers=mentor.headers, json={"answers": [], "windows": WEEKDAYS_9_TO_5})
