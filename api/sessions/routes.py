@@ -39,7 +39,7 @@ from workflows.sessions import attendance, waitlists
 from workflows.sessions import group as group_sessions
 from workflows.sessions import lifecycle as sessions
 
-# PATCH on start and complete: POST replaces it (see README, "Versioning and deprecation").
+# PATCH on start and complete: POST replaces it (see docs/integrating.md, "Versioning and deprecation").
 PATCH_DEPRECATED = datetime(2026, 11, 23, tzinfo=UTC)
 PATCH_SUNSET = datetime(2027, 6, 1, tzinfo=UTC)
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",

@@ -120,8 +120,8 @@ class ProviderInputSchema(ma.Schema):
     private_network = fields.Boolean(load_default=False, metadata={
         "description": "It lives on a private network: the outbound guard lets it through (logged)."})
     password_sign_in_off = fields.Boolean(load_default=False, metadata={
-        "description": "People of its domains sign in through it only (README: how a platform admin gets in when "
-                       "it is down)."})
+        "description": "People of its domains sign in through it only (docs/sign-on.md: how a platform admin gets in "
+                       "when it is down)."})
     session_hours = fields.Integer(load_default=168, validate=validate.Range(*SESSION_HOURS), metadata={
         "description": "A sign-in through it is refreshed for at most this many hours; then its user signs in at "
                        "the provider again."})

@@ -28,7 +28,7 @@ WORKER_QUEUES = {
     "worker-calendars": {"calendars"},
     "worker-matching": {"matching"},
 }
-# Each component's own command (README "Components"): a service may add options only.
+# Each component's own command (docs/components.md): a service may add options only.
 COMPONENT_COMMANDS = {
     "migrate": ("alembic", "upgrade", "head"),
     "api": ("gunicorn", "api:create_app()"),

@@ -1,8 +1,9 @@
-"""The README's tour and recipes, run as a newcomer pastes them.
+"""The tour and the recipes (docs/tour.md, whose first steps are the README's, docs/recipes.md, docs/integrating.md),
+run as a newcomer pastes them.
 
 In a fresh copy of the repository (a git repository of its own), against a ``make run`` started
 there with a ``VAR_DIR`` and ports of its own, beside whatever stack already runs on the machine.
-The shell blocks are read out of the README and run unchanged in ``bash``; what they print and
+The shell blocks are read out of those pages and run unchanged in ``bash``; what they print and
 write is checked, and the copy must stay clean (``git status``) and lint-clean (``make lint``).
 """
 
@@ -32,18 +33,28 @@ NOT_INHERITED = {"DATABASE_URL", "REDIS_URL", "VAR_DIR", "API_PORT", "API_URL", 
                  "WEBHOOK_ALLOW_PRIVATE_TARGETS", "PASSWORD_HASH_PROFILE"}
 
 pytestmark = pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")),
-                                reason="the README's blocks need curl and jq")
+                                reason="the docs' blocks need curl and jq")
+
+
+def sh_blocks(text: str) -> list[str]:
+    """The ``sh`` blocks of a Markdown text, in order."""
+    return re.findall(r"^```sh\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
 
 
 def readme_blocks(section: str) -> list[str]:
     """The ``sh`` blocks of the README's ``## <section>``, in order."""
     text = (ROOT / "README.md").read_text()
     (body,) = [part for part in re.split(r"^## ", text, flags=re.MULTILINE) if part.startswith(section)]
-    return re.findall(r"^```sh\n(.*?)^```", body, flags=re.MULTILINE | re.DOTALL)
+    return sh_blocks(body)
 
 
-def readme_block(section: str, containing: str) -> str:
-    (block,) = [block for block in readme_blocks(section) if containing in block]
+def page_blocks(page: str) -> list[str]:
+    """The ``sh`` blocks of ``docs/<page>``, in order."""
+    return sh_blocks((ROOT / "docs" / page).read_text())
+
+
+def page_block(page: str, containing: str) -> str:
+    (block,) = [block for block in page_blocks(page) if containing in block]
     return block
 
 
@@ -120,14 +131,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def stack(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """``make run`` in the copy: embedded servers under a ``VAR_DIR`` of its own, free ports for the API and Flower,
-    and the README's mail catcher (on a free port) as its ``SMTP_URL``.
+    and the recipes' mail catcher (on a free port) as its ``SMTP_URL``.
 
     The shells that paste the blocks get ``VAR_DIR`` only, not the ports: the blocks must find the stack.
     """
     var_dir = tmp_path_factory.mktemp("rs") / "var"
     var_dir.mkdir()
     smtp_port = str(free_port())
-    (catcher_line,) = [line.split("#")[0] for line in readme_block("Local recipes", "aiosmtpd").splitlines()
+    (catcher_line,) = [line.split("#")[0] for line in page_block("recipes.md", "aiosmtpd").splitlines()
                        if "aiosmtpd" in line]
     catcher = subprocess.Popen(["bash", "-c", catcher_line.replace("1025", smtp_port)], cwd=clone,
                                env=_newcomer_environment(var_dir), stdout=subprocess.DEVNULL,
@@ -144,7 +155,7 @@ def stack(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
 
 
 def test_the_tour_takes_a_session_from_request_to_review(stack: Stack) -> None:
-    tour = readme_blocks("A five-minute tour")
+    tour = page_blocks("tour.md")
     assert len(tour) >= 4
     done = stack.bash("\n".join(tour))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -170,9 +181,16 @@ def test_the_tour_takes_a_session_from_request_to_review(stack: Stack) -> None:
     assert '"reasons":["' in done.stdout and " h a week in common" in done.stdout, done.stdout
 
 
+def test_the_readmes_five_steps_are_where_the_tour_begins() -> None:
+    """So the tour's run above runs the README's commands too, word for word."""
+    five_steps = readme_blocks("A five-minute tour")
+    assert len(five_steps) == 3
+    assert page_blocks("tour.md")[:3] == five_steps
+
+
 def test_the_recipes_that_write_files_leave_the_clone_clean(stack: Stack) -> None:
-    writers = [readme_block("Local recipes", "> scratch/receiver.py"),
-               readme_block("Integrating", "openapi-python-client generate")]
+    writers = [page_block("recipes.md", "> scratch/receiver.py"),
+               page_block("integrating.md", "openapi-python-client generate")]
     for block in writers:
         done = stack.bash(block)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -190,7 +208,7 @@ def test_the_recipes_that_write_files_leave_the_clone_clean(stack: Stack) -> Non
 
 def test_the_receiver_recipe_gets_the_test_delivery(stack: Stack, tmp_path: Path) -> None:
     if not (stack.clone / "scratch/receiver.py").exists():
-        assert stack.bash(readme_block("Local recipes", "> scratch/receiver.py")).returncode == 0
+        assert stack.bash(page_block("recipes.md", "> scratch/receiver.py")).returncode == 0
     port = str(free_port())
     with (tmp_path / "receiver.log").open("wb") as out:
         receiver = subprocess.Popen([str(stack.clone / ".venv/bin/python"), "scratch/receiver.py"],
@@ -201,8 +219,8 @@ def test_the_receiver_recipe_gets_the_test_delivery(stack: Stack, tmp_path: Path
         while not port_open(int(port)):
             assert time.monotonic() < deadline and receiver.poll() is None, "the receiver did not listen"
             time.sleep(0.1)
-        accounts = "\n".join(readme_blocks("A five-minute tour")[:1])  # $API, $MENTOR (a 409 if registered)
-        done = stack.bash(accounts + "\n" + readme_block("Local recipes", "webhook-endpoints"),
+        accounts = "\n".join(page_blocks("tour.md")[:1])  # $API, $MENTOR (a 409 if registered)
+        done = stack.bash(accounts + "\n" + page_block("recipes.md", "webhook-endpoints"),
                           RECEIVER_PORT=port)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "\n202\n" in done.stdout, done.stdout
@@ -213,7 +231,7 @@ def test_the_receiver_recipe_gets_the_test_delivery(stack: Stack, tmp_path: Path
 
 
 def test_the_metrics_recipe_reads_the_stacks_metrics(stack: Stack) -> None:
-    block = readme_block("Local recipes", "/metrics")
+    block = page_block("recipes.md", "/metrics")
     deadline = time.monotonic() + 30
     while "celery_tasks_total{" not in (done := stack.bash(block)).stdout:  # beat's first tasks, within seconds
         assert time.monotonic() < deadline, done.stdout + done.stderr
@@ -222,13 +240,13 @@ def test_the_metrics_recipe_reads_the_stacks_metrics(stack: Stack) -> None:
 
 
 def test_devstack_exec_names_the_stack_it_found_and_creates_an_admin_without_a_prompt(stack: Stack) -> None:
-    current = stack.bash(readme_block("Local recipes", "alembic current"), timeout=180)
+    current = stack.bash(page_block("recipes.md", "alembic current"), timeout=180)
     assert current.returncode == 0, current.stdout + current.stderr
     assert f"found the stack `make run` started from {stack.var_dir}" in current.stderr, current.stderr
     assert f"API at {stack.api_url}" in current.stderr
     assert "(head)" in current.stdout and "No new upgrade operations detected." in current.stdout + current.stderr
 
-    admin = readme_block("Local recipes", "create-admin").splitlines()
+    admin = page_block("recipes.md", "create-admin").splitlines()
     scripted = "\n".join(line for line in admin if "--password" in line or line.endswith("\\"))
     done = stack.bash(scripted + "\n", timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr

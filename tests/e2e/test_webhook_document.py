@@ -1,5 +1,5 @@
 """Every webhook event type we send, through the real fan-out and delivery, matches its schema in our
-own OpenAPI document; and a receiver verifies it as the README shows, with the ``standardwebhooks`` package."""
+own OpenAPI document; and a receiver verifies it as docs/integrating.md shows, with the ``standardwebhooks`` package."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ from workflows.webhooks import endpoints
 
 
 def receive(body: bytes, headers: dict[str, str], secret: str) -> dict[str, Any]:
-    """The README's Python receiver: the verified payload, or ``WebhookVerificationError``."""
+    """docs/integrating.md's Python receiver: the verified payload, or ``WebhookVerificationError``."""
     return Webhook(secret).verify(body, headers)  # type: ignore[no-any-return]
 
 

@@ -1,9 +1,9 @@
-"""The README's configuration table names every environment variable the code reads, and no other.
+"""The configuration table (docs/configuration.md) names every environment variable the code reads, and no other.
 
 The reads are found in the source: infra/environment.py's reading helpers (any module-level function
 whose first parameter is ``name``), ``os.environ`` / ``os.getenv``, and mappings called ``env`` or
 ``environ`` in devstack/; in the Procfile and the Makefile, shell expansions ``${NAME:-default}``.
-bench/ and tests/ are not covered (see the README).
+bench/ and tests/ are not covered (see docs/configuration.md).
 """
 
 from __future__ import annotations
@@ -89,37 +89,36 @@ def code_reads() -> dict[str, set[str]]:
     return dict(reads)
 
 
-def readme_table() -> dict[str, set[str]]:
-    """Variable -> the files its row says read it, from the README's "Configuration" table.
+def configuration_table() -> dict[str, set[str]]:
+    """Variable -> the files its row says read it, from docs/configuration.md's table.
 
     A row is ``| `NAME` | default | `file`, `file` | meaning |``: one variable per row.
     """
-    text = (ROOT / "README.md").read_text()
-    section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    section = (ROOT / "docs" / "configuration.md").read_text()
     rows: dict[str, set[str]] = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if not line.startswith("|") or len(cells) < 3 or not NAME.fullmatch(cells[0].strip("`")):
             continue
         name = cells[0].strip("`")
-        assert name not in rows, f"{name} has two rows in the README's configuration table"
+        assert name not in rows, f"{name} has two rows in docs/configuration.md's table"
         rows[name] = set(re.findall(r"`([^`]+)`", cells[2]))
     return rows
 
 
 def test_the_table_has_a_row_for_every_variable_the_code_reads() -> None:
-    missing = sorted(set(code_reads()) - set(readme_table()))
-    assert not missing, f"read by the code but not in README.md's Configuration table: {missing}"
+    missing = sorted(set(code_reads()) - set(configuration_table()))
+    assert not missing, f"read by the code but not in docs/configuration.md's table: {missing}"
 
 
 def test_every_row_of_the_table_is_read_by_the_code() -> None:
-    unread = sorted(set(readme_table()) - set(code_reads()))
-    assert not unread, f"in README.md's Configuration table but read nowhere: {unread}"
+    unread = sorted(set(configuration_table()) - set(code_reads()))
+    assert not unread, f"in docs/configuration.md's table but read nowhere: {unread}"
 
 
 @pytest.mark.parametrize("name", sorted(code_reads()))
 def test_each_row_names_the_files_that_read_its_variable(name: str) -> None:
-    table = readme_table()
+    table = configuration_table()
     if name in table:
         assert table[name] == code_reads()[name], f"{name}: the table says {sorted(table[name])}"
 

@@ -1,7 +1,7 @@
 """Domains whose people sign in through their organisation's provider only: an admin turned password sign-in off
 for a provider's email domains (``IdentityProvider.password_sign_in_off``). For an address there, no password
 signs in, and none is set: no registration, reset, change or invitation with one. A platform admin gets in when
-the provider is down by turning the rule off from the command line (``flask ops password-sign-in``, README)."""
+the provider is down by turning the rule off from the command line (``flask ops password-sign-in``, docs/sign-on.md)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def test_a_programme_keeps_at_most_max_invitations_of_any_status(
 
 def test_addresses_already_invited_do_not_count_towards_max_invitations(
         client: FlaskClient, db: Session, configure: Callable[..., None]) -> None:
-    """As the README says: rows passed over (already invited or taking part) do not count, so the same list
+    """As docs/configuration.md says: rows passed over (already invited or taking part) do not count, so the same list
     uploaded again at the cap is answered with them passed over, not refused."""
     configure(MAX_INVITATIONS="3")
     coordinator, programme = running_programme(client)

@@ -140,7 +140,7 @@ def test_a_provider_that_does_not_own_a_domain_leads_no_one_to_link_an_account_t
 
 def test_a_provider_issuing_no_audience_is_refused_by_the_aud_check_and_the_console_says_so(
         client: FlaskClient, db: Session, oidc_provider: Provider) -> None:
-    """Canaille, as the README's registration steps had it (a client created, its audience never set), issues ID
+    """Canaille, as docs/sign-on.md's registration steps had it (a client created, its audience never set), issues ID
     tokens naming no audience: each sign-in is refused, and the providers' list says which check refused it."""
     org = organisation(db, oidc_provider, audience=False)
     login, _email = person(org)

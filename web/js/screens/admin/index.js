@@ -12,7 +12,7 @@ import { outboxScreen } from './outbox.js';
 import { numbersScreen } from './numbers.js';
 import { signOnScreen } from './sign-on.js';
 
-// [path, menu label, heading, screen]; each screen is also in the README's list.
+// [path, menu label, heading, screen]; each screen is also in docs/admin-console.md's list.
 const SECTIONS = [
   ['users', 'Users', 'Users', usersScreen],
   ['programmes', 'Programmes', 'Programmes and their coordinators', programmesScreen],
