@@ -24,6 +24,7 @@ import infra.metrics  # noqa: F401 - names metric files by host and pid before t
 from api.errors import http_error
 from api.security import require_login
 from outbox.relay import outbox_status
+from workflows import access
 
 REQUESTS = Counter("http_requests_total", "HTTP requests by route and status", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -75,7 +76,7 @@ def _authorised() -> bool:
     require_login()  # raises 401 without a valid user token
     from api.security import current_actor  # noqa: PLC0415
 
-    return current_actor().is_admin
+    return access.is_admin(current_actor())
 
 
 def metrics() -> Response:

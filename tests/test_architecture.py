@@ -124,7 +124,7 @@ def test_the_domain_records_events_without_loading_celery() -> None:
 
 # The modules at the top of workflows/ that any package may import, and that import no package.
 FOUNDATIONS = ("errors", "actors", "roles", "clock", "pagination", "state_machine", "wording", "events", "payloads",
-               "programme_payloads", "skills", "people", "inbox", "lookups")
+               "programme_payloads", "skills", "people", "inbox", "lookups", "access")
 # Pairs of domain packages that may import each other, and why. A cycle through any other pair fails.
 ALLOWED_CYCLES = {
     frozenset({"bookings", "sessions"}): "an accepted booking becomes a session, and a session's end settles its "
@@ -301,3 +301,40 @@ def test_raw_sql_names_statuses_by_their_enums() -> None:
 def test_the_sql_rule_sees_a_planted_literal() -> None:
     assert _sql_literals(ast.parse("q = text(\"SELECT 1 FROM b WHERE b.status IN ('draft', 'accepted')\")")) == [1]
     assert _sql_literals(ast.parse("q = statuses('SELECT 1 FROM b WHERE status = :accepted', accepted=A)")) == []
+
+
+# ---- "who may" in one place --------------------------------------------------------------------------------------
+# Whether someone is an administrator, and whether they run a programme, is asked of the access modules only
+# (workflows/access.py, the service's; each domain's access.py, its own): routes and domain functions call their
+# named rules. An account's stored flag (``User.is_admin``, granted and revoked by the console) is data, not a test.
+_WHO_MAY = re.compile(r"\b(?:actor|caller|current_actor\(\))\.is_admin\b|\brun_by\(")
+
+
+def _who_may_outside_access(root: Path) -> list[str]:
+    found = []
+    for package in ("api", "workflows", "workers"):
+        for path in sorted((root / package).rglob("*.py")):
+            if path.name == "access.py":
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if _WHO_MAY.search(line):
+                    found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    return found
+
+
+def test_who_may_is_asked_of_the_access_modules_only() -> None:
+    found = _who_may_outside_access(ROOT)
+    assert not found, ("call a named rule of the domain's access.py (or workflows/access.py) instead:\n"
+                       + "\n".join(found))
+
+
+def test_the_who_may_rule_sees_a_planted_test(tmp_path: Path) -> None:
+    for package in ("api/bookings", "workflows/programmes", "workers"):
+        (tmp_path / package).mkdir(parents=True)
+    (tmp_path / "api/bookings/routes.py").write_text("if current_actor().is_admin:\n    pass\n")
+    (tmp_path / "workflows/programmes/access.py").write_text("def may(actor):\n    return actor.is_admin\n")
+    (tmp_path / "workflows/programmes/goals.py").write_text("run_by(db, actor, programme_id, lock=False)\n")
+    (tmp_path / "workers/grants.py").write_text("user.is_admin = True\n")
+    assert _who_may_outside_access(tmp_path) == [
+        "api/bookings/routes.py:1: if current_actor().is_admin:",
+        "workflows/programmes/goals.py:1: run_by(db, actor, programme_id, lock=False)"]

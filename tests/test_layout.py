@@ -88,6 +88,11 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 
 # Domain modules whose tests live elsewhere than their mirror, and where.
 UNMIRRORED = {
+    "workflows/programmes/access.py": "who may, in a programme, route by route and person by person: "
+                                      "tests/api/common/test_access_every_route.py; its audit trail: "
+                                      "tests/api/programmes/test_programme_admin_audit.py",
+    "workflows/sessions/access.py": "a mentor's own numbers, to the mentor and admins: "
+                                    "tests/api/mentors/test_mentor_numbers.py",
     "workflows/matching/scores.py": "the scores, reasons and overlaps: tests/workflows/matching/test_solver.py and "
                                     "test_cohort.py (against pair-by-pair counts and brute force)",
     "workflows/matching/settings.py": "through the API: tests/api/matching/test_matching.py (criteria, refusals)",

@@ -28,13 +28,14 @@ from models import (
     RescheduleProposal,
     WaitlistEntry,
 )
+from workflows import access
 from workflows.actors import ADMIN_ACTOR_PREFIX, Actor
 from workflows.bookings.lifecycle import get_visible_booking
 from workflows.bookings.series import get_series
 from workflows.errors import Forbidden, NotFound
 from workflows.events import EventType, participants
 from workflows.pagination import Page, paginate
-from workflows.programmes import lifecycle as programmes
+from workflows.programmes import access as programme_access
 from workflows.roles import Role
 from workflows.sessions.lifecycle import get_visible_session
 
@@ -78,7 +79,7 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
     only; its mentor also sees its line (``waitlist.*``)."""
     session = get_visible_session(db, actor, session_id)
     aggregates = [session.id] + ([session.booking_id] if session.booking_id else [])
-    everyone = actor.is_admin or session.mentor_profile_id == actor.mentor_profile_id or session.booking_id is not None
+    everyone = access.sees_every_seat(actor, session) or session.booking_id is not None
     seats = select(Booking.id).where(Booking.group_session_id == session.id)
     if not everyone:
         seats = seats.where(Booking.mentee_user_id == actor.user_id)
@@ -97,7 +98,7 @@ def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, li
                        ) -> Page[TimelineEntry]:
     """A programme's events, its enrolments', its pairings' and their goals', and its match runs', oldest first: its
     coordinators and admins (403 for its participants, 404 for anyone else)."""
-    programmes.run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
                                               .where(ProgrammeParticipant.programme_id == programme_id))
     its_pairings = select(Pairing.id).where(Pairing.programme_id == programme_id)

@@ -20,6 +20,7 @@ from models import (
     ProgrammeCoordinator,
     ProgrammeParticipant,
 )
+from workflows import access
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 
@@ -47,7 +48,7 @@ def own_listing(db: Session, actor: Actor, listing_id: uuid.UUID, *, to: str, lo
 def in_programme_of(db: Session, actor: Actor, listing: Listing) -> bool:
     """Whether the actor may see the listing: any listing outside a programme; a programme's to its mentor, its
     active participants, its coordinators and administrators."""
-    if listing.programme_id is None or actor.is_admin or listing.mentor_profile_id == actor.mentor_profile_id:
+    if listing.programme_id is None or access.is_admin(actor) or listing.mentor_profile_id == actor.mentor_profile_id:
         return True
     return bool(db.scalar(select(or_(
         exists().where(ProgrammeParticipant.programme_id == listing.programme_id,
@@ -69,7 +70,7 @@ def books_within_pairing(db: Session, actor: Actor, listing: Listing) -> bool:
     """Whether the actor may book a programme's listing: anyone who sees it, unless the programme keeps its mentees'
     sessions to their pairing (``mentees_book_outside`` off); then a mentee books their own pairing's mentor only."""
     programme = db.get(Programme, listing.programme_id) if listing.programme_id is not None else None
-    if programme is None or programme.mentees_book_outside or actor.is_admin:
+    if programme is None or programme.mentees_book_outside or access.is_admin(actor):
         return True
     return bool(db.scalar(select(exists().where(
         Pairing.programme_id == programme.id, Pairing.mentee_user_id == actor.user_id,

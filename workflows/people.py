@@ -39,6 +39,7 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from workflows import access
 from workflows.actors import Actor
 from workflows.errors import NotFound
 from workflows.roles import Role
@@ -277,7 +278,7 @@ def attendance_of(db: Session, actor: Actor, sessions: list[MentorshipSession], 
         return {}
     individual = {s.booking_id: s.id for s in sessions if s.booking_id is not None}
     everyone = [s.id for s in sessions if s.booking_id is None and len(sessions) == 1
-                and (actor.is_admin or s.mentor_profile_id == actor.mentor_profile_id)]
+                and access.sees_every_seat(actor, s)]
     groups = [s.id for s in sessions if s.booking_id is None]
     seats = (Booking.group_session_id.in_(groups) & (Booking.status == BookingStatus.ACCEPTED)
              & (Booking.group_session_id.in_(everyone) | (Booking.mentee_user_id == actor.user_id)))

@@ -19,6 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
+from workflows import access
 from workflows.actors import Actor
 from workflows.errors import Forbidden, InvalidTransition, NotFound
 from workflows.roles import Role
@@ -146,7 +147,7 @@ class StateMachine(Generic[R, A, S]):
     def get_visible(self, db: Session, actor: Actor, record_id: uuid.UUID, *, lock: bool = False) -> R:
         """The record if the actor takes part in it (or is an admin reading); else 404, no existence leak."""
         record, role = self._load(db, actor, record_id, lock=lock)
-        if role is None and not (actor.is_admin and not lock):
+        if role is None and (lock or not access.admin_reads(db, actor, self.kind, record_id)):
             raise NotFound(f"{self.kind} not found")
         return record
 

@@ -42,8 +42,8 @@ from api.operations.schemas import (
 from api.programmes.schemas import EXAMPLE_PROGRAMME, ProgrammeSchema
 from api.security import current_actor, require_login
 from api.sessions.schemas import EXAMPLE_SESSION, DisputePageSchema, DisputeSchema, SessionPageSchema, SessionSchema
+from workflows import access
 from workflows.accounts import audit as auth_events
-from workflows.errors import Forbidden
 from workflows.operations import accounts as account_actions
 from workflows.operations import admin as administration
 from workflows.operations import numbers
@@ -56,8 +56,7 @@ blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Oper
 @blp.before_request
 def _admins_only() -> None:
     require_login()
-    if not current_actor().is_admin:
-        raise Forbidden("administrators only")
+    access.require_admin(current_actor())
 
 
 class HandlerBacklogSchema(ma.Schema):

@@ -1,8 +1,8 @@
 """The audit trails. Of credentials: sign-ins and their failures, lock-outs, sign-outs, a reused refresh
 token, password and email changes, each with the user when known and the client address, never a
 password, a token or an email address; logged as it is recorded, and listed to admins. Of what admins do to others'
-accounts, sessions, programmes and the like (``admin_actions``, ``GET /admin/audit``): the one helper every admin
-action records through, from the admin console and from the routes an admin shares with a programme's coordinators."""
+accounts, sessions, programmes and the like (``admin_actions``, ``GET /admin/audit``), listed here: every admin
+action records through ``workflows.access.record_admin_action``, whichever route it came through."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AdminAction, AuthEvent, AuthEventKind
+from models import AuthEvent, AuthEventKind
 from models.accounts.audit import MAX_DETAIL, MAX_REASON
+from workflows.access import record_admin_action
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.pagination import Page, paginate
@@ -72,18 +73,6 @@ PROGRAMME_INTAKE_READ = "programme.intake_read"
 PROGRAMME_EXPORTED = {name: f"programme.exported_{name}" for name in ("pairs", "sessions", "surveys")}
 PROGRAMME_ACTIONS = (PROGRAMME_COORDINATORS_SET, PROGRAMME_PARTICIPANT_REMOVED, PROGRAMME_INTAKE_READ,
                      *PROGRAMME_EXPORTED.values())
-
-
-def record_admin_action(db: Session, actor: Actor, action: str, target_type: str, target_id: uuid.UUID, *,
-                        reason: str | None = None) -> AdminAction:
-    """One entry of the admin audit trail, naming the admin, in the caller's transaction."""
-    entry = AdminAction(id=uuid.uuid4(), admin_user_id=actor.user_id, action=action, target_type=target_type,
-                        target_id=target_id, reason=reason)
-    db.add(entry)
-    db.flush()
-    log.info("admin.action", action=action, admin_user_id=str(actor.user_id), target_type=target_type,
-             target_id=str(target_id))
-    return entry
 
 
 def record_if_admin(db: Session, actor: Actor, role: Role, action: str, *, target_type: str, target_id: uuid.UUID

@@ -24,8 +24,9 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, DomainError, NotFound
 from workflows.matching import runs
 from workflows.pagination import Page, paginate
+from workflows.programmes import access as programme_access
 from workflows.programmes import pairings
-from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, run_by
+from workflows.programmes.lifecycle import TAKING_PARTICIPANTS
 
 PUBLISH_TASK = "matching.publish"
 PUBLISH_BATCH = 20  # drafts one task publishes, each in a transaction of its own, before it hands on
@@ -53,7 +54,7 @@ def _named(db: Session, drafts: list[MatchDraft]) -> list[DraftView]:
 def list_drafts(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
                 ) -> Page[DraftView]:
     """The programme's drafts, newest first (its coordinators)."""
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     page = paginate(db, select(MatchDraft).where(MatchDraft.programme_id == programme_id), MatchDraft.created_at,
                     MatchDraft.id, limit=limit, cursor=cursor, descending=True)
     return Page(_named(db, list(page.items)), page.next_cursor)
@@ -66,7 +67,7 @@ def counts(db: Session, programme_id: uuid.UUID) -> dict[str, int]:
 
 
 def _draft(db: Session, actor: Actor, programme_id: uuid.UUID, draft_id: uuid.UUID) -> MatchDraft:
-    run_by(db, actor, programme_id, lock=True)
+    programme_access.may_change(db, actor, programme_id)
     draft = db.scalar(select(MatchDraft).where(MatchDraft.id == draft_id, MatchDraft.programme_id == programme_id)
                       .with_for_update())
     if draft is None:
@@ -143,7 +144,7 @@ def remove(db: Session, actor: Actor, programme_id: uuid.UUID, draft_id: uuid.UU
 def publish(db: Session, actor: Actor, programme_id: uuid.UUID) -> dict[str, int]:
     """Publish every draft (failed ones again): the matching worker proposes them. 400 for a programme not taking
     participants; 409 when there is none."""
-    programme, _ = run_by(db, actor, programme_id, lock=True)
+    programme, _ = programme_access.may_change(db, actor, programme_id)
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
     if runs.busy(db, programme_id):

@@ -19,8 +19,9 @@ from models import Pairing, Programme, ProgrammeParticipant, Question
 from workflows.actors import Actor
 from workflows.errors import Conflict
 from workflows.matching.settings import Criterion, Settings
+from workflows.programmes import access as programme_access
 from workflows.programmes import pairings
-from workflows.programmes.lifecycle import actor_label, run_by
+from workflows.programmes.lifecycle import actor_label
 
 HARD_RULE = "hard_rule"  # the ``rule`` a refusal names
 
@@ -59,7 +60,7 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
     says why it should be made all the same), for a mentee already paired, past the mentor's capacity, or when they
     have no time in common; 400 for people not taking part in those roles, a programme not under way, or a first
     time before the programme's first day."""
-    programme, role = run_by(db, actor, programme_id, lock=True)
+    programme, role = programme_access.may_change(db, actor, programme_id)
     broken = []
     if any(one.hard for one in Settings.of(programme.matching).criteria):  # the pair read only to weigh a rule
         mentor = _participant(db, programme.id, mentor_participant_id)

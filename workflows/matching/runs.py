@@ -25,7 +25,8 @@ from workflows.errors import BusinessRuleViolation, Conflict, InvalidTransition,
 from workflows.events import EventType
 from workflows.matching.lifecycle import MatchRunAction, move_run, record_run
 from workflows.pagination import Page, paginate
-from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, run_by
+from workflows.programmes import access as programme_access
+from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label
 from workflows.roles import Role
 
 RUN_TASK = "matching.run"
@@ -36,7 +37,7 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
     """Ask for a run (its coordinators): 202 with the run, queued. 400 for a programme not taking participants or
     one paired by hand; 409 while another run of it waits or works."""
     now = now or utcnow()
-    programme, role = run_by(db, actor, programme_id, lock=True)
+    programme, role = programme_access.may_change(db, actor, programme_id)
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it matches no one now")
     if programme.pairing_mode == PairingMode.MANUAL:
@@ -60,7 +61,7 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
 
 def _run(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID, *, lock: bool
          ) -> tuple[MatchRun, Role]:
-    _programme, role = run_by(db, actor, programme_id, lock=False)
+    _programme, role = programme_access.may_read(db, actor, programme_id)
     query = select(MatchRun).where(MatchRun.id == run_id, MatchRun.programme_id == programme_id)
     run = db.scalar(query.with_for_update() if lock else query)
     if run is None:
@@ -75,7 +76,7 @@ def get(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID) -
 
 def list_runs(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
               ) -> Page[MatchRun]:
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     return paginate(db, select(MatchRun).where(MatchRun.programme_id == programme_id), MatchRun.created_at,
                     MatchRun.id, limit=limit, cursor=cursor, descending=True)
 

@@ -29,7 +29,8 @@ from models import PairingMode, ProgrammeStatus, Question, QuestionKind
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, InvalidInput
 from workflows.events import EventType
-from workflows.programmes.lifecycle import coordinators_of, record_change, run_by
+from workflows.programmes import access as programme_access
+from workflows.programmes.lifecycle import coordinators_of, record_change
 
 MAX_CRITERIA = 10
 MAX_WEIGHT = 10.0
@@ -101,7 +102,7 @@ class MatchingView:
 
 def read(db: Session, actor: Actor, programme_id: uuid.UUID) -> MatchingView:
     """The programme's pairing mode and matcher settings (its coordinators)."""
-    programme, _ = run_by(db, actor, programme_id, lock=False)
+    programme, _ = programme_access.may_read(db, actor, programme_id)
     return MatchingView(programme.id, programme.pairing_mode, Settings.of(programme.matching))
 
 
@@ -122,7 +123,7 @@ def write(db: Session, actor: Actor, programme_id: uuid.UUID, *, pairing_mode: P
           criteria: list[dict[str, Any]], **weights: Any) -> MatchingView:
     """Set how the programme pairs and what the matcher weighs (its coordinators; 400 once it is closed). Each
     criterion's questions must be the intake's, of a kind its comparison reads (422 otherwise)."""
-    programme, role = run_by(db, actor, programme_id, lock=True)
+    programme, role = programme_access.may_change(db, actor, programme_id)
     if programme.status == ProgrammeStatus.CLOSED:
         raise BusinessRuleViolation("the programme is closed: its matching changes no more")
     if len(criteria) > MAX_CRITERIA:

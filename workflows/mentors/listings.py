@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Listing, ListingKind, ListingMember, MentorProfile
+from workflows import access
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden
 from workflows.events import EventType, record
@@ -119,7 +120,7 @@ def list_listings(
     # A programme's listings are found through the programme, not listed here (their mentor's own aside).
     query = query.where(Listing.programme_id.is_(None) | (Listing.mentor_profile_id == actor.mentor_profile_id)) \
         if actor is not None and actor.mentor_profile_id is not None else query.where(Listing.programme_id.is_(None))
-    if actor is not None and not actor.is_admin:
+    if actor is not None and not access.is_admin(actor):
         teaching = select(ListingMember.listing_id).where(ListingMember.mentor_profile_id == actor.mentor_profile_id)
         query = query.where(Listing.active.is_(True) | (Listing.mentor_profile_id == actor.mentor_profile_id)
                             | Listing.id.in_(teaching)) if actor.mentor_profile_id else \

@@ -23,10 +23,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Listing, MentorProfile, User, WebhookEndpoint
+from workflows import access
 from workflows.accounts import deletion, sign_ins, users
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import Conflict, Forbidden, NotFound
+from workflows.errors import Conflict, NotFound
 from workflows.operations.admin import record_action
 from workflows.programmes import pairings
 
@@ -36,11 +37,6 @@ DELETED_USER = "user.deleted"
 ACTIONS = (DISABLED_USER, ENABLED_USER, DELETED_USER)
 # What the other party of a cancelled booking or session reads.
 DISABLED_REASON = "account disabled"
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("administrators only")
 
 
 def _locked_user(db: Session, user_id: uuid.UUID) -> User:
@@ -72,7 +68,7 @@ def _refuse_self_and_last_admin(db: Session, actor: Actor, user_id: uuid.UUID, d
 def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, now: datetime | None = None) -> User:
     """Disable an account: its sign-ins end at once, its future commitments are cancelled, its listings stop.
     Disabling a disabled account changes nothing and records nothing."""
-    _require_admin(actor)
+    access.require_admin(actor)
     now = now or utcnow()
     _refuse_self_and_last_admin(db, actor, user_id, "disable")
     user = _locked_user(db, user_id)
@@ -97,7 +93,7 @@ def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, 
 def enable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -> User:
     """Let a disabled account sign in again (its listings stay inactive: see the module's docstring). Enabling an
     account that is not disabled changes nothing and records nothing."""
-    _require_admin(actor)
+    access.require_admin(actor)
     user = _locked_user(db, user_id)
     if user.disabled_at is None:
         return user
@@ -109,7 +105,7 @@ def enable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -
 
 def delete_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, now: datetime | None = None) -> None:
     """Delete someone's account as its owner can: future commitments cancelled, the person anonymised."""
-    _require_admin(actor)
+    access.require_admin(actor)
     now = now or utcnow()
     _refuse_self_and_last_admin(db, actor, user_id, "delete")
     user = _locked_user(db, user_id)

@@ -23,11 +23,12 @@ from models import (
     SessionStatus,
     User,
 )
-from workflows.accounts import audit
+from workflows import access
 from workflows.actors import Actor
-from workflows.errors import Conflict, Forbidden, NotFound
+from workflows.errors import Conflict, NotFound
 from workflows.events import EventType
 from workflows.pagination import Page, paginate
+from workflows.programmes import access as programme_access
 from workflows.programmes import lifecycle as programmes
 from workflows.sessions import attendance, reviews
 from workflows.sessions import lifecycle as sessions
@@ -43,12 +44,7 @@ ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW, RESOLVED
            REMOVED_COORDINATOR)
 
 
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("administrators only")
-
-
-record_action = audit.record_admin_action  # the one helper: the console's actions record through it
+record_action = access.record_admin_action  # the one helper: the console's actions record through it
 
 
 def _like(text: str) -> str:
@@ -129,7 +125,7 @@ def list_actions(db: Session, *, target_id: uuid.UUID | None, limit: int, cursor
 
 def cancel_session(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str) -> MentorshipSession:
     """Cancel someone's session through the session workflow, as the admin, and record why."""
-    _require_admin(actor)
+    access.require_admin(actor)
     session = sessions.cancel_session_as_admin(db, actor, session_id, reason=reason)
     record_action(db, actor, CANCELLED_SESSION, "session", session.id, reason=reason)
     return session
@@ -138,7 +134,7 @@ def cancel_session(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: 
 def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent: NoShow, note: str | None = None
                     ) -> AttendanceDispute:
     """Answer a dispute of who was absent through the attendance workflow, and record it with the note."""
-    _require_admin(actor)
+    access.require_admin(actor)
     found = attendance.resolve_dispute(db, actor, dispute_id, absent=absent, note=note)
     record_action(db, actor, RESOLVED_DISPUTE, "dispute", found.id, reason=note)
     return found
@@ -153,7 +149,7 @@ def _user(db: Session, user_id: uuid.UUID, *, lock: bool = False) -> User:
 
 def grant_admin(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -> User:
     """Make a user an admin, with the reason the audit trail keeps (idempotent: granting twice records once)."""
-    _require_admin(actor)
+    access.require_admin(actor)
     user = _user(db, user_id, lock=True)
     if not user.is_admin:
         user.is_admin = True
@@ -165,7 +161,7 @@ def grant_admin(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -
 def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -> User:
     """Take admin away, with the reason the audit trail keeps; 409 when it would leave no admin. The admins' rows
     are locked, so two concurrent revocations cannot each see another admin left."""
-    _require_admin(actor)
+    access.require_admin(actor)
     admins = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None),
                                                   User.disabled_at.is_(None))
                             .order_by(User.id).with_for_update()))
@@ -182,7 +178,7 @@ def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) 
 
 def hide_review(db: Session, actor: Actor, review_id: uuid.UUID, *, reason: str) -> Review:
     """Hide a review from public lists and the mentor's rating, and record why."""
-    _require_admin(actor)
+    access.require_admin(actor)
     review = db.get(Review, review_id)
     if review is not None and review.hidden_at is not None:
         return review
@@ -196,8 +192,8 @@ def name_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
     """Add one coordinator to a programme through its workflow (who is told, and its history, follow); recorded
     against the programme (its history names the user).
     Naming one who coordinates it already changes nothing and records nothing."""
-    _require_admin(actor)
-    programmes.run_by(db, actor, programme_id, lock=True)  # its coordinators read under the programme's lock
+    access.require_admin(actor)
+    programme_access.may_change(db, actor, programme_id)  # its coordinators read under the programme's lock
     before = programmes.coordinators_of(db, programme_id)
     if user_id in before:
         return programmes.get(db, actor, programme_id)
@@ -208,8 +204,8 @@ def name_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
 def remove_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id: uuid.UUID, *, reason: str
                        ) -> programmes.ProgrammeView:
     """Take one coordinator off a programme through its workflow; recorded. 404 when they do not coordinate it."""
-    _require_admin(actor)
-    programmes.run_by(db, actor, programme_id, lock=True)
+    access.require_admin(actor)
+    programme_access.may_change(db, actor, programme_id)
     before = programmes.coordinators_of(db, programme_id)
     if user_id not in before:
         raise NotFound("that user does not coordinate this programme")

@@ -42,13 +42,13 @@ from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFoun
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import EnrolmentPayload
+from workflows.programmes import access as programme_access
 from workflows.programmes import pairings
 from workflows.programmes.lifecycle import (
     TAKING_PARTICIPANTS,
     actor_label,
     coordinators_of,
     participation,
-    run_by,
 )
 from workflows.programmes.listings import programme_listing, put_away
 from workflows.questions import programme_form
@@ -191,7 +191,7 @@ def _reader(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
     """Whether the actor reads the programme as one who runs it (else as an active participant; 404 for anyone
     else)."""
     try:
-        run_by(db, actor, programme_id, lock=False)
+        programme_access.may_read(db, actor, programme_id)
         return True
     except (NotFound, Forbidden):
         if participation(db, actor.user_id, programme_id) is None:
@@ -241,7 +241,7 @@ def set_capacity(db: Session, actor: Actor, programme_id: uuid.UUID, participant
     """Set how many mentees a mentor takes at once (its coordinators, or the mentor); 400 for a mentee."""
     mine = participation(db, actor.user_id, programme_id)
     if mine is None or mine.id != participant_id:
-        run_by(db, actor, programme_id, lock=False)
+        programme_access.may_read(db, actor, programme_id)
     row = _participant(db, programme_id, participant_id)
     if row.role != ParticipantRole.MENTOR or row.status != ParticipantStatus.ACTIVE:
         raise BusinessRuleViolation("only a mentor taking part has a capacity", field="capacity")
@@ -252,7 +252,7 @@ def set_capacity(db: Session, actor: Actor, programme_id: uuid.UUID, participant
 def remove(db: Session, actor: Actor, programme_id: uuid.UUID, participant_id: uuid.UUID) -> ParticipantView:
     """Take a participant off the programme (its coordinators): their row and history stay; they come back only by
     a new invitation (those still pending from before are withdrawn)."""
-    programme, role = run_by(db, actor, programme_id, lock=False)
+    programme, role = programme_access.may_read(db, actor, programme_id)
     _withdraw_invitations(db, programme_id, participant_id)
     row = _participant(db, programme_id, participant_id)
     was_active = row.status == ParticipantStatus.ACTIVE

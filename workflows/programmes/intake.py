@@ -35,14 +35,14 @@ from models import (
     User,
 )
 from workflows import questions
-from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType
 from workflows.mentors import profiles
+from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import finish
-from workflows.programmes.lifecycle import FINISHED, coordinators_of, participation, record_change, run_by
+from workflows.programmes.lifecycle import FINISHED, coordinators_of, participation, record_change
 from workflows.programmes.listings import mentor_profile
 
 MAX_WINDOWS = 21  # a participant's weekly windows: three a day
@@ -110,7 +110,7 @@ def form(db: Session, actor: Actor, programme_id: uuid.UUID, audience: Participa
     """The intake form for ``audience``: its coordinators read both, a participant the one of their role; 404 for
     anyone else."""
     try:
-        run_by(db, actor, programme_id, lock=False)
+        programme_access.may_read(db, actor, programme_id)
     except Forbidden:
         mine = participation(db, actor.user_id, programme_id)
         if mine is None or mine.role != audience:
@@ -122,7 +122,7 @@ def set_form(db: Session, actor: Actor, programme_id: uuid.UUID, audience: Parti
              asked: Sequence[dict[str, Any]]) -> list[Question]:
     """Replace the intake form for ``audience`` (its coordinators; 400 once the programme is closed). Two editors at
     once take turns on the programme's row: the second form replaces the first whole."""
-    programme, role = run_by(db, actor, programme_id, lock=True)
+    programme, role = programme_access.may_change(db, actor, programme_id)
     if programme.status == ProgrammeStatus.CLOSED:
         raise BusinessRuleViolation("the programme is closed: its intake changes no more")
     before = _words(questions.programme_form(db, programme_id, audience.value))
@@ -177,13 +177,7 @@ def of_participant(db: Session, actor: Actor, programme_id: uuid.UUID, participa
     row = db.scalar(select(ProgrammeParticipant).where(ProgrammeParticipant.id == participant_id,
                                                        ProgrammeParticipant.programme_id == programme_id))
     if row is None or row.user_id != actor.user_id:
-        try:
-            _, role = run_by(db, actor, programme_id, lock=False)
-        except Forbidden:
-            raise NotFound("participant not found") from None
-        if row is not None:
-            audit.record_if_admin(db, actor, role, audit.PROGRAMME_INTAKE_READ,
-                                  target_type="programme_participant", target_id=row.id)
+        programme_access.may_read_answers(db, actor, programme_id, row.id if row is not None else None)
     if row is None:
         raise NotFound("participant not found")
     programme = db.get_one(Programme, programme_id)
@@ -254,7 +248,7 @@ def _confirm_hours(db: Session, actor: Actor, row: ProgrammeParticipant, chosen:
 
 def left_out(db: Session, actor: Actor, programme_id: uuid.UUID) -> LeftOut:
     """Who takes part but is not matched nor paired yet, and why (its coordinators)."""
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     rows = db.execute(select(ProgrammeParticipant.id, ProgrammeParticipant.role, User.display_name)
                       .join(User, User.id == ProgrammeParticipant.user_id)
                       .where(ProgrammeParticipant.programme_id == programme_id,

@@ -39,8 +39,9 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound
 from workflows.notifications import mail
 from workflows.pagination import Page, paginate
+from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import Via, digest, join, refuse_if_closed, token_of
-from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK, TAKING_PARTICIPANTS, run_by
+from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK, TAKING_PARTICIPANTS
 from workflows.programmes.rows import Invitee, InviteReport, RowError
 
 log = structlog.get_logger(__name__)
@@ -59,7 +60,7 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
     """Invite ``rows`` (its coordinators or an admin; a closed programme invites no one): each address once (a
     second row of it, in any case, is refused naming the first); one already invited or taking part is passed
     over. Mails are queued; those beyond the hourly cap wait their turn."""
-    programme, _ = run_by(db, actor, programme_id, lock=True)
+    programme, _ = programme_access.may_change(db, actor, programme_id)
     refuse_if_closed(programme)
     report = InviteReport(errors=list(errors))
     first: dict[str, int] = {}
@@ -117,7 +118,7 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
 def list_invitations(db: Session, actor: Actor, programme_id: uuid.UUID, *, status: InvitationStatus | None,
                      limit: int, cursor: str | None) -> Page[ProgrammeInvitation]:
     """A programme's invitations, newest first (its coordinators and admins)."""
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     query = select(ProgrammeInvitation).where(ProgrammeInvitation.programme_id == programme_id)
     if status is not None:
         query = query.where(ProgrammeInvitation.status == status)
@@ -136,7 +137,7 @@ def _settle(invitation: ProgrammeInvitation, status: InvitationStatus, user_id: 
 def withdraw_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invitation_id: uuid.UUID
                         ) -> ProgrammeInvitation:
     """Withdraw a pending invitation (its coordinators): its link stops working, and an unsent mail never goes."""
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     invitation = db.scalar(select(ProgrammeInvitation).where(ProgrammeInvitation.id == invitation_id,
                                                              ProgrammeInvitation.programme_id == programme_id)
                            .with_for_update())

@@ -22,8 +22,9 @@ from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound
 from workflows.pagination import Page, paginate
+from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import Via, digest, join, refuse_if_closed, token_of
-from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, run_by
+from workflows.programmes.lifecycle import TAKING_PARTICIPANTS
 
 MAX_LIVE_LINKS = 50  # join links of a programme that still work
 LINK_TTL = (timedelta(hours=1), timedelta(days=365))
@@ -55,7 +56,7 @@ def create_link(db: Session, actor: Actor, programme_id: uuid.UUID, *, role: Par
     """A join link (its coordinators): whoever opens it signed in joins in ``role`` (a mentor with ``capacity``),
     until ``expires_at`` (an hour to a year away) or ``max_uses`` joins; at most :data:`MAX_LIVE_LINKS` working
     links a programme."""
-    programme, _ = run_by(db, actor, programme_id, lock=True)
+    programme, _ = programme_access.may_change(db, actor, programme_id)
     refuse_if_closed(programme)
     now = utcnow()
     if not LINK_TTL[0] <= expires_at - now <= LINK_TTL[1]:
@@ -79,7 +80,7 @@ def create_link(db: Session, actor: Actor, programme_id: uuid.UUID, *, role: Par
 
 def list_links(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
                ) -> Page[JoinLinkView]:
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     page = paginate(db, select(ProgrammeJoinLink).where(ProgrammeJoinLink.programme_id == programme_id),
                     ProgrammeJoinLink.created_at, ProgrammeJoinLink.id, limit=limit, cursor=cursor, descending=True)
     return Page([JoinLinkView(link) for link in page.items], page.next_cursor)
@@ -87,7 +88,7 @@ def list_links(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int
 
 def revoke_link(db: Session, actor: Actor, programme_id: uuid.UUID, link_id: uuid.UUID) -> JoinLinkView:
     """Revoke a join link (its coordinators): it stops working at once; revoking it again changes nothing."""
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read(db, actor, programme_id)
     link = db.scalar(select(ProgrammeJoinLink).where(ProgrammeJoinLink.id == link_id,
                                                      ProgrammeJoinLink.programme_id == programme_id)
                      .with_for_update())

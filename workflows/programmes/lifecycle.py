@@ -33,13 +33,15 @@ from models import (
 )
 from models.programmes.programmes import MAX_COORDINATORS
 from outbox import enqueue_after_commit
+from workflows import access
 from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Forbidden, InvalidTransition, NotFound
+from workflows.errors import BusinessRuleViolation, InvalidTransition, NotFound
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import ProgrammeChangePayload, ProgrammeCoordinatorsPayload, ProgrammePayload
+from workflows.programmes import access as programme_access
 from workflows.programmes.listings import put_away
 from workflows.roles import Role
 from workflows.state_machine import StateMachine, move
@@ -100,11 +102,6 @@ def coordinators_of(db: Session, programme_id: uuid.UUID) -> list[uuid.UUID]:
                            .order_by(ProgrammeCoordinator.added_at, ProgrammeCoordinator.user_id)))
 
 
-def is_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
-    return bool(db.scalar(select(exists().where(ProgrammeCoordinator.programme_id == programme_id,
-                                                ProgrammeCoordinator.user_id == actor.user_id))))
-
-
 def participation(db: Session, user_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
                   ) -> ProgrammeParticipant | None:
     """The user's active participation in the programme, if any (locked for a change)."""
@@ -145,8 +142,7 @@ def actor_label(actor: Actor, role: Role) -> str:
 
 def create(db: Session, actor: Actor, *, coordinator_user_ids: Sequence[uuid.UUID], **settings: Any) -> ProgrammeView:
     """A new programme, a draft, with its first coordinators (an admin's; 403 for anyone else)."""
-    if not actor.is_admin:
-        raise Forbidden("only an administrator can create a programme")
+    programme_access.may_create(actor)
     _check_dates(settings.get("starts_on"), settings.get("ends_on"))
     coordinators = _existing_users(db, coordinator_user_ids)
     programme = Programme(id=uuid.uuid4(), created_by_user_id=actor.user_id, status=ProgrammeStatus.DRAFT,
@@ -161,29 +157,11 @@ def create(db: Session, actor: Actor, *, coordinator_user_ids: Sequence[uuid.UUI
     return ProgrammeView(programme, coordinators, Role.ADMIN.value)
 
 
-def _role(db: Session, actor: Actor, programme_id: uuid.UUID) -> Role | None:
-    if is_coordinator(db, actor, programme_id):
-        return Role.COORDINATOR
-    return Role.ADMIN if actor.is_admin else None
-
-
-def run_by(db: Session, actor: Actor, programme_id: uuid.UUID, *, lock: bool) -> tuple[Programme, Role]:
-    """The programme (locked for a change) and the actor's part in running it; 403 for its participants, 404
-    unless they run it or are an admin."""
-    programme = db.get(Programme, programme_id, with_for_update={"key_share": True} if lock else None)
-    role = _role(db, actor, programme_id) if programme is not None else None
-    if programme is None or role is None:
-        if programme is not None and participation(db, actor.user_id, programme_id) is not None:
-            raise Forbidden("only the programme's coordinators can do this")
-        raise NotFound("programme not found")
-    return programme, role
-
-
 def get(db: Session, actor: Actor, programme_id: uuid.UUID) -> ProgrammeView:
     """One programme: its coordinators, admins and active participants; 404 for anyone else."""
     programme = db.get(Programme, programme_id)
     if programme is not None:
-        role = _role(db, actor, programme_id)
+        role = programme_access.part_in_running(db, actor, programme_id)
         if role is not None:
             return ProgrammeView(programme, coordinators_of(db, programme_id), role.value)
         mine = participation(db, actor.user_id, programme_id)
@@ -197,7 +175,7 @@ def list_programmes(db: Session, actor: Actor, *, status: ProgrammeStatus | None
     """The programmes the actor coordinates or takes part in (an admin: every one), newest first, of one status
     if asked."""
     query = select(Programme)
-    if not actor.is_admin:
+    if not programme_access.sees_every_programme(actor):
         query = query.where(exists().where(ProgrammeCoordinator.programme_id == Programme.id,
                                            ProgrammeCoordinator.user_id == actor.user_id)
                             | exists().where(ProgrammeParticipant.programme_id == Programme.id,
@@ -231,7 +209,7 @@ def list_programmes(db: Session, actor: Actor, *, status: ProgrammeStatus | None
 def update(db: Session, actor: Actor, programme_id: uuid.UUID, changes: dict[str, Any]) -> ProgrammeView:
     """Change a programme's settings (its coordinators or an admin); a closed programme changes no more (400).
     Two editors at once take turns on the programme's row: the second edits what the first left."""
-    programme, role = run_by(db, actor, programme_id, lock=True)
+    programme, role = programme_access.may_change(db, actor, programme_id)
     if programme.status == ProgrammeStatus.CLOSED:
         raise InvalidTransition("programme", programme.status, "edit")
     starts_on = changes.get("starts_on", programme.starts_on)
@@ -258,7 +236,7 @@ def record_change(db: Session, actor: Actor, role: Role, programme: Programme, *
 
 def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAction) -> ProgrammeView:
     """Move the programme (the table :data:`PROGRAMMES`); its coordinators are told (``programme.*``)."""
-    programme, role = run_by(db, actor, programme_id, lock=True)
+    programme, role = programme_access.may_change(db, actor, programme_id)
     transition = PROGRAMMES.apply(programme, action, role)
     now = utcnow()
     programme.updated_at = now
@@ -281,10 +259,9 @@ def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
     anyone else); those added and those taken off are told (``programme.coordinators_changed``), and the admin's
     action is in the audit trail (``audited_as``, with the console's ``reason``). A programme may be left with none:
     its admins run it meanwhile."""
-    programme, role = run_by(db, actor, programme_id, lock=True)
-    if role != Role.ADMIN and not actor.is_admin:
-        raise Forbidden("only an administrator can name a programme's coordinators")
-    audit.record_admin_action(db, actor, audited_as, "programme", programme_id, reason=reason)
+    programme, role = programme_access.may_change(db, actor, programme_id)
+    programme_access.may_name_coordinators(actor)
+    access.record_admin_action(db, actor, audited_as, "programme", programme_id, reason=reason)
     wanted = _existing_users(db, user_ids)
     before = coordinators_of(db, programme_id)
     db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.programme_id == programme_id,

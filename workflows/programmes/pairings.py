@@ -61,8 +61,8 @@ from workflows.events import EventType, record
 from workflows.inbox import told_together
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import PairingPayload
-from workflows.programmes import lifecycle
-from workflows.programmes.lifecycle import TAKING_PARTICIPANTS, actor_label, coordinators_of, participation, run_by
+from workflows.programmes import access as programme_access
+from workflows.programmes.lifecycle import FINISHED, TAKING_PARTICIPANTS, actor_label, coordinators_of, participation
 from workflows.programmes.listings import programme_listing
 from workflows.roles import Role
 from workflows.scheduling.commitments import mentee_is_busy
@@ -143,7 +143,7 @@ def first_time(db: Session, listing_id: uuid.UUID, mentee: ProgrammeParticipant,
 
 def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, role: ParticipantRole
             ) -> ProgrammeParticipant:
-    found = db.execute(select(ProgrammeParticipant, lifecycle.FINISHED).where(
+    found = db.execute(select(ProgrammeParticipant, FINISHED).where(
         ProgrammeParticipant.id == participant_id, ProgrammeParticipant.programme_id == programme_id)
         .with_for_update(of=ProgrammeParticipant)).one_or_none()
     if found is None or found[0].status != ParticipantStatus.ACTIVE or found[0].role != role:
@@ -245,7 +245,7 @@ def _part(db: Session, actor: Actor, pairing: Pairing) -> Role | None:
     if pairing.mentee_user_id == actor.user_id:
         return Role.MENTEE
     try:
-        _, role = run_by(db, actor, pairing.programme_id, lock=False)
+        _, role = programme_access.may_read(db, actor, pairing.programme_id)
     except (NotFound, Forbidden):  # a participant has no part in others' pairings
         return None
     return role
@@ -284,7 +284,7 @@ def list_pairings(db: Session, actor: Actor, programme_id: uuid.UUID, *, status:
     """The programme's pairings, newest first: all of them for its coordinators, one's own for a participant."""
     query = select(Pairing).where(Pairing.programme_id == programme_id)
     try:
-        run_by(db, actor, programme_id, lock=False)
+        programme_access.may_read(db, actor, programme_id)
         role: Role | None = None
     except (NotFound, Forbidden):  # not one who runs it: a participant reads their own
         if participation(db, actor.user_id, programme_id) is None:

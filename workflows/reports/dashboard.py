@@ -18,7 +18,7 @@ from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import InvalidInput
 from workflows.pagination import Page, paginate
-from workflows.programmes.lifecycle import run_by
+from workflows.programmes import access as programme_access
 from workflows.reports.tallies import week_of
 
 DEFAULT_WEEKS = 12
@@ -57,7 +57,7 @@ def report(db: Session, actor: Actor, programme_id: uuid.UUID, *, since: date | 
     """The programme's numbers over the weeks from ``since`` to ``until`` (both included): its pairs now, its sessions
     by outcome week by week, attendance and no-show rates, time from pairing to a first session, reviews and closing
     surveys, and (whatever the period) its goals and the share of pairs a match run made with a top-3 mentor."""
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read_report(db, actor, programme_id)
     first, last = _period(since, until, now or utcnow())
     kept = {row.week: row for row in db.scalars(select(ProgrammeWeek).where(
         ProgrammeWeek.programme_id == programme_id, ProgrammeWeek.week.between(first, last)))}
@@ -131,7 +131,7 @@ def at_risk(db: Session, actor: Actor, programme_id: uuid.UUID, *, quiet_weeks: 
     """The programme's live pairs at risk, longest paired first, each with its reasons: not met for
     ``quiet_weeks`` (active) or not accepted for as long (proposed), sessions repeatedly cancelled or missed, low
     reviews."""
-    run_by(db, actor, programme_id, lock=False)
+    programme_access.may_read_report(db, actor, programme_id)
     if not 1 <= quiet_weeks <= MAX_QUIET_WEEKS:
         raise InvalidInput(f"weeks runs from 1 to {MAX_QUIET_WEEKS}", field="weeks")
     now = now or utcnow()

@@ -36,12 +36,11 @@ from sqlalchemy import Integer, Row, Select, cast, extract, func, or_, select, t
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from models import CancelCause, MentorProfile, MentorshipSession, Pairing, PairingSurvey, PairingTally, Programme, User
-from workflows.accounts import audit
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import InvalidInput
 from workflows.pagination import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor
-from workflows.programmes.lifecycle import run_by
+from workflows.programmes import access as programme_access
 
 CHUNK_ROWS = 1000
 MAX_PERIOD_DAYS = 731  # two years, a leap day included
@@ -260,10 +259,8 @@ def prepare_csv(db: Session, actor: Actor, programme_id: uuid.UUID, name: str, *
                 last: date | None) -> CsvExport:
     """Who may read it (its coordinators and admins; 403 for its participants, 404 for anyone else) and the period:
     checked before any of the file is sent."""
-    programme, role = run_by(db, actor, programme_id, lock=False)
+    programme, _ = programme_access.may_export(db, actor, programme_id, name)
     span = period_of(programme, first, last, utcnow().date())
-    audit.record_if_admin(db, actor, role, audit.PROGRAMME_EXPORTED[name],
-                          target_type="programme", target_id=programme.id)
     return CsvExport(name, programme.id, span, filename(programme, name, span))
 
 
@@ -272,12 +269,10 @@ def page(db: Session, actor: Actor, programme_id: uuid.UUID, name: str, *, first
     """One page of the export as JSON rows, in key order, after ``cursor``."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput(f"a page holds 1 to {MAX_PAGE_SIZE} items")
-    programme, role = run_by(db, actor, programme_id, lock=False)
+    # a read of the export, once: not each of its pages
+    programme, _ = programme_access.may_export(db, actor, programme_id, name, first_page=cursor is None)
     span = period_of(programme, first, last, utcnow().date())
     export = EXPORTS[name]
-    if cursor is None:  # a read of the export, once: not each of its pages
-        audit.record_if_admin(db, actor, role, audit.PROGRAMME_EXPORTED[name],
-                          target_type="programme", target_id=programme.id)
     after = None
     if cursor:
         moment, which = decode_cursor(cursor, uuid_ids=False)

@@ -30,6 +30,7 @@ from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.events import EventType
 from workflows.roles import Role
+from workflows.sessions import access as session_access
 from workflows.sessions import attendance
 
 # Event type -> counter it increments.
@@ -130,7 +131,7 @@ def mentor_stats(db: Session, actor: Actor, mentor_profile_id: uuid.UUID) -> Sta
     row = db.get(MentorStats, mentor_profile_id)
     absent = attendance.mentor_no_shows(db, mentor_profile_id)
     came_due = (row.sessions_completed + row.sessions_missed + row.sessions_no_show) if row else 0
-    own = actor.is_admin or actor.mentor_profile_id == mentor_profile_id
+    own = session_access.reads_own_numbers(actor, mentor_profile_id)
     starts = _month_starts(ZoneInfo(profile.timezone), utcnow())
     months = _months(db, profile, starts)
     mentees, repeat = _mentees(db, mentor_profile_id, starts[0], starts[-1])

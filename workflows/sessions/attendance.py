@@ -38,6 +38,7 @@ from models import (
     NoShow,
     SessionStatus,
 )
+from workflows import access
 from workflows.actors import Actor
 from workflows.bookings.bundles import settle_credit
 from workflows.bookings.lifecycle import late_fee
@@ -280,8 +281,7 @@ def _disputed_meeting(db: Session, session: MentorshipSession, role: Role, actor
 def list_disputes(db: Session, actor: Actor, *, status: str | None, limit: int, cursor: str | None
                   ) -> Page[AttendanceDispute]:
     """Disputes for administrators, oldest first (the open ones are their queue)."""
-    if not actor.is_admin:
-        raise Forbidden("administrators only")
+    access.require_admin(actor)
     query = select(AttendanceDispute)
     if status:
         query = query.where(AttendanceDispute.status == DisputeStatus(status))
@@ -291,8 +291,7 @@ def list_disputes(db: Session, actor: Actor, *, status: str | None, limit: int, 
 def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent: NoShow, note: str | None = None,
                     now: datetime | None = None) -> AttendanceDispute:
     """An administrator sets who was absent (``none``: nobody), and its effects follow; the session's status stays."""
-    if not actor.is_admin:
-        raise Forbidden("administrators only")
+    access.require_admin(actor)
     found = db.get(AttendanceDispute, dispute_id, with_for_update=True)
     if found is None:
         raise NotFound("dispute not found")

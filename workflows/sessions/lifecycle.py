@@ -22,6 +22,7 @@ import outbox
 from infra.config import get_settings
 from models import Booking, BookingStatus, Listing, ListingKind, MentorshipSession, OutboxEvent, SessionStatus
 from models.enums import CancelCause, CancelledBy
+from workflows import access
 from workflows import calendar_owed as owed
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import cancels_late, end_with_session_cancellation
@@ -320,8 +321,7 @@ def cancel_session_as_admin(db: Session, actor: Actor, session_id: uuid.UUID, *,
                             now: datetime | None = None) -> MentorshipSession:
     """An administrator cancels someone else's session: as the mentor would, never late, every seat refunded.
     The event's actor is the admin (``admin:<user id>``)."""
-    if not actor.is_admin:
-        raise Forbidden("administrators only")
+    access.require_admin(actor)
     session = db.get(MentorshipSession, session_id, with_for_update=True)
     if session is None:
         raise NotFound("session not found")

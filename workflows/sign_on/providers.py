@@ -27,11 +27,12 @@ from infra.config import Settings
 from infra.oidc_http import ProviderFault
 from models import IdentityProvider, ParticipantRole, Programme, ProviderDomain, ProviderEnrolment, UserIdentity
 from models.sign_on import MAX_CLAIM, MAX_CLAIM_VALUE, MAX_DOMAINS, MAX_ENROLMENTS, MAX_ISSUER
+from workflows import access
 from workflows.accounts import sign_ins
 from workflows.accounts.enforcement import domain_of
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.operations.admin import record_action
 from workflows.sign_on import discovery
 
@@ -53,11 +54,6 @@ class Rule:
     value: str | None = None
 
 
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("administrators only")
-
-
 def get_provider(db: Session, provider_id: uuid.UUID, *, lock: bool = False) -> IdentityProvider:
     provider = db.get(IdentityProvider, provider_id, with_for_update=lock or None, populate_existing=lock)
     if provider is None:
@@ -76,7 +72,7 @@ def rules_of(db: Session, provider_id: uuid.UUID) -> list[ProviderEnrolment]:
 
 
 def list_providers(db: Session, actor: Actor) -> list[IdentityProvider]:
-    _require_admin(actor)
+    access.require_admin(actor)
     return list(db.scalars(select(IdentityProvider).order_by(IdentityProvider.display_name, IdentityProvider.id)))
 
 
@@ -175,7 +171,7 @@ def add_provider(db: Session, actor: Actor, settings: Settings, *, display_name:
                  private_network: bool = False, password_sign_in_off: bool = False,
                  session_hours: int = 168) -> IdentityProvider:
     """A new provider (admins), its discovery document read first."""
-    _require_admin(actor)
+    access.require_admin(actor)
     issuer = _issuer(settings, issuer)
     if db.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer)) is not None:
         raise Conflict("a provider with this issuer exists", field="issuer")
@@ -199,7 +195,7 @@ def add_provider(db: Session, actor: Actor, settings: Settings, *, display_name:
 def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: uuid.UUID,
                     changes: dict[str, Any]) -> IdentityProvider:
     """Change a provider (admins): what ``changes`` names; the secret only when a new one is given."""
-    _require_admin(actor)
+    access.require_admin(actor)
     provider = get_provider(db, provider_id)
     readdressed = "issuer" in changes or "private_network" in changes
     if readdressed:  # read before the row is locked: no lock is held while the provider is asked
@@ -249,7 +245,7 @@ def disable_provider(db: Session, actor: Actor, provider_id: uuid.UUID, *, reaso
                      now: datetime | None = None) -> tuple[IdentityProvider, int]:
     """Disable a provider (admins): no sign-in through it, every sign-in made through it ends now, and its domains'
     people may use passwords again. How many sign-ins ended."""
-    _require_admin(actor)
+    access.require_admin(actor)
     provider = get_provider(db, provider_id, lock=True)
     if provider.disabled_at is not None:
         raise Conflict("the provider is disabled already")
@@ -262,7 +258,7 @@ def disable_provider(db: Session, actor: Actor, provider_id: uuid.UUID, *, reaso
 
 
 def enable_provider(db: Session, actor: Actor, provider_id: uuid.UUID, *, reason: str) -> IdentityProvider:
-    _require_admin(actor)
+    access.require_admin(actor)
     provider = get_provider(db, provider_id, lock=True)
     if provider.disabled_at is None:
         raise Conflict("the provider is enabled already")
