@@ -4,22 +4,22 @@ import { api, get, session } from './api.js';
 import { live } from './live.js';
 import { currentUser, forgetUser, onUnread, onUserChange, onWaiting, refreshUnread, refreshWaiting } from './state.js';
 import { h, replace, errorBox, unsavedWarning } from './ui.js';
-import { cancelEmailChange, forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
-import { browse, mentorPage } from './screens/browse.js';
-import { listingPage } from './screens/listing.js';
-import { myBookings, requests } from './screens/bookings.js';
-import { bookingLink } from './screens/booking-link.js';
-import { sessionPage } from './screens/session.js';
-import { mentorSetup } from './screens/mentor.js';
-import { notificationsPage, bundlesPage } from './screens/notifications.js';
-import { settingsPage } from './screens/settings.js';
-import { teamPage } from './screens/team.js';
-import { programmePage, programmesPage } from './screens/programmes.js';
-import { invitationPage, joinPage } from './screens/enrolment.js';
-import { matchingPage } from './screens/matching.js';
-import { reportPage } from './screens/report.js';
-import { adminPage } from './screens/admin/index.js';
-import { offersProviderSignOut, rememberSignOut, signedOut, signOnDone, signOnFailed, signOnLink } from './screens/sign-on.js';
+import { cancelEmailChange, forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/accounts/auth.js';
+import { browse, mentorPage } from './screens/mentors/browse.js';
+import { listingPage } from './screens/mentors/listing.js';
+import { myBookings, requests } from './screens/bookings/bookings.js';
+import { bookingLink } from './screens/bookings/booking-link.js';
+import { sessionPage } from './screens/sessions/session.js';
+import { mentorSetup } from './screens/mentors/mentor.js';
+import { notificationsPage, bundlesPage } from './screens/notifications/notifications.js';
+import { settingsPage } from './screens/accounts/settings.js';
+import { teamPage } from './screens/mentors/team.js';
+import { programmePage, programmesPage } from './screens/programmes/programmes.js';
+import { invitationPage, joinPage } from './screens/programmes/enrolment.js';
+import { matchingPage } from './screens/matching/matching.js';
+import { reportPage } from './screens/reports/report.js';
+import { adminPage } from './screens/operations/index.js';
+import { offersProviderSignOut, rememberSignOut, signedOut, signOnDone, signOnFailed, signOnLink } from './screens/sign_on/sign-on.js';
 
 const routes = [
   [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],

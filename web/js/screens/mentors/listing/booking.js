@@ -1,13 +1,13 @@
 // A one-to-one listing's booking: the free slots (live, in a day-by-day picker), the request form (made once:
 // a live update never touches what is typed in it) and the viewer's requests of the listing, shown as
 // requested at once (optimistic) and rolled back with the API's words if refused.
-import { get, post, qs } from '../../api.js';
-import { policyNote } from '../../policy.js';
-import { slotPicker } from '../../slot-picker.js';
-import { answerFields } from '../questions.js';
-import { repeatChoice } from '../series.js';
-import { all } from '../../state.js';
-import { h, field, redraw, replace, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../ui.js';
+import { get, post, qs } from '../../../api.js';
+import { policyNote } from '../../../policy.js';
+import { slotPicker } from '../../../slot-picker.js';
+import { answerFields } from '../../bookings/questions.js';
+import { repeatChoice } from '../../bookings/series.js';
+import { all } from '../../../state.js';
+import { h, field, redraw, replace, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../../ui.js';
 
 const sameInstant = (a, b) => new Date(a).getTime() === new Date(b).getTime();
 

@@ -1,9 +1,9 @@
 // Settings: the account (name, timezone, locale, email, password), the private calendar feed, where
 // one is signed in, a mentor's profile and team invitations, and deleting the account. Each section
 // keeps its own messages beside its own button.
-import { api, del, get, patch, post, session } from '../api.js';
-import { currentUser, rememberProfile, userChanged } from '../state.js';
-import { append, h, field, replace, loading, empty, errorBox, messageArea, act, when, tz } from '../ui.js';
+import { api, del, get, patch, post, session } from '../../api.js';
+import { currentUser, rememberProfile, userChanged } from '../../state.js';
+import { append, h, field, replace, loading, empty, errorBox, messageArea, act, when, tz } from '../../ui.js';
 
 const LOCALES = ['en-GB', 'en-US', 'de-DE', 'es-ES', 'fr-FR', 'it-IT', 'ja-JP', 'nl-NL', 'pl-PL', 'pt-BR', 'sv-SE', 'zh-CN'];
 const splitList = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,8 +1,8 @@
 // "Your numbers" on the mentor's own screen: their last 12 months of sessions by month (stacked bars), their
 // ratings by stars, their mentees and no-shows. Fetched, and the charts drawn, once the section comes into view.
-import { get } from '../api.js';
-import { chartLibrary, distributionChart, formats, periodChart, periodLabels, readerPlace } from '../chart.js';
-import { h, replace, loading, errorBox } from '../ui.js';
+import { get } from '../../api.js';
+import { chartLibrary, distributionChart, formats, periodChart, periodLabels, readerPlace } from '../../chart.js';
+import { h, replace, loading, errorBox } from '../../ui.js';
 
 // Each way a session ended: its field, its name in the legend and tables, its colour, and its words in a summary.
 const KINDS = [['completed', 'Completed', '#1d6b3a', 'completed'], ['cancelled', 'Cancelled', '#b35900', 'cancelled'],

@@ -1,14 +1,14 @@
-// The mentor's setup: their numbers (screens/numbers.js), profile, weekly availability (in their own timezone),
-// time off, date overrides and limits (screens/schedule.js), their own calendars (screens/calendars.js), listings with their scheduling rules and bundle offers, and webhook
+// The mentor's setup: their numbers (screens/reports/numbers.js), profile, weekly availability (in their own timezone),
+// time off, date overrides and limits (screens/scheduling/schedule.js), their own calendars (screens/calendars/calendars.js), listings with their scheduling rules and bundle offers, and webhook
 // endpoints with their delivery log and a test button.
-import { del, fieldErrors, get, patch, post, put } from '../api.js';
-import { live } from '../live.js';
-import { all, currentUser, rememberProfile } from '../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge, guardUnsaved } from '../ui.js';
-import { calendarsSection } from './calendars.js';
-import { numbersSection } from './numbers.js';
-import { questionsEditor } from './questions.js';
-import { limitsSection, listingRules, overridesSection, timeOffSection } from './schedule.js';
+import { del, fieldErrors, get, patch, post, put } from '../../api.js';
+import { live } from '../../live.js';
+import { all, currentUser, rememberProfile } from '../../state.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge, guardUnsaved } from '../../ui.js';
+import { calendarsSection } from '../calendars/calendars.js';
+import { numbersSection } from '../reports/numbers.js';
+import { questionsEditor } from '../bookings/questions.js';
+import { limitsSection, listingRules, overridesSection, timeOffSection } from '../scheduling/schedule.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 // The currency of the browser's region, for a new listing's price (the mentor can change it); else US dollars.

@@ -1,8 +1,8 @@
 // Notifications (unread first marked), and the mentee's bundle purchases with their credits.
-import { live } from '../live.js';
-import { get, post } from '../api.js';
-import { all, listing, markRead, refreshUnread } from '../state.js';
-import { h, redraw, replace, loading, empty, errorBox, messageArea, act, when, money } from '../ui.js';
+import { live } from '../../live.js';
+import { get, post } from '../../api.js';
+import { all, listing, markRead, refreshUnread } from '../../state.js';
+import { h, redraw, replace, loading, empty, errorBox, messageArea, act, when, money } from '../../ui.js';
 
 export function notificationsPage(main) {
   const messages = messageArea();

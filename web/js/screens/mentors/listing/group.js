@@ -1,9 +1,9 @@
 // A group listing's sessions: seats left (live), joining with the policy shown first, leaving with its fee
 // shown first, and for the mentor, scheduling one.
-import { del, get, post } from '../../api.js';
-import { cancellationCost, feeNote, joinCostText, policyNote } from '../../policy.js';
-import { all } from '../../state.js';
-import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, confirmPanel, money, span, tz, badge } from '../../ui.js';
+import { del, get, post } from '../../../api.js';
+import { cancellationCost, feeNote, joinCostText, policyNote } from '../../../policy.js';
+import { all } from '../../../state.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, confirmPanel, money, span, tz, badge } from '../../../ui.js';
 
 export function groupPanel({ id, item, mine, start }) {
   const el = h('div', {}, loading());

@@ -1,7 +1,7 @@
 // Browse and search mentors and listings by skill; a mentor's own page.
-import { get, qs } from '../api.js';
-import { all, profile, rememberListing, rememberProfile } from '../state.js';
-import { h, field, replace, loading, empty, errorBox, money, rating, when } from '../ui.js';
+import { get, qs } from '../../api.js';
+import { all, profile, rememberListing, rememberProfile } from '../../state.js';
+import { h, field, replace, loading, empty, errorBox, money, rating, when } from '../../ui.js';
 
 function listingCard(item, mentor) {
   return h('article', { class: 'card listing' },

@@ -1,9 +1,9 @@
 // A programme's dashboard, for its coordinators and admins: its numbers over a period of weeks (from the summaries
 // the analytics worker keeps), its sessions week by week by how they ended, the quality of its matches, and its
 // pairs at risk with their reasons, each linked to the pair on the programme's page.
-import { get, qs } from '../api.js';
-import { chartLibrary, formats, periodChart, periodLabels, readerPlace } from '../chart.js';
-import { h, field, replace, empty, errorBox, messageArea, act, badge } from '../ui.js';
+import { get, qs } from '../../api.js';
+import { chartLibrary, formats, periodChart, periodLabels, readerPlace } from '../../chart.js';
+import { h, field, replace, empty, errorBox, messageArea, act, badge } from '../../ui.js';
 
 // Each way a week's sessions ended: its field, its name in the legend and the table, its colour.
 // Cancellations count under who made them: one of the pair (at their request, or leaving), a coordinator (a pause, an

@@ -1,8 +1,8 @@
 // The page of a link in a confirmation or reminder email that cancels or moves a meeting without signing in: it shows
 // the meeting and what cancelling costs now, or the free times to move it to; opening it changes nothing, only its
 // button acts.
-import { api } from '../api.js';
-import { h, replace, messageArea, act, money, span, errorBox, loading, tz } from '../ui.js';
+import { api } from '../../api.js';
+import { h, replace, messageArea, act, money, span, errorBox, loading, tz } from '../../ui.js';
 
 export async function bookingLink(main, { query }) {
   const token = query.get('token') || '';

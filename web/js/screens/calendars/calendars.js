@@ -1,8 +1,8 @@
 // "Calendars" on the mentor's setup page: connect a CalDAV account (iCloud, Fastmail, Nextcloud…: a server, a user
 // and an app password) or a secret iCalendar address (Google, Outlook); per calendar, whether its events make you busy
 // and which one receives your sessions; when each was last read and what went wrong last; disconnect.
-import { del, get, patch, post } from '../api.js';
-import { h, field, replace, empty, errorBox, messageArea, act, when, badge } from '../ui.js';
+import { del, get, patch, post } from '../../api.js';
+import { h, field, replace, empty, errorBox, messageArea, act, when, badge } from '../../ui.js';
 
 export function calendarsSection() {
   const messages = messageArea();

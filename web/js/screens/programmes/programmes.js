@@ -1,9 +1,9 @@
 // Programmes: the ones you coordinate or take part in (an administrator: every one, and a form to create one with
 // its coordinators), and one programme's page: for those who run it, its settings, its moves (open enrolment,
 // start, close), its people and its history; for a participant, the programme and who else takes part.
-import { get, patch, post, qs } from '../api.js';
-import { currentUser } from '../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../ui.js';
+import { get, patch, post, qs } from '../../api.js';
+import { currentUser } from '../../state.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../../ui.js';
 import { myInvitations, participantSection, peopleSection } from './enrolment.js';
 import { intakeEditors } from './intake.js';
 import { pairingsSection } from './pairings.js';

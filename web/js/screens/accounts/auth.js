@@ -1,8 +1,8 @@
 // Sign up and sign in; a forgotten password reset, and an email address confirmed, through the links mailed.
-import { api, session } from '../api.js';
-import { h, field, messageArea, act, replace, loading, errorBox } from '../ui.js';
-import { currentUser, userChanged } from '../state.js';
-import { organisationList, organisationOffer, placed } from './sign-on.js';
+import { api, session } from '../../api.js';
+import { h, field, messageArea, act, replace, loading, errorBox } from '../../ui.js';
+import { currentUser, userChanged } from '../../state.js';
+import { organisationList, organisationOffer, placed } from '../sign_on/sign-on.js';
 
 async function tokenFor(email, password) {
   session.store(await api('POST', '/auth/token', { email, password, refresh_cookie: true }, { authed: false }));

@@ -1,8 +1,8 @@
 // A listing's team, for its owner: who teaches it, who was invited and has not answered, inviting
 // another mentor (found by skill), removing one, and whether the owner teaches it too.
-import { get, put, qs } from '../api.js';
-import { currentUser, listing as loadListing } from '../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act } from '../ui.js';
+import { get, put, qs } from '../../api.js';
+import { currentUser, listing as loadListing } from '../../state.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act } from '../../ui.js';
 
 export async function teamPage(main, { params: [id] }) {
   const [item, me] = await Promise.all([loadListing(id), currentUser()]);

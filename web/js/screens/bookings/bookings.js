@@ -1,11 +1,11 @@
 // The mentee's bookings and sessions; the mentor's incoming requests (Accept / Decline) and
 // sessions. Both update live from the stream.
-import { post } from '../api.js';
-import { live } from '../live.js';
-import { all, listing, onWaiting, refreshWaiting } from '../state.js';
+import { post } from '../../api.js';
+import { live } from '../../live.js';
+import { all, listing, onWaiting, refreshWaiting } from '../../state.js';
 import { answersView } from './questions.js';
 import { mySeries, seriesRequests } from './series.js';
-import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn, SESSION_STATUS } from '../ui.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn, SESSION_STATUS } from '../../ui.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return 'Listing'; }

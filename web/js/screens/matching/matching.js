@@ -3,9 +3,9 @@
 // review its drafts (another mentor, two swapped, pinned, removed) before publishing them; they read who is left out
 // of matching until their intake is finished (a mentor's hours). A mentee of a programme whose mentees choose sees
 // their recommended mentors, and asks one.
-import { del, get, patch, post, put } from '../api.js';
-import { live } from '../live.js';
-import { h, field, replace, redraw, empty, errorBox, messageArea, act, badge, when } from '../ui.js';
+import { del, get, patch, post, put } from '../../api.js';
+import { live } from '../../live.js';
+import { h, field, replace, redraw, empty, errorBox, messageArea, act, badge, when } from '../../ui.js';
 
 const MODES = [['coordinator', 'Coordinators publish the drafts'], ['mentee_choice', 'Mentees choose'],
   ['manual', 'By hand, pair by pair']];

@@ -1,10 +1,10 @@
 // Series of meetings: the request form's "Repeat" choice (each time checked before sending, a time not free shown
 // with why, any time dropped with its box), the mentor's series requests (one answer for all its times), and the
 // mentee's series (withdraw, or cancel one time and all following).
-import { post } from '../api.js';
-import { all, listing } from '../state.js';
-import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, span, badge } from '../ui.js';
-import { cancellationCost, lateFeesText, loadPolicy } from '../policy.js';
+import { post } from '../../api.js';
+import { all, listing } from '../../state.js';
+import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, span, badge } from '../../ui.js';
+import { cancellationCost, lateFeesText, loadPolicy } from '../../policy.js';
 import { answersView } from './questions.js';
 
 export const MAX_TIMES = 26;

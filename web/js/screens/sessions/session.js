@@ -1,14 +1,14 @@
 // One session: meeting link, agenda, countdown; Start, Complete (mentor), Cancel with the policy's fee shown
-// first; moving it to another time by agreement (session/moves.js); check-ins and absences (session/attendance.js);
+// first; moving it to another time by agreement (moves.js); check-ins and absences (attendance.js);
 // the mentee's review once it is completed. The page redraws on a live update (ui.js `redraw`); its
 // forms are made once and kept (`view.keep`), so what is typed in them, and their messages, stay.
-import { BASE_URL, get, post, session as auth } from '../api.js';
-import { live } from '../live.js';
-import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../policy.js';
-import { currentUser, listing, profile } from '../state.js';
-import { h, field, redraw, replace, messageArea, act, money, span, duration, errorBox, sessionBadge } from '../ui.js';
-import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './session/attendance.js';
-import { loadProposals, movesSection, successor } from './session/moves.js';
+import { BASE_URL, get, post, session as auth } from '../../api.js';
+import { live } from '../../live.js';
+import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../../policy.js';
+import { currentUser, listing, profile } from '../../state.js';
+import { h, field, redraw, replace, messageArea, act, money, span, duration, errorBox, sessionBadge } from '../../ui.js';
+import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './attendance.js';
+import { loadProposals, movesSection, successor } from './moves.js';
 
 export async function sessionPage(main, { params: [id] }) {
   const me = await currentUser();

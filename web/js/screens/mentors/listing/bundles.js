@@ -1,8 +1,8 @@
 // A listing's bundle offers, buying one, and the viewer's credits for the listing: one number, counted from the
 // purchases usable now, the same here, in the "Pay with" choice and in My bundles.
-import { get, post } from '../../api.js';
-import { all } from '../../state.js';
-import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money, dayLabel } from '../../ui.js';
+import { get, post } from '../../../api.js';
+import { all } from '../../../state.js';
+import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money, dayLabel } from '../../../ui.js';
 
 export function bundlesPanel({ id, mine }) {
   const el = h('div', {}, loading());

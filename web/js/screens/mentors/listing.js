@@ -1,10 +1,10 @@
 // A listing: who teaches it and what it costs; for a one-to-one listing its free slots, the request form and
 // the viewer's requests; for a group listing its sessions' seats; its bundles. Each part redraws itself on a
 // live update (ui.js `redraw`); the request form is made once and keeps what is typed.
-import { live } from '../live.js';
-import { loadPolicy } from '../policy.js';
-import { currentUser, listing as loadListing, profile } from '../state.js';
-import { append, h, money, rating } from '../ui.js';
+import { live } from '../../live.js';
+import { loadPolicy } from '../../policy.js';
+import { currentUser, listing as loadListing, profile } from '../../state.js';
+import { append, h, money, rating } from '../../ui.js';
 import { bookingPanel } from './listing/booking.js';
 import { bundlesPanel } from './listing/bundles.js';
 import { groupPanel } from './listing/group.js';

@@ -1,8 +1,8 @@
 // A listing's questions to the mentee who books it: the mentor's editor (free text, one choice, several choices, a
 // 1-5 scale; required or not), the fields of the booking form that answer them, and the answers as the mentor reads
 // them with a request.
-import { get, put } from '../api.js';
-import { h, field, redraw, messageArea, act, guardUnsaved } from '../ui.js';
+import { get, put } from '../../api.js';
+import { h, field, redraw, messageArea, act, guardUnsaved } from '../../ui.js';
 
 const KINDS = [['text', 'Free text'], ['single', 'One choice'], ['multiple', 'Several choices'], ['scale', 'Scale of 1 to 5']];
 const splitOptions = (text) => text.split(',').map((o) => o.trim()).filter(Boolean);

@@ -1,8 +1,8 @@
 // The mentor's scheduling rules on their setup page: time off (a date range), date overrides, their limits, and
 // each listing's buffers, notice, horizon, slot step and limits, each with a line saying what it does. The
 // mentees' slots follow each change live (`schedule.changed`).
-import { patch, post, put, get } from '../api.js';
-import { h, field, replace, empty, messageArea, act, span, badge } from '../ui.js';
+import { patch, post, put, get } from '../../api.js';
+import { h, field, replace, empty, messageArea, act, span, badge } from '../../ui.js';
 
 const optional = (value) => (value === '' ? null : Number(value));
 const shown = (value) => (value === null || value === undefined ? '' : String(value));

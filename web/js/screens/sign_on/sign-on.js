@@ -1,9 +1,9 @@
 // Signing in through an organisation's OpenID provider: what the sign-in and sign-up forms offer for an address's
 // domain, and the screens the provider's answer comes back to (#/sign-on/done, …/link, …/failed); after signing out
 // of such a sign-in, the offer to sign out at the organisation too (#/signed-out).
-import { BASE_URL, api, qs, session } from '../api.js';
-import { h, field, replace, messageArea, act, loading, errorBox } from '../ui.js';
-import { browserPlace } from './auth.js';
+import { BASE_URL, api, qs, session } from '../../api.js';
+import { h, field, replace, messageArea, act, loading, errorBox } from '../../ui.js';
+import { browserPlace } from '../accounts/auth.js';
 
 const ADDRESS = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
 const LEFT = 'mentorship.signed-out-of';

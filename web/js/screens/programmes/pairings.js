@@ -1,9 +1,9 @@
 // A programme's pairings: its coordinators pair a mentor and a mentee and follow every pairing; each of the pair
 // sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
-import { get, patch, post } from '../api.js';
+import { get, patch, post } from '../../api.js';
 import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea,
-  SESSION_STATUS } from '../ui.js';
-import { recommended } from './matching.js';
+  SESSION_STATUS } from '../../ui.js';
+import { recommended } from '../matching/matching.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
 const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
