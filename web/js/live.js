@@ -31,6 +31,7 @@ let leading = !channel; // without a channel, every tab streams for itself
 let stepDown = null; // ends the leader's hold on the lock
 let campaign = null; // the lock request waiting its turn
 const othersWatch = new Map(); // as leader: each other tab's watched listings
+// oxlint-disable-next-line unicorn/require-post-message-target-origin -- a BroadcastChannel's, to this origin's tabs only
 const tell = (message) => channel && channel.postMessage({ ...message, tab: tabId });
 
 const sleep = (ms, signal) => new Promise((resolve) => {
@@ -89,6 +90,7 @@ function deliver(frame) {
 
 async function loop(myGeneration) {
   let delay = 1000;
+  // oxlint-disable-next-line no-unmodified-loop-condition -- stop() and restart() change them while the loop awaits
   while (running && myGeneration === generation) {
     controller = new AbortController();
     const { signal } = controller;
@@ -151,7 +153,7 @@ function runForLeader() {
 }
 
 if (channel) {
-  channel.onmessage = ({ data: message }) => {
+  channel.addEventListener('message', ({ data: message }) => {
     if (!running) return;
     if (leading) {
       if (message.type === 'watch') {
@@ -166,7 +168,7 @@ if (channel) {
     if (message.type === 'frame') deliver(message.frame);
     else if (message.type === 'mode') setMode(message.mode);
     else if (message.type === 'lead') tell({ type: 'watch', ids: watched });
-  };
+  });
   window.addEventListener('pagehide', () => tell({ type: 'bye' }));
 }
 

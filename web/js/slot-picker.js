@@ -12,7 +12,6 @@ const daysFrom = (from, to) => Math.round((midnight(to) - midnight(from)) / 8640
 const shortDay = (date) => date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
 const longDay = (date) => date.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 const monthName = (date) => date.toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Arrow keys, Home and End move the focus among `group`'s items (those matching `selector`); `onMove(item)`. */
 function roving(group, selector, onMove = () => {}) {

@@ -1,6 +1,6 @@
 // Sign up and sign in; a forgotten password reset, and an email address confirmed, through the links mailed.
 import { api, session } from '../../api.js';
-import { h, field, messageArea, act, replace, loading, errorBox } from '../../ui.js';
+import { h, field, messageArea, act, replace, loading, errorBox, browserPlace } from '../../ui.js';
 import { currentUser, userChanged } from '../../state.js';
 import { organisationList, organisationOffer, placed } from '../sign_on/sign-on.js';
 
@@ -32,15 +32,6 @@ export function signIn(main, { signedIn }) {
     }, form);
   });
   main.append(h('h1', {}, 'Sign in'), form, organisationList());
-}
-
-/** The browser's IANA zone and language tag, each only when it is one the API takes (else the account has none). */
-export function browserPlace() {
-  const place = {};
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone && zone !== 'Etc/Unknown' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) place.timezone = zone;
-  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(navigator.language || '')) place.locale = navigator.language;
-  return place;
 }
 
 export function signUp(main, { signedIn }) {

@@ -119,12 +119,12 @@ export function myBookings(main) {
       const isPast = (b) => PAST_SESSION.has(sessionOf(b)?.status) || new Date(b.end_time).getTime() <= now;
       const byStart = (x, y) => new Date(x.start_time) - new Date(y.start_time);
       const ended = bookings.filter((b) => ENDED.has(b.status)).sort((x, y) => byStart(y, x));
-      const live = bookings.filter((b) => !ENDED.has(b.status));
+      const standing = bookings.filter((b) => !ENDED.has(b.status));
       const rows = (list) => list.map((b) => myBookingRow(b, sessionOf(b), messages, reload));
       await Promise.all([
-        renderInto(parts.upcoming, rows(live.filter((b) => !isPast(b)).sort(byStart)), (row) => row(),
+        renderInto(parts.upcoming, rows(standing.filter((b) => !isPast(b)).sort(byStart)), (row) => row(),
           'Nothing coming up. Find a mentor and request a slot.'),
-        renderInto(parts.past, rows(live.filter(isPast).sort((x, y) => byStart(y, x))), (row) => row(), 'No past sessions yet.'),
+        renderInto(parts.past, rows(standing.filter(isPast).sort((x, y) => byStart(y, x))), (row) => row(), 'No past sessions yet.'),
         renderInto(parts.ended, rows(ended), (row) => row(), 'None.'),
       ]);
     } catch (err) { Object.values(parts).forEach((el) => replace(el, errorBox(err.message))); }

@@ -5,7 +5,7 @@
 // their recommended mentors, and asks one.
 import { del, get, patch, post, put } from '../../api.js';
 import { live } from '../../live.js';
-import { h, field, replace, redraw, empty, errorBox, messageArea, act, badge, when } from '../../ui.js';
+import { h, field, redraw, empty, messageArea, act, badge, when } from '../../ui.js';
 
 const MODES = [['coordinator', 'Coordinators publish the drafts'], ['mentee_choice', 'Mentees choose'],
   ['manual', 'By hand, pair by pair']];
@@ -142,6 +142,7 @@ export async function matchingPage(main, { params: [id] }) {
     const counts = await post(`${base}/match-drafts/publish`);
     draftMessages.ok(`Publishing ${plural(counts.publishing, 'draft')}…`);
     await loadDrafts();
+    // oxlint-disable-next-line no-unmodified-loop-condition -- leaving the screen sets `gone` while the loop sleeps
     for (let i = 0; i < 120 && !gone && drafts.some((d) => d.status === 'publishing'); i += 1) {
       await sleep(1000);
       await loadDrafts();

@@ -1,7 +1,7 @@
 // The outbox's backlog: work not done yet, per handler, how long the oldest has waited (its lag), how much of it
 // failed, and the latest error: what /metrics gives operators, for people. Read again every 15 s while open.
 import { get } from '../../api.js';
-import { h, replace, redraw, messageArea, duration, when, empty, act } from '../../ui.js';
+import { h, redraw, messageArea, duration, when, empty, act } from '../../ui.js';
 
 const lag = (since) => (since ? duration(Date.now() - new Date(since).getTime()) : 'none');
 

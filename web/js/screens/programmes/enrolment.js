@@ -1,9 +1,8 @@
 // Who takes part in a programme. Its coordinators invite (typed addresses or a CSV file), share join links and see
 // its people; a participant sees the others and may leave. An invitation's mail and a join link lead here too.
 import { api, get, patch, post, session } from '../../api.js';
-import { browserPlace } from '../accounts/auth.js';
 import { intakeForm, intakeView } from './intake.js';
-import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading } from '../../ui.js';
+import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading, browserPlace } from '../../ui.js';
 
 const ROLES = [['mentee', 'Mentee'], ['mentor', 'Mentor']];
 const summary = (p) => (p.description ? h('p', {}, p.description) : null);

@@ -2,9 +2,8 @@
 // mentee's weekly windows in their own zone or a mentor's weekly hours (their profile's, which their public listings
 // keep too), and a participant's intake as a coordinator reads it. No one is paired before theirs is finished.
 import { get, put } from '../../api.js';
-import { h, field, replace, redraw, act, errorBox, loading, empty } from '../../ui.js';
+import { h, field, replace, redraw, act, errorBox, loading, empty, browserPlace } from '../../ui.js';
 import { answerFields, answersView, formEditor } from '../bookings/questions.js';
-import { browserPlace } from '../accounts/auth.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;

@@ -2,8 +2,7 @@
 // domain, and the screens the provider's answer comes back to (#/sign-on/done, …/link, …/failed); after signing out
 // of such a sign-in, the offer to sign out at the organisation too (#/signed-out).
 import { BASE_URL, api, qs, session } from '../../api.js';
-import { h, field, replace, messageArea, act, loading, errorBox } from '../../ui.js';
-import { browserPlace } from '../accounts/auth.js';
+import { h, field, replace, messageArea, act, loading, errorBox, browserPlace } from '../../ui.js';
 
 const ADDRESS = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
 const LEFT = 'mentorship.signed-out-of';
