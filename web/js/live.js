@@ -61,6 +61,7 @@ export async function readFrames(body, onFrame) {
     buffer += decoder.decode(value, { stream: true });
     let newline;
     while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      if (newline === buffer.length - 1 && buffer[newline] === '\r') break; // maybe a CR LF cut in two: wait for the rest
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? 2 : 1));
       if (line === '') {

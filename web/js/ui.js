@@ -210,7 +210,7 @@ export function money(cents, currency = 'USD') {
 const pad = (n) => String(n).padStart(2, '0');
 /** The viewer's local time as HH:MM. */
 export const hhmm = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-/** A day in one way everywhere ("Tue 23 Feb" in en-GB), its year named when it is not this year's. */
+/** A day in one way everywhere ("Tue, 23 Feb" in en-GB), its year named when it is not this year's. */
 export const dayLabel = (date) => date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short',
   ...(date.getFullYear() === new Date().getFullYear() ? {} : { year: 'numeric' }) });
 export const dayKey = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
