@@ -27,8 +27,16 @@ run: install
 test: install lint typecheck
 	$(BIN)/python -m devstack exec -- $(BIN)/pytest $(PYTEST_ARGS)
 
+# Python by ruff; the web app's JavaScript by oxlint (.oxlintrc.json), a binary in a wheel: no Node.js. Where oxlint
+# has no wheel (see pyproject.toml), the JavaScript is not linted, and this says so.
 lint: install
 	$(BIN)/ruff check .
+	@if [ -x $(BIN)/oxlint ]; then \
+		echo "$(BIN)/oxlint web tests/web"; \
+		$(BIN)/oxlint --config .oxlintrc.json --deny-warnings --report-unused-disable-directives-severity error web tests/web; \
+	else \
+		echo "make lint: oxlint has no wheel for this machine ($$(uname -sm)): the web app's JavaScript is not linted here"; \
+	fi
 
 typecheck: install
 	$(BIN)/mypy

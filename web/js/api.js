@@ -11,10 +11,11 @@ let refreshing = null;
 function setAuth(value, { tellTabs = true } = {}) {
   auth = value;
   listeners.forEach((fn) => fn(value));
+  // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a BroadcastChannel's, to this origin's tabs only
   if (!value && tellTabs && tabs) tabs.postMessage('signed-out');
 }
 // Signing out in one tab signs out the others (their tokens stopped working on the server anyway).
-if (tabs) tabs.onmessage = (event) => { if (event.data === 'signed-out' && auth) setAuth(null, { tellTabs: false }); };
+tabs?.addEventListener('message', (event) => { if (event.data === 'signed-out' && auth) setAuth(null, { tellTabs: false }); });
 
 export class ApiError extends Error {
   constructor(status, message, body = null) {

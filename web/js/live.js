@@ -31,6 +31,7 @@ let leading = !channel; // without a channel, every tab streams for itself
 let stepDown = null; // ends the leader's hold on the lock
 let campaign = null; // the lock request waiting its turn
 const othersWatch = new Map(); // as leader: each other tab's watched listings
+// oxlint-disable-next-line unicorn/require-post-message-target-origin -- a BroadcastChannel's, to this origin's tabs only
 const tell = (message) => channel && channel.postMessage({ ...message, tab: tabId });
 
 const sleep = (ms, signal) => new Promise((resolve) => {
@@ -60,6 +61,7 @@ export async function readFrames(body, onFrame) {
     buffer += decoder.decode(value, { stream: true });
     let newline;
     while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      if (newline === buffer.length - 1 && buffer[newline] === '\r') break; // maybe a CR LF cut in two: wait for the rest
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? 2 : 1));
       if (line === '') {
@@ -89,6 +91,7 @@ function deliver(frame) {
 
 async function loop(myGeneration) {
   let delay = 1000;
+  // oxlint-disable-next-line no-unmodified-loop-condition -- stop() and restart() change them while the loop awaits
   while (running && myGeneration === generation) {
     controller = new AbortController();
     const { signal } = controller;
@@ -151,7 +154,7 @@ function runForLeader() {
 }
 
 if (channel) {
-  channel.onmessage = ({ data: message }) => {
+  channel.addEventListener('message', ({ data: message }) => {
     if (!running) return;
     if (leading) {
       if (message.type === 'watch') {
@@ -166,7 +169,7 @@ if (channel) {
     if (message.type === 'frame') deliver(message.frame);
     else if (message.type === 'mode') setMode(message.mode);
     else if (message.type === 'lead') tell({ type: 'watch', ids: watched });
-  };
+  });
   window.addEventListener('pagehide', () => tell({ type: 'bye' }));
 }
 

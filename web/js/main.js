@@ -1,57 +1,11 @@
-// The router (hash routes, so every screen has a link) and the header: navigation, live status,
-// unread notifications and the account.
+// The page: the screen of each hash route (so every screen has a link; the table and its rules are router.js's),
+// and the header: navigation, live status, unread notifications and the account.
 import { api, get, session } from './api.js';
 import { live } from './live.js';
 import { currentUser, forgetUser, onUnread, onUserChange, onWaiting, refreshUnread, refreshWaiting } from './state.js';
 import { h, replace, errorBox, unsavedWarning } from './ui.js';
-import { cancelEmailChange, forgotPassword, resetPassword, signIn, signUp, verifyEmail } from './screens/auth.js';
-import { browse, mentorPage } from './screens/browse.js';
-import { listingPage } from './screens/listing.js';
-import { myBookings, requests } from './screens/bookings.js';
-import { bookingLink } from './screens/booking-link.js';
-import { sessionPage } from './screens/session.js';
-import { mentorSetup } from './screens/mentor.js';
-import { notificationsPage, bundlesPage } from './screens/notifications.js';
-import { settingsPage } from './screens/settings.js';
-import { teamPage } from './screens/team.js';
-import { programmePage, programmesPage } from './screens/programmes.js';
-import { invitationPage, joinPage } from './screens/enrolment.js';
-import { matchingPage } from './screens/matching.js';
-import { reportPage } from './screens/report.js';
-import { adminPage } from './screens/admin/index.js';
-import { offersProviderSignOut, rememberSignOut, signedOut, signOnDone, signOnFailed, signOnLink } from './screens/sign-on.js';
-
-const routes = [
-  [/^\/signin$/, signIn, { open: true, title: 'Sign in' }],
-  [/^\/signup$/, signUp, { open: true, title: 'Sign up' }],
-  [/^\/sign-on\/done$/, signOnDone, { open: true, signedInToo: true, title: 'Signing in' }],
-  [/^\/sign-on\/link$/, signOnLink, { open: true, signedInToo: true, title: 'Link your account' }],
-  [/^\/sign-on\/failed$/, signOnFailed, { open: true, signedInToo: true, title: 'Not signed in' }],
-  [/^\/signed-out$/, signedOut, { open: true, title: 'Signed out' }],
-  [/^\/forgot-password$/, forgotPassword, { open: true, title: 'Forgot password' }],
-  [/^\/reset-password$/, resetPassword, { open: true, signedInToo: true, title: 'New password' }],
-  [/^\/verify-email$/, verifyEmail, { open: true, signedInToo: true, title: 'Confirm your email' }],
-  [/^\/cancel-email-change$/, cancelEmailChange, { open: true, signedInToo: true, title: 'Cancel the change of your email' }],
-  [/^\/booking-link$/, bookingLink, { open: true, signedInToo: true, title: 'Cancel a meeting' }],
-  [/^\/programme-invitation$/, invitationPage, { open: true, signedInToo: true, title: 'Invitation' }],
-  [/^\/join$/, joinPage, { title: 'Join a programme' }],
-  [/^\/$/, browse, { title: 'Find a mentor' }],
-  [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
-  [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],
-  [/^\/listings\/([\w-]+)\/team$/, teamPage, { title: 'Team' }],
-  [/^\/bookings$/, myBookings, { title: 'My bookings' }],
-  [/^\/requests$/, requests, { title: 'Requests' }],
-  [/^\/sessions\/([\w-]+)$/, sessionPage, { title: 'Session' }],
-  [/^\/bundles$/, bundlesPage, { title: 'My bundles' }],
-  [/^\/mentor$/, mentorSetup, { title: 'Mentor setup' }],
-  [/^\/notifications$/, notificationsPage, { title: 'Notifications' }],
-  [/^\/settings$/, settingsPage, { title: 'Settings' }],
-  [/^\/programmes$/, programmesPage, { title: 'Programmes' }],
-  [/^\/programmes\/([\w-]+)$/, programmePage, { title: 'Programme' }],
-  [/^\/programmes\/([\w-]+)\/matching$/, matchingPage, { title: 'Matching' }],
-  [/^\/programmes\/([\w-]+)\/report$/, reportPage, { title: 'Dashboard' }],
-  [/^\/admin(?:\/([\w-]+))?$/, adminPage, { title: 'Admin' }],
-];
+import { access, findRoute, landingAfterSignIn, parseHash } from './router.js';
+import { offersProviderSignOut, rememberSignOut } from './screens/sign_on/sign-on.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -67,33 +21,28 @@ function go(path) {
   else location.hash = path;
 }
 
-function parseHash() {
-  const raw = location.hash.replace(/^#/, '') || '/';
-  const [path, query = ''] = raw.split('?');
-  return { path, query: new URLSearchParams(query) };
-}
-
 async function route() {
   const id = ++renderId;
   if (cleanup) { try { cleanup(); } catch { /* the old screen is gone anyway */ } cleanup = null; }
-  const { path, query } = parseHash();
-  const match = routes.find(([pattern]) => pattern.test(path));
-  if (!match) {
+  const { path, query } = parseHash(location.hash);
+  const found = findRoute(path);
+  if (!found) {
     replace(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to mentors')));
     return;
   }
-  const [pattern, screen, { open, signedInToo, title }] = match;
-  if (!open && !session.signedIn) {
-    if (path === '/') { location.replace('/mentors'); return; } // a visitor starts at the public directory
+  const { screen, params, options: { title } } = found;
+  const allowed = access(found.options, path, session.signedIn);
+  if (allowed === 'directory') { location.replace('/mentors'); return; } // a visitor starts at the public directory
+  if (allowed === 'sign-in') {
     sessionStorage.setItem('mentorship.after', location.hash.slice(1)); // back to it, with its chosen time
     go('/signin');
     return;
   }
-  if (open && !signedInToo && session.signedIn) { go('/'); return; }
+  if (allowed === 'home') { go('/'); return; }
   document.title = `${title} · Mentorship`;
   replace(main);
   try {
-    const result = await screen(main, { params: path.match(pattern).slice(1), query, go, signedIn });
+    const result = await screen(main, { params, query, go, signedIn });
     if (id !== renderId) { if (typeof result === 'function') result(); return; }
     cleanup = typeof result === 'function' ? result : null;
   } catch (err) {
@@ -113,7 +62,7 @@ async function route() {
 }
 
 function navLink(href, text, count = 0, within = null) {
-  const current = within ? within.test(parseHash().path) : parseHash().path === href.slice(1);
+  const current = within ? within.test(parseHash(location.hash).path) : parseHash(location.hash).path === href.slice(1);
   return h('a', { href, 'aria-current': current ? 'page' : null }, text,
     count ? h('span', { class: 'count-badge' }, ` ${count}`, h('span', { class: 'sr-only' }, ' waiting for you')) : null);
 }
@@ -200,7 +149,7 @@ function signedIn() {
   renderHeader();
   const after = sessionStorage.getItem('mentorship.after');
   sessionStorage.removeItem('mentorship.after');
-  go(after && after !== '/signin' && after !== '/signup' ? after : '/');
+  go(landingAfterSignIn(after));
 }
 
 // On a phone the menu folds behind its button; choosing a route folds it again.

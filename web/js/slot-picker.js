@@ -6,13 +6,45 @@
 // for (how many, never who).
 import { h, replace, redraw, errorBox, loading, hhmm, dayLabel, dayKey } from './ui.js';
 
-const addDays = (date, n) => new Date(date.getFullYear(), date.getMonth(), date.getDate() + n);
-const midnight = (date) => new Date(date.getFullYear(), date.getMonth(), date.getDate());
-const daysFrom = (from, to) => Math.round((midnight(to) - midnight(from)) / 86400000);
+// The picker's calendar, in the viewer's own days: a day is a local midnight, so a day of 23 or 25 hours (a change of
+// clocks) is still one day.
+/** `date`'s local day moved by `n` days, at midnight. */
+export const addDays = (date, n) => new Date(date.getFullYear(), date.getMonth(), date.getDate() + n);
+export const midnight = (date) => new Date(date.getFullYear(), date.getMonth(), date.getDate());
+/** Whole days from `from`'s day to `to`'s. */
+export const daysFrom = (from, to) => Math.round((midnight(to) - midnight(from)) / 86400000);
+/** The first day of the picker's week holding `day`: weeks are counted from `today`, not from a Monday. */
+export const weekOf = (today, day) => addDays(today, 7 * Math.floor(daysFrom(today, day) / 7));
+/** The first of the month after `month`'s. */
+const nextMonth = (month) => new Date(month.getFullYear(), month.getMonth() + 1, 1);
+/** The days whose slots are read, [from, to): the week shown, or the month shown from today; both end at `lastDay`
+ * (the first day past the horizon). */
+export function shownRange({ mode, weekFrom, monthFrom, today, lastDay }) {
+  if (mode === 'week') return [weekFrom, addDays(weekFrom, Math.min(7, daysFrom(weekFrom, lastDay)))];
+  const next = nextMonth(monthFrom);
+  return [monthFrom < today ? today : monthFrom, next < lastDay ? next : lastDay];
+}
+/** Whether there is an earlier and a later week (or month) to move to, within today and the horizon. */
+export function paging({ mode, weekFrom, monthFrom, today, lastDay }) {
+  if (mode === 'week') return { earlier: weekFrom > today, later: addDays(weekFrom, 7) < lastDay };
+  return { earlier: monthFrom > new Date(today.getFullYear(), today.getMonth(), 1), later: nextMonth(monthFrom) < lastDay };
+}
+/** Slots grouped by the viewer's day of their start (`dayKey`), each day's in the order given. */
+export function slotsByDay(slots) {
+  const found = new Map();
+  for (const slot of slots) {
+    const key = dayKey(new Date(slot.start_time));
+    if (!found.has(key)) found.set(key, []);
+    found.get(key).push(slot);
+  }
+  return found;
+}
+/** The empty cells before a month's first day in a grid of weeks that start on Monday. */
+export const mondayLead = (first) => (first.getDay() + 6) % 7;
+
 const shortDay = (date) => date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
 const longDay = (date) => date.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 const monthName = (date) => date.toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Arrow keys, Home and End move the focus among `group`'s items (those matching `selector`); `onMove(item)`. */
 function roving(group, selector, onMove = () => {}) {
@@ -51,13 +83,9 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
   let focusDay = null; // a day whose tab takes the focus once drawn (after a jump)
   let wanted = initial && new Date(initial);
   if (wanted && !(wanted >= today && wanted < lastDay)) wanted = null;
-  if (wanted) weekFrom = addDays(today, 7 * Math.floor(daysFrom(today, wanted) / 7));
+  if (wanted) weekFrom = weekOf(today, wanted);
 
-  function range() {
-    if (mode === 'week') return [weekFrom, addDays(weekFrom, Math.min(7, daysFrom(weekFrom, lastDay)))];
-    const next = new Date(monthFrom.getFullYear(), monthFrom.getMonth() + 1, 1);
-    return [monthFrom < today ? today : monthFrom, next < lastDay ? next : lastDay];
-  }
+  const range = () => shownRange({ mode, weekFrom, monthFrom, today, lastDay });
 
   async function load() {
     const mine = ++asked;
@@ -83,21 +111,12 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
     render();
   }
 
-  const byDay = () => {
-    const found = new Map();
-    for (const slot of slots) {
-      const key = dayKey(new Date(slot.start_time));
-      if (!found.has(key)) found.set(key, []);
-      found.get(key).push(slot);
-    }
-    return found;
-  };
+  const byDay = () => slotsByDay(slots);
 
   function nav() {
     const [from] = range();
     const week = mode === 'week';
-    const earlier = week ? weekFrom > today : monthFrom > new Date(today.getFullYear(), today.getMonth(), 1);
-    const later = week ? addDays(weekFrom, 7) < lastDay : new Date(monthFrom.getFullYear(), monthFrom.getMonth() + 1, 1) < lastDay;
+    const { earlier, later } = paging({ mode, weekFrom, monthFrom, today, lastDay });
     const last = addDays(weekFrom, Math.min(7, daysFrom(weekFrom, lastDay)) - 1);
     const label = week ? `${shortDay(from)} – ${shortDay(last)} ${last.getFullYear()}` : monthName(monthFrom);
     return h('div', { class: 'picker-nav' },
@@ -160,7 +179,7 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
     const free = byDay();
     const first = monthFrom;
     const days = new Date(first.getFullYear(), first.getMonth() + 1, 0).getDate();
-    const lead = (first.getDay() + 6) % 7; // weeks start on Monday
+    const lead = mondayLead(first);
     const names = [...Array(7)].map((_, i) => addDays(first, i - lead).toLocaleDateString(undefined, { weekday: 'narrow' }));
     const cells = [];
     for (let i = 0; i < lead; i += 1) cells.push(h('span', { class: 'cell' }));
@@ -207,7 +226,7 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
   /** The week of `day` (weeks counted from today), with `day` shown and its tab focused. */
   function openDay(day) {
     mode = 'week';
-    weekFrom = addDays(today, 7 * Math.floor(daysFrom(today, day) / 7));
+    weekFrom = weekOf(today, day);
     shownDay = dayKey(day);
     focusDay = shownDay;
     state = 'loading';

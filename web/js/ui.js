@@ -132,7 +132,7 @@ export function guardUnsaved(el, check) {
 }
 /** What leaving now would lose, in words, or null. */
 export function unsavedWarning() {
-  for (const check of [...unsavedChecks]) { const said = check(); if (said) return said; }
+  for (const check of unsavedChecks) { const said = check(); if (said) return said; }
   return null;
 }
 
@@ -190,6 +190,15 @@ function placeFieldErrors(form, errors) {
 
 export const tz = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
+/** The browser's IANA zone and language tag, each only when it is one the API takes (else the account has none). */
+export function browserPlace() {
+  const place = {};
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && zone !== 'Etc/Unknown' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone)) place.timezone = zone;
+  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(navigator.language || '')) place.locale = navigator.language;
+  return place;
+}
+
 export function money(cents, currency = 'USD') {
   try {
     return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
@@ -201,7 +210,7 @@ export function money(cents, currency = 'USD') {
 const pad = (n) => String(n).padStart(2, '0');
 /** The viewer's local time as HH:MM. */
 export const hhmm = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-/** A day in one way everywhere ("Tue 23 Feb" in en-GB), its year named when it is not this year's. */
+/** A day in one way everywhere ("Tue, 23 Feb" in en-GB), its year named when it is not this year's. */
 export const dayLabel = (date) => date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short',
   ...(date.getFullYear() === new Date().getFullYear() ? {} : { year: 'numeric' }) });
 export const dayKey = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;

@@ -1,0 +1,127 @@
+// A listing's questions to the mentee who books it: the mentor's editor (free text, one choice, several choices, a
+// 1-5 scale; required or not), the fields of the booking form that answer them, and the answers as the mentor reads
+// them with a request.
+import { get, put } from '../../api.js';
+import { h, field, redraw, messageArea, act, guardUnsaved } from '../../ui.js';
+
+const KINDS = [['text', 'Free text'], ['single', 'One choice'], ['multiple', 'Several choices'], ['scale', 'Scale of 1 to 5']];
+const splitOptions = (text) => text.split(',').map((o) => o.trim()).filter(Boolean);
+
+/** The mentor's editor of a listing's questions, folded under "Booking questions". */
+export function questionsEditor(l) {
+  return formEditor({ url: `/listings/${l.id}/questions`, max: 10, summary: 'Booking questions', name: `Booking questions of ${l.title}`,
+    hint: 'Asked when a mentee books this listing; you read the answers with the request.', save: `Save questions of ${l.title}`,
+    saved: (n) => (n ? `${n} question${n === 1 ? '' : 's'} saved: mentees answer them when booking.`
+      : 'No questions: mentees book without answering any.') });
+}
+
+/** An editor of a form of questions at `url` (at most `max`), folded under `summary`. */
+export function formEditor({ url, max, summary, name, hint, save, saved: savedText }) {
+  const messages = messageArea();
+  const rowsEl = h('ol', { class: 'questions' });
+  let saved = '[]';
+  const rows = () => [...rowsEl.querySelectorAll(':scope > li')];
+  const current = () => JSON.stringify(rows().map((row) => ({
+    kind: row.querySelector('select').value, label: row.querySelector('[name=label]').value.trim(),
+    options: row.querySelector('select').value === 'single' || row.querySelector('select').value === 'multiple'
+      ? splitOptions(row.querySelector('[name=options]').value) : [],
+    required: row.querySelector('[name=required]').checked })));
+  const addButton = h('button', { type: 'button', onclick: () => { addRow(); rows().at(-1).querySelector('[name=label]').focus(); } }, 'Add a question');
+
+  function addRow(q = { kind: 'text', label: '', options: [], required: false }) {
+    const n = rows().length + 1;
+    const kind = field(`Kind of question ${n}`, { tag: 'select', name: 'kind' }, KINDS);
+    const options = field(`Choices of question ${n}`, { name: 'options', value: q.options.join(', '), maxlength: 1100,
+      hint: 'Two to ten, separated by commas.' });
+    const showOptions = () => { options.hidden = !['single', 'multiple'].includes(kind.querySelector('select').value); };
+    kind.querySelector('select').value = q.kind;
+    kind.querySelector('select').addEventListener('change', showOptions);
+    showOptions();
+    const row = h('li', { class: 'card' },
+      field(`Question ${n}`, { name: 'label', value: q.label, maxlength: 200, required: true }), kind, options,
+      field(`Question ${n} must be answered`, { type: 'checkbox', name: 'required', checked: q.required }),
+      h('button', { type: 'button', class: 'link', onclick: () => { row.remove(); addButton.disabled = false; } }, `Remove question ${n}`));
+    rowsEl.append(row);
+    addButton.disabled = rows().length >= max;
+  }
+
+  const form = h('form', { 'aria-label': name }, h('p', { class: 'hint' }, hint),
+    rowsEl, h('div', { class: 'actions' }, addButton, h('button', { type: 'submit', class: 'primary' }, save)), messages.el);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      const items = (await put(url, { items: JSON.parse(current()) })).items;
+      saved = current();
+      messages.ok(savedText(items.length));
+    });
+  });
+  guardUnsaved(form, () => (current() !== saved ? `${name}: not saved.` : null));
+  const details = h('details', {}, h('summary', {}, summary), form);
+  details.addEventListener('toggle', async () => {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = 'yes';
+    try {
+      (await get(url)).items.forEach(addRow);
+      saved = current();
+    } catch (err) { messages.error(err); }
+  });
+  return details;
+}
+
+/** The booking form's fields answering the listing's questions (or the `given` questions, filled with the answers
+ * `kept`): `answers()` as the API takes them. */
+export function answerFields(listingId, given = null, kept = []) {
+  const el = h('div', { class: 'answers' });
+  let questions = [];
+  const draw = (found) => {
+    questions = found;
+    redraw(el, questions.map((q, i) => answerField(q, i)));
+    for (const a of kept) fill(el, questions.findIndex((q) => q.id === a.question_id), a.value);
+  };
+  if (given) draw(given);
+  else get(`/listings/${listingId}/questions`).then((found) => draw(found.items))
+    .catch(() => { /* no questions shown: the API says which is missing if one is required */ });
+  return {
+    el,
+    answers() {
+      return questions.map((q, i) => ({ question_id: q.id, value: valueOf(el, q, i) }))
+        .filter((a) => a.value !== null && a.value !== '' && !(Array.isArray(a.value) && !a.value.length));
+    },
+    reset() { el.querySelectorAll('input, textarea, select').forEach((c) => { if (c.type === 'checkbox' || c.type === 'radio') c.checked = false; else c.value = ''; }); },
+  };
+}
+
+function answerField(q, i) {
+  const name = `answer-${i}`;
+  const label = `${q.label}${q.required ? '' : ' (optional)'}`;
+  if (q.kind === 'text') return field(label, { tag: 'textarea', name, rows: 2, maxlength: 2000, required: q.required });
+  if (q.kind === 'single') return field(label, { tag: 'select', name, required: q.required }, [['', 'Choose…'], ...q.options.map((o) => [o, o])]);
+  if (q.kind === 'scale') {
+    return field(label, { tag: 'select', name, required: q.required }, [['', 'Choose…'], ['1', '1'], ['2', '2'], ['3', '3'], ['4', '4'], ['5', '5']]);
+  }
+  return h('fieldset', { class: 'choices' }, h('legend', {}, label),
+    q.options.map((o, j) => h('label', {}, h('input', { type: 'checkbox', name, value: o, id: `${name}-${j}` }), ` ${o}`)));
+}
+
+function fill(el, i, value) {
+  if (i < 0) return;
+  for (const control of el.querySelectorAll(`[name="answer-${i}"]`)) {
+    if (control.type === 'checkbox') control.checked = value.includes(control.value);
+    else control.value = String(value);
+  }
+}
+
+function valueOf(el, q, i) {
+  const controls = [...el.querySelectorAll(`[name="answer-${i}"]`)];
+  if (q.kind === 'multiple') return controls.filter((c) => c.checked).map((c) => c.value);
+  const value = controls[0]?.value.trim() ?? '';
+  if (q.kind === 'scale') return value ? Number(value) : null;
+  return value;
+}
+
+/** A request's answers, as its mentor reads them. */
+export function answersView(answers) {
+  if (!answers || !answers.length) return null;
+  return h('dl', { class: 'answers' }, answers.map((a) => [h('dt', {}, a.label),
+    h('dd', {}, Array.isArray(a.value) ? a.value.join(', ') : a.kind === 'scale' ? `${a.value} of 5` : String(a.value))]));
+}

@@ -1,0 +1,143 @@
+// Series of meetings: the request form's "Repeat" choice (each time checked before sending, a time not free shown
+// with why, any time dropped with its box), the mentor's series requests (one answer for all its times), and the
+// mentee's series (withdraw, or cancel one time and all following).
+import { post } from '../../api.js';
+import { all, listing } from '../../state.js';
+import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, span, badge } from '../../ui.js';
+import { cancellationCost, lateFeesText, loadPolicy } from '../../policy.js';
+import { answersView } from './questions.js';
+
+export const MAX_TIMES = 26;
+const SERIES_STATUS = { requested: 'Requested', accepted: 'Accepted', declined: 'Declined', withdrawn: 'Withdrawn', ended: 'Ended' };
+const TIME_STATUS = { draft: 'Requested', accepted: 'Accepted', declined: 'Declined', cancelled: 'Cancelled', expired: 'Expired',
+  rescheduled: 'Moved', left_out: 'Left out' };
+const every = (weeks) => (weeks === 1 ? 'every week' : 'every two weeks');
+
+/** The request form's repeat choice: how often, how many times, and each time checked (a box to drop it). */
+export function repeatChoice(listingId) {
+  const often = field('Repeat', { tag: 'select', name: 'repeat' }, [['', 'Once'], ['1', 'Every week'], ['2', 'Every two weeks']]);
+  const count = field('How many times', { type: 'number', name: 'times', min: 2, max: MAX_TIMES, value: 8,
+    hint: `Up to ${MAX_TIMES}. Each time keeps the mentor's local time, across summer time.` });
+  count.hidden = true;
+  const timesEl = h('div', { class: 'series-times', 'aria-live': 'polite' });
+  let planned = [];
+  let shownFor = null;
+  const choice = {
+    el: h('div', { class: 'repeat' }, often, count, timesEl),
+    get weeks() { return Number(often.querySelector('select').value) || 0; },
+    get count() { return Math.min(MAX_TIMES, Math.max(2, Number(count.querySelector('input').value) || 2)); },
+    /** The times to leave out: those not free, and those whose box was unticked. */
+    get excluded() {
+      return planned.filter((p, i) => p.free && !timesEl.querySelector(`#series-time-${i}`)?.checked).map((p) => p.start_time);
+    },
+    get wanted() { return planned.filter((p, i) => p.free && timesEl.querySelector(`#series-time-${i}`)?.checked).length; },
+    async check(slot) {
+      count.hidden = !choice.weeks;
+      if (!choice.weeks || !slot) { planned = []; shownFor = null; redraw(timesEl); return; }
+      const key = `${slot.start_time}/${choice.weeks}/${choice.count}`;
+      if (key === shownFor) return;
+      shownFor = key;
+      redraw(timesEl, h('p', { class: 'muted' }, 'Checking each time…'));
+      try {
+        const body = await post('/booking-series/preview', { listing_id: listingId, first_start: slot.start_time,
+          every: choice.weeks, count: choice.count });
+        if (shownFor !== key) return;
+        planned = body.occurrences;
+        const free = planned.filter((p) => p.free).length;
+        redraw(timesEl, h('fieldset', {}, h('legend', {}, `${free} of ${planned.length} times are free`),
+          h('ul', { class: 'list' }, planned.map((p, i) => h('li', {}, p.free
+            ? h('label', {}, h('input', { type: 'checkbox', id: `series-time-${i}`, checked: true }), ` ${span(p.start_time, p.end_time)}`)
+            : [h('span', { class: 'muted' }, span(p.start_time, p.end_time)), ' ', badge('Not free', 'cancelled'),
+              h('span', { class: 'meta' }, ` ${p.reason}`)])))));
+      } catch (err) { planned = []; redraw(timesEl, errorBox(err.message)); }
+    },
+    reset() { often.querySelector('select').value = ''; planned = []; shownFor = null; count.hidden = true; redraw(timesEl); },
+  };
+  return choice;
+}
+
+function timesList(series, extra = () => null) {
+  return h('ul', { class: 'list series-times' }, series.occurrences.map((t) => h('li', {},
+    span(t.start_time, t.end_time), ' ', badge(TIME_STATUS[t.status] || t.status, t.status === 'left_out' ? 'cancelled' : undefined),
+    t.reason ? h('span', { class: 'meta' }, ` (${t.reason})`) : null, extra(t))));
+}
+
+async function titleOf(listingId) {
+  try { return (await listing(listingId)).title; } catch { return 'Listing'; }
+}
+
+/** The mentor's series waiting for an answer: each one request, accepted or declined at once; how many. */
+export async function seriesRequests(el, pageMessages, reload) {
+  const waiting = await all('/booking-series', { role: 'mentor', status: 'requested' }, 1);
+  if (!waiting.length) { redraw(el); return 0; }
+  const cards = await Promise.all(waiting.map(async (s) => {
+    const rowMessages = messageArea();
+    const pending = s.occurrences.filter((t) => t.status === 'draft').length;
+    const answer = (action) => (e) => act(e.currentTarget, rowMessages, async () => {
+      const done = await post(`/booking-series/${s.id}/${action}`, {});
+      pageMessages.ok(action === 'accept'
+        ? `Series accepted: ${done.accepted_count} meetings${done.skipped_count ? `, ${done.skipped_count} taken meanwhile and left out` : ''}.`
+        : 'Series declined.');
+      await reload();
+    });
+    return h('div', { class: 'request series', role: 'group', 'aria-label': `Series request from ${s.mentee?.display_name || 'a mentee'}` },
+      h('strong', { class: 'mentee' }, s.mentee?.display_name || 'a mentee'), ` asks for ${pending} meetings `, every(s.every_weeks), ' of ',
+      h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ' ', badge('Series'),
+      s.notes ? h('p', { class: 'agenda' }, `Agenda: ${s.notes}`) : null, answersView(s.answers),
+      h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, `Accept all ${pending}`),
+        h('button', { type: 'button', onclick: answer('decline') }, 'Decline series')),
+      rowMessages.el);
+  }));
+  redraw(el, h('ul', { class: 'list' }, cards.map((card) => h('li', {}, card))));
+  return waiting.length;
+}
+
+/** Before a series is cancelled from `t` on: each time it cancels, and what the late ones cost (as one by one). */
+function confirmCancelFrom(at, series, t, item, { messages, onConfirm }) {
+  const from = new Date(t.start_time).getTime();
+  const cancelled = series.occurrences.filter((o) => o.status === 'accepted' && new Date(o.start_time).getTime() >= from);
+  const fees = item ? cancelled.map((o) => cancellationCost({ startTime: o.start_time, priceCents: item.price_cents, role: 'mentee' }))
+    .filter((cost) => cost.late).reduce((sum, cost) => sum + cost.feeCents, 0) : 0;
+  const count = `${cancelled.length} meeting${cancelled.length === 1 ? '' : 's'}`;
+  confirmPanel(at, {
+    label: 'Cancel this and all following', danger: true, keep: 'Keep them', messages,
+    says: [h('p', {}, `This cancels ${count}:`),
+      h('ul', { class: 'list' }, cancelled.map((o) => h('li', {}, span(o.start_time, o.end_time)))),
+      h('p', { class: fees ? 'warning fee' : 'fee' }, lateFeesText(fees, item && item.currency))],
+    confirm: `Cancel ${count}`,
+    onConfirm,
+  });
+}
+
+/** The mentee's series: each with its times; withdraw one waiting, or cancel a time and all following. */
+export async function mySeries(el, reload) {
+  const [mine] = await Promise.all([all('/booking-series', { role: 'mentee' }, 1), loadPolicy().catch(() => null)]);
+  if (!mine.length) { redraw(el, empty('No series. Choose "Repeat" when you request a time.')); return; }
+  const now = Date.now();
+  const cards = await Promise.all(mine.map(async (s) => {
+    const rowMessages = messageArea();
+    const item = await listing(s.listing_id).catch(() => null);
+    const cancelFrom = (t) => (s.status === 'accepted' && t.status === 'accepted' && new Date(t.start_time).getTime() > now
+      ? h('div', { dataset: { confirmFor: `cancel-from-${s.id}-${t.start_time}` } },
+        h('button', { type: 'button', onclick: (e) => confirmCancelFrom(e.currentTarget.parentElement, s, t, item, {
+          messages: rowMessages,
+          onConfirm: async () => {
+            await post(`/booking-series/${s.id}/cancel`, { from: t.start_time });
+            rowMessages.ok('Cancelled from then on. Late cancellations cost as they would one by one.');
+            await reload();
+          } }) }, 'Cancel this and all following')) : null);
+    return h('div', { class: 'series', role: 'group', 'aria-label': `Series of ${await titleOf(s.listing_id)}` },
+      h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ` · ${every(s.every_weeks)} · `,
+      badge(SERIES_STATUS[s.status] || s.status),
+      s.reason ? h('span', { class: 'meta' }, ` (${s.reason})`) : null,
+      timesList(s, cancelFrom),
+      s.status === 'requested' ? h('div', { class: 'actions' }, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, rowMessages, async () => {
+        await post(`/booking-series/${s.id}/withdraw`, {});
+        await reload();
+      }) }, 'Withdraw series')) : null,
+      rowMessages.el);
+  }));
+  redraw(el, h('ul', { class: 'list' }, cards.map((card) => h('li', {}, card))));
+}

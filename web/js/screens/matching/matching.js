@@ -1,0 +1,278 @@
+// A programme's matching. Its coordinators set how it pairs and what the matcher weighs (criteria joining the two
+// intake forms, and the other weights), run the match with its progress live, read the latest run's summary, and
+// review its drafts (another mentor, two swapped, pinned, removed) before publishing them; they read who is left out
+// of matching until their intake is finished (a mentor's hours). A mentee of a programme whose mentees choose sees
+// their recommended mentors, and asks one.
+import { del, get, patch, post, put } from '../../api.js';
+import { live } from '../../live.js';
+import { h, field, redraw, empty, messageArea, act, badge, when } from '../../ui.js';
+
+const MODES = [['coordinator', 'Coordinators publish the drafts'], ['mentee_choice', 'Mentees choose'],
+  ['manual', 'By hand, pair by pair']];
+const KINDS = [['shared', 'Shared: more in common'], ['same', 'Same answer'], ['differ', 'Rule: never the same'],
+  ['above', 'Rule: mentor’s ranks higher']];
+const WEIGHTS = [['free_time_weight', 'Free time in common'], ['timezone_weight', 'Timezones close'],
+  ['capacity_weight', 'Room left with the mentor'], ['reliability_weight', 'Reliability (no-shows)']];
+const BUSY = new Set(['queued', 'running']);
+const ENDED = { done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
+const num = (x) => String(Math.round(x * 10) / 10);
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+const of = (d) => h('span', { class: 'sr-only' }, ` the draft of ${d.mentee_name}`);
+
+/** The form of how the programme pairs and what the matcher weighs; `saved(settings)` after a save. */
+function settingsForm(base, settings, forms, saved) {
+  const messages = messageArea();
+  const choices = (items) => items.filter((q) => q.kind !== 'text').map((q) => [q.id, q.label]);
+  const menteeQs = choices(forms[0].items);
+  const mentorSide = [['', 'The mentor’s skills'], ...choices(forms[1].items)];
+  const rowsEl = h('ul', { class: 'list' });
+  const addRow = (c = { kind: 'shared', mentee_question_id: menteeQs[0][0], mentor_question_id: null, weight: 1 }) => {
+    const n = rowsEl.children.length + 1;
+    const pick = (label, name, options, value) => {
+      const one = field(`${label} (criterion ${n})`, { tag: 'select', name }, options);
+      one.querySelector('select').value = value || '';
+      return one;
+    };
+    const row = h('li', { class: 'row' }, pick('Mentee question', 'mentee', menteeQs, c.mentee_question_id),
+      pick('Compared with', 'mentor', mentorSide, c.mentor_question_id), pick('How', 'kind', KINDS, c.kind),
+      field(`Weight (criterion ${n})`, { type: 'number', name: 'weight', min: 0, max: 10, step: 0.5, value: c.weight }),
+      h('button', { type: 'button', onclick: () => row.remove() }, 'Remove', h('span', { class: 'sr-only' }, ` criterion ${n}`)));
+    rowsEl.append(row);
+  };
+  const form = h('form', { class: 'stack', 'aria-labelledby': 'mt-set-h' },
+    field('How the programme pairs', { tag: 'select', name: 'pairing_mode', hint: 'The match drafts the pairs and '
+      + 'you publish them; or each mentee asks one of the mentors it finds best for them; or you pair by hand.' }, MODES),
+    h('fieldset', {}, h('legend', {}, 'Criteria'),
+      h('p', { class: 'hint' }, 'Each compares a mentee’s answer with the mentor’s. A rule keeps pairs apart whatever '
+        + 'the weights; its weight does not count.'), rowsEl,
+      menteeQs.length ? h('button', { type: 'button', onclick: () => { addRow(); rowsEl.lastChild.querySelector('select').focus(); } },
+        'Add a criterion') : h('p', { class: 'muted' }, 'The mentees’ intake has no question with choices or a scale '
+        + 'yet: write one on the programme’s page.')),
+    h('div', { class: 'row weights' }, WEIGHTS.map(([name, label]) => field(label, { type: 'number', name, min: 0, max: 10,
+      step: 0.5, value: settings[name] })), field('Mentors a choosing mentee sees', { type: 'number', name: 'top_k',
+      min: 1, max: 10, value: settings.top_k })),
+    h('button', { type: 'submit', class: 'primary' }, 'Save the settings'), messages.el);
+  form.pairing_mode.value = settings.pairing_mode;
+  settings.criteria.forEach((c) => addRow(c));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      const value = (row, name) => row.querySelector(`[name=${name}]`).value;
+      const body = { pairing_mode: form.pairing_mode.value, top_k: Number(form.top_k.value),
+        ...Object.fromEntries(WEIGHTS.map(([name]) => [name, Number(form[name].value)])),
+        criteria: [...rowsEl.children].map((row) => ({ kind: value(row, 'kind'), mentee_question_id: value(row, 'mentee'),
+          mentor_question_id: value(row, 'mentor') || null, weight: Number(value(row, 'weight')) })) };
+      saved(await put(`${base}/matching`, body));
+      messages.ok('Saved: the next run weighs these.');
+    }, form);
+  });
+  return form;
+}
+
+/** What a run found: how many matched, their scores beside a greedy match's, and who was left and why. */
+function summary(run) {
+  if (!run) return empty('No run yet: set what counts, then run the match.');
+  if (BUSY.has(run.status)) return null;
+  if (run.status === 'failed') return h('p', { class: 'error' }, `The last run failed: ${run.error}`);
+  if (run.status === 'cancelled' || !run.result) return h('p', { class: 'muted' }, 'The last run was cancelled.');
+  const r = run.result;
+  const buckets = r.distribution.filter((b) => b.count);
+  return h('div', {}, h('h3', {}, `The latest run, ${when(run.finished_at)}`),
+    h('p', {}, `${r.matched} of ${plural(r.mentees, 'mentee')} matched, with ${plural(r.mentors, 'mentor')}`
+      + `${r.top3_share === null ? '' : `; ${Math.round(r.top3_share * 100)} % of them with one of their top 3 mentors`}.`),
+    h('p', {}, `Total score ${num(r.total)}, against ${num(r.greedy_total)} pairing each mentee in turn with the best `
+      + 'mentor left.'),
+    buckets.length ? h('table', { class: 'narrow' }, h('caption', {}, 'Scores of the pairs'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Score'), h('th', { scope: 'col' }, 'Pairs'))),
+      h('tbody', {}, buckets.map((b) => h('tr', {}, h('td', {}, `${b.from}–${b.to}`), h('td', {}, b.count))))) : null,
+    r.unmatched.length ? [h('h3', {}, 'Not matched'),
+      h('ul', { class: 'list' }, r.unmatched.map((u) => h('li', {}, h('strong', {}, u.name), `: ${u.reason}`)))] : null);
+}
+
+/** Who takes part but is left out of matching until their intake is finished, and why. */
+function leftOutView(left) {
+  if (!left.people.length) return h('p', { class: 'muted' }, left.summary);
+  return h('div', {}, h('p', { class: 'warning' }, `Left out of the match: ${left.summary}.`),
+    h('ul', { class: 'list', 'aria-label': 'Left out of the match' },
+      left.people.map((p) => h('li', {}, h('strong', {}, p.name), ` (${p.role}) ${p.reason}`))));
+}
+
+/** `#/programmes/{id}/matching`: its coordinators' matching screen. */
+export async function matchingPage(main, { params: [id] }) {
+  const base = `/programmes/${id}`;
+  const [programme, settings, ...forms] = await Promise.all([get(base), get(`${base}/matching`),
+    get(`${base}/intake-forms/mentee`), get(`${base}/intake-forms/mentor`)]);
+  let mode = settings.pairing_mode;
+  let run = null;
+  let drafts = [];
+  let gone = false;
+  let watched = false; // a run followed on this screen keeps its bar, at its end, until the next
+  const chosen = new Set();
+  const runMessages = messageArea();
+  const draftMessages = messageArea();
+  const mentors = (await get(`${base}/participants?role=mentor&status=active&limit=100`)).items
+    .map((p) => [p.id, p.display_name]);
+
+  const bar = h('progress', { id: 'mt-bar', max: 100, value: 0, 'aria-describedby': 'mt-stage' });
+  const stage = h('p', { id: 'mt-stage', 'aria-live': 'polite' });
+  const cancel = h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, runMessages, async () => {
+    run = await post(`${base}/match-runs/${run.id}/cancel`);
+    drawRun();
+  }) }, 'Cancel the run');
+  const start = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, runMessages, async () => {
+    const made = await post(`${base}/match-runs`);
+    if (!run || run.id !== made.id) run = made; // its first frames may have come first
+    watched = true;
+    drawRun();
+  }) }, 'Run the match');
+  const progressEl = h('div', { hidden: true }, h('label', { for: 'mt-bar' }, 'Progress of the run'), bar, stage, cancel);
+  const summaryEl = h('div', {});
+  const leftOutEl = h('div', { 'aria-live': 'polite' });
+  const loadLeftOut = async () => redraw(leftOutEl, leftOutView(await get(`${base}/matching/left-out`)));
+  const draftsEl = h('div', {});
+  const swap = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, draftMessages, async () => {
+    if (chosen.size !== 2) throw new Error('Choose two drafts to swap their mentors.');
+    await post(`${base}/match-drafts/swap`, { draft_ids: [...chosen] });
+    chosen.clear();
+    await loadDrafts();
+    draftMessages.ok('Their mentors are swapped.');
+  }) }, 'Swap the mentors of the two chosen');
+  const publish = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, draftMessages, async () => {
+    const counts = await post(`${base}/match-drafts/publish`);
+    draftMessages.ok(`Publishing ${plural(counts.publishing, 'draft')}…`);
+    await loadDrafts();
+    // oxlint-disable-next-line no-unmodified-loop-condition -- leaving the screen sets `gone` while the loop sleeps
+    for (let i = 0; i < 120 && !gone && drafts.some((d) => d.status === 'publishing'); i += 1) {
+      await sleep(1000);
+      await loadDrafts();
+    }
+    const failed = drafts.filter((d) => d.status === 'failed').length;
+    draftMessages.ok(`${plural(counts.publishing - failed, 'pairing')} proposed: their mentors are asked to accept `
+      + `the sessions.${failed ? ` ${failed} could not be: see why below.` : ''}`);
+  }) }, 'Publish the drafts');
+  const draftActions = h('div', { class: 'actions' }, swap, publish);
+
+  function drawRun() {
+    const busy = Boolean(run && BUSY.has(run.status));
+    const from = document.activeElement;
+    watched = watched || busy;
+    progressEl.hidden = !watched;
+    start.hidden = busy;
+    cancel.hidden = !busy;
+    if (run) {
+      bar.value = run.progress;
+      const said = run.cancel_requested && busy ? 'Stopping at the next step' : ENDED[run.status] || run.stage;
+      stage.textContent = `${said.charAt(0).toUpperCase()}${said.slice(1)} · ${run.progress} %`;
+    }
+    if (busy && from === start) cancel.focus();
+    if (!busy && from === cancel) start.focus();
+    redraw(summaryEl, summary(run));
+  }
+
+  const draftItem = (d) => {
+    const change = h('form', { class: 'inline-form', 'aria-label': `Another mentor for ${d.mentee_name}` },
+      field(`Mentor of ${d.mentee_name}`, { tag: 'select', name: 'mentor' }, mentors),
+      h('button', { type: 'submit', dataset: { key: `ch-${d.id}` } }, 'Change mentor',
+        h('span', { class: 'sr-only' }, ` of ${d.mentee_name}`)));
+    change.mentor.value = d.mentor_participant_id;
+    change.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(change.querySelector('button'), draftMessages, async () => {
+        await patch(`${base}/match-drafts/${d.id}`, { mentor_participant_id: change.mentor.value });
+        await loadDrafts();
+        draftsEl.querySelector(`[data-key="ch-${d.id}"]`)?.focus();
+      });
+    });
+    // A button is disabled while it acts, which takes the focus from it: it goes back to the same button anew.
+    const does = (label, fn, danger) => h('button', { type: 'button', class: danger ? 'danger' : null,
+      dataset: { key: `${danger ? 'rm' : 'pin'}-${d.id}` }, onclick: (e) => act(e.currentTarget, draftMessages, async () => {
+        const key = e.currentTarget.dataset.key;
+        await fn();
+        await loadDrafts();
+        draftsEl.querySelector(`[data-key="${key}"]`)?.focus();
+      }) }, label, of(d));
+    const open = d.status !== 'publishing';
+    return h('li', {}, h('p', {}, h('strong', {}, d.mentee_name), ` with ${d.mentor_name} · score ${num(d.score)} `,
+      d.pinned ? badge('Pinned', 'accepted') : null, ' ', d.status === 'draft' ? null
+        : badge(d.status === 'failed' ? 'Not proposed' : 'Publishing', d.status === 'failed' ? 'cancelled' : 'requested')),
+    h('p', { class: 'meta' }, d.reasons.join(' · ')), d.problem ? h('p', { class: 'warning' }, d.problem) : null,
+    open ? h('div', { class: 'actions' }, h('label', {}, h('input', { type: 'checkbox', checked: chosen.has(d.id),
+      onchange: (e) => (e.currentTarget.checked ? chosen.add(d.id) : chosen.delete(d.id)) }), ' Swap',
+      h('span', { class: 'sr-only' }, ` the mentor of ${d.mentee_name}`)),
+    does(d.pinned ? 'Unpin' : 'Pin', () => patch(`${base}/match-drafts/${d.id}`, { pinned: !d.pinned })),
+    does('Remove', () => del(`${base}/match-drafts/${d.id}`), true)) : null, open ? change : null);
+  };
+
+  async function loadDrafts() {
+    if (mode !== 'coordinator') {
+      draftActions.hidden = true;
+      redraw(draftsEl, empty(mode === 'manual' ? 'Pairs are made by hand, on the programme’s page.'
+        : 'Mentees choose: each sees the mentors the latest run found best for them, and asks one.'));
+      return;
+    }
+    drafts = (await get(`${base}/match-drafts?limit=100`)).items;
+    for (const one of chosen) if (!drafts.some((d) => d.id === one)) chosen.delete(one);
+    draftActions.hidden = !drafts.length;
+    redraw(draftsEl, drafts.length ? h('ul', { class: 'list' }, drafts.map(draftItem))
+      : empty('No draft: run the match to draft the pairs.'));
+  }
+
+  async function refresh() {
+    const [runs] = await Promise.all([get(`${base}/match-runs?limit=1`), loadDrafts(), loadLeftOut()]);
+    // The list leaves results out: the latest run is read whole.
+    run = runs.items[0] ? await get(`${base}/match-runs/${runs.items[0].id}`) : null;
+    drawRun();
+  }
+
+  const off = live.on((type, data) => {
+    if (type === 'reset') { refresh().catch((err) => runMessages.error(err)); return; }
+    if (type.startsWith('enrolment.') && data.programme_id === id) { loadLeftOut().catch((err) => runMessages.error(err)); return; }
+    if (!type.startsWith('match_run.') || data.programme_id !== id) return;
+    run = { ...(run && run.id === data.id ? run : {}), ...data };
+    drawRun();
+    if (type === 'match_run.failed') runMessages.error(`The run failed: ${data.error}`);
+    if (type !== 'match_run.completed') return;
+    Promise.all([get(`${base}/match-runs/${data.id}`), loadDrafts()]).then(([found]) => {
+      run = found;
+      drawRun();
+      runMessages.ok(`The match is done: ${found.result.matched} of ${plural(found.result.mentees, 'mentee')} matched.`);
+    }, (err) => runMessages.error(err));
+  });
+
+  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ',
+    h('a', { href: `#${base}` }, programme.name), ' › Matching'), h('h1', {}, `Matching: ${programme.name}`),
+  h('section', { 'aria-labelledby': 'mt-set-h' }, h('h2', { id: 'mt-set-h' }, 'How it pairs, and what counts'),
+    settingsForm(base, settings, forms, (found) => {
+      mode = found.pairing_mode;
+      loadDrafts().catch((err) => draftMessages.error(err));
+    })),
+  h('section', { 'aria-labelledby': 'mt-run-h' }, h('h2', { id: 'mt-run-h' }, 'Runs'),
+    leftOutEl, h('div', { class: 'actions' }, start), progressEl, runMessages.el, summaryEl),
+  h('section', { 'aria-labelledby': 'mt-dr-h' }, h('h2', { id: 'mt-dr-h' }, 'Drafts'), draftMessages.el, draftsEl,
+    draftActions));
+  await refresh().catch((err) => runMessages.error(err));
+  return () => { gone = true; off(); };
+}
+
+/** A mentee's recommended mentors (their programme's mentees choose), each asked with one button; null when the
+ * coordinators pair them. `asked()` after a request is sent. */
+export async function recommended(programme, messages, asked) {
+  let found;
+  try {
+    found = await get(`/programmes/${programme.id}/recommendations`);
+  } catch (err) {
+    if (err.status === 400) return null;
+    throw err;
+  }
+  return h('div', {}, h('h3', {}, 'Your recommended mentors'), h('p', { class: 'hint' }, 'Those the match found best '
+    + 'for you, with a place left. Ask one: the pairing starts once they accept its sessions.'), found.items.length
+    ? h('ul', { class: 'list' }, found.items.map((r) => h('li', {}, h('p', {}, h('strong', {}, r.mentor_name)),
+      h('p', { class: 'meta' }, r.reasons.join(' · ')),
+    h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await post(`/programmes/${programme.id}/mentor-requests`, { mentor_participant_id: r.mentor_participant_id });
+      messages.ok(`Your request was sent to ${r.mentor_name}: the pairing starts once they accept its sessions.`);
+      await asked();
+    }) }, `Ask ${r.mentor_name}`))))
+    : empty('No mentor is recommended to you yet: the coordinators run the match first.'));
+}

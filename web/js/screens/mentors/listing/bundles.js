@@ -1,0 +1,55 @@
+// A listing's bundle offers, buying one, and the viewer's credits for the listing: one number, counted from the
+// purchases usable now, the same here, in the "Pay with" choice and in My bundles.
+import { get, post } from '../../../api.js';
+import { all } from '../../../state.js';
+import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money, dayLabel } from '../../../ui.js';
+
+export function bundlesPanel({ id, mine }) {
+  const el = h('div', {}, loading());
+  const messages = messageArea();
+  const listeners = new Set();
+  let offers = [];
+  let purchases = [];
+
+  // Credits usable here, the one expiring first first: a request paid with a credit takes from it.
+  const usable = () => purchases.filter((p) => p.remaining_sessions > 0 && new Date(p.valid_until) > new Date())
+    .sort((x, y) => new Date(x.valid_until) - new Date(y.valid_until));
+  const left = () => usable().reduce((sum, p) => sum + p.remaining_sessions, 0);
+
+  function render() {
+    const count = left();
+    redraw(el,
+      offers.length ? h('ul', { class: 'list' }, offers.map((o) => h('li', { dataset: { confirmFor: `buy-${o.id}` } },
+        `${o.sessions_count} session${o.sessions_count === 1 ? '' : 's'} for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days `,
+        mine ? null : h('button', { type: 'button', onclick: (e) => confirmPanel(e.currentTarget.parentElement, {
+          label: `Buy the bundle of ${o.sessions_count}`, keep: 'Not now', messages,
+          says: h('p', {}, `You pay ${money(o.price_cents, o.currency)} now for ${o.sessions_count} session credit`
+            + `${o.sessions_count === 1 ? '' : 's'} for this listing, to use within ${o.valid_days} days.`),
+          confirm: `Pay ${money(o.price_cents, o.currency)}`,
+          onConfirm: async () => {
+            await post(`/bundles/${o.id}/purchase`);
+            messages.ok('Bundle bought: its credits can pay for your bookings of this listing.');
+            await reload();
+          } }) }, `Buy bundle of ${o.sessions_count}`)))) : empty('No bundle offered on this listing.'),
+      messages.el,
+      mine ? null : h('p', { class: 'credits' }, count
+        ? `Your bundle credits for this listing: ${count} left (the first expire ${dayLabel(new Date(usable()[0].valid_until))}).`
+        : 'You have no credits for this listing.'));
+  }
+
+  async function reload() {
+    try {
+      offers = (await get(`/listings/${id}/bundles`)).items.filter((b) => b.active !== false);
+      purchases = (await all('/bundle-purchases', {}, 1)).filter((p) => offers.some((o) => o.id === p.bundle_id));
+      render();
+      listeners.forEach((fn) => fn());
+    } catch (err) { replace(el, errorBox(err.message)); }
+  }
+
+  return {
+    el: h('section', { 'aria-labelledby': 'bundles-h' }, h('h2', { id: 'bundles-h' }, 'Bundles'), el),
+    usable, left, reload,
+    /** fn() once the credits are read anew. */
+    onChange(fn) { listeners.add(fn); },
+  };
+}

@@ -1,0 +1,211 @@
+// Who takes part in a programme. Its coordinators invite (typed addresses or a CSV file), share join links and see
+// its people; a participant sees the others and may leave. An invitation's mail and a join link lead here too.
+import { api, get, patch, post, session } from '../../api.js';
+import { intakeForm, intakeView } from './intake.js';
+import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading, browserPlace } from '../../ui.js';
+
+const ROLES = [['mentee', 'Mentee'], ['mentor', 'Mentor']];
+const summary = (p) => (p.description ? h('p', {}, p.description) : null);
+const report = (r) => h('div', { role: 'status' },
+  h('p', {}, `${r.invited.length} invited, ${r.skipped.length} already invited or taking part, `
+    + `${r.errors.length} refused.`),
+  r.errors.length ? h('ul', { class: 'list', 'aria-label': 'Refused rows' },
+    r.errors.map((e) => h('li', {}, `Line ${e.line}${e.email ? ` (${e.email})` : ''}: ${e.message}`))) : null);
+
+/** A participant's intake, folded, read when opened. */
+function intakeOf(p) {
+  const panel = h('div', {}, loading());
+  const details = h('details', {}, h('summary', {}, p.intake_finished_at ? `Intake of ${p.display_name}`
+    : `Intake of ${p.display_name} (not finished)`), panel);
+  details.addEventListener('toggle', () => {
+    if (details.open) get(`/programmes/${p.programme_id}/participants/${p.id}/intake`)
+      .then((found) => replace(panel, intakeView(found)), (err) => replace(panel, errorBox(err.message)));
+  });
+  return details;
+}
+
+/** The coordinators' part of a programme's page: invite, join links, the people and their invitations. */
+export function peopleSection(programme, messages) {
+  const base = `/programmes/${programme.id}`;
+  const peopleEl = h('div', {}, loading());
+  const invitesEl = h('div', {});
+  const linksEl = h('div', {});
+  const resultEl = h('div', {});
+  const closed = programme.status === 'closed';
+  async function refresh() {
+    const [people, invites, links] = await Promise.all([get(`${base}/participants?limit=100`),
+      get(`${base}/invitations?limit=100&status=pending`), get(`${base}/join-links?limit=50`)]);
+    replace(peopleEl, people.items.length ? h('ul', { class: 'list' }, people.items.map((p) => h('li', {},
+      `${p.display_name} (${p.email}) · ${p.role}${p.capacity ? `, up to ${p.capacity} mentees` : ''} `,
+      badge(p.status, p.status === 'active' ? 'accepted' : 'cancelled'), intakeOf(p),
+      p.status === 'removed' ? null : h('button', { type: 'button', class: 'danger',
+        onclick: (e) => confirmPanel(e.currentTarget.parentElement, { label: `Take ${p.display_name} off`,
+          says: h('p', {}, 'Their record stays; only a new invitation brings them back.'), confirm: 'Take them off',
+          danger: true, messages, onConfirm: async () => { await post(`${base}/participants/${p.id}/remove`); await refresh(); } }) },
+      'Take off')))) : empty('No one takes part yet.'));
+    replace(invitesEl, invites.items.length ? h('ul', { class: 'list' }, invites.items.map((i) => h('li', {},
+      `${i.name ? `${i.name} · ` : ''}${i.email} · ${i.role} · mail ${i.email_status} · until ${when(i.expires_at)} `,
+      h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+        await post(`${base}/invitations/${i.id}/withdraw`); await refresh();
+      }) }, 'Withdraw')))) : empty('No invitation waits for an answer.'));
+    replace(linksEl, links.items.length ? h('ul', { class: 'list' }, links.items.map((l) => {
+      const url = `${location.origin}${location.pathname}#/join?token=${l.token}`;
+      return h('li', {}, `${l.role} · ${l.uses} of ${l.max_uses} used · until ${when(l.expires_at)} `,
+        badge(l.works ? 'works' : 'ended', l.works ? 'accepted' : 'cancelled'),
+        l.works ? h('input', { readonly: true, value: url, 'aria-label': `Join link for ${l.role}s`, class: 'copy' }) : null,
+        l.works ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+          await post(`${base}/join-links/${l.id}/revoke`); await refresh();
+        }) }, 'Revoke') : null);
+    })) : empty('No join link yet.'));
+  }
+  const typed = h('form', { class: 'stack', 'aria-label': 'Invite by address' },
+    field('Addresses', { tag: 'textarea', name: 'emails', rows: 3, required: true,
+      hint: 'One or more, separated by commas or new lines.' }),
+    field('As', { tag: 'select', name: 'role' }, ROLES),
+    h('button', { type: 'submit', class: 'primary' }, 'Invite'));
+  typed.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(typed.querySelector('button'), messages, async () => {
+      const emails = typed.emails.value.split(/[\s,;]+/).filter(Boolean);
+      replace(resultEl, report(await post(`${base}/invitations`,
+        { invitees: emails.map((email) => ({ email, role: typed.role.value })) })));
+      typed.emails.value = '';
+      await refresh();
+    }, typed);
+  });
+  const file = h('form', { class: 'stack', 'aria-label': 'Invite from a file' },
+    field('CSV file', { type: 'file', name: 'file', accept: '.csv,text/csv', required: true,
+      hint: 'A first line naming the columns name, email, role and capacity (a mentor’s mentees at once); UTF-8.' }),
+    h('button', { type: 'submit', class: 'primary' }, 'Invite from the file'));
+  file.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(file.querySelector('button'), messages, async () => {
+      const form = new FormData();
+      form.append('file', file.file.files[0]);
+      replace(resultEl, report(await api('POST', `${base}/invitations/upload`, form)));
+      file.reset();
+      await refresh();
+    }, file);
+  });
+  const linkForm = h('form', { class: 'stack', 'aria-label': 'New join link' },
+    field('Joins as', { tag: 'select', name: 'role' }, ROLES),
+    field('Uses', { type: 'number', name: 'max_uses', min: 1, max: 10000, value: 50, required: true }),
+    field('Works for (days)', { type: 'number', name: 'days', min: 1, max: 365, value: 14, required: true }),
+    h('button', { type: 'submit' }, 'Make a join link'));
+  linkForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(linkForm.querySelector('button'), messages, async () => {
+      await post(`${base}/join-links`, { role: linkForm.role.value, max_uses: Number(linkForm.max_uses.value),
+        expires_at: new Date(Date.now() + Number(linkForm.days.value) * 86400000).toISOString() });
+      await refresh();
+    }, linkForm);
+  });
+  const section = h('section', { 'aria-labelledby': 'pg-ppl-h' }, h('h2', { id: 'pg-ppl-h' }, 'People'),
+    closed ? null : h('div', { class: 'grid' }, typed, file), resultEl,
+    h('h3', {}, 'Taking part'), peopleEl, h('h3', {}, 'Invitations waiting'), invitesEl,
+    h('h3', {}, 'Join links'), closed ? null : linkForm, linksEl);
+  refresh().catch((err) => replace(peopleEl, errorBox(err.message)));
+  return section;
+}
+
+/** A participant's view of their programme: who else takes part, their own part, and leaving. */
+export function participantSection(programme, messages, go) {
+  const base = `/programmes/${programme.id}`;
+  const peopleEl = h('div', {}, loading());
+  get(`${base}/participants?limit=100`).then((page) => {
+    replace(peopleEl, h('ul', { class: 'list' }, page.items.map((p) => h('li', {}, `${p.display_name} · ${p.role}`))));
+    const mine = page.items.find((p) => p.id === programme.participant_id);
+    const input = actions.querySelector('input[name=capacity]');
+    if (mine && input) input.value = mine.capacity;
+  }, (err) => replace(peopleEl, errorBox(err.message)));
+  const part = h('p', {}, `You take part as a ${programme.viewer_role}.`);
+  const actions = h('div', { class: 'actions' });
+  if (programme.viewer_role === 'mentor') {
+    const capacity = h('form', { class: 'inline' }, field('Mentees at once', { type: 'number', name: 'capacity',
+      min: 1, max: 20, value: 2 }), h('button', { type: 'submit' }, 'Save'));
+    capacity.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(capacity.querySelector('button'), messages, async () => {
+        await patch(`${base}/participants/${programme.participant_id}`, { capacity: Number(capacity.capacity.value) });
+        messages.ok('Saved.');
+      }, capacity);
+    });
+    actions.append(capacity);
+  }
+  actions.append(h('button', { type: 'button', class: 'danger', onclick: () => confirmPanel(actions, {
+    label: 'Leave the programme', says: h('p', {}, 'Its coordinators are told; a new invitation or link brings you back.'),
+    confirm: 'Leave', danger: true, keep: 'Stay', messages,
+    onConfirm: async () => { await post(`${base}/leave`); go('/programmes'); } }) }, 'Leave the programme'));
+  return h('div', {}, h('section', { 'aria-labelledby': 'pg-me-h' }, h('h2', { id: 'pg-me-h' }, 'Your part'), part,
+    actions, h('h3', {}, 'Taking part'), peopleEl), intakeForm(programme, messages));
+}
+
+/** The invitations of the user's confirmed address, each joined with one click. */
+export async function myInvitations(messages, go) {
+  const page = await get('/programmes/invitations/mine');
+  if (!page.items.length) return null;
+  return h('section', { 'aria-labelledby': 'pg-inv-h' }, h('h2', { id: 'pg-inv-h' }, 'Invitations for you'),
+    h('ul', { class: 'list' }, page.items.map((i) => h('li', {}, `${i.programme.name}, as a ${i.role} `,
+      h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
+        await post(`/programmes/invitations/${i.id}/accept`);
+        go(`/programmes/${i.programme.id}`);
+      }) }, `Join ${i.programme.name}`)))));
+}
+
+/** `#/programme-invitation?token=…`: what the invitation is for; register with it, or join signed in. */
+export async function invitationPage(main, { query, go, signedIn }) {
+  const token = query.get('token') || '';
+  history.replaceState(null, '', '#/programme-invitation'); // the token stays out of the address bar and the history
+  const messages = messageArea();
+  main.append(h('h1', {}, 'Your invitation'));
+  const found = await api('POST', '/programme-invitations/preview', { token }, { authed: false });
+  main.append(h('p', {}, `You are invited to ${found.programme.name} as a ${found.role}.`), summary(found.programme),
+    messages.el);
+  if (!found.usable) { main.append(errorBox('This invitation can no longer be answered: ask the programme’s coordinators.')); return; }
+  const decline = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+    await api('POST', '/programme-invitations/decline', { token }, { authed: false });
+    replace(main, h('h1', {}, 'Invitation declined'), h('p', {}, 'The coordinators see that you declined.'));
+  }) }, 'Decline');
+  if (session.signedIn) {
+    main.append(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary',
+      onclick: (e) => act(e.currentTarget, messages, async () => {
+        await post('/programme-invitations/accept', { token });
+        go(`/programmes/${found.programme.id}`);
+      }) }, `Join ${found.programme.name}`), decline));
+  } else if (found.account_exists) {
+    sessionStorage.setItem('mentorship.after', `/programme-invitation?token=${token}`);
+    main.append(h('p', {}, `${found.email} has an account: `, h('a', { href: '#/signin' }, 'sign in to accept'), '.'),
+      h('div', { class: 'actions' }, decline));
+  } else {
+    const form = h('form', { class: 'card narrow', novalidate: true },
+      h('p', {}, `Your account will be ${found.email}.`),
+      field('Your name', { name: 'display_name', autocomplete: 'name', value: found.name || '' }),
+      field('Password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
+        hint: 'At least 12 characters, and not a common password.' }),
+      h('button', { type: 'submit', class: 'primary' }, 'Create my account and join'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(form.querySelector('button'), messages, async () => {
+        session.store(await api('POST', '/programme-invitations/register', { token, refresh_cookie: true,
+          display_name: form.display_name.value.trim(), password: form.password.value,
+          ...browserPlace() }, { authed: false }));
+        sessionStorage.setItem('mentorship.after', `/programmes/${found.programme.id}`);
+        signedIn();
+      }, form);
+    });
+    main.append(form, h('div', { class: 'actions' }, decline));
+  }
+}
+
+/** `#/join?token=…`: a join link, signed in: what it joins, and one button. */
+export async function joinPage(main, { query, go }) {
+  const token = query.get('token') || '';
+  const messages = messageArea();
+  const found = await post('/programmes/join/preview', { token });
+  main.append(h('h1', {}, `Join ${found.programme.name}`), summary(found.programme),
+    h('p', {}, `You join as a ${found.role}.`), messages.el,
+    h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await post('/programmes/join', { token });
+      go(`/programmes/${found.programme.id}`);
+    }) }, 'Join'));
+}

@@ -1,0 +1,216 @@
+// A programme's pairings: its coordinators pair a mentor and a mentee and follow every pairing; each of the pair
+// sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
+import { get, patch, post } from '../../api.js';
+import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea,
+  SESSION_STATUS } from '../../ui.js';
+import { recommended } from '../matching/matching.js';
+
+const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
+const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
+// What became of a session: its status, and for a cancelled one who cancelled it and why.
+const BY = { mentor: 'the mentor', mentee: 'the mentee', coordinator: 'a coordinator', admin: 'an admin', system: 'the system' };
+const CAUSE = { pause: 'the pairing was paused', end: 'the pairing ended', leave: 'one of the pair left the programme',
+  removal: 'one of the pair was taken off the programme', reschedule: 'moved to another time' };
+const outcome = (one) => (one.status === 'cancelled'
+  ? `Cancelled${one.cancelled_by ? ` by ${BY[one.cancelled_by] || one.cancelled_by}` : ''}${CAUSE[one.cause] ? `: ${CAUSE[one.cause]}` : ''}`
+  : SESSION_STATUS[one.status] || one.status);
+const agreement = (p) => `every ${p.cadence_weeks === 1 ? 'week' : 'two weeks'}, ${p.session_count} sessions of `
+  + `${p.session_minutes} minutes`;
+
+function moves(base, p, messages, refresh) {
+  const el = h('div', { class: 'actions', 'data-confirm-for': `pairing-${p.id}` });
+  // The pair read "the pairing"; its coordinators, with many, read whose.
+  const whose = ['coordinator', 'admin'].includes(p.viewer_role) ? ` of ${p.mentee_name}` : '';
+  const act1 = (path, label, body = {}) => h('button', { type: 'button',
+    onclick: (e) => act(e.currentTarget, messages, async () => { await post(`${base}/${p.id}/${path}`, body); await refresh(); }) }, label);
+  if (p.status === 'active') el.append(act1('pause', `Pause the pairing${whose}`));
+  if (p.status === 'paused') el.append(act1('resume', `Resume the pairing${whose}`));
+  if (p.status !== 'ended') {
+    el.append(h('button', { type: 'button', class: 'danger', onclick: () => confirmPanel(el, {
+      label: `End the pairing of ${p.mentor_name} and ${p.mentee_name}`,
+      says: h('p', {}, 'Its coming sessions are cancelled, and both are asked how it went.'), confirm: 'End it',
+      danger: true, keep: 'Keep it', messages,
+      onConfirm: async () => { await post(`${base}/${p.id}/end`, {}); await refresh(); } }) },
+    `End the pairing${whose}`));
+  }
+  return el;
+}
+
+function survey(base, p, messages, refresh) {
+  if (p.status !== 'ended' || !['mentor', 'mentee'].includes(p.viewer_role)) return null;
+  if (p.surveys.length) return h('p', {}, `You rated it ${p.surveys[0].rating} of 5. Thank you.`);
+  const form = h('form', { class: 'stack', 'aria-label': 'How it went' },
+    field('Your rating, 1 to 5', { type: 'number', name: 'rating', min: 1, max: 5, required: true }),
+    field('A few words', { tag: 'textarea', name: 'comment', rows: 2, maxlength: 2000 }),
+    h('button', { type: 'submit', class: 'primary' }, 'Send'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      await post(`${base}/${p.id}/survey`, { rating: Number(form.rating.value), comment: form.comment.value });
+      await refresh();
+    }, form);
+  });
+  return form;
+}
+
+/** A pairing's sessions, goals and the action items not done, folded, read when opened; the pair and coordinators
+ * add to them and tick them off while it is not ended. */
+function progress(base, p, messages) {
+  const url = `${base}/${p.id}`;
+  const open = p.status !== 'ended';
+  const pair = ['mentor', 'mentee'].includes(p.viewer_role); // the pair open a session's page; coordinators see times
+  const sessionsEl = h('div', {}, loading());
+  const goalsEl = h('div', {});
+  const itemsEl = h('div', {});
+  // The forms are made once and kept: a redraw of the lists keeps what is being typed.
+  const adding = (name, label, path, words, longest) => {
+    const form = h('form', { class: 'inline', 'aria-label': `${name} of ${p.mentee_name}` },
+      field(label, { name: 'title', maxlength: longest, required: true }), h('button', { type: 'submit' }, words));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(form.querySelector('button'), messages, async () => {
+        await post(`${url}/${path}`, { title: form.title.value });
+        form.reset();
+        await draw();
+      }, form);
+    });
+    return open ? form : null;
+  };
+  const tick = (label, fn) => h('button', { type: 'button',
+    onclick: (e) => act(e.currentTarget, messages, async () => { await fn(); await draw(); }) }, label);
+  async function draw() {
+    const [goals, items, held] = await Promise.all([get(`${url}/goals`), get(`${url}/action-items?open=true`),
+      get(`${url}/sessions`)]);
+    replace(sessionsEl, held.items.length ? h('ol', { class: 'list' }, held.items.map((one) => h('li', {},
+      pair ? h('a', { href: `#/sessions/${one.id}` }, when(one.start_time)) : when(one.start_time),
+      ` · ${outcome(one)}${one.no_show && !one.status.endsWith('no_show') ? ` · ${one.no_show} absent` : ''}`)))
+      : empty('No session yet.'));
+    replace(goalsEl, goals.items.length ? h('ul', { class: 'list' }, goals.items.map((g) => h('li', {}, `${g.title} `,
+      badge(g.status, g.status === 'done' ? 'accepted' : g.status === 'open' ? 'draft' : 'cancelled'),
+      open && g.status === 'open' ? tick(`Mark “${g.title}” reached`, () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))
+      : empty('No goal yet.'));
+    replace(itemsEl, items.items.length ? h('ul', { class: 'list' }, items.items.map((i) => h('li', {}, `${i.title} `,
+      h('span', { class: 'meta' }, `${i.owner_user_id === p.mentee_user_id ? p.mentee_name : p.mentor_name}`
+        + `${i.due_on ? ` · due ${i.due_on}` : ''} `),
+      open ? tick(`Mark “${i.title}” done`, () => patch(`${url}/action-items/${i.id}`, { done: true })) : null)))
+      : empty('Nothing waits.'));
+  }
+  const panel = h('div', {}, h('h4', {}, 'Sessions'), sessionsEl, h('h4', {}, 'Goals'), goalsEl,
+    adding('New goal', 'Goal', 'goals', 'Add the goal', 200), h('h4', {}, 'Action items not done'), itemsEl,
+    adding('New action item', 'Action item', 'action-items', 'Add the item', 1000));
+  const details = h('details', {}, h('summary', {}, `Sessions, goals and action items of ${p.mentor_name} and ${p.mentee_name}`), panel);
+  details.addEventListener('toggle', () => { if (details.open) draw().catch((err) => replace(sessionsEl, errorBox(err.message))); });
+  return details;
+}
+
+function pairingItem(base, p, messages, refresh) {
+  return h('li', { id: `pairing-${p.id}`, tabindex: '-1' }, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
+    h('p', { class: 'meta' }, `${agreement(p)}${p.first_start && p.status !== 'ended' ? ` · from ${when(p.first_start)}` : ''}`
+      + `${p.status === 'proposed' ? ' · waiting for the mentor to accept its sessions' : ''}`
+      + `${p.end_reason ? ` · ended: ${p.end_reason}` : ''}`),
+    p.viewer_role === 'coordinator' || p.viewer_role === 'admin'
+      ? (p.surveys.length ? h('p', {}, `Surveys: ${p.surveys.map((s) => `${s.role} ${s.rating}/5`).join(', ')}`) : null)
+      : null,
+    moves(base, p, messages, refresh), p.status === 'proposed' ? null : progress(base, p, messages),
+    survey(base, p, messages, refresh));
+}
+
+/** The coordinators' form to pair a mentor and a mentee. The mentee list marks (and disables) those with a live
+ * pairing, naming their mentor (`paired()`: participation id → mentor's name, as the list last read it); what the
+ * form did is said beside it. A pair that breaks one of the programme's hard rules is refused with the rule, and the
+ * form then offers to pair them all the same, with a reason. */
+function pairForm(base, people, paired, refresh) {
+  const said = messageArea();
+  const menteeSelect = h('select', { id: 'pair-mentee', name: 'mentee', required: true });
+  const drawMentees = () => {
+    const chosen = menteeSelect.value;
+    const now = paired();
+    const waiting = (p) => now.has(p.id) || !p.intake_finished_at;
+    const mentees = people.filter((p) => p.role === 'mentee').sort((a, b) => Number(waiting(a)) - Number(waiting(b)));
+    replace(menteeSelect, ...mentees.map((p) => h('option', { value: p.id, disabled: waiting(p) },
+      now.has(p.id) ? `${p.display_name} (paired with ${now.get(p.id)})`
+        : p.intake_finished_at ? p.display_name : `${p.display_name} (intake not finished)`)));
+    if (chosen && !waiting(mentees.find((p) => p.id === chosen) || { id: chosen })) menteeSelect.value = chosen;
+  };
+  drawMentees();
+  const mentors = people.filter((p) => p.role === 'mentor')
+    .sort((a, b) => Number(!a.intake_finished_at) - Number(!b.intake_finished_at));
+  const mentorSelect = h('select', { id: 'pair-mentor', name: 'mentor', required: true },
+    mentors.map((p) => h('option', { value: p.id, disabled: !p.intake_finished_at },
+      p.intake_finished_at ? p.display_name : `${p.display_name} (hours not given yet)`)));
+  const override = h('div', { class: 'stack', hidden: true });
+  const form = h('form', { class: 'stack', 'aria-label': 'Pair a mentor and a mentee' },
+    h('div', { class: 'field' }, h('label', { for: mentorSelect.id }, 'Mentor'), mentorSelect),
+    h('div', { class: 'field' }, h('label', { for: menteeSelect.id }, 'Mentee'), menteeSelect,
+      h('small', { class: 'hint' }, 'Mentees paired already are marked with their mentor: end that pairing to pair them '
+        + 'again. Those whose intake is not finished (a mentor’s hours not given) are paired once it is.')),
+    h('button', { type: 'submit', class: 'primary' }, 'Pair them'), said.el, override);
+  const allTheSame = (body) => {
+    const reason = field('Why pair them all the same?', { tag: 'textarea', name: 'override_reason', rows: 2,
+      maxlength: 1000, hint: 'Kept with the pairing and in the programme’s history.' });
+    const button = h('button', { type: 'button', onclick: (e) => {
+      const text = reason.querySelector('textarea').value.trim();
+      if (!text) { said.error('Give a reason to pair them across the rule.'); return; }
+      pair(e.currentTarget, { ...body, override_reason: text });
+    } }, 'Pair them all the same');
+    replace(override, reason, h('div', { class: 'actions' }, button));
+    override.hidden = false;
+  };
+  async function pair(button, body) {
+    button.disabled = true;
+    said.clear();
+    let made;
+    try {
+      made = await post(base, body);
+    } catch (err) {
+      said.error(err);
+      if (err.body && err.body.errors && err.body.errors.rule === 'hard_rule') allTheSame(body);
+      return;
+    } finally {
+      if (button.isConnected) button.disabled = false;
+    }
+    override.hidden = true;
+    replace(override);
+    await refresh();
+    drawMentees();
+    said.ok(`${made.mentor_name} and ${made.mentee_name} are paired: their sessions are asked for from `
+      + `${when(made.first_start)}${made.override_reason ? ` (across the rule: ${made.rules_overridden.join('; ')})` : ''}.`);
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    override.hidden = true;
+    pair(form.querySelector('button[type=submit]'),
+      { mentor_participant_id: form.mentor.value, mentee_participant_id: form.mentee.value });
+  });
+  return form;
+}
+
+/** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. `show`:
+ * a pairing's id (a link from the dashboard), scrolled to and focused once the list is drawn. */
+export function pairingsSection(programme, messages, { runs, show = null }) {
+  const base = `/programmes/${programme.id}/pairings`;
+  const listEl = h('div', {}, loading());
+  const formEl = h('div', {});
+  let paired = new Map(); // a mentee's participation id → their live pairing's mentor
+  async function refresh() {
+    const page = await get(`${base}?limit=100`);
+    paired = new Map(page.items.filter((p) => p.status !== 'ended').map((p) => [p.mentee_participant_id, p.mentor_name]));
+    // A mentee with no pairing, of a programme whose mentees choose, sees the mentors recommended to them.
+    const choice = !runs && programme.viewer_role === 'mentee' && page.items.every((p) => p.status === 'ended')
+      ? await recommended(programme, messages, refresh) : null;
+    replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => pairingItem(base, p, messages, refresh)))
+      : choice ? null : empty(runs ? 'No pairing yet.' : 'You are not paired yet: the coordinators pair you.'), choice);
+  }
+  const listed = refresh();
+  if (runs && programme.status !== 'closed') {
+    Promise.all([get(`/programmes/${programme.id}/participants?limit=100&status=active`), listed]).then(([people]) => {
+      replace(formEl, pairForm(base, people.items, () => paired, refresh));
+    }, (err) => replace(formEl, errorBox(err.message)));
+  }
+  listed.then(() => {
+    const shown = show && listEl.querySelector(`#pairing-${CSS.escape(show)}`);
+    if (shown) { shown.scrollIntoView({ block: 'start' }); shown.focus({ preventScroll: true }); }
+  }, (err) => replace(listEl, errorBox(err.message)));
+  return h('section', { 'aria-labelledby': 'pg-pair-h' }, h('h2', { id: 'pg-pair-h' }, runs ? 'Pairings' : 'Your pairing'),
+    formEl, listEl);
+}

@@ -1,0 +1,154 @@
+// Programmes: the ones you coordinate or take part in (an administrator: every one, and a form to create one with
+// its coordinators), and one programme's page: for those who run it, its settings, its moves (open enrolment,
+// start, close), its people and its history; for a participant, the programme and who else takes part.
+import { get, patch, post, qs } from '../../api.js';
+import { currentUser } from '../../state.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../../ui.js';
+import { myInvitations, participantSection, peopleSection } from './enrolment.js';
+import { intakeEditors } from './intake.js';
+import { pairingsSection } from './pairings.js';
+
+const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
+const MOVES = {
+  draft: [['open-enrolment', 'Open enrolment'], ['start', 'Start'], ['close', 'Close']],
+  enrolling: [['start', 'Start'], ['close', 'Close']],
+  running: [['close', 'Close']],
+  closed: [],
+};
+const EVENTS = {
+  'programme.created': 'Created', 'programme.enrolment_opened': 'Enrolment opened',
+  'programme.started': 'Started', 'programme.closed': 'Closed', 'programme.coordinators_changed': 'Coordinators named',
+  'programme.settings_changed': 'Settings changed', 'programme.matching_changed': 'Matching settings changed',
+  'programme.intake_form_changed': 'An intake form changed',
+  'enrolment.joined': 'Someone joined', 'enrolment.left': 'Someone left', 'enrolment.removed': 'Someone was taken off',
+  'enrolment.intake_finished': 'An intake finished', 'enrolment.intake_asked': 'Someone asked for their intake',
+  'pairing.proposed': 'A pairing proposed', 'pairing.activated': 'A pairing started', 'pairing.paused': 'A pairing paused',
+  'pairing.resumed': 'A pairing resumed', 'pairing.ended': 'A pairing ended',
+};
+const RUNS = new Set(['coordinator', 'admin']);
+const dates = (p) => (p.starts_on ? `${p.starts_on} to ${p.ends_on || 'open end'}` : 'Ongoing');
+const statusBadge = (p) => badge(STATUS[p.status] || p.status, p.status);
+
+/** Each address typed (one per line or comma) as the user it belongs to, found by an administrator's search. */
+async function usersByEmail(text) {
+  const wanted = [...new Set(text.split(/[\s,;]+/).map((e) => e.trim().toLowerCase()).filter(Boolean))];
+  const found = await Promise.all(wanted.map(async (email) => {
+    const page = await get(`/admin/users${qs({ q: email, limit: 100 })}`);
+    const user = page.items.find((u) => u.email.toLowerCase() === email);
+    if (!user) throw new Error(`No account has the address ${email}.`);
+    return user.id;
+  }));
+  return found;
+}
+
+export async function programmesPage(main, { go }) {
+  const me = await currentUser();
+  main.append(h('h1', {}, 'Programmes'));
+  const invited = await myInvitations(messageArea(), go).catch(() => null);
+  if (invited) main.append(invited);
+  const listEl = h('div', {}, loading());
+  main.append(h('section', { 'aria-labelledby': 'pg-list-h' },
+    h('h2', { id: 'pg-list-h' }, me.is_admin ? 'Every programme' : 'Your programmes'), listEl));
+  if (me.is_admin) {
+    const messages = messageArea();
+    const form = h('form', { class: 'stack', 'aria-labelledby': 'pg-new-h' },
+      field('Name', { name: 'name', required: true, maxlength: 120 }),
+      field('Description', { tag: 'textarea', name: 'description', maxlength: 4000, rows: 3 }),
+      field('First day', { type: 'date', name: 'starts_on', hint: 'Leave both days empty for an ongoing programme.' }),
+      field('Last day', { type: 'date', name: 'ends_on' }),
+      field('Coordinators’ email addresses', { tag: 'textarea', name: 'coordinators', rows: 2,
+        hint: 'One or more, separated by commas or new lines: they run the programme.' }),
+      h('button', { type: 'submit', class: 'primary' }, 'Create the programme'), messages.el);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(form.querySelector('button[type=submit]'), messages, async () => {
+        const body = { name: form.name.value.trim(), description: form.description.value,
+          starts_on: form.starts_on.value || null, ends_on: form.ends_on.value || null,
+          coordinator_user_ids: await usersByEmail(form.coordinators.value) };
+        const made = await post('/programmes', body);
+        go(`/programmes/${made.id}`);
+      }, form);
+    });
+    main.append(h('section', { 'aria-labelledby': 'pg-new-h' }, h('h2', { id: 'pg-new-h' }, 'New programme'), form));
+  }
+  try {
+    const page = await get('/programmes?limit=50');
+    replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => h('li', {},
+      h('a', { href: `#/programmes/${p.id}` }, p.name), ' ', statusBadge(p),
+      h('span', { class: 'meta' }, ` · ${dates(p)} · you ${RUNS.has(p.viewer_role) ? 'run it' : `take part as a ${p.viewer_role}`}`))))
+      : empty(me.is_admin ? 'No programme yet: create one below.' : 'You take part in no programme yet.'));
+  } catch (err) { replace(listEl, errorBox(err.message)); }
+}
+
+export async function programmePage(main, { params: [id], query, go }) {
+  let programme = await get(`/programmes/${id}`);
+  const messages = messageArea();
+  if (!RUNS.has(programme.viewer_role)) {
+    main.append(...[h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
+      h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
+      programme.description ? h('p', {}, programme.description) : null, messages.el,
+      pairingsSection(programme, messages, { runs: false, show: query.get('pairing') }), participantSection(programme, messages, go)].filter(Boolean));
+    return;
+  }
+  const head = h('div', {});
+  const movesEl = h('div', { class: 'actions' });
+  const historyEl = h('ol', { class: 'list' });
+  const settings = h('form', { class: 'stack', 'aria-labelledby': 'pg-set-h' });
+
+  function render() {
+    replace(head, h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
+      programme.description ? h('p', {}, programme.description) : null);
+    const move = async (path) => {
+      programme = await post(`/programmes/${id}/${path}`);
+      render();
+      await renderHistory();
+      messages.ok(`The programme is ${STATUS[programme.status].toLowerCase()}.`);
+    };
+    // Closing cannot be undone: it asks first.
+    replace(movesEl, MOVES[programme.status].map(([path, label]) => h('button', { type: 'button',
+      class: path === 'close' ? 'danger' : 'primary',
+      onclick: (e) => (path === 'close'
+        ? confirmPanel(movesEl, { label: 'Close the programme', says: h('p', {},
+          'Closing keeps its record, and it changes no more: no new pairing, no new setting.'),
+        confirm: 'Close the programme', danger: true, keep: 'Keep it open', messages, onConfirm: () => move(path) })
+        : act(e.currentTarget, messages, () => move(path))) }, label)));
+    const closed = programme.status === 'closed';
+    replace(settings,
+      field('Meets every', { tag: 'select', name: 'cadence_weeks', disabled: closed },
+        [['1', 'week'], ['2', 'two weeks']]),
+      field('Session length (minutes)', { type: 'number', name: 'session_minutes', min: 15, max: 240,
+        value: programme.session_minutes, disabled: closed }),
+      field('Sessions per pairing', { type: 'number', name: 'session_count', min: 1, max: 26,
+        value: programme.session_count, disabled: closed }),
+      field('Participants may still change their intake', { type: 'checkbox', name: 'intake_open',
+        checked: programme.intake_open, disabled: closed }),
+      closed ? h('p', { class: 'muted' }, 'A closed programme keeps its record and changes no more.')
+        : h('button', { type: 'submit' }, 'Save the settings'));
+    settings.cadence_weeks.value = String(programme.cadence_weeks);
+  }
+  settings.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(settings.querySelector('button[type=submit]'), messages, async () => {
+      programme = await patch(`/programmes/${id}`, { cadence_weeks: Number(settings.cadence_weeks.value),
+        session_minutes: Number(settings.session_minutes.value), session_count: Number(settings.session_count.value),
+        intake_open: settings.intake_open.checked });
+      render();
+      messages.ok('Saved: new pairings take these settings.');
+    }, settings);
+  });
+  async function renderHistory() {
+    const page = await get(`/programmes/${id}/history?limit=100`);
+    replace(historyEl, page.items.map((e) => h('li', {}, `${EVENTS[e.type] || e.type} by the ${e.actor}`,
+      h('span', { class: 'meta' }, ` · ${when(e.at)}`))));
+  }
+
+  render();
+  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
+    head, movesEl, messages.el,
+    h('p', {}, h('a', { href: `#/programmes/${id}/matching` }, 'Matching'), ': how it pairs its people, runs of the match and their drafts'),
+    h('p', {}, h('a', { href: `#/programmes/${id}/report` }, 'Dashboard'), ': its sessions week by week, attendance, pairs at risk and match quality'),
+    h('section', { 'aria-labelledby': 'pg-set-h' }, h('h2', { id: 'pg-set-h' }, 'What its pairings agree'), settings),
+    pairingsSection(programme, messages, { runs: true, show: query.get('pairing') }), peopleSection(programme, messages), intakeEditors(programme),
+    h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl));
+  await renderHistory();
+}

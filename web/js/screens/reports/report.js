@@ -1,0 +1,142 @@
+// A programme's dashboard, for its coordinators and admins: its numbers over a period of weeks (from the summaries
+// the analytics worker keeps), its sessions week by week by how they ended, the quality of its matches, and its
+// pairs at risk with their reasons, each linked to the pair on the programme's page.
+import { get, qs } from '../../api.js';
+import { chartLibrary, formats, periodChart, periodLabels, readerPlace } from '../../chart.js';
+import { h, field, replace, empty, errorBox, messageArea, act, badge } from '../../ui.js';
+
+// Each way a week's sessions ended: its field, its name in the legend and the table, its colour.
+// Cancellations count under who made them: one of the pair (at their request, or leaving), a coordinator (a pause, an
+// end, a removal), an admin, the system.
+const KINDS = [['held', 'Held', '#1d6b3a'], ['cancelled_by_mentor', 'Cancelled by the mentor', '#b35900'],
+  ['cancelled_by_mentee', 'Cancelled by the mentee', '#c47f16'],
+  ['cancelled_by_coordinator', 'Cancelled by a coordinator', '#8a6d3b'],
+  ['cancelled_by_admin', 'Cancelled by an admin', '#2f6f8f'], ['cancelled_by_system', 'Cancelled by the system', '#8b4f6b'],
+  ['no_show_mentee', 'Mentee absent', '#a1261b'], ['no_show_mentor', 'Mentor absent', '#6a3d9a'],
+  ['missed', 'Nobody came', '#5f6b7d']];
+const CANCELLED = KINDS.map(([key]) => key).filter((key) => key.startsWith('cancelled_by_'));
+const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
+const QUIET = [2, 3, 4, 6, 8];
+const plural = (n, one, many = `${one}s`) => (n === 1 ? one : many);
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export async function reportPage(main, { params: [id], query, go }) {
+  const [programme, place] = await Promise.all([get(`/programmes/${id}`), readerPlace()]);
+  const wanted = { from: DAY.test(query.get('from') || '') ? query.get('from') : null,
+    to: DAY.test(query.get('to') || '') ? query.get('to') : null };
+  const [report] = await Promise.all([get(`/programmes/${id}/report${qs(wanted)}`), chartLibrary().catch(() => null)]);
+  const f = formats(place);
+  const messages = messageArea();
+  const from = report.from || report.weeks[0]?.week; // the period's first Monday (its weeks say it too)
+  const period = h('form', { class: 'inline-form', 'aria-label': 'Period' },
+    field('From the week of', { type: 'date', name: 'from', value: from, required: true }),
+    field('To the week of', { type: 'date', name: 'to', value: report.to, required: true }),
+    h('button', { type: 'submit' }, 'Show'));
+  period.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(period.querySelector('button'), messages, async () => {
+      const chosen = { from: period.from.value, to: period.to.value };
+      await get(`/programmes/${id}/report${qs(chosen)}`); // a period the API refuses is said here, under the form
+      go(`/programmes/${id}/report${qs(chosen)}`);
+    }, period);
+  });
+  main.append(
+    h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ',
+      h('a', { href: `#/programmes/${id}` }, programme.name), ' › Dashboard'),
+    h('h1', {}, `Dashboard: ${programme.name}`),
+    period, messages.el,
+    h('p', { class: 'muted' }, `Weeks from Monday (UTC), ${f.day(from)} to the week of ${f.day(report.to)}. `,
+      report.updated_at ? `Figures as of ${f.moment(report.updated_at)}.` : 'No figures counted yet.'),
+    figures(report, f), weeksSection(report, f), matchSection(report, f), atRiskSection(id, f));
+}
+
+function figures(report, f) {
+  const s = report.sessions;
+  const cancelled = CANCELLED.reduce((n, key) => n + s[key], 0);
+  const card = (value, what) => h('li', {}, h('span', { class: 'figure' }, value), ' ', h('span', { class: 'what' }, what));
+  const p = report.pairs;
+  return h('section', { 'aria-labelledby': 'rp-fig-h' }, h('h2', { id: 'rp-fig-h' }, 'In the period'),
+    h('ul', { class: 'figures' },
+      card(f.number(s.held), `${plural(s.held, 'session')} held (${f.minutes(s.minutes_held)})`),
+      card(f.percent(report.attendance_rate), 'attendance'),
+      card(f.percent(report.no_show_rate), 'no-shows'),
+      card(f.number(cancelled), plural(cancelled, 'session cancelled', 'sessions cancelled')),
+      card(report.first_session.average_days === null ? '–' : `${f.decimal(report.first_session.average_days)} days`,
+        `to a first session (${f.number(report.first_session.pairs)} ${plural(report.first_session.pairs, 'pair')})`),
+      card(report.rating.count ? `${f.decimal(report.rating.average)} ★` : '–',
+        `${f.number(report.rating.count)} ${plural(report.rating.count, 'review')} of sessions`),
+      card(report.survey.count ? `${f.decimal(report.survey.average)} / 5` : '–',
+        `${f.number(report.survey.count)} closing ${plural(report.survey.count, 'survey')}`),
+      card(`${f.number(report.goals.done)} / ${f.number(report.goals.set)}`, 'goals done')),
+    h('p', {}, `Pairs now: ${f.number(p.active)} active, ${f.number(p.paused)} paused, ${f.number(p.proposed)} proposed, `
+      + `${f.number(p.ended)} ended.`));
+}
+
+function weeksSection(report, f) {
+  const weeks = report.weeks;
+  const section = h('section', { 'aria-labelledby': 'rp-wk-h' }, h('h2', { id: 'rp-wk-h' }, 'Sessions per week'));
+  if (!weeks.length) return (section.append(empty('No week in this period.')), section);
+  const labels = periodLabels(weeks.map((w) => w.week), 'week', f.locale);
+  const total = (key) => weeks.reduce((n, w) => n + (w[key] || 0), 0);
+  const busiest = weeks.reduce((best, w, i) => (w.held > weeks[best].held ? i : best), 0);
+  const summary = `Over ${f.number(weeks.length)} ${plural(weeks.length, 'week')}: ${f.number(total('held'))} held, `
+    + `${f.number(CANCELLED.reduce((n, key) => n + total(key), 0))} cancelled `
+    + `(${f.number(total('cancelled_by_mentor'))} by mentors, ${f.number(total('cancelled_by_mentee'))} by mentees, `
+    + `${f.number(total('cancelled_by_coordinator'))} by coordinators`
+    + `${total('cancelled_by_admin') ? `, ${f.number(total('cancelled_by_admin'))} by admins` : ''}`
+    + `${total('cancelled_by_system') ? `, ${f.number(total('cancelled_by_system'))} by the system` : ''}), `
+    + `${f.number(total('no_show_mentee') + total('no_show_mentor'))} with someone absent, ${f.number(total('missed'))} `
+    + `that nobody came to.${total('held') ? ` Most held in the week of ${labels[busiest].long} `
+      + `(${f.number(weeks[busiest].held)}).` : ''}`;
+  section.append(periodChart({ periods: weeks.map((w) => w.week), unit: 'week', locale: f.locale, summary,
+    label: `Bar chart of the programme's sessions per week, from the week of ${labels[0].long} to the week of `
+      + `${labels[labels.length - 1].long}, `
+      + `stacked by how they ended. ${summary}`,
+    caption: 'Sessions per week, by how they ended', heading: 'Week of',
+    series: KINDS.map(([key, label, color]) => ({ label, color, values: weeks.map((w) => w[key]) })) }));
+  return section;
+}
+
+function matchSection(report, f) {
+  const m = report.match;
+  return h('section', { 'aria-labelledby': 'rp-match-h' }, h('h2', { id: 'rp-match-h' }, 'Match quality'),
+    h('p', {}, m.from_run
+      ? `${f.number(m.from_run)} ${plural(m.from_run, 'pair')} came from a match run; ${f.number(m.top3)} of them `
+        + `(${f.percent(m.share)}) with one of their mentee's three best mentors.`
+      : 'No pair of the period came from a match run.'));
+}
+
+function atRiskSection(id, f) {
+  const list = h('ul', { class: 'list', 'aria-labelledby': 'rp-risk-h' });
+  const status = h('p', { role: 'status', class: 'muted' });
+  const messages = messageArea();
+  const more = h('button', { type: 'button', hidden: true }, 'Load more');
+  const quiet = field('At risk when not met for', { tag: 'select', name: 'weeks' },
+    QUIET.map((n) => [String(n), `${n} weeks`]));
+  quiet.querySelector('select').value = '3';
+  let cursor = null;
+  let shown = 0;
+  async function load(first) {
+    const page = await get(`/programmes/${id}/report/at-risk${qs({ weeks: quiet.querySelector('select').value, limit: 20,
+      cursor: first ? null : cursor })}`);
+    if (first) { list.replaceChildren(); shown = 0; }
+    const items = page.items.map((p) => h('li', { tabindex: '-1' },
+      h('p', {}, h('a', { href: `#/programmes/${id}?pairing=${p.pairing_id}` }, `${p.mentor_name} mentors ${p.mentee_name}`),
+        ' ', badge(STATUS[p.status] || p.status, p.status === 'active' ? 'accepted' : 'draft')),
+      h('ul', {}, p.reasons.map((reason) => h('li', {}, reason))),
+      h('p', { class: 'meta' }, p.last_held_at ? `Last session held ${f.moment(p.last_held_at)}` : 'No session held yet')));
+    list.append(...items);
+    shown += items.length;
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    status.textContent = shown ? `${f.number(shown)} ${plural(shown, 'pair')} shown${cursor ? ', more to load' : ''}.`
+      : 'No pair at risk.';
+    if (!first && items.length) items[0].focus();
+  }
+  more.addEventListener('click', () => act(more, messages, () => load(false)));
+  quiet.querySelector('select').addEventListener('change', () => act(null, messages, () => load(true)));
+  load(true).catch((err) => replace(status, errorBox(err.message)));
+  return h('section', { class: 'at-risk', 'aria-labelledby': 'rp-risk-h' }, h('h2', { id: 'rp-risk-h' }, 'Pairs at risk'),
+    h('div', { class: 'row' }, quiet), status,
+    list, messages.el, more);
+}

@@ -1,0 +1,171 @@
+// The mentor's scheduling rules on their setup page: time off (a date range), date overrides, their limits, and
+// each listing's buffers, notice, horizon, slot step and limits, each with a line saying what it does. The
+// mentees' slots follow each change live (`schedule.changed`).
+import { patch, post, put, get } from '../../api.js';
+import { h, field, replace, empty, messageArea, act, span, badge } from '../../ui.js';
+
+const optional = (value) => (value === '' ? null : Number(value));
+const shown = (value) => (value === null || value === undefined ? '' : String(value));
+
+// A wall-clock date of the mentor's ("2030-12-20T00:00"), in the reader's words, with its weekday and year.
+const dateOf = (text) => new Date(`${text.slice(0, 10)}T00:00:00Z`);
+const dayText = (date) => date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+const at = (text) => dayText(dateOf(text)) + (text.endsWith('T00:00') ? '' : ` ${text.slice(11)}`);
+const DAY_MS = 86400000;
+
+/** A period in the mentor's wall clock, in words: whole days as the days away and the day back ("Fri, Dec 4, 2026
+ * (1 day), back Sat, Dec 5, 2026"); else from one time to the other. */
+function period(p) {
+  if (!p.end) return `from ${at(p.start)}, until further notice`;
+  if (!p.start.endsWith('T00:00') || !p.end.endsWith('T00:00')) return `${at(p.start)} to ${at(p.end)}`;
+  const first = dateOf(p.start);
+  const back = dateOf(p.end);
+  const days = Math.round((back - first) / DAY_MS);
+  const away = days === 1 ? dayText(first) : `${dayText(first)} to ${dayText(new Date(back - DAY_MS))}`;
+  return `${away} (${days} day${days === 1 ? '' : 's'}), back ${dayText(back)}`;
+}
+
+export function timeOffSection(mentor) {
+  const messages = messageArea();
+  const listEl = h('div', {});
+  const affectedEl = h('div', {});
+  let periods = [];
+  const draw = (view) => {
+    periods = view.time_off.map((p) => ({ start: p.start, end: p.end, note: p.note }));
+    replace(listEl, periods.length ? h('ul', { class: 'list' }, periods.map((p, i) => h('li', {}, `${period(p)}${p.note ? ` · ${p.note}` : ''} `,
+      h('button', { type: 'button', 'aria-label': `Remove time off ${period(p)}`, onclick: (e) => act(e.currentTarget, messages, () => save(periods.filter((_, j) => j !== i))) }, 'Remove'))))
+      : empty('No time off planned.'));
+    replace(affectedEl, affected(view, messages, reload));
+  };
+  const save = async (next) => {
+    const view = await put(`/mentor-profiles/${mentor.id}/time-off`, { time_off: next });
+    draw(view);
+    const declined = view.declined_requests.length;
+    messages.ok(`Time off saved.${declined ? ` ${declined} pending request${declined > 1 ? 's' : ''} inside it declined; the mentees were told why.` : ''}`);
+  };
+  const reload = async () => draw(await get(`/mentor-profiles/${mentor.id}/time-off`));
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Add time off' },
+    field('Away from', { type: 'date', name: 'from', required: true }),
+    field('Back on', { type: 'date', name: 'until', hint: 'Leave empty: until further notice.' }),
+    field('Note', { name: 'note', maxlength: 200, placeholder: 'Holiday' }),
+    h('button', { type: 'submit' }, 'Add time off'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      if (form.until.value && form.until.value <= form.from.value) throw new Error('“Back on” must be after “Away from”.');
+      await save([...periods, { start: `${form.from.value}T00:00`, end: form.until.value ? `${form.until.value}T00:00` : null, note: form.note.value.trim() }]);
+      form.reset();
+    }, form);
+  });
+  reload().catch((err) => messages.error(err));
+  return h('section', { 'aria-labelledby': 'to-h', class: 'card' }, h('h2', { id: 'to-h' }, 'Time off'),
+    h('p', { class: 'muted' }, `Nobody can book you while you are away (days in ${mentor.timezone}, from the first day to the day you are back). Pending requests inside are declined; sessions already booked stay until you cancel them, and the mentee pays no fee.`),
+    listEl, form, messages.el, affectedEl);
+}
+
+/** The accepted bookings and group sessions still inside the time off, each with a way to cancel it. */
+function affected(view, messages, reload) {
+  const items = [...view.affected_bookings.map((b) => ({ sessionId: b.session_id, what: `${b.mentee.name}`, start: b.start_time, end: b.end_time })),
+    ...view.affected_group_sessions.map((s) => ({ sessionId: s.id, what: `group session, ${s.seats_taken} seats taken`, start: s.start_time, end: s.end_time }))];
+  if (!items.length) return null;
+  return h('div', { class: 'card', role: 'region', 'aria-label': 'Still booked while you are away' },
+    h('h3', {}, 'Still booked while you are away'),
+    h('ul', { class: 'list' }, items.map((item) => {
+      const reason = h('input', { name: 'reason', value: 'I am away then, sorry.', 'aria-label': `Reason for cancelling ${span(item.start, item.end)}`, maxlength: 500 });
+      return h('li', {}, `${span(item.start, item.end)} · ${item.what} `, reason, ' ',
+        item.sessionId ? h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
+          await post(`/sessions/${item.sessionId}/cancel`, { reason: reason.value.trim() || 'The mentor is away then.' });
+          messages.ok('Session cancelled: the mentee was told, and pays nothing.');
+          await reload();
+        }) }, `Cancel ${span(item.start, item.end)}`) : badge('Session being created', 'draft'));
+    })));
+}
+
+export function overridesSection(mentor) {
+  const messages = messageArea();
+  const listEl = h('div', {});
+  let overrides = [];
+  const draw = (view) => {
+    overrides = view.overrides;
+    replace(listEl, overrides.length ? h('ul', { class: 'list' }, overrides.map((o, i) => {
+      const hours = o.hours.length ? o.hours.map((x) => `${x.start}–${x.end}`).join(', ') : 'not available';
+      return h('li', {}, `${dayText(dateOf(o.date))}: ${hours} `, h('button', { type: 'button', 'aria-label': `Remove the override of ${dayText(dateOf(o.date))}`,
+        onclick: (e) => act(e.currentTarget, messages, () => save(overrides.filter((_, j) => j !== i))) }, 'Remove'));
+    })) : empty('No date overrides: every date follows your weekly availability.'));
+  };
+  const save = async (next) => {
+    const view = await put(`/mentor-profiles/${mentor.id}/date-overrides`, { overrides: next });
+    draw(view);
+    const declined = view.declined_requests.length;
+    messages.ok(`Overrides saved.${declined ? ` ${declined} pending request${declined > 1 ? 's' : ''} outside the new hours declined.` : ''}`);
+  };
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Add a date override' },
+    field('Date', { type: 'date', name: 'date', required: true }),
+    field('From', { type: 'time', name: 'start', value: '09:00' }),
+    field('To', { type: 'time', name: 'end', value: '13:00' }),
+    field('Not available that day', { type: 'checkbox', name: 'off' }),
+    h('button', { type: 'submit' }, 'Add override'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      const hours = form.off.checked ? [] : [{ start: form.start.value, end: form.end.value === '00:00' ? '24:00' : form.end.value }];
+      await save([...overrides.filter((o) => o.date !== form.date.value), { date: form.date.value, hours }]);
+      form.reset();
+    }, form);
+  });
+  get(`/mentor-profiles/${mentor.id}/date-overrides`).then(draw, (err) => messages.error(err));
+  return h('section', { 'aria-labelledby': 'do-h', class: 'card' }, h('h2', { id: 'do-h' }, 'Date overrides'),
+    h('p', { class: 'muted' }, `Other hours for one date (a shorter Friday, a Saturday morning), or none: they replace that weekday's windows (in ${mentor.timezone}).`),
+    listEl, form, messages.el);
+}
+
+export function limitsSection(mentor) {
+  const messages = messageArea();
+  const form = h('form', { class: 'inline-form', 'aria-label': 'Your session limits' },
+    field('Sessions a day at most', { type: 'number', name: 'max_sessions_per_day', min: 1, max: 48, value: shown(mentor.max_sessions_per_day), hint: 'Every listing, group sessions included. Empty: no limit.' }),
+    field('Sessions a week at most', { type: 'number', name: 'max_sessions_per_week', min: 1, max: 336, value: shown(mentor.max_sessions_per_week), hint: 'Monday to Sunday. Empty: no limit.' }),
+    h('button', { type: 'submit' }, 'Save limits'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      await patch(`/mentor-profiles/${mentor.id}`, { max_sessions_per_day: optional(form.max_sessions_per_day.value),
+        max_sessions_per_week: optional(form.max_sessions_per_week.value) });
+      messages.ok('Limits saved.');
+    }, form);
+  });
+  return h('section', { 'aria-labelledby': 'lim-h', class: 'card' }, h('h2', { id: 'lim-h' }, 'Your limits'),
+    h('p', { class: 'muted' }, `Days and weeks are yours, in ${mentor.timezone}. A full day or week shows no free slot.`), form, messages.el);
+}
+
+const RULES = [
+  ['buffer_before_minutes', 'Buffer before (minutes)', { min: 0, max: 120 }, 'Kept free before each session: between two sessions, the larger of the two buffers.'],
+  ['buffer_after_minutes', 'Buffer after (minutes)', { min: 0, max: 120 }, 'Kept free after each session.'],
+  ['min_notice_minutes', 'Notice (minutes)', { min: 0, max: 525600 }, 'How long before its start a session can be requested. Empty: the service default.'],
+  ['max_days_ahead', 'Horizon (days)', { min: 1, max: 730 }, 'How far ahead it can be requested. Empty: any time.'],
+  ['max_sessions_per_day', 'Of this listing a day', { min: 1, max: 48 }, 'At most this many of these sessions a day with you. Empty: no limit.'],
+  ['max_sessions_per_week', 'Of this listing a week', { min: 1, max: 336 }, 'The same, a week.'],
+  ['max_active_bookings_per_mentor', 'Bookings one mentee may hold', { min: 1, max: 1000 }, 'Upcoming and pending, with you: one mentee cannot take every slot. Empty: the service default.'],
+  ['max_instant_bookings_per_mentor', 'Instant bookings one mentee may hold', { min: 1, max: 1000 }, 'With instant booking on: upcoming times with you, each time of a series counted; an unconfirmed address holds one. Empty: the service default (26).'],
+];
+
+/** A listing's scheduling rules, folded under its card. */
+export function listingRules(l) {
+  const messages = messageArea();
+  const step = field('Slots start every', { tag: 'select', name: 'slot_step_minutes', hint: 'How often a free slot may start.' },
+    [['', `${l.duration_minutes} minutes (the duration)`], ['15', '15 minutes'], ['30', '30 minutes'], ['60', '60 minutes']]);
+  step.querySelector('select').value = shown(l.slot_step_minutes);
+  const form = h('form', { 'aria-label': `Scheduling rules of ${l.title}` },
+    h('div', { class: 'row' }, RULES.map(([name, label, bounds, hint]) => field(label, { type: 'number', name, ...bounds,
+      value: name.startsWith('buffer') ? String(l[name]) : shown(l[name]), hint }))),
+    step, messages.el, h('button', { type: 'submit' }, `Save rules of ${l.title}`));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      const body = Object.fromEntries(RULES.map(([name]) => [name, name.startsWith('buffer') ? Number(form[name].value || 0) : optional(form[name].value)]));
+      body.slot_step_minutes = optional(form.slot_step_minutes.value);
+      Object.assign(l, await patch(`/listings/${l.id}`, body));
+      messages.ok('Rules saved: the free slots follow at once.');
+    }, form);
+  });
+  return h('details', {}, h('summary', {}, 'Scheduling rules'), form);
+}

@@ -1,0 +1,261 @@
+// One session: meeting link, agenda, countdown; Start, Complete (mentor), Cancel with the policy's fee shown
+// first; moving it to another time by agreement (moves.js); check-ins and absences (attendance.js);
+// the mentee's review once it is completed. The page redraws on a live update (ui.js `redraw`); its
+// forms are made once and kept (`view.keep`), so what is typed in them, and their messages, stay.
+import { BASE_URL, get, post, session as auth } from '../../api.js';
+import { live } from '../../live.js';
+import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../../policy.js';
+import { currentUser, listing, profile } from '../../state.js';
+import { h, field, redraw, replace, messageArea, act, money, span, duration, errorBox, sessionBadge } from '../../ui.js';
+import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './attendance.js';
+import { loadProposals, movesSection, successor } from './moves.js';
+
+export async function sessionPage(main, { params: [id] }) {
+  const me = await currentUser();
+  const view = {
+    id, me, session: null, booking: null, item: null, next: null, proposals: [], timer: null, cancelOpen: false,
+    gone: false, kept: {},
+    body: h('div', {}), heading: h('h1', {}, 'Session'),
+    keep(name, make) { return (this.kept[name] ||= make()); },
+    role() { return me.mentor_profile_id && me.mentor_profile_id === this.session.mentor_profile_id ? 'mentor' : 'mentee'; },
+    render() { render(this); },
+    reload: () => load(),
+  };
+  view.crumb = h('a', { href: '#/bookings' }, 'My bookings'); // the mentor's way back is their requests and sessions
+  main.append(h('p', { class: 'crumbs' }, view.crumb), view.heading, view.body);
+
+  async function load() {
+    try {
+      await loadPolicy();
+      view.session = await get(`/sessions/${id}`);
+      view.item = await listing(view.session.listing_id);
+      view.booking = view.session.booking_id ? await get(`/bookings/${view.session.booking_id}`).catch(() => null) : null;
+      await loadProposals(view);
+      // Moved by agreement: the page follows the meeting to its new session once the worker has made it.
+      view.next = view.booking && view.booking.status === 'rescheduled' ? await successor(view) : null;
+      if (view.next && view.next.session_id && !view.gone) { location.replace(`#/sessions/${view.next.session_id}`); return; }
+      if (!view.gone) view.render();
+    } catch (err) { if (!view.gone) replace(view.body, errorBox(err.message)); }
+  }
+  const off = live.on((type, data) => {
+    const booking = view.booking && view.booking.id;
+    if (type === 'reset' || data.id === id || data.session_id === id || (booking && (data.id === booking
+      || data.booking_id === booking || data.rescheduled_from_booking_id === booking))
+      || (view.next && (data.id === view.next.id || data.booking_id === view.next.id))) load();
+  });
+  await load();
+  return () => { view.gone = true; off(); clearInterval(view.timer); };
+}
+
+function render(view) {
+  const { session, booking, item } = view;
+  view.heading.textContent = item.title;
+  const mentor = h('span', {});
+  profile(session.mentor_profile_id).then((p) => { mentor.textContent = p.display_name; }).catch(() => {});
+  const price = booking ? booking.price_cents : item.price_cents;
+  const currency = booking ? booking.currency : item.currency;
+  const mentee = view.role() === 'mentee';
+  if (!mentee) Object.assign(view.crumb, { href: '#/requests', textContent: 'My sessions as mentor' });
+  const status = session.status;
+  redraw(view.body,
+    h('p', { class: 'meta' }, span(session.start_time, session.end_time), ' ', sessionBadge(session),
+      ' · with ', mentee ? mentor : (session.mentee ? session.mentee.display_name : 'your group'),
+      session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : '',
+      ` · ${money(price, currency)}`),
+    countdown(view),
+    // A group session's mentor sees who holds a seat, from the first seat taken (the API gives them to the mentor).
+    !mentee && session.kind === 'group' && Array.isArray(session.participants)
+      ? h('section', { 'aria-labelledby': 'pp-h' }, h('h2', { id: 'pp-h' }, `Participants (${session.participants.length})`),
+        session.participants.length
+          ? h('ul', { class: 'list' }, session.participants.map((p) => h('li', {}, p.display_name)))
+          : h('p', { class: 'muted' }, 'No one has joined yet.'))
+      : null,
+    session.meeting_url && ['scheduled', 'in_progress'].includes(status) ? joinButton(session) : null,
+    status === 'scheduled' ? addToCalendar(view) : null,
+    booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, 'Agenda'), h('p', {}, booking.notes)) : null,
+    view.next ? h('p', { class: 'ok', role: 'status' }, `Moved to ${span(view.next.start_time, view.next.end_time)} at no cost. `,
+      'Its session is being prepared…') : null,
+    attendanceSection(view, view.me),
+    movesSection(view),
+    status === 'scheduled' ? view.keep('actions', () => actions(view)) : null,
+    status === 'scheduled' ? h('p', { class: 'muted' }, `You can start ${policy.start_early_minutes} minutes before the start time.`) : null,
+    status === 'scheduled' && view.cancelOpen ? view.keep('cancel', () => cancelPanel(view, price, currency)) : null,
+    status === 'in_progress' && !mentee ? view.keep('complete', () => completeForm(view)) : null,
+    status === 'in_progress' && mentee ? h('p', {}, 'The mentor completes the session with notes and action items.') : null,
+    status === 'completed' ? outcome(session) : null,
+    // The review form until the mentee has reviewed (kept, with its thanks, once they did here).
+    status === 'completed' && mentee && (session.reviewed === false || view.kept.review) ? view.keep('review', () => reviewForm(view)) : null,
+    session.reviewed && !view.kept.review ? h('p', { class: 'ok' }, 'You reviewed this session. Thank you.') : null,
+    session.cancellation && !view.next ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
+      session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : 'No fee.',
+      session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
+}
+
+/** "Add to your calendar": Google Calendar and Outlook links with the session's time, and its .ics file (the feed's
+ * event: importing it again updates the same one). */
+function addToCalendar(view) {
+  const { session, item } = view;
+  const page = `${location.origin}${location.pathname}#/sessions/${session.id}`;
+  const details = `${item.title}: ${page}${session.meeting_url ? `\nJoin: ${session.meeting_url}` : ''}`;
+  const compact = (iso) => new Date(iso).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const google = `https://calendar.google.com/calendar/render?${new URLSearchParams({ action: 'TEMPLATE', text: item.title,
+    dates: `${compact(session.start_time)}/${compact(session.end_time)}`, details, location: session.meeting_url || '' })}`;
+  const outlook = `https://outlook.live.com/calendar/0/deeplink/compose?${new URLSearchParams({ path: '/calendar/action/compose',
+    rru: 'addevent', subject: item.title, startdt: new Date(session.start_time).toISOString(),
+    enddt: new Date(session.end_time).toISOString(), body: details, location: session.meeting_url || '' })}`;
+  const messages = messageArea();
+  const download = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+    const res = await fetch(`${BASE_URL}/sessions/${session.id}/calendar.ics`, { headers: { Authorization: `Bearer ${auth.token}` } });
+    if (!res.ok) throw new Error('The calendar file could not be made. Try again.');
+    const link = h('a', { href: URL.createObjectURL(await res.blob()), download: `${item.title}.ics` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }) }, 'Download .ics');
+  return h('section', { 'aria-labelledby': 'cal-h', class: 'add-to-calendar' }, h('h2', { id: 'cal-h' }, 'Add to your calendar'),
+    h('p', { class: 'actions' },
+      h('a', { href: google, target: '_blank', rel: 'noopener noreferrer' }, 'Google Calendar'), ' ',
+      h('a', { href: outlook, target: '_blank', rel: 'noopener noreferrer' }, 'Outlook'), ' ', download),
+    messages.el);
+}
+
+/** The countdown, ticking every second; it also enables Start once the session can start. */
+/** When the meeting's Join button opens: as a session may start, the policy's minutes before its start. */
+const joinOpens = (session) => new Date(session.start_time).getTime() - policy.start_early_minutes * 60000;
+
+/** Join: a button that opens as the session may start (the page redraws then), its host named beside it. */
+function joinButton(session) {
+  if (session.status === 'scheduled' && Date.now() < joinOpens(session)) {
+    return h('p', { class: 'join' }, h('button', { type: 'button', class: 'primary', disabled: true }, 'Join the meeting'), ' ',
+      h('span', { class: 'meta' }, `opens ${policy.start_early_minutes} minutes before the start, on ${hostOf(session.meeting_url)}`));
+  }
+  return h('p', { class: 'join' }, h('a', { class: 'button primary', href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' },
+    'Join the meeting'), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`));
+}
+
+/** The meeting's host, as the person reads it beside the button (the whole address is the link's). */
+function hostOf(url) {
+  try { return new URL(url).host; } catch { return 'the meeting service'; }
+}
+
+function countdown(view) {
+  const el = h('p', { class: 'countdown' });
+  const tick = () => {
+    const { session } = view;
+    const now = Date.now();
+    const start = new Date(session.start_time).getTime();
+    // Join opens, check-in opens, reporting an absence opens, check-in closes, reporting closes: the page draws what
+    // it offers.
+    const crossed = [joinOpens(session), checkInOpens(session), reportOpens(session), new Date(session.end_time).getTime(),
+      reportCloses(session)]
+      .filter((t) => t <= now).length;
+    if (view.crossed !== undefined && crossed !== view.crossed) { view.crossed = crossed; view.render(); return; }
+    view.crossed = crossed;
+    if (session.status === 'scheduled') {
+      el.textContent = now < start ? `Starts in ${duration(start - now)}` : 'Starting time has come';
+      const button = view.kept.actions?.querySelector('[data-key=start]');
+      if (button && !button.dataset.busy) button.disabled = !canStartAt(session, now);
+    } else if (session.status === 'in_progress') {
+      // Started early: the booked time has not begun, and lasts as booked from its start.
+      el.textContent = now < start
+        ? `In progress, started early: the booked ${Math.round((new Date(session.end_time).getTime() - start) / 60000)} min begin in ${duration(start - now)}`
+        : `In progress, ${duration(new Date(session.end_time).getTime() - now)} left`;
+    } else el.textContent = '';
+  };
+  clearInterval(view.timer);
+  view.timer = setInterval(tick, 1000);
+  tick();
+  return el;
+}
+
+function actions(view) {
+  const messages = messageArea();
+  const start = h('button', { type: 'button', class: 'primary', dataset: { key: 'start' }, disabled: !canStartAt(view.session), onclick: async (e) => {
+    const button = e.currentTarget;
+    button.dataset.busy = '1'; // the countdown leaves it disabled while the start is sent
+    try {
+      await act(button, messages, async () => {
+        view.session = await post(`/sessions/${view.id}/start`);
+        view.render();
+      });
+    } finally { delete button.dataset.busy; }
+  } }, 'Start session');
+  const cancel = h('button', { type: 'button', class: 'danger', 'aria-expanded': 'false', onclick: () => {
+    view.cancelOpen = !view.cancelOpen;
+    cancel.setAttribute('aria-expanded', String(view.cancelOpen));
+    delete view.kept.cancel;
+    view.render();
+  } }, view.session.kind === 'group' && view.role() === 'mentee' ? 'Leave session' : 'Cancel session');
+  return h('div', {}, h('div', { class: 'actions' }, start, cancel), messages.el);
+}
+
+function cancelPanel(view, price, currency) {
+  const messages = messageArea();
+  const cost = cancellationCost({ startTime: view.session.start_time, priceCents: price, role: view.role(),
+    withCredit: Boolean(view.booking && view.booking.bundle_purchase_id) });
+  const form = h('form', { class: 'card confirm', 'aria-labelledby': 'cx-h' }, h('h2', { id: 'cx-h' }, 'Cancel this session?'),
+    feeNote(cost, price, currency),
+    field('Reason', { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
+    messages.el,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, 'Confirm cancellation'),
+      h('button', { type: 'button', onclick: () => { view.cancelOpen = false; delete view.kept.cancel; view.render(); } }, 'Keep the session')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      view.session = await post(`/sessions/${view.id}/cancel`, { reason: form.reason.value.trim() });
+      view.cancelOpen = false;
+      view.render();
+    }, form);
+  });
+  return form;
+}
+
+function completeForm(view) {
+  const messages = messageArea();
+  const form = h('form', { class: 'card', 'aria-labelledby': 'co-h' }, h('h2', { id: 'co-h' }, 'Complete the session'),
+    field('Notes', { tag: 'textarea', name: 'notes', rows: 3, maxlength: 10000 }),
+    field('Action items', { tag: 'textarea', name: 'action_items', rows: 3,
+      hint: 'One per line. In a programme each becomes an action item of the pairing, the mentee’s.' }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Complete session'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      const items = form.action_items.value.split('\n').map((s) => s.trim()).filter(Boolean);
+      view.session = await post(`/sessions/${view.id}/complete`, { notes: form.notes.value.trim() || null, action_items: items });
+      view.render();
+    }, form);
+  });
+  return form;
+}
+
+/** An action item as a session outside programmes keeps it: its words, or {title, owner, due_on}. */
+function itemWords(item) {
+  if (typeof item === 'string') return item;
+  const whose = item.owner === 'mentor' ? ' (the mentor’s)' : '';
+  const due = item.due_on ? `, due ${new Date(`${item.due_on}T12:00:00`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })}` : '';
+  return `${item.title}${whose}${due}`;
+}
+
+function outcome(session) {
+  return h('section', { 'aria-labelledby': 'out-h' }, h('h2', { id: 'out-h' }, 'Outcome'),
+    session.notes ? h('p', {}, session.notes) : h('p', { class: 'muted' }, 'No notes.'),
+    session.action_items && session.action_items.length
+      ? h('ul', {}, session.action_items.map((a) => h('li', {}, itemWords(a)))) : null);
+}
+
+function reviewForm(view) {
+  const messages = messageArea();
+  const form = h('form', { class: 'card', 'aria-labelledby': 'rv-h' }, h('h2', { id: 'rv-h' }, 'Review this session'),
+    field('Rating', { tag: 'select', name: 'rating', required: true }, [['5', '5 – excellent'], ['4', '4 – good'], ['3', '3 – fine'], ['2', '2 – poor'], ['1', '1 – bad']]),
+    field('Comment', { tag: 'textarea', name: 'comment', rows: 3, maxlength: 5000 }),
+    field('Post as "A mentee" (otherwise your first name and initial)', { type: 'checkbox', name: 'anonymous' }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Submit review'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), messages, async () => {
+      await post(`/sessions/${view.id}/review`, { rating: Number(form.rating.value), comment: form.comment.value.trim(),
+        anonymous: form.anonymous.checked });
+      replace(form, h('h2', {}, 'Review this session'), h('p', { class: 'ok', role: 'status' }, 'Thank you: your review is published.'));
+    }, form);
+  });
+  return form;
+}
