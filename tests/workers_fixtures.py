@@ -181,18 +181,25 @@ def start_worker(database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
 # Celery's queue of each kind of work, and what its Redis transport keeps beside them (under the run's prefix).
 _TRANSPORT_KEYS = ("unacked", "unacked_index")
 IDLE_TIMEOUT = 30.0
+HAND_OVER_S = 10.0  # what a test's own work takes to be done; later work (a retry's countdown) is not waited for
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NIL = "00000000-0000-0000-0000-000000000000"
+
+
+class WorkStillOwed(AssertionError):
+    """Work a test left for later (a retry's countdown, a handler backing off) outlived the hand-over's wait."""
 
 
 @dataclass
 class SharedWorker:
     """This test process's long-lived worker (every queue, two pool processes): it consumes only while a test that
-    asked for it runs. Between tests it consumes nothing, so a test without a worker finds its messages where it
-    left them; the ids in its log are kept, so a test whose worker works on an earlier test's ids fails."""
+    asked for it runs. A test's hand-over: the queues purged before it (a test without a worker publishes too), its
+    work done after it; a test that leaves work for later hands over a new worker, its work gone with the old one.
+    The ids in its log are kept, so a test whose worker works on an earlier test's ids fails."""
 
-    worker: WorkerProcess
+    start: Callable[[], WorkerProcess]
     celery: Celery
+    worker: WorkerProcess | None = None
     seen: set[str] = field(default_factory=set)
     offset: int = 0
 
@@ -200,20 +207,40 @@ class SharedWorker:
         """Consume every queue (``add_consumer``), or none (``cancel_consumer``), once the worker says so."""
         from infra.queues import QUEUES
 
+        assert self.worker is not None
         destination = [f"{self.worker.name}@{socket.gethostname()}"]
         for queue in QUEUES:
-            replies = getattr(self.celery.control, command)(queue, destination=destination, reply=True, timeout=10)
-            assert replies, f"the shared worker did not answer {command} {queue}:\n{self.worker.log()[-3000:]}"
+            for _ in range(3):  # a worker just started may miss the first ask while its control channel opens
+                if getattr(self.celery.control, command)(queue, destination=destination, reply=True, timeout=5):
+                    break
+            else:
+                raise AssertionError(f"the shared worker did not answer {command} {queue}:\n"
+                                     f"{self.worker.log()[-3000:]}")
 
-    def begin(self) -> None:
-        assert self.worker.process.poll() is None, f"the shared worker exited:\n{self.worker.log()[-3000:]}"
+    def begin(self) -> WorkerProcess:
+        purge_queues()
+        if self.worker is None or self.worker.process.poll() is not None:
+            self.worker = self.start()
+            self.consume("cancel_consumer")
         self.offset = len(self.worker.log())
         self.consume()
+        return self.worker
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+        purge_queues()
 
     def end(self, engine: Engine) -> None:
         """Wait until the work the test caused is done (nothing queued, held or due), stop consuming, and check
-        that the test's log names no id an earlier test's did."""
-        wait_until_idle(engine, self.celery)
+        that the test's log names no id an earlier test's did; work left for later goes with this worker."""
+        assert self.worker is not None
+        try:
+            wait_until_idle(engine, self.celery, timeout=HAND_OVER_S)
+        except WorkStillOwed:
+            self.stop()
+            return
         self.consume("cancel_consumer")
         written = self.worker.log()[self.offset:]
         ids = set(_UUID.findall(written)) - {_NIL}
@@ -243,7 +270,8 @@ def wait_until_idle(engine: Engine, celery: Celery, timeout: float = IDLE_TIMEOU
                     "SELECT count(*) FROM outbox_handlers WHERE status = 'pending' AND next_attempt_at <= now() "
                     "AND (backoff_until IS NULL OR backoff_until <= now())")).scalar_one()
             quiet = quiet + 1 if not queued and not due else 0
-            assert time.monotonic() < deadline, f"work still owed after {timeout} s: {queued} queued, {due} due"
+            if time.monotonic() > deadline:
+                raise WorkStillOwed(f"work still owed after {timeout} s: {queued} queued, {due} due")
             time.sleep(0.05)
 
 
@@ -254,14 +282,12 @@ def _shared_worker(database_url: str, tmp_path_factory: pytest.TempPathFactory, 
     from infra.celery_config import create_celery
     from infra.config import get_settings
 
-    purge_queues()
-    worker = _worker_process(database_url, tmp_path_factory.mktemp("shared-worker"),
-                             env={"SMTP_URL": smtp_server.url}, base_env=_RUN_ENV)
-    shared = SharedWorker(worker, create_celery(get_settings()))
-    shared.consume("cancel_consumer")  # consuming only while a test asks
+    log_dir = tmp_path_factory.mktemp("shared-worker")
+    shared = SharedWorker(lambda: _worker_process(database_url, log_dir, env={"SMTP_URL": smtp_server.url},
+                                                  base_env=_RUN_ENV),
+                          create_celery(get_settings()))
     yield shared
-    worker.kill()
-    purge_queues()
+    shared.stop()
 
 
 @pytest.fixture
@@ -269,8 +295,7 @@ def a_worker(_shared_worker: SharedWorker, committed: sessionmaker[Session], eng
              ) -> Iterator[WorkerProcess]:
     """A real worker for a test that only needs "a worker" (every queue): this process's long-lived one, consuming
     for this test alone; its work is done before the tables are emptied (:func:`committed`)."""
-    _shared_worker.begin()
-    yield _shared_worker.worker
+    yield _shared_worker.begin()
     _shared_worker.end(engine)
 
 
