@@ -3,7 +3,8 @@
 ``start_provider(directory)`` writes Canaille's configuration (an RSA signing key made here, a SQLite database,
 no CAPTCHA, no mail) into ``directory``, starts ``canaille run`` (through ``canaille_server.py``, which keeps
 its access tokens unique) and waits until its discovery document answers.
-Users, groups and clients are made with Canaille's own command line, as an administrator would; ``log_in``
+Users, groups and clients are made with Canaille's own command line, as an administrator would (in one process
+kept beside the server, ``canaille_commands.py``); ``log_in``
 does at Canaille's pages what a browser does and hands back the redirect to the client, not followed.
 
 Canaille's ways, which the tests meet:
@@ -23,6 +24,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,9 +38,10 @@ from joserfc.jwk import KeySetSerialization, RSAKey
 
 from devstack.host import free_port
 
-CANAILLE = Path(sys.executable).parent / "canaille"
 # ``canaille run`` with unique access tokens (see that module).
 SERVER = Path(__file__).with_name("canaille_server.py")
+# Canaille's command line, one command per line read (see that module).
+COMMANDS = Path(__file__).with_name("canaille_commands.py")
 START_SECONDS = 30.0
 COMMAND_SECONDS = 60.0
 TRUSTED_HOSTS = ("127.0.0.1", "localhost")
@@ -142,6 +145,8 @@ class Provider:
     process: subprocess.Popen[bytes]
     discovery: dict[str, Any] = field(default_factory=dict)
     _groups: set[str] = field(default_factory=set)
+    _commands: subprocess.Popen[str] | None = None
+    _commands_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def end_session_endpoint(self) -> str:
@@ -157,13 +162,23 @@ class Provider:
 
     def canaille(self, *arguments: str) -> Any:
         """Run one ``canaille`` command on this provider's configuration; its JSON answer, if any."""
-        completed = subprocess.run(
-            [str(CANAILLE), *arguments], cwd=self.directory, env=_environment(self.directory),
-            capture_output=True, text=True, timeout=COMMAND_SECONDS, check=False,
-        )
-        if completed.returncode != 0:
-            raise ProviderError(f"canaille {' '.join(arguments)} failed ({completed.returncode}):\n{completed.stderr}")
-        return json.loads(completed.stdout) if completed.stdout.strip() else None
+        with self._commands_lock:
+            if self._commands is None or self._commands.poll() is not None:
+                self._commands = subprocess.Popen(
+                    [sys.executable, "-P", str(COMMANDS)], cwd=self.directory, env=_environment(self.directory),
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                )
+            assert self._commands.stdin is not None and self._commands.stdout is not None
+            self._commands.stdin.write(json.dumps(arguments) + "\n")
+            self._commands.stdin.flush()
+            line = self._commands.stdout.readline()
+        if not line:
+            raise ProviderError(f"canaille {' '.join(arguments)}: the command process ended "
+                                f"({self._commands.wait(timeout=COMMAND_SECONDS)})")
+        completed = json.loads(line)
+        if completed["code"] != 0:
+            raise ProviderError(f"canaille {' '.join(arguments)} failed ({completed['code']}):\n{completed['stderr']}")
+        return json.loads(completed["stdout"]) if completed["stdout"].strip() else None
 
     def _ensure_groups(self, groups: Sequence[str]) -> None:
         for group in groups:
@@ -250,7 +265,17 @@ class Provider:
             raise ProviderError(f"no redirect to the client after 12 steps; last at {response.url}")
 
     def stop(self) -> None:
-        """End the provider's process (and wait for it): never left running."""
+        """End the provider's processes (and wait for them): never left running."""
+        if self._commands is not None and self._commands.poll() is None:
+            assert self._commands.stdin is not None
+            self._commands.stdin.close()  # its loop ends
+            try:
+                self._commands.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._commands.kill()
+                self._commands.wait(timeout=5)
+        if self._commands is not None and self._commands.stdout is not None:
+            self._commands.stdout.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
