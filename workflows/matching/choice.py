@@ -31,7 +31,7 @@ from workflows.errors import BusinessRuleViolation, NotFound
 from workflows.matching import runs
 from workflows.matching.settings import Settings
 from workflows.programmes import pairings
-from workflows.programmes.lifecycle import participation
+from workflows.programmes.access import participation
 
 
 @dataclass(frozen=True)

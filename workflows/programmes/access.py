@@ -25,11 +25,18 @@ def coordinates(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
                                                 ProgrammeCoordinator.user_id == actor.user_id))))
 
 
+def participation(db: Session, user_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
+                  ) -> ProgrammeParticipant | None:
+    """The user's active participation in the programme, if any (locked for a change)."""
+    query = select(ProgrammeParticipant).where(ProgrammeParticipant.programme_id == programme_id,
+                                               ProgrammeParticipant.user_id == user_id,
+                                               ProgrammeParticipant.status == ParticipantStatus.ACTIVE)
+    return db.scalar(query.with_for_update() if lock else query)
+
+
 def takes_part(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
     """The actor is an active participant of the programme."""
-    return bool(db.scalar(select(exists().where(ProgrammeParticipant.programme_id == programme_id,
-                                                ProgrammeParticipant.user_id == actor.user_id,
-                                                ProgrammeParticipant.status == ParticipantStatus.ACTIVE))))
+    return participation(db, actor.user_id, programme_id) is not None
 
 
 def part_in_running(db: Session, actor: Actor, programme_id: uuid.UUID) -> Role | None:

@@ -44,11 +44,11 @@ from workflows.pagination import Page, paginate
 from workflows.programme_payloads import EnrolmentPayload
 from workflows.programmes import access as programme_access
 from workflows.programmes import pairings
+from workflows.programmes.access import participation
 from workflows.programmes.lifecycle import (
     TAKING_PARTICIPANTS,
     actor_label,
     coordinators_of,
-    participation,
 )
 from workflows.programmes.listings import programme_listing, put_away
 from workflows.questions import programme_form

@@ -41,8 +41,9 @@ from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType
 from workflows.mentors import profiles
 from workflows.programmes import access as programme_access
+from workflows.programmes.access import participation
 from workflows.programmes.enrolment import finish
-from workflows.programmes.lifecycle import FINISHED, coordinators_of, participation, record_change
+from workflows.programmes.lifecycle import FINISHED, coordinators_of, record_change
 from workflows.programmes.listings import mentor_profile
 
 MAX_WINDOWS = 21  # a participant's weekly windows: three a day

@@ -102,15 +102,6 @@ def coordinators_of(db: Session, programme_id: uuid.UUID) -> list[uuid.UUID]:
                            .order_by(ProgrammeCoordinator.added_at, ProgrammeCoordinator.user_id)))
 
 
-def participation(db: Session, user_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
-                  ) -> ProgrammeParticipant | None:
-    """The user's active participation in the programme, if any (locked for a change)."""
-    query = select(ProgrammeParticipant).where(ProgrammeParticipant.programme_id == programme_id,
-                                               ProgrammeParticipant.user_id == user_id,
-                                               ProgrammeParticipant.status == ParticipantStatus.ACTIVE)
-    return db.scalar(query.with_for_update() if lock else query)
-
-
 def programme_payload(programme: Programme, coordinators: Sequence[uuid.UUID]) -> ProgrammePayload:
     return {"id": str(programme.id), "name": programme.name, "status": programme.status.value,
             "starts_on": programme.starts_on.isoformat() if programme.starts_on else None,
@@ -164,7 +155,7 @@ def get(db: Session, actor: Actor, programme_id: uuid.UUID) -> ProgrammeView:
         role = programme_access.part_in_running(db, actor, programme_id)
         if role is not None:
             return ProgrammeView(programme, coordinators_of(db, programme_id), role.value)
-        mine = participation(db, actor.user_id, programme_id)
+        mine = programme_access.participation(db, actor.user_id, programme_id)
         if mine is not None:
             return ProgrammeView(programme, coordinators_of(db, programme_id), mine.role.value, mine.id)
     raise NotFound("programme not found")

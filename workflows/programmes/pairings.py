@@ -62,7 +62,8 @@ from workflows.inbox import told_together
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import PairingPayload
 from workflows.programmes import access as programme_access
-from workflows.programmes.lifecycle import FINISHED, TAKING_PARTICIPANTS, actor_label, coordinators_of, participation
+from workflows.programmes.access import participation
+from workflows.programmes.lifecycle import FINISHED, TAKING_PARTICIPANTS, actor_label, coordinators_of
 from workflows.programmes.listings import programme_listing
 from workflows.roles import Role
 from workflows.scheduling.commitments import mentee_is_busy
