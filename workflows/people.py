@@ -33,6 +33,8 @@ from models import (
     MentorProfile,
     MentorshipSession,
     NoShow,
+    Pairing,
+    Programme,
     Review,
     SessionStatus,
     User,
@@ -65,11 +67,21 @@ class NamedBooking:
 
 
 @dataclass(frozen=True)
+class SeriesPairing:
+    """The programme pairing whose sessions a series asks for: its mentor answers the programme's proposal."""
+
+    id: uuid.UUID
+    programme_id: uuid.UUID
+    programme_name: str
+
+
+@dataclass(frozen=True)
 class NamedSeries:
     series: BookingSeries
     times: list[Booking]  # in start order
     mentor: Person
     mentee: Person
+    pairing: SeriesPairing | None = None
 
 
 @dataclass(frozen=True)
@@ -111,11 +123,15 @@ def _named(people: dict[uuid.UUID, Person], key: uuid.UUID) -> Person:
 
 def name_series(db: Session, records: Sequence[BookingSeries], times: Mapping[uuid.UUID, list[Booking]]
                 ) -> list[NamedSeries]:
-    """The series with their times (series id -> its bookings in start order) and their people's names: one
-    query for a page."""
+    """The series with their times (series id -> its bookings in start order), their people's names and the
+    programme pairing each asks sessions for (if any): two queries for a page."""
     mentors, mentees = names(db, (s.mentor_profile_id for s in records), (s.mentee_user_id for s in records))
-    return [NamedSeries(s, times[s.id], _named(mentors, s.mentor_profile_id), _named(mentees, s.mentee_user_id))
-            for s in records]
+    pairings = {series_id: SeriesPairing(pairing_id, programme_id, name) for series_id, pairing_id, programme_id, name
+                in db.execute(select(Pairing.series_id, Pairing.id, Pairing.programme_id, Programme.name)
+                              .join(Programme, Programme.id == Pairing.programme_id)
+                              .where(Pairing.series_id.in_([s.id for s in records]))).all()} if records else {}
+    return [NamedSeries(s, times[s.id], _named(mentors, s.mentor_profile_id), _named(mentees, s.mentee_user_id),
+                        pairings.get(s.id)) for s in records]
 
 
 _MAY_HAVE_A_SESSION = frozenset({BookingStatus.ACCEPTED, BookingStatus.CANCELLED})

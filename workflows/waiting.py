@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from models import (
     Booking,
+    BookingSeries,
     BookingStatus,
     Listing,
     MentorshipSession,
     ProposalStatus,
     RescheduleProposal,
+    SeriesStatus,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -107,8 +109,13 @@ def _places(db: Session, actor: Actor, now: datetime) -> list[Place]:
 
 
 def _requests_to_answer(db: Session, actor: Actor, now: datetime) -> int:
+    """What the mentor's Requests page lists to answer: each request of one time, and each series (a programme's
+    proposed pairing among them) as one, however many times it asks for."""
     if actor.mentor_profile_id is None:
         return 0
-    return int(db.scalar(select(func.count()).select_from(Booking).where(
+    single = select(func.count()).select_from(Booking).where(
         Booking.mentor_profile_id == actor.mentor_profile_id, Booking.status == BookingStatus.DRAFT,
-        Booking.start_time > now)) or 0)
+        Booking.series_id.is_(None), Booking.group_session_id.is_(None), Booking.start_time > now)
+    series = select(func.count()).select_from(BookingSeries).where(
+        BookingSeries.mentor_profile_id == actor.mentor_profile_id, BookingSeries.status == SeriesStatus.REQUESTED)
+    return int(db.scalar(select(single.scalar_subquery() + series.scalar_subquery())) or 0)

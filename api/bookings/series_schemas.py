@@ -119,6 +119,12 @@ class OccurrenceSchema(ma.Schema):
     reason = fields.String(allow_none=True)
 
 
+class SeriesPairingSchema(ma.Schema):
+    id = fields.UUID(metadata={"description": "The pairing."})
+    programme_id = fields.UUID()
+    programme_name = fields.String()
+
+
 class SeriesSchema(MenteeTimeSchema):
     records = BookingSeries
 
@@ -139,6 +145,9 @@ class SeriesSchema(MenteeTimeSchema):
                        "them)."})
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
+    pairing = fields.Nested(SeriesPairingSchema, allow_none=True, metadata={
+        "description": "The programme pairing whose sessions it asks for: the programme's proposal, answered whole "
+                       "by the mentor (accept makes the pairing active, decline ends it). Null for a mentee's own."})
 
     def show(self, records: list[BookingSeries]) -> list[NamedSeries]:
         return series_views(db_session(), records)
@@ -148,7 +157,8 @@ class SeriesSchema(MenteeTimeSchema):
         s, times = view.series, view.times
         return {**_instants(dict(series.series_payload(s, times))), "timezone": s.timezone, "notes": s.notes,
                 "bundle_purchase_id": s.bundle_purchase_id, "created_at": s.created_at, "decided_at": s.decided_at,
-                "answers": times[0].answers if times else [], "mentor": view.mentor, "mentee": view.mentee}
+                "answers": times[0].answers if times else [], "mentor": view.mentor, "mentee": view.mentee,
+                "pairing": view.pairing}
 
 
 def series_views(db: Session, records: list[BookingSeries]) -> list[NamedSeries]:

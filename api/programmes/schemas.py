@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from api.common.schemas import OneLine, PaginationArgs, Text, page_of
-from models import ProgrammeStatus
+from models import PairingMode, ProgrammeStatus
 from models.programmes.programmes import (
     CADENCE_WEEKS,
     MAX_COORDINATORS,
@@ -20,7 +20,8 @@ EXAMPLE_PROGRAMME: dict[str, Any] = {
     "id": "5a0c9e1b-7d3f-4e2a-9b8c-1d2e3f4a5b6c", "name": "Spring 2031 engineering cohort",
     "description": "Twelve weeks, one mentor per new engineer.", "starts_on": "2031-03-02", "ends_on": "2031-05-24",
     "status": "draft", "cadence_weeks": 1, "session_minutes": 45, "session_count": 12,
-    "mentees_book_outside": True, "intake_open": True, "coordinator_user_ids": ["8e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"],
+    "mentees_book_outside": True, "intake_open": True,
+    "pairing_mode": "coordinator", "coordinator_user_ids": ["8e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"],
     "created_at": "2031-01-10T09:00:00+00:00", "updated_at": "2031-01-10T09:00:00+00:00", "closed_at": None,
     "viewer_role": "coordinator", "participant_id": None}
 
@@ -73,6 +74,9 @@ class ProgrammeSchema(ma.Schema):
     session_count = fields.Integer()
     mentees_book_outside = fields.Boolean()
     intake_open = fields.Boolean()
+    pairing_mode = fields.Enum(PairingMode, by_value=True, metadata={
+        "description": "How it pairs its people (set with its matching): `coordinator`, `mentee_choice` (each mentee "
+                       "asks one of their recommended mentors) or `manual`."})
     coordinator_user_ids = fields.List(fields.UUID())
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

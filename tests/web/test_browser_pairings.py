@@ -46,12 +46,32 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
     form.get_by_label("Mentee").select_option(label="Lin Chen")
     form.get_by_role("button", name="Pair them").click()
     expect(page.locator("#main [role=status]")).to_contain_text("Dorothy Vaughan and Lin Chen are paired")
-    expect(page.locator("#main")).to_contain_text("waiting for the mentor to accept its sessions")
+    expect(page.locator("#main")).to_contain_text("waiting for the mentor to accept the pairing")
     axe.check(page, "programme: its pairings, one proposed")
     shot(page, "pairing-01-proposed")
 
     pairing = web_server.call("GET", f"{url}/pairings", coordinator)["items"][0]
-    web_server.call("POST", f"/booking-series/{pairing['series_id']}/accept", mentor)
+    # The mentor is told where: the menu counts one request (the pairing's six sessions are one answer), Requests
+    # words it as the programme's proposal, and the programme's page says it is theirs to answer, with the buttons.
+    answering = new_page(browser, web_server, "Europe/Berlin")
+    sign_in(answering, "dorothy@example.com")
+    expect(answering.get_by_role("link", name="Requests 1 waiting for you")).to_be_visible()
+    answering.get_by_role("link", name="Requests 1 waiting for you").click()
+    proposal = answering.get_by_role("group", name="Spring cohort proposes you mentor Lin Chen")
+    expect(proposal).to_contain_text("Spring cohort proposes you mentor Lin Chen: 6 sessions every week")
+    expect(proposal.get_by_role("button", name="Accept the pairing")).to_be_visible()
+    axe.check(answering, "requests: a programme's proposed pairing")
+    shot(answering, "pairing-02-requests")
+    proposal.get_by_role("link", name="See it in the programme").click()
+    expect(answering.locator("#main .next-step")).to_have_text(
+        "Next: accept or decline the pairing with Lin Chen below.")
+    axe.check(answering, "programme: a mentor's proposed pairing")
+    shot(answering, "pairing-03-mentor-answers")
+    answering.get_by_role("group", name="Spring cohort proposes you mentor Lin Chen").get_by_role(
+        "button", name="Accept the pairing").click()
+    expect(answering.locator("#main .next-step")).to_have_text(
+        "Your pairing with Lin Chen is active: its sessions are in Requests.")
+    expect(answering.get_by_role("link", name="Requests", exact=True)).to_be_visible()  # nothing waits: no count
 
     phone = new_page(browser, web_server, "Asia/Tokyo", PHONE)
     sign_in(phone, "lin@example.com")

@@ -3,16 +3,18 @@ offered, requests to answer; each counted on the side that must act, and no one 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from models import WaitlistEntry, WaitlistStatus
+from models import MentorProfile, WaitlistEntry, WaitlistStatus
 from tests.api_calls import future, iso, request_booking
 from tests.factories.accounts import UserFactory, as_caller
 from tests.factories.mentors import ListingFactory
+from tests.factories.programmes import BASE, joined, running_programme
 from tests.factories.sessions import group_session
 from workflows.clock import utcnow
 
@@ -75,3 +77,34 @@ def test_places_in_line_and_seats_offered_are_listed_with_their_position(client:
     assert (waiting["waitlist"][0]["status"], waiting["waitlist"][0]["position"], waiting["for_mentee"]) == (
         "offered", None, 1)
     assert client.get(URL, headers=bo.headers).get_json()["waitlist"][0]["position"] == 1
+
+
+def test_the_requests_count_is_what_the_requests_page_lists_a_series_and_a_proposed_pairing_once_each(
+        client: FlaskClient, db: Session) -> None:
+    """The menu's count once counted every time of a series (a proposed pairing's six sessions were six): it counts
+    each request the Requests page lists, a series as one, and a pairing's series names its programme."""
+    coordinator, programme = running_programme(client, session_count=6)
+    mentor, mentor_id = joined(client, coordinator, programme, "mentor", capacity=2)
+    _, mentee_id = joined(client, coordinator, programme, "mentee")
+    made = client.post(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers,
+                       json={"mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id})
+    assert made.status_code == 201, made.get_json()
+    waiting = client.get(URL, headers=mentor.headers).get_json()
+    assert (waiting["requests_to_answer"], waiting["for_mentor"]) == (1, 1)
+    (listed,) = client.get("/api/v1/booking-series?role=mentor&status=requested", headers=mentor.headers
+                           ).get_json()["items"]
+    assert len([t for t in listed["occurrences"] if t["status"] == "draft"]) == 6
+    assert listed["pairing"] == {"id": made.get_json()["id"], "programme_id": programme["id"],
+                                 "programme_name": programme["name"]}
+    # A request of one time beside it: two to answer; the series' own page names the pairing too.
+    own = ListingFactory(mentor_profile=db.get(MentorProfile, uuid.UUID(listed["mentor_profile_id"])),
+                         title="Office hour")
+    status, body = request_booking(client, as_caller(UserFactory()), own.id, future(days=9))
+    assert (status, body["status"]) == (201, "draft"), body
+    assert client.get(URL, headers=mentor.headers).get_json()["requests_to_answer"] == 2
+    assert client.get(f"/api/v1/booking-series/{listed['id']}", headers=mentor.headers
+                      ).get_json()["pairing"]["id"] == made.get_json()["id"]
+    # Accepted, the series waits no more; the pairing is active.
+    accepted = client.post(f"/api/v1/booking-series/{listed['id']}/accept", headers=mentor.headers)
+    assert accepted.status_code == 200, accepted.get_json()
+    assert client.get(URL, headers=mentor.headers).get_json()["requests_to_answer"] == 1

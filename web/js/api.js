@@ -8,8 +8,15 @@ const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ment
 let auth = null; // { access_token, expires_at }
 let refreshing = null;
 
+// Whether this browser may hold a refresh cookie (its scripts cannot see the cookie itself): a page opened signed
+// out asks for a token only when it may, and logs no refused request.
+const MAY_RESUME = 'mentorship.mayResume';
+const remember = (may) => { try { if (may) localStorage.setItem(MAY_RESUME, '1'); else localStorage.removeItem(MAY_RESUME); } catch { /* private mode */ } };
+const mayResume = () => { try { return localStorage.getItem(MAY_RESUME) === '1'; } catch { return true; } };
+
 function setAuth(value, { tellTabs = true } = {}) {
   auth = value;
+  remember(Boolean(value));
   listeners.forEach((fn) => fn(value));
   // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a BroadcastChannel's, to this origin's tabs only
   if (!value && tellTabs && tabs) tabs.postMessage('signed-out');
@@ -62,14 +69,16 @@ export const session = {
   onChange(fn) { listeners.add(fn); return () => listeners.delete(fn); },
   store(tokens) { setAuth({ access_token: tokens.access_token, expires_at: Date.now() + (tokens.expires_in || 3600) * 1000 }); },
   clear() { setAuth(null); },
-  /** Signed in again from the refresh cookie, if this browser holds a live one (a reload, a new tab). */
-  resume() { return refreshTokens(); },
+  /** Signed in again from the refresh cookie, if this browser holds a live one (a reload, a new tab); `fresh`: one
+   * the server just set (an organisation's sign-in), asked for even when this browser held none before. */
+  resume(fresh = false) { return refreshTokens(fresh); },
 };
 
 const oneTabAtATime = (fn) => (navigator.locks ? navigator.locks.request('mentorship.refresh', fn) : fn());
 
 /** Spend the refresh cookie for a new access token (and the next cookie); false when there is none, or it ended. */
-export function refreshTokens() {
+export function refreshTokens(fresh = false) {
+  if (!refreshing && !auth && !fresh && !mayResume()) return Promise.resolve(false);
   if (!refreshing) {
     refreshing = oneTabAtATime(async () => {
       try {

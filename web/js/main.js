@@ -179,7 +179,8 @@ document.getElementById('skip-link').addEventListener('click', (event) => {
   event.preventDefault();
   main.focus();
 });
-await session.resume(); // a reload or a new tab: signed in again from the refresh cookie, if any
+// A reload or a new tab: signed in again from the refresh cookie, if any (one an organisation's sign-in just left).
+await session.resume(location.hash.startsWith('#/sign-on/done'));
 if (session.signedIn) { live.start(); refreshUnread(); refreshWaiting(); }
 renderHeader();
 route();

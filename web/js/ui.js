@@ -85,7 +85,7 @@ export function disclosure(label, panel, onOpen = () => {}) {
 
 /** Shows API errors (or success notes) in one place of a screen. */
 export function messageArea() {
-  const el = h('div', { class: 'messages' });
+  const el = h('div', { class: 'messages', 'aria-live': 'polite' });
   return {
     el,
     error(err) { replace(el, errorBox(err && err.message ? err.message : String(err))); },

@@ -70,17 +70,19 @@ function myBookingRow(b, session, messages, reload) {
 }
 
 // What waits for the mentee, first: moves the mentor asked them to answer, seats held for them; then their places
-// in line. Drawn from the same read as the menu's count, so the two always agree.
-function waitingParts() {
+// in line (for a mentor, on Requests: the moves mentees asked them to answer). Drawn from the same read as the
+// menu's count, so the two always agree.
+function waitingParts(as = 'mentee') {
   const actions = h('div', {});
   const places = h('div', {});
   const actionsSection = h('section', { 'aria-labelledby': 'mb-wait', class: 'waiting-for-you', hidden: true },
     h('h2', { id: 'mb-wait' }, 'Waiting for you'), actions);
   const placesSection = h('section', { 'aria-labelledby': 'mb-line', hidden: true }, h('h2', { id: 'mb-line' }, 'Waitlists'), places);
   const draw = (waiting) => {
-    const moves = waiting.moves.filter((m) => m.answer_as === 'mentee');
-    const offers = waiting.waitlist.filter((p) => p.status === 'offered');
-    const lines = waiting.waitlist.filter((p) => p.status === 'waiting');
+    const moves = waiting.moves.filter((m) => m.answer_as === as);
+    const mine = as === 'mentee' ? waiting.waitlist : [];
+    const offers = mine.filter((p) => p.status === 'offered');
+    const lines = mine.filter((p) => p.status === 'waiting');
     actionsSection.hidden = !moves.length && !offers.length;
     placesSection.hidden = !lines.length;
     if (actionsSection.hidden) redraw(actions); else redraw(actions, h('ul', { class: 'list' },
@@ -93,7 +95,7 @@ function waitingParts() {
     if (placesSection.hidden) redraw(places); else redraw(places, h('ul', { class: 'list' }, lines.map((p) => h('li', {}, h('a', { href: `#/listings/${p.listing_id}` }, p.listing_title),
       ` · ${span(p.start_time, p.end_time)} · `, badge(`${ordinal(p.position)} in line`, 'requested')))));
   };
-  return { els: [actionsSection, placesSection], draw };
+  return { els: as === 'mentee' ? [actionsSection, placesSection] : [actionsSection], draw };
 }
 
 const ordinal = (n) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
@@ -139,7 +141,9 @@ export function requests(main) {
   const seriesEl = h('div', {});
   const decidedEl = h('div', {}, loading());
   const sessionsEl = h('div', {}, loading());
-  main.append(h('h1', {}, 'Requests'), messages.el,
+  const waiting = waitingParts('mentor');
+  const offWaiting = onWaiting(waiting.draw);
+  main.append(h('h1', {}, 'Requests'), messages.el, ...waiting.els,
     h('section', { 'aria-labelledby': 'in-h' }, h('h2', { id: 'in-h' }, 'Incoming requests'), seriesEl, requestsEl),
     h('section', { 'aria-labelledby': 'ds-h' }, h('h2', { id: 'ds-h' }, 'My sessions as mentor'), sessionsEl),
     h('section', { 'aria-labelledby': 'dc-h' }, h('h2', { id: 'dc-h' }, 'Decided requests'), decidedEl));
@@ -171,6 +175,7 @@ export function requests(main) {
   const openDecline = (form) => () => { form.hidden = false; form.reason.focus(); };
 
   async function reload() {
+    refreshWaiting();
     try {
       const bookings = (await all('/bookings', { role: 'mentor' }, 1)).filter((b) => !b.group_session_id);
       // Soonest first, so requests for one time sit together; a series is answered whole, above.
@@ -192,7 +197,8 @@ export function requests(main) {
             h('button', { type: 'button', dataset: { key: `decline-${b.id}` }, onclick: openDecline(reasonForm) }, 'Decline…')),
           reasonForm, rowMessages.el);
       }, series ? 'No other requests waiting.' : 'No requests waiting.');
-      await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').slice(0, 20), async (b) => [
+      const latestFirst = (x, y) => new Date(y.start_time) - new Date(x.start_time);
+      await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').sort(latestFirst).slice(0, 20), async (b) => [
         h('strong', {}, personName(b.mentee, 'A mentee')), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',
         bookingBadge(b),
         reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
@@ -203,5 +209,6 @@ export function requests(main) {
       await renderInto(sessionsEl, await all('/sessions', { role: 'mentor' }, 1), mentorSessionRow, 'No sessions yet.');
     } catch (err) { replace(sessionsEl, errorBox(err.message)); }
   }
-  return liveReload(reload);
+  const offLive = liveReload(reload);
+  return () => { offLive(); offWaiting(); };
 }

@@ -75,23 +75,41 @@ export async function seriesRequests(el, pageMessages, reload) {
     const pending = s.occurrences.filter((t) => t.status === 'draft').length;
     const answer = (action) => (e) => act(e.currentTarget, rowMessages, async () => {
       const done = await post(`/booking-series/${s.id}/${action}`, {});
+      const what = s.pairing ? 'Pairing' : 'Series';
       pageMessages.ok(action === 'accept'
-        ? `Series accepted: ${done.accepted_count} meetings${done.skipped_count ? `, ${done.skipped_count} taken meanwhile and left out` : ''}.`
-        : 'Series declined.');
+        ? `${what} accepted: ${done.accepted_count} meetings${done.skipped_count ? `, ${done.skipped_count} taken meanwhile and left out` : ''}.`
+        : `${what} declined.`);
       await reload();
     });
-    return h('div', { class: 'request series', role: 'group', 'aria-label': `Series request from ${s.mentee?.display_name || 'a mentee'}` },
-      h('strong', { class: 'mentee' }, s.mentee?.display_name || 'a mentee'), ` asks for ${pending} meetings `, every(s.every_weeks), ' of ',
-      h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ' ', badge('Series'),
-      s.notes ? h('p', { class: 'agenda' }, `Agenda: ${s.notes}`) : null, answersView(s.answers),
-      h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, `Accept all ${pending}`),
-        h('button', { type: 'button', onclick: answer('decline') }, 'Decline series')),
-      rowMessages.el);
+    const who = s.mentee?.display_name || 'a mentee';
+    return s.pairing ? pairingProposal(s, who, pending, answer, rowMessages)
+      : h('div', { class: 'request series', role: 'group', 'aria-label': `Series request from ${who}` },
+        h('strong', { class: 'mentee' }, who), ` asks for ${pending} meetings `, every(s.every_weeks), ' of ',
+        h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ' ', badge('Series'),
+        s.notes ? h('p', { class: 'agenda' }, `Agenda: ${s.notes}`) : null, answersView(s.answers),
+        h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, `Accept all ${pending}`),
+          h('button', { type: 'button', onclick: answer('decline') }, 'Decline series')),
+        rowMessages.el);
   }));
   redraw(el, h('ul', { class: 'list' }, cards.map((card) => h('li', {}, card))));
   return waiting.length;
+}
+
+/** A programme's proposed pairing, as its mentor answers it wherever it is shown (Requests, the programme's page):
+ * the programme proposes, the mentor accepts or declines the pairing, its sessions with it. */
+export function pairingProposal(s, who, pending, answer, rowMessages, { inProgramme = false } = {}) {
+  const name = s.pairing.programme_name;
+  return h('div', { class: 'request series', role: 'group', 'aria-label': `${name} proposes you mentor ${who}` },
+    h('strong', {}, name), ' proposes you mentor ', h('strong', { class: 'mentee' }, who), ': ',
+    `${pending} sessions `, every(s.every_weeks), ', from ', span(s.start_time, s.end_time), ' ', badge('Pairing'),
+    h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, 'Accept the pairing'),
+      h('button', { type: 'button', onclick: answer('decline') }, 'Decline the pairing'),
+      inProgramme ? null : h('a', { href: `#/programmes/${s.pairing.programme_id}?pairing=${s.pairing.id}` }, 'See it in the programme')),
+    rowMessages.el);
 }
 
 /** Before a series is cancelled from `t` on: each time it cancels, and what the late ones cost (as one by one). */

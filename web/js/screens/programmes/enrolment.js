@@ -109,7 +109,7 @@ export function peopleSection(programme, messages) {
 }
 
 /** A participant's view of their programme: who else takes part, their own part, and leaving. */
-export function participantSection(programme, messages, go) {
+export function participantSection(programme, messages, go, onIntake = () => {}) {
   const base = `/programmes/${programme.id}`;
   const peopleEl = h('div', {}, loading());
   get(`${base}/participants?limit=100`).then((page) => {
@@ -132,12 +132,13 @@ export function participantSection(programme, messages, go) {
     });
     actions.append(capacity);
   }
-  actions.append(h('button', { type: 'button', class: 'danger', onclick: () => confirmPanel(actions, {
+  const leaving = h('div', { class: 'actions apart' });
+  leaving.append(h('button', { type: 'button', class: 'danger', onclick: () => confirmPanel(leaving, {
     label: 'Leave the programme', says: h('p', {}, 'Its coordinators are told; a new invitation or link brings you back.'),
     confirm: 'Leave', danger: true, keep: 'Stay', messages,
     onConfirm: async () => { await post(`${base}/leave`); go('/programmes'); } }) }, 'Leave the programme'));
   return h('div', {}, h('section', { 'aria-labelledby': 'pg-me-h' }, h('h2', { id: 'pg-me-h' }, 'Your part'), part,
-    actions, h('h3', {}, 'Taking part'), peopleEl), intakeForm(programme, messages));
+    actions, leaving, h('h3', {}, 'Taking part'), peopleEl), intakeForm(programme, onIntake));
 }
 
 /** The invitations of the user's confirmed address, each joined with one click. */

@@ -2,7 +2,7 @@
 // mentee's weekly windows in their own zone or a mentor's weekly hours (their profile's, which their public listings
 // keep too), and a participant's intake as a coordinator reads it. No one is paired before theirs is finished.
 import { get, put } from '../../api.js';
-import { h, field, replace, redraw, act, errorBox, loading, empty, browserPlace } from '../../ui.js';
+import { h, field, replace, redraw, act, errorBox, loading, empty, browserPlace, messageArea } from '../../ui.js';
 import { answerFields, answersView, formEditor } from '../bookings/questions.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -36,7 +36,7 @@ export function intakeView(intake) {
 }
 
 /** A participant's own intake: the form of their role, and a mentee's weekly windows. */
-export function intakeForm(programme, messages) {
+export function intakeForm(programme, onFinished = () => {}) {
   const el = h('section', { 'aria-labelledby': 'pg-my-int-h' }, h('h2', { id: 'pg-my-int-h' }, 'Your intake'), loading());
   get(`/programmes/${programme.id}/intake`).then((intake) => {
     const answers = answerFields(null, intake.form, intake.answers);
@@ -65,6 +65,8 @@ export function intakeForm(programme, messages) {
         : 'Not finished: confirm your weekly hours and save, and the coordinators can pair you.');
     };
     showState(Boolean(intake.finished_at));
+    onFinished(Boolean(intake.finished_at), intake.role);
+    const said = messageArea(); // beside the button that saved
     const hours = mentee ? h('fieldset', {}, h('legend', {}, `When you are free each week (${zone})`), windowsEl,
       h('button', { type: 'button', onclick: () => addWindow() }, 'Add a time'))
       : h('fieldset', { 'aria-describedby': 'pg-my-int-hours' }, h('legend', {}, `Your weekly hours (${zone})`),
@@ -78,14 +80,15 @@ export function intakeForm(programme, messages) {
       hours,
       intake.editable ? h('button', { type: 'submit', class: 'primary' }, mentee ? 'Save my intake'
         : 'Save my intake and confirm my hours')
-        : h('p', { class: 'muted' }, 'The intake is closed: your answers change no more.'));
+        : h('p', { class: 'muted' }, 'The intake is closed: your answers change no more.'), said.el);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      act(form.querySelector('button[type=submit]'), messages, async () => {
+      act(form.querySelector('button[type=submit]'), said, async () => {
         const saved = await put(`/programmes/${programme.id}/intake`, { answers: answers.answers(),
           windows: windows(), timezone: zone });
         showState(Boolean(saved.finished_at));
-        messages.ok(mentee ? 'Your intake is saved.' : 'Your intake is saved and your weekly hours are confirmed.');
+        onFinished(Boolean(saved.finished_at), intake.role);
+        said.ok(mentee ? 'Your intake is saved.' : 'Your intake is saved and your weekly hours are confirmed.');
       }, form);
     });
     redraw(el, h('h2', { id: 'pg-my-int-h' }, 'Your intake'), form);

@@ -4,6 +4,7 @@ import { get, patch, post } from '../../api.js';
 import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea,
   SESSION_STATUS } from '../../ui.js';
 import { recommended } from '../matching/matching.js';
+import { pairingProposal } from '../bookings/series.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
 const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
@@ -103,15 +104,39 @@ function progress(base, p, messages) {
   return details;
 }
 
+/** The programme's proposal of a pairing, for its mentor to accept or decline where it is shown: one answer for its
+ * sessions (the series asking for them). */
+function proposal(p, refresh) {
+  if (p.viewer_role !== 'mentor' || p.status !== 'proposed' || !p.series_id) return null;
+  const el = h('div', {});
+  const rowMessages = messageArea();
+  get(`/booking-series/${p.series_id}`).then((s) => {
+    if (s.status !== 'requested') return;
+    // The pairing follows the answer once the worker has (a moment): the list is read again until it has.
+    const answer = (action) => (e) => act(e.currentTarget, rowMessages, async () => {
+      await post(`/booking-series/${s.id}/${action}`, {});
+      for (let tries = 0; tries < 30; tries += 1) {
+        const now = await get(`/programmes/${p.programme_id}/pairings/${p.id}`);
+        if (now.status !== 'proposed') break;
+        await new Promise((done) => { setTimeout(done, 500); });
+      }
+      await refresh();
+    });
+    const pending = s.occurrences.filter((t) => t.status === 'draft').length;
+    replace(el, pairingProposal(s, p.mentee_name, pending, answer, rowMessages, { inProgramme: true }));
+  }, (err) => replace(el, errorBox(err.message)));
+  return el;
+}
+
 function pairingItem(base, p, messages, refresh) {
   return h('li', { id: `pairing-${p.id}`, tabindex: '-1' }, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
     h('p', { class: 'meta' }, `${agreement(p)}${p.first_start && p.status !== 'ended' ? ` · from ${when(p.first_start)}` : ''}`
-      + `${p.status === 'proposed' ? ' · waiting for the mentor to accept its sessions' : ''}`
+      + `${p.status === 'proposed' && p.viewer_role !== 'mentor' ? ' · waiting for the mentor to accept the pairing' : ''}`
       + `${p.end_reason ? ` · ended: ${p.end_reason}` : ''}`),
     p.viewer_role === 'coordinator' || p.viewer_role === 'admin'
       ? (p.surveys.length ? h('p', {}, `Surveys: ${p.surveys.map((s) => `${s.role} ${s.rating}/5`).join(', ')}`) : null)
       : null,
-    moves(base, p, messages, refresh), p.status === 'proposed' ? null : progress(base, p, messages),
+    proposal(p, refresh), moves(base, p, messages, refresh), p.status === 'proposed' ? null : progress(base, p, messages),
     survey(base, p, messages, refresh));
 }
 
@@ -187,7 +212,7 @@ function pairForm(base, people, paired, refresh) {
 
 /** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. `show`:
  * a pairing's id (a link from the dashboard), scrolled to and focused once the list is drawn. */
-export function pairingsSection(programme, messages, { runs, show = null }) {
+export function pairingsSection(programme, messages, { runs, show = null, onRead = null }) {
   const base = `/programmes/${programme.id}/pairings`;
   const listEl = h('div', {}, loading());
   const formEl = h('div', {});
@@ -196,10 +221,12 @@ export function pairingsSection(programme, messages, { runs, show = null }) {
     const page = await get(`${base}?limit=100`);
     paired = new Map(page.items.filter((p) => p.status !== 'ended').map((p) => [p.mentee_participant_id, p.mentor_name]));
     // A mentee with no pairing, of a programme whose mentees choose, sees the mentors recommended to them.
-    const choice = !runs && programme.viewer_role === 'mentee' && page.items.every((p) => p.status === 'ended')
+    const choice = !runs && programme.viewer_role === 'mentee' && programme.pairing_mode === 'mentee_choice'
+      && page.items.every((p) => p.status === 'ended')
       ? await recommended(programme, messages, refresh) : null;
     replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => pairingItem(base, p, messages, refresh)))
       : choice ? null : empty(runs ? 'No pairing yet.' : 'You are not paired yet: the coordinators pair you.'), choice);
+    if (onRead) onRead(page.items);
   }
   const listed = refresh();
   if (runs && programme.status !== 'closed') {

@@ -80,14 +80,47 @@ export async function programmesPage(main, { go }) {
   } catch (err) { replace(listEl, errorBox(err.message)); }
 }
 
+/** What a participant must do next, said at the top of their programme's page from what its sections read: their
+ * intake (a mentor's hours), the pairing to accept or waited for, the survey of an ended one. */
+export function nextStep(role) {
+  const el = h('p', { class: 'next-step', role: 'status', hidden: true });
+  let finished = null;
+  let pairings = null;
+  const draw = () => {
+    if (finished === null || pairings === null) return;
+    const live = pairings.find((p) => p.status !== 'ended');
+    const unsaid = pairings.find((p) => p.status === 'ended' && !p.surveys.length);
+    const other = (p) => (role === 'mentor' ? p.mentee_name : p.mentor_name);
+    let text;
+    if (!finished) {
+      text = role === 'mentor' ? 'Next: confirm your weekly hours in your intake below, so the coordinators can pair you.'
+        : 'Next: finish your intake below, so the coordinators can pair you.';
+    } else if (live && live.status === 'proposed') {
+      text = role === 'mentor' ? `Next: accept or decline the pairing with ${other(live)} below.`
+        : `Next: ${other(live)} is asked to accept your pairing; you are told when they do.`;
+    } else if (unsaid && !live) {
+      text = `Next: say how your pairing with ${other(unsaid)} went, below.`;
+    } else if (live) {
+      text = `Your pairing with ${other(live)} is ${live.status}: its sessions are in ${role === 'mentor' ? 'Requests' : 'My bookings'}.`;
+    } else {
+      text = 'Nothing waits for you now: your intake is finished, and you are told when you are paired.';
+    }
+    el.textContent = text;
+    el.hidden = false;
+  };
+  return { el, intake: (done) => { finished = done; draw(); }, pairings: (items) => { pairings = items; draw(); } };
+}
+
 export async function programmePage(main, { params: [id], query, go }) {
   let programme = await get(`/programmes/${id}`);
   const messages = messageArea();
   if (!RUNS.has(programme.viewer_role)) {
+    const next = nextStep(programme.viewer_role);
     main.append(...[h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
       h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
-      programme.description ? h('p', {}, programme.description) : null, messages.el,
-      pairingsSection(programme, messages, { runs: false, show: query.get('pairing') }), participantSection(programme, messages, go)].filter(Boolean));
+      programme.description ? h('p', {}, programme.description) : null, next.el, messages.el,
+      pairingsSection(programme, messages, { runs: false, show: query.get('pairing'), onRead: next.pairings }),
+      participantSection(programme, messages, go, next.intake)].filter(Boolean));
     return;
   }
   const head = h('div', {});

@@ -74,7 +74,7 @@ const tryAgain = (text = 'Try again') => h('p', {}, h('a', { class: 'button prim
 // #/sign-on/done: the provider signed the person in; the refresh cookie it left gives this page its token.
 export async function signOnDone(main, { signedIn }) {
   main.append(h('h1', {}, 'Signing you in'), loading('Finishing your sign-in…'));
-  if (session.signedIn || await session.resume()) { signedIn(); return; }
+  if (session.signedIn || await session.resume(true)) { signedIn(); return; }
   replace(main, h('h1', {}, 'Sign-in not finished'), h('div', { class: 'card narrow' },
     errorBox('Your organisation signed you in, but this browser kept no sign-in here: it may block this site’s '
       + 'cookies. Allow them, then try again.'), tryAgain()));
