@@ -1,5 +1,6 @@
-"""A programme's exports (its coordinators and admins): pairs, sessions and closing surveys over a period, as CSV
-files streamed in chunks (``workflows.reports.exports``) and as JSON pages with cursors.
+"""A programme's exports (its coordinators and admins): pairs, sessions, closing surveys, participants with their
+intake answers, and goals over a period, as CSV files streamed in chunks (``workflows.reports.exports``) and as JSON
+pages with cursors. A file asked for with ``timezone`` adds, after each UTC time, the time on that zone's clock.
 
 Who may read and the period are checked in the view, on the request's session, before the response exists: a
 refusal is a whole 403, 404 or 422, never a half-sent file. The file's rows are read afterwards, a chunk at a time,
@@ -13,6 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import Response
@@ -20,11 +22,20 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, page_of
+from api.common.schemas import PaginationArgs, page_of, timezone_name
 from api.database import db_session, session_factory
 from api.programmes.routes import blp
 from api.security import current_actor
-from models import CancelCause, CancelledBy, ListingKind, PairingStatus, SessionStatus
+from models import (
+    CancelCause,
+    CancelledBy,
+    GoalStatus,
+    ListingKind,
+    PairingStatus,
+    ParticipantRole,
+    ParticipantStatus,
+    SessionStatus,
+)
 from workflows.reports import exports
 from workflows.reports.exports import EARLIEST, LATEST, MAX_PERIOD_DAYS
 
@@ -50,6 +61,12 @@ class ExportArgs(ma.Schema):
 
 class ExportPageArgs(ExportArgs, PaginationArgs):
     pass
+
+
+class ExportFileArgs(ExportArgs):
+    timezone = timezone_name(load_default=None, metadata={
+        "description": "An IANA zone (the reader's): after each UTC time, a column of it on that zone's clock "
+                       "(`YYYY-MM-DD HH:MM`), headed `<column> (<zone>)`. The times themselves stay UTC."})
 
 
 class PairRowSchema(ma.Schema):
@@ -99,17 +116,48 @@ class SurveyRowSchema(ma.Schema):
     answered_at = fields.DateTime()
 
 
+class ParticipantRowSchema(ma.Schema):
+    participant_id = fields.UUID()
+    display_name = fields.String()
+    role = fields.Enum(ParticipantRole, by_value=True)
+    status = fields.Enum(ParticipantStatus, by_value=True)
+    capacity = fields.Integer(allow_none=True, metadata={"description": "A mentor's mentees at once."})
+    joined_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True, metadata={"description": "When they left or were taken off."})
+    intake_finished_at = fields.DateTime(allow_none=True)
+    intake_answers = fields.List(fields.Dict(), allow_none=True, metadata={
+        "description": "Their answers as kept (each with its question's words); in the CSV one `question: answer` "
+                       "a line."})
+
+
+class GoalRowSchema(ma.Schema):
+    goal_id = fields.UUID()
+    pairing_id = fields.UUID()
+    mentor_name = fields.String()
+    mentee_name = fields.String()
+    title = fields.String()
+    status = fields.Enum(GoalStatus, by_value=True)
+    target_date = fields.Date(allow_none=True)
+    created_at = fields.DateTime()
+    done_at = fields.DateTime(allow_none=True)
+    milestones = fields.List(fields.Dict(), metadata={
+        "description": "Each with its title and whether done; in the CSV `[x] title` a line."})
+
+
 PairRowPageSchema = page_of(PairRowSchema, "ExportedPairPage")
+ParticipantRowPageSchema = page_of(ParticipantRowSchema, "ExportedParticipantPage")
+GoalRowPageSchema = page_of(GoalRowSchema, "ExportedGoalPage")
 SessionRowPageSchema = page_of(SessionRowSchema, "ExportedSessionPage")
 SurveyRowPageSchema = page_of(SurveyRowSchema, "ExportedSurveyPage")
 
 
 def _csv(programme_id: uuid.UUID, name: str, args: dict[str, Any]) -> Response:
     """The file: who may read it and its period checked now, its rows read in chunks as it is sent."""
+    zone = ZoneInfo(args["timezone"]) if args.get("timezone") else None
     asked = exports.prepare_csv(db_session(), current_actor(), programme_id, name, first=args["from_"],
-                                last=args["to"])
+                                last=args["to"], zone=zone)
     rows = exports.chunks(session_factory(), asked.name, asked.programme_id, asked.period)
-    return Response(exports.csv_bytes(asked.name, rows), mimetype="text/csv",
+    return Response(exports.csv_bytes(asked.name, rows, asked.zone), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{asked.filename}"'})
 
 
@@ -127,7 +175,7 @@ def _file(columns: tuple[str, ...]) -> dict[str, Any]:
 @blp.route("/<uuid:programme_id>/exports/pairs.csv")
 class PairsFile(MethodView):
     @blp.doc(operationId="exportPairsCsv", responses=_file(exports.EXPORTS["pairs"].columns))
-    @blp.arguments(ExportArgs, location="query")
+    @blp.arguments(ExportFileArgs, location="query")
     @documents_errors(blp, 401, 403, 404, 422)
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
         """The programme's pairs over the period as a CSV file (its coordinators): those paired before its end and
@@ -138,7 +186,7 @@ class PairsFile(MethodView):
 @blp.route("/<uuid:programme_id>/exports/sessions.csv")
 class SessionsFile(MethodView):
     @blp.doc(operationId="exportSessionsCsv", responses=_file(exports.EXPORTS["sessions"].columns))
-    @blp.arguments(ExportArgs, location="query")
+    @blp.arguments(ExportFileArgs, location="query")
     @documents_errors(blp, 401, 403, 404, 422)
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
         """The programme's sessions that start in the period, in start order, as a CSV file (its coordinators)."""
@@ -148,7 +196,7 @@ class SessionsFile(MethodView):
 @blp.route("/<uuid:programme_id>/exports/surveys.csv")
 class SurveysFile(MethodView):
     @blp.doc(operationId="exportSurveysCsv", responses=_file(exports.EXPORTS["surveys"].columns))
-    @blp.arguments(ExportArgs, location="query")
+    @blp.arguments(ExportFileArgs, location="query")
     @documents_errors(blp, 401, 403, 404, 422)
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
         """The closing surveys answered in the period, in the order given, as a CSV file (its coordinators)."""
@@ -186,3 +234,48 @@ class ExportedSurveys(MethodView):
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """The rows of `surveys.csv`, a page at a time, in the order given."""
         return _page(programme_id, "surveys", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/participants.csv")
+class ParticipantsFile(MethodView):
+    @blp.doc(operationId="exportParticipantsCsv", responses=_file(exports.EXPORTS["participants"].columns))
+    @blp.arguments(ExportFileArgs, location="query")
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
+        """The programme's participants over the period, in the order they joined, as a CSV file (its coordinators):
+        those who joined before its end and had not left before its start, with their role, state and intake
+        answers. Personal data: an administrator's export is in the admin audit trail."""
+        return _csv(programme_id, "participants", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/goals.csv")
+class GoalsFile(MethodView):
+    @blp.doc(operationId="exportGoalsCsv", responses=_file(exports.EXPORTS["goals"].columns))
+    @blp.arguments(ExportFileArgs, location="query")
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
+        """The pairs' goals open in the period (set before its end, not reached or dropped before its start), in the
+        order they were set, as a CSV file (its coordinators)."""
+        return _csv(programme_id, "goals", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/participants")
+class ExportedParticipants(MethodView):
+    @blp.doc(operationId="listExportedParticipants")
+    @blp.arguments(ExportPageArgs, location="query")
+    @blp.response(200, ParticipantRowPageSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
+        """The rows of `participants.csv`, a page at a time, in the order they joined."""
+        return _page(programme_id, "participants", args)
+
+
+@blp.route("/<uuid:programme_id>/exports/goals")
+class ExportedGoals(MethodView):
+    @blp.doc(operationId="listExportedGoals")
+    @blp.arguments(ExportPageArgs, location="query")
+    @blp.response(200, GoalRowPageSchema)
+    @documents_errors(blp, 401, 403, 404, 422)
+    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
+        """The rows of `goals.csv`, a page at a time, in the order they were set."""
+        return _page(programme_id, "goals", args)

@@ -5,8 +5,12 @@ phone size, with axe, and no Content-Security-Policy error."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -115,6 +119,29 @@ def another_period(page: Any, url: str, programme_id: str, w: datetime) -> None:
     expect(page.locator("#main").get_by_role("alert")).to_have_text("`from` comes after `to`")
 
 
+def downloads_of_the_period(page: Any, report: dict[str, Any]) -> None:
+    """Each export one click away, of the period shown: the sessions' file is the API's with the reader's clock beside
+    each UTC time; the participants' file has their intake state."""
+    downloads = page.get_by_role("region", name="Downloads")
+    expect(downloads).to_contain_text("each time in UTC and in America/Los_Angeles")
+    with page.expect_download() as started:
+        downloads.get_by_role("button", name="Sessions (CSV)").click()
+    last = (datetime.fromisoformat(report["to"]) + timedelta(days=6)).date()
+    assert started.value.suggested_filename == f"spring-cohort-sessions-{report['from']}-{last}.csv"
+    text = Path(started.value.path()).read_text(encoding="utf-8-sig")
+    header, *held = list(csv.reader(io.StringIO(text)))
+    assert header[5:9] == ["start_time", "start_time (America/Los_Angeles)", "end_time",
+                           "end_time (America/Los_Angeles)"]
+    first = datetime.fromisoformat(held[0][5])
+    assert held[0][6] == first.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d %H:%M")
+    expect(downloads.locator("[role=status]")).to_have_text(f"Sessions: {started.value.suggested_filename} is "
+                                                           "downloaded.")
+    with page.expect_download() as people:
+        downloads.get_by_role("button", name="Participants (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(people.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {row["role"] for row in rows} == {"mentor", "mentee"} and all(row["status"] == "active" for row in rows)
+
+
 def test_a_coordinator_reads_the_dashboard_and_follows_a_pair_at_risk(
         web_server: Served, browser: Any, axe: Axe, seed: Session) -> None:
     programme_id, pairings, w = a_cohort(web_server, seed)
@@ -140,6 +167,7 @@ def test_a_coordinator_reads_the_dashboard_and_follows_a_pair_at_risk(
         f"{w.day} {w:%B %Y}")
 
     risk = pairs_at_risk(page)
+    downloads_of_the_period(page, report)
     axe.check(page, "programme dashboard")
     shot(page, "programme-dashboard-desktop")
     for region in ("In the period", "Pairs at risk"):

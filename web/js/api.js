@@ -125,6 +125,32 @@ export async function api(method, path, body, { authed = true, headers = {} } = 
   return data;
 }
 
+/** A file the API sends (a CSV export), fetched with the page's token and handed to the browser as a download under
+ * the name the service gave it; that name. */
+export async function download(path) {
+  const send = () => fetch(BASE + path, { headers: auth ? { Authorization: `Bearer ${auth.access_token}` } : {} });
+  let res;
+  try {
+    res = await send();
+    if (res.status === 401 && auth && await refreshTokens()) res = await send();
+  } catch {
+    throw new ApiError(0, 'The service cannot be reached. Check your connection and try again.');
+  }
+  if (!res.ok) {
+    let data = null;
+    try { data = await res.json(); } catch { data = null; }
+    throw new ApiError(res.status, messageOf(data, res.status), data);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '')?.[1] || 'export.csv';
+  const url = URL.createObjectURL(await res.blob());
+  const link = Object.assign(document.createElement('a'), { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return name;
+}
+
 export const get = (path) => api('GET', path);
 export const post = (path, body = {}) => api('POST', path, body);
 export const put = (path, body) => api('PUT', path, body);

@@ -70,7 +70,8 @@ def list_events(db: Session, *, user_id: uuid.UUID | None, kind: AuthEventKind |
 PROGRAMME_COORDINATORS_SET = "programme.coordinators_set"
 PROGRAMME_PARTICIPANT_REMOVED = "programme.participant_removed"
 PROGRAMME_INTAKE_READ = "programme.intake_read"
-PROGRAMME_EXPORTED = {name: f"programme.exported_{name}" for name in ("pairs", "sessions", "surveys")}
+PROGRAMME_EXPORTED = {name: f"programme.exported_{name}" for name in ("pairs", "sessions", "surveys", "participants",
+                                                                        "goals")}
 PROGRAMME_ACTIONS = (PROGRAMME_COORDINATORS_SET, PROGRAMME_PARTICIPANT_REMOVED, PROGRAMME_INTAKE_READ,
                      *PROGRAMME_EXPORTED.values())
 

@@ -1,5 +1,5 @@
-"""A programme's exports for its coordinators and admins: its pairs, sessions and closing surveys over a period, as
-CSV for spreadsheet apps and as pages of JSON.
+"""A programme's exports for its coordinators and admins: its pairs, sessions, closing surveys, participants (with
+their intake answers) and goals over a period, as CSV for spreadsheet apps and as pages of JSON.
 
 A CSV is read in keyset chunks of ``CHUNK_ROWS`` rows, each in a session of its own that is closed (its transaction
 ended, its connection given back) before the chunk is written out: a programme of 100,000 sessions streams in
@@ -9,15 +9,21 @@ appears, and one before it does not.
 
 The period is of UTC days, ``first`` to ``last`` inclusive, at most ``MAX_PERIOD_DAYS`` long: sessions by their
 start; pairs that overlap it (paired before its end, not ended before its start); survey answers by when they were
-given. What a coordinator reads here is what the pairings' own pages show them: names, never email addresses; no
-session notes or cancellation reasons, but who cancelled and why. Both count from the dashboard's one definition
+given; participants who took part in it (joined before its end, not gone before its start); goals open in it (set
+before its end, not reached or dropped before its start). What a coordinator reads here is what the pairings' own
+pages show them: names, never email addresses; no session notes or cancellation reasons, but who cancelled and why.
+Both count from the dashboard's one definition
 (docs/PRIMER.md, "Programme reports"): a pair's session counts are its tally's (``models.reports``); the sessions are
 the programme's, a meeting moved by agreement only at its new time, each with its pair's latest pairing made before it
 started (``workflows.reports.tallies``).
 
 A cell that a spreadsheet would read as a formula (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return) is written with a leading apostrophe, as OWASP advises; the file starts with a UTF-8 byte order mark, so that
-spreadsheet apps read it as UTF-8.
+spreadsheet apps read it as UTF-8. Its times are UTC, as the API's; a file asked for in a reader's zone has, after
+each time, a column of that time on the reader's wall clock (``joined_at (Europe/Paris)``).
+
+A participant's intake answers are personal data: read by those who run the programme only, an administrator's export
+in the audit trail, as a read of the answers themselves is.
 """
 
 from __future__ import annotations
@@ -31,11 +37,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Row, Select, cast, extract, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from models import CancelCause, MentorProfile, MentorshipSession, Pairing, PairingSurvey, PairingTally, Programme, User
+from models import (
+    CancelCause,
+    MentorProfile,
+    MentorshipSession,
+    Pairing,
+    PairingGoal,
+    PairingSurvey,
+    PairingTally,
+    Programme,
+    ProgrammeParticipant,
+    User,
+)
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import InvalidInput
@@ -93,6 +111,7 @@ class Export:
     key: Callable[[], tuple[Any, ...]]
     key_of: Callable[[Row[Any]], tuple[Any, ...]]
     read_key: Callable[[str], tuple[Any, ...]]
+    times: tuple[str, ...] = ()  # the columns that are instants: a reader's zone adds one after each
 
 
 _MENTOR_USER, _MENTEE_USER = aliased(User), aliased(User)
@@ -153,6 +172,27 @@ def _survey_rows(programme_id: uuid.UUID, period: Period) -> Rows:
         PairingSurvey.answered_at < period.end)
 
 
+def _participant_rows(programme_id: uuid.UUID, period: Period) -> Rows:
+    return select(
+        ProgrammeParticipant.id.label("participant_id"), User.display_name, ProgrammeParticipant.role,
+        ProgrammeParticipant.status, ProgrammeParticipant.capacity, ProgrammeParticipant.joined_at,
+        ProgrammeParticipant.ended_at, ProgrammeParticipant.intake_finished_at, ProgrammeParticipant.intake_answers,
+    ).join(User, User.id == ProgrammeParticipant.user_id).where(
+        ProgrammeParticipant.programme_id == programme_id, ProgrammeParticipant.joined_at < period.end,
+        or_(ProgrammeParticipant.ended_at.is_(None), ProgrammeParticipant.ended_at >= period.start))
+
+
+def _goal_rows(programme_id: uuid.UUID, period: Period) -> Rows:
+    query = select(
+        PairingGoal.id.label("goal_id"), PairingGoal.pairing_id, _MENTOR_USER.display_name.label("mentor_name"),
+        _MENTEE_USER.display_name.label("mentee_name"), PairingGoal.title, PairingGoal.status,
+        PairingGoal.target_date, PairingGoal.created_at, PairingGoal.done_at, PairingGoal.milestones,
+    ).join(Pairing, Pairing.id == PairingGoal.pairing_id)
+    return _names(query, Pairing.mentor_profile_id, Pairing.mentee_user_id).where(
+        Pairing.programme_id == programme_id, PairingGoal.created_at < period.end,
+        or_(PairingGoal.done_at.is_(None), PairingGoal.done_at >= period.start))
+
+
 def _uuid_key(text: str) -> tuple[Any, ...]:
     try:
         return (uuid.UUID(text),)
@@ -172,14 +212,22 @@ EXPORTS = {export.name: export for export in (
                      "ended_by", "cadence_weeks", "session_minutes", "session_count", "sessions_held",
                      "sessions_cancelled", "cancelled_by_pair", "no_shows", "missed"),
            _pair_rows, lambda: (Pairing.created_at, Pairing.id), lambda row: (row.paired_at, row.pairing_id),
-           _uuid_key),
+           _uuid_key, ("paired_at", "activated_at", "ended_at")),
     Export("sessions", ("session_id", "pairing_id", "mentor_name", "mentee_name", "kind", "start_time", "end_time",
                         "minutes", "status", "cancelled_by", "cause"),
            _session_rows, lambda: (MentorshipSession.start_time, MentorshipSession.id),
-           lambda row: (row.start_time, row.session_id), _uuid_key),
+           lambda row: (row.start_time, row.session_id), _uuid_key, ("start_time", "end_time")),
     Export("surveys", ("pairing_id", "mentor_name", "mentee_name", "role", "rating", "comment", "answered_at"),
            _survey_rows, lambda: (PairingSurvey.answered_at, PairingSurvey.pairing_id, PairingSurvey.role),
-           lambda row: (row.answered_at, row.pairing_id, row.role), _survey_key),
+           lambda row: (row.answered_at, row.pairing_id, row.role), _survey_key, ("answered_at",)),
+    Export("participants", ("participant_id", "display_name", "role", "status", "capacity", "joined_at", "ended_at",
+                            "intake_finished_at", "intake_answers"),
+           _participant_rows, lambda: (ProgrammeParticipant.joined_at, ProgrammeParticipant.id),
+           lambda row: (row.joined_at, row.participant_id), _uuid_key, ("joined_at", "ended_at", "intake_finished_at")),
+    Export("goals", ("goal_id", "pairing_id", "mentor_name", "mentee_name", "title", "status", "target_date",
+                     "created_at", "done_at", "milestones"),
+           _goal_rows, lambda: (PairingGoal.created_at, PairingGoal.id), lambda row: (row.created_at, row.goal_id),
+           _uuid_key, ("created_at", "done_at")),
 )}
 
 
@@ -215,6 +263,18 @@ def spreadsheet_safe(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS) else text
 
 
+def _listed(items: list[dict[str, Any]]) -> str:
+    """Intake answers (a label and a value each) or milestones (a title and whether done), one a line."""
+    lines = []
+    for item in items:
+        if "label" in item:
+            value = item.get("value")
+            lines.append(f"{item['label']}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
+        else:
+            lines.append(f"{'[x]' if item.get('done') else '[ ]'} {item.get('title', '')}")
+    return "\n".join(lines)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -222,20 +282,41 @@ def _cell(value: Any) -> str:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, Enum):
         value = value.value
+    if isinstance(value, list):
+        value = _listed(value)
     return spreadsheet_safe(str(value))
 
 
-def csv_bytes(name: str, rows: Iterable[Sequence[Row[Any]]]) -> Iterator[bytes]:
-    """The CSV file of the export's chunks of rows, one piece of UTF-8 a chunk: its header first, after a BOM."""
+def _on_wall_clock(value: Any, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+
+
+def csv_bytes(name: str, rows: Iterable[Sequence[Row[Any]]], zone: ZoneInfo | None = None) -> Iterator[bytes]:
+    """The CSV file of the export's chunks of rows, one piece of UTF-8 a chunk: its header first, after a BOM; with
+    ``zone``, each time followed by a column of it on that zone's wall clock."""
+    export = EXPORTS[name]
+    header: list[str] = []
+    local = set()
+    for position, column in enumerate(export.columns):
+        header.append(column)
+        if zone is not None and column in export.times:
+            header.append(f"{column} ({zone.key})")
+            local.add(position)
     buffer = io.StringIO()
     # Every cell quoted: a spreadsheet whose locale splits on ";" still reads a cell whole.
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
-    writer.writerow(EXPORTS[name].columns)
+    writer.writerow(header)
     yield (BOM + buffer.getvalue()).encode()
     for chunk in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_cell(value) for value in row] for row in chunk)
+        for row in chunk:
+            cells = []
+            for position, value in enumerate(row):
+                cells.append(_cell(value))
+                if position in local and zone is not None:
+                    cells.append(_on_wall_clock(value, zone))
+            writer.writerow(cells)
         yield buffer.getvalue().encode()
 
 
@@ -247,6 +328,7 @@ class CsvExport:
     programme_id: uuid.UUID
     period: Period
     filename: str
+    zone: ZoneInfo | None = None
 
 
 def filename(programme: Programme, name: str, period: Period) -> str:
@@ -256,12 +338,12 @@ def filename(programme: Programme, name: str, period: Period) -> str:
 
 
 def prepare_csv(db: Session, actor: Actor, programme_id: uuid.UUID, name: str, *, first: date | None,
-                last: date | None) -> CsvExport:
+                last: date | None, zone: ZoneInfo | None = None) -> CsvExport:
     """Who may read it (its coordinators and admins; 403 for its participants, 404 for anyone else) and the period:
     checked before any of the file is sent."""
     programme, _ = programme_access.may_export(db, actor, programme_id, name)
     span = period_of(programme, first, last, utcnow().date())
-    return CsvExport(name, programme.id, span, filename(programme, name, span))
+    return CsvExport(name, programme.id, span, filename(programme, name, span), zone)
 
 
 def page(db: Session, actor: Actor, programme_id: uuid.UUID, name: str, *, first: date | None, last: date | None,

@@ -12,12 +12,13 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Booking, User
+from models import AdminAction, Booking, Pairing, PairingStatus, User
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.programmes import BASE, joined, running_programme
 from workflows.pagination import encode_cursor
@@ -136,3 +137,56 @@ def test_a_period_out_of_bounds_and_a_bad_cursor_are_422(client: FlaskClient, db
             assert client.get(f"{url}/{name}", headers=coordinator.headers,
                               query_string={"cursor": cursor}).status_code == 422, (name, cursor)
     assert client.get(f"{url}/sessions", headers=coordinator.headers, query_string={"limit": 101}).status_code == 422
+
+
+def test_participants_with_their_intake_answers_and_goals_export_and_a_reader_s_zone_adds_wall_clock_columns(
+        client: FlaskClient, db: Session) -> None:
+    """The two newer exports: participants (role, state, intake answers: personal data, so an admin's export is in the
+    audit trail) and goals; the web app's download asks for the reader's zone, which adds a column after each time
+    and leaves the UTC times as they are."""
+    coordinator, _, mentee, pairing = _paired(client, db)
+    programme_id = pairing["programme_id"]
+    url = f"{BASE}/{programme_id}"
+    form = client.put(f"{url}/intake-forms/mentee", headers=coordinator.headers, json={"items": [
+        {"kind": "text", "label": "What do you want to work on?"},
+        {"kind": "multiple", "label": "Topics", "options": ["Career", "Code review"]}]}).get_json()["items"]
+    answered = client.put(f"{url}/intake", headers=mentee.headers, json={"windows": [], "answers": [
+        {"question_id": form[0]["id"], "value": "=1+1 talks"}, {"question_id": form[1]["id"], "value": ["Career"]}]})
+    assert answered.status_code == 200, answered.get_json()
+    db.execute(update(Pairing).where(Pairing.id == uuid.UUID(pairing["id"])).values(status=PairingStatus.ACTIVE))
+    goal = client.post(f"{url}/pairings/{pairing['id']}/goals", headers=mentee.headers, json={
+        "title": "-5 kg of slides", "milestones": [{"title": "Outline"}]})
+    assert goal.status_code == 201, goal.get_json()
+
+    people = {row["role"]: row for row in _csv(client, coordinator, programme_id, "participants")}
+    assert set(people) == {"mentor", "mentee"}
+    assert (people["mentee"]["display_name"], people["mentee"]["status"]) == (mentee.user.display_name, "active")
+    assert people["mentee"]["intake_answers"] == "What do you want to work on?: =1+1 talks\nTopics: Career"
+    assert people["mentor"]["display_name"] == f"'{MENTOR_NAME}" and people["mentor"]["capacity"] == "2"
+    assert mentee.user.email not in str(people)
+    (walked,) = [row for row in _walk(client, coordinator, programme_id, "participants", limit=1)
+                 if row["role"] == "mentee"]
+    assert walked["intake_answers"][0]["value"] == "=1+1 talks"  # JSON is data: as given
+    (set_goal,) = _csv(client, coordinator, programme_id, "goals")
+    assert (set_goal["title"], set_goal["status"], set_goal["milestones"], set_goal["mentor_name"]) == (
+        "'-5 kg of slides", "open", "[ ] Outline", f"'{MENTOR_NAME}")
+
+    # In the reader's zone: the UTC time, then the same instant on Tokyo's clock.
+    answer = client.get(f"{url}/exports/participants.csv", headers=coordinator.headers,
+                        query_string={**PERIOD, "timezone": "Asia/Tokyo"})
+    rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"), newline="")))
+    header = next(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    assert header[5:8] == ["joined_at", "joined_at (Asia/Tokyo)", "ended_at"]
+    joined_at = datetime.fromisoformat(rows[0]["joined_at"])
+    assert rows[0]["joined_at (Asia/Tokyo)"] == joined_at.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+    assert client.get(f"{url}/exports/goals.csv", headers=coordinator.headers,
+                      query_string={"timezone": "Mars/Olympus"}).status_code == 422
+
+    # Its own people are refused; an admin's export of the answers is in the audit trail, naming them.
+    for name in ("participants.csv", "goals.csv", "participants", "goals"):
+        assert client.get(f"{url}/exports/{name}", headers=mentee.headers).status_code == 403
+        assert client.get(f"{url}/exports/{name}", headers=as_caller(UserFactory()).headers).status_code == 404
+    admin = as_caller(UserFactory(is_admin=True))
+    assert len(_csv(client, admin, programme_id, "participants")) == 2
+    assert db.scalar(select(AdminAction.admin_user_id).where(
+        AdminAction.action == "programme.exported_participants")) == admin.user.id

@@ -15,6 +15,7 @@ const ACTIONS = {
   'programme.coordinators_set': 'Programme coordinators named', 'programme.participant_removed': 'Participant taken off',
   'programme.intake_read': 'Intake answers read', 'programme.exported_pairs': 'Pairs export read',
   'programme.exported_sessions': 'Sessions export read', 'programme.exported_surveys': 'Surveys export read',
+  'programme.exported_participants': 'Participants export read (intake answers)', 'programme.exported_goals': 'Goals export read',
 };
 const KINDS = [['', 'Every kind'], ['signed_in', 'Signed in'], ['sign_in_failed', 'Sign-in refused'],
   ['locked_out', 'Locked out'], ['signed_out', 'Signed out everywhere'], ['refresh_reused', 'Refresh token reused'],

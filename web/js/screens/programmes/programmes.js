@@ -7,6 +7,7 @@ import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, w
 import { myInvitations, participantSection, peopleSection } from './enrolment.js';
 import { intakeEditors } from './intake.js';
 import { pairingsSection } from './pairings.js';
+import { exportDownloads } from '../reports/exports.js';
 
 const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
 const MOVES = {
@@ -180,6 +181,7 @@ export async function programmePage(main, { params: [id], query, go }) {
     head, movesEl, messages.el,
     h('p', {}, h('a', { href: `#/programmes/${id}/matching` }, 'Matching'), ': how it pairs its people, runs of the match and their drafts'),
     h('p', {}, h('a', { href: `#/programmes/${id}/report` }, 'Dashboard'), ': its sessions week by week, attendance, pairs at risk and match quality'),
+    exportDownloads(id),
     h('section', { 'aria-labelledby': 'pg-set-h' }, h('h2', { id: 'pg-set-h' }, 'What its pairings agree'), settings),
     pairingsSection(programme, messages, { runs: true, show: query.get('pairing') }), peopleSection(programme, messages), intakeEditors(programme),
     h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl));

@@ -4,6 +4,7 @@
 import { get, qs } from '../../api.js';
 import { chartLibrary, formats, periodChart, periodLabels, readerPlace } from '../../chart.js';
 import { h, field, replace, empty, errorBox, messageArea, act, badge } from '../../ui.js';
+import { exportDownloads } from './exports.js';
 
 // Each way a week's sessions ended: its field, its name in the legend and the table, its colour.
 // Cancellations count under who made them: one of the pair (at their request, or leaving), a coordinator (a pause, an
@@ -19,6 +20,8 @@ const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended
 const QUIET = [2, 3, 4, 6, 8];
 const plural = (n, one, many = `${one}s`) => (n === 1 ? one : many);
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+// The Sunday of the week that starts on `monday` (a day): the last day of a period shown in weeks.
+const weekEnd = (monday) => new Date(Date.parse(`${monday}T00:00:00Z`) + 6 * 86_400_000).toISOString().slice(0, 10);
 
 export async function reportPage(main, { params: [id], query, go }) {
   const [programme, place] = await Promise.all([get(`/programmes/${id}`), readerPlace()]);
@@ -47,7 +50,8 @@ export async function reportPage(main, { params: [id], query, go }) {
     period, messages.el,
     h('p', { class: 'muted' }, `Weeks from Monday (UTC), ${f.day(from)} to the week of ${f.day(report.to)}. `,
       report.updated_at ? `Figures as of ${f.moment(report.updated_at)}.` : 'No figures counted yet.'),
-    figures(report, f), weeksSection(report, f), matchSection(report, f), atRiskSection(id, f));
+    figures(report, f), weeksSection(report, f), matchSection(report, f), atRiskSection(id, f),
+    exportDownloads(id, { from, to: weekEnd(report.to) }, place.timeZone));
 }
 
 function figures(report, f) {
