@@ -36,6 +36,7 @@ from workflows.errors import Forbidden, NotFound
 from workflows.events import EventType, participants
 from workflows.pagination import Page, paginate
 from workflows.programmes import access as programme_access
+from workflows.programmes import history_lines
 from workflows.roles import Role
 from workflows.sessions.lifecycle import get_visible_session
 
@@ -49,6 +50,7 @@ class TimelineEntry:
     type: str
     actor: str
     at: datetime
+    summary: str | None = None  # a programme's: the event in a sentence naming its people
 
 
 def booking_timeline(db: Session, actor: Actor, booking_id: uuid.UUID, *, limit: int, cursor: str | None
@@ -104,9 +106,15 @@ def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, li
     its_pairings = select(Pairing.id).where(Pairing.programme_id == programme_id)
     its_goals = select(PairingGoal.id).where(PairingGoal.pairing_id.in_(its_pairings))
     its_runs = select(MatchRun.id).where(MatchRun.programme_id == programme_id)
-    return _timeline(db, [programme_id], limit=limit, cursor=cursor,
-                     also=or_(enrolments, OutboxEvent.aggregate_id.in_(its_pairings),
-                              OutboxEvent.aggregate_id.in_(its_goals), OutboxEvent.aggregate_id.in_(its_runs)))
+    query = select(OutboxEvent).where(or_(
+        OutboxEvent.aggregate_id == programme_id, enrolments, OutboxEvent.aggregate_id.in_(its_pairings),
+        OutboxEvent.aggregate_id.in_(its_goals), OutboxEvent.aggregate_id.in_(its_runs)))
+    page: Page[OutboxEvent] = paginate(db, query, OutboxEvent.created_at, OutboxEvent.id, limit=limit,
+                                       cursor=cursor)
+    events = history_lines.folded(page.items)
+    mentors, names = _mentor_users(db, events), history_lines.Names(db, events)
+    return Page([TimelineEntry(event.id, event.type, _part(event, mentors), event.created_at,
+                               history_lines.line(event, names)) for event in events], page.next_cursor)
 
 
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None

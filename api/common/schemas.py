@@ -265,3 +265,15 @@ class TimelineEntrySchema(ma.Schema):
 
 
 TimelinePageSchema = page_of(TimelineEntrySchema, "TimelinePage")
+
+
+class ProgrammeTimelineEntrySchema(TimelineEntrySchema):
+    """One event in a programme's history, as its coordinators read it."""
+
+    summary = fields.String(metadata={
+        "description": "The event in a sentence naming its people and pair, e.g. \"Carla Diaz paired Ada Okafor with "
+                       "Zoë Müller\" (a match run's progress is folded into its run's lines).",
+        "example": "Carla Diaz paired Ada Okafor with Zoë Müller"})
+
+
+ProgrammeTimelinePageSchema = page_of(ProgrammeTimelineEntrySchema, "ProgrammeTimelinePage")

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, TimelinePageSchema
+from api.common.schemas import PaginationArgs, ProgrammeTimelinePageSchema
 from api.database import db_session
 from api.programmes.schemas import (
     EXAMPLE_PROGRAMME,
@@ -106,8 +106,9 @@ _action_route("close", ProgrammeAction.CLOSE, "closeProgramme", "Close it: it ke
 class ProgrammeHistory(MethodView):
     @blp.doc(operationId="getProgrammeHistory")
     @blp.arguments(PaginationArgs, location="query")
-    @blp.response(200, TimelinePageSchema)
+    @blp.response(200, ProgrammeTimelinePageSchema)
     @documents_errors(blp, 401, 404, 422)
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """The programme's events, oldest first (its coordinators and administrators)."""
+        """The programme's events, oldest first (its coordinators and administrators), each in a sentence naming its
+        people; a match run's progress is folded into its run's lines."""
         return history.programme_timeline(db_session(), current_actor(), programme_id, **args)

@@ -64,7 +64,9 @@ def test_an_admin_creates_a_programme_and_its_coordinator_runs_it(  # noqa: PLR0
     expect(phone.locator("#main [role=status]")).to_have_text("The programme is closed.")
     expect(phone.locator("#main")).to_contain_text("A closed programme keeps its record and changes no more.")
     history = phone.get_by_role("region", name="History")
-    for entry in ("Created by the admin", "Enrolment opened by the coordinator", "Closed by the coordinator"):
+    # Each line names who acted (it once read "Created by the admin", "Enrolment opened by the coordinator").
+    for entry in ("Mary Jackson created the programme", "Katherine Johnson opened enrolment",
+                  "Katherine Johnson closed the programme"):
         expect(history).to_contain_text(entry)
     coordinator = web_server.token("katherine@example.com")
     (shown,) = web_server.call("GET", "/programmes", coordinator)["items"]

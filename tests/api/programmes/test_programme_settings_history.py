@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import OutboxEvent
 from tests.factories.accounts import UserFactory, as_caller
-from tests.factories.programmes import BASE, create
+from tests.factories.programmes import BASE, create, joined
+from workflows.programmes import history_lines
 
 FORM = [{"kind": "single", "label": "Department", "options": ["Engineering", "Design"], "required": True}]
 
@@ -44,3 +45,31 @@ def test_settings_matching_and_intake_forms_write_the_programme_s_history(client
                        ("programme.matching_changed", ["criteria"]),
                        ("programme.settings_changed", ["name", "session_minutes"])]
     assert dict(payloads)["programme.settings_changed"]["name"] == "Autumn"
+
+
+def test_the_history_names_the_people_and_the_pair_and_folds_a_run_s_progress(client: FlaskClient, db: Session
+                                                                              ) -> None:
+    """Once "Someone joined by the participant" and "A pairing proposed by the coordinator" sixteen times: each line
+    names who acted and whom it concerns."""
+    admin = as_caller(UserFactory(is_admin=True, display_name="Mary Jackson"))
+    carla = as_caller(UserFactory(display_name="Carla Diaz"))
+    programme = create(client, admin, carla)
+    assert client.post(f"{BASE}/{programme['id']}/open-enrolment", headers=carla.headers).status_code == 200
+    ada = as_caller(UserFactory(display_name="Ada Okafor"))
+    zoe = as_caller(UserFactory(display_name="Zoë Müller"))
+    _, mentor_id = joined(client, carla, programme, "mentor", person=ada)
+    _, mentee_id = joined(client, carla, programme, "mentee", person=zoe)
+    made = client.post(f"{BASE}/{programme['id']}/pairings", headers=carla.headers,
+                       json={"mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id})
+    assert made.status_code == 201, made.get_json()
+    lines = [e["summary"] for e in client.get(f"{BASE}/{programme['id']}/history?limit=100",
+                                              headers=carla.headers).get_json()["items"]]
+    # (one transaction here: the events share a time, so their order is not asserted)
+    assert {"Mary Jackson created the programme", "Carla Diaz opened enrolment", "Ada Okafor joined as a mentor by link",
+            "Zoë Müller joined as a mentee by link", "Ada Okafor finished their intake",
+            "Carla Diaz paired Ada Okafor with Zoë Müller"} <= set(lines), lines
+    # Its participants still read no history; a run's progress is folded away, its other lines kept.
+    assert client.get(f"{BASE}/{programme['id']}/history", headers=zoe.headers).status_code == 403
+    progress = [OutboxEvent(type=t, payload={}, actor="system") for t in ("match_run.requested", "match_run.progress",
+                                                                          "match_run.progress", "match_run.completed")]
+    assert [e.type for e in history_lines.folded(progress)] == ["match_run.requested", "match_run.completed"]

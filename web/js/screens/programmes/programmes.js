@@ -16,16 +16,6 @@ const MOVES = {
   running: [['close', 'Close']],
   closed: [],
 };
-const EVENTS = {
-  'programme.created': 'Created', 'programme.enrolment_opened': 'Enrolment opened',
-  'programme.started': 'Started', 'programme.closed': 'Closed', 'programme.coordinators_changed': 'Coordinators named',
-  'programme.settings_changed': 'Settings changed', 'programme.matching_changed': 'Matching settings changed',
-  'programme.intake_form_changed': 'An intake form changed',
-  'enrolment.joined': 'Someone joined', 'enrolment.left': 'Someone left', 'enrolment.removed': 'Someone was taken off',
-  'enrolment.intake_finished': 'An intake finished', 'enrolment.intake_asked': 'Someone asked for their intake',
-  'pairing.proposed': 'A pairing proposed', 'pairing.activated': 'A pairing started', 'pairing.paused': 'A pairing paused',
-  'pairing.resumed': 'A pairing resumed', 'pairing.ended': 'A pairing ended',
-};
 const RUNS = new Set(['coordinator', 'admin']);
 const dates = (p) => (p.starts_on ? `${p.starts_on} to ${p.ends_on || 'open end'}` : 'Ongoing');
 const statusBadge = (p) => badge(STATUS[p.status] || p.status, p.status);
@@ -172,7 +162,7 @@ export async function programmePage(main, { params: [id], query, go }) {
   });
   async function renderHistory() {
     const page = await get(`/programmes/${id}/history?limit=100`);
-    replace(historyEl, page.items.map((e) => h('li', {}, `${EVENTS[e.type] || e.type} by the ${e.actor}`,
+    replace(historyEl, page.items.map((e) => h('li', {}, e.summary,
       h('span', { class: 'meta' }, ` · ${when(e.at)}`))));
   }
 
