@@ -25,7 +25,7 @@ run: install
 
 # Lint, types, then the tests (which include `alembic check` and schemathesis).
 test: install lint typecheck
-	$(BIN)/python -m devstack exec -- $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python -m devstack exec --fresh -- $(BIN)/pytest $(PYTEST_ARGS)
 
 # Python by ruff; the web app's JavaScript by oxlint (.oxlintrc.json), a binary in a wheel: no Node.js. Where oxlint
 # has no wheel (see pyproject.toml), the JavaScript is not linted, and this says so.
@@ -63,7 +63,7 @@ demo: install
 
 # The benchmark figures (see bench/README.md): a table, and bench/results/latest.json. Not part of `make test`.
 bench: install
-	$(BIN)/python -m devstack exec -- $(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m devstack exec --fresh -- $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from devstack.children import SignalRelay, become_subreaper, stop_leftovers
 from devstack.host import port_open, signal_group
-from devstack.running import RunningStack, addresses, not_running_message, var_dir_of
+from devstack.running import RunningStack, addresses, not_running_message, refusal_for_exec, var_dir_of
 from devstack.stack import DevStack, DevStackError, child_environment
 from devstack.supervise import supervise
 
@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     exec_parser = commands.add_parser(
         "exec",
         help="run CMD with DATABASE_URL and REDIS_URL exported, then stop the servers",
+    )
+    exec_parser.add_argument(
+        "--fresh", action="store_true",
+        help="start servers in $VAR_DIR even when no `make run` has run from it (make test, make bench); without "
+             "it, a VAR_DIR where none runs and none ran is refused, naming the stacks that run",
     )
     exec_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     run_parser = commands.add_parser("run", help="alembic upgrade head, then honcho start -f Procfile")
@@ -84,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if taken := _running_here(os.environ) or _taken_ports(os.environ):
             print(f"devstack: {taken}", file=sys.stderr)
             return 1
+    if args.command == "exec" and not args.fresh and (
+            refused := refusal_for_exec(var_dir_of(os.environ), os.environ)):
+        print(f"devstack: {refused}", file=sys.stderr)
+        return 2
     return _with_servers(args, _command(parser, args) if args.command == "exec" else [])
 
 

@@ -79,7 +79,7 @@ def _environ(var_dir: Path) -> dict[str, str]:
 
 def _devstack_exec(var_dir: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "devstack", "exec", "--", *command],
+        [sys.executable, "-m", "devstack", "exec", "--fresh", "--", *command],
         cwd=PROJECT_ROOT,
         env=_environ(var_dir) if env is None else env,
         capture_output=True,
@@ -349,9 +349,11 @@ def test_the_demo_reads_the_metrics_token_of_its_stack_when_the_api_is_named(tmp
         assert (base, var_dir) == ("http://127.0.0.1:8123", tmp_path)
 
 
-def test_a_second_make_run_on_the_same_var_dir_is_refused_whatever_its_ports(tmp_path: Path) -> None:
+def test_a_second_make_run_on_the_same_var_dir_is_refused_whatever_its_ports(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from devstack.running import RunningStack
 
+    monkeypatch.setenv("DEVSTACK_STACKS_DIR", str(tmp_path / "stacks"))  # listed there, not among the user's
     RunningStack(pid=os.getpid(), var_dir=str(tmp_path), api_url="http://127.0.0.1:1", flower_url="http://127.0.0.1:2",
                  database_url="", redis_url="").write()
     env = {**os.environ, "VAR_DIR": str(tmp_path), "API_PORT": str(free_port()), "FLOWER_PORT": str(free_port())}
@@ -359,3 +361,34 @@ def test_a_second_make_run_on_the_same_var_dir_is_refused_whatever_its_ports(tmp
                             capture_output=True, text=True, timeout=60, check=False)
     assert second.returncode == 1 and "stop it first" in second.stderr, second.stderr
     assert (tmp_path / "stack.json").exists()  # the first one's state is left alone
+
+
+def test_exec_where_no_stack_ran_is_refused_naming_the_stacks_that_run(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recipe run with a VAR_DIR mistyped or unset once started an empty database and ended in a traceback: it is
+    refused, saying which stacks run and from where; ``--fresh`` (make test, make bench) starts servers there."""
+    from devstack.running import RunningStack
+
+    monkeypatch.setenv("DEVSTACK_STACKS_DIR", str(tmp_path / "stacks"))
+    nowhere = tmp_path / "nowhere"
+    command = [sys.executable, "-m", "devstack", "exec", "--", sys.executable, "-c", "print('the command ran')"]
+
+    def exec_in(var_dir: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=_environ(var_dir), capture_output=True, text=True,
+                              timeout=60, check=False)
+
+    refused = exec_in(nowhere)
+    assert (refused.returncode, refused.stdout) == (2, ""), refused
+    assert f"{nowhere} holds no database: no `make run` has run from it" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and not (nowhere / "postgres").exists()
+
+    # A stack running from another folder (this process stands for its devstack): named, with its VAR_DIR.
+    other = tmp_path / "other"
+    other.mkdir()
+    RunningStack(pid=os.getpid(), var_dir=str(other), api_url="http://127.0.0.1:8123",
+                 flower_url="http://127.0.0.1:5566", database_url="", redis_url="").write()
+    named = exec_in(nowhere)
+    assert named.returncode == 2 and f"VAR_DIR={other}" in named.stderr, named.stderr
+    assert "API at http://127.0.0.1:8123" in named.stderr and "set VAR_DIR to the one you mean" in named.stderr
+    RunningStack.find(other).remove()  # type: ignore[union-attr]
+    assert not list((tmp_path / "stacks").iterdir())
