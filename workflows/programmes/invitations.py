@@ -67,7 +67,8 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
     wanted: list[Invitee] = []
     for row in rows:
         if row.email in first:
-            report.errors.append(RowError(row.line, f"the same address as line {first[row.email]}", row.email))
+            report.errors.append(RowError(row.line, f"the same address as line {first[row.email]}",
+                                          row.typed or row.email))
             continue
         first[row.email] = row.line
         wanted.append(row)
@@ -79,7 +80,7 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
     kept = db.scalar(select(func.count()).select_from(ProgrammeInvitation)
                      .where(ProgrammeInvitation.programme_id == programme_id)) or 0
     fresh = [row for row in wanted if row.email not in taking_part]
-    report.skipped.extend(RowError(row.line, "already takes part", row.email) for row in wanted
+    report.skipped.extend(RowError(row.line, "already takes part", row.typed or row.email) for row in wanted
                           if row.email in taking_part)
     waiting = set(db.scalars(select(ProgrammeInvitation.email).where(
         ProgrammeInvitation.programme_id == programme_id, ProgrammeInvitation.status == InvitationStatus.PENDING,
@@ -105,7 +106,8 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
                                                        index_where=PENDING_INVITATION)
                                .returning(ProgrammeInvitation.email)))
     report.invited = [row for row in fresh if row.email in made]
-    report.skipped.extend(RowError(row.line, "already invited", row.email) for row in fresh if row.email not in made)
+    report.skipped.extend(RowError(row.line, "already invited", row.typed or row.email) for row in fresh
+                          if row.email not in made)
     report.skipped.sort(key=lambda skipped: skipped.line)
     report.errors.sort(key=lambda error: error.line)
     if report.invited and mail == EmailStatus.PENDING and programme.status in TAKING_PARTICIPANTS:

@@ -28,10 +28,11 @@ class Invitee:
     """One person to invite, as a row of an upload or an entry of a list (``line``: where it was)."""
 
     line: int
-    email: str
+    email: str  # as invited: trimmed, in lower case
     name: str
     role: ParticipantRole
     capacity: int | None
+    typed: str = ""  # the address as the file or list gave it (trimmed): what a report quotes
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def _clean_name(value: str) -> str:
 
 def _invitee(line: int, email: str, name: str, role: str, capacity: str | int | None) -> Invitee:
     """One row read and checked; ``ValueError`` saying what is wrong."""
-    address = email.strip().lower()
+    typed = email.strip()
+    address = typed.lower()
     if not address:
         raise ValueError("the email is empty")
     if any(unicodedata.category(char).startswith("C") for char in address):
@@ -73,7 +75,7 @@ def _invitee(line: int, email: str, name: str, role: str, capacity: str | int | 
     try:
         _EMAIL(address)
     except ValidationError:
-        raise ValueError(f"not an email address: {address[:80]}") from None
+        raise ValueError(f"not an email address: {typed[:80]}") from None
     try:
         part = ParticipantRole(role.strip().lower())
     except ValueError:
@@ -90,19 +92,30 @@ def _invitee(line: int, email: str, name: str, role: str, capacity: str | int | 
             raise ValueError(f"a mentor's capacity is {CAPACITY[0]} to {CAPACITY[1]} mentees")
     if part == ParticipantRole.MENTOR and amount is None:
         amount = DEFAULT_CAPACITY
-    return Invitee(line, address, _clean_name(name), part, amount)
+    return Invitee(line, address, _clean_name(name), part, amount, typed)
+
+
+def _separator(first_line: str) -> str:
+    """The file's separator: a comma, else the semicolon or tab that spreadsheets of many locales write, whichever
+    splits the header into the columns asked for."""
+    for separator in (",", ";", "\t"):
+        columns = {name.strip().lower() for name in next(csv.reader([first_line], delimiter=separator), [])}
+        if {"email", "role"} <= columns:
+            return separator
+    return ","
 
 
 def read_csv(data: bytes) -> tuple[list[Invitee], list[RowError]]:
     """The rows of an upload: a header naming ``email`` and ``role`` (and ``name``, ``capacity`` if given, in any
-    order and case), then a row per person; UTF-8, with or without a byte-order mark. Each row is checked on its
+    order and case), then a row per person, separated by commas, semicolons or tabs (the header says which); UTF-8,
+    with or without a byte-order mark. Each row is checked on its
     own (its line in the file, counted as a spreadsheet shows it); a file that is no such table at all, or holds
     more than :data:`MAX_ROWS` rows, is refused whole (400), and nothing is written."""
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BusinessRuleViolation("the file is not UTF-8 text: save it as CSV UTF-8", field="file") from None
-    reader = csv.reader(io.StringIO(content, newline=""))
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_separator(content.split("\n", 1)[0]))
     rows: list[Invitee] = []
     errors: list[RowError] = []
     try:
@@ -111,7 +124,8 @@ def read_csv(data: bytes) -> tuple[list[Invitee], list[RowError]]:
         missing = [name for name in ("email", "role") if name not in columns]
         if missing:
             raise BusinessRuleViolation(f"the first line names the columns; it lacks {' and '.join(missing)} "
-                                        "(name, email, role, capacity)", field="file")
+                                        "(name, email, role, capacity, separated by commas, semicolons or tabs)",
+                                        field="file")
         where = {name: columns.index(name) for name in ("email", "role", "name", "capacity") if name in columns}
         count = 0
         for cells in reader:

@@ -52,6 +52,7 @@ def test_a_csv_is_checked_row_by_row_and_its_good_rows_are_invited(client: Flask
         (7, "the role is neither mentor nor mentee"), (8, "a mentee has no capacity"),
         (11, "a mentor's capacity is 1 to 20 mentees")]
     assert [(row["line"], row["message"]) for row in report["skipped"]] == [(10, "already takes part")]
+    assert report["errors"][1]["email"] == "ADA@Example.com"  # a row's address as the file typed it
     stored = {row.email: row for row in db.scalars(select(ProgrammeInvitation))}
     assert set(stored) == {"ada@example.com", "lin@example.com", "eve@example.com"}
     assert stored["eve@example.com"].name == '=HYPERLINK("http://evil.example","x")'  # kept as typed
@@ -62,10 +63,22 @@ def test_a_csv_is_checked_row_by_row_and_its_good_rows_are_invited(client: Flask
     assert db.scalar(select(func.count()).select_from(ProgrammeInvitation)) == 3
 
 
+def test_a_semicolon_or_tab_separated_file_is_read_as_its_header_says(client: FlaskClient, db: Session) -> None:
+    """Spreadsheets of many locales (French, German) save CSV with semicolons: read, not refused."""
+    coordinator, programme = running_programme(client)
+    for separator, email in ((";", "ana@example.com"), ("\t", "tom@example.com")):
+        content = separator.join(("name", "email", "role")) + "\n" + separator.join(("Ana, R.", email, "mentee")) + "\n"
+        report = upload(client, coordinator, programme["id"], content).get_json()
+        assert [(row["email"], row["name"]) for row in report["invited"]] == [(email, "Ana, R.")], report
+    wrong = upload(client, coordinator, programme["id"], "name|email|role\nAna|ana@example.com|mentee\n")
+    assert wrong.status_code == 400 and "separated by commas, semicolons or tabs" in wrong.get_json()["message"]
+
+
 def test_a_file_that_is_no_such_table_is_refused_whole(client: FlaskClient, db: Session) -> None:
     coordinator, programme = running_programme(client)
     cases = [
-        ("name;email;role\nA;a@example.com;mentee\n", 400, "lacks email and role"),
+        # (a semicolon-separated file was one; it is read now: a separator no spreadsheet writes is one)
+        ("name|email|role\nA|a@example.com|mentee\n", 400, "lacks email and role"),
         ("Ada,ada@example.com,mentor\n".encode("utf-16"), 400, "not UTF-8"),
         (b"email,role\n\xff\xfe,mentee\n", 400, "not UTF-8"),
         (HEADER + "".join(f"P{i},p{i}@example.com,mentee,\n" for i in range(10_001)), 400, "at most 10,000"),
