@@ -158,9 +158,11 @@ EXPECT_MS = 10_000  # how long a page has to show what a step expects (a loaded 
 
 
 def expect(target: Any) -> Any:
-    """Playwright's ``expect``, imported only once a browser test runs."""
+    """Playwright's ``expect``, imported only once a browser test runs, waiting :data:`EXPECT_MS` (its own default
+    is 5 s, which a loaded machine's sign-in round trip has overrun)."""
     from playwright.sync_api import expect as playwright_expect
 
+    playwright_expect.set_options(timeout=EXPECT_MS)
     return playwright_expect(target)
 
 
