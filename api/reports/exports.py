@@ -144,13 +144,6 @@ class GoalRowSchema(ma.Schema):
         "description": "Each with its title and whether done; in the CSV `[x] title` a line."})
 
 
-PairRowPageSchema = page_of(PairRowSchema, "ExportedPairPage")
-ParticipantRowPageSchema = page_of(ParticipantRowSchema, "ExportedParticipantPage")
-GoalRowPageSchema = page_of(GoalRowSchema, "ExportedGoalPage")
-SessionRowPageSchema = page_of(SessionRowSchema, "ExportedSessionPage")
-SurveyRowPageSchema = page_of(SurveyRowSchema, "ExportedSurveyPage")
-
-
 def _csv(programme_id: uuid.UUID, name: str, args: dict[str, Any]) -> Response:
     """The file: who may read it and its period checked now, its rows read in chunks as it is sent."""
     zone = ZoneInfo(args["timezone"]) if args.get("timezone") else None
@@ -172,110 +165,41 @@ def _file(columns: tuple[str, ...]) -> dict[str, Any]:
                     "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
-@blp.route("/<uuid:programme_id>/exports/pairs.csv")
-class PairsFile(MethodView):
-    @blp.doc(operationId="exportPairsCsv", responses=_file(exports.EXPORTS["pairs"].columns))
-    @blp.arguments(ExportFileArgs, location="query")
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
-        """The programme's pairs over the period as a CSV file (its coordinators): those paired before its end and
-        not ended before its start, with their sessions as the dashboard counts them."""
-        return _csv(programme_id, "pairs", args)
+def _export_routes(name: str, plural: str, row: type[ma.Schema], file_doc: str, rows_doc: str) -> None:
+    """The export's two routes: ``<name>.csv``, its file, and ``<name>``, its rows as pages of JSON."""
+    page_schema = page_of(row, f"Exported{row.__name__.removesuffix('RowSchema')}Page")
+
+    @blp.route(f"/<uuid:programme_id>/exports/{name}.csv", endpoint=f"export_{name}_file")
+    class File(MethodView):
+        @blp.doc(operationId=f"export{plural}Csv", responses=_file(exports.EXPORTS[name].columns),
+                 summary=f"The programme's {name} as a CSV file", description=" ".join(file_doc.split()))
+        @blp.arguments(ExportFileArgs, location="query")
+        @documents_errors(blp, 401, 403, 404, 422)
+        def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
+            return _csv(programme_id, name, args)
+
+    @blp.route(f"/<uuid:programme_id>/exports/{name}", endpoint=f"export_{name}_rows")
+    class Rows(MethodView):
+        @blp.doc(operationId=f"listExported{plural}", summary=rows_doc)
+        @blp.arguments(ExportPageArgs, location="query")
+        @blp.response(200, page_schema)
+        @documents_errors(blp, 401, 403, 404, 422)
+        def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
+            return _page(programme_id, name, args)
 
 
-@blp.route("/<uuid:programme_id>/exports/sessions.csv")
-class SessionsFile(MethodView):
-    @blp.doc(operationId="exportSessionsCsv", responses=_file(exports.EXPORTS["sessions"].columns))
-    @blp.arguments(ExportFileArgs, location="query")
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
-        """The programme's sessions that start in the period, in start order, as a CSV file (its coordinators)."""
-        return _csv(programme_id, "sessions", args)
 
-
-@blp.route("/<uuid:programme_id>/exports/surveys.csv")
-class SurveysFile(MethodView):
-    @blp.doc(operationId="exportSurveysCsv", responses=_file(exports.EXPORTS["surveys"].columns))
-    @blp.arguments(ExportFileArgs, location="query")
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
-        """The closing surveys answered in the period, in the order given, as a CSV file (its coordinators)."""
-        return _csv(programme_id, "surveys", args)
-
-
-@blp.route("/<uuid:programme_id>/exports/pairs")
-class ExportedPairs(MethodView):
-    @blp.doc(operationId="listExportedPairs")
-    @blp.arguments(ExportPageArgs, location="query")
-    @blp.response(200, PairRowPageSchema)
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """The rows of `pairs.csv`, a page at a time, in the order they were paired."""
-        return _page(programme_id, "pairs", args)
-
-
-@blp.route("/<uuid:programme_id>/exports/sessions")
-class ExportedSessions(MethodView):
-    @blp.doc(operationId="listExportedSessions")
-    @blp.arguments(ExportPageArgs, location="query")
-    @blp.response(200, SessionRowPageSchema)
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """The rows of `sessions.csv`, a page at a time, in start order."""
-        return _page(programme_id, "sessions", args)
-
-
-@blp.route("/<uuid:programme_id>/exports/surveys")
-class ExportedSurveys(MethodView):
-    @blp.doc(operationId="listExportedSurveys")
-    @blp.arguments(ExportPageArgs, location="query")
-    @blp.response(200, SurveyRowPageSchema)
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """The rows of `surveys.csv`, a page at a time, in the order given."""
-        return _page(programme_id, "surveys", args)
-
-
-@blp.route("/<uuid:programme_id>/exports/participants.csv")
-class ParticipantsFile(MethodView):
-    @blp.doc(operationId="exportParticipantsCsv", responses=_file(exports.EXPORTS["participants"].columns))
-    @blp.arguments(ExportFileArgs, location="query")
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
-        """The programme's participants over the period, in the order they joined, as a CSV file (its coordinators):
-        those who joined before its end and had not left before its start, with their role, state and intake
-        answers. Personal data: an administrator's export is in the admin audit trail."""
-        return _csv(programme_id, "participants", args)
-
-
-@blp.route("/<uuid:programme_id>/exports/goals.csv")
-class GoalsFile(MethodView):
-    @blp.doc(operationId="exportGoalsCsv", responses=_file(exports.EXPORTS["goals"].columns))
-    @blp.arguments(ExportFileArgs, location="query")
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Response:
-        """The pairs' goals open in the period (set before its end, not reached or dropped before its start), in the
-        order they were set, as a CSV file (its coordinators)."""
-        return _csv(programme_id, "goals", args)
-
-
-@blp.route("/<uuid:programme_id>/exports/participants")
-class ExportedParticipants(MethodView):
-    @blp.doc(operationId="listExportedParticipants")
-    @blp.arguments(ExportPageArgs, location="query")
-    @blp.response(200, ParticipantRowPageSchema)
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """The rows of `participants.csv`, a page at a time, in the order they joined."""
-        return _page(programme_id, "participants", args)
-
-
-@blp.route("/<uuid:programme_id>/exports/goals")
-class ExportedGoals(MethodView):
-    @blp.doc(operationId="listExportedGoals")
-    @blp.arguments(ExportPageArgs, location="query")
-    @blp.response(200, GoalRowPageSchema)
-    @documents_errors(blp, 401, 403, 404, 422)
-    def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """The rows of `goals.csv`, a page at a time, in the order they were set."""
-        return _page(programme_id, "goals", args)
+_export_routes("pairs", "Pairs", PairRowSchema, """The programme's pairs over the period as a CSV file (its
+        coordinators): those paired before its end and not ended before its start, with their sessions as the
+        dashboard counts them.""", "The rows of `pairs.csv`, a page at a time, in the order they were paired.")
+_export_routes("sessions", "Sessions", SessionRowSchema, """The programme's sessions that start in the period, in start
+        order, as a CSV file (its coordinators).""", "The rows of `sessions.csv`, a page at a time, in start order.")
+_export_routes("surveys", "Surveys", SurveyRowSchema, """The closing surveys answered in the period, in the order
+        given, as a CSV file (its coordinators).""", "The rows of `surveys.csv`, a page at a time, in the order given.")
+_export_routes("participants", "Participants", ParticipantRowSchema, """The programme's participants over the period,
+        in the order they joined, as a CSV file (its coordinators): those who joined before its end and had not left
+        before its start, with their role, state and intake answers. Personal data: an administrator's export is in
+        the admin audit trail.""", "The rows of `participants.csv`, a page at a time, in the order they joined.")
+_export_routes("goals", "Goals", GoalRowSchema, """The pairs' goals open in the period (set before its end, not
+        reached or dropped before its start), in the order they were set, as a CSV file (its coordinators).""",
+               "The rows of `goals.csv`, a page at a time, in the order they were set.")

@@ -177,7 +177,7 @@ def test_a_coordinator_runs_the_match_and_publishes_its_drafts_and_a_mentee_choo
     expect(phone.locator("#main [role=status]")).to_have_text(
         "Your request was sent to Dorothy Vaughan: the pairing starts once they accept its sessions.")
     mine = phone.locator("#main li", has_text="Dorothy Vaughan mentors Lin Chen")
-    expect(mine).to_contain_text("waiting for the mentor to accept its sessions")
+    expect(mine).to_contain_text("waiting for the mentor to accept the pairing")
     expect(phone.get_by_role("heading", name="Your recommended mentors")).to_have_count(0)
     shot(phone, "matching-05-mentee-asked-phone")
     phone.context.close()

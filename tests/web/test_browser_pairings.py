@@ -100,7 +100,10 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
     shot(phone, "pairing-02-active-phone")
     mine.get_by_role("button", name="End the pairing").click()
     asked = phone.get_by_role("group", name="End the pairing of Dorothy Vaughan and Lin Chen")
+    asked.get_by_label("Why? (optional: the pair and the coordinators read it)").fill("The talk is given.")
     asked.get_by_role("button", name="End it").click()
+    expect(phone.locator("#main li", has_text="Dorothy Vaughan mentors Lin Chen")).to_contain_text(
+        "ended: The talk is given.")
     survey = phone.get_by_role("form", name="How it went")
     survey.get_by_label("Your rating, 1 to 5").fill("5")
     survey.get_by_label("A few words").fill("Dorothy helped me plan my first talk.")

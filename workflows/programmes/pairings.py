@@ -62,7 +62,6 @@ from workflows.inbox import told_together
 from workflows.pagination import Page, paginate
 from workflows.programme_payloads import PairingPayload
 from workflows.programmes import access as programme_access
-from workflows.programmes.access import participation
 from workflows.programmes.lifecycle import FINISHED, TAKING_PARTICIPANTS, actor_label, coordinators_of
 from workflows.programmes.listings import programme_listing
 from workflows.roles import Role
@@ -288,7 +287,7 @@ def list_pairings(db: Session, actor: Actor, programme_id: uuid.UUID, *, status:
         programme_access.may_read(db, actor, programme_id)
         role: Role | None = None
     except (NotFound, Forbidden):  # not one who runs it: a participant reads their own
-        if participation(db, actor.user_id, programme_id) is None:
+        if programme_access.participation(db, actor.user_id, programme_id) is None:
             raise NotFound("programme not found") from None
         query = query.where((Pairing.mentee_user_id == actor.user_id)
                             | (Pairing.mentor_profile_id == actor.mentor_profile_id))

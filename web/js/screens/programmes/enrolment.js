@@ -54,6 +54,10 @@ export function peopleSection(programme, messages) {
         badge(l.works ? 'works' : 'ended', l.works ? 'accepted' : 'cancelled'),
         l.works ? h('input', { readonly: true, value: url, 'aria-label': `Join link for ${l.role}s`, class: 'copy' }) : null,
         l.works ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+          await navigator.clipboard.writeText(url);
+          messages.ok(`The join link for ${l.role}s is copied.`);
+        }) }, `Copy the link for ${l.role}s`) : null,
+        l.works ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
           await post(`${base}/join-links/${l.id}/revoke`); await refresh();
         }) }, 'Revoke') : null);
     })) : empty('No join link yet.'));

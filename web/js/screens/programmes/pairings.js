@@ -24,15 +24,26 @@ function moves(base, p, messages, refresh) {
   const whose = ['coordinator', 'admin'].includes(p.viewer_role) ? ` of ${p.mentee_name}` : '';
   const act1 = (path, label, body = {}) => h('button', { type: 'button',
     onclick: (e) => act(e.currentTarget, messages, async () => { await post(`${base}/${p.id}/${path}`, body); await refresh(); }) }, label);
-  if (p.status === 'active') el.append(act1('pause', `Pause the pairing${whose}`));
+  // A pause and an end ask why (optional; the other two read it in the history and their notification).
+  const asking = (path, label, says, confirm, danger) => h('button', { type: 'button', class: danger ? 'danger' : '',
+    onclick: () => {
+      const reason = field('Why? (optional: the pair and the coordinators read it)', { tag: 'textarea', name: 'reason',
+        rows: 2, maxlength: 1000 });
+      confirmPanel(el, { label: `${label} of ${p.mentor_name} and ${p.mentee_name}`, says: [h('p', {}, says), reason],
+        confirm, danger, keep: 'Keep it as it is', messages,
+        onConfirm: async () => {
+          await post(`${base}/${p.id}/${path}`, { reason: reason.querySelector('textarea').value.trim() || null });
+          await refresh();
+        } });
+    } }, `${label}${whose}`);
+  if (p.status === 'active') {
+    el.append(asking('pause', 'Pause the pairing', 'Its coming sessions are cancelled; resuming asks for them again.',
+      'Pause it', false));
+  }
   if (p.status === 'paused') el.append(act1('resume', `Resume the pairing${whose}`));
   if (p.status !== 'ended') {
-    el.append(h('button', { type: 'button', class: 'danger', onclick: () => confirmPanel(el, {
-      label: `End the pairing of ${p.mentor_name} and ${p.mentee_name}`,
-      says: h('p', {}, 'Its coming sessions are cancelled, and both are asked how it went.'), confirm: 'End it',
-      danger: true, keep: 'Keep it', messages,
-      onConfirm: async () => { await post(`${base}/${p.id}/end`, {}); await refresh(); } }) },
-    `End the pairing${whose}`));
+    el.append(asking('end', 'End the pairing', 'Its coming sessions are cancelled, and both are asked how it went.',
+      'End it', true));
   }
   return el;
 }

@@ -74,7 +74,7 @@ export async function programmesPage(main, { go }) {
 /** What a participant must do next, said at the top of their programme's page from what its sections read: their
  * intake (a mentor's hours), the pairing to accept or waited for, the survey of an ended one. */
 export function nextStep(role) {
-  const el = h('p', { class: 'next-step', role: 'status', hidden: true });
+  const el = h('p', { class: 'next-step', hidden: true });
   let finished = null;
   let pairings = null;
   const draw = () => {
