@@ -188,7 +188,6 @@ def _export_routes(name: str, plural: str, row: type[ma.Schema], file_doc: str, 
             return _page(programme_id, name, args)
 
 
-
 _export_routes("pairs", "Pairs", PairRowSchema, """The programme's pairs over the period as a CSV file (its
         coordinators): those paired before its end and not ended before its start, with their sessions as the
         dashboard counts them.""", "The rows of `pairs.csv`, a page at a time, in the order they were paired.")
