@@ -92,8 +92,11 @@ class RunningStack:
         tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
         tmp.replace(path)  # atomic: readers never see a half-written file
         listed = stacks_dir()
-        listed.mkdir(parents=True, exist_ok=True)
-        (listed / f"{self.pid}.json").write_text(json.dumps({"var_dir": self.var_dir}) + "\n")
+        try:
+            listed.mkdir(parents=True, exist_ok=True)
+            (listed / f"{self.pid}.json").write_text(json.dumps({"var_dir": self.var_dir}) + "\n")
+        except OSError:
+            pass  # the list only helps a mistyped VAR_DIR find this stack: the stack runs without it
 
     def remove(self) -> None:
         path = Path(self.var_dir) / STACK_FILE
