@@ -96,6 +96,16 @@ export function refreshTokens(fresh = false) {
   return refreshing;
 }
 
+/** `send()`'s response, sent once more with a new token when the token it carried had ended (401). */
+async function sent(send, authed = true) {
+  try {
+    const res = await send();
+    return res.status === 401 && authed && auth && await refreshTokens() ? await send() : res;
+  } catch {
+    throw new ApiError(0, 'The service cannot be reached. Check your connection and try again.');
+  }
+}
+
 export async function api(method, path, body, { authed = true, headers = {} } = {}) {
   const send = () => {
     const init = { method, headers: { Accept: 'application/json', ...headers } };
@@ -107,13 +117,7 @@ export async function api(method, path, body, { authed = true, headers = {} } = 
     }
     return fetch(BASE + path, init);
   };
-  let res;
-  try {
-    res = await send();
-    if (res.status === 401 && authed && auth && await refreshTokens()) res = await send();
-  } catch {
-    throw new ApiError(0, 'The service cannot be reached. Check your connection and try again.');
-  }
+  const res = await sent(send, authed);
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
@@ -128,14 +132,7 @@ export async function api(method, path, body, { authed = true, headers = {} } = 
 /** A file the API sends (a CSV export), fetched with the page's token and handed to the browser as a download under
  * the name the service gave it; that name. */
 export async function download(path) {
-  const send = () => fetch(BASE + path, { headers: auth ? { Authorization: `Bearer ${auth.access_token}` } : {} });
-  let res;
-  try {
-    res = await send();
-    if (res.status === 401 && auth && await refreshTokens()) res = await send();
-  } catch {
-    throw new ApiError(0, 'The service cannot be reached. Check your connection and try again.');
-  }
+  const res = await sent(() => fetch(BASE + path, { headers: auth ? { Authorization: `Bearer ${auth.access_token}` } : {} }));
   if (!res.ok) {
     let data = null;
     try { data = await res.json(); } catch { data = null; }
