@@ -30,6 +30,13 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern matching values that contain ``text`` as typed (its ``%``, ``_`` and ``\\`` taken literally,
+    PostgreSQL's default escape being the backslash): a list's search."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def encode_cursor(sort_value: datetime, row_id: uuid.UUID | str) -> str:
     raw = json.dumps([sort_value.isoformat(), str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

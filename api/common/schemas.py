@@ -107,6 +107,11 @@ def timezone_name(**kwargs: Any) -> Text:
     return Text(validate=[validate.Length(max=64), _valid_timezone], **kwargs)
 
 
+def search_text(description: str) -> Text:
+    """A list's search: a part of a name or address, 1 to 200 characters, matched case-insensitively."""
+    return Text(load_default=None, validate=validate.Length(min=1, max=200), metadata={"description": description})
+
+
 # BCP 47, loosely: a 2-3 letter language, then subtags of 1-8 letters or digits (en, pt-BR, zh-Hant-TW).
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 MAX_LOCALE_LENGTH = 35  # users.locale is varchar(35)

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of
+from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of, search_text
 from models import AuthEventKind, BookingStatus, DisputeStatus, NoShow, SessionStatus
 from models.sessions.attendance import MAX_DISPUTE_TEXT
 from workflows.accounts import audit
@@ -39,8 +39,7 @@ AdminUserPageSchema = page_of(AdminUserSchema, "AdminUserPage")
 
 
 class UserSearchArgs(PaginationArgs):
-    q = Text(load_default=None, validate=validate.Length(min=1, max=200), metadata={
-        "description": "A part of the email or display name (case-insensitive)."})
+    q = search_text("A part of the email or display name (case-insensitive).")
     is_admin = fields.Boolean(load_default=None)
     disabled = fields.Boolean(load_default=None, metadata={"description": "Only disabled accounts, or only others."})
     id = fields.UUID(load_default=None, metadata={"description": "The one user of this id."})

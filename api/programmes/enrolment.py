@@ -18,6 +18,7 @@ from api.common.schemas import PaginationArgs
 from api.database import db_session
 from api.programmes.enrolment_schemas import (
     EXAMPLE_PARTICIPANT,
+    FunnelSchema,
     InvitationPageSchema,
     InviteListSchema,
     InviteReportSchema,
@@ -41,7 +42,7 @@ from api.programmes.routes import blp
 from api.ratelimit import limit_public_reads, limit_registrations
 from api.security import current_actor, require_login
 from models import AuthEventKind
-from workflows.programmes import enrolment, invitations, join_links, rows
+from workflows.programmes import enrolment, invitations, join_links, roster, rows
 from workflows.programmes.rows import InviteReport
 
 invitations_blp = Blueprint("programme_invitations", __name__, url_prefix="/api/v1/programme-invitations",
@@ -67,7 +68,7 @@ class Invitations(MethodView):
     @documents_errors(blp, 401, 403, 404, 422)
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """The programme's invitations, newest first (its coordinators), with where each one's mail stands."""
-        return invitations.list_invitations(db_session(), current_actor(), programme_id, **args)
+        return roster.list_invitations(db_session(), current_actor(), programme_id, **args)
 
     @blp.doc(operationId="inviteToProgramme")
     @blp.arguments(InviteListSchema, example={"invitees": [
@@ -199,7 +200,20 @@ class Participants(MethodView):
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """Its participants, newest first. Its coordinators see everyone who took part, with address and status;
         a participant sees those taking part now, by name and role (no address); 404 for anyone else."""
-        return enrolment.list_participants(db_session(), current_actor(), programme_id, **args)
+        return roster.list_participants(db_session(), current_actor(), programme_id, **args)
+
+
+@blp.route("/<uuid:programme_id>/funnel")
+class Funnel(MethodView):
+    @blp.doc(operationId="getProgrammeFunnel")
+    @blp.response(200, FunnelSchema, example={"roles": [{"role": "mentee", "invited": 18, "joined": 16,
+                                                        "intake_done": 15, "matched": 14, "meeting": 12, "met": 9}]})
+    @documents_errors(blp, 401, 403, 404)
+    def get(self, programme_id: uuid.UUID) -> Any:
+        """Its enrolment funnel, a row per role (its coordinators and admins): those invited (taking part, or an
+        invitation waiting), joined, intake done, matched, meeting and met. Each step but the first is the
+        participants' list's `step` filter: the people a count counts."""
+        return {"roles": roster.funnel(db_session(), current_actor(), programme_id)}
 
 
 @blp.route("/<uuid:programme_id>/participants/<uuid:participant_id>")

@@ -7,9 +7,10 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from api.accounts.schemas import NEW_PASSWORD_LENGTH
-from api.common.schemas import OneLine, PaginationArgs, Text, locale_tag, page_of, timezone_name
+from api.common.schemas import OneLine, PaginationArgs, Text, locale_tag, page_of, search_text, timezone_name
 from models import InvitationStatus, ParticipantRole, ParticipantStatus
 from models.programmes.enrolment import CAPACITY, JOIN_LINK_USES, MAX_EMAIL, MAX_INVITEE_NAME
+from workflows.programmes.roster import Step
 from workflows.programmes.rows import MAX_ROWS
 
 
@@ -91,6 +92,7 @@ InvitationPageSchema = page_of(ProgrammeInvitationSchema, "ProgrammeInvitationPa
 
 class ProgrammeInvitationListArgs(PaginationArgs):
     status = fields.Enum(InvitationStatus, by_value=True, load_default=None)
+    q = search_text("A part of the invitee's name or address (case-insensitive).")
 
 
 class ProgrammeTokenSchema(ma.Schema):
@@ -193,6 +195,25 @@ ParticipantPageSchema = page_of(ProgrammeParticipantSchema, "ProgrammeParticipan
 class ProgrammeParticipantListArgs(PaginationArgs):
     role = fields.Enum(ParticipantRole, by_value=True, load_default=None)
     status = fields.Enum(ParticipantStatus, by_value=True, load_default=None)
+    q = search_text("A part of the name, or for its coordinators of the address (case-insensitive).")
+    step = fields.Enum(Step, by_value=True, load_default=None, metadata={
+        "description": "Those at a step of the enrolment funnel (its coordinators): `intake_due`, `intake_done`, "
+                       "`unpaired` (intake done, no live pairing), `matched` (a live pairing), `meeting` (one the "
+                       "mentor accepted), `met` (a session of theirs held)."})
+
+
+class FunnelRowSchema(ma.Schema):
+    role = fields.Enum(ParticipantRole, by_value=True)
+    invited = fields.Integer(metadata={"description": "Taking part, or an invitation waiting (not expired)."})
+    joined = fields.Integer()
+    intake_done = fields.Integer()
+    matched = fields.Integer()
+    meeting = fields.Integer()
+    met = fields.Integer()
+
+
+class FunnelSchema(ma.Schema):
+    roles = fields.List(fields.Nested(FunnelRowSchema))
 
 
 class ParticipantCapacitySchema(ma.Schema):

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, Text, page_of
+from api.common.schemas import PaginationArgs, Text, page_of, search_text
 from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
@@ -18,7 +18,7 @@ from models import PairingStatus
 from models.programmes.pairings import MAX_OVERRIDE_REASON, MAX_SURVEY_TEXT
 from models.programmes.programmes import CADENCE_WEEKS, SESSION_COUNT
 from workflows.matching import hand
-from workflows.programmes import pairings, surveys
+from workflows.programmes import pairings, roster, surveys
 from workflows.programmes.pairings import MAX_REASON
 
 EXAMPLE_PAIRING: dict[str, Any] = {
@@ -92,6 +92,7 @@ PairingPageSchema = page_of(PairingSchema, "PairingPage")
 
 class PairingListArgs(PaginationArgs):
     status = fields.Enum(PairingStatus, by_value=True, load_default=None)
+    q = search_text("A part of the mentor's or mentee's name (case-insensitive; its coordinators).")
 
 
 class PairingReasonSchema(ma.Schema):
@@ -115,7 +116,7 @@ class Pairings(MethodView):
     @documents_errors(blp, 401, 404, 422)
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """The programme's pairings, newest first: every one for its coordinators, your own for a participant."""
-        return pairings.list_pairings(db_session(), current_actor(), programme_id, **args)
+        return roster.list_pairings(db_session(), current_actor(), programme_id, **args)
 
     @blp.doc(operationId="proposePairing")
     @blp.arguments(PairingCreateSchema, example={"mentor_participant_id": EXAMPLE_PAIRING["mentor_participant_id"],

@@ -78,6 +78,9 @@ class ProgrammeSchema(ma.Schema):
         "description": "How it pairs its people (set with its matching): `coordinator`, `mentee_choice` (each mentee "
                        "asks one of their recommended mentors) or `manual`."})
     coordinator_user_ids = fields.List(fields.UUID())
+    coordinator_names = fields.List(fields.String(), metadata={
+        "description": "Its coordinators' names, in the order of `coordinator_user_ids` (reading one programme; "
+                       "empty in a list)."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)

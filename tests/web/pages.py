@@ -111,3 +111,8 @@ def wait_for_session(served: Served, headers: dict[str, str], booking_id: str) -
             return str(session_id)
         time.sleep(0.1)
     raise AssertionError("the worker never made the session")
+
+
+def open_settings(page: Any) -> None:
+    """Unfold a programme's settings (what its pairings agree, its intake forms): a panel of their own."""
+    page.locator("details.settings > summary").click()

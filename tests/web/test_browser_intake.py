@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import User
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import sign_in
+from tests.web.pages import open_settings, sign_in
 
 
 def _enrolling(web_server: Served, committed: sessionmaker[Session], role: str) -> tuple[str, dict[str, Any]]:
@@ -40,6 +40,7 @@ def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(
     page = new_page(browser, web_server, "UTC")
     sign_in(page, "katherine@example.com")
     page.goto(f"/#{url}")
+    open_settings(page)
     page.locator("summary", has_text="The mentees\u2019 form").click()
     form = page.get_by_role("form", name="Intake form for mentees")
     form.get_by_role("button", name="Add a question").click()

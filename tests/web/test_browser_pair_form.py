@@ -72,8 +72,14 @@ def test_the_pair_form_says_what_it_did_marks_the_paired_and_asks_a_reason_to_cr
     expect(waiting).to_be_disabled()
     form.get_by_label("Mentor").select_option(label="Grace Hopper")
     form.get_by_label("Mentee").select_option(label="Lin Chen")
+    # Their first time, chosen by the coordinator (in their own zone, UTC here): the rest follow it.
+    chosen = (datetime.now(UTC) + timedelta(days=8)).replace(hour=10, minute=0, second=0, microsecond=0)
+    form.get_by_label("First session (optional)").fill(chosen.strftime("%Y-%m-%dT%H:%M"))
     form.get_by_role("button", name="Pair them").click()
     expect(form.get_by_role("status")).to_contain_text("Grace Hopper and Lin Chen are paired")
+    made = web_server.call("GET", f"{url}/pairings", web_server.token("katherine@example.com"))["items"]
+    assert [datetime.fromisoformat(p["first_start"]) for p in made] == [chosen]
+    expect(page.locator("table.funnel").get_by_role("button", name="Matched: 1 mentees")).to_be_visible()
     paired = form.get_by_label("Mentee").locator("option", has_text="Lin Chen")
     expect(paired).to_have_text("Lin Chen (paired with Grace Hopper)")
     expect(paired).to_be_disabled()

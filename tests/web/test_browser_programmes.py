@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import User
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import sign_in
+from tests.web.pages import open_settings, sign_in
 
 
 def test_an_admin_creates_a_programme_and_its_coordinator_runs_it(  # noqa: PLR0915
@@ -49,11 +49,12 @@ def test_an_admin_creates_a_programme_and_its_coordinator_runs_it(  # noqa: PLR0
     phone.get_by_role("button", name="Open enrolment").click()
     expect(phone.locator("#main [role=status]")).to_have_text("The programme is enrolling.")
     expect(phone.get_by_role("button", name="Open enrolment")).to_have_count(0)
+    open_settings(phone)  # a panel of its own, folded
     settings = phone.get_by_role("form", name="What its pairings agree")
     settings.get_by_label("Meets every").select_option(label="two weeks")
     settings.get_by_label("Sessions per pairing").fill("8")
     settings.get_by_role("button", name="Save the settings").click()
-    expect(phone.locator("#main [role=status]")).to_have_text("Saved: new pairings take these settings.")
+    expect(settings.get_by_role("status")).to_have_text("Saved: new pairings take these settings.")
     axe.check(phone, "phone: a programme's page, enrolling")
     shot(phone, "programme-01-enrolling-phone")
     phone.get_by_role("button", name="Close", exact=True).click()

@@ -27,7 +27,7 @@ from workflows import access
 from workflows.actors import Actor
 from workflows.errors import Conflict, NotFound
 from workflows.events import EventType
-from workflows.pagination import Page, paginate
+from workflows.pagination import Page, contains, paginate
 from workflows.programmes import access as programme_access
 from workflows.programmes import lifecycle as programmes
 from workflows.sessions import attendance, reviews
@@ -47,11 +47,6 @@ ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW, RESOLVED
 record_action = access.record_admin_action  # the one helper: the console's actions record through it
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _window(column: InstrumentedAttribute[datetime], start: datetime | None, end: datetime | None
             ) -> list[ColumnElement[bool]]:
     return [clause for clause in (column >= start if start else None, column < end if end else None)
@@ -68,7 +63,7 @@ def list_users(db: Session, *, q: str | None, is_admin: bool | None, limit: int,
     if disabled is not None:
         query = query.where(User.disabled_at.is_not(None) if disabled else User.disabled_at.is_(None))
     if q:
-        pattern = _like(q)
+        pattern = contains(q)
         query = query.where(or_(User.email.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
     if is_admin is not None:
         query = query.where(User.is_admin.is_(is_admin))

@@ -40,7 +40,6 @@ from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound
 from workflows.events import EventType, record
-from workflows.pagination import Page, paginate
 from workflows.programme_payloads import EnrolmentPayload
 from workflows.programmes import access as programme_access
 from workflows.programmes import pairings
@@ -185,39 +184,6 @@ class ParticipantView:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.row, name)
-
-
-def _reader(db: Session, actor: Actor, programme_id: uuid.UUID) -> bool:
-    """Whether the actor reads the programme as one who runs it (else as an active participant; 404 for anyone
-    else)."""
-    try:
-        programme_access.may_read(db, actor, programme_id)
-        return True
-    except (NotFound, Forbidden):
-        if participation(db, actor.user_id, programme_id) is None:
-            raise NotFound("programme not found") from None
-        return False
-
-
-def list_participants(db: Session, actor: Actor, programme_id: uuid.UUID, *, role: ParticipantRole | None,
-                      status: ParticipantStatus | None, limit: int, cursor: str | None) -> Page[ParticipantView]:
-    """A programme's participants, newest first. Its coordinators see everyone who took part, with their address
-    and status; a participant sees those taking part now, by name and role."""
-    runs = _reader(db, actor, programme_id)
-    query = select(ProgrammeParticipant).where(ProgrammeParticipant.programme_id == programme_id)
-    if not runs:
-        status = ParticipantStatus.ACTIVE
-    if status is not None:
-        query = query.where(ProgrammeParticipant.status == status)
-    if role is not None:
-        query = query.where(ProgrammeParticipant.role == role)
-    page = paginate(db, query, ProgrammeParticipant.joined_at, ProgrammeParticipant.id, limit=limit, cursor=cursor,
-                    descending=True)
-    people = {row.id: row for row in db.execute(select(User.id, User.display_name, User.email).where(
-        User.id.in_([item.user_id for item in page.items])))} if page.items else {}
-    return Page([ParticipantView(item, people[item.user_id].display_name,
-                                 people[item.user_id].email if runs else None) for item in page.items],
-                page.next_cursor)
 
 
 def _participant(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID) -> ProgrammeParticipant:

@@ -38,7 +38,6 @@ from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound
 from workflows.notifications import mail
-from workflows.pagination import Page, paginate
 from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import Via, digest, join, refuse_if_closed, token_of
 from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK, TAKING_PARTICIPANTS
@@ -115,17 +114,6 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
     log.info("programme.invited", programme_id=str(programme_id), invited=len(report.invited),
              skipped=len(report.skipped), errors=len(report.errors))
     return report
-
-
-def list_invitations(db: Session, actor: Actor, programme_id: uuid.UUID, *, status: InvitationStatus | None,
-                     limit: int, cursor: str | None) -> Page[ProgrammeInvitation]:
-    """A programme's invitations, newest first (its coordinators and admins)."""
-    programme_access.may_read(db, actor, programme_id)
-    query = select(ProgrammeInvitation).where(ProgrammeInvitation.programme_id == programme_id)
-    if status is not None:
-        query = query.where(ProgrammeInvitation.status == status)
-    return paginate(db, query, ProgrammeInvitation.created_at, ProgrammeInvitation.id, limit=limit, cursor=cursor,
-                    descending=True)
 
 
 def _settle(invitation: ProgrammeInvitation, status: InvitationStatus, user_id: uuid.UUID | None = None) -> None:

@@ -91,6 +91,7 @@ class ProgrammeView:
     coordinator_user_ids: list[uuid.UUID]
     viewer_role: str = Role.COORDINATOR.value
     participant_id: uuid.UUID | None = None
+    coordinator_names: tuple[str, ...] = ()  # read with one programme: in the order of ``coordinator_user_ids``
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.programme, name)
@@ -153,11 +154,13 @@ def get(db: Session, actor: Actor, programme_id: uuid.UUID) -> ProgrammeView:
     programme = db.get(Programme, programme_id)
     if programme is not None:
         role = programme_access.part_in_running(db, actor, programme_id)
-        if role is not None:
-            return ProgrammeView(programme, coordinators_of(db, programme_id), role.value)
-        mine = programme_access.participation(db, actor.user_id, programme_id)
-        if mine is not None:
-            return ProgrammeView(programme, coordinators_of(db, programme_id), mine.role.value, mine.id)
+        mine = None if role is not None else programme_access.participation(db, actor.user_id, programme_id)
+        if role is not None or mine is not None:
+            coordinators = coordinators_of(db, programme_id)
+            names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(coordinators))).all())
+            part = role.value if role is not None else mine.role.value if mine is not None else ""
+            return ProgrammeView(programme, coordinators, part, mine.id if mine else None,
+                                 tuple(names[user_id] for user_id in coordinators))
     raise NotFound("programme not found")
 
 

@@ -59,7 +59,6 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.events import EventType, record
 from workflows.inbox import told_together
-from workflows.pagination import Page, paginate
 from workflows.programme_payloads import PairingPayload
 from workflows.programmes import access as programme_access
 from workflows.programmes.lifecycle import FINISHED, TAKING_PARTICIPANTS, actor_label, coordinators_of
@@ -262,7 +261,8 @@ def load(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UU
     return pairing, role
 
 
-def _view(db: Session, pairing: Pairing, role: Role) -> PairingView:
+def view(db: Session, pairing: Pairing, role: Role) -> PairingView:
+    """A pairing as the reader in ``role`` reads it: their own survey only, if one of the pair."""
     surveys = list(db.scalars(select(PairingSurvey).where(PairingSurvey.pairing_id == pairing.id)))
     if role in {Role.MENTOR, Role.MENTEE}:
         surveys = [one for one in surveys if one.role == role.value]  # each reads their own
@@ -276,31 +276,7 @@ def _view(db: Session, pairing: Pairing, role: Role) -> PairingView:
 def get(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID) -> PairingView:
     """A pairing: its pair and the programme's coordinators; 404 for anyone else."""
     pairing, role = load(db, actor, programme_id, pairing_id, lock=False)
-    return _view(db, pairing, role)
-
-
-def list_pairings(db: Session, actor: Actor, programme_id: uuid.UUID, *, status: PairingStatus | None, limit: int,
-                  cursor: str | None) -> Page[PairingView]:
-    """The programme's pairings, newest first: all of them for its coordinators, one's own for a participant."""
-    query = select(Pairing).where(Pairing.programme_id == programme_id)
-    try:
-        programme_access.may_read(db, actor, programme_id)
-        role: Role | None = None
-    except (NotFound, Forbidden):  # not one who runs it: a participant reads their own
-        if programme_access.participation(db, actor.user_id, programme_id) is None:
-            raise NotFound("programme not found") from None
-        query = query.where((Pairing.mentee_user_id == actor.user_id)
-                            | (Pairing.mentor_profile_id == actor.mentor_profile_id))
-        role = Role.PARTICIPANT
-    if status is not None:
-        query = query.where(Pairing.status == status)
-    page = paginate(db, query, Pairing.created_at, Pairing.id, limit=limit, cursor=cursor, descending=True)
-    views = []
-    for pairing in page.items:
-        part = (Role.MENTOR if pairing.mentor_profile_id == actor.mentor_profile_id else Role.MENTEE) \
-            if role == Role.PARTICIPANT else Role.COORDINATOR
-        views.append(_view(db, pairing, part))
-    return Page(views, page.next_cursor)
+    return view(db, pairing, role)
 
 
 def _party(pairing: Pairing, role: Role, actor: Actor) -> Actor:
@@ -342,7 +318,7 @@ def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.U
                                                   now=now, cause=CancelCause.PAUSE)
     pairing.series_id = None
     record_move(db, EventType.PAIRING_PAUSED, programme, pairing, actor_label(actor, role), cancelled=cancelled)
-    return _view(db, pairing, role)
+    return view(db, pairing, role)
 
 
 def resume(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *,
@@ -360,7 +336,7 @@ def resume(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.
     _ask(db, programme, pairing, mentee, count=remaining, first_start=first_start, now=now)
     PAIRINGS.apply(pairing, PairingAction.RESUME, role)
     record_move(db, EventType.PAIRING_RESUMED, programme, pairing, actor_label(actor, role))
-    return _view(db, pairing, role)
+    return view(db, pairing, role)
 
 
 def end_all_of(db: Session, actor: Actor, participant: ProgrammeParticipant, *, reason: str) -> None:
@@ -390,7 +366,7 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
                                                   now=now, cause=cause)
     record_move(db, EventType.PAIRING_ENDED, programme, pairing, actor_label(actor, role), cancelled=cancelled,
                 departed=departed)
-    return _view(db, pairing, role)
+    return view(db, pairing, role)
 
 
 def record_ended(db: Session, pairing_ids: Sequence[uuid.UUID]) -> None:

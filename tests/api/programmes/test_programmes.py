@@ -26,6 +26,9 @@ def test_an_admin_creates_a_programme_and_its_coordinator_runs_it_to_its_close(c
     assert (made["status"], made["session_count"], made["cadence_weeks"], made["coordinator_user_ids"]) == (
         "draft", 10, 1, [str(coordinator.user.id)])
     url = f"{BASE}/{made['id']}"
+    # Read one at a time, it names its coordinators.
+    assert client.get(url, headers=coordinator.headers).get_json()["coordinator_names"] == [
+        coordinator.user.display_name]
     patched = client.patch(url, headers=coordinator.headers, json={"session_minutes": 45, "ends_on": None})
     assert patched.status_code == 200
     assert (patched.get_json()["session_minutes"], patched.get_json()["ends_on"]) == (45, None)

@@ -3,7 +3,8 @@
 // password and email changes, accounts linked to an organisation, sign-on providers added, changed, disabled or
 // enabled). `?target=<id>` keeps one account's (or one thing's) entries.
 import { h, field, replace, when } from '../../ui.js';
-import { pagedList, userNames, userName } from './common.js';
+import { userNames, userName } from './common.js';
+import { pagedList } from '../../lists.js';
 
 const ACTIONS = {
   'user.granted_admin': 'Made an admin', 'user.revoked_admin': 'Admin taken away', 'user.disabled': 'Disabled',

@@ -1,6 +1,6 @@
-// What the admin screens share: asking for the reason an action is recorded with, and lists read a page at a time.
+// What the admin screens share: asking for the reason an action is recorded with, and people's names.
 import { get, qs } from '../../api.js';
-import { h, field, replace, empty, errorBox, confirmPanel, guardUnsaved, loading, messageArea } from '../../ui.js';
+import { h, field, confirmPanel, guardUnsaved, messageArea } from '../../ui.js';
 
 /** Asks, in a panel in `at`, for the reason an admin action is recorded with, then `onConfirm(reason)`. A refusal
  * is said in the panel, by the reason asked for; what was typed and not sent holds the screen (leaving asks first). */
@@ -21,29 +21,6 @@ export function askReason(at, { label, says, confirm, danger = false, onConfirm,
   input.addEventListener('input', () => local.clear());
   (extra?.querySelector('input, select, textarea') || input).focus();
   return panel;
-}
-
-/** A list read a page at a time: `render(item)` draws one; "Show more" reads the next page. `path` and `params`
- * as for the API; the first page is read at once. */
-export function pagedList(path, params, render, { none = 'Nothing here.', size = 25, tag = 'ul' } = {}) {
-  const list = h(tag, { class: 'list' });
-  const more = h('button', { type: 'button', hidden: true }, 'Show more');
-  const status = h('div', {}, loading());
-  const el = h('div', {}, status, list, h('div', { class: 'actions' }, more));
-  let cursor = null;
-  const read = async () => {
-    more.disabled = true;
-    try {
-      const page = await get(path + qs({ ...params, limit: size, cursor }));
-      replace(status, list.children.length || page.items.length ? null : empty(none));
-      list.append(...page.items.map(render));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (err) { replace(status, errorBox(err.message)); } finally { more.disabled = false; }
-  };
-  more.addEventListener('click', read);
-  read();
-  return el;
 }
 
 /** "Ada Lovelace (ada@example.com)" for a user id, read once per screen. */

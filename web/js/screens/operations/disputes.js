@@ -2,7 +2,7 @@
 // the credit and the fee, tells both people, and is kept in the audit log with its note.
 import { post } from '../../api.js';
 import { h, field, replace, messageArea, badge, when, act } from '../../ui.js';
-import { pagedList } from './common.js';
+import { pagedList } from '../../lists.js';
 
 const WHO = { mentee: 'the mentee', mentor: 'the mentor', none: 'nobody' };
 

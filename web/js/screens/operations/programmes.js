@@ -2,7 +2,8 @@
 // email) or takes one off, each with the reason the audit log keeps. A programme's own page runs the rest.
 import { api, get, put, qs } from '../../api.js';
 import { h, field, replace, messageArea, badge, loading, errorBox, disclosure } from '../../ui.js';
-import { askReason, pagedList, userNames, userName } from './common.js';
+import { askReason, userNames, userName } from './common.js';
+import { pagedList } from '../../lists.js';
 
 const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
 

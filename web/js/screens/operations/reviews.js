@@ -2,7 +2,8 @@
 // rating, with the reason the audit log keeps. A mentor's page links its reviews' mentor here.
 import { post } from '../../api.js';
 import { h, field, replace, messageArea, badge, when } from '../../ui.js';
-import { askReason, pagedList } from './common.js';
+import { askReason } from './common.js';
+import { pagedList } from '../../lists.js';
 
 const SHOWN = [['false', 'Shown publicly'], ['true', 'Hidden'], ['', 'All']];
 

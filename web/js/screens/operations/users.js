@@ -2,7 +2,8 @@
 // delete the account; each asks for the reason the audit log keeps.
 import { api, put, post } from '../../api.js';
 import { h, field, replace, messageArea, badge, when } from '../../ui.js';
-import { askReason, pagedList } from './common.js';
+import { askReason } from './common.js';
+import { pagedList } from '../../lists.js';
 
 const FILTERS = [['', 'Everyone'], ['admins', 'Administrators'], ['disabled', 'Disabled accounts']];
 

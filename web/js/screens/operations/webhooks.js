@@ -2,7 +2,8 @@
 // failed messages since a time again, each keeping its webhook-id. A disabled endpoint is enabled by its owner.
 import { get, post, qs } from '../../api.js';
 import { h, field, replace, messageArea, badge, when, act, disclosure, loading, errorBox, empty } from '../../ui.js';
-import { pagedList, userNames, userName } from './common.js';
+import { userNames, userName } from './common.js';
+import { pagedList } from '../../lists.js';
 
 function failedList(endpoint) {
   const panel = h('div', {}, loading());

@@ -2,6 +2,7 @@
 // its people; a participant sees the others and may leave. An invitation's mail and a join link lead here too.
 import { api, get, patch, post, session } from '../../api.js';
 import { intakeForm, intakeView } from './intake.js';
+import { findableList } from '../../lists.js';
 import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading, browserPlace } from '../../ui.js';
 
 const ROLES = [['mentee', 'Mentee'], ['mentor', 'Mentor']];
@@ -24,30 +25,75 @@ function intakeOf(p) {
   return details;
 }
 
-/** The coordinators' part of a programme's page: invite, join links, the people and their invitations. */
+const STEPS = [['invited', 'Invited'], ['joined', 'Joined'], ['intake_done', 'Intake done'], ['matched', 'Matched'],
+  ['meeting', 'Meeting'], ['met', 'First session held']];
+const STATUSES = [['active', 'Taking part'], ['left', 'Left'], ['removed', 'Taken off']];
+const INVITATION_STATUSES = [['pending', 'Waiting'], ['accepted', 'Accepted'], ['declined', 'Declined'],
+  ['withdrawn', 'Withdrawn']];
+
+/** The enrolment funnel: a row per step, a column per role, each count a link to the people it counts. */
+function funnelTable(base, show) {
+  const el = h('div', {}, loading());
+  const draw = () => get(`${base}/funnel`).then(({ roles }) => replace(el, h('table', { class: 'funnel' },
+    h('caption', {}, 'From invited to a first session: each count lists its people.'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Step'),
+      roles.map((r) => h('th', { scope: 'col' }, r.role === 'mentee' ? 'Mentees' : 'Mentors')))),
+    h('tbody', {}, STEPS.map(([step, label]) => h('tr', {}, h('th', { scope: 'row' }, label),
+      roles.map((r) => h('td', {}, h('button', { type: 'button', class: 'link',
+        'aria-label': `${label}: ${r[step]} ${r.role}s`, onclick: () => show(step, r.role) }, String(r[step]))))))))),
+  (err) => replace(el, errorBox(err.message)));
+  draw();
+  return { el, refresh: draw };
+}
+
+/** A mentor's capacity, changed by a coordinator where the mentor is listed. */
+function capacityForm(base, p) {
+  const said = messageArea();
+  const form = h('form', { class: 'inline compact', 'aria-label': `Mentees at once for ${p.display_name}` },
+    field('Mentees at once', { type: 'number', name: 'capacity', min: 1, max: 20, value: p.capacity || 2,
+      id: `cap-${p.id}` }), h('button', { type: 'submit' }, 'Save'), said.el);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), said, async () => {
+      const saved = await patch(`${base}/participants/${p.id}`, { capacity: Number(form.capacity.value) });
+      said.ok(`${p.display_name} takes up to ${saved.capacity} mentees at once.`);
+    }, form);
+  });
+  return form;
+}
+
+/** The coordinators' part of a programme's page: invite, join links, the people and their invitations, each list
+ * found by search and filters on the server and read a page at a time; and the funnel (`funnel`, shown where the page
+ * puts it), whose counts show their people in these lists. */
 export function peopleSection(programme, messages) {
   const base = `/programmes/${programme.id}`;
-  const peopleEl = h('div', {}, loading());
-  const invitesEl = h('div', {});
   const linksEl = h('div', {});
   const resultEl = h('div', {});
   const closed = programme.status === 'closed';
-  async function refresh() {
-    const [people, invites, links] = await Promise.all([get(`${base}/participants?limit=100`),
-      get(`${base}/invitations?limit=100&status=pending`), get(`${base}/join-links?limit=50`)]);
-    replace(peopleEl, people.items.length ? h('ul', { class: 'list' }, people.items.map((p) => h('li', {},
-      `${p.display_name} (${p.email}) · ${p.role}${p.capacity ? `, up to ${p.capacity} mentees` : ''} `,
-      badge(p.status, p.status === 'active' ? 'accepted' : 'cancelled'), intakeOf(p),
-      p.status === 'removed' ? null : h('button', { type: 'button', class: 'danger',
-        onclick: (e) => confirmPanel(e.currentTarget.parentElement, { label: `Take ${p.display_name} off`,
-          says: h('p', {}, 'Their record stays; only a new invitation brings them back.'), confirm: 'Take them off',
-          danger: true, messages, onConfirm: async () => { await post(`${base}/participants/${p.id}/remove`); await refresh(); } }) },
-      'Take off')))) : empty('No one takes part yet.'));
-    replace(invitesEl, invites.items.length ? h('ul', { class: 'list' }, invites.items.map((i) => h('li', {},
-      `${i.name ? `${i.name} · ` : ''}${i.email} · ${i.role} · mail ${i.email_status} · until ${when(i.expires_at)} `,
-      h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
-        await post(`${base}/invitations/${i.id}/withdraw`); await refresh();
-      }) }, 'Withdraw')))) : empty('No invitation waits for an answer.'));
+  const person = (p) => h('li', {},
+    `${p.display_name} (${p.email}) · ${p.role} `, badge(STATUSES.find(([v]) => v === p.status)[1],
+      p.status === 'active' ? 'accepted' : 'cancelled'), intakeOf(p),
+    p.role === 'mentor' && p.status === 'active' ? capacityForm(base, p) : null,
+    p.status === 'removed' ? null : h('button', { type: 'button', class: 'danger',
+      onclick: (e) => confirmPanel(e.currentTarget.parentElement, { label: `Take ${p.display_name} off`,
+        says: h('p', {}, 'Their record stays; only a new invitation brings them back.'), confirm: 'Take them off',
+        danger: true, messages, onConfirm: async () => { await post(`${base}/participants/${p.id}/remove`); refresh(); } }) },
+    'Take off'));
+  const invitation = (i) => h('li', {},
+    `${i.name ? `${i.name} · ` : ''}${i.email} · ${i.role} · invited ${when(i.created_at)} · mail ${i.email_status}`
+      + `${i.status === 'pending' ? ` · until ${when(i.expires_at)}` : ''} `, badge(i.status),
+    i.status === 'pending' ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await post(`${base}/invitations/${i.id}/withdraw`); refresh();
+    }) }, 'Withdraw') : null);
+  const people = findableList(`${base}/participants`, person, { label: 'People taking part',
+    filters: [['role', 'Role', ROLES], ['status', 'Status', STATUSES], ['step', 'Step', STEPS.slice(2)
+      .concat([['intake_due', 'Intake not done'], ['unpaired', 'Not paired']])]] });
+  const invites = findableList(`${base}/invitations`, invitation, { label: 'Invitations',
+    filters: [['status', 'Status', INVITATION_STATUSES]], none: 'No invitation matches.' });
+  const funnel = funnelTable(base, (step, role) => (step === 'invited' ? invites.set({ status: 'pending' })
+    : people.set({ role, status: 'active', step: step === 'joined' ? '' : step })));
+  async function drawLinks() {
+    const links = await get(`${base}/join-links?limit=50`);
     replace(linksEl, links.items.length ? h('ul', { class: 'list' }, links.items.map((l) => {
       const url = `${location.origin}${location.pathname}#/join?token=${l.token}`;
       return h('li', {}, `${l.role} · ${l.uses} of ${l.max_uses} used · until ${when(l.expires_at)} `,
@@ -58,10 +104,11 @@ export function peopleSection(programme, messages) {
           messages.ok(`The join link for ${l.role}s is copied.`);
         }) }, `Copy the link for ${l.role}s`) : null,
         l.works ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
-          await post(`${base}/join-links/${l.id}/revoke`); await refresh();
+          await post(`${base}/join-links/${l.id}/revoke`); await drawLinks();
         }) }, 'Revoke') : null);
     })) : empty('No join link yet.'));
   }
+  const refresh = () => { people.refresh(); invites.refresh(); funnel.refresh(); };
   const typed = h('form', { class: 'stack', 'aria-label': 'Invite by address' },
     field('Addresses', { tag: 'textarea', name: 'emails', rows: 3, required: true,
       hint: 'One or more, separated by commas or new lines.' }),
@@ -101,15 +148,16 @@ export function peopleSection(programme, messages) {
     act(linkForm.querySelector('button'), messages, async () => {
       await post(`${base}/join-links`, { role: linkForm.role.value, max_uses: Number(linkForm.max_uses.value),
         expires_at: new Date(Date.now() + Number(linkForm.days.value) * 86400000).toISOString() });
-      await refresh();
+      await drawLinks();
     }, linkForm);
   });
   const section = h('section', { 'aria-labelledby': 'pg-ppl-h' }, h('h2', { id: 'pg-ppl-h' }, 'People'),
     closed ? null : h('div', { class: 'grid' }, typed, file), resultEl,
-    h('h3', {}, 'Taking part'), peopleEl, h('h3', {}, 'Invitations waiting'), invitesEl,
+    h('h3', {}, 'Who takes part'), people.el, h('h3', {}, 'Invitations'), invites.el,
     h('h3', {}, 'Join links'), closed ? null : linkForm, linksEl);
-  refresh().catch((err) => replace(peopleEl, errorBox(err.message)));
-  return section;
+  drawLinks().catch((err) => replace(linksEl, errorBox(err.message)));
+  return { section, refresh, funnel: h('section', { 'aria-labelledby': 'pg-fun-h' },
+    h('h2', { id: 'pg-fun-h' }, 'Enrolment'), funnel.el) };
 }
 
 /** A participant's view of their programme: who else takes part, their own part, and leaving. */

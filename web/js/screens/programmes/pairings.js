@@ -1,10 +1,11 @@
 // A programme's pairings: its coordinators pair a mentor and a mentee and follow every pairing; each of the pair
 // sees theirs (its agreement, status and first time), pauses, resumes or ends it, and says how it went once ended.
 import { get, patch, post } from '../../api.js';
-import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea,
+import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loading, messageArea, tz,
   SESSION_STATUS } from '../../ui.js';
 import { recommended } from '../matching/matching.js';
 import { pairingProposal } from '../bookings/series.js';
+import { everyItem, findableList } from '../../lists.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
 const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
@@ -180,6 +181,8 @@ function pairForm(base, people, paired, refresh) {
     h('div', { class: 'field' }, h('label', { for: menteeSelect.id }, 'Mentee'), menteeSelect,
       h('small', { class: 'hint' }, 'Mentees paired already are marked with their mentor: end that pairing to pair them '
         + 'again. Those whose intake is not finished (a mentor’s hours not given) are paired once it is.')),
+    field('First session (optional)', { type: 'datetime-local', name: 'first_start',
+      hint: `In your timezone (${tz()}). If empty, the first time in the next four weeks when both are free.` }),
     h('button', { type: 'submit', class: 'primary' }, 'Pair them'), said.el, override);
   const allTheSame = (body) => {
     const reason = field('Why pair them all the same?', { tag: 'textarea', name: 'override_reason', rows: 2,
@@ -215,40 +218,71 @@ function pairForm(base, people, paired, refresh) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     override.hidden = true;
-    pair(form.querySelector('button[type=submit]'),
-      { mentor_participant_id: form.mentor.value, mentee_participant_id: form.mentee.value });
+    pair(form.querySelector('button[type=submit]'), { mentor_participant_id: form.mentor.value,
+      mentee_participant_id: form.mentee.value,
+      first_start: form.first_start.value ? new Date(form.first_start.value).toISOString() : null });
   });
   return form;
 }
 
-/** The pairings of a programme: every one (and the form to pair) for its coordinators; one's own for the pair. `show`:
- * a pairing's id (a link from the dashboard), scrolled to and focused once the list is drawn. */
-export function pairingsSection(programme, messages, { runs, show = null, onRead = null }) {
+/** The pairings of a programme: for its coordinators every one, found by name and status on the server a page at a
+ * time, and the form to pair; one's own for the pair. `show`: a pairing's id (a link from the dashboard or a
+ * notification), read on its own and shown first, focused; `onChange()` once a pairing was made or moved. */
+export function pairingsSection(programme, messages, { runs, show = null, onRead = null, onChange = () => {} }) {
   const base = `/programmes/${programme.id}/pairings`;
   const listEl = h('div', {}, loading());
   const formEl = h('div', {});
+  const shownEl = h('div', {});
   let paired = new Map(); // a mentee's participation id → their live pairing's mentor
+  const livePairs = async () => {
+    const all = await everyItem(base);
+    paired = new Map(all.filter((p) => p.status !== 'ended').map((p) => [p.mentee_participant_id, p.mentor_name]));
+  };
+  let list = null;
   async function refresh() {
+    if (runs) {
+      list.refresh();
+      onChange();
+      await livePairs();
+      return;
+    }
     const page = await get(`${base}?limit=100`);
-    paired = new Map(page.items.filter((p) => p.status !== 'ended').map((p) => [p.mentee_participant_id, p.mentor_name]));
     // A mentee with no pairing, of a programme whose mentees choose, sees the mentors recommended to them.
-    const choice = !runs && programme.viewer_role === 'mentee' && programme.pairing_mode === 'mentee_choice'
+    const choice = programme.viewer_role === 'mentee' && programme.pairing_mode === 'mentee_choice'
       && page.items.every((p) => p.status === 'ended')
       ? await recommended(programme, messages, refresh) : null;
     replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => pairingItem(base, p, messages, refresh)))
-      : choice ? null : empty(runs ? 'No pairing yet.' : 'You are not paired yet: the coordinators pair you.'), choice);
+      : choice ? null : empty('You are not paired yet: the coordinators pair you.'), choice);
     if (onRead) onRead(page.items);
   }
-  const listed = refresh();
-  if (runs && programme.status !== 'closed') {
-    Promise.all([get(`/programmes/${programme.id}/participants?limit=100&status=active`), listed]).then(([people]) => {
-      replace(formEl, pairForm(base, people.items, () => paired, refresh));
-    }, (err) => replace(formEl, errorBox(err.message)));
+  if (runs) {
+    const listed = (p) => {
+      const li = pairingItem(base, p, messages, refresh);
+      if (p.id === show) li.id = `listed-${li.id}`; // shown first, on its own
+      return li;
+    };
+    list = findableList(base, listed, { label: 'Pairings',
+      filters: [['status', 'Status', Object.entries(STATUS)]], none: 'No pairing matches.' });
+    replace(listEl, list.el);
+    if (programme.status !== 'closed') {
+      Promise.all([everyItem(`/programmes/${programme.id}/participants`, { status: 'active' }), livePairs()])
+        .then(([people]) => replace(formEl, pairForm(base, people, () => paired, refresh)),
+          (err) => replace(formEl, errorBox(err.message)));
+    }
+  } else {
+    refresh().then(() => {
+      const shown = show && listEl.querySelector(`#pairing-${CSS.escape(show)}`);
+      if (shown) { shown.scrollIntoView({ block: 'start' }); shown.focus({ preventScroll: true }); }
+    }, (err) => replace(listEl, errorBox(err.message)));
   }
-  listed.then(() => {
-    const shown = show && listEl.querySelector(`#pairing-${CSS.escape(show)}`);
-    if (shown) { shown.scrollIntoView({ block: 'start' }); shown.focus({ preventScroll: true }); }
-  }, (err) => replace(listEl, errorBox(err.message)));
+  if (show && runs) {
+    get(`${base}/${show}`).then((p) => {
+      const item = pairingItem(base, p, messages, refresh);
+      replace(shownEl, h('div', { class: 'shown' }, h('h3', {}, 'The pairing you followed'), h('ul', { class: 'list' }, item)));
+      item.scrollIntoView({ block: 'start' });
+      item.focus({ preventScroll: true });
+    }, (err) => replace(shownEl, errorBox(err.message)));
+  }
   return h('section', { 'aria-labelledby': 'pg-pair-h' }, h('h2', { id: 'pg-pair-h' }, runs ? 'Pairings' : 'Your pairing'),
-    formEl, listEl);
+    shownEl, formEl, listEl);
 }

@@ -117,11 +117,14 @@ export async function programmePage(main, { params: [id], query, go }) {
   const head = h('div', {});
   const movesEl = h('div', { class: 'actions' });
   const historyEl = h('ol', { class: 'list' });
-  const settings = h('form', { class: 'stack', 'aria-labelledby': 'pg-set-h' });
+  const settings = h('form', { class: 'stack', 'aria-labelledby': 'pg-agree-h' });
+  const settingsSaid = messageArea();
 
   function render() {
+    settingsSaid.clear();
     replace(head, h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
-      programme.description ? h('p', {}, programme.description) : null);
+      programme.description ? h('p', {}, programme.description) : null,
+      programme.coordinator_names.length ? h('p', { class: 'meta' }, `Run by ${new Intl.ListFormat(undefined, { type: 'conjunction' }).format(programme.coordinator_names)}.`) : null);
     const move = async (path) => {
       programme = await post(`/programmes/${id}/${path}`);
       render();
@@ -147,17 +150,17 @@ export async function programmePage(main, { params: [id], query, go }) {
       field('Participants may still change their intake', { type: 'checkbox', name: 'intake_open',
         checked: programme.intake_open, disabled: closed }),
       closed ? h('p', { class: 'muted' }, 'A closed programme keeps its record and changes no more.')
-        : h('button', { type: 'submit' }, 'Save the settings'));
+        : h('button', { type: 'submit' }, 'Save the settings'), settingsSaid.el);
     settings.cadence_weeks.value = String(programme.cadence_weeks);
   }
   settings.addEventListener('submit', (event) => {
     event.preventDefault();
-    act(settings.querySelector('button[type=submit]'), messages, async () => {
+    act(settings.querySelector('button[type=submit]'), settingsSaid, async () => {
       programme = await patch(`/programmes/${id}`, { cadence_weeks: Number(settings.cadence_weeks.value),
         session_minutes: Number(settings.session_minutes.value), session_count: Number(settings.session_count.value),
         intake_open: settings.intake_open.checked });
       render();
-      messages.ok('Saved: new pairings take these settings.');
+      settingsSaid.ok('Saved: new pairings take these settings.');
     }, settings);
   });
   async function renderHistory() {
@@ -167,13 +170,21 @@ export async function programmePage(main, { params: [id], query, go }) {
   }
 
   render();
+  const people = peopleSection(programme, messages);
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
     head, movesEl, messages.el,
-    h('p', {}, h('a', { href: `#/programmes/${id}/matching` }, 'Matching'), ': how it pairs its people, runs of the match and their drafts'),
-    h('p', {}, h('a', { href: `#/programmes/${id}/report` }, 'Dashboard'), ': its sessions week by week, attendance, pairs at risk and match quality'),
-    exportDownloads(id),
-    h('section', { 'aria-labelledby': 'pg-set-h' }, h('h2', { id: 'pg-set-h' }, 'What its pairings agree'), settings),
-    pairingsSection(programme, messages, { runs: true, show: query.get('pairing') }), peopleSection(programme, messages), intakeEditors(programme),
-    h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl));
+    h('div', { class: 'programme-layout' },
+      h('div', { class: 'programme-main' },
+        pairingsSection(programme, messages, { runs: true, show: query.get('pairing'), onChange: people.refresh }),
+        people.section),
+      h('aside', { class: 'programme-side', 'aria-label': 'The programme at a glance' },
+        people.funnel,
+        h('section', { 'aria-labelledby': 'pg-go-h' }, h('h2', { id: 'pg-go-h' }, 'Matching and numbers'),
+          h('p', {}, h('a', { href: `#/programmes/${id}/matching` }, 'Matching'), ': how it pairs its people, runs of the match and their drafts'),
+          h('p', {}, h('a', { href: `#/programmes/${id}/report` }, 'Dashboard'), ': its sessions week by week, attendance, pairs at risk and match quality')),
+        exportDownloads(id),
+        h('details', { class: 'panel settings' }, h('summary', {}, h('h2', { id: 'pg-set-h' }, 'Settings')),
+          h('h3', { id: 'pg-agree-h' }, 'What its pairings agree'), settings, intakeEditors(programme)),
+        h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl))));
   await renderHistory();
 }
