@@ -111,6 +111,18 @@ class WithdrawInvitation(MethodView):
         return invitations.withdraw_invitation(db_session(), current_actor(), programme_id, invitation_id)
 
 
+@blp.route("/<uuid:programme_id>/invitations/<uuid:invitation_id>/resend")
+class ResendInvitation(MethodView):
+    @blp.doc(operationId="resendProgrammeInvitation")
+    @blp.response(200, ProgrammeInvitationSchema)
+    @documents_errors(blp, 400, 401, 403, 404, 409)
+    def post(self, programme_id: uuid.UUID, invitation_id: uuid.UUID) -> Any:
+        """Mail a waiting invitation again with the same link (its coordinators): it lapses 14 days from now,
+        lapsed or not, and its mail goes within the programme's hourly cap; 409 while its mail is owed or within
+        24 hours of the last (`errors.retry_at`); 400 for one answered or withdrawn, or where no mail goes."""
+        return invitations.resend_invitation(db_session(), current_actor(), programme_id, invitation_id)
+
+
 @blp.route("/invitations/mine")
 class MyInvitations(MethodView):
     @blp.doc(operationId="listMyProgrammeInvitations")

@@ -55,6 +55,12 @@ def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link( 
 
     # Lin has no account: the mailed link lets her make one, at phone size, and she is in.
     token = mailed_link(mailbox.inbox, "lin@example.com", "programme-invitation")
+    # Sent again so soon, it is refused beside the button, saying when it may go.
+    page.reload()
+    lin_invitation = page.get_by_role("list", name="Invitations").locator("li", has_text="lin@example.com")
+    expect(lin_invitation).to_contain_text("mailed")
+    lin_invitation.get_by_role("button", name="Send again").click()
+    expect(lin_invitation.get_by_role("alert")).to_contain_text("Mailed less than a day ago: it may go again from")
     phone = new_page(browser, web_server, "UTC", PHONE)
     phone.goto(f"/#/programme-invitation?token={token}")
     expect(phone.get_by_role("heading", level=1, name="Your invitation")).to_be_visible()

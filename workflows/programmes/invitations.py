@@ -36,7 +36,7 @@ from outbox import enqueue_after_commit
 from workflows.accounts.users import register_user
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
 from workflows.notifications import mail
 from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import Via, digest, join, refuse_if_closed, token_of
@@ -48,6 +48,7 @@ log = structlog.get_logger(__name__)
 MAX_DISPLAY_NAME = 100  # a user's name, as the accounts keep it
 
 INVITATION_TTL = timedelta(days=14)
+RESEND_AFTER = timedelta(hours=24)  # an invitation mailed again at most once a day: no one is flooded
 INVALID_INVITATION = "this invitation is invalid, used, withdrawn or expired: ask the programme's coordinators"
 
 
@@ -137,6 +138,38 @@ def withdraw_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invi
         raise BusinessRuleViolation(f"cannot withdraw an invitation that is {invitation.status.value}",
                                     current_status=invitation.status.value)
     _settle(invitation, InvitationStatus.WITHDRAWN)
+    return invitation
+
+
+def resend_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invitation_id: uuid.UUID
+                      ) -> ProgrammeInvitation:
+    """Mail a waiting invitation again, with the same link (its coordinators): it lapses ``INVITATION_TTL`` from
+    now, lapsed or not. Its mail is queued as a new invitation's (within the programme's hourly cap); 409 while
+    one is owed, or within ``RESEND_AFTER`` of the last; 400 for one answered or withdrawn, or with no mail server."""
+    programme, _ = programme_access.may_change(db, actor, programme_id)
+    refuse_if_closed(programme)
+    invitation = db.scalar(select(ProgrammeInvitation).where(ProgrammeInvitation.id == invitation_id,
+                                                             ProgrammeInvitation.programme_id == programme_id)
+                           .with_for_update())
+    if invitation is None:
+        raise NotFound("invitation not found")
+    if invitation.status != InvitationStatus.PENDING:
+        raise BusinessRuleViolation(f"cannot send again an invitation that is {invitation.status.value}",
+                                    current_status=invitation.status.value)
+    if not get_settings().smtp_url:
+        raise BusinessRuleViolation("no mail goes from this service (no SMTP_URL): share a join link instead")
+    now = utcnow()
+    if invitation.email_status == EmailStatus.PENDING:
+        raise Conflict("its mail has not gone yet: it goes within the programme's hourly cap")
+    if invitation.emailed_at is not None and invitation.emailed_at > now - RESEND_AFTER:
+        raise Conflict(f"mailed less than {RESEND_AFTER.days * 24} hours ago: send it again from "
+                       f"{(invitation.emailed_at + RESEND_AFTER).isoformat(timespec='minutes')}",
+                       retry_at=(invitation.emailed_at + RESEND_AFTER).isoformat())
+    invitation.expires_at = now + INVITATION_TTL
+    invitation.email_status, invitation.email_attempts = EmailStatus.PENDING, 0
+    if programme.status in TAKING_PARTICIPANTS:
+        enqueue_after_commit(db, SEND_INVITATIONS_TASK, str(programme_id))
+    log.info("programme.invitation_resent", programme_id=str(programme_id), invitation_id=str(invitation_id))
     return invitation
 
 

@@ -172,6 +172,44 @@ def test_invitations_are_mailed_within_the_hourly_cap_and_answered_from_their_li
     assert joins == ["invitation", "invitation"]
 
 
+def test_an_invitation_is_sent_again_with_its_link_once_a_day_at_most(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    coordinator, programme = running_programme(client)
+    url = f"{BASE}/{programme['id']}/invitations"
+    invited = client.post(url, headers=coordinator.headers, json={"invitees": [
+        {"email": "lin@example.com", "role": "mentee"}, {"email": "sam@example.com", "role": "mentee"}]})
+    assert invited.status_code == 200
+    lin = db.scalar(select(ProgrammeInvitation).where(ProgrammeInvitation.email == "lin@example.com"))
+    sam = db.scalar(select(ProgrammeInvitation).where(ProgrammeInvitation.email == "sam@example.com"))
+    assert lin is not None and sam is not None
+    owed = client.post(f"{url}/{lin.id}/resend", headers=coordinator.headers)
+    assert owed.status_code == 409 and "has not gone yet" in owed.get_json()["message"]
+    assert invitation_mail.deliver_invitations(db, uuid.UUID(programme["id"])) == (2, 0)
+    db.flush()  # as the worker's commit would
+    first = mailbox.inbox.link("lin@example.com", "programme-invitation")
+    # Mailed today: not again before a day has passed, said with when.
+    soon = client.post(f"{url}/{lin.id}/resend", headers=coordinator.headers)
+    assert soon.status_code == 409 and soon.get_json()["errors"]["retry_at"], soon.get_json()
+    # Mailed two weeks ago and lapsed since: sent again, it works another 14 days, by the same link.
+    lin.emailed_at = lin.expires_at = datetime.now(UTC) - timedelta(days=15)
+    db.flush()
+    again = client.post(f"{url}/{lin.id}/resend", headers=coordinator.headers)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["email_status"] == "pending"
+    assert datetime.fromisoformat(again.get_json()["expires_at"]) > datetime.now(UTC) + timedelta(days=13)
+    assert invitation_mail.deliver_invitations(db, uuid.UUID(programme["id"])) == (1, 0)
+    assert len(mailbox.inbox.to("lin@example.com")) == 2
+    assert mailbox.inbox.link("lin@example.com", "programme-invitation") == first
+    preview = client.post("/api/v1/programme-invitations/preview", json={"token": first}).get_json()
+    assert preview["usable"] is True
+    # An answered invitation is not sent again; nor does anyone but its coordinators send one.
+    assert client.post(f"{url}/{sam.id}/withdraw", headers=coordinator.headers).status_code == 200
+    answered = client.post(f"{url}/{sam.id}/resend", headers=coordinator.headers)
+    assert answered.status_code == 400 and answered.get_json()["message"] == (
+        "cannot send again an invitation that is withdrawn")
+    assert client.post(f"{url}/{lin.id}/resend", headers=as_caller(UserFactory()).headers).status_code == 404
+
+
 def test_a_confirmed_address_sees_its_invitations_and_joins_with_a_click(client: FlaskClient, db: Session) -> None:
     coordinator, programme = running_programme(client)
     person, unconfirmed = UserFactory(), UserFactory(email_verified_at=None)

@@ -79,12 +79,24 @@ export function peopleSection(programme, messages) {
         says: h('p', {}, 'Their record stays; only a new invitation brings them back.'), confirm: 'Take them off',
         danger: true, messages, onConfirm: async () => { await post(`${base}/participants/${p.id}/remove`); refresh(); } }) },
     'Take off'));
-  const invitation = (i) => h('li', {},
-    `${i.name ? `${i.name} · ` : ''}${i.email} · ${i.role} · invited ${when(i.created_at)} · mail ${i.email_status}`
-      + `${i.status === 'pending' ? ` · until ${when(i.expires_at)}` : ''} `, badge(i.status),
-    i.status === 'pending' ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
-      await post(`${base}/invitations/${i.id}/withdraw`); refresh();
-    }) }, 'Withdraw') : null);
+  const invitation = (i) => {
+    const said = messageArea();
+    const sent = i.emailed_at ? ` · mailed ${when(i.emailed_at)}` : ` · mail ${i.email_status}`;
+    return h('li', {},
+      `${i.name ? `${i.name} · ` : ''}${i.email} · ${i.role} · invited ${when(i.created_at)}${sent}`
+        + `${i.status === 'pending' ? ` · until ${when(i.expires_at)}` : ''} `, badge(i.status),
+      i.status === 'pending' ? h('div', { class: 'actions' },
+        i.email_status === 'pending' ? null : h('button', { type: 'button', onclick: (e) => act(e.currentTarget, said, async () => {
+          const again = await post(`${base}/invitations/${i.id}/resend`).catch((err) => {
+            const at = err.body && err.body.errors && err.body.errors.retry_at;
+            throw at ? new Error(`Mailed less than a day ago: it may go again from ${when(at)}.`) : err;
+          });
+          said.ok(`Sent again to ${i.email}: it works until ${when(again.expires_at)}.`);
+        }) }, 'Send again'),
+        h('button', { type: 'button', onclick: (e) => act(e.currentTarget, said, async () => {
+          await post(`${base}/invitations/${i.id}/withdraw`); refresh();
+        }) }, 'Withdraw')) : null, said.el);
+  };
   const people = findableList(`${base}/participants`, person, { label: 'People taking part',
     filters: [['role', 'Role', ROLES], ['status', 'Status', STATUSES], ['step', 'Step', STEPS.slice(2)
       .concat([['intake_due', 'Intake not done'], ['unpaired', 'Not paired']])]] });
