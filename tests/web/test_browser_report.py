@@ -179,11 +179,15 @@ def test_a_coordinator_reads_the_dashboard_and_follows_a_pair_at_risk(
     expect(page.locator(f"#pairing-{pairings['Ada']}")).to_be_focused()
     page.go_back()
     another_period(page, web_server.url, programme_id, w)
+    # The period chosen is kept: the dashboard opened again from the programme's page shows it.
+    page.goto(f"/#/programmes/{programme_id}")
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.get_by_role("form", name="Period").get_by_label("From the week of")).to_have_value(f"{w:%Y-%m-%d}")
     page.context.close()
 
 
 def test_the_dashboard_at_phone_size(web_server: Served, browser: Any, axe: Axe, seed: Session) -> None:
-    programme_id, _pairings, _w = a_cohort(web_server, seed)
+    programme_id, _pairings, w = a_cohort(web_server, seed)
     report = web_server.call("GET", f"/programmes/{programme_id}/report", web_server.token("katherine@example.com"))
     page = new_page(browser, web_server, "Asia/Tokyo", PHONE)
     sign_in(page, "katherine@example.com")
@@ -198,4 +202,10 @@ def test_the_dashboard_at_phone_size(web_server: Served, browser: Any, axe: Axe,
         page.get_by_role("region", name=region).screenshot(
             path=str(SCREENSHOTS / f"programme-dashboard-phone-{region.lower().replace(' ', '-')}.png"))
     assert page.csp_errors == []
+    # A programme with dates opens on its own period (from its first week), not the last twelve weeks.
+    web_server.call("PATCH", f"/programmes/{programme_id}", web_server.token("katherine@example.com"),
+                    {"starts_on": f"{w - timedelta(weeks=8):%Y-%m-%d}"})
+    page.reload()
+    expect(page.get_by_role("form", name="Period").get_by_label("From the week of")).to_have_value(
+        f"{w - timedelta(weeks=8):%Y-%m-%d}")
     page.context.close()

@@ -23,10 +23,34 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 // The Sunday of the week that starts on `monday` (a day): the last day of a period shown in weeks.
 const weekEnd = (monday) => new Date(Date.parse(`${monday}T00:00:00Z`) + 6 * 86_400_000).toISOString().slice(0, 10);
 
+const WEEKS_AT_MOST = 106;
+const kept = (id) => `mentorship.period.${id}`;
+
+/** The programme's own period, to today: its dates, at most the weeks a report shows (its last ones); none for an
+ * ongoing programme or one not begun (the report's last twelve weeks). */
+function ownPeriod(programme) {
+  const today = new Date().toISOString().slice(0, 10);
+  if (!programme.starts_on || programme.starts_on > today) return {};
+  const to = programme.ends_on && programme.ends_on < today ? programme.ends_on : today;
+  const earliest = new Date(Date.parse(`${to}T00:00:00Z`) - (WEEKS_AT_MOST - 1) * 7 * 86_400_000).toISOString().slice(0, 10);
+  return { from: programme.starts_on > earliest ? programme.starts_on : earliest, to };
+}
+
+/** The dashboard opens on the period in its address; else the one last chosen for this programme (kept in this
+ * browser); else the programme's own. */
+function periodOf(programme, query) {
+  const asked = { from: query.get('from'), to: query.get('to') };
+  if (DAY.test(asked.from || '') && DAY.test(asked.to || '')) return asked;
+  try {
+    const chosen = JSON.parse(localStorage.getItem(kept(programme.id)) || 'null');
+    if (chosen && DAY.test(chosen.from) && DAY.test(chosen.to)) return chosen;
+  } catch { /* a period kept by hand, unreadable: the programme's own */ }
+  return ownPeriod(programme);
+}
+
 export async function reportPage(main, { params: [id], query, go }) {
   const [programme, place] = await Promise.all([get(`/programmes/${id}`), readerPlace()]);
-  const wanted = { from: DAY.test(query.get('from') || '') ? query.get('from') : null,
-    to: DAY.test(query.get('to') || '') ? query.get('to') : null };
+  const wanted = periodOf(programme, query);
   const [report] = await Promise.all([get(`/programmes/${id}/report${qs(wanted)}`), chartLibrary().catch(() => null)]);
   const f = formats(place);
   const messages = messageArea();
@@ -40,6 +64,7 @@ export async function reportPage(main, { params: [id], query, go }) {
     act(period.querySelector('button'), messages, async () => {
       const chosen = { from: period.from.value, to: period.to.value };
       await get(`/programmes/${id}/report${qs(chosen)}`); // a period the API refuses is said here, under the form
+      localStorage.setItem(kept(id), JSON.stringify(chosen));
       go(`/programmes/${id}/report${qs(chosen)}`);
     }, period);
   });
