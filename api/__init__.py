@@ -104,6 +104,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.live.routes import blp as live_blp  # noqa: PLC0415
+    from api.matching import preferences as _preference_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.matching import routes as _matching_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.mentors.listings import blp as listings_blp  # noqa: PLC0415
     from api.mentors.routes import blp as mentors_blp  # noqa: PLC0415

@@ -32,6 +32,7 @@ from models.enums import (
     PairingStatus,
     ParticipantRole,
     ParticipantStatus,
+    PreferenceKind,
     ProgrammeStatus,
     ProposalStatus,
     SeriesStatus,
@@ -39,7 +40,7 @@ from models.enums import (
     WaitlistStatus,
     WebhookMessageStatus,
 )
-from models.matching import MatchCandidate, MatchDraft, MatchRun
+from models.matching import MatchCandidate, MatchDraft, MatchPreference, MatchRun
 from models.mentors.listings import Listing
 from models.mentors.mentors import (
     AvailabilityWindow,
@@ -109,6 +110,7 @@ __all__ = [
     "ListingMember",
     "MatchCandidate",
     "MatchDraft",
+    "MatchPreference",
     "MatchRun",
     "MatchRunStatus",
     "MentorProfile",
@@ -127,6 +129,7 @@ __all__ = [
     "ParticipantAvailability",
     "ParticipantRole",
     "ParticipantStatus",
+    "PreferenceKind",
     "Programme",
     "ProgrammeCoordinator",
     "ProgrammeInvitation",

@@ -231,6 +231,13 @@ class DraftStatus(StrEnum):
     FAILED = "failed"
 
 
+class PreferenceKind(StrEnum):
+    """A coordinator's word on one mentee and mentor for the matcher: never pair them, or pair them if they fit."""
+
+    NEVER = "never"
+    PREFER = "prefer"
+
+
 class ParticipantRole(StrEnum):
     """The part a person takes in one programme (a mentee in one may be a mentor in another)."""
 

@@ -13,12 +13,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
-from models.enums import DraftStatus, MatchRunStatus, check_in, stored_as_text
+from models.enums import DraftStatus, MatchRunStatus, PreferenceKind, check_in, stored_as_text
 
 MAX_REASONS_TEXT = 600
 # At most one run waiting or under way per programme.
 ONE_RUN_AT_A_TIME = "uq_match_runs_programme_busy"
 ONE_DRAFT_PER_MENTEE = "uq_match_drafts_programme_mentee"
+ONE_WORD_PER_PAIR = "uq_match_preferences_pair"
 
 
 class MatchRun(IdMixin, Base):
@@ -106,3 +107,25 @@ class MatchCandidate(Base):
         ForeignKey("programme_participants.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+
+
+class MatchPreference(IdMixin, Base):
+    """A coordinator's word on a mentee and a mentor that every later run obeys: ``never`` pair them, or ``prefer``
+    them (paired first, if they fit: rules kept, time in common, a place left). One word per pair; a pair whose
+    pairing ended in the programme is kept apart unless it is preferred."""
+
+    __tablename__ = "match_preferences"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", PreferenceKind), name="kind_values"),
+        CheckConstraint("mentor_participant_id <> mentee_participant_id", name="two_people"),
+        Index(ONE_WORD_PER_PAIR, "programme_id", "mentee_participant_id", "mentor_participant_id", unique=True),
+    )
+
+    programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    mentee_participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("programme_participants.id", ondelete="CASCADE"))
+    mentor_participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("programme_participants.id", ondelete="CASCADE"))
+    kind: Mapped[PreferenceKind] = mapped_column(stored_as_text(PreferenceKind))
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

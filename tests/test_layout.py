@@ -95,6 +95,9 @@ UNMIRRORED = {
                                     "tests/api/mentors/test_mentor_numbers.py",
     "workflows/matching/scores.py": "the scores, reasons and overlaps: tests/workflows/matching/test_solver.py and "
                                     "test_cohort.py (against pair-by-pair counts and brute force)",
+    "workflows/matching/preferences.py": "through the API and real runs: tests/api/matching/test_matching.py (never, "
+                                         "prefer, an ended pairing kept apart); the solver's side: "
+                                         "tests/workflows/matching/test_solver.py",
     "workflows/matching/settings.py": "through the API: tests/api/matching/test_matching.py (criteria, refusals)",
     "workflows/matching/runs.py": "a run's request side, through the API: tests/api/matching/test_matching.py "
                                   "(asked for one at a time, read, cancelled); a cancel refused: "

@@ -38,7 +38,8 @@ EXAMPLE_RUN: dict[str, Any] = {
 EXAMPLE_DRAFT: dict[str, Any] = {
     "id": "4c3b2a19-0f8e-4d7c-9b6a-594837261504", "run_id": RUN_ID, "mentee_participant_id": MENTEE_ID,
     "mentor_participant_id": MENTOR_ID, "mentee_name": "Lin Chen", "mentor_name": "Ada Lovelace", "score": 81.5,
-    "reasons": REASONS, "pinned": False, "status": "draft", "problem": None, "created_at": "2031-02-25T10:00:09+00:00"}
+    "reasons": REASONS, "pinned": False, "status": "draft", "problem": None, "created_at": "2031-02-25T10:00:09+00:00",
+    "mentor_capacity": 2, "mentor_places_used": 2}
 
 
 class CriterionSchema(ma.Schema):
@@ -85,8 +86,9 @@ class MatchRunSummarySchema(ma.Schema):
 class MatchRunSchema(MatchRunSummarySchema):
     result = fields.Dict(allow_none=True, metadata={
         "description": "Once done: pairs (score, rank among the mentee's candidates, reasons), unmatched (with "
-                       "why), mentees, mentors, matched, total, greedy_total, greedy_matched, distribution, top3, "
-                       "top3_share."})
+                       "why), mentees, mentors, matched, pinned (drafts kept, their mentees not in the run), "
+                       "preferred (pairs the coordinators prefer, made), total, greedy_total, greedy_matched, "
+                       "distribution, top3, top3_share."})
 
 
 MatchRunPageSchema = page_of(MatchRunSummarySchema, "MatchRunPage")
@@ -121,6 +123,10 @@ class DraftSchema(ma.Schema):
     pinned = fields.Boolean()
     status = fields.Enum(DraftStatus, by_value=True)
     problem = fields.String(allow_none=True)
+    mentor_capacity = fields.Integer(metadata={"description": "The mentor's mentees at once."})
+    mentor_places_used = fields.Integer(metadata={
+        "description": "The mentor's places taken were the drafts published: their live pairings and drafts (any "
+                       "not refused)."})
     created_at = fields.DateTime()
 
 

@@ -79,8 +79,8 @@ class ProgrammeSchema(ma.Schema):
                        "asks one of their recommended mentors) or `manual`."})
     coordinator_user_ids = fields.List(fields.UUID())
     coordinator_names = fields.List(fields.String(), metadata={
-        "description": "Its coordinators' names, in the order of `coordinator_user_ids` (reading one programme; "
-                       "empty in a list)."})
+        "description": "Its coordinators' names, in the order of `coordinator_user_ids` (empty in the list of "
+                       "programmes)."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)

@@ -52,6 +52,7 @@ from models import (
 )
 from models.mentors.mentors import Skill
 from workflows.errors import BusinessRuleViolation
+from workflows.matching import preferences
 from workflows.matching.settings import Criterion, Kind, Settings
 from workflows.programmes.lifecycle import FINISHED
 from workflows.programmes.pairings import LIVE
@@ -233,7 +234,8 @@ def _mentor_facts(db: Session, user_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUI
 def gather(db: Session, programme: Programme, settings: Settings, now: datetime, *,
            progress: Progress | None = None) -> dict[str, Any]:
     """The cohort to match now: the mentees of the programme not paired (nor pinned to a draft) and its mentors
-    with their room left, as plain data the run keeps; only those whose intake is finished (a mentor's hours given)."""
+    with their room left, as plain data the run keeps; only those whose intake is finished (a mentor's hours given);
+    and the pairs its coordinators keep apart or prefer (``workflows.matching.preferences``)."""
     period = Period.of(programme, now)
     people = _people(db, programme.id)
     live = dict(db.execute(select(Pairing.mentor_participant_id, func.count()).where(
@@ -308,7 +310,9 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
             "left": max(capacity - live.get(person.id, 0) - held[str(person.id)], 0),
             "no_shows": no_shows.get(profile.id, 0) if profile is not None else 0,
             "starts": _starts(period, starts.get(listing.id, []) if listing is not None else [])})
+    apart, prefer = preferences.for_run(db, programme.id)
     return {"version": VERSION, "programme_id": str(programme.id), "period_start": period.start.isoformat(),
             "weeks": period.weeks, "session_minutes": programme.session_minutes,
             "cadence_weeks": programme.cadence_weeks, "settings": settings.as_json(),
-            "mentees": mentee_rows, "mentors": mentor_rows, "pinned": [list(pair) for pair in pinned]}
+            "mentees": mentee_rows, "mentors": mentor_rows, "pinned": [list(pair) for pair in pinned],
+            "apart": apart, "prefer": prefer}

@@ -11,6 +11,7 @@ drafts do not change but by its result, and none is published.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,9 +35,14 @@ PUBLISH_BATCH = 20  # drafts one task publishes, each in a transaction of its ow
 
 @dataclass(frozen=True)
 class DraftView:
+    """A draft with its pair's names and its mentor's load were the drafts published: their places used (live
+    pairings, and drafts not refused) of their capacity."""
+
     draft: MatchDraft
     mentor_name: str
     mentee_name: str
+    mentor_capacity: int = 0
+    mentor_places_used: int = 0
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.draft, name)
@@ -47,7 +53,17 @@ def _named(db: Session, drafts: list[MatchDraft]) -> list[DraftView]:
     names = dict(db.execute(select(ProgrammeParticipant.id, User.display_name)
                             .join(User, User.id == ProgrammeParticipant.user_id)
                             .where(ProgrammeParticipant.id.in_(ids))).all())
-    return [DraftView(one, names.get(one.mentor_participant_id, ""), names.get(one.mentee_participant_id, ""))
+    mentors = {one.mentor_participant_id for one in drafts}
+    capacity = dict(db.execute(select(ProgrammeParticipant.id, ProgrammeParticipant.capacity)
+                               .where(ProgrammeParticipant.id.in_(mentors))).all())
+    used = Counter(dict(db.execute(select(Pairing.mentor_participant_id, func.count()).where(
+        Pairing.mentor_participant_id.in_(mentors), Pairing.status.in_(pairings.LIVE))
+        .group_by(Pairing.mentor_participant_id)).all()))
+    used.update(dict(db.execute(select(MatchDraft.mentor_participant_id, func.count()).where(
+        MatchDraft.mentor_participant_id.in_(mentors), MatchDraft.status != DraftStatus.FAILED)
+        .group_by(MatchDraft.mentor_participant_id)).all()))
+    return [DraftView(one, names.get(one.mentor_participant_id, ""), names.get(one.mentee_participant_id, ""),
+                      capacity.get(one.mentor_participant_id) or 0, used[one.mentor_participant_id])
             for one in drafts]
 
 

@@ -100,6 +100,10 @@ def rule_broken(criterion: Criterion) -> str:
             else f"the mentor's answer to “{criterion.label}” is not above the mentee's")
 
 
+APART = {"never": "the coordinators keep them apart",
+         "ended": "their pairing in the programme ended (prefer them to pair them again)"}
+
+
 @dataclass
 class Matrix:
     """A cohort's pairs, mentees by row and mentors by column."""
@@ -114,6 +118,8 @@ class Matrix:
     left: NDArray[np.int64]
     counts: dict[int, NDArray[np.float32]] = field(default_factory=dict)  # per soft criterion: shared or same
     free: FreeTime | None = None
+    apart: dict[tuple[int, int], str] = field(default_factory=dict)  # kept apart by the coordinators: why
+    prefer: list[tuple[int, int]] = field(default_factory=list)  # preferred by the coordinators, in order
 
     def first_common_start(self, row: int, column: int) -> int | None:
         """The first start the mentor's listing offers from which a whole session fits the mentee's free time, in
@@ -226,8 +232,17 @@ def compute(inputs: dict[str, Any]) -> Matrix:
     total_weight = sum(weight for weight, _ in parts if weight > 0) or 1.0
     score = sum((weight * part for weight, part in parts if weight > 0), np.zeros((n, m))) * 100 / total_weight
     candidate = (short < 0) & (broken < 0)
+    row_of = {one["id"]: row for row, one in enumerate(mentees)}
+    column_of = {one["id"]: col for col, one in enumerate(mentors)}
+    kept_apart = {(row_of[mentee], column_of[mentor]): why for mentee, mentor, why in inputs.get("apart", [])
+                  if mentee in row_of and mentor in column_of}
+    for row, col in kept_apart:
+        candidate[row, col] = False
+    prefer = [(row_of[mentee], column_of[mentor]) for mentee, mentor in inputs.get("prefer", [])
+              if mentee in row_of and mentor in column_of]
     score = np.round(np.where(candidate, score, 0.0), 2)
-    return Matrix(inputs, settings, score, candidate, np.round(hours, 2), short, broken, left, counts, free)
+    return Matrix(inputs, settings, score, candidate, np.round(hours, 2), short, broken, left, counts, free,
+                  kept_apart, prefer)
 
 
 # --- reasons ---------------------------------------------------------------------------------------------
@@ -273,6 +288,8 @@ def reasons(matrix: Matrix, row: int, column: int, *, for_mentee: bool = False) 
 def why_not(matrix: Matrix, row: int, column: int) -> str | None:
     """Why a pair may not be made, in a coordinator's words; ``None`` when it may."""
     inputs = matrix.inputs
+    if (row, column) in matrix.apart:
+        return APART[matrix.apart[row, column]]
     minutes, cadence = int(inputs["session_minutes"]), int(inputs["cadence_weeks"])
     broken = int(matrix.broken[row, column])
     if broken >= 0:

@@ -6,8 +6,9 @@ is its score plus a bonus larger than any difference of totals of scores, so the
 can be paired (a coordinator's first wish: nobody left out who could have a mentor), then maximises the total score
 among those assignments; a pair that is not a candidate (or a mentor
 with no room) is worth nothing and is dropped from the answer, so it is never made. Pinned drafts are not solved
-again: their mentees are not in the cohort and their places are taken. ``greedy`` is what it is compared with: the
-best pair first, as long as both are free.
+again: their mentees are not in the cohort and their places are taken. The pairs the coordinators prefer are made
+first, when they fit; those they keep apart are no candidates (``workflows.matching.preferences``). ``greedy`` is
+what it is compared with: the best pair first, as long as both are free.
 """
 
 from __future__ import annotations
@@ -24,8 +25,27 @@ TOP = 3  # the result counts the mentees who got one of their best three
 Pairs = list[tuple[int, int]]
 
 
+def preferred(matrix: Matrix) -> Pairs:
+    """The pairs the coordinators prefer that fit (a candidate, a place left), in their order, a mentee once."""
+    left, taken, pairs = matrix.left.copy(), set(), []
+    for row, col in matrix.prefer:
+        if row not in taken and matrix.candidate[row, col] and left[col] > 0:
+            taken.add(row)
+            left[col] -= 1
+            pairs.append((row, col))
+    return pairs
+
+
 def solve(matrix: Matrix) -> Pairs:
-    """Mentee and mentor indexes of the optimal assignment, by mentee."""
+    """Mentee and mentor indexes of the optimal assignment, by mentee: the preferred pairs that fit first, then the
+    rest solved with the places they left."""
+    first = preferred(matrix)
+    if first:
+        rest = Matrix(**{**matrix.__dict__, "left": matrix.left - np.bincount(
+            [col for _, col in first], minlength=len(matrix.left)), "prefer": []})
+        rest.candidate = matrix.candidate.copy()
+        rest.candidate[[row for row, _ in first], :] = False
+        return sorted(first + solve(rest))
     feasible = matrix.feasible
     # A mentor's places beyond the mentees who could take them add nothing: at most that many columns each.
     places = np.minimum(np.maximum(matrix.left, 0), feasible.sum(axis=0))
@@ -85,8 +105,10 @@ def unmatched_reason(matrix: Matrix, row: int) -> str:
             return (f"no mentor has time in common at {inputs['session_minutes']}-minute sessions "
                     f"{'every week' if inputs['cadence_weeks'] == 1 else 'every 2 weeks'} "
                     f"in the mentee's windows ({zone})")
-        rule = next(reason for reason in reasons_seen if reason is not None and "answer" in reason)
-        return f"every mentor with time in common breaks a rule: {rule}"
+        rule = next((reason for reason in reasons_seen if reason is not None and "answer" in reason), None)
+        if rule is not None:
+            return f"every mentor with time in common breaks a rule: {rule}"
+        return "every mentor with time in common is kept apart from them (the coordinators' word, or an ended pairing)"
     roomy = [col for col in fits if matrix.left[col] > 0]
     if not roomy:
         return f"the {len(fits)} mentor{'s' if len(fits) > 1 else ''} who fit have no places left"
@@ -96,7 +118,8 @@ def unmatched_reason(matrix: Matrix, row: int) -> str:
 
 def result(matrix: Matrix, pairs: Pairs) -> dict[str, Any]:
     """What a run found: its pairs with scores, reasons and ranks, the mentees left unmatched and why, the
-    distribution of the pairs' scores, the share who got one of their top-3, and greedy's total beside it."""
+    distribution of the pairs' scores, the share who got one of their top-3, and greedy's total beside it; the
+    pinned drafts it kept (their mentees not in the run) and the preferred pairs it made."""
     mentees, mentors = matrix.mentees, matrix.mentors
     made = {row for row, _ in pairs}
     quick = greedy(matrix)
@@ -112,6 +135,8 @@ def result(matrix: Matrix, pairs: Pairs) -> dict[str, Any]:
         "total": total(matrix, pairs), "greedy_total": total(matrix, quick), "greedy_matched": len(quick),
         "distribution": [{"from": index * 10, "to": index * 10 + 10, "count": int(count)}
                          for index, count in enumerate(histogram)],
+        "pinned": len(matrix.inputs.get("pinned", [])),
+        "preferred": len(set(preferred(matrix)) & set(pairs)),
         "top3": sum(1 for rank in ranks if rank <= TOP),
         "top3_share": round(sum(1 for rank in ranks if rank <= TOP) / len(pairs), 4) if pairs else None,
     }

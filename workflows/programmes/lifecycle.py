@@ -103,6 +103,12 @@ def coordinators_of(db: Session, programme_id: uuid.UUID) -> list[uuid.UUID]:
                            .order_by(ProgrammeCoordinator.added_at, ProgrammeCoordinator.user_id)))
 
 
+def names_of(db: Session, user_ids: Sequence[uuid.UUID]) -> tuple[str, ...]:
+    """The users' names, in their order."""
+    names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+    return tuple(names.get(user_id, "") for user_id in user_ids)
+
+
 def programme_payload(programme: Programme, coordinators: Sequence[uuid.UUID]) -> ProgrammePayload:
     return {"id": str(programme.id), "name": programme.name, "status": programme.status.value,
             "starts_on": programme.starts_on.isoformat() if programme.starts_on else None,
@@ -146,7 +152,7 @@ def create(db: Session, actor: Actor, *, coordinator_user_ids: Sequence[uuid.UUI
                                                   for user_id in coordinators])
     coordinators = coordinators_of(db, programme.id)  # in the order every later read gives
     record(db, EventType.PROGRAMME_CREATED, programme_payload(programme, coordinators), actor=actor.as_admin())
-    return ProgrammeView(programme, coordinators, Role.ADMIN.value)
+    return ProgrammeView(programme, coordinators, Role.ADMIN.value, coordinator_names=names_of(db, coordinators))
 
 
 def get(db: Session, actor: Actor, programme_id: uuid.UUID) -> ProgrammeView:
@@ -157,10 +163,9 @@ def get(db: Session, actor: Actor, programme_id: uuid.UUID) -> ProgrammeView:
         mine = None if role is not None else programme_access.participation(db, actor.user_id, programme_id)
         if role is not None or mine is not None:
             coordinators = coordinators_of(db, programme_id)
-            names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(coordinators))).all())
             part = role.value if role is not None else mine.role.value if mine is not None else ""
             return ProgrammeView(programme, coordinators, part, mine.id if mine else None,
-                                 tuple(names[user_id] for user_id in coordinators))
+                                 names_of(db, coordinators))
     raise NotFound("programme not found")
 
 
@@ -217,7 +222,7 @@ def update(db: Session, actor: Actor, programme_id: uuid.UUID, changes: dict[str
     if changed:
         record_change(db, actor, role, programme, coordinators=coordinators, event=EventType.PROGRAMME_SETTINGS_CHANGED,
                       changed=changed)
-    return ProgrammeView(programme, coordinators, role.value)
+    return ProgrammeView(programme, coordinators, role.value, coordinator_names=names_of(db, coordinators))
 
 
 def record_change(db: Session, actor: Actor, role: Role, programme: Programme, *, coordinators: Sequence[uuid.UUID],
@@ -244,7 +249,7 @@ def act(db: Session, actor: Actor, programme_id: uuid.UUID, action: ProgrammeAct
     if transition.event is not None:
         record(db, EventType(transition.event), programme_payload(programme, coordinators),
                actor=actor_label(actor, role))
-    return ProgrammeView(programme, coordinators, role.value)
+    return ProgrammeView(programme, coordinators, role.value, coordinator_names=names_of(db, coordinators))
 
 
 def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_ids: Sequence[uuid.UUID], *,
@@ -272,4 +277,4 @@ def set_coordinators(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
             **programme_payload(programme, now), "added_user_ids": [str(user_id) for user_id in added],
             "removed_user_ids": [str(user_id) for user_id in removed]}
         record(db, EventType.PROGRAMME_COORDINATORS_CHANGED, payload, actor=actor.as_admin())
-    return ProgrammeView(programme, now, role.value)
+    return ProgrammeView(programme, now, role.value, coordinator_names=names_of(db, now))

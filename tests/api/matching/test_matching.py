@@ -157,7 +157,8 @@ def test_a_coordinator_runs_the_match_reviews_the_drafts_and_publishes_them(clie
                         json={"pinned": True}).get_json()["pinned"] is True
     assert client.delete(f"{url}/{made[_name(bo)]['id']}", headers=coordinator.headers).status_code == 204
     again = _run(client, db, coordinator, programme)
-    assert (again["result"]["mentees"], again["result"]["matched"]) == (1, 1)  # Ada is pinned, not matched again
+    # Ada is pinned, not matched again; the run counts her pinned
+    assert (again["result"]["mentees"], again["result"]["matched"], again["result"]["pinned"]) == (1, 1, 1)
     after = _drafts(client, coordinator, programme)
     assert after[_name(ada)]["id"] == made[_name(ada)]["id"] and after[_name(ada)]["pinned"] is True
     assert after[_name(bo)]["mentor_participant_id"] == max_id
@@ -459,3 +460,54 @@ def test_a_draft_fails_to_publish_only_for_what_changed_since_the_run_and_says_w
     assert (failed["status"], failed["problem"]) == (
         "failed", "none of the series' times is free: the mentor is not available at that time")
     assert ada and db.scalars(select(Pairing).where(Pairing.programme_id == uuid.UUID(programme["id"]))).all() == []
+
+
+def test_runs_obey_the_coordinators_words_and_an_ended_pairing_is_not_proposed_again(
+        client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client, session_minutes=60, session_count=2)
+    ids = _forms(client, coordinator, programme)
+    _settings(client, coordinator, programme, ids)
+    lin, lin_id = _mentor(client, db, coordinator, programme, ids, skills=["python"], department="Finance",
+                          capacity=2)
+    _, max_id = _mentor(client, db, coordinator, programme, ids, skills=["design"], department="Finance", capacity=2)
+    ada, ada_id = _mentee(client, coordinator, programme, ids, wants=["Python"], department="Sales")
+    url = f"{BASE}/{programme['id']}/match-preferences"
+    assert _drafts(client, coordinator, programme) == {}
+    assert _run(client, db, coordinator, programme)["result"]["pairs"][0]["mentor_participant_id"] == lin_id
+    # "Never Ada with Lin": the next run gives her Max, and explains why not Lin.
+    said = client.post(url, headers=coordinator.headers, json={
+        "mentee_participant_id": ada_id, "mentor_participant_id": lin_id, "kind": "never"})
+    assert said.status_code == 200, said.get_json()
+    assert (said.get_json()["mentee_name"], said.get_json()["kind"]) == (_name(ada), "never")
+    run = _run(client, db, coordinator, programme)
+    assert run["result"]["pairs"][0]["mentor_participant_id"] == max_id
+    why = client.get(f"{BASE}/{programme['id']}/match-runs/{run['id']}/explain", headers=coordinator.headers,
+                     query_string={"mentee_participant_id": ada_id, "mentor_participant_id": lin_id}).get_json()
+    assert why["explanation"].endswith("the coordinators keep them apart")
+    draft = _drafts(client, coordinator, programme)[_name(ada)]
+    assert (draft["mentor_capacity"], draft["mentor_places_used"]) == (2, 1)
+    # The word taken back, Ada is paired with Lin and the pairing ends: the next run does not propose them again.
+    assert client.delete(f"{url}/{said.get_json()['id']}", headers=coordinator.headers).status_code == 204
+    made = client.post(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers, json={
+        "mentor_participant_id": lin_id, "mentee_participant_id": ada_id})
+    assert made.status_code == 201, made.get_json()
+    assert client.post(f"{BASE}/{programme['id']}/pairings/{made.get_json()['id']}/end",
+                       headers=coordinator.headers, json={}).status_code == 200
+    assert _run(client, db, coordinator, programme)["result"]["pairs"][0]["mentor_participant_id"] == max_id
+    # Unless the coordinators ask for it: preferred, they are proposed again.
+    assert client.post(url, headers=coordinator.headers, json={
+        "mentee_participant_id": ada_id, "mentor_participant_id": lin_id, "kind": "prefer"}).status_code == 200
+    again = _run(client, db, coordinator, programme)["result"]
+    assert (again["pairs"][0]["mentor_participant_id"], again["preferred"]) == (lin_id, 1)
+    listed = client.get(url, headers=coordinator.headers).get_json()["items"]
+    assert [(one["kind"], one["mentee_name"], one["mentor_name"]) for one in listed] == [
+        ("prefer", _name(ada), _name(lin))]
+    # Each word is in the programme's history; a wrong one changes nothing.
+    assert "programme.matching_changed" in _history(client, coordinator, programme)
+    wrong = client.post(url, headers=coordinator.headers, json={
+        "mentee_participant_id": lin_id, "mentor_participant_id": ada_id, "kind": "never"})
+    assert wrong.status_code == 400 and wrong.get_json()["message"] == "that participant is a mentor, not a mentee"
+    participant = client.post(url, headers=ada.headers, json={
+        "mentee_participant_id": ada_id, "mentor_participant_id": max_id, "kind": "never"})
+    assert participant.status_code == 403
+    assert len(client.get(url, headers=coordinator.headers).get_json()["items"]) == 1

@@ -151,3 +151,32 @@ def test_the_solver_pairs_as_many_as_can_be_then_the_best_total_and_greedy_is_re
     matrix = scores.compute(cohort)
     found = solver.result(matrix, solver.solve(matrix))
     assert (found["matched"], found["greedy_matched"]) == (2, 1)
+
+
+def test_a_pair_kept_apart_is_never_made_and_a_preferred_one_is_made_first() -> None:
+    # Ada's best mentor is Lin (three shared skills against Max's one); the coordinators keep them apart: Ada gets
+    # Max, and the explanation says why not Lin. Bo's pairing with Lin ended: kept apart as well, unless preferred.
+    free = hours(9, 17)
+    people = ([mentee("ada", free, [["go", "sql", "python"]]), mentee("bo", free, [["go", "sql", "python"]])],
+              [mentor("lin", free, [["go", "sql", "python"]], capacity=2), mentor("max", free, [["go"]], capacity=2)])
+    cohort = {**inputs(*people, criteria=SKILLS), "apart": [["ada", "lin", "never"], ["bo", "lin", "ended"]]}
+    matrix = scores.compute(cohort)
+    assert solver.solve(matrix) == [(0, 1), (1, 1)]
+    assert scores.why_not(matrix, 0, 0) == "the coordinators keep them apart"
+    assert scores.why_not(matrix, 1, 0).startswith("their pairing in the programme ended")
+    assert solver.result(matrix, solver.solve(matrix))["matched"] == 2
+    # Both kept apart from every mentor with time: the reason says so, not a rule.
+    alone = scores.compute({**inputs(people[0][:1], people[1][:1], criteria=SKILLS),
+                            "apart": [["ada", "lin", "never"]]})
+    assert solver.result(alone, solver.solve(alone))["unmatched"][0]["reason"].startswith(
+        "every mentor with time in common is kept apart")
+    # Preferred: Bo with Max goes first, though the optimum would give Bo Lin; Ada then gets the best left (Lin).
+    preferring = scores.compute({**inputs(*people, criteria=SKILLS), "prefer": [["bo", "max"]]})
+    assert solver.solve(preferring) == [(0, 0), (1, 1)]
+    assert solver.result(preferring, solver.solve(preferring))["preferred"] == 1
+    # A preference that does not fit (no place left, or no time in common) is passed over, not forced.
+    full = scores.compute({**inputs(people[0], [mentor("lin", free, [["go"]], capacity=1),
+                                                mentor("max", hours(18, 22), [["go"]], capacity=1)],
+                                    criteria=SKILLS), "prefer": [["ada", "max"], ["bo", "lin"]]})
+    assert solver.preferred(full) == [(1, 0)]
+    assert solver.solve(full) == [(1, 0)]  # Ada: Max has no time in common with her, Lin's one place is Bo's

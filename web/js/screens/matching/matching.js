@@ -3,9 +3,11 @@
 // review its drafts (another mentor, two swapped, pinned, removed) before publishing them; they read who is left out
 // of matching until their intake is finished (a mentor's hours). A mentee of a programme whose mentees choose sees
 // their recommended mentors, and asks one.
-import { del, get, patch, post, put } from '../../api.js';
+import { get, post, put } from '../../api.js';
 import { live } from '../../live.js';
-import { h, field, redraw, empty, messageArea, act, badge, when } from '../../ui.js';
+import { h, field, redraw, replace, empty, messageArea, act, when } from '../../ui.js';
+import { everyItem } from '../../lists.js';
+import { draftReview, wordsOnPairs } from './review.js';
 
 const MODES = [['coordinator', 'Coordinators publish the drafts'], ['mentee_choice', 'Mentees choose'],
   ['manual', 'By hand, pair by pair']];
@@ -18,7 +20,6 @@ const ENDED = { done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
 const num = (x) => String(Math.round(x * 10) / 10);
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
-const of = (d) => h('span', { class: 'sr-only' }, ` the draft of ${d.mentee_name}`);
 
 /** The form of how the programme pairs and what the matcher weighs; `saved(settings)` after a save. */
 function settingsForm(base, settings, forms, saved) {
@@ -78,8 +79,10 @@ function summary(run) {
   if (run.status === 'cancelled' || !run.result) return h('p', { class: 'muted' }, 'The last run was cancelled.');
   const r = run.result;
   const buckets = r.distribution.filter((b) => b.count);
+  const pinned = r.pinned || 0;
   return h('div', {}, h('h3', {}, `The latest run, ${when(run.finished_at)}`),
-    h('p', {}, `${r.matched} of ${plural(r.mentees, 'mentee')} matched, with ${plural(r.mentors, 'mentor')}`
+    h('p', {}, `${r.matched + pinned} of ${plural(r.mentees + pinned, 'mentee')} matched${pinned ? `, ${pinned} pinned` : ''}`
+      + `${r.preferred ? ` (${plural(r.preferred, 'preferred pair')})` : ''}, with ${plural(r.mentors, 'mentor')}`
       + `${r.top3_share === null ? '' : `; ${Math.round(r.top3_share * 100)} % of them with one of their top 3 mentors`}.`),
     h('p', {}, `Total score ${num(r.total)}, against ${num(r.greedy_total)} pairing each mentee in turn with the best `
       + 'mentor left.'),
@@ -111,8 +114,10 @@ export async function matchingPage(main, { params: [id] }) {
   const chosen = new Set();
   const runMessages = messageArea();
   const draftMessages = messageArea();
-  const mentors = (await get(`${base}/participants?role=mentor&status=active&limit=100`)).items
-    .map((p) => [p.id, p.display_name]);
+  const [mentors, mentees] = await Promise.all(['mentor', 'mentee'].map((role) => everyItem(`${base}/participants`,
+    { role, status: 'active' }).then((people) => people.map((p) => [p.id, p.display_name]))));
+  let leftOut = [];
+  const words = wordsOnPairs(base, mentees, mentors);
 
   const bar = h('progress', { id: 'mt-bar', max: 100, value: 0, 'aria-describedby': 'mt-stage' });
   const stage = h('p', { id: 'mt-stage', 'aria-live': 'polite' });
@@ -129,7 +134,11 @@ export async function matchingPage(main, { params: [id] }) {
   const progressEl = h('div', { hidden: true }, h('label', { for: 'mt-bar' }, 'Progress of the run'), bar, stage, cancel);
   const summaryEl = h('div', {});
   const leftOutEl = h('div', { 'aria-live': 'polite' });
-  const loadLeftOut = async () => redraw(leftOutEl, leftOutView(await get(`${base}/matching/left-out`)));
+  const loadLeftOut = async () => {
+    const left = await get(`${base}/matching/left-out`);
+    leftOut = left.people;
+    redraw(leftOutEl, leftOutView(left));
+  };
   const draftsEl = h('div', {});
   const swap = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, draftMessages, async () => {
     if (chosen.size !== 2) throw new Error('Choose two drafts to swap their mentors.');
@@ -170,39 +179,7 @@ export async function matchingPage(main, { params: [id] }) {
     redraw(summaryEl, summary(run));
   }
 
-  const draftItem = (d) => {
-    const change = h('form', { class: 'inline-form', 'aria-label': `Another mentor for ${d.mentee_name}` },
-      field(`Mentor of ${d.mentee_name}`, { tag: 'select', name: 'mentor' }, mentors),
-      h('button', { type: 'submit', dataset: { key: `ch-${d.id}` } }, 'Change mentor',
-        h('span', { class: 'sr-only' }, ` of ${d.mentee_name}`)));
-    change.mentor.value = d.mentor_participant_id;
-    change.addEventListener('submit', (event) => {
-      event.preventDefault();
-      act(change.querySelector('button'), draftMessages, async () => {
-        await patch(`${base}/match-drafts/${d.id}`, { mentor_participant_id: change.mentor.value });
-        await loadDrafts();
-        draftsEl.querySelector(`[data-key="ch-${d.id}"]`)?.focus();
-      });
-    });
-    // A button is disabled while it acts, which takes the focus from it: it goes back to the same button anew.
-    const does = (label, fn, danger) => h('button', { type: 'button', class: danger ? 'danger' : null,
-      dataset: { key: `${danger ? 'rm' : 'pin'}-${d.id}` }, onclick: (e) => act(e.currentTarget, draftMessages, async () => {
-        const key = e.currentTarget.dataset.key;
-        await fn();
-        await loadDrafts();
-        draftsEl.querySelector(`[data-key="${key}"]`)?.focus();
-      }) }, label, of(d));
-    const open = d.status !== 'publishing';
-    return h('li', {}, h('p', {}, h('strong', {}, d.mentee_name), ` with ${d.mentor_name} · score ${num(d.score)} `,
-      d.pinned ? badge('Pinned', 'accepted') : null, ' ', d.status === 'draft' ? null
-        : badge(d.status === 'failed' ? 'Not proposed' : 'Publishing', d.status === 'failed' ? 'cancelled' : 'requested')),
-    h('p', { class: 'meta' }, d.reasons.join(' · ')), d.problem ? h('p', { class: 'warning' }, d.problem) : null,
-    open ? h('div', { class: 'actions' }, h('label', {}, h('input', { type: 'checkbox', checked: chosen.has(d.id),
-      onchange: (e) => (e.currentTarget.checked ? chosen.add(d.id) : chosen.delete(d.id)) }), ' Swap',
-      h('span', { class: 'sr-only' }, ` the mentor of ${d.mentee_name}`)),
-    does(d.pinned ? 'Unpin' : 'Pin', () => patch(`${base}/match-drafts/${d.id}`, { pinned: !d.pinned })),
-    does('Remove', () => del(`${base}/match-drafts/${d.id}`), true)) : null, open ? change : null);
-  };
+  const review = draftReview(base, mentors, chosen, async () => { await loadDrafts(); await words.refresh(); });
 
   async function loadDrafts() {
     if (mode !== 'coordinator') {
@@ -211,11 +188,11 @@ export async function matchingPage(main, { params: [id] }) {
         : 'Mentees choose: each sees the mentors the latest run found best for them, and asks one.'));
       return;
     }
-    drafts = (await get(`${base}/match-drafts?limit=100`)).items;
+    drafts = await everyItem(`${base}/match-drafts`);
     for (const one of chosen) if (!drafts.some((d) => d.id === one)) chosen.delete(one);
     draftActions.hidden = !drafts.length;
-    redraw(draftsEl, drafts.length ? h('ul', { class: 'list' }, drafts.map(draftItem))
-      : empty('No draft: run the match to draft the pairs.'));
+    if (draftsEl.firstChild !== review.el) replace(draftsEl, review.el);
+    review.draw(drafts, run, leftOut);
   }
 
   async function refresh() {
@@ -223,6 +200,7 @@ export async function matchingPage(main, { params: [id] }) {
     // The list leaves results out: the latest run is read whole.
     run = runs.items[0] ? await get(`${base}/match-runs/${runs.items[0].id}`) : null;
     drawRun();
+    if (mode === 'coordinator') review.draw(drafts, run, leftOut); // its unmatched, as rows
   }
 
   const off = live.on((type, data) => {
@@ -236,6 +214,7 @@ export async function matchingPage(main, { params: [id] }) {
     Promise.all([get(`${base}/match-runs/${data.id}`), loadDrafts()]).then(([found]) => {
       run = found;
       drawRun();
+      if (mode === 'coordinator') review.draw(drafts, run, leftOut);
       runMessages.ok(`The match is done: ${found.result.matched} of ${plural(found.result.mentees, 'mentee')} matched.`);
     }, (err) => runMessages.error(err));
   });
@@ -249,8 +228,8 @@ export async function matchingPage(main, { params: [id] }) {
     })),
   h('section', { 'aria-labelledby': 'mt-run-h' }, h('h2', { id: 'mt-run-h' }, 'Runs'),
     leftOutEl, h('div', { class: 'actions' }, start), progressEl, runMessages.el, summaryEl),
-  h('section', { 'aria-labelledby': 'mt-dr-h' }, h('h2', { id: 'mt-dr-h' }, 'Drafts'), draftMessages.el, draftsEl,
-    draftActions));
+  h('section', { 'aria-labelledby': 'mt-dr-h' }, h('h2', { id: 'mt-dr-h' }, 'Drafts'), draftsEl, draftActions,
+    draftMessages.el), words.el);
   await refresh().catch((err) => runMessages.error(err));
   return () => { gone = true; off(); };
 }
