@@ -114,6 +114,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.programmes import goals as _goal_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import intake as _intake_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import pairings as _pairing_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.programmes.coordinators import blp as coordinator_invitations_blp  # noqa: PLC0415 - and admin_blp's
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
     from api.programmes.routes import blp as programmes_blp  # noqa: PLC0415
     from api.public.routes import blp as public_blp  # noqa: PLC0415
@@ -131,7 +132,8 @@ def _register_blueprints(api: ServiceApi) -> None:
                       sessions_blp,
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
-                      booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp):
+                      booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp,
+                      coordinator_invitations_blp):
         api.register_blueprint(blueprint)
 
 

@@ -60,7 +60,7 @@ from models.programmes.enrolment import (
 )
 from models.programmes.goals import ActionItem, PairingGoal, SessionGoal
 from models.programmes.pairings import Pairing, PairingSurvey
-from models.programmes.programmes import Programme, ProgrammeCoordinator
+from models.programmes.programmes import CoordinatorInvitation, Programme, ProgrammeCoordinator
 from models.questions import Question, QuestionKind
 from models.reports import PairingTally, ProgrammeTally, ProgrammeWeek
 from models.sessions.attendance import AttendanceDispute
@@ -94,6 +94,7 @@ __all__ = [
     "CancelCause",
     "CancelledBy",
     "ConnectionStatus",
+    "CoordinatorInvitation",
     "CreditStatus",
     "DateOverride",
     "DisputeStatus",

@@ -10,7 +10,7 @@ from workers.celery_app import app
 from workflows import inbox
 from workflows.accounts import emails as account_emails
 from workflows.notifications import mail
-from workflows.programmes import invitation_mail
+from workflows.programmes import coordinator_invitations, invitation_mail
 from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK
 
 INVITATION_BATCHES_PER_TASK = 5
@@ -51,10 +51,17 @@ def send_invitations(self: DbTask, programme_id: str) -> int:
     return sent
 
 
+@app.task(name=coordinator_invitations.SEND_TASK, base=DbTask, bind=True)
+def send_coordinator_invitation(self: DbTask, invitation_id: str) -> bool:
+    """Mail one invitation to coordinate a programme when ``SMTP_URL`` is set (the beat sends it again if lost)."""
+    with self.transaction() as db:
+        return coordinator_invitations.deliver(db, uuid.UUID(invitation_id))
+
+
 @app.task(name="notifications.send_due_emails", base=DbTask, bind=True)
 def send_due_emails(self: DbTask) -> int:
-    """Resend the email tasks whose first message was lost or failed: notifications, account links, and
-    programmes' invitations (also those that waited for their hourly cap)."""
+    """Resend the email tasks whose first message was lost or failed: notifications, account links,
+    programmes' invitations (also those that waited for their hourly cap) and invitations to coordinate."""
     with self.transaction() as db:
         due = mail.due_emails(db)
         for notification_id in due:
@@ -65,4 +72,7 @@ def send_due_emails(self: DbTask) -> int:
         programmes = invitation_mail.owed_mail(db)
         for programme_id in programmes:
             enqueue_after_commit(db, SEND_INVITATIONS_TASK, str(programme_id))
-    return len(due) + len(links) + len(programmes)
+        coordinators = coordinator_invitations.owed(db)
+        for invitation_id in coordinators:
+            enqueue_after_commit(db, coordinator_invitations.SEND_TASK, str(invitation_id))
+    return len(due) + len(links) + len(programmes) + len(coordinators)

@@ -21,6 +21,7 @@ from api.ratelimit import limit_account_emails
 from models import AuthEventKind
 from workflows.accounts import emails as account_emails
 from workflows.accounts.users import normalise_email
+from workflows.programmes import coordinator_invitations
 
 RESET_ANSWER = {"message": "If an account uses this address, a link to reset its password is on its way. "
                            "It works once, for 30 minutes."}
@@ -70,4 +71,5 @@ class PasswordReset(MethodView):
         422 for a link that is unknown, used or expired; 403 when the address's organisation turned passwords off
         (sign in with it)."""
         user = account_emails.reset_password(db_session(), data["token"], data["new_password"])
+        coordinator_invitations.granted_on_confirmation(db_session(), user)  # the reset confirmed the address
         audit.record(AuthEventKind.PASSWORD_RESET, user.id)

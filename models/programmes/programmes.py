@@ -7,12 +7,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
-from models.enums import PairingMode, ProgrammeStatus, check_in, stored_as_text
+from models.enums import EmailStatus, InvitationStatus, PairingMode, ProgrammeStatus, check_in, stored_as_text
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 4000
@@ -20,6 +20,8 @@ CADENCE_WEEKS = (1, 2)  # a pairing meets every week or every other week
 SESSION_MINUTES = (15, 240)
 SESSION_COUNT = (1, 26)
 MAX_COORDINATORS = 20
+MAX_GRANT_REASON = 1000
+ONE_PENDING_COORDINATOR_INVITATION = "uq_coordinator_invitations_pending"
 
 
 class Programme(IdMixin, Base):
@@ -75,3 +77,32 @@ class ProgrammeCoordinator(Base):
                                                     primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CoordinatorInvitation(IdMixin, Base):
+    """An admin's naming of a coordinator by address (``workflows.programmes.coordinator_invitations``): ``pending``
+    until the address is confirmed as an account's (then ``accepted``: the rights start), or an admin withdraws it.
+    The link mailed carries a token derived from the row's id; its SHA-256 alone is kept."""
+
+    __tablename__ = "coordinator_invitations"
+    __table_args__ = (
+        CheckConstraint(check_in("status", InvitationStatus), name="status_values"),
+        CheckConstraint(check_in("email_status", EmailStatus), name="email_status_values"),
+        Index(ONE_PENDING_COORDINATOR_INVITATION, "programme_id", "email", unique=True,
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_coordinator_invitations_email", "email", postgresql_where=text("status = 'pending'")),
+        Index("ix_coordinator_invitations_token", "token_hash", unique=True),
+    )
+
+    programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    invited_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[InvitationStatus] = mapped_column(stored_as_text(InvitationStatus), default=InvitationStatus.PENDING)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email_status: Mapped[EmailStatus] = mapped_column(stored_as_text(EmailStatus), default=EmailStatus.PENDING)
+    emailed_at: Mapped[datetime | None]

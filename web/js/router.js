@@ -13,6 +13,7 @@ import { settingsPage } from './screens/accounts/settings.js';
 import { teamPage } from './screens/mentors/team.js';
 import { programmePage, programmesPage } from './screens/programmes/programmes.js';
 import { invitationPage, joinPage } from './screens/programmes/enrolment.js';
+import { coordinatorInvitationPage } from './screens/programmes/coordinating.js';
 import { matchingPage } from './screens/matching/matching.js';
 import { reportPage } from './screens/reports/report.js';
 import { adminPage } from './screens/operations/index.js';
@@ -33,6 +34,7 @@ export const routes = [
   [/^\/cancel-email-change$/, cancelEmailChange, { open: true, signedInToo: true, title: 'Cancel the change of your email' }],
   [/^\/booking-link$/, bookingLink, { open: true, signedInToo: true, title: 'Cancel a meeting' }],
   [/^\/programme-invitation$/, invitationPage, { open: true, signedInToo: true, title: 'Invitation' }],
+  [/^\/coordinator-invitation$/, coordinatorInvitationPage, { open: true, signedInToo: true, title: 'Invitation' }],
   [/^\/join$/, joinPage, { title: 'Join a programme' }],
   [/^\/$/, browse, { title: 'Find a mentor' }],
   [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],

@@ -66,6 +66,10 @@ def list_events(db: Session, *, user_id: uuid.UUID | None, kind: AuthEventKind |
     return paginate(db, query, AuthEvent.created_at, AuthEvent.id, limit=limit, cursor=cursor, descending=True)
 
 
+# An admin naming coordinators: one account at once, or an address invited (its rights start once confirmed).
+PROGRAMME_COORDINATOR_NAMED = "programme.coordinator_named"
+PROGRAMME_COORDINATOR_INVITED = "programme.coordinator_invited"
+PROGRAMME_COORDINATOR_INVITATION_WITHDRAWN = "programme.coordinator_invitation_withdrawn"
 # An admin acting through a programme's own routes, as no coordinator of it.
 PROGRAMME_COORDINATORS_SET = "programme.coordinators_set"
 PROGRAMME_PARTICIPANT_REMOVED = "programme.participant_removed"

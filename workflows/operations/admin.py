@@ -24,8 +24,9 @@ from models import (
     User,
 )
 from workflows import access
+from workflows.accounts import audit
 from workflows.actors import Actor
-from workflows.errors import Conflict, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, NotFound
 from workflows.events import EventType
 from workflows.pagination import Page, contains, paginate
 from workflows.programmes import access as programme_access
@@ -38,10 +39,11 @@ REVOKED_ADMIN = "user.revoked_admin"
 CANCELLED_SESSION = EventType.SESSION_CANCELLED.value  # the admin's action: what its event says
 HID_REVIEW = "review.hidden"
 RESOLVED_DISPUTE = EventType.ATTENDANCE_RESOLVED.value
-NAMED_COORDINATOR = "programme.coordinator_named"
+NAMED_COORDINATOR = audit.PROGRAMME_COORDINATOR_NAMED
 REMOVED_COORDINATOR = "programme.coordinator_removed"
 ACTIONS = (GRANTED_ADMIN, REVOKED_ADMIN, CANCELLED_SESSION, HID_REVIEW, RESOLVED_DISPUTE, NAMED_COORDINATOR,
-           REMOVED_COORDINATOR)
+           REMOVED_COORDINATOR, audit.PROGRAMME_COORDINATOR_INVITED,
+           audit.PROGRAMME_COORDINATOR_INVITATION_WITHDRAWN)
 
 
 record_action = access.record_admin_action  # the one helper: the console's actions record through it
@@ -186,12 +188,17 @@ def name_coordinator(db: Session, actor: Actor, programme_id: uuid.UUID, user_id
                      ) -> programmes.ProgrammeView:
     """Add one coordinator to a programme through its workflow (who is told, and its history, follow); recorded
     against the programme (its history names the user).
-    Naming one who coordinates it already changes nothing and records nothing."""
+    Naming one who coordinates it already changes nothing and records nothing; an account whose address is not
+    confirmed is refused (400): anyone may claim an address, so its rights wait for the confirmation
+    (``workflows.programmes.coordinator_invitations``)."""
     access.require_admin(actor)
     programme_access.may_change(db, actor, programme_id)  # its coordinators read under the programme's lock
     before = programmes.coordinators_of(db, programme_id)
     if user_id in before:
         return programmes.get(db, actor, programme_id)
+    if db.scalar(select(User.email_verified_at).where(User.id == user_id)) is None:
+        raise BusinessRuleViolation("that account's address is not confirmed: name them by address instead (they are "
+                                    "invited, and coordinate once it is confirmed)", field="user_id")
     return programmes.set_coordinators(db, actor, programme_id, [*before, user_id], audited_as=NAMED_COORDINATOR,
                                        reason=reason)
 

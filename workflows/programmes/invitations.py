@@ -39,6 +39,7 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
 from workflows.notifications import mail
 from workflows.programmes import access as programme_access
+from workflows.programmes import coordinator_invitations
 from workflows.programmes.enrolment import Via, digest, join, refuse_if_closed, token_of
 from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK, TAKING_PARTICIPANTS
 from workflows.programmes.rows import Invitee, InviteReport, RowError
@@ -220,6 +221,7 @@ def _accept(db: Session, invitation: ProgrammeInvitation, programme: Programme, 
     if user.email_verified_at is None and user.email == invitation.email:
         user.email_verified_at = utcnow()  # the link was mailed to this address
         mail.send_held(db, user.id)
+    coordinator_invitations.granted_on_confirmation(db, user)  # rights that waited for a confirmed address
     return row
 
 

@@ -1,19 +1,11 @@
 // Programmes and their coordinators: every programme, newest first; an admin names one more coordinator (by their
 // email) or takes one off, each with the reason the audit log keeps. A programme's own page runs the rest.
-import { api, get, put, qs } from '../../api.js';
+import { api, get, post } from '../../api.js';
 import { h, field, replace, messageArea, badge, loading, errorBox, disclosure } from '../../ui.js';
 import { askReason, userNames, userName } from './common.js';
 import { pagedList } from '../../lists.js';
 
 const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
-
-async function userByEmail(email) {
-  const wanted = email.trim().toLowerCase();
-  const page = await get(`/admin/users${qs({ q: wanted, limit: 100 })}`);
-  const user = page.items.find((u) => u.email.toLowerCase() === wanted);
-  if (!user) throw new Error(`No account has the address ${wanted}.`);
-  return user;
-}
 
 function coordinators(programme, messages, names) {
   const listEl = h('ul', { class: 'list' });
@@ -34,12 +26,17 @@ function coordinators(programme, messages, names) {
   add.append(h('button', { type: 'button', onclick: () => {
     const email = field('Their email', { type: 'email', name: 'email', maxlength: 320, required: true });
     askReason(add, { label: 'Name a coordinator', messages, confirm: 'Name them', extra: email,
-      says: 'They run the programme with its other coordinators, and are told so.',
+      says: 'The account of a confirmed address runs the programme at once, and is told so. Any other address is '
+        + 'invited by mail, and runs it once the address is confirmed.',
       onConfirm: async (reason) => {
-        const user = await userByEmail(email.querySelector('input').value);
-        const changed = await put(`/admin/programmes/${programme.id}/coordinators/${user.id}`, { reason });
-        draw(changed.coordinator_user_ids);
-        messages.ok(`${user.display_name} coordinates ${programme.name}.`);
+        const address = email.querySelector('input').value.trim();
+        const named = await post(`/admin/programmes/${programme.id}/coordinator-invitations`, { email: address, reason });
+        if (named.granted) {
+          draw(named.programme.coordinator_user_ids);
+          messages.ok(`${address} coordinates ${programme.name}.`);
+        } else {
+          messages.ok(`${address} is invited: they coordinate ${programme.name} once their address is confirmed.`);
+        }
       } });
   } }, 'Name a coordinator…'));
   return h('div', {}, listEl, add);

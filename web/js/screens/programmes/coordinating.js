@@ -1,0 +1,45 @@
+// An invitation to coordinate a programme, opened from its mail (`#/coordinator-invitation?token=…`): register with
+// it, or accept it signed in to the account of its address. The rights start once the address is confirmed.
+import { api, post, session } from '../../api.js';
+import { h, field, errorBox, messageArea, act, browserPlace } from '../../ui.js';
+
+export async function coordinatorInvitationPage(main, { query, go, signedIn }) {
+  const token = query.get('token') || '';
+  history.replaceState(null, '', '#/coordinator-invitation'); // the token stays out of the address bar and history
+  const messages = messageArea();
+  main.append(h('h1', {}, 'Coordinate a programme'));
+  const found = await api('POST', '/coordinator-invitations/preview', { token }, { authed: false });
+  main.append(h('p', {}, `You are invited to coordinate ${found.programme.name}, as ${found.email}.`), messages.el);
+  if (!found.usable) {
+    main.append(errorBox('This invitation was used, withdrawn or has expired: ask an administrator for a new one.'));
+    return;
+  }
+  if (session.signedIn) {
+    main.append(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary',
+      onclick: (e) => act(e.currentTarget, messages, async () => {
+        const done = await post('/coordinator-invitations/accept', { token });
+        go(`/programmes/${done.programme_id}`);
+      }) }, `Coordinate ${found.programme.name}`)));
+  } else if (found.account_exists) {
+    sessionStorage.setItem('mentorship.after', `/coordinator-invitation?token=${token}`);
+    main.append(h('p', {}, `${found.email} has an account: `, h('a', { href: '#/signin' }, 'sign in to accept'), '.'));
+  } else {
+    const form = h('form', { class: 'card narrow', novalidate: true },
+      h('p', {}, `Your account will be ${found.email}.`),
+      field('Your name', { name: 'display_name', autocomplete: 'name' }),
+      field('Password', { type: 'password', name: 'password', autocomplete: 'new-password', required: true,
+        hint: 'At least 12 characters, and not a common password.' }),
+      h('button', { type: 'submit', class: 'primary' }, 'Create my account and coordinate'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      act(form.querySelector('button'), messages, async () => {
+        session.store(await api('POST', '/coordinator-invitations/register', { token, refresh_cookie: true,
+          display_name: form.display_name.value.trim(), password: form.password.value, ...browserPlace() },
+        { authed: false }));
+        sessionStorage.setItem('mentorship.after', `/programmes/${found.programme.id}`);
+        signedIn();
+      }, form);
+    });
+    main.append(form);
+  }
+}
