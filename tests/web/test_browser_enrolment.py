@@ -74,7 +74,16 @@ def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link( 
     expect(phone.locator("#main")).to_contain_text("You take part as a mentee.")
     axe.check(phone, "phone: a programme, as its mentee")
     shot(phone, "enrolment-02-mentee-phone")
+    # The invitation's page again (a reload, the back button): it says the link was used, not a field's error.
+    phone.goto(f"{web_server.url}/#/programme-invitation")
+    phone.reload()
+    expect(phone.get_by_role("alert")).to_have_text(
+        "This invitation can no longer be answered: ask the programme\u2019s coordinators.")
     phone.context.close()
+    stranger = new_page(browser, web_server, "UTC", PHONE)
+    stranger.goto("/#/programme-invitation")
+    expect(stranger.get_by_role("alert")).to_have_text("This page opens from the link in your mail: open that link again.")
+    stranger.context.close()
 
     # Dorothy has an account: the join link, signed in, makes her a mentor.
     dorothy = new_page(browser, web_server, "UTC")

@@ -33,6 +33,7 @@ const windowText = () => `${policy.cancellation_window_hours} hour${policy.cance
 
 /** The cancellation rule in words, shown before a request is sent or a seat taken (`what`: 'request' or 'seat'). */
 export function policyNote(priceCents, currency, what = 'request') {
+  if (!priceCents) return null; // free: nothing to pay, so no fee to tell of
   const late = `less than ${windowText()} before the start`;
   const fee = `${policy.cancellation_fee_percent}% of the price (${money(lateFee(priceCents), currency)})`;
   return h('p', { class: 'policy' }, h('strong', {}, 'Cancellation policy: '), what === 'seat'
@@ -66,4 +67,5 @@ export function lateFeesText(feeCents, currency) {
     : `No fee: each is more than ${windowText()} away.`;
 }
 
-export const feeNote = (cost, priceCents, currency) => h('p', { class: cost.late ? 'warning fee' : 'fee' }, costText(cost, priceCents, currency));
+export const feeNote = (cost, priceCents, currency) => (priceCents
+  ? h('p', { class: cost.late ? 'warning fee' : 'fee' }, costText(cost, priceCents, currency)) : null);

@@ -67,9 +67,20 @@ export function field(label, attrs = {}, options = null) {
 }
 
 /** An error message in words, announced to screen readers. */
+/** A mailed link's token, read from the address (which then forgets it: the bar and the history never show it) and
+ * kept for this tab, so reloading the page reads it again; '' when the page was opened without one. */
+export function linkToken(query, route) {
+  const key = `mentorship.link.${route}`;
+  const token = query.get('token') || sessionStorage.getItem(key) || '';
+  if (token) sessionStorage.setItem(key, token);
+  history.replaceState(null, '', `#/${route}`);
+  return token;
+}
+
 export const errorBox = (message) => h('p', { class: 'error', role: 'alert', tabindex: '-1' }, message);
 export const loading = (what = 'Loading…') => h('p', { class: 'muted loading', 'aria-busy': 'true' }, what);
 export const empty = (text) => h('p', { class: 'muted empty' }, text);
+export const noLink = () => errorBox('This page opens from the link in your mail: open that link again.');
 
 /** A button that shows or hides `panel` (hidden at first), saying which with `aria-expanded`; `onOpen()` after it
  * opens. The button above the panel, in one block. */
@@ -206,6 +217,9 @@ export function money(cents, currency = 'USD') {
     return `${(cents / 100).toFixed(2)} ${currency}`;
   }
 }
+
+/** A listing's price: "Free" when it costs nothing (a programme's sessions, say). */
+export const price = (cents, currency) => (cents ? money(cents, currency) : 'Free');
 
 const pad = (n) => String(n).padStart(2, '0');
 /** The viewer's local time as HH:MM. */

@@ -1,6 +1,6 @@
 // What the page says a cancellation or a start costs before the API is asked (policy.js), with the API's defaults
 // (a session opens 15 minutes early; cancelling less than 24 hours ahead costs a mentee 50% of the price).
-import { canStartAt, cancellationCost, costText, joinCostText, lateFeesText, policy } from '../../../web/js/policy.js';
+import { canStartAt, cancellationCost, costText, feeNote, joinCostText, lateFeesText, policy, policyNote } from '../../../web/js/policy.js';
 import { equal, same } from './assert.js';
 
 const START = Date.parse('2030-01-10T10:00:00Z');
@@ -17,6 +17,11 @@ function withPolicy(changes, check) {
 }
 
 export const tests = {
+  'a free listing (a programme\'s sessions) tells of no price and no fee'() {
+    equal(policyNote(0, 'USD'), null, 'no cancellation policy before booking');
+    equal(feeNote(cost(2, { priceCents: 0 }), 0, 'USD'), null, 'no fee note when cancelling late');
+    equal(policyNote(5000, 'USD').textContent.startsWith('Cancellation policy: '), true, 'a priced one tells it');
+  },
   'a session can be started from 15 minutes before its start until its end'() {
     equal(canStartAt(session, START - 15 * 60_000 - 1), false, 'a moment too early');
     equal(canStartAt(session, START - 15 * 60_000), true, 'as it opens');

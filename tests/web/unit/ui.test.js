@@ -1,5 +1,5 @@
 // Time and money in the reader's words (ui.js), in the page's zone: Europe/Berlin (UTC+1, UTC+2 in summer), en-GB.
-import { bookingStatus, browserPlace, dayKey, dayLabel, duration, hhmm, money, sessionStatus, span, tz, when } from '../../../web/js/ui.js';
+import { bookingStatus, browserPlace, dayKey, dayLabel, duration, hhmm, money, price, sessionStatus, span, tz, when } from '../../../web/js/ui.js';
 import { equal, same } from './assert.js';
 
 export const tests = {
@@ -42,6 +42,10 @@ export const tests = {
     equal(money(1234, 'USD'), 'US$12.34');
     equal(money(1234), 'US$12.34');
     equal(money(1234, 'EURO'), '12.34 EURO');
+  },
+  'a listing that costs nothing reads "Free"'() {
+    equal(price(0, 'USD'), 'Free');
+    equal(price(1234, 'EUR'), '€12.34');
   },
   'a request cancelled before any decision reads as withdrawn'() {
     equal(bookingStatus({ status: 'cancelled', cancel_late: null }), 'Withdrawn');

@@ -1,6 +1,6 @@
 // Sign up and sign in; a forgotten password reset, and an email address confirmed, through the links mailed.
 import { api, session } from '../../api.js';
-import { h, field, messageArea, act, replace, loading, errorBox, browserPlace } from '../../ui.js';
+import { h, field, messageArea, act, replace, loading, errorBox, browserPlace, linkToken } from '../../ui.js';
 import { currentUser, userChanged } from '../../state.js';
 import { organisationList, organisationOffer, placed } from '../sign_on/sign-on.js';
 
@@ -66,13 +66,6 @@ export function signUp(main, { signedIn }) {
   main.append(h('h1', {}, 'Create your account'), form);
 }
 
-// The link's token leaves the address bar (and the history) once read.
-function takeToken(query, route) {
-  const token = query.get('token') || '';
-  history.replaceState(null, '', `#/${route}`);
-  return token;
-}
-
 export function forgotPassword(main) {
   const messages = messageArea();
   const form = h('form', { class: 'card narrow', novalidate: true },
@@ -92,7 +85,7 @@ export function forgotPassword(main) {
 }
 
 export async function resetPassword(main, { query }) {
-  const token = takeToken(query, 'reset-password');
+  const token = linkToken(query, 'reset-password');
   main.append(h('h1', {}, 'Choose a new password'));
   // A link used or expired says so at once, with a way to ask for a new one: nobody types a password for nothing.
   try {
@@ -123,7 +116,7 @@ export async function resetPassword(main, { query }) {
 }
 
 export async function verifyEmail(main, { query }) {
-  const token = takeToken(query, 'verify-email');
+  const token = linkToken(query, 'verify-email');
   const status = h('div', { class: 'card narrow' }, loading('Confirming your email…'));
   main.append(h('h1', {}, 'Confirm your email'), status);
   try {
@@ -139,7 +132,7 @@ export async function verifyEmail(main, { query }) {
 // The link mailed to the address being left when someone asks to change the account's email. Opening it changes
 // nothing (mail scanners open links): its one button does.
 export function cancelEmailChange(main, { query }) {
-  const token = takeToken(query, 'cancel-email-change');
+  const token = linkToken(query, 'cancel-email-change');
   const messages = messageArea();
   const card = h('div', { class: 'card narrow' },
     h('p', {}, 'Someone signed in to your account asked to change its email to another address. If it was you, close this page: nothing changes.'),

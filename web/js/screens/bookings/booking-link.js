@@ -2,14 +2,14 @@
 // the meeting and what cancelling costs now, or the free times to move it to; opening it changes nothing, only its
 // button acts.
 import { api } from '../../api.js';
-import { h, replace, messageArea, act, money, span, errorBox, loading, tz } from '../../ui.js';
+import { h, replace, messageArea, act, money, span, errorBox, loading, tz, linkToken, noLink } from '../../ui.js';
 
 export async function bookingLink(main, { query }) {
-  const token = query.get('token') || '';
-  history.replaceState(null, '', '#/booking-link'); // the token stays out of the address bar and the history
-  const card = h('div', { class: 'card narrow' }, loading());
+  const token = linkToken(query, 'booking-link');
+  const card = h('div', { class: 'card narrow' }, token ? loading() : noLink());
   const heading = h('h1', {}, 'Cancel a meeting');
   main.append(heading, card);
+  if (!token) return;
   let view;
   try {
     view = await api('POST', '/booking-links/check', { token }, { authed: false });

@@ -123,7 +123,7 @@ function confirmCancelFrom(at, series, t, item, { messages, onConfirm }) {
     label: 'Cancel this and all following', danger: true, keep: 'Keep them', messages,
     says: [h('p', {}, `This cancels ${count}:`),
       h('ul', { class: 'list' }, cancelled.map((o) => h('li', {}, span(o.start_time, o.end_time)))),
-      h('p', { class: fees ? 'warning fee' : 'fee' }, lateFeesText(fees, item && item.currency))],
+      item && item.price_cents ? h('p', { class: fees ? 'warning fee' : 'fee' }, lateFeesText(fees, item.currency)) : null],
     confirm: `Cancel ${count}`,
     onConfirm,
   });

@@ -1,7 +1,7 @@
 // Browse and search mentors and listings by skill; a mentor's own page.
 import { get, qs } from '../../api.js';
 import { all, profile, rememberListing, rememberProfile } from '../../state.js';
-import { h, field, replace, loading, empty, errorBox, money, rating, when } from '../../ui.js';
+import { h, field, replace, loading, empty, errorBox, price, rating, when } from '../../ui.js';
 
 function listingCard(item, mentor) {
   return h('article', { class: 'card listing' },
@@ -10,7 +10,7 @@ function listingCard(item, mentor) {
       mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name || 'Mentor') : 'Mentor',
       mentor ? ` · ${mentor.headline}` : ''),
     h('p', { class: 'meta' }, mentor ? rating(mentor) : '', ' · ',
-      h('strong', {}, money(item.price_cents, item.currency)), ` · ${item.duration_minutes} min`,
+      h('strong', {}, price(item.price_cents, item.currency)), ` · ${item.duration_minutes} min`,
       item.kind === 'group' ? ` · group of up to ${item.capacity}` : '', ` · ${item.skill}`));
 }
 

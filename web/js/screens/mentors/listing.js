@@ -4,7 +4,7 @@
 import { live } from '../../live.js';
 import { loadPolicy } from '../../policy.js';
 import { currentUser, listing as loadListing, profile } from '../../state.js';
-import { append, h, money, rating } from '../../ui.js';
+import { append, h, price, rating } from '../../ui.js';
 import { bookingPanel } from './listing/booking.js';
 import { bundlesPanel } from './listing/bundles.js';
 import { groupPanel } from './listing/group.js';
@@ -21,7 +21,7 @@ export async function listingPage(main, { params: [id], query }) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Mentors'), ' › ', mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name) : 'Mentor'),
     h('h1', {}, item.title),
     h('p', { class: 'lead' }, mentor ? `${mentor.display_name} · ${mentor.headline}` : ''),
-    h('p', { class: 'meta' }, mentor ? rating(mentor) : '', ' · ', h('strong', {}, money(item.price_cents, item.currency)),
+    h('p', { class: 'meta' }, mentor ? rating(mentor) : '', ' · ', h('strong', {}, price(item.price_cents, item.currency)),
       ` · ${item.duration_minutes} min · ${item.skill}`, item.kind === 'group' ? ` · group of up to ${item.capacity}` : '',
       item.active ? '' : ' · not taking bookings'),
     item.description ? h('p', {}, item.description) : null,

@@ -4,7 +4,7 @@
 import { del, fieldErrors, get, patch, post, put } from '../../api.js';
 import { live } from '../../live.js';
 import { all, currentUser, rememberProfile } from '../../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act, money, when, tz, badge, guardUnsaved } from '../../ui.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, money, price, when, tz, badge, guardUnsaved } from '../../ui.js';
 import { calendarsSection } from '../calendars/calendars.js';
 import { numbersSection } from '../reports/numbers.js';
 import { questionsEditor } from '../bookings/questions.js';
@@ -194,7 +194,7 @@ function listingCard(l, reload, shared) {
   const messages = messageArea();
   return h('li', { class: 'card' },
     h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
-    h('p', { class: 'meta' }, `${money(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
+    h('p', { class: 'meta' }, `${price(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
       l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled'),
       l.instant_booking ? [' ', badge('Booked instantly', 'scheduled')] : null),
     shared && l.active ? h('p', {}, 'Booking link: ', h('a', { href: `/book/${l.slug}` }, `${location.origin}/book/${l.slug}`)) : null,

@@ -1,13 +1,13 @@
 // An invitation to coordinate a programme, opened from its mail (`#/coordinator-invitation?token=…`): register with
 // it, or accept it signed in to the account of its address. The rights start once the address is confirmed.
 import { api, post, session } from '../../api.js';
-import { h, field, errorBox, messageArea, act, browserPlace } from '../../ui.js';
+import { h, field, errorBox, messageArea, act, browserPlace, linkToken, noLink } from '../../ui.js';
 
 export async function coordinatorInvitationPage(main, { query, go, signedIn }) {
-  const token = query.get('token') || '';
-  history.replaceState(null, '', '#/coordinator-invitation'); // the token stays out of the address bar and history
+  const token = linkToken(query, 'coordinator-invitation');
   const messages = messageArea();
   main.append(h('h1', {}, 'Coordinate a programme'));
+  if (!token) { main.append(noLink()); return; }
   const found = await api('POST', '/coordinator-invitations/preview', { token }, { authed: false });
   main.append(h('p', {}, `You are invited to coordinate ${found.programme.name}, as ${found.email}.`), messages.el);
   if (!found.usable) {

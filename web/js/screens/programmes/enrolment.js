@@ -3,7 +3,8 @@
 import { api, get, patch, post, session } from '../../api.js';
 import { intakeForm, intakeView } from './intake.js';
 import { findableList } from '../../lists.js';
-import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading, browserPlace } from '../../ui.js';
+import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading, browserPlace, linkToken,
+  noLink } from '../../ui.js';
 
 const ROLES = [['mentee', 'Mentee'], ['mentor', 'Mentor']];
 const summary = (p) => (p.description ? h('p', {}, p.description) : null);
@@ -219,10 +220,10 @@ export async function myInvitations(messages, go) {
 
 /** `#/programme-invitation?token=…`: what the invitation is for; register with it, or join signed in. */
 export async function invitationPage(main, { query, go, signedIn }) {
-  const token = query.get('token') || '';
-  history.replaceState(null, '', '#/programme-invitation'); // the token stays out of the address bar and the history
+  const token = linkToken(query, 'programme-invitation');
   const messages = messageArea();
   main.append(h('h1', {}, 'Your invitation'));
+  if (!token) { main.append(noLink()); return; }
   const found = await api('POST', '/programme-invitations/preview', { token }, { authed: false });
   main.append(h('p', {}, `You are invited to ${found.programme.name} as a ${found.role}.`), summary(found.programme),
     messages.el);

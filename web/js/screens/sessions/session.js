@@ -61,7 +61,7 @@ function render(view) {
     h('p', { class: 'meta' }, span(session.start_time, session.end_time), ' ', sessionBadge(session),
       ' · with ', mentee ? mentor : (session.mentee ? session.mentee.display_name : 'your group'),
       session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : '',
-      ` · ${money(price, currency)}`),
+      price ? ` · ${money(price, currency)}` : ''),
     countdown(view),
     // A group session's mentor sees who holds a seat, from the first seat taken (the API gives them to the mentor).
     !mentee && session.kind === 'group' && Array.isArray(session.participants)

@@ -35,9 +35,10 @@ export function groupPanel({ id, item, mine, start }) {
     const cost = cancellationCost({ startTime: s.start_time, priceCents: item.price_cents, role: 'mentee' });
     confirmPanel(at, {
       label: 'Join this group session', keep: 'Not now', messages,
-      says: [h('p', {}, `A seat costs ${money(item.price_cents, item.currency)}.`),
-        h('p', { class: cost.late ? 'warning fee' : 'fee' }, joinCostText(cost, item.currency))],
-      confirm: `Join for ${money(item.price_cents, item.currency)}`,
+      says: item.price_cents ? [h('p', {}, `A seat costs ${money(item.price_cents, item.currency)}.`),
+        h('p', { class: cost.late ? 'warning fee' : 'fee' }, joinCostText(cost, item.currency))]
+        : h('p', {}, 'A seat is free.'),
+      confirm: item.price_cents ? `Join for ${money(item.price_cents, item.currency)}` : 'Join',
       onConfirm: async () => {
         await post(`/sessions/${s.id}/join`);
         messages.ok('You have a seat in this group session.');
