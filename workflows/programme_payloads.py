@@ -52,6 +52,7 @@ class EnrolmentPayload(TypedDict):
     cancelled_session_ids: list[str]
     coordinator_user_ids: list[str]
     intake_finished: bool  # whether they may be matched or paired: their intake (a mentor's hours) is finished
+    reason: str | None  # why they left, in their words (optional); none for a join or a removal
 
 
 class PairingPayload(TypedDict):

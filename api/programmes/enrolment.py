@@ -23,6 +23,7 @@ from api.programmes.enrolment_schemas import (
     InviteListSchema,
     InviteReportSchema,
     JoinLinkPageSchema,
+    LeaveSchema,
     MyProgrammeInvitationsSchema,
     ParticipantCapacitySchema,
     ParticipantPageSchema,
@@ -253,12 +254,14 @@ class RemoveParticipant(MethodView):
 @blp.route("/<uuid:programme_id>/leave")
 class Leave(MethodView):
     @blp.doc(operationId="leaveProgramme")
+    @blp.arguments(LeaveSchema, example={"reason": "I changed teams"})
     @blp.response(200, ProgrammeParticipantSchema, example=EXAMPLE_PARTICIPANT)
-    @documents_errors(blp, 401, 404)
-    def post(self, programme_id: uuid.UUID) -> Any:
-        """Leave a programme you take part in (its coordinators are told); your record stays. A join link or an
-        invitation brings you back."""
-        return enrolment.leave(db_session(), current_actor(), programme_id)
+    @documents_errors(blp, 401, 404, 422)
+    def post(self, body: dict[str, Any], programme_id: uuid.UUID) -> Any:
+        """Leave a programme you take part in, saying why if you wish: its coordinators are told (with your
+        reason), your pairings in it end (the other of each pair is told) and their coming sessions are cancelled;
+        your record stays. A join link or an invitation brings you back."""
+        return enrolment.leave(db_session(), current_actor(), programme_id, **body)
 
 
 # --- the routes an invitation's mail leads to -----------------------------------------------------------------------

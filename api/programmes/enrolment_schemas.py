@@ -216,5 +216,10 @@ class FunnelSchema(ma.Schema):
     roles = fields.List(fields.Nested(FunnelRowSchema))
 
 
+class LeaveSchema(ma.Schema):
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={
+        "description": "Why you leave (optional): its coordinators, and the other of each pairing it ends, read it."})
+
+
 class ParticipantCapacitySchema(ma.Schema):
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(*CAPACITY))

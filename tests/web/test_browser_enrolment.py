@@ -5,12 +5,15 @@ one off. axe on every screen."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import User
+from tests.concurrency import wait_until
+from tests.factories.programmes import ALL_WEEK
 from tests.mail import Mailbox
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import mailed_link, sign_in
@@ -82,7 +85,8 @@ def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link( 
     phone.context.close()
     stranger = new_page(browser, web_server, "UTC", PHONE)
     stranger.goto("/#/programme-invitation")
-    expect(stranger.get_by_role("alert")).to_have_text("This page opens from the link in your mail: open that link again.")
+    expect(stranger.get_by_role("alert")).to_have_text(
+        "This page opens from the link in your mail: open that link again.")
     stranger.context.close()
 
     # Dorothy has an account: the join link, signed in, makes her a mentor.
@@ -130,3 +134,48 @@ def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link( 
     page.get_by_role("search", name="People taking part").locator("select[name=status]").select_option("removed")
     expect(people.locator("li", has_text="Dorothy Vaughan")).to_contain_text("mentor Taken off")
     expect(funnel.get_by_role("button", name="Joined: 0 mentors")).to_be_visible()
+
+
+def test_a_mentee_leaves_saying_why_and_the_coordinator_and_mentor_read_it(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    admin = web_server.register("Mary Jackson", "mary@example.com")
+    coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
+    with committed() as db, db.begin():
+        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+    me = web_server.call("GET", "/me", coordinator)
+    programme = web_server.call("POST", "/programmes", admin, {"name": "Spring cohort",
+                                                              "coordinator_user_ids": [me["id"]]}, status=201)
+    url = f"/programmes/{programme['id']}"
+    web_server.call("POST", f"{url}/open-enrolment", coordinator)
+    expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    ids = {}
+    for name, email, role in (("Dorothy Vaughan", "dorothy@example.com", "mentor"),
+                              ("Lin Chen", "lin@example.com", "mentee")):
+        link = web_server.call("POST", f"{url}/join-links", coordinator,
+                               {"role": role, "max_uses": 1, "expires_at": expires}, status=201)
+        person = web_server.register(name, email)
+        ids[role] = web_server.call("POST", "/programmes/join", person, {"token": link["token"]})["id"]
+        if role == "mentor":
+            web_server.call("PUT", f"{url}/intake", person, {"answers": [], "windows": ALL_WEEK})
+    web_server.call("POST", f"{url}/pairings", coordinator, {"mentor_participant_id": ids["mentor"],
+                                                             "mentee_participant_id": ids["mentee"]}, status=201)
+
+    page = new_page(browser, web_server, "UTC", PHONE)
+    sign_in(page, "lin@example.com")
+    page.goto(f"/#{url}")
+    page.get_by_role("button", name="Leave the programme").click()
+    asked = page.get_by_role("group", name="Leave the programme")
+    expect(asked).to_contain_text("Your pairing ends and its coming sessions are cancelled")
+    asked.get_by_label("Why? (optional: its coordinators and your mentor or mentee read it)").fill("I changed teams")
+    axe.check(page, "phone: leaving a programme, asked why")
+    asked.get_by_role("button", name="Leave", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Programmes")).to_be_visible()
+    page.context.close()
+
+    def told(email: str, words: str) -> bool:
+        items = web_server.call("GET", "/notifications", web_server.token(email))["items"]
+        return any(words in item["body"] for item in items)
+
+    why = "Lin Chen left \u201cSpring cohort\u201d: \u201cI changed teams\u201d"
+    wait_until(lambda: told("katherine@example.com", why), 30, "the coordinator told why")
+    wait_until(lambda: told("dorothy@example.com", "I changed teams"), 30, "the mentor told why")

@@ -174,7 +174,7 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
 # request took it is told as any other).
 ANSWERED_WITH_SERIES = frozenset({EventType.BOOKING_ACCEPTED, EventType.BOOKING_DECLINED, EventType.BOOKING_CANCELLED})
 # A participant's leave: their coordinators are told; so are they, once, of the sessions it cancelled.
-LEFT = Message("A participant left", "{person} left {programme}.")
+LEFT = Message("A participant left", "{person} left {programme}{reason}.")
 YOU_LEFT = Message("You left a programme", "You left {programme}: your pairings in it have ended.{sessions}")
 # A pairing ended: the pair (but one whose leaving or removal ended it: their enrolment's message tells them) and
 # its coordinators (not when a leave or a removal ended it: that tells them once).

@@ -97,7 +97,7 @@ def refuse_if_closed(programme: Programme) -> None:
 
 
 def enrolment_payload(db: Session, programme: Programme, row: ProgrammeParticipant, via: Via | None, *,
-                      ended: Sequence[OutboxEvent] = ()) -> EnrolmentPayload:
+                      ended: Sequence[OutboxEvent] = (), reason: str | None = None) -> EnrolmentPayload:
     """The enrolment's event; ``ended``, the events of the pairings its leave or removal ended, whose sessions it
     lists (the person reads them in its one message)."""
     return {"id": str(row.id), "programme_id": str(programme.id), "programme_name": programme.name,
@@ -105,7 +105,7 @@ def enrolment_payload(db: Session, programme: Programme, row: ProgrammeParticipa
             "capacity": row.capacity, "via": via.value if via else None,
             "cancelled_session_ids": [str(e.aggregate_id) for e in ended if e.type == EventType.SESSION_CANCELLED],
             "coordinator_user_ids": [str(user_id) for user_id in coordinators_of(db, programme.id)],
-            "intake_finished": row.intake_finished_at is not None}
+            "intake_finished": row.intake_finished_at is not None, "reason": reason}
 
 
 def join(db: Session, programme: Programme, user_id: uuid.UUID, role: ParticipantRole, capacity: int | None, *,
@@ -251,8 +251,9 @@ def _withdraw_invitations(db: Session, programme_id: uuid.UUID, participant_id: 
         else_=ProgrammeInvitation.email_status)), execution_options={"synchronize_session": False})
 
 
-def leave(db: Session, actor: Actor, programme_id: uuid.UUID) -> ParticipantView:
-    """Leave a programme one takes part in; its coordinators are told. 404 for one who does not take part."""
+def leave(db: Session, actor: Actor, programme_id: uuid.UUID, *, reason: str | None = None) -> ParticipantView:
+    """Leave a programme one takes part in, saying why if one wishes; its coordinators are told (with the reason),
+    and so is the other of each pairing it ends. 404 for one who does not take part."""
     programme = db.get(Programme, programme_id)
     row = participation(db, actor.user_id, programme_id, lock=True) if programme is not None else None
     if programme is None or row is None:
@@ -261,9 +262,11 @@ def leave(db: Session, actor: Actor, programme_id: uuid.UUID) -> ParticipantView
     row.ended_at = utcnow()
     db.flush()
     with recorded_within(db) as ended:
-        pairings.end_all_of(db, actor, row, reason="one of the pair left the programme")
+        pairings.end_all_of(db, actor, row, reason="one of the pair left the programme"
+                            + (f": {reason}" if reason else ""))
     if row.role == ParticipantRole.MENTOR:
         put_away(db, programme_id, row.user_id)
-    record(db, EventType.ENROLMENT_LEFT, enrolment_payload(db, programme, row, None, ended=ended), actor=str(actor))
+    record(db, EventType.ENROLMENT_LEFT, enrolment_payload(db, programme, row, None, ended=ended, reason=reason),
+           actor=str(actor))
     return participant_view(db, row)
 

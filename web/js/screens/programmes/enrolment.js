@@ -198,10 +198,19 @@ export function participantSection(programme, messages, go, onIntake = () => {})
     actions.append(capacity);
   }
   const leaving = h('div', { class: 'actions apart' });
-  leaving.append(h('button', { type: 'button', class: 'danger', onclick: () => confirmPanel(leaving, {
-    label: 'Leave the programme', says: h('p', {}, 'Its coordinators are told; a new invitation or link brings you back.'),
-    confirm: 'Leave', danger: true, keep: 'Stay', messages,
-    onConfirm: async () => { await post(`${base}/leave`); go('/programmes'); } }) }, 'Leave the programme'));
+  leaving.append(h('button', { type: 'button', class: 'danger', onclick: () => {
+    const why = field('Why? (optional: its coordinators and your mentor or mentee read it)', { tag: 'textarea',
+      name: 'reason', rows: 2, maxlength: 1000 });
+    confirmPanel(leaving, {
+      label: 'Leave the programme', says: [h('p', {}, 'Your pairing ends and its coming sessions are cancelled; the '
+        + 'other of the pair is told. Its coordinators are told. Your record stays: a new invitation or join link '
+        + 'brings you back.'), why],
+      confirm: 'Leave', danger: true, keep: 'Stay', messages,
+      onConfirm: async () => {
+        await post(`${base}/leave`, { reason: why.querySelector('textarea').value.trim() || null });
+        go('/programmes');
+      } });
+  } }, 'Leave the programme'));
   return h('div', {}, h('section', { 'aria-labelledby': 'pg-me-h' }, h('h2', { id: 'pg-me-h' }, 'Your part'), part,
     actions, leaving, h('h3', {}, 'Taking part'), peopleEl), intakeForm(programme, onIntake));
 }
