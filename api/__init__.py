@@ -116,6 +116,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.programmes import pairings as _pairing_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes.coordinators import blp as coordinator_invitations_blp  # noqa: PLC0415 - and admin_blp's
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
+    from api.programmes.enrolment import join_links_blp as programme_join_links_blp  # noqa: PLC0415
     from api.programmes.routes import blp as programmes_blp  # noqa: PLC0415
     from api.public.routes import blp as public_blp  # noqa: PLC0415
     from api.reports import exports as _export_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
@@ -133,7 +134,7 @@ def _register_blueprints(api: ServiceApi) -> None:
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
                       booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp,
-                      coordinator_invitations_blp):
+                      coordinator_invitations_blp, programme_join_links_blp):
         api.register_blueprint(blueprint)
 
 

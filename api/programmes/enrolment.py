@@ -48,6 +48,8 @@ from workflows.programmes.rows import InviteReport
 
 invitations_blp = Blueprint("programme_invitations", __name__, url_prefix="/api/v1/programme-invitations",
                             description="An invitation to a programme, answered with the token its mail carries.")
+join_links_blp = Blueprint("programme_join_links", __name__, url_prefix="/api/v1/programme-join-links",
+                           description="A programme's join link, read before signing in.")
 EXAMPLE_TOKEN_BODY = {"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT"}
 
 
@@ -169,6 +171,20 @@ class JoinLinkPreview(MethodView):
     @documents_errors(blp, 401, 422)
     def post(self, body: dict[str, Any]) -> Any:
         """What a join link joins: the programme and the role (signed in). 422 when it no longer works."""
+        link, programme = join_links.inspect_link(db_session(), body["token"])
+        return {"programme": _summary(programme), "role": link.link.role}
+
+
+@join_links_blp.route("/preview")
+class PublicJoinLinkPreview(MethodView):
+    @join_links_blp.doc(operationId="previewProgrammeJoinLinkSignedOut", security=PUBLIC)
+    @join_links_blp.arguments(ProgrammeTokenSchema, example=EXAMPLE_TOKEN_BODY)
+    @join_links_blp.response(200, ProgrammeJoinLinkPreviewSchema)
+    @documents_errors(join_links_blp, 422, 429)
+    def post(self, body: dict[str, Any]) -> Any:
+        """What a join link joins, for one not signed in yet (the token is the key): the programme and the role,
+        so its page can name them before asking to sign in or register. 422 when it no longer works."""
+        limit_public_reads()
         link, programme = join_links.inspect_link(db_session(), body["token"])
         return {"programme": _summary(programme), "role": link.link.role}
 

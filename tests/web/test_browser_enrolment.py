@@ -15,7 +15,7 @@ from models import User
 from tests.concurrency import wait_until
 from tests.factories.programmes import ALL_WEEK
 from tests.mail import Mailbox
-from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
+from tests.web.conftest import PASSWORD, PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import mailed_link, sign_in
 
 
@@ -89,10 +89,17 @@ def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link( 
         "This page opens from the link in your mail: open that link again.")
     stranger.context.close()
 
-    # Dorothy has an account: the join link, signed in, makes her a mentor.
+    # Dorothy has an account: the join link, opened signed out, names the programme; signed in, she joins as a mentor.
     dorothy = new_page(browser, web_server, "UTC")
-    sign_in(dorothy, "dorothy@example.com")
     dorothy.goto(join_url.replace(web_server.url, ""))
+    expect(dorothy.get_by_role("heading", level=1, name="Join Spring cohort")).to_be_visible()
+    expect(dorothy.locator("#main")).to_contain_text("You join as a mentor. Sign in or create an account to join.")
+    axe.check(dorothy, "a join link, signed out")
+    dorothy.locator("#main").get_by_role("link", name="Sign in", exact=True).click()
+    dorothy.get_by_label("Email").fill("dorothy@example.com")
+    dorothy.get_by_label("Password").fill(PASSWORD)
+    dorothy.get_by_role("button", name="Sign in").click()
+    expect(dorothy.get_by_role("button", name="Join", exact=True)).to_be_visible()  # back on the link's page
     expect(dorothy.get_by_role("heading", level=1, name="Join Spring cohort")).to_be_visible()
     axe.check(dorothy, "a join link")
     dorothy.get_by_role("button", name="Join", exact=True).click()

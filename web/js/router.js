@@ -35,7 +35,7 @@ export const routes = [
   [/^\/booking-link$/, bookingLink, { open: true, signedInToo: true, title: 'Cancel a meeting' }],
   [/^\/programme-invitation$/, invitationPage, { open: true, signedInToo: true, title: 'Invitation' }],
   [/^\/coordinator-invitation$/, coordinatorInvitationPage, { open: true, signedInToo: true, title: 'Invitation' }],
-  [/^\/join$/, joinPage, { title: 'Join a programme' }],
+  [/^\/join$/, joinPage, { open: true, signedInToo: true, title: 'Join a programme' }],
   [/^\/$/, browse, { title: 'Find a mentor' }],
   [/^\/mentors\/([\w-]+)$/, mentorPage, { title: 'Mentor' }],
   [/^\/listings\/([\w-]+)$/, listingPage, { title: 'Listing' }],

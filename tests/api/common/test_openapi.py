@@ -40,6 +40,7 @@ PUBLIC_PATHS = ("/api/v1/auth/register", "/api/v1/auth/token", "/health/live", "
                 # An invitation's mail: its token is the credential, to read it, decline it, or register from it.
                 "/api/v1/programme-invitations/preview", "/api/v1/programme-invitations/decline",
                 "/api/v1/programme-invitations/register", "/api/v1/coordinator-invitations/preview",
+                "/api/v1/programme-join-links/preview",
                 "/api/v1/coordinator-invitations/register",
                 # Signing in through an organisation's provider: before there is any token (added on purpose).
                 "/api/v1/auth/sign-on/providers", "/api/v1/auth/sign-on/{provider_id}/start",

@@ -272,10 +272,24 @@ export async function invitationPage(main, { query, go, signedIn }) {
   }
 }
 
-/** `#/join?token=…`: a join link, signed in: what it joins, and one button. */
+/** `#/join?token=…`: a join link: what it joins, and one button; signed out, the programme named and a way to sign
+ * in or register that comes back here. */
 export async function joinPage(main, { query, go }) {
   const token = query.get('token') || '';
   const messages = messageArea();
+  if (!session.signedIn) {
+    const named = await api('POST', '/programme-join-links/preview', { token }, { authed: false }).catch((err) => {
+      main.append(h('h1', {}, 'Join a programme'), errorBox(err.status === 422
+        ? 'This join link no longer works: ask the programme\u2019s coordinators for a new one.' : err.message));
+      return null;
+    });
+    if (!named) return;
+    sessionStorage.setItem('mentorship.after', `/join?token=${token}`);
+    main.append(h('h1', {}, `Join ${named.programme.name}`), summary(named.programme),
+      h('p', {}, `You join as a ${named.role}. `, h('a', { href: '#/signin' }, 'Sign in'), ' or ',
+        h('a', { href: '#/signup' }, 'create an account'), ' to join.'));
+    return;
+  }
   const found = await post('/programmes/join/preview', { token });
   main.append(h('h1', {}, `Join ${found.programme.name}`), summary(found.programme),
     h('p', {}, `You join as a ${found.role}.`), messages.el,
