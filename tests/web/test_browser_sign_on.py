@@ -211,6 +211,11 @@ def test_an_admin_adds_an_organisation_whose_people_sign_in_there_and_sign_out_t
     again.get_by_label("Email").blur()
     expect(again.get_by_label("Password")).to_be_visible()
     expect(again.get_by_role("link", name=f"Sign in with {ORG}")).to_have_count(0)
+    # The audit log names the provider, never its id.
+    admin.goto("/#/admin/audit")
+    disabled = admin.locator("#main li", has_text="Sign-on provider disabled").first
+    expect(disabled).to_contain_text(f"the sign-on provider {ORG}")
+    expect(admin.locator("#main")).not_to_contain_text("null")
     for page in (admin, desktop, phone, again):
         assert page.csp_errors == []
         page.context.close()

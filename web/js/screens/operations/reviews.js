@@ -36,7 +36,7 @@ export function reviewsScreen(main, { query }) {
     { hidden: form.hidden.value || null, mentor_profile_id: mentor }, (r) => reviewRow(r, messages, load),
     { none: 'No review here.' }));
   form.addEventListener('submit', (event) => { event.preventDefault(); messages.clear(); load(); });
-  main.append(mentor ? h('p', {}, 'Reviews of one mentor. ', h('a', { href: '#/admin/reviews' }, 'Every review')) : null,
-    form, messages.el, results);
+  if (mentor) main.append(h('p', {}, 'Reviews of one mentor. ', h('a', { href: '#/admin/reviews' }, 'Every review')));
+  main.append(form, messages.el, results);
   load();
 }
