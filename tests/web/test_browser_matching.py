@@ -106,7 +106,7 @@ def test_a_coordinator_runs_the_match_and_publishes_its_drafts_and_a_mentee_choo
     lin = table.locator("tbody tr", has=page.get_by_role("rowheader", name="Lin Chen"))
     expect(lin).to_contain_text("Dorothy Vaughan")
     expect(lin).to_contain_text("2 shared skills \u00b7 ")
-    expect(lin).to_contain_text("1 of 1")  # Dorothy's places were the drafts published
+    expect(lin).to_contain_text("1 of 1")  # Dorothy's places taken were the drafts published
     bo = table.locator("tbody tr", has=page.get_by_role("rowheader", name="Bo Park"))
     expect(bo).to_contain_text("Grace Hopper")
     # Sorted by score, highest first, by its column's button; the order is said to assistive technology.

@@ -12,7 +12,7 @@ const SHOWN = [['all', 'Every mentee'], ['low', `Scores below ${LOW_SCORE}`], ['
   ['left', 'Intake not finished'], ['pinned', 'Pinned']];
 const COLUMNS = [['mentee', 'Mentee', (r) => r.mentee], ['mentor', 'Mentor', (r) => r.mentor || '\uffff'],
   ['score', 'Score', (r) => (r.draft ? r.draft.score : -1)],
-  ['load', 'Mentor’s places', (r) => (r.draft ? r.draft.mentor_places_used / Math.max(r.draft.mentor_capacity, 1) : -1)]];
+  ['load', 'Mentor’s places taken', (r) => (r.draft ? r.draft.mentor_places_used / Math.max(r.draft.mentor_capacity, 1) : -1)]];
 
 /** Two people's intakes side by side, read when asked for: a region of its own. */
 function sideBySide(base, d) {

@@ -2,7 +2,7 @@
 // its people; a participant sees the others and may leave. An invitation's mail and a join link lead here too.
 import { api, get, patch, post, session } from '../../api.js';
 import { intakeForm, intakeView } from './intake.js';
-import { findableList } from '../../lists.js';
+import { everyItem, findableList } from '../../lists.js';
 import { h, field, replace, empty, errorBox, messageArea, act, badge, when, confirmPanel, loading, browserPlace, linkToken,
   noLink } from '../../ui.js';
 
@@ -176,13 +176,22 @@ export function peopleSection(programme, messages) {
 /** A participant's view of their programme: who else takes part, their own part, and leaving. */
 export function participantSection(programme, messages, go, onIntake = () => {}) {
   const base = `/programmes/${programme.id}`;
-  const peopleEl = h('div', {}, loading());
-  get(`${base}/participants?limit=100`).then((page) => {
-    replace(peopleEl, h('ul', { class: 'list' }, page.items.map((p) => h('li', {}, `${p.display_name} · ${p.role}`))));
-    const mine = page.items.find((p) => p.id === programme.participant_id);
-    const input = actions.querySelector('input[name=capacity]');
-    if (mine && input) input.value = mine.capacity;
-  }, (err) => replace(peopleEl, errorBox(err.message)));
+  // Who else takes part: folded, found by name and role on the server, a page at a time (a programme of hundreds).
+  const others = h('div', {});
+  const peopleEl = h('details', {}, h('summary', {}, 'Who takes part'), others);
+  peopleEl.addEventListener('toggle', () => {
+    if (peopleEl.open && !others.firstChild) {
+      others.append(findableList(`${base}/participants`, (p) => h('li', {}, `${p.display_name} · ${p.role}`),
+        { label: 'People taking part', filters: [['role', 'Role', ROLES]] }).el);
+    }
+  });
+  if (programme.viewer_role === 'mentor') {
+    everyItem(`${base}/participants`, { role: 'mentor' }).then((mentors) => {
+      const mine = mentors.find((p) => p.id === programme.participant_id);
+      const input = actions.querySelector('input[name=capacity]');
+      if (mine && input) input.value = mine.capacity;
+    }, (err) => messages.error(err));
+  }
   const part = h('p', {}, `You take part as a ${programme.viewer_role}.`);
   const actions = h('div', { class: 'actions' });
   if (programme.viewer_role === 'mentor') {
@@ -212,7 +221,7 @@ export function participantSection(programme, messages, go, onIntake = () => {})
       } });
   } }, 'Leave the programme'));
   return h('div', {}, h('section', { 'aria-labelledby': 'pg-me-h' }, h('h2', { id: 'pg-me-h' }, 'Your part'), part,
-    actions, leaving, h('h3', {}, 'Taking part'), peopleEl), intakeForm(programme, onIntake));
+    actions, leaving, peopleEl), intakeForm(programme, onIntake));
 }
 
 /** The invitations of the user's confirmed address, each joined with one click. */
