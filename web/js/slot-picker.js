@@ -4,7 +4,7 @@
 // the chosen slot; a redraw (a live update, another week) keeps the focus where it was and the chosen day shown.
 // Each slot says what it means to the viewer: a time they already meet someone (not offered), a time others asked
 // for (how many, never who).
-import { h, replace, redraw, errorBox, loading, hhmm, dayLabel, dayKey } from './ui.js';
+import { h, replace, redraw, errorBox, loading, clock, dayLabel, dayKey } from './ui.js';
 
 // The picker's calendar, in the viewer's own days: a day is a local midnight, so a day of 23 or 25 hours (a change of
 // clocks) is still one day.
@@ -138,7 +138,7 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
       'aria-pressed': String(selected?.start_time === slot.start_time), tabindex: tabStop ? '0' : '-1',
       dataset: { start: slot.start_time, key: `slot-${slot.start_time}` }, disabled: disabled || slot.viewer_busy,
       onclick: () => choose(slot),
-    }, h('span', { class: 'time' }, `${hhmm(start)}–${hhmm(new Date(slot.end_time))}`),
+    }, h('span', { class: 'time' }, `${clock(start)}–${clock(new Date(slot.end_time))}`),
     requested ? h('span', { class: 'tag' }, ' Requested') : null,
     slot.viewer_busy ? h('span', { class: 'tag' }, ' · you have a session then') : null,
     !requested && others ? h('span', { class: 'tag' }, ` · asked for by ${others === 1 ? 'someone else' : `${others} others`}`) : null,

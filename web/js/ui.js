@@ -222,19 +222,22 @@ export function money(cents, currency = 'USD') {
 export const price = (cents, currency) => (cents ? money(cents, currency) : 'Free');
 
 const pad = (n) => String(n).padStart(2, '0');
-/** The viewer's local time as HH:MM. */
+/** The viewer's local time as HH:MM (a time field's value). */
 export const hhmm = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+/** The viewer's local time as their locale writes it: 24-hour ("14:30") or 12-hour ("2:30 PM"), as the mails and
+ * the public pages do. */
+export const clock = (date, locale = undefined) => date.toLocaleTimeString(locale, { timeStyle: 'short' });
 /** A day in one way everywhere ("Tue, 23 Feb" in en-GB), its year named when it is not this year's. */
 export const dayLabel = (date) => date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short',
   ...(date.getFullYear() === new Date().getFullYear() ? {} : { year: 'numeric' }) });
 export const dayKey = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 export function when(iso) {
   const date = new Date(iso);
-  return `${dayLabel(date)}, ${hhmm(date)}`;
+  return `${dayLabel(date)}, ${clock(date)}`;
 }
 export function span(startIso, endIso) {
   const start = new Date(startIso);
-  return `${dayLabel(start)}, ${hhmm(start)}–${hhmm(new Date(endIso))}`;
+  return `${dayLabel(start)}, ${clock(start)}–${clock(new Date(endIso))}`;
 }
 
 export function duration(ms) {

@@ -1,5 +1,6 @@
 // Time and money in the reader's words (ui.js), in the page's zone: Europe/Berlin (UTC+1, UTC+2 in summer), en-GB.
-import { bookingStatus, browserPlace, dayKey, dayLabel, duration, hhmm, money, price, sessionStatus, span, tz, when } from '../../../web/js/ui.js';
+import { bookingStatus, browserPlace, clock, dayKey, dayLabel, duration, hhmm, money, price, sessionStatus, span, tz,
+  when } from '../../../web/js/ui.js';
 import { equal, same } from './assert.js';
 
 export const tests = {
@@ -9,6 +10,11 @@ export const tests = {
   'hhmm is the reader\'s wall-clock time, two digits each'() {
     equal(hhmm(new Date('2030-01-15T07:05:00Z')), '08:05');
     equal(hhmm(new Date('2030-07-15T22:30:00Z')), '00:30');
+  },
+  'a time reads as the reader\'s locale writes it: 24-hour in en-GB, 12-hour in en-US'() {
+    equal(clock(new Date('2030-01-15T13:05:00Z')), '14:05');
+    equal(clock(new Date('2030-01-15T07:05:00Z')), '08:05');
+    equal(clock(new Date('2030-01-15T13:05:00Z'), 'en-US').replace(/\s/, ' '), '2:05 PM'); // its space, as ICU has it
   },
   'dayKey is the reader\'s day, not UTC\'s'() {
     equal(dayKey(new Date('2030-07-15T21:59:00Z')), '2030-07-15');

@@ -3,7 +3,7 @@
 // who was found absent and what it cost, with a dispute form while one is open to the viewer.
 import { post } from '../../api.js';
 import { policy } from '../../policy.js';
-import { h, field, replace, messageArea, act, money, hhmm, when, disclosure } from '../../ui.js';
+import { h, field, replace, messageArea, act, money, clock, when, disclosure } from '../../ui.js';
 
 const ABSENT_STATUSES = new Set(['mentee_no_show', 'mentor_no_show']);
 
@@ -30,7 +30,7 @@ export function attendanceSection(view, me) {
   const others = session.attendance.filter((a) => a !== self);
   const people = h('ul', { class: 'attendance' }, session.attendance.map((a) => h('li', {},
     h('strong', {}, a === self ? 'You' : a.display_name), ` (${a.role}): `,
-    a.checked_in_at ? `checked in at ${hhmm(new Date(a.checked_in_at))}` : open ? 'not checked in yet' : 'did not check in')));
+    a.checked_in_at ? `checked in at ${clock(new Date(a.checked_in_at))}` : open ? 'not checked in yet' : 'did not check in')));
   const parts = [people];
   if (open && self && !self.checked_in_at && now < new Date(session.end_time).getTime()) {
     parts.push(view.keep('check-in', () => checkInButton(view)));
@@ -39,7 +39,7 @@ export function attendanceSection(view, me) {
   if (open && self && self.checked_in_at && nobodyCame && now >= reportOpens(session) && now < reportCloses(session)) {
     parts.push(view.keep('no-show', () => reportButton(view, role)));
   } else if (open && self && self.checked_in_at && nobodyCame && now < reportOpens(session)) {
-    parts.push(h('p', { class: 'muted' }, `If nobody comes, you can report it from ${hhmm(new Date(reportOpens(session)))}.`));
+    parts.push(h('p', { class: 'muted' }, `If nobody comes, you can report it from ${clock(new Date(reportOpens(session)))}.`));
   }
   if (!open) parts.push(...finding(view, self, role));
   return h('section', { 'aria-labelledby': 'at-h', class: 'attendance-section' }, h('h2', { id: 'at-h' }, 'Attendance'), parts);
