@@ -107,6 +107,11 @@ def timezone_name(**kwargs: Any) -> Text:
     return Text(validate=[validate.Length(max=64), _valid_timezone], **kwargs)
 
 
+def currency_code(**kwargs: Any) -> Text:
+    """An ISO 4217 currency code, any case (kept upper-case)."""
+    return Text(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code"), **kwargs)
+
+
 def search_text(description: str) -> Text:
     """A list's search: a part of a name or address, 1 to 200 characters, matched case-insensitively."""
     return Text(load_default=None, validate=validate.Length(min=1, max=200), metadata={"description": description})

@@ -7,7 +7,16 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, ShownSchema, Text, Timestamp, page_of, search_words, skill_name
+from api.common.schemas import (
+    PaginationArgs,
+    ShownSchema,
+    Text,
+    Timestamp,
+    currency_code,
+    page_of,
+    search_words,
+    skill_name,
+)
 from api.database import db_session
 from api.security import current_actor
 from models import Listing, ListingKind
@@ -92,8 +101,8 @@ class ListingCreateSchema(SchedulingRulesSchema):
                                       metadata={"example": 60})
     price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_PRICE_CENTS),
                                  metadata={"example": 8000})
-    currency = Text(load_default="USD", validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code"),
-                    metadata={"example": "EUR"})
+    currency = currency_code(load_default=None, metadata={
+        "description": "ISO 4217; your profile's currency unless given.", "example": "EUR"})
     kind = Text(load_default=ListingKind.INDIVIDUAL.value, validate=validate.OneOf([k.value for k in ListingKind]))
     capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2, max=500),
                               metadata={"description": "Seats of a group listing (2-500); omit for individual."})

@@ -10,7 +10,16 @@ from flask import g, has_request_context
 from marshmallow import fields, validate
 
 from api.bookings.schemas import BookingSchema
-from api.common.schemas import PaginationArgs, Text, avatar_url, page_of, search_words, skill_name, timezone_name
+from api.common.schemas import (
+    PaginationArgs,
+    Text,
+    avatar_url,
+    currency_code,
+    page_of,
+    search_words,
+    skill_name,
+    timezone_name,
+)
 from api.sessions.schemas import SessionSchema
 from models.mentors.listings import MAX_SESSIONS_PER_DAY, MAX_SESSIONS_PER_WEEK
 from models.mentors.mentors import MAX_EMBED_ORIGINS
@@ -53,6 +62,8 @@ class MentorProfileCreateSchema(ma.Schema):
                          validate=validate.Length(max=MAX_SKILLS), metadata={"example": ["python", "postgresql"]})
     avatar_url = avatar_url(load_default=None, allow_none=True,
                             metadata={"example": "https://images.example.com/ada.png"})
+    currency = currency_code(load_default="USD", metadata={
+        "description": "What your new listings are priced in unless you say otherwise (ISO 4217).", "example": "EUR"})
 
 
 def _limit(most: int, description: str, **kwargs: Any) -> fields.Integer:
@@ -71,6 +82,8 @@ class MentorProfilePatchSchema(ma.Schema):
                                   "sessions included (in your timezone); null: no limit.")
     max_sessions_per_week = _limit(MAX_SESSIONS_PER_WEEK, "The same, a week (Monday to Sunday).")
     public = fields.Boolean(metadata={"description": PUBLIC})
+    currency = currency_code(metadata={"description": "What your new listings are priced in unless you say "
+                                                      "otherwise (ISO 4217); listings made before keep theirs."})
     embed_origins = fields.List(Text(validate=[validate.Length(max=200), validate.Regexp(
                                     _ORIGIN, error="expected an https origin, such as https://example.com")]),
                                 validate=validate.Length(max=MAX_EMBED_ORIGINS), metadata={
@@ -211,6 +224,7 @@ class MentorProfileSchema(ma.Schema):
     headline = fields.String(dump_only=True)
     bio = fields.String(dump_only=True)
     timezone = fields.String(dump_only=True)
+    currency = fields.String(dump_only=True, metadata={"description": "New listings' currency unless they say."})
     skills = fields.Function(lambda profile: [skill.name for skill in profile.skills],
                              metadata={"type": "array", "items": {"type": "string"}})
     rating_average = fields.Float(allow_none=True, dump_only=True)

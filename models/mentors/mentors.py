@@ -57,6 +57,8 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
     headline: Mapped[str] = mapped_column(String(200))
     bio: Mapped[str] = mapped_column(Text, default="", server_default="")
     timezone: Mapped[str] = mapped_column(String(64))
+    # The currency a new listing of theirs is priced in unless they say otherwise (ISO 4217).
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     rating_average: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
     rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
     avatar_url: Mapped[str | None] = mapped_column(String(500))

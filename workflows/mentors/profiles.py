@@ -32,17 +32,17 @@ class WindowSpec:
 # A profile is shown with its owner's display name, its skills and its windows, in one round trip per kind.
 _SHOWN = (joinedload(MentorProfile.user), selectinload(MentorProfile.skills), selectinload(MentorProfile.availability))
 LIMIT_FIELDS = frozenset({"max_sessions_per_day", "max_sessions_per_week"})
-EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url", "public", "embed_origins"}
-                            ) | LIMIT_FIELDS
+EDITABLE_FIELDS = frozenset({"headline", "bio", "timezone", "skills", "avatar_url", "public", "embed_origins",
+                             "currency"}) | LIMIT_FIELDS
 
 
 def create_mentor_profile(
     db: Session, actor: Actor, *, headline: str, bio: str, timezone: str, skills: Sequence[str],
-    avatar_url: str | None = None,
+    avatar_url: str | None = None, currency: str = "USD",
 ) -> MentorProfile:
     profile = MentorProfile(
         id=uuid.uuid4(), user_id=actor.user_id, headline=headline.strip(), bio=bio, timezone=timezone,
-        avatar_url=avatar_url,
+        avatar_url=avatar_url, currency=currency.upper(),
     )
     profile.skills = ensure_skills(db, skills)
     add_or_conflict(db, profile, {ONE_PROFILE_PER_USER: "you already have a mentor profile"})
@@ -61,7 +61,7 @@ def get_mentor_profile(db: Session, profile_id: uuid.UUID, *, must_be_public: bo
 def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, changes: dict[str, Any]
                           ) -> MentorProfile:
     """Change your own profile's headline, bio, timezone, skills (replaced whole), avatar, limits, whether visitors
-    see it (``public``) and which sites may frame its public pages."""
+    see it (``public``), which sites may frame its public pages, and its new listings' currency."""
     profile = get_mentor_profile(db, profile_id)
     if profile.user_id != actor.user_id:
         raise Forbidden("only the mentor can change their profile")
@@ -75,6 +75,8 @@ def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, chan
             profile.skills = ensure_skills(db, value)
         elif field == "headline":
             profile.headline = value.strip()
+        elif field == "currency":
+            profile.currency = value.upper()
         else:
             setattr(profile, field, value)
     db.flush()

@@ -85,3 +85,25 @@ def test_profiles_carry_the_mentors_display_name(client: FlaskClient, db: Sessio
         "display_name"] == "Grace Hopper"
     listed = client.get("/api/v1/mentor-profiles?skill=python", headers=caller.headers).get_json()["items"]
     assert [p["display_name"] for p in listed] == ["Grace Hopper"]
+
+
+def test_a_mentors_currency_prices_their_new_listings_unless_one_says_otherwise(
+        client: FlaskClient, db: Session) -> None:
+    caller = as_caller(UserFactory())
+    made = client.post("/api/v1/mentor-profiles", json={**PROFILE, "currency": "eur"}, headers=caller.headers)
+    assert made.status_code == 201 and made.get_json()["currency"] == "EUR"
+    listing = {"title": "Code review", "skill": "python", "duration_minutes": 60, "price_cents": 5000}
+    first = client.post("/api/v1/listings", json=listing, headers=caller.headers)
+    assert first.status_code == 201 and first.get_json()["currency"] == "EUR"
+    other = client.post("/api/v1/listings", json={**listing, "currency": "GBP"}, headers=caller.headers)
+    assert other.get_json()["currency"] == "GBP"
+    url = f"/api/v1/mentor-profiles/{made.get_json()['id']}"
+    assert client.patch(url, json={"currency": "chf"}, headers=caller.headers).get_json()["currency"] == "CHF"
+    assert client.post("/api/v1/listings", json=listing, headers=caller.headers).get_json()["currency"] == "CHF"
+    kept = client.get(f"/api/v1/listings/{first.get_json()['id']}", headers=caller.headers)
+    assert kept.get_json()["currency"] == "EUR"  # a listing made before keeps its own
+    wrong = client.patch(url, json={"currency": "EURO"}, headers=caller.headers)
+    assert wrong.status_code == 422
+    # Without one, a new profile's is US dollars.
+    plain = client.post("/api/v1/mentor-profiles", json=PROFILE, headers=as_caller(UserFactory()).headers)
+    assert plain.get_json()["currency"] == "USD"

@@ -11,7 +11,8 @@ import { questionsEditor } from '../bookings/questions.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from '../scheduling/schedule.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-// The currency of the browser's region, for a new listing's price (the mentor can change it); else US dollars.
+// The currency of the browser's region, offered when one becomes a mentor (their profile keeps it for new listings);
+// else US dollars.
 const CURRENCIES = { US: 'USD', GB: 'GBP', CA: 'CAD', AU: 'AUD', NZ: 'NZD', JP: 'JPY', CN: 'CNY', IN: 'INR', CH: 'CHF',
   SE: 'SEK', NO: 'NOK', DK: 'DKK', PL: 'PLN', CZ: 'CZK', BR: 'BRL', MX: 'MXN', SG: 'SGD', KR: 'KRW', ZA: 'ZAR' };
 const EURO = new Set(['AT', 'BE', 'CY', 'DE', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL',
@@ -67,6 +68,8 @@ function becomeMentor(main) {
     field('Bio', { tag: 'textarea', name: 'bio', rows: 3, maxlength: 5000 }),
     field('Timezone', { name: 'timezone', required: true, value: tz(), hint: 'IANA name, e.g. Europe/Paris. Your availability is in this timezone.' }),
     field('Skills', { name: 'skills', hint: 'Comma separated, e.g. python, postgresql' }),
+    field('Currency', { name: 'currency', value: localCurrency(), maxlength: 3, required: true,
+      hint: 'What your listings are priced in (three letters, e.g. EUR, GBP, USD); each listing may say otherwise.' }),
     // Working hours by default: "any time" is a choice made knowingly, with what it means said beside it.
     h('fieldset', {}, h('legend', {}, 'When mentees can book you'),
       h('div', { class: 'field checkbox' }, h('input', { type: 'radio', id: 'hours-work', name: 'hours', value: 'work', checked: true }),
@@ -78,7 +81,8 @@ function becomeMentor(main) {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
       const made = await post('/mentor-profiles', { headline: form.headline.value.trim(), bio: form.bio.value.trim(),
-        timezone: form.timezone.value.trim(), skills: splitList(form.skills.value) });
+        timezone: form.timezone.value.trim(), skills: splitList(form.skills.value),
+        currency: form.currency.value.trim().toUpperCase() });
       if (form.hours.value === 'work') await put(`/mentor-profiles/${made.id}/availability`, { windows: WORKING_HOURS });
       await currentUser(true);
       live.reconnect(); // the stream now carries the mentor's requests too
@@ -156,8 +160,8 @@ function listingsSection(mentor) {
     h('div', { class: 'row' },
       field('Duration (minutes)', { type: 'number', name: 'duration_minutes', min: 15, max: 480, value: 60, required: true }),
       field('Price', { type: 'number', name: 'price', min: 0, step: '0.01', value: '50.00', required: true }),
-      field('Currency', { name: 'currency', value: localCurrency(), maxlength: 3, required: true,
-        hint: 'Three letters, e.g. EUR, GBP, USD.' })),
+      field('Currency', { name: 'currency', value: mentor.currency, maxlength: 3, required: true,
+        hint: 'Three letters, e.g. EUR, GBP, USD: your profile’s unless you change it here.' })),
     h('div', { class: 'row' },
       field('Kind', { tag: 'select', name: 'kind' }, [['individual', 'One-to-one'], ['group', 'Group']]),
       field('Capacity', { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: 'How many mentees at once.' })),
@@ -186,8 +190,23 @@ function listingsSection(mentor) {
       await load();
     }, form);
   });
+  // The profile's currency: what new listings are priced in (those made before keep theirs).
+  const said = messageArea();
+  const currency = h('form', { class: 'inline compact', 'aria-label': 'Currency of new listings' },
+    field('Currency of new listings', { name: 'currency', value: mentor.currency, maxlength: 3, required: true }),
+    h('button', { type: 'submit' }, 'Save'), said.el);
+  currency.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(currency.querySelector('button'), said, async () => {
+      const saved = await patch(`/mentor-profiles/${mentor.id}`, { currency: currency.currency.value.trim() });
+      mentor.currency = saved.currency;
+      form.currency.value = saved.currency;
+      said.ok(`New listings are priced in ${saved.currency}.`);
+    }, currency);
+  });
+  form.addEventListener('reset', () => setTimeout(() => { form.currency.value = mentor.currency; }));
   load();
-  return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, 'Listings'), listEl, form);
+  return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, 'Listings'), currency, listEl, form);
 }
 
 function listingCard(l, reload, shared) {
