@@ -35,16 +35,19 @@ def test_field_errors_sit_under_their_field_once_in_words(web_server: Served, br
     listing = page.get_by_role("region", name="Listings")
     listing.get_by_label("Title").fill("COBOL clinic")
     listing.get_by_label("Skill", exact=True).fill("cobol")
-    # A new listing's currency is the browser's region's (en-GB here); its capacity is asked of a group only.
-    expect(listing.get_by_label("Currency")).to_have_value("GBP")
+    # A new listing's currency is the mentor's, offered from the browser's region when they became one (en-GB
+    # here); its capacity is asked of a group only.
+    expect(listing.get_by_role("form", name="Currency of new listings").get_by_label("Currency of new listings")
+           ).to_have_value("GBP")
+    expect(listing.get_by_label("Currency", exact=True)).to_have_value("GBP")
     expect(listing.get_by_label("Capacity")).to_be_hidden()
     listing.get_by_label("Kind").select_option("group")
     expect(listing.get_by_label("Capacity")).to_be_visible()
     listing.get_by_label("Kind").select_option("individual")
     expect(listing.get_by_label("Capacity")).to_be_hidden()
-    listing.get_by_label("Currency").fill("US")
+    listing.get_by_label("Currency", exact=True).fill("US")
     listing.get_by_role("button", name="Create listing").click()
-    currency = listing.get_by_label("Currency")
+    currency = listing.get_by_label("Currency", exact=True)
     expect(currency).to_have_attribute("aria-invalid", "true")
     expect(currency).to_be_focused()
     note = page.locator(f"#{currency.get_attribute('aria-errormessage')}")
