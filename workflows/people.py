@@ -73,6 +73,7 @@ class SeriesPairing:
     id: uuid.UUID
     programme_id: uuid.UUID
     programme_name: str
+    asked_by_mentee: bool = False  # the mentee asked this mentor (a programme whose mentees choose)
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,10 @@ def name_series(db: Session, records: Sequence[BookingSeries], times: Mapping[uu
     """The series with their times (series id -> its bookings in start order), their people's names and the
     programme pairing each asks sessions for (if any): two queries for a page."""
     mentors, mentees = names(db, (s.mentor_profile_id for s in records), (s.mentee_user_id for s in records))
-    pairings = {series_id: SeriesPairing(pairing_id, programme_id, name) for series_id, pairing_id, programme_id, name
-                in db.execute(select(Pairing.series_id, Pairing.id, Pairing.programme_id, Programme.name)
+    pairings = {series_id: SeriesPairing(pairing_id, programme_id, name, by == mentee)
+                for series_id, pairing_id, programme_id, name, by, mentee
+                in db.execute(select(Pairing.series_id, Pairing.id, Pairing.programme_id, Programme.name,
+                                     Pairing.proposed_by_user_id, Pairing.mentee_user_id)
                               .join(Programme, Programme.id == Pairing.programme_id)
                               .where(Pairing.series_id.in_([s.id for s in records]))).all()} if records else {}
     return [NamedSeries(s, times[s.id], _named(mentors, s.mentor_profile_id), _named(mentees, s.mentee_user_id),

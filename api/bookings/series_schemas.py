@@ -123,6 +123,9 @@ class SeriesPairingSchema(ma.Schema):
     id = fields.UUID(metadata={"description": "The pairing."})
     programme_id = fields.UUID()
     programme_name = fields.String()
+    asked_by_mentee = fields.Boolean(metadata={
+        "description": "The mentee asked this mentor (a programme whose mentees choose); else its coordinators "
+                       "proposed the pair."})
 
 
 class SeriesSchema(MenteeTimeSchema):

@@ -303,6 +303,9 @@ def test_mentees_choose_and_a_mentors_last_place_goes_to_one_of_those_asking_at_
     assert [one["mentor_participant_id"] for one in offered] == [max_id]
     assert client.post(path, headers=loser.headers, json={"mentor_participant_id": max_id}).status_code == 201
     assert client.post(path, headers=loser.headers, json={"mentor_participant_id": max_id}).status_code == 409
+    # Max reads it as the mentee's own ask, not the programme's proposal.
+    (asked,) = client.get("/api/v1/booking-series", headers=max_.headers).get_json()["items"]
+    assert asked["pairing"]["asked_by_mentee"] is True
 
 
 def test_the_api_and_the_workers_load_neither_numpy_nor_scipy_until_a_match_needs_them(database_url: str) -> None:

@@ -98,11 +98,15 @@ export async function seriesRequests(el, pageMessages, reload) {
 }
 
 /** A programme's proposed pairing, as its mentor answers it wherever it is shown (Requests, the programme's page):
- * the programme proposes, the mentor accepts or declines the pairing, its sessions with it. */
+ * the programme proposes (or, where its mentees choose, the mentee asks), the mentor accepts or declines the
+ * pairing, its sessions with it. */
 export function pairingProposal(s, who, pending, answer, rowMessages, { inProgramme = false } = {}) {
   const name = s.pairing.programme_name;
-  return h('div', { class: 'request series', role: 'group', 'aria-label': `${name} proposes you mentor ${who}` },
-    h('strong', {}, name), ' proposes you mentor ', h('strong', { class: 'mentee' }, who), ': ',
+  const asks = s.pairing.asked_by_mentee;
+  return h('div', { class: 'request series', role: 'group',
+    'aria-label': asks ? `${who} asks you to mentor them in ${name}` : `${name} proposes you mentor ${who}` },
+  ...(asks ? [h('strong', { class: 'mentee' }, who), ' asks you to mentor them in ', h('strong', {}, name), ': ']
+    : [h('strong', {}, name), ' proposes you mentor ', h('strong', { class: 'mentee' }, who), ': ']),
     `${pending} sessions `, every(s.every_weeks), ', from ', span(s.start_time, s.end_time), ' ', badge('Pairing'),
     h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
     h('div', { class: 'actions' },

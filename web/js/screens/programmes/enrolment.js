@@ -84,7 +84,8 @@ export function peopleSection(programme, messages) {
     const said = messageArea();
     const sent = i.emailed_at ? ` · mailed ${when(i.emailed_at)}` : ` · mail ${i.email_status}`;
     return h('li', {},
-      `${i.name ? `${i.name} · ` : ''}${i.email} · ${i.role} · invited ${when(i.created_at)}${sent}`
+      `${i.name ? `${i.name} · ` : ''}${i.email} · ${i.role}${i.capacity ? `, up to ${i.capacity} mentees` : ''}`
+        + ` · invited ${when(i.created_at)}${sent}`
         + `${i.status === 'pending' ? ` · until ${when(i.expires_at)}` : ''} `, badge(i.status),
       i.status === 'pending' ? h('div', { class: 'actions' },
         i.email_status === 'pending' ? null : h('button', { type: 'button', onclick: (e) => act(e.currentTarget, said, async () => {
