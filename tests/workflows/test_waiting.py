@@ -95,7 +95,7 @@ def test_the_requests_count_is_what_the_requests_page_lists_a_series_and_a_propo
                            ).get_json()["items"]
     assert len([t for t in listed["occurrences"] if t["status"] == "draft"]) == 6
     assert listed["pairing"] == {"id": made.get_json()["id"], "programme_id": programme["id"],
-                                 "programme_name": programme["name"]}
+                                 "programme_name": programme["name"], "asked_by_mentee": False}
     # A request of one time beside it: two to answer; the series' own page names the pairing too.
     own = ListingFactory(mentor_profile=db.get(MentorProfile, uuid.UUID(listed["mentor_profile_id"])),
                          title="Office hour")
