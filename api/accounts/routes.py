@@ -41,7 +41,7 @@ from workflows.accounts.sign_ins import ClientInfo
 from workflows.accounts.users import normalise_email
 from workflows.calendars import feeds as calendars
 from workflows.errors import Unauthenticated
-from workflows.programmes import coordinator_invitations, pairings
+from workflows.programmes import pairings
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and bearer tokens.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user.")
@@ -120,7 +120,6 @@ class VerifyEmail(MethodView):
         replaces your email now. 422 for a link that is unknown, used or expired; 409 when another account took
         the new address meanwhile."""
         verified = account_emails.verify_email(db_session(), data["token"])
-        coordinator_invitations.granted_on_confirmation(db_session(), verified.user)  # rights waiting for it
         if verified.changed:
             audit.record(AuthEventKind.EMAIL_CHANGED, verified.user.id)
         return {"email": verified.user.email, "email_verified": True}

@@ -109,7 +109,7 @@ def timezone_name(**kwargs: Any) -> Text:
 
 def currency_code(**kwargs: Any) -> Text:
     """An ISO 4217 currency code, any case (kept upper-case)."""
-    return Text(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code"), **kwargs)
+    return Text(validate=validate.Regexp(r"\A[A-Za-z]{3}\Z", error="ISO 4217 code"), **kwargs)
 
 
 def search_text(description: str) -> Text:

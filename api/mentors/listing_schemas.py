@@ -116,7 +116,7 @@ class ListingPatchSchema(SchedulingRulesSchema):
     skill = skill_name()
     duration_minutes = fields.Integer(validate=validate.Range(min=MIN_DURATION_MINUTES, max=MAX_DURATION_MINUTES))
     price_cents = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE_CENTS))
-    currency = Text(validate=validate.Regexp(r"^[A-Za-z]{3}$", error="ISO 4217 code"))
+    currency = currency_code()
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=2, max=500))
     active = fields.Boolean()
     location = location_field()

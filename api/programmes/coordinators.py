@@ -9,13 +9,13 @@ from typing import Any
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from api.accounts import audit, cookie
 from api.accounts.routes import EXAMPLE_TOKEN, signed_in_body
 from api.accounts.schemas import TokenSchema
 from api.common.docs import PUBLIC, documents_errors
-from api.common.schemas import PaginationArgs, Text, page_of
+from api.common.schemas import EmailAddress, PaginationArgs, page_of
 from api.database import db_session
 from api.operations.routes import blp as admin_blp
 from api.operations.schemas import AdminReasonSchema
@@ -28,7 +28,6 @@ from api.programmes.schemas import ProgrammeSchema
 from api.ratelimit import limit_public_reads, limit_registrations
 from api.security import current_actor, require_login
 from models import AuthEventKind, InvitationStatus
-from models.programmes.enrolment import MAX_EMAIL
 from workflows.programmes import coordinator_invitations as invited
 
 blp = Blueprint("coordinator_invitations", __name__, url_prefix="/api/v1/coordinator-invitations",
@@ -37,7 +36,7 @@ TOKEN = {"token": "Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT"}
 
 
 class CoordinatorInviteSchema(AdminReasonSchema):
-    email = Text(required=True, validate=validate.Length(min=3, max=MAX_EMAIL))
+    email = EmailAddress(required=True, metadata={"example": "grace@example.com"})
 
 
 class CoordinatorInvitationSchema(ma.Schema):
@@ -121,8 +120,9 @@ class Preview(MethodView):
         still be answered and whether the address has an account (sign in, or register)."""
         limit_public_reads()
         found = invited.preview(db_session(), body["token"])
-        return {"programme": found.programme, "email": found.invitation.email, "usable": found.usable,
-                "account_exists": found.account_exists}
+        usable = found.usable  # an answered, withdrawn or lapsed one tells no more than that
+        return {"programme": found.programme, "email": found.invitation.email if usable else "", "usable": usable,
+                "account_exists": found.account_exists and usable}
 
 
 @blp.route("/accept")

@@ -217,7 +217,7 @@ class FunnelSchema(ma.Schema):
 
 
 class LeaveSchema(ma.Schema):
-    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=900), metadata={
         "description": "Why you leave (optional): its coordinators, and the other of each pairing it ends, read it."})
 
 

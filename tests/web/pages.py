@@ -116,3 +116,4 @@ def wait_for_session(served: Served, headers: dict[str, str], booking_id: str) -
 def open_settings(page: Any) -> None:
     """Unfold a programme's settings (what its pairings agree, its intake forms): a panel of their own."""
     page.locator("details.settings > summary").click()
+

@@ -27,6 +27,9 @@ def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link( 
     web_server.register("Dorothy Vaughan", "dorothy@example.com")
     with committed() as db, db.begin():
         db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+        # Katherine's address confirmed, as her verification link would: a coordinator's rights need it.
+        db.execute(update(User).where(User.email == "katherine@example.com").values(
+            email_verified_at=User.created_at))
     me = web_server.call("GET", "/me", coordinator)
     programme = web_server.call("POST", "/programmes", admin, {
         "name": "Spring cohort", "description": "Twelve weeks, one mentor each.",
@@ -150,6 +153,9 @@ def test_a_mentee_leaves_saying_why_and_the_coordinator_and_mentor_read_it(
     coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
     with committed() as db, db.begin():
         db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+        # Katherine's address confirmed, as her verification link would: a coordinator's rights need it.
+        db.execute(update(User).where(User.email == "katherine@example.com").values(
+            email_verified_at=User.created_at))
     me = web_server.call("GET", "/me", coordinator)
     programme = web_server.call("POST", "/programmes", admin, {"name": "Spring cohort",
                                                               "coordinator_user_ids": [me["id"]]}, status=201)

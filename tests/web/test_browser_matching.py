@@ -61,6 +61,9 @@ def people(served: Served, committed: sessionmaker[Session]) -> None:
                             {"headline": "Engineer", "timezone": "UTC", "skills": skills}, status=201)
     with committed() as db, db.begin():
         db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+        # Katherine's address confirmed, as her verification link would: a coordinator's rights need it.
+        db.execute(update(User).where(User.email == "katherine@example.com").values(
+            email_verified_at=User.created_at))
 
 
 def test_a_coordinator_runs_the_match_and_publishes_its_drafts_and_a_mentee_chooses(  # noqa: PLR0915

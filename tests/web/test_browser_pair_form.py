@@ -29,6 +29,9 @@ def _cohort(web_server: Served, committed: sessionmaker[Session]) -> str:
     coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
     with committed() as db, db.begin():
         db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+        # Katherine's address confirmed, as her verification link would: a coordinator's rights need it.
+        db.execute(update(User).where(User.email == "katherine@example.com").values(
+            email_verified_at=User.created_at))
     me = web_server.call("GET", "/me", coordinator)
     programme = web_server.call("POST", "/programmes", admin, {"name": "Spring cohort", "session_count": 4,
                                                                "coordinator_user_ids": [me["id"]]}, status=201)

@@ -25,6 +25,7 @@ from models import (
     BookingSeries,
     BookingStatus,
     CancelCause,
+    CoordinatorInvitation,
     EmailStatus,
     FeedRevocation,
     InvitationStatus,
@@ -136,6 +137,10 @@ def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> li
     db.execute(update(ProgrammeInvitation).where(to_them, ProgrammeInvitation.status == InvitationStatus.PENDING)
                .values(status=InvitationStatus.WITHDRAWN, decided_at=now, email_status=EmailStatus.NONE))
     db.execute(update(ProgrammeInvitation).where(to_them).values(email=user.email, name=""))
+    named = (CoordinatorInvitation.user_id == user.id) | (CoordinatorInvitation.email == former_email)
+    db.execute(update(CoordinatorInvitation).where(named, CoordinatorInvitation.status == InvitationStatus.PENDING)
+               .values(status=InvitationStatus.WITHDRAWN, decided_at=now, email_status=EmailStatus.NONE))
+    db.execute(update(CoordinatorInvitation).where(named).values(email=user.email))
     db.flush()
     log.info("account.deleted", user_id=str(user.id))
     return ended

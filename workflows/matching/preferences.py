@@ -87,7 +87,10 @@ def say(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentee_participan
     _person(db, programme_id, mentor_participant_id, ParticipantRole.MENTOR)
     held = db.scalar(select(func.count()).select_from(MatchPreference)
                      .where(MatchPreference.programme_id == programme_id)) or 0
-    if held >= MAX_PREFERENCES:
+    known = db.scalar(select(MatchPreference.id).where(
+        MatchPreference.programme_id == programme_id, MatchPreference.mentee_participant_id == mentee_participant_id,
+        MatchPreference.mentor_participant_id == mentor_participant_id))
+    if held >= MAX_PREFERENCES and known is None:  # a pair's word may always be replaced
         raise BusinessRuleViolation(f"a programme keeps at most {MAX_PREFERENCES:,} words on pairs; remove some first")
     row = db.scalar(insert(MatchPreference).values(
         id=uuid.uuid4(), programme_id=programme_id, mentee_participant_id=mentee_participant_id,

@@ -5,20 +5,25 @@ Naming the address of a confirmed account grants the rights at once. Any other a
 (``pending``), mailed with a link whose token is derived from the row's id with the server's key (its SHA-256 alone
 is kept). It is ``accepted``, and the rights start, when the address is confirmed: by registering from the link
 (the mail reached it), by opening the link signed in to the account of that address, or by that account confirming
-its address the usual way (``granted_on_confirmation``, which the routes that confirm an address call). The grant
+(the link mailed to the address, and a signed-in or new account: ``accept`` and ``register``), or by a password
+reset of an account of that address (``granted_on_confirmation``: the reset ends every other sign-in of it). A mere
+click on an account's confirmation link is not enough: whoever made the account need not be who clicked. The grant
 goes through ``lifecycle.set_coordinators``: the people told, the programme's history, and the admin audit trail
-naming the admin who invited (with their reason). An admin may withdraw a pending invitation; it lapses after
-``TTL``.
+naming the admin who invited (with their reason), while that admin still is one (else the invitation no longer
+stands). A grant never fails the request that confirmed the address: a programme at its coordinators' limit keeps
+the invitation waiting. An admin may withdraw a pending invitation; it lapses after ``TTL``.
 """
 
 from __future__ import annotations
 
+import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import func, select
+from marshmallow import ValidationError, validate
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -33,6 +38,7 @@ from workflows.accounts.users import normalise_email, register_user
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound
+from workflows.notifications import mail
 from workflows.pagination import Page, paginate
 from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import digest, token_of
@@ -43,6 +49,9 @@ log = structlog.get_logger(__name__)
 TTL = timedelta(days=14)
 SEND_TASK = "notifications.send_coordinator_invitation"
 INVALID = "this invitation link is not valid (used, withdrawn or expired): ask the admin for a new one"
+NO_LONGER = ("this invitation no longer stands (the admin who sent it is no longer one, or the programme has all the "
+             "coordinators it may have): ask an administrator")
+EMAIL = validate.Email(error="not an email address")
 _PURPOSE = "coordinator-invitation"
 
 
@@ -61,12 +70,24 @@ def name_by_address(db: Session, actor: Actor, programme_id: uuid.UUID, email: s
     require_admin(actor)
     programme, _ = programme_access.may_change(db, actor, programme_id)
     address = normalise_email(email)
+    try:
+        EMAIL(address)
+    except ValidationError:
+        raise InvalidInput(f"not an email address: {address[:80]}", field="email") from None
     user = db.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
     before = coordinators_of(db, programme_id)
     if user is not None and user.id in before:
         raise BusinessRuleViolation(f"{address} coordinates this programme already", field="email")
-    if len(before) >= MAX_COORDINATORS:
-        raise BusinessRuleViolation(f"a programme has at most {MAX_COORDINATORS} coordinators", field="email")
+    db.execute(update(CoordinatorInvitation).where(  # lapsed: no longer in the way of a new one
+        CoordinatorInvitation.programme_id == programme_id, CoordinatorInvitation.status == InvitationStatus.PENDING,
+        CoordinatorInvitation.expires_at <= func.now()).values(status=InvitationStatus.WITHDRAWN,
+                                                             decided_at=func.now(), email_status=EmailStatus.NONE))
+    waiting = db.scalar(select(func.count()).select_from(CoordinatorInvitation).where(
+        CoordinatorInvitation.programme_id == programme_id,
+        CoordinatorInvitation.status == InvitationStatus.PENDING)) or 0
+    if len(before) + waiting >= MAX_COORDINATORS:
+        raise BusinessRuleViolation(f"a programme has at most {MAX_COORDINATORS} coordinators, those invited counted",
+                                    field="email")
     if user is not None and user.email_verified_at is not None:
         return Named(programme=set_coordinators(db, actor, programme_id, [*before, user.id],
                                                 audited_as=audit.PROGRAMME_COORDINATOR_NAMED, reason=reason))
@@ -81,7 +102,8 @@ def name_by_address(db: Session, actor: Actor, programme_id: uuid.UUID, email: s
     if made is None:
         raise BusinessRuleViolation(f"{address} is invited already: withdraw that invitation to send another",
                                     field="email")
-    record_admin_action(db, actor, audit.PROGRAMME_COORDINATOR_INVITED, "programme", programme.id, reason=reason)
+    record_admin_action(db, actor, audit.PROGRAMME_COORDINATOR_INVITED, "coordinator_invitation", row_id,
+                        reason=f"{address} for {programme.name}: {reason}")
     if mail == EmailStatus.PENDING:
         enqueue_after_commit(db, SEND_TASK, str(row_id))
     invitation = db.get_one(CoordinatorInvitation, row_id)
@@ -112,37 +134,45 @@ def withdraw(db: Session, actor: Actor, programme_id: uuid.UUID, invitation_id: 
     invitation.status, invitation.decided_at = InvitationStatus.WITHDRAWN, utcnow()
     if invitation.email_status == EmailStatus.PENDING:
         invitation.email_status = EmailStatus.NONE
-    record_admin_action(db, actor, audit.PROGRAMME_COORDINATOR_INVITATION_WITHDRAWN, "programme", programme_id,
-                        reason=reason)
+    record_admin_action(db, actor, audit.PROGRAMME_COORDINATOR_INVITATION_WITHDRAWN, "coordinator_invitation",
+                        invitation.id, reason=f"{invitation.email}: {reason}")
     return invitation
 
 
-def _grant(db: Session, invitation: CoordinatorInvitation, user: User) -> None:
-    """The rights start: through the programme's workflow, as the admin who invited (the audit names them)."""
+def _grant(db: Session, invitation: CoordinatorInvitation, user: User) -> bool:
+    """The rights start, through the programme's workflow, as the admin who invited (the audit names them); whether
+    they did. An inviter no longer an admin (revoked, disabled, gone) vouches for nothing: the invitation no longer
+    stands. A programme at its coordinators' limit keeps it waiting."""
+    admin = db.scalar(select(User).where(User.id == invitation.invited_by_user_id).with_for_update(read=True)) \
+        if invitation.invited_by_user_id else None
+    if admin is None or not admin.is_admin or admin.disabled_at is not None or admin.deleted_at is not None:
+        log.warning("coordinator_invitation.inviter_gone", invitation_id=str(invitation.id))
+        invitation.status, invitation.decided_at = InvitationStatus.WITHDRAWN, utcnow()
+        return False
+    db.execute(select(Programme.id).where(Programme.id == invitation.programme_id).with_for_update())
+    before = coordinators_of(db, invitation.programme_id)
+    if user.id not in before and len(before) >= MAX_COORDINATORS:
+        log.warning("coordinator_invitation.programme_full", invitation_id=str(invitation.id))
+        return False
     invitation.status, invitation.decided_at, invitation.user_id = InvitationStatus.ACCEPTED, utcnow(), user.id
     if invitation.email_status == EmailStatus.PENDING:
         invitation.email_status = EmailStatus.NONE
-    admin = db.get(User, invitation.invited_by_user_id) if invitation.invited_by_user_id else None
-    if admin is None or not admin.is_admin:
-        log.warning("coordinator_invitation.inviter_gone", invitation_id=str(invitation.id))
-        return  # the admin who invited is gone or no longer one: nobody vouches for the grant now
-    db.execute(select(Programme.id).where(Programme.id == invitation.programme_id).with_for_update())
-    before = coordinators_of(db, invitation.programme_id)
     if user.id not in before:
         set_coordinators(db, Actor(admin.id, is_admin=True), invitation.programme_id, [*before, user.id],
-                         audited_as=audit.PROGRAMME_COORDINATOR_NAMED, reason=invitation.reason)
+                         audited_as=audit.PROGRAMME_COORDINATOR_NAMED,
+                         reason=f"invited as {invitation.email}: {invitation.reason or ''}")
+    return True
 
 
 def granted_on_confirmation(db: Session, user: User) -> int:
-    """Grant the pending, unexpired invitations of a user's address once it is confirmed; how many."""
+    """Grant the pending, unexpired invitations of a user's address, where its owner proved they hold both the address
+    and the account (a password reset, an emailed link opened signed in, an account made from one); how many."""
     if user.email_verified_at is None:
         return 0
     waiting = list(db.scalars(select(CoordinatorInvitation).where(
         CoordinatorInvitation.email == user.email, CoordinatorInvitation.status == InvitationStatus.PENDING,
         CoordinatorInvitation.expires_at > func.now()).with_for_update()))
-    for invitation in waiting:
-        _grant(db, invitation, user)
-    return len(waiting)
+    return sum(_grant(db, invitation, user) for invitation in waiting)
 
 
 @dataclass(frozen=True)
@@ -169,7 +199,7 @@ def preview(db: Session, token: str) -> Preview:
     invitation, programme = _by_token(db, token, lock=False)
     exists = db.scalar(select(func.count()).select_from(User).where(User.email == invitation.email,
                                                                    User.deleted_at.is_(None))) or 0
-    return Preview(invitation, programme, bool(exists))
+    return Preview(invitation, programme, bool(exists))  # the route shows the address only while it is usable
 
 
 def _pending(db: Session, token: str) -> CoordinatorInvitation:
@@ -187,9 +217,11 @@ def accept(db: Session, actor: Actor, token: str) -> uuid.UUID:
     if user is None or user.email != invitation.email:
         raise Forbidden("this invitation is for another address: sign in with the account of that address")
     if user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-    _grant(db, invitation, user)
-    granted_on_confirmation(db, user)  # other programmes' invitations of this address, now confirmed
+        user.email_verified_at = utcnow()  # the link was mailed to this address, opened by its account
+        mail.send_held(db, user.id)
+    if not _grant(db, invitation, user):
+        raise BusinessRuleViolation(NO_LONGER)
+    granted_on_confirmation(db, user)  # other programmes' invitations of this address
     return invitation.programme_id
 
 
@@ -201,6 +233,8 @@ def register(db: Session, token: str, *, password: str, display_name: str, timez
     name = display_name.strip() or invitation.email.split("@")[0]
     user = register_user(db, email=invitation.email, password=password, display_name=name[:100], verified=True,
                          timezone=timezone, locale=locale)
+    if not _grant(db, invitation, user):
+        raise BusinessRuleViolation(NO_LONGER)
     granted_on_confirmation(db, user)
     return user, invitation.programme_id
 
@@ -225,18 +259,25 @@ def deliver(db: Session, invitation_id: uuid.UUID) -> bool:
                            .with_for_update(skip_locked=True))
     if invitation is None or invitation.email_status != EmailStatus.PENDING or not settings.smtp_url:
         return False
+    if invitation.status != InvitationStatus.PENDING or invitation.expires_at <= utcnow():
+        invitation.email_status = EmailStatus.NONE
+        return False
     programme = db.get_one(Programme, invitation.programme_id)
     inviter = db.get(User, invitation.invited_by_user_id) if invitation.invited_by_user_id else None
     exists = db.scalar(select(func.count()).select_from(User).where(User.email == invitation.email)) or 0
-    send_email(settings.smtp_url, sender=settings.smtp_from, to=invitation.email,
-               subject=_SUBJECT.format(programme=f"\u201c{programme.name}\u201d"),
-               body=_BODY.format(inviter=inviter.display_name if inviter else "An administrator",
-                                 programme=f"\u201c{programme.name}\u201d",
-                                 or_register="" if exists else " (you choose a password there)",
-                                 link=f"{settings.public_url}/#/coordinator-invitation?token="
-                                      f"{token_of(_PURPOSE, invitation.id)}",
-                                 expires=invitation.expires_at.strftime("%Y-%m-%d %H:%M")),
-               message_id=str(invitation.id))
+    body = _BODY.format(inviter=inviter.display_name if inviter else "An administrator",
+                        programme=f"\u201c{programme.name}\u201d",
+                        or_register="" if exists else " (you choose a password there)",
+                        link=f"{settings.public_url}/#/coordinator-invitation?token="
+                             f"{token_of(_PURPOSE, invitation.id)}",
+                        expires=invitation.expires_at.strftime("%Y-%m-%d %H:%M"))
+    try:
+        send_email(settings.smtp_url, sender=settings.smtp_from, to=invitation.email, body=body,
+                   subject=_SUBJECT.format(programme=f"\u201c{programme.name}\u201d"), message_id=str(invitation.id))
+    except (ValueError, UnicodeError, smtplib.SMTPRecipientsRefused) as exc:
+        log.warning("coordinator_invitation.mail_refused", invitation_id=str(invitation.id), error=str(exc))
+        invitation.email_status = EmailStatus.FAILED  # this address cannot be mailed; a server away is tried again
+        return False
     invitation.email_status, invitation.emailed_at = EmailStatus.SENT, utcnow()
     return True
 
@@ -244,5 +285,5 @@ def deliver(db: Session, invitation_id: uuid.UUID) -> bool:
 def owed(db: Session, *, older_than: timedelta = timedelta(seconds=60), limit: int = 100) -> list[uuid.UUID]:
     """Invitations whose mail is owed for a while: their first message was lost (the beat sends them again)."""
     return list(db.scalars(select(CoordinatorInvitation.id).where(
-        CoordinatorInvitation.email_status == EmailStatus.PENDING,
+        CoordinatorInvitation.email_status == EmailStatus.PENDING, CoordinatorInvitation.expires_at > func.now(),
         CoordinatorInvitation.created_at < func.now() - older_than).limit(limit)))

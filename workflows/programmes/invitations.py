@@ -221,7 +221,6 @@ def _accept(db: Session, invitation: ProgrammeInvitation, programme: Programme, 
     if user.email_verified_at is None and user.email == invitation.email:
         user.email_verified_at = utcnow()  # the link was mailed to this address
         mail.send_held(db, user.id)
-    coordinator_invitations.granted_on_confirmation(db, user)  # rights that waited for a confirmed address
     return row
 
 
@@ -231,7 +230,10 @@ def accept_invitation(db: Session, actor: Actor, token: str) -> ProgrammePartici
     user = db.get(User, actor.user_id)
     if user is None or user.email != invitation.email:
         raise Forbidden("this invitation is for another address: sign in with the account of that address")
-    return _accept(db, invitation, programme, user)
+    joined = _accept(db, invitation, programme, user)
+    # The mailed link opened by the signed-in account of its address: both proved, so rights waiting for it start.
+    coordinator_invitations.granted_on_confirmation(db, user)
+    return joined
 
 
 def accept_mine(db: Session, actor: Actor, invitation_id: uuid.UUID) -> ProgrammeParticipant:
@@ -279,6 +281,8 @@ def register_from_invitation(db: Session, token: str, *, password: str, display_
     name = display_name.strip() or invitation.name or invitation.email.split("@")[0]
     user = register_user(db, email=invitation.email, password=password, display_name=name[:MAX_DISPLAY_NAME],
                          verified=True, timezone=timezone, locale=locale)
-    return user, _accept(db, invitation, programme, user)
+    joined = _accept(db, invitation, programme, user)
+    coordinator_invitations.granted_on_confirmation(db, user)  # an account made from the mailed link
+    return user, joined
 
 

@@ -126,10 +126,17 @@ def _existing_users(db: Session, user_ids: Sequence[uuid.UUID]) -> list[uuid.UUI
     wanted = list(dict.fromkeys(user_ids))
     if len(wanted) > MAX_COORDINATORS:
         raise BusinessRuleViolation(f"a programme has at most {MAX_COORDINATORS} coordinators")
-    found = set(db.scalars(select(User.id).where(User.id.in_(wanted), User.deleted_at.is_(None)))) if wanted else set()
+    found = dict(db.execute(select(User.id, User.email_verified_at).where(
+        User.id.in_(wanted), User.deleted_at.is_(None))).all()) if wanted else {}
     missing = [str(user_id) for user_id in wanted if user_id not in found]
     if missing:
         raise BusinessRuleViolation("no such user: " + ", ".join(missing), user_ids=",".join(missing))
+    # Anyone may claim an address: rights wait for its confirmation (``coordinator_invitations`` invites by address).
+    unconfirmed = [str(user_id) for user_id in wanted if found[user_id] is None]
+    if unconfirmed:
+        raise BusinessRuleViolation("these accounts' addresses are not confirmed: name them by address (they are "
+                                    "invited, and coordinate once it is confirmed): " + ", ".join(unconfirmed),
+                                    user_ids=",".join(unconfirmed))
     return wanted
 
 

@@ -1,6 +1,7 @@
 """Coordinators named by address, through the API with a real SMTP server: a confirmed account's coordinates at
 once; an address with no account is invited, and registering from the mailed link makes its coordinator; an account
-that merely claims the address gets nothing until it confirms it (by the link, or by its own verification link);
+that merely claims the address gets nothing until the mailed link is opened signed in to it (its own verification
+link is not enough: whoever clicks it need not be who made the account);
 each grant is in the audit trail naming the admin who invited, and told as a change of coordinators."""
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ def _mail(db: Session) -> None:
     db.flush()
 
 
-def _audit(db: Session, programme_id: str) -> list[tuple[str, uuid.UUID]]:
-    return [(row.action, row.admin_user_id) for row in db.scalars(
-        select(AdminAction).where(AdminAction.target_id == uuid.UUID(programme_id))
+def _audit(db: Session, admin_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    """An admin's audit entries: action, what it targets, and the words kept with it."""
+    return [(row.action, row.target_type, row.reason or "") for row in db.scalars(
+        select(AdminAction).where(AdminAction.admin_user_id == admin_id)
         .order_by(AdminAction.created_at, AdminAction.action))]
 
 
@@ -65,8 +67,9 @@ def test_a_new_address_coordinates_once_it_registers_from_the_mailed_link(
     assert (read["viewer_role"], read["coordinator_names"]) == ("coordinator", ["Grace Hopper"])
     assert client.get("/api/v1/me", headers=grace).get_json()["email_verified"] is True
     # The audit names the admin at the invitation and at the grant; the change of coordinators is told.
-    assert _audit(db, programme["id"]) == [("programme.coordinator_invited", admin.user.id),
-                                          ("programme.coordinator_named", admin.user.id)]
+    assert _audit(db, admin.user.id) == [
+        ("programme.coordinator_invited", "coordinator_invitation", "grace@example.com for Spring cohort: Runs spring"),
+        ("programme.coordinator_named", "programme", "invited as grace@example.com: Runs spring")]
     told = db.scalars(select(OutboxEvent.payload["added_user_ids"]).where(
         OutboxEvent.type == "programme.coordinators_changed")).all()
     assert told == [[read["coordinator_user_ids"][0]]]
@@ -94,15 +97,43 @@ def test_an_account_claiming_the_address_coordinates_only_once_it_is_confirmed(
     other = client.post("/api/v1/coordinator-invitations/accept", headers=as_caller(UserFactory()).headers,
                         json={"token": token})
     assert other.status_code == 403
-    # The account confirms its address the usual way: the rights start then.
+    # Its verification link clicked (by whoever reads that mailbox): confirmed, and still no rights, since the click
+    # does not prove the mailbox's owner made the account.
     assert client.post("/api/v1/me/email-verification", headers=claimer.headers).status_code == 202
     _mail(db)
     verified = client.post("/api/v1/auth/verify-email",
                            json={"token": mailbox.inbox.link("ada@example.com", "verify-email")})
     assert verified.status_code == 200
+    assert client.get(f"{BASE}/{programme['id']}", headers=claimer.headers).status_code == 404
+    # The invitation's link opened signed in to that account proves both: the rights start then.
+    accepted = client.post("/api/v1/coordinator-invitations/accept", headers=claimer.headers, json={"token": token})
+    assert accepted.status_code == 200 and accepted.get_json() == {"programme_id": programme["id"]}
     assert client.get(f"{BASE}/{programme['id']}", headers=claimer.headers).get_json()["viewer_role"] == "coordinator"
     assert client.post("/api/v1/coordinator-invitations/accept", headers=claimer.headers,
                        json={"token": token}).status_code == 422  # answered already
+    # Named by id or at the creation of a programme, an unconfirmed account is refused the same way.
+    squatter = as_caller(UserFactory(email_verified_at=None))
+    made = client.post(BASE, headers=admin.headers, json={"name": "Autumn cohort",
+                                                          "coordinator_user_ids": [str(squatter.user.id)]})
+    assert made.status_code == 400 and "not confirmed" in made.get_json()["message"]
+
+
+def test_an_invitation_whose_admin_is_no_longer_one_grants_nothing(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    admin = as_caller(UserFactory(is_admin=True))
+    programme = create(client, admin, name="Spring cohort")
+    url = f"{ADMIN}/{programme['id']}/coordinator-invitations"
+    assert client.post(url, headers=admin.headers, json={"email": "not an address", "reason": "x"}).status_code == 422
+    assert client.post(url, headers=admin.headers, json={"email": "zoe@example.com", "reason": "x"}).status_code == 200
+    _mail(db)
+    token = mailbox.inbox.link("zoe@example.com", "coordinator-invitation")
+    admin.user.is_admin = False
+    db.flush()
+    refused = client.post("/api/v1/coordinator-invitations/register", json={
+        "token": token, "password": "a longer passphrase nobody has seen"})
+    assert refused.status_code == 400 and "no longer stands" in refused.get_json()["message"]
+    assert db.scalar(select(CoordinatorInvitation.status)) == "pending"  # the refusal changed nothing
+    assert client.post("/api/v1/coordinator-invitations/preview", json={"token": token}).get_json()["usable"]
 
 
 def test_a_confirmed_account_is_granted_at_once_and_a_withdrawn_invitation_grants_nothing(

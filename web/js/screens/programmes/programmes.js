@@ -1,7 +1,7 @@
 // Programmes: the ones you coordinate or take part in (an administrator: every one, and a form to create one with
 // its coordinators), and one programme's page: for those who run it, its settings, its moves (open enrolment,
 // start, close), its people and its history; for a participant, the programme and who else takes part.
-import { get, patch, post, qs } from '../../api.js';
+import { get, patch, post } from '../../api.js';
 import { currentUser } from '../../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../../ui.js';
 import { myInvitations, participantSection, peopleSection } from './enrolment.js';
@@ -20,17 +20,8 @@ const RUNS = new Set(['coordinator', 'admin']);
 const dates = (p) => (p.starts_on ? `${p.starts_on} to ${p.ends_on || 'open end'}` : 'Ongoing');
 const statusBadge = (p) => badge(STATUS[p.status] || p.status, p.status);
 
-/** Each address typed (one per line or comma) as the user it belongs to, found by an administrator's search. */
-async function usersByEmail(text) {
-  const wanted = [...new Set(text.split(/[\s,;]+/).map((e) => e.trim().toLowerCase()).filter(Boolean))];
-  const found = await Promise.all(wanted.map(async (email) => {
-    const page = await get(`/admin/users${qs({ q: email, limit: 100 })}`);
-    const user = page.items.find((u) => u.email.toLowerCase() === email);
-    if (!user) throw new Error(`No account has the address ${email}.`);
-    return user.id;
-  }));
-  return found;
-}
+/** Each address typed (one per line or comma), once. */
+const addresses = (text) => [...new Set(text.split(/[\s,;]+/).map((e) => e.trim().toLowerCase()).filter(Boolean))];
 
 export async function programmesPage(main, { go }) {
   const me = await currentUser();
@@ -48,15 +39,19 @@ export async function programmesPage(main, { go }) {
       field('First day', { type: 'date', name: 'starts_on', hint: 'Leave both days empty for an ongoing programme.' }),
       field('Last day', { type: 'date', name: 'ends_on' }),
       field('Coordinators’ email addresses', { tag: 'textarea', name: 'coordinators', rows: 2,
-        hint: 'One or more, separated by commas or new lines: they run the programme.' }),
+        hint: 'One or more, separated by commas or new lines: a confirmed account runs the programme at once; any '
+          + 'other address is invited by mail, and runs it once the address is confirmed.' }),
       h('button', { type: 'submit', class: 'primary' }, 'Create the programme'), messages.el);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       act(form.querySelector('button[type=submit]'), messages, async () => {
         const body = { name: form.name.value.trim(), description: form.description.value,
-          starts_on: form.starts_on.value || null, ends_on: form.ends_on.value || null,
-          coordinator_user_ids: await usersByEmail(form.coordinators.value) };
+          starts_on: form.starts_on.value || null, ends_on: form.ends_on.value || null, coordinator_user_ids: [] };
         const made = await post('/programmes', body);
+        for (const email of addresses(form.coordinators.value)) {
+          await post(`/admin/programmes/${made.id}/coordinator-invitations`,
+            { email, reason: 'Named when the programme was created' });
+        }
         go(`/programmes/${made.id}`);
       }, form);
     });
