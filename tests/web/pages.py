@@ -10,6 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import User
 from tests.mail import Inbox
 from tests.web.conftest import PASSWORD, Served, expect
 
@@ -117,3 +121,19 @@ def open_settings(page: Any) -> None:
     """Unfold a programme's settings (what its pairings agree, its intake forms): a panel of their own."""
     page.locator("details.settings > summary").click()
 
+
+
+def katherines_programme(served: Served, committed: sessionmaker[Session], **body: Any) -> tuple[dict[str, str], str]:
+    """Mary Jackson, an admin, makes a programme (``body``: its name and settings) that Katherine Johnson coordinates
+    (her address confirmed, as a coordinator's must be), taking participants: Katherine's headers and its path."""
+    admin = served.register("Mary Jackson", "mary@example.com")
+    coordinator = served.register("Katherine Johnson", "katherine@example.com")
+    with committed() as db, db.begin():
+        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
+        db.execute(update(User).where(User.email == "katherine@example.com").values(
+            email_verified_at=User.created_at))
+    me = served.call("GET", "/me", coordinator)
+    programme = served.call("POST", "/programmes", admin, {"coordinator_user_ids": [me["id"]], **body}, status=201)
+    url = f"/programmes/{programme['id']}"
+    served.call("POST", f"{url}/open-enrolment", coordinator)
+    return coordinator, url

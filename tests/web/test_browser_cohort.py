@@ -12,13 +12,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import User
 from tests.factories.programmes import ALL_WEEK
 from tests.web.conftest import PASSWORD, PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import sign_in
+from tests.web.pages import katherines_programme, sign_in
 from workflows.accounts.users import hash_password
 
 DEPARTMENT = {"kind": "single", "label": "Department", "options": ["Sales", "Engineering", "Finance", "Design"]}
@@ -28,20 +27,9 @@ MENTORS, MENTEES = 10, 20
 def _seed(served: Served, committed: sessionmaker[Session]) -> tuple[str, list[str]]:
     """The programme (running, dates from today) with its 30 people joined and their intakes answered: its path
     and the mentors' addresses."""
-    admin = served.register("Mary Jackson", "mary@example.com")
-    coordinator = served.register("Katherine Johnson", "katherine@example.com")
-    with committed() as db, db.begin():
-        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
-        # Katherine's address confirmed, as her verification link would: a coordinator's rights need it.
-        db.execute(update(User).where(User.email == "katherine@example.com").values(
-            email_verified_at=User.created_at))
-    me = served.call("GET", "/me", coordinator)
     today = datetime.now(UTC).date()
-    programme = served.call("POST", "/programmes", admin, {
-        "name": "Autumn cohort", "coordinator_user_ids": [me["id"]], "starts_on": today.isoformat(),
-        "ends_on": (today + timedelta(weeks=12)).isoformat(), "session_count": 6}, status=201)
-    url = f"/programmes/{programme['id']}"
-    served.call("POST", f"{url}/open-enrolment", coordinator)
+    coordinator, url = katherines_programme(served, committed, name="Autumn cohort", starts_on=today.isoformat(),
+                                            ends_on=(today + timedelta(weeks=12)).isoformat(), session_count=6)
     question = {role: served.call("PUT", f"{url}/intake-forms/{role}", coordinator,
                                   {"items": [DEPARTMENT]})["items"][0]["id"] for role in ("mentor", "mentee")}
     served.call("PUT", f"{url}/matching", coordinator, {"pairing_mode": "coordinator", "criteria": [

@@ -16,7 +16,7 @@ from tests.concurrency import wait_until
 from tests.factories.programmes import ALL_WEEK
 from tests.mail import Mailbox
 from tests.web.conftest import PASSWORD, PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import mailed_link, sign_in
+from tests.web.pages import katherines_programme, mailed_link, sign_in
 
 
 def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link(  # noqa: PLR0915
@@ -149,18 +149,7 @@ def test_a_coordinator_invites_from_a_file_and_people_join_by_mail_and_by_link( 
 
 def test_a_mentee_leaves_saying_why_and_the_coordinator_and_mentor_read_it(
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
-    admin = web_server.register("Mary Jackson", "mary@example.com")
-    coordinator = web_server.register("Katherine Johnson", "katherine@example.com")
-    with committed() as db, db.begin():
-        db.execute(update(User).where(User.email == "mary@example.com").values(is_admin=True))
-        # Katherine's address confirmed, as her verification link would: a coordinator's rights need it.
-        db.execute(update(User).where(User.email == "katherine@example.com").values(
-            email_verified_at=User.created_at))
-    me = web_server.call("GET", "/me", coordinator)
-    programme = web_server.call("POST", "/programmes", admin, {"name": "Spring cohort",
-                                                              "coordinator_user_ids": [me["id"]]}, status=201)
-    url = f"/programmes/{programme['id']}"
-    web_server.call("POST", f"{url}/open-enrolment", coordinator)
+    coordinator, url = katherines_programme(web_server, committed, name="Spring cohort")
     expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     ids = {}
     for name, email, role in (("Dorothy Vaughan", "dorothy@example.com", "mentor"),

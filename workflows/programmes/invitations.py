@@ -126,18 +126,24 @@ def _settle(invitation: ProgrammeInvitation, status: InvitationStatus, user_id: 
         invitation.email_status = EmailStatus.NONE  # decided before its mail went: none goes
 
 
-def withdraw_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invitation_id: uuid.UUID
-                        ) -> ProgrammeInvitation:
-    """Withdraw a pending invitation (its coordinators): its link stops working, and an unsent mail never goes."""
-    programme_access.may_read(db, actor, programme_id)
+def _waiting(db: Session, programme_id: uuid.UUID, invitation_id: uuid.UUID, verb: str) -> ProgrammeInvitation:
+    """The programme's invitation, locked, if it still waits for an answer; 404, or 400 saying it cannot ``verb``."""
     invitation = db.scalar(select(ProgrammeInvitation).where(ProgrammeInvitation.id == invitation_id,
                                                              ProgrammeInvitation.programme_id == programme_id)
                            .with_for_update())
     if invitation is None:
         raise NotFound("invitation not found")
     if invitation.status != InvitationStatus.PENDING:
-        raise BusinessRuleViolation(f"cannot withdraw an invitation that is {invitation.status.value}",
+        raise BusinessRuleViolation(f"cannot {verb} an invitation that is {invitation.status.value}",
                                     current_status=invitation.status.value)
+    return invitation
+
+
+def withdraw_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invitation_id: uuid.UUID
+                        ) -> ProgrammeInvitation:
+    """Withdraw a pending invitation (its coordinators): its link stops working, and an unsent mail never goes."""
+    programme_access.may_read(db, actor, programme_id)
+    invitation = _waiting(db, programme_id, invitation_id, "withdraw")
     _settle(invitation, InvitationStatus.WITHDRAWN)
     return invitation
 
@@ -149,14 +155,11 @@ def resend_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invita
     one is owed, or within ``RESEND_AFTER`` of the last; 400 for one answered or withdrawn, or with no mail server."""
     programme, _ = programme_access.may_change(db, actor, programme_id)
     refuse_if_closed(programme)
-    invitation = db.scalar(select(ProgrammeInvitation).where(ProgrammeInvitation.id == invitation_id,
-                                                             ProgrammeInvitation.programme_id == programme_id)
-                           .with_for_update())
-    if invitation is None:
-        raise NotFound("invitation not found")
-    if invitation.status != InvitationStatus.PENDING:
-        raise BusinessRuleViolation(f"cannot send again an invitation that is {invitation.status.value}",
-                                    current_status=invitation.status.value)
+    invitation = _waiting(db, programme_id, invitation_id, "send again")
+    if db.scalar(select(ProgrammeParticipant.id).join(User, User.id == ProgrammeParticipant.user_id).where(
+            ProgrammeParticipant.programme_id == programme_id, ProgrammeParticipant.status == ParticipantStatus.ACTIVE,
+            User.email == invitation.email)) is not None:
+        raise BusinessRuleViolation(f"{invitation.email} takes part already: withdraw the invitation instead")
     if not get_settings().smtp_url:
         raise BusinessRuleViolation("no mail goes from this service (no SMTP_URL): share a join link instead")
     now = utcnow()
