@@ -65,8 +65,8 @@ class Named:
 
 def name_by_address(db: Session, actor: Actor, programme_id: uuid.UUID, email: str, *, reason: str) -> Named:
     """Name a coordinator by address (an admin): a confirmed account's is granted now; any other address gets an
-    invitation, a pending one for the same address and programme being answered as is. 400 for one who coordinates it
-    already, or a programme at its coordinators' limit."""
+    invitation (a lapsed one before it withdrawn). 400 for one who coordinates it already or is invited already, or
+    a programme at its coordinators' limit (those invited counted); 422 for no email address."""
     require_admin(actor)
     programme, _ = programme_access.may_change(db, actor, programme_id)
     address = normalise_email(email)
