@@ -18,7 +18,17 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import DraftStatus, MatchDraft, MatchRun, Pairing, Programme, ProgrammeParticipant, User
+from models import (
+    DraftStatus,
+    MatchDraft,
+    MatchPreference,
+    MatchRun,
+    Pairing,
+    PreferenceKind,
+    Programme,
+    ProgrammeParticipant,
+    User,
+)
 from outbox import enqueue_after_commit
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -109,6 +119,11 @@ def _rescore(db: Session, draft: MatchDraft, mentor_participant_id: uuid.UUID, *
                   None)
     if inputs is None or mentee is None or mentor is None:
         raise Conflict("this mentor was not in the run that drafted the pair: run the match again to score them")
+    if db.scalar(select(MatchPreference.id).where(  # a word said since the run holds too
+            MatchPreference.programme_id == draft.programme_id, MatchPreference.kind == PreferenceKind.NEVER,
+            MatchPreference.mentee_participant_id == draft.mentee_participant_id,
+            MatchPreference.mentor_participant_id == mentor_participant_id)) is not None:
+        raise Conflict("this pair cannot be made: the coordinators keep them apart", rule="matching")
     capacity = db.scalar(select(ProgrammeParticipant.capacity).where(
         ProgrammeParticipant.id == mentor_participant_id)) or 0
     live = db.scalar(select(func.count()).select_from(Pairing).where(

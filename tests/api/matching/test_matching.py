@@ -489,6 +489,9 @@ def test_runs_obey_the_coordinators_words_and_an_ended_pairing_is_not_proposed_a
     assert why["explanation"].endswith("the coordinators keep them apart")
     draft = _drafts(client, coordinator, programme)[_name(ada)]
     assert (draft["mentor_capacity"], draft["mentor_places_used"]) == (2, 1)
+    moved = client.patch(f"{BASE}/{programme['id']}/match-drafts/{draft['id']}", headers=coordinator.headers,
+                         json={"mentor_participant_id": lin_id})
+    assert moved.status_code == 409 and moved.get_json()["message"].endswith("the coordinators keep them apart")
     # The word taken back, Ada is paired with Lin and the pairing ends: the next run does not propose them again.
     assert client.delete(f"{url}/{said.get_json()['id']}", headers=coordinator.headers).status_code == 204
     made = client.post(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers, json={
