@@ -58,6 +58,12 @@ def _report(report: InviteReport) -> dict[str, Any]:
             "errors": [asdict(row) for row in report.errors]}
 
 
+def _link_preview(token: str) -> dict[str, Any]:
+    """What a join link joins: its programme and role (422 when it no longer works)."""
+    link, programme = join_links.inspect_link(db_session(), token)
+    return {"programme": _summary(programme), "role": link.link.role}
+
+
 def _summary(programme: Any) -> dict[str, Any]:
     return {name: getattr(programme, name) for name in ("id", "name", "description", "starts_on", "ends_on")} | {
         "status": programme.status.value}
@@ -171,8 +177,7 @@ class JoinLinkPreview(MethodView):
     @documents_errors(blp, 401, 422)
     def post(self, body: dict[str, Any]) -> Any:
         """What a join link joins: the programme and the role (signed in). 422 when it no longer works."""
-        link, programme = join_links.inspect_link(db_session(), body["token"])
-        return {"programme": _summary(programme), "role": link.link.role}
+        return _link_preview(body["token"])
 
 
 @join_links_blp.route("/preview")
@@ -185,8 +190,7 @@ class PublicJoinLinkPreview(MethodView):
         """What a join link joins, for one not signed in yet (the token is the key): the programme and the role,
         so its page can name them before asking to sign in or register. 422 when it no longer works."""
         limit_public_reads()
-        link, programme = join_links.inspect_link(db_session(), body["token"])
-        return {"programme": _summary(programme), "role": link.link.role}
+        return _link_preview(body["token"])
 
 
 @blp.route("/<uuid:programme_id>/join-links")

@@ -132,12 +132,8 @@ def list_pairings(db: Session, actor: Actor, programme_id: uuid.UUID, *, status:
     """The programme's pairings, newest first: all of them for its coordinators, found by a part of the mentor's
     or mentee's name; one's own for a participant."""
     query = select(Pairing).where(Pairing.programme_id == programme_id)
-    try:
-        programme_access.may_read(db, actor, programme_id)
-        role: Role | None = None
-    except (NotFound, Forbidden):  # not one who runs it: a participant reads their own
-        if programme_access.participation(db, actor.user_id, programme_id) is None:
-            raise NotFound("programme not found") from None
+    role: Role | None = None
+    if not _reader(db, actor, programme_id):  # not one who runs it: a participant reads their own
         query = query.where((Pairing.mentee_user_id == actor.user_id)
                             | (Pairing.mentor_profile_id == actor.mentor_profile_id))
         role = Role.PARTICIPANT
