@@ -93,6 +93,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
                               "options": {"expires": 300}},
             "matching-due": {"task": "matching.sweep", "schedule": timedelta(seconds=60),
                              "options": {"expires": 60}},
+            "resume-pairings": {"task": "maintenance.resume_pairings", "schedule": timedelta(minutes=10),
+                                "options": {"expires": 600}},
         },
         "timezone": "UTC",
     }

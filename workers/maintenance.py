@@ -12,6 +12,7 @@ from workers.celery_app import app
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import reschedules
 from workflows.operations import retention
+from workflows.programmes import pausing
 from workflows.sessions import attendance, reminders, waitlists
 from workflows.sessions import sweeps as session_sweeps
 
@@ -97,3 +98,10 @@ def send_reminders(self: DbTask) -> int:
     """Each participant of a session is reminded once per ``REMINDER_OFFSETS`` offset before it starts."""
     with self.transaction() as db:
         return reminders.send_due_reminders(db)
+
+
+@app.task(name="maintenance.resume_pairings", base=DbTask, bind=True)
+def resume_pairings(self: DbTask) -> int:
+    """Paused pairings whose day to go on has come are resumed by the system (one that cannot is told why)."""
+    with self.transaction() as db:
+        return pausing.resume_due(db)

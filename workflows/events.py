@@ -148,6 +148,7 @@ class EventType(StrEnum):
     PAIRING_ACTIVATED = "pairing.activated", PairingPayload
     PAIRING_PAUSED = "pairing.paused", PairingPayload
     PAIRING_RESUMED = "pairing.resumed", PairingPayload
+    PAIRING_NOT_RESUMED = "pairing.not_resumed", PairingPayload  # its pause's day came and it could not go on
     PAIRING_ENDED = "pairing.ended", PairingPayload
     PAIRING_SURVEYED = "pairing.surveyed", PairingPayload  # one of the pair answered its closing survey
     GOAL_SET = "goal.set", GoalPayload

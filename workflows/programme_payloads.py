@@ -59,7 +59,8 @@ class PairingPayload(TypedDict):
     """``pairing.*``: a programme's mentor (``mentor_profile_id``) and mentee (``mentee_user_id``) paired, told to both
     and to its coordinators. ``status`` is where it stands now; the agreement (``cadence_weeks``,
     ``session_minutes``, ``session_count``); its sessions' series (``series_id``) on the mentor's programme listing
-    and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended;
+    and its first time (``start_time``); who ended it (``ended_by``), and why (``reason``), once ended (a pause's
+    reason, or why it could not resume on its day, in those events); the day a paused one resumes (``resume_on``);
     ``cancelled_session_ids``: the sessions this move (a pause, an end) cancelled; ``departed_user_id``: the one of the
     pair whose leaving or removal from the programme ended it; the programme's hard rules a coordinator paired them
     across (``rules_overridden``, in words) and their reason (``override_reason``)."""
@@ -78,6 +79,7 @@ class PairingPayload(TypedDict):
     start_time: str | None
     ended_by: str | None
     reason: str | None
+    resume_on: str | None
     cancelled_session_ids: list[str]
     departed_user_id: str | None
     rules_overridden: list[str]

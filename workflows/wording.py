@@ -6,8 +6,8 @@ travelling or read by someone who never chose a zone says which clock it means. 
 the fallback's (the mentor's, for a session), else UTC.
 
 A message is a template and its words (``render``), kept apart until someone reads it: its times are typed words
-(``at``, ``times``), written for each reader in the zone and locale they have when they read it, and a part of it
-may be a template of its own (``phrase``). Only the service's own templates are rendered; what people wrote (a
+(``at``, ``times``, ``day``), written for each reader in the zone and locale they have when they read it, and a part
+of it may be a template of its own (``phrase``). Only the service's own templates are rendered; what people wrote (a
 name, a reason) is a word, never a template.
 """
 
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time
 
 DEFAULT_LOCALE = "en-GB"
 
@@ -59,6 +59,11 @@ def at(moment: datetime, zone: str | None = None) -> dict[str, Any]:
     return {"at": moment.isoformat(), "zone": zone}
 
 
+def day(value: date) -> dict[str, Any]:
+    """A day (no time, no zone) as a word of a message, written as the reader's locale writes dates."""
+    return {"day": value.isoformat()}
+
+
 def times(moments: Iterable[datetime], zone: str | None = None) -> dict[str, Any]:
     """Times as one word of a message, written one after another (``; ``)."""
     return {"times": [moment.isoformat() for moment in moments], "zone": zone}
@@ -85,6 +90,8 @@ def _word(value: Any, timezone: str | None, locale: str | None) -> str:
     if isinstance(value, dict):
         if "at" in value:
             return when(datetime.fromisoformat(value["at"]), timezone, locale, fallback_timezone=value.get("zone"))
+        if "day" in value:
+            return format_date(date.fromisoformat(value["day"]), "long", locale=locale_of(locale))
         if "times" in value:
             return "; ".join(when(datetime.fromisoformat(one), timezone, locale, fallback_timezone=value.get("zone"))
                              for one in value["times"])

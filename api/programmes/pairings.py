@@ -18,7 +18,7 @@ from models import PairingStatus
 from models.programmes.pairings import MAX_OVERRIDE_REASON, MAX_SURVEY_TEXT
 from models.programmes.programmes import CADENCE_WEEKS, SESSION_COUNT
 from workflows.matching import hand
-from workflows.programmes import pairings, roster, surveys
+from workflows.programmes import pairings, pausing, roster, surveys
 from workflows.programmes.pairings import MAX_REASON
 
 EXAMPLE_PAIRING: dict[str, Any] = {
@@ -29,8 +29,8 @@ EXAMPLE_PAIRING: dict[str, Any] = {
     "mentee_user_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "listing_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
     "status": "proposed", "cadence_weeks": 1, "session_minutes": 45, "session_count": 12,
     "series_id": "4d5e6f7a-8b9c-4d0e-a1f2-b3c4d5e6f7a8", "first_start": "2031-03-04T17:00:00+00:00",
-    "sessions_before": 0, "created_at": "2031-02-25T10:00:00+00:00", "activated_at": None, "ended_at": None,
-    "ended_by": None, "end_reason": None, "rules_overridden": [], "override_reason": None,
+    "sessions_before": 0, "resume_on": None, "created_at": "2031-02-25T10:00:00+00:00", "activated_at": None,
+    "ended_at": None, "ended_by": None, "end_reason": None, "rules_overridden": [], "override_reason": None,
     "viewer_role": "coordinator", "surveys": []}
 
 
@@ -74,6 +74,8 @@ class PairingSchema(ma.Schema):
     series_id = fields.UUID(allow_none=True, metadata={"description": "The series of its sessions now."})
     first_start = fields.DateTime(allow_none=True)
     sessions_before = fields.Integer(metadata={"description": "Sessions held before a pause."})
+    resume_on = fields.Date(allow_none=True, metadata={
+        "description": "A paused pairing's day to go on: the system resumes it that day (UTC)."})
     created_at = fields.DateTime()
     activated_at = fields.DateTime(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
@@ -97,6 +99,12 @@ class PairingListArgs(PaginationArgs):
 
 class PairingReasonSchema(ma.Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_REASON))
+
+
+class PairingPauseSchema(PairingReasonSchema):
+    resume_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "The day it goes on by itself (optional): after today, within a year, not after the "
+                       "programme's last day."})
 
 
 class PairingResumeSchema(ma.Schema):
@@ -148,13 +156,15 @@ class PairingItem(MethodView):
 @blp.route("/<uuid:programme_id>/pairings/<uuid:pairing_id>/pause")
 class PausePairing(MethodView):
     @blp.doc(operationId="pausePairing")
-    @blp.arguments(PairingReasonSchema, example={"reason": "Lin is on leave in April"})
+    @blp.arguments(PairingPauseSchema, example={"reason": "Lin is on leave in April", "resume_on": "2027-05-03"})
     @blp.response(200, PairingSchema, example=EXAMPLE_PAIRING)
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def post(self, body: dict[str, Any], programme_id: uuid.UUID, pairing_id: uuid.UUID) -> Any:
         """Put an active pairing on hold (either of the pair, or a coordinator): its coming sessions are
-        cancelled by the usual rules."""
-        return pairings.pause(db_session(), current_actor(), programme_id, pairing_id, **body)
+        cancelled by the usual rules. With `resume_on`, the system resumes it that day (as `resume` does); one that
+        cannot go on then stays paused and its people are told why (`pairing.not_resumed`). 400 for a day after
+        the programme's end; 422 for one not after today or more than a year away."""
+        return pausing.pause(db_session(), current_actor(), programme_id, pairing_id, **body)
 
 
 @blp.route("/<uuid:programme_id>/pairings/<uuid:pairing_id>/resume")
@@ -166,7 +176,7 @@ class ResumePairing(MethodView):
     def post(self, body: dict[str, Any], programme_id: uuid.UUID, pairing_id: uuid.UUID) -> Any:
         """Go on with a paused pairing: its remaining sessions are asked for again (proposed until the mentor
         accepts them). 409 when none remain, or no time in common."""
-        return pairings.resume(db_session(), current_actor(), programme_id, pairing_id, **body)
+        return pausing.resume(db_session(), current_actor(), programme_id, pairing_id, **body)
 
 
 @blp.route("/<uuid:programme_id>/pairings/<uuid:pairing_id>/end")

@@ -4,7 +4,7 @@ sessions that carries it, and the closing survey each answers once it ends (``wo
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, func, text
@@ -39,6 +39,7 @@ class Pairing(IdMixin, Base):
         CheckConstraint("(status = 'ended') = (ended_at IS NOT NULL)", name="ended_at_when_ended"),
         CheckConstraint("mentor_participant_id <> mentee_participant_id", name="two_people"),
         CheckConstraint("match_rank BETWEEN 1 AND 10", name="match_rank_range"),
+        CheckConstraint("resume_on IS NULL OR status = 'paused'", name="resume_on_when_paused"),
         CheckConstraint(f"override_reason IS NULL OR length(override_reason) <= {MAX_OVERRIDE_REASON}",
                         name="override_reason_length"),
         CheckConstraint("(jsonb_array_length(rules_overridden) = 0) = (override_reason IS NULL)",
@@ -49,6 +50,7 @@ class Pairing(IdMixin, Base):
         Index("ix_pairings_series_id", "series_id"),
         Index("ix_pairings_mentor_profile_id", "mentor_profile_id"),
         Index("ix_pairings_mentee_user_id", "mentee_user_id"),
+        Index("ix_pairings_resume_on", "resume_on", postgresql_where=text("resume_on IS NOT NULL")),
     )
 
     programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
@@ -68,6 +70,8 @@ class Pairing(IdMixin, Base):
     first_start: Mapped[datetime | None]
     # Sessions held under earlier series (before a pause): a resumed pairing asks for the rest.
     sessions_before: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # A paused pairing's day to go on by itself (the system resumes it that day, UTC), if its pauser gave one.
+    resume_on: Mapped[date | None]
     # The match run that proposed it, and its mentor's rank among the mentee's candidates there (null past 10).
     match_run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
     match_rank: Mapped[int | None] = mapped_column(SmallInteger)

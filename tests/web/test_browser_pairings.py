@@ -1,10 +1,12 @@
 """Pairings in Chromium: a coordinator pairs a mentor and a mentee; the mentor accepts the sessions asked for and the
 worker starts the pairing; the mentee sees it at phone size, sets a goal and an action item, reaches the goal, ends
-the pairing and says how it went; the mentor reads the end once, with the sessions it cancelled. axe on every
-screen."""
+the pairing and says how it went; the mentor reads the end once, with the sessions it cancelled. A coordinator pauses
+a pairing until a day from the pairing a link led to (drawn again after the move), the mentee reads the day on a
+phone, and on that day the system resumes it. axe on every screen."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import User
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import sign_in
+from tests.web.pages import katherines_programme, sign_in
+from workflows.programmes import pausing
+
+
+def _told(page: Any, title: str) -> Any:
+    """The notification titled so on the page's reader's list, once the workers wrote it."""
+    found = page.get_by_role("listitem").filter(has_text=title)
+    for _ in range(20):  # the workers write it once they follow the move
+        page.goto("/#/notifications")
+        if found.count():
+            break
+        page.wait_for_timeout(500)
+    return found
 
 
 def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
@@ -121,12 +135,7 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
     # The mentor reads the end once: the sessions it cancelled, one a line, and a link that opens the pairing.
     reader = new_page(browser, web_server, "UTC")
     sign_in(reader, "dorothy@example.com")
-    ended = reader.get_by_role("listitem").filter(has_text="Pairing ended")
-    for _ in range(20):  # the workers write it once they follow the end
-        reader.goto("/#/notifications")
-        if ended.count():
-            break
-        reader.wait_for_timeout(500)
+    ended = _told(reader, "Pairing ended")
     expect(ended).to_have_count(1)
     expect(ended).to_contain_text("Your pairing with Lin Chen in \u201cSpring cohort\u201d has ended")
     expect(ended).to_contain_text("The 6 coming sessions are cancelled")
@@ -139,3 +148,61 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
     shot(reader, "pairing-03-ended-told-once")
     opens.click()
     expect(reader.locator("#main li", has_text="Dorothy Vaughan mentors Lin Chen")).to_contain_text("Ended")
+
+
+def test_a_coordinator_pauses_a_pairing_until_a_day_and_the_system_resumes_it_then(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    coordinator, url = katherines_programme(web_server, committed, name="Autumn cohort", session_count=4)
+    people = {}
+    expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    for name, email, role in (("Dorothy Vaughan", "dorothy@example.com", "mentor"),
+                              ("Lin Chen", "lin@example.com", "mentee")):
+        people[role] = web_server.register(name, email)
+        link = web_server.call("POST", f"{url}/join-links", coordinator,
+                               {"role": role, "max_uses": 5, "expires_at": expires}, status=201)
+        web_server.call("POST", "/programmes/join", people[role], {"token": link["token"]})
+    web_server.call("PUT", f"{url}/intake", people["mentor"], {"answers": [], "windows": [
+        {"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]})
+    participants = web_server.call("GET", f"{url}/participants", coordinator)["items"]
+    ids = {p["role"]: p["id"] for p in participants}
+    made = web_server.call("POST", f"{url}/pairings", coordinator, {
+        "mentor_participant_id": ids["mentor"], "mentee_participant_id": ids["mentee"]}, status=201)
+    web_server.call("POST", f"/booking-series/{made['series_id']}/accept", people["mentor"])
+    one = f"{url}/pairings/{made['id']}"
+    for _ in range(40):  # the worker starts it once it follows the accept
+        if web_server.call("GET", one, coordinator)["status"] == "active":
+            break
+        time.sleep(0.25)
+
+    page = new_page(browser, web_server, "UTC")
+    sign_in(page, "katherine@example.com")
+    page.goto(f"/#{url}?pairing={made['id']}")
+    row = page.locator(f"#pairing-{made['id']}")
+    expect(row).to_contain_text("Active")
+    row.get_by_role("button", name="Pause the pairing of Lin Chen").click()
+    asked = page.get_by_role("group", name="Pause the pairing of Dorothy Vaughan and Lin Chen")
+    day = datetime.now(UTC).date() + timedelta(days=14)
+    asked.get_by_label("Why? (optional: the pair and the coordinators read it)").fill("Lin is on leave")
+    asked.get_by_label("Goes on by itself on (optional)").fill(day.isoformat())
+    axe.check(page, "programme: pausing a pairing until a day")
+    asked.get_by_role("button", name="Pause it").click()
+    written = day.strftime("%-d %B %Y")  # en-GB's long date
+    expect(row).to_contain_text(f"goes on by itself on {written}")
+    expect(row).to_contain_text("Paused")
+    shot(page, "pairing-04-paused-until")
+
+    # The mentee reads it on a phone, with the day; on that day the system resumes it, and both read it.
+    phone = new_page(browser, web_server, "Asia/Tokyo", PHONE)
+    sign_in(phone, "lin@example.com")
+    told = _told(phone, "Pairing paused")
+    expect(told).to_contain_text("is on hold: \u201cLin is on leave\u201d.")
+    expect(told).to_contain_text(f"It goes on by itself on {written}")
+    axe.check(phone, "phone: a pause told with its day")
+    with committed() as db, db.begin():
+        assert pausing.resume_due(db, now=datetime.combine(day, datetime.min.time(), UTC)) == 1
+    page.reload()
+    expect(page.locator(f"#pairing-{made['id']}")).to_contain_text("Proposed")
+    expect(page.locator(f"#pairing-{made['id']}")).not_to_contain_text("goes on by itself")
+    resumed = _told(phone, "Pairing resumed")
+    expect(resumed).to_contain_text("goes on: its remaining sessions are asked for from")
+    shot(phone, "pairing-05-resumed-on-its-day")

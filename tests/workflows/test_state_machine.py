@@ -209,7 +209,8 @@ _PAIR_AND_RUNNERS = (MENTOR, MENTEE, COORDINATOR, ADMIN)
 PAIRING_MOVES = {
     (PG.PROPOSED, "activate", SYSTEM): PG.ACTIVE,  # the mentor accepted its sessions
     **{(PG.ACTIVE, "pause", role): PG.PAUSED for role in _PAIR_AND_RUNNERS},
-    **{(PG.PAUSED, "resume", role): PG.PROPOSED for role in _PAIR_AND_RUNNERS},  # its sessions asked for again
+    # Its sessions asked for again; the system: on the day its pause named.
+    **{(PG.PAUSED, "resume", role): PG.PROPOSED for role in (*_PAIR_AND_RUNNERS, SYSTEM)},
     **{(status, "end", role): PG.ENDED for status in (PG.PROPOSED, PG.ACTIVE, PG.PAUSED)
        for role in (*_PAIR_AND_RUNNERS, SYSTEM)},  # the system: the mentor declined its sessions
 }

@@ -131,8 +131,8 @@ def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> li
     if actor.mentor_profile_id is not None:
         theirs = theirs | (Pairing.mentor_profile_id == actor.mentor_profile_id)
     ended = list(db.scalars(update(Pairing).where(theirs, Pairing.status != PairingStatus.ENDED).values(
-        status=PairingStatus.ENDED, ended_at=now, ended_by=Role.SYSTEM.value, end_reason=DELETED_PAIRING)
-        .returning(Pairing.id)))
+        status=PairingStatus.ENDED, ended_at=now, ended_by=Role.SYSTEM.value, end_reason=DELETED_PAIRING,
+        resume_on=None).returning(Pairing.id)))
     to_them = (ProgrammeInvitation.user_id == user.id) | (ProgrammeInvitation.email == former_email)
     db.execute(update(ProgrammeInvitation).where(to_them, ProgrammeInvitation.status == InvitationStatus.PENDING)
                .values(status=InvitationStatus.WITHDRAWN, decided_at=now, email_status=EmailStatus.NONE))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -185,6 +185,9 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         "outcome": OUTCOMES.get(payload.get("attribution_after") or payload.get("no_show") or "", ""),
         "cost": _cost(payload) if outbox_event.type == EventType.BOOKING_NO_SHOW_CONFIRMED else "",
         **_series_words(payload, fallback_zone),
+        "back": wording.phrase(" It goes on by itself on {day}: its remaining sessions are asked for again then.",
+                               day=wording.day(date.fromisoformat(payload["resume_on"])))
+        if payload.get("resume_on") else "",
         "until": wording.at(datetime.fromisoformat(payload["offer_expires_at"]), fallback_zone)
         if payload.get("offer_expires_at") else "",
         "programme": f"\u201c{payload['name']}\u201d" if outbox_event.type.startswith("programme.") else

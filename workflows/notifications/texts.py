@@ -150,10 +150,16 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
                              "{other} accepted your sessions of {programme}: your pairing is active.{sessions}"),
         Role.COORDINATOR: Message("A pairing has started", "The pairing of {pair} in {programme} has started.")},
     EventType.PAIRING_PAUSED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
-        "Pairing paused", "Your pairing with {other} in {programme} is on hold.{sessions}")),
+        "Pairing paused", "Your pairing with {other} in {programme} is on hold{reason}.{back}{sessions}")),
     EventType.PAIRING_RESUMED: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
         "Pairing resumed", "Your pairing with {other} in {programme} goes on: its remaining sessions are asked for "
                            "from {when}.")),
+    EventType.PAIRING_NOT_RESUMED: {
+        **dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
+            "Pairing still paused", "Your pairing with {other} in {programme} was to go on today, but could not"
+                                    "{reason}. It stays on hold: resume it when you are ready, or end it.")),
+        Role.COORDINATOR: Message("A pairing could not resume", "The pairing of {pair} in {programme} was to go on "
+                                  "today, but could not{reason}. It stays on hold.")},
     # A pairing's goals: the pair are told of each move (the coordinators follow them on the programme's page).
     EventType.GOAL_SET: dict.fromkeys((Role.MENTOR, Role.MENTEE), Message(
         "A new goal", "Your pairing in {programme} has a new goal: {goal}.")),

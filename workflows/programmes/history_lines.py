@@ -105,8 +105,11 @@ def line(event: OutboxEvent, names: Names) -> str:
         EventType.PAIRING_PROPOSED: (f"{who} paired {names.mentor(payload.get('mentor_profile_id'))} with "
                                      f"{names.user(payload.get('mentee_user_id'))}"),
         EventType.PAIRING_ACTIVATED: f"The pairing of {pair} started: the mentor accepted its sessions",
-        EventType.PAIRING_PAUSED: f"{who} paused the pairing of {pair}",
-        EventType.PAIRING_RESUMED: f"{who} resumed the pairing of {pair}",
+        EventType.PAIRING_PAUSED: f"{who} paused the pairing of {pair}"
+        + (f" until {payload['resume_on']}" if payload.get("resume_on") else ""),
+        EventType.PAIRING_RESUMED: f"The pairing of {pair} went on, on the day its pause named"
+        if event.actor == "system" else f"{who} resumed the pairing of {pair}",
+        EventType.PAIRING_NOT_RESUMED: f"The pairing of {pair} could not go on on its day: {payload.get('reason')}",
         EventType.PAIRING_ENDED: f"{who} ended the pairing of {pair}",
         EventType.PAIRING_SURVEYED: f"{who} said how the pairing of {pair} went",
         EventType.GOAL_SET: f"{who} set the goal “{payload.get('title', '')}” for {pair}",

@@ -9,7 +9,8 @@ mentee free; the rest follow at the agreed cadence. The mentor's one accept of t
 
 - ``proposed → active``: the mentor accepted its sessions (the system, from ``booking_series.accepted``);
 - ``active → paused``: either of the pair or a coordinator; its coming sessions are cancelled by the usual rules;
-- ``paused → proposed``: resumed, its remaining sessions asked for again from the next time both are free;
+- ``paused → proposed``: resumed (the system on the day its pause named), its remaining sessions asked for again from
+  the next time both are free (``workflows.programmes.pausing``);
 - ``proposed | active | paused → ended``: either of the pair or a coordinator (the system when the mentor declines
   its sessions); its coming sessions are cancelled (a proposal's series withdrawn), and both are asked for a closing
   survey (a rating and a few words).
@@ -86,7 +87,7 @@ PAIRINGS = StateMachine("pairing", Pairing, {
     PairingAction.ACTIVATE: move(PairingStatus.PROPOSED, PairingStatus.ACTIVE, Role.SYSTEM,
                                  event=EventType.PAIRING_ACTIVATED),
     PairingAction.PAUSE: move(PairingStatus.ACTIVE, PairingStatus.PAUSED, *_ANYONE, event=EventType.PAIRING_PAUSED),
-    PairingAction.RESUME: move(PairingStatus.PAUSED, PairingStatus.PROPOSED, *_ANYONE,
+    PairingAction.RESUME: move(PairingStatus.PAUSED, PairingStatus.PROPOSED, *_ANYONE, Role.SYSTEM,
                                event=EventType.PAIRING_RESUMED),
     PairingAction.END: move({PairingStatus.PROPOSED, PairingStatus.ACTIVE, PairingStatus.PAUSED}, PairingStatus.ENDED,
                             *_ANYONE, Role.SYSTEM, event=EventType.PAIRING_ENDED),
@@ -95,7 +96,7 @@ LIVE = (PairingStatus.PROPOSED, PairingStatus.ACTIVE, PairingStatus.PAUSED)
 
 
 def pairing_payload(db: Session, programme: Programme, pairing: Pairing, *, cancelled: Sequence[OutboxEvent] = (),
-                    departed: uuid.UUID | None = None) -> PairingPayload:
+                    departed: uuid.UUID | None = None, reason: str | None = None) -> PairingPayload:
     return {"id": str(pairing.id), "programme_id": str(programme.id), "programme_name": programme.name,
             "listing_id": str(pairing.listing_id), "mentor_profile_id": str(pairing.mentor_profile_id),
             "mentee_user_id": str(pairing.mentee_user_id), "status": pairing.status.value,
@@ -103,7 +104,8 @@ def pairing_payload(db: Session, programme: Programme, pairing: Pairing, *, canc
             "session_count": pairing.session_count,
             "series_id": str(pairing.series_id) if pairing.series_id else None,
             "start_time": pairing.first_start.isoformat() if pairing.first_start else None,
-            "ended_by": pairing.ended_by, "reason": pairing.end_reason,
+            "ended_by": pairing.ended_by, "reason": reason or pairing.end_reason,
+            "resume_on": pairing.resume_on.isoformat() if pairing.resume_on else None,
             "cancelled_session_ids": [str(e.aggregate_id) for e in cancelled if e.type == EventType.SESSION_CANCELLED],
             "departed_user_id": str(departed) if departed else None,
             "rules_overridden": list(pairing.rules_overridden or []), "override_reason": pairing.override_reason,
@@ -111,11 +113,14 @@ def pairing_payload(db: Session, programme: Programme, pairing: Pairing, *, canc
 
 
 def record_move(db: Session, event_type: EventType, programme: Programme, pairing: Pairing, actor: str, *,
-                cancelled: Sequence[OutboxEvent] = (), departed: uuid.UUID | None = None) -> None:
-    """The move's event; the sessions it ``cancelled`` are told in its message (each person once)."""
+                cancelled: Sequence[OutboxEvent] = (), departed: uuid.UUID | None = None,
+                reason: str | None = None) -> None:
+    """The move's event; the sessions it ``cancelled`` are told in its message (each person once); ``reason``: why
+    this move was made, if not its end's."""
     pairing.updated_at = utcnow()
     db.flush()
-    record(db, event_type, pairing_payload(db, programme, pairing, cancelled=cancelled, departed=departed), actor=actor)
+    record(db, event_type, pairing_payload(db, programme, pairing, cancelled=cancelled, departed=departed,
+                                           reason=reason), actor=actor)
 
 
 def _fits(start: datetime, minutes: int, zone: ZoneInfo, windows: Sequence[ParticipantAvailability]) -> bool:
@@ -158,7 +163,7 @@ def first_day(programme: Programme) -> datetime | None:
     return datetime.combine(programme.starts_on, time(), UTC) if programme.starts_on else None
 
 
-def _ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammeParticipant, *, count: int,
+def ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammeParticipant, *, count: int,
          first_start: datetime | None, now: datetime) -> None:
     """Ask for ``count`` sessions as a series from ``first_start`` (else the first time both are free, from the
     programme's first day when later); 400 for a first start before that day."""
@@ -210,7 +215,7 @@ def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, me
                       rules_overridden=list(overridden[0]) if overridden else [],
                       override_reason=overridden[1] if overridden else None, created_at=now)
     add_or_conflict(db, pairing, {ONE_LIVE_PAIRING: "the mentee is already paired in this programme"})
-    _ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
+    ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
     record_move(db, EventType.PAIRING_PROPOSED, programme, pairing, actor)
     log.info(EventType.PAIRING_PROPOSED, pairing_id=str(pairing.id), series_id=str(pairing.series_id))
     return pairing
@@ -285,7 +290,7 @@ def _party(pairing: Pairing, role: Role, actor: Actor) -> Actor:
     return actor if role in {Role.MENTOR, Role.MENTEE} else Actor(pairing.mentee_user_id)
 
 
-def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, reason: str, now: datetime,
+def stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, reason: str, now: datetime,
                    cause: CancelCause) -> int:
     """Cancel the pairing's coming sessions, recorded as the actor's (``role``) for ``cause`` (withdraw its series if
     not accepted yet); how many took place before."""
@@ -304,39 +309,6 @@ def _stop_sessions(db: Session, pairing: Pairing, role: Role, actor: Actor, *, r
         with suppress(Conflict):  # nothing left to come
             series_flow.cancel(db, party, series.id, reason=reason, now=now, cause=cause, by=role)
     return held
-
-
-def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,
-          now: datetime | None = None) -> PairingView:
-    """Put an active pairing on hold (either of the pair, or a coordinator): its coming sessions are cancelled."""
-    now = now or utcnow()
-    pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
-    programme = db.get_one(Programme, programme_id)
-    PAIRINGS.apply(pairing, PairingAction.PAUSE, role)
-    with told_together(db) as cancelled:
-        pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing is paused",
-                                                  now=now, cause=CancelCause.PAUSE)
-    pairing.series_id = None
-    record_move(db, EventType.PAIRING_PAUSED, programme, pairing, actor_label(actor, role), cancelled=cancelled)
-    return view(db, pairing, role)
-
-
-def resume(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *,
-           first_start: datetime | None = None, now: datetime | None = None) -> PairingView:
-    """Go on with a paused pairing: its remaining sessions are asked for again (the mentor accepts them, as at
-    first). 409 when none remain or the pair have no time in common."""
-    now = now or utcnow()
-    pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
-    programme = db.get_one(Programme, programme_id)
-    PAIRINGS.check(pairing, PairingAction.RESUME, role)
-    remaining = pairing.session_count - pairing.sessions_before
-    if remaining <= 0:
-        raise Conflict("every session of the agreement took place: end the pairing")
-    mentee = db.get_one(ProgrammeParticipant, pairing.mentee_participant_id)
-    _ask(db, programme, pairing, mentee, count=remaining, first_start=first_start, now=now)
-    PAIRINGS.apply(pairing, PairingAction.RESUME, role)
-    record_move(db, EventType.PAIRING_RESUMED, programme, pairing, actor_label(actor, role))
-    return view(db, pairing, role)
 
 
 def end_all_of(db: Session, actor: Actor, participant: ProgrammeParticipant, *, reason: str) -> None:
@@ -361,8 +333,9 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.apply(pairing, PairingAction.END, role)
     pairing.ended_at, pairing.ended_by, pairing.end_reason = now, role.value, (reason or "").strip() or None
+    pairing.resume_on = None
     with told_together(db) as cancelled:
-        pairing.sessions_before += _stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
+        pairing.sessions_before += stop_sessions(db, pairing, role, actor, reason=reason or "the pairing has ended",
                                                   now=now, cause=cause)
     record_move(db, EventType.PAIRING_ENDED, programme, pairing, actor_label(actor, role), cancelled=cancelled,
                 departed=departed)

@@ -16,6 +16,9 @@ const CAUSE = { pause: 'the pairing was paused', end: 'the pairing ended', leave
 const outcome = (one) => (one.status === 'cancelled'
   ? `Cancelled${one.cancelled_by ? ` by ${BY[one.cancelled_by] || one.cancelled_by}` : ''}${CAUSE[one.cause] ? `: ${CAUSE[one.cause]}` : ''}`
   : SESSION_STATUS[one.status] || one.status);
+// A day with no time (a paused pairing's day to go on), as the reader's locale writes it.
+const onDay = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(undefined, { dateStyle: 'long' });
+const dayFromNow = (days) => new Date(Date.now() + days * 864e5).toISOString().slice(0, 10);
 const agreement = (p) => `every ${p.cadence_weeks === 1 ? 'week' : 'two weeks'}, ${p.session_count} sessions of `
   + `${p.session_minutes} minutes`;
 
@@ -25,21 +28,28 @@ function moves(base, p, messages, refresh) {
   const whose = ['coordinator', 'admin'].includes(p.viewer_role) ? ` of ${p.mentee_name}` : '';
   const act1 = (path, label, body = {}) => h('button', { type: 'button',
     onclick: (e) => act(e.currentTarget, messages, async () => { await post(`${base}/${p.id}/${path}`, body); await refresh(); }) }, label);
-  // A pause and an end ask why (optional; the other two read it in the history and their notification).
-  const asking = (path, label, says, confirm, danger) => h('button', { type: 'button', class: danger ? 'danger' : '',
+  // A pause and an end ask why (optional; the other two read it in the history and their notification); a pause
+  // may name the day it goes on by itself.
+  const asking = (path, label, says, confirm, danger, until = false) => h('button', { type: 'button',
+    class: danger ? 'danger' : '',
     onclick: () => {
       const reason = field('Why? (optional: the pair and the coordinators read it)', { tag: 'textarea', name: 'reason',
         rows: 2, maxlength: 1000 });
-      confirmPanel(el, { label: `${label} of ${p.mentor_name} and ${p.mentee_name}`, says: [h('p', {}, says), reason],
+      const day = until ? field('Goes on by itself on (optional)', { type: 'date', name: 'resume_on',
+        min: dayFromNow(1), max: dayFromNow(366),
+        hint: 'That day its remaining sessions are asked for again; leave it empty to resume by hand.' }) : null;
+      confirmPanel(el, { label: `${label} of ${p.mentor_name} and ${p.mentee_name}`, says: [h('p', {}, says), reason, day],
         confirm, danger, keep: 'Keep it as it is', messages,
         onConfirm: async () => {
-          await post(`${base}/${p.id}/${path}`, { reason: reason.querySelector('textarea').value.trim() || null });
+          const body = { reason: reason.querySelector('textarea').value.trim() || null };
+          if (day && day.querySelector('input').value) body.resume_on = day.querySelector('input').value;
+          await post(`${base}/${p.id}/${path}`, body);
           await refresh();
         } });
     } }, `${label}${whose}`);
   if (p.status === 'active') {
     el.append(asking('pause', 'Pause the pairing', 'Its coming sessions are cancelled; resuming asks for them again.',
-      'Pause it', false));
+      'Pause it', false, true));
   }
   if (p.status === 'paused') el.append(act1('resume', `Resume the pairing${whose}`));
   if (p.status !== 'ended') {
@@ -144,6 +154,7 @@ function pairingItem(base, p, messages, refresh) {
   return h('li', { id: `pairing-${p.id}`, tabindex: '-1' }, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
     h('p', { class: 'meta' }, `${agreement(p)}${p.first_start && p.status !== 'ended' ? ` · from ${when(p.first_start)}` : ''}`
       + `${p.status === 'proposed' && p.viewer_role !== 'mentor' ? ' · waiting for the mentor to accept the pairing' : ''}`
+      + `${p.status === 'paused' && p.resume_on ? ` · goes on by itself on ${onDay(p.resume_on)}` : ''}`
       + `${p.end_reason ? ` · ended: ${p.end_reason}` : ''}`),
     p.viewer_role === 'coordinator' || p.viewer_role === 'admin'
       ? (p.surveys.length ? h('p', {}, `Surveys: ${p.surveys.map((s) => `${s.role} ${s.rating}/5`).join(', ')}`) : null)
@@ -239,9 +250,16 @@ export function pairingsSection(programme, messages, { runs, show = null, onRead
     paired = new Map(all.filter((p) => p.status !== 'ended').map((p) => [p.mentee_participant_id, p.mentor_name]));
   };
   let list = null;
+  // The pairing followed here (a link's), read on its own and drawn again after each move made on it or below.
+  const drawShown = () => get(`${base}/${show}`).then((p) => {
+    const item = pairingItem(base, p, messages, refresh);
+    replace(shownEl, h('div', { class: 'shown' }, h('h3', {}, 'The pairing you followed'), h('ul', { class: 'list' }, item)));
+    return item;
+  }, (err) => { replace(shownEl, errorBox(err.message)); return null; });
   async function refresh() {
     if (runs) {
       list.refresh();
+      if (show) await drawShown();
       onChange();
       await livePairs();
       return;
@@ -276,12 +294,11 @@ export function pairingsSection(programme, messages, { runs, show = null, onRead
     }, (err) => replace(listEl, errorBox(err.message)));
   }
   if (show && runs) {
-    get(`${base}/${show}`).then((p) => {
-      const item = pairingItem(base, p, messages, refresh);
-      replace(shownEl, h('div', { class: 'shown' }, h('h3', {}, 'The pairing you followed'), h('ul', { class: 'list' }, item)));
+    drawShown().then((item) => {
+      if (!item) return;
       item.scrollIntoView({ block: 'start' });
       item.focus({ preventScroll: true });
-    }, (err) => replace(shownEl, errorBox(err.message)));
+    });
   }
   return h('section', { 'aria-labelledby': 'pg-pair-h' }, h('h2', { id: 'pg-pair-h' }, runs ? 'Pairings' : 'Your pairing'),
     shownEl, formEl, listEl);
