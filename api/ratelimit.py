@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import structlog
 from flask import Flask, current_app, request
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse, parse_many
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -67,6 +67,7 @@ class AuthRateLimiter:
         self._successes_per_account = parse(settings.auth_rate_limit_success_per_account)
         self._calendar_changes = parse(settings.calendar_rate_limit)
         self._public_reads = parse(settings.public_rate_limit)
+        self._messages = parse_many(settings.message_rate_limit)
         self._sign_ons = parse(settings.sign_on_rate_limit)
 
     def count_registration(self) -> None:
@@ -111,6 +112,13 @@ class AuthRateLimiter:
         with _unless_storage_fails():
             if not self._limiter.hit(self._calendar_changes, "calendar-changes", user):
                 raise self._too_many("calendar changes", self._calendar_changes, "calendar-changes", user)
+
+    def count_message(self, user: str) -> None:
+        """Count one message a user writes; 429 beyond any of ``MESSAGE_RATE_LIMIT``'s limits (others write on)."""
+        with _unless_storage_fails():
+            for item in self._messages:
+                if not self._limiter.hit(item, "messages", user):
+                    raise self._too_many("messages", item, "messages", user)
 
     def count_public_read(self) -> None:
         """Count one read of the public pages or routes from this client address; 429 beyond ``PUBLIC_RATE_LIMIT``."""
@@ -184,6 +192,11 @@ def limit_calendar_changes(user: str) -> None:
 def limit_public_reads() -> None:
     """429 when this client address read the public pages too often lately."""
     _limiter().count_public_read()
+
+
+def limit_messages(user: str) -> None:
+    """429 when this user wrote too many messages lately."""
+    _limiter().count_message(user)
 
 
 def limit_account_emails(what: str, recipient: str) -> None:

@@ -105,6 +105,7 @@ class Settings:
     calendar_syncs_per_mentor: int
     calendar_rate_limit: str
     public_rate_limit: str
+    message_rate_limit: str
     sign_on_rate_limit: str
     sign_on_start_wait_seconds: float
     max_invitations: int
@@ -230,6 +231,8 @@ def load_settings() -> Settings:
         calendar_syncs_per_mentor=integer_between("CALENDAR_SYNCS_PER_MENTOR", 1, 1, 10),
         calendar_rate_limit=text("CALENDAR_RATE_LIMIT", "10/minute"),
         public_rate_limit=text("PUBLIC_RATE_LIMIT", "120/minute"),
+        # Messages a person writes: a burst of a chat, not a flood (each limit applies; ";" separates them).
+        message_rate_limit=text("MESSAGE_RATE_LIMIT", "20/minute;200/hour"),
         # Sign-ins at organisations' providers, started and finished, per client address: a cohort behind one
         # company address signs in at once.
         sign_on_rate_limit=text("SIGN_ON_RATE_LIMIT", "300/minute"),

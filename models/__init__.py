@@ -10,6 +10,7 @@ from models.bookings.bundles import Bundle, BundlePurchase
 from models.bookings.reschedules import RescheduleProposal
 from models.bookings.series import BookingSeries
 from models.calendars import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite
+from models.conversations import Conversation, ConversationKind, ConversationRead, Message, PointsTo
 from models.enums import (
     AccountTokenPurpose,
     AuthEventKind,
@@ -94,6 +95,9 @@ __all__ = [
     "CancelCause",
     "CancelledBy",
     "ConnectionStatus",
+    "Conversation",
+    "ConversationKind",
+    "ConversationRead",
     "CoordinatorInvitation",
     "CreditStatus",
     "DateOverride",
@@ -117,6 +121,7 @@ __all__ = [
     "MentorProfile",
     "MentorStats",
     "MentorshipSession",
+    "Message",
     "NoShow",
     "Notification",
     "OutboxEvent",
@@ -130,6 +135,7 @@ __all__ = [
     "ParticipantAvailability",
     "ParticipantRole",
     "ParticipantStatus",
+    "PointsTo",
     "PreferenceKind",
     "Programme",
     "ProgrammeCoordinator",

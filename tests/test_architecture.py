@@ -124,7 +124,7 @@ def test_the_domain_records_events_without_loading_celery() -> None:
 
 # The modules at the top of workflows/ that any package may import, and that import no package.
 FOUNDATIONS = ("errors", "actors", "roles", "clock", "pagination", "state_machine", "wording", "events", "payloads",
-               "programme_payloads", "skills", "people", "inbox", "lookups", "access")
+               "programme_payloads", "conversation_payloads", "skills", "people", "inbox", "lookups", "access")
 # Pairs of domain packages that may import each other, and why. A cycle through any other pair fails.
 ALLOWED_CYCLES = {
     frozenset({"bookings", "sessions"}): "an accepted booking becomes a session, and a session's end settles its "

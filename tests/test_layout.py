@@ -88,6 +88,10 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 
 # Domain modules whose tests live elsewhere than their mirror, and where.
 UNMIRRORED = {
+    "workflows/conversations/conversations.py": "who talks with whom, listed, found and counted unread, through the "
+                                                "API: tests/api/conversations/test_conversations.py",
+    "workflows/conversations/messages.py": "written, numbered with two writers at once, edited, deleted to nothing "
+                                           "and read, through the API: tests/api/conversations/test_conversations.py",
     "workflows/programmes/access.py": "who may, in a programme, route by route and person by person: "
                                       "tests/api/common/test_access_every_route.py; its audit trail: "
                                       "tests/api/programmes/test_programme_admin_audit.py",
@@ -135,6 +139,8 @@ UNMIRRORED = {
     "workflows/payloads.py": "each payload's shape is held to the OpenAPI document by "
                              "tests/e2e/test_webhook_document.py",
     "workflows/programme_payloads.py": "as workflows/payloads.py: tests/e2e/test_webhook_document.py",
+    "workflows/conversation_payloads.py": "as workflows/payloads.py: tests/e2e/test_webhook_document.py; that no "
+                                          "words are in them: tests/api/conversations/test_conversations.py",
     "workflows/wording.py": "times in a reader's words: tests/workflows/scheduling/test_rules_time_zones.py and the "
                             "notifications' tests read them",
     "workflows/calendar_owed.py": "what a change owes a mentor's own calendar, written by the workers: "

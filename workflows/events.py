@@ -9,11 +9,11 @@ derived from it; its handlers are declared in ``workflows/handlers.py``. Workflo
 call, ``record(db, EventType.SESSION_COMPLETED, session_payload(session), actor=...)``; handlers read an event
 back with :func:`parse`.
 
-One audience rule (:func:`participants`): an event concerns its mentor (by mentor profile) and
-its mentees: the participants of a group session (``mentee_user_ids``), else the one
-``mentee_user_id`` of the booking, session or review; a programme's event concerns its coordinators
-(``coordinator_user_ids``, and those it took off, ``removed_user_ids``), who see it whole, and an enrolment's also
-the person it is of (``participant_user_id``). What each of
+One audience rule (:func:`participants`): an event concerns its mentor (by mentor profile) and its mentees: the
+participants of a group session (``mentee_user_ids``), else the one ``mentee_user_id`` of the booking, session or
+review; a programme's event concerns its coordinators (``coordinator_user_ids``, and those it took off,
+``removed_user_ids``), who see it whole, and an enrolment's also the person it is of (``participant_user_id``); a
+conversation's message concerns its people (``member_user_ids``) and no one else, admins included. What each of
 them receives is :func:`view_for` their role: the mentor sees the payload whole; a mentee sees it without the
 participant list, so the mentees of a group session never learn each other's ids.
 """
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 import outbox
 from models import OutboxEvent
 from outbox import REGISTRY, EventSpec
+from workflows.conversation_payloads import MEMBERS_KEY, MessagePayload
 from workflows.payloads import (
     COORDINATORS_KEY,
     FORMER_COORDINATORS_KEY,
@@ -160,6 +161,9 @@ class EventType(StrEnum):
     MATCH_RUN_COMPLETED = "match_run.completed", MatchRunPayload
     MATCH_RUN_FAILED = "match_run.failed", MatchRunPayload
     MATCH_RUN_CANCELLED = "match_run.cancelled", MatchRunPayload
+    MESSAGE_CREATED = "message.created", MessagePayload
+    MESSAGE_EDITED = "message.edited", MessagePayload
+    MESSAGE_DELETED = "message.deleted", MessagePayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 
@@ -190,7 +194,7 @@ class Participants:
     mentor_profile_id: uuid.UUID | None
     mentee_user_ids: tuple[uuid.UUID, ...]
     coordinator_user_ids: tuple[uuid.UUID, ...] = ()
-    participant_user_ids: tuple[uuid.UUID, ...] = ()  # the person a programme's enrolment is of
+    participant_user_ids: tuple[uuid.UUID, ...] = ()  # the person a programme's enrolment is of; a conversation's
 
     def role_of(self, user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> Role | None:
         """The part this user (with this mentor profile, if any) takes in the event, or ``None``."""
@@ -217,8 +221,9 @@ def participants(payload: Mapping[str, Any]) -> Participants:
     mentees = group if isinstance(group, list) else [payload[MENTEE_KEY]] if payload.get(MENTEE_KEY) else []
     coordinators = [*(payload.get(COORDINATORS_KEY) or []), *(payload.get(FORMER_COORDINATORS_KEY) or [])]
     member = payload.get(PARTICIPANT_KEY)
+    people = [member] if member else list(payload.get(MEMBERS_KEY) or [])
     return Participants(uuid.UUID(str(mentor)) if mentor else None, tuple(uuid.UUID(str(m)) for m in mentees),
-                        tuple(uuid.UUID(str(c)) for c in coordinators), (uuid.UUID(str(member)),) if member else ())
+                        tuple(uuid.UUID(str(c)) for c in coordinators), tuple(uuid.UUID(str(p)) for p in people))
 
 
 def view_for(payload: Mapping[str, Any], role: Role) -> dict[str, Any]:
@@ -246,6 +251,7 @@ def concerns_clause(user_id: uuid.UUID, mentor_profile_id: uuid.UUID | None) -> 
         OutboxEvent.payload[COORDINATORS_KEY].contains([me]),
         OutboxEvent.payload[FORMER_COORDINATORS_KEY].contains([me]),
         OutboxEvent.payload[PARTICIPANT_KEY].astext == me,
+        OutboxEvent.payload[MEMBERS_KEY].contains([me]),
         mentor_in([mentor_profile_id] if mentor_profile_id else []),
     )
 
@@ -297,3 +303,6 @@ PROGRAMME_EVENTS = of_aggregate("programme")
 ENROLMENT_EVENTS = of_aggregate("enrolment")
 PAIRING_EVENTS = of_aggregate("pairing")
 GOAL_EVENTS = of_aggregate("goal")
+MESSAGE_EVENTS = of_aggregate("message")
+# Events only their own people see: no admin's endpoint receives them, unless the admin is one of those people.
+PRIVATE_EVENTS = MESSAGE_EVENTS

@@ -22,6 +22,7 @@ from models import (
     Review,
     SessionStatus,
 )
+from workflows.conversation_payloads import MessagePayload  # the shapes of a conversation's and a programme's events
 from workflows.programme_payloads import (
     EnrolmentPayload,
     GoalPayload,
@@ -39,7 +40,6 @@ GROUP_KEY = "mentee_user_ids"
 COORDINATORS_KEY = "coordinator_user_ids"  # a programme's coordinators
 FORMER_COORDINATORS_KEY = "removed_user_ids"  # those a change of its coordinators took off
 PARTICIPANT_KEY = "participant_user_id"  # the person an enrolment is of
-# The shapes of a programme's events are workflows.programme_payloads'.
 
 
 class MenteeTime(TypedDict):
@@ -301,7 +301,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | GroupSessionNoShowPayload | SessionCancelledPayload | GroupSessionCancelledPayload | SeatNoShowPayload
                 | AttendanceDisputePayload | BookingSeriesPayload | WaitlistPayload | ProgrammePayload
                 | ProgrammeCoordinatorsPayload | ProgrammeChangePayload | EnrolmentPayload | PairingPayload
-                | GoalPayload | MatchRunPayload)
+                | GoalPayload | MatchRunPayload | MessagePayload)
 
 
 # --- building -------------------------------------------------------------------------------------

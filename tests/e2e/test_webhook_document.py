@@ -19,12 +19,15 @@ from models import (
     Booking,
     BookingSeries,
     BookingStatus,
+    Conversation,
+    ConversationKind,
     DisputeStatus,
     GoalStatus,
     ListingKind,
     MatchRun,
     MatchRunStatus,
     MentorshipSession,
+    Message,
     NoShow,
     OutboxEvent,
     Pairing,
@@ -50,6 +53,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
+from workflows.conversations import messages as conversation_messages
 from workflows.matching import lifecycle as match_run_lifecycle
 from workflows.programmes import enrolment, goals, pairings
 from workflows.programmes import lifecycle as programme_lifecycle
@@ -175,12 +179,34 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
     recorded.append(events.record(seed, events.EventType.REVIEW_CREATED, payloads.review_payload(review),
                                   actor="mentee"))
     recorded += _series_and_waitlist_events(seed, accepted, group, now)
-    recorded += _programme_events(seed, seated[0].id, group_listing.mentor_profile_id, now)
+    recorded += [*_programme_events(seed, seated[0].id, group_listing.mentor_profile_id, now),
+                 *_message_events(seed, seated[1].id, group_listing.mentor_profile.user_id)]
     for start, end in ((now, now + timedelta(days=7)), (now, None), (None, None)):  # a period, open-ended, everything
         recorded.append(events.record(seed, events.EventType.SCHEDULE_CHANGED, payloads.schedule_payload(
             group_listing.mentor_profile_id, payloads.ScheduleChange.TIME_OFF, start, end), actor="mentor"))
     seed.commit()
     return recorded, seated[1].id
+
+
+def _message_events(seed: Session, mentee: uuid.UUID, mentor: uuid.UUID) -> list[OutboxEvent]:
+    """A message written, edited and deleted in the conversation of a mentee and a mentor (their endpoints only)."""
+    first, second = sorted((mentee, mentor))
+    conversation = Conversation(id=uuid.uuid4(), kind=ConversationKind.PAIR, first_user_id=first,
+                                second_user_id=second, last_seq=1)
+    message = Message(id=uuid.uuid4(), conversation_id=conversation.id, seq=1, sender_user_id=mentee, body="Hello",
+                      created_at=datetime.now(UTC))
+    seed.add_all([conversation, message])
+    seed.flush()
+    recorded = []
+    for event_type in (events.EventType.MESSAGE_CREATED, events.EventType.MESSAGE_EDITED,
+                       events.EventType.MESSAGE_DELETED):
+        if event_type == events.EventType.MESSAGE_EDITED:
+            message.edited_at = datetime.now(UTC)
+        if event_type == events.EventType.MESSAGE_DELETED:
+            message.body, message.deleted_at = None, datetime.now(UTC)
+        recorded.append(events.record(seed, event_type, conversation_messages.message_payload(
+            conversation, message, [first, second]), actor=f"user:{mentee}"))
+    return recorded
 
 
 # A programme's changes say what changed, by name.
@@ -265,9 +291,11 @@ def test_every_event_type_we_send_matches_its_schema_in_our_openapi_document(
     start_worker(queues="webhooks")
     for event in recorded:
         celery_app.send_task("webhooks.fan_out", args=[str(event.id)])
-    # The participant's endpoint sees its group's events only (its reminder too).
+    # The participant's endpoint sees its group's events only (its reminder too), and its conversation's, which an
+    # admin's endpoint does not.
     group_events = len(events.SESSION_EVENTS) + 1  # and its reminder
-    expected = (len(recorded) + 1, group_events)
+    private = len(events.PRIVATE_EVENTS)
+    expected = (len(recorded) + 1 - private, group_events + private)
     wait_until(lambda: (len(receiver.at("/all")), len(receiver.at("/participant"))) == expected, 30, "every delivery")
 
     deliveries = receiver.at("/all") + receiver.at("/participant")

@@ -14,16 +14,19 @@ from datetime import timedelta
 
 import structlog
 from sqlalchemy import (
+    Boolean,
     Insert,
     Interval,
     Text,
     Uuid,
+    and_,
     bindparam,
     case,
     cast,
     column,
     func,
     literal,
+    not_,
     or_,
     select,
     true,
@@ -34,7 +37,7 @@ from sqlalchemy.orm import Session
 from infra.config import Settings, get_settings
 from models import MentorProfile, OutboxEvent, User, WebhookEndpoint, WebhookMessage
 from outbox import enqueue_after_commit
-from workflows.events import from_outbox
+from workflows.events import PRIVATE_EVENTS, from_outbox
 from workflows.roles import Role
 from workflows.webhooks.messages import (
     ALL_EVENTS,
@@ -54,8 +57,9 @@ def _fan_out_statement() -> Insert:
 
     The events come in as arrays zipped by ``unnest`` (id, type, mentor profile, mentees, both views),
     so a batch costs one round trip, as one event does. Subscribed: to every event (``*``) or to the
-    event's type. Allowed: an admin's endpoint, or one owned by the mentor, a mentee or a coordinator
-    the event concerns (:func:`workflows.events.participants`). An admin's and the mentor's endpoints
+    event's type. Allowed: an admin's endpoint (not for a conversation's events, which only their own people's
+    endpoints receive), or one owned by the mentor, a mentee, a coordinator or a conversation's person the event
+    concerns (:func:`workflows.events.participants`). An admin's and the mentor's endpoints
     get the mentor's view of the event, a mentee's and a coordinator's the mentee's (a programme's
     event, the coordinators', has nothing the mentee's view leaves out).
     """
@@ -63,15 +67,16 @@ def _fan_out_statement() -> Insert:
         bindparam("event_ids", type_=ARRAY(Uuid)), bindparam("event_types", type_=ARRAY(Text)),
         bindparam("mentor_profile_ids", type_=ARRAY(Uuid)), bindparam("mentees", type_=ARRAY(Text)),
         bindparam("payloads", type_=ARRAY(JSONB)), bindparam("mentee_views", type_=ARRAY(JSONB)),
+        bindparam("private", type_=ARRAY(Boolean)),
     ).table_valued(
         column("event_id", Uuid), column("event_type", Text), column("mentor_profile_id", Uuid),
-        column("mentees", Text), column("payload", JSONB), column("mentee_view", JSONB),
+        column("mentees", Text), column("payload", JSONB), column("mentee_view", JSONB), column("private", Boolean),
         with_ordinality="ordinal",
     ).render_derived()
     mentor_user = (select(MentorProfile.user_id).where(MentorProfile.id == given.c.mentor_profile_id)
                    .scalar_subquery())
     owner = WebhookEndpoint.owner_user_id
-    sees_all = or_(User.is_admin, owner == mentor_user)
+    sees_all = or_(and_(User.is_admin, not_(given.c.private)), owner == mentor_user)
     # ``?``: the event's mentees (a JSON list of user ids, as text: a list per event) hold the owner.
     visible = or_(sees_all, cast(given.c.mentees, JSONB).has_key(cast(owner, Text)))
     targets = (
@@ -114,6 +119,7 @@ def _write_messages(db: Session, events: Sequence[OutboxEvent]) -> list[tuple[st
         "mentees": [json.dumps([str(user_id) for user_id in e.participants.user_ids]) for e in domain_events],
         "payloads": [e.view_for(Role.MENTOR) for e in domain_events],
         "mentee_views": [e.view_for(Role.MENTEE) for e in domain_events],
+        "private": [event.type in PRIVATE_EVENTS for event in events],
     }).all()
     return [(row.id, row.endpoint_id) for row in sorted(rows, key=lambda row: (row.created_at, row.id))]
 

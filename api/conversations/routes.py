@@ -1,0 +1,209 @@
+"""Conversations: a mentor and a mentee who share a booking or a pairing, and a programme's participant with its
+coordinators; their messages, edits, deletions and read state."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from api.common.docs import documents_errors
+from api.common.schemas import Text, search_text
+from api.database import db_session
+from api.idempotency import idempotent
+from api.ratelimit import limit_messages
+from api.security import current_actor, require_login
+from models import ConversationKind, PointsTo
+from models.conversations import MAX_MESSAGE
+from workflows.conversations import conversations, messages
+
+blp = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations",
+                description="Conversations and their messages: between a mentor and a mentee, and between a "
+                            "programme's participant and its coordinators.")
+blp.before_request(require_login)
+
+EXAMPLE_MESSAGE = {
+    "id": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "conversation_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
+    "seq": 7, "sender_user_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "sender_name": "Lin Chen",
+    "body": "Could we look at *my outline* first? https://example.com/outline",
+    "html": "<p>Could we look at <em>my outline</em> first? https://example.com/outline</p>",
+    "points_to_kind": None, "points_to_id": None, "created_at": "2031-03-04T17:00:00+00:00", "edited_at": None,
+    "deleted_at": None}
+
+
+class OpenSchema(ma.Schema):
+    user_id = fields.UUID(load_default=None, metadata={
+        "description": "A mentor or mentee you share a booking or a pairing with: your conversation with them."})
+    programme_id = fields.UUID(load_default=None, metadata={
+        "description": "A programme you take part in: your conversation with its coordinators (a coordinator "
+                       "names the participant too)."})
+    participant_user_id = fields.UUID(load_default=None)
+
+    @ma.validates_schema
+    def _one_of(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("user_id") is None) == (data.get("programme_id") is None):
+            raise ma.ValidationError("give a user_id or a programme_id", field_name="user_id")
+
+
+class ConversationSchema(ma.Schema):
+    id = fields.UUID()
+    kind = fields.Enum(ConversationKind, by_value=True)
+    title = fields.String(metadata={"description": "The other person, or the programme's coordinators."})
+    programme_id = fields.UUID(allow_none=True)
+    other_user_id = fields.UUID(allow_none=True)
+    last_message_at = fields.DateTime(allow_none=True)
+    unread = fields.Integer()
+
+
+class ConversationListSchema(ma.Schema):
+    items = fields.List(fields.Nested(ConversationSchema))
+
+
+class ConversationListArgs(ma.Schema):
+    q = search_text("Words of a message, or a part of the other person's or the programme's name.")
+
+
+class MessageSchema(ma.Schema):
+    id = fields.UUID()
+    conversation_id = fields.UUID()
+    seq = fields.Integer(metadata={"description": "Its place in the conversation, from 1."})
+    sender_user_id = fields.UUID(allow_none=True)
+    sender_name = fields.String()
+    body = fields.String(allow_none=True, metadata={"description": "Its Markdown source; none once deleted."})
+    html = fields.String(allow_none=True, metadata={"description": "Its words rendered and sanitised."})
+    points_to_kind = fields.Enum(PointsTo, by_value=True, allow_none=True)
+    points_to_id = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
+    edited_at = fields.DateTime(allow_none=True)
+    deleted_at = fields.DateTime(allow_none=True)
+
+
+class MessageListSchema(ma.Schema):
+    items = fields.List(fields.Nested(MessageSchema))
+
+
+class MessageListArgs(ma.Schema):
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, messages.MAX_PAGE))
+
+
+class MessageInputSchema(ma.Schema):
+    body = Text(required=True, validate=validate.Length(min=1, max=MAX_MESSAGE), metadata={
+        "description": "Markdown: emphasis, links, lists, code."})
+    points_to_kind = fields.Enum(PointsTo, by_value=True, load_default=None, allow_none=True)
+    points_to_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class MessageEditSchema(ma.Schema):
+    body = Text(required=True, validate=validate.Length(min=1, max=MAX_MESSAGE))
+
+
+class ReadSchema(ma.Schema):
+    seq = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0), metadata={
+        "description": "Read up to this place (the last message if none)."})
+
+
+class ReadStateSchema(ma.Schema):
+    seq = fields.Integer()
+
+
+class UnreadSchema(ma.Schema):
+    unread = fields.Integer(metadata={"description": "Messages waiting for you, in all your conversations."})
+
+
+@blp.route("")
+class Conversations(MethodView):
+    @blp.doc(operationId="listConversations")
+    @blp.arguments(ConversationListArgs, location="query")
+    @blp.response(200, ConversationListSchema)
+    @documents_errors(blp, 401, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Your conversations, the latest message first, with how many of each are unread; `q` finds those whose
+        person or programme is so named or which hold those words."""
+        return {"items": conversations.listed(db_session(), current_actor(), **args)}
+
+    @blp.doc(operationId="openConversation")
+    @blp.arguments(OpenSchema, example={"user_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"})
+    @blp.response(200, ConversationSchema)
+    @documents_errors(blp, 400, 401, 404, 422)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Your one conversation with a mentor or mentee you share a booking or a pairing with (`user_id`), or with
+        a programme's coordinators (`programme_id`; a coordinator adds `participant_user_id`): made the first time,
+        the same one after. 404 for anyone you have no reason to talk with."""
+        db, actor = db_session(), current_actor()
+        if body["user_id"] is not None:
+            made = conversations.open_with(db, actor, body["user_id"])
+        else:
+            made = conversations.open_desk(db, actor, body["programme_id"], body["participant_user_id"])
+        return next(one for one in conversations.listed(db, actor, only=made.id))
+
+
+@blp.route("/unread")
+class Unread(MethodView):
+    @blp.doc(operationId="countUnreadMessages")
+    @blp.response(200, UnreadSchema)
+    @documents_errors(blp, 401)
+    def get(self) -> Any:
+        """How many messages wait for you: the web app's menu shows it."""
+        return {"unread": conversations.unread_total(db_session(), current_actor())}
+
+
+@blp.route("/<uuid:conversation_id>/messages")
+class Messages(MethodView):
+    @blp.doc(operationId="listMessages")
+    @blp.arguments(MessageListArgs, location="query")
+    @blp.response(200, MessageListSchema)
+    @documents_errors(blp, 401, 404, 422)
+    def get(self, args: dict[str, Any], conversation_id: uuid.UUID) -> Any:
+        """A conversation's messages in their order: the latest `limit`, those before the place `before`, or those
+        after the place `after` (what you have not shown yet)."""
+        return {"items": messages.page(db_session(), current_actor(), conversation_id, **args)}
+
+    @idempotent(blp, never_stored=("body", "html"))
+    @blp.doc(operationId="sendMessage")
+    @blp.arguments(MessageInputSchema, example={"body": "Could we look at *my outline* first?"})
+    @blp.response(201, MessageSchema, example=EXAMPLE_MESSAGE)
+    @documents_errors(blp, 400, 401, 403, 404, 409, 422, 429)
+    def post(self, body: dict[str, Any], conversation_id: uuid.UUID) -> Any:
+        """Write a message (up to 4,000 characters of Markdown), which may point to a session, a booking or a goal
+        of yours; its people are told at once (`message.created`, which carries no words). With an
+        `Idempotency-Key`, a retry answers the first message (without its words: read them from the list). 429
+        past `MESSAGE_RATE_LIMIT`."""
+        actor = current_actor()
+        limit_messages(str(actor.user_id))
+        return messages.send(db_session(), actor, conversation_id, **body)
+
+
+@blp.route("/<uuid:conversation_id>/messages/<uuid:message_id>")
+class MessageItem(MethodView):
+    @blp.doc(operationId="editMessage")
+    @blp.arguments(MessageEditSchema, example={"body": "Could we look at the outline first?"})
+    @blp.response(200, MessageSchema, example=EXAMPLE_MESSAGE)
+    @documents_errors(blp, 400, 401, 403, 404, 422)
+    def patch(self, body: dict[str, Any], conversation_id: uuid.UUID, message_id: uuid.UUID) -> Any:
+        """Change your message within 15 minutes of writing it; it reads as edited."""
+        return messages.edit(db_session(), current_actor(), conversation_id, message_id, **body)
+
+    @blp.doc(operationId="deleteMessage")
+    @blp.response(204)
+    @documents_errors(blp, 400, 401, 403, 404)
+    def delete(self, conversation_id: uuid.UUID, message_id: uuid.UUID) -> Any:
+        """Delete your message: its words are gone everywhere; its place stays, marked deleted."""
+        messages.delete(db_session(), current_actor(), conversation_id, message_id)
+        return ""
+
+
+@blp.route("/<uuid:conversation_id>/read")
+class Read(MethodView):
+    @blp.doc(operationId="markConversationRead")
+    @blp.arguments(ReadSchema, required=False, example={"seq": 7})
+    @blp.response(200, ReadStateSchema)
+    @documents_errors(blp, 401, 404, 422)
+    def post(self, body: dict[str, Any], conversation_id: uuid.UUID) -> Any:
+        """You have read the conversation up to a place (its last message if none)."""
+        return {"seq": messages.read_up_to(db_session(), current_actor(), conversation_id, (body or {}).get("seq"))}

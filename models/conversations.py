@@ -1,0 +1,98 @@
+"""Conversations: the people who have a reason to talk, their messages and how far each has read
+(``workflows.conversations``).
+
+A conversation is between a mentor and a mentee (``pair``: the two accounts, lower id first, one conversation
+between two people whatever brought them together), or between a programme's participant and the programme's
+coordinators (``desk``: one per participant and programme; the coordinators of the day take part). Its messages are
+numbered in the order they were written (``seq``, under the conversation's row lock); a deleted message keeps its
+place, without its words.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text, UniqueConstraint, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, IdMixin, trigram_index
+from models.enums import check_in, stored_as_text
+
+MAX_MESSAGE = 4000
+
+
+class ConversationKind(StrEnum):
+    PAIR = "pair"
+    DESK = "desk"
+
+
+class PointsTo(StrEnum):
+    """What a message may point to."""
+
+    SESSION = "session"
+    BOOKING = "booking"
+    GOAL = "goal"
+
+
+class Conversation(IdMixin, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", ConversationKind), name="kind_values"),
+        CheckConstraint("kind <> 'pair' OR (first_user_id IS NOT NULL AND second_user_id IS NOT NULL "
+                        "AND first_user_id < second_user_id AND programme_id IS NULL)", name="pair_of_two"),
+        CheckConstraint("kind <> 'desk' OR (programme_id IS NOT NULL AND first_user_id IS NOT NULL "
+                        "AND second_user_id IS NULL)", name="desk_of_a_participant"),
+        # One conversation between two people; one desk per participant of a programme.
+        Index("uq_conversations_pair", "first_user_id", "second_user_id", unique=True,
+              postgresql_where=text("kind = 'pair'")),
+        Index("uq_conversations_desk", "programme_id", "first_user_id", unique=True,
+              postgresql_where=text("kind = 'desk'")),
+        Index("ix_conversations_second_user_id", "second_user_id"),
+    )
+
+    kind: Mapped[ConversationKind] = mapped_column(stored_as_text(ConversationKind))
+    # A pair's two people (lower id first); a desk's participant (first) and programme.
+    first_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    second_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_message_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Message(IdMixin, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        CheckConstraint(f"body IS NULL OR length(body) BETWEEN 1 AND {MAX_MESSAGE}", name="body_length"),
+        CheckConstraint("(deleted_at IS NULL) = (body IS NOT NULL)", name="deleted_has_no_body"),
+        CheckConstraint("(points_to_kind IS NULL) = (points_to_id IS NULL)", name="points_to_both"),
+        CheckConstraint(f"points_to_kind IS NULL OR {check_in('points_to_kind', PointsTo)}", name="points_to_values"),
+        trigram_index("ix_messages_body_trgm", "body"),
+        Index("ix_messages_sender_user_id", "sender_user_id"),
+    )
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    # Null once the account that wrote it is deleted: "a deleted account".
+    sender_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str | None] = mapped_column(Text)  # the Markdown source; null once deleted
+    points_to_kind: Mapped[PointsTo | None] = mapped_column(stored_as_text(PointsTo))
+    points_to_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+
+class ConversationRead(Base):
+    """How far one person has read one conversation: every message up to ``seq`` (their own count as read)."""
+
+    __tablename__ = "conversation_reads"
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                                                       primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    read_at: Mapped[datetime] = mapped_column(server_default=func.now())

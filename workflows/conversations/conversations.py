@@ -1,0 +1,212 @@
+"""Who talks with whom: the conversations people have a reason for, who takes part in each, and one's list.
+
+A mentor and a mentee have one conversation (``pair``) once they share a booking of any kind (a request, a seat in a
+group session, a session's booking) or a pairing, whichever came first and whatever became of it: no one writes to
+a stranger (a request to a mentor carries its own note). A programme's participant has one with its coordinators
+(``desk``), opened by the participant or by a coordinator, and the coordinators of the day take part in it, so a
+coordinator who joins reads what was said before and one who leaves no longer does. Anyone else is told the
+conversation does not exist (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from models import (
+    Booking,
+    Conversation,
+    ConversationKind,
+    ConversationRead,
+    MentorProfile,
+    Message,
+    Pairing,
+    ParticipantStatus,
+    Programme,
+    ProgrammeCoordinator,
+    ProgrammeParticipant,
+    User,
+)
+from workflows.actors import Actor
+from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.pagination import contains
+
+MAX_LISTED = 200  # one's conversations, newest first: a page of them (the search reaches the rest)
+
+
+def _mentor_of(db: Session, user_id: uuid.UUID) -> uuid.UUID | None:
+    return db.scalar(select(MentorProfile.id).where(MentorProfile.user_id == user_id))
+
+
+def _reason_between(db: Session, one: uuid.UUID, other: uuid.UUID) -> bool:
+    """Whether one is the other's mentor, or the other way round, in a booking or a pairing."""
+    either: list[ColumnElement[bool]] = []
+    for mentor_user, mentee_user in ((one, other), (other, one)):
+        profile = _mentor_of(db, mentor_user)
+        if profile is None:
+            continue
+        either += [exists().where(Booking.mentor_profile_id == profile, Booking.mentee_user_id == mentee_user),
+                   exists().where(Pairing.mentor_profile_id == profile, Pairing.mentee_user_id == mentee_user)]
+    return bool(either) and bool(db.scalar(select(or_(*either))))
+
+
+def _coordinates(db: Session, user_id: uuid.UUID, programme_id: uuid.UUID) -> bool:
+    return db.scalar(select(exists().where(ProgrammeCoordinator.programme_id == programme_id,
+                                           ProgrammeCoordinator.user_id == user_id))) or False
+
+
+def _take_part(db: Session, user_id: uuid.UUID, programme_id: uuid.UUID) -> bool:
+    return db.scalar(select(exists().where(
+        ProgrammeParticipant.programme_id == programme_id, ProgrammeParticipant.user_id == user_id,
+        ProgrammeParticipant.status == ParticipantStatus.ACTIVE))) or False
+
+
+def _get_or_make(db: Session, kind: ConversationKind, first: uuid.UUID, second: uuid.UUID | None,
+                 programme_id: uuid.UUID | None) -> Conversation:
+    """The one conversation of its kind between them, made if none is (two at once make one)."""
+    index = ["first_user_id", "second_user_id"] if kind == ConversationKind.PAIR else ["programme_id", "first_user_id"]
+    db.execute(insert(Conversation).values(id=uuid.uuid4(), kind=kind, first_user_id=first, second_user_id=second,
+                                           programme_id=programme_id)
+               .on_conflict_do_nothing(index_elements=index, index_where=Conversation.kind == kind.value))
+    found = select(Conversation).where(Conversation.kind == kind, Conversation.first_user_id == first)
+    found = found.where(Conversation.second_user_id == second) if kind == ConversationKind.PAIR else \
+        found.where(Conversation.programme_id == programme_id)
+    return db.scalars(found).one()
+
+
+def open_with(db: Session, actor: Actor, user_id: uuid.UUID) -> Conversation:
+    """The caller's conversation with a mentor or mentee they share a booking or a pairing with; 404 for anyone
+    else (who exists is not told)."""
+    if user_id == actor.user_id or db.get(User, user_id) is None or not _reason_between(db, actor.user_id, user_id):
+        raise NotFound("no one you share a booking or a pairing with has this id")
+    first, second = sorted((actor.user_id, user_id))
+    return _get_or_make(db, ConversationKind.PAIR, first, second, None)
+
+
+def open_desk(db: Session, actor: Actor, programme_id: uuid.UUID, participant_user_id: uuid.UUID | None
+              ) -> Conversation:
+    """A participant's conversation with their programme's coordinators: their own (no ``participant_user_id``), or,
+    for a coordinator, a participant's. 404 for a programme the caller takes no part in; 400 for one who does not
+    take part in it."""
+    if participant_user_id is None or participant_user_id == actor.user_id:
+        if not _take_part(db, actor.user_id, programme_id):
+            raise NotFound("you take no part in this programme")
+        return _get_or_make(db, ConversationKind.DESK, actor.user_id, None, programme_id)
+    if not _coordinates(db, actor.user_id, programme_id):
+        raise NotFound("you coordinate no programme with this id")
+    if not _take_part(db, participant_user_id, programme_id):
+        raise BusinessRuleViolation("this person takes no part in the programme", field="participant_user_id")
+    return _get_or_make(db, ConversationKind.DESK, participant_user_id, None, programme_id)
+
+
+def members(db: Session, conversation: Conversation) -> list[uuid.UUID]:
+    """Who takes part now: a pair's two; a desk's participant and its programme's coordinators."""
+    if conversation.kind == ConversationKind.PAIR:
+        return [uid for uid in (conversation.first_user_id, conversation.second_user_id) if uid is not None]
+    coordinators = db.scalars(select(ProgrammeCoordinator.user_id).where(
+        ProgrammeCoordinator.programme_id == conversation.programme_id).order_by(ProgrammeCoordinator.user_id))
+    return [uid for uid in (conversation.first_user_id, *coordinators) if uid is not None]
+
+
+def may_write(db: Session, conversation: Conversation, user_id: uuid.UUID) -> None:
+    """400 for a participant of a desk who no longer takes part in its programme (they still read it)."""
+    if conversation.kind == ConversationKind.DESK and conversation.first_user_id == user_id and \
+            conversation.programme_id is not None and not _take_part(db, user_id, conversation.programme_id):
+        raise Forbidden("you no longer take part in this programme: its conversation is read-only for you")
+
+
+def load(db: Session, actor: Actor, conversation_id: uuid.UUID, *, lock: bool = False) -> Conversation:
+    """The conversation, if the caller takes part in it now (locked, to write a message in turn); 404 else."""
+    query = select(Conversation).where(Conversation.id == conversation_id)
+    conversation = db.scalar(query.with_for_update() if lock else query)
+    if conversation is None or actor.user_id not in members(db, conversation):
+        raise NotFound("conversation not found")
+    return conversation
+
+
+def _mine(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL: the conversations a user takes part in now."""
+    coordinated = select(ProgrammeCoordinator.programme_id).where(ProgrammeCoordinator.user_id == user_id)
+    return or_(Conversation.first_user_id == user_id, Conversation.second_user_id == user_id,
+               and_(Conversation.kind == ConversationKind.DESK, Conversation.programme_id.in_(coordinated)))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One of the caller's conversations, as their list shows it."""
+
+    id: uuid.UUID
+    kind: ConversationKind
+    title: str
+    programme_id: uuid.UUID | None
+    other_user_id: uuid.UUID | None
+    last_message_at: datetime | None
+    unread: int
+
+
+def _title(conversation: Conversation, me: uuid.UUID, names: dict[uuid.UUID, str], programmes: dict[uuid.UUID, str]
+           ) -> tuple[str, uuid.UUID | None]:
+    if conversation.kind == ConversationKind.PAIR:
+        other = conversation.second_user_id if conversation.first_user_id == me else conversation.first_user_id
+        return names.get(other, "A deleted account") if other else "A deleted account", other
+    programme = programmes.get(conversation.programme_id, "a programme") if conversation.programme_id else ""
+    if conversation.first_user_id == me:
+        return f"The coordinators of {programme}", None
+    person = names.get(conversation.first_user_id, "A participant") if conversation.first_user_id else ""
+    return f"{person}, of {programme}", conversation.first_user_id
+
+
+def unread_counts(db: Session, user_id: uuid.UUID, conversation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Per conversation, the messages others wrote past how far the user read (deleted ones aside)."""
+    if not conversation_ids:
+        return {}
+    read = (select(ConversationRead.seq).where(ConversationRead.conversation_id == Message.conversation_id,
+                                               ConversationRead.user_id == user_id).scalar_subquery())
+    rows = db.execute(select(Message.conversation_id, func.count()).where(
+        Message.conversation_id.in_(conversation_ids), Message.seq > func.coalesce(read, 0),
+        Message.deleted_at.is_(None), or_(Message.sender_user_id.is_(None), Message.sender_user_id != user_id))
+        .group_by(Message.conversation_id))
+    return {row[0]: row[1] for row in rows}
+
+
+def unread_total(db: Session, actor: Actor) -> int:
+    """What the web app's menu counts: the messages waiting for the caller in all their conversations."""
+    ids = list(db.scalars(select(Conversation.id).where(_mine(actor.user_id))))
+    return sum(unread_counts(db, actor.user_id, ids).values())
+
+
+def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID | None = None) -> list[Listed]:
+    """The caller's conversations, the latest message first (those with none last), at most ``MAX_LISTED``;
+    ``q``: those whose other person or programme is named so, or with a message holding those words (ILIKE, which
+    the messages' trigram index serves from three characters on; shorter ones read one's own conversations only);
+    ``only``: that one."""
+    query = select(Conversation).where(_mine(actor.user_id))
+    if only is not None:
+        query = query.where(Conversation.id == only)
+    if q:
+        pattern = contains(q)
+        named = exists().where(User.display_name.ilike(pattern), or_(
+            User.id == Conversation.first_user_id, User.id == Conversation.second_user_id))
+        programme = exists().where(Programme.id == Conversation.programme_id, Programme.name.ilike(pattern))
+        said = exists().where(Message.conversation_id == Conversation.id, Message.body.ilike(pattern))
+        query = query.where(or_(named, programme, said))
+    rows = list(db.scalars(query.order_by(Conversation.last_message_at.desc().nulls_last(),
+                                          Conversation.created_at.desc(), Conversation.id).limit(MAX_LISTED)))
+    people = {uid for row in rows for uid in (row.first_user_id, row.second_user_id) if uid}
+    names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()) \
+        if people else {}
+    programme_ids = {row.programme_id for row in rows if row.programme_id}
+    programmes = dict(db.execute(select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids)))
+                      .all()) if programme_ids else {}
+    unread = unread_counts(db, actor.user_id, [row.id for row in rows])
+    shown = []
+    for row in rows:
+        title, other = _title(row, actor.user_id, names, programmes)
+        shown.append(Listed(row.id, row.kind, title, row.programme_id, other, row.last_message_at,
+                            unread.get(row.id, 0)))
+    return shown

@@ -1,0 +1,193 @@
+"""Messages: written, edited, deleted and read in a conversation, each in the writer's transaction with its event.
+
+A message takes the next place (``seq``) of its conversation under the conversation's row lock, so two people
+writing at once are numbered in the order their messages commit and every screen shows one order. Its event
+(``message.created``, ``.edited``, ``.deleted``) names the message and its people, never its words: the people read
+those with their own token. Its writer may change it for ``EDIT_WITHIN`` (marked edited) and delete it at any time:
+a deleted message keeps its place, without its words. How far each person has read is one number per
+conversation; their own messages count as read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from models import (
+    Booking,
+    Conversation,
+    ConversationRead,
+    MentorProfile,
+    MentorshipSession,
+    Message,
+    Pairing,
+    PairingGoal,
+    PointsTo,
+    ProgrammeCoordinator,
+    User,
+)
+from workflows.actors import Actor
+from workflows.clock import utcnow
+from workflows.conversation_payloads import MessagePayload
+from workflows.conversations import conversations, text
+from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.events import EventType, record
+
+EDIT_WITHIN = timedelta(minutes=15)
+MAX_PAGE = 100
+DELETED_ACCOUNT = "A deleted account"
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A message as its conversation's people read it: its source (for its writer to edit) and its safe HTML; none
+    of either once deleted."""
+
+    message: Message
+    sender_name: str
+
+    @property
+    def html(self) -> str | None:
+        return text.html(self.message.body) if self.message.body is not None else None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.message, name)
+
+
+def message_payload(conversation: Conversation, message: Message, people: list[uuid.UUID]) -> MessagePayload:
+    return {"id": str(message.id), "conversation_id": str(conversation.id),
+            "conversation_kind": conversation.kind.value,
+            "programme_id": str(conversation.programme_id) if conversation.programme_id else None,
+            "seq": message.seq, "sender_user_id": str(message.sender_user_id) if message.sender_user_id else None,
+            "points_to_kind": message.points_to_kind.value if message.points_to_kind else None,
+            "points_to_id": str(message.points_to_id) if message.points_to_id else None,
+            "created_at": message.created_at.isoformat(),
+            "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+            "deleted": message.deleted_at is not None, "member_user_ids": [str(uid) for uid in people]}
+
+
+def _record(db: Session, event_type: EventType, conversation: Conversation, message: Message, actor: Actor) -> None:
+    """The message's event, naming its conversation's people of now."""
+    record(db, event_type, message_payload(conversation, message, conversations.members(db, conversation)),
+           actor=str(actor))
+
+
+def _check_points_to(db: Session, actor: Actor, kind: PointsTo, target: uuid.UUID) -> None:
+    """400 unless the session, booking or goal is one the writer takes part in (or coordinates, for a goal)."""
+    mine = select(MentorProfile.id).where(MentorProfile.user_id == actor.user_id).scalar_subquery()
+    if kind == PointsTo.BOOKING:
+        found = exists().where(Booking.id == target, or_(Booking.mentee_user_id == actor.user_id,
+                                                         Booking.mentor_profile_id == mine))
+    elif kind == PointsTo.SESSION:
+        found = exists().where(MentorshipSession.id == target, or_(MentorshipSession.mentee_user_id == actor.user_id,
+                                                                   MentorshipSession.mentor_profile_id == mine))
+    else:
+        coordinated = select(ProgrammeCoordinator.programme_id).where(ProgrammeCoordinator.user_id == actor.user_id)
+        found = exists().where(PairingGoal.id == target, Pairing.id == PairingGoal.pairing_id, or_(
+            Pairing.mentee_user_id == actor.user_id, Pairing.mentor_profile_id == mine,
+            Pairing.programme_id.in_(coordinated)))
+    if not db.scalar(select(found)):
+        raise BusinessRuleViolation(f"no {kind.value} of yours has this id", field="points_to_id")
+
+
+def _mark_read(db: Session, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> None:
+    """How far the user has read: up to ``seq``, never back."""
+    statement = insert(ConversationRead).values(conversation_id=conversation_id, user_id=user_id, seq=seq)
+    db.execute(statement.on_conflict_do_update(
+        index_elements=["conversation_id", "user_id"],
+        set_={"seq": func.greatest(ConversationRead.seq, statement.excluded.seq), "read_at": func.now()}))
+
+
+def _name(db: Session, user_id: uuid.UUID | None) -> str:
+    return (db.scalar(select(User.display_name).where(User.id == user_id)) if user_id else None) or DELETED_ACCOUNT
+
+
+def send(db: Session, actor: Actor, conversation_id: uuid.UUID, *, body: str, points_to_kind: PointsTo | None = None,
+         points_to_id: uuid.UUID | None = None) -> MessageView:
+    """Write a message in a conversation the caller takes part in (404 else; 403 for a participant who left its
+    programme): its next place, its event, and the writer's read state past it."""
+    kept = text.source(body)
+    conversation = conversations.load(db, actor, conversation_id, lock=True)
+    conversations.may_write(db, conversation, actor.user_id)
+    if (points_to_kind is None) != (points_to_id is None):
+        raise BusinessRuleViolation("a message points to a kind and an id, or to nothing", field="points_to_id")
+    if points_to_kind is not None and points_to_id is not None:
+        _check_points_to(db, actor, points_to_kind, points_to_id)
+    now = db.scalar(select(func.clock_timestamp())) or utcnow()  # the order of commits, under the lock
+    conversation.last_seq += 1
+    conversation.last_message_at = now
+    message = Message(id=uuid.uuid4(), conversation_id=conversation.id, seq=conversation.last_seq,
+                      sender_user_id=actor.user_id, body=kept, points_to_kind=points_to_kind,
+                      points_to_id=points_to_id, created_at=now)
+    db.add(message)
+    db.flush()
+    _mark_read(db, conversation.id, actor.user_id, message.seq)
+    _record(db, EventType.MESSAGE_CREATED, conversation, message, actor)
+    return MessageView(message, _name(db, actor.user_id))
+
+
+def _own(db: Session, actor: Actor, conversation_id: uuid.UUID, message_id: uuid.UUID
+         ) -> tuple[Conversation, Message]:
+    conversation = conversations.load(db, actor, conversation_id, lock=True)
+    message = db.scalar(select(Message).where(Message.id == message_id, Message.conversation_id == conversation.id))
+    if message is None:
+        raise NotFound("message not found")
+    if message.sender_user_id != actor.user_id:
+        raise Forbidden("only its writer changes a message")
+    if message.deleted_at is not None:
+        raise BusinessRuleViolation("this message was deleted")
+    return conversation, message
+
+
+def edit(db: Session, actor: Actor, conversation_id: uuid.UUID, message_id: uuid.UUID, *, body: str,
+         now: datetime | None = None) -> MessageView:
+    """Change one's message within ``EDIT_WITHIN`` of writing it (400 after); it reads as edited."""
+    kept = text.source(body)
+    now = now or utcnow()
+    conversation, message = _own(db, actor, conversation_id, message_id)
+    if now - message.created_at > EDIT_WITHIN:
+        raise BusinessRuleViolation(f"a message is changed within {int(EDIT_WITHIN.total_seconds()) // 60} minutes "
+                                    "of writing it")
+    message.body, message.edited_at = kept, now
+    db.flush()
+    _record(db, EventType.MESSAGE_EDITED, conversation, message, actor)
+    return MessageView(message, _name(db, actor.user_id))
+
+
+def delete(db: Session, actor: Actor, conversation_id: uuid.UUID, message_id: uuid.UUID, *,
+           now: datetime | None = None) -> None:
+    """Delete one's message: its words are gone, its place stays (a tombstone)."""
+    conversation, message = _own(db, actor, conversation_id, message_id)
+    message.body, message.deleted_at = None, now or utcnow()
+    message.points_to_kind = message.points_to_id = None
+    db.flush()
+    _record(db, EventType.MESSAGE_DELETED, conversation, message, actor)
+
+
+def page(db: Session, actor: Actor, conversation_id: uuid.UUID, *, before: int | None = None,
+         after: int | None = None, limit: int = 50) -> list[MessageView]:
+    """A conversation's messages in their order: the latest ``limit`` (before the place ``before``, for older
+    ones), or those after the place ``after`` (what a screen has not shown yet)."""
+    conversation = conversations.load(db, actor, conversation_id)
+    query = select(Message, User.display_name).outerjoin(User, User.id == Message.sender_user_id).where(
+        Message.conversation_id == conversation.id)
+    if after is not None:
+        rows = db.execute(query.where(Message.seq > after).order_by(Message.seq).limit(limit)).all()
+    else:
+        if before is not None:
+            query = query.where(Message.seq < before)
+        rows = list(reversed(db.execute(query.order_by(Message.seq.desc()).limit(limit)).all()))
+    return [MessageView(row[0], row[1] or DELETED_ACCOUNT) for row in rows]
+
+
+def read_up_to(db: Session, actor: Actor, conversation_id: uuid.UUID, seq: int | None) -> int:
+    """The caller has read the conversation up to ``seq`` (its last message if none, never past it); how far."""
+    conversation = conversations.load(db, actor, conversation_id)
+    upto = conversation.last_seq if seq is None else max(0, min(seq, conversation.last_seq))
+    _mark_read(db, conversation.id, actor.user_id, upto)
+    return upto

@@ -1,0 +1,66 @@
+"""A message's words: what is kept (:func:`source`), and how they are shown (:func:`html`, :func:`plain`).
+
+A message is kept as its Markdown source, of a small subset: emphasis, links (``[words](https://…)`` and
+``<https://…>``), lists, inline code and code blocks. It is rendered when read, by markdown-it-py with only those
+rules on (no raw HTML, no images, no headings, no tables), then cleaned by nh3 (the Rust ``ammonia`` sanitiser) to
+the tags those rules make, ``http``, ``https`` and ``mailto`` addresses only, and ``rel="nofollow noopener
+noreferrer"`` on every link. A link whose words are not its address is followed by its real address, so no one is
+led elsewhere than they read. Emails carry the source as plain text.
+
+The source keeps what people write in any script, with the joiners Arabic, Persian and emoji need (ZWJ, ZWNJ); it
+loses NUL and the other control characters but line breaks and tabs, and the direction overrides and embeddings
+(U+202A to U+202E, U+2066 to U+2069) that would turn the text around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+
+from models.conversations import MAX_MESSAGE
+from workflows.errors import InvalidInput
+
+# Control characters (C0 but tab and line feed, DEL, C1) and the direction overrides, embeddings and isolates.
+_DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TAGS = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "code", "pre"}
+
+
+def source(body: str) -> str:
+    """The words to keep: line ends as ``\\n``, control and direction-override characters dropped, trimmed; 422 when
+    nothing is left or more than ``MAX_MESSAGE`` characters are."""
+    kept = _DROPPED.sub("", body.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not kept:
+        raise InvalidInput("a message has words", field="body")
+    if len(kept) > MAX_MESSAGE:
+        raise InvalidInput(f"a message has at most {MAX_MESSAGE} characters", field="body")
+    return kept
+
+
+def _link_close(_renderer: Any, tokens: Sequence[Token], idx: int, _options: Any, _env: Any) -> str:
+    """``</a>``, then the link's real address when its words are something else."""
+    opening = next(j for j in range(idx - 1, -1, -1) if tokens[j].type == "link_open")
+    href = str(tokens[opening].attrGet("href") or "")
+    words = "".join(token.content for token in tokens[opening + 1:idx])
+    return "</a>" if words in (href, href.removeprefix("mailto:")) else f"</a> ({escapeHtml(href)})"
+
+
+_MARKDOWN = MarkdownIt("zero", {"breaks": True}).enable(
+    ["emphasis", "link", "autolink", "list", "backticks", "fence", "code", "newline"])
+_MARKDOWN.add_render_rule("link_close", _link_close)
+
+
+def html(body: str) -> str:
+    """The message as safe HTML."""
+    return nh3.clean(_MARKDOWN.render(body), tags=_TAGS, attributes={"a": {"href"}},
+                     url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
+
+
+def plain(body: str) -> str:
+    """The message as an email's plain text: its source, which Markdown keeps readable."""
+    return body
