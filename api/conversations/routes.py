@@ -38,6 +38,8 @@ EXAMPLE_MESSAGE = {
 class OpenSchema(ma.Schema):
     user_id = fields.UUID(load_default=None, metadata={
         "description": "A mentor or mentee you share a booking or a pairing with: your conversation with them."})
+    mentor_profile_id = fields.UUID(load_default=None, metadata={
+        "description": "Or the mentor by their profile, as bookings and pairings name them."})
     programme_id = fields.UUID(load_default=None, metadata={
         "description": "A programme you take part in: your conversation with its coordinators (a coordinator "
                        "names the participant too)."})
@@ -45,8 +47,9 @@ class OpenSchema(ma.Schema):
 
     @ma.validates_schema
     def _one_of(self, data: dict[str, Any], **_: Any) -> None:
-        if (data.get("user_id") is None) == (data.get("programme_id") is None):
-            raise ma.ValidationError("give a user_id or a programme_id", field_name="user_id")
+        given = [name for name in ("user_id", "mentor_profile_id", "programme_id") if data.get(name) is not None]
+        if len(given) != 1:
+            raise ma.ValidationError("give one of user_id, mentor_profile_id or programme_id", field_name="user_id")
 
 
 class ConversationSchema(ma.Schema):
@@ -136,11 +139,22 @@ class Conversations(MethodView):
         a programme's coordinators (`programme_id`; a coordinator adds `participant_user_id`): made the first time,
         the same one after. 404 for anyone you have no reason to talk with."""
         db, actor = db_session(), current_actor()
-        if body["user_id"] is not None:
-            made = conversations.open_with(db, actor, body["user_id"])
+        if body["user_id"] is not None or body["mentor_profile_id"] is not None:
+            made = conversations.open_with(db, actor, body["user_id"], mentor_profile_id=body["mentor_profile_id"])
         else:
             made = conversations.open_desk(db, actor, body["programme_id"], body["participant_user_id"])
         return next(one for one in conversations.listed(db, actor, only=made.id))
+
+
+@blp.route("/<uuid:conversation_id>")
+class ConversationItem(MethodView):
+    @blp.doc(operationId="getConversation")
+    @blp.response(200, ConversationSchema)
+    @documents_errors(blp, 401, 404)
+    def get(self, conversation_id: uuid.UUID) -> Any:
+        """One of your conversations, as your list shows it; 404 for one you take no part in."""
+        db, actor = db_session(), current_actor()
+        return conversations.listed(db, actor, only=conversations.load(db, actor, conversation_id).id)[0]
 
 
 @blp.route("/unread")

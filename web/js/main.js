@@ -2,7 +2,8 @@
 // and the header: navigation, live status, unread notifications and the account.
 import { api, get, session } from './api.js';
 import { live } from './live.js';
-import { currentUser, forgetUser, onUnread, onUserChange, onWaiting, refreshUnread, refreshWaiting } from './state.js';
+import { currentUser, forgetUser, onMessages, onUnread, onUserChange, onWaiting, refreshMessages, refreshUnread,
+  refreshWaiting } from './state.js';
 import { h, replace, errorBox, unsavedWarning } from './ui.js';
 import { access, findRoute, landingAfterSignIn, parseHash } from './router.js';
 import { offersProviderSignOut, rememberSignOut } from './screens/sign_on/sign-on.js';
@@ -88,7 +89,7 @@ async function renderHeader() {
   let user = null;
   try { user = await currentUser(); } catch { user = null; }
   const links = [navLink('#/', 'Mentors'), navLink('#/bookings', 'My bookings', waitingNow?.for_mentee),
-    navLink('#/bundles', 'Bundles')];
+    navLink('#/bundles', 'Bundles'), navLink('#/conversations', 'Messages', messagesNow, /^\/conversations(\/|$)/)];
   if (user && user.mentor_profile_id) links.push(navLink('#/requests', 'Requests', waitingNow?.for_mentor));
   links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
   if (user && await runsProgrammes(user)) links.push(navLink('#/programmes', 'Programmes'));
@@ -110,8 +111,10 @@ async function renderHeader() {
 const bell = h('button', { type: 'button', class: 'bell', onclick: () => go('/notifications') }, 'Notifications');
 onUserChange(() => renderHeader());
 onUnread((count) => { bell.textContent = `Notifications (${count} unread)`; });
-// The menu's counts of what waits for the user (as a mentee on My bookings, as a mentor on Requests).
+// The menu's counts of what waits for the user (as a mentee on My bookings, as a mentor on Requests, messages).
 let waitingNow = null;
+let messagesNow = 0;
+onMessages((count) => { if (count !== messagesNow) { messagesNow = count; renderHeader(); } });
 onWaiting((found) => {
   const changed = found.for_mentee !== waitingNow?.for_mentee || found.for_mentor !== waitingNow?.for_mentor;
   waitingNow = found;
@@ -146,6 +149,8 @@ function signedIn() {
   live.start();
   refreshUnread();
   refreshWaiting();
+  refreshMessages();
+  messagesNow = 0;
   renderHeader();
   const after = sessionStorage.getItem('mentorship.after');
   sessionStorage.removeItem('mentorship.after');
@@ -181,6 +186,6 @@ document.getElementById('skip-link').addEventListener('click', (event) => {
 });
 // A reload or a new tab: signed in again from the refresh cookie, if any (one an organisation's sign-in just left).
 await session.resume(location.hash.startsWith('#/sign-on/done'));
-if (session.signedIn) { live.start(); refreshUnread(); refreshWaiting(); }
+if (session.signedIn) { live.start(); refreshUnread(); refreshWaiting(); refreshMessages(); }
 renderHeader();
 route();

@@ -9,13 +9,17 @@ const unreadListeners = new Set();
 let unread = null;
 const waitingListeners = new Set();
 let waiting = null;
+const messageListeners = new Set();
+let messagesWaiting = null;
 
 export async function currentUser(force = false) {
   if (!session.signedIn) return null;
   if (!me || force) me = await get('/me');
   return me;
 }
-export const forgetUser = () => { me = null; unread = null; waiting = null; profiles.clear(); listings.clear(); };
+export const forgetUser = () => {
+  me = null; unread = null; waiting = null; messagesWaiting = null; profiles.clear(); listings.clear();
+};
 const userListeners = new Set();
 /** The account changed (its name, say): screens showing it draw it again. */
 export function userChanged(user) { me = user; userListeners.forEach((fn) => fn(user)); }
@@ -74,12 +78,28 @@ export async function refreshWaiting() {
   }
   waitingListeners.forEach((fn) => fn(waiting));
 }
-const refreshAll = () => { refreshUnread(); refreshWaiting(); };
+// --- messages not read, in all one's conversations: the menu's count ----------------------------
+export function onMessages(fn) {
+  messageListeners.add(fn);
+  if (messagesWaiting !== null) fn(messagesWaiting);
+  return () => messageListeners.delete(fn);
+}
+export async function refreshMessages() {
+  if (!session.signedIn) return;
+  try {
+    messagesWaiting = (await get('/conversations/unread')).unread;
+  } catch {
+    return; // the count stays as it was
+  }
+  messageListeners.forEach((fn) => fn(messagesWaiting));
+}
+const refreshAll = () => { refreshUnread(); refreshWaiting(); refreshMessages(); };
 
 // Notifications are written by a worker shortly after the event that causes them: look once, a moment after
 // events stop arriving (a burst of frames costs one request of each), and every 30 s in case the stream is down.
 let recheck = null;
-live.on(() => {
+live.on((type) => {
+  if (type.startsWith('message.')) refreshMessages(); // written with its event: counted at once
   clearTimeout(recheck);
   recheck = setTimeout(refreshAll, 1200);
 });

@@ -79,10 +79,14 @@ def _get_or_make(db: Session, kind: ConversationKind, first: uuid.UUID, second: 
     return db.scalars(found).one()
 
 
-def open_with(db: Session, actor: Actor, user_id: uuid.UUID) -> Conversation:
-    """The caller's conversation with a mentor or mentee they share a booking or a pairing with; 404 for anyone
-    else (who exists is not told)."""
-    if user_id == actor.user_id or db.get(User, user_id) is None or not _reason_between(db, actor.user_id, user_id):
+def open_with(db: Session, actor: Actor, user_id: uuid.UUID | None, *, mentor_profile_id: uuid.UUID | None = None
+              ) -> Conversation:
+    """The caller's conversation with a mentor or mentee they share a booking or a pairing with (by account, or a
+    mentor by profile); 404 for anyone else (who exists is not told)."""
+    if user_id is None:
+        user_id = db.scalar(select(MentorProfile.user_id).where(MentorProfile.id == mentor_profile_id))
+    if user_id is None or user_id == actor.user_id or db.get(User, user_id) is None or \
+            not _reason_between(db, actor.user_id, user_id):
         raise NotFound("no one you share a booking or a pairing with has this id")
     first, second = sorted((actor.user_id, user_id))
     return _get_or_make(db, ConversationKind.PAIR, first, second, None)

@@ -6,6 +6,7 @@ import { h, field, replace, empty, errorBox, act, badge, when, confirmPanel, loa
 import { recommended } from '../matching/matching.js';
 import { pairingProposal } from '../bookings/series.js';
 import { everyItem, findableList } from '../../lists.js';
+import { talkButton } from '../conversations/conversations.js';
 
 const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
 const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
@@ -159,6 +160,8 @@ function pairingItem(base, p, messages, refresh) {
     p.viewer_role === 'coordinator' || p.viewer_role === 'admin'
       ? (p.surveys.length ? h('p', {}, `Surveys: ${p.surveys.map((s) => `${s.role} ${s.rating}/5`).join(', ')}`) : null)
       : null,
+    p.viewer_role === 'mentor' ? talkButton(`Message ${p.mentee_name}`, { user_id: p.mentee_user_id })
+      : p.viewer_role === 'mentee' ? talkButton(`Message ${p.mentor_name}`, { mentor_profile_id: p.mentor_profile_id }) : null,
     proposal(p, refresh), moves(base, p, messages, refresh), p.status === 'proposed' ? null : progress(base, p, messages),
     survey(base, p, messages, refresh));
 }

@@ -8,6 +8,7 @@ import { myInvitations, participantSection, peopleSection } from './enrolment.js
 import { intakeEditors } from './intake.js';
 import { pairingsSection } from './pairings.js';
 import { exportDownloads } from '../reports/exports.js';
+import { talkButton } from '../conversations/conversations.js';
 
 const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
 const MOVES = {
@@ -104,7 +105,8 @@ export async function programmePage(main, { params: [id], query, go }) {
     const next = nextStep(programme.viewer_role);
     main.append(...[h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ', programme.name),
       h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
-      programme.description ? h('p', {}, programme.description) : null, next.el, messages.el,
+      programme.description ? h('p', {}, programme.description) : null, next.el,
+      h('div', { class: 'actions' }, talkButton('Message the coordinators', { programme_id: programme.id })), messages.el,
       pairingsSection(programme, messages, { runs: false, show: query.get('pairing'), onRead: next.pairings }),
       participantSection(programme, messages, go, next.intake)].filter(Boolean));
     return;

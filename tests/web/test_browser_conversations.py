@@ -1,0 +1,99 @@
+"""Conversations in Chromium: a paired mentee writes to her mentor from the pairing (Enter sends), the mentor on a
+phone sees the menu's count, opens the conversation and answers on two lines (Shift+Enter), and the mentee reads it
+live without reloading; Arabic reads right to left in its own isolate; a message deleted leaves its place; the
+mentee writes to the programme's coordinators and the coordinator finds it in their list. axe on every screen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
+from tests.web.pages import katherines_programme, sign_in
+
+
+def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    coordinator, url = katherines_programme(web_server, committed, name="Autumn cohort", session_count=4)
+    people = {}
+    expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    for name, email, role in (("Dorothy Vaughan", "dorothy@example.com", "mentor"),
+                              ("Lin Chen", "lin@example.com", "mentee")):
+        people[role] = web_server.register(name, email)
+        link = web_server.call("POST", f"{url}/join-links", coordinator,
+                               {"role": role, "max_uses": 5, "expires_at": expires}, status=201)
+        web_server.call("POST", "/programmes/join", people[role], {"token": link["token"]})
+    web_server.call("PUT", f"{url}/intake", people["mentor"], {"answers": [], "windows": [
+        {"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]})
+    ids = {p["role"]: p["id"] for p in web_server.call("GET", f"{url}/participants", coordinator)["items"]}
+    web_server.call("POST", f"{url}/pairings", coordinator, {
+        "mentor_participant_id": ids["mentor"], "mentee_participant_id": ids["mentee"]}, status=201)
+
+    mentee = new_page(browser, web_server, "Asia/Tokyo")
+    sign_in(mentee, "lin@example.com")
+    mentee.goto(f"/#{url}")
+    mentee.get_by_role("button", name="Message Dorothy Vaughan").click()
+    expect(mentee.get_by_role("heading", name="Dorothy Vaughan")).to_be_visible()
+    expect(mentee.get_by_role("log", name="Messages with Dorothy Vaughan")).to_contain_text("No message yet")
+    box = mentee.get_by_label("Message", exact=True)
+    box.fill("Hello Dorothy, could we look at *my outline* first?")
+    box.press("Enter")
+    log = mentee.get_by_role("log", name="Messages with Dorothy Vaughan")
+    expect(log.locator("li")).to_have_count(1)
+    expect(log.locator("li em")).to_have_text("my outline")
+    expect(box).to_have_value("")
+    axe.check(mentee, "a conversation: the mentee's first message")
+
+    mentor = new_page(browser, web_server, "Europe/Berlin", PHONE)
+    sign_in(mentor, "dorothy@example.com")
+    mentor.get_by_role("button", name="Menu").click()
+    mentor.get_by_role("link", name="Messages 1 waiting for you").click()
+    listed = mentor.locator("#main li", has_text="Lin Chen")
+    expect(listed).to_contain_text("1 unread")
+    axe.check(mentor, "phone: the conversation list, one unread")
+    shot(mentor, "conversation-01-list-phone")
+    listed.get_by_role("link", name="Lin Chen").click()
+    expect(mentor.get_by_role("log", name="Messages with Lin Chen")).to_contain_text("could we look at my outline")
+    answer = mentor.get_by_label("Message", exact=True)
+    answer.fill("Of course.")
+    answer.press("Shift+Enter")
+    answer.type("\u0645\u0631\u062d\u0628\u0627 \u2014 see you Tuesday")
+    answer.press("Enter")
+    # The mentee reads it live, without reloading.
+    expect(log.locator("li")).to_have_count(2)
+    reply = log.locator("li").nth(1)
+    expect(reply).to_contain_text("Of course.")
+    expect(reply.locator(".words")).to_have_attribute("dir", "auto")
+    expect(reply.locator("br")).to_have_count(1)  # Shift+Enter: two lines in one message
+    expect(mentee.get_by_role("link", name="Messages", exact=True)).to_be_visible()  # read as shown: no count
+    axe.check(mentor, "phone: a conversation, answered")
+    shot(mentor, "conversation-02-answered-phone")
+    shot(mentee, "conversation-03-read-live")
+
+    # The mentee deletes her first message: its place stays.
+    log.locator("li").first.get_by_role("button", name="Delete").click()
+    expect(log.locator("li").first).to_contain_text("This message was deleted.")
+    expect(mentor.get_by_role("log", name="Messages with Lin Chen").locator("li").first).to_contain_text(
+        "This message was deleted.")
+
+    # And writes to the coordinators, who find her in their list.
+    mentee.goto(f"/#{url}")
+    mentee.get_by_role("button", name="Message the coordinators").click()
+    expect(mentee.get_by_role("heading", name="The coordinators of Autumn cohort")).to_be_visible()
+    mentee.get_by_label("Message", exact=True).fill("When is the kick-off?")
+    mentee.get_by_role("button", name="Send").click()
+    expect(mentee.get_by_role("log", name="Messages with The coordinators of Autumn cohort").locator("li")
+           ).to_have_count(1)
+    runner = new_page(browser, web_server, "UTC")
+    sign_in(runner, "katherine@example.com")
+    runner.goto("/#/conversations")
+    found = runner.locator("#main li", has_text="Lin Chen, of Autumn cohort")
+    expect(found).to_contain_text("1 unread")
+    runner.get_by_label("Find in your conversations").fill("kick-off")
+    runner.get_by_role("button", name="Find").click()
+    expect(runner.locator("#main li")).to_have_count(1)
+    found.get_by_role("link").click()
+    expect(runner.get_by_role("log")).to_contain_text("When is the kick-off?")
+    axe.check(runner, "a coordinator reads a participant's message")

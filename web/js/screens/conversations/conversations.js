@@ -1,0 +1,107 @@
+// Conversations: one's list (the latest message first, unread marked, found by words or names), and one
+// conversation: its messages in order, live; Enter sends, Shift+Enter starts a new line; one's own message may be
+// changed within 15 minutes or deleted. People's words are shown isolated (`<bdi>`, `dir="auto"`), as the server
+// rendered and cleaned them.
+import { api, del, get, post } from '../../api.js';
+import { live } from '../../live.js';
+import { currentUser, refreshMessages } from '../../state.js';
+import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
+
+const EDIT_MS = 15 * 60 * 1000;
+
+/** A button that opens (or finds) the caller's conversation with someone (`{ user_id }`, `{ mentor_profile_id }`)
+ * or with a programme's coordinators (`{ programme_id }`) and goes to it; a refusal is said beside it. */
+export function talkButton(label, body) {
+  const said = messageArea();
+  const button = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, said, async () => {
+    location.hash = `/conversations/${(await post('/conversations', body)).id}`;
+  }) }, label);
+  return h('span', { class: 'talk' }, button, said.el);
+}
+
+export function conversationsPage(main) {
+  const listEl = h('div', {}, loading());
+  const search = h('input', { type: 'search', name: 'q', maxlength: 200, 'aria-label': 'Find in your conversations' });
+  const form = h('form', { class: 'inline', role: 'search' }, search, h('button', { type: 'submit' }, 'Find'));
+  main.append(h('h1', {}, 'Messages'), form, listEl);
+  async function draw() {
+    try {
+      const q = search.value.trim();
+      const { items } = await get(`/conversations${q ? `?q=${encodeURIComponent(q)}` : ''}`);
+      replace(listEl, items.length ? h('ul', { class: 'list' }, items.map((c) => h('li', { class: c.unread ? 'unread' : 'read' },
+        h('a', { href: `#/conversations/${c.id}` }, h('bdi', {}, c.title)),
+        c.unread ? [' ', h('span', { class: 'count-badge' }, `${c.unread}`, h('span', { class: 'sr-only' }, ' unread'))] : null,
+        h('p', { class: 'meta' }, c.last_message_at ? `Last message ${when(c.last_message_at)}` : 'No message yet'))))
+        : empty(q ? 'No conversation holds these words.' : 'No conversation yet: open one from a booking, a session or your programme.'));
+    } catch (err) { replace(listEl, errorBox(err.message)); }
+  }
+  form.addEventListener('submit', (event) => { event.preventDefault(); draw(); });
+  const off = live.on((type) => { if (type.startsWith('message.')) draw(); });
+  draw();
+  return off;
+}
+
+function messageItem(m, mine, messages, redraw, base) {
+  const words = m.deleted_at ? h('p', { class: 'muted' }, 'This message was deleted.')
+    : h('div', { class: 'words', dir: 'auto' });
+  if (!m.deleted_at) words.innerHTML = m.html; // rendered and cleaned by the server (nh3)
+  const canEdit = mine && !m.deleted_at && Date.now() - new Date(m.created_at).getTime() < EDIT_MS;
+  const actions = mine && !m.deleted_at ? h('div', { class: 'actions' },
+    canEdit ? h('button', { type: 'button', onclick: () => {
+      const box = h('textarea', { name: 'body', rows: 2, maxlength: 4000, 'aria-label': 'Change your message' });
+      box.value = m.body;
+      const save = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
+        await api('PATCH', `${base}/${m.id}`, { body: box.value });
+        await redraw();
+      }) }, 'Save the change');
+      words.replaceWith(h('div', { class: 'stack' }, box, save));
+      box.focus();
+    } }, 'Change') : null,
+    h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
+      await del(`${base}/${m.id}`);
+      await redraw();
+    }) }, 'Delete')) : null;
+  return h('li', { id: `message-${m.seq}`, class: mine ? 'mine' : 'theirs' },
+    h('p', { class: 'meta' }, h('bdi', {}, m.sender_name), ` · ${when(m.created_at)}${m.edited_at ? ' · edited' : ''}`),
+    words, actions);
+}
+
+export async function conversationPage(main, { params: [id] }) {
+  const [listed, me] = await Promise.all([get(`/conversations/${id}`), currentUser()]);
+  const base = `/conversations/${id}/messages`;
+  const messages = messageArea();
+  const list = h('ul', { class: 'list conversation' });
+  const log = h('div', { role: 'log', 'aria-label': `Messages with ${listed.title}` }, list);
+  const compose = field('Message', { tag: 'textarea', name: 'body', rows: 3, maxlength: 4000, required: true,
+    hint: 'Enter sends; Shift+Enter starts a new line. *Emphasis*, [links](https://…), lists and `code` are kept.' });
+  const box = compose.querySelector('textarea');
+  const form = h('form', { class: 'stack compose', 'aria-label': 'Write a message' }, compose,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Send')), messages.el);
+  main.append(h('p', {}, h('a', { href: '#/conversations' }, 'All messages')), h('h1', {}, h('bdi', {}, listed.title)), log, form);
+  let last = 0;
+  async function redraw() {
+    const { items } = await get(`${base}?limit=100`);
+    replace(list, items.length ? items.map((m) => messageItem(m, m.sender_user_id === me.id, messages, redraw, base))
+      : h('li', {}, empty('No message yet: say hello.')));
+    last = items.length ? items[items.length - 1].seq : 0;
+    if (last) { await post(`/conversations/${id}/read`, { seq: last }); refreshMessages(); }
+    list.lastElementChild?.scrollIntoView({ block: 'end' });
+  }
+  // One key per message written: a retry after a lost answer sends it once.
+  let key = crypto.randomUUID();
+  const send = () => act(form.querySelector('button[type=submit]'), messages, async () => {
+    if (!box.value.trim()) return;
+    await api('POST', base, { body: box.value }, { headers: { 'Idempotency-Key': key } });
+    key = crypto.randomUUID();
+    box.value = '';
+    await redraw();
+    box.focus();
+  }, form);
+  form.addEventListener('submit', (event) => { event.preventDefault(); send(); });
+  box.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
+  });
+  await redraw();
+  const off = live.on((type, data) => { if (type.startsWith('message.') && data.conversation_id === id) redraw(); });
+  return off;
+}
