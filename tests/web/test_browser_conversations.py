@@ -14,8 +14,8 @@ from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import katherines_programme, sign_in
 
 
-def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
-        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+def _paired(web_server: Served, committed: sessionmaker[Session]) -> str:
+    """Katherine's programme, where she paired Dorothy Vaughan (a mentor) with Lin Chen: its path."""
     coordinator, url = katherines_programme(web_server, committed, name="Autumn cohort", session_count=4)
     people = {}
     expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
@@ -30,6 +30,12 @@ def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
     ids = {p["role"]: p["id"] for p in web_server.call("GET", f"{url}/participants", coordinator)["items"]}
     web_server.call("POST", f"{url}/pairings", coordinator, {
         "mentor_participant_id": ids["mentor"], "mentee_participant_id": ids["mentee"]}, status=201)
+    return url
+
+
+def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    url = _paired(web_server, committed)
 
     mentee = new_page(browser, web_server, "Asia/Tokyo")
     sign_in(mentee, "lin@example.com")
@@ -86,6 +92,11 @@ def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
     mentee.get_by_role("button", name="Send").click()
     expect(mentee.get_by_role("log", name="Messages with The coordinators of Autumn cohort").locator("li")
            ).to_have_count(1)
+    _the_coordinator_finds_it(browser, web_server, axe)
+
+
+def _the_coordinator_finds_it(browser: Any, web_server: Served, axe: Axe) -> None:
+    """Katherine finds Lin's message in her list, unread, and by its words."""
     runner = new_page(browser, web_server, "UTC")
     sign_in(runner, "katherine@example.com")
     runner.goto("/#/conversations")
