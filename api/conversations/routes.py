@@ -20,11 +20,14 @@ from api.security import current_actor, require_login
 from models import ConversationKind, PointsTo
 from models.conversations import MAX_MESSAGE
 from workflows.conversations import conversations, messages
+from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 blp = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations",
                 description="Conversations and their messages: between a mentor and a mentee, and between a "
                             "programme's participant and its coordinators.")
 blp.before_request(require_login)
+
+MAX_SEQ = 2**31 - 1  # a place in a conversation is a PostgreSQL integer
 
 EXAMPLE_MESSAGE = {
     "id": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "conversation_id": "0f1e2d3c-4b5a-4697-8877-665544332211",
@@ -90,9 +93,9 @@ class MessageListSchema(ma.Schema):
 
 
 class MessageListArgs(ma.Schema):
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, messages.MAX_PAGE))
+    before = fields.Integer(load_default=None, validate=validate.Range(1, MAX_SEQ))
+    after = fields.Integer(load_default=None, validate=validate.Range(0, MAX_SEQ))
+    limit = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
 class MessageInputSchema(ma.Schema):
@@ -107,7 +110,7 @@ class MessageEditSchema(ma.Schema):
 
 
 class ReadSchema(ma.Schema):
-    seq = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0), metadata={
+    seq = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, MAX_SEQ), metadata={
         "description": "Read up to this place (the last message if none)."})
 
 

@@ -6,7 +6,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra import live_publish
 from infra.channels import user_channel
 from infra.config import get_settings
 from models import Booking, BookingStatus, HandlerStatus, ListingKind, OutboxEvent, OutboxHandler
@@ -24,6 +25,7 @@ from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.bookings import BookingFactory
 from tests.factories.mentors import ListingFactory
 from tests.servers import live_app, serving
+from tests.workers_fixtures import RedisServer
 from workflows.live.replay import MAX_REPLAY
 from workflows.operations import retention
 
@@ -298,3 +300,50 @@ def test_booking_frames_are_each_viewers_rest_view_and_a_ticket_opens_a_stream(
             assert frame["event"] == "booking.accepted"
             assert frame["data"] == http.get(f"/api/v1/bookings/{booking_id}", headers=caller.headers).json()
         assert mentees["data"]["mentor"]["display_name"] == mentor.user.display_name
+
+
+def test_messages_written_while_redis_is_down_reach_the_other_person_once_it_is_back(
+    seed: Session, committed: sessionmaker[Session], private_redis: RedisServer, configure: Callable[..., None]
+) -> None:
+    configure(REDIS_URL=private_redis.url)  # the stream's and the publisher's Redis, which the test stops
+    live_publish.reset_client()
+    try:
+        _messages_across_an_outage(seed, committed, private_redis)
+    finally:
+        live_publish.reset_client()
+
+
+def _messages_across_an_outage(seed: Session, committed: sessionmaker[Session], private_redis: RedisServer) -> None:
+    listing = ListingFactory()
+    mentor, mentee = as_caller(listing.mentor_profile.user), as_caller(UserFactory())
+    seed.commit()
+    start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+    with serving(committed) as (base, _app), httpx.Client(base_url=base, timeout=10) as http:
+        assert http.post("/api/v1/bookings", headers=mentee.headers, json={
+            "listing_id": str(listing.id), "start_time": start.isoformat()}).status_code == 201
+        one = http.post("/api/v1/conversations", headers=mentee.headers,
+                        json={"user_id": str(mentor.user.id)}).json()["id"]
+        url = f"/api/v1/conversations/{one}/messages"
+        with http.stream("GET", "/api/v1/events/stream", headers=mentor.headers) as stream:
+            assert stream.status_code == 200
+            sent = http.post(url, headers=mentee.headers, json={"body": "before the outage"})
+            (frame,) = read_events(stream, 1)
+        assert (frame["event"], frame["data"]["id"], frame["data"]["seq"]) == ("message.created", sent.json()["id"], 1)
+        assert "outage" not in json.dumps(frame)  # a frame names the message; its words are read with a token
+        private_redis.kill()
+        written = [http.post(url, headers=mentee.headers, json={"body": f"while Redis is down {n}"}).status_code
+                   for n in range(3)]
+        assert written == [201, 201, 201]  # written with their events; published when they can be
+        private_redis.start()
+        headers = {**mentor.headers, "Last-Event-ID": frame["id"]}
+        deadline = time.monotonic() + 10
+        while True:
+            with http.stream("GET", "/api/v1/events/stream", headers=headers) as resumed:
+                if resumed.status_code != 503 or time.monotonic() > deadline:
+                    assert resumed.status_code == 200
+                    missed = read_events(resumed, 3)
+                    break
+            time.sleep(0.2)
+        assert [(m["event"], m["data"]["seq"]) for m in missed] == [("message.created", n) for n in (2, 3, 4)]
+        shown = http.get(url, headers=mentor.headers).json()["items"]
+        assert [m["body"] for m in shown] == ["before the outage", *(f"while Redis is down {n}" for n in range(3))]

@@ -73,9 +73,10 @@ def test_every_recorded_event_type_is_declared_once_with_its_payload_and_handler
     for event_type in recorded:
         spec = REGISTRY.spec_of(event_type)
         assert event_type.value.startswith(f"{spec.aggregate}.")
-        # Whom it concerns: a mentor (and mentees), or a programme's coordinators.
+        # Whom it concerns: a mentor (and mentees), a programme's coordinators, or a conversation's people.
         assert "id" in spec.payload.__required_keys__, event_type
-        assert spec.payload.__required_keys__ & {"mentor_profile_id", "coordinator_user_ids"}, event_type
+        assert spec.payload.__required_keys__ & {"mentor_profile_id", "coordinator_user_ids", "member_user_ids"}, \
+            event_type
         assert "webhooks.fan_out" in REGISTRY.handlers_for(event_type)
     handled = set().union(*(spec.event_types for spec in REGISTRY.handler_specs()))
     assert recorded <= handled

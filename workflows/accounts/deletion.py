@@ -32,6 +32,7 @@ from models import (
     Listing,
     MentorProfile,
     MentorshipSession,
+    Message,
     Pairing,
     PairingStatus,
     ParticipantAvailability,
@@ -117,6 +118,9 @@ def erase_account(db: Session, actor: Actor, user: User, *, now: datetime) -> li
     # No longer anyone's coordinator: the programmes' admins name another. Out of the programmes they took part in,
     # their intake answers and windows gone with them (the participation's row stays, as any record of theirs).
     db.execute(delete(ProgrammeCoordinator).where(ProgrammeCoordinator.user_id == user.id))
+    # Their messages keep their places, without their words (events never held them): "a deleted account".
+    db.execute(update(Message).where(Message.sender_user_id == user.id, Message.deleted_at.is_(None))
+               .values(body=None, deleted_at=now, points_to_kind=None, points_to_id=None))
     # Its identities at organisations' providers go: signing in there again makes a new account.
     db.execute(delete(UserIdentity).where(UserIdentity.user_id == user.id))
     db.execute(update(ProgrammeParticipant).where(ProgrammeParticipant.user_id == user.id,

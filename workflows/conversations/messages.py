@@ -39,7 +39,6 @@ from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType, record
 
 EDIT_WITHIN = timedelta(minutes=15)
-MAX_PAGE = 100
 DELETED_ACCOUNT = "A deleted account"
 
 
@@ -170,7 +169,7 @@ def delete(db: Session, actor: Actor, conversation_id: uuid.UUID, message_id: uu
 
 
 def page(db: Session, actor: Actor, conversation_id: uuid.UUID, *, before: int | None = None,
-         after: int | None = None, limit: int = 50) -> list[MessageView]:
+         after: int | None = None, limit: int = 20) -> list[MessageView]:
     """A conversation's messages in their order: the latest ``limit`` (before the place ``before``, for older
     ones), or those after the place ``after`` (what a screen has not shown yet)."""
     conversation = conversations.load(db, actor, conversation_id)

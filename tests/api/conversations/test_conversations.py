@@ -18,7 +18,7 @@ from infra.channels import user_channel
 from models import Message, OutboxEvent
 from tests.api_calls import future, request_booking
 from tests.concurrency import concurrently
-from tests.factories.accounts import Caller, UserFactory, as_caller
+from tests.factories.accounts import PASSWORD, Caller, UserFactory, as_caller
 from tests.factories.mentors import ListingFactory
 from tests.factories.programmes import BASE, joined, running_programme
 from tests.servers import live_app
@@ -253,3 +253,15 @@ def test_a_messages_events_reach_its_people_live_and_by_webhook_and_no_admin(cli
     frame = live.frames(from_outbox(events[0]), mentor.user.id, None, {})
     assert len(frame) == 1 and sent["id"] in frame[0] and "saffron" not in frame[0]
     assert live.frames(from_outbox(events[0]), admin.user.id, None, {}) == []
+
+
+def test_a_deleted_accounts_messages_keep_their_places_without_their_words(client: FlaskClient, db: Session) -> None:
+    mentor, mentee = _pair(client)
+    one = _open(client, mentee, user_id=str(mentor.user.id))["id"]
+    _send(client, mentee, one, "quince private thought")
+    _send(client, mentor, one, "Noted.")
+    assert client.delete("/api/v1/me", headers=mentee.headers, json={"current_password": PASSWORD}).status_code == 204
+    shown = _messages(client, mentor, one)
+    assert [(m["sender_name"], m["body"], m["deleted_at"] is not None) for m in shown] == [
+        ("Deleted user", None, True), (mentor.user.display_name, "Noted.", False)]
+    assert db.scalar(select(func.count()).select_from(Message).where(Message.body.like("%quince%"))) == 0
