@@ -137,3 +137,24 @@ def katherines_programme(served: Served, committed: sessionmaker[Session], **bod
     url = f"/programmes/{programme['id']}"
     served.call("POST", f"{url}/open-enrolment", coordinator)
     return coordinator, url
+
+
+def paired_programme(served: Served, committed: sessionmaker[Session]) -> tuple[dict[str, str], dict[str, Any], str,
+                                                                             dict[str, Any]]:
+    """Katherine's "Autumn cohort" (four sessions), where Dorothy Vaughan (a mentor, free at every hour) and Lin Chen
+    (a mentee) joined by link and she paired them: her headers, their headers by role, its path and the pairing."""
+    coordinator, url = katherines_programme(served, committed, name="Autumn cohort", session_count=4)
+    people: dict[str, Any] = {}
+    expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    for name, email, role in (("Dorothy Vaughan", "dorothy@example.com", "mentor"),
+                              ("Lin Chen", "lin@example.com", "mentee")):
+        people[role] = served.register(name, email)
+        link = served.call("POST", f"{url}/join-links", coordinator,
+                           {"role": role, "max_uses": 5, "expires_at": expires}, status=201)
+        served.call("POST", "/programmes/join", people[role], {"token": link["token"]})
+    served.call("PUT", f"{url}/intake", people["mentor"], {"answers": [], "windows": [
+        {"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]})
+    ids = {p["role"]: p["id"] for p in served.call("GET", f"{url}/participants", coordinator)["items"]}
+    made = served.call("POST", f"{url}/pairings", coordinator, {
+        "mentor_participant_id": ids["mentor"], "mentee_participant_id": ids["mentee"]}, status=201)
+    return coordinator, people, url, made

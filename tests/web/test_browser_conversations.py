@@ -5,37 +5,17 @@ mentee writes to the programme's coordinators and the coordinator finds it in th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import katherines_programme, sign_in
-
-
-def _paired(web_server: Served, committed: sessionmaker[Session]) -> str:
-    """Katherine's programme, where she paired Dorothy Vaughan (a mentor) with Lin Chen: its path."""
-    coordinator, url = katherines_programme(web_server, committed, name="Autumn cohort", session_count=4)
-    people = {}
-    expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-    for name, email, role in (("Dorothy Vaughan", "dorothy@example.com", "mentor"),
-                              ("Lin Chen", "lin@example.com", "mentee")):
-        people[role] = web_server.register(name, email)
-        link = web_server.call("POST", f"{url}/join-links", coordinator,
-                               {"role": role, "max_uses": 5, "expires_at": expires}, status=201)
-        web_server.call("POST", "/programmes/join", people[role], {"token": link["token"]})
-    web_server.call("PUT", f"{url}/intake", people["mentor"], {"answers": [], "windows": [
-        {"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]})
-    ids = {p["role"]: p["id"] for p in web_server.call("GET", f"{url}/participants", coordinator)["items"]}
-    web_server.call("POST", f"{url}/pairings", coordinator, {
-        "mentor_participant_id": ids["mentor"], "mentee_participant_id": ids["mentee"]}, status=201)
-    return url
+from tests.web.pages import paired_programme, sign_in
 
 
 def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
-    url = _paired(web_server, committed)
+    _, _, url, _ = paired_programme(web_server, committed)
 
     mentee = new_page(browser, web_server, "Asia/Tokyo")
     sign_in(mentee, "lin@example.com")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import User
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import katherines_programme, sign_in
+from tests.web.pages import paired_programme, sign_in
 from workflows.programmes import pausing
 
 
@@ -152,21 +152,7 @@ def test_a_coordinator_pairs_two_people_and_the_pair_follow_it(  # noqa: PLR0915
 
 def test_a_coordinator_pauses_a_pairing_until_a_day_and_the_system_resumes_it_then(
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
-    coordinator, url = katherines_programme(web_server, committed, name="Autumn cohort", session_count=4)
-    people = {}
-    expires = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-    for name, email, role in (("Dorothy Vaughan", "dorothy@example.com", "mentor"),
-                              ("Lin Chen", "lin@example.com", "mentee")):
-        people[role] = web_server.register(name, email)
-        link = web_server.call("POST", f"{url}/join-links", coordinator,
-                               {"role": role, "max_uses": 5, "expires_at": expires}, status=201)
-        web_server.call("POST", "/programmes/join", people[role], {"token": link["token"]})
-    web_server.call("PUT", f"{url}/intake", people["mentor"], {"answers": [], "windows": [
-        {"weekday": day, "start_minute": 0, "end_minute": 1440} for day in range(7)]})
-    participants = web_server.call("GET", f"{url}/participants", coordinator)["items"]
-    ids = {p["role"]: p["id"] for p in participants}
-    made = web_server.call("POST", f"{url}/pairings", coordinator, {
-        "mentor_participant_id": ids["mentor"], "mentee_participant_id": ids["mentee"]}, status=201)
+    coordinator, people, url, made = paired_programme(web_server, committed)
     web_server.call("POST", f"/booking-series/{made['series_id']}/accept", people["mentor"])
     one = f"{url}/pairings/{made['id']}"
     for _ in range(40):  # the worker starts it once it follows the accept
