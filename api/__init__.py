@@ -95,6 +95,8 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.accounts import passwords  # noqa: F401, PLC0415 - its routes join the auth blueprint
     from api.accounts.routes import blp as auth_blp  # noqa: PLC0415
     from api.accounts.routes import me_blp  # noqa: PLC0415
+    from api.accounts.telling import blp as notification_preferences_blp  # noqa: PLC0415
+    from api.accounts.telling import unsubscribe_blp  # noqa: PLC0415
     from api.bookings.bundles import blp as bundles_blp  # noqa: PLC0415
     from api.bookings.links import blp as booking_links_blp  # noqa: PLC0415
     from api.bookings.reschedules import blp as reschedules_blp  # noqa: PLC0415
@@ -135,7 +137,8 @@ def _register_blueprints(api: ServiceApi) -> None:
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
                       booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp,
-                      coordinator_invitations_blp, programme_join_links_blp, conversations_blp):
+                      coordinator_invitations_blp, programme_join_links_blp, conversations_blp,
+                      notification_preferences_blp, unsubscribe_blp):
         api.register_blueprint(blueprint)
 
 
@@ -199,9 +202,11 @@ def create_app(
     document_webhooks(api.spec)
     from api.webapp.public_pages import blp as public_pages_blp  # noqa: PLC0415
     from api.webapp.routes import blp as webapp_blp  # noqa: PLC0415
+    from api.webapp.unsubscribe import blp as unsubscribe_page_blp  # noqa: PLC0415
 
     app.register_blueprint(webapp_blp)  # the browser app, outside the OpenAPI document
     app.register_blueprint(public_pages_blp)  # the pages visitors see, rendered here
+    app.register_blueprint(unsubscribe_page_blp)  # an email's unsubscribe link, without the web app
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -23,12 +23,15 @@ class Attachment:
 
 
 def send_email(smtp_url: str, *, sender: str, to: str, subject: str, body: str, message_id: str,
-               timeout: float = 10.0, attachments: Sequence[Attachment] = ()) -> None:
+               timeout: float = 10.0, attachments: Sequence[Attachment] = (), headers: Mapping[str, str] | None = None
+               ) -> None:
     url = urlsplit(smtp_url)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():  # e.g. RFC 8058's List-Unsubscribe and List-Unsubscribe-Post
+        message[name] = value
     # A stable Message-ID lets receiving systems drop a copy resent after a crash.
     message["Message-ID"] = f"<{message_id}@mentorship>"
     # ASCII goes as it is (7bit), so a link stays whole on its line in the raw message (and a mail catcher's
@@ -47,6 +50,11 @@ def send_email(smtp_url: str, *, sender: str, to: str, subject: str, body: str, 
             continue
         message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
                                filename=attachment.filename, params=dict(attachment.params))
+    if headers:
+        # Headers of one long address (RFC 8058's) stay whole on their line (RFC 5322 allows 998 characters) rather
+        # than being encoded as RFC 2047 words, which no mail client reads as an address. The parts above are
+        # encoded already: this changes only how headers are folded.
+        message.policy = message.policy.clone(max_line_length=MAX_7BIT_LINE)
     port = url.port or (465 if url.scheme == "smtps" else 25)
     client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
     with client_class(url.hostname or "localhost", port, timeout=timeout) as client:

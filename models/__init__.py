@@ -2,6 +2,7 @@
 
 from models.accounts.account_tokens import AccountToken
 from models.accounts.audit import AdminAction, AuthEvent
+from models.accounts.telling import DigestPeriod, EmailChoice, EmailDigest, NotificationPreference, Telling
 from models.accounts.tokens import RefreshToken, SignIn
 from models.accounts.users import User
 from models.base import Base
@@ -101,8 +102,11 @@ __all__ = [
     "CoordinatorInvitation",
     "CreditStatus",
     "DateOverride",
+    "DigestPeriod",
     "DisputeStatus",
     "DraftStatus",
+    "EmailChoice",
+    "EmailDigest",
     "EmailStatus",
     "FeedRevocation",
     "GoalStatus",
@@ -124,6 +128,7 @@ __all__ = [
     "Message",
     "NoShow",
     "Notification",
+    "NotificationPreference",
     "OutboxEvent",
     "OutboxHandler",
     "Pairing",
@@ -162,6 +167,7 @@ __all__ = [
     "SignOnAttempt",
     "Skill",
     "TeamInvitation",
+    "Telling",
     "TimeOff",
     "User",
     "UserIdentity",

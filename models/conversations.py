@@ -87,12 +87,18 @@ class Message(IdMixin, Base):
 
 
 class ConversationRead(Base):
-    """How far one person has read one conversation: every message up to ``seq`` (their own count as read)."""
+    """How far one person has read one conversation: every message up to ``seq`` (their own count as read); and when
+    its unread messages are emailed to them (``email_due_at``: a while after the first one they have not read, never
+    sooner than an hour after the last email, ``emailed_at``)."""
 
     __tablename__ = "conversation_reads"
+    __table_args__ = (Index("ix_conversation_reads_email_due", "email_due_at",
+                            postgresql_where=text("email_due_at IS NOT NULL")),)
 
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
                                                        primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     read_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    email_due_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]

@@ -130,13 +130,15 @@ class ProposalStatus(StrEnum):
 
 class EmailStatus(StrEnum):
     """A notification's email: none to send, waiting, sent, or given up on; or held because its address was not
-    confirmed when it was due (a booking's confirmation, sent once the address is, if the meeting is still to come)."""
+    confirmed when it was due (a booking's confirmation, sent once the address is, if the meeting is still to come); or
+    held for its reader's digest."""
 
     NONE = "none"
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
+    DIGEST = "digest"  # its reader chose a digest for its kind: the next one carries it
 
 
 class FeedRevocation(StrEnum):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from models import DigestPeriod
 from outbox import enqueue_after_commit
 from workers.base import DbTask
 from workers.celery_app import app
 from workflows import inbox
 from workflows.accounts import emails as account_emails
-from workflows.notifications import mail
+from workflows.notifications import digests, mail, message_mail
 from workflows.programmes import coordinator_invitations, invitation_mail
 from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK
 
@@ -76,3 +77,37 @@ def send_due_emails(self: DbTask) -> int:
         for invitation_id in coordinators:
             enqueue_after_commit(db, coordinator_invitations.SEND_TASK, str(invitation_id))
     return len(due) + len(links) + len(programmes) + len(coordinators)
+
+
+@app.task(name=message_mail.SEND_TASK, base=DbTask, bind=True)
+def send_message_email(self: DbTask, conversation_id: str, user_id: str) -> bool:
+    """Email one person what they have not read in one conversation, if it is still owed."""
+    with self.transaction() as db:
+        return message_mail.deliver(db, uuid.UUID(conversation_id), uuid.UUID(user_id))
+
+
+@app.task(name="notifications.send_due_message_emails", base=DbTask, bind=True)
+def send_due_message_emails(self: DbTask) -> int:
+    """Hand each conversation's email now due to a worker."""
+    with self.transaction() as db:
+        owed = message_mail.due(db)
+        for conversation_id, user_id in owed:
+            enqueue_after_commit(db, message_mail.SEND_TASK, str(conversation_id), str(user_id))
+    return len(owed)
+
+
+@app.task(name=digests.SEND_TASK, base=DbTask, bind=True)
+def send_digest(self: DbTask, user_id: str, period: str) -> bool:
+    """One person's digest of the current period, once."""
+    with self.transaction() as db:
+        return digests.send(db, uuid.UUID(user_id), DigestPeriod(period))
+
+
+@app.task(name="notifications.send_due_digests", base=DbTask, bind=True)
+def send_due_digests(self: DbTask) -> int:
+    """Hand each digest owed now to a worker."""
+    with self.transaction() as db:
+        owed = digests.due(db)
+        for user_id, period in owed:
+            enqueue_after_commit(db, digests.SEND_TASK, str(user_id), period.value)
+    return len(owed)

@@ -24,7 +24,7 @@ from outbox import REGISTRY
 from workflows.calendars import writes as calendar_writes
 from workflows.events import RECORDED, EventType
 from workflows.inbox import NOTIFY_HANDLER
-from workflows.notifications import messages, texts
+from workflows.notifications import message_mail, messages, texts
 from workflows.programmes import following
 from workflows.reports import tallies
 from workflows.sessions import analytics, reviews
@@ -62,6 +62,13 @@ def unlock_reviews(db: Session, events: Sequence[OutboxEvent]) -> None:
 def notify(db: Session, events: Sequence[OutboxEvent]) -> None:
     """In-app notifications (emailed when SMTP is set) for the people each event concerns."""
     messages.handle_events(db, events)
+
+
+@REGISTRY.handler("notifications.owe_message_emails", EventType.MESSAGE_CREATED)
+def owe_message_emails(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """A message's other people are emailed it if they have not read it a while later
+    (``notifications.message_mail``)."""
+    message_mail.owe(db, events)
 
 
 @REGISTRY.handler("analytics.record", *SESSION_OUTCOMES)

@@ -20,7 +20,7 @@ from models import BookingStatus, Notification
 from tests.factories.accounts import UserFactory
 from tests.factories.bookings import BookingFactory
 from workflows import inbox, payloads
-from workflows.notifications import mail
+from workflows.notifications import mail, preferences
 from workflows.sessions import lifecycle as sessions
 
 
@@ -47,7 +47,7 @@ def test_notification_is_emailed_once(db: Session, smtp_server: tuple[str, Inbox
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     url, received = smtp_server
     settings = dataclasses.replace(get_settings(), smtp_url=url, public_url="https://mentors.example.org")
-    for module in (inbox, mail):
+    for module in (inbox, mail, preferences):
         monkeypatch.setattr(module, "get_settings", lambda: settings)
     user = UserFactory(email="ada@example.com")
     notification_id = inbox.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted",
@@ -58,9 +58,14 @@ def test_notification_is_emailed_once(db: Session, smtp_server: tuple[str, Inbox
     (message,) = received.messages
     assert (message["To"], message["Subject"]) == ("ada@example.com", "Booking accepted")
     assert message["Message-ID"] == f"<{notification_id}@mentorship>"
-    # The words, and the address of what they are about in the web app.
+    # The words, the address of what they are about in the web app, and (since each person chooses how they are
+    # told) the link that stops this kind of email and where to choose.
+    stop = message["List-Unsubscribe"].strip("<>")
+    assert stop.startswith("https://mentors.example.org/unsubscribe?token=")
     assert message.get_payload(decode=True).decode().replace("\r\n", "\n").strip() == (
-        "Your session is confirmed.\n\nOpen it: https://mentors.example.org/#/bookings")
+        "Your session is confirmed.\n\nOpen it: https://mentors.example.org/#/bookings\n\n--\n"
+        f"Stop emails about bookings and sessions: {stop}\n"
+        "Choose how you are told: https://mentors.example.org/#/settings")
     assert db.get(Notification, notification_id).email_status == "sent"
 
 

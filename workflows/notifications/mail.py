@@ -21,7 +21,17 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from infra.smtp import Attachment, send_email
-from models import Booking, BookingStatus, EmailStatus, Listing, MentorshipSession, Notification, User
+from models import (
+    Booking,
+    BookingStatus,
+    EmailChoice,
+    EmailStatus,
+    Listing,
+    MentorshipSession,
+    Notification,
+    Telling,
+    User,
+)
 from outbox import enqueue_after_commit
 from workflows import wording
 from workflows.bookings import links
@@ -35,7 +45,7 @@ from workflows.calendars.feeds import (
 from workflows.clock import utcnow
 from workflows.events import EventType
 from workflows.inbox import EMAIL_TO, SEND_EMAIL_TASK, Shown, shown
-from workflows.notifications import together
+from workflows.notifications import preferences, together
 from workflows.sessions.lifecycle import meeting_url
 
 log = structlog.get_logger(__name__)
@@ -118,6 +128,11 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
         notification.email_status = EmailStatus.UNCONFIRMED if held else EmailStatus.NONE
         log.info("notification.email_unverified", notification_id=str(notification.id), held=held)
         return False
+    choice = preferences.email_for(db, notification.user_id, notification.type)
+    if choice != EmailChoice.NOW:  # its reader chose a digest for its kind, or no email
+        notification.email_status = EmailStatus.NONE if choice == EmailChoice.OFF else EmailStatus.DIGEST
+        log.info("notification.email_by_choice", notification_id=str(notification.id), choice=choice.value)
+        return False
     if _session_owed(db, notification, invited):
         raise SessionNotMade(str(notification.id))
     if together.publication_under_way(db, notification):
@@ -132,15 +147,18 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     # and each one's invitation or cancellation follows in a message of its own, which calendar apps act on.
     apart = [one for one in attachments if one.subtype == "calendar"] if len(attachments) > 1 else []
     notification.email_attempts += 1
+    stop = preferences.unsubscribe_url(notification.user_id, [preferences.kind_of(notification.type)])
+    headers = preferences.list_unsubscribe_headers(stop)
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=subject,
                    body="\n\n".join(email_body(one, settings.public_url) for one in read)
-                   + action_lines(db, notification), message_id=str(notification.id),
-                   attachments=[one for one in attachments if one not in apart])
+                   + action_lines(db, notification) + choice_lines(stop, [preferences.kind_of(notification.type)]),
+                   message_id=str(notification.id), attachments=[one for one in attachments if one not in apart],
+                   headers=headers)
         for n, calendar in enumerate(apart, 1):
             words = calendar_words(calendar, db.get_one(User, notification.user_id), subject)
             send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=words[0], body=words[1],
-                       message_id=f"{notification.id}-{n}", attachments=[calendar])
+                       message_id=f"{notification.id}-{n}", attachments=[calendar], headers=headers)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("notification.email_failed", notification_id=str(notification.id), error=str(exc),
                     attempts=notification.email_attempts)
@@ -161,6 +179,13 @@ def calendar_words(calendar: Attachment, reader: User, about: str) -> tuple[str,
     when = wording.when(event.decoded("DTSTART"), reader.timezone, reader.locale)
     title = f"{'Cancelled' if cancelled else 'Invitation'}: {event.get('SUMMARY')}, {when}"
     return title, f"{title}.\n\nThis message updates your calendar. The message “{about}” tells you more."
+
+
+def choice_lines(stop: str | None, kinds: Sequence[Telling]) -> str:
+    """The end of an email: the link that stops its kinds of email (none for account security), and where the
+    reader chooses how they are told."""
+    lines = f"\n\n--\nStop emails about {preferences.named(kinds)}: {stop}" if stop else "\n\n--"
+    return lines + f"\nChoose how you are told: {get_settings().public_url}/#/settings"
 
 
 def email_body(notification: Shown, public_url: str) -> str:

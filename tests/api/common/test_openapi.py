@@ -44,7 +44,9 @@ PUBLIC_PATHS = ("/api/v1/auth/register", "/api/v1/auth/token", "/health/live", "
                 "/api/v1/coordinator-invitations/register",
                 # Signing in through an organisation's provider: before there is any token (added on purpose).
                 "/api/v1/auth/sign-on/providers", "/api/v1/auth/sign-on/{provider_id}/start",
-                "/api/v1/auth/sign-on/callback", "/api/v1/auth/sign-on/link")
+                "/api/v1/auth/sign-on/callback", "/api/v1/auth/sign-on/link",
+                # An email's unsubscribe link: its token is the credential (RFC 8058's one-click, added on purpose).
+                "/api/v1/unsubscribe")
 
 
 def test_every_operation_is_documented(client: FlaskClient) -> None:
