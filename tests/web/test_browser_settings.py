@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
 
+from models import Telling
 from tests.concurrency import wait_until
 from tests.mail import Mailbox
 from tests.web.conftest import PASSWORD, PHONE, Axe, Served, expect, new_page, shot, sign_up
 from tests.web.pages import mailed_link
+from workflows.notifications import preferences
 
 
 def confirm_email(served: Served, mailbox: Mailbox, address: str) -> None:
@@ -234,3 +237,43 @@ def test_a_change_of_email_is_cancelled_in_settings_or_from_the_link_to_the_old_
     expect(other.locator("main").get_by_role("status")).to_contain_text("every sign-in has ended")
     served.call("GET", "/me", bo, status=401)
     assert served.call("GET", "/me", served.token("bo@example.com"))["pending_email"] is None
+
+
+def test_a_person_chooses_how_they_are_told_and_an_emails_link_stops_one_kind_at_phone_size(
+        web_server: Served, browser: Any, axe: Axe) -> None:
+    served = web_server
+    page = new_page(browser, served, "Europe/Paris")
+    sign_up(page, "Cy Young", "cy@example.com")
+    page.goto("/#/settings")
+    telling = page.get_by_role("form", name="How you are told")
+    expect(telling.get_by_label("Messages")).to_have_value("now")
+    expect(telling.get_by_label("Account security")).to_be_disabled()
+    axe.check(page, "settings-telling")
+    telling.get_by_label("Messages").select_option(label="Daily digest")
+    telling.get_by_label("Reminders before a session").select_option(label="No email")
+    telling.get_by_role("button", name="Save how you are told").click()
+    expect(telling.get_by_role("status")).to_have_text("Saved.")
+    cy = served.token("cy@example.com")
+    chosen = {one["kind"]: one["email"] for one in served.call("GET", "/me/notification-preferences", cy)["items"]}
+    assert chosen == {"bookings": "now", "reminders": "off", "messages": "daily", "announcements": "now",
+                      "programmes": "now", "security": "now"}
+    page.reload()
+    expect(page.get_by_role("form", name="How you are told").get_by_label("Messages")).to_have_value("daily")
+    shot(page, "settings-telling")
+
+    # An email's link, opened on a phone: the page says what it stops and changes nothing until its button.
+    me = served.call("GET", "/me", cy)
+    token = preferences.unsubscribe_token(uuid.UUID(me["id"]), [Telling.PROGRAMMES])
+    phone = new_page(browser, served, "Europe/Paris", PHONE)
+    phone.goto(f"/unsubscribe?token={token}")
+    expect(phone.get_by_role("heading", level=1, name="Stop these emails?")).to_be_visible()
+    assert served.call("GET", "/me/notification-preferences", cy)["items"][4]["email"] == "now"
+    axe.check(phone, "unsubscribe-phone")
+    shot(phone, "unsubscribe-phone")
+    phone.get_by_role("button", name="Stop emails about programme changes").click()
+    expect(phone.get_by_role("heading", level=1, name="Emails stopped")).to_be_visible()
+    expect(phone.get_by_role("status")).to_contain_text("no longer get emails about programme changes")
+    chosen = {one["kind"]: one["email"] for one in served.call("GET", "/me/notification-preferences", cy)["items"]}
+    assert (chosen["programmes"], chosen["messages"], chosen["bookings"]) == ("off", "daily", "now")
+    phone.goto("/unsubscribe?token=not-a-link")
+    expect(phone.get_by_role("alert")).to_contain_text("not valid or has expired")

@@ -14,10 +14,11 @@ export async function settingsPage(main) {
     get('/auth/sign-on/current').catch(() => null)]);
   append(main, [h('h1', {}, 'Settings'),
     h('nav', { class: 'toc', 'aria-label': 'Settings sections' }, h('ul', {},
-      [['st-account', 'Account'], ['st-email', 'Email'], ['st-password', 'Password'], ['st-calendar', 'Calendar feed'],
+      [['st-account', 'Account'], ['st-email', 'Email'], ['st-telling', 'How you are told'], ['st-password', 'Password'],
+        ['st-calendar', 'Calendar feed'],
         ['st-signins', 'Sign-ins'], mentor ? ['st-mentor', 'Mentor profile'] : null, ['st-delete', 'Delete account']]
         .filter(Boolean).map(([id, text]) => h('li', {}, h('a', { href: `#/settings`, onclick: jump(id) }, text))))),
-    accountSection(me), emailSection(me), passwordSection(me, through), calendarSection(), signInsSection(),
+    accountSection(me), emailSection(me), tellingSection(), passwordSection(me, through), calendarSection(), signInsSection(),
     mentor ? mentorProfileSection(mentor) : null, mentor ? invitationsSection() : null, deleteSection(me)]);
 }
 
@@ -117,6 +118,31 @@ const SUBSCRIBE = [
   ['Apple Calendar', 'File › New Calendar Subscription, paste the address, Subscribe.'],
   ['Outlook', 'Add calendar › Subscribe from web, paste the address, Import.'],
 ];
+
+const EMAIL_CHOICES = [['now', 'Email at once'], ['daily', 'Daily digest'], ['weekly', 'Weekly digest'], ['off', 'No email']];
+
+// Each kind of news: by email at once, in a digest, or not at all (in the app always); account security always mailed.
+function tellingSection() {
+  const body = h('div', {}, loading());
+  const load = async () => {
+    try {
+      const { items } = await get('/me/notification-preferences');
+      replace(body, form({ 'aria-label': 'How you are told' }, items.map((one) => field(one.described,
+        { tag: 'select', name: one.kind, disabled: one.locked,
+          hint: one.locked ? 'Always emailed at once: password, email and sign-in changes.' : null },
+        one.locked ? [['now', 'Email at once']] : EMAIL_CHOICES)), 'Save how you are told', async (el, messages) => {
+        const changes = items.filter((one) => !one.locked).map((one) => ({ kind: one.kind, email: el[one.kind].value }));
+        await api('PUT', '/me/notification-preferences', { items: changes });
+        messages.ok('Saved.');
+      }));
+      for (const one of items) body.querySelector(`select[name="${one.kind}"]`).value = one.email;
+    } catch (err) { replace(body, errorBox(err.message)); }
+  };
+  load();
+  return section('st-telling', 'How you are told',
+    h('p', { class: 'muted' }, 'You always see everything in the app. Choose what also comes by email: at once, gathered in a digest ' +
+      '(at 8:00 in your timezone; a weekly one on Monday), or not at all. Every email has a link that stops its kind.'), body);
+}
 
 function calendarSection() {
   const messages = messageArea();
