@@ -11,7 +11,15 @@ from models.bookings.bundles import Bundle, BundlePurchase
 from models.bookings.reschedules import RescheduleProposal
 from models.bookings.series import BookingSeries
 from models.calendars import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite
-from models.conversations import Conversation, ConversationKind, ConversationRead, Message, PointsTo
+from models.conversations import (
+    Announcement,
+    Audience,
+    Conversation,
+    ConversationKind,
+    ConversationRead,
+    Message,
+    PointsTo,
+)
 from models.enums import (
     AccountTokenPurpose,
     AuthEventKind,
@@ -78,7 +86,9 @@ __all__ = [
     "AccountTokenPurpose",
     "ActionItem",
     "AdminAction",
+    "Announcement",
     "AttendanceDispute",
+    "Audience",
     "AuthEvent",
     "AuthEventKind",
     "AvailabilityWindow",

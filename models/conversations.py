@@ -102,3 +102,40 @@ class ConversationRead(Base):
     read_at: Mapped[datetime] = mapped_column(server_default=func.now())
     email_due_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
+
+
+class Audience(StrEnum):
+    """Who an announcement is to: a programme's participants (all, its mentors, its mentees, or the people of its
+    pairings not yet active); a platform notice is to everyone."""
+
+    EVERYONE = "everyone"
+    MENTORS = "mentors"
+    MENTEES = "mentees"
+    NOT_ACTIVE = "not_active"
+
+
+MAX_ANNOUNCEMENT_TITLE = 200
+
+
+class Announcement(IdMixin, Base):
+    """A programme's coordinators' word to its people, or (no programme) an admin's notice to everyone: each recipient
+    is told in their inbox (a notification of its event, once each), live and by email as they chose; ``recipients``
+    is how many, once its workers told them all (``delivered_at``)."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (
+        CheckConstraint(check_in("audience", Audience), name="audience_values"),
+        CheckConstraint("programme_id IS NOT NULL OR audience = 'everyone'", name="platform_to_everyone"),
+        CheckConstraint(f"length(title) BETWEEN 1 AND {MAX_ANNOUNCEMENT_TITLE}", name="title_length"),
+        CheckConstraint(f"length(body) BETWEEN 1 AND {MAX_MESSAGE}", name="body_length"),
+        Index("ix_announcements_programme_created", "programme_id", "created_at"),
+    )
+
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    author_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    audience: Mapped[Audience] = mapped_column(stored_as_text(Audience))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # Markdown source, as a message's
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    recipients: Mapped[int | None]
+    delivered_at: Mapped[datetime | None]

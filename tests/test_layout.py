@@ -88,6 +88,8 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 
 # Domain modules whose tests live elsewhere than their mirror, and where.
 UNMIRRORED = {
+    "workflows/conversations/announcements.py": "posted, told once each to each audience, read and counted, through "
+                                                "the API: tests/api/conversations/test_announcements.py",
     "workflows/conversations/conversations.py": "who talks with whom, listed, found and counted unread, through the "
                                                 "API: tests/api/conversations/test_conversations.py",
     "workflows/conversations/messages.py": "written, numbered with two writers at once, edited, deleted to nothing "

@@ -10,6 +10,7 @@ from workers.base import DbTask
 from workers.celery_app import app
 from workflows import inbox
 from workflows.accounts import emails as account_emails
+from workflows.conversations import announcements
 from workflows.notifications import digests, mail, message_mail
 from workflows.programmes import coordinator_invitations, invitation_mail
 from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK
@@ -111,3 +112,10 @@ def send_due_digests(self: DbTask) -> int:
         for user_id, period in owed:
             enqueue_after_commit(db, digests.SEND_TASK, str(user_id), period.value)
     return len(owed)
+
+
+@app.task(name=announcements.LIVE_TASK, base=DbTask, bind=True)
+def publish_announcement(self: DbTask, event_id: str) -> int:
+    """After an announcement's recipients were told: each one's stream too."""
+    with self.transaction() as db:
+        return announcements.publish_live(db, uuid.UUID(event_id))

@@ -26,3 +26,17 @@ class MessagePayload(TypedDict):
     edited_at: str | None
     deleted: bool
     member_user_ids: list[str]
+
+
+class AnnouncementPayload(TypedDict):
+    """``announcement.posted``: a programme's coordinators' announcement (``programme_id``; none for an admin's notice
+    to everyone) to its ``audience``, told to its coordinators (``coordinator_user_ids``) as the event; each
+    recipient is told by a notification of it (and a live frame naming them alone). Its words are not in the event:
+    read them with a token (``GET /announcements/{id}``)."""
+
+    id: str
+    programme_id: str | None
+    audience: str
+    author_user_id: str | None
+    created_at: str
+    coordinator_user_ids: list[str]

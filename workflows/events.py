@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 import outbox
 from models import OutboxEvent
 from outbox import REGISTRY, EventSpec
-from workflows.conversation_payloads import MEMBERS_KEY, MessagePayload
+from workflows.conversation_payloads import MEMBERS_KEY, AnnouncementPayload, MessagePayload
 from workflows.payloads import (
     COORDINATORS_KEY,
     FORMER_COORDINATORS_KEY,
@@ -164,6 +164,7 @@ class EventType(StrEnum):
     MESSAGE_CREATED = "message.created", MessagePayload
     MESSAGE_EDITED = "message.edited", MessagePayload
     MESSAGE_DELETED = "message.deleted", MessagePayload
+    ANNOUNCEMENT_POSTED = "announcement.posted", AnnouncementPayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models import OutboxEvent
 from outbox import REGISTRY
 from workflows.calendars import writes as calendar_writes
+from workflows.conversations import announcements
 from workflows.events import RECORDED, EventType
 from workflows.inbox import NOTIFY_HANDLER
 from workflows.notifications import message_mail, messages, texts
@@ -69,6 +70,12 @@ def owe_message_emails(db: Session, events: Sequence[OutboxEvent]) -> None:
     """A message's other people are emailed it if they have not read it a while later
     (``notifications.message_mail``)."""
     message_mail.owe(db, events)
+
+
+@REGISTRY.handler("notifications.deliver_announcements", EventType.ANNOUNCEMENT_POSTED)
+def deliver_announcements(db: Session, events: Sequence[OutboxEvent]) -> None:
+    """An announcement's recipients told once each, in batches: inbox, email by their choice, a live frame each."""
+    announcements.deliver(db, events)
 
 
 @REGISTRY.handler("analytics.record", *SESSION_OUTCOMES)

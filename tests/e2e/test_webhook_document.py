@@ -15,7 +15,9 @@ from standardwebhooks import Webhook
 
 from infra.config import get_settings
 from models import (
+    Announcement,
     AttendanceDispute,
+    Audience,
     Booking,
     BookingSeries,
     BookingStatus,
@@ -53,6 +55,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
+from workflows.conversations import announcements
 from workflows.conversations import messages as conversation_messages
 from workflows.matching import lifecycle as match_run_lifecycle
 from workflows.programmes import enrolment, goals, pairings
@@ -189,7 +192,8 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
 
 
 def _message_events(seed: Session, mentee: uuid.UUID, mentor: uuid.UUID) -> list[OutboxEvent]:
-    """A message written, edited and deleted in the conversation of a mentee and a mentor (their endpoints only)."""
+    """A message written, edited and deleted in the conversation of a mentee and a mentor (their endpoints only); a
+    notice to everyone."""
     first, second = sorted((mentee, mentor))
     conversation = Conversation(id=uuid.uuid4(), kind=ConversationKind.PAIR, first_user_id=first,
                                 second_user_id=second, last_seq=1)
@@ -206,6 +210,12 @@ def _message_events(seed: Session, mentee: uuid.UUID, mentor: uuid.UUID) -> list
             message.body, message.deleted_at = None, datetime.now(UTC)
         recorded.append(events.record(seed, event_type, conversation_messages.message_payload(
             conversation, message, [first, second]), actor=f"user:{mentee}"))
+    notice = Announcement(id=uuid.uuid4(), programme_id=None, author_user_id=mentor, audience=Audience.EVERYONE,
+                          title="Maintenance", body="On Sunday", created_at=datetime.now(UTC))
+    seed.add(notice)
+    seed.flush()
+    recorded.append(events.record(seed, events.EventType.ANNOUNCEMENT_POSTED, announcements.payload(notice, []),
+                                  actor=f"admin:{mentor}"))
     return recorded
 
 

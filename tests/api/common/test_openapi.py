@@ -193,6 +193,7 @@ def test_the_primer_names_every_route_that_takes_an_idempotency_key(client: Flas
     document = client.get("/api/openapi.json").json
     taking = sorted(path.removeprefix("/api/v1").replace("_id}", "}").replace("{listing}", "{id}")
                     .replace("{bundle}", "{id}").replace("{session}", "{id}").replace("{conversation}", "{id}")
+                    .replace("{programme}", "{id}")
                     for path, operations in document["paths"].items()
                     for operation in operations.values()
                     if isinstance(operation, dict) and any(
