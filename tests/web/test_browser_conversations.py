@@ -1,7 +1,9 @@
 """Conversations in Chromium: a paired mentee writes to her mentor from the pairing (Enter sends), the mentor on a
 phone sees the menu's count, opens the conversation and answers on two lines (Shift+Enter), and the mentee reads it
 live without reloading; Arabic reads right to left in its own isolate; a message deleted leaves its place; the
-mentee writes to the programme's coordinators and the coordinator finds it in their list. axe on every screen."""
+mentee writes to the programme's coordinators and the coordinator finds it in their list. A coordinator's announcement
+to the mentees reaches the mentee (not the mentor), who reads it, and the coordinator sees it read. axe on every
+screen."""
 
 from __future__ import annotations
 
@@ -88,3 +90,42 @@ def _the_coordinator_finds_it(browser: Any, web_server: Served, axe: Axe) -> Non
     found.get_by_role("link").click()
     expect(runner.get_by_role("log")).to_contain_text("When is the kick-off?")
     axe.check(runner, "a coordinator reads a participant's message")
+
+
+def test_a_coordinator_announces_to_the_mentees_who_read_it_and_she_sees_it_read(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    _, people, url, _ = paired_programme(web_server, committed)
+    runner = new_page(browser, web_server, "UTC")
+    sign_in(runner, "katherine@example.com")
+    runner.goto(f"/#{url}")
+    composer = runner.get_by_role("form", name="New announcement")
+    composer.get_by_label("To").select_option(label="The mentees")
+    composer.get_by_label("Title").fill("The kick-off moved")
+    composer.get_by_label("Announcement").fill("We meet on **Thursday** at 17:00 instead.")
+    composer.get_by_role("button", name="Post the announcement").click()
+    expect(composer.get_by_role("status")).to_contain_text("Posted “The kick-off moved”")
+    listed = runner.locator(".announcements li", has_text="The kick-off moved")
+    expect(listed).to_contain_text("to the mentees")
+    expect(listed).to_contain_text("told 1 · read by 0")  # the workers told Lin, and only her
+    axe.check(runner, "a programme's announcements, one posted")
+    shot(runner, "announcement-01-posted")
+
+    mentee = new_page(browser, web_server, "Asia/Tokyo", PHONE)
+    sign_in(mentee, "lin@example.com")
+    mentee.goto("/#/notifications")
+    told = mentee.locator("#main li", has_text="Autumn cohort: The kick-off moved")
+    expect(told).to_contain_text("We meet on **Thursday** at 17:00 instead.")
+    told.get_by_role("link", name="Read the announcement").click()
+    expect(mentee.get_by_role("heading", level=1, name="The kick-off moved")).to_be_visible()
+    expect(mentee.locator(".words strong")).to_have_text("Thursday")
+    expect(mentee.locator("#main")).to_contain_text("From Katherine Johnson")
+    axe.check(mentee, "phone: an announcement read")
+    shot(mentee, "announcement-02-read-phone")
+
+    runner.reload()
+    expect(runner.locator(".announcements li", has_text="The kick-off moved")).to_contain_text("told 1 · read by 1")
+    # Dorothy, a mentor, was not told it, and its page is not hers.
+    hers = web_server.call("GET", "/notifications?limit=100", people["mentor"])["items"]
+    assert [n["title"] for n in hers if "kick-off" in n["title"]] == []
+    announcement = runner.locator(".announcements li a", has_text="The kick-off moved").get_attribute("href")
+    web_server.call("GET", announcement.replace("#", ""), people["mentor"], status=404)

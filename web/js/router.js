@@ -16,6 +16,7 @@ import { invitationPage, joinPage } from './screens/programmes/enrolment.js';
 import { coordinatorInvitationPage } from './screens/programmes/coordinating.js';
 import { matchingPage } from './screens/matching/matching.js';
 import { reportPage } from './screens/reports/report.js';
+import { announcementPage } from './screens/conversations/announcements.js';
 import { conversationPage, conversationsPage } from './screens/conversations/conversations.js';
 import { adminPage } from './screens/operations/index.js';
 import { signedOut, signOnDone, signOnFailed, signOnLink } from './screens/sign_on/sign-on.js';
@@ -48,6 +49,7 @@ export const routes = [
   [/^\/mentor$/, mentorSetup, { title: 'Mentor setup' }],
   [/^\/notifications$/, notificationsPage, { title: 'Notifications' }],
   [/^\/conversations$/, conversationsPage, { title: 'Messages' }],
+  [/^\/announcements\/([\w-]+)$/, announcementPage, { title: 'Announcement' }],
   [/^\/conversations\/([\w-]+)$/, conversationPage, { title: 'Conversation' }],
   [/^\/settings$/, settingsPage, { title: 'Settings' }],
   [/^\/programmes$/, programmesPage, { title: 'Programmes' }],

@@ -9,6 +9,7 @@ import { intakeEditors } from './intake.js';
 import { pairingsSection } from './pairings.js';
 import { exportDownloads } from '../reports/exports.js';
 import { talkButton } from '../conversations/conversations.js';
+import { announcementsSection } from '../conversations/announcements.js';
 
 const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
 const MOVES = {
@@ -173,7 +174,7 @@ export async function programmePage(main, { params: [id], query, go }) {
     h('div', { class: 'programme-layout' },
       h('div', { class: 'programme-main' },
         pairingsSection(programme, messages, { runs: true, show: query.get('pairing'), onChange: people.refresh }),
-        people.section),
+        people.section, announcementsSection(id)),
       h('aside', { class: 'programme-side', 'aria-label': 'The programme at a glance' },
         people.funnel,
         h('section', { 'aria-labelledby': 'pg-go-h' }, h('h2', { id: 'pg-go-h' }, 'Matching and numbers'),

@@ -1,0 +1,70 @@
+// Announcements: a programme's coordinators tell its people (everyone, the mentors, the mentees, or the pairs not
+// yet active) and see how many were told and read it; each recipient reads it on its own page (which counts it
+// read). The words are shown as the server rendered and cleaned them, isolated (`dir="auto"`).
+import { get, post } from '../../api.js';
+import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
+
+const AUDIENCES = [['everyone', 'Everyone taking part'], ['mentors', 'The mentors'], ['mentees', 'The mentees'],
+  ['not_active', 'The pairs not yet active']];
+const TO = Object.fromEntries(AUDIENCES.map(([value, text]) => [value, text.toLowerCase()]));
+const POLLS = 20; // how many times a list looks again for an announcement still being delivered (every 3 s)
+
+function words(html) {
+  const el = h('div', { class: 'words', dir: 'auto' });
+  el.innerHTML = html; // rendered and cleaned by the server (nh3)
+  return el;
+}
+
+function reach(a) {
+  if (a.recipients === null) return 'being delivered…';
+  if (a.read === null || a.read === undefined) return `told ${a.recipients}`;
+  return `told ${a.recipients} · read by ${a.read}`;
+}
+
+/** A programme's announcements for its coordinators: the composer and the list with how far each went. */
+export function announcementsSection(programmeId) {
+  const url = `/programmes/${programmeId}/announcements`;
+  const listEl = h('div', {}, loading());
+  const said = messageArea();
+  let polls = 0;
+  const load = async () => {
+    try {
+      const { items } = await get(url);
+      replace(listEl, items.length ? h('ul', { class: 'list announcements' }, items.map((a) => h('li', {},
+        h('a', { href: `#/announcements/${a.id}` }, h('bdi', {}, a.title)),
+        h('span', { class: 'meta' }, ` · to ${TO[a.audience]} · ${when(a.created_at)} · ${reach(a)}`))))
+        : empty('No announcement yet.'));
+      if (items.some((a) => a.recipients === null) && polls++ < POLLS && listEl.isConnected !== false) setTimeout(load, 3000);
+    } catch (err) { replace(listEl, errorBox(err.message)); }
+  };
+  const form = h('form', { class: 'stack', 'aria-label': 'New announcement', novalidate: true },
+    field('To', { tag: 'select', name: 'audience' }, AUDIENCES),
+    field('Title', { name: 'title', required: true, maxlength: 200, autocomplete: 'off' }),
+    field('Announcement', { tag: 'textarea', name: 'body', required: true, maxlength: 4000, rows: 4,
+      hint: 'Markdown: *emphasis*, **bold**, [links](https://…), lists, `code`. Each is told in the app, live, and by email as they chose.' }),
+    said.el, h('button', { type: 'submit', class: 'primary' }, 'Post the announcement'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button[type=submit]'), said, async () => {
+      const made = await post(url, { audience: form.audience.value, title: form.title.value, body: form.body.value });
+      form.title.value = '';
+      form.body.value = '';
+      said.ok(`Posted “${made.title}”: its people are being told.`);
+      polls = 0;
+      await load();
+    }, form);
+  });
+  load();
+  return h('section', { 'aria-labelledby': 'pg-ann-h' }, h('h2', { id: 'pg-ann-h' }, 'Announcements'), form, listEl);
+}
+
+/** One announcement, as its recipients read it (opening it counts it read), with its counts for its coordinators. */
+export async function announcementPage(main, { params: [id] }) {
+  const a = await get(`/announcements/${id}`);
+  main.append(
+    a.programme_id ? h('p', { class: 'crumbs' }, h('a', { href: `#/programmes/${a.programme_id}` }, 'The programme'), ' › Announcement') : null,
+    h('h1', {}, h('bdi', {}, a.title)),
+    h('p', { class: 'meta' }, a.author_name ? [`From `, h('bdi', {}, a.author_name), ` · ${when(a.created_at)}`] : when(a.created_at),
+      a.read !== null && a.read !== undefined ? ` · to ${TO[a.audience]} · ${reach(a)}` : ''),
+    words(a.html));
+}
