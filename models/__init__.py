@@ -14,6 +14,7 @@ from models.calendars import BusyInterval, CalendarConnection, CalendarSource, C
 from models.conversations import (
     Announcement,
     Audience,
+    Block,
     Conversation,
     ConversationKind,
     ConversationRead,
@@ -93,6 +94,7 @@ __all__ = [
     "AuthEventKind",
     "AvailabilityWindow",
     "Base",
+    "Block",
     "Booking",
     "BookingSeries",
     "BookingStatus",

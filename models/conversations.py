@@ -139,3 +139,16 @@ class Announcement(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     recipients: Mapped[int | None]
     delivered_at: Mapped[datetime | None]
+
+
+class Block(Base):
+    """One person blocked another: no new message between them either way, in their conversation (it stays readable;
+    their bookings and pairings stand)."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (CheckConstraint("blocker_user_id <> blocked_user_id", name="not_oneself"),
+                      Index("ix_blocks_blocked_user_id", "blocked_user_id"))
+
+    blocker_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    blocked_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

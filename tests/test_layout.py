@@ -88,6 +88,8 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 
 # Domain modules whose tests live elsewhere than their mirror, and where.
 UNMIRRORED = {
+    "workflows/conversations/safety.py": "blocks and the download of one's conversations, through the API: "
+                                         "tests/api/conversations/test_safety.py",
     "workflows/conversations/announcements.py": "posted, told once each to each audience, read and counted, through "
                                                 "the API: tests/api/conversations/test_announcements.py",
     "workflows/conversations/conversations.py": "who talks with whom, listed, found and counted unread, through the "

@@ -19,7 +19,7 @@ from api.ratelimit import limit_messages
 from api.security import current_actor, require_login
 from models import ConversationKind, PointsTo
 from models.conversations import MAX_MESSAGE
-from workflows.conversations import conversations, messages
+from workflows.conversations import conversations, messages, safety
 from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 blp = Blueprint("conversations", __name__, url_prefix="/api/v1/conversations",
@@ -63,6 +63,9 @@ class ConversationSchema(ma.Schema):
     other_user_id = fields.UUID(allow_none=True)
     last_message_at = fields.DateTime(allow_none=True)
     unread = fields.Integer()
+    blocked = fields.String(allow_none=True, metadata={"enum": ["by_you", "by_them", None], "description": (
+        "Between two people: `by_you` once you blocked them, `by_them` once they blocked you; no new message goes "
+        "between you either way (it stays readable).")})
 
 
 class ConversationListSchema(ma.Schema):
@@ -224,3 +227,66 @@ class Read(MethodView):
     def post(self, body: dict[str, Any], conversation_id: uuid.UUID) -> Any:
         """You have read the conversation up to a place (its last message if none)."""
         return {"seq": messages.read_up_to(db_session(), current_actor(), conversation_id, (body or {}).get("seq"))}
+
+
+@blp.route("/<uuid:conversation_id>/block")
+class BlockItem(MethodView):
+    @blp.doc(operationId="blockPerson")
+    @blp.response(200, ConversationSchema)
+    @documents_errors(blp, 400, 401, 404)
+    def post(self, conversation_id: uuid.UUID) -> Any:
+        """Block the other person of this conversation: no new message goes between you, either way; it stays
+        readable, and your bookings and pairings stand. It is private (no event, no webhook); where you are paired
+        in a programme, its coordinators are told that you stopped messaging. 400 in a conversation with a
+        programme's coordinators."""
+        db, actor = db_session(), current_actor()
+        safety.block(db, actor, conversation_id)
+        return conversations.listed(db, actor, only=conversation_id)[0]
+
+    @blp.doc(operationId="unblockPerson")
+    @blp.response(200, ConversationSchema)
+    @documents_errors(blp, 400, 401, 404)
+    def delete(self, conversation_id: uuid.UUID) -> Any:
+        """Take back your block: you may write to each other again (unless they blocked you)."""
+        db, actor = db_session(), current_actor()
+        safety.unblock(db, actor, conversation_id)
+        return conversations.listed(db, actor, only=conversation_id)[0]
+
+
+class ExportedMessageSchema(ma.Schema):
+    seq = fields.Integer()
+    from_ = fields.String(attribute="from", data_key="from", metadata={
+        "description": "Its writer's name, or \"A deleted account\"."})
+    mine = fields.Boolean()
+    written_at = fields.String()
+    edited_at = fields.String(allow_none=True)
+    deleted = fields.Boolean()
+    text = fields.String(allow_none=True, metadata={"description": "As written (Markdown); none once deleted."})
+    points_to = fields.Dict(allow_none=True)
+
+
+class ExportedConversationSchema(ma.Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    with_ = fields.String(attribute="with", data_key="with", metadata={
+        "description": "The other person, or the coordinators."})
+    programme_id = fields.UUID(allow_none=True)
+    messages = fields.List(fields.Nested(ExportedMessageSchema))
+
+
+class ExportSchema(ma.Schema):
+    exported_at = fields.String()
+    complete = fields.Boolean(metadata={
+        "description": f"False when it holds only the latest {safety.MAX_EXPORTED_MESSAGES:,} messages."})
+    conversations = fields.List(fields.Nested(ExportedConversationSchema))
+
+
+@blp.route("/export")
+class Export(MethodView):
+    @blp.doc(operationId="downloadConversations")
+    @blp.response(200, ExportSchema)
+    @documents_errors(blp, 401)
+    def get(self) -> Any:
+        """Your conversations to keep: every one you take part in, each message you may read in order, as JSON (the
+        web app saves it as a file)."""
+        return safety.export(db_session(), current_actor())

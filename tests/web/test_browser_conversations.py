@@ -7,6 +7,8 @@ screen."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +62,22 @@ def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
     shot(mentor, "conversation-02-answered-phone")
     shot(mentee, "conversation-03-read-live")
 
+    # Dorothy, on her phone, blocks Lin: Lin can no longer write (the conversation stays readable); then unblocks.
+    mentor.get_by_text("Block", exact=True).click()
+    mentor.get_by_role("button", name="Block Lin Chen").click()
+    expect(mentor.locator(".block-state").get_by_role("status")).to_contain_text("You blocked Lin Chen")
+    expect(mentor.get_by_role("form", name="Write a message")).to_be_hidden()
+    axe.check(mentor, "phone: a conversation, blocked")
+    shot(mentor, "conversation-04-blocked-phone")
+    mentee.reload()
+    expect(mentee.locator(".block-state").get_by_role("status")).to_contain_text("No new message can go between you")
+    expect(mentee.get_by_role("form", name="Write a message")).to_be_hidden()
+    mentor.get_by_role("button", name="Unblock").click()
+    expect(mentor.get_by_role("form", name="Write a message")).to_be_visible()
+    mentee.reload()
+    log = mentee.get_by_role("log", name="Messages with Dorothy Vaughan")
+    expect(log.locator("li")).to_have_count(2)
+
     # The mentee deletes her first message: its place stays.
     log.locator("li").first.get_by_role("button", name="Delete").click()
     expect(log.locator("li").first).to_contain_text("This message was deleted.")
@@ -75,6 +93,15 @@ def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
     expect(mentee.get_by_role("log", name="Messages with The coordinators of Autumn cohort").locator("li")
            ).to_have_count(1)
     _the_coordinator_finds_it(browser, web_server, axe)
+
+    # She keeps her conversations: the download is a JSON file of them, her words in it.
+    mentee.goto("/#/conversations")
+    with mentee.expect_download() as saving:
+        mentee.get_by_role("button", name="Download your conversations (JSON)").click()
+    saved = json.loads(Path(saving.value.path()).read_text())
+    assert sorted(one["with"] for one in saved["conversations"]) == ["Dorothy Vaughan",
+                                                                     "The coordinators of Autumn cohort"]
+    assert any(m["text"] == "When is the kick-off?" for one in saved["conversations"] for m in one["messages"])
 
 
 def _the_coordinator_finds_it(browser: Any, web_server: Served, axe: Axe) -> None:

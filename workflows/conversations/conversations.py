@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models import (
+    Block,
     Booking,
     Conversation,
     ConversationKind,
@@ -39,7 +40,7 @@ from workflows.pagination import contains
 MAX_LISTED = 200  # one's conversations, newest first: a page of them (the search reaches the rest)
 
 
-def _mentor_of(db: Session, user_id: uuid.UUID) -> uuid.UUID | None:
+def mentor_of(db: Session, user_id: uuid.UUID) -> uuid.UUID | None:
     return db.scalar(select(MentorProfile.id).where(MentorProfile.user_id == user_id))
 
 
@@ -47,7 +48,7 @@ def _reason_between(db: Session, one: uuid.UUID, other: uuid.UUID) -> bool:
     """Whether one is the other's mentor, or the other way round, in a booking or a pairing."""
     either: list[ColumnElement[bool]] = []
     for mentor_user, mentee_user in ((one, other), (other, one)):
-        profile = _mentor_of(db, mentor_user)
+        profile = mentor_of(db, mentor_user)
         if profile is None:
             continue
         either += [exists().where(Booking.mentor_profile_id == profile, Booking.mentee_user_id == mentee_user),
@@ -117,8 +118,27 @@ def members(db: Session, conversation: Conversation) -> list[uuid.UUID]:
     return [uid for uid in (conversation.first_user_id, *coordinators) if uid is not None]
 
 
+def blocked_between(db: Session, one: uuid.UUID, other: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """Who blocked whom between two people (a block of either), if anyone did."""
+    row = db.execute(select(Block.blocker_user_id, Block.blocked_user_id).where(or_(
+        and_(Block.blocker_user_id == one, Block.blocked_user_id == other),
+        and_(Block.blocker_user_id == other, Block.blocked_user_id == one))).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def other_of(conversation: Conversation, user_id: uuid.UUID) -> uuid.UUID | None:
+    """A pair's other person (none for a desk, or a deleted account)."""
+    if conversation.kind != ConversationKind.PAIR:
+        return None
+    return conversation.second_user_id if conversation.first_user_id == user_id else conversation.first_user_id
+
+
 def may_write(db: Session, conversation: Conversation, user_id: uuid.UUID) -> None:
-    """400 for a participant of a desk who no longer takes part in its programme (they still read it)."""
+    """403 between two people one of whom blocked the other, and for a participant of a desk who no longer takes
+    part in its programme (they still read it)."""
+    other = other_of(conversation, user_id)
+    if other is not None and blocked_between(db, user_id, other):
+        raise Forbidden("one of you blocked the other: no new message goes between you")
     if conversation.kind == ConversationKind.DESK and conversation.first_user_id == user_id and \
             conversation.programme_id is not None and not _take_part(db, user_id, conversation.programme_id):
         raise Forbidden("you no longer take part in this programme: its conversation is read-only for you")
@@ -151,6 +171,7 @@ class Listed:
     other_user_id: uuid.UUID | None
     last_message_at: datetime | None
     unread: int
+    blocked: str | None = None  # a pair's: "by_you" or "by_them" once either blocked the other
 
 
 def _title(conversation: Conversation, me: uuid.UUID, names: dict[uuid.UUID, str], programmes: dict[uuid.UUID, str]
@@ -163,6 +184,22 @@ def _title(conversation: Conversation, me: uuid.UUID, names: dict[uuid.UUID, str
         return f"The coordinators of {programme}", None
     person = names.get(conversation.first_user_id, "A participant") if conversation.first_user_id else ""
     return f"{person}, of {programme}", conversation.first_user_id
+
+
+def _blocks(db: Session, me: uuid.UUID, others: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Of these people, those the user blocked ("by_you") or who blocked the user ("by_them")."""
+    if not others:
+        return {}
+    rows = db.execute(select(Block.blocker_user_id, Block.blocked_user_id).where(or_(
+        and_(Block.blocker_user_id == me, Block.blocked_user_id.in_(others)),
+        and_(Block.blocked_user_id == me, Block.blocker_user_id.in_(others)))))
+    found: dict[uuid.UUID, str] = {}
+    for blocker, blocked in rows:
+        if blocker == me:
+            found[blocked] = "by_you"
+        else:
+            found.setdefault(blocker, "by_them")
+    return found
 
 
 def unread_counts(db: Session, user_id: uuid.UUID, conversation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -184,11 +221,12 @@ def unread_total(db: Session, actor: Actor) -> int:
     return sum(unread_counts(db, actor.user_id, ids).values())
 
 
-def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID | None = None) -> list[Listed]:
+def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID | None = None,
+           limit: int | None = MAX_LISTED) -> list[Listed]:
     """The caller's conversations, the latest message first (those with none last), at most ``MAX_LISTED``;
     ``q``: those whose other person or programme is named so, or with a message holding those words (ILIKE, which
     the messages' trigram index serves from three characters on; shorter ones read one's own conversations only);
-    ``only``: that one."""
+    ``only``: that one; ``limit``: how many (none: every one, for a download)."""
     query = select(Conversation).where(_mine(actor.user_id))
     if only is not None:
         query = query.where(Conversation.id == only)
@@ -200,7 +238,7 @@ def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID |
         said = exists().where(Message.conversation_id == Conversation.id, Message.body.ilike(pattern))
         query = query.where(or_(named, programme, said))
     rows = list(db.scalars(query.order_by(Conversation.last_message_at.desc().nulls_last(),
-                                          Conversation.created_at.desc(), Conversation.id).limit(MAX_LISTED)))
+                                          Conversation.created_at.desc(), Conversation.id).limit(limit)))
     people = {uid for row in rows for uid in (row.first_user_id, row.second_user_id) if uid}
     names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()) \
         if people else {}
@@ -208,9 +246,10 @@ def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID |
     programmes = dict(db.execute(select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids)))
                       .all()) if programme_ids else {}
     unread = unread_counts(db, actor.user_id, [row.id for row in rows])
+    blocks = _blocks(db, actor.user_id, {one for one in (other_of(row, actor.user_id) for row in rows) if one})
     shown = []
     for row in rows:
         title, other = _title(row, actor.user_id, names, programmes)
         shown.append(Listed(row.id, row.kind, title, row.programme_id, other, row.last_message_at,
-                            unread.get(row.id, 0)))
+                            unread.get(row.id, 0), blocks.get(other) if other else None))
     return shown

@@ -43,6 +43,7 @@ _BY_PREFIX = {
     "message": Telling.MESSAGES, "announcement": Telling.ANNOUNCEMENTS,
     "programme": Telling.PROGRAMMES, "enrolment": Telling.PROGRAMMES, "pairing": Telling.PROGRAMMES,
     "goal": Telling.PROGRAMMES, "match_run": Telling.PROGRAMMES,
+    "conversation": Telling.PROGRAMMES,  # a coordinator told that a pair stopped messaging
     "account": Telling.SECURITY, "calendar_feed": Telling.SECURITY, "webhook": Telling.SECURITY,
 }
 

@@ -23,7 +23,16 @@ export function conversationsPage(main) {
   const listEl = h('div', {}, loading());
   const search = h('input', { type: 'search', name: 'q', maxlength: 200, 'aria-label': 'Find in your conversations' });
   const form = h('form', { class: 'inline', role: 'search' }, search, h('button', { type: 'submit' }, 'Find'));
-  main.append(h('h1', {}, 'Messages'), form, listEl);
+  const saved = messageArea();
+  const download = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, saved, async () => {
+    const data = await get('/conversations/export');
+    const link = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })),
+      download: `conversations-${data.exported_at.slice(0, 10)}.json` });
+    link.click();
+    URL.revokeObjectURL(link.href);
+    saved.ok(`Saved ${data.conversations.length} conversations.`);
+  }) }, 'Download your conversations (JSON)');
+  main.append(h('h1', {}, 'Messages'), form, listEl, h('div', { class: 'actions' }, download), saved.el);
   async function draw() {
     try {
       const q = search.value.trim();
@@ -77,7 +86,23 @@ export async function conversationPage(main, { params: [id] }) {
   const box = compose.querySelector('textarea');
   const form = h('form', { class: 'stack compose', 'aria-label': 'Write a message' }, compose,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Send')), messages.el);
-  main.append(h('p', {}, h('a', { href: '#/conversations' }, 'All messages')), h('h1', {}, h('bdi', {}, listed.title)), log, form);
+  const blockEl = h('div', { class: 'block-state' });
+  // Between two people: one may block the other (no new message either way; it stays readable), and take it back.
+  const drawBlock = (state) => {
+    if (!state.other_user_id || state.kind !== 'pair') { replace(blockEl); return; }
+    form.hidden = Boolean(state.blocked);
+    const toggle = (method, label) => h('button', { type: 'button', class: method === 'POST' ? 'danger' : '',
+      onclick: (e) => act(e.currentTarget, messages, async () => drawBlock(await api(method, `/conversations/${id}/block`))) }, label);
+    replace(blockEl, state.blocked === 'by_you'
+      ? [h('p', { role: 'status' }, 'You blocked ', h('bdi', {}, state.title), ': no new message goes between you.'), toggle('DELETE', 'Unblock')]
+      : state.blocked === 'by_them' ? h('p', { role: 'status' }, 'No new message can go between you.')
+        : h('details', {}, h('summary', {}, 'Block'), h('p', {}, 'No new message goes between you, either way; this conversation stays readable, ' +
+          'and your bookings and pairings stand. Where you are paired in a programme, its coordinators are told.'),
+        toggle('POST', `Block ${state.title}`)));
+  };
+  main.append(h('p', {}, h('a', { href: '#/conversations' }, 'All messages')), h('h1', {}, h('bdi', {}, listed.title)), log, form,
+    blockEl, messages.el);
+  drawBlock(listed);
   let last = 0;
   async function redraw() {
     const { items } = await get(`${base}?limit=100`);
