@@ -13,6 +13,7 @@ name, a reason) is a word, never a template.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, tzinfo
@@ -98,6 +99,14 @@ def _word(value: Any, timezone: str | None, locale: str | None) -> str:
         if "phrase" in value:
             return render(value["phrase"], value["words"], timezone, locale)
     return "" if value is None else str(value)
+
+
+_DIRECTION_MARKS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_direction_marks(text: str) -> str:
+    """The words without the direction overrides, embeddings and isolates that would turn the text around them."""
+    return _DIRECTION_MARKS.sub("", text)
 
 
 def one_line(text: str) -> bool:

@@ -47,12 +47,17 @@ def _one_line(value: str) -> None:
 
 
 class OneLine(Text):
-    """A name people read in others' mails: one line, no control character (a display name, a programme's name)."""
+    """A name people read in others' mails: one line, no control character (a display name, a programme's name); the
+    direction overrides, embeddings and isolates (U+202A to U+202E, U+2066 to U+2069), which would turn the words
+    around it in every page and mail that shows it, are dropped (the joiners Arabic, Persian and emoji need stay)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         validators = kwargs.pop("validate", None)
         extra = [validators] if callable(validators) else list(validators or [])
         super().__init__(*args, validate=[_one_line, *extra], **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return wording.without_direction_marks(super()._deserialize(value, attr, data, **kwargs))
 
 
 def normalised_length(normalise: Callable[[str], str], *, least: int = 0, most: int) -> Callable[[str], None]:

@@ -63,3 +63,17 @@ def test_a_name_given_in_an_invitation_is_refused_on_its_own_line(name: str) -> 
                                    {"email": "sayeh@example.com", "name": sayeh, "role": "mentee"}])
     assert [row.email for row in kept] == ["sayeh@example.com"]  # a zero-width non-joiner is part of a name
     assert [(error.line, error.message) for error in errors] == [(1, "the name holds a control character")]
+
+
+def test_direction_overrides_are_dropped_from_a_name_and_the_joiners_stay(client: FlaskClient, db: Session) -> None:
+    me = as_caller(UserFactory(display_name="Ada Lovelace"))
+    # An override (U+202E) would turn the rest of the name around in every mail and page that shows it.
+    for given, kept in (("Ada \u202egnp.exe", "Ada gnp.exe"), ("\u2066Lin\u2069 Chen\u202a", "Lin Chen"),
+                        ("مهسا\u200cی \U0001F469\u200d\U0001F4BB", "مهسا\u200cی \U0001F469\u200d\U0001F4BB")):
+        changed = client.patch("/api/v1/me", json={"display_name": given}, headers=me.headers)
+        assert changed.status_code == 200, changed.get_json()
+        assert changed.get_json()["display_name"] == kept
+    only_marks = client.patch("/api/v1/me", json={"display_name": "\u202e\u2067"}, headers=me.headers)
+    assert only_marks.status_code == 422  # nothing left: no name
+    db.refresh(me.user)
+    assert me.user.display_name == "مهسا\u200cی \U0001F469\u200d\U0001F4BB"
