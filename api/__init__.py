@@ -105,6 +105,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.calendars.connections import blp as calendar_connections_blp  # noqa: PLC0415
     from api.calendars.routes import blp as calendar_blp  # noqa: PLC0415
     from api.conversations.announcements import blp as announcements_blp  # noqa: PLC0415
+    from api.conversations.reports import blp as conversation_reports_blp  # noqa: PLC0415 - and conversations_blp's
     from api.conversations.routes import blp as conversations_blp  # noqa: PLC0415
     from api.health.routes import blp as health_blp  # noqa: PLC0415
     from api.live.routes import blp as live_blp  # noqa: PLC0415
@@ -139,7 +140,7 @@ def _register_blueprints(api: ServiceApi) -> None:
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
                       booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp,
                       coordinator_invitations_blp, programme_join_links_blp, conversations_blp,
-                      announcements_blp, notification_preferences_blp, unsubscribe_blp):
+                      announcements_blp, conversation_reports_blp, notification_preferences_blp, unsubscribe_blp):
         api.register_blueprint(blueprint)
 
 

@@ -18,8 +18,10 @@ from models.conversations import (
     Conversation,
     ConversationKind,
     ConversationRead,
+    ConversationReport,
     Message,
     PointsTo,
+    ReportReason,
 )
 from models.enums import (
     AccountTokenPurpose,
@@ -111,6 +113,7 @@ __all__ = [
     "Conversation",
     "ConversationKind",
     "ConversationRead",
+    "ConversationReport",
     "CoordinatorInvitation",
     "CreditStatus",
     "DateOverride",
@@ -168,6 +171,7 @@ __all__ = [
     "Question",
     "QuestionKind",
     "RefreshToken",
+    "ReportReason",
     "RescheduleProposal",
     "Review",
     "ReviewEligibility",

@@ -152,3 +152,35 @@ class Block(Base):
     blocker_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     blocked_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ReportReason(StrEnum):
+    HARASSMENT = "harassment"
+    SPAM = "spam"
+    INAPPROPRIATE = "inappropriate"
+    SAFETY = "safety"  # someone may be at risk
+    OTHER = "other"
+
+
+MAX_REPORT_WORDS = 1000
+
+
+class ConversationReport(IdMixin, Base):
+    """Someone in a conversation reported it (or one message of it) to those who look after it: the coordinators of
+    its programme (``programme_id``), or the platform's administrators (none). They may then read that conversation,
+    each read written in the audit trail."""
+
+    __tablename__ = "conversation_reports"
+    __table_args__ = (
+        CheckConstraint(check_in("reason", ReportReason), name="reason_values"),
+        CheckConstraint(f"length(words) <= {MAX_REPORT_WORDS}", name="words_length"),
+        Index("ix_conversation_reports_conversation", "conversation_id"),
+    )
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    reporter_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id", ondelete="SET NULL"))
+    reason: Mapped[ReportReason] = mapped_column(stored_as_text(ReportReason))
+    words: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -88,6 +88,8 @@ def test_the_rule_sees_absolute_relative_and_module_imports() -> None:
 
 # Domain modules whose tests live elsewhere than their mirror, and where.
 UNMIRRORED = {
+    "workflows/conversations/reports.py": "reported, told, read from the report and audited, through the API: "
+                                          "tests/api/conversations/test_reports.py",
     "workflows/conversations/safety.py": "blocks and the download of one's conversations, through the API: "
                                          "tests/api/conversations/test_safety.py",
     "workflows/conversations/announcements.py": "posted, told once each to each audience, read and counted, through "

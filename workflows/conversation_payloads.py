@@ -40,3 +40,19 @@ class AnnouncementPayload(TypedDict):
     author_user_id: str | None
     created_at: str
     coordinator_user_ids: list[str]
+
+
+class ReportPayload(TypedDict):
+    """``conversation.reported``: someone in a conversation reported it (or one of its messages, ``message_id``) for
+    a ``reason``, to the coordinators of its programme (``programme_id``, ``coordinator_user_ids``) or, with no
+    programme, to the administrators. Neither the report's words nor the conversation's are in the event: those who
+    look after it read them with their token (``GET /conversation-reports/{id}``), and each read is audited."""
+
+    id: str
+    conversation_id: str
+    message_id: str | None
+    programme_id: str | None
+    reason: str
+    reporter_user_id: str | None
+    created_at: str
+    coordinator_user_ids: list[str]

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 import outbox
 from models import OutboxEvent
 from outbox import REGISTRY, EventSpec
-from workflows.conversation_payloads import MEMBERS_KEY, AnnouncementPayload, MessagePayload
+from workflows.conversation_payloads import MEMBERS_KEY, AnnouncementPayload, MessagePayload, ReportPayload
 from workflows.payloads import (
     COORDINATORS_KEY,
     FORMER_COORDINATORS_KEY,
@@ -165,6 +165,7 @@ class EventType(StrEnum):
     MESSAGE_EDITED = "message.edited", MessagePayload
     MESSAGE_DELETED = "message.deleted", MessagePayload
     ANNOUNCEMENT_POSTED = "announcement.posted", AnnouncementPayload
+    CONVERSATION_REPORTED = "conversation.reported", ReportPayload
     WEBHOOK_TEST = "webhook.test", WebhookTestPayload
 
 

@@ -22,7 +22,7 @@ from models import (
     Review,
     SessionStatus,
 )
-from workflows.conversation_payloads import AnnouncementPayload, MessagePayload  # a conversation's, an announcement's
+from workflows.conversation_payloads import AnnouncementPayload, MessagePayload, ReportPayload
 from workflows.programme_payloads import (
     EnrolmentPayload,
     GoalPayload,
@@ -301,7 +301,7 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | GroupSessionNoShowPayload | SessionCancelledPayload | GroupSessionCancelledPayload | SeatNoShowPayload
                 | AttendanceDisputePayload | BookingSeriesPayload | WaitlistPayload | ProgrammePayload
                 | ProgrammeCoordinatorsPayload | ProgrammeChangePayload | EnrolmentPayload | PairingPayload
-                | GoalPayload | MatchRunPayload | MessagePayload | AnnouncementPayload)
+                | GoalPayload | MatchRunPayload | MessagePayload | AnnouncementPayload | ReportPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from tests.workers_fixtures import StartWorker
 from workflows import events, payloads
 from workflows.actors import Actor
 from workflows.bookings import reschedules, series
+from workflows.conversation_payloads import ReportPayload
 from workflows.conversations import announcements
 from workflows.conversations import messages as conversation_messages
 from workflows.matching import lifecycle as match_run_lifecycle
@@ -193,7 +194,7 @@ def _every_event(seed: Session) -> tuple[list[OutboxEvent], uuid.UUID]:
 
 def _message_events(seed: Session, mentee: uuid.UUID, mentor: uuid.UUID) -> list[OutboxEvent]:
     """A message written, edited and deleted in the conversation of a mentee and a mentor (their endpoints only); a
-    notice to everyone."""
+    notice to everyone; a conversation reported."""
     first, second = sorted((mentee, mentor))
     conversation = Conversation(id=uuid.uuid4(), kind=ConversationKind.PAIR, first_user_id=first,
                                 second_user_id=second, last_seq=1)
@@ -216,6 +217,10 @@ def _message_events(seed: Session, mentee: uuid.UUID, mentor: uuid.UUID) -> list
     seed.flush()
     recorded.append(events.record(seed, events.EventType.ANNOUNCEMENT_POSTED, announcements.payload(notice, []),
                                   actor=f"admin:{mentor}"))
+    reported: ReportPayload = {"id": str(uuid.uuid4()), "conversation_id": str(conversation.id), "message_id": None,
+                               "programme_id": None, "reason": "spam", "reporter_user_id": str(mentee),
+                               "created_at": datetime.now(UTC).isoformat(), "coordinator_user_ids": []}
+    recorded.append(events.record(seed, events.EventType.CONVERSATION_REPORTED, reported, actor=f"user:{mentee}"))
     return recorded
 
 

@@ -17,7 +17,7 @@ from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import paired_programme, sign_in
 
 
-def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
+def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(  # noqa: PLR0915
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
     _, _, url, _ = paired_programme(web_server, committed)
 
@@ -62,21 +62,8 @@ def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
     shot(mentor, "conversation-02-answered-phone")
     shot(mentee, "conversation-03-read-live")
 
-    # Dorothy, on her phone, blocks Lin: Lin can no longer write (the conversation stays readable); then unblocks.
-    mentor.get_by_text("Block", exact=True).click()
-    mentor.get_by_role("button", name="Block Lin Chen").click()
-    expect(mentor.locator(".block-state").get_by_role("status")).to_contain_text("You blocked Lin Chen")
-    expect(mentor.get_by_role("form", name="Write a message")).to_be_hidden()
-    axe.check(mentor, "phone: a conversation, blocked")
-    shot(mentor, "conversation-04-blocked-phone")
-    mentee.reload()
-    expect(mentee.locator(".block-state").get_by_role("status")).to_contain_text("No new message can go between you")
-    expect(mentee.get_by_role("form", name="Write a message")).to_be_hidden()
-    mentor.get_by_role("button", name="Unblock").click()
-    expect(mentor.get_by_role("form", name="Write a message")).to_be_visible()
-    mentee.reload()
+    _dorothy_blocks_lin_and_takes_it_back(mentor, mentee, axe)
     log = mentee.get_by_role("log", name="Messages with Dorothy Vaughan")
-    expect(log.locator("li")).to_have_count(2)
 
     # The mentee deletes her first message: its place stays.
     log.locator("li").first.get_by_role("button", name="Delete").click()
@@ -94,6 +81,26 @@ def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(
            ).to_have_count(1)
     _the_coordinator_finds_it(browser, web_server, axe)
 
+    _she_downloads_her_conversations(mentee)
+
+def _dorothy_blocks_lin_and_takes_it_back(mentor: Any, mentee: Any, axe: Axe) -> None:
+    # Dorothy, on her phone, blocks Lin: Lin can no longer write (the conversation stays readable); then unblocks.
+    mentor.get_by_text("Block", exact=True).click()
+    mentor.get_by_role("button", name="Block Lin Chen").click()
+    expect(mentor.locator(".block-state").get_by_role("status")).to_contain_text("You blocked Lin Chen")
+    expect(mentor.get_by_role("form", name="Write a message")).to_be_hidden()
+    axe.check(mentor, "phone: a conversation, blocked")
+    shot(mentor, "conversation-04-blocked-phone")
+    mentee.reload()
+    expect(mentee.locator(".block-state").get_by_role("status")).to_contain_text("No new message can go between you")
+    expect(mentee.get_by_role("form", name="Write a message")).to_be_hidden()
+    mentor.get_by_role("button", name="Unblock").click()
+    expect(mentor.get_by_role("form", name="Write a message")).to_be_visible()
+    mentee.reload()
+    expect(mentee.get_by_role("log", name="Messages with Dorothy Vaughan").locator("li")).to_have_count(2)
+
+
+def _she_downloads_her_conversations(mentee: Any) -> None:
     # She keeps her conversations: the download is a JSON file of them, her words in it.
     mentee.goto("/#/conversations")
     with mentee.expect_download() as saving:
@@ -156,3 +163,31 @@ def test_a_coordinator_announces_to_the_mentees_who_read_it_and_she_sees_it_read
     assert [n["title"] for n in hers if "kick-off" in n["title"]] == []
     announcement = runner.locator(".announcements li a", has_text="The kick-off moved").get_attribute("href")
     web_server.call("GET", announcement.replace("#", ""), people["mentor"], status=404)
+    _lin_reports_and_katherine_reads_it(mentee, runner, url, axe)
+
+
+def _lin_reports_and_katherine_reads_it(mentee: Any, runner: Any, url: str, axe: Axe) -> None:
+    """Lin reports her conversation with Dorothy; Katherine reads it from the report's notification."""
+    mentee.goto(f"/#{url}")
+    mentee.get_by_role("button", name="Message Dorothy Vaughan").click()
+    box = mentee.get_by_label("Message", exact=True)
+    box.fill("Please stop calling me at night.")
+    box.press("Enter")
+    expect(mentee.get_by_role("log").locator("li")).to_have_count(1)
+    mentee.get_by_text("Report", exact=True).click()
+    panel = mentee.get_by_role("form", name="Report this conversation")
+    panel.get_by_label("Why").select_option(label="Harassment")
+    panel.get_by_label("What happened (optional)").fill("Calls after midnight.")
+    panel.get_by_role("button", name="Send the report").click()
+    expect(panel.get_by_role("status")).to_contain_text("Reported to the programme's coordinators")
+    axe.check(mentee, "phone: a conversation reported")
+
+    runner.goto("/#/notifications")
+    told = runner.locator("#main li", has_text="A conversation was reported")
+    told.get_by_role("link", name="Read the report").click()
+    expect(runner.get_by_role("heading", level=1, name="A reported conversation")).to_be_visible()
+    expect(runner.get_by_role("log", name="The reported conversation")).to_contain_text(
+        "Please stop calling me at night.")
+    expect(runner.locator("blockquote")).to_have_text("Calls after midnight.")
+    axe.check(runner, "a report, read by its coordinator")
+    shot(runner, "report-01-read")

@@ -17,6 +17,7 @@ import { coordinatorInvitationPage } from './screens/programmes/coordinating.js'
 import { matchingPage } from './screens/matching/matching.js';
 import { reportPage } from './screens/reports/report.js';
 import { announcementPage } from './screens/conversations/announcements.js';
+import { reportPage as conversationReportPage } from './screens/conversations/reports.js';
 import { conversationPage, conversationsPage } from './screens/conversations/conversations.js';
 import { adminPage } from './screens/operations/index.js';
 import { signedOut, signOnDone, signOnFailed, signOnLink } from './screens/sign_on/sign-on.js';
@@ -50,6 +51,7 @@ export const routes = [
   [/^\/notifications$/, notificationsPage, { title: 'Notifications' }],
   [/^\/conversations$/, conversationsPage, { title: 'Messages' }],
   [/^\/announcements\/([\w-]+)$/, announcementPage, { title: 'Announcement' }],
+  [/^\/reports\/([\w-]+)$/, conversationReportPage, { title: 'A reported conversation' }],
   [/^\/conversations\/([\w-]+)$/, conversationPage, { title: 'Conversation' }],
   [/^\/settings$/, settingsPage, { title: 'Settings' }],
   [/^\/programmes$/, programmesPage, { title: 'Programmes' }],

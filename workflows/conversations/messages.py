@@ -173,8 +173,14 @@ def page(db: Session, actor: Actor, conversation_id: uuid.UUID, *, before: int |
     """A conversation's messages in their order: the latest ``limit`` (before the place ``before``, for older
     ones), or those after the place ``after`` (what a screen has not shown yet)."""
     conversation = conversations.load(db, actor, conversation_id)
+    return latest(db, conversation.id, before=before, after=after, limit=limit)
+
+
+def latest(db: Session, conversation_id: uuid.UUID, *, before: int | None = None, after: int | None = None,
+           limit: int = 20) -> list[MessageView]:
+    """:func:`page` of a conversation whose reader was checked already (a report's looker, say)."""
     query = select(Message, User.display_name).outerjoin(User, User.id == Message.sender_user_id).where(
-        Message.conversation_id == conversation.id)
+        Message.conversation_id == conversation_id)
     if after is not None:
         rows = db.execute(query.where(Message.seq > after).order_by(Message.seq).limit(limit)).all()
     else:

@@ -6,6 +6,7 @@ import { api, del, get, post } from '../../api.js';
 import { live } from '../../live.js';
 import { currentUser, refreshMessages } from '../../state.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
+import { reportPanel } from './reports.js';
 
 const EDIT_MS = 15 * 60 * 1000;
 
@@ -101,7 +102,7 @@ export async function conversationPage(main, { params: [id] }) {
         toggle('POST', `Block ${state.title}`)));
   };
   main.append(h('p', {}, h('a', { href: '#/conversations' }, 'All messages')), h('h1', {}, h('bdi', {}, listed.title)), log, form,
-    blockEl, messages.el);
+    blockEl, messages.el, reportPanel(id));
   drawBlock(listed);
   let last = 0;
   async function redraw() {

@@ -57,6 +57,7 @@ const LINK_WORDS = { '#/forgot-password': 'Reset your password', '#/settings': '
 function linkText(link, type) {
   if (link.startsWith('#/sessions/')) return 'Open the session';
   if (link.startsWith('#/announcements/')) return 'Read the announcement';
+  if (link.startsWith('#/reports/')) return 'Read the report';
   if (link.startsWith('#/programmes/')) return link.includes('?pairing=') ? 'Open the pairing' : 'Open the programme';
   if (link.startsWith('#/listings/')) {
     if (type === 'waitlist.offered') return 'Take the seat';
