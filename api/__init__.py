@@ -118,6 +118,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.operations.routes import blp as admin_blp  # noqa: PLC0415
     from api.programmes import goals as _goal_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import intake as _intake_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.programmes import nudges as _nudge_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes import pairings as _pairing_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.programmes.coordinators import blp as coordinator_invitations_blp  # noqa: PLC0415 - and admin_blp's
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415

@@ -98,6 +98,8 @@ def celery_config(settings: Settings, *, publisher: bool = False) -> dict[str, A
                                    "options": {"expires": min(30, settings.message_email_delay_seconds)}},
             "digests-due": {"task": "notifications.send_due_digests", "schedule": timedelta(minutes=5),
                             "options": {"expires": 300}},
+            "send-nudges": {"task": "maintenance.send_nudges", "schedule": timedelta(minutes=10),
+                            "options": {"expires": 600}},
             "resume-pairings": {"task": "maintenance.resume_pairings", "schedule": timedelta(minutes=10),
                                 "options": {"expires": 600}},
         },

@@ -72,6 +72,7 @@ from models.programmes.enrolment import (
     ProgrammeParticipant,
 )
 from models.programmes.goals import ActionItem, PairingGoal, SessionGoal
+from models.programmes.nudges import NudgeSent, NudgeStep, ProgrammeNudge
 from models.programmes.pairings import Pairing, PairingSurvey
 from models.programmes.programmes import CoordinatorInvitation, Programme, ProgrammeCoordinator
 from models.questions import Question, QuestionKind
@@ -144,6 +145,8 @@ __all__ = [
     "NoShow",
     "Notification",
     "NotificationPreference",
+    "NudgeSent",
+    "NudgeStep",
     "OutboxEvent",
     "OutboxHandler",
     "Pairing",
@@ -161,6 +164,7 @@ __all__ = [
     "ProgrammeCoordinator",
     "ProgrammeInvitation",
     "ProgrammeJoinLink",
+    "ProgrammeNudge",
     "ProgrammeParticipant",
     "ProgrammeStatus",
     "ProgrammeTally",

@@ -12,7 +12,7 @@ from workers.celery_app import app
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import reschedules
 from workflows.operations import retention
-from workflows.programmes import pausing
+from workflows.programmes import nudges, pausing
 from workflows.sessions import attendance, reminders, waitlists
 from workflows.sessions import sweeps as session_sweeps
 
@@ -98,6 +98,13 @@ def send_reminders(self: DbTask) -> int:
     """Each participant of a session is reminded once per ``REMINDER_OFFSETS`` offset before it starts."""
     with self.transaction() as db:
         return reminders.send_due_reminders(db)
+
+
+@app.task(name="maintenance.send_nudges", base=DbTask, bind=True)
+def send_nudges(self: DbTask) -> int:
+    """The programmes' reminders due now, each once."""
+    with self.transaction() as db:
+        return nudges.send_due(db)
 
 
 @app.task(name="maintenance.resume_pairings", base=DbTask, bind=True)

@@ -8,6 +8,7 @@ screen."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import paired_programme, sign_in
+from workflows.clock import utcnow
+from workflows.programmes import nudges
 
 
 def test_a_pair_talks_live_and_a_mentee_writes_to_the_coordinators(  # noqa: PLR0915
@@ -164,6 +167,28 @@ def test_a_coordinator_announces_to_the_mentees_who_read_it_and_she_sees_it_read
     announcement = runner.locator(".announcements li a", has_text="The kick-off moved").get_attribute("href")
     web_server.call("GET", announcement.replace("#", ""), people["mentor"], status=404)
     _lin_reports_and_katherine_reads_it(mentee, runner, url, axe)
+    _katherine_turns_on_a_reminder(runner, url, committed, axe)
+
+
+def _katherine_turns_on_a_reminder(runner: Any, url: str, committed: sessionmaker[Session], axe: Axe) -> None:
+    """Katherine turns on the pairing's reminder; four days on, Dorothy has been reminded, and the panel says so."""
+    runner.goto(f"/#{url}")
+    runner.get_by_text("Reminders", exact=True).click()
+    reminders = runner.get_by_role("form", name="Reminders")
+    pairing = reminders.get_by_role("group", name="A pairing not accepted by its mentor")
+    pairing.get_by_label("Remind").check()
+    pairing.get_by_label("First after (days)").fill("2")
+    reminders.get_by_role("button", name="Save the reminders").click()
+    expect(reminders.get_by_role("status")).to_contain_text("Saved")
+    axe.check(runner, "a programme's reminders")
+    with committed() as db:
+        assert nudges.send_due(db, now=utcnow() + timedelta(days=4)) == 1
+        db.commit()
+    runner.reload()
+    runner.get_by_text("Reminders", exact=True).click()
+    expect(runner.locator("details.settings li", has_text="Dorothy Vaughan")).to_contain_text(
+        "reminded to answer the pairing (first)")
+    shot(runner, "nudges-01-reminded")
 
 
 def _lin_reports_and_katherine_reads_it(mentee: Any, runner: Any, url: str, axe: Axe) -> None:

@@ -6,6 +6,7 @@ import { currentUser } from '../../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../../ui.js';
 import { myInvitations, participantSection, peopleSection } from './enrolment.js';
 import { intakeEditors } from './intake.js';
+import { nudgesSection } from './nudges.js';
 import { pairingsSection } from './pairings.js';
 import { exportDownloads } from '../reports/exports.js';
 import { talkButton } from '../conversations/conversations.js';
@@ -183,6 +184,7 @@ export async function programmePage(main, { params: [id], query, go }) {
         exportDownloads(id),
         h('details', { class: 'panel settings' }, h('summary', {}, h('h2', { id: 'pg-set-h' }, 'Settings')),
           h('h3', { id: 'pg-agree-h' }, 'What its pairings agree'), settings, intakeEditors(programme)),
+        nudgesSection(id),
         h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, 'History'), historyEl))));
   await renderHistory();
 }

@@ -1,0 +1,84 @@
+"""A programme's reminders (``workflows/programmes/nudges.py``), set through the API and sent as the beat sends them,
+days later: an invitation not answered is mailed again with its link, a mentor who gave no hours and a mentor who
+has not accepted a pairing are reminded; each round once, at most as often as set, none once the person acts, and
+the coordinators see who was reminded and when."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import NudgeStep, OutboxEvent
+from tests.factories.accounts import actor_of
+from tests.factories.programmes import ALL_WEEK, BASE, joined, running_programme
+from tests.mail import Mailbox
+from workflows.clock import utcnow
+from workflows.events import EventType
+from workflows.programmes import following, invitation_mail, nudges
+
+
+def _titles(client: FlaskClient, caller: Any) -> list[str]:
+    listed = client.get("/api/v1/notifications?limit=100", headers=caller.headers).get_json()["items"]
+    return [n["title"] for n in listed if n["title"].startswith("Reminder:")]
+
+
+def test_reminders_go_once_a_round_as_set_and_stop_when_the_person_acts(
+        client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
+    coordinator, programme = running_programme(client)
+    url = f"{BASE}/{programme['id']}"
+    assert [one["enabled"] for one in client.get(f"{url}/nudges", headers=coordinator.headers).get_json()["items"]
+            ] == [False, False, False]  # off until its coordinators turn them on
+    settings = [{"step": step, "enabled": True, "after_days": 3, "every_days": 4, "at_most": 2}
+                for step in ("invitation", "intake", "pairing")]
+    turned = client.put(f"{url}/nudges", headers=coordinator.headers, json={"items": settings})
+    assert turned.status_code == 200, turned.get_json()
+    for bad in ({**settings[0], "at_most": 11}, {**settings[0], "after_days": 0}, {**settings[0], "step": "x"}):
+        assert client.put(f"{url}/nudges", headers=coordinator.headers, json={"items": [bad]}).status_code == 422
+    quiet, _ = joined(client, coordinator, programme, "mentor", hours=None)  # gave no hours
+    mentor, mentor_id = joined(client, coordinator, programme, "mentor")
+    mentee, mentee_id = joined(client, coordinator, programme, "mentee")
+    assert client.get(f"{url}/nudges", headers=mentor.headers).status_code == 403  # a participant does not set them
+    assert client.post(f"{url}/pairings", headers=coordinator.headers, json={
+        "mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id}).status_code == 201
+    assert client.post(f"{url}/invitations", headers=coordinator.headers, json={"invitees": [
+        {"email": "sam@example.com", "role": "mentee"}]}).status_code == 200
+    programme_id = uuid.UUID(programme["id"])
+    assert invitation_mail.deliver_invitations(db, programme_id) == (1, 0)
+    now = utcnow()
+
+    assert nudges.send_due(db, now=now + timedelta(days=1)) == 0  # nothing is due yet
+    assert nudges.send_due(db, now=now + timedelta(days=3, minutes=1)) == 3  # a round of each
+    assert nudges.send_due(db, now=now + timedelta(days=3, minutes=2)) == 0  # once
+    assert invitation_mail.deliver_invitations(db, programme_id) == (1, 0)
+    mailed = mailbox.inbox.to("sam@example.com")
+    assert len(mailed) == 2 and mailbox.inbox.link("sam@example.com", "programme-invitation")
+    assert _titles(client, quiet) == ["Reminder: finish your intake for Spring cohort"]
+    assert _titles(client, mentor) == ["Reminder: a pairing waits for your answer"]
+    told = client.get("/api/v1/notifications", headers=mentor.headers).get_json()["items"][0]
+    assert told["body"] == (f"{mentee.user.display_name} was paired with you in “Spring cohort”: accept or decline "
+                            "the pairing on the programme's page.")
+    assert _titles(client, mentee) == []  # she has nothing left undone
+
+    # The mentor gives his hours and accepts: nothing more for him; the others get their second and last round.
+    assert client.put(f"{url}/intake", headers=quiet.headers, json={"answers": [], "windows": ALL_WEEK}
+                      ).status_code == 200
+    pairing = client.get(f"{url}/pairings", headers=mentor.headers).get_json()["items"][0]
+    assert client.post(f"/api/v1/booking-series/{pairing['series_id']}/accept", headers=mentor.headers
+                       ).status_code == 200
+    following.follow_series(db, list(db.scalars(select(OutboxEvent).where(  # the worker's handler of the answer
+        OutboxEvent.type == EventType.BOOKING_SERIES_ACCEPTED))))
+    assert client.get(f"{url}/pairings", headers=mentor.headers).get_json()["items"][0]["status"] == "active"
+    assert nudges.send_due(db, now=now + timedelta(days=7, minutes=1)) == 1  # the invitation only
+    assert nudges.send_due(db, now=now + timedelta(days=30)) == 0  # at most two
+    assert len(_titles(client, quiet)) == 1 and len(_titles(client, mentor)) == 1
+
+    sent = client.get(f"{url}/nudges/sent", headers=coordinator.headers).get_json()["items"]
+    assert sorted((one["step"], one["round"], one["to"]) for one in sent) == [
+        ("intake", 1, quiet.user.display_name), ("invitation", 1, "sam@example.com"),
+        ("invitation", 2, "sam@example.com"), ("pairing", 1, mentor.user.display_name)]
+    assert {one.step for one in nudges.settings(db, actor_of(coordinator.user), programme_id)} == set(NudgeStep)
