@@ -51,6 +51,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "match_quality_ratio": ("match_cohort", "quality_ratio", 1.0, "min"),
     "export_rss_mb": ("export_rss", "rss_growth_mb", 40.0, "max"),
     "report_scaling_ratio": ("report_scaling", "ratio", 2.0, "max"),
+    "announcement_fanout_s": ("announcement_fanout", "fanout_s", 30.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/NOTES.md, "Bounds").
@@ -61,7 +62,7 @@ BOUNDS: dict[str, str] = {
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
               "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation", "match_cohort",
-              "export_rss", "report_scaling")
+              "export_rss", "report_scaling", "announcement_fanout")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         # Only now, with the run's database and Redis prefix in the environment.
         # These imports read the settings as they load: they must follow the run's environment.
         from bench import (  # noqa: PLC0415
+            announcements,
             calendars,
             deliveries,
             exports,
@@ -163,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                                    match_small=(6, 2) if args.smoke else (100, 30),
                                    match_large=(30, 10) if args.smoke else (1000, 300),
                                    report_pairs=(5, 50) if args.smoke else (50, 5000),
+                                   announcement_recipients=20 if args.smoke else announcements.RECIPIENTS,
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
@@ -182,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             "match_cohort": lambda: matching.match_cohort(stack, cfg),
             "export_rss": lambda: exports.export_rss(stack, cfg, 1000 if args.smoke else 100_000),
             "report_scaling": lambda: reports.report_scaling(stack, cfg),
+            "announcement_fanout": lambda: announcements.announcement_fanout(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

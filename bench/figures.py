@@ -55,6 +55,7 @@ class Config:
     match_small: tuple[int, int] = (100, 30)  # mentees and mentors of the small match
     match_large: tuple[int, int] = (1000, 300)  # and of the large one
     report_pairs: tuple[int, int] = (50, 5000)  # pairs of the small and the large programme's dashboard
+    announcement_recipients: int = 10_000  # told of one announcement
     progress: Progress = print
 
 
