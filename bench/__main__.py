@@ -52,6 +52,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "export_rss_mb": ("export_rss", "rss_growth_mb", 40.0, "max"),
     "report_scaling_ratio": ("report_scaling", "ratio", 2.0, "max"),
     "announcement_fanout_s": ("announcement_fanout", "fanout_s", 30.0, "max"),
+    "message_live_ratio": ("message_live", "ratio", 2.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/NOTES.md, "Bounds").
@@ -62,7 +63,7 @@ BOUNDS: dict[str, str] = {
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
               "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation", "match_cohort",
-              "export_rss", "report_scaling", "announcement_fanout")
+              "export_rss", "report_scaling", "announcement_fanout", "message_live")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             exports,
             latency,
             matching,
+            messages,
             pairings,
             pipeline,
             reports,
@@ -166,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                                    match_large=(30, 10) if args.smoke else (1000, 300),
                                    report_pairs=(5, 50) if args.smoke else (50, 5000),
                                    announcement_recipients=20 if args.smoke else announcements.RECIPIENTS,
+                                   message_samples=5 if args.smoke else 100,
                                    progress=lambda line: print(f"  {line}", flush=True))
         app = create_celery()
         print(f"load generator: {generator_name()}; {cfg.reps} repetitions of {cfg.seconds:g} s", flush=True)
@@ -186,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             "export_rss": lambda: exports.export_rss(stack, cfg, 1000 if args.smoke else 100_000),
             "report_scaling": lambda: reports.report_scaling(stack, cfg),
             "announcement_fanout": lambda: announcements.announcement_fanout(stack, cfg),
+            "message_live": lambda: messages.message_live(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:

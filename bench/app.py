@@ -14,11 +14,13 @@ from api.database import db_session
 from api.security import current_actor, require_login
 from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK, write_event_raw
 from infra.config import get_settings
-from outbox.recording import Dispatch, TaskCall, pending_dispatches, take_owed
+from models import OutboxEvent
+from outbox.recording import Dispatch, TaskCall, live_events, pending_dispatches, take_owed
 from workflows.bookings.lifecycle import accept_on_fresh_calendars
 from workflows.calendars import sync as calendar_sync
 
 FLOOR_EVENT = "booking.accepted"
+FLOOR_MESSAGE_EVENT = "message.created"
 
 
 def create_bench_app() -> Flask:
@@ -58,6 +60,27 @@ def create_bench_app() -> Flask:
                 TaskCall(FLOOR_CREATE_TASK, (str(booking_id), str(event_id))) if d.handler == CREATE_SESSIONS
                 else TaskCall(NOOP_TASK, ()) for d in pending_dispatches(db) if isinstance(d, Dispatch)]
         return {"ok": True}, 200
+
+    @app.post("/bench/floor-message/<uuid:conversation_id>")
+    def floor_message(conversation_id: uuid.UUID) -> tuple[dict[str, bool], int]:
+        """The least a message must do: one transaction that takes the conversation's next place and writes the
+        message with its outbox event (its handlers' rows), then, after the commit, its handlers' kicks and one
+        live message to each of its two people, through the real publisher. No login, no checks, no ORM."""
+        db = db_session()
+        row = db.execute(text("UPDATE conversations SET last_seq = last_seq + 1, last_message_at = now() "
+                              "WHERE id = :id RETURNING last_seq, first_user_id, second_user_id"),
+                         {"id": conversation_id}).first()
+        if row is None:
+            return {"ok": False}, 404
+        message_id = uuid.uuid4()
+        db.execute(text("INSERT INTO messages (id, conversation_id, seq, sender_user_id, body) "
+                        "VALUES (:id, :conversation, :seq, :sender, 'Hello')"),
+                   {"id": message_id, "conversation": conversation_id, "seq": row[0], "sender": row[1]})
+        payload = {"id": str(message_id), "conversation_id": str(conversation_id), "seq": row[0],
+                   "sender_user_id": str(row[1]), "member_user_ids": [str(row[1]), str(row[2])]}
+        event_id = write_event_raw(db, FLOOR_MESSAGE_EVENT, "message", message_id, payload)
+        live_events(db).append(OutboxEvent(id=event_id, type=FLOOR_MESSAGE_EVENT, payload=payload))
+        return {"ok": True}, 201
 
     @app.post("/bench/tx-only/<uuid:booking_id>")
     def tx_only(booking_id: uuid.UUID) -> tuple[dict[str, Any], int]:

@@ -56,6 +56,7 @@ class Config:
     match_large: tuple[int, int] = (1000, 300)  # and of the large one
     report_pairs: tuple[int, int] = (50, 5000)  # pairs of the small and the large programme's dashboard
     announcement_recipients: int = 10_000  # told of one announcement
+    message_samples: int = 100  # messages sent one at a time (and as many floor ones)
     progress: Progress = print
 
 
