@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import structlog
-from sqlalchemy import Date, cast, exists, func, literal, select, union_all, update
+from sqlalchemy import Date, case, cast, column, exists, func, literal, select, table, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -48,12 +48,17 @@ log = structlog.get_logger(__name__)
 SEND_TASK = "notifications.send_digest"
 SENT_FROM_HOUR = 8
 MAX_ITEMS = 50  # a digest lists this many notifications at most (the rest: "and N more")
+_ZONES = table("pg_timezone_names", column("name"))
 LENGTH = {DigestPeriod.DAILY: timedelta(days=1), DigestPeriod.WEEKLY: timedelta(days=7)}
 
 
 def _starts_on(period: DigestPeriod) -> ColumnElement[date]:
     """SQL: the first day of the reader's current period, in their zone (a day from 08:00; a week from Monday 08:00)."""
-    local = func.timezone(func.coalesce(User.timezone, "UTC"), func.now()) - timedelta(hours=SENT_FROM_HOUR)
+    # A zone PostgreSQL does not know (its time zone data older than Python's) reads as UTC, rather than failing
+    # every reader's digest.
+    known = select(_ZONES.c.name).scalar_subquery()
+    zone = case((User.timezone.in_(known), User.timezone), else_=literal("UTC"))
+    local = func.timezone(zone, func.now()) - timedelta(hours=SENT_FROM_HOUR)
     first = local if period == DigestPeriod.DAILY else func.date_trunc("week", local)
     return cast(first, Date)
 
