@@ -128,6 +128,11 @@ export async function conversationPage(main, { params: [id] }) {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
   });
   await redraw();
-  const off = live.on((type, data) => { if (type.startsWith('message.') && data.conversation_id === id) redraw(); });
+  // A frame of a message this screen shows already (one's own, drawn on sending) draws nothing more.
+  const off = live.on((type, data) => {
+    if (!type.startsWith('message.') || data.conversation_id !== id) return;
+    if (type === 'message.created' && data.seq <= last) return;
+    redraw();
+  });
   return off;
 }
