@@ -151,6 +151,8 @@ def deliver(db: Session, events: Sequence[OutboxEvent]) -> int:
         if announcement is None:
             continue
         common = _notification(db, announcement)
+        # Sent first after the commit: its frames go before the queue's emails are taken, not behind them.
+        enqueue_after_commit(db, LIVE_TASK, str(event.id))
         who = recipients(announcement).subquery()
         after: uuid.UUID | None = None
         while True:
@@ -174,7 +176,6 @@ def deliver(db: Session, events: Sequence[OutboxEvent]) -> int:
         announcement.recipients = db.scalar(select(func.count()).select_from(Notification).where(
             Notification.event_id == event.id, Notification.type == EventType.ANNOUNCEMENT_POSTED.value))
         announcement.delivered_at = utcnow()
-        enqueue_after_commit(db, LIVE_TASK, str(event.id))
     log.info("announcements.delivered", told=told, events=len(events))
     return told
 
