@@ -1,7 +1,8 @@
 """``announcement_fanout_s``: a programme's coordinator announces to its 10,000 participants; the seconds from the
 POST to every inbox row committed (its ``delivered_at``), every live frame published (counted on the participants'
-channels) and every email queued (the delivery queues each one before its live frames go). One worker on the
-``notifications`` queue, as the Procfile starts it, with a mail server (``aiosmtpd``, discarding) so that each
+channels) and every email queued (the delivery queues each one before the task that publishes the frames, which
+waits on a queue of its own). One worker on the
+``notifications`` and ``events`` queues, as the Procfile's core worker takes them, with a mail server (``aiosmtpd``, discarding) so that each
 recipient's email is owed and queued.
 
 The participants are inserted by SQL (their accounts confirmed), the programme made and opened over HTTP.
@@ -74,7 +75,7 @@ def announcement_fanout(stack: Stack, cfg: Config) -> list[Rep]:
     recipients = cfg.announcement_recipients
     sink = Controller(_Discard(), hostname="127.0.0.1", port=free_port())
     sink.start()
-    worker = stack.start_worker(queues="notifications", extra_env={"SMTP_URL": f"smtp://127.0.0.1:{sink.port}"})
+    worker = stack.start_worker(queues="notifications,events", extra_env={"SMTP_URL": f"smtp://127.0.0.1:{sink.port}"})
     reps = []
     try:
         for rep in range(cfg.reps):

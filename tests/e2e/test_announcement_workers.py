@@ -66,7 +66,7 @@ def test_a_worker_killed_mid_delivery_leaves_each_recipient_told_once(
 
     # A Redis of the test's own: the live frames are counted there, and no other test's Redis work touches them.
     env = {"SMTP_URL": mailbox.url, "REDIS_URL": private_redis.url}
-    first = start_worker(queues="notifications,maintenance", env=env)
+    first = start_worker(queues="notifications,maintenance,events", env=env)
     start_beat(env=env)
 
     def waiting() -> bool:
@@ -84,7 +84,7 @@ def test_a_worker_killed_mid_delivery_leaves_each_recipient_told_once(
     with committed() as db:
         assert db.scalar(select(func.count()).select_from(Notification)) == 0  # the first batch died with the worker
 
-    start_worker(queues="notifications,maintenance", env=env)
+    start_worker(queues="notifications,maintenance,events", env=env)
 
     def delivered() -> bool:
         with committed() as db:

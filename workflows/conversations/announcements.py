@@ -54,7 +54,7 @@ from workflows.live.frames import message
 log = structlog.get_logger(__name__)
 
 BATCH = 1000
-LIVE_TASK = "notifications.publish_announcement"
+LIVE_TASK = "events.publish_announcement"  # the events queue: not behind the notifications queue's emails
 MAX_LISTED = 100
 
 
@@ -151,8 +151,6 @@ def deliver(db: Session, events: Sequence[OutboxEvent]) -> int:
         if announcement is None:
             continue
         common = _notification(db, announcement)
-        # Sent first after the commit: its frames go before the queue's emails are taken, not behind them.
-        enqueue_after_commit(db, LIVE_TASK, str(event.id))
         who = recipients(announcement).subquery()
         after: uuid.UUID | None = None
         while True:
@@ -176,6 +174,8 @@ def deliver(db: Session, events: Sequence[OutboxEvent]) -> int:
         announcement.recipients = db.scalar(select(func.count()).select_from(Notification).where(
             Notification.event_id == event.id, Notification.type == EventType.ANNOUNCEMENT_POSTED.value))
         announcement.delivered_at = utcnow()
+        # After its emails: on a queue of its own, so its frames do not wait behind them.
+        enqueue_after_commit(db, LIVE_TASK, str(event.id))
     log.info("announcements.delivered", told=told, events=len(events))
     return told
 
