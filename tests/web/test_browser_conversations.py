@@ -186,7 +186,7 @@ def _katherine_turns_on_a_reminder(runner: Any, url: str, committed: sessionmake
         db.commit()
     runner.reload()
     runner.get_by_text("Reminders", exact=True).click()
-    expect(runner.locator("details.settings li", has_text="Dorothy Vaughan")).to_contain_text(
+    expect(runner.locator("details.reminders li", has_text="Dorothy Vaughan")).to_contain_text(
         "reminded to answer the pairing (first)")
     shot(runner, "nudges-01-reminded")
 

@@ -42,6 +42,6 @@ export function nudgesSection(programmeId) {
     } catch (err) { replace(body, errorBox(err.message)); }
   };
   load();
-  return h('details', { class: 'panel settings' }, h('summary', {}, h('h2', { id: 'pg-nudge-h' }, 'Reminders')),
+  return h('details', { class: 'panel reminders' }, h('summary', {}, h('h2', { id: 'pg-nudge-h' }, 'Reminders')),
     h('p', { class: 'muted' }, 'Remind people of what they left undone, by their notification and email settings.'), body, sentEl);
 }
