@@ -90,11 +90,12 @@ class ProgrammeAnnouncements(MethodView):
     @blp.arguments(AnnouncementInputSchema, example={"audience": "mentees", "title": "The kick-off moved",
                                                      "body": "We meet on **Thursday** at 17:00 instead."})
     @blp.response(201, AnnouncementSchema, example=EXAMPLE)
-    @documents_errors(blp, 401, 404, 422, 429)
+    @documents_errors(blp, 400, 401, 404, 422, 429)
     def post(self, body: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """Tell the programme's `audience` something: each is told once, in their inbox, live and by email as they
         chose for announcements; the workers tell them (`announcement.posted`), in batches, after this answer.
-        Its coordinators only (404 for anyone else, a coordinator of another programme too). With an
+        Its coordinators only (404 for anyone else, a coordinator of another programme too); 400 once it is
+        closed. With an
         `Idempotency-Key`, a retry answers the first one. Counted with messages (`MESSAGE_RATE_LIMIT`)."""
         return _post(programme_id, body)
 

@@ -36,6 +36,7 @@ from models import (
     Programme,
     ProgrammeCoordinator,
     ProgrammeParticipant,
+    ProgrammeStatus,
     User,
 )
 from models.conversations import MAX_ANNOUNCEMENT_TITLE
@@ -46,7 +47,7 @@ from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.conversation_payloads import MEMBERS_KEY, AnnouncementPayload
 from workflows.conversations import text
-from workflows.errors import InvalidInput, NotFound
+from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound
 from workflows.events import EventType, record
 from workflows.inbox import NOTIFICATIONS_TABLE, SEND_EMAIL_TASK
 from workflows.live.frames import message
@@ -92,9 +93,12 @@ def post(db: Session, actor: Actor, programme_id: uuid.UUID | None, *, audience:
         if audience != Audience.EVERYONE:
             raise InvalidInput("a notice is to everyone", field="audience")
         coordinators: list[uuid.UUID] = []
-    elif db.get(Programme, programme_id) is None or actor.user_id not in (coordinators := _coordinators(
-            db, programme_id)):
-        raise NotFound("you coordinate no programme with this id")
+    else:
+        programme = db.get(Programme, programme_id)
+        if programme is None or actor.user_id not in (coordinators := _coordinators(db, programme_id)):
+            raise NotFound("you coordinate no programme with this id")
+        if programme.status == ProgrammeStatus.CLOSED:
+            raise BusinessRuleViolation("the programme is closed: it announces nothing more", field="programme")
     announcement = Announcement(id=uuid.uuid4(), programme_id=programme_id, author_user_id=actor.user_id,
                                 audience=audience, title=kept_title, body=kept_body, created_at=utcnow())
     db.add(announcement)

@@ -127,6 +127,8 @@ def test_bad_and_foreign_announcements_are_refused_and_nothing_is_written(client
     # A title's direction overrides are dropped and its spaces run together; its words stay.
     made = client.post(url, headers=coordinator.headers, json={**good, "title": " Kick\u202e-off \n moved "})
     assert made.get_json()["title"] == "Kick-off moved"
+    assert client.post(f"{BASE}/{programme['id']}/close", headers=coordinator.headers).status_code == 200
+    assert client.post(url, headers=coordinator.headers, json=good).status_code == 400  # closed: nothing more
 
 
 def test_an_admins_notice_reaches_every_account(client: FlaskClient, db: Session) -> None:
