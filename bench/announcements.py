@@ -1,9 +1,8 @@
 """``announcement_fanout_s``: a programme's coordinator announces to its 10,000 participants; the seconds from the
 POST to every inbox row committed (its ``delivered_at``), every live frame published (counted on the participants'
 channels) and every email queued (the delivery queues each one before the task that publishes the frames, which
-waits on a queue of its own). One worker on the
-``notifications`` and ``events`` queues, as the Procfile's core worker takes them, with a mail server (``aiosmtpd``, discarding) so that each
-recipient's email is owed and queued.
+waits on a queue of its own). One worker on the ``notifications`` and ``events`` queues, as the Procfile's core worker
+takes them, with a mail server (``aiosmtpd``, discarding) so that each recipient's email is owed and queued.
 
 The participants are inserted by SQL (their accounts confirmed), the programme made and opened over HTTP.
 """
