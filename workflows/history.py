@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import (
+    Announcement,
     AttendanceDispute,
     Booking,
     MatchRun,
@@ -98,7 +99,8 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
 
 def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
                        ) -> Page[TimelineEntry]:
-    """A programme's events, its enrolments', its pairings' and their goals', and its match runs', oldest first: its
+    """A programme's events, its enrolments', its pairings' and their goals', its match runs' and its announcements',
+    oldest first: its
     coordinators and admins (403 for its participants, 404 for anyone else)."""
     programme_access.may_read(db, actor, programme_id)
     enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
@@ -106,9 +108,11 @@ def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, li
     its_pairings = select(Pairing.id).where(Pairing.programme_id == programme_id)
     its_goals = select(PairingGoal.id).where(PairingGoal.pairing_id.in_(its_pairings))
     its_runs = select(MatchRun.id).where(MatchRun.programme_id == programme_id)
+    its_announcements = select(Announcement.id).where(Announcement.programme_id == programme_id)
     query = select(OutboxEvent).where(or_(
         OutboxEvent.aggregate_id == programme_id, enrolments, OutboxEvent.aggregate_id.in_(its_pairings),
-        OutboxEvent.aggregate_id.in_(its_goals), OutboxEvent.aggregate_id.in_(its_runs)))
+        OutboxEvent.aggregate_id.in_(its_goals), OutboxEvent.aggregate_id.in_(its_runs),
+        OutboxEvent.aggregate_id.in_(its_announcements)))
     page: Page[OutboxEvent] = paginate(db, query, OutboxEvent.created_at, OutboxEvent.id, limit=limit,
                                        cursor=cursor)
     events = history_lines.folded(page.items)

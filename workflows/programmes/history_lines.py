@@ -82,6 +82,11 @@ class Names:
         return "The matcher" if actor == "system" else "The service"
 
 
+# Whom an announcement was to, as its programme's history says it (its words are not in its event).
+AUDIENCES = {"everyone": "everyone taking part", "mentors": "the mentors", "mentees": "the mentees",
+             "not_active": "the pairs not yet active"}
+
+
 def line(event: OutboxEvent, names: Names) -> str:
     """The event as one sentence naming its people."""
     payload: dict[str, Any] = event.payload or {}
@@ -119,6 +124,8 @@ def line(event: OutboxEvent, names: Names) -> str:
         EventType.MATCH_RUN_REQUESTED: f"{who} ran the match",
         EventType.MATCH_RUN_CANCELLED: f"{who} cancelled a match run",
         EventType.MATCH_RUN_FAILED: "A match run failed",
+        EventType.ANNOUNCEMENT_POSTED: f"{who} posted an announcement to "
+                                       f"{AUDIENCES.get(str(payload.get('audience')), 'its people')}",
     }
     if kind == EventType.ENROLMENT_JOINED:
         via = VIA.get(str(payload.get("via") or ""), "")

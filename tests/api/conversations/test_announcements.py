@@ -74,6 +74,9 @@ def test_a_coordinator_tells_the_mentees_once_each_and_sees_who_read_it(client: 
 
     listed = client.get(url, headers=coordinator.headers).get_json()["items"]
     assert [(one["recipients"], one["read"]) for one in listed] == [(3, 0)]
+    history = client.get(f"{BASE}/{programme['id']}/history?limit=100", headers=coordinator.headers).get_json()
+    said = f"{coordinator.user.display_name} posted an announcement to the mentees"  # its words are not in it
+    assert [one["summary"] for one in history["items"]].count(said) == 1
     read = client.get(f"/api/v1/announcements/{made['id']}", headers=mentees[1].headers)
     assert read.status_code == 200 and read.get_json()["read"] is None  # a recipient does not see the counts
     assert client.get(f"/api/v1/announcements/{made['id']}", headers=mentees[1].headers).status_code == 200
