@@ -202,29 +202,29 @@ def _blocks(db: Session, me: uuid.UUID, others: set[uuid.UUID]) -> dict[uuid.UUI
     return found
 
 
+def _unread_by(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL: a message others wrote past how far the user read its conversation (deleted ones aside)."""
+    read = (select(ConversationRead.seq).where(ConversationRead.conversation_id == Message.conversation_id,
+                                               ConversationRead.user_id == user_id).scalar_subquery())
+    return and_(Message.seq > func.coalesce(read, 0), Message.deleted_at.is_(None),
+                or_(Message.sender_user_id.is_(None), Message.sender_user_id != user_id))
+
+
 def unread_counts(db: Session, user_id: uuid.UUID, conversation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     """Per conversation, the messages others wrote past how far the user read (deleted ones aside)."""
     if not conversation_ids:
         return {}
-    read = (select(ConversationRead.seq).where(ConversationRead.conversation_id == Message.conversation_id,
-                                               ConversationRead.user_id == user_id).scalar_subquery())
     rows = db.execute(select(Message.conversation_id, func.count()).where(
-        Message.conversation_id.in_(conversation_ids), Message.seq > func.coalesce(read, 0),
-        Message.deleted_at.is_(None), or_(Message.sender_user_id.is_(None), Message.sender_user_id != user_id))
-        .group_by(Message.conversation_id))
+        Message.conversation_id.in_(conversation_ids), _unread_by(user_id)).group_by(Message.conversation_id))
     return {row[0]: row[1] for row in rows}
 
 
 def unread_total(db: Session, actor: Actor) -> int:
     """What the web app's menu counts: the messages waiting for the caller in all their conversations (one
     statement)."""
-    me = actor.user_id
-    read = (select(ConversationRead.seq).where(ConversationRead.conversation_id == Message.conversation_id,
-                                               ConversationRead.user_id == me).scalar_subquery())
     return db.scalar(select(func.count()).select_from(Message).join(
         Conversation, Conversation.id == Message.conversation_id).where(
-        _mine(me), Message.seq > func.coalesce(read, 0), Message.deleted_at.is_(None),
-        or_(Message.sender_user_id.is_(None), Message.sender_user_id != me))) or 0
+        _mine(actor.user_id), _unread_by(actor.user_id))) or 0
 
 
 def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID | None = None,
