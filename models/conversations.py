@@ -2,8 +2,9 @@
 (``workflows.conversations``).
 
 A conversation is between a mentor and a mentee (``pair``: the two accounts, lower id first, one conversation
-between two people whatever brought them together), or between a programme's participant and the programme's
-coordinators (``desk``: one per participant and programme; the coordinators of the day take part). Its messages are
+between two people whatever brought them together), between a programme's participant and the programme's
+coordinators (``desk``: one per participant and programme; the coordinators of the day take part), or among a group
+session's mentor and the mentees who hold its seats (``group``: one per group session). Its messages are
 numbered in the order they were written (``seq``, under the conversation's row lock); a deleted message keeps its
 place, without its words.
 """
@@ -26,6 +27,7 @@ MAX_MESSAGE = 4000
 class ConversationKind(StrEnum):
     PAIR = "pair"
     DESK = "desk"
+    GROUP = "group"
 
 
 class PointsTo(StrEnum):
@@ -44,19 +46,24 @@ class Conversation(IdMixin, Base):
                         "AND first_user_id < second_user_id AND programme_id IS NULL)", name="pair_of_two"),
         CheckConstraint("kind <> 'desk' OR (programme_id IS NOT NULL AND first_user_id IS NOT NULL "
                         "AND second_user_id IS NULL)", name="desk_of_a_participant"),
+        CheckConstraint("(kind = 'group') = (session_id IS NOT NULL) AND (kind <> 'group' OR "
+                        "(first_user_id IS NULL AND second_user_id IS NULL))", name="group_of_a_session"),
         # One conversation between two people; one desk per participant of a programme.
         Index("uq_conversations_pair", "first_user_id", "second_user_id", unique=True,
               postgresql_where=text("kind = 'pair'")),
         Index("uq_conversations_desk", "programme_id", "first_user_id", unique=True,
               postgresql_where=text("kind = 'desk'")),
+        Index("uq_conversations_group", "session_id", unique=True, postgresql_where=text("kind = 'group'")),
         Index("ix_conversations_second_user_id", "second_user_id"),
     )
 
     kind: Mapped[ConversationKind] = mapped_column(stored_as_text(ConversationKind))
-    # A pair's two people (lower id first); a desk's participant (first) and programme.
+    # A pair's two people (lower id first); a desk's participant (first) and programme; a group session (and its
+    # programme, if it has one: whose coordinators look after a report of it).
     first_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     second_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_message_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -89,7 +96,8 @@ class Message(IdMixin, Base):
 class ConversationRead(Base):
     """How far one person has read one conversation: every message up to ``seq`` (their own count as read); and when
     its unread messages are emailed to them (``email_due_at``: a while after the first one they have not read, never
-    sooner than an hour after the last email, ``emailed_at``)."""
+    sooner than an hour after the last email, ``emailed_at``); and whether they muted it (``muted_at``: it stays
+    readable and listed, its messages are neither emailed to them nor counted in their menu)."""
 
     __tablename__ = "conversation_reads"
     __table_args__ = (Index("ix_conversation_reads_email_due", "email_due_at",
@@ -102,6 +110,7 @@ class ConversationRead(Base):
     read_at: Mapped[datetime] = mapped_column(server_default=func.now())
     email_due_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
+    muted_at: Mapped[datetime | None]
 
 
 class Audience(StrEnum):

@@ -47,25 +47,33 @@ class OpenSchema(ma.Schema):
         "description": "A programme you take part in: your conversation with its coordinators (a coordinator "
                        "names the participant too)."})
     participant_user_id = fields.UUID(load_default=None)
+    session_id = fields.UUID(load_default=None, metadata={
+        "description": "A group session you lead or hold a seat in: its conversation."})
 
     @ma.validates_schema
     def _one_of(self, data: dict[str, Any], **_: Any) -> None:
-        given = [name for name in ("user_id", "mentor_profile_id", "programme_id") if data.get(name) is not None]
+        given = [name for name in ("user_id", "mentor_profile_id", "programme_id", "session_id")
+                 if data.get(name) is not None]
         if len(given) != 1:
-            raise ma.ValidationError("give one of user_id, mentor_profile_id or programme_id", field_name="user_id")
+            raise ma.ValidationError("give one of user_id, mentor_profile_id, programme_id or session_id",
+                                     field_name="user_id")
 
 
 class ConversationSchema(ma.Schema):
     id = fields.UUID()
     kind = fields.Enum(ConversationKind, by_value=True)
-    title = fields.String(metadata={"description": "The other person, or the programme's coordinators."})
+    title = fields.String(metadata={
+        "description": "The other person, the programme's coordinators (or its participant), or the group session."})
     programme_id = fields.UUID(allow_none=True)
+    session_id = fields.UUID(allow_none=True, metadata={"description": "A group session's conversation: the session."})
     other_user_id = fields.UUID(allow_none=True)
     last_message_at = fields.DateTime(allow_none=True)
     unread = fields.Integer()
     blocked = fields.String(allow_none=True, metadata={"enum": ["by_you", "by_them", None], "description": (
         "Between two people: `by_you` once you blocked them, `by_them` once they blocked you; no new message goes "
         "between you either way (it stays readable).")})
+    muted = fields.Boolean(metadata={
+        "description": "You muted it: it is not emailed to you nor counted in your unread messages."})
 
 
 class ConversationListSchema(ma.Schema):
@@ -141,12 +149,15 @@ class Conversations(MethodView):
     @blp.response(200, ConversationSchema)
     @documents_errors(blp, 400, 401, 404, 422)
     def post(self, body: dict[str, Any]) -> Any:
-        """Your one conversation with a mentor or mentee you share a booking or a pairing with (`user_id`), or with
-        a programme's coordinators (`programme_id`; a coordinator adds `participant_user_id`): made the first time,
-        the same one after. 404 for anyone you have no reason to talk with."""
+        """Your one conversation with a mentor or mentee you share a booking or a pairing with (`user_id`), with
+        a programme's coordinators (`programme_id`; a coordinator adds `participant_user_id`), or with a group
+        session's people (`session_id`: its mentor and the mentees who hold its seats): made the first time, the same
+        one after. 404 for anyone you have no reason to talk with."""
         db, actor = db_session(), current_actor()
         if body["user_id"] is not None or body["mentor_profile_id"] is not None:
             made = conversations.open_with(db, actor, body["user_id"], mentor_profile_id=body["mentor_profile_id"])
+        elif body["session_id"] is not None:
+            made = conversations.open_group(db, actor, body["session_id"])
         else:
             made = conversations.open_desk(db, actor, body["programme_id"], body["participant_user_id"])
         return next(one for one in conversations.listed(db, actor, only=made.id))
@@ -229,6 +240,28 @@ class Read(MethodView):
         return {"seq": messages.read_up_to(db_session(), current_actor(), conversation_id, (body or {}).get("seq"))}
 
 
+@blp.route("/<uuid:conversation_id>/mute")
+class MuteItem(MethodView):
+    @blp.doc(operationId="muteConversation")
+    @blp.response(200, ConversationSchema)
+    @documents_errors(blp, 401, 404)
+    def post(self, conversation_id: uuid.UUID) -> Any:
+        """Mute a conversation: it stays readable and in your list, but its messages are not emailed to you nor
+        counted in your unread messages."""
+        db, actor = db_session(), current_actor()
+        messages.mute(db, actor, conversation_id, muted=True)
+        return conversations.listed(db, actor, only=conversation_id)[0]
+
+    @blp.doc(operationId="unmuteConversation")
+    @blp.response(200, ConversationSchema)
+    @documents_errors(blp, 401, 404)
+    def delete(self, conversation_id: uuid.UUID) -> Any:
+        """Hear a muted conversation again."""
+        db, actor = db_session(), current_actor()
+        messages.mute(db, actor, conversation_id, muted=False)
+        return conversations.listed(db, actor, only=conversation_id)[0]
+
+
 @blp.route("/<uuid:conversation_id>/block")
 class BlockItem(MethodView):
     @blp.doc(operationId="blockPerson")
@@ -269,7 +302,7 @@ class ExportedConversationSchema(ma.Schema):
     id = fields.UUID()
     kind = fields.String()
     with_ = fields.String(attribute="with", data_key="with", metadata={
-        "description": "The other person, or the coordinators."})
+        "description": "The other person, the coordinators, or the group session."})
     programme_id = fields.UUID(allow_none=True)
     messages = fields.List(fields.Nested(ExportedMessageSchema))
 

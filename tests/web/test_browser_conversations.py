@@ -2,8 +2,8 @@
 phone sees the menu's count, opens the conversation and answers on two lines (Shift+Enter), and the mentee reads it
 live without reloading; Arabic reads right to left in its own isolate; a message deleted leaves its place; the
 mentee writes to the programme's coordinators and the coordinator finds it in their list. A coordinator's announcement
-to the mentees reaches the mentee (not the mentor), who reads it, and the coordinator sees it read. axe on every
-screen."""
+to the mentees reaches the mentee (not the mentor), who reads it, and the coordinator sees it read. A group session's
+mentor and mentees talk from the session's page, and one of them mutes it. axe on every screen."""
 
 from __future__ import annotations
 
@@ -216,3 +216,62 @@ def _lin_reports_and_katherine_reads_it(mentee: Any, runner: Any, url: str, axe:
     expect(runner.locator("blockquote")).to_have_text("Calls after midnight.")
     axe.check(runner, "a report, read by its coordinator")
     shot(runner, "report-01-read")
+
+
+def test_a_group_sessions_people_talk_and_one_mutes_it(web_server: Served, browser: Any, axe: Axe) -> None:
+    served = web_server
+    grace = served.register("Grace Hopper", "grace@example.com")
+    served.call("POST", "/mentor-profiles", grace, {"headline": "Compilers", "timezone": "UTC", "skills": ["cobol"]},
+                status=201)
+    circle = served.call("POST", "/listings", grace, {"title": "COBOL circle", "skill": "cobol", "duration_minutes": 60,
+                                                      "price_cents": 0, "currency": "USD", "kind": "group",
+                                                      "capacity": 3}, status=201)
+    starts = (utcnow() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    session = served.call("POST", f"/listings/{circle['id']}/group-sessions", grace,
+                          {"start_time": starts.isoformat()}, status=201)["id"]
+    for name, email in (("Ada Lovelace", "ada@example.com"), ("Lin Chen", "lin@example.com")):
+        served.call("POST", f"/sessions/{session}/join", served.register(name, email), status=201)
+
+    mentor = new_page(browser, served, "UTC")
+    sign_in(mentor, "grace@example.com")
+    mentor.goto(f"/#/sessions/{session}")
+    mentor.get_by_role("button", name="Message the group").click()
+    log = mentor.get_by_role("log", name="Messages with The group of COBOL circle")
+    box = mentor.get_by_label("Message", exact=True)
+    box.fill("Bring one program each.")
+    box.press("Enter")
+    expect(log.locator("li")).to_have_count(1)
+
+    ada = new_page(browser, served, "Europe/London", PHONE)
+    sign_in(ada, "ada@example.com")
+    ada.goto(f"/#/sessions/{session}")
+    ada.get_by_role("button", name="Message the group").click()
+    hers = ada.get_by_role("log", name="Messages with The group of COBOL circle")
+    expect(hers).to_contain_text("Grace Hopper")
+    expect(hers).to_contain_text("Bring one program each.")
+    answer = ada.get_by_label("Message", exact=True)
+    answer.fill("Mine is a payroll.")
+    answer.press("Enter")
+    expect(log.locator("li")).to_have_count(2)  # Grace reads it live
+    expect(log.locator("li").nth(1)).to_contain_text("Ada Lovelace")
+    axe.check(ada, "phone: a group session's conversation")
+    shot(ada, "conversation-05-group-phone")
+
+    # Lin mutes it: still readable, no longer counted in her menu.
+    lin = new_page(browser, served, "Asia/Tokyo")
+    sign_in(lin, "lin@example.com")
+    expect(lin.get_by_role("link", name="Messages 2 waiting for you")).to_be_visible()
+    lin.get_by_role("link", name="Messages 2 waiting for you").click()
+    lin.locator("#main li", has_text="The group of COBOL circle").get_by_role("link").click()
+    lin.get_by_role("button", name="Mute").click()
+    expect(lin.locator(".mute-state").get_by_role("status")).to_contain_text("Muted")
+    expect(lin.get_by_role("link", name="Messages", exact=True)).to_be_visible()
+    lin.goto("/#/conversations")
+    box.fill("See you Thursday.")
+    box.press("Enter")
+    listed = lin.locator("#main li", has_text="The group of COBOL circle")
+    expect(listed).to_contain_text("1 unread")  # listed live, as unread, and muted
+    expect(listed).to_contain_text("muted")
+    expect(lin.get_by_role("link", name="Messages", exact=True)).to_be_visible()  # counted nowhere else
+    assert served.call("GET", "/conversations/unread", served.token("lin@example.com")) == {"unread": 0}
+    axe.check(lin, "a muted conversation in the list")

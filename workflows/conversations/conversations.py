@@ -4,8 +4,9 @@ A mentor and a mentee have one conversation (``pair``) once they share a booking
 group session, a session's booking) or a pairing, whichever came first and whatever became of it: no one writes to
 a stranger (a request to a mentor carries its own note). A programme's participant has one with its coordinators
 (``desk``), opened by the participant or by a coordinator, and the coordinators of the day take part in it, so a
-coordinator who joins reads what was said before and one who leaves no longer does. Anyone else is told the
-conversation does not exist (404).
+coordinator who joins reads what was said before and one who leaves no longer does. A group session has one
+(``group``) among its mentor and the mentees who hold its seats now (or held them when the mentor cancelled it): one
+who gives up their seat no longer takes part. Anyone else is told the conversation does not exist (404).
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from sqlalchemy.orm import Session
 from models import (
     Block,
     Booking,
+    BookingStatus,
     Conversation,
     ConversationKind,
     ConversationRead,
+    Listing,
+    ListingKind,
     MentorProfile,
+    MentorshipSession,
     Message,
     Pairing,
     ParticipantStatus,
     Programme,
     ProgrammeCoordinator,
     ProgrammeParticipant,
+    SessionStatus,
     User,
 )
 from workflows.actors import Actor
@@ -67,17 +73,22 @@ def _take_part(db: Session, user_id: uuid.UUID, programme_id: uuid.UUID) -> bool
         ProgrammeParticipant.status == ParticipantStatus.ACTIVE))) or False
 
 
-def _get_or_make(db: Session, kind: ConversationKind, first: uuid.UUID, second: uuid.UUID | None,
-                 programme_id: uuid.UUID | None) -> Conversation:
+#: Each kind's one conversation is found by these columns (its unique index).
+_UNIQUE_BY = {ConversationKind.PAIR: ("first_user_id", "second_user_id"),
+              ConversationKind.DESK: ("programme_id", "first_user_id"), ConversationKind.GROUP: ("session_id",)}
+
+
+def _get_or_make(db: Session, kind: ConversationKind, *, first: uuid.UUID | None = None,
+                 second: uuid.UUID | None = None, programme_id: uuid.UUID | None = None,
+                 session_id: uuid.UUID | None = None) -> Conversation:
     """The one conversation of its kind between them, made if none is (two at once make one)."""
-    index = ["first_user_id", "second_user_id"] if kind == ConversationKind.PAIR else ["programme_id", "first_user_id"]
-    db.execute(insert(Conversation).values(id=uuid.uuid4(), kind=kind, first_user_id=first, second_user_id=second,
-                                           programme_id=programme_id)
+    values = {"first_user_id": first, "second_user_id": second, "programme_id": programme_id,
+              "session_id": session_id}
+    index = list(_UNIQUE_BY[kind])
+    db.execute(insert(Conversation).values(id=uuid.uuid4(), kind=kind, **values)
                .on_conflict_do_nothing(index_elements=index, index_where=Conversation.kind == kind.value))
-    found = select(Conversation).where(Conversation.kind == kind, Conversation.first_user_id == first)
-    found = found.where(Conversation.second_user_id == second) if kind == ConversationKind.PAIR else \
-        found.where(Conversation.programme_id == programme_id)
-    return db.scalars(found).one()
+    return db.scalars(select(Conversation).where(
+        Conversation.kind == kind, *(getattr(Conversation, column) == values[column] for column in index))).one()
 
 
 def open_with(db: Session, actor: Actor, user_id: uuid.UUID | None, *, mentor_profile_id: uuid.UUID | None = None
@@ -90,7 +101,7 @@ def open_with(db: Session, actor: Actor, user_id: uuid.UUID | None, *, mentor_pr
             not _reason_between(db, actor.user_id, user_id):
         raise NotFound("no one you share a booking or a pairing with has this id")
     first, second = sorted((actor.user_id, user_id))
-    return _get_or_make(db, ConversationKind.PAIR, first, second, None)
+    return _get_or_make(db, ConversationKind.PAIR, first=first, second=second)
 
 
 def open_desk(db: Session, actor: Actor, programme_id: uuid.UUID, participant_user_id: uuid.UUID | None
@@ -101,18 +112,47 @@ def open_desk(db: Session, actor: Actor, programme_id: uuid.UUID, participant_us
     if participant_user_id is None or participant_user_id == actor.user_id:
         if not _take_part(db, actor.user_id, programme_id):
             raise NotFound("you take no part in this programme")
-        return _get_or_make(db, ConversationKind.DESK, actor.user_id, None, programme_id)
+        return _get_or_make(db, ConversationKind.DESK, first=actor.user_id, programme_id=programme_id)
     if not _coordinates(db, actor.user_id, programme_id):
         raise NotFound("you coordinate no programme with this id")
     if not _take_part(db, participant_user_id, programme_id):
         raise BusinessRuleViolation("this person takes no part in the programme", field="participant_user_id")
-    return _get_or_make(db, ConversationKind.DESK, participant_user_id, None, programme_id)
+    return _get_or_make(db, ConversationKind.DESK, first=participant_user_id, programme_id=programme_id)
+
+
+def _seat_held() -> ColumnElement[bool]:
+    """SQL: a booking that seats its mentee in its group session now (held, or ended by the session's
+    cancellation, so its people still read what was said)."""
+    cancelled = exists().where(MentorshipSession.id == Booking.group_session_id,
+                               MentorshipSession.status == SessionStatus.CANCELLED)
+    return or_(Booking.status == BookingStatus.ACCEPTED, and_(Booking.status == BookingStatus.CANCELLED, cancelled))
+
+
+def _group_members(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
+    mentor = db.scalar(select(MentorProfile.user_id).join(
+        MentorshipSession, MentorshipSession.mentor_profile_id == MentorProfile.id).where(
+        MentorshipSession.id == session_id))
+    seated = db.scalars(select(Booking.mentee_user_id).where(
+        Booking.group_session_id == session_id, _seat_held()).order_by(Booking.mentee_user_id))
+    return [uid for uid in dict.fromkeys((mentor, *seated)) if uid is not None]
+
+
+def open_group(db: Session, actor: Actor, session_id: uuid.UUID) -> Conversation:
+    """A group session's conversation, for its mentor and the mentees who hold its seats; 404 for anyone else
+    (and for a session that is not a group's)."""
+    session = db.get(MentorshipSession, session_id)
+    if session is None or session.kind != ListingKind.GROUP or actor.user_id not in _group_members(db, session_id):
+        raise NotFound("no group session of yours has this id")
+    return _get_or_make(db, ConversationKind.GROUP, session_id=session_id, programme_id=session.programme_id)
 
 
 def members(db: Session, conversation: Conversation) -> list[uuid.UUID]:
-    """Who takes part now: a pair's two; a desk's participant and its programme's coordinators."""
+    """Who takes part now: a pair's two; a desk's participant and its programme's coordinators; a group session's
+    mentor and seated mentees."""
     if conversation.kind == ConversationKind.PAIR:
         return [uid for uid in (conversation.first_user_id, conversation.second_user_id) if uid is not None]
+    if conversation.kind == ConversationKind.GROUP:
+        return _group_members(db, conversation.session_id) if conversation.session_id else []
     coordinators = db.scalars(select(ProgrammeCoordinator.user_id).where(
         ProgrammeCoordinator.programme_id == conversation.programme_id).order_by(ProgrammeCoordinator.user_id))
     return [uid for uid in (conversation.first_user_id, *coordinators) if uid is not None]
@@ -156,8 +196,14 @@ def load(db: Session, actor: Actor, conversation_id: uuid.UUID, *, lock: bool = 
 def _mine(user_id: uuid.UUID) -> ColumnElement[bool]:
     """SQL: the conversations a user takes part in now."""
     coordinated = select(ProgrammeCoordinator.programme_id).where(ProgrammeCoordinator.user_id == user_id)
+    mentoring = select(MentorshipSession.id).join(
+        MentorProfile, MentorProfile.id == MentorshipSession.mentor_profile_id).where(MentorProfile.user_id == user_id)
+    seated = select(Booking.group_session_id).where(Booking.mentee_user_id == user_id,
+                                                    Booking.group_session_id.is_not(None), _seat_held())
     return or_(Conversation.first_user_id == user_id, Conversation.second_user_id == user_id,
-               and_(Conversation.kind == ConversationKind.DESK, Conversation.programme_id.in_(coordinated)))
+               and_(Conversation.kind == ConversationKind.DESK, Conversation.programme_id.in_(coordinated)),
+               and_(Conversation.kind == ConversationKind.GROUP,
+                    or_(Conversation.session_id.in_(mentoring), Conversation.session_id.in_(seated))))
 
 
 @dataclass(frozen=True)
@@ -172,13 +218,18 @@ class Listed:
     last_message_at: datetime | None
     unread: int
     blocked: str | None = None  # a pair's: "by_you" or "by_them" once either blocked the other
+    session_id: uuid.UUID | None = None  # a group session's
+    muted: bool = False
 
 
-def _title(conversation: Conversation, me: uuid.UUID, names: dict[uuid.UUID, str], programmes: dict[uuid.UUID, str]
-           ) -> tuple[str, uuid.UUID | None]:
+def _title(conversation: Conversation, me: uuid.UUID, names: dict[uuid.UUID, str], programmes: dict[uuid.UUID, str],
+           groups: dict[uuid.UUID, str]) -> tuple[str, uuid.UUID | None]:
     if conversation.kind == ConversationKind.PAIR:
         other = conversation.second_user_id if conversation.first_user_id == me else conversation.first_user_id
         return names.get(other, "A deleted account") if other else "A deleted account", other
+    if conversation.kind == ConversationKind.GROUP:
+        listing = groups.get(conversation.session_id, "a group session") if conversation.session_id else ""
+        return f"The group of {listing}", None
     programme = programmes.get(conversation.programme_id, "a programme") if conversation.programme_id else ""
     if conversation.first_user_id == me:
         return f"The coordinators of {programme}", None
@@ -220,11 +271,13 @@ def unread_counts(db: Session, user_id: uuid.UUID, conversation_ids: list[uuid.U
 
 
 def unread_total(db: Session, actor: Actor) -> int:
-    """What the web app's menu counts: the messages waiting for the caller in all their conversations (one
-    statement)."""
+    """What the web app's menu counts: the messages waiting for the caller in all their conversations but those
+    they muted (one statement)."""
+    muted = exists().where(ConversationRead.conversation_id == Conversation.id,
+                           ConversationRead.user_id == actor.user_id, ConversationRead.muted_at.is_not(None))
     return db.scalar(select(func.count()).select_from(Message).join(
         Conversation, Conversation.id == Message.conversation_id).where(
-        _mine(actor.user_id), _unread_by(actor.user_id))) or 0
+        _mine(actor.user_id), _unread_by(actor.user_id), ~muted)) or 0
 
 
 def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID | None = None,
@@ -242,7 +295,9 @@ def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID |
             User.id == Conversation.first_user_id, User.id == Conversation.second_user_id))
         programme = exists().where(Programme.id == Conversation.programme_id, Programme.name.ilike(pattern))
         said = exists().where(Message.conversation_id == Conversation.id, Message.body.ilike(pattern))
-        query = query.where(or_(named, programme, said))
+        group = exists().where(MentorshipSession.id == Conversation.session_id,
+                               Listing.id == MentorshipSession.listing_id, Listing.title.ilike(pattern))
+        query = query.where(or_(named, programme, said, group))
     rows = list(db.scalars(query.order_by(Conversation.last_message_at.desc().nulls_last(),
                                           Conversation.created_at.desc(), Conversation.id).limit(limit)))
     people = {uid for row in rows for uid in (row.first_user_id, row.second_user_id) if uid}
@@ -251,11 +306,26 @@ def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID |
     programme_ids = {row.programme_id for row in rows if row.programme_id}
     programmes = dict(db.execute(select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids)))
                       .all()) if programme_ids else {}
+    session_ids = {row.session_id for row in rows if row.session_id}
+    groups = dict(db.execute(select(MentorshipSession.id, Listing.title).join(
+        Listing, Listing.id == MentorshipSession.listing_id).where(MentorshipSession.id.in_(session_ids))).all()) \
+        if session_ids else {}
     unread = unread_counts(db, actor.user_id, [row.id for row in rows])
+    muted = muted_of(db, actor.user_id, [row.id for row in rows])
     blocks = _blocks(db, actor.user_id, {one for one in (other_of(row, actor.user_id) for row in rows) if one})
     shown = []
     for row in rows:
-        title, other = _title(row, actor.user_id, names, programmes)
+        title, other = _title(row, actor.user_id, names, programmes, groups)
         shown.append(Listed(row.id, row.kind, title, row.programme_id, other, row.last_message_at,
-                            unread.get(row.id, 0), blocks.get(other) if other else None))
+                            unread.get(row.id, 0), blocks.get(other) if other else None, row.session_id,
+                            row.id in muted))
     return shown
+
+
+def muted_of(db: Session, user_id: uuid.UUID, conversation_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Of these conversations, those the user muted."""
+    if not conversation_ids:
+        return set()
+    return set(db.scalars(select(ConversationRead.conversation_id).where(
+        ConversationRead.user_id == user_id, ConversationRead.conversation_id.in_(conversation_ids),
+        ConversationRead.muted_at.is_not(None))))

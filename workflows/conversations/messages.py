@@ -5,7 +5,8 @@ writing at once are numbered in the order their messages commit and every screen
 (``message.created``, ``.edited``, ``.deleted``) names the message and its people, never its words: the people read
 those with their own token. Its writer may change it for ``EDIT_WITHIN`` (marked edited) and delete it at any time:
 a deleted message keeps its place, without its words. How far each person has read is one number per
-conversation; their own messages count as read.
+conversation; their own messages count as read. A person may mute a conversation: it stays readable and listed, and
+its messages are neither emailed to them nor counted in their menu.
 """
 
 from __future__ import annotations
@@ -196,3 +197,15 @@ def read_up_to(db: Session, actor: Actor, conversation_id: uuid.UUID, seq: int |
     upto = conversation.last_seq if seq is None else max(0, min(seq, conversation.last_seq))
     _mark_read(db, conversation.id, actor.user_id, upto)
     return upto
+
+
+def mute(db: Session, actor: Actor, conversation_id: uuid.UUID, *, muted: bool) -> None:
+    """Mute the conversation for the caller (no email of it, not counted in their menu; an email owed is
+    dropped), or hear it again."""
+    conversation = conversations.load(db, actor, conversation_id)
+    statement = insert(ConversationRead).values(conversation_id=conversation.id, user_id=actor.user_id, seq=0,
+                                                muted_at=utcnow() if muted else None)
+    changed: dict[str, object] = {"muted_at": statement.excluded.muted_at}
+    if muted:
+        changed["email_due_at"] = None
+    db.execute(statement.on_conflict_do_update(index_elements=["conversation_id", "user_id"], set_=changed))

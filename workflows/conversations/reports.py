@@ -46,8 +46,9 @@ SAID = {ReportReason.HARASSMENT: "harassment", ReportReason.SPAM: "spam",
 
 
 def _programme_of(db: Session, conversation: Conversation) -> uuid.UUID | None:
-    """Whose programme looks after the conversation: a desk's own; a pair's, the latest where the two are paired."""
-    if conversation.kind == ConversationKind.DESK:
+    """Whose programme looks after the conversation: a desk's own, a group session's (if in one); a pair's, the
+    latest where the two are paired."""
+    if conversation.kind != ConversationKind.PAIR:
         return conversation.programme_id
     one, other = conversation.first_user_id, conversation.second_user_id
     if one is None or other is None:

@@ -98,7 +98,8 @@ def _gather(db: Session, reader: User, period: DigestPeriod, since: datetime) ->
     talked: list[tuple[str, int, uuid.UUID]] = []
     if choices[Telling.MESSAGES] == EmailChoice(period.value):
         talked = [(one.title, one.unread, one.id) for one in conversations.listed(db, Actor(reader.id))
-                  if one.unread and one.last_message_at is not None and one.last_message_at >= since]
+                  if one.unread and not one.muted and one.last_message_at is not None
+                  and one.last_message_at >= since]
     return Gathered(held, talked)
 
 

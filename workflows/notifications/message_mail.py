@@ -3,11 +3,11 @@ hour, as plain text, to those who chose to be mailed messages at once (a digest 
 ``workflows.notifications.digests``).
 
 A message written (``message.created``) makes each other person's email of that conversation due (:func:`owe`:
-``MESSAGE_EMAIL_DELAY`` after it, and never sooner than an hour after their last one; a due time already set stays).
-The beat hands what is due to the workers (:func:`due`); each sends one (:func:`deliver`), under the row's lock, if
-the reader still has messages unread there, and clears it (a mail server away, it is tried again in a few minutes).
-A crash after the hand-off and before the commit sends it again once, with the same Message-ID, which mail systems
-drop.
+``MESSAGE_EMAIL_DELAY`` after it, and never sooner than an hour after their last one; a due time already set stays;
+a muted conversation owes none). The beat hands what is due to the workers (:func:`due`); each sends one
+(:func:`deliver`), under the row's lock, if the reader still has messages unread there, and clears it (a mail server
+away, it is tried again in a few minutes). A crash after the hand-off and before the commit sends it again once, with
+the same Message-ID, which mail systems drop.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,8 @@ RETRY_AFTER = timedelta(minutes=5)
 
 
 def owe(db: Session, events: Sequence[OutboxEvent]) -> int:
-    """Each message's other people owe an email of its conversation (one statement); how many rows."""
+    """Each message's other people owe an email of its conversation (one statement; none to one who muted it); how
+    many rows."""
     delay = timedelta(seconds=get_settings().message_email_delay_seconds)
     rows = {(uuid.UUID(event.payload["conversation_id"]), uuid.UUID(member))
             for event in events for member in event.payload["member_user_ids"]
@@ -57,8 +58,8 @@ def owe(db: Session, events: Sequence[OutboxEvent]) -> int:
         for conversation_id, user_id in sorted(rows)])
     db.execute(statement.on_conflict_do_update(
         index_elements=["conversation_id", "user_id"],
-        set_={"email_due_at": func.coalesce(ConversationRead.email_due_at, func.greatest(
-            due_at, ConversationRead.emailed_at + AT_MOST_EVERY))}))
+        set_={"email_due_at": case((ConversationRead.muted_at.is_not(None), None), else_=func.coalesce(
+            ConversationRead.email_due_at, func.greatest(due_at, ConversationRead.emailed_at + AT_MOST_EVERY)))}))
     return len(rows)
 
 
@@ -97,9 +98,9 @@ def deliver(db: Session, conversation_id: uuid.UUID, user_id: uuid.UUID) -> bool
     conversation = db.get(Conversation, conversation_id)
     if not settings.smtp_url or reader is None or conversation is None or reader.email_verified_at is None \
             or reader.disabled_at is not None or reader.deleted_at is not None \
-            or user_id not in conversations.members(db, conversation) \
+            or owed.muted_at is not None or user_id not in conversations.members(db, conversation) \
             or preferences.email_for(db, user_id, EventType.MESSAGE_CREATED) != EmailChoice.NOW:
-        return False  # no mail, an account not confirmed or gone, someone who left, or a digest or nothing chosen
+        return False  # no mail, an account not confirmed or gone, muted, someone who left, or no email now chosen
     quoted = _quoted(db, conversation, reader)
     if not quoted:
         return False  # read meanwhile

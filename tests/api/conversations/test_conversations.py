@@ -1,7 +1,9 @@
 """Conversations through the API: a mentor and a mentee who share a booking have one conversation (a stranger none),
 a programme's participant one with its coordinators; messages in order, read state and unread counts, edits within
 15 minutes, deletion's tombstone, safe Markdown, hostile text refused or made harmless, search in three scripts,
-idempotent sending, two writers at once, the rate limit, and words kept nowhere but the message."""
+idempotent sending, two writers at once, the rate limit, and words kept nowhere but the message; a group session's
+people share one conversation (one who gives up their seat leaves it); a muted conversation is neither counted nor
+emailed."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.channels import user_channel
-from models import Message, OutboxEvent
+from models import ConversationRead, ListingKind, Message, OutboxEvent
 from tests.api_calls import future, request_booking
 from tests.concurrency import concurrently
 from tests.factories.accounts import PASSWORD, Caller, UserFactory, as_caller
@@ -24,6 +26,7 @@ from tests.factories.programmes import BASE, joined, running_programme
 from tests.servers import live_app
 from workflows.events import from_outbox
 from workflows.live import frames as live
+from workflows.notifications import message_mail
 from workflows.webhooks import fanout
 
 URL = "/api/v1/conversations"
@@ -265,3 +268,74 @@ def test_a_deleted_accounts_messages_keep_their_places_without_their_words(clien
     assert [(m["sender_name"], m["body"], m["deleted_at"] is not None) for m in shown] == [
         ("Deleted user", None, True), (mentor.user.display_name, "Noted.", False)]
     assert db.scalar(select(func.count()).select_from(Message).where(Message.body.like("%quince%"))) == 0
+
+
+def _latest_message_event(db: Session) -> OutboxEvent:
+    return max(db.scalars(select(OutboxEvent).where(OutboxEvent.type == "message.created")),
+               key=lambda event: event.payload["seq"])
+
+
+def test_a_group_sessions_mentor_and_seated_mentees_share_one_conversation(client: FlaskClient, db: Session) -> None:
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=3, title="Design clinic")
+    mentor = as_caller(listing.mentor_profile.user)
+    start = (future() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0).isoformat()
+    session = client.post(f"/api/v1/listings/{listing.id}/group-sessions", json={"start_time": start},
+                          headers=mentor.headers).get_json()["id"]
+    first, second, outsider = (as_caller(UserFactory()) for _ in range(3))
+    for mentee in (first, second):
+        assert client.post(f"/api/v1/sessions/{session}/join", headers=mentee.headers).status_code == 201
+    group = _open(client, first, session_id=session)
+    assert (group["kind"], group["title"], group["session_id"]) == ("group", "The group of Design clinic", session)
+    assert _open(client, mentor, session_id=session)["id"] == _open(client, second, session_id=session)["id"] \
+        == group["id"]  # one per group session
+    for caller, body in ((outsider, {"session_id": session}), (first, {"session_id": str(uuid.uuid4())}),
+                         (mentor, {"session_id": session, "user_id": str(first.user.id)})):
+        assert client.post(URL, headers=caller.headers, json=body).status_code in (404, 422)
+    assert client.get(f"{URL}/{group['id']}/messages", headers=outsider.headers).status_code == 404
+
+    _send(client, mentor, group["id"], "Bring one sketch each.")
+    _send(client, first, group["id"], "Will do.")
+    assert (_unread(client, mentor), _unread(client, first), _unread(client, second)) == (1, 0, 2)
+    event = _latest_message_event(db)
+    assert sorted(event.payload["member_user_ids"]) == sorted(str(c.user.id) for c in (mentor, first, second))
+    assert [c["title"] for c in client.get(URL, headers=second.headers, query_string={"q": "clinic"})
+            .get_json()["items"]] == ["The group of Design clinic"]
+
+    # Giving up one's seat is leaving the conversation: it is no longer one's to read or write in.
+    assert client.post(f"/api/v1/sessions/{session}/cancel", json={"reason": "ill"},
+                       headers=second.headers).status_code == 200
+    refused = client.post(f"{URL}/{group['id']}/messages", headers=second.headers, json={"body": "still here?"})
+    assert refused.status_code == 404
+    assert group["id"] not in [c["id"] for c in client.get(URL, headers=second.headers).get_json()["items"]]
+    _send(client, first, group["id"], "See you there.")
+    last = _latest_message_event(db)
+    assert last.payload["seq"] == 3 and str(second.user.id) not in last.payload["member_user_ids"]
+    # The mentor cancels the session: those who held a seat then still read what was said.
+    assert client.post(f"/api/v1/sessions/{session}/cancel", json={"reason": "mentor ill"},
+                       headers=mentor.headers).status_code == 200
+    assert len(_messages(client, first, group["id"])) == 3
+
+
+def test_a_muted_conversation_stays_readable_and_is_neither_counted_nor_emailed(client: FlaskClient, db: Session
+                                                                                ) -> None:
+    mentor, mentee = _pair(client)
+    one = _open(client, mentee, user_id=str(mentor.user.id))["id"]
+    def owed() -> ConversationRead:
+        message_mail.owe(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.type == "message.created"))))
+        return db.scalars(select(ConversationRead).execution_options(populate_existing=True).where(
+            ConversationRead.conversation_id == uuid.UUID(one), ConversationRead.user_id == mentor.user.id)).one()
+
+    _send(client, mentee, one, "First question.")
+    assert owed().email_due_at is not None
+    muted = client.post(f"{URL}/{one}/mute", headers=mentor.headers)
+    assert muted.status_code == 200 and (muted.get_json()["muted"], muted.get_json()["unread"]) == (True, 1)
+    # Its owed email is dropped, and a new message owes none.
+    _send(client, mentee, one, "Second question.")
+    row = owed()
+    assert (row.muted_at is not None, row.email_due_at) == (True, None)
+    assert _unread(client, mentor) == 0  # the menu counts it no more
+    assert [m["body"] for m in _messages(client, mentor, one)] == ["First question.", "Second question."]
+    assert client.post(f"{URL}/{one}/mute", headers=as_caller(UserFactory()).headers).status_code == 404
+    heard = client.delete(f"{URL}/{one}/mute", headers=mentor.headers)
+    assert heard.status_code == 200 and heard.get_json()["muted"] is False
+    assert _unread(client, mentor) == 2

@@ -10,8 +10,9 @@ import { reportPanel } from './reports.js';
 
 const EDIT_MS = 15 * 60 * 1000;
 
-/** A button that opens (or finds) the caller's conversation with someone (`{ user_id }`, `{ mentor_profile_id }`)
- * or with a programme's coordinators (`{ programme_id }`) and goes to it; a refusal is said beside it. */
+/** A button that opens (or finds) the caller's conversation with someone (`{ user_id }`, `{ mentor_profile_id }`),
+ * with a programme's coordinators (`{ programme_id }`) or a group session's people (`{ session_id }`) and goes to it;
+ * a refusal is said beside it. */
 export function talkButton(label, body) {
   const said = messageArea();
   const button = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, said, async () => {
@@ -41,7 +42,7 @@ export function conversationsPage(main) {
       replace(listEl, items.length ? h('ul', { class: 'list' }, items.map((c) => h('li', { class: c.unread ? 'unread' : 'read' },
         h('a', { href: `#/conversations/${c.id}` }, h('bdi', {}, c.title)),
         c.unread ? [' ', h('span', { class: 'count-badge' }, `${c.unread}`, h('span', { class: 'sr-only' }, ' unread'))] : null,
-        h('p', { class: 'meta' }, c.last_message_at ? `Last message ${when(c.last_message_at)}` : 'No message yet'))))
+        h('p', { class: 'meta' }, c.last_message_at ? `Last message ${when(c.last_message_at)}` : 'No message yet', c.muted ? ' · muted' : ''))))
         : empty(q ? 'No conversation holds these words.' : 'No conversation yet: open one from a booking, a session or your programme.'));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   }
@@ -101,9 +102,17 @@ export async function conversationPage(main, { params: [id] }) {
           'and your bookings and pairings stand. Where you are paired in a programme, its coordinators are told.'),
         toggle('POST', `Block ${state.title}`)));
   };
+  // Muted: it stays readable here, but is neither emailed nor counted in the menu.
+  const muteEl = h('div', { class: 'mute-state' });
+  const drawMute = (state) => replace(muteEl, state.muted ? h('p', { role: 'status' }, 'Muted: not emailed to you, not counted in your messages. ') : null,
+    h('button', { type: 'button', 'aria-pressed': String(state.muted), onclick: (e) => act(e.currentTarget, messages, async () => {
+      drawMute(await api(state.muted ? 'DELETE' : 'POST', `/conversations/${id}/mute`));
+      refreshMessages();
+    }) }, state.muted ? 'Unmute' : 'Mute'));
   main.append(h('p', {}, h('a', { href: '#/conversations' }, 'All messages')), h('h1', {}, h('bdi', {}, listed.title)), log, form,
-    blockEl, messages.el, reportPanel(id));
+    h('div', { class: 'actions' }, muteEl), blockEl, messages.el, reportPanel(id));
   drawBlock(listed);
+  drawMute(listed);
   let last = 0;
   async function redraw() {
     const { items } = await get(`${base}?limit=100`);

@@ -7,6 +7,7 @@ import { live } from '../../live.js';
 import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../../policy.js';
 import { currentUser, listing, profile } from '../../state.js';
 import { h, field, redraw, replace, messageArea, act, money, span, duration, errorBox, sessionBadge } from '../../ui.js';
+import { talkButton } from '../conversations/conversations.js';
 import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './attendance.js';
 import { loadProposals, movesSection, successor } from './moves.js';
 
@@ -63,6 +64,7 @@ function render(view) {
       session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : '',
       price ? ` · ${money(price, currency)}` : ''),
     countdown(view),
+    view.keep('talk', () => h('div', { class: 'actions' }, talk(view, mentee))),
     // A group session's mentor sees who holds a seat, from the first seat taken (the API gives them to the mentor).
     !mentee && session.kind === 'group' && Array.isArray(session.participants)
       ? h('section', { 'aria-labelledby': 'pp-h' }, h('h2', { id: 'pp-h' }, `Participants (${session.participants.length})`),
@@ -89,6 +91,14 @@ function render(view) {
     session.cancellation && !view.next ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
       session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : 'No fee.',
       session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
+}
+
+/** Writing to the session's people: a group session's conversation, or one's mentor or mentee. */
+function talk(view, mentee) {
+  const { session } = view;
+  if (session.kind === 'group') return talkButton('Message the group', { session_id: session.id });
+  if (mentee) return talkButton('Message your mentor', { mentor_profile_id: session.mentor_profile_id });
+  return session.mentee_user_id ? talkButton('Message your mentee', { user_id: session.mentee_user_id }) : null;
 }
 
 /** "Add to your calendar": Google Calendar and Outlook links with the session's time, and its .ics file (the feed's
