@@ -18,6 +18,7 @@ class NudgeStep(StrEnum):
     INVITATION = "invitation"  # an invitation not answered: its mail again, the same link
     INTAKE = "intake"  # a participant's intake not finished (a mentor's hours included)
     PAIRING = "pairing"  # a pairing proposed and not accepted: its mentor
+    FIRST_SESSION = "first_session"  # a pairing active and no session booked: its mentee (and its mentor told)
 
 
 class ProgrammeNudge(Base):

@@ -171,7 +171,8 @@ def test_a_coordinator_announces_to_the_mentees_who_read_it_and_she_sees_it_read
 
 
 def _katherine_turns_on_a_reminder(runner: Any, url: str, committed: sessionmaker[Session], axe: Axe) -> None:
-    """Katherine turns on the pairing's reminder; four days on, Dorothy has been reminded, and the panel says so."""
+    """Katherine, on her phone, turns on the pairing's reminder; four days on, Dorothy has been reminded, and the
+    panel says so."""
     runner.goto(f"/#{url}")
     runner.get_by_text("Reminders", exact=True).click()
     reminders = runner.get_by_role("form", name="Reminders")
@@ -180,7 +181,7 @@ def _katherine_turns_on_a_reminder(runner: Any, url: str, committed: sessionmake
     pairing.get_by_label("First after (days)").fill("2")
     reminders.get_by_role("button", name="Save the reminders").click()
     expect(reminders.get_by_role("status")).to_contain_text("Saved")
-    axe.check(runner, "a programme's reminders")
+    axe.check(runner, "phone: a programme's reminders")
     with committed() as db:
         assert nudges.send_due(db, now=utcnow() + timedelta(days=4)) == 1
         db.commit()
@@ -188,7 +189,8 @@ def _katherine_turns_on_a_reminder(runner: Any, url: str, committed: sessionmake
     runner.get_by_text("Reminders", exact=True).click()
     expect(runner.locator("details.reminders li", has_text="Dorothy Vaughan")).to_contain_text(
         "reminded to answer the pairing (first)")
-    shot(runner, "nudges-01-reminded")
+    axe.check(runner, "phone: who was reminded")
+    shot(runner, "nudges-01-reminded-phone")
 
 
 def _lin_reports_and_katherine_reads_it(mentee: Any, runner: Any, url: str, axe: Axe) -> None:
@@ -216,6 +218,15 @@ def _lin_reports_and_katherine_reads_it(mentee: Any, runner: Any, url: str, axe:
     expect(runner.locator("blockquote")).to_have_text("Calls after midnight.")
     axe.check(runner, "a report, read by its coordinator")
     shot(runner, "report-01-read")
+    # Katherine goes on from her phone: the report, then the programme's announcements and reminders.
+    runner.set_viewport_size(PHONE)
+    expect(runner.get_by_role("log", name="The reported conversation")).to_be_visible()
+    axe.check(runner, "phone: a report, read by its coordinator")
+    runner.goto(f"/#{url}")
+    expect(runner.get_by_role("form", name="New announcement")).to_be_visible()
+    expect(runner.locator(".announcements li", has_text="The kick-off moved")).to_contain_text("read by 1")
+    axe.check(runner, "phone: a programme's announcements")
+    shot(runner, "announcement-03-list-phone")
 
 
 def test_a_group_sessions_people_talk_and_one_mutes_it(web_server: Served, browser: Any, axe: Axe) -> None:

@@ -1,10 +1,12 @@
 """Nudges: a programme's coordinators turn on reminders for what people have left undone: an invitation not answered
 (its mail again, with the same link), an intake not finished (a mentor's hours included), a pairing not accepted (its
-mentor). Each step reminds ``after_days`` after it began, then every ``every_days``, ``at_most`` times.
+mentor), a first session not booked once a pairing is active (its mentee, who books, and its mentor, told). Each step
+reminds ``after_days`` after it began, then every ``every_days``, ``at_most`` times.
 
 The beat looks every few minutes (:func:`send_due`). Each reminder is one round of one step about one invitation,
 participant or pairing, written in ``nudges_sent`` under its key before it is sent: a round goes once, whichever
-worker sends it, and a person who acted (answered, finished, accepted) is no longer found, so it stops at once. The
+worker sends it, and a person who acted (answered, finished, accepted, booked) is no longer found, so it stops at
+once. The
 coordinators see who was reminded and when (:func:`sent`).
 """
 
@@ -17,12 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
 from infra.config import get_settings
 from models import (
+    Booking,
+    BookingStatus,
     EmailStatus,
     InvitationStatus,
     MentorProfile,
@@ -48,7 +52,8 @@ from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK, TAKING_PARTICI
 log = structlog.get_logger(__name__)
 
 # A step's reminders before its coordinators choose: first after, then every (days), at most.
-DEFAULTS = {NudgeStep.INVITATION: (3, 4, 2), NudgeStep.INTAKE: (3, 4, 2), NudgeStep.PAIRING: (2, 3, 2)}
+DEFAULTS = {NudgeStep.INVITATION: (3, 4, 2), NudgeStep.INTAKE: (3, 4, 2), NudgeStep.PAIRING: (2, 3, 2),
+            NudgeStep.FIRST_SESSION: (7, 7, 2)}
 PER_RUN = 500  # the subjects one look reads per step, the longest waiting first
 MAX_SENT_LISTED = 100
 
@@ -103,6 +108,7 @@ class _Waiting:
     user_id: uuid.UUID | None  # none for an invitation (its address is mailed)
     to: str
     words: dict[str, str]
+    also: uuid.UUID | None = None  # a pairing's mentor, told its mentee has not booked
 
 
 def _waiting(db: Session, programme: Programme, step: NudgeStep, before: datetime) -> list[_Waiting]:
@@ -125,6 +131,8 @@ def _waiting(db: Session, programme: Programme, step: NudgeStep, before: datetim
                                  ProgrammeParticipant.joined_at <= before)
                           .order_by(ProgrammeParticipant.joined_at).limit(PER_RUN))
         return [_Waiting(row[0], row[1], row[2], row[3], {}) for row in cast(list[Any], rows.all())]
+    if step == NudgeStep.FIRST_SESSION:
+        return _not_booked(db, programme, before)
     mentee_user = aliased(User)
     mentee = select(mentee_user.display_name).where(mentee_user.id == Pairing.mentee_user_id).scalar_subquery()
     rows = db.execute(select(Pairing.id, Pairing.created_at, User.id, User.display_name, mentee)
@@ -134,6 +142,24 @@ def _waiting(db: Session, programme: Programme, step: NudgeStep, before: datetim
                              Pairing.created_at <= before)
                       .order_by(Pairing.created_at).limit(PER_RUN))
     return [_Waiting(row[0], row[1], row[2], row[3], {"mentee": row[4] or "a mentee"})
+            for row in cast(list[Any], rows.all())]
+
+
+def _not_booked(db: Session, programme: Programme, before: datetime) -> list[_Waiting]:
+    """The active pairings, active since before ``before``, whose mentee holds no booking on the pairing's listing
+    (accepted, or asked and not yet answered): their first session is not booked."""
+    mentor_user = aliased(User)
+    booked = exists().where(Booking.listing_id == Pairing.listing_id, Booking.mentee_user_id == Pairing.mentee_user_id,
+                            Booking.status.in_((BookingStatus.ACCEPTED, BookingStatus.DRAFT)))
+    rows = db.execute(select(Pairing.id, Pairing.activated_at, User.id, User.display_name, mentor_user.id,
+                             mentor_user.display_name)
+                      .join(User, User.id == Pairing.mentee_user_id)
+                      .join(MentorProfile, MentorProfile.id == Pairing.mentor_profile_id)
+                      .join(mentor_user, mentor_user.id == MentorProfile.user_id)
+                      .where(Pairing.programme_id == programme.id, Pairing.status == PairingStatus.ACTIVE,
+                             Pairing.activated_at <= before, ~booked)
+                      .order_by(Pairing.activated_at).limit(PER_RUN))
+    return [_Waiting(row[0], row[1], row[2], f"{row[3]} and {row[5]}", {"mentee": row[3], "mentor": row[5]}, row[4])
             for row in cast(list[Any], rows.all())]
 
 
@@ -147,6 +173,18 @@ def _remind(db: Session, programme: Programme, step: NudgeStep, waiting: _Waitin
         notify_user(db, waiting.user_id, type_="nudge.intake", title="Reminder: finish your intake for {programme}",
                     body="Your coordinators pair you once your intake in “{programme}” is finished (a mentor's weekly "
                          "hours too). It takes a few minutes.", words={"programme": programme.name}, data=link)
+    elif step == NudgeStep.FIRST_SESSION and waiting.user_id is not None:
+        notify_user(db, waiting.user_id, type_="nudge.first_session",
+                    title="Reminder: book your first session with {mentor}",
+                    body="You and {mentor} were paired in “{programme}” and no session is booked yet: choose a time "
+                         "on the programme's page, or agree one in your conversation.",
+                    words={"programme": programme.name, **waiting.words}, data=link)
+        if waiting.also is not None:
+            notify_user(db, waiting.also, type_="nudge.first_session",
+                        title="Reminder: no first session yet with {mentee}",
+                        body="{mentee} and you were paired in “{programme}” and no session is booked yet: they were "
+                             "reminded to choose a time; you can write to them from the programme's page.",
+                        words={"programme": programme.name, **waiting.words}, data=link)
     elif waiting.user_id is not None:
         notify_user(db, waiting.user_id, type_="nudge.pairing", title="Reminder: a pairing waits for your answer",
                     body="{mentee} was paired with you in “{programme}”: accept or decline the pairing on the "

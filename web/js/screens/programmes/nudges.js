@@ -1,11 +1,13 @@
 // A programme's reminders: its coordinators turn on, per step left undone (an invitation not answered, an intake not
-// finished, a pairing not accepted), when the first goes, how often the next, and how many; and see who was reminded.
+// finished, a pairing not accepted, a first session not booked), when the first goes, how often the next, and how
+// many; and see who was reminded.
 import { api, get } from '../../api.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
 
 const STEPS = { invitation: 'An invitation not answered', intake: 'An intake not finished (a mentor\'s hours too)',
-  pairing: 'A pairing not accepted by its mentor' };
-const WHAT = { invitation: 'invitation mailed again', intake: 'reminded to finish the intake', pairing: 'reminded to answer the pairing' };
+  pairing: 'A pairing not accepted by its mentor', first_session: 'A first session not booked (the mentee, and the mentor told)' };
+const WHAT = { invitation: 'invitation mailed again', intake: 'reminded to finish the intake', pairing: 'reminded to answer the pairing',
+  first_session: 'reminded to book a first session' };
 
 export function nudgesSection(programmeId) {
   const url = `/programmes/${programmeId}/nudges`;
