@@ -107,6 +107,13 @@ _MENTORS_AND_USERS = union_all(
 )
 
 
+def display_names(db: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """The users' display names by id (a deleted account's, or an unknown id's, missing), in one query; none asked,
+    none read."""
+    known = {one for one in user_ids if one is not None}
+    return dict(db.execute(select(User.id, User.display_name).where(User.id.in_(known))).all()) if known else {}
+
+
 def names(db: Session, mentor_profile_ids: Iterable[uuid.UUID], user_ids: Iterable[uuid.UUID] = ()
           ) -> tuple[dict[uuid.UUID, Person], dict[uuid.UUID, Person]]:
     """Mentors by mentor profile id and users by user id, each with their display name, in one query."""

@@ -51,6 +51,7 @@ from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound
 from workflows.events import EventType, record
 from workflows.inbox import NOTIFICATIONS_TABLE, SEND_EMAIL_TASK
 from workflows.live.frames import message
+from workflows.people import display_names
 
 log = structlog.get_logger(__name__)
 
@@ -238,9 +239,6 @@ def _events_of(db: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UU
     return dict(rows.all())
 
 
-def _names(db: Session, user_ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    known = {one for one in user_ids if one}
-    return dict(db.execute(select(User.id, User.display_name).where(User.id.in_(known))).all()) if known else {}
 
 
 def listed(db: Session, actor: Actor, programme_id: uuid.UUID | None) -> list[AnnouncementView]:
@@ -254,7 +252,7 @@ def listed(db: Session, actor: Actor, programme_id: uuid.UUID | None) -> list[An
         Announcement.programme_id == programme_id if programme_id else Announcement.programme_id.is_(None))
         .order_by(Announcement.created_at.desc(), Announcement.id).limit(MAX_LISTED)))
     reads = _read_counts(db, _events_of(db, [row.id for row in rows]))
-    names = _names(db, {row.author_user_id for row in rows})
+    names = display_names(db, {row.author_user_id for row in rows})
     return [AnnouncementView(row, names.get(row.author_user_id) if row.author_user_id else None, reads.get(row.id, 0))
             for row in rows]
 
@@ -275,7 +273,7 @@ def read(db: Session, actor: Actor, announcement_id: uuid.UUID) -> AnnouncementV
         read_at=func.coalesce(Notification.read_at, func.now()))).rowcount if event_id else 0  # type: ignore[attr-defined]
     if not marked and not counts and announcement.author_user_id != actor.user_id:
         raise NotFound("announcement not found")
-    name = _names(db, {announcement.author_user_id}).get(announcement.author_user_id) \
+    name = display_names(db, {announcement.author_user_id}).get(announcement.author_user_id) \
         if announcement.author_user_id else None
     return AnnouncementView(announcement, name, _read_counts(db, events).get(announcement.id, 0) if counts else None)
 

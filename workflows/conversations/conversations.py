@@ -42,6 +42,7 @@ from models import (
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.pagination import contains
+from workflows.people import display_names
 
 MAX_LISTED = 200  # one's conversations, newest first: a page of them (the search reaches the rest)
 
@@ -301,8 +302,7 @@ def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID |
     rows = list(db.scalars(query.order_by(Conversation.last_message_at.desc().nulls_last(),
                                           Conversation.created_at.desc(), Conversation.id).limit(limit)))
     people = {uid for row in rows for uid in (row.first_user_id, row.second_user_id) if uid}
-    names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(people))).all()) \
-        if people else {}
+    names = display_names(db, people)
     programme_ids = {row.programme_id for row in rows if row.programme_id}
     programmes = dict(db.execute(select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids)))
                       .all()) if programme_ids else {}

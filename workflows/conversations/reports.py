@@ -35,6 +35,7 @@ from workflows.conversations import conversations, messages, text
 from workflows.errors import InvalidInput, NotFound
 from workflows.events import EventType, record
 from workflows.inbox import notify_user
+from workflows.people import display_names
 
 log = structlog.get_logger(__name__)
 
@@ -126,7 +127,7 @@ class ReportView:
 
 def _people(db: Session, conversation: Conversation) -> list[str]:
     ids = conversations.members(db, conversation)
-    names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+    names = display_names(db, ids)
     return [names.get(one, messages.DELETED_ACCOUNT) for one in ids]
 
 
@@ -139,8 +140,7 @@ def listed(db: Session, actor: Actor) -> list[ReportView]:
         mine = or_(mine, ConversationReport.programme_id.is_(None))
     rows = list(db.scalars(select(ConversationReport).where(mine)
                            .order_by(ConversationReport.created_at.desc()).limit(MAX_LISTED)))
-    names = dict(db.execute(select(User.id, User.display_name).where(
-        User.id.in_([one.reporter_user_id for one in rows if one.reporter_user_id]))).all()) if rows else {}
+    names = display_names(db, [one.reporter_user_id for one in rows])
     return [ReportView(one, names.get(one.reporter_user_id, messages.DELETED_ACCOUNT) if one.reporter_user_id
                        else messages.DELETED_ACCOUNT, [], []) for one in rows]
 

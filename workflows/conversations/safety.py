@@ -28,6 +28,7 @@ from workflows.conversations import conversations
 from workflows.conversations.messages import DELETED_ACCOUNT
 from workflows.errors import BusinessRuleViolation
 from workflows.inbox import notify_user
+from workflows.people import display_names
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +53,7 @@ def _tell_coordinators(db: Session, blocker: uuid.UUID, blocked: uuid.UUID) -> i
             programmes |= set(db.scalars(select(Pairing.programme_id).where(
                 Pairing.mentee_user_id == mentee, Pairing.mentor_profile_id == mentor,
                 Pairing.status != PairingStatus.ENDED)))
-    names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_([blocker, blocked]))).all())
+    names = display_names(db, [blocker, blocked])
     told = 0
     for programme_id, programme in db.execute(select(Programme.id, Programme.name).where(
             Programme.id.in_(programmes))).all():

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import MentorProfile, OutboxEvent, User
 from workflows.actors import ADMIN_ACTOR_PREFIX
 from workflows.events import EventType
+from workflows.people import display_names
 
 USER_PREFIX = "user:"
 SOMEONE = "Someone"
@@ -60,8 +61,7 @@ class Names:
                 profiles.add(profile)
             if (acting := _actor_user(event.actor)) is not None:
                 users.add(acting)
-        self.users = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(users))).all()) \
-            if users else {}
+        self.users = display_names(db, users)
         self.mentors = dict(db.execute(
             select(MentorProfile.id, User.display_name).join(User, User.id == MentorProfile.user_id)
             .where(MentorProfile.id.in_(profiles))).all()) if profiles else {}

@@ -40,6 +40,7 @@ from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, InvalidTransition, NotFound
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
+from workflows.people import display_names
 from workflows.programme_payloads import ProgrammeChangePayload, ProgrammeCoordinatorsPayload, ProgrammePayload
 from workflows.programmes import access as programme_access
 from workflows.programmes.listings import put_away
@@ -105,7 +106,7 @@ def coordinators_of(db: Session, programme_id: uuid.UUID) -> list[uuid.UUID]:
 
 def names_of(db: Session, user_ids: Sequence[uuid.UUID]) -> tuple[str, ...]:
     """The users' names, in their order."""
-    names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+    names = display_names(db, user_ids)
     return tuple(names.get(user_id, "") for user_id in user_ids)
 
 

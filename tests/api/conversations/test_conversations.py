@@ -7,6 +7,7 @@ emailed."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -130,6 +131,12 @@ def test_hostile_text_is_refused_or_made_harmless(client: FlaskClient, db: Sessi
     assert "href" not in sent["html"]  # a javascript: link stays inert text
     assert "\u202e" not in sent["body"] and "\u200d" in sent["body"] and "\u200c" in sent["body"]
     assert len(_send(client, mentee, one, "y" * 4000)["body"]) == 4000
+    # The longest message in any script fits the request, even as a client that escapes every character sends it
+    # (Python's json.dumps: six or twelve bytes a character, 48 KB for 4,000 emoji).
+    for words in ("日" * 4000, "😀" * 4000, "م" * 4000):
+        escaped = client.post(f"{URL}/{one}/messages", data=json.dumps({"body": words}),
+                              headers={**mentee.headers, "Content-Type": "application/json"})
+        assert escaped.status_code == 201 and escaped.get_json()["body"] == words, escaped.get_json()
 
 
 def test_a_participant_talks_with_the_coordinators_who_share_one_conversation(client: FlaskClient, db: Session
