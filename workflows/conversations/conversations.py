@@ -174,15 +174,24 @@ def other_of(conversation: Conversation, user_id: uuid.UUID) -> uuid.UUID | None
     return conversation.second_user_id if conversation.first_user_id == user_id else conversation.first_user_id
 
 
-def may_write(db: Session, conversation: Conversation, user_id: uuid.UUID) -> None:
-    """403 between two people one of whom blocked the other, and for a participant of a desk who no longer takes
-    part in its programme (they still read it)."""
-    other = other_of(conversation, user_id)
-    if other is not None and blocked_between(db, user_id, other):
+def load_to_write(db: Session, actor: Actor, conversation_id: uuid.UUID) -> Conversation:
+    """The conversation, locked, for the caller to write in: 404 unless they take part in it now; 403 between two
+    people one of whom blocked the other (read with the conversation, in one statement), and for a participant of a
+    desk who no longer takes part in its programme (they still read it)."""
+    one, other = Conversation.first_user_id, Conversation.second_user_id
+    blocked = exists().where(or_(and_(Block.blocker_user_id == one, Block.blocked_user_id == other),
+                                 and_(Block.blocker_user_id == other, Block.blocked_user_id == one)))
+    row = db.execute(select(Conversation, and_(Conversation.kind == ConversationKind.PAIR, blocked))
+                     .where(Conversation.id == conversation_id).with_for_update(of=Conversation)).first()
+    if row is None or actor.user_id not in members(db, row[0]):
+        raise NotFound("conversation not found")
+    conversation = row[0]
+    if row[1]:
         raise Forbidden("one of you blocked the other: no new message goes between you")
-    if conversation.kind == ConversationKind.DESK and conversation.first_user_id == user_id and \
-            conversation.programme_id is not None and not _take_part(db, user_id, conversation.programme_id):
+    if conversation.kind == ConversationKind.DESK and conversation.first_user_id == actor.user_id and \
+            conversation.programme_id is not None and not _take_part(db, actor.user_id, conversation.programme_id):
         raise Forbidden("you no longer take part in this programme: its conversation is read-only for you")
+    return conversation
 
 
 def load(db: Session, actor: Actor, conversation_id: uuid.UUID, *, lock: bool = False) -> Conversation:

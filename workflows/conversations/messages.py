@@ -15,9 +15,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Uuid, bindparam, exists, func, or_, select
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Booking,
@@ -103,6 +105,39 @@ def _mark_read(db: Session, conversation_id: uuid.UUID, user_id: uuid.UUID, seq:
         set_={"seq": func.greatest(ConversationRead.seq, statement.excluded.seq), "read_at": func.now()}))
 
 
+# The message at the conversation's next place, the writer's read state past it, and the writer's name, in one
+# statement (its time the commits' order, the conversation locked already); written once, as SQL, as it runs on
+# every message.
+_WRITE = sql("""
+    WITH next_place AS (
+        UPDATE conversations SET last_seq = last_seq + 1, last_message_at = clock_timestamp()
+        WHERE id = :conversation RETURNING last_seq, last_message_at),
+    read_mark AS (
+        INSERT INTO conversation_reads (conversation_id, user_id, seq)
+        SELECT :conversation, :sender, last_seq FROM next_place
+        ON CONFLICT (conversation_id, user_id)
+        DO UPDATE SET seq = greatest(conversation_reads.seq, excluded.seq), read_at = now())
+    INSERT INTO messages (id, conversation_id, seq, sender_user_id, body, points_to_kind, points_to_id, created_at)
+    SELECT :id, :conversation, last_seq, :sender, :body, :points_to_kind, :points_to_id, last_message_at
+    FROM next_place
+    RETURNING seq, created_at, (SELECT display_name FROM users WHERE id = :sender)
+""").bindparams(bindparam("conversation", type_=Uuid), bindparam("sender", type_=Uuid), bindparam("id", type_=Uuid),
+                bindparam("points_to_id", type_=Uuid))
+
+
+def _write(db: Session, conversation: Conversation, sender: uuid.UUID, body: str, *, points_to_kind: PointsTo | None,
+           points_to_id: uuid.UUID | None) -> tuple[Message, str]:
+    """:data:`_WRITE`: the message written, and its writer's name."""
+    message_id = uuid.uuid4()
+    seq, at, name = db.execute(_WRITE, {
+        "conversation": conversation.id, "sender": sender, "id": message_id, "body": body,
+        "points_to_kind": points_to_kind.value if points_to_kind else None, "points_to_id": points_to_id}).one()
+    set_committed_value(conversation, "last_seq", seq)
+    set_committed_value(conversation, "last_message_at", at)
+    return Message(id=message_id, conversation_id=conversation.id, seq=seq, sender_user_id=sender, body=body,
+                   points_to_kind=points_to_kind, points_to_id=points_to_id, created_at=at), name or DELETED_ACCOUNT
+
+
 def _name(db: Session, user_id: uuid.UUID | None) -> str:
     return (db.scalar(select(User.display_name).where(User.id == user_id)) if user_id else None) or DELETED_ACCOUNT
 
@@ -112,23 +147,15 @@ def send(db: Session, actor: Actor, conversation_id: uuid.UUID, *, body: str, po
     """Write a message in a conversation the caller takes part in (404 else; 403 for a participant who left its
     programme): its next place, its event, and the writer's read state past it."""
     kept = text.source(body)
-    conversation = conversations.load(db, actor, conversation_id, lock=True)
-    conversations.may_write(db, conversation, actor.user_id)
+    conversation = conversations.load_to_write(db, actor, conversation_id)
     if (points_to_kind is None) != (points_to_id is None):
         raise BusinessRuleViolation("a message points to a kind and an id, or to nothing", field="points_to_id")
     if points_to_kind is not None and points_to_id is not None:
         _check_points_to(db, actor, points_to_kind, points_to_id)
-    now = db.scalar(select(func.clock_timestamp())) or utcnow()  # the order of commits, under the lock
-    conversation.last_seq += 1
-    conversation.last_message_at = now
-    message = Message(id=uuid.uuid4(), conversation_id=conversation.id, seq=conversation.last_seq,
-                      sender_user_id=actor.user_id, body=kept, points_to_kind=points_to_kind,
-                      points_to_id=points_to_id, created_at=now)
-    db.add(message)
-    db.flush()
-    _mark_read(db, conversation.id, actor.user_id, message.seq)
+    message, name = _write(db, conversation, actor.user_id, kept, points_to_kind=points_to_kind,
+                           points_to_id=points_to_id)
     _record(db, EventType.MESSAGE_CREATED, conversation, message, actor)
-    return MessageView(message, _name(db, actor.user_id))
+    return MessageView(message, name)
 
 
 def _own(db: Session, actor: Actor, conversation_id: uuid.UUID, message_id: uuid.UUID
