@@ -2,7 +2,8 @@
 (two places each) and twenty mentees join by link and answer their intake; the coordinator reads the funnel, finds
 people by search, runs the match and reviews its twenty drafts as one table, publishes them, and reads the funnel
 again; a mentor accepts their pairing where the programme's page says to; their mentee, at phone size, reads what
-comes next and finds the first session in their bookings. axe and a screenshot on each screen."""
+comes next and finds the first session in their bookings; the coordinator announces the kick-off to all thirty, the
+mentee reads it and writes to her mentor, who finds it waiting. axe and a screenshot on each screen."""
 
 from __future__ import annotations
 
@@ -129,3 +130,40 @@ def test_a_cohort_of_30_from_its_people_to_a_first_session(
     expect(phone.locator("#main")).to_contain_text("Accepted")
     axe.check(phone, "cohort: the mentee's first sessions")
     shot(phone, "cohort-05-mentee-bookings-phone")
+    _the_cohort_is_told_and_talks(page, phone, browser, web_server, url, mentors[0], axe)
+
+
+def _the_cohort_is_told_and_talks(page: Any, phone: Any, browser: Any, served: Served, url: str, mentor: str,
+                                  axe: Axe) -> None:
+    """Katherine announces the kick-off to all thirty; the mentee reads it on her phone and writes to her mentor,
+    who finds it waiting; Katherine sees it read."""
+    page.goto(f"/#{url}")
+    composer = page.get_by_role("form", name="New announcement")
+    composer.get_by_label("To").select_option(label="Everyone taking part")
+    composer.get_by_label("Title").fill("Kick-off on Thursday")
+    composer.get_by_label("Announcement").fill("We meet on **Thursday** at 17:00, room 4.")
+    composer.get_by_role("button", name="Post the announcement").click()
+    listed = page.locator(".announcements li", has_text="Kick-off on Thursday")
+    expect(listed).to_contain_text("told 30", timeout=30_000)  # the workers told each of the thirty, once
+    axe.check(page, "cohort: an announcement to thirty")
+
+    phone.goto("/#/notifications")
+    phone.locator("#main li", has_text="Autumn cohort: Kick-off on Thursday").get_by_role(
+        "link", name="Read the announcement").click()
+    expect(phone.locator(".words strong")).to_have_text("Thursday")
+    phone.goto(f"/#{url}")
+    phone.get_by_role("button", name="Message Mentor 00").click()
+    box = phone.get_by_label("Message", exact=True)
+    box.fill("Looking forward to Thursday.")
+    box.press("Enter")
+    expect(phone.get_by_role("log").locator("li")).to_have_count(1)
+    axe.check(phone, "cohort: the mentee writes to her mentor")
+    shot(phone, "cohort-06-mentee-writes-phone")
+
+    desk = new_page(browser, served, "Europe/Berlin")
+    sign_in(desk, mentor)
+    desk.get_by_role("link", name="Messages 1 waiting for you").click()
+    desk.locator("#main li", has_text="Mentee").get_by_role("link").click()
+    expect(desk.get_by_role("log")).to_contain_text("Looking forward to Thursday.")
+    page.reload()
+    expect(page.locator(".announcements li", has_text="Kick-off on Thursday")).to_contain_text("told 30 · read by 1")
