@@ -68,6 +68,7 @@ class AuthRateLimiter:
         self._calendar_changes = parse(settings.calendar_rate_limit)
         self._public_reads = parse(settings.public_rate_limit)
         self._messages = parse_many(settings.message_rate_limit)
+        self._conversation_messages = parse_many(settings.conversation_rate_limit)
         self._sign_ons = parse(settings.sign_on_rate_limit)
 
     def count_registration(self) -> None:
@@ -119,6 +120,14 @@ class AuthRateLimiter:
             for item in self._messages:
                 if not self._limiter.hit(item, "messages", user):
                     raise self._too_many("messages", item, "messages", user)
+
+    def count_conversation_message(self, conversation: str) -> None:
+        """Count one message written in a conversation; 429 beyond any of ``CONVERSATION_RATE_LIMIT``'s limits."""
+        with _unless_storage_fails():
+            for item in self._conversation_messages:
+                if not self._limiter.hit(item, "conversation-messages", conversation):
+                    raise self._too_many("messages in this conversation", item, "conversation-messages",
+                                         conversation)
 
     def count_public_read(self) -> None:
         """Count one read of the public pages or routes from this client address; 429 beyond ``PUBLIC_RATE_LIMIT``."""
@@ -197,6 +206,11 @@ def limit_public_reads() -> None:
 def limit_messages(user: str) -> None:
     """429 when this user wrote too many messages lately."""
     _limiter().count_message(user)
+
+
+def limit_conversation_messages(conversation: str) -> None:
+    """429 when a conversation took too many messages lately, from all its people."""
+    _limiter().count_conversation_message(conversation)
 
 
 def limit_account_emails(what: str, recipient: str) -> None:

@@ -106,6 +106,7 @@ class Settings:
     calendar_rate_limit: str
     public_rate_limit: str
     message_rate_limit: str
+    conversation_rate_limit: str
     message_email_delay_seconds: int
     sign_on_rate_limit: str
     sign_on_start_wait_seconds: float
@@ -234,6 +235,8 @@ def load_settings() -> Settings:
         public_rate_limit=text("PUBLIC_RATE_LIMIT", "120/minute"),
         # Messages a person writes: a burst of a chat, not a flood (each limit applies; ";" separates them).
         message_rate_limit=text("MESSAGE_RATE_LIMIT", "20/minute;200/hour"),
+        # Messages one conversation takes from all its people together (a group session's of many, say).
+        conversation_rate_limit=text("CONVERSATION_RATE_LIMIT", "60/minute;1000/hour"),
         # How long a message waits unread before it is emailed (at most one email a conversation an hour).
         message_email_delay_seconds=integer_between("MESSAGE_EMAIL_DELAY", 600, 1, 86_400),
         # Sign-ins at organisations' providers, started and finished, per client address: a cohort behind one

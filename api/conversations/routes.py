@@ -15,7 +15,7 @@ from api.common.docs import documents_errors
 from api.common.schemas import Text, search_text
 from api.database import db_session
 from api.idempotency import idempotent
-from api.ratelimit import limit_messages
+from api.ratelimit import limit_conversation_messages, limit_messages
 from api.security import current_actor, require_login
 from models import ConversationKind, PointsTo
 from models.conversations import MAX_MESSAGE
@@ -204,10 +204,13 @@ class Messages(MethodView):
         """Write a message (up to 4,000 characters of Markdown), which may point to a session, a booking or a goal
         of yours; its people are told at once (`message.created`, which carries no words). With an
         `Idempotency-Key`, a retry answers the first message (without its words: read them from the list). 429
-        past `MESSAGE_RATE_LIMIT`."""
+        past the writer's `MESSAGE_RATE_LIMIT`, or the conversation's `CONVERSATION_RATE_LIMIT` (all its people
+        together; counted once the writer is found to write there, and the message is then not written)."""
         actor = current_actor()
         limit_messages(str(actor.user_id))
-        return messages.send(db_session(), actor, conversation_id, **body)
+        sent = messages.send(db_session(), actor, conversation_id, **body)
+        limit_conversation_messages(str(conversation_id))  # a 429 here rolls the message back
+        return sent
 
 
 @blp.route("/<uuid:conversation_id>/messages/<uuid:message_id>")

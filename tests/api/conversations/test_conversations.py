@@ -242,6 +242,28 @@ def test_a_sender_past_the_limit_is_refused_and_others_write_on(seed: Session, c
     assert len(_messages(client, mentor, one)) == 6
 
 
+def test_a_conversation_past_its_limit_is_refused_and_others_go_on(seed: Session, committed: sessionmaker[Session],
+                                                                   configure: Callable[..., None]) -> None:
+    configure(CONVERSATION_RATE_LIMIT="4/minute")
+    listing = ListingFactory()
+    mentor, mentee, stranger = as_caller(listing.mentor_profile.user), as_caller(UserFactory()), \
+        as_caller(UserFactory())
+    other_mentee = as_caller(UserFactory())
+    seed.commit()
+    client = live_app(committed).test_client()
+    for one in (mentee, other_mentee):
+        assert request_booking(client, one, listing.id, future())[0] == 201
+    one = _open(client, mentee, user_id=str(mentor.user.id))["id"]
+    for _ in range(6):  # a stranger's attempts do not use the conversation's limit up
+        assert client.post(f"{URL}/{one}/messages", headers=stranger.headers, json={"body": "x"}).status_code == 404
+    answers = [client.post(f"{URL}/{one}/messages", headers=(mentee, mentor)[n % 2].headers,
+                           json={"body": f"m{n}"}).status_code for n in range(6)]
+    assert answers == [201] * 4 + [429, 429]  # both writers together
+    assert len(_messages(client, mentor, one)) == 4  # the refused were not written
+    elsewhere = _open(client, other_mentee, user_id=str(mentor.user.id))["id"]
+    assert client.post(f"{URL}/{elsewhere}/messages", headers=mentor.headers, json={"body": "hi"}).status_code == 201
+
+
 def test_a_messages_events_reach_its_people_live_and_by_webhook_and_no_admin(client: FlaskClient, db: Session) -> None:
     mentor, mentee = _pair(client)
     admin = as_caller(UserFactory(is_admin=True))
