@@ -1,6 +1,7 @@
 """The admin console in Chromium, at desktop and phone size: an administrator finds a user, disables their account
 with a reason (their sign-in is refused), reads it in the audit log, and enables it again; every screen of the
-console passes axe; anyone else who opens it reads that it is for administrators only."""
+console passes axe; she posts a notice to everyone, which the workers tell each account; anyone else who opens it
+reads that it is for administrators only."""
 
 from __future__ import annotations
 
@@ -99,8 +100,25 @@ def test_an_admin_disables_a_user_reads_it_in_the_audit_and_enables_them(
         expect(page.locator("#main .loading:visible")).to_have_count(0)
         axe.check(page, f"{size}: admin {path}")
         shot(page, f"admin-03-{path}-{size}")
+    _mary_posts_a_notice(page, web_server, size, axe)
     assert page.csp_errors == []
     page.context.close()
+
+
+def _mary_posts_a_notice(page: Any, served: Served, size: str, axe: Axe) -> None:
+    """A notice to everyone: the workers tell every account but its author's (Grace)."""
+    open_section(page, "Notices", "Notices to everyone")
+    composer = page.get_by_role("form", name="New notice to everyone")
+    composer.get_by_label("Title").fill("Maintenance on Sunday")
+    composer.get_by_label("Announcement").fill("The service is away from 06:00 to 06:30 UTC.")
+    composer.get_by_role("button", name="Post the notice").click()
+    listed = page.locator(".announcements li", has_text="Maintenance on Sunday")
+    expect(listed).to_contain_text("to everyone")
+    expect(listed).to_contain_text("told 1", timeout=30_000)  # Grace: its author is not told her own
+    axe.check(page, f"{size}: admin notices, one posted")
+    shot(page, f"admin-04-notices-{size}")
+    told = served.call("GET", "/notifications?limit=20", served.token("grace@example.com"))["items"]
+    assert [n["title"] for n in told if "Maintenance" in n["title"]] == ["Notice: Maintenance on Sunday"]
 
 
 def test_anyone_else_reads_that_the_console_is_for_administrators(

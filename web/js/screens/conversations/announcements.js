@@ -1,6 +1,6 @@
 // Announcements: a programme's coordinators tell its people (everyone, the mentors, the mentees, or the pairs not
-// yet active) and see how many were told and read it; each recipient reads it on its own page (which counts it
-// read). The words are shown as the server rendered and cleaned them, isolated (`dir="auto"`).
+// yet active), and an administrator everyone with an account (a notice, in the admin console); they see how many
+// were told and read it; each recipient reads it on its own page (which counts it read). The words are shown as the server rendered and cleaned them, isolated (`dir="auto"`).
 import { get, post } from '../../api.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
 
@@ -21,9 +21,10 @@ function reach(a) {
   return `told ${a.recipients} · read by ${a.read}`;
 }
 
-/** A programme's announcements for its coordinators: the composer and the list with how far each went. */
+/** A programme's announcements for its coordinators (or, with no programme, the notices to everyone for an
+ * administrator): the composer and the list with how far each went. */
 export function announcementsSection(programmeId) {
-  const url = `/programmes/${programmeId}/announcements`;
+  const url = programmeId ? `/programmes/${programmeId}/announcements` : '/announcements';
   const listEl = h('div', {}, loading());
   const said = messageArea();
   let polls = 0;
@@ -32,21 +33,21 @@ export function announcementsSection(programmeId) {
       const { items } = await get(url);
       replace(listEl, items.length ? h('ul', { class: 'list announcements' }, items.map((a) => h('li', {},
         h('a', { href: `#/announcements/${a.id}` }, h('bdi', {}, a.title)),
-        h('span', { class: 'meta' }, ` · to ${TO[a.audience]} · ${when(a.created_at)} · ${reach(a)}`))))
-        : empty('No announcement yet.'));
+        h('span', { class: 'meta' }, ` · to ${programmeId ? TO[a.audience] : 'everyone'} · ${when(a.created_at)} · ${reach(a)}`))))
+        : empty(programmeId ? 'No announcement yet.' : 'No notice yet.'));
       if (items.some((a) => a.recipients === null) && polls++ < POLLS && listEl.isConnected !== false) setTimeout(load, 3000);
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
-  const form = h('form', { class: 'stack', 'aria-label': 'New announcement', novalidate: true },
-    field('To', { tag: 'select', name: 'audience' }, AUDIENCES),
+  const form = h('form', { class: 'stack', 'aria-label': programmeId ? 'New announcement' : 'New notice to everyone', novalidate: true },
+    programmeId ? field('To', { tag: 'select', name: 'audience' }, AUDIENCES) : null,
     field('Title', { name: 'title', required: true, maxlength: 200, autocomplete: 'off' }),
     field('Announcement', { tag: 'textarea', name: 'body', required: true, maxlength: 4000, rows: 4,
       hint: 'Markdown: *emphasis*, **bold**, [links](https://…), lists, `code`. Each is told in the app, live, and by email as they chose.' }),
-    said.el, h('button', { type: 'submit', class: 'primary' }, 'Post the announcement'));
+    said.el, h('button', { type: 'submit', class: 'primary' }, programmeId ? 'Post the announcement' : 'Post the notice'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), said, async () => {
-      const made = await post(url, { audience: form.audience.value, title: form.title.value, body: form.body.value });
+      const made = await post(url, { audience: programmeId ? form.audience.value : 'everyone', title: form.title.value, body: form.body.value });
       form.title.value = '';
       form.body.value = '';
       said.ok(`Posted “${made.title}”: its people are being told.`);
@@ -55,6 +56,7 @@ export function announcementsSection(programmeId) {
     }, form);
   });
   load();
+  if (!programmeId) return h('div', {}, h('p', { class: 'muted' }, 'A notice reaches everyone with an account: in the app, live, and by email as each chose for announcements.'), form, listEl);
   return h('section', { 'aria-labelledby': 'pg-ann-h' }, h('h2', { id: 'pg-ann-h' }, 'Announcements'), form, listEl);
 }
 
