@@ -58,8 +58,7 @@ class Conversation(IdMixin, Base):
     )
 
     kind: Mapped[ConversationKind] = mapped_column(stored_as_text(ConversationKind))
-    # A pair's two people (lower id first); a desk's participant (first) and programme; a group session (and its
-    # programme, if it has one: whose coordinators look after a report of it).
+    # A pair's two people (lower id first); a desk's participant (first) and programme; a group session.
     first_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     second_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))

@@ -205,12 +205,14 @@ class Messages(MethodView):
         of yours; its people are told at once (`message.created`, which carries no words). With an
         `Idempotency-Key`, a retry answers the first message (without its words: read them from the list). 429
         past the writer's `MESSAGE_RATE_LIMIT`, or the conversation's `CONVERSATION_RATE_LIMIT` (all its people
-        together; counted once the writer is found to write there, and the message is then not written)."""
-        actor = current_actor()
+        together; counted only for one who takes part in it)."""
+        db, actor = db_session(), current_actor()
         limit_messages(str(actor.user_id))
-        sent = messages.send(db_session(), actor, conversation_id, **body)
-        limit_conversation_messages(str(conversation_id))  # a 429 here rolls the message back
-        return sent
+        # Its people only count against the conversation (404 first for anyone else), and before its lock is
+        # taken: no writer waits on another's round trip to Redis.
+        conversations.load(db, actor, conversation_id)
+        limit_conversation_messages(str(conversation_id))
+        return messages.send(db, actor, conversation_id, **body)
 
 
 @blp.route("/<uuid:conversation_id>/messages/<uuid:message_id>")

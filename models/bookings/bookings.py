@@ -109,6 +109,9 @@ class Booking(IdMixin, TimestampMixin, Base):
     )
     # use_alter: bookings and sessions refer to each other.
     group_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", use_alter=True), index=True)
+    # A seat that the group session's cancellation ended (not one its mentee gave up before): its mentee still reads
+    # the session and its conversation.
+    ended_with_session: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     # A reschedule's new booking: the one it follows, the chain's first (its calendar UID), and how many moves
     # the chain has had (workflows.bookings.reschedules).

@@ -58,6 +58,7 @@ log = structlog.get_logger(__name__)
 BATCH = 1000
 LIVE_TASK = "events.publish_announcement"  # the events queue: not behind the notifications queue's emails
 MAX_LISTED = 100
+NOTICE_POSTED = "notice.posted"  # the audit trail's name of an administrator's notice
 
 
 def _coordinators(db: Session, programme_id: uuid.UUID) -> list[uuid.UUID]:
@@ -105,6 +106,8 @@ def post(db: Session, actor: Actor, programme_id: uuid.UUID | None, *, audience:
     db.add(announcement)
     db.flush()
     record(db, EventType.ANNOUNCEMENT_POSTED, payload(announcement, coordinators), actor=str(actor))
+    if programme_id is None:  # an administrator's word to everyone is in the audit trail, its title the reason
+        access.record_admin_action(db, actor, NOTICE_POSTED, "announcement", announcement.id, reason=kept_title)
     return announcement
 
 

@@ -36,7 +36,6 @@ from models import (
     Programme,
     ProgrammeCoordinator,
     ProgrammeParticipant,
-    SessionStatus,
     User,
 )
 from workflows.actors import Actor
@@ -123,10 +122,8 @@ def open_desk(db: Session, actor: Actor, programme_id: uuid.UUID, participant_us
 
 def _seat_held() -> ColumnElement[bool]:
     """SQL: a booking that seats its mentee in its group session now (held, or ended by the session's
-    cancellation, so its people still read what was said)."""
-    cancelled = exists().where(MentorshipSession.id == Booking.group_session_id,
-                               MentorshipSession.status == SessionStatus.CANCELLED)
-    return or_(Booking.status == BookingStatus.ACCEPTED, and_(Booking.status == BookingStatus.CANCELLED, cancelled))
+    cancellation, so its people still read what was said; not one given up before)."""
+    return or_(Booking.status == BookingStatus.ACCEPTED, Booking.ended_with_session)
 
 
 def _group_members(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
@@ -144,7 +141,7 @@ def open_group(db: Session, actor: Actor, session_id: uuid.UUID) -> Conversation
     session = db.get(MentorshipSession, session_id)
     if session is None or session.kind != ListingKind.GROUP or actor.user_id not in _group_members(db, session_id):
         raise NotFound("no group session of yours has this id")
-    return _get_or_make(db, ConversationKind.GROUP, session_id=session_id, programme_id=session.programme_id)
+    return _get_or_make(db, ConversationKind.GROUP, session_id=session_id)
 
 
 def members(db: Session, conversation: Conversation) -> list[uuid.UUID]:

@@ -19,6 +19,7 @@ from models import (
     Conversation,
     ConversationKind,
     ConversationReport,
+    MentorshipSession,
     Message,
     Pairing,
     PairingStatus,
@@ -49,8 +50,11 @@ SAID = {ReportReason.HARASSMENT: "harassment", ReportReason.SPAM: "spam",
 def _programme_of(db: Session, conversation: Conversation) -> uuid.UUID | None:
     """Whose programme looks after the conversation: a desk's own, a group session's (if in one); a pair's, the
     latest where the two are paired."""
-    if conversation.kind != ConversationKind.PAIR:
+    if conversation.kind == ConversationKind.DESK:
         return conversation.programme_id
+    if conversation.kind == ConversationKind.GROUP:
+        return db.scalar(select(MentorshipSession.programme_id).where(
+            MentorshipSession.id == conversation.session_id))
     one, other = conversation.first_user_id, conversation.second_user_id
     if one is None or other is None:
         return None

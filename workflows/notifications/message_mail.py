@@ -90,7 +90,8 @@ def deliver(db: Session, conversation_id: uuid.UUID, user_id: uuid.UUID) -> bool
     settings = get_settings()
     owed = db.scalar(select(ConversationRead).where(
         tuple_(ConversationRead.conversation_id, ConversationRead.user_id) == (conversation_id, user_id),
-        ConversationRead.email_due_at <= func.clock_timestamp()).with_for_update(skip_locked=True))
+        ConversationRead.email_due_at <= func.clock_timestamp()).with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True))  # the row as locked, not as this session last saw it
     if owed is None:
         return False
     owed.email_due_at = None

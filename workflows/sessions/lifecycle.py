@@ -60,16 +60,13 @@ def group_participants(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 def _holds_seat(db: Session, actor: Actor, session: MentorshipSession) -> bool:
-    """Whether the actor is a mentee of a group session by a seat: a held one, or, once the mentor
-    cancelled the session, one that cancellation ended (so they can still read what happened)."""
+    """Whether the actor is a mentee of a group session by a seat: a held one, or, once the session was
+    cancelled, one that cancellation ended (so they can still read what happened; not one given up before)."""
     if session.kind != ListingKind.GROUP:
         return False
-    statuses = [BookingStatus.ACCEPTED]
-    if session.status == SessionStatus.CANCELLED:
-        statuses.append(BookingStatus.CANCELLED)
     return db.scalar(select(Booking.id).where(
         Booking.group_session_id == session.id, Booking.mentee_user_id == actor.user_id,
-        Booking.status.in_(statuses))) is not None
+        (Booking.status == BookingStatus.ACCEPTED) | Booking.ended_with_session)) is not None
 
 
 # The session state machine: action -> (allowed from, goes to, who may do it, its event). No skipping, no
@@ -352,6 +349,7 @@ def _cancel(db: Session, session: MentorshipSession, role: Role, actor: str, *, 
     for booking in bookings:
         assert booking is not None
         fee, refunded = end_with_session_cancellation(db, booking, late=late, reason=reason)
+        booking.ended_with_session = booking.group_session_id is not None
     session.cancelled_at = now
     session.cancelled_by, session.cancel_cause = CancelledBy(role.value), cause
     session.cancel_reason = reason

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Announcement, EmailChoice, EmailStatus, Notification, OutboxEvent, Telling, User
+from models import AdminAction, Announcement, EmailChoice, EmailStatus, Notification, OutboxEvent, Telling, User
 from tests.factories.accounts import UserFactory, as_caller
 from tests.factories.programmes import BASE, joined, running_programme
 from tests.mail import Mailbox
@@ -154,3 +154,6 @@ def test_an_admins_notice_reaches_every_account(client: FlaskClient, db: Session
     assert (notice["programme_id"], notice["recipients"], notice["read"]) == (None, len(told), 0)
     shown = client.get("/api/v1/notifications", headers=as_caller(people[0]).headers).get_json()["items"][0]
     assert shown["title"] == "Notice: Maintenance"
+    audited = db.scalars(select(AdminAction).where(AdminAction.admin_user_id == admin.user.id)).one()
+    assert (audited.action, str(audited.target_id), audited.reason) == ("notice.posted", made.get_json()["id"],
+                                                                        "Maintenance")

@@ -339,10 +339,12 @@ def test_a_group_sessions_mentor_and_seated_mentees_share_one_conversation(clien
     _send(client, first, group["id"], "See you there.")
     last = _latest_message_event(db)
     assert last.payload["seq"] == 3 and str(second.user.id) not in last.payload["member_user_ids"]
-    # The mentor cancels the session: those who held a seat then still read what was said.
+    # The mentor cancels the session: those who held a seat then still read what was said; not one who had left.
     assert client.post(f"/api/v1/sessions/{session}/cancel", json={"reason": "mentor ill"},
                        headers=mentor.headers).status_code == 200
     assert len(_messages(client, first, group["id"])) == 3
+    assert client.get(f"{URL}/{group['id']}/messages", headers=second.headers).status_code == 404
+    assert client.get(f"/api/v1/sessions/{session}", headers=second.headers).status_code == 404
 
 
 def test_a_muted_conversation_stays_readable_and_is_neither_counted_nor_emailed(client: FlaskClient, db: Session

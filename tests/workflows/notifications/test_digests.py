@@ -5,6 +5,7 @@ digest for is held, then gathered in one email a period with the messages they h
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
 from tests.mail import Mailbox
 from workflows import inbox
+from workflows.actors import Actor
 from workflows.conversations import conversations, messages
 from workflows.notifications import digests, mail, preferences
 
@@ -43,6 +45,13 @@ def test_a_daily_digest_gathers_what_was_held_and_the_unread_messages_once(db: S
     conversation = conversations.open_with(db, actor_of(mentee), mentor.id)
     for words in ("Hello", "Are you free on Friday?"):
         messages.send(db, actor_of(mentee), conversation.id, body=words)
+    # A second mentee's conversation, muted: it stays out of the digest.
+    other = BookingFactory(status=BookingStatus.ACCEPTED, listing=booking.listing,
+                           start_time=booking.start_time + timedelta(days=1),
+                           end_time=booking.end_time + timedelta(days=1))
+    muted = conversations.open_with(db, actor_of(mentor), other.mentee_user_id)
+    messages.send(db, Actor(other.mentee_user_id), muted.id, body="Muted words")
+    messages.mute(db, actor_of(mentor), muted.id, muted=True)
     assert mailbox.inbox.messages == []  # all of it held
     assert {db.get_one(Notification, one).email_status for one in (first, second)} == {EmailStatus.DIGEST}
 
@@ -54,6 +63,7 @@ def test_a_daily_digest_gathers_what_was_held_and_the_unread_messages_once(db: S
     assert f"- {mentee.display_name}: 2 new — http" in text and f"/#/conversations/{conversation.id}" in text
     assert "- Booking confirmed: Thursday at ten" in text and "- Booking moved: Thursday at ten" in text
     assert "Booking read already" not in text
+    assert db.get_one(User, other.mentee_user_id).display_name not in text  # muted
     assert "Stop emails about bookings and sessions and messages: http" in text
     assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert {db.get_one(Notification, one).email_status for one in (first, second)} == {EmailStatus.SENT}

@@ -18,6 +18,7 @@ const ACTIONS = {
   'programme.intake_read': 'Intake answers read', 'programme.exported_pairs': 'Pairs export read',
   'programme.exported_sessions': 'Sessions export read', 'programme.exported_surveys': 'Surveys export read',
   'programme.exported_participants': 'Participants export read (intake answers)', 'programme.exported_goals': 'Goals export read',
+  'notice.posted': 'Notice to everyone posted', 'conversation.read_reported': 'Reported conversation read',
   'programme.coordinator_invited': 'Coordinator invited by address',
   'programme.coordinator_invitation_withdrawn': 'Coordinator invitation withdrawn',
 };

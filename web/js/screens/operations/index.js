@@ -11,7 +11,7 @@ import { webhooksScreen } from './webhooks.js';
 import { outboxScreen } from './outbox.js';
 import { numbersScreen } from './numbers.js';
 import { signOnScreen } from './sign-on.js';
-import { announcementsSection } from '../conversations/announcements.js';
+import { noticesScreen } from './notices.js';
 
 // [path, menu label, heading, screen]; each screen is also in docs/admin-console.md's list.
 const SECTIONS = [
@@ -24,7 +24,7 @@ const SECTIONS = [
   ['outbox', 'Outbox', 'Outbox backlog', outboxScreen],
   ['numbers', 'Numbers', 'Platform numbers', numbersScreen],
   ['sign-on', 'Sign-on', 'Sign-on providers', signOnScreen],
-  ['notices', 'Notices', 'Notices to everyone', (main) => { main.append(announcementsSection(null)); }],
+  ['notices', 'Notices', 'Notices to everyone', noticesScreen],
 ];
 
 function adminMenu(current) {
