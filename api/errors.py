@@ -5,9 +5,11 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import marshmallow as ma
 import structlog
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -33,10 +35,26 @@ _TRANSACTION_ROLLBACK_CLASS = "40"
 _LOCK_NOT_AVAILABLE = "55P03"  # DB_LOCK_TIMEOUT_MS passed waiting for a lock
 
 
+# An error body's ``reason`` where no domain error named one: by its status.
+REASON_BY_STATUS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+                    422: "invalid_request", 429: "rate_limited", 500: "internal_error", 503: "unavailable"}
+
+
+class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]  # flask-smorest ships no type information
+    reason = ma.fields.String(metadata={"description": (
+        "A stable machine name of the refusal (snake_case), to tell refusals apart by whatever their `message` says "
+        "(a `message` is meant for people and may change or be translated): a refusal's own (`mentee_busy`, "
+        "`session_full`, `paired_already`, …; a scheduling refusal's `rule`), else its kind (`not_found`, "
+        "`forbidden`, `rule_broken`, `invalid_transition`, `conflict`, `invalid_request`, `rate_limited`, …).")})
+
+
 def http_error(status: int, message: str, *, errors_: dict[str, Any] | None = None,
-               headers: dict[str, str] | None = None) -> HTTPException:
+               headers: dict[str, str] | None = None, reason: str | None = None) -> HTTPException:
     exc = default_exceptions[status]()
     data: dict[str, Any] = {"message": message}
+    if reason:
+        data["reason"] = reason
     if errors_:
         data["errors"] = errors_
     if headers:
@@ -72,13 +90,18 @@ class ServiceApi(Api):  # type: ignore[misc]  # flask-smorest ships no type info
 
     webargs' 422 (and its 400 for unreadable JSON) and werkzeug's own errors
     (404, 405, 413) carry none; the message then names the first invalid field,
-    or is werkzeug's description of the status.
+    or is werkzeug's description of the status. Each has a ``reason`` too
+    (:class:`ErrorSchema`).
     """
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         payload, status, headers = super().handle_http_exception(error)
         if not payload.get("message"):
             payload["message"] = _first_error(payload.get("errors")) or error.description or error.name
+        data = getattr(error, "data", None) or {}
+        payload["reason"] = data.get("reason") or REASON_BY_STATUS.get(status, "error")
         return payload, status, headers
 
 
@@ -89,7 +112,8 @@ def init_errors(app: Flask, api: Api) -> None:
         if isinstance(error, errors.RateLimited | errors.Overloaded):
             headers = {"Retry-After": str(error.retry_after)}
         details = {k: str(v) for k, v in error.details.items()} or None
-        return api.handle_http_exception(http_error(status, error.message, errors_=details, headers=headers))
+        return api.handle_http_exception(http_error(status, error.message, errors_=details, headers=headers,
+                                                    reason=error.reason))
 
     def handle_constraint_violation(error: IntegrityError) -> Any:
         """A constraint no workflow turned into a domain error: one checked at commit, say."""

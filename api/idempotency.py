@@ -92,7 +92,8 @@ def idempotent(blp: Blueprint, *, never_stored: tuple[str, ...] = ()) -> Callabl
                         ))
                         db.flush()
                 except IntegrityError:
-                    raise Conflict(f"a request with this {HEADER} is already in progress") from None
+                    raise Conflict(f"a request with this {HEADER} is already in progress",
+                                   reason="idempotency_in_progress") from None
             return response
 
         return cast(F, blp.doc(parameters=[_PARAMETER])(wrapper))

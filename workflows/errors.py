@@ -16,31 +16,46 @@ class DomainError(Exception):
 
     A refusal undoes the request's writes, unless its class ``keeps_changes``: then what the
     workflow wrote before refusing (a revocation, say) is the point of the refusal and is committed.
+
+    Its ``reason`` is a stable machine name (snake_case) that clients tell refusals apart by, whatever the words of
+    its ``message``: the one given where it is raised, else a scheduling refusal's ``rule``, else its class's
+    (``default_reason``).
     """
 
     keeps_changes: ClassVar[bool] = False
+    default_reason: ClassVar[str] = "refused"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, *, reason: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        rule = details.get("rule")
+        self.reason = reason or (rule if isinstance(rule, str) else None) or type(self).default_reason
 
 
 class NotFound(DomainError):
     """The resource does not exist, or the caller may not see it (no existence leak)."""
 
+    default_reason: ClassVar[str] = "not_found"
+
 
 class Forbidden(DomainError):
     """The caller takes part but lacks the right for this action."""
+
+    default_reason: ClassVar[str] = "forbidden"
 
 
 class BusinessRuleViolation(DomainError):
     """The request is well formed but breaks a rule (invalid transition, outside a window)."""
 
+    default_reason: ClassVar[str] = "rule_broken"
+
 
 class InvalidTransition(BusinessRuleViolation):
     """The record's status does not allow the action. ``action`` is an identifier (``details["action"]``, for
     clients); ``verb`` says it in the message when the identifier is no English verb (``mentee_no_show``)."""
+
+    default_reason: ClassVar[str] = "invalid_transition"
 
     def __init__(self, kind: str, current: str, action: str, *, verb: str | None = None) -> None:
         super().__init__(
@@ -51,15 +66,22 @@ class InvalidTransition(BusinessRuleViolation):
 
 
 class Conflict(DomainError):
-    """The request conflicts with the current state (overlap, duplicate, full, no credit)."""
+    """The request conflicts with the current state (overlap, duplicate, full, no credit). Each is raised with a
+    ``reason`` of its own (a test holds it), since several differ only in their words."""
+
+    default_reason: ClassVar[str] = "conflict"
 
 
 class InvalidInput(DomainError):
     """The input is malformed in a way the schema could not see (a bad cursor, say)."""
 
+    default_reason: ClassVar[str] = "invalid_input"
+
 
 class RateLimited(DomainError):
     """Too many requests of this kind for now; ``retry_after`` seconds tells when to try again."""
+
+    default_reason: ClassVar[str] = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
@@ -71,10 +93,13 @@ class LockedOut(RateLimited):
     the lock-out is kept though the request is refused."""
 
     keeps_changes: ClassVar[bool] = True
+    default_reason: ClassVar[str] = "locked_out"
 
 
 class Overloaded(DomainError):
     """This process is at its bound for costly work of this kind (password hashing); ``retry_after`` seconds."""
+
+    default_reason: ClassVar[str] = "overloaded"
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
@@ -83,6 +108,8 @@ class Overloaded(DomainError):
 
 class Unauthenticated(DomainError):
     """Credentials are missing or wrong."""
+
+    default_reason: ClassVar[str] = "unauthenticated"
 
 
 def violated_constraint(error: IntegrityError) -> str | None:

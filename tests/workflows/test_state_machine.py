@@ -389,9 +389,15 @@ def test_a_seat_makes_a_mentee_of_a_group_session_until_given_up(db: Session) ->
     assert SESSIONS.role_of(db, holder, session) is None
     with pytest.raises(NotFound, match="session not found"):
         SESSIONS.get_visible(db, holder, session.id)
-    session.status = SessionStatus.CANCELLED  # the mentor called it off: they may still read what happened
+    stayed = BookingFactory(listing=listing, start_time=start, status=BookingStatus.ACCEPTED,
+                            group_session_id=session.id)
+    # The mentor called it off, ending the seats held then: their holders may still read what happened; one who gave
+    # theirs up before may not.
+    session.status = SessionStatus.CANCELLED
+    stayed.status, stayed.ended_with_session = BookingStatus.CANCELLED, True
     db.flush()
-    assert SESSIONS.role_of(db, holder, session) == Role.MENTEE
+    assert SESSIONS.role_of(db, _actor(stayed.mentee_user_id), session) == Role.MENTEE
+    assert SESSIONS.role_of(db, holder, session) is None
 
 
 def test_constraint_violations_are_told_apart_by_name(db: Session) -> None:

@@ -210,7 +210,7 @@ def verify_email(db: Session, token: str) -> Verified:
     previous = user.email
     if row.email != previous:
         user.email = row.email
-        add_or_conflict(db, user, {UNIQUE_EMAIL: "another account uses this email now"})
+        add_or_conflict(db, user, {UNIQUE_EMAIL: Conflict("another account uses this email now", reason="email_taken")})
         if user.email_verified_at is not None:  # the old address was confirmed: tell it where the account went
             inbox.notify_user(
                 db, user.id, type_="account.email_changed", title="Your email was changed",
@@ -343,7 +343,7 @@ def change_email(db: Session, actor: Actor, *, email: str, current_password: str
     if address == user.email:
         raise InvalidInput("this is already your email")
     if db.scalar(select(User.id).where(User.email == address)) is not None:
-        raise Conflict("another account uses this email")
+        raise Conflict("another account uses this email", reason="email_taken")
     request_verification(db, user, address)
     inbox.notify_user(
         db, user.id, type_="account.email_change_requested", title="Your email is being changed",

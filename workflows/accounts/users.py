@@ -25,6 +25,7 @@ from workflows.actors import Actor
 from workflows.calendars import feeds as calendars
 from workflows.clock import utcnow
 from workflows.errors import (
+    Conflict,
     DomainError,
     Forbidden,
     InvalidInput,
@@ -153,7 +154,8 @@ def register_user(db: Session, *, email: str, password: str, display_name: str, 
         timezone=timezone,
         locale=locale,
     )
-    add_or_conflict(db, user, {UNIQUE_EMAIL: "an account with this email already exists"})
+    add_or_conflict(db, user, {UNIQUE_EMAIL: Conflict("an account with this email already exists",
+                                                      reason="email_taken")})
     return user
 
 

@@ -72,8 +72,8 @@ HOURS_CHANGED = "the mentor changed their hours for this date"
 SETTLED_BY_SYSTEM = frozenset({ANOTHER_ACCEPTED, GROUP_SCHEDULED, MENTEE_BOOKED, AWAY, HOURS_CHANGED})
 
 _ACCEPT_CONFLICTS = {
-    ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
-    MENTEE_OVERLAP: "the mentee already has an accepted booking or a seat at this time",
+    ACCEPTED_OVERLAP: Conflict("this time overlaps another accepted booking of the mentor", reason="mentor_busy"),
+    MENTEE_OVERLAP: Conflict("the mentee already has an accepted booking or a seat at this time", reason="mentee_busy"),
 }
 
 
@@ -190,7 +190,7 @@ def decide(db: Session, actor: Actor, booking_id: uuid.UUID, action: BookingActi
     booking, role = BOOKINGS.load_to_act(db, actor, booking_id)
     if booking.series_id is not None and booking.status == BookingStatus.DRAFT:
         raise Conflict("this request is one time of a series: answer the series (or withdraw it) as a whole",
-                       series_id=booking.series_id)
+                       series_id=booking.series_id, reason="part_of_series")
     if action is BookingAction.ACCEPT:
         _refuse_settled(booking)
     decision = Decision(now, reason)
@@ -270,7 +270,8 @@ def _refuse_settled(booking: Booking) -> None:
         booking.cancel_reason if booking.status == BookingStatus.CANCELLED else None
     if why in SETTLED_BY_SYSTEM:
         done = "declined" if booking.status == BookingStatus.DECLINED else "withdrawn"
-        raise Conflict(f"this request was {done} by the system: {why}", current_status=booking.status.value)
+        raise Conflict(f"this request was {done} by the system: {why}", current_status=booking.status.value,
+                       reason="decided_by_system")
 
 
 def settle_clashes(db: Session, *, start: datetime, end: datetime, now: datetime,

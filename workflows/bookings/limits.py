@@ -101,7 +101,8 @@ def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID,
         Booking.mentee_user_id == mentee_user_id, Booking.listing_id == listing_id, Booking.start_time == start_time,
         Booking.status == BookingStatus.DRAFT))
     if existing is not None:
-        raise Conflict(f"you already asked for this time: request {existing} is pending", existing_booking_id=existing)
+        raise Conflict(f"you already asked for this time: request {existing} is pending", existing_booking_id=existing,
+                       reason="requested_already")
 
 
 def refuse_beyond_caps(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID) -> None:
@@ -115,10 +116,11 @@ def refuse_beyond_caps(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id
     ).one()
     if to_mentor >= settings.max_pending_requests_per_mentor:
         raise Conflict(f"you have {to_mentor} pending requests to this mentor already: wait for an answer, or "
-                       "withdraw one, before asking again", limit=settings.max_pending_requests_per_mentor)
+                       "withdraw one, before asking again", limit=settings.max_pending_requests_per_mentor,
+                       reason="pending_limit_mentor")
     if total >= settings.max_pending_requests:
         raise Conflict(f"you have {total} pending requests already: wait for answers, or withdraw some, before "
-                       "asking again", limit=settings.max_pending_requests)
+                       "asking again", limit=settings.max_pending_requests, reason="pending_limit")
 
 
 def refuse_beyond_instant_cap(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID, *, cap: int,

@@ -68,8 +68,9 @@ from workflows.sessions.lifecycle import SESSIONS, SessionAction, emit_event
 log = structlog.get_logger(__name__)
 
 RESCHEDULED = "rescheduled"  # the reason an old session reads
-MOVE_CONFLICTS = {ACCEPTED_OVERLAP: "this time overlaps another accepted booking of the mentor",
-                  MENTEE_OVERLAP: "the mentee already has an accepted booking or a seat at this time"}
+MOVE_CONFLICTS = {
+    ACCEPTED_OVERLAP: Conflict("this time overlaps another accepted booking of the mentor", reason="mentor_busy"),
+    MENTEE_OVERLAP: Conflict("the mentee already has an accepted booking or a seat at this time", reason="mentee_busy")}
 
 
 def _movable(booking: Booking, now: datetime) -> None:
@@ -83,7 +84,7 @@ def _movable(booking: Booking, now: datetime) -> None:
     limit = get_settings().max_reschedules_per_booking
     if booking.reschedule_count >= limit:
         raise Conflict(f"this booking has been moved {booking.reschedule_count} times, the most allowed: cancel it "
-                       "and book again", rule="max_reschedules", limit=limit)
+                       "and book again", rule="max_reschedules", limit=limit, reason="moved_too_often")
 
 
 def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime, now: datetime, *, role: Role,
@@ -115,7 +116,7 @@ def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime
         if not purchase.valid_from <= start < purchase.valid_until:  # the credit moves with it: it must cover it
             raise Conflict(f"the bundle credit this booking is paid with covers sessions starting from "
                            f"{purchase.valid_from.isoformat()} until {purchase.valid_until.isoformat()}",
-                           rule="bundle_validity")
+                           rule="bundle_validity", reason="bundle_not_valid_then")
     return clashes
 
 
@@ -137,8 +138,8 @@ def propose(db: Session, actor: Actor, booking_id: uuid.UUID, start_times: Seque
         id=uuid.uuid4(), booking_id=booking.id, proposed_by=role.value, proposer_user_id=actor.user_id,
         start_times=times, message=message.strip(), status=ProposalStatus.OPEN,
         expires_at=min(times[0], booking.start_time))
-    add_or_conflict(db, proposal, {ONE_OPEN_PROPOSAL: "this booking already has an open proposal: answer or "
-                                                      "withdraw it first"})
+    add_or_conflict(db, proposal, {ONE_OPEN_PROPOSAL: Conflict(
+        "this booking already has an open proposal: answer or withdraw it first", reason="proposal_open")})
     record(db, EventType.RESCHEDULE_PROPOSED, proposal_payload(proposal, booking), actor=str(actor))
     log.info(EventType.RESCHEDULE_PROPOSED, proposal_id=str(proposal.id), booking_id=str(booking.id))
     return proposal
@@ -159,8 +160,8 @@ def request_reschedule(db: Session, actor: Actor, booking_id: uuid.UUID, *, reas
         id=uuid.uuid4(), booking_id=booking.id, proposed_by=Role.MENTOR.value, kind=REQUEST,
         proposer_user_id=actor.user_id, start_times=[], message=reason.strip(), status=ProposalStatus.OPEN,
         expires_at=min(now + ttl, booking.start_time))
-    add_or_conflict(db, request, {ONE_OPEN_PROPOSAL: "this booking already has an open proposal: answer or "
-                                                     "withdraw it first"})
+    add_or_conflict(db, request, {ONE_OPEN_PROPOSAL: Conflict(
+        "this booking already has an open proposal: answer or withdraw it first", reason="proposal_open")})
     record(db, EventType.RESCHEDULE_REQUESTED, proposal_payload(request, booking), actor=str(actor))
     return request
 

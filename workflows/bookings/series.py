@@ -142,7 +142,7 @@ def _accept(db: Session, series: BookingSeries, *, actor: str, role: Role, now: 
             fresh_since: datetime | None = None, mentor_profile_id: uuid.UUID | None = None) -> NamedSeries:
     first = first_pending(db, series.id)
     if first is None:
-        raise Conflict("none of the series' times is pending any more")
+        raise Conflict("none of the series' times is pending any more", reason="series_not_pending")
     # The mentee's turn, then the mentor's schedule, as one accept takes them, before the drafts' rows: an accept of
     # another series of the mentor waits here, not holding drafts this one's settling would wait for.
     turn = request_limits.accept_turns(db, first, **({"fresh_since": fresh_since} if fresh_since else {}))
@@ -202,7 +202,7 @@ def _accepted_series(db: Session, actor: str, role: Role, series: BookingSeries,
                      accepted: list[Booking], skipped: list[Booking], now: datetime) -> None:
     if not accepted:
         raise Conflict("every time of this series was taken meanwhile: decline it, or wait for the mentee's next",
-                       skipped=[d.start_time.isoformat() for d in skipped])
+                       skipped=[d.start_time.isoformat() for d in skipped], reason="series_times_taken")
     SERIES.apply(series, SeriesAction.ACCEPT, role)
     series.decided_at = now
     db.flush()
@@ -297,7 +297,7 @@ def cancel(db: Session, actor: Actor, series_id: uuid.UUID, *, from_time: dateti
         Booking.series_id == series.id, Booking.status == BookingStatus.ACCEPTED, Booking.start_time >= since)
         .order_by(Booking.start_time)))
     if not upcoming:
-        raise Conflict("no occurrence of this series is still to come from then")
+        raise Conflict("no occurrence of this series is still to come from then", reason="series_nothing_to_come")
     why = reason or "the series was cancelled from this date on"
     # Every session's row first, in start order, then the bookings', each read afresh: a cancellation of one time
     # takes its session, its booking, then the bundle's purchase, so it never holds what this waits for while this

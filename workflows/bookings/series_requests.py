@@ -210,7 +210,8 @@ def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_
     planned = _plan(db, asking, shape)
     free = [p for p in planned if p.free]
     if not free:
-        raise Conflict("none of the series' times is free", left_out=[_left_out(p) for p in planned])
+        raise Conflict("none of the series' times is free", left_out=[_left_out(p) for p in planned],
+                       reason="series_no_time_free")
     request_limits.refuse_beyond_caps(db, actor.user_id, mentor_id)
     if rules.max_active is not None:
         held = checks.active_held(db, actor.user_id, mentor_id, now)
@@ -261,4 +262,4 @@ def _enough_credits(db: Session, actor: Actor, purchase_id: uuid.UUID, needed: i
     if purchase.remaining_sessions < needed:
         missing = needed - purchase.remaining_sessions
         raise Conflict(f"this series needs {needed} credits and the bundle has {purchase.remaining_sessions} left: "
-                       f"{missing} missing", missing=missing, needed=needed)
+                       f"{missing} missing", missing=missing, needed=needed, reason="bundle_credits_short")

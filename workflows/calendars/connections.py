@@ -105,7 +105,7 @@ def begin(db: Session, actor: Actor, *, kind: str, url: str, username: str | Non
         CalendarConnection.created_at < now - CONNECT_LEASE))
     held = db.scalar(select(func.count()).where(CalendarConnection.mentor_profile_id == profile.id)) or 0
     if held >= MAX_CONNECTIONS_PER_MENTOR:
-        raise Conflict(f"at most {MAX_CONNECTIONS_PER_MENTOR} calendar connections per mentor")
+        raise Conflict(f"at most {MAX_CONNECTIONS_PER_MENTOR} calendar connections per mentor", reason="calendar_limit")
     try:
         normal = http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
                                               https_only=settings.https_targets_only)
@@ -146,7 +146,7 @@ def finish(db: Session, leased: Connecting, found: Sequence[calendar_http.Remote
     """The connection is ``active`` with the calendars found; its first sync is sent after the commit."""
     connection = db.get(CalendarConnection, leased.connection_id, with_for_update=True)
     if connection is None or connection.status != ConnectionStatus.CONNECTING:
-        raise Conflict("the connection was given up meanwhile: connect again")
+        raise Conflict("the connection was given up meanwhile: connect again", reason="connection_given_up")
     CONNECTIONS.apply(connection, ConnectionAction.CONNECT, Role.MENTOR)
     connection.next_sync_at = utcnow()
     db.add_all([CalendarSource(id=uuid.uuid4(), connection_id=connection.id,

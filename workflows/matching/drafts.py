@@ -99,9 +99,10 @@ def _draft(db: Session, actor: Actor, programme_id: uuid.UUID, draft_id: uuid.UU
     if draft is None:
         raise NotFound("draft not found")
     if draft.status == DraftStatus.PUBLISHING:
-        raise Conflict("the draft is being published")
+        raise Conflict("the draft is being published", reason="draft_being_published")
     if runs.busy(db, programme_id):
-        raise Conflict("a run is under way: its pairs replace the drafts not pinned; change them once it is done")
+        raise Conflict("a run is under way: its pairs replace the drafts not pinned; change them once it is done",
+                       reason="run_under_way")
     return draft
 
 
@@ -118,12 +119,14 @@ def _rescore(db: Session, draft: MatchDraft, mentor_participant_id: uuid.UUID, *
     mentor = next((one for one in (inputs or {}).get("mentors", []) if one["id"] == str(mentor_participant_id)),
                   None)
     if inputs is None or mentee is None or mentor is None:
-        raise Conflict("this mentor was not in the run that drafted the pair: run the match again to score them")
+        raise Conflict("this mentor was not in the run that drafted the pair: run the match again to score them",
+                       reason="mentor_not_in_run")
     if db.scalar(select(MatchPreference.id).where(  # a word said since the run holds too
             MatchPreference.programme_id == draft.programme_id, MatchPreference.kind == PreferenceKind.NEVER,
             MatchPreference.mentee_participant_id == draft.mentee_participant_id,
             MatchPreference.mentor_participant_id == mentor_participant_id)) is not None:
-        raise Conflict("this pair cannot be made: the coordinators keep them apart", rule="matching")
+        raise Conflict("this pair cannot be made: the coordinators keep them apart", rule="matching",
+                       reason="pair_kept_apart")
     capacity = db.scalar(select(ProgrammeParticipant.capacity).where(
         ProgrammeParticipant.id == mentor_participant_id)) or 0
     live = db.scalar(select(func.count()).select_from(Pairing).where(
@@ -134,7 +137,7 @@ def _rescore(db: Session, draft: MatchDraft, mentor_participant_id: uuid.UUID, *
                              "mentors": [{**mentor, "left": max(capacity - live - drafted, 0)}]})
     why = scores.why_not(matrix, 0, 0)
     if why is not None:
-        raise Conflict(f"this pair cannot be made: {why}", rule="matching")
+        raise Conflict(f"this pair cannot be made: {why}", rule="matching", reason="pair_not_allowed")
     return float(matrix.score[0, 0]), scores.reasons(matrix, 0, 0)
 
 
@@ -179,12 +182,12 @@ def publish(db: Session, actor: Actor, programme_id: uuid.UUID) -> dict[str, int
     if programme.status not in TAKING_PARTICIPANTS:
         raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
     if runs.busy(db, programme_id):
-        raise Conflict("a run is under way: publish once it is done")
+        raise Conflict("a run is under way: publish once it is done", reason="run_under_way")
     moved = db.execute(update(MatchDraft).where(MatchDraft.programme_id == programme_id,
                                                 MatchDraft.status != DraftStatus.PUBLISHING)
                        .values(status=DraftStatus.PUBLISHING, problem=None, published_by_user_id=actor.user_id))
     if not moved.rowcount:  # type: ignore[attr-defined]
-        raise Conflict("there are no drafts to publish: run the match first")
+        raise Conflict("there are no drafts to publish: run the match first", reason="no_drafts")
     enqueue_after_commit(db, PUBLISH_TASK, str(programme_id))
     return counts(db, programme_id)
 

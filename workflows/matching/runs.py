@@ -45,7 +45,8 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
                                     "mentees' choice first", field="pairing_mode")
     if db.scalar(select(MatchDraft.id).where(MatchDraft.programme_id == programme_id,
                                              MatchDraft.status == DraftStatus.PUBLISHING).limit(1)):
-        raise Conflict("the drafts are being published: run the match again once they are")
+        raise Conflict("the drafts are being published: run the match again once they are",
+                       reason="drafts_being_published")
     run = MatchRun(id=uuid.uuid4(), programme_id=programme_id, status=MatchRunStatus.QUEUED,
                    requested_by_user_id=actor.user_id, created_at=now, stage="queued")
     try:
@@ -53,7 +54,8 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
             db.add(run)
             db.flush()
     except IntegrityError:
-        raise Conflict("a run of this programme is already waiting or under way: wait for it, or cancel it") from None
+        raise Conflict("a run of this programme is already waiting or under way: wait for it, or cancel it",
+                       reason="run_under_way") from None
     record_run(db, EventType.MATCH_RUN_REQUESTED, run, actor_label(actor, role))
     enqueue_after_commit(db, RUN_TASK, str(run.id))
     return run
@@ -90,7 +92,7 @@ def cancel(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID
     try:
         move_run(db, run, action, role, actor=str(actor), now=now or utcnow())
     except InvalidTransition:
-        raise Conflict(f"the run is {run.status.value}") from None
+        raise Conflict(f"the run is {run.status.value}", reason="run_over") from None
     return run
 
 

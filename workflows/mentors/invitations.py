@@ -55,7 +55,8 @@ def invite(db: Session, listing: Listing, wanted: Sequence[MentorProfile], posit
     if unconfirmed:
         names = ", ".join(profile.user.display_name for profile in unconfirmed)
         raise Conflict(f"not confirmed their email yet, so not invited: {names}",
-                       mentor_profile_ids=",".join(str(profile.id) for profile in unconfirmed))
+                       mentor_profile_ids=",".join(str(profile.id) for profile in unconfirmed),
+                       reason="invitees_unconfirmed")
     ids = [profile.id for profile in wanted]
     now = utcnow()
     sources, withdrawn = INVITATIONS.moved_by(InvitationAction.WITHDRAW)

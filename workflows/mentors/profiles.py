@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from models import AvailabilityWindow, MentorProfile, Skill, mentor_profile_skills
 from models.mentors.mentors import ONE_PROFILE_PER_USER
 from workflows.actors import Actor
-from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, add_or_conflict
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, add_or_conflict
 from workflows.events import EventType, record
 from workflows.mentors import search
 from workflows.pagination import Page, paginate
@@ -45,7 +45,8 @@ def create_mentor_profile(
         avatar_url=avatar_url, currency=currency.upper(),
     )
     profile.skills = ensure_skills(db, skills)
-    add_or_conflict(db, profile, {ONE_PROFILE_PER_USER: "you already have a mentor profile"})
+    add_or_conflict(db, profile, {ONE_PROFILE_PER_USER: Conflict("you already have a mentor profile",
+                                                                 reason="mentor_profile_exists")})
     return profile
 
 

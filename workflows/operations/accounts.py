@@ -57,12 +57,12 @@ def _refuse_self_and_last_admin(db: Session, actor: Actor, user_id: uuid.UUID, d
     """409 for the admin's own account, or for the last admin able to act. The admins' rows are locked, in id
     order and before the account's own, so two admins disabling each other at once cannot both succeed."""
     if user_id == actor.user_id:
-        raise Conflict(f"you cannot {doing} your own account here")
+        raise Conflict(f"you cannot {doing} your own account here", reason="own_account")
     active = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None),
                                                   User.disabled_at.is_(None))
                             .order_by(User.id).with_for_update(key_share=True)))
     if user_id in active and active <= {user_id}:
-        raise Conflict(f"the last admin cannot be {doing}d: grant admin to someone else first")
+        raise Conflict(f"the last admin cannot be {doing}d: grant admin to someone else first", reason="last_admin")
 
 
 def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, now: datetime | None = None) -> User:

@@ -166,7 +166,7 @@ def revoke_admin(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) 
     if not user.is_admin:
         return user
     if admins <= {user.id}:
-        raise Conflict("the last admin cannot be revoked: grant admin to someone else first")
+        raise Conflict("the last admin cannot be revoked: grant admin to someone else first", reason="last_admin")
     user.is_admin = False
     db.flush()
     record_action(db, actor, REVOKED_ADMIN, "user", user.id, reason=reason)

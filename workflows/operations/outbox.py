@@ -48,7 +48,8 @@ def recover_failed_messages(db: Session, endpoint_id: uuid.UUID, *, since: datet
     if endpoint is None:
         raise NotFound("webhook endpoint not found")
     if not endpoint.enabled:
-        raise Conflict("this endpoint is disabled; enable it before recovering its messages")
+        raise Conflict("this endpoint is disabled; enable it before recovering its messages",
+                       reason="endpoint_disabled")
     window = [WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.status == WebhookMessageStatus.FAILED,
               WebhookMessage.created_at >= since]
     if until is not None:

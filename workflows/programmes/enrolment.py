@@ -131,7 +131,7 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
             break
         if row.status == ParticipantStatus.ACTIVE:
             raise Conflict(f"already takes part in this programme, as its {row.role.value}",
-                           participant_id=str(row.id))
+                           participant_id=str(row.id), reason="takes_part_already")
         if row.status == ParticipantStatus.REMOVED and via != Via.INVITATION:
             raise Forbidden("a coordinator took you off this programme: only a new invitation brings you back")
         if row.role != role:  # back in the other role: the intake of the former one does not carry over
@@ -142,7 +142,7 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
         row.enrolled_by_provider_id = None  # back by their own choice: a provider's rule that enrols them says so
         break
     else:  # pragma: no cover - the row exists once the insert conflicted
-        raise Conflict("the participation changed meanwhile: try again")
+        raise Conflict("the participation changed meanwhile: try again", reason="participation_changed")
     db.flush()
     if role == ParticipantRole.MENTOR:
         programme_listing(db, programme, user_id)  # their programme listing, made as they join

@@ -164,11 +164,12 @@ def resend_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invita
         raise BusinessRuleViolation("no mail goes from this service (no SMTP_URL): share a join link instead")
     now = utcnow()
     if invitation.email_status == EmailStatus.PENDING:
-        raise Conflict("its mail has not gone yet: it goes within the programme's hourly cap")
+        raise Conflict("its mail has not gone yet: it goes within the programme's hourly cap",
+                       reason="invitation_not_mailed_yet")
     if invitation.emailed_at is not None and invitation.emailed_at > now - RESEND_AFTER:
         raise Conflict(f"mailed less than {RESEND_AFTER.days * 24} hours ago: send it again from "
                        f"{(invitation.emailed_at + RESEND_AFTER).isoformat(timespec='minutes')}",
-                       retry_at=(invitation.emailed_at + RESEND_AFTER).isoformat())
+                       retry_at=(invitation.emailed_at + RESEND_AFTER).isoformat(), reason="invitation_mailed_recently")
     invitation.expires_at = now + INVITATION_TTL
     invitation.email_status, invitation.email_attempts = EmailStatus.PENDING, 0
     if programme.status in TAKING_PARTICIPANTS:

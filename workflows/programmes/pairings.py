@@ -175,7 +175,7 @@ def ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammePa
                                       max(now, begins or now))
     if first is None:
         raise Conflict("the mentor and the mentee have no time in common in the next four weeks: ask the mentor "
-                       "to open more hours, or the mentee to give more windows")
+                       "to open more hours, or the mentee to give more windows", reason="no_common_time")
     series = series_requests.request(
         db, Actor(pairing.mentee_user_id),
         series_requests.Shape(pairing.listing_id, first, every_weeks=pairing.cadence_weeks, count=count,
@@ -200,7 +200,7 @@ def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, me
     mentor_name = _paired_with(db, mentee)
     if mentor_name is not None:
         raise Conflict(f"{db.get_one(User, mentee.user_id).display_name} is already paired with {mentor_name} in this "
-                       "programme: end that pairing first", rule="one_pairing")
+                       "programme: end that pairing first", rule="one_pairing", reason="paired_already")
     live = db.scalar(select(func.count()).select_from(Pairing).where(
         Pairing.mentor_participant_id == mentor.id, Pairing.status.in_(LIVE))) or 0
     if live >= (mentor.capacity or 0):
@@ -214,7 +214,8 @@ def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, me
                       session_count=session_count or programme.session_count, proposed_by_user_id=proposed_by,
                       rules_overridden=list(overridden[0]) if overridden else [],
                       override_reason=overridden[1] if overridden else None, created_at=now)
-    add_or_conflict(db, pairing, {ONE_LIVE_PAIRING: "the mentee is already paired in this programme"})
+    add_or_conflict(db, pairing, {ONE_LIVE_PAIRING: Conflict("the mentee is already paired in this programme",
+                                                             reason="paired_already")})
     ask(db, programme, pairing, mentee, count=pairing.session_count, first_start=first_start, now=now)
     record_move(db, EventType.PAIRING_PROPOSED, programme, pairing, actor)
     log.info(EventType.PAIRING_PROPOSED, pairing_id=str(pairing.id), series_id=str(pairing.series_id))

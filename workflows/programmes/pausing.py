@@ -78,7 +78,7 @@ def _go_on(db: Session, programme: Programme, pairing: Pairing, role: Role, acto
     PAIRINGS.check(pairing, PairingAction.RESUME, role)
     remaining = pairing.session_count - pairing.sessions_before
     if remaining <= 0:
-        raise Conflict("every session of the agreement took place: end the pairing")
+        raise Conflict("every session of the agreement took place: end the pairing", reason="sessions_all_held")
     mentee = db.get_one(ProgrammeParticipant, pairing.mentee_participant_id)
     ask(db, programme, pairing, mentee, count=remaining, first_start=first_start, now=now)
     PAIRINGS.apply(pairing, PairingAction.RESUME, role)

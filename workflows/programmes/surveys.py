@@ -26,7 +26,7 @@ def answer_survey(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id
     if pairing.status != PairingStatus.ENDED:
         raise BusinessRuleViolation("the closing survey opens once the pairing has ended")
     if db.get(PairingSurvey, (pairing.id, actor.user_id)) is not None:
-        raise Conflict("you already said how it went")
+        raise Conflict("you already said how it went", reason="survey_answered_already")
     db.add(PairingSurvey(pairing_id=pairing.id, user_id=actor.user_id, role=role.value, rating=rating,
                          comment=comment.strip()))
     db.flush()

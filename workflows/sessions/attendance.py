@@ -122,13 +122,14 @@ def report_no_show(db: Session, actor: Actor, session_id: uuid.UUID, *, now: dat
             raise BusinessRuleViolation("check in first: only someone who came can report the other absent")
         if came:
             raise Conflict("the mentee checked in" if session.kind == ListingKind.INDIVIDUAL else
-                           "a mentee checked in: absent seats are recorded when the session's time is over")
+                           "a mentee checked in: absent seats are recorded when the session's time is over",
+                           reason="mentee_checked_in")
         _end_absent(db, session, action, role, actor=str(actor), absent=NoShow.MENTEE, attributed=meetings, now=now)
     else:
         if meeting_of(db, session, actor.user_id).checked_in_at is None:
             raise BusinessRuleViolation("check in first: only someone who came can report the other absent")
         if session.mentor_checked_in_at is not None:
-            raise Conflict("the mentor checked in")
+            raise Conflict("the mentor checked in", reason="mentor_checked_in")
         _end_absent(db, session, action, role, actor=str(actor), absent=NoShow.MENTOR, attributed=meetings, now=now)
     return session
 
@@ -260,7 +261,8 @@ def dispute(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, bo
                               raised_by_user_id=actor.user_id, reason=reason, status=DisputeStatus.OPEN,
                               attribution_before=booking.no_show)
     add_or_conflict(db, found, {
-        "uq_attendance_disputes_booking_id": "this finding was disputed already: an administrator decides once"})
+        "uq_attendance_disputes_booking_id": Conflict(
+        "this finding was disputed already: an administrator decides once", reason="disputed_already")})
     record(db, EventType.ATTENDANCE_DISPUTED, dispute_payload(found, booking), actor=str(actor))
     log.info(EventType.ATTENDANCE_DISPUTED, dispute_id=str(found.id), booking_id=str(booking.id), raised_by=role.value)
     return found
@@ -296,7 +298,8 @@ def resolve_dispute(db: Session, actor: Actor, dispute_id: uuid.UUID, *, absent:
     if found is None:
         raise NotFound("dispute not found")
     if found.status not in DISPUTES.moved_by(DisputeAction.RESOLVE)[0]:  # a second answer races the first: 409
-        raise Conflict("this dispute was resolved already", current_status=found.status.value)
+        raise Conflict("this dispute was resolved already", current_status=found.status.value,
+                       reason="dispute_resolved_already")
     now = now or utcnow()
     booking = db.get_one(Booking, found.booking_id, with_for_update=True)
     attribute(db, booking, absent, now=now)

@@ -57,7 +57,8 @@ def schedule_group_session(db: Session, actor: Actor, listing_id: uuid.UUID, *, 
         status=SessionStatus.SCHEDULED, capacity=listing.capacity, seats_taken=0,
         buffer_before_minutes=listing.buffer_before_minutes, buffer_after_minutes=listing.buffer_after_minutes,
     )
-    add_or_conflict(db, session, {LIVE_OVERLAP: "this time overlaps another session of the mentor"})
+    add_or_conflict(db, session, {LIVE_OVERLAP: Conflict("this time overlaps another session of the mentor",
+                                                         reason="mentor_busy")})
     emit_event(db, session, EventType.SESSION_SCHEDULED, str(actor))
     settle_clashes(db, start=start_time, end=end_time, now=now, mentor_profile_id=listing.mentor_profile_id,
                    reason=GROUP_SCHEDULED)
@@ -103,7 +104,8 @@ def set_capacity(db: Session, actor: Actor, session_id: uuid.UUID, capacity: int
     held = waitlists.held_for_others(db, session.id)
     if capacity < session.seats_taken + held:
         raise Conflict(f"{session.seats_taken} seats are taken and {held} offered: the session needs at least "
-                       f"{session.seats_taken + held}", seats_taken=session.seats_taken, seats_offered=held)
+                       f"{session.seats_taken + held}", seats_taken=session.seats_taken, seats_offered=held,
+                       reason="capacity_below_seats")
     raised = capacity > (session.capacity or 0)
     session.capacity = capacity  # no session.updated: that tells the mentees of a new link or agenda
     db.flush()

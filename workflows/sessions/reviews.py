@@ -21,7 +21,7 @@ from models import MentorProfile, OutboxEvent, Review, ReviewEligibility, User
 from models.sessions.engagement import ONE_REVIEW_PER_SESSION
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import Forbidden, NotFound, add_or_conflict
+from workflows.errors import Conflict, Forbidden, NotFound, add_or_conflict
 from workflows.events import EventType, from_outbox, record
 from workflows.pagination import Page, paginate
 from workflows.payloads import review_payload
@@ -61,7 +61,8 @@ def create_review(db: Session, actor: Actor, session_id: uuid.UUID, *, rating: i
     assert profile is not None
     review = Review(id=uuid.uuid4(), session_id=session_id, mentor_profile_id=profile.id,
                     mentee_user_id=actor.user_id, rating=rating, comment=comment, anonymous=anonymous)
-    add_or_conflict(db, review, {ONE_REVIEW_PER_SESSION: "you already reviewed this session"})
+    add_or_conflict(db, review, {ONE_REVIEW_PER_SESSION: Conflict("you already reviewed this session",
+                                                                  reason="reviewed_already")})
     refresh_rating(db, profile)
     record(db, EventType.REVIEW_CREATED, review_payload(review), actor=str(actor))
     log.info(EventType.REVIEW_CREATED, review_id=str(review.id), session_id=str(session_id), actor=str(actor))

@@ -28,8 +28,8 @@ from workflows.scheduling import rules as scheduling
 log = structlog.get_logger(__name__)
 
 SEAT_CONFLICTS = {
-    GROUP_SEAT: "you already hold a seat in this session",
-    MENTEE_OVERLAP: "you already have an accepted booking or a seat at this time",
+    GROUP_SEAT: Conflict("you already hold a seat in this session", reason="seat_held_already"),
+    MENTEE_OVERLAP: Conflict("you already have an accepted booking or a seat at this time", reason="mentee_busy"),
 }
 
 
@@ -64,7 +64,7 @@ def take_seat(db: Session, session: MentorshipSession, user_id: uuid.UUID, *, ac
         .returning(MentorshipSession.seats_taken)
     ).scalar_one_or_none()
     if taken is None:
-        raise Conflict("this group session is full", full=True)
+        raise Conflict("this group session is full", full=True, reason="session_full")
     db.refresh(session)
     owed.owe(db, [session.id])  # its count, in the title of the event in the mentor's own calendar
     record(db, EventType.BOOKING_ACCEPTED, booking_payload(seat), actor=actor)

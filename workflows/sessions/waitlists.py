@@ -122,12 +122,13 @@ def join(db: Session, actor: Actor, session_id: uuid.UUID, *, take_at_once: bool
         raise BusinessRuleViolation("this group session has already started")
     if db.scalar(select(Booking.id).where(Booking.group_session_id == session.id, Booking.mentee_user_id ==
                                           actor.user_id, Booking.status == BookingStatus.ACCEPTED)):
-        raise Conflict("you already hold a seat in this session")
+        raise Conflict("you already hold a seat in this session", reason="seat_held_already")
     if session.seats_taken + held_for_others(db, session.id) < (session.capacity or 0):
-        raise Conflict("this group session has a free seat: join it", seats_free=True)
+        raise Conflict("this group session has a free seat: join it", seats_free=True, reason="seat_free")
     entry = WaitlistEntry(id=uuid.uuid4(), session_id=session.id, user_id=actor.user_id, take_at_once=take_at_once,
                           status=WaitlistStatus.WAITING)
-    add_or_conflict(db, entry, {"uq_waitlist_entries_in_line": "you are in line for this session already"})
+    add_or_conflict(db, entry, {"uq_waitlist_entries_in_line": Conflict("you are in line for this session already",
+                                                                        reason="in_line_already")})
     log.info("waitlist.joined", session_id=str(session.id), entry_id=str(entry.id), actor=str(actor))
     return entry
 

@@ -129,7 +129,7 @@ def _set_domains(db: Session, provider: IdentityProvider, domains: Sequence[str]
     taken = db.scalars(select(ProviderDomain.domain).where(ProviderDomain.domain.in_(wanted),
                                                            ProviderDomain.provider_id != provider.id)).all()
     if taken:
-        raise Conflict(f"another provider owns {', '.join(taken[:5])}", field="domains")
+        raise Conflict(f"another provider owns {', '.join(taken[:5])}", field="domains", reason="domain_taken")
     db.execute(delete(ProviderDomain).where(ProviderDomain.provider_id == provider.id))
     db.add_all([ProviderDomain(domain=domain, provider_id=provider.id) for domain in wanted])
     db.flush()
@@ -174,7 +174,7 @@ def add_provider(db: Session, actor: Actor, settings: Settings, *, display_name:
     access.require_admin(actor)
     issuer = _issuer(settings, issuer)
     if db.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer)) is not None:
-        raise Conflict("a provider with this issuer exists", field="issuer")
+        raise Conflict("a provider with this issuer exists", field="issuer", reason="issuer_taken")
     check_discovery(settings, issuer, private_network=private_network)
     provider = IdentityProvider(id=uuid.uuid4(), display_name=_filled(display_name, "display_name"), issuer=issuer,
                                 client_id=_filled(client_id, "client_id"),
@@ -207,10 +207,11 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
         if issuer != provider.issuer and db.scalar(select(UserIdentity.id).where(
                 UserIdentity.provider_id == provider.id).limit(1)) is not None:
             raise Conflict("people are linked to this provider's issuer: their identities would be lost. Add the new "
-                           "issuer as a provider of its own, and disable this one when they moved", field="issuer")
+                           "issuer as a provider of its own, and disable this one when they moved", field="issuer",
+                           reason="issuer_has_identities")
         if db.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer,
                                                        IdentityProvider.id != provider.id)) is not None:
-            raise Conflict("a provider with this issuer exists", field="issuer")
+            raise Conflict("a provider with this issuer exists", field="issuer", reason="issuer_taken")
         provider.issuer, provider.private_network = issuer, private_network
     for name in ("display_name", "client_id"):
         if name in changes:
@@ -220,7 +221,7 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
     if "password_sign_in_off" in changes:
         if changes["password_sign_in_off"] and provider.disabled_at is not None:
             raise Conflict("a disabled provider cannot be the only way in: enable it first",
-                           field="password_sign_in_off")
+                           field="password_sign_in_off", reason="only_way_in_disabled")
         provider.password_sign_in_off = changes["password_sign_in_off"]
     if changes.get("client_secret"):
         provider.client_secret = sealing.seal(settings, changes["client_secret"])
@@ -248,7 +249,7 @@ def disable_provider(db: Session, actor: Actor, provider_id: uuid.UUID, *, reaso
     access.require_admin(actor)
     provider = get_provider(db, provider_id, lock=True)
     if provider.disabled_at is not None:
-        raise Conflict("the provider is disabled already")
+        raise Conflict("the provider is disabled already", reason="provider_disabled_already")
     provider.disabled_at, provider.password_sign_in_off = now or utcnow(), False
     ended = sign_ins.end_by_provider(db, provider.id, now=now)
     discovery.forget(provider.id)
@@ -261,7 +262,7 @@ def enable_provider(db: Session, actor: Actor, provider_id: uuid.UUID, *, reason
     access.require_admin(actor)
     provider = get_provider(db, provider_id, lock=True)
     if provider.disabled_at is None:
-        raise Conflict("the provider is enabled already")
+        raise Conflict("the provider is enabled already", reason="provider_enabled_already")
     provider.disabled_at = None
     record_action(db, actor, ENABLED, "identity_provider", provider.id, reason=reason)
     return provider
@@ -272,7 +273,7 @@ def set_password_sign_in(db: Session, provider_id: uuid.UUID, *, off: bool) -> I
     provider's domains off (or on again)."""
     provider = get_provider(db, provider_id, lock=True)
     if off and provider.disabled_at is not None:
-        raise Conflict("a disabled provider cannot be the only way in: enable it first")
+        raise Conflict("a disabled provider cannot be the only way in: enable it first", reason="only_way_in_disabled")
     provider.password_sign_in_off = off
     db.flush()
     log.warning("sign_on.password_rule_set_by_operator", provider_id=str(provider.id), password_sign_in_off=off)

@@ -89,7 +89,7 @@ def create_endpoint(
                       .where(WebhookEndpoint.owner_user_id == actor.user_id))
     if (owned or 0) >= settings.webhook_max_endpoints_per_user:
         raise Conflict(f"you have {owned} webhook endpoints, the most one user may have; delete one first",
-                       limit=settings.webhook_max_endpoints_per_user)
+                       limit=settings.webhook_max_endpoints_per_user, reason="endpoint_limit")
     endpoint = WebhookEndpoint(
         id=uuid.uuid4(), owner_user_id=actor.user_id, url=_target(url, settings),
         event_types=normalise_event_types(event_types), description=description, secret=new_secret(),
@@ -190,7 +190,8 @@ def rotate_secret(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, settings
 
 def _require_enabled(endpoint: WebhookEndpoint) -> None:
     if not endpoint.enabled:
-        raise Conflict("the endpoint is disabled; enable it first", disabled_reason=endpoint.disabled_reason or "")
+        raise Conflict("the endpoint is disabled; enable it first", disabled_reason=endpoint.disabled_reason or "",
+                       reason="endpoint_disabled")
 
 
 def _refuse_beyond(limit: int, recent: Sequence[datetime], now: datetime, what: str) -> None:
@@ -287,7 +288,8 @@ def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id
         raise NotFound("delivery not found")
     _require_enabled(endpoint)
     if message_in_flight(db, message.id):
-        raise Conflict("an attempt of this delivery is in progress; retry once it has finished")
+        raise Conflict("an attempt of this delivery is in progress; retry once it has finished",
+                       reason="delivery_in_progress")
     now: datetime = db.execute(select(func.now())).scalar_one()
     recent = [at for at in endpoint.recent_retries_at if at > now - _MANUAL_WINDOW]
     _refuse_beyond(settings.webhook_retries_per_minute, recent, now, "manual retries")
