@@ -158,3 +158,14 @@ def paired_programme(served: Served, committed: sessionmaker[Session]) -> tuple[
     made = served.call("POST", f"{url}/pairings", coordinator, {
         "mentor_participant_id": ids["mentor"], "mentee_participant_id": ids["mentee"]}, status=201)
     return coordinator, people, url, made
+
+
+def post_announcement(page: Any, audience: str, title: str, words: str) -> Any:
+    """A coordinator posts an announcement from the programme page shown (``audience``: the To list's label); its
+    composer."""
+    composer = page.get_by_role("form", name="New announcement")
+    composer.get_by_label("To").select_option(label=audience)
+    composer.get_by_label("Title").fill(title)
+    composer.get_by_label("Announcement").fill(words)
+    composer.get_by_role("button", name="Post the announcement").click()
+    return composer

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import User
 from tests.factories.programmes import ALL_WEEK
 from tests.web.conftest import PASSWORD, PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import katherines_programme, sign_in
+from tests.web.pages import katherines_programme, post_announcement, sign_in
 from workflows.accounts.users import hash_password
 
 DEPARTMENT = {"kind": "single", "label": "Department", "options": ["Sales", "Engineering", "Finance", "Design"]}
@@ -138,11 +138,7 @@ def _the_cohort_is_told_and_talks(page: Any, phone: Any, browser: Any, served: S
     """Katherine announces the kick-off to all thirty; the mentee reads it on her phone and writes to her mentor,
     who finds it waiting; Katherine sees it read."""
     page.goto(f"/#{url}")
-    composer = page.get_by_role("form", name="New announcement")
-    composer.get_by_label("To").select_option(label="Everyone taking part")
-    composer.get_by_label("Title").fill("Kick-off on Thursday")
-    composer.get_by_label("Announcement").fill("We meet on **Thursday** at 17:00, room 4.")
-    composer.get_by_role("button", name="Post the announcement").click()
+    post_announcement(page, "Everyone taking part", "Kick-off on Thursday", "We meet on **Thursday** at 17:00, room 4.")
     listed = page.locator(".announcements li", has_text="Kick-off on Thursday")
     expect(listed).to_contain_text("told 30", timeout=30_000)  # the workers told each of the thirty, once
     axe.check(page, "cohort: an announcement to thirty")

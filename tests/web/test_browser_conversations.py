@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import paired_programme, sign_in
+from tests.web.pages import paired_programme, post_announcement, sign_in
 from workflows.clock import utcnow
 from workflows.programmes import nudges
 
@@ -135,11 +135,8 @@ def test_a_coordinator_announces_to_the_mentees_who_read_it_and_she_sees_it_read
     runner = new_page(browser, web_server, "UTC")
     sign_in(runner, "katherine@example.com")
     runner.goto(f"/#{url}")
-    composer = runner.get_by_role("form", name="New announcement")
-    composer.get_by_label("To").select_option(label="The mentees")
-    composer.get_by_label("Title").fill("The kick-off moved")
-    composer.get_by_label("Announcement").fill("We meet on **Thursday** at 17:00 instead.")
-    composer.get_by_role("button", name="Post the announcement").click()
+    composer = post_announcement(runner, "The mentees", "The kick-off moved",
+                                 "We meet on **Thursday** at 17:00 instead.")
     expect(composer.get_by_role("status")).to_contain_text("Posted “The kick-off moved”")
     listed = runner.locator(".announcements li", has_text="The kick-off moved")
     expect(listed).to_contain_text("to the mentees")
