@@ -5,8 +5,8 @@ group session, a session's booking) or a pairing, whichever came first and whate
 a stranger (a request to a mentor carries its own note). A programme's participant has one with its coordinators
 (``desk``), opened by the participant or by a coordinator, and the coordinators of the day take part in it, so a
 coordinator who joins reads what was said before and one who leaves no longer does. A group session has one
-(``group``) among its mentor and the mentees who hold its seats now (or held them when the mentor cancelled it): one
-who gives up their seat no longer takes part. Anyone else is told the conversation does not exist (404).
+(``group``) among its mentor and the mentees who hold its seats now (or whose seats the session's cancellation
+ended): one who gives up their seat no longer takes part. Anyone else is told the conversation does not exist (404).
 """
 
 from __future__ import annotations
