@@ -6,8 +6,7 @@ reminds ``after_days`` after it began, then every ``every_days``, ``at_most`` ti
 The beat looks every few minutes (:func:`send_due`). Each reminder is one round of one step about one invitation,
 participant or pairing, written in ``nudges_sent`` under its key before it is sent: a round goes once, whichever
 worker sends it, and a person who acted (answered, finished, accepted, booked) is no longer found, so it stops at
-once. The
-coordinators see who was reminded and when (:func:`sent`).
+once. The coordinators see who was reminded and when (:func:`sent`).
 """
 
 from __future__ import annotations
