@@ -100,8 +100,7 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
 def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
                        ) -> Page[TimelineEntry]:
     """A programme's events, its enrolments', its pairings' and their goals', its match runs' and its announcements',
-    oldest first: its
-    coordinators and admins (403 for its participants, 404 for anyone else)."""
+    oldest first: its coordinators and admins (403 for its participants, 404 for anyone else)."""
     programme_access.may_read(db, actor, programme_id)
     enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
                                               .where(ProgrammeParticipant.programme_id == programme_id))

@@ -156,14 +156,6 @@ def members(db: Session, conversation: Conversation) -> list[uuid.UUID]:
     return [uid for uid in (conversation.first_user_id, *coordinators) if uid is not None]
 
 
-def blocked_between(db: Session, one: uuid.UUID, other: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """Who blocked whom between two people (a block of either), if anyone did."""
-    row = db.execute(select(Block.blocker_user_id, Block.blocked_user_id).where(or_(
-        and_(Block.blocker_user_id == one, Block.blocked_user_id == other),
-        and_(Block.blocker_user_id == other, Block.blocked_user_id == one))).limit(1)).first()
-    return (row[0], row[1]) if row else None
-
-
 def other_of(conversation: Conversation, user_id: uuid.UUID) -> uuid.UUID | None:
     """A pair's other person (none for a desk, or a deleted account)."""
     if conversation.kind != ConversationKind.PAIR:
@@ -171,16 +163,18 @@ def other_of(conversation: Conversation, user_id: uuid.UUID) -> uuid.UUID | None
     return conversation.second_user_id if conversation.first_user_id == user_id else conversation.first_user_id
 
 
-def load_to_write(db: Session, actor: Actor, conversation_id: uuid.UUID) -> Conversation:
-    """The conversation, locked, for the caller to write in: 404 unless they take part in it now; 403 between two
-    people one of whom blocked the other (read with the conversation, in one statement), and for a participant of a
-    desk who no longer takes part in its programme (they still read it)."""
+def load_to_write(db: Session, actor: Actor, conversation_id: uuid.UUID) -> tuple[Conversation, list[uuid.UUID]]:
+    """The conversation, locked, for the caller to write in, and its people of now (:func:`members`, read once): 404
+    unless the caller is one of them; 403 between two people one of whom blocked the other (read with the
+    conversation, in one statement), and for a participant of a desk who no longer takes part in its programme (they
+    still read it)."""
     one, other = Conversation.first_user_id, Conversation.second_user_id
     blocked = exists().where(or_(and_(Block.blocker_user_id == one, Block.blocked_user_id == other),
                                  and_(Block.blocker_user_id == other, Block.blocked_user_id == one)))
     row = db.execute(select(Conversation, and_(Conversation.kind == ConversationKind.PAIR, blocked))
                      .where(Conversation.id == conversation_id).with_for_update(of=Conversation)).first()
-    if row is None or actor.user_id not in members(db, row[0]):
+    people = members(db, row[0]) if row is not None else []
+    if row is None or actor.user_id not in people:
         raise NotFound("conversation not found")
     conversation = row[0]
     if row[1]:
@@ -188,7 +182,7 @@ def load_to_write(db: Session, actor: Actor, conversation_id: uuid.UUID) -> Conv
     if conversation.kind == ConversationKind.DESK and conversation.first_user_id == actor.user_id and \
             conversation.programme_id is not None and not _take_part(db, actor.user_id, conversation.programme_id):
         raise Forbidden("you no longer take part in this programme: its conversation is read-only for you")
-    return conversation
+    return conversation, people
 
 
 def load(db: Session, actor: Actor, conversation_id: uuid.UUID, *, lock: bool = False) -> Conversation:

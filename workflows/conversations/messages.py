@@ -73,10 +73,12 @@ def message_payload(conversation: Conversation, message: Message, people: list[u
             "deleted": message.deleted_at is not None, "member_user_ids": [str(uid) for uid in people]}
 
 
-def _record(db: Session, event_type: EventType, conversation: Conversation, message: Message, actor: Actor) -> None:
-    """The message's event, naming its conversation's people of now."""
-    record(db, event_type, message_payload(conversation, message, conversations.members(db, conversation)),
-           actor=str(actor))
+def _record(db: Session, event_type: EventType, conversation: Conversation, message: Message, actor: Actor, *,
+            people: list[uuid.UUID] | None = None) -> None:
+    """The message's event, naming its conversation's people of now (``people``, when the caller read them)."""
+    record(db, event_type, message_payload(
+        conversation, message, conversations.members(db, conversation) if people is None else people),
+        actor=str(actor))
 
 
 def _check_points_to(db: Session, actor: Actor, kind: PointsTo, target: uuid.UUID) -> None:
@@ -147,14 +149,14 @@ def send(db: Session, actor: Actor, conversation_id: uuid.UUID, *, body: str, po
     """Write a message in a conversation the caller takes part in (404 else; 403 for a participant who left its
     programme): its next place, its event, and the writer's read state past it."""
     kept = text.source(body)
-    conversation = conversations.load_to_write(db, actor, conversation_id)
+    conversation, people = conversations.load_to_write(db, actor, conversation_id)
     if (points_to_kind is None) != (points_to_id is None):
         raise BusinessRuleViolation("a message points to a kind and an id, or to nothing", field="points_to_id")
     if points_to_kind is not None and points_to_id is not None:
         _check_points_to(db, actor, points_to_kind, points_to_id)
     message, name = _write(db, conversation, actor.user_id, kept, points_to_kind=points_to_kind,
                            points_to_id=points_to_id)
-    _record(db, EventType.MESSAGE_CREATED, conversation, message, actor)
+    _record(db, EventType.MESSAGE_CREATED, conversation, message, actor, people=people)
     return MessageView(message, name)
 
 
