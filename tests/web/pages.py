@@ -169,3 +169,14 @@ def post_announcement(page: Any, audience: str, title: str, words: str) -> Any:
     composer.get_by_label("Announcement").fill(words)
     composer.get_by_role("button", name="Post the announcement").click()
     return composer
+
+
+def write_first_message(page: Any, path: str, button: str, words: str) -> None:
+    """From the page at ``path``, open a conversation by its button (``button``: "Message Dorothy Vaughan") and write
+    its first message with Enter; wait until it is shown."""
+    page.goto(f"/#{path}")
+    page.get_by_role("button", name=button).click()
+    box = page.get_by_label("Message", exact=True)
+    box.fill(words)
+    box.press("Enter")
+    expect(page.get_by_role("log").locator("li")).to_have_count(1)

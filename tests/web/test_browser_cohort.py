@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import User
 from tests.factories.programmes import ALL_WEEK
 from tests.web.conftest import PASSWORD, PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import katherines_programme, post_announcement, sign_in
+from tests.web.pages import katherines_programme, post_announcement, sign_in, write_first_message
 from workflows.accounts.users import hash_password
 
 DEPARTMENT = {"kind": "single", "label": "Department", "options": ["Sales", "Engineering", "Finance", "Design"]}
@@ -147,12 +147,7 @@ def _the_cohort_is_told_and_talks(page: Any, phone: Any, browser: Any, served: S
     phone.locator("#main li", has_text="Autumn cohort: Kick-off on Thursday").get_by_role(
         "link", name="Read the announcement").click()
     expect(phone.locator(".words strong")).to_have_text("Thursday")
-    phone.goto(f"/#{url}")
-    phone.get_by_role("button", name="Message Mentor 00").click()
-    box = phone.get_by_label("Message", exact=True)
-    box.fill("Looking forward to Thursday.")
-    box.press("Enter")
-    expect(phone.get_by_role("log").locator("li")).to_have_count(1)
+    write_first_message(phone, url, "Message Mentor 00", "Looking forward to Thursday.")
     axe.check(phone, "cohort: the mentee writes to her mentor")
     shot(phone, "cohort-06-mentee-writes-phone")
 

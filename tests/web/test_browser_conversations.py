@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
-from tests.web.pages import paired_programme, post_announcement, sign_in
+from tests.web.pages import paired_programme, post_announcement, sign_in, write_first_message
 from workflows.clock import utcnow
 from workflows.programmes import nudges
 
@@ -192,12 +192,7 @@ def _katherine_turns_on_a_reminder(runner: Any, url: str, committed: sessionmake
 
 def _lin_reports_and_katherine_reads_it(mentee: Any, runner: Any, url: str, axe: Axe) -> None:
     """Lin reports her conversation with Dorothy; Katherine reads it from the report's notification."""
-    mentee.goto(f"/#{url}")
-    mentee.get_by_role("button", name="Message Dorothy Vaughan").click()
-    box = mentee.get_by_label("Message", exact=True)
-    box.fill("Please stop calling me at night.")
-    box.press("Enter")
-    expect(mentee.get_by_role("log").locator("li")).to_have_count(1)
+    write_first_message(mentee, url, "Message Dorothy Vaughan", "Please stop calling me at night.")
     mentee.get_by_text("Report", exact=True).click()
     panel = mentee.get_by_role("form", name="Report this conversation")
     panel.get_by_label("Why").select_option(label="Harassment")
