@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint typecheck pytest migrate api worker beat flower bench demo clean
+.PHONY: install run test lint typecheck pytest migrate api worker beat flower bench demo messages clean
 
 install: $(VENV)/.installed
 
@@ -64,6 +64,11 @@ demo: install
 # The benchmark figures (see bench/README.md): a table, and bench/results/latest.json. Not part of `make test`.
 bench: install
 	$(BIN)/python -m devstack exec --fresh -- $(BIN)/python -m bench $(BENCH_ARGS)
+
+# The service's texts into workflows/locales/messages.pot, and each language's catalogue brought up to date with it
+# (new texts untranslated, reworded ones fuzzy): docs/translating.md.
+messages: install
+	$(BIN)/python -m devstack.messages
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

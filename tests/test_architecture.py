@@ -72,11 +72,15 @@ def test_an_import_across_the_layers_is_refused_by_the_linter(path: str, source:
 
 
 def _examples_and_the_enum(tree: ast.Module) -> Iterator[ast.AST]:
-    """What may spell an event type: the ``EventType`` class, and OpenAPI examples (an ``example=`` argument,
-    an ``"example"`` entry, a constant named ``*EXAMPLE*``)."""
+    """What may spell an event type: the ``EventType`` class, OpenAPI examples (an ``example=`` argument,
+    an ``"example"`` entry, a constant named ``*EXAMPLE*``), and the key a text is declared with in the catalogues
+    (the first argument of ``text``, ``notice`` or ``message``: a catalogue's key, not an event's type)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == "EventType":
             yield node
+        elif isinstance(node, ast.Call) and node.args and (
+                getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in {"text", "notice", "message"}:
+            yield node.args[0]
         elif isinstance(node, ast.keyword) and node.arg in {"example", "examples"}:
             yield node.value
         elif isinstance(node, ast.Dict):
@@ -110,8 +114,10 @@ def test_the_literal_scan_sees_a_planted_event_type() -> None:
         'field = String(metadata={"example": "session.completed"})',
         'routed = blp.arguments(Schema, example={"types": ["session.completed"]})',
         'if kind == "session.completed":\n    pass',
+        'COMPLETED = message("session.completed", "Session completed", "{listing} is complete.")',
+        'said = record("session.completed", notice("x", "y", "z"))',
     ]))
-    assert list(_event_type_literals(planted)) == [(6, "session.completed")]
+    assert list(_event_type_literals(planted)) == [(6, "session.completed"), (9, "session.completed")]
 
 
 def test_the_domain_records_events_without_loading_celery() -> None:
@@ -123,7 +129,8 @@ def test_the_domain_records_events_without_loading_celery() -> None:
 
 
 # The modules at the top of workflows/ that any package may import, and that import no package.
-FOUNDATIONS = ("errors", "actors", "roles", "clock", "pagination", "state_machine", "wording", "events", "payloads",
+FOUNDATIONS = ("errors", "actors", "roles", "clock", "pagination", "state_machine", "language", "wording", "events",
+               "payloads",
                "programme_payloads", "conversation_payloads", "skills", "people", "inbox", "lookups", "access")
 # Pairs of domain packages that may import each other, and why. A cycle through any other pair fails.
 ALLOWED_CYCLES = {

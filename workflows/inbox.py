@@ -25,6 +25,7 @@ from workflows import wording
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import NotFound
+from workflows.language import Text
 from workflows.pagination import Page, paginate
 
 log = structlog.get_logger(__name__)
@@ -40,7 +41,7 @@ NOTIFICATIONS_TABLE = cast(Table, Notification.__table__)
 INSERT_ONCE = (
     insert(NOTIFICATIONS_TABLE)
     .values({name: bindparam(name) for name in
-             ("id", "user_id", "event_id", "type", "title", "body", "words", "data", "email_status")})
+             ("id", "user_id", "event_id", "type", "message", "title", "body", "words", "data", "email_status")})
     .on_conflict_do_nothing(index_elements=["event_id", "user_id", "type"])
     .returning(NOTIFICATIONS_TABLE.c.id)
 )
@@ -51,21 +52,22 @@ def notify_user(
     user_id: uuid.UUID,
     *,
     type_: str,
-    title: str,
-    body: str,
+    said: wording.Notice,
     data: dict[str, Any],
     words: dict[str, Any] | None = None,
     event_id: uuid.UUID | None = None,
     email: bool = True,
 ) -> uuid.UUID | None:
     """Insert one notification (mailed too unless ``email`` is false: a message of its own goes out); a second one
-    for the same (event, user, type) is ignored. With ``words``, ``title`` and ``body`` are templates of them.
+    for the same (event, user, type) is ignored. What it says is kept as its key and its ``words``, written in the
+    reader's language when read.
 
     Returns the new id, or ``None`` when it already existed.
     """
     email_status = EmailStatus.PENDING if get_settings().smtp_url and email else EmailStatus.NONE
     new_id: uuid.UUID | None = db.execute(INSERT_ONCE, {
-        "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "type": type_, "title": title, "body": body,
+        "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "type": type_, "message": said.key,
+        "title": None, "body": None,
         "words": words or {}, "data": data, "email_status": email_status,
     }).scalar_one_or_none()
     if new_id is not None:
@@ -100,16 +102,27 @@ class Shown:
 
 
 def shown(db: Session, notifications: Sequence[Notification]) -> list[Shown]:
-    """The notifications written for their readers: each reader's zone and locale read now, in one query."""
-    owners = {n.user_id for n in notifications if n.words}
+    """The notifications written for their readers: each reader's language, zone and locale read now, in one
+    query."""
+    owners = {n.user_id for n in notifications}
     readers = {row.id: (row.timezone, row.locale) for row in db.execute(
         select(User.id, User.timezone, User.locale).where(User.id.in_(owners)))} if owners else {}
     read: list[Shown] = []
     for n in notifications:
         timezone, locale = readers.get(n.user_id, (None, None))
-        read.append(Shown(n.id, n.user_id, n.type, wording.render(n.title, n.words, timezone, locale),
-                          wording.render(n.body, n.words, timezone, locale), n.data, n.read_at, n.created_at))
+        title, body = words_of(n)
+        read.append(Shown(n.id, n.user_id, n.type, wording.render(title, n.words, timezone, locale),
+                          wording.render(body, n.words, timezone, locale), n.data, n.read_at, n.created_at))
     return read
+
+
+def words_of(notification: Notification) -> tuple[Text | str, Text | str]:
+    """A notification's title and body: the declared texts of its key; a row from before keys (or of a key no
+    longer declared), the English it kept."""
+    said = wording.notice_of(notification.message) if notification.message else None
+    if said is not None:
+        return said.title, said.body
+    return notification.title or notification.message or "", notification.body or ""
 
 
 def list_notifications(db: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None

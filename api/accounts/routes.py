@@ -32,6 +32,7 @@ from api.database import db_session
 from api.ratelimit import limit_account_emails, limit_registrations, throttled_registration
 from api.security import current_actor, current_credential, issue_token, require_login
 from models import AuthEventKind, SignIn, User
+from workflows import language
 from workflows.accounts import deletion as account_deletion
 from workflows.accounts import emails as account_emails
 from workflows.accounts import refresh_tokens, sign_ins
@@ -102,8 +103,11 @@ class Register(MethodView):
         least 12 characters and is not easy to guess (422 says why). 409 when an account uses the address: its
         owner is told someone tried (once a day at most), and the attempt counts as a failed sign-in of this
         client does (429 beyond `AUTH_RATE_LIMIT_PER_IP`). 403 when the address's organisation signs its people in
-        with its own provider only."""
+        with its own provider only. Without a `locale`, the first tag of `Accept-Language` whose language the
+        service speaks is the account's (English otherwise)."""
         limit_registrations()
+        if not data.get("locale"):  # none chosen: the language the browser asks for first, among those shipped
+            data["locale"] = language.preferred_tag(request.headers.get("Accept-Language"))
         with throttled_registration(f"email:{normalise_email(data['email'])}"):
             return account_emails.sign_up(db_session(), **data)
 

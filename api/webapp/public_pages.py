@@ -4,8 +4,9 @@ mentors (``/mentors``), a mentor's page (``/mentors/<id>``) and a listing's book
 
 They read what ``/api/v1/public`` serves (``workflows.mentors.public``) and nothing more. Times are written in the
 visitor's timezone (``tz``, which a small script adds from the browser; UTC until then) and language
-(``Accept-Language``); choosing one opens the web app at that time, which asks a visitor to sign in or sign up and
-brings them back to it. A page may be framed only by the sites its mentor allows (none by default).
+(``Accept-Language``, or the one chosen on the page: ``lang``; ``api.webapp.words``); choosing one opens the web
+app at that time, which asks a visitor to sign in or sign up and brings them back to it. A page may be framed only
+by the sites its mentor allows (none by default).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from xml.sax.saxutils import escape
 
 from babel import Locale
 from babel.dates import format_skeleton, format_time
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from api.database import db_session
 from api.errors import status_for
 from api.ratelimit import limit_public_reads
+from api.webapp import words
+from workflows import language
 from workflows.clock import utcnow
 from workflows.errors import DomainError, NotFound
 from workflows.mentors import public
@@ -49,7 +52,9 @@ def _policy(frame_ancestors: list[str]) -> str:
 
 
 def _page(template: str, *, frame_ancestors: list[str] | None = None, **context: Any) -> Response:
-    response = Response(render_template(template, base=_base_url(), **context), mimetype="text/html")
+    chosen = request.args.get("lang") if request.args.get("lang") in language.LANGUAGES else None
+    response = Response(render_template(template, base=_base_url(), chosen=chosen,
+                                        **words.context(_reader(), request.args), **context), mimetype="text/html")
     response.headers["Content-Security-Policy"] = _policy(frame_ancestors or [])
     response.headers["Cache-Control"] = f"public, max-age={CACHED_SECONDS}"
     response.headers["Vary"] = "Accept-Language"
@@ -61,8 +66,13 @@ def _base_url() -> str:
     return str(current_app.extensions["settings"].public_url).rstrip("/")
 
 
+def _reader() -> words.Reader:
+    return words.reader_of(request.headers.get("Accept-Language"), request.args.get("lang"))
+
+
 def _locale() -> Locale:
-    return locale_of(request.accept_languages.best)
+    """The locale the page's dates, times and prices are written in (its reader's)."""
+    return locale_of(_reader().locale)
 
 
 def _zone() -> tuple[Any, bool]:
@@ -76,8 +86,8 @@ def _zone() -> tuple[Any, bool]:
 
 
 
-def price(cents: int, currency: str, language: Locale) -> str:
-    return "Free" if cents == 0 else format_currency(cents / 100, currency, locale=language)
+def price(cents: int, currency: str, locale: Locale) -> str:
+    return _reader().say(words.FREE) if cents == 0 else format_currency(cents / 100, currency, locale=locale)
 
 
 @blp.errorhandler(HTTPException)
@@ -88,8 +98,7 @@ def _http_error(error: HTTPException) -> Response:
 
 @blp.errorhandler(NotFound)
 def _not_found(_error: NotFound) -> Response:
-    return _error_page(404, "There is no public page at this address: the link may be mistyped, or its mentor made "
-                            "their pages private.")
+    return _error_page(404, _reader().say(words.NO_PAGE))
 
 
 @blp.errorhandler(DomainError)
@@ -125,9 +134,11 @@ def directory() -> Response:
 @blp.get("/mentors/<uuid:profile_id>")
 def mentor_page(profile_id: uuid.UUID) -> Response:
     page = public.public_mentor_page(db_session(), profile_id)
-    language = _locale()
-    listings = [(listing, price(listing.price_cents, listing.currency, language)) for listing in page.listings]
-    return _page("public_mentor.html", frame_ancestors=page.embed_origins, mentor=page.profile, listings=listings)
+    locale = _locale()
+    listings = [(listing, price(listing.price_cents, listing.currency, locale)) for listing in page.listings]
+    rating = format_decimal(page.profile.rating_average or 0, format="0.0", locale=locale)
+    return _page("public_mentor.html", frame_ancestors=page.embed_origins, mentor=page.profile, listings=listings,
+                 rating=rating)
 
 
 @blp.get("/book/<string(maxlength=80):slug>")

@@ -6,9 +6,12 @@ what the link stops; its button, or a mail provider's one-click ``POST`` to the 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
+from sqlalchemy import select
 
 from api.database import db_session
 from api.ratelimit import limit_public_reads
+from api.webapp import words
+from models import User
 from workflows.errors import InvalidInput
 from workflows.notifications import preferences
 
@@ -19,10 +22,15 @@ POLICY = "; ".join(["default-src 'none'", "script-src 'self'", "style-src 'self'
                     "base-uri 'none'", "frame-ancestors 'none'"])
 
 
-def _page(status: int = 200, **context: object) -> Response:
+def _page(status: int = 200, link: preferences.Unsubscribing | None = None, **context: object) -> Response:
+    """The page, in the language of the person the email was sent to (the visitor's, for a link not ours)."""
     base = str(current_app.extensions["settings"].public_url).rstrip("/")
-    response = Response(render_template("unsubscribe.html", base=base, **context), status=status,
-                        mimetype="text/html")
+    locale = db_session().scalar(select(User.locale).where(User.id == link.user_id)) if link else None
+    reader = words.reader_of(request.headers.get("Accept-Language"), request.args.get("lang"), locale)
+    described = preferences.named(link.kinds, reader.locale) if link else ""
+    response = Response(render_template("unsubscribe.html", base=base, link=link, described=described,
+                                        **words.context(reader, request.args), **context),
+                        status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = POLICY
     response.headers["Cache-Control"] = "no-store"  # one person's page
     response.headers["Referrer-Policy"] = "no-referrer"  # its address holds the link's token
@@ -39,5 +47,5 @@ def unsubscribe() -> Response:
             done = preferences.unsubscribe(db_session(), token)
             return _page(link=done, token=token, acted=True)
         return _page(link=preferences.read_link(db_session(), token), token=token, acted=False)
-    except InvalidInput as refused:
-        return _page(400, refused=refused.message)
+    except InvalidInput:
+        return _page(400, refused=True)

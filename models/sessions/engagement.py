@@ -61,15 +61,18 @@ class Notification(IdMixin, Base):
         # Retention: read notifications, the longest read first.
         Index("ix_notifications_read", "read_at", postgresql_where=text("read_at IS NOT NULL")),
         CheckConstraint(check_in("email_status", EmailStatus), name="email_status_values"),
+        CheckConstraint("message IS NOT NULL OR (title IS NOT NULL AND body IS NOT NULL)", name="said"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbox_events.id", ondelete="SET NULL"))
     type: Mapped[str] = mapped_column(String(64))
-    # The words as templates and their typed words (``workflows.wording.render``), written for each reader in
-    # their own zone and locale when read; a notification without words is its own text.
-    title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
+    # What it says: its message key (``workflows.wording.notice``) and its typed words (``workflows.wording.render``),
+    # written for each reader in their own language, zone and locale when read. A row from before keys keeps its
+    # English templates in ``title`` and ``body`` (and no key).
+    message: Mapped[str | None] = mapped_column(String(120))
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
     words: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     read_at: Mapped[datetime | None]

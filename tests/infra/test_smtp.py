@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from devstack.host import free_port
 from infra.config import get_settings
 from models import BookingStatus, Notification
+from tests.domain_calls import notice
 from tests.factories.accounts import UserFactory
 from tests.factories.bookings import BookingFactory
 from workflows import inbox, payloads
@@ -50,8 +51,8 @@ def test_notification_is_emailed_once(db: Session, smtp_server: tuple[str, Inbox
     for module in (inbox, mail, preferences):
         monkeypatch.setattr(module, "get_settings", lambda: settings)
     user = UserFactory(email="ada@example.com")
-    notification_id = inbox.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted",
-                                                body="Your session is confirmed.", data={"link": "#/bookings"})
+    notification_id = inbox.notify_user(db, user.id, type_="booking.accepted", said=notice("Booking accepted",
+                                                "Your session is confirmed."), data={"link": "#/bookings"})
     assert notification_id is not None
     assert mail.deliver_email(db, notification_id) is True
     assert mail.deliver_email(db, notification_id) is False
@@ -74,7 +75,7 @@ def test_unreachable_smtp_is_retried_then_given_up(db: Session, monkeypatch: pyt
     for module in (inbox, mail):
         monkeypatch.setattr(module, "get_settings", lambda: settings)
     user = UserFactory()
-    notification_id = inbox.notify_user(db, user.id, type_="x", title="t", body="b", data={})
+    notification_id = inbox.notify_user(db, user.id, type_="x", said=notice("t", "b"), data={})
     assert notification_id is not None
     for _ in range(mail.MAX_EMAIL_ATTEMPTS):
         assert mail.deliver_email(db, notification_id) is False
@@ -83,7 +84,7 @@ def test_unreachable_smtp_is_retried_then_given_up(db: Session, monkeypatch: pyt
 
 def test_without_smtp_nothing_is_owed(db: Session) -> None:
     user = UserFactory()
-    notification_id = inbox.notify_user(db, user.id, type_="x", title="t", body="b", data={})
+    notification_id = inbox.notify_user(db, user.id, type_="x", said=notice("t", "b"), data={})
     assert notification_id is not None
     assert db.get(Notification, notification_id).email_status == "none"
 
@@ -118,7 +119,7 @@ def test_a_booking_acceptance_email_carries_a_calendar_invite(
         session = sessions.create_session_from_booking(db, booking.id)
         assert session is not None
     notification_id = inbox.notify_user(
-        db, booking.mentee_user_id, type_="booking.accepted", title="Booking accepted", body="Confirmed.",
+        db, booking.mentee_user_id, type_="booking.accepted", said=notice("Booking accepted", "Confirmed."),
         data={"event_type": "booking.accepted", "resource": payloads.booking_payload(booking)})
     assert notification_id is not None
     if not session_created:
@@ -147,8 +148,8 @@ def test_other_notification_emails_carry_no_attachment(db: Session, smtp_server:
     settings = dataclasses.replace(get_settings(), smtp_url=url)
     for module in (inbox, mail):
         monkeypatch.setattr(module, "get_settings", lambda: settings)
-    notification_id = inbox.notify_user(db, UserFactory().id, type_="booking.declined", title="Declined",
-                                                body="Declined.", data={})
+    notification_id = inbox.notify_user(db, UserFactory().id, type_="booking.declined", said=notice("Declined",
+                                                "Declined."), data={})
     assert notification_id is not None
     mail.deliver_email(db, notification_id)
     (message,) = received.messages

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from models import Notification, OutboxEvent
 from tests.database import refused
+from tests.domain_calls import notice
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.sessions import make_session
 from workflows import inbox, wording
 from workflows.errors import NotFound
+from workflows.language import text
 
 START = datetime(2031, 6, 2, 9, 30, tzinfo=UTC)
 
@@ -28,18 +30,18 @@ def test_one_notification_per_event_person_and_kind(db: Session) -> None:
     user = UserFactory()
     _mentor, _mentee, session = make_session(db, START)
     event_id = event(db, session.id, "session.scheduled").id
-    first = inbox.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
+    first = inbox.notify_user(db, user.id, type_="team.invited", said=notice("t", "b"), data={},
                                       event_id=event_id)
-    again = inbox.notify_user(db, user.id, type_="team.invited", title="t", body="b", data={},
+    again = inbox.notify_user(db, user.id, type_="team.invited", said=notice("t", "b"), data={},
                                       event_id=event_id)
-    other_kind = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={},
+    other_kind = inbox.notify_user(db, user.id, type_="team.left", said=notice("t", "b"), data={},
                                            event_id=event_id)
     assert first is not None and again is None and other_kind not in {None, first}
 
 
 def test_only_its_user_marks_a_notification_read_and_the_first_time_stays(db: Session) -> None:
     user = UserFactory()
-    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
+    made = inbox.notify_user(db, user.id, type_="team.left", said=notice("t", "b"), data={})
     assert made is not None
     stranger = refused(db, NotFound, lambda: inbox.mark_read(db, actor_of(UserFactory()), made))
     assert stranger.message == "notification not found"
@@ -53,12 +55,13 @@ def test_only_its_user_marks_a_notification_read_and_the_first_time_stays(db: Se
 def test_a_notification_is_written_for_its_reader_when_read_in_the_zone_and_locale_they_have_then(db: Session) -> None:
     reader = UserFactory(timezone=None, locale=None)
     made = inbox.notify_user(
-        db, reader.id, type_="session.reminder", title="Reminder: {title}",
-        body="{listing} starts at {when}; then {times}. {next}", data={},
+        db, reader.id, type_="session.reminder", said=notice("Reminder: {title}",
+        "{listing} starts at {when}; then {times}. {next}"), data={},
         words={"title": "Code {review}", "listing": "\u201cCode {review}\u201d",  # what people write stays theirs
                "when": wording.at(START, "Europe/Paris"),
                "times": wording.times([START, START.replace(hour=14)], "Europe/Paris"),
-               "next": wording.phrase("Its next free time: {slot}.", slot=wording.at(START.replace(day=3)))})
+               "next": wording.phrase(text("test.next_free_time", "Its next free time: {slot}."),
+                                      slot=wording.at(START.replace(day=3)))})
     assert made is not None
 
     def read() -> inbox.Shown:
@@ -82,8 +85,8 @@ def test_a_notification_is_written_for_its_reader_when_read_in_the_zone_and_loca
 
 def test_a_notification_without_words_is_its_own_text_braces_and_all(db: Session) -> None:
     user = UserFactory()
-    made = inbox.notify_user(db, user.id, type_="team.invited", title="Invited to {x}",
-                             body="Ada invited you to teach \u201c{weird} title\u201d.", data={})
+    made = inbox.notify_user(db, user.id, type_="team.invited", said=notice("Invited to {x}",
+                             "Ada invited you to teach \u201c{weird} title\u201d."), data={})
     assert made is not None
     (shown,) = inbox.shown(db, [db.get_one(Notification, made)])
     assert (shown.title, shown.body) == ("Invited to {x}", "Ada invited you to teach \u201c{weird} title\u201d.")

@@ -31,7 +31,7 @@ from infra.smtp import send_email
 from models import AccountToken, AccountTokenPurpose, EmailStatus, FeedRevocation, Notification, User, UserIdentity
 from models.accounts.users import UNIQUE_EMAIL
 from outbox import enqueue_after_commit
-from workflows import inbox
+from workflows import inbox, wording
 from workflows.accounts import enforcement, sign_ins
 from workflows.accounts.users import (
     check_new_password,
@@ -62,25 +62,40 @@ PASSWORD_RESET_TTL = timedelta(minutes=30)
 MAX_ATTEMPTS = 5
 INVALID_LINK = "this link is invalid, used or expired: ask for a new one"
 
+# Each link's email (a subject and a body, in the language of the account it is sent for) and its page.
 _MESSAGES = {
-    AccountTokenPurpose.VERIFY_EMAIL: (
-        "Confirm your email address",
-        ("Open this link to confirm that {email} is yours:\n\n{link}\n\n"
-         "It works once, until {expires}. If you did not ask for this, ignore this message."),
-        "verify-email"),
-    AccountTokenPurpose.RESET_PASSWORD: (
-        "Reset your password",
-        ("Someone (we hope you) asked to reset the password of the account of {email}. Open this link to choose "
-         "a new one:\n\n{link}\n\nIt works once, until {expires}. If you did not ask, ignore this message: "
-         "your password stays as it is."),
-        "reset-password"),
-    AccountTokenPurpose.CANCEL_EMAIL_CHANGE: (
-        "Your email is being changed",
-        ("Someone signed in to your account of {email} asked to change its email to another address. It changes "
-         "once that address is confirmed.\n\nIf this was not you, cancel the change on this page (opening it "
-         "changes nothing: its button does), then choose a new password:\n\n{link}\n\nIt works until {expires}."),
+    AccountTokenPurpose.VERIFY_EMAIL: (wording.notice("email.verify", "Confirm your email address", (
+        "Open this link to confirm that {email} is yours:\n\n{link}\n\nIt works once, until {expires}. If you did "
+        "not ask for this, ignore this message.")), "verify-email"),
+    AccountTokenPurpose.RESET_PASSWORD: (wording.notice("email.reset_password", "Reset your password", (
+        "Someone (we hope you) asked to reset the password of the account of {email}. Open this link to choose a new "
+        "one:\n\n{link}\n\nIt works once, until {expires}. If you did not ask, ignore this message: your password "
+        "stays as it is.")), "reset-password"),
+    AccountTokenPurpose.CANCEL_EMAIL_CHANGE: (wording.notice(
+        "email.cancel_email_change", "Your email is being changed", (
+        "Someone signed in to your account of {email} asked to change its email to another address. It changes once "
+        "that address is confirmed.\n\nIf this was not you, cancel the change on this page (opening it changes "
+        "nothing: its button does), then choose a new password:\n\n{link}\n\nIt works until {expires}.")),
         "cancel-email-change"),
 }
+REGISTRATION_TRIED = wording.notice("account.registration_attempt", "Someone tried to sign up with your email", (
+    "Someone just tried to create a new account with this address, which is already yours. Nothing changed. If this "
+    "was you, sign in instead (or reset your password if you forgot it); if not, you need do nothing. This notice is "
+    "sent at most once a day."))
+EMAIL_CHANGED = wording.notice("account.email_changed", "Your email was changed", (
+    "Your account's email was changed to another address, which its owner just confirmed. If this was not you, reset "
+    "your password at {link}."))
+PASSWORD_RESET = wording.notice("account.password_reset", "Your password was reset", (
+    "The password of your account was just reset through a link sent to this address, and every sign-in ended. If "
+    "this was not you, ask for a new link at once."))
+EMAIL_CHANGE_ASKED = wording.notice("account.email_change_requested", "Your email is being changed", (
+    "Someone signed in to your account asked to change its email to another address. It changes once that address is "
+    "confirmed; until then you can cancel it in your settings. If this was not you, cancel it and change your "
+    "password at once."))
+EMAIL_CHANGE_CANCELLED = wording.notice(
+    "account.email_change_cancelled", "The change of your email was cancelled", (
+        "The change of your account's email was cancelled from the link sent to this address, and every sign-in "
+        "ended. Choose a new password now: whoever asked for the change knew the old one."))
 
 
 def _token(token_id: uuid.UUID) -> str:
@@ -147,10 +162,7 @@ def _tell_owner_of_a_registration(db: Session, address: str) -> None:
     if told is not None:
         return
     inbox.notify_user(
-        db, owner.id, type_=REGISTRATION_NOTICE, title="Someone tried to sign up with your email",
-        body="Someone just tried to create a new account with this address, which is already yours. Nothing "
-             "changed. If this was you, sign in instead (or reset your password if you forgot it); if not, you "
-             "need do nothing. This notice is sent at most once a day.",
+        db, owner.id, type_=REGISTRATION_NOTICE, said=REGISTRATION_TRIED,
         data={"link": "#/signin"})
 
 
@@ -213,9 +225,8 @@ def verify_email(db: Session, token: str) -> Verified:
         add_or_conflict(db, user, {UNIQUE_EMAIL: Conflict("another account uses this email now", reason="email_taken")})
         if user.email_verified_at is not None:  # the old address was confirmed: tell it where the account went
             inbox.notify_user(
-                db, user.id, type_="account.email_changed", title="Your email was changed",
-                body="Your account's email was changed to another address, which its owner just confirmed. If this "
-                     f"was not you, reset your password at {get_settings().public_url}/#/forgot-password.",
+                db, user.id, type_="account.email_changed", said=EMAIL_CHANGED,
+                words={"link": f"{get_settings().public_url}/#/forgot-password"},
                 data={inbox.EMAIL_TO: previous})
     user.email_verified_at = utcnow()
     mail.send_held(db, user.id)  # a visitor's bookings made before the address was confirmed are confirmed now
@@ -287,9 +298,7 @@ def reset_password(db: Session, token: str, new_password: str) -> User:
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_RESET)
     end_made_unconfirmed(db, user.id, FeedRevocation.PASSWORD_RESET)
     inbox.notify_user(
-        db, user.id, type_="account.password_reset", title="Your password was reset",
-        body="The password of your account was just reset through a link sent to this address, and every "
-             "sign-in ended. If this was not you, ask for a new link at once.",
+        db, user.id, type_="account.password_reset", said=PASSWORD_RESET,
         data={})
     db.flush()
     log.info("account.password_reset", user_id=str(user.id))
@@ -307,13 +316,15 @@ def deliver(db: Session, token_id: uuid.UUID) -> bool:
     if row.used_at is not None or row.expires_at <= utcnow():
         row.email_status = EmailStatus.NONE  # replaced or expired before it went out: nothing to send
         return False
-    subject, body, route = _MESSAGES[row.purpose]
+    said, route = _MESSAGES[row.purpose]
+    timezone, locale = db.execute(select(User.timezone, User.locale).where(User.id == row.user_id)).one()
     link = f"{settings.public_url}/#/{route}?token={_token(row.id)}"
+    words = {"email": row.email, "link": link, "expires": wording.at(row.expires_at)}
     row.email_attempts += 1
     try:
-        send_email(settings.smtp_url, sender=settings.smtp_from, to=row.email, subject=subject,
-                   body=body.format(email=row.email, link=link, expires=f"{row.expires_at:%Y-%m-%d %H:%M} UTC"),
-                   message_id=str(row.id))
+        send_email(settings.smtp_url, sender=settings.smtp_from, to=row.email,
+                   subject=wording.render(said.title, words, timezone, locale),
+                   body=wording.render(said.body, words, timezone, locale), message_id=str(row.id))
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("account_email.failed", token_id=str(row.id), error=str(exc), attempts=row.email_attempts)
         if row.email_attempts >= MAX_ATTEMPTS:
@@ -346,10 +357,7 @@ def change_email(db: Session, actor: Actor, *, email: str, current_password: str
         raise Conflict("another account uses this email", reason="email_taken")
     request_verification(db, user, address)
     inbox.notify_user(
-        db, user.id, type_="account.email_change_requested", title="Your email is being changed",
-        body="Someone signed in to your account asked to change its email to another address. It changes once that "
-             "address is confirmed; until then you can cancel it in your settings. If this was not you, cancel it "
-             "and change your password at once.",
+        db, user.id, type_="account.email_change_requested", said=EMAIL_CHANGE_ASKED,
         data={"link": "#/settings"}, email=False)  # the address being left is mailed its own link, below
     if user.email_verified_at is not None:  # the address being left hears of it, with a link to cancel it
         _issue(db, user, AccountTokenPurpose.CANCEL_EMAIL_CHANGE, user.email, get_settings().email_verification_ttl)
@@ -378,9 +386,7 @@ def cancel_email_change_by_link(db: Session, token: str) -> User:
     void_email_changes(db, user.id)
     sign_ins.end_all(db, user.id)
     inbox.notify_user(
-        db, user.id, type_="account.email_change_cancelled", title="The change of your email was cancelled",
-        body="The change of your account's email was cancelled from the link sent to this address, and every "
-             "sign-in ended. Choose a new password now: whoever asked for the change knew the old one.",
+        db, user.id, type_="account.email_change_cancelled", said=EMAIL_CHANGE_CANCELLED,
         data={"link": "#/forgot-password"})
     log.info("account.email_change_cancelled", user_id=str(user.id), by="link")
     return user

@@ -19,7 +19,7 @@ from infra.config import get_settings
 from infra.environment import PasswordHashProfile
 from models import AccountToken, AccountTokenPurpose, FeedRevocation, User
 from models.accounts.users import UNIQUE_EMAIL
-from workflows import inbox
+from workflows import inbox, wording
 from workflows.accounts import enforcement, sign_ins
 from workflows.actors import Actor
 from workflows.calendars import feeds as calendars
@@ -34,6 +34,7 @@ from workflows.errors import (
     Unauthenticated,
     add_or_conflict,
 )
+from workflows.language import text
 from workflows.webhooks import endpoints as webhook_endpoints
 
 # users.email is varchar(320). The limit applies to the stored form: lower-casing can lengthen
@@ -254,9 +255,7 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     user.password_hash = hash_password(new_password)
     end_calendar_feed(db, user.id, FeedRevocation.PASSWORD_CHANGED)
     inbox.notify_user(
-        db, user.id, type_="account.password_changed", title="Your password was changed",
-        body="The password of your account was just changed, and every other sign-in ended. If this was not you, "
-             "reset it at once from the link.",
+        db, user.id, type_="account.password_changed", said=PASSWORD_CHANGED,
         data={"link": "#/forgot-password"})  # the web app shows it as a link; an email writes its address out
     db.flush()
     sign_ins.end_all(db, user.id)
@@ -264,28 +263,42 @@ def change_password(db: Session, actor: Actor, *, current_password: str, new_pas
     return user
 
 
+PASSWORD_CHANGED = wording.notice("account.password_changed", "Your password was changed", (
+    "The password of your account was just changed, and every other sign-in ended. If this was not you, reset it at "
+    "once from the link."))
 FEED_ENDED_BECAUSE = {
-    FeedRevocation.PASSWORD_CHANGED: "your password was changed",
-    FeedRevocation.PASSWORD_RESET: "your password was reset",
+    FeedRevocation.PASSWORD_CHANGED: text("account.feed_ended.password_changed", "your password was changed"),
+    FeedRevocation.PASSWORD_RESET: text("account.feed_ended.password_reset", "your password was reset"),
 }
+FEED_ENDED = wording.notice("calendar_feed.revoked", "Calendar feed turned off", (
+    "Your private calendar feed stopped working because {because}. Create a new feed address in your settings and "
+    "subscribe to it again."))
 
 
 def end_calendar_feed(db: Session, user_id: uuid.UUID, reason: FeedRevocation) -> None:
     """A change that ends every credential of the account ends its calendar feed URL too, and says so."""
     if calendars.revoke_feed_token(db, user_id, reason) and reason in FEED_ENDED_BECAUSE:
         inbox.notify_user(
-            db, user_id, type_="calendar_feed.revoked", title="Calendar feed turned off",
-            body=f"Your private calendar feed stopped working because {FEED_ENDED_BECAUSE[reason]}. "
-                 "Create a new feed address in your settings and subscribe to it again.",
+            db, user_id, type_="calendar_feed.revoked", said=FEED_ENDED,
+            words={"because": wording.phrase(FEED_ENDED_BECAUSE[reason])},
             data={"reason": reason.value})
 
 
 # Why what an account made while its address was unconfirmed ends now, as its owner reads it.
 MADE_UNCONFIRMED_ENDED_BECAUSE = {
-    FeedRevocation.ADDRESS_CLAIMED: "the address's owner signed in through their organisation",
-    FeedRevocation.PASSWORD_RESET: "the password was reset through a link mailed to the address",
-    FeedRevocation.SIGNED_OUT_EVERYWHERE: "you signed out everywhere",
+    FeedRevocation.ADDRESS_CLAIMED: text("account.unconfirmed_ended.claimed",
+                                         "the address's owner signed in through their organisation"),
+    FeedRevocation.PASSWORD_RESET: text("account.unconfirmed_ended.reset",
+                                        "the password was reset through a link mailed to the address"),
+    FeedRevocation.SIGNED_OUT_EVERYWHERE: text("account.unconfirmed_ended.signed_out", "you signed out everywhere"),
 }
+UNCONFIRMED_ENDED = wording.notice(
+    "account.unconfirmed_credentials_ended",
+    "Calendar feed and webhooks made before your address was confirmed turned off", (
+        "Because {because}, what was set up on this account before its address was confirmed stopped working:{ended}"
+        "\n\nWhoever set it up may not have been you. If it was yours, create it again in your settings."))
+FEED_ADDRESS = text("account.unconfirmed_ended.feed", "your private calendar feed address")
+ENDPOINT = text("account.unconfirmed_ended.endpoint", "the webhook endpoint {url}")
 
 
 def end_made_unconfirmed(db: Session, user_id: uuid.UUID, reason: FeedRevocation) -> None:
@@ -296,14 +309,11 @@ def end_made_unconfirmed(db: Session, user_id: uuid.UUID, reason: FeedRevocation
     because = MADE_UNCONFIRMED_ENDED_BECAUSE[reason]
     feed = calendars.revoke_feed_token(db, user_id, reason, only_made_unconfirmed=True)
     urls = webhook_endpoints.disable_made_unconfirmed(
-        db, user_id, f"made before the account's address was confirmed; {because}")
+        db, user_id, f"made before the account's address was confirmed; {because.english}")
     if not feed and not urls:
         return
-    ended = (["your private calendar feed address"] if feed else []) + [f"the webhook endpoint {url}" for url in urls]
+    ended = ([wording.phrase(FEED_ADDRESS)] if feed else []) + [wording.phrase(ENDPOINT, url=url) for url in urls]
     inbox.notify_user(
-        db, user_id, type_="account.unconfirmed_credentials_ended",
-        title="Calendar feed and webhooks made before your address was confirmed turned off",
-        body=f"Because {because}, what was set up on this account before its address was confirmed stopped "
-             f"working: {'; '.join(ended)}. Whoever set it up may not have been you. If it was yours, create it again "
-             "in your settings.",
+        db, user_id, type_="account.unconfirmed_credentials_ended", said=UNCONFIRMED_ENDED,
+        words={"because": wording.phrase(because), "ended": wording.each(ended)},
         data={"reason": reason.value, "calendar_feed": feed, "webhook_urls": urls, "link": "#/settings"})

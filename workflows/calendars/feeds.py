@@ -42,14 +42,19 @@ from models import (
     SessionStatus,
     User,
 )
+from workflows import wording
 from workflows.actors import Actor
 from workflows.calendar_owed import calendar_uid
 from workflows.clock import utcnow
 from workflows.errors import NotFound
+from workflows.language import text
 from workflows.sessions.lifecycle import meeting_url, seated_sessions
 
 PRODUCT_ID = "-//Mentorship//Sessions//EN"
 # Past sessions stay in the feed this long (completed, missed, cancelled).
+# An event's title, in its reader's language (what people wrote stays theirs).
+WITH = text("calendar.with", "{title} with {name}")
+PARTICIPANTS = text("calendar.participants", "{count} participant", plural="{count} participants")
 FEED_HISTORY = timedelta(days=30)
 FEED_LIMIT = 1000
 
@@ -123,6 +128,7 @@ class CalendarEntry:
     with_whom: str
     location: str | None
     chain_booking_id: uuid.UUID | None = None  # a moved booking's chain: one calendar event throughout
+    locale: str | None = None  # its reader's
 
 
 def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarEntry]:
@@ -145,13 +151,14 @@ def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarE
         .order_by(MentorshipSession.start_time, MentorshipSession.id)
         .limit(FEED_LIMIT)
     ).all()
+    locale = db.scalar(select(User.locale).where(User.id == user_id))
     entries = []
     for session, title, location, mentor_id, mentor_name, mentee_name, chain in rows:
         if mentor_id != user_id:
             with_whom = mentor_name
         else:
-            with_whom = mentee_name if mentee_name is not None else _participants(session.seats_taken)
-        entries.append(CalendarEntry(session, title, with_whom, location, chain))
+            with_whom = mentee_name if mentee_name is not None else _participants(session.seats_taken, locale)
+        entries.append(CalendarEntry(session, title, with_whom, location, chain, locale))
     return entries
 
 
@@ -171,8 +178,8 @@ def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: 
     return event
 
 
-def _participants(count: int) -> str:
-    return f"{count} participant{'' if count == 1 else 's'}"
+def _participants(count: int, locale: str | None) -> str:
+    return wording.say(PARTICIPANTS, locale, count=count)
 
 
 def session_event(entry: CalendarEntry, *, template: str, stamp: datetime) -> Event:
@@ -180,7 +187,8 @@ def session_event(entry: CalendarEntry, *, template: str, stamp: datetime) -> Ev
     session = entry.session
     return _event(uid=calendar_uid(session.id, session.booking_id, entry.chain_booking_id),
                   sequence=session.calendar_sequence,
-                  start=session.start_time, end=session.end_time, summary=f"{entry.title} with {entry.with_whom}",
+                  start=session.start_time, end=session.end_time,
+                  summary=wording.say(WITH, entry.locale, title=entry.title, name=entry.with_whom),
                   cancelled=session.status == SessionStatus.CANCELLED,
                   link=meeting_url(session, entry.location, template), stamp=stamp)
 
@@ -230,7 +238,8 @@ def booking_invite(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID) -> by
     event = _event(uid=calendar_uid(booking.id, None, booking.chain_booking_id),
                    sequence=max(sequence or 0, booking.reschedule_count),
                    start=booking.start_time, end=booking.end_time,
-                   summary=f"{title} with {mentor_name}", cancelled=False, link=None, stamp=stamp)
+                   summary=wording.say(WITH, db.scalar(select(User.locale).where(User.id == user_id)), title=title,
+                                       name=mentor_name), cancelled=False, link=None, stamp=stamp)
     invite_people(db, event, mentor_name=mentor_name, recipient_id=user_id)
     return _calendar([event], method="REQUEST")
 
@@ -312,8 +321,10 @@ def calendar_attachment(content: bytes, name: str, method: str) -> Attachment:
     return Attachment(name, content, "text", "calendar", (("method", method),))
 
 
-def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CalendarEntry]:
-    """Sessions as their mentor's calendar shows them (the mentee's name, or how many take part), by id."""
+def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID], locale: str | None = None
+                   ) -> dict[uuid.UUID, CalendarEntry]:
+    """Sessions as their mentor's calendar shows them (the mentee's name, or how many take part), by id, in the
+    mentor's ``locale``."""
     mentee_user = aliased(User)
     rows = db.execute(
         select(MentorshipSession, Listing.title, Listing.location, mentee_user.display_name, Booking.chain_booking_id)
@@ -322,7 +333,7 @@ def mentor_entries(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.U
         .outerjoin(mentee_user, mentee_user.id == MentorshipSession.mentee_user_id)
         .where(MentorshipSession.id.in_(session_ids))).all()
     return {session.id: CalendarEntry(session, title, name if name is not None else
-                                      _participants(session.seats_taken), location, chain)
+                                      _participants(session.seats_taken, locale), location, chain, locale)
             for session, title, location, name, chain in rows}
 
 

@@ -34,6 +34,7 @@ from infra.sql import statuses
 from models import Booking, BusyInterval, CalendarConnection, CalendarSource, ConnectionStatus, MentorProfile
 from models.calendars import SUBSCRIPTION
 from outbox import enqueue_after_commit
+from workflows import wording
 from workflows.actors import Actor
 from workflows.calendars.accounts import CONNECTIONS, SYNC_SECONDS, ConnectionAction, client_for, unseal
 from workflows.calendars.busy import busy_times
@@ -46,6 +47,9 @@ from workflows.roles import Role
 log = structlog.get_logger(__name__)
 
 SYNC_TASK = "calendars.sync"
+BROKEN = wording.notice("calendar.broken", "Calendar connection needs attention", (
+    "Your calendar at {host} refused the password. Its busy times are no longer read: give a new app password on "
+    "your setup page."))
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -283,9 +287,7 @@ def tell_broken(db: Session, connection_id: uuid.UUID) -> None:
     """The mentor, once: their calendar refused the credentials, and nothing is read from it until they fix them."""
     connection = db.get_one(CalendarConnection, connection_id)
     profile = db.get_one(MentorProfile, connection.mentor_profile_id)
-    notify_user(db, profile.user_id, type_="calendar.broken", title="Calendar connection needs attention",
-                body=f"Your calendar at {connection.host} refused the password. Its busy times are no longer "
-                     "read: give a new app password on your setup page.",
+    notify_user(db, profile.user_id, type_="calendar.broken", said=BROKEN, words={"host": connection.host},
                 data={"link": "#/mentor", "connection_id": str(connection.id)})
 
 

@@ -38,8 +38,10 @@ from models import (
     CalendarSource,
     CalendarWrite,
     ConnectionStatus,
+    MentorProfile,
     MentorshipSession,
     OutboxEvent,
+    User,
 )
 from models.enums import SessionStatus
 from outbox import enqueue_after_commit
@@ -120,7 +122,10 @@ def owed(db: Session, write_id: uuid.UUID, settings: Settings, now: datetime | N
     connection = db.get_one(CalendarConnection, source.connection_id)
     if connection.status != ConnectionStatus.ACTIVE or not (source.target or write.retire):
         return None
-    ics = None if write.retire else written_event(mentor_entries(db, [write.session_id])[write.session_id])
+    locale = db.scalar(select(User.locale).join(MentorProfile, MentorProfile.user_id == User.id)
+                       .where(MentorProfile.id == connection.mentor_profile_id))  # the event in its mentor's words
+    ics = None if write.retire else written_event(
+        mentor_entries(db, [write.session_id], locale)[write.session_id])
     owe = Owed(write.id, source.href, write.uid, write.sequence, ics,
                calendar_accounts.unseal(settings, connection.credentials))
     write.sending_until = now + SEND_LEASE

@@ -28,7 +28,7 @@ from models import (
     User,
 )
 from models.conversations import MAX_REPORT_WORDS
-from workflows import access
+from workflows import access, wording
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.conversation_payloads import ReportPayload
@@ -36,15 +36,20 @@ from workflows.conversations import conversations, messages, text
 from workflows.errors import InvalidInput, NotFound
 from workflows.events import EventType, record
 from workflows.inbox import notify_user
+from workflows.language import text as declare
 from workflows.people import display_names
 
 log = structlog.get_logger(__name__)
 
 READ_ACTION = "conversation.read_reported"
 MAX_LISTED = 100
-SAID = {ReportReason.HARASSMENT: "harassment", ReportReason.SPAM: "spam",
-        ReportReason.INAPPROPRIATE: "something inappropriate", ReportReason.SAFETY: "someone's safety",
-        ReportReason.OTHER: "another reason"}
+SAID = {ReportReason.HARASSMENT: declare("report.reason.harassment", "harassment"),
+        ReportReason.SPAM: declare("report.reason.spam", "spam"),
+        ReportReason.INAPPROPRIATE: declare("report.reason.inappropriate", "something inappropriate"),
+        ReportReason.SAFETY: declare("report.reason.safety", "someone's safety"),
+        ReportReason.OTHER: declare("report.reason.other", "another reason")}
+REPORTED = wording.notice("conversation.reported", "A conversation was reported", (
+    "{reporter} reported a conversation for {reason}. Read it from the report: your reading is recorded."))
 
 
 def _programme_of(db: Session, conversation: Conversation) -> uuid.UUID | None:
@@ -104,9 +109,8 @@ def report(db: Session, actor: Actor, conversation_id: uuid.UUID, *, reason: Rep
     for looker in lookers:
         if looker == actor.user_id:
             continue
-        notify_user(db, looker, type_=EventType.CONVERSATION_REPORTED.value, title="A conversation was reported",
-                    body="{reporter} reported a conversation for {reason}. Read it from the report: your reading is "
-                         "recorded.", words={"reporter": reporter, "reason": SAID[reason]},
+        notify_user(db, looker, type_=EventType.CONVERSATION_REPORTED.value, said=REPORTED,
+                    words={"reporter": reporter, "reason": wording.phrase(SAID[reason])},
                     data={"link": f"#/reports/{made.id}", "resource": {"id": str(made.id)}}, event_id=event.id)
     log.info("conversation.report_made", report_id=str(made.id), lookers=len(lookers))
     return made

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from models import Block, Message, Pairing, PairingStatus, Programme, ProgrammeCoordinator, User
+from workflows import wording
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.conversations import conversations
@@ -33,6 +34,9 @@ from workflows.people import display_names
 log = structlog.get_logger(__name__)
 
 BLOCKED_TYPE = "conversation.blocked"
+BLOCKED = wording.notice("conversation.blocked", "A pair stopped messaging", (
+    "{blocker} blocked {blocked} in the service's messages, in {programme}: no new message goes between them. Their "
+    "pairing and its sessions stand."))
 MAX_EXPORTED_MESSAGES = 50_000  # a download holds this many at most, the latest (it says so when cut)
 
 
@@ -59,11 +63,9 @@ def _tell_coordinators(db: Session, blocker: uuid.UUID, blocked: uuid.UUID) -> i
             Programme.id.in_(programmes))).all():
         for coordinator in db.scalars(select(ProgrammeCoordinator.user_id).where(
                 ProgrammeCoordinator.programme_id == programme_id)):
-            notify_user(db, coordinator, type_=BLOCKED_TYPE, title="A pair stopped messaging",
-                        body="{blocker} blocked {blocked} in the service's messages, in “{programme}”: no new "
-                             "message goes between them. Their pairing and its sessions stand.",
+            notify_user(db, coordinator, type_=BLOCKED_TYPE, said=BLOCKED,
                         words={"blocker": names.get(blocker, DELETED_ACCOUNT),
-                               "blocked": names.get(blocked, DELETED_ACCOUNT), "programme": programme},
+                               "blocked": names.get(blocked, DELETED_ACCOUNT), "programme": wording.quoted(programme)},
                         data={"link": f"#/programmes/{programme_id}"})
             told += 1
     return told

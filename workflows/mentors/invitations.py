@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import InvitationStatus, Listing, ListingKind, ListingMember, MentorProfile, TeamInvitation, User
-from workflows import inbox
+from workflows import inbox, wording
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, Conflict, NotFound
@@ -30,6 +30,18 @@ from workflows.scheduling.teams import Team
 from workflows.state_machine import StateMachine, move
 
 log = structlog.get_logger(__name__)
+
+INVITED = wording.notice("team.invited", "You are invited to teach a listing", (
+    "{owner} invited you to teach {listing}. Accept or decline the invitation; until you accept, no request comes to "
+    "you from it."))
+ANSWERED = {
+    InvitationStatus.ACCEPTED: wording.notice("team.accepted", "Team invitation accepted",
+                                              "{name} accepted your invitation to teach {listing}."),
+    InvitationStatus.DECLINED: wording.notice("team.declined", "Team invitation declined",
+                                              "{name} declined your invitation to teach {listing}."),
+}
+LEFT = wording.notice("team.left", "A mentor left your team",
+                      "A mentor left the team of {listing}; requests no longer go to them.")
 
 
 class InvitationAction(StrEnum):
@@ -75,9 +87,8 @@ def invite(db: Session, listing: Listing, wanted: Sequence[MentorProfile], posit
         db.add(invitation)
         db.flush()
         inbox.notify_user(
-            db, profile.user_id, type_="team.invited", title="You are invited to teach a listing",
-            body=f"{listing.mentor_profile.user.display_name} invited you to teach \u201c{listing.title}\u201d. "
-                 "Accept or decline the invitation; until you accept, no request comes to you from it.",
+            db, profile.user_id, type_="team.invited", said=INVITED,
+            words={"owner": listing.mentor_profile.user.display_name, "listing": wording.quoted(listing.title)},
             data={"invitation_id": str(invitation.id), "listing_id": str(listing.id)})
         log.info("team.invited", invitation_id=str(invitation.id), listing_id=str(listing.id))
 
@@ -141,8 +152,8 @@ def _answer(db: Session, actor: Actor, invitation_id: uuid.UUID, action: Invitat
     name = db.scalar(select(User.display_name).join(MentorProfile, MentorProfile.user_id == User.id)
                      .where(MentorProfile.id == invitation.mentor_profile_id))
     inbox.notify_user(
-        db, listing.mentor_profile.user_id, type_=f"team.{status.value}", title=f"Team invitation {status.value}",
-        body=f"{name} {status.value} your invitation to teach \u201c{listing.title}\u201d.",
+        db, listing.mentor_profile.user_id, type_=f"team.{status.value}", said=ANSWERED[status],
+        words={"name": name or "", "listing": wording.quoted(listing.title)},
         data={"invitation_id": str(invitation.id), "listing_id": str(listing.id)})
     db.flush()
     log.info("team.answered", status=status.value, invitation_id=str(invitation.id), listing_id=str(listing.id))
@@ -170,7 +181,7 @@ def leave(db: Session, actor: Actor, listing_id: uuid.UUID) -> None:
     if not left.rowcount:  # type: ignore[attr-defined]
         raise NotFound("you are not on this listing's team")
     inbox.notify_user(
-        db, listing.mentor_profile.user_id, type_="team.left", title="A mentor left your team",
-        body=f"A mentor left the team of \u201c{listing.title}\u201d; requests no longer go to them.",
+        db, listing.mentor_profile.user_id, type_="team.left", said=LEFT,
+        words={"listing": wording.quoted(listing.title)},
         data={"listing_id": str(listing.id), "mentor_profile_id": str(actor.mentor_profile_id)})
     db.flush()

@@ -36,9 +36,11 @@ from models import (
     Telling,
     User,
 )
+from workflows import wording
 from workflows.actors import Actor
 from workflows.conversations import conversations
 from workflows.inbox import shown
+from workflows.language import text
 from workflows.notifications import preferences
 from workflows.notifications.mail import choice_lines
 from workflows.wording import zone_of
@@ -47,6 +49,17 @@ log = structlog.get_logger(__name__)
 
 SEND_TASK = "notifications.send_digest"
 SENT_FROM_HOUR = 8
+SUBJECTS = {
+    DigestPeriod.DAILY: text("digest.subject.daily", "Your daily digest: {count} update",
+                             plural="Your daily digest: {count} updates"),
+    DigestPeriod.WEEKLY: text("digest.subject.weekly", "Your weekly digest: {count} update",
+                              plural="Your weekly digest: {count} updates"),
+}
+UNREAD_MESSAGES = text("digest.unread_messages", "Messages you have not read:")
+CONVERSATION_LINE = text("digest.conversation", "{title}: {count} new \u2014 {link}",
+                         plural="{title}: {count} new \u2014 {link}")
+WHAT_HAPPENED = text("digest.what_happened", "What happened:")
+AND_MORE = text("digest.and_more", "\u2026 and {count} more: {link}", plural="\u2026 and {count} more: {link}")
 MAX_ITEMS = 50  # a digest lists this many notifications at most (the rest: "and N more")
 _ZONES = table("pg_timezone_names", column("name"))
 LENGTH = {DigestPeriod.DAILY: timedelta(days=1), DigestPeriod.WEEKLY: timedelta(days=7)}
@@ -103,21 +116,23 @@ def _gather(db: Session, reader: User, period: DigestPeriod, since: datetime) ->
     return Gathered(held, talked)
 
 
-def _body(db: Session, gathered: Gathered, public_url: str) -> str:
+def _body(db: Session, gathered: Gathered, public_url: str, locale: str | None) -> str:
     lines: list[str] = []
     if gathered.conversations:
-        lines.append("Messages you have not read:")
-        lines += [f"- {title}: {unread} new — {public_url}/#/conversations/{one}"
+        lines.append(wording.say(UNREAD_MESSAGES, locale))
+        lines += ["- " + wording.say(CONVERSATION_LINE, locale, title=title, count=unread,
+                                     link=f"{public_url}/#/conversations/{one}")
                   for title, unread, one in gathered.conversations]
     if gathered.notifications:
         if lines:
             lines.append("")
-        lines.append("What happened:")
+        lines.append(wording.say(WHAT_HAPPENED, locale))
         for one in shown(db, gathered.notifications[:MAX_ITEMS]):
             link = one.data.get("link")
             lines.append(f"- {one.title}: {one.body}" + (f"\n  {public_url}/{link}" if link else ""))
         if len(gathered.notifications) > MAX_ITEMS:
-            lines.append(f"… and {len(gathered.notifications) - MAX_ITEMS} more: {public_url}/#/notifications")
+            lines.append(wording.say(AND_MORE, locale, count=len(gathered.notifications) - MAX_ITEMS,
+                                     link=f"{public_url}/#/notifications"))
     return "\n".join(lines)
 
 
@@ -143,10 +158,10 @@ def send(db: Session, user_id: uuid.UUID, period: DigestPeriod) -> bool:
         return False
     if not items:
         return False
-    subject = f"Your {period.value} digest: {items} {'update' if items == 1 else 'updates'}"
+    subject = wording.say(SUBJECTS[period], reader.locale, count=items)
     kinds = [kind for kind, choice in preferences.chosen(db, user_id).items() if choice == EmailChoice(period.value)]
     stop = preferences.unsubscribe_url(user_id, kinds)
-    body = _body(db, gathered, settings.public_url) + choice_lines(stop, kinds)
+    body = _body(db, gathered, settings.public_url, reader.locale) + choice_lines(stop, kinds, reader.locale)
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=reader.email, subject=subject, body=body,
                    message_id=f"digest-{user_id}-{period.value}-{starts_on.isoformat()}",

@@ -45,11 +45,27 @@ from workflows.calendars.feeds import (
 from workflows.clock import utcnow
 from workflows.events import EventType
 from workflows.inbox import EMAIL_TO, SEND_EMAIL_TASK, Shown, shown
+from workflows.language import text
 from workflows.notifications import preferences, together
 from workflows.sessions.lifecycle import meeting_url
 
 log = structlog.get_logger(__name__)
 
+MANY_PROPOSED = text("email.many_proposed", "You are paired with {count} mentee",
+                     plural="You are paired with {count} mentees")
+INVITATION = text("email.calendar.invitation", "Invitation: {summary}, {when}")
+CANCELLED = text("email.calendar.cancelled", "Cancelled: {summary}, {when}")
+CALENDAR_BODY = text("email.calendar.body", (
+    "{title}.\n\nThis message updates your calendar. The message \u201c{about}\u201d tells you more."))
+STOP_EMAILS = text("email.stop", "Stop emails about {kinds}: {link}")
+CHOOSE = text("email.choose", "Choose how you are told: {link}")
+OPEN_IT = text("email.open_it", "Open it: {link}")
+JOIN = text("email.join", "Join: {link}")
+ADD_TO_GOOGLE = text("email.add_to_google", "Add it to Google Calendar: {link}")
+ADD_TO_OUTLOOK = text("email.add_to_outlook", "Add it to Outlook: {link}")
+MOVE_IT = text("email.move_it", "Move it to another time (free; the other side accepts it): {link}")
+CANCEL_IT = text("email.cancel_it", "Cancel it (the page shows what it costs before anything happens): {link}")
+A_SESSION = text("email.a_session", "Mentorship session")
 MAX_EMAIL_ATTEMPTS = 5
 # How long a booking's confirmation waits for its session (made by the sessions worker from the same event).
 SESSION_WAIT = timedelta(seconds=30)
@@ -120,8 +136,8 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
         return False
     # Read under a share lock: a confirmation of the address (which updates the row) comes before or after this,
     # never between the check and the status it leads to.
-    email, verified = db.execute(select(User.email, User.email_verified_at.is_not(None))
-                                 .where(User.id == notification.user_id).with_for_update(read=True)).one()
+    email, verified, locale = db.execute(select(User.email, User.email_verified_at.is_not(None), User.locale)
+                                         .where(User.id == notification.user_id).with_for_update(read=True)).one()
     invited = invited_bookings(notification.type, notification.data.get("resource", {}))
     if not verified:  # an address nobody confirmed gets no mail but its confirmation and reset links
         held = bool(invited) and bool(db.scalar(select(_upcoming(invited))))
@@ -141,7 +157,7 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     email = notification.data.get(EMAIL_TO) or email
     carried = [notification, *together.proposed_with(db, notification)]
     read = shown(db, carried)  # in the zone and locale the reader has now
-    subject = read[0].title if len(read) == 1 else f"You are paired with {len(read)} mentees"  # a mentee has one
+    subject = read[0].title if len(read) == 1 else wording.say(MANY_PROPOSED, locale, count=len(read))  # a mentor's
     attachments = email_attachments(db, notification)
     # Calendar apps act on one calendar object a message (its first part): a message of many sessions lists them,
     # and each one's invitation or cancellation follows in a message of its own, which calendar apps act on.
@@ -151,8 +167,9 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
     headers = preferences.list_unsubscribe_headers(stop)
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=email or "", subject=subject,
-                   body="\n\n".join(email_body(one, settings.public_url) for one in read)
-                   + action_lines(db, notification) + choice_lines(stop, [preferences.kind_of(notification.type)]),
+                   body="\n\n".join(email_body(one, settings.public_url, locale) for one in read)
+                   + action_lines(db, notification)
+                   + choice_lines(stop, [preferences.kind_of(notification.type)], locale),
                    message_id=str(notification.id), attachments=[one for one in attachments if one not in apart],
                    headers=headers)
         for n, calendar in enumerate(apart, 1):
@@ -177,21 +194,25 @@ def calendar_words(calendar: Attachment, reader: User, about: str) -> tuple[str,
     (event,) = Calendar.from_ical(calendar.content).walk("VEVENT")
     cancelled = dict(calendar.params).get("method") == "CANCEL"
     when = wording.when(event.decoded("DTSTART"), reader.timezone, reader.locale)
-    title = f"{'Cancelled' if cancelled else 'Invitation'}: {event.get('SUMMARY')}, {when}"
-    return title, f"{title}.\n\nThis message updates your calendar. The message “{about}” tells you more."
+    title = wording.say(CANCELLED if cancelled else INVITATION, reader.locale, summary=str(event.get("SUMMARY")),
+                        when=when)
+    return title, wording.say(CALENDAR_BODY, reader.locale, title=title, about=about)
 
 
-def choice_lines(stop: str | None, kinds: Sequence[Telling]) -> str:
-    """The end of an email: the link that stops its kinds of email (none for account security), and where the
-    reader chooses how they are told."""
-    lines = f"\n\n--\nStop emails about {preferences.named(kinds)}: {stop}" if stop else "\n\n--"
-    return lines + f"\nChoose how you are told: {get_settings().public_url}/#/settings"
+def choice_lines(stop: str | None, kinds: Sequence[Telling], locale: str | None) -> str:
+    """The end of an email, in its reader's language: the link that stops its kinds of email (none for account
+    security), and where the reader chooses how they are told."""
+    lines = "\n\n--\n" + wording.say(STOP_EMAILS, locale, kinds=preferences.named(kinds, locale), link=stop) \
+        if stop else "\n\n--"
+    return lines + "\n" + wording.say(CHOOSE, locale, link=f"{get_settings().public_url}/#/settings")
 
 
-def email_body(notification: Shown, public_url: str) -> str:
+def email_body(notification: Shown, public_url: str, locale: str | None) -> str:
     """The notification's words, and the address of what it is about in the web app."""
     link = notification.data.get("link")
-    return f"{notification.body}\n\nOpen it: {public_url}/{link}" if link else notification.body
+    if not link:
+        return notification.body
+    return f"{notification.body}\n\n" + wording.say(OPEN_IT, locale, link=f"{public_url}/{link}")
 
 
 def action_lines(db: Session, notification: Notification) -> str:
@@ -203,19 +224,19 @@ def action_lines(db: Session, notification: Notification) -> str:
     user = db.get(User, notification.user_id)
     if booking is None or user is None or booking.start_time <= utcnow():
         return ""
-    lines = ""
+    lines, locale = "", user.locale
     if notification.type != EventType.SESSION_REMINDER:
         title, location = db.execute(select(Listing.title, Listing.location)
                                      .where(Listing.id == booking.listing_id)).one()
         join, page = _meeting(db, booking, location)
-        details = f"Join: {join}\n" if join else ""
-        google, outlook = add_links(title or "Mentorship session", booking.start_time, booking.end_time,
-                                    f"{details}Open it: {page}", location=join)
-        lines += f"\n\nAdd it to Google Calendar: {google}\nAdd it to Outlook: {outlook}"
+        details = wording.say(JOIN, locale, link=join) + "\n" if join else ""
+        google, outlook = add_links(title or wording.say(A_SESSION, locale), booking.start_time, booking.end_time,
+                                    details + wording.say(OPEN_IT, locale, link=page), location=join)
+        lines += (f"\n\n{wording.say(ADD_TO_GOOGLE, locale, link=google)}"
+                  f"\n{wording.say(ADD_TO_OUTLOOK, locale, link=outlook)}")
     if booking.group_session_id is None:  # a seat in a group session is left, not moved
-        lines += f"\n\nMove it to another time (free; the other side accepts it): {links.move_url(user, booking)}"
-    return lines + (f"\n\nCancel it (the page shows what it costs before anything happens): "
-                    f"{links.cancel_url(user, booking)}")
+        lines += "\n\n" + wording.say(MOVE_IT, locale, link=links.move_url(user, booking))
+    return lines + "\n\n" + wording.say(CANCEL_IT, locale, link=links.cancel_url(user, booking))
 
 
 def _meeting(db: Session, booking: Booking, location: str | None) -> tuple[str | None, str]:

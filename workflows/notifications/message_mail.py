@@ -32,6 +32,7 @@ from workflows.conversations import conversations
 from workflows.conversations.messages import DELETED_ACCOUNT
 from workflows.conversations.text import plain
 from workflows.events import EventType
+from workflows.language import text
 from workflows.notifications import preferences
 from workflows.notifications.mail import choice_lines
 
@@ -39,6 +40,8 @@ log = structlog.get_logger(__name__)
 
 SEND_TASK = "notifications.send_message_email"
 AT_MOST_EVERY = timedelta(hours=1)
+NEW_MESSAGES = text("conversation.email.subject", "A new message: {title}", plural="{count} new messages: {title}")
+REPLY = text("conversation.email.reply", "Reply: {link}")
 SHOWN = 10  # the latest unread messages an email quotes
 RETRY_AFTER = timedelta(minutes=5)
 
@@ -106,10 +109,11 @@ def deliver(db: Session, conversation_id: uuid.UUID, user_id: uuid.UUID) -> bool
     if not quoted:
         return False  # read meanwhile
     (listed,) = conversations.listed(db, Actor(user_id), only=conversation.id)
-    subject = (f"{len(quoted)} new messages" if len(quoted) > 1 else "A new message") + f": {listed.title}"
+    subject = wording.say(NEW_MESSAGES, reader.locale, count=len(quoted), title=listed.title)
     stop = preferences.unsubscribe_url(user_id, [Telling.MESSAGES])
-    body = ("\n\n".join(quoted) + f"\n\nReply: {settings.public_url}/#/conversations/{conversation.id}"
-            + choice_lines(stop, [Telling.MESSAGES]))
+    body = ("\n\n".join(quoted) + "\n\n"
+            + wording.say(REPLY, reader.locale, link=f"{settings.public_url}/#/conversations/{conversation.id}")
+            + choice_lines(stop, [Telling.MESSAGES], reader.locale))
     try:
         send_email(settings.smtp_url, sender=settings.smtp_from, to=reader.email, subject=subject, body=body,
                    message_id=f"conversation-{conversation.id}-{user_id}-{conversation.last_seq}",

@@ -18,11 +18,12 @@ from infra.config import get_settings
 from models import EmailStatus, Listing, MentorProfile, OutboxEvent, User
 from outbox import enqueue_after_commit
 from workflows import wording
-from workflows.bookings import series
+from workflows.bookings import lifecycle, links, reschedules, series
 from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.events import DomainEvent, EventType, from_outbox
 from workflows.inbox import INSERT_ONCE, SEND_EMAIL_TASK
+from workflows.language import Text, text
 from workflows.notifications import together
 from workflows.notifications.texts import (
     ANSWERED_WITH_SERIES,
@@ -45,7 +46,39 @@ log = structlog.get_logger(__name__)
 
 NEXT_SLOTS_SHOWN = 3
 NEXT_SLOTS_DAYS = 14
-GROUP = "the group"
+# The words a message names someone or something by when it has no name of its own.
+GROUP = text("words.the_group", "the group")
+A_MENTEE = text("words.a_mentee", "a mentee")
+A_MENTOR = text("words.a_mentor", "a mentor")
+YOUR_MENTOR = text("words.your_mentor", "your mentor")
+A_PARTICIPANT = text("words.a_participant", "a participant")
+YOUR_SESSION = text("words.your_session", "your session")
+PARTS = {"mentor": text("words.as_a_mentor", "a mentor"), "mentee": text("words.as_a_mentee", "a mentee")}
+PAIR = text("words.pair", "{mentor} and {mentee}")
+# What someone said with their move (a reason, a message), after the words it explains.
+SAID = text("words.said", ": \u201c{quote}\u201d")
+NO_FREE_TIME = text("words.no_free_time", "The listing has no free time in the next {days} days.")
+NEXT_TIMES = text("words.next_times", "Its next free times: {times}.")
+BACK_ON = text("words.back_on", " It goes on by itself on {day}: its remaining sessions are asked for again then.")
+EVERY = {1: text("words.every_week", "every week"), 2: text("words.every_two_weeks", "every two weeks")}
+SKIPPED = text("words.skipped", "; {count} of the times was taken meanwhile and left out",
+               plural="; {count} of the times were taken meanwhile and left out")
+CREDIT_USED = text("words.credit_used", "; the bundle credit is used")
+CREDIT_BACK = text("words.credit_back", "; the bundle credit is back")
+FEE = text("words.fee", "; the fee is {fee}")
+# The reasons the system gives when it settles a request (kept as they are in the event, for integrators), in the
+# reader's words.
+SYSTEM_REASONS = {
+    lifecycle.ANOTHER_ACCEPTED: text("reason.another_accepted", "the mentor accepted another request for this time"),
+    lifecycle.GROUP_SCHEDULED: text("reason.group_scheduled", "the mentor scheduled a group session at this time"),
+    lifecycle.MENTEE_BOOKED: text("reason.mentee_booked", "you have a session at this time"),
+    lifecycle.AWAY: text("reason.away", "the mentor is away at this time"),
+    lifecycle.HOURS_CHANGED: text("reason.hours_changed", "the mentor changed their hours for this date"),
+    reschedules.UNANSWERED: text("reason.move_unanswered", "the mentor asked to move it and no new time was chosen"),
+    reschedules.CANCELLED_ON_REQUEST: text("reason.move_cancelled",
+                                           "the mentor asked to move it and the mentee cancelled"),
+    links.REASON: text("reason.cancelled_by_link", "cancelled from the link in an email"),
+}
 
 
 def settled_by_system(outbox_event: OutboxEvent) -> bool:
@@ -120,14 +153,13 @@ def _programme_link(event_type: EventType, payload: Mapping[str, Any]) -> str:
     return f"#/programmes/{payload['programme_id']}{PROGRAMME_SCREENS[event_type.aggregate]}"
 
 
-def next_free_times(db: Session, listing_id: str, now: datetime, zone: str | None = None) -> dict[str, Any] | str:
+def next_free_times(db: Session, listing_id: str, now: datetime, zone: str | None = None) -> dict[str, Any]:
     """The listing's next free starts, for a mentee whose request was settled (a reader with no timezone reads
     them in ``zone``, the mentor's, as every other time of the message)."""
     found = free_slots(db, uuid.UUID(listing_id), start=now, end=now + timedelta(days=NEXT_SLOTS_DAYS), now=now)
     if not found:
-        return f"The listing has no free time in the next {NEXT_SLOTS_DAYS} days."
-    return wording.phrase("Its next free times: {times}.",
-                          times=wording.times((slot.start_time for slot in found[:NEXT_SLOTS_SHOWN]), zone))
+        return wording.phrase(NO_FREE_TIME, days=NEXT_SLOTS_DAYS)
+    return wording.phrase(NEXT_TIMES, times=wording.times((slot.start_time for slot in found[:NEXT_SLOTS_SHOWN]), zone))
 
 
 @dataclass(frozen=True)
@@ -155,8 +187,9 @@ class Context:
             select(Listing.id, Listing.title).where(Listing.id.in_(listing_ids)))}
         return cls(names, titles, mentor_users, {row.id: row.timezone for row in rows})
 
-    def name(self, user_id: uuid.UUID | None, fallback: str) -> str:
-        return (self.names.get(user_id) if user_id else None) or fallback
+    def name(self, user_id: uuid.UUID | None, fallback: Text) -> str | dict[str, Any]:
+        """A person's name, else the words for someone unnamed (in the reader's language)."""
+        return (self.names.get(user_id) if user_id else None) or wording.phrase(fallback)
 
 
 def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: uuid.UUID | None, role: Role,
@@ -166,56 +199,70 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
     payload = outbox_event.payload
     mentee = payload.get("mentee_user_id")
     if role == Role.MENTOR:
-        other = context.name(uuid.UUID(mentee), "a mentee") if mentee else GROUP
+        other = context.name(uuid.UUID(mentee), A_MENTEE) if mentee else wording.phrase(GROUP)
     else:
-        other = context.name(context.mentor_users.get(mentor) if mentor else None, "your mentor")
+        other = context.name(context.mentor_users.get(mentor) if mentor else None, YOUR_MENTOR)
     fallback_zone = context.mentor_zones.get(mentor) if mentor else None
     start = datetime.fromisoformat(payload["start_time"]) if payload.get("start_time") else None
     listing = context.titles.get(uuid.UUID(payload["listing_id"])) if payload.get("listing_id") else None
     words = {
-        "other": other, "listing": f"\u201c{listing}\u201d" if listing else "your session",
+        "other": other, "listing": wording.quoted(listing) if listing else wording.phrase(YOUR_SESSION),
         "when": wording.at(start, fallback_zone) if start else "",
-        "reason": payload.get("reason") or "", "rating": payload.get("rating"),
+        "reason": _reason(payload.get("reason"), system=settled_by_system(outbox_event)),
+        "rating": payload.get("rating"),
         "next": next_free_times(db, payload["listing_id"], utcnow(), fallback_zone) if "{next}" in template else "",
         "times": wording.times((datetime.fromisoformat(t) for t in payload.get("start_times", [])), fallback_zone),
         "previous": wording.at(datetime.fromisoformat(payload["previous_start_time"]), fallback_zone)
         if payload.get("previous_start_time") else "",
-        "message": f": \u201c{payload['message']}\u201d" if payload.get("message") else "",
+        "message": wording.phrase(SAID, quote=payload["message"]) if payload.get("message") else "",
         "hours": get_settings().no_show_dispute_hours,
-        "outcome": OUTCOMES.get(payload.get("attribution_after") or payload.get("no_show") or "", ""),
+        "outcome": _outcome(payload.get("attribution_after") or payload.get("no_show")),
         "cost": _cost(payload) if outbox_event.type == EventType.BOOKING_NO_SHOW_CONFIRMED else "",
         **_series_words(payload, fallback_zone),
-        "back": wording.phrase(" It goes on by itself on {day}: its remaining sessions are asked for again then.",
-                               day=wording.day(date.fromisoformat(payload["resume_on"])))
+        "back": wording.phrase(BACK_ON, day=wording.day(date.fromisoformat(payload["resume_on"])))
         if payload.get("resume_on") else "",
         "until": wording.at(datetime.fromisoformat(payload["offer_expires_at"]), fallback_zone)
         if payload.get("offer_expires_at") else "",
-        "programme": f"\u201c{payload['name']}\u201d" if outbox_event.type.startswith("programme.") else
-        f"\u201c{payload['programme_name']}\u201d" if "programme_name" in payload else "",
-        "person": context.name(uuid.UUID(payload["participant_user_id"]), "a participant")
+        "programme": wording.quoted(payload["name"]) if outbox_event.type.startswith("programme.") else
+        wording.quoted(payload["programme_name"]) if "programme_name" in payload else "",
+        "person": context.name(uuid.UUID(payload["participant_user_id"]), A_PARTICIPANT)
         if payload.get("participant_user_id") else "",
-        "part": f"a {payload['role']}" if payload.get("role") in {"mentor", "mentee"} else "",
-        "goal": f"\u201c{payload['title']}\u201d" if outbox_event.type.startswith("goal.") else "",
+        "part": wording.phrase(PARTS[payload["role"]]) if payload.get("role") in PARTS else "",
+        "goal": wording.quoted(payload["title"]) if outbox_event.type.startswith("goal.") else "",
         "matched": payload.get("matched"), "mentees": payload.get("mentees"), "error": payload.get("error") or "",
-        "pair": f"{context.name(context.mentor_users.get(mentor) if mentor else None, 'a mentor')} and "
-                f"{context.name(uuid.UUID(mentee), 'a mentee')}" if mentee and "{pair}" in template else "",
+        "pair": wording.phrase(PAIR, mentor=context.name(context.mentor_users.get(mentor) if mentor else None,
+                                                         A_MENTOR), mentee=context.name(uuid.UUID(mentee), A_MENTEE))
+        if mentee and "{pair}" in template else "",
         "sessions": together.sessions_word(db, outbox_event.type, payload, role, fallback_zone)
         if "{sessions}" in template else "",
     }
-    if not settled_by_system(outbox_event) and words["reason"]:
-        words["reason"] = f": \u201c{words['reason']}\u201d"
     # Only the words the template names are kept.
     return {name: value for name, value in words.items() if "{" + name + "}" in template}
 
 
-def _cost(payload: Mapping[str, Any]) -> str:
+def _reason(reason: str | None, *, system: bool) -> dict[str, Any] | str:
+    """A reason given with a move: the system's, in the reader's words; a person's, as they wrote it, quoted."""
+    if not reason:
+        return ""
+    if system:
+        said = SYSTEM_REASONS.get(reason)
+        return wording.phrase(said) if said is not None else reason
+    return wording.phrase(SAID, quote=reason)
+
+
+def _outcome(absent: str | None) -> dict[str, Any] | str:
+    said = OUTCOMES.get(absent or "")
+    return wording.phrase(said) if said is not None else ""
+
+
+def _cost(payload: Mapping[str, Any]) -> dict[str, Any] | str:
     """What a final absence cost the mentee, as ``booking.no_show_confirmed`` tells it."""
     if payload.get("credit_status") == "forfeited":
-        return "; the bundle credit is used"
+        return wording.phrase(CREDIT_USED)
     if payload.get("credit_status") == "returned":
-        return "; the bundle credit is back"
+        return wording.phrase(CREDIT_BACK)
     fee = payload.get("no_show_fee_cents") or 0
-    return f"; the fee is {fee / 100:.2f} {payload.get('currency', '')}".rstrip() if fee else ""
+    return wording.phrase(FEE, fee=wording.money(fee, payload.get("currency") or "")) if fee else ""
 
 
 def _series_words(payload: Mapping[str, Any], zone: str | None) -> dict[str, Any]:
@@ -226,8 +273,8 @@ def _series_words(payload: Mapping[str, Any], zone: str | None) -> dict[str, Any
     counted = payload["accepted_count"] if payload["status"] != "requested" else \
         sum(1 for one in times if one["status"] == "draft")
     skipped = payload["skipped_count"]
-    return {"every": "every week" if payload["every_weeks"] == 1 else "every two weeks", "count": counted,
-            "skipped": f"; {skipped} of the times were taken meanwhile and left out" if skipped else "",
+    return {"every": wording.phrase(EVERY[1 if payload["every_weeks"] == 1 else 2]), "count": counted,
+            "skipped": wording.phrase(SKIPPED, count=skipped) if skipped else "",
             "since": wording.at(datetime.fromisoformat(payload["cancelled_from"]), zone)
             if payload.get("cancelled_from") else ""}
 
@@ -277,9 +324,9 @@ def handle_events(db: Session, outbox_events: Sequence[OutboxEvent]) -> None:
         # What a party reads depends on their part only (each reader's zone and locale come when read): its words,
         # view and link are made once per part, not once per reader (a group session's mentees share them).
         parts = {role: {
-            "event_id": event.id, "type": event.type, "title": texts[role].title, "body": texts[role].body,
+            "event_id": event.id, "type": event.type, "message": texts[role].key, "title": None, "body": None,
             "words": _words(db, context, outbox_event, mentor=event.participants.mentor_profile_id, role=role,
-                            template=texts[role].body),
+                            template=texts[role].body.english + (texts[role].body.plural or "")),
             "data": {"event_type": event.type, "resource": event.view_for(role),
                      "link": link_for(texts[role].link, EventType(event.type), outbox_event.payload, role)},
             "email_status": email_status} for role in {role for _user, role in people}}

@@ -17,15 +17,18 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import jwt
+from babel.lists import format_list
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import EmailChoice, NotificationPreference, Telling, User
+from workflows import wording
 from workflows.clock import utcnow
 from workflows.errors import BusinessRuleViolation, InvalidInput
 from workflows.events import EventType
+from workflows.language import text
 
 AUDIENCE = "unsubscribe"
 LINK_LIFETIME = timedelta(days=366)
@@ -37,6 +40,15 @@ DESCRIBED = {
     Telling.ANNOUNCEMENTS: "Announcements",
     Telling.PROGRAMMES: "Programme changes",
     Telling.SECURITY: "Account security",
+}
+# What each kind is inside a sentence ("Stop emails about {kinds}").
+NAMED = {
+    Telling.BOOKINGS: text("telling.named.bookings", "bookings and sessions"),
+    Telling.REMINDERS: text("telling.named.reminders", "reminders before a session"),
+    Telling.MESSAGES: text("telling.named.messages", "messages"),
+    Telling.ANNOUNCEMENTS: text("telling.named.announcements", "announcements"),
+    Telling.PROGRAMMES: text("telling.named.programmes", "programme changes"),
+    Telling.SECURITY: text("telling.named.security", "account security"),
 }
 # The first part of a notification's type, and its kind (any other is a booking's or a session's).
 _BY_PREFIX = {
@@ -129,10 +141,9 @@ def list_unsubscribe_headers(url: str | None) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def named(kinds: Sequence[Telling]) -> str:
-    """"messages", "reminders and announcements": what a link stops, in words."""
-    words = [DESCRIBED[kind].lower() for kind in kinds]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+def named(kinds: Sequence[Telling], locale: str | None = None) -> str:
+    """"messages", "reminders and announcements": what a link stops, in the reader's words."""
+    return format_list([wording.say(NAMED[kind], locale) for kind in kinds], locale=wording.locale_of(locale))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from workflows.calendars.feeds import booking_invite, calendar_attachment, sessi
 from workflows.clock import utcnow
 from workflows.events import EventType
 from workflows.inbox import NOTIFY_HANDLER
+from workflows.language import text
 from workflows.roles import Role
 
 # A series' events that its pairing's tell instead (the series is a pairing's from its request on).
@@ -57,6 +58,14 @@ CANCELLING = frozenset({EventType.PAIRING_PAUSED, EventType.PAIRING_ENDED, Event
 CANCELLED_KEY = "cancelled_session_ids"
 # How long a publication's proposal waits for the rest of the publication before it is emailed alone.
 PUBLICATION_WAIT = timedelta(minutes=10)
+# A message's list of sessions: its heading, then one line each.
+CONFIRMED = text("sessions.confirmed", "\n\nIts session is confirmed (its invitation is attached):{sessions}",
+                 plural="\n\nIts {count} sessions are confirmed (an invitation for each follows on its own):{sessions}")
+CANCELLED = text("sessions.cancelled",
+                 "\n\nThe coming session is cancelled (its calendar cancellation is attached):{sessions}",
+                 plural="\n\nThe {count} coming sessions are cancelled (a calendar cancellation for each follows on "
+                        "its own):{sessions}")
+ONE_SESSION = text("sessions.one", "{at} with {who}")
 PAIRING_LINKED = frozenset({"pairing", "goal"})
 
 
@@ -101,20 +110,12 @@ def sessions_word(db: Session, event_type: str, payload: Mapping[str, Any], role
     meetings = _meetings(db, event_type, payload)
     if not meetings:
         return ""
-    one, count = len(meetings) == 1, len(meetings)
-    if event_type == EventType.PAIRING_ACTIVATED:
-        head = "Its session is confirmed (its invitation is attached):" if one else \
-            f"Its {count} sessions are confirmed (an invitation for each follows on its own):"
-    else:
-        head = "The coming session is cancelled (its calendar cancellation is attached):" if one else \
-            f"The {count} coming sessions are cancelled (a calendar cancellation for each follows on its own):"
+    head = CONFIRMED if event_type == EventType.PAIRING_ACTIVATED else CANCELLED
     reader_is_mentor = role == Role.MENTOR or (role == Role.PARTICIPANT and payload.get("role") == Role.MENTOR)
-    words: dict[str, Any] = {}
-    lines = []
-    for n, (start, _mentor_id, mentor_name, mentee_name) in enumerate(meetings):
-        words[f"at{n}"], words[f"who{n}"] = wording.at(start, zone), mentee_name if reader_is_mentor else mentor_name
-        lines.append(f"\n- {{at{n}}} with {{who{n}}}")
-    return wording.phrase(f"\n\n{head}" + "".join(lines), **words)
+    lines = [wording.phrase(ONE_SESSION, at=wording.at(start, zone),
+                            who=mentee_name if reader_is_mentor else mentor_name)
+             for start, _mentor_id, mentor_name, mentee_name in meetings]
+    return wording.phrase(head, count=len(meetings), sessions=wording.each(lines))
 
 
 def attachments(db: Session, user_id: uuid.UUID, event_type: str, resource: Mapping[str, Any]

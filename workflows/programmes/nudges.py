@@ -41,14 +41,29 @@ from models import (
 )
 from models.enums import ParticipantStatus
 from outbox import enqueue_after_commit
+from workflows import wording
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.inbox import notify_user
+from workflows.language import text
 from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import refuse_if_closed
 from workflows.programmes.lifecycle import SEND_INVITATIONS_TASK, TAKING_PARTICIPANTS
 
 log = structlog.get_logger(__name__)
+
+INTAKE = wording.notice("nudge.intake", "Reminder: finish your intake for {programme}", (
+    "Your coordinators pair you once your intake in {programme} is finished (a mentor's weekly hours too). It takes "
+    "a few minutes."))
+FIRST_SESSION = wording.notice("nudge.first_session.mentee", "Reminder: book your first session with {mentor}", (
+    "You and {mentor} were paired in {programme} and no session is booked yet: choose a time on the programme's page, "
+    "or agree one in your conversation."))
+FIRST_SESSION_TOLD = wording.notice("nudge.first_session.mentor", "Reminder: no first session yet with {mentee}", (
+    "{mentee} and you were paired in {programme} and no session is booked yet: they were reminded to choose a time; "
+    "you can write to them from the programme's page."))
+A_MENTEE = text("words.a_mentee", "a mentee")
+PAIRING = wording.notice("nudge.pairing", "Reminder: a pairing waits for your answer", (
+    "{mentee} was paired with you in {programme}: accept or decline the pairing on the programme's page."))
 
 # A step's reminders before its coordinators choose: first after, then every (days), at most.
 DEFAULTS = {NudgeStep.INVITATION: (3, 4, 2), NudgeStep.INTAKE: (3, 4, 2), NudgeStep.PAIRING: (2, 3, 2),
@@ -106,7 +121,7 @@ class _Waiting:
     began: datetime
     user_id: uuid.UUID | None  # none for an invitation (its address is mailed)
     to: str
-    words: dict[str, str]
+    words: dict[str, Any]
     also: uuid.UUID | None = None  # a pairing's mentor, told its mentee has not booked
 
 
@@ -140,7 +155,7 @@ def _waiting(db: Session, programme: Programme, step: NudgeStep, before: datetim
                       .where(Pairing.programme_id == programme.id, Pairing.status == PairingStatus.PROPOSED,
                              Pairing.created_at <= before)
                       .order_by(Pairing.created_at).limit(PER_RUN))
-    return [_Waiting(row[0], row[1], row[2], row[3], {"mentee": row[4] or "a mentee"})
+    return [_Waiting(row[0], row[1], row[2], row[3], {"mentee": row[4] or wording.phrase(A_MENTEE)})
             for row in cast(list[Any], rows.all())]
 
 
@@ -169,25 +184,17 @@ def _remind(db: Session, programme: Programme, step: NudgeStep, waiting: _Waitin
         invitation.email_status, invitation.email_attempts = EmailStatus.PENDING, 0
         enqueue_after_commit(db, SEND_INVITATIONS_TASK, str(programme.id))
     elif step == NudgeStep.INTAKE and waiting.user_id is not None:
-        notify_user(db, waiting.user_id, type_="nudge.intake", title="Reminder: finish your intake for {programme}",
-                    body="Your coordinators pair you once your intake in “{programme}” is finished (a mentor's weekly "
-                         "hours too). It takes a few minutes.", words={"programme": programme.name}, data=link)
+        notify_user(db, waiting.user_id, type_="nudge.intake", said=INTAKE,
+                    words={"programme": wording.quoted(programme.name)}, data=link)
     elif step == NudgeStep.FIRST_SESSION and waiting.user_id is not None:
-        notify_user(db, waiting.user_id, type_="nudge.first_session",
-                    title="Reminder: book your first session with {mentor}",
-                    body="You and {mentor} were paired in “{programme}” and no session is booked yet: choose a time "
-                         "on the programme's page, or agree one in your conversation.",
-                    words={"programme": programme.name, **waiting.words}, data=link)
+        notify_user(db, waiting.user_id, type_="nudge.first_session", said=FIRST_SESSION,
+                    words={"programme": wording.quoted(programme.name), **waiting.words}, data=link)
         if waiting.also is not None:
-            notify_user(db, waiting.also, type_="nudge.first_session",
-                        title="Reminder: no first session yet with {mentee}",
-                        body="{mentee} and you were paired in “{programme}” and no session is booked yet: they were "
-                             "reminded to choose a time; you can write to them from the programme's page.",
-                        words={"programme": programme.name, **waiting.words}, data=link)
+            notify_user(db, waiting.also, type_="nudge.first_session", said=FIRST_SESSION_TOLD,
+                        words={"programme": wording.quoted(programme.name), **waiting.words}, data=link)
     elif waiting.user_id is not None:
-        notify_user(db, waiting.user_id, type_="nudge.pairing", title="Reminder: a pairing waits for your answer",
-                    body="{mentee} was paired with you in “{programme}”: accept or decline the pairing on the "
-                         "programme's page.", words={"programme": programme.name, **waiting.words}, data=link)
+        notify_user(db, waiting.user_id, type_="nudge.pairing", said=PAIRING,
+                    words={"programme": wording.quoted(programme.name), **waiting.words}, data=link)
 
 
 def send_due(db: Session, *, now: datetime | None = None) -> int:

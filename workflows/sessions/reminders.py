@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import structlog
 from sqlalchemy import Table, select
@@ -30,6 +30,7 @@ from workflows import wording
 from workflows.clock import utcnow
 from workflows.events import EventType, record, view_for
 from workflows.inbox import notify_user
+from workflows.language import text
 from workflows.payloads import SessionReminderPayload, session_payload
 from workflows.roles import Role
 from workflows.sessions.lifecycle import group_participants
@@ -37,6 +38,9 @@ from workflows.sessions.lifecycle import group_participants
 log = structlog.get_logger(__name__)
 
 _REMINDERS = cast(Table, SessionReminder.__table__)
+REMINDER = wording.notice("session.reminder", "Reminder: {title}",
+                          "Your session {listing} starts in {left}, at {when}.")
+LESS_THAN_A_MINUTE = text("words.less_than_a_minute", "less than a minute")
 
 
 @dataclass(frozen=True)
@@ -95,23 +99,23 @@ def _claim(db: Session, session_id: uuid.UUID, offset_seconds: int, people: Sequ
     return set(db.scalars(statement))
 
 
-def in_words(offset: timedelta) -> str:
-    """``24 hours``, ``1 hour``, ``30 minutes``, ``45 seconds``."""
+def in_words(offset: timedelta) -> dict[str, Any]:
+    """``24 hours``, ``1 hour``, ``30 minutes``, ``45 seconds`` (a word of a message: in the reader's language)."""
     seconds = int(offset.total_seconds())
     unit, size = next((unit, size) for unit, size in (("hour", 3600), ("minute", 60), ("second", 1))
                       if seconds % size == 0)
     count = seconds // size
-    return f"{count} {unit}{'' if count == 1 else 's'}"
+    return wording.duration(count, unit)
 
 
-def time_left_in_words(left: timedelta) -> str:
+def time_left_in_words(left: timedelta) -> dict[str, Any]:
     """The time until a session, to the nearest hour (from an hour on) or minute: a reminder sent late
     (the session was booked inside the offset) says how long is really left, not the offset."""
     seconds = max(0.0, left.total_seconds())
     minutes = round(seconds / 60)
     if minutes >= 60:  # noqa: PLR2004 - an hour
         return in_words(timedelta(hours=round(seconds / 3600)))
-    return in_words(timedelta(minutes=minutes)) if minutes else "less than a minute"
+    return in_words(timedelta(minutes=minutes)) if minutes else wording.phrase(LESS_THAN_A_MINUTE)
 
 
 def _remind(db: Session, session: MentorshipSession, offset: timedelta, now: datetime) -> int:
@@ -131,13 +135,12 @@ def _remind(db: Session, session: MentorshipSession, offset: timedelta, now: dat
         .where(Listing.id == session.listing_id)
     ).one()
     # The start is written for each reader when read: in their zone and locale then, else in the mentor's zone.
-    words = {"title": title, "listing": f"\u201c{title}\u201d", "left": time_left_in_words(session.start_time - now),
+    words = {"title": title, "listing": wording.quoted(title), "left": time_left_in_words(session.start_time - now),
              "when": wording.at(session.start_time, mentor_timezone)}
     for person in people:
         if person.user_id not in claimed:
             continue
-        notify_user(db, person.user_id, type_=EventType.SESSION_REMINDER, title="Reminder: {title}",
-                    body="Your session {listing} starts in {left}, at {when}.", words=words,
+        notify_user(db, person.user_id, type_=EventType.SESSION_REMINDER, said=REMINDER, words=words,
                     event_id=event.id if event is not None else None,
                     data={"event_type": EventType.SESSION_REMINDER, "resource": view_for(payload, person.role)})
     log.info("session.reminded", session_id=str(session.id), offset_seconds=offset_seconds, told=len(claimed))

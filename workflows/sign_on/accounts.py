@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from models import FeedRevocation, IdentityProvider, ProviderDomain, SignIn, SignOnAttempt, User, UserIdentity
 from models.accounts.users import UNIQUE_EMAIL
 from models.sign_on import MAX_DISPLAY_NAME
-from workflows import inbox
+from workflows import inbox, wording
 from workflows.accounts import emails as account_emails
 from workflows.accounts import enforcement, refresh_tokens, sign_ins
 from workflows.accounts.enforcement import domain_of
@@ -55,6 +55,12 @@ from workflows.sign_on.flow import REASONS, SignOnFailed, Verified, digest
 log = structlog.get_logger(__name__)
 
 UNIQUE_IDENTITY = "uq_user_identities_issuer_subject"
+# An account with a password is told to change it; one with none, what it can do instead.
+LINKED = {True: wording.notice("account.linked.password", "Your account is now linked to {provider}", (
+    "You can now sign in with {provider}. If this was not you, change your password and tell your administrator.")),
+          False: wording.notice("account.linked", "Your account is now linked to {provider}", (
+              "You can now sign in with {provider}. If this was not you, sign out everywhere from your settings and "
+              "tell your administrator."))}
 
 
 @dataclass(frozen=True)
@@ -127,12 +133,9 @@ def _link(db: Session, user: User, provider: IdentityProvider, subject: str, ema
                     {UNIQUE_IDENTITY: SignOnFailed("account", "the identity was linked meanwhile", provider.id),
                      "uq_user_identities_user_provider": SignOnFailed(
                          "account", "the account has another identity at this provider", provider.id)})
-    # An account with no password has none to change: its owner is told what they can do instead.
-    if_not_you = ("change your password and tell your administrator" if user.password_hash is not None
-                  else "sign out everywhere from your settings and tell your administrator")
     inbox.notify_user(
-        db, user.id, type_="account.linked", title=f"Your account is now linked to {provider.display_name}",
-        body=f"You can now sign in with {provider.display_name}. If this was not you, {if_not_you}.",
+        db, user.id, type_="account.linked", said=LINKED[user.password_hash is not None],
+        words={"provider": provider.display_name},
         data={"provider_id": str(provider.id), "link": "#/settings"})
     log.info("sign_on.linked", user_id=str(user.id), provider_id=str(provider.id))
 

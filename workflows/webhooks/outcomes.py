@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from infra.config import Settings
 from models import WebhookEndpoint, WebhookMessage, WebhookMessageStatus
+from workflows import wording
 from workflows.inbox import notify_user
 from workflows.webhooks.fanout import kick_owner
 from workflows.webhooks.messages import ATTEMPTS, MESSAGES
@@ -29,6 +30,8 @@ from workflows.webhooks.sending import Delivery, Outcome
 log = structlog.get_logger(__name__)
 
 ENDPOINT_DISABLED = "webhook.endpoint_disabled"
+DISABLED = wording.notice("webhook.endpoint_disabled", "Webhook endpoint disabled",
+                          "Deliveries to {url} have stopped: {reason}. Fix it, then re-enable the endpoint.")
 DISABLE_AFTER_FAILING_FOR = timedelta(days=5)
 # The failure record a delivery clears (a new URL too); the same values for the ORM and for a statement.
 CLEAN_RECORD: Mapping[str, Any] = MappingProxyType(
@@ -51,8 +54,8 @@ def disable_endpoint(db: Session, endpoint: WebhookEndpoint, reason: str, *, now
     """Stop sending to ``endpoint`` and tell its owner why."""
     mark_disabled(endpoint, reason, now=now)
     notify_user(
-        db, endpoint.owner_user_id, type_=ENDPOINT_DISABLED, title="Webhook endpoint disabled",
-        body=f"Deliveries to {endpoint.url} have stopped: {reason}. Fix it, then re-enable the endpoint.",
+        db, endpoint.owner_user_id, type_=ENDPOINT_DISABLED, said=DISABLED,
+        words={"url": endpoint.url, "reason": reason},
         data={"endpoint_id": str(endpoint.id), "url": endpoint.url, "reason": reason},
     )
     log.warning("webhooks.endpoint_disabled", endpoint_id=str(endpoint.id), reason=reason)

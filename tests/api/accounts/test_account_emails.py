@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from models import AccountToken, Notification, User
 from tests.api_calls import feed_url
+from tests.database import notifications_read
+from tests.domain_calls import notice
 from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 from tests.factories.sessions import make_session
 from tests.mail import Mailbox
@@ -61,7 +63,7 @@ def test_a_new_address_is_verified_through_the_link_mailed_to_it(
 def test_an_unverified_address_gets_no_mail_but_its_links(client: FlaskClient, db: Session, mailbox: Mailbox) -> None:
     headers = register(client, "grace@example.com")
     user = db.scalars(select(User).where(User.email == "grace@example.com")).one()
-    first = inbox.notify_user(db, user.id, type_="booking.accepted", title="Booking accepted", body="Hi",
+    first = inbox.notify_user(db, user.id, type_="booking.accepted", said=notice("Booking accepted", "Hi"),
                                       data={})
     assert first is not None and mail.deliver_email(db, first) is False
     assert db.get(Notification, first).email_status == "none"
@@ -71,7 +73,7 @@ def test_an_unverified_address_gets_no_mail_but_its_links(client: FlaskClient, d
     assert [m["Subject"] for m in mailbox.inbox.to("grace@example.com")] == ["Confirm your email address"]
     assert client.post("/api/v1/auth/verify-email",
                        json={"token": mailbox.inbox.link("grace@example.com", "verify-email")}).status_code == 200
-    later = inbox.notify_user(db, user.id, type_="booking.declined", title="Booking declined", body="Hi",
+    later = inbox.notify_user(db, user.id, type_="booking.declined", said=notice("Booking declined", "Hi"),
                                       data={})
     assert later is not None and mail.deliver_email(db, later) is True
     assert mailbox.inbox.to("grace@example.com")[-1]["Subject"] == "Booking declined"
@@ -183,8 +185,8 @@ def test_a_changed_password_mails_a_notice(client: FlaskClient, db: Session, mai
     # The mail writes the way back out; the notice in the app is a link, its words no address.
     mailed = mailbox.inbox.to("hedy@example.com")[0].get_payload(decode=True).decode()
     assert "/#/forgot-password" in mailed
-    notice = db.scalars(select(Notification).where(Notification.user_id == caller.user.id,
-                                                   Notification.type == "account.password_changed")).one()
+    (notice,) = notifications_read(db, Notification.user_id == caller.user.id,
+                                   Notification.type == "account.password_changed")
     assert "http" not in notice.body and notice.data["link"] == "#/forgot-password"
 
 

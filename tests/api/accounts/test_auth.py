@@ -45,6 +45,13 @@ def test_register_keeps_the_timezone_and_locale_given_and_refuses_unknown_ones(c
     assert register(client, "unset@example.com")[0] == 201  # neither given: neither set, as before
     unset = db.execute(select(User).where(User.email == "unset@example.com")).scalar_one()
     assert (unset.timezone, unset.locale) == (None, None)
+    # No locale given: the browser's first language the service speaks, with its region; none it speaks, none.
+    for email, accept, kept in (("lyon@example.com", "pt-BR,fr-CA;q=0.9,fr;q=0.8", "fr-CA"),
+                                ("lisbon@example.com", "pt-PT,pt;q=0.9", None)):
+        response = client.post("/api/v1/auth/register", json={**body, "email": email},
+                               headers={"Accept-Language": accept}, environ_base={"REMOTE_ADDR": "10.68.0.9"})
+        assert response.status_code == 201, response.get_json()
+        assert db.scalar(select(User.locale).where(User.email == email)) == kept
 
 
 def test_register_same_email_any_case_is_conflict(client: FlaskClient) -> None:

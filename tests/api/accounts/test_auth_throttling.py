@@ -21,6 +21,7 @@ from devstack.host import free_port
 from infra.config import get_settings, load_settings
 from infra.environment import ConfigError
 from tests.api_calls import sign_in
+from tests.database import notifications_read
 from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 
 RUN = uuid.uuid4().hex[:8]
@@ -175,6 +176,6 @@ def test_registering_known_addresses_counts_as_failed_sign_ins_and_tells_the_own
     # The prober's other guesses are throttled as failed sign-ins are: a sign-in from there waits too.
     assert sign_in(client, owner.email, PASSWORD, address=prober).status_code == 429
     assert sign_in(client, owner.email, PASSWORD, address="198.51.100.70").status_code == 200  # the owner, elsewhere
-    told = db.query(Notification).filter(Notification.user_id == owner.id,
-                                         Notification.type == "account.registration_attempt").all()
+    told = notifications_read(db, Notification.user_id == owner.id,
+                              Notification.type == "account.registration_attempt")
     assert [n.title for n in told] == ["Someone tried to sign up with your email"]

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from models import BookingStatus, EmailStatus, Notification
+from tests.domain_calls import notice as said_as
 from tests.factories.accounts import UserFactory, as_caller
 from tests.factories.bookings import BookingFactory
 from tests.factories.programmes import BASE, running_programme
@@ -25,7 +26,7 @@ def test_joining_from_an_invitation_mailed_to_the_address_sends_its_held_confirm
     member = UserFactory(email="ada@example.com", email_verified_at=None)
     booking = BookingFactory(mentee_user_id=member.id, status=BookingStatus.ACCEPTED)
     assert create_session_from_booking(db, booking.id) is not None
-    notice = inbox.notify_user(db, member.id, type_=EventType.BOOKING_ACCEPTED, title="Booking confirmed", body="b",
+    notice = inbox.notify_user(db, member.id, type_=EventType.BOOKING_ACCEPTED, said=said_as("Booking confirmed", "b"),
                                data={"resource": {"id": str(booking.id)}})
     assert notice is not None and mail.deliver_email(db, notice) is False
     assert db.get_one(Notification, notice).email_status == EmailStatus.UNCONFIRMED

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.db import transaction
 from models import MatchDraft, MatchRun, MentorProfile, Notification, OutboxEvent, Pairing
 from tests.concurrency import concurrently
+from tests.database import notifications_read
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.programmes import BASE, create, joined, running_programme
 from tests.servers import live_app
@@ -111,7 +112,8 @@ def _told(db: Session, coordinator: Caller, run_id: str) -> Notification:
         OutboxEvent.aggregate_id == uuid.UUID(run_id), OutboxEvent.type == "match_run.completed"))))
     (told,) = db.scalars(select(Notification).where(Notification.user_id == coordinator.user.id,
                                                     Notification.type == "match_run.completed")).all()
-    assert told.title == "Match ready"
+    assert told.message == "match_run.completed"
+    assert [one.title for one in notifications_read(db, Notification.id == told.id)] == ["Match ready"]
     return told
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import MatchRun, MentorProfile, Notification, OutboxEvent, Pairing, Programme, ProgrammeParticipant
+from tests.database import notifications_read
 from tests.factories.accounts import Caller
 from tests.factories.programmes import BASE, joined, running_programme
 from workflows.events import EventType, record
@@ -137,8 +138,8 @@ def test_a_mentor_asked_for_their_hours_is_told_where_to_give_them(client: Flask
     event = record(db, EventType.ENROLMENT_INTAKE_ASKED,
                    enrolment_payload(db, db.get_one(Programme, uuid.UUID(programme["id"])), row, None), actor="system")
     messages.handle_events(db, [event])
-    (told,) = db.scalars(select(Notification).where(Notification.user_id == mentor.user.id,
-                                                    Notification.type == "enrolment.intake_asked")).all()
+    (told,) = notifications_read(db, Notification.user_id == mentor.user.id,
+                                 Notification.type == "enrolment.intake_asked")
     assert told.title == "Give your weekly hours" and "confirm the weekly hours" in told.body
     assert told.data["link"] == f"#/programmes/{programme['id']}"
     assert not db.scalars(select(Notification).where(Notification.user_id == coordinator.user.id,

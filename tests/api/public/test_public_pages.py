@@ -147,7 +147,7 @@ def test_the_booking_page_is_rendered_by_the_server_in_the_visitors_zone_with_li
     assert status == 200 and "Times in Etc/GMT+5." in page_after
     # A zone we do not know (a browser's newer zone data, say) reads UTC, and the page says so.
     status, unknown, _ = read(client, f"/book/{listing.slug}?tz=Mars/Olympus")
-    assert status == 200 and "Times in UTC (your browser's timezone is not one we know)." in unknown
+    assert status == 200 and "Times in UTC (your browser&#39;s timezone is not one we know)." in unknown
     status, bad, _ = read(client, f"/book/{listing.slug}?week=someday")
     assert status == 400 and "YYYY-MM-DD" in bad
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import AuthEvent, AuthEventKind, Notification, SignIn, UserIdentity
+from tests.database import notifications_read
 from tests.factories.oidc_provider import Provider
 from tests.factories.sign_on import (
     ORIGIN,
@@ -45,7 +46,7 @@ def test_a_first_sign_in_makes_a_verified_account_and_the_next_one_signs_in_to_i
     kinds = db.scalars(select(AuthEvent.kind).where(AuthEvent.user_id == me["id"]))
     assert sorted(kinds) == sorted([AuthEventKind.ACCOUNT_LINKED, AuthEventKind.SIGNED_IN_SSO,
                                     AuthEventKind.SIGNED_IN_SSO])
-    told = db.scalars(select(Notification.title).where(Notification.user_id == me["id"])).all()
+    told = [n.title for n in notifications_read(db, Notification.user_id == me["id"])]
     assert told == [f"Your account is now linked to {org.row.display_name}"]
 
 

@@ -92,8 +92,9 @@ def test_an_account_made_by_signing_on_takes_the_browser_s_timezone_and_locale_a
     assert page_of(client.get(callback_of(redirect)))[0] == "sign-on/done"
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {access_token(client)}"}).get_json()
     assert (me["timezone"], me["locale"], me["has_password"]) == ("Asia/Tokyo", "ja-JP", False)
-    (told,) = db.scalars(select(Notification.body).where(Notification.user_id == me["id"]))
-    assert "password" not in told.lower(), told
+    # An account with no password is not told to change it (and reads it in Japanese, its locale).
+    (told,) = db.scalars(select(Notification.message).where(Notification.user_id == me["id"]))
+    assert told == "account.linked", told
     # A zone or tag that is none is dropped, never a failed start.
     odd = client.get(f"/api/v1/auth/sign-on/{org.id}/start", query_string={"timezone": "Mars/Olympus", "locale": "@@"},
                      environ_base={"REMOTE_ADDR": "10.9.8.6"})

@@ -107,8 +107,8 @@ def test_who_is_told_of_a_proposal_and_of_the_move(db: Session) -> None:
     told_events = list(db.scalars(select(OutboxEvent).where(OutboxEvent.type.in_(
         ["reschedule.proposed", "booking.rescheduled", "session.cancelled"]))))
     messages.handle_events(db, told_events)
-    told = sorted((n.type, n.user_id == mentee.id, n.title) for n in db.scalars(
-        select(Notification).where(Notification.event_id.in_([e.id for e in told_events]))))
+    told = sorted((n.type, n.user_id == mentee.id, n.title) for n in notifications_read(
+        db, Notification.event_id.in_([e.id for e in told_events])))
     assert told == [("booking.rescheduled", False, "Session moved"), ("booking.rescheduled", True, "Session moved"),
                     ("reschedule.proposed", True, "New time proposed")]  # the mentor proposed: the mentee is told
     (proposed,) = notifications_read(db, Notification.user_id == mentee.id, Notification.type == "reschedule.proposed")

@@ -133,7 +133,7 @@ def test_one_accept_makes_each_time_a_booking_with_its_session_once_and_skips_a_
     told = notifications_read(db, Notification.user_id == mentee.user_id)
     assert sorted(n.title for n in told) == ["Booking declined", "Series accepted"]
     accepted_note = next(n for n in told if n.title == "Series accepted")
-    assert "2 meetings" in accepted_note.body and "1 of the times were taken meanwhile" in accepted_note.body
+    assert "2 meetings" in accepted_note.body and "1 of the times was taken meanwhile" in accepted_note.body
     # Its email carries an invite for each time accepted.
     invites = mail.email_attachments(db, accepted_note)
     assert [a.filename for a in invites] == ["invite-1.ics", "invite-2.ics"]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import BookingStatus, DigestPeriod, EmailChoice, EmailDigest, EmailStatus, Notification, Telling, User
 from tests.concurrency import concurrently
+from tests.domain_calls import notice
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
 from tests.mail import Mailbox
@@ -22,7 +23,7 @@ from workflows.notifications import digests, mail, preferences
 
 
 def _held(db: Session, user: User, title: str, type_: str = "booking.accepted") -> uuid.UUID:
-    made = inbox.notify_user(db, user.id, type_=type_, title=title, body="Thursday at ten",
+    made = inbox.notify_user(db, user.id, type_=type_, said=notice(title, "Thursday at ten"),
                              data={"resource": {"id": str(uuid.uuid4())}, "link": "#/bookings"})
     assert made is not None
     mail.deliver_email(db, made)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from devstack.host import free_port
 from infra.config import get_settings
 from models import AccountToken, BookingStatus, EmailStatus, Notification, User
+from tests.domain_calls import notice
 from tests.factories.accounts import PASSWORD, UserFactory, actor_of
 from tests.factories.bookings import BookingFactory
 from tests.factories.sessions import make_session
@@ -38,7 +39,7 @@ def smtp_down(configure: Callable[..., None]) -> None:
 @pytest.mark.usefixtures("smtp_down")
 def test_an_unconfirmed_address_is_owed_no_email(db: Session) -> None:
     user = UserFactory(email_verified_at=None)
-    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
+    made = inbox.notify_user(db, user.id, type_="team.left", said=notice("t", "b"), data={})
     assert made is not None
     assert db.get_one(Notification, made).email_status == EmailStatus.PENDING
     assert mail.deliver_email(db, made) is False
@@ -48,7 +49,7 @@ def test_an_unconfirmed_address_is_owed_no_email(db: Session) -> None:
 @pytest.mark.usefixtures("smtp_down")
 def test_an_email_the_server_never_takes_is_tried_five_times_then_given_up(db: Session) -> None:
     user = UserFactory()
-    made = inbox.notify_user(db, user.id, type_="team.left", title="t", body="b", data={})
+    made = inbox.notify_user(db, user.id, type_="team.left", said=notice("t", "b"), data={})
     assert made is not None
     row = db.get_one(Notification, made)
     for attempt in range(1, mail.MAX_EMAIL_ATTEMPTS + 1):
@@ -62,7 +63,7 @@ def test_an_email_the_server_never_takes_is_tried_five_times_then_given_up(db: S
 
 
 def booking_notice(db: Session, user_id: uuid.UUID, booking_id: uuid.UUID, title: str) -> uuid.UUID:
-    made = inbox.notify_user(db, user_id, type_=EventType.BOOKING_ACCEPTED, title=title, body="b",
+    made = inbox.notify_user(db, user_id, type_=EventType.BOOKING_ACCEPTED, said=notice(title, "b"),
                              data={"resource": {"id": str(booking_id)}})
     assert made is not None
     return made
@@ -92,7 +93,7 @@ def test_confirming_an_address_sends_the_confirmations_of_upcoming_bookings_held
         assert sessions.create_session_from_booking(db, booking.id) is not None
     notices = {title: booking_notice(db, mentee.id, booking.id, title) for title, booking in (
         ("Upcoming confirmed", upcoming), ("Passing confirmed", passing), ("Cancelled confirmed", cancelled))}
-    other = inbox.notify_user(db, mentee.id, type_="team.left", title="Team left", body="b", data={})
+    other = inbox.notify_user(db, mentee.id, type_="team.left", said=notice("Team left", "b"), data={})
     send_owed(db, mentee.id)
     assert mailbox.inbox.to(mentee.email) == []  # the address is not confirmed: nothing goes yet
     # Meanwhile one time passes and another is cancelled.

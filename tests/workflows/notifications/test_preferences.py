@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import EmailChoice, EmailStatus, Notification, NotificationPreference, Telling, User
+from tests.domain_calls import notice
 from tests.factories.accounts import UserFactory
 from tests.mail import Mailbox
 from workflows import inbox
@@ -30,7 +31,7 @@ def test_each_notification_has_a_kind(type_: str, kind: Telling) -> None:
 
 
 def _notify(db: Session, user: User, type_: str = "booking.accepted") -> uuid.UUID:
-    made = inbox.notify_user(db, user.id, type_=type_, title="Booking confirmed", body="See you then",
+    made = inbox.notify_user(db, user.id, type_=type_, said=notice("Booking confirmed", "See you then"),
                              data={"resource": {"id": str(uuid.uuid4())}})
     assert made is not None
     return made

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import OutboxEvent
 from workflows.events import EventType
+from workflows.language import Text
 from workflows.notifications import messages, texts
 from workflows.roles import Role
 
@@ -27,8 +28,9 @@ def every_message() -> Iterator[texts.Message]:
     yield from texts.SEAT_TAKEN.values()
 
 
-def named(template: str) -> set[str]:
-    return {name for _text, name, _spec, _conversion in string.Formatter().parse(template) if name}
+def named(said: Text) -> set[str]:
+    return {name for template in (said.english, said.plural or "")
+            for _text, name, _spec, _conversion in string.Formatter().parse(template) if name}
 
 
 def test_every_template_names_only_words_the_handler_gives(db: Session) -> None:
@@ -74,8 +76,9 @@ def test_a_seat_the_mentee_took_themself_answers_no_request_and_tells_the_mentor
     seat = {"listing_id": str(uuid.uuid4()), "group_session_id": str(uuid.uuid4())}
     joined = OutboxEvent(id=uuid.uuid4(), type=EventType.BOOKING_ACCEPTED, actor=f"user:{uuid.uuid4()}", payload=seat)
     told = messages.messages_for(joined)
-    assert (told[Role.MENTEE].title, told[Role.MENTOR].title) == ("You have a seat", "A seat was taken")
-    assert "accepted" not in told[Role.MENTEE].body
+    assert (told[Role.MENTEE].title.english, told[Role.MENTOR].title.english) == ("You have a seat",
+                                                                                  "A seat was taken")
+    assert "accepted" not in told[Role.MENTEE].body.english
     accepted = OutboxEvent(id=uuid.uuid4(), type=EventType.BOOKING_ACCEPTED, actor=Role.MENTOR.value,
                            payload={"listing_id": seat["listing_id"]})
-    assert messages.messages_for(accepted)[Role.MENTEE].title == "Booking accepted"
+    assert messages.messages_for(accepted)[Role.MENTEE].title.english == "Booking accepted"

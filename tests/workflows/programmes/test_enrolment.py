@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from infra.channels import user_channel
 from infra.config import get_settings
 from models import Notification, OutboxEvent, ParticipantRole, User, WebhookMessage
+from tests.database import notifications_read
 from tests.factories.accounts import UserFactory, actor_of
 from tests.mail import Mailbox
 from workflows.events import from_outbox
@@ -43,7 +44,7 @@ def test_a_join_a_leave_and_a_removal_tell_the_right_people_in_their_words(db: S
     enrolment.leave(db, actor_of(person), made.id)
     messages.handle_events(db, _events(db, "enrolment.joined") + _events(db, "enrolment.left"))
     titles = sorted((n.user_id == person.id, n.title) for n in
-                    db.scalars(select(Notification).where(Notification.type.like("enrolment.%"))))
+                    notifications_read(db, Notification.type.like("enrolment.%")))
     # The person is told of their join (not of their own leave); the coordinator of the leave (not of the join).
     assert titles == [(False, "A participant left"), (True, "You joined a programme")]
     for notification_id in db.scalars(select(Notification.id).where(Notification.type.like("enrolment.%"))):
@@ -57,7 +58,7 @@ def test_a_join_a_leave_and_a_removal_tell_the_right_people_in_their_words(db: S
     enrolment.remove(db, actor_of(coordinator), made.id, joined.id)
     (removed,) = _events(db, "enrolment.removed")
     messages.handle_events(db, [removed])
-    (notice,) = db.scalars(select(Notification).where(Notification.type == "enrolment.removed"))
+    (notice,) = notifications_read(db, Notification.type == "enrolment.removed")
     assert (notice.user_id, notice.title) == (person.id, "You were taken off a programme")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from infra.channels import user_channel
 from infra.config import get_settings
 from models import Notification, OutboxEvent, ProgrammeStatus, User, WebhookMessage
-from tests.database import events_of, refused
+from tests.database import events_of, notifications_read, refused
 from tests.factories.accounts import PASSWORD, UserFactory, actor_of
 from tests.mail import Mailbox
 from workflows import history
@@ -48,7 +48,7 @@ def test_an_admin_creates_a_draft_with_its_coordinators_and_they_are_told(db: Se
     assert created.payload["coordinator_user_ids"] == [str(c) for c in sorted([first.id, second.id])]
     messages.handle_events(db, [created])
     for coordinator in (first, second):
-        (told,) = db.scalars(select(Notification).where(Notification.user_id == coordinator.id))
+        (told,) = notifications_read(db, Notification.user_id == coordinator.id)
         assert told.title == "You coordinate a programme"
         assert told.data["link"] == f"#/programmes/{made.id}"
     assert not db.scalars(select(Notification).where(Notification.user_id == admin.id)).all()

@@ -58,7 +58,7 @@ def test_reminders_go_once_a_round_as_set_and_stop_when_the_person_acts(
     assert invitation_mail.deliver_invitations(db, programme_id) == (1, 0)
     mailed = mailbox.inbox.to("sam@example.com")
     assert len(mailed) == 2 and mailbox.inbox.link("sam@example.com", "programme-invitation")
-    assert _titles(client, quiet) == ["Reminder: finish your intake for Spring cohort"]
+    assert _titles(client, quiet) == ["Reminder: finish your intake for \u201cSpring cohort\u201d"]
     assert _titles(client, mentor) == ["Reminder: a pairing waits for your answer"]
     told = client.get("/api/v1/notifications", headers=mentor.headers).get_json()["items"][0]
     assert told["body"] == (f"{mentee.user.display_name} was paired with you in “Spring cohort”: accept or decline "

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ListingKind, Notification, OutboxEvent, WaitlistStatus
-from tests.database import payloads_of, refused
+from tests.database import notifications_read, payloads_of, refused
 from tests.factories.accounts import UserFactory, actor_of
 from tests.factories.mentors import ListingFactory
 from workflows import history
@@ -79,7 +79,7 @@ def test_a_freed_seat_is_offered_to_the_first_in_line_and_held_from_everyone_els
     assert not [e for e in seen if e.type.startswith("waitlist.")]
     # Told of the seat held for them; not of the seat they took themself.
     messages.handle_events(db, list(db.scalars(select(OutboxEvent).where(OutboxEvent.type.like("waitlist.%")))))
-    told = db.scalars(select(Notification.title).where(Notification.user_id == first.user_id)).all()
+    told = [n.title for n in notifications_read(db, Notification.user_id == first.user_id)]
     assert told == ["A seat is free for you"]
 
 
@@ -130,6 +130,7 @@ def test_a_seat_given_at_once_is_told_once_with_its_invite(db: Session, full: tu
     assert entry.status == WaitlistStatus.PROMOTED
     messages.handle_events(db, list(db.scalars(select(OutboxEvent))))
     told = db.scalars(select(Notification).where(Notification.user_id == eager.user_id)).all()
-    assert [n.title for n in told] == ["You have a seat"]  # not also "Booking accepted"
+    assert [n.title for n in notifications_read(db, Notification.user_id == eager.user_id)] == [
+        "You have a seat"]  # not also "Booking accepted"
     [invite] = mail.email_attachments(db, told[0])
     assert b"BEGIN:VEVENT" in invite.content and str(session.id).encode() in invite.content

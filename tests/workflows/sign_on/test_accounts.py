@@ -24,6 +24,7 @@ from models import (
     UserIdentity,
 )
 from tests.api_calls import bearer, sign_in, signed_in
+from tests.database import notifications_read
 from tests.factories.accounts import PASSWORD, UserFactory, as_caller
 from tests.factories.oidc_provider import Provider
 from tests.factories.sign_on import (
@@ -112,7 +113,7 @@ def test_an_account_at_a_domain_the_provider_owns_is_linked_at_once_and_its_owne
     me = _me(client, signed_on(client, org, login))
     assert (me["id"], me["has_password"]) == (str(holder.id), True)
     assert _identities(db, holder.id) == [login]
-    told = db.scalars(select(Notification.title).where(Notification.user_id == holder.id)).all()
+    told = [n.title for n in notifications_read(db, Notification.user_id == holder.id)]
     assert told == [f"Your account is now linked to {org.row.display_name}"]
     assert _kinds(db, holder.id) == sorted([AuthEventKind.ACCOUNT_LINKED, AuthEventKind.SIGNED_IN_SSO])
 
