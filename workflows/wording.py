@@ -124,6 +124,8 @@ def quoted(words: str) -> dict[str, Any]:
 
 
 QUOTED = text("wording.quoted", "\u201c{words}\u201d")
+
+
 class _Words(dict[str, str]):
     def __missing__(self, name: str) -> str:
         # Tests render strictly: a template naming a word it was given no value for fails there; a reader is shown
