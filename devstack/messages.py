@@ -1,29 +1,40 @@
-"""``make messages``: the service's texts gathered into ``workflows/locales/messages.pot``, and each language's
-catalogue brought up to date with it (Babel's own merge, as ``pybabel update`` does): a new text arrives
-untranslated, a reworded one comes back fuzzy (its earlier translation kept for the translator to look at again),
-one no longer declared is kept as obsolete at the end of the file.
+"""``make messages``: the service's texts gathered into ``workflows/locales/messages.pot`` and the web app's into
+``web/locales/webapp.pot``, and each language's catalogue brought up to date with them (Babel's own merge, as
+``pybabel update`` does): a new text arrives untranslated, a reworded one comes back fuzzy (its earlier translation
+kept for the translator to look at again), one no longer declared is kept as obsolete at the end of the file.
 
-``python -m devstack.messages --check`` changes nothing and fails when the template is not what the code declares.
+``python -m devstack.messages --check`` changes nothing and fails when a template is not what the code declares.
 
-The texts are read from the code's declarations (``workflows.language.text``), not by scanning source files: each
-has a key (its ``msgctxt``), and its English words are its ``msgid``.
+The service's texts are read from the code's declarations (``workflows.language.text``), not by scanning source
+files: each has a key (its ``msgctxt``), and its English words are its ``msgid``. The web app's are read from its
+modules by Babel's JavaScript extractor: the English of each ``t('…')`` and ``tn('…', '…', n)`` is its ``msgid``,
+with the module and line that say it.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from babel.messages import jslexer
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
+from api.webapp import screens
 from workflows import language
 
-TEMPLATE = language.CATALOGUES / f"{language.DOMAIN}.pot"
+ROOT = Path(__file__).resolve().parents[1]
 WIDTH = 120
 HEADER = "The texts of the service, by key (msgctxt); see docs/translating.md."
+SCREENS_HEADER = "The words of the web app's screens, by their English (msgid); see docs/translating.md."
+# The web app's words: t('English', {words}) and tn('one', 'other', count, {words}).
+KEYWORDS = {"t": None, "tn": (1, 2)}
 
 
 def template() -> Catalog:
@@ -34,6 +45,112 @@ def template() -> Catalog:
         catalog.add(said.english if said.plural is None else (said.english, said.plural), context=key,
                     auto_comments=_notes(said))
     return catalog
+
+
+def screens_template() -> Catalog:
+    """Every text of the web app's modules, by its English, with where each is said."""
+    catalog = Catalog(project="mentorship-booking", header_comment=f"# {SCREENS_HEADER}", fuzzy=False,
+                      creation_date=None, revision_date=None, charset="utf-8")
+    web = screens.SCREENS.parent
+    for path in sorted((web / "js").rglob("*.js")):
+        where = path.relative_to(ROOT).as_posix()
+        for line, message, _comments, _context in extract_from_file("javascript", path, keywords=KEYWORDS,
+                                                                    options={"parse_template_string": True}):
+            if message and all(message if isinstance(message, tuple) else (message,)):
+                catalog.add(message, locations=[(where, line)])
+    return catalog
+
+
+# What a string looks like when people read it: a capitalised word, three words in a row, or words and a full stop.
+_WORDS = re.compile(r"\b[A-Z][a-z]+|[a-z]+ [a-z]+ [a-z]+|\w+ [a-z]{2,}[.:!?]( |$)")
+# Strings the screens' code uses that only look like words: HTTP's names, keyboard keys, zones, codes.
+NOT_WORDS = frozenset({
+    "Accept", "Authorization", "Bearer", "Content-Type", "Idempotency-Key", "Last-Event-ID", "If-Match", "ETag",
+    "Retry-After", "Location", "Escape", "Enter", "Tab", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home",
+    "End", "PageUp", "PageDown", "Google Calendar", "Apple Calendar", "Outlook", "Edge", "Opera", "Firefox", "Chrome",
+    "Safari", "Android", "Windows", "Mac OS X", "Linux", "iPhone", "iPad", "macOS", "Etc/Unknown", "Accept-Language",
+    "Content-Disposition", "UTC", "Etc/UTC", "USD", "EUR", "GBP", "NodeFilter", "Sans-Serif",
+})
+_EXPRESSION = re.compile(r"\$\{")
+# Words between a template literal's expressions: "${count} seats left" (a class list there is one word: "badge ").
+_TWO_WORDS = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+
+
+_PRODUCT_TOKEN = re.compile(r"[\w.]+/")  # a browser's mark in a User-Agent ("Firefox/")
+
+
+def _said(value: str) -> bool:
+    # A language's own name (the settings' choice of language) is never translated.
+    kept = NOT_WORDS | set(language.NAMES.values())
+    return bool(_WORDS.search(value)) and value.strip() not in kept and not _PRODUCT_TOKEN.fullmatch(value)
+
+
+def _literal_parts(template_string: str) -> tuple[str, list[str]]:
+    """A template literal's own text, and the code of its ``${…}`` expressions."""
+    body, text, code = template_string[1:-1], [], []
+    at = 0
+    while (found := _EXPRESSION.search(body, at)) is not None:
+        text.append(body[at:found.start()])
+        depth, end = 1, found.end()
+        while end < len(body) and depth:
+            depth += {"{": 1, "}": -1}.get(body[end], 0)
+            end += 1
+        code.append(body[found.end():end - 1])
+        at = end
+    text.append(body[at:])
+    return " ".join(text), code
+
+
+def bypassing(source: str, first_line: int = 1) -> list[tuple[int, str]]:
+    """The strings of a module that people read and that do not go through ``t()`` or ``tn()``: (line, string)."""
+    found: list[tuple[int, str]] = []
+    tokens = [token for token in jslexer.tokenize(source, jsx=False, template_string=True)
+              if token.type not in {"linecomment", "multilinecomment"}]
+    for n, token in enumerate(tokens):
+        line = first_line + token.lineno - 1
+        if token.type == "template_string":
+            text, code = _literal_parts(token.value)
+            for expression in code:
+                found.extend(bypassing(expression, line))
+            # Never the English of t(): the extractor cannot read a template literal's words.
+            if _said(text) or _TWO_WORDS.search(text):
+                found.append((line, token.value))
+        elif token.type == "string" and _said(token.value[1:-1]) and not _translated(tokens, n):
+            found.append((line, token.value))
+    return found
+
+
+def _translated(tokens: list[jslexer.Token], n: int) -> bool:
+    """Whether the string at ``n`` is the English of a ``t(`` or ``tn(`` call (its first, or tn's second)."""
+    def called(at: int) -> bool:
+        return at >= 1 and tokens[at].value == "(" and tokens[at - 1].value in KEYWORDS
+    def follows(at: int, value: str, kind: str = "operator") -> bool:
+        return at >= 0 and tokens[at].value == value if kind == "operator" else at >= 0 and tokens[at].type == kind
+    while follows(n - 1, "+") and follows(n - 2, "", "string"):
+        n -= 2  # 'one line ' + 'the next': one English text, as the extractor reads it
+    if called(n - 1):
+        return True
+    # tn('one', 'other', …): the second string of a tn( call.
+    return follows(n - 1, ",") and follows(n - 2, "", "string") and called(n - 3) and tokens[n - 4].value == "tn"
+
+
+@dataclass(frozen=True)
+class Texts:
+    """One set of texts: its template, and where each language's catalogue of it lives."""
+
+    name: str
+    template: Callable[[], Catalog]
+    template_path: Path
+    catalogue_path: Callable[[str], Path]
+    domain: str
+
+
+SETS = (
+    Texts("service", template, language.CATALOGUES / f"{language.DOMAIN}.pot",
+          lambda code: language.CATALOGUES / code / "LC_MESSAGES" / f"{language.DOMAIN}.po", language.DOMAIN),
+    Texts("screens", screens_template, screens.SCREENS / f"{screens.DOMAIN}.pot", screens.catalogue_path,
+          screens.DOMAIN),
+)
 
 
 def _notes(said: language.Text) -> list[str]:
@@ -57,29 +174,34 @@ def _without_dates(po: bytes) -> bytes:
 
 
 def catalogue_path(code: str) -> Path:
-    return language.CATALOGUES / code / "LC_MESSAGES" / f"{language.DOMAIN}.po"
+    return SETS[0].catalogue_path(code)
 
 
 def update() -> None:
-    source = template()
-    TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
-    TEMPLATE.write_bytes(written(source))
+    for texts in SETS:
+        _update(texts)
+
+
+def _update(texts: Texts) -> None:
+    source = texts.template()
+    texts.template_path.parent.mkdir(parents=True, exist_ok=True)
+    texts.template_path.write_bytes(written(source))
     for code in language.LANGUAGES:
         if code == language.SOURCE:
             continue
-        path = catalogue_path(code)
+        path = texts.catalogue_path(code)
         if path.exists():
             with path.open("rb") as po:
-                catalog = read_po(po, locale=code, domain=language.DOMAIN)
+                catalog = read_po(po, locale=code, domain=texts.domain)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(locale=code, domain=language.DOMAIN, project="mentorship-booking", fuzzy=False)
+            catalog = Catalog(locale=code, domain=texts.domain, project="mentorship-booking", fuzzy=False)
         catalog.update(source, update_header_comment=False)
         catalog.obsolete.clear()  # what no longer exists is in git's history, not in the file a translator reads
         path.write_bytes(written(catalog))
         untranslated = sum(1 for message in catalog if message.id and not _done(message.string))
         fuzzy = sum(1 for message in catalog if message.id and message.fuzzy)
-        print(f"{code}: {len(source)} texts, {untranslated} untranslated, {fuzzy} fuzzy")
+        print(f"{texts.name}, {code}: {len(source)} texts, {untranslated} untranslated, {fuzzy} fuzzy")
 
 
 def _done(string: str | tuple[str, ...] | None) -> bool:
@@ -89,17 +211,32 @@ def _done(string: str | tuple[str, ...] | None) -> bool:
 
 
 def check() -> int:
-    """0 when the template on disk is what the code declares; else 1, and what to run."""
-    if not TEMPLATE.exists() or TEMPLATE.read_bytes() != written(template()):
-        print("workflows/locales/messages.pot is not what the code declares: run `make messages`")
-        return 1
-    return 0
+    """0 when the templates on disk are what the code says; else 1, and what to run."""
+    stale = [texts.template_path for texts in SETS
+             if not texts.template_path.exists() or texts.template_path.read_bytes() != written(texts.template())]
+    for path in stale:
+        print(f"{path.relative_to(ROOT)} is not what the code says: run `make messages`")
+    return 1 if stale else 0
+
+
+def report_bypassing(paths: list[Path]) -> int:
+    found = 0
+    for path in paths:
+        for line, said in bypassing(path.read_text()):
+            print(f"{path}:{line}: {said}")
+            found += 1
+    return 1 if found else 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; fail when the template is stale")
-    if parser.parse_args().check:
+    parser.add_argument("--bypass", nargs="*", metavar="MODULE",
+                        help="list the web app's strings people read that bypass t() (every module, or these)")
+    arguments = parser.parse_args()
+    if arguments.bypass is not None:
+        return report_bypassing([Path(p) for p in arguments.bypass] or sorted((ROOT / "web" / "js").rglob("*.js")))
+    if arguments.check:
         return check()
     update()
     return 0

@@ -188,11 +188,20 @@ _TYPED: dict[str, Callable[[dict[str, Any], str | None, str | None], str]] = {
     "times": _times,
     "phrase": _phrase,
     "each": lambda value, timezone, locale: "".join(f"\n- {_word(one, timezone, locale)}" for one in value["each"]),
-    "unit": lambda value, _timezone, locale: format_unit(value["count"], f"duration-{value['unit']}", length="long",
-                                                          locale=locale_of(locale)),
+    "unit": lambda value, _timezone, locale: _length_of_time(value["count"], value["unit"], locale_of(locale)),
     "cents": _money,
     "quoted": lambda value, timezone, locale: render(QUOTED, {"words": value["quoted"]}, timezone, locale),
 }
+
+
+def _length_of_time(count: int, unit: str, locale: Locale) -> str:
+    """"50 minutes" in the reader's language: the long form, else the short one where the locale's data has no long
+    pattern (Babel writes Japanese's long form as "50 duration-minute")."""
+    for length in ("long", "short"):
+        written = format_unit(count, f"duration-{unit}", length=length, locale=locale)
+        if "duration-" not in written:
+            return written
+    return format_decimal(count, locale=locale) + " " + unit
 
 
 _DIRECTION_MARKS = re.compile("[\u202a-\u202e\u2066-\u2069]")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, jsonify, send_from_directory
+
+from api.webapp import screens
+from workflows import language
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 
@@ -45,3 +48,11 @@ def page() -> Response:
 @blp.get("/web/<path:filename>")
 def asset(filename: str) -> Response:
     return _served(send_from_directory(WEB_ROOT, filename))
+
+
+@blp.get("/words/<tag>.json")
+def words(tag: str) -> Response:
+    """The screens' words for a reader's tag (``fr-CA``): the nearest shipped language's, English's (none) else."""
+    response = jsonify(screens.table(language.language_of(tag[:35])))
+    response.headers["Vary"] = "Accept-Encoding"
+    return _served(response)

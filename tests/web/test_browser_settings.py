@@ -34,11 +34,14 @@ def test_settings_change_the_account_end_other_sign_ins_share_the_feed_and_delet
     expect(page.get_by_role("form", name="Account").get_by_label("Timezone")).to_have_value("America/New_York")
     axe.check(page, "settings")
 
-    # Name, timezone and locale: saved, and the header shows the new name at once.
+    # Name, timezone, language and region: saved, and the header shows the new name at once.
     account = page.get_by_role("form", name="Account")
     account.get_by_label("Display name").fill("Ada King")
     account.get_by_label("Timezone").select_option("Asia/Tokyo")
-    account.get_by_label("Locale").fill("en-GB")
+    # The locale is chosen as a language (each named in its own words) and a region (named in the reader's).
+    expect(account.get_by_label("Language").locator("option", has_text="Français")).to_have_count(1)
+    account.get_by_label("Language").select_option("en")
+    account.get_by_label("Region").select_option(label="United Kingdom")
     account.get_by_role("button", name="Save account").click()
     expect(account.get_by_role("status")).to_have_text("Saved.")
     expect(page.locator("#account .who")).to_have_text("Ada King")

@@ -25,7 +25,10 @@ from api.webapp.routes import WEB_ROOT
 # is shown, the next step, the exports as downloads, the matching review as a table, paged and filtered lists);
 # to 440 KiB by conversations (the list, a conversation, the menu's count: 421 KiB used with them) and what they
 # still need (announcements and their read counts, how each person is told, report and block).
-SIZE_BUDGET_BYTES = 440 * 1024
+# to 456 KiB by the screens' words going through t() (448,314 bytes before; 462,736 with about half the modules
+# written so, 162,741 gzipped against 158,061): a language's table of words is fetched as JSON only by its readers
+# (web/locales/<language>.po, served as /words/<tag>.json), never by an English reader, and is not counted here.
+SIZE_BUDGET_BYTES = 456 * 1024
 # Libraries vendored as published (web/vendor/: uPlot) are not the page's own code and are left out of the budget:
 # they are fetched only by the screens that use them, never by the page's own modules (checked below).
 VENDOR = WEB_ROOT / "vendor"
@@ -55,9 +58,9 @@ def test_page_is_served_at_root_with_csp_and_revalidation(client: FlaskClient) -
 
 
 def imported(client: FlaskClient, pattern: re.Pattern[str]) -> tuple[set[str], dict[str, set[str]]]:
-    """The modules main.js imports statically, and through them (each served as JavaScript); and what each of
-    them imports by ``pattern``."""
-    modules = {"js/main.js"}
+    """The modules the page starts with (boot.js, and main.js once the reader's words are in) import statically, and
+    through them (each served as JavaScript); and what each of them imports by ``pattern``."""
+    modules = {"js/boot.js", "js/main.js"}
     seen: dict[str, set[str]] = {}
     while modules:
         name = modules.pop()

@@ -198,3 +198,13 @@ def test_a_digest_reads_in_arabic(db: Session, mailbox: Mailbox) -> None:
     body = _text(email)
     assert _translated("ar", digests.WHAT_HAPPENED) in body
     assert _translated("ar", texts.MESSAGES[EventType.SESSION_CANCELLED][Role.MENTOR].title) in body
+
+
+def test_a_length_of_time_is_written_in_each_language_even_where_its_long_form_is_missing() -> None:
+    """Babel's data has no long pattern for Japanese units ("30 duration-minute"): its short form is used there."""
+    length = {"minutes": wording.duration(30, "minute")}
+    written = {locale: wording.render("{minutes}", length, None, locale)
+               for locale in ("en-GB", "fr", "de", "ja", "ar")}
+    assert written["en-GB"] == "30 minutes" and written["fr"] == "30 minutes" and written["de"] == "30 Minuten"
+    assert written["ja"] == "30 分"
+    assert not [text for text in written.values() if "duration" in text], written

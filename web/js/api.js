@@ -2,6 +2,8 @@
 // token in an HttpOnly cookie that no script can read, sent only to /auth/refresh (api/accounts/cookie.py).
 // A reload or a new tab signs in again from that cookie. Tabs renew one at a time (a Web Lock), so no
 // tab sends a refresh token another tab has just spent, which would end the sign-in.
+import { formatTag, t } from './words.js';
+
 const BASE = '/api/v1';
 const listeners = new Set();
 const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('mentorship.auth') : null;
@@ -60,7 +62,7 @@ export function messageOf(body, status) {
   if (fields.length) return [...new Set(fields.map((f) => f.text))].join(' ');
   // The API's sentences start in lower case (they read well in logs); on a page a sentence starts with a capital.
   if (body && typeof body === 'object' && body.message) return body.message.charAt(0).toUpperCase() + body.message.slice(1);
-  return `The request failed (HTTP ${status}).`;
+  return t('The request failed (HTTP {status}).', { status });
 }
 
 export const session = {
@@ -102,13 +104,13 @@ async function sent(send, authed = true) {
     const res = await send();
     return res.status === 401 && authed && auth && await refreshTokens() ? await send() : res;
   } catch {
-    throw new ApiError(0, 'The service cannot be reached. Check your connection and try again.');
+    throw new ApiError(0, t('The service cannot be reached. Check your connection and try again.'));
   }
 }
 
 export async function api(method, path, body, { authed = true, headers = {} } = {}) {
   const send = () => {
-    const init = { method, headers: { Accept: 'application/json', ...headers } };
+    const init = { method, headers: { Accept: 'application/json', 'Accept-Language': formatTag(), ...headers } };
     if (authed && auth) init.headers.Authorization = `Bearer ${auth.access_token}`;
     if (body instanceof FormData) init.body = body; // a file: the browser writes its multipart form
     else if (body !== undefined) {

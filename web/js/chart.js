@@ -4,6 +4,7 @@
 // canvas is an image named by what it shows. Periods are calendar weeks and months, labelled in the reader's locale.
 import { currentUser } from './state.js';
 import { h } from './ui.js';
+import { t } from './words.js';
 
 const VENDOR = new URL('../vendor/uplot/', import.meta.url);
 let loading = null;
@@ -12,7 +13,7 @@ function stylesheet(href) {
   const found = document.querySelector(`link[rel="stylesheet"][href="${CSS.escape(href)}"]`);
   if (found) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    document.head.append(h('link', { rel: 'stylesheet', href, onload: resolve, onerror: () => reject(new Error(`Could not load ${href}`)) }));
+    document.head.append(h('link', { rel: 'stylesheet', href, onload: resolve, onerror: () => reject(new Error(t('Could not load {address}', { address: href }))) }));
   });
 }
 
@@ -103,18 +104,18 @@ export function barChart({ label, summary, caption, heading, categories, series,
   const table = h('table', {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, heading), series.map((s) => h('th', { scope: 'col', class: 'num' }, s.label)),
-      stacked && series.length > 1 ? h('th', { scope: 'col', class: 'num' }, 'Total') : null)),
+      stacked && series.length > 1 ? h('th', { scope: 'col', class: 'num' }, t('Total')) : null)),
     h('tbody', {}, categories.map((c, i) => h('tr', {}, h('th', { scope: 'row' }, c.long),
       series.map((s) => h('td', { class: 'num' }, number.format(s.values[i] || 0))),
-      stacked && series.length > 1 ? h('td', { class: 'num' }, number.format(series.reduce((t, s) => t + (s.values[i] || 0), 0))) : null))));
+      stacked && series.length > 1 ? h('td', { class: 'num' }, number.format(series.reduce((sum, s) => sum + (s.values[i] || 0), 0))) : null))));
   const legend = series.length > 1 ? h('ul', { class: 'chart-legend', 'aria-hidden': 'true' },
     series.map((s) => { const swatch = h('span', { class: 'swatch' }); swatch.style.background = s.color; return h('li', {}, swatch, s.label); })) : null;
   const figure = h('figure', { class: narrow ? 'chart narrow-chart' : 'chart' }, plot, legend, h('figcaption', { class: 'chart-summary' }, summary),
-    h('details', {}, h('summary', {}, 'Show the numbers as a table'),
+    h('details', {}, h('summary', {}, t('Show the numbers as a table')),
       // Wider than a phone, the table scrolls sideways: its box takes the focus, so keys scroll it too.
       h('div', { class: 'table-wrap', tabindex: '0', role: 'group', 'aria-label': caption }, table)));
   figure.drawn = chartLibrary().then((uPlot) => draw(uPlot, { figure, plot, label, categories, series, stacked, number }));
-  figure.drawn.catch(() => plot.replaceChildren(h('p', { class: 'muted' }, 'The chart could not be drawn: its numbers are in the table below.')));
+  figure.drawn.catch(() => plot.replaceChildren(h('p', { class: 'muted' }, t('The chart could not be drawn: its numbers are in the table below.'))));
   return figure;
 }
 
@@ -126,7 +127,7 @@ function draw(uPlot, { figure, plot, label, categories, series, stacked, number 
   const totals = series.map((s) => {
     const values = xs.map((i) => s.values[i] || 0);
     if (!stacked) return values;
-    running = running.map((t, i) => t + values[i]);
+    running = running.map((sum, i) => sum + values[i]);
     return running;
   });
   const order = stacked ? series.map((_s, i) => i).reverse() : series.map((_s, i) => i);
@@ -155,7 +156,7 @@ function draw(uPlot, { figure, plot, label, categories, series, stacked, number 
       paths: bars, points: { show: false } }))],
   };
   // An empty bar is not drawn (a bar of no height would still show its outline).
-  const chart = new uPlot(options, [xs, ...order.map((i) => totals[i].map((t) => t || null))], plot);
+  const chart = new uPlot(options, [xs, ...order.map((i) => totals[i].map((value) => value || null))], plot);
   const canvas = plot.querySelector('canvas');
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', label);

@@ -1,12 +1,13 @@
 // Lists of any length: read a page at a time, found by a search and filters the server applies.
 import { get, qs } from './api.js';
 import { h, replace, empty, errorBox, loading } from './ui.js';
+import { t } from './words.js';
 
 /** A list read a page at a time: `render(item)` draws one; "Show more" reads the next page. `path` and `params`
  * as for the API; the first page is read at once. */
-export function pagedList(path, params, render, { none = 'Nothing here.', size = 25, tag = 'ul', label = null } = {}) {
+export function pagedList(path, params, render, { none = t('Nothing here.'), size = 25, tag = 'ul', label = null } = {}) {
   const list = h(tag, { class: 'list', 'aria-label': label });
-  const more = h('button', { type: 'button', hidden: true }, 'Show more');
+  const more = h('button', { type: 'button', hidden: true }, t('Show more'));
   const status = h('div', { 'aria-live': 'polite' }, loading());
   const el = h('div', {}, status, list, h('div', { class: 'actions' }, more));
   let cursor = null;
@@ -41,11 +42,11 @@ export async function everyItem(path, params = {}, pages = 20) {
 /** A paged list with a search box and filters (`filters`: [name, label, [[value, text], …]]), each sent to the
  * server; typing waits for a pause. `set(values)` shows the list for those filters (a funnel's link); `refresh()`
  * reads it again from its first page. */
-export function findableList(path, render, { label, filters = [], fixed = {}, none = 'No one matches.', size = 25 }) {
-  const search = h('input', { type: 'search', name: 'q', maxlength: 200, 'aria-label': `Find in ${label}`,
-    placeholder: 'Find by name or address' });
+export function findableList(path, render, { label, filters = [], fixed = {}, none = t('No one matches.'), size = 25 }) {
+  const search = h('input', { type: 'search', name: 'q', maxlength: 200, 'aria-label': t('Find in {list}', { list: label }),
+    placeholder: t('Find by name or address') });
   const selects = filters.map(([name, text, options]) => h('select', { name, 'aria-label': text },
-    h('option', { value: '' }, `Any ${text.toLowerCase()}`), options.map(([value, shown]) => h('option', { value }, shown))));
+    h('option', { value: '' }, t('Any {filter}', { filter: text.toLowerCase() })), options.map(([value, shown]) => h('option', { value }, shown))));
   const form = h('form', { class: 'inline filters', role: 'search', 'aria-label': label }, search, ...selects);
   const listEl = h('div', {});
   const draw = () => replace(listEl, pagedList(path, { ...fixed, q: search.value.trim(),

@@ -5,6 +5,7 @@ import { live } from './live.js';
 import { currentUser, forgetUser, onMessages, onUnread, onUserChange, onWaiting, refreshMessages, refreshUnread,
   refreshWaiting } from './state.js';
 import { h, replace, errorBox, unsavedWarning } from './ui.js';
+import { t, tn } from './words.js';
 import { access, findRoute, landingAfterSignIn, parseHash } from './router.js';
 import { offersProviderSignOut, rememberSignOut } from './screens/sign_on/sign-on.js';
 
@@ -28,7 +29,7 @@ async function route() {
   const { path, query } = parseHash(location.hash);
   const found = findRoute(path);
   if (!found) {
-    replace(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to mentors')));
+    replace(main, h('h1', {}, t('Page not found')), h('p', {}, h('a', { href: '#/' }, t('Back to mentors'))));
     return;
   }
   const { screen, params, options: { title } } = found;
@@ -40,7 +41,7 @@ async function route() {
     return;
   }
   if (allowed === 'home') { go('/'); return; }
-  document.title = `${title} · Mentorship`;
+  document.title = t('{screen} · Mentorship', { screen: title });
   replace(main);
   try {
     const result = await screen(main, { params, query, go, signedIn });
@@ -49,8 +50,9 @@ async function route() {
   } catch (err) {
     // A link to something that is not there (mistyped, or out of date) says so in words, with a way on.
     if (id === renderId && err.status === 404) {
-      replace(main, h('h1', {}, `${title} not found`), errorBox(`There is no ${title.toLowerCase()} at this address: `
-        + 'the link may be mistyped or out of date.'), h('p', {}, h('a', { href: '#/' }, 'Back to mentors')));
+      replace(main, h('h1', {}, t('{screen} not found', { screen: title })),
+        errorBox(t('Nothing is at this address: the link may be mistyped or out of date.')),
+        h('p', {}, h('a', { href: '#/' }, t('Back to mentors'))));
     } else if (id === renderId) replace(main, h('h1', {}, title), errorBox(err.message || String(err)));
   }
   const heading = main.querySelector('h1');
@@ -65,7 +67,7 @@ async function route() {
 function navLink(href, text, count = 0, within = null) {
   const current = within ? within.test(parseHash(location.hash).path) : parseHash(location.hash).path === href.slice(1);
   return h('a', { href, 'aria-current': current ? 'page' : null }, text,
-    count ? h('span', { class: 'count-badge' }, ` ${count}`, h('span', { class: 'sr-only' }, ' waiting for you')) : null);
+    count ? h('span', { class: 'count-badge' }, ` ${count}`, h('span', { class: 'sr-only' }, ` ${t('waiting for you')}`)) : null);
 }
 
 // Whether the menu shows Programmes: to administrators, and to a user who coordinates one (asked once per user).
@@ -82,35 +84,38 @@ async function renderHeader() {
   liveStatus.hidden = !session.signedIn; // a visitor has no stream to be connected or not
   if (!session.signedIn) {
     notice.hidden = true;
-    replace(nav, navLink('#/signin', 'Sign in'), navLink('#/signup', 'Sign up'));
+    replace(nav, navLink('#/signin', t('Sign in')), navLink('#/signup', t('Sign up')));
     replace(account);
     return;
   }
   let user = null;
   try { user = await currentUser(); } catch { user = null; }
-  const links = [navLink('#/', 'Mentors'), navLink('#/bookings', 'My bookings', waitingNow?.for_mentee),
-    navLink('#/bundles', 'Bundles'), navLink('#/conversations', 'Messages', messagesNow, /^\/conversations(\/|$)/)];
-  if (user && user.mentor_profile_id) links.push(navLink('#/requests', 'Requests', waitingNow?.for_mentor));
-  links.push(navLink('#/mentor', user && user.mentor_profile_id ? 'Mentor setup' : 'Become a mentor'));
-  if (user && await runsProgrammes(user)) links.push(navLink('#/programmes', 'Programmes'));
-  links.push(navLink('#/settings', 'Settings'));
-  if (user && user.is_admin) links.push(navLink('#/admin', 'Admin', 0, /^\/admin(\/|$)/));
+  const links = [navLink('#/', t('Mentors')), navLink('#/bookings', t('My bookings'), waitingNow?.for_mentee),
+    navLink('#/bundles', t('Bundles')), navLink('#/conversations', t('Messages'), messagesNow, /^\/conversations(\/|$)/)];
+  if (user && user.mentor_profile_id) links.push(navLink('#/requests', t('Requests'), waitingNow?.for_mentor));
+  links.push(navLink('#/mentor', user && user.mentor_profile_id ? t('Mentor setup') : t('Become a mentor')));
+  if (user && await runsProgrammes(user)) links.push(navLink('#/programmes', t('Programmes')));
+  links.push(navLink('#/settings', t('Settings')));
+  if (user && user.is_admin) links.push(navLink('#/admin', t('Admin'), 0, /^\/admin(\/|$)/));
   replace(nav, links);
   // An address not confirmed gets no email (no confirmation, no reminder) until it is: said at the top of every screen.
   notice.hidden = !user || user.email_verified;
   if (!notice.hidden) {
-    replace(notice, `Confirm your email (${user.email}): no email reaches you until you do. `,
-      h('a', { href: '#/settings' }, 'Send the link again'));
+    replace(notice, t('Confirm your email ({email}): no email reaches you until you do.', { email: user.email }), ' ',
+      h('a', { href: '#/settings' }, t('Send the link again')));
   }
   replace(account,
     bell,
     h('span', { class: 'who' }, user ? user.display_name : ''),
-    h('button', { type: 'button', onclick: signOut }, 'Sign out'));
+    h('button', { type: 'button', onclick: signOut }, t('Sign out')));
 }
 
-const bell = h('button', { type: 'button', class: 'bell', onclick: () => go('/notifications') }, 'Notifications');
+const bell = h('button', { type: 'button', class: 'bell', onclick: () => go('/notifications') }, t('Notifications'));
 onUserChange(() => renderHeader());
-onUnread((count) => { bell.textContent = `Notifications (${count} unread)`; });
+onUnread((count) => {
+  bell.textContent = typeof count === 'number' ? tn('Notifications ({count} unread)', 'Notifications ({count} unread)', count)
+    : t('Notifications ({count} unread)', { count });
+});
 // The menu's counts of what waits for the user (as a mentee on My bookings, as a mentor on Requests, messages).
 let waitingNow = null;
 let messagesNow = 0;
@@ -128,7 +133,7 @@ async function signOut() {
   session.clear();
 }
 
-const LIVE_TEXT = { live: 'Live', polling: 'Updating every 10 s', reconnecting: 'Reconnecting…' };
+const LIVE_TEXT = { live: t('Live'), polling: t('Updating every 10 s'), reconnecting: t('Reconnecting…') };
 live.onStatus((connected, mode) => {
   liveStatus.textContent = LIVE_TEXT[mode];
   liveStatus.className = `live ${mode === 'live' ? 'on' : mode === 'polling' ? 'poll' : 'off'}`;
@@ -170,7 +175,7 @@ let puttingBack = false;
 window.addEventListener('hashchange', () => {
   if (puttingBack) { puttingBack = false; return; }
   const warning = unsavedWarning();
-  if (warning && !window.confirm(`${warning} Leave this page anyway?`)) {
+  if (warning && !window.confirm(`${warning} ${t('Leave this page anyway?')}`)) {
     puttingBack = true;
     location.hash = shownHash;
     return;
@@ -179,6 +184,13 @@ window.addEventListener('hashchange', () => {
   foldMenu(false); route(); renderHeader();
 });
 window.addEventListener('beforeunload', (event) => { if (unsavedWarning()) event.preventDefault(); });
+// The page's own words (index.html's), in the reader's language.
+for (const [id, said] of [['skip-link', t('Skip to content')], ['menu-toggle', t('Menu')]]) {
+  document.getElementById(id).textContent = said;
+}
+nav.setAttribute('aria-label', t('Main'));
+notice.setAttribute('aria-label', t('Account notice'));
+document.querySelector('.foot a').textContent = t('API documentation');
 // Hashes are routes here: the skip link moves focus to the screen instead of following its href.
 document.getElementById('skip-link').addEventListener('click', (event) => {
   event.preventDefault();

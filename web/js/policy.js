@@ -2,6 +2,7 @@
 // tells the user beforehand what the API will do. Screens that show a rule call loadPolicy() first.
 import { get } from './api.js';
 import { h, money } from './ui.js';
+import { t, tn } from './words.js';
 
 export const policy = {
   start_early_minutes: 15, cancellation_window_hours: 24, cancellation_fee_percent: 50, max_reschedules_per_booking: 2,
@@ -29,42 +30,39 @@ export function cancellationCost({ startTime, priceCents, role, withCredit, now 
 }
 
 const lateFee = (priceCents) => Math.floor((priceCents * policy.cancellation_fee_percent) / 100);
-const windowText = () => `${policy.cancellation_window_hours} hour${policy.cancellation_window_hours === 1 ? '' : 's'}`;
+const windowText = () => tn('{count} hour', '{count} hours', policy.cancellation_window_hours);
 
 /** The cancellation rule in words, shown before a request is sent or a seat taken (`what`: 'request' or 'seat'). */
 export function policyNote(priceCents, currency, what = 'request') {
   if (!priceCents) return null; // free: nothing to pay, so no fee to tell of
-  const late = `less than ${windowText()} before the start`;
-  const fee = `${policy.cancellation_fee_percent}% of the price (${money(lateFee(priceCents), currency)})`;
-  return h('p', { class: 'policy' }, h('strong', {}, 'Cancellation policy: '), what === 'seat'
-    ? `leaving the session is free until ${windowText()} before its start; leaving ${late} costs ${fee}.`
-    : `cancelling is free until ${windowText()} before the start; cancelling ${late} costs ${fee}, or the bundle credit `
-      + 'it was paid with. Withdrawing a request, or a request the mentor declines or that expires, costs nothing and '
-      + 'gives a credit back.');
+  const words = { hours: windowText(), percent: policy.cancellation_fee_percent, fee: money(lateFee(priceCents), currency) };
+  return h('p', { class: 'policy' }, h('strong', {}, t('Cancellation policy:')), ' ', what === 'seat'
+    ? t('leaving the session is free until {hours} before its start; leaving less than {hours} before the start costs {percent}% of the price ({fee}).', words)
+    : t('cancelling is free until {hours} before the start; cancelling less than {hours} before the start costs {percent}% of the price ({fee}), or the bundle credit it was paid with. Withdrawing a request, or a request the mentor declines or that expires, costs nothing and gives a credit back.', words));
 }
 
 export function costText(cost, priceCents, currency) {
   const hours = windowText();
-  if (!cost.late) return `Cancelling now is free: it is more than ${hours} before the start, or you are the mentor.`;
-  if (cost.creditForfeited) return `This is a late cancellation (less than ${hours} before the start): the bundle credit you booked with is forfeited.`;
-  return `This is a late cancellation (less than ${hours} before the start): a fee of ${money(cost.feeCents, currency)} `
-    + `(${policy.cancellation_fee_percent}% of ${money(priceCents, currency)}) will be charged.`;
+  if (!cost.late) return t('Cancelling now is free: it is more than {hours} before the start, or you are the mentor.', { hours });
+  if (cost.creditForfeited) return t('This is a late cancellation (less than {hours} before the start): the bundle credit you booked with is forfeited.', { hours });
+  return t('This is a late cancellation (less than {hours} before the start): a fee of {fee} ({percent}% of {price}) will be charged.',
+    { hours, fee: money(cost.feeCents, currency), percent: policy.cancellation_fee_percent, price: money(priceCents, currency) });
 }
 
 /** What leaving a group seat would cost once taken now: inside the late window, the fee at once. */
 export function joinCostText(cost, currency) {
   return cost.late
-    ? `It starts in less than ${windowText()}: leaving after joining costs ${money(cost.feeCents, currency)} `
-      + `(${policy.cancellation_fee_percent}% of the price).`
-    : `Leaving is free until ${windowText()} before the start.`;
+    ? t('It starts in less than {hours}: leaving after joining costs {fee} ({percent}% of the price).',
+      { hours: windowText(), fee: money(cost.feeCents, currency), percent: policy.cancellation_fee_percent })
+    : t('Leaving is free until {hours} before the start.', { hours: windowText() });
 }
 
 /** What cancelling several times at once costs: the late ones' fees added up (`feeCents`), or none. */
 export function lateFeesText(feeCents, currency) {
   return feeCents
-    ? `Less than ${windowText()} before its start, a cancellation costs ${policy.cancellation_fee_percent}% of the `
-      + `price: ${money(feeCents, currency)} in all.`
-    : `No fee: each is more than ${windowText()} away.`;
+    ? t('Less than {hours} before its start, a cancellation costs {percent}% of the price: {fee} in all.',
+      { hours: windowText(), percent: policy.cancellation_fee_percent, fee: money(feeCents, currency) })
+    : t('No fee: each is more than {hours} away.', { hours: windowText() });
 }
 
 export const feeNote = (cost, priceCents, currency) => (priceCents

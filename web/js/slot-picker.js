@@ -5,6 +5,7 @@
 // Each slot says what it means to the viewer: a time they already meet someone (not offered), a time others asked
 // for (how many, never who).
 import { h, replace, redraw, errorBox, loading, clock, dayLabel, dayKey } from './ui.js';
+import { formatTag, t, tn } from './words.js';
 
 // The picker's calendar, in the viewer's own days: a day is a local midnight, so a day of 23 or 25 hours (a change of
 // clocks) is still one day.
@@ -42,9 +43,9 @@ export function slotsByDay(slots) {
 /** The empty cells before a month's first day in a grid of weeks that start on Monday. */
 export const mondayLead = (first) => (first.getDay() + 6) % 7;
 
-const shortDay = (date) => date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
-const longDay = (date) => date.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
-const monthName = (date) => date.toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
+const shortDay = (date) => date.toLocaleDateString(formatTag(), { day: 'numeric', month: 'short' });
+const longDay = (date) => date.toLocaleDateString(formatTag(), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+const monthName = (date) => date.toLocaleDateString(formatTag(), { month: 'long', year: 'numeric' });
 
 /** Arrow keys, Home and End move the focus among `group`'s items (those matching `selector`); `onMove(item)`. */
 function roving(group, selector, onMove = () => {}) {
@@ -100,7 +101,7 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
       if (gone) choose(null); // the chosen slot is no longer free
       if (wanted) {
         const slot = slots.find((s) => new Date(s.start_time).getTime() === wanted.getTime() && !s.viewer_busy);
-        note = slot ? null : 'The time you chose is no longer free: choose another.';
+        note = slot ? null : t('The time you chose is no longer free: choose another.');
         wanted = null;
         if (slot) { shownDay = dayKey(new Date(slot.start_time)); selected = slot; render(); choose(slot); return; }
       }
@@ -120,12 +121,12 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
     const last = addDays(weekFrom, Math.min(7, daysFrom(weekFrom, lastDay)) - 1);
     const label = week ? `${shortDay(from)} – ${shortDay(last)} ${last.getFullYear()}` : monthName(monthFrom);
     return h('div', { class: 'picker-nav' },
-      h('button', { type: 'button', dataset: { key: 'earlier' }, disabled: !earlier, onclick: () => move(-1) }, week ? 'Previous week' : 'Previous month'),
+      h('button', { type: 'button', dataset: { key: 'earlier' }, disabled: !earlier, onclick: () => move(-1) }, week ? t('Previous week') : t('Previous month')),
       h('strong', { class: 'range', 'aria-live': 'polite' }, label),
-      h('button', { type: 'button', dataset: { key: 'later' }, disabled: !later, onclick: () => move(1) }, week ? 'Next week' : 'Next month'),
+      h('button', { type: 'button', dataset: { key: 'later' }, disabled: !later, onclick: () => move(1) }, week ? t('Next week') : t('Next month')),
       h('div', { class: 'jumps' },
-        h('button', { type: 'button', dataset: { key: 'mode' }, 'aria-pressed': String(!week), onclick: toggle }, 'Month view'),
-        h('button', { type: 'button', dataset: { key: 'first' }, onclick: jumpToFirst }, 'First free time')),
+        h('button', { type: 'button', dataset: { key: 'mode' }, 'aria-pressed': String(!week), onclick: toggle }, t('Month view')),
+        h('button', { type: 'button', dataset: { key: 'first' }, onclick: jumpToFirst }, t('First free time'))),
       note ? h('p', { class: 'muted', role: 'status' }, note) : null);
   }
 
@@ -139,9 +140,9 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
       dataset: { start: slot.start_time, key: `slot-${slot.start_time}` }, disabled: disabled || slot.viewer_busy,
       onclick: () => choose(slot),
     }, h('span', { class: 'time' }, `${clock(start)}–${clock(new Date(slot.end_time))}`),
-    requested ? h('span', { class: 'tag' }, ' Requested') : null,
-    slot.viewer_busy ? h('span', { class: 'tag' }, ' · you have a session then') : null,
-    !requested && others ? h('span', { class: 'tag' }, ` · asked for by ${others === 1 ? 'someone else' : `${others} others`}`) : null,
+    requested ? h('span', { class: 'tag' }, ` ${t('Requested')}`) : null,
+    slot.viewer_busy ? h('span', { class: 'tag' }, ` · ${t('you have a session then')}`) : null,
+    !requested && others ? h('span', { class: 'tag' }, ` · ${others === 1 ? t('asked for by someone else') : tn('asked for by {count} other', 'asked for by {count} others', others)}`) : null,
     h('span', { class: 'sr-only' }, `, ${label}`));
   }
 
@@ -154,22 +155,22 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
       const chosenDay = selected && dayKey(new Date(selected.start_time));
       shownDay = keys.includes(chosenDay) ? chosenDay : keys.find((k) => free.has(k)) || keys[0];
     }
-    const tabs = h('div', { role: 'tablist', 'aria-label': 'Days', class: 'day-tabs' }, days.map((day) => {
+    const tabs = h('div', { role: 'tablist', 'aria-label': t('Days'), class: 'day-tabs' }, days.map((day) => {
       const key = dayKey(day);
       const count = (free.get(key) || []).length;
       const shown = key === shownDay;
       return h('button', {
         type: 'button', role: 'tab', id: `day-${key}`, 'aria-selected': String(shown), 'aria-controls': 'day-slots',
         tabindex: shown ? '0' : '-1', class: count ? '' : 'none', dataset: { key: `day-${key}` }, onclick: () => showDay(key),
-      }, h('span', { class: 'wd' }, day.toLocaleDateString(undefined, { weekday: 'short' })), ' ', h('span', { class: 'dm' }, shortDay(day)),
-      h('span', { class: 'sr-only' }, ' · '), h('span', { class: 'count' }, count ? `${count} free` : 'none'));
+      }, h('span', { class: 'wd' }, day.toLocaleDateString(formatTag(), { weekday: 'short' })), ' ', h('span', { class: 'dm' }, shortDay(day)),
+      h('span', { class: 'sr-only' }, ' · '), h('span', { class: 'count' }, count ? tn('{count} free', '{count} free', count) : t('none')));
     }));
     const daySlots = free.get(shownDay) || [];
     const label = dayLabel(days[keys.indexOf(shownDay)]);
     const stop = daySlots.find((s) => s.start_time === selected?.start_time && !s.viewer_busy) || daySlots.find((s) => !s.viewer_busy);
     const panel = h('div', { role: 'tabpanel', id: 'day-slots', 'aria-labelledby': `day-${shownDay}`, class: 'slot-row' },
       daySlots.length ? daySlots.map((slot) => slotButton(slot, label, slot === stop))
-        : h('p', { class: 'muted empty' }, free.size ? 'No free time on this day.' : 'No free time this week.'));
+        : h('p', { class: 'muted empty' }, free.size ? t('No free time on this day.') : t('No free time this week.')));
     roving(tabs, '[role=tab]', (tab) => showDay(tab.dataset.key.slice(4)));
     roving(panel, 'button.slot:not([disabled])');
     return [tabs, panel];
@@ -180,7 +181,7 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
     const first = monthFrom;
     const days = new Date(first.getFullYear(), first.getMonth() + 1, 0).getDate();
     const lead = mondayLead(first);
-    const names = [...Array(7)].map((_, i) => addDays(first, i - lead).toLocaleDateString(undefined, { weekday: 'narrow' }));
+    const names = [...Array(7)].map((_, i) => addDays(first, i - lead).toLocaleDateString(formatTag(), { weekday: 'narrow' }));
     const cells = [];
     for (let i = 0; i < lead; i += 1) cells.push(h('span', { class: 'cell' }));
     for (let d = 1; d <= days; d += 1) {
@@ -188,16 +189,16 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
       const count = (free.get(dayKey(day)) || []).length;
       cells.push(count
         ? h('button', { type: 'button', class: 'cell free', dataset: { key: `month-${dayKey(day)}` }, onclick: () => openDay(day) },
-          String(d), h('span', { class: 'sr-only' }, ` ${longDay(day)}, ${count} free`))
-        : h('span', { class: 'cell' }, String(d), h('span', { class: 'sr-only' }, ` ${longDay(day)}, no free time`)));
+          String(d), h('span', { class: 'sr-only' }, ` ${longDay(day)}, ${tn('{count} free', '{count} free', count)}`))
+        : h('span', { class: 'cell' }, String(d), h('span', { class: 'sr-only' }, ` ${longDay(day)}, ${t('no free time')}`)));
     }
-    return h('div', { class: 'month', role: 'group', 'aria-label': `Days of ${monthName(first)} with free time` },
+    return h('div', { class: 'month', role: 'group', 'aria-label': t('Days of {month} with free time', { month: monthName(first) }) },
       names.map((name) => h('span', { class: 'cell head', 'aria-hidden': 'true' }, name)), cells,
-      free.size ? null : h('p', { class: 'muted empty' }, 'No free time this month.'));
+      free.size ? null : h('p', { class: 'muted empty' }, t('No free time this month.')));
   }
 
   function render() {
-    const body = state === 'loading' ? loading('Loading free slots…')
+    const body = state === 'loading' ? loading(t('Loading free slots…'))
       : state !== 'shown' ? errorBox(state) : mode === 'week' ? weekView() : monthView();
     redraw(el, nav(), body);
     const tab = focusDay && el.querySelector(`#day-${focusDay}`);
@@ -239,7 +240,7 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
     try {
       const found = await firstFree();
       if (found) { await openDay(new Date(found.start_time)); return; }
-      note = 'No free time within the booking horizon.';
+      note = t('No free time within the booking horizon.');
     } catch (err) { note = err.message; }
     render();
   }
@@ -260,7 +261,7 @@ export function slotPicker({ onChoose, isRequested, fetchSlots, firstFree, horiz
     onChoose(slot);
   }
 
-  replace(el, loading('Loading free slots…'));
+  replace(el, loading(t('Loading free slots…')));
   return {
     el,
     get selected() { return selected; },

@@ -1,6 +1,7 @@
 // What several screens need: the signed-in user, and cached mentor profiles and listings.
 import { get, post, qs, session } from './api.js';
 import { live } from './live.js';
+import { keepLanguage } from './words.js';
 
 let me = null;
 const profiles = new Map();
@@ -14,7 +15,7 @@ let messagesWaiting = null;
 
 export async function currentUser(force = false) {
   if (!session.signedIn) return null;
-  if (!me || force) me = await get('/me');
+  if (!me || force) { me = await get('/me'); keepLanguage(me.locale); }
   return me;
 }
 export const forgetUser = () => {
@@ -22,7 +23,7 @@ export const forgetUser = () => {
 };
 const userListeners = new Set();
 /** The account changed (its name, say): screens showing it draw it again. */
-export function userChanged(user) { me = user; userListeners.forEach((fn) => fn(user)); }
+export function userChanged(user) { me = user; keepLanguage(user.locale); userListeners.forEach((fn) => fn(user)); }
 export function onUserChange(fn) { userListeners.add(fn); return () => userListeners.delete(fn); }
 
 export async function profile(id) {

@@ -1,5 +1,6 @@
 // Small DOM and formatting helpers shared by the screens.
 import { fieldErrors } from './api.js';
+import { formatTag, t, tn } from './words.js';
 
 /** h('button', {onclick, class: 'x'}, 'text', child…): an element; null/false children are skipped. */
 export function h(tag, attrs = {}, ...children) {
@@ -78,9 +79,9 @@ export function linkToken(query, route) {
 }
 
 export const errorBox = (message) => h('p', { class: 'error', role: 'alert', tabindex: '-1' }, message);
-export const loading = (what = 'Loading…') => h('p', { class: 'muted loading', 'aria-busy': 'true' }, what);
+export const loading = (what = t('Loading…')) => h('p', { class: 'muted loading', 'aria-busy': 'true' }, what);
 export const empty = (text) => h('p', { class: 'muted empty' }, text);
-export const noLink = () => errorBox('This page opens from the link in your mail: open that link again.');
+export const noLink = () => errorBox(t('This page opens from the link in your mail: open that link again.'));
 
 /** A button that shows or hides `panel` (hidden at first), saying which with `aria-expanded`; `onOpen()` after it
  * opens. The button above the panel, in one block. */
@@ -120,7 +121,7 @@ function keepConfirmations(el) {
 /** Asks before an action that pays or cannot be undone: a panel in `at` saying what it does and costs (`says`), a
  * button that acts (`confirm`) and one that keeps things as they are; focus moves to the first. One panel per place;
  * `at`'s `data-confirm-for`, when set, keeps it across redraws. */
-export function confirmPanel(at, { label, says, confirm, danger = false, keep = 'Keep it', messages, onConfirm }) {
+export function confirmPanel(at, { label, says, confirm, danger = false, keep = t('Keep it'), messages, onConfirm }) {
   at.querySelector(':scope > .confirm')?.remove();
   const key = at.dataset.confirmFor;
   const close = () => { panel.remove(); if (key) confirming.delete(key); };
@@ -159,7 +160,7 @@ export async function act(button, messages, fn, form = null) {
     const rest = form ? placeFieldErrors(form, fieldErrors(err && err.body)) : null;
     if (rest === null) messages.error(err);
     else if (rest.length) messages.error(rest.map((f) => f.text).join(' '));
-    else messages.error('Check the fields marked above.');
+    else messages.error(t('Check the fields marked above.'));
     return undefined;
   } finally {
     if (button && button.isConnected) button.disabled = false;
@@ -212,23 +213,23 @@ export function browserPlace() {
 
 export function money(cents, currency = 'USD') {
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
+    return new Intl.NumberFormat(formatTag(), { style: 'currency', currency }).format(cents / 100);
   } catch {
     return `${(cents / 100).toFixed(2)} ${currency}`;
   }
 }
 
 /** A listing's price: "Free" when it costs nothing (a programme's sessions, say). */
-export const price = (cents, currency) => (cents ? money(cents, currency) : 'Free');
+export const price = (cents, currency) => (cents ? money(cents, currency) : t('Free'));
 
 const pad = (n) => String(n).padStart(2, '0');
 /** The viewer's local time as HH:MM (a time field's value). */
 export const hhmm = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
 /** The viewer's local time as their locale writes it: 24-hour ("14:30") or 12-hour ("2:30 PM"), as the mails and
  * the public pages do. */
-export const clock = (date, locale = undefined) => date.toLocaleTimeString(locale, { timeStyle: 'short' });
+export const clock = (date, locale = formatTag()) => date.toLocaleTimeString(locale, { timeStyle: 'short' });
 /** A day in one way everywhere ("Tue, 23 Feb" in en-GB), its year named when it is not this year's. */
-export const dayLabel = (date) => date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short',
+export const dayLabel = (date) => date.toLocaleDateString(formatTag(), { weekday: 'short', day: 'numeric', month: 'short',
   ...(date.getFullYear() === new Date().getFullYear() ? {} : { year: 'numeric' }) });
 export const dayKey = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 export function when(iso) {
@@ -252,27 +253,33 @@ export function duration(ms) {
 }
 
 export const BOOKING_STATUS = {
-  draft: 'Requested', accepted: 'Accepted', declined: 'Declined', cancelled: 'Cancelled', expired: 'Expired',
-  rescheduled: 'Moved',
+  draft: t('Requested'), accepted: t('Accepted'), declined: t('Declined'), cancelled: t('Cancelled'), expired: t('Expired'),
+  rescheduled: t('Moved'),
 };
+// A status's badge is coloured by its kind, never by its words (which are the reader's language's).
+const BOOKING_KIND = { draft: 'requested', rescheduled: 'moved' };
 /** A request cancelled before any decision was withdrawn (by its mentee, or by the system): no fee was ever at stake. */
 export const withdrawn = (b) => b.status === 'cancelled' && (b.cancel_late === null || b.cancel_late === undefined);
 /** A booking's status in words: "Withdrawn" for a request cancelled before any decision. */
-export const bookingStatus = (b) => (withdrawn(b) ? 'Withdrawn' : BOOKING_STATUS[b.status] || b.status);
-export const bookingBadge = (b) => badge(bookingStatus(b), withdrawn(b) ? 'cancelled' : undefined);
+export const bookingStatus = (b) => (withdrawn(b) ? t('Withdrawn') : BOOKING_STATUS[b.status] || b.status);
+export const bookingBadge = (b) => badge(bookingStatus(b), withdrawn(b) ? 'cancelled' : BOOKING_KIND[b.status] || b.status);
 export const SESSION_STATUS = {
-  scheduled: 'Scheduled', in_progress: 'In progress', completed: 'Completed', cancelled: 'Cancelled', missed: 'Missed',
-  mentee_no_show: 'Mentee absent', mentor_no_show: 'Mentor absent',
+  scheduled: t('Scheduled'), in_progress: t('In progress'), completed: t('Completed'), cancelled: t('Cancelled'),
+  missed: t('Missed'), mentee_no_show: t('Mentee absent'), mentor_no_show: t('Mentor absent'),
 };
+const SESSION_KIND = { in_progress: 'in-progress', mentee_no_show: 'mentee-absent', mentor_no_show: 'mentor-absent' };
+const moved = (s) => s.status === 'cancelled' && s.cancellation && s.cancellation.reason === 'rescheduled';
 /** A session's status in words: "Moved" for one a move by agreement replaced (the meeting went to a new session). */
-export const sessionStatus = (s) => (s.status === 'cancelled' && s.cancellation && s.cancellation.reason === 'rescheduled'
-  ? 'Moved' : SESSION_STATUS[s.status] || s.status);
-export const sessionBadge = (s) => badge(sessionStatus(s));
-export const badge = (text, kind = text.toLowerCase().replace(/\s+/g, '-')) => h('span', { class: `badge ${kind}` }, text);
+export const sessionStatus = (s) => (moved(s) ? t('Moved') : SESSION_STATUS[s.status] || s.status);
+/** A session's badge (`s`: a session, or only its status). */
+export const sessionBadge = (s) => badge(sessionStatus(s), moved(s) ? 'moved' : SESSION_KIND[s.status] || s.status);
+/** A badge: words, coloured by `kind` (a class of app.css: `accepted`, `cancelled`, `requested`…). */
+export const badge = (text, kind = '') => h('span', { class: `badge ${kind}`.trim() }, text);
 
 export function rating(profile) {
-  if (!profile || !profile.rating_count) return 'No ratings yet';
-  return `★ ${Number(profile.rating_average).toFixed(1)} (${profile.rating_count} review${profile.rating_count === 1 ? '' : 's'})`;
+  if (!profile || !profile.rating_count) return t('No ratings yet');
+  const average = new Intl.NumberFormat(formatTag(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(profile.rating_average);
+  return `★ ${average} (${tn('{count} review', '{count} reviews', profile.rating_count)})`;
 }
 
 export function heading(text, level = 1) {

@@ -5,10 +5,11 @@ import { live } from '../../live.js';
 import { all, listing, onWaiting, refreshWaiting } from '../../state.js';
 import { answersView } from './questions.js';
 import { mySeries, seriesRequests } from './series.js';
-import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn, SESSION_STATUS } from '../../ui.js';
+import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn } from '../../ui.js';
+import { t } from '../../words.js';
 
 async function titleOf(listingId) {
-  try { return (await listing(listingId)).title; } catch { return 'Listing'; }
+  try { return (await listing(listingId)).title; } catch { return t('Listing'); }
 }
 
 const reasonOf = (b) => (b.status === 'declined' ? b.decline_reason : b.status === 'cancelled' ? b.cancel_reason : null);
@@ -52,20 +53,20 @@ function myBookingRow(b, session, messages, reload) {
   const seat = b.group_session_id;
   const sessionId = b.session_id || seat;
   const status = session && (PAST_SESSION.has(session.status) || session.status === 'in_progress')
-    ? badge(SESSION_STATUS[session.status]) : bookingBadge(b);
+    ? sessionBadge(session) : bookingBadge(b);
   return async () => [
     h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time),
     b.mentor ? h('span', { class: 'meta' }, ` · with ${b.mentor.display_name}${seat ? ' (group)' : ''}`) : null, ' ',
     status,
     reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
-    b.status === 'draft' && b.competing_requests ? h('span', { class: 'meta' }, ' · someone else asked for this time too') : null,
-    sessionId && !ENDED.has(b.status) ? [' ', h('a', { href: `#/sessions/${sessionId}` }, 'Open session')] : null,
-    settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, 'Choose another time')] : null,
-    b.series_id ? h('span', { class: 'meta' }, ' · part of a series') : null,
+    b.status === 'draft' && b.competing_requests ? h('span', { class: 'meta' }, t(' · someone else asked for this time too')) : null,
+    sessionId && !ENDED.has(b.status) ? [' ', h('a', { href: `#/sessions/${sessionId}` }, t('Open session'))] : null,
+    settled(b) ? [' ', h('a', { href: `#/listings/${b.listing_id}` }, t('Choose another time'))] : null,
+    b.series_id ? h('span', { class: 'meta' }, t(' · part of a series')) : null,
     b.status === 'draft' && !b.series_id ? [' ', h('button', { type: 'button', dataset: { key: `withdraw-${b.id}` }, onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/bookings/${b.id}/cancel`, {});
       await reload();
-    }) }, 'Withdraw request')] : null,
+    }) }, t('Withdraw request'))] : null,
   ];
 }
 
@@ -76,8 +77,8 @@ function waitingParts(as = 'mentee') {
   const actions = h('div', {});
   const places = h('div', {});
   const actionsSection = h('section', { 'aria-labelledby': 'mb-wait', class: 'waiting-for-you', hidden: true },
-    h('h2', { id: 'mb-wait' }, 'Waiting for you'), actions);
-  const placesSection = h('section', { 'aria-labelledby': 'mb-line', hidden: true }, h('h2', { id: 'mb-line' }, 'Waitlists'), places);
+    h('h2', { id: 'mb-wait' }, t('Waiting for you')), actions);
+  const placesSection = h('section', { 'aria-labelledby': 'mb-line', hidden: true }, h('h2', { id: 'mb-line' }, t('Waitlists')), places);
   const draw = (waiting) => {
     const moves = waiting.moves.filter((m) => m.answer_as === as);
     const mine = as === 'mentee' ? waiting.waitlist : [];
@@ -89,9 +90,9 @@ function waitingParts(as = 'mentee') {
       moves.map((m) => h('li', {}, h('strong', {}, m.proposal.kind === 'request'
         ? `${m.other.display_name} asks you to choose another time` : `${m.other.display_name} proposes another time`),
       ` for ${m.listing_title} · ${span(m.start_time, m.end_time)} · answer by ${when(m.proposal.expires_at)} `,
-      m.session_id ? h('a', { href: `#/sessions/${m.session_id}` }, 'Answer') : null)),
-      offers.map((p) => h('li', {}, h('strong', {}, 'A seat is held for you'), ` in ${p.listing_title} · ${span(p.start_time, p.end_time)}`,
-        ` · until ${when(p.offer_expires_at)} `, h('a', { href: `#/listings/${p.listing_id}` }, 'Take the seat')))));
+      m.session_id ? h('a', { href: `#/sessions/${m.session_id}` }, t('Answer')) : null)),
+      offers.map((p) => h('li', {}, h('strong', {}, t('A seat is held for you')), ` in ${p.listing_title} · ${span(p.start_time, p.end_time)}`,
+        ` · until ${when(p.offer_expires_at)} `, h('a', { href: `#/listings/${p.listing_id}` }, t('Take the seat'))))));
     if (placesSection.hidden) redraw(places); else redraw(places, h('ul', { class: 'list' }, lines.map((p) => h('li', {}, h('a', { href: `#/listings/${p.listing_id}` }, p.listing_title),
       ` · ${span(p.start_time, p.end_time)} · `, badge(`${ordinal(p.position)} in line`, 'requested')))));
   };
@@ -106,9 +107,9 @@ export function myBookings(main) {
   const seriesEl = h('div', {}, loading());
   const waiting = waitingParts();
   const section = (id, title, el) => h('section', { 'aria-labelledby': id }, h('h2', { id }, title), el);
-  main.append(h('h1', {}, 'My bookings'), messages.el, ...waiting.els, section('mb-up', 'Upcoming', parts.upcoming),
-    section('mb-series', 'Series', seriesEl),
-    section('mb-past', 'Past', parts.past), section('mb-ended', 'Cancelled and declined', parts.ended));
+  main.append(h('h1', {}, t('My bookings')), messages.el, ...waiting.els, section('mb-up', t('Upcoming'), parts.upcoming),
+    section('mb-series', t('Series'), seriesEl),
+    section('mb-past', t('Past'), parts.past), section('mb-ended', t('Cancelled and declined'), parts.ended));
   const offWaiting = onWaiting(waiting.draw);
 
   async function reload() {
@@ -125,9 +126,9 @@ export function myBookings(main) {
       const rows = (list) => list.map((b) => myBookingRow(b, sessionOf(b), messages, reload));
       await Promise.all([
         renderInto(parts.upcoming, rows(standing.filter((b) => !isPast(b)).sort(byStart)), (row) => row(),
-          'Nothing coming up. Find a mentor and request a slot.'),
-        renderInto(parts.past, rows(standing.filter(isPast).sort((x, y) => byStart(y, x))), (row) => row(), 'No past sessions yet.'),
-        renderInto(parts.ended, rows(ended), (row) => row(), 'None.'),
+          t('Nothing coming up. Find a mentor and request a slot.')),
+        renderInto(parts.past, rows(standing.filter(isPast).sort((x, y) => byStart(y, x))), (row) => row(), t('No past sessions yet.')),
+        renderInto(parts.ended, rows(ended), (row) => row(), t('None.')),
       ]);
     } catch (err) { Object.values(parts).forEach((el) => replace(el, errorBox(err.message))); }
   }
@@ -143,16 +144,16 @@ export function requests(main) {
   const sessionsEl = h('div', {}, loading());
   const waiting = waitingParts('mentor');
   const offWaiting = onWaiting(waiting.draw);
-  main.append(h('h1', {}, 'Requests'), messages.el, ...waiting.els,
-    h('section', { 'aria-labelledby': 'in-h' }, h('h2', { id: 'in-h' }, 'Incoming requests'), seriesEl, requestsEl),
-    h('section', { 'aria-labelledby': 'ds-h' }, h('h2', { id: 'ds-h' }, 'My sessions as mentor'), sessionsEl),
-    h('section', { 'aria-labelledby': 'dc-h' }, h('h2', { id: 'dc-h' }, 'Decided requests'), decidedEl));
+  main.append(h('h1', {}, t('Requests')), messages.el, ...waiting.els,
+    h('section', { 'aria-labelledby': 'in-h' }, h('h2', { id: 'in-h' }, t('Incoming requests')), seriesEl, requestsEl),
+    h('section', { 'aria-labelledby': 'ds-h' }, h('h2', { id: 'ds-h' }, t('My sessions as mentor')), sessionsEl),
+    h('section', { 'aria-labelledby': 'dc-h' }, h('h2', { id: 'dc-h' }, t('Decided requests')), decidedEl));
 
   // The answer shows at the top (the request's row is gone once decided); a refusal beside its buttons.
   function decide(b, action, rowMessages, body = () => ({})) {
     return (e) => act(e.currentTarget, rowMessages, async () => {
       const done = await post(`/bookings/${b.id}/${action}`, body());
-      messages.ok(`${action === 'accept' ? 'Accepted' : 'Declined'}: ${span(done.start_time, done.end_time)}.`);
+      messages.ok(`${action === 'accept' ? 'Accepted' : t('Declined')}: ${span(done.start_time, done.end_time)}.`);
       kept.delete(b.id);
       await reload();
     });
@@ -165,8 +166,8 @@ export function requests(main) {
     const rowMessages = messageArea();
     const name = personName(b.mentee, 'the mentee');
     const form = h('form', { class: 'confirm', hidden: true, 'aria-label': `Decline the request from ${name}` },
-      field('Reason (optional; the mentee sees it)', { tag: 'textarea', name: 'reason', rows: 2, maxlength: 1000 }),
-      h('button', { type: 'submit', class: 'danger' }, 'Confirm decline'));
+      field(t('Reason (optional; the mentee sees it)'), { tag: 'textarea', name: 'reason', rows: 2, maxlength: 1000 }),
+      h('button', { type: 'submit', class: 'danger' }, t('Confirm decline')));
     const send = decide(b, 'decline', rowMessages, () => ({ reason: form.reason.value.trim() || null }));
     form.addEventListener('submit', (event) => { event.preventDefault(); send({ currentTarget: form.querySelector('button') }); });
     kept.set(b.id, { rowMessages, reasonForm: form });
@@ -189,24 +190,24 @@ export function requests(main) {
           h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
           bookingBadge(b),
           b.competing_requests ? h('p', { class: 'collision' }, h('strong', {}, `${b.competing_requests + 1} requests for this time`),
-            ': accepting one declines the others.') : null,
+            t(': accepting one declines the others.')) : null,
           b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
           answersView(b.answers),
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'primary', dataset: { key: `accept-${b.id}` }, onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
-            h('button', { type: 'button', dataset: { key: `decline-${b.id}` }, onclick: openDecline(reasonForm) }, 'Decline…')),
+            h('button', { type: 'button', dataset: { key: `decline-${b.id}` }, onclick: openDecline(reasonForm) }, t('Decline…'))),
           reasonForm, rowMessages.el);
-      }, series ? 'No other requests waiting.' : 'No requests waiting.');
+      }, series ? 'No other requests waiting.' : t('No requests waiting.'));
       const latestFirst = (x, y) => new Date(y.start_time) - new Date(x.start_time);
       await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').sort(latestFirst).slice(0, 20), async (b) => [
         h('strong', {}, personName(b.mentee, 'A mentee')), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',
         bookingBadge(b),
         reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
-        b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null,
-      ], 'Nothing decided yet.');
+        b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, t('Open session'))] : null,
+      ], t('Nothing decided yet.'));
     } catch (err) { replace(requestsEl, errorBox(err.message)); replace(decidedEl); }
     try {
-      await renderInto(sessionsEl, await all('/sessions', { role: 'mentor' }, 1), mentorSessionRow, 'No sessions yet.');
+      await renderInto(sessionsEl, await all('/sessions', { role: 'mentor' }, 1), mentorSessionRow, t('No sessions yet.'));
     } catch (err) { replace(sessionsEl, errorBox(err.message)); }
   }
   const offLive = liveReload(reload);

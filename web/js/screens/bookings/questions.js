@@ -3,16 +3,17 @@
 // them with a request.
 import { get, put } from '../../api.js';
 import { h, field, redraw, messageArea, act, guardUnsaved } from '../../ui.js';
+import { t } from '../../words.js';
 
-const KINDS = [['text', 'Free text'], ['single', 'One choice'], ['multiple', 'Several choices'], ['scale', 'Scale of 1 to 5']];
+const KINDS = [['text', t('Free text')], ['single', t('One choice')], ['multiple', t('Several choices')], ['scale', t('Scale of 1 to 5')]];
 const splitOptions = (text) => text.split(',').map((o) => o.trim()).filter(Boolean);
 
 /** The mentor's editor of a listing's questions, folded under "Booking questions". */
 export function questionsEditor(l) {
-  return formEditor({ url: `/listings/${l.id}/questions`, max: 10, summary: 'Booking questions', name: `Booking questions of ${l.title}`,
-    hint: 'Asked when a mentee books this listing; you read the answers with the request.', save: `Save questions of ${l.title}`,
+  return formEditor({ url: `/listings/${l.id}/questions`, max: 10, summary: t('Booking questions'), name: `Booking questions of ${l.title}`,
+    hint: t('Asked when a mentee books this listing; you read the answers with the request.'), save: `Save questions of ${l.title}`,
     saved: (n) => (n ? `${n} question${n === 1 ? '' : 's'} saved: mentees answer them when booking.`
-      : 'No questions: mentees book without answering any.') });
+      : t('No questions: mentees book without answering any.')) });
 }
 
 /** An editor of a form of questions at `url` (at most `max`), folded under `summary`. */
@@ -26,13 +27,13 @@ export function formEditor({ url, max, summary, name, hint, save, saved: savedTe
     options: row.querySelector('select').value === 'single' || row.querySelector('select').value === 'multiple'
       ? splitOptions(row.querySelector('[name=options]').value) : [],
     required: row.querySelector('[name=required]').checked })));
-  const addButton = h('button', { type: 'button', onclick: () => { addRow(); rows().at(-1).querySelector('[name=label]').focus(); } }, 'Add a question');
+  const addButton = h('button', { type: 'button', onclick: () => { addRow(); rows().at(-1).querySelector('[name=label]').focus(); } }, t('Add a question'));
 
   function addRow(q = { kind: 'text', label: '', options: [], required: false }) {
     const n = rows().length + 1;
     const kind = field(`Kind of question ${n}`, { tag: 'select', name: 'kind' }, KINDS);
     const options = field(`Choices of question ${n}`, { name: 'options', value: q.options.join(', '), maxlength: 1100,
-      hint: 'Two to ten, separated by commas.' });
+      hint: t('Two to ten, separated by commas.') });
     const showOptions = () => { options.hidden = !['single', 'multiple'].includes(kind.querySelector('select').value); };
     kind.querySelector('select').value = q.kind;
     kind.querySelector('select').addEventListener('change', showOptions);
@@ -95,9 +96,9 @@ function answerField(q, i) {
   const name = `answer-${i}`;
   const label = `${q.label}${q.required ? '' : ' (optional)'}`;
   if (q.kind === 'text') return field(label, { tag: 'textarea', name, rows: 2, maxlength: 2000, required: q.required });
-  if (q.kind === 'single') return field(label, { tag: 'select', name, required: q.required }, [['', 'Choose…'], ...q.options.map((o) => [o, o])]);
+  if (q.kind === 'single') return field(label, { tag: 'select', name, required: q.required }, [['', t('Choose…')], ...q.options.map((o) => [o, o])]);
   if (q.kind === 'scale') {
-    return field(label, { tag: 'select', name, required: q.required }, [['', 'Choose…'], ['1', '1'], ['2', '2'], ['3', '3'], ['4', '4'], ['5', '5']]);
+    return field(label, { tag: 'select', name, required: q.required }, [['', t('Choose…')], ['1', '1'], ['2', '2'], ['3', '3'], ['4', '4'], ['5', '5']]);
   }
   return h('fieldset', { class: 'choices' }, h('legend', {}, label),
     q.options.map((o, j) => h('label', {}, h('input', { type: 'checkbox', name, value: o, id: `${name}-${j}` }), ` ${o}`)));

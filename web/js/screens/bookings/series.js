@@ -6,17 +6,18 @@ import { all, listing } from '../../state.js';
 import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, span, badge } from '../../ui.js';
 import { cancellationCost, lateFeesText, loadPolicy } from '../../policy.js';
 import { answersView } from './questions.js';
+import { t } from '../../words.js';
 
 export const MAX_TIMES = 26;
-const SERIES_STATUS = { requested: 'Requested', accepted: 'Accepted', declined: 'Declined', withdrawn: 'Withdrawn', ended: 'Ended' };
-const TIME_STATUS = { draft: 'Requested', accepted: 'Accepted', declined: 'Declined', cancelled: 'Cancelled', expired: 'Expired',
-  rescheduled: 'Moved', left_out: 'Left out' };
-const every = (weeks) => (weeks === 1 ? 'every week' : 'every two weeks');
+const SERIES_STATUS = { requested: t('Requested'), accepted: t('Accepted'), declined: t('Declined'), withdrawn: t('Withdrawn'), ended: t('Ended') };
+const TIME_STATUS = { draft: t('Requested'), accepted: t('Accepted'), declined: t('Declined'), cancelled: t('Cancelled'), expired: t('Expired'),
+  rescheduled: t('Moved'), left_out: t('Left out') };
+const every = (weeks) => (weeks === 1 ? 'every week' : t('every two weeks'));
 
 /** The request form's repeat choice: how often, how many times, and each time checked (a box to drop it). */
 export function repeatChoice(listingId) {
-  const often = field('Repeat', { tag: 'select', name: 'repeat' }, [['', 'Once'], ['1', 'Every week'], ['2', 'Every two weeks']]);
-  const count = field('How many times', { type: 'number', name: 'times', min: 2, max: MAX_TIMES, value: 8,
+  const often = field(t('Repeat'), { tag: 'select', name: 'repeat' }, [['', t('Once')], ['1', t('Every week')], ['2', t('Every two weeks')]]);
+  const count = field(t('How many times'), { type: 'number', name: 'times', min: 2, max: MAX_TIMES, value: 8,
     hint: `Up to ${MAX_TIMES}. Each time keeps the mentor's local time, across summer time.` });
   count.hidden = true;
   const timesEl = h('div', { class: 'series-times', 'aria-live': 'polite' });
@@ -37,7 +38,7 @@ export function repeatChoice(listingId) {
       const key = `${slot.start_time}/${choice.weeks}/${choice.count}`;
       if (key === shownFor) return;
       shownFor = key;
-      redraw(timesEl, h('p', { class: 'muted' }, 'Checking each time…'));
+      redraw(timesEl, h('p', { class: 'muted' }, t('Checking each time…')));
       try {
         const body = await post('/booking-series/preview', { listing_id: listingId, first_start: slot.start_time,
           every: choice.weeks, count: choice.count });
@@ -47,7 +48,7 @@ export function repeatChoice(listingId) {
         redraw(timesEl, h('fieldset', {}, h('legend', {}, `${free} of ${planned.length} times are free`),
           h('ul', { class: 'list' }, planned.map((p, i) => h('li', {}, p.free
             ? h('label', {}, h('input', { type: 'checkbox', id: `series-time-${i}`, checked: true }), ` ${span(p.start_time, p.end_time)}`)
-            : [h('span', { class: 'muted' }, span(p.start_time, p.end_time)), ' ', badge('Not free', 'cancelled'),
+            : [h('span', { class: 'muted' }, span(p.start_time, p.end_time)), ' ', badge(t('Not free'), 'cancelled'),
               h('span', { class: 'meta' }, ` ${p.reason}`)])))));
       } catch (err) { planned = []; redraw(timesEl, errorBox(err.message)); }
     },
@@ -57,13 +58,13 @@ export function repeatChoice(listingId) {
 }
 
 function timesList(series, extra = () => null) {
-  return h('ul', { class: 'list series-times' }, series.occurrences.map((t) => h('li', {},
-    span(t.start_time, t.end_time), ' ', badge(TIME_STATUS[t.status] || t.status, t.status === 'left_out' ? 'cancelled' : undefined),
-    t.reason ? h('span', { class: 'meta' }, ` (${t.reason})`) : null, extra(t))));
+  return h('ul', { class: 'list series-times' }, series.occurrences.map((time) => h('li', {},
+    span(time.start_time, time.end_time), ' ', badge(TIME_STATUS[time.status] || time.status, time.status === 'left_out' ? 'cancelled' : undefined),
+    time.reason ? h('span', { class: 'meta' }, ` (${time.reason})`) : null, extra(time))));
 }
 
 async function titleOf(listingId) {
-  try { return (await listing(listingId)).title; } catch { return 'Listing'; }
+  try { return (await listing(listingId)).title; } catch { return t('Listing'); }
 }
 
 /** The mentor's series waiting for an answer: each one request, accepted or declined at once; how many. */
@@ -72,10 +73,10 @@ export async function seriesRequests(el, pageMessages, reload) {
   if (!waiting.length) { redraw(el); return 0; }
   const cards = await Promise.all(waiting.map(async (s) => {
     const rowMessages = messageArea();
-    const pending = s.occurrences.filter((t) => t.status === 'draft').length;
+    const pending = s.occurrences.filter((time) => time.status === 'draft').length;
     const answer = (action) => (e) => act(e.currentTarget, rowMessages, async () => {
       const done = await post(`/booking-series/${s.id}/${action}`, {});
-      const what = s.pairing ? 'Pairing' : 'Series';
+      const what = s.pairing ? 'Pairing' : t('Series');
       pageMessages.ok(action === 'accept'
         ? `${what} accepted: ${done.accepted_count} meetings${done.skipped_count ? `, ${done.skipped_count} taken meanwhile and left out` : ''}.`
         : `${what} declined.`);
@@ -85,12 +86,12 @@ export async function seriesRequests(el, pageMessages, reload) {
     return s.pairing ? pairingProposal(s, who, pending, answer, rowMessages)
       : h('div', { class: 'request series', role: 'group', 'aria-label': `Series request from ${who}` },
         h('strong', { class: 'mentee' }, who), ` asks for ${pending} meetings `, every(s.every_weeks), ' of ',
-        h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ' ', badge('Series'),
+        h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ' ', badge(t('Series')),
         s.notes ? h('p', { class: 'agenda' }, `Agenda: ${s.notes}`) : null, answersView(s.answers),
         h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, `Accept all ${pending}`),
-          h('button', { type: 'button', onclick: answer('decline') }, 'Decline series')),
+          h('button', { type: 'button', onclick: answer('decline') }, t('Decline series'))),
         rowMessages.el);
   }));
   redraw(el, h('ul', { class: 'list' }, cards.map((card) => h('li', {}, card))));
@@ -105,26 +106,26 @@ export function pairingProposal(s, who, pending, answer, rowMessages, { inProgra
   const asks = s.pairing.asked_by_mentee;
   return h('div', { class: 'request series', role: 'group',
     'aria-label': asks ? `${who} asks you to mentor them in ${name}` : `${name} proposes you mentor ${who}` },
-  ...(asks ? [h('strong', { class: 'mentee' }, who), ' asks you to mentor them in ', h('strong', {}, name), ': ']
-    : [h('strong', {}, name), ' proposes you mentor ', h('strong', { class: 'mentee' }, who), ': ']),
-    `${pending} sessions `, every(s.every_weeks), ', from ', span(s.start_time, s.end_time), ' ', badge('Pairing'),
+  ...(asks ? [h('strong', { class: 'mentee' }, who), t(' asks you to mentor them in '), h('strong', {}, name), ': ']
+    : [h('strong', {}, name), t(' proposes you mentor '), h('strong', { class: 'mentee' }, who), ': ']),
+    `${pending} sessions `, every(s.every_weeks), ', from ', span(s.start_time, s.end_time), ' ', badge(t('Pairing')),
     h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, 'Accept the pairing'),
-      h('button', { type: 'button', onclick: answer('decline') }, 'Decline the pairing'),
-      inProgramme ? null : h('a', { href: `#/programmes/${s.pairing.programme_id}?pairing=${s.pairing.id}` }, 'See it in the programme')),
+      h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, t('Accept the pairing')),
+      h('button', { type: 'button', onclick: answer('decline') }, t('Decline the pairing')),
+      inProgramme ? null : h('a', { href: `#/programmes/${s.pairing.programme_id}?pairing=${s.pairing.id}` }, t('See it in the programme'))),
     rowMessages.el);
 }
 
-/** Before a series is cancelled from `t` on: each time it cancels, and what the late ones cost (as one by one). */
-function confirmCancelFrom(at, series, t, item, { messages, onConfirm }) {
-  const from = new Date(t.start_time).getTime();
+/** Before a series is cancelled from `time` on: each time it cancels, and what the late ones cost (as one by one). */
+function confirmCancelFrom(at, series, time, item, { messages, onConfirm }) {
+  const from = new Date(time.start_time).getTime();
   const cancelled = series.occurrences.filter((o) => o.status === 'accepted' && new Date(o.start_time).getTime() >= from);
   const fees = item ? cancelled.map((o) => cancellationCost({ startTime: o.start_time, priceCents: item.price_cents, role: 'mentee' }))
     .filter((cost) => cost.late).reduce((sum, cost) => sum + cost.feeCents, 0) : 0;
   const count = `${cancelled.length} meeting${cancelled.length === 1 ? '' : 's'}`;
   confirmPanel(at, {
-    label: 'Cancel this and all following', danger: true, keep: 'Keep them', messages,
+    label: t('Cancel this and all following'), danger: true, keep: t('Keep them'), messages,
     says: [h('p', {}, `This cancels ${count}:`),
       h('ul', { class: 'list' }, cancelled.map((o) => h('li', {}, span(o.start_time, o.end_time)))),
       item && item.price_cents ? h('p', { class: fees ? 'warning fee' : 'fee' }, lateFeesText(fees, item.currency)) : null],
@@ -136,20 +137,20 @@ function confirmCancelFrom(at, series, t, item, { messages, onConfirm }) {
 /** The mentee's series: each with its times; withdraw one waiting, or cancel a time and all following. */
 export async function mySeries(el, reload) {
   const [mine] = await Promise.all([all('/booking-series', { role: 'mentee' }, 1), loadPolicy().catch(() => null)]);
-  if (!mine.length) { redraw(el, empty('No series. Choose "Repeat" when you request a time.')); return; }
+  if (!mine.length) { redraw(el, empty(t('No series. Choose "Repeat" when you request a time.'))); return; }
   const now = Date.now();
   const cards = await Promise.all(mine.map(async (s) => {
     const rowMessages = messageArea();
     const item = await listing(s.listing_id).catch(() => null);
-    const cancelFrom = (t) => (s.status === 'accepted' && t.status === 'accepted' && new Date(t.start_time).getTime() > now
-      ? h('div', { dataset: { confirmFor: `cancel-from-${s.id}-${t.start_time}` } },
-        h('button', { type: 'button', onclick: (e) => confirmCancelFrom(e.currentTarget.parentElement, s, t, item, {
+    const cancelFrom = (time) => (s.status === 'accepted' && time.status === 'accepted' && new Date(time.start_time).getTime() > now
+      ? h('div', { dataset: { confirmFor: `cancel-from-${s.id}-${time.start_time}` } },
+        h('button', { type: 'button', onclick: (e) => confirmCancelFrom(e.currentTarget.parentElement, s, time, item, {
           messages: rowMessages,
           onConfirm: async () => {
-            await post(`/booking-series/${s.id}/cancel`, { from: t.start_time });
-            rowMessages.ok('Cancelled from then on. Late cancellations cost as they would one by one.');
+            await post(`/booking-series/${s.id}/cancel`, { from: time.start_time });
+            rowMessages.ok(t('Cancelled from then on. Late cancellations cost as they would one by one.'));
             await reload();
-          } }) }, 'Cancel this and all following')) : null);
+          } }) }, t('Cancel this and all following'))) : null);
     return h('div', { class: 'series', role: 'group', 'aria-label': `Series of ${await titleOf(s.listing_id)}` },
       h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ` · ${every(s.every_weeks)} · `,
       badge(SERIES_STATUS[s.status] || s.status),
@@ -158,7 +159,7 @@ export async function mySeries(el, reload) {
       s.status === 'requested' ? h('div', { class: 'actions' }, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, rowMessages, async () => {
         await post(`/booking-series/${s.id}/withdraw`, {});
         await reload();
-      }) }, 'Withdraw series')) : null,
+      }) }, t('Withdraw series'))) : null,
       rowMessages.el);
   }));
   redraw(el, h('ul', { class: 'list' }, cards.map((card) => h('li', {}, card))));

@@ -3,9 +3,10 @@
 // were told and read it; each recipient reads it on its own page (which counts it read). The words are shown as the server rendered and cleaned them, isolated (`dir="auto"`).
 import { get, post } from '../../api.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
+import { t } from '../../words.js';
 
-const AUDIENCES = [['everyone', 'Everyone taking part'], ['mentors', 'The mentors'], ['mentees', 'The mentees'],
-  ['not_active', 'The pairs not yet active']];
+const AUDIENCES = [['everyone', t('Everyone taking part')], ['mentors', t('The mentors')], ['mentees', t('The mentees')],
+  ['not_active', t('The pairs not yet active')]];
 const TO = Object.fromEntries(AUDIENCES.map(([value, text]) => [value, text.toLowerCase()]));
 const POLLS = 20; // how many times a list looks again for an announcement still being delivered (every 3 s)
 
@@ -34,16 +35,16 @@ export function announcementsSection(programmeId) {
       replace(listEl, items.length ? h('ul', { class: 'list announcements' }, items.map((a) => h('li', {},
         h('a', { href: `#/announcements/${a.id}` }, h('bdi', {}, a.title)),
         h('span', { class: 'meta' }, ` · to ${programmeId ? TO[a.audience] : 'everyone'} · ${when(a.created_at)} · ${reach(a)}`))))
-        : empty(programmeId ? 'No announcement yet.' : 'No notice yet.'));
+        : empty(programmeId ? 'No announcement yet.' : t('No notice yet.')));
       if (items.some((a) => a.recipients === null) && polls++ < POLLS && listEl.isConnected !== false) setTimeout(load, 3000);
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
-  const form = h('form', { class: 'stack', 'aria-label': programmeId ? 'New announcement' : 'New notice to everyone', novalidate: true },
-    programmeId ? field('To', { tag: 'select', name: 'audience' }, AUDIENCES) : null,
-    field('Title', { name: 'title', required: true, maxlength: 200, autocomplete: 'off' }),
-    field('Announcement', { tag: 'textarea', name: 'body', required: true, maxlength: 4000, rows: 4,
-      hint: 'Markdown: *emphasis*, **bold**, [links](https://…), lists, `code`. Each is told in the app, live, and by email as they chose.' }),
-    said.el, h('button', { type: 'submit', class: 'primary' }, programmeId ? 'Post the announcement' : 'Post the notice'));
+  const form = h('form', { class: 'stack', 'aria-label': programmeId ? 'New announcement' : t('New notice to everyone'), novalidate: true },
+    programmeId ? field(t('To'), { tag: 'select', name: 'audience' }, AUDIENCES) : null,
+    field(t('Title'), { name: 'title', required: true, maxlength: 200, autocomplete: 'off' }),
+    field(t('Announcement'), { tag: 'textarea', name: 'body', required: true, maxlength: 4000, rows: 4,
+      hint: t('Markdown: *emphasis*, **bold**, [links](https://…), lists, `code`. Each is told in the app, live, and by email as they chose.') }),
+    said.el, h('button', { type: 'submit', class: 'primary' }, programmeId ? 'Post the announcement' : t('Post the notice')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), said, async () => {
@@ -56,15 +57,15 @@ export function announcementsSection(programmeId) {
     }, form);
   });
   load();
-  if (!programmeId) return h('div', {}, h('p', { class: 'muted' }, 'A notice reaches everyone with an account: in the app, live, and by email as each chose for announcements.'), form, listEl);
-  return h('section', { 'aria-labelledby': 'pg-ann-h' }, h('h2', { id: 'pg-ann-h' }, 'Announcements'), form, listEl);
+  if (!programmeId) return h('div', {}, h('p', { class: 'muted' }, t('A notice reaches everyone with an account: in the app, live, and by email as each chose for announcements.')), form, listEl);
+  return h('section', { 'aria-labelledby': 'pg-ann-h' }, h('h2', { id: 'pg-ann-h' }, t('Announcements')), form, listEl);
 }
 
 /** One announcement, as its recipients read it (opening it counts it read), with its counts for its coordinators. */
 export async function announcementPage(main, { params: [id] }) {
   const a = await get(`/announcements/${id}`);
   main.append(
-    a.programme_id ? h('p', { class: 'crumbs' }, h('a', { href: `#/programmes/${a.programme_id}` }, 'The programme'), ' › Announcement') : null,
+    a.programme_id ? h('p', { class: 'crumbs' }, h('a', { href: `#/programmes/${a.programme_id}` }, t('The programme')), t(' › Announcement')) : null,
     h('h1', {}, h('bdi', {}, a.title)),
     h('p', { class: 'meta' }, a.author_name ? [`From `, h('bdi', {}, a.author_name), ` · ${when(a.created_at)}`] : when(a.created_at),
       a.read !== null && a.read !== undefined ? ` · to ${TO[a.audience]} · ${reach(a)}` : ''),

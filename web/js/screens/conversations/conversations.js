@@ -7,6 +7,7 @@ import { live } from '../../live.js';
 import { currentUser, refreshMessages } from '../../state.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
 import { reportPanel } from './reports.js';
+import { t } from '../../words.js';
 
 const EDIT_MS = 15 * 60 * 1000;
 
@@ -23,8 +24,8 @@ export function talkButton(label, body) {
 
 export function conversationsPage(main) {
   const listEl = h('div', {}, loading());
-  const search = h('input', { type: 'search', name: 'q', maxlength: 200, 'aria-label': 'Find in your conversations' });
-  const form = h('form', { class: 'inline', role: 'search' }, search, h('button', { type: 'submit' }, 'Find'));
+  const search = h('input', { type: 'search', name: 'q', maxlength: 200, 'aria-label': t('Find in your conversations') });
+  const form = h('form', { class: 'inline', role: 'search' }, search, h('button', { type: 'submit' }, t('Find')));
   const saved = messageArea();
   const download = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, saved, async () => {
     const data = await get('/conversations/export');
@@ -33,8 +34,8 @@ export function conversationsPage(main) {
     link.click();
     URL.revokeObjectURL(link.href);
     saved.ok(`Saved ${data.conversations.length} conversations.`);
-  }) }, 'Download your conversations (JSON)');
-  main.append(h('h1', {}, 'Messages'), form, listEl, h('div', { class: 'actions' }, download), saved.el);
+  }) }, t('Download your conversations (JSON)'));
+  main.append(h('h1', {}, t('Messages')), form, listEl, h('div', { class: 'actions' }, download), saved.el);
   async function draw() {
     try {
       const q = search.value.trim();
@@ -42,8 +43,8 @@ export function conversationsPage(main) {
       replace(listEl, items.length ? h('ul', { class: 'list' }, items.map((c) => h('li', { class: c.unread ? 'unread' : 'read' },
         h('a', { href: `#/conversations/${c.id}` }, h('bdi', {}, c.title)),
         c.unread ? [' ', h('span', { class: 'count-badge' }, `${c.unread}`, h('span', { class: 'sr-only' }, ' unread'))] : null,
-        h('p', { class: 'meta' }, c.last_message_at ? `Last message ${when(c.last_message_at)}` : 'No message yet', c.muted ? ' · muted' : ''))))
-        : empty(q ? 'No conversation holds these words.' : 'No conversation yet: open one from a booking, a session or your programme.'));
+        h('p', { class: 'meta' }, c.last_message_at ? `Last message ${when(c.last_message_at)}` : t('No message yet'), c.muted ? ' · muted' : ''))))
+        : empty(q ? 'No conversation holds these words.' : t('No conversation yet: open one from a booking, a session or your programme.')));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   }
   form.addEventListener('submit', (event) => { event.preventDefault(); draw(); });
@@ -53,25 +54,25 @@ export function conversationsPage(main) {
 }
 
 function messageItem(m, mine, messages, redraw, base) {
-  const words = m.deleted_at ? h('p', { class: 'muted' }, 'This message was deleted.')
+  const words = m.deleted_at ? h('p', { class: 'muted' }, t('This message was deleted.'))
     : h('div', { class: 'words', dir: 'auto' });
   if (!m.deleted_at) words.innerHTML = m.html; // rendered and cleaned by the server (nh3)
   const canEdit = mine && !m.deleted_at && Date.now() - new Date(m.created_at).getTime() < EDIT_MS;
   const actions = mine && !m.deleted_at ? h('div', { class: 'actions' },
     canEdit ? h('button', { type: 'button', onclick: () => {
-      const box = h('textarea', { name: 'body', rows: 2, maxlength: 4000, 'aria-label': 'Change your message' });
+      const box = h('textarea', { name: 'body', rows: 2, maxlength: 4000, 'aria-label': t('Change your message') });
       box.value = m.body;
       const save = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
         await api('PATCH', `${base}/${m.id}`, { body: box.value });
         await redraw();
-      }) }, 'Save the change');
+      }) }, t('Save the change'));
       words.replaceWith(h('div', { class: 'stack' }, box, save));
       box.focus();
-    } }, 'Change') : null,
+    } }, t('Change')) : null,
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
       await del(`${base}/${m.id}`);
       await redraw();
-    }) }, 'Delete')) : null;
+    }) }, t('Delete'))) : null;
   return h('li', { id: `message-${m.seq}`, class: mine ? 'mine' : 'theirs' },
     h('p', { class: 'meta' }, h('bdi', {}, m.sender_name), ` · ${when(m.created_at)}${m.edited_at ? ' · edited' : ''}`),
     words, actions);
@@ -83,11 +84,11 @@ export async function conversationPage(main, { params: [id] }) {
   const messages = messageArea();
   const list = h('ul', { class: 'list conversation' });
   const log = h('div', { role: 'log', 'aria-label': `Messages with ${listed.title}` }, list);
-  const compose = field('Message', { tag: 'textarea', name: 'body', rows: 3, maxlength: 4000, required: true,
-    hint: 'Enter sends; Shift+Enter starts a new line. *Emphasis*, [links](https://…), lists and `code` are kept.' });
+  const compose = field(t('Message'), { tag: 'textarea', name: 'body', rows: 3, maxlength: 4000, required: true,
+    hint: t('Enter sends; Shift+Enter starts a new line. *Emphasis*, [links](https://…), lists and `code` are kept.') });
   const box = compose.querySelector('textarea');
-  const form = h('form', { class: 'stack compose', 'aria-label': 'Write a message' }, compose,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Send')), messages.el);
+  const form = h('form', { class: 'stack compose', 'aria-label': t('Write a message') }, compose,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('Send'))), messages.el);
   const blockEl = h('div', { class: 'block-state' });
   // Between two people: one may block the other (no new message either way; it stays readable), and take it back.
   const drawBlock = (state) => {
@@ -96,20 +97,20 @@ export async function conversationPage(main, { params: [id] }) {
     const toggle = (method, label) => h('button', { type: 'button', class: method === 'POST' ? 'danger' : '',
       onclick: (e) => act(e.currentTarget, messages, async () => drawBlock(await api(method, `/conversations/${id}/block`))) }, label);
     replace(blockEl, state.blocked === 'by_you'
-      ? [h('p', { role: 'status' }, 'You blocked ', h('bdi', {}, state.title), ': no new message goes between you.'), toggle('DELETE', 'Unblock')]
-      : state.blocked === 'by_them' ? h('p', { role: 'status' }, 'No new message can go between you.')
-        : h('details', {}, h('summary', {}, 'Block'), h('p', {}, 'No new message goes between you, either way; this conversation stays readable, ' +
-          'and your bookings and pairings stand. Where you are paired in a programme, its coordinators are told.'),
+      ? [h('p', { role: 'status' }, t('You blocked '), h('bdi', {}, state.title), t(': no new message goes between you.')), toggle('DELETE', t('Unblock'))]
+      : state.blocked === 'by_them' ? h('p', { role: 'status' }, t('No new message can go between you.'))
+        : h('details', {}, h('summary', {}, t('Block')), h('p', {}, t('No new message goes between you, either way; this conversation stays readable, ' +
+          'and your bookings and pairings stand. Where you are paired in a programme, its coordinators are told.')),
         toggle('POST', `Block ${state.title}`)));
   };
   // Muted: it stays readable here, but is neither emailed nor counted in the menu.
   const muteEl = h('div', { class: 'mute-state' });
-  const drawMute = (state) => replace(muteEl, state.muted ? h('p', { role: 'status' }, 'Muted: not emailed to you, not counted in your messages. ') : null,
+  const drawMute = (state) => replace(muteEl, state.muted ? h('p', { role: 'status' }, t('Muted: not emailed to you, not counted in your messages. ')) : null,
     h('button', { type: 'button', 'aria-pressed': String(state.muted), onclick: (e) => act(e.currentTarget, messages, async () => {
       drawMute(await api(state.muted ? 'DELETE' : 'POST', `/conversations/${id}/mute`));
       refreshMessages();
-    }) }, state.muted ? 'Unmute' : 'Mute'));
-  main.append(h('p', {}, h('a', { href: '#/conversations' }, 'All messages')), h('h1', {}, h('bdi', {}, listed.title)), log, form,
+    }) }, state.muted ? 'Unmute' : t('Mute')));
+  main.append(h('p', {}, h('a', { href: '#/conversations' }, t('All messages'))), h('h1', {}, h('bdi', {}, listed.title)), log, form,
     h('div', { class: 'actions' }, muteEl), blockEl, messages.el, reportPanel(id));
   drawBlock(listed);
   drawMute(listed);
@@ -117,7 +118,7 @@ export async function conversationPage(main, { params: [id] }) {
   async function redraw() {
     const { items } = await get(`${base}?limit=100`);
     replace(list, items.length ? items.map((m) => messageItem(m, m.sender_user_id === me.id, messages, redraw, base))
-      : h('li', {}, empty('No message yet: say hello.')));
+      : h('li', {}, empty(t('No message yet: say hello.'))));
     last = items.length ? items[items.length - 1].seq : 0;
     if (last) { await post(`/conversations/${id}/read`, { seq: last }); refreshMessages(); }
     list.lastElementChild?.scrollIntoView({ block: 'end' });

@@ -8,15 +8,16 @@ import { live } from '../../live.js';
 import { h, field, redraw, replace, empty, messageArea, act, when } from '../../ui.js';
 import { everyItem } from '../../lists.js';
 import { draftReview, wordsOnPairs } from './review.js';
+import { t } from '../../words.js';
 
-const MODES = [['coordinator', 'Coordinators publish the drafts'], ['mentee_choice', 'Mentees choose'],
-  ['manual', 'By hand, pair by pair']];
-const KINDS = [['shared', 'Shared: more in common'], ['same', 'Same answer'], ['differ', 'Rule: never the same'],
-  ['above', 'Rule: mentor’s ranks higher']];
-const WEIGHTS = [['free_time_weight', 'Free time in common'], ['timezone_weight', 'Timezones close'],
-  ['capacity_weight', 'Room left with the mentor'], ['reliability_weight', 'Reliability (no-shows)']];
+const MODES = [['coordinator', t('Coordinators publish the drafts')], ['mentee_choice', t('Mentees choose')],
+  ['manual', t('By hand, pair by pair')]];
+const KINDS = [['shared', t('Shared: more in common')], ['same', t('Same answer')], ['differ', t('Rule: never the same')],
+  ['above', t('Rule: mentor’s ranks higher')]];
+const WEIGHTS = [['free_time_weight', t('Free time in common')], ['timezone_weight', t('Timezones close')],
+  ['capacity_weight', t('Room left with the mentor')], ['reliability_weight', t('Reliability (no-shows)')]];
 const BUSY = new Set(['queued', 'running']);
-const ENDED = { done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
+const ENDED = { done: t('Done'), failed: t('Failed'), cancelled: t('Cancelled') };
 const num = (x) => String(Math.round(x * 10) / 10);
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
@@ -26,7 +27,7 @@ function settingsForm(base, settings, forms, saved) {
   const messages = messageArea();
   const choices = (items) => items.filter((q) => q.kind !== 'text').map((q) => [q.id, q.label]);
   const menteeQs = choices(forms[0].items);
-  const mentorSide = [['', 'The mentor’s skills'], ...choices(forms[1].items)];
+  const mentorSide = [['', t('The mentor’s skills')], ...choices(forms[1].items)];
   const rowsEl = h('ul', { class: 'list' });
   const addRow = (c = { kind: 'shared', mentee_question_id: menteeQs[0][0], mentor_question_id: null, weight: 1 }) => {
     const n = rowsEl.children.length + 1;
@@ -35,25 +36,25 @@ function settingsForm(base, settings, forms, saved) {
       one.querySelector('select').value = value || '';
       return one;
     };
-    const row = h('li', { class: 'row' }, pick('Mentee question', 'mentee', menteeQs, c.mentee_question_id),
-      pick('Compared with', 'mentor', mentorSide, c.mentor_question_id), pick('How', 'kind', KINDS, c.kind),
+    const row = h('li', { class: 'row' }, pick(t('Mentee question'), 'mentee', menteeQs, c.mentee_question_id),
+      pick(t('Compared with'), 'mentor', mentorSide, c.mentor_question_id), pick(t('How'), 'kind', KINDS, c.kind),
       field(`Weight (criterion ${n})`, { type: 'number', name: 'weight', min: 0, max: 10, step: 0.5, value: c.weight }),
-      h('button', { type: 'button', onclick: () => row.remove() }, 'Remove', h('span', { class: 'sr-only' }, ` criterion ${n}`)));
+      h('button', { type: 'button', onclick: () => row.remove() }, t('Remove'), h('span', { class: 'sr-only' }, ` criterion ${n}`)));
     rowsEl.append(row);
   };
   const form = h('form', { class: 'stack', 'aria-labelledby': 'mt-set-h' },
-    field('How the programme pairs', { tag: 'select', name: 'pairing_mode', hint: 'The match drafts the pairs and '
-      + 'you publish them; or each mentee asks one of the mentors it finds best for them; or you pair by hand.' }, MODES),
-    h('fieldset', {}, h('legend', {}, 'Criteria'),
-      h('p', { class: 'hint' }, 'Each compares a mentee’s answer with the mentor’s. A rule keeps pairs apart whatever '
-        + 'the weights; its weight does not count.'), rowsEl,
+    field(t('How the programme pairs'), { tag: 'select', name: 'pairing_mode', hint: t('The match drafts the pairs and '
+      + 'you publish them; or each mentee asks one of the mentors it finds best for them; or you pair by hand.') }, MODES),
+    h('fieldset', {}, h('legend', {}, t('Criteria')),
+      h('p', { class: 'hint' }, t('Each compares a mentee’s answer with the mentor’s. A rule keeps pairs apart whatever '
+        + 'the weights; its weight does not count.')), rowsEl,
       menteeQs.length ? h('button', { type: 'button', onclick: () => { addRow(); rowsEl.lastChild.querySelector('select').focus(); } },
-        'Add a criterion') : h('p', { class: 'muted' }, 'The mentees’ intake has no question with choices or a scale '
-        + 'yet: write one on the programme’s page.')),
+        t('Add a criterion')) : h('p', { class: 'muted' }, t('The mentees’ intake has no question with choices or a scale '
+        + 'yet: write one on the programme’s page.'))),
     h('div', { class: 'row weights' }, WEIGHTS.map(([name, label]) => field(label, { type: 'number', name, min: 0, max: 10,
-      step: 0.5, value: settings[name] })), field('Mentors a choosing mentee sees', { type: 'number', name: 'top_k',
+      step: 0.5, value: settings[name] })), field(t('Mentors a choosing mentee sees'), { type: 'number', name: 'top_k',
       min: 1, max: 10, value: settings.top_k })),
-    h('button', { type: 'submit', class: 'primary' }, 'Save the settings'), messages.el);
+    h('button', { type: 'submit', class: 'primary' }, t('Save the settings')), messages.el);
   form.pairing_mode.value = settings.pairing_mode;
   settings.criteria.forEach((c) => addRow(c));
   form.addEventListener('submit', (event) => {
@@ -65,7 +66,7 @@ function settingsForm(base, settings, forms, saved) {
         criteria: [...rowsEl.children].map((row) => ({ kind: value(row, 'kind'), mentee_question_id: value(row, 'mentee'),
           mentor_question_id: value(row, 'mentor') || null, weight: Number(value(row, 'weight')) })) };
       saved(await put(`${base}/matching`, body));
-      messages.ok('Saved: the next run weighs these.');
+      messages.ok(t('Saved: the next run weighs these.'));
     }, form);
   });
   return form;
@@ -73,10 +74,10 @@ function settingsForm(base, settings, forms, saved) {
 
 /** What a run found: how many matched, their scores beside a greedy match's, and who was left and why. */
 function summary(run) {
-  if (!run) return empty('No run yet: set what counts, then run the match.');
+  if (!run) return empty(t('No run yet: set what counts, then run the match.'));
   if (BUSY.has(run.status)) return null;
   if (run.status === 'failed') return h('p', { class: 'error' }, `The last run failed: ${run.error}`);
-  if (run.status === 'cancelled' || !run.result) return h('p', { class: 'muted' }, 'The last run was cancelled.');
+  if (run.status === 'cancelled' || !run.result) return h('p', { class: 'muted' }, t('The last run was cancelled.'));
   const r = run.result;
   const buckets = r.distribution.filter((b) => b.count);
   const pinned = r.pinned || 0;
@@ -85,11 +86,11 @@ function summary(run) {
       + `${r.preferred ? ` (${plural(r.preferred, 'preferred pair')})` : ''}, with ${plural(r.mentors, 'mentor')}`
       + `${r.top3_share === null ? '' : `; ${Math.round(r.top3_share * 100)} % of them with one of their top 3 mentors`}.`),
     h('p', {}, `Total score ${num(r.total)}, against ${num(r.greedy_total)} pairing each mentee in turn with the best `
-      + 'mentor left.'),
-    buckets.length ? h('table', { class: 'narrow' }, h('caption', {}, 'Scores of the pairs'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Score'), h('th', { scope: 'col' }, 'Pairs'))),
+      + t('mentor left.')),
+    buckets.length ? h('table', { class: 'narrow' }, h('caption', {}, t('Scores of the pairs')),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('Score')), h('th', { scope: 'col' }, t('Pairs')))),
       h('tbody', {}, buckets.map((b) => h('tr', {}, h('td', {}, `${b.from}–${b.to}`), h('td', {}, b.count))))) : null,
-    r.unmatched.length ? [h('h3', {}, 'Not matched'),
+    r.unmatched.length ? [h('h3', {}, t('Not matched')),
       h('ul', { class: 'list' }, r.unmatched.map((u) => h('li', {}, h('strong', {}, u.name), `: ${u.reason}`)))] : null);
 }
 
@@ -97,7 +98,7 @@ function summary(run) {
 function leftOutView(left) {
   if (!left.people.length) return h('p', { class: 'muted' }, left.summary);
   return h('div', {}, h('p', { class: 'warning' }, `Left out of the match: ${left.summary}.`),
-    h('ul', { class: 'list', 'aria-label': 'Left out of the match' },
+    h('ul', { class: 'list', 'aria-label': t('Left out of the match') },
       left.people.map((p) => h('li', {}, h('strong', {}, p.name), ` (${p.role}) ${p.reason}`))));
 }
 
@@ -124,14 +125,14 @@ export async function matchingPage(main, { params: [id] }) {
   const cancel = h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, runMessages, async () => {
     run = await post(`${base}/match-runs/${run.id}/cancel`);
     drawRun();
-  }) }, 'Cancel the run');
+  }) }, t('Cancel the run'));
   const start = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, runMessages, async () => {
     const made = await post(`${base}/match-runs`);
     if (!run || run.id !== made.id) run = made; // its first frames may have come first
     watched = true;
     drawRun();
-  }) }, 'Run the match');
-  const progressEl = h('div', { hidden: true }, h('label', { for: 'mt-bar' }, 'Progress of the run'), bar, stage, cancel);
+  }) }, t('Run the match'));
+  const progressEl = h('div', { hidden: true }, h('label', { for: 'mt-bar' }, t('Progress of the run')), bar, stage, cancel);
   const summaryEl = h('div', {});
   const leftOutEl = h('div', { 'aria-live': 'polite' });
   const loadLeftOut = async () => {
@@ -141,12 +142,12 @@ export async function matchingPage(main, { params: [id] }) {
   };
   const draftsEl = h('div', {});
   const swap = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, draftMessages, async () => {
-    if (chosen.size !== 2) throw new Error('Choose two drafts to swap their mentors.');
+    if (chosen.size !== 2) throw new Error(t('Choose two drafts to swap their mentors.'));
     await post(`${base}/match-drafts/swap`, { draft_ids: [...chosen] });
     chosen.clear();
     await loadDrafts();
-    draftMessages.ok('Their mentors are swapped.');
-  }) }, 'Swap the mentors of the two chosen');
+    draftMessages.ok(t('Their mentors are swapped.'));
+  }) }, t('Swap the mentors of the two chosen'));
   const publish = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, draftMessages, async () => {
     const counts = await post(`${base}/match-drafts/publish`);
     draftMessages.ok(`Publishing ${plural(counts.publishing, 'draft')}…`);
@@ -159,7 +160,7 @@ export async function matchingPage(main, { params: [id] }) {
     const failed = drafts.filter((d) => d.status === 'failed').length;
     draftMessages.ok(`${plural(counts.publishing - failed, 'pairing')} proposed: their mentors are asked to accept `
       + `the sessions.${failed ? ` ${failed} could not be: see why below.` : ''}`);
-  }) }, 'Publish the drafts');
+  }) }, t('Publish the drafts'));
   const draftActions = h('div', { class: 'actions' }, swap, publish);
 
   function drawRun() {
@@ -184,8 +185,8 @@ export async function matchingPage(main, { params: [id] }) {
   async function loadDrafts() {
     if (mode !== 'coordinator') {
       draftActions.hidden = true;
-      redraw(draftsEl, empty(mode === 'manual' ? 'Pairs are made by hand, on the programme’s page.'
-        : 'Mentees choose: each sees the mentors the latest run found best for them, and asks one.'));
+      redraw(draftsEl, empty(mode === 'manual' ? t('Pairs are made by hand, on the programme’s page.')
+        : t('Mentees choose: each sees the mentors the latest run found best for them, and asks one.')));
       return;
     }
     drafts = await everyItem(`${base}/match-drafts`);
@@ -219,16 +220,16 @@ export async function matchingPage(main, { params: [id] }) {
     }, (err) => runMessages.error(err));
   });
 
-  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ',
-    h('a', { href: `#${base}` }, programme.name), ' › Matching'), h('h1', {}, `Matching: ${programme.name}`),
-  h('section', { 'aria-labelledby': 'mt-set-h' }, h('h2', { id: 'mt-set-h' }, 'How it pairs, and what counts'),
+  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, t('Programmes')), ' › ',
+    h('a', { href: `#${base}` }, programme.name), t(' › Matching')), h('h1', {}, `Matching: ${programme.name}`),
+  h('section', { 'aria-labelledby': 'mt-set-h' }, h('h2', { id: 'mt-set-h' }, t('How it pairs, and what counts')),
     settingsForm(base, settings, forms, (found) => {
       mode = found.pairing_mode;
       loadDrafts().catch((err) => draftMessages.error(err));
     })),
-  h('section', { 'aria-labelledby': 'mt-run-h' }, h('h2', { id: 'mt-run-h' }, 'Runs'),
+  h('section', { 'aria-labelledby': 'mt-run-h' }, h('h2', { id: 'mt-run-h' }, t('Runs')),
     leftOutEl, h('div', { class: 'actions' }, start), progressEl, runMessages.el, summaryEl),
-  h('section', { 'aria-labelledby': 'mt-dr-h' }, h('h2', { id: 'mt-dr-h' }, 'Drafts'), draftsEl, draftActions,
+  h('section', { 'aria-labelledby': 'mt-dr-h' }, h('h2', { id: 'mt-dr-h' }, t('Drafts')), draftsEl, draftActions,
     draftMessages.el), words.el);
   await refresh().catch((err) => runMessages.error(err));
   return () => { gone = true; off(); };
@@ -244,8 +245,8 @@ export async function recommended(programme, messages, asked) {
     if (err.status === 400) return null;
     throw err;
   }
-  return h('div', {}, h('h3', {}, 'Your recommended mentors'), h('p', { class: 'hint' }, 'Those the match found best '
-    + 'for you, with a place left. Ask one: the pairing starts once they accept its sessions.'), found.items.length
+  return h('div', {}, h('h3', {}, t('Your recommended mentors')), h('p', { class: 'hint' }, t('Those the match found best '
+    + 'for you, with a place left. Ask one: the pairing starts once they accept its sessions.')), found.items.length
     ? h('ul', { class: 'list' }, found.items.map((r) => h('li', {}, h('p', {}, h('strong', {}, r.mentor_name)),
       h('p', { class: 'meta' }, r.reasons.join(' · ')),
     h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
@@ -253,5 +254,5 @@ export async function recommended(programme, messages, asked) {
       messages.ok(`Your request was sent to ${r.mentor_name}: the pairing starts once they accept its sessions.`);
       await asked();
     }) }, `Ask ${r.mentor_name}`))))
-    : empty('No mentor is recommended to you yet: the coordinators run the match first.'));
+    : empty(t('No mentor is recommended to you yet: the coordinators run the match first.')));
 }

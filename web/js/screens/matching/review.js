@@ -5,14 +5,15 @@
 import { del, get, patch, post } from '../../api.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, badge } from '../../ui.js';
 import { intakeView } from '../programmes/intake.js';
+import { t } from '../../words.js';
 
 export const LOW_SCORE = 50;
 const num = (x) => String(Math.round(x * 10) / 10);
-const SHOWN = [['all', 'Every mentee'], ['low', `Scores below ${LOW_SCORE}`], ['unmatched', 'Not matched'],
-  ['left', 'Intake not finished'], ['pinned', 'Pinned']];
-const COLUMNS = [['mentee', 'Mentee', (r) => r.mentee], ['mentor', 'Mentor', (r) => r.mentor || '\uffff'],
-  ['score', 'Score', (r) => (r.draft ? r.draft.score : -1)],
-  ['load', 'Mentor’s places taken', (r) => (r.draft ? r.draft.mentor_places_used / Math.max(r.draft.mentor_capacity, 1) : -1)]];
+const SHOWN = [['all', t('Every mentee')], ['low', `Scores below ${LOW_SCORE}`], ['unmatched', t('Not matched')],
+  ['left', t('Intake not finished')], ['pinned', t('Pinned')]];
+const COLUMNS = [['mentee', t('Mentee'), (r) => r.mentee], ['mentor', t('Mentor'), (r) => r.mentor || '\uffff'],
+  ['score', t('Score'), (r) => (r.draft ? r.draft.score : -1)],
+  ['load', t('Mentor’s places taken'), (r) => (r.draft ? r.draft.mentor_places_used / Math.max(r.draft.mentor_capacity, 1) : -1)]];
 
 /** Two people's intakes side by side, read when asked for: a region of its own. */
 function sideBySide(base, d) {
@@ -30,7 +31,7 @@ function sideBySide(base, d) {
  * `chosen`: the drafts ticked to swap; `reload()` after an action. `mentors`: [[id, name]] for "Change mentor". */
 export function draftReview(base, mentors, chosen, reload) {
   const el = h('div', {});
-  const show = h('select', { name: 'show', 'aria-label': 'Show' }, SHOWN.map(([v, text]) => h('option', { value: v }, text)));
+  const show = h('select', { name: 'show', 'aria-label': t('Show') }, SHOWN.map(([v, text]) => h('option', { value: v }, text)));
   let sort = { key: 'mentee', up: true };
   let data = { drafts: [], run: null, leftOut: [] };
   const open = new Set(); // drafts whose intakes are shown side by side
@@ -39,7 +40,7 @@ export function draftReview(base, mentors, chosen, reload) {
     const d = r.draft;
     if (!d) {
       return [h('tr', {}, h('td', {}), h('th', { scope: 'row' }, r.mentee),
-        h('td', { colspan: 5 }, badge(r.left ? 'Intake not finished' : 'Not matched', 'cancelled'), ` ${r.reason}`))];
+        h('td', { colspan: 5 }, badge(r.left ? 'Intake not finished' : t('Not matched'), 'cancelled'), ` ${r.reason}`))];
     }
     const said = messageArea();
     // A button is disabled while it acts, which takes the focus from it: it goes back to the same button anew.
@@ -54,7 +55,7 @@ export function draftReview(base, mentors, chosen, reload) {
     const change = h('form', { class: 'compact', 'aria-label': `Another mentor for ${d.mentee_name}` },
       h('select', { name: 'mentor', 'aria-label': `Mentor of ${d.mentee_name}` },
         mentors.map(([id, name]) => h('option', { value: id }, name))),
-      h('button', { type: 'submit', dataset: { key: `ch-${d.id}` } }, 'Change',
+      h('button', { type: 'submit', dataset: { key: `ch-${d.id}` } }, t('Change'),
         h('span', { class: 'sr-only' }, ` the mentor of ${d.mentee_name}`)));
     change.mentor.value = d.mentor_participant_id;
     change.addEventListener('submit', (event) => {
@@ -70,22 +71,22 @@ export function draftReview(base, mentors, chosen, reload) {
       if (open.has(d.id)) open.delete(d.id); else open.add(d.id);
       draw();
       el.querySelector(`[data-key="cmp-${d.id}"]`)?.focus();
-    }, dataset: { key: `cmp-${d.id}` } }, 'Compare intakes', h('span', { class: 'sr-only' }, ` of ${d.mentee_name} and ${d.mentor_name}`));
+    }, dataset: { key: `cmp-${d.id}` } }, t('Compare intakes'), h('span', { class: 'sr-only' }, ` of ${d.mentee_name} and ${d.mentor_name}`));
     const full = d.mentor_places_used > d.mentor_capacity;
     const rows = [h('tr', { id: `draft-${d.id}` },
       h('td', {}, busy ? null : h('input', { type: 'checkbox', checked: chosen.has(d.id), 'aria-label': `Swap the mentor of ${d.mentee_name}`,
         onchange: (e) => (e.currentTarget.checked ? chosen.add(d.id) : chosen.delete(d.id)) })),
-      h('th', { scope: 'row' }, d.mentee_name, d.pinned ? [' ', badge('Pinned', 'accepted')] : null,
-        d.status === 'draft' ? null : [' ', badge(d.status === 'failed' ? 'Not proposed' : 'Publishing',
+      h('th', { scope: 'row' }, d.mentee_name, d.pinned ? [' ', badge(t('Pinned'), 'accepted')] : null,
+        d.status === 'draft' ? null : [' ', badge(d.status === 'failed' ? 'Not proposed' : t('Publishing'),
           d.status === 'failed' ? 'cancelled' : 'requested')]),
       h('td', {}, d.mentor_name),
       h('td', { class: d.score < LOW_SCORE ? 'low' : null }, num(d.score)),
       h('td', { class: full ? 'low' : null }, `${d.mentor_places_used} of ${d.mentor_capacity}`),
       h('td', { class: 'meta' }, d.reasons.join(' · '), d.problem ? h('p', { class: 'warning' }, d.problem) : null),
       h('td', {}, busy ? null : h('div', { class: 'actions' },
-        doing(d.pinned ? 'Unpin' : 'Pin', 'pin', () => patch(`${base}/match-drafts/${d.id}`, { pinned: !d.pinned })),
-        doing('Remove', 'rm', () => del(`${base}/match-drafts/${d.id}`), { danger: true }),
-        doing('Never pair', 'never', async () => {
+        doing(d.pinned ? 'Unpin' : t('Pin'), 'pin', () => patch(`${base}/match-drafts/${d.id}`, { pinned: !d.pinned })),
+        doing(t('Remove'), 'rm', () => del(`${base}/match-drafts/${d.id}`), { danger: true }),
+        doing(t('Never pair'), 'never', async () => {
           await post(`${base}/match-preferences`, { mentee_participant_id: d.mentee_participant_id,
             mentor_participant_id: d.mentor_participant_id, kind: 'never' });
           return `${d.mentee_name} and ${d.mentor_name} are kept apart from the next run.`;
@@ -112,7 +113,7 @@ export function draftReview(base, mentors, chosen, reload) {
 
   function draw() {
     const shown = rowsShown();
-    const head = h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Swap')),
+    const head = h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, t('Swap'))),
       COLUMNS.map(([key, label]) => h('th', { scope: 'col',
         'aria-sort': sort.key === key ? (sort.up ? 'ascending' : 'descending') : 'none' },
       h('button', { type: 'button', class: 'link', dataset: { key: `sort-${key}` }, onclick: () => {
@@ -120,12 +121,12 @@ export function draftReview(base, mentors, chosen, reload) {
         draw();
         el.querySelector(`[data-key="sort-${key}"]`)?.focus();
       } }, label))),
-      h('th', { scope: 'col' }, 'Reasons'), h('th', { scope: 'col' }, 'Actions'));
-    replace(el, h('div', { class: 'filters' }, h('label', {}, 'Show ', show)),
+      h('th', { scope: 'col' }, t('Reasons')), h('th', { scope: 'col' }, t('Actions')));
+    replace(el, h('div', { class: 'filters' }, h('label', {}, t('Show '), show)),
       shown.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'review' },
         h('caption', {}, `${shown.length} shown. Sort by a column's name; "Compare intakes" shows the two side by side.`),
         h('thead', {}, head), h('tbody', {}, shown.map(row))))
-        : empty(data.drafts.length ? 'None of them.' : 'No draft: run the match to draft the pairs.'));
+        : empty(data.drafts.length ? 'None of them.' : t('No draft: run the match to draft the pairs.')));
   }
   show.addEventListener('change', draw);
   return { el, draw: (drafts, run, leftOut) => { data = { drafts, run, leftOut }; draw(); } };
@@ -135,21 +136,21 @@ export function draftReview(base, mentors, chosen, reload) {
 export function wordsOnPairs(base, mentees, mentors) {
   const said = messageArea();
   const listEl = h('div', {}, loading());
-  const form = h('form', { class: 'inline-form', 'aria-label': 'A word on a pair' },
-    field('Mentee', { tag: 'select', name: 'mentee' }, mentees), field('Mentor', { tag: 'select', name: 'mentor' }, mentors),
-    field('The next runs', { tag: 'select', name: 'kind' }, [['never', 'never pair them'], ['prefer', 'pair them first, if they fit']]),
-    h('button', { type: 'submit' }, 'Say it'), said.el);
+  const form = h('form', { class: 'inline-form', 'aria-label': t('A word on a pair') },
+    field(t('Mentee'), { tag: 'select', name: 'mentee' }, mentees), field(t('Mentor'), { tag: 'select', name: 'mentor' }, mentors),
+    field(t('The next runs'), { tag: 'select', name: 'kind' }, [['never', t('never pair them')], ['prefer', t('pair them first, if they fit')]]),
+    h('button', { type: 'submit' }, t('Say it')), said.el);
   async function draw() {
     const page = await get(`${base}/match-preferences?limit=100`);
-    replace(listEl, page.items.length ? h('ul', { class: 'list', 'aria-label': 'Words on pairs' }, page.items.map((w) => {
+    replace(listEl, page.items.length ? h('ul', { class: 'list', 'aria-label': t('Words on pairs') }, page.items.map((w) => {
       const mine = messageArea();
-      return h('li', {}, `${w.kind === 'never' ? 'Never' : 'Prefer'}: ${w.mentee_name} with ${w.mentor_name} `,
+      return h('li', {}, `${w.kind === 'never' ? 'Never' : t('Prefer')}: ${w.mentee_name} with ${w.mentor_name} `,
         h('button', { type: 'button', onclick: (e) => act(e.currentTarget, mine, async () => {
           await del(`${base}/match-preferences/${w.id}`);
           await draw();
           said.ok(`Taken back: ${w.mentee_name} with ${w.mentor_name}.`);
-        }) }, 'Take back', h('span', { class: 'sr-only' }, ` ${w.kind} ${w.mentee_name} with ${w.mentor_name}`)), mine.el);
-    })) : empty('None: the runs weigh every pair that fits. A pair whose pairing ended is not proposed again unless preferred.'));
+        }) }, t('Take back'), h('span', { class: 'sr-only' }, ` ${w.kind} ${w.mentee_name} with ${w.mentor_name}`)), mine.el);
+    })) : empty(t('None: the runs weigh every pair that fits. A pair whose pairing ended is not proposed again unless preferred.')));
   }
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -157,11 +158,11 @@ export function wordsOnPairs(base, mentees, mentors) {
       const w = await post(`${base}/match-preferences`, { mentee_participant_id: form.mentee.value,
         mentor_participant_id: form.mentor.value, kind: form.kind.value });
       await draw();
-      said.ok(`${w.kind === 'never' ? 'Kept apart' : 'Preferred'} from the next run: ${w.mentee_name} with ${w.mentor_name}.`);
+      said.ok(`${w.kind === 'never' ? 'Kept apart' : t('Preferred')} from the next run: ${w.mentee_name} with ${w.mentor_name}.`);
     }, form);
   });
   draw().catch((err) => replace(listEl, errorBox(err.message)));
-  return { el: h('section', { 'aria-labelledby': 'mt-words-h' }, h('h2', { id: 'mt-words-h' }, 'Words on pairs'),
-    h('p', { class: 'hint' }, 'Every later run obeys them; the drafts there are now stay as they are.'), form, listEl),
+  return { el: h('section', { 'aria-labelledby': 'mt-words-h' }, h('h2', { id: 'mt-words-h' }, t('Words on pairs')),
+    h('p', { class: 'hint' }, t('Every later run obeys them; the drafts there are now stay as they are.')), form, listEl),
   refresh: draw };
 }

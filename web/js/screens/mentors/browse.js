@@ -2,24 +2,25 @@
 import { get, qs } from '../../api.js';
 import { all, profile, rememberListing, rememberProfile } from '../../state.js';
 import { h, field, replace, loading, empty, errorBox, price, rating, when } from '../../ui.js';
+import { t } from '../../words.js';
 
 function listingCard(item, mentor) {
   return h('article', { class: 'card listing' },
     h('h3', {}, h('a', { href: `#/listings/${item.id}` }, item.title)),
     h('p', { class: 'meta' },
-      mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name || 'Mentor') : 'Mentor',
+      mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name || t('Mentor')) : t('Mentor'),
       mentor ? ` · ${mentor.headline}` : ''),
     h('p', { class: 'meta' }, mentor ? rating(mentor) : '', ' · ',
       h('strong', {}, price(item.price_cents, item.currency)), ` · ${item.duration_minutes} min`,
-      item.kind === 'group' ? ` · group of up to ${item.capacity}` : '', ` · ${item.skill}`));
+      item.kind === 'group' ? [' · ', t('group of up to {capacity}', { capacity: item.capacity })] : '', ` · ${item.skill}`));
 }
 
 // Search words (`q`): the API ranks listings and mentors by skill, title, name and headline, typos forgiven.
 export async function browse(main, { query, go }) {
   const words = query.get('q') || query.get('skill') || '';
   const form = h('form', { class: 'search', role: 'search' },
-    field('Skill, title or mentor', { type: 'search', name: 'q', value: words, placeholder: 'e.g. python, postgres, Grace' }),
-    h('button', { type: 'submit' }, 'Search'));
+    field(t('Skill, title or mentor'), { type: 'search', name: 'q', value: words, placeholder: t('e.g. python, postgres, Grace') }),
+    h('button', { type: 'submit' }, t('Search')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const value = form.q.value.trim();
@@ -27,26 +28,26 @@ export async function browse(main, { query, go }) {
   });
   const mentorsEl = h('div', {}, loading());
   const listingsEl = h('div', {}, loading());
-  main.append(h('h1', {}, words ? `Mentors for “${words}”` : 'Find a mentor'), form,
-    h('section', { 'aria-labelledby': 'listings-h' }, h('h2', { id: 'listings-h' }, 'Listings'), listingsEl),
-    h('section', { 'aria-labelledby': 'mentors-h' }, h('h2', { id: 'mentors-h' }, 'Mentors'), mentorsEl));
+  main.append(h('h1', {}, words ? t('Mentors for “{words}”', { words }) : t('Find a mentor')), form,
+    h('section', { 'aria-labelledby': 'listings-h' }, h('h2', { id: 'listings-h' }, t('Listings')), listingsEl),
+    h('section', { 'aria-labelledby': 'mentors-h' }, h('h2', { id: 'mentors-h' }, t('Mentors')), mentorsEl));
 
   let mentors = [];
   try {
     mentors = (await get(`/mentor-profiles${qs({ q: words, limit: 50 })}`)).items;
     mentors.forEach(rememberProfile);
-    if (!mentors.length) replace(mentorsEl, empty(words ? `No mentor matches “${words}” yet.` : 'No mentors yet.'));
+    if (!mentors.length) replace(mentorsEl, empty(words ? t('No mentor matches “{words}” yet.', { words }) : t('No mentors yet.')));
     else replace(mentorsEl, h('ul', { class: 'grid' }, mentors.map((m) => h('li', {}, h('article', { class: 'card' },
-      h('h3', {}, h('a', { href: `#/mentors/${m.id}` }, m.display_name || 'Mentor')),
+      h('h3', {}, h('a', { href: `#/mentors/${m.id}` }, m.display_name || t('Mentor'))),
       h('p', {}, m.headline),
-      h('p', { class: 'meta' }, rating(m), ' · ', m.skills.join(', ') || 'no skills listed'))))));
+      h('p', { class: 'meta' }, rating(m), ' · ', m.skills.join(', ') || t('no skills listed')))))));
   } catch (err) {
     replace(mentorsEl, errorBox(err.message));
   }
   try {
     const items = (await get(`/listings${qs({ q: words, active: 'true', limit: 50 })}`)).items;
     items.forEach(rememberListing);
-    if (!items.length) { replace(listingsEl, empty(words ? `No listing matches “${words}” yet.` : 'No listings yet.')); return; }
+    if (!items.length) { replace(listingsEl, empty(words ? t('No listing matches “{words}” yet.', { words }) : t('No listings yet.'))); return; }
     const owners = await Promise.all(items.map((item) => profile(item.mentor_profile_id).catch(() => null)));
     replace(listingsEl, h('ul', { class: 'grid' }, items.map((item, i) => h('li', {}, listingCard(item, owners[i])))));
   } catch (err) {
@@ -59,24 +60,24 @@ export async function mentorPage(main, { params: [id] }) {
   const listingsEl = h('div', {}, loading());
   const reviewsEl = h('div', {}, loading());
   main.append(
-    h('h1', {}, mentor.display_name || 'Mentor'),
+    h('h1', {}, mentor.display_name || t('Mentor')),
     h('p', { class: 'lead' }, mentor.headline),
     h('p', { class: 'meta' }, rating(mentor), ` · timezone ${mentor.timezone} · `, mentor.skills.join(', ')),
     mentor.bio ? h('p', {}, mentor.bio) : null,
-    h('section', { 'aria-labelledby': 'ml-h' }, h('h2', { id: 'ml-h' }, 'Listings'), listingsEl),
-    h('section', { 'aria-labelledby': 'mr-h' }, h('h2', { id: 'mr-h' }, 'Reviews'), reviewsEl));
+    h('section', { 'aria-labelledby': 'ml-h' }, h('h2', { id: 'ml-h' }, t('Listings')), listingsEl),
+    h('section', { 'aria-labelledby': 'mr-h' }, h('h2', { id: 'mr-h' }, t('Reviews')), reviewsEl));
   try {
     const items = await all('/listings', { mentor_profile_id: id, active: 'true' }, 1);
     items.forEach(rememberListing);
     replace(listingsEl, items.length
       ? h('ul', { class: 'grid' }, items.map((item) => h('li', {}, listingCard(item, mentor))))
-      : empty('This mentor has no active listing.'));
+      : empty(t('This mentor has no active listing.')));
   } catch (err) { replace(listingsEl, errorBox(err.message)); }
   try {
     const reviews = (await get(`/mentor-profiles/${id}/reviews?limit=20`)).items;
     replace(reviewsEl, reviews.length
       ? h('ul', { class: 'list' }, reviews.map((r) => h('li', {}, h('strong', {}, `${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)}`),
         ` ${r.comment || ''}`, h('span', { class: 'meta' }, ` — ${r.reviewer}, ${when(r.created_at)}`))))
-      : empty('No reviews yet.'));
+      : empty(t('No reviews yet.')));
   } catch (err) { replace(reviewsEl, errorBox(err.message)); }
 }

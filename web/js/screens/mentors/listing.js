@@ -8,6 +8,7 @@ import { append, h, price, rating } from '../../ui.js';
 import { bookingPanel } from './listing/booking.js';
 import { bundlesPanel } from './listing/bundles.js';
 import { groupPanel } from './listing/group.js';
+import { t } from '../../words.js';
 
 export async function listingPage(main, { params: [id], query }) {
   const [item, me] = await Promise.all([loadListing(id), currentUser(), loadPolicy()]);
@@ -18,12 +19,12 @@ export async function listingPage(main, { params: [id], query }) {
   const part = item.kind === 'group' ? groupPanel({ id, item, mine, start: query.get('start') }) : bookingPanel({ id, item, mine, credits: bundles, start: query.get('start') });
 
   append(main, [
-    h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Mentors'), ' › ', mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name) : 'Mentor'),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('Mentors')), ' › ', mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name) : t('Mentor')),
     h('h1', {}, item.title),
     h('p', { class: 'lead' }, mentor ? `${mentor.display_name} · ${mentor.headline}` : ''),
     h('p', { class: 'meta' }, mentor ? rating(mentor) : '', ' · ', h('strong', {}, price(item.price_cents, item.currency)),
-      ` · ${item.duration_minutes} min · ${item.skill}`, item.kind === 'group' ? ` · group of up to ${item.capacity}` : '',
-      item.active ? '' : ' · not taking bookings'),
+      ` · ${item.duration_minutes} min · ${item.skill}`, item.kind === 'group' ? [' · ', t('group of up to {capacity}', { capacity: item.capacity })] : '',
+      item.active ? '' : t(' · not taking bookings')),
     item.description ? h('p', {}, item.description) : null,
     part.els || part.el,
     bundles.el]);

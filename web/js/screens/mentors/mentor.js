@@ -9,8 +9,9 @@ import { calendarsSection } from '../calendars/calendars.js';
 import { numbersSection } from '../reports/numbers.js';
 import { questionsEditor } from '../bookings/questions.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from '../scheduling/schedule.js';
+import { t } from '../../words.js';
 
-const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const WEEKDAYS = ['Monday', t('Tuesday'), t('Wednesday'), t('Thursday'), t('Friday'), t('Saturday'), t('Sunday')];
 // The currency of the browser's region, offered when one becomes a mentor (their profile keeps it for new listings);
 // else US dollars.
 const CURRENCIES = { US: 'USD', GB: 'GBP', CA: 'CAD', AU: 'AUD', NZ: 'NZD', JP: 'JPY', CN: 'CNY', IN: 'INR', CH: 'CHF',
@@ -32,10 +33,10 @@ export async function mentorSetup(main) {
   if (!me.mentor_profile_id) { becomeMentor(main); return undefined; }
   const mentor = await get(`/mentor-profiles/${me.mentor_profile_id}`);
   rememberProfile(mentor);
-  main.append(h('h1', {}, 'Mentor setup'),
+  main.append(h('h1', {}, t('Mentor setup')),
     h('p', { class: 'lead' }, `${mentor.display_name} · ${mentor.headline}`),
     h('p', { class: 'meta' }, `Timezone ${mentor.timezone} · skills: ${mentor.skills.join(', ') || 'none'} · `,
-      h('a', { href: `#/mentors/${mentor.id}` }, 'See your profile')),
+      h('a', { href: `#/mentors/${mentor.id}` }, t('See your profile'))),
     numbersSection(mentor), publicSection(mentor), availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
     calendarsSection(), listingsSection(mentor), webhooksSection());
   return undefined;
@@ -44,13 +45,13 @@ export async function mentorSetup(main) {
 // Visitors without an account see a public mentor's page and listings, each with a booking link to share.
 function publicSection(mentor) {
   const messages = messageArea();
-  const form = h('form', { class: 'card', 'aria-labelledby': 'pub-h' }, h('h2', { id: 'pub-h' }, 'Public page'),
-    field('Show my profile and listings to visitors', { type: 'checkbox', name: 'public', checked: mentor.public,
-      hint: 'Anyone can see them and your free times (never who booked), and book once signed in. Off: only signed-in people.' }),
-    field('Sites that may embed your pages', { name: 'embed', value: mentor.embed_origins.join(', '),
-      hint: 'https addresses, comma separated, e.g. https://mentoring.example.edu; none: no site.' }),
-    mentor.public ? h('p', {}, 'Your page: ', h('a', { href: `/mentors/${mentor.id}` }, `${location.origin}/mentors/${mentor.id}`)) : null,
-    messages.el, h('button', { type: 'submit' }, 'Save public page'));
+  const form = h('form', { class: 'card', 'aria-labelledby': 'pub-h' }, h('h2', { id: 'pub-h' }, t('Public page')),
+    field(t('Show my profile and listings to visitors'), { type: 'checkbox', name: 'public', checked: mentor.public,
+      hint: t('Anyone can see them and your free times (never who booked), and book once signed in. Off: only signed-in people.') }),
+    field(t('Sites that may embed your pages'), { name: 'embed', value: mentor.embed_origins.join(', '),
+      hint: t('https addresses, comma separated, e.g. https://mentoring.example.edu; none: no site.') }),
+    mentor.public ? h('p', {}, t('Your page: '), h('a', { href: `/mentors/${mentor.id}` }, `${location.origin}/mentors/${mentor.id}`)) : null,
+    messages.el, h('button', { type: 'submit' }, t('Save public page')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
@@ -64,19 +65,19 @@ function publicSection(mentor) {
 function becomeMentor(main) {
   const messages = messageArea();
   const form = h('form', { class: 'card narrow' },
-    field('Headline', { name: 'headline', required: true, maxlength: 200, placeholder: 'Staff engineer, distributed systems' }),
-    field('Bio', { tag: 'textarea', name: 'bio', rows: 3, maxlength: 5000 }),
-    field('Timezone', { name: 'timezone', required: true, value: tz(), hint: 'IANA name, e.g. Europe/Paris. Your availability is in this timezone.' }),
-    field('Skills', { name: 'skills', hint: 'Comma separated, e.g. python, postgresql' }),
-    field('Currency', { name: 'currency', value: localCurrency(), maxlength: 3, required: true,
-      hint: 'What your listings are priced in (three letters, e.g. EUR, GBP, USD); each listing may say otherwise.' }),
+    field(t('Headline'), { name: 'headline', required: true, maxlength: 200, placeholder: t('Staff engineer, distributed systems') }),
+    field(t('Bio'), { tag: 'textarea', name: 'bio', rows: 3, maxlength: 5000 }),
+    field(t('Timezone'), { name: 'timezone', required: true, value: tz(), hint: t('IANA name, e.g. Europe/Paris. Your availability is in this timezone.') }),
+    field(t('Skills'), { name: 'skills', hint: t('Comma separated, e.g. python, postgresql') }),
+    field(t('Currency'), { name: 'currency', value: localCurrency(), maxlength: 3, required: true,
+      hint: t('What your listings are priced in (three letters, e.g. EUR, GBP, USD); each listing may say otherwise.') }),
     // Working hours by default: "any time" is a choice made knowingly, with what it means said beside it.
-    h('fieldset', {}, h('legend', {}, 'When mentees can book you'),
+    h('fieldset', {}, h('legend', {}, t('When mentees can book you')),
       h('div', { class: 'field checkbox' }, h('input', { type: 'radio', id: 'hours-work', name: 'hours', value: 'work', checked: true }),
-        h('label', { for: 'hours-work' }, 'Weekdays, 09:00 to 17:00 in your timezone (change them once set up)')),
+        h('label', { for: 'hours-work' }, t('Weekdays, 09:00 to 17:00 in your timezone (change them once set up)'))),
       h('div', { class: 'field checkbox' }, h('input', { type: 'radio', id: 'hours-any', name: 'hours', value: 'any' }),
-        h('label', { for: 'hours-any' }, 'Any time, day and night: every hour of every day can be booked, 3 AM included'))),
-    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Create profile'));
+        h('label', { for: 'hours-any' }, t('Any time, day and night: every hour of every day can be booked, 3 AM included')))),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, t('Create profile')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
@@ -89,7 +90,7 @@ function becomeMentor(main) {
       window.dispatchEvent(new HashChangeEvent('hashchange'));
     }, form);
   });
-  main.append(h('h1', {}, 'Become a mentor'), h('p', {}, 'Mentees find you by your skills and book your listings.'), form);
+  main.append(h('h1', {}, t('Become a mentor')), h('p', {}, t('Mentees find you by your skills and book your listings.')), form);
 }
 
 function availabilitySection(mentor) {
@@ -103,16 +104,16 @@ function availabilitySection(mentor) {
     pending.textContent = changed() ? 'Unsaved changes: mentees see your hours once you save them.' : '';
     replace(listEl, windows.length ? h('ul', { class: 'list' }, windows.map((w, i) => h('li', {},
       `${WEEKDAYS[w.weekday]} ${w.start}–${w.end} `,
-      h('button', { type: 'button', 'aria-label': `Remove ${WEEKDAYS[w.weekday]} ${w.start}–${w.end}`, onclick: () => { windows.splice(i, 1); render(); } }, 'Remove'))))
-      : [empty('No windows: mentees may book you at any time, day and night (3 AM included).'),
+      h('button', { type: 'button', 'aria-label': `Remove ${WEEKDAYS[w.weekday]} ${w.start}–${w.end}`, onclick: () => { windows.splice(i, 1); render(); } }, t('Remove')))))
+      : [empty(t('No windows: mentees may book you at any time, day and night (3 AM included).')),
         h('button', { type: 'button', onclick: () => { windows = WORKING_HOURS.map((w) => ({ ...w })); render(); } },
-          'Use weekdays, 09:00 to 17:00')]);
+          t('Use weekdays, 09:00 to 17:00'))]);
   };
   const form = h('form', { class: 'inline-form' },
-    field('Weekday', { tag: 'select', name: 'weekday' }, WEEKDAYS.map((d, i) => [String(i), d])),
-    field('From', { type: 'time', name: 'start', value: '09:00', required: true }),
-    field('To', { type: 'time', name: 'end', value: '17:00', required: true }),
-    h('button', { type: 'submit' }, 'Add window'));
+    field(t('Weekday'), { tag: 'select', name: 'weekday' }, WEEKDAYS.map((d, i) => [String(i), d])),
+    field(t('From'), { type: 'time', name: 'start', value: '09:00', required: true }),
+    field(t('To'), { type: 'time', name: 'end', value: '17:00', required: true }),
+    h('button', { type: 'submit' }, t('Add window')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     windows.push({ weekday: Number(form.weekday.value), start: form.start.value, end: form.end.value === '00:00' ? '24:00' : form.end.value });
@@ -134,11 +135,11 @@ function availabilitySection(mentor) {
     windows = answer.availability.map((w) => ({ ...w }));
     saved = JSON.stringify(windows);
     render();
-    messages.ok('Availability saved.');
-  }) }, 'Save availability');
+    messages.ok(t('Availability saved.'));
+  }) }, t('Save availability'));
   render();
   guardUnsaved(listEl, () => (changed() ? 'Your weekly availability has changes not saved.' : null));
-  return h('section', { 'aria-labelledby': 'av-h', class: 'card' }, h('h2', { id: 'av-h' }, 'Weekly availability'),
+  return h('section', { 'aria-labelledby': 'av-h', class: 'card' }, h('h2', { id: 'av-h' }, t('Weekly availability')),
     h('p', { class: 'muted' }, `Times are in your profile's timezone, ${mentor.timezone}.`), listEl, form, pending,
     messages.el, save);
 }
@@ -149,25 +150,25 @@ function listingsSection(mentor) {
   const load = async () => {
     try {
       const items = await all('/listings', { mentor_profile_id: mentor.id }, 1);
-      if (!items.length) { replace(listEl, empty('No listings yet: create one below.')); return; }
+      if (!items.length) { replace(listEl, empty(t('No listings yet: create one below.'))); return; }
       replace(listEl, h('ul', { class: 'list' }, items.map((l) => listingCard(l, load, mentor.public))));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
-  const form = h('form', { class: 'card' }, h('h3', {}, 'New listing'),
-    field('Title', { name: 'title', required: true, maxlength: 200 }),
-    field('Skill', { name: 'skill', required: true, value: mentor.skills[0] || '' }),
-    field('Description', { tag: 'textarea', name: 'description', rows: 2 }),
+  const form = h('form', { class: 'card' }, h('h3', {}, t('New listing')),
+    field(t('Title'), { name: 'title', required: true, maxlength: 200 }),
+    field(t('Skill'), { name: 'skill', required: true, value: mentor.skills[0] || '' }),
+    field(t('Description'), { tag: 'textarea', name: 'description', rows: 2 }),
     h('div', { class: 'row' },
-      field('Duration (minutes)', { type: 'number', name: 'duration_minutes', min: 15, max: 480, value: 60, required: true }),
-      field('Price', { type: 'number', name: 'price', min: 0, step: '0.01', value: '50.00', required: true }),
-      field('Currency', { name: 'currency', value: mentor.currency, maxlength: 3, required: true,
-        hint: 'Three letters, e.g. EUR, GBP, USD: your profile’s unless you change it here.' })),
+      field(t('Duration (minutes)'), { type: 'number', name: 'duration_minutes', min: 15, max: 480, value: 60, required: true }),
+      field(t('Price'), { type: 'number', name: 'price', min: 0, step: '0.01', value: '50.00', required: true }),
+      field(t('Currency'), { name: 'currency', value: mentor.currency, maxlength: 3, required: true,
+        hint: t('Three letters, e.g. EUR, GBP, USD: your profile’s unless you change it here.') })),
     h('div', { class: 'row' },
-      field('Kind', { tag: 'select', name: 'kind' }, [['individual', 'One-to-one'], ['group', 'Group']]),
-      field('Capacity', { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: 'How many mentees at once.' })),
-    field('Book instantly', { type: 'checkbox', name: 'instant',
-      hint: 'A request for a free time is confirmed at once, without your approval. Off: you accept or decline each.' }),
-    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Create listing'));
+      field(t('Kind'), { tag: 'select', name: 'kind' }, [['individual', t('One-to-one')], ['group', t('Group')]]),
+      field(t('Capacity'), { type: 'number', name: 'capacity', min: 2, max: 500, value: 8, hint: t('How many mentees at once.') })),
+    field(t('Book instantly'), { type: 'checkbox', name: 'instant',
+      hint: t('A request for a free time is confirmed at once, without your approval. Off: you accept or decline each.') }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, t('Create listing')));
   // A one-to-one listing has no capacity to give; a group's seats are always taken at once.
   const showCapacity = () => {
     form.capacity.closest('.field').hidden = form.kind.value !== 'group';
@@ -192,9 +193,9 @@ function listingsSection(mentor) {
   });
   // The profile's currency: what new listings are priced in (those made before keep theirs).
   const said = messageArea();
-  const currency = h('form', { class: 'inline compact', 'aria-label': 'Currency of new listings' },
-    field('Currency of new listings', { name: 'currency', value: mentor.currency, maxlength: 3, required: true }),
-    h('button', { type: 'submit' }, 'Save'), said.el);
+  const currency = h('form', { class: 'inline compact', 'aria-label': t('Currency of new listings') },
+    field(t('Currency of new listings'), { name: 'currency', value: mentor.currency, maxlength: 3, required: true }),
+    h('button', { type: 'submit' }, t('Save')), said.el);
   currency.addEventListener('submit', (event) => {
     event.preventDefault();
     act(currency.querySelector('button'), said, async () => {
@@ -206,7 +207,7 @@ function listingsSection(mentor) {
   });
   form.addEventListener('reset', () => setTimeout(() => { form.currency.value = mentor.currency; }));
   load();
-  return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, 'Listings'), currency, listEl, form);
+  return h('section', { 'aria-labelledby': 'ls-h' }, h('h2', { id: 'ls-h' }, t('Listings')), currency, listEl, form);
 }
 
 function listingCard(l, reload, shared) {
@@ -214,14 +215,14 @@ function listingCard(l, reload, shared) {
   return h('li', { class: 'card' },
     h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
     h('p', { class: 'meta' }, `${price(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
-      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : 'Paused', l.active ? 'accepted' : 'cancelled'),
-      l.instant_booking ? [' ', badge('Booked instantly', 'scheduled')] : null),
-    shared && l.active ? h('p', {}, 'Booking link: ', h('a', { href: `/book/${l.slug}` }, `${location.origin}/book/${l.slug}`)) : null,
+      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : t('Paused'), l.active ? 'accepted' : 'cancelled'),
+      l.instant_booking ? [' ', badge(t('Booked instantly'), 'scheduled')] : null),
+    shared && l.active ? h('p', {}, t('Booking link: '), h('a', { href: `/book/${l.slug}` }, `${location.origin}/book/${l.slug}`)) : null,
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await reload(); }) },
       l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
     l.kind === 'individual' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
       await patch(`/listings/${l.id}`, { instant_booking: !l.instant_booking });
-      messages.ok(l.instant_booking ? 'Requests now wait for your approval.' : 'Free times are now booked at once, without your approval.');
+      messages.ok(l.instant_booking ? 'Requests now wait for your approval.' : t('Free times are now booked at once, without your approval.'));
       await reload();
     }) }, l.instant_booking ? `Approve each request of ${l.title}` : `Book ${l.title} instantly`)] : null,
     l.kind === 'individual' ? [' ', h('a', { href: `#/listings/${l.id}/team` }, `Team of ${l.title}`)] : null,
@@ -235,14 +236,14 @@ function bundleOffers(l) {
     try {
       const offers = (await get(`/listings/${l.id}/bundles`)).items;
       replace(listEl, offers.length ? h('ul', {}, offers.map((o) => h('li', {}, `${o.sessions_count} sessions for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days`)))
-        : empty('No bundle offered.'));
+        : empty(t('No bundle offered.')));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
   const form = h('form', { class: 'inline-form', 'aria-label': `Offer a bundle of ${l.title}` },
-    field('Sessions', { type: 'number', name: 'count', min: 2, value: 5, required: true }),
-    field('Bundle price', { type: 'number', name: 'price', min: 0, step: '0.01', value: ((l.price_cents * 4) / 100).toFixed(2), required: true }),
-    field('Valid days', { type: 'number', name: 'days', min: 1, value: 90, required: true }),
-    h('button', { type: 'submit' }, 'Offer bundle'));
+    field(t('Sessions'), { type: 'number', name: 'count', min: 2, value: 5, required: true }),
+    field(t('Bundle price'), { type: 'number', name: 'price', min: 0, step: '0.01', value: ((l.price_cents * 4) / 100).toFixed(2), required: true }),
+    field(t('Valid days'), { type: 'number', name: 'days', min: 1, value: 90, required: true }),
+    h('button', { type: 'submit' }, t('Offer bundle')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
@@ -252,7 +253,7 @@ function bundleOffers(l) {
     }, form);
   });
   load();
-  return h('details', {}, h('summary', {}, 'Bundle offers'), listEl, form, messages.el);
+  return h('details', {}, h('summary', {}, t('Bundle offers')), listEl, form, messages.el);
 }
 
 function webhooksSection() {
@@ -263,58 +264,58 @@ function webhooksSection() {
   const load = async () => {
     try {
       const endpoints = await all('/webhook-endpoints', {}, 1);
-      if (!endpoints.length) { replace(listEl, empty('No webhook endpoints.')); return; }
+      if (!endpoints.length) { replace(listEl, empty(t('No webhook endpoints.'))); return; }
       replace(listEl, h('ul', { class: 'list' }, endpoints.map((ep) => endpointItem(ep, messages, load))));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
-  const form = h('form', { class: 'card' }, h('h3', {}, 'New endpoint'),
+  const form = h('form', { class: 'card' }, h('h3', {}, t('New endpoint')),
     field('URL', { type: 'url', name: 'url', required: true, placeholder: 'https://example.com/webhooks' }),
-    field('Event types', { name: 'event_types', value: '*', hint: 'Comma separated, e.g. booking.accepted, session.completed; * for all.' }),
-    field('Description', { name: 'description', maxlength: 500 }),
-    formMessages.el, h('button', { type: 'submit', class: 'primary' }, 'Add endpoint'));
+    field(t('Event types'), { name: 'event_types', value: '*', hint: t('Comma separated, e.g. booking.accepted, session.completed; * for all.') }),
+    field(t('Description'), { name: 'description', maxlength: 500 }),
+    formMessages.el, h('button', { type: 'submit', class: 'primary' }, t('Add endpoint')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), formMessages, async () => {
       const created = await post('/webhook-endpoints', { url: form.url.value.trim(), event_types: splitList(form.event_types.value),
         description: form.description.value.trim() });
-      replace(secretEl, h('p', { class: 'ok', role: 'status' }, 'Signing secret (shown once; keep it safe): ', h('code', {}, created.secret)));
+      replace(secretEl, h('p', { class: 'ok', role: 'status' }, t('Signing secret (shown once; keep it safe): '), h('code', {}, created.secret)));
       form.reset();
       await load();
     }, form);
   });
   load();
-  return h('section', { 'aria-labelledby': 'wh-h' }, h('h2', { id: 'wh-h' }, 'Webhook endpoints'), messages.el, secretEl, listEl, form);
+  return h('section', { 'aria-labelledby': 'wh-h' }, h('h2', { id: 'wh-h' }, t('Webhook endpoints')), messages.el, secretEl, listEl, form);
 }
 
 function endpointItem(ep, messages, reload) {
   const log = h('div', {});
   const loadLog = async () => {
-    replace(log, loading('Loading deliveries…'));
+    replace(log, loading(t('Loading deliveries…')));
     try {
       const items = (await get(`/webhook-endpoints/${ep.id}/deliveries?limit=20`)).items;
       replace(log, items.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, `Deliveries to ${ep.url}`),
-        h('thead', {}, h('tr', {}, ['Event', 'Status', 'Attempts', 'Last HTTP status', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ['Event', t('Status'), t('Attempts'), t('Last HTTP status'), t('Created')].map((label) => h('th', { scope: 'col' }, label)))),
         h('tbody', {}, items.map((d) => h('tr', {}, h('td', {}, d.event_type), h('td', {}, d.status), h('td', {}, String(d.attempt_count)),
           h('td', {}, d.last_status_code ? String(d.last_status_code) : '—'), h('td', {}, when(d.created_at)))))))
-        : empty('No deliveries yet.'));
+        : empty(t('No deliveries yet.')));
     } catch (err) { replace(log, errorBox(err.message)); }
   };
   loadLog();
   return h('li', { class: 'card' },
-    h('p', {}, h('code', {}, ep.url), ' ', badge(ep.enabled ? 'Enabled' : 'Disabled', ep.enabled ? 'accepted' : 'cancelled'),
+    h('p', {}, h('code', {}, ep.url), ' ', badge(ep.enabled ? 'Enabled' : t('Disabled'), ep.enabled ? 'accepted' : 'cancelled'),
       ep.disabled_reason ? ` (${ep.disabled_reason})` : ''),
     h('p', { class: 'meta' }, `Events: ${ep.event_types.join(', ')}`, ep.description ? ` · ${ep.description}` : ''),
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
         await post(`/webhook-endpoints/${ep.id}/test`);
-        messages.ok('Test delivery sent: it appears in the log below.');
+        messages.ok(t('Test delivery sent: it appears in the log below.'));
         setTimeout(loadLog, 1500);
         await loadLog();
-      }) }, 'Send test'),
-      h('button', { type: 'button', onclick: loadLog }, 'Refresh log'),
+      }) }, t('Send test')),
+      h('button', { type: 'button', onclick: loadLog }, t('Refresh log')),
       h('button', { type: 'button', class: 'danger', 'aria-label': `Delete endpoint ${ep.url}`, onclick: (e) => act(e.currentTarget, messages, async () => {
         await del(`/webhook-endpoints/${ep.id}`);
         await reload();
-      }) }, 'Delete')),
+      }) }, t('Delete'))),
     log);
 }

@@ -3,13 +3,14 @@
 import { get, put, qs } from '../../api.js';
 import { currentUser, listing as loadListing } from '../../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act } from '../../ui.js';
+import { t } from '../../words.js';
 
 export async function teamPage(main, { params: [id] }) {
   const [item, me] = await Promise.all([loadListing(id), currentUser()]);
-  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/mentor' }, 'Mentor setup'), ' › ', h('a', { href: `#/listings/${id}` }, item.title)),
+  main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/mentor' }, t('Mentor setup')), ' › ', h('a', { href: `#/listings/${id}` }, item.title)),
     h('h1', {}, `Team of “${item.title}”`));
   if (me.mentor_profile_id !== item.mentor_profile_id || item.kind !== 'individual') {
-    main.append(h('p', {}, 'Only the owner of a one-to-one listing sets its team.'));
+    main.append(h('p', {}, t('Only the owner of a one-to-one listing sets its team.')));
     return;
   }
   const messages = messageArea();
@@ -33,23 +34,23 @@ export async function teamPage(main, { params: [id] }) {
     const own = member.mentor_profile_id === owner;
     const name = own ? `${member.display_name} (you)` : member.display_name;
     return h('li', {}, h('strong', {}, name), h('span', { class: 'meta' }, ` · ${member.headline} · ${member.timezone}`), ' ',
-      invited ? h('span', { class: 'badge requested' }, 'Invited, not answered yet') : h('span', { class: 'badge accepted' }, 'Teaches'), ' ',
+      invited ? h('span', { class: 'badge requested' }, t('Invited, not answered yet')) : h('span', { class: 'badge accepted' }, t('Teaches')), ' ',
       own ? null : h('button', { type: 'button', 'aria-label': `Remove ${member.display_name} from the team`,
         onclick: (e) => save(teamOf(ownerTeaches(), others().filter((m) => m !== member.mentor_profile_id)), e.currentTarget,
           `${member.display_name} is off the team.`) },
-      'Remove'));
+      t('Remove')));
   }
 
   function render() {
     const teachToo = h('input', { type: 'checkbox', id: 'owner-teaches', checked: ownerTeaches(), disabled: !others().length });
     teachToo.addEventListener('change', () => {
       save(teamOf(teachToo.checked, others()), teachToo,
-        teachToo.checked ? 'You teach this listing too.' : 'You no longer teach this listing; your team does.');
+        teachToo.checked ? 'You teach this listing too.' : t('You no longer teach this listing; your team does.'));
     });
     replace(teamEl,
       h('ul', { class: 'list' }, team.members.map((m) => row(m, false)), (team.invited || []).map((m) => row(m, true))),
-      h('div', { class: 'field checkbox' }, teachToo, h('label', { for: 'owner-teaches' }, 'I teach this listing too')),
-      others().length ? null : h('p', { class: 'muted' }, 'You teach this listing alone. Invite mentors below to make it a team.'));
+      h('div', { class: 'field checkbox' }, teachToo, h('label', { for: 'owner-teaches' }, t('I teach this listing too'))),
+      others().length ? null : h('p', { class: 'muted' }, t('You teach this listing alone. Invite mentors below to make it a team.')));
   }
 
   const results = h('div', {});
@@ -59,14 +60,14 @@ export async function teamPage(main, { params: [id] }) {
     const taken = new Set(others());
     replace(results, found.length ? h('ul', { class: 'list' }, found.map((m) => h('li', {},
       h('strong', {}, m.display_name), h('span', { class: 'meta' }, ` · ${m.headline}`), ' ',
-      taken.has(m.id) ? h('span', { class: 'muted' }, 'on the team or invited')
+      taken.has(m.id) ? h('span', { class: 'muted' }, t('on the team or invited'))
         : h('button', { type: 'button', 'aria-label': `Invite ${m.display_name}`, onclick: (e) => save(
           teamOf(ownerTeaches(), [...others(), m.id]), e.currentTarget,
-          `${m.display_name} is invited: they teach once they accept.`) }, 'Invite')))) : empty('No other mentor matches.'));
+          `${m.display_name} is invited: they teach once they accept.`) }, t('Invite'))))) : empty(t('No other mentor matches.')));
   }
-  const search = h('form', { class: 'search', role: 'search', 'aria-label': 'Find a mentor to invite' },
-    field('Name or skill of the mentor to invite', { type: 'search', name: 'q', value: item.skill }),
-    h('button', { type: 'submit' }, 'Find mentors'));
+  const search = h('form', { class: 'search', role: 'search', 'aria-label': t('Find a mentor to invite') },
+    field(t('Name or skill of the mentor to invite'), { type: 'search', name: 'q', value: item.skill }),
+    h('button', { type: 'submit' }, t('Find mentors')));
   search.addEventListener('submit', async (event) => {
     event.preventDefault();
     replace(results, loading());
@@ -76,9 +77,9 @@ export async function teamPage(main, { params: [id] }) {
     } catch (err) { replace(results, errorBox(err.message)); }
   });
 
-  main.append(h('p', {}, 'Requests for this listing go to a team member who is free at that time; its free slots are every member’s.'),
-    h('section', { 'aria-labelledby': 'tm-h' }, h('h2', { id: 'tm-h' }, 'Who teaches it'), teamEl, messages.el),
-    h('section', { 'aria-labelledby': 'ti-h' }, h('h2', { id: 'ti-h' }, 'Invite a mentor'), search, results));
+  main.append(h('p', {}, t('Requests for this listing go to a team member who is free at that time; its free slots are every member’s.')),
+    h('section', { 'aria-labelledby': 'tm-h' }, h('h2', { id: 'tm-h' }, t('Who teaches it')), teamEl, messages.el),
+    h('section', { 'aria-labelledby': 'ti-h' }, h('h2', { id: 'ti-h' }, t('Invite a mentor')), search, results));
   try {
     team = await get(`/listings/${id}/team`);
     render();

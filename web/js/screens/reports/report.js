@@ -5,18 +5,19 @@ import { get, qs } from '../../api.js';
 import { chartLibrary, formats, periodChart, periodLabels, readerPlace } from '../../chart.js';
 import { h, field, replace, empty, errorBox, messageArea, act, badge } from '../../ui.js';
 import { exportDownloads } from './exports.js';
+import { t } from '../../words.js';
 
 // Each way a week's sessions ended: its field, its name in the legend and the table, its colour.
 // Cancellations count under who made them: one of the pair (at their request, or leaving), a coordinator (a pause, an
 // end, a removal), an admin, the system.
-const KINDS = [['held', 'Held', '#1d6b3a'], ['cancelled_by_mentor', 'Cancelled by the mentor', '#b35900'],
-  ['cancelled_by_mentee', 'Cancelled by the mentee', '#c47f16'],
-  ['cancelled_by_coordinator', 'Cancelled by a coordinator', '#8a6d3b'],
-  ['cancelled_by_admin', 'Cancelled by an admin', '#2f6f8f'], ['cancelled_by_system', 'Cancelled by the system', '#8b4f6b'],
-  ['no_show_mentee', 'Mentee absent', '#a1261b'], ['no_show_mentor', 'Mentor absent', '#6a3d9a'],
-  ['missed', 'Nobody came', '#5f6b7d']];
+const KINDS = [['held', t('Held'), '#1d6b3a'], ['cancelled_by_mentor', t('Cancelled by the mentor'), '#b35900'],
+  ['cancelled_by_mentee', t('Cancelled by the mentee'), '#c47f16'],
+  ['cancelled_by_coordinator', t('Cancelled by a coordinator'), '#8a6d3b'],
+  ['cancelled_by_admin', t('Cancelled by an admin'), '#2f6f8f'], ['cancelled_by_system', t('Cancelled by the system'), '#8b4f6b'],
+  ['no_show_mentee', t('Mentee absent'), '#a1261b'], ['no_show_mentor', t('Mentor absent'), '#6a3d9a'],
+  ['missed', t('Nobody came'), '#5f6b7d']];
 const CANCELLED = KINDS.map(([key]) => key).filter((key) => key.startsWith('cancelled_by_'));
-const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
+const STATUS = { proposed: t('Proposed'), active: t('Active'), paused: t('Paused'), ended: t('Ended') };
 const QUIET = [2, 3, 4, 6, 8];
 const plural = (n, one, many = `${one}s`) => (n === 1 ? one : many);
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -55,10 +56,10 @@ export async function reportPage(main, { params: [id], query, go }) {
   const f = formats(place);
   const messages = messageArea();
   const from = report.from || report.weeks[0]?.week; // the period's first Monday (its weeks say it too)
-  const period = h('form', { class: 'inline-form', 'aria-label': 'Period' },
-    field('From the week of', { type: 'date', name: 'from', value: from, required: true }),
-    field('To the week of', { type: 'date', name: 'to', value: report.to, required: true }),
-    h('button', { type: 'submit' }, 'Show'));
+  const period = h('form', { class: 'inline-form', 'aria-label': t('Period') },
+    field(t('From the week of'), { type: 'date', name: 'from', value: from, required: true }),
+    field(t('To the week of'), { type: 'date', name: 'to', value: report.to, required: true }),
+    h('button', { type: 'submit' }, t('Show')));
   period.addEventListener('submit', (event) => {
     event.preventDefault();
     act(period.querySelector('button'), messages, async () => {
@@ -69,12 +70,12 @@ export async function reportPage(main, { params: [id], query, go }) {
     }, period);
   });
   main.append(
-    h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, 'Programmes'), ' › ',
-      h('a', { href: `#/programmes/${id}` }, programme.name), ' › Dashboard'),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, t('Programmes')), ' › ',
+      h('a', { href: `#/programmes/${id}` }, programme.name), t(' › Dashboard')),
     h('h1', {}, `Dashboard: ${programme.name}`),
     period, messages.el,
     h('p', { class: 'muted' }, `Weeks from Monday (UTC), ${f.day(from)} to the week of ${f.day(report.to)}. `,
-      report.updated_at ? `Figures as of ${f.moment(report.updated_at)}.` : 'No figures counted yet.'),
+      report.updated_at ? `Figures as of ${f.moment(report.updated_at)}.` : t('No figures counted yet.')),
     figures(report, f), weeksSection(report, f), matchSection(report, f), atRiskSection(id, f),
     exportDownloads(id, { from, to: weekEnd(report.to) }, place.timeZone));
 }
@@ -84,7 +85,7 @@ function figures(report, f) {
   const cancelled = CANCELLED.reduce((n, key) => n + s[key], 0);
   const card = (value, what) => h('li', {}, h('span', { class: 'figure' }, value), ' ', h('span', { class: 'what' }, what));
   const p = report.pairs;
-  return h('section', { 'aria-labelledby': 'rp-fig-h' }, h('h2', { id: 'rp-fig-h' }, 'In the period'),
+  return h('section', { 'aria-labelledby': 'rp-fig-h' }, h('h2', { id: 'rp-fig-h' }, t('In the period')),
     h('ul', { class: 'figures' },
       card(f.number(s.held), `${plural(s.held, 'session')} held (${f.minutes(s.minutes_held)})`),
       card(f.percent(report.attendance_rate), 'attendance'),
@@ -103,8 +104,8 @@ function figures(report, f) {
 
 function weeksSection(report, f) {
   const weeks = report.weeks;
-  const section = h('section', { 'aria-labelledby': 'rp-wk-h' }, h('h2', { id: 'rp-wk-h' }, 'Sessions per week'));
-  if (!weeks.length) return (section.append(empty('No week in this period.')), section);
+  const section = h('section', { 'aria-labelledby': 'rp-wk-h' }, h('h2', { id: 'rp-wk-h' }, t('Sessions per week')));
+  if (!weeks.length) return (section.append(empty(t('No week in this period.'))), section);
   const labels = periodLabels(weeks.map((w) => w.week), 'week', f.locale);
   const total = (key) => weeks.reduce((n, w) => n + (w[key] || 0), 0);
   const busiest = weeks.reduce((best, w, i) => (w.held > weeks[best].held ? i : best), 0);
@@ -121,26 +122,26 @@ function weeksSection(report, f) {
     label: `Bar chart of the programme's sessions per week, from the week of ${labels[0].long} to the week of `
       + `${labels[labels.length - 1].long}, `
       + `stacked by how they ended. ${summary}`,
-    caption: 'Sessions per week, by how they ended', heading: 'Week of',
+    caption: t('Sessions per week, by how they ended'), heading: t('Week of'),
     series: KINDS.map(([key, label, color]) => ({ label, color, values: weeks.map((w) => w[key]) })) }));
   return section;
 }
 
 function matchSection(report, f) {
   const m = report.match;
-  return h('section', { 'aria-labelledby': 'rp-match-h' }, h('h2', { id: 'rp-match-h' }, 'Match quality'),
+  return h('section', { 'aria-labelledby': 'rp-match-h' }, h('h2', { id: 'rp-match-h' }, t('Match quality')),
     h('p', {}, m.from_run
       ? `${f.number(m.from_run)} ${plural(m.from_run, 'pair')} came from a match run; ${f.number(m.top3)} of them `
         + `(${f.percent(m.share)}) with one of their mentee's three best mentors.`
-      : 'No pair of the period came from a match run.'));
+      : t('No pair of the period came from a match run.')));
 }
 
 function atRiskSection(id, f) {
   const list = h('ul', { class: 'list', 'aria-labelledby': 'rp-risk-h' });
   const status = h('p', { role: 'status', class: 'muted' });
   const messages = messageArea();
-  const more = h('button', { type: 'button', hidden: true }, 'Load more');
-  const quiet = field('At risk when not met for', { tag: 'select', name: 'weeks' },
+  const more = h('button', { type: 'button', hidden: true }, t('Load more'));
+  const quiet = field(t('At risk when not met for'), { tag: 'select', name: 'weeks' },
     QUIET.map((n) => [String(n), `${n} weeks`]));
   quiet.querySelector('select').value = '3';
   let cursor = null;
@@ -153,19 +154,19 @@ function atRiskSection(id, f) {
       h('p', {}, h('a', { href: `#/programmes/${id}?pairing=${p.pairing_id}` }, `${p.mentor_name} mentors ${p.mentee_name}`),
         ' ', badge(STATUS[p.status] || p.status, p.status === 'active' ? 'accepted' : 'draft')),
       h('ul', {}, p.reasons.map((reason) => h('li', {}, reason))),
-      h('p', { class: 'meta' }, p.last_held_at ? `Last session held ${f.moment(p.last_held_at)}` : 'No session held yet')));
+      h('p', { class: 'meta' }, p.last_held_at ? `Last session held ${f.moment(p.last_held_at)}` : t('No session held yet'))));
     list.append(...items);
     shown += items.length;
     cursor = page.next_cursor;
     more.hidden = !cursor;
     status.textContent = shown ? `${f.number(shown)} ${plural(shown, 'pair')} shown${cursor ? ', more to load' : ''}.`
-      : 'No pair at risk.';
+      : t('No pair at risk.');
     if (!first && items.length) items[0].focus();
   }
   more.addEventListener('click', () => act(more, messages, () => load(false)));
   quiet.querySelector('select').addEventListener('change', () => act(null, messages, () => load(true)));
   load(true).catch((err) => replace(status, errorBox(err.message)));
-  return h('section', { class: 'at-risk', 'aria-labelledby': 'rp-risk-h' }, h('h2', { id: 'rp-risk-h' }, 'Pairs at risk'),
+  return h('section', { class: 'at-risk', 'aria-labelledby': 'rp-risk-h' }, h('h2', { id: 'rp-risk-h' }, t('Pairs at risk')),
     h('div', { class: 'row' }, quiet), status,
     list, messages.el, more);
 }

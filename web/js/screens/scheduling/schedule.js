@@ -3,6 +3,7 @@
 // mentees' slots follow each change live (`schedule.changed`).
 import { patch, post, put, get } from '../../api.js';
 import { h, field, replace, empty, messageArea, act, span, badge } from '../../ui.js';
+import { t } from '../../words.js';
 
 const optional = (value) => (value === '' ? null : Number(value));
 const shown = (value) => (value === null || value === undefined ? '' : String(value));
@@ -33,8 +34,8 @@ export function timeOffSection(mentor) {
   const draw = (view) => {
     periods = view.time_off.map((p) => ({ start: p.start, end: p.end, note: p.note }));
     replace(listEl, periods.length ? h('ul', { class: 'list' }, periods.map((p, i) => h('li', {}, `${period(p)}${p.note ? ` · ${p.note}` : ''} `,
-      h('button', { type: 'button', 'aria-label': `Remove time off ${period(p)}`, onclick: (e) => act(e.currentTarget, messages, () => save(periods.filter((_, j) => j !== i))) }, 'Remove'))))
-      : empty('No time off planned.'));
+      h('button', { type: 'button', 'aria-label': `Remove time off ${period(p)}`, onclick: (e) => act(e.currentTarget, messages, () => save(periods.filter((_, j) => j !== i))) }, t('Remove')))))
+      : empty(t('No time off planned.')));
     replace(affectedEl, affected(view, messages, reload));
   };
   const save = async (next) => {
@@ -44,21 +45,21 @@ export function timeOffSection(mentor) {
     messages.ok(`Time off saved.${declined ? ` ${declined} pending request${declined > 1 ? 's' : ''} inside it declined; the mentees were told why.` : ''}`);
   };
   const reload = async () => draw(await get(`/mentor-profiles/${mentor.id}/time-off`));
-  const form = h('form', { class: 'inline-form', 'aria-label': 'Add time off' },
-    field('Away from', { type: 'date', name: 'from', required: true }),
-    field('Back on', { type: 'date', name: 'until', hint: 'Leave empty: until further notice.' }),
-    field('Note', { name: 'note', maxlength: 200, placeholder: 'Holiday' }),
-    h('button', { type: 'submit' }, 'Add time off'));
+  const form = h('form', { class: 'inline-form', 'aria-label': t('Add time off') },
+    field(t('Away from'), { type: 'date', name: 'from', required: true }),
+    field(t('Back on'), { type: 'date', name: 'until', hint: t('Leave empty: until further notice.') }),
+    field(t('Note'), { name: 'note', maxlength: 200, placeholder: t('Holiday') }),
+    h('button', { type: 'submit' }, t('Add time off')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
-      if (form.until.value && form.until.value <= form.from.value) throw new Error('“Back on” must be after “Away from”.');
+      if (form.until.value && form.until.value <= form.from.value) throw new Error(t('“Back on” must be after “Away from”.'));
       await save([...periods, { start: `${form.from.value}T00:00`, end: form.until.value ? `${form.until.value}T00:00` : null, note: form.note.value.trim() }]);
       form.reset();
     }, form);
   });
   reload().catch((err) => messages.error(err));
-  return h('section', { 'aria-labelledby': 'to-h', class: 'card' }, h('h2', { id: 'to-h' }, 'Time off'),
+  return h('section', { 'aria-labelledby': 'to-h', class: 'card' }, h('h2', { id: 'to-h' }, t('Time off')),
     h('p', { class: 'muted' }, `Nobody can book you while you are away (days in ${mentor.timezone}, from the first day to the day you are back). Pending requests inside are declined; sessions already booked stay until you cancel them, and the mentee pays no fee.`),
     listEl, form, messages.el, affectedEl);
 }
@@ -68,16 +69,16 @@ function affected(view, messages, reload) {
   const items = [...view.affected_bookings.map((b) => ({ sessionId: b.session_id, what: `${b.mentee.name}`, start: b.start_time, end: b.end_time })),
     ...view.affected_group_sessions.map((s) => ({ sessionId: s.id, what: `group session, ${s.seats_taken} seats taken`, start: s.start_time, end: s.end_time }))];
   if (!items.length) return null;
-  return h('div', { class: 'card', role: 'region', 'aria-label': 'Still booked while you are away' },
-    h('h3', {}, 'Still booked while you are away'),
+  return h('div', { class: 'card', role: 'region', 'aria-label': t('Still booked while you are away') },
+    h('h3', {}, t('Still booked while you are away')),
     h('ul', { class: 'list' }, items.map((item) => {
       const reason = h('input', { name: 'reason', value: 'I am away then, sorry.', 'aria-label': `Reason for cancelling ${span(item.start, item.end)}`, maxlength: 500 });
       return h('li', {}, `${span(item.start, item.end)} · ${item.what} `, reason, ' ',
         item.sessionId ? h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
-          await post(`/sessions/${item.sessionId}/cancel`, { reason: reason.value.trim() || 'The mentor is away then.' });
-          messages.ok('Session cancelled: the mentee was told, and pays nothing.');
+          await post(`/sessions/${item.sessionId}/cancel`, { reason: reason.value.trim() || t('The mentor is away then.') });
+          messages.ok(t('Session cancelled: the mentee was told, and pays nothing.'));
           await reload();
-        }) }, `Cancel ${span(item.start, item.end)}`) : badge('Session being created', 'draft'));
+        }) }, `Cancel ${span(item.start, item.end)}`) : badge(t('Session being created'), 'draft'));
     })));
 }
 
@@ -90,8 +91,8 @@ export function overridesSection(mentor) {
     replace(listEl, overrides.length ? h('ul', { class: 'list' }, overrides.map((o, i) => {
       const hours = o.hours.length ? o.hours.map((x) => `${x.start}–${x.end}`).join(', ') : 'not available';
       return h('li', {}, `${dayText(dateOf(o.date))}: ${hours} `, h('button', { type: 'button', 'aria-label': `Remove the override of ${dayText(dateOf(o.date))}`,
-        onclick: (e) => act(e.currentTarget, messages, () => save(overrides.filter((_, j) => j !== i))) }, 'Remove'));
-    })) : empty('No date overrides: every date follows your weekly availability.'));
+        onclick: (e) => act(e.currentTarget, messages, () => save(overrides.filter((_, j) => j !== i))) }, t('Remove')));
+    })) : empty(t('No date overrides: every date follows your weekly availability.')));
   };
   const save = async (next) => {
     const view = await put(`/mentor-profiles/${mentor.id}/date-overrides`, { overrides: next });
@@ -99,12 +100,12 @@ export function overridesSection(mentor) {
     const declined = view.declined_requests.length;
     messages.ok(`Overrides saved.${declined ? ` ${declined} pending request${declined > 1 ? 's' : ''} outside the new hours declined.` : ''}`);
   };
-  const form = h('form', { class: 'inline-form', 'aria-label': 'Add a date override' },
-    field('Date', { type: 'date', name: 'date', required: true }),
-    field('From', { type: 'time', name: 'start', value: '09:00' }),
-    field('To', { type: 'time', name: 'end', value: '13:00' }),
-    field('Not available that day', { type: 'checkbox', name: 'off' }),
-    h('button', { type: 'submit' }, 'Add override'));
+  const form = h('form', { class: 'inline-form', 'aria-label': t('Add a date override') },
+    field(t('Date'), { type: 'date', name: 'date', required: true }),
+    field(t('From'), { type: 'time', name: 'start', value: '09:00' }),
+    field(t('To'), { type: 'time', name: 'end', value: '13:00' }),
+    field(t('Not available that day'), { type: 'checkbox', name: 'off' }),
+    h('button', { type: 'submit' }, t('Add override')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
@@ -114,44 +115,44 @@ export function overridesSection(mentor) {
     }, form);
   });
   get(`/mentor-profiles/${mentor.id}/date-overrides`).then(draw, (err) => messages.error(err));
-  return h('section', { 'aria-labelledby': 'do-h', class: 'card' }, h('h2', { id: 'do-h' }, 'Date overrides'),
+  return h('section', { 'aria-labelledby': 'do-h', class: 'card' }, h('h2', { id: 'do-h' }, t('Date overrides')),
     h('p', { class: 'muted' }, `Other hours for one date (a shorter Friday, a Saturday morning), or none: they replace that weekday's windows (in ${mentor.timezone}).`),
     listEl, form, messages.el);
 }
 
 export function limitsSection(mentor) {
   const messages = messageArea();
-  const form = h('form', { class: 'inline-form', 'aria-label': 'Your session limits' },
-    field('Sessions a day at most', { type: 'number', name: 'max_sessions_per_day', min: 1, max: 48, value: shown(mentor.max_sessions_per_day), hint: 'Every listing, group sessions included. Empty: no limit.' }),
-    field('Sessions a week at most', { type: 'number', name: 'max_sessions_per_week', min: 1, max: 336, value: shown(mentor.max_sessions_per_week), hint: 'Monday to Sunday. Empty: no limit.' }),
-    h('button', { type: 'submit' }, 'Save limits'));
+  const form = h('form', { class: 'inline-form', 'aria-label': t('Your session limits') },
+    field(t('Sessions a day at most'), { type: 'number', name: 'max_sessions_per_day', min: 1, max: 48, value: shown(mentor.max_sessions_per_day), hint: t('Every listing, group sessions included. Empty: no limit.') }),
+    field(t('Sessions a week at most'), { type: 'number', name: 'max_sessions_per_week', min: 1, max: 336, value: shown(mentor.max_sessions_per_week), hint: t('Monday to Sunday. Empty: no limit.') }),
+    h('button', { type: 'submit' }, t('Save limits')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
       await patch(`/mentor-profiles/${mentor.id}`, { max_sessions_per_day: optional(form.max_sessions_per_day.value),
         max_sessions_per_week: optional(form.max_sessions_per_week.value) });
-      messages.ok('Limits saved.');
+      messages.ok(t('Limits saved.'));
     }, form);
   });
-  return h('section', { 'aria-labelledby': 'lim-h', class: 'card' }, h('h2', { id: 'lim-h' }, 'Your limits'),
+  return h('section', { 'aria-labelledby': 'lim-h', class: 'card' }, h('h2', { id: 'lim-h' }, t('Your limits')),
     h('p', { class: 'muted' }, `Days and weeks are yours, in ${mentor.timezone}. A full day or week shows no free slot.`), form, messages.el);
 }
 
 const RULES = [
-  ['buffer_before_minutes', 'Buffer before (minutes)', { min: 0, max: 120 }, 'Kept free before each session: between two sessions, the larger of the two buffers.'],
-  ['buffer_after_minutes', 'Buffer after (minutes)', { min: 0, max: 120 }, 'Kept free after each session.'],
-  ['min_notice_minutes', 'Notice (minutes)', { min: 0, max: 525600 }, 'How long before its start a session can be requested. Empty: the service default.'],
-  ['max_days_ahead', 'Horizon (days)', { min: 1, max: 730 }, 'How far ahead it can be requested. Empty: any time.'],
-  ['max_sessions_per_day', 'Of this listing a day', { min: 1, max: 48 }, 'At most this many of these sessions a day with you. Empty: no limit.'],
-  ['max_sessions_per_week', 'Of this listing a week', { min: 1, max: 336 }, 'The same, a week.'],
-  ['max_active_bookings_per_mentor', 'Bookings one mentee may hold', { min: 1, max: 1000 }, 'Upcoming and pending, with you: one mentee cannot take every slot. Empty: the service default.'],
-  ['max_instant_bookings_per_mentor', 'Instant bookings one mentee may hold', { min: 1, max: 1000 }, 'With instant booking on: upcoming times with you, each time of a series counted; an unconfirmed address holds one. Empty: the service default (26).'],
+  ['buffer_before_minutes', t('Buffer before (minutes)'), { min: 0, max: 120 }, t('Kept free before each session: between two sessions, the larger of the two buffers.')],
+  ['buffer_after_minutes', t('Buffer after (minutes)'), { min: 0, max: 120 }, t('Kept free after each session.')],
+  ['min_notice_minutes', t('Notice (minutes)'), { min: 0, max: 525600 }, t('How long before its start a session can be requested. Empty: the service default.')],
+  ['max_days_ahead', t('Horizon (days)'), { min: 1, max: 730 }, t('How far ahead it can be requested. Empty: any time.')],
+  ['max_sessions_per_day', t('Of this listing a day'), { min: 1, max: 48 }, t('At most this many of these sessions a day with you. Empty: no limit.')],
+  ['max_sessions_per_week', t('Of this listing a week'), { min: 1, max: 336 }, t('The same, a week.')],
+  ['max_active_bookings_per_mentor', t('Bookings one mentee may hold'), { min: 1, max: 1000 }, t('Upcoming and pending, with you: one mentee cannot take every slot. Empty: the service default.')],
+  ['max_instant_bookings_per_mentor', t('Instant bookings one mentee may hold'), { min: 1, max: 1000 }, t('With instant booking on: upcoming times with you, each time of a series counted; an unconfirmed address holds one. Empty: the service default (26).')],
 ];
 
 /** A listing's scheduling rules, folded under its card. */
 export function listingRules(l) {
   const messages = messageArea();
-  const step = field('Slots start every', { tag: 'select', name: 'slot_step_minutes', hint: 'How often a free slot may start.' },
+  const step = field(t('Slots start every'), { tag: 'select', name: 'slot_step_minutes', hint: t('How often a free slot may start.') },
     [['', `${l.duration_minutes} minutes (the duration)`], ['15', '15 minutes'], ['30', '30 minutes'], ['60', '60 minutes']]);
   step.querySelector('select').value = shown(l.slot_step_minutes);
   const form = h('form', { 'aria-label': `Scheduling rules of ${l.title}` },
@@ -164,8 +165,8 @@ export function listingRules(l) {
       const body = Object.fromEntries(RULES.map(([name]) => [name, name.startsWith('buffer') ? Number(form[name].value || 0) : optional(form[name].value)]));
       body.slot_step_minutes = optional(form.slot_step_minutes.value);
       Object.assign(l, await patch(`/listings/${l.id}`, body));
-      messages.ok('Rules saved: the free slots follow at once.');
+      messages.ok(t('Rules saved: the free slots follow at once.'));
     }, form);
   });
-  return h('details', {}, h('summary', {}, 'Scheduling rules'), form);
+  return h('details', {}, h('summary', {}, t('Scheduling rules')), form);
 }

@@ -4,6 +4,7 @@
 import { post } from '../../api.js';
 import { policy } from '../../policy.js';
 import { h, field, replace, messageArea, act, money, clock, when, disclosure } from '../../ui.js';
+import { t } from '../../words.js';
 
 const ABSENT_STATUSES = new Set(['mentee_no_show', 'mentor_no_show']);
 
@@ -30,7 +31,7 @@ export function attendanceSection(view, me) {
   const others = session.attendance.filter((a) => a !== self);
   const people = h('ul', { class: 'attendance' }, session.attendance.map((a) => h('li', {},
     h('strong', {}, a === self ? 'You' : a.display_name), ` (${a.role}): `,
-    a.checked_in_at ? `checked in at ${clock(new Date(a.checked_in_at))}` : open ? 'not checked in yet' : 'did not check in')));
+    a.checked_in_at ? `checked in at ${clock(new Date(a.checked_in_at))}` : open ? 'not checked in yet' : t('did not check in'))));
   const parts = [people];
   if (open && self && !self.checked_in_at && now < new Date(session.end_time).getTime()) {
     parts.push(view.keep('check-in', () => checkInButton(view)));
@@ -42,7 +43,7 @@ export function attendanceSection(view, me) {
     parts.push(h('p', { class: 'muted' }, `If nobody comes, you can report it from ${clock(new Date(reportOpens(session)))}.`));
   }
   if (!open) parts.push(...finding(view, self, role));
-  return h('section', { 'aria-labelledby': 'at-h', class: 'attendance-section' }, h('h2', { id: 'at-h' }, 'Attendance'), parts);
+  return h('section', { 'aria-labelledby': 'at-h', class: 'attendance-section' }, h('h2', { id: 'at-h' }, t('Attendance')), parts);
 }
 
 function checkInButton(view) {
@@ -55,15 +56,15 @@ function checkInButton(view) {
 
 function reportButton(view, role) {
   const messages = messageArea();
-  const who = role === 'mentor' ? (view.session.kind === 'group' ? 'No mentee came' : 'The mentee did not come') : 'The mentor did not come';
+  const who = role === 'mentor' ? (view.session.kind === 'group' ? 'No mentee came' : t('The mentee did not come')) : t('The mentor did not come');
   const confirm = h('div', { class: 'card confirm' },
-    h('p', {}, role !== 'mentor' ? 'The mentor will be recorded absent: you pay nothing, and a bundle credit you booked with comes back.'
-      : view.session.kind === 'group' ? 'Every mentee will be recorded absent: as for a late cancellation, each one\'s bundle credit is used or the late fee is due.'
-        : 'The mentee will be recorded absent: as for a late cancellation, their bundle credit is used or the late fee is due.'),
+    h('p', {}, role !== 'mentor' ? t('The mentor will be recorded absent: you pay nothing, and a bundle credit you booked with comes back.')
+      : view.session.kind === 'group' ? t('Every mentee will be recorded absent: as for a late cancellation, each one\'s bundle credit is used or the late fee is due.')
+        : t('The mentee will be recorded absent: as for a late cancellation, their bundle credit is used or the late fee is due.')),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
       view.session = await post(`/sessions/${view.id}/no-show`);
       view.render();
-    }) }, 'Report the absence')));
+    }) }, t('Report the absence'))));
   return h('div', {}, disclosure(`${who}…`, confirm), messages.el);
 }
 
@@ -76,7 +77,7 @@ function finding(view, self, role) {
     const whose = a === self ? 'your' : `${a.display_name}'s`;
     if (a.no_show === 'none') return `An administrator found nobody was absent from ${whose} meeting.`;
     // Until it is final (its dispute window over, or an administrator's decision), a finding moves nothing.
-    const until = a.disputable_until ? ` once ${when(a.disputable_until)} has passed without a dispute` : ' once the dispute is decided';
+    const until = a.disputable_until ? ` once ${when(a.disputable_until)} has passed without a dispute` : t(' once the dispute is decided');
     if (a.no_show === 'mentor') {
       if (!a.no_show_final) return `The mentor was recorded absent from ${whose} meeting: nothing to pay${until}.`;
       return `The mentor was recorded absent from ${whose} meeting (final): nothing to pay${a.credit_status === 'returned' ? ', and the bundle credit is back' : ''}.`;
@@ -90,34 +91,34 @@ function finding(view, self, role) {
   });
   const parts = lines.map((line) => h('p', { class: 'finding' }, line));
   if (session.status === 'mentor_no_show' && role === 'mentee') {
-    parts.push(h('p', {}, h('a', { href: `#/listings/${session.listing_id}` }, 'Book another time')));
+    parts.push(h('p', {}, h('a', { href: `#/listings/${session.listing_id}` }, t('Book another time'))));
   }
   // Offered to the side found absent: the only one who may dispute it.
   const disputable = meetings.find((a) => a.disputable_until && new Date(a.disputable_until).getTime() > Date.now()
     && a.no_show === role && (role === 'mentor' || a === self));
   if (disputable) parts.push(view.keep(`dispute-${disputable.id}`, () => disputeForm(view, disputable)));
   const disputed = meetings.find((a) => a.dispute_status === 'open');
-  if (disputed) parts.push(h('p', { class: 'muted' }, 'A dispute of this finding is waiting for an administrator.'));
-  if (!parts.length && ABSENT_STATUSES.has(session.status)) parts.push(h('p', {}, 'Someone was recorded absent.'));
+  if (disputed) parts.push(h('p', { class: 'muted' }, t('A dispute of this finding is waiting for an administrator.')));
+  if (!parts.length && ABSENT_STATUSES.has(session.status)) parts.push(h('p', {}, t('Someone was recorded absent.')));
   return parts;
 }
 
 function disputeForm(view, meeting) {
   const messages = messageArea();
   const form = h('form', { class: 'card', 'aria-labelledby': `dp-h-${meeting.id}` },
-    h('h3', { id: `dp-h-${meeting.id}` }, 'Dispute this finding'),
+    h('h3', { id: `dp-h-${meeting.id}` }, t('Dispute this finding')),
     h('p', { class: 'muted' }, `An administrator decides; open until ${when(meeting.disputable_until)}.`),
-    field('What happened', { tag: 'textarea', name: 'reason', rows: 3, required: true, maxlength: 2000 }),
-    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Send the dispute'));
+    field(t('What happened'), { tag: 'textarea', name: 'reason', rows: 3, required: true, maxlength: 2000 }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, t('Send the dispute')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
       const body = { reason: form.reason.value.trim() };
       if (view.session.kind === 'group' && view.role() === 'mentor') body.booking_id = meeting.booking_id;
       await post(`/sessions/${view.id}/attendance-disputes`, body);
-      replace(form, h('p', { class: 'ok', role: 'status' }, 'Dispute sent: an administrator will decide.'));
+      replace(form, h('p', { class: 'ok', role: 'status' }, t('Dispute sent: an administrator will decide.')));
       await view.reload();
     }, form);
   });
-  return disclosure('Dispute this…', form);
+  return disclosure(t('Dispute this…'), form);
 }

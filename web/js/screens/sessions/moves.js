@@ -6,6 +6,7 @@ import { get, post, qs } from '../../api.js';
 import { policy } from '../../policy.js';
 import { slotPicker } from '../../slot-picker.js';
 import { h, field, replace, messageArea, act, span, when, disclosure } from '../../ui.js';
+import { t } from '../../words.js';
 
 const SLOT_DAYS = 60; // how far ahead a move may be looked for
 const MAX_TIMES = 3;
@@ -48,19 +49,19 @@ export function movesSection(view) {
     body = h('div', {}, view.keep('propose', () => proposeForm(view, other)),
       role === 'mentor' ? view.keep('ask', () => askForm(view)) : null);
   }
-  return h('section', { 'aria-labelledby': 'mv-h', class: 'moves' }, h('h2', { id: 'mv-h' }, 'Another time'), body);
+  return h('section', { 'aria-labelledby': 'mv-h', class: 'moves' }, h('h2', { id: 'mv-h' }, t('Another time')), body);
 }
 
 function ownProposal(view, open, other) {
   const messages = messageArea();
   const what = open.kind === 'request' ? `You asked ${other} to choose another time.`
     : `You proposed ${open.start_times.map(when).join('; ')}.`;
-  return h('div', { class: 'card proposal', role: 'group', 'aria-label': 'Your proposal' },
+  return h('div', { class: 'card proposal', role: 'group', 'aria-label': t('Your proposal') },
     h('p', {}, what, ` Waiting for ${other}; it closes ${when(open.expires_at)}.`),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/reschedule-proposals/${open.id}/withdraw`);
       await view.reload();
-    }) }, open.kind === 'request' ? 'Withdraw the request' : 'Withdraw the proposal')), messages.el);
+    }) }, open.kind === 'request' ? 'Withdraw the request' : t('Withdraw the proposal'))), messages.el);
 }
 
 function answerProposal(view, open, other) {
@@ -69,16 +70,16 @@ function answerProposal(view, open, other) {
     await post(`/reschedule-proposals/${open.id}/accept`, { start_time: start });
     await view.reload();
   });
-  return h('div', { class: 'card proposal', role: 'group', 'aria-label': 'Proposal to move' },
+  return h('div', { class: 'card proposal', role: 'group', 'aria-label': t('Proposal to move') },
     h('p', {}, h('strong', {}, `${other[0].toUpperCase()}${other.slice(1)} proposes another time`),
-      open.message ? `: “${open.message}”` : '.', ' Moving costs nothing.'),
+      open.message ? `: “${open.message}”` : '.', t(' Moving costs nothing.')),
     h('div', { class: 'actions' },
       open.start_times.map((start) => h('button', { type: 'button', class: 'primary', onclick: accept(start) },
         `Move to ${when(start)}`)),
       h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
         await post(`/reschedule-proposals/${open.id}/decline`);
         await view.reload();
-      }) }, 'Keep the current time')),
+      }) }, t('Keep the current time'))),
     messages.el);
 }
 
@@ -92,20 +93,20 @@ function freeSlots(view, onChoose) {
     firstFree: async () => (await get(`/listings/${listingId}/slots/first`)).slot,
   });
   picker.reload();
-  return h('section', { 'aria-label': 'Free slots', class: 'slots' }, picker.el);
+  return h('section', { 'aria-label': t('Free slots'), class: 'slots' }, picker.el);
 }
 
 function proposeForm(view, other) {
   const messages = messageArea();
   const chosen = [];
   const list = h('ul', { class: 'chosen', 'aria-live': 'polite' });
-  const send = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Send proposal');
+  const send = h('button', { type: 'submit', class: 'primary', disabled: true }, t('Send proposal'));
   const draw = () => {
     replace(list, chosen.map((slot, index) => h('li', {}, when(slot.start_time), ' ',
       h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${when(slot.start_time)}`, onclick: () => {
         chosen.splice(index, 1);
         draw();
-      } }, 'Remove'))));
+      } }, t('Remove')))));
     send.disabled = chosen.length === 0;
   };
   const slots = freeSlots(view, (slot) => {
@@ -115,10 +116,10 @@ function proposeForm(view, other) {
     draw();
   });
   const form = h('form', { class: 'card', 'aria-labelledby': 'pr-h' },
-    h('h3', { id: 'pr-h' }, 'Propose another time'),
+    h('h3', { id: 'pr-h' }, t('Propose another time')),
     h('p', { class: 'muted' }, `Choose up to ${MAX_TIMES} free times; ${other} picks one, or keeps the current time.`),
-    slots, h('p', {}, 'Proposed: '), list,
-    field('Message (optional)', { tag: 'textarea', name: 'message', rows: 2, maxlength: 1000 }),
+    slots, h('p', {}, t('Proposed: ')), list,
+    field(t('Message (optional)'), { tag: 'textarea', name: 'message', rows: 2, maxlength: 1000 }),
     messages.el, h('div', { class: 'actions' }, send));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -131,17 +132,17 @@ function proposeForm(view, other) {
       await view.reload();
     }, form);
   });
-  return disclosure('Propose another time', form);
+  return disclosure(t('Propose another time'), form);
 }
 
 function askForm(view) {
   const messages = messageArea();
   const form = h('form', { class: 'card', 'aria-labelledby': 'ask-h' },
-    h('h3', { id: 'ask-h' }, 'Ask the mentee to choose another time'),
+    h('h3', { id: 'ask-h' }, t('Ask the mentee to choose another time')),
     h('p', { class: 'muted' }, `They pick any free time, or cancel at no cost; with no answer within ${policy.reschedule_request_ttl_hours} hours, `
-      + 'the session is cancelled at no cost to them.'),
-    field('Reason', { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
-    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Send the request'));
+      + t('the session is cancelled at no cost to them.')),
+    field(t('Reason'), { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, t('Send the request')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
@@ -150,7 +151,7 @@ function askForm(view) {
       await view.reload();
     }, form);
   });
-  return disclosure('Ask to reschedule', form, () => form.reason.focus());
+  return disclosure(t('Ask to reschedule'), form, () => form.reason.focus());
 }
 
 function chooseAnyTime(view, open) {
@@ -159,20 +160,20 @@ function chooseAnyTime(view, open) {
   const move = h('button', { type: 'button', class: 'primary', disabled: true, onclick: (e) => act(e.currentTarget, messages, async () => {
     await post(`/reschedule-proposals/${open.id}/accept`, { start_time: picked.start_time });
     await view.reload();
-  }) }, 'Move to the chosen time');
-  const chosenText = h('p', { class: 'muted' }, 'Choose a free time.');
+  }) }, t('Move to the chosen time'));
+  const chosenText = h('p', { class: 'muted' }, t('Choose a free time.'));
   const slots = freeSlots(view, (slot) => {
     picked = slot;
     move.disabled = !slot;
-    chosenText.textContent = slot ? `Chosen: ${span(slot.start_time, slot.end_time)}.` : 'Choose a free time.';
+    chosenText.textContent = slot ? `Chosen: ${span(slot.start_time, slot.end_time)}.` : t('Choose a free time.');
   });
-  return h('div', { class: 'card proposal', role: 'group', 'aria-label': 'Choose another time' },
-    h('p', {}, h('strong', {}, 'The mentor asks you to choose another time'), open.message ? `: “${open.message}”` : '.',
+  return h('div', { class: 'card proposal', role: 'group', 'aria-label': t('Choose another time') },
+    h('p', {}, h('strong', {}, t('The mentor asks you to choose another time')), open.message ? `: “${open.message}”` : '.',
       ` Moving costs nothing; cancelling costs nothing either. Answer before ${when(open.expires_at)}.`),
     slots, chosenText,
     h('div', { class: 'actions' }, move, h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/reschedule-proposals/${open.id}/decline`);
       await view.reload();
-    }) }, 'Cancel at no cost')),
+    }) }, t('Cancel at no cost'))),
     messages.el);
 }

@@ -10,19 +10,20 @@ import { h, field, redraw, replace, messageArea, act, money, span, duration, err
 import { talkButton } from '../conversations/conversations.js';
 import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './attendance.js';
 import { loadProposals, movesSection, successor } from './moves.js';
+import { t } from '../../words.js';
 
 export async function sessionPage(main, { params: [id] }) {
   const me = await currentUser();
   const view = {
     id, me, session: null, booking: null, item: null, next: null, proposals: [], timer: null, cancelOpen: false,
     gone: false, kept: {},
-    body: h('div', {}), heading: h('h1', {}, 'Session'),
+    body: h('div', {}), heading: h('h1', {}, t('Session')),
     keep(name, make) { return (this.kept[name] ||= make()); },
     role() { return me.mentor_profile_id && me.mentor_profile_id === this.session.mentor_profile_id ? 'mentor' : 'mentee'; },
     render() { render(this); },
     reload: () => load(),
   };
-  view.crumb = h('a', { href: '#/bookings' }, 'My bookings'); // the mentor's way back is their requests and sessions
+  view.crumb = h('a', { href: '#/bookings' }, t('My bookings')); // the mentor's way back is their requests and sessions
   main.append(h('p', { class: 'crumbs' }, view.crumb), view.heading, view.body);
 
   async function load() {
@@ -56,7 +57,7 @@ function render(view) {
   const price = booking ? booking.price_cents : item.price_cents;
   const currency = booking ? booking.currency : item.currency;
   const mentee = view.role() === 'mentee';
-  if (!mentee) Object.assign(view.crumb, { href: '#/requests', textContent: 'My sessions as mentor' });
+  if (!mentee) Object.assign(view.crumb, { href: '#/requests', textContent: t('My sessions as mentor') });
   const status = session.status;
   redraw(view.body,
     h('p', { class: 'meta' }, span(session.start_time, session.end_time), ' ', sessionBadge(session),
@@ -70,35 +71,35 @@ function render(view) {
       ? h('section', { 'aria-labelledby': 'pp-h' }, h('h2', { id: 'pp-h' }, `Participants (${session.participants.length})`),
         session.participants.length
           ? h('ul', { class: 'list' }, session.participants.map((p) => h('li', {}, p.display_name)))
-          : h('p', { class: 'muted' }, 'No one has joined yet.'))
+          : h('p', { class: 'muted' }, t('No one has joined yet.')))
       : null,
     session.meeting_url && ['scheduled', 'in_progress'].includes(status) ? joinButton(session) : null,
     status === 'scheduled' ? addToCalendar(view) : null,
-    booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, 'Agenda'), h('p', {}, booking.notes)) : null,
+    booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, t('Agenda')), h('p', {}, booking.notes)) : null,
     view.next ? h('p', { class: 'ok', role: 'status' }, `Moved to ${span(view.next.start_time, view.next.end_time)} at no cost. `,
-      'Its session is being prepared…') : null,
+      t('Its session is being prepared…')) : null,
     attendanceSection(view, view.me),
     movesSection(view),
     status === 'scheduled' ? view.keep('actions', () => actions(view)) : null,
     status === 'scheduled' ? h('p', { class: 'muted' }, `You can start ${policy.start_early_minutes} minutes before the start time.`) : null,
     status === 'scheduled' && view.cancelOpen ? view.keep('cancel', () => cancelPanel(view, price, currency)) : null,
     status === 'in_progress' && !mentee ? view.keep('complete', () => completeForm(view)) : null,
-    status === 'in_progress' && mentee ? h('p', {}, 'The mentor completes the session with notes and action items.') : null,
+    status === 'in_progress' && mentee ? h('p', {}, t('The mentor completes the session with notes and action items.')) : null,
     status === 'completed' ? outcome(session) : null,
     // The review form until the mentee has reviewed (kept, with its thanks, once they did here).
     status === 'completed' && mentee && (session.reviewed === false || view.kept.review) ? view.keep('review', () => reviewForm(view)) : null,
-    session.reviewed && !view.kept.review ? h('p', { class: 'ok' }, 'You reviewed this session. Thank you.') : null,
+    session.reviewed && !view.kept.review ? h('p', { class: 'ok' }, t('You reviewed this session. Thank you.')) : null,
     session.cancellation && !view.next ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
-      session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : 'No fee.',
+      session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : t('No fee.'),
       session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
 }
 
 /** Writing to the session's people: a group session's conversation, or one's mentor or mentee. */
 function talk(view, mentee) {
   const { session } = view;
-  if (session.kind === 'group') return talkButton('Message the group', { session_id: session.id });
-  if (mentee) return talkButton('Message your mentor', { mentor_profile_id: session.mentor_profile_id });
-  return session.mentee_user_id ? talkButton('Message your mentee', { user_id: session.mentee_user_id }) : null;
+  if (session.kind === 'group') return talkButton(t('Message the group'), { session_id: session.id });
+  if (mentee) return talkButton(t('Message your mentor'), { mentor_profile_id: session.mentor_profile_id });
+  return session.mentee_user_id ? talkButton(t('Message your mentee'), { user_id: session.mentee_user_id }) : null;
 }
 
 /** "Add to your calendar": Google Calendar and Outlook links with the session's time, and its .ics file (the feed's
@@ -116,15 +117,15 @@ function addToCalendar(view) {
   const messages = messageArea();
   const download = h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
     const res = await fetch(`${BASE_URL}/sessions/${session.id}/calendar.ics`, { headers: { Authorization: `Bearer ${auth.token}` } });
-    if (!res.ok) throw new Error('The calendar file could not be made. Try again.');
+    if (!res.ok) throw new Error(t('The calendar file could not be made. Try again.'));
     const link = h('a', { href: URL.createObjectURL(await res.blob()), download: `${item.title}.ics` });
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-  }) }, 'Download .ics');
-  return h('section', { 'aria-labelledby': 'cal-h', class: 'add-to-calendar' }, h('h2', { id: 'cal-h' }, 'Add to your calendar'),
+  }) }, t('Download .ics'));
+  return h('section', { 'aria-labelledby': 'cal-h', class: 'add-to-calendar' }, h('h2', { id: 'cal-h' }, t('Add to your calendar')),
     h('p', { class: 'actions' },
-      h('a', { href: google, target: '_blank', rel: 'noopener noreferrer' }, 'Google Calendar'), ' ',
-      h('a', { href: outlook, target: '_blank', rel: 'noopener noreferrer' }, 'Outlook'), ' ', download),
+      h('a', { href: google, target: '_blank', rel: 'noopener noreferrer' }, t('Google Calendar')), ' ',
+      h('a', { href: outlook, target: '_blank', rel: 'noopener noreferrer' }, t('Outlook')), ' ', download),
     messages.el);
 }
 
@@ -135,16 +136,16 @@ const joinOpens = (session) => new Date(session.start_time).getTime() - policy.s
 /** Join: a button that opens as the session may start (the page redraws then), its host named beside it. */
 function joinButton(session) {
   if (session.status === 'scheduled' && Date.now() < joinOpens(session)) {
-    return h('p', { class: 'join' }, h('button', { type: 'button', class: 'primary', disabled: true }, 'Join the meeting'), ' ',
+    return h('p', { class: 'join' }, h('button', { type: 'button', class: 'primary', disabled: true }, t('Join the meeting')), ' ',
       h('span', { class: 'meta' }, `opens ${policy.start_early_minutes} minutes before the start, on ${hostOf(session.meeting_url)}`));
   }
   return h('p', { class: 'join' }, h('a', { class: 'button primary', href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' },
-    'Join the meeting'), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`));
+    t('Join the meeting')), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`));
 }
 
 /** The meeting's host, as the person reads it beside the button (the whole address is the link's). */
 function hostOf(url) {
-  try { return new URL(url).host; } catch { return 'the meeting service'; }
+  try { return new URL(url).host; } catch { return t('the meeting service'); }
 }
 
 function countdown(view) {
@@ -157,11 +158,11 @@ function countdown(view) {
     // it offers.
     const crossed = [joinOpens(session), checkInOpens(session), reportOpens(session), new Date(session.end_time).getTime(),
       reportCloses(session)]
-      .filter((t) => t <= now).length;
+      .filter((at) => at <= now).length;
     if (view.crossed !== undefined && crossed !== view.crossed) { view.crossed = crossed; view.render(); return; }
     view.crossed = crossed;
     if (session.status === 'scheduled') {
-      el.textContent = now < start ? `Starts in ${duration(start - now)}` : 'Starting time has come';
+      el.textContent = now < start ? `Starts in ${duration(start - now)}` : t('Starting time has come');
       const button = view.kept.actions?.querySelector('[data-key=start]');
       if (button && !button.dataset.busy) button.disabled = !canStartAt(session, now);
     } else if (session.status === 'in_progress') {
@@ -188,13 +189,13 @@ function actions(view) {
         view.render();
       });
     } finally { delete button.dataset.busy; }
-  } }, 'Start session');
+  } }, t('Start session'));
   const cancel = h('button', { type: 'button', class: 'danger', 'aria-expanded': 'false', onclick: () => {
     view.cancelOpen = !view.cancelOpen;
     cancel.setAttribute('aria-expanded', String(view.cancelOpen));
     delete view.kept.cancel;
     view.render();
-  } }, view.session.kind === 'group' && view.role() === 'mentee' ? 'Leave session' : 'Cancel session');
+  } }, view.session.kind === 'group' && view.role() === 'mentee' ? 'Leave session' : t('Cancel session'));
   return h('div', {}, h('div', { class: 'actions' }, start, cancel), messages.el);
 }
 
@@ -202,12 +203,12 @@ function cancelPanel(view, price, currency) {
   const messages = messageArea();
   const cost = cancellationCost({ startTime: view.session.start_time, priceCents: price, role: view.role(),
     withCredit: Boolean(view.booking && view.booking.bundle_purchase_id) });
-  const form = h('form', { class: 'card confirm', 'aria-labelledby': 'cx-h' }, h('h2', { id: 'cx-h' }, 'Cancel this session?'),
+  const form = h('form', { class: 'card confirm', 'aria-labelledby': 'cx-h' }, h('h2', { id: 'cx-h' }, t('Cancel this session?')),
     feeNote(cost, price, currency),
-    field('Reason', { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
+    field(t('Reason'), { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
     messages.el,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, 'Confirm cancellation'),
-      h('button', { type: 'button', onclick: () => { view.cancelOpen = false; delete view.kept.cancel; view.render(); } }, 'Keep the session')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, t('Confirm cancellation')),
+      h('button', { type: 'button', onclick: () => { view.cancelOpen = false; delete view.kept.cancel; view.render(); } }, t('Keep the session'))));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
@@ -221,11 +222,11 @@ function cancelPanel(view, price, currency) {
 
 function completeForm(view) {
   const messages = messageArea();
-  const form = h('form', { class: 'card', 'aria-labelledby': 'co-h' }, h('h2', { id: 'co-h' }, 'Complete the session'),
-    field('Notes', { tag: 'textarea', name: 'notes', rows: 3, maxlength: 10000 }),
-    field('Action items', { tag: 'textarea', name: 'action_items', rows: 3,
-      hint: 'One per line. In a programme each becomes an action item of the pairing, the mentee’s.' }),
-    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Complete session'));
+  const form = h('form', { class: 'card', 'aria-labelledby': 'co-h' }, h('h2', { id: 'co-h' }, t('Complete the session')),
+    field(t('Notes'), { tag: 'textarea', name: 'notes', rows: 3, maxlength: 10000 }),
+    field(t('Action items'), { tag: 'textarea', name: 'action_items', rows: 3,
+      hint: t('One per line. In a programme each becomes an action item of the pairing, the mentee’s.') }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, t('Complete session')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
@@ -246,25 +247,25 @@ function itemWords(item) {
 }
 
 function outcome(session) {
-  return h('section', { 'aria-labelledby': 'out-h' }, h('h2', { id: 'out-h' }, 'Outcome'),
-    session.notes ? h('p', {}, session.notes) : h('p', { class: 'muted' }, 'No notes.'),
+  return h('section', { 'aria-labelledby': 'out-h' }, h('h2', { id: 'out-h' }, t('Outcome')),
+    session.notes ? h('p', {}, session.notes) : h('p', { class: 'muted' }, t('No notes.')),
     session.action_items && session.action_items.length
       ? h('ul', {}, session.action_items.map((a) => h('li', {}, itemWords(a)))) : null);
 }
 
 function reviewForm(view) {
   const messages = messageArea();
-  const form = h('form', { class: 'card', 'aria-labelledby': 'rv-h' }, h('h2', { id: 'rv-h' }, 'Review this session'),
-    field('Rating', { tag: 'select', name: 'rating', required: true }, [['5', '5 – excellent'], ['4', '4 – good'], ['3', '3 – fine'], ['2', '2 – poor'], ['1', '1 – bad']]),
-    field('Comment', { tag: 'textarea', name: 'comment', rows: 3, maxlength: 5000 }),
-    field('Post as "A mentee" (otherwise your first name and initial)', { type: 'checkbox', name: 'anonymous' }),
-    messages.el, h('button', { type: 'submit', class: 'primary' }, 'Submit review'));
+  const form = h('form', { class: 'card', 'aria-labelledby': 'rv-h' }, h('h2', { id: 'rv-h' }, t('Review this session')),
+    field(t('Rating'), { tag: 'select', name: 'rating', required: true }, [['5', '5 – excellent'], ['4', '4 – good'], ['3', '3 – fine'], ['2', '2 – poor'], ['1', '1 – bad']]),
+    field(t('Comment'), { tag: 'textarea', name: 'comment', rows: 3, maxlength: 5000 }),
+    field(t('Post as "A mentee" (otherwise your first name and initial)'), { type: 'checkbox', name: 'anonymous' }),
+    messages.el, h('button', { type: 'submit', class: 'primary' }, t('Submit review')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
       await post(`/sessions/${view.id}/review`, { rating: Number(form.rating.value), comment: form.comment.value.trim(),
         anonymous: form.anonymous.checked });
-      replace(form, h('h2', {}, 'Review this session'), h('p', { class: 'ok', role: 'status' }, 'Thank you: your review is published.'));
+      replace(form, h('h2', {}, t('Review this session')), h('p', { class: 'ok', role: 'status' }, t('Thank you: your review is published.')));
     }, form);
   });
   return form;

@@ -3,6 +3,7 @@
 // of such a sign-in, the offer to sign out at the organisation too (#/signed-out).
 import { BASE_URL, api, qs, session } from '../../api.js';
 import { h, field, replace, messageArea, act, loading, errorBox, browserPlace } from '../../ui.js';
+import { t } from '../../words.js';
 
 const ADDRESS = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
 const LEFT = 'mentorship.signed-out-of';
@@ -28,7 +29,7 @@ export function organisationOffer(form, parts, says) {
       part.querySelectorAll('input').forEach((input) => { input.disabled = only; });
     });
     replace(el, shown ? [only ? h('p', {}, says(domain, shown.display_name)) : null,
-      h('p', {}, h('a', { class: 'button primary', href: placed(shown.start_url) }, `Sign in with ${shown.display_name}`))] : null);
+      h('p', {}, h('a', { class: 'button primary', href: placed(shown.start_url) }, t('Sign in with {organisation}', { organisation: shown.display_name })))] : null);
   };
   const look = async () => {
     clearTimeout(timer);
@@ -62,22 +63,22 @@ export function organisationList() {
   const el = h('section', { class: 'card narrow', 'aria-labelledby': 'orgs', hidden: true });
   offered(null).then(({ items }) => {
     if (!items.length) return;
-    replace(el, h('h2', { id: 'orgs' }, 'Or sign in with your organisation'),
+    replace(el, h('h2', { id: 'orgs' }, t('Or sign in with your organisation')),
       h('ul', { class: 'list' }, items.map((p) => h('li', {}, h('a', { href: placed(p.start_url) }, p.display_name)))));
     el.hidden = false;
   }, () => {});
   return el;
 }
 
-const tryAgain = (text = 'Try again') => h('p', {}, h('a', { class: 'button primary', href: '#/signin' }, text));
+const tryAgain = (text = t('Try again')) => h('p', {}, h('a', { class: 'button primary', href: '#/signin' }, text));
 
 // #/sign-on/done: the provider signed the person in; the refresh cookie it left gives this page its token.
 export async function signOnDone(main, { signedIn }) {
-  main.append(h('h1', {}, 'Signing you in'), loading('Finishing your sign-in…'));
+  main.append(h('h1', {}, t('Signing you in')), loading(t('Finishing your sign-in…')));
   if (session.signedIn || await session.resume(true)) { signedIn(); return; }
-  replace(main, h('h1', {}, 'Sign-in not finished'), h('div', { class: 'card narrow' },
-    errorBox('Your organisation signed you in, but this browser kept no sign-in here: it may block this site’s '
-      + 'cookies. Allow them, then try again.'), tryAgain()));
+  replace(main, h('h1', {}, t('Sign-in not finished')), h('div', { class: 'card narrow' },
+    errorBox(t('Your organisation signed you in, but this browser kept no sign-in here: it may block this site’s '
+      + 'cookies. Allow them, then try again.')), tryAgain()));
 }
 
 // #/sign-on/link: an account already holds the organisation's address; its password proves it once.
@@ -87,18 +88,21 @@ export function signOnLink(main, { query, signedIn }) {
   const email = query.get('email');
   history.replaceState(null, '', '#/sign-on/link'); // the ticket leaves the address bar and the history
   const card = h('div', { class: 'card narrow' });
-  main.append(h('h1', {}, `Link your account to ${org}`), card);
-  const spent = (text = 'This link to your account is unknown, used or expired: start again.') => replace(card,
-    errorBox(text), tryAgain('Start again'));
+  main.append(h('h1', {}, t('Link your account to {organisation}', { organisation: org })), card);
+  const spent = (text = t('This link to your account is unknown, used or expired: start again.')) => replace(card,
+    errorBox(text), tryAgain(t('Start again')));
   if (!ticket) { spent(); return; }
   const messages = messageArea();
   const form = h('form', { noValidate: true },
-    h('p', {}, `An account with this email${email ? ` (${email})` : ''} exists. Enter its password once to link it to `
-      + `${org}: from then on you sign in with ${org}.`),
-    field('Password of your account', { type: 'password', name: 'password', autocomplete: 'current-password',
+    h('p', {}, email
+      ? t('An account with this email ({email}) exists. Enter its password once to link it to {organisation}: from then '
+        + 'on you sign in with {organisation}.', { email, organisation: org })
+      : t('An account with this email exists. Enter its password once to link it to {organisation}: from then on you '
+        + 'sign in with {organisation}.', { organisation: org })),
+    field(t('Password of your account'), { type: 'password', name: 'password', autocomplete: 'current-password',
       required: true }),
     messages.el,
-    h('button', { type: 'submit', class: 'primary' }, 'Link and sign in'));
+    h('button', { type: 'submit', class: 'primary' }, t('Link and sign in')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
@@ -106,7 +110,7 @@ export function signOnLink(main, { query, signedIn }) {
         session.store(await api('POST', '/auth/sign-on/link', { ticket, password: form.password.value,
           refresh_cookie: true }, { authed: false }));
       } catch (err) { // any answer spends the ticket: another try starts at the organisation again
-        if (err.status === 401) spent(`Wrong password. This link now works no more: sign in with ${org} again to try once more.`);
+        if (err.status === 401) spent(t('Wrong password. This link now works no more: sign in with {organisation} again to try once more.', { organisation: org }));
         else if (err.status === 403 || err.status === 422) spent(err.status === 403 ? err.message : undefined);
         else throw err;
         return;
@@ -118,23 +122,23 @@ export function signOnLink(main, { query, signedIn }) {
 }
 
 const REASONS = {
-  denied: 'The sign-in was cancelled at your organisation’s sign-in page.',
-  state: 'This sign-in was not started in this browser, or it was finished already.',
-  expired: 'This sign-in took too long: it has to end within ten minutes.',
-  provider: 'Your organisation’s sign-in could not be reached. Try again in a moment.',
-  code: 'Your organisation’s sign-in refused to finish: its code was used already or expired.',
-  token: 'Your organisation’s sign-in answered with an identity this service cannot trust. Tell your administrator.',
-  disabled: 'Signing in through this organisation is turned off. Ask your administrator.',
-  email: 'Your organisation did not share your email address. Allow it to, or ask your administrator.',
-  account: 'This identity cannot sign in to an account here. Ask your administrator.',
-  link: 'This link to your account is unknown, used or expired.',
-  'account-disabled': 'Your account here is disabled. Ask an administrator of this service.',
+  denied: t('The sign-in was cancelled at your organisation’s sign-in page.'),
+  state: t('This sign-in was not started in this browser, or it was finished already.'),
+  expired: t('This sign-in took too long: it has to end within ten minutes.'),
+  provider: t('Your organisation’s sign-in could not be reached. Try again in a moment.'),
+  code: t('Your organisation’s sign-in refused to finish: its code was used already or expired.'),
+  token: t('Your organisation’s sign-in answered with an identity this service cannot trust. Tell your administrator.'),
+  disabled: t('Signing in through this organisation is turned off. Ask your administrator.'),
+  email: t('Your organisation did not share your email address. Allow it to, or ask your administrator.'),
+  account: t('This identity cannot sign in to an account here. Ask your administrator.'),
+  link: t('This link to your account is unknown, used or expired.'),
+  'account-disabled': t('Your account here is disabled. Ask an administrator of this service.'),
 };
 
 // #/sign-on/failed?reason=…: what went wrong, in a sentence, and the way back.
 export function signOnFailed(main, { query }) {
-  const reason = REASONS[query.get('reason')] || 'Signing in through your organisation did not finish.';
-  main.append(h('h1', {}, 'You are not signed in'), h('div', { class: 'card narrow' }, errorBox(reason), tryAgain()));
+  const reason = REASONS[query.get('reason')] || t('Signing in through your organisation did not finish.');
+  main.append(h('h1', {}, t('You are not signed in')), h('div', { class: 'card narrow' }, errorBox(reason), tryAgain()));
 }
 
 /** Before signing out: a sign-in through an organisation that offers to sign out there too is remembered (this tab). */
@@ -149,9 +153,10 @@ export function signedOut(main) {
   let left = null;
   try { left = JSON.parse(sessionStorage.getItem(LEFT)); } catch { left = null; }
   sessionStorage.removeItem(LEFT);
-  main.append(h('h1', {}, 'You are signed out'), h('div', { class: 'card narrow' },
-    left ? [h('p', {}, `You are signed out here. Also sign out of ${left.display_name}?`),
-      h('p', {}, h('a', { class: 'button primary', href: left.end_session_url }, `Sign out of ${left.display_name}`))]
-      : h('p', {}, 'You are signed out here.'),
-    h('p', {}, h('a', { href: '#/' }, 'Home'), ' · ', h('a', { href: '#/signin' }, 'Sign in again'))));
+  main.append(h('h1', {}, t('You are signed out')), h('div', { class: 'card narrow' },
+    left ? [h('p', {}, t('You are signed out here. Also sign out of {organisation}?', { organisation: left.display_name })),
+      h('p', {}, h('a', { class: 'button primary', href: left.end_session_url },
+        t('Sign out of {organisation}', { organisation: left.display_name })))]
+      : h('p', {}, t('You are signed out here.')),
+    h('p', {}, h('a', { href: '#/' }, t('Home')), ' · ', h('a', { href: '#/signin' }, t('Sign in again')))));
 }

@@ -8,6 +8,7 @@ import { answerFields } from '../../bookings/questions.js';
 import { repeatChoice } from '../../bookings/series.js';
 import { all } from '../../../state.js';
 import { h, field, redraw, replace, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../../ui.js';
+import { t } from '../../../words.js';
 
 const sameInstant = (a, b) => new Date(a).getTime() === new Date(b).getTime();
 
@@ -29,8 +30,8 @@ export function bookingPanel({ id, item, mine, credits, start }) {
       .sort((a, b) => new Date(a.start_time) - new Date(b.start_time)).map((b) => h('li', { class: b.optimistic ? 'optimistic' : '' },
       span(b.start_time, b.end_time), ' ', bookingBadge(b), b.optimistic ? h('span', { class: 'muted' }, ' sending…') : null,
       b.competing_requests ? h('span', { class: 'meta' }, ` · ${othersAsked(b.competing_requests)}`) : null,
-      b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, 'Open session')] : null)))
-    : empty('You have not requested this listing yet.'));
+      b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, t('Open session'))] : null)))
+    : empty(t('You have not requested this listing yet.')));
   const form = mine ? null : requestForm({ id, item, picker, credits, state, reload: () => reload(),
     drawn: () => { drawRequests(); picker.redraw(); } });
 
@@ -45,10 +46,10 @@ export function bookingPanel({ id, item, mine, credits, start }) {
 
   return {
     els: [
-      h('section', { 'aria-labelledby': 'slots-h', class: 'slots' }, h('h2', { id: 'slots-h' }, 'Free slots'),
+      h('section', { 'aria-labelledby': 'slots-h', class: 'slots' }, h('h2', { id: 'slots-h' }, t('Free slots')),
         h('p', { class: 'muted' }, `Times in your timezone (${tz()}).`), picker.el),
-      mine ? h('p', { class: 'muted' }, 'This is your listing: mentees book these slots.') : form.el,
-      mine ? null : h('section', { 'aria-labelledby': 'req-h' }, h('h2', { id: 'req-h' }, 'Your requests for this listing'), requestsEl),
+      mine ? h('p', { class: 'muted' }, t('This is your listing: mentees book these slots.')) : form.el,
+      mine ? null : h('section', { 'aria-labelledby': 'req-h' }, h('h2', { id: 'req-h' }, t('Your requests for this listing')), requestsEl),
     ],
     reload,
   };
@@ -57,18 +58,18 @@ export function bookingPanel({ id, item, mine, credits, start }) {
 function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   const messages = messageArea(); // beside the button
   const payWith = h('div', {});
-  const selectedText = h('p', { class: 'muted', id: 'selected-slot' }, 'Choose a free slot above.');
+  const selectedText = h('p', { class: 'muted', id: 'selected-slot' }, t('Choose a free slot above.'));
   // A listing booked instantly: a free time is confirmed at once, without the mentor's approval.
   const instant = item.instant_booking;
-  const words = instant ? { one: 'Book', series: 'Book series', title: 'Book a time' }
-    : { one: 'Request booking', series: 'Request series', title: 'Request a booking' };
+  const words = instant ? { one: t('Book'), series: t('Book series'), title: t('Book a time') }
+    : { one: t('Request booking'), series: t('Request series'), title: t('Request a booking') };
   const button = h('button', { type: 'submit', class: 'primary', disabled: true }, words.one);
   const repeat = repeatChoice(id);
   const questions = answerFields(id);
   const el = h('form', { class: 'card', 'aria-labelledby': 'book-h' }, h('h2', { id: 'book-h' }, words.title),
-    instant ? h('p', { class: 'meta' }, 'Booked instantly: a free time is confirmed at once, no approval needed.') : null, selectedText,
-    field('Agenda (optional)', { tag: 'textarea', name: 'notes', rows: 2, maxlength: 2000,
-      hint: 'What you would like to cover; the mentor sees it with your request.' }),
+    instant ? h('p', { class: 'meta' }, t('Booked instantly: a free time is confirmed at once, no approval needed.')) : null, selectedText,
+    field(t('Agenda (optional)'), { tag: 'textarea', name: 'notes', rows: 2, maxlength: 2000,
+      hint: t('What you would like to cover; the mentor sees it with your request.') }),
     questions.el, repeat.el,
     payWith, policyNote(item.price_cents, item.currency), messages.el, h('div', { class: 'book-bar' }, button));
   let sending = false;
@@ -76,8 +77,8 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   const show = (slot) => {
     button.disabled = !slot || sending;
     button.textContent = label();
-    selectedText.textContent = slot ? `${repeat.weeks ? 'First time' : 'Selected'}: ${span(slot.start_time, slot.end_time)}`
-      : 'Choose a free slot above.';
+    selectedText.textContent = slot ? `${repeat.weeks ? 'First time' : t('Selected')}: ${span(slot.start_time, slot.end_time)}`
+      : t('Choose a free slot above.');
     repeat.check(slot);
   };
   repeat.el.addEventListener('change', (event) => {
@@ -87,7 +88,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   credits.onChange(() => {
     const current = payWith.querySelector('select')?.value;
     if (!credits.left()) { redraw(payWith); return; }
-    const choice = field('Pay with', { tag: 'select', name: 'pay_with' }, [['', `Listing price (${money(item.price_cents, item.currency)})`],
+    const choice = field(t('Pay with'), { tag: 'select', name: 'pay_with' }, [['', `Listing price (${money(item.price_cents, item.currency)})`],
       ['credit', `A bundle credit (${credits.left()} left)`]]);
     redraw(payWith, choice);
     if (current) choice.querySelector('select').value = current;
@@ -106,7 +107,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     state.pending = [temp, ...state.pending];
     sending = true;
     picker.clear();
-    button.textContent = 'Sending request…';
+    button.textContent = t('Sending request…');
     drawn();
     messages.clear();
     try {
@@ -116,7 +117,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
         ? `Booked ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}: it is confirmed. It is in My bookings.`
         : `Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. `
         + (booking.competing_requests ? `${othersAsked(booking.competing_requests)}: the mentor will accept one request for it.`
-          : 'The mentor will accept or decline.'));
+          : t('The mentor will accept or decline.')));
       el.notes.value = '';
       questions.reset();
     } catch (err) {
@@ -145,11 +146,11 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     if (credit) body.bundle_purchase_id = credit.id;
     sending = true;
     button.disabled = true;
-    button.textContent = 'Sending series…';
+    button.textContent = t('Sending series…');
     messages.clear();
     try {
       const made = await post('/booking-series', body);
-      const asked = made.occurrences.filter((t) => t.status === 'draft' || t.status === 'accepted').length;
+      const asked = made.occurrences.filter((time) => time.status === 'draft' || time.status === 'accepted').length;
       messages.ok(made.status === 'accepted' ? `Series booked: ${asked} meetings from ${span(made.start_time, made.end_time)}, confirmed.`
         : `Series requested: ${asked} meetings from ${span(made.start_time, made.end_time)}. The mentor answers them at once.`);
       el.notes.value = '';
@@ -176,8 +177,8 @@ function offerNext(messages, said, picker, withTimes) {
   const next = withTimes ? picker.next(3) : [];
   messages.clear();
   const box = h('div', { class: 'error', role: 'alert', tabindex: '-1' }, h('p', {}, `${said[0].toUpperCase()}${said.slice(1)}.`),
-    next.length ? h('p', {}, 'Next free times: ', next.map((slot) => [h('button', { type: 'button', class: 'slot', onclick: () => { picker.pick(slot); messages.clear(); } },
-      span(slot.start_time, slot.end_time)), ' '])) : withTimes ? h('p', {}, 'No other free time this week.') : null);
+    next.length ? h('p', {}, t('Next free times: '), next.map((slot) => [h('button', { type: 'button', class: 'slot', onclick: () => { picker.pick(slot); messages.clear(); } },
+      span(slot.start_time, slot.end_time)), ' '])) : withTimes ? h('p', {}, t('No other free time this week.')) : null);
   messages.el.append(box);
   box.focus(); // where the person looks next: scrolled into view, and read out
 }

@@ -3,6 +3,7 @@
 import { get, post } from '../../../api.js';
 import { all } from '../../../state.js';
 import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money, dayLabel } from '../../../ui.js';
+import { t } from '../../../words.js';
 
 export function bundlesPanel({ id, mine }) {
   const el = h('div', {}, loading());
@@ -22,19 +23,19 @@ export function bundlesPanel({ id, mine }) {
       offers.length ? h('ul', { class: 'list' }, offers.map((o) => h('li', { dataset: { confirmFor: `buy-${o.id}` } },
         `${o.sessions_count} session${o.sessions_count === 1 ? '' : 's'} for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days `,
         mine ? null : h('button', { type: 'button', onclick: (e) => confirmPanel(e.currentTarget.parentElement, {
-          label: `Buy the bundle of ${o.sessions_count}`, keep: 'Not now', messages,
+          label: `Buy the bundle of ${o.sessions_count}`, keep: t('Not now'), messages,
           says: h('p', {}, `You pay ${money(o.price_cents, o.currency)} now for ${o.sessions_count} session credit`
             + `${o.sessions_count === 1 ? '' : 's'} for this listing, to use within ${o.valid_days} days.`),
           confirm: `Pay ${money(o.price_cents, o.currency)}`,
           onConfirm: async () => {
             await post(`/bundles/${o.id}/purchase`);
-            messages.ok('Bundle bought: its credits can pay for your bookings of this listing.');
+            messages.ok(t('Bundle bought: its credits can pay for your bookings of this listing.'));
             await reload();
-          } }) }, `Buy bundle of ${o.sessions_count}`)))) : empty('No bundle offered on this listing.'),
+          } }) }, `Buy bundle of ${o.sessions_count}`)))) : empty(t('No bundle offered on this listing.')),
       messages.el,
       mine ? null : h('p', { class: 'credits' }, count
         ? `Your bundle credits for this listing: ${count} left (the first expire ${dayLabel(new Date(usable()[0].valid_until))}).`
-        : 'You have no credits for this listing.'));
+        : t('You have no credits for this listing.')));
   }
 
   async function reload() {
@@ -47,7 +48,7 @@ export function bundlesPanel({ id, mine }) {
   }
 
   return {
-    el: h('section', { 'aria-labelledby': 'bundles-h' }, h('h2', { id: 'bundles-h' }, 'Bundles'), el),
+    el: h('section', { 'aria-labelledby': 'bundles-h' }, h('h2', { id: 'bundles-h' }, t('Bundles')), el),
     usable, left, reload,
     /** fn() once the credits are read anew. */
     onChange(fn) { listeners.add(fn); },

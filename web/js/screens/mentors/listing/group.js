@@ -4,6 +4,7 @@ import { del, get, post } from '../../../api.js';
 import { cancellationCost, feeNote, joinCostText, policyNote } from '../../../policy.js';
 import { all } from '../../../state.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, confirmPanel, money, span, tz, badge } from '../../../ui.js';
+import { t } from '../../../words.js';
 
 export function groupPanel({ id, item, mine, start }) {
   const el = h('div', {}, loading());
@@ -15,18 +16,18 @@ export function groupPanel({ id, item, mine, start }) {
     const left = s.seats_left;
     let action = null;
     if (held) {
-      action = h('button', { type: 'button', onclick: (e) => confirmLeave(e.currentTarget.parentElement, s) }, 'Leave');
+      action = h('button', { type: 'button', onclick: (e) => confirmLeave(e.currentTarget.parentElement, s) }, t('Leave'));
     } else if (!mine && (s.full || place)) {
       action = waitlistParts(s, place, messages, reload);
     } else if (!mine) {
-      action = h('button', { type: 'button', disabled: s.full, onclick: (e) => confirmJoin(e.currentTarget.parentElement, s) }, 'Join');
+      action = h('button', { type: 'button', disabled: s.full, onclick: (e) => confirmJoin(e.currentTarget.parentElement, s) }, t('Join'));
     }
     const chosen = start && new Date(start).getTime() === new Date(s.start_time).getTime(); // from a booking page
     return h('li', { dataset: { session: s.id, confirmFor: `join-${s.id}` }, 'aria-current': chosen ? 'true' : null }, span(s.start_time, s.end_time), ' ',
       s.full ? [badge('FULL', 'full'), s.waiting ? h('span', { class: 'meta' }, ` ${s.waiting} waiting`) : null]
         : h('span', { class: 'seats' }, `${left} seat${left === 1 ? '' : 's'} left`),
-      held ? [' ', badge('Joined', 'accepted'), ' ', h('a', { href: `#/sessions/${s.id}` }, 'Open session')] : null,
-      mine ? [' ', h('a', { href: `#/sessions/${s.id}` }, 'Open session')] : null,
+      held ? [' ', badge(t('Joined'), 'accepted'), ' ', h('a', { href: `#/sessions/${s.id}` }, t('Open session'))] : null,
+      mine ? [' ', h('a', { href: `#/sessions/${s.id}` }, t('Open session'))] : null,
       ' ', action);
   }
 
@@ -34,14 +35,14 @@ export function groupPanel({ id, item, mine, start }) {
   function confirmJoin(at, s) {
     const cost = cancellationCost({ startTime: s.start_time, priceCents: item.price_cents, role: 'mentee' });
     confirmPanel(at, {
-      label: 'Join this group session', keep: 'Not now', messages,
+      label: t('Join this group session'), keep: t('Not now'), messages,
       says: item.price_cents ? [h('p', {}, `A seat costs ${money(item.price_cents, item.currency)}.`),
         h('p', { class: cost.late ? 'warning fee' : 'fee' }, joinCostText(cost, item.currency))]
-        : h('p', {}, 'A seat is free.'),
-      confirm: item.price_cents ? `Join for ${money(item.price_cents, item.currency)}` : 'Join',
+        : h('p', {}, t('A seat is free.')),
+      confirm: item.price_cents ? `Join for ${money(item.price_cents, item.currency)}` : t('Join'),
       onConfirm: async () => {
         await post(`/sessions/${s.id}/join`);
-        messages.ok('You have a seat in this group session.');
+        messages.ok(t('You have a seat in this group session.'));
         await reload();
       },
     });
@@ -49,14 +50,14 @@ export function groupPanel({ id, item, mine, start }) {
 
   function confirmLeave(at, s) {
     const cost = cancellationCost({ startTime: s.start_time, priceCents: item.price_cents, role: 'mentee' });
-    const panel = h('div', { class: 'confirm', role: 'group', 'aria-label': 'Leave this group session' },
+    const panel = h('div', { class: 'confirm', role: 'group', 'aria-label': t('Leave this group session') },
       feeNote(cost, item.price_cents, item.currency),
       h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
-        await post(`/sessions/${s.id}/cancel`, { reason: 'Left the group session' });
-        messages.ok('You left the group session.');
+        await post(`/sessions/${s.id}/cancel`, { reason: t('Left the group session') });
+        messages.ok(t('You left the group session.'));
         await reload();
-      }) }, 'Confirm leaving'),
-      h('button', { type: 'button', onclick: () => panel.remove() }, 'Stay'));
+      }) }, t('Confirm leaving')),
+      h('button', { type: 'button', onclick: () => panel.remove() }, t('Stay')));
     at.append(panel);
     panel.querySelector('button').focus();
   }
@@ -73,14 +74,14 @@ export function groupPanel({ id, item, mine, start }) {
         : get(`/sessions/${s.id}/waitlist`).then((p) => (['waiting', 'offered'].includes(p.status) ? p : null), () => null))));
       if (places.some((p) => p?.status === 'offered')) messages.clear(); // what was said before the offer is past
       redraw(el, mine ? null : policyNote(item.price_cents, item.currency, 'seat'),
-        upcoming.length ? h('ul', { class: 'list' }, upcoming.map((s, i) => row(s, held.has(s.id), places[i]))) : empty('No group session scheduled yet.'),
+        upcoming.length ? h('ul', { class: 'list' }, upcoming.map((s, i) => row(s, held.has(s.id), places[i]))) : empty(t('No group session scheduled yet.')),
         messages.el, schedule);
       const chosen = focusChosen && el.querySelector('li[aria-current] button');
       if (chosen) { focusChosen = false; chosen.focus(); }
     } catch (err) { replace(el, errorBox(err.message)); }
   }
 
-  return { el: h('section', { 'aria-labelledby': 'group-h' }, h('h2', { id: 'group-h' }, 'Group sessions'), el), reload };
+  return { el: h('section', { 'aria-labelledby': 'group-h' }, h('h2', { id: 'group-h' }, t('Group sessions')), el), reload };
 }
 
 /** A full session's line: join it (a freed seat given at once if asked), your place, or the seat held for you with
@@ -98,43 +99,43 @@ function waitlistParts(s, place, messages, reload) {
     };
     const timer = setInterval(tick, 1000);
     tick();
-    return h('span', { class: 'offer', role: 'group', 'aria-label': 'A seat is held for you' }, badge('Seat held for you', 'accepted'), ' ', left, ' ',
+    return h('span', { class: 'offer', role: 'group', 'aria-label': t('A seat is held for you') }, badge(t('Seat held for you'), 'accepted'), ' ', left, ' ',
       h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
         await post(`/sessions/${s.id}/join`);
-        messages.ok('You have a seat in this group session.');
+        messages.ok(t('You have a seat in this group session.'));
         await reload();
-      }) }, 'Take the seat'), ' ',
+      }) }, t('Take the seat')), ' ',
       h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
         await del(`/sessions/${s.id}/waitlist`);
-        messages.ok('The seat goes to the next in line.');
+        messages.ok(t('The seat goes to the next in line.'));
         await reload();
-      }) }, 'Decline'));
+      }) }, t('Decline')));
   }
   if (place?.status === 'waiting') {
     return h('span', {}, badge(`In line: ${place.position}${place.position === 1 ? ' (next)' : ''}`, 'requested'), ' ',
       h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
         await del(`/sessions/${s.id}/waitlist`);
-        messages.ok('You left the waitlist.');
+        messages.ok(t('You left the waitlist.'));
         await reload();
-      }) }, 'Leave waitlist'));
+      }) }, t('Leave waitlist')));
   }
   const atOnce = h('input', { type: 'checkbox', id: `at-once-${s.id}` });
   return h('span', {}, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
     const placeNow = await post(`/sessions/${s.id}/waitlist`, { take_at_once: atOnce.checked });
-    messages.ok(`You are in line: number ${placeNow.position}. ${atOnce.checked ? 'A freed seat is booked for you at once.' : 'A freed seat is held for you for a while: you will be told.'}`);
+    messages.ok(`You are in line: number ${placeNow.position}. ${atOnce.checked ? 'A freed seat is booked for you at once.' : t('A freed seat is held for you for a while: you will be told.')}`);
     await reload();
-  }) }, 'Join waitlist'), ' ', h('label', { for: atOnce.id }, atOnce, ' book a freed seat at once'));
+  }) }, t('Join waitlist')), ' ', h('label', { for: atOnce.id }, atOnce, t(' book a freed seat at once')));
 }
 
 function scheduleForm(id, reload) {
   const messages = messageArea();
-  const form = h('form', { class: 'card' }, h('h3', {}, 'Schedule a group session'),
-    field('Start', { type: 'datetime-local', name: 'start', required: true, hint: `In your timezone (${tz()}).` }),
-    messages.el, h('button', { type: 'submit' }, 'Schedule'));
+  const form = h('form', { class: 'card' }, h('h3', {}, t('Schedule a group session')),
+    field(t('Start'), { type: 'datetime-local', name: 'start', required: true, hint: `In your timezone (${tz()}).` }),
+    messages.el, h('button', { type: 'submit' }, t('Schedule')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
-      if (!form.start.value) throw new Error('Choose when the session starts.');
+      if (!form.start.value) throw new Error(t('Choose when the session starts.'));
       const made = await post(`/listings/${id}/group-sessions`, { start_time: new Date(form.start.value).toISOString() });
       messages.ok(`Scheduled: ${span(made.start_time, made.end_time)}, ${made.capacity} seats open to join.`);
       form.reset();

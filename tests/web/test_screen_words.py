@@ -1,0 +1,186 @@
+"""The web app's words: every text its screens show goes through ``t()``/``tn()`` (a lint of its modules), and each
+shipped language's table of them is served as JSON, only for its own readers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from flask.testing import FlaskClient
+
+from api.webapp import screens
+from devstack import messages
+from workflows import language
+
+JS = screens.SCREENS.parent / "js"
+MODULES = sorted(JS.rglob("*.js"))
+# The screens whose texts are not all through t() yet (each still shows some English whatever the reader's language).
+# The list only shrinks: a module finished must leave it (the second test below), and no other module may bypass.
+NOT_YET = frozenset({
+    "screens/bookings/bookings.js",
+    "screens/bookings/questions.js",
+    "screens/bookings/series.js",
+    "screens/conversations/announcements.js",
+    "screens/conversations/conversations.js",
+    "screens/matching/matching.js",
+    "screens/matching/review.js",
+    "screens/mentors/listing/booking.js",
+    "screens/mentors/listing/bundles.js",
+    "screens/mentors/listing/group.js",
+    "screens/mentors/mentor.js",
+    "screens/mentors/team.js",
+    "screens/operations/audit.js",
+    "screens/operations/common.js",
+    "screens/operations/disputes.js",
+    "screens/operations/index.js",
+    "screens/operations/numbers.js",
+    "screens/operations/outbox.js",
+    "screens/operations/programmes.js",
+    "screens/operations/reviews.js",
+    "screens/operations/sign-on.js",
+    "screens/operations/users.js",
+    "screens/operations/webhooks.js",
+    "screens/programmes/coordinating.js",
+    "screens/programmes/enrolment.js",
+    "screens/programmes/intake.js",
+    "screens/programmes/nudges.js",
+    "screens/programmes/pairings.js",
+    "screens/programmes/programmes.js",
+    "screens/reports/numbers.js",
+    "screens/reports/report.js",
+    "screens/scheduling/schedule.js",
+    "screens/sessions/attendance.js",
+    "screens/sessions/moves.js",
+    "screens/sessions/session.js",
+})
+
+
+def test_no_module_shows_words_that_bypass_the_catalogue() -> None:
+    bypassing = [f"{path.relative_to(messages.ROOT)}:{line}: {said}" for path in MODULES
+                 if path.relative_to(JS).as_posix() not in NOT_YET
+                 for line, said in messages.bypassing(path.read_text())]
+    assert not bypassing, "\n".join(bypassing[:40])
+
+
+def test_the_modules_still_to_translate_are_named_while_they_are() -> None:
+    finished = sorted(name for name in NOT_YET if not messages.bypassing((JS / name).read_text()))
+    assert not finished, f"take these out of NOT_YET: {finished}"
+
+
+@pytest.mark.parametrize("source", [
+    "h('p', {}, 'Nothing booked yet.')",
+    "const title = `${count} seats left`;",
+    "button.textContent = 'Save';",
+    "errorBox(`Could not save ${name}: try again.`)",
+    "h('a', { title: t(`Open ${name}`) }, 'x')",  # a template literal is not the catalogue's English
+])
+def test_the_lint_finds_words_outside_t(source: str) -> None:
+    assert messages.bypassing(source)
+
+
+@pytest.mark.parametrize("source", [
+    "h('p', {}, t('Nothing booked yet.'))",
+    "tn('{count} seat left', '{count} seats left', n)",
+    "h('div', { class: 'actions card' }, x)",
+    "headers: { 'Content-Type': 'application/json' }",
+    "h('p', {}, `${t('Saved.')} ${when(at)}`)",
+])
+def test_the_lint_leaves_code_and_translated_words_alone(source: str) -> None:
+    assert messages.bypassing(source) == []
+
+
+@pytest.mark.usefixtures("few_words")
+def test_each_language_is_served_as_one_table_for_its_readers(client: FlaskClient) -> None:
+    french = client.get("/words/fr-CA.json")
+    assert french.status_code == 200 and french.mimetype == "application/json"
+    body = french.get_json()
+    assert (body["language"], body["direction"]) == ("fr", "ltr")
+    assert body["words"] == {"Sign in": "Se connecter"}  # the fuzzy and the untranslated left out: shown in English
+    assert client.get("/words/ar.json").get_json()["direction"] == "rtl"
+    # A language not shipped, or not a language at all: English, which has no table (the screens' own words).
+    for tag in ("pt-BR", "zz", "x" * 200, "..%2F..%2Fpyproject"):
+        answered = client.get(f"/words/{tag}.json")
+        assert answered.status_code in {200, 404}
+        if answered.status_code == 200:
+            assert answered.get_json() == {"language": "en", "direction": "ltr", "words": {}, "counted": {}}
+
+
+@pytest.mark.usefixtures("few_words")
+def test_a_counted_text_is_served_by_the_browsers_plural_categories(client: FlaskClient) -> None:
+    arabic = client.get("/words/ar.json").get_json()["counted"]["{count} review"]
+    # Arabic's six forms, each under the category Intl.PluralRules('ar') names for the numbers that take it.
+    assert arabic == {"zero": "0 ar", "one": "1 ar", "two": "2 ar", "few": "3 ar", "many": "11 ar", "other": "100 ar"}
+    french = client.get("/words/fr.json").get_json()["counted"]["{count} review"]
+    assert french == {"one": "{count} avis (un)", "other": "{count} avis"}
+
+
+@pytest.fixture
+def few_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """French and Arabic tables of a few words, read in place of web/locales/ (a table is compiled once per
+    process: its cache is emptied before and after)."""
+    root = tmp_path
+    (root / "fr.po").write_text(PO_HEADER.format(code="fr", forms="nplurals=2; plural=(n > 1);") + """
+msgid "Sign in"
+msgstr "Se connecter"
+
+#, fuzzy
+msgid "Sign up"
+msgstr "S'inscrire"
+
+msgid "Settings"
+msgstr ""
+
+msgid "{count} review"
+msgid_plural "{count} reviews"
+msgstr[0] "{count} avis (un)"
+msgstr[1] "{count} avis"
+""")
+    arabic_forms = ("nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 "
+                    ": 5);")
+    (root / "ar.po").write_text(PO_HEADER.format(code="ar", forms=arabic_forms) + """
+msgid "{count} review"
+msgid_plural "{count} reviews"
+""" + "".join(f'msgstr[{n}] "{count} ar"\n' for n, count in enumerate((0, 1, 2, 3, 11, 100))))
+    monkeypatch.setattr(screens, "SCREENS", root)
+    screens.table.cache_clear()
+    yield
+    screens.table.cache_clear()
+
+
+PO_HEADER = """msgid ""
+msgstr ""
+"Language: {code}\\n"
+"Plural-Forms: {forms}\\n"
+"Content-Type: text/plain; charset=utf-8\\n"
+"""
+
+
+@pytest.mark.parametrize("code", screens.COMPLETE)
+def test_every_screen_text_is_translated_in_each_language_said_complete(code: str) -> None:
+    with screens.catalogue_path(code).open("rb") as po:
+        catalog = read_po(po, locale=code)
+    with (screens.SCREENS / f"{screens.DOMAIN}.pot").open("rb") as pot:
+        template = read_po(pot)
+    missing = [m.id for m in template if m.id and not _done(catalog.get(m.id))]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not missing and not fuzzy, (len(missing), missing[:10], fuzzy[:10])
+
+
+def _done(found: object) -> bool:
+    string = getattr(found, "string", None)
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
+def test_the_page_code_has_no_catalogue_in_it() -> None:
+    """The tables are fetched per language, never part of the English page's code."""
+    assert not [p for p in Path(screens.SCREENS).rglob("*") if p.suffix in {".js", ".css", ".html"}]
+
+
+def test_the_settings_offer_the_languages_the_service_speaks() -> None:
+    source = (screens.SCREENS.parent / "js" / "words.js").read_text()
+    offered = re.search(r"export const LANGUAGES = \{([^}]*)\}", source)
+    assert offered is not None
+    assert dict(re.findall(r"(\w+): '([^']+)'", offered.group(1))) == language.NAMES
