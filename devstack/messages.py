@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WIDTH = 120
 HEADER = "The texts of the service, by key (msgctxt); see docs/translating.md."
 SCREENS_HEADER = "The words of the web app's screens, by their English (msgid); see docs/translating.md."
-# The web app's words: t('English', {words}) and tn('one', 'other', count, {words}).
-KEYWORDS = {"t": None, "tn": (1, 2)}
+# The web app's words: t('English', {words}), tn('one', 'other', count, {words}) and tParts('English', {words}).
+KEYWORDS = {"t": None, "tn": (1, 2), "tParts": None}
 
 
 def template() -> Catalog:
@@ -62,7 +62,7 @@ def screens_template() -> Catalog:
 
 
 # What a string looks like when people read it: a capitalised word, three words in a row, or words and a full stop.
-_WORDS = re.compile(r"\b[A-Z][a-z]+|[a-z]+ [a-z]+ [a-z]+|\w+ [a-z]{2,}[.:!?]( |$)")
+_WORDS = re.compile(r"\b[A-Z][a-z]+|\b[A-Z] [a-z]{2,}|[a-z]+ [a-z]+ [a-z]+|\w+ [a-z]{2,}[.:!?…]( |$)|[a-z]{2,}…")
 # Strings the screens' code uses that only look like words: HTTP's names, keyboard keys, zones, codes.
 NOT_WORDS = frozenset({
     "Accept", "Authorization", "Bearer", "Content-Type", "Idempotency-Key", "Last-Event-ID", "If-Match", "ETag",
@@ -70,6 +70,8 @@ NOT_WORDS = frozenset({
     "End", "PageUp", "PageDown", "Google Calendar", "Apple Calendar", "Outlook", "Edge", "Opera", "Firefox", "Chrome",
     "Safari", "Android", "Windows", "Mac OS X", "Linux", "iPhone", "iPad", "macOS", "Etc/Unknown", "Accept-Language",
     "Content-Disposition", "UTC", "Etc/UTC", "USD", "EUR", "GBP", "NodeFilter", "Sans-Serif",
+    # A reason the screens send the API for its audit log, kept as written (an audit entry is a record, not a page).
+    "Named when the programme was created",
 })
 _EXPRESSION = re.compile(r"\$\{")
 # Words between a template literal's expressions: "${count} seats left" (a class list there is one word: "badge ").
@@ -124,14 +126,20 @@ def _translated(tokens: list[jslexer.Token], n: int) -> bool:
     """Whether the string at ``n`` is the English of a ``t(`` or ``tn(`` call (its first, or tn's second)."""
     def called(at: int) -> bool:
         return at >= 1 and tokens[at].value == "(" and tokens[at - 1].value in KEYWORDS
-    def follows(at: int, value: str, kind: str = "operator") -> bool:
-        return at >= 0 and tokens[at].value == value if kind == "operator" else at >= 0 and tokens[at].type == kind
-    while follows(n - 1, "+") and follows(n - 2, "", "string"):
-        n -= 2  # 'one line ' + 'the next': one English text, as the extractor reads it
+
+    def start(at: int) -> int:
+        """The first string of ``'one line ' + 'the next'``: one English text, as the extractor reads it."""
+        while at > 1 and tokens[at - 1].value == "+" and tokens[at - 2].type == "string":
+            at -= 2
+        return at
+
+    n = start(n)
     if called(n - 1):
         return True
-    # tn('one', 'other', …): the second string of a tn( call.
-    return follows(n - 1, ",") and follows(n - 2, "", "string") and called(n - 3) and tokens[n - 4].value == "tn"
+    if n <= 1 or tokens[n - 1].value != "," or tokens[n - 2].type != "string":
+        return False
+    first = start(n - 2)  # tn('one', 'other', …): the second text of a tn( call
+    return called(first - 1) and tokens[first - 2].value == "tn"
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 # The languages shipped, in the order the switcher offers them; English is the source.
-LANGUAGES = ("en", "fr", "es", "ar")
+LANGUAGES = ("en", "fr", "de", "es", "ja", "ar")
 SOURCE = "en"
 RIGHT_TO_LEFT = frozenset({"ar"})
 # Every language's own name, as its readers write it (the switcher's words: never translated).
-NAMES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
+NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "ja": "日本語", "ar": "العربية"}
 CATALOGUES = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
 # The modules that declare texts (``text``): imported once when a stored key is read in a process that has not

@@ -170,10 +170,11 @@ DESKTOP = {"width": 1200, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def new_page(browser: Any, served: Served, zone: str, viewport: dict[str, int] = DESKTOP) -> Any:
-    """A page in a browser context of its own (a person of the test) in ``zone``, recording CSP errors."""
+def new_page(browser: Any, served: Served, zone: str, viewport: dict[str, int] = DESKTOP, locale: str = "en-GB") -> Any:
+    """A page in a browser context of its own (a person of the test) in ``zone``, its browser's language ``locale``,
+    recording CSP errors."""
     phone = viewport == PHONE
-    context = browser.new_context(base_url=served.url, timezone_id=zone, locale="en-GB", viewport=viewport,
+    context = browser.new_context(base_url=served.url, timezone_id=zone, locale=locale, viewport=viewport,
                                   is_mobile=phone, has_touch=phone)
     context.set_default_timeout(EXPECT_MS)
     page = context.new_page()

@@ -126,11 +126,11 @@ def _text(message: Message) -> str:
     return part.get_payload(decode=True).decode().replace("\r\n", "\n")  # type: ignore[union-attr]
 
 
-def test_a_french_mentee_and_a_spanish_mentor_of_one_session_each_read_its_cancellation_in_their_language(
+def test_a_french_mentee_and_a_german_mentor_of_one_session_each_read_its_cancellation_in_their_language(
         db: Session, mailbox: Mailbox) -> None:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     mentor, mentee, session = make_session(db, start)
-    mentor.user.locale, mentor.user.timezone = "es-MX", "America/Mexico_City"
+    mentor.user.locale, mentor.user.timezone = "de-DE", "Europe/Berlin"
     mentee.user.locale, mentee.user.timezone = "fr-CA", "America/Montreal"
     for one in (mentor.user, mentee.user):
         one.email_verified_at = datetime.now(UTC)
@@ -147,7 +147,7 @@ def test_a_french_mentee_and_a_spanish_mentor_of_one_session_each_read_its_cance
         assert mail.deliver_email(db, one.id)
 
     said = texts.MESSAGES[EventType.SESSION_CANCELLED][Role.MENTOR]
-    for reader, code, zone in ((mentee.user, "fr", "America/Montreal"), (mentor.user, "es", "America/Mexico_City")):
+    for reader, code, zone in ((mentee.user, "fr", "America/Montreal"), (mentor.user, "de", "Europe/Berlin")):
         (email,) = mailbox.inbox.to(reader.email)
         assert _subject(email) == _translated(code, said.title)
         body = _text(email)
@@ -162,19 +162,22 @@ def test_a_french_mentee_and_a_spanish_mentor_of_one_session_each_read_its_cance
         assert "Choose how you are told" not in body and "Open it" not in body
 
 
-def test_a_reminder_reads_in_spanish(db: Session) -> None:
+@pytest.mark.parametrize(("locale", "zone", "minutes"), [("es-ES", "Europe/Madrid", r"\b\d+ minutos\b"),
+                                                        ("ja-JP", "Asia/Tokyo", r"\d+ 分")])
+def test_a_reminder_reads_in_the_readers_language(db: Session, locale: str, zone: str, minutes: str) -> None:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=50)
     _mentor, mentee, session = make_session(db, start)
-    mentee.user.locale, mentee.user.timezone = "es-ES", "Europe/Madrid"
+    mentee.user.locale, mentee.user.timezone = locale, zone
     db.flush()
     assert reminders.send_due_reminders(db, now=datetime.now(UTC)) >= 1
     reminder = db.scalars(select(Notification).where(Notification.user_id == mentee.user.id,
                                                      Notification.type == EventType.SESSION_REMINDER)).one()
     (read,) = shown(db, [reminder])
     title = db.get_one(Notification, reminder.id).words["title"]
-    assert read.title == _translated("es", reminders.REMINDER.title).format(title=title)
-    assert wording.when(session.start_time, "Europe/Madrid", "es-ES") in read.body
-    assert re.search(r"\b\d+ minutos\b", read.body), read.body  # "in 50 minutes", as Spanish writes it
+    assert read.title == _translated(locale[:2], reminders.REMINDER.title).format(title=title)
+    assert wording.when(session.start_time, zone, locale) in read.body
+    assert re.search(minutes, read.body), read.body  # "in 50 minutes", as the language writes it
+    assert "duration" not in read.body and "minutes" not in read.body
 
 
 def test_a_digest_reads_in_arabic(db: Session, mailbox: Mailbox) -> None:

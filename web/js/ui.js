@@ -247,9 +247,9 @@ export function duration(ms) {
   const hours = Math.floor((total % 86400) / 3600);
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = total % 60;
-  if (days) return `${days} d ${hours} h`;
-  if (hours) return `${hours} h ${minutes} min`;
-  return `${minutes} min ${pad(seconds)} s`;
+  if (days) return t('{days} d {hours} h', { days, hours });
+  if (hours) return t('{hours} h {minutes} min', { hours, minutes });
+  return t('{minutes} min {seconds} s', { minutes, seconds: pad(seconds) });
 }
 
 export const BOOKING_STATUS = {

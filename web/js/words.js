@@ -5,7 +5,7 @@
 // A text without a translation is shown in English. What people wrote is never passed through t().
 
 /** The languages the service speaks, each named in its own words (workflows/language.py's NAMES: a test holds it). */
-export const LANGUAGES = { en: 'English', fr: 'Français', es: 'Español', ar: 'العربية' };
+export const LANGUAGES = { en: 'English', fr: 'Français', de: 'Deutsch', es: 'Español', ja: '日本語', ar: 'العربية' };
 
 let table = { words: {}, counted: {} };
 let language = 'en';
@@ -14,11 +14,21 @@ let shownFor = safeTag(navigator.language || 'en'); // the reader's tag: the for
 let loadedFor = 'en'; // the tag the page's words were fetched for
 
 const KEPT = 'mentorship.language';
-const fill = (text, words) => (words ? text.replace(/\{(\w+)\}/g, (whole, name) => (name in words ? String(words[name]) : whole)) : text);
+/** A text already translated (a t() kept in a table, its words not known then), its {named} words filled in now. */
+export const fill = (text, words) => (words ? text.replace(/\{(\w+)\}/g, (whole, name) => (name in words ? String(words[name]) : whole)) : text);
 
 /** A text in the reader's language, its {named} words filled in. */
 export function t(english, words) {
   return fill(table.words[english] || english, words);
+}
+
+/** A text some of whose named words are elements (a link, a name in <bdi>): its pieces and those elements, in the
+ * order the translation puts them, to append. */
+export function tParts(english, words) {
+  return (table.words[english] || english).split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in words ? words[name] : part;
+  });
 }
 
 /** A counted text: `count` chooses the form (the language's own plural rules) and fills {count} unless words say. */

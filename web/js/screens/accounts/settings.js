@@ -4,7 +4,7 @@
 import { api, del, get, patch, post, session } from '../../api.js';
 import { currentUser, rememberProfile, userChanged } from '../../state.js';
 import { append, h, field, replace, loading, empty, errorBox, messageArea, act, when, tz } from '../../ui.js';
-import { LANGUAGES, formatTag, t } from '../../words.js';
+import { LANGUAGES, formatTag, t, tParts } from '../../words.js';
 
 // Every region a locale may name (ISO 3166), each shown by its name in the reader's language.
 const REGIONS = ('AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY '
@@ -273,8 +273,8 @@ function mentorProfileSection(mentor) {
   });
   body.bio.value = mentor.bio || '';
   return section('st-mentor', t('Mentor profile'), body,
-    h('p', {}, t('Teams of your listings: open {mentor_setup} and choose a listing’s “Team”.', { mentor_setup: '\u0000' })
-      .split('\u0000').flatMap((part, i) => (i ? [h('a', { href: '#/mentor' }, t('Mentor setup')), part] : [part]))));
+    h('p', {}, tParts('Teams of your listings: open {mentor_setup} and choose a listing’s “Team”.',
+      { mentor_setup: h('a', { href: '#/mentor' }, t('Mentor setup')) })));
 }
 
 function invitationsSection() {

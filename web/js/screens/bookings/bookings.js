@@ -6,7 +6,7 @@ import { all, listing, onWaiting, refreshWaiting } from '../../state.js';
 import { answersView } from './questions.js';
 import { mySeries, seriesRequests } from './series.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn } from '../../ui.js';
-import { t } from '../../words.js';
+import { t, tn } from '../../words.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return t('Listing'); }
@@ -88,13 +88,13 @@ function waitingParts(as = 'mentee') {
     placesSection.hidden = !lines.length;
     if (actionsSection.hidden) redraw(actions); else redraw(actions, h('ul', { class: 'list' },
       moves.map((m) => h('li', {}, h('strong', {}, m.proposal.kind === 'request'
-        ? `${m.other.display_name} asks you to choose another time` : `${m.other.display_name} proposes another time`),
-      ` for ${m.listing_title} · ${span(m.start_time, m.end_time)} · answer by ${when(m.proposal.expires_at)} `,
+        ? t('{display_name} asks you to choose another time', { display_name: m.other.display_name }) : t('{display_name} proposes another time', { display_name: m.other.display_name })),
+      t(' for {listing_title} · {time} · answer by {time2} ', { listing_title: m.listing_title, time: span(m.start_time, m.end_time), time2: when(m.proposal.expires_at) }),
       m.session_id ? h('a', { href: `#/sessions/${m.session_id}` }, t('Answer')) : null)),
       offers.map((p) => h('li', {}, h('strong', {}, t('A seat is held for you')), ` in ${p.listing_title} · ${span(p.start_time, p.end_time)}`,
         ` · until ${when(p.offer_expires_at)} `, h('a', { href: `#/listings/${p.listing_id}` }, t('Take the seat'))))));
     if (placesSection.hidden) redraw(places); else redraw(places, h('ul', { class: 'list' }, lines.map((p) => h('li', {}, h('a', { href: `#/listings/${p.listing_id}` }, p.listing_title),
-      ` · ${span(p.start_time, p.end_time)} · `, badge(`${ordinal(p.position)} in line`, 'requested')))));
+      ` · ${span(p.start_time, p.end_time)} · `, badge(t('{position} in line', { position: ordinal(p.position) }), 'requested')))));
   };
   return { els: as === 'mentee' ? [actionsSection, placesSection] : [actionsSection], draw };
 }
@@ -153,7 +153,7 @@ export function requests(main) {
   function decide(b, action, rowMessages, body = () => ({})) {
     return (e) => act(e.currentTarget, rowMessages, async () => {
       const done = await post(`/bookings/${b.id}/${action}`, body());
-      messages.ok(`${action === 'accept' ? 'Accepted' : t('Declined')}: ${span(done.start_time, done.end_time)}.`);
+      messages.ok(`${action === 'accept' ? t('Accepted') : t('Declined')}: ${span(done.start_time, done.end_time)}.`);
       kept.delete(b.id);
       await reload();
     });
@@ -165,7 +165,7 @@ export function requests(main) {
     if (kept.has(b.id)) return kept.get(b.id);
     const rowMessages = messageArea();
     const name = personName(b.mentee, 'the mentee');
-    const form = h('form', { class: 'confirm', hidden: true, 'aria-label': `Decline the request from ${name}` },
+    const form = h('form', { class: 'confirm', hidden: true, 'aria-label': t('Decline the request from {name}', { name }) },
       field(t('Reason (optional; the mentee sees it)'), { tag: 'textarea', name: 'reason', rows: 2, maxlength: 1000 }),
       h('button', { type: 'submit', class: 'danger' }, t('Confirm decline')));
     const send = decide(b, 'decline', rowMessages, () => ({ reason: form.reason.value.trim() || null }));
@@ -185,22 +185,22 @@ export function requests(main) {
       const series = await seriesRequests(seriesEl, messages, reload);
       await renderInto(requestsEl, drafts, async (b) => {
         const { rowMessages, reasonForm } = rowParts(b);
-        return h('div', { class: 'request', role: 'group', 'aria-label': `Request from ${personName(b.mentee, 'a mentee')}` },
-          h('strong', { class: 'mentee' }, personName(b.mentee, 'A mentee')), ' asks for ',
+        return h('div', { class: 'request', role: 'group', 'aria-label': t('Request from {person}', { person: personName(b.mentee, t('a mentee')) }) },
+          h('strong', { class: 'mentee' }, personName(b.mentee, t('A mentee'))), ' ', t('asks for'), ' ',
           h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
           bookingBadge(b),
-          b.competing_requests ? h('p', { class: 'collision' }, h('strong', {}, `${b.competing_requests + 1} requests for this time`),
+          b.competing_requests ? h('p', { class: 'collision' }, h('strong', {}, tn('{count} request for this time', '{count} requests for this time', b.competing_requests + 1)),
             t(': accepting one declines the others.')) : null,
-          b.notes ? h('p', { class: 'agenda' }, `Agenda: ${b.notes}`) : null,
+          b.notes ? h('p', { class: 'agenda' }, t('Agenda: {notes}', { notes: b.notes })) : null,
           answersView(b.answers),
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'primary', dataset: { key: `accept-${b.id}` }, onclick: decide(b, 'accept', rowMessages) }, 'Accept'),
             h('button', { type: 'button', dataset: { key: `decline-${b.id}` }, onclick: openDecline(reasonForm) }, t('Decline…'))),
           reasonForm, rowMessages.el);
-      }, series ? 'No other requests waiting.' : t('No requests waiting.'));
+      }, series ? t('No other requests waiting.') : t('No requests waiting.'));
       const latestFirst = (x, y) => new Date(y.start_time) - new Date(x.start_time);
       await renderInto(decidedEl, bookings.filter((b) => b.status !== 'draft').sort(latestFirst).slice(0, 20), async (b) => [
-        h('strong', {}, personName(b.mentee, 'A mentee')), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',
+        h('strong', {}, personName(b.mentee, t('A mentee'))), ' · ', await titleOf(b.listing_id), ' · ', span(b.start_time, b.end_time), ' ',
         bookingBadge(b),
         reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
         b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, t('Open session'))] : null,

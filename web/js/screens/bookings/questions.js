@@ -3,16 +3,16 @@
 // them with a request.
 import { get, put } from '../../api.js';
 import { h, field, redraw, messageArea, act, guardUnsaved } from '../../ui.js';
-import { t } from '../../words.js';
+import { t, tn } from '../../words.js';
 
 const KINDS = [['text', t('Free text')], ['single', t('One choice')], ['multiple', t('Several choices')], ['scale', t('Scale of 1 to 5')]];
 const splitOptions = (text) => text.split(',').map((o) => o.trim()).filter(Boolean);
 
 /** The mentor's editor of a listing's questions, folded under "Booking questions". */
 export function questionsEditor(l) {
-  return formEditor({ url: `/listings/${l.id}/questions`, max: 10, summary: t('Booking questions'), name: `Booking questions of ${l.title}`,
-    hint: t('Asked when a mentee books this listing; you read the answers with the request.'), save: `Save questions of ${l.title}`,
-    saved: (n) => (n ? `${n} question${n === 1 ? '' : 's'} saved: mentees answer them when booking.`
+  return formEditor({ url: `/listings/${l.id}/questions`, max: 10, summary: t('Booking questions'), name: t('Booking questions of {title}', { title: l.title }),
+    hint: t('Asked when a mentee books this listing; you read the answers with the request.'), save: t('Save questions of {title}', { title: l.title }),
+    saved: (n) => (n ? tn('{count} question saved: mentees answer them when booking.', '{count} questions saved: mentees answer them when booking.', n)
       : t('No questions: mentees book without answering any.')) });
 }
 
@@ -31,17 +31,17 @@ export function formEditor({ url, max, summary, name, hint, save, saved: savedTe
 
   function addRow(q = { kind: 'text', label: '', options: [], required: false }) {
     const n = rows().length + 1;
-    const kind = field(`Kind of question ${n}`, { tag: 'select', name: 'kind' }, KINDS);
-    const options = field(`Choices of question ${n}`, { name: 'options', value: q.options.join(', '), maxlength: 1100,
+    const kind = field(t('Kind of question {n}', { n }), { tag: 'select', name: 'kind' }, KINDS);
+    const options = field(t('Choices of question {n}', { n }), { name: 'options', value: q.options.join(', '), maxlength: 1100,
       hint: t('Two to ten, separated by commas.') });
     const showOptions = () => { options.hidden = !['single', 'multiple'].includes(kind.querySelector('select').value); };
     kind.querySelector('select').value = q.kind;
     kind.querySelector('select').addEventListener('change', showOptions);
     showOptions();
     const row = h('li', { class: 'card' },
-      field(`Question ${n}`, { name: 'label', value: q.label, maxlength: 200, required: true }), kind, options,
-      field(`Question ${n} must be answered`, { type: 'checkbox', name: 'required', checked: q.required }),
-      h('button', { type: 'button', class: 'link', onclick: () => { row.remove(); addButton.disabled = false; } }, `Remove question ${n}`));
+      field(t('Question {n}', { n }), { name: 'label', value: q.label, maxlength: 200, required: true }), kind, options,
+      field(t('Question {n} must be answered', { n }), { type: 'checkbox', name: 'required', checked: q.required }),
+      h('button', { type: 'button', class: 'link', onclick: () => { row.remove(); addButton.disabled = false; } }, t('Remove question {n}', { n })));
     rowsEl.append(row);
     addButton.disabled = rows().length >= max;
   }
@@ -56,7 +56,7 @@ export function formEditor({ url, max, summary, name, hint, save, saved: savedTe
       messages.ok(savedText(items.length));
     });
   });
-  guardUnsaved(form, () => (current() !== saved ? `${name}: not saved.` : null));
+  guardUnsaved(form, () => (current() !== saved ? t('{name}: not saved.', { name }) : null));
   const details = h('details', {}, h('summary', {}, summary), form);
   details.addEventListener('toggle', async () => {
     if (!details.open || details.dataset.loaded) return;

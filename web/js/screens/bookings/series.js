@@ -18,7 +18,7 @@ const every = (weeks) => (weeks === 1 ? 'every week' : t('every two weeks'));
 export function repeatChoice(listingId) {
   const often = field(t('Repeat'), { tag: 'select', name: 'repeat' }, [['', t('Once')], ['1', t('Every week')], ['2', t('Every two weeks')]]);
   const count = field(t('How many times'), { type: 'number', name: 'times', min: 2, max: MAX_TIMES, value: 8,
-    hint: `Up to ${MAX_TIMES}. Each time keeps the mentor's local time, across summer time.` });
+    hint: t('Up to {count}. Each time keeps the mentor\'s local time, across summer time.', { count: MAX_TIMES }) });
   count.hidden = true;
   const timesEl = h('div', { class: 'series-times', 'aria-live': 'polite' });
   let planned = [];
@@ -45,7 +45,7 @@ export function repeatChoice(listingId) {
         if (shownFor !== key) return;
         planned = body.occurrences;
         const free = planned.filter((p) => p.free).length;
-        redraw(timesEl, h('fieldset', {}, h('legend', {}, `${free} of ${planned.length} times are free`),
+        redraw(timesEl, h('fieldset', {}, h('legend', {}, t('{free} of {length} times are free', { free, length: planned.length })),
           h('ul', { class: 'list' }, planned.map((p, i) => h('li', {}, p.free
             ? h('label', {}, h('input', { type: 'checkbox', id: `series-time-${i}`, checked: true }), ` ${span(p.start_time, p.end_time)}`)
             : [h('span', { class: 'muted' }, span(p.start_time, p.end_time)), ' ', badge(t('Not free'), 'cancelled'),
@@ -76,7 +76,7 @@ export async function seriesRequests(el, pageMessages, reload) {
     const pending = s.occurrences.filter((time) => time.status === 'draft').length;
     const answer = (action) => (e) => act(e.currentTarget, rowMessages, async () => {
       const done = await post(`/booking-series/${s.id}/${action}`, {});
-      const what = s.pairing ? 'Pairing' : t('Series');
+      const what = s.pairing ? t('Pairing') : t('Series');
       pageMessages.ok(action === 'accept'
         ? `${what} accepted: ${done.accepted_count} meetings${done.skipped_count ? `, ${done.skipped_count} taken meanwhile and left out` : ''}.`
         : `${what} declined.`);
@@ -84,13 +84,13 @@ export async function seriesRequests(el, pageMessages, reload) {
     });
     const who = s.mentee?.display_name || 'a mentee';
     return s.pairing ? pairingProposal(s, who, pending, answer, rowMessages)
-      : h('div', { class: 'request series', role: 'group', 'aria-label': `Series request from ${who}` },
-        h('strong', { class: 'mentee' }, who), ` asks for ${pending} meetings `, every(s.every_weeks), ' of ',
+      : h('div', { class: 'request series', role: 'group', 'aria-label': t('Series request from {who}', { who }) },
+        h('strong', { class: 'mentee' }, who), t(' asks for {pending} meetings ', { pending }), every(s.every_weeks), ' of ',
         h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ' ', badge(t('Series')),
-        s.notes ? h('p', { class: 'agenda' }, `Agenda: ${s.notes}`) : null, answersView(s.answers),
-        h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
+        s.notes ? h('p', { class: 'agenda' }, t('Agenda: {notes}', { notes: s.notes })) : null, answersView(s.answers),
+        h('details', {}, h('summary', {}, t('The {length} times', { length: s.occurrences.length })), timesList(s)),
         h('div', { class: 'actions' },
-          h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, `Accept all ${pending}`),
+          h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, t('Accept all {pending}', { pending })),
           h('button', { type: 'button', onclick: answer('decline') }, t('Decline series'))),
         rowMessages.el);
   }));
@@ -105,11 +105,11 @@ export function pairingProposal(s, who, pending, answer, rowMessages, { inProgra
   const name = s.pairing.programme_name;
   const asks = s.pairing.asked_by_mentee;
   return h('div', { class: 'request series', role: 'group',
-    'aria-label': asks ? `${who} asks you to mentor them in ${name}` : `${name} proposes you mentor ${who}` },
+    'aria-label': asks ? t('{who} asks you to mentor them in {name}', { who, name }) : t('{name} proposes you mentor {who}', { name, who }) },
   ...(asks ? [h('strong', { class: 'mentee' }, who), t(' asks you to mentor them in '), h('strong', {}, name), ': ']
     : [h('strong', {}, name), t(' proposes you mentor '), h('strong', { class: 'mentee' }, who), ': ']),
     `${pending} sessions `, every(s.every_weeks), ', from ', span(s.start_time, s.end_time), ' ', badge(t('Pairing')),
-    h('details', {}, h('summary', {}, `The ${s.occurrences.length} times`), timesList(s)),
+    h('details', {}, h('summary', {}, t('The {length} times', { length: s.occurrences.length })), timesList(s)),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, t('Accept the pairing')),
       h('button', { type: 'button', onclick: answer('decline') }, t('Decline the pairing')),
@@ -126,10 +126,10 @@ function confirmCancelFrom(at, series, time, item, { messages, onConfirm }) {
   const count = `${cancelled.length} meeting${cancelled.length === 1 ? '' : 's'}`;
   confirmPanel(at, {
     label: t('Cancel this and all following'), danger: true, keep: t('Keep them'), messages,
-    says: [h('p', {}, `This cancels ${count}:`),
+    says: [h('p', {}, t('This cancels {count}:', { count })),
       h('ul', { class: 'list' }, cancelled.map((o) => h('li', {}, span(o.start_time, o.end_time)))),
       item && item.price_cents ? h('p', { class: fees ? 'warning fee' : 'fee' }, lateFeesText(fees, item.currency)) : null],
-    confirm: `Cancel ${count}`,
+    confirm: t('Cancel {count}', { count }),
     onConfirm,
   });
 }
@@ -151,7 +151,7 @@ export async function mySeries(el, reload) {
             rowMessages.ok(t('Cancelled from then on. Late cancellations cost as they would one by one.'));
             await reload();
           } }) }, t('Cancel this and all following'))) : null);
-    return h('div', { class: 'series', role: 'group', 'aria-label': `Series of ${await titleOf(s.listing_id)}` },
+    return h('div', { class: 'series', role: 'group', 'aria-label': t('Series of {title}', { title: await titleOf(s.listing_id) }) },
       h('a', { href: `#/listings/${s.listing_id}` }, await titleOf(s.listing_id)), ` · ${every(s.every_weeks)} · `,
       badge(SERIES_STATUS[s.status] || s.status),
       s.reason ? h('span', { class: 'meta' }, ` (${s.reason})`) : null,

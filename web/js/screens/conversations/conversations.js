@@ -7,7 +7,7 @@ import { live } from '../../live.js';
 import { currentUser, refreshMessages } from '../../state.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
 import { reportPanel } from './reports.js';
-import { t } from '../../words.js';
+import { t, tn, tParts } from '../../words.js';
 
 const EDIT_MS = 15 * 60 * 1000;
 
@@ -33,7 +33,7 @@ export function conversationsPage(main) {
       download: `conversations-${data.exported_at.slice(0, 10)}.json` });
     link.click();
     URL.revokeObjectURL(link.href);
-    saved.ok(`Saved ${data.conversations.length} conversations.`);
+    saved.ok(tn('Saved {count} conversation.', 'Saved {count} conversations.', data.conversations.length));
   }) }, t('Download your conversations (JSON)'));
   main.append(h('h1', {}, t('Messages')), form, listEl, h('div', { class: 'actions' }, download), saved.el);
   async function draw() {
@@ -42,9 +42,10 @@ export function conversationsPage(main) {
       const { items } = await get(`/conversations${q ? `?q=${encodeURIComponent(q)}` : ''}`);
       replace(listEl, items.length ? h('ul', { class: 'list' }, items.map((c) => h('li', { class: c.unread ? 'unread' : 'read' },
         h('a', { href: `#/conversations/${c.id}` }, h('bdi', {}, c.title)),
-        c.unread ? [' ', h('span', { class: 'count-badge' }, `${c.unread}`, h('span', { class: 'sr-only' }, ' unread'))] : null,
-        h('p', { class: 'meta' }, c.last_message_at ? `Last message ${when(c.last_message_at)}` : t('No message yet'), c.muted ? ' · muted' : ''))))
-        : empty(q ? 'No conversation holds these words.' : t('No conversation yet: open one from a booking, a session or your programme.')));
+        c.unread ? [' ', h('span', { class: 'count-badge' }, `${c.unread}`, h('span', { class: 'sr-only' }, ` ${t('unread')}`))] : null,
+        h('p', { class: 'meta' }, c.last_message_at ? t('Last message {time}', { time: when(c.last_message_at) }) : t('No message yet'),
+          c.muted ? [' · ', t('muted')] : ''))))
+        : empty(q ? t('No conversation holds these words.') : t('No conversation yet: open one from a booking, a session or your programme.')));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   }
   form.addEventListener('submit', (event) => { event.preventDefault(); draw(); });
@@ -83,7 +84,7 @@ export async function conversationPage(main, { params: [id] }) {
   const base = `/conversations/${id}/messages`;
   const messages = messageArea();
   const list = h('ul', { class: 'list conversation' });
-  const log = h('div', { role: 'log', 'aria-label': `Messages with ${listed.title}` }, list);
+  const log = h('div', { role: 'log', 'aria-label': t('Messages with {title}', { title: listed.title }) }, list);
   const compose = field(t('Message'), { tag: 'textarea', name: 'body', rows: 3, maxlength: 4000, required: true,
     hint: t('Enter sends; Shift+Enter starts a new line. *Emphasis*, [links](https://…), lists and `code` are kept.') });
   const box = compose.querySelector('textarea');
@@ -97,19 +98,20 @@ export async function conversationPage(main, { params: [id] }) {
     const toggle = (method, label) => h('button', { type: 'button', class: method === 'POST' ? 'danger' : '',
       onclick: (e) => act(e.currentTarget, messages, async () => drawBlock(await api(method, `/conversations/${id}/block`))) }, label);
     replace(blockEl, state.blocked === 'by_you'
-      ? [h('p', { role: 'status' }, t('You blocked '), h('bdi', {}, state.title), t(': no new message goes between you.')), toggle('DELETE', t('Unblock'))]
+      ? [h('p', { role: 'status' }, tParts('You blocked {person}: no new message goes between you.', { person: h('bdi', {}, state.title) })),
+        toggle('DELETE', t('Unblock'))]
       : state.blocked === 'by_them' ? h('p', { role: 'status' }, t('No new message can go between you.'))
         : h('details', {}, h('summary', {}, t('Block')), h('p', {}, t('No new message goes between you, either way; this conversation stays readable, ' +
           'and your bookings and pairings stand. Where you are paired in a programme, its coordinators are told.')),
-        toggle('POST', `Block ${state.title}`)));
+        toggle('POST', t('Block {person}', { person: state.title }))));
   };
   // Muted: it stays readable here, but is neither emailed nor counted in the menu.
   const muteEl = h('div', { class: 'mute-state' });
-  const drawMute = (state) => replace(muteEl, state.muted ? h('p', { role: 'status' }, t('Muted: not emailed to you, not counted in your messages. ')) : null,
+  const drawMute = (state) => replace(muteEl, state.muted ? h('p', { role: 'status' }, t('Muted: not emailed to you, not counted in your messages.')) : null,
     h('button', { type: 'button', 'aria-pressed': String(state.muted), onclick: (e) => act(e.currentTarget, messages, async () => {
       drawMute(await api(state.muted ? 'DELETE' : 'POST', `/conversations/${id}/mute`));
       refreshMessages();
-    }) }, state.muted ? 'Unmute' : t('Mute')));
+    }) }, state.muted ? t('Unmute') : t('Mute')));
   main.append(h('p', {}, h('a', { href: '#/conversations' }, t('All messages'))), h('h1', {}, h('bdi', {}, listed.title)), log, form,
     h('div', { class: 'actions' }, muteEl), blockEl, messages.el, reportPanel(id));
   drawBlock(listed);

@@ -37,7 +37,7 @@ export async function reportPage(main, { params: [id] }) {
     return h('li', { class: report.message_id === m.id ? 'reported' : '' },
       h('p', { class: 'meta' }, h('bdi', {}, m.sender_name), ` · ${when(m.created_at)}`, report.message_id === m.id ? [' · ', t('the message reported')] : ''), words);
   })) : empty(t('No message.'));
-  replace(main, h('h1', {}, 'A reported conversation'),
+  replace(main, h('h1', {}, t('A reported conversation')),
     h('p', {}, t('Between '), report.people.map((name, i) => [i ? ', ' : '', h('bdi', {}, name)]), '.'),
     h('p', {}, h('strong', {}, SAID[report.reason] || report.reason), ' · reported by ', h('bdi', {}, report.reporter_name),
       ` · ${when(report.created_at)}`),

@@ -8,7 +8,7 @@ import { live } from '../../live.js';
 import { h, field, redraw, replace, empty, messageArea, act, when } from '../../ui.js';
 import { everyItem } from '../../lists.js';
 import { draftReview, wordsOnPairs } from './review.js';
-import { t } from '../../words.js';
+import { t, tn } from '../../words.js';
 
 const MODES = [['coordinator', t('Coordinators publish the drafts')], ['mentee_choice', t('Mentees choose')],
   ['manual', t('By hand, pair by pair')]];
@@ -19,7 +19,6 @@ const WEIGHTS = [['free_time_weight', t('Free time in common')], ['timezone_weig
 const BUSY = new Set(['queued', 'running']);
 const ENDED = { done: t('Done'), failed: t('Failed'), cancelled: t('Cancelled') };
 const num = (x) => String(Math.round(x * 10) / 10);
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /** The form of how the programme pairs and what the matcher weighs; `saved(settings)` after a save. */
@@ -38,7 +37,7 @@ function settingsForm(base, settings, forms, saved) {
     };
     const row = h('li', { class: 'row' }, pick(t('Mentee question'), 'mentee', menteeQs, c.mentee_question_id),
       pick(t('Compared with'), 'mentor', mentorSide, c.mentor_question_id), pick(t('How'), 'kind', KINDS, c.kind),
-      field(`Weight (criterion ${n})`, { type: 'number', name: 'weight', min: 0, max: 10, step: 0.5, value: c.weight }),
+      field(t('Weight (criterion {n})', { n }), { type: 'number', name: 'weight', min: 0, max: 10, step: 0.5, value: c.weight }),
       h('button', { type: 'button', onclick: () => row.remove() }, t('Remove'), h('span', { class: 'sr-only' }, ` criterion ${n}`)));
     rowsEl.append(row);
   };
@@ -76,17 +75,21 @@ function settingsForm(base, settings, forms, saved) {
 function summary(run) {
   if (!run) return empty(t('No run yet: set what counts, then run the match.'));
   if (BUSY.has(run.status)) return null;
-  if (run.status === 'failed') return h('p', { class: 'error' }, `The last run failed: ${run.error}`);
+  if (run.status === 'failed') return h('p', { class: 'error' }, t('The last run failed: {error}', { error: run.error }));
   if (run.status === 'cancelled' || !run.result) return h('p', { class: 'muted' }, t('The last run was cancelled.'));
   const r = run.result;
   const buckets = r.distribution.filter((b) => b.count);
   const pinned = r.pinned || 0;
-  return h('div', {}, h('h3', {}, `The latest run, ${when(run.finished_at)}`),
-    h('p', {}, `${r.matched + pinned} of ${plural(r.mentees + pinned, 'mentee')} matched${pinned ? `, ${pinned} pinned` : ''}`
-      + `${r.preferred ? ` (${plural(r.preferred, 'preferred pair')})` : ''}, with ${plural(r.mentors, 'mentor')}`
-      + `${r.top3_share === null ? '' : `; ${Math.round(r.top3_share * 100)} % of them with one of their top 3 mentors`}.`),
-    h('p', {}, `Total score ${num(r.total)}, against ${num(r.greedy_total)} pairing each mentee in turn with the best `
-      + t('mentor left.')),
+  return h('div', {}, h('h3', {}, t('The latest run, {time}', { time: when(run.finished_at) })),
+    h('p', {}, [tn('{matched} of {count} mentee matched', '{matched} of {count} mentees matched', r.mentees + pinned,
+      { matched: r.matched + pinned }),
+    pinned ? `, ${t('{count} pinned', { count: pinned })}` : '',
+    r.preferred ? ` (${tn('{count} preferred pair', '{count} preferred pairs', r.preferred)})` : '',
+    `, ${tn('with {count} mentor', 'with {count} mentors', r.mentors)}`,
+    r.top3_share === null ? '' : `; ${t('{share} % of them with one of their top 3 mentors', { share: Math.round(r.top3_share * 100) })}`,
+    '.'].join('')),
+    h('p', {}, t('Total score {total}, against {greedy} pairing each mentee in turn with the best mentor left.',
+      { total: num(r.total), greedy: num(r.greedy_total) })),
     buckets.length ? h('table', { class: 'narrow' }, h('caption', {}, t('Scores of the pairs')),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('Score')), h('th', { scope: 'col' }, t('Pairs')))),
       h('tbody', {}, buckets.map((b) => h('tr', {}, h('td', {}, `${b.from}–${b.to}`), h('td', {}, b.count))))) : null,
@@ -97,7 +100,7 @@ function summary(run) {
 /** Who takes part but is left out of matching until their intake is finished, and why. */
 function leftOutView(left) {
   if (!left.people.length) return h('p', { class: 'muted' }, left.summary);
-  return h('div', {}, h('p', { class: 'warning' }, `Left out of the match: ${left.summary}.`),
+  return h('div', {}, h('p', { class: 'warning' }, t('Left out of the match: {summary}.', { summary: left.summary })),
     h('ul', { class: 'list', 'aria-label': t('Left out of the match') },
       left.people.map((p) => h('li', {}, h('strong', {}, p.name), ` (${p.role}) ${p.reason}`))));
 }
@@ -150,7 +153,7 @@ export async function matchingPage(main, { params: [id] }) {
   }) }, t('Swap the mentors of the two chosen'));
   const publish = h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, draftMessages, async () => {
     const counts = await post(`${base}/match-drafts/publish`);
-    draftMessages.ok(`Publishing ${plural(counts.publishing, 'draft')}…`);
+    draftMessages.ok(tn('Publishing {count} draft…', 'Publishing {count} drafts…', counts.publishing));
     await loadDrafts();
     // oxlint-disable-next-line no-unmodified-loop-condition -- leaving the screen sets `gone` while the loop sleeps
     for (let i = 0; i < 120 && !gone && drafts.some((d) => d.status === 'publishing'); i += 1) {
@@ -158,8 +161,9 @@ export async function matchingPage(main, { params: [id] }) {
       await loadDrafts();
     }
     const failed = drafts.filter((d) => d.status === 'failed').length;
-    draftMessages.ok(`${plural(counts.publishing - failed, 'pairing')} proposed: their mentors are asked to accept `
-      + `the sessions.${failed ? ` ${failed} could not be: see why below.` : ''}`);
+    draftMessages.ok(tn('{count} pairing proposed: their mentors are asked to accept the sessions.',
+      '{count} pairings proposed: their mentors are asked to accept the sessions.', counts.publishing - failed)
+      + (failed ? ` ${t('{count} could not be: see why below.', { count: failed })}` : ''));
   }) }, t('Publish the drafts'));
   const draftActions = h('div', { class: 'actions' }, swap, publish);
 
@@ -172,7 +176,7 @@ export async function matchingPage(main, { params: [id] }) {
     cancel.hidden = !busy;
     if (run) {
       bar.value = run.progress;
-      const said = run.cancel_requested && busy ? 'Stopping at the next step' : ENDED[run.status] || run.stage;
+      const said = run.cancel_requested && busy ? t('Stopping at the next step') : ENDED[run.status] || run.stage;
       stage.textContent = `${said.charAt(0).toUpperCase()}${said.slice(1)} · ${run.progress} %`;
     }
     if (busy && from === start) cancel.focus();
@@ -210,18 +214,19 @@ export async function matchingPage(main, { params: [id] }) {
     if (!type.startsWith('match_run.') || data.programme_id !== id) return;
     run = { ...(run && run.id === data.id ? run : {}), ...data };
     drawRun();
-    if (type === 'match_run.failed') runMessages.error(`The run failed: ${data.error}`);
+    if (type === 'match_run.failed') runMessages.error(t('The run failed: {error}', { error: data.error }));
     if (type !== 'match_run.completed') return;
     Promise.all([get(`${base}/match-runs/${data.id}`), loadDrafts()]).then(([found]) => {
       run = found;
       drawRun();
       if (mode === 'coordinator') review.draw(drafts, run, leftOut);
-      runMessages.ok(`The match is done: ${found.result.matched} of ${plural(found.result.mentees, 'mentee')} matched.`);
+      runMessages.ok(tn('The match is done: {matched} of {count} mentee matched.', 'The match is done: {matched} of {count} mentees '
+        + 'matched.', found.result.mentees, { matched: found.result.matched }));
     }, (err) => runMessages.error(err));
   });
 
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, t('Programmes')), ' › ',
-    h('a', { href: `#${base}` }, programme.name), t(' › Matching')), h('h1', {}, `Matching: ${programme.name}`),
+    h('a', { href: `#${base}` }, programme.name), t(' › Matching')), h('h1', {}, t('Matching: {name}', { name: programme.name })),
   h('section', { 'aria-labelledby': 'mt-set-h' }, h('h2', { id: 'mt-set-h' }, t('How it pairs, and what counts')),
     settingsForm(base, settings, forms, (found) => {
       mode = found.pairing_mode;
@@ -251,8 +256,8 @@ export async function recommended(programme, messages, asked) {
       h('p', { class: 'meta' }, r.reasons.join(' · ')),
     h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/programmes/${programme.id}/mentor-requests`, { mentor_participant_id: r.mentor_participant_id });
-      messages.ok(`Your request was sent to ${r.mentor_name}: the pairing starts once they accept its sessions.`);
+      messages.ok(t('Your request was sent to {mentor_name}: the pairing starts once they accept its sessions.', { mentor_name: r.mentor_name }));
       await asked();
-    }) }, `Ask ${r.mentor_name}`))))
+    }) }, t('Ask {mentor_name}', { mentor_name: r.mentor_name })))))
     : empty(t('No mentor is recommended to you yet: the coordinators run the match first.')));
 }

@@ -9,7 +9,7 @@ import { t } from '../../words.js';
 
 export const LOW_SCORE = 50;
 const num = (x) => String(Math.round(x * 10) / 10);
-const SHOWN = [['all', t('Every mentee')], ['low', `Scores below ${LOW_SCORE}`], ['unmatched', t('Not matched')],
+const SHOWN = [['all', t('Every mentee')], ['low', t('Scores below {LOW_SCORE}', { LOW_SCORE })], ['unmatched', t('Not matched')],
   ['left', t('Intake not finished')], ['pinned', t('Pinned')]];
 const COLUMNS = [['mentee', t('Mentee'), (r) => r.mentee], ['mentor', t('Mentor'), (r) => r.mentor || '\uffff'],
   ['score', t('Score'), (r) => (r.draft ? r.draft.score : -1)],
@@ -17,7 +17,7 @@ const COLUMNS = [['mentee', t('Mentee'), (r) => r.mentee], ['mentor', t('Mentor'
 
 /** Two people's intakes side by side, read when asked for: a region of its own. */
 function sideBySide(base, d) {
-  const panel = h('section', { class: 'side-by-side', 'aria-label': `Intakes of ${d.mentee_name} and ${d.mentor_name}` },
+  const panel = h('section', { class: 'side-by-side', 'aria-label': t('Intakes of {mentee_name} and {mentor_name}', { mentee_name: d.mentee_name, mentor_name: d.mentor_name }) },
     loading());
   Promise.all([d.mentee_participant_id, d.mentor_participant_id].map((id) => get(`${base}/participants/${id}/intake`)))
     .then(([mentee, mentor]) => replace(panel,
@@ -40,7 +40,7 @@ export function draftReview(base, mentors, chosen, reload) {
     const d = r.draft;
     if (!d) {
       return [h('tr', {}, h('td', {}), h('th', { scope: 'row' }, r.mentee),
-        h('td', { colspan: 5 }, badge(r.left ? 'Intake not finished' : t('Not matched'), 'cancelled'), ` ${r.reason}`))];
+        h('td', { colspan: 5 }, badge(r.left ? t('Intake not finished') : t('Not matched'), 'cancelled'), ` ${r.reason}`))];
     }
     const said = messageArea();
     // A button is disabled while it acts, which takes the focus from it: it goes back to the same button anew.
@@ -51,12 +51,12 @@ export function draftReview(base, mentors, chosen, reload) {
         const again = el.querySelector(`[data-key="${kind}-${d.id}"]`);
         if (again) again.focus();
         if (done) el.querySelector(`[data-said="${d.id}"]`)?.replaceChildren(h('p', { class: 'ok', role: 'status' }, done));
-      }) }, label, h('span', { class: 'sr-only' }, ` the draft of ${d.mentee_name}`));
-    const change = h('form', { class: 'compact', 'aria-label': `Another mentor for ${d.mentee_name}` },
-      h('select', { name: 'mentor', 'aria-label': `Mentor of ${d.mentee_name}` },
+      }) }, label, h('span', { class: 'sr-only' }, t(' the draft of {mentee_name}', { mentee_name: d.mentee_name })));
+    const change = h('form', { class: 'compact', 'aria-label': t('Another mentor for {mentee_name}', { mentee_name: d.mentee_name }) },
+      h('select', { name: 'mentor', 'aria-label': t('Mentor of {mentee_name}', { mentee_name: d.mentee_name }) },
         mentors.map(([id, name]) => h('option', { value: id }, name))),
       h('button', { type: 'submit', dataset: { key: `ch-${d.id}` } }, t('Change'),
-        h('span', { class: 'sr-only' }, ` the mentor of ${d.mentee_name}`)));
+        h('span', { class: 'sr-only' }, t(' the mentor of {mentee_name}', { mentee_name: d.mentee_name }))));
     change.mentor.value = d.mentor_participant_id;
     change.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -74,22 +74,22 @@ export function draftReview(base, mentors, chosen, reload) {
     }, dataset: { key: `cmp-${d.id}` } }, t('Compare intakes'), h('span', { class: 'sr-only' }, ` of ${d.mentee_name} and ${d.mentor_name}`));
     const full = d.mentor_places_used > d.mentor_capacity;
     const rows = [h('tr', { id: `draft-${d.id}` },
-      h('td', {}, busy ? null : h('input', { type: 'checkbox', checked: chosen.has(d.id), 'aria-label': `Swap the mentor of ${d.mentee_name}`,
+      h('td', {}, busy ? null : h('input', { type: 'checkbox', checked: chosen.has(d.id), 'aria-label': t('Swap the mentor of {mentee_name}', { mentee_name: d.mentee_name }),
         onchange: (e) => (e.currentTarget.checked ? chosen.add(d.id) : chosen.delete(d.id)) })),
       h('th', { scope: 'row' }, d.mentee_name, d.pinned ? [' ', badge(t('Pinned'), 'accepted')] : null,
-        d.status === 'draft' ? null : [' ', badge(d.status === 'failed' ? 'Not proposed' : t('Publishing'),
+        d.status === 'draft' ? null : [' ', badge(d.status === 'failed' ? t('Not proposed') : t('Publishing'),
           d.status === 'failed' ? 'cancelled' : 'requested')]),
       h('td', {}, d.mentor_name),
       h('td', { class: d.score < LOW_SCORE ? 'low' : null }, num(d.score)),
       h('td', { class: full ? 'low' : null }, `${d.mentor_places_used} of ${d.mentor_capacity}`),
       h('td', { class: 'meta' }, d.reasons.join(' · '), d.problem ? h('p', { class: 'warning' }, d.problem) : null),
       h('td', {}, busy ? null : h('div', { class: 'actions' },
-        doing(d.pinned ? 'Unpin' : t('Pin'), 'pin', () => patch(`${base}/match-drafts/${d.id}`, { pinned: !d.pinned })),
+        doing(d.pinned ? t('Unpin') : t('Pin'), 'pin', () => patch(`${base}/match-drafts/${d.id}`, { pinned: !d.pinned })),
         doing(t('Remove'), 'rm', () => del(`${base}/match-drafts/${d.id}`), { danger: true }),
         doing(t('Never pair'), 'never', async () => {
           await post(`${base}/match-preferences`, { mentee_participant_id: d.mentee_participant_id,
             mentor_participant_id: d.mentor_participant_id, kind: 'never' });
-          return `${d.mentee_name} and ${d.mentor_name} are kept apart from the next run.`;
+          return t('{mentee_name} and {mentor_name} are kept apart from the next run.', { mentee_name: d.mentee_name, mentor_name: d.mentor_name });
         }), compare), busy ? null : change, h('div', { dataset: { said: d.id } }), said.el))];
     if (open.has(d.id)) rows.push(h('tr', { class: 'compare' }, h('td', { colspan: 7 }, sideBySide(base, d))));
     return rows;
@@ -124,9 +124,9 @@ export function draftReview(base, mentors, chosen, reload) {
       h('th', { scope: 'col' }, t('Reasons')), h('th', { scope: 'col' }, t('Actions')));
     replace(el, h('div', { class: 'filters' }, h('label', {}, t('Show '), show)),
       shown.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'review' },
-        h('caption', {}, `${shown.length} shown. Sort by a column's name; "Compare intakes" shows the two side by side.`),
+        h('caption', {}, t('{count} shown. Sort by a column\'s name; "Compare intakes" shows the two side by side.', { count: shown.length })),
         h('thead', {}, head), h('tbody', {}, shown.map(row))))
-        : empty(data.drafts.length ? 'None of them.' : t('No draft: run the match to draft the pairs.')));
+        : empty(data.drafts.length ? t('None of them.') : t('No draft: run the match to draft the pairs.')));
   }
   show.addEventListener('change', draw);
   return { el, draw: (drafts, run, leftOut) => { data = { drafts, run, leftOut }; draw(); } };
@@ -144,11 +144,11 @@ export function wordsOnPairs(base, mentees, mentors) {
     const page = await get(`${base}/match-preferences?limit=100`);
     replace(listEl, page.items.length ? h('ul', { class: 'list', 'aria-label': t('Words on pairs') }, page.items.map((w) => {
       const mine = messageArea();
-      return h('li', {}, `${w.kind === 'never' ? 'Never' : t('Prefer')}: ${w.mentee_name} with ${w.mentor_name} `,
+      return h('li', {}, `${w.kind === 'never' ? t('Never') : t('Prefer')}: ${w.mentee_name} with ${w.mentor_name} `,
         h('button', { type: 'button', onclick: (e) => act(e.currentTarget, mine, async () => {
           await del(`${base}/match-preferences/${w.id}`);
           await draw();
-          said.ok(`Taken back: ${w.mentee_name} with ${w.mentor_name}.`);
+          said.ok(t('Taken back: {mentee_name} with {mentor_name}.', { mentee_name: w.mentee_name, mentor_name: w.mentor_name }));
         }) }, t('Take back'), h('span', { class: 'sr-only' }, ` ${w.kind} ${w.mentee_name} with ${w.mentor_name}`)), mine.el);
     })) : empty(t('None: the runs weigh every pair that fits. A pair whose pairing ended is not proposed again unless preferred.')));
   }
@@ -158,7 +158,9 @@ export function wordsOnPairs(base, mentees, mentors) {
       const w = await post(`${base}/match-preferences`, { mentee_participant_id: form.mentee.value,
         mentor_participant_id: form.mentor.value, kind: form.kind.value });
       await draw();
-      said.ok(`${w.kind === 'never' ? 'Kept apart' : t('Preferred')} from the next run: ${w.mentee_name} with ${w.mentor_name}.`);
+      const pair = { mentee: w.mentee_name, mentor: w.mentor_name };
+      said.ok(w.kind === 'never' ? t('Kept apart from the next run: {mentee} with {mentor}.', pair)
+        : t('Preferred from the next run: {mentee} with {mentor}.', pair));
     }, form);
   });
   draw().catch((err) => replace(listEl, errorBox(err.message)));

@@ -9,9 +9,11 @@ import { calendarsSection } from '../calendars/calendars.js';
 import { numbersSection } from '../reports/numbers.js';
 import { questionsEditor } from '../bookings/questions.js';
 import { limitsSection, listingRules, overridesSection, timeOffSection } from '../scheduling/schedule.js';
-import { t } from '../../words.js';
+import { formatTag, t } from '../../words.js';
 
-const WEEKDAYS = ['Monday', t('Tuesday'), t('Wednesday'), t('Thursday'), t('Friday'), t('Saturday'), t('Sunday')];
+// Monday to Sunday in the reader's language (1 January 2024 was a Monday).
+const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6].map((day) => new Date(Date.UTC(2024, 0, 1 + day))
+  .toLocaleDateString(formatTag(), { weekday: 'long', timeZone: 'UTC' }));
 // The currency of the browser's region, offered when one becomes a mentor (their profile keeps it for new listings);
 // else US dollars.
 const CURRENCIES = { US: 'USD', GB: 'GBP', CA: 'CAD', AU: 'AUD', NZ: 'NZD', JP: 'JPY', CN: 'CNY', IN: 'INR', CH: 'CHF',
@@ -35,7 +37,7 @@ export async function mentorSetup(main) {
   rememberProfile(mentor);
   main.append(h('h1', {}, t('Mentor setup')),
     h('p', { class: 'lead' }, `${mentor.display_name} · ${mentor.headline}`),
-    h('p', { class: 'meta' }, `Timezone ${mentor.timezone} · skills: ${mentor.skills.join(', ') || 'none'} · `,
+    h('p', { class: 'meta' }, t('Timezone {zone} · skills: {skills}', { zone: mentor.timezone, skills: mentor.skills.join(', ') || t('none') }), ' · ',
       h('a', { href: `#/mentors/${mentor.id}` }, t('See your profile'))),
     numbersSection(mentor), publicSection(mentor), availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
     calendarsSection(), listingsSection(mentor), webhooksSection());
@@ -101,10 +103,10 @@ function availabilitySection(mentor) {
   const listEl = h('div', {});
   const pending = h('p', { class: 'warning', role: 'status' });
   const render = () => {
-    pending.textContent = changed() ? 'Unsaved changes: mentees see your hours once you save them.' : '';
+    pending.textContent = changed() ? t('Unsaved changes: mentees see your hours once you save them.') : '';
     replace(listEl, windows.length ? h('ul', { class: 'list' }, windows.map((w, i) => h('li', {},
       `${WEEKDAYS[w.weekday]} ${w.start}–${w.end} `,
-      h('button', { type: 'button', 'aria-label': `Remove ${WEEKDAYS[w.weekday]} ${w.start}–${w.end}`, onclick: () => { windows.splice(i, 1); render(); } }, t('Remove')))))
+      h('button', { type: 'button', 'aria-label': t('Remove {day} {start}–{end}', { day: WEEKDAYS[w.weekday], start: w.start, end: w.end }), onclick: () => { windows.splice(i, 1); render(); } }, t('Remove')))))
       : [empty(t('No windows: mentees may book you at any time, day and night (3 AM included).')),
         h('button', { type: 'button', onclick: () => { windows = WORKING_HOURS.map((w) => ({ ...w })); render(); } },
           t('Use weekdays, 09:00 to 17:00'))]);
@@ -138,9 +140,9 @@ function availabilitySection(mentor) {
     messages.ok(t('Availability saved.'));
   }) }, t('Save availability'));
   render();
-  guardUnsaved(listEl, () => (changed() ? 'Your weekly availability has changes not saved.' : null));
+  guardUnsaved(listEl, () => (changed() ? t('Your weekly availability has changes not saved.') : null));
   return h('section', { 'aria-labelledby': 'av-h', class: 'card' }, h('h2', { id: 'av-h' }, t('Weekly availability')),
-    h('p', { class: 'muted' }, `Times are in your profile's timezone, ${mentor.timezone}.`), listEl, form, pending,
+    h('p', { class: 'muted' }, t('Times are in your profile\'s timezone, {zone}.', { zone: mentor.timezone })), listEl, form, pending,
     messages.el, save);
 }
 
@@ -186,7 +188,7 @@ function listingsSection(mentor) {
       if (body.kind === 'group') body.capacity = Number(form.capacity.value);
       else body.instant_booking = form.instant.checked;
       const created = await post('/listings', body);
-      messages.ok(`Listing “${created.title}” created.`);
+      messages.ok(t('Listing “{title}” created.', { title: created.title }));
       form.reset();
       await load();
     }, form);
@@ -202,7 +204,7 @@ function listingsSection(mentor) {
       const saved = await patch(`/mentor-profiles/${mentor.id}`, { currency: currency.currency.value.trim() });
       mentor.currency = saved.currency;
       form.currency.value = saved.currency;
-      said.ok(`New listings are priced in ${saved.currency}.`);
+      said.ok(t('New listings are priced in {currency}.', { currency: saved.currency }));
     }, currency);
   });
   form.addEventListener('reset', () => setTimeout(() => { form.currency.value = mentor.currency; }));
@@ -215,17 +217,17 @@ function listingCard(l, reload, shared) {
   return h('li', { class: 'card' },
     h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
     h('p', { class: 'meta' }, `${price(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
-      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? 'Active' : t('Paused'), l.active ? 'accepted' : 'cancelled'),
+      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? t('Active') : t('Paused'), l.active ? 'accepted' : 'cancelled'),
       l.instant_booking ? [' ', badge(t('Booked instantly'), 'scheduled')] : null),
     shared && l.active ? h('p', {}, t('Booking link: '), h('a', { href: `/book/${l.slug}` }, `${location.origin}/book/${l.slug}`)) : null,
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await reload(); }) },
-      l.active ? `Pause ${l.title}` : `Resume ${l.title}`),
+      l.active ? t('Pause {title}', { title: l.title }) : t('Resume {title}', { title: l.title })),
     l.kind === 'individual' ? [' ', h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
       await patch(`/listings/${l.id}`, { instant_booking: !l.instant_booking });
-      messages.ok(l.instant_booking ? 'Requests now wait for your approval.' : t('Free times are now booked at once, without your approval.'));
+      messages.ok(l.instant_booking ? t('Requests now wait for your approval.') : t('Free times are now booked at once, without your approval.'));
       await reload();
-    }) }, l.instant_booking ? `Approve each request of ${l.title}` : `Book ${l.title} instantly`)] : null,
-    l.kind === 'individual' ? [' ', h('a', { href: `#/listings/${l.id}/team` }, `Team of ${l.title}`)] : null,
+    }) }, l.instant_booking ? t('Approve each request of {title}', { title: l.title }) : t('Book {title} instantly', { title: l.title }))] : null,
+    l.kind === 'individual' ? [' ', h('a', { href: `#/listings/${l.id}/team` }, t('Team of {title}', { title: l.title }))] : null,
     messages.el, listingRules(l), l.kind === 'individual' ? questionsEditor(l) : null, bundleOffers(l));
 }
 
@@ -235,11 +237,11 @@ function bundleOffers(l) {
   const load = async () => {
     try {
       const offers = (await get(`/listings/${l.id}/bundles`)).items;
-      replace(listEl, offers.length ? h('ul', {}, offers.map((o) => h('li', {}, `${o.sessions_count} sessions for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days`)))
+      replace(listEl, offers.length ? h('ul', {}, offers.map((o) => h('li', {}, t('{sessions_count} sessions for {price}, valid {valid_days} days', { sessions_count: o.sessions_count, price: money(o.price_cents, o.currency), valid_days: o.valid_days }))))
         : empty(t('No bundle offered.')));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
-  const form = h('form', { class: 'inline-form', 'aria-label': `Offer a bundle of ${l.title}` },
+  const form = h('form', { class: 'inline-form', 'aria-label': t('Offer a bundle of {title}', { title: l.title }) },
     field(t('Sessions'), { type: 'number', name: 'count', min: 2, value: 5, required: true }),
     field(t('Bundle price'), { type: 'number', name: 'price', min: 0, step: '0.01', value: ((l.price_cents * 4) / 100).toFixed(2), required: true }),
     field(t('Valid days'), { type: 'number', name: 'days', min: 1, value: 90, required: true }),
@@ -293,8 +295,8 @@ function endpointItem(ep, messages, reload) {
     replace(log, loading(t('Loading deliveries…')));
     try {
       const items = (await get(`/webhook-endpoints/${ep.id}/deliveries?limit=20`)).items;
-      replace(log, items.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, `Deliveries to ${ep.url}`),
-        h('thead', {}, h('tr', {}, ['Event', t('Status'), t('Attempts'), t('Last HTTP status'), t('Created')].map((label) => h('th', { scope: 'col' }, label)))),
+      replace(log, items.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('caption', {}, t('Deliveries to {url}', { url: ep.url })),
+        h('thead', {}, h('tr', {}, [t('Event'), t('Status'), t('Attempts'), t('Last HTTP status'), t('Created')].map((label) => h('th', { scope: 'col' }, label)))),
         h('tbody', {}, items.map((d) => h('tr', {}, h('td', {}, d.event_type), h('td', {}, d.status), h('td', {}, String(d.attempt_count)),
           h('td', {}, d.last_status_code ? String(d.last_status_code) : '—'), h('td', {}, when(d.created_at)))))))
         : empty(t('No deliveries yet.')));
@@ -302,9 +304,9 @@ function endpointItem(ep, messages, reload) {
   };
   loadLog();
   return h('li', { class: 'card' },
-    h('p', {}, h('code', {}, ep.url), ' ', badge(ep.enabled ? 'Enabled' : t('Disabled'), ep.enabled ? 'accepted' : 'cancelled'),
+    h('p', {}, h('code', {}, ep.url), ' ', badge(ep.enabled ? t('Enabled') : t('Disabled'), ep.enabled ? 'accepted' : 'cancelled'),
       ep.disabled_reason ? ` (${ep.disabled_reason})` : ''),
-    h('p', { class: 'meta' }, `Events: ${ep.event_types.join(', ')}`, ep.description ? ` · ${ep.description}` : ''),
+    h('p', { class: 'meta' }, t('Events: {events}', { events: ep.event_types.join(', ') }), ep.description ? ` · ${ep.description}` : ''),
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
         await post(`/webhook-endpoints/${ep.id}/test`);
@@ -313,7 +315,7 @@ function endpointItem(ep, messages, reload) {
         await loadLog();
       }) }, t('Send test')),
       h('button', { type: 'button', onclick: loadLog }, t('Refresh log')),
-      h('button', { type: 'button', class: 'danger', 'aria-label': `Delete endpoint ${ep.url}`, onclick: (e) => act(e.currentTarget, messages, async () => {
+      h('button', { type: 'button', class: 'danger', 'aria-label': t('Delete endpoint {url}', { url: ep.url }), onclick: (e) => act(e.currentTarget, messages, async () => {
         await del(`/webhook-endpoints/${ep.id}`);
         await reload();
       }) }, t('Delete'))),

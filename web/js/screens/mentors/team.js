@@ -8,7 +8,7 @@ import { t } from '../../words.js';
 export async function teamPage(main, { params: [id] }) {
   const [item, me] = await Promise.all([loadListing(id), currentUser()]);
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '#/mentor' }, t('Mentor setup')), ' › ', h('a', { href: `#/listings/${id}` }, item.title)),
-    h('h1', {}, `Team of “${item.title}”`));
+    h('h1', {}, t('Team of “{title}”', { title: item.title })));
   if (me.mentor_profile_id !== item.mentor_profile_id || item.kind !== 'individual') {
     main.append(h('p', {}, t('Only the owner of a one-to-one listing sets its team.')));
     return;
@@ -35,9 +35,9 @@ export async function teamPage(main, { params: [id] }) {
     const name = own ? `${member.display_name} (you)` : member.display_name;
     return h('li', {}, h('strong', {}, name), h('span', { class: 'meta' }, ` · ${member.headline} · ${member.timezone}`), ' ',
       invited ? h('span', { class: 'badge requested' }, t('Invited, not answered yet')) : h('span', { class: 'badge accepted' }, t('Teaches')), ' ',
-      own ? null : h('button', { type: 'button', 'aria-label': `Remove ${member.display_name} from the team`,
+      own ? null : h('button', { type: 'button', 'aria-label': t('Remove {display_name} from the team', { display_name: member.display_name }),
         onclick: (e) => save(teamOf(ownerTeaches(), others().filter((m) => m !== member.mentor_profile_id)), e.currentTarget,
-          `${member.display_name} is off the team.`) },
+          t('{display_name} is off the team.', { display_name: member.display_name })) },
       t('Remove')));
   }
 
@@ -45,7 +45,7 @@ export async function teamPage(main, { params: [id] }) {
     const teachToo = h('input', { type: 'checkbox', id: 'owner-teaches', checked: ownerTeaches(), disabled: !others().length });
     teachToo.addEventListener('change', () => {
       save(teamOf(teachToo.checked, others()), teachToo,
-        teachToo.checked ? 'You teach this listing too.' : t('You no longer teach this listing; your team does.'));
+        teachToo.checked ? t('You teach this listing too.') : t('You no longer teach this listing; your team does.'));
     });
     replace(teamEl,
       h('ul', { class: 'list' }, team.members.map((m) => row(m, false)), (team.invited || []).map((m) => row(m, true))),
@@ -61,9 +61,9 @@ export async function teamPage(main, { params: [id] }) {
     replace(results, found.length ? h('ul', { class: 'list' }, found.map((m) => h('li', {},
       h('strong', {}, m.display_name), h('span', { class: 'meta' }, ` · ${m.headline}`), ' ',
       taken.has(m.id) ? h('span', { class: 'muted' }, t('on the team or invited'))
-        : h('button', { type: 'button', 'aria-label': `Invite ${m.display_name}`, onclick: (e) => save(
+        : h('button', { type: 'button', 'aria-label': t('Invite {display_name}', { display_name: m.display_name }), onclick: (e) => save(
           teamOf(ownerTeaches(), [...others(), m.id]), e.currentTarget,
-          `${m.display_name} is invited: they teach once they accept.`) }, t('Invite'))))) : empty(t('No other mentor matches.')));
+          t('{display_name} is invited: they teach once they accept.', { display_name: m.display_name })) }, t('Invite'))))) : empty(t('No other mentor matches.')));
   }
   const search = h('form', { class: 'search', role: 'search', 'aria-label': t('Find a mentor to invite') },
     field(t('Name or skill of the mentor to invite'), { type: 'search', name: 'q', value: item.skill }),

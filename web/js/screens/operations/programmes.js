@@ -4,57 +4,58 @@ import { api, get, post } from '../../api.js';
 import { h, field, replace, messageArea, badge, loading, errorBox, disclosure } from '../../ui.js';
 import { askReason, userNames, userName } from './common.js';
 import { pagedList } from '../../lists.js';
+import { t, tn, tParts } from '../../words.js';
 
-const STATUS = { draft: 'Draft', enrolling: 'Enrolling', running: 'Running', closed: 'Closed' };
+const STATUS = { draft: t('Draft'), enrolling: t('Enrolling'), running: t('Running'), closed: t('Closed') };
 
 function coordinators(programme, messages, names) {
   const listEl = h('ul', { class: 'list' });
   const draw = (ids) => replace(listEl, ids.length ? ids.map((id) => {
     const actions = h('span', { class: 'actions', 'data-confirm-for': `coord-${programme.id}-${id}` });
     actions.append(h('button', { type: 'button', class: 'danger', onclick: () => askReason(actions, {
-      label: 'Take this coordinator off', messages, danger: true, confirm: 'Take them off',
-      says: 'They stop running this programme and are told so.',
+      label: t('Take this coordinator off'), messages, danger: true, confirm: t('Take them off'),
+      says: t('They stop running this programme and are told so.'),
       onConfirm: async (reason) => {
         const changed = await api('DELETE', `/admin/programmes/${programme.id}/coordinators/${id}`, { reason });
         draw(changed.coordinator_user_ids);
-        messages.ok('The coordinator was taken off.');
-      } }) }, 'Take off…'));
+        messages.ok(t('The coordinator was taken off.'));
+      } }) }, t('Take off…')));
     return h('li', {}, userName(names, id), ' ', actions);
-  }) : h('li', { class: 'muted' }, 'No coordinator: its administrators run it.'));
+  }) : h('li', { class: 'muted' }, t('No coordinator: its administrators run it.')));
   draw(programme.coordinator_user_ids);
   const add = h('div', { class: 'actions', 'data-confirm-for': `coord-add-${programme.id}` });
   add.append(h('button', { type: 'button', onclick: () => {
-    const email = field('Their email', { type: 'email', name: 'email', maxlength: 320, required: true });
-    askReason(add, { label: 'Name a coordinator', messages, confirm: 'Name them', extra: email,
-      says: 'The account of a confirmed address runs the programme at once, and is told so. Any other address is '
-        + 'invited by mail, and runs it once the address is confirmed.',
+    const email = field(t('Their email'), { type: 'email', name: 'email', maxlength: 320, required: true });
+    askReason(add, { label: t('Name a coordinator'), messages, confirm: t('Name them'), extra: email,
+      says: t('The account of a confirmed address runs the programme at once, and is told so. Any other address is invited by mail, and runs it once the address is confirmed.'),
       onConfirm: async (reason) => {
         const address = email.querySelector('input').value.trim();
         const named = await post(`/admin/programmes/${programme.id}/coordinator-invitations`, { email: address, reason });
         if (named.granted) {
           draw(named.programme.coordinator_user_ids);
-          messages.ok(`${address} coordinates ${programme.name}.`);
+          messages.ok(t('{address} coordinates {programme}.', { address, programme: programme.name }));
         } else {
-          messages.ok(`${address} is invited: they coordinate ${programme.name} once their address is confirmed.`);
+          messages.ok(t('{address} is invited: they coordinate {programme} once their address is confirmed.',
+            { address, programme: programme.name }));
         }
       } });
-  } }, 'Name a coordinator…'));
+  } }, t('Name a coordinator…')));
   return h('div', {}, listEl, add);
 }
 
 export function programmesScreen(main) {
   const messages = messageArea();
   const names = userNames();
-  main.append(h('p', {}, 'Every programme, newest first. Creating one, and its settings, are on ',
-    h('a', { href: '#/programmes' }, 'Programmes'), '.'), messages.el,
+  main.append(h('p', {}, tParts('Every programme, newest first. Creating one, and its settings, are on {link}.',
+    { link: h('a', { href: '#/programmes' }, t('Programmes')) })), messages.el,
   pagedList('/programmes', {}, (p) => {
     const panel = h('div', {}, loading());
     return h('li', {}, h('a', { href: `#/programmes/${p.id}` }, p.name), ' ', badge(STATUS[p.status] || p.status, p.status),
-      h('span', { class: 'meta' }, ` · ${p.coordinator_user_ids.length} coordinator${p.coordinator_user_ids.length === 1 ? '' : 's'}`),
-      disclosure(`Coordinators of ${p.name}`, panel, async () => {
+      h('span', { class: 'meta' }, ' · ', tn('{count} coordinator', '{count} coordinators', p.coordinator_user_ids.length)),
+      disclosure(t('Coordinators of {programme}', { programme: p.name }), panel, async () => {
         try { replace(panel, coordinators(await get(`/programmes/${p.id}`), messages, names)); } catch (err) {
           replace(panel, errorBox(err.message));
         }
       }));
-  }, { none: 'No programme yet.' }));
+  }, { none: t('No programme yet.') }));
 }

@@ -5,10 +5,10 @@ import { get, patch, post } from '../../api.js';
 import { all } from '../../state.js';
 import { h, field, redraw, replace, messageArea, act, badge, when, loading, errorBox, empty, disclosure } from '../../ui.js';
 import { askReason } from './common.js';
+import { t, tn, tParts, fill } from '../../words.js';
 
-const ROLES = [['mentee', 'Mentee'], ['mentor', 'Mentor']];
+const ROLES = [['mentee', t('Mentee')], ['mentor', t('Mentor')]];
 const domainsOf = (text) => text.split(/[\s,;]+/).map((d) => d.trim().toLowerCase()).filter(Boolean);
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 let rows = 0;
 const box = (label, name, checked) => h('div', { class: 'field checkbox' },
   h('input', { type: 'checkbox', id: `idp-${name}-${++rows}`, name, checked: Boolean(checked) }),
@@ -16,12 +16,12 @@ const box = (label, name, checked) => h('div', { class: 'field checkbox' },
 
 function ruleRow(programmes, rule = {}) {
   const n = ++rows;
-  const row = h('fieldset', { class: 'row rule' }, h('legend', {}, 'Programme rule'),
-    field('Programme', { tag: 'select', name: `programme-${n}`, required: true }, programmes.map((p) => [p.id, p.name])),
-    field('Role', { tag: 'select', name: `role-${n}` }, ROLES),
-    field('Claim', { name: `claim-${n}`, value: rule.claim || '', maxlength: 64, hint: 'e.g. groups; empty: everyone' }),
-    field('Value', { name: `value-${n}`, value: rule.value || '', maxlength: 200 }),
-    h('button', { type: 'button', onclick: () => row.remove() }, 'Remove this rule'));
+  const row = h('fieldset', { class: 'row rule' }, h('legend', {}, t('Programme rule')),
+    field(t('Programme'), { tag: 'select', name: `programme-${n}`, required: true }, programmes.map((p) => [p.id, p.name])),
+    field(t('Role'), { tag: 'select', name: `role-${n}` }, ROLES),
+    field(t('Claim'), { name: `claim-${n}`, value: rule.claim || '', maxlength: 64, hint: t('e.g. groups; empty: everyone') }),
+    field(t('Value'), { name: `value-${n}`, value: rule.value || '', maxlength: 200 }),
+    h('button', { type: 'button', onclick: () => row.remove() }, t('Remove this rule')));
   const [programme, role] = row.querySelectorAll('select');
   if (rule.programme_id) programme.value = rule.programme_id;
   role.value = rule.role || 'mentee';
@@ -40,29 +40,29 @@ function providerForm(programmes, provider, onSaved) {
   const messages = messageArea();
   const rules = h('div', {}, was.enrolments.map((rule) => ruleRow(programmes, rule)));
   const form = h('form', { class: 'card', noValidate: true,
-    'aria-label': provider ? `Change ${provider.display_name}` : 'Add a provider' },
-  field('Organisation name', { name: 'display_name', value: was.display_name || '', required: true, maxlength: 100,
-    hint: 'People read “Sign in with …” and this name.' }),
-  field('Issuer', { type: 'url', name: 'issuer', value: was.issuer || '', required: true, maxlength: 500,
-    hint: 'Its discovery document, at this address + /.well-known/openid-configuration, is read when you save.' }),
-  field('Client ID', { name: 'client_id', value: was.client_id || '', required: true, maxlength: 255, autocomplete: 'off' }),
-  field('Client secret', { type: 'password', name: 'client_secret', required: !provider, autocomplete: 'new-password',
-    hint: provider ? 'Empty: the current one stays. It is never shown again.' : 'It is never shown again.' }),
-  field('Email domains', { name: 'domains', value: was.domains.join(', '),
-    hint: 'Separated by commas or spaces, e.g. example.com, example.org. Their people are offered this sign-in.' }),
-  field('Sign-ins last at most (hours)', { type: 'number', name: 'session_hours', min: 1, max: 2160, required: true,
-    value: was.session_hours, hint: 'Then people sign in at the organisation again.' }),
-  box('Its domains sign in with it only (no passwords)', 'password_sign_in_off', was.password_sign_in_off),
-  box('It is on a private network (the service may then reach addresses inside it; logged)', 'private_network',
+    'aria-label': provider ? t('Change {name}', { name: provider.display_name }) : t('Add a provider') },
+  field(t('Organisation name'), { name: 'display_name', value: was.display_name || '', required: true, maxlength: 100,
+    hint: t('People read “Sign in with …” and this name.') }),
+  field(t('Issuer'), { type: 'url', name: 'issuer', value: was.issuer || '', required: true, maxlength: 500,
+    hint: t('Its discovery document, at this address + /.well-known/openid-configuration, is read when you save.') }),
+  field(t('Client ID'), { name: 'client_id', value: was.client_id || '', required: true, maxlength: 255, autocomplete: 'off' }),
+  field(t('Client secret'), { type: 'password', name: 'client_secret', required: !provider, autocomplete: 'new-password',
+    hint: provider ? t('Empty: the current one stays. It is never shown again.') : t('It is never shown again.') }),
+  field(t('Email domains'), { name: 'domains', value: was.domains.join(', '),
+    hint: t('Separated by commas or spaces, e.g. example.com, example.org. Their people are offered this sign-in.') }),
+  field(t('Sign-ins last at most (hours)'), { type: 'number', name: 'session_hours', min: 1, max: 2160, required: true,
+    value: was.session_hours, hint: t('Then people sign in at the organisation again.') }),
+  box(t('Its domains sign in with it only (no passwords)'), 'password_sign_in_off', was.password_sign_in_off),
+  box(t('It is on a private network (the service may then reach addresses inside it; logged)'), 'private_network',
     was.private_network),
-  h('fieldset', {}, h('legend', {}, 'Programme rules'),
-    h('p', { class: 'hint' }, 'Who signs in with the claim’s value (one of its values) joins the programme in the role.'),
+  h('fieldset', {}, h('legend', {}, t('Programme rules')),
+    h('p', { class: 'hint' }, t('Who signs in with the claim’s value (one of its values) joins the programme in the role.')),
     rules, programmes.length ? h('button', { type: 'button', onclick: () => {
       rules.append(ruleRow(programmes));
       rules.lastChild.querySelector('select').focus();
-    } }, 'Add a programme rule') : h('p', { class: 'muted' }, 'No programme yet: rules join people to one.')),
+    } }, t('Add a programme rule')) : h('p', { class: 'muted' }, t('No programme yet: rules join people to one.'))),
   messages.el,
-  h('button', { type: 'submit', class: 'primary' }, provider ? 'Save the changes' : 'Add the provider'));
+  h('button', { type: 'submit', class: 'primary' }, provider ? t('Save the changes') : t('Add the provider')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
@@ -75,7 +75,7 @@ function providerForm(programmes, provider, onSaved) {
       // Only what changed: a new issuer reads discovery again, and lists given replace the old ones.
       const changed = Object.fromEntries(Object.entries(data)
         .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(provider[key])));
-      if (!Object.keys(changed).length) { messages.ok('Nothing changed.'); return; }
+      if (!Object.keys(changed).length) { messages.ok(t('Nothing changed.')); return; }
       onSaved(await patch(`/admin/identity-providers/${provider.id}`, changed));
     }, form);
   });
@@ -83,46 +83,61 @@ function providerForm(programmes, provider, onSaved) {
 }
 
 // What an IT admin debugging a sign-in needs first: when the last one was refused, by which check, and what it found.
-const CHECKS = { aud: 'the ID token is for another client (audience)', azp: 'the ID token is for another client (azp)',
-  iss: 'another issuer answered', signature: 'the signature does not verify', algorithm: 'an algorithm not allowed',
-  key: 'a signing key the provider does not publish', nonce: 'the nonce does not match', exp: 'the ID token expired',
-  iat: 'the ID token was issued too long ago', sub: 'the subject is unusable', state: 'the state is unknown or used',
-  expired: 'the sign-in took over ten minutes', denied: 'cancelled at the provider', code: 'the code was refused',
-  provider: 'the provider could not be reached', email: 'no usable email', account: 'no account may sign in with it',
-  domain: 'the address belongs to another organisation’s provider', disabled: 'the provider is disabled' };
-const lastRefusal = (r) => (r ? h('p', { class: 'refusal' }, h('strong', {}, 'Last refused sign-in: '),
-  `${when(r.at)}, ${CHECKS[r.reason] || r.reason} (${r.reason})`, r.detail ? ` — ${r.detail}` : '')
-  : h('p', { class: 'meta' }, 'No refused sign-in.'));
+const CHECKS = { aud: t('the ID token is for another client (audience)'), azp: t('the ID token is for another client (azp)'),
+  iss: t('another issuer answered'), signature: t('the signature does not verify'), algorithm: t('an algorithm not allowed'),
+  key: t('a signing key the provider does not publish'), nonce: t('the nonce does not match'), exp: t('the ID token expired'),
+  iat: t('the ID token was issued too long ago'), sub: t('the subject is unusable'), state: t('the state is unknown or used'),
+  expired: t('the sign-in took over ten minutes'), denied: t('cancelled at the provider'), code: t('the code was refused'),
+  provider: t('the provider could not be reached'), email: t('no usable email'), account: t('no account may sign in with it'),
+  domain: t('the address belongs to another organisation’s provider'), disabled: t('the provider is disabled') };
+const lastRefusal = (r) => (r ? h('p', { class: 'refusal' }, h('strong', {}, t('Last refused sign-in:')), ' ',
+  t('{when}, {check} ({reason})', { when: when(r.at), check: CHECKS[r.reason] || r.reason, reason: r.reason }),
+  r.detail ? ` — ${r.detail}` : '')
+  : h('p', { class: 'meta' }, t('No refused sign-in.')));
+
+// A programme rule, each way it reads a whole sentence: by the role it joins as, then whether a claim is asked for
+// and, if so, whether a value is.
+const JOINS = {
+  mentee: { everyone: t('{programme}: joins as mentee (everyone)'), value: t('{programme}: joins as mentee when {claim} has {value}'),
+    any: t('{programme}: joins as mentee when {claim} has any value') },
+  mentor: { everyone: t('{programme}: joins as mentor (everyone)'), value: t('{programme}: joins as mentor when {claim} has {value}'),
+    any: t('{programme}: joins as mentor when {claim} has any value') },
+};
+function ruleText(programme, r) {
+  const said = JOINS[r.role] || JOINS.mentee;
+  return fill(r.claim ? (r.value ? said.value : said.any) : said.everyone, { programme, claim: r.claim, value: r.value });
+}
 
 function providerRow(p, programmes, messages, reload) {
   const name = p.display_name;
-  const programme = (id) => (programmes.find((x) => x.id === id) || { name: 'a programme' }).name;
+  const programme = (id) => (programmes.find((x) => x.id === id) || { name: t('a programme') }).name;
   const editing = h('div', {});
-  const saved = async (changed) => { messages.ok(`${changed.display_name} is saved.`); await reload(); };
-  const change = disclosure(`Change ${name}…`, editing,
+  const saved = async (changed) => { messages.ok(t('{name} is saved.', { name: changed.display_name })); await reload(); };
+  const change = disclosure(t('Change {name}…', { name }), editing,
     () => editing.firstChild || replace(editing, providerForm(programmes, p, saved)));
   const actions = change.firstChild; // the disclosure's button, and beside it the one that disables or enables
   actions.dataset.confirmFor = `idp-${p.id}`;
   // Disabling ends every sign-in made through it; both ask for the reason the audit log keeps.
-  const turn = (verb, says, done) => {
-    const label = verb === 'enable' ? 'Enable' : 'Disable';
-    return h('button', { type: 'button', class: p.disabled_at ? null : 'danger', onclick: () => askReason(actions, {
-      label: `${label} ${name}`, confirm: `${label} it`, danger: !p.disabled_at, says, onConfirm: async (reason) => {
+  const turn = (verb, words, says, done) => h('button', { type: 'button', class: p.disabled_at ? null : 'danger',
+    onclick: () => askReason(actions, {
+      label: words.label, confirm: words.confirm, danger: !p.disabled_at, says, onConfirm: async (reason) => {
         messages.ok(done(await post(`/admin/identity-providers/${p.id}/${verb}`, { reason })));
         await reload();
-      } }) }, `${label}…`);
-  };
-  actions.append(p.disabled_at ? turn('enable', `People may sign in with ${name} again.`, () => `${name} is enabled.`)
-    : turn('disable', `No one signs in with ${name} any more: every sign-in made through it ends now, and its domains `
-      + 'may use passwords again.',
-    (done) => `${name} is disabled: ${plural(done.sign_ins_ended, 'sign-in')} through it ended.`));
-  return h('li', {}, h('strong', {}, name), ' ', p.disabled_at ? badge('Disabled', 'cancelled') : badge('Enabled', 'accepted'),
-    h('p', { class: 'meta' }, p.issuer, p.disabled_at ? ` · disabled ${when(p.disabled_at)}` : null),
-    h('p', {}, `Domains: ${p.domains.join(', ') || 'none'} · `, p.password_sign_in_off
-      ? 'they sign in with it only (no passwords)' : 'passwords work too', ` · sign-ins last ${p.session_hours} h`),
-    p.enrolments.length ? h('ul', {}, p.enrolments.map((r) => h('li', {}, `${programme(r.programme_id)}: joins as `
-      + `${r.role}${r.claim ? ` when ${r.claim} has ${r.value || 'any value'}` : ' (everyone)'}`))) : null,
-    h('p', {}, 'Redirect URI to register there: ', h('code', {}, p.redirect_uri)),
+      } }) }, words.button);
+  actions.append(p.disabled_at
+    ? turn('enable', { label: t('Enable {name}', { name }), confirm: t('Enable it'), button: t('Enable…') },
+      t('People may sign in with {name} again.', { name }), () => t('{name} is enabled.', { name }))
+    : turn('disable', { label: t('Disable {name}', { name }), confirm: t('Disable it'), button: t('Disable…') },
+      t('No one signs in with {name} any more: every sign-in made through it ends now, and its domains may use passwords again.', { name }),
+      (done) => tn('{name} is disabled: {count} sign-in through it ended.', '{name} is disabled: {count} sign-ins through it ended.',
+        done.sign_ins_ended, { name })));
+  return h('li', {}, h('strong', {}, name), ' ', p.disabled_at ? badge(t('Disabled'), 'cancelled') : badge(t('Enabled'), 'accepted'),
+    h('p', { class: 'meta' }, p.issuer, p.disabled_at ? [' · ', t('disabled {when}', { when: when(p.disabled_at) })] : null),
+    h('p', {}, p.domains.length ? t('Domains: {domains}', { domains: p.domains.join(', ') }) : t('Domains: none'), ' · ',
+      p.password_sign_in_off ? t('they sign in with it only (no passwords)') : t('passwords work too'), ' · ',
+      t('sign-ins last {hours} h', { hours: p.session_hours })),
+    p.enrolments.length ? h('ul', {}, p.enrolments.map((r) => h('li', {}, ruleText(programme(r.programme_id), r)))) : null,
+    h('p', {}, tParts('Redirect URI to register there: {uri}', { uri: h('code', {}, p.redirect_uri) })),
     lastRefusal(p.last_refusal),
     change);
 }
@@ -135,15 +150,15 @@ export async function signOnScreen(main) {
     try {
       const { items } = await get('/admin/identity-providers');
       redraw(listEl, items.length ? h('ul', { class: 'list' }, items.map((p) => providerRow(p, programmes, messages, reload)))
-        : empty('No organisation yet: everyone signs in with a password.'));
+        : empty(t('No organisation yet: everyone signs in with a password.')));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
   const adding = h('div', {});
-  const add = disclosure('Add a provider', adding, () => replace(adding, providerForm(programmes, null, async (saved) => {
-    messages.ok(`${saved.display_name} is added. Register this redirect URI at it: ${saved.redirect_uri}`);
+  const add = disclosure(t('Add a provider'), adding, () => replace(adding, providerForm(programmes, null, async (saved) => {
+    messages.ok(t('{name} is added. Register this redirect URI at it: {uri}', { name: saved.display_name, uri: saved.redirect_uri }));
     add.querySelector('button').click(); // closed: the new provider is in the list
     await reload();
   })));
-  main.append(h('p', {}, 'Organisations whose people sign in with their own OpenID provider.'), messages.el, listEl, add);
+  main.append(h('p', {}, t('Organisations whose people sign in with their own OpenID provider.')), messages.el, listEl, add);
   await reload();
 }

@@ -3,11 +3,16 @@
 // many; and see who was reminded.
 import { api, get } from '../../api.js';
 import { h, field, replace, empty, errorBox, loading, messageArea, act, when } from '../../ui.js';
+import { t } from '../../words.js';
 
-const STEPS = { invitation: 'An invitation not answered', intake: 'An intake not finished (a mentor\'s hours too)',
-  pairing: 'A pairing not accepted by its mentor', first_session: 'A first session not booked (the mentee, and the mentor told)' };
-const WHAT = { invitation: 'invitation mailed again', intake: 'reminded to finish the intake', pairing: 'reminded to answer the pairing',
-  first_session: 'reminded to book a first session' };
+const STEPS = { invitation: t('An invitation not answered'), intake: t('An intake not finished (a mentor\'s hours too)'),
+  pairing: t('A pairing not accepted by its mentor'),
+  first_session: t('A first session not booked (the mentee, and the mentor told)') };
+const WHAT = { invitation: t('invitation mailed again'), intake: t('reminded to finish the intake'),
+  pairing: t('reminded to answer the pairing'), first_session: t('reminded to book a first session') };
+// What was sent, and which time: the first, or a reminder after it.
+const sentWhat = (one) => (one.round === 1 ? t('{what} (first)', { what: WHAT[one.step] })
+  : t('{what} (reminder {round})', { what: WHAT[one.step], round: one.round }));
 
 export function nudgesSection(programmeId) {
   const url = `/programmes/${programmeId}/nudges`;
@@ -16,27 +21,27 @@ export function nudgesSection(programmeId) {
   const said = messageArea();
   const drawSent = async () => {
     const { items } = await get(`${url}/sent`);
-    replace(sentEl, h('h3', {}, 'Who was reminded'), items.length ? h('ul', { class: 'list' }, items.map((one) => h('li', {},
-      h('bdi', {}, one.to), ` · ${WHAT[one.step]} (${one.round === 1 ? 'first' : `reminder ${one.round}`}) · ${when(one.sent_at)}`)))
-      : empty('No one yet.'));
+    replace(sentEl, h('h3', {}, t('Who was reminded')), items.length ? h('ul', { class: 'list' }, items.map((one) => h('li', {},
+      h('bdi', {}, one.to), ` · ${sentWhat(one)} · ${when(one.sent_at)}`)))
+      : empty(t('No one yet.')));
   };
   const load = async () => {
     try {
       const { items } = await get(url);
-      const form = h('form', { class: 'stack', 'aria-label': 'Reminders', novalidate: true }, items.map((one) => h('fieldset', {},
+      const form = h('form', { class: 'stack', 'aria-label': t('Reminders'), novalidate: true }, items.map((one) => h('fieldset', {},
         h('legend', {}, STEPS[one.step]),
-        field('Remind', { type: 'checkbox', name: `${one.step}-enabled`, checked: one.enabled }),
-        field('First after (days)', { type: 'number', name: `${one.step}-after`, min: 1, max: 60, value: one.after_days }),
-        field('Then every (days)', { type: 'number', name: `${one.step}-every`, min: 1, max: 60, value: one.every_days }),
-        field('At most', { type: 'number', name: `${one.step}-most`, min: 1, max: 10, value: one.at_most }))),
-      said.el, h('button', { type: 'submit' }, 'Save the reminders'));
+        field(t('Remind'), { type: 'checkbox', name: `${one.step}-enabled`, checked: one.enabled }),
+        field(t('First after (days)'), { type: 'number', name: `${one.step}-after`, min: 1, max: 60, value: one.after_days }),
+        field(t('Then every (days)'), { type: 'number', name: `${one.step}-every`, min: 1, max: 60, value: one.every_days }),
+        field(t('At most'), { type: 'number', name: `${one.step}-most`, min: 1, max: 10, value: one.at_most }))),
+      said.el, h('button', { type: 'submit' }, t('Save the reminders')));
       form.addEventListener('submit', (event) => {
         event.preventDefault();
         act(form.querySelector('button[type=submit]'), said, async () => {
           await api('PUT', url, { items: items.map((one) => ({ step: one.step, enabled: form[`${one.step}-enabled`].checked,
             after_days: Number(form[`${one.step}-after`].value), every_days: Number(form[`${one.step}-every`].value),
             at_most: Number(form[`${one.step}-most`].value) })) });
-          said.ok('Saved: each reminder goes once, and stops as soon as the person acts.');
+          said.ok(t('Saved: each reminder goes once, and stops as soon as the person acts.'));
         }, form);
       });
       replace(body, form);
@@ -44,6 +49,6 @@ export function nudgesSection(programmeId) {
     } catch (err) { replace(body, errorBox(err.message)); }
   };
   load();
-  return h('details', { class: 'panel reminders' }, h('summary', {}, h('h2', { id: 'pg-nudge-h' }, 'Reminders')),
-    h('p', { class: 'muted' }, 'Remind people of what they left undone, by their notification and email settings.'), body, sentEl);
+  return h('details', { class: 'panel reminders' }, h('summary', {}, h('h2', { id: 'pg-nudge-h' }, t('Reminders'))),
+    h('p', { class: 'muted' }, t('Remind people of what they left undone, by their notification and email settings.')), body, sentEl);
 }

@@ -7,66 +7,91 @@ import { recommended } from '../matching/matching.js';
 import { pairingProposal } from '../bookings/series.js';
 import { everyItem, findableList } from '../../lists.js';
 import { talkButton } from '../conversations/conversations.js';
+import { t, tn, formatTag } from '../../words.js';
 
-const STATUS = { proposed: 'Proposed', active: 'Active', paused: 'Paused', ended: 'Ended' };
+const STATUS = { proposed: t('Proposed'), active: t('Active'), paused: t('Paused'), ended: t('Ended') };
 const TONE = { proposed: 'draft', active: 'accepted', paused: 'draft', ended: 'cancelled' };
 // What became of a session: its status, and for a cancelled one who cancelled it and why.
-const BY = { mentor: 'the mentor', mentee: 'the mentee', coordinator: 'a coordinator', admin: 'an admin', system: 'the system' };
-const CAUSE = { pause: 'the pairing was paused', end: 'the pairing ended', leave: 'one of the pair left the programme',
-  removal: 'one of the pair was taken off the programme', reschedule: 'moved to another time' };
-const outcome = (one) => (one.status === 'cancelled'
-  ? `Cancelled${one.cancelled_by ? ` by ${BY[one.cancelled_by] || one.cancelled_by}` : ''}${CAUSE[one.cause] ? `: ${CAUSE[one.cause]}` : ''}`
-  : SESSION_STATUS[one.status] || one.status);
+const BY = { mentor: t('Cancelled by the mentor'), mentee: t('Cancelled by the mentee'),
+  coordinator: t('Cancelled by a coordinator'), admin: t('Cancelled by an admin'), system: t('Cancelled by the system') };
+const CAUSE = { pause: t('the pairing was paused'), end: t('the pairing ended'), leave: t('one of the pair left the programme'),
+  removal: t('one of the pair was taken off the programme'), reschedule: t('moved to another time') };
+const cancelled = (by) => {
+  if (!by) return t('Cancelled');
+  return BY[by] || t('Cancelled by {who}', { who: by });
+};
+const outcome = (one) => {
+  if (one.status !== 'cancelled') return SESSION_STATUS[one.status] || one.status;
+  return CAUSE[one.cause] ? t('{cancelled}: {cause}', { cancelled: cancelled(one.cancelled_by), cause: CAUSE[one.cause] })
+    : cancelled(one.cancelled_by);
+};
+// Who was found absent from a session.
+const ABSENT = { mentee: t('mentee absent'), mentor: t('mentor absent'), none: t('none absent') };
+const absent = (who) => ABSENT[who] || t('{who} absent', { who });
+// A goal's state, on its badge.
+const GOAL = { open: t('open'), done: t('done'), dropped: t('dropped') };
+// A role, in a survey's line.
+const ROLE = { mentee: t('mentee'), mentor: t('mentor') };
 // A day with no time (a paused pairing's day to go on), as the reader's locale writes it.
-const onDay = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(undefined, { dateStyle: 'long' });
+const onDay = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(formatTag(), { dateStyle: 'long' });
 const dayFromNow = (days) => new Date(Date.now() + days * 864e5).toISOString().slice(0, 10);
-const agreement = (p) => `every ${p.cadence_weeks === 1 ? 'week' : 'two weeks'}, ${p.session_count} sessions of `
-  + `${p.session_minutes} minutes`;
+// What a pairing agrees (English says "sessions" whatever their number, as the settings do).
+const agreement = (p) => (p.cadence_weeks === 1
+  ? tn('every week, {count} sessions of {minutes} minutes', 'every week, {count} sessions of {minutes} minutes',
+    p.session_count, { minutes: p.session_minutes })
+  : tn('every two weeks, {count} sessions of {minutes} minutes', 'every two weeks, {count} sessions of {minutes} minutes',
+    p.session_count, { minutes: p.session_minutes }));
 
 function moves(base, p, messages, refresh) {
   const el = h('div', { class: 'actions', 'data-confirm-for': `pairing-${p.id}` });
   // The pair read "the pairing"; its coordinators, with many, read whose.
-  const whose = ['coordinator', 'admin'].includes(p.viewer_role) ? ` of ${p.mentee_name}` : '';
+  const whose = ['coordinator', 'admin'].includes(p.viewer_role);
+  const names = { mentor: p.mentor_name, mentee: p.mentee_name };
   const act1 = (path, label, body = {}) => h('button', { type: 'button',
     onclick: (e) => act(e.currentTarget, messages, async () => { await post(`${base}/${p.id}/${path}`, body); await refresh(); }) }, label);
   // A pause and an end ask why (optional; the other two read it in the history and their notification); a pause
   // may name the day it goes on by itself.
-  const asking = (path, label, says, confirm, danger, until = false) => h('button', { type: 'button',
+  // `words`: the button's text, and the confirming panel's name.
+  const asking = (path, words, says, confirm, danger, until = false) => h('button', { type: 'button',
     class: danger ? 'danger' : '',
     onclick: () => {
-      const reason = field('Why? (optional: the pair and the coordinators read it)', { tag: 'textarea', name: 'reason',
+      const reason = field(t('Why? (optional: the pair and the coordinators read it)'), { tag: 'textarea', name: 'reason',
         rows: 2, maxlength: 1000 });
-      const day = until ? field('Goes on by itself on (optional)', { type: 'date', name: 'resume_on',
+      const day = until ? field(t('Goes on by itself on (optional)'), { type: 'date', name: 'resume_on',
         min: dayFromNow(1), max: dayFromNow(366),
-        hint: 'That day its remaining sessions are asked for again; leave it empty to resume by hand.' }) : null;
-      confirmPanel(el, { label: `${label} of ${p.mentor_name} and ${p.mentee_name}`, says: [h('p', {}, says), reason, day],
-        confirm, danger, keep: 'Keep it as it is', messages,
+        hint: t('That day its remaining sessions are asked for again; leave it empty to resume by hand.') }) : null;
+      confirmPanel(el, { label: words.panel, says: [h('p', {}, says), reason, day],
+        confirm, danger, keep: t('Keep it as it is'), messages,
         onConfirm: async () => {
           const body = { reason: reason.querySelector('textarea').value.trim() || null };
           if (day && day.querySelector('input').value) body.resume_on = day.querySelector('input').value;
           await post(`${base}/${p.id}/${path}`, body);
           await refresh();
         } });
-    } }, `${label}${whose}`);
+    } }, words.button);
   if (p.status === 'active') {
-    el.append(asking('pause', 'Pause the pairing', 'Its coming sessions are cancelled; resuming asks for them again.',
-      'Pause it', false, true));
+    el.append(asking('pause', { button: whose ? t('Pause the pairing of {mentee}', names) : t('Pause the pairing'),
+      panel: t('Pause the pairing of {mentor} and {mentee}', names) },
+    t('Its coming sessions are cancelled; resuming asks for them again.'), t('Pause it'), false, true));
   }
-  if (p.status === 'paused') el.append(act1('resume', `Resume the pairing${whose}`));
+  if (p.status === 'paused') {
+    el.append(act1('resume', whose ? t('Resume the pairing of {mentee}', names) : t('Resume the pairing')));
+  }
   if (p.status !== 'ended') {
-    el.append(asking('end', 'End the pairing', 'Its coming sessions are cancelled, and both are asked how it went.',
-      'End it', true));
+    el.append(asking('end', { button: whose ? t('End the pairing of {mentee}', names) : t('End the pairing'),
+      panel: t('End the pairing of {mentor} and {mentee}', names) },
+    t('Its coming sessions are cancelled, and both are asked how it went.'), t('End it'), true));
   }
   return el;
 }
 
 function survey(base, p, messages, refresh) {
   if (p.status !== 'ended' || !['mentor', 'mentee'].includes(p.viewer_role)) return null;
-  if (p.surveys.length) return h('p', {}, `You rated it ${p.surveys[0].rating} of 5. Thank you.`);
-  const form = h('form', { class: 'stack', 'aria-label': 'How it went' },
-    field('Your rating, 1 to 5', { type: 'number', name: 'rating', min: 1, max: 5, required: true }),
-    field('A few words', { tag: 'textarea', name: 'comment', rows: 2, maxlength: 2000 }),
-    h('button', { type: 'submit', class: 'primary' }, 'Send'));
+  if (p.surveys.length) return h('p', {}, t('You rated it {rating} of 5. Thank you.', { rating: p.surveys[0].rating }));
+  const form = h('form', { class: 'stack', 'aria-label': t('How it went') },
+    field(t('Your rating, 1 to 5'), { type: 'number', name: 'rating', min: 1, max: 5, required: true }),
+    field(t('A few words'), { tag: 'textarea', name: 'comment', rows: 2, maxlength: 2000 }),
+    h('button', { type: 'submit', class: 'primary' }, t('Send')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
@@ -88,7 +113,7 @@ function progress(base, p, messages) {
   const itemsEl = h('div', {});
   // The forms are made once and kept: a redraw of the lists keeps what is being typed.
   const adding = (name, label, path, words, longest) => {
-    const form = h('form', { class: 'inline', 'aria-label': `${name} of ${p.mentee_name}` },
+    const form = h('form', { class: 'inline', 'aria-label': name },
       field(label, { name: 'title', maxlength: longest, required: true }), h('button', { type: 'submit' }, words));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -107,22 +132,27 @@ function progress(base, p, messages) {
       get(`${url}/sessions`)]);
     replace(sessionsEl, held.items.length ? h('ol', { class: 'list' }, held.items.map((one) => h('li', {},
       pair ? h('a', { href: `#/sessions/${one.id}` }, when(one.start_time)) : when(one.start_time),
-      ` · ${outcome(one)}${one.no_show && !one.status.endsWith('no_show') ? ` · ${one.no_show} absent` : ''}`)))
-      : empty('No session yet.'));
+      ` · ${outcome(one)}${one.no_show && !one.status.endsWith('no_show') ? ` · ${absent(one.no_show)}` : ''}`)))
+      : empty(t('No session yet.')));
     replace(goalsEl, goals.items.length ? h('ul', { class: 'list' }, goals.items.map((g) => h('li', {}, `${g.title} `,
-      badge(g.status, g.status === 'done' ? 'accepted' : g.status === 'open' ? 'draft' : 'cancelled'),
-      open && g.status === 'open' ? tick(`Mark “${g.title}” reached`, () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))
-      : empty('No goal yet.'));
+      badge(GOAL[g.status] || g.status, g.status === 'done' ? 'accepted' : g.status === 'open' ? 'draft' : 'cancelled'),
+      open && g.status === 'open' ? tick(t('Mark “{title}” reached', { title: g.title }),
+        () => patch(`${url}/goals/${g.id}`, { status: 'done' })) : null)))
+      : empty(t('No goal yet.')));
     replace(itemsEl, items.items.length ? h('ul', { class: 'list' }, items.items.map((i) => h('li', {}, `${i.title} `,
       h('span', { class: 'meta' }, `${i.owner_user_id === p.mentee_user_id ? p.mentee_name : p.mentor_name}`
-        + `${i.due_on ? ` · due ${i.due_on}` : ''} `),
-      open ? tick(`Mark “${i.title}” done`, () => patch(`${url}/action-items/${i.id}`, { done: true })) : null)))
-      : empty('Nothing waits.'));
+        + `${i.due_on ? ` · ${t('due {day}', { day: i.due_on })}` : ''} `),
+      open ? tick(t('Mark “{title}” done', { title: i.title }),
+        () => patch(`${url}/action-items/${i.id}`, { done: true })) : null)))
+      : empty(t('Nothing waits.')));
   }
-  const panel = h('div', {}, h('h4', {}, 'Sessions'), sessionsEl, h('h4', {}, 'Goals'), goalsEl,
-    adding('New goal', 'Goal', 'goals', 'Add the goal', 200), h('h4', {}, 'Action items not done'), itemsEl,
-    adding('New action item', 'Action item', 'action-items', 'Add the item', 1000));
-  const details = h('details', {}, h('summary', {}, `Sessions, goals and action items of ${p.mentor_name} and ${p.mentee_name}`), panel);
+  const names = { mentor: p.mentor_name, mentee: p.mentee_name };
+  const panel = h('div', {}, h('h4', {}, t('Sessions')), sessionsEl, h('h4', {}, t('Goals')), goalsEl,
+    adding(t('New goal of {mentee}', names), t('Goal'), 'goals', t('Add the goal'), 200),
+    h('h4', {}, t('Action items not done')), itemsEl,
+    adding(t('New action item of {mentee}', names), t('Action item'), 'action-items', t('Add the item'), 1000));
+  const details = h('details', {}, h('summary', {}, t('Sessions, goals and action items of {mentor} and {mentee}', names)),
+    panel);
   details.addEventListener('toggle', () => { if (details.open) draw().catch((err) => replace(sessionsEl, errorBox(err.message))); });
   return details;
 }
@@ -145,23 +175,29 @@ function proposal(p, refresh) {
       }
       await refresh();
     });
-    const pending = s.occurrences.filter((t) => t.status === 'draft').length;
+    const pending = s.occurrences.filter((o) => o.status === 'draft').length;
     replace(el, pairingProposal(s, p.mentee_name, pending, answer, rowMessages, { inProgramme: true }));
   }, (err) => replace(el, errorBox(err.message)));
   return el;
 }
 
 function pairingItem(base, p, messages, refresh) {
-  return h('li', { id: `pairing-${p.id}`, tabindex: '-1' }, h('p', {}, `${p.mentor_name} mentors ${p.mentee_name} `, badge(STATUS[p.status], TONE[p.status])),
-    h('p', { class: 'meta' }, `${agreement(p)}${p.first_start && p.status !== 'ended' ? ` · from ${when(p.first_start)}` : ''}`
-      + `${p.status === 'proposed' && p.viewer_role !== 'mentor' ? ' · waiting for the mentor to accept the pairing' : ''}`
-      + `${p.status === 'paused' && p.resume_on ? ` · goes on by itself on ${onDay(p.resume_on)}` : ''}`
-      + `${p.end_reason ? ` · ended: ${p.end_reason}` : ''}`),
+  const meta = [agreement(p),
+    p.first_start && p.status !== 'ended' ? t('from {time}', { time: when(p.first_start) }) : null,
+    p.status === 'proposed' && p.viewer_role !== 'mentor' ? t('waiting for the mentor to accept the pairing') : null,
+    p.status === 'paused' && p.resume_on ? t('goes on by itself on {day}', { day: onDay(p.resume_on) }) : null,
+    p.end_reason ? t('ended: {reason}', { reason: p.end_reason }) : null].filter(Boolean);
+  return h('li', { id: `pairing-${p.id}`, tabindex: '-1' },
+    h('p', {}, `${t('{mentor} mentors {mentee}', { mentor: p.mentor_name, mentee: p.mentee_name })} `,
+      badge(STATUS[p.status], TONE[p.status])),
+    h('p', { class: 'meta' }, meta.join(' · ')),
     p.viewer_role === 'coordinator' || p.viewer_role === 'admin'
-      ? (p.surveys.length ? h('p', {}, `Surveys: ${p.surveys.map((s) => `${s.role} ${s.rating}/5`).join(', ')}`) : null)
+      ? (p.surveys.length ? h('p', {}, t('Surveys: {ratings}',
+        { ratings: p.surveys.map((s) => `${ROLE[s.role] || s.role} ${s.rating}/5`).join(', ') })) : null)
       : null,
-    p.viewer_role === 'mentor' ? talkButton(`Message ${p.mentee_name}`, { user_id: p.mentee_user_id })
-      : p.viewer_role === 'mentee' ? talkButton(`Message ${p.mentor_name}`, { mentor_profile_id: p.mentor_profile_id }) : null,
+    p.viewer_role === 'mentor' ? talkButton(t('Message {name}', { name: p.mentee_name }), { user_id: p.mentee_user_id })
+      : p.viewer_role === 'mentee' ? talkButton(t('Message {name}', { name: p.mentor_name }),
+        { mentor_profile_id: p.mentor_profile_id }) : null,
     proposal(p, refresh), moves(base, p, messages, refresh), p.status === 'proposed' ? null : progress(base, p, messages),
     survey(base, p, messages, refresh));
 }
@@ -179,8 +215,8 @@ function pairForm(base, people, paired, refresh) {
     const waiting = (p) => now.has(p.id) || !p.intake_finished_at;
     const mentees = people.filter((p) => p.role === 'mentee').sort((a, b) => Number(waiting(a)) - Number(waiting(b)));
     replace(menteeSelect, ...mentees.map((p) => h('option', { value: p.id, disabled: waiting(p) },
-      now.has(p.id) ? `${p.display_name} (paired with ${now.get(p.id)})`
-        : p.intake_finished_at ? p.display_name : `${p.display_name} (intake not finished)`)));
+      now.has(p.id) ? t('{name} (paired with {mentor})', { name: p.display_name, mentor: now.get(p.id) })
+        : p.intake_finished_at ? p.display_name : t('{name} (intake not finished)', { name: p.display_name }))));
     if (chosen && !waiting(mentees.find((p) => p.id === chosen) || { id: chosen })) menteeSelect.value = chosen;
   };
   drawMentees();
@@ -188,24 +224,23 @@ function pairForm(base, people, paired, refresh) {
     .sort((a, b) => Number(!a.intake_finished_at) - Number(!b.intake_finished_at));
   const mentorSelect = h('select', { id: 'pair-mentor', name: 'mentor', required: true },
     mentors.map((p) => h('option', { value: p.id, disabled: !p.intake_finished_at },
-      p.intake_finished_at ? p.display_name : `${p.display_name} (hours not given yet)`)));
+      p.intake_finished_at ? p.display_name : t('{name} (hours not given yet)', { name: p.display_name }))));
   const override = h('div', { class: 'stack', hidden: true });
-  const form = h('form', { class: 'stack', 'aria-label': 'Pair a mentor and a mentee' },
-    h('div', { class: 'field' }, h('label', { for: mentorSelect.id }, 'Mentor'), mentorSelect),
-    h('div', { class: 'field' }, h('label', { for: menteeSelect.id }, 'Mentee'), menteeSelect,
-      h('small', { class: 'hint' }, 'Mentees paired already are marked with their mentor: end that pairing to pair them '
-        + 'again. Those whose intake is not finished (a mentor’s hours not given) are paired once it is.')),
-    field('First session (optional)', { type: 'datetime-local', name: 'first_start',
-      hint: `In your timezone (${tz()}). If empty, the first time in the next four weeks when both are free.` }),
-    h('button', { type: 'submit', class: 'primary' }, 'Pair them'), said.el, override);
+  const form = h('form', { class: 'stack', 'aria-label': t('Pair a mentor and a mentee') },
+    h('div', { class: 'field' }, h('label', { for: mentorSelect.id }, t('Mentor')), mentorSelect),
+    h('div', { class: 'field' }, h('label', { for: menteeSelect.id }, t('Mentee')), menteeSelect,
+      h('small', { class: 'hint' }, t('Mentees paired already are marked with their mentor: end that pairing to pair them again. Those whose intake is not finished (a mentor’s hours not given) are paired once it is.'))),
+    field(t('First session (optional)'), { type: 'datetime-local', name: 'first_start',
+      hint: t('In your timezone ({zone}). If empty, the first time in the next four weeks when both are free.', { zone: tz() }) }),
+    h('button', { type: 'submit', class: 'primary' }, t('Pair them')), said.el, override);
   const allTheSame = (body) => {
-    const reason = field('Why pair them all the same?', { tag: 'textarea', name: 'override_reason', rows: 2,
-      maxlength: 1000, hint: 'Kept with the pairing and in the programme’s history.' });
+    const reason = field(t('Why pair them all the same?'), { tag: 'textarea', name: 'override_reason', rows: 2,
+      maxlength: 1000, hint: t('Kept with the pairing and in the programme’s history.') });
     const button = h('button', { type: 'button', onclick: (e) => {
       const text = reason.querySelector('textarea').value.trim();
-      if (!text) { said.error('Give a reason to pair them across the rule.'); return; }
+      if (!text) { said.error(t('Give a reason to pair them across the rule.')); return; }
       pair(e.currentTarget, { ...body, override_reason: text });
-    } }, 'Pair them all the same');
+    } }, t('Pair them all the same'));
     replace(override, reason, h('div', { class: 'actions' }, button));
     override.hidden = false;
   };
@@ -226,8 +261,11 @@ function pairForm(base, people, paired, refresh) {
     replace(override);
     await refresh();
     drawMentees();
-    said.ok(`${made.mentor_name} and ${made.mentee_name} are paired: their sessions are asked for from `
-      + `${when(made.first_start)}${made.override_reason ? ` (across the rule: ${made.rules_overridden.join('; ')})` : ''}.`);
+    const words = { mentor: made.mentor_name, mentee: made.mentee_name, time: when(made.first_start) };
+    said.ok(made.override_reason
+      ? t('{mentor} and {mentee} are paired: their sessions are asked for from {time} (across the rule: {rules}).',
+        { ...words, rules: made.rules_overridden.join('; ') })
+      : t('{mentor} and {mentee} are paired: their sessions are asked for from {time}.', words));
   }
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -256,7 +294,7 @@ export function pairingsSection(programme, messages, { runs, show = null, onRead
   // The pairing followed here (a link's), read on its own and drawn again after each move made on it or below.
   const drawShown = () => get(`${base}/${show}`).then((p) => {
     const item = pairingItem(base, p, messages, refresh);
-    replace(shownEl, h('div', { class: 'shown' }, h('h3', {}, 'The pairing you followed'), h('ul', { class: 'list' }, item)));
+    replace(shownEl, h('div', { class: 'shown' }, h('h3', {}, t('The pairing you followed')), h('ul', { class: 'list' }, item)));
     return item;
   }, (err) => { replace(shownEl, errorBox(err.message)); return null; });
   async function refresh() {
@@ -273,7 +311,7 @@ export function pairingsSection(programme, messages, { runs, show = null, onRead
       && page.items.every((p) => p.status === 'ended')
       ? await recommended(programme, messages, refresh) : null;
     replace(listEl, page.items.length ? h('ul', { class: 'list' }, page.items.map((p) => pairingItem(base, p, messages, refresh)))
-      : choice ? null : empty('You are not paired yet: the coordinators pair you.'), choice);
+      : choice ? null : empty(t('You are not paired yet: the coordinators pair you.')), choice);
     if (onRead) onRead(page.items);
   }
   if (runs) {
@@ -282,8 +320,8 @@ export function pairingsSection(programme, messages, { runs, show = null, onRead
       if (p.id === show) li.id = `listed-${li.id}`; // shown first, on its own
       return li;
     };
-    list = findableList(base, listed, { label: 'Pairings',
-      filters: [['status', 'Status', Object.entries(STATUS)]], none: 'No pairing matches.' });
+    list = findableList(base, listed, { label: t('Pairings'),
+      filters: [['status', t('Status'), Object.entries(STATUS)]], none: t('No pairing matches.') });
     replace(listEl, list.el);
     if (programme.status !== 'closed') {
       Promise.all([everyItem(`/programmes/${programme.id}/participants`, { status: 'active' }), livePairs()])
@@ -303,6 +341,6 @@ export function pairingsSection(programme, messages, { runs, show = null, onRead
       item.focus({ preventScroll: true });
     });
   }
-  return h('section', { 'aria-labelledby': 'pg-pair-h' }, h('h2', { id: 'pg-pair-h' }, runs ? 'Pairings' : 'Your pairing'),
+  return h('section', { 'aria-labelledby': 'pg-pair-h' }, h('h2', { id: 'pg-pair-h' }, runs ? t('Pairings') : t('Your pairing')),
     shownEl, formEl, listEl);
 }

@@ -5,7 +5,7 @@ import { get, qs } from '../../api.js';
 import { chartLibrary, formats, periodChart, periodLabels, readerPlace } from '../../chart.js';
 import { h, field, replace, empty, errorBox, messageArea, act, badge } from '../../ui.js';
 import { exportDownloads } from './exports.js';
-import { t } from '../../words.js';
+import { t, tn } from '../../words.js';
 
 // Each way a week's sessions ended: its field, its name in the legend and the table, its colour.
 // Cancellations count under who made them: one of the pair (at their request, or leaving), a coordinator (a pause, an
@@ -19,7 +19,6 @@ const KINDS = [['held', t('Held'), '#1d6b3a'], ['cancelled_by_mentor', t('Cancel
 const CANCELLED = KINDS.map(([key]) => key).filter((key) => key.startsWith('cancelled_by_'));
 const STATUS = { proposed: t('Proposed'), active: t('Active'), paused: t('Paused'), ended: t('Ended') };
 const QUIET = [2, 3, 4, 6, 8];
-const plural = (n, one, many = `${one}s`) => (n === 1 ? one : many);
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 // The Sunday of the week that starts on `monday` (a day): the last day of a period shown in weeks.
 const weekEnd = (monday) => new Date(Date.parse(`${monday}T00:00:00Z`) + 6 * 86_400_000).toISOString().slice(0, 10);
@@ -72,10 +71,10 @@ export async function reportPage(main, { params: [id], query, go }) {
   main.append(
     h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, t('Programmes')), ' › ',
       h('a', { href: `#/programmes/${id}` }, programme.name), t(' › Dashboard')),
-    h('h1', {}, `Dashboard: ${programme.name}`),
+    h('h1', {}, t('Dashboard: {name}', { name: programme.name })),
     period, messages.el,
-    h('p', { class: 'muted' }, `Weeks from Monday (UTC), ${f.day(from)} to the week of ${f.day(report.to)}. `,
-      report.updated_at ? `Figures as of ${f.moment(report.updated_at)}.` : t('No figures counted yet.')),
+    h('p', { class: 'muted' }, t('Weeks from Monday (UTC), {from} to the week of {to}.', { from: f.day(from), to: f.day(report.to) }), ' ',
+      report.updated_at ? t('Figures as of {time}.', { time: f.moment(report.updated_at) }) : t('No figures counted yet.')),
     figures(report, f), weeksSection(report, f), matchSection(report, f), atRiskSection(id, f),
     exportDownloads(id, { from, to: weekEnd(report.to) }, place.timeZone));
 }
@@ -87,19 +86,19 @@ function figures(report, f) {
   const p = report.pairs;
   return h('section', { 'aria-labelledby': 'rp-fig-h' }, h('h2', { id: 'rp-fig-h' }, t('In the period')),
     h('ul', { class: 'figures' },
-      card(f.number(s.held), `${plural(s.held, 'session')} held (${f.minutes(s.minutes_held)})`),
-      card(f.percent(report.attendance_rate), 'attendance'),
-      card(f.percent(report.no_show_rate), 'no-shows'),
-      card(f.number(cancelled), plural(cancelled, 'session cancelled', 'sessions cancelled')),
-      card(report.first_session.average_days === null ? '–' : `${f.decimal(report.first_session.average_days)} days`,
-        `to a first session (${f.number(report.first_session.pairs)} ${plural(report.first_session.pairs, 'pair')})`),
+      card(f.number(s.held), tn('session held ({minutes})', 'sessions held ({minutes})', s.held, { minutes: f.minutes(s.minutes_held) })),
+      card(f.percent(report.attendance_rate), t('attendance')),
+      card(f.percent(report.no_show_rate), t('no-shows')),
+      card(f.number(cancelled), tn('session cancelled', 'sessions cancelled', cancelled)),
+      card(report.first_session.average_days === null ? '–' : t('{days} days', { days: f.decimal(report.first_session.average_days) }),
+        tn('to a first session ({count} pair)', 'to a first session ({count} pairs)', report.first_session.pairs)),
       card(report.rating.count ? `${f.decimal(report.rating.average)} ★` : '–',
-        `${f.number(report.rating.count)} ${plural(report.rating.count, 'review')} of sessions`),
+        tn('{count} review of sessions', '{count} reviews of sessions', report.rating.count)),
       card(report.survey.count ? `${f.decimal(report.survey.average)} / 5` : '–',
-        `${f.number(report.survey.count)} closing ${plural(report.survey.count, 'survey')}`),
-      card(`${f.number(report.goals.done)} / ${f.number(report.goals.set)}`, 'goals done')),
-    h('p', {}, `Pairs now: ${f.number(p.active)} active, ${f.number(p.paused)} paused, ${f.number(p.proposed)} proposed, `
-      + `${f.number(p.ended)} ended.`));
+        tn('{count} closing survey', '{count} closing surveys', report.survey.count)),
+      card(`${f.number(report.goals.done)} / ${f.number(report.goals.set)}`, t('goals done'))),
+    h('p', {}, t('Pairs now: {active} active, {paused} paused, {proposed} proposed, {ended} ended.', { active: f.number(p.active),
+      paused: f.number(p.paused), proposed: f.number(p.proposed), ended: f.number(p.ended) })));
 }
 
 function weeksSection(report, f) {
@@ -109,19 +108,21 @@ function weeksSection(report, f) {
   const labels = periodLabels(weeks.map((w) => w.week), 'week', f.locale);
   const total = (key) => weeks.reduce((n, w) => n + (w[key] || 0), 0);
   const busiest = weeks.reduce((best, w, i) => (w.held > weeks[best].held ? i : best), 0);
-  const summary = `Over ${f.number(weeks.length)} ${plural(weeks.length, 'week')}: ${f.number(total('held'))} held, `
-    + `${f.number(CANCELLED.reduce((n, key) => n + total(key), 0))} cancelled `
-    + `(${f.number(total('cancelled_by_mentor'))} by mentors, ${f.number(total('cancelled_by_mentee'))} by mentees, `
-    + `${f.number(total('cancelled_by_coordinator'))} by coordinators`
-    + `${total('cancelled_by_admin') ? `, ${f.number(total('cancelled_by_admin'))} by admins` : ''}`
-    + `${total('cancelled_by_system') ? `, ${f.number(total('cancelled_by_system'))} by the system` : ''}), `
-    + `${f.number(total('no_show_mentee') + total('no_show_mentor'))} with someone absent, ${f.number(total('missed'))} `
-    + `that nobody came to.${total('held') ? ` Most held in the week of ${labels[busiest].long} `
-      + `(${f.number(weeks[busiest].held)}).` : ''}`;
+  const by = [t('{count} by mentors', { count: f.number(total('cancelled_by_mentor')) }),
+    t('{count} by mentees', { count: f.number(total('cancelled_by_mentee')) }),
+    t('{count} by coordinators', { count: f.number(total('cancelled_by_coordinator')) }),
+    total('cancelled_by_admin') ? t('{count} by admins', { count: f.number(total('cancelled_by_admin')) }) : null,
+    total('cancelled_by_system') ? t('{count} by the system', { count: f.number(total('cancelled_by_system')) }) : null];
+  const summary = tn('Over {count} week: {held} held, {cancelled} cancelled ({by}), {absent} with someone absent, {missed} that '
+    + 'nobody came to.', 'Over {count} weeks: {held} held, {cancelled} cancelled ({by}), {absent} with someone absent, {missed} '
+    + 'that nobody came to.', weeks.length, { held: f.number(total('held')),
+    cancelled: f.number(CANCELLED.reduce((n, key) => n + total(key), 0)), by: by.filter(Boolean).join(', '),
+    absent: f.number(total('no_show_mentee') + total('no_show_mentor')), missed: f.number(total('missed')) })
+    + (total('held') ? ` ${t('Most held in the week of {week} ({count}).', { week: labels[busiest].long,
+      count: f.number(weeks[busiest].held) })}` : '');
   section.append(periodChart({ periods: weeks.map((w) => w.week), unit: 'week', locale: f.locale, summary,
-    label: `Bar chart of the programme's sessions per week, from the week of ${labels[0].long} to the week of `
-      + `${labels[labels.length - 1].long}, `
-      + `stacked by how they ended. ${summary}`,
+    label: t('Bar chart of the programme\'s sessions per week, from the week of {from} to the week of {to}, stacked by how '
+      + 'they ended. {summary}', { from: labels[0].long, to: labels[labels.length - 1].long, summary }),
     caption: t('Sessions per week, by how they ended'), heading: t('Week of'),
     series: KINDS.map(([key, label, color]) => ({ label, color, values: weeks.map((w) => w[key]) })) }));
   return section;
@@ -131,8 +132,9 @@ function matchSection(report, f) {
   const m = report.match;
   return h('section', { 'aria-labelledby': 'rp-match-h' }, h('h2', { id: 'rp-match-h' }, t('Match quality')),
     h('p', {}, m.from_run
-      ? `${f.number(m.from_run)} ${plural(m.from_run, 'pair')} came from a match run; ${f.number(m.top3)} of them `
-        + `(${f.percent(m.share)}) with one of their mentee's three best mentors.`
+      ? tn('{count} pair came from a match run; {top} of them ({share}) with one of their mentee\'s three best mentors.',
+        '{count} pairs came from a match run; {top} of them ({share}) with one of their mentee\'s three best mentors.', m.from_run,
+        { top: f.number(m.top3), share: f.percent(m.share) })
       : t('No pair of the period came from a match run.')));
 }
 
@@ -154,12 +156,13 @@ function atRiskSection(id, f) {
       h('p', {}, h('a', { href: `#/programmes/${id}?pairing=${p.pairing_id}` }, `${p.mentor_name} mentors ${p.mentee_name}`),
         ' ', badge(STATUS[p.status] || p.status, p.status === 'active' ? 'accepted' : 'draft')),
       h('ul', {}, p.reasons.map((reason) => h('li', {}, reason))),
-      h('p', { class: 'meta' }, p.last_held_at ? `Last session held ${f.moment(p.last_held_at)}` : t('No session held yet'))));
+      h('p', { class: 'meta' }, p.last_held_at ? t('Last session held {time}', { time: f.moment(p.last_held_at) }) : t('No session held yet'))));
     list.append(...items);
     shown += items.length;
     cursor = page.next_cursor;
     more.hidden = !cursor;
-    status.textContent = shown ? `${f.number(shown)} ${plural(shown, 'pair')} shown${cursor ? ', more to load' : ''}.`
+    status.textContent = shown ? (cursor ? tn('{count} pair shown, more to load.', '{count} pairs shown, more to load.', shown)
+      : tn('{count} pair shown.', '{count} pairs shown.', shown))
       : t('No pair at risk.');
     if (!first && items.length) items[0].focus();
   }

@@ -3,7 +3,7 @@
 // mentees' slots follow each change live (`schedule.changed`).
 import { patch, post, put, get } from '../../api.js';
 import { h, field, replace, empty, messageArea, act, span, badge } from '../../ui.js';
-import { t } from '../../words.js';
+import { t, tn } from '../../words.js';
 
 const optional = (value) => (value === '' ? null : Number(value));
 const shown = (value) => (value === null || value === undefined ? '' : String(value));
@@ -17,13 +17,13 @@ const DAY_MS = 86400000;
 /** A period in the mentor's wall clock, in words: whole days as the days away and the day back ("Fri, Dec 4, 2026
  * (1 day), back Sat, Dec 5, 2026"); else from one time to the other. */
 function period(p) {
-  if (!p.end) return `from ${at(p.start)}, until further notice`;
-  if (!p.start.endsWith('T00:00') || !p.end.endsWith('T00:00')) return `${at(p.start)} to ${at(p.end)}`;
+  if (!p.end) return t('from {start}, until further notice', { start: at(p.start) });
+  if (!p.start.endsWith('T00:00') || !p.end.endsWith('T00:00')) return t('{start} to {end}', { start: at(p.start), end: at(p.end) });
   const first = dateOf(p.start);
   const back = dateOf(p.end);
   const days = Math.round((back - first) / DAY_MS);
-  const away = days === 1 ? dayText(first) : `${dayText(first)} to ${dayText(new Date(back - DAY_MS))}`;
-  return `${away} (${days} day${days === 1 ? '' : 's'}), back ${dayText(back)}`;
+  const away = days === 1 ? dayText(first) : t('{start} to {end}', { start: dayText(first), end: dayText(new Date(back - DAY_MS)) });
+  return tn('{away} ({count} day), back {back}', '{away} ({count} days), back {back}', days, { away, back: dayText(back) });
 }
 
 export function timeOffSection(mentor) {
@@ -34,7 +34,7 @@ export function timeOffSection(mentor) {
   const draw = (view) => {
     periods = view.time_off.map((p) => ({ start: p.start, end: p.end, note: p.note }));
     replace(listEl, periods.length ? h('ul', { class: 'list' }, periods.map((p, i) => h('li', {}, `${period(p)}${p.note ? ` · ${p.note}` : ''} `,
-      h('button', { type: 'button', 'aria-label': `Remove time off ${period(p)}`, onclick: (e) => act(e.currentTarget, messages, () => save(periods.filter((_, j) => j !== i))) }, t('Remove')))))
+      h('button', { type: 'button', 'aria-label': t('Remove time off {period}', { period: period(p) }), onclick: (e) => act(e.currentTarget, messages, () => save(periods.filter((_, j) => j !== i))) }, t('Remove')))))
       : empty(t('No time off planned.')));
     replace(affectedEl, affected(view, messages, reload));
   };
@@ -42,7 +42,8 @@ export function timeOffSection(mentor) {
     const view = await put(`/mentor-profiles/${mentor.id}/time-off`, { time_off: next });
     draw(view);
     const declined = view.declined_requests.length;
-    messages.ok(`Time off saved.${declined ? ` ${declined} pending request${declined > 1 ? 's' : ''} inside it declined; the mentees were told why.` : ''}`);
+    messages.ok(t('Time off saved.') + (declined ? ` ${tn('{count} pending request inside it declined; the mentees were told why.',
+      '{count} pending requests inside it declined; the mentees were told why.', declined)}` : ''));
   };
   const reload = async () => draw(await get(`/mentor-profiles/${mentor.id}/time-off`));
   const form = h('form', { class: 'inline-form', 'aria-label': t('Add time off') },
@@ -60,25 +61,25 @@ export function timeOffSection(mentor) {
   });
   reload().catch((err) => messages.error(err));
   return h('section', { 'aria-labelledby': 'to-h', class: 'card' }, h('h2', { id: 'to-h' }, t('Time off')),
-    h('p', { class: 'muted' }, `Nobody can book you while you are away (days in ${mentor.timezone}, from the first day to the day you are back). Pending requests inside are declined; sessions already booked stay until you cancel them, and the mentee pays no fee.`),
+    h('p', { class: 'muted' }, t('Nobody can book you while you are away (days in {timezone}, from the first day to the day you are back). Pending requests inside are declined; sessions already booked stay until you cancel them, and the mentee pays no fee.', { timezone: mentor.timezone })),
     listEl, form, messages.el, affectedEl);
 }
 
 /** The accepted bookings and group sessions still inside the time off, each with a way to cancel it. */
 function affected(view, messages, reload) {
   const items = [...view.affected_bookings.map((b) => ({ sessionId: b.session_id, what: `${b.mentee.name}`, start: b.start_time, end: b.end_time })),
-    ...view.affected_group_sessions.map((s) => ({ sessionId: s.id, what: `group session, ${s.seats_taken} seats taken`, start: s.start_time, end: s.end_time }))];
+    ...view.affected_group_sessions.map((s) => ({ sessionId: s.id, what: t('group session, {seats_taken} seats taken', { seats_taken: s.seats_taken }), start: s.start_time, end: s.end_time }))];
   if (!items.length) return null;
   return h('div', { class: 'card', role: 'region', 'aria-label': t('Still booked while you are away') },
     h('h3', {}, t('Still booked while you are away')),
     h('ul', { class: 'list' }, items.map((item) => {
-      const reason = h('input', { name: 'reason', value: 'I am away then, sorry.', 'aria-label': `Reason for cancelling ${span(item.start, item.end)}`, maxlength: 500 });
+      const reason = h('input', { name: 'reason', value: t('I am away then, sorry.'), 'aria-label': t('Reason for cancelling {time}', { time: span(item.start, item.end) }), maxlength: 500 });
       return h('li', {}, `${span(item.start, item.end)} · ${item.what} `, reason, ' ',
         item.sessionId ? h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
           await post(`/sessions/${item.sessionId}/cancel`, { reason: reason.value.trim() || t('The mentor is away then.') });
           messages.ok(t('Session cancelled: the mentee was told, and pays nothing.'));
           await reload();
-        }) }, `Cancel ${span(item.start, item.end)}`) : badge(t('Session being created'), 'draft'));
+        }) }, t('Cancel {time}', { time: span(item.start, item.end) })) : badge(t('Session being created'), 'draft'));
     })));
 }
 
@@ -89,8 +90,9 @@ export function overridesSection(mentor) {
   const draw = (view) => {
     overrides = view.overrides;
     replace(listEl, overrides.length ? h('ul', { class: 'list' }, overrides.map((o, i) => {
-      const hours = o.hours.length ? o.hours.map((x) => `${x.start}–${x.end}`).join(', ') : 'not available';
-      return h('li', {}, `${dayText(dateOf(o.date))}: ${hours} `, h('button', { type: 'button', 'aria-label': `Remove the override of ${dayText(dateOf(o.date))}`,
+      const hours = o.hours.length ? o.hours.map((x) => `${x.start}–${x.end}`).join(', ') : t('not available');
+      return h('li', {}, `${dayText(dateOf(o.date))}: ${hours} `, h('button', { type: 'button',
+        'aria-label': t('Remove the override of {day}', { day: dayText(dateOf(o.date)) }),
         onclick: (e) => act(e.currentTarget, messages, () => save(overrides.filter((_, j) => j !== i))) }, t('Remove')));
     })) : empty(t('No date overrides: every date follows your weekly availability.')));
   };
@@ -98,7 +100,8 @@ export function overridesSection(mentor) {
     const view = await put(`/mentor-profiles/${mentor.id}/date-overrides`, { overrides: next });
     draw(view);
     const declined = view.declined_requests.length;
-    messages.ok(`Overrides saved.${declined ? ` ${declined} pending request${declined > 1 ? 's' : ''} outside the new hours declined.` : ''}`);
+    messages.ok(t('Overrides saved.') + (declined ? ` ${tn('{count} pending request outside the new hours declined.',
+      '{count} pending requests outside the new hours declined.', declined)}` : ''));
   };
   const form = h('form', { class: 'inline-form', 'aria-label': t('Add a date override') },
     field(t('Date'), { type: 'date', name: 'date', required: true }),
@@ -116,7 +119,8 @@ export function overridesSection(mentor) {
   });
   get(`/mentor-profiles/${mentor.id}/date-overrides`).then(draw, (err) => messages.error(err));
   return h('section', { 'aria-labelledby': 'do-h', class: 'card' }, h('h2', { id: 'do-h' }, t('Date overrides')),
-    h('p', { class: 'muted' }, `Other hours for one date (a shorter Friday, a Saturday morning), or none: they replace that weekday's windows (in ${mentor.timezone}).`),
+    h('p', { class: 'muted' }, t('Other hours for one date (a shorter Friday, a Saturday morning), or none: they replace that weekday\'s '
+      + 'windows (in {zone}).', { zone: mentor.timezone })),
     listEl, form, messages.el);
 }
 
@@ -135,7 +139,7 @@ export function limitsSection(mentor) {
     }, form);
   });
   return h('section', { 'aria-labelledby': 'lim-h', class: 'card' }, h('h2', { id: 'lim-h' }, t('Your limits')),
-    h('p', { class: 'muted' }, `Days and weeks are yours, in ${mentor.timezone}. A full day or week shows no free slot.`), form, messages.el);
+    h('p', { class: 'muted' }, t('Days and weeks are yours, in {timezone}. A full day or week shows no free slot.', { timezone: mentor.timezone })), form, messages.el);
 }
 
 const RULES = [
@@ -153,12 +157,12 @@ const RULES = [
 export function listingRules(l) {
   const messages = messageArea();
   const step = field(t('Slots start every'), { tag: 'select', name: 'slot_step_minutes', hint: t('How often a free slot may start.') },
-    [['', `${l.duration_minutes} minutes (the duration)`], ['15', '15 minutes'], ['30', '30 minutes'], ['60', '60 minutes']]);
+    [['', t('{duration_minutes} minutes (the duration)', { duration_minutes: l.duration_minutes })], ['15', '15 minutes'], ['30', '30 minutes'], ['60', '60 minutes']]);
   step.querySelector('select').value = shown(l.slot_step_minutes);
-  const form = h('form', { 'aria-label': `Scheduling rules of ${l.title}` },
+  const form = h('form', { 'aria-label': t('Scheduling rules of {title}', { title: l.title }) },
     h('div', { class: 'row' }, RULES.map(([name, label, bounds, hint]) => field(label, { type: 'number', name, ...bounds,
       value: name.startsWith('buffer') ? String(l[name]) : shown(l[name]), hint }))),
-    step, messages.el, h('button', { type: 'submit' }, `Save rules of ${l.title}`));
+    step, messages.el, h('button', { type: 'submit' }, t('Save rules of {title}', { title: l.title })));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {

@@ -6,6 +6,8 @@ import { policy } from '../../policy.js';
 import { h, field, replace, messageArea, act, money, clock, when, disclosure } from '../../ui.js';
 import { t } from '../../words.js';
 
+// A person's part in the session, as the attendance list names it.
+const ROLE = { mentor: t('mentor'), mentee: t('mentee') };
 const ABSENT_STATUSES = new Set(['mentee_no_show', 'mentor_no_show']);
 
 /** The viewer's own entry in the session's attendance. */
@@ -30,8 +32,9 @@ export function attendanceSection(view, me) {
   const role = view.role();
   const others = session.attendance.filter((a) => a !== self);
   const people = h('ul', { class: 'attendance' }, session.attendance.map((a) => h('li', {},
-    h('strong', {}, a === self ? 'You' : a.display_name), ` (${a.role}): `,
-    a.checked_in_at ? `checked in at ${clock(new Date(a.checked_in_at))}` : open ? 'not checked in yet' : t('did not check in'))));
+    h('strong', {}, a === self ? t('You') : a.display_name), ` (${ROLE[a.role] || a.role}): `,
+    a.checked_in_at ? t('checked in at {time}', { time: clock(new Date(a.checked_in_at)) })
+      : open ? t('not checked in yet') : t('did not check in'))));
   const parts = [people];
   if (open && self && !self.checked_in_at && now < new Date(session.end_time).getTime()) {
     parts.push(view.keep('check-in', () => checkInButton(view)));
@@ -40,7 +43,7 @@ export function attendanceSection(view, me) {
   if (open && self && self.checked_in_at && nobodyCame && now >= reportOpens(session) && now < reportCloses(session)) {
     parts.push(view.keep('no-show', () => reportButton(view, role)));
   } else if (open && self && self.checked_in_at && nobodyCame && now < reportOpens(session)) {
-    parts.push(h('p', { class: 'muted' }, `If nobody comes, you can report it from ${clock(new Date(reportOpens(session)))}.`));
+    parts.push(h('p', { class: 'muted' }, t('If nobody comes, you can report it from {time}.', { time: clock(new Date(reportOpens(session))) })));
   }
   if (!open) parts.push(...finding(view, self, role));
   return h('section', { 'aria-labelledby': 'at-h', class: 'attendance-section' }, h('h2', { id: 'at-h' }, t('Attendance')), parts);
@@ -51,12 +54,12 @@ function checkInButton(view) {
   return h('div', {}, h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: (e) => act(e.currentTarget, messages, async () => {
     view.session = await post(`/sessions/${view.id}/check-in`);
     view.render();
-  }) }, "I'm here")), messages.el);
+  }) }, t('I\'m here'))), messages.el);
 }
 
 function reportButton(view, role) {
   const messages = messageArea();
-  const who = role === 'mentor' ? (view.session.kind === 'group' ? 'No mentee came' : t('The mentee did not come')) : t('The mentor did not come');
+  const who = role === 'mentor' ? (view.session.kind === 'group' ? t('No mentee came') : t('The mentee did not come')) : t('The mentor did not come');
   const confirm = h('div', { class: 'card confirm' },
     h('p', {}, role !== 'mentor' ? t('The mentor will be recorded absent: you pay nothing, and a bundle credit you booked with comes back.')
       : view.session.kind === 'group' ? t('Every mentee will be recorded absent: as for a late cancellation, each one\'s bundle credit is used or the late fee is due.')
@@ -65,7 +68,7 @@ function reportButton(view, role) {
       view.session = await post(`/sessions/${view.id}/no-show`);
       view.render();
     }) }, t('Report the absence'))));
-  return h('div', {}, disclosure(`${who}…`, confirm), messages.el);
+  return h('div', {}, disclosure(t('{what}…', { what: who }), confirm), messages.el);
 }
 
 /** Who was found absent, what it cost, and the dispute form while the viewer may dispute it. */
@@ -74,20 +77,39 @@ function finding(view, self, role) {
   const currency = view.booking ? view.booking.currency : view.item.currency;
   const meetings = session.attendance.filter((a) => a.role === 'mentee' && a.no_show);
   const lines = meetings.map((a) => {
-    const whose = a === self ? 'your' : `${a.display_name}'s`;
-    if (a.no_show === 'none') return `An administrator found nobody was absent from ${whose} meeting.`;
+    const yours = a === self;
+    const person = a.display_name;
+    if (a.no_show === 'none') {
+      return yours ? t('An administrator found nobody was absent from your meeting.')
+        : t('An administrator found nobody was absent from {person}\'s meeting.', { person });
+    }
     // Until it is final (its dispute window over, or an administrator's decision), a finding moves nothing.
-    const until = a.disputable_until ? ` once ${when(a.disputable_until)} has passed without a dispute` : t(' once the dispute is decided');
+    const until = a.disputable_until ? t('once {time} has passed without a dispute', { time: when(a.disputable_until) })
+      : t('once the dispute is decided');
     if (a.no_show === 'mentor') {
-      if (!a.no_show_final) return `The mentor was recorded absent from ${whose} meeting: nothing to pay${until}.`;
-      return `The mentor was recorded absent from ${whose} meeting (final): nothing to pay${a.credit_status === 'returned' ? ', and the bundle credit is back' : ''}.`;
+      if (!a.no_show_final) {
+        return yours ? t('The mentor was recorded absent from your meeting: nothing to pay {until}.', { until })
+          : t('The mentor was recorded absent from {person}\'s meeting: nothing to pay {until}.', { person, until });
+      }
+      const back = a.credit_status === 'returned';
+      if (yours) {
+        return back ? t('The mentor was recorded absent from your meeting (final): nothing to pay, and the bundle credit is back.')
+          : t('The mentor was recorded absent from your meeting (final): nothing to pay.');
+      }
+      return back ? t('The mentor was recorded absent from {person}\'s meeting (final): nothing to pay, and the bundle credit is back.', { person })
+        : t('The mentor was recorded absent from {person}\'s meeting (final): nothing to pay.', { person });
     }
-    const who = a === self ? 'You were' : `${a.display_name} was`;
     if (!a.no_show_final) {
-      return `${who} recorded absent: as for a late cancellation, the bundle credit is used or the late fee is due${until}.`;
+      return yours ? t('You were recorded absent: as for a late cancellation, the bundle credit is used or the late fee is due {until}.', { until })
+        : t('{person} was recorded absent: as for a late cancellation, the bundle credit is used or the late fee is due {until}.', { person, until });
     }
-    const cost = a.credit_status && a.credit_status !== 'returned' ? 'the bundle credit is used' : `a fee of ${money(a.no_show_fee_cents || 0, currency)} is due`;
-    return `${who} recorded absent (final): as for a late cancellation, ${cost}.`;
+    if (a.credit_status && a.credit_status !== 'returned') {
+      return yours ? t('You were recorded absent (final): as for a late cancellation, the bundle credit is used.')
+        : t('{person} was recorded absent (final): as for a late cancellation, the bundle credit is used.', { person });
+    }
+    const fee = money(a.no_show_fee_cents || 0, currency);
+    return yours ? t('You were recorded absent (final): as for a late cancellation, a fee of {fee} is due.', { fee })
+      : t('{person} was recorded absent (final): as for a late cancellation, a fee of {fee} is due.', { person, fee });
   });
   const parts = lines.map((line) => h('p', { class: 'finding' }, line));
   if (session.status === 'mentor_no_show' && role === 'mentee') {
@@ -107,7 +129,7 @@ function disputeForm(view, meeting) {
   const messages = messageArea();
   const form = h('form', { class: 'card', 'aria-labelledby': `dp-h-${meeting.id}` },
     h('h3', { id: `dp-h-${meeting.id}` }, t('Dispute this finding')),
-    h('p', { class: 'muted' }, `An administrator decides; open until ${when(meeting.disputable_until)}.`),
+    h('p', { class: 'muted' }, t('An administrator decides; open until {time}.', { time: when(meeting.disputable_until) })),
     field(t('What happened'), { tag: 'textarea', name: 'reason', rows: 3, required: true, maxlength: 2000 }),
     messages.el, h('button', { type: 'submit', class: 'primary' }, t('Send the dispute')));
   form.addEventListener('submit', (event) => {

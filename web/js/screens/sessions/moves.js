@@ -6,7 +6,7 @@ import { get, post, qs } from '../../api.js';
 import { policy } from '../../policy.js';
 import { slotPicker } from '../../slot-picker.js';
 import { h, field, replace, messageArea, act, span, when, disclosure } from '../../ui.js';
-import { t } from '../../words.js';
+import { t, tn } from '../../words.js';
 
 const SLOT_DAYS = 60; // how far ahead a move may be looked for
 const MAX_TIMES = 3;
@@ -35,7 +35,7 @@ export function movesSection(view) {
       || Date.now() >= new Date(session.start_time).getTime()) return null;
   const open = openProposal(view);
   const role = view.role();
-  const other = role === 'mentor' ? 'the mentee' : 'the mentor';
+  const other = role === 'mentor' ? 'mentee' : 'mentor'; // who answers a move
   let body;
   if (open && open.proposed_by === role) {
     body = view.keep(`mine-${open.id}`, () => ownProposal(view, open, other));
@@ -44,7 +44,8 @@ export function movesSection(view) {
   } else if (open) {
     body = view.keep(`answer-${open.id}`, () => answerProposal(view, open, other));
   } else if (booking.reschedule_count >= policy.max_reschedules_per_booking) {
-    body = h('p', { class: 'muted' }, `This booking was moved ${booking.reschedule_count} times, the most allowed.`);
+    body = h('p', { class: 'muted' }, tn('This booking was moved {count} time, the most allowed.',
+      'This booking was moved {count} times, the most allowed.', booking.reschedule_count));
   } else {
     body = h('div', {}, view.keep('propose', () => proposeForm(view, other)),
       role === 'mentor' ? view.keep('ask', () => askForm(view)) : null);
@@ -54,14 +55,18 @@ export function movesSection(view) {
 
 function ownProposal(view, open, other) {
   const messages = messageArea();
-  const what = open.kind === 'request' ? `You asked ${other} to choose another time.`
-    : `You proposed ${open.start_times.map(when).join('; ')}.`;
+  const mentee = other === 'mentee';
+  const what = open.kind === 'request'
+    ? (mentee ? t('You asked the mentee to choose another time.') : t('You asked the mentor to choose another time.'))
+    : t('You proposed {times}.', { times: open.start_times.map(when).join('; ') });
+  const closes = { time: when(open.expires_at) };
   return h('div', { class: 'card proposal', role: 'group', 'aria-label': t('Your proposal') },
-    h('p', {}, what, ` Waiting for ${other}; it closes ${when(open.expires_at)}.`),
+    h('p', {}, what, ' ', mentee ? t('Waiting for the mentee; it closes {time}.', closes)
+      : t('Waiting for the mentor; it closes {time}.', closes)),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/reschedule-proposals/${open.id}/withdraw`);
       await view.reload();
-    }) }, open.kind === 'request' ? 'Withdraw the request' : t('Withdraw the proposal'))), messages.el);
+    }) }, open.kind === 'request' ? t('Withdraw the request') : t('Withdraw the proposal'))), messages.el);
 }
 
 function answerProposal(view, open, other) {
@@ -71,11 +76,11 @@ function answerProposal(view, open, other) {
     await view.reload();
   });
   return h('div', { class: 'card proposal', role: 'group', 'aria-label': t('Proposal to move') },
-    h('p', {}, h('strong', {}, `${other[0].toUpperCase()}${other.slice(1)} proposes another time`),
-      open.message ? `: “${open.message}”` : '.', t(' Moving costs nothing.')),
+    h('p', {}, h('strong', {}, other === 'mentee' ? t('The mentee proposes another time') : t('The mentor proposes another time')),
+      open.message ? `: “${open.message}”` : '.', ' ', t('Moving costs nothing.')),
     h('div', { class: 'actions' },
       open.start_times.map((start) => h('button', { type: 'button', class: 'primary', onclick: accept(start) },
-        `Move to ${when(start)}`)),
+        t('Move to {time}', { time: when(start) }))),
       h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
         await post(`/reschedule-proposals/${open.id}/decline`);
         await view.reload();
@@ -103,7 +108,7 @@ function proposeForm(view, other) {
   const send = h('button', { type: 'submit', class: 'primary', disabled: true }, t('Send proposal'));
   const draw = () => {
     replace(list, chosen.map((slot, index) => h('li', {}, when(slot.start_time), ' ',
-      h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${when(slot.start_time)}`, onclick: () => {
+      h('button', { type: 'button', class: 'link', 'aria-label': t('Remove {time}', { time: when(slot.start_time) }), onclick: () => {
         chosen.splice(index, 1);
         draw();
       } }, t('Remove')))));
@@ -111,13 +116,15 @@ function proposeForm(view, other) {
   };
   const slots = freeSlots(view, (slot) => {
     if (!slot || chosen.some((s) => s.start_time === slot.start_time)) return;
-    if (chosen.length >= MAX_TIMES) { messages.error(`Propose at most ${MAX_TIMES} times.`); return; }
+    if (chosen.length >= MAX_TIMES) { messages.error(t('Propose at most {count} times.', { count: MAX_TIMES })); return; }
     chosen.push(slot);
     draw();
   });
   const form = h('form', { class: 'card', 'aria-labelledby': 'pr-h' },
     h('h3', { id: 'pr-h' }, t('Propose another time')),
-    h('p', { class: 'muted' }, `Choose up to ${MAX_TIMES} free times; ${other} picks one, or keeps the current time.`),
+    h('p', { class: 'muted' }, other === 'mentee'
+      ? t('Choose up to {count} free times; the mentee picks one, or keeps the current time.', { count: MAX_TIMES })
+      : t('Choose up to {count} free times; the mentor picks one, or keeps the current time.', { count: MAX_TIMES })),
     slots, h('p', {}, t('Proposed: ')), list,
     field(t('Message (optional)'), { tag: 'textarea', name: 'message', rows: 2, maxlength: 1000 }),
     messages.el, h('div', { class: 'actions' }, send));
@@ -139,8 +146,9 @@ function askForm(view) {
   const messages = messageArea();
   const form = h('form', { class: 'card', 'aria-labelledby': 'ask-h' },
     h('h3', { id: 'ask-h' }, t('Ask the mentee to choose another time')),
-    h('p', { class: 'muted' }, `They pick any free time, or cancel at no cost; with no answer within ${policy.reschedule_request_ttl_hours} hours, `
-      + t('the session is cancelled at no cost to them.')),
+    h('p', { class: 'muted' }, tn('They pick any free time, or cancel at no cost; with no answer within {count} hour, the session is '
+      + 'cancelled at no cost to them.', 'They pick any free time, or cancel at no cost; with no answer within {count} hours, the '
+      + 'session is cancelled at no cost to them.', policy.reschedule_request_ttl_hours)),
     field(t('Reason'), { tag: 'textarea', name: 'reason', rows: 2, required: true, maxlength: 1000 }),
     messages.el, h('button', { type: 'submit', class: 'primary' }, t('Send the request')));
   form.addEventListener('submit', (event) => {
@@ -165,11 +173,11 @@ function chooseAnyTime(view, open) {
   const slots = freeSlots(view, (slot) => {
     picked = slot;
     move.disabled = !slot;
-    chosenText.textContent = slot ? `Chosen: ${span(slot.start_time, slot.end_time)}.` : t('Choose a free time.');
+    chosenText.textContent = slot ? t('Chosen: {time}.', { time: span(slot.start_time, slot.end_time) }) : t('Choose a free time.');
   });
   return h('div', { class: 'card proposal', role: 'group', 'aria-label': t('Choose another time') },
     h('p', {}, h('strong', {}, t('The mentor asks you to choose another time')), open.message ? `: “${open.message}”` : '.',
-      ` Moving costs nothing; cancelling costs nothing either. Answer before ${when(open.expires_at)}.`),
+      ' ', t('Moving costs nothing; cancelling costs nothing either. Answer before {time}.', { time: when(open.expires_at) })),
     slots, chosenText,
     h('div', { class: 'actions' }, move, h('button', { type: 'button', class: 'danger', onclick: (e) => act(e.currentTarget, messages, async () => {
       await post(`/reschedule-proposals/${open.id}/decline`);

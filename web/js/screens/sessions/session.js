@@ -10,7 +10,7 @@ import { h, field, redraw, replace, messageArea, act, money, span, duration, err
 import { talkButton } from '../conversations/conversations.js';
 import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './attendance.js';
 import { loadProposals, movesSection, successor } from './moves.js';
-import { t } from '../../words.js';
+import { t, tn, tParts } from '../../words.js';
 
 export async function sessionPage(main, { params: [id] }) {
   const me = await currentUser();
@@ -61,14 +61,16 @@ function render(view) {
   const status = session.status;
   redraw(view.body,
     h('p', { class: 'meta' }, span(session.start_time, session.end_time), ' ', sessionBadge(session),
-      ' · with ', mentee ? mentor : (session.mentee ? session.mentee.display_name : 'your group'),
-      session.kind === 'group' ? ` · group session, ${session.seats_taken}/${session.capacity} seats` : '',
+      ' · ', mentee || session.mentee ? tParts('with {person}', { person: mentee ? mentor : session.mentee.display_name })
+        : t('with your group'),
+      session.kind === 'group' ? [' · ', t('group session, {taken}/{capacity} seats', { taken: session.seats_taken,
+        capacity: session.capacity })] : '',
       price ? ` · ${money(price, currency)}` : ''),
     countdown(view),
     view.keep('talk', () => h('div', { class: 'actions' }, talk(view, mentee))),
     // A group session's mentor sees who holds a seat, from the first seat taken (the API gives them to the mentor).
     !mentee && session.kind === 'group' && Array.isArray(session.participants)
-      ? h('section', { 'aria-labelledby': 'pp-h' }, h('h2', { id: 'pp-h' }, `Participants (${session.participants.length})`),
+      ? h('section', { 'aria-labelledby': 'pp-h' }, h('h2', { id: 'pp-h' }, t('Participants ({count})', { count: session.participants.length })),
         session.participants.length
           ? h('ul', { class: 'list' }, session.participants.map((p) => h('li', {}, p.display_name)))
           : h('p', { class: 'muted' }, t('No one has joined yet.')))
@@ -76,12 +78,12 @@ function render(view) {
     session.meeting_url && ['scheduled', 'in_progress'].includes(status) ? joinButton(session) : null,
     status === 'scheduled' ? addToCalendar(view) : null,
     booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, t('Agenda')), h('p', {}, booking.notes)) : null,
-    view.next ? h('p', { class: 'ok', role: 'status' }, `Moved to ${span(view.next.start_time, view.next.end_time)} at no cost. `,
+    view.next ? h('p', { class: 'ok', role: 'status' }, t('Moved to {time} at no cost.', { time: span(view.next.start_time, view.next.end_time) }), ' ',
       t('Its session is being prepared…')) : null,
     attendanceSection(view, view.me),
     movesSection(view),
     status === 'scheduled' ? view.keep('actions', () => actions(view)) : null,
-    status === 'scheduled' ? h('p', { class: 'muted' }, `You can start ${policy.start_early_minutes} minutes before the start time.`) : null,
+    status === 'scheduled' ? h('p', { class: 'muted' }, tn('You can start {count} minute before the start time.', 'You can start {count} minutes before the start time.', policy.start_early_minutes)) : null,
     status === 'scheduled' && view.cancelOpen ? view.keep('cancel', () => cancelPanel(view, price, currency)) : null,
     status === 'in_progress' && !mentee ? view.keep('complete', () => completeForm(view)) : null,
     status === 'in_progress' && mentee ? h('p', {}, t('The mentor completes the session with notes and action items.')) : null,
@@ -89,9 +91,20 @@ function render(view) {
     // The review form until the mentee has reviewed (kept, with its thanks, once they did here).
     status === 'completed' && mentee && (session.reviewed === false || view.kept.review) ? view.keep('review', () => reviewForm(view)) : null,
     session.reviewed && !view.kept.review ? h('p', { class: 'ok' }, t('You reviewed this session. Thank you.')) : null,
-    session.cancellation && !view.next ? h('p', { class: 'meta' }, `Cancelled by the ${session.cancellation.cancelled_by}: ${session.cancellation.reason}. `,
-      session.cancellation.late ? `Late cancellation, fee ${money(session.cancellation.fee_cents, currency)}.` : t('No fee.'),
-      session.cancellation.credit_refunded ? ' The bundle credit was returned.' : '') : null);
+    session.cancellation && !view.next ? h('p', { class: 'meta' }, cancelledBy(session.cancellation), ' ',
+      session.cancellation.late ? t('Late cancellation, fee {fee}.', { fee: money(session.cancellation.fee_cents, currency) }) : t('No fee.'),
+      session.cancellation.credit_refunded ? [' ', t('The bundle credit was returned.')] : '') : null);
+}
+
+/** Who cancelled the session, and why (their words, or the service's). */
+function cancelledBy({ cancelled_by: by, reason }) {
+  const said = { reason };
+  if (by === 'mentor') return t('Cancelled by the mentor: {reason}.', said);
+  if (by === 'mentee') return t('Cancelled by the mentee: {reason}.', said);
+  if (by === 'coordinator') return t('Cancelled by the coordinator: {reason}.', said);
+  if (by === 'admin') return t('Cancelled by the admin: {reason}.', said);
+  if (by === 'system') return t('Cancelled by the system: {reason}.', said);
+  return t('Cancelled by the {who}: {reason}.', { who: by, reason });
 }
 
 /** Writing to the session's people: a group session's conversation, or one's mentor or mentee. */
@@ -137,10 +150,11 @@ const joinOpens = (session) => new Date(session.start_time).getTime() - policy.s
 function joinButton(session) {
   if (session.status === 'scheduled' && Date.now() < joinOpens(session)) {
     return h('p', { class: 'join' }, h('button', { type: 'button', class: 'primary', disabled: true }, t('Join the meeting')), ' ',
-      h('span', { class: 'meta' }, `opens ${policy.start_early_minutes} minutes before the start, on ${hostOf(session.meeting_url)}`));
+      h('span', { class: 'meta' }, tn('opens {count} minute before the start, on {host}', 'opens {count} minutes before the start, on {host}',
+        policy.start_early_minutes, { host: hostOf(session.meeting_url) })));
   }
   return h('p', { class: 'join' }, h('a', { class: 'button primary', href: session.meeting_url, target: '_blank', rel: 'noopener noreferrer' },
-    t('Join the meeting')), ' ', h('span', { class: 'meta' }, `on ${hostOf(session.meeting_url)}`));
+    t('Join the meeting')), ' ', h('span', { class: 'meta' }, t('on {host}', { host: hostOf(session.meeting_url) })));
 }
 
 /** The meeting's host, as the person reads it beside the button (the whole address is the link's). */
@@ -162,14 +176,15 @@ function countdown(view) {
     if (view.crossed !== undefined && crossed !== view.crossed) { view.crossed = crossed; view.render(); return; }
     view.crossed = crossed;
     if (session.status === 'scheduled') {
-      el.textContent = now < start ? `Starts in ${duration(start - now)}` : t('Starting time has come');
+      el.textContent = now < start ? t('Starts in {left}', { left: duration(start - now) }) : t('Starting time has come');
       const button = view.kept.actions?.querySelector('[data-key=start]');
       if (button && !button.dataset.busy) button.disabled = !canStartAt(session, now);
     } else if (session.status === 'in_progress') {
       // Started early: the booked time has not begun, and lasts as booked from its start.
       el.textContent = now < start
-        ? `In progress, started early: the booked ${Math.round((new Date(session.end_time).getTime() - start) / 60000)} min begin in ${duration(start - now)}`
-        : `In progress, ${duration(new Date(session.end_time).getTime() - now)} left`;
+        ? t('In progress, started early: the booked {minutes} min begin in {left}', {
+          minutes: Math.round((new Date(session.end_time).getTime() - start) / 60000), left: duration(start - now) })
+        : t('In progress, {left} left', { left: duration(new Date(session.end_time).getTime() - now) });
     } else el.textContent = '';
   };
   clearInterval(view.timer);
@@ -195,7 +210,7 @@ function actions(view) {
     cancel.setAttribute('aria-expanded', String(view.cancelOpen));
     delete view.kept.cancel;
     view.render();
-  } }, view.session.kind === 'group' && view.role() === 'mentee' ? 'Leave session' : t('Cancel session'));
+  } }, view.session.kind === 'group' && view.role() === 'mentee' ? t('Leave session') : t('Cancel session'));
   return h('div', {}, h('div', { class: 'actions' }, start, cancel), messages.el);
 }
 

@@ -8,7 +8,7 @@ import { answerFields } from '../../bookings/questions.js';
 import { repeatChoice } from '../../bookings/series.js';
 import { all } from '../../../state.js';
 import { h, field, redraw, replace, empty, errorBox, messageArea, money, span, tz, bookingBadge } from '../../../ui.js';
-import { t } from '../../../words.js';
+import { t, tn } from '../../../words.js';
 
 const sameInstant = (a, b) => new Date(a).getTime() === new Date(b).getTime();
 
@@ -28,7 +28,7 @@ export function bookingPanel({ id, item, mine, credits, start }) {
   const drawRequests = () => redraw(requestsEl, state.pending.length + state.bookings.length
     ? h('ul', { class: 'list' }, [...state.pending, ...state.bookings]
       .sort((a, b) => new Date(a.start_time) - new Date(b.start_time)).map((b) => h('li', { class: b.optimistic ? 'optimistic' : '' },
-      span(b.start_time, b.end_time), ' ', bookingBadge(b), b.optimistic ? h('span', { class: 'muted' }, ' sending…') : null,
+      span(b.start_time, b.end_time), ' ', bookingBadge(b), b.optimistic ? h('span', { class: 'muted' }, ` ${t('sending…')}`) : null,
       b.competing_requests ? h('span', { class: 'meta' }, ` · ${othersAsked(b.competing_requests)}`) : null,
       b.session_id ? [' ', h('a', { href: `#/sessions/${b.session_id}` }, t('Open session'))] : null)))
     : empty(t('You have not requested this listing yet.')));
@@ -47,7 +47,7 @@ export function bookingPanel({ id, item, mine, credits, start }) {
   return {
     els: [
       h('section', { 'aria-labelledby': 'slots-h', class: 'slots' }, h('h2', { id: 'slots-h' }, t('Free slots')),
-        h('p', { class: 'muted' }, `Times in your timezone (${tz()}).`), picker.el),
+        h('p', { class: 'muted' }, t('Times in your timezone ({zone}).', { zone: tz() })), picker.el),
       mine ? h('p', { class: 'muted' }, t('This is your listing: mentees book these slots.')) : form.el,
       mine ? null : h('section', { 'aria-labelledby': 'req-h' }, h('h2', { id: 'req-h' }, t('Your requests for this listing')), requestsEl),
     ],
@@ -77,7 +77,8 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   const show = (slot) => {
     button.disabled = !slot || sending;
     button.textContent = label();
-    selectedText.textContent = slot ? `${repeat.weeks ? 'First time' : t('Selected')}: ${span(slot.start_time, slot.end_time)}`
+    const time = slot ? { time: span(slot.start_time, slot.end_time) } : null;
+    selectedText.textContent = slot ? (repeat.weeks ? t('First time: {time}', time) : t('Selected: {time}', time))
       : t('Choose a free slot above.');
     repeat.check(slot);
   };
@@ -88,8 +89,8 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
   credits.onChange(() => {
     const current = payWith.querySelector('select')?.value;
     if (!credits.left()) { redraw(payWith); return; }
-    const choice = field(t('Pay with'), { tag: 'select', name: 'pay_with' }, [['', `Listing price (${money(item.price_cents, item.currency)})`],
-      ['credit', `A bundle credit (${credits.left()} left)`]]);
+    const choice = field(t('Pay with'), { tag: 'select', name: 'pay_with' }, [['', t('Listing price ({price})', { price: money(item.price_cents, item.currency) })],
+      ['credit', t('A bundle credit ({count} left)', { count: credits.left() })]]);
     redraw(payWith, choice);
     if (current) choice.querySelector('select').value = current;
   });
@@ -113,11 +114,16 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     try {
       const booking = await post('/bookings', body);
       state.bookings = [booking, ...state.bookings.filter((b) => b.id !== booking.id)];
+      const time = { time: span(booking.start_time, booking.end_time) };
+      const others = booking.competing_requests;
       messages.ok(booking.status === 'accepted'
-        ? `Booked ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}: it is confirmed. It is in My bookings.`
-        : `Requested ${span(booking.start_time, booking.end_time)}${credit ? ', paid with a bundle credit' : ''}. `
-        + (booking.competing_requests ? `${othersAsked(booking.competing_requests)}: the mentor will accept one request for it.`
-          : t('The mentor will accept or decline.')));
+        ? (credit ? t('Booked {time}, paid with a bundle credit: it is confirmed. It is in My bookings.', time)
+          : t('Booked {time}: it is confirmed. It is in My bookings.', time))
+        : [credit ? t('Requested {time}, paid with a bundle credit.', time) : t('Requested {time}.', time), ' ',
+          !others ? t('The mentor will accept or decline.') : others === 1
+            ? t('Someone else has asked for this time too: the mentor will accept one request for it.')
+            : t('{count} others have asked for this time too: the mentor will accept one request for it.', { count: others })]
+          .join(''));
       el.notes.value = '';
       questions.reset();
     } catch (err) {
@@ -126,7 +132,7 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
         await reload();
         offerNext(messages, err.message, picker, !NOT_ABOUT_THE_TIME.has(err.body.errors.rule));
       } else {
-        messages.error(err.body?.errors?.existing_booking_id ? 'You already asked for this time: the request is below, waiting for the mentor.' : err);
+        messages.error(err.body?.errors?.existing_booking_id ? t('You already asked for this time: the request is below, waiting for the mentor.') : err);
         messages.el.querySelector('.error')?.focus();
       }
     } finally {
@@ -151,8 +157,11 @@ function requestForm({ id, item, picker, credits, state, reload, drawn }) {
     try {
       const made = await post('/booking-series', body);
       const asked = made.occurrences.filter((time) => time.status === 'draft' || time.status === 'accepted').length;
-      messages.ok(made.status === 'accepted' ? `Series booked: ${asked} meetings from ${span(made.start_time, made.end_time)}, confirmed.`
-        : `Series requested: ${asked} meetings from ${span(made.start_time, made.end_time)}. The mentor answers them at once.`);
+      const when = { time: span(made.start_time, made.end_time) };
+      messages.ok(made.status === 'accepted' ? tn('Series booked: {count} meeting from {time}, confirmed.',
+        'Series booked: {count} meetings from {time}, confirmed.', asked, when)
+        : tn('Series requested: {count} meeting from {time}. The mentor answers them at once.',
+          'Series requested: {count} meetings from {time}. The mentor answers them at once.', asked, when));
       el.notes.value = '';
       questions.reset();
       repeat.reset();
@@ -184,4 +193,5 @@ function offerNext(messages, said, picker, withTimes) {
 }
 
 /** Other people's pending requests for the same time, in words (never who). */
-const othersAsked = (count) => (count === 1 ? 'Someone else has asked for this time too' : `${count} others have asked for this time too`);
+const othersAsked = (count) => (count === 1 ? t('Someone else has asked for this time too')
+  : t('{count} others have asked for this time too', { count }));

@@ -3,7 +3,7 @@
 import { get, post } from '../../../api.js';
 import { all } from '../../../state.js';
 import { h, redraw, replace, loading, empty, errorBox, messageArea, confirmPanel, money, dayLabel } from '../../../ui.js';
-import { t } from '../../../words.js';
+import { t, tn } from '../../../words.js';
 
 export function bundlesPanel({ id, mine }) {
   const el = h('div', {}, loading());
@@ -21,20 +21,23 @@ export function bundlesPanel({ id, mine }) {
     const count = left();
     redraw(el,
       offers.length ? h('ul', { class: 'list' }, offers.map((o) => h('li', { dataset: { confirmFor: `buy-${o.id}` } },
-        `${o.sessions_count} session${o.sessions_count === 1 ? '' : 's'} for ${money(o.price_cents, o.currency)}, valid ${o.valid_days} days `,
+        tn('{count} session for {price}, valid {days} days', '{count} sessions for {price}, valid {days} days', o.sessions_count,
+          { price: money(o.price_cents, o.currency), days: o.valid_days }), ' ',
         mine ? null : h('button', { type: 'button', onclick: (e) => confirmPanel(e.currentTarget.parentElement, {
-          label: `Buy the bundle of ${o.sessions_count}`, keep: t('Not now'), messages,
-          says: h('p', {}, `You pay ${money(o.price_cents, o.currency)} now for ${o.sessions_count} session credit`
-            + `${o.sessions_count === 1 ? '' : 's'} for this listing, to use within ${o.valid_days} days.`),
-          confirm: `Pay ${money(o.price_cents, o.currency)}`,
+          label: t('Buy the bundle of {count}', { count: o.sessions_count }), keep: t('Not now'), messages,
+          says: h('p', {}, tn('You pay {price} now for {count} session credit for this listing, to use within {days} days.',
+            'You pay {price} now for {count} session credits for this listing, to use within {days} days.', o.sessions_count,
+            { price: money(o.price_cents, o.currency), days: o.valid_days })),
+          confirm: t('Pay {price}', { price: money(o.price_cents, o.currency) }),
           onConfirm: async () => {
             await post(`/bundles/${o.id}/purchase`);
             messages.ok(t('Bundle bought: its credits can pay for your bookings of this listing.'));
             await reload();
-          } }) }, `Buy bundle of ${o.sessions_count}`)))) : empty(t('No bundle offered on this listing.')),
+          } }) }, t('Buy bundle of {count}', { count: o.sessions_count }))))) : empty(t('No bundle offered on this listing.')),
       messages.el,
       mine ? null : h('p', { class: 'credits' }, count
-        ? `Your bundle credits for this listing: ${count} left (the first expire ${dayLabel(new Date(usable()[0].valid_until))}).`
+        ? t('Your bundle credits for this listing: {count} left (the first expire {day}).', { count,
+          day: dayLabel(new Date(usable()[0].valid_until)) })
         : t('You have no credits for this listing.')));
   }
 

@@ -4,7 +4,7 @@ import { del, get, post } from '../../../api.js';
 import { cancellationCost, feeNote, joinCostText, policyNote } from '../../../policy.js';
 import { all } from '../../../state.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, confirmPanel, money, span, tz, badge } from '../../../ui.js';
-import { t } from '../../../words.js';
+import { t, tn } from '../../../words.js';
 
 export function groupPanel({ id, item, mine, start }) {
   const el = h('div', {}, loading());
@@ -24,8 +24,8 @@ export function groupPanel({ id, item, mine, start }) {
     }
     const chosen = start && new Date(start).getTime() === new Date(s.start_time).getTime(); // from a booking page
     return h('li', { dataset: { session: s.id, confirmFor: `join-${s.id}` }, 'aria-current': chosen ? 'true' : null }, span(s.start_time, s.end_time), ' ',
-      s.full ? [badge('FULL', 'full'), s.waiting ? h('span', { class: 'meta' }, ` ${s.waiting} waiting`) : null]
-        : h('span', { class: 'seats' }, `${left} seat${left === 1 ? '' : 's'} left`),
+      s.full ? [badge(t('FULL'), 'full'), s.waiting ? h('span', { class: 'meta' }, ' ', tn('{count} waiting', '{count} waiting', s.waiting)) : null]
+        : h('span', { class: 'seats' }, tn('{count} seat left', '{count} seats left', left)),
       held ? [' ', badge(t('Joined'), 'accepted'), ' ', h('a', { href: `#/sessions/${s.id}` }, t('Open session'))] : null,
       mine ? [' ', h('a', { href: `#/sessions/${s.id}` }, t('Open session'))] : null,
       ' ', action);
@@ -36,10 +36,10 @@ export function groupPanel({ id, item, mine, start }) {
     const cost = cancellationCost({ startTime: s.start_time, priceCents: item.price_cents, role: 'mentee' });
     confirmPanel(at, {
       label: t('Join this group session'), keep: t('Not now'), messages,
-      says: item.price_cents ? [h('p', {}, `A seat costs ${money(item.price_cents, item.currency)}.`),
+      says: item.price_cents ? [h('p', {}, t('A seat costs {price}.', { price: money(item.price_cents, item.currency) })),
         h('p', { class: cost.late ? 'warning fee' : 'fee' }, joinCostText(cost, item.currency))]
         : h('p', {}, t('A seat is free.')),
-      confirm: item.price_cents ? `Join for ${money(item.price_cents, item.currency)}` : t('Join'),
+      confirm: item.price_cents ? t('Join for {price}', { price: money(item.price_cents, item.currency) }) : t('Join'),
       onConfirm: async () => {
         await post(`/sessions/${s.id}/join`);
         messages.ok(t('You have a seat in this group session.'));
@@ -94,8 +94,9 @@ function waitlistParts(s, place, messages, reload) {
       if (!left.isConnected && left.dataset.started) { clearInterval(timer); return; }
       left.dataset.started = '1';
       const minutes = Math.floor(ms / 60000);
-      left.textContent = ms <= 0 ? 'time is up' : minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min left`
-        : `${minutes} min ${String(Math.floor(ms / 1000) % 60).padStart(2, '0')} s left`;
+      left.textContent = ms <= 0 ? t('time is up') : minutes >= 60
+        ? t('{hours} h {minutes} min left', { hours: Math.floor(minutes / 60), minutes: minutes % 60 })
+        : t('{minutes} min {seconds} s left', { minutes, seconds: String(Math.floor(ms / 1000) % 60).padStart(2, '0') });
     };
     const timer = setInterval(tick, 1000);
     tick();
@@ -112,7 +113,8 @@ function waitlistParts(s, place, messages, reload) {
       }) }, t('Decline')));
   }
   if (place?.status === 'waiting') {
-    return h('span', {}, badge(`In line: ${place.position}${place.position === 1 ? ' (next)' : ''}`, 'requested'), ' ',
+    return h('span', {}, badge(place.position === 1 ? t('In line: {position} (next)', { position: 1 })
+      : t('In line: {position}', { position: place.position }), 'requested'), ' ',
       h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
         await del(`/sessions/${s.id}/waitlist`);
         messages.ok(t('You left the waitlist.'));
@@ -122,22 +124,23 @@ function waitlistParts(s, place, messages, reload) {
   const atOnce = h('input', { type: 'checkbox', id: `at-once-${s.id}` });
   return h('span', {}, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
     const placeNow = await post(`/sessions/${s.id}/waitlist`, { take_at_once: atOnce.checked });
-    messages.ok(`You are in line: number ${placeNow.position}. ${atOnce.checked ? 'A freed seat is booked for you at once.' : t('A freed seat is held for you for a while: you will be told.')}`);
+    messages.ok(`${t('You are in line: number {position}.', { position: placeNow.position })} ${atOnce.checked
+      ? t('A freed seat is booked for you at once.') : t('A freed seat is held for you for a while: you will be told.')}`);
     await reload();
-  }) }, t('Join waitlist')), ' ', h('label', { for: atOnce.id }, atOnce, t(' book a freed seat at once')));
+  }) }, t('Join waitlist')), ' ', h('label', { for: atOnce.id }, atOnce, ' ', t('book a freed seat at once')));
 }
 
 function scheduleForm(id, reload) {
   const messages = messageArea();
   const form = h('form', { class: 'card' }, h('h3', {}, t('Schedule a group session')),
-    field(t('Start'), { type: 'datetime-local', name: 'start', required: true, hint: `In your timezone (${tz()}).` }),
+    field(t('Start'), { type: 'datetime-local', name: 'start', required: true, hint: t('In your timezone ({zone}).', { zone: tz() }) }),
     messages.el, h('button', { type: 'submit' }, t('Schedule')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button'), messages, async () => {
       if (!form.start.value) throw new Error(t('Choose when the session starts.'));
       const made = await post(`/listings/${id}/group-sessions`, { start_time: new Date(form.start.value).toISOString() });
-      messages.ok(`Scheduled: ${span(made.start_time, made.end_time)}, ${made.capacity} seats open to join.`);
+      messages.ok(t('Scheduled: {time}, {count} seats open to join.', { time: span(made.start_time, made.end_time), count: made.capacity }));
       form.reset();
       await reload();
     }, form);
