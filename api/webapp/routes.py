@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, send_from_directory
+from flask import Blueprint, Response, jsonify, request, send_from_directory
 
 from api.webapp import screens
 from workflows import language
@@ -54,5 +54,6 @@ def asset(filename: str) -> Response:
 def words(tag: str) -> Response:
     """The screens' words for a reader's tag (``fr-CA``): the nearest shipped language's, English's (none) else."""
     response = jsonify(screens.table(language.language_of(tag[:35])))
-    response.headers["Vary"] = "Accept-Encoding"
+    response.add_etag()  # revalidated on every load (no-cache), answered 304 while the words are the same
+    response.make_conditional(request)
     return _served(response)

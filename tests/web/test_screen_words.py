@@ -55,6 +55,9 @@ def test_each_language_is_served_as_one_table_for_its_readers(client: FlaskClien
     assert (body["language"], body["direction"]) == ("fr", "ltr")
     assert body["words"] == {"Sign in": "Se connecter"}  # the fuzzy and the untranslated left out: shown in English
     assert client.get("/words/ar.json").get_json()["direction"] == "rtl"
+    # Revalidated on each load, and not sent again while the words are the same.
+    assert french.headers["Cache-Control"] == "no-cache" and french.headers["ETag"]
+    assert client.get("/words/fr-CA.json", headers={"If-None-Match": french.headers["ETag"]}).status_code == 304
     # A language not shipped, or not a language at all: English, which has no table (the screens' own words).
     for tag in ("pt-BR", "zz", "x" * 200, "..%2F..%2Fpyproject"):
         answered = client.get(f"/words/{tag}.json")
