@@ -211,3 +211,17 @@ def test_a_length_of_time_is_written_in_each_language_even_where_its_long_form_i
     assert written["en-GB"] == "30 minutes" and written["fr"] == "30 minutes" and written["de"] == "30 Minuten"
     assert written["ja"] == "30 分"
     assert not [text for text in written.values() if "duration" in text], written
+
+
+def test_the_kinds_of_news_are_named_in_the_readers_language(db: Session) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    _mentor, mentee, _session = make_session(db, start)
+    mentee.user.locale = "fr-BE"
+    db.flush()
+    named = {one.kind: one.described for one in preferences.listed(db, mentee.user.id)}
+    french = _translated("fr", preferences.DESCRIBED[Telling.BOOKINGS])
+    assert named[Telling.BOOKINGS] == french != "Bookings and sessions"
+    mentee.user.locale = None
+    db.flush()
+    english = {said.english for said in preferences.DESCRIBED.values()}
+    assert preferences.listed(db, mentee.user.id)[0].described in english

@@ -34,12 +34,12 @@ AUDIENCE = "unsubscribe"
 LINK_LIFETIME = timedelta(days=366)
 # What each kind is, as its preferences screen names it.
 DESCRIBED = {
-    Telling.BOOKINGS: "Bookings and sessions",
-    Telling.REMINDERS: "Reminders before a session",
-    Telling.MESSAGES: "Messages",
-    Telling.ANNOUNCEMENTS: "Announcements",
-    Telling.PROGRAMMES: "Programme changes",
-    Telling.SECURITY: "Account security",
+    Telling.BOOKINGS: text("telling.described.bookings", "Bookings and sessions"),
+    Telling.REMINDERS: text("telling.described.reminders", "Reminders before a session"),
+    Telling.MESSAGES: text("telling.described.messages", "Messages"),
+    Telling.ANNOUNCEMENTS: text("telling.described.announcements", "Announcements"),
+    Telling.PROGRAMMES: text("telling.described.programmes", "Programme changes"),
+    Telling.SECURITY: text("telling.described.security", "Account security"),
 }
 # What each kind is inside a sentence ("Stop emails about {kinds}").
 NAMED = {
@@ -97,7 +97,10 @@ def email_for(db: Session, user_id: uuid.UUID, notification_type: str) -> EmailC
 
 
 def listed(db: Session, user_id: uuid.UUID) -> list[Preference]:
-    return [Preference(kind, email, DESCRIBED[kind]) for kind, email in chosen(db, user_id).items()]
+    """The person's choice for every kind, each kind named in their language."""
+    locale = db.scalar(select(User.locale).where(User.id == user_id))
+    return [Preference(kind, email, wording.render(DESCRIBED[kind], {}, None, locale))
+            for kind, email in chosen(db, user_id).items()]
 
 
 def choose(db: Session, user_id: uuid.UUID, choices: Mapping[Telling, EmailChoice]) -> list[Preference]:
