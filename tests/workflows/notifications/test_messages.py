@@ -52,13 +52,17 @@ def test_a_request_tells_its_mentor_and_a_decision_its_mentee_by_name_in_their_o
     bookings.decline_booking(db, actor_of(mentor), declined.id, reason="Travelling that week")
     told = notified(db, event(db, requested.id, "booking.requested"), event(db, declined.id, "booking.declined"))
     # 2031-06-02 09:30 UTC: 18:30 in Tokyo, written in Japanese; the next day 11:30 in Berlin, in German; each
-    # with its zone's name (changed on purpose: a reader's own zone used to go unnamed).
+    # with its zone's name (changed on purpose: a reader's own zone used to go unnamed). The words are Japanese and
+    # German too since those languages ship (changed on purpose: they used to be English), each in its own quotation
+    # marks; what people wrote (the title, the reason) stays as they wrote it.
     assert told == {
-        mentor.id: [("booking.requested", "New booking request",
-                     "Ada Lovelace asked for \u201cCode review\u201d on 6\u67082\u65e5(\u6708), 18:30 (Asia/Tokyo).")],
-        mentee.id: [("booking.declined", "Booking declined", (
-            "Grace Hopper declined your request for \u201cCode review\u201d on Di., 3. Juni, 11:30 (Europe/Berlin): "
-            "\u201cTravelling that week\u201d."))],
+        mentor.id: [("booking.requested", "\u65b0\u3057\u3044\u4e88\u7d04\u30ea\u30af\u30a8\u30b9\u30c8",
+                     "Ada Lovelace\u304b\u30896\u67082\u65e5(\u6708), 18:30 (Asia/Tokyo)\u306e\u300cCode review"
+                     "\u300d\u306e\u4e88\u7d04\u30ea\u30af\u30a8\u30b9\u30c8\u304c\u5c4a\u304d\u307e\u3057\u305f"
+                     "\u3002")],
+        mentee.id: [("booking.declined", "Buchung abgelehnt", (
+            "Grace Hopper hat Ihre Anfrage f\u00fcr \u201eCode review\u201c am Di., 3. Juni, 11:30 (Europe/Berlin) "
+            "abgelehnt: \u201eTravelling that week\u201c."))],
     }
     links = {n.user_id: n.data["link"] for n in db.scalars(select(Notification).where(
         Notification.user_id.in_([mentor.id, mentee.id])))}
