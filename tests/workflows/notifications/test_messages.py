@@ -57,9 +57,9 @@ def test_a_request_tells_its_mentor_and_a_decision_its_mentee_by_name_in_their_o
     # marks; what people wrote (the title, the reason) stays as they wrote it.
     assert told == {
         mentor.id: [("booking.requested", "\u65b0\u3057\u3044\u4e88\u7d04\u30ea\u30af\u30a8\u30b9\u30c8",
-                     "Ada Lovelace\u304b\u30896\u67082\u65e5(\u6708), 18:30 (Asia/Tokyo)\u306e\u300cCode review"
-                     "\u300d\u306e\u4e88\u7d04\u30ea\u30af\u30a8\u30b9\u30c8\u304c\u5c4a\u304d\u307e\u3057\u305f"
-                     "\u3002")],
+                     ("Ada Lovelace\u304b\u30896\u67082\u65e5(\u6708), 18:30 (Asia/Tokyo)\u306e\u300cCode review"
+                      "\u300d\u306e\u4e88\u7d04\u30ea\u30af\u30a8\u30b9\u30c8\u304c\u5c4a\u304d\u307e\u3057\u305f"
+                      "\u3002"))],
         mentee.id: [("booking.declined", "Buchung abgelehnt", (
             "Grace Hopper hat Ihre Anfrage f\u00fcr \u201eCode review\u201c am Di., 3. Juni, 11:30 (Europe/Berlin) "
             "abgelehnt: \u201eTravelling that week\u201c."))],
