@@ -1,5 +1,6 @@
 // The screens' words in the reader's language. Every text people read is written in English in the code, through
-// t('English with {name}', { name }) or, counted, tn('{count} seat', '{count} seats', count); `make messages` gathers
+// t('English with {name}', { name }), counted, tn('{count} seat', '{count} seats', count), or with elements among
+// its words, tParts('Open {link} now', { link: h('a', …) }); `make messages` gathers
 // them into web/locales/webapp.pot, and each language's web/locales/<lang>.po is served as one JSON table
 // (/words/<tag>.json), fetched before the screens' modules run: only the reader's language, never for English.
 // A text without a translation is shown in English. What people wrote is never passed through t().
@@ -38,9 +39,6 @@ export function tn(one, other, count, words) {
   const english = new Intl.PluralRules('en').select(count) === 'one' ? one : other;
   return fill(form || english, { count: new Intl.NumberFormat(shownFor).format(count), ...words });
 }
-
-/** The language the screens are written in now ('en', 'fr', …): the `lang` of the page. */
-export const currentLanguage = () => language;
 
 /** The reader's tag: the one their account chose (kept from their last visit), else the browser's. */
 export const wantedTag = () => localStorage.getItem(KEPT) || navigator.language || 'en';
