@@ -39,14 +39,14 @@ export async function everyItem(path, params = {}, pages = 20) {
   return items;
 }
 
-/** A paged list with a search box and filters (`filters`: [name, label, [[value, text], …]]), each sent to the
+/** A paged list with a search box and filters (`filters`: [name, label, [[value, text], …], its "any" words]), each sent to the
  * server; typing waits for a pause. `set(values)` shows the list for those filters (a funnel's link); `refresh()`
  * reads it again from its first page. */
 export function findableList(path, render, { label, filters = [], fixed = {}, none = t('No one matches.'), size = 25 }) {
   const search = h('input', { type: 'search', name: 'q', maxlength: 200, 'aria-label': t('Find in {list}', { list: label }),
     placeholder: t('Find by name or address') });
-  const selects = filters.map(([name, text, options]) => h('select', { name, 'aria-label': text },
-    h('option', { value: '' }, t('Any {filter}', { filter: text.toLowerCase() })), options.map(([value, shown]) => h('option', { value }, shown))));
+  const selects = filters.map(([name, text, options, any]) => h('select', { name, 'aria-label': text },
+    h('option', { value: '' }, any), options.map(([value, shown]) => h('option', { value }, shown))));
   const form = h('form', { class: 'inline filters', role: 'search', 'aria-label': label }, search, ...selects);
   const listEl = h('div', {});
   const draw = () => replace(listEl, pagedList(path, { ...fixed, q: search.value.trim(),

@@ -126,10 +126,10 @@ export function peopleSection(programme, messages) {
         }) }, t('Withdraw'))) : null, said.el);
   };
   const people = findableList(`${base}/participants`, person, { label: t('People taking part'),
-    filters: [['role', t('Role'), ROLES], ['status', t('Status'), STATUSES], ['step', t('Step'), STEPS.slice(2)
-      .concat([['intake_due', t('Intake not done')], ['unpaired', t('Not paired')]])]] });
+    filters: [['role', t('Role'), ROLES, t('Any role')], ['status', t('Status'), STATUSES, t('Any status')], ['step', t('Step'),
+      STEPS.slice(2).concat([['intake_due', t('Intake not done')], ['unpaired', t('Not paired')]]), t('Any step')]] });
   const invites = findableList(`${base}/invitations`, invitation, { label: t('Invitations'),
-    filters: [['status', t('Status'), INVITATION_STATUSES]], none: t('No invitation matches.') });
+    filters: [['status', t('Status'), INVITATION_STATUSES, t('Any status')]], none: t('No invitation matches.') });
   const funnel = funnelTable(base, (step, role) => (step === 'invited' ? invites.set({ status: 'pending' })
     : people.set({ role, status: 'active', step: step === 'joined' ? '' : step })));
   async function drawLinks() {
@@ -211,7 +211,7 @@ export function participantSection(programme, messages, go, onIntake = () => {})
   peopleEl.addEventListener('toggle', () => {
     if (peopleEl.open && !others.firstChild) {
       others.append(findableList(`${base}/participants`, (p) => h('li', {}, `${p.display_name} · ${roleWord(p.role)}`),
-        { label: t('People taking part'), filters: [['role', t('Role'), ROLES]] }).el);
+        { label: t('People taking part'), filters: [['role', t('Role'), ROLES, t('Any role')]] }).el);
     }
   });
   if (programme.viewer_role === 'mentor') {

@@ -321,7 +321,7 @@ export function pairingsSection(programme, messages, { runs, show = null, onRead
       return li;
     };
     list = findableList(base, listed, { label: t('Pairings'),
-      filters: [['status', t('Status'), Object.entries(STATUS)]], none: t('No pairing matches.') });
+      filters: [['status', t('Status'), Object.entries(STATUS), t('Any status')]], none: t('No pairing matches.') });
     replace(listEl, list.el);
     if (programme.status !== 'closed') {
       Promise.all([everyItem(`/programmes/${programme.id}/participants`, { status: 'active' }), livePairs()])
