@@ -181,10 +181,6 @@ def _without_dates(po: bytes) -> bytes:
                       if not line.startswith((b'"POT-Creation-Date:', b'"PO-Revision-Date:')))
 
 
-def catalogue_path(code: str) -> Path:
-    return SETS[0].catalogue_path(code)
-
-
 def update() -> None:
     for texts in SETS:
         _update(texts)
@@ -207,12 +203,13 @@ def _update(texts: Texts) -> None:
         catalog.update(source, update_header_comment=False)
         catalog.obsolete.clear()  # what no longer exists is in git's history, not in the file a translator reads
         path.write_bytes(written(catalog))
-        untranslated = sum(1 for message in catalog if message.id and not _done(message.string))
+        untranslated = sum(1 for message in catalog if message.id and not done(message.string))
         fuzzy = sum(1 for message in catalog if message.id and message.fuzzy)
         print(f"{texts.name}, {code}: {len(source)} texts, {untranslated} untranslated, {fuzzy} fuzzy")
 
 
-def _done(string: str | tuple[str, ...] | None) -> bool:
+def done(string: str | tuple[str, ...] | None) -> bool:
+    """Whether a catalogue entry is translated (every plural form of a counted one)."""
     if isinstance(string, tuple):
         return all(string)
     return bool(string)

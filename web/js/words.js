@@ -10,7 +10,8 @@ export const LANGUAGES = { en: 'English', fr: 'Français', de: 'Deutsch', es: 'E
 
 let table = { words: {}, counted: {} };
 let language = 'en';
-let plurals = new Intl.PluralRules('en');
+const ENGLISH_PLURALS = new Intl.PluralRules('en');
+let plurals = ENGLISH_PLURALS;
 let shownFor = safeTag(navigator.language || 'en'); // the reader's tag: the formats of dates and numbers
 let loadedFor = 'en'; // the tag the page's words were fetched for
 
@@ -36,7 +37,7 @@ export function tParts(english, words) {
 export function tn(one, other, count, words) {
   const forms = table.counted[one];
   const form = forms ? forms[plurals.select(count)] || forms.other : null;
-  const english = new Intl.PluralRules('en').select(count) === 'one' ? one : other;
+  const english = ENGLISH_PLURALS.select(count) === 'one' ? one : other;
   return fill(form || english, { count: new Intl.NumberFormat(shownFor).format(count), ...words });
 }
 
