@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 import structlog
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_smorest import Api
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from workflows import errors
+from infra.config import get_settings
+from workflows import errors, language
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +44,10 @@ REASON_BY_STATUS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden"
 
 
 class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]  # flask-smorest ships no type information
+    message = ma.fields.String(metadata={"description": (
+        "What was refused and why, for people: in the language `Accept-Language` asks for first among those the "
+        "service speaks (en, fr, de, es, ja, ar), English otherwise. Tell refusals apart by `reason`, never by "
+        "these words.")})
     reason = ma.fields.String(metadata={"description": (
         "A stable machine name of the refusal (snake_case), to tell refusals apart by whatever their `message` says "
         "(a `message` is meant for people and may change or be translated): a refusal's own (`mentee_busy`, "
@@ -50,9 +56,13 @@ class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]  # flask-smorest sh
 
 
 def http_error(status: int, message: str, *, errors_: dict[str, Any] | None = None,
-               headers: dict[str, str] | None = None, reason: str | None = None) -> HTTPException:
+               headers: dict[str, str] | None = None, reason: str | None = None,
+               words: Mapping[str, object] | None = None) -> HTTPException:
+    """An HTTP error whose body says ``message``: an English template with its ``words``
+    (:class:`workflows.errors.DomainError`'s), written in the language the client asks for."""
     exc = default_exceptions[status]()
-    data: dict[str, Any] = {"message": message}
+    said = errors.DomainError(message, words=words)
+    data: dict[str, Any] = {"message": said.message, "said": said}
     if reason:
         data["reason"] = reason
     if errors_:
@@ -98,9 +108,11 @@ class ServiceApi(Api):  # type: ignore[misc]  # flask-smorest ships no type info
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         payload, status, headers = super().handle_http_exception(error)
+        data = getattr(error, "data", None) or {}
+        if isinstance(said := data.get("said"), errors.DomainError):
+            payload["message"] = in_readers_words(said, asked_locale())
         if not payload.get("message"):
             payload["message"] = _first_error(payload.get("errors")) or error.description or error.name
-        data = getattr(error, "data", None) or {}
         payload["reason"] = data.get("reason") or REASON_BY_STATUS.get(status, "error")
         return payload, status, headers
 
@@ -112,8 +124,8 @@ def init_errors(app: Flask, api: Api) -> None:
         if isinstance(error, errors.RateLimited | errors.Overloaded):
             headers = {"Retry-After": str(error.retry_after)}
         details = {k: str(v) for k, v in error.details.items()} or None
-        return api.handle_http_exception(http_error(status, error.message, errors_=details, headers=headers,
-                                                    reason=error.reason))
+        return api.handle_http_exception(http_error(status, error.template, words=error.words, errors_=details,
+                                                    headers=headers, reason=error.reason))
 
     def handle_constraint_violation(error: IntegrityError) -> Any:
         """A constraint no workflow turned into a domain error: one checked at commit, say."""
@@ -149,6 +161,20 @@ def init_errors(app: Flask, api: Api) -> None:
     app.register_error_handler(IntegrityError, handle_constraint_violation)
     app.register_error_handler(OperationalError, handle_operational_error)
     app.register_error_handler(PoolTimeout, handle_pool_timeout)
+
+
+def in_readers_words(said: errors.DomainError, locale: str | None) -> str:
+    """A refusal's message for a reader of ``locale``. Tests refuse strictly: words no catalogue holds would reach
+    every reader in English."""
+    if get_settings().app_env == "test" and said.template not in language.known_refusals():
+        raise AssertionError(f"the refusal {said.template!r} is in no catalogue: run `make messages`")
+    return said.said_in(locale)
+
+
+def asked_locale() -> str | None:
+    """The locale a client asks the API's words in (``Accept-Language``, the first tag of a shipped language; the
+    web app sends its reader's): a refusal's message, and what the API writes for people where it is asked."""
+    return language.preferred_tag(request.headers.get("Accept-Language")) if has_request_context() else None
 
 
 def _sqlstate(error: DBAPIError) -> str:

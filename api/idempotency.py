@@ -68,14 +68,15 @@ def idempotent(blp: Blueprint, *, never_stored: tuple[str, ...] = ()) -> Callabl
             if key is None:
                 return view(*args, **kwargs)
             if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-                raise InvalidInput(f"{HEADER} must be 1-{MAX_KEY_LENGTH} printable characters")
+                raise InvalidInput("{header} must be 1-{max_key_length} printable characters",
+                                   words={"header": HEADER, "max_key_length": MAX_KEY_LENGTH})
             db = db_session()
             actor = current_actor()
             fingerprint = _request_hash()
             stored = db.get(IdempotencyKey, (actor.user_id, key))
             if stored is not None:
                 if stored.request_hash != fingerprint:
-                    raise InvalidInput(f"this {HEADER} was used with a different request")
+                    raise InvalidInput("this {header} was used with a different request", words={"header": HEADER})
                 replay = Response(
                     json.dumps(stored.response_body), status=stored.status_code, mimetype="application/json"
                 )
@@ -92,7 +93,7 @@ def idempotent(blp: Blueprint, *, never_stored: tuple[str, ...] = ()) -> Callabl
                         ))
                         db.flush()
                 except IntegrityError:
-                    raise Conflict(f"a request with this {HEADER} is already in progress",
+                    raise Conflict("a request with this {header} is already in progress", words={"header": HEADER},
                                    reason="idempotency_in_progress") from None
             return response
 

@@ -29,7 +29,7 @@ from api.errors import http_error
 from infra.config import Settings
 from workflows.accounts.emails import AccountExists
 from workflows.accounts.users import PasswordRejected
-from workflows.errors import LockedOut
+from workflows.errors import LockedOut, refusal
 
 log = structlog.get_logger(__name__)
 _EXTENSION = "auth_rate_limiter"
@@ -76,7 +76,8 @@ class AuthRateLimiter:
         address = client_address()
         with _unless_storage_fails():
             if not self._limiter.hit(self._per_address, "register", address):
-                raise self._too_many("registrations from this address", self._per_address, "register", address)
+                raise self._too_many(refusal("too many registrations from this address; retry in {retry_after} s"),
+                                     self._per_address, "register", address)
 
     def count_sign_on_step(self) -> None:
         """Count one step of a sign-in at a provider from this address (a start writes a row and asks the provider; a
@@ -84,15 +85,16 @@ class AuthRateLimiter:
         address = client_address()
         with _unless_storage_fails():
             if not self._limiter.hit(self._sign_ons, "sign-on", address):
-                raise self._too_many("sign-ins through an organisation from this address", self._sign_ons, "sign-on",
-                                     address)
+                raise self._too_many(refusal("too many sign-ins through an organisation from this address; retry in "
+                                             "{retry_after} s"), self._sign_ons, "sign-on", address)
 
     def refuse_beyond_successes(self, account: str) -> None:
         """429 when the account signed in ``AUTH_RATE_LIMIT_SUCCESS_PER_ACCOUNT`` times lately, from anywhere:
         checked before the password, so a stolen password cannot buy unlimited argon2 work or tokens."""
         with _unless_storage_fails():
             if not self._limiter.test(self._successes_per_account, "sign-ins", account):
-                raise self._too_many("sign-ins to this account", self._successes_per_account, "sign-ins", account)
+                raise self._too_many(refusal("too many sign-ins to this account; retry in {retry_after} s"),
+                                     self._successes_per_account, "sign-ins", account)
 
     def count_success(self, account: str) -> None:
         with _unless_storage_fails():
@@ -105,28 +107,31 @@ class AuthRateLimiter:
         with _unless_storage_fails():
             for item, keys in ((self._account_emails, (what, recipient)), (self._per_address, (what, address))):
                 if not self._limiter.hit(item, *keys):
-                    raise self._too_many(f"{what} requests", item, *keys)
+                    raise self._too_many(refusal("too many {what} requests; retry in {retry_after} s"), item, *keys,
+                                         what=what)
 
     def count_calendar_change(self, user: str) -> None:
         """Count one change of a user's calendars that makes us talk to a server (a connect, an update that syncs);
         429 beyond ``CALENDAR_RATE_LIMIT``."""
         with _unless_storage_fails():
             if not self._limiter.hit(self._calendar_changes, "calendar-changes", user):
-                raise self._too_many("calendar changes", self._calendar_changes, "calendar-changes", user)
+                raise self._too_many(refusal("too many calendar changes; retry in {retry_after} s"),
+                                     self._calendar_changes, "calendar-changes", user)
 
     def count_message(self, user: str) -> None:
         """Count one message a user writes; 429 beyond any of ``MESSAGE_RATE_LIMIT``'s limits (others write on)."""
         with _unless_storage_fails():
             for item in self._messages:
                 if not self._limiter.hit(item, "messages", user):
-                    raise self._too_many("messages", item, "messages", user)
+                    raise self._too_many(refusal("too many messages; retry in {retry_after} s"), item, "messages", user)
 
     def count_conversation_message(self, conversation: str) -> None:
         """Count one message written in a conversation; 429 beyond any of ``CONVERSATION_RATE_LIMIT``'s limits."""
         with _unless_storage_fails():
             for item in self._conversation_messages:
                 if not self._limiter.hit(item, "conversation-messages", conversation):
-                    raise self._too_many("messages in this conversation", item, "conversation-messages",
+                    raise self._too_many(refusal("too many messages in this conversation; retry in {retry_after} s"),
+                                         item, "conversation-messages",
                                          conversation)
 
     def count_public_read(self) -> None:
@@ -134,7 +139,8 @@ class AuthRateLimiter:
         address = client_address()
         with _unless_storage_fails():
             if not self._limiter.hit(self._public_reads, "public", address):
-                raise self._too_many("reads from this address", self._public_reads, "public", address)
+                raise self._too_many(refusal("too many reads from this address; retry in {retry_after} s"),
+                                     self._public_reads, "public", address)
 
     def refuse_while_throttled(self, account: str) -> None:
         """429 (:class:`LockedOut`) when this address has used up its failures, for this account or for any."""
@@ -142,8 +148,9 @@ class AuthRateLimiter:
         with _unless_storage_fails():
             for item, keys in self._failure_counters(account, address):
                 if not self._limiter.test(item, *keys):
-                    raise LockedOut(f"too many failed attempts; retry in {self._retry_after(item, *keys)} s",
-                                    retry_after=self._retry_after(item, *keys))
+                    retry_after = self._retry_after(item, *keys)
+                    raise LockedOut("too many failed attempts; retry in {retry_after} s",
+                                    words={"retry_after": retry_after}, retry_after=retry_after)
 
     def count_failure(self, account: str) -> None:
         address = client_address()
@@ -160,9 +167,10 @@ class AuthRateLimiter:
     def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         return max(1, math.ceil(self._limiter.get_window_stats(item, *keys).reset_time - time.time()))
 
-    def _too_many(self, what: str, item: RateLimitItem, *keys: str) -> Exception:
+    def _too_many(self, template: str, item: RateLimitItem, *keys: str, what: str | None = None) -> Exception:
         retry_after = self._retry_after(item, *keys)
-        return http_error(429, f"too many {what}; retry in {retry_after} s", headers={"Retry-After": str(retry_after)})
+        return http_error(429, template, words={"what": what, "retry_after": retry_after},
+                          headers={"Retry-After": str(retry_after)})
 
 
 @contextmanager

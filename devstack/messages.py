@@ -3,10 +3,13 @@
 ``pybabel update`` does): a new text arrives untranslated, a reworded one comes back fuzzy (its earlier translation
 kept for the translator to look at again), one no longer declared is kept as obsolete at the end of the file.
 
-``python -m devstack.messages --check`` changes nothing and fails when a template is not what the code declares.
+It also writes the screens' table of each language (``web/locales/tables/<code>.json``), which the server sends as a
+file. ``python -m devstack.messages --check`` changes nothing and fails when a template or a table is not what the
+code and the catalogues say.
 
 The service's texts are read from the code's declarations (``workflows.language.text``), not by scanning source
-files: each has a key (its ``msgctxt``), and its English words are its ``msgid``. The web app's are read from its
+files: each has a key (its ``msgctxt``), and its English words are its ``msgid``; a refusal's English is read from
+the code by Babel's Python extractor (``REFUSING``), under the context ``error``. The web app's are read from its
 modules by Babel's JavaScript extractor: the English of each ``t('…')`` and ``tn('…', '…', n)`` is its ``msgid``,
 with the module and line that say it.
 """
@@ -38,13 +41,38 @@ KEYWORDS = {"t": None, "tn": (1, 2), "tParts": None}
 
 
 def template() -> Catalog:
-    """Every declared text, by key, in key order."""
+    """Every declared text, by key, in key order; then every refusal's words, by their English."""
     catalog = Catalog(project="mentorship-booking", header_comment=f"# {HEADER}", fuzzy=False,
                       creation_date=None, revision_date=None, charset="utf-8")
     for key, said in sorted(language.declared().items()):
         catalog.add(said.english if said.plural is None else (said.english, said.plural), context=key,
                     auto_comments=_notes(said))
+    for english, where in sorted(refusals().items()):
+        named = sorted(set(re.findall(r"\{(\w+)\}", english)))
+        catalog.add(english, context=language.REFUSAL, locations=where,
+                    auto_comments=[f"Words kept as they are: {', '.join('{' + name + '}' for name in named)}"]
+                    if named else [])
     return catalog
+
+
+# The calls that say a refusal's English: a domain error's first words, or the second after a status or a rule, and
+# ``refusal("…")``, which marks the words of one kept apart from where it is raised.
+REFUSING: dict[str, tuple[int, ...] | None] = {
+    **dict.fromkeys(("DomainError", "NotFound", "Forbidden", "BusinessRuleViolation", "Conflict", "InvalidInput",
+                     "RateLimited", "LockedOut", "Overloaded", "Unauthenticated", "refusal")),
+    **dict.fromkeys(("http_error", "refused", "Refused", "BodyRefused"), (2,)),
+}
+
+
+def refusals() -> dict[str, list[tuple[str, int]]]:
+    """Every refusal's English in the service's code (Babel's Python extractor), with where it is said."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for path in sorted([*(ROOT / "workflows").rglob("*.py"), *(ROOT / "api").rglob("*.py")]):
+        where = path.relative_to(ROOT).as_posix()
+        for line, message, _comments, _context in extract_from_file("python", path, keywords=REFUSING):
+            if isinstance(message, str) and message:
+                found.setdefault(message, []).append((where, line))
+    return found
 
 
 def screens_template() -> Catalog:
@@ -122,6 +150,25 @@ def bypassing(source: str, first_line: int = 1) -> list[tuple[int, str]]:
     return found
 
 
+def said_to_t(source: str, first_line: int = 1) -> list[tuple[int, str]]:
+    """The English of every ``t(``, ``tn(`` and ``tParts(`` call of a module, read token by token (inside template
+    literals too): (line, first words). What the extractor cannot gather (a call inside a template literal's
+    ``${…}``, or among another call's words) is here, so that a test finds it missing from the template."""
+    found: list[tuple[int, str]] = []
+    tokens = [token for token in jslexer.tokenize(source, jsx=False, template_string=True)
+              if token.type not in {"linecomment", "multilinecomment"}]
+    before = [None, None, None, *tokens]  # the three tokens before each: the call's name, "(" and no "." first
+    for token, (dot, name, opened) in zip(tokens, zip(before, before[1:], before[2:], strict=False), strict=False):
+        line = first_line + token.lineno - 1
+        if token.type == "template_string":
+            for expression in _literal_parts(token.value)[1]:
+                found.extend(said_to_t(expression, line))
+        elif (token.type == "string" and opened is not None and opened.value == "(" and name is not None
+              and name.value in KEYWORDS and (dot is None or dot.value != ".")):
+            found.append((line, jslexer.unquote_string(token.value)))
+    return found
+
+
 def _translated(tokens: list[jslexer.Token], n: int) -> bool:
     """Whether the string at ``n`` is the English of a ``t(`` or ``tn(`` call (its first, or tn's second)."""
     def called(at: int) -> bool:
@@ -184,6 +231,13 @@ def _without_dates(po: bytes) -> bytes:
 def update() -> None:
     for texts in SETS:
         _update(texts)
+    screens.table_path(language.SOURCE).parent.mkdir(exist_ok=True)
+    for code in TABLED:
+        screens.table_path(code).write_bytes(screens.written_table(code))
+
+
+# The screens' tables the server sends as files: every shipped language's, and the pseudo-locale's.
+TABLED = (*language.LANGUAGES, language.PSEUDO)
 
 
 def _update(texts: Texts) -> None:
@@ -219,6 +273,9 @@ def check() -> int:
     """0 when the templates on disk are what the code says; else 1, and what to run."""
     stale = [texts.template_path for texts in SETS
              if not texts.template_path.exists() or texts.template_path.read_bytes() != written(texts.template())]
+    stale += [screens.table_path(code) for code in TABLED
+              if not screens.table_path(code).exists() or screens.table_path(code).read_bytes()
+              != screens.written_table(code)]
     for path in stale:
         print(f"{path.relative_to(ROOT)} is not what the code says: run `make messages`")
     return 1 if stale else 0

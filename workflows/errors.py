@@ -10,6 +10,9 @@ import psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workflows.language import refusal_in
+from workflows.wording import render
+
 
 class DomainError(Exception):
     """Base class: a request the domain refuses.
@@ -20,17 +23,32 @@ class DomainError(Exception):
     Its ``reason`` is a stable machine name (snake_case) that clients tell refusals apart by, whatever the words of
     its ``message``: the one given where it is raised, else a scheduling refusal's ``rule``, else its class's
     (``default_reason``).
+
+    Its ``message`` is English, for people: a literal template (the catalogues' ``msgid``, in context ``error``)
+    and, when it names words (``"the run is {status}"``), their values in ``words``. The API writes it in the
+    language the client asks for (:func:`workflows.language.refusal_in`); never an f-string, which no catalogue
+    could hold (a test reads every raise).
     """
 
     keeps_changes: ClassVar[bool] = False
     default_reason: ClassVar[str] = "refused"
 
-    def __init__(self, message: str, *, reason: str | None = None, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, reason: str | None = None, words: Mapping[str, object] | None = None,
+                 **details: Any) -> None:
+        self.template = message
+        self.words = words
+        self.message = self.said_in(None)
+        super().__init__(self.message)
         self.details = details
         rule = details.get("rule")
         self.reason = reason or (rule if isinstance(rule, str) else None) or type(self).default_reason
+
+
+    def said_in(self, locale: str | None) -> str:
+        """The message in the language of ``locale`` (English for none), its words written as that locale writes
+        them; a template no catalogue holds yet reads in English."""
+        template = self.template if locale is None else refusal_in(self.template, locale)
+        return render(template, self.words or {}, None, locale)
 
 
 class NotFound(DomainError):
@@ -59,10 +77,21 @@ class InvalidTransition(BusinessRuleViolation):
 
     def __init__(self, kind: str, current: str, action: str, *, verb: str | None = None) -> None:
         super().__init__(
-            f"cannot {verb or action} {'an' if kind[:1] in 'aeiou' else 'a'} {kind} that is {current}",
+            _INVALID_TRANSITION[kind[:1] in "aeiou"], words={"verb": verb or action, "kind": kind, "current": current},
             current_status=current,
             action=action,
         )
+
+
+def refusal(english: str) -> str:
+    """Marks the English of a refusal kept apart from where it is raised (a constant, a table), so that ``make
+    messages`` gathers it as it gathers ``Conflict("…")``: the words themselves, unchanged."""
+    return english
+
+
+# A status forbids an action: the machine's words (a kind, a status, an action) are kept as they are.
+_INVALID_TRANSITION = {False: refusal("cannot {verb} a {kind} that is {current}"),
+                       True: refusal("cannot {verb} an {kind} that is {current}")}
 
 
 class Conflict(DomainError):
@@ -83,8 +112,8 @@ class RateLimited(DomainError):
 
     default_reason: ClassVar[str] = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int, words: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, words=words)
         self.retry_after = retry_after
 
 
@@ -101,8 +130,8 @@ class Overloaded(DomainError):
 
     default_reason: ClassVar[str] = "overloaded"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int, words: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, words=words)
         self.retry_after = retry_after
 
 

@@ -27,6 +27,7 @@ from models import (
     PairingGoal,
     ProgrammeParticipant,
     RescheduleProposal,
+    User,
     WaitlistEntry,
 )
 from workflows import access
@@ -97,10 +98,11 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
     return _timeline(db, [*aggregates, *disputes, *line], limit=limit, cursor=cursor, also=absent)
 
 
-def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None
-                       ) -> Page[TimelineEntry]:
+def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None,
+                       asked: str | None = None) -> Page[TimelineEntry]:
     """A programme's events, its enrolments', its pairings' and their goals', its match runs' and its announcements',
-    oldest first: its coordinators and admins (403 for its participants, 404 for anyone else)."""
+    oldest first: its coordinators and admins (403 for its participants, 404 for anyone else); each line in the
+    locale ``asked`` (a client's), else the reader's own."""
     programme_access.may_read(db, actor, programme_id)
     enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
                                               .where(ProgrammeParticipant.programme_id == programme_id))
@@ -116,8 +118,9 @@ def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, li
                                        cursor=cursor)
     events = history_lines.folded(page.items)
     mentors, names = _mentor_users(db, events), history_lines.Names(db, events)
+    locale = asked or db.scalar(select(User.locale).where(User.id == actor.user_id))
     return Page([TimelineEntry(event.id, event.type, _part(event, mentors), event.created_at,
-                               history_lines.line(event, names)) for event in events], page.next_cursor)
+                               history_lines.line(event, names, locale)) for event in events], page.next_cursor)
 
 
 def mentor_timeline(db: Session, actor: Actor, profile_id: uuid.UUID, *, limit: int, cursor: str | None

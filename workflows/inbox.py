@@ -101,15 +101,16 @@ class Shown:
     created_at: datetime
 
 
-def shown(db: Session, notifications: Sequence[Notification]) -> list[Shown]:
+def shown(db: Session, notifications: Sequence[Notification], asked: str | None = None) -> list[Shown]:
     """The notifications written for their readers: each reader's language, zone and locale read now, in one
-    query."""
+    query; in the locale ``asked`` (a client's), where one asks."""
     owners = {n.user_id for n in notifications}
     readers = {row.id: (row.timezone, row.locale) for row in db.execute(
         select(User.id, User.timezone, User.locale).where(User.id.in_(owners)))} if owners else {}
     read: list[Shown] = []
     for n in notifications:
         timezone, locale = readers.get(n.user_id, (None, None))
+        locale = asked or locale
         title, body = words_of(n)
         read.append(Shown(n.id, n.user_id, n.type, wording.render(title, n.words, timezone, locale),
                           wording.render(body, n.words, timezone, locale), n.data, n.read_at, n.created_at))
@@ -125,14 +126,14 @@ def words_of(notification: Notification) -> tuple[Text | str, Text | str]:
     return notification.title or notification.message or "", notification.body or ""
 
 
-def list_notifications(db: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None
-                       ) -> Page[Shown]:
+def list_notifications(db: Session, actor: Actor, *, unread: bool, limit: int, cursor: str | None,
+                       asked: str | None = None) -> Page[Shown]:
     query = select(Notification).where(Notification.user_id == actor.user_id)
     if unread:
         query = query.where(Notification.read_at.is_(None))
     page = paginate(db, query, Notification.created_at, Notification.id, limit=limit, cursor=cursor,
                     descending=True)
-    return Page(shown(db, page.items), page.next_cursor)
+    return Page(shown(db, page.items, asked), page.next_cursor)
 
 
 def mark_all_read(db: Session, actor: Actor, *, up_to: datetime | None = None) -> int:
@@ -145,12 +146,12 @@ def mark_all_read(db: Session, actor: Actor, *, up_to: datetime | None = None) -
     return marked
 
 
-def mark_read(db: Session, actor: Actor, notification_id: uuid.UUID) -> Shown:
+def mark_read(db: Session, actor: Actor, notification_id: uuid.UUID, asked: str | None = None) -> Shown:
     notification = db.get(Notification, notification_id)
     if notification is None or notification.user_id != actor.user_id:
         raise NotFound("notification not found")
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.flush()
-    (read,) = shown(db, [notification])
+    (read,) = shown(db, [notification], asked)
     return read

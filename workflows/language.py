@@ -9,6 +9,11 @@ later (a notification) keeps the key and its words, never the words of one langu
 
 A catalogue is compiled in memory the first time a reader of its language is served, once per process: a process
 that never serves Japanese never loads it.
+
+The pseudo-locale ``en-XA`` (CLDR's name for it) reads every text accented, 40% longer and bracketed
+(``[Ŝéśśîöñś ƒöŕ ţöðåý·····]``), its dates and numbers as Japanese writes them: shown anywhere, it tells at a glance
+an English word that bypassed the catalogues, and a box too narrow for longer words. No account may choose it; a
+browser (a test) asks for it.
 """
 
 from __future__ import annotations
@@ -55,12 +60,44 @@ DECLARING = (
     "workflows.webhooks.outcomes",
     "workflows.calendars.sync",
     "workflows.calendars.feeds",
+    "workflows.programmes.history_lines",
     "workflows.wording",
 )
 # The modules that declare the words of pages the API renders: in the catalogues, never read for a stored key (a
 # worker does not import the API).
 PAGES = ("api.webapp.words",)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PSEUDO = "en-XA"
+# The pseudo-locale's formats: a language whose dates and numbers hold no English word.
+PSEUDO_FORMATS = "ja-JP"
+# The pseudo-locale's letters: each ASCII letter an accented one of its own shape.
+_ACCENTED = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                          "åƀçðéƒĝĥîĵķļɱñöþǫŕšţûṽŵẋýžÅƁÇÐÉƑĜĤÎĴĶĻṀÑÖÞǪŔŠŢÛṼŴẊÝŽ")
+_NAMED = re.compile(r"(\{\w+\})")
+
+
+def pseudo(english: str) -> str:
+    """A text in the pseudo-locale: its letters accented (never its {named} words), 40% longer (in words of up to six
+    dots, as a longer language's words break), in brackets."""
+    said = "".join(part if _NAMED.fullmatch(part) else part.translate(_ACCENTED) for part in _NAMED.split(english))
+    longer = "·" * max(1, round(len(english) * 0.4))
+    return f"[{said}{' '.join(longer[at:at + 6] for at in range(0, len(longer), 6))}]"
+
+
+class _Pseudo(NullTranslations):
+    """The pseudo-locale's catalogue: every text its own English, accented, longer and bracketed."""
+
+    def gettext(self, message: str) -> str:
+        return pseudo(message)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return pseudo(message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return pseudo(msgid1 if n == 1 else msgid2)
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        return pseudo(msgid1 if n == 1 else msgid2)
 
 
 @dataclass(frozen=True)
@@ -103,7 +140,10 @@ def find(key: str) -> Text | None:
 
 
 def language_of(locale: str | None) -> str:
-    """The shipped language of a BCP 47 locale (``fr-CA``: French; ``pt-BR``: English, the source, as for none)."""
+    """The shipped language of a BCP 47 locale (``fr-CA``: French; ``pt-BR``: English, the source, as for none), or
+    the pseudo-locale."""
+    if locale and locale.lower() == PSEUDO.lower():
+        return PSEUDO
     if locale:
         try:
             language = Locale.parse(locale, sep="-").language
@@ -134,6 +174,8 @@ def preferred_tag(accept_language: str | None) -> str | None:
         if tag and tag != "*" and quality > 0:
             wanted.append((-quality, n, tag))
     for _quality, _n, tag in sorted(wanted):
+        if tag.lower() == PSEUDO.lower():
+            return PSEUDO
         try:
             parsed = Locale.parse(tag[:35], sep="-")
         except (ValueError, UnknownLocaleError):
@@ -146,6 +188,8 @@ def preferred_tag(accept_language: str | None) -> str | None:
 @cache
 def catalogue(language: str) -> NullTranslations:
     """A language's translations, compiled from its ``.po`` once, when first needed; English reads the source."""
+    if language == PSEUDO:
+        return _Pseudo()
     path = CATALOGUES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if language == SOURCE or language not in LANGUAGES or not path.exists():
         return NullTranslations()
@@ -162,6 +206,23 @@ def words_of(said: Text, locale: str | None, number: int | None = None) -> str:
     if said.plural is not None:
         return translations.npgettext(said.key, said.english, said.plural, 1 if number is None else number)
     return translations.pgettext(said.key, said.english)
+
+
+# The catalogues' context of a refusal's words (``workflows.errors``): their English is the key.
+REFUSAL = "error"
+
+
+@cache
+def known_refusals() -> frozenset[str]:
+    """The English of every refusal the catalogues' template holds (``make messages`` gathers them)."""
+    with (CATALOGUES / f"{DOMAIN}.pot").open("rb") as template:
+        return frozenset(message.id for message in read_po(template)
+                         if message.context == REFUSAL and isinstance(message.id, str))
+
+
+def refusal_in(english: str, locale: str | None) -> str:
+    """A refusal's template in the reader's language; its English where the catalogue has none."""
+    return catalogue(language_of(locale)).pgettext(REFUSAL, english)
 
 
 def direction(locale: str | None) -> str:

@@ -39,9 +39,10 @@ def own_listing(db: Session, actor: Actor, listing_id: uuid.UUID, *, to: str, lo
     """The listing if ``actor`` is its mentor; otherwise 403 "only the listing's mentor can <to>"."""
     listing = listing_or_404(db, listing_id, lock=lock, options=options)
     if actor.mentor_profile_id is None or actor.mentor_profile_id != listing.mentor_profile_id:
-        raise Forbidden(f"only the listing's mentor can {to}")
+        raise Forbidden("only the listing's mentor can {to}", words={"to": to})
     if listing.programme_id is not None:  # its terms (free, its length, no questions, team or bundles) are its own
-        raise BusinessRuleViolation(f"a programme's listing keeps the programme's terms: you cannot {to}")
+        raise BusinessRuleViolation("a programme's listing keeps the programme's terms: you cannot {to}",
+                                    words={"to": to})
     return listing
 
 

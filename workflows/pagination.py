@@ -63,7 +63,7 @@ def paginate(
 ) -> Page[T]:
     """One page of ``query`` ordered by (sort_column, id), after ``cursor``."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"a page holds 1 to {MAX_PAGE_SIZE} items")
+        raise InvalidInput("a page holds 1 to {max_page_size} items", words={"max_page_size": MAX_PAGE_SIZE})
     if cursor:
         after = decode_cursor(cursor, uuid_ids=isinstance(id_column.type, Uuid))
         key = tuple_(sort_column, id_column)

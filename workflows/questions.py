@@ -49,7 +49,7 @@ def set_listing_questions(db: Session, actor: Actor, listing_id: uuid.UUID, aske
     words of the questions they answered."""
     own_listing(db, actor, listing_id, to="change its questions", lock=True)
     if len(asked) > MAX_QUESTIONS:
-        raise InvalidInput(f"a listing asks {MAX_QUESTIONS} questions at most")
+        raise InvalidInput("a listing asks {max_questions} questions at most", words={"max_questions": MAX_QUESTIONS})
     db.execute(delete(Question).where(Question.listing_id == listing_id))
     return _add(db, [_question({"listing_id": listing_id}, position, one) for position, one in enumerate(asked)])
 
@@ -65,7 +65,8 @@ def set_programme_form(db: Session, programme_id: uuid.UUID, audience: str, aske
     """Replace a programme's intake form for one audience (at most :data:`MAX_INTAKE_QUESTIONS`); the caller checked
     who may. Answers already given keep the words of the questions they answered."""
     if len(asked) > MAX_INTAKE_QUESTIONS:
-        raise InvalidInput(f"an intake form asks {MAX_INTAKE_QUESTIONS} questions at most")
+        raise InvalidInput("an intake form asks {max_intake_questions} questions at most",
+                           words={"max_intake_questions": MAX_INTAKE_QUESTIONS})
     db.execute(delete(Question).where(Question.programme_id == programme_id, Question.audience == audience))
     owner = {"programme_id": programme_id, "audience": audience}
     return _add(db, [_question(owner, position, one) for position, one in enumerate(asked)])
@@ -83,14 +84,16 @@ def _question(owner: dict[str, Any], position: int, asked: dict[str, Any]) -> Qu
     options = [option.strip() for option in asked.get("options") or []]
     where = f"question {position + 1} (\u201c{label}\u201d)"
     if not label:
-        raise InvalidInput(f"question {position + 1} needs its words")
+        raise InvalidInput("question {position} needs its words", words={"position": position + 1})
     if kind in CHOICES:
         if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS or any(not o or len(o) > MAX_OPTION for o in options):
-            raise InvalidInput(f"{where}: give {MIN_OPTIONS} to {MAX_OPTIONS} choices of 1 to {MAX_OPTION} characters")
+            raise InvalidInput("{where}: give {min_options} to {max_options} choices of 1 to {max_option} characters",
+                               words={"where": where, "min_options": MIN_OPTIONS, "max_options": MAX_OPTIONS,
+                                      "max_option": MAX_OPTION})
         if len(set(options)) != len(options):
-            raise InvalidInput(f"{where}: each choice once")
+            raise InvalidInput("{where}: each choice once", words={"where": where})
     elif options:
-        raise InvalidInput(f"{where}: only a question with choices has options")
+        raise InvalidInput("{where}: only a question with choices has options", words={"where": where})
     return Question(id=uuid.uuid4(), **owner, position=position, kind=kind, label=label, options=options,
                     required=bool(asked.get("required")))
 
@@ -107,14 +110,14 @@ def answered(questions: Sequence[Question], answers: Sequence[dict[str, Any]]) -
             raise InvalidInput("an answer is to a question this form does not ask (its questions changed: "
                                "read them again)")
         if question_id in given:
-            raise InvalidInput(f"\u201c{asked[question_id].label}\u201d is answered twice")
+            raise InvalidInput("“{label}” is answered twice", words={"label": asked[question_id].label})
         given[question_id] = answer.get("value")
     kept = []
     for question in questions:
         value = _value(question, given.get(str(question.id)))
         if value is None:
             if question.required:
-                raise InvalidInput(f"\u201c{question.label}\u201d needs an answer")
+                raise InvalidInput("“{label}” needs an answer", words={"label": question.label})
             continue
         kept.append({"question_id": str(question.id), "label": question.label, "kind": question.kind.value,
                      "value": value})
@@ -125,7 +128,7 @@ def _value(question: Question, value: Any) -> Any:
     """The answer as kept, ``None`` when there is none; 422 when it does not fit the question."""
     if value is None or value in ("", []):
         return None
-    wrong = InvalidInput(f"\u201c{question.label}\u201d: {_expected(question)}")
+    wrong = InvalidInput("“{label}”: {expected}", words={"label": question.label, "expected": _expected(question)})
     if question.kind == QuestionKind.TEXT:
         if not isinstance(value, str) or len(value) > MAX_TEXT_ANSWER:
             raise wrong

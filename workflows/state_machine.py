@@ -105,7 +105,8 @@ class StateMachine(Generic[R, A, S]):
         transition = self.transitions[action]
         verb = self.verbs.get(action, action)
         if role not in transition.by:
-            raise Forbidden(f"only the {who_may(transition.by)} can {verb} this {self.kind}")
+            raise Forbidden("only the {who_may} can {verb} this {kind}",
+                            words={"who_may": who_may(transition.by), "verb": verb, "kind": self.kind})
         if record.status not in transition.sources:
             raise InvalidTransition(self.kind, record.status, action, verb=verb)
         return transition
@@ -148,18 +149,18 @@ class StateMachine(Generic[R, A, S]):
         """The record if the actor takes part in it (or is an admin reading); else 404, no existence leak."""
         record, role = self._load(db, actor, record_id, lock=lock)
         if role is None and (lock or not access.admin_reads(db, actor, self.kind, record_id)):
-            raise NotFound(f"{self.kind} not found")
+            raise NotFound("{kind} not found", words={"kind": self.kind})
         return record
 
     def load_to_act(self, db: Session, actor: Actor, record_id: uuid.UUID) -> tuple[R, Role]:
         """The record, locked, and the actor's part in it; 404 for anyone without one (admins too)."""
         record, role = self._load(db, actor, record_id, lock=True)
         if role is None:
-            raise NotFound(f"{self.kind} not found")
+            raise NotFound("{kind} not found", words={"kind": self.kind})
         return record, role
 
     def _load(self, db: Session, actor: Actor, record_id: uuid.UUID, *, lock: bool) -> tuple[R, Role | None]:
         record = db.get(self.model, record_id, with_for_update=self._lock if lock else None)
         if record is None:
-            raise NotFound(f"{self.kind} not found")
+            raise NotFound("{kind} not found", words={"kind": self.kind})
         return record, self.role_of(db, actor, record)

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,13 +29,16 @@ from babel.numbers import format_currency, format_decimal
 from babel.units import format_unit
 
 from infra.config import get_settings
-from workflows.language import Text, find, text, words_of
+from workflows.language import PSEUDO, PSEUDO_FORMATS, Text, find, text, words_of
 
 DEFAULT_LOCALE = "en-GB"
 
 
 def locale_of(tag: str | None) -> Locale:
-    """The Babel locale of a BCP 47 tag (``pt-BR``); English (GB) for none or one Babel does not know."""
+    """The Babel locale of a BCP 47 tag (``pt-BR``); English (GB) for none or one Babel does not know; the
+    pseudo-locale's formats for it."""
+    if tag and tag.lower() == PSEUDO.lower():
+        tag = PSEUDO_FORMATS
     for candidate in (tag, DEFAULT_LOCALE):
         if candidate:
             try:
@@ -116,6 +119,15 @@ def money(cents: int, currency: str) -> dict[str, Any]:
 def duration(count: int, unit: str) -> dict[str, Any]:
     """A length of time in one unit (``hour``, ``minute``, ``second``), as the reader's language writes it."""
     return {"count": count, "unit": unit}
+
+
+def span(length: timedelta) -> dict[str, Any]:
+    """A length of time in its largest whole unit: "2 days", "1 hour", "90 minutes", in the reader's language."""
+    minutes = int(length.total_seconds() // 60)
+    for unit, size in (("day", 1440), ("hour", 60)):
+        if minutes and minutes % size == 0:
+            return duration(minutes // size, unit)
+    return duration(minutes, "minute")
 
 
 def quoted(words: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from marshmallow import fields, validate
 from api.common.docs import PUBLIC, documents_errors
 from api.common.schemas import Text
 from api.database import db_session
+from api.errors import asked_locale
 from api.ratelimit import limit_public_reads
 from api.security import current_actor, require_login
 from models import EmailChoice, Telling
@@ -64,7 +65,7 @@ class UnsubscribingSchema(ma.Schema):
 
 
 def _listed() -> dict[str, Any]:
-    return {"items": preferences.listed(db_session(), current_actor().user_id)}
+    return {"items": preferences.listed(db_session(), current_actor().user_id, asked_locale())}
 
 
 @blp.route("")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, request
@@ -26,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import http_error
 from infra.config import Settings
+from workflows.errors import DomainError
 
 MAX_DEPTH = 32
 MAX_NUMBER_DIGITS = 100
@@ -37,14 +38,18 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 class BodyRefused(Exception):
     """Why a JSON body is refused, and where in it."""
 
-    def __init__(self, status: int, message: str, path: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.status, self.message, self.path = status, message, path
+    def __init__(self, status: int, message: str, path: tuple[str, ...] = (), *,
+                 words: Mapping[str, object] | None = None) -> None:
+        said = DomainError(message, words=words)
+        super().__init__(said.message)
+        self.status, self.message, self.path = status, said.message, path
+        self.template, self.words = message, words
 
 
 def _number(literal: str, convert: Callable[[str], Any]) -> Any:
     if len(literal) > MAX_NUMBER_DIGITS:
-        raise BodyRefused(400, f"numbers may have at most {MAX_NUMBER_DIGITS} digits")
+        raise BodyRefused(400, "numbers may have at most {max_number_digits} digits",
+                          words={"max_number_digits": MAX_NUMBER_DIGITS})
     return convert(literal)
 
 
@@ -58,7 +63,8 @@ def _where(path: tuple[str, ...]) -> str:
 
 def _check_string(text: str, path: tuple[str, ...]) -> None:
     if _SURROGATE.search(text):
-        raise BodyRefused(422, f"{_where(path)} contains a lone UTF-16 surrogate, which is not a character", path)
+        raise BodyRefused(422, "{where} contains a lone UTF-16 surrogate, which is not a character", path,
+                          words={"where": _where(path)})
 
 
 def check_depth(document: Any) -> None:
@@ -68,7 +74,8 @@ def check_depth(document: Any) -> None:
     while level:
         depth += 1
         if depth > MAX_DEPTH:
-            raise BodyRefused(400, f"the JSON body is nested more than {MAX_DEPTH} levels deep")
+            raise BodyRefused(400, "the JSON body is nested more than {max_depth} levels deep",
+                              words={"max_depth": MAX_DEPTH})
         children = (child for node in level for child in (node.values() if isinstance(node, dict) else node))
         level = [child for child in children if isinstance(child, dict | list)]
 
@@ -102,7 +109,8 @@ def check_values(document: Any) -> None:
         if isinstance(value, str):
             _check_string(value, path)
         elif isinstance(value, float) and not math.isfinite(value):
-            raise BodyRefused(422, f"{_where(path)} is NaN or Infinity: JSON numbers must be finite", path)
+            raise BodyRefused(422, "{where} is NaN or Infinity: JSON numbers must be finite", path,
+                              words={"where": _where(path)})
         elif isinstance(value, dict):
             for key, item in value.items():
                 _check_string(key, (*path, key))
@@ -121,7 +129,8 @@ def parse_json(data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BodyRefused(400, f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+        raise BodyRefused(400, "the body is not UTF-8: {reason} at byte {start}",
+                          words={"reason": exc.reason, "start": exc.start}) from None
     suspect = _SURROGATE_ESCAPE.search(text) is not None
 
     def parse_float(literal: str) -> float:
@@ -140,9 +149,10 @@ def parse_json(data: bytes) -> Any:
     try:
         document = decoder.decode(text)
     except RecursionError:
-        raise BodyRefused(400, f"the JSON body is nested more than {MAX_DEPTH} levels deep") from None
+        raise BodyRefused(400, "the JSON body is nested more than {max_depth} levels deep",
+                          words={"max_depth": MAX_DEPTH}) from None
     except json.JSONDecodeError as exc:
-        raise BodyRefused(400, f"the body is not valid JSON: {exc}") from None
+        raise BodyRefused(400, "the body is not valid JSON: {exc}", words={"exc": exc}) from None
     check_depth(document)
     if suspect:
         check_values(document)
@@ -166,13 +176,13 @@ def _read_body() -> None:
                 and request.environ["wsgi.input"].read(1):
             raise RequestEntityTooLarge
     except RequestEntityTooLarge:
-        raise http_error(413, f"the request body is larger than {limit} bytes") from None
+        raise http_error(413, "the request body is larger than {limit} bytes", words={"limit": limit}) from None
     if not data or not request.is_json:
         return
     try:
         parse_json(data)
     except BodyRefused as refusal:
-        raise http_error(refusal.status, refusal.message, errors_=_errors(refusal)) from None
+        raise http_error(refusal.status, refusal.template, words=refusal.words, errors_=_errors(refusal)) from None
 
 
 def init_request_bodies(app: Flask, settings: Settings) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import redis
@@ -27,6 +28,7 @@ from flask.sansio.app import App
 from redis.commands.core import Script
 
 from infra.config import Settings
+from workflows.errors import refusal
 
 log = structlog.get_logger(__name__)
 
@@ -67,11 +69,13 @@ return 1
 class Refused(Exception):
     """A stream not admitted: its HTTP status, why, and when to try again."""
 
-    def __init__(self, status: int, message: str, retry_after: int) -> None:
+    def __init__(self, status: int, message: str, retry_after: int, *,
+                 words: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
+        self.message = message  # an English template of ``words`` (``workflows.errors.DomainError``'s)
         self.retry_after = retry_after
+        self.words = words
 
 
 @dataclass
@@ -168,12 +172,12 @@ class StreamSlots:
             raise Refused(503, "live updates are unavailable right now; retry shortly",
                           PROCESS_RETRY_AFTER_SECONDS) from exc
         if held < 0:
-            raise Refused(429, f"you already have {self.per_user} live streams open; close one first",
-                          USER_RETRY_AFTER_SECONDS)
+            raise Refused(429, "you already have {per_user} live streams open; close one first",
+                          USER_RETRY_AFTER_SECONDS, words={"per_user": self.per_user})
         if not self.gate.take(first=held == 0):
             self.forget(key, member)
-            message = ("too many live streams on this server; retry shortly" if self.gate.full() else
-                       "this server keeps its last live streams for users with none open; retry shortly")
+            message = (refusal("too many live streams on this server; retry shortly") if self.gate.full() else
+                       refusal("this server keeps its last live streams for users with none open; retry shortly"))
             raise Refused(503, message, PROCESS_RETRY_AFTER_SECONDS)
         return StreamLease(self, key, member)
 

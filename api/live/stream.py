@@ -64,7 +64,8 @@ def live_response(listing_ids: list[uuid.UUID], last_event_id: str) -> Response:
     try:
         lease = slots.acquire(current_actor().user_id)
     except Refused as refused:
-        raise http_error(refused.status, refused.message, headers={"Retry-After": str(refused.retry_after)}) from None
+        raise http_error(refused.status, refused.message, words=refused.words,
+                         headers={"Retry-After": str(refused.retry_after)}) from None
     try:
         stream = LiveStream.open(settings, lease, listing_ids, last_event_id)
     except redis.RedisError:

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from api.common.docs import documents_errors
 from api.database import db_session
+from api.errors import asked_locale
 from api.notifications.schemas import (
     MarkAllReadSchema,
     MarkedSchema,
@@ -33,7 +34,7 @@ class Notifications(MethodView):
     @documents_errors(blp, 401, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Your notifications, newest first; `?unread=true` for unread ones only."""
-        return inbox.list_notifications(db_session(), current_actor(), **args)
+        return inbox.list_notifications(db_session(), current_actor(), **args, asked=asked_locale())
 
 
 @blp.route("/<uuid:notification_id>/read")
@@ -43,7 +44,7 @@ class MarkRead(MethodView):
     @documents_errors(blp, 401, 404)
     def post(self, notification_id: uuid.UUID) -> Any:
         """Mark one of your notifications read."""
-        return inbox.mark_read(db_session(), current_actor(), notification_id)
+        return inbox.mark_read(db_session(), current_actor(), notification_id, asked=asked_locale())
 
 
 @blp.route("/read-all")

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from api.common.docs import documents_errors
 from api.common.schemas import PaginationArgs, ProgrammeTimelinePageSchema
 from api.database import db_session
+from api.errors import asked_locale
 from api.programmes.schemas import (
     EXAMPLE_PROGRAMME,
     CoordinatorsSchema,
@@ -111,4 +112,4 @@ class ProgrammeHistory(MethodView):
     def get(self, args: dict[str, Any], programme_id: uuid.UUID) -> Any:
         """The programme's events, oldest first (its coordinators and administrators), each in a sentence naming its
         people; a match run's progress is folded into its run's lines."""
-        return history.programme_timeline(db_session(), current_actor(), programme_id, **args)
+        return history.programme_timeline(db_session(), current_actor(), programme_id, **args, asked=asked_locale())

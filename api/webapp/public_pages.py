@@ -25,7 +25,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from api.database import db_session
-from api.errors import status_for
+from api.errors import in_readers_words, status_for
 from api.ratelimit import limit_public_reads
 from api.webapp import words
 from workflows import language
@@ -93,7 +93,9 @@ def price(cents: int, currency: str, locale: Locale) -> str:
 @blp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     data = getattr(error, "data", {})
-    return _error_page(error.code or 500, data.get("message") or error.description or "", data.get("headers"))
+    said = data.get("said")
+    message = in_readers_words(said, _reader().locale) if isinstance(said, DomainError) else data.get("message")
+    return _error_page(error.code or 500, message or error.description or "", data.get("headers"))
 
 
 @blp.errorhandler(NotFound)
@@ -103,7 +105,7 @@ def _not_found(_error: NotFound) -> Response:
 
 @blp.errorhandler(DomainError)
 def _refused(error: DomainError) -> Response:
-    return _error_page(status_for(error), error.message)
+    return _error_page(status_for(error), in_readers_words(error, _reader().locale))
 
 
 def _error_page(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

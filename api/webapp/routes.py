@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, request, send_from_directory
+from flask import Blueprint, Response, request, send_from_directory
 
 from api.webapp import screens
 from workflows import language
@@ -52,8 +52,12 @@ def asset(filename: str) -> Response:
 
 @blp.get("/words/<tag>.json")
 def words(tag: str) -> Response:
-    """The screens' words for a reader's tag (``fr-CA``): the nearest shipped language's, English's (none) else."""
-    response = jsonify(screens.table(language.language_of(tag[:35])))
+    """The screens' words for a reader's tag (``fr-CA``): the nearest shipped language's, English's (none) else; the
+    pseudo-locale's for ``en-XA``."""
+    code = language.language_of(tag[:35])
+    path = screens.table_path(code)
+    response = Response(path.read_bytes() if path.exists() else screens.written_table(code),
+                        mimetype="application/json")
     response.add_etag()  # revalidated on every load (no-cache), answered 304 while the words are the same
     response.make_conditional(request)
     return _served(response)

@@ -44,7 +44,7 @@ class MentorProfile(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("rating_count >= 0", name="rating_count_non_negative"),
         CheckConstraint("rating_average IS NULL OR rating_average BETWEEN 1 AND 5", name="rating_average_range"),
-        CheckConstraint("length(headline) BETWEEN 1 AND 200", name="headline_length"),
+        CheckConstraint("length(headline) BETWEEN 0 AND 200", name="headline_length"),  # none: a programme's mentor
         CheckConstraint("avatar_url IS NULL OR avatar_url ~ '^https://'", name="avatar_url_https"),
         trigram_index("ix_mentor_profiles_headline_trgm", "headline"),
         CheckConstraint(f"(max_sessions_per_day IS NULL OR max_sessions_per_day BETWEEN 1 AND {MAX_SESSIONS_PER_DAY}) "

@@ -15,6 +15,7 @@ from api.webapp import screens
 from devstack import messages
 from workflows import language
 
+ROOT = Path(__file__).resolve().parents[2]
 JS = screens.SCREENS.parent / "js"
 MODULES = sorted(JS.rglob("*.js"))
 
@@ -23,6 +24,28 @@ def test_no_module_shows_words_that_bypass_the_catalogue() -> None:
     bypassing = [f"{path.relative_to(messages.ROOT)}:{line}: {said}" for path in MODULES
                  for line, said in messages.bypassing(path.read_text())]
     assert not bypassing, "\n".join(bypassing[:40])
+
+
+def test_every_text_said_to_t_is_gathered_into_the_template() -> None:
+    """Babel's extractor does not see a ``t()`` inside a template literal's ``${…}`` or among another call's words:
+    such a text would stay English in every language. Each module's calls, read token by token, are all in the
+    template (a text of two lines joined by ``+`` is found by its first)."""
+    with (screens.SCREENS / f"{screens.DOMAIN}.pot").open("rb") as pot:
+        gathered = [one for message in read_po(pot) for one in
+                    (message.id if isinstance(message.id, tuple) else (message.id,)) if one]
+    missing = [f"{path.relative_to(ROOT)}:{line}: {english}"
+               for path in MODULES
+               for line, english in messages.said_to_t(path.read_text())
+               if not any(one.startswith(english) for one in gathered)]
+    assert len(missing) == 0, "say each text in a call of its own, outside template literals:\n" + "\n".join(missing)
+
+
+def test_the_check_of_gathered_texts_reads_inside_template_literals() -> None:
+    source = ("const a = `${n} · ${t('{uses} of {most} used', { uses })}`;\n"
+              "x(t('Request from {p}', { p: t('a mentee') }));")
+    assert [english for _line, english in messages.said_to_t(source)] == [
+        "{uses} of {most} used", "Request from {p}", "a mentee"]
+
 
 
 @pytest.mark.parametrize("source", [

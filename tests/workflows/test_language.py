@@ -76,9 +76,11 @@ def test_a_shipped_catalogue_translates_every_text_with_the_same_words(code: str
         catalogue = read_po(po, locale=code)
     problems: list[str] = []
     entries = [one for one in catalogue if one.id]
-    assert {one.context for one in entries} == set(declared)
+    assert {one.context for one in entries if one.context != language.REFUSAL} == set(declared)
+    refusals = [one for one in entries if one.context == language.REFUSAL]
+    assert len(refusals) > 300  # a refusal's words are held by their English (``devstack.messages.refusals``)
     for one in entries:
-        said = declared[str(one.context)]
+        said = declared[str(one.context)] if one.context != language.REFUSAL else language.Text(one.context, one.id)
         strings = one.string if isinstance(one.string, tuple) else (one.string,)
         if one.fuzzy or not all(strings):
             problems.append(f"{one.context}: {'fuzzy' if one.fuzzy else 'untranslated'}")

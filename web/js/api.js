@@ -2,7 +2,7 @@
 // token in an HttpOnly cookie that no script can read, sent only to /auth/refresh (api/accounts/cookie.py).
 // A reload or a new tab signs in again from that cookie. Tabs renew one at a time (a Web Lock), so no
 // tab sends a refresh token another tab has just spent, which would end the sign-in.
-import { formatTag, t } from './words.js';
+import { readerTag, t } from './words.js';
 
 const BASE = '/api/v1';
 const listeners = new Set();
@@ -110,7 +110,7 @@ async function sent(send, authed = true) {
 
 export async function api(method, path, body, { authed = true, headers = {} } = {}) {
   const send = () => {
-    const init = { method, headers: { Accept: 'application/json', 'Accept-Language': formatTag(), ...headers } };
+    const init = { method, headers: { Accept: 'application/json', 'Accept-Language': readerTag(), ...headers } };
     if (authed && auth) init.headers.Authorization = `Bearer ${auth.access_token}`;
     if (body instanceof FormData) init.body = body; // a file: the browser writes its multipart form
     else if (body !== undefined) {

@@ -4,7 +4,7 @@
 // canvas is an image named by what it shows. Periods are calendar weeks and months, labelled in the reader's locale.
 import { currentUser } from './state.js';
 import { h } from './ui.js';
-import { t } from './words.js';
+import { formatTag, t } from './words.js';
 
 const VENDOR = new URL('../vendor/uplot/', import.meta.url);
 let loading = null;
@@ -31,7 +31,7 @@ export function chartLibrary() {
 export async function readerPlace() {
   let me = null;
   try { me = await currentUser(); } catch { me = null; }
-  const locale = me?.locale && safe(() => Intl.DateTimeFormat.supportedLocalesOf([me.locale]).length) ? me.locale : undefined;
+  const locale = formatTag(); // the account's, once known (words.js keeps it), else the browser's
   const timeZone = me?.timezone && safe(() => new Intl.DateTimeFormat('en', { timeZone: me.timezone })) ? me.timezone : undefined;
   return { locale, timeZone };
 }
@@ -53,7 +53,8 @@ export function formats({ locale, timeZone } = {}) {
     minutes: (m) => {
       const hours = Math.floor(m / 60);
       const rest = m % 60;
-      return [hours ? `${whole.format(hours)} h` : '', rest || !hours ? `${whole.format(rest)} min` : ''].filter(Boolean).join(' ');
+      if (hours && rest) return t('{hours} h {minutes} min', { hours: whole.format(hours), minutes: whole.format(rest) });
+      return hours ? t('{hours} h', { hours: whole.format(hours) }) : t('{minutes} min', { minutes: whole.format(rest) });
     },
     moment: (iso) => (iso ? at.format(new Date(iso)) : '–'),
     day: (isoDay) => day.format(calendarDay(isoDay)),

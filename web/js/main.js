@@ -17,6 +17,7 @@ const notice = document.getElementById('notice');
 let cleanup = null;
 let renderId = 0;
 let landed = false; // the first screen keeps the focus where the page starts: the skip link comes first
+document.querySelector('.brand').textContent = t('Mentorship'); // the header's name, in the reader's words
 
 function go(path) {
   if (location.hash === `#${path}`) route();

@@ -219,6 +219,11 @@ export function money(cents, currency = 'USD') {
   }
 }
 
+// The skill a programme's listings are made with is the service's own word, shown in the reader's words; a mentor's
+// own skills as they wrote them.
+const SKILL_WORDS = { mentoring: t('mentoring') };
+export const skillWord = (skill) => SKILL_WORDS[skill] || skill;
+
 /** A listing's price: "Free" when it costs nothing (a programme's sessions, say). */
 export const price = (cents, currency) => (cents ? money(cents, currency) : t('Free'));
 

@@ -14,6 +14,7 @@ const ENGLISH_PLURALS = new Intl.PluralRules('en');
 let plurals = ENGLISH_PLURALS;
 let shownFor = safeTag(navigator.language || 'en'); // the reader's tag: the formats of dates and numbers
 let loadedFor = 'en'; // the tag the page's words were fetched for
+let formats = null; // the tag a table asks its dates and numbers be written for (the pseudo-locale's: Japanese)
 
 const KEPT = 'mentorship.language';
 /** A text already translated (a t() kept in a table, its words not known then), its {named} words filled in now. */
@@ -38,7 +39,7 @@ export function tn(one, other, count, words) {
   const forms = table.counted[one];
   const form = forms ? forms[plurals.select(count)] || forms.other : null;
   const english = ENGLISH_PLURALS.select(count) === 'one' ? one : other;
-  return fill(form || english, { count: new Intl.NumberFormat(shownFor).format(count), ...words });
+  return fill(form || english, { count: new Intl.NumberFormat(formatTag()).format(count), ...words });
 }
 
 /** The reader's tag: the one their account chose (kept from their last visit), else the browser's. */
@@ -48,13 +49,14 @@ export const wantedTag = () => localStorage.getItem(KEPT) || navigator.language 
 export async function useLanguage(tag) {
   shownFor = safeTag(tag);
   loadedFor = shownFor;
-  if (/^en(-|$)/i.test(tag)) return setPage('en', 'ltr');
+  if (/^en(-|$)/i.test(tag) && !/^en-XA$/i.test(tag)) return setPage('en', 'ltr');
   try {
     const response = await fetch(`/words/${encodeURIComponent(loadedFor)}.json`, { headers: { Accept: 'application/json' } });
     if (!response.ok) return setPage('en', 'ltr');
     const found = await response.json();
     table = { words: found.words || {}, counted: found.counted || {} };
     plurals = new Intl.PluralRules(found.language);
+    formats = found.formats || null;
     return setPage(found.language, found.direction);
   } catch {
     return setPage('en', 'ltr'); // the words in English, never no page
@@ -69,7 +71,10 @@ function setPage(code, direction) {
 }
 
 /** The tag the page's dates and numbers are written for (`Intl`'s locale): the reader's, when `Intl` knows it. */
-export const formatTag = () => shownFor;
+export const formatTag = () => formats || shownFor;
+
+/** The reader's own tag (what the API is asked to write in: `Accept-Language`). */
+export const readerTag = () => shownFor;
 
 function safeTag(tag) {
   try { return Intl.getCanonicalLocales(tag)[0] || 'en'; } catch { return 'en'; }

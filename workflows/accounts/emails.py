@@ -52,6 +52,7 @@ from workflows.errors import (
     NotFound,
     Unauthenticated,
     add_or_conflict,
+    refusal,
 )
 from workflows.notifications import mail
 
@@ -60,7 +61,7 @@ log = structlog.get_logger(__name__)
 SEND_TASK = "notifications.send_account_email"
 PASSWORD_RESET_TTL = timedelta(minutes=30)
 MAX_ATTEMPTS = 5
-INVALID_LINK = "this link is invalid, used or expired: ask for a new one"
+INVALID_LINK = refusal("this link is invalid, used or expired: ask for a new one")
 
 # Each link's email (a subject and a body, in the language of the account it is sent for) and its page.
 _MESSAGES = {

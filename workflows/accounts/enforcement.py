@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import IdentityProvider, ProviderDomain
-from workflows.errors import Forbidden
+from workflows.errors import Forbidden, refusal
 
 
 class PasswordSignInOff(Forbidden):
@@ -23,8 +23,9 @@ class PasswordSignInOff(Forbidden):
     keeps_changes: ClassVar[bool] = True
 
     def __init__(self, provider: SignOnOnly, user_id: uuid.UUID | None = None) -> None:
-        super().__init__(f"people of {provider.domain} sign in with {provider.display_name}: passwords are not used "
-                         "for this address", provider_id=str(provider.provider_id), provider=provider.display_name)
+        super().__init__(refusal("people of {domain} sign in with {provider}: passwords are not used for this address"),
+                         words={"domain": provider.domain, "provider": provider.display_name},
+                         provider_id=str(provider.provider_id), provider=provider.display_name)
         self.user_id = user_id
 
 

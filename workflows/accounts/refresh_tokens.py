@@ -25,7 +25,7 @@ from models import RefreshToken, SignIn, User
 from workflows.accounts import enforcement, sign_ins
 from workflows.accounts.sign_ins import ClientInfo
 from workflows.clock import utcnow
-from workflows.errors import Unauthenticated
+from workflows.errors import Unauthenticated, refusal
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +36,7 @@ class RefreshTokenReused(Unauthenticated):
     keeps_changes: ClassVar[bool] = True
 
     def __init__(self, user_id: uuid.UUID) -> None:
-        super().__init__("the refresh token was already used; every token of this sign-in is now revoked")
+        super().__init__(refusal("the refresh token was already used; every token of this sign-in is now revoked"))
         self.user_id = user_id
 
 

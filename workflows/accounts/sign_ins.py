@@ -30,7 +30,7 @@ from models import MentorProfile, RefreshToken, SignIn, User
 from models.accounts.tokens import MAX_IP_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import Forbidden, NotFound, Unauthenticated
+from workflows.errors import Forbidden, NotFound, Unauthenticated, refusal
 
 
 class AccountDisabled(Forbidden):
@@ -41,7 +41,7 @@ class AccountDisabled(Forbidden):
     keeps_changes: ClassVar[bool] = True
 
     def __init__(self, user_id: uuid.UUID) -> None:
-        super().__init__("this account has been disabled by an administrator")
+        super().__init__(refusal("this account has been disabled by an administrator"))
         self.user_id = user_id
 
 

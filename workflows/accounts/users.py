@@ -33,6 +33,7 @@ from workflows.errors import (
     Overloaded,
     Unauthenticated,
     add_or_conflict,
+    refusal,
 )
 from workflows.language import text
 from workflows.webhooks import endpoints as webhook_endpoints
@@ -94,7 +95,7 @@ class WrongCredentials(PasswordRejected, Unauthenticated):
     keeps_changes: ClassVar[bool] = True
 
     def __init__(self, user_id: uuid.UUID | None) -> None:
-        super().__init__("wrong email or password")
+        super().__init__(refusal("wrong email or password"))
         self.user_id = user_id
 
 
@@ -102,14 +103,15 @@ class WrongCurrentPassword(PasswordRejected, Forbidden):
     """The caller is signed in, but may change their password only by proving they know it."""
 
     def __init__(self) -> None:
-        super().__init__("the current password is wrong")
+        super().__init__(refusal("the current password is wrong"))
 
 
 def normalise_email(email: str) -> str:
     """The stored, compared form of an email; ``InvalidInput`` when that form is too long to store."""
     normalised = email.strip().lower()
     if len(normalised) > MAX_EMAIL_LENGTH:
-        raise InvalidInput(f"the email is longer than {MAX_EMAIL_LENGTH} characters once lower-cased")
+        raise InvalidInput("the email is longer than {max_email_length} characters once lower-cased",
+                           words={"max_email_length": MAX_EMAIL_LENGTH})
     return normalised
 
 
@@ -122,7 +124,8 @@ def check_new_password(password: str, *, user_inputs: Sequence[str] = (), field:
     below 3: a common password from its list of 30,000 leaked in breaches, a keyboard walk, a repetition, a date, the
     account's own name or email), saying why. Bundled lists only: no password leaves the service."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field=field)
+        raise InvalidInput("a password has at least {min_password_length} characters",
+                           words={"min_password_length": MIN_PASSWORD_LENGTH}, field=field)
     # Loaded on the first new password (its lists take about 14 MB): processes that never set one (the workers,
     # an API process that only serves bookings) never hold them.
     from zxcvbn import zxcvbn  # noqa: PLC0415
@@ -131,8 +134,8 @@ def check_new_password(password: str, *, user_inputs: Sequence[str] = (), field:
     judged = zxcvbn(password[:_JUDGED_LENGTH], user_inputs=[word[:100] for word in words[:20]])
     if judged["score"] < 3:  # noqa: PLR2004 - zxcvbn's "safely unguessable" begins at 3
         warning = (judged["feedback"]["warning"] or "it is like passwords that are guessed first").rstrip(".")
-        raise InvalidInput(f"this password is too easy to guess: {warning[:1].lower()}{warning[1:]}; a few unrelated "
-                           "words make a better one", field=field)
+        raise InvalidInput("this password is too easy to guess: {warning}; a few unrelated words make a better one",
+                           words={"warning": warning[:1].lower() + warning[1:]}, field=field)
 
 
 def hash_password(password: str) -> str:

@@ -100,7 +100,8 @@ def purchase_bundle(db: Session, actor: Actor, bundle_id: uuid.UUID, *, valid_fr
         BundlePurchase.bundle_id == bundle.id, BundlePurchase.mentee_user_id == actor.user_id,
         BundlePurchase.remaining_sessions > 0, BundlePurchase.valid_until > now).limit(1))
     if held is not None:
-        raise Conflict(f"you already hold this bundle with credits left, valid until {held.isoformat()}",
+        raise Conflict("you already hold this bundle with credits left, valid until {held}",
+                       words={"held": held.isoformat()},
                        reason="bundle_held_already")
     purchase = BundlePurchase(id=uuid.uuid4(), bundle_id=bundle.id, mentee_user_id=actor.user_id,
                               remaining_sessions=bundle.sessions_count, price_cents=bundle.price_cents,
@@ -138,8 +139,10 @@ def reserve_credit(db: Session, actor: Actor, purchase_id: uuid.UUID, listing_id
             raise Conflict("this bundle purchase has expired", reason="bundle_expired")
         if purchase.remaining_sessions <= 0:
             raise Conflict("no credits left on this bundle purchase", reason="bundle_used_up")
-        raise Conflict(f"this bundle purchase pays for sessions starting from {purchase.valid_from.isoformat()} "
-                       f"until {purchase.valid_until.isoformat()}", reason="bundle_not_valid_then")
+        raise Conflict("this bundle purchase pays for sessions starting from {valid_from} until {valid_until}",
+                       words={"valid_from": purchase.valid_from.isoformat(),
+                              "valid_until": purchase.valid_until.isoformat()},
+                       reason="bundle_not_valid_then")
     bundle_listing = db.scalar(select(Bundle.listing_id).where(Bundle.id == taken))
     if bundle_listing != listing_id:
         raise BusinessRuleViolation("this bundle is for another listing")

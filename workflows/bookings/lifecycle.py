@@ -270,7 +270,8 @@ def _refuse_settled(booking: Booking) -> None:
         booking.cancel_reason if booking.status == BookingStatus.CANCELLED else None
     if why in SETTLED_BY_SYSTEM:
         done = "declined" if booking.status == BookingStatus.DECLINED else "withdrawn"
-        raise Conflict(f"this request was {done} by the system: {why}", current_status=booking.status.value,
+        raise Conflict("this request was {done} by the system: {why}",
+                       words={"done": done, "why": why}, current_status=booking.status.value,
                        reason="decided_by_system")
 
 

@@ -25,7 +25,7 @@ from infra.config import get_settings
 from infra.sql import statuses
 from models import Booking, BookingStatus, ConnectionStatus, User
 from workflows.clock import utcnow
-from workflows.errors import Conflict
+from workflows.errors import Conflict, refusal
 from workflows.scheduling.rules import Rule, refused
 
 # FOR NO KEY UPDATE: it conflicts with itself, not with the key-share locks of rows referencing the user.
@@ -101,7 +101,8 @@ def refuse_repeat(db: Session, mentee_user_id: uuid.UUID, listing_id: uuid.UUID,
         Booking.mentee_user_id == mentee_user_id, Booking.listing_id == listing_id, Booking.start_time == start_time,
         Booking.status == BookingStatus.DRAFT))
     if existing is not None:
-        raise Conflict(f"you already asked for this time: request {existing} is pending", existing_booking_id=existing,
+        raise Conflict("you already asked for this time: request {existing} is pending",
+                       words={"existing": existing}, existing_booking_id=existing,
                        reason="requested_already")
 
 
@@ -115,12 +116,14 @@ def refuse_beyond_caps(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id
         .where(Booking.mentee_user_id == mentee_user_id, Booking.status == BookingStatus.DRAFT)
     ).one()
     if to_mentor >= settings.max_pending_requests_per_mentor:
-        raise Conflict(f"you have {to_mentor} pending requests to this mentor already: wait for an answer, or "
-                       "withdraw one, before asking again", limit=settings.max_pending_requests_per_mentor,
+        raise Conflict("you have {to_mentor} pending requests to this mentor already: wait for an answer, or withdraw "
+                       "one, before asking again",
+                       words={"to_mentor": to_mentor}, limit=settings.max_pending_requests_per_mentor,
                        reason="pending_limit_mentor")
     if total >= settings.max_pending_requests:
-        raise Conflict(f"you have {total} pending requests already: wait for answers, or withdraw some, before "
-                       "asking again", limit=settings.max_pending_requests, reason="pending_limit")
+        raise Conflict("you have {total} pending requests already: wait for answers, or withdraw some, before asking "
+                       "again",
+                       words={"total": total}, limit=settings.max_pending_requests, reason="pending_limit")
 
 
 def refuse_beyond_instant_cap(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID, *, cap: int,
@@ -134,9 +137,22 @@ def refuse_beyond_instant_cap(db: Session, mentee_user_id: uuid.UUID, mentor_pro
         Booking.status.in_((BookingStatus.DRAFT, BookingStatus.ACCEPTED)), Booking.start_time > now)) or 0
     if held + asking <= most:
         return
-    more = f": this series asks for {asking} more" if asking > 1 else ""
+    words = {"held": held, "most": most, "asking": asking}
     if not confirmed:
-        raise refused(Rule.INSTANT_LIMIT, f"you hold {held} upcoming booking with this mentor{more}; confirm your "
-                      "email address (the link we mailed you) to book more times instantly", limit=most)
-    raise refused(Rule.INSTANT_LIMIT, f"you hold {held} upcoming instant bookings with this mentor, and this listing "
-                  f"allows {most}{more}: wait until one has taken place, or cancel one", limit=most)
+        raise refused(Rule.INSTANT_LIMIT, _UNCONFIRMED[asking > 1], words=words, limit=most)
+    raise refused(Rule.INSTANT_LIMIT, _AT_MOST[asking > 1], words=words, limit=most)
+
+
+# Instant bookings held to the most allowed (an unconfirmed address holds one), for one time or a series' more.
+_UNCONFIRMED = {
+    False: refusal("you hold {held} upcoming booking with this mentor; confirm your email address (the link we mailed "
+                   "you) to book more times instantly"),
+    True: refusal("you hold {held} upcoming booking with this mentor: this series asks for {asking} more; confirm your "
+                  "email address (the link we mailed you) to book more times instantly"),
+}
+_AT_MOST = {
+    False: refusal("you hold {held} upcoming instant bookings with this mentor, and this listing allows {most}: wait "
+                   "until one has taken place, or cancel one"),
+    True: refusal("you hold {held} upcoming instant bookings with this mentor, and this listing allows {most}: this "
+                  "series asks for {asking} more: wait until one has taken place, or cancel one"),
+}

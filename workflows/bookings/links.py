@@ -124,7 +124,8 @@ def act(db: Session, token: str, *, start_time: datetime | None = None, now: dat
     user, booking, action = _read(db, token)
     view = _view(db, user, booking, now, action)
     if view.done or view.session_id is None:
-        raise Conflict(f"this meeting is not scheduled any more: nothing to {action}", reason="not_scheduled")
+        raise Conflict("this meeting is not scheduled any more: nothing to {action}",
+                       words={"action": action}, reason="not_scheduled")
     if action == MOVE:
         if start_time is None:
             raise InvalidInput("choose the time to propose (`start_time`)")

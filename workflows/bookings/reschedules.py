@@ -77,14 +77,17 @@ def _movable(booking: Booking, now: datetime) -> None:
     if booking.group_session_id is not None:
         raise BusinessRuleViolation("a seat in a group session is not moved: leave it and join another session")
     if booking.status != BookingStatus.ACCEPTED:
-        raise BusinessRuleViolation(f"only an accepted booking can be moved; this one is {booking.status.value}",
+        raise BusinessRuleViolation("only an accepted booking can be moved; this one is {status}",
+                                    words={"status": booking.status.value},
                                     current_status=booking.status.value)
     if booking.start_time <= now:
         raise BusinessRuleViolation("this booking has started: it can no longer be moved")
     limit = get_settings().max_reschedules_per_booking
     if booking.reschedule_count >= limit:
-        raise Conflict(f"this booking has been moved {booking.reschedule_count} times, the most allowed: cancel it "
-                       "and book again", rule="max_reschedules", limit=limit, reason="moved_too_often")
+        raise Conflict("this booking has been moved {reschedule_count} times, the most allowed: cancel it and book "
+                       "again",
+                       words={"reschedule_count": booking.reschedule_count},
+                       rule="max_reschedules", limit=limit, reason="moved_too_often")
 
 
 def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime, now: datetime, *, role: Role,
@@ -114,8 +117,10 @@ def _check_time(db: Session, booking: Booking, listing: Listing, start: datetime
     if booking.credit_status == CreditStatus.HELD and booking.bundle_purchase_id is not None:
         purchase = db.get_one(BundlePurchase, booking.bundle_purchase_id)
         if not purchase.valid_from <= start < purchase.valid_until:  # the credit moves with it: it must cover it
-            raise Conflict(f"the bundle credit this booking is paid with covers sessions starting from "
-                           f"{purchase.valid_from.isoformat()} until {purchase.valid_until.isoformat()}",
+            raise Conflict("the bundle credit this booking is paid with covers sessions starting from {valid_from} "
+                           "until {valid_until}",
+                           words={"valid_from": purchase.valid_from.isoformat(),
+                                  "valid_until": purchase.valid_until.isoformat()},
                            rule="bundle_validity", reason="bundle_not_valid_then")
     return clashes
 
@@ -128,7 +133,8 @@ def propose(db: Session, actor: Actor, booking_id: uuid.UUID, start_times: Seque
     _movable(booking, now)
     times = sorted(set(start_times))
     if not 1 <= len(times) <= MAX_PROPOSED_TIMES:
-        raise InvalidInput(f"propose 1 to {MAX_PROPOSED_TIMES} different times")
+        raise InvalidInput("propose 1 to {max_proposed_times} different times",
+                           words={"max_proposed_times": MAX_PROPOSED_TIMES})
     if booking.start_time in times:
         raise InvalidInput("a proposed time must differ from the booking's")
     listing = db.get_one(Listing, booking.listing_id)
@@ -177,7 +183,8 @@ def _open(db: Session, actor: Actor, proposal_id: uuid.UUID, now: datetime
     if proposal.status == ProposalStatus.OPEN and proposal.expires_at <= now:
         _expire(db, proposal, booking, now)
     if proposal.status != ProposalStatus.OPEN:
-        raise BusinessRuleViolation(f"this proposal is {proposal.status.value}", current_status=proposal.status.value)
+        raise BusinessRuleViolation("this proposal is {status}",
+                                    words={"status": proposal.status.value}, current_status=proposal.status.value)
     return proposal, booking, role
 
 

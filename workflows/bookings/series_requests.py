@@ -84,7 +84,8 @@ def times(zone: ZoneInfo, shape: Shape) -> list[datetime]:
             break
         found.append(local.replace(tzinfo=zone).astimezone(UTC))
     if len(found) > MAX_OCCURRENCES or (shape.count or 0) > MAX_OCCURRENCES:
-        raise InvalidInput(f"a series has at most {MAX_OCCURRENCES} times: choose an earlier last date",
+        raise InvalidInput("a series has at most {max_occurrences} times: choose an earlier last date",
+                           words={"max_occurrences": MAX_OCCURRENCES},
                            field="until" if shape.until else "count")
     return found
 
@@ -146,7 +147,8 @@ def _plan(db: Session, asking: _Asking, shape: Shape) -> list[Planned]:
     moves = dict(shape.moves or {})
     unknown = (dropped | set(moves)) - set(wanted)
     if unknown:
-        raise InvalidInput(f"{min(unknown).isoformat()} is not one of the series' times", field="exclude")
+        raise InvalidInput("{unknown} is not one of the series' times",
+                           words={"unknown": min(unknown).isoformat()}, field="exclude")
     mine = _MenteeTimes.of(db, asking, [moves.get(start, start) for start in wanted if start not in dropped])
     planned: list[Planned] = []
     for start in wanted:
@@ -160,8 +162,9 @@ def _plan(db: Session, asking: _Asking, shape: Shape) -> list[Planned]:
     free = sorted((p for p in planned if p.free), key=lambda p: p.start)
     for earlier, later in itertools.pairwise(free):
         if later.start < earlier.end + gap:
-            raise InvalidInput(f"two of the series' times are too close: {earlier.start.isoformat()} and "
-                               f"{later.start.isoformat()}", field="moves")
+            raise InvalidInput("two of the series' times are too close: {earlier} and {later}",
+                               words={"earlier": earlier.start.isoformat(), "later": later.start.isoformat()},
+                               field="moves")
     return planned
 
 
@@ -217,8 +220,9 @@ def request(db: Session, actor: Actor, shape: Shape, *, notes: str = "", bundle_
         held = checks.active_held(db, actor.user_id, mentor_id, now)
         if held + len(free) > rules.max_active:
             raise scheduling.refused(
-                scheduling.Rule.ACTIVE_LIMIT, f"you hold {held} upcoming bookings and requests with this mentor and "
-                f"may hold {rules.max_active}: this series asks for {len(free)} more", limit=rules.max_active)
+                scheduling.Rule.ACTIVE_LIMIT, "you hold {held} upcoming bookings and requests with this mentor and may "
+                "hold {max_active}: this series asks for {count} more",
+                words={"held": held, "max_active": rules.max_active, "count": len(free)}, limit=rules.max_active)
     if listing.instant_booking:
         request_limits.refuse_beyond_instant_cap(db, actor.user_id, mentor_id, cap=rules.max_instant,
                                                    asking=len(free), now=now)
@@ -261,5 +265,7 @@ def _enough_credits(db: Session, actor: Actor, purchase_id: uuid.UUID, needed: i
         raise NotFound("bundle purchase not found")
     if purchase.remaining_sessions < needed:
         missing = needed - purchase.remaining_sessions
-        raise Conflict(f"this series needs {needed} credits and the bundle has {purchase.remaining_sessions} left: "
-                       f"{missing} missing", missing=missing, needed=needed, reason="bundle_credits_short")
+        raise Conflict("this series needs {needed} credits and the bundle has {remaining_sessions} left: {missing} "
+                       "missing",
+                       words={"needed": needed, "remaining_sessions": purchase.remaining_sessions, "missing": missing},
+                       missing=missing, needed=needed, reason="bundle_credits_short")

@@ -24,7 +24,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session
 
 from infra import calendar_http, http_targets
-from infra.calendar_http import CalendarAuthFailed, CalendarFault
+from infra.calendar_http import CalendarAuthFailed, CalendarFault, CalendarUnreachable, NotACalendar
 from infra.config import Settings, get_settings
 from models import BusyInterval, CalendarConnection, CalendarSource, CalendarWrite, ConnectionStatus, MentorProfile
 from models.calendars import CALDAV, MAX_CONNECTIONS_PER_MENTOR, MAX_SOURCES_PER_CONNECTION, SEALED_HREF
@@ -40,6 +40,7 @@ from workflows.errors import (
     NotFound,
     RateLimited,
     add_or_conflict,
+    refusal,
 )
 from workflows.events import EventType, record
 from workflows.payloads import ScheduleChange, schedule_payload
@@ -58,6 +59,15 @@ class Connecting:
     kind: str
     url: str
     secret: dict[str, str | None]
+
+
+# What a mentor is told when a calendar cannot be connected, by the kind of fault (the detail goes to the log): the
+# words of ``infra.calendar_http``'s, here so that the catalogues hold them.
+_TOLD: dict[type[CalendarFault], str] = {
+    CalendarUnreachable: refusal("the calendar server could not be reached"),
+    NotACalendar: refusal("no calendar could be read at this address"),
+    CalendarAuthFailed: refusal("the server refused the user name or app password"),
+}
 
 
 def connect(db: Session, actor: Actor, *, kind: str, url: str, username: str | None = None,
@@ -105,15 +115,16 @@ def begin(db: Session, actor: Actor, *, kind: str, url: str, username: str | Non
         CalendarConnection.created_at < now - CONNECT_LEASE))
     held = db.scalar(select(func.count()).where(CalendarConnection.mentor_profile_id == profile.id)) or 0
     if held >= MAX_CONNECTIONS_PER_MENTOR:
-        raise Conflict(f"at most {MAX_CONNECTIONS_PER_MENTOR} calendar connections per mentor", reason="calendar_limit")
+        raise Conflict("at most {max_connections_per_mentor} calendar connections per mentor",
+                       words={"max_connections_per_mentor": MAX_CONNECTIONS_PER_MENTOR}, reason="calendar_limit")
     try:
         normal = http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
                                               https_only=settings.https_targets_only)
     except http_targets.TargetUnreachable as exc:
         log.warning("calendar.connect_refused", mentor_profile_id=str(profile.id), detail=str(exc))
-        raise InvalidInput(calendar_http.UNREACHABLE, field="url") from None
+        raise InvalidInput(_TOLD[CalendarUnreachable], field="url") from None
     except http_targets.TargetRefused as exc:
-        raise InvalidInput(f"this calendar address is refused: {exc}", field="url") from None
+        raise InvalidInput("this calendar address is refused: {exc}", words={"exc": exc}, field="url") from None
     secret = {"url": normal, "username": username, "password": password}
     connection = CalendarConnection(id=uuid.uuid4(), mentor_profile_id=profile.id, kind=kind, host=host_of(normal),
                                     credentials=seal(settings, secret), status=ConnectionStatus.CONNECTING,
@@ -134,8 +145,12 @@ def discover(leased: Connecting, settings: Settings) -> list[calendar_http.Remot
             found = calendar_http.discover(client, leased.url)
     except CalendarFault as fault:
         log.warning("calendar.connect_failed", connection_id=str(leased.connection_id), detail=str(fault))
-        raise InvalidInput(fault.public, field="password" if isinstance(fault, CalendarAuthFailed) else "url") \
-            from None
+        field = "password" if isinstance(fault, CalendarAuthFailed) else "url"
+        told = next((words for kind, words in _TOLD.items() if isinstance(fault, kind)), None)
+        if told is None:
+            raise InvalidInput("this calendar cannot be used: {problem}", words={"problem": fault.public},
+                               field=field) from None
+        raise InvalidInput(told, field=field) from None
     if not found:
         raise InvalidInput("the account holds no calendar of events: create one in your calendar app first",
                            field="url")
@@ -209,7 +224,8 @@ def update(db: Session, actor: Actor, connection_id: uuid.UUID, *, calendars: Se
         if source is None:
             raise InvalidInput("no such calendar in this connection", field="calendars")
         if choice.get("target") and not source.writable:
-            raise InvalidInput(f"sessions cannot be written to {source.name!r}: it is read-only", field="calendars")
+            raise InvalidInput("sessions cannot be written to {name}: it is read-only",
+                               words={"name": repr(source.name)}, field="calendars")
         if "busy" in choice and source.busy != bool(choice["busy"]):
             source.busy = bool(choice["busy"])
             # Read it whole next time: its busy times were dropped, or were never kept.

@@ -72,7 +72,8 @@ def _title(title: str) -> str:
     if not kept:
         raise InvalidInput("an announcement has a title", field="title")
     if len(kept) > MAX_ANNOUNCEMENT_TITLE:
-        raise InvalidInput(f"a title has at most {MAX_ANNOUNCEMENT_TITLE} characters", field="title")
+        raise InvalidInput("a title has at most {max_announcement_title} characters",
+                           words={"max_announcement_title": MAX_ANNOUNCEMENT_TITLE}, field="title")
     return kept
 
 

@@ -96,7 +96,7 @@ def _check_points_to(db: Session, actor: Actor, kind: PointsTo, target: uuid.UUI
             Pairing.mentee_user_id == actor.user_id, Pairing.mentor_profile_id == mine,
             Pairing.programme_id.in_(coordinated)))
     if not db.scalar(select(found)):
-        raise BusinessRuleViolation(f"no {kind.value} of yours has this id", field="points_to_id")
+        raise BusinessRuleViolation("no {kind} of yours has this id", words={"kind": kind.value}, field="points_to_id")
 
 
 def _mark_read(db: Session, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> None:
@@ -180,8 +180,8 @@ def edit(db: Session, actor: Actor, conversation_id: uuid.UUID, message_id: uuid
     now = now or utcnow()
     conversation, message = _own(db, actor, conversation_id, message_id)
     if now - message.created_at > EDIT_WITHIN:
-        raise BusinessRuleViolation(f"a message is changed within {int(EDIT_WITHIN.total_seconds()) // 60} minutes "
-                                    "of writing it")
+        raise BusinessRuleViolation("a message is changed within {minutes} minutes of writing it",
+                                    words={"minutes": int(EDIT_WITHIN.total_seconds()) // 60})
     message.body, message.edited_at = kept, now
     db.flush()
     _record(db, EventType.MESSAGE_EDITED, conversation, message, actor)

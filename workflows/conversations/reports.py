@@ -87,7 +87,8 @@ def report(db: Session, actor: Actor, conversation_id: uuid.UUID, *, reason: Rep
     conversation = conversations.load(db, actor, conversation_id)
     kept = " ".join(text.source(words).split("\n")) if words.strip() else ""
     if len(kept) > MAX_REPORT_WORDS:
-        raise InvalidInput(f"a report's words are at most {MAX_REPORT_WORDS} characters", field="words")
+        raise InvalidInput("a report's words are at most {max_report_words} characters",
+                           words={"max_report_words": MAX_REPORT_WORDS}, field="words")
     if message_id is not None and db.scalar(select(Message.id).where(
             Message.id == message_id, Message.conversation_id == conversation.id)) is None:
         raise NotFound("no message of this conversation has this id")

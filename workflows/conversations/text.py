@@ -38,7 +38,8 @@ def source(body: str) -> str:
     if not kept:
         raise InvalidInput("a message has words", field="body")
     if len(kept) > MAX_MESSAGE:
-        raise InvalidInput(f"a message has at most {MAX_MESSAGE} characters", field="body")
+        raise InvalidInput("a message has at most {max_message} characters",
+                           words={"max_message": MAX_MESSAGE}, field="body")
     return kept
 
 

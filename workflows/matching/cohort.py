@@ -253,8 +253,10 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
     mentees = [(p, name, zone) for p, name, zone in people if p.role == ParticipantRole.MENTEE and p.id not in taken]
     mentors = [(p, name, zone) for p, name, zone in people if p.role == ParticipantRole.MENTOR]
     if len(mentees) > MAX_MENTEES or len(mentors) > MAX_MENTORS:
-        raise BusinessRuleViolation(f"a run matches at most {MAX_MENTEES:,} mentees and {MAX_MENTORS:,} mentors at "
-                                    f"once; this cohort has {len(mentees):,} and {len(mentors):,}")
+        raise BusinessRuleViolation("a run matches at most {max_mentees} mentees and {max_mentors} mentors at once; "
+                                    "this cohort has {mentees} and {mentors}",
+                                    words={"max_mentees": MAX_MENTEES, "max_mentors": MAX_MENTORS,
+                                           "mentees": len(mentees), "mentors": len(mentors)})
     options = {str(q_id): list(opts) for q_id, opts in db.execute(
         select(Question.id, Question.options).where(Question.programme_id == programme.id))}
     profiles, skills, no_shows = _mentor_facts(db, [p.user_id for p, _, _ in mentors])

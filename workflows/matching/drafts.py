@@ -137,7 +137,8 @@ def _rescore(db: Session, draft: MatchDraft, mentor_participant_id: uuid.UUID, *
                              "mentors": [{**mentor, "left": max(capacity - live - drafted, 0)}]})
     why = scores.why_not(matrix, 0, 0)
     if why is not None:
-        raise Conflict(f"this pair cannot be made: {why}", rule="matching", reason="pair_not_allowed")
+        raise Conflict("this pair cannot be made: {why}",
+                       words={"why": why}, rule="matching", reason="pair_not_allowed")
     return float(matrix.score[0, 0]), scores.reasons(matrix, 0, 0)
 
 
@@ -180,7 +181,8 @@ def publish(db: Session, actor: Actor, programme_id: uuid.UUID) -> dict[str, int
     participants; 409 when there is none."""
     programme, _ = programme_access.may_change(db, actor, programme_id)
     if programme.status not in TAKING_PARTICIPANTS:
-        raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
+        raise BusinessRuleViolation("the programme is {status}: it pairs no one now",
+                                    words={"status": programme.status.value})
     if runs.busy(db, programme_id):
         raise Conflict("a run is under way: publish once it is done", reason="run_under_way")
     moved = db.execute(update(MatchDraft).where(MatchDraft.programme_id == programme_id,

@@ -34,7 +34,8 @@ def explain(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUI
         raise InvalidInput("name the mentee and the mentor: mentee_participant_id and mentor_participant_id",
                            field="mentee_participant_id" if mentee_id is None else "mentor_participant_id")
     if run.status != MatchRunStatus.DONE or run.result is None:
-        raise Conflict(f"the run is {run.status.value}: it explains pairs once done", reason="run_not_done")
+        raise Conflict("the run is {status}: it explains pairs once done",
+                       words={"status": run.status.value}, reason="run_not_done")
     if run.inputs is None:
         raise Conflict("this run's inputs are no longer kept (a programme's latest ten runs keep theirs)",
                        reason="run_inputs_gone")

@@ -68,8 +68,8 @@ def propose(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentor_partic
         broken = broken_rules(db, programme, mentor, mentee) if mentor is not None and mentee is not None else []
     reason = (override_reason or "").strip() or None
     if broken and reason is None:
-        raise Conflict(f"this pair breaks the programme's rules: {'; '.join(broken)}. Give a reason to pair them "
-                       "all the same", rule=HARD_RULE, reason="pair_breaks_rules")
+        raise Conflict("this pair breaks the programme's rules: {broken}. Give a reason to pair them all the same",
+                       words={"broken": '; '.join(broken)}, rule=HARD_RULE, reason="pair_breaks_rules")
     return pairings.pair(db, programme, mentor_participant_id, mentee_participant_id, proposed_by=actor.user_id,
                          actor=actor_label(actor, role), first_start=first_start, cadence_weeks=cadence_weeks,
                          session_count=session_count, overridden=(broken, reason) if broken else None, now=now)

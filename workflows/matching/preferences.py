@@ -70,9 +70,10 @@ def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, rol
         ProgrammeParticipant.id == participant_id, ProgrammeParticipant.programme_id == programme_id,
         ProgrammeParticipant.status == ParticipantStatus.ACTIVE))
     if found is None:
-        raise NotFound(f"no {role.value} of the programme with that id takes part")
+        raise NotFound("no {role} of the programme with that id takes part", words={"role": role.value})
     if found != role:
-        raise BusinessRuleViolation(f"that participant is a {found.value}, not a {role.value}",
+        raise BusinessRuleViolation("that participant is a {found}, not a {role}",
+                                    words={"found": found.value, "role": role.value},
                                     field=f"{role.value}_participant_id")
 
 
@@ -91,7 +92,8 @@ def say(db: Session, actor: Actor, programme_id: uuid.UUID, *, mentee_participan
         MatchPreference.programme_id == programme_id, MatchPreference.mentee_participant_id == mentee_participant_id,
         MatchPreference.mentor_participant_id == mentor_participant_id))
     if held >= MAX_PREFERENCES and known is None:  # a pair's word may always be replaced
-        raise BusinessRuleViolation(f"a programme keeps at most {MAX_PREFERENCES:,} words on pairs; remove some first")
+        raise BusinessRuleViolation("a programme keeps at most {max_preferences} words on pairs; remove some first",
+                                    words={"max_preferences": MAX_PREFERENCES})
     row = db.scalar(insert(MatchPreference).values(
         id=uuid.uuid4(), programme_id=programme_id, mentee_participant_id=mentee_participant_id,
         mentor_participant_id=mentor_participant_id, kind=kind, created_by_user_id=actor.user_id,

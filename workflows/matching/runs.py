@@ -39,7 +39,8 @@ def request(db: Session, actor: Actor, programme_id: uuid.UUID, *, now: datetime
     now = now or utcnow()
     programme, role = programme_access.may_change(db, actor, programme_id)
     if programme.status not in TAKING_PARTICIPANTS:
-        raise BusinessRuleViolation(f"the programme is {programme.status.value}: it matches no one now")
+        raise BusinessRuleViolation("the programme is {status}: it matches no one now",
+                                    words={"status": programme.status.value})
     if programme.pairing_mode == PairingMode.MANUAL:
         raise BusinessRuleViolation("the programme's pairs are made by hand: choose coordinator-led matching or the "
                                     "mentees' choice first", field="pairing_mode")
@@ -92,7 +93,7 @@ def cancel(db: Session, actor: Actor, programme_id: uuid.UUID, run_id: uuid.UUID
     try:
         move_run(db, run, action, role, actor=str(actor), now=now or utcnow())
     except InvalidTransition:
-        raise Conflict(f"the run is {run.status.value}", reason="run_over") from None
+        raise Conflict("the run is {status}", words={"status": run.status.value}, reason="run_over") from None
     return run
 
 

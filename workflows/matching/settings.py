@@ -112,10 +112,12 @@ def _question(questions: Mapping[str, Question], question_id: str | None, audien
         return None
     question = questions.get(question_id)
     if question is None or question.audience != audience:
-        raise InvalidInput(f"{where}: no question of the {audience}s' intake has the id {question_id}")
+        raise InvalidInput("{where}: no question of the {audience}s' intake has the id {question_id}",
+                           words={"where": where, "audience": audience, "question_id": question_id})
     if question.kind not in _FITS[kind]:
-        raise InvalidInput(f"{where}: “{question.label}” is a {question.kind.value} question; “{kind.value}” "
-                           f"compares {' or '.join(sorted(k.value for k in _FITS[kind]))} questions")
+        raise InvalidInput("{where}: “{label}” is a {question_kind} question; “{kind}” compares {fits} questions",
+                           words={"where": where, "label": question.label, "question_kind": question.kind.value,
+                                  "kind": kind.value, "fits": " or ".join(sorted(k.value for k in _FITS[kind]))})
     return question
 
 
@@ -127,7 +129,7 @@ def write(db: Session, actor: Actor, programme_id: uuid.UUID, *, pairing_mode: P
     if programme.status == ProgrammeStatus.CLOSED:
         raise BusinessRuleViolation("the programme is closed: its matching changes no more")
     if len(criteria) > MAX_CRITERIA:
-        raise InvalidInput(f"at most {MAX_CRITERIA} criteria")
+        raise InvalidInput("at most {max_criteria} criteria", words={"max_criteria": MAX_CRITERIA})
     questions = {str(q.id): q for q in db.scalars(select(Question).where(Question.programme_id == programme_id))}
     kept = []
     for number, one in enumerate(criteria, start=1):
@@ -135,10 +137,11 @@ def write(db: Session, actor: Actor, programme_id: uuid.UUID, *, pairing_mode: P
         mentee = _question(questions, str(one["mentee_question_id"]), "mentee", kind, where)
         mentor_id = one.get("mentor_question_id")
         if mentor_id is None and kind != Kind.SHARED:
-            raise InvalidInput(f"{where}: only “shared” compares with the mentor's skills; name a mentors' question")
+            raise InvalidInput("{where}: only “shared” compares with the mentor's skills; name a mentors' question",
+                               words={"where": where})
         mentor = _question(questions, None if mentor_id is None else str(mentor_id), "mentor", kind, where)
         if kind == Kind.ABOVE and mentor is not None and mentee is not None and mentor.kind != mentee.kind:
-            raise InvalidInput(f"{where}: “above” compares two questions of the same kind")
+            raise InvalidInput("{where}: “above” compares two questions of the same kind", words={"where": where})
         assert mentee is not None
         kept.append(Criterion(kind, str(mentee.id), None if mentor is None else str(mentor.id),
                               0.0 if kind in HARD else float(one.get("weight", 1.0)), mentee.label))

@@ -66,7 +66,7 @@ def invite(db: Session, listing: Listing, wanted: Sequence[MentorProfile], posit
     unconfirmed = [profile for profile in wanted if profile.user.email_verified_at is None]
     if unconfirmed:
         names = ", ".join(profile.user.display_name for profile in unconfirmed)
-        raise Conflict(f"not confirmed their email yet, so not invited: {names}",
+        raise Conflict("not confirmed their email yet, so not invited: {names}", words={"names": names},
                        mentor_profile_ids=",".join(str(profile.id) for profile in unconfirmed),
                        reason="invitees_unconfirmed")
     ids = [profile.id for profile in wanted]
@@ -104,7 +104,7 @@ def set_team(db: Session, actor: Actor, listing_id: uuid.UUID, mentor_profile_id
     known = set(db.scalars(select(MentorProfile.id).where(MentorProfile.id.in_(mentor_profile_ids))))
     unknown = [str(i) for i in mentor_profile_ids if i not in known]
     if unknown:
-        raise BusinessRuleViolation(f"no such mentor profile: {', '.join(unknown)}")
+        raise BusinessRuleViolation("no such mentor profile: {unknown}", words={"unknown": ', '.join(unknown)})
     positions = {member: index for index, member in enumerate(mentor_profile_ids)}
     members = {row.mentor_profile_id: row for row in
                db.scalars(select(ListingMember).where(ListingMember.listing_id == listing.id))}

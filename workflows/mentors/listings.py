@@ -173,7 +173,8 @@ def update_listing(db: Session, actor: Actor, listing_id: uuid.UUID, changes: di
     listing = own_listing(db, actor, listing_id, to="change it", options=[joinedload(Listing.skill)])
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise BusinessRuleViolation(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+        raise BusinessRuleViolation("these fields cannot be changed: {unknown}",
+                                    words={"unknown": ', '.join(sorted(unknown))})
     if "skill" in changes:
         (listing.skill,) = ensure_skills(db, [changes.pop("skill")])
     if "currency" in changes:

@@ -68,7 +68,7 @@ def update_mentor_profile(db: Session, actor: Actor, profile_id: uuid.UUID, chan
         raise Forbidden("only the mentor can change their profile")
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+        raise InvalidInput("cannot change {unknown}", words={"unknown": ', '.join(sorted(unknown))})
     moves_slots = any(getattr(profile, field) != value for field, value in changes.items()
                       if field in LIMIT_FIELDS | {"timezone"})
     for field, value in changes.items():

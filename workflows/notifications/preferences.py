@@ -96,9 +96,9 @@ def email_for(db: Session, user_id: uuid.UUID, notification_type: str) -> EmailC
         NotificationPreference.user_id == user_id, NotificationPreference.kind == kind)) or EmailChoice.NOW
 
 
-def listed(db: Session, user_id: uuid.UUID) -> list[Preference]:
-    """The person's choice for every kind, each kind named in their language."""
-    locale = db.scalar(select(User.locale).where(User.id == user_id))
+def listed(db: Session, user_id: uuid.UUID, asked: str | None = None) -> list[Preference]:
+    """The person's choice for every kind, each kind named in the language ``asked`` (a client's), else theirs."""
+    locale = asked or db.scalar(select(User.locale).where(User.id == user_id))
     return [Preference(kind, email, wording.render(DESCRIBED[kind], {}, None, locale))
             for kind, email in chosen(db, user_id).items()]
 

@@ -27,7 +27,7 @@ from workflows import access
 from workflows.accounts import deletion, sign_ins, users
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import Conflict, NotFound
+from workflows.errors import Conflict, NotFound, refusal
 from workflows.operations.admin import record_action
 from workflows.programmes import pairings
 
@@ -53,16 +53,23 @@ def _as_themselves(db: Session, user: User) -> Actor:
     return Actor(user_id=user.id, is_admin=user.is_admin, mentor_profile_id=profile)
 
 
+# What an admin may not do to their own account, or to the last admin's, by what they were doing.
+_REFUSED = {"disable": (refusal("you cannot disable your own account here"),
+                        refusal("the last admin cannot be disabled: grant admin to someone else first")),
+            "delete": (refusal("you cannot delete your own account here"),
+                       refusal("the last admin cannot be deleted: grant admin to someone else first"))}
+
+
 def _refuse_self_and_last_admin(db: Session, actor: Actor, user_id: uuid.UUID, doing: str) -> None:
     """409 for the admin's own account, or for the last admin able to act. The admins' rows are locked, in id
     order and before the account's own, so two admins disabling each other at once cannot both succeed."""
     if user_id == actor.user_id:
-        raise Conflict(f"you cannot {doing} your own account here", reason="own_account")
+        raise Conflict(_REFUSED[doing][0], reason="own_account")
     active = set(db.scalars(select(User.id).where(User.is_admin.is_(True), User.deleted_at.is_(None),
                                                   User.disabled_at.is_(None))
                             .order_by(User.id).with_for_update(key_share=True)))
     if user_id in active and active <= {user_id}:
-        raise Conflict(f"the last admin cannot be {doing}d: grant admin to someone else first", reason="last_admin")
+        raise Conflict(_REFUSED[doing][1], reason="last_admin")
 
 
 def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, now: datetime | None = None) -> User:

@@ -84,7 +84,7 @@ def _durations(count: int | None, median: float | None, p90: float | None) -> Du
 def platform_numbers(db: Session, *, days: int, now: datetime | None = None) -> PlatformNumbers:
     """The numbers of the last ``days`` days (1 to ``MAX_DAYS``), today's so far included."""
     if not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"days is 1 to {MAX_DAYS}", field="days")
+        raise InvalidInput("days is 1 to {max_days}", words={"max_days": MAX_DAYS}, field="days")
     until = now or utcnow()
     first_day = until.astimezone(UTC).date() - timedelta(days=days - 1)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)

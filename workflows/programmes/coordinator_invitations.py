@@ -37,7 +37,7 @@ from workflows.accounts import audit
 from workflows.accounts.users import normalise_email, register_user
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound
+from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound, refusal
 from workflows.notifications import mail
 from workflows.pagination import Page, paginate
 from workflows.programmes import access as programme_access
@@ -48,9 +48,9 @@ log = structlog.get_logger(__name__)
 
 TTL = timedelta(days=14)
 SEND_TASK = "notifications.send_coordinator_invitation"
-INVALID = "this invitation link is not valid (used, withdrawn or expired): ask the admin for a new one"
-NO_LONGER = ("this invitation no longer stands (the admin who sent it is no longer one, or the programme has all the "
-             "coordinators it may have): ask an administrator")
+INVALID = refusal("this invitation link is not valid (used, withdrawn or expired): ask the admin for a new one")
+NO_LONGER = refusal("this invitation no longer stands (the admin who sent it is no longer one, or the programme has "
+                    "all the coordinators it may have): ask an administrator")
 EMAIL = validate.Email(error="not an email address")
 _PURPOSE = "coordinator-invitation"
 
@@ -73,11 +73,12 @@ def name_by_address(db: Session, actor: Actor, programme_id: uuid.UUID, email: s
     try:
         EMAIL(address)
     except ValidationError:
-        raise InvalidInput(f"not an email address: {address[:80]}", field="email") from None
+        raise InvalidInput("not an email address: {address}", words={"address": address[:80]}, field="email") from None
     user = db.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
     before = coordinators_of(db, programme_id)
     if user is not None and user.id in before:
-        raise BusinessRuleViolation(f"{address} coordinates this programme already", field="email")
+        raise BusinessRuleViolation("{address} coordinates this programme already",
+                                    words={"address": address}, field="email")
     db.execute(update(CoordinatorInvitation).where(  # lapsed: no longer in the way of a new one
         CoordinatorInvitation.programme_id == programme_id, CoordinatorInvitation.status == InvitationStatus.PENDING,
         CoordinatorInvitation.expires_at <= func.now()).values(status=InvitationStatus.WITHDRAWN,
@@ -86,7 +87,8 @@ def name_by_address(db: Session, actor: Actor, programme_id: uuid.UUID, email: s
         CoordinatorInvitation.programme_id == programme_id,
         CoordinatorInvitation.status == InvitationStatus.PENDING)) or 0
     if len(before) + waiting >= MAX_COORDINATORS:
-        raise BusinessRuleViolation(f"a programme has at most {MAX_COORDINATORS} coordinators, those invited counted",
+        raise BusinessRuleViolation("a programme has at most {max_coordinators} coordinators, those invited counted",
+                                    words={"max_coordinators": MAX_COORDINATORS},
                                     field="email")
     if user is not None and user.email_verified_at is not None:
         return Named(programme=set_coordinators(db, actor, programme_id, [*before, user.id],
@@ -100,7 +102,8 @@ def name_by_address(db: Session, actor: Actor, programme_id: uuid.UUID, email: s
     ).on_conflict_do_nothing(index_elements=["programme_id", "email"], index_where=CoordinatorInvitation.status
                              == InvitationStatus.PENDING).returning(CoordinatorInvitation.id))
     if made is None:
-        raise BusinessRuleViolation(f"{address} is invited already: withdraw that invitation to send another",
+        raise BusinessRuleViolation("{address} is invited already: withdraw that invitation to send another",
+                                    words={"address": address},
                                     field="email")
     record_admin_action(db, actor, audit.PROGRAMME_COORDINATOR_INVITED, "coordinator_invitation", row_id,
                         reason=f"{address} for {programme.name}: {reason}")
@@ -130,7 +133,8 @@ def withdraw(db: Session, actor: Actor, programme_id: uuid.UUID, invitation_id: 
     if invitation is None:
         raise NotFound("invitation not found")
     if invitation.status != InvitationStatus.PENDING:
-        raise BusinessRuleViolation(f"cannot withdraw an invitation that is {invitation.status.value}")
+        raise BusinessRuleViolation("cannot withdraw an invitation that is {status}",
+                                    words={"status": invitation.status.value})
     invitation.status, invitation.decided_at = InvitationStatus.WITHDRAWN, utcnow()
     if invitation.email_status == EmailStatus.PENDING:
         invitation.email_status = EmailStatus.NONE

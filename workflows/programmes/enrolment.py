@@ -113,7 +113,8 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
     """Make ``user_id`` a participant in ``role`` (the programme must take participants): a first time, or a return
     after leaving; after a coordinator's removal only by invitation. 409 when they already take part."""
     if programme.status not in TAKING_PARTICIPANTS:
-        raise BusinessRuleViolation(f"the programme is {programme.status.value}: it takes no participants now",
+        raise BusinessRuleViolation("the programme is {status}: it takes no participants now",
+                                    words={"status": programme.status.value},
                                     field="programme")
     for _attempt in range(2):
         row = db.scalar(select(ProgrammeParticipant).where(ProgrammeParticipant.programme_id == programme.id,
@@ -130,7 +131,7 @@ def join(db: Session, programme: Programme, user_id: uuid.UUID, role: Participan
             assert row is not None
             break
         if row.status == ParticipantStatus.ACTIVE:
-            raise Conflict(f"already takes part in this programme, as its {row.role.value}",
+            raise Conflict("already takes part in this programme, as its {role}", words={"role": row.role.value},
                            participant_id=str(row.id), reason="takes_part_already")
         if row.status == ParticipantStatus.REMOVED and via != Via.INVITATION:
             raise Forbidden("a coordinator took you off this programme: only a new invitation brings you back")

@@ -78,7 +78,8 @@ def _milestones(given: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:
     if given is None:
         return []
     if len(given) > MAX_MILESTONES:
-        raise BusinessRuleViolation(f"a goal has at most {MAX_MILESTONES} milestones", field="milestones")
+        raise BusinessRuleViolation("a goal has at most {max_milestones} milestones",
+                                    words={"max_milestones": MAX_MILESTONES}, field="milestones")
     return [{"title": _words(str(one["title"]))[:MAX_TITLE], "done": bool(one.get("done"))} for one in given]
 
 
@@ -107,7 +108,7 @@ def set_goal(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uui
     _open_pairing(pairing)
     count = db.scalar(select(func.count()).select_from(PairingGoal).where(PairingGoal.pairing_id == pairing_id)) or 0
     if count >= MAX_GOALS:
-        raise BusinessRuleViolation(f"a pairing has at most {MAX_GOALS} goals")
+        raise BusinessRuleViolation("a pairing has at most {max_goals} goals", words={"max_goals": MAX_GOALS})
     goal = PairingGoal(id=uuid.uuid4(), pairing_id=pairing_id, title=_words(title), target_date=target_date,
                        milestones=_milestones(milestones), status=GoalStatus.OPEN, created_by_user_id=actor.user_id,
                        created_at=utcnow(), updated_at=utcnow())
@@ -175,7 +176,8 @@ def add_item(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uui
     waiting = db.scalar(select(func.count()).select_from(ActionItem).where(
         ActionItem.pairing_id == pairing_id, ActionItem.done_at.is_(None))) or 0
     if waiting >= MAX_OPEN_ITEMS:
-        raise BusinessRuleViolation(f"a pairing has at most {MAX_OPEN_ITEMS} items not done")
+        raise BusinessRuleViolation("a pairing has at most {max_open_items} items not done",
+                                    words={"max_open_items": MAX_OPEN_ITEMS})
     item = ActionItem(id=uuid.uuid4(), pairing_id=pairing_id, title=_words(title)[:MAX_ITEM],
                       owner_user_id=_owner(db, pairing, owner), goal_id=goal_id, session_id=session_id,
                       due_on=due_on, created_at=utcnow())

@@ -188,7 +188,8 @@ def of_participant(db: Session, actor: Actor, programme_id: uuid.UUID, participa
 def _checked_windows(windows: Sequence[dict[str, int]]) -> list[Window]:
     """The windows in order; 400 for more than :data:`MAX_WINDOWS`, or two that overlap on a day."""
     if len(windows) > MAX_WINDOWS:
-        raise BusinessRuleViolation(f"at most {MAX_WINDOWS} weekly windows", field="windows")
+        raise BusinessRuleViolation("at most {max_windows} weekly windows",
+                                    words={"max_windows": MAX_WINDOWS}, field="windows")
     ordered = sorted(Window(w["weekday"], w["start_minute"], w["end_minute"]) for w in windows)
     if any(window.start_minute >= window.end_minute for window in ordered):
         raise BusinessRuleViolation("a window ends after it starts", field="windows")

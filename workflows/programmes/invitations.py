@@ -36,7 +36,7 @@ from outbox import enqueue_after_commit
 from workflows.accounts.users import register_user
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, InvalidInput, NotFound, refusal
 from workflows.notifications import mail
 from workflows.programmes import access as programme_access
 from workflows.programmes import coordinator_invitations
@@ -50,7 +50,7 @@ MAX_DISPLAY_NAME = 100  # a user's name, as the accounts keep it
 
 INVITATION_TTL = timedelta(days=14)
 RESEND_AFTER = timedelta(hours=24)  # an invitation mailed again at most once a day: no one is flooded
-INVALID_INVITATION = "this invitation is invalid, used, withdrawn or expired: ask the programme's coordinators"
+INVALID_INVITATION = refusal("this invitation is invalid, used, withdrawn or expired: ask the programme's coordinators")
 
 
 # --- inviting ---------------------------------------------------------------------------------------------------
@@ -88,7 +88,8 @@ def invite(db: Session, actor: Actor, programme_id: uuid.UUID, rows: Sequence[In
         ProgrammeInvitation.email.in_([row.email for row in fresh])))) if fresh else set()
     cap = get_settings().max_invitations  # rows passed over (already invited, taking part) do not count
     if kept + sum(row.email not in waiting for row in fresh) > cap:
-        raise BusinessRuleViolation(f"a programme keeps at most {cap:,} invitations; it has {kept:,}")
+        raise BusinessRuleViolation("a programme keeps at most {cap} invitations; it has {kept}",
+                                    words={"cap": cap, "kept": kept})
     now = utcnow()
     mail = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
     values = []
@@ -134,7 +135,8 @@ def _waiting(db: Session, programme_id: uuid.UUID, invitation_id: uuid.UUID, ver
     if invitation is None:
         raise NotFound("invitation not found")
     if invitation.status != InvitationStatus.PENDING:
-        raise BusinessRuleViolation(f"cannot {verb} an invitation that is {invitation.status.value}",
+        raise BusinessRuleViolation("cannot {verb} an invitation that is {status}",
+                                    words={"verb": verb, "status": invitation.status.value},
                                     current_status=invitation.status.value)
     return invitation
 
@@ -159,7 +161,8 @@ def resend_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invita
     if db.scalar(select(ProgrammeParticipant.id).join(User, User.id == ProgrammeParticipant.user_id).where(
             ProgrammeParticipant.programme_id == programme_id, ProgrammeParticipant.status == ParticipantStatus.ACTIVE,
             User.email == invitation.email)) is not None:
-        raise BusinessRuleViolation(f"{invitation.email} takes part already: withdraw the invitation instead")
+        raise BusinessRuleViolation("{email} takes part already: withdraw the invitation instead",
+                                    words={"email": invitation.email})
     if not get_settings().smtp_url:
         raise BusinessRuleViolation("no mail goes from this service (no SMTP_URL): share a join link instead")
     now = utcnow()
@@ -167,8 +170,9 @@ def resend_invitation(db: Session, actor: Actor, programme_id: uuid.UUID, invita
         raise Conflict("its mail has not gone yet: it goes within the programme's hourly cap",
                        reason="invitation_not_mailed_yet")
     if invitation.emailed_at is not None and invitation.emailed_at > now - RESEND_AFTER:
-        raise Conflict(f"mailed less than {RESEND_AFTER.days * 24} hours ago: send it again from "
-                       f"{(invitation.emailed_at + RESEND_AFTER).isoformat(timespec='minutes')}",
+        raise Conflict("mailed less than {hours} hours ago: send it again from {emailed_at}",
+                       words={"hours": RESEND_AFTER.days * 24,
+                              "emailed_at": (invitation.emailed_at + RESEND_AFTER).isoformat(timespec="minutes")},
                        retry_at=(invitation.emailed_at + RESEND_AFTER).isoformat(), reason="invitation_mailed_recently")
     invitation.expires_at = now + INVITATION_TTL
     invitation.email_status, invitation.email_attempts = EmailStatus.PENDING, 0
@@ -280,7 +284,8 @@ def register_from_invitation(db: Session, token: str, *, password: str, display_
     that address has an account: sign in and accept."""
     invitation, programme = _pending(db, token)
     if programme.status not in TAKING_PARTICIPANTS:
-        raise BusinessRuleViolation(f"the programme is {programme.status.value}: it takes no participants now",
+        raise BusinessRuleViolation("the programme is {status}: it takes no participants now",
+                                    words={"status": programme.status.value},
                                     field="programme")
     name = display_name.strip() or invitation.name or invitation.email.split("@")[0]
     user = register_user(db, email=invitation.email, password=password, display_name=name[:MAX_DISPLAY_NAME],

@@ -20,7 +20,7 @@ from models import (
 from models.programmes.enrolment import DEFAULT_CAPACITY
 from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound
+from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound, refusal
 from workflows.pagination import Page, paginate
 from workflows.programmes import access as programme_access
 from workflows.programmes.enrolment import Via, digest, join, refuse_if_closed, token_of
@@ -28,7 +28,7 @@ from workflows.programmes.lifecycle import TAKING_PARTICIPANTS
 
 MAX_LIVE_LINKS = 50  # join links of a programme that still work
 LINK_TTL = (timedelta(hours=1), timedelta(days=365))
-INVALID_LINK = "this join link is invalid, revoked, used up or expired: ask the programme's coordinators"
+INVALID_LINK = refusal("this join link is invalid, revoked, used up or expired: ask the programme's coordinators")
 
 
 # --- join links --------------------------------------------------------------------------------------------------
@@ -67,7 +67,8 @@ def create_link(db: Session, actor: Actor, programme_id: uuid.UUID, *, role: Par
         ProgrammeJoinLink.programme_id == programme_id, ProgrammeJoinLink.revoked_at.is_(None),
         ProgrammeJoinLink.expires_at > now, ProgrammeJoinLink.uses < ProgrammeJoinLink.max_uses)) or 0
     if live >= MAX_LIVE_LINKS:
-        raise BusinessRuleViolation(f"a programme has at most {MAX_LIVE_LINKS} working join links: revoke one")
+        raise BusinessRuleViolation("a programme has at most {max_live_links} working join links: revoke one",
+                                    words={"max_live_links": MAX_LIVE_LINKS})
     link_id = uuid.uuid4()
     link = ProgrammeJoinLink(id=link_id, programme_id=programme_id, role=role, max_uses=max_uses,
                              capacity=None if role == ParticipantRole.MENTEE else capacity or DEFAULT_CAPACITY,

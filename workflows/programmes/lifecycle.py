@@ -126,18 +126,20 @@ def _existing_users(db: Session, user_ids: Sequence[uuid.UUID]) -> list[uuid.UUI
     """``user_ids`` without repeats, in their order; 400 naming any that is no active account."""
     wanted = list(dict.fromkeys(user_ids))
     if len(wanted) > MAX_COORDINATORS:
-        raise BusinessRuleViolation(f"a programme has at most {MAX_COORDINATORS} coordinators")
+        raise BusinessRuleViolation("a programme has at most {max_coordinators} coordinators",
+                                    words={"max_coordinators": MAX_COORDINATORS})
     found = dict(db.execute(select(User.id, User.email_verified_at).where(
         User.id.in_(wanted), User.deleted_at.is_(None))).all()) if wanted else {}
     missing = [str(user_id) for user_id in wanted if user_id not in found]
     if missing:
-        raise BusinessRuleViolation("no such user: " + ", ".join(missing), user_ids=",".join(missing))
+        raise BusinessRuleViolation("no such user: {users}", words={"users": ", ".join(missing)},
+                                    user_ids=",".join(missing))
     # Anyone may claim an address: rights wait for its confirmation (``coordinator_invitations`` invites by address).
     unconfirmed = [str(user_id) for user_id in wanted if found[user_id] is None]
     if unconfirmed:
         raise BusinessRuleViolation("these accounts' addresses are not confirmed: name them by address (they are "
-                                    "invited, and coordinate once it is confirmed): " + ", ".join(unconfirmed),
-                                    user_ids=",".join(unconfirmed))
+                                    "invited, and coordinate once it is confirmed): {users}",
+                                    words={"users": ", ".join(unconfirmed)}, user_ids=",".join(unconfirmed))
     return wanted
 
 

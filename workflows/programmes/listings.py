@@ -24,8 +24,9 @@ def mentor_profile(db: Session, user_id: uuid.UUID) -> MentorProfile:
     if profile is not None:
         return profile
     user = db.get_one(User, user_id)
-    # A neutral headline: the directory of signed-in users must not tell who takes part in which programme.
-    profile = MentorProfile(id=uuid.uuid4(), user_id=user_id, headline="Mentor", bio="",
+    # No headline (none in any language): the directory of signed-in users must not tell who takes part in which
+    # programme.
+    profile = MentorProfile(id=uuid.uuid4(), user_id=user_id, headline="", bio="",
                             timezone=user.timezone or "UTC", public=False)
     profile.skills = ensure_skills(db, [SKILL])
     db.add(profile)

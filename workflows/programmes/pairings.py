@@ -151,10 +151,12 @@ def _person(db: Session, programme_id: uuid.UUID, participant_id: uuid.UUID, rol
         ProgrammeParticipant.id == participant_id, ProgrammeParticipant.programme_id == programme_id)
         .with_for_update(of=ProgrammeParticipant)).one_or_none()
     if found is None or found[0].status != ParticipantStatus.ACTIVE or found[0].role != role:
-        raise BusinessRuleViolation(f"no {role.value} of this programme takes part as {participant_id}",
+        raise BusinessRuleViolation("no {role} of this programme takes part as {participant_id}",
+                                    words={"role": role.value, "participant_id": participant_id},
                                     field=f"{role.value}_participant_id")
     if not found[1]:  # a mentor's intake gives their hours: without, they read as free at any time
-        raise Conflict(f"this {role.value} has not finished their intake: no one pairs them yet", rule="intake")
+        raise Conflict("this {role} has not finished their intake: no one pairs them yet",
+                       words={"role": role.value}, rule="intake")
     return found[0]
 
 
@@ -169,8 +171,8 @@ def ask(db: Session, programme: Programme, pairing: Pairing, mentee: ProgrammePa
     programme's first day when later); 400 for a first start before that day."""
     begins = first_day(programme)
     if first_start is not None and begins is not None and first_start < begins:
-        raise BusinessRuleViolation(f"the programme begins on {begins.date().isoformat()}: no session of it comes "
-                                    "before", field="first_start")
+        raise BusinessRuleViolation("the programme begins on {date}: no session of it comes before",
+                                    words={"date": begins.date().isoformat()}, field="first_start")
     first = first_start or first_time(db, pairing.listing_id, mentee, pairing.session_minutes,
                                       max(now, begins or now))
     if first is None:
@@ -194,17 +196,21 @@ def pair(db: Session, programme: Programme, mentor_participant_id: uuid.UUID, me
     for the second); ``overridden``: the hard rules a coordinator paired them across, and why."""
     now = now or utcnow()
     if programme.status not in TAKING_PARTICIPANTS:
-        raise BusinessRuleViolation(f"the programme is {programme.status.value}: it pairs no one now")
+        raise BusinessRuleViolation("the programme is {status}: it pairs no one now",
+                                    words={"status": programme.status.value})
     mentor = _person(db, programme.id, mentor_participant_id, ParticipantRole.MENTOR)
     mentee = _person(db, programme.id, mentee_participant_id, ParticipantRole.MENTEE)
     mentor_name = _paired_with(db, mentee)
     if mentor_name is not None:
-        raise Conflict(f"{db.get_one(User, mentee.user_id).display_name} is already paired with {mentor_name} in this "
-                       "programme: end that pairing first", rule="one_pairing", reason="paired_already")
+        raise Conflict("{display_name} is already paired with {mentor_name} in this programme: end that pairing first",
+                       words={"display_name": db.get_one(User, mentee.user_id).display_name,
+                              "mentor_name": mentor_name},
+                       rule="one_pairing", reason="paired_already")
     live = db.scalar(select(func.count()).select_from(Pairing).where(
         Pairing.mentor_participant_id == mentor.id, Pairing.status.in_(LIVE))) or 0
     if live >= (mentor.capacity or 0):
-        raise Conflict(f"the mentor already has {live} of their {mentor.capacity} mentees", rule="capacity")
+        raise Conflict("the mentor already has {live} of their {capacity} mentees",
+                       words={"live": live, "capacity": mentor.capacity}, rule="capacity")
     listing = programme_listing(db, programme, mentor.user_id)
     pairing = Pairing(id=uuid.uuid4(), programme_id=programme.id, mentor_participant_id=mentor.id,
                       mentee_participant_id=mentee.id, mentor_profile_id=listing.mentor_profile_id,
@@ -329,7 +335,8 @@ def end(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUI
     and both are asked for a closing survey."""
     now = now or utcnow()
     if reason is not None and len(reason) > MAX_REASON:
-        raise InvalidInput(f"a reason has at most {MAX_REASON} characters", field="reason")
+        raise InvalidInput("a reason has at most {max_reason} characters",
+                           words={"max_reason": MAX_REASON}, field="reason")
     pairing, role = load(db, actor, programme_id, pairing_id, lock=True)
     programme = db.get_one(Programme, programme_id)
     PAIRINGS.apply(pairing, PairingAction.END, role)

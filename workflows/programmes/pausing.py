@@ -45,11 +45,12 @@ RESUME_BATCH = 100
 
 def _check_day(programme: Programme, resume_on: date, today: date) -> None:
     if not today < resume_on <= today + RESUME_WITHIN:
-        raise InvalidInput(f"a pause ends after today and within a year: from {today + timedelta(days=1)} to "
-                           f"{today + RESUME_WITHIN}", field="resume_on")
+        raise InvalidInput("a pause ends after today and within a year: from {earliest} to {latest}",
+                           words={"earliest": today + timedelta(days=1), "latest": today + RESUME_WITHIN},
+                           field="resume_on")
     if programme.ends_on is not None and resume_on > programme.ends_on:
-        raise BusinessRuleViolation(f"the programme ends on {programme.ends_on.isoformat()}: resume the pairing "
-                                    "before then, or end it", field="resume_on")
+        raise BusinessRuleViolation("the programme ends on {ends_on}: resume the pairing before then, or end it",
+                                    words={"ends_on": programme.ends_on.isoformat()}, field="resume_on")
 
 
 def pause(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *, reason: str | None = None,

@@ -123,8 +123,9 @@ def read_csv(data: bytes) -> tuple[list[Invitee], list[RowError]]:
         columns = [name.strip().lower() for name in header or []]
         missing = [name for name in ("email", "role") if name not in columns]
         if missing:
-            raise BusinessRuleViolation(f"the first line names the columns; it lacks {' and '.join(missing)} "
-                                        "(name, email, role, capacity, separated by commas, semicolons or tabs)",
+            raise BusinessRuleViolation("the first line names the columns; it lacks {missing} (name, email, role, "
+                                        "capacity, separated by commas, semicolons or tabs)",
+                                        words={"missing": ' and '.join(missing)},
                                         field="file")
         where = {name: columns.index(name) for name in ("email", "role", "name", "capacity") if name in columns}
         count = 0
@@ -133,7 +134,8 @@ def read_csv(data: bytes) -> tuple[list[Invitee], list[RowError]]:
                 continue
             count += 1
             if count > MAX_ROWS:
-                raise BusinessRuleViolation(f"a file holds at most {MAX_ROWS:,} people: split it", field="file")
+                raise BusinessRuleViolation("a file holds at most {max_rows} people: split it",
+                                            words={"max_rows": MAX_ROWS}, field="file")
             line = reader.line_num
             value = {name: cells[index] if index < len(cells) else "" for name, index in where.items()}
             try:
@@ -142,7 +144,8 @@ def read_csv(data: bytes) -> tuple[list[Invitee], list[RowError]]:
             except ValueError as wrong:
                 errors.append(RowError(line, str(wrong), value["email"].strip()[:MAX_EMAIL] or None))
     except csv.Error as broken:
-        raise BusinessRuleViolation(f"line {reader.line_num}: not a CSV row ({broken})", field="file") from None
+        raise BusinessRuleViolation("line {line_num}: not a CSV row ({broken})",
+                                    words={"line_num": reader.line_num, "broken": broken}, field="file") from None
     return rows, errors
 
 

@@ -48,7 +48,7 @@ def _period(since: date | None, until: date | None, now: datetime) -> tuple[date
     if first > last:
         raise InvalidInput("`from` comes after `to`", field="from")
     if (last - first).days // 7 + 1 > MAX_WEEKS:
-        raise InvalidInput(f"a period holds at most {MAX_WEEKS} weeks", field="from")
+        raise InvalidInput("a period holds at most {max_weeks} weeks", words={"max_weeks": MAX_WEEKS}, field="from")
     return first, last
 
 
@@ -133,7 +133,8 @@ def at_risk(db: Session, actor: Actor, programme_id: uuid.UUID, *, quiet_weeks: 
     reviews."""
     programme_access.may_read_report(db, actor, programme_id)
     if not 1 <= quiet_weeks <= MAX_QUIET_WEEKS:
-        raise InvalidInput(f"weeks runs from 1 to {MAX_QUIET_WEEKS}", field="weeks")
+        raise InvalidInput("weeks runs from 1 to {max_quiet_weeks}",
+                           words={"max_quiet_weeks": MAX_QUIET_WEEKS}, field="weeks")
     now = now or utcnow()
     quiet_since = now - timedelta(weeks=quiet_weeks)
     missed = PairingTally.cancelled_by_pair + PairingTally.no_shows + PairingTally.missed

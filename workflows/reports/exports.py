@@ -94,9 +94,10 @@ def period_of(programme: Programme, first: date | None, last: date | None, today
     if not EARLIEST <= first <= LATEST or not EARLIEST <= last <= LATEST:
         raise InvalidInput("the period must fall within 2000-2099")
     if last < first:
-        raise InvalidInput(f"the period ends ({last}) before it starts ({first})")
+        raise InvalidInput("the period ends ({last}) before it starts ({first})", words={"last": last, "first": first})
     if (last - first).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidInput(f"the period is at most {MAX_PERIOD_DAYS} days long; give `from` and `to`")
+        raise InvalidInput("the period is at most {max_period_days} days long; give `from` and `to`",
+                           words={"max_period_days": MAX_PERIOD_DAYS})
     return Period(first, last)
 
 
@@ -350,7 +351,7 @@ def page(db: Session, actor: Actor, programme_id: uuid.UUID, name: str, *, first
          limit: int, cursor: str | None) -> Page[dict[str, Any]]:
     """One page of the export as JSON rows, in key order, after ``cursor``."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"a page holds 1 to {MAX_PAGE_SIZE} items")
+        raise InvalidInput("a page holds 1 to {max_page_size} items", words={"max_page_size": MAX_PAGE_SIZE})
     # a read of the export, once: not each of its pages
     programme, _ = programme_access.may_export(db, actor, programme_id, name, first_page=cursor is None)
     span = period_of(programme, first, last, utcnow().date())

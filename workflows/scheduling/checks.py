@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from infra.sql import statuses
 from models import BookingStatus, ListingKind, SessionStatus
 from models.mentors.listings import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
-from workflows.errors import Conflict
+from workflows.errors import Conflict, refusal
 from workflows.scheduling.hours import Hours, fits_hours
-from workflows.scheduling.rules import ListingRules, Rule, in_minutes, local_day, refused
+from workflows.scheduling.rules import ListingRules, Rule, local_day, refused
+from workflows.wording import span
 
 # The statuses and kinds the statements below name, written in as literals (``infra.sql.statuses``).
 _FIXED = {"accepted": BookingStatus.ACCEPTED, "draft": BookingStatus.DRAFT, "scheduled": SessionStatus.SCHEDULED,
@@ -202,25 +203,29 @@ def _judge(db: Session, commitment: Commitment, row: tuple[Any, ...], *, weekly:
      mentor_day, mentor_week, listing_day, listing_week, calendar_busy) = row
     zone = ZoneInfo(timezone)
     if off_start is not None:
-        until = f" until {off_end.astimezone(zone):%Y-%m-%d %H:%M}" if off_end else " until further notice"
-        raise refused(Rule.TIME_OFF, f"the mentor is away then ({timezone}){until}",
-                      **({"away_until": off_end.isoformat()} if off_end else {}))
+        if off_end is None:
+            raise refused(Rule.TIME_OFF, "the mentor is away then ({timezone}) until further notice",
+                          words={"timezone": timezone})
+        raise refused(Rule.TIME_OFF, "the mentor is away then ({timezone}) until {until}",
+                      words={"timezone": timezone, "until": f"{off_end.astimezone(zone):%Y-%m-%d %H:%M}"},
+                      away_until=off_end.isoformat())
     if calendar_busy:  # what the event is stays the mentor's
         raise refused(Rule.CALENDAR, "the mentor's calendar is busy then")
     if hours:
         day_hours = tuple((s, e) for s, e in override) if override is not None else \
             None if at_accept or weekly is None else weekly.get(start.astimezone(zone).weekday(), ())
         if not fits_hours(day_hours, zone, start, end):
-            which = "that date's hours" if override is not None else "the mentor's availability"
-            raise refused(Rule.HOURS, f"outside {which} (hours are in {timezone})", timezone=timezone)
+            outside = refusal("outside that date's hours (hours are in {timezone})") if override is not None else \
+                refusal("outside the mentor's availability (hours are in {timezone})")
+            raise refused(Rule.HOURS, outside, words={"timezone": timezone}, timezone=timezone)
         if commitment.step is not None and not at_accept:
             _on_grid(day_hours, zone, start, end, commitment.step)
     if near_start is not None:
         if overlaps:
             raise refused(Rule.BUSY, "the mentor already has an accepted booking or a session at that time")
         gap = gap_before if near_end <= start else gap_after
-        raise refused(Rule.BUFFER, f"too close to another of the mentor's sessions: they keep {gap} minutes between "
-                      "sessions", buffer_minutes=gap)
+        raise refused(Rule.BUFFER, "too close to another of the mentor's sessions: they keep {gap} minutes between "
+                      "sessions", words={"gap": gap}, buffer_minutes=gap)
     limits = {Rule.DAY_LIMIT: (mentor_day, listing_day), Rule.WEEK_LIMIT: (mentor_week, listing_week)}
     if any(value is not None for pair in limits.values() for value in pair):
         _check_counts(db, commitment, zone, limits)
@@ -238,8 +243,9 @@ def _on_grid(hours: Hours | None, zone: ZoneInfo, start: datetime, end: datetime
     openings = [0] if hours is None else [first for first, last in hours if first <= minute and minute + length <= last]
     if local.second or local.microsecond or not any((minute - first) % every == 0 for first in openings):
         first = openings[0] if openings else 0
-        raise refused(Rule.SLOT_GRID, f"requests start on this listing's slots: every {in_minutes(step)} from "
-                      f"{first // 60:02d}:{first % 60:02d} ({zone.key})", step_minutes=every)
+        raise refused(Rule.SLOT_GRID, "requests start on this listing's slots: every {step} from {start} ({zone})",
+                      words={"step": span(step), "start": f"{first // 60:02d}:{first % 60:02d}", "zone": zone.key},
+                      step_minutes=every)
 
 
 def _check_counts(db: Session, commitment: Commitment, zone: ZoneInfo,
@@ -253,15 +259,24 @@ def _check_counts(db: Session, commitment: Commitment, zone: ZoneInfo,
         "mentor": commitment.mentor_profile_id, "listing": commitment.listing_id,
         "booking": commitment.booking_id or _NONE, "session": commitment.session_id or _NONE,
         "day_start": day_start, "day_end": day_end, "week_start": week_start, "week_end": week_end}).one()
-    counted = {Rule.DAY_LIMIT: (day_all, day_listing, "day"), Rule.WEEK_LIMIT: (week_all, week_listing, "week")}
+    counted = {Rule.DAY_LIMIT: (day_all, day_listing), Rule.WEEK_LIMIT: (week_all, week_listing)}
     for rule, (mentor_limit, listing_limit) in limits.items():
-        in_all, in_listing, period = counted[rule]
+        in_all, in_listing = counted[rule]
+        mentor_full, listing_full = _FULL[rule]
         if mentor_limit is not None and in_all >= mentor_limit:
-            raise refused(rule, f"the mentor takes at most {mentor_limit} sessions a {period}, and that {period} is "
-                          "full", limit=mentor_limit)
+            raise refused(rule, mentor_full, words={"limit": mentor_limit}, limit=mentor_limit)
         if listing_limit is not None and in_listing >= listing_limit:
-            raise refused(rule, f"this listing has at most {listing_limit} sessions a {period} with a mentor, and "
-                          f"that {period} is full", limit=listing_limit)
+            raise refused(rule, listing_full, words={"limit": listing_limit}, limit=listing_limit)
+
+
+# A full day or week: the mentor's own limit, and the listing's.
+_FULL = {
+    Rule.DAY_LIMIT: (refusal("the mentor takes at most {limit} sessions a day, and that day is full"),
+                     refusal("this listing has at most {limit} sessions a day with a mentor, and that day is full")),
+    Rule.WEEK_LIMIT: (refusal("the mentor takes at most {limit} sessions a week, and that week is full"),
+                      refusal("this listing has at most {limit} sessions a week with a mentor, and that week is "
+                              "full")),
+}
 
 
 _ACTIVE = _sql("SELECT count(*) FROM bookings WHERE mentee_user_id = :mentee AND mentor_profile_id = :mentor "
@@ -276,8 +291,9 @@ def check_mentee(db: Session, rules: ListingRules, mentee_user_id: uuid.UUID, me
         return
     held = active_held(db, mentee_user_id, mentor_profile_id, now)
     if held >= rules.max_active:
-        raise refused(Rule.ACTIVE_LIMIT, f"you hold {held} upcoming bookings and requests with this mentor, the most "
-                      "allowed: wait until one has taken place, or cancel one", limit=rules.max_active)
+        raise refused(Rule.ACTIVE_LIMIT, "you hold {held} upcoming bookings and requests with this mentor, the most "
+                                         "allowed: wait until one has taken place, or cancel one",
+                      words={"held": held}, limit=rules.max_active)
 
 
 def active_held(db: Session, mentee_user_id: uuid.UUID, mentor_profile_id: uuid.UUID, now: datetime) -> int:

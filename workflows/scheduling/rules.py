@@ -41,8 +41,9 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from models import Listing, MentorProfile
-from workflows.errors import BusinessRuleViolation, Conflict
+from workflows.errors import BusinessRuleViolation, Conflict, refusal
 from workflows.scheduling.hours import Hours, weekly_hours
+from workflows.wording import span
 
 
 class Rule(StrEnum):
@@ -68,11 +69,11 @@ class Rule(StrEnum):
 # cannot map the mentor's private calendar; the listing's public rules (hours, notice, horizon, caps, its slot grid)
 # and the viewer's own conflicts keep their names.
 PRIVATE = frozenset({Rule.TIME_OFF, Rule.CALENDAR, Rule.BUSY, Rule.BUFFER})
-UNAVAILABLE_MESSAGE = "the mentor is not available at that time"
+UNAVAILABLE_MESSAGE = refusal("the mentor is not available at that time")
 
 
-def refused(rule: Rule, message: str, **details: Any) -> Conflict:
-    return Conflict(message, rule=rule.value, **details)
+def refused(rule: Rule, message: str, *, words: Mapping[str, object] | None = None, **details: Any) -> Conflict:
+    return Conflict(message, rule=rule.value, words=words, **details)
 
 
 def as_seen_by_others(refusal: Conflict) -> Conflict:
@@ -133,11 +134,12 @@ def check_request_time(rules: ListingRules, start: datetime, now: datetime) -> N
                                     earliest_start=(now + rules.notice).isoformat())
     earliest = now + rules.notice
     if start < earliest:
-        raise refused(Rule.NOTICE, f"this listing needs {in_minutes(rules.notice)} of notice",
+        raise refused(Rule.NOTICE, "this listing needs {notice} of notice", words={"notice": span(rules.notice)},
                       earliest_start=earliest.isoformat())
     horizon = rules.horizon(now)
     if horizon is not None and start >= horizon:
-        raise refused(Rule.HORIZON, f"this listing takes requests at most {rules.days_ahead} days ahead",
+        raise refused(Rule.HORIZON, "this listing takes requests at most {days_ahead} days ahead",
+                      words={"days_ahead": rules.days_ahead},
                       latest_start=horizon.isoformat())
 
 

@@ -30,7 +30,7 @@ from models import (
     TeamInvitation,
 )
 from workflows.actors import Actor
-from workflows.errors import BusinessRuleViolation, Conflict
+from workflows.errors import BusinessRuleViolation, Conflict, refusal
 from workflows.lookups import listing_or_404
 from workflows.scheduling import checks
 from workflows.scheduling import rules as scheduling
@@ -38,7 +38,7 @@ from workflows.scheduling.commitments import LIVE
 from workflows.scheduling.hours import weekly_hours
 from workflows.scheduling.rules import ListingRules
 
-NOT_ON_TEAM = "this mentor does not teach this listing"
+NOT_ON_TEAM = refusal("this mentor does not teach this listing")
 
 
 @dataclass(frozen=True)

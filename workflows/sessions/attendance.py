@@ -43,7 +43,7 @@ from workflows.actors import Actor
 from workflows.bookings.bundles import settle_credit
 from workflows.bookings.lifecycle import late_fee
 from workflows.clock import utcnow
-from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, add_or_conflict
+from workflows.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, add_or_conflict, refusal
 from workflows.events import EventType, record
 from workflows.pagination import Page, paginate
 from workflows.payloads import SeatNoShowPayload, booking_payload, dispute_payload
@@ -85,11 +85,12 @@ def check_in(db: Session, actor: Actor, session_id: uuid.UUID, *, now: datetime 
     session, role = SESSIONS.load_to_act(db, actor, session_id)
     now = now or utcnow()
     if session.status not in OPEN:
-        raise BusinessRuleViolation(f"this session is {session.status}: check-in is closed",
+        raise BusinessRuleViolation("this session is {status}: check-in is closed", words={"status": session.status},
                                     current_status=session.status.value)
     opens = session.start_time - timedelta(minutes=get_settings().start_early_minutes)
     if now < opens:
-        raise BusinessRuleViolation(f"too early: check-in opens at {opens.isoformat()}", opens_at=opens.isoformat())
+        raise BusinessRuleViolation("too early: check-in opens at {opens}",
+                                    words={"opens": opens.isoformat()}, opens_at=opens.isoformat())
     if now >= session.end_time:
         raise BusinessRuleViolation("this session's time has passed")
     if mark_arrival(db, session, role, actor.user_id, now):
@@ -110,7 +111,8 @@ def report_no_show(db: Session, actor: Actor, session_id: uuid.UUID, *, now: dat
     grace = timedelta(minutes=get_settings().no_show_grace_minutes)
     opens, closes = session.start_time + grace, session.end_time + grace
     if now < opens:
-        raise BusinessRuleViolation(f"too early: someone can be reported absent from {opens.isoformat()}",
+        raise BusinessRuleViolation("too early: someone can be reported absent from {opens}",
+                                    words={"opens": opens.isoformat()},
                                     opens_at=opens.isoformat())
     if now >= closes:
         raise BusinessRuleViolation("too late: the session's time is over, and who came is found from the check-ins",
@@ -121,8 +123,8 @@ def report_no_show(db: Session, actor: Actor, session_id: uuid.UUID, *, now: dat
         if session.mentor_checked_in_at is None:
             raise BusinessRuleViolation("check in first: only someone who came can report the other absent")
         if came:
-            raise Conflict("the mentee checked in" if session.kind == ListingKind.INDIVIDUAL else
-                           "a mentee checked in: absent seats are recorded when the session's time is over",
+            raise Conflict(refusal("the mentee checked in") if session.kind == ListingKind.INDIVIDUAL else
+                           refusal("a mentee checked in: absent seats are recorded when the session's time is over"),
                            reason="mentee_checked_in")
         _end_absent(db, session, action, role, actor=str(actor), absent=NoShow.MENTEE, attributed=meetings, now=now)
     else:
@@ -248,15 +250,18 @@ def dispute(db: Session, actor: Actor, session_id: uuid.UUID, *, reason: str, bo
     session, role = SESSIONS.load_to_act(db, actor, session_id)
     now = now or utcnow()
     if session.status not in FOUND:
-        raise BusinessRuleViolation(f"this session is {session.status}: nobody was found absent from it")
+        raise BusinessRuleViolation("this session is {status}: nobody was found absent from it",
+                                    words={"status": session.status})
     booking = _disputed_meeting(db, session, role, actor, booking_id)
     if booking is None or booking.no_show not in (NoShow.MENTEE, NoShow.MENTOR) or booking.no_show_at is None:
         raise BusinessRuleViolation("nobody was found absent from this meeting: there is nothing to dispute")
     if booking.no_show.value != role.value:
-        raise Forbidden(f"only the {booking.no_show.value}, found absent, can dispute this finding")
+        raise Forbidden("only the {no_show}, found absent, can dispute this finding",
+                        words={"no_show": booking.no_show.value})
     closes = booking.no_show_at + timedelta(hours=get_settings().no_show_dispute_hours)
     if now >= closes:
-        raise BusinessRuleViolation(f"too late: this finding could be disputed until {closes.isoformat()}")
+        raise BusinessRuleViolation("too late: this finding could be disputed until {closes}",
+                                    words={"closes": closes.isoformat()})
     found = AttendanceDispute(id=uuid.uuid4(), booking_id=booking.id, session_id=session.id, raised_by=role.value,
                               raised_by_user_id=actor.user_id, reason=reason, status=DisputeStatus.OPEN,
                               attribution_before=booking.no_show)

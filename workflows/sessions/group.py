@@ -103,8 +103,9 @@ def set_capacity(db: Session, actor: Actor, session_id: uuid.UUID, capacity: int
         raise InvalidTransition("session", session.status, "change_seats", verb="change the seats of")
     held = waitlists.held_for_others(db, session.id)
     if capacity < session.seats_taken + held:
-        raise Conflict(f"{session.seats_taken} seats are taken and {held} offered: the session needs at least "
-                       f"{session.seats_taken + held}", seats_taken=session.seats_taken, seats_offered=held,
+        raise Conflict("{seats_taken} seats are taken and {held} offered: the session needs at least {needed}",
+                       words={"seats_taken": session.seats_taken, "held": held, "needed": session.seats_taken + held},
+                       seats_taken=session.seats_taken, seats_offered=held,
                        reason="capacity_below_seats")
     raised = capacity > (session.capacity or 0)
     session.capacity = capacity  # no session.updated: that tells the mentees of a new link or agenda

@@ -241,7 +241,8 @@ def start_session(db: Session, actor: Actor, session_id: uuid.UUID, *, now: date
     opens = session.start_time - timedelta(minutes=get_settings().start_early_minutes)
     if now < opens:
         raise BusinessRuleViolation(
-            f"too early: a session can be started from {opens.isoformat()}", opens_at=opens.isoformat()
+            "too early: a session can be started from {opens}", words={"opens": opens.isoformat()},
+            opens_at=opens.isoformat()
         )
     if now >= session.end_time:
         raise BusinessRuleViolation("this session's time has passed")
@@ -371,7 +372,8 @@ def update_session_details(db: Session, actor: Actor, session_id: uuid.UUID, cha
     if role != Role.MENTOR:
         raise Forbidden("only the mentor can change a session's meeting URL or agenda")
     if session.status != SessionStatus.SCHEDULED or (now or utcnow()) >= session.start_time:
-        raise BusinessRuleViolation(f"a session can be changed only before it starts (it is {session.status})")
+        raise BusinessRuleViolation("a session can be changed only before it starts (it is {status})",
+                                    words={"status": session.status})
     changed = {field: value for field, value in changes.items() if getattr(session, field) != value}
     if not changed:
         return session

@@ -67,8 +67,9 @@ def written(db: Session, session: MentorshipSession, items: Sequence[str | Writt
     waiting = db.scalar(select(func.count()).select_from(ActionItem).where(
         ActionItem.pairing_id == pairing.id, ActionItem.done_at.is_(None))) or 0
     if waiting + len(kept) > MAX_OPEN_ITEMS:
-        raise BusinessRuleViolation(f"a pairing has at most {MAX_OPEN_ITEMS} action items not done; "
-                                    f"{waiting} wait already", field="action_items")
+        raise BusinessRuleViolation("a pairing has at most {max_open_items} action items not done; {waiting} wait "
+                                    "already",
+                                    words={"max_open_items": MAX_OPEN_ITEMS, "waiting": waiting}, field="action_items")
     mentor_user_id = db.scalar(select(MentorProfile.user_id).where(MentorProfile.id == pairing.mentor_profile_id))
     owners = {Role.MENTEE: pairing.mentee_user_id, Role.MENTOR: mentor_user_id or pairing.mentee_user_id}
     db.add_all(ActionItem(id=uuid.uuid4(), pairing_id=pairing.id, title=one.title.strip()[:MAX_ITEM],

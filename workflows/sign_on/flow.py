@@ -40,7 +40,7 @@ from infra.config import Settings
 from infra.oidc_http import ProviderFault
 from models import IdentityProvider, ProviderEnrolment, SignOnAttempt
 from workflows.clock import utcnow
-from workflows.errors import Forbidden
+from workflows.errors import Forbidden, refusal
 from workflows.sign_on import discovery
 
 log = structlog.get_logger(__name__)
@@ -72,17 +72,17 @@ class SignOnFailed(Forbidden):
 
 
 REASONS = {
-    "denied": "the sign-in was cancelled at your organisation's sign-in page",
-    "state": "this sign-in was not started in this browser, or was finished already: start again",
-    "expired": "this sign-in took too long: start again",
-    "provider": "your organisation's sign-in could not be reached: try again in a moment",
-    "code": "your organisation's sign-in refused to finish it (the code was used or expired): start again",
-    "token": "your organisation's sign-in answered with an identity this service cannot trust",
-    "disabled": "sign-in through this organisation is turned off: ask your administrator",
-    "email": "your organisation did not share your email address: allow it, or ask your administrator",
-    "account": "this identity cannot sign in to an account here",
-    "link": "this link to your account is unknown, used or expired: start again",
-    "account-disabled": "this account has been disabled by an administrator",
+    "denied": refusal("the sign-in was cancelled at your organisation's sign-in page"),
+    "state": refusal("this sign-in was not started in this browser, or was finished already: start again"),
+    "expired": refusal("this sign-in took too long: start again"),
+    "provider": refusal("your organisation's sign-in could not be reached: try again in a moment"),
+    "code": refusal("your organisation's sign-in refused to finish it (the code was used or expired): start again"),
+    "token": refusal("your organisation's sign-in answered with an identity this service cannot trust"),
+    "disabled": refusal("sign-in through this organisation is turned off: ask your administrator"),
+    "email": refusal("your organisation did not share your email address: allow it, or ask your administrator"),
+    "account": refusal("this identity cannot sign in to an account here"),
+    "link": refusal("this link to your account is unknown, used or expired: start again"),
+    "account-disabled": refusal("this account has been disabled by an administrator"),
 }
 
 

@@ -91,10 +91,11 @@ def normalise_domain(domain: str) -> str:
     try:
         cleaned = cleaned.encode("idna").decode("ascii")
     except UnicodeError:
-        raise InvalidInput(f"{domain[:80]!r} is not an email domain", field="domains") from None
+        raise InvalidInput("{domain} is not an email domain",
+                           words={"domain": repr(domain[:80])}, field="domains") from None
     labels = cleaned.split(".")
     if len(cleaned) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):  # noqa: PLR2004
-        raise InvalidInput(f"{domain[:80]!r} is not an email domain", field="domains")
+        raise InvalidInput("{domain} is not an email domain", words={"domain": repr(domain[:80])}, field="domains")
     return cleaned
 
 
@@ -103,10 +104,10 @@ def _issuer(settings: Settings, issuer: str) -> str:
     try:
         parsed = http_targets.parse_url(issuer)
     except http_targets.TargetRefused as exc:
-        raise InvalidInput(f"the issuer is not a URL: {exc}", field="issuer") from None
+        raise InvalidInput("the issuer is not a URL: {exc}", words={"exc": exc}, field="issuer") from None
     if parsed.query or parsed.fragment or len(issuer) > MAX_ISSUER:
-        raise InvalidInput(f"the issuer is an http(s) URL of at most {MAX_ISSUER} characters, with no query or "
-                           "fragment", field="issuer")
+        raise InvalidInput("the issuer is an http(s) URL of at most {max_issuer} characters, with no query or fragment",
+                           words={"max_issuer": MAX_ISSUER}, field="issuer")
     if settings.https_targets_only and parsed.scheme != "https":
         raise InvalidInput("the issuer must start with https:// (plain http is refused in production)", field="issuer")
     return issuer
@@ -119,17 +120,20 @@ def check_discovery(settings: Settings, issuer: str, *, private_network: bool) -
         return discovery.read_metadata(client, issuer)
     except ProviderFault as exc:
         hint = "" if private_network else " (a provider on a private network needs private_network: true)"
-        raise InvalidInput(f"the issuer's discovery document cannot be used: {exc}{hint}", field="issuer") from None
+        raise InvalidInput("the issuer's discovery document cannot be used: {exc}{hint}",
+                           words={"exc": exc, "hint": hint}, field="issuer") from None
 
 
 def _set_domains(db: Session, provider: IdentityProvider, domains: Sequence[str]) -> None:
     wanted = sorted({normalise_domain(domain) for domain in domains})
     if len(wanted) > MAX_DOMAINS:
-        raise InvalidInput(f"a provider owns at most {MAX_DOMAINS} domains", field="domains")
+        raise InvalidInput("a provider owns at most {max_domains} domains",
+                           words={"max_domains": MAX_DOMAINS}, field="domains")
     taken = db.scalars(select(ProviderDomain.domain).where(ProviderDomain.domain.in_(wanted),
                                                            ProviderDomain.provider_id != provider.id)).all()
     if taken:
-        raise Conflict(f"another provider owns {', '.join(taken[:5])}", field="domains", reason="domain_taken")
+        raise Conflict("another provider owns {taken}",
+                       words={"taken": ', '.join(taken[:5])}, field="domains", reason="domain_taken")
     db.execute(delete(ProviderDomain).where(ProviderDomain.provider_id == provider.id))
     db.add_all([ProviderDomain(domain=domain, provider_id=provider.id) for domain in wanted])
     db.flush()
@@ -137,17 +141,20 @@ def _set_domains(db: Session, provider: IdentityProvider, domains: Sequence[str]
 
 def _set_rules(db: Session, provider: IdentityProvider, rules: Sequence[Rule]) -> None:
     if len(rules) > MAX_ENROLMENTS:
-        raise InvalidInput(f"a provider has at most {MAX_ENROLMENTS} programme rules", field="enrolments")
+        raise InvalidInput("a provider has at most {max_enrolments} programme rules",
+                           words={"max_enrolments": MAX_ENROLMENTS}, field="enrolments")
     if len({(rule.programme_id, rule.role) for rule in rules}) != len(rules):
         raise InvalidInput("one rule per programme and role", field="enrolments")
     known = set(db.scalars(select(Programme.id).where(Programme.id.in_([rule.programme_id for rule in rules]))))
     for rule in rules:
         if rule.programme_id not in known:
-            raise InvalidInput(f"programme {rule.programme_id} not found", field="enrolments")
+            raise InvalidInput("programme {programme_id} not found",
+                               words={"programme_id": rule.programme_id}, field="enrolments")
         if (rule.claim is None) != (rule.value is None) or len(rule.claim or "") > MAX_CLAIM \
                 or len(rule.value or "") > MAX_CLAIM_VALUE or rule.claim == "" or rule.value == "":
-            raise InvalidInput(f"a rule names a claim (at most {MAX_CLAIM} characters) and its value (at most "
-                               f"{MAX_CLAIM_VALUE}), or neither", field="enrolments")
+            raise InvalidInput("a rule names a claim (at most {max_claim} characters) and its value (at most "
+                               "{max_claim_value}), or neither",
+                               words={"max_claim": MAX_CLAIM, "max_claim_value": MAX_CLAIM_VALUE}, field="enrolments")
     db.execute(delete(ProviderEnrolment).where(ProviderEnrolment.provider_id == provider.id))
     db.add_all([ProviderEnrolment(id=uuid.uuid4(), provider_id=provider.id, programme_id=rule.programme_id,
                                   role=rule.role, claim=rule.claim, value=rule.value) for rule in rules])
@@ -156,7 +163,7 @@ def _set_rules(db: Session, provider: IdentityProvider, rules: Sequence[Rule]) -
 
 def _filled(value: str, name: str) -> str:
     if not value.strip():
-        raise InvalidInput(f"{name} must not be blank", field=name)
+        raise InvalidInput("{name} must not be blank", words={"name": name}, field=name)
     return value.strip()
 
 

@@ -26,7 +26,7 @@ from infra.config import Settings, get_settings
 from models import User, WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookMessageStatus
 from outbox import enqueue_after_commit
 from workflows.actors import Actor
-from workflows.errors import Conflict, InvalidInput, NotFound, RateLimited
+from workflows.errors import Conflict, InvalidInput, NotFound, RateLimited, refusal
 from workflows.events import EventType
 from workflows.pagination import Page, paginate
 from workflows.webhooks.leases import close_lost_attempts
@@ -60,7 +60,8 @@ def normalise_event_types(event_types: Iterable[str]) -> list[str]:
         return chosen
     unknown = [event for event in chosen if event not in EVENT_TYPES]
     if unknown:
-        raise InvalidInput(f"unknown event types: {', '.join(unknown)}", known=", ".join(EVENT_TYPES))
+        raise InvalidInput("unknown event types: {unknown}",
+                           words={"unknown": ', '.join(unknown)}, known=", ".join(EVENT_TYPES))
     return chosen
 
 
@@ -70,7 +71,7 @@ def _target(url: str, settings: Settings | None) -> str:
         return http_targets.validate_target(url, scope=http_targets.configured_scope(settings),
                                             https_only=settings.https_targets_only)
     except http_targets.TargetRefused as refused:
-        raise InvalidInput(str(refused)) from None
+        raise InvalidInput("this address is refused: {problem}", words={"problem": refused}) from None
 
 
 def create_endpoint(
@@ -88,7 +89,8 @@ def create_endpoint(
     owned = db.scalar(select(func.count()).select_from(WebhookEndpoint)
                       .where(WebhookEndpoint.owner_user_id == actor.user_id))
     if (owned or 0) >= settings.webhook_max_endpoints_per_user:
-        raise Conflict(f"you have {owned} webhook endpoints, the most one user may have; delete one first",
+        raise Conflict("you have {owned} webhook endpoints, the most one user may have; delete one first",
+                       words={"owned": owned},
                        limit=settings.webhook_max_endpoints_per_user, reason="endpoint_limit")
     endpoint = WebhookEndpoint(
         id=uuid.uuid4(), owner_user_id=actor.user_id, url=_target(url, settings),
@@ -128,7 +130,7 @@ def update_endpoint(
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise InvalidInput(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+        raise InvalidInput("these fields cannot be changed: {unknown}", words={"unknown": ', '.join(sorted(unknown))})
     endpoint = get_endpoint(db, actor, endpoint_id, for_update=True)
     if "url" in changes:
         url = _target(changes["url"], settings)
@@ -194,8 +196,9 @@ def _require_enabled(endpoint: WebhookEndpoint) -> None:
                        reason="endpoint_disabled")
 
 
-def _refuse_beyond(limit: int, recent: Sequence[datetime], now: datetime, what: str) -> None:
-    """At most ``limit`` of ``what`` per endpoint in any minute; ``recent`` holds those of the last minute.
+def _refuse_beyond(limit: int, recent: Sequence[datetime], now: datetime, refused: str) -> None:
+    """At most ``limit`` per endpoint in any minute (``refused`` says of what); ``recent`` holds those of the last
+    minute.
 
     Beyond: ``RateLimited``, with the seconds until one of them is a minute old.
     """
@@ -203,8 +206,7 @@ def _refuse_beyond(limit: int, recent: Sequence[datetime], now: datetime, what: 
         return
     oldest = sorted(recent)[len(recent) - limit] if limit else now
     retry_after = max(1, math.ceil((oldest + _MANUAL_WINDOW - now).total_seconds()))
-    raise RateLimited(f"at most {limit} {what} a minute per endpoint; retry in {retry_after} s",
-                      retry_after=retry_after)
+    raise RateLimited(refused, words={"limit": limit, "retry_after": retry_after}, retry_after=retry_after)
 
 
 def send_test(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, settings: Settings | None = None) -> WebhookMessage:
@@ -222,7 +224,8 @@ def send_test(db: Session, actor: Actor, endpoint_id: uuid.UUID, *, settings: Se
         WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.event_type == TEST_EVENT,
         WebhookMessage.created_at > now - _MANUAL_WINDOW,
     ).order_by(WebhookMessage.created_at.desc()).limit(settings.webhook_tests_per_minute)).all()
-    _refuse_beyond(settings.webhook_tests_per_minute, recent, now, "test deliveries")
+    _refuse_beyond(settings.webhook_tests_per_minute, recent, now,
+                   refusal("at most {limit} test deliveries a minute per endpoint; retry in {retry_after} s"))
     message = WebhookMessage(
         id=new_message_id(), endpoint_id=endpoint.id, event_id=None, event_type=TEST_EVENT,
         payload={"endpoint_id": str(endpoint.id), "message": "This is a test delivery. Your endpoint works."},
@@ -292,7 +295,8 @@ def retry_delivery(db: Session, actor: Actor, endpoint_id: uuid.UUID, message_id
                        reason="delivery_in_progress")
     now: datetime = db.execute(select(func.now())).scalar_one()
     recent = [at for at in endpoint.recent_retries_at if at > now - _MANUAL_WINDOW]
-    _refuse_beyond(settings.webhook_retries_per_minute, recent, now, "manual retries")
+    _refuse_beyond(settings.webhook_retries_per_minute, recent, now,
+                   refusal("at most {limit} manual retries a minute per endpoint; retry in {retry_after} s"))
     endpoint.recent_retries_at = [*recent, now][-settings.webhook_retries_per_minute:]
     endpoint.backoff_until = None
     close_lost_attempts(db, message.id)

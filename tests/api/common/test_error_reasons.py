@@ -16,6 +16,7 @@ from models import ListingKind
 from tests.factories.accounts import UserFactory, as_caller
 from tests.factories.mentors import ListingFactory
 from workflows.errors import Conflict, DomainError, NotFound
+from workflows.language import REFUSAL, catalogue
 
 ROOT = Path(__file__).resolve().parents[3]
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -79,3 +80,64 @@ def test_error_bodies_carry_their_reason(client: FlaskClient, db: Session) -> No
 def test_the_openapi_error_schema_documents_the_reason(client: FlaskClient) -> None:
     schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["Error"]
     assert "stable machine name" in schema["properties"]["reason"]["description"]
+
+
+def test_a_refusals_message_follows_accept_language_and_its_reason_does_not(client: FlaskClient, db: Session) -> None:
+    """The same two refusals read in English, French and Japanese: the words the catalogue gives, with the values
+    they name filled in (a session that is not found names its kind), and the same ``reason`` in each."""
+    listing = ListingFactory(kind=ListingKind.GROUP.value, capacity=2)
+    mentor, mentee = as_caller(listing.mentor_profile.user), as_caller(UserFactory())
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0).isoformat()
+    session = client.post(f"/api/v1/listings/{listing.id}/group-sessions", json={"start_time": start},
+                          headers=mentor.headers).get_json()["id"]
+    assert client.post(f"/api/v1/sessions/{session}/join", headers=mentee.headers).status_code == 201
+    read = {}
+    for asked in (None, "fr-CA,fr;q=0.9,en;q=0.5", "ja"):
+        headers = {**mentee.headers, **({"Accept-Language": asked} if asked else {})}
+        again = client.post(f"/api/v1/sessions/{session}/join", headers=headers)
+        missing = client.get(f"/api/v1/sessions/{listing.id}", headers=headers)
+        read[asked] = [(one.status_code, one.get_json()["reason"], one.get_json()["message"])
+                       for one in (again, missing)]
+    english, french, japanese = read.values()
+    assert [(status, reason) for status, reason, _ in english] == [(409, "seat_held_already"), (404, "not_found")]
+    assert [(status, reason) for status, reason, _ in french] == [(status, reason) for status, reason, _ in english]
+    assert [(status, reason) for status, reason, _ in japanese] == [(status, reason) for status, reason, _ in english]
+    assert english[1][2] == "session not found"
+    for language, said in (("fr", french), ("ja", japanese)):
+        for (_, _, words), (_, _, in_english) in zip(said, english, strict=True):
+            assert words == _catalogue_words(language, in_english), (language, words)
+            assert words != in_english
+    assert "session" in french[1][2]  # the kind it names, filled in: {kind} introuvable
+
+
+def _catalogue_words(code: str, english: str) -> str:
+    """What the catalogue of ``code`` says for an English refusal, its one word ({kind}) filled as the API fills it."""
+    if english == "session not found":
+        return DomainError("{kind} not found", words={"kind": "session"}).said_in(code)
+    return catalogue(code).pgettext(REFUSAL, english)
+
+
+# The calls that say a refusal's words, and where they take them (``devstack.messages.REFUSING``).
+_SAYING = {"DomainError": 0, "NotFound": 0, "Forbidden": 0, "BusinessRuleViolation": 0, "Conflict": 0,
+           "InvalidInput": 0, "RateLimited": 0, "LockedOut": 0, "Overloaded": 0, "Unauthenticated": 0,
+           "http_error": 1, "refused": 1, "Refused": 1, "BodyRefused": 1}
+
+
+def test_every_refusal_says_a_template_a_catalogue_can_hold() -> None:
+    """Never an f-string, a concatenation or a formatted string: the English is a literal (or a constant marked with
+    ``refusal``), and the values it names come as ``words``, so that each language says them in its own order."""
+    built = []
+    for folder in ("workflows", "api"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                at = _SAYING.get(str(name))
+                if at is None or len(node.args) <= at:
+                    continue
+                said = node.args[at]
+                if isinstance(said, ast.JoinedStr | ast.BinOp) or (
+                        isinstance(said, ast.Call) and getattr(said.func, "id", None) != "refusal"):
+                    built.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(said)[:80]}")
+    assert built == [], "say the English as a literal and its values as words=…:\n" + "\n".join(built)

@@ -69,3 +69,9 @@ def test_the_history_names_the_people_and_the_pair_and_folds_a_run_s_progress(cl
             "Ada Okafor finished their intake", "Carla Diaz paired Ada Okafor with Zoë Müller"} <= set(lines), lines
     # Its participants still read no history.
     assert client.get(f"{BASE}/{programme['id']}/history", headers=zoe.headers).status_code == 403
+    # In the language the client asks for (a coordinator's web app sends its reader's): the same lines in French,
+    # the names as their people wrote them.
+    french = [e["summary"] for e in client.get(f"{BASE}/{programme['id']}/history?limit=100", headers={
+        **carla.headers, "Accept-Language": "fr-FR"}).get_json()["items"]]
+    assert {"Mary Jackson a créé le programme", "Ada Okafor a rejoint le programme comme mentor par un lien d'adhésion",
+            "Carla Diaz a formé le binôme Ada Okafor et Zoë Müller"} <= set(french), french

@@ -1,6 +1,6 @@
 // Sign up and sign in; a forgotten password reset, and an email address confirmed, through the links mailed.
 import { api, session } from '../../api.js';
-import { h, field, messageArea, act, replace, loading, errorBox, browserPlace, linkToken } from '../../ui.js';
+import { h, field, messageArea, act, replace, loading, errorBox, browserPlace, linkToken, noLink } from '../../ui.js';
 import { currentUser, userChanged } from '../../state.js';
 import { organisationList, organisationOffer, placed } from '../sign_on/sign-on.js';
 import { t } from '../../words.js';
@@ -120,6 +120,7 @@ export async function verifyEmail(main, { query }) {
   const token = linkToken(query, 'verify-email');
   const status = h('div', { class: 'card narrow' }, loading(t('Confirming your email…')));
   main.append(h('h1', {}, t('Confirm your email')), status);
+  if (!token) { replace(status, noLink()); return; }
   try {
     const answer = await api('POST', '/auth/verify-email', { token }, { authed: false });
     if (session.signedIn) userChanged(await currentUser(true)); // the banner asking to confirm goes

@@ -91,7 +91,7 @@ function accountSection(me) {
 
 function emailSection(me) {
   const resendMessages = messageArea();
-  const status = me.email_verified ? 'confirmed' : t('not confirmed yet');
+  const status = me.email_verified ? t('confirmed') : t('not confirmed yet');
   const resend = !me.email_verified || me.pending_email
     ? [h('button', { type: 'button', onclick: (e) => act(e.currentTarget, resendMessages, async () => {
       resendMessages.ok((await post('/me/email-verification')).message);
@@ -210,7 +210,7 @@ function calendarSection() {
     h('p', {}, t('Your sessions in your own calendar app, kept up to date. Keep the address private: anyone with it sees your sessions.')),
     statusEl, make, messages.el, urlEl,
     h('h3', {}, t('How to subscribe')),
-    h('ul', {}, SUBSCRIBE.map(([app, how]) => h('li', {}, h('strong', {}, `${app}:`), ' ', how))));
+    h('ul', {}, SUBSCRIBE.map(([app, how]) => h('li', {}, h('strong', { translate: 'no' }, app), ': ', how))));
 }
 
 /** "Chrome on Linux" for a browser's User-Agent; a script's own name (its first word) otherwise. */
@@ -239,7 +239,7 @@ function signInsSection() {
     try {
       const items = (await get('/me/sign-ins')).items;
       replace(listEl, items.length ? h('ul', { class: 'list' }, items.map((s) => h('li', {},
-        h('strong', { title: s.user_agent || '' }, deviceName(s.user_agent)), s.current ? ` ${t('(this browser)')}` : '',
+        h('strong', { title: s.user_agent || '', translate: 'no' }, deviceName(s.user_agent)), s.current ? ` ${t('(this browser)')}` : '',
         h('span', { class: 'meta' }, ' · ', s.ip_address
           ? t('signed in {at} · last used {used} from {address}', { at: when(s.created_at), used: when(s.last_used_at), address: s.ip_address })
           : t('signed in {at} · last used {used}', { at: when(s.created_at), used: when(s.last_used_at) })), ' ',

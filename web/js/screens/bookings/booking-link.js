@@ -3,7 +3,7 @@
 // button acts.
 import { api } from '../../api.js';
 import { h, replace, messageArea, act, money, span, errorBox, loading, tz, linkToken, noLink } from '../../ui.js';
-import { t } from '../../words.js';
+import { t, tParts } from '../../words.js';
 
 export async function bookingLink(main, { query }) {
   const token = linkToken(query, 'booking-link');
@@ -19,7 +19,8 @@ export async function bookingLink(main, { query }) {
     return;
   }
   const messages = messageArea();
-  const what = h('p', {}, h('strong', {}, view.listing_title), ` with ${view.with_whom} · ${span(view.start_time, view.end_time)}`);
+  const what = h('p', {}, h('strong', {}, view.listing_title), ' ', ...tParts('with {person}', { person: h('bdi', {}, view.with_whom) }),
+    ' · ', span(view.start_time, view.end_time));
   const openIt = view.session_id ? h('p', {}, h('a', { href: `#/sessions/${view.session_id}` }, t('Open it in the app instead'))) : null;
   if (view.done) {
     replace(card, what, h('p', { role: 'status' }, t('This meeting is not scheduled any more: there is nothing to do.')), openIt);

@@ -6,7 +6,7 @@ import { all, listing, onWaiting, refreshWaiting } from '../../state.js';
 import { answersView } from './questions.js';
 import { mySeries, seriesRequests } from './series.js';
 import { h, field, redraw, replace, loading, empty, errorBox, messageArea, act, span, when, badge, bookingBadge, sessionBadge, withdrawn } from '../../ui.js';
-import { t, tn } from '../../words.js';
+import { t, tn, tParts } from '../../words.js';
 
 async function titleOf(listingId) {
   try { return (await listing(listingId)).title; } catch { return t('Listing'); }
@@ -31,8 +31,8 @@ async function mentorSessionRow(s) {
   return [
     h('a', { href: `#/sessions/${s.id}` }, await titleOf(s.listing_id)), ' · ', span(s.start_time, s.end_time), ' ',
     sessionBadge(s),
-    s.kind === 'group' ? h('span', { class: 'meta' }, ` group, ${s.seats_taken}/${s.capacity} seats`) : null,
-    s.mentee ? h('span', { class: 'meta' }, ` with ${s.mentee.display_name}`) : null,
+    s.kind === 'group' ? h('span', { class: 'meta' }, ' ', t('group, {taken}/{capacity} seats', { taken: s.seats_taken, capacity: s.capacity })) : null,
+    s.mentee ? h('span', { class: 'meta' }, ' ', ...tParts('with {person}', { person: h('bdi', {}, s.mentee.display_name) })) : null,
   ];
 }
 
@@ -56,7 +56,9 @@ function myBookingRow(b, session, messages, reload) {
     ? sessionBadge(session) : bookingBadge(b);
   return async () => [
     h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time),
-    b.mentor ? h('span', { class: 'meta' }, ` · with ${b.mentor.display_name}${seat ? ' (group)' : ''}`) : null, ' ',
+    b.mentor ? h('span', { class: 'meta' }, ' · ', ...(seat
+      ? tParts('with {person} (group)', { person: h('bdi', {}, b.mentor.display_name) })
+      : tParts('with {person}', { person: h('bdi', {}, b.mentor.display_name) }))) : null, ' ',
     status,
     reasonOf(b) ? h('span', { class: 'meta' }, ` (${reasonOf(b)})`) : null,
     b.status === 'draft' && b.competing_requests ? h('span', { class: 'meta' }, t(' · someone else asked for this time too')) : null,
@@ -185,7 +187,8 @@ export function requests(main) {
       const series = await seriesRequests(seriesEl, messages, reload);
       await renderInto(requestsEl, drafts, async (b) => {
         const { rowMessages, reasonForm } = rowParts(b);
-        return h('div', { class: 'request', role: 'group', 'aria-label': t('Request from {person}', { person: personName(b.mentee, t('a mentee')) }) },
+        const person = personName(b.mentee, t('a mentee')); // (a t() among another's words is not gathered)
+        return h('div', { class: 'request', role: 'group', 'aria-label': t('Request from {person}', { person }) },
           h('strong', { class: 'mentee' }, personName(b.mentee, t('A mentee'))), ' ', t('asks for'), ' ',
           h('a', { href: `#/listings/${b.listing_id}` }, await titleOf(b.listing_id)), ' · ', span(b.start_time, b.end_time), ' ',
           bookingBadge(b),

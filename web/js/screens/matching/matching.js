@@ -8,7 +8,7 @@ import { live } from '../../live.js';
 import { h, field, redraw, replace, empty, messageArea, act, when } from '../../ui.js';
 import { everyItem } from '../../lists.js';
 import { draftReview, wordsOnPairs } from './review.js';
-import { t, tn } from '../../words.js';
+import { t, tn, tParts } from '../../words.js';
 
 const MODES = [['coordinator', t('Coordinators publish the drafts')], ['mentee_choice', t('Mentees choose')],
   ['manual', t('By hand, pair by pair')]];
@@ -83,10 +83,11 @@ function summary(run) {
   return h('div', {}, h('h3', {}, t('The latest run, {time}', { time: when(run.finished_at) })),
     h('p', {}, [tn('{matched} of {count} mentee matched', '{matched} of {count} mentees matched', r.mentees + pinned,
       { matched: r.matched + pinned }),
-    pinned ? `, ${t('{count} pinned', { count: pinned })}` : '',
-    r.preferred ? ` (${tn('{count} preferred pair', '{count} preferred pairs', r.preferred)})` : '',
-    `, ${tn('with {count} mentor', 'with {count} mentors', r.mentors)}`,
-    r.top3_share === null ? '' : `; ${t('{share} % of them with one of their top 3 mentors', { share: Math.round(r.top3_share * 100) })}`,
+    // (Each text a call of its own: a t() inside a template literal is not gathered into the catalogues.)
+    pinned ? ', ' + t('{count} pinned', { count: pinned }) : '',
+    r.preferred ? ' (' + tn('{count} preferred pair', '{count} preferred pairs', r.preferred) + ')' : '',
+    ', ' + tn('with {count} mentor', 'with {count} mentors', r.mentors),
+    r.top3_share === null ? '' : '; ' + t('{share} % of them with one of their top 3 mentors', { share: Math.round(r.top3_share * 100) }),
     '.'].join('')),
     h('p', {}, t('Total score {total}, against {greedy} pairing each mentee in turn with the best mentor left.',
       { total: num(r.total), greedy: num(r.greedy_total) })),
@@ -99,10 +100,18 @@ function summary(run) {
 
 /** Who takes part but is left out of matching until their intake is finished, and why. */
 function leftOutView(left) {
-  if (!left.people.length) return h('p', { class: 'muted' }, left.summary);
-  return h('div', {}, h('p', { class: 'warning' }, t('Left out of the match: {summary}.', { summary: left.summary })),
+  if (!left.people.length) return h('p', { class: 'muted' }, t('Everyone taking part has finished their intake.'));
+  const said = [
+    left.mentors ? tn('{count} mentor has not given their hours', '{count} mentors have not given their hours', left.mentors) : '',
+    left.mentees ? tn('{count} mentee has not answered the intake', '{count} mentees have not answered the intake', left.mentees) : '',
+  ].filter(Boolean).join(' · ');
+  return h('div', {}, h('p', { class: 'warning' }, t('Left out of the match: {summary}.', { summary: said })),
     h('ul', { class: 'list', 'aria-label': t('Left out of the match') },
-      left.people.map((p) => h('li', {}, h('strong', {}, p.name), ` (${p.role}) ${p.reason}`))));
+      left.people.map((p) => {
+        const name = { name: h('bdi', {}, h('strong', {}, p.name)) };
+        return h('li', {}, ...(p.role === 'mentor' ? tParts('{name} (mentor) has not given their hours', name)
+          : tParts('{name} (mentee) has not answered the intake', name)));
+      })));
 }
 
 /** `#/programmes/{id}/matching`: its coordinators' matching screen. */
@@ -163,7 +172,7 @@ export async function matchingPage(main, { params: [id] }) {
     const failed = drafts.filter((d) => d.status === 'failed').length;
     draftMessages.ok(tn('{count} pairing proposed: their mentors are asked to accept the sessions.',
       '{count} pairings proposed: their mentors are asked to accept the sessions.', counts.publishing - failed)
-      + (failed ? ` ${t('{count} could not be: see why below.', { count: failed })}` : ''));
+      + (failed ? ' ' + t('{count} could not be: see why below.', { count: failed }) : ''));
   }) }, t('Publish the drafts'));
   const draftActions = h('div', { class: 'actions' }, swap, publish);
 

@@ -1,7 +1,7 @@
 // Browse and search mentors and listings by skill; a mentor's own page.
 import { get, qs } from '../../api.js';
 import { all, profile, rememberListing, rememberProfile } from '../../state.js';
-import { h, field, replace, loading, empty, errorBox, price, rating, when } from '../../ui.js';
+import { h, field, replace, loading, empty, errorBox, price, rating, skillWord, when } from '../../ui.js';
 import { t } from '../../words.js';
 
 function listingCard(item, mentor) {
@@ -9,10 +9,11 @@ function listingCard(item, mentor) {
     h('h3', {}, h('a', { href: `#/listings/${item.id}` }, item.title)),
     h('p', { class: 'meta' },
       mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name || t('Mentor')) : t('Mentor'),
-      mentor ? ` · ${mentor.headline}` : ''),
+      mentor?.headline ? ` · ${mentor.headline}` : ''),
     h('p', { class: 'meta' }, mentor ? rating(mentor) : '', ' · ',
-      h('strong', {}, price(item.price_cents, item.currency)), ` · ${item.duration_minutes} min`,
-      item.kind === 'group' ? [' · ', t('group of up to {capacity}', { capacity: item.capacity })] : '', ` · ${item.skill}`));
+      h('strong', {}, price(item.price_cents, item.currency)), ' · ',
+      t('{minutes} min', { minutes: item.duration_minutes }),
+      item.kind === 'group' ? [' · ', t('group of up to {capacity}', { capacity: item.capacity })] : '', ' · ', skillWord(item.skill)));
 }
 
 // Search words (`q`): the API ranks listings and mentors by skill, title, name and headline, typos forgiven.
@@ -39,8 +40,8 @@ export async function browse(main, { query, go }) {
     if (!mentors.length) replace(mentorsEl, empty(words ? t('No mentor matches “{words}” yet.', { words }) : t('No mentors yet.')));
     else replace(mentorsEl, h('ul', { class: 'grid' }, mentors.map((m) => h('li', {}, h('article', { class: 'card' },
       h('h3', {}, h('a', { href: `#/mentors/${m.id}` }, m.display_name || t('Mentor'))),
-      h('p', {}, m.headline),
-      h('p', { class: 'meta' }, rating(m), ' · ', m.skills.join(', ') || t('no skills listed')))))));
+      m.headline ? h('p', {}, m.headline) : null,
+      h('p', { class: 'meta' }, rating(m), ' · ', m.skills.map(skillWord).join(', ') || t('no skills listed')))))));
   } catch (err) {
     replace(mentorsEl, errorBox(err.message));
   }
@@ -61,9 +62,10 @@ export async function mentorPage(main, { params: [id] }) {
   const reviewsEl = h('div', {}, loading());
   main.append(
     h('h1', {}, mentor.display_name || t('Mentor')),
-    h('p', { class: 'lead' }, mentor.headline),
-    h('p', { class: 'meta' }, rating(mentor), ` · timezone ${mentor.timezone} · `, mentor.skills.join(', ')),
-    mentor.bio ? h('p', {}, mentor.bio) : null,
+    mentor.headline ? h('p', { class: 'lead' }, mentor.headline) : '',
+    h('p', { class: 'meta' }, rating(mentor), ' · ', t('timezone {zone}', { zone: mentor.timezone }), ' · ',
+      mentor.skills.map(skillWord).join(', ')),
+    mentor.bio ? h('p', {}, mentor.bio) : '', // (an element's append writes null as "null")
     h('section', { 'aria-labelledby': 'ml-h' }, h('h2', { id: 'ml-h' }, t('Listings')), listingsEl),
     h('section', { 'aria-labelledby': 'mr-h' }, h('h2', { id: 'mr-h' }, t('Reviews')), reviewsEl));
   try {

@@ -4,7 +4,7 @@
 import { live } from '../../live.js';
 import { loadPolicy } from '../../policy.js';
 import { currentUser, listing as loadListing, profile } from '../../state.js';
-import { append, h, price, rating } from '../../ui.js';
+import { append, h, price, rating, skillWord } from '../../ui.js';
 import { bookingPanel } from './listing/booking.js';
 import { bundlesPanel } from './listing/bundles.js';
 import { groupPanel } from './listing/group.js';
@@ -21,9 +21,10 @@ export async function listingPage(main, { params: [id], query }) {
   append(main, [
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('Mentors')), ' › ', mentor ? h('a', { href: `#/mentors/${mentor.id}` }, mentor.display_name) : t('Mentor')),
     h('h1', {}, item.title),
-    h('p', { class: 'lead' }, mentor ? `${mentor.display_name} · ${mentor.headline}` : ''),
+    h('p', { class: 'lead' }, mentor ? [mentor.display_name, mentor.headline].filter(Boolean).join(' · ') : ''),
     h('p', { class: 'meta' }, mentor ? rating(mentor) : '', ' · ', h('strong', {}, price(item.price_cents, item.currency)),
-      ` · ${item.duration_minutes} min · ${item.skill}`, item.kind === 'group' ? [' · ', t('group of up to {capacity}', { capacity: item.capacity })] : '',
+      ' · ', t('{minutes} min', { minutes: item.duration_minutes }), ' · ', skillWord(item.skill),
+      item.kind === 'group' ? [' · ', t('group of up to {capacity}', { capacity: item.capacity })] : '',
       item.active ? '' : t(' · not taking bookings')),
     item.description ? h('p', {}, item.description) : null,
     part.els || part.el,

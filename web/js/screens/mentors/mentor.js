@@ -4,7 +4,7 @@
 import { del, fieldErrors, get, patch, post, put } from '../../api.js';
 import { live } from '../../live.js';
 import { all, currentUser, rememberProfile } from '../../state.js';
-import { h, field, replace, loading, empty, errorBox, messageArea, act, money, price, when, tz, badge, guardUnsaved } from '../../ui.js';
+import { h, field, replace, loading, empty, errorBox, messageArea, act, money, price, skillWord, when, tz, badge, guardUnsaved } from '../../ui.js';
 import { calendarsSection } from '../calendars/calendars.js';
 import { numbersSection } from '../reports/numbers.js';
 import { questionsEditor } from '../bookings/questions.js';
@@ -36,7 +36,7 @@ export async function mentorSetup(main) {
   const mentor = await get(`/mentor-profiles/${me.mentor_profile_id}`);
   rememberProfile(mentor);
   main.append(h('h1', {}, t('Mentor setup')),
-    h('p', { class: 'lead' }, `${mentor.display_name} · ${mentor.headline}`),
+    h('p', { class: 'lead' }, [mentor.display_name, mentor.headline].filter(Boolean).join(' · ')),
     h('p', { class: 'meta' }, t('Timezone {zone} · skills: {skills}', { zone: mentor.timezone, skills: mentor.skills.join(', ') || t('none') }), ' · ',
       h('a', { href: `#/mentors/${mentor.id}` }, t('See your profile'))),
     numbersSection(mentor), publicSection(mentor), availabilitySection(mentor), timeOffSection(mentor), overridesSection(mentor), limitsSection(mentor),
@@ -216,8 +216,9 @@ function listingCard(l, reload, shared) {
   const messages = messageArea();
   return h('li', { class: 'card' },
     h('h3', {}, h('a', { href: `#/listings/${l.id}` }, l.title)),
-    h('p', { class: 'meta' }, `${price(l.price_cents, l.currency)} · ${l.duration_minutes} min · ${l.skill} · ${l.kind}`,
-      l.kind === 'group' ? ` of ${l.capacity}` : '', ' ', badge(l.active ? t('Active') : t('Paused'), l.active ? 'accepted' : 'cancelled'),
+    h('p', { class: 'meta' }, [price(l.price_cents, l.currency), t('{minutes} min', { minutes: l.duration_minutes }),
+      skillWord(l.skill), l.kind === 'group' ? t('group of up to {capacity}', { capacity: l.capacity }) : t('One-to-one')]
+      .join(' · '), ' ', badge(l.active ? t('Active') : t('Paused'), l.active ? 'accepted' : 'cancelled'),
       l.instant_booking ? [' ', badge(t('Booked instantly'), 'scheduled')] : null),
     shared && l.active ? h('p', {}, t('Booking link: '), h('a', { href: `/book/${l.slug}` }, `${location.origin}/book/${l.slug}`)) : null,
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => { await patch(`/listings/${l.id}`, { active: !l.active }); await reload(); }) },
@@ -271,7 +272,7 @@ function webhooksSection() {
     } catch (err) { replace(listEl, errorBox(err.message)); }
   };
   const form = h('form', { class: 'card' }, h('h3', {}, t('New endpoint')),
-    field('URL', { type: 'url', name: 'url', required: true, placeholder: 'https://example.com/webhooks' }),
+    field(t('URL'), { type: 'url', name: 'url', required: true, placeholder: 'https://example.com/webhooks' }),
     field(t('Event types'), { name: 'event_types', value: '*', hint: t('Comma separated, e.g. booking.accepted, session.completed; * for all.') }),
     field(t('Description'), { name: 'description', maxlength: 500 }),
     formMessages.el, h('button', { type: 'submit', class: 'primary' }, t('Add endpoint')));

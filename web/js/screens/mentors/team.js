@@ -3,7 +3,7 @@
 import { get, put, qs } from '../../api.js';
 import { currentUser, listing as loadListing } from '../../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act } from '../../ui.js';
-import { t } from '../../words.js';
+import { t, tParts } from '../../words.js';
 
 export async function teamPage(main, { params: [id] }) {
   const [item, me] = await Promise.all([loadListing(id), currentUser()]);
@@ -32,8 +32,8 @@ export async function teamPage(main, { params: [id] }) {
 
   function row(member, invited) {
     const own = member.mentor_profile_id === owner;
-    const name = own ? `${member.display_name} (you)` : member.display_name;
-    return h('li', {}, h('strong', {}, name), h('span', { class: 'meta' }, ` · ${member.headline} · ${member.timezone}`), ' ',
+    const name = own ? tParts('{name} (you)', { name: h('bdi', {}, member.display_name) }) : h('bdi', {}, member.display_name);
+    return h('li', {}, h('strong', {}, name), h('span', { class: 'meta' }, ` · ${[member.headline, member.timezone].filter(Boolean).join(' · ')}`), ' ',
       invited ? h('span', { class: 'badge requested' }, t('Invited, not answered yet')) : h('span', { class: 'badge accepted' }, t('Teaches')), ' ',
       own ? null : h('button', { type: 'button', 'aria-label': t('Remove {display_name} from the team', { display_name: member.display_name }),
         onclick: (e) => save(teamOf(ownerTeaches(), others().filter((m) => m !== member.mentor_profile_id)), e.currentTarget,
@@ -59,7 +59,7 @@ export async function teamPage(main, { params: [id] }) {
     if (!found) return;
     const taken = new Set(others());
     replace(results, found.length ? h('ul', { class: 'list' }, found.map((m) => h('li', {},
-      h('strong', {}, m.display_name), h('span', { class: 'meta' }, ` · ${m.headline}`), ' ',
+      h('strong', {}, m.display_name), m.headline ? h('span', { class: 'meta' }, ` · ${m.headline}`) : null, ' ',
       taken.has(m.id) ? h('span', { class: 'muted' }, t('on the team or invited'))
         : h('button', { type: 'button', 'aria-label': t('Invite {display_name}', { display_name: m.display_name }), onclick: (e) => save(
           teamOf(ownerTeaches(), [...others(), m.id]), e.currentTarget,

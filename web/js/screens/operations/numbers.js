@@ -27,7 +27,7 @@ function show(el, n) {
     h('h2', { id: 'nu-ref-h' }, t('Refusals by rule')),
     h('div', { class: 'table-wrap' }, h('table', { 'aria-labelledby': 'nu-ref-h' },
       h('thead', {}, h('tr', {}, [t('Rule'), t('Count')].map((text) => h('th', { scope: 'col' }, text)))),
-      h('tbody', {}, n.refusals.map((r) => h('tr', {}, h('th', { scope: 'row' }, capital(r.description)), h('td', {}, String(r.count))))))),
+      h('tbody', {}, n.refusals.map((r) => h('tr', {}, h('th', { scope: 'row' }, REFUSALS[r.rule] || capital(r.description)), h('td', {}, String(r.count))))))),
     h('p', { class: 'meta' }, t('Requests refused at the door (an overlap, too little notice, a limit) leave no record: the operators’ /metrics counts them.')),
     h('h2', { id: 'nu-day-h' }, t('Sessions created per day (UTC)')),
     h('p', {}, total ? tn('{total} in {count} day, on {busy} of them; newest first, days with none left out.',
@@ -38,6 +38,15 @@ function show(el, n) {
       h('tbody', {}, busy.map((d) => h('tr', {}, h('th', { scope: 'row' }, d.day),
         h('td', {}, String(d.sessions))))))) : null);
 }
+
+// What each rule's count is of, in the reader's words (the API's description is English, for integrators).
+const REFUSALS = {
+  booking_declined: t('Booking requests the mentor declined'),
+  booking_expired: t('Booking requests left unanswered until they expired'),
+  sign_in_failed: t('Sign-ins refused (a wrong password, or a disabled account)'),
+  locked_out: t('Sign-ins refused by the lock-out after repeated failures'),
+  refresh_reused: t('Refresh tokens presented again after use (their sign-in ended)'),
+};
 
 export function numbersScreen(main) {
   const messages = messageArea();

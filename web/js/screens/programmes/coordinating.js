@@ -23,8 +23,8 @@ export async function coordinatorInvitationPage(main, { query, go, signedIn }) {
       }) }, t('Coordinate {programme}', { programme: found.programme.name }))));
   } else if (found.account_exists) {
     sessionStorage.setItem('mentorship.after', `/coordinator-invitation?token=${token}`);
-    main.append(h('p', {}, tParts('{email} has an account: {sign_in}.',
-      { email: found.email, sign_in: h('a', { href: '#/signin' }, t('sign in to accept')) })));
+    const signIn = h('a', { href: '#/signin' }, t('sign in to accept')); // gathered: not among another text's words
+    main.append(h('p', {}, tParts('{email} has an account: {sign_in}.', { email: found.email, sign_in: signIn })));
   } else {
     const form = h('form', { class: 'card narrow', novalidate: true },
       h('p', {}, t('Your account will be {email}.', { email: found.email })),

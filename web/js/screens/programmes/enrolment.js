@@ -110,8 +110,8 @@ export function peopleSection(programme, messages) {
     const as = i.capacity ? tn('{role}, up to {count} mentees', '{role}, up to {count} mentees', i.capacity,
       { role: roleWord(i.role) }) : roleWord(i.role);
     return h('li', {},
-      `${i.name ? `${i.name} · ` : ''}${i.email} · ${as} · ${t('invited {time}', { time: when(i.created_at) })} · ${sent}`
-        + `${i.status === 'pending' ? ` · ${t('until {time}', { time: when(i.expires_at) })}` : ''} `,
+      [i.name, i.email, as, t('invited {time}', { time: when(i.created_at) }), sent,
+        i.status === 'pending' ? t('until {time}', { time: when(i.expires_at) }) : ''].filter(Boolean).join(' · ') + ' ',
       badge(INVITATION_BADGE[i.status] || i.status, i.status),
       i.status === 'pending' ? h('div', { class: 'actions' },
         i.email_status === 'pending' ? null : h('button', { type: 'button', onclick: (e) => act(e.currentTarget, said, async () => {
@@ -137,8 +137,8 @@ export function peopleSection(programme, messages) {
     replace(linksEl, links.items.length ? h('ul', { class: 'list' }, links.items.map((l) => {
       const url = `${location.origin}${location.pathname}#/join?token=${l.token}`;
       const words = JOIN_LINK[l.role] || JOIN_LINK.mentee;
-      return h('li', {}, `${roleWord(l.role)} · ${t('{uses} of {most} used', { uses: l.uses, most: l.max_uses })} · `
-        + `${t('until {time}', { time: when(l.expires_at) })} `,
+      return h('li', {}, [roleWord(l.role), t('{uses} of {most} used', { uses: l.uses, most: l.max_uses }),
+        t('until {time}', { time: when(l.expires_at) })].join(' · ') + ' ',
         badge(l.works ? t('works') : t('ended'), l.works ? 'accepted' : 'cancelled'),
         l.works ? h('input', { readonly: true, value: url, 'aria-label': words.label, class: 'copy' }) : null,
         l.works ? h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
@@ -291,8 +291,8 @@ export async function invitationPage(main, { query, go, signedIn }) {
       }) }, t('Join {programme}', { programme: found.programme.name })), decline));
   } else if (found.account_exists) {
     sessionStorage.setItem('mentorship.after', `/programme-invitation?token=${token}`);
-    main.append(h('p', {}, tParts('{email} has an account: {sign_in}.',
-      { email: found.email, sign_in: h('a', { href: '#/signin' }, t('sign in to accept')) })),
+    const signIn = h('a', { href: '#/signin' }, t('sign in to accept')); // gathered: not among another text's words
+    main.append(h('p', {}, tParts('{email} has an account: {sign_in}.', { email: found.email, sign_in: signIn })),
       h('div', { class: 'actions' }, decline));
   } else {
     const form = h('form', { class: 'card narrow', novalidate: true },

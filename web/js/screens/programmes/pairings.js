@@ -188,7 +188,7 @@ function pairingItem(base, p, messages, refresh) {
     p.status === 'paused' && p.resume_on ? t('goes on by itself on {day}', { day: onDay(p.resume_on) }) : null,
     p.end_reason ? t('ended: {reason}', { reason: p.end_reason }) : null].filter(Boolean);
   return h('li', { id: `pairing-${p.id}`, tabindex: '-1' },
-    h('p', {}, `${t('{mentor} mentors {mentee}', { mentor: p.mentor_name, mentee: p.mentee_name })} `,
+    h('p', {}, t('{mentor} mentors {mentee}', { mentor: p.mentor_name, mentee: p.mentee_name }), ' ',
       badge(STATUS[p.status], TONE[p.status])),
     h('p', { class: 'meta' }, meta.join(' · ')),
     p.viewer_role === 'coordinator' || p.viewer_role === 'admin'

@@ -69,8 +69,8 @@ function monthsChart(months, f) {
 function ratingsChart(ratings, stats, f) {
   if (!stats.reviews_count) return h('div', {}, h('h3', {}, t('Ratings')), h('p', { class: 'muted' }, t('No reviews yet.')));
   const most = ratings.lastIndexOf(Math.max(...ratings)) + 1;
-  const summary = `${tn('{count} review', '{count} reviews', stats.reviews_count)}, ${tn('{average} of 5 on average; the most gave '
-    + '{count} star.', '{average} of 5 on average; the most gave {count} stars.', most, { average: f.decimal(stats.average_rating) })}`;
+  const summary = tn('{count} review', '{count} reviews', stats.reviews_count) + ', ' + tn('{average} of 5 on average; the most '
+    + 'gave {count} star.', '{average} of 5 on average; the most gave {count} stars.', most, { average: f.decimal(stats.average_rating) });
   return h('div', {}, h('h3', {}, t('Ratings')), distributionChart({
     label: t('Bar chart of your reviews by their stars, 1 to 5. {summary}', { summary }), summary, caption: t('Your reviews by stars'),
     heading: t('Stars'), seriesLabel: t('Reviews'), values: ratings, color: '#1f5fbf', locale: f.locale,

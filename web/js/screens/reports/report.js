@@ -118,8 +118,8 @@ function weeksSection(report, f) {
     + 'that nobody came to.', weeks.length, { held: f.number(total('held')),
     cancelled: f.number(CANCELLED.reduce((n, key) => n + total(key), 0)), by: by.filter(Boolean).join(', '),
     absent: f.number(total('no_show_mentee') + total('no_show_mentor')), missed: f.number(total('missed')) })
-    + (total('held') ? ` ${t('Most held in the week of {week} ({count}).', { week: labels[busiest].long,
-      count: f.number(weeks[busiest].held) })}` : '');
+    + (total('held') ? ' ' + t('Most held in the week of {week} ({count}).', { week: labels[busiest].long,
+      count: f.number(weeks[busiest].held) }) : '');
   section.append(periodChart({ periods: weeks.map((w) => w.week), unit: 'week', locale: f.locale, summary,
     label: t('Bar chart of the programme\'s sessions per week, from the week of {from} to the week of {to}, stacked by how '
       + 'they ended. {summary}', { from: labels[0].long, to: labels[labels.length - 1].long, summary }),

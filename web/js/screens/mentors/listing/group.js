@@ -124,8 +124,8 @@ function waitlistParts(s, place, messages, reload) {
   const atOnce = h('input', { type: 'checkbox', id: `at-once-${s.id}` });
   return h('span', {}, h('button', { type: 'button', onclick: (e) => act(e.currentTarget, messages, async () => {
     const placeNow = await post(`/sessions/${s.id}/waitlist`, { take_at_once: atOnce.checked });
-    messages.ok(`${t('You are in line: number {position}.', { position: placeNow.position })} ${atOnce.checked
-      ? t('A freed seat is booked for you at once.') : t('A freed seat is held for you for a while: you will be told.')}`);
+    messages.ok(t('You are in line: number {position}.', { position: placeNow.position }) + ' ' + (atOnce.checked
+      ? t('A freed seat is booked for you at once.') : t('A freed seat is held for you for a while: you will be told.')));
     await reload();
   }) }, t('Join waitlist')), ' ', h('label', { for: atOnce.id }, atOnce, ' ', t('book a freed seat at once')));
 }
