@@ -28,6 +28,7 @@ from bench.stack import Stack
 from bench.worker import CREATE_SESSIONS, FLOOR_CREATE_TASK, NOOP_TASK
 from outbox.publisher import task_arguments
 from outbox.recording import Dispatch, pending_dispatches
+from workflows import language
 from workflows.actors import Actor
 from workflows.bookings.lifecycle import accept_booking
 
@@ -203,6 +204,21 @@ def noop_task_rate(watcher: TaskWatcher, app: Celery, seconds: float) -> float:
 # -- api_accept_ratio and the API worker's memory ---------------------------------------------------------------
 
 
+# Readings of every language, each on a connection of its own, so that every API process serves some of each.
+LANGUAGE_ROUNDS = 8
+
+
+def read_in_every_language(base: str) -> None:
+    """Each API process's catalogues in memory before its RSS is read: every language's screens' table, and a
+    refusal written in each language (which loads its server catalogue), as readers of six languages would."""
+    for _round in range(LANGUAGE_ROUNDS):
+        for tag in (*language.LANGUAGES, language.PSEUDO):
+            for path, status in ((f"/words/{tag}.json", 200), ("/api/v1/me", 401)):
+                answer = httpx.get(f"{base}{path}", headers={"Accept-Language": tag}, timeout=30)
+                if answer.status_code != status:
+                    raise RuntimeError(f"{path} in {tag} answered {answer.status_code}")
+
+
 def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
     """Accepts by many mentors at once, as on a platform; one mentor's own accepts are serialised by design."""
     mentees = seed.users(stack.engine, 20)
@@ -232,6 +248,7 @@ def api_accept(stack: Stack, cfg: Config) -> list[Rep]:
                              timeout=300)
         if warm.statuses != {200: len(warm_paths)}:
             raise RuntimeError(f"the {len(warm_paths)} warm-up accepts answered {warm.statuses}")
+        read_in_every_language(base)
         # Alternate the order, so neither side always runs on a warmer machine.
         if rep % 2 == 0:
             noop_result, accept_result = noop(), accept(base, drafts)

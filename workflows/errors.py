@@ -43,7 +43,6 @@ class DomainError(Exception):
         rule = details.get("rule")
         self.reason = reason or (rule if isinstance(rule, str) else None) or type(self).default_reason
 
-
     def said_in(self, locale: str | None) -> str:
         """The message in the language of ``locale`` (English for none), its words written as that locale writes
         them; a template no catalogue holds yet reads in English."""

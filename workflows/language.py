@@ -56,6 +56,7 @@ DECLARING = (
     "workflows.mentors.invitations",
     "workflows.sign_on.accounts",
     "workflows.conversations.safety",
+    "workflows.conversations.conversations",
     "workflows.conversations.reports",
     "workflows.webhooks.outcomes",
     "workflows.calendars.sync",

@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 from api.common.docs import documents_errors
 from api.common.schemas import Text, search_text
 from api.database import db_session
+from api.errors import asked_locale
 from api.idempotency import idempotent
 from api.ratelimit import limit_conversation_messages, limit_messages
 from api.security import current_actor, require_login
@@ -142,7 +143,7 @@ class Conversations(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Your conversations, the latest message first, with how many of each are unread; `q` finds those whose
         person or programme is so named or which hold those words."""
-        return {"items": conversations.listed(db_session(), current_actor(), **args)}
+        return {"items": conversations.listed(db_session(), current_actor(), **args, asked=asked_locale())}
 
     @blp.doc(operationId="openConversation")
     @blp.arguments(OpenSchema, example={"user_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"})
@@ -160,7 +161,7 @@ class Conversations(MethodView):
             made = conversations.open_group(db, actor, body["session_id"])
         else:
             made = conversations.open_desk(db, actor, body["programme_id"], body["participant_user_id"])
-        return next(one for one in conversations.listed(db, actor, only=made.id))
+        return next(one for one in conversations.listed(db, actor, only=made.id, asked=asked_locale()))
 
 
 @blp.route("/<uuid:conversation_id>")
@@ -171,7 +172,8 @@ class ConversationItem(MethodView):
     def get(self, conversation_id: uuid.UUID) -> Any:
         """One of your conversations, as your list shows it; 404 for one you take no part in."""
         db, actor = db_session(), current_actor()
-        return conversations.listed(db, actor, only=conversations.load(db, actor, conversation_id).id)[0]
+        return conversations.listed(db, actor, only=conversations.load(db, actor, conversation_id).id,
+                                    asked=asked_locale())[0]
 
 
 @blp.route("/unread")
@@ -255,7 +257,7 @@ class MuteItem(MethodView):
         counted in your unread messages."""
         db, actor = db_session(), current_actor()
         messages.mute(db, actor, conversation_id, muted=True)
-        return conversations.listed(db, actor, only=conversation_id)[0]
+        return conversations.listed(db, actor, only=conversation_id, asked=asked_locale())[0]
 
     @blp.doc(operationId="unmuteConversation")
     @blp.response(200, ConversationSchema)
@@ -264,7 +266,7 @@ class MuteItem(MethodView):
         """Hear a muted conversation again."""
         db, actor = db_session(), current_actor()
         messages.mute(db, actor, conversation_id, muted=False)
-        return conversations.listed(db, actor, only=conversation_id)[0]
+        return conversations.listed(db, actor, only=conversation_id, asked=asked_locale())[0]
 
 
 @blp.route("/<uuid:conversation_id>/block")
@@ -279,7 +281,7 @@ class BlockItem(MethodView):
         programme's coordinators."""
         db, actor = db_session(), current_actor()
         safety.block(db, actor, conversation_id)
-        return conversations.listed(db, actor, only=conversation_id)[0]
+        return conversations.listed(db, actor, only=conversation_id, asked=asked_locale())[0]
 
     @blp.doc(operationId="unblockPerson")
     @blp.response(200, ConversationSchema)
@@ -288,7 +290,7 @@ class BlockItem(MethodView):
         """Take back your block: you may write to each other again (unless they blocked you)."""
         db, actor = db_session(), current_actor()
         safety.unblock(db, actor, conversation_id)
-        return conversations.listed(db, actor, only=conversation_id)[0]
+        return conversations.listed(db, actor, only=conversation_id, asked=asked_locale())[0]
 
 
 class ExportedMessageSchema(ma.Schema):

@@ -40,8 +40,10 @@ from models import (
 )
 from workflows.actors import Actor
 from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
+from workflows.language import text
 from workflows.pagination import contains
 from workflows.people import display_names
+from workflows.wording import phrase, say
 
 MAX_LISTED = 200  # one's conversations, newest first: a page of them (the search reaches the rest)
 
@@ -223,19 +225,32 @@ class Listed:
     muted: bool = False
 
 
+# A conversation's title, as its list shows it to each of its people (in their language): the other person's name, a
+# group session's listing, a programme's coordinators' desk, or, to them, who wrote to it.
+DELETED = text("conversation.title.deleted", "A deleted account")
+GROUP = text("conversation.title.group", "The group of {listing}")
+A_GROUP_SESSION = text("conversation.title.a_group_session", "a group session")
+DESK = text("conversation.title.desk", "The coordinators of {programme}")
+A_PROGRAMME = text("conversation.title.a_programme", "a programme")
+AT_DESK = text("conversation.title.at_desk", "{person}, of {programme}")
+A_PARTICIPANT = text("conversation.title.a_participant", "A participant")
+
+
 def _title(conversation: Conversation, me: uuid.UUID, names: dict[uuid.UUID, str], programmes: dict[uuid.UUID, str],
-           groups: dict[uuid.UUID, str]) -> tuple[str, uuid.UUID | None]:
+           groups: dict[uuid.UUID, str], *, locale: str | None) -> tuple[str, uuid.UUID | None]:
     if conversation.kind == ConversationKind.PAIR:
         other = conversation.second_user_id if conversation.first_user_id == me else conversation.first_user_id
-        return names.get(other, "A deleted account") if other else "A deleted account", other
+        found = names.get(other) if other else None
+        return found or say(DELETED, locale), other
     if conversation.kind == ConversationKind.GROUP:
-        listing = groups.get(conversation.session_id, "a group session") if conversation.session_id else ""
-        return f"The group of {listing}", None
-    programme = programmes.get(conversation.programme_id, "a programme") if conversation.programme_id else ""
+        listing = groups.get(conversation.session_id) if conversation.session_id else None
+        return say(GROUP, locale, listing=listing or phrase(A_GROUP_SESSION)), None
+    programme = programmes.get(conversation.programme_id) if conversation.programme_id else None
     if conversation.first_user_id == me:
-        return f"The coordinators of {programme}", None
-    person = names.get(conversation.first_user_id, "A participant") if conversation.first_user_id else ""
-    return f"{person}, of {programme}", conversation.first_user_id
+        return say(DESK, locale, programme=programme or phrase(A_PROGRAMME)), None
+    person = names.get(conversation.first_user_id) if conversation.first_user_id else None
+    return say(AT_DESK, locale, person=person or phrase(A_PARTICIPANT), programme=programme or phrase(A_PROGRAMME)), \
+        conversation.first_user_id
 
 
 def _blocks(db: Session, me: uuid.UUID, others: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -282,11 +297,12 @@ def unread_total(db: Session, actor: Actor) -> int:
 
 
 def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID | None = None,
-           limit: int | None = MAX_LISTED) -> list[Listed]:
+           limit: int | None = MAX_LISTED, asked: str | None = None) -> list[Listed]:
     """The caller's conversations, the latest message first (those with none last), at most ``MAX_LISTED``;
     ``q``: those whose other person or programme is named so, or with a message holding those words (ILIKE, which
     the messages' trigram index serves from three characters on; shorter ones read one's own conversations only);
-    ``only``: that one; ``limit``: how many (none: every one, for a download)."""
+    ``only``: that one; ``limit``: how many (none: every one, for a download). Titles are written in the locale
+    ``asked`` (a client's), else the caller's own."""
     query = select(Conversation).where(_mine(actor.user_id))
     if only is not None:
         query = query.where(Conversation.id == only)
@@ -313,9 +329,10 @@ def listed(db: Session, actor: Actor, *, q: str | None = None, only: uuid.UUID |
     unread = unread_counts(db, actor.user_id, [row.id for row in rows])
     muted = muted_of(db, actor.user_id, [row.id for row in rows])
     blocks = _blocks(db, actor.user_id, {one for one in (other_of(row, actor.user_id) for row in rows) if one})
+    locale = asked or db.scalar(select(User.locale).where(User.id == actor.user_id))
     shown = []
     for row in rows:
-        title, other = _title(row, actor.user_id, names, programmes, groups)
+        title, other = _title(row, actor.user_id, names, programmes, groups, locale=locale)
         shown.append(Listed(row.id, row.kind, title, row.programme_id, other, row.last_message_at,
                             unread.get(row.id, 0), blocks.get(other) if other else None, row.session_id,
                             row.id in muted))

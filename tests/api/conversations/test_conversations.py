@@ -315,6 +315,9 @@ def test_a_group_sessions_mentor_and_seated_mentees_share_one_conversation(clien
         assert client.post(f"/api/v1/sessions/{session}/join", headers=mentee.headers).status_code == 201
     group = _open(client, first, session_id=session)
     assert (group["kind"], group["title"], group["session_id"]) == ("group", "The group of Design clinic", session)
+    # Its title in the language the reader's client asks for; the listing's title as its mentor wrote it.
+    french = client.get(f"/api/v1/conversations/{group['id']}", headers={**second.headers, "Accept-Language": "fr"})
+    assert french.get_json()["title"] == "Le groupe de Design clinic"
     assert _open(client, mentor, session_id=session)["id"] == _open(client, second, session_id=session)["id"] \
         == group["id"]  # one per group session
     for caller, body in ((outsider, {"session_id": session}), (first, {"session_id": str(uuid.uuid4())}),
