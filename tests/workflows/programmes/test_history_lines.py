@@ -32,7 +32,7 @@ def test_each_line_names_who_acted_and_whom_it_concerns(db: Session) -> None:
         _event("match_run.completed", "system", matched=17, mentees=18),
     ]
     names = history_lines.Names(db, events)
-    assert [history_lines.line(event, names) for event in events] == [
+    assert [history_lines.line(event, names, None) for event in events] == [
         "Carla Diaz paired Ada Okafor with Zoë Müller",
         "The pairing of Ada Okafor and Zoë Müller started: the mentor accepted its sessions",
         "Carla Diaz ended the pairing of Ada Okafor and Zoë Müller",
@@ -40,6 +40,13 @@ def test_each_line_names_who_acted_and_whom_it_concerns(db: Session) -> None:
         "Zoë Müller joined as a mentee through their organisation's sign-in",
         "Carla Diaz took Someone off the programme",  # an account deleted since: no name to give
         "A match run finished: 17 of 18 mentees matched",
+    ]
+    # Each line in its reader's language, the names as their people wrote them.
+    assert [history_lines.line(event, names, "de-DE") for event in events[3:]] == [
+        "Ada Okafor und Zoë Müller haben ihr Ziel „Give a talk“ erreicht",
+        "Zoë Müller ist über die Anmeldung der eigenen Organisation als Mentee beigetreten",
+        "Carla Diaz hat Jemand aus dem Programm genommen",
+        "Ein Matching-Lauf ist abgeschlossen: 17 von 18 Mentees zugeordnet",
     ]
 
 
