@@ -4,8 +4,9 @@
 kept for the translator to look at again), one no longer declared is kept as obsolete at the end of the file.
 
 It also writes the screens' table of each language (``web/locales/tables/<code>.json``), which the server sends as a
-file. ``python -m devstack.messages --check`` changes nothing and fails when a template or a table is not what the
-code and the catalogues say.
+file, and each language's compiled catalogue (``messages.mo``), which the processes read. ``python -m
+devstack.messages --check`` changes nothing and fails when a template, a table or a compiled catalogue is not what
+the code and the catalogues say.
 
 The service's texts are read from the code's declarations (``workflows.language.text``), not by scanning source
 files: each has a key (its ``msgctxt``), and its English words are its ``msgid``; a refusal's English is read from
@@ -102,8 +103,12 @@ NOT_WORDS = frozenset({
     "Named when the programme was created",
 })
 _EXPRESSION = re.compile(r"\$\{")
-# Words between a template literal's expressions: "${count} seats left" (a class list there is one word: "badge ").
+# Words between a template literal's expressions: "${count} seats left", or one lower-case word as a sentence has it
+# (" · with ${name}", ", due ${day}"); not a key or a path ("mentorship.link.${route}").
 _TWO_WORDS = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+_ONE_WORD = re.compile(r"(?:^|\s)([a-z]{3,})(?=\s|[,;!?)]|:\s|\.\s|\.$|$)")
+# A template literal's word that is a class of its element, not a word people read ("badge ${kind}").
+CLASSES = frozenset({"live", "slot", "badge"})
 
 
 _PRODUCT_TOKEN = re.compile(r"[\w.]+/")  # a browser's mark in a User-Agent ("Firefox/")
@@ -143,7 +148,7 @@ def bypassing(source: str, first_line: int = 1) -> list[tuple[int, str]]:
             for expression in code:
                 found.extend(bypassing(expression, line))
             # Never the English of t(): the extractor cannot read a template literal's words.
-            if _said(text) or _TWO_WORDS.search(text):
+            if _said(text) or _TWO_WORDS.search(text) or set(_ONE_WORD.findall(text)) - CLASSES:
                 found.append((line, token.value))
         elif token.type == "string" and _said(token.value[1:-1]) and not _translated(tokens, n):
             found.append((line, token.value))
@@ -202,7 +207,7 @@ class Texts:
 
 SETS = (
     Texts("service", template, language.CATALOGUES / f"{language.DOMAIN}.pot",
-          lambda code: language.CATALOGUES / code / "LC_MESSAGES" / f"{language.DOMAIN}.po", language.DOMAIN),
+          language.catalogue_path, language.DOMAIN),
     Texts("screens", screens_template, screens.SCREENS / f"{screens.DOMAIN}.pot", screens.catalogue_path,
           screens.DOMAIN),
 )
@@ -234,10 +239,14 @@ def update() -> None:
     screens.table_path(language.SOURCE).parent.mkdir(exist_ok=True)
     for code in TABLED:
         screens.table_path(code).write_bytes(screens.written_table(code))
+    for code in TRANSLATED:
+        language.catalogue_path(code, ".mo").write_bytes(language.compiled(code))
 
 
 # The screens' tables the server sends as files: every shipped language's, and the pseudo-locale's.
 TABLED = (*language.LANGUAGES, language.PSEUDO)
+# The service's catalogues the processes read compiled (``.mo``): every shipped language's but the source's.
+TRANSLATED = tuple(code for code in language.LANGUAGES if code != language.SOURCE)
 
 
 def _update(texts: Texts) -> None:
@@ -276,6 +285,9 @@ def check() -> int:
     stale += [screens.table_path(code) for code in TABLED
               if not screens.table_path(code).exists() or screens.table_path(code).read_bytes()
               != screens.written_table(code)]
+    stale += [language.catalogue_path(code, ".mo") for code in TRANSLATED
+              if not language.catalogue_path(code, ".mo").exists()
+              or language.catalogue_path(code, ".mo").read_bytes() != language.compiled(code)]
     for path in stale:
         print(f"{path.relative_to(ROOT)} is not what the code says: run `make messages`")
     return 1 if stale else 0

@@ -7,8 +7,9 @@ A text shown to people is declared once, where it is used, with a stable key and
 marked fuzzy by ``make messages`` (which a test refuses until a translator looks again). What is stored to be read
 later (a notification) keeps the key and its words, never the words of one language.
 
-A catalogue is compiled in memory the first time a reader of its language is served, once per process: a process
-that never serves Japanese never loads it.
+A catalogue is read the first time a reader of its language is served, once per process (a process that never serves
+Japanese never loads it), from the compiled ``.mo`` beside its ``.po`` that ``make messages`` writes (reading the
+``.po`` itself would cost a process five times the memory); a ``.mo`` not written yet is compiled in memory.
 
 The pseudo-locale ``en-XA`` (CLDR's name for it) reads every text accented, 40% longer and bracketed
 (``[Ŝéśśîöñś ƒöŕ ţöðåý·····]``), its dates and numbers as Japanese writes them: shown anywhere, it tells at a glance
@@ -22,6 +23,7 @@ import importlib
 import io
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
@@ -186,19 +188,32 @@ def preferred_tag(accept_language: str | None) -> str | None:
     return None
 
 
+def catalogue_path(language: str, suffix: str = ".po") -> Path:
+    return CATALOGUES / language / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
+def compiled(language: str) -> bytes:
+    """A language's ``.po`` compiled to a ``.mo``, the same bytes whenever its words are the same."""
+    with catalogue_path(language).open("rb") as po:
+        read = read_po(po, locale=language, domain=DOMAIN)
+    read.creation_date = _NO_DATE
+    written = io.BytesIO()
+    write_mo(written, read)
+    return written.getvalue()
+
+
+_NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 @cache
 def catalogue(language: str) -> NullTranslations:
-    """A language's translations, compiled from its ``.po`` once, when first needed; English reads the source."""
+    """A language's translations, read once, when first needed; English reads the source."""
     if language == PSEUDO:
         return _Pseudo()
-    path = CATALOGUES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if language == SOURCE or language not in LANGUAGES or not path.exists():
+    if language == SOURCE or language not in LANGUAGES or not catalogue_path(language).exists():
         return NullTranslations()
-    with path.open("rb") as po:
-        compiled = io.BytesIO()
-        write_mo(compiled, read_po(po, locale=language, domain=DOMAIN))
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    mo = catalogue_path(language, ".mo")
+    return Translations(io.BytesIO(mo.read_bytes() if mo.exists() else compiled(language)), domain=DOMAIN)
 
 
 def words_of(said: Text, locale: str | None, number: int | None = None) -> str:

@@ -54,6 +54,8 @@ def test_the_check_of_gathered_texts_reads_inside_template_literals() -> None:
     "button.textContent = 'Save';",
     "errorBox(`Could not save ${name}: try again.`)",
     "h('a', { title: t(`Open ${name}`) }, 'x')",  # a template literal is not the catalogue's English
+    "h('span', { class: 'meta' }, ` · with ${name}`)",  # one word among a sentence's values
+    "`${item.title}, due ${day}`",
 ])
 def test_the_lint_finds_words_outside_t(source: str) -> None:
     assert messages.bypassing(source)
@@ -65,6 +67,8 @@ def test_the_lint_finds_words_outside_t(source: str) -> None:
     "h('div', { class: 'actions card' }, x)",
     "headers: { 'Content-Type': 'application/json' }",
     "h('p', {}, `${t('Saved.')} ${when(at)}`)",
+    "h('span', { class: `badge ${kind}` })",  # an element's classes
+    "sessionStorage.getItem(`mentorship.link.${route}`)",  # a key
 ])
 def test_the_lint_leaves_code_and_translated_words_alone(source: str) -> None:
     assert messages.bypassing(source) == []

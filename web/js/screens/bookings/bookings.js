@@ -93,8 +93,9 @@ function waitingParts(as = 'mentee') {
         ? t('{display_name} asks you to choose another time', { display_name: m.other.display_name }) : t('{display_name} proposes another time', { display_name: m.other.display_name })),
       t(' for {listing_title} · {time} · answer by {time2} ', { listing_title: m.listing_title, time: span(m.start_time, m.end_time), time2: when(m.proposal.expires_at) }),
       m.session_id ? h('a', { href: `#/sessions/${m.session_id}` }, t('Answer')) : null)),
-      offers.map((p) => h('li', {}, h('strong', {}, t('A seat is held for you')), ` in ${p.listing_title} · ${span(p.start_time, p.end_time)}`,
-        ` · until ${when(p.offer_expires_at)} `, h('a', { href: `#/listings/${p.listing_id}` }, t('Take the seat'))))));
+      offers.map((p) => h('li', {}, h('strong', {}, t('A seat is held for you')), ' · ', p.listing_title, ' · ',
+        span(p.start_time, p.end_time), ' · ', t('until {time}', { time: when(p.offer_expires_at) }), ' ',
+        h('a', { href: `#/listings/${p.listing_id}` }, t('Take the seat'))))));
     if (placesSection.hidden) redraw(places); else redraw(places, h('ul', { class: 'list' }, lines.map((p) => h('li', {}, h('a', { href: `#/listings/${p.listing_id}` }, p.listing_title),
       ` · ${span(p.start_time, p.end_time)} · `, badge(t('{position} in line', { position: ordinal(p.position) }), 'requested')))));
   };

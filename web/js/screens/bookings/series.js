@@ -6,7 +6,7 @@ import { all, listing } from '../../state.js';
 import { h, field, redraw, empty, errorBox, messageArea, act, confirmPanel, span, badge } from '../../ui.js';
 import { cancellationCost, lateFeesText, loadPolicy } from '../../policy.js';
 import { answersView } from './questions.js';
-import { t } from '../../words.js';
+import { t, tn } from '../../words.js';
 
 export const MAX_TIMES = 26;
 const SERIES_STATUS = { requested: t('Requested'), accepted: t('Accepted'), declined: t('Declined'), withdrawn: t('Withdrawn'), ended: t('Ended') };
@@ -76,10 +76,13 @@ export async function seriesRequests(el, pageMessages, reload) {
     const pending = s.occurrences.filter((time) => time.status === 'draft').length;
     const answer = (action) => (e) => act(e.currentTarget, rowMessages, async () => {
       const done = await post(`/booking-series/${s.id}/${action}`, {});
-      const what = s.pairing ? t('Pairing') : t('Series');
-      pageMessages.ok(action === 'accept'
-        ? `${what} accepted: ${done.accepted_count} meetings${done.skipped_count ? `, ${done.skipped_count} taken meanwhile and left out` : ''}.`
-        : `${what} declined.`);
+      const accepted = s.pairing
+        ? tn('Pairing accepted: {count} meeting.', 'Pairing accepted: {count} meetings.', done.accepted_count)
+        : tn('Series accepted: {count} meeting.', 'Series accepted: {count} meetings.', done.accepted_count);
+      const skipped = done.skipped_count ? ' ' + tn('{count} time was taken meanwhile and left out.',
+        '{count} times were taken meanwhile and left out.', done.skipped_count) : '';
+      pageMessages.ok(action === 'accept' ? accepted + skipped
+        : s.pairing ? t('Pairing declined.') : t('Series declined.'));
       await reload();
     });
     const who = s.mentee?.display_name || 'a mentee';
@@ -108,7 +111,8 @@ export function pairingProposal(s, who, pending, answer, rowMessages, { inProgra
     'aria-label': asks ? t('{who} asks you to mentor them in {name}', { who, name }) : t('{name} proposes you mentor {who}', { name, who }) },
   ...(asks ? [h('strong', { class: 'mentee' }, who), t(' asks you to mentor them in '), h('strong', {}, name), ': ']
     : [h('strong', {}, name), t(' proposes you mentor '), h('strong', { class: 'mentee' }, who), ': ']),
-    `${pending} sessions `, every(s.every_weeks), ', from ', span(s.start_time, s.end_time), ' ', badge(t('Pairing')),
+    tn('{count} session', '{count} sessions', pending), ' ', every(s.every_weeks), ', ',
+    t('from {time}', { time: span(s.start_time, s.end_time) }), ' ', badge(t('Pairing')),
     h('details', {}, h('summary', {}, t('The {length} times', { length: s.occurrences.length })), timesList(s)),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', onclick: answer('accept') }, t('Accept the pairing')),
@@ -123,7 +127,7 @@ function confirmCancelFrom(at, series, time, item, { messages, onConfirm }) {
   const cancelled = series.occurrences.filter((o) => o.status === 'accepted' && new Date(o.start_time).getTime() >= from);
   const fees = item ? cancelled.map((o) => cancellationCost({ startTime: o.start_time, priceCents: item.price_cents, role: 'mentee' }))
     .filter((cost) => cost.late).reduce((sum, cost) => sum + cost.feeCents, 0) : 0;
-  const count = `${cancelled.length} meeting${cancelled.length === 1 ? '' : 's'}`;
+  const count = tn('{count} meeting', '{count} meetings', cancelled.length);
   confirmPanel(at, {
     label: t('Cancel this and all following'), danger: true, keep: t('Keep them'), messages,
     says: [h('p', {}, t('This cancels {count}:', { count })),

@@ -38,7 +38,7 @@ function settingsForm(base, settings, forms, saved) {
     const row = h('li', { class: 'row' }, pick(t('Mentee question'), 'mentee', menteeQs, c.mentee_question_id),
       pick(t('Compared with'), 'mentor', mentorSide, c.mentor_question_id), pick(t('How'), 'kind', KINDS, c.kind),
       field(t('Weight (criterion {n})', { n }), { type: 'number', name: 'weight', min: 0, max: 10, step: 0.5, value: c.weight }),
-      h('button', { type: 'button', onclick: () => row.remove() }, t('Remove'), h('span', { class: 'sr-only' }, ` criterion ${n}`)));
+      h('button', { type: 'button', onclick: () => row.remove() }, t('Remove'), h('span', { class: 'sr-only' }, ' ', t('criterion {n}', { n }))));
     rowsEl.append(row);
   };
   const form = h('form', { class: 'stack', 'aria-labelledby': 'mt-set-h' },

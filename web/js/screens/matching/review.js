@@ -21,8 +21,8 @@ function sideBySide(base, d) {
     loading());
   Promise.all([d.mentee_participant_id, d.mentor_participant_id].map((id) => get(`${base}/participants/${id}/intake`)))
     .then(([mentee, mentor]) => replace(panel,
-      h('div', {}, h('h4', {}, `${d.mentee_name}, mentee`), intakeView(mentee)),
-      h('div', {}, h('h4', {}, `${d.mentor_name}, mentor`), intakeView(mentor))),
+      h('div', {}, h('h4', {}, t('{name}, mentee', { name: d.mentee_name })), intakeView(mentee)),
+      h('div', {}, h('h4', {}, t('{name}, mentor', { name: d.mentor_name })), intakeView(mentor))),
     (err) => replace(panel, errorBox(err.message)));
   return panel;
 }
@@ -71,7 +71,7 @@ export function draftReview(base, mentors, chosen, reload) {
       if (open.has(d.id)) open.delete(d.id); else open.add(d.id);
       draw();
       el.querySelector(`[data-key="cmp-${d.id}"]`)?.focus();
-    }, dataset: { key: `cmp-${d.id}` } }, t('Compare intakes'), h('span', { class: 'sr-only' }, ` of ${d.mentee_name} and ${d.mentor_name}`));
+    }, dataset: { key: `cmp-${d.id}` } }, t('Compare intakes'), h('span', { class: 'sr-only' }, ' ', t('of {mentee} and {mentor}', { mentee: d.mentee_name, mentor: d.mentor_name })));
     const full = d.mentor_places_used > d.mentor_capacity;
     const rows = [h('tr', { id: `draft-${d.id}` },
       h('td', {}, busy ? null : h('input', { type: 'checkbox', checked: chosen.has(d.id), 'aria-label': t('Swap the mentor of {mentee_name}', { mentee_name: d.mentee_name }),
@@ -144,12 +144,15 @@ export function wordsOnPairs(base, mentees, mentors) {
     const page = await get(`${base}/match-preferences?limit=100`);
     replace(listEl, page.items.length ? h('ul', { class: 'list', 'aria-label': t('Words on pairs') }, page.items.map((w) => {
       const mine = messageArea();
-      return h('li', {}, `${w.kind === 'never' ? t('Never') : t('Prefer')}: ${w.mentee_name} with ${w.mentor_name} `,
+      const pair = { mentee_name: w.mentee_name, mentor_name: w.mentor_name };
+      return h('li', {}, w.kind === 'never' ? t('Never: {mentee_name} with {mentor_name}', pair)
+        : t('Prefer: {mentee_name} with {mentor_name}', pair), ' ',
         h('button', { type: 'button', onclick: (e) => act(e.currentTarget, mine, async () => {
           await del(`${base}/match-preferences/${w.id}`);
           await draw();
           said.ok(t('Taken back: {mentee_name} with {mentor_name}.', { mentee_name: w.mentee_name, mentor_name: w.mentor_name }));
-        }) }, t('Take back'), h('span', { class: 'sr-only' }, ` ${w.kind} ${w.mentee_name} with ${w.mentor_name}`)), mine.el);
+        }) }, t('Take back'), h('span', { class: 'sr-only' }, ' ', w.kind === 'never'
+          ? t('Never: {mentee_name} with {mentor_name}', pair) : t('Prefer: {mentee_name} with {mentor_name}', pair))), mine.el);
     })) : empty(t('None: the runs weigh every pair that fits. A pair whose pairing ended is not proposed again unless preferred.')));
   }
   form.addEventListener('submit', (event) => {

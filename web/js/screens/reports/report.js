@@ -144,7 +144,7 @@ function atRiskSection(id, f) {
   const messages = messageArea();
   const more = h('button', { type: 'button', hidden: true }, t('Load more'));
   const quiet = field(t('At risk when not met for'), { tag: 'select', name: 'weeks' },
-    QUIET.map((n) => [String(n), `${n} weeks`]));
+    QUIET.map((n) => [String(n), tn('{count} week', '{count} weeks', n)]));
   quiet.querySelector('select').value = '3';
   let cursor = null;
   let shown = 0;
@@ -153,7 +153,7 @@ function atRiskSection(id, f) {
       cursor: first ? null : cursor })}`);
     if (first) { list.replaceChildren(); shown = 0; }
     const items = page.items.map((p) => h('li', { tabindex: '-1' },
-      h('p', {}, h('a', { href: `#/programmes/${id}?pairing=${p.pairing_id}` }, `${p.mentor_name} mentors ${p.mentee_name}`),
+      h('p', {}, h('a', { href: `#/programmes/${id}?pairing=${p.pairing_id}` }, t('{mentor} mentors {mentee}', { mentor: p.mentor_name, mentee: p.mentee_name })),
         ' ', badge(STATUS[p.status] || p.status, p.status === 'active' ? 'accepted' : 'draft')),
       h('ul', {}, p.reasons.map((reason) => h('li', {}, reason))),
       h('p', { class: 'meta' }, p.last_held_at ? t('Last session held {time}', { time: f.moment(p.last_held_at) }) : t('No session held yet'))));

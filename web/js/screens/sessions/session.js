@@ -10,7 +10,7 @@ import { h, field, redraw, replace, messageArea, act, money, span, duration, err
 import { talkButton } from '../conversations/conversations.js';
 import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './attendance.js';
 import { loadProposals, movesSection, successor } from './moves.js';
-import { t, tn, tParts } from '../../words.js';
+import { formatTag, t, tn, tParts } from '../../words.js';
 
 export async function sessionPage(main, { params: [id] }) {
   const me = await currentUser();
@@ -120,10 +120,12 @@ function talk(view, mentee) {
 function addToCalendar(view) {
   const { session, item } = view;
   const page = `${location.origin}${location.pathname}#/sessions/${session.id}`;
-  const details = `${item.title}: ${page}${session.meeting_url ? `\nJoin: ${session.meeting_url}` : ''}`;
+  const joining = session.meeting_url ? '\n' + t('Join: {url}', { url: session.meeting_url }) : '';
+  const details = `${item.title}: ${page}${joining}`;
   const compact = (iso) => new Date(iso).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const dates = `${compact(session.start_time)}/${compact(session.end_time)}`;
   const google = `https://calendar.google.com/calendar/render?${new URLSearchParams({ action: 'TEMPLATE', text: item.title,
-    dates: `${compact(session.start_time)}/${compact(session.end_time)}`, details, location: session.meeting_url || '' })}`;
+    dates, details, location: session.meeting_url || '' })}`;
   const outlook = `https://outlook.live.com/calendar/0/deeplink/compose?${new URLSearchParams({ path: '/calendar/action/compose',
     rru: 'addevent', subject: item.title, startdt: new Date(session.start_time).toISOString(),
     enddt: new Date(session.end_time).toISOString(), body: details, location: session.meeting_url || '' })}`;
@@ -256,9 +258,13 @@ function completeForm(view) {
 /** An action item as a session outside programmes keeps it: its words, or {title, owner, due_on}. */
 function itemWords(item) {
   if (typeof item === 'string') return item;
-  const whose = item.owner === 'mentor' ? ' (the mentor’s)' : '';
-  const due = item.due_on ? `, due ${new Date(`${item.due_on}T12:00:00`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })}` : '';
-  return `${item.title}${whose}${due}`;
+  const due = item.due_on ? new Date(`${item.due_on}T12:00:00`).toLocaleDateString(formatTag(), { day: 'numeric', month: 'short', year: 'numeric' }) : '';
+  const mentors = item.owner === 'mentor';
+  if (due) {
+    return mentors ? t('{title} (the mentor’s), due {day}', { title: item.title, day: due })
+      : t('{title}, due {day}', { title: item.title, day: due });
+  }
+  return mentors ? t('{title} (the mentor’s)', { title: item.title }) : item.title;
 }
 
 function outcome(session) {
