@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from api.common.schemas import Schema
 from infra.config import get_settings
 from workflows import errors, language
 
@@ -43,7 +44,7 @@ REASON_BY_STATUS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden"
                     422: "invalid_request", 429: "rate_limited", 500: "internal_error", 503: "unavailable"}
 
 
-class ErrorSchema(SmorestErrorSchema):  # type: ignore[misc]  # flask-smorest ships no type information
+class ErrorSchema(SmorestErrorSchema, Schema):  # type: ignore[misc]  # flask-smorest ships no type information
     message = ma.fields.String(metadata={"description": (
         "What was refused and why, for people: in the language `Accept-Language` asks for first among those the "
         "service speaks (en, fr, de, es, ja, ar), English otherwise. Tell refusals apart by `reason`, never by "

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import EmailAddress, OneLine, Text, locale_tag, timezone_name
+from api.common.schemas import EmailAddress, OneLine, Schema, Text, locale_tag, timezone_name
 from models import FeedRevocation
 from workflows.accounts.users import MIN_PASSWORD_LENGTH
 
@@ -11,7 +11,7 @@ NEW_PASSWORD_LENGTH = validate.Length(min=MIN_PASSWORD_LENGTH, max=256,
                                       error="a password has at least {min} characters (and at most {max})")
 
 
-class RegisterSchema(ma.Schema):
+class RegisterSchema(Schema):
     email = EmailAddress(required=True, metadata={"example": "ada@example.com"})
     password = Text(
         required=True,
@@ -29,7 +29,7 @@ class RegisterSchema(ma.Schema):
                                                                     "are told; editable later.", "example": "en-US"})
 
 
-class UserSchema(ma.Schema):
+class UserSchema(Schema):
     id = fields.UUID(dump_only=True)
     email = fields.Email(dump_only=True)
     display_name = fields.String(dump_only=True)
@@ -37,7 +37,7 @@ class UserSchema(ma.Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
-class TokenRequestSchema(ma.Schema):
+class TokenRequestSchema(Schema):
     email = EmailAddress(required=True, metadata={"example": "ada@example.com"})
     password = Text(
         required=True,
@@ -50,7 +50,7 @@ class TokenRequestSchema(ma.Schema):
                        "`POST /auth/refresh`, not in the body (`refresh_token` is then null)."})
 
 
-class PasswordChangeSchema(ma.Schema):
+class PasswordChangeSchema(Schema):
     current_password = Text(
         required=True,
         load_only=True,
@@ -69,7 +69,7 @@ class PasswordChangeSchema(ma.Schema):
                        "`POST /auth/refresh`, not in the body (`refresh_token` is then null)."})
 
 
-class TokenSchema(ma.Schema):
+class TokenSchema(Schema):
     access_token = fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`."})
     token_type = fields.String(metadata={"example": "Bearer"})
     expires_in = fields.Integer(metadata={"description": "Seconds until the token expires.", "example": 3600})
@@ -79,7 +79,7 @@ class TokenSchema(ma.Schema):
                        "Null when it was set as the refresh cookie instead (`refresh_cookie`)."})
 
 
-class RefreshSchema(ma.Schema):
+class RefreshSchema(Schema):
     refresh_token = Text(load_default=None, load_only=True, validate=validate.Length(min=1, max=200), metadata={
         "description": "Omitted: the refresh cookie's (the browser app's; only from this service's own pages, "
                        "else 403), and the next one is set as the cookie.",
@@ -100,7 +100,7 @@ class MeSchema(UserSchema):
                        "reset link sets one, unless the organisation turned passwords off)."})
 
 
-class MePatchSchema(ma.Schema):
+class MePatchSchema(Schema):
     display_name = OneLine(validate=validate.Length(min=1, max=100), metadata={"example": "Ada Lovelace"})
     email = EmailAddress(metadata={
         "description": "A new email: a link goes to it, and it replaces the current one once opened (the current "
@@ -129,20 +129,20 @@ class MePatchSchema(ma.Schema):
             raise ma.ValidationError("must not be blank")
 
 
-class AccountDeletionSchema(ma.Schema):
+class AccountDeletionSchema(Schema):
     current_password = Text(load_default=None, load_only=True, validate=validate.Length(min=1, max=256),
                             metadata={"example": "my current password", "description":
                                       "Required, unless the account has no password (it signs in through its "
                                       "organisation): then a sign-in there in the last 15 minutes proves it."})
 
 
-class CalendarTokenSchema(ma.Schema):
+class CalendarTokenSchema(Schema):
     url = fields.String(metadata={
         "description": "Your private calendar feed (iCalendar). Shown once: anyone with it can read your sessions.",
         "example": "https://mentorship.example.com/api/v1/calendar/Jx3k9q…ZT.ics"})
 
 
-class CalendarFeedStatusSchema(ma.Schema):
+class CalendarFeedStatusSchema(Schema):
     active = fields.Boolean(metadata={"description": "Whether your feed URL works now."})
     created_at = fields.DateTime(allow_none=True, metadata={"description": "When the current (or last) URL was made."})
     revoked_at = fields.DateTime(allow_none=True, metadata={"description": "When it stopped working, if it did."})
@@ -153,17 +153,17 @@ class CalendarFeedStatusSchema(ma.Schema):
                        "everywhere (`signed_out`). Make a new URL with `POST /me/calendar-token`."})
 
 
-class AccountLinkSchema(ma.Schema):
+class AccountLinkSchema(Schema):
     token = Text(required=True, load_only=True, validate=validate.Length(min=1, max=100), metadata={
         "description": "The `token` of the link you received by email.", "example": "Xq3k9vN2…"})
 
 
-class EmailVerifiedSchema(ma.Schema):
+class EmailVerifiedSchema(Schema):
     email = fields.Email(dump_only=True)
     email_verified = fields.Boolean(dump_only=True)
 
 
-class PasswordResetRequestSchema(ma.Schema):
+class PasswordResetRequestSchema(Schema):
     email = EmailAddress(required=True, metadata={"example": "ada@example.com"})
 
 
@@ -173,15 +173,15 @@ class PasswordResetSchema(AccountLinkSchema):
                                   "description": "At least 12 characters, and not easy to guess."})
 
 
-class ResetLinkSchema(ma.Schema):
+class ResetLinkSchema(Schema):
     expires_at = fields.DateTime(dump_only=True, metadata={"description": "Until when the link sets a password."})
 
 
-class AcceptedSchema(ma.Schema):
+class AcceptedSchema(Schema):
     message = fields.String(dump_only=True)
 
 
-class SignInSchema(ma.Schema):
+class SignInSchema(Schema):
     id = fields.UUID(dump_only=True, metadata={"description": "End it with `DELETE /me/sign-ins/{id}`."})
     created_at = fields.DateTime(dump_only=True, metadata={"description": "When you signed in."})
     last_used_at = fields.DateTime(dump_only=True, metadata={
@@ -196,5 +196,5 @@ class SignInSchema(ma.Schema):
     current = fields.Boolean(dump_only=True, metadata={"description": "The sign-in of this request's token."})
 
 
-class SignInListSchema(ma.Schema):
+class SignInListSchema(Schema):
     items = fields.List(fields.Nested(SignInSchema), dump_only=True)

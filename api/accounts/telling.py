@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from api.common.docs import PUBLIC, documents_errors
-from api.common.schemas import Text
+from api.common.schemas import Schema, Text
 from api.database import db_session
 from api.errors import asked_locale
 from api.ratelimit import limit_public_reads
@@ -33,32 +32,32 @@ EXAMPLE: dict[str, Any] = {"items": [
     {"kind": "security", "email": "now", "described": "Account security", "locked": True}]}
 
 
-class NotificationPreferenceSchema(ma.Schema):
+class NotificationPreferenceSchema(Schema):
     kind = fields.String(metadata={"enum": KINDS})
     email = fields.String(metadata={"enum": CHOICES, "description": "`now`, `daily` or `weekly` (a digest), `off`."})
     described = fields.String(metadata={"description": "The kind, as the preferences screen names it."})
     locked = fields.Boolean(metadata={"description": "Account security: always emailed at once."})
 
 
-class NotificationPreferencesSchema(ma.Schema):
+class NotificationPreferencesSchema(Schema):
     items = fields.List(fields.Nested(NotificationPreferenceSchema))
 
 
-class EmailChoiceSchema(ma.Schema):
+class EmailChoiceSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     email = fields.String(required=True, validate=validate.OneOf(CHOICES))
 
 
-class EmailChoicesSchema(ma.Schema):
+class EmailChoicesSchema(Schema):
     items = fields.List(fields.Nested(EmailChoiceSchema), required=True,
                         validate=validate.Length(min=1, max=len(KINDS)))
 
 
-class UnsubscribeTokenSchema(ma.Schema):
+class UnsubscribeTokenSchema(Schema):
     token = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class UnsubscribingSchema(ma.Schema):
+class UnsubscribingSchema(Schema):
     kinds = fields.List(fields.String(metadata={"enum": KINDS}))
     described = fields.String(metadata={"description": "What the link stops, in words."})
     off = fields.Boolean(metadata={"description": "That email is off (already, or now)."})

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Timestamp, page_of
+from api.common.schemas import PaginationArgs, Schema, Timestamp, page_of
 
 
-class BundleCreateSchema(ma.Schema):
+class BundleCreateSchema(Schema):
     sessions_count = fields.Integer(required=True, validate=validate.Range(min=1, max=100), metadata={"example": 5})
     price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=100_000_000),
                                  metadata={"example": 35000})
     valid_days = fields.Integer(required=True, validate=validate.Range(min=1, max=730), metadata={"example": 90})
 
 
-class BundleSchema(ma.Schema):
+class BundleSchema(Schema):
     id = fields.UUID()
     listing_id = fields.UUID()
     sessions_count = fields.Integer()
@@ -33,13 +32,13 @@ class BundleListArgs(PaginationArgs):
         "description": "Also list withdrawn offers."})
 
 
-class PurchaseCreateSchema(ma.Schema):
+class PurchaseCreateSchema(Schema):
     valid_from = Timestamp(load_default=None, allow_none=True, metadata={
         "example": "2030-04-01T00:00:00Z",
         "description": "When the credits start to pay for sessions (now if omitted or past; at most a year ahead)."})
 
 
-class PurchaseSchema(ma.Schema):
+class PurchaseSchema(Schema):
     id = fields.UUID()
     bundle_id = fields.UUID()
     remaining_sessions = fields.Integer(metadata={"example": 5})

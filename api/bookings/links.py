@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from api.common.docs import PUBLIC, documents_errors
-from api.common.schemas import Text, Timestamp
+from api.common.schemas import Schema, Text, Timestamp
 from api.database import db_session
 from api.ratelimit import limit_public_reads
 from workflows.bookings import links
@@ -22,7 +21,7 @@ blp = Blueprint("booking_links", __name__, url_prefix="/api/v1/booking-links",
 TOKEN_EXAMPLE = {"token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJib29raW5nLWxpbmsifQ.c2lnbmF0dXJl"}
 
 
-class LinkTokenSchema(ma.Schema):
+class LinkTokenSchema(Schema):
     token = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
@@ -31,12 +30,12 @@ class LinkActSchema(LinkTokenSchema):
         "description": "A move link's chosen time: one of `free_times`."})
 
 
-class FreeTimeSchema(ma.Schema):
+class FreeTimeSchema(Schema):
     start_time = fields.DateTime()
     end_time = fields.DateTime()
 
 
-class LinkViewSchema(ma.Schema):
+class LinkViewSchema(Schema):
     action = fields.String(metadata={"enum": [links.CANCEL, links.MOVE]})
     booking_id = fields.UUID()
     session_id = fields.UUID(allow_none=True)

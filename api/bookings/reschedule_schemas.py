@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import Text, Timestamp
+from api.common.schemas import Schema, Text, Timestamp
 from models import ProposalStatus
 from models.bookings.reschedules import MAX_PROPOSED_TIMES
 
@@ -18,7 +17,7 @@ EXAMPLE_PROPOSAL: dict[str, Any] = {
 }
 
 
-class ProposalCreateSchema(ma.Schema):
+class ProposalCreateSchema(Schema):
     start_times = fields.List(Timestamp(), required=True, validate=validate.Length(min=1, max=MAX_PROPOSED_TIMES),
                               metadata={"description": "One to three new start times, each free for both of you.",
                                         "example": EXAMPLE_PROPOSAL["start_times"]})
@@ -26,18 +25,18 @@ class ProposalCreateSchema(ma.Schema):
                    metadata={"example": EXAMPLE_PROPOSAL["message"]})
 
 
-class ProposalAcceptSchema(ma.Schema):
+class ProposalAcceptSchema(Schema):
     start_time = Timestamp(required=True, metadata={
         "description": "One of the proposed times; answering the mentor's request, any free time.",
         "example": "2030-03-05T10:00:00+00:00"})
 
 
-class RescheduleRequestSchema(ma.Schema):
+class RescheduleRequestSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000),
                   metadata={"example": "I have to travel that week, sorry."})
 
 
-class ProposalSchema(ma.Schema):
+class ProposalSchema(Schema):
     id = fields.UUID()
     booking_id = fields.UUID()
     proposed_by = fields.String(metadata={"enum": ["mentor", "mentee"]})
@@ -55,5 +54,5 @@ class ProposalSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
-class ProposalListSchema(ma.Schema):
+class ProposalListSchema(Schema):
     items = fields.List(fields.Nested(ProposalSchema))

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
+from api.common.schemas import MenteeTimeSchema, PaginationArgs, Schema, Text, Timestamp, page_of
 from api.database import db_session
 from models import Booking, BookingStatus
 from models.questions import MAX_QUESTIONS, QuestionKind
@@ -39,7 +38,7 @@ EXAMPLE_BOOKING: dict[str, Any] = {
 }
 
 
-class AnswerSchema(ma.Schema):
+class AnswerSchema(Schema):
     question_id = fields.UUID(required=True)
     value = fields.Raw(required=True, metadata={
         "description": "Text for a `text` question (2000 characters at most), one of the choices for `single`, a "
@@ -47,7 +46,7 @@ class AnswerSchema(ma.Schema):
         "example": "System design interviews"})
 
 
-class BookingCreateSchema(ma.Schema):
+class BookingCreateSchema(Schema):
     listing_id = fields.UUID(required=True)
     start_time = Timestamp(required=True, metadata={"example": "2030-03-04T09:00:00Z"})
     notes = Text(load_default="", validate=validate.Length(max=2000))
@@ -61,14 +60,14 @@ class BookingCreateSchema(ma.Schema):
                                              "every required one answered."})
 
 
-class AnsweredSchema(ma.Schema):
+class AnsweredSchema(Schema):
     question_id = fields.String()
     label = fields.String(metadata={"description": "The question as it was asked."})
     kind = fields.String(metadata={"enum": [k.value for k in QuestionKind]})
     value = fields.Raw()
 
 
-class ReasonSchema(ma.Schema):
+class ReasonSchema(Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
@@ -120,7 +119,7 @@ class BookingListArgs(PaginationArgs):
     status = Text(load_default=None, validate=validate.OneOf([s.value for s in BookingStatus]))
 
 
-class BookingPolicySchema(ma.Schema):
+class BookingPolicySchema(Schema):
     """The rules the API applies to bookings and sessions, as configured: what a client shows before acting."""
 
     min_notice_minutes = fields.Integer(metadata={

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
 from api.bookings.schemas import AnsweredSchema, AnswerSchema
-from api.common.schemas import MenteeTimeSchema, PaginationArgs, Text, Timestamp, page_of
+from api.common.schemas import MenteeTimeSchema, PaginationArgs, Schema, Text, Timestamp, page_of
 from api.database import db_session
 from models import BookingSeries, CancelledBy, SeriesStatus
 from models.bookings.series import MAX_OCCURRENCES
@@ -48,12 +48,12 @@ EXAMPLE_SERIES: dict[str, Any] = {
 }
 
 
-class MoveSchema(ma.Schema):
+class MoveSchema(Schema):
     from_time = Timestamp(required=True, data_key="from", metadata={"description": "One of the series' times."})
     to_time = Timestamp(required=True, data_key="to", metadata={"description": "The time asked for instead."})
 
 
-class SeriesShapeSchema(ma.Schema):
+class SeriesShapeSchema(Schema):
     listing_id = fields.UUID(required=True)
     first_start = Timestamp(required=True, metadata={
         "description": "The first meeting; the others keep its wall-clock time in the mentor's timezone.",
@@ -98,7 +98,7 @@ class SeriesCreateSchema(SeriesShapeSchema):
         "description": "Pay with this bundle purchase: one credit held for each time requested."})
 
 
-class PlannedSchema(ma.Schema):
+class PlannedSchema(Schema):
     start_time = fields.DateTime(attribute="start")
     end_time = fields.DateTime(attribute="end")
     free = fields.Boolean(metadata={"description": "Free under every scheduling rule: it will be requested."})
@@ -107,11 +107,11 @@ class PlannedSchema(ma.Schema):
     moved_from = fields.DateTime(allow_none=True, metadata={"description": "The series' time this one replaces."})
 
 
-class PreviewSchema(ma.Schema):
+class PreviewSchema(Schema):
     occurrences = fields.List(fields.Nested(PlannedSchema))
 
 
-class OccurrenceSchema(ma.Schema):
+class OccurrenceSchema(Schema):
     booking_id = fields.UUID(allow_none=True, metadata={"description": "Null for a time left out."})
     start_time = fields.DateTime()
     end_time = fields.DateTime()
@@ -119,7 +119,7 @@ class OccurrenceSchema(ma.Schema):
     reason = fields.String(allow_none=True)
 
 
-class SeriesPairingSchema(ma.Schema):
+class SeriesPairingSchema(Schema):
     id = fields.UUID(metadata={"description": "The pairing."})
     programme_id = fields.UUID()
     programme_name = fields.String()
@@ -186,7 +186,7 @@ class SeriesListArgs(PaginationArgs):
     status = Text(load_default=None, validate=validate.OneOf([s.value for s in SeriesStatus]))
 
 
-class SeriesCancelSchema(ma.Schema):
+class SeriesCancelSchema(Schema):
     from_time = Timestamp(load_default=None, allow_none=True, data_key="from", metadata={
         "description": "Cancel the meetings starting from then on (default: every one still to come)."})
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import Text
+from api.common.schemas import Schema, Text
 from infra.http_targets import MAX_URL_LENGTH
 from models import ConnectionStatus
 from models.calendars import CALDAV, MAX_SOURCES_PER_CONNECTION, SUBSCRIPTION
@@ -28,7 +28,7 @@ EXAMPLE_CONNECTION: dict[str, Any] = {
 # A connection being connected is shown to nobody.
 SHOWN_STATUSES = [status.value for status in ConnectionStatus if status != ConnectionStatus.CONNECTING]
 
-class SourceSchema(ma.Schema):
+class SourceSchema(Schema):
     id = fields.UUID()
     name = fields.String()
     busy = fields.Boolean(metadata={"description": "Its events make the mentor busy."})
@@ -40,7 +40,7 @@ class SourceSchema(ma.Schema):
         "description": "What the server said to the last write that failed, while writes are owed."})
 
 
-class ConnectionSchema(ma.Schema):
+class ConnectionSchema(Schema):
     id = fields.UUID()
     kind = fields.String(metadata={"enum": [CALDAV, SUBSCRIPTION]})
     host = fields.String(metadata={"description": "The server's host; the address and credentials are never shown."})
@@ -55,11 +55,11 @@ class ConnectionSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
-class ConnectionListSchema(ma.Schema):
+class ConnectionListSchema(Schema):
     items = fields.List(fields.Nested(ConnectionSchema))
 
 
-class ConnectionCreateSchema(ma.Schema):
+class ConnectionCreateSchema(Schema):
     kind = Text(required=True, validate=validate.OneOf([CALDAV, SUBSCRIPTION]), metadata={
         "description": "`caldav`: a CalDAV account (iCloud, Fastmail, Nextcloud…) with an app password; `ics`: a "
                        "secret iCalendar address (Google's or Outlook's), read-only."})
@@ -76,13 +76,13 @@ class ConnectionCreateSchema(ma.Schema):
             raise ma.ValidationError("a subscription address takes no `username` nor `password`")
 
 
-class SourceChoiceSchema(ma.Schema):
+class SourceChoiceSchema(Schema):
     id = fields.UUID(required=True)
     busy = fields.Boolean()
     target = fields.Boolean()
 
 
-class ConnectionPatchSchema(ma.Schema):
+class ConnectionPatchSchema(Schema):
     calendars = fields.List(fields.Nested(SourceChoiceSchema), load_default=list,
                             validate=validate.Length(max=MAX_SOURCES_PER_CONNECTION))
     username = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))

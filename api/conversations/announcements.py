@@ -6,13 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import Text
+from api.common.schemas import Schema, Text
 from api.database import db_session
 from api.idempotency import idempotent
 from api.ratelimit import limit_messages
@@ -37,7 +36,7 @@ EXAMPLE = {
     "read": 11}
 
 
-class AnnouncementInputSchema(ma.Schema):
+class AnnouncementInputSchema(Schema):
     audience = fields.String(load_default=Audience.EVERYONE.value, validate=validate.OneOf(AUDIENCES), metadata={
         "description": "A programme's: `everyone` (its participants), `mentors`, `mentees`, or `not_active` (the "
                        "people of its pairings not yet accepted). A notice: `everyone`."})
@@ -46,7 +45,7 @@ class AnnouncementInputSchema(ma.Schema):
         "description": "Markdown, as a message's (emphasis, links, lists, code)."})
 
 
-class AnnouncementSchema(ma.Schema):
+class AnnouncementSchema(Schema):
     id = fields.UUID()
     programme_id = fields.UUID(allow_none=True, metadata={"description": "None for a notice to everyone."})
     audience = fields.String(metadata={"enum": AUDIENCES})
@@ -63,7 +62,7 @@ class AnnouncementSchema(ma.Schema):
         "description": "How many have read it: for its programme's coordinators and administrators only."})
 
 
-class AnnouncementListSchema(ma.Schema):
+class AnnouncementListSchema(Schema):
     items = fields.List(fields.Nested(AnnouncementSchema))
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import Text
+from api.common.schemas import Schema, Text
 from api.conversations.routes import MessageSchema
 from api.conversations.routes import blp as conversations_blp
 from api.database import db_session
@@ -30,14 +29,14 @@ blp.before_request(require_login)
 REASONS = [one.value for one in ReportReason]
 
 
-class ConversationReportInputSchema(ma.Schema):
+class ConversationReportInputSchema(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(REASONS))
     words = Text(load_default="", validate=validate.Length(max=MAX_REPORT_WORDS), metadata={
         "description": "What happened, in your words (for those who look after it)."})
     message_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "One message reported."})
 
 
-class ConversationReportSchema(ma.Schema):
+class ConversationReportSchema(Schema):
     id = fields.UUID()
     conversation_id = fields.UUID()
     message_id = fields.UUID(allow_none=True)
@@ -55,7 +54,7 @@ class ConversationReportReadSchema(ConversationReportSchema):
         "description": "Its latest 100 messages (one report, for those who look after it; the read is audited)."})
 
 
-class ConversationReportListSchema(ma.Schema):
+class ConversationReportListSchema(Schema):
     items = fields.List(fields.Nested(ConversationReportSchema))
 
 

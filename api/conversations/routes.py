@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import Text, search_text
+from api.common.schemas import Schema, Text, search_text
 from api.database import db_session
 from api.errors import asked_locale
 from api.idempotency import idempotent
@@ -39,7 +39,7 @@ EXAMPLE_MESSAGE = {
     "deleted_at": None}
 
 
-class OpenSchema(ma.Schema):
+class OpenSchema(Schema):
     user_id = fields.UUID(load_default=None, metadata={
         "description": "A mentor or mentee you share a booking or a pairing with: your conversation with them."})
     mentor_profile_id = fields.UUID(load_default=None, metadata={
@@ -60,7 +60,7 @@ class OpenSchema(ma.Schema):
                                      field_name="user_id")
 
 
-class ConversationSchema(ma.Schema):
+class ConversationSchema(Schema):
     id = fields.UUID()
     kind = fields.Enum(ConversationKind, by_value=True)
     title = fields.String(metadata={
@@ -77,15 +77,15 @@ class ConversationSchema(ma.Schema):
         "description": "You muted it: it is not emailed to you nor counted in your unread messages."})
 
 
-class ConversationListSchema(ma.Schema):
+class ConversationListSchema(Schema):
     items = fields.List(fields.Nested(ConversationSchema))
 
 
-class ConversationListArgs(ma.Schema):
+class ConversationListArgs(Schema):
     q = search_text("Words of a message, or a part of the other person's or the programme's name.")
 
 
-class MessageSchema(ma.Schema):
+class MessageSchema(Schema):
     id = fields.UUID()
     conversation_id = fields.UUID()
     seq = fields.Integer(metadata={"description": "Its place in the conversation, from 1."})
@@ -100,37 +100,37 @@ class MessageSchema(ma.Schema):
     deleted_at = fields.DateTime(allow_none=True)
 
 
-class MessageListSchema(ma.Schema):
+class MessageListSchema(Schema):
     items = fields.List(fields.Nested(MessageSchema))
 
 
-class MessageListArgs(ma.Schema):
+class MessageListArgs(Schema):
     before = fields.Integer(load_default=None, validate=validate.Range(1, MAX_SEQ))
     after = fields.Integer(load_default=None, validate=validate.Range(0, MAX_SEQ))
     limit = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
-class MessageInputSchema(ma.Schema):
+class MessageInputSchema(Schema):
     body = Text(required=True, validate=validate.Length(min=1, max=MAX_MESSAGE), metadata={
         "description": "Markdown: emphasis, links, lists, code."})
     points_to_kind = fields.Enum(PointsTo, by_value=True, load_default=None, allow_none=True)
     points_to_id = fields.UUID(load_default=None, allow_none=True)
 
 
-class MessageEditSchema(ma.Schema):
+class MessageEditSchema(Schema):
     body = Text(required=True, validate=validate.Length(min=1, max=MAX_MESSAGE))
 
 
-class ReadSchema(ma.Schema):
+class ReadSchema(Schema):
     seq = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, MAX_SEQ), metadata={
         "description": "Read up to this place (the last message if none)."})
 
 
-class ReadStateSchema(ma.Schema):
+class ReadStateSchema(Schema):
     seq = fields.Integer()
 
 
-class UnreadSchema(ma.Schema):
+class UnreadSchema(Schema):
     unread = fields.Integer(metadata={"description": "Messages waiting for you, in all your conversations."})
 
 
@@ -293,7 +293,7 @@ class BlockItem(MethodView):
         return conversations.listed(db, actor, only=conversation_id, asked=asked_locale())[0]
 
 
-class ExportedMessageSchema(ma.Schema):
+class ExportedMessageSchema(Schema):
     seq = fields.Integer()
     from_ = fields.String(attribute="from", data_key="from", metadata={
         "description": "Its writer's name, or \"A deleted account\"."})
@@ -305,7 +305,7 @@ class ExportedMessageSchema(ma.Schema):
     points_to = fields.Dict(allow_none=True)
 
 
-class ExportedConversationSchema(ma.Schema):
+class ExportedConversationSchema(Schema):
     id = fields.UUID()
     kind = fields.String()
     with_ = fields.String(attribute="with", data_key="with", metadata={
@@ -314,7 +314,7 @@ class ExportedConversationSchema(ma.Schema):
     messages = fields.List(fields.Nested(ExportedMessageSchema))
 
 
-class ExportSchema(ma.Schema):
+class ExportSchema(Schema):
     exported_at = fields.String()
     complete = fields.Boolean(metadata={
         "description": f"False when it holds only the latest {safety.MAX_EXPORTED_MESSAGES:,} messages."})

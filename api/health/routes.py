@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 import redis
 from flask import current_app
 from flask.views import MethodView
@@ -14,12 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.common.docs import PUBLIC
+from api.common.schemas import Schema
 from api.database import db_session
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Health checks (no authentication).")
 
 
-class HealthSchema(ma.Schema):
+class HealthSchema(Schema):
     status = fields.String(metadata={"example": "ok"})
     checks = fields.Dict(keys=fields.String(), values=fields.String(),
                          metadata={"example": {"database": "ok", "redis": "ok"}})

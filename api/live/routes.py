@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from flask import Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
@@ -12,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import Text
+from api.common.schemas import Schema, Text
 from api.errors import http_error
 from api.live import tickets
 from api.live.slots import EXTENSION, StreamSlots
@@ -51,7 +50,7 @@ def _install_slots(state: BlueprintSetupState) -> None:
     state.app.extensions[EXTENSION] = StreamSlots.for_app(state.app)
 
 
-class StreamArgs(ma.Schema):
+class StreamArgs(Schema):
     listing_id = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20),
                              metadata={"description": "Also stream slot changes of these listings (repeatable)."})
     ticket = Text(load_default=None, validate=validate.Length(min=1, max=100), metadata={
@@ -63,7 +62,7 @@ class StreamArgs(ma.Schema):
                        "are sent): for a browser reopening its stream with a new ticket."})
 
 
-class TicketSchema(ma.Schema):
+class TicketSchema(Schema):
     ticket = fields.String(metadata={"description": "Pass as `?ticket=` to `GET /events/stream`, once.",
                                      "example": "kq2m1Zr8p0x3yG6wTt5vH9sJ4bN7cE2aLdUfQiRoXeY"})
     expires_at = fields.DateTime(metadata={"description": "Unused after this, the ticket is void.",

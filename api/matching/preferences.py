@@ -6,12 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields
 
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, page_of
+from api.common.schemas import PaginationArgs, Schema, page_of
 from api.database import db_session
 from api.matching.schemas import MENTEE_ID, MENTOR_ID
 from api.programmes.routes import blp
@@ -20,7 +19,7 @@ from models import PreferenceKind
 from workflows.matching import preferences
 
 
-class PreferenceInputSchema(ma.Schema):
+class PreferenceInputSchema(Schema):
     mentee_participant_id = fields.UUID(required=True)
     mentor_participant_id = fields.UUID(required=True)
     kind = fields.Enum(PreferenceKind, by_value=True, required=True, metadata={

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import page_of
+from api.common.schemas import Schema, page_of
 from models import DraftStatus, MatchRunStatus, PairingMode
 from workflows.matching.settings import MAX_CRITERIA, MAX_WEIGHT, TOP_K, Kind
 
@@ -42,7 +41,7 @@ EXAMPLE_DRAFT: dict[str, Any] = {
     "mentor_capacity": 2, "mentor_places_used": 2}
 
 
-class CriterionSchema(ma.Schema):
+class CriterionSchema(Schema):
     kind = fields.Enum(Kind, by_value=True, required=True, metadata={
         "description": "shared: the more of the mentee's choices the mentor shares, the better; same: the same "
                        "answer is better; differ: a hard rule, never the same answer; above: a hard rule, the "
@@ -54,7 +53,7 @@ class CriterionSchema(ma.Schema):
     label = fields.String(dump_only=True)
 
 
-class MatchingSettingsSchema(ma.Schema):
+class MatchingSettingsSchema(Schema):
     pairing_mode = fields.Enum(PairingMode, by_value=True, required=True, metadata={
         "description": "coordinator: its coordinators run the match and publish the drafts; mentee_choice: each "
                        "mentee asks one of their best mentors; manual: pairs are made one by one."})
@@ -68,7 +67,7 @@ class MatchingSettingsSchema(ma.Schema):
         "description": "How many mentors a choosing mentee is shown."})
 
 
-class MatchRunSummarySchema(ma.Schema):
+class MatchRunSummarySchema(Schema):
     id = fields.UUID()
     programme_id = fields.UUID()
     status = fields.Enum(MatchRunStatus, by_value=True)
@@ -94,13 +93,13 @@ class MatchRunSchema(MatchRunSummarySchema):
 MatchRunPageSchema = page_of(MatchRunSummarySchema, "MatchRunPage")
 
 
-class ExplainArgs(ma.Schema):
+class ExplainArgs(Schema):
     # Both needed; checked once the caller is known to run the programme (404 first for anyone else).
     mentee_participant_id = fields.UUID(load_default=None, metadata={"description": "Needed."})
     mentor_participant_id = fields.UUID(load_default=None, metadata={"description": "Needed."})
 
 
-class ExplanationSchema(ma.Schema):
+class ExplanationSchema(Schema):
     mentee_name = fields.String()
     mentor_name = fields.String()
     made = fields.Boolean()
@@ -111,7 +110,7 @@ class ExplanationSchema(ma.Schema):
     explanation = fields.String()
 
 
-class DraftSchema(ma.Schema):
+class DraftSchema(Schema):
     id = fields.UUID()
     run_id = fields.UUID(allow_none=True)
     mentee_participant_id = fields.UUID()
@@ -133,31 +132,31 @@ class DraftSchema(ma.Schema):
 DraftPageSchema = page_of(DraftSchema, "MatchDraftPage")
 
 
-class DraftUpdateSchema(ma.Schema):
+class DraftUpdateSchema(Schema):
     mentor_participant_id = fields.UUID(load_default=None, allow_none=True)
     pinned = fields.Boolean(load_default=None, allow_none=True)
 
 
-class SwapSchema(ma.Schema):
+class SwapSchema(Schema):
     draft_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(equal=2))
 
 
-class DraftCountsSchema(ma.Schema):
+class DraftCountsSchema(Schema):
     draft = fields.Integer(load_default=0)
     publishing = fields.Integer(load_default=0)
     failed = fields.Integer(load_default=0)
 
 
-class RecommendationSchema(ma.Schema):
+class RecommendationSchema(Schema):
     rank = fields.Integer()
     mentor_participant_id = fields.UUID()
     mentor_name = fields.String()
     reasons = fields.List(fields.String())
 
 
-class RecommendationsSchema(ma.Schema):
+class RecommendationsSchema(Schema):
     items = fields.List(fields.Nested(RecommendationSchema))
 
 
-class MentorRequestSchema(ma.Schema):
+class MentorRequestSchema(Schema):
     mentor_participant_id = fields.UUID(required=True)

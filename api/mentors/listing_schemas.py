@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from api.common.schemas import (
     PaginationArgs,
+    Schema,
     ShownSchema,
     Text,
     Timestamp,
@@ -62,7 +63,7 @@ def _optional(least: int, most: int, description: str, **kwargs: Any) -> fields.
                           metadata={"description": description}, **kwargs)
 
 
-class SchedulingRulesSchema(ma.Schema):
+class SchedulingRulesSchema(Schema):
     """A listing's scheduling rules (workflows.scheduling.rules); null for none, or the service's default."""
 
     buffer_before_minutes = _minutes(MAX_BUFFER_MINUTES, "Time the mentor keeps free before each session (0-120). "
@@ -224,12 +225,12 @@ class ListingListArgs(PaginationArgs):
             raise ma.ValidationError("search words and has_free_slot_between do not combine: choose one", "q")
 
 
-class SlotsArgs(ma.Schema):
+class SlotsArgs(Schema):
     from_ = Timestamp(required=True, data_key="from", metadata={"example": "2030-03-04T00:00:00Z"})
     to = Timestamp(required=True, metadata={"example": "2030-03-11T00:00:00Z"})
 
 
-class SlotSchema(ma.Schema):
+class SlotSchema(Schema):
     start_time = fields.DateTime()
     end_time = fields.DateTime()
 
@@ -243,16 +244,16 @@ class ViewedSlotSchema(SlotSchema):
                        "(who, is never said): the mentor accepts one."})
 
 
-class SlotListSchema(ma.Schema):
+class SlotListSchema(Schema):
     items = fields.List(fields.Nested(ViewedSlotSchema))
 
 
-class FirstSlotArgs(ma.Schema):
+class FirstSlotArgs(Schema):
     from_ = Timestamp(load_default=None, data_key="from", metadata={
         "description": "Look from this instant on (default: now).", "example": "2030-03-04T00:00:00Z"})
 
 
-class FirstSlotSchema(ma.Schema):
+class FirstSlotSchema(Schema):
     slot = fields.Nested(SlotSchema, allow_none=True, metadata={
         "description": "The earliest free time from `from`, up to the listing's horizon (a year at most); null: none."})
 
@@ -272,7 +273,7 @@ EXAMPLE_TEAM: dict[str, Any] = {
 }
 
 
-class TeamMemberSchema(ma.Schema):
+class TeamMemberSchema(Schema):
     mentor_profile_id = fields.UUID(attribute="id")
     display_name = fields.Function(lambda profile: profile.user.display_name,
                                    metadata={"type": "string", "example": "Grace Hopper"})
@@ -280,7 +281,7 @@ class TeamMemberSchema(ma.Schema):
     timezone = fields.String()
 
 
-class TeamSchema(ma.Schema):
+class TeamSchema(Schema):
     listing_id = fields.UUID()
     owner_mentor_profile_id = fields.UUID()
     is_team = fields.Boolean(metadata={"description": "False when the owner teaches alone (no members set)."})
@@ -297,7 +298,7 @@ def _distinct(values: list[Any]) -> None:
         raise ma.ValidationError("each mentor profile may appear once")
 
 
-class TeamUpdateSchema(ma.Schema):
+class TeamUpdateSchema(Schema):
     mentor_profile_ids = fields.List(fields.UUID(), required=True,
                                      validate=[validate.Length(max=MAX_TEAM_SIZE), _distinct], metadata={
         "description": "The team, in order (at most 20; the owner only if they teach too). Members not listed leave "
@@ -305,7 +306,7 @@ class TeamUpdateSchema(ma.Schema):
                        "owner alone."})
 
 
-class QuestionInputSchema(ma.Schema):
+class QuestionInputSchema(Schema):
     kind = Text(required=True, validate=validate.OneOf([k.value for k in QuestionKind]), metadata={
         "description": "`text` (free text), `single` (one choice), `multiple` (any choices), `scale` (1 to 5)."})
     label = Text(required=True, validate=validate.Length(min=1, max=MAX_LABEL),
@@ -317,12 +318,12 @@ class QuestionInputSchema(ma.Schema):
     required = fields.Boolean(load_default=False)
 
 
-class QuestionsInputSchema(ma.Schema):
+class QuestionsInputSchema(Schema):
     items = fields.List(fields.Nested(QuestionInputSchema), required=True,
                         validate=validate.Length(max=MAX_QUESTIONS))
 
 
-class QuestionSchema(ma.Schema):
+class QuestionSchema(Schema):
     id = fields.UUID()
     kind = fields.String(metadata={"enum": [k.value for k in QuestionKind]})
     label = fields.String()
@@ -330,7 +331,7 @@ class QuestionSchema(ma.Schema):
     required = fields.Boolean()
 
 
-class QuestionListSchema(ma.Schema):
+class QuestionListSchema(Schema):
     items = fields.List(fields.Nested(QuestionSchema))
 
 

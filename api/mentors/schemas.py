@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 from api.bookings.schemas import BookingSchema
 from api.common.schemas import (
     PaginationArgs,
+    Schema,
     Text,
     avatar_url,
     currency_code,
@@ -54,7 +55,7 @@ def _headline(**kwargs: Any) -> Text:
                 **kwargs)
 
 
-class MentorProfileCreateSchema(ma.Schema):
+class MentorProfileCreateSchema(Schema):
     headline = _headline(required=True)
     bio = Text(load_default="", validate=validate.Length(max=MAX_BIO_LENGTH))
     timezone = timezone_name(required=True, metadata={"example": "Europe/Paris"})
@@ -71,7 +72,7 @@ def _limit(most: int, description: str, **kwargs: Any) -> fields.Integer:
                           metadata={"description": description}, **kwargs)
 
 
-class MentorProfilePatchSchema(ma.Schema):
+class MentorProfilePatchSchema(Schema):
     headline = _headline()
     bio = Text(validate=validate.Length(max=MAX_BIO_LENGTH))
     timezone = timezone_name(metadata={"example": "Europe/Paris"})
@@ -95,7 +96,7 @@ class MentorProfilePatchSchema(ma.Schema):
             raise ma.ValidationError("give at least one field to change")
 
 
-class WindowSchema(ma.Schema):
+class WindowSchema(Schema):
     weekday = fields.Integer(required=True, validate=validate.Range(min=0, max=6),
                              metadata={"description": "0 = Monday … 6 = Sunday", "example": 0})
     start = Text(required=True, validate=validate.Regexp(_HHMM, error="expected HH:MM"),
@@ -117,7 +118,7 @@ class WindowSchema(ma.Schema):
         }
 
 
-class HoursSchema(ma.Schema):
+class HoursSchema(Schema):
     start = Text(required=True, validate=validate.Regexp(_HHMM, error="expected HH:MM"), metadata={"example": "09:00"})
     end = Text(required=True, validate=validate.Regexp(_HHMM, error="expected HH:MM (24:00 for midnight)"),
                metadata={"example": "12:00"})
@@ -133,7 +134,7 @@ class HoursSchema(ma.Schema):
         return {"start": hhmm_from_minutes(start), "end": hhmm_from_minutes(end)}
 
 
-class DateOverrideSchema(ma.Schema):
+class DateOverrideSchema(Schema):
     date = fields.Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)),
                        metadata={"example": "2030-12-24"})
     hours = fields.List(fields.Nested(HoursSchema), required=True, validate=validate.Length(max=MAX_HOURS_PER_DAY),
@@ -145,12 +146,12 @@ class DateOverrideSchema(ma.Schema):
         return {"date": override.day, "hours": [tuple(pair) for pair in override.hours]}
 
 
-class DateOverridesSchema(ma.Schema):
+class DateOverridesSchema(Schema):
     overrides = fields.List(fields.Nested(DateOverrideSchema), required=True,
                             validate=validate.Length(max=MAX_OVERRIDES))
 
 
-class DateOverridesViewSchema(ma.Schema):
+class DateOverridesViewSchema(Schema):
     timezone = fields.String(metadata={"description": "The mentor's timezone, which the dates and hours are in."})
     overrides = fields.List(fields.Nested(DateOverrideSchema), metadata={"description": "Today's and later ones."})
     declined_requests = fields.List(fields.UUID(), metadata={
@@ -167,19 +168,19 @@ class LocalTime(fields.DateTime):
         return parsed
 
 
-class TimeOffRangeSchema(ma.Schema):
+class TimeOffRangeSchema(Schema):
     start = LocalTime(required=True, metadata={"example": "2030-12-20T00:00"})
     end = LocalTime(load_default=None, allow_none=True, metadata={
         "description": "Null: until further notice.", "example": "2031-01-05T00:00"})
     note = Text(load_default="", validate=validate.Length(max=200), metadata={"example": "Holiday"})
 
 
-class TimeOffSchema(ma.Schema):
+class TimeOffSchema(Schema):
     time_off = fields.List(fields.Nested(TimeOffRangeSchema), required=True,
                            validate=validate.Length(max=MAX_TIME_OFF))
 
 
-class TimeOffShownSchema(ma.Schema):
+class TimeOffShownSchema(Schema):
     start = fields.String(metadata={"description": "In the mentor's timezone.", "example": "2030-12-20T00:00"})
     end = fields.String(allow_none=True, metadata={"description": "Null: until further notice."})
     start_time = fields.DateTime(metadata={"description": "The same instant, in UTC."})
@@ -187,7 +188,7 @@ class TimeOffShownSchema(ma.Schema):
     note = fields.String()
 
 
-class TimeOffViewSchema(ma.Schema):
+class TimeOffViewSchema(Schema):
     timezone = fields.String(metadata={"description": "The mentor's timezone."})
     time_off = fields.List(fields.Nested(TimeOffShownSchema), metadata={"description": "Current and later periods."})
     affected_bookings = fields.List(fields.Nested(BookingSchema), metadata={
@@ -211,11 +212,11 @@ class TimeOffViewSchema(ma.Schema):
                               "end_time": r.end_time, "note": r.note} for r in view.ranges]}
 
 
-class AvailabilitySchema(ma.Schema):
+class AvailabilitySchema(Schema):
     windows = fields.List(fields.Nested(WindowSchema), required=True, validate=validate.Length(max=100))
 
 
-class MentorProfileSchema(ma.Schema):
+class MentorProfileSchema(Schema):
     id = fields.UUID(dump_only=True)
     user_id = fields.UUID(dump_only=True)
     display_name = fields.Function(lambda profile: profile.user.display_name,

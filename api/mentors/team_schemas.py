@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from marshmallow import fields
 
-from api.common.schemas import page_of
+from api.common.schemas import Schema, page_of
 from models import InvitationStatus
 
 EXAMPLE_INVITATION: dict[str, Any] = {
@@ -15,7 +14,7 @@ EXAMPLE_INVITATION: dict[str, Any] = {
     "created_at": "2030-03-01T12:00:00+00:00", "decided_at": None}
 
 
-class InvitationSchema(ma.Schema):
+class InvitationSchema(Schema):
     id = fields.UUID()
     listing_id = fields.UUID()
     listing_title = fields.Function(lambda invitation: invitation.listing.title, metadata={"type": "string"})

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields
 
-from api.common.schemas import PaginationArgs, Timestamp, page_of
+from api.common.schemas import PaginationArgs, Schema, Timestamp, page_of
 from workflows.inbox import EMAIL_TO
 
 
-class NotificationSchema(ma.Schema):
+class NotificationSchema(Schema):
     id = fields.UUID()
     type = fields.String(metadata={"example": "booking.accepted"})
     title = fields.String(metadata={"example": "Booking accepted"})
@@ -28,11 +27,11 @@ class NotificationListArgs(PaginationArgs):
     unread = fields.Boolean(load_default=False, metadata={"description": "Only unread notifications."})
 
 
-class MarkAllReadSchema(ma.Schema):
+class MarkAllReadSchema(Schema):
     up_to = Timestamp(load_default=None, metadata={
         "description": "Only notifications written at or before this time (the newest one you have seen): one that "
                        "arrives meanwhile stays unread. Absent: every unread notification."})
 
 
-class MarkedSchema(ma.Schema):
+class MarkedSchema(Schema):
     marked = fields.Integer(metadata={"description": "How many were unread and are now read."})

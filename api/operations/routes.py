@@ -8,14 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from api.bookings.schemas import BookingPageSchema
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, Timestamp, page_of
+from api.common.schemas import PaginationArgs, Schema, Timestamp, page_of
 from api.database import db_session
 from api.operations.schemas import (
     EXAMPLE_NUMBERS,
@@ -59,7 +58,7 @@ def _admins_only() -> None:
     access.require_admin(current_actor())
 
 
-class HandlerBacklogSchema(ma.Schema):
+class HandlerBacklogSchema(Schema):
     handler = fields.String(metadata={"example": "webhooks.fan_out"})
     pending = fields.Integer(metadata={"example": 3})
     oldest_pending_at = fields.DateTime(allow_none=True)
@@ -67,13 +66,13 @@ class HandlerBacklogSchema(ma.Schema):
     last_error = fields.String(allow_none=True)
 
 
-class OutboxReportSchema(ma.Schema):
+class OutboxReportSchema(Schema):
     pending = fields.Integer(metadata={"example": 3})
     oldest_pending_at = fields.DateTime(allow_none=True)
     handlers = fields.List(fields.Nested(HandlerBacklogSchema))
 
 
-class FailedDeliverySchema(ma.Schema):
+class FailedDeliverySchema(Schema):
     id = fields.String(metadata={"description": "The message id, also its `webhook-id`."})
     endpoint_id = fields.UUID()
     event_type = fields.String()
@@ -89,12 +88,12 @@ class FailedDeliveryArgs(PaginationArgs):
     endpoint_id = fields.UUID(load_default=None)
 
 
-class RecoverSchema(ma.Schema):
+class RecoverSchema(Schema):
     since = Timestamp(required=True, metadata={"example": "2030-03-01T00:00:00Z"})
     until = Timestamp(load_default=None, allow_none=True)
 
 
-class RecoveredSchema(ma.Schema):
+class RecoveredSchema(Schema):
     recovered = fields.Integer(metadata={"example": 12})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, StartWindowArgs, Text, page_of, search_text
+from api.common.schemas import PaginationArgs, Schema, StartWindowArgs, Text, page_of, search_text
 from models import AuthEventKind, BookingStatus, DisputeStatus, NoShow, SessionStatus
 from models.sessions.attendance import MAX_DISPUTE_TEXT
 from workflows.accounts import audit
@@ -23,7 +23,7 @@ EXAMPLE_USER: dict[str, Any] = {
 }
 
 
-class AdminUserSchema(ma.Schema):
+class AdminUserSchema(Schema):
     id = fields.UUID()
     email = fields.String()
     display_name = fields.String()
@@ -56,7 +56,7 @@ class AdminSessionArgs(StartWindowArgs):
     status = Text(load_default=None, validate=validate.OneOf([s.value for s in SessionStatus]))
 
 
-class AdminReasonSchema(ma.Schema):
+class AdminReasonSchema(Schema):
     reason = Text(required=True, validate=[validate.Length(min=1, max=1000), validate.Regexp(
         r"\S", error="say why: the audit trail keeps the reason")])
 
@@ -65,7 +65,7 @@ class DisputeArgs(PaginationArgs):
     status = Text(load_default=None, validate=validate.OneOf([s.value for s in DisputeStatus]))
 
 
-class ResolveDisputeSchema(ma.Schema):
+class ResolveDisputeSchema(Schema):
     absent = Text(required=True, validate=validate.OneOf([n.value for n in NoShow]), metadata={
         "description": "Who was absent: `mentee`, `mentor`, or `none` (nobody)."})
     note = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_DISPUTE_TEXT))
@@ -75,7 +75,7 @@ class ResolveDisputeSchema(ma.Schema):
         return {**data, "absent": NoShow(data["absent"])}
 
 
-class AdminActionSchema(ma.Schema):
+class AdminActionSchema(Schema):
     id = fields.UUID()
     admin_user_id = fields.UUID(allow_none=True, metadata={"description": "Null once that admin's account is gone."})
     action = fields.String(metadata={"enum": [*administration.ACTIONS, *account_actions.ACTIONS,
@@ -95,7 +95,7 @@ class AuditArgs(PaginationArgs):
         "description": "Of one user, session, review, dispute, programme or programme participant."})
 
 
-class AuthEventSchema(ma.Schema):
+class AuthEventSchema(Schema):
     id = fields.UUID()
     user_id = fields.UUID(allow_none=True, metadata={
         "description": "Whose credentials; null for a failed sign-in of an address no account uses."})
@@ -119,7 +119,7 @@ class AuthEventArgs(PaginationArgs):
     kind = fields.Enum(AuthEventKind, by_value=True, load_default=None, metadata={"description": "Of one kind."})
 
 
-class HiddenReviewSchema(ma.Schema):
+class HiddenReviewSchema(Schema):
     id = fields.UUID()
     mentor_profile_id = fields.UUID()
     rating = fields.Integer()
@@ -127,7 +127,7 @@ class HiddenReviewSchema(ma.Schema):
     hidden_reason = fields.String()
 
 
-class AdminReviewSchema(ma.Schema):
+class AdminReviewSchema(Schema):
     id = fields.UUID()
     mentor_profile_id = fields.UUID()
     session_id = fields.UUID()
@@ -148,11 +148,11 @@ class AdminReviewArgs(PaginationArgs):
     hidden = fields.Boolean(load_default=None, metadata={"description": "Only hidden reviews, or only shown ones."})
 
 
-class CoordinatorChangeSchema(ma.Schema):
+class CoordinatorChangeSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class TroubledEndpointSchema(ma.Schema):
+class TroubledEndpointSchema(Schema):
     id = fields.UUID()
     owner_user_id = fields.UUID()
     url = fields.String()
@@ -169,29 +169,29 @@ class TroubledEndpointSchema(ma.Schema):
 TroubledEndpointPageSchema = page_of(TroubledEndpointSchema, "TroubledEndpointPage")
 
 
-class NumbersArgs(ma.Schema):
+class NumbersArgs(Schema):
     days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=numbers.MAX_DAYS), metadata={
         "description": f"The window: the last `days` days (UTC), today's so far included; 1 to {numbers.MAX_DAYS}."})
 
 
-class DayCountSchema(ma.Schema):
+class DayCountSchema(Schema):
     day = fields.Date()
     sessions = fields.Integer()
 
 
-class DurationsSchema(ma.Schema):
+class DurationsSchema(Schema):
     count = fields.Integer(metadata={"description": "How many times the step was taken in the window."})
     median_seconds = fields.Float(allow_none=True)
     p90_seconds = fields.Float(allow_none=True)
 
 
-class RefusalsSchema(ma.Schema):
+class RefusalsSchema(Schema):
     rule = fields.String(metadata={"enum": list(numbers.REFUSAL_RULES)})
     description = fields.String()
     count = fields.Integer()
 
 
-class NumbersSchema(ma.Schema):
+class NumbersSchema(Schema):
     days = fields.Integer()
     since = fields.DateTime(metadata={"description": "The window's start: midnight UTC, `days - 1` days ago."})
     until = fields.DateTime()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
@@ -15,7 +14,7 @@ from api.accounts import audit, cookie
 from api.accounts.routes import EXAMPLE_TOKEN, signed_in_body
 from api.accounts.schemas import TokenSchema
 from api.common.docs import PUBLIC, documents_errors
-from api.common.schemas import EmailAddress, PaginationArgs, page_of
+from api.common.schemas import EmailAddress, PaginationArgs, Schema, page_of
 from api.database import db_session
 from api.operations.routes import blp as admin_blp
 from api.operations.schemas import AdminReasonSchema
@@ -39,7 +38,7 @@ class CoordinatorInviteSchema(AdminReasonSchema):
     email = EmailAddress(required=True, metadata={"example": "grace@example.com"})
 
 
-class CoordinatorInvitationSchema(ma.Schema):
+class CoordinatorInvitationSchema(Schema):
     id = fields.UUID()
     programme_id = fields.UUID()
     email = fields.String()
@@ -53,21 +52,21 @@ class CoordinatorInvitationSchema(ma.Schema):
     emailed_at = fields.DateTime(allow_none=True)
 
 
-class CoordinatorNamedSchema(ma.Schema):
+class CoordinatorNamedSchema(Schema):
     granted = fields.Boolean(metadata={"description": "The address is a confirmed account's: they coordinate now."})
     programme = fields.Nested(ProgrammeSchema, allow_none=True)
     invitation = fields.Nested(CoordinatorInvitationSchema, allow_none=True, metadata={
         "description": "Any other address: invited, coordinating once the address is confirmed."})
 
 
-class CoordinatorInvitationPreviewSchema(ma.Schema):
+class CoordinatorInvitationPreviewSchema(Schema):
     programme = fields.Nested(ProgrammeSummarySchema)
     email = fields.String()
     usable = fields.Boolean()
     account_exists = fields.Boolean()
 
 
-class CoordinatorInvitationAcceptedSchema(ma.Schema):
+class CoordinatorInvitationAcceptedSchema(Schema):
     programme_id = fields.UUID()
 
 

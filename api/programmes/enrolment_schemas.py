@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from api.accounts.schemas import NEW_PASSWORD_LENGTH
-from api.common.schemas import OneLine, PaginationArgs, Text, locale_tag, page_of, search_text, timezone_name
+from api.common.schemas import OneLine, PaginationArgs, Schema, Text, locale_tag, page_of, search_text, timezone_name
 from models import InvitationStatus, ParticipantRole, ParticipantStatus
 from models.programmes.enrolment import CAPACITY, JOIN_LINK_USES, MAX_EMAIL, MAX_INVITEE_NAME
 from workflows.programmes.roster import Step
@@ -27,7 +26,7 @@ EXAMPLE_PARTICIPANT: dict[str, Any] = {
     "joined_at": "2031-02-20T09:00:00+00:00", "ended_at": None}
 
 
-class InviteeSchema(ma.Schema):
+class InviteeSchema(Schema):
     """One person of a typed list, checked with the rest (a wrong entry is reported, the others are invited)."""
 
     email = Text(required=True, validate=validate.Length(max=MAX_EMAIL * 2))
@@ -37,25 +36,25 @@ class InviteeSchema(ma.Schema):
         "description": f"A mentor's mentees at once, {CAPACITY[0]} to {CAPACITY[1]} (2 if not given)."})
 
 
-class InviteListSchema(ma.Schema):
+class InviteListSchema(Schema):
     invitees = fields.List(fields.Nested(InviteeSchema), required=True,
                            validate=validate.Length(min=1, max=MAX_ROWS))
 
 
-class UploadSchema(ma.Schema):
+class UploadSchema(Schema):
     file = Upload(required=True, metadata={
         "description": "CSV in UTF-8: a header naming `email` and `role` (and `name`, `capacity`), then a row per "
                        f"person; at most {MAX_ROWS:,} rows, within the request size limit (`MAX_CONTENT_LENGTH`)."})
 
 
-class InviteRowSchema(ma.Schema):
+class InviteRowSchema(Schema):
     line = fields.Integer(metadata={"description": "The row's line in the file (the header is line 1), or its "
                                                    "place in the list (from 1)."})
     email = fields.String(allow_none=True)
     message = fields.String()
 
 
-class InvitedSchema(ma.Schema):
+class InvitedSchema(Schema):
     line = fields.Integer()
     email = fields.String()
     name = fields.String()
@@ -63,14 +62,14 @@ class InvitedSchema(ma.Schema):
     capacity = fields.Integer(allow_none=True)
 
 
-class InviteReportSchema(ma.Schema):
+class InviteReportSchema(Schema):
     invited = fields.List(fields.Nested(InvitedSchema), metadata={"description": "Invited now."})
     skipped = fields.List(fields.Nested(InviteRowSchema), metadata={
         "description": "Not invited again: already invited, or already taking part."})
     errors = fields.List(fields.Nested(InviteRowSchema), metadata={"description": "Refused rows, each saying why."})
 
 
-class ProgrammeInvitationSchema(ma.Schema):
+class ProgrammeInvitationSchema(Schema):
     id = fields.UUID()
     email = fields.String()
     name = fields.String()
@@ -95,7 +94,7 @@ class ProgrammeInvitationListArgs(PaginationArgs):
     q = search_text("A part of the invitee's name or address (case-insensitive).")
 
 
-class ProgrammeTokenSchema(ma.Schema):
+class ProgrammeTokenSchema(Schema):
     token = Text(required=True, validate=_TOKEN)
 
 
@@ -109,7 +108,7 @@ class ProgrammeInvitationRegisterSchema(ProgrammeTokenSchema):
         "description": "Set the refresh token as an `HttpOnly` cookie instead of returning it (the web app)."})
 
 
-class ProgrammeSummarySchema(ma.Schema):
+class ProgrammeSummarySchema(Schema):
     id = fields.UUID()
     name = fields.String()
     description = fields.String()
@@ -118,7 +117,7 @@ class ProgrammeSummarySchema(ma.Schema):
     status = fields.String()
 
 
-class ProgrammeInvitationPreviewSchema(ma.Schema):
+class ProgrammeInvitationPreviewSchema(Schema):
     programme = fields.Nested(ProgrammeSummarySchema)
     email = fields.String()
     name = fields.String()
@@ -130,18 +129,18 @@ class ProgrammeInvitationPreviewSchema(ma.Schema):
     account_exists = fields.Boolean(metadata={"description": "Sign in to accept (true), or register (false)."})
 
 
-class MyProgrammeInvitationSchema(ma.Schema):
+class MyProgrammeInvitationSchema(Schema):
     id = fields.UUID()
     programme = fields.Nested(ProgrammeSummarySchema)
     role = _role()
     expires_at = fields.DateTime()
 
 
-class MyProgrammeInvitationsSchema(ma.Schema):
+class MyProgrammeInvitationsSchema(Schema):
     items = fields.List(fields.Nested(MyProgrammeInvitationSchema))
 
 
-class ProgrammeJoinLinkCreateSchema(ma.Schema):
+class ProgrammeJoinLinkCreateSchema(Schema):
     role = _role(required=True)
     capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(*CAPACITY))
     max_uses = fields.Integer(required=True, validate=validate.Range(*JOIN_LINK_USES))
@@ -149,7 +148,7 @@ class ProgrammeJoinLinkCreateSchema(ma.Schema):
         "description": "When it stops working: an hour to a year from now."})
 
 
-class ProgrammeJoinLinkSchema(ma.Schema):
+class ProgrammeJoinLinkSchema(Schema):
     id = fields.UUID()
     role = _role()
     capacity = fields.Integer(allow_none=True)
@@ -166,12 +165,12 @@ class ProgrammeJoinLinkSchema(ma.Schema):
 JoinLinkPageSchema = page_of(ProgrammeJoinLinkSchema, "ProgrammeJoinLinkPage")
 
 
-class ProgrammeJoinLinkPreviewSchema(ma.Schema):
+class ProgrammeJoinLinkPreviewSchema(Schema):
     programme = fields.Nested(ProgrammeSummarySchema)
     role = _role()
 
 
-class ProgrammeParticipantSchema(ma.Schema):
+class ProgrammeParticipantSchema(Schema):
     id = fields.UUID()
     programme_id = fields.UUID()
     user_id = fields.UUID()
@@ -202,7 +201,7 @@ class ProgrammeParticipantListArgs(PaginationArgs):
                        "mentor accepted), `met` (a session of theirs held)."})
 
 
-class FunnelRowSchema(ma.Schema):
+class FunnelRowSchema(Schema):
     role = fields.Enum(ParticipantRole, by_value=True)
     invited = fields.Integer(metadata={"description": "Taking part, or an invitation waiting (not expired)."})
     joined = fields.Integer()
@@ -212,14 +211,14 @@ class FunnelRowSchema(ma.Schema):
     met = fields.Integer()
 
 
-class FunnelSchema(ma.Schema):
+class FunnelSchema(Schema):
     roles = fields.List(fields.Nested(FunnelRowSchema))
 
 
-class LeaveSchema(ma.Schema):
+class LeaveSchema(Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=900), metadata={
         "description": "Why you leave (optional): its coordinators, and the other of each pairing it ends, read it."})
 
 
-class ParticipantCapacitySchema(ma.Schema):
+class ParticipantCapacitySchema(Schema):
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(*CAPACITY))

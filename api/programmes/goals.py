@@ -6,12 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import Text
+from api.common.schemas import Schema, Text
 from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
@@ -28,26 +27,26 @@ EXAMPLE_GOAL: dict[str, Any] = {
     "created_at": "2031-03-04T18:00:00+00:00", "updated_at": "2031-03-04T18:00:00+00:00", "done_at": None}
 
 
-class MilestoneSchema(ma.Schema):
+class MilestoneSchema(Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=MAX_TITLE))
     done = fields.Boolean(load_default=False)
 
 
-class GoalInputSchema(ma.Schema):
+class GoalInputSchema(Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=MAX_TITLE))
     target_date = fields.Date(load_default=None, allow_none=True)
     milestones = fields.List(fields.Nested(MilestoneSchema), load_default=list,
                              validate=validate.Length(max=MAX_MILESTONES))
 
 
-class GoalPatchSchema(ma.Schema):
+class GoalPatchSchema(Schema):
     title = Text(validate=validate.Length(min=1, max=MAX_TITLE))
     target_date = fields.Date(allow_none=True)
     milestones = fields.List(fields.Nested(MilestoneSchema), validate=validate.Length(max=MAX_MILESTONES))
     status = fields.Enum(GoalStatus, by_value=True, metadata={"description": "`done`, `dropped`, or `open` again."})
 
 
-class GoalSchema(ma.Schema):
+class GoalSchema(Schema):
     id = fields.UUID()
     title = fields.String()
     target_date = fields.Date(allow_none=True)
@@ -58,11 +57,11 @@ class GoalSchema(ma.Schema):
     done_at = fields.DateTime(allow_none=True)
 
 
-class GoalListSchema(ma.Schema):
+class GoalListSchema(Schema):
     items = fields.List(fields.Nested(GoalSchema))
 
 
-class ItemInputSchema(ma.Schema):
+class ItemInputSchema(Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=MAX_ITEM))
     owner = fields.Enum(Role, by_value=True, load_default=Role.MENTEE,
                         validate=validate.OneOf([Role.MENTOR, Role.MENTEE]),
@@ -73,7 +72,7 @@ class ItemInputSchema(ma.Schema):
     due_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "When it is due, if said."})
 
 
-class ItemSchema(ma.Schema):
+class ItemSchema(Schema):
     id = fields.UUID()
     title = fields.String()
     owner_user_id = fields.UUID()
@@ -85,20 +84,20 @@ class ItemSchema(ma.Schema):
     done_at = fields.DateTime(allow_none=True)
 
 
-class ItemListSchema(ma.Schema):
+class ItemListSchema(Schema):
     items = fields.List(fields.Nested(ItemSchema))
 
 
-class ItemListArgs(ma.Schema):
+class ItemListArgs(Schema):
     open = fields.Boolean(load_default=False, metadata={"description": "Only those not done: what its next "
                                                                       "session carries."})
 
 
-class ItemDoneSchema(ma.Schema):
+class ItemDoneSchema(Schema):
     done = fields.Boolean(required=True)
 
 
-class PairSessionSchema(ma.Schema):
+class PairSessionSchema(Schema):
     id = fields.UUID()
     start_time = fields.DateTime()
     end_time = fields.DateTime()
@@ -112,11 +111,11 @@ class PairSessionSchema(ma.Schema):
         "description": "Why it was cancelled; null when not cancelled, or recorded before causes were."})
 
 
-class PairSessionListSchema(ma.Schema):
+class PairSessionListSchema(Schema):
     items = fields.List(fields.Nested(PairSessionSchema))
 
 
-class SessionGoalSchema(ma.Schema):
+class SessionGoalSchema(Schema):
     goal_id = fields.UUID(required=True, allow_none=True)
 
 

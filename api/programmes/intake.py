@@ -6,13 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.bookings.schemas import AnsweredSchema, AnswerSchema
 from api.common.docs import documents_errors
-from api.common.schemas import timezone_name
+from api.common.schemas import Schema, timezone_name
 from api.database import db_session
 from api.mentors.listing_schemas import EXAMPLE_QUESTIONS, QuestionInputSchema, QuestionListSchema
 from api.programmes.routes import blp
@@ -25,12 +24,12 @@ from workflows.programmes.intake import MAX_WINDOWS
 AUDIENCES = "<any(mentor, mentee):audience>"
 
 
-class IntakeFormInputSchema(ma.Schema):
+class IntakeFormInputSchema(Schema):
     items = fields.List(fields.Nested(QuestionInputSchema), required=True,
                         validate=validate.Length(max=MAX_INTAKE_QUESTIONS))
 
 
-class WeeklyWindowSchema(ma.Schema):
+class WeeklyWindowSchema(Schema):
     weekday = fields.Integer(required=True, strict=True, validate=validate.Range(0, 6),
                              metadata={"description": "0 is Monday."})
     start_minute = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1439),
@@ -38,7 +37,7 @@ class WeeklyWindowSchema(ma.Schema):
     end_minute = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1440))
 
 
-class IntakeAnswerSchema(ma.Schema):
+class IntakeAnswerSchema(Schema):
     answers = fields.List(fields.Nested(AnswerSchema), load_default=list,
                           validate=validate.Length(max=MAX_INTAKE_QUESTIONS))
     timezone = timezone_name(load_default=None, metadata={
@@ -51,7 +50,7 @@ class IntakeAnswerSchema(ma.Schema):
                                              "listings; at least one). Leave out to keep them as they are."})
 
 
-class IntakeSchema(ma.Schema):
+class IntakeSchema(Schema):
     participant_id = fields.UUID()
     role = fields.Enum(ParticipantRole, by_value=True)
     form = fields.List(fields.Nested("QuestionSchema"), metadata={"description": "The form of their role."})
@@ -69,14 +68,14 @@ class IntakeSchema(ma.Schema):
                        "confirm or change."})
 
 
-class LeftOutPersonSchema(ma.Schema):
+class LeftOutPersonSchema(Schema):
     participant_id = fields.UUID()
     name = fields.String()
     role = fields.Enum(ParticipantRole, by_value=True)
     reason = fields.String(metadata={"example": "has not given their hours"})
 
 
-class LeftOutSchema(ma.Schema):
+class LeftOutSchema(Schema):
     mentors = fields.Integer(metadata={"description": "Mentors taking part who have not given their hours."})
     mentees = fields.Integer(metadata={"description": "Mentees taking part who have not answered the intake."})
     summary = fields.String(metadata={"example": "3 mentors have not given their hours"})

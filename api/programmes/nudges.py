@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
+from api.common.schemas import Schema
 from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
@@ -23,7 +23,7 @@ EXAMPLE = {"items": [
     {"step": "pairing", "enabled": False, "after_days": 2, "every_days": 3, "at_most": 2}]}
 
 
-class NudgeSettingSchema(ma.Schema):
+class NudgeSettingSchema(Schema):
     step = fields.String(required=True, validate=validate.OneOf(STEPS), metadata={
         "description": "`invitation` (not answered: its mail again, the same link), `intake` (not finished, a "
                        "mentor's hours included), `pairing` (proposed and not accepted: its mentor)."})
@@ -36,12 +36,12 @@ class NudgeSettingSchema(ma.Schema):
         "description": "The last one is this one."})
 
 
-class NudgeSettingsSchema(ma.Schema):
+class NudgeSettingsSchema(Schema):
     items = fields.List(fields.Nested(NudgeSettingSchema), required=True,
                         validate=validate.Length(min=1, max=len(STEPS)))
 
 
-class NudgeSentSchema(ma.Schema):
+class NudgeSentSchema(Schema):
     step = fields.String(metadata={"enum": STEPS})
     subject_id = fields.UUID(metadata={"description": "The invitation, participation or pairing."})
     round = fields.Integer(metadata={"description": "1 for the first reminder of it."})
@@ -49,7 +49,7 @@ class NudgeSentSchema(ma.Schema):
     sent_at = fields.DateTime()
 
 
-class NudgeSentListSchema(ma.Schema):
+class NudgeSentListSchema(Schema):
     items = fields.List(fields.Nested(NudgeSentSchema))
 
 

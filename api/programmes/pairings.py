@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, Text, page_of, search_text
+from api.common.schemas import PaginationArgs, Schema, Text, page_of, search_text
 from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
@@ -34,7 +33,7 @@ EXAMPLE_PAIRING: dict[str, Any] = {
     "viewer_role": "coordinator", "surveys": []}
 
 
-class PairingCreateSchema(ma.Schema):
+class PairingCreateSchema(Schema):
     mentor_participant_id = fields.UUID(required=True)
     mentee_participant_id = fields.UUID(required=True)
     first_start = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
@@ -50,14 +49,14 @@ class PairingCreateSchema(ma.Schema):
                                                     "without it such a pair is refused (409, rule `hard_rule`)."})
 
 
-class SurveySchema(ma.Schema):
+class SurveySchema(Schema):
     role = fields.String()
     rating = fields.Integer()
     comment = fields.String()
     answered_at = fields.DateTime()
 
 
-class PairingSchema(ma.Schema):
+class PairingSchema(Schema):
     id = fields.UUID()
     programme_id = fields.UUID()
     mentor_participant_id = fields.UUID()
@@ -97,7 +96,7 @@ class PairingListArgs(PaginationArgs):
     q = search_text("A part of the mentor's or mentee's name (case-insensitive; its coordinators).")
 
 
-class PairingReasonSchema(ma.Schema):
+class PairingReasonSchema(Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_REASON))
 
 
@@ -107,11 +106,11 @@ class PairingPauseSchema(PairingReasonSchema):
                        "programme's last day."})
 
 
-class PairingResumeSchema(ma.Schema):
+class PairingResumeSchema(Schema):
     first_start = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class PairingSurveyInputSchema(ma.Schema):
+class PairingSurveyInputSchema(Schema):
     rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     comment = Text(load_default="", validate=validate.Length(max=MAX_SURVEY_TEXT))
 

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import OneLine, PaginationArgs, Text, page_of
+from api.common.schemas import OneLine, PaginationArgs, Schema, Text, page_of
 from models import PairingMode, ProgrammeStatus
 from models.programmes.programmes import (
     CADENCE_WEEKS,
@@ -26,7 +25,7 @@ EXAMPLE_PROGRAMME: dict[str, Any] = {
     "viewer_role": "coordinator", "participant_id": None}
 
 
-class _Settings(ma.Schema):
+class _Settings(Schema):
     """A programme's settings, as written: the defaults its pairings take."""
 
     description = Text(validate=validate.Length(max=MAX_DESCRIPTION))
@@ -54,7 +53,7 @@ class ProgrammePatchSchema(_Settings):
     name = OneLine(validate=validate.Length(min=1, max=MAX_NAME))
 
 
-class CoordinatorsSchema(ma.Schema):
+class CoordinatorsSchema(Schema):
     coordinator_user_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=MAX_COORDINATORS))
 
 
@@ -62,7 +61,7 @@ class ProgrammeListArgs(PaginationArgs):
     status = fields.Enum(ProgrammeStatus, by_value=True, load_default=None)
 
 
-class ProgrammeSchema(ma.Schema):
+class ProgrammeSchema(Schema):
     id = fields.UUID()
     name = fields.String()
     description = fields.String()

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
-from api.common.schemas import page_of
+from api.common.schemas import Schema, page_of
 from api.mentors.listing_schemas import SlotsArgs
 
 # A visitor reads at most a month of times at once (a signed-in viewer 62 days): the page shows a week.
@@ -19,7 +19,7 @@ def _skills(profile: Any) -> list[str]:
     return [skill.name for skill in profile.skills]
 
 
-class PublicMentorSummarySchema(ma.Schema):
+class PublicMentorSummarySchema(Schema):
     id = fields.UUID()
     display_name = fields.Function(lambda profile: profile.user.display_name,
                                    metadata={"type": "string", "example": "Grace Hopper"})
@@ -29,7 +29,7 @@ class PublicMentorSummarySchema(ma.Schema):
     rating_count = fields.Integer()
 
 
-class PublicListingSchema(ma.Schema):
+class PublicListingSchema(Schema):
     slug = fields.String(metadata={"description": "The listing's booking page is `/book/<slug>`."})
     id = fields.UUID(metadata={"description": "What `POST /bookings` takes, once signed in."})
     title = fields.String()
@@ -70,12 +70,12 @@ class PublicTimesArgs(SlotsArgs):
             raise ma.ValidationError("`to` must be after `from`, at most 31 days later", "to")
 
 
-class PublicTimeSchema(ma.Schema):
+class PublicTimeSchema(Schema):
     start_time = fields.DateTime()
     end_time = fields.DateTime()
     seats_left = fields.Integer(allow_none=True, metadata={"description": "A group session's free seats; null for "
                                                                           "a one-to-one listing."})
 
 
-class PublicTimeListSchema(ma.Schema):
+class PublicTimeListSchema(Schema):
     items = fields.List(fields.Nested(PublicTimeSchema))

@@ -22,7 +22,7 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, page_of, timezone_name
+from api.common.schemas import PaginationArgs, Schema, page_of, timezone_name
 from api.database import db_session, session_factory
 from api.programmes.routes import blp
 from api.security import current_actor
@@ -40,7 +40,7 @@ from workflows.reports import exports
 from workflows.reports.exports import EARLIEST, LATEST, MAX_PERIOD_DAYS
 
 
-class ExportArgs(ma.Schema):
+class ExportArgs(Schema):
     from_ = fields.Date(load_default=None, data_key="from", metadata={
         "description": "The first day (UTC), included: the programme's start unless given, else a year before `to`."})
     to = fields.Date(load_default=None, metadata={
@@ -69,7 +69,7 @@ class ExportFileArgs(ExportArgs):
                        "(`YYYY-MM-DD HH:MM`), headed `<column> (<zone>)`. The times themselves stay UTC."})
 
 
-class PairRowSchema(ma.Schema):
+class PairRowSchema(Schema):
     pairing_id = fields.UUID()
     mentor_name = fields.String()
     mentee_name = fields.String()
@@ -90,7 +90,7 @@ class PairRowSchema(ma.Schema):
     missed = fields.Integer()
 
 
-class SessionRowSchema(ma.Schema):
+class SessionRowSchema(Schema):
     session_id = fields.UUID()
     pairing_id = fields.UUID(allow_none=True, metadata={
         "description": "The pair's latest pairing made before it started; null for none (a group session)."})
@@ -106,7 +106,7 @@ class SessionRowSchema(ma.Schema):
         "description": "Why it was cancelled; null for one recorded before causes were."})
 
 
-class SurveyRowSchema(ma.Schema):
+class SurveyRowSchema(Schema):
     pairing_id = fields.UUID()
     mentor_name = fields.String()
     mentee_name = fields.String()
@@ -116,7 +116,7 @@ class SurveyRowSchema(ma.Schema):
     answered_at = fields.DateTime()
 
 
-class ParticipantRowSchema(ma.Schema):
+class ParticipantRowSchema(Schema):
     participant_id = fields.UUID()
     display_name = fields.String()
     role = fields.Enum(ParticipantRole, by_value=True)
@@ -130,7 +130,7 @@ class ParticipantRowSchema(ma.Schema):
                        "a line."})
 
 
-class GoalRowSchema(ma.Schema):
+class GoalRowSchema(Schema):
     goal_id = fields.UUID()
     pairing_id = fields.UUID()
     mentor_name = fields.String()
@@ -165,7 +165,7 @@ def _file(columns: tuple[str, ...]) -> dict[str, Any]:
                     "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
-def _export_routes(name: str, plural: str, row: type[ma.Schema], file_doc: str, rows_doc: str) -> None:
+def _export_routes(name: str, plural: str, row: type[Schema], file_doc: str, rows_doc: str) -> None:
     """The export's two routes: ``<name>.csv``, its file, and ``<name>``, its rows as pages of JSON."""
     page_schema = page_of(row, f"Exported{row.__name__.removesuffix('RowSchema')}Page")
 

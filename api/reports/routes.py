@@ -6,12 +6,11 @@ import uuid
 from datetime import date
 from typing import Any
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import PaginationArgs, page_of
+from api.common.schemas import PaginationArgs, Schema, page_of
 from api.database import db_session
 from api.programmes.routes import blp
 from api.security import current_actor
@@ -37,7 +36,7 @@ EXAMPLE_REPORT = {
 YEARS = validate.Range(min=date(2000, 1, 3), max=date(2099, 12, 31))
 
 
-class ReportArgs(ma.Schema):
+class ReportArgs(Schema):
     from_ = fields.Date(data_key="from", load_default=None, validate=YEARS, metadata={
         "description": "The first week (any day of it; weeks are Mondays, UTC). Default: eleven weeks before `to`."})
     to = fields.Date(load_default=None, validate=YEARS, metadata={
@@ -45,14 +44,14 @@ class ReportArgs(ma.Schema):
                        "weeks."})
 
 
-class PairCountsSchema(ma.Schema):
+class PairCountsSchema(Schema):
     proposed = fields.Integer()
     active = fields.Integer()
     paused = fields.Integer()
     ended = fields.Integer()
 
 
-class SessionCountsSchema(ma.Schema):
+class SessionCountsSchema(Schema):
     held = fields.Integer(metadata={"description": "Completed."})
     minutes_held = fields.Integer()
     cancelled_by_mentor = fields.Integer(metadata={"description": "At their request, or by leaving the programme."})
@@ -66,7 +65,7 @@ class SessionCountsSchema(ma.Schema):
     missed = fields.Integer(metadata={"description": "Its time passed and nobody said what happened."})
 
 
-class WeekSchema(ma.Schema):
+class WeekSchema(Schema):
     week = fields.Date(metadata={"description": "Its Monday (UTC); sessions count in the week they started."})
     held = fields.Integer()
     cancelled_by_mentor = fields.Integer()
@@ -82,28 +81,28 @@ class WeekSchema(ma.Schema):
     pairs_ended = fields.Integer()
 
 
-class AverageSchema(ma.Schema):
+class AverageSchema(Schema):
     average = fields.Float(allow_none=True)
     count = fields.Integer()
 
 
-class FirstSessionSchema(ma.Schema):
+class FirstSessionSchema(Schema):
     pairs = fields.Integer(metadata={"description": "Pairs whose first session was held in the period."})
     average_days = fields.Float(allow_none=True, metadata={"description": "From pairing to that session."})
 
 
-class GoalCountsSchema(ma.Schema):
+class GoalCountsSchema(Schema):
     set = fields.Integer()
     done = fields.Integer()
 
 
-class MatchQualitySchema(ma.Schema):
+class MatchQualitySchema(Schema):
     from_run = fields.Integer(metadata={"description": "Pairings a match run proposed."})
     top3 = fields.Integer(metadata={"description": "Of those, pairings with one of the mentee's three best."})
     share = fields.Float(allow_none=True)
 
 
-class ReportSchema(ma.Schema):
+class ReportSchema(Schema):
     programme_id = fields.UUID()
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
@@ -128,7 +127,7 @@ class AtRiskArgs(PaginationArgs):
                            metadata={"description": "A pair that has not met for this many weeks is at risk."})
 
 
-class PairAtRiskSchema(ma.Schema):
+class PairAtRiskSchema(Schema):
     pairing_id = fields.UUID()
     mentor_name = fields.String()
     mentee_name = fields.String()

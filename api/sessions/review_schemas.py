@@ -5,11 +5,11 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import Text, page_of
+from api.common.schemas import Schema, Text, page_of
 from workflows.sessions.reviews import PublicReview
 
 
-class ReviewCreateSchema(ma.Schema):
+class ReviewCreateSchema(Schema):
     rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5), metadata={"example": 5})
     comment = Text(load_default="", validate=validate.Length(max=5000),
                    metadata={"example": "Clear explanations and useful homework."})
@@ -17,7 +17,7 @@ class ReviewCreateSchema(ma.Schema):
         "description": "Shown in public as \"A mentee\" rather than your first name and initial."})
 
 
-class PublicReviewSchema(ma.Schema):
+class PublicReviewSchema(Schema):
     """A review as anyone reads it: no session, no author's id; the author as a first name and initial."""
 
     id = fields.UUID(metadata={"description": "The review's own id (admins hide reviews by it)."})
@@ -49,7 +49,7 @@ class ReviewSchema(PublicReviewSchema):
 ReviewPageSchema = page_of(PublicReviewSchema, "ReviewPage")
 
 
-class MonthSchema(ma.Schema):
+class MonthSchema(Schema):
     month = fields.String(metadata={"example": "2030-03", "description": "A calendar month in the mentor profile's "
                                                                         "timezone; its sessions by their start."})
     completed = fields.Integer(metadata={"example": 9})
@@ -62,7 +62,7 @@ class MonthSchema(ma.Schema):
     missed = fields.Integer(metadata={"example": 0, "description": "Nobody came."})
 
 
-class StatsSchema(ma.Schema):
+class StatsSchema(Schema):
     sessions_completed = fields.Integer(metadata={"example": 12})
     minutes_completed = fields.Integer(metadata={"example": 720})
     sessions_cancelled = fields.Integer(metadata={"example": 1})

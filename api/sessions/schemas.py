@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from api.common.schemas import (
     PaginationArgs,
     PersonSchema,
+    Schema,
     ShownSchema,
     StartWindowArgs,
     Text,
@@ -70,7 +71,7 @@ EXAMPLE_SESSION: dict[str, Any] = {
 }
 
 
-class CancellationSchema(ma.Schema):
+class CancellationSchema(Schema):
     """Who cancelled the session and why. ``cancelled_by``: one of the pair, a programme's coordinator (pausing or
     ending a pairing, or taking one of the pair off), an admin, or the system (the meeting moved by agreement).
     ``cause``: ``request`` (someone asked: the session, or its series from a date), ``pause``, ``end`` (of its
@@ -86,7 +87,7 @@ class CancellationSchema(ma.Schema):
     cancelled_at = fields.DateTime()
 
 
-class AttendeeSchema(ma.Schema):
+class AttendeeSchema(Schema):
     """One participant's attendance. A mentee's also says who was found absent from their meeting, and its effects."""
 
     role = fields.String(metadata={"enum": ["mentor", "mentee"]})
@@ -198,7 +199,7 @@ def _cancellation(session: MentorshipSession) -> dict[str, Any] | None:
 SessionPageSchema = page_of(SessionSchema, "SessionPage")
 
 
-class GroupSessionSchema(ma.Schema):
+class GroupSessionSchema(Schema):
     """What anyone may see of a group session open to join: when, and how many seats are left."""
 
     id = fields.UUID()
@@ -224,7 +225,7 @@ class GroupSessionSearchArgs(StartWindowArgs):
     skill = Text(load_default=None, validate=validate.Length(max=50))
 
 
-class ParticipantListSchema(ma.Schema):
+class ParticipantListSchema(Schema):
     items = fields.List(fields.Nested(PersonSchema), metadata={
         "description": "The mentees: an individual session's one, a group session's seat holders in joining order."})
 
@@ -234,7 +235,7 @@ class SessionListArgs(PaginationArgs):
     status = Text(load_default=None, validate=validate.OneOf([s.value for s in SessionStatus]))
 
 
-class WrittenItemSchema(ma.Schema):
+class WrittenItemSchema(Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=MAX_ITEM))
     owner = fields.Enum(Role, by_value=True, load_default=Role.MENTEE,
                         validate=validate.OneOf([Role.MENTOR, Role.MENTEE]))
@@ -264,7 +265,7 @@ class WrittenItemField(fields.Field[str | WrittenItem]):
         raise ma.ValidationError("an action item is its words, or an object {title, owner, due_on}")
 
 
-class CompleteSchema(ma.Schema):
+class CompleteSchema(Schema):
     notes = Text(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
     action_items = fields.List(WrittenItemField(metadata=_ITEM_DOC), load_default=list,
                                validate=validate.Length(max=100))
@@ -272,22 +273,22 @@ class CompleteSchema(ma.Schema):
                            validate=json_storable)
 
 
-class GroupSessionCreateSchema(ma.Schema):
+class GroupSessionCreateSchema(Schema):
     start_time = Timestamp(required=True, metadata={"example": "2030-03-06T17:00:00Z"})
 
 
-class JoinSchema(ma.Schema):
+class JoinSchema(Schema):
     bundle_purchase_id = fields.UUID(load_default=None, allow_none=True, metadata={
         "description": "Pay for the seat with one credit of this bundle purchase (of the group listing)."})
 
 
-class WaitlistJoinSchema(ma.Schema):
+class WaitlistJoinSchema(Schema):
     take_at_once = fields.Boolean(load_default=False, metadata={
         "description": "Take a freed seat at once (booked and paid at the listing's price) instead of being offered "
                        "it for `WAITLIST_OFFER_MINUTES`."})
 
 
-class WaitlistEntrySchema(ma.Schema):
+class WaitlistEntrySchema(Schema):
     id = fields.UUID()
     session_id = fields.UUID()
     status = fields.String(metadata={"enum": [s.value for s in WaitlistStatus], "description":
@@ -303,7 +304,7 @@ class WaitlistEntrySchema(ma.Schema):
     created_at = fields.DateTime()
 
 
-class CapacitySchema(ma.Schema):
+class CapacitySchema(Schema):
     capacity = fields.Integer(required=True, validate=validate.Range(2, 500), metadata={
         "description": "Seats (2-500), never fewer than those taken and offered; new seats go to the waitlist first."})
 
@@ -312,7 +313,7 @@ MAX_MEETING_URL = 500
 MAX_AGENDA = 5000
 
 
-class SessionUpdateSchema(ma.Schema):
+class SessionUpdateSchema(Schema):
     meeting_url = https_url(max_length=MAX_MEETING_URL, allow_none=True, metadata={
         "description": "An https URL (at most 500 characters); null to clear it."})
     agenda = Text(allow_none=True, validate=validate.Length(max=MAX_AGENDA),
@@ -324,17 +325,17 @@ class SessionUpdateSchema(ma.Schema):
             raise ma.ValidationError("give `meeting_url`, `agenda` or both")
 
 
-class CancelSchema(ma.Schema):
+class CancelSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class DisputeCreateSchema(ma.Schema):
+class DisputeCreateSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=MAX_DISPUTE_TEXT))
     booking_id = fields.UUID(load_default=None, allow_none=True, metadata={
         "description": "A group session's mentor names the seat disputed; anyone else leaves it out."})
 
 
-class DisputeSchema(ma.Schema):
+class DisputeSchema(Schema):
     """A dispute of who was found absent from a meeting (a booking, or a seat of a group session)."""
 
     id = fields.UUID()

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import LANGUAGE_TAG, MAX_LOCALE_LENGTH, EmailAddress, OneLine, Text, known_timezones
+from api.common.schemas import LANGUAGE_TAG, MAX_LOCALE_LENGTH, EmailAddress, OneLine, Schema, Text, known_timezones
 from models import ParticipantRole
 from models.sign_on import (
     MAX_CLAIM,
@@ -25,7 +25,7 @@ from models.sign_on import (
 EXAMPLE_PROVIDER_ID = "7d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a"
 
 
-class StartArgs(ma.Schema):
+class StartArgs(Schema):
     """The browser's preferences, as a password sign-up sends them: an account this sign-in makes takes them. A value
     that is no zone or tag is dropped, never a failed start (the browser is sent here by a link)."""
 
@@ -40,13 +40,13 @@ class StartArgs(ma.Schema):
                 "locale": tag if tag and len(tag) <= MAX_LOCALE_LENGTH and LANGUAGE_TAG.match(tag) else None}
 
 
-class OfferedArgs(ma.Schema):
+class OfferedArgs(Schema):
     email = EmailAddress(load_default=None, metadata={
         "description": "The address being signed in: only the provider owning its domain is offered. Without it, "
                        "every enabled provider."})
 
 
-class OfferedProviderSchema(ma.Schema):
+class OfferedProviderSchema(Schema):
     id = fields.UUID()
     display_name = fields.String(metadata={"example": "Example Corp"})
     password_sign_in_off = fields.Boolean(metadata={
@@ -54,11 +54,11 @@ class OfferedProviderSchema(ma.Schema):
     start_url = fields.String(metadata={"description": "Open it in the browser to sign in there (a redirect)."})
 
 
-class OfferedListSchema(ma.Schema):
+class OfferedListSchema(Schema):
     items = fields.List(fields.Nested(OfferedProviderSchema))
 
 
-class LinkSchema(ma.Schema):
+class LinkSchema(Schema):
     ticket = Text(required=True, load_only=True, validate=validate.Length(min=1, max=200), metadata={
         "description": "From the page the sign-in ended on (`#/sign-on/link?ticket=…`), valid for the rest of the "
                        "ten minutes the sign-in had, once."})
@@ -69,7 +69,7 @@ class LinkSchema(ma.Schema):
                        "`POST /auth/refresh`, not in the body (`refresh_token` is then null)."})
 
 
-class CallbackArgs(ma.Schema):
+class CallbackArgs(Schema):
     """What a provider sends back, as it sends it: nothing is refused here (a value too long to be one of ours ends
     on the failure page, not in a 422)."""
 
@@ -83,7 +83,7 @@ class CallbackArgs(ma.Schema):
     session_state = Text(load_default=None, validate=_ANY)
 
 
-class MySignOnSchema(ma.Schema):
+class MySignOnSchema(Schema):
     provider_id = fields.UUID(allow_none=True, metadata={"description": "Null for a sign-in with a password."})
     display_name = fields.String(allow_none=True)
     reauth_at = fields.AwareDateTime(allow_none=True, metadata={
@@ -92,7 +92,7 @@ class MySignOnSchema(ma.Schema):
         "description": "Open it after signing out here to sign out at the provider too; null when it offers none."})
 
 
-class RuleSchema(ma.Schema):
+class RuleSchema(Schema):
     programme_id = fields.UUID(required=True)
     role = Text(required=True, validate=validate.OneOf([role.value for role in ParticipantRole]))
     claim = Text(load_default=None, validate=validate.Length(min=1, max=MAX_CLAIM), metadata={
@@ -105,7 +105,7 @@ class RuleSchema(ma.Schema):
 _DOMAIN = Text(validate=validate.Length(min=3, max=MAX_DOMAIN))
 
 
-class ProviderInputSchema(ma.Schema):
+class ProviderInputSchema(Schema):
     display_name = OneLine(required=True, validate=validate.Length(min=1, max=MAX_DISPLAY_NAME),
                         metadata={"example": "Example Corp"})
     issuer = Text(required=True, validate=validate.Length(min=8, max=MAX_ISSUER),
@@ -138,7 +138,7 @@ class ProviderPatchSchema(ProviderInputSchema):
                          metadata={"description": "A new secret; the current one stays when absent."})
 
 
-class RefusalSchema(ma.Schema):
+class RefusalSchema(Schema):
     at = fields.AwareDateTime()
     reason = fields.String(allow_none=True, metadata={
         "description": "The check that refused it: `aud`, `azp`, `iss`, `signature`, `algorithm`, `key`, `nonce`, "
@@ -149,7 +149,7 @@ class RefusalSchema(ma.Schema):
         "example": "the ID token does not hold: InvalidClaimError: Invalid claim: 'aud'"})
 
 
-class ProviderSchema(ma.Schema):
+class ProviderSchema(Schema):
     id = fields.UUID()
     display_name = fields.String()
     issuer = fields.String()
@@ -166,7 +166,7 @@ class ProviderSchema(ma.Schema):
         "description": "The newest sign-in it refused (or refused after it), null if none is in the audit log."})
 
 
-class ProviderListSchema(ma.Schema):
+class ProviderListSchema(Schema):
     items = fields.List(fields.Nested(ProviderSchema))
 
 

@@ -6,12 +6,12 @@ import marshmallow as ma
 from marshmallow import fields
 
 from api.bookings.reschedule_schemas import EXAMPLE_PROPOSAL, ProposalSchema
-from api.common.schemas import PersonSchema
+from api.common.schemas import PersonSchema, Schema
 from models import WaitlistStatus
 from workflows.waiting import Move, Place, Waiting
 
 
-class WaitingMoveSchema(ma.Schema):
+class WaitingMoveSchema(Schema):
     proposal = fields.Nested(ProposalSchema, metadata={"description": "Answer it with `/reschedule-proposals/{id}/…`."})
     answer_as = fields.String(metadata={"enum": ["mentee", "mentor"], "description": "Your side of the booking."})
     booking_id = fields.UUID()
@@ -31,7 +31,7 @@ class WaitingMoveSchema(ma.Schema):
                 "other": move.booking.mentor if move.answer_as == "mentee" else move.booking.mentee}
 
 
-class WaitlistPlaceSchema(ma.Schema):
+class WaitlistPlaceSchema(Schema):
     session_id = fields.UUID()
     listing_id = fields.UUID()
     listing_title = fields.String()
@@ -50,7 +50,7 @@ class WaitlistPlaceSchema(ma.Schema):
                 "offer_expires_at": place.entry.offer_expires_at}
 
 
-class WaitingSchema(ma.Schema):
+class WaitingSchema(Schema):
     moves = fields.List(fields.Nested(WaitingMoveSchema), metadata={
         "description": "Moves of your meetings the other participant asks you to answer, the soonest due first."})
     waitlist = fields.List(fields.Nested(WaitlistPlaceSchema), metadata={

@@ -5,7 +5,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from api.common.schemas import PaginationArgs, Text, page_of
+from api.common.schemas import PaginationArgs, Schema, Text, page_of
 from infra.http_targets import MAX_URL_LENGTH
 from models import WebhookMessageStatus
 from workflows.webhooks.endpoints import EVENT_TYPES, DeliveryView
@@ -70,13 +70,13 @@ def _url(**kwargs: Any) -> fields.Url:
     )
 
 
-class EndpointCreateSchema(ma.Schema):
+class EndpointCreateSchema(Schema):
     url = _url(required=True)
     event_types = _event_types(load_default=lambda: [ALL_EVENTS])
     description = Text(load_default="", validate=validate.Length(max=500), metadata={"example": "Our CRM"})
 
 
-class EndpointPatchSchema(ma.Schema):
+class EndpointPatchSchema(Schema):
     url = _url()
     event_types = _event_types()
     description = Text(validate=validate.Length(max=500))
@@ -93,7 +93,7 @@ class EndpointPatchSchema(ma.Schema):
             raise ma.ValidationError("give at least one field to change")
 
 
-class EndpointSchema(ma.Schema):
+class EndpointSchema(Schema):
     id = fields.UUID(dump_only=True)
     url = fields.String(dump_only=True)
     event_types = fields.List(fields.String(), dump_only=True)
@@ -128,7 +128,7 @@ class EndpointWithSecretSchema(EndpointSchema):
 EndpointPageSchema = page_of(EndpointSchema, "WebhookEndpointPage")
 
 
-class AttemptSchema(ma.Schema):
+class AttemptSchema(Schema):
     attempted_at = fields.DateTime(dump_only=True)
     status_code = fields.Integer(allow_none=True, dump_only=True, metadata={
         "description": "The receiver's HTTP status; null when no response came (timeout, refused target) "
@@ -137,7 +137,7 @@ class AttemptSchema(ma.Schema):
     error = fields.String(allow_none=True, dump_only=True)
 
 
-class DeliverySchema(ma.Schema):
+class DeliverySchema(Schema):
     id = fields.String(dump_only=True, metadata={"description": "The delivery's id, also its `webhook-id`."})
     webhook_id = fields.String(dump_only=True, metadata={
         "description": "The `webhook-id` header, the same on every attempt and manual retry."})
