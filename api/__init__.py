@@ -93,6 +93,7 @@ def _echo_request_id(response: Response) -> Response:
 def _register_blueprints(api: ServiceApi) -> None:
     """Every route of the API, in the OpenAPI document's order."""
     from api.accounts import passwords  # noqa: F401, PLC0415 - its routes join the auth blueprint
+    from api.accounts import second_steps as _second_step_routes  # noqa: F401, PLC0415 - on auth_blp, me_blp, admin_blp
     from api.accounts.routes import blp as auth_blp  # noqa: PLC0415
     from api.accounts.routes import me_blp  # noqa: PLC0415
     from api.accounts.telling import blp as notification_preferences_blp  # noqa: PLC0415
@@ -131,6 +132,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.sessions.reviews import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
     from api.sign_on import providers as _provider_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
+    from api.sign_on import second_step_rule as _rule_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
     from api.sign_on.routes import blp as sign_on_blp  # noqa: PLC0415
     from api.waiting.routes import blp as waiting_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415

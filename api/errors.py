@@ -44,6 +44,18 @@ REASON_BY_STATUS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden"
                     422: "invalid_request", 429: "rate_limited", 500: "internal_error", 503: "unavailable"}
 
 
+class SecondStepDueSchema(Schema):
+    challenge = ma.fields.String(metadata={"description": (
+        "Send it back with the code to `POST /auth/token/second-step`; single-use, it lives `expires_in` seconds "
+        "and dies after five wrong codes.")})
+    methods = ma.fields.List(ma.fields.String(), metadata={"description": (
+        "What the account can take the step with: `totp` (a code of an authenticator app), `recovery_code`.")})
+    enrolment = ma.fields.Boolean(metadata={"description": (
+        "The account has no authenticator but an administrator requires one: set one up with "
+        "`POST /auth/token/second-step/setup`, then send its first code.")})
+    expires_in = ma.fields.Integer()
+
+
 class ErrorSchema(SmorestErrorSchema, Schema):  # type: ignore[misc]  # flask-smorest ships no type information
     message = ma.fields.String(metadata={"description": (
         "What was refused and why, for people: in the language `Accept-Language` asks for first among those the "
@@ -54,11 +66,14 @@ class ErrorSchema(SmorestErrorSchema, Schema):  # type: ignore[misc]  # flask-sm
         "(a `message` is meant for people and may change or be translated): a refusal's own (`mentee_busy`, "
         "`session_full`, `paired_already`, …; a scheduling refusal's `rule`), else its kind (`not_found`, "
         "`forbidden`, `rule_broken`, `invalid_transition`, `conflict`, `invalid_request`, `rate_limited`, …).")})
+    second_step = ma.fields.Nested(SecondStepDueSchema, metadata={"description": (
+        "Only with `reason: second_step_required` (`POST /auth/token`): the password was right and a second step is "
+        "due; send it to `POST /auth/token/second-step`.")})
 
 
 def http_error(status: int, message: str, *, errors_: dict[str, Any] | None = None,
                headers: dict[str, str] | None = None, reason: str | None = None,
-               words: Mapping[str, object] | None = None) -> HTTPException:
+               words: Mapping[str, object] | None = None, shown: Mapping[str, Any] | None = None) -> HTTPException:
     """An HTTP error whose body says ``message``: an English template with its ``words``
     (:class:`workflows.errors.DomainError`'s), written in the language the client asks for."""
     exc = default_exceptions[status]()
@@ -70,6 +85,8 @@ def http_error(status: int, message: str, *, errors_: dict[str, Any] | None = No
         data["errors"] = errors_
     if headers:
         data["headers"] = headers
+    if shown:
+        data["shown"] = shown
     exc.data = data  # type: ignore[attr-defined]  # read by flask-smorest's handler
     return exc
 
@@ -115,6 +132,7 @@ class ServiceApi(Api):  # type: ignore[misc]  # flask-smorest ships no type info
         if not payload.get("message"):
             payload["message"] = _first_error(payload.get("errors")) or error.description or error.name
         payload["reason"] = data.get("reason") or REASON_BY_STATUS.get(status, "error")
+        payload.update(data.get("shown") or {})
         return payload, status, headers
 
 
@@ -126,7 +144,7 @@ def init_errors(app: Flask, api: Api) -> None:
             headers = {"Retry-After": str(error.retry_after)}
         details = {k: str(v) for k, v in error.details.items()} or None
         return api.handle_http_exception(http_error(status, error.template, words=error.words, errors_=details,
-                                                    headers=headers, reason=error.reason))
+                                                    headers=headers, reason=error.reason, shown=error.shown()))
 
     def handle_constraint_violation(error: IntegrityError) -> Any:
         """A constraint no workflow turned into a domain error: one checked at commit, say."""

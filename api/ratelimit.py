@@ -28,6 +28,7 @@ from limits.strategies import MovingWindowRateLimiter
 from api.errors import http_error
 from infra.config import Settings
 from workflows.accounts.emails import AccountExists
+from workflows.accounts.second_steps import SecondStepFailed
 from workflows.accounts.users import PasswordRejected
 from workflows.errors import LockedOut, refusal
 
@@ -70,6 +71,7 @@ class AuthRateLimiter:
         self._messages = parse_many(settings.message_rate_limit)
         self._conversation_messages = parse_many(settings.conversation_rate_limit)
         self._sign_ons = parse(settings.sign_on_rate_limit)
+        self._second_steps = parse(settings.second_step_rate_limit)
 
     def count_registration(self) -> None:
         """Count one registration attempt from this address; 429 beyond the per-address limit."""
@@ -164,6 +166,26 @@ class AuthRateLimiter:
             (self._per_address, ("password-failures", address)),
         )
 
+    def _second_step_counters(self, user: str) -> tuple[tuple[RateLimitItem, tuple[str, ...]], ...]:
+        """Wrong second-step codes, per account (from anywhere: a guesser changing addresses gains nothing) and per
+        client address (one client guessing at many accounts)."""
+        return (self._second_steps, ("second-step-failures", user)), \
+            (self._per_address, ("second-step-failures", client_address()))
+
+    def refuse_second_step_while_throttled(self, user: str) -> None:
+        """429 (:class:`LockedOut`) when the account, or this client, has used up its wrong codes."""
+        with _unless_storage_fails():
+            for item, keys in self._second_step_counters(user):
+                if not self._limiter.test(item, *keys):
+                    retry_after = self._retry_after(item, *keys)
+                    raise LockedOut("too many wrong codes; retry in {retry_after} s",
+                                    words={"retry_after": retry_after}, retry_after=retry_after)
+
+    def count_second_step_failure(self, user: str) -> None:
+        with _unless_storage_fails():
+            for item, keys in self._second_step_counters(user):
+                self._limiter.hit(item, *keys)
+
     def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         return max(1, math.ceil(self._limiter.get_window_stats(item, *keys).reset_time - time.time()))
 
@@ -234,6 +256,19 @@ def throttled_sign_in(account: str) -> Iterator[None]:
     with throttled_password_check(account):
         yield
     limiter.count_success(account)
+
+
+@contextmanager
+def throttled_second_step(user: str) -> Iterator[None]:
+    """A second step's code checked: refused (429) while the account or this client is throttled; a wrong code
+    counted for both."""
+    limiter = _limiter()
+    limiter.refuse_second_step_while_throttled(user)
+    try:
+        yield
+    except SecondStepFailed:
+        limiter.count_second_step_failure(user)
+        raise
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from models.accounts.account_tokens import AccountToken
 from models.accounts.audit import AdminAction, AuthEvent
+from models.accounts.second_steps import Authenticator, RecoveryCode, SecondStepChallenge, SecondStepRequirement
 from models.accounts.telling import DigestPeriod, EmailChoice, EmailDigest, NotificationPreference, Telling
 from models.accounts.tokens import RefreshToken, SignIn
 from models.accounts.users import User
@@ -95,6 +96,7 @@ __all__ = [
     "Audience",
     "AuthEvent",
     "AuthEventKind",
+    "Authenticator",
     "AvailabilityWindow",
     "Base",
     "Block",
@@ -174,11 +176,14 @@ __all__ = [
     "ProviderEnrolment",
     "Question",
     "QuestionKind",
+    "RecoveryCode",
     "RefreshToken",
     "ReportReason",
     "RescheduleProposal",
     "Review",
     "ReviewEligibility",
+    "SecondStepChallenge",
+    "SecondStepRequirement",
     "SeriesStatus",
     "SessionGoal",
     "SessionReminder",

@@ -278,6 +278,15 @@ class AuthEventKind(StrEnum):
     PROVIDER_CHANGED = "provider_changed"
     PROVIDER_DISABLED = "provider_disabled"
     PROVIDER_ENABLED = "provider_enabled"
+    # Two-step sign-in: a password accepted and a second step asked, a second step passed or failed, a recovery code
+    # spent, an authenticator added or removed, a new set of recovery codes, an admin's change of where one is required.
+    SECOND_STEP_ASKED = "second_step_asked"
+    SECOND_STEP_FAILED = "second_step_failed"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    AUTHENTICATOR_ADDED = "authenticator_added"
+    AUTHENTICATOR_REMOVED = "authenticator_removed"
+    RECOVERY_CODES_RENEWED = "recovery_codes_renewed"
+    SECOND_STEP_RULE_CHANGED = "second_step_rule_changed"
 
 
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:

@@ -43,6 +43,10 @@ class DomainError(Exception):
         rule = details.get("rule")
         self.reason = reason or (rule if isinstance(rule, str) else None) or type(self).default_reason
 
+    def shown(self) -> dict[str, Any]:
+        """What the refusal's body carries besides its message and reason (a second step's challenge, say)."""
+        return {}
+
     def said_in(self, locale: str | None) -> str:
         """The message in the language of ``locale`` (English for none), its words written as that locale writes
         them; a template no catalogue holds yet reads in English."""

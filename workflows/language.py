@@ -53,6 +53,7 @@ DECLARING = (
     "workflows.notifications.preferences",
     "workflows.accounts.emails",
     "workflows.accounts.users",
+    "workflows.accounts.second_steps",
     "workflows.sessions.reminders",
     "workflows.programmes.nudges",
     "workflows.mentors.invitations",

@@ -21,7 +21,8 @@ def record(kind: AuthEventKind, user_id: uuid.UUID | None, *, refusal: auth_even
 
 
 def sign_in(email: str, password: str) -> User:
-    """Check the password, throttled, and record the sign-in, its failure or the lock-out."""
+    """Check the password, throttled; its failure or the lock-out recorded (the caller records the sign-in, or the
+    second step it asks)."""
     account = accounts.normalise_email(email)
     try:
         with throttled_sign_in(f"email:{account}"):
@@ -32,7 +33,6 @@ def sign_in(email: str, password: str) -> User:
     except LockedOut:
         record(AuthEventKind.LOCKED_OUT, accounts.user_id_of(db_session(), account))
         raise
-    record(AuthEventKind.SIGNED_IN, user.id)
     return user
 
 

@@ -35,7 +35,7 @@ from models import AuthEventKind, SignIn, User
 from workflows import language
 from workflows.accounts import deletion as account_deletion
 from workflows.accounts import emails as account_emails
-from workflows.accounts import refresh_tokens, sign_ins
+from workflows.accounts import refresh_tokens, second_steps, sign_ins
 from workflows.accounts import users as accounts
 from workflows.accounts.refresh_tokens import SignedIn
 from workflows.accounts.sign_ins import ClientInfo
@@ -161,9 +161,18 @@ class Token(MethodView):
         (429 with `Retry-After`); successful sign-ins are not counted. Beyond
         `MAX_REFRESH_TOKENS_PER_USER` live sign-ins, the least recently used one is ended.
         With `refresh_cookie`, the refresh token is set as an `HttpOnly` cookie instead of returned.
+
+        An account with an authenticator app, or one an administrator requires a second step of, is not signed in
+        yet: 401 with `reason: second_step_required` and `second_step` (a challenge of five minutes); send a code
+        with it to `POST /auth/token/second-step`. Accounts without a second step sign in at once.
         """
-        return cookie.deliver(signed_in_body(audit.sign_in(data["email"], data["password"])),
-                              cookie=data["refresh_cookie"])
+        user = audit.sign_in(data["email"], data["password"])
+        due = second_steps.ask(db_session(), user)
+        if due is not None:
+            audit.record(AuthEventKind.SECOND_STEP_ASKED, user.id)
+            raise second_steps.SecondStepDue(due)
+        audit.record(AuthEventKind.SIGNED_IN, user.id)
+        return cookie.deliver(signed_in_body(user), cookie=data["refresh_cookie"])
 
 
 @blp.route("/refresh")
