@@ -17,11 +17,12 @@ from infra.config import get_settings
 from infra.db import transaction as db_transaction
 from models import AuthEventKind, ListingKind, Programme, User
 from workflows.accounts import audit as auth_events
+from workflows.accounts import authenticators
 from workflows.accounts import users as accounts
 from workflows.actors import Actor
 from workflows.bookings import requests
 from workflows.calendars import accounts as calendar_accounts
-from workflows.errors import DomainError
+from workflows.errors import DomainError, NotFound
 from workflows.mentors import listings
 from workflows.mentors import profiles as mentors
 from workflows.operations import outbox as operations
@@ -153,9 +154,9 @@ def replay_webhooks(endpoint_id: uuid.UUID, since: datetime, until: datetime | N
 
 @ops.command("reseal-credentials")
 def reseal_credentials() -> None:
-    """Seal every stored credential again with the first of CREDENTIALS_KEYS: calendar connections and sign-on
-    providers' client secrets (the middle step of a key rotation: add the new key first, run this, then drop the
-    old key)."""
+    """Seal every stored credential again with the first of CREDENTIALS_KEYS: calendar connections, sign-on
+    providers' client secrets and authenticators' keys (the middle step of a key rotation: add the new key first, run
+    this, then drop the old key)."""
     _reseal()
 
 
@@ -169,7 +170,25 @@ def _reseal() -> None:
     with transaction() as db:
         calendars = calendar_accounts.reseal(db, get_settings())
         secrets = sign_on_providers.reseal(db, get_settings())
-    click.echo(f"resealed {calendars} calendar connection(s) and {secrets} sign-on provider(s)")
+        keys = authenticators.reseal(db, get_settings())
+    click.echo(f"resealed {calendars} calendar connection(s), {secrets} sign-on provider(s) and {keys} "
+               "authenticator(s)")
+
+
+@ops.command("remove-second-steps")
+@click.argument("email")
+def remove_second_steps(email: str) -> None:
+    """Remove every authenticator app and recovery code of an account, for someone who lost both (check who they are
+    by other means first): their next password sign-in needs no code, or sets one up where one is required. The
+    owner is told, and the audit log of sign-ins records it."""
+    try:
+        with transaction() as db:
+            removed = authenticators.remove_all(db, email)
+            user_id = db.scalar(select(User.id).where(User.email == email.strip().lower()))
+            auth_events.record(db, AuthEventKind.AUTHENTICATOR_REMOVED, user_id, None)
+    except NotFound as missing:
+        raise click.ClickException(missing.message) from None
+    click.echo(f"removed {removed} authenticator(s) and the recovery codes of {email}")
 
 
 @ops.command("password-sign-in")

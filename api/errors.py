@@ -49,11 +49,15 @@ class SecondStepDueSchema(Schema):
         "Send it back with the code to `POST /auth/token/second-step`; single-use, it lives `expires_in` seconds "
         "and dies after five wrong codes.")})
     methods = ma.fields.List(ma.fields.String(), metadata={"description": (
-        "What the account can take the step with: `totp` (a code of an authenticator app), `recovery_code`.")})
+        "What the account can take the step with: `totp` (a code of an authenticator app), `webauthn` (a passkey or "
+        "security key), `recovery_code`.")})
     enrolment = ma.fields.Boolean(metadata={"description": (
         "The account has no authenticator but an administrator requires one: set one up with "
         "`POST /auth/token/second-step/setup`, then send its first code.")})
     expires_in = ma.fields.Integer()
+    webauthn = ma.fields.Dict(allow_none=True, metadata={"description": (
+        "With `webauthn` among the methods: `navigator.credentials.get`'s `publicKey` options, as JSON (byte strings "
+        "in base64url); send what the key answers as `webauthn`.")})
 
 
 class ErrorSchema(SmorestErrorSchema, Schema):  # type: ignore[misc]  # flask-smorest ships no type information

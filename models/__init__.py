@@ -2,7 +2,13 @@
 
 from models.accounts.account_tokens import AccountToken
 from models.accounts.audit import AdminAction, AuthEvent
-from models.accounts.second_steps import Authenticator, RecoveryCode, SecondStepChallenge, SecondStepRequirement
+from models.accounts.second_steps import (
+    Authenticator,
+    RecoveryCode,
+    SecondStepChallenge,
+    SecondStepRequirement,
+    SecurityKey,
+)
 from models.accounts.telling import DigestPeriod, EmailChoice, EmailDigest, NotificationPreference, Telling
 from models.accounts.tokens import RefreshToken, SignIn
 from models.accounts.users import User
@@ -184,6 +190,7 @@ __all__ = [
     "ReviewEligibility",
     "SecondStepChallenge",
     "SecondStepRequirement",
+    "SecurityKey",
     "SeriesStatus",
     "SessionGoal",
     "SessionReminder",

@@ -20,7 +20,7 @@ from api.database import db_session
 from api.ratelimit import throttled_second_step
 from api.security import current_actor, current_credential
 from models import AuthEventKind, SignIn
-from workflows.accounts import authenticators, second_steps
+from workflows.accounts import authenticators, second_steps, security_keys
 from workflows.errors import Unauthenticated
 
 CHALLENGE = Text(required=True, load_only=True, validate=validate.Length(min=1, max=100), metadata={
@@ -33,13 +33,16 @@ class SecondStepSchema(Schema):
         "description": "The code an authenticator app shows now (six digits).", "example": "123456"})
     recovery_code = Text(load_default=None, load_only=True, validate=validate.Length(min=1, max=40), metadata={
         "description": "One of the account's recovery codes instead (single-use).", "example": "abcde-fghjk"})
+    webauthn = fields.Dict(load_default=None, load_only=True, metadata={
+        "description": "Or what a security key answered `navigator.credentials.get` with `second_step.webauthn` "
+                       "(a `PublicKeyCredential` as JSON: `id`, `rawId`, `response`, `type`)."})
     refresh_cookie = fields.Boolean(load_default=False, load_only=True, metadata={
         "description": "As `POST /auth/token`'s."})
 
     @ma.validates_schema
     def _one_code(self, data: dict[str, Any], **_: Any) -> None:
-        if (data.get("code") is None) == (data.get("recovery_code") is None):
-            raise ma.ValidationError("send `code` or `recovery_code`, one of them", "code")
+        if sum(data.get(name) is not None for name in ("code", "recovery_code", "webauthn")) != 1:
+            raise ma.ValidationError("send one of `code`, `recovery_code` and `webauthn`", "code")
 
 
 class SecondStepTokenSchema(TokenSchema):
@@ -68,6 +71,8 @@ class AuthenticatorSchema(Schema):
 
 class SecondStepsSchema(Schema):
     authenticators = fields.List(fields.Nested(AuthenticatorSchema))
+    security_keys = fields.List(fields.Nested(AuthenticatorSchema), metadata={
+        "description": "Passkeys and security keys; removed as authenticators are (`DELETE /me/authenticators/{id}`)."})
     recovery_codes_left = fields.Integer()
     required = fields.Boolean(metadata={"description": "An administrator requires a second step of this account."})
 
@@ -108,7 +113,7 @@ class SecondStep(MethodView):
         try:
             with throttled_second_step(f"user:{user_id}"):
                 passed = second_steps.pass_challenge(db, data["challenge"], code=data["code"],
-                                                     recovery_code=data["recovery_code"])
+                                                     recovery_code=data["recovery_code"], webauthn=data["webauthn"])
         except second_steps.SecondStepFailed:
             audit.record(AuthEventKind.SECOND_STEP_FAILED, user_id)
             raise
@@ -194,6 +199,54 @@ class AuthenticatorRoute(MethodView):
         told (security notice)."""
         authenticators.remove(db_session(), current_actor(), authenticator_id, signed_in_at=_signed_in_at())
         audit.record(AuthEventKind.AUTHENTICATOR_REMOVED, current_actor().user_id)
+
+
+class SecurityKeyOptionsSchema(Schema):
+    options = fields.Dict(metadata={"description": "`navigator.credentials.create`'s `publicKey`, as JSON (byte "
+                                                   "strings in base64url)."})
+    setup = fields.String(metadata={"description": "Send it back with the key's answer; it lives five minutes."})
+
+
+class SecurityKeyInputSchema(Schema):
+    setup = Text(required=True, load_only=True, validate=validate.Length(min=1, max=2000))
+    credential = fields.Dict(required=True, load_only=True, metadata={
+        "description": "What `navigator.credentials.create` answered, as JSON (`id`, `rawId`, `response`, `type`)."})
+    name = Text(required=True, validate=validate.Length(min=1, max=60), metadata={"example": "Blue key"})
+
+
+class SecurityKeySchema(AuthenticatorSchema):
+    recovery_codes = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "With a first second step: ten recovery codes, shown this once (else null)."})
+
+
+@me_blp.route("/security-keys/options")
+class SecurityKeyOptions(MethodView):
+    @me_blp.doc(operationId="beginSecurityKey")
+    @me_blp.response(200, SecurityKeyOptionsSchema)
+    @documents_errors(me_blp, 401, 409)
+    def post(self) -> Any:
+        """Start adding a passkey or security key: the options for the browser's `navigator.credentials.create`
+        (the relying party is `PUBLIC_URL`'s host), and the `setup` token to send back with its answer."""
+        return security_keys.registration(db_session(), current_actor())
+
+
+@me_blp.route("/security-keys")
+class SecurityKeys(MethodView):
+    @me_blp.doc(operationId="addSecurityKey")
+    @me_blp.arguments(SecurityKeyInputSchema, example={"setup": "eyJhbGciOi...", "name": "Blue key", "credential": {
+        "id": "AbC", "rawId": "AbC", "type": "public-key", "response": {"clientDataJSON": "…",
+                                                                       "attestationObject": "…"}}})
+    @me_blp.response(201, SecurityKeySchema)
+    @documents_errors(me_blp, 401, 409, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Keep the key the browser made, once the library checked its answer (the challenge, origin and relying
+        party): from then on, password sign-ins may take the second step with it. 422 `key_refused` for an answer
+        that does not check, `setup_expired` after five minutes; 409 for a key registered already."""
+        key, codes = security_keys.register(db_session(), current_actor(), setup=data["setup"],
+                                            credential=data["credential"], name=data["name"])
+        audit.record(AuthEventKind.AUTHENTICATOR_ADDED, current_actor().user_id)
+        return {"id": key.id, "name": key.name, "created_at": key.created_at, "last_used_at": None,
+                "recovery_codes": codes}
 
 
 @me_blp.route("/recovery-codes")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin
@@ -35,6 +35,26 @@ class Authenticator(IdMixin, Base):
     confirmed_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     last_step: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class SecurityKey(IdMixin, Base):
+    """One passkey or security key of a person (WebAuthn): its credential id and public key as the browser registered
+    them, and the signature counter it last reported (a counter that goes back marks a cloned key)."""
+
+    __tablename__ = "security_keys"
+    __table_args__ = (
+        Index("ix_security_keys_user", "user_id"),
+        Index("ix_security_keys_credential", "credential_id", unique=True),
+        CheckConstraint("length(name) BETWEEN 1 AND 60", name="name_length"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(MAX_AUTHENTICATOR_NAME))
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_used_at: Mapped[datetime | None]
 
 
 class RecoveryCode(IdMixin, Base):
@@ -69,6 +89,8 @@ class SecondStepChallenge(IdMixin, Base):
     failures: Mapped[int] = mapped_column(default=0, server_default="0")
     # The person has no authenticator but a rule requires one: this challenge may set one up, once.
     enrolment: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # The random bytes a security key signs to take this step (the person has one).
+    webauthn_challenge: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class SecondStepRequirement(Base):

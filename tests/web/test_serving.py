@@ -28,7 +28,10 @@ from api.webapp.routes import WEB_ROOT
 # to 480 KiB by the screens' words going through t() (448,314 bytes before, 486,505 after; 158,061 and 168,086
 # gzipped): a language's table of words is fetched as JSON only by its readers (web/locales/<language>.po, served as
 # /words/<tag>.json), never by an English reader, and is not counted here; nor is it in the first load (below).
-SIZE_BUDGET_BYTES = 480 * 1024
+# to 512 KiB by the identity IT departments ask for: two-step sign-in (the second step of a sign-in, the settings'
+# authenticators and recovery codes, the console's rule: 491,520 bytes allowed before, 501,804 used after), with room
+# for security keys and SAML providers' screens.
+SIZE_BUDGET_BYTES = 512 * 1024
 # What a reader's browser fetches before the first screen: the page, its styles, and the modules boot.js and main.js
 # import (each screen's module comes when it is first shown). 446 KiB before screens were loaded on demand, when the
 # first load was the whole page code; the words through t() may add at most 10 KiB to an English reader's first load.

@@ -10,7 +10,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import Authenticator, RecoveryCode, User
+from infra import sealing
+from infra.config import Settings
+from models import Authenticator, RecoveryCode, SecurityKey, User
 from workflows.accounts import second_steps
 from workflows.accounts.second_steps import FRESH_SIGN_IN, Setup
 from workflows.actors import Actor
@@ -21,6 +23,7 @@ from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 @dataclass(frozen=True)
 class Overview:
     authenticators: list[Authenticator]
+    security_keys: list[SecurityKey]
     recovery_codes_left: int
     required: bool
 
@@ -34,29 +37,15 @@ def overview(db: Session, actor: Actor) -> Overview:
         raise NotFound("user not found")
     rows = list(db.scalars(select(Authenticator).where(*second_steps.confirmed(actor.user_id))
                            .order_by(Authenticator.created_at, Authenticator.id)))
-    return Overview(rows, second_steps.codes_left(db, actor.user_id), second_steps.required_for(db, user.email))
-
-
-def _password_account(db: Session, actor: Actor) -> User:
-    user = db.get(User, actor.user_id, with_for_update={"key_share": True})
-    if user is None:
-        raise NotFound("user not found")
-    if user.password_hash is None:
-        raise Conflict("your account signs in through your organisation, which asks for any second step",
-                       reason="no_password")
-    return user
+    keys = list(db.scalars(select(SecurityKey).where(SecurityKey.user_id == actor.user_id)
+                           .order_by(SecurityKey.created_at, SecurityKey.id)))
+    return Overview(rows, keys, second_steps.codes_left(db, actor.user_id), second_steps.required_for(db, user.email))
 
 
 def begin(db: Session, actor: Actor, *, name: str, now: datetime | None = None) -> Setup:
     """An authenticator app being added: it counts once :func:`confirm` accepts a first code of it."""
-    return second_steps.set_up(db, _password_account(db, actor), _name(name), now or utcnow())
-
-
-def _name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise InvalidInput("name must not be blank", field="name")
-    return cleaned[:60]
+    user = second_steps.password_account(db, actor)
+    return second_steps.set_up(db, user, second_steps.cleaned_name(name), now or utcnow())
 
 
 def _mine(db: Session, actor: Actor, authenticator_id: uuid.UUID) -> Authenticator:
@@ -72,7 +61,7 @@ def confirm(db: Session, actor: Actor, authenticator_id: uuid.UUID, *, code: str
     """The first code of an authenticator being added: it counts from now on. The recovery codes of a person's first
     authenticator (shown once), else ``None``."""
     now = now or utcnow()
-    _password_account(db, actor)
+    second_steps.password_account(db, actor)
     row = _mine(db, actor, authenticator_id)
     if row.confirmed_at is not None:
         raise Conflict("this authenticator is set up already", reason="confirmed_already")
@@ -91,7 +80,7 @@ def confirm(db: Session, actor: Actor, authenticator_id: uuid.UUID, *, code: str
 
 def rename(db: Session, actor: Actor, authenticator_id: uuid.UUID, *, name: str) -> Authenticator:
     row = _mine(db, actor, authenticator_id)
-    row.name = _name(name)
+    row.name = second_steps.cleaned_name(name)
     db.flush()
     return row
 
@@ -104,22 +93,26 @@ def _require_fresh(signed_in_at: datetime | None, now: datetime) -> None:
 
 def remove(db: Session, actor: Actor, authenticator_id: uuid.UUID, *, signed_in_at: datetime | None,
            now: datetime | None = None) -> None:
-    """Remove an authenticator (after a fresh sign-in). The last one goes with the recovery codes, unless a rule
-    requires a second step of the person: then it stays until another is added."""
+    """Remove an authenticator app or a security key (after a fresh sign-in). The last second step goes with the
+    recovery codes, unless a rule requires one of the person: then it stays until another is added."""
     now = now or utcnow()
     _require_fresh(signed_in_at, now)
-    user = _password_account(db, actor)
-    row = _mine(db, actor, authenticator_id)
-    others = db.scalar(select(func.count()).where(*second_steps.confirmed(actor.user_id),
-                                                  Authenticator.id != row.id)) or 0
-    if row.confirmed_at is not None and not others:
+    user = second_steps.password_account(db, actor)
+    key = db.scalar(select(SecurityKey).where(SecurityKey.id == authenticator_id, SecurityKey.user_id == user.id)
+                    .with_for_update())
+    row: Authenticator | SecurityKey = key if key is not None else _mine(db, actor, authenticator_id)
+    counts = isinstance(row, SecurityKey) or row.confirmed_at is not None
+    apps = db.scalar(select(func.count()).where(*second_steps.confirmed(user.id), Authenticator.id != row.id))
+    keys = db.scalar(select(func.count()).where(SecurityKey.user_id == user.id, SecurityKey.id != row.id))
+    others = (apps or 0) + (keys or 0)
+    if counts and not others:
         if second_steps.required_for(db, user.email):
             raise Conflict("your organisation requires a second step: add another authenticator before removing "
                            "this one", reason="second_step_required_here")
-        db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == actor.user_id))
+        db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.delete(row)
-    if row.confirmed_at is not None:
-        second_steps.tell(db, actor.user_id, second_steps.AUTHENTICATOR_REMOVED, {"name": row.name})
+    if counts:
+        second_steps.tell(db, user.id, second_steps.AUTHENTICATOR_REMOVED, {"name": row.name})
     db.flush()
 
 
@@ -128,9 +121,37 @@ def renew_recovery_codes(db: Session, actor: Actor, *, signed_in_at: datetime | 
     """Ten new recovery codes (after a fresh sign-in), the old ones void; only with an authenticator."""
     now = now or utcnow()
     _require_fresh(signed_in_at, now)
-    _password_account(db, actor)
-    if not second_steps.has_authenticator(db, actor.user_id):
+    second_steps.password_account(db, actor)
+    if not second_steps.has_second_step(db, actor.user_id):
         raise Conflict("add an authenticator first: recovery codes stand in for it", reason="no_authenticator")
     codes = second_steps.new_recovery_codes(db, actor.user_id, now)
     second_steps.tell(db, actor.user_id, second_steps.RECOVERY_CODES_RENEWED, {})
     return codes
+
+
+def reseal(db: Session, settings: Settings) -> int:
+    """Seal every authenticator's secret again with the first key (a key rotation's middle step)."""
+    rows = list(db.scalars(select(Authenticator).with_for_update()))
+    for row in rows:
+        row.secret = sealing.reseal(settings, row.secret)
+    return len(rows)
+
+
+def remove_all(db: Session, email: str) -> int:
+    """An operator's way out for someone who lost both their authenticator and their recovery codes (and whom they
+    checked by other means): every authenticator and recovery code of the account goes, and its owner is told. How
+    many authenticators went; :class:`NotFound` for an address with no account."""
+    user = db.scalar(select(User).where(User.email == email.strip().lower()).with_for_update(key_share=True))
+    if user is None:
+        raise NotFound("user not found")
+    names = list(db.scalars(delete(Authenticator).where(Authenticator.user_id == user.id,
+                                                        Authenticator.confirmed_at.is_not(None))
+                            .returning(Authenticator.name)))
+    names += list(db.scalars(delete(SecurityKey).where(SecurityKey.user_id == user.id).returning(SecurityKey.name)))
+    db.execute(delete(Authenticator).where(Authenticator.user_id == user.id))
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    for name in names:
+        second_steps.tell(db, user.id, second_steps.AUTHENTICATOR_REMOVED, {"name": name})
+    db.flush()
+    return len(names)
+

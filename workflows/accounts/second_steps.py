@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -32,11 +33,12 @@ from sqlalchemy.orm import Session
 
 from infra.config import get_settings
 from infra.sealing import seal, unseal
-from models import Authenticator, RecoveryCode, SecondStepChallenge, SecondStepRequirement, User
+from models import Authenticator, RecoveryCode, SecondStepChallenge, SecondStepRequirement, SecurityKey, User
 from models.accounts.second_steps import EVERY_DOMAIN
 from workflows import inbox, wording
+from workflows.actors import Actor
 from workflows.clock import utcnow
-from workflows.errors import Conflict, NotFound, Unauthenticated, refusal
+from workflows.errors import Conflict, InvalidInput, NotFound, Unauthenticated, refusal
 from workflows.language import text, words_of
 
 CHALLENGE_SECONDS = 300
@@ -66,7 +68,8 @@ class SecondStepDue(Unauthenticated):
 
     def shown(self) -> dict[str, Any]:
         return {"second_step": {"challenge": self.due.challenge, "methods": list(self.due.methods),
-                                "enrolment": self.due.enrolment, "expires_in": self.due.expires_in}}
+                                "enrolment": self.due.enrolment, "expires_in": self.due.expires_in,
+                                "webauthn": self.due.webauthn}}
 
 
 class SecondStepFailed(Unauthenticated):
@@ -89,6 +92,7 @@ class Due:
     methods: tuple[str, ...]
     enrolment: bool
     expires_in: int
+    webauthn: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,19 +137,47 @@ def has_authenticator(db: Session, user_id: uuid.UUID) -> bool:
     return bool(db.scalar(select(select(Authenticator.id).where(*confirmed(user_id)).exists())))
 
 
+def password_account(db: Session, actor: Actor) -> User:
+    user = db.get(User, actor.user_id, with_for_update={"key_share": True})
+    if user is None:
+        raise NotFound("user not found")
+    if user.password_hash is None:
+        raise Conflict("your account signs in through your organisation, which asks for any second step",
+                       reason="no_password")
+    return user
+
+
+def cleaned_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInput("name must not be blank", field="name")
+    return cleaned[:60]
+
+
+def has_second_step(db: Session, user_id: uuid.UUID) -> bool:
+    """A confirmed authenticator app or a security key."""
+    return has_authenticator(db, user_id) or bool(db.scalar(select(select(SecurityKey.id)
+                                                                   .where(SecurityKey.user_id == user_id).exists())))
+
+
 def ask(db: Session, user: User, *, now: datetime | None = None) -> Due | None:
     """After a right password: a challenge when a second step is due, else ``None`` (sign in as ever)."""
+    from workflows.accounts import security_keys  # noqa: PLC0415 - it builds on this module
+
     now = now or utcnow()
-    has = has_authenticator(db, user.id)
-    if not has and not required_for(db, user.email):
+    apps = has_authenticator(db, user.id)
+    if not has_second_step(db, user.id) and not required_for(db, user.email):
         return None
     token = secrets.token_urlsafe(32)
-    db.add(SecondStepChallenge(id=uuid.uuid4(), user_id=user.id, token_hash=_sha256(token), created_at=now,
-                               expires_at=now + timedelta(seconds=CHALLENGE_SECONDS), enrolment=not has))
+    challenge = SecondStepChallenge(id=uuid.uuid4(), user_id=user.id, token_hash=_sha256(token), created_at=now,
+                                    expires_at=now + timedelta(seconds=CHALLENGE_SECONDS),
+                                    enrolment=not has_second_step(db, user.id))
+    db.add(challenge)
+    keys = security_keys.sign_in_options(db, challenge)
     db.flush()
-    left = db.scalar(select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
-    methods = (TOTP, RECOVERY_CODE) if has and left else (TOTP,)
-    return Due(user.id, token, methods, not has, CHALLENGE_SECONDS)
+    methods = ((TOTP,) if apps or challenge.enrolment else ()) + ((security_keys.WEBAUTHN,) if keys else ()) + \
+        ((RECOVERY_CODE,) if not challenge.enrolment and codes_left(db, user.id) else ())
+    return Due(user.id, token, methods, challenge.enrolment, CHALLENGE_SECONDS, keys)
 
 
 def user_of(db: Session, token: str) -> uuid.UUID | None:
@@ -210,7 +242,7 @@ def _plain(code: str) -> str:
 
 
 def pass_challenge(db: Session, token: str, *, code: str | None = None, recovery_code: str | None = None,
-                   now: datetime | None = None) -> Passed:
+                   webauthn: dict[str, Any] | None = None, now: datetime | None = None) -> Passed:
     """The second step of a challenge: the user to sign in, once a code is right; :class:`SecondStepFailed` (kept)
     otherwise."""
     now = now or utcnow()
@@ -223,6 +255,10 @@ def pass_challenge(db: Session, token: str, *, code: str | None = None, recovery
     if recovery_code is not None and not challenge.enrolment:
         passed = _spend_recovery_code(db, user.id, recovery_code, now)
         method = RECOVERY_CODE
+    elif webauthn is not None:
+        from workflows.accounts import security_keys  # noqa: PLC0415 - it builds on this module
+
+        passed, method = security_keys.signed(db, challenge, webauthn, now), security_keys.WEBAUTHN
     else:
         used = _use_code(db, user.id, code or "", now, setting_up_since=challenge.created_at if challenge.enrolment
                          else None)
@@ -272,7 +308,10 @@ def set_up(db: Session, user: User, name: str, now: datetime) -> Setup:
     db.flush()
     issuer = urlsplit(get_settings().public_url).hostname or "mentorship"
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
-    return Setup(row.id, secret, uri, segno.make(uri, error="m").svg_inline(scale=4, title=None))
+    drawn = io.BytesIO()
+    # A document of its own (its namespace, a white ground under the dark modules: readable in a dark theme too).
+    segno.make(uri, error="m").save(drawn, kind="svg", xmldecl=False, svgns=True, scale=4, light="#fff")
+    return Setup(row.id, secret, uri, drawn.getvalue().decode())
 
 
 def codes_left(db: Session, user_id: uuid.UUID) -> int:

@@ -40,6 +40,7 @@ from models import (
     OutboxEvent,
     OutboxHandler,
     RefreshToken,
+    SecondStepChallenge,
     SessionReminder,
     SignIn,
     SignOnAttempt,
@@ -116,6 +117,11 @@ def _expired_sign_on_attempts(horizon: timedelta, limit: int) -> Delete:
                   SignOnAttempt.expires_at < func.now() - horizon)
 
 
+def _expired_second_step_challenges(horizon: timedelta, limit: int) -> Delete:
+    return _batch(SecondStepChallenge, (SecondStepChallenge.id,), SecondStepChallenge.expires_at, limit,
+                  SecondStepChallenge.expires_at < func.now() - horizon)
+
+
 def _expired_sign_ins(horizon: timedelta, limit: int) -> Delete:
     tokens_left = exists().where(RefreshToken.family_id == SignIn.id)
     return _batch(SignIn, (SignIn.id,), SignIn.expires_at, limit,
@@ -145,5 +151,6 @@ TARGETS: tuple[Target, ...] = (
     Target("auth_events", lambda s: s.auth_event_retention_days, _auth_events),
     Target("sign_ins", lambda _: 1, _expired_sign_ins),
     Target("sign_on_attempts", lambda _: 1, _expired_sign_on_attempts),
+    Target("second_step_challenges", lambda _: 1, _expired_second_step_challenges),
     Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )

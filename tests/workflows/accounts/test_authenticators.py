@@ -3,14 +3,20 @@ naming, the bound on how many, a fresh sign-in to remove one or renew the codes,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Authenticator, RecoveryCode, SecondStepRequirement
+from api.cli import ops
+from infra import sealing
+from infra.config import get_settings
+from models import Authenticator, AuthEvent, AuthEventKind, Notification, RecoveryCode, SecondStepRequirement
 from tests.factories.accounts import UserFactory, actor_of
 from workflows.accounts import authenticators
 from workflows.errors import Conflict, Forbidden, InvalidInput
@@ -28,13 +34,14 @@ def test_the_first_authenticator_brings_recovery_codes_and_a_second_does_not(db:
     assert authenticators.overview(db, actor).authenticators == []  # unconfirmed: not shown, signs no one in
     codes = authenticators.confirm(db, actor, first.id, code=pyotp.TOTP(first.secret).at(T0), now=T0)
     assert codes is not None and len(codes) == 10
-    second = authenticators.begin(db, actor, name="Key ring", now=T0)
-    assert authenticators.confirm(db, actor, second.id, code=pyotp.TOTP(second.secret).at(T0), now=T0) is None
+    later = T0 + timedelta(minutes=1)
+    second = authenticators.begin(db, actor, name="Key ring", now=later)
+    assert authenticators.confirm(db, actor, second.id, code=pyotp.TOTP(second.secret).at(later), now=later) is None
     shown = authenticators.overview(db, actor)
     assert [row.name for row in shown.authenticators] == ["Phone", "Key ring"]
     assert (shown.recovery_codes_left, shown.required) == (10, False)
     with pytest.raises(Conflict):
-        authenticators.confirm(db, actor, second.id, code=pyotp.TOTP(second.secret).at(T0), now=T0)
+        authenticators.confirm(db, actor, second.id, code=pyotp.TOTP(second.secret).at(later), now=later)
 
 
 def test_at_most_ten_and_a_setup_left_unconfirmed_is_dropped_after_an_hour(db: Session) -> None:
@@ -75,3 +82,31 @@ def test_an_account_of_an_organisation_has_no_second_step_here(db: Session) -> N
     with pytest.raises(Conflict) as refused:
         authenticators.begin(db, actor_of(user), name="Phone", now=T0)
     assert refused.value.reason == "no_password"
+
+
+def test_an_operator_reseals_the_keys_and_removes_a_lost_persons_second_steps(
+        app: Flask, db: Session, configure: Callable[..., None]) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    configure(CREDENTIALS_KEYS=old)
+    user = UserFactory()
+    setup = authenticators.begin(db, actor_of(user), name="Phone", now=T0)
+    authenticators.confirm(db, actor_of(user), setup.id, code=pyotp.TOTP(setup.secret).at(T0), now=T0)
+    configure(CREDENTIALS_KEYS=f"{new},{old}")
+    resealed = app.test_cli_runner().invoke(ops, ["reseal-credentials"])
+    assert resealed.exit_code == 0 and "1 authenticator(s)" in resealed.output, resealed.output
+    configure(CREDENTIALS_KEYS=new)
+    row = db.get(Authenticator, setup.id)
+    assert row is not None
+    db.refresh(row)
+    assert sealing.unseal(get_settings(), row.secret) == setup.secret
+
+    unknown = app.test_cli_runner().invoke(ops, ["remove-second-steps", "nobody@example.com"])
+    assert unknown.exit_code != 0 and "user not found" in unknown.output
+    removed = app.test_cli_runner().invoke(ops, ["remove-second-steps", user.email.upper()])
+    assert removed.exit_code == 0 and "removed 1 authenticator(s)" in removed.output, removed.output
+    db.expire_all()
+    assert db.scalars(select(Authenticator).where(Authenticator.user_id == user.id)).all() == []
+    assert db.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all() == []
+    assert sorted(db.scalars(select(Notification.type).where(Notification.user_id == user.id))) == [
+        "account.authenticator_added", "account.authenticator_removed"]
+    assert db.scalar(select(AuthEvent.kind).where(AuthEvent.user_id == user.id)) == AuthEventKind.AUTHENTICATOR_REMOVED

@@ -25,6 +25,7 @@ from models import (
     OutboxEvent,
     OutboxHandler,
     RefreshToken,
+    SecondStepChallenge,
     SessionReminder,
     SignIn,
     WebhookAttempt,
@@ -189,6 +190,20 @@ def test_account_links_go_a_day_after_they_expire(db: Session) -> None:
     assert prune_all(db, "account_tokens") == [1]
     kept = set(db.scalars(select(AccountToken.id).where(AccountToken.user_id == user.id)))
     assert kept == {links["just expired"].id, links["valid"].id}
+
+
+def test_second_step_challenges_go_a_day_after_they_expire(db: Session) -> None:
+    user = UserFactory()
+    now = db_now(db)
+    challenges = {name: SecondStepChallenge(id=uuid.uuid4(), user_id=user.id, token_hash=uuid.uuid4().hex * 2,
+                                            created_at=now + expires - timedelta(minutes=5), expires_at=now + expires)
+                  for name, expires in (("long expired", -timedelta(hours=25)), ("just expired", -timedelta(hours=23)),
+                                        ("live", timedelta(minutes=4)))}
+    db.add_all(challenges.values())
+    db.flush()
+    assert prune_all(db, "second_step_challenges") == [1]
+    kept = set(db.scalars(select(SecondStepChallenge.id).where(SecondStepChallenge.user_id == user.id)))
+    assert kept == {challenges["just expired"].id, challenges["live"].id}
 
 
 def test_sign_ins_go_a_day_after_they_expire_once_their_tokens_are_gone(db: Session) -> None:

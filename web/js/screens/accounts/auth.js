@@ -4,9 +4,19 @@ import { h, field, messageArea, act, replace, loading, errorBox, browserPlace, l
 import { currentUser, userChanged } from '../../state.js';
 import { organisationList, organisationOffer, placed } from '../sign_on/sign-on.js';
 import { t } from '../../words.js';
+import { secondStepForm } from './second-step.js';
 
-async function tokenFor(email, password) {
-  session.store(await api('POST', '/auth/token', { email, password, refresh_cookie: true }, { authed: false }));
+/** Sign in with the password, then `signedIn()`; an account with a second step is asked for its code first. */
+async function tokenFor(main, email, password, signedIn) {
+  try {
+    session.store(await api('POST', '/auth/token', { email, password, refresh_cookie: true }, { authed: false }));
+  } catch (err) {
+    if (err.body?.reason !== 'second_step_required') throw err;
+    secondStepForm(main, err.body.second_step, { signedIn: (tokens) => { session.store(tokens); signedIn(); },
+      restart: () => { replace(main); signIn(main, { signedIn }); } });
+    return;
+  }
+  signedIn();
 }
 
 export function signIn(main, { signedIn }) {
@@ -27,9 +37,8 @@ export function signIn(main, { signedIn }) {
     if (only) { location.assign(placed(only.start_url)); return; }
     act(submit, messages, async () => {
       try {
-        await tokenFor(form.email.value.trim(), form.password.value);
+        await tokenFor(main, form.email.value.trim(), form.password.value, signedIn);
       } catch (err) { offer.refused(err); throw err; }
-      signedIn();
     }, form);
   });
   main.append(h('h1', {}, t('Sign in')), form, organisationList());
@@ -60,8 +69,7 @@ export function signUp(main, { signedIn }) {
           email, password: form.password.value, display_name: form.display_name.value.trim(), ...browserPlace(),
         }, { authed: false });
       } catch (err) { offer.refused(err); throw err; }
-      await tokenFor(email, form.password.value);
-      signedIn();
+      await tokenFor(main, email, form.password.value, signedIn);
     }, form);
   });
   main.append(h('h1', {}, t('Create your account')), form);

@@ -5,6 +5,7 @@ import { api, del, get, patch, post, session } from '../../api.js';
 import { currentUser, rememberProfile, userChanged } from '../../state.js';
 import { append, h, field, replace, loading, empty, errorBox, messageArea, act, when, tz } from '../../ui.js';
 import { LANGUAGES, formatTag, t, tParts } from '../../words.js';
+import { authenticatorsSection } from './second-step.js';
 
 // Every region a locale may name (ISO 3166), each shown by its name in the reader's language.
 const REGIONS = ('AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY '
@@ -21,11 +22,12 @@ export async function settingsPage(main) {
     get('/auth/sign-on/current').catch(() => null)]);
   append(main, [h('h1', {}, t('Settings')),
     h('nav', { class: 'toc', 'aria-label': t('Settings sections') }, h('ul', {},
-      [['st-account', t('Account')], ['st-email', t('Email')], ['st-telling', t('How you are told')], ['st-password', t('Password')],
+      [['st-account', t('Account')], ['st-email', t('Email')], ['st-telling', t('How you are told')], ['st-password', t('Password')], me.has_password === false ? null : ['st-second-step', t('Second step')],
         ['st-calendar', t('Calendar feed')],
         ['st-signins', t('Sign-ins')], mentor ? ['st-mentor', t('Mentor profile')] : null, ['st-delete', t('Delete account')]]
         .filter(Boolean).map(([id, text]) => h('li', {}, h('a', { href: `#/settings`, onclick: jump(id) }, text))))),
-    accountSection(me), emailSection(me), tellingSection(), passwordSection(me, through), calendarSection(), signInsSection(),
+    accountSection(me), emailSection(me), tellingSection(), passwordSection(me, through),
+    me.has_password === false ? null : section('st-second-step', t('Second step'), ...authenticatorsSection()), calendarSection(), signInsSection(),
     mentor ? mentorProfileSection(mentor) : null, mentor ? invitationsSection() : null, deleteSection(me)]);
 }
 

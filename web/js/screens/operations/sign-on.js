@@ -1,7 +1,8 @@
 // Sign-on: the organisations' OpenID providers people sign in with, each with its email domains, password rule and
 // programme rules. An admin adds one (its discovery document is read at once), changes one, disables one (every
-// sign-in made through it ends) or enables it again, each with the reason the audit log keeps.
-import { get, patch, post } from '../../api.js';
+// sign-in made through it ends) or enables it again, each with the reason the audit log keeps; and where a second step
+// is required of password sign-ins.
+import { get, patch, post, put } from '../../api.js';
 import { all } from '../../state.js';
 import { h, field, redraw, replace, messageArea, act, badge, when, loading, errorBox, empty, disclosure } from '../../ui.js';
 import { askReason } from './common.js';
@@ -142,6 +143,28 @@ function providerRow(p, programmes, messages, reload) {
     change);
 }
 
+/** Where a second step is required of password sign-ins: every account, or those of some email domains. */
+function secondStepRule(messages) {
+  const form = h('form', { class: 'card', novalidate: true, 'aria-label': t('Second step for password sign-ins') }, loading());
+  get('/admin/second-step-rule').then((rule) => {
+    replace(form, h('h2', {}, t('Second step for password sign-ins')),
+      h('p', { class: 'hint' }, t('People it is required of and who have no authenticator app set one up at their next password sign-in. Sign-ins through an organisation are its own business.')),
+      box(t('Required of every password account'), 'every_account', rule.every_account),
+      field(t('Required of these email domains'), { name: 'domains', value: rule.domains.join(', '),
+        hint: t('Separated by commas or spaces, e.g. example.com, example.org.') }),
+      h('button', { type: 'submit', class: 'primary' }, t('Save')));
+  }, (err) => replace(form, errorBox(err.message)));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('button'), messages, async () => {
+      const saved = await put('/admin/second-step-rule', { every_account: form.every_account.checked, domains: domainsOf(form.domains.value) });
+      form.domains.value = saved.domains.join(', ');
+      messages.ok(t('Saved: where a second step is required.'));
+    }, form);
+  });
+  return form;
+}
+
 export async function signOnScreen(main) {
   const messages = messageArea();
   const listEl = h('div', {}, loading());
@@ -159,6 +182,7 @@ export async function signOnScreen(main) {
     add.querySelector('button').click(); // closed: the new provider is in the list
     await reload();
   })));
-  main.append(h('p', {}, t('Organisations whose people sign in with their own OpenID provider.')), messages.el, listEl, add);
+  main.append(h('p', {}, t('Organisations whose people sign in with their own OpenID provider.')), messages.el, listEl, add,
+    secondStepRule(messages));
   await reload();
 }
