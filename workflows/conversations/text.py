@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
-
-import nh3
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.token import Token
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from models.conversations import MAX_MESSAGE
 from workflows.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 # Control characters (C0 but tab and line feed, DEL, C1) and the direction overrides, embeddings and isolates.
 _DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -48,17 +48,28 @@ def _link_close(_renderer: Any, tokens: Sequence[Token], idx: int, _options: Any
     opening = next(j for j in range(idx - 1, -1, -1) if tokens[j].type == "link_open")
     href = str(tokens[opening].attrGet("href") or "")
     words = "".join(token.content for token in tokens[opening + 1:idx])
+    from markdown_it.common.utils import escapeHtml  # noqa: PLC0415 - see _markdown
+
     return "</a>" if words in (href, href.removeprefix("mailto:")) else f"</a> ({escapeHtml(href)})"
 
 
-_MARKDOWN = MarkdownIt("zero", {"breaks": True}).enable(
-    ["emphasis", "link", "autolink", "list", "backticks", "fence", "code", "newline"])
-_MARKDOWN.add_render_rule("link_close", _link_close)
+@cache
+def _markdown() -> MarkdownIt:
+    """The renderer, built the first time a message is shown: the libraries (4 MB of an API process) load in the
+    processes that show messages only."""
+    from markdown_it import MarkdownIt  # noqa: PLC0415 - see the docstring
+
+    renderer = MarkdownIt("zero", {"breaks": True}).enable(
+        ["emphasis", "link", "autolink", "list", "backticks", "fence", "code", "newline"])
+    renderer.add_render_rule("link_close", _link_close)
+    return renderer
 
 
 def html(body: str) -> str:
     """The message as safe HTML."""
-    return nh3.clean(_MARKDOWN.render(body), tags=_TAGS, attributes={"a": {"href"}},
+    import nh3  # noqa: PLC0415 - see _markdown
+
+    return nh3.clean(_markdown().render(body), tags=_TAGS, attributes={"a": {"href"}},
                      url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer")
 
 
