@@ -121,8 +121,8 @@ class SecondStep(MethodView):
             audit.record(AuthEventKind.RECOVERY_CODE_USED, user_id)
         if passed.recovery_codes is not None:
             audit.record(AuthEventKind.AUTHENTICATOR_ADDED, user_id)
+        body = {**signed_in_body(passed.user), "recovery_codes": passed.recovery_codes}  # refused if disabled since
         audit.record(AuthEventKind.SIGNED_IN, user_id)
-        body = {**signed_in_body(passed.user), "recovery_codes": passed.recovery_codes}
         return cookie.deliver(body, cookie=data["refresh_cookie"])
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import MentorProfile, RefreshToken, SignIn, User
+from models import MentorProfile, RefreshToken, SecondStepChallenge, SignIn, User
 from models.accounts.tokens import MAX_IP_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -172,10 +172,15 @@ def end_family(db: Session, sign_in_id: uuid.UUID, *, now: datetime | None = Non
 def end_all(db: Session, user_id: uuid.UUID, *, now: datetime | None = None) -> None:
     """Every credential of the user ends: the token version moves on (tokens of no sign-in, tickets,
     and any not yet checked) and every sign-in is ended with its refresh tokens. Used by signing out
-    everywhere, changing the password and deleting the account."""
+    everywhere, changing the password and deleting the account. A sign-in waiting for its second step ends as
+    well."""
     # An ORM-enabled UPDATE: a loaded User of this session sees the new version (it may sign in again).
     db.execute(update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
-    _end(db, SignIn.user_id == user_id, now=now or utcnow())
+    now = now or utcnow()
+    _end(db, SignIn.user_id == user_id, now=now)
+    # A password sign-in waiting for its second step ends too: it was begun with what is now ended.
+    db.execute(update(SecondStepChallenge).where(SecondStepChallenge.user_id == user_id,
+                                                 SecondStepChallenge.used_at.is_(None)).values(used_at=now))
 
 
 def end_by_provider(db: Session, provider_id: uuid.UUID, *, now: datetime | None = None) -> int:

@@ -224,3 +224,16 @@ def test_removing_an_authenticator_or_renewing_codes_needs_a_fresh_sign_in(clien
     # None left: the password alone signs in again, and the recovery codes went with it.
     assert token(client, user.email).status_code == 200
     assert client.get("/api/v1/me/authenticators", headers=headers).get_json()["recovery_codes_left"] == 0
+
+
+def test_a_sign_in_waiting_for_its_second_step_ends_with_a_password_change(client: FlaskClient, db: Session,
+                                                                           clock: Callable[[datetime], None]) -> None:
+    user = UserFactory()
+    db.commit()
+    secret, _codes = add_authenticator(client, as_caller(user).headers)
+    waiting = challenge_of(client, user.email)
+    changed = client.post("/api/v1/me/password", headers=as_caller(user).headers,
+                          json={"current_password": PASSWORD, "new_password": "an entirely new passphrase 42"})
+    assert changed.status_code == 200, changed.get_json()
+    late = second_step(client, waiting["challenge"], code=pyotp.TOTP(secret).at(T0 + timedelta(seconds=30)))
+    assert (late.status_code, late.get_json()["reason"]) == (401, "second_step_expired")
