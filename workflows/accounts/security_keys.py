@@ -102,7 +102,7 @@ def register(db: Session, actor: Actor, *, setup: str, credential: dict[str, Any
     """The key the browser made, checked and kept; with a person's first second step, their recovery codes (shown
     once)."""
     from webauthn import base64url_to_bytes, verify_registration_response  # noqa: PLC0415 - see the module
-    from webauthn.helpers.exceptions import InvalidRegistrationResponse  # noqa: PLC0415 - see the module
+    from webauthn.helpers.exceptions import WebAuthnException  # noqa: PLC0415 - see the module
 
     now = now or utcnow()
     user = second_steps.password_account(db, actor)
@@ -118,7 +118,7 @@ def register(db: Session, actor: Actor, *, setup: str, credential: dict[str, Any
         verified = verify_registration_response(credential=credential,
                                                 expected_challenge=base64url_to_bytes(claims["challenge"]),
                                                 expected_rp_id=party.id, expected_origin=party.origin)
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError):
+    except (WebAuthnException, ValueError, KeyError, TypeError):  # whatever the answer, a 422
         raise InvalidInput("the browser's answer for this key could not be checked: add it again",
                            field="credential", reason="key_refused") from None
     _room_for_one_more(db, user.id)
@@ -158,7 +158,7 @@ def sign_in_options(db: Session, challenge: SecondStepChallenge) -> dict[str, An
 def signed(db: Session, challenge: SecondStepChallenge, credential: dict[str, Any], now: datetime) -> bool:
     """Whether one of the person's keys signed the challenge's bytes (its counter moved on); the key's counter kept."""
     from webauthn import base64url_to_bytes, verify_authentication_response  # noqa: PLC0415 - see the module
-    from webauthn.helpers.exceptions import InvalidAuthenticationResponse  # noqa: PLC0415 - see the module
+    from webauthn.helpers.exceptions import WebAuthnException  # noqa: PLC0415 - see the module
 
     if challenge.webauthn_challenge is None:
         return False
@@ -176,7 +176,7 @@ def signed(db: Session, challenge: SecondStepChallenge, credential: dict[str, An
             credential=credential, expected_challenge=challenge.webauthn_challenge, expected_rp_id=party.id,
             expected_origin=party.origin, credential_public_key=key.public_key,
             credential_current_sign_count=key.sign_count)
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+    except (WebAuthnException, ValueError, KeyError, TypeError):  # whatever the answer, a wrong code
         return False
     key.sign_count, key.last_used_at = verified.new_sign_count, now
     return True

@@ -52,11 +52,12 @@ def test_a_set_up_expired_or_someone_else_s_and_an_answer_that_does_not_check_ar
         with pytest.raises(InvalidInput) as refused:
             security_keys.register(db, actor_of(who), setup=setup, credential={}, name="Key")
         assert refused.value.reason == "setup_expired"
-    with pytest.raises(InvalidInput) as garbage:
-        security_keys.register(db, actor_of(user), setup=made["setup"], name="Key", credential={
-            "id": "AAAA", "rawId": "AAAA", "type": "public-key",
-            "response": {"clientDataJSON": b64(b"{}"), "attestationObject": "AAAA"}})
-    assert garbage.value.reason == "key_refused"
+    for garbage in ({"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+                     "response": {"clientDataJSON": b64(b"{}"), "attestationObject": "AAAA"}},
+                    {"response": {}}, {"id": 1, "rawId": [], "response": "x"}, {}):
+        with pytest.raises(InvalidInput) as refused:
+            security_keys.register(db, actor_of(user), setup=made["setup"], name="Key", credential=garbage)
+        assert refused.value.reason == "key_refused"
     assert security_keys.keys_of(db, user.id) == []
 
 
@@ -82,3 +83,10 @@ def test_no_key_of_the_person_or_no_bytes_to_sign_signs_nothing(db: Session) -> 
     challenge.webauthn_challenge = b"bytes"
     assert not security_keys.signed(db, challenge, {"rawId": b64(b"no one's")}, T0)
     assert not security_keys.signed(db, challenge, {"rawId": "not base64url!"}, T0)
+    db.add(SecurityKey(id=uuid.uuid4(), user_id=user.id, name="Key", credential_id=b"mine", public_key=b"k",
+                       created_at=T0))
+    db.flush()
+    for answer in ({"rawId": b64(b"mine")}, {"rawId": b64(b"mine"), "id": 3, "response": []},
+                   {"rawId": b64(b"mine"), "id": b64(b"mine"), "type": "public-key", "response": {
+                       "clientDataJSON": b64(b"{}"), "authenticatorData": "AAAA", "signature": "AAAA"}}):
+        assert not security_keys.signed(db, challenge, answer, T0)
