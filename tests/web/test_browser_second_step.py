@@ -156,6 +156,7 @@ def test_a_security_key_is_added_in_settings_and_signs_in(browser: Any, axe: Axe
 
         sign_out(page)
         password_sign_in(page, "kofi@example.com")
+        expect(page.get_by_text("Use your security key, or one of your recovery codes.")).to_be_visible()
         axe.check(page, "sign-in: a security key's second step")
         page.get_by_role("button", name="Use your security key").click()
         expect(page.get_by_role("button", name="Sign out", exact=True, include_hidden=True)).to_be_attached()

@@ -78,7 +78,7 @@ export function secondStepForm(main, due, { signedIn, restart }) {
   const form = h('form', { class: 'card narrow', novalidate: true, 'aria-label': t('Second step') },
     h('p', {}, due.enrolment
       ? t('Your organisation asks for a second step when you sign in with a password. Set up an authenticator app now: it takes a minute.')
-      : t('Enter the code your authenticator app shows for this account.')),
+      : apps ? t('Enter the code your authenticator app shows for this account.') : t('Use your security key, or one of your recovery codes.')),
     withKey, setup, code, recovery, messages.el, apps || due.methods.includes('recovery_code') ? submit : null, toggle,
     h('p', {}, h('button', { type: 'button', class: 'link', onclick: restart }, t('Start again'))));
   if (due.enrolment) {
