@@ -98,9 +98,9 @@ class SecondStep(MethodView):
     @blp.response(200, SecondStepTokenSchema)
     @documents_errors(blp, 401, 422, 429)
     def post(self, data: dict[str, Any]) -> Any:
-        """Take the second step of a password sign-in: a code of an authenticator app or a recovery code, with the
-        challenge `POST /auth/token` answered (401, `reason: second_step_required`). The tokens of a new sign-in, as
-        `POST /auth/token` gives them.
+        """Take the second step of a password sign-in: a code of an authenticator app, a recovery code, or what a
+        security key answered (`webauthn`), with the challenge `POST /auth/token` answered (401, `reason:
+        second_step_required`). The tokens of a new sign-in, as `POST /auth/token` gives them.
 
         401 `second_step_failed` for a wrong code or one already used (five wrong codes end the challenge), and
         `second_step_expired` for a challenge unknown, spent or older than five minutes. Wrong codes are
