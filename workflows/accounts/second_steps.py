@@ -154,10 +154,22 @@ def cleaned_name(name: str) -> str:
     return cleaned[:60]
 
 
+def has_key(db: Session, user_id: uuid.UUID) -> bool:
+    return bool(db.scalar(select(select(SecurityKey.id).where(SecurityKey.user_id == user_id).exists())))
+
+
 def has_second_step(db: Session, user_id: uuid.UUID) -> bool:
     """A confirmed authenticator app or a security key."""
-    return has_authenticator(db, user_id) or bool(db.scalar(select(select(SecurityKey.id)
-                                                                   .where(SecurityKey.user_id == user_id).exists())))
+    return has_authenticator(db, user_id) or has_key(db, user_id)
+
+
+def room_for_one_more(db: Session, user_id: uuid.UUID) -> None:
+    """409 when the person holds ``MAX_AUTHENTICATORS`` already, apps (set up or being set up) and keys together."""
+    held = (db.scalar(select(func.count()).where(Authenticator.user_id == user_id)) or 0) + \
+        (db.scalar(select(func.count()).where(SecurityKey.user_id == user_id)) or 0)
+    if held >= MAX_AUTHENTICATORS:
+        raise Conflict("you have {count} authenticators, the most an account may have: remove one first",
+                       words={"count": MAX_AUTHENTICATORS}, reason="too_many_authenticators")
 
 
 def ask(db: Session, user: User, *, now: datetime | None = None) -> Due | None:
@@ -166,12 +178,12 @@ def ask(db: Session, user: User, *, now: datetime | None = None) -> Due | None:
 
     now = now or utcnow()
     apps = has_authenticator(db, user.id)
-    if not has_second_step(db, user.id) and not required_for(db, user.email):
+    has = apps or has_key(db, user.id)
+    if not has and not required_for(db, user.email):
         return None
     token = secrets.token_urlsafe(32)
     challenge = SecondStepChallenge(id=uuid.uuid4(), user_id=user.id, token_hash=_sha256(token), created_at=now,
-                                    expires_at=now + timedelta(seconds=CHALLENGE_SECONDS),
-                                    enrolment=not has_second_step(db, user.id))
+                                    expires_at=now + timedelta(seconds=CHALLENGE_SECONDS), enrolment=not has)
     db.add(challenge)
     keys = security_keys.sign_in_options(db, challenge)
     db.flush()
@@ -295,9 +307,7 @@ def begin_enrolment(db: Session, token: str, *, now: datetime | None = None) -> 
 def set_up(db: Session, user: User, name: str, now: datetime) -> Setup:
     db.execute(delete(Authenticator).where(Authenticator.user_id == user.id, Authenticator.confirmed_at.is_(None),
                                            Authenticator.created_at < now - SETUP_LIFETIME))
-    if (db.scalar(select(func.count()).where(Authenticator.user_id == user.id)) or 0) >= MAX_AUTHENTICATORS:
-        raise Conflict("you have {count} authenticators, the most an account may have: remove one first",
-                       words={"count": MAX_AUTHENTICATORS}, reason="too_many_authenticators")
+    room_for_one_more(db, user.id)
     import pyotp  # noqa: PLC0415 - 1.3 MB, in the processes that check a code only
     import segno  # noqa: PLC0415 - 6 MB, in the processes that set an authenticator up only
 

@@ -21,11 +21,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from infra.config import get_settings
-from models import Authenticator, SecondStepChallenge, SecurityKey
+from models import SecondStepChallenge, SecurityKey
 from workflows.accounts import second_steps
 from workflows.actors import Actor
 from workflows.clock import utcnow
@@ -75,7 +75,7 @@ def registration(db: Session, actor: Actor, *, now: datetime | None = None) -> d
 
     now = now or utcnow()
     user = second_steps.password_account(db, actor)
-    _room_for_one_more(db, user.id)
+    second_steps.room_for_one_more(db, user.id)
     challenge = secrets.token_bytes(32)
     party = relying_party()
     options = generate_registration_options(
@@ -87,14 +87,6 @@ def registration(db: Session, actor: Actor, *, now: datetime | None = None) -> d
     setup = jwt.encode({"sub": str(user.id), "challenge": _b64(challenge), "aud": _AUDIENCE,
                         "exp": now + timedelta(seconds=SETUP_SECONDS)}, _key(), algorithm="HS256")
     return {"options": json.loads(options_to_json(options)), "setup": setup}
-
-
-def _room_for_one_more(db: Session, user_id: uuid.UUID) -> None:
-    held = (db.scalar(select(func.count()).where(Authenticator.user_id == user_id)) or 0) + \
-        (db.scalar(select(func.count()).where(SecurityKey.user_id == user_id)) or 0)
-    if held >= second_steps.MAX_AUTHENTICATORS:
-        raise Conflict("you have {count} authenticators, the most an account may have: remove one first",
-                       words={"count": second_steps.MAX_AUTHENTICATORS}, reason="too_many_authenticators")
 
 
 def register(db: Session, actor: Actor, *, setup: str, credential: dict[str, Any], name: str,
@@ -121,7 +113,7 @@ def register(db: Session, actor: Actor, *, setup: str, credential: dict[str, Any
     except (WebAuthnException, ValueError, KeyError, TypeError):  # whatever the answer, a 422
         raise InvalidInput("the browser's answer for this key could not be checked: add it again",
                            field="credential", reason="key_refused") from None
-    _room_for_one_more(db, user.id)
+    second_steps.room_for_one_more(db, user.id)
     if db.scalar(select(SecurityKey.id).where(SecurityKey.credential_id == verified.credential_id)) is not None:
         raise Conflict("this key is registered already", reason="key_registered_already")
     first = not second_steps.has_second_step(db, user.id)

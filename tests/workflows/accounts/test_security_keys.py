@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import SecondStepChallenge, SecurityKey
 from tests.factories.accounts import UserFactory, actor_of
-from workflows.accounts import second_steps, security_keys
+from workflows.accounts import authenticators, second_steps, security_keys
 from workflows.errors import Conflict, InvalidInput
 
 T0 = datetime(2030, 3, 4, 9, 0, 0, tzinfo=UTC)
@@ -71,6 +71,10 @@ def test_an_organisation_account_has_no_key_here_and_ten_is_the_most(db: Session
     with pytest.raises(Conflict) as full:
         security_keys.registration(db, actor_of(user), now=T0)
     assert full.value.reason == "too_many_authenticators"
+    # Ten in all: apps and keys together.
+    with pytest.raises(Conflict) as no_app:
+        authenticators.begin(db, actor_of(user), name="Phone", now=T0)
+    assert no_app.value.reason == "too_many_authenticators"
 
 
 def test_no_key_of_the_person_or_no_bytes_to_sign_signs_nothing(db: Session) -> None:
