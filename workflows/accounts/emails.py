@@ -105,10 +105,6 @@ def _token(token_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _issue(db: Session, user: User, purpose: AccountTokenPurpose, email: str, ttl: timedelta) -> AccountToken:
     """A new link for ``purpose``, replacing the user's earlier unspent ones; mailed after commit."""
     now = utcnow()
@@ -117,7 +113,7 @@ def _issue(db: Session, user: User, purpose: AccountTokenPurpose, email: str, tt
                .values(used_at=now))
     token_id = uuid.uuid4()
     row = AccountToken(id=token_id, user_id=user.id, purpose=purpose, email=email,
-                       token_hash=_digest(_token(token_id)), created_at=now, expires_at=now + ttl,
+                       token_hash=sign_ins.digest(_token(token_id)), created_at=now, expires_at=now + ttl,
                        email_status=EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE)
     db.add(row)
     db.flush()
@@ -198,7 +194,7 @@ def _spend(db: Session, token: str, purpose: AccountTokenPurpose) -> AccountToke
     """The link's row, spent now; ``InvalidInput`` for an unknown, used or expired one."""
     row = db.execute(
         update(AccountToken)
-        .where(AccountToken.token_hash == _digest(token), AccountToken.purpose == purpose,
+        .where(AccountToken.token_hash == sign_ins.digest(token), AccountToken.purpose == purpose,
                AccountToken.used_at.is_(None), AccountToken.expires_at > func.now())
         .values(used_at=utcnow())
         .returning(AccountToken)
@@ -254,8 +250,9 @@ def request_password_reset(db: Session, email: str) -> None:
                .where(AccountToken.user_id == owner, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
                .values(used_at=now))
     status = EmailStatus.PENDING if get_settings().smtp_url else EmailStatus.NONE
-    link = select(literal(token_id), User.id, literal(purpose.value), User.email, literal(_digest(_token(token_id))),
-                  literal(now), literal(now + PASSWORD_RESET_TTL), literal(status.value)
+    token_hash = sign_ins.digest(_token(token_id))
+    link = select(literal(token_id), User.id, literal(purpose.value), User.email, literal(token_hash), literal(now),
+                  literal(now + PASSWORD_RESET_TTL), literal(status.value)
                   ).where(User.email == address, User.deleted_at.is_(None))
     db.execute(insert(AccountToken).from_select(
         ["id", "user_id", "purpose", "email", "token_hash", "created_at", "expires_at", "email_status"], link))
@@ -268,7 +265,7 @@ def reset_link_expiry(db: Session, token: str) -> datetime:
     expired, or of an account gone or whose email changed since."""
     row = db.execute(select(AccountToken.expires_at, User.email, AccountToken.email, User.deleted_at)
                      .join(User, User.id == AccountToken.user_id)
-                     .where(AccountToken.token_hash == _digest(token),
+                     .where(AccountToken.token_hash == sign_ins.digest(token),
                             AccountToken.purpose == AccountTokenPurpose.RESET_PASSWORD,
                             AccountToken.used_at.is_(None), AccountToken.expires_at > func.now())).one_or_none()
     if row is None or row[3] is not None or row[1] != row[2]:

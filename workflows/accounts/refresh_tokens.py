@@ -9,7 +9,6 @@ issued with it included (OAuth 2.0 Security BCP, refresh token rotation).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -49,17 +48,13 @@ class SignedIn:
     refresh_token: str
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _expiry(now: datetime) -> datetime:
     return now + timedelta(days=get_settings().refresh_token_ttl_days)
 
 
 def _issue(db: Session, user_id: uuid.UUID, sign_in_id: uuid.UUID, expires_at: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    db.add(RefreshToken(id=uuid.uuid4(), user_id=user_id, family_id=sign_in_id, token_hash=_digest(token),
+    db.add(RefreshToken(id=uuid.uuid4(), user_id=user_id, family_id=sign_in_id, token_hash=sign_ins.digest(token),
                         expires_at=expires_at))
     db.flush()
     return token
@@ -80,12 +75,12 @@ def rotate(db: Session, token: str, client: ClientInfo, *, now: datetime | None 
     """Spend ``token`` for the next of its sign-in; 401 when it is unknown, expired, revoked, or already
     spent (which ends its sign-in, see :class:`RefreshTokenReused`)."""
     now = now or utcnow()
-    family = db.scalar(select(RefreshToken.family_id).where(RefreshToken.token_hash == _digest(token)))
+    family = db.scalar(select(RefreshToken.family_id).where(RefreshToken.token_hash == sign_ins.digest(token)))
     # The sign-in first, then the token (the lock order of workflows.accounts.sign_ins): of two uses of one
     # token at once, the second waits and sees it spent.
     signed_in = (db.get(SignIn, family, with_for_update={"key_share": True}, populate_existing=True)
                  if family is not None else None)
-    stored = db.scalars(select(RefreshToken).where(RefreshToken.token_hash == _digest(token)).with_for_update()
+    stored = db.scalars(select(RefreshToken).where(RefreshToken.token_hash == sign_ins.digest(token)).with_for_update()
                         .execution_options(populate_existing=True)).one_or_none()
     if signed_in is None or stored is None:
         raise Unauthenticated("the refresh token is invalid")

@@ -18,7 +18,6 @@ Removing an authenticator, or making new recovery codes, needs a sign-in made in
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import io
 import secrets
@@ -36,6 +35,7 @@ from infra.sealing import seal, unseal
 from models import Authenticator, RecoveryCode, SecondStepChallenge, SecondStepRequirement, SecurityKey, User
 from models.accounts.second_steps import EVERY_DOMAIN
 from workflows import inbox, wording
+from workflows.accounts.sign_ins import digest
 from workflows.actors import Actor
 from workflows.clock import utcnow
 from workflows.errors import Conflict, InvalidInput, NotFound, Unauthenticated, refusal
@@ -115,10 +115,6 @@ class Passed:
     method: str
 
 
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def _domain(email: str) -> str:
     return email.rpartition("@")[2].lower()
 
@@ -182,7 +178,7 @@ def ask(db: Session, user: User, *, now: datetime | None = None) -> Due | None:
     if not has and not required_for(db, user.email):
         return None
     token = secrets.token_urlsafe(32)
-    challenge = SecondStepChallenge(id=uuid.uuid4(), user_id=user.id, token_hash=_sha256(token), created_at=now,
+    challenge = SecondStepChallenge(id=uuid.uuid4(), user_id=user.id, token_hash=digest(token), created_at=now,
                                     expires_at=now + timedelta(seconds=CHALLENGE_SECONDS), enrolment=not has)
     db.add(challenge)
     keys = security_keys.sign_in_options(db, challenge)
@@ -194,11 +190,11 @@ def ask(db: Session, user: User, *, now: datetime | None = None) -> Due | None:
 
 def user_of(db: Session, token: str) -> uuid.UUID | None:
     """Whose challenge ``token`` is (live or not), for the rate limits counted before a code is checked."""
-    return db.scalar(select(SecondStepChallenge.user_id).where(SecondStepChallenge.token_hash == _sha256(token)))
+    return db.scalar(select(SecondStepChallenge.user_id).where(SecondStepChallenge.token_hash == digest(token)))
 
 
 def _open(db: Session, token: str, now: datetime) -> SecondStepChallenge:
-    challenge = db.scalar(select(SecondStepChallenge).where(SecondStepChallenge.token_hash == _sha256(token))
+    challenge = db.scalar(select(SecondStepChallenge).where(SecondStepChallenge.token_hash == digest(token))
                           .with_for_update())
     if challenge is None or challenge.used_at is not None or challenge.expires_at <= now:
         raise Unauthenticated("this sign-in has expired: enter your email and password again",
@@ -243,7 +239,7 @@ def _use_code(db: Session, user_id: uuid.UUID, code: str, now: datetime, *, sett
 
 def _spend_recovery_code(db: Session, user_id: uuid.UUID, code: str, now: datetime) -> bool:
     spent = db.scalar(update(RecoveryCode).where(RecoveryCode.user_id == user_id,
-                                                 RecoveryCode.code_hash == _sha256(_plain(code)),
+                                                 RecoveryCode.code_hash == digest(_plain(code)),
                                                  RecoveryCode.used_at.is_(None))
                       .values(used_at=now).returning(RecoveryCode.id))
     return spent is not None
@@ -333,7 +329,7 @@ def new_recovery_codes(db: Session, user_id: uuid.UUID, now: datetime) -> list[s
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # 31 signs, none mistaken for another: 10 of them, 49.5 bits
     codes = ["".join(secrets.choice(alphabet) for _ in range(10)) for _ in range(RECOVERY_CODES)]
-    db.add_all(RecoveryCode(id=uuid.uuid4(), user_id=user_id, code_hash=_sha256(code), created_at=now)
+    db.add_all(RecoveryCode(id=uuid.uuid4(), user_id=user_id, code_hash=digest(code), created_at=now)
                for code in codes)
     db.flush()
     return [f"{code[:5]}-{code[5:]}" for code in codes]

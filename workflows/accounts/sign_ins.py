@@ -15,6 +15,7 @@ for each other and never deadlock.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import unicodedata
 import uuid
@@ -112,6 +113,12 @@ def actor_for(db: Session, credential: Credential) -> Actor:
     if reauth_at is not None and reauth_at <= utcnow():
         raise Unauthenticated("your organisation asks you to sign in with it again")
     return Actor(user_id=user_id, is_admin=is_admin, mentor_profile_id=mentor_profile_id)
+
+
+def digest(value: str) -> str:
+    """How a secret a client holds is kept (a refresh token, a mailed link's token, a second step's challenge, a
+    sign-on's state): its SHA-256, hex."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _live(now: datetime) -> tuple[ColumnElement[bool], ...]:

@@ -38,7 +38,7 @@ from workflows.accounts import emails as account_emails
 from workflows.accounts import enforcement, refresh_tokens, sign_ins
 from workflows.accounts.enforcement import domain_of
 from workflows.accounts.refresh_tokens import SignedIn
-from workflows.accounts.sign_ins import ClientInfo
+from workflows.accounts.sign_ins import ClientInfo, digest
 from workflows.accounts.users import (
     MAX_EMAIL_LENGTH,
     WrongCredentials,
@@ -50,7 +50,7 @@ from workflows.accounts.users import (
 from workflows.clock import utcnow
 from workflows.errors import InvalidInput, add_or_conflict
 from workflows.sign_on import enrolment
-from workflows.sign_on.flow import REASONS, SignOnFailed, Verified, digest
+from workflows.sign_on.flow import REASONS, SignOnFailed, Verified
 
 log = structlog.get_logger(__name__)
 

@@ -17,7 +17,6 @@ transaction there) before the first request to the provider; they write again on
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from infra import sealing
 from infra.config import Settings
 from infra.oidc_http import ProviderFault
 from models import IdentityProvider, ProviderEnrolment, SignOnAttempt
+from workflows.accounts.sign_ins import digest
 from workflows.clock import utcnow
 from workflows.errors import Forbidden, refusal
 from workflows.sign_on import discovery
@@ -123,11 +123,6 @@ class Verified:
     @property
     def subject(self) -> str:
         return str(self.claims["sub"])
-
-
-def digest(value: str) -> str:
-    """How states, browser secrets and link tickets are kept: their SHA-256, hex."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def redirect_uri(settings: Settings) -> str:
