@@ -71,6 +71,12 @@ def client_info() -> ClientInfo:
     return ClientInfo.of(request.headers.get("User-Agent"), request.remote_addr)
 
 
+def current_sign_in() -> SignIn | None:
+    """The sign-in the request's token belongs to (``None`` for a token of none)."""
+    sign_in_id = current_credential().sign_in_id
+    return db_session().get(SignIn, sign_in_id) if sign_in_id is not None else None
+
+
 def token_body(signed_in: SignedIn) -> dict[str, Any]:
     """An access token of the sign-in, and its refresh token."""
     token, ttl = issue_token(signed_in.user.id, signed_in.user.token_version, signed_in.sign_in_id)
@@ -268,7 +274,7 @@ class Me(MethodView):
         are erased, every token is revoked, your mentor profile and listings are withdrawn and your
         webhook endpoints disabled.
         """
-        sign_in = db_session().get(SignIn, current_credential().sign_in_id) if current_credential().sign_in_id else None
+        sign_in = current_sign_in()
         signed_on_at = sign_in.created_at if sign_in is not None and sign_in.provider_id is not None else None
         with audit.password_checked(current_actor().user_id):
             ended = account_deletion.delete_account(db_session(), current_actor(), signed_on_at=signed_on_at, **data)

@@ -4,22 +4,22 @@ authenticators and recovery codes (``api.sign_on.second_step_rule``: where an ad
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
-from sqlalchemy import select
 
 from api.accounts import audit, cookie
-from api.accounts.routes import blp, me_blp, signed_in_body
+from api.accounts.routes import blp, current_sign_in, me_blp, signed_in_body
 from api.accounts.schemas import TokenSchema
 from api.common.docs import PUBLIC, documents_errors
 from api.common.schemas import Schema, Text
 from api.database import db_session
 from api.ratelimit import throttled_second_step
-from api.security import current_actor, current_credential
-from models import AuthEventKind, SignIn
+from api.security import current_actor
+from models import AuthEventKind
 from workflows.accounts import authenticators, second_steps, security_keys
 from workflows.errors import Unauthenticated
 
@@ -140,10 +140,9 @@ class SecondStepSetup(MethodView):
         return second_steps.begin_enrolment(db_session(), data["challenge"])
 
 
-def _signed_in_at() -> Any:
-    sign_in_id = current_credential().sign_in_id
-    return None if sign_in_id is None else db_session().scalar(select(SignIn.created_at)
-                                                                 .where(SignIn.id == sign_in_id))
+def _signed_in_at() -> datetime | None:
+    sign_in = current_sign_in()
+    return sign_in.created_at if sign_in is not None else None
 
 
 @me_blp.route("/authenticators")
