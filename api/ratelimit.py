@@ -34,6 +34,8 @@ from workflows.errors import LockedOut, refusal
 
 log = structlog.get_logger(__name__)
 _EXTENSION = "auth_rate_limiter"
+# Rate limits checked or counted together, each with the keys it counts under.
+Counters = tuple[tuple[RateLimitItem, tuple[str, ...]], ...]
 # One subscriber is routed a whole IPv6 /64: counting single addresses there would count nothing.
 _IPV6_CLIENT_PREFIX = 64
 
@@ -146,44 +148,44 @@ class AuthRateLimiter:
 
     def refuse_while_throttled(self, account: str) -> None:
         """429 (:class:`LockedOut`) when this address has used up its failures, for this account or for any."""
-        address = client_address()
-        with _unless_storage_fails():
-            for item, keys in self._failure_counters(account, address):
-                if not self._limiter.test(item, *keys):
-                    retry_after = self._retry_after(item, *keys)
-                    raise LockedOut("too many failed attempts; retry in {retry_after} s",
-                                    words={"retry_after": retry_after}, retry_after=retry_after)
+        self._refuse_if_used_up(self._failure_counters(account),
+                                refusal("too many failed attempts; retry in {retry_after} s"))
 
     def count_failure(self, account: str) -> None:
-        address = client_address()
-        with _unless_storage_fails():
-            for item, keys in self._failure_counters(account, address):
-                self._limiter.hit(item, *keys)
+        self._hit_each(self._failure_counters(account))
 
-    def _failure_counters(self, account: str, address: str) -> tuple[tuple[RateLimitItem, tuple[str, ...]], ...]:
+    def _failure_counters(self, account: str) -> Counters:
+        address = client_address()
         return (
             (self._per_account_and_address, ("password-failures", account, address)),
             (self._per_address, ("password-failures", address)),
         )
 
-    def _second_step_counters(self, user: str) -> tuple[tuple[RateLimitItem, tuple[str, ...]], ...]:
+    def refuse_second_step_while_throttled(self, user: str) -> None:
+        """429 (:class:`LockedOut`) when the account, or this client, has used up its wrong codes."""
+        self._refuse_if_used_up(self._second_step_counters(user),
+                                refusal("too many wrong codes; retry in {retry_after} s"))
+
+    def count_second_step_failure(self, user: str) -> None:
+        self._hit_each(self._second_step_counters(user))
+
+    def _second_step_counters(self, user: str) -> Counters:
         """Wrong second-step codes, per account (from anywhere: a guesser changing addresses gains nothing) and per
         client address (one client guessing at many accounts)."""
         return (self._second_steps, ("second-step-failures", user)), \
             (self._per_address, ("second-step-failures", client_address()))
 
-    def refuse_second_step_while_throttled(self, user: str) -> None:
-        """429 (:class:`LockedOut`) when the account, or this client, has used up its wrong codes."""
+    def _refuse_if_used_up(self, counters: Counters, template: str) -> None:
+        """429 (:class:`LockedOut`, saying ``template``) when any of the counters is used up; checked, not counted."""
         with _unless_storage_fails():
-            for item, keys in self._second_step_counters(user):
+            for item, keys in counters:
                 if not self._limiter.test(item, *keys):
                     retry_after = self._retry_after(item, *keys)
-                    raise LockedOut("too many wrong codes; retry in {retry_after} s",
-                                    words={"retry_after": retry_after}, retry_after=retry_after)
+                    raise LockedOut(template, words={"retry_after": retry_after}, retry_after=retry_after)
 
-    def count_second_step_failure(self, user: str) -> None:
+    def _hit_each(self, counters: Counters) -> None:
         with _unless_storage_fails():
-            for item, keys in self._second_step_counters(user):
+            for item, keys in counters:
                 self._limiter.hit(item, *keys)
 
     def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
