@@ -134,6 +134,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.sign_on import providers as _provider_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
     from api.sign_on import second_step_rule as _rule_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
     from api.sign_on.routes import blp as sign_on_blp  # noqa: PLC0415
+    from api.sign_on.saml import blp as sign_on_saml_blp  # noqa: PLC0415
     from api.waiting.routes import blp as waiting_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 
@@ -142,6 +143,7 @@ def _register_blueprints(api: ServiceApi) -> None:
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
                       booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp,
+                      sign_on_saml_blp,
                       coordinator_invitations_blp, programme_join_links_blp, conversations_blp,
                       announcements_blp, conversation_reports_blp, notification_preferences_blp, unsubscribe_blp):
         api.register_blueprint(blueprint)

@@ -89,7 +89,15 @@ from models.sessions.engagement import MentorStats, Notification, Review, Review
 from models.sessions.reminders import CalendarFeed, SessionReminder
 from models.sessions.sessions import MentorshipSession
 from models.sessions.waitlists import WaitlistEntry
-from models.sign_on import IdentityProvider, ProviderDomain, ProviderEnrolment, SignOnAttempt, UserIdentity
+from models.sign_on import (
+    IdentityProvider,
+    Protocol,
+    ProviderDomain,
+    ProviderEnrolment,
+    SamlAssertionSeen,
+    SignOnAttempt,
+    UserIdentity,
+)
 from models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
@@ -178,6 +186,7 @@ __all__ = [
     "ProgrammeTally",
     "ProgrammeWeek",
     "ProposalStatus",
+    "Protocol",
     "ProviderDomain",
     "ProviderEnrolment",
     "Question",
@@ -188,6 +197,7 @@ __all__ = [
     "RescheduleProposal",
     "Review",
     "ReviewEligibility",
+    "SamlAssertionSeen",
     "SecondStepChallenge",
     "SecondStepRequirement",
     "SecurityKey",

@@ -1,11 +1,12 @@
-"""Single sign-on: the organisations' OpenID providers an admin added, the email domains each owns, the programmes
-each enrols its people into, the accounts linked to an identity at one, and the sign-ins under way
-(``workflows.sign_on``)."""
+"""Single sign-on: the organisations' identity providers an admin added (OpenID Connect or SAML 2.0), the email
+domains each owns, the programmes each enrols its people into, the accounts linked to an identity at one, the sign-ins
+under way, and the SAML assertions already taken (``workflows.sign_on``)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
@@ -25,11 +26,25 @@ MAX_CLAIM = 64
 MAX_CLAIM_VALUE = 200
 MAX_SUBJECT = 255  # OpenID Connect Core §2: `sub` is at most 255 ASCII characters
 SESSION_HOURS = (1, 24 * 90)  # how long a sign-in through a provider may be refreshed, at most
+MAX_METADATA_URL = 2048
+MAX_SAML_METADATA = 512 * 1024  # an IdP's metadata document (one entity; a federation's aggregate is not taken)
+MAX_ASSERTION_ID = 256
+ATTRIBUTES = ("email", "name", "groups")  # what a SAML provider's attributes are mapped to, per provider
+
+
+class Protocol(StrEnum):
+    OIDC = "oidc"
+    SAML = "saml"
 
 
 class IdentityProvider(IdMixin, Base):
-    """An organisation's OpenID provider: where it is (``issuer``, whose discovery document says the rest), this
-    service's client there (the secret sealed under ``CREDENTIALS_KEYS``), and what an admin decided of it."""
+    """An organisation's identity provider and what an admin decided of it.
+
+    OpenID Connect: where it is (``issuer``, whose discovery document says the rest) and this service's client there
+    (the secret sealed under ``CREDENTIALS_KEYS``). SAML 2.0: ``issuer`` is the IdP's entity id, ``saml_metadata`` its
+    metadata as read (from ``metadata_url`` or pasted), ``client_id`` this service's entity id there (the SP), and
+    ``client_secret`` the SP's private key, sealed, whose certificate (``sp_certificate``) the SP metadata publishes
+    for signed requests and encrypted assertions."""
 
     __tablename__ = "identity_providers"
     __table_args__ = (
@@ -39,8 +54,17 @@ class IdentityProvider(IdMixin, Base):
         CheckConstraint(f"session_hours BETWEEN {SESSION_HOURS[0]} AND {SESSION_HOURS[1]}", name="session_hours_range"),
         CheckConstraint("(disabled_at IS NULL) OR NOT password_sign_in_off", name="enforced_only_when_enabled"),
         UniqueConstraint("issuer", name="uq_identity_providers_issuer"),
+        CheckConstraint(check_in("protocol", Protocol), name="protocol_values"),
+        CheckConstraint("protocol = 'oidc' OR (saml_metadata IS NOT NULL AND sp_certificate IS NOT NULL)",
+                        name="saml_has_metadata"),
+        CheckConstraint(f"metadata_url IS NULL OR length(metadata_url) <= {MAX_METADATA_URL}",
+                        name="metadata_url_length"),
+        CheckConstraint(f"saml_metadata IS NULL OR length(saml_metadata) <= {MAX_SAML_METADATA}",
+                        name="saml_metadata_length"),
     )
 
+    protocol: Mapped[Protocol] = mapped_column(stored_as_text(Protocol), default=Protocol.OIDC,
+                                               server_default="oidc")
     display_name: Mapped[str] = mapped_column(String(MAX_DISPLAY_NAME))
     issuer: Mapped[str] = mapped_column(String(MAX_ISSUER))
     client_id: Mapped[str] = mapped_column(String(MAX_CLIENT_ID))
@@ -55,6 +79,14 @@ class IdentityProvider(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     disabled_at: Mapped[datetime | None]
+    # SAML 2.0 only (see the class).
+    saml_metadata: Mapped[str | None] = mapped_column(Text)
+    metadata_url: Mapped[str | None] = mapped_column(String(MAX_METADATA_URL))
+    sp_certificate: Mapped[str | None] = mapped_column(Text)
+    # Which attribute (by its name or friendly name) gives the email, the name and the groups: ``ATTRIBUTES``.
+    attribute_map: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    # An assertion the IdP sends unasked (IdP-initiated sign-in) is taken: off unless an admin turns it on.
+    idp_initiated: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class ProviderDomain(Base):
@@ -139,3 +171,18 @@ class SignOnAttempt(IdMixin, Base):
     # The browser's timezone and locale, as a password sign-up takes them: an account made by this sign-in has them.
     timezone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(35))
+
+
+class SamlAssertionSeen(Base):
+    """An assertion a SAML provider sent that signed someone in: the same one again is a replay. Kept until it
+    expires (its conditions' ``NotOnOrAfter``, with the clock skew allowed), then pruned by retention."""
+
+    __tablename__ = "saml_assertions_seen"
+    __table_args__ = (
+        Index("ix_saml_assertions_seen_expires_at", "expires_at"),  # retention: the oldest expired first
+    )
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_providers.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    assertion_id: Mapped[str] = mapped_column(String(MAX_ASSERTION_ID), primary_key=True)
+    expires_at: Mapped[datetime]

@@ -64,7 +64,7 @@ from infra.db import make_engine  # noqa: E402 - the environment above must be s
 pytest_plugins = [
     "tests.factories", "tests.mail", "tests.workers_fixtures", "tests.concurrency", "tests.servers",
     "tests.workflow_runs", "tests.webhook_receiver", "tests.webhook_domain", "tests.database", "tests.api_calls",
-    "tests.factories.sign_on",
+    "tests.factories.sign_on", "tests.factories.saml_sign_on",
 ]
 
 

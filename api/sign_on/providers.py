@@ -1,5 +1,6 @@
-"""Administrators: the organisations' OpenID providers people sign in with (``workflows.sign_on.providers``). Every
-change is in the admin trail, and adding, changing, disabling or enabling one in the audit log of sign-ins."""
+"""Administrators: the organisations' identity providers (OpenID Connect and SAML 2.0) people sign in with
+(``workflows.sign_on.providers``, ``workflows.sign_on.saml_providers``). Every change is in the admin trail, and
+adding, changing, disabling or enabling one in the audit log of sign-ins."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from api.sign_on.schemas import (
     ProviderListSchema,
     ProviderPatchSchema,
     ProviderSchema,
+    SamlProviderInputSchema,
 )
 from infra.config import get_settings
-from models import AuthEvent, AuthEventKind, IdentityProvider, ParticipantRole
+from models import AuthEvent, AuthEventKind, IdentityProvider, ParticipantRole, Protocol
 from workflows.accounts import audit as auth_events
-from workflows.sign_on import flow
+from workflows.sign_on import flow, saml, saml_providers
 from workflows.sign_on import providers as sign_on
 from workflows.sign_on.providers import Rule
 
@@ -39,10 +41,14 @@ def _view(provider: IdentityProvider, refusals: dict[uuid.UUID, AuthEvent] | Non
     fields = ("id", "display_name", "issuer", "client_id", "private_network", "password_sign_in_off", "session_hours",
               "created_at", "disabled_at")
     refused = (refusals if refusals is not None else auth_events.last_refusals(db, [provider.id])).get(provider.id)
+    settings, is_saml = get_settings(), provider.protocol is Protocol.SAML
     return {**{name: getattr(provider, name) for name in fields}, "domains": sign_on.domains_of(db, provider.id),
             "enrolments": [{"programme_id": r.programme_id, "role": r.role.value, "claim": r.claim, "value": r.value}
                            for r in sign_on.rules_of(db, provider.id)],
-            "redirect_uri": flow.redirect_uri(get_settings()),
+            "protocol": provider.protocol.value, "metadata_url": provider.metadata_url,
+            "attribute_map": provider.attribute_map, "idp_initiated": provider.idp_initiated,
+            "sp_metadata_url": saml.sp_entity_id(settings, provider.id) if is_saml else None,
+            "redirect_uri": saml.acs_url(settings, provider.id) if is_saml else flow.redirect_uri(settings),
             "last_refusal": refused and {"at": refused.created_at, "reason": refused.reason, "detail": refused.detail}}
 
 
@@ -77,6 +83,31 @@ class Providers(MethodView):
         return _view(provider)
 
 
+@blp.route("/identity-providers/saml")
+class SamlProviders(MethodView):
+    @blp.doc(operationId="adminAddSamlIdentityProvider")
+    @blp.arguments(SamlProviderInputSchema, example={
+        "display_name": "Example University", "metadata_url": "https://idp.example.edu/idp/shibboleth",
+        "domains": ["example.edu"], "enrolments": [], "private_network": False, "password_sign_in_off": False,
+        "session_hours": 168, "attribute_map": {"groups": "eduPersonAffiliation"}, "idp_initiated": False})
+    @blp.response(201, ProviderSchema, example={
+        **EXAMPLE_PROVIDER, "protocol": "saml", "issuer": "https://idp.example.edu/idp/shibboleth",
+        "client_id": f"https://mentoring.example.com/api/v1/auth/sign-on/saml/{EXAMPLE_PROVIDER['id']}/metadata",
+        "metadata_url": "https://idp.example.edu/idp/shibboleth",
+        "sp_metadata_url": f"https://mentoring.example.com/api/v1/auth/sign-on/saml/{EXAMPLE_PROVIDER['id']}/metadata",
+        "redirect_uri": f"https://mentoring.example.com/api/v1/auth/sign-on/saml/{EXAMPLE_PROVIDER['id']}/acs"})
+    @documents_errors(blp, 401, 403, 409, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a SAML 2.0 identity provider from its metadata: `metadata_url` (read now through the outbound guard;
+        an IdP on a private network needs `private_network`, which is logged) or `metadata_xml`. The IdP's entity id
+        becomes its issuer; the service makes the SP's key pair, whose metadata (`sp_metadata_url`) the IdP's admin
+        registers. 422 saying why for metadata that cannot be used, or when this server lacks `xmlsec1`; 409 when
+        another provider has the entity id or owns one of the domains."""
+        provider = saml_providers.add_provider(db_session(), current_actor(), get_settings(), **_rules(data))
+        audit.record(AuthEventKind.PROVIDER_ADDED, current_actor().user_id)
+        return _view(provider)
+
+
 @blp.route("/identity-providers/<uuid:provider_id>")
 class OneProvider(MethodView):
     @blp.doc(operationId="adminGetIdentityProvider")
@@ -93,8 +124,11 @@ class OneProvider(MethodView):
     @documents_errors(blp, 401, 403, 404, 409, 422)
     def patch(self, data: dict[str, Any], provider_id: uuid.UUID) -> Any:
         """Change what is given: a new issuer (or `private_network`) reads discovery again; `domains` and
-        `enrolments` replace the lists; `client_secret` replaces the secret."""
-        provider = sign_on.update_provider(db_session(), current_actor(), get_settings(), provider_id, _rules(data))
+        `enrolments` replace the lists; `client_secret` replaces the secret. A SAML provider: `metadata_url` reads
+        the IdP's metadata again (`metadata_xml` replaces it), whose entity id may change only while no one is
+        linked. 422 for a field of the other protocol."""
+        provider = saml_providers.update_provider(db_session(), current_actor(), get_settings(), provider_id,
+                                                  _rules(data))
         audit.record(AuthEventKind.PROVIDER_CHANGED, current_actor().user_id)
         return _view(provider)
 

@@ -19,6 +19,7 @@ from flask import Response, after_this_request, redirect, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as Redirect
 
 from api.accounts import audit, cookie
@@ -38,12 +39,12 @@ from api.sign_on.schemas import (
 )
 from infra.config import get_settings
 from infra.oidc_http import ProviderFault
-from models import AuthEventKind, IdentityProvider, SignIn, User
+from models import AuthEventKind, IdentityProvider, Protocol, SignIn, User
 from workflows.accounts import audit as auth_events
 from workflows.accounts import sign_ins
 from workflows.accounts.users import WrongCredentials
 from workflows.sign_on import accounts as sign_on_accounts
-from workflows.sign_on import discovery, flow, providers
+from workflows.sign_on import discovery, flow, providers, saml
 from workflows.sign_on.flow import SignOnFailed
 
 log = structlog.get_logger(__name__)
@@ -53,24 +54,29 @@ blp = Blueprint("sign_on", __name__, url_prefix="/api/v1/auth/sign-on",
 
 ATTEMPT_COOKIE = "mentorship_sign_on"
 COOKIE_PATH = "/api/v1/auth/sign-on"  # the callback, and the link route that may follow it
+_START = {Protocol.OIDC: "sign_on.Start", Protocol.SAML: "sign_on_saml.Start"}
 EXAMPLE_TOKEN = {"access_token": "eyJhbGciOi...", "token_type": "Bearer", "expires_in": 3600, "refresh_token": None}
 
 
-def _attempt_cookie(value: str | None) -> None:
-    """Set (or, with ``None``, clear) the cookie naming this browser's attempt: sent back only to the callback and the
-    link route, the callback reached by a top-level navigation from the provider (``SameSite=Lax``)."""
+def attempt_cookie(value: str | None, *, cross_site: bool = False) -> None:
+    """Set (or, with ``None``, clear) the cookie naming this browser's attempt: sent back only to the callback, the
+    SAML assertion consumer service and the link route. An OpenID callback is a top-level navigation from the
+    provider (``SameSite=Lax``); a SAML IdP posts its response from its own site (``cross_site``: ``SameSite=None``,
+    which browsers take only with ``Secure``: over https, or plain http on ``localhost`` and ``127.0.0.1``)."""
+    same_site, secure = ("None", True) if cross_site else ("Lax", cookie.secure())
+
     @after_this_request
     def _set(response: Response) -> Response:
         if value is None:
-            response.delete_cookie(ATTEMPT_COOKIE, path=COOKIE_PATH, secure=cookie.secure(), httponly=True,
-                                   samesite="Lax")
+            response.delete_cookie(ATTEMPT_COOKIE, path=COOKIE_PATH, secure=secure, httponly=True,
+                                   samesite=same_site)
         else:
             response.set_cookie(ATTEMPT_COOKIE, value, max_age=int(flow.ATTEMPT_TTL.total_seconds()),
-                                path=COOKIE_PATH, secure=cookie.secure(), httponly=True, samesite="Lax")
+                                path=COOKIE_PATH, secure=secure, httponly=True, samesite=same_site)
         return response
 
 
-def _page(route: str, **query: str) -> Redirect:
+def page(route: str, **query: str) -> Redirect:
     """A redirect to a screen of the web app (served by this service)."""
     return redirect("/#/" + route + (f"?{urlencode(query, quote_via=quote)}" if query else ""), code=302)
 
@@ -89,7 +95,7 @@ class Offered(MethodView):
         enabled one. `password_sign_in_off`: that domain's people sign in through it only."""
         offered = providers.offered(db_session(), args["email"])
         return {"items": [{"id": p.id, "display_name": p.display_name, "password_sign_in_off": p.password_sign_in_off,
-                           "start_url": url_for("sign_on.Start", provider_id=p.id)} for p in offered]}
+                           "start_url": url_for(_START[p.protocol], provider_id=p.id)} for p in offered]}
 
 
 @blp.route("/<uuid:provider_id>/start")
@@ -111,12 +117,12 @@ class Start(MethodView):
             url = flow.start(db_session(), get_settings(), provider_id, browser_secret=browser, pause=end_transaction,
                              **args)
         except SignOnFailed as failed:  # a provider unreachable or disabled: in the audit log, for its admins
-            return _failed(failed)
-        _attempt_cookie(browser)
+            return failed_page(failed)
+        attempt_cookie(browser)
         return redirect(url, code=302)
 
 
-def _failed(failed: SignOnFailed | sign_ins.AccountDisabled) -> Redirect:
+def failed_page(failed: SignOnFailed | sign_ins.AccountDisabled) -> Redirect:
     """The failure page; the refusal logged with its detail, and in the audit log once it concerns a provider (a
     state no attempt has is not recorded: anyone can send those)."""
     reason = failed.reason if isinstance(failed, SignOnFailed) else "account-disabled"
@@ -128,7 +134,7 @@ def _failed(failed: SignOnFailed | sign_ins.AccountDisabled) -> Redirect:
     if provider_id is not None or isinstance(failed, sign_ins.AccountDisabled):
         audit.record(AuthEventKind.SSO_REFUSED, getattr(failed, "user_id", None),
                      refusal=auth_events.Refusal(provider_id, check, detail))
-    return _page("sign-on/failed", reason=reason)
+    return page("sign-on/failed", reason=reason)
 
 
 @blp.route("/callback")
@@ -150,21 +156,31 @@ class Callback(MethodView):
             verified = flow.finish(db, get_settings(), state=args["state"], code=args["code"], error=args["error"],
                                    issuer=args["iss"], browser_secret=request.cookies.get(ATTEMPT_COOKIE),
                                    pause=commit_now)
-            with db.begin_nested():  # the account made or linked, and its sign-in, together or not at all
-                outcome = sign_on_accounts.resolve(db, verified)
-                if isinstance(outcome, sign_on_accounts.LinkNeeded):  # the attempt's cookie stays for the link
-                    return _page("sign-on/link", ticket=outcome.ticket, provider=outcome.provider.display_name,
-                                 email=outcome.email)
-                signed_in = sign_on_accounts.sign_in(db, outcome, client_info())
-        except (SignOnFailed, sign_ins.AccountDisabled) as failed:
-            _attempt_cookie(None)
-            return _failed(failed)
-        _attempt_cookie(None)
-        if outcome.linked:
-            audit.record(AuthEventKind.ACCOUNT_LINKED, outcome.user.id)
-        audit.record(AuthEventKind.SIGNED_IN_SSO, outcome.user.id)
-        cookie.set_refresh_cookie(token_body(signed_in)["refresh_token"])
-        return _page("sign-on/done")
+        except SignOnFailed as failed:
+            attempt_cookie(None)
+            return failed_page(failed)
+        return complete(db, verified)
+
+
+def complete(db: Session, verified: flow.Verified, *, cross_site: bool = False) -> Redirect:
+    """The account a verified identity signs in to, and the page it ends on: signed in (the refresh cookie set),
+    asked for the account's password first (the attempt's cookie kept for it), or the failure."""
+    try:
+        with db.begin_nested():  # the account made or linked, and its sign-in, together or not at all
+            outcome = sign_on_accounts.resolve(db, verified)
+            if isinstance(outcome, sign_on_accounts.LinkNeeded):  # the attempt's cookie stays for the link
+                return page("sign-on/link", ticket=outcome.ticket, provider=outcome.provider.display_name,
+                            email=outcome.email)
+            signed_in = sign_on_accounts.sign_in(db, outcome, client_info())
+    except (SignOnFailed, sign_ins.AccountDisabled) as failed:
+        attempt_cookie(None, cross_site=cross_site)
+        return failed_page(failed)
+    attempt_cookie(None, cross_site=cross_site)
+    if outcome.linked:
+        audit.record(AuthEventKind.ACCOUNT_LINKED, outcome.user.id)
+    audit.record(AuthEventKind.SIGNED_IN_SSO, outcome.user.id)
+    cookie.set_refresh_cookie(token_body(signed_in)["refresh_token"])
+    return page("sign-on/done")
 
 
 @blp.route("/link")
@@ -191,7 +207,7 @@ class Link(MethodView):
                 audit.record(AuthEventKind.SIGN_IN_FAILED, wrong.user_id)
                 raise
         signed_in = sign_on_accounts.sign_in(db, signed_on, client_info())
-        _attempt_cookie(None)
+        attempt_cookie(None)
         audit.record(AuthEventKind.ACCOUNT_LINKED, signed_on.user.id)
         audit.record(AuthEventKind.SIGNED_IN_SSO, signed_on.user.id)
         return cookie.deliver(token_body(signed_in), cookie=data["refresh_cookie"])
@@ -215,6 +231,8 @@ class Current(MethodView):
         if sign_in is None or provider is None or sign_in.user_id != current_actor().user_id:
             return {"provider_id": None, "display_name": None, "reauth_at": None, "end_session_url": None}
         shown = {"provider_id": provider.id, "display_name": provider.display_name, "reauth_at": sign_in.reauth_at}
+        if provider.protocol is Protocol.SAML:  # a LogoutRequest signed here: nothing to fetch
+            return {**shown, "end_session_url": saml.logout_url(get_settings(), provider, sign_in.id_token)}
         view, id_token = flow.ProviderView.of(provider), sign_in.id_token
         end_transaction()  # nothing held while the provider's document is read
         return {**shown, "end_session_url": _end_session_url(view, id_token)}

@@ -19,6 +19,8 @@ from models.sign_on import (
     MAX_DOMAINS,
     MAX_ENROLMENTS,
     MAX_ISSUER,
+    MAX_METADATA_URL,
+    MAX_SAML_METADATA,
     SESSION_HOURS,
 )
 
@@ -105,14 +107,11 @@ class RuleSchema(Schema):
 _DOMAIN = Text(validate=validate.Length(min=3, max=MAX_DOMAIN))
 
 
-class ProviderInputSchema(Schema):
+class _ProviderFields(Schema):
+    """What every provider has, OpenID or SAML."""
+
     display_name = OneLine(required=True, validate=validate.Length(min=1, max=MAX_DISPLAY_NAME),
-                        metadata={"example": "Example Corp"})
-    issuer = Text(required=True, validate=validate.Length(min=8, max=MAX_ISSUER),
-                  metadata={"example": "https://login.example.com"})
-    client_id = Text(required=True, validate=validate.Length(min=1, max=MAX_CLIENT_ID))
-    client_secret = Text(required=True, load_only=True, validate=validate.Length(min=1, max=1000), metadata={
-        "description": "Sealed under `CREDENTIALS_KEYS`; never shown again."})
+                           metadata={"example": "Example Corp"})
     domains = fields.List(_DOMAIN, load_default=list, validate=validate.Length(max=MAX_DOMAINS), metadata={
         "description": "The email domains it owns: their addresses are verified by it, and it is offered to them."})
     enrolments = fields.List(fields.Nested(RuleSchema), load_default=list,
@@ -127,9 +126,49 @@ class ProviderInputSchema(Schema):
                        "the provider again."})
 
 
-class ProviderPatchSchema(ProviderInputSchema):
+class ProviderInputSchema(_ProviderFields):
+    issuer = Text(required=True, validate=validate.Length(min=8, max=MAX_ISSUER),
+                  metadata={"example": "https://login.example.com"})
+    client_id = Text(required=True, validate=validate.Length(min=1, max=MAX_CLIENT_ID))
+    client_secret = Text(required=True, load_only=True, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "Sealed under `CREDENTIALS_KEYS`; never shown again."})
+
+
+class AttributeMapSchema(Schema):
+    """Which SAML attribute (its name, or the friendly name of a usual OID such as `mail`) gives each; absent: the
+    usual ones (`mail`, `displayName`, `groups`/`memberOf`/`eduPersonAffiliation`, and Microsoft's claim URIs)."""
+
+    email = Text(validate=validate.Length(min=1, max=MAX_CLAIM * 4), metadata={"example": "mail"})
+    name = Text(validate=validate.Length(min=1, max=MAX_CLAIM * 4), metadata={"example": "displayName"})
+    groups = Text(validate=validate.Length(min=1, max=MAX_CLAIM * 4), metadata={"example": "memberOf"})
+
+
+class _SamlFields(Schema):
+    metadata_url = Text(validate=validate.Length(min=8, max=MAX_METADATA_URL), metadata={
+        "description": "Where the IdP publishes its metadata, read now through the outbound guard.",
+        "example": "https://idp.example.edu/idp/shibboleth"})
+    metadata_xml = Text(validate=validate.Length(min=1, max=MAX_SAML_METADATA), metadata={
+        "description": "The IdP's metadata document itself, instead of its URL."})
+    attribute_map = fields.Nested(AttributeMapSchema, allow_none=True)
+    idp_initiated = fields.Boolean(metadata={
+        "description": "Take responses the IdP sends unasked (IdP-initiated sign-in, without the browser check a "
+                       "request gives). Off unless turned on."})
+
+
+class SamlProviderInputSchema(_ProviderFields, _SamlFields):
+    """A SAML IdP: its metadata by `metadata_url` or `metadata_xml` (one of them)."""
+
+    attribute_map = fields.Nested(AttributeMapSchema, load_default=None, allow_none=True)
+    idp_initiated = fields.Boolean(load_default=False, metadata={
+        "description": "Take responses the IdP sends unasked (IdP-initiated sign-in, without the browser check a "
+                       "request gives). Off unless turned on."})
+
+
+class ProviderPatchSchema(ProviderInputSchema, _SamlFields):
     """Only what is given changes: every field is optional, and none takes its default when absent. (Marshmallow
-    reads no ``Meta.partial``: loading partially is the instance's own setting.)"""
+    reads no ``Meta.partial``: loading partially is the instance's own setting.) `issuer`, `client_id` and
+    `client_secret` are an OpenID provider's; `metadata_url` (read again), `metadata_xml`, `attribute_map` and
+    `idp_initiated` a SAML one's."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**{"partial": True, **kwargs})
@@ -151,9 +190,10 @@ class RefusalSchema(Schema):
 
 class ProviderSchema(Schema):
     id = fields.UUID()
+    protocol = fields.String(metadata={"description": "`oidc` or `saml`.", "example": "oidc"})
     display_name = fields.String()
-    issuer = fields.String()
-    client_id = fields.String()
+    issuer = fields.String(metadata={"description": "The OpenID issuer, or the SAML IdP's entity id."})
+    client_id = fields.String(metadata={"description": "This service's client id there, or its SAML entity id."})
     domains = fields.List(fields.String())
     enrolments = fields.List(fields.Nested(RuleSchema))
     private_network = fields.Boolean()
@@ -161,7 +201,13 @@ class ProviderSchema(Schema):
     session_hours = fields.Integer()
     created_at = fields.AwareDateTime()
     disabled_at = fields.AwareDateTime(allow_none=True)
-    redirect_uri = fields.String(metadata={"description": "Register it as the client's redirect URI at the provider."})
+    redirect_uri = fields.String(metadata={"description": "Register it as the client's redirect URI at the provider "
+                                                          "(SAML: the assertion consumer service)."})
+    metadata_url = fields.String(allow_none=True, metadata={"description": "SAML: where the IdP's metadata was read."})
+    sp_metadata_url = fields.String(allow_none=True, metadata={
+        "description": "SAML: this service's SP metadata, to register at the IdP (its address is the entity id)."})
+    attribute_map = fields.Nested(AttributeMapSchema, allow_none=True)
+    idp_initiated = fields.Boolean(metadata={"description": "SAML: responses the IdP sends unasked are taken."})
     last_refusal = fields.Nested(RefusalSchema, allow_none=True, metadata={
         "description": "The newest sign-in it refused (or refused after it), null if none is in the audit log."})
 
@@ -181,4 +227,5 @@ EXAMPLE_PROVIDER = {
                     "value": "mentees-2027"}],
     "private_network": False, "password_sign_in_off": False, "session_hours": 168,
     "created_at": "2030-03-01T12:00:00+00:00", "disabled_at": None, "last_refusal": None,
-    "redirect_uri": "https://mentoring.example.com/api/v1/auth/sign-on/callback"}
+    "redirect_uri": "https://mentoring.example.com/api/v1/auth/sign-on/callback", "protocol": "oidc",
+    "metadata_url": None, "sp_metadata_url": None, "attribute_map": None, "idp_initiated": False}

@@ -43,8 +43,9 @@ class SignIn(IdMixin, Base):
     # sign in there again (no refresh after it).
     provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_providers.id", ondelete="CASCADE"))
     reauth_at: Mapped[datetime | None]
-    # The provider's ID token of this sign-in, sent back as ``id_token_hint`` when signing out there; kept only while
-    # the sign-in lives (cleared when it ends).
+    # What signing out at the provider needs, kept only while the sign-in lives (cleared when it ends): an OpenID
+    # provider's ID token (sent back as ``id_token_hint``), or a SAML provider's NameID and SessionIndex as JSON
+    # (``workflows.sign_on.saml.logout_key``: a LogoutRequest from the IdP finds the sign-ins it ends by it).
     id_token: Mapped[str | None] = mapped_column(Text)
 
 

@@ -25,7 +25,15 @@ from sqlalchemy.orm import Session
 from infra import http_targets, sealing
 from infra.config import Settings
 from infra.oidc_http import ProviderFault
-from models import IdentityProvider, ParticipantRole, Programme, ProviderDomain, ProviderEnrolment, UserIdentity
+from models import (
+    IdentityProvider,
+    ParticipantRole,
+    Programme,
+    Protocol,
+    ProviderDomain,
+    ProviderEnrolment,
+    UserIdentity,
+)
 from models.sign_on import MAX_CLAIM, MAX_CLAIM_VALUE, MAX_DOMAINS, MAX_ENROLMENTS, MAX_ISSUER
 from workflows import access
 from workflows.accounts import sign_ins
@@ -124,7 +132,7 @@ def check_discovery(settings: Settings, issuer: str, *, private_network: bool) -
                            words={"exc": exc, "hint": hint}, field="issuer") from None
 
 
-def _set_domains(db: Session, provider: IdentityProvider, domains: Sequence[str]) -> None:
+def set_domains(db: Session, provider: IdentityProvider, domains: Sequence[str]) -> None:
     wanted = sorted({normalise_domain(domain) for domain in domains})
     if len(wanted) > MAX_DOMAINS:
         raise InvalidInput("a provider owns at most {max_domains} domains",
@@ -139,7 +147,7 @@ def _set_domains(db: Session, provider: IdentityProvider, domains: Sequence[str]
     db.flush()
 
 
-def _set_rules(db: Session, provider: IdentityProvider, rules: Sequence[Rule]) -> None:
+def set_rules(db: Session, provider: IdentityProvider, rules: Sequence[Rule]) -> None:
     if len(rules) > MAX_ENROLMENTS:
         raise InvalidInput("a provider has at most {max_enrolments} programme rules",
                            words={"max_enrolments": MAX_ENROLMENTS}, field="enrolments")
@@ -161,13 +169,13 @@ def _set_rules(db: Session, provider: IdentityProvider, rules: Sequence[Rule]) -
     db.flush()
 
 
-def _filled(value: str, name: str) -> str:
+def filled(value: str, name: str) -> str:
     if not value.strip():
         raise InvalidInput("{name} must not be blank", words={"name": name}, field=name)
     return value.strip()
 
 
-def _note_private(actor: Actor, provider: IdentityProvider) -> None:
+def note_private(actor: Actor, provider: IdentityProvider) -> None:
     if provider.private_network:
         log.warning("sign_on.private_network_allowed", provider_id=str(provider.id), issuer=provider.issuer,
                     admin_user_id=str(actor.user_id))
@@ -183,28 +191,44 @@ def add_provider(db: Session, actor: Actor, settings: Settings, *, display_name:
     if db.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer)) is not None:
         raise Conflict("a provider with this issuer exists", field="issuer", reason="issuer_taken")
     check_discovery(settings, issuer, private_network=private_network)
-    provider = IdentityProvider(id=uuid.uuid4(), display_name=_filled(display_name, "display_name"), issuer=issuer,
-                                client_id=_filled(client_id, "client_id"),
+    provider = IdentityProvider(id=uuid.uuid4(), display_name=filled(display_name, "display_name"), issuer=issuer,
+                                client_id=filled(client_id, "client_id"),
                                 client_secret=sealing.seal(settings, client_secret),
                                 private_network=private_network, password_sign_in_off=password_sign_in_off,
                                 session_hours=session_hours, created_by=actor.user_id)
     db.add(provider)
     db.flush()
-    _set_domains(db, provider, domains)
-    _set_rules(db, provider, enrolments)
-    _note_private(actor, provider)
+    set_domains(db, provider, domains)
+    set_rules(db, provider, enrolments)
+    note_private(actor, provider)
     record_action(db, actor, ADDED, "identity_provider", provider.id,
                   reason=(f"domains {' '.join(domains_of(db, provider.id)) or 'none'}"
                           + ("; on a private network" if private_network else ""))[:1000])
     return provider
 
 
+OIDC_ONLY = frozenset({"issuer", "client_id", "client_secret"})
+SAML_ONLY = frozenset({"metadata_url", "metadata_xml", "attribute_map", "idp_initiated"})
+
+
+def _none_foreign(provider: IdentityProvider, changes: dict[str, Any]) -> None:
+    """422 for a field of the other protocol."""
+    foreign = sorted((OIDC_ONLY if provider.protocol is Protocol.SAML else SAML_ONLY) & changes.keys())
+    if foreign:
+        raise InvalidInput("{fields} cannot be set on a {protocol} provider",
+                           words={"fields": ", ".join(foreign), "protocol": provider.protocol.value.upper()},
+                           field=foreign[0])
+
+
 def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: uuid.UUID,
-                    changes: dict[str, Any]) -> IdentityProvider:
-    """Change a provider (admins): what ``changes`` names; the secret only when a new one is given."""
+                    changes: dict[str, Any], *, also_changed: Sequence[str] = ()) -> IdentityProvider:
+    """Change a provider (admins): what ``changes`` names; the secret only when a new one is given. A SAML
+    provider's own fields are changed by ``workflows.sign_on.saml_providers`` first (``also_changed`` names them in
+    the trail)."""
     access.require_admin(actor)
     provider = get_provider(db, provider_id)
-    readdressed = "issuer" in changes or "private_network" in changes
+    _none_foreign(provider, changes)
+    readdressed = provider.protocol is Protocol.OIDC and ("issuer" in changes or "private_network" in changes)
     if readdressed:  # read before the row is locked: no lock is held while the provider is asked
         issuer = _issuer(settings, changes.get("issuer", provider.issuer))
         private_network = changes.get("private_network", provider.private_network)
@@ -222,7 +246,7 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
         provider.issuer, provider.private_network = issuer, private_network
     for name in ("display_name", "client_id"):
         if name in changes:
-            setattr(provider, name, _filled(str(changes[name]), name))
+            setattr(provider, name, filled(str(changes[name]), name))
     if "session_hours" in changes:
         provider.session_hours = changes["session_hours"]
     if "password_sign_in_off" in changes:
@@ -234,14 +258,14 @@ def update_provider(db: Session, actor: Actor, settings: Settings, provider_id: 
         provider.client_secret = sealing.seal(settings, changes["client_secret"])
     before = domains_of(db, provider.id)
     if "domains" in changes:
-        _set_domains(db, provider, changes["domains"])
+        set_domains(db, provider, changes["domains"])
     after = domains_of(db, provider.id)
     if "enrolments" in changes:
-        _set_rules(db, provider, changes["enrolments"])
+        set_rules(db, provider, changes["enrolments"])
     db.flush()
     discovery.forget(provider.id)
-    _note_private(actor, provider)
-    changed = sorted(name for name in changes if name != "client_secret") + (
+    note_private(actor, provider)
+    changed = sorted([*(name for name in changes if name != "client_secret"), *also_changed]) + (
         ["client_secret"] if changes.get("client_secret") else [])
     moved = [f"+{d}" for d in after if d not in before] + [f"-{d}" for d in before if d not in after]
     record_action(db, actor, CHANGED, "identity_provider", provider.id,

@@ -1,0 +1,425 @@
+"""A sign-in at an organisation's SAML 2.0 identity provider: SP-initiated Web SSO, by the book, with pysaml2 doing
+the XML and the cryptography (it calls Debian's ``xmlsec1``; this module checks no signature by hand).
+
+:func:`start` records the attempt as an OpenID sign-in does (its ``RelayState`` kept as a SHA-256, the AuthnRequest's
+id as the ``nonce``, a SHA-256 of the secret the browser keeps in a cookie) and builds the signed AuthnRequest, sent by
+HTTP-Redirect when the IdP offers it, else by HTTP-POST. :func:`finish`, at the assertion consumer service, refuses a
+response larger than ``MAX_RESPONSE_BYTES`` or carrying a DTD, an entity or a comment before any parsing; spends the
+attempt its ``RelayState`` names (once, in its own browser); then has pysaml2 verify it: signed by a key the IdP's
+metadata publishes (the response, the assertion, or both), its destination and recipient this service's address, its
+audience this service, its conditions within ``SKEW_SECONDS``, and ``InResponseTo`` the request this attempt made.
+An encrypted assertion is decrypted with the SP's key. An assertion taken once is refused again (a replay), and an
+unsolicited one (IdP-initiated) unless the provider allows it. The identity is the IdP's entity id and the NameID
+(a transient NameID, new at every sign-in, is refused); the email, name and groups come from the attributes the
+provider's map names. Whatever fails ends in :class:`~workflows.sign_on.flow.SignOnFailed`.
+
+The SP is one per provider: its entity id is its metadata's address
+(``{PUBLIC_URL}/api/v1/auth/sign-on/saml/{provider}/metadata``); its key pair is made when the provider is added, the
+private key sealed under ``CREDENTIALS_KEYS``. pysaml2 reads keys from files: each use writes them to a private
+temporary folder, removed at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from infra import sealing
+from infra.config import Settings
+from models import IdentityProvider, Protocol, SamlAssertionSeen, SignOnAttempt
+from models.sign_on import ATTRIBUTES, MAX_ASSERTION_ID, MAX_SUBJECT
+from workflows.accounts.sign_ins import digest
+from workflows.clock import utcnow
+from workflows.sign_on.flow import ATTEMPT_TTL, SignOnFailed, Verified, enabled_provider
+
+if TYPE_CHECKING:
+    from saml2.client import Saml2Client
+
+log = structlog.get_logger(__name__)
+
+PREFIX = "/api/v1/auth/sign-on/saml"
+SKEW_SECONDS = 60  # clocks of the IdP and the service may differ this much
+MAX_RESPONSE_BYTES = 256 * 1024  # a SAMLResponse, decoded
+MAX_ATTRIBUTES = 100
+MAX_VALUES = 200
+MAX_VALUE = 1000
+REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+# The attributes tried, in order, for what a provider's map does not name: the friendly names pysaml2 gives the usual
+# OIDs, and the claim URIs of Microsoft's IdPs.
+DEFAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "email": ("mail", "email", "emailAddress",
+              "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"),
+    "name": ("displayName", "name", "cn", "http://schemas.microsoft.com/identity/claims/displayname",
+             "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"),
+    "groups": ("groups", "memberOf", "eduPersonAffiliation", "isMemberOf",
+               "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"),
+}
+# Before any parsing: a DTD (entities, their expansion) and comments (which split a NameID's text) are never sent by
+# an IdP.
+_HOSTILE = re.compile(rb"<!(DOCTYPE|ENTITY|--)", re.IGNORECASE)
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)  # metadata may carry comments
+
+
+def unavailable() -> str | None:
+    """Why SAML cannot be used on this host, or ``None``: pysaml2 checks signatures with Debian's ``xmlsec1``."""
+    if shutil.which("xmlsec1") is None:
+        return "SAML sign-in needs the xmlsec1 program (Debian's xmlsec1 package): it is not installed"
+    return None
+
+
+def sp_entity_id(settings: Settings, provider_id: uuid.UUID) -> str:
+    """This service's entity id at the provider: its SP metadata's address."""
+    return f"{settings.public_url}{PREFIX}/{provider_id}/metadata"
+
+
+def acs_url(settings: Settings, provider_id: uuid.UUID) -> str:
+    return f"{settings.public_url}{PREFIX}/{provider_id}/acs"
+
+
+def sls_url(settings: Settings, provider_id: uuid.UUID) -> str:
+    return f"{settings.public_url}{PREFIX}/{provider_id}/sls"
+
+
+@dataclass(frozen=True)
+class IdpMetadata:
+    """What an IdP's metadata says that the service uses."""
+
+    entity_id: str
+    sso: dict[str, str]  # binding → address
+    slo: str | None  # its HTTP-Redirect single logout address, if it offers one
+
+
+class MetadataRefused(ValueError):
+    """The metadata cannot be used; ``str()`` says why."""
+
+
+def read_metadata(xml: str) -> IdpMetadata:
+    """An IdP's metadata, checked: at most ``MAX_SAML_METADATA`` characters, no DTD, one IdP, with a single sign-on
+    address by HTTP-Redirect or HTTP-POST and a signing certificate; not past its ``validUntil``."""
+    from saml2.attribute_converter import ac_factory  # noqa: PLC0415 (pysaml2: loaded by SAML's routes only)
+    from saml2.mdstore import InMemoryMetaData  # noqa: PLC0415
+
+    from models.sign_on import MAX_SAML_METADATA  # noqa: PLC0415
+    if len(xml) > MAX_SAML_METADATA:
+        raise MetadataRefused(f"the metadata is larger than {MAX_SAML_METADATA // 1024} KiB")
+    if _DTD.search(xml.encode()):
+        raise MetadataRefused("the metadata carries a DTD or an entity")
+    try:
+        store = InMemoryMetaData(ac_factory(), xml)
+        store.load()
+    except Exception as exc:  # noqa: BLE001 (pysaml2 raises anything from XML parsing to its own errors)
+        raise MetadataRefused(f"the metadata cannot be read: {type(exc).__name__}: {str(exc)[:200]}") from None
+    idps = [entity for entity, descriptor in store.items() if "idpsso_descriptor" in descriptor]
+    if len(idps) != 1:
+        raise MetadataRefused(f"the metadata describes {len(idps)} identity providers: give one IdP's own metadata")
+    entity_id = idps[0]
+    sso = {binding: services[0]["location"] for binding in (REDIRECT, POST)
+           if (services := store.service(entity_id, "idpsso_descriptor", "single_sign_on_service", binding))}
+    if not sso:
+        raise MetadataRefused("the IdP offers no single sign-on address by HTTP-Redirect or HTTP-POST")
+    if not store.certs(entity_id, "idpsso", "signing"):
+        raise MetadataRefused("the IdP's metadata publishes no signing certificate")
+    slo = store.service(entity_id, "idpsso_descriptor", "single_logout_service", REDIRECT)
+    return IdpMetadata(entity_id, sso, slo[0]["location"] if slo else None)
+
+
+def new_key_pair(settings: Settings, provider_id: uuid.UUID) -> tuple[str, str]:
+    """A new RSA key for the SP (sealed) and its self-signed certificate (PEM), valid ten years: IdPs pin the
+    certificate they were given, so it does not expire under them."""
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, sp_entity_id(settings, provider_id)[:64])])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256()))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return sealing.seal(settings, pem), certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@contextmanager
+def _client(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2Client]:
+    """pysaml2's client for this provider's SP, its key written to a private folder for as long as it is used."""
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT  # noqa: PLC0415
+    from saml2.client import Saml2Client  # noqa: PLC0415
+    from saml2.config import SPConfig  # noqa: PLC0415
+
+    if (missing := unavailable()) is not None:
+        raise SignOnFailed("provider", missing, provider.id, check="xmlsec1")
+    assert provider.saml_metadata is not None
+    assert provider.sp_certificate is not None
+    with tempfile.TemporaryDirectory(prefix="saml-") as folder:
+        key_file, cert_file = Path(folder) / "sp.key", Path(folder) / "sp.crt"
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as key:
+            key.write(sealing.unseal(settings, provider.client_secret))
+        cert_file.write_text(provider.sp_certificate)
+        config = SPConfig()
+        config.load({
+            "entityid": sp_entity_id(settings, provider.id),
+            "xmlsec_binary": shutil.which("xmlsec1"),
+            "metadata": {"inline": [provider.saml_metadata]},
+            "key_file": str(key_file), "cert_file": str(cert_file),
+            "encryption_keypairs": [{"key_file": str(key_file), "cert_file": str(cert_file)}],
+            "accepted_time_diff": SKEW_SECONDS,
+            "allow_unknown_attributes": True,
+            "service": {"sp": {
+                "endpoints": {
+                    "assertion_consumer_service": [(acs_url(settings, provider.id), BINDING_HTTP_POST)],
+                    "single_logout_service": [(sls_url(settings, provider.id), BINDING_HTTP_REDIRECT)],
+                },
+                "allow_unsolicited": provider.idp_initiated,
+                "authn_requests_signed": True,
+                "logout_requests_signed": True,
+                "want_response_signed": False,
+                "want_assertions_signed": False,
+                "want_assertions_or_response_signed": True,
+                "name_id_format": [PERSISTENT],
+                "name_id_format_allow_create": True,
+                "signing_algorithm": RSA_SHA256,
+                "digest_algorithm": SHA256,
+            }},
+        })
+        yield Saml2Client(config=config)
+
+
+def sp_metadata(settings: Settings, provider: IdentityProvider) -> str:
+    """This service's SP metadata for the provider: its entity id, assertion consumer service (HTTP-POST), single
+    logout service (HTTP-Redirect) and certificate (for signing and encryption)."""
+    from saml2.metadata import create_metadata_string  # noqa: PLC0415
+
+    with _client(settings, provider) as client:
+        return str(create_metadata_string(None, config=client.config).decode())
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Where the browser goes with the AuthnRequest: a redirect (``location``), or a form posted to ``action``."""
+
+    location: str | None = None
+    action: str | None = None
+    fields: dict[str, str] | None = None
+
+
+def _saml_provider(db: Session, provider_id: uuid.UUID) -> IdentityProvider:
+    provider = enabled_provider(db, provider_id)
+    if provider.protocol is not Protocol.SAML:
+        raise SignOnFailed("disabled", "the provider is not a SAML provider", provider.id)
+    return provider
+
+
+def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_secret: str,
+          timezone: str | None = None, locale: str | None = None, now: datetime | None = None) -> Outgoing:
+    """Record the attempt and build its AuthnRequest (signed; a persistent NameID asked for)."""
+    now = now or utcnow()
+    provider = _saml_provider(db, provider_id)
+    assert provider.saml_metadata is not None
+    idp = read_metadata(provider.saml_metadata)
+    relay_state = secrets.token_urlsafe(32)
+    with _client(settings, provider) as client:
+        if REDIRECT in idp.sso:
+            request_id, info = client.prepare_for_authenticate(
+                entityid=idp.entity_id, relay_state=relay_state, binding=REDIRECT, nameid_format=PERSISTENT,
+                sigalg=RSA_SHA256, digest_alg=SHA256)
+            outgoing = Outgoing(location=dict(info["headers"])["Location"])
+        else:
+            request_id, request = client.create_authn_request(
+                idp.sso[POST], binding=POST, nameid_format=PERSISTENT, sign=True, sign_alg=RSA_SHA256,
+                digest_alg=SHA256)
+            outgoing = Outgoing(action=idp.sso[POST], fields={
+                "SAMLRequest": base64.b64encode(str(request).encode()).decode(), "RelayState": relay_state})
+    db.add(SignOnAttempt(id=uuid.uuid4(), provider_id=provider.id, state_hash=digest(relay_state),
+                         browser_hash=digest(browser_secret), nonce=str(request_id)[:64], code_verifier="",
+                         expires_at=now + ATTEMPT_TTL, timezone=timezone, locale=locale))
+    db.flush()
+    log.info("sign_on.saml_started", provider_id=str(provider.id))
+    return outgoing
+
+
+def _decoded(provider_id: uuid.UUID, saml_response: str) -> bytes:
+    """The response's XML, refused before any parsing when it is too large or carries a DTD, an entity or a
+    comment."""
+    try:
+        xml = base64.b64decode(saml_response, validate=False)
+    except (binascii.Error, ValueError):
+        raise SignOnFailed("token", "the SAMLResponse is not base64", provider_id, check="encoding") from None
+    if len(xml) > MAX_RESPONSE_BYTES:
+        raise SignOnFailed("token", f"the SAMLResponse is larger than {MAX_RESPONSE_BYTES // 1024} KiB", provider_id,
+                           check="size")
+    if (hostile := _HOSTILE.search(xml)) is not None:
+        found = "a comment" if hostile.group(1) == b"--" else "a DTD or an entity"
+        raise SignOnFailed("token", f"the SAMLResponse carries {found}", provider_id,
+                           check="comment" if hostile.group(1) == b"--" else "dtd")
+    return xml
+
+
+def _spend(db: Session, provider_id: uuid.UUID, relay_state: str, browser_secret: str | None,
+           now: datetime) -> SignOnAttempt:
+    attempt = db.scalar(update(SignOnAttempt).where(
+        SignOnAttempt.state_hash == digest(relay_state), SignOnAttempt.provider_id == provider_id,
+        SignOnAttempt.used_at.is_(None), SignOnAttempt.browser_hash == digest(browser_secret or ""),
+    ).values(used_at=now).returning(SignOnAttempt))
+    if not isinstance(attempt, SignOnAttempt):
+        raise SignOnFailed("state", "no attempt of this browser waits with this RelayState", provider_id)
+    if attempt.expires_at <= now:
+        raise SignOnFailed("expired", "the attempt expired", provider_id)
+    return attempt
+
+
+_CHECKS = (("signature", "signature"), ("signed", "signature"), ("audience", "aud"), ("destination", "destination"),
+           ("unsolicited", "unsolicited"), ("inresponseto", "in_response_to"), ("in_response_to", "in_response_to"),
+           ("too early", "not_before"), ("toearly", "not_before"), ("lifetime", "not_on_or_after"),
+           ("not_on_or_after", "not_on_or_after"), ("decrypt", "decrypt"), ("status", "status"),
+           ("recipient", "recipient"), ("issuer", "iss"))
+
+
+def _check_of(exc: Exception) -> str:
+    """The check a pysaml2 refusal names, for the admin's trail."""
+    said = f"{type(exc).__name__} {exc}".lower()
+    return next((check for word, check in _CHECKS if word in said), "token")
+
+
+def _printable(value: str) -> str:
+    return " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in value).split())
+
+
+def claims_of(provider: IdentityProvider, name_id: str, attributes: dict[str, list[Any]]) -> dict[str, Any]:
+    """What the assertion says, as the OpenID sign-in's claims: ``sub`` (the NameID), ``email``, ``name`` and
+    ``groups`` by the provider's map (else the usual attributes), and every attribute by its name (bounded), for the
+    enrolment rules."""
+    kept = {str(name)[:100]: [_printable(str(v))[:MAX_VALUE] for v in (values or [])[:MAX_VALUES] if v is not None]
+            for name, values in list(attributes.items())[:MAX_ATTRIBUTES]}
+    folded = {name.lower(): values for name, values in kept.items()}
+    mapped: dict[str, Any] = {}
+    for attribute in ATTRIBUTES:
+        named = (provider.attribute_map or {}).get(attribute)
+        for candidate in (named,) if named else DEFAULT_ATTRIBUTES[attribute]:
+            if values := folded.get(candidate.lower()):
+                mapped[attribute] = values if attribute == "groups" else values[0]
+                break
+    return {**kept, **mapped, "sub": name_id}
+
+
+def logout_key(name_id: str, name_format: str | None, session_index: str | None) -> str:
+    """What a sign-in keeps to sign out at the IdP (and to be found by the IdP's LogoutRequest): one JSON text."""
+    return json.dumps({"name_id": name_id, "format": name_format, "session_index": session_index}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A verified identity; ``browser_secret`` set when an IdP-initiated sign-in made its own attempt (its cookie)."""
+
+    verified: Verified
+    browser_secret: str | None = None
+
+
+def finish(db: Session, settings: Settings, provider_id: uuid.UUID, *, saml_response: str, relay_state: str | None,
+           browser_secret: str | None, now: datetime | None = None) -> Finished:
+    """Verify what the IdP posted to the assertion consumer service, and spend its attempt."""
+    now = now or utcnow()
+    provider = _saml_provider(db, provider_id)
+    xml = _decoded(provider.id, saml_response)
+    attempt = _spend(db, provider.id, relay_state, browser_secret, now) if relay_state else None
+    if attempt is None and not provider.idp_initiated:
+        raise SignOnFailed("state", "an unsolicited response (IdP-initiated sign-in is off for this provider)",
+                           provider.id, check="unsolicited")
+    try:
+        with _client(settings, provider) as client:
+            response = client.parse_authn_request_response(
+                base64.b64encode(xml).decode(), POST, outstanding={attempt.nonce: "/"} if attempt else {})
+    except SignOnFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 (pysaml2 raises its own errors, and plain Exception for conditions)
+        raise SignOnFailed("token", f"the SAML response does not hold: {type(exc).__name__}: {str(exc)[:300]}",
+                           provider.id, check=_check_of(exc)) from None
+    if response is None or response.assertion is None:
+        raise SignOnFailed("token", "the SAML response holds no assertion", provider.id, check="assertion")
+    name_id = response.assertion.subject.name_id if response.assertion.subject else None
+    subject = (name_id.text or "").strip() if name_id is not None else ""
+    if name_id is not None and name_id.format == TRANSIENT:
+        raise SignOnFailed("token", "the IdP sent a transient NameID, new at each sign-in: configure a persistent one",
+                           provider.id, check="name_id")
+    if not subject or len(subject) > MAX_SUBJECT or not subject.isprintable():
+        raise SignOnFailed("token", "the NameID is not 1 to 255 printable characters", provider.id, check="name_id")
+    _not_replayed(db, provider.id, response, now=now)
+    session_index = next((statement.session_index for statement in response.assertion.authn_statement
+                          if statement.session_index), None)
+    claims = claims_of(provider, subject, response.ava or {})
+    made = None
+    if attempt is None:  # IdP-initiated: an attempt of its own, for a link to an existing account that may follow
+        made = secrets.token_urlsafe(32)
+        attempt = SignOnAttempt(id=uuid.uuid4(), provider_id=provider.id, state_hash=digest(secrets.token_urlsafe()),
+                                browser_hash=digest(made), nonce="idp-initiated", code_verifier="",
+                                expires_at=now + ATTEMPT_TTL, used_at=now)
+        db.add(attempt)
+        db.flush()
+    log.info("sign_on.saml_verified", provider_id=str(provider.id), unsolicited=made is not None)
+    return Finished(Verified(provider, claims, attempt.id,
+                             id_token=logout_key(subject, name_id.format if name_id else None, session_index),
+                             timezone=attempt.timezone, locale=attempt.locale), made)
+
+
+def _not_replayed(db: Session, provider_id: uuid.UUID, response: Any, *, now: datetime) -> None:
+    """Keep the assertion's id until it expires; refuse it if it was taken already."""
+    assertion_id = str(response.assertion.id or "")[:MAX_ASSERTION_ID]
+    if not assertion_id:
+        raise SignOnFailed("token", "the assertion has no ID", provider_id, check="assertion")
+    conditions = response.assertion.conditions
+    until = now + ATTEMPT_TTL
+    if conditions is not None and conditions.not_on_or_after:
+        with suppress(ValueError):
+            until = max(until, datetime.fromisoformat(conditions.not_on_or_after.replace("Z", "+00:00")))
+    taken = db.scalar(insert(SamlAssertionSeen).values(
+        provider_id=provider_id, assertion_id=assertion_id, expires_at=until + timedelta(seconds=SKEW_SECONDS),
+    ).on_conflict_do_nothing().returning(SamlAssertionSeen.assertion_id))
+    if taken is None:
+        raise SignOnFailed("token", "this assertion was used already (a replay)", provider_id, check="replay")
+
+
+def logout_url(settings: Settings, provider: IdentityProvider, kept: str | None) -> str | None:
+    """The IdP's single logout address with a signed LogoutRequest for this sign-in (HTTP-Redirect), or ``None``
+    when the IdP offers no single logout or the sign-in kept nothing to name it by."""
+    from saml2.saml import NameID  # noqa: PLC0415
+
+    if provider.saml_metadata is None or not kept:
+        return None
+    idp = read_metadata(provider.saml_metadata)
+    if idp.slo is None:
+        return None
+    session = json.loads(kept)
+    with _client(settings, provider) as client:
+        _, request = client.create_logout_request(
+            idp.slo, idp.entity_id, name_id=NameID(text=session["name_id"], format=session.get("format")),
+            session_indexes=[session["session_index"]] if session.get("session_index") else None)
+        info = client.apply_binding(REDIRECT, str(request), idp.slo, relay_state=secrets.token_urlsafe(16),
+                                    sign=True, sigalg=RSA_SHA256)
+    return str(dict(info["headers"])["Location"])
