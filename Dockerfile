@@ -33,6 +33,11 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     API_HOST=0.0.0.0
 
+# SAML sign-in checks signatures with xmlsec1 (pysaml2 calls it); without it SAML is off and says so.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends xmlsec1 \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --create-home --uid 10001 --user-group app \
     && mkdir -p /app/var /metrics \
     && chown app:app /app/var /metrics

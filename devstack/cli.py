@@ -242,6 +242,9 @@ def local_defaults(var_dir: Path, env: dict[str, str]) -> dict[str, str]:
         path = generated_once(var_dir / "metrics_token")
         extra["METRICS_TOKEN"] = path.read_text().strip()
         print(f"devstack: /metrics takes Authorization: Bearer <the token in {path}>", file=sys.stderr)
+    if shutil.which("xmlsec1") is None:  # pysaml2's signature checks: SAML providers cannot be added without it
+        print("devstack: SAML sign-in is off: xmlsec1 is not installed (Debian: apt-get install xmlsec1); "
+              "OpenID Connect sign-on and passwords work as usual", file=sys.stderr)
     # Development receivers (the demo's, yours) listen on this machine: loopback targets only, never
     # link-local (cloud metadata at 169.254.169.254) or other private ranges.
     extra.setdefault("WEBHOOK_ALLOW_LOOPBACK_TARGETS", env.get("WEBHOOK_ALLOW_LOOPBACK_TARGETS") or "true")

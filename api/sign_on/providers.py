@@ -27,7 +27,7 @@ from api.sign_on.schemas import (
 from infra.config import get_settings
 from models import AuthEvent, AuthEventKind, IdentityProvider, ParticipantRole, Protocol
 from workflows.accounts import audit as auth_events
-from workflows.sign_on import flow, saml, saml_providers
+from workflows.sign_on import flow, saml_providers
 from workflows.sign_on import providers as sign_on
 from workflows.sign_on.providers import Rule
 
@@ -47,8 +47,8 @@ def _view(provider: IdentityProvider, refusals: dict[uuid.UUID, AuthEvent] | Non
                            for r in sign_on.rules_of(db, provider.id)],
             "protocol": provider.protocol.value, "metadata_url": provider.metadata_url,
             "attribute_map": provider.attribute_map, "idp_initiated": provider.idp_initiated,
-            "sp_metadata_url": saml.sp_entity_id(settings, provider.id) if is_saml else None,
-            "redirect_uri": saml.acs_url(settings, provider.id) if is_saml else flow.redirect_uri(settings),
+            "sp_metadata_url": saml_providers.sp_entity_id(settings, provider.id) if is_saml else None,
+            "redirect_uri": saml_providers.acs_url(settings, provider.id) if is_saml else flow.redirect_uri(settings),
             "last_refusal": refused and {"at": refused.created_at, "reason": refused.reason, "detail": refused.detail}}
 
 

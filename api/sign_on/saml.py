@@ -32,7 +32,7 @@ from workflows.errors import NotFound
 from workflows.sign_on import saml, saml_providers
 from workflows.sign_on.flow import SignOnFailed
 
-blp = Blueprint("sign_on_saml", __name__, url_prefix=saml.PREFIX,
+blp = Blueprint("sign_on_saml", __name__, url_prefix=saml_providers.PREFIX,
                 description="Signing in through an organisation's SAML 2.0 identity provider.")
 
 _POSTING = "document.forms[0].submit();"
@@ -85,9 +85,9 @@ class Metadata(MethodView):
         """This service's SAML metadata for one provider: its entity id, assertion consumer service (HTTP-POST),
         single logout service (HTTP-Redirect) and certificate (for signed requests and encrypted assertions)."""
         limit_sign_on_steps()
-        document = saml_providers.sp_metadata(db_session(), get_settings(), provider_id)
+        document = saml.sp_metadata(db_session(), get_settings(), provider_id)
         if document is None:
-            raise NotFound("no SAML provider has this id")
+            raise NotFound("provider not found")
         return Response(document, mimetype="application/samlmetadata+xml")
 
 

@@ -23,7 +23,7 @@ from models import IdentityProvider
 from tests.factories.accounts import UserFactory
 from tests.factories.saml_idp import Idp, Posted, available, start_idp
 from workflows.actors import Actor
-from workflows.sign_on import saml, saml_providers
+from workflows.sign_on import saml_providers
 from workflows.sign_on.providers import Rule
 
 IDP_PASSWORD = "a passphrase at the IdP"
@@ -52,7 +52,7 @@ class SamlOrganisation:
 
     @property
     def acs_path(self) -> str:
-        return urlsplit(saml.acs_url(get_settings(), self.id)).path
+        return urlsplit(saml_providers.acs_url(get_settings(), self.id)).path
 
 
 def saml_organisation(db: Session, idp: Idp, *, domains: Sequence[str] | None = None,
@@ -68,8 +68,8 @@ def saml_organisation(db: Session, idp: Idp, *, domains: Sequence[str] | None = 
                                       **options)
     db.flush()
     settings = get_settings()
-    idp.trust(saml.sp_entity_id(settings, row.id), acs=saml.acs_url(settings, row.id),
-              slo=saml.sls_url(settings, row.id), certificate=row.sp_certificate, encrypt=encrypt,
+    idp.trust(saml_providers.sp_entity_id(settings, row.id), acs=saml_providers.acs_url(settings, row.id),
+              slo=saml_providers.sls_url(settings, row.id), certificate=row.sp_certificate, encrypt=encrypt,
               **(idp_settings or {}))
     return SamlOrganisation(idp, row, domain)
 
@@ -88,9 +88,10 @@ def saml_start(client: FlaskClient, org: SamlOrganisation) -> tuple[str, str]:
     (``Secure``: Python's cookie jar would not send it back over http, so it is given back by hand). Each from an
     address of its own, as starts are limited per client address."""
     address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
-    response = client.get(f"{saml.PREFIX}/{org.id}/start", environ_base={"REMOTE_ADDR": address})
+    response = client.get(f"{saml_providers.PREFIX}/{org.id}/start", environ_base={"REMOTE_ADDR": address})
     assert response.status_code == 302, response.text
-    cookie = next(header for header in response.headers.getlist("Set-Cookie") if header.startswith("mentorship_sign_on="))
+    cookie = next(header for header in response.headers.getlist("Set-Cookie")
+                  if header.startswith("mentorship_sign_on="))
     assert "SameSite=None" in cookie and "Secure" in cookie, cookie
     return response.headers["Location"], cookie.split(";")[0].split("=", 1)[1]
 
@@ -101,7 +102,7 @@ def saml_log_in(client: FlaskClient, org: SamlOrganisation, login: str) -> tuple
     assert location.startswith(org.idp.base), location
     with httpx.Client() as browser_at_idp:
         posted = org.idp.log_in(browser_at_idp, location, login, IDP_PASSWORD)
-    assert posted.action == saml.acs_url(get_settings(), org.id), posted.action
+    assert posted.action == saml_providers.acs_url(get_settings(), org.id), posted.action
     return posted, browser
 
 

@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,20 +50,26 @@ from models.sign_on import ATTRIBUTES, MAX_ASSERTION_ID, MAX_SUBJECT
 from workflows.accounts.sign_ins import digest
 from workflows.clock import utcnow
 from workflows.sign_on.flow import ATTEMPT_TTL, SignOnFailed, Verified, enabled_provider
+from workflows.sign_on.saml_providers import (
+    POST,
+    REDIRECT,
+    acs_url,
+    read_metadata,
+    sls_url,
+    sp_entity_id,
+    unavailable,
+)
 
 if TYPE_CHECKING:
     from saml2.client import Saml2Client
 
 log = structlog.get_logger(__name__)
 
-PREFIX = "/api/v1/auth/sign-on/saml"
 SKEW_SECONDS = 60  # clocks of the IdP and the service may differ this much
 MAX_RESPONSE_BYTES = 256 * 1024  # a SAMLResponse, decoded
 MAX_ATTRIBUTES = 100
 MAX_VALUES = 200
 MAX_VALUE = 1000
-REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -81,89 +87,6 @@ DEFAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 # Before any parsing: a DTD (entities, their expansion) and comments (which split a NameID's text) are never sent by
 # an IdP.
 _HOSTILE = re.compile(rb"<!(DOCTYPE|ENTITY|--)", re.IGNORECASE)
-_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)  # metadata may carry comments
-
-
-def unavailable() -> str | None:
-    """Why SAML cannot be used on this host, or ``None``: pysaml2 checks signatures with Debian's ``xmlsec1``."""
-    if shutil.which("xmlsec1") is None:
-        return "SAML sign-in needs the xmlsec1 program (Debian's xmlsec1 package): it is not installed"
-    return None
-
-
-def sp_entity_id(settings: Settings, provider_id: uuid.UUID) -> str:
-    """This service's entity id at the provider: its SP metadata's address."""
-    return f"{settings.public_url}{PREFIX}/{provider_id}/metadata"
-
-
-def acs_url(settings: Settings, provider_id: uuid.UUID) -> str:
-    return f"{settings.public_url}{PREFIX}/{provider_id}/acs"
-
-
-def sls_url(settings: Settings, provider_id: uuid.UUID) -> str:
-    return f"{settings.public_url}{PREFIX}/{provider_id}/sls"
-
-
-@dataclass(frozen=True)
-class IdpMetadata:
-    """What an IdP's metadata says that the service uses."""
-
-    entity_id: str
-    sso: dict[str, str]  # binding → address
-    slo: str | None  # its HTTP-Redirect single logout address, if it offers one
-
-
-class MetadataRefused(ValueError):
-    """The metadata cannot be used; ``str()`` says why."""
-
-
-def read_metadata(xml: str) -> IdpMetadata:
-    """An IdP's metadata, checked: at most ``MAX_SAML_METADATA`` characters, no DTD, one IdP, with a single sign-on
-    address by HTTP-Redirect or HTTP-POST and a signing certificate; not past its ``validUntil``."""
-    from saml2.attribute_converter import ac_factory  # noqa: PLC0415 (pysaml2: loaded by SAML's routes only)
-    from saml2.mdstore import InMemoryMetaData  # noqa: PLC0415
-
-    from models.sign_on import MAX_SAML_METADATA  # noqa: PLC0415
-    if len(xml) > MAX_SAML_METADATA:
-        raise MetadataRefused(f"the metadata is larger than {MAX_SAML_METADATA // 1024} KiB")
-    if _DTD.search(xml.encode()):
-        raise MetadataRefused("the metadata carries a DTD or an entity")
-    try:
-        store = InMemoryMetaData(ac_factory(), xml)
-        store.load()
-    except Exception as exc:  # noqa: BLE001 (pysaml2 raises anything from XML parsing to its own errors)
-        raise MetadataRefused(f"the metadata cannot be read: {type(exc).__name__}: {str(exc)[:200]}") from None
-    idps = [entity for entity, descriptor in store.items() if "idpsso_descriptor" in descriptor]
-    if len(idps) != 1:
-        raise MetadataRefused(f"the metadata describes {len(idps)} identity providers: give one IdP's own metadata")
-    entity_id = idps[0]
-    sso = {binding: services[0]["location"] for binding in (REDIRECT, POST)
-           if (services := store.service(entity_id, "idpsso_descriptor", "single_sign_on_service", binding))}
-    if not sso:
-        raise MetadataRefused("the IdP offers no single sign-on address by HTTP-Redirect or HTTP-POST")
-    if not store.certs(entity_id, "idpsso", "signing"):
-        raise MetadataRefused("the IdP's metadata publishes no signing certificate")
-    slo = store.service(entity_id, "idpsso_descriptor", "single_logout_service", REDIRECT)
-    return IdpMetadata(entity_id, sso, slo[0]["location"] if slo else None)
-
-
-def new_key_pair(settings: Settings, provider_id: uuid.UUID) -> tuple[str, str]:
-    """A new RSA key for the SP (sealed) and its self-signed certificate (PEM), valid ten years: IdPs pin the
-    certificate they were given, so it does not expire under them."""
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, sp_entity_id(settings, provider_id)[:64])])
-    now = datetime.now(UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-                   .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256()))
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return sealing.seal(settings, pem), certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 @contextmanager
@@ -212,11 +135,15 @@ def _client(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2Cli
         yield Saml2Client(config=config)
 
 
-def sp_metadata(settings: Settings, provider: IdentityProvider) -> str:
-    """This service's SP metadata for the provider: its entity id, assertion consumer service (HTTP-POST), single
-    logout service (HTTP-Redirect) and certificate (for signing and encryption)."""
+def sp_metadata(db: Session, settings: Settings, provider_id: uuid.UUID) -> str | None:
+    """This service's SP metadata for the provider, to register at its IdP (public by design): its entity id,
+    assertion consumer service (HTTP-POST), single logout service (HTTP-Redirect) and certificate (for signing and
+    encryption); ``None`` for an unknown provider or an OpenID one, or where SAML is off."""
     from saml2.metadata import create_metadata_string  # noqa: PLC0415
 
+    provider = db.get(IdentityProvider, provider_id)
+    if provider is None or provider.protocol is not Protocol.SAML or unavailable() is not None:
+        return None
     with _client(settings, provider) as client:
         return str(create_metadata_string(None, config=client.config).decode())
 
@@ -288,8 +215,8 @@ def _spend(db: Session, provider_id: uuid.UUID, relay_state: str, browser_secret
         SignOnAttempt.state_hash == digest(relay_state), SignOnAttempt.provider_id == provider_id,
         SignOnAttempt.used_at.is_(None), SignOnAttempt.browser_hash == digest(browser_secret or ""),
     ).values(used_at=now).returning(SignOnAttempt))
-    if not isinstance(attempt, SignOnAttempt):
-        raise SignOnFailed("state", "no attempt of this browser waits with this RelayState", provider_id)
+    if not isinstance(attempt, SignOnAttempt):  # anyone may post anything: logged, not in the provider's trail
+        raise SignOnFailed("state", "no attempt of this browser waits with this RelayState")
     if attempt.expires_at <= now:
         raise SignOnFailed("expired", "the attempt expired", provider_id)
     return attempt
@@ -299,7 +226,7 @@ _CHECKS = (("signature", "signature"), ("signed", "signature"), ("audience", "au
            ("unsolicited", "unsolicited"), ("inresponseto", "in_response_to"), ("in_response_to", "in_response_to"),
            ("too early", "not_before"), ("toearly", "not_before"), ("lifetime", "not_on_or_after"),
            ("not_on_or_after", "not_on_or_after"), ("decrypt", "decrypt"), ("status", "status"),
-           ("recipient", "recipient"), ("issuer", "iss"))
+           ("recipient", "recipient"), ("issuer", "iss"), ("assertion", "assertion"))
 
 
 def _check_of(exc: Exception) -> str:
@@ -351,7 +278,7 @@ def finish(db: Session, settings: Settings, provider_id: uuid.UUID, *, saml_resp
     attempt = _spend(db, provider.id, relay_state, browser_secret, now) if relay_state else None
     if attempt is None and not provider.idp_initiated:
         raise SignOnFailed("state", "an unsolicited response (IdP-initiated sign-in is off for this provider)",
-                           provider.id, check="unsolicited")
+                           check="unsolicited")  # anyone may post one: logged, not in the provider's trail
     try:
         with _client(settings, provider) as client:
             response = client.parse_authn_request_response(
@@ -359,8 +286,10 @@ def finish(db: Session, settings: Settings, provider_id: uuid.UUID, *, saml_resp
     except SignOnFailed:
         raise
     except Exception as exc:  # noqa: BLE001 (pysaml2 raises its own errors, and plain Exception for conditions)
+        check = _check_of(exc)  # a response to no request of this attempt's, when there was one: not unsolicited
         raise SignOnFailed("token", f"the SAML response does not hold: {type(exc).__name__}: {str(exc)[:300]}",
-                           provider.id, check=_check_of(exc)) from None
+                           provider.id, check="in_response_to" if attempt and check == "unsolicited" else check,
+                           ) from None
     if response is None or response.assertion is None:
         raise SignOnFailed("token", "the SAML response holds no assertion", provider.id, check="assertion")
     name_id = response.assertion.subject.name_id if response.assertion.subject else None

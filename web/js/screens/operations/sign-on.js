@@ -1,5 +1,6 @@
-// Sign-on: the organisations' OpenID providers people sign in with, each with its email domains, password rule and
-// programme rules. An admin adds one (its discovery document is read at once), changes one, disables one (every
+// Sign-on: the organisations' identity providers people sign in with (OpenID Connect or SAML 2.0), each with its email
+// domains, password rule and programme rules. An admin adds one (an OpenID provider's discovery document, or a SAML
+// IdP's metadata, is read at once), changes one, disables one (every
 // sign-in made through it ends) or enables it again, each with the reason the audit log keeps; and where a second step
 // is required of password sign-ins.
 import { get, patch, post, put } from '../../api.js';
@@ -35,20 +36,47 @@ function ruleOf(row) {
     value: value.value.trim() || null };
 }
 
+/** A SAML provider's own fields: its metadata (new XML, else its URL: read when new or changed), the attribute map. */
+function samlData(form, provider) {
+  const xml = form.metadata_xml.value.trim();
+  const url = form.metadata_url.value.trim();
+  const map = Object.fromEntries(['email', 'name', 'groups'].map((key) => [key, form[`map_${key}`].value.trim()])
+    .filter(([, value]) => value));
+  const metadata = xml ? { metadata_xml: xml } : url && (!provider || url !== provider.metadata_url) ? { metadata_url: url } : {};
+  return { ...metadata, attribute_map: Object.keys(map).length ? map : null, idp_initiated: form.idp_initiated.checked };
+}
+
 /** The form adding a provider, or changing `provider`; `onSaved(saved)` after the API took it. */
 function providerForm(programmes, provider, onSaved) {
   const was = provider || { domains: [], enrolments: [], session_hours: 168 };
   const messages = messageArea();
   const rules = h('div', {}, was.enrolments.map((rule) => ruleRow(programmes, rule)));
+  const oidc = h('div', {},
+    field(t('Issuer'), { type: 'url', name: 'issuer', value: was.issuer || '', maxlength: 500,
+      hint: t('Its discovery document, at this address + /.well-known/openid-configuration, is read when you save.') }),
+    field(t('Client ID'), { name: 'client_id', value: was.client_id || '', maxlength: 255, autocomplete: 'off' }),
+    field(t('Client secret'), { type: 'password', name: 'client_secret', autocomplete: 'new-password',
+      hint: provider ? t('Empty: the current one stays. It is never shown again.') : t('It is never shown again.') }));
+  const map = was.attribute_map || {};
+  const saml = h('div', {},
+    field(t('IdP metadata URL'), { type: 'url', name: 'metadata_url', value: was.metadata_url || '', maxlength: 2048,
+      hint: provider ? t('Saving with this address reads the IdP’s metadata again.') : t('Read when you save. Or paste the metadata below.') }),
+    field(t('IdP metadata (XML)'), { tag: 'textarea', name: 'metadata_xml', rows: 3,
+      hint: t('Instead of the URL; empty: the URL is read.') }),
+    field(t('Email attribute'), { name: 'map_email', value: map.email || '', maxlength: 256, hint: t('Empty: mail, or the usual ones.') }),
+    field(t('Name attribute'), { name: 'map_name', value: map.name || '', maxlength: 256, hint: t('Empty: displayName, or the usual ones.') }),
+    field(t('Groups attribute'), { name: 'map_groups', value: map.groups || '', maxlength: 256,
+      hint: t('Empty: groups, memberOf or eduPersonAffiliation. Programme rules name it as the claim “groups”.') }),
+    box(t('Take sign-ins the IdP starts itself (IdP-initiated; off is safer)'), 'idp_initiated', was.idp_initiated));
+  const isSaml = () => (provider ? provider.protocol === 'saml' : form.protocol.value === 'saml');
+  const show = () => { oidc.hidden = isSaml(); saml.hidden = !isSaml(); };
   const form = h('form', { class: 'card', noValidate: true,
     'aria-label': provider ? t('Change {name}', { name: provider.display_name }) : t('Add a provider') },
   field(t('Organisation name'), { name: 'display_name', value: was.display_name || '', required: true, maxlength: 100,
     hint: t('People read “Sign in with …” and this name.') }),
-  field(t('Issuer'), { type: 'url', name: 'issuer', value: was.issuer || '', required: true, maxlength: 500,
-    hint: t('Its discovery document, at this address + /.well-known/openid-configuration, is read when you save.') }),
-  field(t('Client ID'), { name: 'client_id', value: was.client_id || '', required: true, maxlength: 255, autocomplete: 'off' }),
-  field(t('Client secret'), { type: 'password', name: 'client_secret', required: !provider, autocomplete: 'new-password',
-    hint: provider ? t('Empty: the current one stays. It is never shown again.') : t('It is never shown again.') }),
+  provider ? null : field(t('Protocol'), { tag: 'select', name: 'protocol' },
+    [['oidc', t('OpenID Connect')], ['saml', t('SAML 2.0')]]),
+  oidc, saml,
   field(t('Email domains'), { name: 'domains', value: was.domains.join(', '),
     hint: t('Separated by commas or spaces, e.g. example.com, example.org. Their people are offered this sign-in.') }),
   field(t('Sign-ins last at most (hours)'), { type: 'number', name: 'session_hours', min: 1, max: 2160, required: true,
@@ -64,15 +92,17 @@ function providerForm(programmes, provider, onSaved) {
     } }, t('Add a programme rule')) : h('p', { class: 'muted' }, t('No programme yet: rules join people to one.'))),
   messages.el,
   h('button', { type: 'submit', class: 'primary' }, provider ? t('Save the changes') : t('Add the provider')));
+  if (!provider) form.protocol.addEventListener('change', show);
+  show();
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     act(form.querySelector('button[type=submit]'), messages, async () => {
-      const data = { display_name: form.display_name.value.trim(), issuer: form.issuer.value.trim(),
-        client_id: form.client_id.value.trim(), domains: domainsOf(form.domains.value),
+      const data = { display_name: form.display_name.value.trim(), domains: domainsOf(form.domains.value),
         session_hours: Number(form.session_hours.value), password_sign_in_off: form.password_sign_in_off.checked,
-        private_network: form.private_network.checked, enrolments: [...rules.children].map(ruleOf) };
-      if (form.client_secret.value) data.client_secret = form.client_secret.value;
-      if (!provider) { onSaved(await post('/admin/identity-providers', data)); return; }
+        private_network: form.private_network.checked, enrolments: [...rules.children].map(ruleOf),
+        ...(isSaml() ? samlData(form, provider) : { issuer: form.issuer.value.trim(), client_id: form.client_id.value.trim() }) };
+      if (!isSaml() && form.client_secret.value) data.client_secret = form.client_secret.value;
+      if (!provider) { onSaved(await post(isSaml() ? '/admin/identity-providers/saml' : '/admin/identity-providers', data)); return; }
       // Only what changed: a new issuer reads discovery again, and lists given replace the old ones.
       const changed = Object.fromEntries(Object.entries(data)
         .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(provider[key])));
@@ -90,7 +120,12 @@ const CHECKS = { aud: t('the ID token is for another client (audience)'), azp: t
   iat: t('the ID token was issued too long ago'), sub: t('the subject is unusable'), state: t('the state is unknown or used'),
   expired: t('the sign-in took over ten minutes'), denied: t('cancelled at the provider'), code: t('the code was refused'),
   provider: t('the provider could not be reached'), email: t('no usable email'), account: t('no account may sign in with it'),
-  domain: t('the address belongs to another organisation’s provider'), disabled: t('the provider is disabled') };
+  domain: t('the address belongs to another organisation’s provider'), disabled: t('the provider is disabled'),
+  replay: t('the assertion was used already (a replay)'), in_response_to: t('the response answers another sign-in'),
+  comment: t('the response carries an XML comment'), dtd: t('the response carries a DTD or an entity'),
+  size: t('the response is too large'), name_id: t('the NameID is unusable'), assertion: t('not exactly one assertion'),
+  not_on_or_after: t('the assertion expired'), not_before: t('the assertion is not valid yet'),
+  destination: t('the response is for another address') };
 const lastRefusal = (r) => (r ? h('p', { class: 'refusal' }, h('strong', {}, t('Last refused sign-in:')), ' ',
   t('{when}, {check} ({reason})', { when: when(r.at), check: CHECKS[r.reason] || r.reason, reason: r.reason }),
   r.detail ? ` — ${r.detail}` : '')
@@ -138,7 +173,9 @@ function providerRow(p, programmes, messages, reload) {
       p.password_sign_in_off ? t('they sign in with it only (no passwords)') : t('passwords work too'), ' · ',
       t('sign-ins last {hours} h', { hours: p.session_hours })),
     p.enrolments.length ? h('ul', {}, p.enrolments.map((r) => h('li', {}, ruleText(programme(r.programme_id), r)))) : null,
-    h('p', {}, tParts('Redirect URI to register there: {uri}', { uri: h('code', {}, p.redirect_uri) })),
+    p.protocol === 'saml'
+      ? h('p', {}, tParts('SAML 2.0. SP metadata to register at the IdP: {uri}', { uri: h('a', { href: p.sp_metadata_url }, h('code', {}, p.sp_metadata_url)) }))
+      : h('p', {}, tParts('Redirect URI to register there: {uri}', { uri: h('code', {}, p.redirect_uri) })),
     lastRefusal(p.last_refusal),
     change);
 }
@@ -178,11 +215,13 @@ export async function signOnScreen(main) {
   };
   const adding = h('div', {});
   const add = disclosure(t('Add a provider'), adding, () => replace(adding, providerForm(programmes, null, async (saved) => {
-    messages.ok(t('{name} is added. Register this redirect URI at it: {uri}', { name: saved.display_name, uri: saved.redirect_uri }));
+    messages.ok(saved.protocol === 'saml'
+      ? t('{name} is added. Register this service’s SP metadata at the IdP: {uri}', { name: saved.display_name, uri: saved.sp_metadata_url })
+      : t('{name} is added. Register this redirect URI at it: {uri}', { name: saved.display_name, uri: saved.redirect_uri }));
     add.querySelector('button').click(); // closed: the new provider is in the list
     await reload();
   })));
-  main.append(h('p', {}, t('Organisations whose people sign in with their own OpenID provider.')), messages.el, listEl, add,
+  main.append(h('p', {}, t('Organisations whose people sign in with their own identity provider (OpenID Connect or SAML 2.0).')), messages.el, listEl, add,
     secondStepRule(messages));
   await reload();
 }
