@@ -96,7 +96,7 @@ class SamlProviders(MethodView):
         "metadata_url": "https://idp.example.edu/idp/shibboleth",
         "sp_metadata_url": f"https://mentoring.example.com/api/v1/auth/sign-on/saml/{EXAMPLE_PROVIDER['id']}/metadata",
         "redirect_uri": f"https://mentoring.example.com/api/v1/auth/sign-on/saml/{EXAMPLE_PROVIDER['id']}/acs"})
-    @documents_errors(blp, 401, 403, 409, 422)
+    @documents_errors(blp, 401, 403, 409, 413, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a SAML 2.0 identity provider from its metadata: `metadata_url` (read now through the outbound guard;
         an IdP on a private network needs `private_network`, which is logged) or `metadata_xml`. The IdP's entity id
@@ -121,7 +121,7 @@ class OneProvider(MethodView):
     @blp.arguments(ProviderPatchSchema, example={"domains": ["example.com", "example.org"],
                                                  "password_sign_in_off": True})
     @blp.response(200, ProviderSchema, example=EXAMPLE_PROVIDER)
-    @documents_errors(blp, 401, 403, 404, 409, 422)
+    @documents_errors(blp, 401, 403, 404, 409, 413, 422)
     def patch(self, data: dict[str, Any], provider_id: uuid.UUID) -> Any:
         """Change what is given: a new issuer (or `private_network`) reads discovery again; `domains` and
         `enrolments` replace the lists; `client_secret` replaces the secret. A SAML provider: `metadata_url` reads

@@ -125,7 +125,7 @@ class AssertionConsumer(MethodView):
     @blp.response(302, description="To the web app: `#/sign-on/done` signed in (the refresh token set as its "
                                    "refresh cookie), `#/sign-on/link?ticket=…` to prove an existing account with its "
                                    "password first, or `#/sign-on/failed?reason=…`.")
-    @documents_errors(blp, 422, 429)
+    @documents_errors(blp, 413, 422, 429)
     def post(self, form: dict[str, Any], provider_id: uuid.UUID) -> Any:
         """Where the IdP posts its response (HTTP-POST binding; register
         `{PUBLIC_URL}/api/v1/auth/sign-on/saml/{provider_id}/acs`, as the SP metadata says). The response must be

@@ -40,6 +40,7 @@ from models import (
     OutboxEvent,
     OutboxHandler,
     RefreshToken,
+    SamlAssertionSeen,
     SecondStepChallenge,
     SessionReminder,
     SignIn,
@@ -122,6 +123,12 @@ def _expired_second_step_challenges(horizon: timedelta, limit: int) -> Delete:
                   SecondStepChallenge.expires_at < func.now() - horizon)
 
 
+def _expired_saml_assertions(horizon: timedelta, limit: int) -> Delete:
+    keys = (SamlAssertionSeen.provider_id, SamlAssertionSeen.assertion_id)
+    return _batch(SamlAssertionSeen, keys, SamlAssertionSeen.expires_at, limit,
+                  SamlAssertionSeen.expires_at < func.now() - horizon)
+
+
 def _expired_sign_ins(horizon: timedelta, limit: int) -> Delete:
     tokens_left = exists().where(RefreshToken.family_id == SignIn.id)
     return _batch(SignIn, (SignIn.id,), SignIn.expires_at, limit,
@@ -152,5 +159,6 @@ TARGETS: tuple[Target, ...] = (
     Target("sign_ins", lambda _: 1, _expired_sign_ins),
     Target("sign_on_attempts", lambda _: 1, _expired_sign_on_attempts),
     Target("second_step_challenges", lambda _: 1, _expired_second_step_challenges),
+    Target("saml_assertions_seen", lambda _: 1, _expired_saml_assertions),
     Target("session_reminders", _days_after_the_longest_reminder, _sent_reminders),
 )

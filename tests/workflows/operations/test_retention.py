@@ -21,10 +21,13 @@ from models import (
     AccountToken,
     HandlerStatus,
     IdempotencyKey,
+    IdentityProvider,
     Notification,
     OutboxEvent,
     OutboxHandler,
+    Protocol,
     RefreshToken,
+    SamlAssertionSeen,
     SecondStepChallenge,
     SessionReminder,
     SignIn,
@@ -204,6 +207,22 @@ def test_second_step_challenges_go_a_day_after_they_expire(db: Session) -> None:
     assert prune_all(db, "second_step_challenges") == [1]
     kept = set(db.scalars(select(SecondStepChallenge.id).where(SecondStepChallenge.user_id == user.id)))
     assert kept == {challenges["just expired"].id, challenges["live"].id}
+
+
+def test_saml_assertions_taken_are_forgotten_a_day_after_they_expire(db: Session) -> None:
+    provider = IdentityProvider(id=uuid.uuid4(), protocol=Protocol.SAML, display_name="Uni",
+                                issuer=f"https://idp-{uuid.uuid4().hex[:8]}.example", client_id="sp",
+                                client_secret="sealed", saml_metadata="<md/>", sp_certificate="pem")
+    db.add(provider)
+    db.flush()
+    now = db_now(db)
+    db.add_all([SamlAssertionSeen(provider_id=provider.id, assertion_id=name, expires_at=now + expires)
+                for name, expires in (("long expired", -timedelta(hours=25)), ("just expired", -timedelta(hours=23)),
+                                      ("live", timedelta(minutes=4)))])
+    db.flush()
+    assert prune_all(db, "saml_assertions_seen") == [1]
+    kept = set(db.scalars(select(SamlAssertionSeen.assertion_id).where(SamlAssertionSeen.provider_id == provider.id)))
+    assert kept == {"just expired", "live"}
 
 
 def test_sign_ins_go_a_day_after_they_expire_once_their_tokens_are_gone(db: Session) -> None:
