@@ -44,7 +44,7 @@ from workflows.accounts import audit as auth_events
 from workflows.accounts import sign_ins
 from workflows.accounts.users import WrongCredentials
 from workflows.sign_on import accounts as sign_on_accounts
-from workflows.sign_on import discovery, flow, providers, saml
+from workflows.sign_on import discovery, flow, providers, saml_logout
 from workflows.sign_on.flow import SignOnFailed
 
 log = structlog.get_logger(__name__)
@@ -232,7 +232,7 @@ class Current(MethodView):
             return {"provider_id": None, "display_name": None, "reauth_at": None, "end_session_url": None}
         shown = {"provider_id": provider.id, "display_name": provider.display_name, "reauth_at": sign_in.reauth_at}
         if provider.protocol is Protocol.SAML:  # a LogoutRequest signed here: nothing to fetch
-            return {**shown, "end_session_url": saml.logout_url(get_settings(), provider, sign_in.id_token)}
+            return {**shown, "end_session_url": saml_logout.logout_url(get_settings(), provider, sign_in.id_token)}
         view, id_token = flow.ProviderView.of(provider), sign_in.id_token
         end_transaction()  # nothing held while the provider's document is read
         return {**shown, "end_session_url": _end_session_url(view, id_token)}

@@ -29,7 +29,7 @@ from api.sign_on.routes import ATTEMPT_COOKIE, attempt_cookie, complete, failed_
 from api.sign_on.schemas import StartArgs
 from infra.config import get_settings
 from workflows.errors import NotFound
-from workflows.sign_on import saml, saml_providers
+from workflows.sign_on import saml, saml_logout, saml_providers
 from workflows.sign_on.flow import SignOnFailed
 
 blp = Blueprint("sign_on_saml", __name__, url_prefix=saml_providers.PREFIX,
@@ -149,10 +149,23 @@ class SingleLogout(MethodView):
     @blp.doc(operationId="samlSingleLogout")
     @blp.doc(security=PUBLIC)
     @blp.arguments(SlsArgs, location="query")
-    @blp.response(302, description="To the web app's front page.")
+    @blp.response(302, description="To the web app's front page (the IdP's LogoutResponse to a sign-out started "
+                                   "here), or back to the IdP with this service's signed LogoutResponse (a sign-out "
+                                   "the IdP started).")
     @documents_errors(blp, 422, 429)
     def get(self, args: dict[str, Any], provider_id: uuid.UUID) -> Any:
-        """Where the IdP sends the browser back after signing out there (its LogoutResponse, HTTP-Redirect): the
-        sign-in here ended before the browser went there, so nothing is left to do but show the front page."""
+        """The single logout service (HTTP-Redirect; register `{PUBLIC_URL}/api/v1/auth/sign-on/saml/{provider_id}/sls`,
+        as the SP metadata says). After signing out here and then at the IdP, the IdP sends the browser back with its
+        LogoutResponse: the front page. When the IdP starts a sign-out (its LogoutRequest, which must carry its
+        signature), the sign-ins through it of the person it names end now, and the browser goes back to the IdP
+        with a signed LogoutResponse."""
         limit_sign_on_steps()
-        return page("")
+        if args["SAMLRequest"] is None:
+            return page("")
+        try:
+            location = saml_logout.idp_logout(db_session(), get_settings(), provider_id,
+                                              saml_request=args["SAMLRequest"], relay_state=args["RelayState"],
+                                              sigalg=args["SigAlg"], signature=args["Signature"])
+        except SignOnFailed as failed:
+            return failed_page(failed)
+        return redirect(location, code=302)

@@ -205,6 +205,7 @@ class Idp:
             "simplesaml.nameidattribute": "uid",
             "assertion.encryption": encrypt,
             "validate.authnrequest": False,
+            "sign.logout": True,  # this service takes only signed LogoutRequests
             **settings,
         }
         if slo:
@@ -218,7 +219,14 @@ class Idp:
     def log_in(self, browser: httpx.Client, location: str, login: str, password: str) -> Posted:
         """Follow the service's redirect to the IdP (``location``) in ``browser`` (which keeps the IdP's cookies),
         sign in there when asked, and give back the form the IdP's page posts to the service."""
-        page = browser.get(location, follow_redirects=True)
+        return self._signed_in(browser, browser.get(location, follow_redirects=True), login, password)
+
+    def post_log_in(self, browser: httpx.Client, action: str, fields: dict[str, str], login: str,
+                    password: str) -> Posted:
+        """The same, for a request the service's page posts to the IdP (HTTP-POST binding)."""
+        return self._signed_in(browser, browser.post(action, data=fields, follow_redirects=True), login, password)
+
+    def _signed_in(self, browser: httpx.Client, page: httpx.Response, login: str, password: str) -> Posted:
         forms = _Forms(page.text).forms
         if forms and "password" in forms[0][1]:
             action, fields = forms[0]

@@ -58,14 +58,14 @@ class SamlOrganisation:
 def saml_organisation(db: Session, idp: Idp, *, domains: Sequence[str] | None = None,
                       enrolments: Sequence[Rule] = (), encrypt: bool = False,
                       idp_settings: dict[str, Any] | None = None, **options: Any) -> SamlOrganisation:
-    """The IdP added by an admin from its metadata URL, owning a domain of its own; this service's SP registered at
-    the IdP (its certificate given, for ``encrypt``)."""
+    """The IdP added by an admin from its metadata URL (or the ``metadata_xml`` given), owning a domain of its own;
+    this service's SP registered at the IdP (its certificate given, for ``encrypt``)."""
     domain = f"uni-{secrets.token_hex(4)}.example"
     admin = UserFactory(is_admin=True)
+    metadata = {"metadata_url": idp.metadata_url} if "metadata_xml" not in options else {}
     row = saml_providers.add_provider(db, Actor(user_id=admin.id, is_admin=True), get_settings(),
-                                      display_name=f"Uni {domain}", metadata_url=idp.metadata_url,
-                                      domains=[domain] if domains is None else domains, enrolments=enrolments,
-                                      **options)
+                                      display_name=f"Uni {domain}", domains=[domain] if domains is None else domains,
+                                      enrolments=enrolments, **metadata, **options)
     db.flush()
     settings = get_settings()
     idp.trust(saml_providers.sp_entity_id(settings, row.id), acs=saml_providers.acs_url(settings, row.id),
@@ -96,12 +96,14 @@ def saml_start(client: FlaskClient, org: SamlOrganisation) -> tuple[str, str]:
     return response.headers["Location"], cookie.split(";")[0].split("=", 1)[1]
 
 
-def saml_log_in(client: FlaskClient, org: SamlOrganisation, login: str) -> tuple[Posted, str]:
-    """Start here and sign in at the IdP: what its page posts back, and this browser's attempt cookie."""
+def saml_log_in(client: FlaskClient, org: SamlOrganisation, login: str,
+                at_idp: httpx.Client | None = None) -> tuple[Posted, str]:
+    """Start here and sign in at the IdP (in ``at_idp``, the browser's side there, which keeps the IdP's session;
+    a new one by default): what its page posts back, and this browser's attempt cookie."""
     location, browser = saml_start(client, org)
     assert location.startswith(org.idp.base), location
-    with httpx.Client() as browser_at_idp:
-        posted = org.idp.log_in(browser_at_idp, location, login, IDP_PASSWORD)
+    with httpx.Client() as fresh:
+        posted = org.idp.log_in(at_idp or fresh, location, login, IDP_PASSWORD)
     assert posted.action == saml_providers.acs_url(get_settings(), org.id), posted.action
     return posted, browser
 

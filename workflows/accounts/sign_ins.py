@@ -195,6 +195,11 @@ def end_by_provider(db: Session, provider_id: uuid.UUID, *, now: datetime | None
     return len(_end(db, SignIn.provider_id == provider_id, now=now or utcnow()))
 
 
+def end_by_ids(db: Session, sign_in_ids: list[uuid.UUID], *, now: datetime | None = None) -> int:
+    """These sign-ins end (a SAML IdP's single logout named them); how many were live."""
+    return len(_end(db, SignIn.id.in_(sign_in_ids), now=now or utcnow())) if sign_in_ids else 0
+
+
 def _end(db: Session, *conditions: ColumnElement[bool], now: datetime) -> list[uuid.UUID]:
     """Revoke the live sign-ins meeting ``conditions`` (the provider's ID token kept for signing out there goes with
     them), then their refresh tokens; the ids ended."""

@@ -90,7 +90,7 @@ _HOSTILE = re.compile(rb"<!(DOCTYPE|ENTITY|--)", re.IGNORECASE)
 
 
 @contextmanager
-def _client(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2Client]:
+def client_for(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2Client]:
     """pysaml2's client for this provider's SP, its key written to a private folder for as long as it is used."""
     from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT  # noqa: PLC0415
     from saml2.client import Saml2Client  # noqa: PLC0415
@@ -144,7 +144,7 @@ def sp_metadata(db: Session, settings: Settings, provider_id: uuid.UUID) -> str 
     provider = db.get(IdentityProvider, provider_id)
     if provider is None or provider.protocol is not Protocol.SAML or unavailable() is not None:
         return None
-    with _client(settings, provider) as client:
+    with client_for(settings, provider) as client:
         return str(create_metadata_string(None, config=client.config).decode())
 
 
@@ -172,7 +172,7 @@ def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_se
     assert provider.saml_metadata is not None
     idp = read_metadata(provider.saml_metadata)
     relay_state = secrets.token_urlsafe(32)
-    with _client(settings, provider) as client:
+    with client_for(settings, provider) as client:
         if REDIRECT in idp.sso:
             request_id, info = client.prepare_for_authenticate(
                 entityid=idp.entity_id, relay_state=relay_state, binding=REDIRECT, nameid_format=PERSISTENT,
@@ -280,7 +280,7 @@ def finish(db: Session, settings: Settings, provider_id: uuid.UUID, *, saml_resp
         raise SignOnFailed("state", "an unsolicited response (IdP-initiated sign-in is off for this provider)",
                            check="unsolicited")  # anyone may post one: logged, not in the provider's trail
     try:
-        with _client(settings, provider) as client:
+        with client_for(settings, provider) as client:
             response = client.parse_authn_request_response(
                 base64.b64encode(xml).decode(), POST, outstanding={attempt.nonce: "/"} if attempt else {})
     except SignOnFailed:
@@ -332,23 +332,3 @@ def _not_replayed(db: Session, provider_id: uuid.UUID, response: Any, *, now: da
     ).on_conflict_do_nothing().returning(SamlAssertionSeen.assertion_id))
     if taken is None:
         raise SignOnFailed("token", "this assertion was used already (a replay)", provider_id, check="replay")
-
-
-def logout_url(settings: Settings, provider: IdentityProvider, kept: str | None) -> str | None:
-    """The IdP's single logout address with a signed LogoutRequest for this sign-in (HTTP-Redirect), or ``None``
-    when the IdP offers no single logout or the sign-in kept nothing to name it by."""
-    from saml2.saml import NameID  # noqa: PLC0415
-
-    if provider.saml_metadata is None or not kept:
-        return None
-    idp = read_metadata(provider.saml_metadata)
-    if idp.slo is None:
-        return None
-    session = json.loads(kept)
-    with _client(settings, provider) as client:
-        _, request = client.create_logout_request(
-            idp.slo, idp.entity_id, name_id=NameID(text=session["name_id"], format=session.get("format")),
-            session_indexes=[session["session_index"]] if session.get("session_index") else None)
-        info = client.apply_binding(REDIRECT, str(request), idp.slo, relay_state=secrets.token_urlsafe(16),
-                                    sign=True, sigalg=RSA_SHA256)
-    return str(dict(info["headers"])["Location"])

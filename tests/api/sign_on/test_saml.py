@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -244,3 +245,30 @@ def test_the_sp_metadata_names_this_service_and_single_logout_goes_through_the_i
     logout = current["end_session_url"]
     assert logout.startswith(f"{saml_idp.base}/saml2/idp/SingleLogoutService.php?SAMLRequest=")
     assert {"SigAlg", "Signature", "RelayState"} <= parse_qs(urlsplit(logout).query).keys()
+
+
+def test_an_idp_offering_no_redirect_gets_its_request_by_a_form_the_browser_posts(
+        client: FlaskClient, db: Session, saml_idp: Idp) -> None:
+    # SimpleSAMLphp announces its single sign-on service by HTTP-Redirect, and takes requests by HTTP-POST there too.
+    only_post = re.sub(r'(<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2\.0:bindings:)HTTP-Redirect"',
+                       r'\1HTTP-POST"', saml_idp.metadata())
+    assert "SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\"" in only_post
+    org = saml_organisation(db, saml_idp, metadata_xml=only_post)
+    login, email = saml_person(org)
+    started = client.get(f"/api/v1/auth/sign-on/saml/{org.id}/start")
+    assert started.status_code == 200 and started.mimetype == "text/html"
+    policy = started.headers["Content-Security-Policy"]
+    assert f"form-action {saml_idp.base}" in policy and "script-src 'sha256-" in policy
+    page = etree.HTML(started.data)
+    form = page.find(".//form")
+    assert form.get("method") == "post" and form.get("action") == f"{saml_idp.base}/saml2/idp/SSOService.php"
+    fields = {field.get("name"): field.get("value") for field in form.iter("input")}
+    request = etree.fromstring(base64.b64decode(fields["SAMLRequest"]))
+    assert request.tag == "{urn:oasis:names:tc:SAML:2.0:protocol}AuthnRequest"
+    assert request.find(f"{{{DS}}}Signature") is not None  # signed in the XML, as the POST binding asks
+    browser = next(header for header in started.headers.getlist("Set-Cookie")
+                   if header.startswith("mentorship_sign_on=")).split(";")[0].split("=", 1)[1]
+    with httpx.Client() as at_idp:
+        posted = saml_idp.post_log_in(at_idp, form.get("action"), fields, login, IDP_PASSWORD)
+    assert page_of(post_back(client, org, posted.fields, browser))[0] == "sign-on/done"
+    assert db.scalar(select(UserIdentity.email).where(UserIdentity.subject == login)) == email
