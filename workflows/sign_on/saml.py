@@ -6,8 +6,11 @@ id as the ``nonce``, a SHA-256 of the secret the browser keeps in a cookie) and 
 HTTP-Redirect when the IdP offers it, else by HTTP-POST. :func:`finish`, at the assertion consumer service, refuses a
 response larger than ``MAX_RESPONSE_BYTES`` or carrying a DTD, an entity or a comment before any parsing; spends the
 attempt its ``RelayState`` names (once, in its own browser); then has pysaml2 verify it: signed by a key the IdP's
-metadata publishes (the response, the assertion, or both), its destination and recipient this service's address, its
-audience this service, its conditions within ``SKEW_SECONDS``, and ``InResponseTo`` the request this attempt made.
+metadata publishes (the response, the assertion, or both), its conditions within ``SKEW_SECONDS``; and checks itself
+what pysaml2 leaves unchecked in some cases (an encrypted assertion, an element left out): the Issuer is the IdP's,
+the destination and every bearer confirmation's recipient this service's address, the audience this service, and
+``InResponseTo``, on the response and on each confirmation, the request this attempt made. A response is base64 of
+XML (never inflated), a redirected message inflates to ``MAX_RESPONSE_BYTES`` at most.
 An encrypted assertion is decrypted with the SP's key. An assertion taken once is refused again (a replay), and an
 unsolicited one (IdP-initiated) unless the provider allows it. The identity is the IdP's entity id and the NameID
 (a transient NameID, new at every sign-in, is refused); the email, name and groups come from the attributes the
@@ -23,18 +26,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 import secrets
 import shutil
 import tempfile
-import unicodedata
 import uuid
+import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,10 +48,11 @@ from sqlalchemy.orm import Session
 from infra import sealing
 from infra.config import Settings
 from models import IdentityProvider, Protocol, SamlAssertionSeen, SignOnAttempt
-from models.sign_on import ATTRIBUTES, MAX_ASSERTION_ID, MAX_SUBJECT
+from models.sign_on import MAX_ASSERTION_ID, MAX_SUBJECT
 from workflows.accounts.sign_ins import digest
 from workflows.clock import utcnow
 from workflows.sign_on.flow import ATTEMPT_TTL, SignOnFailed, Verified, enabled_provider
+from workflows.sign_on.saml_claims import claims_of, logout_key
 from workflows.sign_on.saml_providers import (
     POST,
     REDIRECT,
@@ -67,31 +70,22 @@ log = structlog.get_logger(__name__)
 
 SKEW_SECONDS = 60  # clocks of the IdP and the service may differ this much
 MAX_RESPONSE_BYTES = 256 * 1024  # a SAMLResponse, decoded
-MAX_ATTRIBUTES = 100
-MAX_VALUES = 200
-MAX_VALUE = 1000
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+MAX_ASSERTION_LIFE = timedelta(days=1)
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
-# The attributes tried, in order, for what a provider's map does not name: the friendly names pysaml2 gives the usual
-# OIDs, and the claim URIs of Microsoft's IdPs.
-DEFAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "email": ("mail", "email", "emailAddress",
-              "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"),
-    "name": ("displayName", "name", "cn", "http://schemas.microsoft.com/identity/claims/displayname",
-             "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"),
-    "groups": ("groups", "memberOf", "eduPersonAffiliation", "isMemberOf",
-               "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"),
-}
 # Before any parsing: a DTD (entities, their expansion) and comments (which split a NameID's text) are never sent by
 # an IdP.
 _HOSTILE = re.compile(rb"<!(DOCTYPE|ENTITY|--)", re.IGNORECASE)
 
 
 @contextmanager
-def client_for(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2Client]:
-    """pysaml2's client for this provider's SP, its key written to a private folder for as long as it is used."""
+def client_for(settings: Settings, provider: IdentityProvider, *, unsolicited: bool = False) -> Iterator[Saml2Client]:
+    """pysaml2's client for this provider's SP, its key written to a private folder for as long as it is used;
+    ``unsolicited`` for a response no attempt of this browser waits for (an IdP-initiated sign-in the provider
+    allows): only then is one without ``InResponseTo`` taken."""
     from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT  # noqa: PLC0415
     from saml2.client import Saml2Client  # noqa: PLC0415
     from saml2.config import SPConfig  # noqa: PLC0415
@@ -104,7 +98,11 @@ def client_for(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2
         key_file, cert_file = Path(folder) / "sp.key", Path(folder) / "sp.crt"
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as key:
-            key.write(sealing.unseal(settings, provider.client_secret))
+            try:
+                key.write(sealing.unseal(settings, provider.client_secret))
+            except sealing.Unreadable:
+                raise SignOnFailed("provider", "the SP's key is sealed under a key no longer configured",
+                                   provider.id, check="key") from None
         cert_file.write_text(provider.sp_certificate)
         config = SPConfig()
         config.load({
@@ -120,7 +118,7 @@ def client_for(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2
                     "assertion_consumer_service": [(acs_url(settings, provider.id), BINDING_HTTP_POST)],
                     "single_logout_service": [(sls_url(settings, provider.id), BINDING_HTTP_REDIRECT)],
                 },
-                "allow_unsolicited": provider.idp_initiated,
+                "allow_unsolicited": unsolicited,
                 "authn_requests_signed": True,
                 "logout_requests_signed": True,
                 "want_response_signed": False,
@@ -132,7 +130,27 @@ def client_for(settings: Settings, provider: IdentityProvider) -> Iterator[Saml2
                 "digest_algorithm": SHA256,
             }},
         })
-        yield Saml2Client(config=config)
+        client = Saml2Client(config=config)
+        client.unravel = _unravel
+        yield client
+
+
+def _unravel(text: str | bytes, binding: str, _kind: str | None = None) -> bytes:
+    """A message out of its binding, bounded: HTTP-POST carries base64 (pysaml2 would try inflating it first, without
+    a bound); HTTP-Redirect carries deflate, inflated here to ``MAX_RESPONSE_BYTES`` at most."""
+    from saml2.s_utils import UnravelError  # noqa: PLC0415
+
+    try:
+        raw = base64.b64decode(text)
+        if binding == POST:
+            return raw
+        inflating = zlib.decompressobj(-15)
+        xml = inflating.decompress(raw, MAX_RESPONSE_BYTES)
+    except (binascii.Error, ValueError, zlib.error):
+        raise UnravelError("the message is not base64, or not deflate") from None
+    if inflating.unconsumed_tail:
+        raise UnravelError(f"the message inflates past {MAX_RESPONSE_BYTES // 1024} KiB")
+    return xml
 
 
 def sp_metadata(db: Session, settings: Settings, provider_id: uuid.UUID) -> str | None:
@@ -202,6 +220,9 @@ def _decoded(provider_id: uuid.UUID, saml_response: str) -> bytes:
     if len(xml) > MAX_RESPONSE_BYTES:
         raise SignOnFailed("token", f"the SAMLResponse is larger than {MAX_RESPONSE_BYTES // 1024} KiB", provider_id,
                            check="size")
+    if not xml.lstrip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").startswith(b"<"):
+        raise SignOnFailed("token", "the SAMLResponse is not XML (compressed, or something else)", provider_id,
+                           check="encoding")
     if (hostile := _HOSTILE.search(xml)) is not None:
         found = "a comment" if hostile.group(1) == b"--" else "a DTD or an entity"
         raise SignOnFailed("token", f"the SAMLResponse carries {found}", provider_id,
@@ -235,32 +256,6 @@ def _check_of(exc: Exception) -> str:
     return next((check for word, check in _CHECKS if word in said), "token")
 
 
-def _printable(value: str) -> str:
-    return " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in value).split())
-
-
-def claims_of(provider: IdentityProvider, name_id: str, attributes: dict[str, list[Any]]) -> dict[str, Any]:
-    """What the assertion says, as the OpenID sign-in's claims: ``sub`` (the NameID), ``email``, ``name`` and
-    ``groups`` by the provider's map (else the usual attributes), and every attribute by its name (bounded), for the
-    enrolment rules."""
-    kept = {str(name)[:100]: [_printable(str(v))[:MAX_VALUE] for v in (values or [])[:MAX_VALUES] if v is not None]
-            for name, values in list(attributes.items())[:MAX_ATTRIBUTES]}
-    folded = {name.lower(): values for name, values in kept.items()}
-    mapped: dict[str, Any] = {}
-    for attribute in ATTRIBUTES:
-        named = (provider.attribute_map or {}).get(attribute)
-        for candidate in (named,) if named else DEFAULT_ATTRIBUTES[attribute]:
-            if values := folded.get(candidate.lower()):
-                mapped[attribute] = values if attribute == "groups" else values[0]
-                break
-    return {**kept, **mapped, "sub": name_id}
-
-
-def logout_key(name_id: str, name_format: str | None, session_index: str | None) -> str:
-    """What a sign-in keeps to sign out at the IdP (and to be found by the IdP's LogoutRequest): one JSON text."""
-    return json.dumps({"name_id": name_id, "format": name_format, "session_index": session_index}, sort_keys=True)
-
-
 @dataclass(frozen=True)
 class Finished:
     """A verified identity; ``browser_secret`` set when an IdP-initiated sign-in made its own attempt (its cookie)."""
@@ -280,7 +275,7 @@ def finish(db: Session, settings: Settings, provider_id: uuid.UUID, *, saml_resp
         raise SignOnFailed("state", "an unsolicited response (IdP-initiated sign-in is off for this provider)",
                            check="unsolicited")  # anyone may post one: logged, not in the provider's trail
     try:
-        with client_for(settings, provider) as client:
+        with client_for(settings, provider, unsolicited=attempt is None) as client:
             response = client.parse_authn_request_response(
                 base64.b64encode(xml).decode(), POST, outstanding={attempt.nonce: "/"} if attempt else {})
     except SignOnFailed:
@@ -292,6 +287,7 @@ def finish(db: Session, settings: Settings, provider_id: uuid.UUID, *, saml_resp
                            ) from None
     if response is None or response.assertion is None:
         raise SignOnFailed("token", "the SAML response holds no assertion", provider.id, check="assertion")
+    _held(settings, provider, response, attempt.nonce if attempt else None)
     name_id = response.assertion.subject.name_id if response.assertion.subject else None
     subject = (name_id.text or "").strip() if name_id is not None else ""
     if name_id is not None and name_id.format == TRANSIENT:
@@ -317,16 +313,61 @@ def finish(db: Session, settings: Settings, provider_id: uuid.UUID, *, saml_resp
                              timezone=attempt.timezone, locale=attempt.locale), made)
 
 
+def _held(settings: Settings, provider: IdentityProvider, response: Any, request_id: str | None) -> None:
+    """What pysaml2 leaves unchecked in some cases (an encrypted assertion, an element left out), checked for every
+    response: the response's and the assertion's Issuer are the IdP's; the destination, if named, and every bearer
+    confirmation's recipient are this provider's assertion consumer service; ``InResponseTo``, on the response and on
+    each confirmation, is this attempt's request (absent when unsolicited); each confirmation has its
+    ``NotOnOrAfter``; the audience names this SP."""
+    def refuse(detail: str, check: str) -> SignOnFailed:
+        return SignOnFailed("token", detail, provider.id, check=check)
+
+    envelope, assertion, acs = response.response, response.assertion, acs_url(settings, provider.id)
+    issuers = [(x.issuer.text or "").strip() if x.issuer is not None else None for x in (envelope, assertion)]
+    if issuers[1] != provider.issuer or issuers[0] not in (None, provider.issuer):
+        raise refuse(f"the response is not the IdP's: Issuer {issuers}", "iss")
+    if envelope.destination is not None and envelope.destination != acs:
+        raise refuse("the response is for another address (Destination)", "destination")
+    if envelope.in_response_to != request_id:
+        raise refuse("the response answers another request (InResponseTo)", "in_response_to")
+    confirmations = [c for c in (assertion.subject.subject_confirmation or []) if c.method == BEARER]
+    if not confirmations:
+        raise refuse("the assertion has no bearer subject confirmation", "subject")
+    for confirmation in confirmations:
+        data = confirmation.subject_confirmation_data
+        if data is None or data.recipient != acs:
+            raise refuse("the assertion is for another address (Recipient)", "recipient")
+        if data.in_response_to != request_id:
+            raise refuse("the assertion answers another request (InResponseTo)", "in_response_to")
+        if not data.not_on_or_after:
+            raise refuse("the assertion's confirmation has no NotOnOrAfter", "not_on_or_after")
+    audiences = [(audience.text or "").strip() for restriction in (
+        assertion.conditions.audience_restriction if assertion.conditions is not None else []) or []
+        for audience in restriction.audience or []]
+    if sp_entity_id(settings, provider.id) not in audiences:
+        raise refuse("the assertion is not for this service (Audience)", "aud")
+
+
 def _not_replayed(db: Session, provider_id: uuid.UUID, response: Any, *, now: datetime) -> None:
     """Keep the assertion's id until it expires; refuse it if it was taken already."""
     assertion_id = str(response.assertion.id or "")[:MAX_ASSERTION_ID]
     if not assertion_id:
         raise SignOnFailed("token", "the assertion has no ID", provider_id, check="assertion")
-    conditions = response.assertion.conditions
     until = now + ATTEMPT_TTL
-    if conditions is not None and conditions.not_on_or_after:
-        with suppress(ValueError):
-            until = max(until, datetime.fromisoformat(conditions.not_on_or_after.replace("Z", "+00:00")))
+    conditions = response.assertion.conditions
+    said = [conditions.not_on_or_after if conditions is not None else None] + [
+        c.subject_confirmation_data.not_on_or_after for c in response.assertion.subject.subject_confirmation or []
+        if c.subject_confirmation_data is not None]
+    for text in filter(None, said):
+        try:
+            moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+            until = max(until, moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        except (ValueError, OverflowError, TypeError):
+            raise SignOnFailed("token", "the assertion's NotOnOrAfter is no time", provider_id,
+                               check="not_on_or_after") from None
+    if until > now + MAX_ASSERTION_LIFE:  # its id would have to be kept as long: no IdP makes them so long-lived
+        raise SignOnFailed("token", "the assertion is valid for more than a day", provider_id,
+                           check="not_on_or_after")
     taken = db.scalar(insert(SamlAssertionSeen).values(
         provider_id=provider_id, assertion_id=assertion_id, expires_at=until + timedelta(seconds=SKEW_SECONDS),
     ).on_conflict_do_nothing().returning(SamlAssertionSeen.assertion_id))

@@ -93,6 +93,12 @@ def test_an_encrypted_assertion_is_decrypted_with_the_sp_key_and_signs_in(
     root = _xml(posted)
     assert root.find(f"{{{SAML}}}EncryptedAssertion") is not None and root.find(f"{{{SAML}}}Assertion") is None
     assert login.encode() not in etree.tostring(root)  # the NameID travels encrypted
+    # Not yet used, it is refused with another attempt's RelayState: the signed confirmation inside the encrypted
+    # assertion names the first attempt's request (the response around it, unsigned, could be edited).
+    other, other_browser = saml_log_in(client, org, login)
+    moved = {**posted.fields, "RelayState": other.fields["RelayState"]}
+    assert page_of(post_back(client, org, moved, other_browser)) == ("sign-on/failed", {"reason": "token"})
+    assert _refusals(db, org) == ["in_response_to"]
     assert page_of(post_back(client, org, posted.fields, browser))[0] == "sign-on/done"
     assert db.scalar(select(UserIdentity.email).where(UserIdentity.subject == login)) == email
 

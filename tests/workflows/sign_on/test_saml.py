@@ -1,41 +1,46 @@
-"""What a SAML sign-in takes from a verified assertion (``workflows.sign_on.saml``): the claims the account rules and
-the enrolment rules read, by the provider's attribute map or the usual attributes, bounded and printable; and what a
-sign-in keeps to sign out at the IdP. The round trips against the real IdP: ``tests/api/sign_on/test_saml.py``."""
+"""The SAML sign-in's own bounds (``workflows.sign_on.saml``), before pysaml2 reads anything: a response is base64
+of XML, never compressed (pysaml2 would inflate a POSTed response without a bound); a redirected message inflates to
+256 KiB at most. Each is refused at once, whatever it would have grown to. The checks on real responses of the real
+IdP: ``tests/api/sign_on/test_saml.py``."""
 
 from __future__ import annotations
 
-import json
+import base64
+import secrets
+import zlib
 
-from models import IdentityProvider, Protocol
-from workflows.sign_on import saml
+import pytest
+from sqlalchemy.orm import Session
 
+from infra.config import get_settings
+from tests.factories.saml_idp import Idp
+from tests.factories.saml_sign_on import saml_organisation, saml_start
+from workflows.sign_on import saml, saml_logout
+from workflows.sign_on.flow import SignOnFailed
 
-def _provider(attribute_map: dict[str, str] | None = None) -> IdentityProvider:
-    return IdentityProvider(protocol=Protocol.SAML, attribute_map=attribute_map)
-
-
-def test_the_usual_attributes_give_email_name_and_groups_and_every_attribute_is_kept_by_its_name() -> None:
-    claims = saml.claims_of(_provider(), "ada", {
-        "mail": ["Ada@Uni.example"], "displayName": ["Ada\nLovelace"], "eduPersonAffiliation": ["student", "member"],
-        "department": ["Mathematics"]})
-    assert claims["sub"] == "ada"
-    assert (claims["email"], claims["name"], claims["groups"]) == ("Ada@Uni.example", "Ada Lovelace",
-                                                                   ["student", "member"])
-    assert claims["department"] == ["Mathematics"]  # for a programme rule naming it
+BOMB = b"<" + b"A" * (200 * 1024 * 1024)  # 200 MB of XML-looking text, deflated to a few hundred KiB
 
 
-def test_the_provider_s_map_wins_and_values_are_bounded() -> None:
-    claims = saml.claims_of(_provider({"email": "urn:custom:email", "groups": "roles"}), "x", {
-        "mail": ["not-this@uni.example"], "URN:CUSTOM:EMAIL": ["this@uni.example"],
-        "roles": [f"r{i}" for i in range(500)], "long": ["y" * 5000]})
-    assert claims["email"] == "this@uni.example"  # names compared without case
-    assert len(claims["groups"]) == saml.MAX_VALUES and len(claims["long"][0]) == saml.MAX_VALUE
-    many = saml.claims_of(_provider(), "x", {f"a{i}": ["v"] for i in range(300)})
-    assert len(many) == saml.MAX_ATTRIBUTES + 1  # and sub
+def _deflated(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
 
 
-def test_a_sign_in_keeps_the_name_id_and_session_index_as_one_text() -> None:
-    kept = saml.logout_key("ada", "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent", "_s1")
-    assert kept == saml.logout_key("ada", "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent", "_s1")
-    assert json.loads(kept) == {"name_id": "ada", "format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-                                "session_index": "_s1"}
+def test_a_compressed_response_is_refused_before_it_is_inflated(client: object, db: Session, saml_idp: Idp) -> None:
+    org = saml_organisation(db, saml_idp)
+    _location, browser = saml_start(client, org)  # type: ignore[arg-type]
+    bomb = base64.b64encode(_deflated(BOMB)).decode()
+    assert len(bomb) < 400 * 1024
+    with pytest.raises(SignOnFailed) as refused:
+        saml.finish(db, get_settings(), org.id, saml_response=bomb, relay_state=secrets.token_urlsafe(),
+                    browser_secret=browser)
+    assert refused.value.check == "encoding"
+
+
+def test_a_redirected_message_inflating_past_its_bound_is_refused(db: Session, saml_idp: Idp) -> None:
+    org = saml_organisation(db, saml_idp)
+    bomb = base64.b64encode(_deflated(BOMB)).decode()
+    with pytest.raises(SignOnFailed) as refused:
+        saml_logout.idp_logout(db, get_settings(), org.id, saml_request=bomb, relay_state=None,
+                               sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", signature="AAAA")
+    assert refused.value.check == "logout" and "inflates past 256 KiB" in refused.value.detail

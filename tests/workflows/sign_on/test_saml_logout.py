@@ -66,5 +66,8 @@ def test_a_sign_out_the_idp_starts_ends_the_sign_in_here_and_answers_it_signed(
         finished = at_idp.get(back, follow_redirects=False)
         assert finished.status_code in {302, 303} and finished.headers["Location"] == f"{saml_idp.base}/", (
             finished.status_code, finished.text[:1000])
+        # The same signed request again (from the browser's history, say): it ends nothing more, and is refused.
+        again = client.get(f"{urlsplit(location).path}?{urlsplit(location).query}")
+        assert page_of(again) == ("sign-on/failed", {"reason": "token"})
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     assert db.scalars(select(SignIn.revoked_at).where(SignIn.provider_id == org.id)).one() is not None
