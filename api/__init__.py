@@ -65,7 +65,12 @@ def _openapi_config() -> dict[str, Any]:
             },
             "security": [{"bearerAuth": []}],
             "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    # /scim/v2: an organisation's provider, with the SCIM token an admin issued it.
+                    "scimBearer": {"type": "http", "scheme": "bearer",
+                                   "description": "A provider's SCIM token (admin console, Sign-on)."},
+                }
             },
         },
     }
@@ -128,6 +133,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.public.routes import blp as public_blp  # noqa: PLC0415
     from api.reports import exports as _export_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.reports import routes as _report_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.scim.routes import blp as scim_blp  # noqa: PLC0415
     from api.sessions.group import blp as group_sessions_blp  # noqa: PLC0415
     from api.sessions.reviews import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
@@ -143,7 +149,7 @@ def _register_blueprints(api: ServiceApi) -> None:
                       group_sessions_blp, reviews_blp, notifications_blp, webhooks_blp, bundles_blp, live_blp,
                       admin_blp, calendar_blp, teams_blp, reschedules_blp, calendar_connections_blp, waiting_blp,
                       booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp,
-                      sign_on_saml_blp,
+                      sign_on_saml_blp, scim_blp,
                       coordinator_invitations_blp, programme_join_links_blp, conversations_blp,
                       announcements_blp, conversation_reports_blp, notification_preferences_blp, unsubscribe_blp):
         api.register_blueprint(blueprint)

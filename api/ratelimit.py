@@ -74,6 +74,7 @@ class AuthRateLimiter:
         self._conversation_messages = parse_many(settings.conversation_rate_limit)
         self._sign_ons = parse(settings.sign_on_rate_limit)
         self._second_steps = parse(settings.second_step_rate_limit)
+        self._scim = parse(settings.scim_rate_limit)
 
     def count_registration(self) -> None:
         """Count one registration attempt from this address; 429 beyond the per-address limit."""
@@ -91,6 +92,13 @@ class AuthRateLimiter:
             if not self._limiter.hit(self._sign_ons, "sign-on", address):
                 raise self._too_many(refusal("too many sign-ins through an organisation from this address; retry in "
                                              "{retry_after} s"), self._sign_ons, "sign-on", address)
+
+    def count_scim_request(self, provider: str) -> None:
+        """Count one SCIM request of a provider; 429 beyond ``SCIM_RATE_LIMIT`` (another provider's go on)."""
+        with _unless_storage_fails():
+            if not self._limiter.hit(self._scim, "scim", provider):
+                raise self._too_many(refusal("too many SCIM requests of this provider; retry in {retry_after} s"),
+                                     self._scim, "scim", provider)
 
     def refuse_beyond_successes(self, account: str) -> None:
         """429 when the account signed in ``AUTH_RATE_LIMIT_SUCCESS_PER_ACCOUNT`` times lately, from anywhere:
@@ -218,6 +226,11 @@ def _limiter() -> AuthRateLimiter:
 
 def limit_registrations() -> None:
     _limiter().count_registration()
+
+
+def limit_scim(provider: str) -> None:
+    """429 when this provider sent too many SCIM requests lately."""
+    _limiter().count_scim_request(provider)
 
 
 def limit_sign_on_steps() -> None:

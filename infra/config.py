@@ -109,6 +109,7 @@ class Settings:
     conversation_rate_limit: str
     message_email_delay_seconds: int
     sign_on_rate_limit: str
+    scim_rate_limit: str
     second_step_rate_limit: str
     sign_on_start_wait_seconds: float
     max_invitations: int
@@ -243,6 +244,7 @@ def load_settings() -> Settings:
         # Sign-ins at organisations' providers, started and finished, per client address: a cohort behind one
         # company address signs in at once.
         sign_on_rate_limit=text("SIGN_ON_RATE_LIMIT", "300/minute"),
+        scim_rate_limit=text("SCIM_RATE_LIMIT", "6000/minute"),
         second_step_rate_limit=text("SECOND_STEP_RATE_LIMIT", "10 per 15 minutes"),
         # How long a sign-in's start waits for its provider's discovery document (kept an hour once read).
         sign_on_start_wait_seconds=number_between("SIGN_ON_START_WAIT_SECONDS", 3.0, 0.5, 10.0),

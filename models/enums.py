@@ -150,6 +150,7 @@ class FeedRevocation(StrEnum):
     ACCOUNT_DELETED = "account_deleted"
     ADDRESS_CLAIMED = "address_claimed"  # the address's owner took it back through their organisation's sign-on
     SIGNED_OUT_EVERYWHERE = "signed_out"  # everywhere, by the owner
+    DEPROVISIONED = "deprovisioned"  # by their organisation's provider (SCIM)
 
 
 class AccountTokenPurpose(StrEnum):

@@ -23,11 +23,12 @@ from api.sign_on.schemas import (
     ProviderPatchSchema,
     ProviderSchema,
     SamlProviderInputSchema,
+    ScimTokenSchema,
 )
 from infra.config import get_settings
 from models import AuthEvent, AuthEventKind, IdentityProvider, ParticipantRole, Protocol
 from workflows.accounts import audit as auth_events
-from workflows.sign_on import flow, saml_providers
+from workflows.sign_on import flow, saml_providers, scim
 from workflows.sign_on import providers as sign_on
 from workflows.sign_on.providers import Rule
 
@@ -48,8 +49,15 @@ def _view(provider: IdentityProvider, refusals: dict[uuid.UUID, AuthEvent] | Non
             "protocol": provider.protocol.value, "metadata_url": provider.metadata_url,
             "attribute_map": provider.attribute_map, "idp_initiated": provider.idp_initiated,
             "sp_metadata_url": saml_providers.sp_entity_id(settings, provider.id) if is_saml else None,
+            "scim": _scim_view(db, provider),
             "redirect_uri": saml_providers.acs_url(settings, provider.id) if is_saml else flow.redirect_uri(settings),
             "last_refusal": refused and {"at": refused.created_at, "reason": refused.reason, "detail": refused.detail}}
+
+
+def _scim_view(db: Any, provider: IdentityProvider) -> dict[str, Any]:
+    token = scim.live_token(db, provider.id)
+    return {"endpoint": f"{get_settings().public_url}/scim/v2", "token_created_at": token and token.created_at,
+            "token_last_used_at": token and token.last_used_at}
 
 
 def _rules(data: dict[str, Any]) -> dict[str, Any]:
@@ -160,3 +168,23 @@ class EnableProvider(MethodView):
         provider = sign_on.enable_provider(db_session(), current_actor(), provider_id, reason=data["reason"])
         audit.record(AuthEventKind.PROVIDER_ENABLED, current_actor().user_id)
         return _view(provider)
+
+
+@blp.route("/identity-providers/<uuid:provider_id>/scim-token")
+class ScimTokenRoute(MethodView):
+    @blp.doc(operationId="adminIssueScimToken")
+    @blp.response(201, ScimTokenSchema, example={
+        "token": "scim_Xq3k9vN2wT8rL0aB5cD7eF1gH3iJ5kL7mN9oP1qR3sT", "endpoint": "https://mentoring.example.com/scim/v2"})
+    @documents_errors(blp, 401, 403, 404)
+    def post(self, provider_id: uuid.UUID) -> Any:
+        """A new SCIM bearer token for the provider (its IdP's provisioning client sends it), shown this once and
+        kept only as a hash; the token it had stops working now. Recorded in the admin trail."""
+        token = scim.issue_token(db_session(), current_actor(), provider_id)
+        return {"token": token, "endpoint": f"{get_settings().public_url}/scim/v2"}
+
+    @blp.doc(operationId="adminRevokeScimToken")
+    @blp.response(204)
+    @documents_errors(blp, 401, 403, 404)
+    def delete(self, provider_id: uuid.UUID) -> Any:
+        """The provider's SCIM token stops working (404 when it has none). Its provisioned people stay as they are."""
+        scim.revoke_token(db_session(), current_actor(), provider_id)

@@ -188,6 +188,18 @@ class RefusalSchema(Schema):
         "example": "the ID token does not hold: InvalidClaimError: Invalid claim: 'aud'"})
 
 
+class ScimStatusSchema(Schema):
+    endpoint = fields.String(metadata={"description": "The SCIM base URL to give the IdP's provisioning client."})
+    token_created_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When its live SCIM token was issued; null: it has none."})
+    token_last_used_at = fields.AwareDateTime(allow_none=True)
+
+
+class ScimTokenSchema(Schema):
+    token = fields.String(metadata={"description": "Shown this once: `Authorization: Bearer <token>` on `/scim/v2`."})
+    endpoint = fields.String()
+
+
 class ProviderSchema(Schema):
     id = fields.UUID()
     protocol = fields.String(metadata={"description": "`oidc` or `saml`.", "example": "oidc"})
@@ -208,6 +220,7 @@ class ProviderSchema(Schema):
         "description": "SAML: this service's SP metadata, to register at the IdP (its address is the entity id)."})
     attribute_map = fields.Nested(AttributeMapSchema, allow_none=True)
     idp_initiated = fields.Boolean(metadata={"description": "SAML: responses the IdP sends unasked are taken."})
+    scim = fields.Nested(ScimStatusSchema, metadata={"description": "SCIM provisioning by this provider."})
     last_refusal = fields.Nested(RefusalSchema, allow_none=True, metadata={
         "description": "The newest sign-in it refused (or refused after it), null if none is in the audit log."})
 
@@ -228,4 +241,5 @@ EXAMPLE_PROVIDER = {
     "private_network": False, "password_sign_in_off": False, "session_hours": 168,
     "created_at": "2030-03-01T12:00:00+00:00", "disabled_at": None, "last_refusal": None,
     "redirect_uri": "https://mentoring.example.com/api/v1/auth/sign-on/callback", "protocol": "oidc",
-    "metadata_url": None, "sp_metadata_url": None, "attribute_map": None, "idp_initiated": False}
+    "metadata_url": None, "sp_metadata_url": None, "attribute_map": None, "idp_initiated": False,
+    "scim": {"endpoint": "https://mentoring.example.com/scim/v2", "token_created_at": None, "token_last_used_at": None}}

@@ -47,7 +47,7 @@ def _locked_user(db: Session, user_id: uuid.UUID) -> User:
     return user
 
 
-def _as_themselves(db: Session, user: User) -> Actor:
+def as_themselves(db: Session, user: User) -> Actor:
     """The account's own user as an actor: their commitments end as if they ended them."""
     profile = db.scalar(select(MentorProfile.id).where(MentorProfile.user_id == user.id))
     return Actor(user_id=user.id, is_admin=user.is_admin, mentor_profile_id=profile)
@@ -79,13 +79,21 @@ def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, 
     now = now or utcnow()
     _refuse_self_and_last_admin(db, actor, user_id, "disable")
     user = _locked_user(db, user_id)
+    if disable_account(db, user, reason=reason, now=now):
+        record_action(db, actor, DISABLED_USER, "user", user.id, reason=reason)
+    return user
+
+
+def disable_account(db: Session, user: User, *, reason: str, now: datetime) -> bool:
+    """Disable a locked account (an admin's decision, or its organisation's deprovisioning): whether it was enabled
+    until now."""
     if user.disabled_at is not None:
-        return user
+        return False
     user.disabled_at, user.disabled_reason = now, reason
     db.flush()
     sign_ins.end_all(db, user.id, now=now)
     users.void_email_changes(db, user.id)
-    themselves = _as_themselves(db, user)
+    themselves = as_themselves(db, user)
     deletion.cancel_future_commitments(db, themselves, now, reason=DISABLED_REASON)
     if themselves.mentor_profile_id is not None:
         db.execute(update(Listing).where(Listing.mentor_profile_id == themselves.mentor_profile_id, Listing.active)
@@ -93,8 +101,7 @@ def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, 
     # Their webhook endpoints stop too: a disabled admin's or coordinator's would still receive what they may see.
     db.execute(update(WebhookEndpoint).where(WebhookEndpoint.owner_user_id == user.id, WebhookEndpoint.enabled)
                .values(enabled=False, disabled_reason=DISABLED_REASON))
-    record_action(db, actor, DISABLED_USER, "user", user.id, reason=reason)
-    return user
+    return True
 
 
 def enable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str) -> User:
@@ -116,7 +123,7 @@ def delete_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, n
     now = now or utcnow()
     _refuse_self_and_last_admin(db, actor, user_id, "delete")
     user = _locked_user(db, user_id)
-    pairings.record_ended(db, deletion.erase_account(db, _as_themselves(db, user), user, now=now))
+    pairings.record_ended(db, deletion.erase_account(db, as_themselves(db, user), user, now=now))
     user.is_admin = False  # an anonymised row is no one's admin
     db.flush()
     record_action(db, actor, DELETED_USER, "user", user.id, reason=reason)

@@ -1,6 +1,7 @@
-"""What a SAML sign-in takes from a verified assertion (``workflows.sign_on.saml_claims``): the claims the account rules and
-the enrolment rules read, by the provider's attribute map or the usual attributes, bounded and printable; and what a
-sign-in keeps to sign out at the IdP. The round trips against the real IdP: ``tests/api/sign_on/test_saml.py``."""
+"""What a SAML sign-in takes from a verified assertion (``workflows.sign_on.saml_claims``): the claims the account
+rules and the enrolment rules read, by the provider's attribute map or the usual attributes, bounded and printable;
+and what a sign-in keeps to sign out at the IdP. The round trips against the real IdP:
+``tests/api/sign_on/test_saml.py``."""
 
 from __future__ import annotations
 

@@ -1,0 +1,246 @@
+"""SCIM resources as scim2-models reads and writes them: what a request's body says (validated for its context:
+creation, replacement, PATCH), and the users, groups, lists, errors and discovery documents the routes answer.
+
+Imported by the SCIM routes when a request comes (``api.scim.routes``), never at start: scim2-models brings
+pydantic, which no other route needs.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Union, cast
+
+from pydantic import ValidationError
+from scim2_models import (
+    AuthenticationScheme,
+    Bulk,
+    ChangePassword,
+    Context,
+    EnterpriseUser,
+    Error,
+    ETag,
+    Filter,
+    Group,
+    GroupMember,
+    ListResponse,
+    Meta,
+    Patch,
+    PatchOp,
+    ResourceType,
+    ResponseParameters,
+    SCIMException,
+    SearchRequest,
+    ServiceProviderConfig,
+    Sort,
+    User,
+)
+
+from models import ScimGroup, ScimUser
+from models import User as Account
+from workflows.errors import InvalidInput
+from workflows.sign_on.scim import MAX_PAGE, UserData
+
+ScimUserModel = User[EnterpriseUser]
+ENTERPRISE = str(EnterpriseUser.__schema__)
+MEDIA_TYPE = "application/scim+json"
+# The filters served (RFC 7644 §3.4.2.2): one ``eq`` on an attribute with an index; anything else is refused.
+_FILTER = re.compile(r'^\s*(userName|externalId|id|displayName|emails(?:\.value|\[\s*value\s+eq\s+))\s*'
+                     r'(?:eq\s+)?"((?:[^"\\]|\\.)*)"\s*(\]?)\s*$', re.IGNORECASE)
+_CANONICAL = {"username": "userName", "externalid": "externalId", "id": "id", "displayname": "displayName"}
+
+
+def refused(exc: Exception, *, status: int = 400) -> InvalidInput:
+    """A request body or filter scim2-models refused, as a 400 whose ``reason`` is the SCIM error type."""
+    if isinstance(exc, SCIMException):
+        return InvalidInput("{detail}", words={"detail": str(exc)[:500]}, reason=exc.scim_type or "invalidValue")
+    detail = "; ".join(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                       for error in exc.errors()[:5]) if isinstance(exc, ValidationError) else str(exc)
+    return InvalidInput("{detail}", words={"detail": detail[:500]},
+                        reason="invalidSyntax" if status == 400 else "invalidValue")  # noqa: PLR2004
+
+
+def parse_filter(text: str | None, allowed: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The one ``eq`` filter of a list request: its attribute and value. 400 ``invalidFilter`` for anything else,
+    whatever it costs to say (a filter is read once, never run as it comes)."""
+    if not text:
+        return None, None
+    if len(text) > 1000:  # noqa: PLR2004
+        raise InvalidInput("the filter is longer than 1,000 characters", reason="invalidFilter")
+    match = _FILTER.match(text)
+    if match is None or (match.group(1).lower().startswith("emails[") != (match.group(3) == "]")):
+        raise InvalidInput("only these filters are served: {allowed}, each as `attribute eq \"value\"`",
+                           words={"allowed": ", ".join(allowed)}, reason="invalidFilter")
+    name = "emails" if match.group(1).lower().startswith("emails") else _CANONICAL[match.group(1).lower()]
+    if name not in allowed:
+        raise InvalidInput("only these filters are served: {allowed}, each as `attribute eq \"value\"`",
+                           words={"allowed": ", ".join(allowed)}, reason="invalidFilter")
+    value = re.sub(r"\\(.)", r"\1", match.group(2))
+    return name, value
+
+
+def search_args(body: Any, max_count: int) -> dict[str, Any]:
+    """A SearchRequest's body (RFC 7644 §3.4.3) as a list request's arguments, bounded as theirs are."""
+    try:
+        search: Any = SearchRequest.model_validate(body, scim_ctx=Context.SEARCH_REQUEST)
+    except (ValidationError, SCIMException, ValueError) as exc:
+        raise refused(exc) from None
+    start, count = search.start_index or 1, search.count if search.count is not None else 100
+    if not 1 <= start <= 10_000_000 or not 0 <= count <= max_count:  # noqa: PLR2004
+        raise InvalidInput("startIndex is 1 or more, count 0 to {max}", words={"max": max_count},
+                           reason="invalidValue")
+    return {"filter": str(search.filter) if search.filter else None, "startIndex": start, "count": count,
+            "attributes": ",".join(str(a) for a in search.attributes or []) or None,
+            "excludedAttributes": ",".join(str(a) for a in search.excluded_attributes or []) or None}
+
+
+def user_data(model: Any) -> UserData:
+    """What the account takes of a validated user resource."""
+    emails = model.emails or []
+    primary = next((e.value for e in emails if e.primary and e.value), None) or next(
+        (e.value for e in emails if e.value), None)
+    name = model.name
+    display = model.display_name or (name.formatted if name else None) or (
+        " ".join(p for p in (name.given_name, name.family_name) if p) if name else None)
+    enterprise = model[EnterpriseUser] if ENTERPRISE in (model.schemas or []) else None
+    resource = model.model_dump(scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    for kept_out in ("id", "meta", "password"):
+        resource.pop(kept_out, None)
+    return UserData(user_name=model.user_name or "", external_id=model.external_id,
+                    active=model.active is not False, email=str(primary) if primary else None,
+                    display_name=display or None, department=enterprise.department if enterprise else None,
+                    manager=enterprise.manager.value if enterprise and enterprise.manager else None,
+                    resource=resource)
+
+
+def read_user(body: Any, context: Context) -> Any:
+    try:
+        return ScimUserModel.model_validate(body, scim_ctx=context)
+    except (ValidationError, SCIMException, ValueError) as exc:
+        raise refused(exc) from None
+
+
+def _meta(kind: str, location: str, created: datetime, modified: datetime, version: int) -> Meta:
+    return Meta(resource_type=kind, created=created, last_modified=modified, location=location,
+                version=f'W/"{version}"')
+
+
+def user_model(row: ScimUser, account: Account | None, base: str) -> Any:
+    """The user resource as served: what the provider sent, with its id, meta, and the account's state."""
+    model = ScimUserModel.model_validate(row.attributes.get("resource") or {"userName": row.user_name},
+                                         scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    model.id, model.user_name, model.external_id = str(row.id), row.user_name, row.external_id
+    if not row.active:  # deprovisioned; otherwise ``active`` is what the provider sent, absent if it sent none
+        model.active = False
+    model.meta = _meta("User", f"{base}/Users/{row.id}", row.created_at, row.updated_at, row.version)
+    del account  # the account's address is the one the resource names: nothing of it is added
+    return model
+
+
+def group_model(row: ScimGroup, members: list[tuple[uuid.UUID, str | None]], base: str) -> Any:
+    return Group(id=str(row.id), display_name=row.display_name, external_id=row.external_id,
+                 members=[GroupMember(value=str(member), ref=cast(Any, f"{base}/Users/{member}"), type="User",
+                                      display=display) for member, display in members] or None,
+                 meta=_meta("Group", f"{base}/Groups/{row.id}", row.created_at, row.updated_at, row.version))
+
+
+def read_group(body: Any, context: Context) -> Any:
+    try:
+        return Group.model_validate(body, scim_ctx=context)
+    except (ValidationError, SCIMException, ValueError) as exc:
+        raise refused(exc) from None
+
+
+def members_of(model: Any) -> list[tuple[str, str | None]]:
+    return [(member.value, member.display) for member in model.members or [] if member.value]
+
+
+def members_named(body: Any) -> int:
+    """How many members a PATCH names (its operations' values), for the bound of one request."""
+    operations = body.get("Operations") if isinstance(body, dict) else None
+    named = 0
+    for operation in operations if isinstance(operations, list) else []:
+        value = operation.get("value") if isinstance(operation, dict) else None
+        named += len(value) if isinstance(value, list) else len(value.get("members") or []) \
+            if isinstance(value, dict) and isinstance(value.get("members"), list) else 0
+    return named
+
+
+def patched(model: Any, body: Any) -> Any:
+    """The resource with a PATCH applied (the operations Entra and Okta send, as scim2-models reads them)."""
+    try:
+        kind: Any = type(model)
+        operations = PatchOp[kind].model_validate(body, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+        operations.patch(model)
+        return type(model).model_validate(model.model_dump(scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST),
+                                          scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    except (ValidationError, SCIMException, ValueError, TypeError) as exc:
+        raise refused(exc) from None
+
+
+def _asked(attributes: list[str] | None, excluded: list[str] | None) -> Any:
+    """The ``attributes`` and ``excludedAttributes`` a client asked for, as scim2-models selects by them."""
+    if not attributes and not excluded:
+        return None
+    try:
+        return ResponseParameters.model_validate({"attributes": attributes or None,
+                                                  "excludedAttributes": excluded or None})
+    except (ValidationError, SCIMException, ValueError) as exc:
+        raise refused(exc) from None
+
+
+def dump(model: Any, *, attributes: list[str] | None = None, excluded: list[str] | None = None) -> dict[str, Any]:
+    try:
+        return dict(model.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE,
+                                     response_parameters=_asked(attributes, excluded)))
+    except (ValidationError, SCIMException, ValueError) as exc:
+        raise refused(exc) from None
+
+
+def listing(models: list[Any], total: int, start: int, *, attributes: list[str] | None = None,
+            excluded: list[str] | None = None) -> dict[str, Any]:
+    kinds = list(dict.fromkeys(type(model) for model in models)) or [ScimUserModel]
+    item: Any = kinds[0] if len(kinds) == 1 else Union[tuple(kinds)]  # noqa: UP007 (a runtime union of models)
+    kind: Any = ListResponse[item]
+    listed = kind(total_results=total, start_index=start, items_per_page=len(models), resources=models or None)
+    try:
+        return dict(listed.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE,
+                                      response_parameters=_asked(attributes, excluded)))
+    except (ValidationError, SCIMException, ValueError) as exc:
+        raise refused(exc) from None
+
+
+def error(status: int, detail: str, scim_type: str | None = None) -> dict[str, Any]:
+    return dict(Error(status=status, scim_type=scim_type, detail=detail).model_dump())
+
+
+def service_provider_config(base: str) -> dict[str, Any]:
+    config = ServiceProviderConfig(
+        documentation_uri=None,
+        patch=Patch(supported=True), bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+        filter=Filter(supported=True, max_results=MAX_PAGE), change_password=ChangePassword(supported=False),
+        sort=Sort(supported=False), etag=ETag(supported=True),
+        authentication_schemes=[AuthenticationScheme(
+            type=AuthenticationScheme.Type.oauthbearertoken, name="Bearer token", primary=True,
+            description="The provider's SCIM token, from the admin console (Sign-on), sent as `Authorization: "
+                        "Bearer <token>`.")],
+        meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"))
+    return dict(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+
+
+def resource_types(base: str) -> list[dict[str, Any]]:
+    types = [ResourceType.from_resource(ScimUserModel), ResourceType.from_resource(Group)]
+    for kind in types:
+        kind.meta = Meta(resource_type="ResourceType", location=f"{base}/ResourceTypes/{kind.id}")
+    return [dict(kind.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)) for kind in types]
+
+
+def schemas(base: str) -> list[dict[str, Any]]:
+    found = [User.to_schema(), EnterpriseUser.to_schema(), Group.to_schema()]
+    for schema in found:
+        schema.meta = Meta(resource_type="Schema", location=f"{base}/Schemas/{schema.id}")
+    return [dict(schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)) for schema in found]
+
+
+__all__ = ["MEDIA_TYPE", "Context"]
