@@ -176,7 +176,7 @@ class ResourceTypes(MethodView):
                         "totalResults": len(found), "startIndex": 1, "itemsPerPage": len(found), "Resources": found})
 
 
-@blp.route("/ResourceTypes/<string:name>")
+@blp.route("/ResourceTypes/<string(maxlength=100):name>")
 class OneResourceType(MethodView):
     @blp.doc(operationId="scimResourceType", security=SCIM_SECURITY, **_answers(401, 404, 429))
     @blp.response(200, description="One resource type.", content_type=MEDIA_TYPE)
@@ -201,7 +201,7 @@ class Schemas(MethodView):
                         "totalResults": len(found), "startIndex": 1, "itemsPerPage": len(found), "Resources": found})
 
 
-@blp.route("/Schemas/<string:schema_id>")
+@blp.route("/Schemas/<string(maxlength=200):schema_id>")
 class OneSchema(MethodView):
     @blp.doc(operationId="scimSchema", security=SCIM_SECURITY, **_answers(401, 404, 429))
     @blp.response(200, description="One schema.", content_type=MEDIA_TYPE)

@@ -29,6 +29,7 @@ from api.security import issue_token
 from models import BookingStatus, User
 from tests.conftest import ROOT
 from tests.factories.mentors import ListingFactory
+from tests.factories.scim import scim_provider
 
 MAX_EXAMPLES = 30
 NEGATIVE_EXAMPLES = 15
@@ -73,7 +74,10 @@ def test_every_operation_is_documented(client: FlaskClient) -> None:
             else:
                 assert operation.get("security") == [{}], where
             body = operation.get("requestBody")
-            if body and "application/x-www-form-urlencoded" in body["content"]:
+            if body and "application/scim+json" in body["content"]:
+                # SCIM (RFC 7644): read by scim2-models, documented with an example.
+                assert "example" in body["content"]["application/scim+json"], where
+            elif body and "application/x-www-form-urlencoded" in body["content"]:
                 # What a SAML IdP posts (HTTP-POST binding): its form's fields.
                 assert body["content"]["application/x-www-form-urlencoded"]["schema"], where
             elif body and "multipart/form-data" in body["content"]:
@@ -94,15 +98,19 @@ def test_swagger_ui_is_served_with_local_assets(client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def fuzz_headers(db: Session) -> Callable[[], dict[str, str]]:
-    """A signed-in mentor with a listing, so authenticated routes get past 401.
+def fuzz_headers(db: Session) -> Callable[..., dict[str, str]]:
+    """A signed-in mentor with a listing, so authenticated routes get past 401; and, for ``/scim/v2``, the SCIM
+    token of an organisation's provider.
 
     A new token for every request, at the user's current token version: the fuzzer also
     signs out and changes the password, which end every earlier token.
     """
     user_id = ListingFactory().mentor_profile.user.id
+    _provider, scim_token, _domain = scim_provider(db)
 
-    def headers() -> dict[str, str]:
+    def headers(path: str = "") -> dict[str, str]:
+        if path.startswith("/scim/v2"):
+            return {"Authorization": f"Bearer {scim_token}"}
         version = db.scalar(select(User.token_version).where(User.id == user_id))
         assert version is not None
         return {"Authorization": f"Bearer {issue_token(user_id, version)[0]}"}
@@ -115,7 +123,7 @@ SHARDS = 4
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_no_operation_answers_5xx(app: Flask, fuzz_headers: Callable[[], dict[str, str]], shard: int) -> None:
+def test_no_operation_answers_5xx(app: Flask, fuzz_headers: Callable[..., dict[str, str]], shard: int) -> None:
     """Schemathesis generates valid and invalid requests for every operation (bounded per operation)."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     everyone = [result.ok() for result in schema.get_all_operations()]
@@ -128,14 +136,14 @@ def test_no_operation_answers_5xx(app: Flask, fuzz_headers: Callable[[], dict[st
         @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                   derandomize=True, database=None)
         def fuzz(case: schemathesis.Case) -> None:
-            response = case.call(headers=fuzz_headers())
+            response = case.call(headers=fuzz_headers(case.operation.path))
             case.validate_response(response, checks=[not_a_server_error])
 
         fuzz()
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
-def test_invalid_requests_answer_4xx_with_a_message(app: Flask, fuzz_headers: Callable[[], dict[str, str]],
+def test_invalid_requests_answer_4xx_with_a_message(app: Flask, fuzz_headers: Callable[..., dict[str, str]],
                                                     shard: int) -> None:
     """Schemathesis breaks the documented schema of each operation (types, formats, bounds, required
     fields, extra fields) and every answer must be a 4xx with a ``message``; a mutation that serialises
@@ -156,16 +164,18 @@ def test_invalid_requests_answer_4xx_with_a_message(app: Flask, fuzz_headers: Ca
     for operation in operations:
 
         # The token is fixed, not fuzzed: every request is sent with it, so "drop the header" breaks nothing.
-        @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE, headers=fuzz_headers()))
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE,
+                                          headers=fuzz_headers(operation.path)))
         @settings(max_examples=NEGATIVE_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                   derandomize=True, database=None)
         def fuzz(case: schemathesis.Case) -> None:
             nonlocal refused
-            response = case.call(headers=fuzz_headers())
+            response = case.call(headers=fuzz_headers(case.operation.path))
             case.validate_response(response, checks=[not_a_server_error, negative_data_rejection])
             if response.status_code >= 400:
                 body = response.json()
-                assert response.status_code < 500 and isinstance(body, dict) and body.get("message"), (
+                said = body.get("detail") if case.formatted_path.startswith("/scim/v2") else body.get("message")
+                assert response.status_code < 500 and isinstance(body, dict) and said, (
                     case.method, case.formatted_path, response.status_code, body)
                 refused += 1
 
