@@ -133,14 +133,16 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.public.routes import blp as public_blp  # noqa: PLC0415
     from api.reports import exports as _export_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
     from api.reports import routes as _report_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
-    from api.scim.routes import blp as scim_blp  # noqa: PLC0415
     from api.sessions.group import blp as group_sessions_blp  # noqa: PLC0415
     from api.sessions.reviews import blp as reviews_blp  # noqa: PLC0415
     from api.sessions.routes import blp as sessions_blp  # noqa: PLC0415
     from api.sign_on import providers as _provider_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
+    from api.sign_on import scim_groups as _scim_group_routes  # noqa: F401, PLC0415 - its routes, on scim_blp
+    from api.sign_on import scim_users as _scim_user_routes  # noqa: F401, PLC0415 - its routes, on scim_blp
     from api.sign_on import second_step_rule as _rule_routes  # noqa: F401, PLC0415 - its routes, on admin_blp
     from api.sign_on.routes import blp as sign_on_blp  # noqa: PLC0415
     from api.sign_on.saml import blp as sign_on_saml_blp  # noqa: PLC0415
+    from api.sign_on.scim import blp as scim_blp  # noqa: PLC0415
     from api.waiting.routes import blp as waiting_blp  # noqa: PLC0415
     from api.webhooks.routes import blp as webhooks_blp  # noqa: PLC0415
 

@@ -84,7 +84,6 @@ from models.programmes.pairings import Pairing, PairingSurvey
 from models.programmes.programmes import CoordinatorInvitation, Programme, ProgrammeCoordinator
 from models.questions import Question, QuestionKind
 from models.reports import PairingTally, ProgrammeTally, ProgrammeWeek
-from models.scim import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from models.sessions.attendance import AttendanceDispute
 from models.sessions.engagement import MentorStats, Notification, Review, ReviewEligibility
 from models.sessions.reminders import CalendarFeed, SessionReminder
@@ -96,6 +95,10 @@ from models.sign_on import (
     ProviderDomain,
     ProviderEnrolment,
     SamlAssertionSeen,
+    ScimGroup,
+    ScimGroupMember,
+    ScimToken,
+    ScimUser,
     SignOnAttempt,
     UserIdentity,
 )

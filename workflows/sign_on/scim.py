@@ -1,5 +1,5 @@
 """SCIM 2.0 provisioning by an organisation's identity provider (RFC 7643, RFC 7644): the domain side. The API
-(``api/scim``) parses and validates what the provider sends with scim2-models; here are plain values.
+(``api.sign_on.scim``) parses and validates what the provider sends with scim2-models; here are plain values.
 
 A provider provisions with its own bearer token (shown once, kept as its SHA-256; a new one revokes the old). A user
 it provisions is an account of this service linked to it: no password, no mail to confirm; its address counts as
@@ -42,8 +42,7 @@ from models import (
     ScimUser,
     User,
 )
-from models.scim import MAX_ENTERPRISE_VALUE, MAX_EXTERNAL_ID, MAX_USER_NAME
-from models.sign_on import MAX_DISPLAY_NAME
+from models.sign_on import MAX_DISPLAY_NAME, MAX_ENTERPRISE_VALUE, MAX_EXTERNAL_ID, MAX_USER_NAME
 from workflows import access
 from workflows.accounts.sign_ins import digest
 from workflows.actors import Actor

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from models import IdentityProvider, ScimGroup, ScimGroupMember, ScimUser
-from models.scim import MAX_EXTERNAL_ID, MAX_GROUP_NAME
+from models.sign_on import MAX_EXTERNAL_ID, MAX_GROUP_NAME
 from workflows.clock import utcnow
 from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.sign_on.scim import MAX_PAGE, apply_rules, bounded, check_version, uuid_of

@@ -1,7 +1,7 @@
 """SCIM resources as scim2-models reads and writes them: what a request's body says (validated for its context:
 creation, replacement, PATCH), and the users, groups, lists, errors and discovery documents the routes answer.
 
-Imported by the SCIM routes when a request comes (``api.scim.routes``), never at start: scim2-models brings
+Imported by the SCIM routes when a request comes (``api.sign_on.scim``), never at start: scim2-models brings
 pydantic, which no other route needs.
 """
 
