@@ -2,7 +2,8 @@
 the service on ``127.0.0.1``: two sites, so the IdP's POST back is cross-site, as in production). An admin adds the
 IdP in the console from its metadata URL; the IdP's admin registers the SP the console names; its people, offered it
 as they type their address, sign in there (desktop and phone) and come back signed in, joined to a programme by their
-groups; signing out here offers signing out there too (SAML single logout). Every screen of ours passes axe."""
+groups; signing out here offers signing out there too (SAML single logout). The admin makes the IdP's SCIM token in
+the console; deprovisioned by SCIM, a person's sign-in ends at once. Every screen of ours passes axe."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -132,6 +134,27 @@ def test_an_admin_adds_a_saml_idp_whose_people_sign_in_there_and_sign_out_there_
     phone = new_page(browser, served, "UTC", PHONE)
     sign_in_there(phone, axe, charles, charles_email, "Charles Babbage", "phone")
     assert joined(committed, charles_email) == []  # staff: no rule enrols him
+
+    # The IdP's provisioning: the admin makes its SCIM token in the console, shown once; with it, the IdP takes
+    # Charles's account over (his address is the organisation's) and, when he leaves, deprovisions him: his sign-in
+    # on the phone ends at once.
+    row = admin.locator("#main ul.list > li", has_text=ORG)
+    row.get_by_role("button", name="Make a SCIM token").click()
+    token = row.locator(".scim .secret code").inner_text()
+    assert token.startswith("scim_")
+    axe.check(admin, "admin: a SCIM token shown once")
+    shot(admin, "saml-04-admin-scim-token")
+    scim = {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"}
+    made = httpx.post(f"{served.url}/scim/v2/Users", headers=scim, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": charles_email,
+        "emails": [{"value": charles_email, "primary": True}], "active": True}).raise_for_status().json()
+    httpx.patch(f"{served.url}/scim/v2/Users/{made['id']}", headers=scim, json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}).raise_for_status()
+    phone.goto("/#/settings")
+    expect(phone.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    admin.reload()
+    expect(admin.locator("#main ul.list > li", has_text=ORG)).to_contain_text("a token since")
     for page in (admin, desktop, phone):
         assert page.csp_errors == []
         page.context.close()

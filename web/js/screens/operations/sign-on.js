@@ -3,7 +3,7 @@
 // IdP's metadata, is read at once), changes one, disables one (every
 // sign-in made through it ends) or enables it again, each with the reason the audit log keeps; and where a second step
 // is required of password sign-ins.
-import { get, patch, post, put } from '../../api.js';
+import { del, get, patch, post, put } from '../../api.js';
 import { all } from '../../state.js';
 import { h, field, redraw, replace, messageArea, act, badge, when, loading, errorBox, empty, disclosure } from '../../ui.js';
 import { askReason } from './common.js';
@@ -144,6 +144,28 @@ function ruleText(programme, r) {
   return fill(r.claim ? (r.value ? said.value : said.any) : said.everyone, { programme, claim: r.claim, value: r.value });
 }
 
+/** SCIM provisioning by the provider: its token (shown once when made; a new one ends the old), or none. */
+function scimPart(p, messages, reload) {
+  const { scim } = p;
+  const shown = h('div', { 'aria-live': 'polite' });
+  const status = scim.token_created_at
+    ? t('SCIM provisioning at {endpoint}: a token since {when}, last used {used}.', { endpoint: scim.endpoint,
+      when: when(scim.token_created_at), used: scim.token_last_used_at ? when(scim.token_last_used_at) : t('never') })
+    : t('SCIM provisioning at {endpoint}: no token yet.', { endpoint: scim.endpoint });
+  const issue = h('button', { type: 'button', onclick: () => act(issue, messages, async () => {
+    const made = await post(`/admin/identity-providers/${p.id}/scim-token`);
+    replace(shown, h('p', { class: 'secret' }, tParts('The SCIM token of {name}, shown this once: {token}', {
+      name: p.display_name, token: h('code', {}, made.token) })));
+  }) }, scim.token_created_at ? t('Make a new SCIM token (the current one stops)') : t('Make a SCIM token'));
+  const revoke = scim.token_created_at ? h('button', { type: 'button', class: 'danger', onclick: () => act(revoke, messages,
+    async () => {
+      await del(`/admin/identity-providers/${p.id}/scim-token`);
+      messages.ok(t('The SCIM token of {name} is revoked.', { name: p.display_name }));
+      await reload();
+    }) }, t('Revoke the SCIM token')) : null;
+  return h('div', { class: 'scim' }, h('p', {}, status), issue, ' ', revoke, shown);
+}
+
 function providerRow(p, programmes, messages, reload) {
   const name = p.display_name;
   const programme = (id) => (programmes.find((x) => x.id === id) || { name: t('a programme') }).name;
@@ -177,6 +199,7 @@ function providerRow(p, programmes, messages, reload) {
       ? h('p', {}, tParts('SAML 2.0. SP metadata to register at the IdP: {uri}', { uri: h('a', { href: p.sp_metadata_url }, h('code', {}, p.sp_metadata_url)) }))
       : h('p', {}, tParts('Redirect URI to register there: {uri}', { uri: h('code', {}, p.redirect_uri) })),
     lastRefusal(p.last_refusal),
+    scimPart(p, messages, reload),
     change);
 }
 
