@@ -53,6 +53,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "report_scaling_ratio": ("report_scaling", "ratio", 2.0, "max"),
     "announcement_fanout_s": ("announcement_fanout", "fanout_s", 30.0, "max"),
     "message_live_ratio": ("message_live", "ratio", 2.0, "max"),
+    "scim_provision_ratio": ("scim_provision", "ratio", 2.0, "max"),
 }
 # figure: the key of its bound in each repetition, the same ratio for the least work any implementation
 # of the figure's operation must do on this stack (see bench/NOTES.md, "Bounds").
@@ -63,7 +64,7 @@ BOUNDS: dict[str, str] = {
 }
 BENCHMARKS = ("api_accept", "task_throughput", "workflow_latency", "webhooks", "list_scaling", "pipeline", "drain",
               "slot_query", "slot_rules", "calendar_sync", "series_accept", "pairing_activation", "match_cohort",
-              "export_rss", "report_scaling", "announcement_fanout", "message_live")
+              "export_rss", "report_scaling", "announcement_fanout", "message_live", "scim_provision")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             pairings,
             pipeline,
             reports,
+            scim,
             series,
             slots,
         )
@@ -190,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             "report_scaling": lambda: reports.report_scaling(stack, cfg),
             "announcement_fanout": lambda: announcements.announcement_fanout(stack, cfg),
             "message_live": lambda: messages.message_live(stack, cfg),
+            "scim_provision": lambda: scim.scim_provision(stack, cfg),
         }
         results = {}
         for name in args.only or BENCHMARKS:
