@@ -288,6 +288,9 @@ class AuthEventKind(StrEnum):
     AUTHENTICATOR_REMOVED = "authenticator_removed"
     RECOVERY_CODES_RENEWED = "recovery_codes_renewed"
     SECOND_STEP_RULE_CHANGED = "second_step_rule_changed"
+    # SCIM: an organisation's provider provisioned an account, or deprovisioned it (``provider_id`` names it).
+    SCIM_PROVISIONED = "scim_provisioned"
+    SCIM_DEPROVISIONED = "scim_deprovisioned"
 
 
 def stored_as_text(enum: type[E], length: int = 16) -> Enum:

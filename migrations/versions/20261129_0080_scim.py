@@ -18,6 +18,12 @@ down_revision: str | None = '0079'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+AUTH_KINDS = ("kind IN ('signed_in', 'sign_in_failed', 'locked_out', 'signed_out', 'refresh_reused', "
+              "'password_changed', 'password_reset', 'email_change_requested', 'email_changed', "
+              "'email_change_cancelled', 'signed_in_sso', 'account_linked', 'sso_refused', 'provider_added', "
+              "'provider_changed', 'provider_disabled', 'provider_enabled', 'second_step_asked', 'second_step_failed', "
+              "'recovery_code_used', 'authenticator_added', 'authenticator_removed', 'recovery_codes_renewed', "
+              "'second_step_rule_changed'")
 FEED_REASONS = "'revoked', 'password_changed', 'password_reset', 'account_deleted', 'address_claimed', 'signed_out'"
 
 
@@ -87,6 +93,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('group_id', 'scim_user_id', name=op.f('pk_scim_group_members'))
     )
     op.create_index('ix_scim_group_members_user', 'scim_group_members', ['scim_user_id'], unique=False)
+    # An account provisioned or deprovisioned by its organisation's provider, in the audit trail.
+    op.drop_constraint('ck_auth_events_kind_values', 'auth_events')
+    op.create_check_constraint('kind_values', 'auth_events', AUTH_KINDS + ", 'scim_provisioned', 'scim_deprovisioned')")
     # A calendar feed stopped by the person's deprovisioning.
     op.drop_constraint("revoked_reason_values", "calendar_feeds", type_="check")
     op.create_check_constraint("revoked_reason_values", "calendar_feeds",
@@ -94,6 +103,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM auth_events WHERE kind IN ('scim_provisioned', 'scim_deprovisioned')")
+    op.drop_constraint('ck_auth_events_kind_values', 'auth_events')
+    op.create_check_constraint('kind_values', 'auth_events', AUTH_KINDS + ")")
     op.execute("UPDATE calendar_feeds SET revoked_reason = 'revoked' WHERE revoked_reason = 'deprovisioned'")
     op.drop_constraint("revoked_reason_values", "calendar_feeds", type_="check")
     op.create_check_constraint("revoked_reason_values", "calendar_feeds", f"revoked_reason IN ({FEED_REASONS})")

@@ -32,6 +32,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import (
+    AuthEventKind,
     FeedRevocation,
     IdentityProvider,
     ParticipantStatus,
@@ -44,6 +45,7 @@ from models import (
 )
 from models.sign_on import MAX_DISPLAY_NAME, MAX_ENTERPRISE_VALUE, MAX_EXTERNAL_ID, MAX_USER_NAME
 from workflows import access
+from workflows.accounts import audit as auth_events
 from workflows.accounts.sign_ins import digest
 from workflows.actors import Actor
 from workflows.calendars import feeds
@@ -123,6 +125,11 @@ def provider_of_token(db: Session, token: str, *, now: datetime | None = None) -
     return provider
 
 
+def _trail(db: Session, kind: AuthEventKind, user_id: uuid.UUID, provider_id: uuid.UUID, what: str) -> None:
+    """The account's audit trail: provisioned or deprovisioned, by which provider."""
+    auth_events.record(db, kind, user_id, None, refusal=auth_events.Refusal(provider_id, "scim", what))
+
+
 def bounded(value: str | None, limit: int, name: str) -> str | None:
     if value is None:
         return None
@@ -197,6 +204,8 @@ def create_user(db: Session, provider: IdentityProvider, data: UserData, *, now:
     db.flush()
     if not data.active:
         _set_active(db, row, active=False, now=now)
+    if user is not None:
+        _trail(db, AuthEventKind.SCIM_PROVISIONED, user.id, provider.id, "provisioned")
     log.info("scim.user_provisioned", provider_id=str(provider.id), scim_id=str(row.id),
              user_id=str(user.id) if user else None)
     return row
@@ -225,6 +234,8 @@ def replace_user(db: Session, provider: IdentityProvider, scim_id: uuid.UUID, da
     if user is None:
         user = _account(db, provider, data, now=now)  # the first email it gives makes its account
         row.user_id = user.id if user else None
+        if user is not None:
+            _trail(db, AuthEventKind.SCIM_PROVISIONED, user.id, provider.id, "provisioned")
     elif email is not None and email != user.email:
         if db.scalar(select(User.id).where(User.email == email, User.id != user.id)) is not None:
             raise Conflict("another account has this email", field="emails", reason="uniqueness")
@@ -250,9 +261,11 @@ def _set_active(db: Session, row: ScimUser, *, active: bool, now: datetime) -> N
         if user.disabled_at is not None and user.disabled_reason == DEPROVISIONED:
             user.disabled_at = user.disabled_reason = None
         db.flush()
+        _trail(db, AuthEventKind.SCIM_PROVISIONED, user.id, row.provider_id, "provisioned again")
         apply_rules(db, row.provider_id, [row.id])
         return
     account_admin.disable_account(db, user, reason=DEPROVISIONED, now=now)
+    _trail(db, AuthEventKind.SCIM_DEPROVISIONED, user.id, row.provider_id, "deprovisioned")
     feeds.revoke_feed_token(db, user.id, FeedRevocation.DEPROVISIONED)
     themselves = account_admin.as_themselves(db, user)
     for programme_id in db.scalars(select(ProgrammeParticipant.programme_id).where(

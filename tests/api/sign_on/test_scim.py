@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.security import issue_token
 from models import (
+    AuthEvent,
     Pairing,
     PairingStatus,
     ParticipantRole,
@@ -89,12 +90,14 @@ def test_deprovisioning_ends_the_person_s_sign_ins_pairings_and_participations_a
     db.refresh(user)
     assert user.disabled_at is None
     assert db.get_one(ProgrammeParticipant, uuid.UUID(mentee_id)).status == ParticipantStatus.LEFT
+    trail = sorted((e.kind.value, e.provider_id == provider.id) for e in db.scalars(
+        select(AuthEvent).where(AuthEvent.user_id == user.id, AuthEvent.reason == "scim")))
+    assert trail == [("scim_deprovisioned", True), ("scim_provisioned", True), ("scim_provisioned", True)]
     # DELETE: deprovisioned again, the resource gone, the account kept (disabled).
     assert client.delete(f"/scim/v2/Users/{made['id']}", headers=_scim(token)).status_code == 204
     assert client.get(f"/scim/v2/Users/{made['id']}", headers=_scim(token)).status_code == 404
     db.refresh(user)
     assert user.disabled_at is not None and db.get(User, user.id) is not None
-    del provider
 
 
 def test_filters_paging_versions_and_refusals(client: FlaskClient, db: Session) -> None:

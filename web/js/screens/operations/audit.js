@@ -1,7 +1,7 @@
 // The audit log: what administrators did (who, what, to which account, session, review, dispute or programme, and
 // why), and the credentials' events (sign-ins, through an organisation too, their failures, lock-outs, sign-outs,
 // password and email changes, accounts linked to an organisation, sign-on providers added, changed, disabled or
-// enabled). `?target=<id>` keeps one account's (or one thing's) entries.
+// enabled, accounts provisioned or deprovisioned by an organisation's SCIM client). `?target=<id>` keeps one account's (or one thing's) entries.
 import { get } from '../../api.js';
 import { h, field, replace, when } from '../../ui.js';
 import { userNames, userName } from './common.js';
@@ -15,6 +15,7 @@ const ACTIONS = {
   'programme.coordinator_named': t('Coordinator named'), 'programme.coordinator_removed': t('Coordinator taken off'),
   'sign_on.provider_added': t('Sign-on provider added'), 'sign_on.provider_changed': t('Sign-on provider changed'),
   'sign_on.provider_disabled': t('Sign-on provider disabled'), 'sign_on.provider_enabled': t('Sign-on provider enabled'),
+  'sign_on.scim_token_issued': t('SCIM token made'), 'sign_on.scim_token_revoked': t('SCIM token revoked'),
   'programme.coordinators_set': t('Programme coordinators named'), 'programme.participant_removed': t('Participant taken off'),
   'programme.intake_read': t('Intake answers read'), 'programme.exported_pairs': t('Pairs export read'),
   'programme.exported_sessions': t('Sessions export read'), 'programme.exported_surveys': t('Surveys export read'),
@@ -30,7 +31,9 @@ const KINDS = [['', t('Every kind')], ['signed_in', t('Signed in')], ['sign_in_f
   ['email_change_cancelled', t('Email change cancelled')], ['signed_in_sso', t('Signed in through an organisation')],
   ['account_linked', t('Account linked to an organisation')], ['sso_refused', t('Organisation sign-in refused')],
   ['provider_added', t('Sign-on provider added')], ['provider_changed', t('Sign-on provider changed')],
-  ['provider_disabled', t('Sign-on provider disabled')], ['provider_enabled', t('Sign-on provider enabled')]];
+  ['provider_disabled', t('Sign-on provider disabled')], ['provider_enabled', t('Sign-on provider enabled')],
+  ['scim_provisioned', t('Provisioned by an organisation (SCIM)')],
+  ['scim_deprovisioned', t('Deprovisioned by an organisation (SCIM)')]];
 const KIND_TEXT = Object.fromEntries(KINDS);
 
 // What an action was done to, by its kind and id (a kind not here is shown as it is).
