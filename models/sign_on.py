@@ -221,7 +221,6 @@ class ScimUser(IdMixin, Base):
     __tablename__ = "scim_users"
     __table_args__ = (
         CheckConstraint(f"length(user_name) BETWEEN 1 AND {MAX_USER_NAME}", name="user_name_length"),
-        UniqueConstraint("provider_id", "user_name", name="uq_scim_users_provider_user_name"),
         UniqueConstraint("provider_id", "external_id", name="uq_scim_users_provider_external_id"),
         UniqueConstraint("user_id", name="uq_scim_users_user"),
     )
@@ -239,7 +238,8 @@ class ScimUser(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-Index("ix_scim_users_provider_lower_user_name", ScimUser.provider_id, func.lower(ScimUser.user_name))
+# userName is unique per provider without case (RFC 7643 §4.1.1), by the database too: two creates at once cannot both.
+Index("ix_scim_users_provider_lower_user_name", ScimUser.provider_id, func.lower(ScimUser.user_name), unique=True)
 
 
 class ScimGroup(IdMixin, Base):

@@ -13,6 +13,7 @@ gets wrong, 412 for an ``If-Match`` that no longer holds.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Response, g, request
@@ -20,9 +21,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from api.common.schemas import Schema
+from api.common.schemas import Schema, Text
 from api.database import db_session
-from api.ratelimit import limit_scim
+from api.ratelimit import limit_scim, limit_sign_on_steps
 from infra.config import get_settings
 from models import IdentityProvider
 from workflows.errors import NotFound, Unauthenticated
@@ -61,7 +62,7 @@ def answers(*statuses: int) -> dict[str, Any]:
 
 
 class ListArgs(Schema):
-    filter = fields.String(load_default=None, validate=validate.Length(max=1000), metadata={
+    filter = Text(load_default=None, validate=validate.Length(max=1000), metadata={
         "description": 'One `eq` filter: `userName eq "…"`, `externalId eq "…"` or `emails[value eq "…"]` (users); '
                        '`displayName eq "…"` or `externalId eq "…"` (groups).'})
     startIndex = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000_000))  # noqa: N815
@@ -81,6 +82,7 @@ def _provider() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     provider = scim.provider_of_token(db_session(), token.strip()) if scheme.lower() == "bearer" and token else None
     if provider is None:
+        limit_sign_on_steps()  # a wrong token costs a lookup: counted per client address, as sign-in steps are
         raise Unauthenticated("a valid SCIM token is required")
     limit_scim(str(provider.id))
     g.scim_provider = provider
@@ -90,7 +92,8 @@ def _provider() -> None:
 def _as_scim(response: Response) -> Response:
     """Every answer under ``/scim/v2`` (an address no route has included) is ``application/scim+json``; an error is
     SCIM's Error (400 where the API says 422; 412 for a version that no longer holds)."""
-    if not request.path.startswith(blp.url_prefix or "/scim/v2"):
+    prefix = blp.url_prefix or "/scim/v2"
+    if request.path != prefix and not request.path.startswith(prefix + "/"):
         return response
     if response.status_code >= 400 and response.is_json:  # noqa: PLR2004
         said = response.get_json(silent=True) or {}
@@ -99,6 +102,8 @@ def _as_scim(response: Response) -> Response:
         scim_type = said.get("reason") if said.get("reason") in SCIM_TYPES else None
         if scim_type is None and response.status_code == 422:  # the arguments' schema refused  # noqa: PLR2004
             scim_type = "invalidFilter" if "filter" in json.dumps(said.get("errors") or {}) else "invalidValue"
+        if scim_type is None and response.status_code == 409:  # a unique constraint met at the database  # noqa: PLR2004
+            scim_type = "uniqueness"
         body = {"schemas": [ERROR_URN], "status": str(status), "detail": said.get("message") or "",
                 **({"scimType": scim_type} if scim_type else {})}
         response.set_data(json.dumps(body))
@@ -124,24 +129,41 @@ def answer(payload: Any, status: int = 200, version: int | None = None) -> Respo
     return response
 
 
+_ETAG = re.compile(r'\s*(?:W/)?"(\d{1,9})"\s*')
+
+
 def if_match() -> int | None:
-    """The version ``If-Match`` names (``W/"n"``), or ``None`` (``*``, or none)."""
+    """The version ``If-Match`` names (``W/"n"``; of a list, the first), or ``None`` (``*``, or none); one that is no
+    version of ours names none that holds (-1: a 412)."""
     said = request.headers.get("If-Match", "").strip()
     if not said or said == "*":
         return None
-    digits = said.removeprefix("W/").strip('"')
-    return int(digits) if digits.isdigit() else -1
+    found = _ETAG.fullmatch(said.split(",")[0])
+    return int(found.group(1)) if found else -1
 
 
 def split(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()][:50] if value else None
 
 
+def _storable(value: Any) -> bool:
+    """No NUL and no lone surrogate anywhere: PostgreSQL stores neither, in a column or in JSON."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
 def json_body() -> Any:
+    from api.sign_on import scim_resources as resources  # noqa: PLC0415 (scim2-models: loaded by SCIM requests only)
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
-        from api.sign_on import scim_resources as resources  # noqa: PLC0415 (scim2-models: loaded by SCIM requests only)
         raise resources.refused(ValueError("the body is not a JSON object"))
+    if not _storable(body):
+        raise resources.refused(ValueError("the body holds a NUL character or a lone surrogate"))
     return body
 
 

@@ -44,7 +44,7 @@ def list_groups(args: dict[str, Any]) -> Response:
                                      excluded=split(args["excludedAttributes"])))
 
 
-def _groupanswer(row: Any, status: int = 200, args: dict[str, Any] | None = None) -> Response:
+def _group_answer(row: Any, status: int = 200, args: dict[str, Any] | None = None) -> Response:
     from api.sign_on import scim_resources as resources  # noqa: PLC0415
     args = args or {}
     model = resources.group_model(row, scim_groups.members_of(db_session(), row.id), base())
@@ -74,7 +74,7 @@ class Groups(MethodView):
         model = resources.read_group(json_body(), resources.Context.RESOURCE_CREATION_REQUEST)
         row = scim_groups.save_group(db_session(), provider_now(), None, display_name=model.display_name or "",
                                      external_id=model.external_id, members=resources.members_of(model))
-        return _groupanswer(row, 201)
+        return _group_answer(row, 201)
 
 
 @blp.route("/Groups/<uuid:group_id>")
@@ -84,7 +84,7 @@ class OneGroup(MethodView):
     @blp.response(200, description="The group, with its ETag.", content_type=MEDIA_TYPE)
     def get(self, args: dict[str, Any], group_id: uuid.UUID) -> Any:
         """One of this provider's groups."""
-        return _groupanswer(scim_groups.get_group(db_session(), provider_now(), group_id), args=args)
+        return _group_answer(scim_groups.get_group(db_session(), provider_now(), group_id), args=args)
 
     @blp.doc(operationId="scimReplaceGroup", security=SCIM_SECURITY, **body_doc(_GROUP_BODY),
              **answers(400, 401, 404, 409, 412, 413, 429))
@@ -96,7 +96,7 @@ class OneGroup(MethodView):
         row = scim_groups.save_group(db_session(), provider_now(), group_id, display_name=model.display_name or "",
                                      external_id=model.external_id, members=resources.members_of(model),
                                      version=if_match())
-        return _groupanswer(row)
+        return _group_answer(row)
 
     @blp.doc(operationId="scimPatchGroup", security=SCIM_SECURITY, **body_doc(PATCH_BODY),
              **answers(400, 401, 404, 409, 412, 413, 429))
@@ -106,12 +106,15 @@ class OneGroup(MethodView):
         from api.sign_on import scim_resources as resources  # noqa: PLC0415
         db, provider = db_session(), provider_now()
         row = scim_groups.get_group(db, provider, group_id)
-        body = json_body()
-        model = resources.patched(resources.group_model(row, scim_groups.members_of(db, row.id), base()), body)
+        changes, rest = resources.member_changes(json_body())
+        members, named = resources.members_after(scim_groups.members_of(db, row.id), changes)
+        model = resources.group_model(row, [], base())
+        if rest["Operations"]:
+            model = resources.patched(model, rest)
         row = scim_groups.save_group(db, provider, group_id, display_name=model.display_name or "",
-                                     external_id=model.external_id, members=resources.members_of(model),
-                                     named=resources.members_named(body), version=if_match() or row.version)
-        return _groupanswer(row)
+                                     external_id=model.external_id, members=members, named=named,
+                                     version=if_match())
+        return _group_answer(row)
 
     @blp.doc(operationId="scimDeleteGroup", security=SCIM_SECURITY, **answers(401, 404, 412, 429))
     @blp.response(204, description="The group is gone; the rules are applied again to its members.")

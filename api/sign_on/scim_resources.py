@@ -7,6 +7,7 @@ pydantic, which no other route needs.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import datetime
@@ -46,8 +47,8 @@ ScimUserModel = User[EnterpriseUser]
 ENTERPRISE = str(EnterpriseUser.__schema__)
 MEDIA_TYPE = "application/scim+json"
 # The filters served (RFC 7644 §3.4.2.2): one ``eq`` on an attribute with an index; anything else is refused.
-_FILTER = re.compile(r'^\s*(userName|externalId|id|displayName|emails(?:\.value|\[\s*value\s+eq\s+))\s*'
-                     r'(?:eq\s+)?"((?:[^"\\]|\\.)*)"\s*(\]?)\s*$', re.IGNORECASE)
+_FILTER = re.compile(r'^\s*(?:(userName|externalId|id|displayName|emails\.value)\s+eq|(emails)\[\s*value\s+eq)\s+'
+                     r'"((?:[^"\\]|\\.)*)"\s*(\]?)\s*$', re.IGNORECASE)
 _CANONICAL = {"username": "userName", "externalid": "externalId", "id": "id", "displayname": "displayName"}
 
 
@@ -69,14 +70,19 @@ def parse_filter(text: str | None, allowed: tuple[str, ...]) -> tuple[str | None
     if len(text) > 1000:  # noqa: PLR2004
         raise InvalidInput("the filter is longer than 1,000 characters", reason="invalidFilter")
     match = _FILTER.match(text)
-    if match is None or (match.group(1).lower().startswith("emails[") != (match.group(3) == "]")):
+    if match is None or ((match.group(2) is not None) != (match.group(4) == "]")) or "\x00" in text:
         raise InvalidInput("only these filters are served: {allowed}, each as `attribute eq \"value\"`",
                            words={"allowed": ", ".join(allowed)}, reason="invalidFilter")
-    name = "emails" if match.group(1).lower().startswith("emails") else _CANONICAL[match.group(1).lower()]
+    said = (match.group(1) or match.group(2)).lower()
+    name = "emails" if said.startswith("emails") else _CANONICAL[said]
     if name not in allowed:
         raise InvalidInput("only these filters are served: {allowed}, each as `attribute eq \"value\"`",
                            words={"allowed": ", ".join(allowed)}, reason="invalidFilter")
-    value = re.sub(r"\\(.)", r"\1", match.group(2))
+    try:  # a JSON string's escapes (RFC 7644 §3.4.2.2 compares to a JSON value)
+        value = json.loads(f'"{match.group(3)}"')
+    except ValueError:
+        raise InvalidInput("only these filters are served: {allowed}, each as `attribute eq \"value\"`",
+                           words={"allowed": ", ".join(allowed)}, reason="invalidFilter") from None
     return name, value
 
 
@@ -156,15 +162,72 @@ def members_of(model: Any) -> list[tuple[str, str | None]]:
     return [(member.value, member.display) for member in model.members or [] if member.value]
 
 
-def members_named(body: Any) -> int:
-    """How many members a PATCH names (its operations' values), for the bound of one request."""
-    operations = body.get("Operations") if isinstance(body, dict) else None
+MAX_OPERATIONS = 100
+_MEMBER_PATH = re.compile(r'\s*members\s*\[\s*value\s+eq\s+"((?:[^"\\]|\\.)*)"\s*\]\s*', re.IGNORECASE)
+MemberChange = tuple[str, list[tuple[str, str | None]] | None]
+
+
+def _entries(value: Any) -> list[tuple[str, str | None]]:
+    """The members a PATCH value names: each a SCIM id, and the name the provider gives it."""
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for item in items:
+        member = item.get("value") if isinstance(item, dict) else None
+        display = item.get("display") if isinstance(item, dict) else None
+        if not isinstance(member, str) or len(member) > 64 or not (display is None or isinstance(display, str)):  # noqa: PLR2004
+            raise InvalidInput("a member is named by its value (a user's id) and, at will, its display",
+                               field="members", reason="invalidValue")
+        found.append((member, display))
+    return found
+
+
+def member_changes(body: Any) -> tuple[list[MemberChange], dict[str, Any]]:
+    """A group's PATCH split in two: the operations on its members, applied as changes to a set (scim2-models would
+    compare each with every member), and what is left for the other attributes. At most ``MAX_OPERATIONS``."""
+    operations = body.get("Operations")
+    if not isinstance(operations, list) or len(operations) > MAX_OPERATIONS:
+        raise InvalidInput("a PATCH has 1 to {max} operations", words={"max": MAX_OPERATIONS}, reason="invalidValue")
+    changes: list[MemberChange] = []
+    rest = []
+    for operation in operations:
+        kind = str(operation.get("op", "")).lower() if isinstance(operation, dict) else ""
+        path, value = (operation.get("path"), operation.get("value")) if isinstance(operation, dict) else (None, None)
+        filtered = _MEMBER_PATH.fullmatch(path) if isinstance(path, str) else None
+        if isinstance(path, str) and path.strip().lower() == "members" and kind in {"add", "replace", "remove"}:
+            changes.append((kind, _entries(value) if value is not None else None))
+        elif filtered is not None and kind == "remove":
+            try:
+                changes.append(("remove", [(json.loads(f'"{filtered.group(1)}"'), None)]))
+            except ValueError:
+                raise InvalidInput("a member's filter is no string", field="members", reason="invalidPath") from None
+        elif path is None and kind in {"add", "replace"} and isinstance(value, dict) and any(
+                key.lower() == "members" for key in value):
+            key = next(key for key in value if key.lower() == "members")
+            changes.append((kind, _entries(value[key])))
+            if len(value) > 1:
+                rest.append({**operation, "value": {k: v for k, v in value.items() if k != key}})
+        else:
+            rest.append(operation)
+    return changes, {**body, "Operations": rest}
+
+
+def members_after(members: list[tuple[uuid.UUID, str | None]],
+                  changes: list[MemberChange]) -> tuple[list[tuple[str, str | None]], int]:
+    """The membership once the changes are made, and how many members the changes named (bounded per request)."""
+    current = {str(member): display for member, display in members}
     named = 0
-    for operation in operations if isinstance(operations, list) else []:
-        value = operation.get("value") if isinstance(operation, dict) else None
-        named += len(value) if isinstance(value, list) else len(value.get("members") or []) \
-            if isinstance(value, dict) and isinstance(value.get("members"), list) else 0
-    return named
+    for kind, entries in changes:
+        named += len(entries or [])
+        if kind == "replace":
+            current = dict(entries or [])
+        elif kind == "add":
+            current.update(entries or [])
+        elif entries is None:
+            current = {}
+        else:
+            for member, _display in entries:
+                current.pop(member, None)
+    return list(current.items()), named
 
 
 def patched(model: Any, body: Any) -> Any:

@@ -35,7 +35,7 @@ PATCH_BODY = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                "Operations": [{"op": "replace", "path": "active", "value": False}]}
 
 
-def _useranswer(row: Any, status: int = 200, args: dict[str, Any] | None = None) -> Response:
+def _user_answer(row: Any, status: int = 200, args: dict[str, Any] | None = None) -> Response:
     from api.sign_on import scim_resources as resources  # noqa: PLC0415
     account = scim.accounts_of(db_session(), [row]).get(row.user_id)
     model = resources.user_model(row, account, base())
@@ -99,7 +99,7 @@ class Users(MethodView):
         from api.sign_on import scim_resources as resources  # noqa: PLC0415
         model = resources.read_user(json_body(), resources.Context.RESOURCE_CREATION_REQUEST)
         row = scim.create_user(db_session(), provider_now(), resources.user_data(model))
-        return _useranswer(row, 201)
+        return _user_answer(row, 201)
 
 
 @blp.route("/Users/<uuid:scim_id>")
@@ -109,7 +109,7 @@ class OneUser(MethodView):
     @blp.response(200, description="The user, with its ETag.", content_type=MEDIA_TYPE)
     def get(self, args: dict[str, Any], scim_id: uuid.UUID) -> Any:
         """One of this provider's users."""
-        return _useranswer(scim.get_user(db_session(), provider_now(), scim_id), args=args)
+        return _user_answer(scim.get_user(db_session(), provider_now(), scim_id), args=args)
 
     @blp.doc(operationId="scimReplaceUser", security=SCIM_SECURITY, **body_doc(_USER_BODY),
              **answers(400, 401, 404, 409, 412, 413, 429))
@@ -120,7 +120,7 @@ class OneUser(MethodView):
         model = resources.read_user(json_body(), resources.Context.RESOURCE_REPLACEMENT_REQUEST)
         row = scim.replace_user(db_session(), provider_now(), scim_id, resources.user_data(model),
                                 version=if_match())
-        return _useranswer(row)
+        return _user_answer(row)
 
     @blp.doc(operationId="scimPatchUser", security=SCIM_SECURITY, **body_doc(PATCH_BODY),
              **answers(400, 401, 404, 409, 412, 413, 429))
@@ -133,8 +133,8 @@ class OneUser(MethodView):
         row = scim.get_user(db, provider, scim_id)
         current = resources.user_model(row, scim.accounts_of(db, [row]).get(row.user_id), base())
         model = resources.patched(current, json_body())
-        row = scim.replace_user(db, provider, scim_id, resources.user_data(model), version=if_match() or row.version)
-        return _useranswer(row)
+        row = scim.replace_user(db, provider, scim_id, resources.user_data(model), version=if_match())
+        return _user_answer(row)
 
     @blp.doc(operationId="scimDeleteUser", security=SCIM_SECURITY, **answers(401, 404, 412, 429))
     @blp.response(204, description="Deprovisioned: the resource is gone, the account disabled and kept.")

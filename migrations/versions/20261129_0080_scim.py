@@ -62,11 +62,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_scim_users_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scim_users')),
     sa.UniqueConstraint('provider_id', 'external_id', name='uq_scim_users_provider_external_id'),
-    sa.UniqueConstraint('provider_id', 'user_name', name='uq_scim_users_provider_user_name'),
     sa.UniqueConstraint('user_id', name='uq_scim_users_user')
     )
     op.create_index('ix_scim_users_provider_lower_user_name', 'scim_users',
-                    ['provider_id', sa.text('lower(user_name)')], unique=False)
+                    ['provider_id', sa.text('lower(user_name)')], unique=True)
     op.create_table('scim_groups',
     sa.Column('provider_id', sa.Uuid(), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=False),

@@ -79,9 +79,15 @@ def disable_user(db: Session, actor: Actor, user_id: uuid.UUID, *, reason: str, 
     now = now or utcnow()
     _refuse_self_and_last_admin(db, actor, user_id, "disable")
     user = _locked_user(db, user_id)
-    if disable_account(db, user, reason=reason, now=now):
+    if user.disabled_at is not None and user.disabled_reason == DEPROVISIONED_BY_SCIM:
+        user.disabled_reason = reason  # the admin's decision now: the provider's provisioning does not undo it
+        record_action(db, actor, DISABLED_USER, "user", user.id, reason=reason)
+    elif disable_account(db, user, reason=reason, now=now):
         record_action(db, actor, DISABLED_USER, "user", user.id, reason=reason)
     return user
+
+
+DEPROVISIONED_BY_SCIM = "deprovisioned by the organisation's provider (SCIM)"
 
 
 def disable_account(db: Session, user: User, *, reason: str, now: datetime) -> bool:

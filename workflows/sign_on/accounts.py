@@ -181,7 +181,7 @@ def resolve(db: Session, verified: Verified, *, now: datetime | None = None) -> 
         raise SignOnFailed("account", "the account is linked to another identity at this provider", provider.id)
     if trusted:
         if existing.email_verified_at is None:
-            _evict_squatters(db, existing, now=now)
+            evict_squatters(db, existing, now=now)
         _link(db, existing, provider, subject, email, now=now)
         return SignedOn(existing, provider, claims, linked=True, id_token=verified.id_token or None)
     owner = owner_of(db, email)
@@ -220,7 +220,7 @@ def kept_claims(claims: dict[str, Any]) -> dict[str, Any]:
             if clean(value) is not None}
 
 
-def _evict_squatters(db: Session, user: User, *, now: datetime) -> None:
+def evict_squatters(db: Session, user: User, *, now: datetime) -> None:
     """The provider owning the address proves whose it is, and the account's address was never confirmed: whoever
     made the account (a password, or an identity at a provider that does not own the domain) may not be its owner.
     Their password, identities, sign-ins and changes of email waiting go, and so do the calendar feed and webhook

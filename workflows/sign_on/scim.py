@@ -4,8 +4,11 @@
 A provider provisions with its own bearer token (shown once, kept as its SHA-256; a new one revokes the old). A user
 it provisions is an account of this service linked to it: no password, no mail to confirm; its address counts as
 verified where the provider owns the address's domain (as at a sign-in through it), and the person signs in through
-the provider. An account that exists with that address is taken over by the provisioning only there: elsewhere it is
-someone else's to prove (409 ``uniqueness``), and a new account's address stays unconfirmed.
+the provider. An account that exists with that address is taken over by the provisioning only there (whoever made
+it while its address was unconfirmed loses it, as at a sign-in through the provider): elsewhere it is someone else's
+to prove (409 ``uniqueness``), and a new account's address stays unconfirmed. An address of a domain another provider
+owns is refused; an administrator's account, or one linked to another provider, is never provisioned or changed; an
+account the provider vouched for keeps an address in its domains, and any change of address ends its sign-ins.
 
 ``active: false`` or ``DELETE`` deprovisions at once: the account is disabled (its sign-ins and live streams end,
 its future sessions are cancelled, its listings stop, its webhook endpoints stop), its calendar feed stops, and each
@@ -42,10 +45,12 @@ from models import (
     ScimToken,
     ScimUser,
     User,
+    UserIdentity,
 )
-from models.sign_on import MAX_DISPLAY_NAME, MAX_ENTERPRISE_VALUE, MAX_EXTERNAL_ID, MAX_USER_NAME
+from models.sign_on import MAX_ENTERPRISE_VALUE, MAX_EXTERNAL_ID, MAX_USER_NAME
 from workflows import access
 from workflows.accounts import audit as auth_events
+from workflows.accounts import sign_ins
 from workflows.accounts.sign_ins import digest
 from workflows.actors import Actor
 from workflows.calendars import feeds
@@ -55,11 +60,11 @@ from workflows.operations import accounts as account_admin
 from workflows.operations.admin import record_action
 from workflows.programmes import enrolment as programme_enrolment
 from workflows.sign_on import enrolment, providers
-from workflows.sign_on.accounts import owns, usable_email
+from workflows.sign_on.accounts import display_name, evict_squatters, owner_of, owns, usable_email
 
 log = structlog.get_logger(__name__)
 
-DEPROVISIONED = "deprovisioned by the organisation's provider (SCIM)"
+DEPROVISIONED = account_admin.DEPROVISIONED_BY_SCIM
 TOKEN_ISSUED, TOKEN_REVOKED = "sign_on.scim_token_issued", "sign_on.scim_token_revoked"
 MAX_PAGE = 200  # ``count`` at most, per page
 USED_EVERY_SECONDS = 60  # a token's ``last_used_at`` is written at most this often
@@ -145,24 +150,58 @@ def _email(data: UserData) -> str | None:
     return usable_email(data.email) or usable_email(data.user_name)
 
 
+def _address(db: Session, provider: IdentityProvider, email: str) -> bool:
+    """Whether the provider owns the address's domain; 400 when another provider does (only that one vouches for
+    its people, as at a sign-in)."""
+    owner = owner_of(db, email)
+    if owner is not None and owner != provider.id:
+        raise InvalidInput("{email} belongs to another organisation's sign-on provider", words={"email": email},
+                           field="emails", reason="invalidValue")
+    return owner == provider.id
+
+
+def _yours(db: Session, provider: IdentityProvider, user: User) -> None:
+    """409 for an account SCIM may not take or change: an administrator's, or one linked to another provider."""
+    if user.is_admin:
+        raise Conflict("an administrator's account is not provisioned by SCIM", field="emails",
+                       reason="uniqueness")
+    if db.scalar(select(UserIdentity.id).where(UserIdentity.user_id == user.id,
+                                               UserIdentity.provider_id != provider.id).limit(1)) is not None:
+        raise Conflict("the account of this email signs in through another provider", field="emails",
+                       reason="uniqueness")
+
+
+def _named(data: UserData, email: str) -> str:
+    return display_name({"name": data.display_name} if data.display_name else {}, email)
+
+
 def _account(db: Session, provider: IdentityProvider, data: UserData, *, now: datetime) -> User | None:
     """The account a user resource with an email is: a new one, or the existing one of that address where the
-    provider owns its domain (and no other resource has it); none while the resource gives no email."""
+    provider owns its domain (and no other resource has it: whoever made it unconfirmed loses it, as at a sign-in
+    through the provider); none while the resource gives no email."""
     email = _email(data)
     if email is None:
         return None
-    owned = owns(db, provider.id, email)
+    owned = _address(db, provider, email)
     user = db.scalar(select(User).where(User.email == email).with_for_update())
-    if user is not None and (not owned or db.scalar(select(ScimUser.id).where(ScimUser.user_id == user.id))):
+    if user is not None and (not owned or user.deleted_at is not None
+                             or db.scalar(select(ScimUser.id).where(ScimUser.user_id == user.id))):
         # An account of an address the provider does not own is someone else's to prove: never taken over.
         raise Conflict("an account with this email exists", field="emails", reason="uniqueness")
     if user is None:
         user = User(id=uuid.uuid4(), email=email, password_hash=None, email_verified_at=now if owned else None,
-                    display_name=(data.display_name or email.partition("@")[0])[:MAX_DISPLAY_NAME])
+                    display_name=_named(data, email))
         db.add(user)
         db.flush()
-    elif user.email_verified_at is None:
-        user.email_verified_at = now
+        return user
+    _yours(db, provider, user)
+    if user.email_verified_at is None:
+        evict_squatters(db, user, now=now)
+    if user.disabled_at is not None and user.disabled_reason == DEPROVISIONED and data.active:
+        user.disabled_at = user.disabled_reason = None  # provisioned again after a DELETE
+    elif user.disabled_at is not None and data.active:
+        raise Conflict("the account of this email was disabled by an administrator", field="emails",
+                       reason="uniqueness")
     return user
 
 
@@ -231,23 +270,37 @@ def replace_user(db: Session, provider: IdentityProvider, scim_id: uuid.UUID, da
     _unique(db, provider, data, but=row.id)
     user = db.get(User, row.user_id, with_for_update={"key_share": True}) if row.user_id else None
     email = _email(data)
+    made = user is None
     if user is None:
         user = _account(db, provider, data, now=now)  # the first email it gives makes its account
         row.user_id = user.id if user else None
         if user is not None:
             _trail(db, AuthEventKind.SCIM_PROVISIONED, user.id, provider.id, "provisioned")
-    elif email is not None and email != user.email:
-        if db.scalar(select(User.id).where(User.email == email, User.id != user.id)) is not None:
-            raise Conflict("another account has this email", field="emails", reason="uniqueness")
-        user.email, user.email_verified_at = email, now if owns(db, provider.id, email) else None
+    else:
+        _yours(db, provider, user)
+        if email is not None and email != user.email:
+            _readdress(db, provider, user, email, now=now)
     if user is not None and data.display_name:
-        user.display_name = data.display_name[:MAX_DISPLAY_NAME]
+        user.display_name = _named(data, user.email)
     row.user_name, row.external_id, row.attributes = data.user_name, data.external_id, _kept(data)
     row.version, row.updated_at = row.version + 1, now
     db.flush()
-    if data.active != row.active:
+    if data.active != row.active or (made and row.user_id is not None and not row.active):
         _set_active(db, row, active=data.active, now=now)
     return row
+
+
+def _readdress(db: Session, provider: IdentityProvider, user: User, email: str, *, now: datetime) -> None:
+    """A provisioned account's new address: in the provider's own domains (verified), or, for an account whose
+    address no provider vouched for, another such address (unconfirmed); its sign-ins end either way."""
+    owned = _address(db, provider, email)
+    if not owned and owns(db, provider.id, user.email):
+        raise InvalidInput("{email} is not in a domain this provider owns: an account it vouched for keeps one",
+                           words={"email": email}, field="emails", reason="invalidValue")
+    if db.scalar(select(User.id).where(User.email == email, User.id != user.id)) is not None:
+        raise Conflict("another account has this email", field="emails", reason="uniqueness")
+    user.email, user.email_verified_at = email, now if owned else None
+    sign_ins.end_all(db, user.id, now=now)
 
 
 def _set_active(db: Session, row: ScimUser, *, active: bool, now: datetime) -> None:
@@ -255,7 +308,7 @@ def _set_active(db: Session, row: ScimUser, *, active: bool, now: datetime) -> N
     row.active = active
     user = db.get(User, row.user_id, with_for_update={"key_share": True}, populate_existing=True) \
         if row.user_id else None
-    if user is None:
+    if user is None or user.is_admin:
         return
     if active:
         if user.disabled_at is not None and user.disabled_reason == DEPROVISIONED:

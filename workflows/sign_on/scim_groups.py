@@ -1,6 +1,6 @@
 """SCIM 2.0 groups a provider sends (``/scim/v2/Groups``): their names and members, whose changes apply the
 provider's programme rules again to whoever joined or left (``workflows.sign_on.scim.apply_rules``). A request names
-at most ``MAX_MEMBERS`` members; a member is one of this provider's users."""
+at most ``MAX_MEMBERS`` members, a group has at most ``MAX_GROUP``; a member is one of this provider's users."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.sign_on.scim import MAX_PAGE, apply_rules, bounded, check_version, uuid_of
 
 MAX_MEMBERS = 1000  # members named in one request; more go by PATCH add, in parts
+MAX_GROUP = 50_000  # members of one group
 
 
 def _group(db: Session, provider: IdentityProvider, group_id: uuid.UUID, *, lock: bool = False) -> ScimGroup:
@@ -33,6 +34,9 @@ def _members(db: Session, provider: IdentityProvider, members: Sequence[tuple[st
     """The members a request gives (their SCIM ids, and the names the provider gives them), each one of this
     provider's users; at most ``MAX_MEMBERS`` named by the request itself (``named``: those a PATCH names)."""
     wanted = dict(members)
+    if len(wanted) > MAX_GROUP:
+        raise InvalidInput("a group has at most {max} members", words={"max": MAX_GROUP}, field="members",
+                           reason="invalidValue")
     if (named if named is not None else len(wanted)) > MAX_MEMBERS:
         raise InvalidInput("at most {max} members in one request: add more with PATCH, in parts",
                            words={"max": MAX_MEMBERS}, field="members", reason="invalidValue")

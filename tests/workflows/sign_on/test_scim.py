@@ -12,7 +12,7 @@ from models import User
 from tests.factories.accounts import UserFactory
 from tests.factories.scim import scim_provider
 from workflows.actors import Actor
-from workflows.errors import Conflict, NotFound
+from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.sign_on import scim
 from workflows.sign_on.scim import UserData
 
@@ -53,3 +53,28 @@ def test_a_user_with_no_email_has_no_account_until_one_is_given(db: Session) -> 
     assert row.user_id is None
     row = scim.replace_user(db, provider, row.id, UserData(user_name="ada", email=f"ada@{domain}"))
     assert db.scalars(select(User.email).where(User.id == row.user_id)).one() == f"ada@{domain}"
+
+
+def test_an_unconfirmed_account_taken_by_provisioning_loses_whoever_made_it(db: Session) -> None:
+    provider, _token, domain = scim_provider(db)
+    squatter = UserFactory(email=f"ada@{domain}", email_verified_at=None)
+    assert squatter.password_hash is not None
+    row = scim.create_user(db, provider, UserData(user_name=f"ada@{domain}"))
+    db.refresh(squatter)
+    assert row.user_id == squatter.id and squatter.password_hash is None and squatter.email_verified_at is not None
+
+
+def test_admins_accounts_and_another_provider_s_people_are_out_of_reach(db: Session) -> None:
+    provider, _token, domain = scim_provider(db)
+    _other, _other_token, other_domain = scim_provider(db)
+    UserFactory(email=f"boss@{domain}", is_admin=True)
+    with pytest.raises(Conflict, match="an administrator's account is not provisioned by SCIM"):
+        scim.create_user(db, provider, UserData(user_name=f"boss@{domain}"))
+    with pytest.raises(InvalidInput, match="belongs to another organisation's sign-on provider"):
+        scim.create_user(db, provider, UserData(user_name=f"someone@{other_domain}"))
+    row = scim.create_user(db, provider, UserData(user_name=f"ada@{domain}"))
+    with pytest.raises(InvalidInput, match="an account it vouched for keeps one"):  # no move out of its domains
+        scim.replace_user(db, provider, row.id, UserData(user_name=f"ada@{domain}", email="ada@elsewhere.example"))
+    with pytest.raises(InvalidInput, match="belongs to another organisation's sign-on provider"):
+        scim.replace_user(db, provider, row.id, UserData(user_name=f"ada@{domain}", email=f"x@{other_domain}"))
+    assert db.get_one(User, row.user_id).email == f"ada@{domain}"
