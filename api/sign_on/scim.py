@@ -132,6 +132,17 @@ def answer(payload: Any, status: int = 200, version: int | None = None) -> Respo
 _ETAG = re.compile(r'\s*(?:W/)?"(\d{1,9})"\s*')
 
 
+def resource_answer(model: Any, version: int, status: int, args: dict[str, Any] | None, location: str) -> Response:
+    """A user or group as served: the attributes asked for, its ETag, and where it lives when just made."""
+    from api.sign_on import scim_resources as resources  # noqa: PLC0415
+    args = args or {}
+    response = answer(resources.dump(model, attributes=split(args.get("attributes")),
+                                     excluded=split(args.get("excludedAttributes"))), status, version)
+    if status == 201:  # noqa: PLR2004
+        response.headers["Location"] = location
+    return response
+
+
 def if_match() -> int | None:
     """The version ``If-Match`` names (``W/"n"``; of a list, the first), or ``None`` (``*``, or none); one that is no
     version of ours names none that holds (-1: a 412)."""

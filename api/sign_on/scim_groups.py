@@ -24,6 +24,7 @@ from api.sign_on.scim import (
     if_match,
     json_body,
     provider_now,
+    resource_answer,
     split,
 )
 from api.sign_on.scim_users import PATCH_BODY, SEARCH_BODY, searched
@@ -46,13 +47,8 @@ def list_groups(args: dict[str, Any]) -> Response:
 
 def _group_answer(row: Any, status: int = 200, args: dict[str, Any] | None = None) -> Response:
     from api.sign_on import scim_resources as resources  # noqa: PLC0415
-    args = args or {}
     model = resources.group_model(row, scim_groups.members_of(db_session(), row.id), base())
-    response = answer(resources.dump(model, attributes=split(args.get("attributes")),
-                                      excluded=split(args.get("excludedAttributes"))), status, row.version)
-    if status == 201:  # noqa: PLR2004
-        response.headers["Location"] = f"{base()}/Groups/{row.id}"
-    return response
+    return resource_answer(model, row.version, status, args, f"{base()}/Groups/{row.id}")
 
 
 @blp.route("/Groups")
@@ -142,8 +138,7 @@ class SearchAll(MethodView):
         groups_total, groups = scim_groups.find_groups(db, provider, attribute=attribute, value=value,
                                                        start=max(1, start - users_total),
                                                        count=max(0, count - len(users)))
-        accounts = scim.accounts_of(db, users)
-        models = [*(resources.user_model(row, accounts.get(row.user_id), base()) for row in users),
+        models = [*(resources.user_model(row, base()) for row in users),
                   *(resources.group_model(row, scim_groups.members_of(db, row.id), base()) for row in groups)]
         return answer(resources.listing(models, users_total + groups_total, start,
                                          attributes=split(args["attributes"]),

@@ -39,7 +39,6 @@ from scim2_models import (
 )
 
 from models import ScimGroup, ScimUser
-from models import User as Account
 from workflows.errors import InvalidInput
 from workflows.sign_on.scim import MAX_PAGE, UserData
 
@@ -132,7 +131,7 @@ def _meta(kind: str, location: str, created: datetime, modified: datetime, versi
                 version=f'W/"{version}"')
 
 
-def user_model(row: ScimUser, account: Account | None, base: str) -> Any:
+def user_model(row: ScimUser, base: str) -> Any:
     """The user resource as served: what the provider sent, with its id, meta, and the account's state."""
     model = ScimUserModel.model_validate(row.attributes.get("resource") or {"userName": row.user_name},
                                          scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
@@ -140,7 +139,6 @@ def user_model(row: ScimUser, account: Account | None, base: str) -> Any:
     if not row.active:  # deprovisioned; otherwise ``active`` is what the provider sent, absent if it sent none
         model.active = False
     model.meta = _meta("User", f"{base}/Users/{row.id}", row.created_at, row.updated_at, row.version)
-    del account  # the account's address is the one the resource names: nothing of it is added
     return model
 
 

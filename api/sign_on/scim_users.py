@@ -23,6 +23,7 @@ from api.sign_on.scim import (
     if_match,
     json_body,
     provider_now,
+    resource_answer,
     split,
 )
 from workflows.sign_on import scim
@@ -37,15 +38,7 @@ PATCH_BODY = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 
 def _user_answer(row: Any, status: int = 200, args: dict[str, Any] | None = None) -> Response:
     from api.sign_on import scim_resources as resources  # noqa: PLC0415
-    account = scim.accounts_of(db_session(), [row]).get(row.user_id)
-    model = resources.user_model(row, account, base())
-    args = args or {}
-    payload = resources.dump(model, attributes=split(args.get("attributes")),
-                             excluded=split(args.get("excludedAttributes")))
-    response = answer(payload, status, row.version)
-    if status == 201:  # noqa: PLR2004
-        response.headers["Location"] = f"{base()}/Users/{row.id}"
-    return response
+    return resource_answer(resources.user_model(row, base()), row.version, status, args, f"{base()}/Users/{row.id}")
 
 
 def list_users(args: dict[str, Any]) -> Response:
@@ -54,8 +47,7 @@ def list_users(args: dict[str, Any]) -> Response:
     db = db_session()
     total, rows = scim.find_users(db, provider_now(), attribute=attribute, value=value, start=args["startIndex"],
                                   count=args["count"])
-    accounts = scim.accounts_of(db, rows)
-    models = [resources.user_model(row, accounts.get(row.user_id), base()) for row in rows]
+    models = [resources.user_model(row, base()) for row in rows]
     return answer(resources.listing(models, total, args["startIndex"], attributes=split(args["attributes"]),
                                      excluded=split(args["excludedAttributes"])))
 
@@ -131,7 +123,7 @@ class OneUser(MethodView):
         from api.sign_on import scim_resources as resources  # noqa: PLC0415
         db, provider = db_session(), provider_now()
         row = scim.get_user(db, provider, scim_id)
-        current = resources.user_model(row, scim.accounts_of(db, [row]).get(row.user_id), base())
+        current = resources.user_model(row, base())
         model = resources.patched(current, json_body())
         row = scim.replace_user(db, provider, scim_id, resources.user_data(model), version=if_match())
         return _user_answer(row)

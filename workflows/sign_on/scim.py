@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -365,11 +365,6 @@ def uuid_of(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value or "")
     except ValueError:
         return None
-
-
-def accounts_of(db: Session, rows: Sequence[ScimUser]) -> dict[uuid.UUID | None, User]:
-    ids = [r.user_id for r in rows if r.user_id]
-    return {user.id: user for user in db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 def apply_rules(db: Session, provider_id: uuid.UUID, scim_user_ids: Iterable[uuid.UUID]) -> None:
