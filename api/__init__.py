@@ -122,10 +122,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.mentors.teams import blp as teams_blp  # noqa: PLC0415
     from api.notifications.routes import blp as notifications_blp  # noqa: PLC0415
     from api.operations.routes import blp as admin_blp  # noqa: PLC0415
-    from api.programmes import goals as _goal_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
-    from api.programmes import intake as _intake_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
-    from api.programmes import nudges as _nudge_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
-    from api.programmes import pairings as _pairing_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
+    from api.programmes import goals, intake, nudges, pairings, plans  # noqa: F401, PLC0415 - on programmes_blp (+ sessions_blp)
     from api.programmes.coordinators import blp as coordinator_invitations_blp  # noqa: PLC0415 - and admin_blp's
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
     from api.programmes.enrolment import join_links_blp as programme_join_links_blp  # noqa: PLC0415

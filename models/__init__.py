@@ -81,8 +81,9 @@ from models.programmes.enrolment import (
 from models.programmes.goals import ActionItem, PairingGoal, SessionGoal
 from models.programmes.nudges import NudgeSent, NudgeStep, ProgrammeNudge
 from models.programmes.pairings import Pairing, PairingSurvey
+from models.programmes.plans import PairingStep, PlanStep, StepAnchor, StepStatus
 from models.programmes.programmes import CoordinatorInvitation, Programme, ProgrammeCoordinator
-from models.questions import Question, QuestionKind
+from models.questions import DirectoryAttribute, Question, QuestionKind
 from models.reports import PairingTally, ProgrammeTally, ProgrammeWeek
 from models.sessions.attendance import AttendanceDispute
 from models.sessions.engagement import MentorStats, Notification, Review, ReviewEligibility
@@ -139,6 +140,7 @@ __all__ = [
     "CreditStatus",
     "DateOverride",
     "DigestPeriod",
+    "DirectoryAttribute",
     "DisputeStatus",
     "DraftStatus",
     "EmailChoice",
@@ -173,11 +175,13 @@ __all__ = [
     "PairingGoal",
     "PairingMode",
     "PairingStatus",
+    "PairingStep",
     "PairingSurvey",
     "PairingTally",
     "ParticipantAvailability",
     "ParticipantRole",
     "ParticipantStatus",
+    "PlanStep",
     "PointsTo",
     "PreferenceKind",
     "Programme",
@@ -216,6 +220,8 @@ __all__ = [
     "SignIn",
     "SignOnAttempt",
     "Skill",
+    "StepAnchor",
+    "StepStatus",
     "TeamInvitation",
     "Telling",
     "TimeOff",

@@ -26,6 +26,14 @@ class QuestionKind(StrEnum):
     SCALE = "scale"  # a whole number from 1 to 5
 
 
+class DirectoryAttribute(StrEnum):
+    """What an intake question may read from the person's organisation's directory (SCIM's enterprise extension)
+    instead of asking them: the answer is the directory's, kept current by provisioning."""
+
+    DEPARTMENT = "department"
+    MANAGER = "manager"  # the manager's name where they are in the directory too, else their id there
+
+
 class Question(IdMixin, Base):
     """A question of a form: asked of a mentee when they book a listing, answered with the request; or of a
     programme's mentors or mentees (``audience``) when they join it, its intake. The form is its owner's questions
@@ -34,6 +42,9 @@ class Question(IdMixin, Base):
     __tablename__ = "questions"
     __table_args__ = (
         CheckConstraint(check_in("kind", QuestionKind), name="kind_values"),
+        # Read from the directory: a programme's free-text question only.
+        CheckConstraint(f"directory IS NULL OR ({check_in('directory', DirectoryAttribute)} AND programme_id IS NOT "
+                        "NULL AND kind = 'text')", name="directory_of_intake_text"),
         CheckConstraint(f"length(label) BETWEEN 1 AND {MAX_LABEL}", name="label_length"),
         CheckConstraint(f"position >= 0 AND position < CASE WHEN listing_id IS NULL THEN {MAX_INTAKE_QUESTIONS} "
                         f"ELSE {MAX_QUESTIONS} END", name="position_range"),
@@ -58,3 +69,4 @@ class Question(IdMixin, Base):
     label: Mapped[str] = mapped_column(String(MAX_LABEL))
     options: Mapped[list[str]] = mapped_column(ARRAY(String(MAX_OPTION)), default=list, server_default="{}")
     required: Mapped[bool] = mapped_column(default=False, server_default="false")
+    directory: Mapped[DirectoryAttribute | None] = mapped_column(stored_as_text(DirectoryAttribute))

@@ -68,6 +68,7 @@ from workflows.programme_payloads import (
     GoalPayload,
     MatchRunPayload,
     PairingPayload,
+    PlanStepPayload,
     ProgrammeChangePayload,
     ProgrammeCoordinatorsPayload,
     ProgrammePayload,
@@ -140,6 +141,8 @@ class EventType(StrEnum):
     PROGRAMME_SETTINGS_CHANGED = "programme.settings_changed", ProgrammeChangePayload
     PROGRAMME_MATCHING_CHANGED = "programme.matching_changed", ProgrammeChangePayload
     PROGRAMME_INTAKE_FORM_CHANGED = "programme.intake_form_changed", ProgrammeChangePayload
+    PROGRAMME_PLAN_CHANGED = "programme.plan_changed", ProgrammeChangePayload
+    PROGRAMME_PLAN_APPLIED = "programme.plan_applied", ProgrammeChangePayload  # to the pairings under way
     ENROLMENT_JOINED = "enrolment.joined", EnrolmentPayload
     ENROLMENT_LEFT = "enrolment.left", EnrolmentPayload
     ENROLMENT_REMOVED = "enrolment.removed", EnrolmentPayload
@@ -156,6 +159,9 @@ class EventType(StrEnum):
     GOAL_DONE = "goal.done", GoalPayload
     GOAL_DROPPED = "goal.dropped", GoalPayload
     GOAL_REOPENED = "goal.reopened", GoalPayload
+    PLAN_STEP_DONE = "plan.step_done", PlanStepPayload
+    PLAN_STEP_SKIPPED = "plan.step_skipped", PlanStepPayload
+    PLAN_STEP_REOPENED = "plan.step_reopened", PlanStepPayload
     MATCH_RUN_REQUESTED = "match_run.requested", MatchRunPayload
     MATCH_RUN_PROGRESS = "match_run.progress", MatchRunPayload
     MATCH_RUN_COMPLETED = "match_run.completed", MatchRunPayload
@@ -305,6 +311,7 @@ PROGRAMME_EVENTS = of_aggregate("programme")
 ENROLMENT_EVENTS = of_aggregate("enrolment")
 PAIRING_EVENTS = of_aggregate("pairing")
 GOAL_EVENTS = of_aggregate("goal")
+PLAN_EVENTS = of_aggregate("plan")
 MESSAGE_EVENTS = of_aggregate("message")
 # Events only their own people see: no admin's endpoint receives them, unless the admin is one of those people.
 PRIVATE_EVENTS = MESSAGE_EVENTS

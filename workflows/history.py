@@ -25,6 +25,7 @@ from models import (
     OutboxEvent,
     Pairing,
     PairingGoal,
+    PairingStep,
     ProgrammeParticipant,
     RescheduleProposal,
     User,
@@ -100,19 +101,21 @@ def session_timeline(db: Session, actor: Actor, session_id: uuid.UUID, *, limit:
 
 def programme_timeline(db: Session, actor: Actor, programme_id: uuid.UUID, *, limit: int, cursor: str | None,
                        asked: str | None = None) -> Page[TimelineEntry]:
-    """A programme's events, its enrolments', its pairings' and their goals', its match runs' and its announcements',
-    oldest first: its coordinators and admins (403 for its participants, 404 for anyone else); each line in the
-    locale ``asked`` (a client's), else the reader's own."""
+    """A programme's events, its enrolments', its pairings' and their goals' and plan steps', its match runs' and its
+    announcements', oldest first: its coordinators and admins (403 for its participants, 404 for anyone else); each
+    line in the locale ``asked`` (a client's), else the reader's own."""
     programme_access.may_read(db, actor, programme_id)
     enrolments = OutboxEvent.aggregate_id.in_(select(ProgrammeParticipant.id)
                                               .where(ProgrammeParticipant.programme_id == programme_id))
     its_pairings = select(Pairing.id).where(Pairing.programme_id == programme_id)
     its_goals = select(PairingGoal.id).where(PairingGoal.pairing_id.in_(its_pairings))
+    its_steps = select(PairingStep.id).where(PairingStep.pairing_id.in_(its_pairings))
     its_runs = select(MatchRun.id).where(MatchRun.programme_id == programme_id)
     its_announcements = select(Announcement.id).where(Announcement.programme_id == programme_id)
     query = select(OutboxEvent).where(or_(
         OutboxEvent.aggregate_id == programme_id, enrolments, OutboxEvent.aggregate_id.in_(its_pairings),
-        OutboxEvent.aggregate_id.in_(its_goals), OutboxEvent.aggregate_id.in_(its_runs),
+        OutboxEvent.aggregate_id.in_(its_goals), OutboxEvent.aggregate_id.in_(its_steps),
+        OutboxEvent.aggregate_id.in_(its_runs),
         OutboxEvent.aggregate_id.in_(its_announcements)))
     page: Page[OutboxEvent] = paginate(db, query, OutboxEvent.created_at, OutboxEvent.id, limit=limit,
                                        cursor=cursor)

@@ -23,15 +23,7 @@ from models import (
     SessionStatus,
 )
 from workflows.conversation_payloads import AnnouncementPayload, MessagePayload, ReportPayload
-from workflows.programme_payloads import (
-    EnrolmentPayload,
-    GoalPayload,
-    MatchRunPayload,
-    PairingPayload,
-    ProgrammeChangePayload,
-    ProgrammeCoordinatorsPayload,
-    ProgrammePayload,
-)
+from workflows.programme_payloads import ProgrammeEventPayload
 
 # Where the payload names the people it concerns: read by participants() and by concerns_clause().
 MENTOR_KEY = "mentor_profile_id"
@@ -299,9 +291,8 @@ EventPayload = (BookingPayload | SeatReleasedPayload | SessionPayload | GroupSes
                 | SessionReminderPayload | GroupSessionReminderPayload | SchedulePayload | BookingRescheduledPayload
                 | RescheduleProposalPayload | SessionCheckInPayload | GroupSessionCheckInPayload | SessionNoShowPayload
                 | GroupSessionNoShowPayload | SessionCancelledPayload | GroupSessionCancelledPayload | SeatNoShowPayload
-                | AttendanceDisputePayload | BookingSeriesPayload | WaitlistPayload | ProgrammePayload
-                | ProgrammeCoordinatorsPayload | ProgrammeChangePayload | EnrolmentPayload | PairingPayload
-                | GoalPayload | MatchRunPayload | MessagePayload | AnnouncementPayload | ReportPayload)
+                | AttendanceDisputePayload | BookingSeriesPayload | WaitlistPayload | ProgrammeEventPayload
+                | MessagePayload | AnnouncementPayload | ReportPayload)
 
 
 # --- building -------------------------------------------------------------------------------------

@@ -28,9 +28,11 @@ class ProgrammeCoordinatorsPayload(ProgrammePayload):
 
 
 class ProgrammeChangePayload(ProgrammePayload):
-    """``programme.settings_changed``, ``.matching_changed``, ``.intake_form_changed``: what its coordinators (or an
-    admin) changed, by name: its settings (``name``, ``session_minutes``…), its matching's (``pairing_mode``,
-    ``criteria``, the weights), or an intake form (``intake_form:mentor``, ``intake_form:mentee``)."""
+    """``programme.settings_changed``, ``.matching_changed``, ``.intake_form_changed``, ``.plan_changed``,
+    ``.plan_applied``: what its coordinators (or an admin) changed, by name: its settings (``name``,
+    ``session_minutes``…), its matching's (``pairing_mode``, ``criteria``, the weights), an intake form
+    (``intake_form:mentor``, ``intake_form:mentee``), its plan (``plan``, now at ``plan:v<version>``), or its plan
+    applied to the running pairings (``pairings:<count>``)."""
 
     changed: list[str]
 
@@ -87,9 +89,8 @@ class PairingPayload(TypedDict):
     coordinator_user_ids: list[str]
 
 
-class GoalPayload(TypedDict):
-    """``goal.*``: a pairing's goal set, reached, set aside or reopened (``status``, where it stands now); told to
-    the pair (its mentor by profile, its mentee by user) and to the programme's coordinators."""
+class PairingThingPayload(TypedDict):
+    """What a pairing's goal and its plan's step say alike: whose they are, their words and where they stand."""
 
     id: str
     pairing_id: str
@@ -99,6 +100,23 @@ class GoalPayload(TypedDict):
     mentee_user_id: str
     title: str
     status: str
+
+
+class PlanStepPayload(PairingThingPayload):
+    """``plan.*``: a step of a pairing's plan ticked done, skipped (``note``: why) or back to do (``status``, where it
+    stands now; ``anchor`` and ``number``: week N or session N); told to the pair (its mentor by profile, its mentee
+    by user) and to the programme's coordinators."""
+
+    anchor: str
+    number: int
+    note: str | None
+    coordinator_user_ids: list[str]
+
+
+class GoalPayload(PairingThingPayload):
+    """``goal.*``: a pairing's goal set, reached, set aside or reopened (``status``, where it stands now); told to
+    the pair (its mentor by profile, its mentee by user) and to the programme's coordinators."""
+
     target_date: str | None
     coordinator_user_ids: list[str]
 
@@ -119,3 +137,8 @@ class MatchRunPayload(TypedDict):
     top3_share: float | None
     error: str | None
     coordinator_user_ids: list[str]
+
+
+# Every shape a programme's event takes (``workflows.payloads.EventPayload`` takes them all).
+ProgrammeEventPayload = (ProgrammePayload | ProgrammeCoordinatorsPayload | ProgrammeChangePayload | EnrolmentPayload
+                         | PairingPayload | GoalPayload | PlanStepPayload | MatchRunPayload)

@@ -1,6 +1,7 @@
 """Forms of questions: a listing's, asked of a mentee who books it and answered with the request; the one model a
 programme's intake forms use too. A question is free text, one choice, several choices or a 1-5 scale, required or
-not (``models.questions``).
+not (``models.questions``). An intake's free-text question may instead be answered by the person's organisation's
+directory (``workflows.programmes.directory``): the person does not answer it.
 
 Answers are checked against the form as it is when they are given, and kept with the label and kind they answer
 (``bookings.answers``): a form changed later leaves every answer given before readable as it was.
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from models import Question, QuestionKind
+from models import DirectoryAttribute, Question, QuestionKind
 from models.questions import (
     MAX_INTAKE_QUESTIONS,
     MAX_OPTION,
@@ -94,8 +95,17 @@ def _question(owner: dict[str, Any], position: int, asked: dict[str, Any]) -> Qu
             raise InvalidInput("{where}: each choice once", words={"where": where})
     elif options:
         raise InvalidInput("{where}: only a question with choices has options", words={"where": where})
+    directory = asked.get("directory")
+    if directory is not None:
+        if "programme_id" not in owner or kind != QuestionKind.TEXT:
+            raise InvalidInput("{where}: only an intake's free-text question is answered by the directory",
+                               words={"where": where})
+        if asked.get("required"):
+            raise InvalidInput("{where}: the directory answers it, so it is never required of the person",
+                               words={"where": where})
     return Question(id=uuid.uuid4(), **owner, position=position, kind=kind, label=label, options=options,
-                    required=bool(asked.get("required")))
+                    required=bool(asked.get("required")),
+                    directory=None if directory is None else DirectoryAttribute(directory))
 
 
 def answered(questions: Sequence[Question], answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -111,9 +121,14 @@ def answered(questions: Sequence[Question], answers: Sequence[dict[str, Any]]) -
                                "read them again)")
         if question_id in given:
             raise InvalidInput("“{label}” is answered twice", words={"label": asked[question_id].label})
+        if asked[question_id].directory is not None and answer.get("value") not in (None, "", []):
+            raise InvalidInput("“{label}” is answered by your organisation's directory, not here",
+                               words={"label": asked[question_id].label})
         given[question_id] = answer.get("value")
     kept = []
     for question in questions:
+        if question.directory is not None:
+            continue
         value = _value(question, given.get(str(question.id)))
         if value is None:
             if question.required:

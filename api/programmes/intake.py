@@ -13,10 +13,10 @@ from api.bookings.schemas import AnsweredSchema, AnswerSchema
 from api.common.docs import documents_errors
 from api.common.schemas import Schema, timezone_name
 from api.database import db_session
-from api.mentors.listing_schemas import EXAMPLE_QUESTIONS, QuestionInputSchema, QuestionListSchema
+from api.mentors.listing_schemas import EXAMPLE_QUESTIONS, QuestionInputSchema, QuestionSchema
 from api.programmes.routes import blp
 from api.security import current_actor
-from models import ParticipantRole
+from models import DirectoryAttribute, ParticipantRole
 from models.questions import MAX_INTAKE_QUESTIONS
 from workflows.programmes import intake
 from workflows.programmes.intake import MAX_WINDOWS
@@ -24,9 +24,33 @@ from workflows.programmes.intake import MAX_WINDOWS
 AUDIENCES = "<any(mentor, mentee):audience>"
 
 
+DIRECTORY = {"description": "Where the organisation's directory answers it instead of the person: `department` or "
+                            "`manager` (the enterprise extension its SCIM client sends; the manager's name where they "
+                            "are in the directory too, else their id there). A free-text question, never required; "
+                            "`null`: the person answers it."}
+
+
+class IntakeQuestionInputSchema(QuestionInputSchema):
+    directory = fields.Enum(DirectoryAttribute, by_value=True, load_default=None, allow_none=True, metadata=DIRECTORY)
+
+
+class IntakeQuestionSchema(QuestionSchema):
+    directory = fields.Enum(DirectoryAttribute, by_value=True, allow_none=True, metadata=DIRECTORY)
+
+
+class IntakeFormSchema(Schema):
+    items = fields.List(fields.Nested(IntakeQuestionSchema))
+
+
 class IntakeFormInputSchema(Schema):
-    items = fields.List(fields.Nested(QuestionInputSchema), required=True,
+    items = fields.List(fields.Nested(IntakeQuestionInputSchema), required=True,
                         validate=validate.Length(max=MAX_INTAKE_QUESTIONS))
+
+
+class IntakeAnsweredSchema(AnsweredSchema):
+    directory = fields.String(metadata={
+        "enum": [one.value for one in DirectoryAttribute],
+        "description": "Present on an answer the organisation's directory gives (`department` or `manager`)."})
 
 
 class WeeklyWindowSchema(Schema):
@@ -53,8 +77,9 @@ class IntakeAnswerSchema(Schema):
 class IntakeSchema(Schema):
     participant_id = fields.UUID()
     role = fields.Enum(ParticipantRole, by_value=True)
-    form = fields.List(fields.Nested("QuestionSchema"), metadata={"description": "The form of their role."})
-    answers = fields.List(fields.Nested(AnsweredSchema))
+    form = fields.List(fields.Nested(IntakeQuestionSchema), metadata={"description": "The form of their role."})
+    answers = fields.List(fields.Nested(IntakeAnsweredSchema), metadata={
+        "description": "Their answers, then those their organisation's directory gives."})
     answered_at = fields.DateTime(allow_none=True)
     timezone = fields.String(allow_none=True)
     windows = fields.List(fields.Nested(WeeklyWindowSchema), metadata={
@@ -89,7 +114,7 @@ EXAMPLE_ANSWERS = {"answers": [{"question_id": "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9
 @blp.route(f"/<uuid:programme_id>/intake-forms/{AUDIENCES}")
 class IntakeForm(MethodView):
     @blp.doc(operationId="getProgrammeIntakeForm")
-    @blp.response(200, QuestionListSchema)
+    @blp.response(200, IntakeFormSchema)
     @documents_errors(blp, 401, 404)
     def get(self, programme_id: uuid.UUID, audience: str) -> Any:
         """The intake form its `mentor`s or `mentee`s answer: its coordinators read both, a participant the one of
@@ -98,11 +123,12 @@ class IntakeForm(MethodView):
 
     @blp.doc(operationId="setProgrammeIntakeForm")
     @blp.arguments(IntakeFormInputSchema, example=EXAMPLE_QUESTIONS)
-    @blp.response(200, QuestionListSchema)
+    @blp.response(200, IntakeFormSchema)
     @documents_errors(blp, 400, 401, 403, 404, 422)
     def put(self, data: dict[str, Any], programme_id: uuid.UUID, audience: str) -> Any:
         """Replace the intake form of its `mentor`s or `mentee`s (its coordinators; 30 questions at most): free
-        text, one choice, several choices or a 1-5 scale, each required or not. Answers already given keep the words
+        text, one choice, several choices or a 1-5 scale, each required or not; a free-text one may be answered by
+        the organisation's directory instead (`directory`). Answers already given keep the words
         of the questions they answered. 400 once the programme is closed."""
         return {"items": intake.set_form(db_session(), current_actor(), programme_id, ParticipantRole(audience),
                                          data["items"])}
@@ -123,11 +149,11 @@ class MyIntake(MethodView):
     @blp.response(200, IntakeSchema)
     @documents_errors(blp, 400, 401, 404, 422)
     def put(self, data: dict[str, Any], programme_id: uuid.UUID) -> Any:
-        """Give or change your intake: every answer at once (422 for a required one missing, or one that does not
-        fit its question), and your weekly windows (21 at most, none overlapping): a mentee's free time, or a
-        mentor's weekly hours, which are their mentor profile's and serve their public listings too (400 for none).
-        Saving finishes a mentee's intake; a mentor's once their hours are confirmed. 400 once the intake is
-        closed."""
+        """Give or change your intake: every answer at once (422 for a required one missing, one that does not
+        fit its question, or one to a question the directory answers), and your weekly windows (21 at most, none
+        overlapping): a mentee's free time, or a mentor's weekly hours, which are their mentor profile's and serve
+        their public listings too (400 for none). Saving finishes a mentee's intake; a mentor's once their hours are
+        confirmed. 400 once the intake is closed."""
         return intake.answer(db_session(), current_actor(), programme_id, **data)
 
 

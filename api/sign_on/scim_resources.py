@@ -119,9 +119,35 @@ def user_data(model: Any) -> UserData:
                     resource=resource)
 
 
+def _manager(value: Any) -> Any:
+    """The enterprise ``manager`` as RFC 7643 has it (an object with a ``$ref``), from what Entra sends (the manager's
+    id alone) and what Okta sends (``value`` and ``displayName``, no ``$ref``): the reference is the manager's user."""
+    if isinstance(value, str):
+        value = {"value": value}
+    if isinstance(value, dict) and isinstance(value.get("value"), str) and not value.get("$ref"):
+        return {**value, "$ref": f"../Users/{value['value']}"}
+    return value
+
+
+def _lenient(body: Any) -> Any:
+    """A user body, or a PATCH's, with each enterprise ``manager`` as :func:`_manager` makes it."""
+    if not isinstance(body, dict):
+        return body
+    if isinstance(body.get(ENTERPRISE), dict) and "manager" in body[ENTERPRISE]:
+        body = {**body, ENTERPRISE: {**body[ENTERPRISE], "manager": _manager(body[ENTERPRISE]["manager"])}}
+    operations = body.get("Operations")
+    if isinstance(operations, list):
+        body = {**body, "Operations": [
+            {**one, "value": _manager(one.get("value"))} if isinstance(one, dict)
+            and str(one.get("path") or "").lower().endswith(":manager") else
+            {**one, "value": _lenient(one.get("value"))} if isinstance(one, dict) else one
+            for one in operations]}
+    return body
+
+
 def read_user(body: Any, context: Context) -> Any:
     try:
-        return ScimUserModel.model_validate(body, scim_ctx=context)
+        return ScimUserModel.model_validate(_lenient(body), scim_ctx=context)
     except (ValidationError, SCIMException, ValueError) as exc:
         raise refused(exc) from None
 
@@ -232,7 +258,7 @@ def patched(model: Any, body: Any) -> Any:
     """The resource with a PATCH applied (the operations Entra and Okta send, as scim2-models reads them)."""
     try:
         kind: Any = type(model)
-        operations = PatchOp[kind].model_validate(body, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+        operations = PatchOp[kind].model_validate(_lenient(body), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
         operations.patch(model)
         return type(model).model_validate(model.model_dump(scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST),
                                           scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)

@@ -1,1 +1,1 @@
-"""The programmes' tables: programmes, enrolment, pairings and goals."""
+"""The programmes' tables: programmes, enrolment, pairings, goals and plans."""

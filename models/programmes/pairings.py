@@ -70,6 +70,9 @@ class Pairing(IdMixin, Base):
     first_start: Mapped[datetime | None]
     # Sessions held under earlier series (before a pause): a resumed pairing asks for the rest.
     sessions_before: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The version of its programme's plan its steps were copied from (``models.programmes.plans``): none before it
+    # became active.
+    plan_version: Mapped[int | None]
     # A paused pairing's day to go on by itself (the system resumes it that day, UTC), if its pauser gave one.
     resume_on: Mapped[date | None]
     # The match run that proposed it, and its mentor's rank among the mentee's candidates there (null past 10).

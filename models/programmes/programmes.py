@@ -61,6 +61,8 @@ class Programme(IdMixin, Base):
     pairing_mode: Mapped[PairingMode] = mapped_column(stored_as_text(PairingMode), default=PairingMode.COORDINATOR,
                                                       server_default=PairingMode.COORDINATOR.value)
     matching: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # Its engagement plan's version: one more at each edit (``workflows.programmes.plans``).
+    plan_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,15 +1,19 @@
-"""A programme's intake in Chromium: a coordinator writes the mentees' form; a mentee answers it at phone size with a
+"""A programme's intake in Chromium: a coordinator writes the mentees' form (one question answered by the
+organisation's directory); a mentee answers it at phone size with a
 weekly window in their zone; the coordinator reads the answers with the people. axe on every screen."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import User
+from infra import sealing
+from infra.config import get_settings
+from models import IdentityProvider, ScimUser, User
 from tests.web.conftest import PHONE, Axe, Served, expect, new_page, shot
 from tests.web.pages import open_settings, sign_in
 
@@ -34,6 +38,37 @@ def _enrolling(web_server: Served, committed: sessionmaker[Session], role: str) 
     return url, link
 
 
+def _in_the_directory(committed: sessionmaker[Session], email: str, department: str) -> None:
+    """The person's account as an organisation's SCIM client provisioned it, with their department."""
+    with committed() as db, db.begin():
+        provider = IdentityProvider(id=uuid.uuid4(), display_name="Org", issuer="https://org.example/idp",
+                                    client_id="mentorship", client_secret=sealing.seal(get_settings(), "s"))
+        db.add(provider)
+        db.flush()
+        user_id = db.scalars(select(User.id).where(User.email == email)).one()
+        db.add(ScimUser(id=uuid.uuid4(), provider_id=provider.id, user_id=user_id, user_name=email,
+                        attributes={"department": department}))
+
+
+def _write_mentees_form(page: Any) -> None:
+    """Three questions: one required, one choice, and the department the directory gives."""
+    form = page.get_by_role("form", name="Intake form for mentees")
+    form.get_by_role("button", name="Add a question").click()
+    form.get_by_label("Question 1", exact=True).fill("What do you want to work on?")
+    form.get_by_label("Question 1 must be answered").check()
+    form.get_by_role("button", name="Add a question").click()
+    form.get_by_label("Question 2", exact=True).fill("Department")
+    form.get_by_label("Kind of question 2").select_option(label="One choice")
+    form.get_by_label("Choices of question 2").fill("Engineering, Design")
+    # The organisation's directory (SCIM) answers the third: Lin's department as her IT department sent it.
+    form.get_by_role("button", name="Add a question").click()
+    form.get_by_label("Question 3", exact=True).fill("Department in the directory")
+    form.get_by_label("Who answers question 3").select_option(label="The directory: their department")
+    expect(form.get_by_label("Question 3 must be answered")).to_be_hidden()
+    form.get_by_role("button", name="Save the mentees\u2019 form").click()
+    expect(form.locator("[role=status]")).to_have_text("3 questions saved: mentees answer them.")
+
+
 def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
     url, link = _enrolling(web_server, committed, "mentee")
@@ -45,16 +80,8 @@ def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(
     page.goto(f"/#{url}")
     open_settings(page)
     page.locator("summary", has_text="The mentees\u2019 form").click()
-    form = page.get_by_role("form", name="Intake form for mentees")
-    form.get_by_role("button", name="Add a question").click()
-    form.get_by_label("Question 1", exact=True).fill("What do you want to work on?")
-    form.get_by_label("Question 1 must be answered").check()
-    form.get_by_role("button", name="Add a question").click()
-    form.get_by_label("Question 2", exact=True).fill("Department")
-    form.get_by_label("Kind of question 2").select_option(label="One choice")
-    form.get_by_label("Choices of question 2").fill("Engineering, Design")
-    form.get_by_role("button", name="Save the mentees\u2019 form").click()
-    expect(form.locator("[role=status]")).to_have_text("2 questions saved: mentees answer them.")
+    _write_mentees_form(page)
+    _in_the_directory(committed, "lin@example.com", "Research")
     axe.check(page, "programme: the intake forms")
 
     phone = new_page(browser, web_server, "Asia/Tokyo", PHONE)
@@ -64,6 +91,7 @@ def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(
     expect(intake.get_by_label("What do you want to work on?")).to_be_visible()
     intake.get_by_label("What do you want to work on?").fill("Public speaking")
     intake.get_by_label("Department (optional)").select_option("Design")
+    expect(intake).to_contain_text("Research (from your organisation\u2019s directory)")
     expect(intake.get_by_role("group", name="When you are free each week (Asia/Tokyo)")).to_be_visible()
     intake.get_by_role("button", name="Add a time").click()
     intake.get_by_label("Day of window 1").select_option(label="Tuesday")
@@ -81,6 +109,7 @@ def test_a_coordinator_writes_the_intake_and_a_mentee_answers_it(
     page.get_by_text("Intake of Lin Chen").click()
     read = page.locator("#main details", has_text="Intake of Lin Chen")
     expect(read).to_contain_text("Public speaking")
+    expect(read).to_contain_text("Research (from the directory)")
     expect(read).to_contain_text("Free (Asia/Tokyo): Tuesday 19:00\u201321:00")
     axe.check(page, "programme: a participant's intake, read by a coordinator")
     shot(page, "intake-02-coordinator")

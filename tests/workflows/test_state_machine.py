@@ -34,6 +34,7 @@ from models import (
     Pairing,
     PairingGoal,
     PairingStatus,
+    PairingStep,
     ParticipantStatus,
     Programme,
     ProgrammeParticipant,
@@ -42,6 +43,7 @@ from models import (
     RescheduleProposal,
     SeriesStatus,
     SessionStatus,
+    StepStatus,
     TeamInvitation,
     WaitlistEntry,
     WaitlistStatus,
@@ -62,6 +64,7 @@ from workflows.programmes.enrolment import PARTICIPATIONS
 from workflows.programmes.goals import GOALS
 from workflows.programmes.lifecycle import PROGRAMMES
 from workflows.programmes.pairings import PAIRINGS
+from workflows.programmes.plan_steps import STEPS
 from workflows.roles import Role
 from workflows.sessions.attendance import DISPUTES
 from workflows.sessions.lifecycle import SESSIONS
@@ -219,6 +222,13 @@ GOAL_MOVES = {
     **{(G.OPEN, "drop", role): G.DROPPED for role in _PAIR_AND_RUNNERS},
     **{(status, "reopen", role): G.OPEN for status in (G.DONE, G.DROPPED) for role in _PAIR_AND_RUNNERS},
 }
+STEP_MOVES = {
+    **{(StepStatus.TODO, action, role): target for action, target in (("done", StepStatus.DONE),
+                                                                      ("skip", StepStatus.SKIPPED))
+       for role in _PAIR_AND_RUNNERS},
+    **{(status, "reopen", role): StepStatus.TODO for status in (StepStatus.DONE, StepStatus.SKIPPED)
+       for role in _PAIR_AND_RUNNERS},
+}
 _PEOPLE = "mentor or the mentee or the admin or the coordinator"
 WHO_MAY |= {
     ("programme", "open_enrolment"): "admin or the coordinator", ("programme", "start"): "admin or the coordinator",
@@ -227,8 +237,9 @@ WHO_MAY |= {
     ("pairing", "activate"): "system", ("pairing", "pause"): _PEOPLE, ("pairing", "resume"): _PEOPLE,
     ("pairing", "end"): _PEOPLE,
     ("goal", "complete"): _PEOPLE, ("goal", "drop"): _PEOPLE, ("goal", "reopen"): _PEOPLE,
+    ("plan step", "done"): _PEOPLE, ("plan step", "skip"): _PEOPLE, ("plan step", "reopen"): _PEOPLE,
 }
-VERBS |= {"open_enrolment": "open enrolment of"}
+VERBS |= {"open_enrolment": "open enrolment of", "done": "tick off"}
 MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "booking": (BookingStatus, BOOKINGS, BOOKING_MOVES),
     "session": (SessionStatus, SESSIONS, SESSION_MOVES),
@@ -242,6 +253,7 @@ MACHINES: dict[str, tuple[Any, Any, dict[Any, Any]]] = {
     "participation": (ParticipantStatus, PARTICIPATIONS, PARTICIPATION_MOVES),
     "pairing": (PairingStatus, PAIRINGS, PAIRING_MOVES),
     "goal": (GoalStatus, GOALS, GOAL_MOVES),
+    "plan step": (StepStatus, STEPS, STEP_MOVES),
     "match run": (MatchRunStatus, RUNS, MATCH_RUN_MOVES),
 }
 
@@ -250,7 +262,7 @@ def _record(kind: str, status: Any) -> Any:
     return {"booking": Booking, "session": MentorshipSession, "booking series": BookingSeries,
             "proposal": RescheduleProposal, "invitation": TeamInvitation, "place in line": WaitlistEntry,
             "dispute": AttendanceDispute, "calendar connection": CalendarConnection, "programme": Programme,
-            "participation": ProgrammeParticipant, "pairing": Pairing, "goal": PairingGoal,
+            "participation": ProgrammeParticipant, "pairing": Pairing, "goal": PairingGoal, "plan step": PairingStep,
             "match run": MatchRun}[kind](status=status)
 
 
@@ -274,7 +286,7 @@ def test_every_machine_the_domain_declares_is_checked_here() -> None:
     declared = _machines_declared(Path(__file__).resolve().parents[2] / "workflows")
     assert set(declared) == set(MACHINES), f"add to MACHINES: {sorted(set(declared) - set(MACHINES))}"
     assert all(machine.kind == kind for kind, (_statuses, machine, _moves) in MACHINES.items())
-    assert len(MACHINES) == 13
+    assert len(MACHINES) == 14
 
 
 def test_the_machine_scan_sees_a_planted_machine(tmp_path: Path) -> None:
@@ -336,6 +348,8 @@ def test_each_action_records_the_event_its_row_names() -> None:
         "activate": "pairing.activated", "pause": "pairing.paused", "resume": "pairing.resumed", "end": "pairing.ended"}
     assert {action: t.event for action, t in GOALS.transitions.items()} == {
         "complete": "goal.done", "drop": "goal.dropped", "reopen": "goal.reopened"}
+    assert {action: t.event for action, t in STEPS.transitions.items()} == {
+        "done": "plan.step_done", "skip": "plan.step_skipped", "reopen": "plan.step_reopened"}
     assert {action: t.event for action, t in RUNS.transitions.items()} == {
         "cancel": "match_run.cancelled", "cancel_running": None,  # the worker's stop tells of it, once heard
         "claim": "match_run.progress", "take_over": "match_run.progress", "stop": "match_run.cancelled",

@@ -54,6 +54,7 @@ from models.mentors.mentors import Skill
 from workflows.errors import BusinessRuleViolation
 from workflows.matching import preferences
 from workflows.matching.settings import Criterion, Kind, Settings
+from workflows.programmes.directory import directory_answers
 from workflows.programmes.lifecycle import FINISHED
 from workflows.programmes.pairings import LIVE
 from workflows.scheduling.hours import MINUTES_PER_DAY
@@ -131,8 +132,10 @@ def digest(inputs: dict[str, Any]) -> str:
 # --- answers ---------------------------------------------------------------------------------------------
 
 
-def answers_of(participant: ProgrammeParticipant) -> dict[str, Any]:
-    return {str(one["question_id"]): one.get("value") for one in participant.intake_answers or []}
+def answers_of(participant: ProgrammeParticipant, from_directory: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The participant's answers by question, those the directory gives included."""
+    return {str(one["question_id"]): one.get("value") for one in [*(participant.intake_answers or []),
+                                                                   *from_directory]}
 
 
 def encoded(criterion: Criterion, value: Any, options: Sequence[str] | None) -> Any:
@@ -261,8 +264,10 @@ def gather(db: Session, programme: Programme, settings: Settings, now: datetime,
         select(Question.id, Question.options).where(Question.programme_id == programme.id))}
     profiles, skills, no_shows = _mentor_facts(db, [p.user_id for p, _, _ in mentors])
 
+    from_directory = directory_answers(db, [p.id for p, _, _ in (*mentees, *mentors)])
+
     def answers(person: ProgrammeParticipant, side: str) -> list[Any]:
-        given = answers_of(person)
+        given = answers_of(person, from_directory.get(person.id, []))
         compared = []
         for criterion in settings.criteria:
             question_id = criterion.mentee_question_id if side == "mentee" else criterion.mentor_question_id

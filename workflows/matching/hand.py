@@ -21,6 +21,7 @@ from workflows.errors import Conflict
 from workflows.matching.settings import Criterion, Settings
 from workflows.programmes import access as programme_access
 from workflows.programmes import pairings
+from workflows.programmes.directory import directory_answers
 from workflows.programmes.lifecycle import actor_label
 
 HARD_RULE = "hard_rule"  # the ``rule`` a refusal names
@@ -37,9 +38,11 @@ def broken_rules(db: Session, programme: Programme, mentor: ProgrammeParticipant
     from workflows.matching.cohort import answers_of, encoded  # noqa: PLC0415
     options = {str(q_id): list(opts) for q_id, opts in db.execute(
         select(Question.id, Question.options).where(Question.programme_id == programme.id))}
+    from_directory = directory_answers(db, [mentor.id, mentee.id])
 
     def compared(person: ProgrammeParticipant, criterion: Criterion, question_id: str | None) -> Any:
-        return encoded(criterion, answers_of(person).get(question_id or ""), options.get(question_id or ""))
+        given = answers_of(person, from_directory.get(person.id, []))
+        return encoded(criterion, given.get(question_id or ""), options.get(question_id or ""))
 
     return [scores.rule_broken(one) for one in hard
             if scores.first_broken(Settings((one,)), [[compared(mentee, one, one.mentee_question_id)]],

@@ -6,7 +6,8 @@ profile) and says how their answers count:
 
 - ``shared``: the more of the mentee's choices the mentor's answer also has, the better (choices or skills);
 - ``same``: the same answer is better (one choice, or a 1-5 scale);
-- ``differ``: a hard rule: never the same answer (e.g. "department");
+- ``differ``: a hard rule: never the same answer (e.g. "department", as asked or as the organisation's directory
+  gives it: ``workflows.programmes.directory``);
 - ``above``: a hard rule: the mentor's answer ranks above the mentee's (a later option of a one-choice question,
   e.g. a seniority listed from junior to senior, or a higher number on a scale).
 
@@ -52,6 +53,9 @@ _FITS: Mapping[Kind, frozenset[QuestionKind]] = {
     Kind.DIFFER: frozenset({QuestionKind.SINGLE, QuestionKind.SCALE}),
     Kind.ABOVE: frozenset({QuestionKind.SINGLE, QuestionKind.SCALE}),
 }
+
+# A question the directory answers (its free text: a department, a manager) is compared whole, without case.
+_DIRECTORY_FITS = frozenset({Kind.SAME, Kind.DIFFER})
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ def _question(questions: Mapping[str, Question], question_id: str | None, audien
     if question is None or question.audience != audience:
         raise InvalidInput("{where}: no question of the {audience}s' intake has the id {question_id}",
                            words={"where": where, "audience": audience, "question_id": question_id})
-    if question.kind not in _FITS[kind]:
+    if question.kind not in _FITS[kind] and not (question.directory is not None and kind in _DIRECTORY_FITS):
         raise InvalidInput("{where}: “{label}” is a {question_kind} question; “{kind}” compares {fits} questions",
                            words={"where": where, "label": question.label, "question_kind": question.kind.value,
                                   "kind": kind.value, "fits": " or ".join(sorted(k.value for k in _FITS[kind]))})

@@ -126,7 +126,7 @@ def _by_system(event_type: EventType, payload: Mapping[str, Any], *, system: boo
 
 
 # Where a programme's events other than its own lead: its page, or its matching screen.
-PROGRAMME_SCREENS = {"enrolment": "", "pairing": "", "goal": "", "match_run": "/matching"}
+PROGRAMME_SCREENS = {"enrolment": "", "pairing": "", "goal": "", "plan": "", "match_run": "/matching"}
 
 
 def link_for(link: Link, event_type: EventType, payload: Mapping[str, Any], role: Role) -> str:
@@ -208,7 +208,7 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
     words = {
         "other": other, "listing": wording.quoted(listing) if listing else wording.phrase(YOUR_SESSION),
         "when": wording.at(start, fallback_zone) if start else "",
-        "reason": _reason(payload.get("reason"), system=settled_by_system(outbox_event)),
+        "reason": _reason(payload.get("reason") or payload.get("note"), system=settled_by_system(outbox_event)),
         "rating": payload.get("rating"),
         "next": next_free_times(db, payload["listing_id"], utcnow(), fallback_zone) if "{next}" in template else "",
         "times": wording.times((datetime.fromisoformat(t) for t in payload.get("start_times", [])), fallback_zone),
@@ -229,6 +229,7 @@ def _words(db: Session, context: Context, outbox_event: OutboxEvent, *, mentor: 
         if payload.get("participant_user_id") else "",
         "part": wording.phrase(PARTS[payload["role"]]) if payload.get("role") in PARTS else "",
         "goal": wording.quoted(payload["title"]) if outbox_event.type.startswith("goal.") else "",
+        "step": wording.quoted(payload["title"]) if outbox_event.type.startswith("plan.") else "",
         "matched": payload.get("matched"), "mentees": payload.get("mentees"), "error": payload.get("error") or "",
         "pair": wording.phrase(PAIR, mentor=context.name(context.mentor_users.get(mentor) if mentor else None,
                                                          A_MENTOR), mentee=context.name(uuid.UUID(mentee), A_MENTEE))

@@ -54,7 +54,7 @@ NAMED = {
 _BY_PREFIX = {
     "message": Telling.MESSAGES, "announcement": Telling.ANNOUNCEMENTS,
     "programme": Telling.PROGRAMMES, "enrolment": Telling.PROGRAMMES, "pairing": Telling.PROGRAMMES,
-    "goal": Telling.PROGRAMMES, "match_run": Telling.PROGRAMMES,
+    "goal": Telling.PROGRAMMES, "plan": Telling.PROGRAMMES, "match_run": Telling.PROGRAMMES,
     "conversation": Telling.PROGRAMMES,  # a coordinator told of a block, or a report
     "nudge": Telling.PROGRAMMES,  # a programme's reminders of a step left undone
     "account": Telling.SECURITY, "calendar_feed": Telling.SECURITY, "webhook": Telling.SECURITY,

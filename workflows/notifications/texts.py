@@ -198,6 +198,13 @@ MESSAGES: dict[EventType, dict[Role, Message]] = {
         "Goal set aside", "Your pairing in {programme} set aside its goal {goal}.")),
     EventType.GOAL_REOPENED: dict.fromkeys((Role.MENTOR, Role.MENTEE), message("goal.reopened",
         "Goal reopened", "Your pairing in {programme} works on {goal} again.")),
+    # A step of the pairing's plan: the pair are told (the coordinators follow the plan's progress on its page).
+    EventType.PLAN_STEP_DONE: dict.fromkeys((Role.MENTOR, Role.MENTEE), message("plan.step_done",
+        "A step of your plan is done", "Your pairing in {programme} did its step {step}.")),
+    EventType.PLAN_STEP_SKIPPED: dict.fromkeys((Role.MENTOR, Role.MENTEE), message("plan.step_skipped",
+        "A step of your plan is skipped", "Your pairing in {programme} skipped its step {step}{reason}.")),
+    EventType.PLAN_STEP_REOPENED: dict.fromkeys((Role.MENTOR, Role.MENTEE), message("plan.step_reopened",
+        "A step of your plan is to do again", "Your pairing in {programme} has its step {step} to do again.")),
     # A run of the matcher: its coordinators are told how it ended (its progress shows live, not in the inbox).
     EventType.MATCH_RUN_COMPLETED: {Role.COORDINATOR: message(
         "match_run.completed", "Match ready",

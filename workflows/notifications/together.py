@@ -66,7 +66,7 @@ CANCELLED = text("sessions.cancelled",
                  plural="\n\nThe {count} coming sessions are cancelled (a calendar cancellation for each follows on "
                         "its own):{sessions}")
 ONE_SESSION = text("sessions.one", "{at} with {who}")
-PAIRING_LINKED = frozenset({"pairing", "goal"})
+PAIRING_LINKED = frozenset({"pairing", "goal", "plan"})
 
 
 def told_by_pairing(db: Session, outbox_events: Sequence[OutboxEvent]) -> set[uuid.UUID]:

@@ -21,6 +21,7 @@ from workflows.bookings import series as series_flow
 from workflows.clock import utcnow
 from workflows.errors import InvalidInput
 from workflows.events import EventType
+from workflows.programmes import plans
 from workflows.programmes.pairings import PAIRINGS, PairingAction, end, record_move
 from workflows.roles import Role
 
@@ -77,6 +78,7 @@ def follow_series(db: Session, events: Sequence[OutboxEvent]) -> None:
         if event.type == EventType.BOOKING_SERIES_ACCEPTED:
             PAIRINGS.apply(pairing, PairingAction.ACTIVATE, Role.SYSTEM)
             pairing.activated_at = pairing.activated_at or utcnow()
+            plans.copy_onto(db, pairing)  # its own copy of the programme's plan, this once
             record_move(db, EventType.PAIRING_ACTIVATED, programme, pairing, event.actor or Role.SYSTEM.value)
         elif event.payload.get("status") in {SeriesStatus.DECLINED.value, SeriesStatus.WITHDRAWN.value}:
             PAIRINGS.apply(pairing, PairingAction.END, Role.SYSTEM)

@@ -41,6 +41,7 @@ from workflows.errors import BusinessRuleViolation, Forbidden, NotFound
 from workflows.events import EventType
 from workflows.mentors import profiles
 from workflows.programmes import access as programme_access
+from workflows.programmes import directory
 from workflows.programmes.access import participation
 from workflows.programmes.enrolment import finish
 from workflows.programmes.lifecycle import FINISHED, coordinators_of, record_change
@@ -159,7 +160,7 @@ def _view(db: Session, programme: Programme, row: ProgrammeParticipant) -> Intak
     if row.role == ParticipantRole.MENTOR:
         zone, windows, suggested = _hours(db, row.user_id)
     return IntakeView(row.id, row.role, questions.programme_form(db, programme.id, row.role.value),
-                      row.intake_answers or [], row.intake_answered_at, zone, windows,
+                      directory.all_answers(db, row), row.intake_answered_at, zone, windows,
                       _open(programme) and row.status == ParticipantStatus.ACTIVE,
                       None if suggested else row.intake_finished_at, suggested)
 

@@ -22,8 +22,9 @@ return) is written with a leading apostrophe, as OWASP advises; the file starts 
 spreadsheet apps read it as UTF-8. Its times are UTC, as the API's; a file asked for in a reader's zone has, after
 each time, a column of that time on the reader's wall clock (``joined_at (Europe/Paris)``).
 
-A participant's intake answers are personal data: read by those who run the programme only, an administrator's export
-in the audit trail, as a read of the answers themselves is.
+A participant's intake answers (those their organisation's directory gives included, after theirs) are personal
+data: read by those who run the programme only, an administrator's export in the audit trail, as a read of the
+answers themselves is.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from workflows.clock import utcnow
 from workflows.errors import InvalidInput
 from workflows.pagination import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor
 from workflows.programmes import access as programme_access
+from workflows.programmes.directory import answers_with_directory
 
 CHUNK_ROWS = 1000
 MAX_PERIOD_DAYS = 731  # two years, a leap day included
@@ -177,7 +179,8 @@ def _participant_rows(programme_id: uuid.UUID, period: Period) -> Rows:
     return select(
         ProgrammeParticipant.id.label("participant_id"), User.display_name, ProgrammeParticipant.role,
         ProgrammeParticipant.status, ProgrammeParticipant.capacity, ProgrammeParticipant.joined_at,
-        ProgrammeParticipant.ended_at, ProgrammeParticipant.intake_finished_at, ProgrammeParticipant.intake_answers,
+        ProgrammeParticipant.ended_at, ProgrammeParticipant.intake_finished_at,
+        answers_with_directory().label("intake_answers"),
     ).join(User, User.id == ProgrammeParticipant.user_id).where(
         ProgrammeParticipant.programme_id == programme_id, ProgrammeParticipant.joined_at < period.end,
         or_(ProgrammeParticipant.ended_at.is_(None), ProgrammeParticipant.ended_at >= period.start))

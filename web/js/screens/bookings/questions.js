@@ -7,6 +7,9 @@ import { t, tn } from '../../words.js';
 
 const KINDS = [['text', t('Free text')], ['single', t('One choice')], ['multiple', t('Several choices')], ['scale', t('Scale of 1 to 5')]];
 const splitOptions = (text) => text.split(',').map((o) => o.trim()).filter(Boolean);
+// Who answers an intake's free-text question: the person, or their organisation's directory (SCIM).
+const ANSWERED_BY = [['', t('The person')], ['department', t('The directory: their department')],
+  ['manager', t('The directory: their manager')]];
 
 /** The mentor's editor of a listing's questions, folded under "Booking questions". */
 export function questionsEditor(l) {
@@ -16,8 +19,9 @@ export function questionsEditor(l) {
       : t('No questions: mentees book without answering any.')) });
 }
 
-/** An editor of a form of questions at `url` (at most `max`), folded under `summary`. */
-export function formEditor({ url, max, summary, name, hint, save, saved: savedText }) {
+/** An editor of a form of questions at `url` (at most `max`), folded under `summary`; with `directory`, a free-text
+ * question may be answered by the organisation's directory instead of the person. */
+export function formEditor({ url, max, summary, name, hint, save, saved: savedText, directory = false }) {
   const messages = messageArea();
   const rowsEl = h('ol', { class: 'questions' });
   let saved = '[]';
@@ -26,7 +30,9 @@ export function formEditor({ url, max, summary, name, hint, save, saved: savedTe
     kind: row.querySelector('select').value, label: row.querySelector('[name=label]').value.trim(),
     options: row.querySelector('select').value === 'single' || row.querySelector('select').value === 'multiple'
       ? splitOptions(row.querySelector('[name=options]').value) : [],
-    required: row.querySelector('[name=required]').checked })));
+    required: row.querySelector('[name=required]').checked,
+    ...(directory ? { directory: row.querySelector('[name=kind]').value === 'text'
+      ? row.querySelector('[name=directory]').value || null : null } : {}) })));
   const addButton = h('button', { type: 'button', onclick: () => { addRow(); rows().at(-1).querySelector('[name=label]').focus(); } }, t('Add a question'));
 
   function addRow(q = { kind: 'text', label: '', options: [], required: false }) {
@@ -34,13 +40,29 @@ export function formEditor({ url, max, summary, name, hint, save, saved: savedTe
     const kind = field(t('Kind of question {n}', { n }), { tag: 'select', name: 'kind' }, KINDS);
     const options = field(t('Choices of question {n}', { n }), { name: 'options', value: q.options.join(', '), maxlength: 1100,
       hint: t('Two to ten, separated by commas.') });
-    const showOptions = () => { options.hidden = !['single', 'multiple'].includes(kind.querySelector('select').value); };
+    const answeredBy = directory ? field(t('Who answers question {n}', { n }), { tag: 'select', name: 'directory',
+      hint: t('The directory’s answer comes from your organisation’s identity provider (SCIM) and stays current.') },
+    ANSWERED_BY) : null;
+    const required = field(t('Question {n} must be answered', { n }), { type: 'checkbox', name: 'required', checked: q.required });
+    const showOptions = () => {
+      const chosen = kind.querySelector('select').value;
+      options.hidden = !['single', 'multiple'].includes(chosen);
+      if (!answeredBy) return;
+      answeredBy.hidden = chosen !== 'text';
+      const fromDirectory = !answeredBy.hidden && answeredBy.querySelector('select').value !== '';
+      required.hidden = fromDirectory;
+      if (fromDirectory) required.querySelector('input').checked = false;
+    };
     kind.querySelector('select').value = q.kind;
     kind.querySelector('select').addEventListener('change', showOptions);
+    if (answeredBy) {
+      answeredBy.querySelector('select').value = q.directory || '';
+      answeredBy.querySelector('select').addEventListener('change', showOptions);
+    }
     showOptions();
     const row = h('li', { class: 'card' },
       field(t('Question {n}', { n }), { name: 'label', value: q.label, maxlength: 200, required: true }), kind, options,
-      field(t('Question {n} must be answered', { n }), { type: 'checkbox', name: 'required', checked: q.required }),
+      answeredBy, required,
       h('button', { type: 'button', class: 'link', onclick: () => { row.remove(); addButton.disabled = false; } }, t('Remove question {n}', { n })));
     rowsEl.append(row);
     addButton.disabled = rows().length >= max;
@@ -76,7 +98,7 @@ export function answerFields(listingId, given = null, kept = []) {
   let questions = [];
   const draw = (found) => {
     questions = found;
-    redraw(el, questions.map((q, i) => answerField(q, i)));
+    redraw(el, questions.map((q, i) => (q.directory ? directoryAnswer(q, kept) : answerField(q, i))));
     for (const a of kept) fill(el, questions.findIndex((q) => q.id === a.question_id), a.value);
   };
   if (given) draw(given);
@@ -85,7 +107,7 @@ export function answerFields(listingId, given = null, kept = []) {
   return {
     el,
     answers() {
-      return questions.map((q, i) => ({ question_id: q.id, value: valueOf(el, q, i) }))
+      return questions.map((q, i) => ({ question_id: q.id, value: q.directory ? null : valueOf(el, q, i) }))
         .filter((a) => a.value !== null && a.value !== '' && !(Array.isArray(a.value) && !a.value.length));
     },
     reset() { el.querySelectorAll('input, textarea, select').forEach((c) => { if (c.type === 'checkbox' || c.type === 'radio') c.checked = false; else c.value = ''; }); },
@@ -102,6 +124,14 @@ function answerField(q, i) {
   }
   return h('fieldset', { class: 'choices' }, h('legend', {}, label),
     q.options.map((o, j) => h('label', {}, h('input', { type: 'checkbox', name, value: o, id: `${name}-${j}` }), ` ${o}`)));
+}
+
+/** A question the organisation's directory answers: its answer shown, never asked. */
+function directoryAnswer(q, kept) {
+  const given = kept.find((a) => a.question_id === q.id);
+  return h('div', { class: 'field' }, h('strong', {}, q.label),
+    h('p', { class: given ? '' : 'muted' }, given ? t('{value} (from your organisation’s directory)', { value: String(given.value) })
+      : t('Not given by your organisation’s directory.')));
 }
 
 function fill(el, i, value) {
@@ -124,5 +154,6 @@ function valueOf(el, q, i) {
 export function answersView(answers) {
   if (!answers || !answers.length) return null;
   return h('dl', { class: 'answers' }, answers.map((a) => [h('dt', {}, a.label),
-    h('dd', {}, Array.isArray(a.value) ? a.value.join(', ') : a.kind === 'scale' ? `${a.value} of 5` : String(a.value))]));
+    h('dd', {}, Array.isArray(a.value) ? a.value.join(', ') : a.kind === 'scale' ? `${a.value} of 5` : String(a.value),
+      a.directory ? h('small', { class: 'muted' }, ` ${t('(from the directory)')}`) : null)]));
 }

@@ -24,7 +24,9 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 /** The form of how the programme pairs and what the matcher weighs; `saved(settings)` after a save. */
 function settingsForm(base, settings, forms, saved) {
   const messages = messageArea();
-  const choices = (items) => items.filter((q) => q.kind !== 'text').map((q) => [q.id, q.label]);
+  // Free text is compared only where the directory answers it (a department, a manager: same or never the same).
+  const choices = (items) => items.filter((q) => q.kind !== 'text' || q.directory)
+    .map((q) => [q.id, q.directory ? t('{label} (from the directory)', { label: q.label }) : q.label]);
   const menteeQs = choices(forms[0].items);
   const mentorSide = [['', t('The mentor’s skills')], ...choices(forms[1].items)];
   const rowsEl = h('ul', { class: 'list' });

@@ -30,7 +30,7 @@ export function intakeEditors(programme) {
       ? t('Participants answer it when they join, and change their answers while it is open.')
       : t('Closed: the answers change no more.')),
     ['mentee', 'mentor'].map((audience) => formEditor({ url: `/programmes/${programme.id}/intake-forms/${audience}`,
-      max: 30, ...EDITOR_WORDS[audience] })));
+      max: 30, directory: true, ...EDITOR_WORDS[audience] })));
 }
 
 /** A participant's intake, as a coordinator (or the participant) reads it. */

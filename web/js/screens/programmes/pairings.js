@@ -7,6 +7,7 @@ import { recommended } from '../matching/matching.js';
 import { pairingProposal } from '../bookings/series.js';
 import { everyItem, findableList } from '../../lists.js';
 import { talkButton } from '../conversations/conversations.js';
+import { pairingPlan } from './plan.js';
 import { t, tn, formatTag } from '../../words.js';
 
 const STATUS = { proposed: t('Proposed'), active: t('Active'), paused: t('Paused'), ended: t('Ended') };
@@ -147,13 +148,18 @@ function progress(base, p, messages) {
       : empty(t('Nothing waits.')));
   }
   const names = { mentor: p.mentor_name, mentee: p.mentee_name };
-  const panel = h('div', {}, h('h4', {}, t('Sessions')), sessionsEl, h('h4', {}, t('Goals')), goalsEl,
+  const planEl = h('div', {}); // the coordinators read the pair's plan here (the pair, above)
+  const panel = h('div', {}, planEl, h('h4', {}, t('Sessions')), sessionsEl, h('h4', {}, t('Goals')), goalsEl,
     adding(t('New goal of {mentee}', names), t('Goal'), 'goals', t('Add the goal'), 200),
     h('h4', {}, t('Action items not done')), itemsEl,
     adding(t('New action item of {mentee}', names), t('Action item'), 'action-items', t('Add the item'), 1000));
   const details = h('details', {}, h('summary', {}, t('Sessions, goals and action items of {mentor} and {mentee}', names)),
     panel);
-  details.addEventListener('toggle', () => { if (details.open) draw().catch((err) => replace(sessionsEl, errorBox(err.message))); });
+  details.addEventListener('toggle', () => {
+    if (!details.open) return;
+    if (!pair && !planEl.firstChild) replace(planEl, pairingPlan(base, p, messages));
+    draw().catch((err) => replace(sessionsEl, errorBox(err.message)));
+  });
   return details;
 }
 
@@ -198,7 +204,9 @@ function pairingItem(base, p, messages, refresh) {
     p.viewer_role === 'mentor' ? talkButton(t('Message {name}', { name: p.mentee_name }), { user_id: p.mentee_user_id })
       : p.viewer_role === 'mentee' ? talkButton(t('Message {name}', { name: p.mentor_name }),
         { mentor_profile_id: p.mentor_profile_id }) : null,
-    proposal(p, refresh), moves(base, p, messages, refresh), p.status === 'proposed' ? null : progress(base, p, messages),
+    proposal(p, refresh), moves(base, p, messages, refresh),
+    p.status !== 'proposed' && ['mentor', 'mentee'].includes(p.viewer_role) ? pairingPlan(base, p, messages) : null,
+    p.status === 'proposed' ? null : progress(base, p, messages),
     survey(base, p, messages, refresh));
 }
 

@@ -6,6 +6,7 @@ import { currentUser } from '../../state.js';
 import { h, field, replace, loading, empty, errorBox, messageArea, act, badge, when, confirmPanel } from '../../ui.js';
 import { myInvitations, participantSection, peopleSection } from './enrolment.js';
 import { intakeEditors } from './intake.js';
+import { planEditor, planProgress } from './plan.js';
 import { nudgesSection } from './nudges.js';
 import { pairingsSection } from './pairings.js';
 import { exportDownloads } from '../reports/exports.js';
@@ -214,7 +215,9 @@ export async function programmePage(main, { params: [id], query, go }) {
             { dashboard: h('a', { href: `#/programmes/${id}/report` }, t('Dashboard')) }))),
         exportDownloads(id),
         h('details', { class: 'panel settings' }, h('summary', {}, h('h2', { id: 'pg-set-h' }, t('Settings'))),
-          h('h3', { id: 'pg-agree-h' }, t('What its pairings agree')), settings, intakeEditors(programme)),
+          h('h3', { id: 'pg-agree-h' }, t('What its pairings agree')), settings, intakeEditors(programme),
+          planEditor(programme)),
+        planProgress(programme),
         nudgesSection(id),
         h('section', { 'aria-labelledby': 'pg-his-h' }, h('h2', { id: 'pg-his-h' }, t('History')), historyEl))));
   await renderHistory();

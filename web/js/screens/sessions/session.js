@@ -8,6 +8,7 @@ import { canStartAt, cancellationCost, feeNote, loadPolicy, policy } from '../..
 import { currentUser, listing, profile } from '../../state.js';
 import { h, field, redraw, replace, messageArea, act, money, span, duration, errorBox, sessionBadge } from '../../ui.js';
 import { talkButton } from '../conversations/conversations.js';
+import { sessionStep } from '../programmes/plan.js';
 import { attendanceSection, checkInOpens, reportCloses, reportOpens } from './attendance.js';
 import { loadProposals, movesSection, successor } from './moves.js';
 import { formatTag, t, tn, tParts } from '../../words.js';
@@ -78,6 +79,8 @@ function render(view) {
     session.meeting_url && ['scheduled', 'in_progress'].includes(status) ? joinButton(session) : null,
     status === 'scheduled' ? addToCalendar(view) : null,
     booking && booking.notes ? h('section', { 'aria-labelledby': 'ag-h' }, h('h2', { id: 'ag-h' }, t('Agenda')), h('p', {}, booking.notes)) : null,
+    // In a programme, the step of the pair's plan this session is for (nothing when it has none).
+    session.kind === 'individual' && session.status !== 'cancelled' ? view.keep('step', () => sessionStep(session.id)) : null,
     view.next ? h('p', { class: 'ok', role: 'status' }, t('Moved to {time} at no cost.', { time: span(view.next.start_time, view.next.end_time) }), ' ',
       t('Its session is being prepared…')) : null,
     attendanceSection(view, view.me),
