@@ -126,6 +126,7 @@ def _register_blueprints(api: ServiceApi) -> None:
     from api.programmes.coordinators import blp as coordinator_invitations_blp  # noqa: PLC0415 - and admin_blp's
     from api.programmes.enrolment import invitations_blp as programme_invitations_blp  # noqa: PLC0415
     from api.programmes.enrolment import join_links_blp as programme_join_links_blp  # noqa: PLC0415
+    from api.programmes.resources import blp as resources_blp  # noqa: PLC0415 - and programmes_blp's
     from api.programmes.routes import blp as programmes_blp  # noqa: PLC0415
     from api.public.routes import blp as public_blp  # noqa: PLC0415
     from api.reports import exports as _export_routes  # noqa: F401, PLC0415 - its routes, on programmes_blp
@@ -150,7 +151,8 @@ def _register_blueprints(api: ServiceApi) -> None:
                       booking_links_blp, public_blp, programmes_blp, programme_invitations_blp, sign_on_blp,
                       sign_on_saml_blp, scim_blp,
                       coordinator_invitations_blp, programme_join_links_blp, conversations_blp,
-                      announcements_blp, conversation_reports_blp, notification_preferences_blp, unsubscribe_blp):
+                      announcements_blp, conversation_reports_blp, notification_preferences_blp, unsubscribe_blp,
+                      resources_blp):
         api.register_blueprint(blueprint)
 
 

@@ -83,6 +83,7 @@ from models.programmes.nudges import NudgeSent, NudgeStep, ProgrammeNudge
 from models.programmes.pairings import Pairing, PairingSurvey
 from models.programmes.plans import PairingStep, PlanStep, StepAnchor, StepStatus
 from models.programmes.programmes import CoordinatorInvitation, Programme, ProgrammeCoordinator
+from models.programmes.resources import Resource
 from models.questions import DirectoryAttribute, Question, QuestionKind
 from models.reports import PairingTally, ProgrammeTally, ProgrammeWeek
 from models.sessions.attendance import AttendanceDispute
@@ -203,6 +204,7 @@ __all__ = [
     "RefreshToken",
     "ReportReason",
     "RescheduleProposal",
+    "Resource",
     "Review",
     "ReviewEligibility",
     "SamlAssertionSeen",

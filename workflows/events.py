@@ -143,6 +143,7 @@ class EventType(StrEnum):
     PROGRAMME_INTAKE_FORM_CHANGED = "programme.intake_form_changed", ProgrammeChangePayload
     PROGRAMME_PLAN_CHANGED = "programme.plan_changed", ProgrammeChangePayload
     PROGRAMME_PLAN_APPLIED = "programme.plan_applied", ProgrammeChangePayload  # to the pairings under way
+    PROGRAMME_LIBRARY_CHANGED = "programme.library_changed", ProgrammeChangePayload  # a resource added, changed, gone
     ENROLMENT_JOINED = "enrolment.joined", EnrolmentPayload
     ENROLMENT_LEFT = "enrolment.left", EnrolmentPayload
     ENROLMENT_REMOVED = "enrolment.removed", EnrolmentPayload

@@ -29,10 +29,11 @@ class ProgrammeCoordinatorsPayload(ProgrammePayload):
 
 class ProgrammeChangePayload(ProgrammePayload):
     """``programme.settings_changed``, ``.matching_changed``, ``.intake_form_changed``, ``.plan_changed``,
-    ``.plan_applied``: what its coordinators (or an admin) changed, by name: its settings (``name``,
-    ``session_minutes``…), its matching's (``pairing_mode``, ``criteria``, the weights), an intake form
-    (``intake_form:mentor``, ``intake_form:mentee``), its plan (``plan``, now at ``plan:v<version>``), or its plan
-    applied to the running pairings (``pairings:<count>``)."""
+    ``.plan_applied``, ``.library_changed``: what its coordinators (or an admin) changed, by name: its settings
+    (``name``, ``session_minutes``…), its matching's (``pairing_mode``, ``criteria``, the weights), an intake form
+    (``intake_form:mentor``, ``intake_form:mentee``), its plan (``plan``, now at ``plan:v<version>``), its plan
+    applied to the running pairings (``pairings:<count>``), or its library (``resource:added``, ``:changed`` or
+    ``:removed``, and the resource's title)."""
 
     changed: list[str]
 

@@ -54,7 +54,10 @@ class StepInputSchema(Schema):
     agenda = Text(load_default="", validate=validate.Length(max=MAX_AGENDA), metadata={
         "description": "What to do, in Markdown: *emphasis*, links, lists, `code` (no raw HTML, images or headings)."})
     links = fields.List(fields.Nested(StepLinkSchema), load_default=list, validate=validate.Length(max=MAX_STEP_LINKS),
-                        metadata={"description": "The resources it suggests."})
+                        metadata={"description": "The web pages it suggests."})
+    resource_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=MAX_STEP_LINKS),
+                               metadata={"description": "The resources of the programme's library or the platform's "
+                                                        "it suggests (`GET …/resources`)."})
 
 
 class PlanInputSchema(Schema):
@@ -73,6 +76,15 @@ class StepSchema(Schema):
     agenda = fields.String(metadata={"description": "Its Markdown source."})
     agenda_html = fields.Function(_agenda_html, metadata={"description": "The agenda as safe HTML."})
     links = fields.List(fields.Nested(StepLinkSchema))
+    resource_ids = fields.List(fields.UUID(), metadata={"description": "Titles in the plan's `resources`."})
+
+
+def _titles(view: Any) -> list[dict[str, str]]:
+    return [{"id": str(resource_id), "title": title} for resource_id, title in sorted(view.resources.items())]
+
+
+TITLES = {"description": "The title of each library resource the steps suggest (one removed from its library since "
+                         "is left out)."}
 
 
 class PlanSchema(Schema):
@@ -81,6 +93,7 @@ class PlanSchema(Schema):
     pairings_behind = fields.Integer(metadata={
         "description": "Running pairings that keep a copy of an earlier version: what applying the plan changes."})
     steps = fields.List(fields.Nested(StepSchema))
+    resources = fields.Function(_titles, metadata=TITLES)
 
 
 class PairingStepSchema(StepSchema):
@@ -100,6 +113,7 @@ class PairingPlanSchema(Schema):
                        "the next one or before), else the first to do; null when none is left."})
     done = fields.Integer(metadata={"description": "Steps done or skipped."})
     steps = fields.List(fields.Nested(PairingStepSchema))
+    resources = fields.Function(_titles, metadata=TITLES)
 
 
 class SkipSchema(Schema):
@@ -133,6 +147,7 @@ class PlanProgressSchema(Schema):
 class SessionStepSchema(PairingStepSchema):
     pairing_id = fields.UUID()
     programme_id = fields.UUID()
+    resources = fields.Function(_titles, metadata=TITLES)
 
 
 EXAMPLE_PLAN = {"steps": [

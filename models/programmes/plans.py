@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, func
+from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,13 +47,15 @@ def _step_checks(prefix: str) -> tuple[CheckConstraint, ...]:
         CheckConstraint(f"length(title) BETWEEN 1 AND {MAX_STEP_TITLE}", name=f"{prefix}title_length"),
         CheckConstraint(f"length(agenda) <= {MAX_AGENDA}", name=f"{prefix}agenda_length"),
         CheckConstraint(f"jsonb_array_length(links) <= {MAX_STEP_LINKS}", name=f"{prefix}links_count"),
+        CheckConstraint(f"cardinality(resource_ids) <= {MAX_STEP_LINKS}", name=f"{prefix}resource_ids_count"),
         CheckConstraint(f"position >= 0 AND position < {MAX_STEPS}", name=f"{prefix}position_range"),
     )
 
 
 class PlanStep(IdMixin, Base):
     """One step of a programme's plan: when it comes, its title, a short agenda (the safe Markdown subset of
-    ``workflows.conversations.text``) and the resources it suggests (``[{"title": …, "url": …}]``)."""
+    ``workflows.conversations.text``) and the resources it suggests: links (``[{"title": …, "url": …}]``) and
+    resources of the libraries (``resource_ids``)."""
 
     __tablename__ = "plan_steps"
     __table_args__ = (
@@ -68,6 +70,8 @@ class PlanStep(IdMixin, Base):
     title: Mapped[str] = mapped_column(String(MAX_STEP_TITLE))
     agenda: Mapped[str] = mapped_column(Text, default="", server_default="")
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
+    # Resources of the programme's library or the platform's it suggests (``models.programmes.resources``).
+    resource_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list, server_default="{}")
 
 
 class PairingStep(IdMixin, Base):
@@ -92,6 +96,8 @@ class PairingStep(IdMixin, Base):
     title: Mapped[str] = mapped_column(String(MAX_STEP_TITLE))
     agenda: Mapped[str] = mapped_column(Text, default="", server_default="")
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
+    # Resources of the programme's library or the platform's it suggests (``models.programmes.resources``).
+    resource_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list, server_default="{}")
     status: Mapped[StepStatus] = mapped_column(stored_as_text(StepStatus), default=StepStatus.TODO)
     note: Mapped[str | None] = mapped_column(Text)  # why it was skipped, or what came of it
     done_at: Mapped[datetime | None]  # done or skipped

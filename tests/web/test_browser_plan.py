@@ -92,3 +92,45 @@ def test_a_coordinator_writes_the_plan_and_a_pair_work_through_it(
     expect(row.get_by_role("region", name="Plan of Dorothy Vaughan and Lin Chen")).to_contain_text("All 2 steps")
     axe.check(page, "programme: the plan's progress and a pair's plan")
     shot(page, "plan-03-coordinator")
+
+
+def test_a_coordinator_fills_the_library_and_a_mentee_finds_and_reads_it(
+        web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
+    coordinator, _people, url, _made = paired_programme(web_server, committed)
+    page = new_page(browser, web_server, "UTC")
+    sign_in(page, "katherine@example.com")
+    page.goto(f"/#{url}")
+    page.get_by_role("link", name="Library", exact=True).click()
+    form = page.get_by_role("form", name="Add a resource")
+    form.get_by_label("Title").fill("Giving feedback")
+    form.get_by_label("It is").select_option(label="A document")
+    form.get_by_label("Document").fill("Be **specific**, and kind.\n\n- What you saw\n- What it did")
+    form.get_by_label("Tags").fill("Feedback, first term")
+    form.get_by_role("button", name="Save the resource").click()
+    expect(page.locator("#main [role=status]")).to_have_text("Saved \u201cGiving feedback\u201d.")
+    form.get_by_label("Title").fill("A guide to remote mentoring")
+    form.get_by_label("Address").fill("https://example.org/remote")
+    form.get_by_role("button", name="Save the resource").click()
+    expect(page.get_by_role("list", name="Resources").get_by_role("listitem")).to_have_count(2)
+    axe.check(page, "library: a coordinator keeps it")
+    shot(page, "library-01-coordinator")
+    resources = web_server.call("GET", f"{url}/resources", coordinator)["items"]
+    feedback = next(r for r in resources if r["title"] == "Giving feedback")
+    web_server.call("PUT", f"{url}/plan", coordinator, {"steps": [
+        {"anchor": "week", "number": 1, "title": "Feedback", "resource_ids": [feedback["id"]]}]})
+
+    phone = new_page(browser, web_server, "Asia/Tokyo", PHONE)
+    sign_in(phone, "lin@example.com")
+    phone.goto(f"/#{url}")
+    phone.get_by_role("link", name="Library of resources").click()
+    search = phone.get_by_role("search", name="Search the library")
+    search.get_by_label("Words").fill("specific")
+    search.get_by_role("button", name="Search").click()
+    found = phone.get_by_role("list", name="Resources")
+    expect(found.get_by_role("listitem")).to_have_count(1)
+    found.locator("summary", has_text="Read \u201cGiving feedback\u201d").click()
+    expect(found.locator(".agenda strong")).to_have_text("specific")
+    expect(phone.get_by_role("form", name="Add a resource")).to_have_count(0)  # the coordinators keep it
+    axe.check(phone, "phone: a mentee searches the library")
+    shot(phone, "library-02-mentee-phone")
+    phone.context.close()

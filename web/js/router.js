@@ -17,6 +17,7 @@ const mentorsTeam = () => import('./screens/mentors/team.js');
 const programmesProgrammes = () => import('./screens/programmes/programmes.js');
 const programmesEnrolment = () => import('./screens/programmes/enrolment.js');
 const programmesCoordinating = () => import('./screens/programmes/coordinating.js');
+const programmesLibrary = () => import('./screens/programmes/library.js');
 const matchingMatching = () => import('./screens/matching/matching.js');
 const reportsReport = () => import('./screens/reports/report.js');
 const conversationsAnnouncements = () => import('./screens/conversations/announcements.js');
@@ -63,6 +64,8 @@ export const routes = [
   [/^\/programmes\/([\w-]+)$/, lazy(programmesProgrammes, 'programmePage'), { title: t('Programme') }],
   [/^\/programmes\/([\w-]+)\/matching$/, lazy(matchingMatching, 'matchingPage'), { title: t('Matching') }],
   [/^\/programmes\/([\w-]+)\/report$/, lazy(reportsReport, 'reportPage'), { title: t('Dashboard') }],
+  [/^\/programmes\/([\w-]+)\/library$/, lazy(programmesLibrary, 'programmeLibrary'), { title: t('Library') }],
+  [/^\/library$/, lazy(programmesLibrary, 'platformLibrary'), { title: t('Library') }],
   [/^\/admin(?:\/([\w-]+))?$/, lazy(operationsIndex, 'adminPage'), { title: t('Admin') }],
 ];
 

@@ -31,10 +31,14 @@ _DROPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _TAGS = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "code", "pre"}
 
 
+def cleaned(body: str) -> str:
+    """The words as kept: line ends as ``\\n``, control and direction-override characters dropped, trimmed."""
+    return _DROPPED.sub("", body.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
 def source(body: str) -> str:
-    """The words to keep: line ends as ``\\n``, control and direction-override characters dropped, trimmed; 422 when
-    nothing is left or more than ``MAX_MESSAGE`` characters are."""
-    kept = _DROPPED.sub("", body.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    """The words to keep (:func:`cleaned`); 422 when nothing is left or more than ``MAX_MESSAGE`` characters are."""
+    kept = cleaned(body)
     if not kept:
         raise InvalidInput("a message has words", field="body")
     if len(kept) > MAX_MESSAGE:

@@ -100,6 +100,7 @@ _SIMPLE: dict[str, Text] = {event_type.value: said for event_type, said in {
     EventType.PROGRAMME_PLAN_CHANGED: text("history.plan_changed", "{who} changed the plan for the term"),
     EventType.PROGRAMME_PLAN_APPLIED: text("history.plan_applied",
                                            "{who} applied the plan to the pairings under way"),
+    EventType.PROGRAMME_LIBRARY_CHANGED: text("history.library_changed", "{who} changed the library of resources"),
     EventType.ENROLMENT_LEFT: text("history.left", "{person} left the programme"),
     EventType.ENROLMENT_REMOVED: text("history.removed", "{who} took {person} off the programme"),
     EventType.ENROLMENT_INTAKE_FINISHED: text("history.intake_finished", "{person} finished their intake"),

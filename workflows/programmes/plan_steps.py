@@ -37,6 +37,7 @@ from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound
 from workflows.events import EventType, record
 from workflows.programme_payloads import PlanStepPayload
 from workflows.programmes import access as programme_access
+from workflows.programmes import resources
 from workflows.programmes.goals import session_ids
 from workflows.programmes.lifecycle import actor_label, coordinators_of
 from workflows.programmes.pairings import load as load_pairing
@@ -85,6 +86,7 @@ class PairingPlan:
     steps: list[PairingStep]
     standing: Standing
     current_step_id: uuid.UUID | None
+    resources: dict[uuid.UUID, str]  # the titles of the library's resources its steps suggest, still there
 
     @property
     def done(self) -> int:
@@ -116,7 +118,9 @@ def _plan(db: Session, pairing: Pairing, now: datetime) -> PairingPlan:
     steps = _steps(db, pairing.id)
     where = standing(db, pairing, now)
     step = current(steps, where)
-    return PairingPlan(pairing.id, pairing.programme_id, steps, where, step.id if step else None)
+    suggested = sorted({resource_id for one in steps for resource_id in one.resource_ids})
+    return PairingPlan(pairing.id, pairing.programme_id, steps, where, step.id if step else None,
+                       resources.titles(db, pairing.programme_id, suggested))
 
 
 def read(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UUID, *,
@@ -219,6 +223,7 @@ class SessionStep:
     step: PairingStep
     pairing_id: uuid.UUID
     programme_id: uuid.UUID
+    resources: dict[uuid.UUID, str]
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.step, name)
@@ -230,4 +235,7 @@ def of_session(db: Session, actor: Actor, session_id: uuid.UUID) -> SessionStep 
     session = get_visible_session(db, actor, session_id)
     pairing = pairing_of(db, session)
     step = for_session(db, pairing, session) if pairing is not None else None
-    return SessionStep(step, pairing.id, pairing.programme_id) if step is not None and pairing is not None else None
+    if step is None or pairing is None:
+        return None
+    return SessionStep(step, pairing.id, pairing.programme_id,
+                       resources.titles(db, pairing.programme_id, list(step.resource_ids)))

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -44,11 +43,12 @@ from workflows.conversations.text import source
 from workflows.errors import BusinessRuleViolation, InvalidInput
 from workflows.events import EventType
 from workflows.programmes import access as programme_access
+from workflows.programmes import resources
 from workflows.programmes.lifecycle import coordinators_of, record_change
 from workflows.roles import Role
 
 RUNNING = (PairingStatus.ACTIVE, PairingStatus.PAUSED, PairingStatus.PROPOSED)  # with a copy, if ever active
-_COPIED = ("anchor", "number", "title", "agenda", "links")
+_COPIED = ("anchor", "number", "title", "agenda", "links", "resource_ids")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class PlanView:
     version: int
     steps: list[PlanStep]
     pairings_behind: int
+    resources: dict[uuid.UUID, str]  # the titles of the library's resources the steps suggest
 
 
 def _behind(db: Session, programme: Programme) -> int:
@@ -76,20 +77,18 @@ def _steps(db: Session, programme_id: uuid.UUID) -> list[PlanStep]:
 def read_plan(db: Session, actor: Actor, programme_id: uuid.UUID) -> PlanView:
     """The programme's plan (its coordinators and admins)."""
     programme, _ = programme_access.may_read(db, actor, programme_id)
-    return PlanView(programme.id, programme.plan_version, _steps(db, programme.id), _behind(db, programme))
+    return _view(db, programme, _steps(db, programme.id), _behind(db, programme))
+
+
+def _view(db: Session, programme: Programme, steps: list[PlanStep], behind: int) -> PlanView:
+    suggested = sorted({resource_id for step in steps for resource_id in step.resource_ids})
+    return PlanView(programme.id, programme.plan_version, steps, behind, resources.titles(db, programme.id, suggested))
 
 
 def _link(one: dict[str, Any], where: str) -> dict[str, str]:
-    """A suggested resource: an ``http``/``https`` address of a host by name or number, as given (never fetched);
-    422 for any other scheme (``javascript:``, ``data:``…)."""
-    url, title = str(one.get("url") or "").strip(), str(one.get("title") or "").strip()
-    try:
-        parts = urlsplit(url) if len(url) <= MAX_LINK_URL else None
-        host = parts.hostname if parts is not None else None
-    except ValueError:  # a broken address ("http://[::1")
-        parts = host = None
-    if parts is None or parts.scheme not in {"http", "https"} or not host \
-            or any(c.isspace() or not c.isprintable() for c in url):
+    """A suggested resource: a title and a web address (:func:`web_address`); 422 for any other."""
+    url, title = resources.web_address(str(one.get("url") or "")), str(one.get("title") or "").strip()
+    if url is None:
         raise InvalidInput("{where}: a resource is an http or https address of at most {max_url} characters",
                            words={"where": where, "max_url": MAX_LINK_URL})
     if not 1 <= len(title) <= MAX_LINK_TITLE:
@@ -117,11 +116,15 @@ def _step(programme_id: uuid.UUID, position: int, asked: dict[str, Any], kept: s
     if len(links) > MAX_STEP_LINKS:
         raise InvalidInput("{where}: at most {max_links} resources", words={"where": where,
                                                                            "max_links": MAX_STEP_LINKS})
+    suggested = list(dict.fromkeys(asked.get("resource_ids") or []))
+    if len(suggested) > MAX_STEP_LINKS:
+        raise InvalidInput("{where}: at most {max_links} resources", words={"where": where,
+                                                                           "max_links": MAX_STEP_LINKS})
     given = asked.get("id")
     step_id = given if isinstance(given, uuid.UUID) and given in kept else uuid.uuid4()
     kept.discard(step_id)  # an id sent twice makes one step; the other gets a new one
     return PlanStep(id=step_id, programme_id=programme_id, position=position, anchor=anchor, number=number,
-                    title=title, agenda=agenda, links=[_link(one, where) for one in links])
+                    title=title, agenda=agenda, links=[_link(one, where) for one in links], resource_ids=suggested)
 
 
 def _changing(db: Session, actor: Actor, programme_id: uuid.UUID) -> tuple[Programme, Role]:
@@ -143,6 +146,9 @@ def set_plan(db: Session, actor: Actor, programme_id: uuid.UUID, steps: Sequence
         raise InvalidInput("a plan has at most {max_steps} steps", words={"max_steps": MAX_STEPS})
     kept = set(db.scalars(select(PlanStep.id).where(PlanStep.programme_id == programme.id)))
     made = [_step(programme.id, position, one, kept) for position, one in enumerate(steps)]
+    wanted = {resource_id for step in made for resource_id in step.resource_ids}
+    if wanted - set(resources.titles(db, programme.id, sorted(wanted))):
+        raise InvalidInput("a step suggests a resource of neither the programme's library nor the platform's")
     db.execute(delete(PlanStep).where(PlanStep.programme_id == programme.id))
     db.flush()
     db.add_all(made)
@@ -151,13 +157,13 @@ def set_plan(db: Session, actor: Actor, programme_id: uuid.UUID, steps: Sequence
     db.flush()
     record_change(db, actor, role, programme, coordinators=coordinators_of(db, programme.id),
                   event=EventType.PROGRAMME_PLAN_CHANGED, changed=["plan", f"plan:v{programme.plan_version}"])
-    return PlanView(programme.id, programme.plan_version, made, _behind(db, programme))
+    return _view(db, programme, made, _behind(db, programme))
 
 
 def _copy(step: PlanStep, pairing_id: uuid.UUID) -> PairingStep:
     return PairingStep(id=uuid.uuid4(), pairing_id=pairing_id, plan_step_id=step.id, position=step.position,
                        anchor=step.anchor, number=step.number, title=step.title, agenda=step.agenda,
-                       links=list(step.links), status=StepStatus.TODO)
+                       links=list(step.links), resource_ids=list(step.resource_ids), status=StepStatus.TODO)
 
 
 def copy_onto(db: Session, pairing: Pairing) -> None:
@@ -205,4 +211,4 @@ def apply_plan(db: Session, actor: Actor, programme_id: uuid.UUID) -> PlanView:
         record_change(db, actor, role, programme, coordinators=coordinators_of(db, programme.id),
                       event=EventType.PROGRAMME_PLAN_APPLIED,
                       changed=["plan", f"plan:v{programme.plan_version}", f"pairings:{len(pairings)}"])
-    return PlanView(programme.id, programme.plan_version, plan, 0)
+    return _view(db, programme, plan, 0)

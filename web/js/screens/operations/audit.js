@@ -23,6 +23,9 @@ const ACTIONS = {
   'notice.posted': t('Notice to everyone posted'), 'conversation.read_reported': t('Reported conversation read'),
   'programme.coordinator_invited': t('Coordinator invited by address'),
   'programme.coordinator_invitation_withdrawn': t('Coordinator invitation withdrawn'),
+  'library.resource_added': t('Resource added to the platform’s library'),
+  'library.resource_changed': t('Resource of the platform’s library changed'),
+  'library.resource_removed': t('Resource taken out of the platform’s library'),
 };
 const KINDS = [['', t('Every kind')], ['signed_in', t('Signed in')], ['sign_in_failed', t('Sign-in refused')],
   ['locked_out', t('Locked out')], ['signed_out', t('Signed out everywhere')], ['refresh_reused', t('Refresh token reused')],

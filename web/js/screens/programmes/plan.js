@@ -4,6 +4,7 @@
 import { get, post, put } from '../../api.js';
 import { h, field, replace, act, badge, empty, errorBox, loading, messageArea, guardUnsaved } from '../../ui.js';
 import { barChart, formats } from '../../chart.js';
+import { everyItem } from '../../lists.js';
 import { t, tn } from '../../words.js';
 
 const ANCHORS = [['week', t('Week')], ['session', t('Session')]];
@@ -34,11 +35,13 @@ export function planEditor(programme) {
   const rowsEl = h('ol', { class: 'questions' });
   const applyEl = h('div', {});
   let saved = '[]';
+  let library = []; // [id, title] of the resources a step may suggest: the programme's and the platform's
   const rows = () => [...rowsEl.children];
   const current = () => JSON.stringify(rows().map((row) => ({ id: row.dataset.id || null,
     anchor: row.querySelector('[name=anchor]').value, number: Number(row.querySelector('[name=number]').value),
     title: row.querySelector('[name=title]').value.trim(), agenda: row.querySelector('[name=agenda]').value,
-    links: linksOf(row.querySelector('[name=links]').value) })));
+    links: linksOf(row.querySelector('[name=links]').value),
+    resource_ids: [...row.querySelector('[name=resource_ids]').selectedOptions].map((o) => o.value) })));
   const addButton = h('button', { type: 'button', onclick: () => { addRow(); rows().at(-1).querySelector('[name=title]').focus(); } }, t('Add a step'));
   function addRow(s = { anchor: 'week', number: rows().length + 1, title: '', agenda: '', links: [] }) {
     const n = rows().length + 1;
@@ -51,9 +54,12 @@ export function planEditor(programme) {
         hint: t('Markdown: *emphasis*, **bold**, [links](https://…), lists.') }),
       field(t('Resources of step {n}', { n }), { tag: 'textarea', name: 'links', rows: 2,
         hint: t('One a line: a title, then | and its https address. Five at most.') }),
+      field(t('From the library, for step {n}', { n }), { tag: 'select', name: 'resource_ids', multiple: true,
+        size: Math.min(5, Math.max(2, library.length)), hint: t('Five at most.') }, library),
       h('button', { type: 'button', class: 'link', onclick: () => { row.remove(); addButton.disabled = false; } }, t('Remove step {n}', { n })));
     row.querySelector('[name=agenda]').value = s.agenda;
     row.querySelector('[name=links]').value = linesOf(s.links);
+    for (const option of row.querySelector('[name=resource_ids]').options) option.selected = (s.resource_ids || []).includes(option.value);
     rowsEl.append(row);
     addButton.disabled = rows().length >= 52;
   }
@@ -82,7 +88,8 @@ export function planEditor(programme) {
     if (!details.open || details.dataset.loaded) return;
     details.dataset.loaded = 'yes';
     try {
-      const plan = await get(url);
+      const [plan, found] = await Promise.all([get(url), everyItem(`/programmes/${programme.id}/resources`)]);
+      library = found.map((r) => [r.id, r.title]);
       plan.steps.forEach(addRow);
       saved = current();
       showApply(plan);
@@ -111,7 +118,9 @@ export function planProgress(programme) {
 }
 
 /** One step, as the pair read it: when, its title, status, agenda and resources; with the moves still open. */
-function stepCard(step, { move, open, current = false }) {
+function stepCard(step, { move, open, current = false, toGoal = null, titles = {}, programmeId = null }) {
+  const fromLibrary = (step.resource_ids || []).filter((id) => titles[id]).map((id) => h('li', {},
+    h('a', { href: `#/programmes/${programmeId}/library?q=${encodeURIComponent(titles[id])}` }, titles[id])));
   const note = field(t('Why skip “{title}”', { title: step.title }), { name: 'note', maxlength: 1000 });
   note.hidden = true;
   const skip = h('button', { type: 'button', onclick: (e) => {
@@ -121,11 +130,13 @@ function stepCard(step, { move, open, current = false }) {
   return h('article', { class: current ? 'card plan-step current' : 'card plan-step' },
     h('p', { class: 'meta' }, stepWhen(step), ' ', badge(STATUS[step.status], KIND[step.status])),
     h(current ? 'h4' : 'h5', {}, step.title), step.agenda_html ? agenda(step) : null,
-    step.links.length ? [h('p', { class: 'meta' }, t('Suggested resources')), h('ul', { class: 'resources' }, step.links.map(resource))] : null,
+    step.links.length || fromLibrary.length ? [h('p', { class: 'meta' }, t('Suggested resources')),
+      h('ul', { class: 'resources' }, step.links.map(resource), fromLibrary)] : null,
     step.note ? h('p', { class: 'muted' }, t('Note: {note}', { note: step.note })) : null,
     open && step.status === 'todo' ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', onclick: (e) => move(e.currentTarget, 'done') }, t('Mark “{title}” done', { title: step.title })),
-      skip, note) : null,
+      skip, toGoal ? h('button', { type: 'button', class: 'link', onclick: (e) => toGoal(e.currentTarget) },
+        t('Set “{title}” as a goal', { title: step.title })) : null, note) : null,
     open && step.status !== 'todo' ? h('button', { type: 'button', class: 'link', onclick: (e) => move(e.currentTarget, 'reopen') },
       t('Put “{title}” back to do', { title: step.title })) : null);
 }
@@ -138,8 +149,14 @@ export function pairingPlan(base, p, messages) {
   const draw = (plan) => {
     if (!plan.steps.length) { replace(el); return; }
     const now = plan.steps.find((s) => s.id === plan.current_step_id);
-    const card = (s, current) => stepCard(s, { open, current, move: (button, action, note = null) =>
-      act(button, messages, async () => draw(await post(`${url}/${s.id}/${action}`, { note }))) });
+    const titles = Object.fromEntries(plan.resources.map((r) => [r.id, r.title]));
+    const card = (s, current) => stepCard(s, { open, current, titles, programmeId: p.programme_id, move: (button, action, note = null) =>
+      act(button, messages, async () => draw(await post(`${url}/${s.id}/${action}`, { note }))),
+    // A step raises a goal of the pairing, as any goal is set (its goals are in the panel below).
+    toGoal: (button) => act(button, messages, async () => {
+      await post(`${base}/${p.id}/goals`, { title: s.title });
+      messages.ok(t('“{title}” is now a goal of the pairing.', { title: s.title }));
+    }) });
     replace(el, h('h4', {}, plan.week ? t('This week (week {n})', { n: plan.week }) : t('The plan')),
       now ? card(now, true) : empty(t('Every step is behind you.')),
       h('details', {}, h('summary', {}, tn('All {count} step ({done} behind)', 'All {count} steps ({done} behind)', plan.steps.length, { done: plan.done })),
@@ -160,7 +177,8 @@ export function sessionStep(sessionId) {
       draw(plan.steps.find((s) => s.id === step.id));
     });
     const draw = (s) => replace(el, h('h2', { id: 'ses-step-h' }, t('This session’s step')),
-      stepCard(s, { move, open: true, current: true }), messages.el);
+      stepCard(s, { move, open: true, current: true, programmeId: step.programme_id,
+        titles: Object.fromEntries(step.resources.map((r) => [r.id, r.title])) }), messages.el);
     draw(step);
   }, () => el.remove());
   return el;

@@ -44,7 +44,8 @@ const addresses = (text) => [...new Set(text.split(/[\s,;]+/).map((e) => e.trim(
 
 export async function programmesPage(main, { go }) {
   const me = await currentUser();
-  main.append(h('h1', {}, t('Programmes')));
+  main.append(h('h1', {}, t('Programmes')),
+    h('p', {}, h('a', { href: '#/library' }, t('The platform’s library')), ' ', t('of resources shared with every programme.')));
   const invited = await myInvitations(messageArea(), go).catch(() => null);
   if (invited) main.append(invited);
   const listEl = h('div', {}, loading());
@@ -137,7 +138,8 @@ export async function programmePage(main, { params: [id], query, go }) {
     main.append(...[h('p', { class: 'crumbs' }, h('a', { href: '#/programmes' }, t('Programmes')), ' › ', programme.name),
       h('h1', {}, programme.name), h('p', {}, statusBadge(programme), ` ${dates(programme)}`),
       programme.description ? h('p', {}, programme.description) : null, next.el,
-      h('div', { class: 'actions' }, talkButton(t('Message the coordinators'), { programme_id: programme.id })), messages.el,
+      h('div', { class: 'actions' }, talkButton(t('Message the coordinators'), { programme_id: programme.id }),
+        h('a', { href: `#/programmes/${programme.id}/library` }, t('Library of resources'))), messages.el,
       pairingsSection(programme, messages, { runs: false, show: query.get('pairing'), onRead: next.pairings }),
       participantSection(programme, messages, go, next.intake)].filter(Boolean));
     return;
@@ -212,7 +214,9 @@ export async function programmePage(main, { params: [id], query, go }) {
           h('p', {}, tParts('{matching}: how it pairs its people, runs of the match and their drafts',
             { matching: h('a', { href: `#/programmes/${id}/matching` }, t('Matching')) })),
           h('p', {}, tParts('{dashboard}: its sessions week by week, attendance, pairs at risk and match quality',
-            { dashboard: h('a', { href: `#/programmes/${id}/report` }, t('Dashboard')) }))),
+            { dashboard: h('a', { href: `#/programmes/${id}/report` }, t('Dashboard')) })),
+          h('p', {}, tParts('{library}: the resources its plan suggests and its people search',
+            { library: h('a', { href: `#/programmes/${id}/library` }, t('Library')) }))),
         exportDownloads(id),
         h('details', { class: 'panel settings' }, h('summary', {}, h('h2', { id: 'pg-set-h' }, t('Settings'))),
           h('h3', { id: 'pg-agree-h' }, t('What its pairings agree')), settings, intakeEditors(programme),
