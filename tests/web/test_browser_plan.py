@@ -41,6 +41,19 @@ def _work_through(plan: Any) -> None:
     expect(plan).to_contain_text("Note: We agreed one in week 1")
 
 
+def _first_session_shows_its_step(phone: Any, web_server: Served, mentee: dict[str, str]) -> None:
+    """The pair's first session (made by the worker once the sessions were accepted) shows week 1's step."""
+    for _ in range(40):
+        sessions = web_server.call("GET", "/sessions", mentee)["items"]
+        if sessions:
+            break
+        time.sleep(0.25)
+    phone.goto(f"/#/sessions/{sessions[0]['id']}")
+    step = phone.get_by_role("region", name="This session\u2019s step")
+    expect(step).to_contain_text("Get to know each other")
+    expect(step).to_contain_text("Done")
+
+
 def test_a_coordinator_writes_the_plan_and_a_pair_work_through_it(
         web_server: Served, browser: Any, axe: Axe, committed: sessionmaker[Session]) -> None:
     coordinator, people, url, made = paired_programme(web_server, committed)
@@ -72,6 +85,7 @@ def test_a_coordinator_writes_the_plan_and_a_pair_work_through_it(
     _work_through(plan)
     axe.check(phone, "phone: a pair's plan, every step behind them")
     shot(phone, "plan-02-pair-phone")
+    _first_session_shows_its_step(phone, web_server, people["mentee"])
     phone.context.close()
 
     # The mentor is told of the step done (the worker writes it).

@@ -135,8 +135,10 @@ function stepCard(step, { move, open, current = false, toGoal = null, titles = {
     step.note ? h('p', { class: 'muted' }, t('Note: {note}', { note: step.note })) : null,
     open && step.status === 'todo' ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', onclick: (e) => move(e.currentTarget, 'done') }, t('Mark “{title}” done', { title: step.title })),
-      skip, toGoal ? h('button', { type: 'button', class: 'link', onclick: (e) => toGoal(e.currentTarget) },
-        t('Set “{title}” as a goal', { title: step.title })) : null, note) : null,
+      skip, toGoal ? [h('button', { type: 'button', class: 'link', onclick: (e) => toGoal(e.currentTarget, 'goals') },
+        t('Set “{title}” as a goal', { title: step.title })),
+      h('button', { type: 'button', class: 'link', onclick: (e) => toGoal(e.currentTarget, 'action-items') },
+        t('Add “{title}” as an action item', { title: step.title }))] : null, note) : null,
     open && step.status !== 'todo' ? h('button', { type: 'button', class: 'link', onclick: (e) => move(e.currentTarget, 'reopen') },
       t('Put “{title}” back to do', { title: step.title })) : null);
 }
@@ -152,10 +154,11 @@ export function pairingPlan(base, p, messages) {
     const titles = Object.fromEntries(plan.resources.map((r) => [r.id, r.title]));
     const card = (s, current) => stepCard(s, { open, current, titles, programmeId: p.programme_id, move: (button, action, note = null) =>
       act(button, messages, async () => draw(await post(`${url}/${s.id}/${action}`, { note }))),
-    // A step raises a goal of the pairing, as any goal is set (its goals are in the panel below).
-    toGoal: (button) => act(button, messages, async () => {
-      await post(`${base}/${p.id}/goals`, { title: s.title });
-      messages.ok(t('“{title}” is now a goal of the pairing.', { title: s.title }));
+    // A step raises a goal or an action item of the pairing, as any is made (they are in the panel below).
+    toGoal: (button, kind) => act(button, messages, async () => {
+      await post(`${base}/${p.id}/${kind}`, { title: s.title });
+      messages.ok(kind === 'goals' ? t('“{title}” is now a goal of the pairing.', { title: s.title })
+        : t('“{title}” is now an action item of the pairing.', { title: s.title }));
     }) });
     replace(el, h('h4', {}, plan.week ? t('This week (week {n})', { n: plan.week }) : t('The plan')),
       now ? card(now, true) : empty(t('Every step is behind you.')),
