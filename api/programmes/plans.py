@@ -148,6 +148,8 @@ class SessionStepSchema(PairingStepSchema):
     pairing_id = fields.UUID()
     programme_id = fields.UUID()
     resources = fields.Function(_titles, metadata=TITLES)
+    pairing_open = fields.Boolean(metadata={"description": "Whether its steps may still move (the pairing has not "
+                                                          "ended)."})
 
 
 EXAMPLE_PLAN = {"steps": [

@@ -42,22 +42,28 @@ class ResourcePatchSchema(Schema):
     tags = fields.List(Text(validate=validate.Length(min=1, max=MAX_TAG)), validate=validate.Length(max=MAX_TAGS))
 
 
-class ResourceSchema(Schema):
+class ResourceSummarySchema(Schema):
     id = fields.UUID()
     library = fields.Function(lambda r: "platform" if r.programme_id is None else "programme", metadata={
         "enum": ["programme", "platform"]})
+    kind = fields.Function(lambda r: "link" if r.url else "document", metadata={
+        "enum": ["link", "document"], "description": "A document is read whole with `GET …/resources/{id}`."})
     title = fields.String()
     url = fields.String(allow_none=True)
-    body = fields.String(allow_none=True, metadata={"description": "The document's Markdown source."})
-    body_html = fields.Function(lambda r: text.html(r.body) if r.body else None, metadata={
-        "description": "The document as safe HTML."})
     tags = fields.List(fields.String())
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
+class ResourceSchema(ResourceSummarySchema):
+    body = fields.String(allow_none=True, metadata={"description": "The document's Markdown source."})
+    body_html = fields.Function(lambda r: text.html(r.body) if r.body else None, metadata={
+        "description": "The document as safe HTML."})
+
+
 class ResourcePageSchema(Schema):
-    items = fields.List(fields.Nested(ResourceSchema))
+    items = fields.List(fields.Nested(ResourceSummarySchema), metadata={
+        "description": "Without their documents: each is read whole on its own."})
     next_cursor = fields.String(allow_none=True)
 
 

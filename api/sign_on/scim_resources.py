@@ -133,6 +133,8 @@ def _lenient(body: Any) -> Any:
     """A user body, or a PATCH's, with each enterprise ``manager`` as :func:`_manager` makes it."""
     if not isinstance(body, dict):
         return body
+    body = {key: _manager(value) if key.lower() == f"{ENTERPRISE}:manager".lower() else value
+            for key, value in body.items()}  # a flattened path, as a PATCH without a path may send it
     if isinstance(body.get(ENTERPRISE), dict) and "manager" in body[ENTERPRISE]:
         body = {**body, ENTERPRISE: {**body[ENTERPRISE], "manager": _manager(body[ENTERPRISE]["manager"])}}
     operations = body.get("Operations")

@@ -45,7 +45,7 @@ class Resource(IdMixin, Base):
     body: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(MAX_TAG)), default=list, server_default="{}")
     search: Mapped[Any] = mapped_column(TSVECTOR, Computed(
-        text("to_tsvector('simple', title || ' ' || coalesce(body, ''))"), persisted=True))
+        text("to_tsvector('simple', title || ' ' || coalesce(body, ''))"), persisted=True), deferred=True)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

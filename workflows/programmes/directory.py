@@ -17,25 +17,32 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, String, Uuid, case, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from models import DirectoryAttribute, ProgrammeParticipant, Question, ScimUser, User
 
 _EMPTY = text("'[]'::jsonb")
+_UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 def _value() -> ColumnElement[Any]:
     """The directory's answer to the question of the enclosing query: the attribute as sent, but for a manager who
     is a user of the same directory, their name (the manager's ``value`` is their id there, RFC 7643 §4.3)."""
-    sent = ScimUser.attributes.op("->>")(Question.directory)
-    manager = aliased(ScimUser)
-    name = (select(User.display_name).select_from(manager).join(User, User.id == manager.user_id)
-            .where(manager.provider_id == ScimUser.provider_id,
-                   or_(cast(manager.id, String) == sent, manager.external_id == sent))
-            .order_by(manager.id).limit(1).scalar_subquery())
-    return case((Question.directory == DirectoryAttribute.MANAGER.value, func.coalesce(name, sent)), else_=sent)
+    sent = _sent()
+    by_id, by_external_id = aliased(ScimUser), aliased(ScimUser)
+    # Two lookups, each by an index: the manager's id here (a UUID, else no match), or their external id.
+    as_id = case((sent.op("~*")(_UUID), cast(sent, Uuid)), else_=None)
+    named = [select(User.display_name).select_from(one).join(User, User.id == one.user_id)
+             .where(one.provider_id == ScimUser.provider_id, matches).scalar_subquery()
+             for one, matches in ((by_id, by_id.id == as_id), (by_external_id, by_external_id.external_id == sent))]
+    return case((Question.directory == DirectoryAttribute.MANAGER.value, func.coalesce(*named, sent)), else_=sent)
+
+
+def _sent() -> ColumnElement[Any]:
+    """The attribute as the directory sent it."""
+    return ScimUser.attributes.op("->>")(Question.directory)
 
 
 def _from_directory() -> ColumnElement[Any]:
@@ -47,7 +54,7 @@ def _from_directory() -> ColumnElement[Any]:
             .select_from(Question).join(ScimUser, ScimUser.user_id == ProgrammeParticipant.user_id)
             .where(Question.programme_id == ProgrammeParticipant.programme_id,
                    Question.audience == cast(ProgrammeParticipant.role, String), Question.directory.is_not(None),
-                   func.length(func.btrim(value)) > 0)
+                   func.length(func.btrim(_sent())) > 0)
             .correlate(ProgrammeParticipant).scalar_subquery())
 
 

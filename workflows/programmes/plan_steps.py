@@ -33,6 +33,7 @@ from models import (
 from models.programmes.plans import MAX_SKIP_NOTE
 from workflows.actors import Actor
 from workflows.clock import utcnow
+from workflows.conversations.text import cleaned
 from workflows.errors import BusinessRuleViolation, InvalidInput, NotFound
 from workflows.events import EventType, record
 from workflows.programme_payloads import PlanStepPayload
@@ -165,7 +166,7 @@ def mark(db: Session, actor: Actor, programme_id: uuid.UUID, pairing_id: uuid.UU
                      .with_for_update())
     if step is None:
         raise NotFound("step not found")
-    words = " ".join((note or "").split()) or None
+    words = " ".join(cleaned(note or "").split()) or None  # no control or direction-override character
     if words is not None and len(words) > MAX_SKIP_NOTE:
         raise InvalidInput("a note has at most {max_note} characters", words={"max_note": MAX_SKIP_NOTE},
                            field="note")
@@ -224,6 +225,7 @@ class SessionStep:
     pairing_id: uuid.UUID
     programme_id: uuid.UUID
     resources: dict[uuid.UUID, str]
+    pairing_open: bool  # its steps may still move: the pairing has not ended
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.step, name)
@@ -238,4 +240,5 @@ def of_session(db: Session, actor: Actor, session_id: uuid.UUID) -> SessionStep 
     if step is None or pairing is None:
         return None
     return SessionStep(step, pairing.id, pairing.programme_id,
-                       resources.titles(db, pairing.programme_id, list(step.resource_ids)))
+                       resources.titles(db, pairing.programme_id, list(step.resource_ids)),
+                       pairing.status != PairingStatus.ENDED)

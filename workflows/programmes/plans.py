@@ -5,8 +5,8 @@ pairing (from the day it became active) or at its session N: a title, a short ag
 A pairing gets its own copy of the plan when it becomes active (:func:`copy_onto`), and works through it there
 (``workflows.programmes.plan_steps``). Editing the plan (:func:`set_plan`, the whole plan at once, a step keeping its
 ``id`` when sent back with it) makes a new version: a pairing not yet active gets it when it starts; a running one
-keeps the copy it has until a coordinator applies the plan to the running pairings (:func:`apply_plan`), which is
-defined step by step:
+keeps the copy it has until a coordinator applies the plan to the running pairings (:func:`apply_plan`; a pairing
+that started before its programme had a plan gets its first copy then), which is defined step by step:
 
 - a step the pair have done or skipped stays as it is, with the words it had when they did (moved to where its plan
   step is now, if the plan still has it);
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Pairing, PairingStatus, PairingStep, PlanStep, Programme, ProgrammeStatus, StepAnchor, StepStatus
@@ -63,10 +63,15 @@ class PlanView:
     resources: dict[uuid.UUID, str]  # the titles of the library's resources the steps suggest
 
 
+def _behind_clause(programme: Programme) -> ColumnElement[bool]:
+    """Its running pairings with an older copy of the plan, or none though they started (before plans were)."""
+    return and_(Pairing.programme_id == programme.id, Pairing.status.in_(RUNNING), or_(
+        Pairing.plan_version < programme.plan_version,
+        and_(Pairing.plan_version.is_(None), Pairing.activated_at.is_not(None))))
+
+
 def _behind(db: Session, programme: Programme) -> int:
-    return db.scalar(select(func.count()).select_from(Pairing).where(
-        Pairing.programme_id == programme.id, Pairing.status.in_(RUNNING), Pairing.plan_version.is_not(None),
-        Pairing.plan_version < programme.plan_version)) or 0
+    return db.scalar(select(func.count()).select_from(Pairing).where(_behind_clause(programme))) or 0
 
 
 def _steps(db: Session, programme_id: uuid.UUID) -> list[PlanStep]:
@@ -131,7 +136,8 @@ def _changing(db: Session, actor: Actor, programme_id: uuid.UUID) -> tuple[Progr
     """The programme, its row locked for the change (two coordinators editing its plan at once take turns: the
     second edits what the first left), and the actor's part; 400 once it is closed."""
     _, role = programme_access.may_change(db, actor, programme_id)
-    programme = db.scalars(select(Programme).where(Programme.id == programme_id).with_for_update()
+    # FOR NO KEY UPDATE: the rows that point at the programme (participants joining, pairings) go on meanwhile.
+    programme = db.scalars(select(Programme).where(Programme.id == programme_id).with_for_update(key_share=True)
                            .execution_options(populate_existing=True)).one()
     if programme.status == ProgrammeStatus.CLOSED:
         raise BusinessRuleViolation("the programme is closed: its plan changes no more")
@@ -200,9 +206,8 @@ def apply_plan(db: Session, actor: Actor, programme_id: uuid.UUID) -> PlanView:
     module's docstring). Each pairing is locked while it changes; the pair's ticks made meanwhile wait for it."""
     programme, role = _changing(db, actor, programme_id)
     plan = _steps(db, programme.id)
-    pairings = list(db.scalars(select(Pairing).where(
-        Pairing.programme_id == programme.id, Pairing.status.in_(RUNNING), Pairing.plan_version.is_not(None),
-        Pairing.plan_version < programme.plan_version).order_by(Pairing.id).with_for_update()))
+    pairings = list(db.scalars(select(Pairing).where(_behind_clause(programme)).order_by(Pairing.id)
+                               .with_for_update()))
     for pairing in pairings:
         _apply_to(db, pairing, plan, programme.plan_version)
     db.flush()

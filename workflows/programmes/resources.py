@@ -22,9 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from models import Resource
+from models import ProgrammeStatus, Resource
 from models.programmes.resources import (
     MAX_DOCUMENT,
     MAX_RESOURCE_TITLE,
@@ -86,7 +86,7 @@ def search(db: Session, actor: Actor, programme_id: uuid.UUID | None, *, q: str 
         _may_read(db, actor, programme_id)
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput("a page holds 1 to {max_page_size} items", words={"max_page_size": MAX_PAGE_SIZE})
-    query = select(Resource).where(_library(programme_id))
+    query = select(Resource).options(defer(Resource.body)).where(_library(programme_id))  # a list: no documents
     words = " ".join((q or "").split())[:MAX_QUERY]
     if words:
         query = query.where(or_(Resource.search.op("@@")(func.websearch_to_tsquery("simple", words)),
@@ -110,8 +110,11 @@ def _after(cursor: str) -> tuple[str, uuid.UUID]:
     """The title and id a cursor names; 422 for anything else."""
     try:
         title, last = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return str(title), uuid.UUID(str(last))
-    except (ValueError, TypeError) as exc:
+        if not isinstance(title, str) or len(title) > MAX_RESOURCE_TITLE or "\x00" in title:
+            raise ValueError(title)
+        title.encode()  # a lone surrogate cannot be sent to the database
+        return title, uuid.UUID(str(last))
+    except (ValueError, TypeError) as exc:  # UnicodeEncodeError is a ValueError
         raise InvalidInput("invalid cursor") from exc
 
 
@@ -163,9 +166,13 @@ def _keeper(db: Session, actor: Actor, programme_id: uuid.UUID | None) -> Any:
     is recorded."""
     if programme_id is None:
         require_admin(actor)
+        # Admins changing the platform's library take turns (its bound holds); a programme's keepers turn on its row.
+        db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("platform-library", 0))))
         return lambda what, resource: record_admin_action(db, actor, f"library.resource_{what}", "resource",
                                                           resource.id)
     programme, role = programme_access.may_change(db, actor, programme_id)
+    if programme.status == ProgrammeStatus.CLOSED:
+        raise BusinessRuleViolation("the programme is closed: its library changes no more")
 
     def recorded(what: str, resource: Resource) -> None:
         record_change(db, actor, role, programme, coordinators=coordinators_of(db, programme.id),

@@ -120,6 +120,12 @@ def test_the_directory_s_department_and_manager_are_read_as_intake_answers_by_th
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "Add", "path": f"{ENTERPRISE}:manager", "value": "e-99"}]})
     assert entra.status_code == 200 and entra.get_json()[ENTERPRISE]["manager"]["value"] == "e-99", entra.get_json()
+    flattened = client.patch(f"/scim/v2/Users/{bob['id']}", headers={"Authorization": f"Bearer {token}",
+                                                                    "Content-Type": SCIM}, json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {f"{ENTERPRISE}:manager": "e-98"}}]})
+    assert flattened.status_code == 200, flattened.get_json()
+    assert flattened.get_json()[ENTERPRISE]["manager"]["value"] == "e-98"
 
     # The participants' export: the person's answers, then the directory's; none for one it says nothing of.
     rows = {row["display_name"]: row["intake_answers"] for row in client.get(

@@ -115,7 +115,8 @@ def test_every_get_route_of_a_programme_finds_nothing_for_outsiders(client: Flas
     run = client.post(f"{BASE}/{programme_id}/match-runs", headers=coordinator.headers).get_json()
     resource = client.post(f"{BASE}/{programme_id}/resources", headers=coordinator.headers,
                            json={"title": "A resource", "body": "Its words."}).get_json()
-    ids = {"resource_id": resource["id"], "programme_id": programme_id, "pairing_id": pairing["id"], "goal_id": goal["id"], "item_id": item["id"],
+    ids = {"resource_id": resource["id"],
+           "programme_id": programme_id, "pairing_id": pairing["id"], "goal_id": goal["id"], "item_id": item["id"],
            "session_id": held[0]["id"], "participant_id": people[0]["id"], "audience": "mentee",
            "invitation_id": str(uuid.uuid4()), "link_id": str(uuid.uuid4()), "run_id": run["id"],
            "draft_id": str(uuid.uuid4())}

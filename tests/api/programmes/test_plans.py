@@ -78,7 +78,7 @@ def test_a_pair_works_through_the_plan_copied_when_their_pairing_became_active(c
     again = client.post(f"{url}/pairings/{pairing['id']}/plan/{steps[0]['id']}/done", headers=mentee.headers, json={})
     assert again.status_code == 400 and "cannot tick off a plan step that is done" in again.get_json()["message"]
     skipped = client.post(f"{url}/pairings/{pairing['id']}/plan/{steps[1]['id']}/skip", headers=mentor.headers,
-                          json={"note": "  We set one   in week 1. "})
+                          json={"note": "  We set one \u202e  in week 1. "})
     assert skipped.status_code == 200 and skipped.get_json()["steps"][1]["note"] == "We set one in week 1."
     back = client.post(f"{url}/pairings/{pairing['id']}/plan/{steps[1]['id']}/reopen", headers=coordinator.headers,
                        json={})

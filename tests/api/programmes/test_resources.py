@@ -4,6 +4,9 @@ a link or a document, never a script; a plan's step suggests either library's, n
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -13,6 +16,12 @@ from sqlalchemy.orm import Session
 from models import AdminAction, OutboxEvent, Resource
 from tests.factories.accounts import Caller, UserFactory, as_caller
 from tests.factories.programmes import BASE, joined, running_programme
+
+
+def _cursor(title: Any) -> str:
+    """A cursor as a hostile client makes one: a title of its choosing (a lone surrogate kept as JSON escapes it)."""
+    raw = json.dumps([title, str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _walk(client: FlaskClient, caller: Caller, url: str, **query: Any) -> list[dict[str, Any]]:
@@ -67,7 +76,8 @@ def test_a_programme_s_library_is_kept_by_its_coordinators_and_read_by_its_peopl
     assert [r["title"] for r in _walk(client, mentee, library, q="e%t")] == []  # % taken as typed, no wildcard
     assert [r["title"] for r in _walk(client, mentee, library, tag="remote")] == ["100% remote mentoring"]
     assert [r["title"] for r in _walk(client, mentee, "/api/v1/resources")] == ["Active listening"]
-    assert client.get(library, headers=mentee.headers, query_string={"cursor": "x"}).status_code == 422
+    for cursor in ("x", _cursor("a\u0000b"), _cursor("\ud800"), _cursor("t" * 201), _cursor(7)):
+        assert client.get(library, headers=mentee.headers, query_string={"cursor": cursor}).status_code == 422
     stranger = as_caller(UserFactory())
     assert client.get(library, headers=stranger.headers).status_code == 404
     assert client.post(library, headers=mentee.headers, json={"title": "x", "body": "y"}).status_code == 403
@@ -99,3 +109,8 @@ def test_a_programme_s_library_is_kept_by_its_coordinators_and_read_by_its_peopl
         {**step, "resource_ids": [made[0]["id"], platform.get_json()["id"]]}]})
     assert plan.status_code == 200, plan.get_json()
     assert sorted(r["title"] for r in plan.get_json()["resources"]) == ["Active listening", "Giving feedback"]
+    # A closed programme's library changes no more; it is still read.
+    assert client.post(f"{BASE}/{programme['id']}/close", headers=coordinator.headers).status_code == 200
+    closed = client.post(library, headers=coordinator.headers, json={"title": "Late", "body": "Too late."})
+    assert closed.status_code == 400 and "closed" in closed.get_json()["message"], closed.get_json()
+    assert client.get(library, headers=mentee.headers).status_code == 200

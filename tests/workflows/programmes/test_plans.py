@@ -73,3 +73,22 @@ def test_applying_a_plan_keeps_what_the_pair_did_and_follows_the_plan_for_the_re
     assert after == [("D, sooner", StepStatus.TODO, 0, None), ("A", StepStatus.DONE, 1, None),
                      ("B", StepStatus.SKIPPED, 1, "no need"), ("E", StepStatus.TODO, 2, None)]
     assert pairing.plan_version == 2
+
+
+def test_a_pairing_that_started_before_the_plan_gets_its_first_copy_when_the_plan_is_applied(
+        client: FlaskClient, db: Session) -> None:
+    coordinator, programme = running_programme(client)
+    _, mentor_id = joined(client, coordinator, programme, "mentor")
+    _, mentee_id = joined(client, coordinator, programme, "mentee")
+    made = client.post(f"{BASE}/{programme['id']}/pairings", headers=coordinator.headers, json={
+        "mentor_participant_id": mentor_id, "mentee_participant_id": mentee_id}).get_json()
+    pairing = db.get_one(Pairing, uuid.UUID(made["id"]))
+    pairing.activated_at = pairing.created_at  # active before its programme had a plan: no copy
+    db.flush()
+    url = f"{BASE}/{programme['id']}/plan"
+    plan = client.put(url, headers=coordinator.headers, json={"steps": [_step("A", 1), _step("B", 2)]}).get_json()
+    assert plan["pairings_behind"] == 1
+    assert client.post(f"{url}/apply", headers=coordinator.headers).get_json()["pairings_behind"] == 0
+    db.refresh(pairing)
+    assert pairing.plan_version == 1 and sorted(db.scalars(select(PairingStep.title).where(
+        PairingStep.pairing_id == pairing.id))) == ["A", "B"]

@@ -7,20 +7,27 @@ import { h, field, replace, act, badge, empty, errorBox, loading, messageArea } 
 import { everyItem } from '../../lists.js';
 import { t } from '../../words.js';
 
-function documentOf(r) {
-  const el = h('div', { class: 'agenda' });
-  el.innerHTML = r.body_html; // rendered and cleaned by the server (nh3)
-  return el;
+/** A document, folded: read whole from the server when first opened. */
+function documentOf(base, r) {
+  const el = h('div', { class: 'agenda' }, loading());
+  const details = h('details', {}, h('summary', {}, t('Read “{title}”', { title: r.title })), el);
+  details.addEventListener('toggle', () => {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = 'yes';
+    get(`${base}/${r.id}`).then((whole) => { el.innerHTML = whole.body_html; }, // rendered and cleaned by the server (nh3)
+      (err) => replace(el, errorBox(err.message)));
+  });
+  return details;
 }
 
 /** A resource as read: its title (a link for a web address), where it is kept, its tags, its document folded. */
-function resourceItem(r, { keeps, edit, remove }) {
+function resourceItem(base, r, { keeps, edit, remove }) {
   const title = r.url && /^https?:\/\//i.test(r.url)
     ? h('a', { href: r.url, rel: 'noopener noreferrer nofollow', target: '_blank' }, r.title) : h('strong', {}, r.title);
   return h('li', { id: `resource-${r.id}` }, title, ' ',
     r.library === 'platform' ? badge(t('Shared with every programme'), 'draft') : null,
     r.tags.length ? h('span', { class: 'meta' }, ` ${r.tags.map((tag) => `#${tag}`).join(' ')}`) : null,
-    r.body_html ? h('details', {}, h('summary', {}, t('Read “{title}”', { title: r.title })), documentOf(r)) : null,
+    r.kind === 'document' ? documentOf(base, r) : null,
     keeps(r) ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'link', onclick: () => edit(r) }, t('Edit “{title}”', { title: r.title })),
       h('button', { type: 'button', class: 'link danger', onclick: (e) => remove(e.currentTarget, r) }, t('Remove “{title}”', { title: r.title })))
@@ -57,7 +64,8 @@ function resourceForm(base, messages, done) {
       await done();
     }, form);
   });
-  form.edit = (r) => {
+  form.edit = async (summary) => {
+    const r = await get(`${base}/${summary.id}`); // with its document
     editing = r;
     heading.textContent = t('Edit “{title}”', { title: r.title });
     form.title.value = r.title;
@@ -95,7 +103,7 @@ async function libraryPage(main, programmeId, asked = '') {
     try {
       const found = await everyItem(base, query);
       replace(listEl, found.length ? h('ul', { class: 'list', 'aria-label': t('Resources') },
-        found.map((r) => resourceItem(r, { keeps, edit: (one) => form.edit(one), remove })))
+        found.map((r) => resourceItem(base, r, { keeps, edit: (one) => form.edit(one).catch((err) => messages.error(err)), remove })))
         : empty(t('No resource matches.')));
     } catch (err) { replace(listEl, errorBox(err.message)); }
   }

@@ -177,10 +177,11 @@ export function sessionStep(sessionId) {
     const url = `/programmes/${step.programme_id}/pairings/${step.pairing_id}/plan/${step.id}`;
     const move = (button, action, note = null) => act(button, messages, async () => {
       const plan = await post(`${url}/${action}`, { note });
-      draw(plan.steps.find((s) => s.id === step.id));
+      const now = plan.steps.find((s) => s.id === step.id);
+      if (now) draw({ ...step, ...now }); else el.remove(); // gone: the plan applied since had it no more
     });
     const draw = (s) => replace(el, h('h2', { id: 'ses-step-h' }, t('This session’s step')),
-      stepCard(s, { move, open: true, current: true, programmeId: step.programme_id,
+      stepCard(s, { move, open: step.pairing_open, current: true, programmeId: step.programme_id,
         titles: Object.fromEntries(step.resources.map((r) => [r.id, r.title])) }), messages.el);
     draw(step);
   }, () => el.remove());
