@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
@@ -49,6 +49,9 @@ from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.language import text
 from workflows.sessions.lifecycle import meeting_url, seated_sessions
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODUCT_ID = "-//Mentorship//Sessions//EN"
 # Past sessions stay in the feed this long (completed, missed, cancelled).
@@ -164,6 +167,8 @@ def _entries(db: Session, user_id: uuid.UUID, since: datetime) -> list[CalendarE
 
 def _event(*, uid: str, sequence: int, start: datetime, end: datetime, summary: str, cancelled: bool,
            link: str | None, stamp: datetime) -> Event:
+    from icalendar import Event  # noqa: PLC0415 - icalendar (3 MB) loads where a calendar is written
+
     event = Event()
     event.add("uid", uid)
     event.add("sequence", sequence)
@@ -194,6 +199,8 @@ def session_event(entry: CalendarEntry, *, template: str, stamp: datetime) -> Ev
 
 
 def _calendar(events: Sequence[Event], *, method: str | None = None) -> bytes:
+    from icalendar import Calendar  # noqa: PLC0415 - icalendar (3 MB) loads where a calendar is written
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -270,6 +277,8 @@ def invite_people(db: Session, event: Event, *, mentor_name: str, recipient_id: 
     """Who an invite names: the service's mailbox (``SMTP_FROM``) as its organiser, under the mentor's name, and the
     one person it is mailed to as its only attendee, who has nothing to answer (``RSVP=FALSE``: the booking is
     answered in the app). Neither person's address reaches the other, and a reply goes to no one's inbox."""
+    from icalendar import vCalAddress, vText  # noqa: PLC0415 - icalendar (3 MB) loads where a calendar is written
+
     recipient = db.get(User, recipient_id)
     organizer = vCalAddress(f"mailto:{parseaddr(get_settings().smtp_from)[1]}")
     organizer.params["CN"] = vText(mentor_name)

@@ -37,7 +37,6 @@ from outbox import enqueue_after_commit
 from workflows import wording
 from workflows.actors import Actor
 from workflows.calendars.accounts import CONNECTIONS, SYNC_SECONDS, ConnectionAction, client_for, unseal
-from workflows.calendars.busy import busy_times
 from workflows.clock import utcnow
 from workflows.events import EventType, record
 from workflows.inbox import notify_user
@@ -102,6 +101,9 @@ def plan(db: Session, connection_id: uuid.UUID, settings: Settings, lease_id: uu
 
 def read(plan_: Plan, settings: Settings, now: datetime) -> tuple[list[Read], dict[str, str]]:
     """Talk to the server (no database): each busy calendar that changed, and the subscription's new validators."""
+    # icalendar and recurring-ical-events (3 MB) load where a calendar is read: not in an API process that reads none.
+    from workflows.calendars.busy import busy_times  # noqa: PLC0415
+
     start, end = now - timedelta(days=1), now + timedelta(days=settings.calendar_horizon_days)
     reads: list[Read] = []
     validators = plan_.validators

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from icalendar import Calendar
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -191,6 +190,8 @@ def deliver_email(db: Session, notification_id: uuid.UUID) -> bool:
 def calendar_words(calendar: Attachment, reader: User, about: str) -> tuple[str, str]:
     """The subject and text of a message that carries one calendar object of a message about many sessions: what it
     does, to which meeting, at what time in the reader's zone and locale."""
+    from icalendar import Calendar  # noqa: PLC0415 - icalendar (3 MB) loads where a calendar is read or written
+
     (event,) = Calendar.from_ical(calendar.content).walk("VEVENT")
     cancelled = dict(calendar.params).get("method") == "CANCEL"
     when = wording.when(event.decoded("DTSTART"), reader.timezone, reader.locale)

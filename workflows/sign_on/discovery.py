@@ -21,15 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from infra import http_targets
 from infra.config import Settings
 from infra.oidc_http import ProviderClient, ProviderFault
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 log = structlog.get_logger(__name__)
 
@@ -155,6 +156,9 @@ def read_keys(client: ProviderClient, jwks_uri: str) -> KeySet:
         raise ProviderFault(f"the key set is not a list of at most {MAX_KEYS} keys")
     public = [key for key in keys if isinstance(key, dict) and key.get("kty") in ("RSA", "EC", "OKP")
               and "d" not in key and key.get("use", "sig") == "sig"]
+    from joserfc.errors import JoseError  # noqa: PLC0415 - joserfc loads where someone signs in (sign_on.flow)
+    from joserfc.jwk import KeySet  # noqa: PLC0415
+
     try:
         return KeySet.import_key_set({"keys": public})
     except (JoseError, ValueError, TypeError) as exc:
@@ -209,6 +213,8 @@ def keys(client: ProviderClient, provider_id: uuid.UUID, issuer: str, *, kid: st
 
 def holds(key_set: KeySet, kid: str | None) -> bool:
     """Whether the key set has the key ``kid`` names (with no kid, its only key)."""
+    from joserfc.errors import JoseError  # noqa: PLC0415 - joserfc loads where someone signs in (sign_on.flow)
+
     try:
         key_set.get_by_kid(kid)
     except (JoseError, ValueError):

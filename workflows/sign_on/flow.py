@@ -13,6 +13,9 @@ in :class:`SignOnFailed`, whose ``reason`` the callback's page explains.
 No transaction stays open while the provider is asked: :func:`start` and :func:`finish` read (and spend) what they
 need, keep the provider's fields in a :class:`ProviderView`, and call ``pause`` (the caller ends or commits its
 transaction there) before the first request to the provider; they write again only after it answered.
+
+Authlib and joserfc (5 MB of an API process) are imported by the functions that sign someone in, so an API process
+no one signs in through a provider holds neither (the bench's ``rss_mb_api_worker``): the ``_libraries`` rule.
 """
 
 from __future__ import annotations
@@ -26,11 +29,6 @@ from typing import Any, ClassVar
 
 import httpx
 import structlog
-from authlib.oauth2.base import OAuth2Error
-from authlib.oauth2.client import OAuth2Client
-from joserfc import jws, jwt
-from joserfc.errors import BadSignatureError, ClaimError, JoseError
-from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -176,6 +174,8 @@ def start(db: Session, settings: Settings, provider_id: uuid.UUID, *, browser_se
                          browser_hash=digest(browser_secret), nonce=nonce, code_verifier=verifier, created_at=now,
                          expires_at=now + ATTEMPT_TTL, timezone=timezone, locale=locale))
     db.flush()
+    from authlib.oauth2.client import OAuth2Client  # noqa: PLC0415 - the _libraries rule (the module's docstring)
+
     client = OAuth2Client(None, client_id=provider.client_id, redirect_uri=redirect_uri(settings), scope=scopes,
                           code_challenge_method="S256")
     url, _state = client.create_authorization_url(metadata.authorization_endpoint, state=state,
@@ -229,6 +229,9 @@ def finish(db: Session, settings: Settings, *, state: str | None, code: str | No
 def exchange(settings: Settings, provider: IdentityProvider | ProviderView, metadata: discovery.Metadata, *, code: str,
              verifier: str) -> str:
     """The ID token the token endpoint gives for ``code`` (Authlib's client: basic auth, the PKCE verifier)."""
+    from authlib.oauth2.base import OAuth2Error  # noqa: PLC0415 - the _libraries rule (the module's docstring)
+    from authlib.oauth2.client import OAuth2Client  # noqa: PLC0415
+
     session = discovery.client_for(settings, private_network=provider.private_network)
     try:
         secret = str(sealing.unseal(settings, provider.client_secret))
@@ -256,6 +259,8 @@ def exchange(settings: Settings, provider: IdentityProvider | ProviderView, meta
 def _check_of(error: Exception) -> str:
     """The check a failed decoding names: the claim that did not hold (``aud``, ``iss``, ``nonce``, ``exp``…), a bad
     signature, or a token that cannot be read."""
+    from joserfc.errors import BadSignatureError, ClaimError  # noqa: PLC0415 - the _libraries rule (the module's docstring)
+
     if isinstance(error, ClaimError):
         return str(error.claim)[:20]
     if isinstance(error, BadSignatureError):
@@ -269,6 +274,10 @@ def verify_id_token(settings: Settings, provider: IdentityProvider | ProviderVie
     def refuse(detail: str, check: str) -> SignOnFailed:
         log.warning("sign_on.id_token_refused", provider_id=str(provider.id), check=check, detail=detail)
         return SignOnFailed("token", detail, provider.id, check=check)
+
+    from joserfc import jws, jwt  # noqa: PLC0415 - the _libraries rule (the module's docstring)
+    from joserfc.errors import JoseError  # noqa: PLC0415
+    from joserfc.jwt import JWTClaimsRegistry  # noqa: PLC0415
 
     metadata = _metadata(settings, provider)
     try:

@@ -244,15 +244,16 @@ def test_a_sign_in_waiting_for_its_second_step_ends_with_a_password_change(clien
     assert (late.status_code, late.get_json()["reason"]) == (401, "second_step_expired")
 
 
-def test_the_api_and_the_workers_load_the_second_step_saml_scim_and_markdown_libraries_only_where_used(
+def test_the_api_and_the_workers_load_the_second_step_sign_on_scim_markdown_and_calendar_libraries_only_where_used(
         database_url: str) -> None:
     # pyotp 1.3 MB, segno 6 MB, webauthn with pyOpenSSL, markdown-it-py and nh3 4 MB, pysaml2 (saml2) with xmlschema,
-    # scim2-models with pydantic: an API process that checks no code, signs no one in by SAML, serves no SCIM request
-    # and shows no message holds none of them (the bench's rss_mb_api_worker).
+    # scim2-models with pydantic, Authlib and joserfc 5 MB, icalendar and recurring-ical-events 3 MB: an API process
+    # that checks no code, signs no one in by SAML or OpenID Connect, serves no SCIM request, shows no message and
+    # reads or writes no calendar holds none of them (the bench's rss_mb_api_worker).
     code = ("import sys\nfrom api import create_app\ncreate_app()\nimport workers\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'pyotp', 'segno', 'webauthn', 'OpenSSL', 'markdown_it', 'nh3', 'saml2', 'xmlschema', 'scim2_models',"
-            " 'pydantic'}))")
+            " 'pydantic', 'authlib', 'joserfc', 'icalendar', 'recurring_ical_events'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
                           env={**os.environ, "DATABASE_URL": database_url})
     assert done.returncode == 0, done.stderr

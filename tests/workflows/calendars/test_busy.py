@@ -19,7 +19,6 @@ from recurring_ical_events.series import rrule as series_rrule
 from infra.calendar_http import CalendarFault
 from tests.calendar_servers import ics, vevent
 from workflows.calendars import busy as calendar_busy
-from workflows.calendars import sync as calendar_sync
 
 NOW = datetime(2030, 3, 20, 12, tzinfo=UTC)
 START, END = NOW - timedelta(days=1), NOW + timedelta(days=180)
@@ -59,7 +58,7 @@ def counted() -> Iterator[Work]:
 
 
 def read(*objects: bytes, limit: int = 20_000, cpu: float = 10.0) -> list[tuple[datetime, datetime]]:
-    return calendar_sync.busy_times(list(objects), PARIS, START, END, limit, cpu_seconds=cpu)
+    return calendar_busy.busy_times(list(objects), PARIS, START, END, limit, cpu_seconds=cpu)
 
 
 def test_a_rule_repeating_every_second_is_refused_before_anything_is_expanded() -> None:

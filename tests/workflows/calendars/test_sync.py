@@ -42,6 +42,7 @@ from workflows.actors import Actor
 from workflows.bookings import lifecycle as bookings
 from workflows.bookings import requests
 from workflows.calendars import accounts as calendar_accounts
+from workflows.calendars import busy as calendar_busy
 from workflows.calendars import connections as calendar_connections
 from workflows.calendars import sync as calendar_sync
 from workflows.errors import Conflict, Forbidden, InvalidInput
@@ -313,7 +314,7 @@ def test_hostile_answers_are_refused_not_obeyed(db: Session) -> None:
     every_second = vevent("BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20300301T000000Z\r\nDTSTART:20300401T000000Z\r\n"
                           "DURATION:PT1S\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\n").encode()
     with pytest.raises(CalendarFault, match="more often than daily"):
-        calendar_sync.busy_times([every_second], ZoneInfo(PARIS), NOW, NOW + timedelta(days=180), 1000)
+        calendar_busy.busy_times([every_second], ZoneInfo(PARIS), NOW, NOW + timedelta(days=180), 1000)
     redirect = Feed(status=302)
     with subscription_server(Feed()) as other, subscription_server(redirect) as first:
         redirect.location = other  # another port: another origin
