@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from api.common.docs import documents_errors
-from api.common.schemas import Schema, Text
+from api.common.schemas import PaginationArgs, Schema, Text
 from api.database import db_session
 from api.programmes.routes import blp as programmes_blp
 from api.security import current_actor, require_login
@@ -67,12 +67,10 @@ class ResourcePageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class ResourceSearchArgs(Schema):
+class ResourceSearchArgs(PaginationArgs):
     q = Text(load_default=None, validate=validate.Length(max=200), metadata={
         "description": "Words the title or the document has (every one), or a part of the title."})
     tag = Text(load_default=None, validate=validate.Length(max=MAX_TAG))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
-    cursor = Text(load_default=None, validate=validate.Length(max=1000))
 
 
 EXAMPLE = {"title": "Writing SMART goals", "url": "https://example.org/smart-goals", "tags": ["goals"]}

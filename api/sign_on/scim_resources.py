@@ -159,10 +159,16 @@ def _meta(kind: str, location: str, created: datetime, modified: datetime, versi
                 version=f'W/"{version}"')
 
 
-def user_model(row: ScimUser, base: str) -> Any:
-    """The user resource as served: what the provider sent, with its id, meta, and the account's state."""
-    model = ScimUserModel.model_validate(row.attributes.get("resource") or {"userName": row.user_name},
-                                         scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+def user_model(row: ScimUser, base: str, sent: Any = None) -> Any:
+    """The user resource as served: what the provider sent, with its id, meta, and the account's state. ``sent``: the
+    resource just read from the request that wrote ``row``, served without reading the stored one again (what is
+    stored is its dump, without a password)."""
+    if sent is not None:
+        model = sent.model_copy()
+        model.password = None
+    else:
+        model = ScimUserModel.model_validate(row.attributes.get("resource") or {"userName": row.user_name},
+                                             scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     model.id, model.user_name, model.external_id = str(row.id), row.user_name, row.external_id
     if not row.active:  # deprovisioned; otherwise ``active`` is what the provider sent, absent if it sent none
         model.active = False

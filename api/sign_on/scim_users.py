@@ -36,9 +36,10 @@ PATCH_BODY = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                "Operations": [{"op": "replace", "path": "active", "value": False}]}
 
 
-def _user_answer(row: Any, status: int = 200, args: dict[str, Any] | None = None) -> Response:
+def _user_answer(row: Any, status: int = 200, args: dict[str, Any] | None = None, sent: Any = None) -> Response:
     from api.sign_on import scim_resources as resources  # noqa: PLC0415
-    return resource_answer(resources.user_model(row, base()), row.version, status, args, f"{base()}/Users/{row.id}")
+    return resource_answer(resources.user_model(row, base(), sent), row.version, status, args,
+                           f"{base()}/Users/{row.id}")
 
 
 def list_users(args: dict[str, Any]) -> Response:
@@ -91,7 +92,7 @@ class Users(MethodView):
         from api.sign_on import scim_resources as resources  # noqa: PLC0415
         model = resources.read_user(json_body(), resources.Context.RESOURCE_CREATION_REQUEST)
         row = scim.create_user(db_session(), provider_now(), resources.user_data(model))
-        return _user_answer(row, 201)
+        return _user_answer(row, 201, sent=model)
 
 
 @blp.route("/Users/<uuid:scim_id>")
@@ -112,7 +113,7 @@ class OneUser(MethodView):
         model = resources.read_user(json_body(), resources.Context.RESOURCE_REPLACEMENT_REQUEST)
         row = scim.replace_user(db_session(), provider_now(), scim_id, resources.user_data(model),
                                 version=if_match())
-        return _user_answer(row)
+        return _user_answer(row, sent=model)
 
     @blp.doc(operationId="scimPatchUser", security=SCIM_SECURITY, **body_doc(PATCH_BODY),
              **answers(400, 401, 404, 409, 412, 413, 429))
@@ -126,7 +127,7 @@ class OneUser(MethodView):
         current = resources.user_model(row, base())
         model = resources.patched(current, json_body())
         row = scim.replace_user(db, provider, scim_id, resources.user_data(model), version=if_match())
-        return _user_answer(row)
+        return _user_answer(row, sent=model)
 
     @blp.doc(operationId="scimDeleteUser", security=SCIM_SECURITY, **answers(401, 404, 412, 429))
     @blp.response(204, description="Deprovisioned: the resource is gone, the account disabled and kept.")

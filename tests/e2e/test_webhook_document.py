@@ -35,6 +35,7 @@ from models import (
     Pairing,
     PairingGoal,
     PairingStatus,
+    PairingStep,
     ParticipantRole,
     ParticipantStatus,
     Programme,
@@ -43,6 +44,8 @@ from models import (
     RescheduleProposal,
     Review,
     SessionStatus,
+    StepAnchor,
+    StepStatus,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -59,7 +62,7 @@ from workflows.conversation_payloads import ReportPayload
 from workflows.conversations import announcements
 from workflows.conversations import messages as conversation_messages
 from workflows.matching import lifecycle as match_run_lifecycle
-from workflows.programmes import enrolment, goals, pairings
+from workflows.programmes import enrolment, goals, pairings, plan_steps
 from workflows.programmes import lifecycle as programme_lifecycle
 from workflows.sessions import waitlists
 from workflows.webhooks import endpoints
@@ -226,7 +229,8 @@ def _message_events(seed: Session, mentee: uuid.UUID, mentor: uuid.UUID) -> list
 
 # A programme's changes say what changed, by name.
 CHANGES = {events.EventType.PROGRAMME_SETTINGS_CHANGED, events.EventType.PROGRAMME_MATCHING_CHANGED,
-           events.EventType.PROGRAMME_INTAKE_FORM_CHANGED}
+           events.EventType.PROGRAMME_INTAKE_FORM_CHANGED, events.EventType.PROGRAMME_PLAN_CHANGED,
+           events.EventType.PROGRAMME_PLAN_APPLIED, events.EventType.PROGRAMME_LIBRARY_CHANGED}
 
 
 def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uuid.UUID, now: datetime
@@ -272,6 +276,14 @@ def _programme_events(seed: Session, coordinator: uuid.UUID, mentor_profile: uui
         for event_type, target in zip(sorted(events.GOAL_EVENTS), (now.date(), None, now.date(), None), strict=True):
             goal = PairingGoal(id=uuid.uuid4(), title="Give a talk", target_date=target, status=GoalStatus.OPEN)
             recorded.append(events.record(seed, event_type, goals.goal_payload(seed, programme, pairing, goal),
+                                          actor=f"user:{coordinator}"))
+        # Its plan's steps: done, skipped with a note, back to do; at a week and at a session.
+        for event_type, anchor, status, note in (
+                (events.EventType.PLAN_STEP_DONE, StepAnchor.WEEK, StepStatus.DONE, None),
+                (events.EventType.PLAN_STEP_SKIPPED, StepAnchor.SESSION, StepStatus.SKIPPED, "Done in week 1"),
+                (events.EventType.PLAN_STEP_REOPENED, StepAnchor.WEEK, StepStatus.TODO, None)):
+            step = PairingStep(id=uuid.uuid4(), anchor=anchor, number=2, title="Set a goal", status=status, note=note)
+            recorded.append(events.record(seed, event_type, plan_steps.step_payload(seed, programme, pairing, step),
                                           actor=f"user:{coordinator}"))
         # Its match runs: under way, done with a result, failed with why.
         for event_type in sorted(events.of_aggregate("match_run")):

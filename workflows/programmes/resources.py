@@ -39,7 +39,7 @@ from workflows.clock import utcnow
 from workflows.conversations.text import cleaned
 from workflows.errors import BusinessRuleViolation, Forbidden, InvalidInput, NotFound
 from workflows.events import EventType
-from workflows.pagination import MAX_PAGE_SIZE, Page
+from workflows.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from workflows.programmes import access as programme_access
 from workflows.programmes.lifecycle import coordinators_of, record_change
 
@@ -79,7 +79,7 @@ def _library(programme_id: uuid.UUID | None) -> ColumnElement[bool]:
 
 
 def search(db: Session, actor: Actor, programme_id: uuid.UUID | None, *, q: str | None = None,
-           tag: str | None = None, limit: int = 50, cursor: str | None = None) -> Page[Resource]:
+           tag: str | None = None, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Resource]:
     """A page of a library in title order: the programme's with the platform's, or the platform's (``None``); those
     whose words match ``q`` (every word, or a part of the title) and that have ``tag``."""
     if programme_id is not None:

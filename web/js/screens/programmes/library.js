@@ -23,7 +23,7 @@ function documentOf(base, r) {
 /** A resource as read: its title (a link for a web address), where it is kept, its tags, its document folded. */
 function resourceItem(base, r, { keeps, edit, remove }) {
   const title = r.url && /^https?:\/\//i.test(r.url)
-    ? h('a', { href: r.url, rel: 'noopener noreferrer nofollow', target: '_blank' }, r.title) : h('strong', {}, r.title);
+    ? h('a', { href: r.url, rel: 'noopener noreferrer', target: '_blank' }, r.title) : h('strong', {}, r.title);
   return h('li', { id: `resource-${r.id}` }, title, ' ',
     r.library === 'platform' ? badge(t('Shared with every programme'), 'draft') : null,
     r.tags.length ? h('span', { class: 'meta' }, ` ${r.tags.map((tag) => `#${tag}`).join(' ')}`) : null,

@@ -26,7 +26,7 @@ function agenda(step) {
 
 // A suggested resource: a link only for an http(s) address; anything else shown as words, never followed.
 const resource = (l) => h('li', {}, /^https?:\/\//i.test(l.url)
-  ? h('a', { href: l.url, rel: 'noopener noreferrer nofollow', target: '_blank' }, l.title) : l.title);
+  ? h('a', { href: l.url, rel: 'noopener noreferrer', target: '_blank' }, l.title) : l.title);
 
 /** The coordinators' editor of the plan, folded under its name, with the button that applies it to running pairings. */
 export function planEditor(programme) {
