@@ -32,9 +32,9 @@ from api.webapp.routes import WEB_ROOT
 # authenticators and recovery codes, the console's rule: 491,520 bytes allowed before, 501,804 used after), with room
 # for security keys and SAML providers' screens.
 # to 576 KiB by what a programme gives its pairs (524,288 bytes allowed before; 524,375 used once the plan for the term
-# came: its editor, a pair's step of the week on their pairing and session pages, the progress chart; the identity
-# screens had taken 509,902), with room for the check-ins' builder and results, the library of resources and the
-# report across programmes.
+# came: its editor, a pair's step of the week on their pairing and session pages, the progress chart; 534,849 with the
+# libraries of resources; the identity screens had taken 509,902), with room for the check-ins' builder and results
+# and the report across programmes.
 SIZE_BUDGET_BYTES = 576 * 1024
 # What a reader's browser fetches before the first screen: the page, its styles, and the modules boot.js and main.js
 # import (each screen's module comes when it is first shown). 446 KiB before screens were loaded on demand, when the

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from models import Pairing, PairingStatus, PairingStep, PlanStep, Programme, ProgrammeStatus, StepAnchor, StepStatus
@@ -64,10 +64,12 @@ class PlanView:
 
 
 def _behind_clause(programme: Programme) -> ColumnElement[bool]:
-    """Its running pairings with an older copy of the plan, or none though they started (before plans were)."""
+    """Its running pairings with an older copy of the plan, or none though they started (before plans were) while
+    the programme has one now."""
+    has_a_plan = true() if programme.plan_version else false()
     return and_(Pairing.programme_id == programme.id, Pairing.status.in_(RUNNING), or_(
         Pairing.plan_version < programme.plan_version,
-        and_(Pairing.plan_version.is_(None), Pairing.activated_at.is_not(None))))
+        and_(Pairing.plan_version.is_(None), Pairing.activated_at.is_not(None), has_a_plan)))
 
 
 def _behind(db: Session, programme: Programme) -> int:

@@ -86,6 +86,7 @@ def test_a_pairing_that_started_before_the_plan_gets_its_first_copy_when_the_pla
     pairing.activated_at = pairing.created_at  # active before its programme had a plan: no copy
     db.flush()
     url = f"{BASE}/{programme['id']}/plan"
+    assert client.get(url, headers=coordinator.headers).get_json()["pairings_behind"] == 0  # no plan: none behind
     plan = client.put(url, headers=coordinator.headers, json={"steps": [_step("A", 1), _step("B", 2)]}).get_json()
     assert plan["pairings_behind"] == 1
     assert client.post(f"{url}/apply", headers=coordinator.headers).get_json()["pairings_behind"] == 0
