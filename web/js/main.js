@@ -43,9 +43,12 @@ async function route() {
   }
   if (allowed === 'home') { go('/'); return; }
   document.title = t('{screen} · Mentorship', { screen: title });
-  replace(main);
+  // Each route draws into a box of its own: a screen still drawing when the reader moved on (waiting for its module
+  // or the API) draws into a box no longer on the page, never beside the next screen.
+  const stage = h('div', { class: 'screen' });
+  replace(main, stage);
   try {
-    const result = await screen(main, { params, query, go, signedIn });
+    const result = await screen(stage, { params, query, go, signedIn });
     if (id !== renderId) { if (typeof result === 'function') result(); return; }
     cleanup = typeof result === 'function' ? result : null;
   } catch (err) {
