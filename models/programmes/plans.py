@@ -52,7 +52,20 @@ def _step_checks(prefix: str) -> tuple[CheckConstraint, ...]:
     )
 
 
-class PlanStep(IdMixin, Base):
+class StepWords:
+    """What a plan's step and a pairing's copy of it both say: when it comes, its words and what it suggests."""
+
+    position: Mapped[int] = mapped_column(SmallInteger)
+    anchor: Mapped[StepAnchor] = mapped_column(stored_as_text(StepAnchor))
+    number: Mapped[int] = mapped_column(SmallInteger)
+    title: Mapped[str] = mapped_column(String(MAX_STEP_TITLE))
+    agenda: Mapped[str] = mapped_column(Text, default="", server_default="")
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
+    # Resources of the programme's library or the platform's it suggests (``models.programmes.resources``).
+    resource_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list, server_default="{}")
+
+
+class PlanStep(StepWords, IdMixin, Base):
     """One step of a programme's plan: when it comes, its title, a short agenda (the safe Markdown subset of
     ``workflows.conversations.text``) and the resources it suggests: links (``[{"title": …, "url": …}]``) and
     resources of the libraries (``resource_ids``)."""
@@ -64,17 +77,9 @@ class PlanStep(IdMixin, Base):
     )
 
     programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(SmallInteger)
-    anchor: Mapped[StepAnchor] = mapped_column(stored_as_text(StepAnchor))
-    number: Mapped[int] = mapped_column(SmallInteger)
-    title: Mapped[str] = mapped_column(String(MAX_STEP_TITLE))
-    agenda: Mapped[str] = mapped_column(Text, default="", server_default="")
-    links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
-    # Resources of the programme's library or the platform's it suggests (``models.programmes.resources``).
-    resource_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list, server_default="{}")
 
 
-class PairingStep(IdMixin, Base):
+class PairingStep(StepWords, IdMixin, Base):
     """A step of a pairing's copy of its programme's plan (the plan step it came from in ``plan_step_id``, kept
     without a foreign key: the plan's step may be gone), and where the pair stand with it."""
 
@@ -90,14 +95,6 @@ class PairingStep(IdMixin, Base):
 
     pairing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"))
     plan_step_id: Mapped[uuid.UUID | None]
-    position: Mapped[int] = mapped_column(SmallInteger)
-    anchor: Mapped[StepAnchor] = mapped_column(stored_as_text(StepAnchor))
-    number: Mapped[int] = mapped_column(SmallInteger)
-    title: Mapped[str] = mapped_column(String(MAX_STEP_TITLE))
-    agenda: Mapped[str] = mapped_column(Text, default="", server_default="")
-    links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
-    # Resources of the programme's library or the platform's it suggests (``models.programmes.resources``).
-    resource_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list, server_default="{}")
     status: Mapped[StepStatus] = mapped_column(stored_as_text(StepStatus), default=StepStatus.TODO)
     note: Mapped[str | None] = mapped_column(Text)  # why it was skipped, or what came of it
     done_at: Mapped[datetime | None]  # done or skipped
